@@ -1,0 +1,44 @@
+# dagbot — the two commands a newcomer needs are `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+ARGS ?=
+
+.PHONY: run test venv system lint bench sandbox-image clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+## system: apt packages (Docker engine, bubblewrap, debootstrap), dockerd, the sandbox image
+system:
+	bash infra/scripts/system-setup.sh
+
+sandbox-image: system
+
+## run: the main job (the Slack bot once configured; `dagbot ask` otherwise)
+run: venv
+	$(BIN)/dagbot $(if $(ARGS),$(ARGS),serve)
+
+## test: everything from nothing, then the whole suite, ruff and mypy
+test: venv system
+	$(BIN)/python -m pytest -q $(ARGS)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+bench: venv system
+	$(BIN)/python -m bench.dag --quick
+	$(BIN)/python -m bench.sandbox --quick
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,59 @@
+"""Errors raised by the agent core.
+
+    DagbotError
+    ├── PlanError            a plan failed validation (carries every problem found)
+    ├── ToolError            a tool refused or failed; the message is shown to users
+    │   ├── ToolNotAllowed   unknown tool, or a red tool where only green ones may run
+    │   └── ToolArgumentError arguments do not match the tool's schema
+    └── ConfigurationError   settings or custom tool modules are wrong
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class DagbotError(Exception):
+    """Base of every error dagbot raises on purpose."""
+
+
+@dataclass(frozen=True)
+class PlanProblem:
+    """One precise reason a plan is invalid: which node, which field, what is wrong."""
+
+    node: str | None
+    field: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = []
+        if self.node:
+            where.append(f"node '{self.node}'")
+        if self.field:
+            where.append(f"field '{self.field}'")
+        prefix = ", ".join(where)
+        return f"{prefix}: {self.message}" if prefix else self.message
+
+
+class PlanError(DagbotError):
+    """A plan failed validation."""
+
+    def __init__(self, problems: list[PlanProblem]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(str(p) for p in problems))
+
+
+class ToolError(DagbotError):
+    """A tool failed; the message is written for the person who asked."""
+
+
+class ToolNotAllowed(ToolError):
+    """The tool is unknown, or red where only green tools may run."""
+
+
+class ToolArgumentError(ToolError):
+    """The arguments do not match the tool's schema."""
+
+
+class ConfigurationError(DagbotError):
+    """Settings or custom tool modules are wrong."""

@@ -1,0 +1,157 @@
+"""Typed run events: what a front end (terminal, Slack) renders while a run goes on."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunEvent:
+    thread_id: str
+    run_id: str
+    at: float = field(default_factory=time.time)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Planning(RunEvent):
+    request: str
+    replan: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlanReady(RunEvent):
+    plan: dict[str, Any]
+    """The validated plan, in the public JSON format (see README)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class NodeStarted(RunEvent):
+    node_id: str
+    label: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class NodeFinished(RunEvent):
+    node_id: str
+    preview: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class NodeFailed(RunEvent):
+    node_id: str
+    error: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class NodeRejected(RunEvent):
+    """A red node will not run: its approval was rejected, expired or withdrawn."""
+
+    node_id: str
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class NodeSkipped(RunEvent):
+    node_id: str
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PackageAttempt(RunEvent):
+    node_id: str
+    attempt: int
+    max_attempts: int
+    error_gist: str | None = None
+    """None when the attempt is starting; the error's one-line gist when it failed."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class AwaitingApproval(RunEvent):
+    approval_id: str
+    node_id: str
+    tool: str
+    args: dict[str, Any]
+    why: str
+    requested_by: str | None
+    expires_at: float
+    note: str | None = None
+    """Set when the bot asks again, e.g. because an earlier call's outcome is unknown."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class DecisionRecorded(RunEvent):
+    approval_id: str
+    node_id: str
+    status: str
+    decided_by: str | None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Waiting(RunEvent):
+    """Nothing can run until a pending approval is decided; the run is parked durably."""
+
+    pending: list[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Replanning(RunEvent):
+    feedback: str
+    replan: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnswerReady(RunEvent):
+    answer: str
+    duration_s: float
+    nodes_run: int
+    tokens: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunFailed(RunEvent):
+    error: str
+
+
+class EventSink(Protocol):
+    async def publish(self, event: RunEvent) -> None: ...
+
+
+class NullSink:
+    async def publish(self, event: RunEvent) -> None:
+        return None
+
+
+class EventBus:
+    """Fan-out of run events to subscribers, per thread or for all threads."""
+
+    def __init__(self) -> None:
+        self._subscribers: list[tuple[str | None, asyncio.Queue[RunEvent]]] = []
+
+    async def publish(self, event: RunEvent) -> None:
+        for thread_id, queue in list(self._subscribers):
+            if thread_id is None or thread_id == event.thread_id:
+                queue.put_nowait(event)
+
+    async def subscribe(self, thread_id: str | None = None) -> AsyncIterator[RunEvent]:
+        queue: asyncio.Queue[RunEvent] = asyncio.Queue()
+        entry = (thread_id, queue)
+        self._subscribers.append(entry)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            self._subscribers.remove(entry)
+
+    def open(self, thread_id: str | None = None) -> asyncio.Queue[RunEvent]:
+        """Subscribe without an iterator; close with :meth:`close`."""
+        queue: asyncio.Queue[RunEvent] = asyncio.Queue()
+        self._subscribers.append((thread_id, queue))
+        return queue
+
+    def close(self, queue: asyncio.Queue[RunEvent]) -> None:
+        self._subscribers = [(t, q) for t, q in self._subscribers if q is not queue]

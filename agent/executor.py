@@ -1,0 +1,402 @@
+"""The scheduler: runs a validated plan as an eager dataflow (design.md §3).
+
+Every node starts the moment its inputs exist, rather than in LangGraph super-steps,
+which wait for the slowest node of a wave. Each finished node is saved to the
+:class:`~agent.ports.NodeResultStore` at once, so a resumed run skips it.
+
+A ready red node is not dispatched until its approval is decided: the request is a
+durable record and the node simply waits as data while every other branch keeps
+running. Decisions are read at every scheduling step (woken in-process at once, and
+polled for decisions recorded by other processes). When only approvals remain, the
+scheduler returns and the graph parks in ``wait``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from agent.context import EngineContext
+from agent.errors import ToolError
+from agent.events import (
+    AwaitingApproval,
+    NodeFailed,
+    NodeFinished,
+    NodeRejected,
+    NodeSkipped,
+    NodeStarted,
+    RunEvent,
+)
+from agent.gateway import GreenToolGateway
+from agent.plan import Plan, PlanNode
+from agent.ports import (
+    Approval,
+    ApprovalRequest,
+    ApprovalStatus,
+    ExecutionStatus,
+    NodeResult,
+    NodeStatus,
+    PackageJob,
+)
+from agent.readiness import NodeState, is_finished, readiness
+from agent.references import UnresolvedReference, resolve
+from agent.tools.registry import Risk, to_jsonable
+from agent.validation import dependencies
+
+UNKNOWN_OUTCOME_NOTE = (
+    "The previously approved call was interrupted before it reported back, so its outcome is "
+    "unknown. Check whether it took effect before approving it again."
+)
+
+
+@dataclass(frozen=True)
+class RunIdentity:
+    thread_id: str
+    run_id: str
+    plan_id: str
+    requested_by: str | None
+
+
+@dataclass
+class ExecutionReport:
+    results: dict[str, dict[str, Any]]
+    pending_approvals: list[str]
+    nodes_run: int
+    cancelled: bool = False
+
+
+@dataclass
+class _Retry:
+    """A red call found another execution already begun: gate the node again."""
+
+
+def args_digest(tool: str, args: dict[str, Any]) -> str:
+    canonical = json.dumps({"tool": tool, "args": args}, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def node_label(node: PlanNode) -> str:
+    return node.tool if node.tool else f"package: {node.package.goal if node.package else ''}"
+
+
+@dataclass
+class PlanExecutor:
+    ctx: EngineContext
+    plan: Plan
+    ident: RunIdentity
+    states: dict[str, NodeState] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    records: dict[str, NodeResult] = field(default_factory=dict)
+    tasks: dict[asyncio.Task[NodeResult | _Retry], str] = field(default_factory=dict)
+    awaiting: dict[str, str] = field(default_factory=dict)
+    """Node id → id of the approval it waits for."""
+    nodes_run: int = 0
+    recheck_approvals: bool = False
+    saves: set[asyncio.Task[None]] = field(default_factory=set)
+    save_errors: list[BaseException] = field(default_factory=list)
+
+    def _saved(self, task: asyncio.Task[None]) -> None:
+        self.saves.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            self.save_errors.append(task.exception())  # type: ignore[arg-type]
+
+    async def _flush(self) -> None:
+        """Wait until every finished node is durable; fail loudly if one could not be saved."""
+        await asyncio.gather(*list(self.saves), return_exceptions=True)
+        if self.save_errors:
+            raise self.save_errors[0]
+
+    async def run(self) -> ExecutionReport:
+        await self._load()
+        wake = self.ctx.wakeups.event(self.ident.thread_id)
+        try:
+            while True:
+                wake.clear()
+                if self.ident.thread_id in self.ctx.cancelled:
+                    await self._cancel()
+                    await self._flush()
+                    return self._report(cancelled=True)
+                if self.recheck_approvals:
+                    await self._check_awaiting()
+                await self._advance()
+                if is_finished(self.plan, self.states) or not self.tasks:
+                    await self._flush()
+                    return self._report()
+                await self._wait_for_change(wake)
+        finally:
+            for task in self.tasks:
+                task.cancel()
+
+    async def _wait_for_change(self, wake: asyncio.Event) -> None:
+        waiter = asyncio.create_task(wake.wait())
+        timeout = self.ctx.settings.decision_poll_seconds if self.awaiting else None
+        try:
+            done, _ = await asyncio.wait(
+                [*self.tasks, waiter], timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            waiter.cancel()
+        # Approvals are looked at again when woken or at the poll interval, not after every
+        # node: a pending approval then costs the green branches nothing.
+        self.recheck_approvals = waiter in done or not done
+        for task in done:
+            if task in self.tasks:
+                await self._collect(task)  # type: ignore[arg-type]
+
+    # ------------------------------------------------------------ bookkeeping
+
+    async def _load(self) -> None:
+        stored = await self.ctx.results.load(self.ident.thread_id, self.ident.plan_id)
+        for node_id, result in stored.items():
+            self.records[node_id] = result
+            self.states[node_id] = NodeState(result.status.value)
+            if result.status is NodeStatus.DONE:
+                self.outputs[node_id] = result.output
+
+    async def _emit(self, event_type: type[RunEvent], **fields: Any) -> None:
+        await self.ctx.events.publish(
+            event_type(thread_id=self.ident.thread_id, run_id=self.ident.run_id, **fields)
+        )
+
+    async def _finish(self, result: NodeResult) -> None:
+        # The save runs alongside the children's dispatch rather than before it: a crash in
+        # that window only makes this node count as in-flight (re-run if green; a red call
+        # is protected by the execution journal). Every save completes before the scheduler
+        # returns.
+        save = asyncio.create_task(
+            self.ctx.results.save(self.ident.thread_id, self.ident.plan_id, result)
+        )
+        self.saves.add(save)
+        save.add_done_callback(self._saved)
+        self.records[result.node_id] = result
+        self.states[result.node_id] = NodeState(result.status.value)
+        self.awaiting.pop(result.node_id, None)
+        node_id, error = result.node_id, result.error or ""
+        if result.status is NodeStatus.DONE:
+            self.outputs[node_id] = result.output
+            await self._emit(NodeFinished, node_id=node_id, preview=self._preview(result.output, 200))
+        elif result.status is NodeStatus.FAILED:
+            await self._emit(NodeFailed, node_id=node_id, error=error)
+        elif result.status is NodeStatus.REJECTED:
+            await self._emit(NodeRejected, node_id=node_id, reason=error)
+        else:
+            await self._emit(NodeSkipped, node_id=node_id, reason=error)
+
+    async def _collect(self, task: asyncio.Task[NodeResult | _Retry]) -> None:
+        node_id = self.tasks.pop(task)
+        try:
+            outcome = task.result()
+        except Exception as exc:
+            outcome = NodeResult(node_id, NodeStatus.FAILED, error=describe_error(exc))
+        if isinstance(outcome, _Retry):
+            self.states[node_id] = NodeState.WAITING
+            return
+        await self._finish(outcome)
+
+    # ------------------------------------------------------------- scheduling
+
+    async def _advance(self) -> None:
+        changed = True
+        while changed:
+            changed = False
+            ready = readiness(self.plan, self.states)
+            for node_id, reason in ready.skip.items():
+                await self._finish(NodeResult(node_id, NodeStatus.SKIPPED, error=f"skipped: {reason}"))
+                changed = True
+            for node_id in ready.ready:
+                node = self.plan.node(node_id)
+                if node.tool and self.ctx.registry.risk_of(node.tool) is Risk.RED:
+                    changed |= await self._gate(node)
+                else:
+                    self._dispatch(node_id, self._run_unapproved(node))
+
+    def _dispatch(self, node_id: str, work: Any) -> None:
+        self.states[node_id] = NodeState.RUNNING
+        self.nodes_run += 1
+        self.tasks[asyncio.create_task(work, name=f"node:{node_id}")] = node_id
+
+    def _resolved_args(self, node: PlanNode) -> dict[str, Any]:
+        assert node.tool is not None
+        args = resolve(node.args, self.outputs)
+        return self.ctx.registry.validate_args(node.tool, args)
+
+    # -------------------------------------------------------------- approvals
+
+    async def _gate(self, node: PlanNode) -> bool:
+        """Decide what a ready red node does now. True when it reached a final state."""
+        assert node.tool is not None
+        try:
+            args = self._resolved_args(node)
+        except (UnresolvedReference, ToolError) as exc:
+            await self._finish(NodeResult(node.id, NodeStatus.FAILED, error=str(exc)))
+            return True
+        digest = args_digest(node.tool, args)
+        approval = await self.ctx.approvals.latest_for_node(
+            self.ident.thread_id, self.ident.plan_id, node.id
+        )
+        if approval is None or approval.args_digest != digest:
+            await self._request(node, args, digest)
+            return False
+        if approval.status is ApprovalStatus.PENDING:
+            self._await(node.id, approval)
+            return False
+        if approval.status is not ApprovalStatus.APPROVED:
+            await self._finish(NodeResult(node.id, NodeStatus.REJECTED, error=refusal(approval)))
+            return True
+        execution = await self.ctx.executions.get(approval.id)
+        if execution is None:
+            self._dispatch(node.id, self._run_approved(node, args, approval))
+            return False
+        if execution.status is ExecutionStatus.FINISHED:
+            await self._finish(NodeResult(node.id, NodeStatus.DONE, output=execution.output))
+            return True
+        if execution.status is ExecutionStatus.FAILED:
+            await self._finish(NodeResult(node.id, NodeStatus.FAILED, error=execution.error))
+            return True
+        # 'started' with no end: the process stopped mid-call. Never re-run silently.
+        await self.ctx.executions.mark_unknown(approval.id)
+        await self._request(node, args, digest, note=UNKNOWN_OUTCOME_NOTE)
+        return False
+
+    def _await(self, node_id: str, approval: Approval) -> None:
+        self.states[node_id] = NodeState.AWAITING_APPROVAL
+        self.awaiting[node_id] = approval.id
+
+    async def _request(
+        self, node: PlanNode, args: dict[str, Any], digest: str, note: str | None = None
+    ) -> None:
+        assert node.tool is not None
+        approval = await self.ctx.approvals.request(ApprovalRequest(
+            thread_id=self.ident.thread_id, plan_id=self.ident.plan_id, node_id=node.id,
+            tool=node.tool, args=args, args_digest=digest,
+            why=node.why or self.plan.thought or "part of the plan",
+            requested_by=self.ident.requested_by,
+            ttl_seconds=self.ctx.settings.approval_ttl_seconds, note=note,
+        ))
+        self._await(node.id, approval)
+        await self._emit(
+            AwaitingApproval, approval_id=approval.id, node_id=node.id, tool=node.tool, args=args,
+            why=approval.why, requested_by=approval.requested_by, expires_at=approval.expires_at,
+            note=note,
+        )
+
+    async def _check_awaiting(self) -> None:
+        if not self.awaiting:
+            return
+        await self.ctx.approvals.expire_overdue(self.ctx.clock(), self.ident.thread_id)
+        for node_id, approval_id in list(self.awaiting.items()):
+            approval = await self.ctx.approvals.get(approval_id)
+            if approval is None or not approval.is_pending:
+                del self.awaiting[node_id]
+                self.states[node_id] = NodeState.WAITING  # gate it again with the decision
+
+    # ---------------------------------------------------------------- running
+
+    async def _run_unapproved(self, node: PlanNode) -> NodeResult:
+        started = self.ctx.clock()
+        await self._emit(NodeStarted, node_id=node.id, label=node_label(node))
+        if node.package is not None:
+            return await self._run_package(node, started)
+        assert node.tool is not None
+        args = self._resolved_args(node)
+        output = await self._invoke(node.tool, args)
+        return NodeResult(node.id, NodeStatus.DONE, output=output, started_at=started,
+                          finished_at=self.ctx.clock())
+
+    async def _run_approved(
+        self, node: PlanNode, args: dict[str, Any], approval: Approval
+    ) -> NodeResult | _Retry:
+        assert node.tool is not None
+        if not await self.ctx.executions.begin(approval.id, self.ident.thread_id, node.id):
+            return _Retry()
+        started = self.ctx.clock()
+        await self._emit(NodeStarted, node_id=node.id, label=node_label(node))
+        try:
+            output = await self._invoke(node.tool, args)
+        except Exception as exc:
+            error = describe_error(exc)
+            await self.ctx.executions.finish(approval.id, ok=False, error=error)
+            return NodeResult(node.id, NodeStatus.FAILED, error=error, started_at=started)
+        await self.ctx.executions.finish(approval.id, ok=True, output=output)
+        return NodeResult(node.id, NodeStatus.DONE, output=output, started_at=started,
+                          finished_at=self.ctx.clock())
+
+    async def _invoke(self, tool: str, args: dict[str, Any]) -> Any:
+        spec = self.ctx.registry.get(tool)
+        timeout = self.ctx.settings.node_timeout_seconds
+        try:
+            return to_jsonable(await asyncio.wait_for(spec.tool.ainvoke(args), timeout))
+        except TimeoutError:
+            raise ToolError(f"'{tool}' did not finish within {timeout:.0f}s") from None
+
+    async def _run_package(self, node: PlanNode, started: float) -> NodeResult:
+        assert node.package is not None
+        if self.ctx.packages is None:
+            return NodeResult(node.id, NodeStatus.FAILED, error=(
+                "package nodes need a sandbox, and none is available: install Docker or "
+                "bubblewrap (see README, 'Sandbox') and set SANDBOX_BACKEND"))
+        job = PackageJob(
+            thread_id=self.ident.thread_id, run_id=self.ident.run_id, node_id=node.id,
+            goal=node.package.goal, code=node.package.code,
+            inputs={dep: self.outputs[dep] for dep in sorted(dependencies(node))},
+        )
+        gateway = GreenToolGateway(
+            self.ctx.registry, self.ctx.settings.sandbox_limits.tool_timeout_seconds
+        )
+        outcome = await self.ctx.packages.run(job, gateway, self.ctx.events.publish)
+        status = NodeStatus.DONE if outcome.ok else NodeStatus.FAILED
+        return NodeResult(node.id, status, output=outcome.output, error=outcome.error,
+                          started_at=started, finished_at=self.ctx.clock(),
+                          attempts=max(1, len(outcome.attempts)))
+
+    # -------------------------------------------------------------- reporting
+
+    async def _cancel(self) -> None:
+        for task in list(self.tasks):
+            task.cancel()
+        self.tasks.clear()
+        for node in self.plan.nodes:
+            if not self.states.get(node.id, NodeState.WAITING).is_final:
+                await self._finish(NodeResult(node.id, NodeStatus.SKIPPED, error="run cancelled"))
+
+    def _preview(self, value: Any, limit: int) -> str:
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+        return text if len(text) <= limit else text[:limit] + f"… [{len(text)} chars]"
+
+    def _report(self, cancelled: bool = False) -> ExecutionReport:
+        settings = self.ctx.settings
+        results: dict[str, dict[str, Any]] = {}
+        for node_id, record in self.records.items():
+            compact: dict[str, Any] = {"status": record.status.value, "attempts": record.attempts}
+            if record.error:
+                compact["error"] = record.error
+            if record.status is NodeStatus.DONE:
+                size = len(json.dumps(record.output, ensure_ascii=False, default=str))
+                if size <= settings.inline_output_bytes:
+                    compact["output"] = record.output
+                else:  # the full output stays in the result store
+                    compact["preview"] = self._preview(record.output, settings.preview_chars)
+                    compact["bytes"] = size
+            results[node_id] = compact
+        return ExecutionReport(
+            results=results, pending_approvals=sorted(self.awaiting.values()),
+            nodes_run=self.nodes_run, cancelled=cancelled,
+        )
+
+
+def refusal(approval: Approval) -> str:
+    if approval.status is ApprovalStatus.REJECTED:
+        who = f" by {approval.decided_by}" if approval.decided_by else ""
+        return f"rejected{who}" + (f": {approval.reason}" if approval.reason else "")
+    if approval.status is ApprovalStatus.EXPIRED:
+        return "the approval request expired before anyone decided"
+    return "the approval request was withdrawn" + (f": {approval.reason}" if approval.reason else "")
+
+
+def describe_error(exc: BaseException) -> str:
+    if isinstance(exc, ToolError | UnresolvedReference):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"

@@ -1,0 +1,208 @@
+"""The LangGraph graph of one conversation thread.
+
+    planner → validate ─(one repair round)→ planner
+                 │ └─(still invalid)→ fail
+                 ▼
+             scheduler ⇄ wait          (wait parks in interrupt() until a decision)
+                 ▼
+              joiner ─(replan, bounded)→ planner
+                 ▼
+              answer
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any, Literal
+
+from langchain_core.messages import AIMessage
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.config import get_config
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.runtime import Runtime
+from langgraph.types import interrupt
+from pydantic import BaseModel, Field
+
+from agent.context import EngineContext
+from agent.errors import PlanError
+from agent.events import AnswerReady, Planning, PlanReady, Replanning, RunEvent, RunFailed, Waiting
+from agent.executor import PlanExecutor, RunIdentity
+from agent.llm import LLMUnavailable, call_structured
+from agent.plan import Plan
+from agent.prompting import describe_results, joiner_messages, planner_messages
+from agent.state import AgentState, PastRun
+from agent.validation import validate_plan
+
+Ctx = Runtime[EngineContext]
+
+
+class JoinDecision(BaseModel):
+    """Finish with an answer for the user, or ask for a new plan."""
+
+    action: Literal["finish", "replan"]
+    answer: str | None = Field(default=None, description="The reply, when finishing.")
+    feedback: str | None = Field(default=None, description="What the next plan must change.")
+
+
+def current_thread() -> str:
+    return str(get_config()["configurable"]["thread_id"])
+
+
+async def _emit(runtime: Ctx, state: AgentState, event_type: type[RunEvent], **fields: Any) -> None:
+    await runtime.context.events.publish(
+        event_type(thread_id=current_thread(), run_id=state.get("run_id", ""), **fields)
+    )
+
+
+async def planner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
+    ctx = runtime.context
+    if not state.get("plan_problems"):
+        await _emit(runtime, state, Planning, request=state["request"],
+                    replan=state.get("replans", 0))
+    messages = planner_messages(state, ctx.registry, ctx.settings.plan_limits.max_nodes)
+    try:
+        reply = await call_structured(ctx.llm, messages, Plan, "submit_plan")
+    except LLMUnavailable as exc:
+        return {"failure": (
+            f"I could not reach the planner model ({exc}). Check OPENAI_BASE_URL, OPENAI_API_KEY "
+            "and DAGBOT_MODEL, then ask again.")}
+    return {"draft": reply.data, "tokens": state.get("tokens", 0) + reply.tokens}
+
+
+async def validate(state: AgentState, runtime: Ctx) -> dict[str, Any]:
+    ctx = runtime.context
+    try:
+        plan = validate_plan(state.get("draft"), ctx.registry, ctx.settings.plan_limits)
+    except PlanError as exc:
+        problems = [str(p) for p in exc.problems]
+        if state.get("repairs", 0) < 1:
+            return {"plan_problems": problems, "repairs": state.get("repairs", 0) + 1}
+        listed = "\n".join(f"• {p}" for p in problems[:10])
+        return {"plan_problems": problems, "failure": (
+            "I could not make a valid plan for this request, even after one repair round. "
+            f"The problems were:\n{listed}\nTry rephrasing the request or splitting it up.")}
+    plan_dict = plan.model_dump(exclude_none=True, exclude_defaults=True)
+    await _emit(runtime, state, PlanReady, plan=plan_dict)
+    return {"plan": plan_dict, "plan_id": uuid.uuid4().hex, "plan_problems": [], "results": {},
+            "pending_approvals": []}
+
+
+def after_validate(state: AgentState) -> str:
+    if state.get("failure"):
+        return "fail"
+    return "planner" if state.get("plan_problems") else "scheduler"
+
+
+async def scheduler(state: AgentState, runtime: Ctx) -> dict[str, Any]:
+    ctx = runtime.context
+    plan = Plan.model_validate(state["plan"])
+    ident = RunIdentity(thread_id=current_thread(), run_id=state["run_id"],
+                        plan_id=str(state["plan_id"]), requested_by=state.get("requested_by"))
+    report = await PlanExecutor(ctx, plan, ident).run()
+    update: dict[str, Any] = {
+        "results": report.results, "pending_approvals": report.pending_approvals,
+        "nodes_run": state.get("nodes_run", 0) + report.nodes_run,
+    }
+    if report.cancelled:
+        update["failure"] = "The run was cancelled; nothing more will run for it."
+    elif report.pending_approvals:
+        await _emit(runtime, state, Waiting, pending=report.pending_approvals)
+    return update
+
+
+def after_scheduler(state: AgentState) -> str:
+    if state.get("failure"):
+        return "fail"
+    return "wait" if state.get("pending_approvals") else "joiner"
+
+
+def wait(state: AgentState) -> dict[str, Any]:
+    """Quiescence: only approvals remain. The thread parks here, durably, until woken."""
+    interrupt({"pending_approvals": state.get("pending_approvals", [])})
+    return {"pending_approvals": []}
+
+
+async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
+    ctx = runtime.context
+    replans = state.get("replans", 0)
+    replans_left = ctx.settings.max_replans - replans
+    tokens = state.get("tokens", 0)
+    decision: JoinDecision | None = None
+    try:
+        reply = await call_structured(ctx.llm, joiner_messages(state, replans_left),
+                                      JoinDecision, "decide")
+        tokens += reply.tokens
+        decision = JoinDecision.model_validate(reply.data) if isinstance(reply.data, dict) else None
+    except (LLMUnavailable, ValueError):
+        decision = None
+    if decision and decision.action == "replan" and replans_left > 0:
+        feedback = decision.feedback or "The previous plan did not achieve the request."
+        await _emit(runtime, state, Replanning, feedback=feedback, replan=replans + 1)
+        return {"feedback": feedback, "replans": replans + 1, "repairs": 0, "plan_problems": [],
+                "tokens": tokens}
+    answer = decision.answer if decision and decision.answer else fallback_answer(state)
+    return {"answer": answer, "tokens": tokens}
+
+
+def fallback_answer(state: AgentState) -> str:
+    """When the joiner model gives no usable answer, report the results as they are."""
+    return "Here is what the plan produced:\n" + describe_results(state.get("results") or {})
+
+
+def after_joiner(state: AgentState) -> str:
+    return "answer" if state.get("answer") else "planner"
+
+
+def _past_run(state: AgentState, answer: str) -> PastRun:
+    return PastRun(request=state["request"], answer=answer, results=state.get("results") or {})
+
+
+async def answer(state: AgentState, runtime: Ctx) -> dict[str, Any]:
+    text = str(state["answer"])
+    await _emit(runtime, state, AnswerReady, answer=text,
+                duration_s=time.time() - state.get("started_at", time.time()),
+                nodes_run=state.get("nodes_run", 0), tokens=state.get("tokens", 0))
+    return {"messages": [AIMessage(text)], "history": [_past_run(state, text)]}
+
+
+async def fail(state: AgentState, runtime: Ctx) -> dict[str, Any]:
+    text = str(state["failure"])
+    await _emit(runtime, state, RunFailed, error=text)
+    return {"messages": [AIMessage(text)], "history": [_past_run(state, text)]}
+
+
+def build_graph(checkpointer: BaseCheckpointSaver[Any] | None) -> CompiledStateGraph[Any, Any, Any, Any]:
+    graph = StateGraph(AgentState, context_schema=EngineContext)
+    graph.add_node("planner", planner)
+    graph.add_node("validate", validate)
+    graph.add_node("scheduler", scheduler)
+    graph.add_node("wait", wait)
+    graph.add_node("joiner", joiner)
+    graph.add_node("answer", answer)
+    graph.add_node("fail", fail)
+    graph.add_edge(START, "planner")
+    graph.add_conditional_edges(
+        "planner", lambda s: "fail" if s.get("failure") else "validate", ["validate", "fail"]
+    )
+    graph.add_conditional_edges("validate", after_validate, ["planner", "scheduler", "fail"])
+    graph.add_conditional_edges("scheduler", after_scheduler, ["wait", "joiner", "fail"])
+    graph.add_edge("wait", "scheduler")
+    graph.add_conditional_edges("joiner", after_joiner, ["answer", "planner"])
+    graph.add_edge("answer", END)
+    graph.add_edge("fail", END)
+    return graph.compile(checkpointer=checkpointer)
+
+
+def new_run_input(request: str, requested_by: str | None) -> dict[str, Any]:
+    """The state update that starts a new run on a thread (earlier runs stay in history)."""
+    from langchain_core.messages import HumanMessage
+
+    return {
+        "messages": [HumanMessage(request)], "run_id": uuid.uuid4().hex, "request": request,
+        "requested_by": requested_by, "started_at": time.time(), "draft": None,
+        "plan_problems": [], "repairs": 0, "plan": None, "plan_id": None, "replans": 0,
+        "feedback": None, "results": {}, "pending_approvals": [], "answer": None,
+        "failure": None, "tokens": 0, "nodes_run": 0,
+    }

@@ -1,0 +1,256 @@
+"""The small typed interfaces through which the engine reaches the outside world.
+
+``infra`` implements the stores with SQLAlchemy, ``sandbox`` implements
+:class:`Sandbox` and :class:`PackageRunner`; tests use the real ones or fakes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol
+
+from agent.events import RunEvent
+
+# ---------------------------------------------------------------- approvals
+
+
+class ApprovalStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"
+    """The run was cancelled or replanned while the approval waited."""
+
+
+@dataclass(frozen=True)
+class ApprovalRequest:
+    thread_id: str
+    plan_id: str
+    node_id: str
+    tool: str
+    args: dict[str, Any]
+    args_digest: str
+    why: str
+    requested_by: str | None
+    ttl_seconds: float
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Approval:
+    id: str
+    thread_id: str
+    plan_id: str
+    node_id: str
+    tool: str
+    args: dict[str, Any]
+    args_digest: str
+    why: str
+    status: ApprovalStatus
+    requested_by: str | None
+    requested_at: float
+    expires_at: float
+    decided_by: str | None = None
+    decided_at: float | None = None
+    reason: str | None = None
+    note: str | None = None
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status is ApprovalStatus.PENDING
+
+
+class DecisionOutcome(StrEnum):
+    RECORDED = "recorded"
+    ALREADY_DECIDED = "already_decided"
+    EXPIRED = "expired"
+    NOT_FOUND = "not_found"
+
+
+@dataclass(frozen=True)
+class DecisionResult:
+    outcome: DecisionOutcome
+    approval: Approval | None
+
+
+class ApprovalStore(Protocol):
+    """Durable approval requests and their decisions. Decisions are atomic and once-only."""
+
+    async def request(self, req: ApprovalRequest) -> Approval:
+        """Create a pending approval (the newest one for its node wins)."""
+
+    async def latest_for_node(self, thread_id: str, plan_id: str, node_id: str) -> Approval | None:
+        ...
+
+    async def get(self, approval_id: str) -> Approval | None: ...
+
+    async def decide(
+        self, approval_id: str, *, approved: bool, by: str, reason: str | None = None,
+        now: float | None = None,
+    ) -> DecisionResult:
+        """Move a pending approval to approved/rejected; anything else is refused."""
+
+    async def expire_overdue(self, now: float, thread_id: str | None = None) -> list[Approval]:
+        ...
+
+    async def withdraw(self, thread_id: str, reason: str) -> list[Approval]:
+        """Withdraw every pending approval of a thread (cancel)."""
+
+    async def pending(self, thread_id: str | None = None) -> list[Approval]: ...
+
+
+# --------------------------------------------------------- execution journal
+
+
+class ExecutionStatus(StrEnum):
+    STARTED = "started"
+    FINISHED = "finished"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+    """The process stopped between 'started' and 'finished': the outcome is unknown."""
+
+
+@dataclass(frozen=True)
+class Execution:
+    approval_id: str
+    status: ExecutionStatus
+    output: Any = None
+    error: str | None = None
+
+
+class ExecutionJournal(Protocol):
+    """At-most-once execution of red tools, keyed by the approval that allowed them."""
+
+    async def begin(self, approval_id: str, thread_id: str, node_id: str) -> bool:
+        """Record 'started'; False when an execution for this approval exists already."""
+
+    async def finish(
+        self, approval_id: str, *, ok: bool, output: Any = None, error: str | None = None
+    ) -> None: ...
+
+    async def get(self, approval_id: str) -> Execution | None: ...
+
+    async def mark_unknown(self, approval_id: str) -> None: ...
+
+
+# ------------------------------------------------------------- node results
+
+
+class NodeStatus(StrEnum):
+    DONE = "done"
+    FAILED = "failed"
+    REJECTED = "rejected"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class NodeResult:
+    node_id: str
+    status: NodeStatus
+    output: Any = None
+    error: str | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+    attempts: int = 1
+
+
+class NodeResultStore(Protocol):
+    """Per-node durability: a finished node's result survives a crash of its run."""
+
+    async def save(self, thread_id: str, plan_id: str, result: NodeResult) -> None: ...
+
+    async def load(self, thread_id: str, plan_id: str) -> dict[str, NodeResult]: ...
+
+
+class ThreadLease(Protocol):
+    """One runner per thread at a time, across processes."""
+
+    async def acquire(self, thread_id: str, holder: str, ttl_seconds: float) -> bool: ...
+
+    async def renew(self, thread_id: str, holder: str, ttl_seconds: float) -> bool: ...
+
+    async def release(self, thread_id: str, holder: str) -> None: ...
+
+    async def held_threads(self) -> list[str]:
+        """Threads whose lease is still held (a runner is on them, or died on them)."""
+
+
+# ------------------------------------------------------------------ sandbox
+
+
+@dataclass(frozen=True)
+class SandboxLimits:
+    wall_seconds: float = 30.0
+    memory_mb: int = 256
+    cpus: float = 1.0
+    pids: int = 64
+    output_bytes: int = 256_000
+    """Cap for stdout, stderr and the JSON result, each."""
+    tool_calls: int = 20
+    tool_timeout_seconds: float = 30.0
+
+
+class ToolGateway(Protocol):
+    """What package code may call: green tools only, arguments validated, budgeted."""
+
+    async def call(self, name: str, args: dict[str, Any]) -> Any:
+        """Run a green tool; raises ToolNotAllowed / ToolArgumentError / ToolError."""
+
+
+@dataclass(frozen=True)
+class SandboxResult:
+    ok: bool
+    result: Any = None
+    error_type: str | None = None
+    error: str | None = None
+    traceback: str | None = None
+    stdout: str = ""
+    stderr: str = ""
+    duration_s: float = 0.0
+
+
+class Sandbox(Protocol):
+    """Runs one package script, isolated. Never in-process, never unsandboxed."""
+
+    name: str
+
+    async def run(
+        self, code: str, inputs: dict[str, Any], tools: ToolGateway, limits: SandboxLimits
+    ) -> SandboxResult: ...
+
+
+@dataclass(frozen=True)
+class PackageAttemptRecord:
+    attempt: int
+    code: str
+    error: str | None
+
+
+@dataclass(frozen=True)
+class PackageOutcome:
+    ok: bool
+    output: Any = None
+    error: str | None = None
+    attempts: list[PackageAttemptRecord] = field(default_factory=list)
+
+
+EmitFn = Callable[[RunEvent], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class PackageJob:
+    thread_id: str
+    run_id: str
+    node_id: str
+    goal: str
+    code: str
+    inputs: dict[str, Any]
+
+
+class PackageRunner(Protocol):
+    """Runs a package node: sandbox attempts, healed by reflexion (see sandbox/)."""
+
+    async def run(self, job: PackageJob, tools: ToolGateway, emit: EmitFn) -> PackageOutcome: ...

@@ -1,0 +1,69 @@
+"""``${id}`` / ``${id.field}`` references between plan nodes (design.md §2)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+REFERENCE = re.compile(r"\$\{([a-z][a-z0-9_]{0,31})((?:\.[A-Za-z0-9_\-]+)*)\}")
+
+
+class UnresolvedReference(ValueError):
+    """A reference names a field its node's output does not have."""
+
+
+def iter_references(value: Any) -> Iterator[tuple[str, str]]:
+    """Yield (node id, field path) for every reference anywhere in a JSON value."""
+    if isinstance(value, str):
+        for match in REFERENCE.finditer(value):
+            yield match.group(1), match.group(2).lstrip(".")
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from iter_references(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from iter_references(item)
+
+
+def referenced_ids(value: Any) -> set[str]:
+    return {node_id for node_id, _ in iter_references(value)}
+
+
+def is_whole_reference(value: Any) -> bool:
+    return isinstance(value, str) and REFERENCE.fullmatch(value) is not None
+
+
+def _lookup(outputs: Mapping[str, Any], node_id: str, path: str) -> Any:
+    value = outputs[node_id]
+    for part in filter(None, path.split(".")):
+        if isinstance(value, Mapping) and part in value:
+            value = value[part]
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            raise UnresolvedReference(f"'${{{node_id}.{path}}}': the output of '{node_id}' has no '{part}'")
+    return value
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def resolve(value: Any, outputs: Mapping[str, Any]) -> Any:
+    """Replace references by dependency outputs.
+
+    A whole-string reference becomes the referenced value (any JSON); a reference
+    inside a longer string becomes its text form.
+    """
+    if isinstance(value, str):
+        whole = REFERENCE.fullmatch(value)
+        if whole:
+            return _lookup(outputs, whole.group(1), whole.group(2))
+        return REFERENCE.sub(lambda m: _text(_lookup(outputs, m.group(1), m.group(2))), value)
+    if isinstance(value, Mapping):
+        return {k: resolve(v, outputs) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve(v, outputs) for v in value]
+    return value

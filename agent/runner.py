@@ -1,0 +1,259 @@
+"""The engine's front door: start runs, record decisions, resume parked or crashed threads.
+
+One runner per thread at a time: an in-process lock plus a cross-process lease. A
+runner whose graph parks in ``wait`` re-checks for decisions after it lets go of the
+lease (the lost-wakeup rule, design.md §3): a decision recorded before that re-check
+is seen by it, and one recorded after finds the thread free and resumes it itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections import defaultdict, deque
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import structlog
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import Command
+
+from agent.context import EngineContext
+from agent.events import DecisionRecorded
+from agent.graph import new_run_input
+from agent.ports import Approval, DecisionOutcome, DecisionResult, ThreadLease
+
+log = structlog.get_logger(__name__)
+
+
+class ThreadStatus(StrEnum):
+    IDLE = "idle"
+    RUNNING = "running"
+    WAITING = "waiting"
+    """Parked: only approvals remain."""
+
+
+class Submission(StrEnum):
+    STARTED = "started"
+    QUEUED = "queued"
+
+
+@dataclass(frozen=True)
+class Request:
+    text: str
+    requested_by: str | None
+
+
+class Engine:
+    def __init__(
+        self,
+        graph: CompiledStateGraph[Any, Any, Any, Any],
+        ctx: EngineContext,
+        leases: ThreadLease,
+        *,
+        holder: str | None = None,
+        lease_ttl_seconds: float = 30.0,
+    ) -> None:
+        self.graph = graph
+        self.ctx = ctx
+        self.leases = leases
+        self.holder = holder or uuid.uuid4().hex
+        self.lease_ttl = lease_ttl_seconds
+        self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._active: set[str] = set()
+        self._queues: dict[str, deque[Request]] = defaultdict(deque)
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @staticmethod
+    def config(thread_id: str) -> RunnableConfig:
+        return {"configurable": {"thread_id": thread_id}}
+
+    # ------------------------------------------------------------- public API
+
+    async def ask(self, thread_id: str, request: str, requested_by: str | None = None) -> None:
+        """Run a request until it finishes or parks waiting for approvals."""
+        await self._drive(thread_id, new_run_input(request, requested_by))
+
+    async def submit(
+        self, thread_id: str, request: str, requested_by: str | None = None
+    ) -> Submission:
+        """Start a request in the background; queue it if the thread has a run going."""
+        if await self.status(thread_id) is not ThreadStatus.IDLE or self._queues[thread_id]:
+            self._queues[thread_id].append(Request(request, requested_by))
+            return Submission.QUEUED
+        self._active.add(thread_id)  # claim at once so a twin submit queues behind it
+        self._spawn(self._drive(thread_id, new_run_input(request, requested_by)))
+        return Submission.STARTED
+
+    async def decide(
+        self, approval_id: str, *, approved: bool, by: str, reason: str | None = None
+    ) -> DecisionResult:
+        """Record a decision (once only) and wake its thread."""
+        result = await self.ctx.approvals.decide(
+            approval_id, approved=approved, by=by, reason=reason, now=self.ctx.clock()
+        )
+        if result.outcome is DecisionOutcome.RECORDED and result.approval is not None:
+            await self._announce(result.approval)
+            self.wake(result.approval.thread_id)
+        return result
+
+    def wake(self, thread_id: str) -> None:
+        """Something changed for the thread: tell its runner, or resume it if parked."""
+        if thread_id in self._active:
+            self.ctx.wakeups.wake(thread_id)
+        else:
+            self._spawn(self._resume_if_news(thread_id))
+
+    async def resume(self, thread_id: str) -> None:
+        """Continue a thread from its last checkpoint (after a crash or a restart)."""
+        snapshot = await self.graph.aget_state(self.config(thread_id))
+        if not snapshot.next:
+            return
+        if "wait" in snapshot.next:
+            await self._resume_if_news(thread_id)
+        else:
+            await self._drive(thread_id, None, wait_for_lease=True)
+
+    async def recover(self) -> list[str]:
+        """Resume every thread whose runner died mid-run. Returns the thread ids."""
+        threads = await self.leases.held_threads()
+        for thread_id in threads:
+            self._spawn(self.resume(thread_id))
+        return threads
+
+    async def cancel(self, thread_id: str, by: str) -> list[Approval]:
+        """Stop the thread's run: nothing more is dispatched, pending approvals withdrawn."""
+        self._queues.pop(thread_id, None)
+        self.ctx.cancelled.add(thread_id)
+        withdrawn = await self.ctx.approvals.withdraw(thread_id, f"run cancelled by {by}")
+        self.wake(thread_id)
+        return withdrawn
+
+    async def sweep_expired(self) -> list[Approval]:
+        """Expire overdue approvals everywhere and wake their threads."""
+        expired = await self.ctx.approvals.expire_overdue(self.ctx.clock())
+        for approval in expired:
+            await self._announce(approval)
+            self.wake(approval.thread_id)
+        return expired
+
+    async def status(self, thread_id: str) -> ThreadStatus:
+        if thread_id in self._active:
+            return ThreadStatus.RUNNING
+        snapshot = await self.graph.aget_state(self.config(thread_id))
+        if not snapshot.next:
+            return ThreadStatus.IDLE
+        return ThreadStatus.WAITING if "wait" in snapshot.next else ThreadStatus.RUNNING
+
+    async def state(self, thread_id: str) -> dict[str, Any]:
+        return dict((await self.graph.aget_state(self.config(thread_id))).values)
+
+    async def state_bytes(self, thread_id: str) -> int:
+        """Size of the thread's current checkpointed state, as the checkpointer stores it."""
+        snapshot = await self.graph.aget_state(self.config(thread_id))
+        checkpointer = self.graph.checkpointer
+        if not isinstance(checkpointer, BaseCheckpointSaver):
+            raise RuntimeError("the graph has no checkpointer")
+        _, data = checkpointer.serde.dumps_typed(dict(snapshot.values))
+        return len(data)
+
+    async def idle(self) -> None:
+        """Wait until no background work of this engine is left (tests, shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    # -------------------------------------------------------------- internals
+
+    def _spawn(self, work: Any) -> None:
+        task: asyncio.Task[None] = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("engine task failed", exc_info=task.exception())
+
+    async def _announce(self, approval: Approval) -> None:
+        values = await self.state(approval.thread_id)
+        await self.ctx.events.publish(DecisionRecorded(
+            thread_id=approval.thread_id, run_id=values.get("run_id", ""),
+            approval_id=approval.id, node_id=approval.node_id, status=approval.status.value,
+            decided_by=approval.decided_by, reason=approval.reason,
+        ))
+
+    async def _has_news(self, thread_id: str) -> bool:
+        """Parked in ``wait`` and something it waits for has changed."""
+        snapshot = await self.graph.aget_state(self.config(thread_id))
+        if "wait" not in snapshot.next:
+            return False
+        if thread_id in self.ctx.cancelled:
+            return True
+        now = self.ctx.clock()
+        for approval_id in snapshot.values.get("pending_approvals", []):
+            approval = await self.ctx.approvals.get(approval_id)
+            if approval is None or not approval.is_pending or approval.expires_at <= now:
+                return True
+        return False
+
+    async def _resume_if_news(self, thread_id: str) -> None:
+        if await self._has_news(thread_id):
+            await self._drive(thread_id, Command(resume="decided"))
+
+    async def _drive(self, thread_id: str, payload: Any, wait_for_lease: bool = False) -> None:
+        async with self._locks[thread_id]:
+            self._active.add(thread_id)
+            try:
+                if not await self._acquire(thread_id, wait_for_lease):
+                    log.info("thread runs elsewhere", thread_id=thread_id)
+                    return
+                try:
+                    await self._run_until_settled(thread_id, payload)
+                finally:
+                    await self.leases.release(thread_id, self.holder)
+            finally:
+                self._active.discard(thread_id)
+                self.ctx.cancelled.discard(thread_id)
+        # The lost-wakeup re-check, after the lease is released.
+        if await self._has_news(thread_id):
+            self._spawn(self._drive(thread_id, Command(resume="decided")))
+        elif self._queues.get(thread_id) and await self.status(thread_id) is ThreadStatus.IDLE:
+            request = self._queues[thread_id].popleft()
+            self._spawn(self._drive(thread_id, new_run_input(request.text, request.requested_by)))
+
+    async def _acquire(self, thread_id: str, wait: bool) -> bool:
+        deadline = self.ctx.clock() + (self.lease_ttl + 1 if wait else 0)
+        while True:
+            if await self.leases.acquire(thread_id, self.holder, self.lease_ttl):
+                return True
+            if self.ctx.clock() >= deadline:
+                return False
+            await asyncio.sleep(min(1.0, self.lease_ttl / 4))
+
+    async def _run_until_settled(self, thread_id: str, payload: Any) -> None:
+        renewer = asyncio.create_task(self._renew(thread_id))
+        try:
+            await self.graph.ainvoke(payload, self.config(thread_id), context=self.ctx)
+            while await self._has_news(thread_id):
+                await self.graph.ainvoke(
+                    Command(resume="decided"), self.config(thread_id), context=self.ctx
+                )
+        finally:
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
+
+    async def _renew(self, thread_id: str) -> None:
+        while True:
+            await asyncio.sleep(self.lease_ttl / 3)
+            if not await self.leases.renew(thread_id, self.holder, self.lease_ttl):
+                log.warning("lost the thread lease", thread_id=thread_id)

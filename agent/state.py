@@ -1,0 +1,44 @@
+"""The LangGraph state of one conversation thread."""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated, Any, TypedDict
+
+from langchain_core.messages import AnyMessage
+from langgraph.graph.message import add_messages
+
+
+class PastRun(TypedDict):
+    request: str
+    answer: str
+    results: dict[str, Any]
+    """Node id → compact output (preview) of that run's final plan."""
+
+
+class AgentState(TypedDict, total=False):
+    messages: Annotated[list[AnyMessage], add_messages]
+    """The conversation: requests and answers, across runs of the thread."""
+    history: Annotated[list[PastRun], operator.add]
+    """Earlier runs of this thread, so a follow-up can use their results."""
+
+    # ---- the current run (reset by each new request)
+    run_id: str
+    request: str
+    requested_by: str | None
+    started_at: float
+    draft: Any
+    """The planner's latest raw output, before validation."""
+    plan_problems: list[str]
+    repairs: int
+    plan: dict[str, Any] | None
+    plan_id: str | None
+    replans: int
+    feedback: str | None
+    results: dict[str, dict[str, Any]]
+    """Node id → compact result: status, output or preview, error."""
+    pending_approvals: list[str]
+    answer: str | None
+    failure: str | None
+    tokens: int
+    nodes_run: int

@@ -1,0 +1,36 @@
+"""Registering dagbot's built-in tool families.
+
+HTTP is always there; files and email only when configured, because each
+needs a deployment decision (which workspace, which mail server). SQL tools
+live in ``infra.sql_tools`` so that the agent core stays free of SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from agent.tools.email import SmtpConfig, email_tools
+from agent.tools.files import FileToolConfig, file_tools
+from agent.tools.http import HttpToolConfig, http_tools
+from agent.tools.registry import ToolRegistry
+
+
+@dataclass(frozen=True)
+class BuiltinToolConfig:
+    http: HttpToolConfig = field(default_factory=HttpToolConfig)
+    files: FileToolConfig | None = None
+    smtp: SmtpConfig | None = None
+
+
+def register_builtin_tools(
+    registry: ToolRegistry, config: BuiltinToolConfig | None = None
+) -> None:
+    cfg = config or BuiltinToolConfig()
+    families = [http_tools(cfg.http)]
+    if cfg.files is not None:
+        families.append(file_tools(cfg.files))
+    if cfg.smtp is not None:
+        families.append(email_tools(cfg.smtp))
+    for family in families:
+        for tool, risk in family:
+            registry.add(tool, risk)

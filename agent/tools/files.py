@@ -1,0 +1,220 @@
+"""Workspace file tools: read_file, list_files, search_files (green), write_file (red).
+
+Every path is relative to one workspace directory. A path is resolved (following
+symlinks) before use and refused unless the result is still inside the workspace,
+so '..', absolute paths and symlinks that point out all fail the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from langchain_core.tools import BaseTool, StructuredTool
+from pydantic import BaseModel, Field
+
+from agent.errors import ToolError
+from agent.tools.registry import Risk
+
+_MAX_LINE_CHARS = 300
+_BINARY_SNIFF_BYTES = 8192
+
+
+@dataclass(frozen=True)
+class FileToolConfig:
+    workspace: Path
+    max_read_bytes: int = 1_000_000
+    max_results: int = 200
+
+
+class Workspace:
+    """Path checks and the file operations themselves (blocking; run in a thread)."""
+
+    def __init__(self, config: FileToolConfig) -> None:
+        self.config = config
+        self.root = Path(config.workspace).expanduser().resolve()
+
+    def resolve(self, path: str) -> Path:
+        if not path or not path.strip():
+            raise ToolError("give a file path relative to the workspace")
+        if os.path.isabs(path) or path.startswith("~"):
+            raise ToolError(
+                f"'{path}' is an absolute path; give a path relative to the workspace"
+            )
+        try:
+            resolved = (self.root / path).resolve()
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise ToolError(f"'{path}' is not a usable path: {exc}") from None
+        if not resolved.is_relative_to(self.root):
+            raise ToolError(f"'{path}' points outside the workspace; that is not allowed")
+        return resolved
+
+    def rel(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix()
+
+    def _check_pattern(self, pattern: str) -> None:
+        if os.path.isabs(pattern) or ".." in Path(pattern).parts:
+            raise ToolError(
+                f"pattern '{pattern}' must stay inside the workspace (no absolute paths or '..')"
+            )
+
+    def iter_files(self, pattern: str) -> Iterator[Path]:
+        """Files matching ``pattern`` whose real location is inside the workspace."""
+        self._check_pattern(pattern)
+        try:
+            candidates = sorted(self.root.glob(pattern))
+        except ValueError as exc:
+            raise ToolError(f"bad file pattern '{pattern}': {exc}") from None
+        for candidate in candidates:
+            real = candidate.resolve()
+            if real.is_file() and real.is_relative_to(self.root):
+                yield candidate
+
+    def read(self, path: str) -> dict[str, Any]:
+        target = self.resolve(path)
+        if target.is_dir():
+            raise ToolError(f"'{path}' is a directory; use list_files to see what is in it")
+        if not target.is_file():
+            raise ToolError(f"there is no file '{path}' in the workspace; list_files shows "
+                            "what exists")
+        size = target.stat().st_size
+        with target.open("rb") as fh:
+            data = fh.read(self.config.max_read_bytes)
+        if b"\x00" in data[:_BINARY_SNIFF_BYTES]:
+            raise ToolError(f"'{path}' is a binary file ({size} bytes); only text can be read")
+        return {
+            "path": self.rel(target),
+            "content": data.decode("utf-8", errors="replace"),
+            "size": size,
+            "truncated": size > len(data),
+        }
+
+    def listing(self, pattern: str) -> dict[str, Any]:
+        files: list[dict[str, Any]] = []
+        truncated = False
+        for path in self.iter_files(pattern):
+            if len(files) >= self.config.max_results:
+                truncated = True
+                break
+            files.append({"path": path.relative_to(self.root).as_posix(),
+                          "size": path.stat().st_size})
+        return {"files": files, "truncated": truncated}
+
+    def search(self, query: str, pattern: str, regex: bool) -> dict[str, Any]:
+        if not query:
+            raise ToolError("give a non-empty search query")
+        try:
+            matcher = re.compile(query if regex else re.escape(query))
+        except re.error as exc:
+            raise ToolError(f"'{query}' is not a valid regular expression: {exc}") from None
+        matches: list[dict[str, Any]] = []
+        searched = 0
+        for path in self.iter_files(pattern):
+            if path.stat().st_size > self.config.max_read_bytes:
+                continue  # too big to scan quickly; read_file can still show its start
+            data = path.read_bytes()
+            if b"\x00" in data[:_BINARY_SNIFF_BYTES]:
+                continue
+            searched += 1
+            lines = data.decode("utf-8", errors="replace").splitlines()
+            for number, line in enumerate(lines, start=1):
+                if matcher.search(line):
+                    if len(matches) >= self.config.max_results:
+                        return {"matches": matches, "truncated": True, "files_searched": searched}
+                    matches.append({"path": path.relative_to(self.root).as_posix(),
+                                    "line": number, "text": line[:_MAX_LINE_CHARS]})
+        return {"matches": matches, "truncated": False, "files_searched": searched}
+
+    def write(self, path: str, content: str, append: bool) -> dict[str, Any]:
+        target = self.resolve(path)
+        if target.is_dir():
+            raise ToolError(f"'{path}' is a directory; give a file path")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        data = content.encode("utf-8")
+        # O_NOFOLLOW: a symlink planted after the check above must not redirect the write.
+        flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | (os.O_APPEND if append else os.O_TRUNC)
+        try:
+            fd = os.open(target, flags, 0o644)
+        except OSError as exc:
+            raise ToolError(f"cannot write '{path}': {exc.strerror}") from None
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        return {"path": self.rel(target), "bytes_written": len(data), "appended": append}
+
+
+class ReadFileArgs(BaseModel):
+    path: str = Field(description="File path relative to the workspace, e.g. 'notes/todo.md'.")
+
+
+class ListFilesArgs(BaseModel):
+    pattern: str = Field("**/*", description="Glob relative to the workspace, e.g. '**/*.py'.")
+
+
+class SearchFilesArgs(BaseModel):
+    query: str = Field(description="Text to look for (or a Python regex when regex=true).")
+    pattern: str = Field("**/*", description="Glob selecting which files to search.")
+    regex: bool = Field(False, description="Treat query as a regular expression.")
+
+
+class WriteFileArgs(BaseModel):
+    path: str = Field(description="File path relative to the workspace.")
+    content: str = Field(description="Text to write (UTF-8).")
+    append: bool = Field(False, description="Append instead of replacing the file.")
+
+
+def file_tools(config: FileToolConfig) -> list[tuple[BaseTool, Risk]]:
+    ws = Workspace(config)
+    ws.root.mkdir(parents=True, exist_ok=True)
+    cap = config.max_results
+
+    async def read_file(path: str) -> dict[str, Any]:
+        return await asyncio.to_thread(ws.read, path)
+
+    async def list_files(pattern: str = "**/*") -> dict[str, Any]:
+        return await asyncio.to_thread(ws.listing, pattern)
+
+    async def search_files(query: str, pattern: str = "**/*", regex: bool = False) -> dict[str, Any]:
+        return await asyncio.to_thread(ws.search, query, pattern, regex)
+
+    async def write_file(path: str, content: str, append: bool = False) -> dict[str, Any]:
+        return await asyncio.to_thread(ws.write, path, content, append)
+
+    scope = ("Paths are relative to the bot's workspace directory; paths outside it "
+             "(absolute, '..', symlinks pointing out) are refused.")
+    return [
+        (StructuredTool.from_function(
+            coroutine=read_file, name="read_file", args_schema=ReadFileArgs,
+            description=(
+                "Read a text file from the workspace. Returns {path, content, size, truncated}; "
+                f"only the first {config.max_read_bytes:,} bytes are returned (truncated=true "
+                "when cut). Binary files are refused. " + scope)),
+         Risk.GREEN),
+        (StructuredTool.from_function(
+            coroutine=list_files, name="list_files", args_schema=ListFilesArgs,
+            description=(
+                "List files in the workspace matching a glob ('**/*' = everything, "
+                "'*.md' = top level markdown). Returns {files: [{path, size}], truncated}, "
+                f"sorted by path, at most {cap} files. " + scope)),
+         Risk.GREEN),
+        (StructuredTool.from_function(
+            coroutine=search_files, name="search_files", args_schema=SearchFilesArgs,
+            description=(
+                "Search text files in the workspace for a string (case-sensitive) or a regex "
+                "(regex=true; use (?i) for case-insensitive). Returns {matches: [{path, line, "
+                f"text}}], truncated, files_searched}}, at most {cap} matches; lines are cut at "
+                f"{_MAX_LINE_CHARS} characters; binary files and files over "
+                f"{config.max_read_bytes:,} bytes are skipped. " + scope)),
+         Risk.GREEN),
+        (StructuredTool.from_function(
+            coroutine=write_file, name="write_file", args_schema=WriteFileArgs,
+            description=(
+                "Write a text file in the workspace (changes files, so it needs approval): "
+                "replaces the file, or appends with append=true; missing folders are created. "
+                "Returns {path, bytes_written, appended}. " + scope)),
+         Risk.RED),
+    ]

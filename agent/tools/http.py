@@ -1,0 +1,330 @@
+"""HTTP tools: ``http_get`` (green) and ``http_post`` (red).
+
+Every hop of a request (the first URL and each redirect) passes the host
+allow/deny lists, and every TCP connection goes to an address that was resolved
+and checked here, so cloud-metadata endpoints stay out of reach even through a
+redirect or a DNS answer that changes between the check and the connect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import json as jsonlib
+import re
+import socket
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import httpcore
+import httpx
+from bs4 import BeautifulSoup
+from langchain_core.tools import BaseTool, StructuredTool
+from pydantic import BaseModel, Field
+
+from agent.errors import ToolError
+from agent.tools.registry import Risk
+
+MAX_REDIRECTS = 5
+_REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
+_METADATA_NAMES = frozenset({"metadata", "metadata.google.internal", "metadata.goog"})
+_BLOCKED_NETWORKS = tuple(
+    ipaddress.ip_network(n)
+    for n in ("169.254.0.0/16", "fe80::/10", "fd00:ec2::254/128", "100.100.100.200/32")
+)
+_BREAK = "\x00"
+_BLOCK_TAGS = re.compile(
+    r"^(?:address|article|aside|blockquote|br|dd|div|dl|dt|figcaption|footer|form|h[1-6]|"
+    r"header|hr|li|main|nav|ol|p|pre|section|table|td|th|tr|ul)$"
+)
+_CREDENTIAL_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
+_FORBIDDEN_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})
+
+
+@dataclass(frozen=True)
+class HttpToolConfig:
+    allow_hosts: tuple[str, ...] = ()
+    """Empty: every host not denied is allowed. Patterns: 'host' or '*.suffix'."""
+    deny_hosts: tuple[str, ...] = ()
+    max_bytes: int = 2_000_000
+    timeout_seconds: float = 20.0
+    user_agent: str = "dagbot/0.1 (chat-ops bot)"
+
+
+def host_matches(host: str, pattern: str) -> bool:
+    """'*.example.com' matches any subdomain of example.com, not example.com itself."""
+    host, pattern = _norm_host(host), _norm_host(pattern)
+    if pattern.startswith("*."):
+        return host.endswith(pattern[1:])
+    return host == pattern
+
+
+def check_host(host: str, config: HttpToolConfig) -> None:
+    """Refuse a host by name: metadata names, deny list, allow list."""
+    name = _norm_host(host)
+    if not name:
+        raise ToolError("the URL has no host name")
+    if name in _METADATA_NAMES:
+        raise ToolError(f"refused: '{name}' is a cloud metadata endpoint, which dagbot never calls")
+    if any(host_matches(name, p) for p in config.deny_hosts):
+        raise ToolError(f"refused: host '{name}' is on dagbot's HTTP deny list")
+    if config.allow_hosts and not any(host_matches(name, p) for p in config.allow_hosts):
+        allowed = ", ".join(config.allow_hosts)
+        raise ToolError(f"refused: host '{name}' is not on dagbot's HTTP allow list ({allowed})")
+
+
+def check_address(address: str, host: str) -> None:
+    """Refuse link-local and cloud-metadata addresses, whatever name led to them."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if any(ip in net for net in _BLOCKED_NETWORKS):
+        via = "" if _norm_host(host) == str(ip) else f" ('{_norm_host(host)}' resolves to it)"
+        raise ToolError(
+            f"refused: {ip} is a link-local or cloud-metadata address{via}; "
+            "dagbot never calls those"
+        )
+
+
+async def resolve_checked(host: str, port: int) -> list[str]:
+    """Resolve ``host`` and check every address; the caller connects only to these."""
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise ToolError(f"could not resolve host '{host}': {exc.strerror}") from None
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+    for address in addresses:
+        check_address(address, host)
+    return addresses
+
+
+class _CheckedBackend(httpcore.AsyncNetworkBackend):
+    """Connects only to addresses that ``resolve_checked`` accepted (no second lookup)."""
+
+    def __init__(self) -> None:
+        self._inner = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self, host: str, port: int, timeout: float | None = None,  # noqa: ASYNC109 (httpcore's)
+        local_address: str | None = None, socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        last: Exception | None = None
+        for address in await resolve_checked(host, port):
+            try:
+                return await self._inner.connect_tcp(address, port, timeout, local_address,
+                                                     socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                last = exc
+        raise last or httpcore.ConnectError(f"no address for {host}")
+
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Any = None  # noqa: ASYNC109
+    ) -> httpcore.AsyncNetworkStream:
+        raise ToolError("unix sockets are not allowed")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+class _CheckedTransport(httpx.AsyncHTTPTransport):
+    def __init__(self) -> None:
+        super().__init__(trust_env=False)
+        # httpx has no public hook for the network backend; its pool is the only seam.
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=False),
+            network_backend=_CheckedBackend(),
+        )
+
+
+async def fetch(
+    config: HttpToolConfig, method: str, url: str, *,
+    headers: dict[str, str] | None = None, content: bytes | None = None,
+) -> dict[str, Any]:
+    what = f"{method} {_display(url)}"
+    try:
+        async with asyncio.timeout(config.timeout_seconds):
+            return await _fetch(config, method, url, headers or {}, content)
+    except TimeoutError:
+        raise ToolError(f"{what} timed out after {config.timeout_seconds:g} s") from None
+    except httpx.ConnectError as exc:
+        raise ToolError(f"{what} failed: could not connect ({exc or 'refused'})") from None
+    except httpx.HTTPError as exc:
+        raise ToolError(f"{what} failed: {exc or type(exc).__name__}") from None
+
+
+async def _fetch(
+    config: HttpToolConfig, method: str, url: str, headers: dict[str, str], content: bytes | None
+) -> dict[str, Any]:
+    target = _parse(url)
+    send_headers = {"User-Agent": config.user_agent, **headers}
+    async with httpx.AsyncClient(transport=_CheckedTransport(), trust_env=False,
+                                 timeout=httpx.Timeout(config.timeout_seconds)) as client:
+        for _hop in range(MAX_REDIRECTS + 1):
+            check_host(target.host, config)
+            async with client.stream(method, target, headers=send_headers,
+                                     content=content) as response:
+                location = response.headers.get("location")
+                if response.status_code in _REDIRECT_CODES and location:
+                    nxt = _parse(str(response.url.join(location)))
+                    if nxt.host != target.host or nxt.port != target.port:
+                        send_headers = {k: v for k, v in send_headers.items()
+                                        if k.lower() not in _CREDENTIAL_HEADERS}
+                    if response.status_code == 303 or (
+                        response.status_code in (301, 302) and method == "POST"
+                    ):
+                        method, content = "GET", None
+                        send_headers = {k: v for k, v in send_headers.items()
+                                        if k.lower() != "content-type"}
+                    target = nxt
+                    continue
+                body, truncated = await _read_capped(response, config.max_bytes)
+                return _result(response, body, truncated)
+    raise ToolError(f"{_display(url)} redirected more than {MAX_REDIRECTS} times; giving up")
+
+
+def _parse(url: str) -> httpx.URL:
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise ToolError(f"'{_display(url)}' is not a valid URL: {exc}") from None
+    if parsed.scheme not in ("http", "https"):
+        raise ToolError(f"only http and https URLs are allowed, not '{parsed.scheme or url}'")
+    return parsed
+
+
+async def _read_capped(response: httpx.Response, max_bytes: int) -> tuple[bytes, bool]:
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        if size + len(chunk) > max_bytes:
+            chunks.append(chunk[: max_bytes - size])
+            return b"".join(chunks), True
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks), False
+
+
+def _result(response: httpx.Response, body: bytes, truncated: bool) -> dict[str, Any]:
+    content_type = response.headers.get("content-type", "")
+    mime = content_type.split(";", 1)[0].strip().lower()
+    out: dict[str, Any] = {"url": _display(str(response.url)), "status": response.status_code,
+                           "content_type": content_type, "text": "", "truncated": truncated}
+    if not _is_textual(mime, body):
+        out["text"] = f"[binary content ({mime or 'unknown type'}), {len(body)} bytes, not shown]"
+        return out
+    text = body.decode(response.charset_encoding or "utf-8", errors="replace")
+    if mime in ("text/html", "application/xhtml+xml"):
+        title, text = html_to_text(text)
+        if title:
+            out["title"] = title
+    elif mime == "application/json" or mime.endswith("+json"):
+        # Truncated or malformed JSON is still useful as text.
+        with contextlib.suppress(ValueError):
+            out["json"] = jsonlib.loads(text)
+    out["text"] = text
+    return out
+
+
+def _is_textual(mime: str, body: bytes) -> bool:
+    if mime.startswith("text/") or mime.endswith(("json", "xml", "javascript")):
+        return True
+    return not mime and b"\x00" not in body[:8192]
+
+
+def html_to_text(html: str) -> tuple[str, str]:
+    """Readable text of an HTML page: (title, text with the title as first line)."""
+    soup = BeautifulSoup(html, "html.parser")
+    title = _squash(soup.title.get_text()) if soup.title else ""
+    for tag in soup(["script", "style", "noscript", "template", "svg", "head"]):
+        tag.decompose()
+    # Source newlines are mere spaces in HTML; lines break only around block elements.
+    for tag in soup.find_all(_BLOCK_TAGS):
+        tag.insert_before(_BREAK)
+        tag.insert_after(_BREAK)
+    lines = (_squash(line) for line in soup.get_text().split(_BREAK))
+    body = "\n".join(line for line in lines if line)
+    return title, (f"{title}\n\n{body}" if title else body)
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _norm_host(host: str) -> str:
+    return host.strip().lower().rstrip(".").strip("[]")
+
+
+def _display(url: str) -> str:
+    """The URL without user:password@, so credentials never reach Slack."""
+    return re.sub(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@?#]*@", r"\1", url)
+
+
+# ------------------------------------------------------------------ the tools
+
+
+class HttpGetArgs(BaseModel):
+    url: str = Field(description="Absolute http:// or https:// URL to fetch.")
+
+
+with warnings.catch_warnings():
+    # The planner-facing argument is called "json"; BaseModel.json is a deprecated method.
+    warnings.filterwarnings("ignore", message='Field name "json"')
+
+    class HttpPostArgs(BaseModel):
+        url: str = Field(description="Absolute http:// or https:// URL to post to.")
+        json: Any = Field(None, description="JSON value to send as the request body.")
+        body: str | None = Field(None, description="Raw text body (instead of json).")
+        headers: dict[str, str] | None = Field(None, description="Extra request headers.")
+
+
+def http_tools(config: HttpToolConfig | None = None) -> list[tuple[BaseTool, Risk]]:
+    cfg = config or HttpToolConfig()
+    limit = f"{cfg.max_bytes:,} bytes"
+
+    async def http_get(url: str) -> dict[str, Any]:
+        return await fetch(cfg, "GET", url)
+
+    async def http_post(
+        url: str, json: Any = None, body: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        if json is not None and body is not None:
+            raise ToolError("http_post takes either 'json' or 'body', not both")
+        extra = dict(headers or {})
+        bad = sorted(h for h in extra if h.lower() in _FORBIDDEN_HEADERS)
+        if bad:
+            raise ToolError(f"http_post cannot set these headers: {', '.join(bad)}")
+        content: bytes | None = None
+        if json is not None:
+            content = jsonlib.dumps(json).encode()
+            extra.setdefault("Content-Type", "application/json")
+        elif body is not None:
+            content = body.encode()
+            extra.setdefault("Content-Type", "text/plain; charset=utf-8")
+        return await fetch(cfg, "POST", url, headers=extra, content=content or b"")
+
+    returns = (
+        "Returns {url (final, after redirects), status, content_type, text, truncated}; HTML "
+        "pages come back as readable text with the page title on the first line (also in "
+        "'title'), JSON bodies are also parsed into 'json'. Non-2xx statuses are returned, "
+        f"not raised: check 'status'. The body is cut at {limit} (truncated=true). Follows up "
+        f"to {MAX_REDIRECTS} redirects. Times out after {cfg.timeout_seconds:g} s. "
+        "Cloud-metadata and link-local addresses and hosts on the deny list are refused."
+    )
+    get_tool = StructuredTool.from_function(
+        coroutine=http_get, name="http_get", args_schema=HttpGetArgs,
+        description="Fetch a web page or API endpoint with HTTP GET (read-only). " + returns,
+    )
+    post_tool = StructuredTool.from_function(
+        coroutine=http_post, name="http_post", args_schema=HttpPostArgs,
+        description=(
+            "Send an HTTP POST (changes something remotely, so it needs approval). Give "
+            "either 'json' (sent as application/json) or 'body' (raw text), plus optional "
+            "'headers'. " + returns
+        ),
+    )
+    return [(get_tool, Risk.GREEN), (post_tool, Risk.RED)]

@@ -1,0 +1,129 @@
+"""The tool registry: every tool the planner may use, with its risk level.
+
+A tool's risk (green: read-only, red: changes something) is set here, where the
+tool is registered, and never by a plan.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from langchain_core.tools import BaseTool
+from pydantic import BaseModel, ValidationError
+
+from agent.errors import ConfigurationError, ToolArgumentError, ToolNotAllowed
+
+
+class Risk(StrEnum):
+    GREEN = "green"
+    RED = "red"
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    tool: BaseTool
+    risk: Risk
+
+    @property
+    def name(self) -> str:
+        return self.tool.name
+
+    @property
+    def description(self) -> str:
+        return self.tool.description
+
+    def args_model(self) -> type[BaseModel] | None:
+        schema = self.tool.args_schema
+        return schema if isinstance(schema, type) and issubclass(schema, BaseModel) else None
+
+    def json_schema(self) -> dict[str, Any]:
+        model = self.args_model()
+        if model is not None:
+            return model.model_json_schema()
+        return dict(self.tool.args) if self.tool.args else {}
+
+
+class ToolRegistry:
+    """Name → tool with its risk level."""
+
+    def __init__(self) -> None:
+        self._specs: dict[str, ToolSpec] = {}
+
+    def add(self, tool: BaseTool, risk: Risk | str) -> None:
+        if tool.name in self._specs:
+            raise ConfigurationError(f"tool '{tool.name}' is registered twice")
+        self._specs[tool.name] = ToolSpec(tool=tool, risk=Risk(risk))
+
+    def get(self, name: str) -> ToolSpec:
+        try:
+            return self._specs[name]
+        except KeyError:
+            known = ", ".join(sorted(self._specs)) or "none"
+            raise ToolNotAllowed(f"unknown tool '{name}' (known tools: {known})") from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._specs
+
+    def __iter__(self) -> Iterator[ToolSpec]:
+        return iter(sorted(self._specs.values(), key=lambda s: s.name))
+
+    def __len__(self) -> int:
+        return len(self._specs)
+
+    def names(self, risk: Risk | None = None) -> list[str]:
+        return [s.name for s in self if risk is None or s.risk == risk]
+
+    def risk_of(self, name: str) -> Risk:
+        return self.get(name).risk
+
+    def validate_args(self, name: str, args: dict[str, Any]) -> dict[str, Any]:
+        """Check ``args`` against the tool's schema; return them as the tool will see them."""
+        spec = self.get(name)
+        model = spec.args_model()
+        if model is None:
+            return dict(args)
+        try:
+            parsed = model.model_validate(args)
+        except ValidationError as exc:
+            raise ToolArgumentError(
+                f"bad arguments for '{name}': {describe_validation_error(exc)}"
+            ) from None
+        return {k: v for k, v in parsed.model_dump(mode="json").items() if k in args or v is not None}
+
+    def load_modules(self, module_names: Iterable[str]) -> None:
+        """Import each module and call its ``register(registry)`` function."""
+        for module_name in module_names:
+            try:
+                module = importlib.import_module(module_name)
+            except ImportError as exc:
+                raise ConfigurationError(
+                    f"cannot import tool module '{module_name}' named in DAGBOT_TOOLS: {exc}"
+                ) from exc
+            register = getattr(module, "register", None)
+            if not callable(register):
+                raise ConfigurationError(
+                    f"tool module '{module_name}' has no register(registry) function"
+                )
+            register(self)
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(x) for x in err["loc"]) or "(arguments)"
+        parts.append(f"{loc}: {err['msg']}")
+    return "; ".join(parts)
+
+
+def to_jsonable(value: Any) -> Any:
+    """Tool outputs must be JSON; anything else becomes its string form."""
+    try:
+        json.dumps(value)
+        return value
+    except (TypeError, ValueError):
+        return str(value)

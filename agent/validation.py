@@ -1,0 +1,197 @@
+"""Plan validation: pure functions, every problem named by node and field."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from agent.errors import PlanError, PlanProblem
+from agent.plan import NODE_ID_PATTERN, Plan, PlanNode
+from agent.references import is_whole_reference, referenced_ids
+from agent.tools.registry import Risk, ToolRegistry, describe_validation_error
+
+_ID = re.compile(NODE_ID_PATTERN)
+
+
+@dataclass(frozen=True)
+class PlanLimits:
+    max_nodes: int = 40
+    """Larger requests are better split into follow-ups in the thread."""
+    max_args_bytes: int = 16_000
+    """JSON size of one node's arguments; big data flows through references instead."""
+    max_code_bytes: int = 20_000
+
+
+def dependencies(node: PlanNode) -> set[str]:
+    """A node's edges: its ``depends_on`` plus every ``${id}`` it refers to."""
+    return set(node.depends_on) | referenced_ids(node.args)
+
+
+def validate_plan(raw: Any, registry: ToolRegistry, limits: PlanLimits | None = None) -> Plan:
+    """Return the plan, or raise :class:`PlanError` listing every problem found."""
+    limits = limits or PlanLimits()
+    problems: list[PlanProblem] = []
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise PlanError([PlanProblem(None, None, f"the plan is not valid JSON: {exc}")]) from None
+    if not isinstance(raw, Mapping):
+        raise PlanError([PlanProblem(None, None, "the plan must be a JSON object with 'nodes'")])
+    raw_nodes = raw.get("nodes")
+    if not isinstance(raw_nodes, list) or not raw_nodes:
+        raise PlanError([PlanProblem(None, "nodes", "the plan needs a non-empty list of nodes")])
+    if len(raw_nodes) > limits.max_nodes:
+        raise PlanError([PlanProblem(None, "nodes", (
+            f"{len(raw_nodes)} nodes is more than the limit of {limits.max_nodes}; "
+            "bundle coupled steps into packages or leave work for a follow-up"))])
+    extra = set(raw) - {"thought", "nodes"}
+    if extra:
+        problems.append(PlanProblem(None, None, f"unknown top-level field(s): {sorted(extra)}"))
+
+    nodes: list[PlanNode] = []
+    for index, raw_node in enumerate(raw_nodes):
+        label = raw_node.get("id") if isinstance(raw_node, Mapping) else None
+        label = label if isinstance(label, str) and label else f"#{index + 1}"
+        try:
+            nodes.append(PlanNode.model_validate(raw_node))
+        except ValidationError as exc:
+            for err in exc.errors():
+                field = ".".join(str(x) for x in err["loc"]) or None
+                problems.append(PlanProblem(label, field, err["msg"]))
+
+    seen: set[str] = set()
+    for node in nodes:
+        if not _ID.match(node.id):
+            problems.append(PlanProblem(node.id, "id", f"must match {NODE_ID_PATTERN}"))
+        if node.id in seen:
+            problems.append(PlanProblem(node.id, "id", "duplicate id"))
+        seen.add(node.id)
+        problems.extend(_check_node(node, registry, limits))
+
+    for node in nodes:
+        for dep in sorted(dependencies(node)):
+            if dep == node.id:
+                problems.append(PlanProblem(node.id, "depends_on", "a node cannot depend on itself"))
+            elif dep not in seen:
+                problems.append(PlanProblem(node.id, "depends_on", f"refers to unknown node '{dep}'"))
+
+    if not problems:
+        cycle = find_cycle({n.id: dependencies(n) for n in nodes})
+        if cycle:
+            problems.append(PlanProblem(cycle[0], "depends_on", "cycle: " + " -> ".join(cycle)))
+    if problems:
+        raise PlanError(problems)
+    # The validated plan lists every edge in depends_on, references included.
+    nodes = [n.model_copy(update={"depends_on": sorted(dependencies(n))}) for n in nodes]
+    return Plan(thought=str(raw.get("thought") or ""), nodes=nodes)
+
+
+def _check_node(node: PlanNode, registry: ToolRegistry, limits: PlanLimits) -> list[PlanProblem]:
+    problems: list[PlanProblem] = []
+    if (node.tool is None) == (node.package is None):
+        return [PlanProblem(node.id, "tool/package", "needs exactly one of 'tool' or 'package'")]
+    size = len(json.dumps(node.args, ensure_ascii=False).encode())
+    if size > limits.max_args_bytes:
+        problems.append(PlanProblem(node.id, "args", (
+            f"arguments are {size} bytes, over the limit of {limits.max_args_bytes}; "
+            "pass large data with a ${id} reference")))
+    if node.tool is not None:
+        if node.tool not in registry:
+            known = ", ".join(registry.names())
+            return [*problems, PlanProblem(node.id, "tool", f"unknown tool '{node.tool}' (known: {known})")]
+        problems.extend(_check_args(node, registry))
+    elif node.package is not None:
+        if node.args:
+            problems.append(PlanProblem(node.id, "args", "package nodes take no args; use inputs"))
+        problems.extend(_check_package_code(node, registry, limits))
+    return problems
+
+
+def _check_args(node: PlanNode, registry: ToolRegistry) -> list[PlanProblem]:
+    assert node.tool is not None
+    model = registry.get(node.tool).args_model()
+    if model is None:
+        return []
+    try:
+        model.model_validate(node.args)
+    except ValidationError as exc:
+        # A whole-string reference stands for a value only known at run time: its type is
+        # checked again when the node runs, with the real value.
+        deferred = {k for k, v in node.args.items() if is_whole_reference(v)}
+        real = [e for e in exc.errors() if not (e["loc"] and e["loc"][0] in deferred)]
+        if real:
+            detail = describe_validation_error(
+                ValidationError.from_exception_data(exc.title, real)  # type: ignore[arg-type]
+            )
+            return [PlanProblem(node.id, "args", f"do not fit tool '{node.tool}': {detail}")]
+    return []
+
+
+def _check_package_code(
+    node: PlanNode, registry: ToolRegistry, limits: PlanLimits
+) -> list[PlanProblem]:
+    assert node.package is not None
+    code = node.package.code
+    if len(code.encode()) > limits.max_code_bytes:
+        return [PlanProblem(node.id, "package.code", f"code is over {limits.max_code_bytes} bytes")]
+    try:
+        tree = ast.parse(code)
+    except SyntaxError as exc:
+        return [PlanProblem(node.id, "package.code", f"syntax error line {exc.lineno}: {exc.msg}")]
+    problems = []
+    for name in sorted(package_tool_names(tree)):
+        if name not in registry:
+            problems.append(PlanProblem(node.id, "package.code", f"calls unknown tool '{name}'"))
+        elif registry.risk_of(name) is Risk.RED:
+            problems.append(PlanProblem(node.id, "package.code", (
+                f"calls red tool '{name}'; red tools must be their own node so a human can "
+                "approve them")))
+    return problems
+
+
+def package_tool_names(tree: ast.AST) -> set[str]:
+    """Tool names package code uses: ``tools.NAME`` and ``getattr(tools, "NAME")``."""
+    names: set[str] = set()
+    for item in ast.walk(tree):
+        if (isinstance(item, ast.Attribute) and isinstance(item.value, ast.Name)
+                and item.value.id == "tools"):
+            names.add(item.attr)
+        elif (isinstance(item, ast.Call) and isinstance(item.func, ast.Name)
+              and item.func.id == "getattr" and len(item.args) >= 2
+              and isinstance(item.args[0], ast.Name) and item.args[0].id == "tools"
+              and isinstance(item.args[1], ast.Constant) and isinstance(item.args[1].value, str)):
+            names.add(item.args[1].value)
+    return names
+
+
+def find_cycle(edges: Mapping[str, set[str]]) -> list[str] | None:
+    """Return one cycle as a path (first node repeated at the end), or None."""
+    white, grey, black = 0, 1, 2
+    colour = dict.fromkeys(edges, white)
+    stack: list[str] = []
+
+    def visit(node_id: str) -> list[str] | None:
+        colour[node_id] = grey
+        stack.append(node_id)
+        for dep in sorted(edges.get(node_id, ())):
+            if dep not in colour:
+                continue
+            if colour[dep] == grey:
+                return [*stack[stack.index(dep):], dep]
+            if colour[dep] == white and (found := visit(dep)):
+                return found
+        stack.pop()
+        colour[node_id] = black
+        return None
+
+    for node_id in sorted(edges):
+        if colour[node_id] == white and (found := visit(node_id)):
+            return found
+    return None

@@ -1,0 +1,1 @@
+"""Benchmarks: python -m bench.NAME; each ends with one JSON line of figures."""

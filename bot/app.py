@@ -1,0 +1,185 @@
+"""The Slack bot: a Bolt ``AsyncApp`` wired to the engine, and its background loops.
+
+``infra`` builds one with :func:`build_bot` and serves ``bot.app`` over HTTP
+(:mod:`bot.server`) or Socket Mode. ``start()`` subscribes to run events, resumes
+threads whose runner died, and starts the expiry sweeper; ``stop()`` undoes it all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import structlog
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from agent.events import EventBus, RunEvent
+from agent.ports import ApprovalStore
+from agent.runner import Engine
+from bot.approvers import ApproverDirectory
+from bot.config import BotConfig
+from bot.intake import Intake
+from bot.interactions import Interactions
+from bot.listeners import register
+from bot.notifier import Notifier
+from bot.poster import SlackPoster, error_code
+from bot.store import BotStore
+from bot.tasks import TaskSet
+
+log = structlog.get_logger(__name__)
+
+
+class BotStartError(RuntimeError):
+    """The bot cannot start (e.g. Slack refused the token); the message says what to fix."""
+
+
+@dataclass
+class BotDeps:
+    """What the bot needs from the rest of dagbot (``infra`` passes the real ones)."""
+
+    engine: Engine
+    events: EventBus
+    approvals: ApprovalStore
+    store: BotStore
+    clock: Callable[[], float] = time.time
+
+
+class _TokenNotice(logging.Filter):
+    """Bolt finds SLACK_BOT_TOKEN in the environment and warns that it is unused (the client
+    has it): true, and confusing in an operator's log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+def bolt_logger() -> logging.Logger:
+    logger = logging.getLogger("dagbot.bolt")
+    if not any(isinstance(f, _TokenNotice) for f in logger.filters):
+        logger.addFilter(_TokenNotice())
+    return logger
+
+
+def web_client(config: BotConfig, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
+    """The Web API client: 429s are retried after Retry-After, dropped connections retried.
+
+    With a ``session``, calls reuse its pooled connections instead of opening one each.
+    """
+    return AsyncWebClient(
+        token=config.bot_token, base_url=config.api_url, session=session,
+        retry_handlers=[AsyncConnectionErrorRetryHandler(),
+                        AsyncRateLimitErrorRetryHandler(max_retry_count=config.rate_limit_retries)],
+    )
+
+
+class SlackBot:
+    def __init__(self, config: BotConfig, deps: BotDeps, *, client: AsyncWebClient | None = None) -> None:
+        self.config = config
+        self.engine = deps.engine
+        self.events = deps.events
+        self.approvals = deps.approvals
+        self.store = deps.store
+        self.clock = deps.clock
+        self._session = None if client else aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        self.client = client or web_client(config, self._session)
+        self.tasks = TaskSet()
+        self.poster = SlackPoster(self.client)
+        self.directory = ApproverDirectory(config.approvers, self.client,
+                                           cache_seconds=config.usergroup_cache_seconds)
+        self.notifier = Notifier(engine=self.engine, approvals=self.approvals, store=self.store,
+                                 poster=self.poster, directory=self.directory, tasks=self.tasks,
+                                 edit_interval=config.edit_interval_seconds, clock=self.clock)
+        self.intake = Intake(engine=self.engine, store=self.store, poster=self.poster,
+                             command=config.command, clock=self.clock)
+        self.interactions = Interactions(engine=self.engine, approvals=self.approvals, store=self.store,
+                                         poster=self.poster, directory=self.directory,
+                                         notifier=self.notifier)
+
+        async def authorize() -> AuthorizeResult:  # Bolt passes arguments by name: none wanted
+            return await self.identity()
+
+        self.app = AsyncApp(
+            # Bolt's per-request clients get the token from authorize(), which answers from one
+            # auth.test made at start-up instead of one per request.
+            client=AsyncWebClient(base_url=config.api_url, session=self.client.session,
+                                  retry_handlers=self.client.retry_handlers),
+            authorize=authorize, signing_secret=config.signing_secret, process_before_response=True,
+            logger=bolt_logger(),
+        )
+        register(self.app, self)
+        self._queue: asyncio.Queue[RunEvent] | None = None
+        self._loops: list[asyncio.Task[Any]] = []
+        self._identity: AuthorizeResult | None = None
+        self._identity_lock = asyncio.Lock()
+
+    async def identity(self) -> AuthorizeResult:
+        """Who the bot is in Slack (``auth.test``, asked once)."""
+        async with self._identity_lock:
+            if self._identity is None:
+                try:
+                    response = await self.client.auth_test()
+                except SlackApiError as exc:
+                    raise BotStartError(
+                        f"Slack refused SLACK_BOT_TOKEN ({error_code(exc)}): check the token and that the "
+                        "app is installed in the workspace.") from None
+                self._identity = AuthorizeResult.from_auth_test_response(
+                    auth_test_response=response, bot_token=self.config.bot_token)
+            return self._identity
+
+    async def start(self) -> None:
+        if self._queue is not None:
+            return
+        await self.identity()
+        self._queue = self.events.open()
+        self._loops = [
+            asyncio.create_task(self.notifier.consume(self._queue), name="notifier"),
+            asyncio.create_task(self._every(self.config.tick_seconds, self._tick), name="ticker"),
+            asyncio.create_task(self._every(self.config.sweep_interval_seconds, self.sweep), name="sweeper"),
+        ]
+        resumed = await self.engine.recover()
+        log.info("slack bot started", resumed_threads=len(resumed))
+
+    async def stop(self) -> None:
+        if self._queue is not None:
+            for loop in self._loops:
+                loop.cancel()
+            await asyncio.gather(*self._loops, return_exceptions=True)
+            self.events.close(self._queue)
+            self._queue = None
+            await self.notifier.close()
+            await self.tasks.close()
+            log.info("slack bot stopped")
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+
+    async def sweep(self) -> None:
+        """Expire overdue approvals (their messages follow via the events) and old claims."""
+        expired = await self.engine.sweep_expired()
+        forgotten = await self.store.forget_claims(self.clock() - self.config.claim_ttl_seconds)
+        if expired or forgotten:
+            log.info("swept", expired_approvals=len(expired), forgotten_claims=forgotten)
+
+    async def _tick(self) -> None:
+        self.notifier.tick()
+
+    async def _every(self, seconds: float, work: Callable[[], Any]) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                await work()
+            except Exception:
+                log.exception("periodic work failed", work=getattr(work, "__name__", "?"))
+
+def build_bot(config: BotConfig, deps: BotDeps, *, client: AsyncWebClient | None = None) -> SlackBot:
+    return SlackBot(config, deps, client=client)

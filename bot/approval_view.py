@@ -1,0 +1,104 @@
+"""Approval messages and the reject-reason modal (pure rendering)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from agent.ports import Approval, ApprovalStatus
+from bot import messages as say
+from bot.blocks import (
+    SECTION_TEXT_LIMIT,
+    Block,
+    actions,
+    button,
+    clip,
+    context,
+    notification,
+    plain,
+    section,
+)
+from bot.mrkdwn import escape
+
+APPROVE_ACTION = "approval_approve"
+REJECT_ACTION = "approval_reject"
+REJECT_VIEW = "approval_reject_reason"
+REASON_BLOCK = "reason"
+REASON_INPUT = "reason"
+REASON_MAX_CHARS = 500
+MODAL_TITLE_LIMIT = 24
+PRIVATE_METADATA_LIMIT = 3000
+
+
+def pretty_args(args: dict[str, Any], limit: int = SECTION_TEXT_LIMIT) -> str:
+    """Arguments as an indented JSON code block, cut to fit one section."""
+    text = escape(json.dumps(args, indent=2, ensure_ascii=False, default=str))
+    budget = limit - len("```\n\n```") - 40
+    if len(text) > budget:
+        text = text[:budget].rstrip() + f"\n… ({len(text) - budget:,} more characters)"
+    return f"```\n{text}\n```"
+
+
+def decision_line(approval: Approval, *, stale: bool = False) -> str:
+    match approval.status:
+        case ApprovalStatus.APPROVED:
+            return say.approved(approval.decided_by, approval.decided_at)
+        case ApprovalStatus.REJECTED:
+            reason = escape(clip(approval.reason, 500)) if approval.reason else None
+            return say.rejected(approval.decided_by, reason)
+        case ApprovalStatus.EXPIRED:
+            return say.EXPIRED
+        case ApprovalStatus.WITHDRAWN:
+            return say.withdrawn(approval.reason)
+    return say.NO_LONGER_NEEDED if stale else ""
+
+
+def render_approval(approval: Approval, approvers: str, *, stale: bool = False) -> tuple[str, list[Block]]:
+    """While pending: Approve/Reject buttons. After: who decided and when, no buttons."""
+    heading = say.approval_title(approval.tool, approval.node_id)
+    blocks: list[Block] = [
+        section(heading),
+        section(pretty_args(approval.args)),
+        section(f"*Why:* {escape(clip(approval.why, 2500))}"),
+    ]
+    if approval.note:
+        blocks.append(section(f":warning: {escape(clip(approval.note, 2500))}"))
+    blocks.append(context(say.approval_context(approval.requested_by, approvers, approval.expires_at)))
+    if approval.is_pending and not stale:
+        blocks.append(actions(
+            button(say.APPROVE_BUTTON, APPROVE_ACTION, approval.id, style="primary"),
+            button(say.REJECT_BUTTON, REJECT_ACTION, approval.id, style="danger"),
+            block_id=f"approval:{approval.id}",
+        ))
+    else:
+        blocks.append(section(decision_line(approval, stale=stale), block_id=f"decision:{approval.id}"))
+    return notification(f"Approval needed: {approval.tool} ({approval.node_id})"), blocks
+
+
+def reject_modal(approval: Approval, metadata: str) -> dict[str, Any]:
+    if len(metadata) > PRIVATE_METADATA_LIMIT:
+        raise ValueError("modal metadata too long")
+    return {
+        "type": "modal",
+        "callback_id": REJECT_VIEW,
+        "private_metadata": metadata,
+        "title": plain(say.REJECT_MODAL_TITLE, MODAL_TITLE_LIMIT),
+        "submit": plain(say.REJECT_MODAL_SUBMIT, MODAL_TITLE_LIMIT),
+        "close": plain(say.REJECT_MODAL_CLOSE, MODAL_TITLE_LIMIT),
+        "blocks": [
+            section(say.reject_modal_intro(approval.tool, approval.node_id)),
+            {
+                "type": "input", "block_id": REASON_BLOCK, "optional": True,
+                "label": plain(say.REJECT_REASON_LABEL, 2000),
+                "element": {"type": "plain_text_input", "action_id": REASON_INPUT, "multiline": True,
+                            "max_length": REASON_MAX_CHARS},
+            },
+        ],
+    }
+
+
+def reason_from(view: dict[str, Any]) -> str | None:
+    """The reason typed into the reject modal, or None when left empty."""
+    value = (view.get("state", {}).get("values", {}).get(REASON_BLOCK, {})
+             .get(REASON_INPUT, {}).get("value"))
+    return (value.strip() or None) if isinstance(value, str) else None

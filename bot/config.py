@@ -1,0 +1,39 @@
+"""The bot's configuration: plain values handed down by ``infra`` (which reads the settings)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.approvers import ApproverPolicy
+
+SLACK_API_URL = "https://slack.com/api/"
+
+
+@dataclass(frozen=True)
+class BotConfig:
+    bot_token: str = field(repr=False)
+    """SLACK_BOT_TOKEN (xoxb-…). Never logged."""
+    signing_secret: str = field(default="", repr=False)
+    """SLACK_SIGNING_SECRET: verifies HTTP requests (forged or stale ones get 401)."""
+    api_url: str = SLACK_API_URL
+    """SLACK_API_URL: the Web API base URL, with its trailing slash."""
+    command: str = "/agent"
+    """DAGBOT_SLACK_COMMAND: the slash command that starts work."""
+    approvers: ApproverPolicy = field(default_factory=ApproverPolicy)
+    """DAGBOT_APPROVERS: who may approve which red tool (default: the requester)."""
+    edit_interval_seconds: float = 1.0
+    """At most one edit per status message per this many seconds (Slack's rate limits)."""
+    tick_seconds: float = 15.0
+    """How often a running run's status message refreshes its elapsed time."""
+    sweep_interval_seconds: float = 60.0
+    """How often overdue approvals are expired (and their messages updated)."""
+    claim_ttl_seconds: float = 86_400.0
+    """How long delivered event ids are remembered for de-duplicating Slack's retries."""
+    usergroup_cache_seconds: float = 300.0
+    """How long a user group's members are cached before asking Slack again."""
+    rate_limit_retries: int = 2
+    """Retries of a rate-limited (HTTP 429) Web API call, each after its Retry-After."""
+
+    def __post_init__(self) -> None:
+        if not self.api_url.endswith("/"):
+            object.__setattr__(self, "api_url", self.api_url + "/")

@@ -1,0 +1,126 @@
+"""Bolt listeners: acknowledge at once, then hand the work to a background task.
+
+Every listener acks and spawns its work without waiting for Slack, the engine or the
+database, so the HTTP response (Bolt sends it when the listener returns) leaves within
+milliseconds, well inside Slack's 3 seconds; runs never happen on the request path.
+Catch-all listeners answer every other event, action and view with 200, so no request
+gets a 404.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+
+from bot import messages as say
+from bot.approval_view import APPROVE_ACTION, REJECT_ACTION, REJECT_VIEW
+from bot.reply_view import help_reply
+from bot.status_report import status_report
+from bot.status_view import CANCEL_ACTION
+
+if TYPE_CHECKING:
+    from bot.app import SlackBot
+
+ANYTHING = re.compile(".*")
+
+
+def _where(body: dict[str, Any]) -> tuple[str, str | None, str | None]:
+    """Channel, clicked message ts and its thread ts of a block action."""
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id", "")
+    message = body.get("message") or {}
+    ts = message.get("ts") or (body.get("container") or {}).get("message_ts")
+    return channel, ts, message.get("thread_ts") or ts
+
+
+def register(app: AsyncApp, bot: SlackBot) -> None:
+    command = bot.config.command
+
+    @app.command(command)
+    async def on_command(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+        text = str(command.get("text") or "").strip()
+        word = text.lower()
+        if word in ("", "help"):
+            usage = help_reply(bot.config.command)
+            await ack(text=usage.text, blocks=usage.blocks, response_type="ephemeral")
+            return
+        await ack()
+        user = command["user_id"]
+        if word == "status":
+            bot.tasks.spawn(_status(user, respond), name="status")
+            return
+
+        async def reply(text: str) -> None:
+            await respond(text=text, response_type="ephemeral")
+
+        bot.tasks.spawn(bot.intake.from_command(command.get("team_id", ""), command["channel_id"], user,
+                                                text, reply), name="command")
+
+    async def _status(user: str, respond: AsyncRespond) -> None:
+        report = await status_report(user, engine=bot.engine, approvals=bot.approvals, store=bot.store,
+                                     directory=bot.directory)
+        await respond(text=report.text, blocks=report.blocks, response_type="ephemeral")
+
+    @app.event("app_mention")
+    async def on_mention(body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext) -> None:
+        bot.tasks.spawn(bot.intake.from_event(_team(body, event), event, context.bot_user_id,
+                                              mentioned=True), name="mention")
+
+    @app.event("message")
+    async def on_message(body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext) -> None:
+        bot.tasks.spawn(bot.intake.from_event(_team(body, event), event, context.bot_user_id,
+                                              mentioned=False), name="message")
+
+    @app.action(APPROVE_ACTION)
+    async def on_approve(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        channel, _, thread_ts = _where(body)
+        bot.tasks.spawn(bot.interactions.approve(body["user"]["id"], action["value"], channel, thread_ts),
+                        name="approve")
+
+    @app.action(REJECT_ACTION)
+    async def on_reject(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        channel, _, thread_ts = _where(body)
+        bot.tasks.spawn(bot.interactions.open_reject(body["user"]["id"], action["value"],
+                                                     body["trigger_id"], channel, thread_ts), name="reject")
+
+    @app.view(REJECT_VIEW)
+    async def on_reject_reason(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        await ack()
+        bot.tasks.spawn(bot.interactions.submit_reject(body["user"]["id"], view), name="reject-reason")
+
+    @app.action(CANCEL_ACTION)
+    async def on_cancel(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        channel, ts, thread_ts = _where(body)
+        bot.tasks.spawn(bot.interactions.cancel(body["user"]["id"], action["value"], channel, ts, thread_ts),
+                        name="cancel")
+
+    # Everything else still gets a 200 (registered last, so they only see what nothing above took).
+    async def acknowledge(ack: AsyncAck) -> None:
+        await ack()
+
+    app.event(ANYTHING)(acknowledge)
+    app.action(ANYTHING)(acknowledge)
+    app.view(ANYTHING)(acknowledge)
+    app.view_closed(ANYTHING)(acknowledge)
+    app.command(ANYTHING)(_unknown_command(command))
+    app.shortcut(ANYTHING)(acknowledge)
+    app.options(ANYTHING)(_no_options)
+
+
+def _team(body: dict[str, Any], event: dict[str, Any]) -> str:
+    return str(body.get("team_id") or event.get("team") or "")
+
+
+def _unknown_command(command: str) -> Any:
+    async def unknown(ack: AsyncAck) -> None:
+        await ack(text=say.help_text(command), response_type="ephemeral")
+
+    return unknown
+
+
+async def _no_options(ack: AsyncAck) -> None:
+    await ack(options=[])

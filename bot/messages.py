@@ -1,0 +1,173 @@
+"""Every sentence the bot says in Slack, in one place."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def slack_date(ts: float) -> str:
+    """A date Slack shows in the reader's time zone (with a UTC fallback)."""
+    fallback = datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(ts)}^{{date_short_pretty}} at {{time}}|{fallback}>"
+
+
+def user(user_id: str | None) -> str:
+    return f"<@{user_id}>" if user_id else "someone"
+
+
+def duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.1f}s" if seconds < 10 else f"{seconds:.0f}s"
+    minutes, secs = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m {secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m"
+
+
+# ------------------------------------------------------------------ help
+
+def help_text(command: str) -> str:
+    return (
+        f"*dagbot* plans your request as a graph of tool calls, runs the independent parts in "
+        f"parallel and asks before anything changes the world.\n\n"
+        f"• `{command} <request>` starts new work; I reply in a thread under your request.\n"
+        f"• Mention me (`@dagbot <request>`) in a channel, or send me a direct message.\n"
+        f"• Reply in one of my threads to follow up: no mention needed, and I remember what the "
+        f"thread already did. If a run is still going, your follow-up waits its turn.\n"
+        f"• Red actions (deploys, emails, …) wait for *Approve*; everything else keeps running.\n"
+        f"• *Cancel* on a status message stops that run.\n"
+        f"• `{command} status` lists your active runs and the approvals waiting for you."
+    )
+
+
+NOT_IN_CHANNEL = (
+    "I can't post in this conversation. Invite me with `/invite @dagbot` (or send me a direct "
+    "message) and ask again."
+)
+SOMETHING_BROKE = "Something went wrong on my side while starting that run. Please try again in a moment."
+
+
+def root_message(requester: str, request: str) -> str:
+    quoted = "\n".join(f"> {line}" for line in request.splitlines() or [""])
+    return f"{user(requester)} asked:\n{quoted}"
+
+
+# ---------------------------------------------------------------- status
+
+PHASE_TITLES = {
+    "queued": ":hourglass_flowing_sand: *Queued* — I'll start on this when the current run in this "
+              "thread finishes.",
+    "planning": ":thought_balloon: *Planning…*",
+    "running": ":gear: *Running the plan*",
+    "waiting": ":raised_hand: *Waiting for approval* — nothing else can run until someone decides.",
+    "replanning": ":repeat: *Replanning*",
+    "answered": ":white_check_mark: *Done*",
+    "failed": ":x: *Failed*",
+    "cancelled": ":no_entry_sign: *Cancelled*",
+}
+NODE_ICONS = {
+    "waiting": ":white_circle:",
+    "running": ":arrows_counterclockwise:",
+    "awaiting_approval": ":raised_hand:",
+    "done": ":white_check_mark:",
+    "failed": ":x:",
+    "rejected": ":no_entry:",
+    "skipped": ":fast_forward:",
+}
+CANCEL_BUTTON = "Cancel"
+
+
+CANCELLED_BEFORE_START = "Cancelled before it started."
+
+
+# ------------------------------------------------------------- approvals
+
+APPROVE_BUTTON = "Approve"
+REJECT_BUTTON = "Reject"
+
+
+def approval_title(tool: str, node_id: str) -> str:
+    return f":lock: *Approval needed:* `{tool}` (node `{node_id}`)"
+
+
+def approval_context(requester: str | None, approvers: str, expires_at: float) -> str:
+    return (f"Requested by {user(requester)} · May approve: {approvers} · "
+            f"Expires {slack_date(expires_at)}")
+
+
+def approved(by: str | None, at: float | None) -> str:
+    when = f" at {slack_date(at)}" if at else ""
+    return f":white_check_mark: Approved by {user(by)}{when}"
+
+
+def rejected(by: str | None, reason: str | None) -> str:
+    return f":no_entry: Rejected by {user(by)}" + (f": {reason}" if reason else "")
+
+
+EXPIRED = ":hourglass: Expired: nobody decided in time, so it was treated as rejected."
+
+
+def withdrawn(reason: str | None) -> str:
+    return ":no_entry_sign: Withdrawn" + (f": {reason}" if reason else "")
+
+
+NO_LONGER_NEEDED = ":heavy_minus_sign: No longer needed: the plan changed or the run finished without it."
+
+REJECT_MODAL_TITLE = "Reject"
+REJECT_MODAL_SUBMIT = "Reject"
+REJECT_MODAL_CLOSE = "Back"
+REJECT_REASON_LABEL = "Why? (optional, shown in the thread)"
+
+
+def reject_modal_intro(tool: str, node_id: str) -> str:
+    return f"Reject `{tool}` (node `{node_id}`)? Nodes that depend on it will be skipped."
+
+
+# --------------------------------------------------------------- refusals
+
+def not_allowed(approvers: str) -> str:
+    return f"Sorry, only {approvers} may decide on this approval. Nothing was changed."
+
+
+def already_decided(status: str, by: str | None) -> str:
+    return f"This approval was already {status} by {user(by)}. Nothing was changed."
+
+
+APPROVAL_EXPIRED = (
+    "This approval expired before anyone decided, so it counts as rejected. Ask again if it's still needed."
+)
+APPROVAL_WITHDRAWN = "This approval was withdrawn (its run was cancelled or replanned). Nothing was changed."
+APPROVAL_STALE = (
+    "This approval is no longer needed: its run finished or changed its plan. Nothing was changed."
+)
+APPROVAL_NOT_FOUND = "I can't find this approval any more. Nothing was changed."
+CANCEL_NOT_ALLOWED = "Sorry, only the person who asked (or an approver for every tool) can cancel this run."
+CANCEL_TOO_LATE = "This run has already finished; there is nothing left to cancel."
+
+
+# ---------------------------------------------------------------- answers
+
+def answer_footer(seconds: float, nodes_run: int, tokens: int) -> str:
+    return (f":stopwatch: {duration(seconds)} · {nodes_run} node{'s' if nodes_run != 1 else ''} run · "
+            f"{tokens:,} LLM tokens")
+
+
+def refused_note(node_id: str, tool: str, detail: str | None) -> str:
+    return f":no_entry: `{node_id}` ({tool}) did not run: {detail or 'not approved'}"
+
+
+def run_failed(error: str) -> str:
+    return f":x: {error}"
+
+
+def answer_continued(part: int, total: int) -> str:
+    return f"(part {part} of {total})"
+
+
+# ---------------------------------------------------------------- /status
+
+NO_ACTIVE_RUNS = "You have no active runs."
+NO_PENDING_APPROVALS = "No approvals are waiting for you."
+ACTIVE_RUNS_TITLE = "*Your active runs*"
+PENDING_APPROVALS_TITLE = "*Approvals you can decide*"

@@ -1,0 +1,290 @@
+"""Run events → Slack: the status message, approval messages and the final answer.
+
+Events arrive on one queue from the engine's bus and are handed to one lane per
+thread, so a thread's messages change in event order while threads proceed in
+parallel. Status edits go through a :class:`MessageEditor` (coalesced, 429-aware);
+approval messages are posted at once and updated once, when they reach a final state.
+A run whose status message was posted by an earlier process is rebuilt from the
+engine's checkpointed state, so a restarted bot picks up where the old one stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import structlog
+
+from agent.events import (
+    AnswerReady,
+    AwaitingApproval,
+    DecisionRecorded,
+    NodeRejected,
+    Planning,
+    RunEvent,
+    RunFailed,
+)
+from agent.ports import Approval, ApprovalStatus, ApprovalStore
+from agent.runner import Engine
+from bot.approval_view import render_approval
+from bot.approvers import ApproverDirectory
+from bot.editor import MessageEditor
+from bot.poster import SlackPoster
+from bot.progress import Phase, RunProgress
+from bot.reply_view import Reply, answer_replies, failure_replies
+from bot.status_view import render_queued_cancelled, render_status
+from bot.store import ApprovalMessage, BotStore, StatusMessage
+from bot.tasks import TaskSet
+from bot.threads import ThreadRef, is_slack_thread
+
+log = structlog.get_logger(__name__)
+
+LANE_IDLE_SECONDS = 30.0
+
+
+@dataclass
+class RunTracker:
+    run_id: str
+    thread: ThreadRef
+    message: StatusMessage
+    progress: RunProgress
+    editor: MessageEditor
+
+
+class Notifier:
+    def __init__(
+        self, *, engine: Engine, approvals: ApprovalStore, store: BotStore, poster: SlackPoster,
+        directory: ApproverDirectory, tasks: TaskSet, edit_interval: float = 1.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.engine = engine
+        self.approvals = approvals
+        self.store = store
+        self.poster = poster
+        self.directory = directory
+        self.tasks = tasks
+        self.edit_interval = edit_interval
+        self.clock = clock
+        self._lanes: dict[str, asyncio.Queue[RunEvent]] = {}
+        self._lane_tasks = TaskSet()
+        self._runs: dict[str, RunTracker] = {}
+        """Run id → tracker, while the run is active in this process."""
+        self._cancelled_by: dict[str, str] = {}
+        self._records: dict[str, ApprovalMessage] = {}
+        """Approval messages this process posted or read (the database has them all)."""
+        self._closed: set[str] = set()
+        """Approval ids whose message already shows a final state (this process)."""
+        self._approval_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    # ------------------------------------------------------------- routing
+
+    async def consume(self, queue: asyncio.Queue[RunEvent]) -> None:
+        while True:
+            event = await queue.get()
+            if not is_slack_thread(event.thread_id):
+                continue
+            lane = self._lanes.get(event.thread_id)
+            if lane is None:
+                lane = self._lanes[event.thread_id] = asyncio.Queue()
+                self._lane_tasks.spawn(self._drain(event.thread_id, lane), name=f"lane:{event.thread_id}")
+            lane.put_nowait(event)
+
+    async def _drain(self, thread_key: str, lane: asyncio.Queue[RunEvent]) -> None:
+        while True:
+            try:
+                event = await asyncio.wait_for(lane.get(), LANE_IDLE_SECONDS)
+            except TimeoutError:
+                if lane.empty():  # no await between this check and the removal
+                    del self._lanes[thread_key]
+                    return
+                continue
+            try:
+                await self.handle(event)
+            except Exception:
+                log.exception("could not show a run event", thread_id=thread_key,
+                              event=type(event).__name__)
+
+    # ------------------------------------------------------------- events
+
+    async def handle(self, event: RunEvent) -> None:
+        if isinstance(event, DecisionRecorded):
+            await self.refresh_approval(event.approval_id)
+        tracker = await self._tracker(event)
+        if tracker is None:
+            return
+        tracker.progress.apply(event)
+        self._show(tracker)
+        match event:
+            case Planning(replan=replan) if replan:
+                await self._refresh_open_approvals(tracker.thread.key, stale=True)  # the old plan's
+            case AwaitingApproval():
+                await self._post_approval(tracker, event)
+            case NodeRejected():
+                await self._refresh_open_approvals(tracker.thread.key)
+            case AnswerReady(answer=answer):
+                await self._finish(tracker, answer_replies(answer, tracker.progress))
+            case RunFailed(error=error):
+                cancelled = tracker.progress.phase is Phase.CANCELLED
+                await self._finish(tracker, [] if cancelled else failure_replies(error, tracker.progress))
+
+    def _show(self, tracker: RunTracker) -> None:
+        text, blocks = render_status(tracker.progress, self.clock(), tracker.thread.key)
+        tracker.editor.show(text, blocks)
+
+    def tick(self) -> None:
+        """Refresh the elapsed time of runs that are visibly working."""
+        for tracker in list(self._runs.values()):
+            if tracker.progress.phase in (Phase.PLANNING, Phase.RUNNING, Phase.REPLANNING):
+                self._show(tracker)
+
+    async def _tracker(self, event: RunEvent) -> RunTracker | None:
+        tracker = self._runs.get(event.run_id)
+        if tracker is not None:
+            return tracker
+        thread = ThreadRef.parse(event.thread_id)
+        if thread is None:
+            return None
+        message = await self.store.status_message_for_run(thread.key, event.run_id)
+        if message is not None and message.finished:
+            return None  # e.g. a late expiry of an approval the run no longer needed
+        if message is not None:  # posted by an earlier process: rebuild the view
+            progress = await self._rebuild(thread.key)
+        else:
+            message = await self.store.bind_status_message(thread.key, event.run_id)
+            if message is not None:
+                progress = RunProgress(request=message.request, requested_by=message.requested_by,
+                                       started_at=message.created_at)
+            else:
+                progress = await self._rebuild(thread.key)
+                message = await self._post_status(thread, progress, event.run_id)
+                if message is None:
+                    return None
+        progress.cancelled_by = self._cancelled_by.get(thread.key)
+        editor = MessageEditor(self.poster.client, message.channel, message.ts,
+                               interval=self.edit_interval)
+        tracker = self._runs[event.run_id] = RunTracker(event.run_id, thread, message, progress, editor)
+        return tracker
+
+    async def _rebuild(self, thread_key: str) -> RunProgress:
+        values = await self.engine.state(thread_key)
+        awaiting = set()
+        for approval_id in values.get("pending_approvals") or []:
+            approval = await self.approvals.get(approval_id)
+            if approval is not None and approval.is_pending:
+                awaiting.add(approval.node_id)
+        return RunProgress.from_state(values, awaiting)
+
+    async def _post_status(
+        self, thread: ThreadRef, progress: RunProgress, run_id: str
+    ) -> StatusMessage | None:
+        text, blocks = render_status(progress, self.clock(), thread.key)
+        ts = await self.poster.post(thread.channel, text, blocks, thread_ts=thread.root_ts)
+        if ts is None:
+            return None
+        return await self.store.add_status_message(
+            thread.key, thread.channel, ts, progress.request, progress.requested_by, self.clock(),
+            run_id=run_id,
+        )
+
+    async def _finish(self, tracker: RunTracker, replies: list[Reply]) -> None:
+        self._runs.pop(tracker.run_id, None)
+        self._cancelled_by.pop(tracker.thread.key, None)
+        for reply in replies:
+            await self.poster.post(tracker.thread.channel, reply.text, reply.blocks,
+                                   thread_ts=tracker.thread.root_ts)
+        await self.store.finish_status_message(tracker.message.id)
+        await self._refresh_open_approvals(tracker.thread.key, stale=True)
+        self._forget_closed(tracker.thread.key)
+        self.tasks.spawn(tracker.editor.settled(), name=f"settle:{tracker.message.ts}")
+
+    def _forget_closed(self, thread_key: str) -> None:
+        """Closed approval messages need no memory: the database says they are closed."""
+        for approval_id, record in list(self._records.items()):
+            if record.thread_key == thread_key and record.closed:
+                del self._records[approval_id]
+                self._closed.discard(approval_id)
+
+    # ----------------------------------------------------------- approvals
+
+    async def approval_record(self, approval_id: str) -> ApprovalMessage | None:
+        record = self._records.get(approval_id)
+        if record is None:
+            record = await self.store.approval_message(approval_id)
+            if record is not None:
+                self._records[approval_id] = record
+        return record
+
+    async def _post_approval(self, tracker: RunTracker, event: AwaitingApproval) -> None:
+        if await self.approval_record(event.approval_id) is not None:
+            return
+        approval = Approval(  # the event carries all the message shows: no database read
+            id=event.approval_id, thread_id=event.thread_id, plan_id="", node_id=event.node_id,
+            tool=event.tool, args=event.args, args_digest="", why=event.why, status=ApprovalStatus.PENDING,
+            requested_by=event.requested_by, requested_at=event.at, expires_at=event.expires_at,
+            note=event.note,
+        )
+        text, blocks = render_approval(approval, self.directory.who_may_approve(approval.tool,
+                                                                                approval.requested_by))
+        ts = await self.poster.post(tracker.thread.channel, text, blocks, thread_ts=tracker.thread.root_ts)
+        if ts is not None:
+            record = ApprovalMessage(approval_id=approval.id, thread_key=tracker.thread.key,
+                                     channel=tracker.thread.channel, ts=ts)
+            self._records[approval.id] = record
+            await self.store.save_approval_message(record)
+
+    async def refresh_approval(self, approval_id: str, *, stale: bool = False) -> None:
+        """Show an approval's final state in its message (once); pending ones stay as they are
+        unless ``stale`` (their run finished without them)."""
+        if approval_id in self._closed:
+            return
+        async with self._approval_locks[approval_id]:  # a click and its event may race here
+            if approval_id in self._closed:
+                return
+            record = await self.approval_record(approval_id)
+            if record is None or record.closed:
+                return
+            approval = await self.approvals.get(approval_id)
+            if approval is None or (approval.is_pending and not stale):
+                return
+            self._closed.add(approval_id)
+            self._records[approval_id] = replace(record, closed=True)
+            text, blocks = render_approval(
+                approval, self.directory.who_may_approve(approval.tool, approval.requested_by), stale=stale)
+            await self.poster.update(record.channel, record.ts, text, blocks)
+            await self.store.close_approval_message(approval_id)
+        self._approval_locks.pop(approval_id, None)  # closed for good: later callers return at once
+
+    async def _refresh_open_approvals(self, thread_key: str, *, stale: bool = False) -> None:
+        for record in await self.store.open_approval_messages(thread_key):
+            await self.refresh_approval(record.approval_id, stale=stale)
+
+    # --------------------------------------------------------------- cancel
+
+    def note_cancel(self, thread_key: str, user: str) -> None:
+        """Remember who cancelled, so the run's last event shows "Cancelled by …"."""
+        self._cancelled_by[thread_key] = user
+        for tracker in self._runs.values():
+            if tracker.thread.key == thread_key:
+                tracker.progress.cancelled_by = user
+
+    async def cancel_queued(self, thread_key: str, running_ts: str) -> None:
+        """Requests that waited behind the cancelled run (``running_ts`` is its status message,
+        which may not be bound to the run yet) are dropped with it."""
+        for message in await self.store.unfinished_status_messages(thread_key=thread_key):
+            if message.run_id is None and message.ts != running_ts:
+                text, blocks = render_queued_cancelled()
+                await self.poster.update(message.channel, message.ts, text, blocks)
+                await self.store.finish_status_message(message.id)
+
+    async def close(self, grace_seconds: float = 5.0) -> None:
+        """Stop handling events; let pending status edits land (bounded), then stop them."""
+        await self._lane_tasks.close(grace_seconds=0)
+        trackers = list(self._runs.values())
+        if trackers:
+            await asyncio.wait([asyncio.ensure_future(t.editor.settled()) for t in trackers],
+                               timeout=grace_seconds)
+        for tracker in trackers:
+            tracker.editor.close()

@@ -1,0 +1,182 @@
+"""A run as the status message shows it: a pure reducer over the engine's run events."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from agent.events import (
+    AnswerReady,
+    AwaitingApproval,
+    DecisionRecorded,
+    NodeFailed,
+    NodeFinished,
+    NodeRejected,
+    NodeSkipped,
+    NodeStarted,
+    PackageAttempt,
+    Planning,
+    PlanReady,
+    Replanning,
+    RunEvent,
+    RunFailed,
+    Waiting,
+)
+from agent.readiness import NodeState
+
+
+class Phase(StrEnum):
+    QUEUED = "queued"
+    PLANNING = "planning"
+    RUNNING = "running"
+    WAITING = "waiting"
+    """Only approvals remain; the run is parked."""
+    REPLANNING = "replanning"
+    ANSWERED = "answered"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_final(self) -> bool:
+        return self in (Phase.ANSWERED, Phase.FAILED, Phase.CANCELLED)
+
+
+@dataclass
+class NodeView:
+    id: str
+    label: str
+    state: NodeState = NodeState.WAITING
+    detail: str | None = None
+    """Why it failed, was rejected or skipped; who approved it."""
+    attempt: int = 0
+    max_attempts: int = 0
+    started_at: float | None = None
+    finished_at: float | None = None
+
+
+_MOVING = (NodeStarted, NodeFinished, NodeFailed, NodeRejected, NodeSkipped, PackageAttempt)
+
+
+def node_label(node: Mapping[str, Any]) -> str:
+    if node.get("tool"):
+        return str(node["tool"])
+    package = node.get("package") or {}
+    return f"package: {package.get('goal', '')}"
+
+
+@dataclass
+class RunProgress:
+    request: str
+    requested_by: str | None
+    started_at: float
+    phase: Phase = Phase.PLANNING
+    thought: str = ""
+    nodes: dict[str, NodeView] = field(default_factory=dict)
+    replans: int = 0
+    note: str | None = None
+    """The replanning feedback, or the failure."""
+    finished_at: float | None = None
+    duration_s: float | None = None
+    nodes_run: int = 0
+    tokens: int = 0
+    cancelled_by: str | None = None
+
+    @property
+    def is_active(self) -> bool:
+        return not self.phase.is_final
+
+    def elapsed(self, now: float) -> float:
+        return max(0.0, (self.finished_at or now) - self.started_at)
+
+    def count(self, state: NodeState) -> int:
+        return sum(1 for node in self.nodes.values() if node.state is state)
+
+    def refused(self) -> list[NodeView]:
+        """Red nodes that did not run because nobody approved them."""
+        return [n for n in self.nodes.values() if n.state is NodeState.REJECTED]
+
+    # ----------------------------------------------------------------- events
+
+    def apply(self, event: RunEvent) -> None:
+        node = self.nodes.get(getattr(event, "node_id", ""))
+        match event:
+            case Planning(replan=replan):
+                self.phase = Phase.REPLANNING if replan else Phase.PLANNING
+                self.replans = replan
+            case PlanReady(plan=plan):
+                self.thought = str(plan.get("thought") or "")
+                self.nodes = {n["id"]: NodeView(n["id"], node_label(n)) for n in plan.get("nodes", [])}
+                self.phase = Phase.RUNNING
+            case NodeStarted() if node:
+                node.state, node.started_at = NodeState.RUNNING, event.at
+            case NodeFinished() if node:
+                node.state, node.finished_at = NodeState.DONE, event.at
+            case NodeFailed(error=error) if node:
+                node.state, node.finished_at, node.detail = NodeState.FAILED, event.at, error
+            case NodeRejected(reason=reason) if node:
+                node.state, node.finished_at = NodeState.REJECTED, event.at
+                node.detail = node.detail if node.detail and "approved" not in node.detail else reason
+            case NodeSkipped(reason=reason) if node:
+                node.state, node.detail = NodeState.SKIPPED, reason
+            case PackageAttempt(attempt=attempt, max_attempts=total, error_gist=gist) if node:
+                node.attempt, node.max_attempts = attempt, total
+                if gist:
+                    node.detail = f"attempt {attempt} failed: {gist}"
+            case AwaitingApproval() if node:
+                node.state, node.detail = NodeState.AWAITING_APPROVAL, None
+            case DecisionRecorded() if node:
+                self._decided(node, event)
+            case Waiting():
+                self.phase = Phase.WAITING
+            case Replanning(feedback=feedback, replan=replan):
+                self.phase, self.note, self.replans = Phase.REPLANNING, feedback, replan
+            case AnswerReady(duration_s=duration, nodes_run=nodes_run, tokens=tokens):
+                self.phase, self.finished_at = Phase.ANSWERED, event.at
+                self.duration_s, self.nodes_run, self.tokens = duration, nodes_run, tokens
+            case RunFailed(error=error):
+                self.phase = Phase.CANCELLED if self.cancelled_by else Phase.FAILED
+                self.finished_at, self.note = event.at, error
+        if self.phase is Phase.WAITING and isinstance(event, _MOVING):
+            self.phase = Phase.RUNNING  # the parked run was resumed
+
+    def _decided(self, node: NodeView, event: DecisionRecorded) -> None:
+        who = f"<@{event.decided_by}>" if event.decided_by else "someone"
+        if event.status == "approved":
+            node.state, node.detail = NodeState.WAITING, f"approved by {who}"
+        elif event.status == "rejected":
+            node.state = NodeState.REJECTED
+            node.detail = f"rejected by {who}" + (f": {event.reason}" if event.reason else "")
+        elif event.status == "expired":
+            node.state, node.detail = NodeState.REJECTED, "the approval request expired"
+        else:
+            node.state, node.detail = NodeState.REJECTED, "the approval request was withdrawn"
+
+    # ---------------------------------------------------------------- restart
+
+    @classmethod
+    def from_state(cls, values: Mapping[str, Any], awaiting: set[str]) -> RunProgress:
+        """Rebuild the view of a run from the engine's checkpointed state (after a restart).
+
+        ``awaiting`` holds the ids of nodes with a pending approval.
+        """
+        progress = cls(request=str(values.get("request") or ""),
+                       requested_by=values.get("requested_by"),
+                       started_at=float(values.get("started_at") or 0.0))
+        plan = values.get("plan")
+        if not plan:
+            return progress
+        progress.apply(PlanReady(thread_id="", run_id="", plan=plan))
+        for node_id, result in (values.get("results") or {}).items():
+            view = progress.nodes.get(node_id)
+            if view is None:
+                continue
+            view.state = NodeState(result.get("status", "waiting"))
+            view.detail = result.get("error")
+            view.attempt = int(result.get("attempts") or 0)
+        for node_id in awaiting:
+            if node_id in progress.nodes and not progress.nodes[node_id].state.is_final:
+                progress.nodes[node_id].state = NodeState.AWAITING_APPROVAL
+        progress.phase = Phase.WAITING if awaiting else Phase.RUNNING
+        return progress

@@ -1,0 +1,67 @@
+"""The status message of a run: plan, node states, attempts, elapsed time (pure rendering)."""
+
+from __future__ import annotations
+
+from agent.readiness import NodeState
+from bot import messages as say
+from bot.blocks import Block, actions, button, clip, context, fit, line_sections, notification, section
+from bot.mrkdwn import escape
+from bot.progress import NodeView, Phase, RunProgress
+
+CANCEL_ACTION = "run_cancel"
+DETAIL_CHARS = 240
+
+
+def node_line(node: NodeView) -> str:
+    line = f"{say.NODE_ICONS[node.state.value]} `{node.id}` {escape(clip(node.label, 120))}"
+    if node.max_attempts > 1 or node.attempt > 1:
+        line += f" · attempt {node.attempt}/{max(node.attempt, node.max_attempts)}"
+    if node.started_at and node.finished_at:
+        line += f" · {say.duration(node.finished_at - node.started_at)}"
+    if node.state is NodeState.AWAITING_APPROVAL:
+        line += " — awaiting approval"
+    elif node.detail:
+        line += f" — {escape(clip(node.detail, DETAIL_CHARS))}"
+    return line
+
+
+def title(progress: RunProgress) -> str:
+    text = say.PHASE_TITLES[progress.phase.value]
+    if progress.phase is Phase.REPLANNING and progress.note:
+        text += f": {escape(clip(progress.note, 500))}"
+    elif progress.phase is Phase.FAILED and progress.note:
+        text += f": {escape(clip(progress.note, 1500))}"
+    elif progress.phase is Phase.CANCELLED and progress.cancelled_by:
+        text += f" by {say.user(progress.cancelled_by)}"
+    return text
+
+
+def summary(progress: RunProgress, now: float) -> str:
+    parts = [f"Elapsed {say.duration(progress.elapsed(now))}"]
+    if progress.nodes:
+        done = progress.count(NodeState.DONE)
+        parts.append(f"{done}/{len(progress.nodes)} nodes done")
+    if progress.replans:
+        parts.append(f"replan {progress.replans}")
+    return " · ".join(parts)
+
+
+def render_status(progress: RunProgress, now: float, thread_key: str) -> tuple[str, list[Block]]:
+    """The message text (for notifications) and blocks; a Cancel button while the run is active."""
+    heading = title(progress)
+    blocks: list[Block] = [section(heading)]
+    if progress.thought:
+        blocks.append(section(f"_{escape(clip(progress.thought, 1000))}_"))
+    blocks.extend(line_sections([node_line(n) for n in progress.nodes.values()]))
+    tail: list[Block] = []
+    if progress.phase is not Phase.QUEUED:
+        tail.append(context(summary(progress, now)))
+    if progress.is_active and progress.phase is not Phase.QUEUED:
+        tail.append(actions(button(say.CANCEL_BUTTON, CANCEL_ACTION, thread_key, style="danger"),
+                            block_id="run_controls"))
+    return notification(heading), fit(blocks + tail, keep_last=len(tail))
+
+
+def render_queued_cancelled() -> tuple[str, list[Block]]:
+    return say.CANCELLED_BEFORE_START, [section(f"{say.PHASE_TITLES['cancelled']} — "
+                                                f"{say.CANCELLED_BEFORE_START}")]

@@ -1,0 +1,75 @@
+"""What the bot remembers across restarts, behind a small port (``infra`` implements it in SQL).
+
+- owned threads: a message in one of them is a follow-up, no mention needed;
+- status messages: one per run, bound to the run when the engine starts it;
+- approval messages: which Slack message shows which approval, to update it later;
+- claims: delivered event ids and message ts, so retries and twins start one run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.threads import ThreadRef
+
+
+@dataclass(frozen=True)
+class StatusMessage:
+    id: int
+    thread_key: str
+    channel: str
+    ts: str
+    request: str
+    requested_by: str | None
+    created_at: float
+    run_id: str | None = None
+    """None while the request waits in the thread's queue (not started by the engine yet)."""
+    finished: bool = False
+
+
+@dataclass(frozen=True)
+class ApprovalMessage:
+    approval_id: str
+    thread_key: str
+    channel: str
+    ts: str
+    closed: bool = False
+    """The message shows a final state (decided, expired, withdrawn): no more edits needed."""
+
+
+class BotStore(Protocol):
+    async def claim(self, key: str, now: float) -> bool:
+        """True the first time a key is claimed; False for every later claim (atomic)."""
+
+    async def forget_claims(self, before: float) -> int: ...
+
+    async def own_thread(self, thread: ThreadRef, started_by: str | None, now: float) -> None:
+        """Remember that the bot runs work in this thread (idempotent)."""
+
+    async def owns_thread(self, key: str) -> bool: ...
+
+    async def add_status_message(
+        self, thread_key: str, channel: str, ts: str, request: str, requested_by: str | None,
+        now: float, run_id: str | None = None,
+    ) -> StatusMessage:
+        """Remember a run's status message; unbound (``run_id`` None) until the run starts."""
+
+    async def bind_status_message(self, thread_key: str, run_id: str) -> StatusMessage | None:
+        """Bind the thread's oldest unbound status message to a run that just started."""
+
+    async def status_message_for_run(self, thread_key: str, run_id: str) -> StatusMessage | None: ...
+
+    async def finish_status_message(self, message_id: int) -> None: ...
+
+    async def unfinished_status_messages(
+        self, *, thread_key: str | None = None, requested_by: str | None = None
+    ) -> list[StatusMessage]: ...
+
+    async def save_approval_message(self, message: ApprovalMessage) -> None: ...
+
+    async def approval_message(self, approval_id: str) -> ApprovalMessage | None: ...
+
+    async def open_approval_messages(self, thread_key: str) -> list[ApprovalMessage]: ...
+
+    async def close_approval_message(self, approval_id: str) -> None: ...

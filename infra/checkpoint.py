@@ -1,0 +1,47 @@
+"""The LangGraph checkpointer for DATABASE_URL: SQLite (embedded) or PostgreSQL (pooled)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aiosqlite
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+from sqlalchemy.engine import make_url
+
+from infra.db import is_sqlite
+
+
+def libpq_url(url: str) -> str:
+    """postgresql+driver://… → postgresql://… (what psycopg understands)."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@asynccontextmanager
+async def open_checkpointer(database_url: str, pool_size: int = 10) -> AsyncIterator[
+        BaseCheckpointSaver[Any]]:
+    if is_sqlite(database_url):
+        path = make_url(database_url).database or ":memory:"
+        async with aiosqlite.connect(path, timeout=30) as conn:
+            await conn.execute("PRAGMA journal_mode=WAL")
+            await conn.execute("PRAGMA busy_timeout=30000")
+            sqlite_saver = AsyncSqliteSaver(conn)
+            await sqlite_saver.setup()
+            yield sqlite_saver
+        return
+    pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
+        conninfo=libpq_url(database_url), max_size=pool_size, open=False,
+        kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
+    )
+    await pool.open()
+    try:
+        saver = AsyncPostgresSaver(pool)
+        await saver.setup()
+        yield saver
+    finally:
+        await pool.close()

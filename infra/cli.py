@@ -1,0 +1,141 @@
+"""The ``dagbot`` command."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import sys
+import uuid
+from typing import TYPE_CHECKING
+
+import typer
+
+from infra.logging import configure_logging
+from infra.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.config import BotConfig
+
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True,
+    help="dagbot: a chat-ops agent that plans work as a DAG and asks before it changes anything.",
+)
+
+
+@app.command()
+def ask(
+    request: str = typer.Argument("", help="What you want done. Asked for when omitted."),
+    thread: str = typer.Option("", help="Conversation key: reuse it to follow up on an earlier request."),
+    yes: bool = typer.Option(False, "--yes", help="Approve every red node without asking."),
+) -> None:
+    """Run one request in the terminal, approving red nodes with y/n."""
+    settings = Settings()
+    configure_logging(settings.log_level if settings.log_level != "INFO" else "WARNING")
+    if not request:
+        request = typer.prompt("What should dagbot do")
+    thread_id = thread or f"cli:{uuid.uuid4().hex[:12]}"
+    code = asyncio.run(_ask(settings, thread_id, request, yes))
+    if not thread:
+        typer.echo(f"(follow up with: dagbot ask --thread {thread_id} \"…\")", err=True)
+    raise typer.Exit(code)
+
+
+async def _ask(settings: Settings, thread_id: str, request: str, yes: bool) -> int:
+    from infra.sandbox_setup import package_runner
+    from infra.terminal import ask_in_terminal
+    from infra.wiring import open_services
+
+    async with open_services(settings, packages=package_runner(settings)) as services:
+        queue = services.events.open()
+        return await ask_in_terminal(services.engine, queue, thread_id, request,
+                                     user=getpass.getuser(), auto_approve=yes)
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database tables (also done at every start)."""
+    from infra.migrate import upgrade
+
+    settings = Settings()
+    upgrade(settings.database_url)
+    typer.echo("database is up to date")
+
+
+@app.command()
+def serve(
+    socket_mode: bool = typer.Option(
+        False, "--socket-mode",
+        help="Connect to Slack over Socket Mode (needs SLACK_APP_TOKEN) instead of serving HTTP.",
+    ),
+    host: str = typer.Option("0.0.0.0", help="HTTP mode: the address to listen on."),  # noqa: S104
+    port: int = typer.Option(0, help="HTTP mode: the port to listen on (default: PORT, 3000)."),
+) -> None:
+    """Run the Slack bot: HTTP (POST /slack/events, GET /healthz) or Socket Mode."""
+    from bot.approvers import ApproverPolicy
+    from bot.config import BotConfig
+
+    settings = Settings()
+    configure_logging(settings.log_level)
+    problems = _slack_setup_problems(settings, socket_mode)
+    try:
+        approvers = ApproverPolicy.from_json(settings.approvers)
+    except ValueError as exc:
+        problems.append(str(exc))
+    if problems:
+        typer.echo("dagbot cannot start the Slack bot:\n" + "\n".join(f"  • {p}" for p in problems)
+                   + "\nSee the README, section 'Slack', or try `dagbot ask` in the terminal.", err=True)
+        raise typer.Exit(2)
+    assert settings.slack_bot_token is not None
+    secret = settings.slack_signing_secret
+    config = BotConfig(
+        bot_token=settings.slack_bot_token.get_secret_value(),
+        signing_secret=secret.get_secret_value() if secret else "",
+        api_url=settings.slack_api_url, command=settings.slack_command, approvers=approvers,
+    )
+    from bot.app import BotStartError
+
+    try:
+        asyncio.run(_serve(settings, config, socket_mode=socket_mode, host=host, port=port or settings.port))
+    except BotStartError as exc:
+        typer.echo(f"dagbot cannot start the Slack bot: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _slack_setup_problems(settings: Settings, socket_mode: bool) -> list[str]:
+    problems = []
+    if settings.slack_bot_token is None or not settings.slack_bot_token.get_secret_value():
+        problems.append("SLACK_BOT_TOKEN is not set (the xoxb-… token from 'OAuth & Permissions').")
+    if socket_mode and (settings.slack_app_token is None or not settings.slack_app_token.get_secret_value()):
+        problems.append("SLACK_APP_TOKEN is not set (an xapp-… app-level token with connections:write).")
+    if not socket_mode and (settings.slack_signing_secret is None
+                            or not settings.slack_signing_secret.get_secret_value()):
+        problems.append("SLACK_SIGNING_SECRET is not set (from 'Basic Information'); HTTP mode needs it "
+                        "to verify requests. Use --socket-mode to run without a public URL.")
+    if not settings.slack_command.startswith("/"):
+        problems.append("DAGBOT_SLACK_COMMAND must start with '/', e.g. /agent.")
+    return problems
+
+
+async def _serve(settings: Settings, config: BotConfig, *, socket_mode: bool, host: str, port: int) -> None:
+    from bot.app import BotDeps, build_bot
+    from bot.server import serve_http, serve_socket_mode
+    from infra.sandbox_setup import package_runner
+    from infra.slack_store import SqlSlackStore
+    from infra.wiring import open_services
+
+    async with open_services(settings, packages=package_runner(settings)) as services:
+        deps = BotDeps(engine=services.engine, events=services.events, approvals=services.store,
+                       store=SqlSlackStore(services.store.engine))
+        bot = build_bot(config, deps)
+        if socket_mode:
+            assert settings.slack_app_token is not None
+            await serve_socket_mode(bot, settings.slack_app_token.get_secret_value())
+        else:
+            await serve_http(bot, host=host, port=port)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

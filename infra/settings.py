@@ -1,0 +1,60 @@
+"""Settings, read once from the environment (and an optional .env file) at start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting dagbot reads. The README's configuration table lists them."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    database_url: str = Field(
+        default="sqlite:///var/dagbot.sqlite", validation_alias="DATABASE_URL",
+        description="sqlite:///PATH (embedded default) or postgresql://USER@HOST:PORT/DB.",
+    )
+    openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
+    openai_api_key: SecretStr = Field(default=SecretStr(""), validation_alias="OPENAI_API_KEY")
+    model: str = Field(default="gpt-4o-mini", validation_alias="DAGBOT_MODEL")
+    max_replans: int = Field(default=2, ge=0, validation_alias="DAGBOT_MAX_REPLANS")
+    approval_ttl_seconds: float = Field(default=86_400, gt=0, validation_alias="DAGBOT_APPROVAL_TTL")
+    tools: str = Field(
+        default="", validation_alias="DAGBOT_TOOLS",
+        description="Comma-separated modules with a register(registry) function.",
+    )
+    workspace: Path | None = Field(default=None, validation_alias="DAGBOT_WORKSPACE")
+    http_allow_hosts: str = Field(default="", validation_alias="DAGBOT_HTTP_ALLOW_HOSTS")
+    http_deny_hosts: str = Field(default="", validation_alias="DAGBOT_HTTP_DENY_HOSTS")
+    sql_url: str | None = Field(default=None, validation_alias="DAGBOT_SQL_URL")
+    smtp_host: str | None = Field(default=None, validation_alias="SMTP_HOST")
+    smtp_port: int = Field(default=25, validation_alias="SMTP_PORT")
+    smtp_username: str | None = Field(default=None, validation_alias="SMTP_USERNAME")
+    smtp_password: SecretStr | None = Field(default=None, validation_alias="SMTP_PASSWORD")
+    smtp_starttls: bool = Field(default=False, validation_alias="SMTP_STARTTLS")
+    smtp_from: str = Field(default="dagbot@localhost", validation_alias="SMTP_FROM")
+    sandbox_backend: str = Field(default="auto", validation_alias="SANDBOX_BACKEND")
+    sandbox_image: str = Field(default="dagbot-sandbox:1", validation_alias="SANDBOX_IMAGE")
+    package_attempts: int = Field(default=3, ge=1, validation_alias="DAGBOT_PACKAGE_ATTEMPTS")
+    lease_ttl_seconds: float = Field(default=30, gt=0, validation_alias="DAGBOT_LEASE_TTL")
+    slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(default=None, validation_alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field(default="https://slack.com/api/", validation_alias="SLACK_API_URL")
+    slack_command: str = Field(default="/agent", validation_alias="DAGBOT_SLACK_COMMAND")
+    approvers: str = Field(
+        default="", validation_alias="DAGBOT_APPROVERS",
+        description='JSON: tool name (or "*") → list of Slack user ids / user group ids.',
+    )
+    port: int = Field(default=3000, validation_alias="PORT")
+    log_level: str = Field(default="INFO", validation_alias=AliasChoices("LOG_LEVEL", "DAGBOT_LOG_LEVEL"))
+
+    def tool_modules(self) -> list[str]:
+        return [m.strip() for m in self.tools.split(",") if m.strip()]
+
+
+def split_hosts(value: str) -> tuple[str, ...]:
+    return tuple(h.strip().lower() for h in value.split(",") if h.strip())

@@ -1,0 +1,151 @@
+"""SQLAlchemy implementation of the bot's store (:class:`bot.store.BotStore`).
+
+Once-only claims are an ``INSERT`` on the key's primary key; binding a status message
+to a run is an ``UPDATE … WHERE run_id IS NULL`` on the thread's oldest unbound row.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from bot.store import ApprovalMessage, StatusMessage
+from bot.threads import ThreadRef
+from infra.db import SlackApprovalMessageRow, SlackClaimRow, SlackStatusMessageRow, SlackThreadRow
+
+
+def _status(row: SlackStatusMessageRow) -> StatusMessage:
+    return StatusMessage(
+        id=row.id, thread_key=row.thread_key, channel=row.channel, ts=row.ts, request=row.request,
+        requested_by=row.requested_by, created_at=row.created_at, run_id=row.run_id,
+        finished=row.finished,
+    )
+
+
+def _approval(row: SlackApprovalMessageRow) -> ApprovalMessage:
+    return ApprovalMessage(approval_id=row.approval_id, thread_key=row.thread_key, channel=row.channel,
+                           ts=row.ts, closed=row.closed)
+
+
+class SqlSlackStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.session = async_sessionmaker(engine, expire_on_commit=False)
+
+    # ----------------------------------------------------------------- claims
+
+    async def claim(self, key: str, now: float) -> bool:
+        try:
+            async with self.session.begin() as s:
+                s.add(SlackClaimRow(key=key, claimed_at=now))
+        except IntegrityError:
+            return False
+        return True
+
+    async def forget_claims(self, before: float) -> int:
+        async with self.session.begin() as s:
+            result = await s.execute(delete(SlackClaimRow).where(SlackClaimRow.claimed_at < before))
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    # ---------------------------------------------------------------- threads
+
+    async def own_thread(self, thread: ThreadRef, started_by: str | None, now: float) -> None:
+        try:
+            async with self.session.begin() as s:
+                s.add(SlackThreadRow(key=thread.key, team=thread.team, channel=thread.channel,
+                                     root_ts=thread.root_ts, started_by=started_by, created_at=now))
+        except IntegrityError:
+            pass  # owned already
+
+    async def owns_thread(self, key: str) -> bool:
+        async with self.session() as s:
+            return await s.get(SlackThreadRow, key) is not None
+
+    # -------------------------------------------------------- status messages
+
+    async def add_status_message(
+        self, thread_key: str, channel: str, ts: str, request: str, requested_by: str | None,
+        now: float, run_id: str | None = None,
+    ) -> StatusMessage:
+        row = SlackStatusMessageRow(thread_key=thread_key, run_id=run_id, channel=channel, ts=ts,
+                                    request=request, requested_by=requested_by, created_at=now,
+                                    finished=False)
+        async with self.session.begin() as s:
+            s.add(row)
+        return _status(row)
+
+    async def bind_status_message(self, thread_key: str, run_id: str) -> StatusMessage | None:
+        for _ in range(3):  # another binder may win the row; try the next one
+            async with self.session.begin() as s:
+                row = (await s.execute(
+                    select(SlackStatusMessageRow)
+                    .where(SlackStatusMessageRow.thread_key == thread_key,
+                           SlackStatusMessageRow.run_id.is_(None),
+                           SlackStatusMessageRow.finished.is_(False))
+                    .order_by(SlackStatusMessageRow.id).limit(1)
+                )).scalar_one_or_none()
+                if row is None:
+                    return None
+                taken = await s.execute(
+                    update(SlackStatusMessageRow)
+                    .where(SlackStatusMessageRow.id == row.id, SlackStatusMessageRow.run_id.is_(None))
+                    .values(run_id=run_id)
+                )
+                if taken.rowcount == 1:  # type: ignore[attr-defined]
+                    row.run_id = run_id
+                    return _status(row)
+        return None
+
+    async def status_message_for_run(self, thread_key: str, run_id: str) -> StatusMessage | None:
+        async with self.session() as s:
+            row = (await s.execute(
+                select(SlackStatusMessageRow)
+                .where(SlackStatusMessageRow.thread_key == thread_key,
+                       SlackStatusMessageRow.run_id == run_id)
+                .order_by(SlackStatusMessageRow.id.desc()).limit(1)
+            )).scalar_one_or_none()
+            return _status(row) if row else None
+
+    async def finish_status_message(self, message_id: int) -> None:
+        async with self.session.begin() as s:
+            await s.execute(update(SlackStatusMessageRow).where(SlackStatusMessageRow.id == message_id)
+                            .values(finished=True))
+
+    async def unfinished_status_messages(
+        self, *, thread_key: str | None = None, requested_by: str | None = None
+    ) -> list[StatusMessage]:
+        query = select(SlackStatusMessageRow).where(SlackStatusMessageRow.finished.is_(False))
+        if thread_key is not None:
+            query = query.where(SlackStatusMessageRow.thread_key == thread_key)
+        if requested_by is not None:
+            query = query.where(SlackStatusMessageRow.requested_by == requested_by)
+        async with self.session() as s:
+            rows = (await s.execute(query.order_by(SlackStatusMessageRow.id))).scalars().all()
+            return [_status(r) for r in rows]
+
+    # ------------------------------------------------------ approval messages
+
+    async def save_approval_message(self, message: ApprovalMessage) -> None:
+        async with self.session.begin() as s:
+            s.add(SlackApprovalMessageRow(
+                approval_id=message.approval_id, thread_key=message.thread_key, channel=message.channel,
+                ts=message.ts, closed=message.closed))
+
+    async def approval_message(self, approval_id: str) -> ApprovalMessage | None:
+        async with self.session() as s:
+            row = await s.get(SlackApprovalMessageRow, approval_id)
+            return _approval(row) if row else None
+
+    async def open_approval_messages(self, thread_key: str) -> list[ApprovalMessage]:
+        async with self.session() as s:
+            rows = (await s.execute(
+                select(SlackApprovalMessageRow)
+                .where(SlackApprovalMessageRow.thread_key == thread_key,
+                       SlackApprovalMessageRow.closed.is_(False))
+            )).scalars().all()
+            return [_approval(r) for r in rows]
+
+    async def close_approval_message(self, approval_id: str) -> None:
+        async with self.session.begin() as s:
+            await s.execute(update(SlackApprovalMessageRow)
+                            .where(SlackApprovalMessageRow.approval_id == approval_id).values(closed=True))

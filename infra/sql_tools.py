@@ -1,0 +1,277 @@
+"""SQL tools: ``sql_query`` (green, read-only) and ``sql_execute`` (red).
+
+sql_query is read-only because the database enforces it (a READ ONLY
+transaction on PostgreSQL, ``PRAGMA query_only`` on SQLite), not because of how
+the statement looks; the keyword check only gives an early, clearer message.
+Each call runs exactly one statement: PostgreSQL connections prepare every
+statement (``prepare_threshold=0``) and a prepared statement cannot hold two
+commands, so "SELECT 1; COMMIT; DELETE ..." cannot step out of the transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import datetime as dt
+import re
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from langchain_core.tools import BaseTool, StructuredTool
+from pydantic import BaseModel, Field
+from sqlalchemy import text
+from sqlalchemy.engine import URL, CursorResult, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from agent.errors import ConfigurationError, ToolError
+from agent.tools.registry import Risk, ToolRegistry
+
+T = TypeVar("T")
+_READ_KEYWORDS = frozenset({"select", "with", "values", "explain", "show", "table", "pragma"})
+_LEADING_NOISE = re.compile(r"^(?:\s+|--[^\n]*\n?|/\*.*?\*/|\()*", re.DOTALL)
+_GRACE_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class SqlToolConfig:
+    url: str = field(repr=False)  # may carry a password
+    max_rows: int = 500
+    timeout_seconds: float = 30.0
+
+
+def async_url(url: str) -> URL:
+    """Plain 'sqlite:///' and 'postgresql://' URLs get the async drivers dagbot ships."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigurationError("DAGBOT_SQL_URL is not a valid database URL") from None
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return parsed.set(drivername="sqlite+aiosqlite")
+    if backend in ("postgresql", "postgres"):
+        return parsed.set(drivername="postgresql+psycopg")
+    raise ConfigurationError(f"SQL tools support sqlite and postgresql URLs, not '{backend}'")
+
+
+class SqlTools:
+    """One engine shared by both tools; close it with ``aclose()``."""
+
+    def __init__(self, config: SqlToolConfig) -> None:
+        self.config = config
+        url = async_url(config.url)
+        self.dialect = url.get_backend_name()
+        self._secret = url.password if isinstance(url.password, str) else None
+        connect_args = {"prepare_threshold": 0} if self.dialect == "postgresql" else {}
+        self.engine: AsyncEngine = create_async_engine(url, connect_args=connect_args)
+
+    async def aclose(self) -> None:
+        await self.engine.dispose()
+
+    async def query(self, sql: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        first = _first_keyword(sql)
+        if first not in _READ_KEYWORDS:
+            raise ToolError(
+                f"sql_query only reads data; '{first.upper() or sql[:20]}' statements must go "
+                "through sql_execute, which asks for approval"
+            )
+
+        async def work(conn: AsyncConnection) -> dict[str, Any]:
+            if self.dialect == "sqlite":
+                await conn.exec_driver_sql("PRAGMA query_only = ON")
+            try:
+                await self._begin(conn, read_only=True)
+                async with self._deadline(conn):
+                    result = await conn.execute(text(sql), params or {})
+                    return self._rows(result)
+            finally:
+                await self._end_read_only(conn)
+
+        return await self._run(work, "sql_query")
+
+    async def execute(self, sql: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        async def work(conn: AsyncConnection) -> dict[str, Any]:
+            async with conn.begin():
+                await self._begin(conn, read_only=False)
+                async with self._deadline(conn):
+                    result = await conn.execute(text(sql), params or {})
+                    out: dict[str, Any] = {"rowcount": result.rowcount}
+                    if result.returns_rows:
+                        out.update(self._rows(result))
+            return out
+
+        return await self._run(work, "sql_execute")
+
+    async def _begin(self, conn: AsyncConnection, *, read_only: bool) -> None:
+        if self.dialect != "postgresql":
+            return
+        if read_only:
+            await conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+        ms = max(1, int(self.config.timeout_seconds * 1000))
+        await conn.exec_driver_sql(f"SET LOCAL statement_timeout = {ms}")
+
+    def _rows(self, result: CursorResult[Any]) -> dict[str, Any]:
+        if not result.returns_rows:
+            return {"columns": [], "rows": [], "truncated": False}
+        rows = result.fetchmany(self.config.max_rows + 1)
+        return {
+            "columns": list(result.keys()),
+            "rows": [[jsonable(v) for v in row] for row in rows[: self.config.max_rows]],
+            "truncated": len(rows) > self.config.max_rows,
+        }
+
+    async def _run(self, work: Callable[[AsyncConnection], Awaitable[T]], tool: str) -> T:
+        limit = self.config.timeout_seconds
+        try:
+            # The database stops a slow statement itself; this outer limit only
+            # catches what it cannot (a hung connect).
+            async with asyncio.timeout(limit + _GRACE_SECONDS):
+                try:
+                    conn = await self.engine.connect()
+                except (SQLAlchemyError, OSError) as exc:
+                    raise ToolError(
+                        f"{tool} could not connect to the {self.dialect} database: "
+                        f"{self._message(exc)}"
+                    ) from None
+                try:
+                    return await work(conn)
+                finally:
+                    await conn.close()
+        except TimeoutError:
+            raise ToolError(f"{tool} took longer than {limit:g} s and was stopped") from None
+        except SQLAlchemyError as exc:
+            raise self._explain(exc, tool) from None
+
+    @contextlib.asynccontextmanager
+    async def _deadline(self, conn: AsyncConnection) -> AsyncIterator[None]:
+        """SQLite has no statement_timeout; interrupt() is its thread-safe way to stop one."""
+        if self.dialect != "sqlite":
+            yield
+            return
+        raw: Any = (await conn.get_raw_connection()).driver_connection
+        loop = asyncio.get_running_loop()
+        tasks: set[asyncio.Task[Any]] = set()
+        handle = loop.call_later(
+            self.config.timeout_seconds, lambda: tasks.add(loop.create_task(raw.interrupt()))
+        )
+        try:
+            yield
+        finally:
+            handle.cancel()
+            if tasks:
+                await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _end_read_only(self, conn: AsyncConnection) -> None:
+        try:
+            await conn.rollback()
+            if self.dialect == "sqlite":
+                await conn.exec_driver_sql("PRAGMA query_only = OFF")
+                await conn.commit()
+        except SQLAlchemyError:
+            # A connection that may still be read-only must never serve sql_execute.
+            await conn.invalidate()
+
+    def _explain(self, exc: SQLAlchemyError, tool: str) -> ToolError:
+        orig = getattr(exc, "orig", None)
+        message = self._message(exc)
+        sqlstate = getattr(orig, "sqlstate", None)
+        lowered = message.lower()
+        if sqlstate == "25006" or "readonly database" in lowered:
+            return ToolError(
+                f"sql_query is read-only and the database refused a change ({message}); "
+                "use sql_execute, which asks for approval, to change data"
+            )
+        if sqlstate == "57014" or lowered == "interrupted":
+            return ToolError(
+                f"{tool} took longer than {self.config.timeout_seconds:g} s and was stopped"
+            )
+        if "multiple commands" in lowered or "one statement at a time" in lowered:
+            return ToolError(f"{tool} runs exactly one SQL statement per call; split it up")
+        return ToolError(f"{tool} failed: the {self.dialect} database said: {message}")
+
+    def _message(self, exc: BaseException) -> str:
+        orig = getattr(exc, "orig", None) or exc
+        lines = [ln for ln in str(orig).strip().splitlines() if ln.strip()]
+        message = lines[0] if lines else type(orig).__name__
+        if self._secret:
+            message = message.replace(self._secret, "***")
+        return message
+
+    def tools(self) -> list[tuple[BaseTool, Risk]]:
+        cfg = self.config
+        where = f"the configured {self.dialect} database ({_dialect_hint(self.dialect)})"
+        binds = ("Put values in 'params' and refer to them as :name in the SQL (e.g. "
+                 "'WHERE id = :id' with params {\"id\": 7}) instead of pasting them in.")
+        query_tool = StructuredTool.from_function(
+            coroutine=self.query, name="sql_query", args_schema=SqlArgs,
+            description=(
+                f"Run one read-only SQL statement (SELECT, WITH, VALUES, EXPLAIN…) on {where}. "
+                f"{binds} Returns {{columns, rows: [[values in column order]], truncated}}; at "
+                f"most {cfg.max_rows} rows (truncated=true when there were more; use "
+                f"LIMIT/aggregates). Stops after {cfg.timeout_seconds:g} s. Runs in a "
+                "read-only transaction, so any change is refused: use sql_execute for that."
+            ),
+        )
+        execute_tool = StructuredTool.from_function(
+            coroutine=self.execute, name="sql_execute", args_schema=SqlArgs,
+            description=(
+                f"Run one SQL statement that changes data or schema (INSERT, UPDATE, DELETE, "
+                f"CREATE…) on {where} and commit it; needs approval. {binds} Returns "
+                "{rowcount} plus columns/rows when the statement returns rows (RETURNING). "
+                f"Stops after {cfg.timeout_seconds:g} s and rolls back on any error."
+            ),
+        )
+        return [(query_tool, Risk.GREEN), (execute_tool, Risk.RED)]
+
+
+class SqlArgs(BaseModel):
+    sql: str = Field(description="Exactly one SQL statement.")
+    params: dict[str, Any] | None = Field(None, description="Values for :name placeholders.")
+
+
+def _first_keyword(sql: str) -> str:
+    rest = _LEADING_NOISE.sub("", sql, count=1)
+    match = re.match(r"[A-Za-z]+", rest)
+    return match.group(0).lower() if match else ""
+
+
+def _dialect_hint(dialect: str) -> str:
+    if dialect == "sqlite":
+        return "SQLite syntax; list tables with SELECT name FROM sqlite_master"
+    return "PostgreSQL syntax; list tables via information_schema.tables"
+
+
+def jsonable(value: Any) -> Any:
+    """One database value as JSON: exact where JSON can be, text where it cannot."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, Decimal):
+        if value == value.to_integral_value():
+            return int(value)
+        as_float = float(value)
+        return as_float if Decimal(repr(as_float)) == value else str(value)
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return {"base64": base64.b64encode(bytes(value)).decode()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    return str(value)
+
+
+def register_sql_tools(registry: ToolRegistry, config: SqlToolConfig) -> SqlTools:
+    """Add sql_query (green) and sql_execute (red); the caller may ``aclose()`` the result."""
+    sql_tools = SqlTools(config)
+    for tool, risk in sql_tools.tools():
+        registry.add(tool, risk)
+    return sql_tools

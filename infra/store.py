@@ -1,0 +1,300 @@
+"""SQLAlchemy implementations of the engine's stores (agent.ports).
+
+Once-only guarantees come from the database, not from the caller: a decision is an
+``UPDATE … WHERE status = 'pending'``; an execution is an ``INSERT`` on the approval's
+primary key; a lease is an ``UPDATE … WHERE free or expired`` or an ``INSERT``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from agent.ports import (
+    Approval,
+    ApprovalRequest,
+    ApprovalStatus,
+    DecisionOutcome,
+    DecisionResult,
+    Execution,
+    ExecutionStatus,
+    NodeResult,
+    NodeStatus,
+)
+from infra.db import ApprovalRow, ExecutionRow, NodeResultRow, ThreadLeaseRow, utc
+
+PENDING = ApprovalStatus.PENDING.value
+
+
+def _ts(value: datetime | None) -> float | None:
+    return value.timestamp() if value is not None else None
+
+
+def _approval(row: ApprovalRow) -> Approval:
+    return Approval(
+        id=row.id, thread_id=row.thread_id, plan_id=row.plan_id, node_id=row.node_id,
+        tool=row.tool, args=row.args, args_digest=row.args_digest, why=row.why,
+        status=ApprovalStatus(row.status), requested_by=row.requested_by,
+        requested_at=row.requested_at.timestamp(), expires_at=row.expires_at.timestamp(),
+        decided_by=row.decided_by, decided_at=_ts(row.decided_at), reason=row.reason,
+        note=row.note,
+    )
+
+
+class SqlStore:
+    """ApprovalStore, ExecutionJournal, NodeResultStore and ThreadLease on one database."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.session = async_sessionmaker(engine, expire_on_commit=False)
+
+    # ------------------------------------------------------------- approvals
+
+    async def request(self, req: ApprovalRequest) -> Approval:
+        now = time.time()
+        async with self.session.begin() as s:
+            latest = await self._latest(s, req.thread_id, req.plan_id, req.node_id)
+            if (latest is not None and latest.status == PENDING
+                    and latest.args_digest == req.args_digest and req.note is None):
+                return _approval(latest)
+            row = ApprovalRow(
+                id=uuid.uuid4().hex, thread_id=req.thread_id, plan_id=req.plan_id,
+                node_id=req.node_id, tool=req.tool, args=req.args, args_digest=req.args_digest,
+                why=req.why, note=req.note, status=PENDING, requested_by=req.requested_by,
+                requested_at=utc(now), expires_at=utc(now + req.ttl_seconds),
+            )
+            s.add(row)
+        return _approval(row)
+
+    async def _latest(self, s: Any, thread_id: str, plan_id: str, node_id: str) -> ApprovalRow | None:
+        result = await s.execute(
+            select(ApprovalRow)
+            .where(ApprovalRow.thread_id == thread_id, ApprovalRow.plan_id == plan_id,
+                   ApprovalRow.node_id == node_id)
+            .order_by(ApprovalRow.seq.desc()).limit(1)
+        )
+        row: ApprovalRow | None = result.scalar_one_or_none()
+        return row
+
+    async def latest_for_node(self, thread_id: str, plan_id: str, node_id: str) -> Approval | None:
+        async with self.session() as s:
+            row = await self._latest(s, thread_id, plan_id, node_id)
+            return _approval(row) if row else None
+
+    async def get(self, approval_id: str) -> Approval | None:
+        async with self.session() as s:
+            row = (await s.execute(select(ApprovalRow).where(ApprovalRow.id == approval_id))
+                   ).scalar_one_or_none()
+            return _approval(row) if row else None
+
+    async def decide(
+        self, approval_id: str, *, approved: bool, by: str, reason: str | None = None,
+        now: float | None = None,
+    ) -> DecisionResult:
+        now = time.time() if now is None else now
+        status = ApprovalStatus.APPROVED if approved else ApprovalStatus.REJECTED
+        async with self.session.begin() as s:
+            changed = await s.execute(
+                update(ApprovalRow)
+                .where(ApprovalRow.id == approval_id, ApprovalRow.status == PENDING,
+                       ApprovalRow.expires_at > utc(now))
+                .values(status=status.value, decided_by=by, decided_at=utc(now), reason=reason)
+            )
+        approval = await self.get(approval_id)
+        if changed.rowcount == 1:  # type: ignore[attr-defined]
+            return DecisionResult(DecisionOutcome.RECORDED, approval)
+        if approval is None:
+            return DecisionResult(DecisionOutcome.NOT_FOUND, None)
+        if approval.is_pending:  # pending but past its expiry
+            expired = await self.expire_overdue(now, approval.thread_id)
+            approval = next((a for a in expired if a.id == approval_id), await self.get(approval_id))
+            return DecisionResult(DecisionOutcome.EXPIRED, approval)
+        if approval.status is ApprovalStatus.EXPIRED:
+            return DecisionResult(DecisionOutcome.EXPIRED, approval)
+        return DecisionResult(DecisionOutcome.ALREADY_DECIDED, approval)
+
+    async def _close_pending(self, condition: Any, status: ApprovalStatus,
+                             reason: str | None, now: float) -> list[Approval]:
+        async with self.session.begin() as s:
+            rows = (await s.execute(
+                select(ApprovalRow).where(ApprovalRow.status == PENDING, condition)
+            )).scalars().all()
+            closed = []
+            for row in rows:
+                result = await s.execute(
+                    update(ApprovalRow).where(ApprovalRow.seq == row.seq, ApprovalRow.status == PENDING)
+                    .values(status=status.value, decided_at=utc(now), reason=reason)
+                )
+                if result.rowcount == 1:  # type: ignore[attr-defined]
+                    row.status, row.decided_at, row.reason = status.value, utc(now), reason
+                    closed.append(_approval(row))
+            return closed
+
+    async def expire_overdue(self, now: float, thread_id: str | None = None) -> list[Approval]:
+        condition = ApprovalRow.expires_at <= utc(now)
+        if thread_id is not None:
+            condition = and_(condition, ApprovalRow.thread_id == thread_id)
+        return await self._close_pending(condition, ApprovalStatus.EXPIRED, "expired", now)
+
+    async def withdraw(self, thread_id: str, reason: str) -> list[Approval]:
+        return await self._close_pending(
+            ApprovalRow.thread_id == thread_id, ApprovalStatus.WITHDRAWN, reason, time.time()
+        )
+
+    async def pending(self, thread_id: str | None = None) -> list[Approval]:
+        query = select(ApprovalRow).where(ApprovalRow.status == PENDING).order_by(ApprovalRow.seq)
+        if thread_id is not None:
+            query = query.where(ApprovalRow.thread_id == thread_id)
+        async with self.session() as s:
+            return [_approval(r) for r in (await s.execute(query)).scalars().all()]
+
+    # ----------------------------------------------------- execution journal
+
+    async def begin(self, approval_id: str, thread_id: str, node_id: str) -> bool:
+        try:
+            async with self.session.begin() as s:
+                s.add(ExecutionRow(approval_id=approval_id, thread_id=thread_id, node_id=node_id,
+                                   status=ExecutionStatus.STARTED.value, started_at=utc(time.time())))
+        except IntegrityError:
+            return False
+        return True
+
+    async def finish(
+        self, approval_id: str, *, ok: bool, output: Any = None, error: str | None = None
+    ) -> None:
+        status = ExecutionStatus.FINISHED if ok else ExecutionStatus.FAILED
+        async with self.session.begin() as s:
+            await s.execute(
+                update(ExecutionRow).where(ExecutionRow.approval_id == approval_id)
+                .values(status=status.value, output=output, error=error,
+                        finished_at=utc(time.time()))
+            )
+
+    async def get_execution(self, approval_id: str) -> Execution | None:
+        async with self.session() as s:
+            row = await s.get(ExecutionRow, approval_id)
+            if row is None:
+                return None
+            return Execution(approval_id=row.approval_id, status=ExecutionStatus(row.status),
+                             output=row.output, error=row.error)
+
+    async def mark_unknown(self, approval_id: str) -> None:
+        async with self.session.begin() as s:
+            await s.execute(
+                update(ExecutionRow)
+                .where(ExecutionRow.approval_id == approval_id,
+                       ExecutionRow.status == ExecutionStatus.STARTED.value)
+                .values(status=ExecutionStatus.UNKNOWN.value)
+            )
+
+    # ---------------------------------------------------------- node results
+
+    async def save(self, thread_id: str, plan_id: str, result: NodeResult) -> None:
+        values = {
+            "thread_id": thread_id, "plan_id": plan_id, "node_id": result.node_id,
+            "status": result.status.value, "output": result.output, "error": result.error,
+            "started_at": result.started_at, "finished_at": result.finished_at,
+            "attempts": result.attempts,
+        }
+        insert = sqlite_insert if self.engine.dialect.name == "sqlite" else postgres_insert
+        statement = insert(NodeResultRow).values(**values)
+        statement = statement.on_conflict_do_update(
+            index_elements=["thread_id", "plan_id", "node_id"],
+            set_={k: statement.excluded[k] for k in values if k not in ("thread_id", "plan_id", "node_id")},
+        )
+        async with self.session.begin() as s:
+            await s.execute(statement)
+
+    async def load(self, thread_id: str, plan_id: str) -> dict[str, NodeResult]:
+        async with self.session() as s:
+            rows = (await s.execute(select(NodeResultRow).where(
+                NodeResultRow.thread_id == thread_id, NodeResultRow.plan_id == plan_id
+            ))).scalars().all()
+        return {r.node_id: NodeResult(
+            node_id=r.node_id, status=NodeStatus(r.status), output=r.output, error=r.error,
+            started_at=r.started_at, finished_at=r.finished_at, attempts=r.attempts,
+        ) for r in rows}
+
+    async def result_bytes(self, thread_id: str) -> int:
+        """JSON size of every node output stored for a thread (the artifact store's share)."""
+        async with self.session() as s:
+            rows = (await s.execute(
+                select(NodeResultRow.output).where(NodeResultRow.thread_id == thread_id)
+            )).scalars().all()
+        return sum(len(json.dumps(output, ensure_ascii=False, default=str)) for output in rows)
+
+    # ---------------------------------------------------------------- leases
+
+    async def acquire(self, thread_id: str, holder: str, ttl_seconds: float) -> bool:
+        now = time.time()
+        async with self.session.begin() as s:
+            taken = await s.execute(
+                update(ThreadLeaseRow)
+                .where(ThreadLeaseRow.thread_id == thread_id,
+                       or_(ThreadLeaseRow.holder.is_(None), ThreadLeaseRow.holder == holder,
+                           ThreadLeaseRow.expires_at < utc(now)))
+                .values(holder=holder, expires_at=utc(now + ttl_seconds))
+            )
+            if taken.rowcount == 1:  # type: ignore[attr-defined]
+                return True
+        try:
+            async with self.session.begin() as s:
+                s.add(ThreadLeaseRow(thread_id=thread_id, holder=holder,
+                                     expires_at=utc(now + ttl_seconds)))
+        except IntegrityError:
+            return False
+        return True
+
+    async def renew(self, thread_id: str, holder: str, ttl_seconds: float) -> bool:
+        async with self.session.begin() as s:
+            result = await s.execute(
+                update(ThreadLeaseRow)
+                .where(ThreadLeaseRow.thread_id == thread_id, ThreadLeaseRow.holder == holder)
+                .values(expires_at=utc(time.time() + ttl_seconds))
+            )
+            return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def release(self, thread_id: str, holder: str) -> None:
+        async with self.session.begin() as s:
+            await s.execute(
+                update(ThreadLeaseRow)
+                .where(ThreadLeaseRow.thread_id == thread_id, ThreadLeaseRow.holder == holder)
+                .values(holder=None)
+            )
+
+    async def held_threads(self) -> list[str]:
+        async with self.session() as s:
+            rows = await s.execute(
+                select(ThreadLeaseRow.thread_id).where(ThreadLeaseRow.holder.is_not(None))
+            )
+            return [r for (r,) in rows.all()]
+
+
+class ExecutionJournalView:
+    """Adapts :class:`SqlStore` to the ExecutionJournal port (whose ``get`` is by approval)."""
+
+    def __init__(self, store: SqlStore) -> None:
+        self._store = store
+
+    async def begin(self, approval_id: str, thread_id: str, node_id: str) -> bool:
+        return await self._store.begin(approval_id, thread_id, node_id)
+
+    async def finish(
+        self, approval_id: str, *, ok: bool, output: Any = None, error: str | None = None
+    ) -> None:
+        await self._store.finish(approval_id, ok=ok, output=output, error=error)
+
+    async def get(self, approval_id: str) -> Execution | None:
+        return await self._store.get_execution(approval_id)
+
+    async def mark_unknown(self, approval_id: str) -> None:
+        await self._store.mark_unknown(approval_id)

@@ -1,0 +1,80 @@
+"""Wires settings, database, checkpointer, tools, LLM, sandbox and engine together."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from langchain_core.language_models import BaseChatModel
+
+from agent.context import EngineContext, EngineSettings
+from agent.events import EventBus
+from agent.graph import build_graph
+from agent.ports import PackageRunner
+from agent.runner import Engine
+from agent.tools.registry import ToolRegistry
+from infra.checkpoint import open_checkpointer
+from infra.db import create_engine
+from infra.migrate import upgrade
+from infra.settings import Settings
+from infra.store import ExecutionJournalView, SqlStore
+from infra.toolbox import build_registry
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    events: EventBus
+    store: SqlStore
+    registry: ToolRegistry
+
+
+def build_llm(settings: Settings) -> BaseChatModel:
+    from langchain_openai import ChatOpenAI
+
+    return ChatOpenAI(
+        model=settings.model, base_url=settings.openai_base_url,
+        api_key=settings.openai_api_key, temperature=0, max_retries=2, timeout=120,
+    )
+
+
+def engine_settings(settings: Settings) -> EngineSettings:
+    return EngineSettings(max_replans=settings.max_replans,
+                          approval_ttl_seconds=settings.approval_ttl_seconds)
+
+
+@asynccontextmanager
+async def open_services(
+    settings: Settings,
+    *,
+    llm: BaseChatModel | None = None,
+    registry: ToolRegistry | None = None,
+    packages: PackageRunner | None = None,
+    engine_config: EngineSettings | None = None,
+    holder: str | None = None,
+) -> AsyncIterator[Services]:
+    """Everything a front end needs; closes it all on exit."""
+    await asyncio.to_thread(upgrade, settings.database_url)
+    db = create_engine(settings.database_url)
+    store = SqlStore(db)
+    events = EventBus()
+    try:
+        async with open_checkpointer(settings.database_url) as saver:
+            registry = registry or build_registry(settings)
+            ctx = EngineContext(
+                llm=llm or build_llm(settings), registry=registry, approvals=store,
+                executions=ExecutionJournalView(store), results=store, packages=packages,
+                events=events, settings=engine_config or engine_settings(settings),
+            )
+            engine = Engine(build_graph(saver), ctx, store, holder=holder,
+                            lease_ttl_seconds=settings.lease_ttl_seconds)
+            try:
+                yield Services(settings=settings, engine=engine, events=events, store=store,
+                               registry=registry)
+            finally:
+                await engine.close()
+    finally:
+        await db.dispose()

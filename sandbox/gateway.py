@@ -1,0 +1,61 @@
+"""The tool gateway package code reaches through the bridge: green tools of a registry."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from agent.errors import ToolError, ToolNotAllowed
+from agent.ports import SandboxLimits
+from agent.tools.registry import Risk, ToolRegistry, to_jsonable
+
+
+class RegistryToolGateway:
+    """Runs green tools of ``registry``; refuses red and unknown tools with ToolNotAllowed,
+    validates arguments with ``registry.validate_args`` (ToolArgumentError), and turns any
+    other failure into ToolError.
+
+    The per-attempt call budget is enforced by the bridge (:class:`sandbox.bridge.ToolBridge`)
+    for every gateway; the per-call timeout is enforced there too, and here as well so the
+    gateway is safe to use on its own.
+    """
+
+    def __init__(self, registry: ToolRegistry, limits: SandboxLimits | None = None) -> None:
+        self.registry = registry
+        self.limits = limits or SandboxLimits()
+
+    def green_tools(self) -> list[str]:
+        return self.registry.names(Risk.GREEN)
+
+    def describe(self) -> str:
+        """One line per green tool (name, arguments, first line of its description)."""
+        lines = []
+        for spec in self.registry:
+            if spec.risk is not Risk.GREEN:
+                continue
+            params = ", ".join(spec.json_schema().get("properties", {}))
+            summary = (spec.description.strip().splitlines() or [""])[0]
+            lines.append(f"- tools.{spec.name}({params}): {summary}")
+        return "\n".join(lines)
+
+    async def call(self, name: str, args: dict[str, Any]) -> Any:
+        if name not in self.registry:
+            known = ", ".join(self.green_tools()) or "none"
+            raise ToolNotAllowed(f"unknown tool '{name}' (tools a package may call: {known})")
+        spec = self.registry.get(name)
+        if spec.risk is not Risk.GREEN:
+            raise ToolNotAllowed(
+                f"'{name}' is a red tool (it changes something), so package code may not call "
+                "it; red tools run as their own plan node, after a human approves"
+            )
+        valid = self.registry.validate_args(name, args)
+        timeout = self.limits.tool_timeout_seconds
+        try:
+            value = await asyncio.wait_for(spec.tool.ainvoke(valid), timeout)
+        except ToolError:
+            raise
+        except TimeoutError:
+            raise ToolError(f"tool '{name}' did not answer within {timeout:g} s") from None
+        except Exception as exc:
+            raise ToolError(f"tool '{name}' failed: {type(exc).__name__}: {exc}") from exc
+        return to_jsonable(value)

@@ -1,0 +1,219 @@
+"""The channel between the host and the runner inside the sandbox (framed stdin/stdout).
+
+Every frame is a 4-byte big-endian length followed by that many bytes of UTF-8 JSON (an object
+with a ``"t"`` type). The host owns both ends: it writes the sandbox's stdin and reads its
+stdout; the script's own stdout is a pipe inside the sandbox that the runner forwards as
+``out`` frames, and stderr stays a plain stream.
+
+    host → sandbox   start  {code, inputs, files: [ids], limits: {rlimits}, output_bytes}
+                     file   {id, json}                      one per large input (> 64 KiB)
+                     reply  {id, ok, value | type, error}   answer to a call
+    sandbox → host   out    {data[, dropped]}               script stdout (capped in the runner)
+                     call   {id, name, args}                tools.NAME(**args)
+                     done   {ok, result_json | type, error, traceback}
+
+Everything that comes from the sandbox is untrusted: frames are size-checked, anything
+malformed ends the run as a ``SandboxProtocolError``, and the output caps hold here again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import struct
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from agent.ports import SandboxLimits, SandboxResult
+from sandbox.bridge import ToolBridge
+
+HEADER = struct.Struct(">I")
+LARGE_INPUT_BYTES = 64 * 1024
+STDERR_TAIL_BYTES = 4096
+
+
+class ProtocolViolation(Exception):
+    """The sandbox sent something that is not a valid frame."""
+
+
+def encode(frame: dict[str, Any]) -> bytes:
+    data = json.dumps(frame, ensure_ascii=False, default=str).encode("utf-8")
+    return HEADER.pack(len(data)) + data
+
+
+async def read_frame(reader: asyncio.StreamReader, max_size: int) -> dict[str, Any] | None:
+    """The next frame, or None at a clean end of stream."""
+    try:
+        header = await reader.readexactly(HEADER.size)
+    except asyncio.IncompleteReadError as exc:
+        if exc.partial:
+            raise ProtocolViolation("the stream ended inside a frame header") from None
+        return None
+    (size,) = HEADER.unpack(header)
+    if size > max_size:
+        raise ProtocolViolation(f"frame of {size} bytes exceeds the {max_size}-byte limit")
+    try:
+        frame = json.loads(await reader.readexactly(size))
+    except asyncio.IncompleteReadError:
+        raise ProtocolViolation("the stream ended inside a frame") from None
+    except ValueError as exc:
+        raise ProtocolViolation(f"a frame is not JSON: {exc}") from None
+    if not isinstance(frame, dict) or not isinstance(frame.get("t"), str):
+        raise ProtocolViolation("a frame is not a typed JSON object")
+    return frame
+
+
+class CappedText:
+    """At most ``cap`` bytes of a stream: the head, a marker, and a short tail."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.tail_cap = min(cap // 4, STDERR_TAIL_BYTES)
+        self.head_cap = cap - self.tail_cap
+        self.head = bytearray()
+        self.tail = bytearray()
+        self.total = 0
+
+    def add(self, data: bytes) -> None:
+        self.total += len(data)
+        room = self.head_cap - len(self.head)
+        if room > 0:
+            self.head += data[:room]
+            data = data[room:]
+        if data:
+            self.tail += data
+            del self.tail[: max(0, len(self.tail) - self.tail_cap)]
+
+    def skip(self, count: int) -> None:
+        """``count`` bytes were dropped at the source after what was added so far."""
+        self.total += count
+        self.tail.clear()
+
+    @property
+    def dropped(self) -> int:
+        return self.total - len(self.head) - len(self.tail)
+
+    def text(self) -> str:
+        head = self.head.decode("utf-8", "replace")
+        if not self.dropped:
+            return head + self.tail.decode("utf-8", "replace")
+        marker = f"\n[truncated {self.dropped} bytes: output is capped at {self.cap} bytes]\n"
+        return head + marker + self.tail.decode("utf-8", "ignore")
+
+    def tail_text(self, size: int = 2000) -> str:
+        return self.text()[-size:]
+
+
+SendFn = Callable[[bytes], Awaitable[None]]
+
+
+class Session:
+    """One package run as seen from the host: sends the job, serves tool calls, collects
+    output, and turns whatever happened into a :class:`SandboxResult`."""
+
+    def __init__(
+        self, code: str, inputs: dict[str, Any], bridge: ToolBridge, limits: SandboxLimits
+    ) -> None:
+        self.limits = limits
+        self.bridge = bridge
+        self.stdout = CappedText(limits.output_bytes)
+        self.stderr = CappedText(limits.output_bytes)
+        self.done: dict[str, Any] | None = None
+        self.started = time.monotonic()
+        self.max_frame = 8 * limits.output_bytes + (1 << 20)
+        small: dict[str, Any] = {}
+        self.files: list[dict[str, Any]] = []
+        for key, value in inputs.items():
+            text = json.dumps(value, ensure_ascii=False, default=str)
+            if len(text) > LARGE_INPUT_BYTES:
+                self.files.append({"t": "file", "id": key, "json": text})
+            else:
+                small[key] = value
+        self.start: dict[str, Any] = {
+            "t": "start", "code": code, "inputs": small, "files": [f["id"] for f in self.files],
+            "limits": {}, "output_bytes": limits.output_bytes, "pids": limits.pids,
+            "memory_mb": limits.memory_mb,
+        }
+        self.rlimits: dict[str, int | None] = {}
+        """Resource limits the runner sets on itself; each backend fills in its own."""
+
+    @property
+    def input_file_bytes(self) -> int:
+        return sum(len(f["json"].encode("utf-8")) for f in self.files)
+
+    async def converse(self, reader: asyncio.StreamReader, send: SendFn) -> None:
+        """Feed the job in, then serve frames until ``done`` or the end of the stream."""
+        await send(encode(self.start | {"limits": self.rlimits}))
+        for file_frame in self.files:
+            await send(encode(file_frame))
+        while (frame := await read_frame(reader, self.max_frame)) is not None:
+            kind = frame["t"]
+            if kind == "out":
+                self.stdout.add(str(frame.get("data", "")).encode("utf-8"))
+                dropped = frame.get("dropped")
+                if isinstance(dropped, int) and dropped > 0:
+                    self.stdout.skip(dropped)
+            elif kind == "call":
+                await send(encode(await self.bridge.handle(frame)))
+            elif kind == "done":
+                self.done = frame
+                return
+            else:
+                raise ProtocolViolation(f"unknown frame type {kind!r}")
+
+    async def drain_stderr(self, reader: asyncio.StreamReader) -> None:
+        while chunk := await reader.read(65536):
+            self.stderr.add(chunk)
+
+    def result(
+        self, *, timed_out: bool = False, exit_code: int | None = None, oom: bool = False,
+        violation: str | None = None, backend_error: str | None = None,
+    ) -> SandboxResult:
+        common: dict[str, Any] = {
+            "stdout": self.stdout.text(), "stderr": self.stderr.text(),
+            "duration_s": time.monotonic() - self.started,
+        }
+        done = self.done
+        if done is not None and done.get("ok"):
+            try:
+                value = json.loads(str(done.get("result_json", "null")))
+            except ValueError:
+                return SandboxResult(ok=False, error_type="SandboxProtocolError",
+                                     error="the sandbox reported a result that is not JSON",
+                                     **common)
+            return SandboxResult(ok=True, result=value, **common)
+        if done is not None:
+            return SandboxResult(
+                ok=False, error_type=str(done.get("type") or "Error"),
+                error=str(done.get("error") or ""), traceback=str(done.get("traceback") or ""),
+                **common,
+            )
+        error_type, error = self._failure(timed_out, exit_code, oom, violation, backend_error)
+        return SandboxResult(ok=False, error_type=error_type, error=error, **common)
+
+    def _failure(
+        self, timed_out: bool, exit_code: int | None, oom: bool, violation: str | None,
+        backend_error: str | None,
+    ) -> tuple[str, str]:
+        limits = self.limits
+        if backend_error:
+            return "SandboxError", backend_error
+        if timed_out:
+            return ("TimeLimitExceeded",
+                    f"the package ran longer than its {limits.wall_seconds:g} s wall-time limit "
+                    "and was killed")
+        if oom:
+            return ("MemoryLimitExceeded",
+                    f"the package used more than its {limits.memory_mb} MB memory limit and was "
+                    "killed")
+        if violation:
+            return "SandboxProtocolError", f"the sandbox channel was misused: {violation}"
+        if exit_code in (137, -9, 128 + 24, -24):
+            return ("Killed", f"the package was killed (exit code {exit_code}): a CPU or memory "
+                    "limit was probably reached")
+        tail = self.stderr.tail_text(600).strip()
+        detail = f"; stderr: {tail}" if tail else ""
+        return ("SandboxCrashed",
+                f"the sandbox ended (exit code {exit_code}) before the package reported a "
+                f"result{detail}")

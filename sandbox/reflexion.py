@@ -1,0 +1,252 @@
+"""The Package-Skill subgraph: run package code in a fresh sandbox, heal it by reflexion.
+
+    START → attempt ─ok──────────────────────────→ END
+               │ failed, attempts left
+               ▼
+            reflect (the LLM rewrites the whole script from goal, inputs, code, error)
+               │ new code                      │ no usable reply
+               └──────────→ attempt            └────────→ END
+
+Each attempt gets a new sandbox. A failed attempt leaves only its
+:class:`~agent.ports.PackageAttemptRecord` (code, error summary); its output, logs and
+traceback are used once, for the next prompt, and dropped. The subgraph has no checkpointer
+(``checkpointer=False``), so nothing of it lands in the calling graph's checkpoints: the
+engine stores the returned :class:`~agent.ports.PackageOutcome`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from pathlib import Path
+from string import Template
+from typing import Any, TypedDict
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import HumanMessage
+from langchain_core.runnables import RunnableConfig
+from langgraph.graph import END, START, StateGraph
+
+from agent.events import PackageAttempt
+from agent.ports import (
+    EmitFn,
+    PackageAttemptRecord,
+    PackageJob,
+    PackageOutcome,
+    Sandbox,
+    SandboxLimits,
+    SandboxResult,
+    ToolGateway,
+)
+
+log = logging.getLogger(__name__)
+
+PROMPT_PATH = Path(__file__).resolve().parent / "prompts" / "reflexion.md"
+FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)```", re.DOTALL)
+LINE = re.compile(r'File "<package>", line (\d+)')
+NOT_FIXABLE_BY_CODE = frozenset({"SandboxUnavailable", "SandboxError"})
+"""Failures of the sandbox itself: no new attempt, no reflexion."""
+
+
+class PackageState(TypedDict, total=False):
+    code: str
+    attempt: int
+    records: list[PackageAttemptRecord]
+    feedback: str | None
+    """The last failure in full (error, traceback, log tails), for the next prompt only."""
+    ok: bool
+    output: Any
+    stopped: str | None
+    """Why the loop ended before the attempt limit (the model gave no usable code)."""
+
+
+class ReflexionPackageRunner:
+    """:class:`agent.ports.PackageRunner`: sandbox attempts healed by a reflexion LLM."""
+
+    def __init__(
+        self, sandbox: Sandbox, llm: BaseChatModel, limits: SandboxLimits | None = None,
+        max_attempts: int = 3, prompt: str | None = None,
+    ) -> None:
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        self.sandbox = sandbox
+        self.llm = llm
+        self.limits = limits or SandboxLimits()
+        self.max_attempts = max_attempts
+        self.prompt = Template(prompt or PROMPT_PATH.read_text(encoding="utf-8"))
+        self.graph = self._build()
+
+    def _build(self) -> Any:
+        graph = StateGraph(PackageState)
+        graph.add_node("attempt", self._attempt)
+        graph.add_node("reflect", self._reflect)
+        graph.add_edge(START, "attempt")
+        graph.add_conditional_edges("attempt", self._after_attempt, ["reflect", END])
+        graph.add_conditional_edges("reflect", self._after_reflect, ["attempt", END])
+        return graph.compile(checkpointer=False, name="package_skill")
+
+    async def run(self, job: PackageJob, tools: ToolGateway, emit: EmitFn) -> PackageOutcome:
+        config: RunnableConfig = {
+            "configurable": {"package_job": job, "package_tools": tools, "package_emit": emit},
+            "recursion_limit": 2 * self.max_attempts + 4,
+        }
+        start: PackageState = {"code": job.code, "attempt": 0, "records": [], "ok": False}
+        final: PackageState = await self.graph.ainvoke(start, config)
+        records = list(final.get("records", []))
+        if final.get("ok"):
+            return PackageOutcome(ok=True, output=final.get("output"), attempts=records)
+        return PackageOutcome(
+            ok=False, error=self._summary(job, records, final.get("stopped")), attempts=records
+        )
+
+    # ------------------------------------------------------------------ nodes
+
+    async def _attempt(self, state: PackageState, config: RunnableConfig) -> PackageState:
+        job, tools, emit = _context(config)
+        attempt = state.get("attempt", 0) + 1
+        await _emit(emit, job, attempt, self.max_attempts, None)
+        code = state["code"]
+        outcome = await self.sandbox.run(code, job.inputs, tools, self.limits)
+        records = list(state.get("records", []))
+        if outcome.ok:
+            records.append(PackageAttemptRecord(attempt=attempt, code=code, error=None))
+            return {"attempt": attempt, "records": records, "ok": True,
+                    "output": outcome.result, "feedback": None}
+        gist = error_gist(outcome)
+        records.append(PackageAttemptRecord(attempt=attempt, code=code, error=gist))
+        await _emit(emit, job, attempt, self.max_attempts, gist)
+        stopped = None
+        if outcome.error_type in NOT_FIXABLE_BY_CODE:
+            stopped = "the sandbox itself failed; rewriting the code cannot help"
+        return {"attempt": attempt, "records": records, "ok": False, "stopped": stopped,
+                "feedback": failure_report(outcome)}
+
+    async def _reflect(self, state: PackageState, config: RunnableConfig) -> PackageState:
+        job, tools, _ = _context(config)
+        describe = getattr(tools, "describe", None)
+        catalog = describe() if callable(describe) else "(see the previous code)"
+        prompt = self.prompt.safe_substitute(
+            goal=job.goal, inputs=summarise_inputs(job.inputs), tools=catalog or "(none)",
+            attempt=state.get("attempt", 1), max_attempts=self.max_attempts,
+            code=state["code"], error=state.get("feedback") or "(no details)",
+        )
+        try:
+            reply = await self.llm.ainvoke([HumanMessage(prompt)])
+        except Exception as exc:
+            log.warning("reflexion model failed for %s: %s", job.node_id, exc)
+            return {"stopped": f"the reflexion model failed: {type(exc).__name__}: {exc}",
+                    "feedback": None}
+        code = extract_code(_text(reply.content))
+        if not code:
+            return {"stopped": "the reflexion model returned no code", "feedback": None}
+        return {"code": code, "feedback": None}
+
+    def _after_attempt(self, state: PackageState) -> str:
+        if state.get("ok") or state.get("stopped") or state.get("attempt", 0) >= self.max_attempts:
+            return END
+        return "reflect"
+
+    @staticmethod
+    def _after_reflect(state: PackageState) -> str:
+        return END if state.get("stopped") else "attempt"
+
+    def _summary(
+        self, job: PackageJob, records: list[PackageAttemptRecord], stopped: str | None
+    ) -> str:
+        count = len(records)
+        lines = [f"package '{job.node_id}' failed after {count} "
+                 f"attempt{'s' if count != 1 else ''} (limit {self.max_attempts}):"]
+        lines += [f"  attempt {r.attempt}/{self.max_attempts}: {r.error}" for r in records]
+        if stopped:
+            lines.append(f"  stopped: {stopped}")
+        return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _context(config: RunnableConfig) -> tuple[PackageJob, ToolGateway, EmitFn]:
+    configurable = config.get("configurable") or {}
+    return (configurable["package_job"], configurable["package_tools"],
+            configurable["package_emit"])
+
+
+async def _emit(emit: EmitFn, job: PackageJob, attempt: int, limit: int, gist: str | None) -> None:
+    event = PackageAttempt(thread_id=job.thread_id, run_id=job.run_id, node_id=job.node_id,
+                           attempt=attempt, max_attempts=limit, error_gist=gist)
+    try:
+        await emit(event)
+    except Exception:  # progress display must never break a package run
+        log.exception("could not emit %s", event)
+
+
+def error_gist(outcome: SandboxResult) -> str:
+    """One line: the error type and message, and the package line that raised."""
+    first = (outcome.error or "").strip().splitlines()
+    gist = f"{outcome.error_type or 'Error'}: {first[0] if first else ''}".rstrip(": ")
+    lines = LINE.findall(outcome.traceback or "")
+    if lines:
+        gist += f" (line {lines[-1]})"
+    return gist if len(gist) <= 300 else gist[:299] + "…"
+
+
+def failure_report(outcome: SandboxResult) -> str:
+    parts = [f"{outcome.error_type or 'Error'}: {outcome.error or ''}"]
+    if outcome.traceback:
+        parts.append(f"Traceback (package lines only):\n{outcome.traceback.strip()[-3000:]}")
+    if outcome.stderr.strip():
+        parts.append(f"stderr (tail):\n{outcome.stderr.strip()[-2000:]}")
+    if outcome.stdout.strip():
+        parts.append(f"stdout (tail):\n{outcome.stdout.strip()[-1000:]}")
+    return "\n\n".join(parts)
+
+
+def summarise_inputs(inputs: dict[str, Any], per_input: int = 400, total: int = 3000) -> str:
+    if not inputs:
+        return "(no inputs)"
+    lines = []
+    for key, value in inputs.items():
+        text = json.dumps(value, ensure_ascii=False, default=str)
+        preview = text if len(text) <= per_input else text[:per_input] + "…"
+        lines.append(f"- inputs[{key!r}]: {_shape(value)}, {len(text)} chars of JSON: {preview}")
+    summary = "\n".join(lines)
+    return summary if len(summary) <= total else summary[:total] + "\n[… truncated]"
+
+
+def _shape(value: Any) -> str:
+    if isinstance(value, dict):
+        keys = list(value)
+        more = ", …" if len(keys) > 8 else ""
+        return f"dict with keys {', '.join(map(str, keys[:8]))}{more}"
+    if isinstance(value, list):
+        kinds = sorted({type(v).__name__ for v in value[:50]})
+        return f"list of {len(value)} ({', '.join(kinds) or 'empty'})"
+    return type(value).__name__
+
+
+def extract_code(reply: str) -> str:
+    """The script in a model reply: the first ```python block, else the first fenced block,
+    else the whole reply."""
+    blocks = FENCE.findall(reply)
+    for lang, body in blocks:
+        if lang.lower() in ("python", "py", "python3"):
+            return body.strip("\n")
+    if blocks:
+        return blocks[0][1].strip("\n")
+    text = reply.strip()
+    if text.startswith("```"):  # an opening fence that was never closed
+        text = text.split("\n", 1)[1] if "\n" in text else ""
+    return text.removesuffix("```").strip()
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(
+            part if isinstance(part, str) else str(part.get("text", ""))
+            for part in content
+            if isinstance(part, str | dict)
+        )
+    return str(content)

@@ -1,0 +1,298 @@
+"""The package runner: the only dagbot code that runs *inside* the sandbox.
+
+The host starts ``python3 -I -B -c <this file's source>`` in the sandbox (no file to inject,
+nothing baked into the image) and talks to it over framed stdin/stdout; see
+:mod:`sandbox.protocol` for the frames. Standard library only, Python 3.11.
+
+What this file does, in order: keeps the real stdin/stdout for the protocol and points fd 0 at
+/dev/null and fd 1 at a pipe it forwards (capped) as ``out`` frames; reads the ``start`` frame
+(code, inputs, resource limits) and the large inputs, which it writes to /scratch/inputs;
+lowers its own rlimits; runs the code with ``inputs``, ``input_files``, ``tools`` and the tool
+exception classes as globals; reports ``result`` as JSON, or the exception with a traceback
+that shows only the package's own lines.
+"""
+
+from __future__ import annotations
+
+import builtins
+import codecs
+import collections
+import errno
+import json
+import linecache
+import os
+import resource
+import struct
+import sys
+import threading
+import traceback
+from typing import Any, NoReturn
+
+PACKAGE_FILE = "<package>"
+HEADER = struct.Struct(">I")
+CHUNK = 65536
+MAIN_PID = os.getpid()
+NETWORK_ERRNOS = (errno.ECONNREFUSED, errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ECONNRESET)
+
+
+class ToolError(Exception):
+    """A tool call failed; the message comes from the host."""
+
+
+class ToolNotAllowed(ToolError):
+    """Unknown tool, or a red tool: packages may only call green tools."""
+
+
+class ToolArgumentError(ToolError):
+    """The arguments do not match the tool's schema."""
+
+
+class ToolBudgetExceeded(ToolError):
+    """The package used up its tool-call budget."""
+
+
+class ToolTimeout(ToolError):
+    """The tool did not answer in time."""
+
+
+TOOL_ERRORS: dict[str, type[ToolError]] = {
+    cls.__name__: cls
+    for cls in (ToolError, ToolNotAllowed, ToolArgumentError, ToolBudgetExceeded, ToolTimeout)
+}
+
+
+class Channel:
+    """Length-prefixed JSON frames over the two file descriptors the host owns."""
+
+    def __init__(self, fd_in: int, fd_out: int) -> None:
+        self.fd_in = fd_in
+        self.fd_out = fd_out
+        self.lock = threading.Lock()
+
+    def send(self, frame: dict[str, Any]) -> None:
+        data = json.dumps(frame, ensure_ascii=False).encode("utf-8", "replace")
+        with self.lock:
+            os.write(self.fd_out, HEADER.pack(len(data)))
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self.fd_out, view) :]
+
+    def receive(self) -> dict[str, Any]:
+        (size,) = HEADER.unpack(self._read(HEADER.size))
+        frame = json.loads(self._read(size))
+        if not isinstance(frame, dict):
+            raise RuntimeError("dagbot sandbox: malformed frame from the host")
+        return frame
+
+    def _read(self, size: int) -> bytes:
+        parts: list[bytes] = []
+        while size:
+            chunk = os.read(self.fd_in, min(size, 1 << 20))
+            if not chunk:
+                _exit_quietly(3)
+            parts.append(chunk)
+            size -= len(chunk)
+        return b"".join(parts)
+
+
+class StdoutForwarder(threading.Thread):
+    """Reads the script's fd 1 and sends it as ``out`` frames: the head up to the cap, then
+    only a rolling tail, and how many bytes were dropped in between."""
+
+    def __init__(self, channel: Channel, read_fd: int, cap: int) -> None:
+        super().__init__(daemon=True)
+        self.channel = channel
+        self.read_fd = read_fd
+        self.cap = cap
+        self.tail: collections.deque[bytes] = collections.deque()
+        self.tail_cap = min(cap // 4, 4096)
+
+    def run(self) -> None:
+        sent = dropped = tail_size = 0
+        decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        while chunk := os.read(self.read_fd, CHUNK):
+            if sent < self.cap:
+                head, chunk = chunk[: self.cap - sent], chunk[self.cap - sent :]
+                sent += len(head)
+                self.channel.send({"t": "out", "data": decoder.decode(head)})
+            if chunk:
+                self.tail.append(chunk)
+                tail_size += len(chunk)
+                while tail_size - len(self.tail[0]) >= self.tail_cap:
+                    tail_size -= len(self.tail[0])
+                    dropped += len(self.tail.popleft())
+        tail = b"".join(self.tail)
+        if len(tail) > self.tail_cap:
+            dropped += len(tail) - self.tail_cap
+            tail = tail[-self.tail_cap :]
+        if dropped:
+            self.channel.send({"t": "out", "data": "", "dropped": dropped})
+        if tail or dropped:
+            self.channel.send({"t": "out", "data": tail.decode("utf-8", "replace")})
+
+
+class Tools:
+    """``tools.NAME(**kwargs)`` asks the host to run the green tool NAME and returns its JSON."""
+
+    def __init__(self, channel: Channel) -> None:
+        self._channel = channel
+        self._next_id = 0
+        self._call_lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+
+        def call(**kwargs: Any) -> Any:
+            return self._call(name, kwargs)
+
+        call.__name__ = name
+        return call
+
+    def _call(self, name: str, args: dict[str, Any]) -> Any:
+        try:
+            json.dumps(args)
+        except (TypeError, ValueError) as exc:
+            raise ToolArgumentError(
+                f"arguments of tools.{name}(...) must be JSON-serialisable: {exc}"
+            ) from None
+        with self._call_lock:  # one call at a time: request and reply stay paired
+            self._next_id += 1
+            self._channel.send({"t": "call", "id": self._next_id, "name": name, "args": args})
+            reply = self._channel.receive()
+        if reply.get("ok"):
+            return reply.get("value")
+        error_class = TOOL_ERRORS.get(str(reply.get("type")), ToolError)
+        raise error_class(str(reply.get("error")))
+
+
+def _exit_quietly(code: int) -> NoReturn:
+    os._exit(code)
+
+
+def apply_limits(limits: dict[str, int | None]) -> None:
+    names = {
+        "as": resource.RLIMIT_AS, "nproc": resource.RLIMIT_NPROC, "cpu": resource.RLIMIT_CPU,
+        "fsize": resource.RLIMIT_FSIZE, "nofile": resource.RLIMIT_NOFILE,
+        "core": resource.RLIMIT_CORE,
+    }
+    for key, which in names.items():
+        value = limits.get(key)
+        if value is not None:
+            resource.setrlimit(which, (value, value))
+
+
+def receive_inputs(channel: Channel, start: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    inputs: dict[str, Any] = dict(start.get("inputs") or {})
+    files: dict[str, str] = {}
+    for _ in start.get("files") or []:
+        frame = channel.receive()
+        os.makedirs("/scratch/inputs", exist_ok=True)
+        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in str(frame["id"]))
+        path = f"/scratch/inputs/{safe}.json"
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(frame["json"])
+        files[frame["id"]] = path
+        inputs[frame["id"]] = json.loads(frame["json"])
+    return inputs, files
+
+
+def describe(exc: BaseException, start: dict[str, Any]) -> tuple[str, str]:
+    if isinstance(exc, MemoryError):
+        return ("MemoryLimitExceeded",
+                f"the package ran out of memory (limit {start.get('memory_mb')} MB)")
+    message = str(exc)
+    if isinstance(exc, OSError) and exc.errno == errno.EAGAIN:
+        message += f" (the sandbox allows at most {start.get('pids')} processes)"
+    if isinstance(exc, OSError) and exc.errno == errno.EROFS:
+        message += " (package code may write only under /scratch)"
+    if isinstance(exc, OSError) and (
+        exc.errno in NETWORK_ERRNOS or type(exc).__name__ == "gaierror"
+    ):
+        message += " (the sandbox has no network: fetch with a green tool, e.g. tools.http_get)"
+    return type(exc).__name__, message
+
+
+def package_traceback(exc: BaseException, cap: int) -> str:
+    """The traceback with only the package's own frames (no runner frames)."""
+    summary = traceback.TracebackException.from_exception(exc, capture_locals=False)
+    summary.stack = traceback.StackSummary.from_list(
+        [frame for frame in summary.stack if frame.filename == PACKAGE_FILE]
+    )
+    text = "".join(summary.format())
+    return text if len(text) <= cap else "[truncated …]\n" + text[-cap:]
+
+
+def run_package(channel: Channel, start: dict[str, Any]) -> dict[str, Any]:
+    cap = int(start["output_bytes"])
+    limits: dict[str, int | None] = start.get("limits") or {}
+    inputs, files = receive_inputs(channel, start)
+    code = str(start["code"])
+    linecache.cache[PACKAGE_FILE] = (len(code), None, code.splitlines(True), PACKAGE_FILE)
+    apply_limits(limits)
+    namespace: dict[str, Any] = {
+        "__name__": "__main__", "__builtins__": builtins, "inputs": inputs,
+        "input_files": files, "tools": Tools(channel), "result": None, **TOOL_ERRORS,
+    }
+    try:
+        exec(compile(code, PACKAGE_FILE, "exec"), namespace)  # noqa: S102 - inside the sandbox
+    except SystemExit as exc:
+        if os.getpid() != MAIN_PID:
+            _exit_quietly(0)
+        if exc.code not in (None, 0):
+            return {"t": "done", "ok": False, "type": "SystemExit",
+                    "error": f"the package called exit({exc.code!r})", "traceback": ""}
+    except BaseException as exc:
+        if os.getpid() != MAIN_PID:  # a forked child of the package: report nothing
+            _exit_quietly(1)
+        namespace.clear()  # free what the package held (a memory hog's blocks) before reporting
+        error_type, message = describe(exc, start)
+        return {"t": "done", "ok": False, "type": error_type, "error": message,
+                "traceback": package_traceback(exc, 16_000)}
+    if os.getpid() != MAIN_PID:
+        _exit_quietly(0)
+    try:
+        text = json.dumps(namespace.get("result"), ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        kind = type(namespace.get("result")).__name__
+        return {"t": "done", "ok": False, "type": "ResultNotSerializable",
+                "error": f"`result` must be JSON-serialisable (dict, list, str, number, bool, "
+                         f"None); got {kind}: {exc}", "traceback": ""}
+    if len(text.encode("utf-8")) > cap:
+        size = len(text.encode("utf-8"))
+        shown = text.encode("utf-8")[:cap].decode("utf-8", "ignore")
+        text = json.dumps(f"{shown}[truncated …: the result was {size} bytes of JSON, "
+                          f"the cap is {cap}]", ensure_ascii=False)
+    return {"t": "done", "ok": True, "result_json": text}
+
+
+def main() -> None:
+    proto_in, proto_out = os.dup(0), os.dup(1)  # non-inheritable copies for the protocol
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    read_fd, write_fd = os.pipe()
+    os.dup2(write_fd, 1)
+    os.close(write_fd)
+    channel = Channel(proto_in, proto_out)
+    threading.stack_size(256 * 1024)
+    forwarder: StdoutForwarder | None = None
+    try:
+        start = channel.receive()
+        forwarder = StdoutForwarder(channel, read_fd, int(start["output_bytes"]))
+        forwarder.start()
+        done = run_package(channel, start)
+    except Exception as exc:  # a runner failure, not the package's
+        done = {"t": "done", "ok": False, "type": "SandboxError",
+                "error": f"the sandbox runner failed: {type(exc).__name__}: {exc}",
+                "traceback": traceback.format_exc()[-8000:]}
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(null, 1)  # close our write end of the pipe: the forwarder sees EOF
+    if forwarder is not None:
+        forwarder.join(timeout=1.0)
+    channel.send(done)
+    _exit_quietly(0)
+
+
+if __name__ == "__main__":
+    main()

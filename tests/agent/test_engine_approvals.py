@@ -1,0 +1,160 @@
+"""Non-blocking approvals: a red node waits alone while every green branch keeps running."""
+
+from __future__ import annotations
+
+import asyncio
+
+from agent.context import EngineSettings
+from agent.events import (
+    AnswerReady,
+    AwaitingApproval,
+    DecisionRecorded,
+    NodeFinished,
+    NodeRejected,
+    NodeSkipped,
+    NodeStarted,
+    Waiting,
+)
+from agent.ports import ApprovalStatus, DecisionOutcome
+from agent.runner import ThreadStatus
+from tests.agent.harness import finish, harness
+
+RED_AND_GREEN_CHAIN = {
+    "thought": "deploy needs approval; the lookups are independent of it",
+    "nodes": [
+        {"id": "deploy", "tool": "deploy", "args": {"target": "prod"}, "why": "ship it"},
+        {"id": "a", "tool": "lookup", "args": {"key": "a"}},
+        {"id": "b", "tool": "lookup", "args": {"key": "${a}"}},
+        {"id": "c", "tool": "lookup", "args": {"key": "${b}"}},
+    ],
+}
+
+
+async def test_green_branch_finishes_while_red_node_waits_then_resume(database_url: str) -> None:
+    async with harness(database_url, [RED_AND_GREEN_CHAIN, finish("deployed and looked up")]) as h:
+        # the user asks; the run goes quiet with only the approval left
+        await h.engine.ask("t1", "deploy prod and look things up", requested_by="U1")
+        assert await h.engine.status("t1") is ThreadStatus.WAITING
+        labels = h.labels()
+        asked = labels.index("AwaitingApproval:deploy")
+        for node in ("a", "b", "c"):
+            assert labels.index(f"NodeFinished:{node}") > asked  # the chain ran after the ask
+        assert "Waiting" in labels and "DecisionRecorded:deploy" not in labels
+        assert h.log.count("deploy") == 0 and h.log.count("lookup") == 3
+
+        # a human approves; the parked thread resumes and the red tool runs once
+        approval = next(e for e in h.events if isinstance(e, AwaitingApproval))
+        assert approval.requested_by == "U1" and approval.args == {"target": "prod", "note": ""}
+        result = await h.engine.decide(approval.approval_id, approved=True, by="U2")
+        assert result.outcome is DecisionOutcome.RECORDED
+        await h.engine.idle()
+        assert h.log.count("deploy") == 1
+        answer = await h.next_event(AnswerReady)
+        assert answer.answer == "deployed and looked up"
+        assert h.labels().index("DecisionRecorded:deploy") < h.labels().index("NodeFinished:deploy")
+        assert await h.engine.status("t1") is ThreadStatus.IDLE
+
+        # a second click on the same approval changes nothing
+        again = await h.engine.decide(approval.approval_id, approved=True, by="U3")
+        assert again.outcome is DecisionOutcome.ALREADY_DECIDED
+        await h.engine.idle()
+        assert h.log.count("deploy") == 1
+
+
+async def test_decision_arriving_mid_run_is_picked_up_without_parking(sqlite_url: str) -> None:
+    plan = {"nodes": [
+        {"id": "deploy", "tool": "deploy", "args": {"target": "stage"}},
+        {"id": "a", "tool": "lookup", "args": {"key": "a", "gate": "hold"}},
+        {"id": "b", "tool": "lookup", "args": {"key": "${a}"}},
+    ]}
+    async with harness(sqlite_url, [plan, finish("done")]) as h:
+        await h.engine.submit("t2", "deploy stage", requested_by="U1")
+        asked = await h.next_event(AwaitingApproval, node_id="deploy")
+        await h.next_event(NodeStarted, node_id="a")  # the green branch is running
+        await h.engine.decide(asked.approval_id, approved=True, by="U1")
+        await h.next_event(NodeFinished, node_id="deploy")
+        h.log.gates["hold"].set()  # only now may the green branch finish
+        await h.engine.idle()
+        labels = h.labels()
+        assert labels.index("NodeFinished:deploy") < labels.index("NodeFinished:a")
+        assert "Waiting" not in labels  # never parked: the decision arrived while running
+        assert h.log.count("deploy") == 1
+        assert isinstance(h.events[-1], AnswerReady)
+
+
+async def test_rejection_skips_dependents_and_the_joiner_is_told_why(database_url: str) -> None:
+    plan = {"nodes": [
+        {"id": "deploy", "tool": "deploy", "args": {"target": "prod"}},
+        {"id": "notify", "tool": "send", "args": {"to": "ops", "body": "deployed ${deploy}"}},
+        {"id": "check", "tool": "lookup", "args": {"key": "health"}},
+    ]}
+    async with harness(database_url, [plan, finish("Deploy was rejected; health looked fine.")]) as h:
+        await h.engine.ask("t3", "deploy prod and tell ops", requested_by="U1")
+        asked = next(e for e in h.drain() if isinstance(e, AwaitingApproval))
+        await h.engine.decide(asked.approval_id, approved=False, by="U9", reason="change freeze")
+        await h.engine.idle()
+        rejected = next(e for e in h.drain() if isinstance(e, NodeRejected))
+        assert rejected.reason == "rejected by U9: change freeze"
+        skipped = next(e for e in h.events if isinstance(e, NodeSkipped))
+        assert skipped.node_id == "notify" and "'deploy' was rejected" in skipped.reason
+        assert h.log.count("deploy") == 0 and h.log.count("send") == 0
+        joiner_prompt = h.llm.calls[-1][-1].content
+        assert "deploy: rejected — rejected by U9: change freeze" in joiner_prompt
+        assert "notify: skipped" in joiner_prompt
+        decision = next(e for e in h.events if isinstance(e, DecisionRecorded))
+        assert decision.status == "rejected"
+
+
+async def test_an_approval_nobody_decides_expires_and_counts_as_rejected(sqlite_url: str) -> None:
+    plan = {"nodes": [{"id": "deploy", "tool": "deploy", "args": {"target": "prod"}}]}
+    settings = EngineSettings(approval_ttl_seconds=0.3, decision_poll_seconds=0.1)
+    async with harness(sqlite_url, [plan, finish("nobody approved")], settings=settings) as h:
+        await h.engine.ask("t4", "deploy prod")
+        asked = next(e for e in h.drain() if isinstance(e, AwaitingApproval))
+        await asyncio.sleep(0.5)
+        expired = await h.engine.sweep_expired()
+        assert [a.id for a in expired] == [asked.approval_id]
+        await h.engine.idle()
+        late = await h.engine.decide(asked.approval_id, approved=True, by="U1")
+        assert late.outcome is DecisionOutcome.EXPIRED
+        assert late.approval is not None and late.approval.status is ApprovalStatus.EXPIRED
+        rejected = next(e for e in h.drain() if isinstance(e, NodeRejected))
+        assert "expired" in rejected.reason
+        assert h.log.count("deploy") == 0
+        assert isinstance(h.events[-1], AnswerReady)
+
+
+async def test_double_decision_race_runs_the_red_tool_once(database_url: str) -> None:
+    plan = {"nodes": [{"id": "deploy", "tool": "deploy", "args": {"target": "prod"}}]}
+    async with harness(database_url, [plan, finish("ok")]) as h:
+        await h.engine.ask("t5", "deploy prod")
+        asked = next(e for e in h.drain() if isinstance(e, AwaitingApproval))
+        results = await asyncio.gather(*[
+            h.engine.decide(asked.approval_id, approved=True, by=f"U{i}") for i in range(5)
+        ])
+        assert sorted(r.outcome.value for r in results) == ["already_decided"] * 4 + ["recorded"]
+        await h.engine.idle()
+        assert h.log.count("deploy") == 1
+        assert sum(isinstance(e, Waiting) for e in h.drain()) == 1
+
+
+async def test_cancel_withdraws_approvals_and_nothing_red_runs_afterwards(sqlite_url: str) -> None:
+    plan = {"nodes": [
+        {"id": "deploy", "tool": "deploy", "args": {"target": "prod"}},
+        {"id": "a", "tool": "lookup", "args": {"key": "a", "gate": "never"}},
+    ]}
+    async with harness(sqlite_url, [plan]) as h:
+        await h.engine.submit("t6", "deploy prod")
+        asked = await h.next_event(AwaitingApproval, node_id="deploy")
+        await h.next_event(NodeStarted, node_id="a")
+        withdrawn = await h.engine.cancel("t6", by="U1")
+        assert [a.id for a in withdrawn] == [asked.approval_id]
+        await h.engine.idle()
+        late = await h.engine.decide(asked.approval_id, approved=True, by="U1")
+        assert late.outcome is DecisionOutcome.ALREADY_DECIDED
+        assert late.approval is not None and late.approval.status is ApprovalStatus.WITHDRAWN
+        await h.engine.idle()
+        assert h.log.count("deploy") == 0
+        kinds = h.kinds()
+        assert kinds[-1] == "RunFailed" and "cancelled" in h.events[-1].error  # type: ignore[attr-defined]
+        assert await h.engine.status("t6") is ThreadStatus.IDLE

@@ -1,0 +1,100 @@
+"""Planning through the graph: repair round, clear failures, replans, follow-ups."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.messages import BaseMessage
+
+from agent.context import EngineSettings
+from agent.events import AnswerReady, Planning, PlanReady, Replanning, RunFailed
+from agent.references import UnresolvedReference, resolve
+from tests.agent.harness import finish, harness
+
+GOOD = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "a"}}]}
+BAD = {"nodes": [{"id": "a", "tool": "teleport", "args": {}}]}
+
+
+async def test_one_repair_round_feeds_the_errors_back(sqlite_url: str) -> None:
+    async with harness(sqlite_url, [BAD, GOOD, finish("fixed")]) as h:
+        await h.engine.ask("p1", "look up a")
+        repair_prompt = h.llm.calls[1][-1].content
+        assert "Your previous plan was invalid" in repair_prompt
+        assert "node 'a', field 'tool': unknown tool 'teleport'" in repair_prompt
+        assert [type(e) for e in h.drain() if isinstance(e, Planning | PlanReady)] == [Planning, PlanReady]
+        assert isinstance(h.events[-1], AnswerReady) and h.events[-1].answer == "fixed"
+
+
+async def test_an_llm_that_keeps_making_bad_plans_ends_with_a_clear_message(sqlite_url: str) -> None:
+    async with harness(sqlite_url, [BAD, BAD]) as h:
+        await h.engine.ask("p2", "look up a")
+        failed = h.drain()[-1]
+        assert isinstance(failed, RunFailed)
+        assert failed.error.startswith("I could not make a valid plan for this request")
+        assert "unknown tool 'teleport'" in failed.error
+        assert "Traceback" not in failed.error
+        assert h.log.calls == []
+
+
+async def test_an_unreachable_model_is_reported_not_raised(sqlite_url: str) -> None:
+    def boom(messages: list[BaseMessage]) -> Any:
+        raise ConnectionError("connection refused")
+
+    async with harness(sqlite_url, [boom]) as h:
+        await h.engine.ask("p3", "anything")
+        failed = h.drain()[-1]
+        assert isinstance(failed, RunFailed)
+        assert "could not reach the planner model" in failed.error and "OPENAI_BASE_URL" in failed.error
+
+
+async def test_joiner_replans_with_feedback_and_stops_at_the_limit(sqlite_url: str) -> None:
+    broken = {"nodes": [{"id": "a", "tool": "broken", "args": {"key": "a"}}]}
+    replan = {"action": "replan", "feedback": "use lookup instead"}
+    replies = [broken, replan, broken, replan, broken, finish("gave up after two replans")]
+    async with harness(sqlite_url, replies, settings=EngineSettings(max_replans=2)) as h:
+        await h.engine.ask("p4", "find a")
+        events = h.drain()
+        assert [e.replan for e in events if isinstance(e, Replanning)] == [1, 2]
+        second_plan_prompt = h.llm.calls[2][-1].content
+        assert "What to change: use lookup instead" in second_plan_prompt
+        assert "a: failed — the lookup service has no entry for 'a'" in second_plan_prompt
+        assert "No replans are left" in h.llm.calls[-1][0].content
+        assert isinstance(events[-1], AnswerReady)
+        assert h.log.count("broken") == 3
+
+
+async def test_a_follow_up_uses_the_previous_run_result(database_url: str) -> None:
+    first = {"nodes": [{"id": "summary", "tool": "lookup", "args": {"key": "weekly report"}}]}
+
+    def second(messages: list[BaseMessage]) -> dict[str, Any]:
+        prompt = str(messages[-1].content)
+        assert "Earlier run 1" in prompt and "Summary: value of weekly report" in prompt
+        return {"nodes": [{"id": "mail", "tool": "send",
+                           "args": {"to": "bob@example.com", "body": "Summary: value of weekly report"}}]}
+
+    async with harness(database_url, [first, finish("Summary: value of weekly report"), second,
+                                      finish("Sent.")]) as h:
+        await h.engine.ask("conv", "summarise the weekly report", requested_by="U1")
+        await h.engine.ask("conv", "now email that summary to bob@example.com", requested_by="U1")
+        asked = [e for e in h.drain() if type(e).__name__ == "AwaitingApproval"]
+        await h.engine.decide(asked[0].approval_id, approved=True, by="U1")
+        await h.engine.idle()
+        assert h.log.args_of("send") == [{"to": "bob@example.com", "body": "Summary: value of weekly report"}]
+        state = await h.engine.state("conv")
+        assert [m.type for m in state["messages"]] == ["human", "ai", "human", "ai"]
+        assert [r["request"] for r in state["history"]] == [
+            "summarise the weekly report", "now email that summary to bob@example.com"]
+
+
+def test_references_resolve_whole_values_fields_and_text() -> None:
+    outputs = {"a": {"n": 3, "items": ["x", "y"]}, "b": "text"}
+    assert resolve({"v": "${a}"}, outputs) == {"v": {"n": 3, "items": ["x", "y"]}}
+    assert resolve({"v": "${a.items.1}"}, outputs) == {"v": "y"}
+    assert resolve({"v": "n=${a.n}, b=${b}"}, outputs) == {"v": "n=3, b=text"}
+    assert resolve(["${b}", 4], outputs) == ["text", 4]
+    try:
+        resolve("${a.missing}", outputs)
+    except UnresolvedReference as exc:
+        assert "has no 'missing'" in str(exc)
+    else:
+        raise AssertionError("a missing field must be reported")

@@ -1,0 +1,69 @@
+"""The tool registry (risk levels, custom modules, argument checks) and the event stream."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from agent.errors import ConfigurationError, ToolArgumentError, ToolNotAllowed
+from agent.events import EventBus, NodeStarted, Planning, RunEvent
+from agent.gateway import GreenToolGateway
+from agent.tools import Risk, ToolRegistry
+
+
+def test_custom_tool_modules_register_with_their_risk() -> None:
+    registry = ToolRegistry()
+    registry.load_modules(["tests.agent.custom_tools.ops"])
+    assert registry.risk_of("restart_service") is Risk.RED
+    assert registry.risk_of("service_status") is Risk.GREEN
+    assert registry.names(Risk.RED) == ["restart_service"]
+
+
+@pytest.mark.parametrize(("module", "message"), [
+    ("tests.agent.custom_tools.missing", "cannot import tool module 'tests.agent.custom_tools.missing'"),
+    ("tests.agent.custom_tools.no_register", "has no register(registry) function"),
+])
+def test_bad_tool_modules_fail_loudly(module: str, message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        ToolRegistry().load_modules([module])
+
+
+def test_a_tool_registered_twice_is_refused() -> None:
+    registry = ToolRegistry()
+    registry.load_modules(["tests.agent.custom_tools.ops"])
+    with pytest.raises(ConfigurationError, match="registered twice"):
+        registry.load_modules(["tests.agent.custom_tools.ops"])
+
+
+async def test_the_gateway_runs_green_tools_and_refuses_red_and_unknown_ones() -> None:
+    registry = ToolRegistry()
+    registry.load_modules(["tests.agent.custom_tools.ops"])
+    gateway = GreenToolGateway(registry)
+    assert await gateway.call("service_status", {"name": "web"}) == "web is running"
+    with pytest.raises(ToolNotAllowed, match="'restart_service' is a red tool"):
+        await gateway.call("restart_service", {"name": "web"})
+    with pytest.raises(ToolNotAllowed, match="unknown tool 'rm_rf'"):
+        await gateway.call("rm_rf", {})
+    with pytest.raises(ToolArgumentError, match="bad arguments for 'service_status': name: Field required"):
+        await gateway.call("service_status", {})
+
+
+async def test_event_bus_delivers_per_thread_and_to_everyone() -> None:
+    bus = EventBus()
+    seen_all: list[RunEvent] = []
+    seen_t1: list[RunEvent] = []
+
+    async def collect(target: list[RunEvent], thread: str | None, count: int) -> None:
+        async for event in bus.subscribe(thread):
+            target.append(event)
+            if len(target) == count:
+                return
+
+    tasks = [asyncio.create_task(collect(seen_all, None, 2)), asyncio.create_task(collect(seen_t1, "t1", 1))]
+    await asyncio.sleep(0)
+    await bus.publish(Planning(thread_id="t1", run_id="r", request="x"))
+    await bus.publish(NodeStarted(thread_id="t2", run_id="r", node_id="a", label="lookup"))
+    await asyncio.gather(*tasks)
+    assert [e.thread_id for e in seen_all] == ["t1", "t2"]
+    assert [type(e) for e in seen_t1] == [Planning]

@@ -1,0 +1,159 @@
+"""Workspace file tools on a real temporary directory."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agent.errors import ToolError
+from agent.tools.files import FileToolConfig, file_tools
+from agent.tools.registry import Risk, ToolRegistry
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    ws = tmp_path / "ws"
+    (ws / "docs").mkdir(parents=True)
+    (ws / "docs" / "readme.md").write_text("# Title\nDAG runner\nnothing here\n")
+    (ws / "docs" / "notes.txt").write_text("todo: ship the dag\nTODO: tests\n")
+    (ws / "main.py").write_text("print('dag')\n")
+    (ws / "blob.bin").write_bytes(b"\x00\x01dag\x00")
+    (tmp_path / "secret.txt").write_text("password=hunter2\n")
+    return ws
+
+
+def _registry(workspace: Path, **kw: Any) -> ToolRegistry:
+    registry = ToolRegistry()
+    for tool, risk in file_tools(FileToolConfig(workspace=workspace, **kw)):
+        registry.add(tool, risk)
+    return registry
+
+
+async def _call(registry: ToolRegistry, name: str, **args: Any) -> Any:
+    return await registry.get(name).tool.ainvoke(args)
+
+
+def test_risks(workspace: Path) -> None:
+    registry = _registry(workspace)
+    assert registry.names(Risk.GREEN) == ["list_files", "read_file", "search_files"]
+    assert registry.names(Risk.RED) == ["write_file"]
+
+
+async def test_read_file(workspace: Path) -> None:
+    result = await _call(_registry(workspace), "read_file", path="docs/readme.md")
+    assert result == {"path": "docs/readme.md", "content": "# Title\nDAG runner\nnothing here\n",
+                      "size": 32, "truncated": False}
+    json.dumps(result)
+
+
+async def test_read_file_is_capped_and_refuses_binary_and_missing(workspace: Path) -> None:
+    registry = _registry(workspace, max_read_bytes=8)
+    result = await _call(registry, "read_file", path="docs/readme.md")
+    assert result["content"] == "# Title\n" and result["truncated"] is True
+    with pytest.raises(ToolError, match="binary file"):
+        await _call(registry, "read_file", path="blob.bin")
+    with pytest.raises(ToolError, match=r"no file 'nope\.txt'"):
+        await _call(registry, "read_file", path="nope.txt")
+    with pytest.raises(ToolError, match="is a directory"):
+        await _call(registry, "read_file", path="docs")
+
+
+@pytest.mark.parametrize("path", ["../secret.txt", "docs/../../secret.txt", "..", "../ws2/x"])
+async def test_dotdot_escapes_are_refused(workspace: Path, path: str) -> None:
+    registry = _registry(workspace)
+    with pytest.raises(ToolError, match="outside the workspace"):
+        await _call(registry, "read_file", path=path)
+    with pytest.raises(ToolError, match="outside the workspace"):
+        await _call(registry, "write_file", path=path, content="x")
+    assert (workspace.parent / "secret.txt").read_text() == "password=hunter2\n"
+
+
+async def test_absolute_paths_are_refused(workspace: Path) -> None:
+    registry = _registry(workspace)
+    absolute = str(workspace.parent / "secret.txt")
+    with pytest.raises(ToolError, match="absolute path"):
+        await _call(registry, "read_file", path=absolute)
+    with pytest.raises(ToolError, match="absolute path"):
+        await _call(registry, "write_file", path=str(workspace / "main.py"), content="x")
+    with pytest.raises(ToolError, match="inside the workspace"):
+        await _call(registry, "list_files", pattern="/etc/*")
+
+
+async def test_symlinks_pointing_out_are_refused(workspace: Path) -> None:
+    outside = workspace.parent
+    (workspace / "leak.txt").symlink_to(outside / "secret.txt")
+    (workspace / "outdir").symlink_to(outside, target_is_directory=True)
+    (workspace / "inside.md").symlink_to(workspace / "docs" / "readme.md")
+    registry = _registry(workspace)
+    for path in ("leak.txt", "outdir/secret.txt"):
+        with pytest.raises(ToolError, match="outside the workspace"):
+            await _call(registry, "read_file", path=path)
+    with pytest.raises(ToolError, match="outside the workspace"):
+        await _call(registry, "write_file", path="leak.txt", content="overwritten")
+    with pytest.raises(ToolError, match="outside the workspace"):
+        await _call(registry, "write_file", path="outdir/new.txt", content="x")
+    assert (outside / "secret.txt").read_text() == "password=hunter2\n"
+    assert not (outside / "new.txt").exists()
+
+    listed = await _call(registry, "list_files", pattern="**/*")
+    paths = [f["path"] for f in listed["files"]]
+    assert "leak.txt" not in paths and not any(p.startswith("outdir") for p in paths)
+    assert "inside.md" in paths  # a link that stays inside is fine
+    via_dir = await _call(registry, "list_files", pattern="outdir/*")
+    assert via_dir["files"] == []
+    found = await _call(registry, "search_files", query="hunter2", pattern="**/*")
+    assert found["matches"] == []
+    found = await _call(registry, "search_files", query="hunter2", pattern="outdir/*")
+    assert found["matches"] == []
+
+
+async def test_list_files(workspace: Path) -> None:
+    registry = _registry(workspace)
+    result = await _call(registry, "list_files")
+    assert [f["path"] for f in result["files"]] == [
+        "blob.bin", "docs/notes.txt", "docs/readme.md", "main.py"]
+    assert result["truncated"] is False
+    assert (await _call(registry, "list_files", pattern="*.py"))["files"] == [
+        {"path": "main.py", "size": 13}]
+    capped = await _call(_registry(workspace, max_results=2), "list_files")
+    assert len(capped["files"]) == 2 and capped["truncated"] is True
+
+
+async def test_search_files(workspace: Path) -> None:
+    registry = _registry(workspace)
+    plain = await _call(registry, "search_files", query="dag")
+    assert plain["matches"] == [
+        {"path": "docs/notes.txt", "line": 1, "text": "todo: ship the dag"},
+        {"path": "main.py", "line": 1, "text": "print('dag')"},
+    ]
+    assert plain["truncated"] is False and plain["files_searched"] == 3  # blob.bin skipped
+    regex = await _call(registry, "search_files", query=r"(?i)^todo:", regex=True,
+                        pattern="docs/*.txt")
+    assert [(m["line"], m["text"]) for m in regex["matches"]] == [
+        (1, "todo: ship the dag"), (2, "TODO: tests")]
+    literal = await _call(registry, "search_files", query="(?i)dag")
+    assert literal["matches"] == []  # without regex=true the query is literal text
+    capped = await _call(_registry(workspace, max_results=1), "search_files", query="dag")
+    assert len(capped["matches"]) == 1 and capped["truncated"] is True
+    with pytest.raises(ToolError, match="not a valid regular expression"):
+        await _call(registry, "search_files", query="(", regex=True)
+
+
+async def test_write_file(workspace: Path) -> None:
+    registry = _registry(workspace)
+    result = await _call(registry, "write_file", path="out/report.md", content="héllo\n")
+    assert result == {"path": "out/report.md", "bytes_written": 7, "appended": False}
+    await _call(registry, "write_file", path="out/report.md", content="more\n", append=True)
+    assert (workspace / "out" / "report.md").read_text() == "héllo\nmore\n"
+    await _call(registry, "write_file", path="out/report.md", content="new")
+    assert (workspace / "out" / "report.md").read_text() == "new"
+    with pytest.raises(ToolError, match="is a directory"):
+        await _call(registry, "write_file", path="docs", content="x")
+
+
+def test_missing_workspace_is_created(tmp_path: Path) -> None:
+    _registry(tmp_path / "fresh" / "ws")
+    assert (tmp_path / "fresh" / "ws").is_dir()

@@ -1,0 +1,228 @@
+"""http_get / http_post against a real aiohttp server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from aiohttp import web
+
+from agent.errors import ToolError
+from agent.tools.http import HttpToolConfig, check_address, host_matches, http_tools
+from agent.tools.registry import Risk, ToolRegistry
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+HTML = """<!doctype html><html><head><title>  Release   notes </title>
+<style>body { color: red }</style><script>var secret = "do-not-show";</script></head>
+<body><h1>Version 2</h1>
+<p>Faster   <b>DAGs</b>,
+   fewer bugs.</p><noscript>enable js</noscript></body></html>"""
+
+
+async def _huge(request: web.Request) -> web.StreamResponse:
+    resp = web.StreamResponse(headers={"Content-Type": "text/plain"})
+    await resp.prepare(request)
+    chunk = b"x" * 65536
+    for _ in range(200):  # ~13 MB: far more than the tool may read
+        try:
+            await resp.write(chunk)
+        except (ConnectionError, RuntimeError):
+            break
+    return resp
+
+
+async def _echo(request: web.Request) -> web.Response:
+    return web.json_response({
+        "method": request.method,
+        "body": (await request.read()).decode(),
+        "content_type": request.headers.get("Content-Type"),
+        "x_token": request.headers.get("X-Token"),
+        "user_agent": request.headers.get("User-Agent"),
+    })
+
+
+def _static(make: Callable[[], web.Response]) -> Handler:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        return make()
+    return handler
+
+
+def _redirect(location: str, status: int = 302) -> Handler:
+    return _static(lambda: web.Response(status=status, headers={"Location": location}))
+
+
+async def _chain(request: web.Request) -> web.Response:
+    n = int(request.match_info["n"])
+    target = "/page" if n == 0 else f"/chain/{n - 1}"
+    return web.Response(status=302, headers={"Location": target})
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def server() -> AsyncIterator[str]:
+    app = web.Application()
+    app.router.add_get("/page", _static(lambda: web.Response(text=HTML, content_type="text/html")))
+    app.router.add_get("/data", _static(lambda: web.json_response({"items": [1, 2, 3], "ok": True})))
+    app.router.add_get("/binary", _static(lambda: web.Response(
+        body=b"\x00\x01\x02" * 10, content_type="application/octet-stream")))
+    app.router.add_get("/missing", _static(lambda: web.Response(status=404, text="no such thing")))
+    app.router.add_get("/huge", _huge)
+    app.router.add_route("*", "/echo", _echo)
+    app.router.add_get("/to-metadata", _redirect("http://169.254.169.254/latest/meta-data/"))
+    app.router.add_get("/to-metadata-name", _redirect("http://metadata.google.internal/x"))
+    app.router.add_get("/to-denied", _redirect("http://evil.denied.test/"))
+    app.router.add_get("/to-ftp", _redirect("ftp://127.0.0.1/file"))
+    app.router.add_post("/post-303", _redirect("/echo", 303))
+    app.router.add_post("/post-307", _redirect("/echo", 307))
+    app.router.add_get("/chain/{n}", _chain)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
+def _tools(config: HttpToolConfig | None = None) -> ToolRegistry:
+    registry = ToolRegistry()
+    for tool, risk in http_tools(config):
+        registry.add(tool, risk)
+    return registry
+
+
+async def _get(url: str, config: HttpToolConfig | None = None) -> dict[str, Any]:
+    result: dict[str, Any] = await _tools(config).get("http_get").tool.ainvoke({"url": url})
+    return result
+
+
+def test_risks_come_from_the_registry() -> None:
+    registry = _tools()
+    assert registry.risk_of("http_get") is Risk.GREEN
+    assert registry.risk_of("http_post") is Risk.RED
+
+
+async def test_html_becomes_readable_text(server: str) -> None:
+    result = await _get(f"{server}/page")
+    assert result["status"] == 200
+    assert result["content_type"].startswith("text/html")
+    assert result["title"] == "Release notes"
+    assert result["text"] == "Release notes\n\nVersion 2\nFaster DAGs, fewer bugs."
+    assert "do-not-show" not in result["text"] and "color" not in result["text"]
+    assert result["truncated"] is False
+    json.dumps(result)
+
+
+async def test_json_is_parsed(server: str) -> None:
+    result = await _get(f"{server}/data")
+    assert result["json"] == {"items": [1, 2, 3], "ok": True}
+    assert json.loads(result["text"]) == result["json"]
+
+
+async def test_binary_and_error_statuses_are_reported(server: str) -> None:
+    binary = await _get(f"{server}/binary")
+    assert "binary content" in binary["text"] and "\x00" not in binary["text"]
+    missing = await _get(f"{server}/missing")
+    assert missing["status"] == 404 and missing["text"] == "no such thing"
+
+
+async def test_huge_body_is_truncated(server: str) -> None:
+    result = await _get(f"{server}/huge", HttpToolConfig(max_bytes=100_000))
+    assert result["truncated"] is True
+    assert len(result["text"]) == 100_000
+
+
+async def test_redirects_are_followed_and_bounded(server: str) -> None:
+    result = await _get(f"{server}/chain/3")
+    assert result["url"] == f"{server}/page" and result["title"] == "Release notes"
+    with pytest.raises(ToolError, match="redirected more than 5 times"):
+        await _get(f"{server}/chain/9")
+
+
+async def test_metadata_address_is_refused_before_connecting() -> None:
+    with pytest.raises(ToolError, match=r"169\.254\.169\.254 is a link-local or cloud-metadata"):
+        await _get("http://169.254.169.254/latest/meta-data/")
+    with pytest.raises(ToolError, match="cloud metadata endpoint"):
+        await _get("http://metadata.google.internal/computeMetadata/v1/")
+    with pytest.raises(ToolError, match="link-local"):
+        await _get("http://[fe80::1]/")
+    for disguised in ("http://2852039166/", "http://[::ffff:169.254.169.254]/",
+                      "http://metadata.google.internal./"):
+        with pytest.raises(ToolError, match="metadata"):
+            await _get(disguised)
+
+
+async def test_redirect_hops_are_checked(server: str) -> None:
+    with pytest.raises(ToolError, match="link-local or cloud-metadata"):
+        await _get(f"{server}/to-metadata")
+    with pytest.raises(ToolError, match="cloud metadata endpoint"):
+        await _get(f"{server}/to-metadata-name")
+    with pytest.raises(ToolError, match="deny list"):
+        await _get(f"{server}/to-denied", HttpToolConfig(deny_hosts=("*.denied.test",)))
+    with pytest.raises(ToolError, match="only http and https"):
+        await _get(f"{server}/to-ftp")
+
+
+async def test_allow_and_deny_lists(server: str) -> None:
+    assert (await _get(f"{server}/data", HttpToolConfig(allow_hosts=("127.0.0.1",))))["json"]
+    with pytest.raises(ToolError, match="not on dagbot's HTTP allow list"):
+        await _get(f"{server}/data", HttpToolConfig(allow_hosts=("*.example.com",)))
+    with pytest.raises(ToolError, match="deny list"):
+        await _get(f"{server}/data", HttpToolConfig(deny_hosts=("127.0.0.1",)))
+
+
+def test_host_patterns_and_blocked_addresses() -> None:
+    assert host_matches("api.example.com", "*.example.com")
+    assert host_matches("A.B.Example.COM.", "*.example.com")
+    assert not host_matches("example.com", "*.example.com")
+    assert not host_matches("badexample.com", "*.example.com")
+    assert host_matches("example.com", "example.com")
+    for address in ("169.254.169.254", "::ffff:169.254.169.254", "fd00:ec2::254",
+                    "100.100.100.200", "fe80::1%eth0"):
+        with pytest.raises(ToolError):
+            check_address(address, address)
+    for address in ("127.0.0.1", "10.0.0.1", "::1", "100.100.100.201"):
+        check_address(address, address)
+
+
+async def test_only_http_urls(server: str) -> None:
+    for url in ("file:///etc/passwd", "ftp://127.0.0.1/", "not a url"):
+        with pytest.raises(ToolError):
+            await _get(url)
+
+
+async def test_post_json_body_and_headers(server: str) -> None:
+    post = _tools(HttpToolConfig(user_agent="dagbot-test")).get("http_post").tool
+    result = await post.ainvoke(
+        {"url": f"{server}/echo", "json": {"a": 1}, "headers": {"X-Token": "t1"}}
+    )
+    assert result["json"] == {"method": "POST", "body": '{"a": 1}', "x_token": "t1",
+                              "content_type": "application/json", "user_agent": "dagbot-test"}
+    raw = await post.ainvoke({"url": f"{server}/echo", "body": "hello"})
+    assert raw["json"]["body"] == "hello"
+    assert raw["json"]["content_type"].startswith("text/plain")
+    with pytest.raises(ToolError, match="either 'json' or 'body'"):
+        await post.ainvoke({"url": f"{server}/echo", "json": {}, "body": "x"})
+    with pytest.raises(ToolError, match="cannot set these headers: Host"):
+        await post.ainvoke({"url": f"{server}/echo", "body": "x", "headers": {"Host": "a"}})
+
+
+async def test_post_redirects(server: str) -> None:
+    post = _tools().get("http_post").tool
+    after_303 = await post.ainvoke({"url": f"{server}/post-303", "body": "data"})
+    assert after_303["json"]["method"] == "GET" and after_303["json"]["body"] == ""
+    after_307 = await post.ainvoke({"url": f"{server}/post-307", "body": "data"})
+    assert after_307["json"]["method"] == "POST" and after_307["json"]["body"] == "data"
+
+
+async def test_credentials_in_url_are_not_echoed(server: str) -> None:
+    result = await _get(server.replace("http://", "http://user:s3cret@") + "/data")
+    assert "s3cret" not in json.dumps(result)
+    with pytest.raises(ToolError) as info:
+        await _get("http://user:s3cret@127.0.0.1:1/")
+    assert "s3cret" not in str(info.value)

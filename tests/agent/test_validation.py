@@ -1,0 +1,163 @@
+"""Plan validation: every bad plan gets a precise error naming node and field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from agent.errors import PlanError
+from agent.readiness import NodeState, critical_path, is_finished, readiness
+from agent.validation import PlanLimits, dependencies, find_cycle, validate_plan
+from tests.fakes.tools import ToolLog, simulated_registry
+
+REGISTRY = simulated_registry(ToolLog())
+
+
+def problems(raw: Any, limits: PlanLimits | None = None) -> list[str]:
+    with pytest.raises(PlanError) as caught:
+        validate_plan(raw, REGISTRY, limits)
+    return [str(p) for p in caught.value.problems]
+
+
+def node(node_id: str, **fields: Any) -> dict[str, Any]:
+    return {"id": node_id, "tool": "lookup", "args": {"key": node_id}, **fields}
+
+
+def test_a_good_plan_validates_with_references_as_edges() -> None:
+    plan = validate_plan({"thought": "t", "nodes": [
+        node("a"), node("b", args={"key": "${a}"}), node("c", depends_on=["a"], args={"key": "x"}),
+    ]}, REGISTRY)
+    assert plan.ids == ["a", "b", "c"]
+    assert dependencies(plan.node("b")) == {"a"}
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ({"nodes": [node("a"), node("a")]}, "node 'a', field 'id': duplicate id"),
+    ({"nodes": [node("A1")]}, "node 'A1', field 'id': must match"),
+    ({"nodes": [{"id": "a", "tool": "nope", "args": {}}]}, "node 'a', field 'tool': unknown tool 'nope'"),
+    ({"nodes": [{"id": "a", "tool": "lookup", "args": {"key": 3}}]},
+     "node 'a', field 'args': do not fit tool 'lookup': key: Input should be a valid string"),
+    ({"nodes": [{"id": "a", "tool": "lookup", "args": {}}]}, "do not fit tool 'lookup': key: Field required"),
+    ({"nodes": [node("a", depends_on=["ghost"])]}, "node 'a', field 'depends_on': refers to unknown node 'ghost'"),
+    ({"nodes": [node("a", args={"key": "${ghost.x}"})]}, "refers to unknown node 'ghost'"),
+    ({"nodes": [node("a", depends_on=["b"]), node("b", depends_on=["a"])]},
+     "node 'a', field 'depends_on': cycle: a -> b -> a"),
+    ({"nodes": [node("a", depends_on=["a"])]}, "a node cannot depend on itself"),
+    ({"nodes": [{"id": "a"}]}, "node 'a', field 'tool/package': needs exactly one of 'tool' or 'package'"),
+    ({"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "k"},
+                 "package": {"goal": "g", "code": "result = 1"}}]}, "needs exactly one of"),
+    ({"nodes": [{"id": "p", "package": {"goal": "g", "code": "tools.deploy(target='x')"}}]},
+     "node 'p', field 'package.code': calls red tool 'deploy'"),
+    ({"nodes": [{"id": "p", "package": {"goal": "g", "code": "getattr(tools, 'send')(to='a', body='b')"}}]},
+     "calls red tool 'send'"),
+    ({"nodes": [{"id": "p", "package": {"goal": "g", "code": "tools.teleport()"}}]}, "calls unknown tool 'teleport'"),
+    ({"nodes": [{"id": "p", "package": {"goal": "g", "code": "result = ("}}]}, "syntax error line 1"),
+    ({"nodes": [node("a", colour="blue")]}, "node 'a', field 'colour': Extra inputs are not permitted"),
+    ({"nodes": []}, "field 'nodes': the plan needs a non-empty list of nodes"),
+    ("not json", "the plan is not valid JSON"),
+    ([1, 2], "the plan must be a JSON object"),
+])
+def test_bad_plans_get_precise_errors(raw: Any, expected: str) -> None:
+    found = problems(raw)
+    assert any(expected in p for p in found), found
+
+
+def test_too_many_nodes() -> None:
+    found = problems({"nodes": [node(f"n{i}") for i in range(41)]})
+    assert found == ["field 'nodes': 41 nodes is more than the limit of 40; bundle coupled steps into "
+                     "packages or leave work for a follow-up"]
+
+
+def test_oversized_arguments() -> None:
+    found = problems({"nodes": [node("a", args={"key": "x" * 20_000})]})
+    assert any("node 'a', field 'args': arguments are 20011 bytes, over the limit of 16000" in p
+               for p in found), found
+
+
+def test_whole_reference_defers_the_type_check_to_run_time() -> None:
+    validate_plan({"nodes": [node("a"), {"id": "d", "tool": "deploy", "args": {"target": "${a}"}}]},
+                  REGISTRY)
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    found = problems({"nodes": [node("a"), node("a"), {"id": "b", "tool": "nope"}]})
+    assert len(found) == 2
+
+
+# ---------------------------------------------------------------- random DAGs
+
+
+@st.composite
+def random_dags(draw: st.DrawFn) -> dict[str, Any]:
+    size = draw(st.integers(min_value=1, max_value=25))
+    nodes = []
+    for i in range(size):
+        deps = draw(st.lists(st.integers(min_value=0, max_value=i - 1), unique=True, max_size=3)) if i else []
+        use_ref = draw(st.booleans())
+        args = {"key": " ".join(f"${{n{d}}}" for d in deps)} if (deps and use_ref) else {"key": f"k{i}"}
+        nodes.append({"id": f"n{i}", "tool": "lookup", "args": args,
+                      "depends_on": [] if use_ref else [f"n{d}" for d in deps]})
+    order = draw(st.permutations(nodes))
+    return {"nodes": list(order)}
+
+
+@given(random_dags())
+@settings(max_examples=80, deadline=None)
+def test_random_dags_validate_and_readiness_runs_every_node_after_its_deps(raw: dict[str, Any]) -> None:
+    plan = validate_plan(raw, REGISTRY)
+    states: dict[str, NodeState] = {}
+    finished_order: list[str] = []
+    while not is_finished(plan, states):
+        ready = readiness(plan, states)
+        assert ready.ready, "a valid DAG always has a ready node until it is finished"
+        for node_id in ready.ready:
+            assert all(dep in finished_order for dep in dependencies(plan.node(node_id)))
+            states[node_id] = NodeState.DONE
+            finished_order.append(node_id)
+    assert sorted(finished_order) == sorted(plan.ids)
+    assert critical_path(plan, dict.fromkeys(plan.ids, 1.0)) <= len(plan.ids)
+
+
+@given(random_dags(), st.data())
+@settings(max_examples=60, deadline=None)
+def test_a_back_edge_always_makes_a_cycle_error(raw: dict[str, Any], data: st.DataObject) -> None:
+    plan = validate_plan(raw, REGISTRY)
+    edges = {n.id: dependencies(n) for n in plan.nodes}
+    with_deps = [n for n in plan.ids if edges[n]]
+    if not with_deps:
+        return
+    child = data.draw(st.sampled_from(with_deps))
+    parent = data.draw(st.sampled_from(sorted(edges[child])))
+    for item in raw["nodes"]:
+        if item["id"] == parent:
+            item["depends_on"] = [*item["depends_on"], child]
+    found = problems(raw)
+    assert any("cycle:" in p for p in found), found
+    assert find_cycle({**edges, parent: edges[parent] | {child}}) is not None
+
+
+@given(random_dags(), st.data())
+@settings(max_examples=60, deadline=None)
+def test_a_failed_node_skips_exactly_its_descendants(raw: dict[str, Any], data: st.DataObject) -> None:
+    plan = validate_plan(raw, REGISTRY)
+    failed = data.draw(st.sampled_from(plan.ids))
+    states: dict[str, NodeState] = {}
+    while not is_finished(plan, states):
+        ready = readiness(plan, states)
+        for node_id, _ in ready.skip.items():
+            states[node_id] = NodeState.SKIPPED
+        for node_id in ready.ready:
+            states[node_id] = NodeState.FAILED if node_id == failed else NodeState.DONE
+    descendants = {failed}
+    changed = True
+    while changed:
+        changed = False
+        for n in plan.nodes:
+            if n.id not in descendants and dependencies(n) & descendants:
+                descendants.add(n.id)
+                changed = True
+    skipped = {n for n, s in states.items() if s is NodeState.SKIPPED}
+    assert skipped == descendants - {failed}

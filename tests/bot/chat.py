@@ -1,0 +1,257 @@
+"""The chat as scenario tests see it: people who post and click, and the bot's messages.
+
+Reads like a conversation (errbot style)::
+
+    thread = await alice.runs("deploy prod")
+    approval = await thread.approval_for("deploy")
+    await alice.approves(approval)
+    answer = await thread.answer()
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import httpx
+
+from agent.context import EngineSettings
+from agent.runner import Engine
+from bot.app import BotDeps, SlackBot, build_bot
+from bot.approvers import ApproverPolicy
+from bot.config import BotConfig
+from bot.messages import PHASE_TITLES
+from bot.server import asgi_app
+from infra.settings import Settings
+from infra.slack_store import SqlSlackStore
+from infra.wiring import Services, open_services
+from tests.fakes.asgi_server import BackgroundServer
+from tests.fakes.chat import ScriptedChatModel
+from tests.fakes.packages import ScriptedPackages
+from tests.fakes.slack_api import FakeSlack, Message
+from tests.fakes.slack_driver import SlackDriver
+from tests.fakes.tools import ToolLog, simulated_registry
+
+SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+OPS = "C0OPS"
+ALICE, BOB, CAROL, MALLORY = "U0ALICE", "U0BOB", "U0CAROL", "U0MALLORY"
+
+
+def finish(answer: str) -> dict[str, Any]:
+    return {"action": "finish", "answer": answer}
+
+
+def is_status(message: Message) -> bool:
+    return message.is_from_bot and any(
+        text.startswith(title) for text, _ in message.versions for title in PHASE_TITLES.values())
+
+
+def is_approval(message: Message) -> bool:
+    return message.is_from_bot and message.versions[0][0].startswith("Approval needed")
+
+
+def is_answer(message: Message) -> bool:
+    return message.is_from_bot and ":stopwatch:" in message.content
+
+
+# ------------------------------------------------------------------ the app
+
+
+@dataclass
+class RunningBot:
+    services: Services
+    bot: SlackBot
+    server: BackgroundServer
+    llm: ScriptedChatModel
+    log: ToolLog
+
+    @property
+    def engine(self) -> Engine:
+        return self.services.engine
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+
+class SlackAPI(Protocol):
+    """Where the bot finds the (fake) Web API: a FakeSlack, or its address in another process."""
+
+    @property
+    def token(self) -> str: ...
+
+    @property
+    def base_url(self) -> str: ...
+
+
+def bot_config(slack: SlackAPI, approvers: dict[str, list[str]] | None = None, **overrides: Any) -> BotConfig:
+    values: dict[str, Any] = {"signing_secret": SIGNING_SECRET, "edit_interval_seconds": 1.0,
+                              "sweep_interval_seconds": 0.2, "tick_seconds": 5.0}
+    values.update(overrides)
+    return BotConfig(bot_token=slack.token, api_url=slack.base_url,
+                     approvers=ApproverPolicy({k: tuple(v) for k, v in (approvers or {}).items()}), **values)
+
+
+@asynccontextmanager
+async def running_bot(
+    slack: SlackAPI, database_url: str, replies: list[Any], *, approvers: dict[str, list[str]] | None = None,
+    log: ToolLog | None = None, holder: str | None = None, **config: Any,
+) -> AsyncIterator[RunningBot]:
+    """The real app (Bolt, engine, SQL stores) served by uvicorn on a free port."""
+    log = log or ToolLog()
+    llm = ScriptedChatModel(replies=replies)
+    settings = Settings(DATABASE_URL=database_url, DAGBOT_LEASE_TTL=5)
+    async with open_services(settings, llm=llm, registry=simulated_registry(log), packages=ScriptedPackages(),
+                             engine_config=EngineSettings(decision_poll_seconds=0.2),
+                             holder=holder) as services:
+        store = SqlSlackStore(services.store.engine)
+        deps = BotDeps(engine=services.engine, events=services.events, approvals=services.store, store=store)
+        bot = build_bot(bot_config(slack, approvers, **config), deps)
+        server = BackgroundServer(asgi_app(bot), lifespan="on")
+        await server.start()
+        try:
+            yield RunningBot(services, bot, server, llm, log)
+        finally:
+            await server.stop()
+
+
+# ------------------------------------------------------------------ the chat
+
+
+@dataclass
+class Thread:
+    chat: Chat
+    channel: str
+    root_ts: str
+
+    @property
+    def slack(self) -> FakeSlack:
+        return self.chat.slack
+
+    def messages(self) -> list[Message]:
+        return self.slack.thread(self.channel, self.root_ts)
+
+    def root(self) -> Message:
+        return self.messages()[0]
+
+    def status_messages(self) -> list[Message]:
+        return [m for m in self.messages() if is_status(m)]
+
+    def approvals(self) -> list[Message]:
+        return [m for m in self.messages() if is_approval(m)]
+
+    def answers(self) -> list[Message]:
+        return [m for m in self.messages() if is_answer(m)]
+
+    async def status_message(self, index: int = 0) -> Message:
+        return await self.slack.wait_for(
+            lambda: self.status_messages()[index] if len(self.status_messages()) > index else None,
+            what=f"status message #{index}")
+
+    async def status_showing(self, *texts: str, index: int = 0) -> Message:
+        """Wait until the status message shows every text (e.g. ':white_check_mark: `b`')."""
+        status = await self.status_message(index)
+        await self.slack.wait_for(lambda: all(t in status.content for t in texts),
+                                  what=f"status showing {texts}; it shows:\n{status.content}")
+        return status
+
+    async def approval_for(self, node_id: str) -> Message:
+        return await self.slack.wait_for(
+            lambda: next((m for m in self.approvals() if f"(node `{node_id}`)" in m.content), None),
+            what=f"an approval message for {node_id}")
+
+    async def answer(self, index: int = 0) -> Message:
+        return await self.slack.wait_for(
+            lambda: self.answers()[index] if len(self.answers()) > index else None,
+            what=f"answer #{index}")
+
+    async def bot_says(self, text: str) -> Message:
+        return await self.slack.wait_for(
+            lambda: next((m for m in self.messages() if m.is_from_bot and text in m.content), None),
+            what=f"the bot saying {text!r}")
+
+
+@dataclass
+class Person:
+    chat: Chat
+    id: str
+
+    @property
+    def slack(self) -> FakeSlack:
+        return self.chat.slack
+
+    @property
+    def driver(self) -> SlackDriver:
+        return self.chat.driver
+
+    async def runs(self, request: str, channel: str = OPS) -> Thread:
+        """``/agent <request>``; the bot's root message starts the thread."""
+        response = await self.driver.slash(self.id, channel, request)
+        assert response.status_code == 200, response.text
+        root = await self.slack.wait_for(lambda: next(
+            (m for m in self.slack.messages if m.is_from_bot and m.channel == channel and m.thread_ts is None
+             and f"<@{self.id}> asked" in m.content and request in m.content), None), what="the root message")
+        return Thread(self.chat, channel, root.ts)
+
+    async def says(self, text: str, channel: str = OPS, thread: Thread | None = None) -> Message:
+        return await self.driver.say(self.id, channel, text, thread.root_ts if thread else None)
+
+    async def mentions_bot(self, text: str, channel: str = OPS) -> Thread:
+        message = await self.says(f"<@{self.slack.bot_user}> {text}", channel)
+        return Thread(self.chat, channel, message.ts)
+
+    async def replies(self, thread: Thread, text: str) -> Message:
+        return await self.says(text, thread.channel, thread)
+
+    async def clicks(self, label: str, message: Message) -> httpx.Response:
+        response = await self.driver.click(self.id, message, label)
+        assert response.status_code == 200, response.text
+        return response
+
+    async def approves(self, approval: Message) -> httpx.Response:
+        return await self.clicks("Approve", approval)
+
+    async def rejects(self, approval: Message, reason: str | None = None) -> None:
+        """Click Reject, then submit the modal that opens (with the reason, if any)."""
+        opened = len(self.slack.views)
+        await self.clicks("Reject", approval)
+        view = await self.slack.wait_for(lambda: self.slack.views[opened] if len(self.slack.views) > opened
+                                         else None, what="the reject modal")
+        response = await self.driver.submit_view(self.id, view, {"reason": {"reason": reason or ""}})
+        assert response.status_code == 200, response.text
+
+    async def cancels(self, thread: Thread) -> httpx.Response:
+        return await self.clicks("Cancel", (await thread.status_message(len(thread.status_messages()) - 1)))
+
+    async def is_told(self, text: str) -> str:
+        return await self.slack.wait_for(lambda: next((t for t in self.slack.told(self.id) if text in t), None),
+                                         what=f"{self.id} being told {text!r}; told: {self.slack.told(self.id)}")
+
+
+@dataclass
+class Chat:
+    slack: FakeSlack
+    driver: SlackDriver
+    people: dict[str, Person] = field(default_factory=dict)
+
+    def person(self, user_id: str) -> Person:
+        return self.people.setdefault(user_id, Person(self, user_id))
+
+
+@asynccontextmanager
+async def chat_with(slack: FakeSlack, app: RunningBot) -> AsyncIterator[Chat]:
+    driver = SlackDriver(slack, app.url, SIGNING_SECRET)
+    try:
+        yield Chat(slack, driver)
+    finally:
+        await driver.close()
+
+
+async def settle(app: RunningBot) -> None:
+    """Wait until the engine and the bot have no background work left."""
+    await app.engine.idle()
+    await app.bot.tasks.idle()
+    await asyncio.sleep(0)

@@ -1,0 +1,111 @@
+"""Scenarios: who may decide, and clicks that must change nothing (or happen once)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from tests.bot.chat import ALICE, BOB, CAROL, MALLORY, chat_with, finish, running_bot
+from tests.fakes.slack_api import FakeSlack
+
+DEPLOY = {"thought": "one red step", "nodes": [
+    {"id": "deploy", "tool": "deploy", "args": {"target": "prod"}, "why": "ship it"},
+    {"id": "check", "tool": "lookup", "args": {"key": "health"}},
+]}
+
+
+async def test_only_configured_approvers_may_decide(slack: FakeSlack, sqlite_url: str) -> None:
+    slack.add_usergroup("S0SRE", [BOB])
+    async with running_bot(slack, sqlite_url, [DEPLOY, finish("deployed")],
+                           approvers={"deploy": ["S0SRE"]}) as app, chat_with(slack, app) as chat:
+        alice, bob, mallory = chat.person(ALICE), chat.person(BOB), chat.person(MALLORY)
+        thread = await alice.runs("deploy prod")
+        approval = await thread.approval_for("deploy")
+        assert "May approve: <!subteam^S0SRE>" in approval.content
+
+        # mallory (and alice, who asked but is not in the group) are refused; nothing changes
+        await mallory.approves(approval)
+        await mallory.is_told("only <!subteam^S0SRE> may decide")
+        await alice.approves(approval)
+        await alice.is_told("only <!subteam^S0SRE> may decide")
+        assert len(approval.versions) == 1 and app.log.count("deploy") == 0
+
+        # bob, a member of the group, approves
+        await bob.approves(approval)
+        await thread.answer()
+        assert app.log.count("deploy") == 1
+        assert "Approved by <@U0BOB>" in approval.content
+
+
+async def test_a_double_click_runs_the_tool_once(slack: FakeSlack, sqlite_url: str) -> None:
+    async with running_bot(slack, sqlite_url, [DEPLOY, finish("deployed")]) as app, \
+            chat_with(slack, app) as chat:
+        alice = chat.person(ALICE)
+        thread = await alice.runs("deploy prod")
+        approval = await thread.approval_for("deploy")
+
+        await asyncio.gather(alice.approves(approval), alice.approves(approval))
+
+        await thread.answer()
+        await alice.is_told("already approved by <@U0ALICE>")
+        assert app.log.count("deploy") == 1
+        assert sum("Approved by" in v for v in approval.history()) == 1
+
+
+async def test_two_approvers_at_once_run_the_tool_once(slack: FakeSlack, sqlite_url: str) -> None:
+    async with running_bot(slack, sqlite_url, [DEPLOY, finish("deployed")],
+                           approvers={"*": [BOB, CAROL]}) as app, chat_with(slack, app) as chat:
+        alice, bob, carol = chat.person(ALICE), chat.person(BOB), chat.person(CAROL)
+        thread = await alice.runs("deploy prod")
+        approval = await thread.approval_for("deploy")
+
+        await asyncio.gather(bob.approves(approval), carol.approves(approval))
+
+        await thread.answer()
+        assert app.log.count("deploy") == 1
+        told = [t for user in (BOB, CAROL) for t in slack.told(user) if "already approved" in t]
+        assert len(told) == 1  # the slower one learns who was first
+        winner = BOB if "<@U0BOB>" in told[0] else CAROL
+        assert f"Approved by <@{winner}>" in approval.content
+
+
+async def test_a_click_after_expiry_is_refused(slack: FakeSlack, sqlite_url: str) -> None:
+    async with running_bot(slack, sqlite_url, [DEPLOY, finish("nothing deployed")]) as app, \
+            chat_with(slack, app) as chat:
+        alice = chat.person(ALICE)
+        thread = await alice.runs("deploy prod")
+        approval = await thread.approval_for("deploy")
+        await thread.status_showing(":white_check_mark: `check`")
+
+        # a day and more passes: the sweeper expires the approval and updates its message
+        app.engine.ctx.clock = lambda: time.time() + 2 * 86_400
+        await slack.wait_for(lambda: "Expired" in approval.content, what="approval shows it expired")
+        assert approval.buttons() == []
+
+        # a late click is refused politely; the run finishes without the red node
+        await alice.approves(approval)
+        await alice.is_told("expired before anyone decided")
+        answer = await thread.answer()
+        assert "did not run: the approval request expired" in answer.content
+        assert app.log.count("deploy") == 0
+
+
+async def test_a_click_after_cancel_is_refused(slack: FakeSlack, sqlite_url: str) -> None:
+    async with running_bot(slack, sqlite_url, [DEPLOY]) as app, chat_with(slack, app) as chat:
+        alice = chat.person(ALICE)
+        thread = await alice.runs("deploy prod")
+        approval = await thread.approval_for("deploy")
+        await thread.status_showing(":white_check_mark: `check`")
+
+        # alice cancels the run: its approval is withdrawn, the status says who cancelled
+        await alice.cancels(thread)
+        await slack.wait_for(lambda: "Withdrawn: run cancelled by <@U0ALICE>" in approval.content,
+                             what="approval withdrawn")
+        await thread.status_showing(":no_entry_sign: *Cancelled* by <@U0ALICE>")
+
+        # the old Approve button does nothing but explain
+        await alice.approves(approval)
+        await alice.is_told("withdrawn")
+        await asyncio.sleep(0.5)
+        assert app.log.count("deploy") == 0
+        assert thread.answers() == []

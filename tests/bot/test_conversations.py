@@ -1,0 +1,109 @@
+"""Scenarios: where requests come from, follow-ups in a thread, and duplicate deliveries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.messages import BaseMessage
+
+from tests.bot.chat import ALICE, BOB, OPS, chat_with, finish, running_bot
+from tests.fakes.slack_api import FakeSlack
+
+LOOK_UP_A = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "a"}}]}
+LOOK_UP_HELD = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "a", "gate": "hold"}}]}
+LOOK_UP_B = {"nodes": [{"id": "b", "tool": "lookup", "args": {"key": "b"}}]}
+
+
+def planner_seeing(text: str, plan: dict[str, Any]) -> Any:
+    """A planner reply that insists the prompt contains ``text`` (what the thread already did)."""
+    def reply(messages: list[BaseMessage]) -> dict[str, Any]:
+        prompt = "\n".join(str(m.content) for m in messages)
+        assert text in prompt, f"the planner did not see {text!r}"
+        return plan
+    return reply
+
+
+async def test_a_follow_up_in_the_thread_sees_the_first_result(slack: FakeSlack, sqlite_url: str) -> None:
+    replies = [LOOK_UP_A, finish("a is 'value of a'"),
+               planner_seeing("value of a", LOOK_UP_B), finish("and b is 'value of b'")]
+    async with running_bot(slack, sqlite_url, replies) as app, chat_with(slack, app) as chat:
+        alice = chat.person(ALICE)
+        thread = await alice.runs("look up a")
+        await thread.answer()
+
+        # alice replies in the thread, without mentioning the bot
+        await alice.replies(thread, "now look up b as well")
+        second = await thread.answer(1)
+        assert "and b is 'value of b'" in second.content
+        assert len(thread.status_messages()) == 2
+        assert app.log.args_of("lookup") == [{"key": "a"}, {"key": "b"}]
+
+
+async def test_a_follow_up_while_a_run_is_active_is_queued(slack: FakeSlack, sqlite_url: str) -> None:
+    replies = [LOOK_UP_HELD, finish("first done"), LOOK_UP_B, finish("second done")]
+    async with running_bot(slack, sqlite_url, replies) as app, chat_with(slack, app) as chat:
+        alice = chat.person(ALICE)
+        thread = await alice.runs("look up a slowly")
+        await thread.status_showing(":arrows_counterclockwise: `a`")
+
+        # the follow-up arrives while the first run is busy: alice is told it waits its turn
+        await alice.replies(thread, "then look up b")
+        queued = await thread.status_message(1)
+        await thread.status_showing("*Queued*", index=1)
+        assert queued.buttons() == []
+
+        # the first run finishes, then the queued one runs in the same thread
+        app.log.gates["hold"].set()
+        first, second = await thread.answer(0), await thread.answer(1)
+        assert "first done" in first.content and "second done" in second.content
+        assert float(first.ts) < float(second.ts)
+        await thread.status_showing(":white_check_mark: *Done*", ":white_check_mark: `b`", index=1)
+
+
+async def test_mentions_and_direct_messages_start_runs(slack: FakeSlack, sqlite_url: str) -> None:
+    slack.add_channel("D0ALICE", "alice-dm", im=True)
+    replies = [LOOK_UP_A, finish("from the channel"), LOOK_UP_B, finish("from the DM")]
+    async with running_bot(slack, sqlite_url, replies) as app, chat_with(slack, app) as chat:
+        bob, alice = chat.person(BOB), chat.person(ALICE)
+
+        # bob mentions the bot in the channel: the run lives in his message's thread
+        thread = await bob.mentions_bot("look up a")
+        assert "from the channel" in (await thread.answer()).content
+
+        # alice writes to the bot directly
+        message = await alice.says("look up b", channel="D0ALICE")
+        dm_thread = type(thread)(chat, "D0ALICE", message.ts)
+        assert "from the DM" in (await dm_thread.answer()).content
+
+
+async def test_retries_and_twins_start_one_run(slack: FakeSlack, sqlite_url: str) -> None:
+    replies = [LOOK_UP_A, finish("one run"), LOOK_UP_B, finish("one follow-up")]
+    async with running_bot(slack, sqlite_url, replies) as app, chat_with(slack, app) as chat:
+        bob, driver = chat.person(BOB), chat.driver
+
+        # a mention arrives as message + app_mention; Slack then retries the app_mention
+        thread = await bob.mentions_bot("look up a")
+        mention = thread.root()
+        retry = await driver.event(driver.message_event(mention, "app_mention"), event_id="EvRETRY",
+                                   retry_num=1)
+        assert retry.status_code == 200
+        await thread.answer()
+
+        # a mention inside the bot's thread: app_mention first this time, then message, then a retry
+        follow_up = slack.post_as_user(OPS, BOB, f"<@{slack.bot_user}> and b", thread.root_ts)
+        for kind in ("app_mention", "message", "message"):
+            assert (await driver.event(driver.message_event(follow_up, kind))).status_code == 200
+        await thread.answer(1)
+
+        # other bots and the bot itself are ignored, even in its own thread
+        other_bot = {"type": "message", "channel": OPS, "bot_id": "B0OTHER", "subtype": "bot_message",
+                     "text": "beep", "ts": slack.next_ts(), "thread_ts": thread.root_ts}
+        own = {"type": "message", "channel": OPS, "user": slack.bot_user, "bot_id": slack.bot_id,
+               "text": "my own words", "ts": slack.next_ts(), "thread_ts": thread.root_ts}
+        for event in (other_bot, own):
+            assert (await driver.event(event)).status_code == 200
+        await app.engine.idle()
+        await app.bot.tasks.idle()
+
+        assert len(thread.status_messages()) == 2 and len(thread.answers()) == 2
+        assert len(app.llm.calls) == 4  # two plans, two answers: nothing ran twice

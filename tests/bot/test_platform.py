@@ -1,0 +1,106 @@
+"""Scenarios: Slack's platform rules — signatures, no 404s, rate limits, slash command replies."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import httpx
+import pytest
+
+from tests.bot.chat import ALICE, BOB, OPS, SIGNING_SECRET, chat_with, finish, running_bot
+from tests.fakes.slack_api import FakeSlack
+
+LOOK_UPS = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "a"}},
+                      {"id": "b", "tool": "lookup", "args": {"key": "${a}"}},
+                      {"id": "c", "tool": "lookup", "args": {"key": "${b}"}}]}
+DEPLOY = {"nodes": [{"id": "deploy", "tool": "deploy", "args": {"target": "prod"}}]}
+
+
+async def test_forged_and_stale_requests_get_401(slack: FakeSlack, sqlite_url: str) -> None:
+    async with running_bot(slack, sqlite_url, []) as app, chat_with(slack, app) as chat:
+        fields = chat.driver.slash_fields(ALICE, OPS, "deploy prod")
+        forged = await chat.driver.send_form(fields, signature="v0=" + "0" * 64)
+        stale = await chat.driver.send_form(fields, timestamp=int(time.time()) - 10 * 60)
+        assert (forged.status_code, stale.status_code) == (401, 401)
+        assert slack.calls_of("chat.postMessage") == [] and app.llm.calls == []
+
+
+async def test_no_request_gets_a_404(slack: FakeSlack, sqlite_url: str) -> None:
+    async with running_bot(slack, sqlite_url, []) as app, chat_with(slack, app) as chat:
+        driver = chat.driver
+        reaction = {"type": "reaction_added", "user": BOB, "reaction": "eyes",
+                    "item": {"type": "message", "channel": OPS, "ts": "1.000001"}, "event_ts": "1.000002"}
+        unknown_action = {"type": "block_actions", "user": {"id": BOB}, "team": {"id": slack.team},
+                          "trigger_id": driver.new_trigger(), "api_app_id": "A0DAGBOT", "token": "t",
+                          "actions": [{"action_id": "something_else", "block_id": "x", "type": "button",
+                                       "value": "1", "action_ts": "1"}]}
+        challenge = {"type": "url_verification", "challenge": "c-123", "token": "t"}
+        responses = [
+            await driver.event(reaction),
+            await driver.send_payload(unknown_action),
+            await driver.send(json.dumps(challenge), "application/json"),
+            await driver.slash(BOB, OPS, "anything", command="/other"),
+        ]
+        assert [r.status_code for r in responses] == [200, 200, 200, 200]
+        assert responses[2].json() == {"challenge": "c-123"}
+        async with httpx.AsyncClient() as http:
+            assert (await http.get(f"{app.url}/healthz")).status_code == 200
+
+
+async def test_help_and_status_replies_are_ephemeral(slack: FakeSlack, sqlite_url: str) -> None:
+    async with running_bot(slack, sqlite_url, [DEPLOY], approvers={"deploy": [BOB]}) as app, \
+            chat_with(slack, app) as chat:
+        alice, bob, driver = chat.person(ALICE), chat.person(BOB), chat.driver
+
+        usage = await driver.slash(ALICE, OPS, "help")
+        assert usage.json()["response_type"] == "ephemeral" and "/agent <request>" in usage.text
+
+        thread = await alice.runs("deploy prod")
+        await thread.approval_for("deploy")
+        await thread.status_showing("*Waiting for approval*")
+
+        await driver.slash(ALICE, OPS, "status")
+        told = await alice.is_told("Your active runs")
+        assert "deploy prod" in told and "waiting for approval" in told and "No approvals are waiting" in told
+        await driver.slash(BOB, OPS, "status")
+        told = await bob.is_told("Approvals you can decide")
+        assert "`deploy` (node `deploy`)" in told and "You have no active runs" in told
+
+
+async def test_a_channel_without_the_bot_gets_an_explanation(slack: FakeSlack, sqlite_url: str) -> None:
+    slack.add_channel("C0ELSEWHERE", "elsewhere", bot_is_member=False)
+    async with running_bot(slack, sqlite_url, []) as app, chat_with(slack, app) as chat:
+        response = await chat.driver.slash(ALICE, "C0ELSEWHERE", "deploy prod")
+        assert response.status_code == 200
+        await chat.person(ALICE).is_told("Invite me with `/invite @dagbot`")
+        assert app.llm.calls == []
+
+
+async def test_progress_converges_through_a_429_storm(slack: FakeSlack, sqlite_url: str) -> None:
+    slack.inject("chat.update", times=6, retry_after=1)
+    async with running_bot(slack, sqlite_url, [LOOK_UPS, finish("all looked up")],
+                           rate_limit_retries=1) as app, chat_with(slack, app) as chat:
+        alice = chat.person(ALICE)
+        thread = await alice.runs("look up a, b and c")
+        await thread.answer()
+
+        status = await thread.status_showing(":white_check_mark: *Done*", ":white_check_mark: `a`",
+                                             ":white_check_mark: `b`", ":white_check_mark: `c`")
+        assert status.buttons() == []
+        limited = [c for c in slack.calls_of("chat.update") if c.status == 429]
+        assert len(limited) == 6
+
+
+async def test_secrets_stay_out_of_slack_and_the_logs(
+    slack: FakeSlack, sqlite_url: str, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level("DEBUG")
+    async with running_bot(slack, sqlite_url, [DEPLOY, finish("done")]) as app, chat_with(slack, app) as chat:
+        alice = chat.person(ALICE)
+        thread = await alice.runs("deploy prod")
+        await alice.approves(await thread.approval_for("deploy"))
+        await thread.answer()
+        assert "xoxb" not in repr(app.bot.config) and SIGNING_SECRET not in repr(app.bot.config)
+    seen = json.dumps([c.args for c in slack.calls]) + capsys.readouterr().out + caplog.text
+    assert slack.token not in seen and SIGNING_SECRET not in seen

@@ -1,0 +1,50 @@
+"""Scenario: the same app over Socket Mode — no public URL, envelopes over a WebSocket."""
+
+from __future__ import annotations
+
+import asyncio
+
+from agent.context import EngineSettings
+from bot.app import BotDeps, build_bot
+from bot.server import serve_socket_mode
+from infra.settings import Settings
+from infra.slack_store import SqlSlackStore
+from infra.wiring import open_services
+from tests.bot.chat import ALICE, OPS, Chat, Thread, bot_config, finish
+from tests.fakes.chat import ScriptedChatModel
+from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_driver import SlackDriver
+from tests.fakes.tools import ToolLog, simulated_registry
+
+PLAN = {"nodes": [{"id": "deploy", "tool": "deploy", "args": {"target": "prod"}},
+                  {"id": "a", "tool": "lookup", "args": {"key": "a"}}]}
+
+
+async def test_socket_mode_runs_a_request_and_takes_a_click(slack: FakeSlack, sqlite_url: str) -> None:
+    log = ToolLog()
+    llm = ScriptedChatModel(replies=[PLAN, finish("deployed over a socket")])
+    async with open_services(Settings(DATABASE_URL=sqlite_url), llm=llm, registry=simulated_registry(log),
+                             engine_config=EngineSettings(decision_poll_seconds=0.2)) as services:
+        deps = BotDeps(engine=services.engine, events=services.events, approvals=services.store,
+                       store=SqlSlackStore(services.store.engine))
+        bot = build_bot(bot_config(slack, signing_secret=""), deps)
+        stop = asyncio.Event()
+        serving = asyncio.create_task(serve_socket_mode(bot, slack.app_token, stop=stop))
+        driver = SlackDriver(slack, "http://unused.invalid", "socket-mode-needs-no-secret")
+        try:
+            # alice's /agent arrives over the socket and is acknowledged there
+            ack = await slack.over_socket("slash_commands", driver.slash_fields(ALICE, OPS, "deploy prod"))
+            assert ack["envelope_id"]
+            root = await slack.wait_for(lambda: next((m for m in slack.messages if m.is_from_bot), None))
+            thread = Thread(Chat(slack, driver), OPS, root.ts)
+            approval = await thread.approval_for("deploy")
+
+            # her click comes over the socket too
+            click = driver.block_action(ALICE, approval, approval.button("Approve"))
+            await slack.over_socket("interactive", click)
+            assert "deployed over a socket" in (await thread.answer()).content
+            assert log.count("deploy") == 1
+        finally:
+            stop.set()
+            await serving
+            await driver.close()

@@ -1,0 +1,76 @@
+"""A scripted chat model: the LLM seam's fake.
+
+Each call pops the next scripted reply. A reply is a string (plain content), a
+dict (returned as a call of the bound tool with those arguments), or a callable
+that receives the prompt messages and returns either.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.runnables import Runnable
+from langchain_core.utils.function_calling import convert_to_openai_tool
+from pydantic import Field
+
+Reply = str | dict[str, Any] | Callable[[list[BaseMessage]], "str | dict[str, Any]"]
+
+_ids = itertools.count(1)
+
+
+class ScriptedChatModel(BaseChatModel):
+    replies: list[Any] = Field(default_factory=list)
+    """Replies still to give, in order."""
+    calls: list[list[BaseMessage]] = Field(default_factory=list)
+    """Every prompt received, in order."""
+    tool_name: str | None = None
+    repeat_last: bool = False
+    """Keep giving the last reply once the script runs out (for 'always bad' LLMs)."""
+
+    @property
+    def _llm_type(self) -> str:
+        return "scripted"
+
+    def bind_tools(
+        self, tools: Sequence[Any], *, tool_choice: str | None = None, **kwargs: Any
+    ) -> Runnable[Any, AIMessage]:
+        name = convert_to_openai_tool(tools[0])["function"]["name"] if tools else None
+        bound = self.model_copy(update={"tool_name": name})
+        # share the script and the record of calls with the original
+        object.__setattr__(bound, "replies", self.replies)
+        object.__setattr__(bound, "calls", self.calls)
+        return bound
+
+    def _next(self, messages: list[BaseMessage]) -> AIMessage:
+        self.calls.append(list(messages))
+        if not self.replies:
+            raise AssertionError("ScriptedChatModel: no reply scripted for this call")
+        reply = self.replies[0] if (self.repeat_last and len(self.replies) == 1) else self.replies.pop(0)
+        if callable(reply):
+            reply = reply(messages)
+        usage = {"input_tokens": 10, "output_tokens": 5, "total_tokens": 15}
+        if isinstance(reply, dict):
+            return AIMessage(
+                content="",
+                tool_calls=[{"name": self.tool_name or "tool", "args": reply, "id": f"call_{next(_ids)}"}],
+                usage_metadata=usage,  # type: ignore[arg-type]
+            )
+        return AIMessage(content=str(reply), usage_metadata=usage)  # type: ignore[arg-type]
+
+    def _generate(
+        self, messages: list[BaseMessage], stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any,
+    ) -> ChatResult:
+        return ChatResult(generations=[ChatGeneration(message=self._next(messages))])
+
+    async def _agenerate(
+        self, messages: list[BaseMessage], stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None, **kwargs: Any,
+    ) -> ChatResult:
+        return ChatResult(generations=[ChatGeneration(message=self._next(messages))])

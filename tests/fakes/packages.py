@@ -1,0 +1,27 @@
+"""A package runner fake: scripted outputs per node. It never executes package code."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from agent.events import PackageAttempt
+from agent.ports import EmitFn, PackageAttemptRecord, PackageJob, PackageOutcome, ToolGateway
+
+
+@dataclass
+class ScriptedPackages:
+    outputs: dict[str, Callable[[dict[str, Any]], Any]] = field(default_factory=dict)
+    jobs: list[PackageJob] = field(default_factory=list)
+
+    async def run(self, job: PackageJob, tools: ToolGateway, emit: EmitFn) -> PackageOutcome:
+        self.jobs.append(job)
+        await emit(PackageAttempt(thread_id=job.thread_id, run_id=job.run_id, node_id=job.node_id,
+                                  attempt=1, max_attempts=1))
+        produce = self.outputs.get(job.node_id)
+        if produce is None:
+            return PackageOutcome(ok=False, error="no scripted output",
+                                  attempts=[PackageAttemptRecord(1, job.code, "no scripted output")])
+        return PackageOutcome(ok=True, output=produce(job.inputs),
+                              attempts=[PackageAttemptRecord(1, job.code, None)])

@@ -1,0 +1,400 @@
+"""A stateful fake of the Slack Web API, served over real HTTP on 127.0.0.1.
+
+Point a real ``AsyncWebClient`` at :attr:`FakeSlack.base_url`. It keeps channels,
+messages with ``ts`` (threads, every edit), ephemeral messages, opened views, users and
+user groups; checks the bot token and Block Kit limits like Slack does; records every
+call; and can answer a method with HTTP 429 + Retry-After, or slowly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from tests.fakes.asgi_server import BackgroundServer
+
+T = TypeVar("T")
+
+SECTION_TEXT_LIMIT = 3000
+MAX_BLOCKS = 50
+MESSAGE_TEXT_LIMIT = 40_000
+
+
+@dataclass
+class Call:
+    seq: int
+    method: str
+    args: dict[str, Any]
+    status: int
+    at: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class Message:
+    channel: str
+    ts: str
+    text: str
+    blocks: list[dict[str, Any]]
+    user: str | None = None
+    bot_id: str | None = None
+    thread_ts: str | None = None
+    versions: list[tuple[str, list[dict[str, Any]]]] = field(default_factory=list)
+    """Every content the message has shown, oldest first (the post, then each update)."""
+
+    @property
+    def is_from_bot(self) -> bool:
+        return self.bot_id is not None
+
+    @property
+    def content(self) -> str:
+        return render_text(self.text, self.blocks)
+
+    def history(self) -> list[str]:
+        return [render_text(text, blocks) for text, blocks in self.versions]
+
+    def buttons(self) -> list[dict[str, Any]]:
+        return [e for b in self.blocks if b.get("type") == "actions" for e in b.get("elements", [])]
+
+    def button(self, label: str) -> dict[str, Any]:
+        """The newest button with this label; from an earlier version if the message lost it
+        (a client that has not seen the update yet still shows, and lets people click, it)."""
+        for _, blocks in reversed(self.versions):
+            for block in blocks:
+                for element in block.get("elements", []) if block.get("type") == "actions" else []:
+                    if element.get("text", {}).get("text") == label:
+                        return dict(element, _block_id=block.get("block_id", ""))
+        raise AssertionError(f"no {label!r} button was ever on message {self.ts}: {self.content}")
+
+
+@dataclass
+class Ephemeral:
+    channel: str
+    user: str
+    text: str
+    thread_ts: str | None = None
+
+
+def render_text(text: str, blocks: list[dict[str, Any]]) -> str:
+    """The message as one string: every text in its blocks (or the plain text without blocks)."""
+    if not blocks:
+        return text
+    parts: list[str] = []
+    for block in blocks:
+        if "text" in block and isinstance(block["text"], dict):
+            parts.append(block["text"].get("text", ""))
+        for element in block.get("elements", []):
+            if isinstance(element.get("text"), str):
+                parts.append(element["text"])
+            elif isinstance(element.get("text"), dict):
+                parts.append(f"[{element['text'].get('text', '')}]")
+    return "\n".join(parts)
+
+
+def block_problems(text: str, blocks: list[dict[str, Any]]) -> list[str]:
+    """What Slack would refuse in a message (a subset of its rules)."""
+    problems = []
+    if len(text) > MESSAGE_TEXT_LIMIT:
+        problems.append("text longer than 40,000 characters")
+    if len(blocks) > MAX_BLOCKS:
+        problems.append(f"{len(blocks)} blocks (limit 50)")
+    for block in blocks:
+        kind = block.get("type")
+        if kind == "section" and len(block.get("text", {}).get("text", "")) > SECTION_TEXT_LIMIT:
+            problems.append("section text longer than 3000 characters")
+        if kind == "header" and len(block.get("text", {}).get("text", "")) > 150:
+            problems.append("header longer than 150 characters")
+        if kind == "context" and len(block.get("elements", [])) > 10:
+            problems.append("context with more than 10 elements")
+        for element in block.get("elements", []):
+            if kind == "context" and len(element.get("text", "")) > SECTION_TEXT_LIMIT:
+                problems.append("context text longer than 3000 characters")
+            if element.get("type") == "button" and (
+                len(element["text"]["text"]) > 75 or len(element.get("value", "")) > 2000
+            ):
+                problems.append("button text or value too long")
+        if len(block.get("block_id", "")) > 255:
+            problems.append("block_id too long")
+    return problems
+
+
+@dataclass
+class Fault:
+    method: str
+    times: int
+    status: int = 429
+    retry_after: int = 1
+
+
+class FakeSlack:
+    def __init__(self, *, team: str = "T0TEAM", bot_user: str = "U0BOT", bot_id: str = "B0BOT",
+                 token: str = "xoxb-fake-bot-token", app_token: str = "xapp-fake-app-token") -> None:
+        self.team, self.bot_user, self.bot_id = team, bot_user, bot_id
+        self.token, self.app_token = token, app_token
+        self.users: dict[str, dict[str, Any]] = {bot_user: {"id": bot_user, "name": "dagbot", "is_bot": True}}
+        self.usergroups: dict[str, list[str]] = {}
+        self.channels: dict[str, dict[str, Any]] = {}
+        self.messages: list[Message] = []
+        self._by_ts: dict[tuple[str, str], Message] = {}
+        self._threads: dict[tuple[str, str], list[Message]] = {}
+        self.ephemerals: list[Ephemeral] = []
+        self.views: list[dict[str, Any]] = []
+        self.responses: list[dict[str, Any]] = []
+        """Posts to response_url (slash command replies)."""
+        self.calls: list[Call] = []
+        self._calls_by_method: dict[str, list[Call]] = {}
+        self.latency: dict[str, float] = {}
+        self.faults: list[Fault] = []
+        self.triggers: set[str] = set()
+        self.socket_acks: dict[str, dict[str, Any]] = {}
+        self._socket: WebSocket | None = None
+        self._seq = itertools.count(1)
+        self._ts_base = int(time.time())
+        self._server: BackgroundServer | None = None
+        self.add_channel("C0OPS", "ops")
+
+    # ------------------------------------------------------------- set-up
+
+    def add_user(self, user_id: str, name: str) -> None:
+        self.users[user_id] = {"id": user_id, "name": name, "is_bot": False}
+
+    def add_usergroup(self, group_id: str, members: list[str]) -> None:
+        self.usergroups[group_id] = list(members)
+
+    def add_channel(self, channel_id: str, name: str, *, bot_is_member: bool = True, im: bool = False) -> None:
+        self.channels[channel_id] = {"id": channel_id, "name": name, "bot_is_member": bot_is_member, "im": im}
+
+    def inject(self, method: str, *, times: int = 1, status: int = 429, retry_after: int = 1) -> None:
+        """Answer the next ``times`` calls of ``method`` with an error (429 + Retry-After)."""
+        self.faults.append(Fault(method, times, status, retry_after))
+
+    async def __aenter__(self) -> FakeSlack:
+        self._server = BackgroundServer(self.asgi())
+        await self._server.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._server is not None:
+            await self._server.stop()
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "start the fake first"
+        return self._server.url
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.url}/api/"
+
+    def response_url(self, key: str) -> str:
+        return f"{self.url}/hooks/{key}"
+
+    # ------------------------------------------------------------- queries
+
+    def next_ts(self) -> str:
+        return f"{self._ts_base}.{next(self._seq):06d}"
+
+    def post_as_user(self, channel: str, user: str, text: str, thread_ts: str | None = None) -> Message:
+        message = Message(channel, self.next_ts(), text, [], user=user, thread_ts=thread_ts)
+        message.versions.append((text, []))
+        self._add(message)
+        return message
+
+    def _add(self, message: Message) -> None:
+        self.messages.append(message)
+        self._by_ts[(message.channel, message.ts)] = message
+        root = message.thread_ts or message.ts
+        self._threads.setdefault((message.channel, root), []).append(message)
+
+    def _record(self, method: str, args: dict[str, Any], status: int) -> None:
+        call = Call(next(self._seq), method, args, status)
+        self.calls.append(call)
+        self._calls_by_method.setdefault(method, []).append(call)
+
+    def message(self, channel: str, ts: str) -> Message | None:
+        return self._by_ts.get((channel, ts))
+
+    def thread(self, channel: str, root_ts: str) -> list[Message]:
+        return list(self._threads.get((channel, root_ts), []))
+
+    def calls_of(self, method: str) -> list[Call]:
+        return list(self._calls_by_method.get(method, []))
+
+    def told(self, user: str) -> list[str]:
+        """Ephemeral messages and slash-command replies shown to a user, oldest first."""
+        return [e.text for e in self.ephemerals if e.user == user] + [
+            r.get("text", "") for r in self.responses if r.get("_user") == user]
+
+    async def wait_for(self, probe: Callable[[], T | None], timeout: float = 30.0, what: str = "") -> T:
+        """Poll until ``probe`` returns something truthy (the fake's state changes under HTTP)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = probe()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what or probe}")
+            await asyncio.sleep(0.02)
+
+    # ---------------------------------------------------------------- HTTP
+
+    def asgi(self) -> Starlette:
+        return Starlette(routes=[
+            Route("/api/{method}", self._api, methods=["GET", "POST"]),
+            Route("/hooks/{key}", self._hook, methods=["POST"]),
+            WebSocketRoute("/socket-mode", self._socket_mode),
+        ])
+
+    async def _args(self, request: Request) -> dict[str, Any]:
+        args: dict[str, Any] = dict(request.query_params)
+        body = await request.body()
+        if body:
+            if request.headers.get("content-type", "").startswith("application/json"):
+                args.update(json.loads(body))
+            else:
+                args.update(dict(parse_qsl(body.decode())))
+        for key in ("blocks", "view"):
+            if isinstance(args.get(key), str):
+                args[key] = json.loads(args[key])
+        return args
+
+    async def _api(self, request: Request) -> Response:
+        method = request.path_params["method"]
+        args = await self._args(request)
+        await asyncio.sleep(self.latency.get(method, 0.0))
+        fault = next((f for f in self.faults if f.method == method and f.times > 0), None)
+        if fault is not None:
+            fault.times -= 1
+            self._record(method, args, fault.status)
+            return JSONResponse({"ok": False, "error": "ratelimited"}, status_code=fault.status,
+                                headers={"Retry-After": str(fault.retry_after)})
+        token = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        if token != (self.app_token if method == "apps.connections.open" else self.token):
+            result: dict[str, Any] = {"ok": False, "error": "invalid_auth"}
+        else:
+            handler = getattr(self, "_" + method.replace(".", "_"), None)
+            result = handler(args) if handler else {"ok": False, "error": "unknown_method"}
+        self._record(method, args, 200)
+        return JSONResponse(result)
+
+    async def _hook(self, request: Request) -> Response:
+        body = json.loads(await request.body())
+        body["_user"] = request.path_params["key"].split(":")[0]
+        self.responses.append(body)
+        self._record("response_url", body, 200)
+        return Response("ok")
+
+    # --------------------------------------------------------- Socket Mode
+
+    async def _socket_mode(self, websocket: WebSocket) -> None:
+        await websocket.accept()
+        self._socket = websocket
+        await websocket.send_json({"type": "hello", "num_connections": 1,
+                                   "connection_info": {"app_id": "A0DAGBOT"}})
+        try:
+            while True:
+                message = json.loads(await websocket.receive_text())
+                if "envelope_id" in message:
+                    self.socket_acks[message["envelope_id"]] = message
+        except WebSocketDisconnect:
+            pass
+        finally:
+            if self._socket is websocket:
+                self._socket = None
+
+    async def over_socket(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Deliver an envelope (``slash_commands``, ``events_api``, ``interactive``) to the
+        connected Socket Mode client; returns its acknowledgement."""
+        socket = await self.wait_for(lambda: self._socket, what="a Socket Mode connection")
+        envelope_id = f"env-{next(self._seq)}"
+        await socket.send_json({"envelope_id": envelope_id, "type": kind, "payload": payload,
+                                "accepts_response_payload": kind != "events_api", "retry_attempt": 0,
+                                "retry_reason": ""})
+        return await self.wait_for(lambda: self.socket_acks.get(envelope_id), what="the envelope's ack")
+
+    # ------------------------------------------------------------- methods
+
+    def _apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "url": self.url.replace("http://", "ws://") + "/socket-mode"}
+
+    def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "url": "https://fake.slack.test/", "team": "Fake Team", "user": "dagbot",
+                "team_id": self.team, "user_id": self.bot_user, "bot_id": self.bot_id}
+
+    def _can_post(self, channel: str) -> str | None:
+        info = self.channels.get(channel)
+        if info is None:
+            return "channel_not_found"
+        if not info["bot_is_member"] and not info["im"]:
+            return "not_in_channel"
+        return None
+
+    def _chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel, text, blocks = args.get("channel", ""), args.get("text") or "", args.get("blocks") or []
+        error = self._can_post(channel)
+        if error:
+            return {"ok": False, "error": error}
+        if block_problems(text, blocks):
+            return {"ok": False, "error": "invalid_blocks", "problems": block_problems(text, blocks)}
+        message = Message(channel, self.next_ts(), text, blocks, user=self.bot_user, bot_id=self.bot_id,
+                          thread_ts=args.get("thread_ts"))
+        message.versions.append((text, blocks))
+        self._add(message)
+        return {"ok": True, "channel": channel, "ts": message.ts,
+                "message": {"text": text, "ts": message.ts, "bot_id": self.bot_id}}
+
+    def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        message = self.message(args.get("channel", ""), args.get("ts", ""))
+        if message is None:
+            return {"ok": False, "error": "message_not_found"}
+        if not message.is_from_bot:
+            return {"ok": False, "error": "cant_update_message"}
+        text, blocks = args.get("text") or "", args.get("blocks") or []
+        if block_problems(text, blocks):
+            return {"ok": False, "error": "invalid_blocks", "problems": block_problems(text, blocks)}
+        message.text, message.blocks = text, blocks
+        message.versions.append((text, blocks))
+        return {"ok": True, "channel": message.channel, "ts": message.ts}
+
+    def _chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
+        error = self._can_post(args.get("channel", ""))
+        if error:
+            return {"ok": False, "error": error}
+        self.ephemerals.append(Ephemeral(args["channel"], args["user"], args.get("text") or "",
+                                         args.get("thread_ts")))
+        return {"ok": True, "message_ts": self.next_ts()}
+
+    def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        trigger = args.get("trigger_id", "")
+        if trigger not in self.triggers:
+            return {"ok": False, "error": "invalid_trigger_id"}
+        self.triggers.discard(trigger)  # a trigger opens one view
+        view = dict(args["view"], id=f"V{next(self._seq):06d}", _trigger=trigger)
+        self.views.append(view)
+        return {"ok": True, "view": view}
+
+    def _usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        group = args.get("usergroup", "")
+        if group not in self.usergroups:
+            return {"ok": False, "error": "no_such_subteam"}
+        return {"ok": True, "users": self.usergroups[group]}
+
+    def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = self.users.get(args.get("user", ""))
+        return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+
+    def _conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
+        messages = self.thread(args.get("channel", ""), args.get("ts", ""))
+        return {"ok": True, "messages": [{"ts": m.ts, "text": m.text, "user": m.user, "bot_id": m.bot_id,
+                                          "thread_ts": m.thread_ts} for m in messages]}

@@ -1,0 +1,56 @@
+"""`dagbot ask` end to end: real ChatOpenAI against a local fake OpenAI server, real tools, y/n."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.fakes.openai_server import FakeOpenAI
+
+ROOT = Path(__file__).resolve().parents[2]
+PLAN = {"thought": "read the notes, then write the copy once approved", "nodes": [
+    {"id": "notes", "tool": "read_file", "args": {"path": "notes.txt"}},
+    {"id": "files", "tool": "list_files", "args": {"pattern": "*.txt"}},
+    {"id": "copy", "tool": "write_file", "why": "the user asked for a copy",
+     "args": {"path": "copy.txt", "content": "${notes.content}"}},
+]}
+
+
+def run_ask(tmp_path: Path, fake: FakeOpenAI, answer: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "OPENAI_BASE_URL": fake.url, "OPENAI_API_KEY": "sk-test-secret",
+           "DATABASE_URL": f"sqlite:///{tmp_path}/dagbot.sqlite", "DAGBOT_WORKSPACE": str(tmp_path / "ws"),
+           "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-c", "from infra.cli import main; main()", "ask", *extra],
+        input=answer, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )
+
+
+def test_ask_prints_events_and_asks_before_writing(tmp_path: Path) -> None:
+    (tmp_path / "ws").mkdir()
+    (tmp_path / "ws" / "notes.txt").write_text("remember the milk\n")
+    with FakeOpenAI([PLAN, {"action": "finish", "answer": "Copied the notes to copy.txt."}]) as fake:
+        done = run_ask(tmp_path, fake, "y\n", "copy my notes", "--thread", "cli-1")
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    assert "• copy: write_file  ← notes" in out
+    assert "? approve write_file(" in out and "[y/N]" in out
+    assert out.index("✔ notes:") < out.index("? approve write_file")
+    assert "Copied the notes to copy.txt." in out
+    assert (tmp_path / "ws" / "copy.txt").read_text() == "remember the milk\n"
+    assert "sk-test-secret" not in out + done.stderr
+    # the real client sent the forced tool call with our plan schema
+    assert fake.requests[0]["tool_choice"]["function"]["name"] == "submit_plan"
+
+
+def test_ask_answering_no_rejects_and_writes_nothing(tmp_path: Path) -> None:
+    (tmp_path / "ws").mkdir()
+    (tmp_path / "ws" / "notes.txt").write_text("secret plans\n")
+    with FakeOpenAI([PLAN, {"action": "finish", "answer": "You declined the copy."}]) as fake:
+        done = run_ask(tmp_path, fake, "n\n", "copy my notes")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "⛔ copy: rejected" in done.stdout
+    assert not (tmp_path / "ws" / "copy.txt").exists()
+    assert "follow up with: dagbot ask --thread cli:" in done.stderr

@@ -1,0 +1,173 @@
+"""sql_query / sql_execute on a real SQLite file and (when reachable) a real PostgreSQL.
+
+``database_url`` (tests/conftest.py) gives a fresh SQLite file, or a freshly created
+PostgreSQL database that is dropped after the test, so runs never collide.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from agent.errors import ConfigurationError, ToolError
+from agent.tools.registry import Risk, ToolRegistry
+from infra.sql_tools import SqlToolConfig, SqlTools, async_url, register_sql_tools
+
+
+class Db:
+    def __init__(self, registry: ToolRegistry, tools: SqlTools) -> None:
+        self.registry = registry
+        self.tools = tools
+
+    @property
+    def dialect(self) -> str:
+        return self.tools.dialect
+
+    async def query(self, sql: str, params: dict[str, Any] | None = None) -> Any:
+        args: dict[str, Any] = {"sql": sql} if params is None else {"sql": sql, "params": params}
+        return await self.registry.get("sql_query").tool.ainvoke(args)
+
+    async def execute(self, sql: str, params: dict[str, Any] | None = None) -> Any:
+        args: dict[str, Any] = {"sql": sql} if params is None else {"sql": sql, "params": params}
+        return await self.registry.get("sql_execute").tool.ainvoke(args)
+
+    async def count(self) -> int:
+        result = await self.query("SELECT count(*) FROM items")
+        return int(result["rows"][0][0])
+
+
+async def _open(url: str, **kw: Any) -> Db:
+    registry = ToolRegistry()
+    tools = register_sql_tools(registry, SqlToolConfig(url=url, **kw))
+    return Db(registry, tools)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def db(database_url: str) -> AsyncIterator[Db]:
+    handle = await _open(database_url, max_rows=3, timeout_seconds=1)
+    await handle.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL)")
+    for i, name in enumerate(["ant", "bee", "cat", "dog", "eel"], start=1):
+        await handle.execute("INSERT INTO items (id, name) VALUES (:id, :name)",
+                             {"id": i, "name": name})
+    try:
+        yield handle
+    finally:
+        await handle.tools.aclose()
+
+
+def test_risks_and_url_normalisation() -> None:
+    registry = ToolRegistry()
+    register_sql_tools(registry, SqlToolConfig(url="sqlite:///unused.sqlite"))
+    assert registry.risk_of("sql_query") is Risk.GREEN
+    assert registry.risk_of("sql_execute") is Risk.RED
+    assert "sqlite" in registry.get("sql_query").description.lower()
+    assert async_url("sqlite:///x.db").drivername == "sqlite+aiosqlite"
+    assert async_url("postgresql://u:pw@h:5432/d").drivername == "postgresql+psycopg"
+    assert async_url("postgres://u@h/d").drivername == "postgresql+psycopg"
+    assert async_url("postgresql+psycopg2://u@h/d").drivername == "postgresql+psycopg"
+    with pytest.raises(ConfigurationError):
+        async_url("mysql://u@h/d")
+    assert "pw" not in repr(SqlToolConfig(url="postgresql://u:pw@h/d"))
+
+
+async def test_query_returns_columns_rows_and_truncates(db: Db) -> None:
+    result = await db.query("SELECT id, name FROM items WHERE name <> :skip ORDER BY id",
+                            {"skip": "bee"})
+    assert result == {"columns": ["id", "name"], "rows": [[1, "ant"], [3, "cat"], [4, "dog"]],
+                      "truncated": True}
+    small = await db.query("SELECT name FROM items WHERE id = :id", {"id": 5})
+    assert small == {"columns": ["name"], "rows": [["eel"]], "truncated": False}
+    commented = await db.query("-- leading comment\n/* and another */ SELECT 1 AS one")
+    assert commented["rows"] == [[1]]
+
+
+async def test_execute_commits_and_reports_rowcount(db: Db) -> None:
+    updated = await db.execute("UPDATE items SET name = upper(name) WHERE id <= :n", {"n": 2})
+    assert updated == {"rowcount": 2}
+    returned = await db.execute(
+        "INSERT INTO items (id, name) VALUES (6, 'fox') RETURNING id, name")
+    assert returned["columns"] == ["id", "name"] and returned["rows"] == [[6, "fox"]]
+    fresh = await _open(str(db.tools.engine.url.render_as_string(hide_password=False)))
+    try:
+        names = await fresh.query("SELECT name FROM items WHERE id IN (1, 6) ORDER BY id")
+        assert names["rows"] == [["ANT"], ["fox"]]  # visible from another engine: committed
+    finally:
+        await fresh.tools.aclose()
+
+
+async def test_writes_through_sql_query_are_refused(db: Db) -> None:
+    with pytest.raises(ToolError, match="must go through sql_execute"):
+        await db.query("DELETE FROM items")
+    with pytest.raises(ToolError, match="must go through sql_execute"):
+        await db.query("  drop table items")
+    # Statements that look like reads but write: the database itself refuses them.
+    with pytest.raises(ToolError, match="read-only and the database refused a change"):
+        await db.query("WITH x AS (SELECT 9 AS id) INSERT INTO items (id, name) "
+                       "SELECT id, 'new' FROM x")
+    if db.dialect == "postgresql":
+        with pytest.raises(ToolError, match="read-only and the database refused a change"):
+            await db.query("WITH d AS (DELETE FROM items RETURNING id) SELECT count(*) FROM d")
+        with pytest.raises(ToolError, match="read-only and the database refused a change"):
+            await db.query("EXPLAIN ANALYZE DELETE FROM items")
+    assert await db.count() == 5
+    # The connection is not left read-only: sql_execute still writes.
+    assert (await db.execute("DELETE FROM items WHERE id = 5"))["rowcount"] == 1
+    assert await db.count() == 4
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT 1; DELETE FROM items",
+    "SELECT 1; COMMIT; DELETE FROM items",
+    "SELECT 1; SET TRANSACTION READ WRITE; DELETE FROM items",
+])
+async def test_one_statement_per_call(db: Db, sql: str) -> None:
+    with pytest.raises(ToolError, match="exactly one SQL statement"):
+        await db.query(sql)
+    assert await db.count() == 5
+
+
+async def test_errors_are_readable(db: Db) -> None:
+    with pytest.raises(ToolError, match=f"sql_query failed: the {db.dialect} database said"):
+        await db.query("SELECT nope FROM items")
+    with pytest.raises(ToolError, match="bind parameter 'id'"):
+        await db.query("SELECT name FROM items WHERE id = :id")
+    with pytest.raises(ToolError, match="sql_execute failed"):
+        await db.execute("INSERT INTO items (id, name) VALUES (1, 'dup')")
+    assert await db.count() == 5
+
+
+async def test_slow_statements_are_stopped(db: Db) -> None:
+    slow = ("SELECT pg_sleep(10)" if db.dialect == "postgresql" else
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) "
+            "SELECT count(*) FROM n")
+    with pytest.raises(ToolError, match="took longer than 1 s"):
+        await db.query(slow)
+    assert await db.count() == 5  # and the tool still works afterwards
+
+
+async def test_values_become_json(db: Db) -> None:
+    if db.dialect == "postgresql":
+        sql = ("SELECT 1.5::numeric AS n, 0.1::numeric AS tenth, 10::numeric AS whole, "
+               "DATE '2024-02-29' AS d, '00000000-0000-0000-0000-000000000001'::uuid AS u, "
+               "'\\x0102'::bytea AS b, '{\"a\": [1, 2]}'::jsonb AS j, ARRAY[1, 2] AS arr, "
+               "true AS flag, NULL AS empty")
+        result = await db.query(sql)
+        assert result["rows"] == [[1.5, 0.1, 10, "2024-02-29",
+                                   "00000000-0000-0000-0000-000000000001",
+                                   {"base64": "AQI="}, {"a": [1, 2]}, [1, 2], True, None]]
+    else:
+        result = await db.query("SELECT x'0102' AS b, 2.5 AS f, NULL AS empty")
+        assert result["rows"] == [[{"base64": "AQI="}, 2.5, None]]
+
+
+async def test_unreachable_database_is_a_clear_error() -> None:
+    handle = await _open("postgresql://nobody:hunter2@127.0.0.1:1/nowhere")
+    try:
+        with pytest.raises(ToolError, match="could not connect to the postgresql") as info:
+            await handle.query("SELECT 1")
+        assert "hunter2" not in str(info.value)
+    finally:
+        await handle.tools.aclose()

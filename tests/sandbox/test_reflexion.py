@@ -1,0 +1,129 @@
+"""The Package-Skill subgraph: failed attempts are healed by the reflexion LLM, bounded."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agent.events import PackageAttempt, RunEvent
+from agent.ports import PackageAttemptRecord, PackageJob, Sandbox, SandboxLimits
+from sandbox.backends.unavailable import UnavailableSandbox
+from sandbox.gateway import RegistryToolGateway
+from sandbox.reflexion import ReflexionPackageRunner, extract_code
+from tests.fakes.chat import ScriptedChatModel
+
+BROKEN = "rows = inputs['rows']\ntotal = sum(r['n'] for r in rows)\nresult = total / 0\n"
+FIXED = "rows = inputs['rows']\nresult = {'total': sum(r['n'] for r in rows)}\n"
+
+
+def job(code: str = BROKEN) -> PackageJob:
+    return PackageJob(thread_id="T1", run_id="R1", node_id="digest",
+                      goal="add up the n of every row", code=code,
+                      inputs={"rows": [{"n": 1}, {"n": 2}, {"n": 39}]})
+
+
+class Events:
+    def __init__(self) -> None:
+        self.seen: list[RunEvent] = []
+
+    async def __call__(self, event: RunEvent) -> None:
+        self.seen.append(event)
+
+    def attempts(self) -> list[tuple[int, int, str | None]]:
+        return [(e.attempt, e.max_attempts, e.error_gist) for e in self.seen
+                if isinstance(e, PackageAttempt)]
+
+
+async def test_a_failing_script_is_fixed_on_the_second_attempt(
+    sandbox: Sandbox, gateway: RegistryToolGateway, limits: SandboxLimits
+) -> None:
+    llm = ScriptedChatModel(replies=[f"Here is the fix:\n```python\n{FIXED}```\n"])
+    runner = ReflexionPackageRunner(sandbox, llm, limits, max_attempts=3)
+    events = Events()
+    outcome = await runner.run(job(), gateway, events)
+
+    assert outcome.ok, outcome
+    assert outcome.output == {"total": 42}
+    assert outcome.attempts == [
+        PackageAttemptRecord(attempt=1, code=BROKEN, error="ZeroDivisionError: division by zero "
+                                                            "(line 3)"),
+        PackageAttemptRecord(attempt=2, code=FIXED.rstrip("\n"), error=None),
+    ]
+    assert events.attempts() == [
+        (1, 3, None), (1, 3, "ZeroDivisionError: division by zero (line 3)"), (2, 3, None),
+    ]
+    assert all(e.node_id == "digest" and e.thread_id == "T1" for e in events.seen)
+    prompt = str(llm.calls[0][-1].content)
+    assert "add up the n of every row" in prompt  # the goal
+    assert "result = total / 0" in prompt  # the previous code
+    assert "ZeroDivisionError" in prompt and 'File "<package>", line 3' in prompt  # the error
+    assert "inputs['rows']: list of 3" in prompt  # the input summary
+    assert "tools.http_get(url)" in prompt and "send_email" not in prompt  # green tools only
+
+
+async def test_a_script_that_keeps_failing_stops_at_the_limit(
+    sandbox: Sandbox, gateway: RegistryToolGateway, limits: SandboxLimits
+) -> None:
+    still_broken = "result = inputs['missing']\n"
+    llm = ScriptedChatModel(replies=[still_broken], repeat_last=True)
+    runner = ReflexionPackageRunner(sandbox, llm, limits, max_attempts=3)
+    events = Events()
+    outcome = await runner.run(job(), gateway, events)
+
+    assert not outcome.ok
+    assert len(llm.calls) == 2
+    assert [r.attempt for r in outcome.attempts] == [1, 2, 3]
+    assert outcome.attempts[1].error == "KeyError: 'missing' (line 1)"
+    assert outcome.error == (
+        "package 'digest' failed after 3 attempts (limit 3):\n"
+        "  attempt 1/3: ZeroDivisionError: division by zero (line 3)\n"
+        "  attempt 2/3: KeyError: 'missing' (line 1)\n"
+        "  attempt 3/3: KeyError: 'missing' (line 1)"
+    )
+    assert [a for a, _, gist in events.attempts() if gist] == [1, 2, 3]
+
+
+async def test_no_reflexion_when_the_sandbox_itself_is_missing(
+    gateway: RegistryToolGateway, limits: SandboxLimits
+) -> None:
+    llm = ScriptedChatModel(replies=[])
+    runner = ReflexionPackageRunner(UnavailableSandbox(["docker: none"]), llm, limits)
+    outcome = await runner.run(job(FIXED), gateway, Events())
+    assert not outcome.ok
+    assert llm.calls == []
+    assert "no sandbox is available" in (outcome.error or "")
+    assert "apt-get install bubblewrap" in (outcome.error or "")
+
+
+async def test_a_model_failure_ends_the_loop_with_a_readable_error(
+    sandbox: Sandbox, gateway: RegistryToolGateway, limits: SandboxLimits
+) -> None:
+    def boom(_: Any) -> str:
+        raise RuntimeError("model overloaded")
+
+    runner = ReflexionPackageRunner(sandbox, ScriptedChatModel(replies=[boom]), limits)
+    outcome = await runner.run(job(), gateway, Events())
+    assert not outcome.ok
+    assert len(outcome.attempts) == 1
+    assert "stopped: the reflexion model failed: RuntimeError: model overloaded" in (
+        outcome.error or "")
+
+
+async def test_a_failing_progress_sink_does_not_break_the_run(
+    sandbox: Sandbox, gateway: RegistryToolGateway, limits: SandboxLimits
+) -> None:
+    async def broken_sink(event: RunEvent) -> None:
+        raise ConnectionError("slack is down")
+
+    runner = ReflexionPackageRunner(sandbox, ScriptedChatModel(replies=[]), limits)
+    outcome = await runner.run(job(FIXED), gateway, broken_sink)
+    assert outcome.ok and outcome.output == {"total": 42}
+
+
+def test_code_is_parsed_from_fenced_or_raw_replies() -> None:
+    assert extract_code("```python\nresult = 1\n```") == "result = 1"
+    assert extract_code("Sure!\n```py\nresult = 2\n```\nDone.") == "result = 2"
+    assert extract_code("```\nresult = 3\n```") == "result = 3"
+    assert extract_code("text\n```json\n{}\n```\n```python\nresult = 4\n```") == "result = 4"
+    assert extract_code("result = 5\n") == "result = 5"
+    assert extract_code("```python\nresult = 6\n") == "result = 6"
+    assert extract_code("   ") == ""

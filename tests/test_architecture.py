@@ -1,0 +1,49 @@
+"""The dependency rule of design.md §1, checked by walking every module's imports."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FORBIDDEN = {
+    "agent": {"slack_bolt", "slack_sdk", "docker", "sqlalchemy", "psycopg", "aiosqlite", "alembic",
+              "sandbox", "bot", "infra"},
+    "sandbox": {"slack_bolt", "slack_sdk", "sqlalchemy", "bot", "infra"},
+    "bot": {"docker", "sqlalchemy", "sandbox", "infra"},
+}
+
+
+def imported_roots(path: Path) -> set[str]:
+    roots = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            roots.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            roots.add(node.module.split(".")[0])
+    return roots
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_package_imports_respect_the_dependency_rule(package: str) -> None:
+    files = sorted((ROOT / package).rglob("*.py"))
+    assert files, f"{package}/ has no modules"
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(imported_roots(path) & FORBIDDEN[package])
+        for path in files
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_importing_the_packages_touches_no_network_or_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+    import socket
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("network access at import time")
+
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    for name in ("agent.graph", "agent.runner", "infra.wiring", "infra.cli"):
+        importlib.import_module(name)
