@@ -39,6 +39,7 @@ lint: venv
 bench: venv system
 	$(BIN)/python -m bench.dag --quick
 	$(BIN)/python -m bench.sandbox --quick
+	$(BIN)/python -m bench.slack --quick
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

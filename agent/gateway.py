@@ -12,24 +12,49 @@ from agent.tools.registry import Risk, ToolRegistry, to_jsonable
 class GreenToolGateway:
     """Implements :class:`agent.ports.ToolGateway` over the registry.
 
-    The red/green decision is the registry's; a package asking for a red tool is refused
-    here whatever its code claims.
+    The red/green decision is the registry's; a package asking for a red or unknown tool is
+    refused with ToolNotAllowed whatever its code claims. Arguments are validated with
+    ``registry.validate_args`` (ToolArgumentError); any other failure becomes ToolError.
+    The per-attempt call budget is the bridge's (:class:`sandbox.bridge.ToolBridge`); the
+    per-call timeout is enforced there and here, so the gateway is safe on its own.
     """
 
     def __init__(self, registry: ToolRegistry, timeout_seconds: float = 30.0) -> None:
-        self._registry = registry
-        self._timeout = timeout_seconds
+        self.registry = registry
+        self.timeout_seconds = timeout_seconds
+
+    def green_tools(self) -> list[str]:
+        return self.registry.names(Risk.GREEN)
+
+    def describe(self) -> str:
+        """One line per green tool (name, arguments, first line of its description)."""
+        lines = []
+        for spec in self.registry:
+            if spec.risk is not Risk.GREEN:
+                continue
+            params = ", ".join(spec.json_schema().get("properties", {}))
+            summary = (spec.description.strip().splitlines() or [""])[0]
+            lines.append(f"- tools.{spec.name}({params}): {summary}")
+        return "\n".join(lines)
 
     async def call(self, name: str, args: dict[str, Any]) -> Any:
-        spec = self._registry.get(name)
+        if name not in self.registry:
+            known = ", ".join(self.green_tools()) or "none"
+            raise ToolNotAllowed(f"unknown tool '{name}' (tools a package may call: {known})")
+        spec = self.registry.get(name)
         if spec.risk is not Risk.GREEN:
             raise ToolNotAllowed(
-                f"'{name}' is a red tool: package code may only call green tools; "
-                "red actions must be their own plan node so a human can approve them"
+                f"'{name}' is a red tool (it changes something), so package code may not call "
+                "it; red tools run as their own plan node, after a human approves"
             )
-        checked = self._registry.validate_args(name, args)
+        valid = self.registry.validate_args(name, args)
+        timeout = self.timeout_seconds
         try:
-            output = await asyncio.wait_for(spec.tool.ainvoke(checked), self._timeout)
+            value = await asyncio.wait_for(spec.tool.ainvoke(valid), timeout)
+        except ToolError:
+            raise
         except TimeoutError:
-            raise ToolError(f"tool '{name}' took longer than {self._timeout:.0f}s") from None
-        return to_jsonable(output)
+            raise ToolError(f"tool '{name}' did not answer within {timeout:g} s") from None
+        except Exception as exc:
+            raise ToolError(f"tool '{name}' failed: {type(exc).__name__}: {exc}") from exc
+        return to_jsonable(value)

@@ -1,11 +1,13 @@
-"""Sandbox benchmark: cold start per backend, tool-bridge round trip (and, later, state size).
+"""Sandbox benchmark: cold start per backend, tool-bridge round trip, state size.
 
     python -m bench.sandbox [--quick]
 
 Cold start: wall time of ``Sandbox.run`` for a trivial script (``result = 1``), i.e. create +
 start + channel + exit + cleanup, p50/p95 over N runs. Bridge round trip: time of one
 ``tools.echo(...)`` call measured inside the sandbox (call frame → host → gateway with
-argument validation → reply frame). Targets: docker <= 400 ms, bwrap <= 60 ms, bridge <= 10 ms.
+argument validation → reply frame). State size: bytes the engine keeps for a thread
+(checkpointed state + node-result rows) after fetching a 1 MB page, packaged vs split.
+Targets: docker <= 400 ms, bwrap <= 60 ms, bridge <= 10 ms.
 Prints a table, then one JSON line with the figures.
 """
 
@@ -15,16 +17,27 @@ import argparse
 import asyncio
 import json
 import statistics
+import tempfile
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from langchain_core.tools import StructuredTool
 
+from agent.gateway import GreenToolGateway
 from agent.ports import Sandbox, SandboxLimits
 from agent.tools.registry import Risk, ToolRegistry
+from infra.settings import Settings
+from infra.toolbox import build_registry
+from infra.wiring import open_services
 from sandbox.backends.bwrap import BwrapSandbox
 from sandbox.backends.docker import DockerSandbox
-from sandbox.gateway import RegistryToolGateway
+from sandbox.reflexion import ReflexionPackageRunner
+from tests.fakes.chat import ScriptedChatModel
 
 TARGETS_MS = {"docker": 400.0, "bwrap": 60.0, "bridge": 10.0}
 BRIDGE_SCRIPT = """
@@ -46,14 +59,14 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
-def echo_gateway() -> RegistryToolGateway:
+def echo_gateway() -> GreenToolGateway:
     async def echo(text: str) -> str:
         """Return the text."""
         return text
 
     registry = ToolRegistry()
     registry.add(StructuredTool.from_function(coroutine=echo, name="echo"), Risk.GREEN)
-    return RegistryToolGateway(registry)
+    return GreenToolGateway(registry)
 
 
 def backends() -> dict[str, tuple[Sandbox | None, str | None]]:
@@ -86,11 +99,60 @@ async def bridge_round_trips(sandbox: Sandbox, calls: int) -> list[float]:
     return [float(x) for x in outcome.result]
 
 
-async def state_sizes(quick: bool) -> dict[str, int]:
-    """Hook for the engine's figures: ``packaged_state_bytes`` and ``split_state_bytes``
-    (checkpoint size of a fetch-and-process-1-MB plan run as one package vs as atomic
-    nodes). Needs the engine; returns nothing until it is wired in."""
-    return {}
+PARAGRAPH = "<p>" + "Deploy windows are Tuesday and Thursday; the on-call engineer signs off. " * 4 + "</p>\n"
+
+
+@contextmanager
+def page_server(size: int) -> Iterator[str]:
+    """A local HTTP server with one HTML page of about ``size`` bytes."""
+    body = ("<html><body>" + PARAGRAPH * (size // len(PARAGRAPH) + 1) + "</body></html>").encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/page"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+async def state_sizes(sandbox: Sandbox) -> dict[str, int]:
+    """What the engine keeps for a thread (checkpointed state + node-result rows) after
+    fetching and word-counting a 1 MB page, as one package vs split into atomic nodes."""
+    with tempfile.TemporaryDirectory() as tmp, page_server(1_000_000) as url:
+        workspace = Path(tmp) / "ws"
+        workspace.mkdir()
+        settings = Settings(database_url=f"sqlite:///{tmp}/bench.sqlite", workspace=workspace)
+        code = (f"page = tools.http_get(url={url!r})\n"
+                "result = {'words': len(page['text'].split())}\n")
+        llm = ScriptedChatModel(replies=[
+            {"nodes": [{"id": "count", "package": {"goal": "count the words", "code": code}}]},
+            {"action": "finish", "answer": "counted"},
+            {"nodes": [{"id": "page", "tool": "http_get", "args": {"url": url}},
+                       {"id": "copy", "tool": "write_file",
+                        "args": {"path": "page.txt", "content": "${page.text}"}}]},
+            {"action": "finish", "answer": "copied"},
+        ])
+        runner = ReflexionPackageRunner(sandbox, llm)
+        async with open_services(settings, llm=llm, registry=build_registry(settings),
+                                 packages=runner) as svc:
+            sizes = {}
+            for thread, request in (("packaged", "count the words"), ("split", "copy the page")):
+                await svc.engine.ask(thread, request)
+                sizes[f"{thread}_state_bytes"] = (await svc.engine.state_bytes(thread)
+                                                  + await svc.store.result_bytes(thread))
+            return sizes
 
 
 async def main(quick: bool) -> dict[str, Any]:
@@ -114,7 +176,12 @@ async def main(quick: bool) -> dict[str, Any]:
                      f"{percentile(trips, 95):.2f}", f"<= {TARGETS_MS['bridge']:.0f}"))
     if bridge_p50s:
         figures["bridge_roundtrip_p50_ms"] = round(max(bridge_p50s), 2)
-    figures.update(await state_sizes(quick))
+    usable = [sandbox for sandbox, problem in backends().values() if sandbox and not problem]
+    if usable:
+        sizes = await state_sizes(usable[0])
+        figures.update(sizes)
+        rows.append(("state packaged (bytes)", "1", str(sizes["packaged_state_bytes"]), "-", "< 50000"))
+        rows.append(("state split (bytes)", "1", str(sizes["split_state_bytes"]), "-", "(page carried)"))
     print(f"{'measure':<28} {'n':>4} {'p50 ms':>9} {'p95 ms':>9}  target")
     for label, n, p50, p95, target in rows:
         print(f"{label:<28} {n:>4} {p50:>9} {p95:>9}  {target}")

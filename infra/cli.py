@@ -14,6 +14,9 @@ from infra.logging import configure_logging
 from infra.settings import Settings
 
 if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+    from agent.ports import PackageRunner
     from bot.config import BotConfig
 
 app = typer.Typer(
@@ -41,11 +44,11 @@ def ask(
 
 
 async def _ask(settings: Settings, thread_id: str, request: str, yes: bool) -> int:
-    from infra.sandbox_setup import package_runner
     from infra.terminal import ask_in_terminal
     from infra.wiring import open_services
 
-    async with open_services(settings, packages=package_runner(settings)) as services:
+    llm, packages = _model_and_packages(settings)
+    async with open_services(settings, llm=llm, packages=packages) as services:
         queue = services.events.open()
         return await ask_in_terminal(services.engine, queue, thread_id, request,
                                      user=getpass.getuser(), auto_approve=yes)
@@ -119,11 +122,11 @@ def _slack_setup_problems(settings: Settings, socket_mode: bool) -> list[str]:
 async def _serve(settings: Settings, config: BotConfig, *, socket_mode: bool, host: str, port: int) -> None:
     from bot.app import BotDeps, build_bot
     from bot.server import serve_http, serve_socket_mode
-    from infra.sandbox_setup import package_runner
     from infra.slack_store import SqlSlackStore
     from infra.wiring import open_services
 
-    async with open_services(settings, packages=package_runner(settings)) as services:
+    llm, packages = _model_and_packages(settings)
+    async with open_services(settings, llm=llm, packages=packages) as services:
         deps = BotDeps(engine=services.engine, events=services.events, approvals=services.store,
                        store=SqlSlackStore(services.store.engine))
         bot = build_bot(config, deps)
@@ -134,8 +137,21 @@ async def _serve(settings: Settings, config: BotConfig, *, socket_mode: bool, ho
             await serve_http(bot, host=host, port=port)
 
 
+def _model_and_packages(settings: Settings) -> tuple[BaseChatModel, PackageRunner]:
+    from infra.sandbox_setup import package_runner
+    from infra.wiring import build_llm
+
+    llm = build_llm(settings)
+    return llm, package_runner(settings, llm)
+
+
 def main() -> None:
+    from agent.errors import ConfigurationError
+
     try:
         app()
+    except ConfigurationError as exc:
+        typer.echo(f"dagbot: configuration error: {exc}", err=True)
+        sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(130)

@@ -1,10 +1,26 @@
-"""Builds the package runner (sandbox + reflexion) from settings."""
+"""Builds the package runner (a sandbox backend healed by reflexion) from settings."""
 
 from __future__ import annotations
 
+import logging
+
+from langchain_core.language_models import BaseChatModel
+
 from agent.ports import PackageRunner
 from infra.settings import Settings
+from sandbox.factory import make_sandbox
+from sandbox.reflexion import ReflexionPackageRunner
+
+log = logging.getLogger(__name__)
 
 
-def package_runner(settings: Settings) -> PackageRunner | None:
-    return None
+def package_runner(settings: Settings, llm: BaseChatModel) -> PackageRunner:
+    """SANDBOX_BACKEND's sandbox (``auto`` probes Docker, then bubblewrap) with reflexion.
+
+    An unknown backend name raises ConfigurationError. With no backend available the runner
+    still exists: each package node then fails with a message saying how to install one.
+    Probing talks to the Docker engine, so call this once at start-up, not per request.
+    """
+    sandbox = make_sandbox(settings.sandbox_backend, image=settings.sandbox_image)
+    log.info("package nodes run in the %s sandbox", sandbox.name)
+    return ReflexionPackageRunner(sandbox, llm, settings.sandbox_limits(), settings.package_attempts)

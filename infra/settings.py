@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from agent.ports import SandboxLimits
+
 
 class Settings(BaseSettings):
     """Every setting dagbot reads. The README's configuration table lists them."""
@@ -39,6 +41,13 @@ class Settings(BaseSettings):
     sandbox_backend: str = Field(default="auto", validation_alias="SANDBOX_BACKEND")
     sandbox_image: str = Field(default="dagbot-sandbox:1", validation_alias="SANDBOX_IMAGE")
     package_attempts: int = Field(default=3, ge=1, validation_alias="DAGBOT_PACKAGE_ATTEMPTS")
+    sandbox_wall_seconds: float = Field(default=30.0, gt=0, validation_alias="SANDBOX_WALL_SECONDS")
+    sandbox_memory_mb: int = Field(default=256, ge=32, validation_alias="SANDBOX_MEMORY_MB")
+    sandbox_cpus: float = Field(default=1.0, gt=0, validation_alias="SANDBOX_CPUS")
+    sandbox_pids: int = Field(default=64, ge=8, validation_alias="SANDBOX_PIDS")
+    sandbox_output_bytes: int = Field(default=256_000, ge=1_000, validation_alias="SANDBOX_OUTPUT_BYTES")
+    sandbox_tool_calls: int = Field(default=20, ge=0, validation_alias="SANDBOX_TOOL_CALLS")
+    sandbox_tool_timeout_seconds: float = Field(default=30.0, gt=0, validation_alias="SANDBOX_TOOL_TIMEOUT")
     lease_ttl_seconds: float = Field(default=30, gt=0, validation_alias="DAGBOT_LEASE_TTL")
     slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(default=None, validation_alias="SLACK_SIGNING_SECRET")
@@ -51,6 +60,13 @@ class Settings(BaseSettings):
     )
     port: int = Field(default=3000, validation_alias="PORT")
     log_level: str = Field(default="INFO", validation_alias=AliasChoices("LOG_LEVEL", "DAGBOT_LOG_LEVEL"))
+
+    def sandbox_limits(self) -> SandboxLimits:
+        return SandboxLimits(
+            wall_seconds=self.sandbox_wall_seconds, memory_mb=self.sandbox_memory_mb,
+            cpus=self.sandbox_cpus, pids=self.sandbox_pids, output_bytes=self.sandbox_output_bytes,
+            tool_calls=self.sandbox_tool_calls, tool_timeout_seconds=self.sandbox_tool_timeout_seconds,
+        )
 
     def tool_modules(self) -> list[str]:
         return [m.strip() for m in self.tools.split(",") if m.strip()]

@@ -8,8 +8,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from langchain_core.language_models import BaseChatModel
+from pydantic import SecretStr
 
 from agent.context import EngineContext, EngineSettings
+from agent.errors import ConfigurationError
 from agent.events import EventBus
 from agent.graph import build_graph
 from agent.ports import PackageRunner
@@ -33,17 +35,29 @@ class Services:
 
 
 def build_llm(settings: Settings) -> BaseChatModel:
+    """The planner/joiner/reflexion model: any OpenAI-compatible endpoint.
+
+    Without OPENAI_API_KEY, a custom OPENAI_BASE_URL (a local server) gets a placeholder key;
+    OpenAI itself would refuse every call, so that is a configuration error up front.
+    """
     from langchain_openai import ChatOpenAI
 
+    key = settings.openai_api_key.get_secret_value()
+    if not key and not settings.openai_base_url:
+        raise ConfigurationError(
+            "OPENAI_API_KEY is not set: set it (and OPENAI_BASE_URL for an OpenAI-compatible "
+            "server other than OpenAI's), in the environment or in .env"
+        )
     return ChatOpenAI(
         model=settings.model, base_url=settings.openai_base_url,
-        api_key=settings.openai_api_key, temperature=0, max_retries=2, timeout=120,
+        api_key=SecretStr(key or "unused"), temperature=0, max_retries=2, timeout=120,
     )
 
 
 def engine_settings(settings: Settings) -> EngineSettings:
     return EngineSettings(max_replans=settings.max_replans,
-                          approval_ttl_seconds=settings.approval_ttl_seconds)
+                          approval_ttl_seconds=settings.approval_ttl_seconds,
+                          sandbox_limits=settings.sandbox_limits())
 
 
 @asynccontextmanager

@@ -30,7 +30,7 @@ Channel and tool bridge (:mod:`sandbox.protocol`, :mod:`sandbox.bridge`)
     ``tools.NAME(**kw)`` sends a ``call`` frame and blocks for the ``reply``; the host side
     (:class:`sandbox.bridge.ToolBridge`) enforces the per-attempt call budget and per-call
     timeout and asks the :class:`agent.ports.ToolGateway` (green tools only, arguments
-    validated; :class:`sandbox.gateway.RegistryToolGateway` implements it over the tool
+    validated; :class:`agent.gateway.GreenToolGateway` implements it over the tool
     registry). Refusals raise ``ToolNotAllowed`` / ``ToolArgumentError`` /
     ``ToolBudgetExceeded`` / ``ToolTimeout`` / ``ToolError`` inside the script. Inputs whose
     JSON exceeds 64 KiB travel as separate frames and are also written to
@@ -52,13 +52,11 @@ Package-Skill (:class:`sandbox.reflexion.ReflexionPackageRunner`)
 
 from sandbox.bridge import ToolBridge
 from sandbox.factory import BACKENDS, make_sandbox
-from sandbox.gateway import RegistryToolGateway
 from sandbox.reflexion import ReflexionPackageRunner
 
 __all__ = [
     "BACKENDS",
     "ReflexionPackageRunner",
-    "RegistryToolGateway",
     "ToolBridge",
     "make_sandbox",
 ]

@@ -1,6 +1,6 @@
 """Host side of the tool bridge: package code's ``tools.NAME(**kw)`` ends up here.
 
-The gateway (implemented by the engine, or :class:`sandbox.gateway.RegistryToolGateway`)
+The gateway (implemented by the engine, or :class:`agent.gateway.GreenToolGateway`)
 decides what may run: green tools only, arguments validated. The bridge adds what holds for
 every gateway: a per-attempt call budget (``SandboxLimits.tool_calls``), a per-call timeout
 (``SandboxLimits.tool_timeout_seconds``), and JSON-only answers. Every refusal or failure

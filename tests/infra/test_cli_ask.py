@@ -54,3 +54,27 @@ def test_ask_answering_no_rejects_and_writes_nothing(tmp_path: Path) -> None:
     assert "⛔ copy: rejected" in done.stdout
     assert not (tmp_path / "ws" / "copy.txt").exists()
     assert "follow up with: dagbot ask --thread cli:" in done.stderr
+
+
+def run_cli(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "SANDBOX_"))}
+    return subprocess.run(
+        [sys.executable, "-c", "from infra.cli import main; main()", *args],
+        env={**base, "DATABASE_URL": f"sqlite:///{tmp_path}/dagbot.sqlite", "PYTHONPATH": str(ROOT), **env},
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )
+
+
+def test_ask_without_an_api_key_says_what_to_set(tmp_path: Path) -> None:
+    done = run_cli(tmp_path, {}, "ask", "hello")
+    assert done.returncode == 2
+    assert "configuration error: OPENAI_API_KEY is not set" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_ask_with_an_unknown_sandbox_backend_names_the_choices(tmp_path: Path) -> None:
+    done = run_cli(tmp_path, {"OPENAI_API_KEY": "sk-x", "SANDBOX_BACKEND": "firecracker"}, "ask", "hello")
+    assert done.returncode == 2
+    assert "unknown sandbox backend 'firecracker'" in done.stderr
+    assert "auto, docker, bwrap" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -18,11 +18,11 @@ import httpx
 import pytest
 from langchain_core.tools import StructuredTool
 
+from agent.gateway import GreenToolGateway
 from agent.ports import Sandbox, SandboxLimits
 from agent.tools.registry import Risk, ToolRegistry
 from sandbox.backends.bwrap import BwrapSandbox
 from sandbox.backends.docker import DockerSandbox
-from sandbox.gateway import RegistryToolGateway
 
 HOW_TO_FIX = "run `make system` (infra/scripts/system-setup.sh) as root"
 
@@ -157,5 +157,5 @@ def registry(side_effects: SideEffects) -> ToolRegistry:
 
 
 @pytest.fixture
-def gateway(registry: ToolRegistry, limits: SandboxLimits) -> RegistryToolGateway:
-    return RegistryToolGateway(registry, limits)
+def gateway(registry: ToolRegistry, limits: SandboxLimits) -> GreenToolGateway:
+    return GreenToolGateway(registry, limits.tool_timeout_seconds)

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from agent.gateway import GreenToolGateway
 from agent.ports import Sandbox, SandboxLimits
-from sandbox.gateway import RegistryToolGateway
 from tests.sandbox.conftest import LocalServer, SideEffects
 
 
 async def test_green_tool_returns_real_data(
-    sandbox: Sandbox, gateway: RegistryToolGateway, limits: SandboxLimits,
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits,
     http_server: LocalServer,
 ) -> None:
     code = (
@@ -28,7 +28,7 @@ async def test_green_tool_returns_real_data(
 
 
 async def test_fetch_and_process_a_page_in_the_package(
-    sandbox: Sandbox, gateway: RegistryToolGateway, limits: SandboxLimits,
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits,
     http_server: LocalServer,
 ) -> None:
     code = (
@@ -42,7 +42,7 @@ async def test_fetch_and_process_a_page_in_the_package(
 
 
 async def test_red_tool_is_refused_inside_the_script(
-    sandbox: Sandbox, gateway: RegistryToolGateway, limits: SandboxLimits,
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits,
     side_effects: SideEffects,
 ) -> None:
     code = "result = tools.send_email(to='boss@example.com', body='I quit')"
@@ -54,7 +54,7 @@ async def test_red_tool_is_refused_inside_the_script(
 
 
 async def test_red_tool_refusal_can_be_caught_by_the_script(
-    sandbox: Sandbox, gateway: RegistryToolGateway, limits: SandboxLimits,
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits,
     side_effects: SideEffects,
 ) -> None:
     code = (
@@ -71,7 +71,7 @@ async def test_red_tool_refusal_can_be_caught_by_the_script(
 
 
 async def test_unknown_tool_is_refused(
-    sandbox: Sandbox, gateway: RegistryToolGateway, limits: SandboxLimits
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
 ) -> None:
     outcome = await sandbox.run("result = tools.rm_rf(path='/')", {}, gateway, limits)
     assert not outcome.ok
@@ -81,7 +81,7 @@ async def test_unknown_tool_is_refused(
 
 
 async def test_bad_arguments_are_refused(
-    sandbox: Sandbox, gateway: RegistryToolGateway, limits: SandboxLimits
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
 ) -> None:
     outcome = await sandbox.run("result = tools.echo(times=2)", {}, gateway, limits)
     assert not outcome.ok
@@ -93,7 +93,7 @@ async def test_bad_arguments_are_refused(
 
 
 async def test_call_budget_is_enforced(
-    sandbox: Sandbox, gateway: RegistryToolGateway, limits: SandboxLimits
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
 ) -> None:
     code = (
         "answers = []\n"
@@ -110,7 +110,7 @@ async def test_call_budget_is_enforced(
 
 
 async def test_slow_tool_times_out(
-    sandbox: Sandbox, gateway: RegistryToolGateway, limits: SandboxLimits
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
 ) -> None:
     quick = replace(limits, tool_timeout_seconds=0.3)
     outcome = await sandbox.run("result = tools.slow(seconds=5)", {}, gateway, quick)
@@ -120,7 +120,7 @@ async def test_slow_tool_times_out(
 
 
 async def test_large_inputs_arrive_as_files_in_scratch(
-    sandbox: Sandbox, gateway: RegistryToolGateway, limits: SandboxLimits
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
 ) -> None:
     big = {"rows": [{"n": i, "text": "x" * 50} for i in range(20_000)]}
     code = (

@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
+from agent.gateway import GreenToolGateway
 from agent.ports import Sandbox, SandboxLimits
-from sandbox.gateway import RegistryToolGateway
 from tests.sandbox.conftest import LocalServer
 
 PROJECT = Path(__file__).resolve().parents[2]
 
 
 async def test_a_trivial_package_runs(
-    sandbox: Sandbox, gateway: RegistryToolGateway, limits: SandboxLimits
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
 ) -> None:
     code = "print('hello'); result = {'sum': inputs['a'] + inputs['b']}"
     outcome = await sandbox.run(code, {"a": 2, "b": 3}, gateway, limits)
@@ -25,7 +25,7 @@ async def test_a_trivial_package_runs(
 
 
 async def test_network_connection_fails(
-    sandbox: Sandbox, gateway: RegistryToolGateway, limits: SandboxLimits,
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits,
     http_server: LocalServer,
 ) -> None:
     before = len(http_server.requests)
@@ -42,7 +42,7 @@ async def test_network_connection_fails(
 
 
 async def test_writing_outside_scratch_fails(
-    sandbox: Sandbox, gateway: RegistryToolGateway, limits: SandboxLimits
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
 ) -> None:
     code = (
         "import os\n"
@@ -65,7 +65,7 @@ async def test_writing_outside_scratch_fails(
 
 
 async def test_host_environment_does_not_reach_the_script(
-    sandbox: Sandbox, gateway: RegistryToolGateway, limits: SandboxLimits,
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("DAGBOT_TEST_SECRET", "hunter2-do-not-leak")
@@ -80,7 +80,7 @@ async def test_host_environment_does_not_reach_the_script(
 
 
 async def test_project_directory_and_host_files_are_invisible(
-    sandbox: Sandbox, gateway: RegistryToolGateway, limits: SandboxLimits, tmp_path: Path
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits, tmp_path: Path
 ) -> None:
     marker = tmp_path / "host-secret.txt"
     marker.write_text("host only")
@@ -93,7 +93,7 @@ async def test_project_directory_and_host_files_are_invisible(
 
 
 async def test_reading_etc_shadow_fails(
-    sandbox: Sandbox, gateway: RegistryToolGateway, limits: SandboxLimits
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
 ) -> None:
     outcome = await sandbox.run("result = open('/etc/shadow').read()", {}, gateway, limits)
     assert not outcome.ok
@@ -102,7 +102,7 @@ async def test_reading_etc_shadow_fails(
 
 
 async def test_host_processes_are_invisible(
-    sandbox: Sandbox, gateway: RegistryToolGateway, limits: SandboxLimits
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
 ) -> None:
     code = "import os\nresult = [p for p in os.listdir('/proc') if p.isdigit()]"
     outcome = await sandbox.run(code, {}, gateway, limits)
@@ -111,7 +111,7 @@ async def test_host_processes_are_invisible(
 
 
 async def test_memory_hog_is_stopped(
-    sandbox: Sandbox, gateway: RegistryToolGateway, limits: SandboxLimits
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
 ) -> None:
     code = "blocks = []\nwhile True:\n    blocks.append(bytearray(16 * 1024 * 1024))\n"
     outcome = await sandbox.run(code, {}, gateway, limits)
@@ -121,7 +121,7 @@ async def test_memory_hog_is_stopped(
 
 
 async def test_fork_bomb_is_contained(
-    sandbox: Sandbox, gateway: RegistryToolGateway, limits: SandboxLimits
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
 ) -> None:
     code = "import os\nwhile True:\n    os.fork()\n"
     outcome = await sandbox.run(code, {}, gateway, limits)
@@ -134,7 +134,7 @@ async def test_fork_bomb_is_contained(
 
 
 async def test_infinite_loop_hits_the_wall_time(
-    sandbox: Sandbox, gateway: RegistryToolGateway, limits: SandboxLimits
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
 ) -> None:
     short = replace(limits, wall_seconds=2)
     outcome = await sandbox.run("while True:\n    pass\n", {}, gateway, short)
@@ -144,7 +144,7 @@ async def test_infinite_loop_hits_the_wall_time(
 
 
 async def test_stdout_flood_is_capped(
-    sandbox: Sandbox, gateway: RegistryToolGateway, limits: SandboxLimits
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
 ) -> None:
     code = (
         "import sys\n"
@@ -163,7 +163,7 @@ async def test_stdout_flood_is_capped(
 
 
 async def test_stderr_flood_is_capped(
-    sandbox: Sandbox, gateway: RegistryToolGateway, limits: SandboxLimits
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
 ) -> None:
     code = "import sys\nsys.stderr.write('e' * 5_000_000)\nresult = 1"
     outcome = await sandbox.run(code, {}, gateway, limits)
@@ -173,7 +173,7 @@ async def test_stderr_flood_is_capped(
 
 
 async def test_large_result_is_capped(
-    sandbox: Sandbox, gateway: RegistryToolGateway, limits: SandboxLimits
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
 ) -> None:
     outcome = await sandbox.run("result = 'y' * 1_000_000", {}, gateway, limits)
     assert outcome.ok, outcome
@@ -183,7 +183,7 @@ async def test_large_result_is_capped(
 
 
 async def test_non_json_result_is_refused(
-    sandbox: Sandbox, gateway: RegistryToolGateway, limits: SandboxLimits
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
 ) -> None:
     outcome = await sandbox.run("result = {1, 2, 3}", {}, gateway, limits)
     assert not outcome.ok
@@ -192,7 +192,7 @@ async def test_non_json_result_is_refused(
 
 
 async def test_traceback_shows_the_package_lines(
-    sandbox: Sandbox, gateway: RegistryToolGateway, limits: SandboxLimits
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
 ) -> None:
     code = "import sys\nprint('about to fail', file=sys.stderr)\nx = 1\ny = x / 0\n"
     outcome = await sandbox.run(code, {}, gateway, limits)
@@ -205,7 +205,7 @@ async def test_traceback_shows_the_package_lines(
 
 
 async def test_exit_codes(
-    sandbox: Sandbox, gateway: RegistryToolGateway, limits: SandboxLimits
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
 ) -> None:
     ok = await sandbox.run("import sys\nresult = 7\nsys.exit(0)", {}, gateway, limits)
     assert ok.ok and ok.result == 7
@@ -216,7 +216,7 @@ async def test_exit_codes(
 
 
 async def test_runs_as_an_unprivileged_user(
-    sandbox: Sandbox, gateway: RegistryToolGateway, limits: SandboxLimits
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
 ) -> None:
     code = (
         "import os\n"

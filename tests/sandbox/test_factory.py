@@ -8,12 +8,12 @@ import docker
 import pytest
 
 from agent.errors import ConfigurationError
+from agent.gateway import GreenToolGateway
 from agent.ports import SandboxLimits
 from sandbox import make_sandbox
 from sandbox.backends.bwrap import BwrapSandbox
 from sandbox.backends.docker import DockerSandbox
 from sandbox.backends.unavailable import UnavailableSandbox
-from sandbox.gateway import RegistryToolGateway
 
 NO_ENGINE = "unix:///nonexistent/docker.sock"
 
@@ -51,7 +51,7 @@ def test_auto_falls_back_to_bubblewrap_when_the_image_is_missing() -> None:
 
 
 async def test_a_missing_image_is_reported_with_the_fix(
-    gateway: RegistryToolGateway, limits: SandboxLimits
+    gateway: GreenToolGateway, limits: SandboxLimits
 ) -> None:
     engine = DockerSandbox(image="dagbot-sandbox:does-not-exist")
     if engine.problem() and "missing" not in (engine.problem() or ""):
@@ -64,7 +64,7 @@ async def test_a_missing_image_is_reported_with_the_fix(
 
 
 async def test_with_no_backend_package_code_never_runs(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, gateway: RegistryToolGateway,
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, gateway: GreenToolGateway,
     limits: SandboxLimits,
 ) -> None:
     monkeypatch.setattr("sandbox.backends.bwrap.shutil.which", lambda *_a, **_k: None)

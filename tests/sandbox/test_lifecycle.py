@@ -10,10 +10,10 @@ from pathlib import Path
 import docker
 import pytest
 
+from agent.gateway import GreenToolGateway
 from agent.ports import Sandbox, SandboxLimits
 from sandbox.backends import RUNNER_SOURCE
 from sandbox.backends.docker import LABEL, DockerSandbox
-from sandbox.gateway import RegistryToolGateway
 
 RUNNER_MARK = RUNNER_SOURCE.splitlines()[0]
 
@@ -48,7 +48,7 @@ async def eventually(check: object, seconds: float = 10.0) -> bool:
 
 
 async def test_parallel_runs_are_isolated(
-    sandbox: Sandbox, gateway: RegistryToolGateway, limits: SandboxLimits
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
 ) -> None:
     bomb = sandbox.run("import os\nwhile True:\n    os.fork()\n", {}, gateway, limits)
     honest = [
@@ -71,7 +71,7 @@ async def test_parallel_runs_are_isolated(
 
 
 async def test_cancelling_a_run_kills_the_sandbox(
-    sandbox: Sandbox, gateway: RegistryToolGateway, limits: SandboxLimits
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
 ) -> None:
     before = runner_processes()
     task = asyncio.create_task(
@@ -87,7 +87,7 @@ async def test_cancelling_a_run_kills_the_sandbox(
 
 
 async def test_no_container_is_left_after_a_timeout(
-    sandbox: Sandbox, gateway: RegistryToolGateway, limits: SandboxLimits
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
 ) -> None:
     before = runner_processes()
     outcome = await sandbox.run("while True:\n    pass\n", {}, gateway,

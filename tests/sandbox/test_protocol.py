@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from agent.gateway import GreenToolGateway
 from agent.ports import Sandbox, SandboxLimits
 from sandbox import image
-from sandbox.gateway import RegistryToolGateway
 from sandbox.protocol import CappedText, ProtocolViolation, encode, read_frame
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,7 +62,7 @@ def test_capped_text_keeps_head_and_tail_with_a_marker() -> None:
 
 
 async def test_a_script_forging_frames_is_stopped(
-    sandbox: Sandbox, gateway: RegistryToolGateway, limits: SandboxLimits
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
 ) -> None:
     code = "import os, struct\nos.write(4, struct.pack('>I', 2**31) + b'x')\nresult = 1\n"
     outcome = await sandbox.run(code, {}, gateway, limits)
@@ -72,7 +72,7 @@ async def test_a_script_forging_frames_is_stopped(
 
 
 async def test_the_image_has_the_documented_libraries(
-    sandbox: Sandbox, gateway: RegistryToolGateway, limits: SandboxLimits
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
 ) -> None:
     if getattr(sandbox, "mode", "rootfs") == "host":
         pytest.skip("the host-/usr fallback has the standard library only")

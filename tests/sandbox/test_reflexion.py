@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from agent.events import PackageAttempt, RunEvent
+from agent.gateway import GreenToolGateway
 from agent.ports import PackageAttemptRecord, PackageJob, Sandbox, SandboxLimits
 from sandbox.backends.unavailable import UnavailableSandbox
-from sandbox.gateway import RegistryToolGateway
 from sandbox.reflexion import ReflexionPackageRunner, extract_code
 from tests.fakes.chat import ScriptedChatModel
 
@@ -34,7 +34,7 @@ class Events:
 
 
 async def test_a_failing_script_is_fixed_on_the_second_attempt(
-    sandbox: Sandbox, gateway: RegistryToolGateway, limits: SandboxLimits
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
 ) -> None:
     llm = ScriptedChatModel(replies=[f"Here is the fix:\n```python\n{FIXED}```\n"])
     runner = ReflexionPackageRunner(sandbox, llm, limits, max_attempts=3)
@@ -61,7 +61,7 @@ async def test_a_failing_script_is_fixed_on_the_second_attempt(
 
 
 async def test_a_script_that_keeps_failing_stops_at_the_limit(
-    sandbox: Sandbox, gateway: RegistryToolGateway, limits: SandboxLimits
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
 ) -> None:
     still_broken = "result = inputs['missing']\n"
     llm = ScriptedChatModel(replies=[still_broken], repeat_last=True)
@@ -83,7 +83,7 @@ async def test_a_script_that_keeps_failing_stops_at_the_limit(
 
 
 async def test_no_reflexion_when_the_sandbox_itself_is_missing(
-    gateway: RegistryToolGateway, limits: SandboxLimits
+    gateway: GreenToolGateway, limits: SandboxLimits
 ) -> None:
     llm = ScriptedChatModel(replies=[])
     runner = ReflexionPackageRunner(UnavailableSandbox(["docker: none"]), llm, limits)
@@ -95,7 +95,7 @@ async def test_no_reflexion_when_the_sandbox_itself_is_missing(
 
 
 async def test_a_model_failure_ends_the_loop_with_a_readable_error(
-    sandbox: Sandbox, gateway: RegistryToolGateway, limits: SandboxLimits
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
 ) -> None:
     def boom(_: Any) -> str:
         raise RuntimeError("model overloaded")
@@ -109,7 +109,7 @@ async def test_a_model_failure_ends_the_loop_with_a_readable_error(
 
 
 async def test_a_failing_progress_sink_does_not_break_the_run(
-    sandbox: Sandbox, gateway: RegistryToolGateway, limits: SandboxLimits
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
 ) -> None:
     async def broken_sink(event: RunEvent) -> None:
         raise ConnectionError("slack is down")
