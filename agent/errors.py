@@ -4,7 +4,8 @@
     ├── PlanError            a plan failed validation (carries every problem found)
     ├── ToolError            a tool refused or failed; the message is shown to users
     │   ├── ToolNotAllowed   unknown tool, or a red tool where only green ones may run
-    │   └── ToolArgumentError arguments do not match the tool's schema
+    │   ├── ToolArgumentError arguments do not match the tool's schema
+    │   └── ToolTimeout      the call did not finish in time (a red one may have taken effect)
     └── ConfigurationError   settings or custom tool modules are wrong
 """
 
@@ -53,6 +54,10 @@ class ToolNotAllowed(ToolError):
 
 class ToolArgumentError(ToolError):
     """The arguments do not match the tool's schema."""
+
+
+class ToolTimeout(ToolError):
+    """The call did not finish within the node timeout and was abandoned."""
 
 
 class ConfigurationError(DagbotError):

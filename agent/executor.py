@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.context import EngineContext
-from agent.errors import ToolError
+from agent.errors import ToolError, ToolTimeout
 from agent.events import (
     AwaitingApproval,
     NodeFailed,
@@ -95,6 +95,8 @@ class PlanExecutor:
     """Node id → id of the approval it waits for."""
     nodes_run: int = 0
     recheck_approvals: bool = False
+    red_running: set[str] = field(default_factory=set)
+    """Red nodes whose tool call is in flight."""
     saves: set[asyncio.Task[None]] = field(default_factory=set)
     save_errors: list[BaseException] = field(default_factory=list)
 
@@ -114,7 +116,11 @@ class PlanExecutor:
         wake = self.ctx.wakeups.event(self.ident.thread_id)
         try:
             while True:
-                wake.clear()
+                # A wake set while the loop body ran (say during a node's save) stays set and
+                # ends the next wait at once; one set before this point is consumed here.
+                if wake.is_set():
+                    wake.clear()
+                    self.recheck_approvals = True
                 if self.ident.thread_id in self.ctx.cancelled:
                     await self._cancel()
                     await self._flush()
@@ -240,6 +246,11 @@ class PlanExecutor:
         if approval is None or approval.args_digest != digest:
             await self._request(node, args, digest)
             return False
+        if approval.is_pending and approval.expires_at <= self.ctx.clock():
+            # Overdue but not swept yet: expire it now rather than park on it again.
+            expired = await self.ctx.approvals.expire_overdue(self.ctx.clock(), self.ident.thread_id)
+            approval = next((a for a in expired if a.id == approval.id), None) or \
+                await self.ctx.approvals.get(approval.id) or approval
         if approval.status is ApprovalStatus.PENDING:
             self._await(node.id, approval)
             return False
@@ -274,7 +285,7 @@ class PlanExecutor:
             tool=node.tool, args=args, args_digest=digest,
             why=node.why or self.plan.thought or "part of the plan",
             requested_by=self.ident.requested_by,
-            ttl_seconds=self.ctx.settings.approval_ttl_seconds, note=note,
+            ttl_seconds=self.ctx.settings.approval_ttl_seconds, note=note, run_id=self.ident.run_id,
         ))
         self._await(node.id, approval)
         await self._emit(
@@ -313,13 +324,23 @@ class PlanExecutor:
         if not await self.ctx.executions.begin(approval.id, self.ident.thread_id, node.id):
             return _Retry()
         started = self.ctx.clock()
+        self.red_running.add(node.id)
         await self._emit(NodeStarted, node_id=node.id, label=node_label(node))
         try:
             output = await self._invoke(node.tool, args)
+        except (asyncio.CancelledError, ToolTimeout) as exc:
+            # Stopped mid-call (cancel, or the node timeout): it may have taken effect.
+            await asyncio.shield(self.ctx.executions.mark_unknown(approval.id))
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            return NodeResult(node.id, NodeStatus.FAILED, started_at=started,
+                              error=f"{exc}; its outcome is unknown, check before trying again")
         except Exception as exc:
             error = describe_error(exc)
             await self.ctx.executions.finish(approval.id, ok=False, error=error)
             return NodeResult(node.id, NodeStatus.FAILED, error=error, started_at=started)
+        finally:
+            self.red_running.discard(node.id)
         await self.ctx.executions.finish(approval.id, ok=True, output=output)
         return NodeResult(node.id, NodeStatus.DONE, output=output, started_at=started,
                           finished_at=self.ctx.clock())
@@ -330,7 +351,7 @@ class PlanExecutor:
         try:
             return to_jsonable(await asyncio.wait_for(spec.tool.ainvoke(args), timeout))
         except TimeoutError:
-            raise ToolError(f"'{tool}' did not finish within {timeout:.0f}s") from None
+            raise ToolTimeout(f"'{tool}' did not finish within {timeout:.0f}s") from None
 
     async def _run_package(self, node: PlanNode, started: float) -> NodeResult:
         assert node.package is not None
@@ -355,12 +376,16 @@ class PlanExecutor:
     # -------------------------------------------------------------- reporting
 
     async def _cancel(self) -> None:
+        in_flight_red = set(self.red_running)
         for task in list(self.tasks):
             task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)  # journals record 'unknown'
         self.tasks.clear()
         for node in self.plan.nodes:
             if not self.states.get(node.id, NodeState.WAITING).is_final:
-                await self._finish(NodeResult(node.id, NodeStatus.SKIPPED, error="run cancelled"))
+                error = ("run cancelled while the call was in flight: its outcome is unknown"
+                         if node.id in in_flight_red else "run cancelled")
+                await self._finish(NodeResult(node.id, NodeStatus.SKIPPED, error=error))
 
     def _preview(self, value: Any, limit: int) -> str:
         text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)

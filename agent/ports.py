@@ -37,6 +37,7 @@ class ApprovalRequest:
     requested_by: str | None
     ttl_seconds: float
     note: str | None = None
+    run_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,8 @@ class Approval:
     decided_at: float | None = None
     reason: str | None = None
     note: str | None = None
+    run_id: str = ""
+    """The run that asked (empty for approvals recorded before dagbot kept it)."""
 
     @property
     def is_pending(self) -> bool:
@@ -74,6 +77,9 @@ class DecisionOutcome(StrEnum):
 class DecisionResult:
     outcome: DecisionOutcome
     approval: Approval | None
+    changed: bool = False
+    """This call changed the approval: recorded the decision, or found it overdue and
+    expired it (the sweeper had not yet)."""
 
 
 class ApprovalStore(Protocol):
@@ -100,6 +106,9 @@ class ApprovalStore(Protocol):
         """Withdraw every pending approval of a thread (cancel)."""
 
     async def pending(self, thread_id: str | None = None) -> list[Approval]: ...
+
+    async def threads_decided_since(self, since: float) -> list[str]:
+        """Threads with an approval decided, expired or withdrawn at or after ``since``."""
 
 
 # --------------------------------------------------------- execution journal

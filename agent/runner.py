@@ -25,7 +25,7 @@ from langgraph.types import Command
 from agent.context import EngineContext
 from agent.events import DecisionRecorded
 from agent.graph import new_run_input
-from agent.ports import Approval, DecisionOutcome, DecisionResult, ThreadLease
+from agent.ports import Approval, DecisionResult, ThreadLease
 
 log = structlog.get_logger(__name__)
 
@@ -35,6 +35,14 @@ class ThreadStatus(StrEnum):
     RUNNING = "running"
     WAITING = "waiting"
     """Parked: only approvals remain."""
+
+
+RESUME: Command[str] = Command(resume="decided")
+"""What a parked thread is resumed with; the scheduler reads the decisions themselves."""
+
+
+class LeaseLost(RuntimeError):
+    """Another runner may hold the thread now: this one stops rather than run beside it."""
 
 
 class Submission(StrEnum):
@@ -96,9 +104,11 @@ class Engine:
         result = await self.ctx.approvals.decide(
             approval_id, approved=approved, by=by, reason=reason, now=self.ctx.clock()
         )
-        if result.outcome is DecisionOutcome.RECORDED and result.approval is not None:
-            await self._announce(result.approval)
+        if result.changed and result.approval is not None:
+            # Also when this click found the approval overdue and expired it before the
+            # sweeper did: the parked thread must hear of it.
             self.wake(result.approval.thread_id)
+            await self._announce(result.approval)
         return result
 
     def wake(self, thread_id: str) -> None:
@@ -106,7 +116,7 @@ class Engine:
         if thread_id in self._active:
             self.ctx.wakeups.wake(thread_id)
         else:
-            self._spawn(self._resume_if_news(thread_id))
+            self._spawn(self._drive(thread_id, RESUME))
 
     async def resume(self, thread_id: str) -> None:
         """Continue a thread from its last checkpoint (after a crash or a restart)."""
@@ -114,13 +124,18 @@ class Engine:
         if not snapshot.next:
             return
         if "wait" in snapshot.next:
-            await self._resume_if_news(thread_id)
+            await self._drive(thread_id, RESUME)
         else:
             await self._drive(thread_id, None, wait_for_lease=True)
 
     async def recover(self) -> list[str]:
-        """Resume every thread whose runner died mid-run. Returns the thread ids."""
-        threads = await self.leases.held_threads()
+        """Resume every thread whose runner died mid-run, and every parked thread whose
+        approvals were decided or expired while no process was there to resume it (the
+        process died between a decision and its resume). Returns the thread ids."""
+        held = await self.leases.held_threads()
+        since = self.ctx.clock() - self.ctx.settings.approval_ttl_seconds
+        decided = await self.ctx.approvals.threads_decided_since(since)
+        threads = list(dict.fromkeys([*held, *decided]))
         for thread_id in threads:
             self._spawn(self.resume(thread_id))
         return threads
@@ -184,32 +199,38 @@ class Engine:
             log.error("engine task failed", exc_info=task.exception())
 
     async def _announce(self, approval: Approval) -> None:
-        values = await self.state(approval.thread_id)
+        run_id = approval.run_id or (await self.state(approval.thread_id)).get("run_id", "")
         await self.ctx.events.publish(DecisionRecorded(
-            thread_id=approval.thread_id, run_id=values.get("run_id", ""),
+            thread_id=approval.thread_id, run_id=run_id,
             approval_id=approval.id, node_id=approval.node_id, status=approval.status.value,
             decided_by=approval.decided_by, reason=approval.reason,
         ))
 
-    async def _has_news(self, thread_id: str) -> bool:
-        """Parked in ``wait`` and something it waits for has changed."""
+    async def _parked_on(self, thread_id: str) -> list[str] | None:
+        """The approvals a thread parked in ``wait`` waits for; None when it is not parked."""
         snapshot = await self.graph.aget_state(self.config(thread_id))
         if "wait" not in snapshot.next:
+            return None
+        return list(snapshot.values.get("pending_approvals", []))
+
+    async def _has_news(self, thread_id: str, parked: list[str] | None) -> bool:
+        """Parked on these approvals, and something it waits for has changed."""
+        if parked is None:
             return False
         if thread_id in self.ctx.cancelled:
             return True
         now = self.ctx.clock()
-        for approval_id in snapshot.values.get("pending_approvals", []):
+        for approval_id in parked:
             approval = await self.ctx.approvals.get(approval_id)
             if approval is None or not approval.is_pending or approval.expires_at <= now:
                 return True
         return False
 
-    async def _resume_if_news(self, thread_id: str) -> None:
-        if await self._has_news(thread_id):
-            await self._drive(thread_id, Command(resume="decided"))
-
     async def _drive(self, thread_id: str, payload: Any, wait_for_lease: bool = False) -> None:
+        """Run the thread under its lease. ``RESUME`` resumes it only if it is parked and
+        something it waits for changed, checked once the lease is held: another runner may
+        have resumed it meanwhile."""
+        parked: list[str] | None = None
         async with self._locks[thread_id]:
             self._active.add(thread_id)
             try:
@@ -217,15 +238,22 @@ class Engine:
                     log.info("thread runs elsewhere", thread_id=thread_id)
                     return
                 try:
-                    await self._run_until_settled(thread_id, payload)
+                    if payload is RESUME:
+                        parked = await self._parked_on(thread_id)
+                        if not await self._has_news(thread_id, parked):
+                            return
+                    parked = await self._run_until_settled(thread_id, payload)
+                except LeaseLost:
+                    log.warning("lost the thread lease; stopped this runner", thread_id=thread_id)
+                    return
                 finally:
                     await self.leases.release(thread_id, self.holder)
             finally:
                 self._active.discard(thread_id)
                 self.ctx.cancelled.discard(thread_id)
         # The lost-wakeup re-check, after the lease is released.
-        if await self._has_news(thread_id):
-            self._spawn(self._drive(thread_id, Command(resume="decided")))
+        if await self._has_news(thread_id, parked):
+            self._spawn(self._drive(thread_id, RESUME))
         elif self._queues.get(thread_id) and await self.status(thread_id) is ThreadStatus.IDLE:
             request = self._queues[thread_id].popleft()
             self._spawn(self._drive(thread_id, new_run_input(request.text, request.requested_by)))
@@ -239,21 +267,50 @@ class Engine:
                 return False
             await asyncio.sleep(min(1.0, self.lease_ttl / 4))
 
-    async def _run_until_settled(self, thread_id: str, payload: Any) -> None:
-        renewer = asyncio.create_task(self._renew(thread_id))
+    async def _run_until_settled(self, thread_id: str, payload: Any) -> list[str] | None:
+        """Invoke until the thread ends or parks with nothing new. Returns the approvals it
+        is parked on (None when it ended), read from the run's own output."""
+        run = asyncio.current_task()
+        assert run is not None
+        lost = asyncio.Event()
+        renewer = asyncio.create_task(self._renew(thread_id, run, lost))
         try:
-            await self.graph.ainvoke(payload, self.config(thread_id), context=self.ctx)
-            while await self._has_news(thread_id):
-                await self.graph.ainvoke(
-                    Command(resume="decided"), self.config(thread_id), context=self.ctx
-                )
+            values = await self.graph.ainvoke(payload, self.config(thread_id), context=self.ctx)
+            while await self._has_news(thread_id, parked_on(values)):
+                values = await self.graph.ainvoke(RESUME, self.config(thread_id), context=self.ctx)
+            return parked_on(values)
+        except asyncio.CancelledError:
+            if lost.is_set():
+                run.uncancel()
+                raise LeaseLost(thread_id) from None
+            raise
         finally:
             renewer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await renewer
 
-    async def _renew(self, thread_id: str) -> None:
+    async def _renew(self, thread_id: str, run: asyncio.Task[Any], lost: asyncio.Event) -> None:
+        """Keep the lease while the thread runs. If it cannot be kept (taken over, or the
+        database unreachable until it lapsed), stop the run: two runners must never share
+        a thread."""
+        renewed_at = self.ctx.clock()
         while True:
             await asyncio.sleep(self.lease_ttl / 3)
-            if not await self.leases.renew(thread_id, self.holder, self.lease_ttl):
-                log.warning("lost the thread lease", thread_id=thread_id)
+            try:
+                renewed: bool | None = await self.leases.renew(thread_id, self.holder, self.lease_ttl)
+            except Exception:
+                log.warning("could not renew the thread lease", thread_id=thread_id, exc_info=True)
+                renewed = None  # try again, unless the lease is about to lapse
+            if renewed:
+                renewed_at = self.ctx.clock()
+            elif renewed is False or self.ctx.clock() - renewed_at >= self.lease_ttl * 2 / 3:
+                lost.set()
+                run.cancel()
+                return
+
+
+def parked_on(values: Any) -> list[str] | None:
+    """From ``ainvoke``'s output: the approvals the thread waits for, or None if it ended."""
+    if not isinstance(values, dict) or not values.get("__interrupt__"):
+        return None
+    return list(values.get("pending_approvals") or [])

@@ -46,7 +46,7 @@ def _approval(row: ApprovalRow) -> Approval:
         status=ApprovalStatus(row.status), requested_by=row.requested_by,
         requested_at=row.requested_at.timestamp(), expires_at=row.expires_at.timestamp(),
         decided_by=row.decided_by, decided_at=_ts(row.decided_at), reason=row.reason,
-        note=row.note,
+        note=row.note, run_id=row.run_id or "",
     )
 
 
@@ -67,7 +67,7 @@ class SqlStore:
                     and latest.args_digest == req.args_digest and req.note is None):
                 return _approval(latest)
             row = ApprovalRow(
-                id=uuid.uuid4().hex, thread_id=req.thread_id, plan_id=req.plan_id,
+                id=uuid.uuid4().hex, thread_id=req.thread_id, plan_id=req.plan_id, run_id=req.run_id,
                 node_id=req.node_id, tool=req.tool, args=req.args, args_digest=req.args_digest,
                 why=req.why, note=req.note, status=PENDING, requested_by=req.requested_by,
                 requested_at=utc(now), expires_at=utc(now + req.ttl_seconds),
@@ -111,13 +111,14 @@ class SqlStore:
             )
         approval = await self.get(approval_id)
         if changed.rowcount == 1:  # type: ignore[attr-defined]
-            return DecisionResult(DecisionOutcome.RECORDED, approval)
+            return DecisionResult(DecisionOutcome.RECORDED, approval, changed=True)
         if approval is None:
             return DecisionResult(DecisionOutcome.NOT_FOUND, None)
         if approval.is_pending:  # pending but past its expiry
             expired = await self.expire_overdue(now, approval.thread_id)
-            approval = next((a for a in expired if a.id == approval_id), await self.get(approval_id))
-            return DecisionResult(DecisionOutcome.EXPIRED, approval)
+            mine = next((a for a in expired if a.id == approval_id), None)
+            return DecisionResult(DecisionOutcome.EXPIRED, mine or await self.get(approval_id),
+                                  changed=mine is not None)
         if approval.status is ApprovalStatus.EXPIRED:
             return DecisionResult(DecisionOutcome.EXPIRED, approval)
         return DecisionResult(DecisionOutcome.ALREADY_DECIDED, approval)
@@ -156,6 +157,12 @@ class SqlStore:
             query = query.where(ApprovalRow.thread_id == thread_id)
         async with self.session() as s:
             return [_approval(r) for r in (await s.execute(query)).scalars().all()]
+
+    async def threads_decided_since(self, since: float) -> list[str]:
+        query = (select(ApprovalRow.thread_id).distinct()
+                 .where(ApprovalRow.status != PENDING, ApprovalRow.decided_at >= utc(since)))
+        async with self.session() as s:
+            return list((await s.execute(query)).scalars().all())
 
     # ----------------------------------------------------- execution journal
 

@@ -124,6 +124,29 @@ async def test_an_approval_nobody_decides_expires_and_counts_as_rejected(sqlite_
         assert isinstance(h.events[-1], AnswerReady)
 
 
+async def test_a_click_after_the_deadline_expires_it_and_the_run_goes_on(sqlite_url: str) -> None:
+    """No sweeper has run yet: the late click itself expires the approval and wakes the run."""
+    plan = {"nodes": [{"id": "deploy", "tool": "deploy", "args": {"target": "prod"}},
+                      {"id": "notify", "tool": "send", "args": {"to": "ops", "body": "${deploy}"}}]}
+    settings = EngineSettings(approval_ttl_seconds=0.3, decision_poll_seconds=0.1)
+    async with harness(sqlite_url, [plan, finish("the deploy approval expired")], settings=settings) as h:
+        await h.engine.ask("t4b", "deploy prod")
+        asked = next(e for e in h.drain() if isinstance(e, AwaitingApproval))
+        await asyncio.sleep(0.5)
+        late = await h.engine.decide(asked.approval_id, approved=True, by="U1")
+        assert late.outcome is DecisionOutcome.EXPIRED and late.changed
+        await h.engine.idle()
+        events = h.drain()
+        decisions = [e for e in events if isinstance(e, DecisionRecorded)]
+        assert [d.status for d in decisions] == ["expired"]
+        rejected = next(e for e in events if isinstance(e, NodeRejected))
+        assert "expired" in rejected.reason
+        assert h.log.count("deploy") == 0 and h.log.count("send") == 0
+        assert isinstance(h.events[-1], AnswerReady)
+        again = await h.engine.decide(asked.approval_id, approved=True, by="U1")
+        assert again.outcome is DecisionOutcome.EXPIRED and not again.changed
+
+
 async def test_double_decision_race_runs_the_red_tool_once(database_url: str) -> None:
     plan = {"nodes": [{"id": "deploy", "tool": "deploy", "args": {"target": "prod"}}]}
     async with harness(database_url, [plan, finish("ok")]) as h:
