@@ -369,9 +369,10 @@ class PlanExecutor:
         )
         outcome = await self.ctx.packages.run(job, gateway, self.ctx.events.publish)
         status = NodeStatus.DONE if outcome.ok else NodeStatus.FAILED
+        log = [{"attempt": a.attempt, "code": a.code, "error": a.error} for a in outcome.attempts]
         return NodeResult(node.id, status, output=outcome.output, error=outcome.error,
                           started_at=started, finished_at=self.ctx.clock(),
-                          attempts=max(1, len(outcome.attempts)))
+                          attempts=max(1, len(outcome.attempts)), attempt_log=log or None)
 
     # -------------------------------------------------------------- reporting
 
@@ -398,6 +399,8 @@ class PlanExecutor:
             compact: dict[str, Any] = {"status": record.status.value, "attempts": record.attempts}
             if record.error:
                 compact["error"] = record.error
+            if record.attempt_log:  # what each package attempt ran and how it failed
+                compact["attempt_log"] = record.attempt_log
             if record.status is NodeStatus.DONE:
                 size = len(json.dumps(record.output, ensure_ascii=False, default=str))
                 if size <= settings.inline_output_bytes:

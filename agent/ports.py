@@ -164,6 +164,8 @@ class NodeResult:
     started_at: float | None = None
     finished_at: float | None = None
     attempts: int = 1
+    attempt_log: list[dict[str, Any]] | None = None
+    """Package nodes: one record per sandbox attempt (attempt, code, error gist or None)."""
 
 
 class NodeResultStore(Protocol):

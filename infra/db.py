@@ -88,6 +88,7 @@ class NodeResultRow(Base):
     started_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=1)
+    attempt_log: Mapped[Any] = mapped_column(JSON, nullable=True)
 
 
 class ThreadLeaseRow(Base):

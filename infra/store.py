@@ -210,7 +210,7 @@ class SqlStore:
             "thread_id": thread_id, "plan_id": plan_id, "node_id": result.node_id,
             "status": result.status.value, "output": result.output, "error": result.error,
             "started_at": result.started_at, "finished_at": result.finished_at,
-            "attempts": result.attempts,
+            "attempts": result.attempts, "attempt_log": result.attempt_log,
         }
         insert = sqlite_insert if self.engine.dialect.name == "sqlite" else postgres_insert
         statement = insert(NodeResultRow).values(**values)
@@ -229,6 +229,7 @@ class SqlStore:
         return {r.node_id: NodeResult(
             node_id=r.node_id, status=NodeStatus(r.status), output=r.output, error=r.error,
             started_at=r.started_at, finished_at=r.finished_at, attempts=r.attempts,
+            attempt_log=r.attempt_log,
         ) for r in rows}
 
     async def result_bytes(self, thread_id: str) -> int:

@@ -24,7 +24,10 @@ async def test_chain_packaged_into_one_node(sqlite_url: str) -> None:
         assert h.packages.jobs[0].inputs == {}
         assert any(isinstance(e, PackageAttempt) for e in h.drain())
         state = await h.engine.state("s1")
-        assert state["results"]["extract"] == {"status": "done", "attempts": 1, "output": "TITLE"}
+        code = plan["nodes"][0]["package"]["code"]  # type: ignore[index]
+        assert state["results"]["extract"] == {
+            "status": "done", "attempts": 1, "output": "TITLE",
+            "attempt_log": [{"attempt": 1, "code": code, "error": None}]}
 
 
 async def test_fan_out_runs_children_in_parallel_after_the_parent(sqlite_url: str) -> None:
