@@ -18,6 +18,8 @@ Backends (:func:`make_sandbox`, ``SANDBOX_BACKEND=auto|docker|bwrap``)
     ``auto``    docker when an engine answers and has the image, else bwrap when it can
                 start a sandbox, else a backend whose every run fails with a message saying
                 how to install one.
+    A named backend (``docker``, ``bwrap``) is probed the same way, once; when it cannot run
+    here, its runs fail the same way, naming the problem and the fix.
     Both: the environment is replaced by a fixed minimal one (no host variable reaches the
     script); stdout, stderr and the JSON result are each capped at
     ``SandboxLimits.output_bytes`` with a ``[truncated …]`` marker.

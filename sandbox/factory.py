@@ -1,8 +1,15 @@
-"""Choosing a sandbox backend by name (``SANDBOX_BACKEND=auto|docker|bwrap``)."""
+"""Choosing a sandbox backend by name (``SANDBOX_BACKEND=auto|docker|bwrap``).
+
+Every factory probes its backend once (cheaply: a ping and an image lookup for docker, one
+empty sandbox for bubblewrap). A backend that cannot run here is replaced by
+:class:`~sandbox.backends.unavailable.UnavailableSandbox`, whose runs fail saying what is wrong
+and how to install or fix it; package code never runs unsandboxed.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import docker
@@ -15,32 +22,55 @@ from sandbox.backends.unavailable import UnavailableSandbox
 from sandbox.image import DEFAULT_IMAGE, DEFAULT_ROOTFS
 
 
-def _docker(image: str, rootfs: str | Path | None, client: docker.DockerClient | None) -> Sandbox:
-    return DockerSandbox(image=image, client=client)
+@dataclass(frozen=True)
+class BackendOptions:
+    image: str = DEFAULT_IMAGE
+    rootfs: str | Path | None = DEFAULT_ROOTFS
+    docker_client: docker.DockerClient | None = None
+    bwrap: str | None = None
+    """The bubblewrap binary (default: ``bwrap`` on PATH)."""
 
 
-def _bwrap(image: str, rootfs: str | Path | None, client: docker.DockerClient | None) -> Sandbox:
-    return BwrapSandbox(rootfs=rootfs)
+def _docker_backend(options: BackendOptions) -> tuple[DockerSandbox, str | None]:
+    engine = DockerSandbox(image=options.image, client=options.docker_client)
+    return engine, engine.problem()
 
 
-def _auto(image: str, rootfs: str | Path | None, client: docker.DockerClient | None) -> Sandbox:
+def _bwrap_backend(options: BackendOptions) -> tuple[BwrapSandbox, str | None]:
+    bwrap = BwrapSandbox(rootfs=options.rootfs, bwrap=options.bwrap)
+    return bwrap, bwrap.probe()
+
+
+def _docker(options: BackendOptions) -> Sandbox:
+    engine, problem = _docker_backend(options)
+    if problem is None:
+        return engine
+    return UnavailableSandbox([f"docker: {problem}"], requested="docker")
+
+
+def _bwrap(options: BackendOptions) -> Sandbox:
+    bwrap, problem = _bwrap_backend(options)
+    if problem is None:
+        return bwrap
+    return UnavailableSandbox([f"bwrap: {problem}"], requested="bwrap")
+
+
+def _auto(options: BackendOptions) -> Sandbox:
     """Docker when an engine answers and has the image; else bubblewrap when it can start a
     sandbox; else a backend whose runs fail and say how to install one."""
     reasons = []
-    engine = DockerSandbox(image=image, client=client)
-    problem = engine.problem()
+    engine, problem = _docker_backend(options)
     if problem is None:
         return engine
     reasons.append(f"docker: {problem}")
-    bwrap = BwrapSandbox(rootfs=rootfs)
-    problem = bwrap.probe()
+    bwrap, problem = _bwrap_backend(options)
     if problem is None:
         return bwrap
     reasons.append(f"bwrap: {problem}")
     return UnavailableSandbox(reasons)
 
 
-BACKENDS: dict[str, Callable[[str, str | Path | None, docker.DockerClient | None], Sandbox]] = {
+BACKENDS: dict[str, Callable[[BackendOptions], Sandbox]] = {
     "auto": _auto,
     "docker": _docker,
     "bwrap": _bwrap,
@@ -49,12 +79,15 @@ BACKENDS: dict[str, Callable[[str, str | Path | None, docker.DockerClient | None
 
 def make_sandbox(
     name: str = "auto", *, image: str = DEFAULT_IMAGE, rootfs: str | Path | None = DEFAULT_ROOTFS,
-    docker_client: docker.DockerClient | None = None,
+    docker_client: docker.DockerClient | None = None, bwrap: str | None = None,
 ) -> Sandbox:
     """The sandbox backend called ``name``; an unknown name raises ConfigurationError.
 
     ``image`` is the docker backend's image, ``rootfs`` the root filesystem bubblewrap binds
-    read-only as ``/`` (the host's ``/usr`` when it does not exist).
+    read-only as ``/`` (the host's ``/usr`` when it does not exist), ``bwrap`` the bubblewrap
+    binary. A named backend that cannot run here (and ``auto`` when none can) comes back as an
+    :class:`UnavailableSandbox` saying why and how to fix it. Probing talks to the Docker
+    engine or starts one empty sandbox: call this once at start-up.
     """
     try:
         factory = BACKENDS[name.strip().lower()]
@@ -63,4 +96,5 @@ def make_sandbox(
         raise ConfigurationError(
             f"unknown sandbox backend {name!r} (SANDBOX_BACKEND must be one of: {known})"
         ) from None
-    return factory(image, rootfs, docker_client)
+    return factory(BackendOptions(image=image, rootfs=rootfs, docker_client=docker_client,
+                                  bwrap=bwrap))

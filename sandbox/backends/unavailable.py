@@ -1,4 +1,5 @@
-"""The backend used when no sandbox can run here: every run fails, saying how to fix it.
+"""The backend used when no sandbox (or not the one named in SANDBOX_BACKEND) can run here:
+every run fails, saying what is wrong and how to fix it.
 
 Package code is never run in-process or as a plain subprocess instead.
 """
@@ -21,13 +22,19 @@ class UnavailableSandbox:
 
     name = "unavailable"
 
-    def __init__(self, reasons: list[str]) -> None:
+    def __init__(self, reasons: list[str], *, requested: str | None = None) -> None:
         self.reasons = reasons
+        self.requested = requested
+        """The backend named in SANDBOX_BACKEND, when one was (None for ``auto``)."""
 
     @property
     def message(self) -> str:
         why = "; ".join(self.reasons) or "no backend found"
-        return f"package code cannot run: no sandbox is available ({why}). To fix: {INSTALL_HINT}"
+        if self.requested:
+            what = f"the {self.requested} sandbox (SANDBOX_BACKEND={self.requested}) cannot run here"
+        else:
+            what = "no sandbox is available"
+        return f"package code cannot run: {what} ({why}). To fix: {INSTALL_HINT}"
 
     async def run(
         self, code: str, inputs: dict[str, Any], tools: ToolGateway, limits: SandboxLimits

@@ -1,13 +1,16 @@
 """Fixtures for the sandbox tests: real backends, a local HTTP server, a tool registry.
 
 Every backend test runs against docker, bubblewrap with the sandbox rootfs, and bubblewrap
-with the host's /usr (its fallback). A backend is skipped, with the reason, only when it
-cannot run on this machine; `make test` (infra/scripts/system-setup.sh) prepares all three.
+with the host's /usr (its fallback). A backend that cannot run on this machine is skipped,
+with the reason, locally; under CI (``CI`` set, and not "false" or "0") it fails the test
+instead, as a missing PostgreSQL does (tests/conftest.py). `make test`
+(infra/scripts/system-setup.sh) prepares all three.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,6 +28,18 @@ from sandbox.backends.bwrap import BwrapSandbox
 from sandbox.backends.docker import DockerSandbox
 
 HOW_TO_FIX = "run `make system` (infra/scripts/system-setup.sh) as root"
+
+
+def running_in_ci() -> bool:
+    """CI set to anything but "", "false" or "0" (what CI services export)."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "false", "0")
+
+
+def backend_missing(reason: str) -> None:
+    """Skip the test locally; fail it under CI, where every backend must run."""
+    if running_in_ci():
+        pytest.fail(f"{reason} (CI is set: sandbox backends must run here)", pytrace=False)
+    pytest.skip(reason)
 
 
 def _docker() -> tuple[Sandbox, str | None]:
@@ -57,9 +72,14 @@ BACKEND_FACTORIES = {"docker": _docker, "bwrap": _bwrap_rootfs, "bwrap-hostfs": 
     ],
 )
 def sandbox(request: pytest.FixtureRequest) -> Sandbox:
-    backend, problem = BACKEND_FACTORIES[request.param]()
+    return usable_backend(request.param)
+
+
+def usable_backend(name: str) -> Sandbox:
+    """The backend variant ``name`` of BACKEND_FACTORIES; skips or fails when it cannot run."""
+    backend, problem = BACKEND_FACTORIES[name]()
     if problem:
-        pytest.skip(f"sandbox backend {request.param} cannot run here: {problem}; {HOW_TO_FIX}")
+        backend_missing(f"sandbox backend {name} cannot run here: {problem}; {HOW_TO_FIX}")
     return backend
 
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+from langchain_core.tools import BaseTool, StructuredTool
 
 from agent.context import EngineSettings
 from agent.events import (
@@ -27,6 +28,7 @@ from agent.events import (
 )
 from agent.ports import Sandbox, SandboxLimits
 from agent.runner import ThreadStatus
+from agent.tools.registry import Risk
 from infra.settings import Settings
 from infra.toolbox import build_registry
 from infra.wiring import open_services
@@ -71,13 +73,17 @@ def page_url() -> Iterator[str]:
 @asynccontextmanager
 async def sandboxed_engine(
     sqlite_url: str, workspace: Path, sandbox: Sandbox, replies: list[Any], attempts: int = 3,
+    green_tools: Sequence[BaseTool] = (),
 ) -> AsyncIterator[Harness]:
     settings = Settings(DATABASE_URL=sqlite_url, DAGBOT_WORKSPACE=workspace, DAGBOT_LEASE_TTL=5)
     llm = ScriptedChatModel(replies=replies)
     limits = SandboxLimits(wall_seconds=20, memory_mb=256)
     runner = ReflexionPackageRunner(sandbox, llm, limits, max_attempts=attempts)
+    registry = build_registry(settings)
+    for tool in green_tools:
+        registry.add(tool, Risk.GREEN)
     async with open_services(
-        settings, llm=llm, registry=build_registry(settings), packages=runner,
+        settings, llm=llm, registry=registry, packages=runner,
         engine_config=EngineSettings(decision_poll_seconds=0.2, sandbox_limits=limits),
     ) as services:
         yield Harness(services, llm, ToolLog(), ScriptedPackages(), services.events.open())
@@ -207,11 +213,21 @@ async def test_a_package_that_keeps_failing_leaves_the_thread_consistent(
         assert answers == ["The config could not be parsed.", "Listed."]
 
 
+async def count_words(text: str) -> int:
+    """Count the words of a text (split on whitespace)."""
+    return len(text.split())
+
+
+COUNT_WORDS = StructuredTool.from_function(coroutine=count_words, name="count_words")
+
+
 async def test_a_packaged_page_leaves_little_state_while_split_nodes_carry_it(
     sqlite_url: str, tmp_path: Path, sandbox: Sandbox, page_url: str,
 ) -> None:
     """The same fetch-and-count work, packaged vs split into atomic nodes.
 
+    Packaged: one package node fetches the page and counts its words inside the sandbox.
+    Split: an ``http_get`` node fetches the page, a ``count_words`` node counts its words.
     State = the thread's checkpointed graph state plus its rows in the node-result store
     (where large atomic outputs live): everything the engine keeps for the thread.
     """
@@ -223,19 +239,27 @@ async def test_a_packaged_page_leaves_little_state_while_split_nodes_carry_it(
                                                       "code": count_code}}]}
     split = {"nodes": [
         {"id": "page", "tool": "http_get", "args": {"url": page_url}},
-        {"id": "copy", "tool": "write_file", "args": {"path": "page.txt", "content": "${page.text}"}},
+        {"id": "count", "tool": "count_words", "args": {"text": "${page.text}"}},
     ]}
     workspace = tmp_path / "ws"
     workspace.mkdir()
-    replies = [packaged, finish("counted"), split, finish("copied")]
-    async with sandboxed_engine(sqlite_url, workspace, sandbox, replies) as h:
+    replies = [packaged, finish("counted"), split, finish("counted")]
+    async with sandboxed_engine(sqlite_url, workspace, sandbox, replies,
+                                green_tools=[COUNT_WORDS]) as h:
         await h.engine.ask("packaged", "count the words of the runbook")
-        count = next(e for e in h.drain() if isinstance(e, NodeFinished) and e.node_id == "count")
-        assert json.loads(count.preview)["chars"] > 900_000  # the package really processed the whole page
+        done = next(e for e in h.drain() if isinstance(e, NodeFinished) and e.node_id == "count")
+        packaged_result = json.loads(done.preview)
+        assert packaged_result["chars"] > 900_000  # the package really processed the whole page
         packaged_bytes = await h.engine.state_bytes("packaged") + await h.services.store.result_bytes("packaged")
+        h.events.clear()
 
-        await h.engine.ask("split", "copy the runbook page")
+        await h.engine.ask("split", "count the words of the runbook, one tool per step")
+        finished = {e.node_id: e for e in h.drain() if isinstance(e, NodeFinished)}
+        assert set(finished) == {"page", "count"}
+        split_words = json.loads(finished["count"].preview)
         split_bytes = await h.engine.state_bytes("split") + await h.services.store.result_bytes("split")
 
+    assert packaged_result["words"] > 100_000
+    assert split_words == packaged_result["words"]  # the same work, the same answer
     assert packaged_bytes < 50_000, packaged_bytes
     assert split_bytes > 900_000, split_bytes  # the page itself travels between the split nodes
