@@ -189,6 +189,30 @@ class ThreadLease(Protocol):
         """Threads whose lease is still held (a runner is on them, or died on them)."""
 
 
+@dataclass(frozen=True)
+class QueuedRequest:
+    id: int
+    thread_id: str
+    text: str
+    requested_by: str | None
+
+
+class RequestQueue(Protocol):
+    """Follow-ups waiting for their thread's run to end: durable, shared by processes."""
+
+    async def push(self, thread_id: str, text: str, requested_by: str | None) -> None: ...
+
+    async def pop(self, thread_id: str) -> QueuedRequest | None:
+        """Remove and return the thread's oldest queued request (once, across processes)."""
+
+    async def has_queued(self, thread_id: str) -> bool: ...
+
+    async def clear(self, thread_id: str) -> int:
+        """Drop every queued request of the thread (cancel); returns how many."""
+
+    async def queued_threads(self) -> list[str]: ...
+
+
 # ------------------------------------------------------------------ sandbox
 
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections import defaultdict, deque
-from dataclasses import dataclass
+from collections import defaultdict
 from enum import StrEnum
 from typing import Any
 
@@ -25,7 +24,7 @@ from langgraph.types import Command
 from agent.context import EngineContext
 from agent.events import DecisionRecorded
 from agent.graph import new_run_input
-from agent.ports import Approval, DecisionResult, ThreadLease
+from agent.ports import Approval, DecisionResult, RequestQueue, ThreadLease
 
 log = structlog.get_logger(__name__)
 
@@ -50,18 +49,13 @@ class Submission(StrEnum):
     QUEUED = "queued"
 
 
-@dataclass(frozen=True)
-class Request:
-    text: str
-    requested_by: str | None
-
-
 class Engine:
     def __init__(
         self,
         graph: CompiledStateGraph[Any, Any, Any, Any],
         ctx: EngineContext,
         leases: ThreadLease,
+        queue: RequestQueue,
         *,
         holder: str | None = None,
         lease_ttl_seconds: float = 30.0,
@@ -69,11 +63,11 @@ class Engine:
         self.graph = graph
         self.ctx = ctx
         self.leases = leases
+        self.queue = queue
         self.holder = holder or uuid.uuid4().hex
         self.lease_ttl = lease_ttl_seconds
         self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._active: set[str] = set()
-        self._queues: dict[str, deque[Request]] = defaultdict(deque)
         self._tasks: set[asyncio.Task[None]] = set()
 
     @staticmethod
@@ -89,12 +83,16 @@ class Engine:
     async def submit(
         self, thread_id: str, request: str, requested_by: str | None = None
     ) -> Submission:
-        """Start a request in the background; queue it if the thread has a run going."""
-        if await self.status(thread_id) is not ThreadStatus.IDLE or self._queues[thread_id]:
-            self._queues[thread_id].append(Request(request, requested_by))
+        """Start a request in the background; queue it (durably) if the thread has a run going
+        here or in another process, or earlier requests are queued."""
+        if (await self.status(thread_id) is not ThreadStatus.IDLE
+                or await self.queue.has_queued(thread_id)
+                # the checkpoint may not show yet a run another process has just started
+                or not await self.leases.acquire(thread_id, self.holder, self.lease_ttl)):
+            await self.queue.push(thread_id, request, requested_by)
             return Submission.QUEUED
         self._active.add(thread_id)  # claim at once so a twin submit queues behind it
-        self._spawn(self._drive(thread_id, new_run_input(request, requested_by)))
+        self._spawn(self._drive(thread_id, new_run_input(request, requested_by), requeue=True))
         return Submission.STARTED
 
     async def decide(
@@ -138,11 +136,14 @@ class Engine:
         threads = list(dict.fromkeys([*held, *decided]))
         for thread_id in threads:
             self._spawn(self.resume(thread_id))
+        for thread_id in await self.queue.queued_threads():
+            if thread_id not in threads:  # a resumed thread runs its queue when it ends
+                self._spawn(self._run_queued(thread_id))
         return threads
 
     async def cancel(self, thread_id: str, by: str) -> list[Approval]:
         """Stop the thread's run: nothing more is dispatched, pending approvals withdrawn."""
-        self._queues.pop(thread_id, None)
+        await self.queue.clear(thread_id)
         self.ctx.cancelled.add(thread_id)
         withdrawn = await self.ctx.approvals.withdraw(thread_id, f"run cancelled by {by}")
         self.wake(thread_id)
@@ -226,17 +227,22 @@ class Engine:
                 return True
         return False
 
-    async def _drive(self, thread_id: str, payload: Any, wait_for_lease: bool = False) -> None:
+    async def _drive(self, thread_id: str, payload: Any, wait_for_lease: bool = False,
+                     requeue: bool = False) -> None:
         """Run the thread under its lease. ``RESUME`` resumes it only if it is parked and
         something it waits for changed, checked once the lease is held: another runner may
-        have resumed it meanwhile."""
+        have resumed it meanwhile. A new request (``requeue``) that finds the thread running
+        in another process goes to the queue, which that runner drains when it ends."""
         parked: list[str] | None = None
         async with self._locks[thread_id]:
             self._active.add(thread_id)
             try:
                 if not await self._acquire(thread_id, wait_for_lease):
-                    log.info("thread runs elsewhere", thread_id=thread_id)
+                    log.info("thread runs elsewhere", thread_id=thread_id, queued=requeue)
+                    if requeue and isinstance(payload, dict):
+                        await self.queue.push(thread_id, payload["request"], payload["requested_by"])
                     return
+                stopping = False
                 try:
                     if payload is RESUME:
                         parked = await self._parked_on(thread_id)
@@ -246,17 +252,36 @@ class Engine:
                 except LeaseLost:
                     log.warning("lost the thread lease; stopped this runner", thread_id=thread_id)
                     return
+                except asyncio.CancelledError:
+                    stopping = True
+                    raise
                 finally:
-                    await self.leases.release(thread_id, self.holder)
+                    if stopping:  # shut down mid-run: leave the lease lapsed, not free, so the
+                        # next process's recover() finds the thread and resumes it at once
+                        await self.leases.renew(thread_id, self.holder, 0)
+                    else:
+                        await self.leases.release(thread_id, self.holder)
             finally:
                 self._active.discard(thread_id)
                 self.ctx.cancelled.discard(thread_id)
-        # The lost-wakeup re-check, after the lease is released.
+        # The lost-wakeup re-check, after the lease is released: a decision or a queued request
+        # that arrived while this runner held the thread was left for it to pick up.
         if await self._has_news(thread_id, parked):
             self._spawn(self._drive(thread_id, RESUME))
-        elif self._queues.get(thread_id) and await self.status(thread_id) is ThreadStatus.IDLE:
-            request = self._queues[thread_id].popleft()
-            self._spawn(self._drive(thread_id, new_run_input(request.text, request.requested_by)))
+        elif parked is None:
+            await self._run_queued(thread_id)
+
+    async def _run_queued(self, thread_id: str) -> None:
+        """Start the thread's oldest queued request if the thread is idle."""
+        if thread_id in self._active or not await self.queue.has_queued(thread_id):
+            return
+        if await self.status(thread_id) is not ThreadStatus.IDLE:
+            return
+        request = await self.queue.pop(thread_id)
+        if request is not None:
+            self._active.add(thread_id)
+            self._spawn(self._drive(thread_id, new_run_input(request.text, request.requested_by),
+                                    requeue=True))
 
     async def _acquire(self, thread_id: str, wait: bool) -> bool:
         deadline = self.ctx.clock() + (self.lease_ttl + 1 if wait else 0)

@@ -91,6 +91,17 @@ class NodeResultRow(Base):
     attempt_log: Mapped[Any] = mapped_column(JSON, nullable=True)
 
 
+class QueuedRequestRow(Base):
+    """A follow-up waiting for its thread's current run to end."""
+
+    __tablename__ = "queued_requests"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    thread_id: Mapped[str] = mapped_column(String(255), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    requested_by: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class ThreadLeaseRow(Base):
     """Who runs a thread right now; a lease that expires if its holder dies."""
 

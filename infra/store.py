@@ -13,7 +13,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -29,8 +29,9 @@ from agent.ports import (
     ExecutionStatus,
     NodeResult,
     NodeStatus,
+    QueuedRequest,
 )
-from infra.db import ApprovalRow, ExecutionRow, NodeResultRow, ThreadLeaseRow, utc
+from infra.db import ApprovalRow, ExecutionRow, NodeResultRow, QueuedRequestRow, ThreadLeaseRow, utc
 
 PENDING = ApprovalStatus.PENDING.value
 
@@ -51,7 +52,8 @@ def _approval(row: ApprovalRow) -> Approval:
 
 
 class SqlStore:
-    """ApprovalStore, ExecutionJournal, NodeResultStore and ThreadLease on one database."""
+    """ApprovalStore, ExecutionJournal, NodeResultStore, RequestQueue and ThreadLease on one
+    database."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -239,6 +241,43 @@ class SqlStore:
                 select(NodeResultRow.output).where(NodeResultRow.thread_id == thread_id)
             )).scalars().all()
         return sum(len(json.dumps(output, ensure_ascii=False, default=str)) for output in rows)
+
+    # -------------------------------------------------------- queued requests
+
+    async def push(self, thread_id: str, text: str, requested_by: str | None) -> None:
+        async with self.session.begin() as s:
+            s.add(QueuedRequestRow(thread_id=thread_id, text=text, requested_by=requested_by,
+                                   queued_at=utc(time.time())))
+
+    async def pop(self, thread_id: str) -> QueuedRequest | None:
+        while True:
+            async with self.session.begin() as s:
+                row = (await s.execute(
+                    select(QueuedRequestRow).where(QueuedRequestRow.thread_id == thread_id)
+                    .order_by(QueuedRequestRow.id).limit(1)
+                )).scalar_one_or_none()
+                if row is None:
+                    return None
+                taken = await s.execute(delete(QueuedRequestRow).where(QueuedRequestRow.id == row.id))
+                if taken.rowcount == 1:  # type: ignore[attr-defined]
+                    return QueuedRequest(row.id, row.thread_id, row.text, row.requested_by)
+            # another process took it first: try the next one
+
+    async def has_queued(self, thread_id: str) -> bool:
+        async with self.session() as s:
+            found = await s.execute(select(QueuedRequestRow.id)
+                                    .where(QueuedRequestRow.thread_id == thread_id).limit(1))
+            return found.first() is not None
+
+    async def clear(self, thread_id: str) -> int:
+        async with self.session.begin() as s:
+            dropped = await s.execute(delete(QueuedRequestRow).where(QueuedRequestRow.thread_id == thread_id))
+            return int(dropped.rowcount)  # type: ignore[attr-defined]
+
+    async def queued_threads(self) -> list[str]:
+        async with self.session() as s:
+            rows = await s.execute(select(QueuedRequestRow.thread_id).distinct())
+            return [r for (r,) in rows.all()]
 
     # ---------------------------------------------------------------- leases
 

@@ -83,7 +83,7 @@ async def open_services(
                 executions=ExecutionJournalView(store), results=store, packages=packages,
                 events=events, settings=engine_config or engine_settings(settings),
             )
-            engine = Engine(build_graph(saver), ctx, store, holder=holder,
+            engine = Engine(build_graph(saver), ctx, store, store, holder=holder,
                             lease_ttl_seconds=settings.lease_ttl_seconds)
             try:
                 yield Services(settings=settings, engine=engine, events=events, store=store,

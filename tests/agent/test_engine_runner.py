@@ -46,3 +46,36 @@ async def test_recover_resumes_a_parked_thread_decided_while_no_process_ran_it(s
         assert await h.engine.recover() == ["r2"]  # decided recently, but nothing left to do
         await h.engine.idle()
         assert h.log.count("deploy") == 1
+
+
+async def test_a_restart_resumes_the_interrupted_run_then_its_queued_follow_up(sqlite_url: str) -> None:
+    first = {"nodes": [{"id": "slow", "tool": "lookup", "args": {"key": "k", "gate": "g"}}]}
+    second = {"nodes": [{"id": "again", "tool": "lookup", "args": {"key": "k2"}}]}
+    async with harness(sqlite_url, [first]) as h:
+        assert await h.engine.submit("r3", "look it up") is Submission.STARTED
+        await h.next_event(NodeStarted, node_id="slow")
+        assert await h.engine.submit("r3", "and then again") is Submission.QUEUED
+    # the process stopped mid-run (a deploy): the next one picks up both requests
+    async with harness(sqlite_url, [finish("first done"), second, finish("second done")]) as h:
+        h.log.gates["g"].set()
+        assert await h.engine.recover() == ["r3"]
+        await h.engine.idle()
+        answers = [e.answer for e in h.drain() if isinstance(e, AnswerReady)]
+        assert answers == ["first done", "second done"]
+        assert [args["key"] for args in h.log.args_of("lookup")] == ["k", "k2"]
+        assert not await h.services.store.has_queued("r3")
+
+
+async def test_a_request_for_a_thread_another_process_runs_is_queued_for_that_runner(
+        sqlite_url: str) -> None:
+    plan = {"nodes": [{"id": "slow", "tool": "lookup", "args": {"key": "k", "gate": "g"}}]}
+    follow = {"nodes": [{"id": "next", "tool": "lookup", "args": {"key": "k2"}}]}
+    async with harness(sqlite_url, [plan, finish("one"), follow, finish("two")]) as a, \
+            harness(sqlite_url, []) as b:
+        assert await a.engine.submit("r4", "look it up") is Submission.STARTED
+        await a.next_event(NodeStarted, node_id="slow")
+        assert await b.engine.submit("r4", "then this") is Submission.QUEUED
+        a.log.gates["g"].set()
+        await a.engine.idle()
+        answers = [e.answer for e in a.drain() if isinstance(e, AnswerReady)]
+        assert answers == ["one", "two"] and b.llm.calls == []
