@@ -20,19 +20,16 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks import Block
-from bot.poster import error_code, retry_after
+from bot.poster import GONE, error_code, retry_after
 
 log = structlog.get_logger(__name__)
+
 
 class Outcome(Enum):
     DONE = "done"
     RATE_LIMITED = "rate_limited"
     FAILED = "failed"
     GONE = "gone"
-
-
-GONE = {"message_not_found", "channel_not_found", "cant_update_message", "is_archived",
-        "not_in_channel", "invalid_auth", "account_inactive", "token_revoked"}
 
 
 class MessageEditor:

@@ -3,7 +3,8 @@
 Each run gets its status message *before* the engine starts (so the user sees it within
 a second, before any plan exists); the notifier binds it to the run when the run starts.
 Per thread, posting that message and submitting happen under one lock, so status
-messages bind to runs in the order the engine runs them.
+messages bind to runs in the order the engine runs them. If Slack refuses that message,
+nothing is submitted and the requester is told why, ephemerally.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ log = structlog.get_logger(__name__)
 
 Respond = Callable[[str], Awaitable[Any]]
 HANDLED_SUBTYPES = {None, "file_share", "thread_broadcast"}
+CANNOT_POST_HERE = {"not_in_channel", "channel_not_found"}
 
 
 def is_from_a_bot(event: Mapping[str, Any], bot_user_id: str | None) -> bool:
@@ -49,13 +51,14 @@ class Intake:
     async def from_command(self, team: str, channel: str, user: str, text: str, respond: Respond) -> None:
         """``/agent <request>``: a root message quoting the request; the run lives in its thread."""
         root = root_message(user, text)
-        ts = await self.poster.post(channel, root.text, root.blocks)
-        if ts is None:
-            await respond(say.NOT_IN_CHANNEL)
+        posted = await self.poster.send(channel, root.text, root.blocks)
+        if posted.ts is None:
+            await respond(say.NOT_IN_CHANNEL if posted.error in CANNOT_POST_HERE
+                          else say.could_not_start(posted.error))
             return
-        thread = ThreadRef(team, channel, ts)
+        thread = ThreadRef(team, channel, posted.ts)
         try:
-            await self.start(thread, text, user, fresh=True)
+            await self.start(thread, text, user, fresh=True, respond=respond)
             await self.store.own_thread(thread, user, self.clock())
         except Exception:
             log.exception("could not start a run", thread_id=thread.key)
@@ -91,10 +94,12 @@ class Intake:
             await self.store.own_thread(thread, user, self.clock())
 
     async def start(self, thread: ThreadRef, request: str, user: str | None, *,
-                    fresh: bool = False) -> Submission | None:
+                    fresh: bool = False, respond: Respond | None = None) -> Submission | None:
         """Post the run's status message, then hand the request to the engine.
 
-        ``fresh``: the thread has just begun, so no run can be going in it.
+        ``fresh``: the thread has just begun, so no run can be going in it. When the status
+        message cannot be posted, nothing starts (None) and the requester is told why:
+        through ``respond`` (a slash command's response_url) if given, else ephemerally.
         """
         lock = self._locks.setdefault(thread.key, asyncio.Lock())  # lives while someone holds it
         async with lock:
@@ -103,14 +108,21 @@ class Intake:
             progress = RunProgress(request=request, requested_by=user, started_at=now,
                                    phase=Phase.QUEUED if busy else Phase.PLANNING)
             text, blocks = render_status(progress, now, thread.key)
-            ts = await self.poster.post(thread.channel, text, blocks, thread_ts=thread.root_ts)
-            if ts is None:
-                return None
-            await self.store.add_status_message(thread.key, thread.channel, ts, request, user, now)
-            submission = await self.engine.submit(thread.key, unescape(request), requested_by=user)
-            if submission is Submission.QUEUED and not busy:  # it got busy meanwhile
-                progress.phase = Phase.QUEUED
-                text, blocks = render_status(progress, now, thread.key)
-                await self.poster.update(thread.channel, ts, text, blocks)
-            log.info("run requested", thread_id=thread.key, submission=submission.value)
-            return submission
+            posted = await self.poster.send(thread.channel, text, blocks, thread_ts=thread.root_ts)
+            if posted.ts is not None:
+                await self.store.add_status_message(thread.key, thread.channel, posted.ts, request, user, now)
+                submission = await self.engine.submit(thread.key, unescape(request), requested_by=user)
+                if submission is Submission.QUEUED and not busy:  # it got busy meanwhile
+                    progress.phase = Phase.QUEUED
+                    text, blocks = render_status(progress, now, thread.key)
+                    await self.poster.update(thread.channel, posted.ts, text, blocks)
+                log.info("run requested", thread_id=thread.key, submission=submission.value)
+                return submission
+        log.warning("run not started: Slack refused its status message", thread_id=thread.key,
+                    error=posted.error)
+        notice = say.could_not_start(posted.error)
+        if respond is not None:
+            await respond(notice)
+        elif user:
+            await self.poster.ephemeral(thread.channel, user, notice, thread_ts=thread.root_ts)
+        return None

@@ -47,6 +47,23 @@ NOT_IN_CHANNEL = (
 )
 SOMETHING_BROKE = "Something went wrong on my side while starting that run. Please try again in a moment."
 
+CANNOT_POST_REASONS = {
+    "ratelimited": "Slack is rate-limiting me right now",
+    "not_in_channel": "I'm not a member of this conversation",
+    "channel_not_found": "I can't see this conversation",
+    "is_archived": "this conversation is archived",
+    "msg_too_long": "the request is too long for a Slack message",
+    "invalid_blocks": "the request is too long for a Slack message",
+    "connection_error": "I couldn't reach Slack",
+}
+
+
+def could_not_start(error: str | None) -> str:
+    """Slack refused the run's root or status message (``error`` is its code): nothing started."""
+    why = CANNOT_POST_REASONS.get(error or "", "Slack refused my message")
+    return (f"Sorry, I couldn't start that run: {why} (`{error or 'unknown'}`), so I could not post its "
+            "status in the thread. Nothing was run; please ask again in a moment.")
+
 
 def root_message(requester: str, request: str) -> str:
     quoted = "\n".join(f"> {line}" for line in request.splitlines() or [""])

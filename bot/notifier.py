@@ -3,7 +3,10 @@
 Events arrive on one queue from the engine's bus and are handed to one lane per
 thread, so a thread's messages change in event order while threads proceed in
 parallel. Status edits go through a :class:`MessageEditor` (coalesced, 429-aware);
-approval messages are posted at once and updated once, when they reach a final state.
+approval messages are posted at once and updated once, when they reach a final state;
+a post or update Slack still refuses after the client's own retries is tried again a few
+times with backoff (a post in its lane, so the thread's later events find the message; an
+update in the background, showing the newest state) and given up on with a warning.
 A run whose status message was posted by an earlier process is rebuilt from the
 engine's checkpointed state, so a restarted bot picks up where the old one stopped.
 """
@@ -32,7 +35,7 @@ from agent.runner import Engine
 from bot.approval_view import render_approval
 from bot.approvers import ApproverDirectory
 from bot.editor import MessageEditor
-from bot.poster import SlackPoster
+from bot.poster import Sent, SlackPoster
 from bot.progress import Phase, RunProgress
 from bot.reply_view import Reply, answer_replies, failure_replies
 from bot.status_view import render_queued_cancelled, render_status
@@ -43,6 +46,8 @@ from bot.threads import ThreadRef, is_slack_thread
 log = structlog.get_logger(__name__)
 
 LANE_IDLE_SECONDS = 30.0
+RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0)
+"""Seconds before each retry of an approval message's post or update (at least Retry-After)."""
 
 
 @dataclass
@@ -78,6 +83,9 @@ class Notifier:
         self._closed: set[str] = set()
         """Approval ids whose message already shows a final state (this process)."""
         self._approval_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._retrying: dict[str, bool] = {}
+        """Approval id → its update is retried in the background (and whether as stale)."""
+        self.retry_delays = RETRY_DELAYS
 
     # ------------------------------------------------------------- routing
 
@@ -228,34 +236,78 @@ class Notifier:
         )
         text, blocks = render_approval(approval, self.directory.who_may_approve(approval.tool,
                                                                                 approval.requested_by))
-        ts = await self.poster.post(tracker.thread.channel, text, blocks, thread_ts=tracker.thread.root_ts)
-        if ts is not None:
-            record = ApprovalMessage(approval_id=approval.id, thread_key=tracker.thread.key,
-                                     channel=tracker.thread.channel, ts=ts)
-            self._records[approval.id] = record
-            await self.store.save_approval_message(record)
+        # Retried in the lane, so this thread's later events (the decision, the end of the run)
+        # find the message. Given up on, the approval still waits (``/agent status`` lists it)
+        # until it expires or the run is cancelled.
+        thread = tracker.thread
+        sent = await self.poster.send(thread.channel, text, blocks, thread_ts=thread.root_ts)
+        for delay in self.retry_delays:
+            if not sent.transient:
+                break
+            await asyncio.sleep(max(delay, sent.retry_after or 0.0))
+            sent = await self.poster.send(thread.channel, text, blocks, thread_ts=thread.root_ts)
+        if sent.ts is None:
+            log.warning("giving up on posting an approval message", approval_id=approval.id, error=sent.error)
+            return
+        record = ApprovalMessage(approval_id=approval.id, thread_key=thread.key, channel=thread.channel,
+                                 ts=sent.ts)
+        self._records[approval.id] = record
+        await self.store.save_approval_message(record)
 
     async def refresh_approval(self, approval_id: str, *, stale: bool = False) -> None:
         """Show an approval's final state in its message (once); pending ones stay as they are
-        unless ``stale`` (their run finished without them)."""
-        if approval_id in self._closed:
+        unless ``stale`` (their run finished without them). Only an update Slack accepted
+        closes the message; a refused one is retried in the background (bounded)."""
+        sent = await self._close_approval(approval_id, stale=stale)
+        if sent is None:
             return
+        if not sent.transient:
+            log.warning("could not update an approval message", approval_id=approval_id, error=sent.error)
+        elif approval_id in self._retrying:
+            self._retrying[approval_id] |= stale  # the running retries pick it up
+        else:
+            self._retrying[approval_id] = stale
+            self.tasks.spawn(self._retry_close(approval_id, sent), name=f"approval-update:{approval_id}")
+
+    async def _retry_close(self, approval_id: str, sent: Sent) -> None:
+        try:
+            for delay in self.retry_delays:
+                await asyncio.sleep(max(delay, sent.retry_after or 0.0))
+                again = await self._close_approval(approval_id, stale=self._retrying[approval_id])
+                if again is None:
+                    return
+                sent = again
+                if not sent.transient:
+                    break
+            log.warning("giving up on updating an approval message; its buttons stay until the "
+                        "run's next event", approval_id=approval_id, error=sent.error)
+        finally:
+            self._retrying.pop(approval_id, None)
+
+    async def _close_approval(self, approval_id: str, *, stale: bool) -> Sent | None:
+        """Update the message to its final state. None when done (or nothing to do); else
+        Slack's refusal, and the message still counts as open."""
+        if approval_id in self._closed:
+            return None
         async with self._approval_locks[approval_id]:  # a click and its event may race here
             if approval_id in self._closed:
-                return
+                return None
             record = await self.approval_record(approval_id)
             if record is None or record.closed:
-                return
+                return None
             approval = await self.approvals.get(approval_id)
             if approval is None or (approval.is_pending and not stale):
-                return
-            self._closed.add(approval_id)
-            self._records[approval_id] = replace(record, closed=True)
+                return None
             text, blocks = render_approval(
                 approval, self.directory.who_may_approve(approval.tool, approval.requested_by), stale=stale)
-            await self.poster.update(record.channel, record.ts, text, blocks)
+            sent = await self.poster.edit(record.channel, record.ts, text, blocks)
+            if not sent.ok and not sent.gone:  # (a message that is gone shows no buttons either)
+                return sent
+            self._closed.add(approval_id)
+            self._records[approval_id] = replace(record, closed=True)
             await self.store.close_approval_message(approval_id)
         self._approval_locks.pop(approval_id, None)  # closed for good: later callers return at once
+        return None
 
     async def _refresh_open_approvals(self, thread_key: str, *, stale: bool = False) -> None:
         for record in await self.store.open_approval_messages(thread_key):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 import structlog
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -11,6 +13,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.blocks import Block
 
 log = structlog.get_logger(__name__)
+
+GONE = frozenset({"message_not_found", "channel_not_found", "cant_update_message", "is_archived",
+                  "not_in_channel", "invalid_auth", "account_inactive", "token_revoked"})
+"""Errors after which the message (or the bot's access to it) is gone: trying again cannot help."""
+TRANSIENT = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable",
+                       "request_timeout", "connection_error"})
+"""Errors that may pass: the same call can succeed later."""
 
 
 def error_code(exc: SlackApiError) -> str:
@@ -32,30 +41,77 @@ def retry_after(exc: SlackApiError, default: float = 1.0) -> float | None:
         return default
 
 
+@dataclass(frozen=True)
+class Sent:
+    """What Slack said to one post or edit: accepted (``error`` None), or why not."""
+
+    ts: str | None = None
+    error: str | None = None
+    retry_after: float | None = None
+    """Seconds Slack asked to wait (HTTP 429, still limited after the client's own retries)."""
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def transient(self) -> bool:
+        """Refused for now: the same call may succeed later."""
+        return self.error is not None and (self.retry_after is not None or self.error in TRANSIENT)
+
+    @property
+    def gone(self) -> bool:
+        return self.error in GONE
+
+    @classmethod
+    def refused(cls, exc: SlackApiError) -> Sent:
+        wait = retry_after(exc)
+        return cls(error="ratelimited" if wait is not None else error_code(exc), retry_after=wait)
+
+
 class SlackPoster:
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client
 
-    async def post(self, channel: str, text: str, blocks: list[Block] | None = None,
-                   thread_ts: str | None = None) -> str | None:
-        """Post a message; its ts, or None when Slack refused it (logged)."""
+    async def send(self, channel: str, text: str, blocks: list[Block] | None = None,
+                   thread_ts: str | None = None) -> Sent:
+        """Post a message: its ts, or why Slack refused it (logged)."""
         try:
             response = await self.client.chat_postMessage(
                 channel=channel, text=text, blocks=blocks, thread_ts=thread_ts,
                 unfurl_links=False, unfurl_media=False,
             )
         except SlackApiError as exc:
-            log.warning("chat.postMessage failed", channel=channel, error=error_code(exc))
-            return None
-        return str(response["ts"])
+            sent = Sent.refused(exc)
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            log.warning("chat.postMessage failed", channel=channel, error=type(exc).__name__)
+            return Sent(error="connection_error")
+        else:
+            return Sent(ts=str(response["ts"]))
+        log.warning("chat.postMessage failed", channel=channel, error=sent.error)
+        return sent
 
-    async def update(self, channel: str, ts: str, text: str, blocks: list[Block]) -> bool:
+    async def post(self, channel: str, text: str, blocks: list[Block] | None = None,
+                   thread_ts: str | None = None) -> str | None:
+        """Post a message; its ts, or None when Slack refused it (logged)."""
+        return (await self.send(channel, text, blocks, thread_ts)).ts
+
+    async def edit(self, channel: str, ts: str, text: str, blocks: list[Block]) -> Sent:
+        """Update a message: accepted, or why Slack refused it (logged)."""
         try:
             await self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
         except SlackApiError as exc:
-            log.warning("chat.update failed", channel=channel, ts=ts, error=error_code(exc))
-            return False
-        return True
+            sent = Sent.refused(exc)
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            log.warning("chat.update failed", channel=channel, ts=ts, error=type(exc).__name__)
+            return Sent(ts=ts, error="connection_error")
+        else:
+            return Sent(ts=ts)
+        log.warning("chat.update failed", channel=channel, ts=ts, error=sent.error)
+        return Sent(ts=ts, error=sent.error, retry_after=sent.retry_after)
+
+    async def update(self, channel: str, ts: str, text: str, blocks: list[Block]) -> bool:
+        return (await self.edit(channel, ts, text, blocks)).ok
 
     async def ephemeral(self, channel: str, user: str, text: str, thread_ts: str | None = None) -> None:
         try:

@@ -109,3 +109,54 @@ async def test_a_click_after_cancel_is_refused(slack: FakeSlack, sqlite_url: str
         await asyncio.sleep(0.5)
         assert app.log.count("deploy") == 0
         assert thread.answers() == []
+
+
+async def test_an_unauthorized_reject_opens_no_modal(slack: FakeSlack, sqlite_url: str) -> None:
+    async with running_bot(slack, sqlite_url, [DEPLOY, finish("deployed")],
+                           approvers={"deploy": [BOB]}) as app, chat_with(slack, app) as chat:
+        alice, bob, mallory = chat.person(ALICE), chat.person(BOB), chat.person(MALLORY)
+        thread = await alice.runs("deploy prod")
+        approval = await thread.approval_for("deploy")
+
+        # mallory clicks Reject: she is told who may decide, and no modal opens
+        await mallory.clicks("Reject", approval)
+        await mallory.is_told("only <@U0BOB> may decide")
+        await app.bot.tasks.idle()
+        assert slack.calls_of("views.open") == [] and slack.views == []
+
+        # the approval is still pending, its message unchanged: bob can still approve it
+        pending = await app.services.store.get(approval.button("Approve")["value"])
+        assert pending is not None and pending.is_pending
+        assert len(approval.versions) == 1 and [b["text"]["text"] for b in approval.buttons()] == [
+            "Approve", "Reject"]
+        await bob.approves(approval)
+        await thread.answer()
+        assert app.log.count("deploy") == 1
+
+
+async def test_a_click_on_a_stale_approval_is_refused(slack: FakeSlack, sqlite_url: str) -> None:
+    async with running_bot(slack, sqlite_url, [DEPLOY]) as app, chat_with(slack, app) as chat:
+        alice = chat.person(ALICE)
+        thread = await alice.runs("deploy prod")
+        approval = await thread.approval_for("deploy")
+        approval_id = approval.button("Approve")["value"]
+        await thread.status_showing(":white_check_mark: `check`")
+
+        # the bot closes the message as no longer needed, as it does when a run finishes or replans
+        # without an approval it asked for (the engine cannot get there by itself while it waits)
+        await app.bot.notifier.refresh_approval(approval_id, stale=True)
+        assert "No longer needed" in approval.content and approval.buttons() == []
+
+        # a client that has not seen the update still shows the buttons: both clicks are refused
+        await alice.approves(approval)
+        await alice.is_told("no longer needed: its run finished or changed its plan")
+        await alice.clicks("Reject", approval)
+        await slack.wait_for(lambda: sum("no longer needed" in t for t in slack.told(ALICE)) == 2,
+                             what="the second refusal")
+        await app.bot.tasks.idle()
+
+        # nothing was decided or run, no modal opened, and the message was not edited again
+        still = await app.services.store.get(approval_id)
+        assert still is not None and still.is_pending
+        assert slack.views == [] and app.log.count("deploy") == 0 and thread.answers() == []
+        assert len(approval.versions) == 2

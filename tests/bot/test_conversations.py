@@ -6,7 +6,7 @@ from typing import Any
 
 from langchain_core.messages import BaseMessage
 
-from tests.bot.chat import ALICE, BOB, OPS, chat_with, finish, running_bot
+from tests.bot.chat import ALICE, BOB, OPS, chat_with, finish, running_bot, settle
 from tests.fakes.slack_api import FakeSlack
 
 LOOK_UP_A = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "a"}}]}
@@ -107,3 +107,29 @@ async def test_retries_and_twins_start_one_run(slack: FakeSlack, sqlite_url: str
 
         assert len(thread.status_messages()) == 2 and len(thread.answers()) == 2
         assert len(app.llm.calls) == 4  # two plans, two answers: nothing ran twice
+
+
+async def test_cancelling_a_run_drops_its_queued_follow_up(slack: FakeSlack, sqlite_url: str) -> None:
+    replies = [LOOK_UP_HELD, LOOK_UP_B, finish("second done")]
+    async with running_bot(slack, sqlite_url, replies) as app, chat_with(slack, app) as chat:
+        alice = chat.person(ALICE)
+        thread = await alice.runs("look up a slowly")
+        running = await thread.status_showing(":arrows_counterclockwise: `a`")
+
+        # a follow-up queues behind the busy run
+        await alice.replies(thread, "then look up b")
+        queued = await thread.status_showing("*Queued*", index=1)
+
+        # alice cancels the running one: the queued request is cancelled with it
+        await alice.clicks("Cancel", running)
+        await slack.wait_for(lambda: "Cancelled before it started" in queued.content,
+                             what="the queued request cancelled")
+        app.log.gates["hold"].set()  # the node that was running finishes; nothing new starts
+        await thread.status_showing(":no_entry_sign: *Cancelled* by <@U0ALICE>")
+        await settle(app)
+
+        # the follow-up never ran: one plan, one lookup, no answers, and its message stayed cancelled
+        assert len(app.llm.calls) == 1 and app.log.args_of("lookup") == [{"key": "a"}]
+        assert thread.answers() == [] and len(thread.status_messages()) == 2
+        assert "Cancelled before it started" in queued.content
+        assert not any("Planning" in version for version in queued.history())

@@ -8,7 +8,7 @@ import time
 import httpx
 import pytest
 
-from tests.bot.chat import ALICE, BOB, OPS, SIGNING_SECRET, chat_with, finish, running_bot
+from tests.bot.chat import ALICE, BOB, OPS, SIGNING_SECRET, Thread, chat_with, finish, running_bot, settle
 from tests.fakes.slack_api import FakeSlack
 
 LOOK_UPS = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "a"}},
@@ -104,3 +104,88 @@ async def test_secrets_stay_out_of_slack_and_the_logs(
         assert "xoxb" not in repr(app.bot.config) and SIGNING_SECRET not in repr(app.bot.config)
     seen = json.dumps([c.args for c in slack.calls]) + capsys.readouterr().out + caplog.text
     assert slack.token not in seen and SIGNING_SECRET not in seen
+
+
+
+async def test_the_slash_command_is_answered_before_slack_is(slack: FakeSlack, sqlite_url: str) -> None:
+    slack.latency["chat.postMessage"] = 1.0  # Slack takes a second for every post
+    async with running_bot(slack, sqlite_url, [LOOK_UPS, finish("all looked up")]) as app, \
+            chat_with(slack, app) as chat:
+        response = await chat.driver.slash(ALICE, OPS, "look up a, b and c")
+        answered = time.monotonic()
+        assert response.status_code == 200
+
+        root = await slack.wait_for(lambda: next((m for m in slack.messages if m.is_from_bot), None),
+                                    what="the root message")
+        thread = Thread(chat, OPS, root.ts)
+        await thread.status_message()
+        await thread.answer()
+
+        # the ack left before the bot's first post reached Slack, let alone the status message
+        root_post, status_post = slack.calls_of("chat.postMessage")[:2]
+        assert root_post.args.get("thread_ts") is None and status_post.args.get("thread_ts") == root.ts
+        assert answered < root_post.at < status_post.at
+
+
+async def test_a_run_that_cannot_post_its_status_tells_the_requester(slack: FakeSlack, sqlite_url: str) -> None:
+    # Slack keeps rate-limiting the bot's posts in threads, past the client's own retries
+    storm = slack.inject("chat.postMessage", times=1000, when=lambda args: bool(args.get("thread_ts")))
+    async with running_bot(slack, sqlite_url, [LOOK_UPS, finish("all looked up")],
+                           rate_limit_retries=1) as app, chat_with(slack, app) as chat:
+        alice, bob = chat.person(ALICE), chat.person(BOB)
+
+        # /agent: the root message is posted, the status message is not; alice is told, nothing runs
+        response = await chat.driver.slash(ALICE, OPS, "look up a, b and c")
+        assert response.status_code == 200
+        told = await alice.is_told("couldn't start that run")
+        assert "rate-limiting me" in told and "`ratelimited`" in told
+        assert len(slack.responses) == 1 and slack.responses[0]["response_type"] == "ephemeral"
+
+        # a mention: bob is told ephemerally, in the thread he started
+        thread = await bob.mentions_bot("look up a, b and c")
+        await bob.is_told("couldn't start that run")
+        assert [(e.user, e.thread_ts) for e in slack.ephemerals] == [(BOB, thread.root_ts)]
+
+        await settle(app)
+        assert app.llm.calls == [] and app.log.calls == [] and thread.status_messages() == []
+
+        # once Slack lets the bot post again, a reply in the thread starts the run
+        storm.times = 0
+        await bob.replies(thread, "look up a, b and c")
+        assert "all looked up" in (await thread.answer()).content
+
+
+async def test_an_approval_update_converges_through_a_429_storm(slack: FakeSlack, sqlite_url: str) -> None:
+    async with running_bot(slack, sqlite_url, [DEPLOY, finish("deployed")], rate_limit_retries=1) as app, \
+            chat_with(slack, app) as chat:
+        alice = chat.person(ALICE)
+        thread = await alice.runs("deploy prod")
+        approval = await thread.approval_for("deploy")
+
+        # Slack rate-limits every edit of the approval message for a while, past the client's retries
+        storm = slack.inject("chat.update", times=4, when=lambda args: args.get("ts") == approval.ts)
+        await alice.approves(approval)
+        await thread.answer()
+
+        # the message still ends up saying who approved, without buttons
+        await slack.wait_for(lambda: "Approved by <@U0ALICE>" in approval.content, what="approval updated")
+        assert approval.buttons() == [] and storm.times == 0
+        assert app.log.count("deploy") == 1
+
+
+async def test_an_approval_post_is_retried_through_a_429_storm(slack: FakeSlack, sqlite_url: str) -> None:
+    storm = slack.inject("chat.postMessage", times=2,
+                         when=lambda args: str(args.get("text", "")).startswith("Approval needed"))
+    async with running_bot(slack, sqlite_url, [DEPLOY, finish("deployed")], rate_limit_retries=1) as app, \
+            chat_with(slack, app) as chat:
+        alice = chat.person(ALICE)
+        thread = await alice.runs("deploy prod")
+
+        # the first post of the approval is refused (twice: the client retried it once); the bot tries again
+        approval = await thread.approval_for("deploy")
+        assert storm.times == 0 and len(thread.approvals()) == 1
+
+        await alice.approves(approval)
+        assert "deployed" in (await thread.answer()).content
+        await slack.wait_for(lambda: "Approved by <@U0ALICE>" in approval.content, what="approval updated")
+        assert app.log.count("deploy") == 1

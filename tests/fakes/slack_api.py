@@ -3,7 +3,8 @@
 Point a real ``AsyncWebClient`` at :attr:`FakeSlack.base_url`. It keeps channels,
 messages with ``ts`` (threads, every edit), ephemeral messages, opened views, users and
 user groups; checks the bot token and Block Kit limits like Slack does; records every
-call; and can answer a method with HTTP 429 + Retry-After, or slowly.
+call (when it arrived and when it was answered); and can answer a method with HTTP 429 +
+Retry-After or another error (every call of it, or only the calls a predicate picks), or slowly.
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ class Call:
     args: dict[str, Any]
     status: int
     at: float = field(default_factory=time.monotonic)
+    """When the fake answered (for a post: when the message appeared), ``time.monotonic()``."""
+    received_at: float = 0.0
+    """When the request arrived, before any injected latency."""
 
 
 @dataclass
@@ -135,6 +139,9 @@ class Fault:
     times: int
     status: int = 429
     retry_after: int = 1
+    error: str = "ratelimited"
+    when: Callable[[dict[str, Any]], bool] | None = None
+    """Only calls whose arguments this accepts get the error (None: every call)."""
 
 
 class FakeSlack:
@@ -175,9 +182,14 @@ class FakeSlack:
     def add_channel(self, channel_id: str, name: str, *, bot_is_member: bool = True, im: bool = False) -> None:
         self.channels[channel_id] = {"id": channel_id, "name": name, "bot_is_member": bot_is_member, "im": im}
 
-    def inject(self, method: str, *, times: int = 1, status: int = 429, retry_after: int = 1) -> None:
-        """Answer the next ``times`` calls of ``method`` with an error (429 + Retry-After)."""
-        self.faults.append(Fault(method, times, status, retry_after))
+    def inject(self, method: str, *, times: int = 1, status: int = 429, retry_after: int = 1,
+               error: str = "ratelimited", when: Callable[[dict[str, Any]], bool] | None = None) -> Fault:
+        """Answer the next ``times`` calls of ``method`` (those ``when`` accepts, if given) with
+        ``error``: by default HTTP 429 + Retry-After; ``status=200`` for an ``ok: false`` answer.
+        Set the returned fault's ``times`` to 0 to end it."""
+        fault = Fault(method, times, status, retry_after, error, when)
+        self.faults.append(fault)
+        return fault
 
     async def __aenter__(self) -> FakeSlack:
         self._server = BackgroundServer(self.asgi())
@@ -217,8 +229,8 @@ class FakeSlack:
         root = message.thread_ts or message.ts
         self._threads.setdefault((message.channel, root), []).append(message)
 
-    def _record(self, method: str, args: dict[str, Any], status: int) -> None:
-        call = Call(next(self._seq), method, args, status)
+    def _record(self, method: str, args: dict[str, Any], status: int, received_at: float = 0.0) -> None:
+        call = Call(next(self._seq), method, args, status, received_at=received_at or time.monotonic())
         self.calls.append(call)
         self._calls_by_method.setdefault(method, []).append(call)
 
@@ -270,22 +282,24 @@ class FakeSlack:
         return args
 
     async def _api(self, request: Request) -> Response:
+        received_at = time.monotonic()
         method = request.path_params["method"]
         args = await self._args(request)
         await asyncio.sleep(self.latency.get(method, 0.0))
-        fault = next((f for f in self.faults if f.method == method and f.times > 0), None)
+        fault = next((f for f in self.faults if f.method == method and f.times > 0
+                      and (f.when is None or f.when(args))), None)
         if fault is not None:
             fault.times -= 1
-            self._record(method, args, fault.status)
-            return JSONResponse({"ok": False, "error": "ratelimited"}, status_code=fault.status,
-                                headers={"Retry-After": str(fault.retry_after)})
+            self._record(method, args, fault.status, received_at)
+            headers = {"Retry-After": str(fault.retry_after)} if fault.status == 429 else None
+            return JSONResponse({"ok": False, "error": fault.error}, status_code=fault.status, headers=headers)
         token = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
         if token != (self.app_token if method == "apps.connections.open" else self.token):
             result: dict[str, Any] = {"ok": False, "error": "invalid_auth"}
         else:
             handler = getattr(self, "_" + method.replace(".", "_"), None)
             result = handler(args) if handler else {"ok": False, "error": "unknown_method"}
-        self._record(method, args, 200)
+        self._record(method, args, 200, received_at)
         return JSONResponse(result)
 
     async def _hook(self, request: Request) -> Response:
