@@ -92,7 +92,7 @@ class Engine:
             await self.queue.push(thread_id, request, requested_by)
             return Submission.QUEUED
         self._active.add(thread_id)  # claim at once so a twin submit queues behind it
-        self._spawn(self._drive(thread_id, new_run_input(request, requested_by), requeue=True))
+        self._spawn(self._drive(thread_id, new_run_input(request, requested_by), leased=True))
         return Submission.STARTED
 
     async def decide(
@@ -228,16 +228,17 @@ class Engine:
         return False
 
     async def _drive(self, thread_id: str, payload: Any, wait_for_lease: bool = False,
-                     requeue: bool = False) -> None:
+                     requeue: bool = False, leased: bool = False) -> None:
         """Run the thread under its lease. ``RESUME`` resumes it only if it is parked and
         something it waits for changed, checked once the lease is held: another runner may
         have resumed it meanwhile. A new request (``requeue``) that finds the thread running
-        in another process goes to the queue, which that runner drains when it ends."""
+        in another process goes to the queue, which that runner drains when it ends.
+        ``leased``: the caller has just taken the lease."""
         parked: list[str] | None = None
         async with self._locks[thread_id]:
             self._active.add(thread_id)
             try:
-                if not await self._acquire(thread_id, wait_for_lease):
+                if not leased and not await self._acquire(thread_id, wait_for_lease):
                     log.info("thread runs elsewhere", thread_id=thread_id, queued=requeue)
                     if requeue and isinstance(payload, dict):
                         await self.queue.push(thread_id, payload["request"], payload["requested_by"])

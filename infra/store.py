@@ -105,15 +105,16 @@ class SqlStore:
         now = time.time() if now is None else now
         status = ApprovalStatus.APPROVED if approved else ApprovalStatus.REJECTED
         async with self.session.begin() as s:
-            changed = await s.execute(
+            decided = (await s.execute(
                 update(ApprovalRow)
                 .where(ApprovalRow.id == approval_id, ApprovalRow.status == PENDING,
                        ApprovalRow.expires_at > utc(now))
                 .values(status=status.value, decided_by=by, decided_at=utc(now), reason=reason)
-            )
+                .returning(ApprovalRow)
+            )).scalar_one_or_none()
+            if decided is not None:
+                return DecisionResult(DecisionOutcome.RECORDED, _approval(decided), changed=True)
         approval = await self.get(approval_id)
-        if changed.rowcount == 1:  # type: ignore[attr-defined]
-            return DecisionResult(DecisionOutcome.RECORDED, approval, changed=True)
         if approval is None:
             return DecisionResult(DecisionOutcome.NOT_FOUND, None)
         if approval.is_pending:  # pending but past its expiry
@@ -283,23 +284,17 @@ class SqlStore:
 
     async def acquire(self, thread_id: str, holder: str, ttl_seconds: float) -> bool:
         now = time.time()
+        insert = sqlite_insert if self.engine.dialect.name == "sqlite" else postgres_insert
+        statement = insert(ThreadLeaseRow).values(
+            thread_id=thread_id, holder=holder, expires_at=utc(now + ttl_seconds))
+        upsert = statement.on_conflict_do_update(  # one statement: new, free, mine or lapsed
+            index_elements=["thread_id"],
+            set_={"holder": holder, "expires_at": utc(now + ttl_seconds)},
+            where=or_(ThreadLeaseRow.holder.is_(None), ThreadLeaseRow.holder == holder,
+                      ThreadLeaseRow.expires_at < utc(now)),
+        ).returning(ThreadLeaseRow.thread_id)
         async with self.session.begin() as s:
-            taken = await s.execute(
-                update(ThreadLeaseRow)
-                .where(ThreadLeaseRow.thread_id == thread_id,
-                       or_(ThreadLeaseRow.holder.is_(None), ThreadLeaseRow.holder == holder,
-                           ThreadLeaseRow.expires_at < utc(now)))
-                .values(holder=holder, expires_at=utc(now + ttl_seconds))
-            )
-            if taken.rowcount == 1:  # type: ignore[attr-defined]
-                return True
-        try:
-            async with self.session.begin() as s:
-                s.add(ThreadLeaseRow(thread_id=thread_id, holder=holder,
-                                     expires_at=utc(now + ttl_seconds)))
-        except IntegrityError:
-            return False
-        return True
+            return (await s.execute(upsert)).first() is not None
 
     async def renew(self, thread_id: str, holder: str, ttl_seconds: float) -> bool:
         async with self.session.begin() as s:
