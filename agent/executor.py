@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.context import EngineContext
-from agent.errors import ToolError, ToolTimeout
+from agent.errors import ToolError
 from agent.events import (
     AwaitingApproval,
     NodeFailed,
@@ -42,8 +42,9 @@ from agent.ports import (
     PackageJob,
 )
 from agent.readiness import NodeState, is_finished, readiness
+from agent.red_calls import call_approved, describe_error, invoke_tool, preview
 from agent.references import UnresolvedReference, resolve
-from agent.tools.registry import Risk, to_jsonable
+from agent.tools.registry import Risk
 from agent.validation import dependencies
 
 UNKNOWN_OUTCOME_NOTE = (
@@ -64,7 +65,6 @@ class RunIdentity:
 class ExecutionReport:
     results: dict[str, dict[str, Any]]
     pending_approvals: list[str]
-    nodes_run: int
     cancelled: bool = False
 
 
@@ -93,7 +93,6 @@ class PlanExecutor:
     tasks: dict[asyncio.Task[NodeResult | _Retry], str] = field(default_factory=dict)
     awaiting: dict[str, str] = field(default_factory=dict)
     """Node id → id of the approval it waits for."""
-    nodes_run: int = 0
     recheck_approvals: bool = False
     red_running: set[str] = field(default_factory=set)
     """Red nodes whose tool call is in flight."""
@@ -183,7 +182,7 @@ class PlanExecutor:
         node_id, error = result.node_id, result.error or ""
         if result.status is NodeStatus.DONE:
             self.outputs[node_id] = result.output
-            await self._emit(NodeFinished, node_id=node_id, preview=self._preview(result.output, 200))
+            await self._emit(NodeFinished, node_id=node_id, preview=preview(result.output, 200))
         elif result.status is NodeStatus.FAILED:
             await self._emit(NodeFailed, node_id=node_id, error=error)
         elif result.status is NodeStatus.REJECTED:
@@ -221,7 +220,6 @@ class PlanExecutor:
 
     def _dispatch(self, node_id: str, work: Any) -> None:
         self.states[node_id] = NodeState.RUNNING
-        self.nodes_run += 1
         self.tasks[asyncio.create_task(work, name=f"node:{node_id}")] = node_id
 
     def _resolved_args(self, node: PlanNode) -> dict[str, Any]:
@@ -313,45 +311,19 @@ class PlanExecutor:
             return await self._run_package(node, started)
         assert node.tool is not None
         args = self._resolved_args(node)
-        output = await self._invoke(node.tool, args)
+        output = await invoke_tool(self.ctx, node.tool, args)
         return NodeResult(node.id, NodeStatus.DONE, output=output, started_at=started,
                           finished_at=self.ctx.clock())
 
     async def _run_approved(
         self, node: PlanNode, args: dict[str, Any], approval: Approval
     ) -> NodeResult | _Retry:
-        assert node.tool is not None
-        if not await self.ctx.executions.begin(approval.id, self.ident.thread_id, node.id):
-            return _Retry()
-        started = self.ctx.clock()
         self.red_running.add(node.id)
-        await self._emit(NodeStarted, node_id=node.id, label=node_label(node))
         try:
-            output = await self._invoke(node.tool, args)
-        except (asyncio.CancelledError, ToolTimeout) as exc:
-            # Stopped mid-call (cancel, or the node timeout): it may have taken effect.
-            await asyncio.shield(self.ctx.executions.mark_unknown(approval.id))
-            if isinstance(exc, asyncio.CancelledError):
-                raise
-            return NodeResult(node.id, NodeStatus.FAILED, started_at=started,
-                              error=f"{exc}; its outcome is unknown, check before trying again")
-        except Exception as exc:
-            error = describe_error(exc)
-            await self.ctx.executions.finish(approval.id, ok=False, error=error)
-            return NodeResult(node.id, NodeStatus.FAILED, error=error, started_at=started)
+            result = await call_approved(self.ctx, approval, args, self.ctx.events.publish)
         finally:
             self.red_running.discard(node.id)
-        await self.ctx.executions.finish(approval.id, ok=True, output=output)
-        return NodeResult(node.id, NodeStatus.DONE, output=output, started_at=started,
-                          finished_at=self.ctx.clock())
-
-    async def _invoke(self, tool: str, args: dict[str, Any]) -> Any:
-        spec = self.ctx.registry.get(tool)
-        timeout = self.ctx.settings.node_timeout_seconds
-        try:
-            return to_jsonable(await asyncio.wait_for(spec.tool.ainvoke(args), timeout))
-        except TimeoutError:
-            raise ToolTimeout(f"'{tool}' did not finish within {timeout:.0f}s") from None
+        return _Retry() if result is None else result
 
     async def _run_package(self, node: PlanNode, started: float) -> NodeResult:
         assert node.package is not None
@@ -388,10 +360,6 @@ class PlanExecutor:
                          if node.id in in_flight_red else "run cancelled")
                 await self._finish(NodeResult(node.id, NodeStatus.SKIPPED, error=error))
 
-    def _preview(self, value: Any, limit: int) -> str:
-        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-        return text if len(text) <= limit else text[:limit] + f"… [{len(text)} chars]"
-
     def _report(self, cancelled: bool = False) -> ExecutionReport:
         settings = self.ctx.settings
         results: dict[str, dict[str, Any]] = {}
@@ -406,12 +374,12 @@ class PlanExecutor:
                 if size <= settings.inline_output_bytes:
                     compact["output"] = record.output
                 else:  # the full output stays in the result store
-                    compact["preview"] = self._preview(record.output, settings.preview_chars)
+                    compact["preview"] = preview(record.output, settings.preview_chars)
                     compact["bytes"] = size
             results[node_id] = compact
         return ExecutionReport(
             results=results, pending_approvals=sorted(self.awaiting.values()),
-            nodes_run=self.nodes_run, cancelled=cancelled,
+            cancelled=cancelled,
         )
 
 
@@ -422,9 +390,3 @@ def refusal(approval: Approval) -> str:
     if approval.status is ApprovalStatus.EXPIRED:
         return "the approval request expired before anyone decided"
     return "the approval request was withdrawn" + (f": {approval.reason}" if approval.reason else "")
-
-
-def describe_error(exc: BaseException) -> str:
-    if isinstance(exc, ToolError | UnresolvedReference):
-        return str(exc)
-    return f"{type(exc).__name__}: {exc}"

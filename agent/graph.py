@@ -31,6 +31,7 @@ from agent.events import AnswerReady, Planning, PlanReady, Replanning, RunEvent,
 from agent.executor import PlanExecutor, RunIdentity
 from agent.llm import LLMUnavailable, call_structured
 from agent.plan import Plan
+from agent.ports import NodeStatus
 from agent.prompting import describe_results, joiner_messages, planner_messages
 from agent.state import AgentState, PastRun
 from agent.validation import validate_plan
@@ -103,13 +104,21 @@ async def scheduler(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     report = await PlanExecutor(ctx, plan, ident).run()
     update: dict[str, Any] = {
         "results": report.results, "pending_approvals": report.pending_approvals,
-        "nodes_run": state.get("nodes_run", 0) + report.nodes_run,
+        "nodes_run": state.get("nodes_run", 0) + newly_run(state.get("results") or {}, report.results),
     }
     if report.cancelled:
         update["failure"] = "The run was cancelled; nothing more will run for it."
     elif report.pending_approvals:
         await _emit(runtime, state, Waiting, pending=report.pending_approvals)
     return update
+
+
+def newly_run(before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]]) -> int:
+    """Nodes that ran (done or failed) since the last scheduler pass: dispatched by it, or
+    started by the runner as a decision came in."""
+    ran = {NodeStatus.DONE.value, NodeStatus.FAILED.value}
+    return sum(1 for node_id, result in after.items()
+               if result["status"] in ran and before.get(node_id, {}).get("status") not in ran)
 
 
 def after_scheduler(state: AgentState) -> str:

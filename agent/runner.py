@@ -24,7 +24,8 @@ from langgraph.types import Command
 from agent.context import EngineContext
 from agent.events import DecisionRecorded
 from agent.graph import new_run_input
-from agent.ports import Approval, DecisionResult, RequestQueue, ThreadLease
+from agent.ports import Approval, ApprovalStatus, DecisionResult, RequestQueue, ThreadLease
+from agent.red_calls import start_approved
 
 log = structlog.get_logger(__name__)
 
@@ -216,16 +217,23 @@ class Engine:
 
     async def _has_news(self, thread_id: str, parked: list[str] | None) -> bool:
         """Parked on these approvals, and something it waits for has changed."""
+        return await self._news(thread_id, parked) is not None
+
+    async def _news(self, thread_id: str, parked: list[str] | None) -> list[Approval] | None:
+        """What changed for a thread parked on these approvals: the approvals decided (or
+        expired, withdrawn) since; None when nothing did or it is not parked."""
         if parked is None:
-            return False
-        if thread_id in self.ctx.cancelled:
-            return True
+            return None
+        news: list[Approval] = []
+        vanished = False
         now = self.ctx.clock()
         for approval_id in parked:
             approval = await self.ctx.approvals.get(approval_id)
-            if approval is None or not approval.is_pending or approval.expires_at <= now:
-                return True
-        return False
+            if approval is None:
+                vanished = True  # the scheduler will ask again
+            elif not approval.is_pending or approval.expires_at <= now:
+                news.append(approval)
+        return news if news or vanished or thread_id in self.ctx.cancelled else None
 
     async def _drive(self, thread_id: str, payload: Any, wait_for_lease: bool = False,
                      requeue: bool = False, leased: bool = False) -> None:
@@ -245,11 +253,13 @@ class Engine:
                     return
                 stopping = False
                 try:
+                    decided: list[Approval] = []
                     if payload is RESUME:
-                        parked = await self._parked_on(thread_id)
-                        if not await self._has_news(thread_id, parked):
+                        news = await self._news(thread_id, await self._parked_on(thread_id))
+                        if news is None:
                             return
-                    parked = await self._run_until_settled(thread_id, payload)
+                        decided = news
+                    parked = await self._run_until_settled(thread_id, payload, decided)
                 except LeaseLost:
                     log.warning("lost the thread lease; stopped this runner", thread_id=thread_id)
                     return
@@ -293,14 +303,29 @@ class Engine:
                 return False
             await asyncio.sleep(min(1.0, self.lease_ttl / 4))
 
-    async def _run_until_settled(self, thread_id: str, payload: Any) -> list[str] | None:
+    async def _run_until_settled(
+        self, thread_id: str, payload: Any, decided: list[Approval] | None = None
+    ) -> list[str] | None:
         """Invoke until the thread ends or parks with nothing new. Returns the approvals it
-        is parked on (None when it ended), read from the run's own output."""
+        is parked on (None when it ended), read from the run's own output.
+
+        ``decided``: approvals that woke a parked thread. The approved calls among them start
+        at once, before the graph resumes (loading the checkpoint, stepping through ``wait``
+        and into the scheduler takes a dozen database round trips, which a busy bot makes
+        slow); the scheduler then finds their results saved. The journal keeps each once."""
         run = asyncio.current_task()
         assert run is not None
         lost = asyncio.Event()
         renewer = asyncio.create_task(self._renew(thread_id, run, lost))
         try:
+            approved = [a for a in decided or [] if a.status is ApprovalStatus.APPROVED and a.run_id]
+            if approved and thread_id not in self.ctx.cancelled:
+                started = await asyncio.gather(*(start_approved(self.ctx, a) for a in approved),
+                                               return_exceptions=True)
+                for failure in (s for s in started if isinstance(s, Exception)):
+                    # the scheduler runs (or re-asks for) the node as it would without a head start
+                    log.warning("could not start an approved call early", thread_id=thread_id,
+                                exc_info=failure)
             values = await self.graph.ainvoke(payload, self.config(thread_id), context=self.ctx)
             while await self._has_news(thread_id, parked_on(values)):
                 values = await self.graph.ainvoke(RESUME, self.config(thread_id), context=self.ctx)

@@ -4,6 +4,7 @@ threads whose approvals were decided while no process was there to resume them."
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from sqlalchemy import update
 
@@ -79,3 +80,27 @@ async def test_a_request_for_a_thread_another_process_runs_is_queued_for_that_ru
         await a.engine.idle()
         answers = [e.answer for e in a.drain() if isinstance(e, AnswerReady)]
         assert answers == ["one", "two"] and b.llm.calls == []
+
+
+async def test_an_approved_call_starts_before_the_parked_graph_resumes(sqlite_url: str) -> None:
+    plan = {"nodes": [{"id": "deploy", "tool": "deploy", "args": {"target": "prod"}},
+                      {"id": "tell", "tool": "lookup", "args": {"key": "${deploy.deployed}"}}]}
+    async with harness(sqlite_url, [plan, finish("deployed")]) as h:
+        await h.engine.ask("r5", "deploy prod")
+        asked = next(e for e in h.drain() if isinstance(e, AwaitingApproval))
+        graph_invoke = h.engine.graph.ainvoke
+
+        async def recorded(*args: Any, **kwargs: Any) -> Any:
+            h.log.calls.append(("graph resumes", {}))
+            return await graph_invoke(*args, **kwargs)
+
+        h.engine.graph.ainvoke = recorded  # type: ignore[method-assign]
+        await h.engine.decide(asked.approval_id, approved=True, by="U1")
+        await h.engine.idle()
+        assert [name for name, _ in h.log.calls] == ["deploy", "graph resumes", "lookup"]
+        labels = h.labels()
+        assert labels.index("NodeStarted:deploy") < labels.index("NodeFinished:deploy") \
+            < labels.index("NodeStarted:tell")
+        assert labels.count("NodeStarted:deploy") == 1 and isinstance(h.events[-1], AnswerReady)
+        state = await h.engine.state("r5")
+        assert state["results"]["deploy"]["status"] == "done"
