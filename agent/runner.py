@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from enum import StrEnum
 from typing import Any
 
@@ -39,6 +39,8 @@ class ThreadStatus(StrEnum):
 
 RESUME: Command[str] = Command(resume="decided")
 """What a parked thread is resumed with; the scheduler reads the decisions themselves."""
+NEXT_QUEUED = object()
+"""A drive's payload: the thread's oldest queued request, if the thread is idle."""
 
 
 class LeaseLost(RuntimeError):
@@ -68,7 +70,9 @@ class Engine:
         self.holder = holder or uuid.uuid4().hex
         self.lease_ttl = lease_ttl_seconds
         self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
-        self._active: set[str] = set()
+        self._claims: Counter[str] = Counter()
+        """Thread id → drives of this process that are on it or about to be (claimed before
+        they are spawned, so a twin request sees the thread busy at once)."""
         self._tasks: set[asyncio.Task[None]] = set()
 
     @staticmethod
@@ -79,6 +83,7 @@ class Engine:
 
     async def ask(self, thread_id: str, request: str, requested_by: str | None = None) -> None:
         """Run a request until it finishes or parks waiting for approvals."""
+        self._claims[thread_id] += 1
         await self._drive(thread_id, new_run_input(request, requested_by))
 
     async def submit(
@@ -86,14 +91,15 @@ class Engine:
     ) -> Submission:
         """Start a request in the background; queue it (durably) if the thread has a run going
         here or in another process, or earlier requests are queued."""
-        if (await self.status(thread_id) is not ThreadStatus.IDLE
+        busy = (await self.status(thread_id) is not ThreadStatus.IDLE
                 or await self.queue.has_queued(thread_id)
                 # the checkpoint may not show yet a run another process has just started
-                or not await self.leases.acquire(thread_id, self.holder, self.lease_ttl)):
+                or not await self.leases.acquire(thread_id, self.holder, self.lease_ttl))
+        if busy or self._claims[thread_id]:  # (the claim check: a twin submit got here first)
             await self.queue.push(thread_id, request, requested_by)
+            await self._run_queued(thread_id)  # in case the thread's runner ended meanwhile
             return Submission.QUEUED
-        self._active.add(thread_id)  # claim at once so a twin submit queues behind it
-        self._spawn(self._drive(thread_id, new_run_input(request, requested_by), leased=True))
+        self._start(thread_id, new_run_input(request, requested_by), requeue=True)
         return Submission.STARTED
 
     async def decide(
@@ -112,16 +118,18 @@ class Engine:
 
     def wake(self, thread_id: str) -> None:
         """Something changed for the thread: tell its runner, or resume it if parked."""
-        if thread_id in self._active:
+        if self._claims[thread_id]:
             self.ctx.wakeups.wake(thread_id)
         else:
-            self._spawn(self._drive(thread_id, RESUME))
+            self._start(thread_id, RESUME)
 
     async def resume(self, thread_id: str) -> None:
         """Continue a thread from its last checkpoint (after a crash or a restart)."""
         snapshot = await self.graph.aget_state(self.config(thread_id))
         if not snapshot.next:
+            await self._run_queued(thread_id)
             return
+        self._claims[thread_id] += 1
         if "wait" in snapshot.next:
             await self._drive(thread_id, RESUME)
         else:
@@ -159,7 +167,7 @@ class Engine:
         return expired
 
     async def status(self, thread_id: str) -> ThreadStatus:
-        if thread_id in self._active:
+        if self._claims[thread_id]:
             return ThreadStatus.RUNNING
         snapshot = await self.graph.aget_state(self.config(thread_id))
         if not snapshot.next:
@@ -189,6 +197,11 @@ class Engine:
         await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     # -------------------------------------------------------------- internals
+
+    def _start(self, thread_id: str, payload: Any, *, requeue: bool = False) -> None:
+        """Claim the thread, then drive it in the background."""
+        self._claims[thread_id] += 1
+        self._spawn(self._drive(thread_id, payload, requeue=requeue))
 
     def _spawn(self, work: Any) -> None:
         task: asyncio.Task[None] = asyncio.create_task(work)
@@ -236,63 +249,74 @@ class Engine:
         return news if news or vanished or thread_id in self.ctx.cancelled else None
 
     async def _drive(self, thread_id: str, payload: Any, wait_for_lease: bool = False,
-                     requeue: bool = False, leased: bool = False) -> None:
-        """Run the thread under its lease. ``RESUME`` resumes it only if it is parked and
-        something it waits for changed, checked once the lease is held: another runner may
-        have resumed it meanwhile. A new request (``requeue``) that finds the thread running
-        in another process goes to the queue, which that runner drains when it ends.
-        ``leased``: the caller has just taken the lease."""
+                     requeue: bool = False) -> None:
+        """Run the thread under its lease; the caller has claimed it (one claim per drive).
+
+        ``RESUME`` resumes it only if it is parked and something it waits for changed, and
+        ``NEXT_QUEUED`` starts its oldest queued request only if it is idle: both checked once
+        the lease is held, since another runner may have moved the thread meanwhile. A new
+        request (``requeue``) that finds the thread running in another process goes to the
+        queue, which that runner drains when it ends."""
         parked: list[str] | None = None
-        async with self._locks[thread_id]:
-            self._active.add(thread_id)
-            try:
-                if not leased and not await self._acquire(thread_id, wait_for_lease):
+        settled = False
+        """It ran to an end or a park (not stopped, not failed): look again after release."""
+        try:
+            async with self._locks[thread_id]:
+                if not await self._acquire(thread_id, wait_for_lease):
                     log.info("thread runs elsewhere", thread_id=thread_id, queued=requeue)
                     if requeue and isinstance(payload, dict):
                         await self.queue.push(thread_id, payload["request"], payload["requested_by"])
                     return
-                stopping = False
+                lapse = True
                 try:
-                    decided: list[Approval] = []
-                    if payload is RESUME:
-                        news = await self._news(thread_id, await self._parked_on(thread_id))
-                        if news is None:
-                            return
-                        decided = news
-                    parked = await self._run_until_settled(thread_id, payload, decided)
+                    parked, settled = await self._drive_leased(thread_id, payload)
+                    lapse = False
                 except LeaseLost:
                     log.warning("lost the thread lease; stopped this runner", thread_id=thread_id)
-                    return
-                except asyncio.CancelledError:
-                    stopping = True
-                    raise
                 finally:
-                    if stopping:  # shut down mid-run: leave the lease lapsed, not free, so the
-                        # next process's recover() finds the thread and resumes it at once
+                    if lapse:  # stopped or failed mid-run: leave the lease lapsed, not free, so
+                        # recover() in the next process finds the thread and resumes it
                         await self.leases.renew(thread_id, self.holder, 0)
                     else:
                         await self.leases.release(thread_id, self.holder)
-            finally:
-                self._active.discard(thread_id)
+        finally:
+            self._claims[thread_id] -= 1
+            if not self._claims[thread_id]:
+                del self._claims[thread_id]
                 self.ctx.cancelled.discard(thread_id)
+        if not settled:
+            return
         # The lost-wakeup re-check, after the lease is released: a decision or a queued request
         # that arrived while this runner held the thread was left for it to pick up.
         if await self._has_news(thread_id, parked):
-            self._spawn(self._drive(thread_id, RESUME))
+            self._start(thread_id, RESUME)
         elif parked is None:
             await self._run_queued(thread_id)
 
+    async def _drive_leased(self, thread_id: str, payload: Any) -> tuple[list[str] | None, bool]:
+        """The part of a drive that holds the lease. Returns the approvals the thread is
+        parked on (None: not parked) and whether to look for news and queued work after."""
+        if payload is NEXT_QUEUED:
+            if (await self.graph.aget_state(self.config(thread_id))).next:
+                return None, False  # not idle: whoever runs it drains the queue when it ends
+            request = await self.queue.pop(thread_id)
+            if request is None:
+                return None, False
+            payload = new_run_input(request.text, request.requested_by)
+        if payload is RESUME:
+            parked = await self._parked_on(thread_id)
+            news = await self._news(thread_id, parked)
+            if news is None:
+                return parked, True
+            return await self._run_until_settled(thread_id, payload, news), True
+        return await self._run_until_settled(thread_id, payload), True
+
     async def _run_queued(self, thread_id: str) -> None:
-        """Start the thread's oldest queued request if the thread is idle."""
-        if thread_id in self._active or not await self.queue.has_queued(thread_id):
+        """Start the thread's oldest queued request, unless a drive of this process is on the
+        thread (it drains the queue when it ends) or nothing is queued."""
+        if self._claims[thread_id] or not await self.queue.has_queued(thread_id):
             return
-        if await self.status(thread_id) is not ThreadStatus.IDLE:
-            return
-        request = await self.queue.pop(thread_id)
-        if request is not None:
-            self._active.add(thread_id)
-            self._spawn(self._drive(thread_id, new_run_input(request.text, request.requested_by),
-                                    requeue=True))
+        self._start(thread_id, NEXT_QUEUED)
 
     async def _acquire(self, thread_id: str, wait: bool) -> bool:
         deadline = self.ctx.clock() + (self.lease_ttl + 1 if wait else 0)
@@ -339,6 +363,9 @@ class Engine:
             renewer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await renewer
+            if lost.is_set() and run.cancelling():  # lost just as the graph returned
+                run.uncancel()
+                raise LeaseLost(thread_id)
 
     async def _renew(self, thread_id: str, run: asyncio.Task[Any], lost: asyncio.Event) -> None:
         """Keep the lease while the thread runs. If it cannot be kept (taken over, or the
@@ -348,7 +375,8 @@ class Engine:
         while True:
             await asyncio.sleep(self.lease_ttl / 3)
             try:
-                renewed: bool | None = await self.leases.renew(thread_id, self.holder, self.lease_ttl)
+                async with asyncio.timeout(self.lease_ttl / 3):  # a hung database is no renewal
+                    renewed: bool | None = await self.leases.renew(thread_id, self.holder, self.lease_ttl)
             except Exception:
                 log.warning("could not renew the thread lease", thread_id=thread_id, exc_info=True)
                 renewed = None  # try again, unless the lease is about to lapse

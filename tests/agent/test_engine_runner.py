@@ -3,6 +3,7 @@ threads whose approvals were decided while no process was there to resume them."
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -104,3 +105,20 @@ async def test_an_approved_call_starts_before_the_parked_graph_resumes(sqlite_ur
         assert labels.count("NodeStarted:deploy") == 1 and isinstance(h.events[-1], AnswerReady)
         state = await h.engine.state("r5")
         assert state["results"]["deploy"]["status"] == "done"
+
+
+async def test_a_request_right_after_a_cancel_on_an_idle_thread_still_runs_to_its_answer(
+        sqlite_url: str) -> None:
+    first = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "a"}}]}
+    second = {"nodes": [{"id": "slow", "tool": "lookup", "args": {"key": "b", "gate": "g"}}]}
+    async with harness(sqlite_url, [first, finish("one"), second, finish("two")]) as h:
+        await h.engine.ask("r6", "look up a")
+        await h.engine.cancel("r6", by="U1")  # nothing to cancel: the thread is idle
+        await h.engine.submit("r6", "look up b")
+        await h.next_event(NodeStarted, node_id="slow")
+        await asyncio.sleep(2.5)  # past a lease renewal (TTL 5 s): the run keeps its lease
+        h.log.gates["g"].set()
+        await h.engine.idle()
+        answers = [e.answer for e in h.drain() if isinstance(e, AnswerReady)]
+        assert answers == ["one", "two"] and h.log.count("lookup") == 2
+        assert await h.engine.status("r6") is ThreadStatus.IDLE

@@ -14,7 +14,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # batch mode: SQLite cannot ALTER TABLE ADD COLUMN inside Alembic's usual path
+    # batch mode keeps this portable to SQLite's limited ALTER TABLE (here it is a plain ADD COLUMN)
     with op.batch_alter_table('approvals') as batch:
         batch.add_column(sa.Column('run_id', sa.String(length=32), nullable=True))
     with op.batch_alter_table('node_results') as batch:
