@@ -59,6 +59,10 @@ class SqlStore:
         self.engine = engine
         self.session = async_sessionmaker(engine, expire_on_commit=False)
 
+    def _insert(self) -> Any:
+        """The dialect's INSERT, which has ON CONFLICT."""
+        return sqlite_insert if self.engine.dialect.name == "sqlite" else postgres_insert
+
     # ------------------------------------------------------------- approvals
 
     async def request(self, req: ApprovalRequest) -> Approval:
@@ -215,7 +219,7 @@ class SqlStore:
             "started_at": result.started_at, "finished_at": result.finished_at,
             "attempts": result.attempts, "attempt_log": result.attempt_log,
         }
-        insert = sqlite_insert if self.engine.dialect.name == "sqlite" else postgres_insert
+        insert = self._insert()
         statement = insert(NodeResultRow).values(**values)
         statement = statement.on_conflict_do_update(
             index_elements=["thread_id", "plan_id", "node_id"],
@@ -284,7 +288,7 @@ class SqlStore:
 
     async def acquire(self, thread_id: str, holder: str, ttl_seconds: float) -> bool:
         now = time.time()
-        insert = sqlite_insert if self.engine.dialect.name == "sqlite" else postgres_insert
+        insert = self._insert()
         statement = insert(ThreadLeaseRow).values(
             thread_id=thread_id, holder=holder, expires_at=utc(now + ttl_seconds))
         upsert = statement.on_conflict_do_update(  # one statement: new, free, mine or lapsed

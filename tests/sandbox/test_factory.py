@@ -9,7 +9,7 @@ import pytest
 
 from agent.errors import ConfigurationError
 from agent.gateway import GreenToolGateway
-from agent.ports import SandboxLimits
+from agent.ports import Sandbox, SandboxLimits
 from sandbox import make_sandbox
 from sandbox.backends.bwrap import BwrapSandbox
 from sandbox.backends.docker import DockerSandbox
@@ -33,18 +33,26 @@ def test_backends_by_name() -> None:
     assert isinstance(make_sandbox("bwrap", rootfs=None), BwrapSandbox)
 
 
+async def refused_without_running(
+    chosen: Sandbox, tmp_path: Path, gateway: GreenToolGateway, limits: SandboxLimits,
+) -> str:
+    """Run a script that leaves a mark through a backend that cannot run: it is refused, the
+    script never ran, and the message (returned) says why."""
+    marker = tmp_path / "ran"
+    outcome = await chosen.run(f"open({str(marker)!r}, 'w').write('x')", {}, gateway, limits)
+    assert not outcome.ok
+    assert not marker.exists()
+    assert outcome.error_type == "SandboxUnavailable"
+    return outcome.error or ""
+
+
 async def test_a_named_docker_backend_without_an_engine_fails_with_the_fix(
     tmp_path: Path, gateway: GreenToolGateway, limits: SandboxLimits,
 ) -> None:
     client = docker.DockerClient(base_url=NO_ENGINE, version="1.41", timeout=2)
     chosen = make_sandbox("docker", docker_client=client)
     assert isinstance(chosen, UnavailableSandbox)
-    marker = tmp_path / "ran"
-    outcome = await chosen.run(f"open({str(marker)!r}, 'w').write('x')", {}, gateway, limits)
-    assert not outcome.ok
-    assert not marker.exists()
-    assert outcome.error_type == "SandboxUnavailable"
-    message = outcome.error or ""
+    message = await refused_without_running(chosen, tmp_path, gateway, limits)
     assert "the docker sandbox (SANDBOX_BACKEND=docker) cannot run here" in message
     assert "docker: no Docker engine answers" in message  # the problem...
     assert "To fix:" in message and "apt-get install docker.io" in message  # ...and the fix
@@ -151,12 +159,7 @@ async def test_with_no_backend_package_code_never_runs(
     client = docker.DockerClient(base_url=NO_ENGINE, version="1.41", timeout=2)
     chosen = make_sandbox("auto", docker_client=client, rootfs=None)
     assert isinstance(chosen, UnavailableSandbox)
-    marker = tmp_path / "ran"
-    outcome = await chosen.run(f"open({str(marker)!r}, 'w').write('x')", {}, gateway, limits)
-    assert not outcome.ok
-    assert not marker.exists()
-    assert outcome.error_type == "SandboxUnavailable"
-    message = outcome.error or ""
+    message = await refused_without_running(chosen, tmp_path, gateway, limits)
     assert "no sandbox is available" in message
     assert "docker:" in message and "bwrap: bubblewrap is not installed" in message
     assert "apt-get install docker.io" in message and "apt-get install bubblewrap" in message
