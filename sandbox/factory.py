@@ -1,7 +1,8 @@
 """Choosing a sandbox backend by name (``SANDBOX_BACKEND=auto|docker|bwrap``).
 
 Every factory probes its backend once (cheaply: a ping and an image lookup for docker, one
-empty sandbox for bubblewrap). A backend that cannot run here is replaced by
+empty sandbox for bubblewrap), and clears what a dead dagbot process left behind (sandbox
+containers, run cgroups). A backend that cannot run here is replaced by
 :class:`~sandbox.backends.unavailable.UnavailableSandbox`, whose runs fail saying what is wrong
 and how to install or fix it; package code never runs unsandboxed.
 """
@@ -33,7 +34,10 @@ class BackendOptions:
 
 def _docker_backend(options: BackendOptions) -> tuple[DockerSandbox, str | None]:
     engine = DockerSandbox(image=options.image, client=options.docker_client)
-    return engine, engine.problem()
+    problem = engine.problem()
+    if problem is None:  # start-up: containers a dead dagbot process left behind go now
+        engine.reap_orphans()
+    return engine, problem
 
 
 def _bwrap_backend(options: BackendOptions) -> tuple[BwrapSandbox, str | None]:

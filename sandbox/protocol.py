@@ -12,8 +12,13 @@ stdout; the script's own stdout is a pipe inside the sandbox that the runner for
                      call   {id, name, args}                tools.NAME(**args)
                      done   {ok, result_json | type, error, traceback}
 
-Everything that comes from the sandbox is untrusted: frames are size-checked, anything
-malformed ends the run as a ``SandboxProtocolError``, and the output caps hold here again.
+Everything that comes from the sandbox is untrusted: the package runs in the runner's own
+process, so it can always write frames itself. Every size is checked here, on the host: frames
+against ``max_frame``, stdout/stderr against their caps, the result against ``output_bytes``
+(a forged ``done`` frame is capped like an honest one), and nesting depth (a frame nested
+100,000 levels deep is a protocol error, not a ``RecursionError``). Fields a frame carries
+about itself (sizes, counts, risk, approval) are never trusted; anything malformed ends the
+run as a ``SandboxProtocolError``.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import json
 import struct
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from agent.ports import SandboxLimits, SandboxResult
 from sandbox.bridge import ToolBridge
@@ -31,10 +36,22 @@ from sandbox.bridge import ToolBridge
 HEADER = struct.Struct(">I")
 LARGE_INPUT_BYTES = 64 * 1024
 STDERR_TAIL_BYTES = 4096
+MAX_RESULT_DEPTH = 200
+"""Deepest nesting accepted in a result: deeper values would break whatever serialises the
+engine's state later, far from the package that made them."""
+TEXT_FIELD_CHARS = 16_000
+"""Cap for the error message and traceback of a ``done`` frame (the runner's own cap)."""
+HOST_ERROR_TYPES = frozenset({"SandboxError", "SandboxUnavailable"})
+"""Error types only the host may give: a ``done`` frame claiming one is the package's doing
+(it shares the runner's process), so it must not stop reflexion as an infrastructure error."""
 
 
 class ProtocolViolation(Exception):
     """The sandbox sent something that is not a valid frame."""
+
+
+class FrameSource(Protocol):
+    async def readexactly(self, n: int) -> bytes: ...
 
 
 def encode(frame: dict[str, Any]) -> bytes:
@@ -42,7 +59,7 @@ def encode(frame: dict[str, Any]) -> bytes:
     return HEADER.pack(len(data)) + data
 
 
-async def read_frame(reader: asyncio.StreamReader, max_size: int) -> dict[str, Any] | None:
+async def read_frame(reader: FrameSource, max_size: int) -> dict[str, Any] | None:
     """The next frame, or None at a clean end of stream."""
     try:
         header = await reader.readexactly(HEADER.size)
@@ -59,6 +76,8 @@ async def read_frame(reader: asyncio.StreamReader, max_size: int) -> dict[str, A
         raise ProtocolViolation("the stream ended inside a frame") from None
     except ValueError as exc:
         raise ProtocolViolation(f"a frame is not JSON: {exc}") from None
+    except RecursionError:
+        raise ProtocolViolation("a frame is nested too deeply") from None
     if not isinstance(frame, dict) or not isinstance(frame.get("t"), str):
         raise ProtocolViolation("a frame is not a typed JSON object")
     return frame
@@ -142,7 +161,7 @@ class Session:
     def input_file_bytes(self) -> int:
         return sum(len(f["json"].encode("utf-8")) for f in self.files)
 
-    async def converse(self, reader: asyncio.StreamReader, send: SendFn) -> None:
+    async def converse(self, reader: FrameSource, send: SendFn) -> None:
         """Feed the job in, then serve frames until ``done`` or the end of the stream."""
         await send(encode(self.start | {"limits": self.rlimits}))
         for file_frame in self.files:
@@ -150,14 +169,16 @@ class Session:
         while (frame := await read_frame(reader, self.max_frame)) is not None:
             kind = frame["t"]
             if kind == "out":
-                self.stdout.add(str(frame.get("data", "")).encode("utf-8"))
-                dropped = frame.get("dropped")
-                if isinstance(dropped, int) and dropped > 0:
-                    self.stdout.skip(dropped)
+                data, dropped = frame.get("data", ""), frame.get("dropped", 0)
+                if not isinstance(data, str) or type(dropped) is not int:
+                    raise ProtocolViolation("an out frame's fields have the wrong types")
+                self.stdout.add(data.encode("utf-8", "replace"))
+                if dropped > 0:  # only changes the count in the marker; the cap holds anyway
+                    self.stdout.skip(min(dropped, 1 << 40))
             elif kind == "call":
                 await send(encode(await self.bridge.handle(frame)))
             elif kind == "done":
-                self.done = frame
+                self.done = _checked_done(frame)
                 return
             else:
                 raise ProtocolViolation(f"unknown frame type {kind!r}")
@@ -175,20 +196,26 @@ class Session:
             "duration_s": time.monotonic() - self.started,
         }
         done = self.done
-        if done is not None and done.get("ok"):
+        if done is not None and done["ok"]:
+            text = cap_result_json(done["result_json"], self.limits.output_bytes)
             try:
-                value = json.loads(str(done.get("result_json", "null")))
-            except ValueError:
+                value = json.loads(text)
+            except (ValueError, RecursionError):
                 return SandboxResult(ok=False, error_type="SandboxProtocolError",
                                      error="the sandbox reported a result that is not JSON",
                                      **common)
+            if _depth_exceeds(value, MAX_RESULT_DEPTH):
+                return SandboxResult(
+                    ok=False, error_type="ResultNotSerializable",
+                    error=f"`result` is nested more than {MAX_RESULT_DEPTH} levels deep; "
+                          "return a flatter structure", **common)
             return SandboxResult(ok=True, result=value, **common)
         if done is not None:
-            return SandboxResult(
-                ok=False, error_type=str(done.get("type") or "Error"),
-                error=str(done.get("error") or ""), traceback=str(done.get("traceback") or ""),
-                **common,
-            )
+            error_type = done["type"] or "Error"
+            if error_type in HOST_ERROR_TYPES:
+                error_type = "SandboxRunnerError"
+            return SandboxResult(ok=False, error_type=error_type, error=done["error"],
+                                 traceback=done["traceback"], **common)
         error_type, error = self._failure(timed_out, exit_code, oom, violation, backend_error)
         return SandboxResult(ok=False, error_type=error_type, error=error, **common)
 
@@ -217,3 +244,50 @@ class Session:
         return ("SandboxCrashed",
                 f"the sandbox ended (exit code {exit_code}) before the package reported a "
                 f"result{detail}")
+
+
+def _checked_done(frame: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a ``done`` frame the host uses, type-checked and cut to size."""
+    ok = frame.get("ok")
+    if not isinstance(ok, bool):
+        raise ProtocolViolation("a done frame's 'ok' is not a boolean")
+    fields = {"result_json": "null"} if ok else {"type": "", "error": "", "traceback": ""}
+    checked: dict[str, Any] = {"t": "done", "ok": ok}
+    for key, default in fields.items():
+        value = frame.get(key, default)
+        if not isinstance(value, str):
+            raise ProtocolViolation(f"a done frame's {key!r} is not a string")
+        checked[key] = value if key == "result_json" else value[-TEXT_FIELD_CHARS:]
+    checked["type"] = checked.get("type", "")[:100]
+    return checked
+
+
+def cap_result_json(text: str, cap: int) -> str:
+    """``text`` when it fits in ``cap`` bytes, else a JSON string of its head and a marker
+    that fits. The runner caps the same way; this is the check it cannot skip."""
+    size = len(text.encode("utf-8"))
+    if size <= cap:
+        return text
+    note = f"[truncated …: the result was {size} bytes of JSON, the cap is {cap}]"
+    shown = text.encode("utf-8")[: max(0, cap - len(note.encode("utf-8")) - 2)]
+    head = shown.decode("utf-8", "ignore")
+    while True:  # escaping can make the JSON longer than the raw head: trim until it fits
+        capped = json.dumps(head + note, ensure_ascii=False)
+        over = len(capped.encode("utf-8")) - cap
+        if over <= 0 or not head:
+            return capped
+        head = head[: max(0, len(head) - over)]
+
+
+def _depth_exceeds(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests deeper than ``limit`` (iteratively: no recursion to exhaust)."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+    return False

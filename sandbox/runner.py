@@ -95,26 +95,31 @@ class Channel:
         return b"".join(parts)
 
 
-class StdoutForwarder(threading.Thread):
-    """Reads the script's fd 1 and sends it as ``out`` frames: the head up to the cap, then
-    only a rolling tail, and how many bytes were dropped in between."""
+class CappedForwarder(threading.Thread):
+    """Reads a pipe the script writes to and passes on the head up to ``cap`` bytes, then
+    only a rolling tail, and how many bytes were dropped in between: a flood is cut here, at
+    the source, before it costs the host anything."""
 
-    def __init__(self, channel: Channel, read_fd: int, cap: int) -> None:
+    def __init__(self, read_fd: int, cap: int) -> None:
         super().__init__(daemon=True)
-        self.channel = channel
         self.read_fd = read_fd
         self.cap = cap
         self.tail: collections.deque[bytes] = collections.deque()
         self.tail_cap = min(cap // 4, 4096)
 
+    def emit(self, data: bytes) -> None:
+        raise NotImplementedError
+
+    def emit_end(self, dropped: int, tail: bytes) -> None:
+        raise NotImplementedError
+
     def run(self) -> None:
         sent = dropped = tail_size = 0
-        decoder = codecs.getincrementaldecoder("utf-8")("replace")
         while chunk := os.read(self.read_fd, CHUNK):
             if sent < self.cap:
                 head, chunk = chunk[: self.cap - sent], chunk[self.cap - sent :]
                 sent += len(head)
-                self.channel.send({"t": "out", "data": decoder.decode(head)})
+                self.emit(head)
             if chunk:
                 self.tail.append(chunk)
                 tail_size += len(chunk)
@@ -125,10 +130,44 @@ class StdoutForwarder(threading.Thread):
         if len(tail) > self.tail_cap:
             dropped += len(tail) - self.tail_cap
             tail = tail[-self.tail_cap :]
+        if tail or dropped:
+            self.emit_end(dropped, tail)
+
+
+class StdoutForwarder(CappedForwarder):
+    """The script's fd 1, sent to the host as ``out`` frames."""
+
+    def __init__(self, channel: Channel, read_fd: int, cap: int) -> None:
+        super().__init__(read_fd, cap)
+        self.channel = channel
+        self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
+
+    def emit(self, data: bytes) -> None:
+        self.channel.send({"t": "out", "data": self.decoder.decode(data)})
+
+    def emit_end(self, dropped: int, tail: bytes) -> None:
         if dropped:
             self.channel.send({"t": "out", "data": "", "dropped": dropped})
-        if tail or dropped:
-            self.channel.send({"t": "out", "data": tail.decode("utf-8", "replace")})
+        self.channel.send({"t": "out", "data": tail.decode("utf-8", "replace")})
+
+
+class StderrForwarder(CappedForwarder):
+    """The script's fd 2, passed on to the sandbox's real stderr: head, a marker, the tail.
+    The head leaves room for the marker and the tail, so the host's own cap cuts nothing."""
+
+    def __init__(self, stderr_fd: int, read_fd: int, cap: int) -> None:
+        super().__init__(read_fd, max(0, cap - min(cap // 4, 4096) - 200))
+        self.stderr_fd = stderr_fd
+
+    def emit(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.stderr_fd, view) :]
+
+    def emit_end(self, dropped: int, tail: bytes) -> None:
+        if dropped:
+            self.emit(f"\n[truncated {dropped} bytes: stderr is capped at the source]\n".encode())
+        self.emit(tail)
 
 
 class Tools:
@@ -252,43 +291,78 @@ def run_package(channel: Channel, start: dict[str, Any]) -> dict[str, Any]:
     if os.getpid() != MAIN_PID:
         _exit_quietly(0)
     try:
-        text = json.dumps(namespace.get("result"), ensure_ascii=False, allow_nan=False)
-    except (TypeError, ValueError) as exc:
+        text = cap_result_json(
+            json.dumps(namespace.get("result"), ensure_ascii=False, allow_nan=False), cap
+        )
+    except MemoryError:  # serialising needs a second copy: the package's limit, not ours
+        namespace.clear()
+        return memory_exceeded(start)
+    except (TypeError, ValueError, RecursionError) as exc:
         kind = type(namespace.get("result")).__name__
         return {"t": "done", "ok": False, "type": "ResultNotSerializable",
                 "error": f"`result` must be JSON-serialisable (dict, list, str, number, bool, "
-                         f"None); got {kind}: {exc}", "traceback": ""}
-    if len(text.encode("utf-8")) > cap:
-        size = len(text.encode("utf-8"))
-        shown = text.encode("utf-8")[:cap].decode("utf-8", "ignore")
-        text = json.dumps(f"{shown}[truncated …: the result was {size} bytes of JSON, "
-                          f"the cap is {cap}]", ensure_ascii=False)
+                         f"None, not nested too deeply); got {kind}: {exc}", "traceback": ""}
     return {"t": "done", "ok": True, "result_json": text}
+
+
+def memory_exceeded(start: dict[str, Any]) -> dict[str, Any]:
+    return {"t": "done", "ok": False, "type": "MemoryLimitExceeded",
+            "error": f"the package ran out of memory (limit {start.get('memory_mb')} MB)",
+            "traceback": ""}
+
+
+def cap_result_json(text: str, cap: int) -> str:
+    """``text`` when it fits in ``cap`` bytes, else a JSON string of its head and a marker
+    that fits (the host checks again: sandbox.protocol.cap_result_json)."""
+    size = len(text.encode("utf-8"))
+    if size <= cap:
+        return text
+    note = f"[truncated …: the result was {size} bytes of JSON, the cap is {cap}]"
+    head = text.encode("utf-8")[: max(0, cap - len(note.encode("utf-8")) - 2)].decode(
+        "utf-8", "ignore")
+    del text
+    while True:  # escaping can make the JSON longer than the raw head: trim until it fits
+        capped = json.dumps(head + note, ensure_ascii=False)
+        over = len(capped.encode("utf-8")) - cap
+        if over <= 0 or not head:
+            return capped
+        head = head[: max(0, len(head) - over)]
 
 
 def main() -> None:
     proto_in, proto_out = os.dup(0), os.dup(1)  # non-inheritable copies for the protocol
+    real_stderr = os.dup(2)
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
-    read_fd, write_fd = os.pipe()
-    os.dup2(write_fd, 1)
-    os.close(write_fd)
+    out_read, out_write = os.pipe()
+    os.dup2(out_write, 1)
+    os.close(out_write)
+    err_read, err_write = os.pipe()
+    os.dup2(err_write, 2)
+    os.close(err_write)
     channel = Channel(proto_in, proto_out)
     threading.stack_size(256 * 1024)
-    forwarder: StdoutForwarder | None = None
+    forwarders: list[CappedForwarder] = []
+    start: dict[str, Any] = {}
     try:
         start = channel.receive()
-        forwarder = StdoutForwarder(channel, read_fd, int(start["output_bytes"]))
-        forwarder.start()
+        cap = int(start["output_bytes"])
+        forwarders = [StdoutForwarder(channel, out_read, cap),
+                      StderrForwarder(real_stderr, err_read, cap)]
+        for forwarder in forwarders:
+            forwarder.start()
         done = run_package(channel, start)
+    except MemoryError:  # the package's allocations left none for the runner: its limit
+        done = memory_exceeded(start)
     except Exception as exc:  # a runner failure, not the package's
         done = {"t": "done", "ok": False, "type": "SandboxError",
                 "error": f"the sandbox runner failed: {type(exc).__name__}: {exc}",
                 "traceback": traceback.format_exc()[-8000:]}
     sys.stdout.flush()
     sys.stderr.flush()
-    os.dup2(null, 1)  # close our write end of the pipe: the forwarder sees EOF
-    if forwarder is not None:
+    os.dup2(null, 1)  # close our write ends of the pipes: the forwarders see EOF
+    os.dup2(null, 2)
+    for forwarder in forwarders:
         forwarder.join(timeout=1.0)
     channel.send(done)
     _exit_quietly(0)

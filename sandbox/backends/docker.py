@@ -4,9 +4,17 @@ Container: image :data:`sandbox.image.DEFAULT_IMAGE`, user 65534:65534, ``networ
 read-only root filesystem, one tmpfs at ``/scratch`` (the only writable place, also HOME and
 TMPDIR), memory (no swap) / CPU / pids limits from :class:`agent.ports.SandboxLimits`,
 ``cap_drop=ALL``, ``no-new-privileges``, only :data:`sandbox.backends.SANDBOX_ENV` as
-environment. The host attaches to stdin/stdout/stderr before the start (the channel of
-:mod:`sandbox.protocol` runs over the attach stream), enforces the wall time itself, and
+environment, and log driver ``none`` (the engine stores nothing of the container's output on
+the host's disk). The host attaches to stdin/stdout/stderr before the start (the channel of
+:mod:`sandbox.protocol` runs over the attach stream, read with flow control by
+:class:`sandbox.backends.attach.AttachStream`), enforces the wall time itself, and
 force-removes the container whatever happened.
+
+Orphans: should dagbot die (SIGKILL) mid-run, nobody removes the container. So the wall time
+is enforced inside too: the runner runs under ``timeout -s KILL`` (the wall time plus a
+grace), and every container is labelled with its owner process and deadline;
+:meth:`DockerSandbox.reap_orphans` (called at start-up by :mod:`sandbox.factory`) removes
+those whose owner is dead or whose deadline has long passed.
 
 The docker SDK is synchronous; its calls run in worker threads, and the attach socket is
 handed to asyncio.
@@ -17,24 +25,60 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import socket
+import time
 from typing import Any
 
 import docker
 from docker.errors import DockerException, ImageNotFound, NotFound
-from docker.types import Ulimit
+from docker.types import LogConfig, Ulimit
 
 from agent.ports import SandboxLimits, SandboxResult, ToolGateway
 from sandbox.backends import RUNNER_COMMAND, SANDBOX_ENV
+from sandbox.backends.attach import AttachStream
 from sandbox.bridge import ToolBridge
 from sandbox.image import DEFAULT_IMAGE, SANDBOX_UID, SCRATCH, SETUP_HINT
 from sandbox.protocol import ProtocolViolation, Session
 
 log = logging.getLogger(__name__)
 
-STDOUT, STDERR = 1, 2
 LABEL = "dagbot.sandbox"
+OWNER_LABEL = "dagbot.sandbox.owner"
+"""``HOST/PID/START``: the dagbot process that made the container (START: its start time in
+clock ticks, so a reused pid is not taken for the owner)."""
+DEADLINE_LABEL = "dagbot.sandbox.deadline"
+"""Unix time by which the container has ended on its own (the in-container timeout)."""
+INSIDE_GRACE_SECONDS = 5
+"""The in-container timeout is the wall time plus this: the host's own limit fires first."""
+ORPHAN_GRACE_SECONDS = 60
+
+
+def process_identity(pid: int | None = None) -> str | None:
+    """``HOST/PID/START`` of a local process, or None when it does not exist."""
+    pid = os.getpid() if pid is None else pid
+    try:
+        stat = open(f"/proc/{pid}/stat", "rb").read()  # noqa: SIM115 - one read
+    except OSError:
+        return None
+    start = stat.rsplit(b")", 1)[1].split()[19].decode()  # field 22, after "pid (comm)"
+    return f"{socket.gethostname()}/{pid}/{start}"
+
+
+def is_orphan(labels: dict[str, str], now: float) -> bool:
+    """Whether a labelled container was left by a dead dagbot process."""
+    try:
+        if now > float(labels.get(DEADLINE_LABEL, "")) + ORPHAN_GRACE_SECONDS:
+            return True
+    except ValueError:
+        return True  # no deadline: made before owners were recorded, or not by dagbot
+    owner = labels.get(OWNER_LABEL, "")
+    host, _, rest = owner.partition("/")
+    if host != socket.gethostname():
+        return False  # another machine's process: only its deadline tells
+    pid = rest.partition("/")[0]
+    return not pid.isdigit() or process_identity(int(pid)) != owner
 
 
 class DockerSandbox:
@@ -87,13 +131,35 @@ class DockerSandbox:
                 Ulimit(name="msgqueue", soft=0, hard=0),
             ],
             ipc_mode="none",
+            log_config=LogConfig(type=LogConfig.types.NONE),
         )
+        inside = math.ceil(limits.wall_seconds) + INSIDE_GRACE_SECONDS
+        labels = {LABEL: "1", OWNER_LABEL: process_identity() or "",
+                  DEADLINE_LABEL: str(math.ceil(time.time() + inside + 60))}
         created = api.create_container(
-            self.image, command=RUNNER_COMMAND, user=f"{SANDBOX_UID}:{SANDBOX_UID}",
+            self.image, command=["timeout", "-s", "KILL", f"{inside}s", *RUNNER_COMMAND],
+            user=f"{SANDBOX_UID}:{SANDBOX_UID}",
             environment=dict(SANDBOX_ENV), working_dir=SCRATCH, stdin_open=True, tty=False,
-            network_disabled=True, hostname="sandbox", labels={LABEL: "1"}, host_config=host_config,
+            network_disabled=True, hostname="sandbox", labels=labels, host_config=host_config,
         )
         return str(created["Id"])
+
+    def reap_orphans(self) -> int:
+        """Remove sandbox containers left by dead dagbot processes; how many were removed."""
+        removed = 0
+        try:
+            found = self.client.api.containers(all=True, filters={"label": LABEL})
+        except Exception:
+            log.exception("could not list sandbox containers to remove orphans")
+            return 0
+        now = time.time()
+        for container in found:
+            if is_orphan(container.get("Labels") or {}, now):
+                self._remove(str(container["Id"]))
+                removed += 1
+        if removed:
+            log.warning("removed %d sandbox container(s) left by a dead dagbot process", removed)
+        return removed
 
     def _attach(self, container_id: str) -> socket.socket:
         params = {"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
@@ -164,9 +230,7 @@ class DockerSandbox:
             reader, writer = await asyncio.open_connection(sock=sock)
         except Exception as exc:
             return session.result(backend_error=f"cannot attach to the sandbox container: {exc}")
-        out, err = asyncio.StreamReader(), asyncio.StreamReader()
-        demux = asyncio.create_task(_demultiplex(reader, out, err))
-        stderr_task = asyncio.create_task(session.drain_stderr(err))
+        stream = AttachStream(reader, session.stderr.add)
 
         async def send(data: bytes) -> None:
             writer.write(data)
@@ -179,10 +243,10 @@ class DockerSandbox:
                     await asyncio.to_thread(self.client.api.start, container_id)
                 except Exception as exc:
                     return session.result(backend_error=f"cannot start the sandbox container: {exc}")
-                await session.converse(out, send)
+                await session.converse(stream, send)
                 if session.done is not None:  # let the last stderr bytes arrive
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(asyncio.shield(demux), 1.0)
+                        await asyncio.wait_for(stream.drain(), 1.0)
         except TimeoutError:
             timed_out = True
         except ProtocolViolation as exc:
@@ -190,30 +254,11 @@ class DockerSandbox:
         except (BrokenPipeError, ConnectionResetError):
             pass
         finally:
-            demux.cancel()
             writer.close()
         exit_code, oom = None, False
         if session.done is None and not timed_out and violation is None:
             exit_code, oom = await asyncio.to_thread(self._exit_state, container_id)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stderr_task, 0.5)
-        stderr_task.cancel()
         return session.result(
             timed_out=timed_out, exit_code=exit_code, oom=oom, violation=violation
         )
 
-
-async def _demultiplex(
-    reader: asyncio.StreamReader, out: asyncio.StreamReader, err: asyncio.StreamReader
-) -> None:
-    """Split Docker's attach stream (8-byte headers: stream, 0, 0, 0, size) into two."""
-    try:
-        while True:
-            header = await reader.readexactly(8)
-            data = await reader.readexactly(int.from_bytes(header[4:8], "big"))
-            (err if header[0] == STDERR else out).feed_data(data)
-    except (asyncio.IncompleteReadError, ConnectionError):
-        pass
-    finally:
-        out.feed_eof()
-        err.feed_eof()
