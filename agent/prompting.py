@@ -111,8 +111,10 @@ def joiner_messages(state: AgentState, replans_left: int) -> list[BaseMessage]:
         else "No replans are left: you must `finish`."
     )
     plan = state.get("plan") or {}
+    history = describe_history(state)
     body = (
-        f"## Request\n{state['request']}\n\n## Plan\n{plan.get('thought', '')}\n\n"
+        (f"## This thread so far\n{history}\n\n" if history else "")
+        + f"## Request\n{state['request']}\n\n## Plan\n{plan.get('thought', '')}\n\n"
         f"## Results\n{describe_results(state.get('results') or {})}"
     )
     return [SystemMessage(fill(prompt_text("joiner.md"), replan_note=note)), HumanMessage(body)]

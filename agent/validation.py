@@ -45,8 +45,9 @@ def validate_plan(raw: Any, registry: ToolRegistry, limits: PlanLimits | None = 
     if not isinstance(raw, Mapping):
         raise PlanError([PlanProblem(None, None, "the plan must be a JSON object with 'nodes'")])
     raw_nodes = raw.get("nodes")
-    if not isinstance(raw_nodes, list) or not raw_nodes:
-        raise PlanError([PlanProblem(None, "nodes", "the plan needs a non-empty list of nodes")])
+    if not isinstance(raw_nodes, list):
+        raise PlanError([PlanProblem(None, "nodes",
+                                     "the plan needs a list of nodes ([] when no tool is needed)")])
     if len(raw_nodes) > limits.max_nodes:
         raise PlanError([PlanProblem(None, "nodes", (
             f"{len(raw_nodes)} nodes is more than the limit of {limits.max_nodes}; "

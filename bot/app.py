@@ -99,7 +99,8 @@ class SlackBot:
                                            cache_seconds=config.usergroup_cache_seconds)
         self.notifier = Notifier(engine=self.engine, approvals=self.approvals, store=self.store,
                                  poster=self.poster, directory=self.directory, tasks=self.tasks,
-                                 edit_interval=config.edit_interval_seconds, clock=self.clock)
+                                 edit_interval=config.edit_interval_seconds, clock=self.clock,
+                                 answer_note=config.answer_note)
         self.intake = Intake(engine=self.engine, store=self.store, poster=self.poster,
                              command=config.command, clock=self.clock)
         self.interactions = Interactions(engine=self.engine, approvals=self.approvals, store=self.store,

@@ -33,6 +33,8 @@ class BotConfig:
     """How long a user group's members are cached before asking Slack again."""
     rate_limit_retries: int = 2
     """Retries of a rate-limited (HTTP 429) Web API call, each after its Retry-After."""
+    answer_note: str = ""
+    """Said in every answer's footer (the demo model says there what it is)."""
 
     def __post_init__(self) -> None:
         if not self.api_url.endswith("/"):

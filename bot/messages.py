@@ -165,9 +165,10 @@ CANCEL_TOO_LATE = "This run has already finished; there is nothing left to cance
 
 # ---------------------------------------------------------------- answers
 
-def answer_footer(seconds: float, nodes_run: int, tokens: int) -> str:
-    return (f":stopwatch: {duration(seconds)} · {nodes_run} node{'s' if nodes_run != 1 else ''} run · "
-            f"{tokens:,} LLM tokens")
+def answer_footer(seconds: float, nodes_run: int, tokens: int, note: str = "") -> str:
+    footer = (f":stopwatch: {duration(seconds)} · {nodes_run} node{'s' if nodes_run != 1 else ''} run · "
+              f"{tokens:,} LLM tokens")
+    return f"{footer} · _{note}_" if note else footer
 
 
 def refused_note(node_id: str, tool: str, detail: str | None) -> str:

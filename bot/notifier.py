@@ -63,7 +63,7 @@ class Notifier:
     def __init__(
         self, *, engine: Engine, approvals: ApprovalStore, store: BotStore, poster: SlackPoster,
         directory: ApproverDirectory, tasks: TaskSet, edit_interval: float = 1.0,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = time.time, answer_note: str = "",
     ) -> None:
         self.engine = engine
         self.approvals = approvals
@@ -73,6 +73,7 @@ class Notifier:
         self.tasks = tasks
         self.edit_interval = edit_interval
         self.clock = clock
+        self.answer_note = answer_note
         self._lanes: dict[str, asyncio.Queue[RunEvent]] = {}
         self._lane_tasks = TaskSet()
         self._runs: dict[str, RunTracker] = {}
@@ -133,7 +134,7 @@ class Notifier:
             case NodeRejected():
                 await self._refresh_open_approvals(tracker.thread.key)
             case AnswerReady(answer=answer):
-                await self._finish(tracker, answer_replies(answer, tracker.progress))
+                await self._finish(tracker, answer_replies(answer, tracker.progress, self.answer_note))
             case RunFailed(error=error):
                 cancelled = tracker.progress.phase is Phase.CANCELLED
                 await self._finish(tracker, [] if cancelled else failure_replies(error, tracker.progress))

@@ -32,13 +32,14 @@ def root_message(requester: str, request: str) -> Reply:
     return Reply(notification(text), [section(text)])
 
 
-def answer_replies(answer: str, progress: RunProgress) -> list[Reply]:
+def answer_replies(answer: str, progress: RunProgress, note: str = "") -> list[Reply]:
     """The final answer as mrkdwn, split over as many messages as Slack's limits need,
-    the last one ending with the refused nodes and a footer (duration, nodes, tokens)."""
+    the last one ending with the refused nodes and a footer (duration, nodes, tokens, and
+    ``note``: what the operator wants every answer to say, e.g. that a demo model wrote it)."""
     notes = [say.refused_note(n.id, n.label, escape(clip(n.detail or "", 500)) or None)
              for n in progress.refused()]
     footer = say.answer_footer(progress.duration_s or 0.0,
-                               progress.nodes_run, progress.tokens)
+                               progress.nodes_run, progress.tokens, escape(note))
     return _chunked(markdown_to_mrkdwn(answer.strip() or "(no answer)"), notes, footer)
 
 

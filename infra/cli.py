@@ -44,11 +44,20 @@ def ask(
 
 
 async def _ask(settings: Settings, thread_id: str, request: str, yes: bool) -> int:
+    from contextlib import AsyncExitStack
+
+    from infra.demo import NOTE, model_is_configured, open_demo
     from infra.terminal import ask_in_terminal
     from infra.wiring import open_services
 
-    llm, packages = _model_and_packages(settings)
-    async with open_services(settings, llm=llm, packages=packages) as services:
+    async with AsyncExitStack() as stack:
+        llm: BaseChatModel | None = None
+        if not model_is_configured(settings):
+            demo = await stack.enter_async_context(open_demo(settings.playground_dir / "workspace"))
+            settings, llm = demo.tool_settings(settings), demo.model
+            typer.echo(f"({NOTE})", err=True)
+        llm, packages = _model_and_packages(settings, llm)
+        services = await stack.enter_async_context(open_services(settings, llm=llm, packages=packages))
         queue = services.events.open()
         return await ask_in_terminal(services.engine, queue, thread_id, request,
                                      user=getpass.getuser(), auto_approve=yes)
@@ -70,15 +79,25 @@ def serve(
         False, "--socket-mode",
         help="Connect to Slack over Socket Mode (needs SLACK_APP_TOKEN) instead of serving HTTP.",
     ),
-    host: str = typer.Option("0.0.0.0", help="HTTP mode: the address to listen on."),  # noqa: S104
-    port: int = typer.Option(0, help="HTTP mode: the port to listen on (default: PORT, 3000)."),
+    playground: bool = typer.Option(
+        False, "--playground",
+        help="Serve the local playground (a stand-in for Slack and a page) even if Slack is configured.",
+    ),
+    host: str = typer.Option(
+        "", help="The address to listen on (default: 0.0.0.0 in HTTP mode, 127.0.0.1 for the playground)."),
+    port: int = typer.Option(0, help="The port to listen on (default: PORT, 3000)."),
 ) -> None:
-    """Run the Slack bot: HTTP (POST /slack/events, GET /healthz) or Socket Mode."""
+    """Run the Slack bot: HTTP (POST /slack/events, GET /healthz) or Socket Mode; with no Slack
+    settings at all (or --playground), the local playground."""
     from bot.approvers import ApproverPolicy
     from bot.config import BotConfig
 
     settings = Settings()
     configure_logging(settings.log_level)
+    if playground or not _slack_configured(settings):
+        _serve_playground(settings, host or "127.0.0.1", port or settings.port)
+        return
+    host = host or "0.0.0.0"  # noqa: S104 - HTTP mode serves Slack's requests from outside
     problems = _slack_setup_problems(settings, socket_mode)
     try:
         approvers = ApproverPolicy.from_json(settings.approvers)
@@ -101,6 +120,23 @@ def serve(
         asyncio.run(_serve(settings, config, socket_mode=socket_mode, host=host, port=port or settings.port))
     except BotStartError as exc:
         typer.echo(f"dagbot cannot start the Slack bot: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _slack_configured(settings: Settings) -> bool:
+    """Any Slack setting is present (then missing ones are errors, not a reason to play)."""
+    return any(secret is not None and secret.get_secret_value()
+               for secret in (settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token))
+
+
+def _serve_playground(settings: Settings, host: str, port: int) -> None:
+    from infra.playground.run import run_playground
+
+    try:
+        asyncio.run(run_playground(settings, host=host, port=port, announce=lambda text: typer.echo(text)))
+    except OSError as exc:
+        typer.echo(f"dagbot cannot start the playground on {host}:{port}: {exc.strerror or exc}. "
+                   "Set PORT (or --port) to a free port.", err=True)
         raise typer.Exit(2) from None
 
 
@@ -137,11 +173,12 @@ async def _serve(settings: Settings, config: BotConfig, *, socket_mode: bool, ho
             await serve_http(bot, host=host, port=port)
 
 
-def _model_and_packages(settings: Settings) -> tuple[BaseChatModel, PackageRunner]:
+def _model_and_packages(settings: Settings,
+                        llm: BaseChatModel | None = None) -> tuple[BaseChatModel, PackageRunner]:
     from infra.sandbox_setup import package_runner
     from infra.wiring import build_llm
 
-    llm = build_llm(settings)
+    llm = llm or build_llm(settings)
     return llm, package_runner(settings, llm)
 
 

@@ -59,6 +59,10 @@ class Settings(BaseSettings):
         description='JSON: tool name (or "*") → list of Slack user ids / user group ids.',
     )
     port: int = Field(default=3000, validation_alias="PORT")
+    playground_dir: Path = Field(
+        default=Path("var/playground"), validation_alias="DAGBOT_PLAYGROUND_DIR",
+        description="The playground's files: the demo workspace lives here.",
+    )
     log_level: str = Field(default="INFO", validation_alias=AliasChoices("LOG_LEVEL", "DAGBOT_LOG_LEVEL"))
 
     def sandbox_limits(self) -> SandboxLimits:

@@ -56,7 +56,7 @@ def test_a_good_plan_validates_with_references_as_edges() -> None:
     ({"nodes": [{"id": "p", "package": {"goal": "g", "code": "tools.teleport()"}}]}, "calls unknown tool 'teleport'"),
     ({"nodes": [{"id": "p", "package": {"goal": "g", "code": "result = ("}}]}, "syntax error line 1"),
     ({"nodes": [node("a", colour="blue")]}, "node 'a', field 'colour': Extra inputs are not permitted"),
-    ({"nodes": []}, "field 'nodes': the plan needs a non-empty list of nodes"),
+    ({"nodes": "status"}, "field 'nodes': the plan needs a list of nodes ([] when no tool is needed)"),
     ("not json", "the plan is not valid JSON"),
     ([1, 2], "the plan must be a JSON object"),
 ])

@@ -1,0 +1,160 @@
+"""The demo joiner's answers, written from the results in its prompt (pure functions).
+
+The joiner prompt lists each node as ``- id: done → output`` or ``- id: status — error``,
+with long outputs clipped; the writers read what they need with patterns that survive the
+clipping, so every answer reports what the tools returned and what people decided.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from infra.demo.examples import EXAMPLES, Example
+
+_LINE = re.compile(r"^- ([a-z][a-z0-9_]*): (\w+)(?: → (.*)| — (.*))?$", re.M)
+_USER = re.compile(r"\bby (U[A-Z0-9]{2,})\b")
+
+
+@dataclass(frozen=True)
+class NodeOutcome:
+    status: str
+    output: str = ""
+    error: str = ""
+
+    @property
+    def done(self) -> bool:
+        return self.status == "done"
+
+    def value(self) -> Any:
+        """The output as JSON when it was not clipped, else the text."""
+        try:
+            return json.loads(self.output)
+        except ValueError:
+            return self.output
+
+    def objects(self, key: str) -> list[dict[str, Any]]:
+        """The flat JSON objects in the output that have ``key`` (each once), even when the
+        output as a whole was clipped or holds them as escaped text too."""
+        found: dict[str, dict[str, Any]] = {}
+        for candidate in re.findall(r"\{[^{}]*\}", self.output.replace('\\"', '"')):
+            try:
+                obj = json.loads(candidate)
+            except ValueError:
+                continue
+            if isinstance(obj, dict) and key in obj:
+                found.setdefault(str(obj[key]), obj)
+        return list(found.values())
+
+    def number(self, name: str) -> str | None:
+        match = re.search(rf'\\?"{re.escape(name)}\\?": ?([0-9.]+)', self.output)
+        return match.group(1) if match else None
+
+
+def parse_results(text: str) -> dict[str, NodeOutcome]:
+    return {m.group(1): NodeOutcome(m.group(2), (m.group(3) or "").strip(), (m.group(4) or "").strip())
+            for m in _LINE.finditer(text)}
+
+
+def mention_users(text: str) -> str:
+    return _USER.sub(lambda m: f"by <@{m.group(1)}>", text)
+
+
+def unknown_request() -> str:
+    listed = "\n".join(f"- {e.title}: _{e.request}_" for e in EXAMPLES)
+    return ("I'm dagbot's **demo model**, so I only know the example requests:\n"
+            f"{listed}\n\nTo plan anything else, connect a model: set `OPENAI_API_KEY` (OpenAI), or "
+            "`OPENAI_BASE_URL` for a local Ollama, vLLM or llama.cpp server, and start dagbot again.")
+
+
+def no_earlier_answer() -> str:
+    return ("There is no earlier answer in this thread to send yet. Run one of the examples first, "
+            "then ask this as a reply in its thread.")
+
+
+def _not_done(results: dict[str, NodeOutcome]) -> list[str]:
+    lines = []
+    for node_id, outcome in results.items():
+        if outcome.status == "rejected":
+            lines.append(f"- `{node_id}` was not run: it was {mention_users(outcome.error)}.")
+        elif not outcome.done:
+            lines.append(f"- `{node_id}` {outcome.status}: {mention_users(outcome.error)}")
+    return lines
+
+
+def _parallel(results: dict[str, NodeOutcome]) -> list[str]:
+    lines = ["**Service health**"]
+    status = results.get("status")
+    if status and status.done:
+        for service in status.objects("name"):
+            state = service.get("status", "?")
+            note = f" ({service['note']})" if service.get("note") else ""
+            lines.append(f"- {service['name']}: " + ("ok" if state == "ok" else f"**{state}**{note}"))
+    incidents = results.get("incidents")
+    if incidents and incidents.done:
+        listed = [f"{i['id']} {i.get('title', '')} ({i.get('severity', '?')}, owner {i.get('owner', '?')})"
+                  for i in incidents.objects("id")]
+        lines.append("**Open incidents**: " + ("; ".join(listed) or "none"))
+    oncall = results.get("oncall")
+    if oncall and oncall.done:
+        people = re.findall(r"- (Primary|Secondary): (\w+)", oncall.output)
+        if people:
+            lines.append("**On call**: " + ", ".join(f"{who} ({role.lower()})" for role, who in people))
+    return lines
+
+
+def _package(results: dict[str, NodeOutcome]) -> list[str]:
+    counts = results.get("error_counts")
+    if not counts or not counts.done:
+        return []
+    value = counts.value()
+    if isinstance(value, dict) and value:
+        listed = ", ".join(f"{service} {count}" for service, count in value.items())
+        return [f"Errors in `logs/app.log` per service: {listed}.",
+                "The package's first version crashed on the log's blank and wrapped lines; "
+                "reflexion rewrote it and the second attempt succeeded."]
+    return [f"The package returned: {counts.output}"]
+
+
+def _approval(results: dict[str, NodeOutcome]) -> list[str]:
+    lines = []
+    publish = results.get("publish")
+    if publish and publish.done:
+        written = publish.number("bytes_written")
+        lines.append(f"Published the 2.4.0 release notes to `releases/2.4.0.md` ({written} bytes).")
+    metrics = results.get("metrics")
+    if metrics and metrics.done:
+        lines.append(f"Live error rate: {metrics.number('error_rate_pct')} % "
+                     f"(p99 {metrics.number('p99_ms')} ms, {metrics.number('requests_per_s')} requests/s).")
+    return lines
+
+
+def _followup(results: dict[str, NodeOutcome]) -> list[str]:
+    mail = results.get("mail")
+    return ["Emailed the summary to oncall@example.com."] if mail and mail.done else []
+
+
+def _reject(results: dict[str, NodeOutcome]) -> list[str]:
+    lines = []
+    listing = results.get("logs")
+    size = listing.number("size") if listing and listing.done else None
+    clear = results.get("clear")
+    if clear and clear.done:
+        lines.append("Cleared `logs/app.log`" + (f" (it was {size} bytes)." if size else "."))
+    elif clear and clear.status == "rejected":
+        lines.append("I did **not** clear `logs/app.log`" + (f" ({size} bytes)" if size else "") + ".")
+    return lines
+
+
+_WRITERS: dict[str, Callable[[dict[str, NodeOutcome]], list[str]]] = {
+    "parallel": _parallel, "package": _package, "approval": _approval, "followup": _followup,
+    "reject": _reject,
+}
+
+
+def write(example: Example, results: dict[str, NodeOutcome]) -> str:
+    lines = _WRITERS[example.key](results) + _not_done(results)
+    return "\n".join(lines) or "The plan ran, but produced nothing to report."

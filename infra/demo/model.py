@@ -1,0 +1,135 @@
+"""The demo model: a chat model that knows only the example requests.
+
+It stands in for the LLM when none is configured, in each of its three roles, reading the
+same prompts a real model reads:
+- planner (forced ``submit_plan``): the recorded plan of the example the request matches;
+  for anything else an empty plan, so the joiner can say what the demo knows;
+- joiner (forced ``decide``): an answer written from the results in the prompt, so what it
+  says is what the tools really returned (and what people really decided);
+- reflexion (plain text): the recorded fix for the example package's first, buggy version.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.runnables import Runnable
+from langchain_core.utils.function_calling import convert_to_openai_tool
+
+from infra.demo import answers
+from infra.demo.examples import COUNT_ERRORS_FIXED, EXAMPLES, Example, by_key, match_example
+
+_TITLES = ("This thread so far", "Request", "Plan", "Results", "The previous plan for this request ran",
+           "Your previous plan was invalid")
+"""The sections dagbot's prompts have (agent/prompting.py); anything else is content."""
+_TITLE = "|".join(re.escape(t) for t in _TITLES)
+_SECTION = re.compile(rf"^## ({_TITLE})\n(.*?)(?=^## (?:{_TITLE})\n|\Z)", re.S | re.M)
+_MENTION = re.compile(r"<@[A-Z0-9]+>")
+_ANSWER = re.compile(r"^Answer: (.*?)(?=^Results:|\Z)", re.S | re.M)
+
+
+def sections(text: str) -> dict[str, str]:
+    """The ``## Title`` sections of a prompt, by title."""
+    return {m.group(1).strip(): m.group(2).strip() for m in _SECTION.finditer(text)}
+
+
+def request_of(prompt: dict[str, str]) -> str:
+    text = _MENTION.sub(" ", prompt.get("Request", ""))
+    return text.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").strip()
+
+
+def earlier_answer(prompt: dict[str, str]) -> str:
+    """The newest answer in the thread's history (the planner's "This thread so far")."""
+    found = _ANSWER.findall(prompt.get("This thread so far", ""))
+    return found[-1].strip() if found else ""
+
+
+class DemoChatModel(BaseChatModel):
+    site: str
+    """The demo website's address, put into the recorded plans."""
+    delay_seconds: float = 0.3
+    """A moment of 'thinking', so the planning phase shows on the status message."""
+    tool_name: str | None = None
+
+    @property
+    def _llm_type(self) -> str:
+        return "dagbot-demo"
+
+    def bind_tools(self, tools: Sequence[Any], *, tool_choice: str | None = None,
+                   **kwargs: Any) -> Runnable[Any, AIMessage]:
+        name = convert_to_openai_tool(tools[0])["function"]["name"] if tools else None
+        return self.model_copy(update={"tool_name": name})
+
+    def reply(self, messages: list[BaseMessage]) -> AIMessage:
+        prompt_text = "\n\n".join(m.text for m in messages)
+        if self.tool_name == "submit_plan":
+            return self._call(self.plan(sections(messages[-1].text)), prompt_text)
+        if self.tool_name == "decide":
+            return self._call({"action": "finish", "answer": self.answer(sections(messages[-1].text))},
+                              prompt_text)
+        return self._text(self.rewrite(prompt_text), prompt_text)
+
+    def plan(self, prompt: dict[str, str]) -> dict[str, Any]:
+        example = match_example(request_of(prompt))
+        if example is None:
+            return {"thought": "The demo model only knows the example requests.", "nodes": []}
+        if example.in_thread:
+            earlier = earlier_answer(prompt)
+            if not earlier:
+                return {"thought": "There is no earlier answer in this thread to send.", "nodes": []}
+            return example.plan_for(self.site, earlier.replace("${", "$ {"))
+        return example.plan_for(self.site)
+
+    def answer(self, prompt: dict[str, str]) -> str:
+        example = match_example(request_of(prompt))
+        results = answers.parse_results(prompt.get("Results", ""))
+        if example is None:
+            return answers.unknown_request()
+        if not results and example.in_thread:
+            return answers.no_earlier_answer()
+        return answers.write(example, results)
+
+    @staticmethod
+    def rewrite(prompt_text: str) -> str:
+        package: Example = by_key("package")
+        if package.plan["nodes"][0]["package"]["goal"] in prompt_text:
+            return f"The log has blank and wrapped lines; skip them.\n```python\n{COUNT_ERRORS_FIXED}```"
+        return "The demo model can only repair the example package; connect a model to repair this one."
+
+    # ------------------------------------------------------------ plumbing
+
+    def _call(self, args: dict[str, Any], prompt_text: str) -> AIMessage:
+        return AIMessage(content="", tool_calls=[{"name": self.tool_name or "tool", "args": args,
+                                                  "id": "demo_call"}],
+                         usage_metadata=_usage(prompt_text, json.dumps(args)))
+
+    def _text(self, text: str, prompt_text: str) -> AIMessage:
+        return AIMessage(content=text, usage_metadata=_usage(prompt_text, text))
+
+    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                  run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
+        return ChatResult(generations=[ChatGeneration(message=self.reply(messages))])
+
+    async def _agenerate(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                         run_manager: AsyncCallbackManagerForLLMRun | None = None,
+                         **kwargs: Any) -> ChatResult:
+        if self.delay_seconds:
+            await asyncio.sleep(self.delay_seconds)
+        return ChatResult(generations=[ChatGeneration(message=self.reply(messages))])
+
+
+def _usage(prompt_text: str, reply_text: str) -> Any:
+    """Token counts as a real model would report them (about four characters a token)."""
+    given, said = len(prompt_text) // 4, len(reply_text) // 4
+    return {"input_tokens": given, "output_tokens": said, "total_tokens": given + said}
+
+
+__all__ = ["EXAMPLES", "DemoChatModel"]

@@ -1,0 +1,144 @@
+"""The playground: the real bot, a stand-in for Slack and a page that looks like a channel.
+
+    browser ──/ui──▶ playground (PORT) ──signed POST /slack/events──▶ the bot (its own port)
+                      │  /api/* stand-in Web API  ◀──────SLACK_API_URL────┘
+                      └─ /ui/events: live updates to the page
+
+Nothing in ``bot/`` or ``agent/`` knows it is in a playground: the bot is built and served as
+in production (:func:`bot.app.build_bot`, :func:`bot.server.asgi_app`), with the stand-in's
+URL as its Web API base and a signing secret made for this run. Without a configured model,
+the demo (:mod:`infra.demo`) supplies the model and the tools' targets.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import structlog
+import watchfiles
+from langchain_core.language_models import BaseChatModel
+
+from bot.app import BotDeps, SlackBot, build_bot
+from bot.approvers import ApproverPolicy
+from bot.config import BotConfig
+from bot.server import EVENTS_PATH, asgi_app
+from bot.tasks import TaskSet
+from infra.demo import EXAMPLES, NOTE, DemoKit, Mail, model_is_configured, open_demo
+from infra.demo.targets import workspace_files
+from infra.embedded_server import serving
+from infra.playground.delivery import SlackDelivery
+from infra.playground.feed import Feed
+from infra.playground.standin import Person, PostedMessage, SlackStandIn
+from infra.playground.web import PlaygroundWeb
+from infra.sandbox_setup import package_runner
+from infra.settings import Settings
+from infra.slack_store import SqlSlackStore
+from infra.wiring import Services, build_llm, open_services
+
+log = structlog.get_logger(__name__)
+
+TEAM = "T0PLAYGROUND"
+BOT = Person("U0DAGBOT", "dagbot", "the bot")
+PEOPLE = [Person("U0ALICE", "alice", "requester"), Person("U0BOB", "bob", "someone else")]
+CHANNELS = {"C0OPS": "ops"}
+
+
+@dataclass
+class Playground:
+    url: str
+    standin: SlackStandIn
+    bot: SlackBot
+    services: Services
+    demo: DemoKit | None
+    workspace: Path | None
+    sandbox_name: str
+
+    def extras(self) -> dict[str, Any]:
+        """What the page shows beyond Slack: the model, the examples, the demo's targets."""
+        model: dict[str, Any] = {"demo": self.demo is not None, "note": NOTE if self.demo else "",
+                                 "name": "demo" if self.demo else self.services.settings.model}
+        return {
+            "model": model,
+            "examples": [{"key": e.key, "title": e.title, "in_thread": e.in_thread,
+                          "text": e.request if e.in_thread else f"{self.bot.config.command} {e.request}"}
+                         for e in EXAMPLES] if self.demo else [],
+            "mail": [m.as_json() for m in self.demo.mail.mail] if self.demo else [],
+            "workspace": self.workspace_state(),
+        }
+
+    def workspace_state(self) -> dict[str, Any]:
+        if self.workspace is None or not self.workspace.is_dir():
+            return {"root": "", "files": []}
+        return {"root": str(self.workspace), "files": workspace_files(self.workspace)}
+
+
+@contextlib.asynccontextmanager
+async def open_playground(settings: Settings, *, host: str = "127.0.0.1", port: int = 0,
+                          demo_delay_seconds: float = 0.3) -> AsyncIterator[Playground]:
+    """Start the playground (and the demo, when no model is configured); stop it all on exit."""
+    feed = Feed()
+    async with contextlib.AsyncExitStack() as stack:
+        demo: DemoKit | None = None
+        llm: BaseChatModel
+        if model_is_configured(settings):
+            llm = build_llm(settings)
+        else:
+            demo = await stack.enter_async_context(open_demo(
+                settings.playground_dir / "workspace", delay_seconds=demo_delay_seconds,
+                on_mail=lambda mail: _publish_mail(feed, mail)))
+            settings = demo.tool_settings(settings)
+            llm = demo.model
+        packages = package_runner(settings, llm)
+        services = await stack.enter_async_context(open_services(settings, llm=llm, packages=packages))
+
+        standin = SlackStandIn(team=TEAM, bot=BOT, bot_id="B0DAGBOT", people=PEOPLE, channels=CHANNELS,
+                               feed=feed)
+        signing_secret = secrets.token_hex(16)
+        delivery = SlackDelivery(standin, signing_secret)
+        stack.push_async_callback(delivery.close)
+        holder: list[Playground] = []
+        web = PlaygroundWeb(standin, delivery, feed, command=settings.slack_command,
+                            extras=lambda: holder[0].extras() if holder else {})
+        url = await stack.enter_async_context(serving(web.asgi(), host, port))
+        local = url.replace("0.0.0.0", "127.0.0.1")  # noqa: S104 - the bot calls the stand-in locally
+
+        config = BotConfig(bot_token=standin.token, signing_secret=signing_secret, api_url=f"{local}/api/",
+                           command=settings.slack_command,
+                           approvers=ApproverPolicy.from_json(settings.approvers),
+                           answer_note=NOTE if demo else "")
+        bot = build_bot(config, BotDeps(engine=services.engine, events=services.events,
+                                        approvals=services.store, store=SqlSlackStore(services.store.engine)))
+        bot_url = await stack.enter_async_context(serving(asgi_app(bot), "127.0.0.1", 0, lifespan="on"))
+        delivery.connect(f"{bot_url}{EVENTS_PATH}", f"{local}/hooks")
+
+        tasks = TaskSet()
+        stack.push_async_callback(tasks.close, 0.5)
+        standin.on_bot_message = lambda message: _tell_bot(tasks, delivery, message)
+        workspace = settings.workspace
+        playground = Playground(url, standin, bot, services, demo, workspace,
+                                getattr(getattr(packages, "sandbox", None), "name", "?"))
+        holder.append(playground)
+        if workspace is not None and workspace.is_dir():
+            tasks.spawn(_watch_workspace(playground, feed), name="watch-workspace")
+        log.info("playground ready", url=url, demo_model=demo is not None)
+        yield playground
+
+
+def _publish_mail(feed: Feed, mail: Mail) -> None:
+    feed.publish({"type": "mail", "mail": mail.as_json()})
+
+
+def _tell_bot(tasks: TaskSet, delivery: SlackDelivery, message: PostedMessage) -> None:
+    """Slack sends an app the message events of its own posts too (the bot ignores them)."""
+    tasks.spawn(delivery.event(delivery.message_event(message)), name="bot-message-event")
+
+
+async def _watch_workspace(playground: Playground, feed: Feed) -> None:
+    assert playground.workspace is not None
+    async for _ in watchfiles.awatch(playground.workspace, debounce=200, step=50):
+        feed.publish({"type": "workspace", "workspace": playground.workspace_state()})

@@ -1,0 +1,226 @@
+"""The playground's HTTP surface: the stand-in Web API for the bot, and the page for people.
+
+    /api/{method}      Slack's Web API (the bot's SLACK_API_URL points here)
+    /hooks/{key}       response_url targets of slash commands and clicks
+    /                  the page (static files under /static)
+    /ui/state          everything the page shows, as JSON
+    /ui/events         the same, live: server-sent events
+    /ui/send, /ui/action, /ui/view_submit, /ui/view_close, /ui/rate_limit
+                       what a person does on the page, turned into what Slack would send
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+from sse_starlette.sse import EventSourceResponse
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from infra.playground.delivery import SlackDelivery
+from infra.playground.feed import Feed
+from infra.playground.standin import SlackStandIn
+
+STATIC = Path(__file__).resolve().parent / "static"
+MAX_TYPED_CHARS = 40_000
+
+
+def slack_escape(text: str) -> str:
+    """What Slack does to text a person types: &, < and > become entities."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+class PlaygroundWeb:
+    def __init__(self, standin: SlackStandIn, delivery: SlackDelivery, feed: Feed, *, command: str,
+                 extras: Callable[[], dict[str, Any]]) -> None:
+        self.standin = standin
+        self.delivery = delivery
+        self.feed = feed
+        self.command = command
+        self.extras = extras
+        """More of the page's state: the model, example requests, mail sink, demo workspace."""
+        self._mention = re.compile(rf"(?<![\w<])@{re.escape(standin.bot.name)}\b", re.IGNORECASE)
+
+    def asgi(self) -> Starlette:
+        return Starlette(routes=[
+            Route("/api/{method}", self.web_api, methods=["GET", "POST"]),
+            Route("/hooks/{key}", self.hook, methods=["POST"]),
+            Route("/", self.page, methods=["GET"]),
+            Route("/ui/state", self.state, methods=["GET"]),
+            Route("/ui/events", self.events, methods=["GET"]),
+            Route("/ui/send", self.send, methods=["POST"]),
+            Route("/ui/action", self.action, methods=["POST"]),
+            Route("/ui/view_submit", self.view_submit, methods=["POST"]),
+            Route("/ui/view_close", self.view_close, methods=["POST"]),
+            Route("/ui/rate_limit", self.rate_limit, methods=["POST"]),
+            Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        ])
+
+    # ------------------------------------------------------------ for the bot
+
+    async def web_api(self, request: Request) -> Response:
+        args: dict[str, Any] = dict(request.query_params)
+        body = await request.body()
+        if body:
+            if request.headers.get("content-type", "").startswith("application/json"):
+                try:
+                    args.update(json.loads(body))
+                except ValueError:
+                    return JSONResponse({"ok": False, "error": "invalid_json"})
+            else:
+                args.update(parse_qsl(body.decode()))
+        for key in ("blocks", "view"):
+            if isinstance(args.get(key), str):
+                try:
+                    args[key] = json.loads(args[key])
+                except ValueError:
+                    return JSONResponse({"ok": False, "error": "invalid_blocks_format" if key == "blocks"
+                                         else "invalid_arguments"})
+        token = request.headers.get("authorization", "").removeprefix("Bearer ").strip() \
+            or str(args.pop("token", ""))
+        status, result, headers = self.standin.call(request.path_params["method"], args, token)
+        return JSONResponse(result, status_code=status, headers=headers)
+
+    async def hook(self, request: Request) -> Response:
+        target = self.standin.reply_target(request.path_params["key"])
+        if target is None:
+            return Response("no_such_response_url", status_code=404)
+        try:
+            body = json.loads(await request.body())
+        except ValueError:
+            return Response("invalid_payload", status_code=400)
+        self.delivery.respond(target, body if isinstance(body, dict) else {})
+        return Response("ok")
+
+    # ---------------------------------------------------------- for the page
+
+    async def page(self, request: Request) -> Response:
+        return FileResponse(STATIC / "index.html")
+
+    async def state(self, request: Request) -> Response:
+        return JSONResponse({**self.standin.snapshot(), **self.extras()})
+
+    async def events(self, request: Request) -> Response:
+        async def stream() -> AsyncIterator[dict[str, str]]:
+            async for event in self.feed.subscribe():
+                yield {"data": json.dumps(event)}
+
+        return EventSourceResponse(stream(), ping=15)
+
+    async def _body(self, request: Request) -> dict[str, Any]:
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        return body if isinstance(body, dict) else {}
+
+    def _person(self, body: dict[str, Any]) -> str | None:
+        user = str(body.get("user", ""))
+        return user if user in {p.id for p in self.standin.people} else None
+
+    async def send(self, request: Request) -> Response:
+        body = await self._body(request)
+        user, channel = self._person(body), str(body.get("channel", ""))
+        text = str(body.get("text", "")).strip()
+        thread_ts = body.get("thread_ts") or None
+        if user is None or channel not in self.standin.channels:
+            return _error("Pick a user and a channel first.")
+        if not text:
+            return _error("Type a message first.")
+        if len(text) > MAX_TYPED_CHARS:
+            return _error("That message is longer than Slack's 40,000 characters.")
+        if text.startswith("/"):
+            command, _, rest = text.partition(" ")
+            if thread_ts:
+                return _error("Slash commands don't start work inside threads: mention "
+                              f"@{self.standin.bot.name} or just reply here.")
+            if command != self.command:
+                self.standin.post_ephemeral(channel, user, f"{command} is not a valid command. "
+                                            f"This app answers {self.command}.")
+                return JSONResponse({"ok": True})
+            await self.delivery.slash_command(user, channel, command, slack_escape(rest.strip()))
+            return JSONResponse({"ok": True})
+        if thread_ts and self.standin.message(channel, thread_ts) is None:
+            return _error("That thread is gone.")
+        typed = self._mention.sub(f"<@{self.standin.bot.id}>", slack_escape(text))
+        message = self.standin.post_as_user(channel, user, typed, thread_ts)
+        await self.delivery.user_message(message)
+        return JSONResponse({"ok": True})
+
+    async def action(self, request: Request) -> Response:
+        body = await self._body(request)
+        user = self._person(body)
+        message = self.standin.message(str(body.get("channel", "")), str(body.get("ts", "")))
+        if user is None or message is None:
+            return _error("That message is gone.")
+        element = _find_element(message.blocks, str(body.get("action_id", "")), str(body.get("block_id", "")))
+        if element is None:
+            return _error("That button is no longer on the message.")
+        action = {"type": element.get("type", "button"), "action_id": element["action_id"],
+                  "block_id": str(body.get("block_id", "")), "text": element.get("text"),
+                  "value": element.get("value", "")}
+        delivered = await self.delivery.click(user, message, action)
+        return JSONResponse({"ok": delivered.ok})
+
+    async def view_submit(self, request: Request) -> Response:
+        body = await self._body(request)
+        view = self.standin.views.get(str(body.get("view_id", "")))
+        user = self._person(body)
+        if view is None or user != view.user:
+            return _error("That dialog is closed.")
+        values = body.get("values")
+        values = values if isinstance(values, dict) else {}
+        delivered = await self.delivery.submit_view(user, view.view, {
+            str(block): {str(k): str(v) for k, v in actions.items()}
+            for block, actions in values.items() if isinstance(actions, dict)})
+        if not delivered.ok:
+            return _error("We had some trouble connecting to dagbot. Try again?")
+        answer = delivered.body or {}
+        if answer.get("response_action") == "errors":
+            return JSONResponse({"ok": False, "errors": answer.get("errors", {})})
+        if answer.get("response_action") == "update" and isinstance(answer.get("view"), dict):
+            self.standin.replace_view(view.id, answer["view"])
+        else:
+            self.standin.close_view(view.id)
+        return JSONResponse({"ok": True})
+
+    async def view_close(self, request: Request) -> Response:
+        body = await self._body(request)
+        view = self.standin.views.get(str(body.get("view_id", "")))
+        user = self._person(body)
+        if view is None or user != view.user:
+            return JSONResponse({"ok": True})
+        self.standin.close_view(view.id)
+        if view.view.get("notify_on_close"):
+            await self.delivery.close_view(user, view.view)
+        return JSONResponse({"ok": True})
+
+    async def rate_limit(self, request: Request) -> Response:
+        body = await self._body(request)
+        self.standin.set_rate_limit(bool(body.get("on")))
+        return JSONResponse({"ok": True, "rate_limit": self.standin.rate_limit_state()})
+
+
+def _error(text: str) -> Response:
+    return JSONResponse({"ok": False, "error": text})
+
+
+def _find_element(blocks: list[dict[str, Any]], action_id: str, block_id: str) -> dict[str, Any] | None:
+    for block in blocks:
+        if block_id and block.get("block_id", "") != block_id:
+            continue
+        candidates = list(block.get("elements", [])) if block.get("type") == "actions" else []
+        if isinstance(block.get("accessory"), dict):
+            candidates.append(block["accessory"])
+        for element in candidates:
+            if isinstance(element, dict) and element.get("action_id") == action_id:
+                return element
+    return None
