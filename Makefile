@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: run test venv system lint bench sandbox-image clean
+.PHONY: run test venv system browser lint bench sandbox-image clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,12 +22,16 @@ system:
 
 sandbox-image: system
 
-## run: the main job (the Slack bot once configured; `dagbot ask` otherwise)
-run: venv
+## browser: Debian's chromium, which the playground's browser tests drive through Playwright
+browser:
+	bash infra/scripts/browser-setup.sh
+
+## run: the Slack bot once configured; until then the local playground at http://127.0.0.1:3000/
+run: venv system
 	$(BIN)/dagbot $(if $(ARGS),$(ARGS),serve)
 
 ## test: everything from nothing, then the whole suite, ruff and mypy
-test: venv system
+test: venv system browser
 	$(BIN)/python -m pytest -q $(ARGS)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
