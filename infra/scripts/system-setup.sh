@@ -45,7 +45,7 @@ report_unprivileged() {
 
 if [[ $(id -u) -ne 0 ]]; then
     if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
-        exec sudo -n --preserve-env=SANDBOX_IMAGE,DAGBOT_SANDBOX_ROOTFS,DAGBOT_SANDBOX_CACHE \
+        exec sudo -n --preserve-env=SANDBOX_IMAGE,DAGBOT_SANDBOX_ROOTFS,DAGBOT_SANDBOX_CACHE,DAGBOT_DEBIAN_MIRROR \
             bash "${BASH_SOURCE[0]}" "$@"
     fi
     report_unprivileged
@@ -91,16 +91,24 @@ ensure_dockerd() {
 
 # --------------------------------------------------------------- 3. the rootfs
 debian_mirror() {
-    # The Debian archive this machine already uses (deb822 .sources or one-line .list).
+    # The archive this machine's apt already uses for $SANDBOX_SUITE/main (corporate mirrors,
+    # deb822 or one-line sources alike): apt-cache policy lists each source as
+    #   500 http://mirror.example/debian bookworm/main amd64 Packages
+    # DAGBOT_DEBIAN_MIRROR overrides it.
+    if [[ -n "${DAGBOT_DEBIAN_MIRROR:-}" ]]; then echo "$DAGBOT_DEBIAN_MIRROR"; return 0; fi
     local uri
-    uri=$(
-        {
-            cat /etc/apt/sources.list 2>/dev/null | awk '$1 == "deb" {for (i = 2; i <= NF; i++) if ($i ~ /^https?:/) {print $i; break}}'
-            cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk 'tolower($1) == "uris:" {print $2}'
-            cat /etc/apt/sources.list.d/*.list 2>/dev/null | awk '$1 == "deb" {for (i = 2; i <= NF; i++) if ($i ~ /^https?:/) {print $i; break}}'
-        } | grep -E '/debian/?$' | head -n 1
-    ) || true
-    echo "${uri:-http://deb.debian.org/debian}"
+    uri=$(apt-cache policy 2>/dev/null | awk -v want="$SANDBOX_SUITE/main" '$3 == want && $2 ~ /^https?:/ {print $2; exit}')
+    if [[ -z "$uri" ]]; then
+        apt-get update -q >/dev/null 2>&1 || true
+        uri=$(apt-cache policy 2>/dev/null | awk -v want="$SANDBOX_SUITE/main" '$3 == want && $2 ~ /^https?:/ {print $2; exit}')
+    fi
+    [[ -n "$uri" ]] || return 1
+    echo "$uri"
+}
+
+apt_proxy() {
+    # debootstrap fetches with wget, which reads http_proxy: pass on apt's own proxy setting.
+    apt-config dump 2>/dev/null | awk -F'"' '/^Acquire::http::Proxy /{print $2; exit}'
 }
 
 harden_rootfs() {
@@ -123,8 +131,14 @@ build_tarball() {
         mv "$TARBALL.tmp" "$TARBALL"
         return 0
     fi
-    local mirror work
-    mirror=$(debian_mirror)
+    local mirror work proxy
+    if ! mirror=$(debian_mirror); then
+        warn "no apt source for Debian $SANDBOX_SUITE/main on this machine: add one to /etc/apt/sources.list(.d)"
+        warn "or set DAGBOT_DEBIAN_MIRROR to a Debian archive URL"
+        return 1
+    fi
+    proxy=$(apt_proxy)
+    if [[ -n "$proxy" && -z "${http_proxy:-}" ]]; then export http_proxy="$proxy"; fi
     work=$(mktemp -d /var/tmp/dagbot-rootfs.XXXXXX)
     say "debootstrap $SANDBOX_SUITE from $mirror (about a minute, cached afterwards)"
     if ! debootstrap --variant=minbase --include="$SANDBOX_PACKAGES" \
