@@ -20,8 +20,8 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 say "installing chromium (Debian package)"
 export DEBIAN_FRONTEND=noninteractive
-if ! apt-get install -y -q --no-install-recommends chromium fonts-dejavu-core >/dev/null 2>&1; then
+if ! apt-get install -y -q --no-install-recommends chromium fonts-dejavu-core fonts-noto-color-emoji >/dev/null 2>&1; then
     apt-get update -q >/dev/null
-    apt-get install -y -q --no-install-recommends chromium fonts-dejavu-core >/dev/null
+    apt-get install -y -q --no-install-recommends chromium fonts-dejavu-core fonts-noto-color-emoji >/dev/null
 fi
 say "ready ($("$CHROMIUM" --version 2>/dev/null || echo chromium))"

@@ -1,0 +1,134 @@
+"""Fixtures: the whole playground in this process (demo model, real bot, real sandbox), and a
+person's hands on it through the page's own HTTP endpoints."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from infra.playground.app import Playground, open_playground
+from infra.playground.standin import PostedMessage
+from infra.settings import Settings
+from tests.fakes.waiting import wait_until
+
+ALICE, BOB = "U0ALICE", "U0BOB"
+CHANNEL = "C0OPS"
+
+
+def playground_settings(tmp_path: Path) -> Settings:
+    # Explicit values win over the environment: no model key, no Slack, a database of our own.
+    return Settings(DATABASE_URL=f"sqlite:///{tmp_path}/dagbot.sqlite", DAGBOT_PLAYGROUND_DIR=tmp_path / "pg",
+                    OPENAI_API_KEY="", OPENAI_BASE_URL=None, SLACK_BOT_TOKEN=None, SLACK_SIGNING_SECRET=None,
+                    SLACK_APP_TOKEN=None, DAGBOT_APPROVERS="", DAGBOT_LEASE_TTL=5)
+
+
+class Person:
+    """Someone using the playground page: what they type and click, and what they see."""
+
+    def __init__(self, playground: Playground, http: httpx.AsyncClient, user: str) -> None:
+        self.playground, self.http, self.user = playground, http, user
+
+    async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = await self.http.post(f"{self.playground.url}{path}", json={"user": self.user, **body})
+        response.raise_for_status()
+        return dict(response.json())
+
+    async def send(self, text: str, thread_ts: str | None = None) -> dict[str, Any]:
+        return await self._post("/ui/send", {"channel": CHANNEL, "text": text, "thread_ts": thread_ts})
+
+    async def click(self, message: PostedMessage, label: str) -> dict[str, Any]:
+        for block in message.blocks:
+            for element in block.get("elements", []) if block.get("type") == "actions" else []:
+                if element.get("text", {}).get("text") == label:
+                    return await self._post("/ui/action", {
+                        "channel": message.channel, "ts": message.ts, "action_id": element["action_id"],
+                        "block_id": block.get("block_id", "")})
+        raise AssertionError(f"no {label!r} button on the message: {json.dumps(message.blocks)[:500]}")
+
+    async def submit_view(self, view_id: str, values: dict[str, dict[str, str]]) -> dict[str, Any]:
+        return await self._post("/ui/view_submit", {"view_id": view_id, "values": values})
+
+    def told(self) -> list[str]:
+        return [e.text for e in self.playground.standin.ephemerals if e.user == self.user]
+
+
+def text_of(message: PostedMessage) -> str:
+    parts = [message.text]
+    for block in message.blocks:
+        if isinstance(block.get("text"), dict):
+            parts.append(block["text"].get("text", ""))
+        for element in block.get("elements", []):
+            if isinstance(element.get("text"), str):
+                parts.append(element["text"])
+    return "\n".join(parts)
+
+
+class Channel:
+    def __init__(self, playground: Playground) -> None:
+        self.playground = playground
+
+    def messages(self) -> list[PostedMessage]:
+        return list(self.playground.standin.messages)
+
+    def thread(self, root_ts: str) -> list[PostedMessage]:
+        return [m for m in self.messages() if m.ts == root_ts or m.thread_ts == root_ts]
+
+    async def wait_for(self, probe: Callable[[], Any], what: str, timeout: float = 60) -> Any:
+        return await wait_until(probe, timeout=timeout, what=what)
+
+    async def root_for(self, request_part: str) -> PostedMessage:
+        return await self.wait_for(lambda: next((m for m in self.messages() if m.bot and m.thread_ts is None
+                                                 and request_part in text_of(m)), None),
+                                   f"the root message of {request_part!r}")
+
+    async def answer_in(self, root: PostedMessage, *, after: int = 0) -> PostedMessage:
+        """The next answer in the thread (a bot reply with the answer footer)."""
+        def probe() -> PostedMessage | None:
+            answers = [m for m in self.thread(root.ts) if m.bot and ":stopwatch:" in text_of(m)]
+            return answers[after] if len(answers) > after else None
+        return await self.wait_for(probe, "the answer")
+
+    async def approval_in(self, root: PostedMessage, tool: str) -> PostedMessage:
+        return await self.wait_for(lambda: next((m for m in self.thread(root.ts) if m.bot
+                                                 and "Approval needed" in text_of(m) and f"`{tool}`" in text_of(m)),
+                                                None), f"the approval of {tool}")
+
+    def status_of(self, root: PostedMessage) -> PostedMessage:
+        return self.thread(root.ts)[1]
+
+    async def final_status(self, root: PostedMessage) -> str:
+        """The status message once it shows the run done (its edits are coalesced to 1/s)."""
+        return str(await self.wait_for(lambda: (lambda t: t if "*Done*" in t else None)(
+            text_of(self.status_of(root))), "the status message to show the run done"))
+
+
+@pytest.fixture
+async def playground(tmp_path: Path) -> AsyncIterator[Playground]:
+    async with open_playground(playground_settings(tmp_path), demo_delay_seconds=0) as running:
+        yield running
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+def alice(playground: Playground, http: httpx.AsyncClient) -> Person:
+    return Person(playground, http, ALICE)
+
+
+@pytest.fixture
+def bob(playground: Playground, http: httpx.AsyncClient) -> Person:
+    return Person(playground, http, BOB)
+
+
+@pytest.fixture
+def channel(playground: Playground) -> Channel:
+    return Channel(playground)

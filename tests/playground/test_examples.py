@@ -1,0 +1,107 @@
+"""The five demo examples, end to end, as a person does them on the page: the real bot, engine,
+validation, sandbox and approvals behind the stand-in; only the planner's text is recorded."""
+
+from __future__ import annotations
+
+import pytest
+
+from infra.demo.examples import by_key
+from infra.playground.app import Playground
+from tests.playground.conftest import ALICE, Channel, Person, text_of
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def command(key: str) -> str:
+    return f"/agent {by_key(key).request}"
+
+
+async def test_parallel_reads_answer_from_the_demo_site_and_workspace(alice: Person, channel: Channel) -> None:
+    await alice.send(command("parallel"))
+    root = await channel.root_for("How are our services doing")
+    answer = text_of(await channel.answer_in(root))
+    assert "checkout: *degraded*" in answer
+    assert "INC-142" in answer and "maria (primary)" in answer
+    assert "demo model: it only knows the example requests" in answer
+    # the status message is edited at most once a second, so its last edit may follow the answer
+    status = await channel.final_status(root)
+    assert "`status` http_get" in status and "`incidents` http_get" in status and "`oncall` read_file" in status
+    assert "3/3 nodes done" in status
+
+
+async def test_package_fails_once_and_reflexion_heals_it(alice: Person, channel: Channel) -> None:
+    await alice.send(command("package"))
+    root = await channel.root_for("Count the errors")
+    answer = text_of(await channel.answer_in(root))
+    assert "checkout 4, payments 2, search 1" in answer
+    status = await channel.final_status(root)
+    assert "attempt 2/3" in status and "ValueError" in status
+
+
+async def test_red_node_waits_alone_then_writes_the_workspace(playground: Playground, alice: Person, bob: Person,
+                                                              channel: Channel) -> None:
+    await alice.send(command("approval"))
+    root = await channel.root_for("Publish the 2.4.0 release notes")
+    approval = await channel.approval_in(root, "write_file")
+    # The slow metrics read finishes while the approval is still pending.
+    await channel.wait_for(lambda: ":white_check_mark: `metrics`" in text_of(channel.status_of(root))
+                           and "Waiting for approval" in text_of(channel.status_of(root)),
+                           "the green branch to finish, the red node still waiting")
+    target = playground.workspace / "releases" / "2.4.0.md"
+    assert not target.exists()
+
+    await bob.click(approval, "Approve")  # not bob's to approve: he is told privately, nothing changes
+    await channel.wait_for(lambda: any("only <@U0ALICE> may decide" in t for t in bob.told()), "bob's notice")
+    assert not alice.told() and not target.exists()
+
+    await alice.click(approval, "Approve")
+    answer = text_of(await channel.answer_in(root))
+    assert "Published the 2.4.0 release notes" in answer and "Live error rate: 0.8 %" in answer
+    assert target.read_text().startswith("# Release 2.4.0")
+    assert f"Approved by <@{ALICE}>" in text_of(approval)
+    assert not any(b.get("type") == "actions" for b in approval.blocks)
+
+
+async def test_follow_up_emails_the_earlier_answer(playground: Playground, alice: Person, channel: Channel) -> None:
+    assert playground.demo is not None
+    await alice.send(command("parallel"))
+    root = await channel.root_for("How are our services doing")
+    first = text_of(await channel.answer_in(root))
+
+    await alice.send(by_key("followup").request, thread_ts=root.ts)  # a plain reply in the thread
+    approval = await channel.approval_in(root, "send_email")
+    assert "oncall@example.com" in text_of(approval) and "INC-142" in text_of(approval)
+    await alice.click(approval, "Approve")
+    answer = text_of(await channel.answer_in(root, after=1))
+    assert "Emailed the summary to oncall@example.com" in answer
+    [mail] = playground.demo.mail.mail
+    assert mail.to == ["oncall@example.com"] and "INC-142" in mail.body
+    assert "INC-142" in first
+
+
+async def test_rejection_with_a_reason_is_reported(playground: Playground, alice: Person,
+                                                   channel: Channel) -> None:
+    log = playground.workspace / "logs" / "app.log"
+    before = log.read_text()
+    await alice.send(command("reject"))
+    root = await channel.root_for("Clear logs/app.log")
+    approval = await channel.approval_in(root, "write_file")
+    await alice.click(approval, "Reject")
+    view = await channel.wait_for(lambda: next(iter(playground.standin.views.values()), None), "the reason modal")
+    assert view.user == ALICE
+    assert (await alice.submit_view(view.id, {"reason": {"reason": "we keep logs for 30 days"}}))["ok"]
+    assert not playground.standin.views
+    answer = text_of(await channel.answer_in(root))
+    assert "did **not** clear" in answer.replace("*not*", "**not**") or "did *not* clear" in answer
+    assert "we keep logs for 30 days" in answer and f"<@{ALICE}>" in answer
+    assert log.read_text() == before
+
+
+async def test_other_requests_get_the_examples_and_how_to_connect_a_model(alice: Person,
+                                                                           channel: Channel) -> None:
+    await alice.send("/agent restart the payments service")
+    root = await channel.root_for("restart the payments service")
+    answer = text_of(await channel.answer_in(root))
+    assert "demo model" in answer and "OPENAI_API_KEY" in answer and "OPENAI_BASE_URL" in answer
+    for key in ("parallel", "package", "approval", "followup", "reject"):
+        assert by_key(key).request in answer
