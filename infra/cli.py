@@ -125,8 +125,8 @@ def serve(
 
 def _slack_configured(settings: Settings) -> bool:
     """Any Slack setting is present (then missing ones are errors, not a reason to play)."""
-    return any(secret is not None and secret.get_secret_value()
-               for secret in (settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token))
+    secrets = (settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token)
+    return any(secret is not None and secret.get_secret_value() for secret in secrets)
 
 
 def _serve_playground(settings: Settings, host: str, port: int) -> None:

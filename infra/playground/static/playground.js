@@ -84,6 +84,7 @@ const EMOJI = {
   mag: "🔍", tada: "🎉", rocket: "🚀", eyes: "👀", fire: "🔥", gear: "⚙️", information_source: "ℹ️",
   heavy_multiplication_x: "✖️", wave: "👋", smile: "😄", question: "❓", exclamation: "❗", link: "🔗",
   clipboard: "📋", file_folder: "📁", page_facing_up: "📄", clock3: "🕒", stopwatch: "⏱️", zap: "⚡",
+  raised_hand: "✋", thought_balloon: "💭", heavy_minus_sign: "➖", repeat: "🔁",
 };
 function emojiNode(name, unicode) {
   let ch = EMOJI[name];

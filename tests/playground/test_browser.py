@@ -1,0 +1,217 @@
+"""The playground in a real browser, used as a person would: Chromium (Debian's) driven by
+Playwright. Each example is run from its suggestion chip; approvals are clicked; what the page
+shows is what is asserted. One test saves docs/playground.png, the README's screenshot."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+from infra.playground.app import Playground
+from tests.sandbox.conftest import running_in_ci
+
+pytestmark = pytest.mark.timeout(180)
+
+CHROMIUM = os.environ.get("DAGBOT_CHROMIUM", "/usr/bin/chromium")
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "playground.png"
+WAIT = 60_000
+"""Milliseconds a person would wait for the bot (the examples take a few seconds each)."""
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        reason = f"no Chromium at {CHROMIUM}: run `make browser` (Debian's chromium)"
+        if running_in_ci():
+            pytest.fail(reason + " (CI is set: the browser tests must run)", pytrace=False)
+        pytest.skip(reason)
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run", "--disable-quic"])
+        yield launched
+        await launched.close()
+
+
+@pytest.fixture
+async def page(browser: Browser, playground: Playground) -> AsyncIterator[Page]:
+    context = await browser.new_context(viewport={"width": 1400, "height": 900})
+    opened = await context.new_page()
+    await opened.goto(playground.url + "/")
+    await expect(opened.locator("body[data-ready='1']")).to_have_count(1, timeout=WAIT)
+    yield opened
+    await context.close()
+
+
+def thread(page: Page):  # type: ignore[no-untyped-def]
+    return page.get_by_test_id("thread-pane")
+
+
+async def run_example(page: Page, key: str, root_text: str) -> None:
+    """Click the suggestion, then open the thread of the request it started."""
+    await page.get_by_test_id(f"example-{key}").click()
+    root = page.get_by_test_id("channel-pane").get_by_test_id("message").filter(has_text=root_text)
+    await expect(root).to_have_count(1, timeout=WAIT)
+    await root.get_by_test_id("replies-link").click()
+    await expect(thread(page)).to_be_visible()
+
+
+async def test_the_page_says_it_runs_the_demo_model(page: Page) -> None:
+    badge = page.get_by_test_id("model-badge")
+    await expect(badge).to_contain_text("Demo model")
+    await expect(badge).to_contain_text("set OPENAI_API_KEY for real planning")
+    for key in ("parallel", "package", "approval", "followup", "reject"):
+        await expect(page.get_by_test_id(f"example-{key}")).to_be_visible()
+
+
+async def test_parallel_reads_then_a_follow_up_mail(page: Page) -> None:
+    await run_example(page, "parallel", "How are our services doing")
+    await expect(thread(page)).to_contain_text("checkout: degraded", timeout=WAIT)
+    await expect(thread(page)).to_contain_text("INC-142")
+    await expect(thread(page)).to_contain_text("demo model: it only knows the example requests")
+
+    await page.get_by_test_id("example-followup").click()  # sent into the open thread
+    await expect(thread(page).get_by_role("button", name="Approve")).to_have_count(1, timeout=WAIT)
+    await thread(page).get_by_role("button", name="Approve").click()
+    await expect(thread(page)).to_contain_text("Emailed the summary to oncall@example.com", timeout=WAIT)
+    await page.get_by_test_id("mail-tab").click()
+    mail = page.get_by_test_id("mail-item")
+    await expect(mail).to_have_count(1, timeout=WAIT)
+    await expect(mail).to_contain_text("oncall@example.com")
+    await expect(mail).to_contain_text("Service summary from dagbot")
+
+
+async def test_package_healed_by_reflexion(page: Page) -> None:
+    await run_example(page, "package", "Count the errors")
+    await expect(thread(page)).to_contain_text("checkout 4, payments 2, search 1", timeout=WAIT)
+    await expect(thread(page)).to_contain_text("attempt 2/3", timeout=WAIT)
+
+
+async def test_approval_waits_alone_and_only_the_requester_may_approve(page: Page) -> None:
+    await run_example(page, "parallel", "How are our services doing")  # some history for the screenshot
+    await expect(thread(page)).to_contain_text("checkout: degraded", timeout=WAIT)
+    await run_example(page, "approval", "Publish the 2.4.0 release notes")
+    approve = thread(page).get_by_role("button", name="Approve")
+    await expect(approve).to_have_count(1, timeout=WAIT)
+    # The green branches finish while the approval waits.
+    await expect(thread(page)).to_contain_text("Waiting for approval", timeout=WAIT)
+    await expect(thread(page).get_by_test_id("message").filter(has_text=re.compile(r"metrics.*http_get · \d"))
+                 ).to_have_count(1, timeout=WAIT)
+    await page.screenshot(path=str(SCREENSHOT))
+
+    await page.get_by_test_id("user-picker").select_option(value="U0BOB")
+    await approve.click()
+    notice = thread(page).get_by_test_id("ephemeral").filter(has_text="may decide on this approval")
+    await expect(notice).to_have_count(1, timeout=WAIT)
+    await page.get_by_test_id("user-picker").select_option(value="U0ALICE")
+    await expect(notice).to_have_count(0)  # shown only to bob
+
+    await approve.click()
+    await expect(thread(page)).to_contain_text("Published the 2.4.0 release notes", timeout=WAIT)
+    await expect(thread(page)).to_contain_text("Approved by")
+    await page.get_by_test_id("files-tab").click()
+    await expect(page.get_by_test_id("file-item").filter(has_text="releases/2.4.0.md")).to_have_count(1,
+                                                                                                       timeout=WAIT)
+
+
+async def test_rejection_with_a_reason(page: Page) -> None:
+    await run_example(page, "reject", "Clear logs/app.log")
+    reject = thread(page).get_by_role("button", name="Reject")
+    await expect(reject).to_have_count(1, timeout=WAIT)
+    await reject.click()
+    modal = page.get_by_test_id("modal")
+    await expect(modal).to_be_visible(timeout=WAIT)
+    await modal.locator("textarea").fill("we keep logs for 30 days")
+    await page.get_by_test_id("modal-submit").click()
+    await expect(modal).to_have_count(0, timeout=WAIT)
+    await expect(thread(page)).to_contain_text("did not clear logs/app.log", timeout=WAIT)
+    await expect(thread(page)).to_contain_text("we keep logs for 30 days")
+    await expect(thread(page)).to_contain_text("Rejected by")
+
+
+BLOCKS = [
+    {"type": "header", "text": {"type": "plain_text", "text": "Deploy report"}},
+    {"type": "section", "text": {"type": "mrkdwn", "text": (
+        "*bold* _italic_ ~gone~ `inline code` <https://example.com/runbook|the runbook> <@U0ALICE>\n"
+        "• first item\n&lt;script&gt;alert(1)&lt;/script&gt;\n```for i in 1 2 3\n  *not bold*\n```")}},
+    {"type": "divider"},
+    {"type": "context", "elements": [{"type": "mrkdwn", "text": ":stopwatch: 1.2s · _small print_"}]},
+    {"type": "rich_text", "elements": [
+        {"type": "rich_text_section", "elements": [{"type": "text", "text": "rich ", "style": {"bold": True}},
+                                                   {"type": "link", "url": "https://example.com/rt", "text": "link"}]},
+        {"type": "rich_text_list", "style": "bullet", "elements": [
+            {"type": "rich_text_section", "elements": [{"type": "text", "text": "listed one"}]},
+            {"type": "rich_text_section", "elements": [{"type": "text", "text": "listed two"}]}]},
+        {"type": "rich_text_preformatted", "elements": [{"type": "text", "text": "df -h"}]},
+        {"type": "rich_text_quote", "elements": [{"type": "text", "text": "quoted"}]}]},
+    {"type": "markdown", "text": "## Summary\n**strong** words and a [doc](https://example.com/doc)\n\n- alpha\n- beta"},
+    {"type": "actions", "block_id": "controls", "elements": [
+        {"type": "button", "action_id": "go", "value": "1", "style": "primary",
+         "text": {"type": "plain_text", "text": "Go"}},
+        {"type": "button", "action_id": "stop", "value": "2", "style": "danger",
+         "text": {"type": "plain_text", "text": "Stop"}},
+        {"type": "button", "action_id": "more", "value": "3", "text": {"type": "plain_text", "text": "More"}}]},
+]
+
+
+async def test_every_block_type_renders_as_slack_shows_it(page: Page, playground: Playground) -> None:
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    client = AsyncWebClient(token=playground.standin.token, base_url=f"{playground.url}/api/")
+    await client.chat_postMessage(channel="C0OPS", text="Deploy report", blocks=BLOCKS)
+    message = page.get_by_test_id("channel-pane").get_by_test_id("message").filter(has_text="Deploy report")
+    await expect(message).to_have_count(1, timeout=WAIT)
+    await expect(message.locator("b", has_text="bold").first).to_be_visible()
+    await expect(message.locator("i", has_text="italic").first).to_be_visible()
+    await expect(message.locator("s", has_text="gone")).to_be_visible()
+    await expect(message.locator("code", has_text="inline code")).to_be_visible()
+    await expect(message.locator("a[href='https://example.com/runbook']")).to_have_text("the runbook")
+    await expect(message).to_contain_text("@alice")
+    await expect(message).to_contain_text("<script>alert(1)</script>")  # shown as text, never run
+    await expect(message.locator("pre", has_text="*not bold*")).to_be_visible()  # no formatting in code
+    await expect(message.locator("hr")).to_have_count(1)
+    await expect(message).to_contain_text("small print")
+    await expect(message.locator("a[href='https://example.com/rt']")).to_have_text("link")
+    await expect(message.locator("li", has_text="listed two")).to_be_visible()
+    await expect(message.locator("pre", has_text="df -h")).to_be_visible()
+    await expect(message.locator("blockquote", has_text="quoted")).to_be_visible()
+    await expect(message.locator("b", has_text="strong")).to_be_visible()
+    await expect(message.locator("li", has_text="beta")).to_be_visible()
+    for label, style in (("Go", "primary"), ("Stop", "danger"), ("More", "default")):
+        button = message.get_by_role("button", name=label)
+        await expect(button).to_have_attribute("data-action-id", label.lower() if label != "More" else "more")
+        await expect(button).to_have_class(re.compile(style))
+
+
+async def test_what_slack_would_refuse_shows_on_the_page(page: Page, playground: Playground) -> None:
+    from slack_sdk.errors import SlackApiError
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    client = AsyncWebClient(token=playground.standin.token, base_url=f"{playground.url}/api/")
+    with pytest.raises(SlackApiError):
+        await client.chat_postMessage(channel="C0OPS", text="t", blocks=[{"type": "carousel"}])
+    refusal = page.get_by_test_id("refusal")
+    await expect(refusal).to_have_count(1, timeout=WAIT)
+    await expect(refusal).to_contain_text("invalid_blocks")
+    await expect(page.get_by_test_id("channel-pane").get_by_test_id("message")).to_have_count(0)
+
+
+async def test_simulated_rate_limits_are_switched_from_the_page(page: Page, playground: Playground) -> None:
+    await page.get_by_test_id("rate-limit-switch").check()
+    await expect(page.get_by_test_id("rate-limit-switch")).to_be_checked()
+    assert (await _wait_for(lambda: playground.standin.rate_limit.on))
+    await run_example(page, "parallel", "How are our services doing")
+    # the status edits are refused now and then, and the bot waits as told: the answer still comes
+    await expect(thread(page)).to_contain_text("checkout: degraded", timeout=WAIT)
+    assert playground.standin.rate_limit.refused >= 1
+
+
+async def _wait_for(probe):  # type: ignore[no-untyped-def]
+    from tests.fakes.waiting import wait_until
+
+    return await wait_until(probe, timeout=10, what="the switch")

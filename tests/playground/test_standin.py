@@ -1,0 +1,126 @@
+"""The stand-in refuses what Slack refuses, with Slack's error codes, over real HTTP with the
+real slack_sdk client; with rate limits on it answers 429 with a Retry-After that holds."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from infra.embedded_server import serving
+from infra.playground.delivery import SlackDelivery
+from infra.playground.feed import Feed
+from infra.playground.standin import Person, SlackStandIn
+from infra.playground.web import PlaygroundWeb
+
+ALICE = Person("U0ALICE", "alice", "requester")
+
+
+@pytest.fixture
+async def standin() -> AsyncIterator[tuple[SlackStandIn, AsyncWebClient]]:
+    feed = Feed()
+    slack = SlackStandIn(team="T0", bot=Person("U0BOT", "dagbot", "bot"), bot_id="B0", people=[ALICE],
+                         channels={"C0OPS": "ops"}, feed=feed)
+    web = PlaygroundWeb(slack, SlackDelivery(slack, "secret"), feed, command="/agent", extras=dict)
+    async with serving(web.asgi()) as url:
+        yield slack, AsyncWebClient(token=slack.token, base_url=f"{url}/api/")
+
+
+async def refused(call: Any) -> tuple[str, list[str]]:
+    with pytest.raises(SlackApiError) as caught:
+        await call
+    response = caught.value.response
+    return str(response["error"]), list((response.get("response_metadata") or {}).get("messages", []))
+
+
+def section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+async def test_a_valid_post_and_edit_are_accepted(standin: tuple[SlackStandIn, AsyncWebClient]) -> None:
+    slack, client = standin
+    posted = await client.chat_postMessage(channel="C0OPS", text="hi", blocks=[section("hi")])
+    await client.chat_update(channel="C0OPS", ts=posted["ts"], text="edited", blocks=[section("edited")])
+    message = slack.message("C0OPS", posted["ts"])
+    assert message is not None and message.edited and message.blocks == [section("edited")]
+
+
+@pytest.mark.parametrize(("blocks", "text", "error", "detail"), [
+    ([section("x")] * 51, "t", "invalid_blocks", "no more than 50 items allowed [json-pointer:/blocks]"),
+    ([], "x" * 40_001, "msg_too_long", None),
+    ([section("x" * 3001)], "t", "invalid_blocks", "must be less than 3001 characters [json-pointer:/blocks/0/text/text]"),
+    ([{"type": "carousel"}], "t", "invalid_blocks", "unsupported type: carousel [json-pointer:/blocks/0/type]"),
+    ([{"type": "actions", "elements": [{"type": "button", "text": {"type": "plain_text", "text": "Go"}}]}], "t",
+     "invalid_blocks", "a button needs an action_id to be handled [json-pointer:/blocks/0/elements/0/action_id]"),
+    ([{"type": "header", "text": {"type": "plain_text", "text": "h" * 151}}], "t", "invalid_blocks",
+     "must be less than 151 characters [json-pointer:/blocks/0/text/text]"),
+    ([{"type": "header", "text": {"type": "mrkdwn", "text": "*h*"}}], "t", "invalid_blocks",
+     "must be one of ['plain_text'] [json-pointer:/blocks/0/text/type]"),
+    ([section("a") | {"block_id": "b"}, section("b") | {"block_id": "b"}], "t", "invalid_blocks",
+     "duplicate block_id: b [json-pointer:/blocks/1/block_id]"),
+    ([], "", "no_text", None),
+])
+async def test_messages_slack_would_refuse(standin: tuple[SlackStandIn, AsyncWebClient], blocks: list[Any],
+                                           text: str, error: str, detail: str | None) -> None:
+    slack, client = standin
+    code, messages = await refused(client.chat_postMessage(channel="C0OPS", text=text, blocks=blocks))
+    assert code == error
+    if detail:
+        assert f"[ERROR] {detail}" in messages
+    assert not slack.messages
+    assert slack.refusals[-1]["error"] == error  # shown on the page
+
+
+async def test_updates_slack_would_refuse(standin: tuple[SlackStandIn, AsyncWebClient]) -> None:
+    slack, client = standin
+    typed = slack.post_as_user("C0OPS", ALICE.id, "hello", None)
+    assert (await refused(client.chat_update(channel="C0OPS", ts=typed.ts, text="mine now")))[0] \
+        == "cant_update_message"
+    assert (await refused(client.chat_update(channel="C0OPS", ts="1.000001", text="x")))[0] == "message_not_found"
+    assert (await refused(client.chat_postMessage(channel="C0NOPE", text="x")))[0] == "channel_not_found"
+    assert (await refused(client.chat_postMessage(channel="C0OPS", text="x", thread_ts="1.1")))[0] \
+        == "thread_not_found"
+    assert typed.text == "hello" and not typed.edited
+
+
+async def test_wrong_token_unknown_method_and_stale_trigger(standin: tuple[SlackStandIn, AsyncWebClient]) -> None:
+    slack, client = standin
+    forged = AsyncWebClient(token="xoxb-forged", base_url=client.base_url)
+    assert (await refused(forged.chat_postMessage(channel="C0OPS", text="x")))[0] == "invalid_auth"
+    assert (await refused(client.api_call("chat.scheduleMessage")))[0] == "unknown_method"
+    view = {"type": "modal", "title": {"type": "plain_text", "text": "Why?"}, "blocks": [section("x")]}
+    assert (await refused(client.views_open(trigger_id="1.made-up", view=view)))[0] == "invalid_trigger_id"
+    trigger = slack.new_trigger(ALICE.id)
+    long_title = dict(view, title={"type": "plain_text", "text": "t" * 25})
+    assert (await refused(client.views_open(trigger_id=trigger, view=long_title)))[0] == "invalid_arguments"
+    trigger = slack.new_trigger(ALICE.id)
+    opened = await client.views_open(trigger_id=trigger, view=view)
+    assert slack.views[opened["view"]["id"]].user == ALICE.id
+    assert (await refused(client.views_open(trigger_id=trigger, view=view)))[0] == "invalid_trigger_id"  # used once
+
+
+async def test_rate_limits_answer_429_with_a_retry_after_that_holds(
+        standin: tuple[SlackStandIn, AsyncWebClient]) -> None:
+    slack, client = standin
+    slack.set_rate_limit(True)
+    posted = await client.chat_postMessage(channel="C0OPS", text="first")
+    with pytest.raises(SlackApiError) as caught:
+        await client.chat_update(channel="C0OPS", ts=posted["ts"], text="again")
+        await client.chat_update(channel="C0OPS", ts=posted["ts"], text="too soon")
+    assert caught.value.response.status_code == 429 and caught.value.response["error"] == "ratelimited"
+    wait = float(caught.value.response.headers["Retry-After"])
+    assert wait >= 1
+    assert slack.rate_limit.refused == 1
+
+    patient = AsyncWebClient(token=slack.token, base_url=client.base_url,
+                             retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=2)])
+    await patient.chat_update(channel="C0OPS", ts=posted["ts"], text="after waiting")
+    # refused once more, then accepted: a retry before Retry-After had passed would be refused again
+    assert slack.rate_limit.refused == 2
+    assert slack.message("C0OPS", posted["ts"]).text == "after waiting"  # type: ignore[union-attr]
+    slack.set_rate_limit(False)
+    await client.chat_update(channel="C0OPS", ts=posted["ts"], text="free again")
