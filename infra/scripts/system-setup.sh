@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # System pieces dagbot's sandbox needs. Idempotent: a second run reuses what is there.
 #
-#   1. apt packages: docker.io, bubblewrap, debootstrap (apt-get update only when an install needs it)
+#   1. apt packages: docker.io, bubblewrap, debootstrap, libseccomp2 (apt-get update only when an
+#      install needs it)
 #   2. a Docker engine: `dockerd --bridge=none --iptables=false` in the background if none answers
 #   3. the sandbox root filesystem (Debian bookworm minbase + python3 + a few libraries), kept as
 #      an extracted directory for bubblewrap and as a cached tarball:
@@ -55,7 +56,8 @@ fi
 # ------------------------------------------------------------------ 1. packages
 ensure_packages() {
     local missing=() pkg
-    for pkg in docker.io bubblewrap debootstrap util-linux tar; do
+    # libseccomp2: bwrap's seccomp filter (sandbox/backends/seccomp.py); util-linux: setpriv
+    for pkg in docker.io bubblewrap debootstrap util-linux tar libseccomp2; do
         if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
             missing+=("$pkg")
         fi

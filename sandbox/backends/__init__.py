@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from pathlib import Path
 
 from sandbox.image import SANDBOX_PYTHON
@@ -19,3 +21,17 @@ SANDBOX_ENV = {
     "MALLOC_ARENA_MAX": "1",
 }
 """The whole environment of package code: nothing of the host's reaches it."""
+
+
+def process_identity(pid: int | None = None) -> str | None:
+    """``HOST/PID/START`` of a local process (START: its start time in clock ticks, so a reused
+    pid is not taken for the same process), or None when it does not exist. Marks what a
+    dagbot process made (containers, cgroups) so that the next one can tell orphans."""
+    pid = os.getpid() if pid is None else pid
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            stat = handle.read()
+    except OSError:
+        return None
+    start = stat.rsplit(b")", 1)[1].split()[19].decode()  # field 22, after "pid (comm)"
+    return f"{socket.gethostname()}/{pid}/{start}"

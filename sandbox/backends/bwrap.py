@@ -7,14 +7,19 @@ only; ``/usr/local`` hidden, no ``/etc``, no home, no project directory).
 
 Isolation: ``--unshare-all`` (user, pid, net, ipc, uts, cgroup), ``--disable-userns``,
 ``--die-with-parent``, ``--new-session``, cleared environment, a size-limited tmpfs at
-``/scratch`` (the only writable place), ``--cap-drop ALL``. When dagbot runs as root, bwrap is
-started as uid/gid 65534 so that nothing in the sandbox maps to root outside.
+``/scratch`` (the only writable place), ``--cap-drop ALL``, and a seccomp filter denying what
+Docker's default profile denies (:mod:`sandbox.backends.seccomp`). When dagbot runs as root,
+bwrap is started as uid/gid 65534 (``setpriv``) so that nothing in the sandbox maps to root
+outside.
 
-Limits: wall time from the host (SIGKILL to bwrap, which takes the whole pid namespace with it);
-memory, processes, CPU seconds, file size and open files as rlimits that the runner sets on
-itself before the package code runs (the process limit must be set inside the new user
-namespace to count only this sandbox's processes). The memory limit is per process
-(``RLIMIT_AS``); for a hard limit on the sandbox as a whole, use the docker backend (cgroups).
+Limits: a cgroup per run (:mod:`sandbox.backends.cgroup`) holds memory (no swap), processes
+and CPU for the sandbox as a whole; the run's process joins it before bwrap starts. Wall time
+from the host (SIGKILL to bwrap, which takes the whole pid namespace with it). On top, rlimits
+the runner sets on itself before the package code runs: address space (so that a single
+allocation fails as ``MemoryError`` before the cgroup's OOM killer strikes), processes (inside
+the new user namespace), CPU seconds, file size and open files. Without a cgroup or a seccomp
+filter this backend refuses to run packages (:meth:`BwrapSandbox.problem`): it would promise
+limits that do not hold.
 """
 
 from __future__ import annotations
@@ -29,12 +34,17 @@ from pathlib import Path
 from typing import Any
 
 from agent.ports import SandboxLimits, SandboxResult, ToolGateway
-from sandbox.backends import RUNNER_COMMAND, SANDBOX_ENV
+from sandbox.backends import RUNNER_COMMAND, SANDBOX_ENV, seccomp
+from sandbox.backends.cgroup import CgroupTree, RunCgroup, detect
 from sandbox.bridge import ToolBridge
 from sandbox.image import DEFAULT_ROOTFS, SANDBOX_PYTHON, SANDBOX_UID, SCRATCH
 from sandbox.protocol import ProtocolViolation, Session
 
 EXIT_GRACE_SECONDS = 2.0
+JOIN_CGROUPS = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"'
+"""``sh -c`` script: write our pid into each cgroup.procs given before ``--``, then exec the
+rest; everything bwrap starts is then counted from its first instruction."""
+DETECT: Any = object()
 
 
 def bwrap_rlimits(limits: SandboxLimits, scratch_bytes: int) -> dict[str, int | None]:
@@ -55,12 +65,16 @@ class BwrapSandbox:
 
     def __init__(
         self, *, rootfs: str | Path | None = DEFAULT_ROOTFS, bwrap: str | None = None,
-        scratch_mb: int = 64,
+        scratch_mb: int = 64, cgroups: CgroupTree | None = DETECT,
     ) -> None:
         self.bwrap = bwrap or shutil.which("bwrap") or "bwrap"
         root = Path(rootfs) if rootfs else None
         self.rootfs = root if root and (root / SANDBOX_PYTHON.lstrip("/")).exists() else None
         self.scratch_mb = scratch_mb
+        if cgroups is DETECT:
+            self.cgroups, self.cgroup_problem = detect()
+        else:
+            self.cgroups, self.cgroup_problem = cgroups, None if cgroups else "none given"
 
     @property
     def mode(self) -> str:
@@ -72,24 +86,55 @@ class BwrapSandbox:
             return "bubblewrap is not installed (apt-get install bubblewrap)"
         if self.rootfs is None and not Path(SANDBOX_PYTHON).exists():
             return f"neither the sandbox rootfs nor {SANDBOX_PYTHON} exists"
-        return None
+        if self.cgroups is None:
+            return (f"no cgroup can be made for a sandbox run ({self.cgroup_problem}), so memory, "
+                    "process and CPU limits would hold per process only; run dagbot as root "
+                    "(or in a delegated cgroup sub-tree) on a machine with the memory, pids and "
+                    "cpu controllers, or use SANDBOX_BACKEND=docker")
+        if os.geteuid() == 0 and not shutil.which("setpriv"):
+            return "setpriv is missing (apt-get install util-linux)"
+        return seccomp.problem()
 
     def probe(self) -> str | None:
-        """Start an empty sandbox; return bwrap's complaint if it cannot."""
+        """Start an empty sandbox in a run cgroup; return the complaint if it cannot. Also
+        removes the run cgroups a dead dagbot process left behind."""
         problem = self.problem()
-        if problem:
+        if problem or self.cgroups is None:
             return problem
-        argv = self.argv(1 << 20, command=[SANDBOX_PYTHON, "-c", ""])
+        self.cgroups.reap()
+        try:
+            run = self.cgroups.create(SandboxLimits())
+        except OSError as exc:
+            return f"cannot create a cgroup for a sandbox run: {exc}"
+        program = seccomp.program_fd()
         try:
             done = subprocess.run(
-                argv, capture_output=True, timeout=10, env={"PATH": "/usr/bin:/bin"},
-                check=False, **self._credentials(),
+                self.command(run, 1 << 20, program, [SANDBOX_PYTHON, "-c", ""]),
+                capture_output=True, timeout=10, env={"PATH": "/usr/bin:/bin"}, check=False,
+                pass_fds=(program,),
             )
         except (OSError, subprocess.TimeoutExpired) as exc:
             return f"bubblewrap cannot start: {exc}"
+        finally:
+            os.close(program)
+            for _ in range(50):
+                if run.try_remove():
+                    break
         if done.returncode != 0:
             return f"bubblewrap cannot start a sandbox: {done.stderr.decode(errors='replace')}"
         return None
+
+    def command(
+        self, run: RunCgroup, scratch_bytes: int, seccomp_fd: int,
+        command: list[str] = RUNNER_COMMAND,
+    ) -> list[str]:
+        """The whole command line: join the run's cgroups, drop root, bwrap, the runner."""
+        drop = []
+        if os.geteuid() == 0:
+            drop = [shutil.which("setpriv") or "setpriv", f"--reuid={SANDBOX_UID}",
+                    f"--regid={SANDBOX_UID}", "--clear-groups"]
+        return ["/bin/sh", "-c", JOIN_CGROUPS, "sh", *run.procs_files, "--", *drop,
+                *self.argv(scratch_bytes, ["--seccomp", str(seccomp_fd), *command])]
 
     def argv(self, scratch_bytes: int, command: list[str] = RUNNER_COMMAND) -> list[str]:
         argv = [
@@ -120,26 +165,37 @@ class BwrapSandbox:
                 binds += ["--ro-bind", str(path), str(path)]
         return binds
 
-    @staticmethod
-    def _credentials() -> dict[str, Any]:
-        if os.geteuid() != 0:
-            return {}
-        return {"user": SANDBOX_UID, "group": SANDBOX_UID, "extra_groups": []}
-
     async def run(
         self, code: str, inputs: dict[str, Any], tools: ToolGateway, limits: SandboxLimits
     ) -> SandboxResult:
         session = Session(code, inputs, ToolBridge(tools, limits), limits)
         scratch_bytes = (self.scratch_mb << 20) + 2 * session.input_file_bytes
         session.rlimits = bwrap_rlimits(limits, scratch_bytes)
+        if self.cgroups is None:
+            return session.result(backend_error=self.problem())
+        try:
+            run = self.cgroups.create(limits)
+        except OSError as exc:
+            return session.result(backend_error=f"cannot create the run's cgroup: {exc}")
+        try:
+            return await self._run(session, run, scratch_bytes, limits)
+        finally:
+            await asyncio.shield(run.remove())
+
+    async def _run(
+        self, session: Session, run: RunCgroup, scratch_bytes: int, limits: SandboxLimits
+    ) -> SandboxResult:
+        program = seccomp.program_fd()
         try:
             proc = await asyncio.create_subprocess_exec(
-                *self.argv(scratch_bytes), stdin=asyncio.subprocess.PIPE,
+                *self.command(run, scratch_bytes, program), stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-                env={"PATH": "/usr/bin:/bin"}, start_new_session=True, **self._credentials(),
+                env={"PATH": "/usr/bin:/bin"}, start_new_session=True, pass_fds=(program,),
             )
         except OSError as exc:
             return session.result(backend_error=f"cannot start bubblewrap ({self.bwrap}): {exc}")
+        finally:
+            os.close(program)
         assert proc.stdin and proc.stdout and proc.stderr
         stdin = proc.stdin
 
@@ -169,4 +225,5 @@ class BwrapSandbox:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stderr_task, EXIT_GRACE_SECONDS)
         stderr_task.cancel()
-        return session.result(timed_out=timed_out, exit_code=exit_code, violation=violation)
+        return session.result(timed_out=timed_out, exit_code=exit_code, violation=violation,
+                              oom=session.done is None and run.oom_killed())

@@ -36,7 +36,7 @@ from docker.errors import DockerException, ImageNotFound, NotFound
 from docker.types import LogConfig, Ulimit
 
 from agent.ports import SandboxLimits, SandboxResult, ToolGateway
-from sandbox.backends import RUNNER_COMMAND, SANDBOX_ENV
+from sandbox.backends import RUNNER_COMMAND, SANDBOX_ENV, process_identity
 from sandbox.backends.attach import AttachStream
 from sandbox.bridge import ToolBridge
 from sandbox.image import DEFAULT_IMAGE, SANDBOX_UID, SCRATCH, SETUP_HINT
@@ -53,17 +53,6 @@ DEADLINE_LABEL = "dagbot.sandbox.deadline"
 INSIDE_GRACE_SECONDS = 5
 """The in-container timeout is the wall time plus this: the host's own limit fires first."""
 ORPHAN_GRACE_SECONDS = 60
-
-
-def process_identity(pid: int | None = None) -> str | None:
-    """``HOST/PID/START`` of a local process, or None when it does not exist."""
-    pid = os.getpid() if pid is None else pid
-    try:
-        stat = open(f"/proc/{pid}/stat", "rb").read()  # noqa: SIM115 - one read
-    except OSError:
-        return None
-    start = stat.rsplit(b")", 1)[1].split()[19].decode()  # field 22, after "pid (comm)"
-    return f"{socket.gethostname()}/{pid}/{start}"
 
 
 def is_orphan(labels: dict[str, str], now: float) -> bool:
