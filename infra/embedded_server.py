@@ -26,7 +26,8 @@ async def serving(app: Any, host: str = "127.0.0.1", port: int = 0, *,
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     # a long keep-alive, so a client that pauses does not reuse a connection the server closed
-    server = _EmbeddedServer(uvicorn.Config(app, log_config=None, access_log=False, lifespan=lifespan,
+    server = _EmbeddedServer(uvicorn.Config(app, log_config=None, log_level="warning", access_log=False,
+                                            lifespan=lifespan,
                                             timeout_keep_alive=75))
     task = asyncio.create_task(server.serve(sockets=[sock]), name=f"serve-{host}:{port}")
     try:

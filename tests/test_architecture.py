@@ -47,3 +47,11 @@ def test_importing_the_packages_touches_no_network_or_environment(monkeypatch: p
     monkeypatch.setattr(socket, "create_connection", refuse)
     for name in ("agent.graph", "agent.runner", "infra.wiring", "infra.cli"):
         importlib.import_module(name)
+
+
+@pytest.mark.parametrize("package", ["agent", "bot"])
+def test_the_bot_and_the_engine_do_not_know_about_the_playground(package: str) -> None:
+    """The playground drives the real bot from outside (issue 8): nothing inside may special-case it."""
+    mentions = [str(path.relative_to(ROOT)) for path in sorted((ROOT / package).rglob("*.py"))
+                if any(word in path.read_text().lower() for word in ("playground", "infra.demo", "standin"))]
+    assert mentions == []

@@ -98,3 +98,22 @@ def test_references_resolve_whole_values_fields_and_text() -> None:
         assert "has no 'missing'" in str(exc)
     else:
         raise AssertionError("a missing field must be reported")
+
+
+async def test_a_plan_with_no_nodes_is_answered_from_the_conversation(sqlite_url: str) -> None:
+    first = {"nodes": [{"id": "summary", "tool": "lookup", "args": {"key": "weekly report"}}]}
+
+    def joiner(messages: list[BaseMessage]) -> dict[str, Any]:
+        prompt = str(messages[-1].content)  # the joiner sees the thread so far
+        assert "Earlier run 1" in prompt and "Answer: Summary: value of weekly report" in prompt
+        return finish("You're welcome: the summary was 'value of weekly report'.")
+
+    async with harness(sqlite_url, [first, finish("Summary: value of weekly report"),
+                                    {"thought": "nothing to run", "nodes": []}, joiner]) as h:
+        await h.engine.ask("thanks", "summarise the weekly report")
+        await h.engine.ask("thanks", "thanks! what was it again?")
+        events = h.drain()
+        plans = [e.plan for e in events if isinstance(e, PlanReady)]
+        assert plans[-1]["nodes"] == []
+        assert isinstance(events[-1], AnswerReady) and "You're welcome" in events[-1].answer
+        assert h.log.count("lookup") == 1  # the follow-up ran no tool

@@ -1,0 +1,81 @@
+"""`dagbot serve` picks what to serve: the playground without Slack settings (or with
+--playground), the Slack bot with them, and a clear error for a half-done Slack setup."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SLACK_AND_MODEL = ("SLACK_", "OPENAI_", "SANDBOX_", "DAGBOT_")
+
+
+def start(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(SLACK_AND_MODEL)}
+    return subprocess.Popen(
+        [sys.executable, "-c", "from infra.cli import main; main()", "serve", *args],
+        env={**base, "DATABASE_URL": f"sqlite:///{tmp_path}/dagbot.sqlite", "PYTHONPATH": str(ROOT),
+             "LOG_LEVEL": "WARNING", **env},
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+@pytest.fixture
+def processes() -> Iterator[list[subprocess.Popen[str]]]:
+    started: list[subprocess.Popen[str]] = []
+    yield started
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+
+
+def playground_url(process: subprocess.Popen[str]) -> str:
+    assert process.stdout is not None
+    for line in process.stdout:
+        if line.startswith("dagbot playground: open "):
+            return line.removeprefix("dagbot playground: open ").strip().rstrip("/")
+    raise AssertionError(f"no playground banner; stderr: {process.stderr.read() if process.stderr else ''}")
+
+
+def stop(process: subprocess.Popen[str]) -> int:
+    process.send_signal(signal.SIGTERM)
+    return process.wait(30)
+
+
+@pytest.mark.timeout(120)
+def test_no_slack_settings_serve_the_playground(tmp_path: Path, processes: list[subprocess.Popen[str]]) -> None:
+    process = start(tmp_path, {}, "--port", "0")
+    processes.append(process)
+    url = playground_url(process)
+    assert url.startswith("http://127.0.0.1:")
+    state = httpx.get(f"{url}/ui/state", timeout=10).json()
+    assert state["model"]["demo"] is True
+    assert [e["key"] for e in state["examples"]] == ["parallel", "package", "approval", "followup", "reject"]
+    assert "<title>" in httpx.get(f"{url}/", timeout=10).text
+    assert stop(process) == 0
+
+
+@pytest.mark.timeout(120)
+def test_playground_flag_wins_over_slack_settings(tmp_path: Path, processes: list[subprocess.Popen[str]]) -> None:
+    process = start(tmp_path, {"SLACK_BOT_TOKEN": "xoxb-real-looking", "SLACK_SIGNING_SECRET": "s"},
+                    "--playground", "--port", "0")
+    processes.append(process)
+    url = playground_url(process)
+    assert httpx.get(f"{url}/ui/state", timeout=10).json()["bot"]["name"] == "dagbot"
+    assert stop(process) == 0
+
+
+def test_a_half_done_slack_setup_is_an_error_not_a_playground(tmp_path: Path) -> None:
+    process = start(tmp_path, {"SLACK_BOT_TOKEN": "xoxb-real-looking"})
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 2
+    assert "SLACK_SIGNING_SECRET is not set" in err
+    assert "playground" not in out

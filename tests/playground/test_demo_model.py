@@ -1,0 +1,88 @@
+"""The demo model reads the prompts a real model reads: its recorded plans pass the real
+validation, its answers come from the results in the joiner prompt, and it repairs only the
+example package."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from langchain_core.messages import HumanMessage
+
+from agent.llm import call_structured
+from agent.plan import Plan
+from agent.validation import validate_plan
+from infra.demo.answers import parse_results, write
+from infra.demo.examples import EXAMPLES, by_key, match_example
+from infra.demo.model import DemoChatModel
+from infra.settings import Settings
+from infra.toolbox import build_registry
+
+SITE = "http://127.0.0.1:9"
+
+
+def registry(tmp_path: Path):  # type: ignore[no-untyped-def]
+    settings = Settings(DAGBOT_WORKSPACE=tmp_path, SMTP_HOST="127.0.0.1", DAGBOT_HTTP_ALLOW_HOSTS="127.0.0.1")
+    return build_registry(settings)
+
+
+def planner_prompt(request: str, history: str = "") -> list[HumanMessage]:
+    text = (f"## This thread so far\n{history}\n\n" if history else "") + f"## Request\n{request}"
+    return [HumanMessage(text)]
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: e.key)
+async def test_every_recorded_plan_passes_validation(example, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    history = "### Earlier run 1\nRequest: status?\nAnswer: All good.\nResults:\n- a: done → 1"
+    reply = await call_structured(DemoChatModel(site=SITE, delay_seconds=0), planner_prompt(
+        f"<@U0DAGBOT> {example.request}", history), Plan, "submit_plan")
+    plan = validate_plan(reply.data, registry(tmp_path))
+    assert plan.nodes and reply.tokens > 0
+    assert SITE in str(reply.data) or "http_get" not in str(reply.data)
+
+
+async def test_the_follow_up_mails_the_newest_earlier_answer(tmp_path: Path) -> None:
+    history = ("### Earlier run 1\nRequest: a\nAnswer: old answer\nResults:\n- a: done → 1\n\n"
+               "### Earlier run 2\nRequest: b\nAnswer: **new** answer with ${ref}\nResults:\n- b: done → 2")
+    reply = await call_structured(DemoChatModel(site=SITE, delay_seconds=0),
+                                  planner_prompt(by_key("followup").request, history), Plan, "submit_plan")
+    [mail] = validate_plan(reply.data, registry(tmp_path)).nodes
+    assert mail.args["body"] == "**new** answer with $ {ref}"  # never read as a reference
+
+
+async def test_without_an_earlier_answer_the_follow_up_plans_nothing() -> None:
+    reply = await call_structured(DemoChatModel(site=SITE, delay_seconds=0),
+                                  planner_prompt(by_key("followup").request), Plan, "submit_plan")
+    assert reply.data["nodes"] == []
+
+
+async def test_other_requests_get_an_empty_plan_and_a_polite_answer() -> None:
+    model = DemoChatModel(site=SITE, delay_seconds=0)
+    reply = await call_structured(model, planner_prompt("restart the payments service"), Plan, "submit_plan")
+    assert reply.data["nodes"] == []
+    assert match_example("restart the payments service") is None
+    decided = model.bind_tools([{"type": "function", "function": {"name": "decide", "parameters": {}}}])
+    answer = (await decided.ainvoke([HumanMessage("## Request\nrestart it\n\n## Plan\n\n## Results\n(no results)")]))
+    text = answer.tool_calls[0]["args"]["answer"]
+    assert "OPENAI_API_KEY" in text and all(e.request in text for e in EXAMPLES)
+
+
+def test_answers_report_what_the_results_say_even_when_clipped() -> None:
+    results = parse_results(
+        '- status: done → {"url": "x", "json": {"services": [{"name": "api", "status": "ok"}, '
+        '{"name": "checkout", "status": "degraded", "note": "slow"}, {"name": "sea …\n'
+        '- incidents: failed — HTTP 503\n'
+        '- oncall: rejected — rejected by U0BOB: not now')
+    answer = write(by_key("parallel"), results)
+    assert "- api: ok" in answer and "- checkout: **degraded** (slow)" in answer
+    assert "`incidents` failed: HTTP 503" in answer
+    assert "`oncall` was not run: it was rejected by <@U0BOB>: not now." in answer
+
+
+async def test_reflexion_gets_the_recorded_fix_only_for_the_example_package() -> None:
+    model = DemoChatModel(site=SITE, delay_seconds=0)
+    goal = by_key("package").plan["nodes"][0]["package"]["goal"]
+    fixed = await model.ainvoke([HumanMessage(f"Goal of the package:\n{goal}\n\nIt failed with: ValueError")])
+    assert "if len(parts) < 4" in str(fixed.content) and "```python" in str(fixed.content)
+    other = await model.ainvoke([HumanMessage("Goal of the package:\nsomething else")])
+    assert "```" not in str(other.content)
