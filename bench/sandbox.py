@@ -7,7 +7,9 @@ start + channel + exit + cleanup, p50/p95 over 20 runs (also with ``--quick``). 
 ``tools.echo(...)`` call measured inside the sandbox (call frame → host → gateway with
 argument validation → reply frame). State size: bytes the engine keeps for a thread
 (checkpointed state + node-result rows) after fetching a 1 MB page, packaged vs split.
-Targets: docker <= 400 ms, bwrap <= 60 ms, bridge <= 10 ms.
+Cgroup cost: what bubblewrap's per-run cgroup adds to a start (create it with its limits,
+join it from the launching shell, remove it), over 20 runs; it is part of the bwrap cold start.
+Targets: docker <= 400 ms, bwrap <= 60 ms, bridge <= 10 ms, cgroup <= 10 ms.
 Prints a table, then one JSON line with the figures; a backend that cannot run here is
 reported with its reason, and its figures are null in the JSON line.
 """
@@ -18,6 +20,7 @@ import argparse
 import asyncio
 import json
 import statistics
+import subprocess
 import tempfile
 import threading
 import time
@@ -36,12 +39,12 @@ from agent.tools.registry import Risk, ToolRegistry
 from infra.settings import Settings
 from infra.toolbox import build_registry
 from infra.wiring import open_services
-from sandbox.backends.bwrap import BwrapSandbox
+from sandbox.backends.bwrap import JOIN_CGROUPS, BwrapSandbox
 from sandbox.backends.docker import DockerSandbox
 from sandbox.reflexion import ReflexionPackageRunner
 from tests.fakes.chat import ScriptedChatModel
 
-TARGETS_MS = {"docker": 400.0, "bwrap": 60.0, "bridge": 10.0}
+TARGETS_MS = {"docker": 400.0, "bwrap": 60.0, "bridge": 10.0, "cgroup": 10.0}
 BRIDGE_SCRIPT = """
 import time
 durations = []
@@ -91,6 +94,27 @@ async def cold_starts(sandbox: Sandbox, runs: int) -> list[float]:
         if not outcome.ok:
             raise RuntimeError(f"{sandbox.name}: trivial script failed: {outcome.error}")
     return timings
+
+
+def cgroup_costs(sandbox: Sandbox, runs: int) -> list[float] | None:
+    """Per-run cgroup cost of the bwrap backend: (create + join + remove) minus starting the
+    same trivial process without it. None for a backend without run cgroups."""
+    tree = getattr(sandbox, "cgroups", None)
+    if not isinstance(sandbox, BwrapSandbox) or tree is None:
+        return None
+    plain, joined = [], []
+    for _ in range(runs + 1):
+        started = time.perf_counter()
+        subprocess.run(["/bin/sh", "-c", JOIN_CGROUPS, "sh", "--", "/bin/true"], check=True)
+        plain.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        run = tree.create(SandboxLimits())
+        subprocess.run(["/bin/sh", "-c", JOIN_CGROUPS, "sh", *run.procs_files, "--", "/bin/true"],
+                       check=True)
+        while not run.try_remove():
+            pass
+        joined.append((time.perf_counter() - started) * 1000)
+    return [max(0.0, j - statistics.median(plain[1:])) for j in joined[1:]]
 
 
 async def bridge_round_trips(sandbox: Sandbox, calls: int) -> list[float]:
@@ -207,8 +231,13 @@ async def main(
         bridge_p50s.append(statistics.median(trips))
         rows.append((f"{name} cold start", str(runs), f"{statistics.median(starts):.1f}",
                      f"{percentile(starts, 95):.1f}", f"<= {TARGETS_MS[name]:.0f}"))
+        if name == "bwrap" and (costs := cgroup_costs(sandbox, runs)) is not None:
+            figures["bwrap_cgroup_p50_ms"] = round(statistics.median(costs), 2)
+            rows.append(("bwrap cgroup per run", str(runs), f"{statistics.median(costs):.2f}",
+                         f"{percentile(costs, 95):.2f}", f"<= {TARGETS_MS['cgroup']:.0f}"))
         rows.append((f"{name} bridge round trip", str(calls), f"{statistics.median(trips):.2f}",
                      f"{percentile(trips, 95):.2f}", f"<= {TARGETS_MS['bridge']:.0f}"))
+    figures.setdefault("bwrap_cgroup_p50_ms", None)
     figures["bridge_roundtrip_p50_ms"] = round(max(bridge_p50s), 2) if bridge_p50s else None
     if usable:
         sizes: dict[str, int | None] = dict(await state_sizes(usable[0]))

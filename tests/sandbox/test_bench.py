@@ -66,7 +66,7 @@ async def test_with_no_backend_every_figure_is_null(capsys: pytest.CaptureFixtur
     assert figures == {
         "docker_start_p50_ms": None, "docker_start_p95_ms": None, "docker_bridge_p50_ms": None,
         "bwrap_start_p50_ms": None, "bwrap_start_p95_ms": None, "bwrap_bridge_p50_ms": None,
-        "bridge_roundtrip_p50_ms": None, "packaged_state_bytes": None, "split_state_bytes": None,
+        "bwrap_cgroup_p50_ms": None, "bridge_roundtrip_p50_ms": None, "packaged_state_bytes": None, "split_state_bytes": None,
     }
     out = capsys.readouterr().out
     assert "bwrap: unavailable: no bwrap" in out and "docker: unavailable: no engine" in out
@@ -78,3 +78,9 @@ async def test_the_state_size_figures_compare_the_same_work() -> None:
     sizes = await bench.state_sizes(usable_backend("bwrap-hostfs"))
     assert sizes["packaged_state_bytes"] < 50_000, sizes
     assert sizes["split_state_bytes"] > 900_000, sizes
+
+
+def test_the_cgroup_cost_is_measured_for_bwrap_only() -> None:
+    costs = bench.cgroup_costs(usable_backend("bwrap"), 3)
+    assert costs is not None and len(costs) == 3
+    assert bench.cgroup_costs(CountingSandbox(), 3) is None
