@@ -8,6 +8,7 @@ from langchain_core.language_models import BaseChatModel
 
 from agent.ports import PackageRunner
 from infra.settings import Settings
+from sandbox.backends.unavailable import UnavailableSandbox
 from sandbox.factory import make_sandbox
 from sandbox.reflexion import ReflexionPackageRunner
 
@@ -22,5 +23,9 @@ def package_runner(settings: Settings, llm: BaseChatModel) -> PackageRunner:
     Probing talks to the Docker engine, so call this once at start-up, not per request.
     """
     sandbox = make_sandbox(settings.sandbox_backend, image=settings.sandbox_image)
-    log.info("package nodes run in the %s sandbox", sandbox.name)
+    if isinstance(sandbox, UnavailableSandbox):  # said once at start-up, not only per node
+        log.warning("%s", sandbox.message)
+    else:
+        limited_by = getattr(getattr(sandbox, "cgroups", None), "mechanism", "its container")
+        log.info("package nodes run in the %s sandbox, limited by %s", sandbox.name, limited_by)
     return ReflexionPackageRunner(sandbox, llm, settings.sandbox_limits(), settings.package_attempts)

@@ -8,13 +8,18 @@ isolated: never in-process, never as a plain subprocess.
 Backends (:func:`make_sandbox`, ``SANDBOX_BACKEND=auto|docker|bwrap``)
     ``docker``  a new container per attempt (docker SDK): ``network_mode=none``, read-only
                 root, one tmpfs at /scratch, uid 65534, memory (no swap) / CPU / pids limits,
-                ``cap_drop=ALL``, ``no-new-privileges``; wall time enforced from the host;
-                the container is always force-removed. See :mod:`sandbox.backends.docker`.
+                ``cap_drop=ALL``, ``no-new-privileges``, log driver ``none``; wall time
+                enforced from the host and inside (``timeout -s KILL``); the container is
+                always force-removed, and orphans of a dead dagbot are removed at start-up.
+                See :mod:`sandbox.backends.docker`.
     ``bwrap``   bubblewrap: ``--unshare-all`` (incl. network), ``--disable-userns``,
                 ``--die-with-parent``, the sandbox rootfs bound read-only as ``/`` (or the
                 host's /usr when the rootfs is missing), tmpfs /scratch, uid 65534 (bwrap
-                itself is started as 65534 when dagbot runs as root), rlimits for memory /
-                processes / CPU seconds / file size. See :mod:`sandbox.backends.bwrap`.
+                itself is started as 65534 when dagbot runs as root), a seccomp filter like
+                Docker's default (:mod:`sandbox.backends.seccomp`), a cgroup per run for
+                memory / pids / CPU of the whole sandbox (:mod:`sandbox.backends.cgroup`),
+                and rlimits on top. Without a cgroup or the filter it refuses to run.
+                See :mod:`sandbox.backends.bwrap`.
     ``auto``    docker when an engine answers and has the image, else bwrap when it can
                 start a sandbox, else a backend whose every run fails with a message saying
                 how to install one.
@@ -22,7 +27,8 @@ Backends (:func:`make_sandbox`, ``SANDBOX_BACKEND=auto|docker|bwrap``)
     here, its runs fail the same way, naming the problem and the fix.
     Both: the environment is replaced by a fixed minimal one (no host variable reaches the
     script); stdout, stderr and the JSON result are each capped at
-    ``SandboxLimits.output_bytes`` with a ``[truncated …]`` marker.
+    ``SandboxLimits.output_bytes`` with a ``[truncated …]`` marker, in the sandbox and again
+    on the host (the package shares the runner's process, so only host checks count).
 
 Channel and tool bridge (:mod:`sandbox.protocol`, :mod:`sandbox.bridge`)
     The host owns the sandbox's stdin and stdout and speaks length-prefixed JSON frames over
