@@ -8,7 +8,7 @@ stdout; the script's own stdout is a pipe inside the sandbox that the runner for
     host → sandbox   start  {code, inputs, files: [ids], limits: {rlimits}, output_bytes}
                      file   {id, json}                      one per large input (> 64 KiB)
                      reply  {id, ok, value | type, error}   answer to a call
-    sandbox → host   out    {data[, dropped]}               script stdout (capped in the runner)
+    sandbox → host   out    {data}                          script stdout (capped in the runner)
                      call   {id, name, args}                tools.NAME(**args)
                      done   {ok, result_json | type, error, traceback}
 
@@ -104,11 +104,6 @@ class CappedText:
             self.tail += data
             del self.tail[: max(0, len(self.tail) - self.tail_cap)]
 
-    def skip(self, count: int) -> None:
-        """``count`` bytes were dropped at the source after what was added so far."""
-        self.total += count
-        self.tail.clear()
-
     @property
     def dropped(self) -> int:
         return self.total - len(self.head) - len(self.tail)
@@ -169,12 +164,10 @@ class Session:
         while (frame := await read_frame(reader, self.max_frame)) is not None:
             kind = frame["t"]
             if kind == "out":
-                data, dropped = frame.get("data", ""), frame.get("dropped", 0)
-                if not isinstance(data, str) or type(dropped) is not int:
-                    raise ProtocolViolation("an out frame's fields have the wrong types")
+                data = frame.get("data", "")
+                if not isinstance(data, str):
+                    raise ProtocolViolation("an out frame's data is not text")
                 self.stdout.add(data.encode("utf-8", "replace"))
-                if dropped > 0:  # only changes the count in the marker; the cap holds anyway
-                    self.stdout.skip(min(dropped, 1 << 40))
             elif kind == "call":
                 await send(encode(await self.bridge.handle(frame)))
             elif kind == "done":

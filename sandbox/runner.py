@@ -135,10 +135,12 @@ class CappedForwarder(threading.Thread):
 
 
 class StdoutForwarder(CappedForwarder):
-    """The script's fd 1, sent to the host as ``out`` frames."""
+    """The script's fd 1, sent to the host as ``out`` frames. The marker for what was cut
+    travels as text: the host trusts no count a frame gives. The head leaves room for the
+    marker and the tail, so the host's own cap cuts nothing."""
 
     def __init__(self, channel: Channel, read_fd: int, cap: int) -> None:
-        super().__init__(read_fd, cap)
+        super().__init__(read_fd, max(0, cap - min(cap // 4, 4096) - 200))
         self.channel = channel
         self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
 
@@ -146,14 +148,13 @@ class StdoutForwarder(CappedForwarder):
         self.channel.send({"t": "out", "data": self.decoder.decode(data)})
 
     def emit_end(self, dropped: int, tail: bytes) -> None:
-        if dropped:
-            self.channel.send({"t": "out", "data": "", "dropped": dropped})
-        self.channel.send({"t": "out", "data": tail.decode("utf-8", "replace")})
+        marker = f"\n[truncated {dropped} bytes: stdout is capped at the source]\n" if dropped else ""
+        self.channel.send({"t": "out", "data": marker + tail.decode("utf-8", "replace")})
 
 
 class StderrForwarder(CappedForwarder):
-    """The script's fd 2, passed on to the sandbox's real stderr: head, a marker, the tail.
-    The head leaves room for the marker and the tail, so the host's own cap cuts nothing."""
+    """The script's fd 2, passed on to the sandbox's real stderr: head, a marker, the tail
+    (the same room left for them as on stdout)."""
 
     def __init__(self, stderr_fd: int, read_fd: int, cap: int) -> None:
         super().__init__(read_fd, max(0, cap - min(cap // 4, 4096) - 200))

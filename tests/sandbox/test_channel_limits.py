@@ -81,6 +81,15 @@ async def test_a_frame_with_fields_of_the_wrong_type_is_a_protocol_error(
     assert outcome.error_type == "SandboxProtocolError"
 
 
+async def test_what_a_frame_says_about_its_own_size_is_ignored(
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
+) -> None:
+    code = FORGE + "forge({'t': 'out', 'data': 'hi', 'dropped': 10**15})\nresult = 1\n"
+    outcome = await sandbox.run(code, {}, gateway, limits)
+    assert outcome.ok, outcome
+    assert outcome.stdout == "hi"
+
+
 async def test_running_out_of_memory_while_serialising_the_result_is_the_memory_limit(
     sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
 ) -> None:
