@@ -115,6 +115,7 @@ async def open_playground(settings: Settings, *, host: str = "127.0.0.1", port: 
                                         approvals=services.store, store=SqlSlackStore(services.store.engine)))
         bot_url = await stack.enter_async_context(serving(asgi_app(bot), "127.0.0.1", 0, lifespan="on"))
         delivery.connect(f"{bot_url}{EVENTS_PATH}", f"{local}/hooks")
+        web.ready.set()
 
         tasks = TaskSet()
         stack.push_async_callback(tasks.close, 0.5)

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import AsyncIterator, Callable
@@ -20,16 +21,19 @@ from urllib.parse import parse_qsl
 
 from sse_starlette.sse import EventSourceResponse
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from infra.playground.delivery import SlackDelivery
 from infra.playground.feed import Feed
 from infra.playground.standin import SlackStandIn
 
 STATIC = Path(__file__).resolve().parent / "static"
+START_WAIT_SECONDS = 60.0
 MAX_TYPED_CHARS = 40_000
 
 
@@ -47,10 +51,13 @@ class PlaygroundWeb:
         self.command = command
         self.extras = extras
         """More of the page's state: the model, example requests, mail sink, demo workspace."""
+        self.ready = asyncio.Event()
+        """Set once the bot listens: until then the page's requests wait (the stand-in's Web API
+        must answer before, since the bot asks it who it is while starting)."""
         self._mention = re.compile(rf"(?<![\w<])@{re.escape(standin.bot.name)}\b", re.IGNORECASE)
 
     def asgi(self) -> Starlette:
-        return Starlette(routes=[
+        return Starlette(middleware=[Middleware(_WaitForBot, web=self)], routes=[
             Route("/api/{method}", self.web_api, methods=["GET", "POST"]),
             Route("/hooks/{key}", self.hook, methods=["POST"]),
             Route("/", self.page, methods=["GET"]),
@@ -207,6 +214,23 @@ class PlaygroundWeb:
         body = await self._body(request)
         self.standin.set_rate_limit(bool(body.get("on")))
         return JSONResponse({"ok": True, "rate_limit": self.standin.rate_limit_state()})
+
+
+class _WaitForBot:
+    """Holds the page's requests (/ui/*) until the bot listens, so nothing typed is lost."""
+
+    def __init__(self, app: ASGIApp, web: PlaygroundWeb) -> None:
+        self.app, self.web = app, web
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/ui/") and not self.web.ready.is_set():
+            try:
+                await asyncio.wait_for(self.web.ready.wait(), START_WAIT_SECONDS)
+            except TimeoutError:
+                await JSONResponse({"ok": False, "error": "dagbot is still starting"}, status_code=503)(
+                    scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def _error(text: str) -> Response:

@@ -79,3 +79,4 @@ def test_a_half_done_slack_setup_is_an_error_not_a_playground(tmp_path: Path) ->
     assert process.returncode == 2
     assert "SLACK_SIGNING_SECRET is not set" in err
     assert "playground" not in out
+

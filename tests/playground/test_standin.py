@@ -26,6 +26,7 @@ async def standin() -> AsyncIterator[tuple[SlackStandIn, AsyncWebClient]]:
     slack = SlackStandIn(team="T0", bot=Person("U0BOT", "dagbot", "bot"), bot_id="B0", people=[ALICE],
                          channels={"C0OPS": "ops"}, feed=feed)
     web = PlaygroundWeb(slack, SlackDelivery(slack, "secret"), feed, command="/agent", extras=dict)
+    web.ready.set()
     async with serving(web.asgi()) as url:
         yield slack, AsyncWebClient(token=slack.token, base_url=f"{url}/api/")
 
@@ -124,3 +125,24 @@ async def test_rate_limits_answer_429_with_a_retry_after_that_holds(
     assert slack.message("C0OPS", posted["ts"]).text == "after waiting"  # type: ignore[union-attr]
     slack.set_rate_limit(False)
     await client.chat_update(channel="C0OPS", ts=posted["ts"], text="free again")
+
+
+async def test_the_page_waits_for_the_bot_to_listen_so_nothing_typed_is_lost() -> None:
+    import asyncio
+
+    import httpx
+
+    feed = Feed()
+    slack = SlackStandIn(team="T0", bot=Person("U0BOT", "dagbot", "bot"), bot_id="B0", people=[ALICE],
+                         channels={"C0OPS": "ops"}, feed=feed)
+    web = PlaygroundWeb(slack, SlackDelivery(slack, "secret"), feed, command="/agent", extras=dict)
+    async with serving(web.asgi()) as url, httpx.AsyncClient(timeout=30) as http:
+        auth = await AsyncWebClient(token=slack.token, base_url=f"{url}/api/").auth_test()
+        assert auth["user_id"] == "U0BOT"  # the Web API answers at once: the bot needs it to start
+        typed = asyncio.create_task(http.post(f"{url}/ui/send", json={
+            "user": ALICE.id, "channel": "C0OPS", "text": "hello <@U0BOT>"}))
+        await asyncio.sleep(0.3)
+        assert not typed.done() and not slack.messages  # held, not delivered to a bot not yet listening
+        web.ready.set()
+        assert (await typed).json() == {"ok": True}
+        assert [m.user for m in slack.messages] == [ALICE.id]
