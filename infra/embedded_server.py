@@ -27,8 +27,8 @@ async def serving(app: Any, host: str = "127.0.0.1", port: int = 0, *,
     sock.bind((host, port))
     # a long keep-alive, so a client that pauses does not reuse a connection the server closed
     server = _EmbeddedServer(uvicorn.Config(app, log_config=None, log_level="warning", access_log=False,
-                                            lifespan=lifespan,
-                                            timeout_keep_alive=75))
+                                            lifespan=lifespan, timeout_keep_alive=75,
+                                            timeout_graceful_shutdown=5))
     task = asyncio.create_task(server.serve(sockets=[sock]), name=f"serve-{host}:{port}")
     try:
         while not server.started:

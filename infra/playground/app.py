@@ -105,6 +105,7 @@ async def open_playground(settings: Settings, *, host: str = "127.0.0.1", port: 
         web = PlaygroundWeb(standin, delivery, feed, command=settings.slack_command,
                             extras=lambda: holder[0].extras() if holder else {})
         url = await stack.enter_async_context(serving(web.asgi(), host, port))
+        stack.callback(feed.close)  # open pages' event streams end first, so the server can stop
         local = url.replace("0.0.0.0", "127.0.0.1")  # noqa: S104 - the bot calls the stand-in locally
 
         config = BotConfig(bot_token=standin.token, signing_secret=signing_secret, api_url=f"{local}/api/",

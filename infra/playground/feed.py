@@ -26,6 +26,14 @@ class Feed:
                 with contextlib.suppress(asyncio.QueueFull):
                     queue.put_nowait(None)
 
+    def close(self) -> None:
+        """End every subscription (pages reconnect to whatever serves next)."""
+        for queue in list(self._queues):
+            self._queues.discard(queue)
+            while queue.full():
+                queue.get_nowait()
+            queue.put_nowait(None)
+
     @property
     def subscribers(self) -> int:
         return len(self._queues)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -60,7 +61,12 @@ def test_no_slack_settings_serve_the_playground(tmp_path: Path, processes: list[
     assert state["model"]["demo"] is True
     assert [e["key"] for e in state["examples"]] == ["parallel", "package", "approval", "followup", "reject"]
     assert "<title>" in httpx.get(f"{url}/", timeout=10).text
-    assert stop(process) == 0
+    # an open page keeps an event stream open: stopping must not hang on it
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port))) as page:
+        page.sendall(b"GET /ui/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
+        assert page.recv(100).startswith(b"HTTP/1.1 200")
+        assert stop(process) == 0
 
 
 @pytest.mark.timeout(120)

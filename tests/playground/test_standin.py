@@ -146,3 +146,19 @@ async def test_the_page_waits_for_the_bot_to_listen_so_nothing_typed_is_lost() -
         web.ready.set()
         assert (await typed).json() == {"ok": True}
         assert [m.user for m in slack.messages] == [ALICE.id]
+
+
+async def test_closing_the_feed_ends_every_page_stream() -> None:
+    import asyncio
+
+    feed = Feed()
+
+    async def page() -> list[dict[str, Any]]:
+        return [event async for event in feed.subscribe()]
+
+    pages = [asyncio.create_task(page()) for _ in range(2)]
+    await asyncio.sleep(0.05)
+    feed.publish({"type": "message", "n": 1})
+    feed.close()
+    assert await asyncio.gather(*pages) == [[{"type": "message", "n": 1}]] * 2
+    assert feed.subscribers == 0
