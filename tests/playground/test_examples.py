@@ -105,3 +105,21 @@ async def test_other_requests_get_the_examples_and_how_to_connect_a_model(alice:
     assert "demo model" in answer and "OPENAI_API_KEY" in answer and "OPENAI_BASE_URL" in answer
     for key in ("parallel", "package", "approval", "followup", "reject"):
         assert by_key(key).request in answer
+
+
+async def test_a_mention_in_the_channel_runs_in_its_thread(playground: Playground, alice: Person,
+                                                           channel: Channel) -> None:
+    await alice.send(f"@dagbot {by_key('package').request}")
+    [typed] = [m for m in channel.messages() if not m.bot]
+    assert typed.text.startswith("<@U0DAGBOT> ")  # what Slack sends for a mention
+    answer = await channel.answer_in(typed)
+    assert answer.thread_ts == typed.ts and "checkout 4" in text_of(answer)
+    assert len([m for m in channel.thread(typed.ts) if m.bot and ":stopwatch:" in text_of(m)]) == 1
+
+
+async def test_help_is_shown_only_to_whoever_asked(alice: Person, bob: Person, channel: Channel) -> None:
+    await alice.send("/agent help")
+    await channel.wait_for(lambda: alice.told(), "alice's help")
+    assert "/agent" in alice.told()[0] and not bob.told()
+    assert not channel.messages()
+    assert (await alice.send("/agent help", thread_ts="1.000001"))["ok"] is False  # no slash commands in threads
