@@ -30,6 +30,7 @@ import math
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +121,7 @@ class BwrapSandbox:
             for _ in range(50):
                 if run.try_remove():
                     break
+                time.sleep(0.01)  # the sandbox's last processes are still leaving
         if done.returncode != 0:
             return f"bubblewrap cannot start a sandbox: {done.stderr.decode(errors='replace')}"
         return None
@@ -185,7 +187,10 @@ class BwrapSandbox:
     async def _run(
         self, session: Session, run: RunCgroup, scratch_bytes: int, limits: SandboxLimits
     ) -> SandboxResult:
-        program = seccomp.program_fd()
+        try:
+            program = seccomp.program_fd()
+        except Exception as exc:  # libseccomp gone since start-up: never run unfiltered
+            return session.result(backend_error=f"cannot build the seccomp filter: {exc}")
         try:
             proc = await asyncio.create_subprocess_exec(
                 *self.command(run, scratch_bytes, program), stdin=asyncio.subprocess.PIPE,
