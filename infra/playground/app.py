@@ -82,6 +82,7 @@ async def open_playground(settings: Settings, *, host: str = "127.0.0.1", port: 
                           demo_delay_seconds: float = 0.3) -> AsyncIterator[Playground]:
     """Start the playground (and the demo, when no model is configured); stop it all on exit."""
     feed = Feed()
+    settings = fresh_database(settings)
     async with contextlib.AsyncExitStack() as stack:
         demo: DemoKit | None = None
         llm: BaseChatModel
@@ -129,6 +130,18 @@ async def open_playground(settings: Settings, *, host: str = "127.0.0.1", port: 
             tasks.spawn(_watch_workspace(playground, feed), name="watch-workspace")
         log.info("playground ready", url=url, demo_model=demo is not None)
         yield playground
+
+
+def fresh_database(settings: Settings) -> Settings:
+    """Unless DATABASE_URL is set, the playground starts from an empty database of its own: its
+    channel lives in memory, and threads it no longer shows must not come back to life."""
+    if "database_url" in settings.model_fields_set:
+        return settings
+    settings.playground_dir.mkdir(parents=True, exist_ok=True)
+    database = settings.playground_dir / "dagbot.sqlite"
+    for suffix in ("", "-wal", "-shm"):
+        database.with_name(database.name + suffix).unlink(missing_ok=True)
+    return settings.model_copy(update={"database_url": f"sqlite:///{database}"})
 
 
 def _publish_mail(feed: Feed, mail: Mail) -> None:
