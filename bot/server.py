@@ -64,14 +64,19 @@ async def serve_http(bot: SlackBot, *, host: str = "0.0.0.0", port: int = 3000) 
     await uvicorn.Server(config).serve()
 
 
+def stop_on_signals() -> asyncio.Event:
+    """An event set by SIGINT or SIGTERM (where the platform lets the loop catch them)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
 async def serve_socket_mode(bot: SlackBot, app_token: str, *, stop: asyncio.Event | None = None) -> None:
     """Serve over Socket Mode until SIGINT/SIGTERM (or until ``stop`` is set)."""
-    if stop is None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError):
-                loop.add_signal_handler(sig, stop.set)
+    stop = stop or stop_on_signals()
     handler = AsyncSocketModeHandler(bot.app, app_token, web_client=bot.client)
     try:
         await bot.start()

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
 from collections.abc import Callable
 
+from bot.server import stop_on_signals
 from infra.demo import NOTE
 from infra.playground.app import open_playground
 from infra.settings import Settings
@@ -14,12 +13,7 @@ from infra.settings import Settings
 
 async def run_playground(settings: Settings, *, host: str, port: int, announce: Callable[[str], None],
                          stop: asyncio.Event | None = None) -> None:
-    if stop is None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError):
-                loop.add_signal_handler(sig, stop.set)
+    stop = stop or stop_on_signals()
     async with open_playground(settings, host=host, port=port) as playground:
         shown = playground.url.replace("0.0.0.0", "127.0.0.1")  # noqa: S104 - what a browser can open
         lines = [f"dagbot playground: open {shown}/", "  a stand-in for Slack with the real bot behind it; "

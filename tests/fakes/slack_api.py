@@ -25,6 +25,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from tests.fakes.asgi_server import BackgroundServer
+from tests.fakes.waiting import wait_until
 
 T = TypeVar("T")
 
@@ -250,14 +251,7 @@ class FakeSlack:
 
     async def wait_for(self, probe: Callable[[], T | None], timeout: float = 30.0, what: str = "") -> T:
         """Poll until ``probe`` returns something truthy (the fake's state changes under HTTP)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            value = probe()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {what or probe}")
-            await asyncio.sleep(0.02)
+        return await wait_until(probe, timeout=timeout, what=what)
 
     # ---------------------------------------------------------------- HTTP
 
