@@ -138,6 +138,9 @@ def _serve_playground(settings: Settings, host: str, port: int) -> None:
         typer.echo(f"dagbot cannot start the playground on {host}:{port}: {exc.strerror or exc}. "
                    "Set PORT (or --port) to a free port.", err=True)
         raise typer.Exit(2) from None
+    except ValueError as exc:  # e.g. DAGBOT_APPROVERS that is not valid JSON
+        typer.echo(f"dagbot cannot start the playground: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 def _slack_setup_problems(settings: Settings, socket_mode: bool) -> list[str]:

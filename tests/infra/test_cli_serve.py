@@ -18,8 +18,15 @@ ROOT = Path(__file__).resolve().parents[2]
 SLACK_AND_MODEL = ("SLACK_", "OPENAI_", "SANDBOX_", "DAGBOT_")
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def start(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.Popen[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(SLACK_AND_MODEL)}
+    base["PORT"] = str(free_port())
     return subprocess.Popen(
         [sys.executable, "-c", "from infra.cli import main; main()", "serve", *args],
         env={**base, "DATABASE_URL": f"sqlite:///{tmp_path}/dagbot.sqlite", "PYTHONPATH": str(ROOT),
@@ -53,7 +60,7 @@ def stop(process: subprocess.Popen[str]) -> int:
 
 @pytest.mark.timeout(120)
 def test_no_slack_settings_serve_the_playground(tmp_path: Path, processes: list[subprocess.Popen[str]]) -> None:
-    process = start(tmp_path, {}, "--port", "0")
+    process = start(tmp_path, {})
     processes.append(process)
     url = playground_url(process)
     assert url.startswith("http://127.0.0.1:")
@@ -72,7 +79,7 @@ def test_no_slack_settings_serve_the_playground(tmp_path: Path, processes: list[
 @pytest.mark.timeout(120)
 def test_playground_flag_wins_over_slack_settings(tmp_path: Path, processes: list[subprocess.Popen[str]]) -> None:
     process = start(tmp_path, {"SLACK_BOT_TOKEN": "xoxb-real-looking", "SLACK_SIGNING_SECRET": "s"},
-                    "--playground", "--port", "0")
+                    "--playground")
     processes.append(process)
     url = playground_url(process)
     assert httpx.get(f"{url}/ui/state", timeout=10).json()["bot"]["name"] == "dagbot"
@@ -86,3 +93,11 @@ def test_a_half_done_slack_setup_is_an_error_not_a_playground(tmp_path: Path) ->
     assert "SLACK_SIGNING_SECRET is not set" in err
     assert "playground" not in out
 
+
+
+def test_a_bad_approvers_setting_is_said_plainly(tmp_path: Path) -> None:
+    process = start(tmp_path, {"DAGBOT_APPROVERS": "{not json"})
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 2
+    assert "dagbot cannot start the playground" in err and "DAGBOT_APPROVERS" in err
+    assert "Traceback" not in err
