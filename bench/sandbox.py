@@ -165,7 +165,8 @@ async def state_sizes(sandbox: Sandbox) -> dict[str, int]:
     with tempfile.TemporaryDirectory() as tmp, page_server(1_000_000) as url:
         workspace = Path(tmp) / "ws"
         workspace.mkdir()
-        settings = Settings(database_url=f"sqlite:///{tmp}/bench.sqlite", workspace=workspace)
+        settings = Settings(database_url=f"sqlite:///{tmp}/bench.sqlite", workspace=workspace,
+                            http_allow_hosts="127.0.0.1")  # the local page server
         code = (f"page = tools.http_get(url={url!r})\n"
                 "result = {'words': len(page['text'].split())}\n")
         llm = ScriptedChatModel(replies=[

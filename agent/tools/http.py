@@ -4,6 +4,10 @@ Every hop of a request (the first URL and each redirect) passes the host
 allow/deny lists, and every TCP connection goes to an address that was resolved
 and checked here, so cloud-metadata endpoints stay out of reach even through a
 redirect or a DNS answer that changes between the check and the connect.
+
+Internal addresses (loopback, private, link-local, unique-local, and the same behind IPv4-mapped
+IPv6 or NAT64 forms) are refused unless the host is named on the allow list: a request
+from chat must not reach the bot's own machine or network by default.
 """
 
 from __future__ import annotations
@@ -35,6 +39,9 @@ _BLOCKED_NETWORKS = tuple(
     ipaddress.ip_network(n)
     for n in ("169.254.0.0/16", "fe80::/10", "fd00:ec2::254/128", "100.100.100.200/32")
 )
+"""Never reached, whatever the allow list says (cloud metadata lives here)."""
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+ALLOW_SETTING = "DAGBOT_HTTP_ALLOW_HOSTS"
 _BREAK = "\x00"
 _BLOCK_TAGS = re.compile(
     r"^(?:address|article|aside|blockquote|br|dd|div|dl|dt|figcaption|footer|form|h[1-6]|"
@@ -47,7 +54,8 @@ _FORBIDDEN_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "
 @dataclass(frozen=True)
 class HttpToolConfig:
     allow_hosts: tuple[str, ...] = ()
-    """Empty: every host not denied is allowed. Patterns: 'host' or '*.suffix'."""
+    """Empty (or ``*``): every public host not denied is allowed. Patterns: 'host' or
+    '*.suffix'. A host named here may also be internal (loopback, private)."""
     deny_hosts: tuple[str, ...] = ()
     max_bytes: int = 2_000_000
     timeout_seconds: float = 20.0
@@ -71,25 +79,56 @@ def check_host(host: str, config: HttpToolConfig) -> None:
         raise ToolError(f"refused: '{name}' is a cloud metadata endpoint, which dagbot never calls")
     if any(host_matches(name, p) for p in config.deny_hosts):
         raise ToolError(f"refused: host '{name}' is on dagbot's HTTP deny list")
-    if config.allow_hosts and not any(host_matches(name, p) for p in config.allow_hosts):
+    patterns = [p for p in config.allow_hosts if p != "*"]
+    if patterns and "*" not in config.allow_hosts and not any(host_matches(name, p) for p in patterns):
         allowed = ", ".join(config.allow_hosts)
         raise ToolError(f"refused: host '{name}' is not on dagbot's HTTP allow list ({allowed})")
 
 
-def check_address(address: str, host: str) -> None:
-    """Refuse link-local and cloud-metadata addresses, whatever name led to them."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+def named_on_allow_list(host: str, config: HttpToolConfig) -> bool:
+    """The host is named on the allow list (not just admitted by ``*``)."""
+    return any(host_matches(host, p) for p in config.allow_hosts if p != "*")
+
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def _unwrapped(ip: IPAddress) -> IPAddress:
+    """The IPv4 address behind IPv4-mapped (::ffff:a.b.c.d) and NAT64 (64:ff9b::a.b.c.d) forms."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return ip.ipv4_mapped
+        if ip in _NAT64:
+            return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return ip
+
+
+def is_internal(ip: IPAddress) -> bool:
+    """Loopback, private, link-local, unique-local, unspecified or shared (CGNAT) space."""
+    ip = _unwrapped(ip)
+    shared = isinstance(ip, ipaddress.IPv4Address) and ip in ipaddress.ip_network("100.64.0.0/10")
+    return ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_unspecified or shared
+
+
+def check_address(address: str, host: str, config: HttpToolConfig | None = None) -> None:
+    """Refuse cloud-metadata and link-local addresses always, and internal addresses unless
+    the host is named on the allow list, whatever name led to them."""
+    ip = _unwrapped(ipaddress.ip_address(address.split("%", 1)[0]))
+    via = "" if _norm_host(host) == str(ip) else f" ('{_norm_host(host)}' resolves to it)"
     if any(ip in net for net in _BLOCKED_NETWORKS):
-        via = "" if _norm_host(host) == str(ip) else f" ('{_norm_host(host)}' resolves to it)"
         raise ToolError(
             f"refused: {ip} is a link-local or cloud-metadata address{via}; "
             "dagbot never calls those"
         )
+    if is_internal(ip) and not named_on_allow_list(host, config or HttpToolConfig()):
+        raise ToolError(
+            f"refused: {ip} is an internal address (loopback or private network){via}; to let "
+            f"dagbot call '{_norm_host(host)}', add it to {ALLOW_SETTING} (keep '*' there to "
+            "allow public hosts too)"
+        )
 
 
-async def resolve_checked(host: str, port: int) -> list[str]:
+async def resolve_checked(host: str, port: int, config: HttpToolConfig | None = None) -> list[str]:
     """Resolve ``host`` and check every address; the caller connects only to these."""
     loop = asyncio.get_running_loop()
     try:
@@ -98,22 +137,23 @@ async def resolve_checked(host: str, port: int) -> list[str]:
         raise ToolError(f"could not resolve host '{host}': {exc.strerror}") from None
     addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     for address in addresses:
-        check_address(address, host)
+        check_address(address, host, config)
     return addresses
 
 
 class _CheckedBackend(httpcore.AsyncNetworkBackend):
     """Connects only to addresses that ``resolve_checked`` accepted (no second lookup)."""
 
-    def __init__(self) -> None:
+    def __init__(self, config: HttpToolConfig) -> None:
         self._inner = httpcore.AnyIOBackend()
+        self.config = config
 
     async def connect_tcp(
         self, host: str, port: int, timeout: float | None = None,  # noqa: ASYNC109 (httpcore's)
         local_address: str | None = None, socket_options: Iterable[Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
         last: Exception | None = None
-        for address in await resolve_checked(host, port):
+        for address in await resolve_checked(host, port, self.config):
             try:
                 return await self._inner.connect_tcp(address, port, timeout, local_address,
                                                      socket_options)
@@ -131,12 +171,12 @@ class _CheckedBackend(httpcore.AsyncNetworkBackend):
 
 
 class _CheckedTransport(httpx.AsyncHTTPTransport):
-    def __init__(self) -> None:
+    def __init__(self, config: HttpToolConfig) -> None:
         super().__init__(trust_env=False)
         # httpx has no public hook for the network backend; its pool is the only seam.
         self._pool = httpcore.AsyncConnectionPool(
             ssl_context=httpx.create_ssl_context(trust_env=False),
-            network_backend=_CheckedBackend(),
+            network_backend=_CheckedBackend(config),
         )
 
 
@@ -161,7 +201,7 @@ async def _fetch(
 ) -> dict[str, Any]:
     target = _parse(url)
     send_headers = {"User-Agent": config.user_agent, **headers}
-    async with httpx.AsyncClient(transport=_CheckedTransport(), trust_env=False,
+    async with httpx.AsyncClient(transport=_CheckedTransport(config), trust_env=False,
                                  timeout=httpx.Timeout(config.timeout_seconds)) as client:
         for _hop in range(MAX_REDIRECTS + 1):
             check_host(target.host, config)
@@ -313,7 +353,8 @@ def http_tools(config: HttpToolConfig | None = None) -> list[tuple[BaseTool, Ris
         "'title'), JSON bodies are also parsed into 'json'. Non-2xx statuses are returned, "
         f"not raised: check 'status'. The body is cut at {limit} (truncated=true). Follows up "
         f"to {MAX_REDIRECTS} redirects. Times out after {cfg.timeout_seconds:g} s. "
-        "Cloud-metadata and link-local addresses and hosts on the deny list are refused."
+        "Cloud-metadata and link-local addresses, internal addresses (loopback, private) of "
+        "hosts not on the allow list, and hosts on the deny list are refused."
     )
     get_tool = StructuredTool.from_function(
         coroutine=http_get, name="http_get", args_schema=HttpGetArgs,

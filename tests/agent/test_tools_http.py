@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -75,6 +76,8 @@ async def server() -> AsyncIterator[str]:
     app.router.add_get("/to-metadata-name", _redirect("http://metadata.google.internal/x"))
     app.router.add_get("/to-denied", _redirect("http://evil.denied.test/"))
     app.router.add_get("/to-ftp", _redirect("ftp://127.0.0.1/file"))
+    app.router.add_get("/to-localhost", lambda request: _redirect(
+        f"http://localhost:{request.url.port}/data")(request))
     app.router.add_post("/post-303", _redirect("/echo", 303))
     app.router.add_post("/post-307", _redirect("/echo", 307))
     app.router.add_get("/chain/{n}", _chain)
@@ -89,9 +92,13 @@ async def server() -> AsyncIterator[str]:
         await runner.cleanup()
 
 
+LOCAL = HttpToolConfig(allow_hosts=("*", "127.0.0.1"))
+"""Public hosts, plus the test server on 127.0.0.1 (internal addresses need naming)."""
+
+
 def _tools(config: HttpToolConfig | None = None) -> ToolRegistry:
     registry = ToolRegistry()
-    for tool, risk in http_tools(config):
+    for tool, risk in http_tools(config or LOCAL):
         registry.add(tool, risk)
     return registry
 
@@ -132,7 +139,7 @@ async def test_binary_and_error_statuses_are_reported(server: str) -> None:
 
 
 async def test_huge_body_is_truncated(server: str) -> None:
-    result = await _get(f"{server}/huge", HttpToolConfig(max_bytes=100_000))
+    result = await _get(f"{server}/huge", replace(LOCAL, max_bytes=100_000))
     assert result["truncated"] is True
     assert len(result["text"]) == 100_000
 
@@ -163,7 +170,7 @@ async def test_redirect_hops_are_checked(server: str) -> None:
     with pytest.raises(ToolError, match="cloud metadata endpoint"):
         await _get(f"{server}/to-metadata-name")
     with pytest.raises(ToolError, match="deny list"):
-        await _get(f"{server}/to-denied", HttpToolConfig(deny_hosts=("*.denied.test",)))
+        await _get(f"{server}/to-denied", replace(LOCAL, deny_hosts=("*.denied.test",)))
     with pytest.raises(ToolError, match="only http and https"):
         await _get(f"{server}/to-ftp")
 
@@ -186,8 +193,33 @@ def test_host_patterns_and_blocked_addresses() -> None:
                     "100.100.100.200", "fe80::1%eth0"):
         with pytest.raises(ToolError):
             check_address(address, address)
+    check_address("93.184.216.34", "example.com")  # public: fine
     for address in ("127.0.0.1", "10.0.0.1", "::1", "100.100.100.201"):
-        check_address(address, address)
+        check_address(address, address, HttpToolConfig(allow_hosts=(address,)))  # named: fine
+
+
+@pytest.mark.parametrize("address", [
+    "127.0.0.1", "127.1.2.3", "10.0.0.1", "172.16.5.4", "192.168.1.1", "100.64.0.1", "0.0.0.0",
+    "::1", "::", "fc00::1", "fd12:3456::1", "::ffff:127.0.0.1", "::ffff:10.1.2.3", "64:ff9b::7f00:1",
+])
+def test_internal_addresses_are_refused_unless_the_host_is_named(address: str) -> None:
+    with pytest.raises(ToolError, match=r"internal address.*DAGBOT_HTTP_ALLOW_HOSTS"):
+        check_address(address, "intranet.example.com")
+    with pytest.raises(ToolError, match="internal address"):  # '*' admits public hosts only
+        check_address(address, "intranet.example.com", HttpToolConfig(allow_hosts=("*",)))
+    check_address(address, "intranet.example.com", HttpToolConfig(allow_hosts=("*.example.com",)))
+
+
+async def test_internal_hosts_are_refused_by_default_also_after_a_redirect(server: str) -> None:
+    port = server.rsplit(":", 1)[1]
+    for url in (f"{server}/data", f"http://localhost:{port}/data", f"http://2130706433:{port}/data",
+                f"http://[::1]:{port}/data", f"http://[::ffff:127.0.0.1]:{port}/data"):
+        with pytest.raises(ToolError, match="internal address"):
+            await _get(url, HttpToolConfig())
+    # 127.0.0.1 is named, localhost is not: the redirect's hop is checked on its own
+    with pytest.raises(ToolError, match=r"127\.0\.0\.1 is an internal address .*\('localhost' resolves to it\)"):
+        await _get(f"{server}/to-localhost")
+    assert (await _get(f"{server}/to-localhost", replace(LOCAL, allow_hosts=("127.0.0.1", "localhost"))))["json"]
 
 
 async def test_only_http_urls(server: str) -> None:
@@ -197,7 +229,7 @@ async def test_only_http_urls(server: str) -> None:
 
 
 async def test_post_json_body_and_headers(server: str) -> None:
-    post = _tools(HttpToolConfig(user_agent="dagbot-test")).get("http_post").tool
+    post = _tools(replace(LOCAL, user_agent="dagbot-test")).get("http_post").tool
     result = await post.ainvoke(
         {"url": f"{server}/echo", "json": {"a": 1}, "headers": {"X-Token": "t1"}}
     )
