@@ -89,6 +89,14 @@ class DecisionRecorded(RunEvent):
     status: str
     decided_by: str | None
     reason: str | None = None
+    requested_at: float | None = None
+    """When the approval was asked for (None where unknown)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class LeaseTakenOver(RunEvent):
+    """This runner took over a thread whose run was under way when its lease lapsed (its
+    runner died or stopped) and is resuming it."""
 
 
 @dataclass(frozen=True, kw_only=True)

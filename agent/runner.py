@@ -22,7 +22,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 
 from agent.context import EngineContext
-from agent.events import DecisionRecorded
+from agent.events import DecisionRecorded, LeaseTakenOver
 from agent.graph import new_run_input
 from agent.ports import Approval, ApprovalStatus, DecisionResult, RequestQueue, ThreadLease
 from agent.red_calls import start_approved
@@ -132,8 +132,9 @@ class Engine:
         self._claims[thread_id] += 1
         if "wait" in snapshot.next:
             await self._drive(thread_id, RESUME)
-        else:
-            await self._drive(thread_id, None, wait_for_lease=True)
+        else:  # its runner stopped mid-run: take the thread over once the lease lapses
+            await self._drive(thread_id, None, wait_for_lease=True,
+                              run_id=str(snapshot.values.get("run_id") or ""))
 
     async def recover(self) -> list[str]:
         """Resume every thread whose runner died mid-run, and every parked thread whose
@@ -218,7 +219,7 @@ class Engine:
         await self.ctx.events.publish(DecisionRecorded(
             thread_id=approval.thread_id, run_id=run_id,
             approval_id=approval.id, node_id=approval.node_id, status=approval.status.value,
-            decided_by=approval.decided_by, reason=approval.reason,
+            decided_by=approval.decided_by, reason=approval.reason, requested_at=approval.requested_at,
         ))
 
     async def _parked_on(self, thread_id: str) -> list[str] | None:
@@ -249,14 +250,15 @@ class Engine:
         return news if news or vanished or thread_id in self.ctx.cancelled else None
 
     async def _drive(self, thread_id: str, payload: Any, wait_for_lease: bool = False,
-                     requeue: bool = False) -> None:
+                     requeue: bool = False, run_id: str = "") -> None:
         """Run the thread under its lease; the caller has claimed it (one claim per drive).
 
         ``RESUME`` resumes it only if it is parked and something it waits for changed, and
         ``NEXT_QUEUED`` starts its oldest queued request only if it is idle: both checked once
         the lease is held, since another runner may have moved the thread meanwhile. A new
         request (``requeue``) that finds the thread running in another process goes to the
-        queue, which that runner drains when it ends."""
+        queue, which that runner drains when it ends. ``wait_for_lease``: a takeover of a
+        thread stopped mid-run (``run_id``, its run), announced once the lease is held."""
         parked: list[str] | None = None
         settled = False
         """It ran to an end or a park (not stopped, not failed): look again after release."""
@@ -267,6 +269,8 @@ class Engine:
                     if requeue and isinstance(payload, dict):
                         await self.queue.push(thread_id, payload["request"], payload["requested_by"])
                     return
+                if wait_for_lease:
+                    await self.ctx.events.publish(LeaseTakenOver(thread_id=thread_id, run_id=run_id))
                 lapse = True
                 try:
                     parked, settled = await self._drive_leased(thread_id, payload)

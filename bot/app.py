@@ -34,6 +34,7 @@ from bot.intake import Intake
 from bot.interactions import Interactions
 from bot.listeners import register
 from bot.notifier import Notifier
+from bot.ops import ObservingRetryHandler, SlackCallObserver
 from bot.poster import SlackPoster, error_code
 from bot.store import BotStore
 from bot.tasks import TaskSet
@@ -54,6 +55,8 @@ class BotDeps:
     approvals: ApprovalStore
     store: BotStore
     clock: Callable[[], float] = time.time
+    slack_calls: SlackCallObserver | None = None
+    """Told of every Web API response (metrics); None: nobody counts them."""
 
 
 class _TokenNotice(logging.Filter):
@@ -71,14 +74,17 @@ def bolt_logger() -> logging.Logger:
     return logger
 
 
-def web_client(config: BotConfig, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
+def web_client(config: BotConfig, session: aiohttp.ClientSession | None = None,
+               observer: SlackCallObserver | None = None) -> AsyncWebClient:
     """The Web API client: 429s are retried after Retry-After, dropped connections retried.
 
-    With a ``session``, calls reuse its pooled connections instead of opening one each.
+    With a ``session``, calls reuse its pooled connections instead of opening one each; an
+    ``observer`` is told of every response, retried ones included.
     """
+    observing = [ObservingRetryHandler(observer)] if observer is not None else []
     return AsyncWebClient(
         token=config.bot_token, base_url=config.api_url, session=session,
-        retry_handlers=[AsyncConnectionErrorRetryHandler(),
+        retry_handlers=[*observing, AsyncConnectionErrorRetryHandler(),
                         AsyncRateLimitErrorRetryHandler(max_retry_count=config.rate_limit_retries)],
     )
 
@@ -92,7 +98,7 @@ class SlackBot:
         self.store = deps.store
         self.clock = deps.clock
         self._session = None if client else aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
-        self.client = client or web_client(config, self._session)
+        self.client = client or web_client(config, self._session, deps.slack_calls)
         self.tasks = TaskSet()
         self.poster = SlackPoster(self.client)
         self.directory = ApproverDirectory(config.approvers, self.client,

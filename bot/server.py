@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
+from typing import Any
 
 import structlog
 import uvicorn
@@ -16,16 +17,84 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.app import SlackBot
+from bot.app import BotStartError, SlackBot
+from bot.ops import Operations
 
 log = structlog.get_logger(__name__)
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+LIVE_PATH = "/livez"
+METRICS_PATH = "/metrics"
+CHECK_SECONDS = 5.0
+"""A readiness check that takes longer fails (a load balancer wants an answer, not a hang)."""
 
 
-def asgi_app(bot: SlackBot, *, manage_bot: bool = True) -> Starlette:
-    """``POST /slack/events`` (events, slash commands, interactivity) and ``GET /healthz``.
+async def readiness(bot: SlackBot, ops: Operations | None) -> dict[str, str | None]:
+    """Every readiness check: name → None when it passes, else what is wrong. Slack auth is the
+    bot's own (``auth.test``, asked until it succeeds once); the rest come from ``ops``."""
+
+    async def slack() -> dict[str, str | None]:
+        try:
+            await bot.identity()
+        except BotStartError as exc:
+            return {"slack": str(exc)}
+        except Exception as exc:  # e.g. Slack unreachable: not ready, and say why
+            return {"slack": f"could not reach Slack to check the token ({type(exc).__name__})"}
+        return {"slack": None}
+
+    async def others() -> dict[str, str | None]:
+        return await ops.checks() if ops is not None else {}
+
+    async def timed(checks: Coroutine[Any, Any, dict[str, str | None]], name: str) -> dict[str, str | None]:
+        try:
+            async with asyncio.timeout(CHECK_SECONDS):
+                return await checks
+        except TimeoutError:
+            return {name: f"no answer within {CHECK_SECONDS:g} s"}
+
+    found: dict[str, str | None] = {}
+    for result in await asyncio.gather(timed(others(), "checks"), timed(slack(), "slack")):
+        found.update(result)
+    return found
+
+
+def ops_routes(bot: SlackBot, ops: Operations | None) -> list[Route]:
+    """``GET /healthz`` (readiness: 200 when every check passes, else 503 naming the failing
+    ones), ``GET /livez`` (liveness: the event loop answers) and, with ``ops``, ``GET /metrics``."""
+
+    async def healthz(request: Request) -> Response:
+        checks = await readiness(bot, ops)
+        failing = {name: problem for name, problem in checks.items() if problem is not None}
+        body = {"ok": not failing, "checks": {name: problem or "ok" for name, problem in checks.items()}}
+        if failing:
+            body["failing"] = sorted(failing)
+        return JSONResponse(body, status_code=503 if failing else 200)
+
+    async def livez(request: Request) -> Response:
+        return JSONResponse({"ok": True})
+
+    routes = [Route(HEALTH_PATH, healthz, methods=["GET"]), Route(LIVE_PATH, livez, methods=["GET"])]
+    if ops is not None:
+        metered = ops
+
+        async def metrics(request: Request) -> Response:
+            body, content_type = await metered.metrics()
+            return Response(body, media_type=content_type)
+
+        routes.append(Route(METRICS_PATH, metrics, methods=["GET"]))
+    return routes
+
+
+def ops_app(bot: SlackBot, ops: Operations | None) -> Starlette:
+    """Only the operator's routes (:func:`ops_routes`): served beside Socket Mode, which has no
+    HTTP server of its own."""
+    return Starlette(routes=ops_routes(bot, ops))
+
+
+def asgi_app(bot: SlackBot, *, manage_bot: bool = True, ops: Operations | None = None) -> Starlette:
+    """``POST /slack/events`` (events, slash commands, interactivity), ``GET /healthz``,
+    ``GET /livez`` and, with ``ops``, ``GET /metrics`` (see :func:`ops_routes`).
 
     With ``manage_bot`` the ASGI lifespan starts and stops the bot.
     """
@@ -33,9 +102,6 @@ def asgi_app(bot: SlackBot, *, manage_bot: bool = True) -> Starlette:
 
     async def events(request: Request) -> Response:
         return await handler.handle(request)
-
-    async def healthz(request: Request) -> Response:
-        return JSONResponse({"ok": True})
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -47,18 +113,19 @@ def asgi_app(bot: SlackBot, *, manage_bot: bool = True) -> Starlette:
             if manage_bot:
                 await bot.stop()
 
-    return Starlette(routes=[Route(EVENTS_PATH, events, methods=["POST"]),
-                             Route(HEALTH_PATH, healthz, methods=["GET"])], lifespan=lifespan)
+    return Starlette(routes=[Route(EVENTS_PATH, events, methods=["POST"]), *ops_routes(bot, ops)],
+                     lifespan=lifespan)
 
 
-async def serve_http(bot: SlackBot, *, host: str = "0.0.0.0", port: int = 3000) -> None:  # noqa: S104
+async def serve_http(bot: SlackBot, *, host: str = "0.0.0.0", port: int = 3000,  # noqa: S104
+                     ops: Operations | None = None) -> None:
     """Serve until SIGINT/SIGTERM (uvicorn handles both and runs the lifespan shutdown)."""
     try:
         await bot.identity()  # a refused token stops here, with a message saying so
     except Exception:
         await bot.stop()
         raise
-    config = uvicorn.Config(asgi_app(bot), host=host, port=port, lifespan="on", log_config=None,
+    config = uvicorn.Config(asgi_app(bot, ops=ops), host=host, port=port, lifespan="on", log_config=None,
                             access_log=False)
     log.info("serving Slack over HTTP", host=host, port=port, path=EVENTS_PATH)
     await uvicorn.Server(config).serve()

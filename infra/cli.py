@@ -6,8 +6,11 @@ import asyncio
 import getpass
 import sys
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import TYPE_CHECKING
 
+import structlog
 import typer
 
 from infra.logging import configure_logging
@@ -17,7 +20,9 @@ if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
     from agent.ports import PackageRunner
+    from bot.app import SlackBot
     from bot.config import BotConfig
+    from infra.metrics import Metrics
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True,
@@ -44,8 +49,6 @@ def ask(
 
 
 async def _ask(settings: Settings, thread_id: str, request: str, yes: bool) -> int:
-    from contextlib import AsyncExitStack
-
     from infra.demo import NOTE, model_is_configured, open_demo
     from infra.terminal import ask_in_terminal
     from infra.wiring import open_services
@@ -161,28 +164,48 @@ def _slack_setup_problems(settings: Settings, socket_mode: bool) -> list[str]:
 async def _serve(settings: Settings, config: BotConfig, *, socket_mode: bool, host: str, port: int) -> None:
     from bot.app import BotDeps, build_bot
     from bot.server import serve_http, serve_socket_mode
+    from infra.metrics import Metrics
     from infra.slack_store import SqlSlackStore
     from infra.wiring import open_services
 
-    llm, packages = _model_and_packages(settings)
-    async with open_services(settings, llm=llm, packages=packages) as services:
+    metrics = Metrics(settings.replica or None)
+    llm, packages = _model_and_packages(settings, metrics=metrics)
+    async with open_services(settings, llm=llm, packages=packages, metrics=metrics) as services:
         deps = BotDeps(engine=services.engine, events=services.events, approvals=services.store,
-                       store=SqlSlackStore(services.store.engine))
+                       store=SqlSlackStore(services.store.engine), slack_calls=metrics)
         bot = build_bot(config, deps)
         if socket_mode:
             assert settings.slack_app_token is not None
-            await serve_socket_mode(bot, settings.slack_app_token.get_secret_value())
+            async with _ops_server(bot, metrics, host, port):
+                await serve_socket_mode(bot, settings.slack_app_token.get_secret_value())
         else:
-            await serve_http(bot, host=host, port=port)
+            await serve_http(bot, host=host, port=port, ops=metrics)
 
 
-def _model_and_packages(settings: Settings,
-                        llm: BaseChatModel | None = None) -> tuple[BaseChatModel, PackageRunner]:
+@asynccontextmanager
+async def _ops_server(bot: SlackBot, metrics: Metrics, host: str, port: int) -> AsyncIterator[None]:
+    """Socket Mode needs no HTTP server, but probes and Prometheus do: GET /healthz, /livez and
+    /metrics on host:port; a port in use is logged and done without."""
+    from bot.server import ops_app
+    from infra.embedded_server import serving
+
+    async with AsyncExitStack() as stack:
+        try:
+            await stack.enter_async_context(serving(ops_app(bot, metrics), host, port))
+        except OSError as exc:
+            structlog.get_logger(__name__).warning(
+                "no health and metrics endpoints: cannot listen", host=host, port=port,
+                error=exc.strerror or str(exc))
+        yield
+
+
+def _model_and_packages(settings: Settings, llm: BaseChatModel | None = None,
+                        metrics: Metrics | None = None) -> tuple[BaseChatModel, PackageRunner]:
     from infra.sandbox_setup import package_runner
     from infra.wiring import build_llm
 
     llm = llm or build_llm(settings)
-    return llm, package_runner(settings, llm)
+    return llm, package_runner(settings, llm, metrics)
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from langchain_core.language_models import BaseChatModel
 
@@ -12,15 +13,19 @@ from sandbox.backends.unavailable import UnavailableSandbox
 from sandbox.factory import make_sandbox
 from sandbox.reflexion import ReflexionPackageRunner
 
+if TYPE_CHECKING:
+    from infra.metrics import Metrics
+
 log = logging.getLogger(__name__)
 
 
-def package_runner(settings: Settings, llm: BaseChatModel) -> PackageRunner:
+def package_runner(settings: Settings, llm: BaseChatModel, metrics: Metrics | None = None) -> PackageRunner:
     """SANDBOX_BACKEND's sandbox (``auto`` probes Docker, then bubblewrap) with reflexion.
 
     An unknown backend name raises ConfigurationError. With no backend available the runner
     still exists: each package node then fails with a message saying how to install one.
     Probing talks to the Docker engine, so call this once at start-up, not per request.
+    With ``metrics``, the sandbox's runs are counted and readiness checks it can run.
     """
     sandbox = make_sandbox(settings.sandbox_backend, image=settings.sandbox_image)
     if isinstance(sandbox, UnavailableSandbox):  # said once at start-up, not only per node
@@ -28,4 +33,6 @@ def package_runner(settings: Settings, llm: BaseChatModel) -> PackageRunner:
     else:
         limited_by = getattr(getattr(sandbox, "cgroups", None), "mechanism", "its container")
         log.info("package nodes run in the %s sandbox, limited by %s", sandbox.name, limited_by)
+    if metrics is not None:
+        sandbox = metrics.sandbox(sandbox)
     return ReflexionPackageRunner(sandbox, llm, settings.sandbox_limits(), settings.package_attempts)

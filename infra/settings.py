@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     sandbox_tool_calls: int = Field(default=20, ge=0, validation_alias="SANDBOX_TOOL_CALLS")
     sandbox_tool_timeout_seconds: float = Field(default=30.0, gt=0, validation_alias="SANDBOX_TOOL_TIMEOUT")
     lease_ttl_seconds: float = Field(default=30, gt=0, validation_alias="DAGBOT_LEASE_TTL")
+    replica: str = Field(
+        default="", validation_alias="DAGBOT_REPLICA",
+        description="This process's name in the metrics' replica label (default: hostname-pid).",
+    )
     slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(default=None, validation_alias="SLACK_SIGNING_SECRET")
     slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")

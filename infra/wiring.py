@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
 from langchain_core.language_models import BaseChatModel
@@ -19,6 +19,7 @@ from agent.runner import Engine
 from agent.tools.registry import ToolRegistry
 from infra.checkpoint import open_checkpointer
 from infra.db import create_engine
+from infra.metrics import Metrics
 from infra.migrate import upgrade
 from infra.settings import Settings
 from infra.store import ExecutionJournalView, SqlStore
@@ -69,8 +70,10 @@ async def open_services(
     packages: PackageRunner | None = None,
     engine_config: EngineSettings | None = None,
     holder: str | None = None,
+    metrics: Metrics | None = None,
 ) -> AsyncIterator[Services]:
-    """Everything a front end needs; closes it all on exit."""
+    """Everything a front end needs; closes it all on exit. With ``metrics``, the model's calls,
+    the run events and the database feed them."""
     await asyncio.to_thread(upgrade, settings.database_url)
     db = create_engine(settings.database_url)
     store = SqlStore(db)
@@ -78,16 +81,22 @@ async def open_services(
     try:
         async with open_checkpointer(settings.database_url) as saver:
             registry = registry or build_registry(settings)
+            llm = llm or build_llm(settings)
             ctx = EngineContext(
-                llm=llm or build_llm(settings), registry=registry, approvals=store,
+                llm=llm, registry=registry, approvals=store,
                 executions=ExecutionJournalView(store), results=store, packages=packages,
                 events=events, settings=engine_config or engine_settings(settings),
             )
             engine = Engine(build_graph(saver), ctx, store, store, holder=holder,
                             lease_ttl_seconds=settings.lease_ttl_seconds)
             try:
-                yield Services(settings=settings, engine=engine, events=events, store=store,
-                               registry=registry)
+                async with AsyncExitStack() as stack:
+                    if metrics is not None:
+                        metrics.instrument_llm(llm)
+                        metrics.use_database(db)
+                        await stack.enter_async_context(metrics.watching(events))
+                    yield Services(settings=settings, engine=engine, events=events, store=store,
+                                   registry=registry)
             finally:
                 await engine.close()
     finally:

@@ -25,6 +25,7 @@ from bot.approvers import ApproverPolicy
 from bot.config import BotConfig
 from bot.messages import PHASE_TITLES
 from bot.server import asgi_app
+from infra.metrics import Metrics
 from infra.settings import Settings
 from infra.slack_store import SqlSlackStore
 from infra.wiring import Services, open_services
@@ -98,19 +99,21 @@ def bot_config(slack: SlackAPI, approvers: dict[str, list[str]] | None = None, *
 @asynccontextmanager
 async def running_bot(
     slack: SlackAPI, database_url: str, replies: list[Any], *, approvers: dict[str, list[str]] | None = None,
-    log: ToolLog | None = None, holder: str | None = None, **config: Any,
+    log: ToolLog | None = None, holder: str | None = None, metrics: Metrics | None = None, **config: Any,
 ) -> AsyncIterator[RunningBot]:
-    """The real app (Bolt, engine, SQL stores) served by uvicorn on a free port."""
+    """The real app (Bolt, engine, SQL stores) served by uvicorn on a free port; with ``metrics``,
+    metered and serving GET /metrics."""
     log = log or ToolLog()
     llm = ScriptedChatModel(replies=replies)
     settings = Settings(DATABASE_URL=database_url, DAGBOT_LEASE_TTL=5)
     async with open_services(settings, llm=llm, registry=simulated_registry(log), packages=ScriptedPackages(),
                              engine_config=EngineSettings(decision_poll_seconds=0.2),
-                             holder=holder) as services:
+                             holder=holder, metrics=metrics) as services:
         store = SqlSlackStore(services.store.engine)
-        deps = BotDeps(engine=services.engine, events=services.events, approvals=services.store, store=store)
+        deps = BotDeps(engine=services.engine, events=services.events, approvals=services.store, store=store,
+                       slack_calls=metrics)
         bot = build_bot(bot_config(slack, approvers, **config), deps)
-        server = BackgroundServer(asgi_app(bot), lifespan="on")
+        server = BackgroundServer(asgi_app(bot, ops=metrics), lifespan="on")
         await server.start()
         try:
             yield RunningBot(services, bot, server, llm, log)
