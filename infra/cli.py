@@ -90,8 +90,8 @@ def serve(
         "", help="The address to listen on (default: 0.0.0.0 in HTTP mode, 127.0.0.1 for the playground)."),
     port: int = typer.Option(0, help="The port to listen on (default: PORT, 3000)."),
 ) -> None:
-    """Run the Slack bot: HTTP (POST /slack/events, GET /healthz) or Socket Mode; with no Slack
-    settings at all (or --playground), the local playground."""
+    """Run the Slack bot: HTTP (POST /slack/events; GET /healthz, /livez, /metrics) or Socket Mode
+    (the GET endpoints on PORT); with no Slack settings at all (or --playground), the local playground."""
     from bot.approvers import ApproverPolicy
     from bot.config import BotConfig
 
