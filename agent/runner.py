@@ -129,12 +129,13 @@ class Engine:
         if not snapshot.next:
             await self._run_queued(thread_id)
             return
+        ours = bool(self._claims[thread_id])  # a drive of this process is on it: no takeover
         self._claims[thread_id] += 1
         if "wait" in snapshot.next:
             await self._drive(thread_id, RESUME)
         else:  # its runner stopped mid-run: take the thread over once the lease lapses
             await self._drive(thread_id, None, wait_for_lease=True,
-                              run_id=str(snapshot.values.get("run_id") or ""))
+                              takeover=None if ours else str(snapshot.values.get("run_id") or ""))
 
     async def recover(self) -> list[str]:
         """Resume every thread whose runner died mid-run, and every parked thread whose
@@ -250,15 +251,15 @@ class Engine:
         return news if news or vanished or thread_id in self.ctx.cancelled else None
 
     async def _drive(self, thread_id: str, payload: Any, wait_for_lease: bool = False,
-                     requeue: bool = False, run_id: str = "") -> None:
+                     requeue: bool = False, takeover: str | None = None) -> None:
         """Run the thread under its lease; the caller has claimed it (one claim per drive).
 
         ``RESUME`` resumes it only if it is parked and something it waits for changed, and
         ``NEXT_QUEUED`` starts its oldest queued request only if it is idle: both checked once
         the lease is held, since another runner may have moved the thread meanwhile. A new
         request (``requeue``) that finds the thread running in another process goes to the
-        queue, which that runner drains when it ends. ``wait_for_lease``: a takeover of a
-        thread stopped mid-run (``run_id``, its run), announced once the lease is held."""
+        queue, which that runner drains when it ends. ``takeover``: the run of a thread whose
+        runner stopped mid-run, announced (LeaseTakenOver) once this drive holds the lease."""
         parked: list[str] | None = None
         settled = False
         """It ran to an end or a park (not stopped, not failed): look again after release."""
@@ -269,8 +270,8 @@ class Engine:
                     if requeue and isinstance(payload, dict):
                         await self.queue.push(thread_id, payload["request"], payload["requested_by"])
                     return
-                if wait_for_lease:
-                    await self.ctx.events.publish(LeaseTakenOver(thread_id=thread_id, run_id=run_id))
+                if takeover is not None:
+                    await self.ctx.events.publish(LeaseTakenOver(thread_id=thread_id, run_id=takeover))
                 lapse = True
                 try:
                     parked, settled = await self._drive_leased(thread_id, payload)

@@ -57,6 +57,8 @@ from sandbox.reflexion import NOT_FIXABLE_BY_CODE
 log = structlog.get_logger(__name__)
 
 NODE_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
+MAX_NODES_IN_FLIGHT = 10_000
+"""Nodes remembered between their start and end; the oldest go first beyond it."""
 DECISION_BUCKETS = (1.0, 5.0, 15.0, 30.0, 60.0, 300.0, 900.0, 1800.0, 3600.0, 4 * 3600.0, 24 * 3600.0)
 
 
@@ -167,6 +169,8 @@ class Metrics:
             case Planning(replan=0):
                 self.runs_started.labels(replica).inc()
             case NodeStarted(node_id=node_id, label=label):
+                if len(self._started) >= MAX_NODES_IN_FLIGHT:  # runs that ended on another replica
+                    del self._started[next(iter(self._started))]
                 self._started[event.run_id, node_id] = (tool_of(label), event.at)
             case NodeFinished(node_id=node_id) | NodeFailed(node_id=node_id):
                 started = self._started.pop((event.run_id, node_id), None)
