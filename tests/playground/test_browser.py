@@ -74,6 +74,7 @@ async def test_parallel_reads_then_a_follow_up_mail(page: Page) -> None:
     await expect(thread(page)).to_contain_text("checkout: degraded", timeout=WAIT)
     await expect(thread(page)).to_contain_text("INC-142")
     await expect(thread(page)).to_contain_text("demo model: it only knows the example requests")
+    await expect(thread(page)).to_contain_text("Done", timeout=WAIT)  # the run has ended
 
     await page.get_by_test_id("example-followup").click()  # sent into the open thread
     await expect(thread(page).get_by_role("button", name="Approve")).to_have_count(1, timeout=WAIT)

@@ -67,6 +67,7 @@ async def test_follow_up_emails_the_earlier_answer(playground: Playground, alice
     await alice.send(command("parallel"))
     root = await channel.root_for("How are our services doing")
     first = text_of(await channel.answer_in(root))
+    await channel.final_status(root)  # the run has ended (a reply before that is queued behind it)
 
     await alice.send(by_key("followup").request, thread_ts=root.ts)  # a plain reply in the thread
     approval = await channel.approval_in(root, "send_email")
