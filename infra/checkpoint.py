@@ -11,11 +11,13 @@ import aiosqlite
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.engine import make_url
 
 from infra.db import is_sqlite
+from infra.schema_lock import CHECKPOINTER_KEY, held_async
 
 
 def libpq_url(url: str) -> str:
@@ -47,7 +49,12 @@ async def open_checkpointer(database_url: str, pool_size: int = 20) -> AsyncIter
         # 0.5-1.5 s per operation with 50 concurrent runs (bench.slack). Each operation
         # takes its own pooled connection, so as many may run at once as the pool holds.
         saver.lock = asyncio.Semaphore(pool_size)  # type: ignore[assignment]
-        await saver.setup()
+        # setup() creates its tables and records its migrations with no lock of its own:
+        # replicas starting together on a fresh database take turns. The lock is held on a
+        # connection of its own (setup() takes one from the pool, which may hold only one).
+        async with (await AsyncConnection.connect(libpq_url(database_url), autocommit=True) as lock_conn,
+                    held_async(lock_conn, CHECKPOINTER_KEY)):
+            await saver.setup()
         yield saver
     finally:
         await pool.close()

@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 
 from infra.db import Base
+from infra.schema_lock import MIGRATIONS_KEY, held
 
 config = context.config
 target_metadata = Base.metadata
@@ -20,7 +21,9 @@ def run_migrations_offline() -> None:
 
 def run_migrations_online() -> None:
     engine = create_engine(str(config.get_main_option("sqlalchemy.url")), poolclass=pool.NullPool)
-    with engine.connect() as connection:
+    # Replicas started together on a fresh database each run the migrations: one at a time,
+    # so the later ones find the schema at head and do nothing.
+    with engine.connect() as connection, held(connection, MIGRATIONS_KEY):
         context.configure(connection=connection, target_metadata=target_metadata,
                           render_as_batch=connection.dialect.name == "sqlite")
         with context.begin_transaction():
