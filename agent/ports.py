@@ -188,6 +188,9 @@ class ThreadLease(Protocol):
     async def held_threads(self) -> list[str]:
         """Threads whose lease is still held (a runner is on them, or died on them)."""
 
+    async def lapsed_threads(self) -> list[str]:
+        """Threads whose lease is held but lapsed: their runner died, or failed and left it."""
+
 
 @dataclass(frozen=True)
 class QueuedRequest:

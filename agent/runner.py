@@ -39,6 +39,8 @@ class ThreadStatus(StrEnum):
 
 RESUME: Command[str] = Command(resume="decided")
 """What a parked thread is resumed with; the scheduler reads the decisions themselves."""
+RECOVERY_OVERLAP = 10.0
+"""Seconds each recovery pass looks back before the previous one (see recover_lapsed)."""
 NEXT_QUEUED = object()
 """A drive's payload: the thread's oldest queued request, if the thread is idle."""
 
@@ -74,6 +76,8 @@ class Engine:
         """Thread id → drives of this process that are on it or about to be (claimed before
         they are spawned, so a twin request sees the thread busy at once)."""
         self._tasks: set[asyncio.Task[None]] = set()
+        self._recovered_at: float | None = None
+        """When the last recovery pass looked for decided threads."""
 
     @staticmethod
     def config(thread_id: str) -> RunnableConfig:
@@ -123,24 +127,34 @@ class Engine:
         else:
             self._start(thread_id, RESUME)
 
-    async def resume(self, thread_id: str) -> None:
-        """Continue a thread from its last checkpoint (after a crash or a restart)."""
+    async def resume(self, thread_id: str, *, wait_for_lease: bool = True) -> None:
+        """Continue a thread from its last checkpoint (after a crash or a restart).
+
+        A no-op when a drive of this process is on the thread: that runner sees decisions and
+        queued requests itself, and a second drive would only run the graph again after it.
+        ``wait_for_lease``: if another runner holds the lease, wait for it to lapse (at
+        start-up, the lease of the process this one replaces); without it, leave the thread
+        to that runner (the periodic pass, which comes back)."""
+        if self._claims[thread_id]:
+            return
         snapshot = await self.graph.aget_state(self.config(thread_id))
         if not snapshot.next:
             await self._run_queued(thread_id)
             return
-        ours = bool(self._claims[thread_id])  # a drive of this process is on it: no takeover
+        if self._claims[thread_id]:  # a drive started while the checkpoint was read
+            return
         self._claims[thread_id] += 1
         if "wait" in snapshot.next:
             await self._drive(thread_id, RESUME)
         else:  # its runner stopped mid-run: take the thread over once the lease lapses
-            await self._drive(thread_id, None, wait_for_lease=True,
-                              takeover=None if ours else str(snapshot.values.get("run_id") or ""))
+            await self._drive(thread_id, None, wait_for_lease=wait_for_lease,
+                              takeover=str(snapshot.values.get("run_id") or ""))
 
     async def recover(self) -> list[str]:
         """Resume every thread whose runner died mid-run, and every parked thread whose
         approvals were decided or expired while no process was there to resume it (the
         process died between a decision and its resume). Returns the thread ids."""
+        self._recovered_at = self.ctx.clock()  # where recover_lapsed() takes over
         held = await self.leases.held_threads()
         since = self.ctx.clock() - self.ctx.settings.approval_ttl_seconds
         decided = await self.ctx.approvals.threads_decided_since(since)
@@ -149,6 +163,30 @@ class Engine:
             self._spawn(self.resume(thread_id))
         for thread_id in await self.queue.queued_threads():
             if thread_id not in threads:  # a resumed thread runs its queue when it ends
+                self._spawn(self._run_queued(thread_id))
+        return threads
+
+    async def recover_lapsed(self) -> list[str]:
+        """The recovery pass a running process repeats: resume threads whose lease lapsed
+        (their runner died, or failed in a live process), parked threads decided since the
+        previous pass that no runner took up, and queued requests no runner will drain.
+        Returns the thread ids it resumed.
+
+        Cheap when there is nothing to do (three small queries). It skips threads a drive
+        of this process is on and never waits for a lease, so a thread whose runner is alive
+        (here or elsewhere) is left to that runner."""
+        now = self.ctx.clock()
+        # Overlapping windows: a decision is stamped before it commits, and by the clock of
+        # the process that recorded it. Seeing one twice is harmless (nothing new: no run).
+        since = (self._recovered_at or now - self.ctx.settings.approval_ttl_seconds) - RECOVERY_OVERLAP
+        lapsed = await self.leases.lapsed_threads()
+        decided = await self.ctx.approvals.threads_decided_since(since)
+        self._recovered_at = now
+        threads = [t for t in dict.fromkeys([*lapsed, *decided]) if not self._claims[t]]
+        for thread_id in threads:
+            self._spawn(self.resume(thread_id, wait_for_lease=False))
+        for thread_id in await self.queue.queued_threads():
+            if thread_id not in threads:  # (_run_queued skips threads this process drives)
                 self._spawn(self._run_queued(thread_id))
         return threads
 

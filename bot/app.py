@@ -2,7 +2,8 @@
 
 ``infra`` builds one with :func:`build_bot` and serves ``bot.app`` over HTTP
 (:mod:`bot.server`) or Socket Mode. ``start()`` subscribes to run events, resumes
-threads whose runner died, and starts the expiry sweeper; ``stop()`` undoes it all.
+threads whose runner died, and starts the expiry sweeper and the recovery pass that keeps
+looking for such threads; ``stop()`` undoes it all.
 """
 
 from __future__ import annotations
@@ -153,6 +154,8 @@ class SlackBot:
             asyncio.create_task(self.notifier.consume(self._queue), name="notifier"),
             asyncio.create_task(self._every(self.config.tick_seconds, self._tick), name="ticker"),
             asyncio.create_task(self._every(self.config.sweep_interval_seconds, self.sweep), name="sweeper"),
+            asyncio.create_task(self._every(self.config.recover_interval_seconds, self.recover),
+                                name="recovery"),
         ]
         resumed = await self.engine.recover()
         log.info("slack bot started", resumed_threads=len(resumed))
@@ -176,6 +179,13 @@ class SlackBot:
         forgotten = await self.store.forget_claims(self.clock() - self.config.claim_ttl_seconds)
         if expired or forgotten:
             log.info("swept", expired_approvals=len(expired), forgotten_claims=forgotten)
+
+    async def recover(self) -> None:
+        """Resume threads whose runner died or failed while this process runs (start-up has
+        its own pass): lapsed leases, decisions no runner took up, orphaned queued requests."""
+        resumed = await self.engine.recover_lapsed()
+        if resumed:
+            log.info("recovered threads", threads=resumed)
 
     async def _tick(self) -> None:
         self.notifier.tick()

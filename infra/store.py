@@ -324,6 +324,14 @@ class SqlStore:
             )
             return [r for (r,) in rows.all()]
 
+    async def lapsed_threads(self) -> list[str]:
+        async with self.session() as s:
+            rows = await s.execute(  # lapsed as acquire() sees it: by this process's clock
+                select(ThreadLeaseRow.thread_id).where(ThreadLeaseRow.holder.is_not(None),
+                                                       ThreadLeaseRow.expires_at < utc(time.time()))
+            )
+            return [r for (r,) in rows.all()]
+
 
 class ExecutionJournalView:
     """Adapts :class:`SqlStore` to the ExecutionJournal port (whose ``get`` is by approval)."""

@@ -1,0 +1,61 @@
+"""The recovery pass of a running process never starts a second runner for a thread that a
+drive of this process is on, even when that thread's lease looks lapsed."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import update
+
+from agent.events import AnswerReady, LeaseTakenOver, NodeStarted
+from agent.runner import Submission, ThreadStatus
+from infra.db import ThreadLeaseRow, utc
+from tests.agent.harness import finish, harness
+
+SLOW = {"nodes": [{"id": "slow", "tool": "lookup", "args": {"key": "k", "gate": "g"}}]}
+
+
+async def test_resume_and_the_recovery_pass_leave_a_thread_running_here_alone(sqlite_url: str) -> None:
+    async with harness(sqlite_url, [SLOW, finish("done")]) as h:
+        assert await h.engine.submit("t1", "look it up") is Submission.STARTED
+        await h.next_event(NodeStarted, node_id="slow")
+        # the lease looks lapsed (say the database was slow to take a renewal)
+        async with h.services.store.session.begin() as s:
+            await s.execute(update(ThreadLeaseRow).where(ThreadLeaseRow.thread_id == "t1")
+                            .values(expires_at=utc(0)))
+        assert await h.engine.recover_lapsed() == []
+        # the checkpoint shows the run under way (it is written in the background): what a
+        # resume that ignored this process's own drive would take over
+        for _ in range(1000):
+            if (await h.engine.graph.aget_state(h.engine.config("t1"))).next:
+                break
+            await asyncio.sleep(0.01)
+        else:
+            raise AssertionError("the checkpoint never showed the run under way")
+        # resume() returns at once, while the run is still held at the gate: it did not queue
+        # a second drive behind this one (the wait_for only keeps a regression from hanging)
+        await asyncio.wait_for(h.engine.resume("t1"), 30)
+        assert await h.engine.status("t1") is ThreadStatus.RUNNING
+        h.log.gates["g"].set()
+        await h.engine.idle()
+        events = h.drain()
+        assert [type(e) for e in events if isinstance(e, AnswerReady | LeaseTakenOver)] == [AnswerReady]
+        assert h.log.count("lookup") == 1 and len(h.llm.calls) == 2
+        assert await h.services.store.held_threads() == []
+
+
+async def test_the_recovery_pass_takes_over_a_lease_left_lapsed_by_a_failed_runner(sqlite_url: str) -> None:
+    async with harness(sqlite_url, [SLOW, finish("done")]) as h:
+        assert await h.engine.submit("t2", "look it up") is Submission.STARTED
+        await h.next_event(NodeStarted, node_id="slow")
+        for task in list(h.engine._tasks):  # the runner fails mid-run in this live process
+            task.cancel()
+        await h.engine.idle()
+        assert await h.services.store.lapsed_threads() == ["t2"]
+        h.log.gates["g"].set()
+        assert await h.engine.recover_lapsed() == ["t2"]
+        await h.engine.idle()
+        kinds = [type(e) for e in h.drain() if isinstance(e, AnswerReady | LeaseTakenOver)]
+        assert kinds == [LeaseTakenOver, AnswerReady]
+        assert await h.services.store.lapsed_threads() == []
+        assert await h.engine.recover_lapsed() == []  # nothing left: a pass with nothing to do
