@@ -41,6 +41,9 @@ RESUME: Command[str] = Command(resume="decided")
 """What a parked thread is resumed with; the scheduler reads the decisions themselves."""
 RECOVERY_OVERLAP = 10.0
 """Seconds each recovery pass looks back before the previous one (see recover_lapsed)."""
+RECOVERY_BACKOFF = (5.0, 300.0)
+"""A thread the pass took over that lapses again (its run keeps failing) is retried after a
+delay doubling from the first figure up to the second, not at every pass."""
 NEXT_QUEUED = object()
 """A drive's payload: the thread's oldest queued request, if the thread is idle."""
 
@@ -78,6 +81,8 @@ class Engine:
         self._tasks: set[asyncio.Task[None]] = set()
         self._recovered_at: float | None = None
         """When the last recovery pass looked for decided threads."""
+        self._retries: dict[str, tuple[int, float]] = {}
+        """Lapsed thread the pass took over → (how many times, when it may try again)."""
 
     @staticmethod
     def config(thread_id: str) -> RunnableConfig:
@@ -174,7 +179,8 @@ class Engine:
 
         Cheap when there is nothing to do (three small queries). It skips threads a drive
         of this process is on and never waits for a lease, so a thread whose runner is alive
-        (here or elsewhere) is left to that runner."""
+        (here or elsewhere) is left to that runner; one whose run fails at every take-over
+        is retried less and less often (RECOVERY_BACKOFF)."""
         now = self.ctx.clock()
         # Overlapping windows: a decision is stamped before it commits, and by the clock of
         # the process that recorded it. Seeing one twice is harmless (nothing new: no run).
@@ -182,8 +188,15 @@ class Engine:
         lapsed = await self.leases.lapsed_threads()
         decided = await self.ctx.approvals.threads_decided_since(since)
         self._recovered_at = now
-        threads = [t for t in dict.fromkeys([*lapsed, *decided]) if not self._claims[t]]
+        for settled in self._retries.keys() - set(lapsed):  # it recovered, or is elsewhere now
+            del self._retries[settled]
+        due = [t for t in lapsed if self._retries.get(t, (0, now))[1] <= now]
+        threads = [t for t in dict.fromkeys([*due, *decided]) if not self._claims[t]]
         for thread_id in threads:
+            if thread_id in lapsed:
+                tries = self._retries.get(thread_id, (0, now))[0] + 1
+                self._retries[thread_id] = (tries, now + min(
+                    RECOVERY_BACKOFF[0] * 2 ** (tries - 1), RECOVERY_BACKOFF[1]))
             self._spawn(self.resume(thread_id, wait_for_lease=False))
         for thread_id in await self.queue.queued_threads():
             if thread_id not in threads:  # (_run_queued skips threads this process drives)

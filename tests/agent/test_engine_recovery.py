@@ -1,10 +1,14 @@
-"""The recovery pass of a running process never starts a second runner for a thread that a
-drive of this process is on, even when that thread's lease looks lapsed."""
+"""The recovery pass of a running process: it never starts a second runner for a thread that a
+drive of this process is on, even when that thread's lease looks lapsed; it takes over a lease
+left lapsed; and it backs off from a thread whose run fails at every take-over."""
 
 from __future__ import annotations
 
 import asyncio
+import time
+from typing import Any
 
+import pytest
 from sqlalchemy import update
 
 from agent.events import AnswerReady, LeaseTakenOver, NodeStarted
@@ -59,3 +63,37 @@ async def test_the_recovery_pass_takes_over_a_lease_left_lapsed_by_a_failed_runn
         assert kinds == [LeaseTakenOver, AnswerReady]
         assert await h.services.store.lapsed_threads() == []
         assert await h.engine.recover_lapsed() == []  # nothing left: a pass with nothing to do
+
+
+async def test_a_thread_whose_run_fails_at_every_take_over_is_retried_less_and_less_often(
+        sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    async with harness(sqlite_url, [SLOW, finish("done")]) as h:
+        assert await h.engine.submit("t3", "look it up") is Submission.STARTED
+        await h.next_event(NodeStarted, node_id="slow")
+        for task in list(h.engine._tasks):  # the runner fails mid-run in this live process
+            task.cancel()
+        await h.engine.idle()
+        h.log.gates["g"].set()
+        start = time.time()
+        now = [start]
+        h.engine.ctx.clock = lambda: now[0]
+
+        async def broken(*args: Any, **kwargs: Any) -> Any:  # say a bug, or a bad checkpoint
+            raise RuntimeError("cannot run this thread")
+
+        monkeypatch.setattr(h.engine.graph, "ainvoke", broken)
+        taken_over_at = []
+        for seconds in (0, 1, 5, 6, 14, 16, 30):  # after the first pass
+            now[0] = start + seconds
+            if await h.engine.recover_lapsed():
+                taken_over_at.append(seconds)
+            await h.engine.idle()
+        assert taken_over_at == [0, 5, 16]  # then 5 s, then 10 s, then 20 s later...
+        # once the thread can run again, it runs to its end and is forgotten
+        monkeypatch.undo()
+        now[0] = start + 36
+        assert await h.engine.recover_lapsed() == ["t3"]
+        await h.engine.idle()
+        assert isinstance(h.drain()[-1], AnswerReady)
+        assert await h.engine.recover_lapsed() == []
+        assert h.engine._retries == {}
