@@ -102,9 +102,8 @@ async def open_playground(settings: Settings, *, host: str = "127.0.0.1", port: 
         signing_secret = secrets.token_hex(16)
         delivery = SlackDelivery(standin, signing_secret)
         stack.push_async_callback(delivery.close)
-        holder: list[Playground] = []
         web = PlaygroundWeb(standin, delivery, feed, command=settings.slack_command,
-                            extras=lambda: holder[0].extras() if holder else {})
+                            extras=dict)  # until the playground exists, just below
         url = await stack.enter_async_context(serving(web.asgi(), host, port))
         stack.callback(feed.close)  # open pages' event streams end first, so the server can stop
         local = url.replace("0.0.0.0", "127.0.0.1")  # noqa: S104 - the bot calls the stand-in locally
@@ -125,7 +124,7 @@ async def open_playground(settings: Settings, *, host: str = "127.0.0.1", port: 
         workspace = settings.workspace
         playground = Playground(url, standin, bot, services, demo, workspace,
                                 getattr(getattr(packages, "sandbox", None), "name", "?"))
-        holder.append(playground)
+        web.extras = playground.extras
         if workspace is not None and workspace.is_dir():
             tasks.spawn(_watch_workspace(playground, feed), name="watch-workspace")
         log.info("playground ready", url=url, demo_model=demo is not None)

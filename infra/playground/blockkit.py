@@ -173,27 +173,26 @@ def _header(block: dict[str, Any], where: str, problems: _Problems) -> None:
     problems.text(block.get("text"), f"{where}/text", HEADER_TEXT_LIMIT, types=frozenset({"plain_text"}))
 
 
-def _context(block: dict[str, Any], where: str, problems: _Problems) -> None:
+def _elements(block: dict[str, Any], where: str, limit: int, problems: _Problems) -> list[Any]:
+    """A block's ``elements``: a non-empty array of at most ``limit`` (else [] to check)."""
     elements = block.get("elements")
     if not isinstance(elements, list) or not elements:
         problems.add(f"{where}/elements", "must be a non-empty array")
-        return
-    if len(elements) > CONTEXT_ELEMENTS:
-        problems.add(f"{where}/elements", f"no more than {CONTEXT_ELEMENTS} items allowed")
-    for i, element in enumerate(elements):
+        return []
+    if len(elements) > limit:
+        problems.add(f"{where}/elements", f"no more than {limit} items allowed")
+    return elements
+
+
+def _context(block: dict[str, Any], where: str, problems: _Problems) -> None:
+    for i, element in enumerate(_elements(block, where, CONTEXT_ELEMENTS, problems)):
         if isinstance(element, dict) and element.get("type") == "image":
             continue
         problems.text(element, f"{where}/elements/{i}", CONTEXT_TEXT_LIMIT)
 
 
 def _actions(block: dict[str, Any], where: str, problems: _Problems) -> None:
-    elements = block.get("elements")
-    if not isinstance(elements, list) or not elements:
-        problems.add(f"{where}/elements", "must be a non-empty array")
-        return
-    if len(elements) > ACTIONS_ELEMENTS:
-        problems.add(f"{where}/elements", f"no more than {ACTIONS_ELEMENTS} items allowed")
-    for i, element in enumerate(elements):
+    for i, element in enumerate(_elements(block, where, ACTIONS_ELEMENTS, problems)):
         if isinstance(element, dict) and element.get("type") == "button":
             _button(element, f"{where}/elements/{i}", problems)
         elif isinstance(element, dict):
