@@ -192,6 +192,37 @@ class ThreadLease(Protocol):
         """Threads whose lease is held but lapsed: their runner died, or failed and left it."""
 
 
+class Signal(StrEnum):
+    WAKE = "wake"
+    """A decision was recorded (or an approval expired): the runner re-reads the approvals."""
+    CANCEL = "cancel"
+    """The run was cancelled: the runner stops it, in-flight nodes included."""
+
+
+SignalHandler = Callable[[str, Signal], None]
+"""Receives (thread id, signal) from another process sharing the database."""
+
+
+class ThreadSignals(Protocol):
+    """Tells the other processes sharing the database that something changed for a thread,
+    so the one running it reacts at once instead of at its next poll."""
+
+    async def send(self, thread_id: str, signal: Signal) -> None: ...
+
+    def subscribe(self, handler: SignalHandler) -> None:
+        """Call ``handler`` for every signal another process sends."""
+
+
+class NoSignals:
+    """One process (SQLite): nobody else to tell."""
+
+    async def send(self, thread_id: str, signal: Signal) -> None:
+        return None
+
+    def subscribe(self, handler: SignalHandler) -> None:
+        return None
+
+
 @dataclass(frozen=True)
 class QueuedRequest:
     id: int

@@ -4,6 +4,11 @@ One runner per thread at a time: an in-process lock plus a cross-process lease. 
 runner whose graph parks in ``wait`` re-checks for decisions after it lets go of the
 lease (the lost-wakeup rule, design.md §3): a decision recorded before that re-check
 is seen by it, and one recorded after finds the thread free and resumes it itself.
+
+Processes sharing a database tell each other of decisions and cancels through
+:class:`ThreadSignals`, so the process running a thread reacts at once wherever the click
+landed. A drive that holds the lease and finds the thread stopped mid-run takes it over:
+its runner died (or lapsed its lease), and only the lease holder may run it.
 """
 
 from __future__ import annotations
@@ -24,7 +29,16 @@ from langgraph.types import Command
 from agent.context import EngineContext
 from agent.events import DecisionRecorded, LeaseTakenOver
 from agent.graph import new_run_input
-from agent.ports import Approval, ApprovalStatus, DecisionResult, RequestQueue, ThreadLease
+from agent.ports import (
+    Approval,
+    ApprovalStatus,
+    DecisionResult,
+    NoSignals,
+    RequestQueue,
+    Signal,
+    ThreadLease,
+    ThreadSignals,
+)
 from agent.red_calls import start_approved
 
 log = structlog.get_logger(__name__)
@@ -44,6 +58,10 @@ RECOVERY_OVERLAP = 10.0
 RECOVERY_BACKOFF = (5.0, 300.0)
 """A thread the pass took over that lapses again (its run keeps failing) is retried after a
 delay doubling from the first figure up to the second, not at every pass."""
+DECIDED_SCAN_SECONDS = 5.0
+"""The recovery pass looks for lapsed leases every time (one query), and for decided threads
+and orphaned queued requests no more often than this (the rare case of a process dying
+between recording a decision or a follow-up and acting on it)."""
 NEXT_QUEUED = object()
 """A drive's payload: the thread's oldest queued request, if the thread is idle."""
 
@@ -67,11 +85,14 @@ class Engine:
         *,
         holder: str | None = None,
         lease_ttl_seconds: float = 30.0,
+        signals: ThreadSignals | None = None,
     ) -> None:
         self.graph = graph
         self.ctx = ctx
         self.leases = leases
         self.queue = queue
+        self.signals = signals or NoSignals()
+        self.signals.subscribe(self.on_signal)
         self.holder = holder or uuid.uuid4().hex
         self.lease_ttl = lease_ttl_seconds
         self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -81,6 +102,8 @@ class Engine:
         self._tasks: set[asyncio.Task[None]] = set()
         self._recovered_at: float | None = None
         """When the last recovery pass looked for decided threads."""
+        self._scanned_at: float | None = None
+        """When the last full recovery pass ran (decided threads, queued requests)."""
         self._retries: dict[str, tuple[int, float]] = {}
         """Lapsed thread the pass took over → (how many times, when it may try again)."""
 
@@ -121,7 +144,7 @@ class Engine:
         if result.changed and result.approval is not None:
             # Also when this click found the approval overdue and expired it before the
             # sweeper did: the parked thread must hear of it.
-            self.wake(result.approval.thread_id)
+            await self._wake_everywhere(result.approval.thread_id)
             await self._announce(result.approval)
         return result
 
@@ -131,6 +154,31 @@ class Engine:
             self.ctx.wakeups.wake(thread_id)
         else:
             self._start(thread_id, RESUME)
+
+    def on_signal(self, thread_id: str, signal: Signal) -> None:
+        """Another process recorded something for a thread: if a drive of this process is on
+        it, that runner reacts now (the sender resumes the thread itself when nobody holds it)."""
+        if not self._claims[thread_id]:
+            return
+        if signal is Signal.CANCEL:
+            self.ctx.cancelled.add(thread_id)
+        self.ctx.wakeups.wake(thread_id)
+
+    def wake_all(self) -> None:
+        """Every runner of this process re-reads its approvals (signals may have been missed:
+        the listener reconnected)."""
+        for thread_id in list(self._claims):
+            self.ctx.wakeups.wake(thread_id)
+
+    async def _wake_everywhere(self, thread_id: str, signal: Signal = Signal.WAKE) -> None:
+        claimed_here = bool(self._claims[thread_id])
+        self.wake(thread_id)
+        if not claimed_here:  # its runner may be in another process
+            try:
+                await self.signals.send(thread_id, signal)
+            except Exception:  # the runner's own poll still finds the change, only later
+                log.warning("could not signal the other processes", thread_id=thread_id,
+                            signal=signal.value, exc_info=True)
 
     async def resume(self, thread_id: str, *, wait_for_lease: bool = True) -> None:
         """Continue a thread from its last checkpoint (after a crash or a restart).
@@ -149,17 +197,15 @@ class Engine:
         if self._claims[thread_id]:  # a drive started while the checkpoint was read
             return
         self._claims[thread_id] += 1
-        if "wait" in snapshot.next:
-            await self._drive(thread_id, RESUME)
-        else:  # its runner stopped mid-run: take the thread over once the lease lapses
-            await self._drive(thread_id, None, wait_for_lease=wait_for_lease,
-                              takeover=str(snapshot.values.get("run_id") or ""))
+        # Stopped mid-run: the drive takes the thread over once it holds the lease.
+        await self._drive(thread_id, RESUME,
+                          wait_for_lease=wait_for_lease and "wait" not in snapshot.next)
 
     async def recover(self) -> list[str]:
         """Resume every thread whose runner died mid-run, and every parked thread whose
         approvals were decided or expired while no process was there to resume it (the
         process died between a decision and its resume). Returns the thread ids."""
-        self._recovered_at = self.ctx.clock()  # where recover_lapsed() takes over
+        self._recovered_at = self._scanned_at = self.ctx.clock()  # where recover_lapsed() takes over
         held = await self.leases.held_threads()
         since = self.ctx.clock() - self.ctx.settings.approval_ttl_seconds
         decided = await self.ctx.approvals.threads_decided_since(since)
@@ -177,17 +223,20 @@ class Engine:
         previous pass that no runner took up, and queued requests no runner will drain.
         Returns the thread ids it resumed.
 
-        Cheap when there is nothing to do (three small queries). It skips threads a drive
-        of this process is on and never waits for a lease, so a thread whose runner is alive
-        (here or elsewhere) is left to that runner; one whose run fails at every take-over
-        is retried less and less often (RECOVERY_BACKOFF)."""
+        Cheap when there is nothing to do (one small query; three every DECIDED_SCAN_SECONDS).
+        It skips threads a drive of this process is on and never waits for a lease, so a
+        thread whose runner is alive (here or elsewhere) is left to that runner; one whose run
+        fails at every take-over is retried less and less often (RECOVERY_BACKOFF)."""
         now = self.ctx.clock()
-        # Overlapping windows: a decision is stamped before it commits, and by the clock of
-        # the process that recorded it. Seeing one twice is harmless (nothing new: no run).
-        since = (self._recovered_at or now - self.ctx.settings.approval_ttl_seconds) - RECOVERY_OVERLAP
         lapsed = await self.leases.lapsed_threads()
-        decided = await self.ctx.approvals.threads_decided_since(since)
-        self._recovered_at = now
+        decided: list[str] = []
+        full = self._scanned_at is None or now - self._scanned_at >= DECIDED_SCAN_SECONDS
+        if full:
+            # Overlapping windows: a decision is stamped before it commits, and by the clock of
+            # the process that recorded it. Seeing one twice is harmless (nothing new: no run).
+            since = (self._recovered_at or now - self.ctx.settings.approval_ttl_seconds) - RECOVERY_OVERLAP
+            decided = await self.ctx.approvals.threads_decided_since(since)
+            self._recovered_at = self._scanned_at = now
         for settled in self._retries.keys() - set(lapsed):  # it recovered, or is elsewhere now
             del self._retries[settled]
         due = [t for t in lapsed if self._retries.get(t, (0, now))[1] <= now]
@@ -198,7 +247,7 @@ class Engine:
                 self._retries[thread_id] = (tries, now + min(
                     RECOVERY_BACKOFF[0] * 2 ** (tries - 1), RECOVERY_BACKOFF[1]))
             self._spawn(self.resume(thread_id, wait_for_lease=False))
-        for thread_id in await self.queue.queued_threads():
+        for thread_id in await self.queue.queued_threads() if full else []:
             if thread_id not in threads:  # (_run_queued skips threads this process drives)
                 self._spawn(self._run_queued(thread_id))
         return threads
@@ -208,7 +257,7 @@ class Engine:
         await self.queue.clear(thread_id)
         self.ctx.cancelled.add(thread_id)
         withdrawn = await self.ctx.approvals.withdraw(thread_id, f"run cancelled by {by}")
-        self.wake(thread_id)
+        await self._wake_everywhere(thread_id, Signal.CANCEL)
         return withdrawn
 
     async def sweep_expired(self) -> list[Approval]:
@@ -216,7 +265,7 @@ class Engine:
         expired = await self.ctx.approvals.expire_overdue(self.ctx.clock())
         for approval in expired:
             await self._announce(approval)
-            self.wake(approval.thread_id)
+            await self._wake_everywhere(approval.thread_id)
         return expired
 
     async def status(self, thread_id: str) -> ThreadStatus:
@@ -274,13 +323,6 @@ class Engine:
             decided_by=approval.decided_by, reason=approval.reason, requested_at=approval.requested_at,
         ))
 
-    async def _parked_on(self, thread_id: str) -> list[str] | None:
-        """The approvals a thread parked in ``wait`` waits for; None when it is not parked."""
-        snapshot = await self.graph.aget_state(self.config(thread_id))
-        if "wait" not in snapshot.next:
-            return None
-        return list(snapshot.values.get("pending_approvals", []))
-
     async def _has_news(self, thread_id: str, parked: list[str] | None) -> bool:
         """Parked on these approvals, and something it waits for has changed."""
         return await self._news(thread_id, parked) is not None
@@ -302,15 +344,15 @@ class Engine:
         return news if news or vanished or thread_id in self.ctx.cancelled else None
 
     async def _drive(self, thread_id: str, payload: Any, wait_for_lease: bool = False,
-                     requeue: bool = False, takeover: str | None = None) -> None:
+                     requeue: bool = False) -> None:
         """Run the thread under its lease; the caller has claimed it (one claim per drive).
 
         ``RESUME`` resumes it only if it is parked and something it waits for changed, and
         ``NEXT_QUEUED`` starts its oldest queued request only if it is idle: both checked once
         the lease is held, since another runner may have moved the thread meanwhile. A new
         request (``requeue``) that finds the thread running in another process goes to the
-        queue, which that runner drains when it ends. ``takeover``: the run of a thread whose
-        runner stopped mid-run, announced (LeaseTakenOver) once this drive holds the lease."""
+        queue, which that runner drains when it ends. Either payload takes over a thread found
+        stopped mid-run (see _drive_leased)."""
         parked: list[str] | None = None
         settled = False
         """It ran to an end or a park (not stopped, not failed): look again after release."""
@@ -321,8 +363,6 @@ class Engine:
                     if requeue and isinstance(payload, dict):
                         await self.queue.push(thread_id, payload["request"], payload["requested_by"])
                     return
-                if takeover is not None:
-                    await self.ctx.events.publish(LeaseTakenOver(thread_id=thread_id, run_id=takeover))
                 lapse = True
                 try:
                     parked, settled = await self._drive_leased(thread_id, payload)
@@ -352,15 +392,23 @@ class Engine:
     async def _drive_leased(self, thread_id: str, payload: Any) -> tuple[list[str] | None, bool]:
         """The part of a drive that holds the lease. Returns the approvals the thread is
         parked on (None: not parked) and whether to look for news and queued work after."""
+        if payload is NEXT_QUEUED or payload is RESUME:
+            snapshot = await self.graph.aget_state(self.config(thread_id))
+            if snapshot.next and "wait" not in snapshot.next:
+                # Stopped mid-run, and this drive holds the lease: its runner died or left
+                # the lease lapsed. Take it over (the journal keeps red calls once).
+                await self.ctx.events.publish(LeaseTakenOver(
+                    thread_id=thread_id, run_id=str(snapshot.values.get("run_id") or "")))
+                return await self._run_until_settled(thread_id, None), True
         if payload is NEXT_QUEUED:
-            if (await self.graph.aget_state(self.config(thread_id))).next:
-                return None, False  # not idle: whoever runs it drains the queue when it ends
+            if snapshot.next:
+                return None, False  # parked: it drains the queue when its run ends
             request = await self.queue.pop(thread_id)
             if request is None:
                 return None, False
             payload = new_run_input(request.text, request.requested_by)
         if payload is RESUME:
-            parked = await self._parked_on(thread_id)
+            parked = list(snapshot.values.get("pending_approvals", [])) if snapshot.next else None
             news = await self._news(thread_id, parked)
             if news is None:
                 return parked, True

@@ -27,7 +27,7 @@ class BotConfig:
     """How often a running run's status message refreshes its elapsed time."""
     sweep_interval_seconds: float = 60.0
     """How often overdue approvals are expired (and their messages updated)."""
-    recover_interval_seconds: float = 5.0
+    recover_interval_seconds: float = 1.0
     """How often threads whose runner died or failed (a lapsed lease, a decision no runner
     took up) are looked for and resumed, besides at start-up."""
     claim_ttl_seconds: float = 86_400.0

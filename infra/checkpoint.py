@@ -16,13 +16,8 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.engine import make_url
 
-from infra.db import is_sqlite
+from infra.db import is_sqlite, libpq_url
 from infra.schema_lock import CHECKPOINTER_KEY, held_async
-
-
-def libpq_url(url: str) -> str:
-    """postgresql+driver://… → postgresql://… (what psycopg understands)."""
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 @asynccontextmanager

@@ -55,7 +55,7 @@ class ApprovalRow(Base):
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     decided_by: Mapped[str | None] = mapped_column(String(255), nullable=True)
-    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     __table_args__ = (Index("ix_approvals_node", "thread_id", "plan_id", "node_id"),)
@@ -103,16 +103,23 @@ class QueuedRequestRow(Base):
 
 
 class ThreadLeaseRow(Base):
-    """Who runs a thread right now; a lease that expires if its holder dies."""
+    """Who runs a thread right now (``<replica>:<id>``; NULL: nobody). On PostgreSQL the
+    holder also has the thread's advisory lock (infra.ownership), freed if it dies; on SQLite
+    the lease expires instead."""
 
     __tablename__ = "thread_leases"
     thread_id: Mapped[str] = mapped_column(String(255), primary_key=True)
-    holder: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    holder: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
+
+
+def libpq_url(url: str) -> str:
+    """postgresql+driver://… → postgresql://… (what psycopg understands)."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def sync_url(url: str) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -14,13 +16,15 @@ from agent.context import EngineContext, EngineSettings
 from agent.errors import ConfigurationError
 from agent.events import EventBus
 from agent.graph import build_graph
-from agent.ports import PackageRunner
+from agent.ports import PackageRunner, ThreadLease, ThreadSignals
 from agent.runner import Engine
 from agent.tools.registry import ToolRegistry
 from infra.checkpoint import open_checkpointer
-from infra.db import create_engine
-from infra.metrics import Metrics
+from infra.db import create_engine, is_sqlite
+from infra.metrics import Metrics, default_replica
 from infra.migrate import upgrade
+from infra.notify import PostgresSignals
+from infra.ownership import AdvisoryLeases
 from infra.settings import Settings
 from infra.store import ExecutionJournalView, SqlStore
 from infra.toolbox import build_registry
@@ -61,6 +65,19 @@ def engine_settings(settings: Settings) -> EngineSettings:
                           sandbox_limits=settings.sandbox_limits())
 
 
+OWNERSHIP_CHECK_SECONDS = 1.0
+"""PostgreSQL: how often a runner checks that its process still holds the thread's lock
+(a lost lock connection stops its runs within this)."""
+DECISION_POLL_SAFETY_SECONDS = 5.0
+"""PostgreSQL: decisions arrive by signal; a running plan still polls this rarely, in case
+a signal was lost while a listener reconnected."""
+
+
+def holder_id(settings: Settings) -> str:
+    """``<replica>:<random>``: which process holds a thread, readable in ``thread_leases``."""
+    return f"{(settings.replica or default_replica())[:40]}:{uuid.uuid4().hex[:16]}"
+
+
 @asynccontextmanager
 async def open_services(
     settings: Settings,
@@ -87,17 +104,30 @@ async def open_services(
                 executions=ExecutionJournalView(store), results=store, packages=packages,
                 events=events, settings=engine_config or engine_settings(settings),
             )
-            engine = Engine(build_graph(saver), ctx, store, store, holder=holder,
-                            lease_ttl_seconds=settings.lease_ttl_seconds)
-            try:
-                async with AsyncExitStack() as stack:
-                    if metrics is not None:
-                        metrics.instrument_llm(llm)
-                        metrics.use_database(db)
-                        await stack.enter_async_context(metrics.watching(events))
-                    yield Services(settings=settings, engine=engine, events=events, store=store,
-                                   registry=registry)
-            finally:
-                await engine.close()
+            holder = holder or holder_id(settings)
+            async with AsyncExitStack() as stack:
+                leases: ThreadLease = store
+                signals: ThreadSignals | None = None
+                lease_ttl = settings.lease_ttl_seconds
+                if not is_sqlite(settings.database_url):  # replicas may share it
+                    leases = await stack.enter_async_context(
+                        AdvisoryLeases(settings.database_url, db))
+                    signals = await stack.enter_async_context(
+                        PostgresSignals(settings.database_url, db, origin=holder))
+                    lease_ttl = OWNERSHIP_CHECK_SECONDS * 3  # the runner checks every ttl/3
+                    if engine_config is None:
+                        ctx.settings = dataclasses.replace(
+                            ctx.settings, decision_poll_seconds=DECISION_POLL_SAFETY_SECONDS)
+                engine = Engine(build_graph(saver), ctx, leases, store, holder=holder,
+                                lease_ttl_seconds=lease_ttl, signals=signals)
+                if isinstance(signals, PostgresSignals):
+                    signals.on_reconnect = engine.wake_all
+                stack.push_async_callback(engine.close)
+                if metrics is not None:
+                    metrics.instrument_llm(llm)
+                    metrics.use_database(db)
+                    await stack.enter_async_context(metrics.watching(events))
+                yield Services(settings=settings, engine=engine, events=events, store=store,
+                               registry=registry)
     finally:
         await db.dispose()
