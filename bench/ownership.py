@@ -23,8 +23,14 @@ What it measures (p50 / p95 / max):
    worker heartbeat (``update_heartbeat_interval``), ``stalled_worker_timeout=T`` and a short
    ``fetch_job_polling_interval`` (a retried job is an UPDATE to 'todo', which sends no
    NOTIFY, so only the poll picks it up). A is SIGKILLed; figure = kill -> all 50 jobs
-   running again in worker B. The idle DB load of these settings is measured too
-   (pg_stat_database: transactions and rows written per second).
+   running again in worker B. The statements per second these settings cost one idle
+   replica are counted inside the worker, by procrastinate query name (pg_stat_database
+   lags by up to 10 s on PostgreSQL 15, too coarse for a few seconds' window).
+   Why these are the floor: the cron's 1 s is the finest periodic step; the heartbeat has no
+   lower bound in code, but the stall threshold must stay a few heartbeats above it, and any
+   replica whose event loop stalls longer than the threshold has its jobs run a second time
+   elsewhere while it still runs them (procrastinate does not fence the old worker). Override
+   with --heartbeat / --stalled / --fetch-poll.
 3. Wake-up latency between processes: NOTIFY (parent) -> psycopg3 ``AsyncConnection
    .notifies()`` in a child; vs procrastinate ``defer_async`` (parent) -> the job starting in a
    worker process (``listen_notify=True``, the polling fallback left at its 5 s default so
