@@ -34,6 +34,16 @@ log = structlog.get_logger(__name__)
 
 NAMESPACE = 0x64616762
 """First key of every thread lock ("dagb" in ASCII); the second is hashtext(thread_id)."""
+KEEPALIVES: dict[str, Any] = {
+    # this side: a silent server (a cut network) fails the watchdog's probe within seconds
+    "keepalives": 1, "keepalives_idle": 2, "keepalives_interval": 1, "keepalives_count": 3,
+    "tcp_user_timeout": 5000,
+    # the server's side: a replica's host that vanished (no FIN, no RST) is found out in
+    # seconds rather than the default two hours, and its locks freed; never end this session
+    # for being idle (a replica may hold locks and say nothing for a long time)
+    "options": "-c tcp_keepalives_idle=2 -c tcp_keepalives_interval=1 -c tcp_keepalives_count=3 "
+               "-c idle_session_timeout=0 -c idle_in_transaction_session_timeout=0",
+}
 LOCK_FREE = f"""
     NOT EXISTS (SELECT 1 FROM pg_locks AS l
                 WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
@@ -146,7 +156,7 @@ class AdvisoryLeases:
 
     async def _connect(self) -> None:
         self._conn = await AsyncConnection.connect(self._conninfo, autocommit=True,
-                                                   application_name="dagbot-leases")
+                                                   application_name="dagbot-leases", **KEEPALIVES)
 
     async def _reconnect(self) -> None:
         """A new session holds none of the old one's locks: every run that held one stops."""

@@ -1,0 +1,88 @@
+"""Two replicas on one PostgreSQL database (two engines with their own connections, in one
+test process): a decision or a cancel made on one reaches the run on the other through
+signals, with the runner's own poll turned off; a replica that loses its hold on a thread
+stops, and the other takes the thread over without re-running what finished."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import psycopg
+import pytest
+
+from agent.context import EngineSettings
+from agent.events import AnswerReady, AwaitingApproval, LeaseTakenOver, NodeSkipped, NodeStarted
+from agent.runner import Submission, ThreadStatus
+from infra.ownership import AdvisoryLeases
+from tests.agent.harness import Harness, finish, harness
+from tests.fakes.tools import ToolLog
+
+pytestmark = pytest.mark.postgres
+NO_POLL = EngineSettings(decision_poll_seconds=3600)
+"""Runners never look for decisions themselves: only a signal can wake them."""
+GATED = {"id": "slow", "tool": "lookup", "args": {"key": "k", "gate": "g"}}
+
+
+@asynccontextmanager
+async def replicas(url: str, replies_a: list[Any], replies_b: list[Any]) -> AsyncIterator[
+        tuple[Harness, Harness, ToolLog]]:
+    log = ToolLog()
+    async with harness(url, replies_a, settings=NO_POLL, log=log) as a, \
+            harness(url, replies_b, settings=NO_POLL, log=log) as b:
+        assert a.engine.holder != b.engine.holder
+        yield a, b, log
+
+
+async def test_a_decision_made_on_another_replica_starts_the_red_call_at_once(postgres_url: str) -> None:
+    plan = {"nodes": [GATED, {"id": "ship", "tool": "deploy", "args": {"target": "prod"}}]}
+    async with replicas(postgres_url, [plan, finish("shipped")], []) as (a, b, log):
+        assert await a.engine.submit("t1", "look it up and ship", requested_by="U1") is Submission.STARTED
+        asked = await a.next_event(AwaitingApproval, node_id="ship")
+        await b.engine.decide(asked.approval_id, approved=True, by="U2")
+        await a.next_event(NodeStarted, node_id="ship", timeout=20)
+        assert log.count("deploy") == 1
+        assert not any(entry.endswith("lookup:k:end") for _, entry in log.timeline)  # still running
+        log.gates["g"].set()
+        assert (await a.next_event(AnswerReady)).answer == "shipped"
+        await a.engine.idle()
+        await b.engine.idle()
+        assert log.count("deploy") == 1
+
+
+async def test_cancel_on_another_replica_stops_the_run_and_its_green_node_in_flight(postgres_url: str) -> None:
+    async with replicas(postgres_url, [{"nodes": [GATED]}, finish("never")], []) as (a, b, log):
+        assert await a.engine.submit("t2", "look it up", requested_by="U1") is Submission.STARTED
+        await a.next_event(NodeStarted, node_id="slow")
+        await b.engine.cancel("t2", by="U2")
+        skipped = await a.next_event(NodeSkipped, node_id="slow", timeout=20)  # the gate never opens
+        assert skipped.reason == "run cancelled"
+        await asyncio.wait_for(a.engine.idle(), 20)
+        assert await a.engine.status("t2") is ThreadStatus.IDLE
+        assert not any(entry.endswith("lookup:k:end") for _, entry in log.timeline)
+
+
+async def test_a_replica_that_lost_its_hold_stops_and_another_takes_the_thread_over(postgres_url: str) -> None:
+    plan = {"nodes": [{"id": "first", "tool": "lookup", "args": {"key": "first"}},
+                      {**GATED, "depends_on": ["first"]}]}
+    async with replicas(postgres_url, [plan], [finish("recovered")]) as (a, b, log):
+        assert await a.engine.submit("t3", "look it up", requested_by="U1") is Submission.STARTED
+        await a.next_event(NodeStarted, node_id="slow")
+        assert isinstance(a.engine.leases, AdvisoryLeases)
+        # a's database session ends (its host is cut off): the server frees a's locks at once
+        with psycopg.connect(postgres_url.replace("+psycopg", ""), autocommit=True) as conn:
+            conn.execute("SELECT pg_terminate_backend(%s)", (a.engine.leases.backend_pid,))
+        await asyncio.wait_for(a.engine.idle(), 20)  # a noticed it no longer holds t3 and stopped
+        for _ in range(200):
+            if await b.engine.recover_lapsed() == ["t3"]:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the other replica never took the thread over")
+        await b.next_event(LeaseTakenOver)
+        log.gates["g"].set()
+        assert (await b.next_event(AnswerReady)).answer == "recovered"
+        assert log.args_of("lookup").count({"key": "first"}) == 1  # finished before: not run again
+        assert log.args_of("lookup").count({"key": "k"}) == 2  # cut off in flight: run again
