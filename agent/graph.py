@@ -204,12 +204,13 @@ def build_graph(checkpointer: BaseCheckpointSaver[Any] | None) -> CompiledStateG
     return graph.compile(checkpointer=checkpointer)
 
 
-def new_run_input(request: str, requested_by: str | None) -> dict[str, Any]:
+def new_run_input(request: str, requested_by: str | None, queued_key: str | None = None) -> dict[str, Any]:
     """The state update that starts a new run on a thread (earlier runs stay in history)."""
     from langchain_core.messages import HumanMessage
 
     return {
-        "messages": [HumanMessage(request)], "run_id": uuid.uuid4().hex, "request": request,
+        "messages": [HumanMessage(request)], "run_id": uuid.uuid4().hex, "queued_key": queued_key,
+        "request": request,
         "requested_by": requested_by, "started_at": time.time(), "draft": None,
         "plan_problems": [], "repairs": 0, "plan": None, "plan_id": None, "replans": 0,
         "feedback": None, "results": {}, "pending_approvals": [], "answer": None,

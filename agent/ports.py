@@ -229,15 +229,24 @@ class QueuedRequest:
     thread_id: str
     text: str
     requested_by: str | None
+    key: str
+    """Unique for ever (ids may be reused): the run started from it records it."""
 
 
 class RequestQueue(Protocol):
-    """Follow-ups waiting for their thread's run to end: durable, shared by processes."""
+    """Requests waiting for their run: durable, shared by processes. Every request goes through
+    it, so one accepted by a process that dies before its run is under way still runs."""
 
     async def push(self, thread_id: str, text: str, requested_by: str | None) -> None: ...
 
-    async def pop(self, thread_id: str) -> QueuedRequest | None:
-        """Remove and return the thread's oldest queued request (once, across processes)."""
+    async def peek(self, thread_id: str) -> QueuedRequest | None:
+        """The thread's oldest queued request, left in the queue."""
+
+    async def mark_started(self, request_id: int) -> None:
+        """Its run is starting: no longer counted as waiting (it stays until ``remove``)."""
+
+    async def remove(self, request_id: int) -> None:
+        """Take a request out of the queue once its run is recorded (or was, before a crash)."""
 
     async def has_queued(self, thread_id: str) -> bool: ...
 

@@ -121,8 +121,11 @@ class Engine:
     async def submit(
         self, thread_id: str, request: str, requested_by: str | None = None
     ) -> Submission:
-        """Start a request in the background; queue it (durably) if the thread has a run going
-        here or in another process, or earlier requests are queued."""
+        """Queue a request durably, then start it in the background, or leave it queued if
+        the thread has a run going here or in another process, or earlier requests are queued.
+
+        Once this returns, the request is not lost: if this process dies before its run is
+        under way, the recovery pass of any process starts it."""
         busy = (await self.status(thread_id) is not ThreadStatus.IDLE
                 or await self.queue.has_queued(thread_id)
                 # the checkpoint may not show yet a run another process has just started
@@ -131,7 +134,16 @@ class Engine:
             await self.queue.push(thread_id, request, requested_by)
             await self._run_queued(thread_id)  # in case the thread's runner ended meanwhile
             return Submission.QUEUED
-        self._start(thread_id, new_run_input(request, requested_by), requeue=True)
+        self._claims[thread_id] += 1  # before the next await: twin submits see the thread busy
+        try:
+            await self.queue.push(thread_id, request, requested_by)
+        except BaseException:
+            self._claims[thread_id] -= 1
+            if not self._claims[thread_id]:
+                del self._claims[thread_id]
+            await self.leases.release(thread_id, self.holder)
+            raise
+        self._spawn(self._drive(thread_id, NEXT_QUEUED))
         return Submission.STARTED
 
     async def decide(
@@ -191,8 +203,10 @@ class Engine:
         if self._claims[thread_id]:
             return
         snapshot = await self.graph.aget_state(self.config(thread_id))
-        if not snapshot.next:
-            await self._run_queued(thread_id)
+        if not snapshot.next:  # idle: start what is queued; the drive also clears a lease
+            # left marked by a process that died before the run's first checkpoint
+            if not self._claims[thread_id]:
+                self._start(thread_id, NEXT_QUEUED)
             return
         if self._claims[thread_id]:  # a drive started while the checkpoint was read
             return
@@ -300,10 +314,10 @@ class Engine:
 
     # -------------------------------------------------------------- internals
 
-    def _start(self, thread_id: str, payload: Any, *, requeue: bool = False) -> None:
+    def _start(self, thread_id: str, payload: Any) -> None:
         """Claim the thread, then drive it in the background."""
         self._claims[thread_id] += 1
-        self._spawn(self._drive(thread_id, payload, requeue=requeue))
+        self._spawn(self._drive(thread_id, payload))
 
     def _spawn(self, work: Any) -> None:
         task: asyncio.Task[None] = asyncio.create_task(work)
@@ -343,15 +357,14 @@ class Engine:
                 news.append(approval)
         return news if news or vanished or thread_id in self.ctx.cancelled else None
 
-    async def _drive(self, thread_id: str, payload: Any, wait_for_lease: bool = False,
-                     requeue: bool = False) -> None:
+    async def _drive(self, thread_id: str, payload: Any, wait_for_lease: bool = False) -> None:
         """Run the thread under its lease; the caller has claimed it (one claim per drive).
 
         ``RESUME`` resumes it only if it is parked and something it waits for changed, and
         ``NEXT_QUEUED`` starts its oldest queued request only if it is idle: both checked once
-        the lease is held, since another runner may have moved the thread meanwhile. A new
-        request (``requeue``) that finds the thread running in another process goes to the
-        queue, which that runner drains when it ends. Either payload takes over a thread found
+        the lease is held, since another runner may have moved the thread meanwhile (a
+        request left queued is started by whichever runner has the thread when its run
+        ends). Either payload takes over a thread found
         stopped mid-run (see _drive_leased)."""
         parked: list[str] | None = None
         settled = False
@@ -359,9 +372,7 @@ class Engine:
         try:
             async with self._locks[thread_id]:
                 if not await self._acquire(thread_id, wait_for_lease):
-                    log.info("thread runs elsewhere", thread_id=thread_id, queued=requeue)
-                    if requeue and isinstance(payload, dict):
-                        await self.queue.push(thread_id, payload["request"], payload["requested_by"])
+                    log.info("thread runs elsewhere", thread_id=thread_id)
                     return
                 lapse = True
                 try:
@@ -403,10 +414,17 @@ class Engine:
         if payload is NEXT_QUEUED:
             if snapshot.next:
                 return None, False  # parked: it drains the queue when its run ends
-            request = await self.queue.pop(thread_id)
+            while (request := await self.queue.peek(thread_id)) is not None:
+                if snapshot.values.get("queued_key") != request.key:
+                    break
+                await self.queue.remove(request.id)  # its run began before a crash: done
             if request is None:
                 return None, False
-            payload = new_run_input(request.text, request.requested_by)
+            await self.queue.mark_started(request.id)
+            parked = await self._run_until_settled(
+                thread_id, new_run_input(request.text, request.requested_by, request.key))
+            await self.queue.remove(request.id)
+            return parked, True
         if payload is RESUME:
             parked = list(snapshot.values.get("pending_approvals", [])) if snapshot.next else None
             news = await self._news(thread_id, parked)
@@ -420,6 +438,8 @@ class Engine:
         thread (it drains the queue when it ends) or nothing is queued."""
         if self._claims[thread_id] or not await self.queue.has_queued(thread_id):
             return
+        if await self.status(thread_id) is not ThreadStatus.IDLE:
+            return  # whoever runs it (or takes it over) drains the queue when its run ends
         self._start(thread_id, NEXT_QUEUED)
 
     async def _acquire(self, thread_id: str, wait: bool) -> bool:

@@ -24,6 +24,8 @@ class AgentState(TypedDict, total=False):
 
     # ---- the current run (reset by each new request)
     run_id: str
+    queued_key: str | None
+    """The queued request this run was started from (a restart must not start it again)."""
     request: str
     requested_by: str | None
     started_at: float

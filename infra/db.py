@@ -92,7 +92,8 @@ class NodeResultRow(Base):
 
 
 class QueuedRequestRow(Base):
-    """A follow-up waiting for its thread's current run to end."""
+    """A request waiting for its run (a follow-up, for its thread's current run to end), or
+    whose run is starting (``started_at``): removed once the run has parked or ended."""
 
     __tablename__ = "queued_requests"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -100,6 +101,8 @@ class QueuedRequestRow(Base):
     text: Mapped[str] = mapped_column(Text)
     requested_by: Mapped[str | None] = mapped_column(String(255), nullable=True)
     queued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    key: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class ThreadLeaseRow(Base):

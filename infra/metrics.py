@@ -234,7 +234,8 @@ class Metrics:
                 active = await s.scalar(select(func.count()).select_from(leased.subquery()))
                 parked = await s.scalar(select(func.count(distinct(ApprovalRow.thread_id)))
                                         .where(pending, ApprovalRow.thread_id.not_in(leased)))
-                queued = await s.scalar(select(func.count()).select_from(QueuedRequestRow))
+                queued = await s.scalar(select(func.count()).select_from(QueuedRequestRow)
+                                        .where(QueuedRequestRow.started_at.is_(None)))
                 approvals = await s.scalar(select(func.count()).select_from(ApprovalRow).where(pending))
         except Exception:
             log.warning("could not count runs and approvals for the metrics", exc_info=True)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from typing import Any
 
 import structlog
@@ -34,6 +33,8 @@ log = structlog.get_logger(__name__)
 
 NAMESPACE = 0x64616762
 """First key of every thread lock ("dagb" in ASCII); the second is hashtext(thread_id)."""
+NO_EXPIRY = 32503680000.0
+"""3000-01-01: a lock does not expire (the column is the SQLite lease's; metrics read it)."""
 KEEPALIVES: dict[str, Any] = {
     # this side: a silent server (a cut network) fails the watchdog's probe within seconds
     "keepalives": 1, "keepalives_idle": 2, "keepalives_interval": 1, "keepalives_count": 3,
@@ -101,7 +102,7 @@ class AdvisoryLeases:
             return False
         self._held.add(thread_id)
         try:
-            await self._mark(thread_id, holder, ttl_seconds)
+            await self._mark(thread_id, holder)
         except BaseException:
             await self._unlock(thread_id)
             raise
@@ -130,8 +131,8 @@ class AdvisoryLeases:
 
     # -------------------------------------------------------------- internals
 
-    async def _mark(self, thread_id: str, holder: str, ttl_seconds: float) -> None:
-        mark = {"holder": holder, "expires_at": utc(time.time() + ttl_seconds)}
+    async def _mark(self, thread_id: str, holder: str) -> None:
+        mark = {"holder": holder, "expires_at": utc(NO_EXPIRY)}
         async with self._engine.begin() as conn:
             await conn.execute(insert(ThreadLeaseRow).values(thread_id=thread_id, **mark)
                                .on_conflict_do_update(index_elements=["thread_id"], set_=mark))

@@ -252,21 +252,26 @@ class SqlStore:
     async def push(self, thread_id: str, text: str, requested_by: str | None) -> None:
         async with self.session.begin() as s:
             s.add(QueuedRequestRow(thread_id=thread_id, text=text, requested_by=requested_by,
-                                   queued_at=utc(time.time())))
+                                   queued_at=utc(time.time()), key=uuid.uuid4().hex))
 
-    async def pop(self, thread_id: str) -> QueuedRequest | None:
-        while True:
-            async with self.session.begin() as s:
-                row = (await s.execute(
-                    select(QueuedRequestRow).where(QueuedRequestRow.thread_id == thread_id)
-                    .order_by(QueuedRequestRow.id).limit(1)
-                )).scalar_one_or_none()
-                if row is None:
-                    return None
-                taken = await s.execute(delete(QueuedRequestRow).where(QueuedRequestRow.id == row.id))
-                if taken.rowcount == 1:  # type: ignore[attr-defined]
-                    return QueuedRequest(row.id, row.thread_id, row.text, row.requested_by)
-            # another process took it first: try the next one
+    async def peek(self, thread_id: str) -> QueuedRequest | None:
+        async with self.session() as s:
+            row = (await s.execute(
+                select(QueuedRequestRow).where(QueuedRequestRow.thread_id == thread_id)
+                .order_by(QueuedRequestRow.id).limit(1)
+            )).scalar_one_or_none()
+        if row is None:
+            return None
+        return QueuedRequest(row.id, row.thread_id, row.text, row.requested_by, row.key or f"id-{row.id}")
+
+    async def mark_started(self, request_id: int) -> None:
+        async with self.session.begin() as s:
+            await s.execute(update(QueuedRequestRow).where(QueuedRequestRow.id == request_id)
+                            .values(started_at=utc(time.time())))
+
+    async def remove(self, request_id: int) -> None:
+        async with self.session.begin() as s:
+            await s.execute(delete(QueuedRequestRow).where(QueuedRequestRow.id == request_id))
 
     async def has_queued(self, thread_id: str) -> bool:
         async with self.session() as s:

@@ -86,3 +86,29 @@ async def test_a_replica_that_lost_its_hold_stops_and_another_takes_the_thread_o
         assert (await b.next_event(AnswerReady)).answer == "recovered"
         assert log.args_of("lookup").count({"key": "first"}) == 1  # finished before: not run again
         assert log.args_of("lookup").count({"key": "k"}) == 2  # cut off in flight: run again
+        await b.engine.idle()  # the request a queued stays run once: its run recorded it
+        assert not await b.services.store.has_queued("t3")
+        assert log.args_of("lookup").count({"key": "first"}) == 1
+
+
+async def test_a_request_accepted_just_before_its_replica_died_runs_on_another(postgres_url: str) -> None:
+    lookup = {"nodes": [{"id": "first", "tool": "lookup", "args": {"key": "first"}}]}
+    async with replicas(postgres_url, [], [lookup, finish("ran anyway")]) as (a, b, log):
+        assert await a.engine.submit("t4", "look it up", requested_by="U1") is Submission.STARTED
+        for task in list(a.engine._tasks):  # a dies before its run is under way...
+            task.cancel()
+        assert isinstance(a.engine.leases, AdvisoryLeases)
+        with psycopg.connect(postgres_url.replace("+psycopg", ""), autocommit=True) as conn:
+            conn.execute("SELECT pg_terminate_backend(%s)", (a.engine.leases.backend_pid,))
+        # ...and its request, queued before submit() returned, is started by b's recovery pass
+        for _ in range(200):
+            if await b.engine.recover_lapsed() == ["t4"]:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the other replica never took the thread up")
+        assert (await b.next_event(AnswerReady)).answer == "ran anyway"
+        await b.engine.idle()
+        assert log.args_of("lookup") == [{"key": "first"}]
+        assert not await b.services.store.has_queued("t4")
+        assert await b.engine.recover_lapsed() == []  # nothing left marked held
