@@ -20,8 +20,14 @@ and times how long until each is held by someone else or let go: the failover ti
 
 Prints a table, then one JSON line; ``lost_runs`` (accepted, never answered by the deadline) and
 ``double_red_executions`` (red POSTs beyond the first, per thread) must be 0, and
-``failover_p99_s`` should be <= 2. The replicas' logs stay in a temporary directory; when
-something is lost, the tail of each is printed.
+``failover_p99_s`` should be <= 2. ``approval_to_start_*_under_chaos``: from a click's HTTP 200
+to the sink receiving that thread's POST. ``runs_per_minute``: runs answered (first runs and
+follow-ups) per minute of the chaos phase; the threads arrive over 60 s (--quick: 20 s), so it
+says whether the cluster keeps up under chaos, not how fast it can go.
+
+The replicas' logs, ``report.txt`` (every kill, every thread's timeline: which replica took
+each request, when) and ``figures.json`` stay in a temporary directory (``logs`` in the JSON);
+when something is lost, what went wrong and the tail of each log are printed.
 """
 
 from __future__ import annotations
@@ -49,7 +55,15 @@ from typing import Any
 import httpx
 
 from bench.cluster_fakes import FOLLOW_UP, FakeModel, Site, answer_marker
-from bench.cluster_replicas import Lease, Leases, Replica, create_database, drop_database, free_port
+from bench.cluster_replicas import (
+    Lease,
+    Leases,
+    Replica,
+    create_database,
+    drop_database,
+    free_port,
+    stop_all,
+)
 from tests.fakes.slack_api import FakeSlack, Message
 from tests.fakes.slack_driver import SlackDriver
 
@@ -82,6 +96,9 @@ class ClusterConfig:
     """DAGBOT_LEASE_TTL for the replicas (None: dagbot's default)."""
     log_dir: Path | None = None
     verbose: bool = True
+    handle_signals: bool = False
+    """SIGINT/SIGTERM stop the benchmark (and every replica). The fake servers' uvicorn takes
+    these signals over as it starts, so they are taken back once it has."""
 
     @classmethod
     def quick(cls, **overrides: Any) -> ClusterConfig:
@@ -272,8 +289,7 @@ class Cluster:
         self.driver = BalancedDriver(self.slack, self.replicas, random.Random(self.config.seed + 1))
 
     def stop_replicas(self) -> None:
-        for replica in self.replicas:
-            replica.stop()
+        stop_all(self.replicas)
 
     async def stop(self) -> None:
         self.stop_replicas()
@@ -553,6 +569,11 @@ class Cluster:
     async def run(self) -> dict[str, Any]:
         started = time.monotonic()
         await self.start()
+        if self.config.handle_signals:
+            loop, task = asyncio.get_running_loop(), asyncio.current_task()
+            assert task is not None
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, task.cancel)
         self.say(f"{len(self.replicas)} replicas ready in {time.monotonic() - started:.1f} s; "
                  f"logs in {self.log_dir}")
         self.t0 = time.monotonic()
@@ -635,6 +656,8 @@ class Cluster:
                 lines.append(f"{flow.key} {thread} lost: {flow.lost}; duplicate answers: "
                              f"{self.duplicates(flow)}; problems: {flow.problems}")
                 lines += [f"  {line}" for line in flow.timeline]
+                lines += [f"  {at - self.t0:7.2f}s red POST reached the sink"
+                          for at in self.site.red.get(flow.key, [])]
                 if flow.root_ts:
                     for message in self.thread(flow):
                         lines.append(f"    {'bot ' if message.is_from_bot else 'user'} {message.ts} "
@@ -709,8 +732,13 @@ def main() -> None:
     if args.kills is not None:
         overrides["kills"] = args.kills
     config = ClusterConfig.quick(**overrides) if args.quick else ClusterConfig(**overrides)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwinds, so the replicas are stopped
-    figures, diagnosis = asyncio.run(run_cluster(config))
+    config.handle_signals = True
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # (until the servers are up) unwinds
+    try:
+        figures, diagnosis = asyncio.run(run_cluster(config))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        print("interrupted: every replica is stopped and the database dropped", file=sys.stderr)
+        sys.exit(130)
     if diagnosis:
         print(diagnosis, file=sys.stderr)
     print(table(figures))

@@ -141,18 +141,24 @@ class Replica:
             self._log.write(f"=== SIGKILL {self.name} #{self.incarnation} at {time.time():.3f}\n".encode())
             self._log.flush()
 
-    def stop(self) -> None:
-        """At the end: SIGTERM, then SIGKILL if it lingers."""
+    def terminate(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+
+    def stop(self, grace: float = 3.0) -> None:
+        """At the end: SIGTERM (if :meth:`terminate` did not already), then SIGKILL if it
+        lingers past ``grace`` seconds."""
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(5)
+                self.process.wait(grace)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
         if self._log is not None:
             self._log.close()
             self._log = None
+
 
     async def wait_until(self, path: str, within: float) -> None:
         """Until ``GET path`` answers 200 (``/livez``: serving; ``/healthz``: ready)."""
@@ -176,3 +182,12 @@ class Replica:
         except FileNotFoundError:
             return "(no log)"
         return "\n".join(text.splitlines()[-lines:])
+
+
+def stop_all(replicas: list[Replica], grace: float = 3.0) -> None:
+    """SIGTERM every replica at once, then SIGKILL those still there after ``grace`` seconds."""
+    for replica in replicas:
+        replica.terminate()
+    deadline = time.monotonic() + grace
+    for replica in replicas:
+        replica.stop(max(0.0, deadline - time.monotonic()))
