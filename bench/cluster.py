@@ -218,6 +218,9 @@ class Kill:
     incarnation: int
     at: float
     held: list[str]
+    running: list[str] = field(default_factory=list)
+    """Of ``held``: threads whose run was under way (the rest: finished ones a recovery pass
+    was looking at)."""
     failovers: dict[str, float] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
     restarted_after_s: float = math.nan
@@ -328,6 +331,9 @@ class Cluster:
     def thread(self, flow: Flow) -> list[Message]:
         assert flow.root_ts is not None
         return self.slack.thread(CHANNEL, flow.root_ts)
+
+    def first_approval(self, flow: Flow) -> str | None:
+        return next((m.ts for m in self.thread(flow) if is_approval(m)), None)
 
     def answered(self, flow: Flow, follow_up: bool) -> bool:
         marker = answer_marker(flow.key, follow_up)
@@ -506,17 +512,27 @@ class Cluster:
                     self.holders[lease.holder] = (name, int(incarnation))
             await asyncio.sleep(0.1)
 
+    def running(self) -> set[str]:
+        """Threads with a run under way as their person sees it: accepted, not answered yet."""
+        return {self.thread_id(f.root_ts) for f in self.flows if f.root_ts and (
+            (f.first_accepted_at and not f.first_answered_at)
+            or (f.follow_accepted_at and not f.follow_answered_at))}
+
     async def pick_victim(self, done: asyncio.Event) -> tuple[Replica, list[str]]:
-        """A random replica among those holding threads; when none holds any, wait up to
-        ``AIM_S`` for one to (a kill of an idle replica measures no failover)."""
+        """A random replica among those holding a thread with a run under way (else among
+        those holding any thread: a replica that starts resumes finished threads too, briefly);
+        when none holds any, wait up to ``AIM_S`` for one to (killing an idle replica measures
+        no failover)."""
         assert self.leases is not None
         give_up = time.monotonic() + AIM_S
         while True:
             leases = await self.leases.read()
             holding = [(r, held) for r in self.replicas if r.alive
                        for held in [self.victim_holds(r, leases)] if held]
-            if holding:
-                return self.rng.choice(holding)
+            running = self.running()
+            busy = [(r, held) for r, held in holding if running.intersection(held)]
+            if busy or (holding and time.monotonic() > give_up):
+                return self.rng.choice(busy or holding)
             if time.monotonic() > give_up or done.is_set():
                 victim = self.rng.choice([r for r in self.replicas if r.alive])
                 return victim, []
@@ -534,11 +550,13 @@ class Cluster:
             victim, held = await self.pick_victim(done)
             incarnation = victim.incarnation
             victim.kill()
-            kill = Kill(victim.name, incarnation, time.monotonic(), held)
+            kill = Kill(victim.name, incarnation, time.monotonic(), held,
+                        running=sorted(self.running().intersection(held)))
             self.kills.append(kill)
             baseline = await self.leases.read(held) if held else {}
             self.watching.update(held)
-            self.say(f"SIGKILL {victim.name}#{incarnation}, holding {len(held)} thread(s)")
+            self.say(f"SIGKILL {victim.name}#{incarnation}, holding {len(held)} thread(s), "
+                     f"{len(kill.running)} of them mid-run")
             timers.append(asyncio.create_task(self.time_failover(kill, baseline)))
             await asyncio.sleep(self.rng.uniform(*RESTART_DELAY))
             victim.start()
@@ -602,6 +620,7 @@ class Cluster:
         chaos_s = self.flows_done_at - self.t0
         completed = sum(1 for f in self.flows for at in (f.first_answered_at, f.follow_answered_at) if at)
         failovers = [s for k in self.kills for s in k.failovers.values()]
+        of_runs = [s for k in self.kills for t, s in k.failovers.items() if t in k.running]
         to_start = []
         for flow in self.flows:
             arrivals = self.site.red.get(flow.key)
@@ -614,6 +633,7 @@ class Cluster:
         return {
             "bench": "cluster", "replicas": len(self.replicas), "threads": len(self.flows),
             "kills": len(self.kills), "kills_holding_threads": sum(1 for k in self.kills if k.held),
+            "kills_hitting_runs": sum(1 for k in self.kills if k.running),
             "runs_accepted": sum(1 for f in self.flows for at in (f.first_accepted_at, f.follow_accepted_at)
                                  if at),
             "runs_completed": completed, "lost_runs": len(lost),
@@ -622,12 +642,18 @@ class Cluster:
             "double_red_executions": self.site.double_executions(),
             "red_executions": sum(len(v) for v in self.site.red.values()),
             "duplicate_answers": duplicate_answers, "other_answers": other_answers,
+            "approvals_asked_again": sum(max(0, f.approvals_seen - 1) for f in self.flows),
+            "asked_again_as_unknown_outcome": sum(
+                1 for f in self.flows if f.root_ts for m in self.thread(f)[1:]
+                if is_approval(m) and "outcome is" in m.content and m.ts != self.first_approval(f)),
             "reasks_rejected": sum(f.reasks_rejected for f in self.flows),
             "failovers": len(failovers),
             "failover_p50_s": rounded(percentile(failovers, 50), 2),
             "failover_p99_s": rounded(percentile(failovers, 99), 2),
             "failover_max_s": rounded(max(failovers), 2) if failovers else None,
             "failovers_missing": sum(len(k.missing) for k in self.kills),
+            "failovers_mid_run": len(of_runs),
+            "failover_mid_run_p99_s": rounded(percentile(of_runs, 99), 2),
             "holder_mapping": "prefix" if self.prefixed else "learned",
             "approval_to_start_p50_ms_under_chaos": rounded(percentile(to_start, 50)),
             "approval_to_start_p99_ms_under_chaos": rounded(percentile(to_start, 99)),
@@ -648,8 +674,11 @@ class Cluster:
         and its thread as Slack shows it."""
         lines = [f"kill of {k.replica}#{k.incarnation} at {k.at - self.t0:.2f}s, back after "
                  f"{k.restarted_after_s:.1f} s; held {len(k.held)}: "
-                 + ", ".join(f"{t.rsplit(':', 1)[1]} {s:.2f}s" for t, s in k.failovers.items())
+                 + ", ".join(f"{t.rsplit(':', 1)[1]}{'*' if t in k.running else ''} {s:.2f}s"
+                             for t, s in k.failovers.items())
                  + (f"; never failed over: {k.missing}" if k.missing else "") for k in self.kills]
+        lines.insert(0, "(root ts of each thread the victim held, * if a run was under way: time until "
+                        "another replica held it or it was let go)")
         for flow in self.flows:
             if everything or flow.lost or flow.problems or self.duplicates(flow):
                 thread = self.thread_id(flow.root_ts) if flow.root_ts else "(no root)"
@@ -661,7 +690,7 @@ class Cluster:
                 if flow.root_ts:
                     for message in self.thread(flow):
                         lines.append(f"    {'bot ' if message.is_from_bot else 'user'} {message.ts} "
-                                     f"{message.content[:160]!r}")
+                                     f"{message.content[:500]!r}")
         return "\n".join(lines)
 
     def diagnose(self) -> str:
@@ -697,17 +726,22 @@ def table(figures: dict[str, Any]) -> str:
 
     return "\n".join([
         f"{figures['replicas']} replicas, {figures['threads']} threads, {figures['kills']} SIGKILLs "
-        f"({figures['kills_holding_threads']} while the victim held threads), "
+        f"({figures['kills_holding_threads']} while the victim held threads, {figures['kills_hitting_runs']} "
+        "with a run under way), "
         f"{figures['chaos_s']} s of chaos",
         f"runs accepted / completed      {figures['runs_accepted']} / {figures['runs_completed']}"
         f"   ({figures['runs_per_minute']} runs per minute)",
         f"lost runs                      {figures['lost_runs']}   (must be 0) {' '.join(figures['lost'])}",
         f"double red executions          {figures['double_red_executions']}   (must be 0; "
-        f"{figures['red_executions']} red calls, {figures['reasks_rejected']} re-asks rejected)",
+        f"{figures['red_executions']} red calls)",
+        f"approvals asked again          {figures['approvals_asked_again']}   "
+        f"({figures['asked_again_as_unknown_outcome']} saying the outcome is unknown; "
+        f"{figures['reasks_rejected']} rejected as the sink had the call)",
         f"duplicate answers              {figures['duplicate_answers']}",
         f"failover ({figures['failovers']} threads)         p50 {s('failover_p50_s')} s   "
         f"p99 {s('failover_p99_s')} s   max {s('failover_max_s')} s   (target p99 <= 2; "
         f"{figures['failovers_missing']} never; holders by {figures['holder_mapping']})",
+        f"  of threads mid-run ({figures['failovers_mid_run']})    p99 {s('failover_mid_run_p99_s')} s",
         f"approval to red start (chaos)  p50 {ms('approval_to_start_p50_ms_under_chaos')} ms "
         f"p99 {ms('approval_to_start_p99_ms_under_chaos')} ms",
         f"requests retried on another replica {figures['connect_retries']}, cut off by a kill "
