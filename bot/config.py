@@ -27,6 +27,9 @@ class BotConfig:
     """How often a running run's status message refreshes its elapsed time."""
     sweep_interval_seconds: float = 60.0
     """How often overdue approvals are expired (and their messages updated)."""
+    durable_ack_seconds: float = 2.0
+    """Longest a Slack request waits for its work (a run queued, a decision recorded) before
+    Bolt answers Slack, which never resends what it got an answer for."""
     recover_interval_seconds: float = 1.0
     """How often threads whose runner died or failed (a lapsed lease, a decision no runner
     took up) are looked for and resumed, besides at start-up."""

@@ -1,14 +1,17 @@
-"""Bolt listeners: acknowledge at once, then hand the work to a background task.
+"""Bolt listeners: hand the work to a background task, and answer Slack once it is safe.
 
-Every listener acks and spawns its work without waiting for Slack, the engine or the
-database, so the HTTP response (Bolt sends it when the listener returns) leaves within
-milliseconds, well inside Slack's 3 seconds; runs never happen on the request path.
-Catch-all listeners answer every other event, action and view with 200, so no request
-gets a 404.
+Bolt sends the HTTP response (or the Socket Mode ack) when a listener returns. A listener
+that records something (a request, a decision, a cancel) spawns that work and returns once
+it is recorded, or after ``BotConfig.durable_ack_seconds`` at most, well inside Slack's 3
+seconds: Slack does not resend what was acknowledged, so a replica that dies right after
+answering must not take the request with it. Runs never happen on the request path.
+Catch-all listeners answer every other event, action and view with 200, so no request gets
+a 404.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -54,8 +57,8 @@ def register(app: AsyncApp, bot: SlackBot) -> None:
         async def reply(text: str) -> None:
             await respond(text=text, response_type="ephemeral")
 
-        bot.tasks.spawn(bot.intake.from_command(command.get("team_id", ""), command["channel_id"], user,
-                                                text, reply), name="command")
+        await _recorded(bot, bot.tasks.spawn(bot.intake.from_command(
+            command.get("team_id", ""), command["channel_id"], user, text, reply), name="command"))
 
     async def _status(user: str, respond: AsyncRespond) -> None:
         report = await status_report(user, engine=bot.engine, approvals=bot.approvals, store=bot.store,
@@ -64,20 +67,21 @@ def register(app: AsyncApp, bot: SlackBot) -> None:
 
     @app.event("app_mention")
     async def on_mention(body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext) -> None:
-        bot.tasks.spawn(bot.intake.from_event(_team(body, event), event, context.bot_user_id,
-                                              mentioned=True), name="mention")
+        await _recorded(bot, bot.tasks.spawn(bot.intake.from_event(
+            _team(body, event), event, context.bot_user_id, mentioned=True), name="mention"))
 
     @app.event("message")
     async def on_message(body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext) -> None:
-        bot.tasks.spawn(bot.intake.from_event(_team(body, event), event, context.bot_user_id,
-                                              mentioned=False), name="message")
+        await _recorded(bot, bot.tasks.spawn(bot.intake.from_event(
+            _team(body, event), event, context.bot_user_id, mentioned=False), name="message"))
 
     @app.action(APPROVE_ACTION)
     async def on_approve(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
         channel, _, thread_ts = _where(body)
-        bot.tasks.spawn(bot.interactions.approve(body["user"]["id"], action["value"], channel, thread_ts),
-                        name="approve")
+        user = body["user"]["id"]
+        await _recorded(bot, bot.tasks.spawn(
+            bot.interactions.approve(user, action["value"], channel, thread_ts), name="approve"))
 
     @app.action(REJECT_ACTION)
     async def on_reject(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -89,14 +93,16 @@ def register(app: AsyncApp, bot: SlackBot) -> None:
     @app.view(REJECT_VIEW)
     async def on_reject_reason(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         await ack()
-        bot.tasks.spawn(bot.interactions.submit_reject(body["user"]["id"], view), name="reject-reason")
+        await _recorded(bot, bot.tasks.spawn(bot.interactions.submit_reject(body["user"]["id"], view),
+                                             name="reject-reason"))
 
     @app.action(CANCEL_ACTION)
     async def on_cancel(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
         channel, ts, thread_ts = _where(body)
-        bot.tasks.spawn(bot.interactions.cancel(body["user"]["id"], action["value"], channel, ts, thread_ts),
-                        name="cancel")
+        user = body["user"]["id"]
+        await _recorded(bot, bot.tasks.spawn(
+            bot.interactions.cancel(user, action["value"], channel, ts, thread_ts), name="cancel"))
 
     # Everything else still gets a 200 (registered last, so they only see what nothing above took).
     async def acknowledge(ack: AsyncAck) -> None:
@@ -109,6 +115,11 @@ def register(app: AsyncApp, bot: SlackBot) -> None:
     app.command(ANYTHING)(_unknown_command(command))
     app.shortcut(ANYTHING)(acknowledge)
     app.options(ANYTHING)(_no_options)
+
+
+async def _recorded(bot: SlackBot, work: asyncio.Task[Any]) -> None:
+    """Return (so Bolt answers Slack) once the work is done, or after the configured wait."""
+    await asyncio.wait({work}, timeout=bot.config.durable_ack_seconds)
 
 
 def _team(body: dict[str, Any], event: dict[str, Any]) -> str:
