@@ -44,6 +44,7 @@ bench: venv system
 	$(BIN)/python -m bench.dag --quick
 	$(BIN)/python -m bench.sandbox --quick
 	$(BIN)/python -m bench.slack --quick
+	$(BIN)/python -m bench.cluster --quick
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
