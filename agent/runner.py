@@ -192,21 +192,25 @@ class Engine:
                 log.warning("could not signal the other processes", thread_id=thread_id,
                             signal=signal.value, exc_info=True)
 
-    async def resume(self, thread_id: str, *, wait_for_lease: bool = True) -> None:
+    async def resume(self, thread_id: str, *, wait_for_lease: bool = True, lapsed: bool = False) -> None:
         """Continue a thread from its last checkpoint (after a crash or a restart).
 
         A no-op when a drive of this process is on the thread: that runner sees decisions and
         queued requests itself, and a second drive would only run the graph again after it.
         ``wait_for_lease``: if another runner holds the lease, wait for it to lapse (at
         start-up, the lease of the process this one replaces); without it, leave the thread
-        to that runner (the periodic pass, which comes back)."""
+        to that runner (the periodic pass, which comes back). ``lapsed``: its lease was left
+        marked by a runner that died, to be cleared even if the thread turns out idle."""
         if self._claims[thread_id]:
             return
         snapshot = await self.graph.aget_state(self.config(thread_id))
-        if not snapshot.next:  # idle: start what is queued; the drive also clears a lease
-            # left marked by a process that died before the run's first checkpoint
-            if not self._claims[thread_id]:
+        if not snapshot.next:  # idle: start what is queued
+            if lapsed and not self._claims[thread_id]:
+                # its runner died before the run's first checkpoint: the drive starts the
+                # request (still queued) and clears the lease
                 self._start(thread_id, NEXT_QUEUED)
+            else:
+                await self._run_queued(thread_id)
             return
         if self._claims[thread_id]:  # a drive started while the checkpoint was read
             return
@@ -225,7 +229,7 @@ class Engine:
         decided = await self.ctx.approvals.threads_decided_since(since)
         threads = list(dict.fromkeys([*held, *decided]))
         for thread_id in threads:
-            self._spawn(self.resume(thread_id))
+            self._spawn(self.resume(thread_id, lapsed=thread_id in held))
         for thread_id in await self.queue.queued_threads():
             if thread_id not in threads:  # a resumed thread runs its queue when it ends
                 self._spawn(self._run_queued(thread_id))
@@ -260,7 +264,7 @@ class Engine:
                 tries = self._retries.get(thread_id, (0, now))[0] + 1
                 self._retries[thread_id] = (tries, now + min(
                     RECOVERY_BACKOFF[0] * 2 ** (tries - 1), RECOVERY_BACKOFF[1]))
-            self._spawn(self.resume(thread_id, wait_for_lease=False))
+            self._spawn(self.resume(thread_id, wait_for_lease=False, lapsed=thread_id in lapsed))
         for thread_id in await self.queue.queued_threads() if full else []:
             if thread_id not in threads:  # (_run_queued skips threads this process drives)
                 self._spawn(self._run_queued(thread_id))
