@@ -1,12 +1,12 @@
 """Benchmark: three replicas of ``dagbot serve`` on one PostgreSQL database, under SIGKILL chaos.
 
     python -m bench.cluster [--quick] [--threads N] [--kills N] [--seed N] [--database-url URL]
-                            [--lease-ttl S]
+                            [--lease-ttl S] [--keep-database]
 
 Three processes of the real console script share a fresh PostgreSQL database (created on the
-server of ``--database-url`` and dropped at the end), the fake Slack Web API of the test suite,
-a stateless fake model (bench/cluster_fakes.py) and a local website whose ``/slow`` pages keep
-green nodes busy for 0.3-1.5 s.
+server of ``--database-url``, dropped at the end unless --keep-database), the fake Slack Web
+API of the test suite, a stateless fake model (bench/cluster_fakes.py) and a local website
+whose ``/slow`` pages keep green nodes busy for 0.3-1.5 s.
 
 Each of the N threads: ``/agent`` → 2-3 green ``http_get`` nodes and a red ``http_post`` to the
 sink → a person clicks Approve 0.2-1.5 s after the approval shows up → the answer → a follow-up
@@ -96,6 +96,8 @@ class ClusterConfig:
     lease_ttl_s: float | None = None
     """DAGBOT_LEASE_TTL for the replicas (None: dagbot's default)."""
     log_dir: Path | None = None
+    keep_database: bool = False
+    """Leave the database for a post-mortem (its URL is ``database`` in the JSON)."""
     verbose: bool = True
     handle_signals: bool = False
     """SIGINT/SIGTERM stop the benchmark (and every replica). The fake servers' uvicorn takes
@@ -305,7 +307,7 @@ class Cluster:
             await self.model.stop()
         await self.site.stop()
         await self.slack.__aexit__(None, None, None)
-        if self.database_url is not None:
+        if self.database_url is not None and not self.config.keep_database:
             with contextlib.suppress(Exception):
                 await drop_database(self.config.server_url, self.database_url)
 
@@ -664,6 +666,7 @@ class Cluster:
             "connect_retries": self.driver.connect_retries, "undelivered": self.driver.undelivered,
             "llm_calls": dict(self.model.calls) if self.model else {},
             "chaos_s": round(chaos_s, 1), "wall_s": round(wall_s, 1), "logs": str(self.log_dir),
+            **({"database": self.database_url} if self.config.keep_database else {}),
         }
 
     def duplicates(self, flow: Flow) -> int:
@@ -761,9 +764,10 @@ def main() -> None:
     parser.add_argument("--database-url", default=DEFAULT_SERVER,
                         help="the PostgreSQL server: the benchmark makes a database there, and drops it")
     parser.add_argument("--lease-ttl", type=float, default=None, help="DAGBOT_LEASE_TTL for the replicas")
+    parser.add_argument("--keep-database", action="store_true", help="do not drop the database at the end")
     args = parser.parse_args()
     overrides: dict[str, Any] = {"seed": args.seed, "server_url": args.database_url,
-                                 "lease_ttl_s": args.lease_ttl}
+                                 "lease_ttl_s": args.lease_ttl, "keep_database": args.keep_database}
     if args.threads is not None:
         overrides["threads"] = args.threads
     if args.kills is not None:
