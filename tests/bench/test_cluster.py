@@ -17,8 +17,8 @@ pytestmark = [pytest.mark.postgres, pytest.mark.timeout(180)]
 
 async def test_killing_replicas_loses_no_run_and_repeats_no_red_call(postgres_server: str,
                                                                       tmp_path: Path) -> None:
-    config = ClusterConfig(threads=8, kills=2, seed=11, server_url=postgres_server, stagger_s=8.0,
-                           settle_s=40.0, lease_ttl_s=10.0, log_dir=tmp_path, verbose=False)
+    config = ClusterConfig(threads=8, kills=2, seed=11, server_url=postgres_server, stagger_s=14.0,
+                           settle_s=30.0, lease_ttl_s=10.0, log_dir=tmp_path, verbose=False)
     figures, diagnosis = await run_cluster(config)
 
     assert figures["kills"] == 2, diagnosis
