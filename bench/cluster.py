@@ -65,6 +65,7 @@ from bench.cluster_replicas import (
     free_port,
     stop_all,
 )
+from bench.common import percentile
 from tests.fakes.slack_api import FakeSlack, Message
 from tests.fakes.slack_driver import SlackDriver
 
@@ -108,13 +109,6 @@ class ClusterConfig:
         values: dict[str, Any] = {"threads": 16, "kills": 3, "stagger_s": 20.0, "settle_s": 45.0}
         values.update(overrides)
         return cls(**values)
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return math.nan
-    return ordered[min(len(ordered) - 1, max(0, math.ceil(pct / 100 * len(ordered)) - 1))]
 
 
 def rounded(value: float, digits: int = 1) -> float | None:

@@ -25,6 +25,8 @@ import httpx
 import psycopg
 from psycopg import sql
 
+from bench.common import database_url
+
 DAGBOT = Path(sys.executable).parent / "dagbot"
 
 
@@ -37,17 +39,12 @@ def free_port() -> int:
 # ------------------------------------------------------------------ the database
 
 
-def swap_database(url: str, name: str) -> str:
-    base, _, _ = url.rpartition("/")
-    return f"{base}/{name}"
-
-
 async def create_database(server_url: str) -> str:
     """A fresh database on the server of ``server_url``; returns its URL."""
     name = f"dagbot_cluster_{uuid.uuid4().hex[:10]}"
     async with await psycopg.AsyncConnection.connect(server_url, autocommit=True) as conn:
         await conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    return swap_database(server_url, name)
+    return database_url(server_url, name)
 
 
 async def drop_database(server_url: str, url: str) -> None:

@@ -26,15 +26,14 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import psycopg
 from langchain_core.tools import StructuredTool
-from psycopg import sql
 
 from agent.context import EngineSettings
 from agent.events import NodeFinished, NodeStarted, RunEvent
 from agent.plan import Plan
 from agent.readiness import critical_path
 from agent.tools.registry import Risk, ToolRegistry
+from bench.common import scratch_database
 from infra.settings import Settings
 from infra.wiring import Services, open_services
 from tests.fakes.chat import ScriptedChatModel
@@ -168,20 +167,8 @@ async def overhead_per_node(svc: Services, llm: ScriptedChatModel, length: int =
     return statistics.median(samples) * 1000
 
 
-@asynccontextmanager
-async def postgres_database() -> AsyncIterator[str]:
-    name = f"dagbot_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield PG_URL.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
 async def main(quick: bool, db: str) -> dict[str, float]:
-    async with postgres_database() as pg_url:
+    with scratch_database(PG_URL, "dagbot_bench") as pg_url:
         url = pg_url if db == "postgres" else f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite"
         async with services(url) as (svc, llm):
             print(f"{'plan':<22}{'nodes':>6}{'critical s':>12}{'makespan s':>12}{'ratio':>8}{'speedup':>9}")

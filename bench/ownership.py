@@ -60,15 +60,14 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 import psycopg
 from psycopg import sql
-from psycopg.conninfo import make_conninfo
 
+from bench.common import scratch_database
 from bench.ownership_app import RETRY_CRON, count_queries, make_app, mono, say
 
 SERVER_URL = os.environ.get("BENCH_PG_SERVER", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -282,18 +281,6 @@ def summary(values: list[float]) -> dict[str, float]:
     return {"n": len(values), "p50": pct(values, 0.5), "p95": pct(values, 0.95), "max": max(values)}
 
 
-@contextlib.contextmanager
-def fresh_database(server: str) -> Iterator[str]:
-    name = f"dagbot_own_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield make_conninfo(server, dbname=name)
-    finally:
-        with psycopg.connect(server, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
 # --- 1. advisory failover ---------------------------------------------------------------------
 
 
@@ -446,7 +433,7 @@ def run_bench(args: argparse.Namespace) -> None:
     reps = 5 if args.quick else args.reps
     samples = 10 * reps
     with tempfile.TemporaryDirectory(prefix="bench-ownership-") as logdir, \
-            fresh_database(args.server) as dsn:
+            scratch_database(args.server, "dagbot_own") as dsn:
         kids = Children(dsn, logdir)
         atexit.register(kids.kill_all)
         try:

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import math
 import os
 import random
 import re
@@ -42,6 +41,7 @@ from langchain_core.tools import StructuredTool
 
 from agent.context import EngineSettings
 from agent.tools.registry import Risk, ToolRegistry
+from bench.common import percentile
 from bot.app import BotDeps, build_bot
 from bot.config import BotConfig
 from bot.server import asgi_app
@@ -105,13 +105,6 @@ def fake_llm() -> ScriptedChatModel:
             {"id": "check", "tool": "lookup", "args": {"key": f"k{number}"}},
         ]}
     return BenchChatModel(replies=[reply], repeat_last=True)
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return math.nan
-    return ordered[min(len(ordered) - 1, max(0, math.ceil(pct / 100 * len(ordered)) - 1))]
 
 
 @dataclass
