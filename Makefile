@@ -45,6 +45,7 @@ bench: venv system
 	$(BIN)/python -m bench.sandbox --quick
 	$(BIN)/python -m bench.slack --quick
 	$(BIN)/python -m bench.cluster --quick
+	$(BIN)/python -m bench.e2e --quick
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -6,19 +6,28 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from langchain_core.language_models import BaseChatModel
 
 from agent.events import EventSink, NullSink
 from agent.ports import (
+    AllowAll,
     ApprovalStore,
+    AuditLog,
     ExecutionJournal,
     NodeResultStore,
+    NullAudit,
     PackageRunner,
     SandboxLimits,
+    ToolAccess,
 )
-from agent.tools.registry import ToolRegistry
+from agent.result_cache import ResultCache
+from agent.tools.registry import RetryPolicy, ToolRegistry
 from agent.validation import PlanLimits
+
+if TYPE_CHECKING:
+    from agent.executor import PlanExecutor
 
 
 @dataclass(frozen=True)
@@ -34,6 +43,14 @@ class EngineSettings:
     inline_output_bytes: int = 4_000
     """Outputs larger than this stay in the result store; state keeps a preview."""
     preview_chars: int = 1_500
+    stream_planner: bool = True
+    """Stream the planner's reply and start each green node once it is complete and valid on
+    its own, before the rest of the plan has arrived (DAGBOT_STREAM_PLANNER)."""
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    """For green tools registered without a policy of their own (DAGBOT_TOOL_ATTEMPTS)."""
+    result_cache_seconds: float = 30.0
+    """An identical green call (tool and arguments) in the same thread within this many seconds
+    reuses the earlier result; 0 turns this off (DAGBOT_RESULT_CACHE_TTL)."""
     plan_limits: PlanLimits = field(default_factory=PlanLimits)
     sandbox_limits: SandboxLimits = field(default_factory=SandboxLimits)
 
@@ -64,5 +81,15 @@ class EngineContext:
     settings: EngineSettings = field(default_factory=EngineSettings)
     wakeups: Wakeups = field(default_factory=Wakeups)
     clock: Callable[[], float] = time.time
+    audit: AuditLog = field(default_factory=NullAudit)
+    """The append-only audit trail (infra writes it to the database)."""
+    access: ToolAccess = field(default_factory=AllowAll)
+    """Which tools each request may use (the Slack bot puts its access policy here)."""
     cancelled: set[str] = field(default_factory=set)
     """Threads whose run was cancelled: nothing more is dispatched for them."""
+    result_cache: ResultCache = field(default_factory=ResultCache)
+    early_starts: dict[tuple[str, str], PlanExecutor] = field(default_factory=dict)
+    """(thread, run) → the nodes started while the planner streamed its plan (running or done),
+    until the scheduler takes them over (agent.early_start)."""
+    planner_stream_refused: str | None = None
+    """Why the model would not stream the planner's reply: set once, then no more attempts."""

@@ -5,7 +5,8 @@
     ├── ToolError            a tool refused or failed; the message is shown to users
     │   ├── ToolNotAllowed   unknown tool, or a red tool where only green ones may run
     │   ├── ToolArgumentError arguments do not match the tool's schema
-    │   └── ToolTimeout      the call did not finish in time (a red one may have taken effect)
+    │   ├── ToolTimeout      the call did not finish in time (a red one may have taken effect)
+    │   └── TransientToolError the tool says the same call may work if tried again
     └── ConfigurationError   settings or custom tool modules are wrong
 """
 
@@ -58,6 +59,11 @@ class ToolArgumentError(ToolError):
 
 class ToolTimeout(ToolError):
     """The call did not finish within the node timeout and was abandoned."""
+
+
+class TransientToolError(ToolError):
+    """The tool failed in a way that may pass (a dropped connection, a busy service): a green
+    call is tried again under its retry policy. Tools raise it; dagbot never guesses."""
 
 
 class ConfigurationError(DagbotError):

@@ -29,6 +29,15 @@ class PlanReady(RunEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class NodeProposed(RunEvent):
+    """A node of the plan the planner is still writing (streamed): complete, not yet validated
+    with the rest of the plan. It may start before the plan is complete (see NodeStarted)."""
+
+    node_id: str
+    label: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class NodeStarted(RunEvent):
     node_id: str
     label: str
@@ -67,6 +76,29 @@ class PackageAttempt(RunEvent):
     max_attempts: int
     error_gist: str | None = None
     """None when the attempt is starting; the error's one-line gist when it failed."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ToolRetrying(RunEvent):
+    """A green tool call failed with an error the tool marks as transient; it is tried again."""
+
+    node_id: str
+    attempt: int
+    """The attempt that failed (1-based)."""
+    max_attempts: int
+    error_gist: str
+    delay_s: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResultReused(RunEvent):
+    """A green node made the same call (tool and arguments) as one this thread made shortly
+    before, and took that result instead of calling again."""
+
+    node_id: str
+    tool: str
+    age_s: float
+    """How long ago the reused result was produced."""
 
 
 @dataclass(frozen=True, kw_only=True)

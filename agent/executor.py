@@ -16,9 +16,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from agent.audit import SYSTEM, AuditEntry, AuditKind
 from agent.context import EngineContext
 from agent.errors import ToolError
 from agent.events import (
@@ -31,6 +33,7 @@ from agent.events import (
     RunEvent,
 )
 from agent.gateway import GreenToolGateway
+from agent.green_calls import call_green
 from agent.plan import Plan, PlanNode
 from agent.ports import (
     Approval,
@@ -42,7 +45,7 @@ from agent.ports import (
     PackageJob,
 )
 from agent.readiness import NodeState, is_finished, readiness
-from agent.red_calls import call_approved, describe_error, invoke_tool, preview
+from agent.red_calls import audit_outcome, call_approved, describe_error, preview
 from agent.references import UnresolvedReference, resolve
 from agent.tools.registry import Risk
 from agent.validation import dependencies
@@ -59,6 +62,8 @@ class RunIdentity:
     run_id: str
     plan_id: str
     requested_by: str | None
+    refused_tools: frozenset[str] = frozenset()
+    """Tools the requester may not use (the access policy): package code cannot call them."""
 
 
 @dataclass
@@ -98,6 +103,11 @@ class PlanExecutor:
     """Red nodes whose tool call is in flight."""
     saves: set[asyncio.Task[None]] = field(default_factory=set)
     save_errors: list[BaseException] = field(default_factory=list)
+    provisional: bool = False
+    """The plan is still being streamed (agent.early_start): only green nodes run, nothing is
+    skipped, and the plan grows with :meth:`add`."""
+    carried: set[str] = field(default_factory=set)
+    """Nodes whose result or running call was taken over from an earlier draft of this plan."""
 
     def _saved(self, task: asyncio.Task[None]) -> None:
         self.saves.discard(task)
@@ -111,7 +121,12 @@ class PlanExecutor:
             raise self.save_errors[0]
 
     async def run(self) -> ExecutionReport:
+        early = self.ctx.early_starts.pop((self.ident.thread_id, self.ident.run_id), None)
+        if early is not None:
+            await early.settle()
         await self._load()
+        if early is not None:
+            self._take_over(early)
         wake = self.ctx.wakeups.event(self.ident.thread_id)
         try:
             while True:
@@ -166,7 +181,7 @@ class PlanExecutor:
             event_type(thread_id=self.ident.thread_id, run_id=self.ident.run_id, **fields)
         )
 
-    async def _finish(self, result: NodeResult) -> None:
+    def _save(self, result: NodeResult) -> None:
         # The save runs alongside the children's dispatch rather than before it: a crash in
         # that window only makes this node count as in-flight (re-run if green; a red call
         # is protected by the execution journal). Every save completes before the scheduler
@@ -176,6 +191,9 @@ class PlanExecutor:
         )
         self.saves.add(save)
         save.add_done_callback(self._saved)
+
+    async def _finish(self, result: NodeResult) -> None:
+        self._save(result)
         self.records[result.node_id] = result
         self.states[result.node_id] = NodeState(result.status.value)
         self.awaiting.pop(result.node_id, None)
@@ -208,12 +226,16 @@ class PlanExecutor:
         while changed:
             changed = False
             ready = readiness(self.plan, self.states)
-            for node_id, reason in ready.skip.items():
+            # While the plan streams, a node whose input failed waits for the whole plan: the
+            # repair round may still change it.
+            for node_id, reason in {} if self.provisional else ready.skip.items():
                 await self._finish(NodeResult(node_id, NodeStatus.SKIPPED, error=f"skipped: {reason}"))
                 changed = True
             for node_id in ready.ready:
                 node = self.plan.node(node_id)
                 if node.tool and self.ctx.registry.risk_of(node.tool) is Risk.RED:
+                    if self.provisional:  # red nodes wait for the validated plan
+                        continue
                     changed |= await self._gate(node)
                 else:
                     self._dispatch(node_id, self._run_unapproved(node))
@@ -226,6 +248,66 @@ class PlanExecutor:
         assert node.tool is not None
         args = resolve(node.args, self.outputs)
         return self.ctx.registry.validate_args(node.tool, args)
+
+    # ------------------------------------------------- streamed plans (early start)
+
+    def add(self, node: PlanNode) -> None:
+        """A provisional plan's next node (validated on its own, its dependencies known)."""
+        self.plan.nodes.append(node)
+
+    async def run_provisional(self, changed: asyncio.Event, stopping: Callable[[], bool]) -> None:
+        """Run the green nodes of the plan as it grows (``changed`` is set at each new node),
+        until ``stopping()``; what is still running is left for :meth:`run` to take over."""
+        while not stopping() and self.ident.thread_id not in self.ctx.cancelled:
+            changed.clear()
+            await self._advance()
+            await self._wait_for_change(changed)
+
+    async def settle(self) -> None:
+        """Before another executor takes this one's work over: its finished nodes are saved."""
+        await self._flush()
+
+    def abandon(self) -> None:
+        """Nothing will take these calls over: stop them (green calls only: provisional)."""
+        for task in self.tasks:
+            task.cancel()
+        self.tasks.clear()
+
+    def carry(self, source: PlanExecutor, node: PlanNode) -> bool:
+        """Take ``node``'s work over from ``source``, an executor of an earlier draft of this
+        plan, if that draft had the same node with the same inputs: its result if it is done,
+        its call if it is running. True when taken over."""
+        theirs = source.plan_node(node.id)
+        if (node.id in self.states or theirs is None or definition(theirs) != definition(node)
+                or not dependencies(node) <= self.carried):
+            return False
+        if source.states.get(node.id) is NodeState.DONE:
+            record = source.records[node.id]
+            self.records[node.id], self.outputs[node.id] = record, record.output
+            self.states[node.id] = NodeState.DONE
+            if source.ident.plan_id != self.ident.plan_id:
+                self._save(record)
+        else:
+            task = next((t for t, running in source.tasks.items() if running == node.id), None)
+            if task is None:
+                return False
+            del source.tasks[task]
+            self.tasks[task] = node.id
+            self.states[node.id] = NodeState.RUNNING
+        self.carried.add(node.id)
+        return True
+
+    def _take_over(self, early: PlanExecutor) -> None:
+        """Carry over what ``early`` started while the planner streamed; stop the rest."""
+        if early.ident.plan_id == self.ident.plan_id:
+            self.carried |= self.states.keys()  # its results are this plan's own, loaded above
+        progress = True
+        while progress:  # in dependency order, whatever the plan's order
+            progress = any([self.carry(early, node) for node in self.plan.nodes])
+        early.abandon()
+
+    def plan_node(self, node_id: str) -> PlanNode | None:
+        return next((n for n in self.plan.nodes if n.id == node_id), None)
 
     # -------------------------------------------------------------- approvals
 
@@ -267,6 +349,9 @@ class PlanExecutor:
             return True
         # 'started' with no end: the process stopped mid-call. Never re-run silently.
         await self.ctx.executions.mark_unknown(approval.id)
+        if execution.status is ExecutionStatus.STARTED:  # (found so for the first time)
+            await audit_outcome(self.ctx, approval, "unknown",
+                                "the process stopped during the call; it may or may not have taken effect")
         await self._request(node, args, digest, note=UNKNOWN_OUTCOME_NOTE)
         return False
 
@@ -286,6 +371,11 @@ class PlanExecutor:
             ttl_seconds=self.ctx.settings.approval_ttl_seconds, note=note, run_id=self.ident.run_id,
         ))
         self._await(node.id, approval)
+        await self.ctx.audit.record(AuditEntry(
+            thread_id=self.ident.thread_id, run_id=self.ident.run_id, kind=AuditKind.APPROVAL_REQUESTED,
+            actor=SYSTEM, detail={"approval_id": approval.id, "node_id": node.id, "tool": node.tool,
+                                  "args": self.ctx.registry.masked(node.tool, args),
+                                  "requested_by": approval.requested_by, "note": note}))
         await self._emit(
             AwaitingApproval, approval_id=approval.id, node_id=node.id, tool=node.tool, args=args,
             why=approval.why, requested_by=approval.requested_by, expires_at=approval.expires_at,
@@ -311,16 +401,17 @@ class PlanExecutor:
             return await self._run_package(node, started)
         assert node.tool is not None
         args = self._resolved_args(node)
-        output = await invoke_tool(self.ctx, node.tool, args)
-        return NodeResult(node.id, NodeStatus.DONE, output=output, started_at=started,
-                          finished_at=self.ctx.clock())
+        call = await call_green(self.ctx, self.ident.thread_id, self.ident.run_id, node.id, node.tool, args)
+        log = [{"attempt": n, "error": e} for n, e in enumerate(call.errors, 1)] or None
+        return NodeResult(node.id, NodeStatus.DONE, output=call.output, started_at=started,
+                          finished_at=self.ctx.clock(), attempts=max(1, call.attempts), attempt_log=log)
 
     async def _run_approved(
         self, node: PlanNode, args: dict[str, Any], approval: Approval
     ) -> NodeResult | _Retry:
         self.red_running.add(node.id)
         try:
-            result = await call_approved(self.ctx, approval, args, self.ctx.events.publish)
+            result = await call_approved(self.ctx, approval, approval.approved_args, self.ctx.events.publish)
         finally:
             self.red_running.discard(node.id)
         return _Retry() if result is None else result
@@ -337,7 +428,8 @@ class PlanExecutor:
             inputs={dep: self.outputs[dep] for dep in sorted(dependencies(node))},
         )
         gateway = GreenToolGateway(
-            self.ctx.registry, self.ctx.settings.sandbox_limits.tool_timeout_seconds
+            self.ctx.registry.without(self.ident.refused_tools),
+            self.ctx.settings.sandbox_limits.tool_timeout_seconds,
         )
         outcome = await self.ctx.packages.run(job, gateway, self.ctx.events.publish)
         status = NodeStatus.DONE if outcome.ok else NodeStatus.FAILED
@@ -381,6 +473,13 @@ class PlanExecutor:
             results=results, pending_approvals=sorted(self.awaiting.values()),
             cancelled=cancelled,
         )
+
+
+def definition(node: PlanNode) -> str:
+    """What a node does, canonically: equal definitions with equal inputs give equal results."""
+    return json.dumps({"tool": node.tool, "args": node.args,
+                       "package": node.package.model_dump() if node.package else None,
+                       "inputs": sorted(dependencies(node))}, sort_keys=True, ensure_ascii=False)
 
 
 def refusal(approval: Approval) -> str:

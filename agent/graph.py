@@ -25,7 +25,10 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 from pydantic import BaseModel, Field
 
+from agent.audit import SYSTEM, AuditEntry, AuditKind, masked_plan
 from agent.context import EngineContext
+from agent.early_start import discard as discard_early_starts
+from agent.early_start import plan_reply
 from agent.errors import PlanError
 from agent.events import AnswerReady, Planning, PlanReady, Replanning, RunEvent, RunFailed, Waiting
 from agent.executor import PlanExecutor, RunIdentity
@@ -57,36 +60,57 @@ async def _emit(runtime: Ctx, state: AgentState, event_type: type[RunEvent], **f
     )
 
 
+async def _audit(runtime: Ctx, state: AgentState, kind: AuditKind, actor: str | None,
+                 **detail: Any) -> None:
+    await runtime.context.audit.record(AuditEntry(
+        thread_id=current_thread(), run_id=state.get("run_id", ""), kind=kind, actor=actor, detail=detail))
+
+
 async def planner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     ctx = runtime.context
     if not state.get("plan_problems"):
         await _emit(runtime, state, Planning, request=state["request"],
                     replan=state.get("replans", 0))
-    messages = planner_messages(state, ctx.registry, ctx.settings.plan_limits.max_nodes)
+        if not state.get("replans"):
+            await _audit(runtime, state, AuditKind.REQUEST, state.get("requested_by"),
+                         request=state["request"])
+    refused = await ctx.access.refused_tools(current_thread(), state.get("requested_by"),
+                                             ctx.registry.names())
+    messages = planner_messages(state, ctx.registry.without(refused), ctx.settings.plan_limits.max_nodes)
+    draft_id = uuid.uuid4().hex  # the plan's id if it validates: nodes may start before that
     try:
-        reply = await call_structured(ctx.llm, messages, Plan, "submit_plan")
+        reply = await plan_reply(ctx, messages, RunIdentity(
+            thread_id=current_thread(), run_id=state["run_id"], plan_id=draft_id,
+            requested_by=state.get("requested_by"), refused_tools=frozenset(refused)), refused)
     except LLMUnavailable as exc:
         return {"failure": (
             f"I could not reach the planner model ({exc}). Check OPENAI_BASE_URL, OPENAI_API_KEY "
             "and DAGBOT_MODEL, then ask again.")}
-    return {"draft": reply.data, "tokens": state.get("tokens", 0) + reply.tokens}
+    return {"draft": reply.data, "draft_id": draft_id, "tokens": state.get("tokens", 0) + reply.tokens,
+            "refused_tools": refused}
 
 
 async def validate(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     ctx = runtime.context
     try:
-        plan = validate_plan(state.get("draft"), ctx.registry, ctx.settings.plan_limits)
+        plan = validate_plan(state.get("draft"), ctx.registry, ctx.settings.plan_limits,
+                             refused=state.get("refused_tools") or {})
     except PlanError as exc:
         problems = [str(p) for p in exc.problems]
         if state.get("repairs", 0) < 1:
             return {"plan_problems": problems, "repairs": state.get("repairs", 0) + 1}
+        await _audit(runtime, state, AuditKind.PLAN_REFUSED, SYSTEM, problems=problems,
+                     requested_by=state.get("requested_by"))
         listed = "\n".join(f"• {p}" for p in problems[:10])
         return {"plan_problems": problems, "failure": (
             "I could not make a valid plan for this request, even after one repair round. "
             f"The problems were:\n{listed}\nTry rephrasing the request or splitting it up.")}
     plan_dict = plan.model_dump(exclude_none=True, exclude_defaults=True)
+    plan_id = state.get("draft_id") or uuid.uuid4().hex
+    await _audit(runtime, state, AuditKind.PLAN, SYSTEM, plan_id=plan_id,
+                 plan=masked_plan(plan_dict, ctx.registry), requested_by=state.get("requested_by"))
     await _emit(runtime, state, PlanReady, plan=plan_dict)
-    return {"plan": plan_dict, "plan_id": uuid.uuid4().hex, "plan_problems": [], "results": {},
+    return {"plan": plan_dict, "plan_id": plan_id, "plan_problems": [], "results": {},
             "pending_approvals": []}
 
 
@@ -100,7 +124,8 @@ async def scheduler(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     ctx = runtime.context
     plan = Plan.model_validate(state["plan"])
     ident = RunIdentity(thread_id=current_thread(), run_id=state["run_id"],
-                        plan_id=str(state["plan_id"]), requested_by=state.get("requested_by"))
+                        plan_id=str(state["plan_id"]), requested_by=state.get("requested_by"),
+                        refused_tools=frozenset(state.get("refused_tools") or ()))
     report = await PlanExecutor(ctx, plan, ident).run()
     update: dict[str, Any] = {
         "results": report.results, "pending_approvals": report.pending_approvals,
@@ -177,6 +202,7 @@ async def answer(state: AgentState, runtime: Ctx) -> dict[str, Any]:
 
 
 async def fail(state: AgentState, runtime: Ctx) -> dict[str, Any]:
+    discard_early_starts(runtime.context, current_thread(), state.get("run_id", ""))
     text = str(state["failure"])
     await _emit(runtime, state, RunFailed, error=text)
     return {"messages": [AIMessage(text)], "history": [_past_run(state, text)]}
@@ -211,8 +237,8 @@ def new_run_input(request: str, requested_by: str | None, queued_key: str | None
     return {
         "messages": [HumanMessage(request)], "run_id": uuid.uuid4().hex, "queued_key": queued_key,
         "request": request,
-        "requested_by": requested_by, "started_at": time.time(), "draft": None,
-        "plan_problems": [], "repairs": 0, "plan": None, "plan_id": None, "replans": 0,
+        "requested_by": requested_by, "started_at": time.time(), "draft": None, "draft_id": None,
+        "refused_tools": {}, "plan_problems": [], "repairs": 0, "plan": None, "plan_id": None, "replans": 0,
         "feedback": None, "results": {}, "pending_approvals": [], "answer": None,
         "failure": None, "tokens": 0, "nodes_run": 0,
     }

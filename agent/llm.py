@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.messages.ai import add_ai_message_chunks
 from pydantic import BaseModel
 
 _FENCE = re.compile(r"```(?:json)?\s*(\{.*\})\s*```", re.S)
@@ -37,6 +39,55 @@ async def call_structured(
     tokens = int(reply.usage_metadata["total_tokens"]) if reply.usage_metadata else 0
     if reply.tool_calls:
         return StructuredReply(reply.tool_calls[0]["args"], tokens)
+    return StructuredReply(_json_in_text(reply.text), tokens)
+
+
+class StreamRefused(Exception):
+    """The model would not stream (an error before the first piece of the reply)."""
+
+
+async def stream_structured(
+    llm: BaseChatModel, messages: list[BaseMessage], schema: type[BaseModel], name: str,
+    on_arguments: Callable[[str], Awaitable[None]],
+) -> StructuredReply:
+    """Like :func:`call_structured`, streamed: ``on_arguments`` gets the forced call's arguments
+    received so far (JSON text, growing) after every piece the model sends.
+
+    Servers that send the arguments in pieces (OpenAI, vLLM) call it many times; one that sends
+    the call whole (Ollama) once; a chat model that cannot stream gives its reply whole, and
+    ``on_arguments`` is not called. Raises :class:`StreamRefused` when the stream fails before
+    any of the reply arrived (the server does not stream, or refuses), and LLMUnavailable when
+    it fails midway."""
+    bound = llm.bind_tools([_as_tool(schema, name)], tool_choice=name)
+    received = ""
+    reply: AIMessage | None = None
+    try:
+        async for piece in bound.astream(messages, stream_usage=True):
+            if not isinstance(piece, AIMessage):
+                continue
+            if isinstance(reply, AIMessageChunk) and isinstance(piece, AIMessageChunk):
+                reply = add_ai_message_chunks(reply, piece)
+            else:  # the first piece, or a model that cannot stream giving its reply whole
+                reply = piece
+            if not isinstance(piece, AIMessageChunk):
+                continue
+            grown = "".join(c.get("args") or "" for c in piece.tool_call_chunks
+                            if c.get("index") in (0, None))
+            if grown:
+                received += grown
+                await on_arguments(received)
+    except Exception as exc:  # the client's error types vary by provider
+        reason = f"{type(exc).__name__}: {exc}"
+        if reply is None:
+            raise StreamRefused(reason) from exc
+        raise LLMUnavailable(reason) from exc
+    if reply is None:
+        raise StreamRefused("the stream ended before the reply began")
+    tokens = int(reply.usage_metadata["total_tokens"]) if reply.usage_metadata else 0
+    if reply.tool_calls:
+        return StructuredReply(reply.tool_calls[0]["args"], tokens)
+    if received:  # arguments that are not JSON: validation says so and the repair round fixes it
+        return StructuredReply(received, tokens)
     return StructuredReply(_json_in_text(reply.text), tokens)
 
 

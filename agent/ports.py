@@ -6,11 +6,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
+from agent.audit import AuditEntry
 from agent.events import RunEvent
 
 # ---------------------------------------------------------------- approvals
@@ -60,10 +61,21 @@ class Approval:
     note: str | None = None
     run_id: str = ""
     """The run that asked (empty for approvals recorded before dagbot kept it)."""
+    edited_args: dict[str, Any] | None = None
+    """Set when an approver edited the arguments before deciding: these are what runs."""
+    edited_by: str | None = None
+    edited_at: float | None = None
+    edits: int = 0
+    """How many times the arguments were edited (an Approve click names the version it saw)."""
 
     @property
     def is_pending(self) -> bool:
         return self.status is ApprovalStatus.PENDING
+
+    @property
+    def approved_args(self) -> dict[str, Any]:
+        """The arguments an approval lets run: the edited ones, if it was edited."""
+        return self.edited_args if self.edited_args is not None else self.args
 
 
 class DecisionOutcome(StrEnum):
@@ -71,6 +83,8 @@ class DecisionOutcome(StrEnum):
     ALREADY_DECIDED = "already_decided"
     EXPIRED = "expired"
     NOT_FOUND = "not_found"
+    CHANGED = "changed"
+    """The arguments were edited since the clicker saw them: nothing was decided."""
 
 
 @dataclass(frozen=True)
@@ -95,9 +109,16 @@ class ApprovalStore(Protocol):
 
     async def decide(
         self, approval_id: str, *, approved: bool, by: str, reason: str | None = None,
-        now: float | None = None,
+        now: float | None = None, edits: int | None = None,
     ) -> DecisionResult:
-        """Move a pending approval to approved/rejected; anything else is refused."""
+        """Move a pending approval to approved/rejected; anything else is refused. ``edits``:
+        the version of the arguments the decider saw; if they were edited since, CHANGED."""
+
+    async def edit(
+        self, approval_id: str, *, args: dict[str, Any], by: str, edits: int, now: float | None = None,
+    ) -> DecisionResult:
+        """Replace a pending approval's arguments (what will run if it is approved), if they
+        are still at version ``edits``; the original ones are kept beside them."""
 
     async def expire_overdue(self, now: float, thread_id: str | None = None) -> list[Approval]:
         ...
@@ -237,7 +258,9 @@ class RequestQueue(Protocol):
     """Requests waiting for their run: durable, shared by processes. Every request goes through
     it, so one accepted by a process that dies before its run is under way still runs."""
 
-    async def push(self, thread_id: str, text: str, requested_by: str | None) -> None: ...
+    async def push(self, thread_id: str, text: str, requested_by: str | None, key: str | None = None) -> bool:
+        """Queue a request under ``key`` (a fresh one if None). False: a request with that key
+        is queued already (a redelivery), and nothing was added."""
 
     async def peek(self, thread_id: str) -> QueuedRequest | None:
         """The thread's oldest queued request, left in the queue."""
@@ -254,6 +277,51 @@ class RequestQueue(Protocol):
         """Drop every queued request of the thread (cancel); returns how many."""
 
     async def queued_threads(self) -> list[str]: ...
+
+
+# -------------------------------------------------------------------- audit
+
+
+class AuditLog(Protocol):
+    """The append-only audit trail. Only :meth:`prune` removes rows (retention)."""
+
+    async def record(self, entry: AuditEntry) -> None: ...
+
+    async def prune(self, before: float) -> int:
+        """Remove entries older than ``before``; returns how many."""
+
+
+class NullAudit:
+    """No trail (tests and tools that do not need one)."""
+
+    async def record(self, entry: AuditEntry) -> None:
+        return None
+
+    async def prune(self, before: float) -> int:
+        return 0
+
+
+# ------------------------------------------------------------------- access
+
+
+class ToolAccess(Protocol):
+    """Which tools a request may use: the front end's policy (who asks, where). The planner
+    sees only the tools allowed; a plan naming another is refused by validation."""
+
+    async def refused_tools(
+        self, thread_id: str, requester: str | None, tools: Sequence[str]
+    ) -> dict[str, str]:
+        """Of ``tools``, those the requester may not use in this thread, each with why (a
+        sentence the requester can act on)."""
+
+
+class AllowAll:
+    """No policy: every tool for everyone."""
+
+    async def refused_tools(
+        self, thread_id: str, requester: str | None, tools: Sequence[str]
+    ) -> dict[str, str]:
+        return {}
 
 
 # ------------------------------------------------------------------ sandbox

@@ -13,6 +13,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from agent.audit import SYSTEM, AuditEntry, AuditKind
 from agent.context import EngineContext
 from agent.errors import ToolError, ToolTimeout
 from agent.events import NodeFailed, NodeFinished, NodeStarted, RunEvent
@@ -39,6 +40,12 @@ async def call_approved(
     """Run the approved call once. None when the journal shows it was begun already."""
     if not await ctx.executions.begin(approval.id, approval.thread_id, approval.node_id):
         return None
+    await ctx.audit.record(AuditEntry(
+        thread_id=approval.thread_id, run_id=approval.run_id, kind=AuditKind.RED_START, actor=SYSTEM,
+        detail={"approval_id": approval.id, "node_id": approval.node_id, "tool": approval.tool,
+                "args": ctx.registry.masked(approval.tool, args), "approved_by": approval.decided_by,
+                "edited_by": approval.edited_by}))
+    ctx.result_cache.forget(approval.thread_id)  # what the thread read before may change now
     node_id, started = approval.node_id, ctx.clock()
     await emit(NodeStarted(thread_id=approval.thread_id, run_id=approval.run_id, node_id=node_id,
                            label=approval.tool))
@@ -47,6 +54,8 @@ async def call_approved(
     except (asyncio.CancelledError, ToolTimeout) as exc:
         # Stopped mid-call (cancel, or the node timeout): it may have taken effect.
         await asyncio.shield(ctx.executions.mark_unknown(approval.id))
+        why = "cancelled during the call" if isinstance(exc, asyncio.CancelledError) else str(exc)
+        await asyncio.shield(audit_outcome(ctx, approval, "unknown", why))
         if isinstance(exc, asyncio.CancelledError):
             raise
         return NodeResult(node_id, NodeStatus.FAILED, started_at=started,
@@ -54,8 +63,10 @@ async def call_approved(
     except Exception as exc:
         error = describe_error(exc)
         await ctx.executions.finish(approval.id, ok=False, error=error)
+        await audit_outcome(ctx, approval, "failed", error)
         return NodeResult(node_id, NodeStatus.FAILED, error=error, started_at=started)
     await ctx.executions.finish(approval.id, ok=True, output=output)
+    await audit_outcome(ctx, approval, "finished")
     return NodeResult(node_id, NodeStatus.DONE, output=output, started_at=started,
                       finished_at=ctx.clock())
 
@@ -63,7 +74,7 @@ async def call_approved(
 async def start_approved(ctx: EngineContext, approval: Approval) -> None:
     """The runner's head start: call an approved node of a parked thread and save its result
     where the scheduler will load it, announcing it as the scheduler would."""
-    result = await call_approved(ctx, approval, approval.args, ctx.events.publish)
+    result = await call_approved(ctx, approval, approval.approved_args, ctx.events.publish)
     if result is None:
         return
     await ctx.results.save(approval.thread_id, approval.plan_id, result)
@@ -73,6 +84,16 @@ async def start_approved(ctx: EngineContext, approval: Approval) -> None:
         await ctx.events.publish(NodeFinished(**fields, preview=preview(result.output, 200)))
     else:
         await ctx.events.publish(NodeFailed(**fields, error=result.error or ""))
+
+
+async def audit_outcome(ctx: EngineContext, approval: Approval, outcome: str,
+                        error: str | None = None) -> None:
+    """Record how a red call ended: finished, failed or unknown (the tool's output is not
+    recorded: it may hold anything)."""
+    await ctx.audit.record(AuditEntry(
+        thread_id=approval.thread_id, run_id=approval.run_id, kind=AuditKind.RED_OUTCOME, actor=SYSTEM,
+        detail={"approval_id": approval.id, "node_id": approval.node_id, "tool": approval.tool,
+                "outcome": outcome, "error": error}))
 
 
 def preview(value: Any, limit: int) -> str:

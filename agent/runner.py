@@ -24,7 +24,7 @@ import structlog
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph.state import CompiledStateGraph
-from langgraph.types import Command
+from langgraph.types import Command, StateSnapshot
 
 from agent.context import EngineContext
 from agent.events import DecisionRecorded, LeaseTakenOver
@@ -119,39 +119,49 @@ class Engine:
         await self._drive(thread_id, new_run_input(request, requested_by))
 
     async def submit(
-        self, thread_id: str, request: str, requested_by: str | None = None
+        self, thread_id: str, request: str, requested_by: str | None = None, *, key: str | None = None
     ) -> Submission:
         """Queue a request durably, then start it in the background, or leave it queued if
         the thread has a run going here or in another process, or earlier requests are queued.
 
         Once this returns, the request is not lost: if this process dies before its run is
-        under way, the recovery pass of any process starts it."""
+        under way, the recovery pass of any process starts it. ``key`` (at most 32
+        characters) makes a redelivery of a request still queued or running a no-op."""
         busy = (await self.status(thread_id) is not ThreadStatus.IDLE
                 or await self.queue.has_queued(thread_id)
                 # the checkpoint may not show yet a run another process has just started
                 or not await self.leases.acquire(thread_id, self.holder, self.lease_ttl))
         if busy or self._claims[thread_id]:  # (the claim check: a twin submit got here first)
-            await self.queue.push(thread_id, request, requested_by)
+            await self.queue.push(thread_id, request, requested_by, key)
             await self._run_queued(thread_id)  # in case the thread's runner ended meanwhile
             return Submission.QUEUED
         self._claims[thread_id] += 1  # before the next await: twin submits see the thread busy
         try:
-            await self.queue.push(thread_id, request, requested_by)
+            pushed = await self.queue.push(thread_id, request, requested_by, key)
         except BaseException:
-            self._claims[thread_id] -= 1
-            if not self._claims[thread_id]:
-                del self._claims[thread_id]
-            await self.leases.release(thread_id, self.holder)
+            await self._give_up_claim(thread_id)
             raise
+        if not pushed:  # a redelivery of a request that is queued already
+            await self._give_up_claim(thread_id)
+            await self._run_queued(thread_id)
+            return Submission.QUEUED
         self._spawn(self._drive(thread_id, NEXT_QUEUED))
         return Submission.STARTED
 
+    async def _give_up_claim(self, thread_id: str) -> None:
+        self._claims[thread_id] -= 1
+        if not self._claims[thread_id]:
+            del self._claims[thread_id]
+        await self.leases.release(thread_id, self.holder)
+
     async def decide(
-        self, approval_id: str, *, approved: bool, by: str, reason: str | None = None
+        self, approval_id: str, *, approved: bool, by: str, reason: str | None = None,
+        edits: int | None = None,
     ) -> DecisionResult:
-        """Record a decision (once only) and wake its thread."""
+        """Record a decision (once only) and wake its thread. ``edits``: the version of the
+        arguments the decider saw (edited since: nothing is decided)."""
         result = await self.ctx.approvals.decide(
-            approval_id, approved=approved, by=by, reason=reason, now=self.ctx.clock()
+            approval_id, approved=approved, by=by, reason=reason, now=self.ctx.clock(), edits=edits
         )
         if result.changed and result.approval is not None:
             # Also when this click found the approval overdue and expired it before the
@@ -204,7 +214,7 @@ class Engine:
         if self._claims[thread_id]:
             return
         snapshot = await self.graph.aget_state(self.config(thread_id))
-        if not snapshot.next:  # idle: start what is queued
+        if not stopped_at(snapshot):  # idle: start what is queued
             if lapsed and not self._claims[thread_id]:
                 # its runner died before the run's first checkpoint: the drive starts the
                 # request (still queued) and clears the lease
@@ -217,7 +227,7 @@ class Engine:
         self._claims[thread_id] += 1
         # Stopped mid-run: the drive takes the thread over once it holds the lease.
         await self._drive(thread_id, RESUME,
-                          wait_for_lease=wait_for_lease and "wait" not in snapshot.next)
+                          wait_for_lease=wait_for_lease and "wait" not in stopped_at(snapshot))
 
     async def recover(self) -> list[str]:
         """Resume every thread whose runner died mid-run, and every parked thread whose
@@ -289,10 +299,10 @@ class Engine:
     async def status(self, thread_id: str) -> ThreadStatus:
         if self._claims[thread_id]:
             return ThreadStatus.RUNNING
-        snapshot = await self.graph.aget_state(self.config(thread_id))
-        if not snapshot.next:
+        stopped = stopped_at(await self.graph.aget_state(self.config(thread_id)))
+        if not stopped:
             return ThreadStatus.IDLE
-        return ThreadStatus.WAITING if "wait" in snapshot.next else ThreadStatus.RUNNING
+        return ThreadStatus.WAITING if "wait" in stopped else ThreadStatus.RUNNING
 
     async def state(self, thread_id: str) -> dict[str, Any]:
         return dict((await self.graph.aget_state(self.config(thread_id))).values)
@@ -409,14 +419,14 @@ class Engine:
         parked on (None: not parked) and whether to look for news and queued work after."""
         if payload is NEXT_QUEUED or payload is RESUME:
             snapshot = await self.graph.aget_state(self.config(thread_id))
-            if snapshot.next and "wait" not in snapshot.next:
+            if stopped_at(snapshot) and "wait" not in stopped_at(snapshot):
                 # Stopped mid-run, and this drive holds the lease: its runner died or left
                 # the lease lapsed. Take it over (the journal keeps red calls once).
                 await self.ctx.events.publish(LeaseTakenOver(
                     thread_id=thread_id, run_id=str(snapshot.values.get("run_id") or "")))
                 return await self._run_until_settled(thread_id, None), True
         if payload is NEXT_QUEUED:
-            if snapshot.next:
+            if stopped_at(snapshot):
                 return None, False  # parked: it drains the queue when its run ends
             while (request := await self.queue.peek(thread_id)) is not None:
                 if snapshot.values.get("queued_key") != request.key:
@@ -430,7 +440,7 @@ class Engine:
             await self.queue.remove(request.id)
             return parked, True
         if payload is RESUME:
-            parked = list(snapshot.values.get("pending_approvals", [])) if snapshot.next else None
+            parked = list(snapshot.values.get("pending_approvals", [])) if stopped_at(snapshot) else None
             news = await self._news(thread_id, parked)
             if news is None:
                 return parked, True
@@ -521,3 +531,13 @@ def parked_on(values: Any) -> list[str] | None:
     if not isinstance(values, dict) or not values.get("__interrupt__"):
         return None
     return list(values.get("pending_approvals") or [])
+
+
+def stopped_at(snapshot: StateSnapshot) -> tuple[str, ...]:
+    """The nodes a thread's graph stopped before: () once its run has ended; ``wait`` while it
+    is parked; others if its runner stopped mid-run.
+
+    Not ``snapshot.next``, which leaves out tasks that finished: a runner that died after a
+    step's writes were saved but before its checkpoint was (checkpoints are written in the
+    background) leaves a thread whose ``next`` is empty though its run is not over."""
+    return tuple(task.name for task in snapshot.tasks)

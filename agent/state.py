@@ -31,6 +31,11 @@ class AgentState(TypedDict, total=False):
     started_at: float
     draft: Any
     """The planner's latest raw output, before validation."""
+    refused_tools: dict[str, str]
+    """Tools the requester may not use here (the access policy), with why: hidden from the
+    planner, refused by validation, unreachable from package code."""
+    draft_id: str | None
+    """Its id, which becomes the plan's: nodes started while it streamed are saved under it."""
     plan_problems: list[str]
     repairs: int
     plan: dict[str, Any] | None

@@ -33,9 +33,13 @@ def dependencies(node: PlanNode) -> set[str]:
     return set(node.depends_on) | referenced_ids(node.args)
 
 
-def validate_plan(raw: Any, registry: ToolRegistry, limits: PlanLimits | None = None) -> Plan:
-    """Return the plan, or raise :class:`PlanError` listing every problem found."""
+def validate_plan(raw: Any, registry: ToolRegistry, limits: PlanLimits | None = None,
+                  refused: Mapping[str, str] | None = None) -> Plan:
+    """Return the plan, or raise :class:`PlanError` listing every problem found.
+
+    ``refused``: tools the requester may not use here (the access policy), with why."""
     limits = limits or PlanLimits()
+    refused = refused or {}
     problems: list[PlanProblem] = []
     if isinstance(raw, str):
         try:
@@ -75,6 +79,7 @@ def validate_plan(raw: Any, registry: ToolRegistry, limits: PlanLimits | None = 
             problems.append(PlanProblem(node.id, "id", "duplicate id"))
         seen.add(node.id)
         problems.extend(_check_node(node, registry, limits))
+        problems.extend(_check_access(node, refused))
 
     for node in nodes:
         for dep in sorted(dependencies(node)):
@@ -113,6 +118,20 @@ def _check_node(node: PlanNode, registry: ToolRegistry, limits: PlanLimits) -> l
             problems.append(PlanProblem(node.id, "args", "package nodes take no args; use inputs"))
         problems.extend(_check_package_code(node, registry, limits))
     return problems
+
+
+def _check_access(node: PlanNode, refused: Mapping[str, str]) -> list[PlanProblem]:
+    """A tool the requester may not use, as a node or from package code."""
+    if node.tool is not None and node.tool in refused:
+        return [PlanProblem(node.id, "tool", f"not allowed: {refused[node.tool]}")]
+    if node.package is not None:
+        try:
+            names = package_tool_names(ast.parse(node.package.code))
+        except SyntaxError:
+            return []  # (reported by _check_package_code)
+        return [PlanProblem(node.id, "package.code", f"calls a tool that is not allowed: {refused[name]}")
+                for name in sorted(names) if name in refused]
+    return []
 
 
 def _check_args(node: PlanNode, registry: ToolRegistry) -> list[PlanProblem]:

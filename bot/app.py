@@ -29,7 +29,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from agent.events import EventBus, RunEvent
 from agent.ports import ApprovalStore
 from agent.runner import Engine
-from bot.approvers import ApproverDirectory
+from bot.access import AccessDirectory
 from bot.config import BotConfig
 from bot.intake import Intake
 from bot.interactions import Interactions
@@ -41,6 +41,9 @@ from bot.store import BotStore
 from bot.tasks import TaskSet
 
 log = structlog.get_logger(__name__)
+
+MISSING_APPROVAL_SCAN_SECONDS = 5.0
+"""How often the recovery pass looks for pending approvals that have no message."""
 
 
 class BotStartError(RuntimeError):
@@ -101,15 +104,20 @@ class SlackBot:
         self._session = None if client else aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
         self.client = client or web_client(config, self._session, deps.slack_calls)
         self.tasks = TaskSet()
+        self._approvals_checked_at = 0.0
         self.poster = SlackPoster(self.client)
-        self.directory = ApproverDirectory(config.approvers, self.client,
+        self.directory = AccessDirectory(config.policy, self.client,
                                            cache_seconds=config.usergroup_cache_seconds)
+        # The engine asks the policy which tools a request in a Slack thread may use.
+        self.engine.ctx.access = self.directory
         self.notifier = Notifier(engine=self.engine, approvals=self.approvals, store=self.store,
                                  poster=self.poster, directory=self.directory, tasks=self.tasks,
                                  edit_interval=config.edit_interval_seconds, clock=self.clock,
                                  answer_note=config.answer_note)
         self.intake = Intake(engine=self.engine, store=self.store, poster=self.poster,
-                             command=config.command, clock=self.clock)
+                             command=config.command, clock=self.clock,
+                             claim_retake_seconds=config.claim_retake_seconds,
+                             answers_in=self.directory.answers_in)
         self.interactions = Interactions(engine=self.engine, approvals=self.approvals, store=self.store,
                                          poster=self.poster, directory=self.directory,
                                          notifier=self.notifier)
@@ -174,11 +182,16 @@ class SlackBot:
             await self._session.close()
 
     async def sweep(self) -> None:
-        """Expire overdue approvals (their messages follow via the events) and old claims."""
+        """Expire overdue approvals (their messages follow via the events), forget old claims,
+        and prune audit rows past their retention."""
         expired = await self.engine.sweep_expired()
         forgotten = await self.store.forget_claims(self.clock() - self.config.claim_ttl_seconds)
-        if expired or forgotten:
-            log.info("swept", expired_approvals=len(expired), forgotten_claims=forgotten)
+        pruned = 0
+        if self.config.audit_retention_seconds > 0:
+            pruned = await self.engine.ctx.audit.prune(self.clock() - self.config.audit_retention_seconds)
+        if expired or forgotten or pruned:
+            log.info("swept", expired_approvals=len(expired), forgotten_claims=forgotten,
+                     pruned_audit_rows=pruned)
 
     async def recover(self) -> None:
         """Resume threads whose runner died or failed while this process runs (start-up has
@@ -186,6 +199,9 @@ class SlackBot:
         resumed = await self.engine.recover_lapsed()
         if resumed:
             log.info("recovered threads", threads=resumed)
+        if self.clock() - self._approvals_checked_at >= MISSING_APPROVAL_SCAN_SECONDS:
+            self._approvals_checked_at = self.clock()
+            await self.notifier.post_missing_approvals(older_than=self.config.missing_approval_seconds)
 
     async def _tick(self) -> None:
         self.notifier.tick()

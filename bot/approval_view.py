@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from agent.ports import Approval, ApprovalStatus
+from agent.tools.registry import MASK
 from bot import messages as say
 from bot.blocks import (
     SECTION_TEXT_LIMIT,
@@ -22,6 +23,9 @@ from bot.mrkdwn import escape
 
 APPROVE_ACTION = "approval_approve"
 REJECT_ACTION = "approval_reject"
+EDIT_ACTION = "approval_edit"
+BUTTONS_BLOCK = "approval:"
+"""The buttons' block id: ``approval:<id>:<edits>``, so a click names the arguments it saw."""
 REJECT_VIEW = "approval_reject_reason"
 REASON_BLOCK = "reason"
 REASON_INPUT = "reason"
@@ -53,14 +57,24 @@ def decision_line(approval: Approval, *, stale: bool = False) -> str:
     return say.NO_LONGER_NEEDED if stale else ""
 
 
-def render_approval(approval: Approval, approvers: str, *, stale: bool = False) -> tuple[str, list[Block]]:
-    """While pending: Approve/Reject buttons. After: who decided and when, no buttons."""
+def masked(args: dict[str, Any], secret: frozenset[str]) -> dict[str, Any]:
+    return {k: (MASK if k in secret and v is not None else v) for k, v in args.items()}
+
+
+def render_approval(approval: Approval, approvers: str, *, stale: bool = False,
+                    secret: frozenset[str] = frozenset()) -> tuple[str, list[Block]]:
+    """While pending: Approve/Reject/Edit buttons. After: who decided and when, no buttons.
+    Edited arguments are shown first, then the plan's; ``secret`` arguments never are."""
     heading = say.approval_title(approval.tool, approval.node_id)
-    blocks: list[Block] = [
-        section(heading),
-        section(pretty_args(approval.args)),
-        section(f"*Why:* {escape(clip(approval.why, 2500))}"),
-    ]
+    blocks: list[Block] = [section(heading)]
+    if approval.edited_args is not None:
+        blocks += [section(say.edited_by(approval.edited_by, approval.edits)),
+                   section(pretty_args(masked(approval.edited_args, secret), SECTION_TEXT_LIMIT // 2)),
+                   section(say.ORIGINAL_ARGS),
+                   section(pretty_args(masked(approval.args, secret), SECTION_TEXT_LIMIT // 2))]
+    else:
+        blocks.append(section(pretty_args(masked(approval.args, secret))))
+    blocks.append(section(f"*Why:* {escape(clip(approval.why, 2500))}"))
     if approval.note:
         blocks.append(section(f":warning: {escape(clip(approval.note, 2500))}"))
     blocks.append(context(say.approval_context(approval.requested_by, approvers, approval.expires_at)))
@@ -68,11 +82,18 @@ def render_approval(approval: Approval, approvers: str, *, stale: bool = False) 
         blocks.append(actions(
             button(say.APPROVE_BUTTON, APPROVE_ACTION, approval.id, style="primary"),
             button(say.REJECT_BUTTON, REJECT_ACTION, approval.id, style="danger"),
-            block_id=f"approval:{approval.id}",
+            button(say.EDIT_BUTTON, EDIT_ACTION, approval.id),
+            block_id=f"{BUTTONS_BLOCK}{approval.id}:{approval.edits}",
         ))
     else:
         blocks.append(section(decision_line(approval, stale=stale), block_id=f"decision:{approval.id}"))
     return notification(f"Approval needed: {approval.tool} ({approval.node_id})"), blocks
+
+
+def seen_edits(block_id: str) -> int | None:
+    """The version of the arguments an Approve click saw (None: a message from before edits)."""
+    _, _, edits = block_id.removeprefix(BUTTONS_BLOCK).partition(":")
+    return int(edits) if edits.isdigit() else None
 
 
 def reject_modal(approval: Approval, metadata: str) -> dict[str, Any]:

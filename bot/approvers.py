@@ -1,4 +1,5 @@
-"""Who may approve a red node: a per-tool policy (pure) and user-group resolution (Slack).
+"""``DAGBOT_APPROVERS``: who may approve a red node, per tool (pure). It folds into the access
+policy (:mod:`bot.policy`); :mod:`bot.access` resolves user groups through Slack.
 
 ``DAGBOT_APPROVERS`` is JSON mapping a tool name, or ``"*"`` for every tool, to a list
 of Slack user ids (``U…``/``W…``) and user group ids (``S…``). A tool without a rule
@@ -8,15 +9,8 @@ of Slack user ids (``U…``/``W…``) and user group ids (``S…``). A tool with
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-
-import structlog
-from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
-
-log = structlog.get_logger(__name__)
 
 ANY_TOOL = "*"
 
@@ -88,47 +82,3 @@ def describe(principals: tuple[str, ...], requester: str | None) -> str:
     if principals:
         return ", ".join(mention(p) for p in principals)
     return mention(requester) if requester else "anyone in this channel"
-
-
-class ApproverDirectory:
-    """Applies the policy, resolving user groups with ``usergroups.users.list`` (cached)."""
-
-    def __init__(self, policy: ApproverPolicy, client: AsyncWebClient, *, cache_seconds: float = 300.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.policy = policy
-        self.client = client
-        self.cache_seconds = cache_seconds
-        self.clock = clock
-        self._members: dict[str, tuple[float, frozenset[str]]] = {}
-
-    async def members(self, group: str) -> frozenset[str]:
-        cached = self._members.get(group)
-        if cached is not None and self.clock() - cached[0] < self.cache_seconds:
-            return cached[1]
-        try:
-            response = await self.client.usergroups_users_list(usergroup=group)
-            users = frozenset(response.get("users") or [])
-        except SlackApiError as exc:
-            log.warning("could not list a user group", usergroup=group, error=exc.response.get("error"))
-            users = cached[1] if cached else frozenset()
-        self._members[group] = (self.clock(), users)
-        return users
-
-    async def _allowed(self, principals: tuple[str, ...], requester: str | None, user: str) -> bool:
-        if user in principals or (not principals and user == requester):
-            return True
-        groups = {p: await self.members(p) for p in principals if is_group(p)}
-        return is_allowed(principals, requester, user, groups)
-
-    async def may_approve(self, tool: str, requester: str | None, user: str) -> bool:
-        return await self._allowed(self.policy.approvers_for(tool), requester, user)
-
-    async def may_cancel(self, requester: str | None, user: str) -> bool:
-        """The requester, or a supervisor (the ``"*"`` rule), may cancel a run."""
-        if requester is None or user == requester:
-            return True
-        supervisors = self.policy.supervisors
-        return bool(supervisors) and await self._allowed(supervisors, requester, user)
-
-    def who_may_approve(self, tool: str, requester: str | None) -> str:
-        return describe(self.policy.approvers_for(tool), requester)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.approvers import ApproverPolicy
+from bot.policy import Policy
 
 SLACK_API_URL = "https://slack.com/api/"
 
@@ -19,8 +19,9 @@ class BotConfig:
     """SLACK_API_URL: the Web API base URL, with its trailing slash."""
     command: str = "/agent"
     """DAGBOT_SLACK_COMMAND: the slash command that starts work."""
-    approvers: ApproverPolicy = field(default_factory=ApproverPolicy)
-    """DAGBOT_APPROVERS: who may approve which red tool (default: the requester)."""
+    policy: Policy = field(default_factory=Policy)
+    """DAGBOT_POLICY_FILE with DAGBOT_APPROVERS folded in: who may use which tool where, who may
+    approve it, and where the bot answers (default: everyone, everywhere; the requester approves)."""
     edit_interval_seconds: float = 1.0
     """At most one edit per status message per this many seconds (Slack's rate limits)."""
     tick_seconds: float = 15.0
@@ -33,8 +34,16 @@ class BotConfig:
     recover_interval_seconds: float = 1.0
     """How often threads whose runner died or failed (a lapsed lease, a decision no runner
     took up) are looked for and resumed, besides at start-up."""
+    missing_approval_seconds: float = 10.0
+    """A pending approval still without a message this long after it was asked for (the
+    process that asked died before posting it) is posted by the recovery pass."""
+    claim_retake_seconds: float = 30.0
+    """A message claimed by a delivery that has not queued it after this long (its process
+    died) is taken over by Slack's next retry (which comes after a minute)."""
     claim_ttl_seconds: float = 86_400.0
     """How long delivered event ids are remembered for de-duplicating Slack's retries."""
+    audit_retention_seconds: float = 0.0
+    """DAGBOT_AUDIT_RETENTION_DAYS: the sweeper prunes audit rows older than this (0: never)."""
     usergroup_cache_seconds: float = 300.0
     """How long a user group's members are cached before asking Slack again."""
     rate_limit_retries: int = 2

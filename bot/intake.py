@@ -5,11 +5,20 @@ a second, before any plan exists); the notifier binds it to the run when the run
 Per thread, posting that message and submitting happen under one lock, so status
 messages bind to runs in the order the engine runs them. If Slack refuses that message,
 nothing is submitted and the requester is told why, ephemerally.
+
+A message is claimed once (Slack sends a mention twice, and retries), and the claim is
+settled once its request is queued. A twin that finds the claim unsettled waits briefly for
+it; if it stays unsettled (its claimer may have died), Slack is answered 503 so that it
+retries, and a retry that finds the claim unsettled for ``claim_retake_seconds`` takes it
+over: it reuses the status message its claimer may have posted, and the request's key
+makes a second queueing of it a no-op.
 """
 
 from __future__ import annotations
 
 import asyncio
+import enum
+import hashlib
 import time
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
@@ -33,6 +42,20 @@ HANDLED_SUBTYPES = {None, "file_share", "thread_broadcast"}
 CANNOT_POST_HERE = {"not_in_channel", "channel_not_found"}
 
 
+class Delivery(enum.Enum):
+    """What became of a delivered message event."""
+
+    IGNORED = "ignored"  # not for the bot
+    DUPLICATE = "duplicate"  # a twin or retry of a message another delivery handled
+    UNSETTLED = "unsettled"  # claimed by a delivery that has not queued it yet: Slack must retry
+    HANDLED = "handled"
+
+
+def request_key(channel: str, ts: str) -> str:
+    """The engine's queue key of the request a message makes (32 characters)."""
+    return hashlib.blake2b(f"{channel}:{ts}".encode(), digest_size=16).hexdigest()
+
+
 def is_from_a_bot(event: Mapping[str, Any], bot_user_id: str | None) -> bool:
     return bool(event.get("bot_id") or event.get("subtype") == "bot_message"
                 or (bot_user_id and event.get("user") == bot_user_id))
@@ -40,16 +63,25 @@ def is_from_a_bot(event: Mapping[str, Any], bot_user_id: str | None) -> bool:
 
 class Intake:
     def __init__(self, *, engine: Engine, store: BotStore, poster: SlackPoster, command: str,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, claim_retake_seconds: float = 30.0,
+                 claim_wait_seconds: float = 1.5,
+                 answers_in: Callable[[str], bool] = lambda channel: True) -> None:
         self.engine = engine
+        self.answers_in = answers_in
+        """Does the bot answer in this channel at all (the access policy)?"""
         self.store = store
         self.poster = poster
         self.command = command
         self.clock = clock
+        self.claim_retake_seconds = claim_retake_seconds
+        self.claim_wait_seconds = claim_wait_seconds
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     async def from_command(self, team: str, channel: str, user: str, text: str, respond: Respond) -> None:
         """``/agent <request>``: a root message quoting the request; the run lives in its thread."""
+        if not self.answers_in(channel):
+            await respond(say.not_answering_here(direct=channel.startswith("D")))
+            return
         root = root_message(user, text)
         posted = await self.poster.send(channel, root.text, root.blocks)
         if posted.ts is None:
@@ -65,42 +97,73 @@ class Intake:
             await respond(say.SOMETHING_BROKE)
 
     async def from_event(self, team: str, event: Mapping[str, Any], bot_user_id: str | None,
-                         *, mentioned: bool) -> None:
+                         *, mentioned: bool) -> Delivery:
         """An app_mention (``mentioned``) or a message: a DM, or a reply in a thread the bot owns.
 
         Slack sends a mention in a channel as two events (message and app_mention) and
         retries deliveries; both carry the same channel and ts, which is claimed once.
         """
         if event.get("subtype") not in HANDLED_SUBTYPES or is_from_a_bot(event, bot_user_id):
-            return
+            return Delivery.IGNORED
         channel, ts, user = event.get("channel"), event.get("ts"), event.get("user")
         if not channel or not ts or not user:
-            return
+            return Delivery.IGNORED
         thread_ts = event.get("thread_ts")
         thread = ThreadRef(team, channel, thread_ts or ts)
         direct = event.get("channel_type") == "im"
         owned = bool(thread_ts) and await self.store.owns_thread(thread.key)
         if not (mentioned or direct or owned):
-            return
-        if not await self.store.claim(message_key(channel, ts), self.clock()):
-            log.info("duplicate delivery ignored", channel=channel, ts=ts)
-            return
+            return Delivery.IGNORED
+        key = message_key(channel, ts)
+        claim = await self.store.claim(key, self.clock(), unsettled_for=self.claim_retake_seconds)
+        if claim is None:
+            if await self._settles(key):
+                log.info("duplicate delivery ignored", channel=channel, ts=ts)
+                return Delivery.DUPLICATE
+            log.warning("message claimed but not queued yet: Slack is asked to retry", channel=channel, ts=ts)
+            return Delivery.UNSETTLED
+        if claim.retaken_from is not None:
+            log.warning("taking over a message whose claimer did not queue it", channel=channel, ts=ts)
+        if not self.answers_in(channel):
+            log.info("not answering in this channel (access policy)", channel=channel)
+            await self.poster.ephemeral(channel, user, say.not_answering_here(direct=direct),
+                                        thread_ts=thread_ts)
+            await self.store.settle_claim(key, self.clock())
+            return Delivery.HANDLED
+        if not owned:
+            await self.store.own_thread(thread, user, self.clock())
         text = strip_mention(str(event.get("text") or ""), bot_user_id)
         if not text:
             await self.poster.post(channel, say.help_text(self.command), thread_ts=thread.root_ts)
-            return
-        await self.start(thread, text, user, fresh=not thread_ts)
-        if not owned:
-            await self.store.own_thread(thread, user, self.clock())
+        else:
+            await self.start(thread, text, user, fresh=not thread_ts, key=request_key(channel, ts),
+                             retaken_from=claim.retaken_from)
+        await self.store.settle_claim(key, self.clock())
+        return Delivery.HANDLED
+
+    async def _settles(self, key: str) -> bool:
+        """Whether the claim on ``key`` is settled, or gets settled within the wait."""
+        deadline = time.monotonic() + self.claim_wait_seconds
+        while not await self.store.claim_settled(key):
+            if time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(0.05)
+        return True
 
     async def start(self, thread: ThreadRef, request: str, user: str | None, *,
-                    fresh: bool = False, respond: Respond | None = None) -> Submission | None:
+                    fresh: bool = False, respond: Respond | None = None, key: str | None = None,
+                    retaken_from: float | None = None) -> Submission | None:
         """Post the run's status message, then hand the request to the engine.
 
         ``fresh``: the thread has just begun, so no run can be going in it. When the status
         message cannot be posted, nothing starts (None) and the requester is told why:
         through ``respond`` (a slash command's response_url) if given, else ephemerally.
+        ``key`` identifies the request in the engine's queue; ``retaken_from``: its message's
+        first claim, by a process that died, which may have posted the status message.
         """
+        if retaken_from is not None and await self.store.status_message_since(
+                thread.key, request, user, retaken_from) is not None:
+            return await self.engine.submit(thread.key, unescape(request), requested_by=user, key=key)
         lock = self._locks.setdefault(thread.key, asyncio.Lock())  # lives while someone holds it
         async with lock:
             busy = not fresh and await self.engine.status(thread.key) is not ThreadStatus.IDLE
@@ -111,7 +174,8 @@ class Intake:
             posted = await self.poster.send(thread.channel, text, blocks, thread_ts=thread.root_ts)
             if posted.ts is not None:
                 await self.store.add_status_message(thread.key, thread.channel, posted.ts, request, user, now)
-                submission = await self.engine.submit(thread.key, unescape(request), requested_by=user)
+                submission = await self.engine.submit(thread.key, unescape(request), requested_by=user,
+                                                      key=key)
                 if submission is Submission.QUEUED and not busy:  # it got busy meanwhile
                     progress.phase = Phase.QUEUED
                     text, blocks = render_status(progress, now, thread.key)

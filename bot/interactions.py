@@ -7,6 +7,7 @@ clicks at once, one is recorded and the other is told who was first.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -14,11 +15,13 @@ import structlog
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from agent.approval_edits import argument_problems, edit_approval
 from agent.ports import Approval, ApprovalStatus, ApprovalStore, DecisionOutcome, DecisionResult
 from agent.runner import Engine, ThreadStatus
 from bot import messages as say
+from bot.access import AccessDirectory
 from bot.approval_view import reason_from, reject_modal
-from bot.approvers import ApproverDirectory
+from bot.edit_view import EditTarget, TooLongToEdit, args_from, edit_modal, field_errors
 from bot.notifier import Notifier
 from bot.poster import SlackPoster, error_code
 from bot.store import BotStore
@@ -48,12 +51,14 @@ def outcome_refusal(result: DecisionResult) -> str | None:
             return say.APPROVAL_EXPIRED
         case DecisionOutcome.NOT_FOUND:
             return say.APPROVAL_NOT_FOUND
+        case DecisionOutcome.CHANGED:
+            return say.ARGS_CHANGED
     return refusal_for(result.approval) or say.APPROVAL_STALE
 
 
 class Interactions:
     def __init__(self, *, engine: Engine, approvals: ApprovalStore, store: BotStore, poster: SlackPoster,
-                 directory: ApproverDirectory, notifier: Notifier) -> None:
+                 directory: AccessDirectory, notifier: Notifier) -> None:
         self.engine = engine
         self.approvals = approvals
         self.store = store
@@ -82,11 +87,14 @@ class Interactions:
         record = await self.notifier.approval_record(approval.id)
         return record is None or not record.closed
 
-    async def approve(self, user: str, approval_id: str, channel: str, thread_ts: str | None) -> None:
+    async def approve(self, user: str, approval_id: str, channel: str, thread_ts: str | None,
+                      edits: int | None = None) -> None:
+        """``edits``: the version of the arguments the clicked message showed (approving runs
+        exactly those; if they were edited since, nothing is decided)."""
         approval = await self.approvals.get(approval_id)
         refusal = await self._refusal(approval, user)
         if refusal is None:
-            result = await self.engine.decide(approval_id, approved=True, by=user)
+            result = await self.engine.decide(approval_id, approved=True, by=user, edits=edits)
             refusal = outcome_refusal(result)
             log.info("approval clicked", approval_id=approval_id, outcome=result.outcome.value)
         if refusal is not None:  # (a recorded decision updates its message through its event)
@@ -122,6 +130,63 @@ class Interactions:
             if channel:
                 await self.poster.ephemeral(channel, user, refusal, thread_ts)
             await self.notifier.refresh_approval(approval_id)
+
+    # ------------------------------------------------------------------ edit
+
+    def _target(self, tool: str) -> EditTarget:
+        spec = self.engine.ctx.registry.get(tool)
+        return EditTarget(schema=spec.json_schema(), secret=spec.secret_args())
+
+    async def open_edit(self, user: str, approval_id: str, trigger_id: str, channel: str,
+                        thread_ts: str | None) -> None:
+        """Edit clicked: the modal opens for those who may decide, while the approval is pending."""
+        approval = await self.approvals.get(approval_id)
+        refusal = await self._refusal(approval, user)
+        if refusal is not None or approval is None:
+            await self.poster.ephemeral(channel, user, refusal or say.APPROVAL_NOT_FOUND, thread_ts)
+            await self.notifier.refresh_approval(approval_id)
+            return
+        metadata = json.dumps({"approval_id": approval_id, "channel": channel, "thread_ts": thread_ts,
+                               "edits": approval.edits})
+        try:
+            view = edit_modal(approval, self._target(approval.tool), metadata)
+        except TooLongToEdit:
+            await self.poster.ephemeral(channel, user, say.TOO_LONG_TO_EDIT, thread_ts)
+            return
+        try:
+            await self.client.views_open(trigger_id=trigger_id, view=view)
+        except SlackApiError as exc:
+            log.warning("views.open failed", error=error_code(exc))
+            await self.poster.ephemeral(channel, user, say.SOMETHING_BROKE, thread_ts)
+
+    async def submit_edit(self, user: str, view: dict[str, Any], answered: asyncio.Event) -> dict[str, str]:
+        """The Edit modal was submitted. Returns problems by field (the modal stays open and
+        shows them) or nothing; a refusal is told privately. ``answered``: Slack has had its
+        answer already, so problems can only be told privately too."""
+        meta = json.loads(view.get("private_metadata") or "{}")
+        approval_id, edits = str(meta.get("approval_id", "")), int(meta.get("edits", 0))
+        channel, thread_ts = meta.get("channel"), meta.get("thread_ts")
+        approval = await self.approvals.get(approval_id)
+        refusal = await self._refusal(approval, user)
+        if refusal is None and approval is not None:
+            target = self._target(approval.tool)
+            args, errors = args_from(view, approval, target)
+            if not errors:
+                problems = argument_problems(self.engine.ctx.registry, approval.tool, args)
+                errors = field_errors(problems, target)
+            if errors:
+                if answered.is_set() and channel:
+                    await self.poster.ephemeral(channel, user, say.edit_not_saved(list(errors.values())),
+                                                thread_ts)
+                return errors
+            result = await edit_approval(self.engine.ctx, approval_id, args, by=user, edits=edits)
+            log.info("approval edited", approval_id=approval_id, outcome=result.outcome.value)
+            refusal = outcome_refusal(result)
+            if refusal is None and result.approval is not None:
+                await self.notifier.show_edit(result.approval)
+        if refusal is not None and channel:
+            await self.poster.ephemeral(channel, user, refusal, thread_ts)
+        return {}
 
     async def cancel(self, user: str, thread_key: str, channel: str, message_ts: str | None,
                      thread_ts: str | None) -> None:

@@ -5,6 +5,8 @@ that records something (a request, a decision, a cancel) spawns that work and re
 it is recorded, or after ``BotConfig.durable_ack_seconds`` at most, well inside Slack's 3
 seconds: Slack does not resend what was acknowledged, so a replica that dies right after
 answering must not take the request with it. Runs never happen on the request path.
+A message event that is not recorded in time, or whose claim another delivery holds without
+having queued it, is answered 503, so that Slack retries it (see ``bot.intake``).
 Catch-all listeners answer every other event, action and view with 200, so no request gets
 a 404.
 """
@@ -15,10 +17,13 @@ import asyncio
 import re
 from typing import TYPE_CHECKING, Any
 
+from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 
 from bot import messages as say
-from bot.approval_view import APPROVE_ACTION, REJECT_ACTION, REJECT_VIEW
+from bot.approval_view import APPROVE_ACTION, EDIT_ACTION, REJECT_ACTION, REJECT_VIEW, seen_edits
+from bot.edit_view import EDIT_VIEW
+from bot.intake import Delivery
 from bot.reply_view import help_reply
 from bot.status_report import status_report
 from bot.status_view import CANCEL_ACTION
@@ -66,13 +71,15 @@ def register(app: AsyncApp, bot: SlackBot) -> None:
         await respond(text=report.text, blocks=report.blocks, response_type="ephemeral")
 
     @app.event("app_mention")
-    async def on_mention(body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext) -> None:
-        await _recorded(bot, bot.tasks.spawn(bot.intake.from_event(
+    async def on_mention(body: dict[str, Any], event: dict[str, Any],
+                         context: AsyncBoltContext) -> BoltResponse | None:
+        return await _delivered(bot, bot.tasks.spawn(bot.intake.from_event(
             _team(body, event), event, context.bot_user_id, mentioned=True), name="mention"))
 
     @app.event("message")
-    async def on_message(body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext) -> None:
-        await _recorded(bot, bot.tasks.spawn(bot.intake.from_event(
+    async def on_message(body: dict[str, Any], event: dict[str, Any],
+                         context: AsyncBoltContext) -> BoltResponse | None:
+        return await _delivered(bot, bot.tasks.spawn(bot.intake.from_event(
             _team(body, event), event, context.bot_user_id, mentioned=False), name="message"))
 
     @app.action(APPROVE_ACTION)
@@ -80,8 +87,9 @@ def register(app: AsyncApp, bot: SlackBot) -> None:
         await ack()
         channel, _, thread_ts = _where(body)
         user = body["user"]["id"]
+        edits = seen_edits(action.get("block_id", ""))
         await _recorded(bot, bot.tasks.spawn(
-            bot.interactions.approve(user, action["value"], channel, thread_ts), name="approve"))
+            bot.interactions.approve(user, action["value"], channel, thread_ts, edits), name="approve"))
 
     @app.action(REJECT_ACTION)
     async def on_reject(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -95,6 +103,27 @@ def register(app: AsyncApp, bot: SlackBot) -> None:
         await ack()
         await _recorded(bot, bot.tasks.spawn(bot.interactions.submit_reject(body["user"]["id"], view),
                                              name="reject-reason"))
+
+    @app.action(EDIT_ACTION)
+    async def on_edit(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        channel, _, thread_ts = _where(body)
+        bot.tasks.spawn(bot.interactions.open_edit(body["user"]["id"], action["value"],
+                                                   body["trigger_id"], channel, thread_ts), name="edit")
+
+    @app.view(EDIT_VIEW)
+    async def on_edited(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        # Problems with the arguments go back in the answer, shown beside their fields.
+        answered = asyncio.Event()
+        work = bot.tasks.spawn(bot.interactions.submit_edit(body["user"]["id"], view, answered),
+                               name="edit-submit")
+        await _recorded(bot, work)
+        errors = work.result() if work.done() and not work.cancelled() and not work.exception() else {}
+        answered.set()
+        if errors:
+            await ack(response_action="errors", errors=errors)
+        else:
+            await ack()
 
     @app.action(CANCEL_ACTION)
     async def on_cancel(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -120,6 +149,18 @@ def register(app: AsyncApp, bot: SlackBot) -> None:
 async def _recorded(bot: SlackBot, work: asyncio.Task[Any]) -> None:
     """Return (so Bolt answers Slack) once the work is done, or after the configured wait."""
     await asyncio.wait({work}, timeout=bot.config.durable_ack_seconds)
+
+
+async def _delivered(bot: SlackBot, work: asyncio.Task[Delivery]) -> BoltResponse | None:
+    """As :func:`_recorded`, but a message event is only answered 200 once it is recorded (or
+    found to be a duplicate, or not for the bot). Otherwise (not recorded in time, or claimed
+    by a delivery that has not queued it, whose process may have died) the answer is 503, so
+    that Slack delivers it again: the claim makes a second delivery harmless."""
+    await _recorded(bot, work)
+    if work.done() and not work.cancelled() and work.exception() is None \
+            and work.result() is not Delivery.UNSETTLED:
+        return None
+    return BoltResponse(status=503, body="not recorded yet: please retry")
 
 
 def _team(body: dict[str, Any], event: dict[str, Any]) -> str:

@@ -102,6 +102,7 @@ CANCELLED_BEFORE_START = "Cancelled before it started."
 
 APPROVE_BUTTON = "Approve"
 REJECT_BUTTON = "Reject"
+EDIT_BUTTON = "Edit"
 
 
 def approval_title(tool: str, node_id: str) -> str:
@@ -141,6 +142,42 @@ def reject_modal_intro(tool: str, node_id: str) -> str:
     return f"Reject `{tool}` (node `{node_id}`)? Nodes that depend on it will be skipped."
 
 
+EDIT_MODAL_TITLE = "Edit arguments"
+EDIT_MODAL_SUBMIT = "Save"
+EDIT_MODAL_CLOSE = "Cancel"
+SECRET_PLACEHOLDER = "secret: left empty, it stays as it is"  # noqa: S105 - a hint, not a secret
+JSON_HINT = "JSON: numbers, true/false, [lists] or {objects}; text in \"quotes\""
+NOT_AN_OBJECT = 'The arguments must be one JSON object, like {"name": "value"}.'
+
+
+def not_json(problem: str) -> str:
+    return f"This is not valid JSON ({problem}). Text needs \"quotes\"."
+
+
+def edit_modal_intro(tool: str, node_id: str) -> str:
+    return (f"Edit what `{tool}` (node `{node_id}`) will run with. After you save, the approval message "
+            "shows the original and your values, and Approve runs yours.")
+
+
+def edited_by(by: str | None, edits: int) -> str:
+    times = f" ({edits} edits)" if edits > 1 else ""
+    return f":pencil2: *Edited by {user(by)}{times}:* these are the arguments that will run."
+
+
+ORIGINAL_ARGS = "*The plan's original arguments:*"
+
+
+def edit_not_saved(errors: list[str]) -> str:
+    listed = "\n".join(f"• {e}" for e in errors)
+    return f"Your edit was not saved; the arguments did not fit the tool:\n{listed}\nClick Edit to try again."
+
+
+TOO_LONG_TO_EDIT = ("An argument of this step is too long to edit in Slack (over 3,000 characters). "
+                    "Reject it with a reason instead, and ask for what you want in the thread.")
+ARGS_CHANGED = ("Someone edited these arguments after you opened them, so nothing was changed. "
+                "Look at the approval message again before you decide.")
+
+
 # --------------------------------------------------------------- refusals
 
 def not_allowed(approvers: str) -> str:
@@ -159,6 +196,14 @@ APPROVAL_STALE = (
     "This approval is no longer needed: its run finished or changed its plan. Nothing was changed."
 )
 APPROVAL_NOT_FOUND = "I can't find this approval any more. Nothing was changed."
+def not_answering_here(*, direct: bool) -> str:
+    if direct:
+        return ("I don't take requests by direct message in this workspace. Please ask in a channel "
+                "where I work, or ask whoever runs dagbot which channels those are.")
+    return ("I don't take requests in this channel. Please ask in a channel where I work, or ask "
+            "whoever runs dagbot to add this one to the access policy.")
+
+
 CANCEL_NOT_ALLOWED = "Sorry, only the person who asked (or an approver for every tool) can cancel this run."
 CANCEL_TOO_LATE = "This run has already finished; there is nothing left to cancel."
 

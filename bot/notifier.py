@@ -32,8 +32,8 @@ from agent.events import (
 )
 from agent.ports import Approval, ApprovalStatus, ApprovalStore
 from agent.runner import Engine
+from bot.access import AccessDirectory
 from bot.approval_view import render_approval
-from bot.approvers import ApproverDirectory
 from bot.editor import MessageEditor
 from bot.poster import Sent, SlackPoster
 from bot.progress import Phase, RunProgress
@@ -50,6 +50,10 @@ RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0)
 """Seconds before each retry of an approval message's post or update (at least Retry-After)."""
 
 
+ANSWER_EVENT = "dagbot_answer"
+"""The metadata event type of a run's first reply (its payload names the run)."""
+
+
 @dataclass
 class RunTracker:
     run_id: str
@@ -57,12 +61,14 @@ class RunTracker:
     message: StatusMessage
     progress: RunProgress
     editor: MessageEditor
+    adopted: bool = False
+    """The run began in another process (which may have died after answering it)."""
 
 
 class Notifier:
     def __init__(
         self, *, engine: Engine, approvals: ApprovalStore, store: BotStore, poster: SlackPoster,
-        directory: ApproverDirectory, tasks: TaskSet, edit_interval: float = 1.0,
+        directory: AccessDirectory, tasks: TaskSet, edit_interval: float = 1.0,
         clock: Callable[[], float] = time.time, answer_note: str = "",
     ) -> None:
         self.engine = engine
@@ -92,14 +98,35 @@ class Notifier:
 
     async def consume(self, queue: asyncio.Queue[RunEvent]) -> None:
         while True:
-            event = await queue.get()
-            if not is_slack_thread(event.thread_id):
+            self._route(await queue.get())
+
+    def _route(self, event: RunEvent) -> None:
+        if not is_slack_thread(event.thread_id):
+            return
+        lane = self._lanes.get(event.thread_id)
+        if lane is None:
+            lane = self._lanes[event.thread_id] = asyncio.Queue()
+            self._lane_tasks.spawn(self._drain(event.thread_id, lane), name=f"lane:{event.thread_id}")
+        lane.put_nowait(event)
+
+    async def post_missing_approvals(self, older_than: float) -> list[str]:
+        """Post the message of every pending approval asked for over ``older_than`` seconds ago
+        that has none: the process that asked died before posting it, and the thread, parked
+        on it, would otherwise wait for a click nobody can make. Returns their ids."""
+        missing = []
+        for approval in await self.approvals.pending():
+            if approval.requested_at > self.clock() - older_than or not approval.run_id \
+                    or await self.approval_record(approval.id) is not None:
                 continue
-            lane = self._lanes.get(event.thread_id)
-            if lane is None:
-                lane = self._lanes[event.thread_id] = asyncio.Queue()
-                self._lane_tasks.spawn(self._drain(event.thread_id, lane), name=f"lane:{event.thread_id}")
-            lane.put_nowait(event)
+            missing.append(approval.id)
+            self._route(AwaitingApproval(
+                thread_id=approval.thread_id, run_id=approval.run_id, at=approval.requested_at,
+                approval_id=approval.id, node_id=approval.node_id, tool=approval.tool, args=approval.args,
+                why=approval.why, requested_by=approval.requested_by, expires_at=approval.expires_at,
+                note=approval.note))
+        if missing:
+            log.warning("posting approval messages a dead process did not post", approvals=missing)
+        return missing
 
     async def _drain(self, thread_key: str, lane: asyncio.Queue[RunEvent]) -> None:
         while True:
@@ -159,6 +186,7 @@ class Notifier:
         message = await self.store.status_message_for_run(thread.key, event.run_id)
         if message is not None and message.finished:
             return None  # e.g. a late expiry of an approval the run no longer needed
+        adopted = message is not None
         if message is not None:  # posted by an earlier process: rebuild the view
             progress = await self._rebuild(thread.key)
         else:
@@ -167,6 +195,7 @@ class Notifier:
                 progress = RunProgress(request=message.request, requested_by=message.requested_by,
                                        started_at=message.created_at)
             else:
+                adopted = True
                 progress = await self._rebuild(thread.key)
                 message = await self._post_status(thread, progress, event.run_id)
                 if message is None:
@@ -174,7 +203,8 @@ class Notifier:
         progress.cancelled_by = self._cancelled_by.get(thread.key)
         editor = MessageEditor(self.poster.client, message.channel, message.ts,
                                interval=self.edit_interval)
-        tracker = self._runs[event.run_id] = RunTracker(event.run_id, thread, message, progress, editor)
+        tracker = self._runs[event.run_id] = RunTracker(event.run_id, thread, message, progress, editor,
+                                                        adopted)
         return tracker
 
     async def _rebuild(self, thread_key: str) -> RunProgress:
@@ -201,9 +231,14 @@ class Notifier:
     async def _finish(self, tracker: RunTracker, replies: list[Reply]) -> None:
         self._runs.pop(tracker.run_id, None)
         self._cancelled_by.pop(tracker.thread.key, None)
-        for reply in replies:
-            await self.poster.post(tracker.thread.channel, reply.text, reply.blocks,
-                                   thread_ts=tracker.thread.root_ts)
+        thread, mark = tracker.thread, {"run_id": tracker.run_id}
+        if replies and tracker.adopted and await self.poster.thread_has(
+                thread.channel, thread.root_ts, ANSWER_EVENT, mark):
+            replies = []  # the process it began in answered, then died before recording that
+        for n, reply in enumerate(replies):
+            await self.poster.post(thread.channel, reply.text, reply.blocks, thread_ts=thread.root_ts,
+                                   metadata={"event_type": ANSWER_EVENT, "event_payload": mark} if n == 0
+                                   else None)
         await self.store.finish_status_message(tracker.message.id)
         await self._refresh_open_approvals(tracker.thread.key, stale=True)
         self._forget_closed(tracker.thread.key)
@@ -236,7 +271,8 @@ class Notifier:
             note=event.note,
         )
         text, blocks = render_approval(approval, self.directory.who_may_approve(approval.tool,
-                                                                                approval.requested_by))
+                                                                                approval.requested_by),
+                                       secret=self.secret_args(approval.tool))
         # Retried in the lane, so this thread's later events (the decision, the end of the run)
         # find the message. Given up on, the approval still waits (``/agent status`` lists it)
         # until it expires or the run is cancelled.
@@ -254,6 +290,24 @@ class Notifier:
                                  ts=sent.ts)
         self._records[approval.id] = record
         await self.store.save_approval_message(record)
+
+    def secret_args(self, tool: str) -> frozenset[str]:
+        """Arguments of the tool never shown in Slack (the registry says which)."""
+        registry = self.engine.ctx.registry
+        return registry.get(tool).secret_args() if tool in registry else frozenset()
+
+    async def show_edit(self, approval: Approval) -> bool:
+        """Show a pending approval's edited arguments (and new buttons) in its message. False
+        when Slack refused the update (the edit stands; the next update shows it)."""
+        async with self._approval_locks[approval.id]:
+            record = await self.approval_record(approval.id)
+            if record is None or record.closed or approval.id in self._closed:
+                return True
+            text, blocks = render_approval(
+                approval, self.directory.who_may_approve(approval.tool, approval.requested_by),
+                secret=self.secret_args(approval.tool))
+            sent = await self.poster.edit(record.channel, record.ts, text, blocks)
+            return sent.ok
 
     async def refresh_approval(self, approval_id: str, *, stale: bool = False) -> None:
         """Show an approval's final state in its message (once); pending ones stay as they are
@@ -300,7 +354,8 @@ class Notifier:
             if approval is None or (approval.is_pending and not stale):
                 return None
             text, blocks = render_approval(
-                approval, self.directory.who_may_approve(approval.tool, approval.requested_by), stale=stale)
+                approval, self.directory.who_may_approve(approval.tool, approval.requested_by), stale=stale,
+                secret=self.secret_args(approval.tool))
             sent = await self.poster.edit(record.channel, record.ts, text, blocks)
             if not sent.ok and not sent.gone:  # (a message that is gone shows no buttons either)
                 return sent

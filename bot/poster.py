@@ -74,12 +74,13 @@ class SlackPoster:
         self.client = client
 
     async def send(self, channel: str, text: str, blocks: list[Block] | None = None,
-                   thread_ts: str | None = None) -> Sent:
-        """Post a message: its ts, or why Slack refused it (logged)."""
+                   thread_ts: str | None = None, metadata: dict[str, Any] | None = None) -> Sent:
+        """Post a message: its ts, or why Slack refused it (logged). ``metadata``: Slack's
+        message metadata (``event_type``, ``event_payload``), to find the message again."""
         try:
             response = await self.client.chat_postMessage(
                 channel=channel, text=text, blocks=blocks, thread_ts=thread_ts,
-                unfurl_links=False, unfurl_media=False,
+                unfurl_links=False, unfurl_media=False, metadata=metadata,
             )
         except SlackApiError as exc:
             sent = Sent.refused(exc)
@@ -92,9 +93,27 @@ class SlackPoster:
         return sent
 
     async def post(self, channel: str, text: str, blocks: list[Block] | None = None,
-                   thread_ts: str | None = None) -> str | None:
+                   thread_ts: str | None = None, metadata: dict[str, Any] | None = None) -> str | None:
         """Post a message; its ts, or None when Slack refused it (logged)."""
-        return (await self.send(channel, text, blocks, thread_ts)).ts
+        return (await self.send(channel, text, blocks, thread_ts, metadata)).ts
+
+    async def thread_has(self, channel: str, thread_ts: str, event_type: str,
+                         payload: dict[str, Any]) -> bool | None:
+        """Whether the thread has a message whose metadata is ``event_type`` with ``payload``
+        among its fields; None when Slack would not say (e.g. a missing history scope)."""
+        try:
+            async for page in await self.client.conversations_replies(
+                    channel=channel, ts=thread_ts, include_all_metadata=True, limit=200):
+                for message in page.get("messages") or []:
+                    meta = message.get("metadata") or {}
+                    fields = meta.get("event_payload") or {}
+                    if meta.get("event_type") == event_type and all(
+                            fields.get(k) == v for k, v in payload.items()):
+                        return True
+        except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as exc:
+            log.warning("conversations.replies failed", channel=channel, error=type(exc).__name__)
+            return None
+        return False
 
     async def edit(self, channel: str, ts: str, text: str, blocks: list[Block]) -> Sent:
         """Update a message: accepted, or why Slack refused it (logged)."""

@@ -13,6 +13,7 @@ from agent.events import (
     DecisionRecorded,
     NodeFailed,
     NodeFinished,
+    NodeProposed,
     NodeRejected,
     NodeSkipped,
     NodeStarted,
@@ -20,8 +21,10 @@ from agent.events import (
     Planning,
     PlanReady,
     Replanning,
+    ResultReused,
     RunEvent,
     RunFailed,
+    ToolRetrying,
     Waiting,
 )
 from agent.readiness import NodeState
@@ -56,7 +59,7 @@ class NodeView:
     finished_at: float | None = None
 
 
-_MOVING = (NodeStarted, NodeFinished, NodeFailed, NodeRejected, NodeSkipped, PackageAttempt)
+_MOVING = (NodeStarted, NodeFinished, NodeFailed, NodeRejected, NodeSkipped, PackageAttempt, ToolRetrying)
 
 
 def node_label(node: Mapping[str, Any]) -> str:
@@ -82,6 +85,8 @@ class RunProgress:
     nodes_run: int = 0
     tokens: int = 0
     cancelled_by: str | None = None
+    proposed: set[str] = field(default_factory=set)
+    """Nodes of the plan being streamed, shown (and maybe started) before it is validated."""
 
     @property
     def is_active(self) -> bool:
@@ -105,10 +110,16 @@ class RunProgress:
             case Planning(replan=replan):
                 self.phase = Phase.REPLANNING if replan else Phase.PLANNING
                 self.replans = replan
+            case NodeProposed(node_id=node_id, label=label):
+                if not self.proposed:  # the first node of a new plan: the old plan's view goes
+                    self.nodes = {}
+                self.proposed.add(node_id)
+                self.nodes.setdefault(node_id, NodeView(node_id, label))
             case PlanReady(plan=plan):
                 self.thought = str(plan.get("thought") or "")
-                self.nodes = {n["id"]: NodeView(n["id"], node_label(n)) for n in plan.get("nodes", [])}
-                self.phase = Phase.RUNNING
+                self.nodes = {n["id"]: self._streamed(n) or NodeView(n["id"], node_label(n))
+                              for n in plan.get("nodes", [])}
+                self.phase, self.proposed = Phase.RUNNING, set()
             case NodeStarted() if node:
                 node.state, node.started_at = NodeState.RUNNING, event.at
             case NodeFinished() if node:
@@ -124,6 +135,11 @@ class RunProgress:
                 node.attempt, node.max_attempts = attempt, total
                 if gist:
                     node.detail = f"attempt {attempt} failed: {gist}"
+            case ToolRetrying(attempt=attempt, max_attempts=total, error_gist=gist, delay_s=delay) if node:
+                node.attempt, node.max_attempts = attempt + 1, total
+                node.detail = f"attempt {attempt} failed: {gist}; trying again in {delay:.1f} s"
+            case ResultReused(age_s=age) if node:
+                node.detail = f"reused the result of the same call {age:.0f} s ago"
             case AwaitingApproval() if node:
                 node.state, node.detail = NodeState.AWAITING_APPROVAL, None
             case DecisionRecorded() if node:
@@ -140,6 +156,13 @@ class RunProgress:
                 self.finished_at, self.note = event.at, error
         if self.phase is Phase.WAITING and isinstance(event, _MOVING):
             self.phase = Phase.RUNNING  # the parked run was resumed
+
+    def _streamed(self, node: Mapping[str, Any]) -> NodeView | None:
+        """The view of a node shown while the plan streamed (it may have run already)."""
+        view = self.nodes.get(node["id"])
+        if view is None or node["id"] not in self.proposed or view.label != node_label(node):
+            return None
+        return view
 
     def _decided(self, node: NodeView, event: DecisionRecorded) -> None:
         who = f"<@{event.decided_by}>" if event.decided_by else "someone"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from agent.ports import ApprovalStore
 from agent.runner import Engine, ThreadStatus
-from bot.approvers import ApproverDirectory
+from bot.access import AccessDirectory
 from bot.reply_view import ApprovalLine, Reply, RunLine, status_reply
 from bot.store import BotStore
 from bot.threads import ThreadRef
@@ -13,7 +13,7 @@ STATE_NAMES = {ThreadStatus.RUNNING: "running", ThreadStatus.WAITING: "waiting f
 
 
 async def status_report(user: str, *, engine: Engine, approvals: ApprovalStore, store: BotStore,
-                        directory: ApproverDirectory) -> Reply:
+                        directory: AccessDirectory) -> Reply:
     runs: list[RunLine] = []
     for message in await store.unfinished_status_messages(requested_by=user):
         thread = ThreadRef.parse(message.thread_key)

@@ -3,7 +3,8 @@
 - owned threads: a message in one of them is a follow-up, no mention needed;
 - status messages: one per run, bound to the run when the engine starts it;
 - approval messages: which Slack message shows which approval, to update it later;
-- claims: delivered event ids and message ts, so retries and twins start one run.
+- claims: delivered messages, so retries and twins start one run; a claim is settled once
+  its request is queued, and one left unsettled by a process that died can be taken again.
 """
 
 from __future__ import annotations
@@ -38,9 +39,23 @@ class ApprovalMessage:
     """The message shows a final state (decided, expired, withdrawn): no more edits needed."""
 
 
+@dataclass(frozen=True)
+class Claim:
+    key: str
+    retaken_from: float | None = None
+    """When it was first claimed, if that claimer left it unsettled (it died before queueing
+    the request) and this delivery took it over."""
+
+
 class BotStore(Protocol):
-    async def claim(self, key: str, now: float) -> bool:
-        """True the first time a key is claimed; False for every later claim (atomic)."""
+    async def claim(self, key: str, now: float, *, unsettled_for: float) -> Claim | None:
+        """The claim the first time a key is claimed, or when its claim has stayed unsettled
+        for ``unsettled_for`` seconds (its claimer died); None otherwise (atomic)."""
+
+    async def settle_claim(self, key: str, now: float) -> None:
+        """Its request is recorded: the claim can no longer be taken again."""
+
+    async def claim_settled(self, key: str) -> bool: ...
 
     async def forget_claims(self, before: float) -> int: ...
 
@@ -57,6 +72,12 @@ class BotStore(Protocol):
 
     async def bind_status_message(self, thread_key: str, run_id: str) -> StatusMessage | None:
         """Bind the thread's oldest unbound status message to a run that just started."""
+
+    async def status_message_since(
+        self, thread_key: str, request: str, requested_by: str | None, since: float
+    ) -> StatusMessage | None:
+        """The first status message posted for this request since ``since`` (a retaken claim:
+        its claimer may have posted it before dying)."""
 
     async def status_message_for_run(self, thread_key: str, run_id: str) -> StatusMessage | None: ...
 

@@ -77,6 +77,53 @@ def migrate() -> None:
 
 
 @app.command()
+def audit(
+    since: str = typer.Option("", help="From this date or time on (ISO 8601, e.g. 2026-11-01; UTC "
+                                       "unless a zone is given)."),
+    until: str = typer.Option("", help="Up to (not including) this date or time."),
+    thread: str = typer.Option("", help="Only this conversation: its key (slack:TEAM:CHANNEL:TS, or "
+                                        "the --thread of dagbot ask)."),
+    output_format: str = typer.Option("jsonl", "--format", help="jsonl (one JSON object a line) or csv."),
+) -> None:
+    """Export the audit trail: requests, plans, approval decisions and edits, red calls and their
+    outcomes, oldest first, with who and when."""
+    from infra.audit_export import ExportFormat, parse_when
+
+    settings = Settings()
+    configure_logging("WARNING")
+    try:
+        fmt = ExportFormat(output_format.lower())
+    except ValueError:
+        typer.echo(f"dagbot audit: --format {output_format!r}: use jsonl or csv", err=True)
+        raise typer.Exit(2) from None
+    try:
+        start = parse_when(since, "--since") if since else None
+        end = parse_when(until, "--until") if until else None
+    except ValueError as exc:
+        typer.echo(f"dagbot audit: {exc}", err=True)
+        raise typer.Exit(2) from None
+    asyncio.run(_audit(settings, fmt, start, end, thread or None))
+
+
+async def _audit(settings: Settings, fmt: object, since: float | None, until: float | None,
+                 thread: str | None) -> None:
+    from infra.audit_export import ExportFormat, export
+    from infra.db import create_engine
+    from infra.migrate import upgrade
+    from infra.store import SqlStore
+
+    assert isinstance(fmt, ExportFormat)
+    await asyncio.to_thread(upgrade, settings.database_url)
+    db = create_engine(settings.database_url)
+    try:
+        entries = await SqlStore(db).audit_entries(since=since, until=until, thread_id=thread)
+    finally:
+        await db.dispose()
+    for chunk in export(entries, fmt):
+        sys.stdout.write(chunk)
+
+
+@app.command()
 def serve(
     socket_mode: bool = typer.Option(
         False, "--socket-mode",
@@ -92,8 +139,8 @@ def serve(
 ) -> None:
     """Run the Slack bot: HTTP (POST /slack/events; GET /healthz, /livez, /metrics) or Socket Mode
     (the GET endpoints on PORT); with no Slack settings at all (or --playground), the local playground."""
-    from bot.approvers import ApproverPolicy
     from bot.config import BotConfig
+    from bot.policy import PolicyError, load_policy
 
     settings = Settings()
     configure_logging(settings.log_level)
@@ -103,9 +150,9 @@ def serve(
     host = host or "0.0.0.0"  # noqa: S104 - HTTP mode serves Slack's requests from outside
     problems = _slack_setup_problems(settings, socket_mode)
     try:
-        approvers = ApproverPolicy.from_json(settings.approvers)
-    except ValueError as exc:
-        problems.append(str(exc))
+        policy = load_policy(settings.policy_file, settings.approvers)
+    except PolicyError as exc:
+        problems.extend(exc.problems)
     if problems:
         typer.echo("dagbot cannot start the Slack bot:\n" + "\n".join(f"  • {p}" for p in problems)
                    + "\nSee the README, section 'Slack', or try `dagbot ask` in the terminal.", err=True)
@@ -115,15 +162,22 @@ def serve(
     config = BotConfig(
         bot_token=settings.slack_bot_token.get_secret_value(),
         signing_secret=secret.get_secret_value() if secret else "",
-        api_url=settings.slack_api_url, command=settings.slack_command, approvers=approvers,
+        api_url=settings.slack_api_url, command=settings.slack_command, policy=policy,
+        audit_retention_seconds=settings.audit_retention_days * 86_400,
+        claim_retake_seconds=settings.claim_retake_seconds,
     )
     from bot.app import BotStartError
 
     try:
         asyncio.run(_serve(settings, config, socket_mode=socket_mode, host=host, port=port or settings.port))
-    except BotStartError as exc:
+    except (BotStartError, PolicyError) as exc:
         typer.echo(f"dagbot cannot start the Slack bot: {exc}", err=True)
         raise typer.Exit(2) from None
+
+
+def policy_source(settings: Settings) -> str:
+    """What to call the policy in an error: its file, or the setting it came from."""
+    return settings.policy_file.name if settings.policy_file else "DAGBOT_APPROVERS"
 
 
 def _slack_configured(settings: Settings) -> bool:
@@ -163,6 +217,7 @@ def _slack_setup_problems(settings: Settings, socket_mode: bool) -> list[str]:
 
 async def _serve(settings: Settings, config: BotConfig, *, socket_mode: bool, host: str, port: int) -> None:
     from bot.app import BotDeps, build_bot
+    from bot.policy import check_policy_tools
     from bot.server import serve_http, serve_socket_mode
     from infra.metrics import Metrics
     from infra.slack_store import SqlSlackStore
@@ -171,6 +226,7 @@ async def _serve(settings: Settings, config: BotConfig, *, socket_mode: bool, ho
     metrics = Metrics(settings.replica or None)
     llm, packages = _model_and_packages(settings, metrics=metrics)
     async with open_services(settings, llm=llm, packages=packages, metrics=metrics) as services:
+        check_policy_tools(config.policy, services.registry.names(), policy_source(settings))
         deps = BotDeps(engine=services.engine, events=services.events, approvals=services.store,
                        store=SqlSlackStore(services.store.engine), slack_calls=metrics)
         bot = build_bot(config, deps)

@@ -57,8 +57,26 @@ class ApprovalRow(Base):
     decided_by: Mapped[str | None] = mapped_column(String(255), nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    edited_args: Mapped[Any] = mapped_column(JSON, nullable=True)
+    """An approver's edit of ``args``: what runs if approved (``args`` keeps the plan's)."""
+    edited_by: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    edits: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (Index("ix_approvals_node", "thread_id", "plan_id", "node_id"),)
+
+
+class AuditRow(Base):
+    """The audit trail: append-only (a trigger refuses UPDATE; only retention deletes)."""
+
+    __tablename__ = "audit_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    thread_id: Mapped[str] = mapped_column(String(255), index=True)
+    run_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    actor: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[Any] = mapped_column(JSON)
 
 
 class ExecutionRow(Base):
@@ -206,8 +224,11 @@ class SlackApprovalMessageRow(Base):
 
 
 class SlackClaimRow(Base):
-    """A delivered Slack message (or event): claimed once, so retries and twins start one run."""
+    """A delivered Slack message (or event): claimed once, so retries and twins start one run.
+    ``settled_at`` is set once its request is queued: an unsettled claim whose process died
+    can be taken again by Slack's retry."""
 
     __tablename__ = "slack_claims"
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     claimed_at: Mapped[float] = mapped_column(Float, index=True)
+    settled_at: Mapped[float | None] = mapped_column(Float, nullable=True)

@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr = Field(default=SecretStr(""), validation_alias="OPENAI_API_KEY")
     model: str = Field(default="gpt-4o-mini", validation_alias="DAGBOT_MODEL")
     max_replans: int = Field(default=2, ge=0, validation_alias="DAGBOT_MAX_REPLANS")
+    stream_planner: bool = Field(default=True, validation_alias="DAGBOT_STREAM_PLANNER")
+    tool_attempts: int = Field(default=3, ge=1, validation_alias="DAGBOT_TOOL_ATTEMPTS")
+    result_cache_ttl_seconds: float = Field(default=30, ge=0, validation_alias="DAGBOT_RESULT_CACHE_TTL")
     approval_ttl_seconds: float = Field(default=86_400, gt=0, validation_alias="DAGBOT_APPROVAL_TTL")
     tools: str = Field(
         default="", validation_alias="DAGBOT_TOOLS",
@@ -49,6 +52,11 @@ class Settings(BaseSettings):
     sandbox_tool_calls: int = Field(default=20, ge=0, validation_alias="SANDBOX_TOOL_CALLS")
     sandbox_tool_timeout_seconds: float = Field(default=30.0, gt=0, validation_alias="SANDBOX_TOOL_TIMEOUT")
     lease_ttl_seconds: float = Field(default=30, gt=0, validation_alias="DAGBOT_LEASE_TTL")
+    claim_retake_seconds: float = Field(
+        default=30, gt=0, validation_alias="DAGBOT_CLAIM_RETAKE",
+        description="A Slack message claimed but not queued for this long (its replica died) is "
+                    "taken over by Slack's retry.",
+    )
     replica: str = Field(
         default="", validation_alias="DAGBOT_REPLICA",
         description="This process's name in the metrics' replica label (default: hostname-pid).",
@@ -61,6 +69,14 @@ class Settings(BaseSettings):
     approvers: str = Field(
         default="", validation_alias="DAGBOT_APPROVERS",
         description='JSON: tool name (or "*") → list of Slack user ids / user group ids.',
+    )
+    policy_file: Path | None = Field(
+        default=None, validation_alias="DAGBOT_POLICY_FILE",
+        description="YAML access policy: who may use which tool where, who approves, where the bot answers.",
+    )
+    audit_retention_days: float = Field(
+        default=0, ge=0, validation_alias="DAGBOT_AUDIT_RETENTION_DAYS",
+        description="Audit rows older than this are pruned by the bot's sweeper; 0 keeps them for ever.",
     )
     port: int = Field(default=3000, validation_alias="PORT")
     playground_dir: Path = Field(

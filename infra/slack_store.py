@@ -10,7 +10,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from bot.store import ApprovalMessage, StatusMessage
+from bot.store import ApprovalMessage, Claim, StatusMessage
 from bot.threads import ThreadRef
 from infra.db import SlackApprovalMessageRow, SlackClaimRow, SlackStatusMessageRow, SlackThreadRow
 
@@ -34,13 +34,33 @@ class SqlSlackStore:
 
     # ----------------------------------------------------------------- claims
 
-    async def claim(self, key: str, now: float) -> bool:
+    async def claim(self, key: str, now: float, *, unsettled_for: float) -> Claim | None:
         try:
             async with self.session.begin() as s:
                 s.add(SlackClaimRow(key=key, claimed_at=now))
+            return Claim(key)
         except IntegrityError:
-            return False
-        return True
+            pass
+        async with self.session.begin() as s:  # taken: left unsettled by a process that died?
+            row = await s.get(SlackClaimRow, key)
+            if row is None or row.settled_at is not None or row.claimed_at > now - unsettled_for:
+                return None
+            first = row.claimed_at
+            retaken = await s.execute(  # compare-and-set: one retry retakes it
+                update(SlackClaimRow)
+                .where(SlackClaimRow.key == key, SlackClaimRow.claimed_at == first,
+                       SlackClaimRow.settled_at.is_(None))
+                .values(claimed_at=now))
+            return Claim(key, retaken_from=first) if retaken.rowcount == 1 else None  # type: ignore[attr-defined]
+
+    async def settle_claim(self, key: str, now: float) -> None:
+        async with self.session.begin() as s:
+            await s.execute(update(SlackClaimRow).where(SlackClaimRow.key == key).values(settled_at=now))
+
+    async def claim_settled(self, key: str) -> bool:
+        async with self.session() as s:
+            row = await s.get(SlackClaimRow, key)
+            return row is not None and row.settled_at is not None
 
     async def forget_claims(self, before: float) -> int:
         async with self.session.begin() as s:
@@ -95,6 +115,20 @@ class SqlSlackStore:
                     row.run_id = run_id
                     return _status(row)
         return None
+
+    async def status_message_since(
+        self, thread_key: str, request: str, requested_by: str | None, since: float
+    ) -> StatusMessage | None:
+        async with self.session() as s:
+            row = (await s.execute(
+                select(SlackStatusMessageRow)
+                .where(SlackStatusMessageRow.thread_key == thread_key,
+                       SlackStatusMessageRow.request == request,
+                       SlackStatusMessageRow.requested_by == requested_by,
+                       SlackStatusMessageRow.created_at >= since)
+                .order_by(SlackStatusMessageRow.id).limit(1)
+            )).scalar_one_or_none()
+            return _status(row) if row else None
 
     async def status_message_for_run(self, thread_key: str, run_id: str) -> StatusMessage | None:
         async with self.session() as s:

@@ -19,6 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
+from agent.audit import SYSTEM, AuditEntry, AuditKind
 from agent.ports import (
     Approval,
     ApprovalRequest,
@@ -31,7 +32,7 @@ from agent.ports import (
     NodeStatus,
     QueuedRequest,
 )
-from infra.db import ApprovalRow, ExecutionRow, NodeResultRow, QueuedRequestRow, ThreadLeaseRow, utc
+from infra.db import ApprovalRow, AuditRow, ExecutionRow, NodeResultRow, QueuedRequestRow, ThreadLeaseRow, utc
 
 PENDING = ApprovalStatus.PENDING.value
 
@@ -47,13 +48,25 @@ def _approval(row: ApprovalRow) -> Approval:
         status=ApprovalStatus(row.status), requested_by=row.requested_by,
         requested_at=row.requested_at.timestamp(), expires_at=row.expires_at.timestamp(),
         decided_by=row.decided_by, decided_at=_ts(row.decided_at), reason=row.reason,
-        note=row.note, run_id=row.run_id or "",
+        note=row.note, run_id=row.run_id or "", edited_args=row.edited_args, edited_by=row.edited_by,
+        edited_at=_ts(row.edited_at), edits=row.edits or 0,
     )
 
 
+def _decision_row(approval: Approval, at: float) -> AuditRow:
+    """The audit row of a decision, written in the same transaction as the decision."""
+    actor = approval.decided_by if approval.status in (ApprovalStatus.APPROVED, ApprovalStatus.REJECTED) \
+        else SYSTEM
+    return AuditRow(at=utc(at), thread_id=approval.thread_id, run_id=approval.run_id or None, actor=actor,
+                    kind=AuditKind.DECISION.value, detail={
+                        "approval_id": approval.id, "node_id": approval.node_id, "tool": approval.tool,
+                        "status": approval.status.value, "reason": approval.reason,
+                        "edited_by": approval.edited_by, "edits": approval.edits})
+
+
 class SqlStore:
-    """ApprovalStore, ExecutionJournal, NodeResultStore, RequestQueue and ThreadLease on one
-    database."""
+    """ApprovalStore, AuditLog, ExecutionJournal, NodeResultStore, RequestQueue and ThreadLease
+    on one database."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -104,23 +117,50 @@ class SqlStore:
 
     async def decide(
         self, approval_id: str, *, approved: bool, by: str, reason: str | None = None,
-        now: float | None = None,
+        now: float | None = None, edits: int | None = None,
     ) -> DecisionResult:
         now = time.time() if now is None else now
         status = ApprovalStatus.APPROVED if approved else ApprovalStatus.REJECTED
+        condition = [ApprovalRow.id == approval_id, ApprovalRow.status == PENDING,
+                     ApprovalRow.expires_at > utc(now)]
+        if edits is not None:  # approve what the clicker saw, or nothing
+            condition.append(ApprovalRow.edits == edits)
         async with self.session.begin() as s:
             decided = (await s.execute(
-                update(ApprovalRow)
-                .where(ApprovalRow.id == approval_id, ApprovalRow.status == PENDING,
-                       ApprovalRow.expires_at > utc(now))
+                update(ApprovalRow).where(*condition)
                 .values(status=status.value, decided_by=by, decided_at=utc(now), reason=reason)
                 .returning(ApprovalRow)
             )).scalar_one_or_none()
             if decided is not None:
-                return DecisionResult(DecisionOutcome.RECORDED, _approval(decided), changed=True)
+                approval = _approval(decided)
+                s.add(_decision_row(approval, now))
+                return DecisionResult(DecisionOutcome.RECORDED, approval, changed=True)
+        return await self._not_decided(approval_id, now, edits)
+
+    async def edit(
+        self, approval_id: str, *, args: dict[str, Any], by: str, edits: int, now: float | None = None,
+    ) -> DecisionResult:
+        now = time.time() if now is None else now
+        async with self.session.begin() as s:
+            edited = (await s.execute(
+                update(ApprovalRow)
+                .where(ApprovalRow.id == approval_id, ApprovalRow.status == PENDING,
+                       ApprovalRow.expires_at > utc(now), ApprovalRow.edits == edits)
+                .values(edited_args=args, edited_by=by, edited_at=utc(now), edits=edits + 1)
+                .returning(ApprovalRow)
+            )).scalar_one_or_none()
+            if edited is not None:
+                return DecisionResult(DecisionOutcome.RECORDED, _approval(edited), changed=True)
+        return await self._not_decided(approval_id, now, edits)
+
+    async def _not_decided(self, approval_id: str, now: float, edits: int | None) -> DecisionResult:
+        """Why a decision or an edit changed nothing."""
         approval = await self.get(approval_id)
         if approval is None:
             return DecisionResult(DecisionOutcome.NOT_FOUND, None)
+        if approval.is_pending and approval.expires_at > now and edits is not None \
+                and approval.edits != edits:
+            return DecisionResult(DecisionOutcome.CHANGED, approval)
         if approval.is_pending:  # pending but past its expiry
             expired = await self.expire_overdue(now, approval.thread_id)
             mine = next((a for a in expired if a.id == approval_id), None)
@@ -145,6 +185,7 @@ class SqlStore:
                 if result.rowcount == 1:  # type: ignore[attr-defined]
                     row.status, row.decided_at, row.reason = status.value, utc(now), reason
                     closed.append(_approval(row))
+                    s.add(_decision_row(closed[-1], now))
             return closed
 
     async def expire_overdue(self, now: float, thread_id: str | None = None) -> list[Approval]:
@@ -170,6 +211,33 @@ class SqlStore:
                  .where(ApprovalRow.status != PENDING, ApprovalRow.decided_at >= utc(since)))
         async with self.session() as s:
             return list((await s.execute(query)).scalars().all())
+
+    # ------------------------------------------------------------------ audit
+
+    async def record(self, entry: AuditEntry) -> None:
+        async with self.session.begin() as s:
+            s.add(AuditRow(at=utc(entry.at), thread_id=entry.thread_id, run_id=entry.run_id or None,
+                           actor=entry.actor, kind=entry.kind.value, detail=entry.detail))
+
+    async def prune(self, before: float) -> int:
+        async with self.session.begin() as s:
+            pruned = await s.execute(delete(AuditRow).where(AuditRow.at < utc(before)))
+            return int(pruned.rowcount)  # type: ignore[attr-defined]
+
+    async def audit_entries(self, *, since: float | None = None, until: float | None = None,
+                            thread_id: str | None = None) -> list[AuditEntry]:
+        """The trail, oldest first (in the order it was written)."""
+        query = select(AuditRow).order_by(AuditRow.id)
+        if since is not None:
+            query = query.where(AuditRow.at >= utc(since))
+        if until is not None:
+            query = query.where(AuditRow.at < utc(until))
+        if thread_id is not None:
+            query = query.where(AuditRow.thread_id == thread_id)
+        async with self.session() as s:
+            rows = (await s.execute(query)).scalars().all()
+        return [AuditEntry(thread_id=r.thread_id, kind=AuditKind(r.kind), actor=r.actor, detail=r.detail,
+                           run_id=r.run_id or "", at=r.at.timestamp()) for r in rows]
 
     # ----------------------------------------------------- execution journal
 
@@ -249,10 +317,15 @@ class SqlStore:
 
     # -------------------------------------------------------- queued requests
 
-    async def push(self, thread_id: str, text: str, requested_by: str | None) -> None:
+    async def push(self, thread_id: str, text: str, requested_by: str | None, key: str | None = None) -> bool:
         async with self.session.begin() as s:
+            if key is not None and (await s.execute(
+                select(QueuedRequestRow.id).where(QueuedRequestRow.key == key).limit(1)
+            )).first() is not None:
+                return False
             s.add(QueuedRequestRow(thread_id=thread_id, text=text, requested_by=requested_by,
-                                   queued_at=utc(time.time()), key=uuid.uuid4().hex))
+                                   queued_at=utc(time.time()), key=key or uuid.uuid4().hex))
+            return True
 
     async def peek(self, thread_id: str) -> QueuedRequest | None:
         async with self.session() as s:

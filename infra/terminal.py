@@ -25,8 +25,10 @@ from agent.events import (
     Planning,
     PlanReady,
     Replanning,
+    ResultReused,
     RunEvent,
     RunFailed,
+    ToolRetrying,
     Waiting,
 )
 from agent.runner import Engine
@@ -53,6 +55,10 @@ def render(event: RunEvent) -> str | None:
             return f"⛔ {node_id}: {reason}"
         case NodeSkipped(node_id=node_id, reason=reason):
             return f"↷ {node_id}: {reason}"
+        case ToolRetrying(node_id=node_id, attempt=n, max_attempts=total, error_gist=gist, delay_s=delay):
+            return f"  {node_id}: attempt {n}/{total} failed: {gist}; trying again in {delay:.1f} s"
+        case ResultReused(node_id=node_id, age_s=age):
+            return f"  {node_id}: reused the result of the same call {age:.0f} s ago"
         case PackageAttempt(node_id=node_id, attempt=n, max_attempts=total, error_gist=gist):
             return f"  {node_id}: attempt {n}/{total}" + (f" failed: {gist}" if gist else "")
         case DecisionRecorded(node_id=node_id, status=status, decided_by=who):
@@ -93,7 +99,7 @@ async def ask_in_terminal(
     async def answer_prompts() -> None:
         while True:
             approval = await prompts.get()
-            args = json.dumps(approval.args, ensure_ascii=False)
+            args = json.dumps(engine.ctx.registry.masked(approval.tool, approval.args), ensure_ascii=False)
             print(f"\n? approve {approval.tool}({args}) for node '{approval.node_id}'"
                   f" — {approval.why}" + (f"\n  note: {approval.note}" if approval.note else "")
                   + "\n  [y/N] ", end="", file=out, flush=True)

@@ -18,7 +18,7 @@ from agent.events import EventBus
 from agent.graph import build_graph
 from agent.ports import PackageRunner, ThreadLease, ThreadSignals
 from agent.runner import Engine
-from agent.tools.registry import ToolRegistry
+from agent.tools.registry import RetryPolicy, ToolRegistry
 from infra.checkpoint import open_checkpointer
 from infra.db import create_engine, is_sqlite
 from infra.metrics import Metrics, default_replica
@@ -62,7 +62,10 @@ def build_llm(settings: Settings) -> BaseChatModel:
 def engine_settings(settings: Settings) -> EngineSettings:
     return EngineSettings(max_replans=settings.max_replans,
                           approval_ttl_seconds=settings.approval_ttl_seconds,
-                          sandbox_limits=settings.sandbox_limits())
+                          sandbox_limits=settings.sandbox_limits(),
+                          stream_planner=settings.stream_planner,
+                          retry=RetryPolicy(attempts=settings.tool_attempts),
+                          result_cache_seconds=settings.result_cache_ttl_seconds)
 
 
 OWNERSHIP_CHECK_SECONDS = 1.0
@@ -100,7 +103,7 @@ async def open_services(
             registry = registry or build_registry(settings)
             llm = llm or build_llm(settings)
             ctx = EngineContext(
-                llm=llm, registry=registry, approvals=store,
+                llm=llm, registry=registry, approvals=store, audit=store,
                 executions=ExecutionJournalView(store), results=store, packages=packages,
                 events=events, settings=engine_config or engine_settings(settings),
             )

@@ -29,7 +29,7 @@ from bs4 import BeautifulSoup
 from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, Field
 
-from agent.errors import ToolError
+from agent.errors import ToolError, TransientToolError
 from agent.tools.registry import Risk
 
 MAX_REDIRECTS = 5
@@ -41,6 +41,14 @@ _BLOCKED_NETWORKS = tuple(
 )
 """Never reached, whatever the allow list says (cloud metadata lives here)."""
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+"""Deprecated ::a.b.c.d (RFC 4291); :: and ::1 themselves are checked as they are."""
+_IPV4_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")
+"""SIIT's ::ffff:0:a.b.c.d (RFC 2765)."""
+_INTERNAL_V6 = tuple(ipaddress.ip_network(n) for n in ("64:ff9b:1::/48", "fec0::/10"))
+"""Local-use NAT64 (RFC 8215) and the old site-local space: internal, though Python 3.11 does
+not call them private."""
+_SHARED_V4 = ipaddress.ip_network("100.64.0.0/10")
 ALLOW_SETTING = "DAGBOT_HTTP_ALLOW_HOSTS"
 _BREAK = "\x00"
 _BLOCK_TAGS = re.compile(
@@ -94,31 +102,41 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 def _unwrapped(ip: IPAddress) -> IPAddress:
-    """The IPv4 address behind IPv4-mapped (::ffff:a.b.c.d) and NAT64 (64:ff9b::a.b.c.d) forms."""
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            return ip.ipv4_mapped
-        if ip in _NAT64:
-            return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-    return ip
+    """The IPv4 address behind an IPv6 form that carries one: IPv4-mapped (::ffff:a.b.c.d),
+    IPv4-compatible (::a.b.c.d), SIIT (::ffff:0:a.b.c.d), NAT64 (64:ff9b::a.b.c.d) and 6to4
+    (2002:AABB:CCDD::)."""
+    if not isinstance(ip, ipaddress.IPv6Address):
+        return ip
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    embeds = ip in _NAT64 or ip in _IPV4_TRANSLATED or (ip in _IPV4_COMPATIBLE and int(ip) > 1)
+    return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF) if embeds else ip
 
 
 def is_internal(ip: IPAddress) -> bool:
-    """Loopback, private, link-local, unique-local, unspecified or shared (CGNAT) space."""
+    """Loopback, private, link-local, unique-local, site-local, unspecified or shared (CGNAT)
+    space, also behind an IPv6 form that carries an IPv4 address."""
     ip = _unwrapped(ip)
-    shared = isinstance(ip, ipaddress.IPv4Address) and ip in ipaddress.ip_network("100.64.0.0/10")
-    return ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_unspecified or shared
+    special = ip in _SHARED_V4 if isinstance(ip, ipaddress.IPv4Address) else any(
+        ip in net for net in _INTERNAL_V6)
+    return ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_unspecified or special
 
 
 def check_address(address: str, host: str, config: HttpToolConfig | None = None) -> None:
     """Refuse cloud-metadata and link-local addresses always, and internal addresses unless
     the host is named on the allow list, whatever name led to them."""
-    ip = _unwrapped(ipaddress.ip_address(address.split("%", 1)[0]))
-    via = "" if _norm_host(host) == str(ip) else f" ('{_norm_host(host)}' resolves to it)"
+    given = ipaddress.ip_address(address.split("%", 1)[0])
+    ip = _unwrapped(given)
+    name = _norm_host(host)
+    via = "" if _same_address(name, given) or name == str(ip) else f" ('{name}' resolves to it)"
+    if given != ip:
+        via = f" (carried in the IPv6 address {given}){via}"
     if any(ip in net for net in _BLOCKED_NETWORKS):
         raise ToolError(
-            f"refused: {ip} is a link-local or cloud-metadata address{via}; "
-            "dagbot never calls those"
+            f"refused: {ip} is a link-local or cloud-metadata address{via}; dagbot never calls "
+            f"those, whatever {ALLOW_SETTING} says"
         )
     if is_internal(ip) and not named_on_allow_list(host, config or HttpToolConfig()):
         raise ToolError(
@@ -126,6 +144,13 @@ def check_address(address: str, host: str, config: HttpToolConfig | None = None)
             f"dagbot call '{_norm_host(host)}', add it to {ALLOW_SETTING} (keep '*' there to "
             "allow public hosts too)"
         )
+
+
+def _same_address(name: str, ip: IPAddress) -> bool:
+    try:
+        return ipaddress.ip_address(name) == ip
+    except ValueError:
+        return False
 
 
 async def resolve_checked(host: str, port: int, config: HttpToolConfig | None = None) -> list[str]:
@@ -189,9 +214,9 @@ async def fetch(
         async with asyncio.timeout(config.timeout_seconds):
             return await _fetch(config, method, url, headers or {}, content)
     except TimeoutError:
-        raise ToolError(f"{what} timed out after {config.timeout_seconds:g} s") from None
+        raise TransientToolError(f"{what} timed out after {config.timeout_seconds:g} s") from None
     except httpx.ConnectError as exc:
-        raise ToolError(f"{what} failed: could not connect ({exc or 'refused'})") from None
+        raise TransientToolError(f"{what} failed: could not connect ({exc or 'refused'})") from None
     except httpx.HTTPError as exc:
         raise ToolError(f"{what} failed: {exc or type(exc).__name__}") from None
 
@@ -318,7 +343,9 @@ with warnings.catch_warnings():
         url: str = Field(description="Absolute http:// or https:// URL to post to.")
         json: Any = Field(None, description="JSON value to send as the request body.")
         body: str | None = Field(None, description="Raw text body (instead of json).")
-        headers: dict[str, str] | None = Field(None, description="Extra request headers.")
+        headers: dict[str, str] | None = Field(
+            None, description="Extra request headers.",
+            json_schema_extra={"secret": True})  # they often carry a token: never shown
 
 
 def http_tools(config: HttpToolConfig | None = None) -> list[tuple[BaseTool, Risk]]:

@@ -24,10 +24,44 @@ class Risk(StrEnum):
     RED = "red"
 
 
+SECRET = "secret"  # noqa: S105 - the schema key, not a password
+"""Mark an argument secret in its schema: ``Field(json_schema_extra={"secret": True})``
+(``SecretStr`` fields, which the schema calls ``writeOnly``, count too)."""
+MASK = "•••• (secret)"
+"""What a secret argument's value shows as, wherever it leaves the engine."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How a green tool's call is tried again after a :class:`TransientToolError` (red calls
+    never are: they run at most once)."""
+
+    attempts: int = 3
+    """Calls at most, the first included; 1 never retries."""
+    backoff_seconds: float = 0.5
+    """Delay before the second call; it doubles for each call after that."""
+    max_backoff_seconds: float = 8.0
+    jitter: float = 0.5
+    """Each delay is drawn uniformly from [delay × (1 - jitter), delay], so calls that failed
+    together do not come back together."""
+
+    def delay(self, failed_attempt: int, draw: float) -> float:
+        """Seconds to wait after attempt ``failed_attempt`` (1-based); ``draw`` is in [0, 1)."""
+        ceiling = min(self.max_backoff_seconds, self.backoff_seconds * 2 ** (failed_attempt - 1))
+        return ceiling * (1 - self.jitter * draw)
+
+
 @dataclass(frozen=True)
 class ToolSpec:
     tool: BaseTool
     risk: Risk
+    secret: frozenset[str] = frozenset()
+    """Arguments named secret when the tool was registered (besides those its schema marks)."""
+    retry: RetryPolicy | None = None
+    """This tool's retry policy; None: the engine's default (DAGBOT_TOOL_ATTEMPTS)."""
+    cacheable: bool = True
+    """An identical green call in the same thread may reuse this tool's recent result
+    (DAGBOT_RESULT_CACHE_TTL). False for tools whose answer changes from call to call."""
 
     @property
     def name(self) -> str:
@@ -47,6 +81,17 @@ class ToolSpec:
             return model.model_json_schema()
         return dict(self.tool.args) if self.tool.args else {}
 
+    def secret_args(self) -> frozenset[str]:
+        """Arguments never shown outside the engine: not in Slack, the audit trail or a log."""
+        marked = {name for name, prop in self.json_schema().get("properties", {}).items()
+                  if isinstance(prop, dict) and (prop.get(SECRET) or prop.get("writeOnly"))}
+        return self.secret | marked
+
+    def masked(self, args: dict[str, Any]) -> dict[str, Any]:
+        """The arguments with every secret one's value replaced by :data:`MASK`."""
+        secret = self.secret_args()
+        return {k: (MASK if k in secret and v is not None else v) for k, v in args.items()}
+
 
 class ToolRegistry:
     """Name → tool with its risk level."""
@@ -54,10 +99,18 @@ class ToolRegistry:
     def __init__(self) -> None:
         self._specs: dict[str, ToolSpec] = {}
 
-    def add(self, tool: BaseTool, risk: Risk | str) -> None:
+    def add(self, tool: BaseTool, risk: Risk | str, *, secret: Iterable[str] = (),
+            retry: RetryPolicy | None = None, cacheable: bool = True) -> None:
+        """Register a tool; ``secret`` names arguments never to be shown (masked in Slack and
+        in the audit trail), like arguments whose schema marks them secret."""
         if tool.name in self._specs:
             raise ConfigurationError(f"tool '{tool.name}' is registered twice")
-        self._specs[tool.name] = ToolSpec(tool=tool, risk=Risk(risk))
+        self._specs[tool.name] = ToolSpec(tool=tool, risk=Risk(risk), secret=frozenset(secret),
+                                          retry=retry, cacheable=cacheable)
+
+    def masked(self, name: str, args: dict[str, Any]) -> dict[str, Any]:
+        """``args`` of tool ``name`` as they may be shown (unknown tools: as they are)."""
+        return self._specs[name].masked(args) if name in self._specs else dict(args)
 
     def get(self, name: str) -> ToolSpec:
         try:
@@ -74,6 +127,13 @@ class ToolRegistry:
 
     def __len__(self) -> int:
         return len(self._specs)
+
+    def without(self, names: Iterable[str]) -> ToolRegistry:
+        """The same tools less ``names`` (what one request may use)."""
+        dropped = set(names)
+        narrowed = ToolRegistry()
+        narrowed._specs = {n: s for n, s in self._specs.items() if n not in dropped}
+        return narrowed
 
     def names(self, risk: Risk | None = None) -> list[str]:
         return [s.name for s in self if risk is None or s.risk == risk]

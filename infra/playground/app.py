@@ -24,8 +24,8 @@ import watchfiles
 from langchain_core.language_models import BaseChatModel
 
 from bot.app import BotDeps, SlackBot, build_bot
-from bot.approvers import ApproverPolicy
 from bot.config import BotConfig
+from bot.policy import check_policy_tools, load_policy
 from bot.server import EVENTS_PATH, asgi_app
 from bot.tasks import TaskSet
 from infra.demo import EXAMPLES, NOTE, DemoKit, Mail, model_is_configured, open_demo
@@ -108,9 +108,12 @@ async def open_playground(settings: Settings, *, host: str = "127.0.0.1", port: 
         stack.callback(feed.close)  # open pages' event streams end first, so the server can stop
         local = url.replace("0.0.0.0", "127.0.0.1")  # noqa: S104 - the bot calls the stand-in locally
 
+        policy = load_policy(settings.policy_file, settings.approvers)
+        check_policy_tools(policy, services.registry.names(),
+                           settings.policy_file.name if settings.policy_file else "DAGBOT_APPROVERS")
         config = BotConfig(bot_token=standin.token, signing_secret=signing_secret, api_url=f"{local}/api/",
                            command=settings.slack_command,
-                           approvers=ApproverPolicy.from_json(settings.approvers),
+                           policy=policy, audit_retention_seconds=settings.audit_retention_days * 86_400,
                            answer_note=NOTE if demo else "")
         bot = build_bot(config, BotDeps(engine=services.engine, events=services.events,
                                         approvals=services.store, store=SqlSlackStore(services.store.engine)))

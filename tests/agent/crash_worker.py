@@ -21,11 +21,12 @@ from infra.settings import Settings
 from infra.wiring import open_services
 from tests.fakes.chat import ScriptedChatModel
 
+TOKEN = "tok-s3cr3t-42"  # a secret argument: the audit trail must never show it
 PLAN = {"nodes": [
     {"id": "a", "tool": "step", "args": {"name": "a"}},
     {"id": "b", "tool": "step", "args": {"name": "b after ${a}"}},
     {"id": "slow", "tool": "step", "args": {"name": "slow", "slow": True}},
-    {"id": "deploy", "tool": "deploy", "args": {"target": "prod"}, "depends_on": ["a"]},
+    {"id": "deploy", "tool": "deploy", "args": {"target": "prod", "token": TOKEN}, "depends_on": ["a"]},
 ]}
 
 
@@ -43,7 +44,7 @@ def registry(log: Path, mode: str) -> ToolRegistry:
         note(f"{name.split()[0]}:end")
         return f"did {name}"
 
-    async def deploy(target: str) -> str:
+    async def deploy(target: str, token: str = "") -> str:
         note("deploy:start")
         if mode == "run":
             await asyncio.sleep(120)
@@ -52,7 +53,8 @@ def registry(log: Path, mode: str) -> ToolRegistry:
 
     reg = ToolRegistry()
     reg.add(StructuredTool.from_function(coroutine=step, name="step", description="A step."), Risk.GREEN)
-    reg.add(StructuredTool.from_function(coroutine=deploy, name="deploy", description="Deploy."), Risk.RED)
+    reg.add(StructuredTool.from_function(coroutine=deploy, name="deploy", description="Deploy."), Risk.RED,
+            secret=("token",))
     return reg
 
 

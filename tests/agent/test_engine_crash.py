@@ -67,3 +67,21 @@ def test_kill_mid_run_then_resume_in_a_new_process(postgres_url: str, tmp_path: 
     with psycopg.connect(postgres_url) as conn:
         rows = conn.execute("SELECT status FROM executions ORDER BY started_at").fetchall()
     assert [r[0] for r in rows] == ["unknown", "finished"]
+
+    # the audit trail tells the whole story, in order, the cut-off call included; the token never shows
+    with psycopg.connect(postgres_url) as conn:
+        trail = conn.execute("SELECT kind, actor, detail::text FROM audit_events WHERE thread_id = %s "
+                             "ORDER BY id", ("crash-thread",)).fetchall()
+    red = [(kind, actor, json.loads(detail)) for kind, actor, detail in trail
+           if kind not in ("request", "plan") and "deploy" in detail]
+    assert [(kind, actor) for kind, actor, _ in red] == [
+        ("approval_requested", "dagbot"), ("decision", "U-approver"), ("red_start", "dagbot"),
+        ("red_outcome", "dagbot"),  # written by the second process: the first died mid-call
+        ("approval_requested", "dagbot"), ("decision", "U-approver"), ("red_start", "dagbot"),
+        ("red_outcome", "dagbot")]
+    assert red[3][2]["outcome"] == "unknown" and "stopped during the call" in red[3][2]["error"]
+    assert red[7][2]["outcome"] == "finished"
+    assert red[4][2]["note"] and "outcome is unknown" in red[4][2]["note"]
+    assert red[2][2]["args"] == {"target": "prod", "token": "•••• (secret)"}
+    assert [kind for kind, _, _ in trail][:2] == ["request", "plan"]
+    assert "tok-s3cr3t-42" not in json.dumps(trail)

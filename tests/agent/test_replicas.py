@@ -112,3 +112,52 @@ async def test_a_request_accepted_just_before_its_replica_died_runs_on_another(p
         assert log.args_of("lookup") == [{"key": "first"}]
         assert not await b.services.store.has_queued("t4")
         assert await b.engine.recover_lapsed() == []  # nothing left marked held
+
+
+async def test_a_replica_that_died_between_a_steps_writes_and_its_checkpoint_is_taken_over(
+        postgres_url: str) -> None:
+    """Checkpoints are written in the background: a runner can die after a step's writes are
+    saved but before the checkpoint after it is. The thread looks finished to LangGraph's
+    ``next`` (which leaves out finished tasks) though its run is not over."""
+    plan = {"nodes": [{"id": "first", "tool": "lookup", "args": {"key": "first"}},
+                      {**GATED, "depends_on": ["first"]}]}
+    async with replicas(postgres_url, [plan], [finish("finished elsewhere")]) as (a, b, log):
+        saver: Any = a.engine.graph.checkpointer
+        save_checkpoint, save_writes = saver.aput, saver.aput_writes
+        dying, checkpoint_held, writes_saved = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+        async def checkpoint(*args: Any, **kwargs: Any) -> Any:
+            if dying.is_set():
+                checkpoint_held.set()
+                await asyncio.Event().wait()  # a dies before this checkpoint reaches the database
+            return await save_checkpoint(*args, **kwargs)
+
+        async def writes(*args: Any, **kwargs: Any) -> Any:
+            await save_writes(*args, **kwargs)
+            if dying.is_set():
+                writes_saved.set()
+
+        saver.aput, saver.aput_writes = checkpoint, writes  # (a run binds them as it starts)
+        assert await a.engine.submit("t5", "look it up", requested_by="U1") is Submission.STARTED
+        await a.next_event(NodeStarted, node_id="slow")
+        dying.set()
+        log.gates["g"].set()
+        await asyncio.wait_for(asyncio.gather(checkpoint_held.wait(), writes_saved.wait()), 20)
+        a.engine._start = lambda *args, **kwargs: None  # type: ignore[method-assign]  # a dies:
+        for task in list(a.engine._tasks):  # it starts nothing more, and what it ran stops
+            task.cancel()
+        assert isinstance(a.engine.leases, AdvisoryLeases)
+        with psycopg.connect(postgres_url.replace("+psycopg", ""), autocommit=True) as conn:
+            conn.execute("SELECT pg_terminate_backend(%s)", (a.engine.leases.backend_pid,))
+
+        assert await b.engine.status("t5") is ThreadStatus.RUNNING  # not over, though ``next`` is ()
+        for _ in range(200):
+            if await b.engine.recover_lapsed() == ["t5"]:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the other replica never took the thread over")
+        assert (await b.next_event(AnswerReady)).answer == "finished elsewhere"
+        await b.engine.idle()
+        assert log.args_of("lookup") == [{"key": "first"}, {"key": "k"}]  # nothing re-run
+        assert not await b.services.store.has_queued("t5")

@@ -258,3 +258,52 @@ async def test_credentials_in_url_are_not_echoed(server: str) -> None:
     with pytest.raises(ToolError) as info:
         await _get("http://user:s3cret@127.0.0.1:1/")
     assert "s3cret" not in str(info.value)
+
+
+@pytest.mark.parametrize(("address", "carried"), [
+    ("::127.0.0.1", "127.0.0.1"), ("::ffff:0:a00:1", "10.0.0.1"), ("2002:7f00:1::1", "127.0.0.1"),
+    ("2002:c0a8:101::", "192.168.1.1"), ("64:ff9b::a9fe:1", None), ("64:ff9b:1::a00:1", None),
+    ("fec0::1", None), ("fe80::1", None),
+])
+def test_ipv6_forms_carrying_an_internal_address_are_refused(address: str, carried: str | None) -> None:
+    with pytest.raises(ToolError, match=r"refused: .*DAGBOT_HTTP_ALLOW_HOSTS") as refused:
+        check_address(address, address, HttpToolConfig(allow_hosts=("*",)))
+    if carried:
+        assert f"{carried} is an" in str(refused.value) and "carried in the IPv6 address" in str(refused.value)
+
+
+def test_link_local_is_refused_even_when_named_and_says_the_setting_cannot_allow_it() -> None:
+    for address in ("169.254.10.1", "fe80::1", "::ffff:169.254.169.254", "2002:a9fe:a9fe::"):
+        with pytest.raises(ToolError, match="never calls those, whatever DAGBOT_HTTP_ALLOW_HOSTS says"):
+            check_address(address, address, HttpToolConfig(allow_hosts=(address, "*")))
+
+
+@pytest.mark.parametrize("target", [
+    "http://[::1]:{port}/data", "http://[::ffff:127.0.0.1]:{port}/data", "http://[::127.0.0.1]:{port}/data",
+    "http://[2002:7f00:1::1]:{port}/data", "http://[fd00::1]:{port}/data", "http://10.0.0.1:{port}/data",
+    "http://[fe80::1]:{port}/data",
+])
+async def test_a_redirect_to_an_internal_address_is_refused_at_that_hop(server: str, target: str) -> None:
+    """The first hop (127.0.0.1, named on the allow list) is fine; the hop it redirects to is checked
+    on its own, before any connection, whatever form its address takes."""
+    from aiohttp import web as aioweb
+
+    port = server.rsplit(":", 1)[1]
+    location = target.format(port=port)
+
+    async def handler(request: aioweb.Request) -> aioweb.Response:
+        return aioweb.Response(status=302, headers={"Location": location})
+
+    app = aioweb.Application()
+    app.router.add_get("/hop", handler)
+    runner = aioweb.AppRunner(app)
+    await runner.setup()
+    site = aioweb.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    first = f"http://127.0.0.1:{runner.addresses[0][1]}/hop"
+    try:
+        with pytest.raises(ToolError, match=r"refused: .*(internal address|link-local)") as refused:
+            await _get(first, HttpToolConfig(allow_hosts=("*", "127.0.0.1")))
+        assert "DAGBOT_HTTP_ALLOW_HOSTS" in str(refused.value)
+    finally:
+        await runner.cleanup()

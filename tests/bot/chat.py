@@ -24,6 +24,7 @@ from bot.app import BotDeps, SlackBot, build_bot
 from bot.approvers import ApproverPolicy
 from bot.config import BotConfig
 from bot.messages import PHASE_TITLES
+from bot.policy import Policy
 from bot.server import asgi_app
 from infra.metrics import Metrics
 from infra.settings import Settings
@@ -92,8 +93,9 @@ def bot_config(slack: SlackAPI, approvers: dict[str, list[str]] | None = None, *
     values: dict[str, Any] = {"signing_secret": SIGNING_SECRET, "edit_interval_seconds": 1.0,
                               "sweep_interval_seconds": 0.2, "tick_seconds": 5.0}
     values.update(overrides)
-    return BotConfig(bot_token=slack.token, api_url=slack.base_url,
-                     approvers=ApproverPolicy({k: tuple(v) for k, v in (approvers or {}).items()}), **values)
+    policy = values.pop("policy", None) or Policy()
+    policy = policy.with_approvers(ApproverPolicy({k: tuple(v) for k, v in (approvers or {}).items()}))
+    return BotConfig(bot_token=slack.token, api_url=slack.base_url, policy=policy, **values)
 
 
 @asynccontextmanager
@@ -225,6 +227,24 @@ class Person:
                                          else None, what="the reject modal")
         response = await self.driver.submit_view(self.id, view, {"reason": {"reason": reason or ""}})
         assert response.status_code == 200, response.text
+
+    async def opens_edit(self, approval: Message) -> dict[str, Any]:
+        """Click Edit; returns the modal that opens."""
+        opened = len(self.slack.views)
+        await self.clicks("Edit", approval)
+        return await self.slack.wait_for(lambda: self.slack.views[opened] if len(self.slack.views) > opened
+                                         else None, what="the edit modal")
+
+    async def submits_edit(self, view: dict[str, Any], changes: dict[str, str]) -> httpx.Response:
+        """Submit an Edit modal: each field keeps its initial text unless ``changes`` names it."""
+        values = {}
+        for block in view["blocks"]:
+            if block.get("type") == "input":
+                name = block["block_id"].removeprefix("arg:")
+                values[block["block_id"]] = {"value": changes.get(name, block["element"].get("initial_value", ""))}
+        response = await self.driver.submit_view(self.id, view, values)
+        assert response.status_code == 200, response.text
+        return response
 
     async def cancels(self, thread: Thread) -> httpx.Response:
         return await self.clicks("Cancel", (await thread.status_message(len(thread.status_messages()) - 1)))

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from bot.access import AccessDirectory
 from bot.app import web_client
-from bot.approvers import ApproverDirectory, ApproverPolicy, describe, is_allowed
+from bot.approvers import ApproverPolicy, describe, is_allowed
 from bot.config import BotConfig
+from bot.policy import Policy
 from bot.threads import ThreadRef, strip_mention
 from tests.fakes.slack_api import FakeSlack
 
@@ -31,7 +33,7 @@ def test_who_is_allowed() -> None:
 async def test_groups_are_resolved_through_slack_and_cached(slack: FakeSlack) -> None:
     slack.add_usergroup("S9", ["U5"])
     client = web_client(BotConfig(bot_token=slack.token, api_url=slack.base_url))
-    directory = ApproverDirectory(ApproverPolicy({"deploy": ("S9",), "*": ("U7",)}), client)
+    directory = AccessDirectory(Policy.from_approvers({"deploy": ("S9",), "*": ("U7",)}), client)
     assert await directory.may_approve("deploy", "U1", "U5")
     assert not await directory.may_approve("deploy", "U1", "U1")
     assert await directory.may_cancel("U1", "U1") and await directory.may_cancel("U1", "U7")

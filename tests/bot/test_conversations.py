@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 from langchain_core.messages import BaseMessage
 
-from tests.bot.chat import ALICE, BOB, OPS, chat_with, finish, running_bot, settle
+from bot.intake import request_key
+from bot.threads import ThreadRef, message_key
+from tests.bot.chat import ALICE, BOB, OPS, Thread, chat_with, finish, running_bot, settle
 from tests.fakes.slack_api import FakeSlack
 
 LOOK_UP_A = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "a"}}]}
@@ -133,3 +137,80 @@ async def test_cancelling_a_run_drops_its_queued_follow_up(slack: FakeSlack, sql
         assert thread.answers() == [] and len(thread.status_messages()) == 2
         assert "Cancelled before it started" in queued.content
         assert not any("Planning" in version for version in queued.history())
+
+
+async def test_a_message_whose_claimer_died_before_queueing_it_runs_on_slacks_retry(
+        slack: FakeSlack, sqlite_url: str) -> None:
+    replies = [LOOK_UP_A, finish("ran once")]
+    async with running_bot(slack, sqlite_url, replies, claim_retake_seconds=60.0) as app, \
+            chat_with(slack, app) as chat:
+        driver = chat.driver
+        mention = slack.post_as_user(OPS, BOB, f"<@{slack.bot_user}> look up a")
+        # a replica claimed the message a minute ago and died before queueing its request
+        key = message_key(OPS, mention.ts)
+        assert await app.bot.store.claim(key, time.time() - 61, unsettled_for=60) is not None
+
+        # Slack's retry finds the claim stale: it takes the message over and runs it
+        response = await driver.event(driver.message_event(mention, "app_mention"), retry_num=1)
+        assert response.status_code == 200
+        thread = Thread(chat, OPS, mention.ts)
+        assert "ran once" in (await thread.answer()).content
+        assert await app.bot.store.claim_settled(key)
+        # later twins are duplicates
+        assert (await driver.event(driver.message_event(mention, "message"), retry_num=2)).status_code == 200
+        await app.engine.idle()
+        await app.bot.tasks.idle()
+        assert len(thread.status_messages()) == 1 and len(app.llm.calls) == 2
+
+
+async def test_a_twin_of_an_unsettled_claim_asks_slack_to_retry_and_the_retry_runs_it_once(
+        slack: FakeSlack, sqlite_url: str) -> None:
+    replies = [LOOK_UP_A, finish("ran once")]
+    async with running_bot(slack, sqlite_url, replies, claim_retake_seconds=2.0) as app, \
+            chat_with(slack, app) as chat:
+        driver = chat.driver
+        mention = slack.post_as_user(OPS, BOB, f"<@{slack.bot_user}> look up a")
+        thread = Thread(chat, OPS, mention.ts)
+        # a replica claims the message, posts its status message and queues the request,
+        # then dies before settling the claim (and before Slack got its answer)
+        key = message_key(OPS, mention.ts)
+        assert await app.bot.store.claim(key, time.time(), unsettled_for=2.0) is not None
+        ref = ThreadRef(slack.team, OPS, mention.ts)
+        await app.bot.store.own_thread(ref, BOB, time.time())
+        await app.bot.intake.start(ref, "look up a", BOB, fresh=True, key=request_key(OPS, mention.ts))
+
+        # the twin finds the claim unsettled and young: Slack is asked to deliver it again
+        twin = await driver.event(driver.message_event(mention, "app_mention"))
+        assert twin.status_code == 503
+        # Slack's retry, once the claim is old enough, takes it over: the status message the
+        # claimer posted is reused and the request, queued already, does not run twice
+        await asyncio.sleep(2.1)
+        retry = await driver.event(driver.message_event(mention, "app_mention"), retry_num=1)
+        assert retry.status_code == 200
+        assert "ran once" in (await thread.answer()).content
+        await app.engine.idle()
+        await app.bot.tasks.idle()
+        assert await app.bot.store.claim_settled(key)
+        assert len(thread.status_messages()) == 1 and len(thread.answers()) == 1
+        assert len(app.llm.calls) == 2 and app.log.args_of("lookup") == [{"key": "a"}]
+
+
+async def test_a_message_not_recorded_in_time_is_answered_503_and_its_retry_runs_nothing_twice(
+        slack: FakeSlack, sqlite_url: str) -> None:
+    replies = [LOOK_UP_A, finish("ran once")]
+    async with running_bot(slack, sqlite_url, replies, durable_ack_seconds=0.0) as app, \
+            chat_with(slack, app) as chat:
+        driver = chat.driver
+        mention = slack.post_as_user(OPS, BOB, f"<@{slack.bot_user}> look up a")
+        thread = Thread(chat, OPS, mention.ts)
+        # Slack gets its answer before the request is queued: it is told to deliver it again
+        first = await driver.event(driver.message_event(mention, "app_mention"))
+        assert first.status_code == 503
+        assert "ran once" in (await thread.answer()).content
+        # the retry (answered 503 too: with no time to wait, nothing is recorded before the
+        # answer) finds the message claimed and settled, and starts nothing
+        retry = await driver.event(driver.message_event(mention, "app_mention"), retry_num=1)
+        assert retry.status_code == 503
+        await app.engine.idle()
+        await app.bot.tasks.idle()
+        assert len(thread.status_messages()) == 1 and len(app.llm.calls) == 2

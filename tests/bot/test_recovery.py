@@ -3,9 +3,15 @@ without a restart (the periodic recovery pass)."""
 
 from __future__ import annotations
 
-from infra.db import create_engine
+import asyncio
+
+from sqlalchemy import update
+
+from agent.events import AnswerReady
+from bot.threads import ThreadRef
+from infra.db import SlackStatusMessageRow, create_engine
 from infra.store import SqlStore
-from tests.bot.chat import ALICE, chat_with, finish, running_bot
+from tests.bot.chat import ALICE, Thread, chat_with, finish, running_bot
 from tests.bot.test_restart import wait_until_parked
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.tools import ToolLog
@@ -54,3 +60,56 @@ async def test_a_running_bot_resumes_a_thread_decided_directly_in_the_database(
         answer = await thread.answer()
         assert "deployed" in answer.content
         assert app.log.count("deploy") == 1
+
+
+async def test_an_approval_whose_message_was_never_posted_gets_one_and_the_thread_goes_on(
+        slack: FakeSlack, database_url: str) -> None:
+    async with running_bot(slack, database_url, [DEPLOY, finish("deployed")], missing_approval_seconds=0.5,
+                           **FAST_RECOVERY) as app, chat_with(slack, app) as chat:
+        # the approval is asked for, but its message never reaches Slack (as if the process
+        # that asked died before posting it): the thread parks on a click nobody could make
+        lost = slack.inject("chat.postMessage", status=200, error="invalid_blocks",
+                            when=lambda call: "Approval needed" in str(call.get("text", "")))
+        alice = chat.person(ALICE)
+        thread = await alice.runs("deploy prod")
+        await wait_until_parked(database_url)
+        assert lost.times == 0 and thread.approvals() == []
+        # the recovery pass posts it: a click on it runs the red call
+        approval = await thread.approval_for("deploy")
+        await alice.clicks("Approve", approval)
+        assert "deployed" in (await thread.answer()).content
+        assert app.log.count("deploy") == 1 and len(thread.approvals()) == 1
+
+
+async def test_an_answer_given_again_after_a_takeover_is_not_posted_twice(
+        slack: FakeSlack, database_url: str) -> None:
+    plan = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "a"}}]}
+    async with running_bot(slack, database_url, [plan, finish("the answer")], holder="replica-a") as a, \
+            chat_with(slack, a) as chat:
+        thread = await chat.person(ALICE).runs("look up a")
+        await thread.answer()
+        await a.engine.idle()
+        run_id = str((await a.engine.state(thread_key(thread)))["run_id"])
+    # replica A posted the answer and died before recording it (its status message stays
+    # unfinished); replica B, taking the run over, runs its answer step again
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(update(SlackStatusMessageRow).values(finished=False))
+    finally:
+        await engine.dispose()
+    async with running_bot(slack, database_url, [], holder="replica-b") as b:
+        b.bot.notifier._route(AnswerReady(thread_id=thread_key(thread), run_id=run_id, answer="the answer",
+                                          duration_s=1.0, nodes_run=1, tokens=10))
+        for _ in range(200):  # B finishes the run's status message once it has dealt with the answer
+            if not await b.bot.store.unfinished_status_messages(thread_key=thread_key(thread)):
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("B never dealt with the answer")
+        await b.bot.tasks.idle()
+    assert len(thread.answers()) == 1
+
+
+def thread_key(thread: Thread) -> str:
+    return ThreadRef(thread.slack.team, thread.channel, thread.root_ts).key

@@ -104,7 +104,8 @@ def test_a_huge_plan_still_fits_one_message() -> None:
 def test_approval_pending_has_buttons_then_shows_the_decision() -> None:
     _, pending = render_approval(approval(), "<@U1>")
     buttons = pending[-1]["elements"]
-    assert [(b["text"]["text"], b.get("style")) for b in buttons] == [("Approve", "primary"), ("Reject", "danger")]
+    assert [(b["text"]["text"], b.get("style")) for b in buttons] == [
+        ("Approve", "primary"), ("Reject", "danger"), ("Edit", None)]
     decided = approval(status=ApprovalStatus.REJECTED, decided_by="U2", reason="not <now>")
     _, blocks = render_approval(decided, "<@U1>")
     assert blocks[-1]["text"]["text"] == ":no_entry: Rejected by <@U2>: not &lt;now&gt;"
@@ -116,6 +117,18 @@ def test_big_arguments_are_cut_to_fit() -> None:
     text, blocks = render_approval(huge, "<@U1>")
     assert block_problems(text, blocks) == []
     assert "more characters" in pretty_args(huge.args)
+
+
+def test_big_edited_arguments_fit_and_secrets_never_show() -> None:
+    from dataclasses import replace
+
+    edited = replace(approval(args={"body": "x" * 50_000, "token": "tok-1"}), edited_by="U2", edits=1,
+                     edited_args={"body": "y" * 50_000, "token": "tok-2"})
+    text, blocks = render_approval(edited, "<@U1>", secret=frozenset({"token"}))
+    assert block_problems(text, blocks) == []
+    shown = str(blocks)
+    assert "tok-1" not in shown and "tok-2" not in shown and "Edited by <@U2>" in shown
+    assert blocks[-1]["block_id"] == f"approval:{edited.id}:1"  # Approve names the version it shows
 
 
 def test_the_reject_modal_carries_the_approval_and_reads_the_reason() -> None:

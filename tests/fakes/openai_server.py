@@ -3,27 +3,61 @@
 Exercises the real ``langchain-openai`` client: point ``OPENAI_BASE_URL`` at ``url``.
 A dict reply is returned as a call of the tool the request forces (``tool_choice``);
 a string reply as plain content.
+
+Requests that ask for a stream get one, as servers differ (``stream``):
+- ``"pieces"``: each call's arguments cut into ``piece`` characters per delta (OpenAI, vLLM);
+- ``"whole"``: each call in one delta (Ollama);
+- ``"ignore"``: no stream at all, the whole completion as JSON (a server without streaming);
+- ``"refuse"``: HTTP 400 (a server that rejects streaming requests).
+``hold_at``: a streamed reply pauses once the arguments sent so far contain this text, until
+``release`` is set (or 10 s pass), so a test can look at what happened mid-stream; ``held`` is
+set before the client can read that piece.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import threading
 import time
-from typing import Any
+from collections.abc import AsyncIterator
+from typing import Any, Literal
 
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+
+from tests.fakes.openai_wire import (
+    ModelReply,
+    ToolCall,
+    chunk,
+    completion,
+    deltas,
+    forced_tool,
+    sse,
+    usage_chunk,
+    wants_usage,
+)
+
+USAGE = {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}
+StreamMode = Literal["pieces", "whole", "ignore", "refuse"]
 
 
 class FakeOpenAI:
-    def __init__(self, replies: list[Any]) -> None:
+    def __init__(self, replies: list[Any], *, stream: StreamMode = "pieces", piece: int = 7,
+                 hold_at: str | None = None) -> None:
         self.replies = list(replies)
         self.requests: list[dict[str, Any]] = []
+        self.stream_mode = stream
+        self.piece = piece
+        self.hold_at = hold_at
+        self.release = threading.Event()
+        self.held = threading.Event()
+        """Set while a stream is paused at ``hold_at``."""
+        self.open_streams = 0
         app = Starlette(routes=[Route("/v1/chat/completions", self._complete, methods=["POST"])])
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
@@ -39,28 +73,48 @@ class FakeOpenAI:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.release.set()
         self._server.should_exit = True
         self._thread.join(5)
 
-    async def _complete(self, request: Request) -> JSONResponse:
+    def _reply(self, body: dict[str, Any], scripted: Any) -> ModelReply:
+        if isinstance(scripted, dict):
+            name = forced_tool(body) or body["tools"][0]["function"]["name"]
+            return ModelReply(calls=(ToolCall(name, json.dumps(scripted)),))
+        return ModelReply(text=str(scripted))
+
+    async def _complete(self, request: Request) -> Response:
         body = await request.json()
         self.requests.append(body)
         if not self.replies:
             return JSONResponse({"error": {"message": "no scripted reply left"}}, status_code=500)
-        reply = self.replies.pop(0)
-        message: dict[str, Any] = {"role": "assistant", "content": None}
-        if isinstance(reply, dict):
-            choice = body.get("tool_choice") or {}
-            name = choice.get("function", {}).get("name") if isinstance(choice, dict) else None
-            name = name or body["tools"][0]["function"]["name"]
-            message["tool_calls"] = [{"id": f"call_{len(self.requests)}", "type": "function",
-                                      "function": {"name": name, "arguments": json.dumps(reply)}}]
-        else:
-            message["content"] = reply
-        return JSONResponse({
-            "id": f"chatcmpl-{len(self.requests)}", "object": "chat.completion", "created": 0,
-            "model": body.get("model", "fake"),
-            "choices": [{"index": 0, "message": message,
-                         "finish_reason": "tool_calls" if isinstance(reply, dict) else "stop"}],
-            "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120},
-        })
+        streamed = bool(body.get("stream"))
+        if streamed and self.stream_mode == "refuse":
+            return JSONResponse({"error": {"message": "streaming is not supported"}}, status_code=400)
+        reply = self._reply(body, self.replies.pop(0))
+        number, model = len(self.requests), str(body.get("model", "fake"))
+        if not streamed or self.stream_mode == "ignore":
+            return JSONResponse(completion(reply, model, number, USAGE))
+        return StreamingResponse(self._stream(body, reply, number, model), media_type="text/event-stream")
+
+    async def _stream(self, body: dict[str, Any], reply: ModelReply, number: int, model: str
+                      ) -> AsyncIterator[str]:
+        self.open_streams += 1
+        try:
+            sent = ""
+            piece = None if self.stream_mode == "whole" else self.piece
+            for delta, text in deltas(reply, number, piece):
+                sent += text
+                pause = bool(self.hold_at and self.hold_at in sent and not self.held.is_set())
+                if pause:  # set before the client can read this piece
+                    self.held.set()
+                yield sse(chunk(model, number, delta))
+                await asyncio.sleep(0)
+                if pause:
+                    await asyncio.to_thread(self.release.wait, 10)
+            yield sse(chunk(model, number, {}, reply.finish_reason))
+            if wants_usage(body):
+                yield sse(usage_chunk(model, number, USAGE))
+            yield sse("[DONE]")
+        finally:
+            self.open_streams -= 1

@@ -57,6 +57,8 @@ class Message:
     thread_ts: str | None = None
     versions: list[tuple[str, list[dict[str, Any]]]] = field(default_factory=list)
     """Every content the message has shown, oldest first (the post, then each update)."""
+    metadata: dict[str, Any] | None = None
+    """Slack's message metadata (``event_type``, ``event_payload``), as posted."""
 
     @property
     def is_from_bot(self) -> bool:
@@ -356,7 +358,7 @@ class FakeSlack:
         if block_problems(text, blocks):
             return {"ok": False, "error": "invalid_blocks", "problems": block_problems(text, blocks)}
         message = Message(channel, self.next_ts(), text, blocks, user=self.bot_user, bot_id=self.bot_id,
-                          thread_ts=args.get("thread_ts"))
+                          thread_ts=args.get("thread_ts"), metadata=args.get("metadata"))
         message.versions.append((text, blocks))
         self._add(message)
         return {"ok": True, "channel": channel, "ts": message.ts,
@@ -404,5 +406,7 @@ class FakeSlack:
 
     def _conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
         messages = self.thread(args.get("channel", ""), args.get("ts", ""))
-        return {"ok": True, "messages": [{"ts": m.ts, "text": m.text, "user": m.user, "bot_id": m.bot_id,
-                                          "thread_ts": m.thread_ts} for m in messages]}
+        with_metadata = args.get("include_all_metadata") in (True, "true", "1", 1)
+        return {"ok": True, "messages": [
+            {"ts": m.ts, "text": m.text, "user": m.user, "bot_id": m.bot_id, "thread_ts": m.thread_ts,
+             **({"metadata": m.metadata} if with_metadata and m.metadata else {})} for m in messages]}

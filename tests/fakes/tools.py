@@ -41,6 +41,12 @@ class DeployArgs(BaseModel):
     note: str = ""
 
 
+class ScaleArgs(BaseModel):
+    service: str = Field(description="Which service.")
+    replicas: int = Field(ge=1, le=20, description="How many replicas, 1 to 20.")
+    token: str | None = Field(default=None, description="The API token.", json_schema_extra={"secret": True})
+
+
 class SendArgs(BaseModel):
     to: str
     body: str
@@ -64,6 +70,10 @@ def simulated_registry(log: ToolLog) -> ToolRegistry:
         log.calls.append(("deploy", {"target": target, "note": note}))
         return {"deployed": target}
 
+    async def scale(service: str, replicas: int, token: str | None = None) -> dict[str, Any]:
+        log.calls.append(("scale", {"service": service, "replicas": replicas, "token": token}))
+        return {"scaled": service, "replicas": replicas}
+
     async def send(to: str, body: str) -> dict[str, str]:
         log.calls.append(("send", {"to": to, "body": body}))
         return {"sent_to": to}
@@ -77,6 +87,9 @@ def simulated_registry(log: ToolLog) -> ToolRegistry:
                  Risk.GREEN)
     registry.add(StructuredTool.from_function(coroutine=deploy, name="deploy",
                                               description="Deploy a target.", args_schema=DeployArgs),
+                 Risk.RED)
+    registry.add(StructuredTool.from_function(coroutine=scale, name="scale",
+                                              description="Scale a service.", args_schema=ScaleArgs),
                  Risk.RED)
     registry.add(StructuredTool.from_function(coroutine=send, name="send",
                                               description="Send a message.", args_schema=SendArgs),

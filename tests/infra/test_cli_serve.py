@@ -101,3 +101,13 @@ def test_a_bad_approvers_setting_is_said_plainly(tmp_path: Path) -> None:
     assert process.returncode == 2
     assert "dagbot cannot start the playground" in err and "DAGBOT_APPROVERS" in err
     assert "Traceback" not in err
+
+
+def test_a_bad_policy_file_is_said_plainly_before_anything_starts(tmp_path: Path) -> None:
+    (tmp_path / "policy.yml").write_text("tools:\n  deploy:\n    approvers: [bob]\n")
+    process = start(tmp_path, {"SLACK_BOT_TOKEN": "xoxb-real-looking", "SLACK_SIGNING_SECRET": "s",
+                               "DAGBOT_POLICY_FILE": str(tmp_path / "policy.yml")})
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 2
+    assert "policy.yml:3: tools.deploy.approvers[0]: 'bob' is not a Slack user id" in err
+    assert "Traceback" not in err

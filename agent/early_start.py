@@ -1,0 +1,170 @@
+"""Starting plan nodes while the planner is still writing the plan (LLMCompiler's task
+fetching unit).
+
+The planner's reply is streamed (:func:`agent.llm.stream_structured`). Each node whose JSON
+object is complete is validated on its own, as the next node of the plan so far: its id, its
+tool and the arguments against the tool's schema, or its package code, and its dependencies,
+which must be nodes already accepted. An accepted green node (tool or package) starts as
+soon as its inputs exist, run by a provisional :class:`~agent.executor.PlanExecutor`; red
+nodes, and nodes depending on a node not (yet) accepted, wait for the whole plan.
+
+When the reply ends, the whole plan is validated as before. If it is valid, the scheduler
+takes the provisional executor's work over (results saved under the same plan id, calls in
+flight continue). If it is not, nothing red has run, and the repair round's plan reuses the
+green work of every node it keeps unchanged (same definition, same inputs), done or running;
+the rest is stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+import pydantic_core
+import structlog
+from langchain_core.messages import BaseMessage
+
+from agent.context import EngineContext
+from agent.errors import PlanError
+from agent.events import NodeProposed
+from agent.executor import PlanExecutor, RunIdentity
+from agent.llm import StreamRefused, StructuredReply, call_structured, stream_structured
+from agent.plan import Plan, PlanNode
+from agent.tools.registry import ToolRegistry
+from agent.validation import PlanLimits, validate_plan
+
+log = structlog.get_logger(__name__)
+
+
+def complete_nodes(arguments: str) -> list[Any]:
+    """The nodes whose JSON objects are complete in the plan's arguments received so far.
+
+    Parsed with pydantic-core's partial mode; an element of ``nodes`` is complete once the
+    next one has begun, or the list or the whole reply has ended."""
+    try:
+        value = pydantic_core.from_json(arguments)
+        closed = True
+    except ValueError:
+        try:
+            value = pydantic_core.from_json(arguments, allow_partial="trailing-strings")
+        except ValueError:
+            return []
+        closed = False
+    if not isinstance(value, dict) or not isinstance(value.get("nodes"), list):
+        return []
+    nodes: list[Any] = value["nodes"]
+    if closed or list(value)[-1] != "nodes":  # a key after "nodes": its list is closed
+        return nodes
+    return nodes[:-1]
+
+
+def accept(raw: Any, accepted: list[PlanNode], registry: ToolRegistry, limits: PlanLimits,
+           refused: Mapping[str, str] | None = None) -> PlanNode | None:
+    """``raw`` validated as the next node after ``accepted``, or None if it is not valid so
+    (``refused``: tools the requester may not use, as :func:`validate_plan` takes them)."""
+    if not isinstance(raw, dict):
+        return None
+    nodes = [n.model_dump(exclude_none=True) for n in accepted]
+    try:
+        plan = validate_plan({"nodes": [*nodes, raw]}, registry, limits, refused=refused)
+    except PlanError:
+        return None
+    return plan.nodes[-1]
+
+
+def _label(raw: dict[str, Any]) -> str:
+    if isinstance(raw.get("tool"), str):
+        return str(raw["tool"])
+    package = raw.get("package")
+    goal = package.get("goal") if isinstance(package, dict) else None
+    return f"package: {goal or ''}"
+
+
+class EarlyStart:
+    """Runs the green nodes of one streamed draft of a plan as they arrive."""
+
+    def __init__(self, ctx: EngineContext, ident: RunIdentity, refused: Mapping[str, str]) -> None:
+        self.ctx = ctx
+        self.refused = refused
+        self.key = (ident.thread_id, ident.run_id)
+        self.executor = PlanExecutor(ctx, Plan(nodes=[]), ident, provisional=True)
+        self.previous = ctx.early_starts.pop(self.key, None)
+        """The run's previous draft (the repair round replaces an invalid plan)."""
+        self.offered = 0
+        self.changed = asyncio.Event()
+        self.stopping = False
+        self.pump = asyncio.create_task(
+            self.executor.run_provisional(self.changed, lambda: self.stopping),
+            name=f"early-start:{ident.thread_id}")
+
+    async def offer(self, arguments: str) -> None:
+        """The plan's arguments received so far: take in the nodes completed since last time."""
+        for raw in complete_nodes(arguments)[self.offered:]:
+            self.offered += 1
+            if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+                await self.ctx.events.publish(NodeProposed(
+                    thread_id=self.key[0], run_id=self.key[1], node_id=raw["id"], label=_label(raw)))
+            node = accept(raw, self.executor.plan.nodes, self.ctx.registry, self.ctx.settings.plan_limits,
+                          self.refused)
+            if node is None:
+                continue
+            self.executor.add(node)
+            if self.previous is not None:
+                self.executor.carry(self.previous, node)
+            self.changed.set()
+
+    async def close(self) -> None:
+        """The reply has ended: stop starting nodes and leave the work for the scheduler."""
+        self.stopping = True
+        self.changed.set()
+        try:
+            await self.pump
+        finally:
+            if self.offered == 0 and self.previous is not None:
+                # nothing streamed (the model answered whole): the previous draft's work is
+                # still what the plan may reuse
+                self.ctx.early_starts[self.key] = self.previous
+            else:
+                if self.previous is not None:
+                    self.previous.abandon()
+                self.ctx.early_starts[self.key] = self.executor
+
+    def abandon(self) -> None:
+        """The planner failed or was stopped: stop everything started for this run."""
+        self.stopping = True
+        self.pump.cancel()
+        self.executor.abandon()
+        if self.previous is not None:
+            self.previous.abandon()
+
+
+def discard(ctx: EngineContext, thread_id: str, run_id: str) -> None:
+    """The run ends without a scheduler to take work over (it failed): stop what is left."""
+    executor = ctx.early_starts.pop((thread_id, run_id), None)
+    if executor is not None:
+        executor.abandon()
+
+
+async def plan_reply(ctx: EngineContext, messages: list[BaseMessage], ident: RunIdentity,
+                     refused: Mapping[str, str] | None = None) -> StructuredReply:
+    """The planner's reply. Streamed, its nodes started as they arrive, unless the settings
+    say otherwise or the model does not stream (then whole, as :func:`call_structured`).
+    ``refused``: tools the requester may not use (the access policy): never started early."""
+    if not ctx.settings.stream_planner or ctx.planner_stream_refused:
+        return await call_structured(ctx.llm, messages, Plan, "submit_plan")
+    early = EarlyStart(ctx, ident, refused or {})
+    try:
+        try:
+            reply = await stream_structured(ctx.llm, messages, Plan, "submit_plan", early.offer)
+        except StreamRefused as refused:
+            reply = await call_structured(ctx.llm, messages, Plan, "submit_plan")
+            # the same model answered whole: it does not stream, so stop asking it to
+            ctx.planner_stream_refused = str(refused)
+            log.warning("the model does not stream the planner's reply; planning without "
+                        "streaming from now on", reason=str(refused))
+    except BaseException:
+        early.abandon()
+        raise
+    await early.close()
+    return reply

@@ -1,0 +1,65 @@
+"""Calling a green tool for a plan node: retried when the tool says the failure is transient,
+and reusing the result of an identical recent call in the same thread.
+
+Neither applies to red tools: those run at most once, through the execution journal
+(:mod:`agent.red_calls`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from agent.context import EngineContext
+from agent.errors import TransientToolError
+from agent.events import ResultReused, ToolRetrying
+from agent.red_calls import invoke_tool
+from agent.result_cache import ResultCache
+
+
+@dataclass(frozen=True)
+class GreenCall:
+    output: Any
+    attempts: int = 1
+    errors: tuple[str, ...] = ()
+    """The transient errors of the attempts that failed, in order."""
+    reused_age_s: float | None = None
+    """Set when an earlier identical call's result was taken instead of calling."""
+
+
+async def call_green(
+    ctx: EngineContext, thread_id: str, run_id: str, node_id: str, tool: str, args: dict[str, Any],
+    draw: Callable[[], float] = random.random,
+) -> GreenCall:
+    """Run a green node's tool call (``args`` validated) under its retry policy, or reuse the
+    result of the same call made in this thread within DAGBOT_RESULT_CACHE_TTL."""
+    spec = ctx.registry.get(tool)
+    ttl = ctx.settings.result_cache_seconds if spec.cacheable else 0.0
+    key = ResultCache.key(thread_id, tool, args)
+    if ttl > 0 and (entry := ctx.result_cache.get(key, ctx.clock(), ttl)) is not None:
+        age = max(0.0, ctx.clock() - entry.at)
+        await ctx.events.publish(ResultReused(thread_id=thread_id, run_id=run_id, node_id=node_id,
+                                              tool=tool, age_s=age))
+        return GreenCall(entry.output, attempts=0, reused_age_s=age)
+    policy = spec.retry or ctx.settings.retry
+    errors: list[str] = []
+    while True:
+        try:
+            output = await invoke_tool(ctx, tool, args)
+        except TransientToolError as exc:
+            errors.append(str(exc))
+            if len(errors) >= policy.attempts:
+                raise TransientToolError(
+                    f"{exc} (tried {len(errors)} times)" if len(errors) > 1 else str(exc)) from exc
+            delay = policy.delay(len(errors), draw())
+            await ctx.events.publish(ToolRetrying(
+                thread_id=thread_id, run_id=run_id, node_id=node_id, attempt=len(errors),
+                max_attempts=policy.attempts, error_gist=str(exc)[:200], delay_s=delay))
+            await asyncio.sleep(delay)
+            continue
+        if ttl > 0:
+            ctx.result_cache.put(key, output, ctx.clock())
+        return GreenCall(output, attempts=len(errors) + 1, errors=tuple(errors))

@@ -1,0 +1,352 @@
+"""End to end against the agents users pick instead, on one model and one set of tools.
+
+    python -m bench.e2e [--quick] [--db postgres|sqlite] [--repeats N]
+
+One local OpenAI-compatible server with a latency model (bench.e2e_model: first token after
+0.5 s plus 0.2 ms per prompt token, then 60 tokens/s; tokens counted as characters / 4 for
+every system) and simulated tools with fixed latencies (search 0.5 s, calculate 0.05 s)
+serve the same requests (bench.e2e_shapes) to:
+
+- ``dagbot``: the real graph (planner → scheduler → joiner, the PostgreSQL checkpointer and
+  stores), with the planner streamed and nodes dispatched as they arrive;
+- ``dagbot-nostream``: the same, the planner's whole reply awaited first;
+- ``react``: LangChain's ``create_agent`` (the successor of LangGraph's prebuilt
+  ``create_react_agent``), its model free to call tools in parallel, on the same checkpointer;
+- ``sequential``: the same agent, its model calling one tool per turn.
+
+``--quick`` runs each cell once, and the sequential baseline's four requests side by side
+(they are mostly waiting; the others run one request at a time).
+
+dagbot's chain is one package, run in the real sandbox (bubblewrap or Docker) when one can
+run here, since that is what dagbot does in production; otherwise by a stand-in that makes
+the package's three tool calls through the same green-tool gateway (the table says which).
+
+Prints a table, then one JSON line:
+- e2e_ratio_vs_react: dagbot's time / ReAct's, mean over the shapes (goal ≤ 0.6)
+- tokens_ratio_vs_react: dagbot's tokens (prompt + completion) / ReAct's, mean over shapes (≤ 1.0)
+- first_tool_fraction: dagbot's time to its first tool start / time to generate the whole
+  plan, both from the planner request, mean over shapes (goal ≤ 0.3)
+- llm_calls_per_request: per system, mean over shapes
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import os
+import statistics
+import tempfile
+import time
+import uuid
+import warnings
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.messages import HumanMessage
+from langchain_openai import ChatOpenAI
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from pydantic import SecretStr
+
+from agent.context import EngineSettings
+from agent.events import AnswerReady, RunFailed
+from agent.ports import EmitFn, PackageJob, PackageOutcome, PackageRunner, ToolGateway
+from agent.tools.registry import Risk, ToolRegistry
+from bench.common import scratch_database
+from bench.e2e_model import LatencyModel, LatencyModelServer, Served
+from bench.e2e_shapes import RECORDER, ScriptedModel, Shape, ToolTimes, bench_tools, shapes
+from infra.checkpoint import open_checkpointer
+from infra.settings import Settings
+from infra.wiring import Services, open_services
+
+PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+SYSTEMS = ("dagbot", "dagbot-nostream", "react", "sequential")
+INSTANT = LatencyModel(ttft_s=0.0, tokens_per_s=1e9, prompt_s_per_token=0.0)
+REACT_PROMPT = ("You are an operations assistant. Use the tools to answer; call independent tools "
+                "in the same turn. Answer in one or two sentences.")
+
+
+@dataclass
+class Run:
+    system: str
+    shape: str
+    seconds: float
+    llm_calls: int
+    tokens: int
+    prompt_tokens: int
+    first_tool_s: float | None
+    """From the first model request to the first tool start."""
+    plan_s: float | None
+    """dagbot: from the planner request to the end of its reply."""
+    phases: dict[str, float] = dataclasses.field(default_factory=dict)
+    """dagbot: where the time went (see PHASES)."""
+
+
+PHASES = {
+    "to planner": "from the request to the planner's model request (engine, checkpoints)",
+    "plan 1st token": "the planner's time to first token: latency plus its prompt's prefill",
+    "plan tokens": "the planner writing the plan (tools start meanwhile when streamed)",
+    "tools after plan": "from the plan's end to the joiner's request: tools still running, engine",
+    "joiner": "the joiner's model request, first token to last",
+    "after joiner": "from the joiner's reply to the answer (engine, checkpoints)",
+}
+
+
+def dagbot_phases(served: list[Served], started: float, ended: float) -> dict[str, float]:
+    planner = next(s for s in served if s.tool == "submit_plan")
+    joiner = next(s for s in reversed(served) if s.tool == "decide")
+    return dict(zip(PHASES, [
+        planner.arrived - started, planner.first_token - planner.arrived,
+        planner.ended - planner.first_token, joiner.arrived - planner.ended,
+        joiner.ended - joiner.arrived, ended - joiner.ended], strict=True))
+
+
+def chat_model(server: LatencyModelServer, name: str) -> ChatOpenAI:
+    return ChatOpenAI(model=name, base_url=server.url, api_key=SecretStr("unused"), temperature=0,
+                      max_retries=0, timeout=60, stream_usage=True)
+
+
+# ------------------------------------------------------------------- dagbot
+
+
+class GatewayPackages:
+    """Stand-in for the sandbox when none can run here: the chain's three calls, made
+    through the same green-tool gateway package code would use. It runs no package code."""
+
+    name = "stand-in (no sandbox here)"
+
+    async def run(self, job: PackageJob, tools: ToolGateway, emit: EmitFn) -> PackageOutcome:
+        hop1 = await tools.call("search", {"query": "Attention Is All You Need"})
+        hop2 = await tools.call("search", {"query": hop1["lead"]})
+        hop3 = await tools.call("search", {"query": hop2["lead"]})
+        return PackageOutcome(ok=True, output={"trail": [hop1["title"], hop2["title"], hop3["title"]],
+                                               "end": hop3["text"][:200]})
+
+
+def package_runner(llm: ChatOpenAI) -> tuple[PackageRunner, str]:
+    from sandbox.backends.bwrap import BwrapSandbox
+    from sandbox.backends.docker import DockerSandbox
+    from sandbox.reflexion import ReflexionPackageRunner
+
+    for sandbox in (BwrapSandbox(), DockerSandbox()):
+        problem = sandbox.probe() if isinstance(sandbox, BwrapSandbox) else sandbox.problem()
+        if problem is None:
+            return ReflexionPackageRunner(sandbox, llm), f"real sandbox ({sandbox.name})"
+    return GatewayPackages(), GatewayPackages.name
+
+
+@asynccontextmanager
+async def dagbot(db_url: str, server: LatencyModelServer, streaming: bool,
+                 ) -> AsyncIterator[tuple[Services, str]]:
+    llm = chat_model(server, "dagbot" if streaming else "dagbot-nostream")
+    registry = ToolRegistry()
+    for tool in bench_tools():
+        registry.add(tool, Risk.GREEN)
+    packages, how = package_runner(llm)
+    engine = EngineSettings(decision_poll_seconds=1.0, stream_planner=streaming)
+    async with open_services(Settings(database_url=db_url), llm=llm, registry=registry,
+                             packages=packages, engine_config=engine) as svc:
+        yield svc, how
+
+
+async def run_dagbot(svc: Services, shape: Shape) -> str:
+    thread = f"e2e:{uuid.uuid4().hex}"
+    queue = svc.events.open(thread)
+    try:
+        await svc.engine.ask(thread, shape.request)
+        while not queue.empty():
+            event = queue.get_nowait()
+            if isinstance(event, AnswerReady):
+                return event.answer
+            if isinstance(event, RunFailed):
+                raise RuntimeError(f"dagbot failed on {shape.name}: {event.error}")
+    finally:
+        svc.events.close(queue)
+    raise RuntimeError(f"dagbot gave no answer on {shape.name}")
+
+
+# -------------------------------------------------------------- baselines
+
+
+def react_agent(server: LatencyModelServer, name: str, saver: BaseCheckpointSaver[Any]) -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from langchain.agents import create_agent
+    return create_agent(chat_model(server, name), bench_tools(), system_prompt=REACT_PROMPT,
+                        checkpointer=saver)
+
+
+async def run_agent(agent: Any, shape: Shape) -> str:
+    config = {"configurable": {"thread_id": f"e2e:{uuid.uuid4().hex}"}, "recursion_limit": 50}
+    state = await agent.ainvoke({"messages": [HumanMessage(shape.request)]}, config)
+    return str(state["messages"][-1].content)
+
+
+# -------------------------------------------------------------- measuring
+
+
+async def measure(system: str, runner: Any, shape: Shape, server: LatencyModelServer) -> Run:
+    times = ToolTimes()
+    RECORDER.set(times)  # (in this task's context only: requests may run side by side)
+    first = len(server.served)
+    started = time.monotonic()
+    answer = await (run_dagbot(runner, shape) if system.startswith("dagbot") else run_agent(runner, shape))
+    seconds = time.monotonic() - started
+    served: list[Served] = [s for s in server.served[first:] if s.label == shape.name]
+    if answer != shape.answer:
+        raise RuntimeError(f"{system} on {shape.name}: wrong answer {answer!r}")
+    if sorted(times.calls) != sorted((n, a.get("query", a.get("expression", ""))) for n, a in shape.calls):
+        raise RuntimeError(f"{system} on {shape.name}: different tool calls {times.calls}")
+    origin = served[0].arrived
+    planner = next((s for s in served if s.tool == "submit_plan"), None)
+    return Run(system=system, shape=shape.name, seconds=seconds, llm_calls=len(served),
+               tokens=sum(s.prompt_tokens + s.completion_tokens for s in served),
+               prompt_tokens=sum(s.prompt_tokens for s in served),
+               first_tool_s=min(times.starts) - origin if times.starts else None,
+               plan_s=planner.ended - planner.arrived if planner else None,
+               phases=dagbot_phases(served, started, started + seconds) if planner else {})
+
+
+@asynccontextmanager
+async def system_runners(db_url: str, server: LatencyModelServer, notes: dict[str, str]
+                         ) -> AsyncIterator[dict[str, Any]]:
+    """What runs each system's requests; both dagbot variants share one engine (the setting is
+    switched between their runs), both baselines one checkpointer."""
+    async with AsyncExitStack() as stack:
+        svc, notes["package"] = await stack.enter_async_context(dagbot(db_url, server, True))
+        saver = await stack.enter_async_context(open_checkpointer(db_url))
+        yield {"dagbot": svc, "dagbot-nostream": svc, "react": react_agent(server, "react", saver),
+               "sequential": react_agent(server, "sequential", saver)}
+
+
+async def run_suite(db_url: str, repeats: int, latency: LatencyModel, side_by_side: bool
+                    ) -> tuple[list[Run], dict[str, str]]:
+    """Every system on every shape, ``repeats`` times, one request at a time; with
+    ``side_by_side`` the sequential baseline's requests (the slowest, and light on the CPU) run
+    together, to keep ``--quick`` short."""
+    suite = shapes()
+    model = ScriptedModel(suite)
+    runs: list[Run] = []
+    notes: dict[str, str] = {}
+    with LatencyModelServer(model, latency, label=lambda body: model.shape_of(body).name) as server:
+        async with system_runners(db_url, server, notes) as runners:
+            # warm-up (connections, the sandbox's page cache), the model instant
+            server.latency = INSTANT
+            await measure("dagbot", runners["dagbot"], suite[-1], server)
+            await measure("react", runners["react"], suite[0], server)
+            server.latency = latency
+            for system in SYSTEMS:
+                runner = runners[system]
+                if system.startswith("dagbot"):
+                    runner.engine.ctx.settings = dataclasses.replace(
+                        runner.engine.ctx.settings, stream_planner=system == "dagbot")
+                for _ in range(repeats):
+                    if side_by_side and system == "sequential":
+                        runs.extend(await asyncio.gather(*(measure(system, runner, shape, server)
+                                                           for shape in suite)))
+                        continue
+                    for shape in suite:
+                        runs.append(await measure(system, runner, shape, server))
+    return runs, notes
+
+
+# -------------------------------------------------------------- reporting
+
+
+def mean_of(runs: list[Run], system: str, shape: str, attr: str) -> float:
+    values = [getattr(r, attr) for r in runs if r.system == system and r.shape == shape]
+    return statistics.mean(v for v in values if v is not None)
+
+
+def figures(runs: list[Run]) -> dict[str, Any]:
+    names = list(dict.fromkeys(r.shape for r in runs))
+
+    def ratio(system: str, attr: str, base: str = "react") -> float:
+        return statistics.mean(mean_of(runs, system, s, attr) / mean_of(runs, base, s, attr) for s in names)
+
+    def fraction(system: str) -> float:
+        return statistics.mean(mean_of(runs, system, s, "first_tool_s") / mean_of(runs, system, s, "plan_s")
+                               for s in names)
+
+    return {
+        "e2e_ratio_vs_react": round(ratio("dagbot", "seconds"), 3),
+        "e2e_ratio_vs_react_nostream": round(ratio("dagbot-nostream", "seconds"), 3),
+        "e2e_ratio_sequential_vs_react": round(ratio("sequential", "seconds"), 3),
+        "tokens_ratio_vs_react": round(ratio("dagbot", "tokens"), 3),
+        "first_tool_fraction": round(fraction("dagbot"), 3),
+        "first_tool_fraction_nostream": round(fraction("dagbot-nostream"), 3),
+        "first_tool_fraction_by_shape": {
+            s: round(mean_of(runs, "dagbot", s, "first_tool_s") / mean_of(runs, "dagbot", s, "plan_s"), 3)
+            for s in names},
+        "prompt_tokens_per_request": {
+            system: round(statistics.mean(mean_of(runs, system, s, "prompt_tokens") for s in names))
+            for system in SYSTEMS},
+        "reply_tokens_per_request": {
+            system: round(statistics.mean(mean_of(runs, system, s, "tokens") - mean_of(
+                runs, system, s, "prompt_tokens") for s in names)) for system in SYSTEMS},
+        "llm_calls_per_request": {
+            system: round(statistics.mean(mean_of(runs, system, s, "llm_calls") for s in names), 2)
+            for system in SYSTEMS},
+        "seconds_per_request": {
+            system: round(statistics.mean(mean_of(runs, system, s, "seconds") for s in names), 2)
+            for system in SYSTEMS},
+    }
+
+
+def phase_table(runs: list[Run], system: str = "dagbot") -> str:
+    """Where dagbot's time goes, per shape (mean seconds)."""
+    lines = [f"where {system}'s time goes (s):", f"{'shape':<26}" + "".join(f"{p:>17}" for p in PHASES)]
+    for shape in dict.fromkeys(r.shape for r in runs):
+        mine = [r.phases for r in runs if r.system == system and r.shape == shape and r.phases]
+        lines.append(f"{shape:<26}" + "".join(f"{statistics.mean(m[p] for m in mine):>17.2f}"
+                                              for p in PHASES))
+    return "\n".join(lines)
+
+
+def table(runs: list[Run]) -> str:
+    lines = [f"{'shape':<26}{'system':<17}{'e2e s':>7}{'vs react':>9}{'calls':>6}{'tokens':>8}"
+             f"{'1st tool s':>11}{'plan s':>8}"]
+    for shape in dict.fromkeys(r.shape for r in runs):
+        react = mean_of(runs, "react", shape, "seconds")
+        for system in SYSTEMS:
+            mine = [r for r in runs if r.system == system and r.shape == shape]
+            if not mine:
+                continue
+            seconds = mean_of(runs, system, shape, "seconds")
+            first = mean_of(runs, system, shape, "first_tool_s")
+            plan = [r.plan_s for r in mine if r.plan_s is not None]
+            lines.append(f"{shape:<26}{system:<17}{seconds:>7.2f}{seconds / react:>9.2f}"
+                         f"{mean_of(runs, system, shape, 'llm_calls'):>6.0f}"
+                         f"{mean_of(runs, system, shape, 'tokens'):>8.0f}{first:>11.2f}"
+                         f"{(f'{statistics.mean(plan):.2f}' if plan else '-'):>8}")
+    return "\n".join(lines)
+
+
+async def main(quick: bool, db: str, repeats: int | None) -> dict[str, Any]:
+    latency = LatencyModel()
+    repeats = repeats or (1 if quick else 3)
+    with scratch_database(PG_URL, "dagbot_e2e") as pg_url:
+        url = pg_url if db == "postgres" else f"sqlite:///{tempfile.mkdtemp()}/e2e.sqlite"
+        runs, notes = await run_suite(url, repeats, latency, side_by_side=quick)
+    print(f"model: first token {latency.ttft_s} s + {latency.prompt_s_per_token * 1000:g} ms/prompt token, "
+          f"{latency.tokens_per_s:g} tokens/s; tokens = characters / 4; {repeats} run(s) per cell; "
+          f"dagbot's package: {notes.get('package', '-')}; database: {db}"
+          + ("; the sequential baseline's requests side by side" if quick else ""))
+    print(table(runs))
+    print(phase_table(runs))
+    result = figures(runs)
+    result.update({"repeats": repeats, "database": db})
+    print(json.dumps(result))
+    return result
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one run per cell, under 90 s")
+    parser.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
+    parser.add_argument("--repeats", type=int, default=None, help="runs per cell (default 3, quick 1)")
+    args = parser.parse_args()
+    asyncio.run(main(args.quick, args.db, args.repeats))

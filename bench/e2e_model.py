@@ -1,0 +1,167 @@
+"""A local OpenAI-compatible server with a latency model, for ``bench.e2e``.
+
+Every request, whatever system sends it, waits ``ttft_s + prompt_tokens × prompt_s_per_token``
+before its first token, then emits its reply at ``tokens_per_s``: streamed as server-sent
+events (one delta per token) when the request asks for a stream, else returned whole at
+the time the last token would have been sent. A policy (a function of the request body)
+decides the reply.
+
+Tokens are counted with one rule for every system, since tiktoken's encodings cannot be
+downloaded here: a text of n characters is ceil(n / 4) tokens. A prompt is 4 tokens per
+message plus its content and tool calls (as JSON), plus the JSON of the tools offered; a
+reply is its text plus each call's name and arguments.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from tests.fakes.openai_wire import (
+    ModelReply,
+    chunk,
+    completion,
+    deltas,
+    forced_tool,
+    sse,
+    usage_chunk,
+    wants_usage,
+)
+
+CHARS_PER_TOKEN = 4
+"""The token rule (see the module docstring)."""
+
+
+def tokens(text: str) -> int:
+    return math.ceil(len(text) / CHARS_PER_TOKEN)
+
+
+def prompt_tokens(body: dict[str, Any]) -> int:
+    total = tokens(json.dumps(body.get("tools") or [], ensure_ascii=False)) if body.get("tools") else 0
+    for message in body.get("messages", []):
+        content = message.get("content")
+        text = content if isinstance(content, str) else json.dumps(content or "", ensure_ascii=False)
+        total += 4 + tokens(text)
+        if message.get("tool_calls"):
+            total += tokens(json.dumps(message["tool_calls"], ensure_ascii=False))
+    return total
+
+
+def reply_tokens(reply: ModelReply) -> int:
+    return tokens(reply.text) + sum(tokens(c.name) + tokens(c.arguments) for c in reply.calls)
+
+
+@dataclass(frozen=True)
+class LatencyModel:
+    ttft_s: float = 0.5
+    """Time to first token, before prompt processing."""
+    tokens_per_s: float = 60.0
+    prompt_s_per_token: float = 0.0002
+    """Prompt processing (prefill) per prompt token: 5,000 tokens/s."""
+
+    def first_token_s(self, prompt: int) -> float:
+        return self.ttft_s + prompt * self.prompt_s_per_token
+
+
+@dataclass
+class Served:
+    """One request as the server saw it (``time.monotonic()`` clock)."""
+
+    model: str
+    label: str
+    """What the policy's ``label`` says of the request (bench.e2e: the shape's name)."""
+    tool: str | None
+    """The forced tool (dagbot's ``submit_plan``/``decide``), None for free tool use."""
+    stream: bool
+    prompt_tokens: int
+    completion_tokens: int
+    arrived: float
+    first_token: float = 0.0
+    ended: float = 0.0
+
+
+Policy = Callable[[dict[str, Any]], ModelReply]
+
+
+class LatencyModelServer:
+    """Serves ``/v1/chat/completions`` in a thread of its own; ``served`` records requests."""
+
+    def __init__(self, policy: Policy, latency: LatencyModel,
+                 label: Callable[[dict[str, Any]], str] = lambda body: "") -> None:
+        self.policy = policy
+        self.label = label
+        self.latency = latency
+        self.served: list[Served] = []
+        app = Starlette(routes=[Route("/v1/chat/completions", self._complete, methods=["POST"])])
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+        self._server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
+
+    def __enter__(self) -> LatencyModelServer:
+        self._thread.start()
+        while not self._server.started:
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(5)
+
+    async def _complete(self, request: Request) -> Response:
+        arrived = time.monotonic()
+        body = await request.json()
+        try:
+            reply = self.policy(body)
+        except Exception as exc:  # a policy bug shows as the client's error, not a hang
+            return JSONResponse({"error": {"message": f"policy: {exc!r}"}}, status_code=500)
+        record = Served(model=str(body.get("model")), label=self.label(body), tool=forced_tool(body),
+                        stream=bool(body.get("stream")), prompt_tokens=prompt_tokens(body),
+                        completion_tokens=reply_tokens(reply), arrived=arrived)
+        self.served.append(record)
+        number = len(self.served)
+        usage = {"prompt_tokens": record.prompt_tokens, "completion_tokens": record.completion_tokens,
+                 "total_tokens": record.prompt_tokens + record.completion_tokens}
+        start = arrived + self.latency.first_token_s(record.prompt_tokens)
+        if not record.stream:
+            await _sleep_until(start + record.completion_tokens / self.latency.tokens_per_s)
+            record.first_token = record.ended = time.monotonic()
+            return JSONResponse(completion(reply, record.model, number, usage))
+        return StreamingResponse(self._stream(body, reply, record, number, usage, start),
+                                 media_type="text/event-stream")
+
+    async def _stream(self, body: dict[str, Any], reply: ModelReply, record: Served, number: int,
+                      usage: dict[str, int], start: float) -> AsyncIterator[str]:
+        sent = 0
+        for delta, text in deltas(reply, number, piece=CHARS_PER_TOKEN):
+            sent += tokens(text)
+            # the delta leaves when its last token is generated; the first one at `start`
+            await _sleep_until(start + max(0, sent - 1) / self.latency.tokens_per_s)
+            if not record.first_token:
+                record.first_token = time.monotonic()
+            yield sse(chunk(record.model, number, delta))
+        yield sse(chunk(record.model, number, {}, reply.finish_reason))
+        if wants_usage(body):
+            yield sse(usage_chunk(record.model, number, usage))
+        yield sse("[DONE]")
+        record.ended = time.monotonic()
+
+
+async def _sleep_until(deadline: float) -> None:
+    delay = deadline - time.monotonic()
+    if delay > 0:
+        await asyncio.sleep(delay)

@@ -1,0 +1,247 @@
+"""The requests of ``bench.e2e``, the simulated tools they use, and the scripted model.
+
+Shapes follow the LLMCompiler paper: two parallel lookups then an answer (HotpotQA-like),
+eight parallel lookups (movie-recommendation-like), lookups with dependencies between
+them (ParallelQA-like), and a three-hop chain that dagbot runs as one package.
+
+The scripted model answers each system with the calls that system needs, so every system
+makes the same tool calls with the same arguments and gives the same answer: dagbot gets a
+plan (``${id}`` references stand for what a ReAct agent reads from a tool result and
+copies into its next call), a ReAct agent gets each wave of independent calls in one turn,
+and the sequential baseline one call per turn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import re
+import time
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.tools import StructuredTool
+from pydantic import BaseModel, Field
+
+from tests.fakes.openai_wire import ModelReply, ToolCall, forced_tool
+
+SEARCH_S = 0.5
+"""Latency of one ``search`` call (a web or Wikipedia search)."""
+CALCULATE_S = 0.05
+FILLER = ("It is described at length in the sources, with dates, places and the people involved, "
+          "and the summary below quotes the passages most often cited by later work. ") * 3
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def lead_of(query: str) -> str:
+    """The reference a search result points to next."""
+    return f"ref {_digest(query)[:6]}"
+
+
+def figure_of(query: str) -> int:
+    return int(_digest(query)[:4], 16) % 1000
+
+
+def search_result(query: str) -> dict[str, Any]:
+    return {"title": query, "text": f"{query}: {FILLER}", "lead": lead_of(query),
+            "figure": figure_of(query)}
+
+
+@dataclass
+class ToolTimes:
+    """When each simulated tool call of one request started (``time.monotonic()``)."""
+
+    starts: list[float] = field(default_factory=list)
+    calls: list[tuple[str, str]] = field(default_factory=list)
+
+
+RECORDER: ContextVar[ToolTimes] = ContextVar("e2e_tool_times")
+"""The request being measured: set per request, so requests may run side by side."""
+
+
+class SearchArgs(BaseModel):
+    query: str = Field(description="What to search for: a title, a name, or a reference.")
+
+
+class CalculateArgs(BaseModel):
+    expression: str = Field(description="Two numbers and an operator, e.g. '12 - 5'.")
+
+
+def bench_tools() -> list[StructuredTool]:
+    """The simulated tools, for every system alike; calls are recorded in ``RECORDER``."""
+
+    async def search(query: str) -> dict[str, Any]:
+        times = RECORDER.get()
+        times.starts.append(time.monotonic())
+        times.calls.append(("search", query))
+        await asyncio.sleep(SEARCH_S)
+        return search_result(query)
+
+    async def calculate(expression: str) -> dict[str, Any]:
+        times = RECORDER.get()
+        times.starts.append(time.monotonic())
+        times.calls.append(("calculate", expression))
+        await asyncio.sleep(CALCULATE_S)
+        match = re.fullmatch(r"\s*(-?\d+)\s*([-+*])\s*(-?\d+)\s*", expression)
+        if not match:
+            raise ValueError(f"cannot calculate {expression!r}")
+        a, op, b = int(match[1]), match[2], int(match[3])
+        return {"value": a - b if op == "-" else a + b if op == "+" else a * b}
+
+    return [
+        StructuredTool.from_function(coroutine=search, name="search", args_schema=SearchArgs,
+                                     description="Search the web; returns title, text, lead, figure."),
+        StructuredTool.from_function(coroutine=calculate, name="calculate", args_schema=CalculateArgs,
+                                     description="Evaluate 'a op b' with op one of + - *."),
+    ]
+
+
+Call = tuple[str, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Shape:
+    name: str
+    request: str
+    waves: list[list[Call]]
+    """The tool calls in waves: each wave depends only on earlier ones (a ReAct turn each)."""
+    plan: dict[str, Any]
+    """dagbot's plan for the same work."""
+    answer: str
+
+    @property
+    def calls(self) -> list[Call]:
+        return [call for wave in self.waves for call in wave]
+
+
+def _search(query: str) -> Call:
+    return ("search", {"query": query})
+
+
+def _node(node_id: str, tool: str, **args: Any) -> dict[str, Any]:
+    return {"id": node_id, "tool": tool, "args": args}
+
+
+def hotpot() -> Shape:
+    people = ["Scott Derrickson", "Ed Wood"]
+    return Shape(
+        name="hotpot: 2 parallel",
+        request="Were Scott Derrickson and Ed Wood of the same nationality?",
+        waves=[[_search(p) for p in people]],
+        plan={"thought": "Two independent lookups, then compare.",
+              "nodes": [_node(f"p{i}", "search", query=p) for i, p in enumerate(people, 1)]},
+        answer="Yes: both Scott Derrickson and Ed Wood are American, so they share a nationality.",
+    )
+
+
+def movies() -> Shape:
+    titles = ["Star Wars", "The Matrix", "Inception", "Alien", "Blade Runner", "Jurassic Park",
+              "Terminator 2", "Back to the Future"]
+    return Shape(
+        name="movie: 8 parallel",
+        request="Which film is most like all of these: " + ", ".join(titles) + "?",
+        waves=[[_search(t) for t in titles]],
+        plan={"thought": "Eight independent lookups, then compare.",
+              "nodes": [_node(f"m{i}", "search", query=t) for i, t in enumerate(titles, 1)]},
+        answer="Of these, The Matrix is closest to all the others: science fiction, landmark "
+               "effects, and a hero's journey against a system.",
+    )
+
+
+def parallel_qa() -> Shape:
+    a, b = "Eiffel Tower", "Statue of Liberty"
+    c, d = lead_of(a), lead_of(b)
+    return Shape(
+        name="parallelqa: 2+2+1 deps",
+        request=("What is the difference between the figures of the references cited first by "
+                 "the Eiffel Tower's and the Statue of Liberty's articles?"),
+        waves=[[_search(a), _search(b)], [_search(c), _search(d)],
+               [("calculate", {"expression": f"{figure_of(c)} - {figure_of(d)}"})]],
+        plan={"thought": "Two lookups, each followed by its reference, then the difference.",
+              "nodes": [_node("a", "search", query=a), _node("b", "search", query=b),
+                        _node("c", "search", query="${a.lead}"), _node("d", "search", query="${b.lead}"),
+                        _node("e", "calculate", expression="${c.figure} - ${d.figure}")]},
+        answer=f"The difference is {figure_of(c) - figure_of(d)}.",
+    )
+
+
+CHAIN_CODE = """hop1 = tools.search(query="Attention Is All You Need")
+hop2 = tools.search(query=hop1["lead"])
+hop3 = tools.search(query=hop2["lead"])
+result = {"trail": [hop1["title"], hop2["title"], hop3["title"]], "end": hop3["text"][:200]}
+"""
+
+
+def chain() -> Shape:
+    q1 = "Attention Is All You Need"
+    q2 = lead_of(q1)
+    q3 = lead_of(q2)
+    return Shape(
+        name="chain: 3 hops, packaged",
+        request="Follow the citation trail of 'Attention Is All You Need' three references deep.",
+        waves=[[_search(q1)], [_search(q2)], [_search(q3)]],
+        plan={"thought": "A tightly coupled chain of three lookups: one package.",
+              "nodes": [{"id": "trail", "package": {"goal": "follow the citation trail three hops",
+                                                    "code": CHAIN_CODE}}]},
+        answer=f"The trail goes {q1} → {q2} → {q3}, which ends at a survey of the field.",
+    )
+
+
+SHAPES = [hotpot, movies, parallel_qa, chain]
+
+
+def shapes() -> list[Shape]:
+    return [make() for make in SHAPES]
+
+
+# ------------------------------------------------------------------ the model
+
+
+def _texts(body: dict[str, Any]) -> str:
+    return "\n".join(m["content"] for m in body.get("messages", []) if isinstance(m.get("content"), str))
+
+
+def _reply_calls(calls: list[Call]) -> ModelReply:
+    return ModelReply(calls=tuple(ToolCall(n, json.dumps(a, ensure_ascii=False)) for n, a in calls))
+
+
+class ScriptedModel:
+    """The policy of the latency server: which shape a request belongs to (its text), which
+    system sent it (the model name: ``dagbot``, ``react`` or ``sequential``) and where that
+    system is (forced tool, or tool results so far) decide the reply."""
+
+    def __init__(self, suite: list[Shape]) -> None:
+        self.suite = suite
+
+    def shape_of(self, body: dict[str, Any]) -> Shape:
+        text = _texts(body)
+        for shape in self.suite:
+            if shape.request in text:
+                return shape
+        raise LookupError("no shape's request in the prompt")
+
+    def __call__(self, body: dict[str, Any]) -> ModelReply:
+        shape = self.shape_of(body)
+        system = str(body.get("model"))
+        messages = body.get("messages", [])
+        if system.startswith("dagbot"):
+            tool = forced_tool(body)
+            if tool == "submit_plan":
+                return ModelReply.call("submit_plan", shape.plan)
+            if tool == "decide":
+                return ModelReply.call("decide", {"action": "finish", "answer": shape.answer})
+            raise LookupError(f"dagbot asked for an unexpected tool: {tool}")
+        if system == "react":
+            turn = sum(1 for m in messages if m.get("role") == "assistant" and m.get("tool_calls"))
+            waves = shape.waves
+        elif system == "sequential":
+            turn = sum(1 for m in messages if m.get("role") == "tool")
+            waves = [[call] for call in shape.calls]
+        else:
+            raise LookupError(f"unknown system {system!r}")
+        return _reply_calls(waves[turn]) if turn < len(waves) else ModelReply(text=shape.answer)

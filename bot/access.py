@@ -1,0 +1,105 @@
+"""Applies the access policy in Slack: who may use, approve or cancel what, and where.
+
+User groups are resolved with ``usergroups.users.list`` (cached). :class:`AccessDirectory`
+is also the engine's :class:`agent.ports.ToolAccess`: the planner of a run in a Slack thread
+sees only the tools the person who asked may use in that channel.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+import structlog
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.approvers import describe, is_allowed, is_group, mention
+from bot.policy import Policy
+from bot.threads import ThreadRef
+
+log = structlog.get_logger(__name__)
+
+
+def channel_list(channels: Sequence[str]) -> str:
+    return ", ".join(f"<#{c}>" for c in channels)
+
+
+class AccessDirectory:
+    def __init__(self, policy: Policy, client: AsyncWebClient, *, cache_seconds: float = 300.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.policy = policy
+        self.client = client
+        self.cache_seconds = cache_seconds
+        self.clock = clock
+        self._members: dict[str, tuple[float, frozenset[str]]] = {}
+
+    async def members(self, group: str) -> frozenset[str]:
+        cached = self._members.get(group)
+        if cached is not None and self.clock() - cached[0] < self.cache_seconds:
+            return cached[1]
+        try:
+            response = await self.client.usergroups_users_list(usergroup=group)
+            users = frozenset(response.get("users") or [])
+        except SlackApiError as exc:
+            log.warning("could not list a user group", usergroup=group, error=exc.response.get("error"))
+            users = cached[1] if cached else frozenset()
+        self._members[group] = (self.clock(), users)
+        return users
+
+    async def _allowed(self, principals: tuple[str, ...], requester: str | None, user: str) -> bool:
+        if user in principals or (not principals and user == requester):
+            return True
+        groups = {p: await self.members(p) for p in principals if is_group(p)}
+        return is_allowed(principals, requester, user, groups)
+
+    # ------------------------------------------------------------ approvals
+
+    async def may_approve(self, tool: str, requester: str | None, user: str) -> bool:
+        """May decide on (approve, reject or edit) an approval of this tool."""
+        return await self._allowed(self.policy.approvers_for(tool), requester, user)
+
+    async def may_cancel(self, requester: str | None, user: str) -> bool:
+        """The requester, or a supervisor (the ``"*"`` approvers), may cancel a run."""
+        if requester is None or user == requester:
+            return True
+        supervisors = self.policy.supervisors
+        return bool(supervisors) and await self._allowed(supervisors, requester, user)
+
+    def who_may_approve(self, tool: str, requester: str | None) -> str:
+        return describe(self.policy.approvers_for(tool), requester)
+
+    # ------------------------------------------------------------ requests
+
+    def answers_in(self, channel: str) -> bool:
+        """Does the bot answer in this conversation at all (channel allow list, DMs on/off)?"""
+        return self.policy.answers_in(channel, direct=channel.startswith("D"))
+
+    async def tool_refusal(self, tool: str, user: str | None, channel: str) -> str | None:
+        """Why ``user`` may not use ``tool`` in ``channel`` (None: they may)."""
+        channels = self.policy.channels_for(tool)
+        if channels is not None and channel not in channels:
+            return (f"'{tool}' may only be used in {channel_list(channels)}" if channels
+                    else f"'{tool}' is switched off by the access policy")
+        requesters = self.policy.requesters_for(tool)
+        if requesters is None:
+            return None
+        if user is not None and requesters and await self._allowed(requesters, None, user):
+            return None
+        if not requesters:
+            return f"'{tool}' is switched off by the access policy"
+        who = ", ".join(mention(p) for p in requesters)
+        return f"only {who} may use '{tool}'" + (f", and {mention(user)} may not" if user else "")
+
+    async def refused_tools(self, thread_id: str, requester: str | None,
+                            tools: Sequence[str]) -> dict[str, str]:
+        """:class:`agent.ports.ToolAccess`: the tools a request in this thread may not use."""
+        thread = ThreadRef.parse(thread_id)
+        if thread is None:  # the terminal: whoever runs dagbot there has the machine anyway
+            return {}
+        refused = {}
+        for tool in tools:
+            reason = await self.tool_refusal(tool, requester, thread.channel)
+            if reason is not None:
+                refused[tool] = reason
+        return refused

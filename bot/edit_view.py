@@ -1,0 +1,142 @@
+"""The Edit modal of an approval: a field per argument, from the tool's JSON schema (pure).
+
+Text arguments are edited as plain text; anything else (numbers, lists, objects) as JSON.
+Secret arguments are never shown: their field starts empty and keeps the value unless
+something is typed. What comes back is checked against the schema by the caller, and
+problems are shown next to their field (``response_action: errors``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from agent.ports import Approval
+from bot import messages as say
+from bot.approval_view import MODAL_TITLE_LIMIT, PRIVATE_METADATA_LIMIT
+from bot.blocks import clip, plain, section
+
+EDIT_VIEW = "approval_edit_args"
+ARG_BLOCK = "arg:"
+VALUE_ACTION = "value"
+INPUT_LIMIT = 3000
+"""Slack's limit for one plain-text input."""
+WHOLE = "*"
+"""The one field of a tool whose schema lists no arguments: all of them as a JSON object."""
+
+
+class TooLongToEdit(ValueError):
+    """An argument's text is longer than a Slack input holds."""
+
+
+@dataclass(frozen=True)
+class EditTarget:
+    """What the modal edits: an approval's tool schema and which arguments are secret."""
+
+    schema: dict[str, Any]
+    secret: frozenset[str]
+
+
+def _properties(target: EditTarget, args: Mapping[str, Any]) -> list[str]:
+    props = list(target.schema.get("properties", {}))
+    return [*props, *(k for k in args if k not in props)] if props else [WHOLE]
+
+
+def is_text(prop: Mapping[str, Any]) -> bool:
+    """The argument is a string (or an optional one): edited as plain text, not JSON."""
+    types = {prop.get("type")} if "type" in prop else {o.get("type") for o in prop.get("anyOf", [])}
+    return "string" in types and types <= {"string", "null"}
+
+
+def _as_text(value: Any, text: bool) -> str:
+    if value is None:
+        return ""
+    if text and isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, indent=2 if isinstance(value, dict | list) else None)
+
+
+def edit_modal(approval: Approval, target: EditTarget, metadata: str) -> dict[str, Any]:
+    if len(metadata) > PRIVATE_METADATA_LIMIT:
+        raise ValueError("modal metadata too long")
+    args = approval.approved_args
+    props = target.schema.get("properties", {})
+    required = set(target.schema.get("required", []))
+    blocks: list[dict[str, Any]] = [section(say.edit_modal_intro(approval.tool, approval.node_id))]
+    for name in _properties(target, args):
+        prop = props.get(name, {})
+        secret = name in target.secret
+        value = dict(args) if name == WHOLE else args.get(name)
+        text = "" if secret else _as_text(value, is_text(prop))
+        if len(text) > INPUT_LIMIT:
+            raise TooLongToEdit(name)
+        element: dict[str, Any] = {"type": "plain_text_input", "action_id": VALUE_ACTION,
+                                   "multiline": "\n" in text or len(text) > 60 or not is_text(prop),
+                                   "max_length": INPUT_LIMIT}
+        if text:
+            element["initial_value"] = text
+        if secret:
+            element["placeholder"] = plain(say.SECRET_PLACEHOLDER, 150)
+        hint = prop.get("description") or ("" if is_text(prop) or name == WHOLE else say.JSON_HINT)
+        block: dict[str, Any] = {
+            "type": "input", "block_id": f"{ARG_BLOCK}{name}", "element": element,
+            "label": plain("arguments (JSON)" if name == WHOLE else name, 2000),
+            "optional": secret or name not in required,
+        }
+        if hint:
+            block["hint"] = plain(clip(str(hint), 2000), 2000)
+        blocks.append(block)
+    return {
+        "type": "modal", "callback_id": EDIT_VIEW, "private_metadata": metadata,
+        "title": plain(say.EDIT_MODAL_TITLE, MODAL_TITLE_LIMIT),
+        "submit": plain(say.EDIT_MODAL_SUBMIT, MODAL_TITLE_LIMIT),
+        "close": plain(say.EDIT_MODAL_CLOSE, MODAL_TITLE_LIMIT),
+        "blocks": blocks,
+    }
+
+
+def args_from(view: Mapping[str, Any], approval: Approval, target: EditTarget
+              ) -> tuple[dict[str, Any], dict[str, str]]:
+    """The arguments typed into the modal, and problems by block id (JSON that does not
+    parse). Empty fields are left out, except secret ones, which keep their value."""
+    values = view.get("state", {}).get("values", {})
+    props = target.schema.get("properties", {})
+    current = approval.approved_args
+    args: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for name in _properties(target, current):
+        block = f"{ARG_BLOCK}{name}"
+        raw = values.get(block, {}).get(VALUE_ACTION, {}).get("value")
+        text = raw if isinstance(raw, str) else ""
+        if not text.strip():
+            if name in target.secret and name in current:
+                args[name] = current[name]
+            continue
+        if name != WHOLE and is_text(props.get(name, {})):
+            args[name] = text
+            continue
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            errors[block] = say.not_json(exc.msg)
+            continue
+        if name == WHOLE:
+            if not isinstance(value, dict):
+                errors[block] = say.NOT_AN_OBJECT
+            else:
+                args.update(value)
+        else:
+            args[name] = value
+    return args, errors
+
+
+def field_errors(problems: Mapping[str, str], target: EditTarget) -> dict[str, str]:
+    """Schema problems (argument name → message) as errors by block id."""
+    names = _properties(target, {})
+    errors: dict[str, str] = {}
+    for name, message in problems.items():
+        block = f"{ARG_BLOCK}{name if name in names else names[0]}"  # (the whole: the first field)
+        errors[block] = clip(f"{errors[block]}; {message}" if block in errors else message, 2000)
+    return errors

@@ -1,0 +1,86 @@
+"""The pure parts of early start: which streamed nodes are complete, which are valid on their
+own, and which work a repaired plan may carry over from its draft."""
+
+from __future__ import annotations
+
+import json
+
+from agent.context import EngineContext
+from agent.early_start import accept, complete_nodes
+from agent.executor import PlanExecutor, RunIdentity
+from agent.plan import Plan
+from agent.ports import NodeResult, NodeStatus
+from agent.readiness import NodeState
+from agent.validation import PlanLimits
+from tests.fakes.chat import ScriptedChatModel
+from tests.fakes.tools import ToolLog, simulated_registry
+
+PLAN = {"thought": "t", "nodes": [
+    {"id": "a", "tool": "lookup", "args": {"key": "a"}},
+    {"id": "b", "tool": "lookup", "args": {"key": "${a}"}},
+    {"id": "c", "package": {"goal": "g", "code": "result = tools.lookup(key='c')"}},
+]}
+REGISTRY = simulated_registry(ToolLog())
+LIMITS = PlanLimits()
+
+
+def test_a_node_is_complete_once_the_next_one_begins_or_the_list_ends() -> None:
+    text = json.dumps(PLAN)
+    seen = [len(complete_nodes(text[:end])) for end in range(len(text) + 1)]
+    assert seen == sorted(seen)  # never goes back
+    assert seen[-1] == 3
+    cut = text.index('{"id": "b"') + len('{"id": "b"')
+    assert complete_nodes(text[:cut]) == [PLAN["nodes"][0]]
+    assert complete_nodes(text[:cut - len('{"id": "b"')]) == []  # a may still grow
+    closed = json.dumps({"nodes": PLAN["nodes"][:1], "thought": "after"})
+    assert complete_nodes(closed[:closed.index('"after"') + 3]) == PLAN["nodes"][:1]
+    assert complete_nodes("not json") == [] and complete_nodes('{"thought": "x"') == []
+
+
+def test_a_node_is_accepted_alone_only_when_valid_with_known_dependencies() -> None:
+    a = accept(PLAN["nodes"][0], [], REGISTRY, LIMITS)
+    assert a is not None and a.id == "a"
+    assert accept(PLAN["nodes"][1], [], REGISTRY, LIMITS) is None  # a not known yet
+    b = accept(PLAN["nodes"][1], [a], REGISTRY, LIMITS)
+    assert b is not None and b.depends_on == ["a"]
+    assert accept({"id": "a", "tool": "lookup", "args": {"key": "again"}}, [a], REGISTRY, LIMITS) is None
+    assert accept({"id": "t", "tool": "teleport"}, [a], REGISTRY, LIMITS) is None
+    assert accept({"id": "l", "tool": "lookup", "args": {"nope": 1}}, [a], REGISTRY, LIMITS) is None
+    assert accept({"id": "p", "package": {"goal": "g", "code": "tools.deploy(target='x')"}}, [],
+                  REGISTRY, LIMITS) is None  # red tool in a package
+    assert accept(PLAN["nodes"][2], [], REGISTRY, LIMITS) is not None
+    assert accept("junk", [], REGISTRY, LIMITS) is None
+
+
+def executor(plan_id: str, nodes: list[dict[str, object]]) -> PlanExecutor:
+    ctx = EngineContext(llm=ScriptedChatModel(), registry=REGISTRY, approvals=None,  # type: ignore[arg-type]
+                        executions=None, results=None)  # type: ignore[arg-type]
+    ident = RunIdentity(thread_id="t", run_id="r", plan_id=plan_id, requested_by=None)
+    return PlanExecutor(ctx, Plan.model_validate({"nodes": nodes}), ident)
+
+
+def test_carried_work_needs_the_same_definition_and_carried_inputs() -> None:
+    draft = executor("p1", [
+        {"id": "a", "tool": "lookup", "args": {"key": "a"}},
+        {"id": "b", "tool": "lookup", "args": {"key": "${a}"}, "depends_on": ["a"]},
+        {"id": "c", "tool": "lookup", "args": {"key": "c"}},
+    ])
+    for node_id in ("a", "b", "c"):
+        draft.states[node_id] = NodeState.DONE
+        draft.records[node_id] = NodeResult(node_id, NodeStatus.DONE, output=f"out {node_id}")
+    repaired = executor("p1", [
+        {"id": "a", "tool": "lookup", "args": {"key": "A"}},   # changed
+        {"id": "b", "tool": "lookup", "args": {"key": "${a}"}, "depends_on": ["a"]},  # same, input changed
+        {"id": "c", "tool": "lookup", "args": {"key": "c"}},   # same
+    ])
+    repaired._take_over(draft)
+    assert repaired.carried == {"c"} and repaired.outputs == {"c": "out c"}
+    assert repaired.states == {"c": NodeState.DONE}
+
+
+def test_a_node_naming_a_tool_the_requester_may_not_use_never_starts_early() -> None:
+    refused = {"lookup": "only @sre may use 'lookup'"}
+    assert accept(PLAN["nodes"][0], [], REGISTRY, LIMITS) is not None
+    assert accept(PLAN["nodes"][0], [], REGISTRY, LIMITS, refused) is None
+    # package code calling it is refused as well
+    assert accept(PLAN["nodes"][2], [], REGISTRY, LIMITS, refused) is None

@@ -1,0 +1,173 @@
+"""Flaky and repeated green tools: retries for errors a tool marks as transient, and reuse of an
+identical recent call's result in the same thread."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from langchain_core.tools import StructuredTool
+from pydantic import BaseModel
+
+from agent.context import EngineSettings
+from agent.errors import ToolError, TransientToolError
+from agent.events import AnswerReady, AwaitingApproval, NodeFailed, ResultReused, ToolRetrying
+from agent.tools.registry import RetryPolicy, Risk
+from infra.settings import Settings
+from infra.wiring import open_services
+from tests.agent.harness import Harness, finish
+from tests.fakes.chat import ScriptedChatModel
+from tests.fakes.packages import ScriptedPackages
+from tests.fakes.tools import ToolLog, simulated_registry
+
+QUICK = RetryPolicy(attempts=3, backoff_seconds=0.01, max_backoff_seconds=0.02)
+
+
+class FlakyArgs(BaseModel):
+    key: str
+    failures: int = 0
+    """How many calls fail (transiently) before one succeeds."""
+    permanent: bool = False
+
+
+def plan(*nodes: tuple[str, str, dict[str, object]]) -> dict[str, object]:
+    return {"nodes": [{"id": i, "tool": t, "args": a} for i, t, a in nodes]}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+
+@asynccontextmanager
+async def engine(database_url: str, replies: list[object], **settings: object) -> AsyncIterator[Harness]:
+    log = ToolLog()
+    calls: dict[str, int] = {}
+
+    async def flaky(key: str, failures: int = 0, permanent: bool = False) -> str:
+        calls[key] = calls.get(key, 0) + 1
+        log.calls.append(("flaky", {"key": key}))
+        if permanent:
+            raise ToolError(f"no such key '{key}'")
+        if calls[key] <= failures:
+            raise TransientToolError(f"the service is busy (call {calls[key]})")
+        return f"flaky {key}"
+
+    async def clock_time(key: str, failures: int = 0, permanent: bool = False) -> str:
+        log.calls.append(("now", {"key": key}))
+        return f"{time.time()}"
+
+    async def red_flaky(key: str, failures: int = 0, permanent: bool = False) -> str:
+        log.calls.append(("red_flaky", {"key": key}))
+        raise TransientToolError("the service is busy")
+
+    registry = simulated_registry(log)
+    registry.add(StructuredTool.from_function(coroutine=flaky, name="flaky", description="Flaky.",
+                                              args_schema=FlakyArgs), Risk.GREEN, retry=QUICK)
+    registry.add(StructuredTool.from_function(coroutine=clock_time, name="now", description="Now.",
+                                              args_schema=FlakyArgs), Risk.GREEN, cacheable=False)
+    registry.add(StructuredTool.from_function(coroutine=red_flaky, name="red_flaky", description="Red.",
+                                              args_schema=FlakyArgs), Risk.RED, retry=QUICK)
+    llm = ScriptedChatModel(replies=replies)
+    async with open_services(
+        Settings(database_url=database_url, lease_ttl_seconds=5), llm=llm, registry=registry,
+        packages=ScriptedPackages(),
+        engine_config=EngineSettings(decision_poll_seconds=0.2, **settings),  # type: ignore[arg-type]
+    ) as services:
+        yield Harness(services, llm, log, ScriptedPackages(), services.events.open())
+
+
+async def test_a_transient_failure_is_tried_again_and_shown(sqlite_url: str) -> None:
+    replies = [plan(("f", "flaky", {"key": "a", "failures": 2})), finish("got it")]
+    async with engine(sqlite_url, replies) as h:
+        await h.engine.ask("g1", "look it up")
+        assert (await h.next_event(AnswerReady)).answer == "got it"
+        retries = [e for e in h.drain() if isinstance(e, ToolRetrying)]
+        assert [(r.attempt, r.max_attempts) for r in retries] == [(1, 3), (2, 3)]
+        assert all(0 < r.delay_s <= 0.02 and "busy" in r.error_gist for r in retries)
+        result = (await h.engine.state("g1"))["results"]["f"]
+        assert result["status"] == "done" and result["attempts"] == 3
+        assert [a["error"] for a in result["attempt_log"]] == [
+            "the service is busy (call 1)", "the service is busy (call 2)"]
+
+
+async def test_retries_are_bounded_and_only_for_transient_errors(sqlite_url: str) -> None:
+    replies = [plan(("f", "flaky", {"key": "a", "failures": 5}),
+                    ("p", "flaky", {"key": "b", "permanent": True})), finish("no luck")]
+    async with engine(sqlite_url, replies) as h:
+        await h.engine.ask("g2", "look them up")
+        failed = {e.node_id: e.error for e in h.drain() if isinstance(e, NodeFailed)}
+        assert "tried 3 times" in failed["f"] and failed["p"] == "no such key 'b'"
+        assert sorted(str(a["key"]) for a in h.log.args_of("flaky")) == ["a", "a", "a", "b"]
+
+
+async def test_a_red_tool_is_never_retried(sqlite_url: str) -> None:
+    replies = [plan(("r", "red_flaky", {"key": "a"})), finish("failed")]
+    async with engine(sqlite_url, replies) as h:
+        await h.engine.ask("g3", "do it", requested_by="U1")
+        approval = await h.next_event(AwaitingApproval)
+        await h.engine.decide(approval.approval_id, approved=True, by="U1")
+        await h.engine.idle()
+        assert h.log.count("red_flaky") == 1
+        assert not any(isinstance(e, ToolRetrying) for e in h.drain())
+
+
+async def test_an_identical_call_in_the_thread_reuses_the_recent_result(sqlite_url: str) -> None:
+    same = plan(("a", "lookup", {"key": "a"}))
+    replies = [same, finish("one"), same, finish("two"), same, finish("three"), same, finish("four")]
+    async with engine(sqlite_url, replies, result_cache_seconds=30.0) as h:
+        clock = Clock()
+        h.engine.ctx.clock = clock
+        await h.engine.ask("g4", "look a up")
+        await h.engine.ask("g4", "look a up again")  # same thread, within the TTL: reused
+        reused = [e for e in h.drain() if isinstance(e, ResultReused)]
+        assert [(e.node_id, e.tool) for e in reused] == [("a", "lookup")]
+        assert h.log.count("lookup") == 1
+        assert (await h.engine.state("g4"))["results"]["a"]["output"] == "value of a"
+        await h.engine.ask("g5", "look a up")  # another thread: its own call
+        assert h.log.count("lookup") == 2
+        clock.offset = 31  # past the TTL: called again
+        await h.engine.ask("g4", "and once more")
+        assert h.log.count("lookup") == 3
+
+
+async def test_uncacheable_tools_failures_and_red_calls_are_not_reused(sqlite_url: str) -> None:
+    now = plan(("t", "now", {"key": "t"}))
+    flaky = plan(("f", "flaky", {"key": "x", "failures": 3}))
+    lookup = plan(("a", "lookup", {"key": "a"}))
+    replies = [now, finish("1"), now, finish("2"), flaky, finish("3"), flaky, finish("4"),
+               lookup, finish("5"), plan(("d", "deploy", {"target": "prod"})), finish("6"),
+               lookup, finish("7")]
+    async with engine(sqlite_url, replies) as h:
+        for request in ("now", "now again"):
+            await h.engine.ask("g6", request)
+        assert h.log.count("now") == 2  # declared uncacheable
+        for request in ("flaky", "flaky again"):
+            await h.engine.ask("g6", request)
+        assert h.log.count("flaky") == 4  # 3 failures then a success: the failures were not kept
+        await h.engine.ask("g6", "lookup")
+        await h.engine.ask("g6", "deploy", requested_by="U1")
+        approval = await h.next_event(AwaitingApproval)
+        await h.engine.decide(approval.approval_id, approved=True, by="U1")
+        await h.engine.idle()
+        await h.engine.ask("g6", "lookup after the deploy")
+        assert h.log.count("deploy") == 1
+        assert h.log.count("lookup") == 2  # the red call made the thread's results stale
+
+
+async def test_the_cache_can_be_turned_off(sqlite_url: str) -> None:
+    same = plan(("a", "lookup", {"key": "a"}))
+    async with engine(sqlite_url, [same, finish("1"), same, finish("2")], result_cache_seconds=0.0) as h:
+        await h.engine.ask("g7", "one")
+        await h.engine.ask("g7", "two")
+        assert h.log.count("lookup") == 2
+
+
+def test_backoff_doubles_up_to_its_ceiling_with_jitter_below_it() -> None:
+    policy = RetryPolicy(attempts=5, backoff_seconds=1.0, max_backoff_seconds=3.0, jitter=0.5)
+    assert [policy.delay(n, 0.0) for n in (1, 2, 3, 4)] == [1.0, 2.0, 3.0, 3.0]
+    assert policy.delay(2, 0.999) > 1.0 and policy.delay(2, 0.5) == 1.5

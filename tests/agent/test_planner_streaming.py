@@ -1,0 +1,186 @@
+"""Planner streaming: nodes start as they arrive, through the real langchain-openai client
+talking to a local OpenAI-compatible server that streams the plan's arguments in pieces."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+from langchain_openai import ChatOpenAI
+from pydantic import SecretStr
+
+from agent.context import EngineSettings
+from agent.events import (
+    AnswerReady,
+    NodeFinished,
+    NodeProposed,
+    NodeStarted,
+    PlanReady,
+)
+from infra.settings import Settings
+from infra.wiring import open_services
+from tests.agent.harness import Harness, finish
+from tests.fakes.chat import ScriptedChatModel
+from tests.fakes.openai_server import FakeOpenAI
+from tests.fakes.packages import ScriptedPackages
+from tests.fakes.tools import ToolLog, simulated_registry
+
+THREE = {"thought": "a feeds b; c is independent", "nodes": [
+    {"id": "a", "tool": "lookup", "args": {"key": "a"}},
+    {"id": "b", "tool": "lookup", "args": {"key": "${a}"}},
+    {"id": "c", "tool": "lookup", "args": {"key": "c"}},
+]}
+
+
+@asynccontextmanager
+async def over_http(database_url: str, fake: FakeOpenAI, *, stream: bool = True) -> AsyncIterator[Harness]:
+    """The engine with langchain-openai's ChatOpenAI pointed at the fake server."""
+    llm = ChatOpenAI(model="fake", base_url=fake.url, api_key=SecretStr("unused"), max_retries=0)
+    log = ToolLog()
+    async with open_services(
+        Settings(database_url=database_url, lease_ttl_seconds=5), llm=llm,
+        registry=simulated_registry(log), packages=ScriptedPackages(),
+        engine_config=EngineSettings(decision_poll_seconds=0.2, stream_planner=stream),
+    ) as services:
+        yield Harness(services, ScriptedChatModel(), log, ScriptedPackages(), services.events.open())
+
+
+async def test_nodes_start_while_the_plan_is_still_streaming(database_url: str) -> None:
+    with FakeOpenAI([THREE, finish("a, b and c")], hold_at='"id": "c"') as fake:
+        async with over_http(database_url, fake) as h:
+            run = asyncio.create_task(h.engine.ask("s1", "look up a, then b from it, and c"))
+            # the stream pauses once c has begun: a ran, and b, which needs a, ran after it
+            await h.next_event(NodeFinished, node_id="b")
+            assert fake.held.is_set() and fake.open_streams == 1, "the plan was still streaming"
+            labels = h.labels()
+            assert labels.index("NodeProposed:a") < labels.index("NodeStarted:a")
+            assert labels.index("NodeFinished:a") < labels.index("NodeStarted:b")
+            assert "PlanReady" not in labels and "NodeStarted:c" not in labels
+            fake.release.set()
+            await run
+            assert (await h.next_event(AnswerReady)).answer == "a, b and c"
+            labels = h.labels()
+            # taken over by the scheduler, not run again
+            assert sorted(h.log.args_of("lookup"), key=str) == [
+                {"key": "a"}, {"key": "c"}, {"key": "value of a"}]
+            assert labels.count("NodeStarted:a") == labels.count("NodeFinished:a") == 1
+            state = await h.engine.state("s1")
+            assert state["results"]["b"]["output"] == "value of value of a"
+
+
+@pytest.mark.parametrize(("mode", "piece"), [("pieces", 1), ("pieces", 7), ("whole", None)])
+async def test_servers_that_stream_arguments_in_pieces_or_whole(sqlite_url: str, mode: str,
+                                                               piece: int | None) -> None:
+    with FakeOpenAI([THREE, finish("done")], stream=mode, piece=piece or 7) as fake:  # type: ignore[arg-type]
+        async with over_http(sqlite_url, fake) as h:
+            await h.engine.ask("s2", "look things up")
+            assert (await h.next_event(AnswerReady)).answer == "done"
+            assert h.log.count("lookup") == 3
+            assert fake.requests[0]["stream"] is True
+            proposed = [e.node_id for e in h.drain() if isinstance(e, NodeProposed)]
+            assert proposed == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize("mode", ["ignore", "refuse"])
+async def test_a_server_that_does_not_stream_is_asked_again_without_streaming(
+        sqlite_url: str, mode: str) -> None:
+    lost = [THREE] if mode == "ignore" else []  # the reply the client could not read as a stream
+    with FakeOpenAI([*lost, THREE, finish("one"), THREE, finish("two")], stream=mode) as fake:  # type: ignore[arg-type]
+        async with over_http(sqlite_url, fake) as h:
+            await h.engine.ask("s3", "look things up")
+            assert (await h.next_event(AnswerReady)).answer == "one"
+            assert h.log.count("lookup") == 3
+            # one streamed attempt, then the same request whole; later plans are not streamed
+            await h.engine.ask("s4", "again")
+            assert (await h.next_event(AnswerReady)).answer == "two"
+            planner = [r for r in fake.requests if r["tool_choice"]["function"]["name"] == "submit_plan"]
+            assert [bool(r.get("stream")) for r in planner] == [True, False, False]
+            assert h.services.engine.ctx.planner_stream_refused
+
+
+DRAFT = {"nodes": [
+    {"id": "a", "tool": "lookup", "args": {"key": "a"}},
+    {"id": "z", "tool": "lookup", "args": {"key": "${a}"}},
+    {"id": "ship", "tool": "deploy", "args": {"target": "prod"}},
+    {"id": "x", "tool": "teleport", "args": {}},
+    {"id": "y", "tool": "lookup", "args": {"key": "${x}"}},
+]}
+REPAIRED = {"nodes": [
+    {"id": "a", "tool": "lookup", "args": {"key": "a"}},
+    {"id": "z", "tool": "lookup", "args": {"key": "z2"}},
+    {"id": "ship", "tool": "deploy", "args": {"target": "prod"}},
+    {"id": "x", "tool": "lookup", "args": {"key": "x"}},
+    {"id": "y", "tool": "lookup", "args": {"key": "${x}"}},
+]}
+
+
+async def test_an_invalid_plan_runs_nothing_red_and_the_repair_keeps_unchanged_green_work(
+        database_url: str) -> None:
+    with FakeOpenAI([DRAFT, REPAIRED], hold_at='"id": "y"') as fake:
+        async with over_http(database_url, fake) as h:
+            run = asyncio.create_task(h.engine.ask("s5", "look things up and deploy", requested_by="U1"))
+            # the draft, still streaming: a and z (valid on their own, green) ran; the red
+            # node and the invalid one waited for the whole plan
+            await h.next_event(NodeFinished, node_id="z")
+            assert fake.held.is_set()
+            labels = h.labels()
+            assert not any(label.endswith((":ship", ":x", ":y")) for label in labels
+                           if "Proposed" not in label)
+            fake.release.set()
+            await run
+            labels = h.labels()
+            ready = labels.index("PlanReady")  # the repaired plan's (the draft was invalid)
+            assert labels.index("AwaitingApproval:ship") > ready
+            assert h.log.count("deploy") == 0
+            # the repair kept a's result (same definition, same inputs) and ran z again, whose
+            # arguments changed
+            calls = h.log.args_of("lookup")
+            assert calls.count({"key": "a"}) == 1
+            assert calls.count({"key": "value of a"}) == 1 and calls.count({"key": "z2"}) == 1
+            assert calls.count({"key": "x"}) == 1 and calls.count({"key": "value of x"}) == 1
+            results = (await h.engine.state("s5"))["results"]
+            assert results["a"]["output"] == "value of a" and results["z"]["output"] == "value of z2"
+            assert len(fake.requests) == 2
+            await h.engine.cancel("s5", by="U1")
+            await h.engine.idle()
+            assert h.log.count("deploy") == 0
+
+
+async def test_the_status_events_show_nodes_as_they_arrive(sqlite_url: str) -> None:
+    with FakeOpenAI([THREE, finish("ok")], piece=3) as fake:
+        async with over_http(sqlite_url, fake) as h:
+            await h.engine.ask("s6", "look things up")
+            events = h.drain()
+            first_started = next(i for i, e in enumerate(events) if isinstance(e, NodeStarted))
+            proposed = [i for i, e in enumerate(events) if isinstance(e, NodeProposed)]
+            plan_ready = next(i for i, e in enumerate(events) if isinstance(e, PlanReady))
+            assert proposed[0] < first_started < plan_ready
+
+
+async def test_streaming_can_be_turned_off(sqlite_url: str) -> None:
+    with FakeOpenAI([THREE, finish("ok")]) as fake:
+        async with over_http(sqlite_url, fake, stream=False) as h:
+            await h.engine.ask("s7", "look things up")
+            labels: list[Any] = h.labels()
+            assert not any(label.startswith("NodeProposed") for label in labels)
+            assert labels.index("PlanReady") < labels.index("NodeStarted:a")
+            assert not fake.requests[0].get("stream")
+
+
+async def test_a_run_cancelled_while_the_plan_streams_starts_nothing_more(sqlite_url: str) -> None:
+    plan = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "a"}},
+                      {"id": "b", "tool": "lookup", "args": {"key": "${a}"}},
+                      {"id": "c", "tool": "lookup", "args": {"key": "c"}}]}
+    with FakeOpenAI([plan], hold_at='"id": "b"') as fake:
+        async with over_http(sqlite_url, fake) as h:
+            run = asyncio.create_task(h.engine.ask("s8", "look things up"))
+            await h.next_event(NodeFinished, node_id="a")
+            await h.engine.cancel("s8", by="U1")
+            fake.release.set()
+            await run
+            await h.engine.idle()
+            assert h.log.args_of("lookup") == [{"key": "a"}]
+            assert "cancelled" in h.drain()[-1].error  # type: ignore[attr-defined]

@@ -1,0 +1,128 @@
+"""Scenarios: who may ask for which tool, where the bot answers, and follow-ups by someone else."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from bot.policy import Policy
+from tests.bot.chat import ALICE, BOB, MALLORY, OPS, chat_with, finish, running_bot, settle
+from tests.fakes.slack_api import FakeSlack
+
+DEPLOY = {"thought": "ship it", "nodes": [
+    {"id": "deploy", "tool": "deploy", "args": {"target": "prod"}, "why": "asked to deploy"}]}
+LOOKUP = {"thought": "read", "nodes": [{"id": "look", "tool": "lookup", "args": {"key": "health"}}]}
+DEPLOYERS_ONLY = Policy.model_validate({"tools": {"deploy": {"requesters": [ALICE, "S0SRE"]}}})
+
+
+def tools_offered(prompt: list[Any]) -> str:
+    """The tool list of a planner prompt (its system message)."""
+    system = str(prompt[0].content)
+    return system
+
+
+async def test_a_request_naming_a_forbidden_tool_is_refused(slack: FakeSlack, sqlite_url: str) -> None:
+    async with running_bot(slack, sqlite_url, [DEPLOY, DEPLOY], policy=DEPLOYERS_ONLY) as app, \
+            chat_with(slack, app) as chat:
+        mallory = chat.person(MALLORY)
+        thread = await mallory.runs("deploy prod")
+
+        # the plan names deploy (the model insists, even after the repair round): validation refuses it
+        failure = await thread.bot_says("could not make a valid plan")
+        assert "node 'deploy', field 'tool': not allowed: only <@U0ALICE>, <!subteam^S0SRE> may use " \
+               "'deploy', and <@U0MALLORY> may not" in failure.content
+        assert app.log.count("deploy") == 0 and thread.approvals() == []
+
+        # the planner was never offered deploy; lookup, which nobody restricted, it was
+        assert len(app.llm.calls) == 2
+        for prompt in app.llm.calls:
+            assert "`lookup`" in tools_offered(prompt) and "`deploy`" not in tools_offered(prompt)
+        assert "not allowed: only <@U0ALICE>" in str(app.llm.calls[1][1].content)  # the repair round's
+
+
+async def test_package_code_cannot_call_a_forbidden_green_tool(slack: FakeSlack, sqlite_url: str) -> None:
+    policy = Policy.model_validate({"tools": {"lookup": {"requesters": [ALICE]}}})
+    sneaky = {"thought": "x", "nodes": [{"id": "p", "package": {
+        "goal": "look it up", "code": "result = tools.lookup(key='secret')"}}]}
+    async with running_bot(slack, sqlite_url, [sneaky, sneaky], policy=policy) as app, \
+            chat_with(slack, app) as chat:
+        thread = await chat.person(BOB).runs("look up the secret")
+        failure = await thread.bot_says("could not make a valid plan")
+        assert "calls a tool that is not allowed: only <@U0ALICE> may use 'lookup'" in failure.content
+        assert app.log.count("lookup") == 0
+
+
+async def test_a_follow_up_is_checked_against_the_person_who_asks_it(slack: FakeSlack, sqlite_url: str) -> None:
+    async with running_bot(slack, sqlite_url, [LOOKUP, finish("healthy"), DEPLOY, DEPLOY, DEPLOY],
+                           policy=DEPLOYERS_ONLY) as app, chat_with(slack, app) as chat:
+        alice, bob = chat.person(ALICE), chat.person(BOB)
+        thread = await alice.runs("is prod healthy?")
+        await thread.answer()
+
+        # bob follows up in alice's thread: the plan is checked against bob, who may not deploy
+        await bob.replies(thread, "now deploy prod")
+        failure = await thread.bot_says("and <@U0BOB> may not")
+        assert "only <@U0ALICE>, <!subteam^S0SRE> may use 'deploy'" in failure.content
+        assert "`deploy`" not in tools_offered(app.llm.calls[2])
+        assert app.log.count("deploy") == 0 and thread.approvals() == []
+
+        # alice asks the same in the same thread: she may, so the plan stands and waits for approval
+        await settle(app)
+        await alice.replies(thread, "deploy prod")
+        approval = await thread.approval_for("deploy")
+        assert "`deploy`" in tools_offered(app.llm.calls[4])
+        assert "Requested by <@U0ALICE>" in approval.content
+
+
+async def test_group_members_may_use_the_tool(slack: FakeSlack, sqlite_url: str) -> None:
+    slack.add_usergroup("S0SRE", [BOB])
+    async with running_bot(slack, sqlite_url, [DEPLOY, finish("deployed")], policy=DEPLOYERS_ONLY) as app, \
+            chat_with(slack, app) as chat:
+        bob = chat.person(BOB)
+        thread = await bob.runs("deploy prod")
+        await bob.approves(await thread.approval_for("deploy"))
+        await thread.answer()
+        assert app.log.count("deploy") == 1
+
+
+async def test_a_tool_limited_to_a_channel_is_refused_elsewhere(slack: FakeSlack, sqlite_url: str) -> None:
+    slack.add_channel("C0DEPLOY", "deploys")
+    policy = Policy.model_validate({"tools": {"deploy": {"channels": ["C0DEPLOY"]}}})
+    async with running_bot(slack, sqlite_url, [DEPLOY, DEPLOY, DEPLOY, finish("deployed")],
+                           policy=policy) as app, chat_with(slack, app) as chat:
+        alice = chat.person(ALICE)
+        refused = await alice.runs("deploy prod", channel=OPS)
+        await refused.bot_says("not allowed: 'deploy' may only be used in <#C0DEPLOY>")
+
+        allowed = await alice.runs("deploy prod", channel="C0DEPLOY")
+        await alice.approves(await allowed.approval_for("deploy"))
+        await allowed.answer()
+        assert app.log.count("deploy") == 1
+
+
+async def test_the_bot_answers_only_in_allowed_channels_and_dms_can_be_off(slack: FakeSlack,
+                                                                          sqlite_url: str) -> None:
+    slack.add_channel("C0RANDOM", "random")
+    slack.add_channel("D0ALICE", "alice", im=True)
+    policy = Policy.model_validate({"channels": [OPS], "direct_messages": False})
+    async with running_bot(slack, sqlite_url, [LOOKUP, finish("healthy")], policy=policy) as app, \
+            chat_with(slack, app) as chat:
+        alice = chat.person(ALICE)
+
+        # /agent in a channel that is not on the list: told so, only alice sees it, nothing posted
+        response = await alice.driver.slash(ALICE, "C0RANDOM", "is prod healthy?")
+        assert response.status_code == 200
+        await alice.is_told("I don't take requests in this channel")
+        # a mention there, and a DM: told privately (once, though a mention arrives twice)
+        await alice.mentions_bot("is prod healthy?", channel="C0RANDOM")
+        await alice.says("is prod healthy?", channel="D0ALICE")
+        await alice.is_told("I don't take requests by direct message")
+        await settle(app)
+        assert sum("in this channel" in t for t in slack.told(ALICE)) == 2
+        assert [m for m in slack.messages if m.is_from_bot] == []
+        assert app.llm.calls == []
+
+        # in #ops it works as always
+        thread = await alice.runs("is prod healthy?")
+        await thread.answer()
+        await asyncio.sleep(0)

@@ -1,0 +1,57 @@
+"""The Edit modal (pure): fields from the schema, text versus JSON, secrets kept, problems by field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from agent.ports import Approval, ApprovalStatus
+from bot.edit_view import EditTarget, TooLongToEdit, args_from, edit_modal, field_errors
+
+
+def approval(args: dict[str, Any]) -> Approval:
+    return Approval(id="a1", thread_id="t", plan_id="p", node_id="n", tool="t", args=args, args_digest="",
+                    why="", status=ApprovalStatus.PENDING, requested_by="U1", requested_at=0, expires_at=0)
+
+
+def typed(view: dict[str, Any], values: dict[str, str]) -> dict[str, Any]:
+    return {"state": {"values": {f"arg:{k}": {"value": {"value": v}} for k, v in values.items()}}}
+
+
+SCHEMA = {"properties": {"to": {"type": "string"}, "count": {"type": "integer"},
+                         "tags": {"anyOf": [{"type": "array"}, {"type": "null"}]},
+                         "key": {"anyOf": [{"type": "string"}, {"type": "null"}]}},
+          "required": ["to", "count"]}
+TARGET = EditTarget(SCHEMA, frozenset({"key"}))
+
+
+def test_fields_follow_the_schema() -> None:
+    view = edit_modal(approval({"to": "ops", "count": 2, "tags": ["a"], "key": "k-1"}), TARGET, "{}")
+    fields = {b["block_id"]: b for b in view["blocks"] if b["type"] == "input"}
+    assert list(fields) == ["arg:to", "arg:count", "arg:tags", "arg:key"]
+    assert fields["arg:to"]["element"]["initial_value"] == "ops" and not fields["arg:to"]["optional"]
+    assert fields["arg:tags"]["element"]["initial_value"] == '[\n  "a"\n]' and fields["arg:tags"]["optional"]
+    assert "initial_value" not in fields["arg:key"]["element"]
+
+
+def test_typed_values_become_arguments() -> None:
+    original = approval({"to": "ops", "count": 2, "key": "k-1"})
+    args, errors = args_from(typed({}, {"to": "a \"b\"", "count": "3", "tags": '["x"]', "key": ""}),
+                             original, TARGET)
+    assert errors == {} and args == {"to": 'a "b"', "count": 3, "tags": ["x"], "key": "k-1"}
+    _, errors = args_from(typed({}, {"to": "x", "count": "three"}), original, TARGET)
+    assert list(errors) == ["arg:count"] and "not valid JSON" in errors["arg:count"]
+    assert field_errors({"count": "too big", "other": "no"}, TARGET) == {"arg:count": "too big",
+                                                                          "arg:to": "no"}
+
+
+def test_a_tool_without_a_schema_gets_one_json_field_and_long_values_are_refused() -> None:
+    bare = EditTarget({}, frozenset())
+    view = edit_modal(approval({"a": 1}), bare, "{}")
+    assert [b["block_id"] for b in view["blocks"] if b["type"] == "input"] == ["arg:*"]
+    args, errors = args_from(typed({}, {"*": '{"a": 2}'}), approval({"a": 1}), bare)
+    assert (args, errors) == ({"a": 2}, {})
+    assert args_from(typed({}, {"*": "[1]"}), approval({"a": 1}), bare)[1] != {}
+    with pytest.raises(TooLongToEdit):
+        edit_modal(approval({"to": "x" * 3001, "count": 1}), TARGET, "{}")
