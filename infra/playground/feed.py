@@ -12,12 +12,18 @@ QUEUE_SIZE = 1000
 
 class Feed:
     """Publish-subscribe of JSON events. A page that falls behind by ``QUEUE_SIZE`` events is
-    dropped; its browser reconnects and reloads the whole state, so nothing is lost."""
+    dropped; its browser reconnects and reloads the whole state, so nothing is lost.
+
+    Every event carries ``seq``, one more than the last; a state snapshot names the ``seq`` it
+    includes, so a page can replay the events that a snapshot fetched in parallel missed."""
 
     def __init__(self) -> None:
         self._queues: set[asyncio.Queue[dict[str, Any] | None]] = set()
+        self.seq = 0
 
     def publish(self, event: dict[str, Any]) -> None:
+        self.seq += 1
+        event = {**event, "seq": self.seq}
         for queue in list(self._queues):
             try:
                 queue.put_nowait(event)

@@ -113,7 +113,8 @@ class PlaygroundWeb:
         return FileResponse(STATIC / "index.html")
 
     async def state(self, request: Request) -> Response:
-        return JSONResponse({**self.standin.snapshot(), **self.extras()})
+        # the events up to ``seq`` are in it; the page replays later ones it already received
+        return JSONResponse({**self.standin.snapshot(), **self.extras(), "seq": self.feed.seq})
 
     async def events(self, request: Request) -> Response:
         async def stream() -> AsyncIterator[dict[str, str]]:

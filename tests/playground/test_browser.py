@@ -4,13 +4,14 @@ shows is what is asserted. One test saves docs/playground.png, the README's scre
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, Route, async_playwright, expect
 
 from infra.playground.app import Playground
 from tests.sandbox.conftest import running_in_ci
@@ -200,6 +201,35 @@ async def test_what_slack_would_refuse_shows_on_the_page(page: Page, playground:
     await expect(refusal).to_have_count(1, timeout=WAIT)
     await expect(refusal).to_contain_text("invalid_blocks")
     await expect(page.get_by_test_id("channel-pane").get_by_test_id("message")).to_have_count(0)
+
+
+async def test_an_event_a_slower_state_load_missed_stays_on_the_page(page: Page, playground: Playground) -> None:
+    """The page reloads its whole state whenever its event stream (re)connects. An event that arrives
+    while such a load is in flight, published after the snapshot was taken, must survive the snapshot
+    replacing the page's state (CI once saw the refusal list emptied that way)."""
+    from slack_sdk.errors import SlackApiError
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    snapshot_taken, release = asyncio.Event(), asyncio.Event()
+
+    async def hold(route: Route) -> None:
+        snapshot = await route.fetch()  # taken now: before the refusal below
+        snapshot_taken.set()
+        await release.wait()
+        await route.fulfill(response=snapshot)
+
+    await page.route("**/ui/state", hold)
+    reload = asyncio.ensure_future(page.evaluate("loadState()"))
+    await asyncio.wait_for(snapshot_taken.wait(), timeout=WAIT / 1000)
+    client = AsyncWebClient(token=playground.standin.token, base_url=f"{playground.url}/api/")
+    with pytest.raises(SlackApiError):
+        await client.chat_postMessage(channel="C0OPS", text="t", blocks=[{"type": "carousel"}])
+    await expect(page.get_by_test_id("refusal-toast")).to_have_count(1, timeout=WAIT)  # the event is in
+    release.set()
+    await reload  # the stale snapshot has replaced the page's state
+    await expect(page.get_by_test_id("refusal")).to_have_count(1)
+    await expect(page.get_by_test_id("refusal")).to_contain_text("invalid_blocks")
+    await expect(page.get_by_test_id("refusal-toast")).to_have_count(1)  # replayed quietly: no second toast
 
 
 async def test_simulated_rate_limits_are_switched_from_the_page(page: Page, playground: Playground) -> None:

@@ -722,19 +722,29 @@ const S = {
   state: null, user: null, channel: null, thread: null,
   dismissed: new Set(), busy: new Set(), fresh: new Set(), freshMail: new Set(), freshFiles: new Set(),
   forceBottom: true, panelOpen: false, tab: "mail", filePath: null, modalSig: null, modalId: null, loadSeq: 0,
+  sinceLoad: null, // events received while a state load is in flight: replayed if the snapshot lacks them
 };
 
 function renderAll() { renderSidebar(); renderExamples(); renderMessages(); renderPanel(); renderModal(); }
 
 async function loadState() {
   const seq = ++S.loadSeq;
+  S.sinceLoad = [];
   let st;
-  try { st = await (await fetch("/ui/state", { cache: "no-store" })).json(); } catch (e) { console.error("state load failed", e); return; }
+  try { st = await (await fetch("/ui/state", { cache: "no-store" })).json(); } catch (e) {
+    console.error("state load failed", e);
+    if (seq === S.loadSeq) S.sinceLoad = null;
+    return;
+  }
   if (seq !== S.loadSeq) return; // a newer load is in flight
   for (const k of ["users", "channels", "messages", "ephemerals", "views", "mail", "examples", "refusals"]) st[k] ||= [];
   st.workspace ||= { root: "", files: [] };
   st.bot ||= { user_id: "U0BOT", name: "dagbot" };
   S.state = st;
+  // events published after the snapshot was taken but received before it: apply them again, quietly
+  const missed = (S.sinceLoad || []).filter((ev) => (ev.seq ?? 0) > (st.seq ?? 0));
+  S.sinceLoad = null;
+  for (const ev of missed) applyEvent(ev, { replay: true });
   if (!st.users.some((u) => u.id === S.user)) S.user = st.users[0]?.id ?? null;
   if (!st.channels.some((c) => c.id === S.channel)) S.channel = st.channels[0]?.id ?? null;
   renderAll();
@@ -747,9 +757,10 @@ function upsert(list, item, same) {
   if (i >= 0) list[i] = item; else list.push(item);
 }
 
-function applyEvent(ev) {
+function applyEvent(ev, { replay = false } = {}) {
+  if (!replay && S.sinceLoad !== null) S.sinceLoad.push(ev);
   const st = S.state;
-  if (!st) return; // the state fetch that follows `open` covers it
+  if (!st) return; // the state fetch that follows `open` covers it, or replays it
   switch (ev.type) {
     case "message": {
       const m = ev.message;
@@ -771,7 +782,7 @@ function applyEvent(ev) {
     case "refusal": {
       const r = ev.refusal;
       st.refusals.push(r);
-      toast("warn", `Slack refused ${r.method}: ${r.error}`, r.detail);
+      if (!replay) toast("warn", `Slack refused ${r.method}: ${r.error}`, r.detail);
       renderSidebar(); break;
     }
     case "rate_limit": st.rate_limit = ev.rate_limit; renderSidebar(); break;
