@@ -25,6 +25,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 from pydantic import BaseModel, Field
 
+from agent.answer_template import templated_answer
 from agent.audit import SYSTEM, AuditEntry, AuditKind, masked_plan
 from agent.context import EngineContext
 from agent.early_start import discard as discard_early_starts
@@ -163,6 +164,9 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     replans = state.get("replans", 0)
     replans_left = ctx.settings.max_replans - replans
     tokens = state.get("tokens", 0)
+    templated = templated_answer(state.get("plan") or {}, state.get("results") or {})
+    if templated is not None:  # the planner wrote the reply: no second model call
+        return {"answer": templated}
     decision: JoinDecision | None = None
     try:
         reply = await call_structured(ctx.llm, joiner_messages(state, replans_left),

@@ -48,8 +48,13 @@ class PlanNode(BaseModel):
 class Plan(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    thought: str = Field(default="", description="Why this decomposition, in a sentence or two.")
+    # Field order is the order a model writes them in: nodes first, so the first ones can start
+    # while the rest of the plan is still being generated.
     nodes: list[PlanNode]
+    answer: str | None = Field(default=None, description=(
+        "Only when the reply is the results in a fixed sentence: that sentence, with '${id}' or"
+        " '${id.field}' where results go. The reply is then sent as is, with no second model call."))
+    thought: str = Field(default="", description="Optional: why this decomposition, in one sentence.")
 
     def node(self, node_id: str) -> PlanNode:
         for node in self.nodes:

@@ -56,9 +56,13 @@ def validate_plan(raw: Any, registry: ToolRegistry, limits: PlanLimits | None = 
         raise PlanError([PlanProblem(None, "nodes", (
             f"{len(raw_nodes)} nodes is more than the limit of {limits.max_nodes}; "
             "bundle coupled steps into packages or leave work for a follow-up"))])
-    extra = set(raw) - {"thought", "nodes"}
+    extra = set(raw) - {"thought", "nodes", "answer"}
     if extra:
         problems.append(PlanProblem(None, None, f"unknown top-level field(s): {sorted(extra)}"))
+    answer = raw.get("answer")
+    if answer is not None and not isinstance(answer, str):
+        problems.append(PlanProblem(None, "answer", "must be a string (the reply, with ${id} references)"))
+        answer = None
 
     nodes: list[PlanNode] = []
     for index, raw_node in enumerate(raw_nodes):
@@ -88,6 +92,9 @@ def validate_plan(raw: Any, registry: ToolRegistry, limits: PlanLimits | None = 
             elif dep not in seen:
                 problems.append(PlanProblem(node.id, "depends_on", f"refers to unknown node '{dep}'"))
 
+    for node_id in sorted(referenced_ids(answer) - seen) if answer else ():
+        problems.append(PlanProblem(None, "answer", f"refers to unknown node '{node_id}'"))
+
     if not problems:
         cycle = find_cycle({n.id: dependencies(n) for n in nodes})
         if cycle:
@@ -96,7 +103,7 @@ def validate_plan(raw: Any, registry: ToolRegistry, limits: PlanLimits | None = 
         raise PlanError(problems)
     # The validated plan lists every edge in depends_on, references included.
     nodes = [n.model_copy(update={"depends_on": sorted(dependencies(n))}) for n in nodes]
-    return Plan(thought=str(raw.get("thought") or ""), nodes=nodes)
+    return Plan(thought=str(raw.get("thought") or ""), nodes=nodes, answer=answer or None)
 
 
 def _check_node(node: PlanNode, registry: ToolRegistry, limits: PlanLimits) -> list[PlanProblem]:

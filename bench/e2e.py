@@ -89,19 +89,24 @@ PHASES = {
     "to planner": "from the request to the planner's model request (engine, checkpoints)",
     "plan 1st token": "the planner's time to first token: latency plus its prompt's prefill",
     "plan tokens": "the planner writing the plan (tools start meanwhile when streamed)",
-    "tools after plan": "from the plan's end to the joiner's request: tools still running, engine",
-    "joiner": "the joiner's model request, first token to last",
+    "tools after plan": ("from the plan's end to the joiner's request (to the answer when the plan "
+                         "carries it): tools still running, engine"),
+    "joiner": "the joiner's model request, first token to last (0 when the plan carries the answer)",
     "after joiner": "from the joiner's reply to the answer (engine, checkpoints)",
 }
 
 
 def dagbot_phases(served: list[Served], started: float, ended: float) -> dict[str, float]:
     planner = next(s for s in served if s.tool == "submit_plan")
-    joiner = next(s for s in reversed(served) if s.tool == "decide")
+    joiner = next((s for s in reversed(served) if s.tool == "decide"), None)
+    if joiner is None:  # the plan carried the answer: no joiner call
+        after_plan, joining, after_joiner = ended - planner.ended, 0.0, 0.0
+    else:
+        after_plan, joining = joiner.arrived - planner.ended, joiner.ended - joiner.arrived
+        after_joiner = ended - joiner.ended
     return dict(zip(PHASES, [
         planner.arrived - started, planner.first_token - planner.arrived,
-        planner.ended - planner.first_token, joiner.arrived - planner.ended,
-        joiner.ended - joiner.arrived, ended - joiner.ended], strict=True))
+        planner.ended - planner.first_token, after_plan, joining, after_joiner], strict=True))
 
 
 def chat_model(server: LatencyModelServer, name: str) -> ChatOpenAI:

@@ -133,8 +133,8 @@ def hotpot() -> Shape:
         name="hotpot: 2 parallel",
         request="Were Scott Derrickson and Ed Wood of the same nationality?",
         waves=[[_search(p) for p in people]],
-        plan={"thought": "Two independent lookups, then compare.",
-              "nodes": [_node(f"p{i}", "search", query=p) for i, p in enumerate(people, 1)]},
+        plan={"nodes": [_node(f"p{i}", "search", query=p) for i, p in enumerate(people, 1)],
+              "thought": "Two independent lookups, then compare."},
         answer="Yes: both Scott Derrickson and Ed Wood are American, so they share a nationality.",
     )
 
@@ -146,8 +146,8 @@ def movies() -> Shape:
         name="movie: 8 parallel",
         request="Which film is most like all of these: " + ", ".join(titles) + "?",
         waves=[[_search(t) for t in titles]],
-        plan={"thought": "Eight independent lookups, then compare.",
-              "nodes": [_node(f"m{i}", "search", query=t) for i, t in enumerate(titles, 1)]},
+        plan={"nodes": [_node(f"m{i}", "search", query=t) for i, t in enumerate(titles, 1)],
+              "thought": "Eight independent lookups, then compare."},
         answer="Of these, The Matrix is closest to all the others: science fiction, landmark "
                "effects, and a hero's journey against a system.",
     )
@@ -162,10 +162,13 @@ def parallel_qa() -> Shape:
                  "the Eiffel Tower's and the Statue of Liberty's articles?"),
         waves=[[_search(a), _search(b)], [_search(c), _search(d)],
                [("calculate", {"expression": f"{figure_of(c)} - {figure_of(d)}"})]],
-        plan={"thought": "Two lookups, each followed by its reference, then the difference.",
-              "nodes": [_node("a", "search", query=a), _node("b", "search", query=b),
+        # the reply is the difference in a fixed sentence: the planner writes it (`answer`), and
+        # dagbot needs no second model call; the ReAct agents read the result and write it
+        plan={"nodes": [_node("a", "search", query=a), _node("b", "search", query=b),
                         _node("c", "search", query="${a.lead}"), _node("d", "search", query="${b.lead}"),
-                        _node("e", "calculate", expression="${c.figure} - ${d.figure}")]},
+                        _node("e", "calculate", expression="${c.figure} - ${d.figure}")],
+              "answer": "The difference is ${e.value}.",
+              "thought": "Two lookups, each followed by its reference, then the difference."},
         answer=f"The difference is {figure_of(c) - figure_of(d)}.",
     )
 
@@ -185,9 +188,9 @@ def chain() -> Shape:
         name="chain: 3 hops, packaged",
         request="Follow the citation trail of 'Attention Is All You Need' three references deep.",
         waves=[[_search(q1)], [_search(q2)], [_search(q3)]],
-        plan={"thought": "A tightly coupled chain of three lookups: one package.",
-              "nodes": [{"id": "trail", "package": {"goal": "follow the citation trail three hops",
-                                                    "code": CHAIN_CODE}}]},
+        plan={"nodes": [{"id": "trail", "package": {"goal": "follow the citation trail three hops",
+                                                    "code": CHAIN_CODE}}],
+              "thought": "A tightly coupled chain of three lookups: one package."},
         answer=f"The trail goes {q1} → {q2} → {q3}, which ends at a survey of the field.",
     )
 

@@ -1,0 +1,84 @@
+"""A plan's ``answer`` template: the reply without a second model call, only when every node
+finished; otherwise the joiner model answers as before."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.answer_template import templated_answer
+from agent.errors import PlanError
+from agent.events import AnswerReady, AwaitingApproval
+from agent.validation import validate_plan
+from tests.agent.harness import finish, harness
+from tests.fakes.tools import ToolLog, simulated_registry
+
+
+def _answer(events: list[object]) -> str:
+    return next(e.answer for e in events if isinstance(e, AnswerReady))
+
+
+async def test_a_templated_answer_is_sent_with_one_model_call(database_url: str) -> None:
+    plan = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "alpha"}},
+                      {"id": "d", "tool": "deploy", "args": {"target": "${a}"}}],
+            "answer": "Deployed ${d.deployed} (looked up: ${a})."}
+    async with harness(database_url, [plan]) as h:
+        await h.engine.ask("tpl1", "look up alpha and deploy it", requested_by="U1")
+        asked = next(e for e in h.drain() if isinstance(e, AwaitingApproval))
+        await h.engine.decide(asked.approval_id, approved=True, by="U1")
+        await h.engine.idle()
+        assert _answer(h.drain()) == "Deployed value of alpha (looked up: value of alpha)."
+        assert len(h.llm.calls) == 1  # the planner only: no joiner call
+
+
+async def test_a_rejected_node_sends_the_run_to_the_joiner_model(database_url: str) -> None:
+    plan = {"nodes": [{"id": "d", "tool": "deploy", "args": {"target": "prod"}}],
+            "answer": "Deployed ${d.deployed}."}
+    async with harness(database_url, [plan, finish("The deploy was rejected: nothing changed.")]) as h:
+        await h.engine.ask("tpl2", "deploy prod", requested_by="U1")
+        asked = next(e for e in h.drain() if isinstance(e, AwaitingApproval))
+        await h.engine.decide(asked.approval_id, approved=False, by="U9", reason="freeze")
+        await h.engine.idle()
+        assert _answer(h.drain()) == "The deploy was rejected: nothing changed."
+        assert len(h.llm.calls) == 2
+        assert "d: rejected" in h.llm.calls[1][-1].content
+
+
+async def test_a_failed_node_or_a_missing_field_falls_back_to_the_joiner(sqlite_url: str) -> None:
+    failing = {"nodes": [{"id": "b", "tool": "broken", "args": {"key": "x"}}], "answer": "Got ${b}."}
+    missing = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "x"}}], "answer": "Got ${a.nope}."}
+    async with harness(sqlite_url, [failing, finish("b failed"), missing, finish("no such field")]) as h:
+        await h.engine.ask("tpl3", "get b")
+        assert _answer(h.drain()) == "b failed"
+        await h.engine.ask("tpl4", "get a")
+        assert _answer([e for e in h.drain() if isinstance(e, AnswerReady)][-1:]) == "no such field"
+        assert len(h.llm.calls) == 4
+
+
+def test_the_template_needs_every_node_done_with_its_output_in_the_state() -> None:
+    plan = {"nodes": [{"id": "a"}, {"id": "b"}], "answer": "${a} and ${b.n}"}
+    done = {"a": {"status": "done", "output": "x"}, "b": {"status": "done", "output": {"n": 2}}}
+    assert templated_answer(plan, done) == "x and 2"
+    assert templated_answer({**plan, "answer": "${b}"}, done) == '{\n  "n": 2\n}'
+    assert templated_answer(plan, {**done, "b": {"status": "done", "preview": "…", "bytes": 99_999}}) is None
+    assert templated_answer(plan, {**done, "b": {"status": "skipped"}}) is None
+    assert templated_answer(plan, {"a": done["a"]}) is None
+    assert templated_answer({**plan, "answer": "  "}, done) is None
+    assert templated_answer({"nodes": plan["nodes"]}, done) is None
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    ("Found ${zz}.", "field 'answer': refers to unknown node 'zz'"),
+    (["not", "text"], "field 'answer': must be a string"),
+])
+def test_a_bad_answer_template_is_refused_by_validation(answer: object, expected: str) -> None:
+    with pytest.raises(PlanError) as caught:
+        validate_plan({"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "k"}}], "answer": answer},
+                      simulated_registry(ToolLog()))
+    assert any(expected in str(p) for p in caught.value.problems), caught.value.problems
+
+
+def test_a_valid_answer_template_is_kept_in_the_plan() -> None:
+    plan = validate_plan({"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "k"}}],
+                          "answer": "It is ${a}."}, simulated_registry(ToolLog()))
+    assert plan.answer == "It is ${a}."
+    assert plan.model_dump(exclude_none=True, exclude_defaults=True)["answer"] == "It is ${a}."
