@@ -97,9 +97,21 @@ def _as_tool(schema: type[BaseModel], name: str) -> dict[str, Any]:
         "function": {
             "name": name,
             "description": (schema.__doc__ or name).strip(),
-            "parameters": schema.model_json_schema(),
+            "parameters": without_titles(schema.model_json_schema()),
         },
     }
+
+
+def without_titles(schema: Any) -> Any:
+    """The JSON schema without pydantic's generated ``title`` strings: they repeat the property
+    names, and every prompt token costs time to first token. (A property *named* title stays.)"""
+    if isinstance(schema, list):
+        return [without_titles(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    return {key: ({name: without_titles(sub) for name, sub in value.items()}
+                  if key in ("properties", "$defs") and isinstance(value, dict) else without_titles(value))
+            for key, value in schema.items() if not (key == "title" and isinstance(value, str))}
 
 
 def _json_in_text(text: str) -> Any:
