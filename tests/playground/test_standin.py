@@ -159,6 +159,9 @@ async def test_closing_the_feed_ends_every_page_stream() -> None:
     pages = [asyncio.create_task(page()) for _ in range(2)]
     await asyncio.sleep(0.05)
     feed.publish({"type": "message", "n": 1})
+    feed.publish({"type": "mail", "n": 2})
     feed.close()
-    assert await asyncio.gather(*pages) == [[{"type": "message", "n": 1}]] * 2
-    assert feed.subscribers == 0
+    # every event is numbered, so a page can tell which a state snapshot (feed.seq) already holds
+    assert await asyncio.gather(*pages) == [[{"type": "message", "n": 1, "seq": 1},
+                                             {"type": "mail", "n": 2, "seq": 2}]] * 2
+    assert feed.subscribers == 0 and feed.seq == 2
