@@ -427,9 +427,13 @@ class PlanExecutor:
             goal=node.package.goal, code=node.package.code,
             inputs={dep: self.outputs[dep] for dep in sorted(dependencies(node))},
         )
+        async def call(tool: str, args: dict[str, Any]) -> Any:  # retries and reuse, as a tool node
+            done = await call_green(self.ctx, self.ident.thread_id, self.ident.run_id, node.id, tool, args)
+            return done.output
+
         gateway = GreenToolGateway(
             self.ctx.registry.without(self.ident.refused_tools),
-            self.ctx.settings.sandbox_limits.tool_timeout_seconds,
+            self.ctx.settings.sandbox_limits.tool_timeout_seconds, call,
         )
         outcome = await self.ctx.packages.run(job, gateway, self.ctx.events.publish)
         status = NodeStatus.DONE if outcome.ok else NodeStatus.FAILED

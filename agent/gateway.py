@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from agent.errors import ToolError, ToolNotAllowed
@@ -17,11 +18,20 @@ class GreenToolGateway:
     ``registry.validate_args`` (ToolArgumentError); any other failure becomes ToolError.
     The per-attempt call budget is the bridge's (:class:`sandbox.bridge.ToolBridge`); the
     per-call timeout is enforced there and here, so the gateway is safe on its own.
+
+    ``invoke`` makes the validated call; the engine passes one that applies the tool's retry
+    policy and the thread's result reuse (:func:`agent.green_calls.call_green`), as for a tool
+    node. The default calls the tool once.
     """
 
-    def __init__(self, registry: ToolRegistry, timeout_seconds: float = 30.0) -> None:
+    def __init__(self, registry: ToolRegistry, timeout_seconds: float = 30.0,
+                 invoke: Callable[[str, dict[str, Any]], Awaitable[Any]] | None = None) -> None:
         self.registry = registry
         self.timeout_seconds = timeout_seconds
+        self._invoke = invoke or self._call_once
+
+    async def _call_once(self, name: str, args: dict[str, Any]) -> Any:
+        return await self.registry.get(name).tool.ainvoke(args)
 
     def green_tools(self) -> list[str]:
         return self.registry.names(Risk.GREEN)
@@ -50,7 +60,7 @@ class GreenToolGateway:
         valid = self.registry.validate_args(name, args)
         timeout = self.timeout_seconds
         try:
-            value = await asyncio.wait_for(spec.tool.ainvoke(valid), timeout)
+            value = await asyncio.wait_for(self._invoke(name, valid), timeout)
         except ToolError:
             raise
         except TimeoutError:

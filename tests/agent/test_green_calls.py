@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from langchain_core.tools import StructuredTool
 from pydantic import BaseModel
@@ -13,6 +14,7 @@ from pydantic import BaseModel
 from agent.context import EngineSettings
 from agent.errors import ToolError, TransientToolError
 from agent.events import AnswerReady, AwaitingApproval, NodeFailed, ResultReused, ToolRetrying
+from agent.ports import EmitFn, PackageAttemptRecord, PackageJob, PackageOutcome, PackageRunner, ToolGateway
 from agent.tools.registry import RetryPolicy, Risk
 from infra.settings import Settings
 from infra.wiring import open_services
@@ -43,8 +45,20 @@ class Clock:
         return time.time() + self.offset
 
 
+class CallingPackages:
+    """Runs each package as its code would: these tool calls through the engine's gateway."""
+
+    def __init__(self, calls: list[tuple[str, dict[str, Any]]]) -> None:
+        self.calls = calls
+
+    async def run(self, job: PackageJob, tools: ToolGateway, emit: EmitFn) -> PackageOutcome:
+        outputs = [await tools.call(name, args) for name, args in self.calls]
+        return PackageOutcome(ok=True, output=outputs, attempts=[PackageAttemptRecord(1, job.code, None)])
+
+
 @asynccontextmanager
-async def engine(database_url: str, replies: list[object], **settings: object) -> AsyncIterator[Harness]:
+async def engine(database_url: str, replies: list[object], packages: PackageRunner | None = None,
+                 **settings: object) -> AsyncIterator[Harness]:
     log = ToolLog()
     calls: dict[str, int] = {}
 
@@ -75,7 +89,7 @@ async def engine(database_url: str, replies: list[object], **settings: object) -
     llm = ScriptedChatModel(replies=replies)
     async with open_services(
         Settings(database_url=database_url, lease_ttl_seconds=5), llm=llm, registry=registry,
-        packages=ScriptedPackages(),
+        packages=packages or ScriptedPackages(),
         engine_config=EngineSettings(decision_poll_seconds=0.2, **settings),  # type: ignore[arg-type]
     ) as services:
         yield Harness(services, llm, log, ScriptedPackages(), services.events.open())
@@ -103,6 +117,21 @@ async def test_retries_are_bounded_and_only_for_transient_errors(sqlite_url: str
         failed = {e.node_id: e.error for e in h.drain() if isinstance(e, NodeFailed)}
         assert "tried 3 times" in failed["f"] and failed["p"] == "no such key 'b'"
         assert sorted(str(a["key"]) for a in h.log.args_of("flaky")) == ["a", "a", "a", "b"]
+
+
+async def test_package_code_calls_get_the_same_retries_and_reuse(sqlite_url: str) -> None:
+    package = {"nodes": [{"id": "pkg", "package": {"goal": "read twice", "code": "..."}}]}
+    runner = CallingPackages([("flaky", {"key": "p", "failures": 1}), ("lookup", {"key": "k"}),
+                              ("lookup", {"key": "k"})])
+    async with engine(sqlite_url, [package, finish("done")], packages=runner,
+                      result_cache_seconds=30.0) as h:
+        await h.engine.ask("g6", "run the package")
+        assert (await h.next_event(AnswerReady)).answer == "done"
+        events = h.drain()
+        assert [(e.node_id, e.attempt) for e in events if isinstance(e, ToolRetrying)] == [("pkg", 1)]
+        assert [(e.node_id, e.tool) for e in events if isinstance(e, ResultReused)] == [("pkg", "lookup")]
+        assert (await h.engine.state("g6"))["results"]["pkg"]["output"] == ["flaky p", "value of k", "value of k"]
+        assert h.log.count("flaky") == 2 and h.log.count("lookup") == 1
 
 
 async def test_a_red_tool_is_never_retried(sqlite_url: str) -> None:
