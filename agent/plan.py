@@ -18,13 +18,15 @@ class PackageSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    goal: str = Field(description="What the script must achieve, in one sentence.")
-    code: str = Field(
-        description=(
-            "Python 3. `inputs` maps each dependency id to its output; `tools.NAME(**kw)` calls a"
-            " green tool; assign the JSON-serialisable value to `result`."
-        )
-    )
+    goal: str
+    """What the script must achieve, in one sentence."""
+    code: str
+    """Python 3: ``inputs`` maps each dependency id to its output, ``tools.NAME(**kw)`` calls a
+    green tool, and the JSON-serialisable value assigned to ``result`` is the node's output."""
+
+
+# The planner's prompt (agent/prompts/planner.md) explains every field, so the schema sent to the
+# model carries structure only: descriptions here would cost prompt tokens twice.
 
 
 class PlanNode(BaseModel):
@@ -32,29 +34,31 @@ class PlanNode(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: str = Field(description="Unique id matching [a-z][a-z0-9_]{0,31}.")
-    tool: str | None = Field(default=None, description="Name of a registered tool.")
-    args: dict[str, Any] = Field(
-        default_factory=dict,
-        description="Tool arguments; '${id}' or '${id.field}' refers to another node's output.",
-    )
+    id: str
+    """Unique, matching ``NODE_ID_PATTERN``."""
+    tool: str | None = None
+    """Name of a registered tool."""
+    args: dict[str, Any] = Field(default_factory=dict)
+    """Tool arguments; ``${id}`` or ``${id.field}`` refers to another node's output."""
     package: PackageSpec | None = None
     depends_on: list[str] = Field(default_factory=list)
-    why: str | None = Field(
-        default=None, description="Why the plan needs this node; shown on approval requests."
-    )
+    why: str | None = None
+    """Why the plan needs this node; shown on approval requests."""
 
 
 class Plan(BaseModel):
+    """A plan: nodes (tool calls or packages) and the edges between them."""
+
     model_config = ConfigDict(extra="forbid")
 
     # Field order is the order a model writes them in: nodes first, so the first ones can start
     # while the rest of the plan is still being generated.
     nodes: list[PlanNode]
-    answer: str | None = Field(default=None, description=(
-        "Only when the reply is the results in a fixed sentence: that sentence, with '${id}' or"
-        " '${id.field}' where results go. The reply is then sent as is, with no second model call."))
-    thought: str = Field(default="", description="Optional: why this decomposition, in one sentence.")
+    answer: str | None = None
+    """Only when the reply is the results in a fixed sentence: that sentence with ``${}``
+    references, sent as is with no joiner model call (:mod:`agent.answer_template`)."""
+    thought: str = ""
+    """Optional: why this decomposition, in one sentence (shown in the status message)."""
 
     def node(self, node_id: str) -> PlanNode:
         for node in self.nodes:
