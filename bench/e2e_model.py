@@ -17,19 +17,17 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import socket
-import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from tests.fakes.asgi_server import ThreadedServer
 from tests.fakes.openai_wire import (
     ModelReply,
     chunk,
@@ -106,21 +104,15 @@ class LatencyModelServer:
         self.latency = latency
         self.served: list[Served] = []
         app = Starlette(routes=[Route("/v1/chat/completions", self._complete, methods=["POST"])])
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
-        self._server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
+        self._server = ThreadedServer(app)
+        self.url = f"http://127.0.0.1:{self._server.port}/v1"
 
     def __enter__(self) -> LatencyModelServer:
-        self._thread.start()
-        while not self._server.started:
-            time.sleep(0.01)
+        self._server.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(5)
+        self._server.stop()
 
     async def _complete(self, request: Request) -> Response:
         arrived = time.monotonic()

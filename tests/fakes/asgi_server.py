@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import socket
+import threading
+import time
 from typing import Any
 
 import uvicorn
@@ -37,3 +40,27 @@ class BackgroundServer:
         self.server.should_exit = True
         await self.task
         self.task = None
+
+
+class ThreadedServer:
+    """Serve an ASGI app with uvicorn on 127.0.0.1 and a free port, in a thread of its own, for
+    callers without an event loop or with a loop the app must not share (a model server that
+    sleeps to model latency). Start and stop it with ``start()``/``stop()``."""
+
+    def __init__(self, app: Any) -> None:
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        self.port: int = sock.getsockname()[1]
+        self._server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+        while not self._server.started:
+            if not self._thread.is_alive():
+                raise RuntimeError("server stopped during start-up")
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(5)

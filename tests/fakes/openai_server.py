@@ -18,18 +18,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import threading
-import time
 from collections.abc import AsyncIterator
 from typing import Any, Literal
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from tests.fakes.asgi_server import ThreadedServer
 from tests.fakes.openai_wire import (
     ModelReply,
     ToolCall,
@@ -59,23 +57,17 @@ class FakeOpenAI:
         """Set while a stream is paused at ``hold_at``."""
         self.open_streams = 0
         app = Starlette(routes=[Route("/v1/chat/completions", self._complete, methods=["POST"])])
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
+        self._server = ThreadedServer(app)
+        self.port = self._server.port
         self.url = f"http://127.0.0.1:{self.port}/v1"
-        self._server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
 
     def __enter__(self) -> FakeOpenAI:
-        self._thread.start()
-        while not self._server.started:
-            time.sleep(0.01)
+        self._server.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.release.set()
-        self._server.should_exit = True
-        self._thread.join(5)
+        self._server.stop()
 
     def _reply(self, body: dict[str, Any], scripted: Any) -> ModelReply:
         if isinstance(scripted, dict):
