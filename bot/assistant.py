@@ -39,6 +39,9 @@ from bot.threads import ThreadRef
 
 log = structlog.get_logger(__name__)
 
+KNOWN_THREADS = 10_000
+"""Threads whose kind (pane or not) is remembered in memory."""
+
 
 class AssistantPane:
     def __init__(self, *, client: AsyncWebClient, store: BotStore, directory: AccessDirectory,
@@ -109,6 +112,8 @@ class AssistantPane:
     async def _is_pane(self, thread: ThreadRef) -> bool:
         known = self._known.get(thread.key)
         if known is None:
+            if len(self._known) >= KNOWN_THREADS:
+                self._known.clear()  # asked again from the database as needed
             known = self._known[thread.key] = await self.store.assistant_thread(thread.key) is not None
         return known
 

@@ -54,6 +54,7 @@ async def test_a_thread_in_the_pane_gets_prompts_a_title_and_statuses(slack: Fak
         # a follow-up continues the same LangGraph thread; the title stays the first request's
         await chat.person(ALICE).says("and b", channel=root.channel, thread=thread)
         assert "value of b" in (await thread.answer(1)).content
+        await settle(app)  # (the run's history is checkpointed just after its answer goes out)
         key = ThreadRef(slack.team, root.channel, root.ts).key
         state = await app.engine.state(key)
         assert [run["request"] for run in state["history"]] == ["look up a please", "and b"]
