@@ -33,6 +33,8 @@ class AuditKind(StrEnum):
     """An approved red call is about to run (written before the call)."""
     RED_OUTCOME = "red_outcome"
     """How the red call ended: finished, failed, or unknown (cut off mid-call)."""
+    FEEDBACK = "feedback"
+    """Someone rated an answer (up or down; a second click by the same person replaces it)."""
 
 
 SYSTEM = "dagbot"

@@ -145,6 +145,14 @@ class Replanning(RunEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class AnswerDelta(RunEvent):
+    """The joiner is writing its answer: the text so far (growing; streamed models only).
+    A preview: :class:`AnswerReady` that follows carries the answer that counts."""
+
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class AnswerReady(RunEvent):
     answer: str
     duration_s: float

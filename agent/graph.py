@@ -25,6 +25,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 from pydantic import BaseModel, Field
 
+from agent.answer_stream import join_reply
 from agent.answer_template import templated_answer
 from agent.audit import SYSTEM, AuditEntry, AuditKind, masked_plan
 from agent.context import EngineContext
@@ -33,7 +34,7 @@ from agent.early_start import plan_reply
 from agent.errors import PlanError
 from agent.events import AnswerReady, Planning, PlanReady, Replanning, RunEvent, RunFailed, Waiting
 from agent.executor import PlanExecutor, RunIdentity
-from agent.llm import LLMUnavailable, call_structured
+from agent.llm import LLMUnavailable
 from agent.plan import Plan
 from agent.ports import NodeStatus
 from agent.prompting import describe_results, joiner_messages, planner_messages
@@ -169,8 +170,8 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         return {"answer": templated}
     decision: JoinDecision | None = None
     try:
-        reply = await call_structured(ctx.llm, joiner_messages(state, replans_left),
-                                      JoinDecision, "decide")
+        reply = await join_reply(ctx, joiner_messages(state, replans_left), JoinDecision, "decide",
+                                 thread_id=current_thread(), run_id=state.get("run_id", ""))
         tokens += reply.tokens
         decision = JoinDecision.model_validate(reply.data) if isinstance(reply.data, dict) else None
     except (LLMUnavailable, ValueError):

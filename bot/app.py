@@ -30,7 +30,11 @@ from agent.events import EventBus, RunEvent
 from agent.ports import ApprovalStore
 from agent.runner import Engine
 from bot.access import AccessDirectory
+from bot.assistant import AssistantPane
 from bot.config import BotConfig
+from bot.features import SlackFeatures
+from bot.feedback import FeedbackDesk
+from bot.home import AppHome
 from bot.intake import Intake
 from bot.interactions import Interactions
 from bot.listeners import register
@@ -110,10 +114,20 @@ class SlackBot:
                                            cache_seconds=config.usergroup_cache_seconds)
         # The engine asks the policy which tools a request in a Slack thread may use.
         self.engine.ctx.access = self.directory
+        self.features = SlackFeatures()
+        self.pane = AssistantPane(client=self.client, store=self.store, directory=self.directory,
+                                  registry=self.engine.ctx.registry, features=self.features, clock=self.clock)
+        self.home = AppHome(engine=self.engine, approvals=self.approvals, store=self.store,
+                            poster=self.poster, directory=self.directory, features=self.features,
+                            tasks=self.tasks, clock=self.clock)
+        self.feedback = FeedbackDesk(store=self.store, poster=self.poster, clock=self.clock)
         self.notifier = Notifier(engine=self.engine, approvals=self.approvals, store=self.store,
                                  poster=self.poster, directory=self.directory, tasks=self.tasks,
                                  edit_interval=config.edit_interval_seconds, clock=self.clock,
-                                 answer_note=config.answer_note)
+                                 answer_note=config.answer_note, features=self.features, pane=self.pane,
+                                 stream_answers=config.stream_answers,
+                                 stream_interval=config.stream_interval_seconds,
+                                 on_run_end=self.home.refresh_if_viewing)
         self.intake = Intake(engine=self.engine, store=self.store, poster=self.poster,
                              command=config.command, clock=self.clock,
                              claim_retake_seconds=config.claim_retake_seconds,

@@ -50,6 +50,11 @@ class BotConfig:
     """Retries of a rate-limited (HTTP 429) Web API call, each after its Retry-After."""
     answer_note: str = ""
     """Said in every answer's footer (the demo model says there what it is)."""
+    stream_answers: bool = True
+    """DAGBOT_SLACK_STREAM_ANSWERS: stream the answer into the thread while the model writes it
+    (chat.startStream); off, or where Slack will not stream, it is posted once it is complete."""
+    stream_interval_seconds: float = 1.0
+    """At most one append to a streaming answer per this many seconds (Slack's rate limits)."""
 
     def __post_init__(self) -> None:
         if not self.api_url.endswith("/"):

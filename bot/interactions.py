@@ -25,6 +25,7 @@ from bot.edit_view import EditTarget, TooLongToEdit, args_from, edit_modal, fiel
 from bot.notifier import Notifier
 from bot.poster import SlackPoster, error_code
 from bot.store import BotStore
+from bot.threads import ThreadRef
 
 log = structlog.get_logger(__name__)
 
@@ -87,11 +88,19 @@ class Interactions:
         record = await self.notifier.approval_record(approval.id)
         return record is None or not record.closed
 
+    @staticmethod
+    def _place(approval: Approval | None, channel: str, thread_ts: str | None) -> tuple[str, str | None]:
+        """Where to tell the clicker: where they clicked, or, for a click in the App Home tab
+        (no channel), the approval's thread."""
+        thread = ThreadRef.parse(approval.thread_id) if approval is not None and not channel else None
+        return (thread.channel, thread.root_ts) if thread is not None else (channel, thread_ts)
+
     async def approve(self, user: str, approval_id: str, channel: str, thread_ts: str | None,
                       edits: int | None = None) -> None:
         """``edits``: the version of the arguments the clicked message showed (approving runs
         exactly those; if they were edited since, nothing is decided)."""
         approval = await self.approvals.get(approval_id)
+        channel, thread_ts = self._place(approval, channel, thread_ts)
         refusal = await self._refusal(approval, user)
         if refusal is None:
             result = await self.engine.decide(approval_id, approved=True, by=user, edits=edits)
@@ -104,6 +113,7 @@ class Interactions:
     async def open_reject(self, user: str, approval_id: str, trigger_id: str, channel: str,
                           thread_ts: str | None) -> None:
         approval = await self.approvals.get(approval_id)
+        channel, thread_ts = self._place(approval, channel, thread_ts)
         refusal = await self._refusal(approval, user)
         if refusal is not None or approval is None:
             await self.poster.ephemeral(channel, user, refusal or say.APPROVAL_NOT_FOUND, thread_ts)
@@ -141,6 +151,7 @@ class Interactions:
                         thread_ts: str | None) -> None:
         """Edit clicked: the modal opens for those who may decide, while the approval is pending."""
         approval = await self.approvals.get(approval_id)
+        channel, thread_ts = self._place(approval, channel, thread_ts)
         refusal = await self._refusal(approval, user)
         if refusal is not None or approval is None:
             await self.poster.ephemeral(channel, user, refusal or say.APPROVAL_NOT_FOUND, thread_ts)

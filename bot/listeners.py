@@ -21,6 +21,7 @@ from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 
 from bot import messages as say
+from bot.answer_view import FEEDBACK_ACTION
 from bot.approval_view import APPROVE_ACTION, EDIT_ACTION, REJECT_ACTION, REJECT_VIEW, seen_edits
 from bot.edit_view import EDIT_VIEW
 from bot.intake import Delivery
@@ -40,6 +41,11 @@ def _where(body: dict[str, Any]) -> tuple[str, str | None, str | None]:
     message = body.get("message") or {}
     ts = message.get("ts") or (body.get("container") or {}).get("message_ts")
     return channel, ts, message.get("thread_ts") or ts
+
+
+def _from_home(body: dict[str, Any]) -> bool:
+    """The click was in the App Home tab (a view), not on a message."""
+    return (body.get("view") or {}).get("type") == "home"
 
 
 def register(app: AsyncApp, bot: SlackBot) -> None:
@@ -82,14 +88,39 @@ def register(app: AsyncApp, bot: SlackBot) -> None:
         return await _delivered(bot, bot.tasks.spawn(bot.intake.from_event(
             _team(body, event), event, context.bot_user_id, mentioned=False), name="message"))
 
+    @app.event("assistant_thread_started")
+    async def on_assistant_thread(body: dict[str, Any], event: dict[str, Any]) -> None:
+        await _recorded(bot, bot.tasks.spawn(bot.pane.thread_started(_team(body, event), event),
+                                             name="assistant-thread"))
+
+    @app.event("assistant_thread_context_changed")
+    async def on_assistant_context(body: dict[str, Any], event: dict[str, Any]) -> None:
+        await _recorded(bot, bot.tasks.spawn(bot.pane.context_changed(_team(body, event), event),
+                                             name="assistant-context"))
+
+    @app.event("app_home_opened")
+    async def on_home_opened(event: dict[str, Any]) -> None:
+        if event.get("tab", "home") == "home" and event.get("user"):
+            bot.tasks.spawn(bot.home.opened(event["user"]), name="home")
+
+    @app.action(FEEDBACK_ACTION)
+    async def on_feedback(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        channel, ts, thread_ts = _where(body)
+        await _recorded(bot, bot.tasks.spawn(bot.feedback.record(
+            body["user"]["id"], str(action.get("value") or ""), channel, ts, thread_ts), name="feedback"))
+
     @app.action(APPROVE_ACTION)
     async def on_approve(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
         channel, _, thread_ts = _where(body)
         user = body["user"]["id"]
         edits = seen_edits(action.get("block_id", ""))
-        await _recorded(bot, bot.tasks.spawn(
-            bot.interactions.approve(user, action["value"], channel, thread_ts, edits), name="approve"))
+        work = bot.tasks.spawn(bot.interactions.approve(user, action["value"], channel, thread_ts, edits),
+                               name="approve")
+        await _recorded(bot, work)
+        if _from_home(body):
+            work.add_done_callback(lambda _: bot.tasks.spawn(bot.home.publish(user), name="home"))
 
     @app.action(REJECT_ACTION)
     async def on_reject(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -101,8 +132,11 @@ def register(app: AsyncApp, bot: SlackBot) -> None:
     @app.view(REJECT_VIEW)
     async def on_reject_reason(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         await ack()
-        await _recorded(bot, bot.tasks.spawn(bot.interactions.submit_reject(body["user"]["id"], view),
-                                             name="reject-reason"))
+        user = body["user"]["id"]
+        work = bot.tasks.spawn(bot.interactions.submit_reject(user, view), name="reject-reason")
+        await _recorded(bot, work)
+        # (a Home tab in view shows the decision)
+        work.add_done_callback(lambda _: bot.home.refresh_if_viewing(user))
 
     @app.action(EDIT_ACTION)
     async def on_edit(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:

@@ -224,6 +224,49 @@ def run_failed(error: str) -> str:
     return f":x: {error}"
 
 
+# ---------------------------------------------------------- assistant pane
+
+PROMPTS_TITLE = "Try one of my tools"
+STATUS_PLANNING = "is planning…"
+STATUS_REPLANNING = "is planning again…"
+
+
+def status_running(nodes: list[str]) -> str:
+    if not nodes:
+        return "is working on the plan…"
+    return f"is running {', '.join(nodes)}…"
+
+
+def suggested_prompt(tool: str, what: str, *, red: bool) -> str:
+    ask = " (it changes something, so it will ask for approval first)" if red else ""
+    return f"What can {tool} do for me here? ({what}{ask})"
+
+
+# ---------------------------------------------------------------- App Home
+
+HOME_TITLE = "dagbot"
+HOME_INTRO = ("Your runs and the approvals waiting for you. Ask for work with `/agent`, a mention, a "
+              "direct message, or in the assistant pane.")
+HOME_APPROVALS_TITLE = "*Approvals waiting for you*"
+HOME_RECENT_TITLE = "*Your recent runs*"
+NO_RECENT_RUNS = "You have not asked for anything yet."
+RUN_OUTCOMES = {"answered": ":white_check_mark: answered", "ended": ":x: ended without an answer",
+                "going": ":gear: going on"}
+
+
+def more_approvals(count: int) -> str:
+    return f"… and {count} more: see `/agent status`."
+
+
+# ---------------------------------------------------------------- answers
+
+FEEDBACK_GOOD = "Good answer"
+FEEDBACK_BAD = "Bad answer"
+FEEDBACK_THANKS = {"up": "Thanks for the 👍 — noted.",
+                   "down": "Thanks for the 👎 — noted, so the team can look at this answer."}
+FEEDBACK_NOT_AN_ANSWER = "That button does not belong to one of my answers, so nothing was recorded."
+
+
 def answer_continued(part: int, total: int) -> str:
     return f"(part {part} of {total})"
 

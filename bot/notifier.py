@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 import structlog
 
 from agent.events import (
+    AnswerDelta,
     AnswerReady,
     AwaitingApproval,
     DecisionRecorded,
@@ -33,13 +34,18 @@ from agent.events import (
 from agent.ports import Approval, ApprovalStatus, ApprovalStore
 from agent.runner import Engine
 from bot.access import AccessDirectory
+from bot.answer_delivery import AnswerDelivery
+from bot.answer_stream import AnswerStream
+from bot.answer_view import answer_messages
 from bot.approval_view import render_approval
+from bot.assistant import AssistantPane
 from bot.editor import MessageEditor
+from bot.features import SlackFeatures
 from bot.poster import Sent, SlackPoster
 from bot.progress import Phase, RunProgress
-from bot.reply_view import Reply, answer_replies, failure_replies
+from bot.reply_view import Reply, failure_replies
 from bot.status_view import render_queued_cancelled, render_status
-from bot.store import ApprovalMessage, BotStore, StatusMessage
+from bot.store import AnswerMessage, ApprovalMessage, BotStore, StatusMessage
 from bot.tasks import TaskSet
 from bot.threads import ThreadRef, is_slack_thread
 
@@ -63,6 +69,8 @@ class RunTracker:
     editor: MessageEditor
     adopted: bool = False
     """The run began in another process (which may have died after answering it)."""
+    stream: AnswerStream | None = None
+    """The answer, streamed into the thread while the joiner writes it."""
 
 
 class Notifier:
@@ -70,6 +78,9 @@ class Notifier:
         self, *, engine: Engine, approvals: ApprovalStore, store: BotStore, poster: SlackPoster,
         directory: AccessDirectory, tasks: TaskSet, edit_interval: float = 1.0,
         clock: Callable[[], float] = time.time, answer_note: str = "",
+        features: SlackFeatures | None = None, pane: AssistantPane | None = None,
+        stream_answers: bool = True, stream_interval: float = 1.0,
+        on_run_end: Callable[[str | None], None] = lambda requester: None,
     ) -> None:
         self.engine = engine
         self.approvals = approvals
@@ -80,6 +91,14 @@ class Notifier:
         self.edit_interval = edit_interval
         self.clock = clock
         self.answer_note = answer_note
+        self.features = features or SlackFeatures()
+        self.pane = pane
+        """Statuses and titles of threads in Slack's assistant pane (None: not shown)."""
+        self.stream_answers = stream_answers
+        self.stream_interval = stream_interval
+        self.on_run_end = on_run_end
+        """Told who asked for each run that ends (the App Home refreshes)."""
+        self.delivery = AnswerDelivery(poster, self.features)
         self._lanes: dict[str, asyncio.Queue[RunEvent]] = {}
         self._lane_tasks = TaskSet()
         self._runs: dict[str, RunTracker] = {}
@@ -151,8 +170,13 @@ class Notifier:
         tracker = await self._tracker(event)
         if tracker is None:
             return
+        if isinstance(event, AnswerDelta):
+            self._stream(tracker, event.text)
+            return
         tracker.progress.apply(event)
         self._show(tracker)
+        if self.pane is not None:
+            await self.pane.show(tracker.thread, tracker.progress, event)
         match event:
             case Planning(replan=replan) if replan:
                 await self._refresh_open_approvals(tracker.thread.key, stale=True)  # the old plan's
@@ -161,10 +185,19 @@ class Notifier:
             case NodeRejected():
                 await self._refresh_open_approvals(tracker.thread.key)
             case AnswerReady(answer=answer):
-                await self._finish(tracker, answer_replies(answer, tracker.progress, self.answer_note))
+                await self._finish(tracker, answer_messages(answer, tracker.progress, self.answer_note,
+                                                            run_id=tracker.run_id), answered=True)
             case RunFailed(error=error):
                 cancelled = tracker.progress.phase is Phase.CANCELLED
                 await self._finish(tracker, [] if cancelled else failure_replies(error, tracker.progress))
+
+    def _stream(self, tracker: RunTracker, text: str) -> None:
+        if not self.stream_answers or tracker.adopted:
+            return
+        if tracker.stream is None:
+            tracker.stream = AnswerStream(self.poster.client, tracker.thread, tracker.progress.requested_by,
+                                          self.features, interval=self.stream_interval)
+        tracker.stream.offer(text)
 
     def _show(self, tracker: RunTracker) -> None:
         text, blocks = render_status(tracker.progress, self.clock(), tracker.thread.key)
@@ -228,17 +261,30 @@ class Notifier:
             run_id=run_id,
         )
 
-    async def _finish(self, tracker: RunTracker, replies: list[Reply]) -> None:
+    async def _finish(self, tracker: RunTracker, replies: list[Reply], *, answered: bool = False) -> None:
         self._runs.pop(tracker.run_id, None)
         self._cancelled_by.pop(tracker.thread.key, None)
         thread, mark = tracker.thread, {"run_id": tracker.run_id}
         if replies and tracker.adopted and await self.poster.thread_has(
                 thread.channel, thread.root_ts, ANSWER_EVENT, mark):
             replies = []  # the process it began in answered, then died before recording that
-        for n, reply in enumerate(replies):
-            await self.poster.post(thread.channel, reply.text, reply.blocks, thread_ts=thread.root_ts,
-                                   metadata={"event_type": ANSWER_EVENT, "event_payload": mark} if n == 0
-                                   else None)
+        metadata = {"event_type": ANSWER_EVENT, "event_payload": mark}
+        if answered and replies:
+            last = await self.delivery.deliver(thread, replies, tracker.stream, metadata)
+            if last is not None:
+                await self.store.save_answer(AnswerMessage(
+                    run_id=tracker.run_id, thread_key=thread.key, channel=thread.channel, ts=last,
+                    requested_by=tracker.progress.requested_by, answered_at=self.clock()))
+        else:
+            if tracker.stream is not None:  # e.g. cancelled while the answer was being written
+                await tracker.stream.settle()
+                await tracker.stream.abandon()
+                if tracker.stream.ts is not None:
+                    await self.poster.delete(thread.channel, tracker.stream.ts)
+            for n, reply in enumerate(replies):
+                await self.poster.post(thread.channel, reply.text, reply.blocks, thread_ts=thread.root_ts,
+                                       metadata=metadata if n == 0 else None)
+        self.on_run_end(tracker.progress.requested_by)
         await self.store.finish_status_message(tracker.message.id)
         await self._refresh_open_approvals(tracker.thread.key, stale=True)
         self._forget_closed(tracker.thread.key)

@@ -115,10 +115,11 @@ class SlackPoster:
             return None
         return False
 
-    async def edit(self, channel: str, ts: str, text: str, blocks: list[Block]) -> Sent:
+    async def edit(self, channel: str, ts: str, text: str, blocks: list[Block],
+                   metadata: dict[str, Any] | None = None) -> Sent:
         """Update a message: accepted, or why Slack refused it (logged)."""
         try:
-            await self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+            await self.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks, metadata=metadata)
         except SlackApiError as exc:
             sent = Sent.refused(exc)
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
@@ -128,6 +129,15 @@ class SlackPoster:
             return Sent(ts=ts)
         log.warning("chat.update failed", channel=channel, ts=ts, error=sent.error)
         return Sent(ts=ts, error=sent.error, retry_after=sent.retry_after)
+
+    async def delete(self, channel: str, ts: str) -> bool:
+        try:
+            await self.client.chat_delete(channel=channel, ts=ts)
+        except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as exc:
+            log.warning("chat.delete failed", channel=channel, ts=ts,
+                        error=error_code(exc) if isinstance(exc, SlackApiError) else type(exc).__name__)
+            return False
+        return True
 
     async def update(self, channel: str, ts: str, text: str, blocks: list[Block]) -> bool:
         return (await self.edit(channel, ts, text, blocks)).ok

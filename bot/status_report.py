@@ -12,8 +12,8 @@ from bot.threads import ThreadRef
 STATE_NAMES = {ThreadStatus.RUNNING: "running", ThreadStatus.WAITING: "waiting for approval"}
 
 
-async def status_report(user: str, *, engine: Engine, approvals: ApprovalStore, store: BotStore,
-                        directory: AccessDirectory) -> Reply:
+async def active_runs(user: str, *, engine: Engine, store: BotStore) -> list[RunLine]:
+    """The person's runs that are queued or going on, with links to their threads."""
     runs: list[RunLine] = []
     for message in await store.unfinished_status_messages(requested_by=user):
         thread = ThreadRef.parse(message.thread_key)
@@ -22,6 +22,12 @@ async def status_report(user: str, *, engine: Engine, approvals: ApprovalStore, 
             continue  # finished while nobody watched (e.g. across a restart)
         state = "queued" if message.run_id is None else STATE_NAMES.get(status, "running")
         runs.append(RunLine(link=thread.link, request=message.request, state=state))
+    return runs
+
+
+async def status_report(user: str, *, engine: Engine, approvals: ApprovalStore, store: BotStore,
+                        directory: AccessDirectory) -> Reply:
+    runs = await active_runs(user, engine=engine, store=store)
     decidable: list[ApprovalLine] = []
     for approval in await approvals.pending():
         thread = ThreadRef.parse(approval.thread_id)

@@ -4,12 +4,15 @@
 - status messages: one per run, bound to the run when the engine starts it;
 - approval messages: which Slack message shows which approval, to update it later;
 - claims: delivered messages, so retries and twins start one run; a claim is settled once
-  its request is queued, and one left unsettled by a process that died can be taken again.
+  its request is queued, and one left unsettled by a process that died can be taken again;
+- answers: the message ending each run's answer, and the feedback votes on it;
+- assistant threads: threads opened in Slack's assistant pane.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol
 
 from bot.threads import ThreadRef
@@ -45,6 +48,50 @@ class Claim:
     retaken_from: float | None = None
     """When it was first claimed, if that claimer left it unsettled (it died before queueing
     the request) and this delivery took it over."""
+
+
+@dataclass(frozen=True)
+class AnswerMessage:
+    """The message that ends a run's answer: the one with the feedback buttons."""
+
+    run_id: str
+    thread_key: str
+    channel: str
+    ts: str
+    requested_by: str | None
+    answered_at: float
+
+
+class Vote(StrEnum):
+    UP = "up"
+    DOWN = "down"
+
+
+@dataclass(frozen=True)
+class FeedbackRecorded:
+    vote: Vote
+    previous: Vote | None
+    """The same person's earlier vote on the answer, which this one replaced."""
+    plan_id: str | None
+
+
+@dataclass(frozen=True)
+class RecentRun:
+    thread_key: str
+    request: str
+    created_at: float
+    answered: bool
+    finished: bool
+
+
+@dataclass(frozen=True)
+class AssistantThread:
+    key: str
+    channel: str
+    thread_ts: str
+    user: str | None
+    context_channel: str | None = None
+    titled: bool = False
 
 
 class BotStore(Protocol):
@@ -94,3 +141,29 @@ class BotStore(Protocol):
     async def open_approval_messages(self, thread_key: str) -> list[ApprovalMessage]: ...
 
     async def close_approval_message(self, approval_id: str) -> None: ...
+
+    # ---------------------------------------------------------------- answers
+
+    async def save_answer(self, answer: AnswerMessage) -> None: ...
+
+    async def answer_message(self, run_id: str) -> AnswerMessage | None: ...
+
+    async def record_feedback(self, answer: AnswerMessage, user: str, vote: Vote,
+                              now: float) -> FeedbackRecorded:
+        """Store ``user``'s vote on the answer (replacing theirs, if any) and append it to the
+        audit trail, with the plan the answer came from, in one transaction."""
+
+    async def recent_runs(self, requested_by: str, limit: int) -> list[RecentRun]:
+        """The person's latest requests (newest first), finished or not."""
+
+    # ------------------------------------------------------ assistant threads
+
+    async def add_assistant_thread(self, thread: AssistantThread, now: float) -> None:
+        """Remember a thread opened in the assistant pane (idempotent)."""
+
+    async def assistant_thread(self, key: str) -> AssistantThread | None: ...
+
+    async def set_assistant_context(self, key: str, channel: str | None) -> None: ...
+
+    async def take_title(self, key: str) -> bool:
+        """True once per assistant thread: the caller sets its title (atomic)."""

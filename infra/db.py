@@ -232,3 +232,41 @@ class SlackClaimRow(Base):
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     claimed_at: Mapped[float] = mapped_column(Float, index=True)
     settled_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class SlackAnswerRow(Base):
+    """The message that ends a run's answer (it carries the feedback buttons)."""
+
+    __tablename__ = "slack_answers"
+    run_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    thread_key: Mapped[str] = mapped_column(String(255))
+    channel: Mapped[str] = mapped_column(String(32))
+    ts: Mapped[str] = mapped_column(String(32))
+    requested_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    answered_at: Mapped[float] = mapped_column(Float)
+
+
+class SlackAnswerFeedbackRow(Base):
+    """One person's vote on one answer (a later click replaces it; the audit trail keeps each)."""
+
+    __tablename__ = "slack_answer_feedback"
+    run_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    vote: Mapped[str] = mapped_column(String(8))
+    at: Mapped[float] = mapped_column(Float)
+    thread_key: Mapped[str] = mapped_column(String(255))
+    plan_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+
+class SlackAssistantThreadRow(Base):
+    """A thread opened in Slack's assistant pane (a DM thread Slack started for the user)."""
+
+    __tablename__ = "slack_assistant_threads"
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    thread_ts: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    context_channel: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    """The channel the user was looking at when they opened (or last moved) the pane."""
+    titled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[float] = mapped_column(Float)

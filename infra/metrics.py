@@ -5,7 +5,8 @@ Most figures come from the engine's run events (:meth:`Metrics.observe`, fed by
 (:meth:`Metrics.slack_call`, a retry handler of the bot's client), every sandbox run
 (:meth:`Metrics.sandbox` wraps the backend), every LLM call (a LangChain callback handler,
 :meth:`Metrics.instrument_llm`). Runs active, parked and queued and approvals pending are
-counted in the database when scraped: they are the same on every replica.
+and votes on answers are counted in the database when scraped: they are the same on every
+replica.
 
 Each :class:`Metrics` has its own registry (tests stay isolated) and labels everything with
 its ``replica``. It implements :class:`bot.ops.Operations` and :class:`bot.ops.SlackCallObserver`.
@@ -50,7 +51,7 @@ from agent.events import (
     RunFailed,
 )
 from agent.ports import Sandbox, SandboxLimits, SandboxResult, ToolGateway
-from infra.db import ApprovalRow, QueuedRequestRow, ThreadLeaseRow, utc
+from infra.db import ApprovalRow, QueuedRequestRow, SlackAnswerFeedbackRow, ThreadLeaseRow, utc
 from sandbox.backends.unavailable import UnavailableSandbox
 from sandbox.reflexion import NOT_FIXABLE_BY_CODE
 
@@ -91,6 +92,9 @@ class Metrics:
         self.approvals_pending = Gauge("dagbot_approvals_pending", "Approvals waiting for a decision, "
                                        "from the database.", replica_label, registry=r)
         self.approvals_requested = counter("dagbot_approvals_requested", "Approvals asked for.")
+        self.answer_feedback = Gauge("dagbot_answer_feedback", "Votes on answers by vote (up, down): one "
+                                     "per person and answer, the latest; from the database.",
+                                     (*replica_label, "vote"), registry=r)
         self.decision_latency = Histogram(
             "dagbot_approval_decision_seconds", "From an approval's request to its decision, by status "
             "(approved, rejected, expired, withdrawn).", (*replica_label, "status"),
@@ -237,6 +241,8 @@ class Metrics:
                 queued = await s.scalar(select(func.count()).select_from(QueuedRequestRow)
                                         .where(QueuedRequestRow.started_at.is_(None)))
                 approvals = await s.scalar(select(func.count()).select_from(ApprovalRow).where(pending))
+                votes = dict((await s.execute(select(SlackAnswerFeedbackRow.vote, func.count())
+                                              .group_by(SlackAnswerFeedbackRow.vote))).tuples().all())
         except Exception:
             log.warning("could not count runs and approvals for the metrics", exc_info=True)
             self.scrape_errors.labels(self.replica).inc()
@@ -244,6 +250,8 @@ class Metrics:
         for state, count in (("active", active), ("parked", parked), ("queued", queued)):
             self.runs.labels(self.replica, state).set(count or 0)
         self.approvals_pending.labels(self.replica).set(approvals or 0)
+        for vote in ("up", "down"):
+            self.answer_feedback.labels(self.replica, vote).set(votes.get(vote, 0))
 
 
 class LlmMeter(BaseCallbackHandler):

@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
     slack_api_url: str = Field(default="https://slack.com/api/", validation_alias="SLACK_API_URL")
     slack_command: str = Field(default="/agent", validation_alias="DAGBOT_SLACK_COMMAND")
+    slack_stream_answers: bool = Field(
+        default=True, validation_alias="DAGBOT_SLACK_STREAM_ANSWERS",
+        description="Stream answers into Slack as the model writes them (chat.startStream).",
+    )
     approvers: str = Field(
         default="", validation_alias="DAGBOT_APPROVERS",
         description='JSON: tool name (or "*") → list of Slack user ids / user group ids.',

@@ -10,9 +10,29 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from bot.store import ApprovalMessage, Claim, StatusMessage
+from agent.audit import AuditKind
+from bot.store import (
+    AnswerMessage,
+    ApprovalMessage,
+    AssistantThread,
+    Claim,
+    FeedbackRecorded,
+    RecentRun,
+    StatusMessage,
+    Vote,
+)
 from bot.threads import ThreadRef
-from infra.db import SlackApprovalMessageRow, SlackClaimRow, SlackStatusMessageRow, SlackThreadRow
+from infra.db import (
+    AuditRow,
+    SlackAnswerFeedbackRow,
+    SlackAnswerRow,
+    SlackApprovalMessageRow,
+    SlackAssistantThreadRow,
+    SlackClaimRow,
+    SlackStatusMessageRow,
+    SlackThreadRow,
+    utc,
+)
 
 
 def _status(row: SlackStatusMessageRow) -> StatusMessage:
@@ -183,3 +203,94 @@ class SqlSlackStore:
         async with self.session.begin() as s:
             await s.execute(update(SlackApprovalMessageRow)
                             .where(SlackApprovalMessageRow.approval_id == approval_id).values(closed=True))
+
+    # ---------------------------------------------------------------- answers
+
+    async def save_answer(self, answer: AnswerMessage) -> None:
+        async with self.session.begin() as s:
+            row = await s.get(SlackAnswerRow, answer.run_id)
+            if row is None:
+                s.add(SlackAnswerRow(run_id=answer.run_id, thread_key=answer.thread_key,
+                                     channel=answer.channel, ts=answer.ts, requested_by=answer.requested_by,
+                                     answered_at=answer.answered_at))
+            else:
+                row.channel, row.ts = answer.channel, answer.ts
+
+    async def answer_message(self, run_id: str) -> AnswerMessage | None:
+        async with self.session() as s:
+            row = await s.get(SlackAnswerRow, run_id)
+            return AnswerMessage(run_id=row.run_id, thread_key=row.thread_key, channel=row.channel, ts=row.ts,
+                                 requested_by=row.requested_by, answered_at=row.answered_at) if row else None
+
+    async def record_feedback(self, answer: AnswerMessage, user: str, vote: Vote,
+                              now: float) -> FeedbackRecorded:
+        for _ in range(3):  # two first clicks at once: the loser of the insert updates instead
+            try:
+                return await self._record_feedback(answer, user, vote, now)
+            except IntegrityError:
+                continue
+        raise RuntimeError("could not record the feedback")
+
+    async def _record_feedback(self, answer: AnswerMessage, user: str, vote: Vote,
+                               now: float) -> FeedbackRecorded:
+        async with self.session.begin() as s:
+            plan_id = (await s.execute(
+                select(AuditRow.detail).where(AuditRow.run_id == answer.run_id,
+                                              AuditRow.kind == AuditKind.PLAN.value)
+                .order_by(AuditRow.id.desc()).limit(1))).scalar_one_or_none()
+            plan = str(plan_id["plan_id"]) if isinstance(plan_id, dict) and plan_id.get("plan_id") else None
+            row = await s.get(SlackAnswerFeedbackRow, (answer.run_id, user))
+            previous = Vote(row.vote) if row is not None else None
+            if row is None:
+                s.add(SlackAnswerFeedbackRow(run_id=answer.run_id, user_id=user, vote=vote.value, at=now,
+                                             thread_key=answer.thread_key, plan_id=plan))
+            else:
+                row.vote, row.at = vote.value, now
+            s.add(AuditRow(at=utc(now), thread_id=answer.thread_key, run_id=answer.run_id, actor=user,
+                           kind=AuditKind.FEEDBACK.value,
+                           detail={"vote": vote.value, "replaced": previous.value if previous else None,
+                                   "plan_id": plan}))
+        return FeedbackRecorded(vote=vote, previous=previous, plan_id=plan)
+
+    async def recent_runs(self, requested_by: str, limit: int) -> list[RecentRun]:
+        query = (select(SlackStatusMessageRow, SlackAnswerRow.run_id)
+                 .outerjoin(SlackAnswerRow, SlackAnswerRow.run_id == SlackStatusMessageRow.run_id)
+                 .where(SlackStatusMessageRow.requested_by == requested_by)
+                 .order_by(SlackStatusMessageRow.created_at.desc(), SlackStatusMessageRow.id.desc())
+                 .limit(limit))
+        async with self.session() as s:
+            rows = (await s.execute(query)).all()
+        return [RecentRun(thread_key=m.thread_key, request=m.request, created_at=m.created_at,
+                          answered=answered is not None, finished=m.finished) for m, answered in rows]
+
+    # ------------------------------------------------------ assistant threads
+
+    async def add_assistant_thread(self, thread: AssistantThread, now: float) -> None:
+        try:
+            async with self.session.begin() as s:
+                s.add(SlackAssistantThreadRow(
+                    key=thread.key, channel=thread.channel, thread_ts=thread.thread_ts, user_id=thread.user,
+                    context_channel=thread.context_channel, titled=False, created_at=now))
+        except IntegrityError:
+            pass  # Slack retried the event
+
+    async def assistant_thread(self, key: str) -> AssistantThread | None:
+        async with self.session() as s:
+            row = await s.get(SlackAssistantThreadRow, key)
+            if row is None:
+                return None
+            return AssistantThread(key=row.key, channel=row.channel, thread_ts=row.thread_ts,
+                                   user=row.user_id, context_channel=row.context_channel, titled=row.titled)
+
+    async def set_assistant_context(self, key: str, channel: str | None) -> None:
+        async with self.session.begin() as s:
+            await s.execute(update(SlackAssistantThreadRow).where(SlackAssistantThreadRow.key == key)
+                            .values(context_channel=channel))
+
+    async def take_title(self, key: str) -> bool:
+        async with self.session.begin() as s:
+            taken = await s.execute(update(SlackAssistantThreadRow)
+                                    .where(SlackAssistantThreadRow.key == key,
+                                           SlackAssistantThreadRow.titled.is_(False))
+                                    .values(titled=True))
+            return taken.rowcount == 1  # type: ignore[attr-defined]

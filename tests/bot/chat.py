@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import httpx
+from langchain_core.language_models import BaseChatModel
 
 from agent.context import EngineSettings
 from agent.runner import Engine
@@ -101,14 +102,17 @@ def bot_config(slack: SlackAPI, approvers: dict[str, list[str]] | None = None, *
 @asynccontextmanager
 async def running_bot(
     slack: SlackAPI, database_url: str, replies: list[Any], *, approvers: dict[str, list[str]] | None = None,
-    log: ToolLog | None = None, holder: str | None = None, metrics: Metrics | None = None, **config: Any,
+    log: ToolLog | None = None, holder: str | None = None, metrics: Metrics | None = None,
+    model: BaseChatModel | None = None, **config: Any,
 ) -> AsyncIterator[RunningBot]:
     """The real app (Bolt, engine, SQL stores) served by uvicorn on a free port; with ``metrics``,
-    metered and serving GET /metrics."""
+    metered and serving GET /metrics. ``model``: the chat model instead of one scripted with
+    ``replies`` (e.g. langchain-openai's, pointed at a fake server that streams)."""
     log = log or ToolLog()
     llm = ScriptedChatModel(replies=replies)
     settings = Settings(DATABASE_URL=database_url, DAGBOT_LEASE_TTL=5)
-    async with open_services(settings, llm=llm, registry=simulated_registry(log), packages=ScriptedPackages(),
+    async with open_services(settings, llm=model or llm, registry=simulated_registry(log),
+                             packages=ScriptedPackages(),
                              engine_config=EngineSettings(decision_poll_seconds=0.2),
                              holder=holder, metrics=metrics) as services:
         store = SqlSlackStore(services.store.engine)

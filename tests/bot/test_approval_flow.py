@@ -47,7 +47,8 @@ async def test_approve_while_the_green_branch_runs(slack: FakeSlack, sqlite_url:
         # alice approves; the red tool runs once and the answer arrives with its footer
         await alice.approves(approval)
         answer = await thread.answer()
-        assert "Deployed *prod*." in answer.content
+        assert "Deployed **prod**." in answer.content  # the LLM's Markdown, in a markdown block
+        assert answer.blocks[0] == {"type": "markdown", "text": "Deployed **prod**."}
         assert "3 nodes run" in answer.content and "LLM tokens" in answer.content
         assert app.log.count("deploy") == 1
 

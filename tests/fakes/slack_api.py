@@ -5,6 +5,13 @@ messages with ``ts`` (threads, every edit), ephemeral messages, opened views, us
 user groups; checks the bot token and Block Kit limits like Slack does; records every
 call (when it arrived and when it was answered); and can answer a method with HTTP 429 +
 Retry-After or another error (every call of it, or only the calls a predicate picks), or slowly.
+
+The AI-app surface too: streamed messages (``chat.startStream`` / ``appendStream`` /
+``stopStream``; :attr:`FakeSlack.stream_error` makes them unavailable), assistant threads
+(``assistant.threads.setStatus`` / ``setTitle`` / ``setSuggestedPrompts``, a status cleared
+when the app replies in the thread, as Slack does; :attr:`FakeSlack.assistant_error`), Home
+tabs (``views.publish``; :attr:`FakeSlack.home_error`), ``markdown`` blocks and feedback
+buttons (``context_actions``), refused the way Slack refuses bad ones.
 """
 
 from __future__ import annotations
@@ -31,7 +38,12 @@ T = TypeVar("T")
 
 SECTION_TEXT_LIMIT = 3000
 MAX_BLOCKS = 50
+MAX_VIEW_BLOCKS = 100
 MESSAGE_TEXT_LIMIT = 40_000
+MARKDOWN_LIMIT = 12_000
+"""All markdown blocks of one payload together, and one stream call's markdown_text."""
+BLOCK_TYPES = {"section", "context", "actions", "header", "divider", "markdown", "context_actions", "input",
+               "image", "rich_text"}
 
 
 @dataclass
@@ -59,6 +71,10 @@ class Message:
     """Every content the message has shown, oldest first (the post, then each update)."""
     metadata: dict[str, Any] | None = None
     """Slack's message metadata (``event_type``, ``event_payload``), as posted."""
+    streaming: bool = False
+    """Started with chat.startStream and not stopped yet."""
+    appended: list[str] = field(default_factory=list)
+    """Each piece of Markdown streamed into the message, in order."""
 
     @property
     def is_from_bot(self) -> bool:
@@ -70,6 +86,11 @@ class Message:
 
     def history(self) -> list[str]:
         return [render_text(text, blocks) for text, blocks in self.versions]
+
+    def feedback(self) -> dict[str, Any] | None:
+        """The message's feedback buttons element, if it has one."""
+        return next((e for b in self.blocks if b.get("type") == "context_actions"
+                     for e in b.get("elements", []) if e.get("type") == "feedback_buttons"), None)
 
     def buttons(self) -> list[dict[str, Any]]:
         return [e for b in self.blocks if b.get("type") == "actions" for e in b.get("elements", [])]
@@ -99,6 +120,8 @@ def render_text(text: str, blocks: list[dict[str, Any]]) -> str:
         return text
     parts: list[str] = []
     for block in blocks:
+        if block.get("type") == "markdown":
+            parts.append(str(block.get("text", "")))
         if "text" in block and isinstance(block["text"], dict):
             parts.append(block["text"].get("text", ""))
         for element in block.get("elements", []):
@@ -109,15 +132,47 @@ def render_text(text: str, blocks: list[dict[str, Any]]) -> str:
     return "\n".join(parts)
 
 
-def block_problems(text: str, blocks: list[dict[str, Any]]) -> list[str]:
+def feedback_problems(block: dict[str, Any]) -> list[str]:
+    """A context_actions block: 1 to 5 feedback_buttons / icon_button elements; a feedback
+    element has a positive and a negative button, each plain_text (≤ 75) with a value (≤ 2000)."""
+    elements = block.get("elements") or []
+    problems = [] if 1 <= len(elements) <= 5 else ["context_actions needs 1 to 5 elements"]
+    for element in elements:
+        if element.get("type") not in ("feedback_buttons", "icon_button"):
+            problems.append(f"context_actions cannot hold {element.get('type')!r}")
+            continue
+        if element.get("type") != "feedback_buttons":
+            continue
+        for side in ("positive_button", "negative_button"):
+            button = element.get(side)
+            text = (button or {}).get("text") or {}
+            if not isinstance(button, dict) or text.get("type") != "plain_text" \
+                    or not 0 < len(text.get("text", "")) <= 75 \
+                    or not isinstance(button.get("value"), str) or len(button["value"]) > 2000:
+                problems.append(f"feedback_buttons {side} is not valid")
+        if len(element.get("action_id", "")) > 255:
+            problems.append("action_id too long")
+    return problems
+
+
+def block_problems(text: str, blocks: list[dict[str, Any]], *, max_blocks: int = MAX_BLOCKS) -> list[str]:
     """What Slack would refuse in a message (a subset of its rules)."""
     problems = []
     if len(text) > MESSAGE_TEXT_LIMIT:
         problems.append("text longer than 40,000 characters")
-    if len(blocks) > MAX_BLOCKS:
-        problems.append(f"{len(blocks)} blocks (limit 50)")
+    if len(blocks) > max_blocks:
+        problems.append(f"{len(blocks)} blocks (limit {max_blocks})")
+    markdown = [b for b in blocks if b.get("type") == "markdown"]
+    if any(not isinstance(b.get("text"), str) or not b["text"] for b in markdown):
+        problems.append("markdown block without text")
+    elif sum(len(b["text"]) for b in markdown) > MARKDOWN_LIMIT:
+        problems.append("markdown blocks longer than 12,000 characters together")
     for block in blocks:
         kind = block.get("type")
+        if kind not in BLOCK_TYPES:
+            problems.append(f"unknown block type {kind!r}")
+        if kind == "context_actions":
+            problems.extend(feedback_problems(block))
         if kind == "section" and len(block.get("text", {}).get("text", "")) > SECTION_TEXT_LIMIT:
             problems.append("section text longer than 3000 characters")
         if kind == "header" and len(block.get("text", {}).get("text", "")) > 150:
@@ -168,6 +223,18 @@ class FakeSlack:
         self.faults: list[Fault] = []
         self.triggers: set[str] = set()
         self.socket_acks: dict[str, dict[str, Any]] = {}
+        self.stream_error: str | None = None
+        """Set (e.g. "missing_scope"): chat.startStream answers it, as where streaming is unavailable."""
+        self.assistant_error: str | None = None
+        """Set: every assistant.threads.* call answers it (e.g. a missing assistant:write scope)."""
+        self.home_error: str | None = None
+        """Set: views.publish answers it (e.g. the Home tab is not enabled)."""
+        self.statuses: dict[tuple[str, str], list[str]] = {}
+        """(channel, thread ts) → every assistant status set, oldest first ("" clears it)."""
+        self.titles: dict[tuple[str, str], str] = {}
+        self.prompts: dict[tuple[str, str], dict[str, Any]] = {}
+        self.homes: dict[str, list[dict[str, Any]]] = {}
+        """User → every Home view published for them, oldest first."""
         self._socket: WebSocket | None = None
         self._seq = itertools.count(1)
         self._ts_base = int(time.time())
@@ -272,7 +339,7 @@ class FakeSlack:
                 args.update(json.loads(body))
             else:
                 args.update(dict(parse_qsl(body.decode())))
-        for key in ("blocks", "view"):
+        for key in ("blocks", "view", "metadata", "prompts", "chunks"):
             if isinstance(args.get(key), str):
                 args[key] = json.loads(args[key])
         return args
@@ -361,6 +428,7 @@ class FakeSlack:
                           thread_ts=args.get("thread_ts"), metadata=args.get("metadata"))
         message.versions.append((text, blocks))
         self._add(message)
+        self._replied(channel, args.get("thread_ts"))
         return {"ok": True, "channel": channel, "ts": message.ts,
                 "message": {"text": text, "ts": message.ts, "bot_id": self.bot_id}}
 
@@ -373,9 +441,159 @@ class FakeSlack:
         text, blocks = args.get("text") or "", args.get("blocks") or []
         if block_problems(text, blocks):
             return {"ok": False, "error": "invalid_blocks", "problems": block_problems(text, blocks)}
-        message.text, message.blocks = text, blocks
+        message.text, message.blocks, message.streaming = text, blocks, False
+        if args.get("metadata"):
+            message.metadata = args["metadata"]
         message.versions.append((text, blocks))
         return {"ok": True, "channel": message.channel, "ts": message.ts}
+
+    def _chat_delete(self, args: dict[str, Any]) -> dict[str, Any]:
+        message = self.message(args.get("channel", ""), args.get("ts", ""))
+        if message is None:
+            return {"ok": False, "error": "message_not_found"}
+        if not message.is_from_bot:
+            return {"ok": False, "error": "cant_delete_message"}
+        self.messages.remove(message)
+        del self._by_ts[(message.channel, message.ts)]
+        root = message.thread_ts or message.ts
+        self._threads[(message.channel, root)].remove(message)
+        return {"ok": True, "channel": message.channel, "ts": message.ts}
+
+    # ------------------------------------------------------------ streaming
+
+    def _chat_startStream(self, args: dict[str, Any]) -> dict[str, Any]:
+        if self.stream_error:
+            return {"ok": False, "error": self.stream_error}
+        channel, thread_ts = args.get("channel", ""), args.get("thread_ts")
+        error = self._can_post(channel)
+        if error:
+            return {"ok": False, "error": error}
+        if not thread_ts or not self.thread(channel, thread_ts):
+            return {"ok": False, "error": "invalid_thread_ts"}
+        if not self.channels[channel]["im"] and not (args.get("recipient_user_id")
+                                                      and args.get("recipient_team_id")):
+            return {"ok": False, "error": "invalid_arguments"}  # required outside DMs
+        text = args.get("markdown_text") or ""
+        if len(text) > MARKDOWN_LIMIT:
+            return {"ok": False, "error": "msg_too_long"}
+        message = Message(channel, self.next_ts(), text, [], user=self.bot_user, bot_id=self.bot_id,
+                          thread_ts=thread_ts, streaming=True, appended=[text] if text else [])
+        message.versions.append((text, []))
+        self._add(message)
+        self._replied(channel, thread_ts)
+        return {"ok": True, "channel": channel, "ts": message.ts}
+
+    def _streaming(self, args: dict[str, Any]) -> Message | dict[str, Any]:
+        message = self.message(args.get("channel", ""), args.get("ts", ""))
+        if message is None:
+            return {"ok": False, "error": "message_not_found"}
+        if not message.streaming:
+            return {"ok": False, "error": "message_not_in_streaming_state"}
+        text = args.get("markdown_text") or ""
+        if len(text) > MARKDOWN_LIMIT:
+            return {"ok": False, "error": "msg_too_long"}
+        return message
+
+    def _chat_appendStream(self, args: dict[str, Any]) -> dict[str, Any]:
+        message = self._streaming(args)
+        if not isinstance(message, Message):
+            return message
+        if not args.get("markdown_text"):
+            return {"ok": False, "error": "invalid_arguments"}
+        message.appended.append(args["markdown_text"])
+        message.text += args["markdown_text"]
+        message.versions.append((message.text, []))
+        return {"ok": True, "channel": message.channel, "ts": message.ts}
+
+    def _chat_stopStream(self, args: dict[str, Any]) -> dict[str, Any]:
+        message = self._streaming(args)
+        if not isinstance(message, Message):
+            return message
+        text = message.text + (args.get("markdown_text") or "")
+        blocks = [{"type": "markdown", "text": text}, *(args.get("blocks") or [])]
+        if block_problems(text, blocks):
+            return {"ok": False, "error": "invalid_blocks", "problems": block_problems(text, blocks)}
+        if args.get("markdown_text"):
+            message.appended.append(args["markdown_text"])
+        message.text, message.blocks, message.streaming = text, blocks, False
+        message.metadata = args.get("metadata") or message.metadata
+        message.versions.append((text, blocks))
+        return {"ok": True, "channel": message.channel, "ts": message.ts}
+
+    # -------------------------------------------------------- assistant pane
+
+    def _assistant_thread(self, args: dict[str, Any]) -> tuple[str, str] | dict[str, Any]:
+        if self.assistant_error:
+            return {"ok": False, "error": self.assistant_error}
+        channel, ts = args.get("channel_id", ""), args.get("thread_ts", "")
+        if channel not in self.channels:
+            return {"ok": False, "error": "channel_not_found"}
+        if not self.channels[channel]["im"]:
+            return {"ok": False, "error": "method_not_supported_for_channel_type"}
+        if not self.thread(channel, ts):
+            return {"ok": False, "error": "invalid_thread_ts"}
+        return channel, ts
+
+    def _replied(self, channel: str, thread_ts: str | None) -> None:
+        """The app replied in the thread: Slack clears its assistant status."""
+        shown = self.statuses.get((channel, thread_ts or ""))
+        if shown and shown[-1]:
+            shown.append("")
+
+    def _assistant_threads_setStatus(self, args: dict[str, Any]) -> dict[str, Any]:
+        where = self._assistant_thread(args)
+        if isinstance(where, dict):
+            return where
+        if "status" not in args:
+            return {"ok": False, "error": "invalid_arguments"}
+        self.statuses.setdefault(where, []).append(str(args["status"]))
+        return {"ok": True}
+
+    def _assistant_threads_setTitle(self, args: dict[str, Any]) -> dict[str, Any]:
+        where = self._assistant_thread(args)
+        if isinstance(where, dict):
+            return where
+        if not args.get("title"):
+            return {"ok": False, "error": "invalid_arguments"}
+        self.titles[where] = str(args["title"])
+        return {"ok": True}
+
+    def _assistant_threads_setSuggestedPrompts(self, args: dict[str, Any]) -> dict[str, Any]:
+        where = self._assistant_thread(args)
+        if isinstance(where, dict):
+            return where
+        prompts = args.get("prompts")
+        if not isinstance(prompts, list) or not 1 <= len(prompts) <= 4 or not all(
+                isinstance(p, dict) and p.get("title") and p.get("message") for p in prompts):
+            return {"ok": False, "error": "invalid_arguments"}
+        self.prompts[where] = {"title": args.get("title"), "prompts": prompts}
+        return {"ok": True}
+
+    # ------------------------------------------------------------- App Home
+
+    def _views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
+        if self.home_error:
+            return {"ok": False, "error": self.home_error}
+        user, view = args.get("user_id", ""), args.get("view") or {}
+        if user not in self.users:
+            return {"ok": False, "error": "user_not_found"}
+        blocks = view.get("blocks") or []
+        problems = block_problems("", blocks, max_blocks=MAX_VIEW_BLOCKS)
+        if view.get("type") != "home" or any(b.get("type") == "markdown" for b in blocks):
+            problems.append("not a home view of view blocks")
+        ids = [b["block_id"] for b in blocks if b.get("block_id")]
+        if len(ids) != len(set(ids)):
+            problems.append("duplicate block_id")
+        if problems:
+            return {"ok": False, "error": "invalid_arguments", "problems": problems}
+        published = dict(view, id=f"V{next(self._seq):06d}")
+        self.homes.setdefault(user, []).append(published)
+        return {"ok": True, "view": published}
+
+    def home(self, user: str) -> dict[str, Any] | None:
+        """The Home view last published for ``user``."""
+        views = self.homes.get(user)
+        return views[-1] if views else None
 
     def _chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
         error = self._can_post(args.get("channel", ""))

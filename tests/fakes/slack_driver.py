@@ -139,3 +139,55 @@ class SlackDriver:
                      "team_id": self.fake.team, "app_id": APP_ID},
         }
         return await self.send_payload(payload)
+
+    # ------------------------------------------------------- the AI-app surface
+
+    async def open_assistant_thread(self, user: str, context_channel: str | None = None) -> Message:
+        """The user opens dagbot in the assistant pane: Slack makes a thread in their DM with the
+        app (the root is the app's) and sends ``assistant_thread_started``."""
+        channel = f"D{user[1:]}"
+        if channel not in self.fake.channels:
+            self.fake.add_channel(channel, f"{user}-dm", im=True)
+        root = self.fake.post_as_user(channel, self.fake.bot_user, "Hi, how can I help?")
+        root.bot_id = self.fake.bot_id
+        await self.event({"type": "assistant_thread_started", "event_ts": self.fake.next_ts(),
+                          "assistant_thread": {
+                              "user_id": user, "channel_id": channel, "thread_ts": root.ts,
+                              "context": {"channel_id": context_channel, "team_id": self.fake.team,
+                                          "enterprise_id": None}}})
+        return root
+
+    async def home_opened(self, user: str) -> httpx.Response:
+        channel = f"D{user[1:]}"
+        return await self.event({"type": "app_home_opened", "user": user, "channel": channel, "tab": "home",
+                                 "event_ts": self.fake.next_ts()})
+
+    async def feedback(self, user: str, message: Message, vote: str) -> httpx.Response:
+        """Click 👍 (``up``) or 👎 (``down``) on a message's feedback buttons."""
+        element = message.feedback()
+        assert element is not None, f"no feedback buttons on message {message.ts}: {message.content}"
+        button = element["positive_button" if vote == "up" else "negative_button"]
+        block_id = next(b.get("block_id", "") for b in message.blocks if b.get("type") == "context_actions")
+        payload = self.block_action(user, message, {"action_id": element["action_id"], "_block_id": block_id,
+                                                    "value": button["value"], "text": button["text"]})
+        payload["actions"][0]["type"] = "feedback_buttons"
+        return await self.send_payload(payload)
+
+    async def click_in_home(self, user: str, label: str, block_id_prefix: str = "") -> httpx.Response:
+        """Click a button in the Home view last published for ``user`` (the first with this label,
+        in a block whose id starts with ``block_id_prefix``)."""
+        view = self.fake.home(user)
+        assert view is not None, f"no Home view was published for {user}"
+        block, element = next((b, e) for b in view["blocks"] if b.get("type") == "actions"
+                              and b.get("block_id", "").startswith(block_id_prefix)
+                              for e in b.get("elements", []) if e.get("text", {}).get("text") == label)
+        payload = {
+            "type": "block_actions", "team": {"id": self.fake.team, "domain": "fake"},
+            "user": {"id": user, "team_id": self.fake.team}, "api_app_id": APP_ID, "token": "legacy",
+            "container": {"type": "view", "view_id": view["id"]}, "trigger_id": self.new_trigger(),
+            "view": {**view, "team_id": self.fake.team, "app_id": APP_ID},
+            "actions": [{"type": "button", "action_id": element["action_id"], "block_id": block["block_id"],
+                         "value": element.get("value", ""), "text": element["text"],
+                         "action_ts": f"{time.time():.6f}"}],
+        }
+        return await self.send_payload(payload)

@@ -1,0 +1,98 @@
+"""Putting a run's final answer in its thread, once, whatever became of its stream.
+
+- Streamed and intact: the stream is stopped with the rest of the answer, the footer, the
+  feedback buttons and the answer's metadata.
+- Streamed, but the final answer differs from what was streamed (the joiner fell back to
+  another text), is too long for one message, or the stream broke midway: the streamed
+  message is replaced with the answer (``chat.update``); if Slack will not, it is deleted
+  and the answer posted anew.
+- Not streamed: posted, as before streaming existed.
+A message Slack refuses only for its feedback buttons is sent again without them (logged once).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+
+from bot.answer_stream import AnswerStream
+from bot.features import Feature, SlackFeatures
+from bot.poster import Sent, SlackPoster
+from bot.reply_view import Reply
+from bot.threads import ThreadRef
+
+log = structlog.get_logger(__name__)
+
+
+def _has_feedback(reply: Reply) -> bool:
+    return any(b.get("type") == "context_actions" for b in reply.blocks)
+
+
+def _plain(reply: Reply) -> Reply:
+    return Reply(reply.text, [b for b in reply.blocks if b.get("type") != "context_actions"])
+
+
+class AnswerDelivery:
+    def __init__(self, poster: SlackPoster, features: SlackFeatures) -> None:
+        self.poster = poster
+        self.features = features
+
+    async def deliver(self, thread: ThreadRef, replies: list[Reply], stream: AnswerStream | None,
+                      metadata: dict[str, Any]) -> str | None:
+        """Show the answer; the ts of its last message (the one with the feedback buttons),
+        or None when Slack refused its first message."""
+        if not self.features.available(Feature.FEEDBACK):
+            replies = [_plain(r) for r in replies]
+        first: str | None = None
+        if stream is not None:
+            await stream.settle()
+            if stream.ts is not None:
+                first = await self._finish_stream(thread, stream, replies, metadata)
+        if first is None:
+            first = await self._post(thread, replies[0], metadata)
+            if first is None:
+                return None
+        last = first
+        for reply in replies[1:]:
+            last = await self._post(thread, reply, None) or last
+        return last
+
+    async def _finish_stream(self, thread: ThreadRef, stream: AnswerStream, replies: list[Reply],
+                             metadata: dict[str, Any]) -> str | None:
+        assert stream.ts is not None
+        reply = replies[0]
+        body = str(reply.blocks[0].get("text") or "")
+        if len(replies) == 1 and body.startswith(stream.sent) \
+                and await stream.finish(body[len(stream.sent):], reply.blocks[1:], metadata):
+            return stream.ts
+        await stream.abandon()
+        sent = await self._edit(thread, stream.ts, reply, metadata)
+        if sent.ok:
+            return stream.ts
+        log.warning("could not put the answer in place of its stream; posting it anew",
+                    thread_id=thread.key, error=sent.error)
+        await self.poster.delete(thread.channel, stream.ts)
+        return None
+
+    async def _post(self, thread: ThreadRef, reply: Reply, metadata: dict[str, Any] | None) -> str | None:
+        sent = await self.poster.send(thread.channel, reply.text, reply.blocks, thread_ts=thread.root_ts,
+                                      metadata=metadata)
+        if self._feedback_refused(sent, reply):
+            sent = await self.poster.send(thread.channel, reply.text, _plain(reply).blocks,
+                                          thread_ts=thread.root_ts, metadata=metadata)
+        return sent.ts
+
+    async def _edit(self, thread: ThreadRef, ts: str, reply: Reply, metadata: dict[str, Any]) -> Sent:
+        sent = await self.poster.edit(thread.channel, ts, reply.text, reply.blocks, metadata=metadata)
+        if self._feedback_refused(sent, reply):
+            sent = await self.poster.edit(thread.channel, ts, reply.text, _plain(reply).blocks,
+                                          metadata=metadata)
+        return sent
+
+    def _feedback_refused(self, sent: Sent, reply: Reply) -> bool:
+        """Slack refused the blocks of a message with feedback buttons: from now on, none."""
+        if sent.error != "invalid_blocks" or not _has_feedback(reply):
+            return False
+        self.features.refused(Feature.FEEDBACK, "invalid_blocks_with_feedback_buttons")
+        return True

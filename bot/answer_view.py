@@ -1,0 +1,71 @@
+"""A run's answer as Slack messages (pure): the LLM's Markdown in ``markdown`` blocks, split at
+Slack's limits without breaking code blocks, the last message ending with the refused nodes,
+the footer and 👍/👎 feedback buttons."""
+
+from __future__ import annotations
+
+from bot import messages as say
+from bot.blocks import Block, clip, context, line_sections, notification, plain
+from bot.mrkdwn import escape, split_text
+from bot.progress import RunProgress
+from bot.reply_view import Reply
+
+MARKDOWN_LIMIT = 12_000
+"""Slack: the cumulative limit of all markdown blocks' text in one message."""
+ANSWER_PART_CHARS = 11_500
+"""One answer message's Markdown (room left for a fence closed and reopened at a split)."""
+FEEDBACK_ACTION = "answer_feedback"
+FEEDBACK_BLOCK = "feedback:"
+"""The feedback block's id: ``feedback:<run id>``."""
+
+
+def markdown(text: str) -> Block:
+    return {"type": "markdown", "text": clip(text, MARKDOWN_LIMIT) or " "}
+
+
+def feedback_block(run_id: str) -> Block:
+    """Thumbs up/down (Slack's feedback buttons); each button's value is ``up|down:<run id>``."""
+    def choice(vote: str, label: str, icon: str) -> dict[str, object]:
+        return {"text": plain(icon, 75), "value": f"{vote}:{run_id}", "accessibility_label": label}
+
+    return {"type": "context_actions", "block_id": f"{FEEDBACK_BLOCK}{run_id}", "elements": [{
+        "type": "feedback_buttons", "action_id": FEEDBACK_ACTION,
+        "positive_button": choice("up", say.FEEDBACK_GOOD, "👍"),
+        "negative_button": choice("down", say.FEEDBACK_BAD, "👎"),
+    }]}
+
+
+def answer_body(answer: str) -> str:
+    """The Markdown the answer shows (what a stream of it must add up to)."""
+    return answer.strip() or "(no answer)"
+
+
+def answer_tail(progress: RunProgress, note: str = "", run_id: str | None = None) -> list[Block]:
+    """What follows the answer's text in its last message: refused nodes, the footer (duration,
+    nodes, tokens and ``note``) and, given the run's id, the feedback buttons."""
+    notes = [say.refused_note(n.id, n.label, escape(clip(n.detail or "", 500)) or None)
+             for n in progress.refused()]
+    footer = say.answer_footer(progress.duration_s or 0.0, progress.nodes_run, progress.tokens, escape(note))
+    tail = [*line_sections(notes)[:1], context(footer)]
+    if run_id:
+        tail.append(feedback_block(run_id))
+    return tail
+
+
+def answer_messages(answer: str, progress: RunProgress, note: str = "",
+                    run_id: str | None = None) -> list[Reply]:
+    """The answer over as many messages as Slack's limits need (one markdown block each)."""
+    parts = split_text(answer_body(answer), ANSWER_PART_CHARS)
+    replies = []
+    for number, part in enumerate(parts, 1):
+        blocks = [markdown(part)]
+        if len(parts) > 1:
+            blocks.append(context(say.answer_continued(number, len(parts))))
+        if number == len(parts):
+            blocks.extend(answer_tail(progress, note, run_id))
+        replies.append(Reply(notification(part), blocks))
+    return replies
+
+
+def without_feedback(replies: list[Reply]) -> list[Reply]:
+    return [Reply(r.text, [b for b in r.blocks if b.get("type") != "context_actions"]) for r in replies]

@@ -1,0 +1,95 @@
+"""The App Home tab: published for a person when they open it (``app_home_opened``), after
+each click they make in it, and when one of their runs ends while they have it in view
+(opened within the last ``fresh_seconds``)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import aiohttp
+import structlog
+from slack_sdk.errors import SlackApiError
+
+from agent.ports import ApprovalStore
+from agent.runner import Engine
+from bot import messages as say
+from bot.access import AccessDirectory
+from bot.approval_view import render_approval
+from bot.blocks import Block
+from bot.features import Feature, SlackFeatures
+from bot.home_view import MAX_APPROVALS, RecentLine, home_view
+from bot.poster import SlackPoster, error_code
+from bot.status_report import active_runs
+from bot.store import BotStore
+from bot.tasks import TaskSet
+from bot.threads import ThreadRef
+
+log = structlog.get_logger(__name__)
+
+RECENT_RUNS = 10
+
+
+class AppHome:
+    def __init__(self, *, engine: Engine, approvals: ApprovalStore, store: BotStore, poster: SlackPoster,
+                 directory: AccessDirectory, features: SlackFeatures, tasks: TaskSet,
+                 clock: Callable[[], float] = time.time, fresh_seconds: float = 3600.0) -> None:
+        self.engine = engine
+        self.approvals = approvals
+        self.store = store
+        self.poster = poster
+        self.directory = directory
+        self.features = features
+        self.tasks = tasks
+        self.clock = clock
+        self.fresh_seconds = fresh_seconds
+        self._viewers: dict[str, float] = {}
+        """Who opened the Home tab in this process, and when."""
+
+    async def opened(self, user: str) -> None:
+        self._viewers[user] = self.clock()
+        await self.publish(user)
+
+    def refresh_if_viewing(self, requester: str | None) -> None:
+        """Something of ``requester``'s changed: refresh their Home if they likely have it in view."""
+        seen = self._viewers.get(requester or "")
+        if requester and seen is not None and self.clock() - seen < self.fresh_seconds:
+            self.tasks.spawn(self.publish(requester), name=f"home:{requester}")
+
+    async def publish(self, user: str) -> None:
+        if not self.features.available(Feature.HOME):
+            return
+        view = await self.view_for(user)
+        try:
+            await self.poster.client.views_publish(user_id=user, view=view)
+        except SlackApiError as exc:
+            if not self.features.refused(Feature.HOME, error_code(exc)):
+                log.warning("views.publish failed", error=error_code(exc))
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            log.warning("views.publish failed", error=type(exc).__name__)
+
+    async def view_for(self, user: str) -> dict[str, object]:
+        active = await active_runs(user, engine=self.engine, store=self.store)
+        shown: list[list[Block]] = []
+        more = 0
+        for approval in await self.approvals.pending():
+            if ThreadRef.parse(approval.thread_id) is None \
+                    or not await self.directory.may_approve(approval.tool, approval.requested_by, user):
+                continue
+            if len(shown) >= MAX_APPROVALS:
+                more += 1
+                continue
+            spec = self.engine.ctx.registry
+            secret = spec.get(approval.tool).secret_args() if approval.tool in spec else frozenset()
+            _, blocks = render_approval(approval, self.directory.who_may_approve(approval.tool,
+                                                                                 approval.requested_by),
+                                        secret=secret)
+            shown.append(blocks)
+        recent = []
+        for run in await self.store.recent_runs(user, RECENT_RUNS):
+            thread = ThreadRef.parse(run.thread_key)
+            if thread is None:
+                continue
+            outcome = "answered" if run.answered else "ended" if run.finished else "going"
+            recent.append(RecentLine(thread.link, run.request, run.created_at, say.RUN_OUTCOMES[outcome]))
+        return home_view(active, shown, more, recent)

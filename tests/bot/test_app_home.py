@@ -1,0 +1,91 @@
+"""The App Home tab: a person's active runs, the approvals they may decide (with working
+Approve/Reject buttons), and their recent runs with links to the threads."""
+
+from __future__ import annotations
+
+from bot.threads import ThreadRef
+from tests.bot.chat import ALICE, BOB, MALLORY, chat_with, finish, running_bot, settle
+from tests.fakes.slack_api import FakeSlack, render_text
+
+DEPLOY = {"nodes": [{"id": "ship", "tool": "deploy", "args": {"target": "prod"}}]}
+LOOK_UP_HELD = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "a", "gate": "hold"}}]}
+LOOK_UP_B = {"nodes": [{"id": "b", "tool": "lookup", "args": {"key": "b"}}]}
+
+
+def shown(view: dict[str, object] | None) -> str:
+    assert view is not None
+    return render_text("", view["blocks"])  # type: ignore[arg-type]
+
+
+async def test_home_shows_runs_and_the_approvals_a_person_may_decide(slack: FakeSlack, sqlite_url: str) -> None:
+    replies = [LOOK_UP_B, finish("b is 'value of b'"), DEPLOY, LOOK_UP_HELD, finish("deployed"),
+               finish("a is done")]
+    async with running_bot(slack, sqlite_url, replies, approvers={"deploy": [BOB]}) as app, \
+            chat_with(slack, app) as chat:
+        alice, driver = chat.person(ALICE), chat.driver
+        done = await alice.runs("look up b")
+        await done.answer()
+        deploy = await alice.runs("deploy prod")
+        await deploy.approval_for("ship")
+        held = await alice.runs("look up a slowly")
+        await held.status_showing(":arrows_counterclockwise: `a`")
+
+        # alice's Home: her runs going on, a recent one answered, with links; she may not approve
+        await driver.home_opened(ALICE)
+        home = shown(await slack.wait_for(lambda: slack.home(ALICE), what="alice's Home"))
+        assert "look up a slowly" in home and "deploy prod" in home and "look up b" in home
+        assert ThreadRef(slack.team, done.channel, done.root_ts).link in home
+        assert ":white_check_mark: answered" in home
+        assert "No approvals are waiting for you." in home
+
+        # bob may approve the deploy: his Home shows it with the thread's buttons; mallory's does not
+        await driver.home_opened(BOB)
+        await driver.home_opened(MALLORY)
+        bobs = await slack.wait_for(lambda: slack.home(BOB), what="bob's Home")
+        assert "Approval needed" in shown(bobs) and "[Approve]" in shown(bobs) and "[Reject]" in shown(bobs)
+        mallorys = await slack.wait_for(lambda: slack.home(MALLORY), what="mallory's Home")
+        assert "Approval needed" not in shown(mallorys) and "[Approve]" not in shown(mallorys)
+
+        # bob approves from his Home: the deploy runs, the thread shows it, his Home is refreshed
+        published = len(slack.homes[BOB])
+        assert (await driver.click_in_home(BOB, "Approve")).status_code == 200
+        assert "deployed" in (await deploy.answer()).content
+        assert app.log.count("deploy") == 1
+        approval = (await deploy.approval_for("ship"))
+        await slack.wait_for(lambda: "Approved by <@U0BOB>" in approval.content, what="the approval closed")
+        await slack.wait_for(lambda: len(slack.homes[BOB]) > published
+                             and "Approval needed" not in shown(slack.home(BOB)), what="bob's Home refreshed")
+
+        # alice has had her Home open: it refreshes as her run ends
+        app.log.gates["hold"].set()
+        await held.answer()
+        await slack.wait_for(lambda: "You have no active runs." in shown(slack.home(ALICE)),
+                             what="alice's Home after her runs ended")
+        recent = shown(slack.home(ALICE)).split("*Your recent runs*")[1]
+        assert recent.index("look up a slowly") < recent.index("deploy prod") < recent.index("look up b")
+        await settle(app)
+
+
+async def test_a_click_in_home_on_a_decided_approval_changes_nothing(slack: FakeSlack, sqlite_url: str) -> None:
+    async with running_bot(slack, sqlite_url, [DEPLOY, finish("deployed")], approvers={"deploy": [BOB, MALLORY]}) \
+            as app, chat_with(slack, app) as chat:
+        deploy = await chat.person(ALICE).runs("deploy prod")
+        approval = await deploy.approval_for("ship")
+        await chat.driver.home_opened(BOB)
+        await slack.wait_for(lambda: slack.home(BOB), what="bob's Home")
+        await chat.person(MALLORY).approves(approval)  # mallory was quicker, in the thread
+        await deploy.answer()
+        assert (await chat.driver.click_in_home(BOB, "Approve")).status_code == 200
+        await chat.person(BOB).is_told("already")  # told in the approval's thread
+        await settle(app)
+        assert app.log.count("deploy") == 1
+
+
+async def test_without_the_home_tab_the_bot_carries_on(slack: FakeSlack, sqlite_url: str) -> None:
+    slack.home_error = "not_allowed_token_type"
+    async with running_bot(slack, sqlite_url, [LOOK_UP_B, finish("b")]) as app, chat_with(slack, app) as chat:
+        for _ in range(2):
+            assert (await chat.driver.home_opened(ALICE)).status_code == 200
+            await settle(app)
+        assert len(slack.calls_of("views.publish")) == 1  # refused once, not tried again
+        assert "b" in (await (await chat.person(ALICE).runs("look up b")).answer()).content
