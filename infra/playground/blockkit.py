@@ -30,8 +30,9 @@ VIEW_TITLE_LIMIT = 24
 PRIVATE_METADATA_LIMIT = 3000
 
 MESSAGE_BLOCKS = frozenset({"section", "divider", "image", "actions", "context", "header", "rich_text",
-                            "markdown", "input", "file", "video"})
-VIEW_BLOCKS = MESSAGE_BLOCKS - {"markdown", "file"}
+                            "markdown", "input", "file", "video", "context_actions"})
+VIEW_BLOCKS = MESSAGE_BLOCKS - {"markdown", "file", "context_actions"}
+CONTEXT_ACTIONS_ELEMENTS = 5
 BUTTON_STYLES = frozenset({"primary", "danger"})
 TEXT_TYPES = frozenset({"mrkdwn", "plain_text"})
 
@@ -199,6 +200,28 @@ def _actions(block: dict[str, Any], where: str, problems: _Problems) -> None:
             problems.element_id(element, f"{where}/elements/{i}")
 
 
+def _context_actions(block: dict[str, Any], where: str, problems: _Problems) -> None:
+    """Slack's AI-reply actions: feedback buttons (👍/👎) and icon buttons."""
+    for i, element in enumerate(_elements(block, where, CONTEXT_ACTIONS_ELEMENTS, problems)):
+        at = f"{where}/elements/{i}"
+        kind = element.get("type") if isinstance(element, dict) else None
+        if kind not in ("feedback_buttons", "icon_button"):
+            problems.add(f"{at}/type", f"unsupported type: {kind}")
+            continue
+        problems.element_id(element, at)
+        if kind == "feedback_buttons":
+            for side in ("positive_button", "negative_button"):
+                button = element.get(side)
+                if not isinstance(button, dict):
+                    problems.add(f"{at}/{side}", "must be an object with text and value")
+                    continue
+                problems.text(button.get("text"), f"{at}/{side}/text", BUTTON_TEXT_LIMIT,
+                              types=frozenset({"plain_text"}))
+                if not isinstance(button.get("value"), str) or len(button["value"]) > BUTTON_VALUE_LIMIT:
+                    problems.add(f"{at}/{side}/value",
+                                 f"must be a string of at most {BUTTON_VALUE_LIMIT} characters")
+
+
 def _button(element: dict[str, Any], where: str, problems: _Problems) -> None:
     problems.text(element.get("text"), f"{where}/text", BUTTON_TEXT_LIMIT, types=frozenset({"plain_text"}))
     problems.element_id(element, where)
@@ -236,4 +259,5 @@ def _image(block: dict[str, Any], where: str, problems: _Problems) -> None:
 
 
 _CHECKS = {"section": _section, "header": _header, "context": _context, "actions": _actions,
-           "rich_text": _rich_text, "markdown": _markdown, "input": _input, "image": _image}
+           "rich_text": _rich_text, "markdown": _markdown, "input": _input, "image": _image,
+           "context_actions": _context_actions}

@@ -175,6 +175,13 @@ class PlaygroundWeb:
         action = {"type": element.get("type", "button"), "action_id": element["action_id"],
                   "block_id": str(body.get("block_id", "")), "text": element.get("text"),
                   "value": element.get("value", "")}
+        if element.get("type") == "feedback_buttons":  # the side clicked gives the value, as in Slack
+            sides = [element.get(s) for s in ("positive_button", "negative_button")]
+            chosen = body.get("value")
+            side = next((b for b in sides if isinstance(b, dict) and b.get("value") == chosen), None)
+            if side is None:
+                return _error("That button is no longer on the message.")
+            action.update(text=side.get("text"), value=side["value"])
         delivered = await self.delivery.click(user, message, action)
         return JSONResponse({"ok": delivered.ok})
 
@@ -242,7 +249,8 @@ def _find_element(blocks: list[dict[str, Any]], action_id: str, block_id: str) -
     for block in blocks:
         if block_id and block.get("block_id", "") != block_id:
             continue
-        candidates = list(block.get("elements", [])) if block.get("type") == "actions" else []
+        interactive = block.get("type") in ("actions", "context_actions")
+        candidates = list(block.get("elements", [])) if interactive else []
         if isinstance(block.get("accessory"), dict):
             candidates.append(block["accessory"])
         for element in candidates:

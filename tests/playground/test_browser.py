@@ -88,6 +88,18 @@ async def test_parallel_reads_then_a_follow_up_mail(page: Page) -> None:
     await expect(mail).to_contain_text("Service summary from dagbot")
 
 
+async def test_an_answer_takes_a_thumbs_up(page: Page) -> None:
+    await run_example(page, "parallel", "How are our services doing")
+    await expect(thread(page)).to_contain_text("checkout: degraded", timeout=WAIT)
+    good = thread(page).get_by_role("button", name="Good answer")
+    await expect(good).to_have_count(1, timeout=WAIT)
+    await expect(thread(page).get_by_role("button", name="Bad answer")).to_have_count(1)
+    await good.click()
+    thanks = thread(page).get_by_test_id("ephemeral").filter(has_text="Thanks for the 👍")
+    await expect(thanks).to_have_count(1, timeout=WAIT)
+    await expect(page.get_by_test_id("refusal")).to_have_count(0)  # the stand-in took the buttons
+
+
 async def test_package_healed_by_reflexion(page: Page) -> None:
     await run_example(page, "package", "Count the errors")
     await expect(thread(page)).to_contain_text("checkout 4, payments 2, search 1", timeout=WAIT)

@@ -64,6 +64,12 @@ async def test_a_valid_post_and_edit_are_accepted(standin: tuple[SlackStandIn, A
     ([section("a") | {"block_id": "b"}, section("b") | {"block_id": "b"}], "t", "invalid_blocks",
      "duplicate block_id: b [json-pointer:/blocks/1/block_id]"),
     ([], "", "no_text", None),
+    ([{"type": "context_actions", "elements": [{"type": "button", "action_id": "x"}]}], "t", "invalid_blocks",
+     "unsupported type: button [json-pointer:/blocks/0/elements/0/type]"),
+    ([{"type": "context_actions", "elements": [{"type": "feedback_buttons", "action_id": "f",
+                                                "positive_button": {"text": {"type": "plain_text", "text": "+"},
+                                                                    "value": "up"}}]}], "t", "invalid_blocks",
+     "must be an object with text and value [json-pointer:/blocks/0/elements/0/negative_button]"),
 ])
 async def test_messages_slack_would_refuse(standin: tuple[SlackStandIn, AsyncWebClient], blocks: list[Any],
                                            text: str, error: str, detail: str | None) -> None:

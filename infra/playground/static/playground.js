@@ -307,6 +307,11 @@ const BLOCKS = {
   context: (b) => h("div", { class: "blk context" }, (b.elements || []).map((e) =>
     e.type === "image" ? imageEl(e.image_url, e.alt_text, "ctx-img") : h("span", { class: "ctx-item" }, textObj(e)))),
   actions: (b, bid, ctx) => h("div", { class: "blk actions" }, (b.elements || []).map((e) => element(e, bid, ctx))),
+  context_actions: (b, bid, ctx) => h("div", { class: "blk context-actions" }, (b.elements || []).flatMap((e) =>
+    e.type === "feedback_buttons" ? ["positive_button", "negative_button"].filter((side) => e[side]).map((side) =>
+      element({ type: "button", action_id: e.action_id, value: e[side].value, text: e[side].text,
+                feedback: true, accessibility_label: e[side].accessibility_label }, bid, ctx))
+      : [element(e, bid, ctx)])),
   header: (b) => h("div", { class: "blk header" }, plainText(b.text?.text, b.text?.emoji !== false)),
   divider: () => h("hr", { class: "blk divider" }),
   image: (b) => h("figure", { class: "blk image" },
@@ -319,10 +324,11 @@ const BLOCKS = {
 /** Interactive elements (actions block / section accessory). */
 function element(e, bid, ctx) {
   if (e.type === "button") {
-    const key = `${ctx.viewId || ctx.ts}|${bid}|${e.action_id}`;
+    const key = `${ctx.viewId || ctx.ts}|${bid}|${e.action_id}|${e.feedback ? e.value : ""}`;
     const btn = h("button", {
-      class: `bk-btn ${e.style === "primary" || e.style === "danger" ? e.style : "default"}`,
+      class: `bk-btn ${e.style === "primary" || e.style === "danger" ? e.style : "default"}${e.feedback ? " feedback" : ""}`,
       "data-action-id": e.action_id, "data-busy-key": key, type: "button",
+      ...(e.accessibility_label ? { "aria-label": e.accessibility_label, title: e.accessibility_label } : {}),
     }, plainText(e.text?.text, e.text?.emoji !== false));
     if (S.busy.has(key)) setBusy(btn, true);
     btn.addEventListener("click", () => clickButton(btn, key, e, bid, ctx));
