@@ -58,6 +58,12 @@ class NodeView:
     started_at: float | None = None
     finished_at: float | None = None
 
+    @property
+    def is_package(self) -> bool:
+        return self.label.startswith(PACKAGE_LABEL)
+
+
+PACKAGE_LABEL = "package: "
 
 _MOVING = (NodeStarted, NodeFinished, NodeFailed, NodeRejected, NodeSkipped, PackageAttempt, ToolRetrying)
 
@@ -66,7 +72,7 @@ def node_label(node: Mapping[str, Any]) -> str:
     if node.get("tool"):
         return str(node["tool"])
     package = node.get("package") or {}
-    return f"package: {package.get('goal', '')}"
+    return f"{PACKAGE_LABEL}{package.get('goal', '')}"
 
 
 @dataclass
@@ -135,10 +141,13 @@ class RunProgress:
                 node.attempt, node.max_attempts = attempt, total
                 if gist:
                     node.detail = f"attempt {attempt} failed: {gist}"
+            case ToolRetrying(error_gist=gist, delay_s=delay) if node and node.is_package:
+                # a call made by the package's code: the package's own attempts are not counted here
+                node.detail = f"a tool call failed: {gist}; trying again in {delay:.1f} s"
             case ToolRetrying(attempt=attempt, max_attempts=total, error_gist=gist, delay_s=delay) if node:
                 node.attempt, node.max_attempts = attempt + 1, total
                 node.detail = f"attempt {attempt} failed: {gist}; trying again in {delay:.1f} s"
-            case ResultReused(age_s=age) if node:
+            case ResultReused(age_s=age) if node and not node.is_package:  # (a package's reads: not news)
                 node.detail = f"reused the result of the same call {age:.0f} s ago"
             case AwaitingApproval() if node:
                 node.state, node.detail = NodeState.AWAITING_APPROVAL, None

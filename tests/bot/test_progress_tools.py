@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from agent.events import NodeFinished, NodeStarted, PlanReady, ResultReused, RunEvent, ToolRetrying
+from agent.events import (
+    NodeFinished,
+    NodeStarted,
+    PackageAttempt,
+    PlanReady,
+    ResultReused,
+    RunEvent,
+    ToolRetrying,
+)
 from agent.readiness import NodeState
 from bot.progress import RunProgress
 from bot.status_view import node_line
@@ -33,3 +41,16 @@ def test_a_reused_result_says_so() -> None:
                    ResultReused(**IDS, node_id="b", tool="lookup", age_s=12.3),
                    NodeFinished(**IDS, node_id="b", preview="v"))
     assert "reused the result of the same call 12 s ago" in node_line(progress.nodes["b"])
+
+
+def test_calls_made_by_package_code_leave_the_package_attempts_alone() -> None:
+    plan = {"nodes": [{"id": "p", "package": {"goal": "count errors", "code": "..."}}]}
+    progress = run(PlanReady(**IDS, plan=plan), NodeStarted(**IDS, node_id="p", label="package: count errors"),
+                   PackageAttempt(**IDS, node_id="p", attempt=2, max_attempts=3,
+                                  error_gist="ValueError: bad line"),
+                   ResultReused(**IDS, node_id="p", tool="read_file", age_s=0.1))
+    line = node_line(progress.nodes["p"])
+    assert "attempt 2/3" in line and "ValueError" in line  # the reused read is not news
+    progress.apply(ToolRetrying(**IDS, node_id="p", attempt=1, max_attempts=5, error_gist="busy", delay_s=0.5))
+    line = node_line(progress.nodes["p"])
+    assert "attempt 2/3" in line and "a tool call failed: busy" in line  # still the package's attempt
