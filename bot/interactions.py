@@ -95,6 +95,19 @@ class Interactions:
         thread = ThreadRef.parse(approval.thread_id) if approval is not None and not channel else None
         return (thread.channel, thread.root_ts) if thread is not None else (channel, thread_ts)
 
+    async def _decidable(self, user: str, approval_id: str, channel: str, thread_ts: str | None
+                         ) -> tuple[Approval, str, str | None] | None:
+        """The approval and where to answer, when ``user`` may decide on it now; otherwise the
+        clicker is told why and the approval's message refreshed (None)."""
+        approval = await self.approvals.get(approval_id)
+        channel, thread_ts = self._place(approval, channel, thread_ts)
+        refusal = await self._refusal(approval, user)
+        if refusal is not None or approval is None:
+            await self.poster.ephemeral(channel, user, refusal or say.APPROVAL_NOT_FOUND, thread_ts)
+            await self.notifier.refresh_approval(approval_id)
+            return None
+        return approval, channel, thread_ts
+
     async def approve(self, user: str, approval_id: str, channel: str, thread_ts: str | None,
                       edits: int | None = None) -> None:
         """``edits``: the version of the arguments the clicked message showed (approving runs
@@ -112,13 +125,10 @@ class Interactions:
 
     async def open_reject(self, user: str, approval_id: str, trigger_id: str, channel: str,
                           thread_ts: str | None) -> None:
-        approval = await self.approvals.get(approval_id)
-        channel, thread_ts = self._place(approval, channel, thread_ts)
-        refusal = await self._refusal(approval, user)
-        if refusal is not None or approval is None:
-            await self.poster.ephemeral(channel, user, refusal or say.APPROVAL_NOT_FOUND, thread_ts)
-            await self.notifier.refresh_approval(approval_id)
+        decidable = await self._decidable(user, approval_id, channel, thread_ts)
+        if decidable is None:
             return
+        approval, channel, thread_ts = decidable
         metadata = json.dumps({"approval_id": approval_id, "channel": channel, "thread_ts": thread_ts})
         try:
             await self.client.views_open(trigger_id=trigger_id, view=reject_modal(approval, metadata))
@@ -150,13 +160,10 @@ class Interactions:
     async def open_edit(self, user: str, approval_id: str, trigger_id: str, channel: str,
                         thread_ts: str | None) -> None:
         """Edit clicked: the modal opens for those who may decide, while the approval is pending."""
-        approval = await self.approvals.get(approval_id)
-        channel, thread_ts = self._place(approval, channel, thread_ts)
-        refusal = await self._refusal(approval, user)
-        if refusal is not None or approval is None:
-            await self.poster.ephemeral(channel, user, refusal or say.APPROVAL_NOT_FOUND, thread_ts)
-            await self.notifier.refresh_approval(approval_id)
+        decidable = await self._decidable(user, approval_id, channel, thread_ts)
+        if decidable is None:
             return
+        approval, channel, thread_ts = decidable
         metadata = json.dumps({"approval_id": approval_id, "channel": channel, "thread_ts": thread_ts,
                                "edits": approval.edits})
         try:
