@@ -75,7 +75,8 @@ def accept(raw: Any, accepted: list[PlanNode], registry: ToolRegistry, limits: P
 
 def _label(raw: dict[str, Any]) -> str:
     if isinstance(raw.get("tool"), str):
-        return str(raw["tool"])
+        each = raw.get("each")
+        return f"{raw['tool']} ×{len(each)}" if isinstance(each, list) else str(raw["tool"])
     package = raw.get("package")
     goal = package.get("goal") if isinstance(package, dict) else None
     return f"package: {goal or ''}"

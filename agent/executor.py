@@ -32,6 +32,7 @@ from agent.events import (
     NodeStarted,
     RunEvent,
 )
+from agent.fan_out import call_tool_node, fan_out_label
 from agent.gateway import GreenToolGateway
 from agent.green_calls import call_green
 from agent.plan import Plan, PlanNode
@@ -48,7 +49,7 @@ from agent.readiness import NodeState, is_finished, readiness
 from agent.red_calls import audit_outcome, call_approved, describe_error, preview
 from agent.references import UnresolvedReference, resolve
 from agent.tools.registry import Risk
-from agent.validation import dependencies
+from agent.validation import call_args, dependencies
 
 UNKNOWN_OUTCOME_NOTE = (
     "The previously approved call was interrupted before it reported back, so its outcome is "
@@ -84,7 +85,7 @@ def args_digest(tool: str, args: dict[str, Any]) -> str:
 
 
 def node_label(node: PlanNode) -> str:
-    return node.tool if node.tool else f"package: {node.package.goal if node.package else ''}"
+    return fan_out_label(node) if node.tool else f"package: {node.package.goal if node.package else ''}"
 
 
 @dataclass
@@ -400,11 +401,12 @@ class PlanExecutor:
         if node.package is not None:
             return await self._run_package(node, started)
         assert node.tool is not None
-        args = self._resolved_args(node)
-        call = await call_green(self.ctx, self.ident.thread_id, self.ident.run_id, node.id, node.tool, args)
-        log = [{"attempt": n, "error": e} for n, e in enumerate(call.errors, 1)] or None
-        return NodeResult(node.id, NodeStatus.DONE, output=call.output, started_at=started,
-                          finished_at=self.ctx.clock(), attempts=max(1, call.attempts), attempt_log=log)
+        tool, outputs = node.tool, self.outputs
+        calls = [self.ctx.registry.validate_args(tool, resolve(args, outputs)) for args in call_args(node)]
+        made = await call_tool_node(self.ctx, self.ident.thread_id, self.ident.run_id, node, calls)
+        log = [{"attempt": n, "error": e} for n, e in enumerate(made.errors, 1)] or None
+        return NodeResult(node.id, NodeStatus.DONE, output=made.output, started_at=started,
+                          finished_at=self.ctx.clock(), attempts=made.attempts, attempt_log=log)
 
     async def _run_approved(
         self, node: PlanNode, args: dict[str, Any], approval: Approval
@@ -481,7 +483,7 @@ class PlanExecutor:
 
 def definition(node: PlanNode) -> str:
     """What a node does, canonically: equal definitions with equal inputs give equal results."""
-    return json.dumps({"tool": node.tool, "args": node.args,
+    return json.dumps({"tool": node.tool, "args": node.args, "each": node.each,
                        "package": node.package.model_dump() if node.package else None,
                        "inputs": sorted(dependencies(node))}, sort_keys=True, ensure_ascii=False)
 

@@ -92,26 +92,37 @@ async def stream_structured(
 
 
 def _as_tool(schema: type[BaseModel], name: str) -> dict[str, Any]:
+    parameters = compact_schema(schema.model_json_schema())
+    # the function's description says what the root's would; the prompt explains the parts
+    for part in [parameters, *parameters.get("$defs", {}).values()]:
+        part.pop("description", None)
     return {
         "type": "function",
         "function": {
             "name": name,
             "description": (schema.__doc__ or name).strip(),
-            "parameters": without_titles(schema.model_json_schema()),
+            "parameters": parameters,
         },
     }
 
 
-def without_titles(schema: Any) -> Any:
-    """The JSON schema without pydantic's generated ``title`` strings: they repeat the property
-    names, and every prompt token costs time to first token. (A property *named* title stays.)"""
+def compact_schema(schema: Any) -> Any:
+    """The JSON schema as the model needs it, without what costs prompt tokens (and so time
+    to first token) and says nothing: pydantic's generated ``title`` strings (a property
+    *named* title stays), ``anyOf [X, null]`` with ``default: null`` for an optional field
+    (it is simply not required), and ``additionalProperties`` (validation enforces it)."""
     if isinstance(schema, list):
-        return [without_titles(item) for item in schema]
+        return [compact_schema(item) for item in schema]
     if not isinstance(schema, dict):
         return schema
-    return {key: ({name: without_titles(sub) for name, sub in value.items()}
-                  if key in ("properties", "$defs") and isinstance(value, dict) else without_titles(value))
-            for key, value in schema.items() if not (key == "title" and isinstance(value, str))}
+    options = schema.get("anyOf")
+    if isinstance(options, list) and len(options) == 2 and {"type": "null"} in options:
+        kept = {k: v for k, v in schema.items() if k != "anyOf" and not (k == "default" and v is None)}
+        return compact_schema({**next(o for o in options if o != {"type": "null"}), **kept})
+    return {key: ({name: compact_schema(sub) for name, sub in value.items()}
+                  if key in ("properties", "$defs") and isinstance(value, dict) else compact_schema(value))
+            for key, value in schema.items()
+            if not (key == "title" and isinstance(value, str)) and key != "additionalProperties"}
 
 
 def _json_in_text(text: str) -> Any:

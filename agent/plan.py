@@ -30,7 +30,8 @@ class PackageSpec(BaseModel):
 
 
 class PlanNode(BaseModel):
-    """One node: exactly one of ``tool`` (a single tool call) or ``package``."""
+    """One node: exactly one of ``tool`` (a single tool call, or one per ``each`` item) or
+    ``package``."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -40,6 +41,9 @@ class PlanNode(BaseModel):
     """Name of a registered tool."""
     args: dict[str, Any] = Field(default_factory=dict)
     """Tool arguments; ``${id}`` or ``${id.field}`` refers to another node's output."""
+    each: list[dict[str, Any]] | None = None
+    """Fan-out (green tools only): the tool is called once per item, in parallel, with ``args``
+    updated by the item; the node's output is the list of the calls' outputs, in item order."""
     package: PackageSpec | None = None
     depends_on: list[str] = Field(default_factory=list)
     why: str | None = None

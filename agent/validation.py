@@ -26,11 +26,21 @@ class PlanLimits:
     max_args_bytes: int = 16_000
     """JSON size of one node's arguments; big data flows through references instead."""
     max_code_bytes: int = 20_000
+    max_each: int = 40
+    """Calls of one fan-out node (``each``), as many as separate nodes would be allowed."""
 
 
 def dependencies(node: PlanNode) -> set[str]:
     """A node's edges: its ``depends_on`` plus every ``${id}`` it refers to."""
-    return set(node.depends_on) | referenced_ids(node.args)
+    return set(node.depends_on) | referenced_ids(node.args) | referenced_ids(node.each or [])
+
+
+def call_args(node: PlanNode) -> list[dict[str, Any]]:
+    """The arguments of each call a tool node makes: ``args``, or ``args`` updated by each
+    item of a fan-out (references still unresolved)."""
+    if node.each is None:
+        return [node.args]
+    return [{**node.args, **item} for item in node.each]
 
 
 def validate_plan(raw: Any, registry: ToolRegistry, limits: PlanLimits | None = None,
@@ -110,7 +120,8 @@ def _check_node(node: PlanNode, registry: ToolRegistry, limits: PlanLimits) -> l
     problems: list[PlanProblem] = []
     if (node.tool is None) == (node.package is None):
         return [PlanProblem(node.id, "tool/package", "needs exactly one of 'tool' or 'package'")]
-    size = len(json.dumps(node.args, ensure_ascii=False).encode())
+    size = sum(len(json.dumps(part, ensure_ascii=False).encode()) for part in (node.args, node.each)
+               if part is not None)
     if size > limits.max_args_bytes:
         problems.append(PlanProblem(node.id, "args", (
             f"arguments are {size} bytes, over the limit of {limits.max_args_bytes}; "
@@ -119,12 +130,27 @@ def _check_node(node: PlanNode, registry: ToolRegistry, limits: PlanLimits) -> l
         if node.tool not in registry:
             known = ", ".join(registry.names())
             return [*problems, PlanProblem(node.id, "tool", f"unknown tool '{node.tool}' (known: {known})")]
+        if node.each is not None:
+            problems.extend(_check_each(node, registry, limits))
         problems.extend(_check_args(node, registry))
     elif node.package is not None:
         if node.args:
             problems.append(PlanProblem(node.id, "args", "package nodes take no args; use inputs"))
+        if node.each is not None:
+            problems.append(PlanProblem(node.id, "each", "a package takes no 'each'; loop in its code"))
         problems.extend(_check_package_code(node, registry, limits))
     return problems
+
+
+def _check_each(node: PlanNode, registry: ToolRegistry, limits: PlanLimits) -> list[PlanProblem]:
+    assert node.tool is not None and node.each is not None
+    if registry.risk_of(node.tool) is Risk.RED:
+        return [PlanProblem(node.id, "each", (
+            f"'{node.tool}' is a red tool: give each of its calls a node of its own, so a human "
+            "approves each one"))]
+    if not 1 <= len(node.each) <= limits.max_each:
+        return [PlanProblem(node.id, "each", f"needs 1 to {limits.max_each} items, not {len(node.each)}")]
+    return []
 
 
 def _check_access(node: PlanNode, refused: Mapping[str, str]) -> list[PlanProblem]:
@@ -146,19 +172,22 @@ def _check_args(node: PlanNode, registry: ToolRegistry) -> list[PlanProblem]:
     model = registry.get(node.tool).args_model()
     if model is None:
         return []
-    try:
-        model.model_validate(node.args)
-    except ValidationError as exc:
-        # A whole-string reference stands for a value only known at run time: its type is
-        # checked again when the node runs, with the real value.
-        deferred = {k for k, v in node.args.items() if is_whole_reference(v)}
-        real = [e for e in exc.errors() if not (e["loc"] and e["loc"][0] in deferred)]
-        if real:
-            detail = describe_validation_error(
-                ValidationError.from_exception_data(exc.title, real)  # type: ignore[arg-type]
-            )
-            return [PlanProblem(node.id, "args", f"do not fit tool '{node.tool}': {detail}")]
-    return []
+    problems = []
+    for index, args in enumerate(call_args(node)):
+        try:
+            model.model_validate(args)
+        except ValidationError as exc:
+            # A whole-string reference stands for a value only known at run time: its type is
+            # checked again when the node runs, with the real value.
+            deferred = {k for k, v in args.items() if is_whole_reference(v)}
+            real = [e for e in exc.errors() if not (e["loc"] and e["loc"][0] in deferred)]
+            if real:
+                detail = describe_validation_error(
+                    ValidationError.from_exception_data(exc.title, real)  # type: ignore[arg-type]
+                )
+                field = "args" if node.each is None else f"each.{index}"
+                problems.append(PlanProblem(node.id, field, f"do not fit tool '{node.tool}': {detail}"))
+    return problems
 
 
 def _check_package_code(

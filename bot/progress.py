@@ -70,7 +70,8 @@ _MOVING = (NodeStarted, NodeFinished, NodeFailed, NodeRejected, NodeSkipped, Pac
 
 def node_label(node: Mapping[str, Any]) -> str:
     if node.get("tool"):
-        return str(node["tool"])
+        each = node.get("each")  # a fan-out: one call per item
+        return f"{node['tool']} ×{len(each)}" if isinstance(each, list) else str(node["tool"])
     package = node.get("package") or {}
     return f"{PACKAGE_LABEL}{package.get('goal', '')}"
 

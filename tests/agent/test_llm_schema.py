@@ -1,19 +1,26 @@
-"""The schemas sent to the model as tools: pydantic's generated titles are left out (prompt
-tokens cost time to first token); everything a model needs stays."""
+"""The schemas sent to the model as tools carry structure, not what costs prompt tokens (and
+so time to first token) and says nothing: pydantic's generated titles, ``anyOf [X, null]``
+for optional fields, ``additionalProperties``; everything a model needs stays."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from agent.llm import _as_tool, without_titles
+from agent.llm import _as_tool, compact_schema
 from agent.plan import Plan
 
 
 class Page(BaseModel):
+    """A page."""
+
+    model_config = ConfigDict(extra="forbid")
+
     title: str = Field(description="A property named title is kept.")
     tags: list[str] = []
+    parent: str | None = Field(default=None, description="Optional, so not required.")
+    extra: dict[str, Any] = {}
 
 
 def _walk(value: Any) -> list[tuple[str, Any]]:
@@ -24,18 +31,25 @@ def _walk(value: Any) -> list[tuple[str, Any]]:
     return []
 
 
-def test_generated_titles_go_and_a_property_named_title_stays() -> None:
-    schema = without_titles(Page.model_json_schema())
+def test_generated_titles_null_options_and_additional_properties_go() -> None:
+    schema = compact_schema(Page.model_json_schema())
     assert schema["properties"]["title"] == {"description": "A property named title is kept.", "type": "string"}
+    assert schema["properties"]["parent"] == {"description": "Optional, so not required.", "type": "string"}
+    assert schema["properties"]["extra"] == {"default": {}, "type": "object"}
     assert schema["required"] == ["title"]
     assert not any(key == "title" and isinstance(value, str) for key, value in _walk(schema))
+    assert not any(key in ("anyOf", "additionalProperties") for key, _ in _walk(schema))
 
 
 def test_the_plan_tool_keeps_its_structure() -> None:
-    parameters = _as_tool(Plan, "submit_plan")["function"]["parameters"]
+    function = _as_tool(Plan, "submit_plan")["function"]
+    parameters = function["parameters"]
+    assert function["description"].startswith("A plan: nodes")
     assert parameters["required"] == ["nodes"]
     assert list(parameters["properties"]) == ["nodes", "answer", "thought"]  # nodes are written first
     node = parameters["$defs"]["PlanNode"]
-    assert set(node["properties"]) == {"id", "tool", "args", "package", "depends_on", "why"}
-    assert node["properties"]["package"]["anyOf"][0] == {"$ref": "#/$defs/PackageSpec"}
-    assert not any(key == "title" and isinstance(value, str) for key, value in _walk(parameters))
+    assert set(node["properties"]) == {"id", "tool", "args", "each", "package", "depends_on", "why"}
+    assert node["properties"]["package"] == {"$ref": "#/$defs/PackageSpec"}
+    assert node["properties"]["each"] == {"items": {"type": "object"}, "type": "array"}
+    assert node["required"] == ["id"]
+    assert "description" not in parameters and "description" not in node

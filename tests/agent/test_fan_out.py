@@ -1,0 +1,102 @@
+"""Fan-out nodes (``each``): one green tool over a list of argument sets, in one short node.
+
+The plan says the tool once and each call's arguments only (LLMCompiler-style fan-out at
+the token cost of native parallel tool calls); the calls run at once, each with the tool's
+retries and result reuse, and the node's output is the list of their outputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from agent.errors import PlanError
+from agent.events import AnswerReady, NodeFailed, NodeStarted, PlanReady, ResultReused
+from agent.validation import PlanLimits, call_args, validate_plan
+from bot.progress import RunProgress, node_label
+from tests.agent.harness import finish, harness
+from tests.agent.test_green_calls import engine
+from tests.fakes.tools import ToolLog, simulated_registry
+
+REGISTRY = simulated_registry(ToolLog())
+
+
+def fan_out(node_id: str, *keys: str, **fields: Any) -> dict[str, Any]:
+    return {"id": node_id, "tool": "lookup", "each": [{"key": k} for k in keys], **fields}
+
+
+def problems(raw: Any, limits: PlanLimits | None = None) -> list[str]:
+    with pytest.raises(PlanError) as caught:
+        validate_plan(raw, REGISTRY, limits)
+    return [str(p) for p in caught.value.problems]
+
+
+def test_each_item_is_one_call_with_the_shared_args_and_its_references_are_edges() -> None:
+    plan = validate_plan({"nodes": [
+        {"id": "a", "tool": "lookup", "args": {"key": "a"}},
+        {"id": "m", "tool": "lookup", "args": {"gate": "g"}, "each": [{"key": "x"}, {"key": "${a}"}]},
+    ]}, REGISTRY)
+    node = plan.node("m")
+    assert call_args(node) == [{"gate": "g", "key": "x"}, {"gate": "g", "key": "${a}"}]
+    assert node.depends_on == ["a"]
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ({"nodes": [{"id": "d", "tool": "deploy", "each": [{"target": "a"}, {"target": "b"}]}]},
+     "node 'd', field 'each': 'deploy' is a red tool: give each of its calls a node of its own"),
+    ({"nodes": [{"id": "m", "tool": "lookup", "each": [{"key": "a"}, {"key": 3}]}]},
+     "node 'm', field 'each.1': do not fit tool 'lookup': key: Input should be a valid string"),
+    ({"nodes": [{"id": "m", "tool": "lookup", "each": []}]}, "node 'm', field 'each': needs 1 to 3 items, not 0"),
+    ({"nodes": [fan_out("m", "a", "b", "c", "d")]}, "needs 1 to 3 items, not 4"),
+    ({"nodes": [{"id": "m", "tool": "lookup", "each": ["a"]}]}, "node 'm', field 'each.0': Input should be a valid"),
+    ({"nodes": [{"id": "p", "package": {"goal": "g", "code": "result = 1"}, "each": [{"key": "a"}]}]},
+     "node 'p', field 'each': a package takes no 'each'; loop in its code"),
+    ({"nodes": [fan_out("m", "${ghost}")]}, "node 'm', field 'depends_on': refers to unknown node 'ghost'"),
+])
+def test_bad_fan_outs_are_named_by_node_and_item(raw: Any, expected: str) -> None:
+    found = problems(raw, PlanLimits(max_each=3))
+    assert any(expected in p for p in found), found
+
+
+async def test_the_calls_run_at_once_and_the_output_keeps_the_item_order(database_url: str) -> None:
+    plan = {"nodes": [fan_out("m", "c", "a", "b"),
+                      {"id": "n", "tool": "lookup", "args": {"key": "${m.2}"}}],
+            "answer": "${m.0} | ${m.1} | ${n}"}
+    log = ToolLog(delays={"c": 0.2, "a": 0.1, "b": 0.05})
+    async with harness(database_url, [plan], log=log) as h:
+        await h.engine.ask("fan1", "look up c, a and b, then what b says")
+        events = h.drain()
+        answer = next(e.answer for e in events if isinstance(e, AnswerReady))
+        assert answer == "value of c | value of a | value of value of b"
+        marks = [mark for _, mark in log.timeline]
+        first_end = next(i for i, mark in enumerate(marks) if mark.endswith(":end"))
+        assert {m for m in marks[:first_end]} == {"lookup:c:start", "lookup:a:start", "lookup:b:start"}
+        assert [e.label for e in events if isinstance(e, NodeStarted)] == ["lookup ×3", "lookup"]
+        state = await h.engine.state("fan1")
+        assert state["results"]["m"]["output"] == ["value of c", "value of a", "value of b"]
+
+
+async def test_a_failed_item_fails_the_node_by_name_and_a_rerun_calls_only_that_item(sqlite_url: str) -> None:
+    failing = {"nodes": [{"id": "m", "tool": "flaky",
+                          "each": [{"key": "a"}, {"key": "b", "permanent": True}, {"key": "c"}]}]}
+    fixed = {"nodes": [{"id": "m", "tool": "flaky", "each": [{"key": "a"}, {"key": "b"}, {"key": "c"}]}]}
+    replies = [failing, finish("b is missing"), fixed, finish("all three")]
+    async with engine(sqlite_url, replies, result_cache_seconds=30.0) as h:
+        await h.engine.ask("fan2", "look up a, b and c")
+        failed = next(e for e in h.drain() if isinstance(e, NodeFailed))
+        assert failed.error.startswith("1 of 3 calls failed: item 1 ")
+        assert "no such key 'b'" in failed.error
+        assert "m: failed — 1 of 3 calls failed: item 1" in h.llm.calls[1][-1].content  # the joiner
+        await h.engine.ask("fan2", "try again")
+        reused = [e for e in h.drain() if isinstance(e, ResultReused)]
+        assert len(reused) == 2  # a and c: fresh results of the same calls
+        assert [args["key"] for tool, args in h.log.calls if tool == "flaky"] == ["a", "b", "c", "b"]
+        assert (await h.engine.state("fan2"))["results"]["m"]["output"] == ["flaky a", "flaky b", "flaky c"]
+
+
+def test_the_status_message_names_a_fan_out_by_its_tool_and_count() -> None:
+    node = fan_out("m", "a", "b")
+    assert node_label(node) == "lookup ×2"
+    progress = RunProgress(request="r", requested_by="U1", started_at=0.0)
+    progress.apply(PlanReady(thread_id="t", run_id="r", plan={"nodes": [node]}))
+    assert progress.nodes["m"].label == "lookup ×2"
