@@ -29,20 +29,38 @@ def fill(template: str, **values: object) -> str:
 
 
 def describe_tools(registry: ToolRegistry) -> str:
+    """Each tool as a signature, its risk and description, then what each argument is: the
+    schema's content at about half its JSON's prompt tokens."""
     lines = []
     for spec in registry:
         risk = "RED, needs approval" if spec.risk is Risk.RED else "green"
         schema = spec.json_schema()
-        props = {
-            name: {k: v for k, v in prop.items() if k in ("type", "description", "default", "items")}
-            for name, prop in schema.get("properties", {}).items()
-        }
-        required = schema.get("required", [])
-        lines.append(
-            f"- `{spec.name}` ({risk}): {spec.description.strip()}\n"
-            f"  args: {json.dumps(props, ensure_ascii=False)}; required: {required}"
-        )
+        required = set(schema.get("required", []))
+        props: dict[str, Any] = schema.get("properties", {})
+        params = ", ".join(_parameter(name, prop, name in required) for name, prop in props.items())
+        lines.append(f"- `{spec.name}({params})` {risk}: {spec.description.strip()}")
+        lines.extend(f"  {name}: {prop['description']}" for name, prop in props.items()
+                     if prop.get("description"))
     return "\n".join(lines)
+
+
+def _type_of(prop: dict[str, Any]) -> str:
+    if "enum" in prop:
+        return "|".join(json.dumps(v, ensure_ascii=False) for v in prop["enum"])
+    options = prop.get("anyOf")
+    if isinstance(options, list):
+        return "|".join(_type_of(o) for o in options if o.get("type") != "null") or "any"
+    if prop.get("type") == "array":
+        return f"{_type_of(prop.get('items') or {})}[]"
+    return str(prop.get("type", "any"))
+
+
+def _parameter(name: str, prop: dict[str, Any], required: bool) -> str:
+    if required:
+        return f"{name}: {_type_of(prop)}"
+    default = prop.get("default")
+    shown = "" if default is None else f" = {json.dumps(default, ensure_ascii=False)}"
+    return f"{name}?: {_type_of(prop)}{shown}"
 
 
 def _clip(value: Any, limit: int = _RESULT_CHARS) -> str:

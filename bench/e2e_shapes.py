@@ -8,7 +8,9 @@ The scripted model answers each system with the calls that system needs, so ever
 makes the same tool calls with the same arguments and gives the same answer: dagbot gets a
 plan (``${id}`` references stand for what a ReAct agent reads from a tool result and
 copies into its next call), a ReAct agent gets each wave of independent calls in one turn,
-and the sequential baseline one call per turn.
+and the sequential baseline one call per turn. dagbot's plans are written as its planner
+prompt asks: the same tool on several inputs is one fan-out node (``each``), and no
+``thought`` (the prompt does not ask for one, as no system here writes text beside its calls).
 """
 
 from __future__ import annotations
@@ -127,14 +129,17 @@ def _node(node_id: str, tool: str, **args: Any) -> dict[str, Any]:
     return {"id": node_id, "tool": tool, "args": args}
 
 
+def _each(node_id: str, tool: str, items: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"id": node_id, "tool": tool, "each": items}
+
+
 def hotpot() -> Shape:
     people = ["Scott Derrickson", "Ed Wood"]
     return Shape(
         name="hotpot: 2 parallel",
         request="Were Scott Derrickson and Ed Wood of the same nationality?",
         waves=[[_search(p) for p in people]],
-        plan={"nodes": [_node(f"p{i}", "search", query=p) for i, p in enumerate(people, 1)],
-              "thought": "Two independent lookups, then compare."},
+        plan={"nodes": [_each("people", "search", [{"query": p} for p in people])]},
         answer="Yes: both Scott Derrickson and Ed Wood are American, so they share a nationality.",
     )
 
@@ -146,8 +151,7 @@ def movies() -> Shape:
         name="movie: 8 parallel",
         request="Which film is most like all of these: " + ", ".join(titles) + "?",
         waves=[[_search(t) for t in titles]],
-        plan={"nodes": [_node(f"m{i}", "search", query=t) for i, t in enumerate(titles, 1)],
-              "thought": "Eight independent lookups, then compare."},
+        plan={"nodes": [_each("films", "search", [{"query": t} for t in titles])]},
         answer="Of these, The Matrix is closest to all the others: science fiction, landmark "
                "effects, and a hero's journey against a system.",
     )
@@ -164,11 +168,10 @@ def parallel_qa() -> Shape:
                [("calculate", {"expression": f"{figure_of(c)} - {figure_of(d)}"})]],
         # the reply is the difference in a fixed sentence: the planner writes it (`answer`), and
         # dagbot needs no second model call; the ReAct agents read the result and write it
-        plan={"nodes": [_node("a", "search", query=a), _node("b", "search", query=b),
-                        _node("c", "search", query="${a.lead}"), _node("d", "search", query="${b.lead}"),
-                        _node("e", "calculate", expression="${c.figure} - ${d.figure}")],
-              "answer": "The difference is ${e.value}.",
-              "thought": "Two lookups, each followed by its reference, then the difference."},
+        plan={"nodes": [_each("pages", "search", [{"query": a}, {"query": b}]),
+                        _each("refs", "search", [{"query": "${pages.0.lead}"}, {"query": "${pages.1.lead}"}]),
+                        _node("diff", "calculate", expression="${refs.0.figure} - ${refs.1.figure}")],
+              "answer": "The difference is ${diff.value}."},
         answer=f"The difference is {figure_of(c) - figure_of(d)}.",
     )
 
@@ -189,8 +192,7 @@ def chain() -> Shape:
         request="Follow the citation trail of 'Attention Is All You Need' three references deep.",
         waves=[[_search(q1)], [_search(q2)], [_search(q3)]],
         plan={"nodes": [{"id": "trail", "package": {"goal": "follow the citation trail three hops",
-                                                    "code": CHAIN_CODE}}],
-              "thought": "A tightly coupled chain of three lookups: one package."},
+                                                    "code": CHAIN_CODE}}]},
         answer=f"The trail goes {q1} → {q2} → {q3}, which ends at a survey of the field.",
     )
 
