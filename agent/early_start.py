@@ -6,7 +6,8 @@ object is complete is validated on its own, as the next node of the plan so far:
 tool and the arguments against the tool's schema, or its package code, and its dependencies,
 which must be nodes already accepted. An accepted green node (tool or package) starts as
 soon as its inputs exist, run by a provisional :class:`~agent.executor.PlanExecutor`; red
-nodes, and nodes depending on a node not (yet) accepted, wait for the whole plan.
+nodes, and nodes depending on a node not (yet) accepted, wait for the whole plan. A fan-out
+(``each``) being written starts each item as soon as that item is complete.
 
 When the reply ends, the whole plan is validated as before. If it is valid, the scheduler
 takes the provisional executor's work over (results saved under the same plan id, calls in
@@ -26,22 +27,21 @@ import structlog
 from langchain_core.messages import BaseMessage
 
 from agent.context import EngineContext
-from agent.errors import PlanError
+from agent.errors import PlanError, ToolError
 from agent.events import NodeProposed
 from agent.executor import PlanExecutor, RunIdentity
 from agent.llm import StreamRefused, StructuredReply, call_structured, stream_structured
 from agent.plan import Plan, PlanNode
-from agent.tools.registry import ToolRegistry
-from agent.validation import PlanLimits, validate_plan
+from agent.references import referenced_ids
+from agent.tools.registry import Risk, ToolRegistry
+from agent.validation import PlanLimits, dependencies, validate_plan
 
 log = structlog.get_logger(__name__)
 
 
-def complete_nodes(arguments: str) -> list[Any]:
-    """The nodes whose JSON objects are complete in the plan's arguments received so far.
-
-    Parsed with pydantic-core's partial mode; an element of ``nodes`` is complete once the
-    next one has begun, or the list or the whole reply has ended."""
+def _nodes_so_far(arguments: str) -> tuple[list[Any], bool]:
+    """The ``nodes`` in the plan's arguments received so far, and whether the last one may
+    still be incomplete (parsed with pydantic-core's partial mode)."""
     try:
         value = pydantic_core.from_json(arguments)
         closed = True
@@ -49,14 +49,31 @@ def complete_nodes(arguments: str) -> list[Any]:
         try:
             value = pydantic_core.from_json(arguments, allow_partial="trailing-strings")
         except ValueError:
-            return []
+            return [], False
         closed = False
     if not isinstance(value, dict) or not isinstance(value.get("nodes"), list):
-        return []
-    nodes: list[Any] = value["nodes"]
-    if closed or list(value)[-1] != "nodes":  # a key after "nodes": its list is closed
-        return nodes
-    return nodes[:-1]
+        return [], False
+    # a key after "nodes": its list is closed
+    return value["nodes"], not closed and list(value)[-1] == "nodes"
+
+
+def complete_nodes(arguments: str) -> list[Any]:
+    """The nodes whose JSON objects are complete in the plan's arguments received so far: an
+    element of ``nodes`` is complete once the next one has begun, or the list or the whole
+    reply has ended."""
+    nodes, open_last = _nodes_so_far(arguments)
+    return nodes[:-1] if open_last else nodes
+
+
+def fan_out_being_written(arguments: str) -> tuple[dict[str, Any], list[Any]] | None:
+    """The node still being written, if it is a fan-out whose ``each`` is being written (the
+    last key so far, so every key before it is complete), with the items already complete."""
+    nodes, open_last = _nodes_so_far(arguments)
+    node = nodes[-1] if open_last and nodes else None
+    if not isinstance(node, dict) or not node or list(node)[-1] != "each":
+        return None
+    items = node["each"]
+    return (node, items[:-1]) if isinstance(items, list) else None
 
 
 def accept(raw: Any, accepted: list[PlanNode], registry: ToolRegistry, limits: PlanLimits,
@@ -103,17 +120,42 @@ class EarlyStart:
         """The plan's arguments received so far: take in the nodes completed since last time."""
         for raw in complete_nodes(arguments)[self.offered:]:
             self.offered += 1
-            if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+            node_id = raw["id"] if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
+            if node_id is not None:
                 await self.ctx.events.publish(NodeProposed(
-                    thread_id=self.key[0], run_id=self.key[1], node_id=raw["id"], label=_label(raw)))
+                    thread_id=self.key[0], run_id=self.key[1], node_id=node_id, label=_label(raw)))
             node = accept(raw, self.executor.plan.nodes, self.ctx.registry, self.ctx.settings.plan_limits,
                           self.refused)
+            if node_id is not None and (node is None or dependencies(node)):
+                self.executor.drop_prefetched(node_id)  # its early calls are not its own: stop them
             if node is None:
                 continue
             self.executor.add(node)
             if self.previous is not None:
                 self.executor.carry(self.previous, node)
             self.changed.set()
+        if (writing := fan_out_being_written(arguments)) is not None:
+            self._start_items(*writing)
+
+    def _start_items(self, raw: dict[str, Any], items: list[Any]) -> None:
+        """Start the complete items of a fan-out still being written, when it is sure they
+        are calls it will make (green, allowed, no dependency so far, valid arguments). Its
+        ``args`` or a ``depends_on`` may still come after ``each``: the node then takes over
+        only the calls whose arguments are still the same, and none if it has dependencies."""
+        node_id, tool, args = raw.get("id"), raw.get("tool"), raw.get("args", {})
+        if (not isinstance(node_id, str) or not isinstance(tool, str) or tool not in self.ctx.registry
+                or self.ctx.registry.risk_of(tool) is not Risk.GREEN or tool in self.refused
+                or not isinstance(args, dict) or "depends_on" in raw
+                or any(n.id == node_id for n in self.executor.plan.nodes)):
+            return
+        for index, item in enumerate(items[:self.ctx.settings.plan_limits.max_each]):
+            if not isinstance(item, dict) or referenced_ids(merged := {**args, **item}):
+                continue
+            try:
+                valid = self.ctx.registry.validate_args(tool, merged)
+            except ToolError:
+                continue
+            self.executor.prefetch(node_id, index, tool, valid)
 
     async def close(self) -> None:
         """The reply has ended: stop starting nodes and leave the work for the scheduler."""

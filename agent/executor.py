@@ -32,7 +32,7 @@ from agent.events import (
     NodeStarted,
     RunEvent,
 )
-from agent.fan_out import call_tool_node, fan_out_label
+from agent.fan_out import Prefetch, call_tool_node, fan_out_label, prefetch
 from agent.gateway import GreenToolGateway
 from agent.green_calls import call_green
 from agent.plan import Plan, PlanNode
@@ -109,6 +109,8 @@ class PlanExecutor:
     skipped, and the plan grows with :meth:`add`."""
     carried: set[str] = field(default_factory=set)
     """Nodes whose result or running call was taken over from an earlier draft of this plan."""
+    prefetched: dict[str, dict[int, Prefetch]] = field(default_factory=dict)
+    """Fan-out items started while their node was still being written (node id → item)."""
 
     def _saved(self, task: asyncio.Task[None]) -> None:
         self.saves.discard(task)
@@ -150,6 +152,7 @@ class PlanExecutor:
         finally:
             for task in self.tasks:
                 task.cancel()
+            self.drop_prefetched()
 
     async def _wait_for_change(self, wake: asyncio.Event) -> None:
         waiter = asyncio.create_task(wake.wait())
@@ -273,6 +276,20 @@ class PlanExecutor:
         for task in self.tasks:
             task.cancel()
         self.tasks.clear()
+        self.drop_prefetched()
+
+    def prefetch(self, node_id: str, index: int, tool: str, args: dict[str, Any]) -> None:
+        """Start item ``index`` of fan-out ``node_id``, still being written (validated args)."""
+        items = self.prefetched.setdefault(node_id, {})
+        if index not in items:
+            items[index] = prefetch(self.ctx, self.ident.thread_id, self.ident.run_id, node_id, tool, args)
+
+    def drop_prefetched(self, node_id: str | None = None) -> None:
+        """Stop the early calls of one node (all nodes when None) that nothing took over."""
+        nodes = [node_id] if node_id is not None else list(self.prefetched)
+        for dropped in nodes:
+            for item in self.prefetched.pop(dropped, {}).values():
+                item.task.cancel()
 
     def carry(self, source: PlanExecutor, node: PlanNode) -> bool:
         """Take ``node``'s work over from ``source``, an executor of an earlier draft of this
@@ -300,6 +317,8 @@ class PlanExecutor:
 
     def _take_over(self, early: PlanExecutor) -> None:
         """Carry over what ``early`` started while the planner streamed; stop the rest."""
+        for node_id in [n for n in early.prefetched if n not in self.states]:
+            self.prefetched[node_id] = early.prefetched.pop(node_id)
         if early.ident.plan_id == self.ident.plan_id:
             self.carried |= self.states.keys()  # its results are this plan's own, loaded above
         progress = True
@@ -403,7 +422,10 @@ class PlanExecutor:
         assert node.tool is not None
         tool, outputs = node.tool, self.outputs
         calls = [self.ctx.registry.validate_args(tool, resolve(args, outputs)) for args in call_args(node)]
-        made = await call_tool_node(self.ctx, self.ident.thread_id, self.ident.run_id, node, calls)
+        # items started early are the node's own calls only if nothing had to come first
+        early = {} if dependencies(node) else self.prefetched.pop(node.id, {})
+        self.drop_prefetched(node.id)
+        made = await call_tool_node(self.ctx, self.ident.thread_id, self.ident.run_id, node, calls, early)
         log = [{"attempt": n, "error": e} for n, e in enumerate(made.errors, 1)] or None
         return NodeResult(node.id, NodeStatus.DONE, output=made.output, started_at=started,
                           finished_at=self.ctx.clock(), attempts=made.attempts, attempt_log=log)

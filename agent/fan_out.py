@@ -4,12 +4,19 @@ Every call goes through :func:`agent.green_calls.call_green` (retries, result re
 fan-out run again after a failure calls only the items that failed when the others' results
 are still fresh. The node is done when every call is; its output is the list of the calls'
 outputs in item order. If any call fails, the node fails, its error naming each failed item.
+
+While the plan streams, a fan-out's items can start before the node is complete
+(:mod:`agent.early_start`): such a started call is a :class:`Prefetch`. The node, once
+complete and valid, takes each one over whose arguments turn out the same (the shared
+``args`` may still have changed them) and makes the rest of its calls itself; a node with
+dependencies takes none, since its calls must come after them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +27,20 @@ from agent.plan import PlanNode
 from agent.red_calls import describe_error
 
 _SHOWN_FAILURES = 5
+
+
+@dataclass(frozen=True)
+class Prefetch:
+    """An item's call, started while its node was still being written."""
+
+    args: dict[str, Any]
+    task: asyncio.Task[GreenCall]
+
+
+def prefetch(ctx: EngineContext, thread_id: str, run_id: str, node_id: str, tool: str,
+             args: dict[str, Any]) -> Prefetch:
+    return Prefetch(args, asyncio.create_task(call_green(ctx, thread_id, run_id, node_id, tool, args),
+                                              name=f"prefetch:{node_id}"))
 
 
 @dataclass(frozen=True)
@@ -40,16 +61,26 @@ def _gist(args: dict[str, Any]) -> str:
 
 
 async def call_tool_node(ctx: EngineContext, thread_id: str, run_id: str, node: PlanNode,
-                         calls: list[dict[str, Any]]) -> ToolCalls:
-    """Make a green tool node's calls (``calls``: each call's validated arguments)."""
+                         calls: list[dict[str, Any]], started: dict[int, Prefetch] | None = None,
+                         ) -> ToolCalls:
+    """Make a green tool node's calls (``calls``: each call's validated arguments), taking
+    over the ``started`` ones (by item index) whose arguments are the same."""
     assert node.tool is not None
     tool = node.tool
+    started = started or {}
     if node.each is None:
         one = await call_green(ctx, thread_id, run_id, node.id, tool, calls[0])
         return ToolCalls(one.output, max(1, one.attempts), one.errors)
-    done: list[GreenCall | BaseException] = await asyncio.gather(
-        *(call_green(ctx, thread_id, run_id, node.id, tool, args) for args in calls),
-        return_exceptions=True)
+    pending: list[Awaitable[GreenCall]] = []
+    for index, args in enumerate(calls):
+        early = started.pop(index, None)
+        if early is not None and early.args == args:
+            pending.append(early.task)
+        else:
+            pending.append(call_green(ctx, thread_id, run_id, node.id, tool, args))
+    for unused in started.values():
+        unused.task.cancel()
+    done: list[GreenCall | BaseException] = await asyncio.gather(*pending, return_exceptions=True)
     failed = [(i, args, r) for i, (args, r) in enumerate(zip(calls, done, strict=True))
               if isinstance(r, BaseException)]
     if failed:

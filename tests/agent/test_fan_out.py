@@ -6,6 +6,7 @@ retries and result reuse, and the node's output is the list of their outputs."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -14,8 +15,10 @@ from agent.errors import PlanError
 from agent.events import AnswerReady, NodeFailed, NodeStarted, PlanReady, ResultReused
 from agent.validation import PlanLimits, call_args, validate_plan
 from bot.progress import RunProgress, node_label
-from tests.agent.harness import finish, harness
+from tests.agent.harness import Harness, finish, harness
 from tests.agent.test_green_calls import engine
+from tests.agent.test_planner_streaming import over_http
+from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.tools import ToolLog, simulated_registry
 
 REGISTRY = simulated_registry(ToolLog())
@@ -100,3 +103,62 @@ def test_the_status_message_names_a_fan_out_by_its_tool_and_count() -> None:
     progress = RunProgress(request="r", requested_by="U1", started_at=0.0)
     progress.apply(PlanReady(thread_id="t", run_id="r", plan={"nodes": [node]}))
     assert progress.nodes["m"].label == "lookup ×2"
+
+
+# ------------------------------------------------------------ while the plan streams
+
+STREAMED = {"nodes": [fan_out("m", "a", "b", "c")], "answer": "${m.0}, ${m.1}, ${m.2}"}
+
+
+async def _lookups_started(h: Harness, count: int) -> None:
+    while sum(1 for _, mark in h.log.timeline if mark.endswith(":start")) < count:
+        await asyncio.sleep(0.01)
+
+
+async def test_a_fan_out_starts_each_item_as_it_is_written_and_keeps_those_calls(sqlite_url: str) -> None:
+    with FakeOpenAI([STREAMED], hold_at='"c"') as fake:
+        async with over_http(sqlite_url, fake) as h:
+            run = asyncio.create_task(h.engine.ask("fan3", "look up a, b and c"))
+            await asyncio.wait_for(_lookups_started(h, 2), 10)
+            # c's item has only begun: a and b are complete and running, the node is not
+            assert fake.held.is_set()
+            assert [args["key"] for args in h.log.args_of("lookup")] == ["a", "b"]
+            assert not any(isinstance(e, NodeStarted) for e in h.drain())
+            fake.release.set()
+            await run
+            answer = next(e.answer for e in h.drain() if isinstance(e, AnswerReady))
+            assert answer == "value of a, value of b, value of c"
+            assert [args["key"] for args in h.log.args_of("lookup")] == ["a", "b", "c"]  # none twice
+
+
+async def test_items_started_early_are_not_used_when_the_node_turns_out_to_depend(sqlite_url: str) -> None:
+    plan = {"nodes": [{"id": "first", "tool": "lookup", "args": {"key": "z"}},
+                      {**fan_out("m", "a", "b"), "depends_on": ["first"]}],
+            "answer": "${m.0}"}
+    log_marks = "lookup:z:end"
+    with FakeOpenAI([plan], hold_at='"depends_on"') as fake:
+        async with over_http(sqlite_url, fake, result_cache_seconds=0) as h:  # (no reuse either)
+            h.log.delays["z"] = 0.3
+            run = asyncio.create_task(h.engine.ask("fan4", "after z, look up a and b"))
+            await asyncio.wait_for(_lookups_started(h, 2), 10)  # z, and a (b was the last item)
+            fake.release.set()
+            await run
+            marks = [mark for _, mark in h.log.timeline]
+            # the node's own calls of a and b came after its dependency
+            assert marks.index("lookup:b:start") > marks.index(log_marks)
+            assert len([m for m in marks if m == "lookup:a:start"]) == 2
+            assert max(i for i, m in enumerate(marks) if m == "lookup:a:start") > marks.index(log_marks)
+
+
+async def test_a_red_or_refused_fan_out_is_never_started_while_written(sqlite_url: str) -> None:
+    red = {"nodes": [{"id": "d", "tool": "deploy", "each": [{"target": "a"}, {"target": "b"}, {"target": "c"}]}]}
+    with FakeOpenAI([red, {"nodes": []}, finish("nothing to do")], hold_at='"c"') as fake:
+        async with over_http(sqlite_url, fake) as h:
+            run = asyncio.create_task(h.engine.ask("fan5", "deploy a, b and c"))
+            await asyncio.to_thread(fake.held.wait, 10)
+            await asyncio.sleep(0.2)
+            assert h.log.count("deploy") == 0
+            fake.release.set()
+            await run
+            assert h.log.count("deploy") == 0
+            assert "'deploy' is a red tool" in fake.requests[1]["messages"][-1]["content"]

@@ -36,14 +36,16 @@ THREE = {"thought": "a feeds b; c is independent", "nodes": [
 
 
 @asynccontextmanager
-async def over_http(database_url: str, fake: FakeOpenAI, *, stream: bool = True) -> AsyncIterator[Harness]:
+async def over_http(database_url: str, fake: FakeOpenAI, *, stream: bool = True,
+                    result_cache_seconds: float = 60.0) -> AsyncIterator[Harness]:
     """The engine with langchain-openai's ChatOpenAI pointed at the fake server."""
     llm = ChatOpenAI(model="fake", base_url=fake.url, api_key=SecretStr("unused"), max_retries=0)
     log = ToolLog()
     async with open_services(
         Settings(database_url=database_url, lease_ttl_seconds=5), llm=llm,
         registry=simulated_registry(log), packages=ScriptedPackages(),
-        engine_config=EngineSettings(decision_poll_seconds=0.2, stream_planner=stream),
+        engine_config=EngineSettings(decision_poll_seconds=0.2, stream_planner=stream,
+                                     result_cache_seconds=result_cache_seconds),
     ) as services:
         yield Harness(services, ScriptedChatModel(), log, ScriptedPackages(), services.events.open())
 
