@@ -39,8 +39,11 @@ class Prefetch:
 
 def prefetch(ctx: EngineContext, thread_id: str, run_id: str, node_id: str, tool: str,
              args: dict[str, Any]) -> Prefetch:
-    return Prefetch(args, asyncio.create_task(call_green(ctx, thread_id, run_id, node_id, tool, args),
-                                              name=f"prefetch:{node_id}"))
+    task = asyncio.create_task(call_green(ctx, thread_id, run_id, node_id, tool, args),
+                               name=f"prefetch:{node_id}")
+    # a call no node takes over is dropped: its failure is nobody's to report
+    task.add_done_callback(lambda done: done.cancelled() or done.exception())
+    return Prefetch(args, task)
 
 
 @dataclass(frozen=True)
