@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from agent.llm import _as_tool, without_titles
+from agent.llm import as_tool, without_titles
 from agent.plan import Plan
 
 
@@ -32,7 +32,7 @@ def test_generated_titles_go_and_a_property_named_title_stays() -> None:
 
 
 def test_the_plan_tool_keeps_its_structure() -> None:
-    parameters = _as_tool(Plan, "submit_plan")["function"]["parameters"]
+    parameters = as_tool(Plan, "submit_plan")["function"]["parameters"]
     assert parameters["required"] == ["nodes"]
     assert list(parameters["properties"]) == ["nodes", "answer", "thought"]  # nodes are written first
     node = parameters["$defs"]["PlanNode"]

@@ -1,15 +1,17 @@
 """A local OpenAI-compatible chat completions server with scripted replies.
 
 Exercises the real ``langchain-openai`` client: point ``OPENAI_BASE_URL`` at ``url``.
-A dict reply is returned as a call of the tool the request forces (``tool_choice``);
-a string reply as plain content.
+A dict reply is returned as a call of the tool the request forces (``tool_choice``), or
+else of the first tool it offers (the joiner's ``replan``); a string reply as plain
+content (the joiner's answer); a :class:`ModelReply` as it is (text and tool calls together).
 
 Requests that ask for a stream get one, as servers differ (``stream``):
-- ``"pieces"``: each call's arguments cut into ``piece`` characters per delta (OpenAI, vLLM);
+- ``"pieces"``: the text, then each call's arguments, cut into ``piece`` characters per delta
+  (OpenAI, vLLM);
 - ``"whole"``: each call in one delta (Ollama);
 - ``"ignore"``: no stream at all, the whole completion as JSON (a server without streaming);
 - ``"refuse"``: HTTP 400 (a server that rejects streaming requests).
-``hold_at``: a streamed reply pauses once the arguments sent so far contain this text, until
+``hold_at``: a streamed reply pauses once the text and arguments sent so far contain this, until
 ``release`` is set (or 10 s pass), so a test can look at what happened mid-stream; ``held`` is
 set before the client can read that piece.
 """
@@ -70,8 +72,13 @@ class FakeOpenAI:
         self._server.stop()
 
     def _reply(self, body: dict[str, Any], scripted: Any) -> ModelReply:
+        if isinstance(scripted, ModelReply):
+            return scripted
         if isinstance(scripted, dict):
-            name = forced_tool(body) or body["tools"][0]["function"]["name"]
+            offered = [tool["function"]["name"] for tool in body.get("tools") or []]
+            name = forced_tool(body) or (offered[0] if offered else None)
+            if name is None:
+                raise AssertionError(f"a tool call was scripted for a request offering no tools: {scripted}")
             return ModelReply(calls=(ToolCall(name, json.dumps(scripted)),))
         return ModelReply(text=str(scripted))
 
