@@ -143,3 +143,14 @@ async def test_a_model_that_cannot_stream_answers_whole(sqlite_url: str) -> None
         await h.engine.ask("t6", "look up a")
         assert (await h.next_event(AnswerReady)).answer == "whole"
         assert "AnswerDelta" not in h.kinds()
+
+
+async def test_a_stream_that_fails_midway_falls_back_to_the_results(sqlite_url: str) -> None:
+    with FakeOpenAI([ONE, finish("A streamed draft that will not count.")], piece=5,
+                    break_at="will not") as fake:
+        async with over_http(sqlite_url, fake) as h:
+            await h.engine.ask("t7", "look up a")
+            answer = (await h.next_event(AnswerReady)).answer
+            assert answer.startswith("Here is what the plan produced") and "value of a" in answer
+            assert any(isinstance(e, AnswerDelta) and "draft" in e.text for e in h.drain())
+            assert len(joiner_requests(fake)) == 1  # failed midway: not asked again

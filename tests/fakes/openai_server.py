@@ -14,6 +14,8 @@ Requests that ask for a stream get one, as servers differ (``stream``):
 ``hold_at``: a streamed reply pauses once the text and arguments sent so far contain this, until
 ``release`` is set (or 10 s pass), so a test can look at what happened mid-stream; ``held`` is
 set before the client can read that piece.
+``break_at``: a streamed reply's connection drops once the text and arguments sent so far
+contain this (a model that fails midway).
 """
 
 from __future__ import annotations
@@ -48,12 +50,13 @@ StreamMode = Literal["pieces", "whole", "ignore", "refuse"]
 
 class FakeOpenAI:
     def __init__(self, replies: list[Any], *, stream: StreamMode = "pieces", piece: int = 7,
-                 hold_at: str | None = None) -> None:
+                 hold_at: str | None = None, break_at: str | None = None) -> None:
         self.replies = list(replies)
         self.requests: list[dict[str, Any]] = []
         self.stream_mode = stream
         self.piece = piece
         self.hold_at = hold_at
+        self.break_at = break_at
         self.release = threading.Event()
         self.held = threading.Event()
         """Set while a stream is paused at ``hold_at``."""
@@ -111,6 +114,8 @@ class FakeOpenAI:
                 await asyncio.sleep(0)
                 if pause:
                     await asyncio.to_thread(self.release.wait, 10)
+                if self.break_at and self.break_at in sent:
+                    raise ConnectionResetError("the fake model dropped the stream midway")
             yield sse(chunk(model, number, {}, reply.finish_reason))
             if wants_usage(body):
                 yield sse(usage_chunk(model, number, USAGE))
