@@ -51,7 +51,7 @@ class Replan(BaseModel):
 
 
 REPLAN = "replan"
-"""The one tool the joiner is offered while replans are left; its text is the answer."""
+"""The one tool the joiner is offered, while replans are left; the text of its reply is the answer."""
 
 
 def current_thread() -> str:
@@ -173,7 +173,7 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     if templated is not None:  # the planner wrote the reply: no second model call
         return {"answer": templated}
     tools = [as_tool(Replan, REPLAN)] if replans_left > 0 else []  # none left: a plain completion
-    reply: TextReply | None = None
+    reply: TextReply | None
     try:
         reply = await join_reply(ctx, joiner_messages(state, replans_left), tools,
                                  thread_id=current_thread(), run_id=state.get("run_id", ""))
