@@ -92,4 +92,5 @@ class EngineContext:
     """(thread, run) → the nodes started while the planner streamed its plan (running or done),
     until the scheduler takes them over (agent.early_start)."""
     planner_stream_refused: str | None = None
-    """Why the model would not stream the planner's reply: set once, then no more attempts."""
+    """Why the model would not stream (the planner's or the joiner's reply): set once, then
+    neither is streamed again."""

@@ -147,7 +147,8 @@ class Replanning(RunEvent):
 @dataclass(frozen=True, kw_only=True)
 class AnswerDelta(RunEvent):
     """The joiner is writing its answer: the text so far (growing; streamed models only).
-    A preview: :class:`AnswerReady` that follows carries the answer that counts."""
+    A preview: :class:`AnswerReady` that follows carries the answer that counts, and a
+    :class:`Replanning` that follows instead means the text was not the answer."""
 
     text: str
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Any, Literal
+from typing import Any
 
 from langchain_core.messages import AIMessage
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -34,7 +34,7 @@ from agent.early_start import plan_reply
 from agent.errors import PlanError
 from agent.events import AnswerReady, Planning, PlanReady, Replanning, RunEvent, RunFailed, Waiting
 from agent.executor import PlanExecutor, RunIdentity
-from agent.llm import LLMUnavailable
+from agent.llm import LLMUnavailable, TextReply, as_tool
 from agent.plan import Plan
 from agent.ports import NodeStatus
 from agent.prompting import describe_results, joiner_messages, planner_messages
@@ -44,12 +44,14 @@ from agent.validation import validate_plan
 Ctx = Runtime[EngineContext]
 
 
-class JoinDecision(BaseModel):
-    """Finish with an answer for the user, or ask for a new plan."""
+class Replan(BaseModel):
+    """Run a new plan instead of answering."""
 
-    action: Literal["finish", "replan"]
-    answer: str | None = Field(default=None, description="The reply, when finishing.")
-    feedback: str | None = Field(default=None, description="What the next plan must change.")
+    feedback: str = Field(description="What the next plan must change.")
+
+
+REPLAN = "replan"
+"""The one tool the joiner is offered, while replans are left; the text of its reply is the answer."""
 
 
 def current_thread() -> str:
@@ -161,6 +163,8 @@ def wait(state: AgentState) -> dict[str, Any]:
 
 
 async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
+    """The answer: the model's text (Markdown), streamed as it comes, or a new plan if it calls
+    ``replan`` (offered while replans are left). No usable text: the results as they are."""
     ctx = runtime.context
     replans = state.get("replans", 0)
     replans_left = ctx.settings.max_replans - replans
@@ -168,21 +172,23 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     templated = templated_answer(state.get("plan") or {}, state.get("results") or {})
     if templated is not None:  # the planner wrote the reply: no second model call
         return {"answer": templated}
-    decision: JoinDecision | None = None
+    tools = [as_tool(Replan, REPLAN)] if replans_left > 0 else []  # none left: a plain completion
+    reply: TextReply | None
     try:
-        reply = await join_reply(ctx, joiner_messages(state, replans_left), JoinDecision, "decide",
+        reply = await join_reply(ctx, joiner_messages(state, replans_left), tools,
                                  thread_id=current_thread(), run_id=state.get("run_id", ""))
         tokens += reply.tokens
-        decision = JoinDecision.model_validate(reply.data) if isinstance(reply.data, dict) else None
-    except (LLMUnavailable, ValueError):
-        decision = None
-    if decision and decision.action == "replan" and replans_left > 0:
-        feedback = decision.feedback or "The previous plan did not achieve the request."
+    except LLMUnavailable:
+        reply = None
+    call = next((c for c in reply.tool_calls if c["name"] == REPLAN), None) if reply else None
+    if call is not None and replans_left > 0:  # a replan wins over any text written before it
+        feedback = str(call["args"].get("feedback") or "").strip() \
+            or "The previous plan did not achieve the request."
         await _emit(runtime, state, Replanning, feedback=feedback, replan=replans + 1)
         return {"feedback": feedback, "replans": replans + 1, "repairs": 0, "plan_problems": [],
                 "tokens": tokens}
-    answer = decision.answer if decision and decision.answer else fallback_answer(state)
-    return {"answer": answer, "tokens": tokens}
+    answer = reply.text.strip() if reply else ""
+    return {"answer": answer or fallback_answer(state), "tokens": tokens}
 
 
 def fallback_answer(state: AgentState) -> str:

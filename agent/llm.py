@@ -1,16 +1,24 @@
-"""Structured calls to the chat model: a forced tool call whose arguments are the answer."""
+"""Calls to the chat model.
+
+- Structured (the planner): a forced tool call whose arguments are the answer
+  (:func:`call_structured`, :func:`stream_structured`).
+- Text (the joiner): the reply is the model's text content, and it may call the tools it is
+  offered (``tool_choice="auto"``) instead of, or as well as, writing text
+  (:func:`call_text`, :func:`stream_text`).
+"""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, ToolCall
 from langchain_core.messages.ai import add_ai_message_chunks
+from langchain_core.runnables import Runnable
 from pydantic import BaseModel
 
 _FENCE = re.compile(r"```(?:json)?\s*(\{.*\})\s*```", re.S)
@@ -23,27 +31,30 @@ class StructuredReply:
     tokens: int
 
 
+@dataclass(frozen=True)
+class TextReply:
+    text: str
+    """The reply's text content, as the model wrote it."""
+    tool_calls: list[ToolCall]
+    """Calls of the offered tools (one whose arguments are not valid JSON has empty ``args``)."""
+    tokens: int
+
+
 class LLMUnavailable(Exception):
     """The model could not be reached or answered with an error."""
+
+
+class StreamRefused(Exception):
+    """The model would not stream (an error before the first piece of the reply)."""
 
 
 async def call_structured(
     llm: BaseChatModel, messages: list[BaseMessage], schema: type[BaseModel], name: str
 ) -> StructuredReply:
-    bound = llm.bind_tools([_as_tool(schema, name)], tool_choice=name)
-    try:
-        reply = await bound.ainvoke(messages)
-    except Exception as exc:  # the client's error types vary by provider
-        raise LLMUnavailable(f"{type(exc).__name__}: {exc}") from exc
-    assert isinstance(reply, AIMessage)
-    tokens = int(reply.usage_metadata["total_tokens"]) if reply.usage_metadata else 0
+    reply = await _invoke(llm.bind_tools([as_tool(schema, name)], tool_choice=name), messages)
     if reply.tool_calls:
-        return StructuredReply(reply.tool_calls[0]["args"], tokens)
-    return StructuredReply(_json_in_text(reply.text), tokens)
-
-
-class StreamRefused(Exception):
-    """The model would not stream (an error before the first piece of the reply)."""
+        return StructuredReply(reply.tool_calls[0]["args"], _tokens(reply))
+    return StructuredReply(_json_in_text(reply.text), _tokens(reply))
 
 
 async def stream_structured(
@@ -58,8 +69,63 @@ async def stream_structured(
     ``on_arguments`` is not called. Raises :class:`StreamRefused` when the stream fails before
     any of the reply arrived (the server does not stream, or refuses), and LLMUnavailable when
     it fails midway."""
-    bound = llm.bind_tools([_as_tool(schema, name)], tool_choice=name)
     received = ""
+
+    async def on_piece(piece: AIMessageChunk) -> None:
+        nonlocal received
+        grown = "".join(c.get("args") or "" for c in piece.tool_call_chunks if c.get("index") in (0, None))
+        if grown:
+            received += grown
+            await on_arguments(received)
+
+    reply = await _stream(llm.bind_tools([as_tool(schema, name)], tool_choice=name), messages, on_piece)
+    if reply.tool_calls:
+        return StructuredReply(reply.tool_calls[0]["args"], _tokens(reply))
+    if received:  # arguments that are not JSON: validation says so and the repair round fixes it
+        return StructuredReply(received, _tokens(reply))
+    return StructuredReply(_json_in_text(reply.text), _tokens(reply))
+
+
+async def call_text(llm: BaseChatModel, messages: list[BaseMessage],
+                    tools: Sequence[dict[str, Any]] = ()) -> TextReply:
+    """The model's reply as text, with the calls it made of ``tools`` (none offered: a plain
+    completion, no tools in the request)."""
+    return _text_reply(await _invoke(_offering(llm, tools), messages))
+
+
+async def stream_text(llm: BaseChatModel, messages: list[BaseMessage], tools: Sequence[dict[str, Any]],
+                      on_text: Callable[[str], Awaitable[None]]) -> TextReply:
+    """Like :func:`call_text`, streamed: ``on_text`` gets the text received so far (growing)
+    after every piece that adds to it. A chat model that cannot stream gives its reply whole,
+    and ``on_text`` is not called. Raises :class:`StreamRefused` and LLMUnavailable as
+    :func:`stream_structured` does."""
+    received = ""
+
+    async def on_piece(piece: AIMessageChunk) -> None:
+        nonlocal received
+        if piece.text:
+            received += piece.text
+            await on_text(received)
+
+    return _text_reply(await _stream(_offering(llm, tools), messages, on_piece))
+
+
+def _offering(llm: BaseChatModel, tools: Sequence[dict[str, Any]]) -> Runnable[LanguageModelInput, AIMessage]:
+    return llm.bind_tools(list(tools), tool_choice="auto") if tools else llm
+
+
+async def _invoke(bound: Runnable[LanguageModelInput, AIMessage], messages: list[BaseMessage]) -> AIMessage:
+    try:
+        reply = await bound.ainvoke(messages)
+    except Exception as exc:  # the client's error types vary by provider
+        raise LLMUnavailable(f"{type(exc).__name__}: {exc}") from exc
+    assert isinstance(reply, AIMessage)
+    return reply
+
+
+async def _stream(bound: Runnable[LanguageModelInput, AIMessage], messages: list[BaseMessage],
+                  on_piece: Callable[[AIMessageChunk], Awaitable[None]]) -> AIMessage:
+    """The whole reply, streamed: ``on_piece`` sees each streamed piece as it arrives."""
     reply: AIMessage | None = None
     try:
         async for piece in bound.astream(messages, stream_usage=True):
@@ -69,13 +135,8 @@ async def stream_structured(
                 reply = add_ai_message_chunks(reply, piece)
             else:  # the first piece, or a model that cannot stream giving its reply whole
                 reply = piece
-            if not isinstance(piece, AIMessageChunk):
-                continue
-            grown = "".join(c.get("args") or "" for c in piece.tool_call_chunks
-                            if c.get("index") in (0, None))
-            if grown:
-                received += grown
-                await on_arguments(received)
+            if isinstance(piece, AIMessageChunk):
+                await on_piece(piece)
     except Exception as exc:  # the client's error types vary by provider
         reason = f"{type(exc).__name__}: {exc}"
         if reply is None:
@@ -83,15 +144,22 @@ async def stream_structured(
         raise LLMUnavailable(reason) from exc
     if reply is None:
         raise StreamRefused("the stream ended before the reply began")
-    tokens = int(reply.usage_metadata["total_tokens"]) if reply.usage_metadata else 0
-    if reply.tool_calls:
-        return StructuredReply(reply.tool_calls[0]["args"], tokens)
-    if received:  # arguments that are not JSON: validation says so and the repair round fixes it
-        return StructuredReply(received, tokens)
-    return StructuredReply(_json_in_text(reply.text), tokens)
+    return reply
 
 
-def _as_tool(schema: type[BaseModel], name: str) -> dict[str, Any]:
+def _tokens(reply: AIMessage) -> int:
+    return int(reply.usage_metadata["total_tokens"]) if reply.usage_metadata else 0
+
+
+def _text_reply(reply: AIMessage) -> TextReply:
+    calls = list(reply.tool_calls) + [
+        ToolCall(name=bad.get("name") or "", args={}, id=bad.get("id")) for bad in reply.invalid_tool_calls]
+    return TextReply(reply.text, calls, _tokens(reply))
+
+
+def as_tool(schema: type[BaseModel], name: str) -> dict[str, Any]:
+    """An OpenAI tool definition: the model's docstring describes it, its fields are the
+    parameters (:func:`compact_schema`)."""
     parameters = compact_schema(schema.model_json_schema())
     # the function's description says what the root's would; the prompt explains the parts
     for part in [parameters, *parameters.get("$defs", {}).values()]:

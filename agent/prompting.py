@@ -126,7 +126,7 @@ def planner_messages(
 def joiner_messages(state: AgentState, replans_left: int) -> list[BaseMessage]:
     note = (
         f"You may replan {replans_left} more time(s)." if replans_left > 0
-        else "No replans are left: you must `finish`."
+        else "No replans are left: answer with what the results give."
     )
     plan = state.get("plan") or {}
     history = describe_history(state)

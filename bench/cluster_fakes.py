@@ -3,7 +3,8 @@
 - :class:`FakeModel`: a stateless OpenAI-compatible chat completions endpoint. Many replicas
   call it at once and a run may be resumed by another replica, so it answers each request by
   reading it (never by counting calls): the planner (``submit_plan``) gets a plan for the thread
-  key named in the request; the joiner (``decide``) finishes with an answer naming that key.
+  key named in the request; the joiner (its prompt, or the ``replan`` tool it is offered)
+  answers in text naming that key.
 - :class:`Site`: ``GET /slow?ms=N`` answers after N ms (so kills land while green nodes run) and
   ``POST /red/<key>`` is the red node's target: a sink that records each arrival, so the
   benchmark can count red executions per thread and time approval → start.
@@ -26,6 +27,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tests.fakes.asgi_server import BackgroundServer
+from tests.fakes.openai_wire import forced_tool, is_joiner
 
 KEY = re.compile(r"\b(t\d{3})\b")
 REQUEST = re.compile(r"## Request\n(.*?)(?:\n\n## |\Z)", re.S)
@@ -86,24 +88,22 @@ class FakeModel:
                       "args": {"url": f"{self.site_url}/red/{key}", "json": {"key": key}}})
         return {"thought": f"read the sites, then post the report for {key}", "nodes": nodes}
 
-    def reply(self, tool: str | None, messages: list[dict[str, Any]]) -> dict[str, Any] | str:
+    def reply(self, role: str, messages: list[dict[str, Any]]) -> dict[str, Any] | str:
         request = latest_request(messages)
-        if tool == "submit_plan":
+        if role == "submit_plan":
             return self.plan(request)
-        if tool == "decide":
+        if role == "joiner":
             key_found = KEY.search(request)
             key = key_found.group(1) if key_found else "t000"
-            return {"action": "finish", "answer": answer_marker(key, FOLLOW_UP in request) + "."}
+            return answer_marker(key, FOLLOW_UP in request) + "."
         return "nothing to say"
 
     async def _complete(self, request: Request) -> JSONResponse:
         body = await request.json()
-        choice = body.get("tool_choice") or {}
-        tool = choice.get("function", {}).get("name") if isinstance(choice, dict) else None
-        if tool is None and body.get("tools"):
-            tool = body["tools"][0]["function"]["name"]
-        self.calls[tool or "text"] += 1
-        reply = self.reply(tool, body.get("messages") or [])
+        tool = forced_tool(body)
+        role = "joiner" if is_joiner(body) else tool or "text"
+        self.calls[role] += 1
+        reply = self.reply(role, body.get("messages") or [])
         message: dict[str, Any] = {"role": "assistant", "content": None}
         if isinstance(reply, dict):
             message["tool_calls"] = [{"id": f"call_{sum(self.calls.values())}", "type": "function",

@@ -111,7 +111,7 @@ async def run_plan(svc: Services, llm: ScriptedChatModel, plan: dict[str, Any],
                    stop_when: set[str] | None = None) -> list[RunEvent]:
     """Run a plan; returns its events. With stop_when, returns once those nodes finished."""
     thread = f"bench:{uuid.uuid4().hex}"
-    llm.replies[:] = [plan, {"action": "finish", "answer": "done"}]
+    llm.replies[:] = [plan, "done"]
     queue = svc.events.open(thread)
     events: list[RunEvent] = []
     try:

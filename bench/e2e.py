@@ -97,8 +97,8 @@ PHASES = {
 
 
 def dagbot_phases(served: list[Served], started: float, ended: float) -> dict[str, float]:
-    planner = next(s for s in served if s.tool == "submit_plan")
-    joiner = next((s for s in reversed(served) if s.tool == "decide"), None)
+    planner = next(s for s in served if s.role == "planner")
+    joiner = next((s for s in reversed(served) if s.role == "joiner"), None)
     if joiner is None:  # the plan carried the answer: no joiner call
         after_plan, joining, after_joiner = ended - planner.ended, 0.0, 0.0
     else:
@@ -206,7 +206,7 @@ async def measure(system: str, runner: Any, shape: Shape, server: LatencyModelSe
     if sorted(times.calls) != sorted((n, a.get("query", a.get("expression", ""))) for n, a in shape.calls):
         raise RuntimeError(f"{system} on {shape.name}: different tool calls {times.calls}")
     origin = served[0].arrived
-    planner = next((s for s in served if s.tool == "submit_plan"), None)
+    planner = next((s for s in served if s.role == "planner"), None)
     return Run(system=system, shape=shape.name, seconds=seconds, llm_calls=len(served),
                tokens=sum(s.prompt_tokens + s.completion_tokens for s in served),
                prompt_tokens=sum(s.prompt_tokens for s in served),
@@ -236,7 +236,8 @@ async def run_suite(db_url: str, repeats: int, latency: LatencyModel, side_by_si
     model = ScriptedModel(suite)
     runs: list[Run] = []
     notes: dict[str, str] = {}
-    with LatencyModelServer(model, latency, label=lambda body: model.shape_of(body).name) as server:
+    with LatencyModelServer(model, latency, label=lambda body: model.shape_of(body).name,
+                            role=model.role_of) as server:
         async with system_runners(db_url, server, notes) as runners:
             # warm-up (connections, the sandbox's page cache), the model instant
             server.latency = INSTANT

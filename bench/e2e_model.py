@@ -33,7 +33,6 @@ from tests.fakes.openai_wire import (
     chunk,
     completion,
     deltas,
-    forced_tool,
     sse,
     usage_chunk,
     wants_usage,
@@ -81,8 +80,9 @@ class Served:
     model: str
     label: str
     """What the policy's ``label`` says of the request (bench.e2e: the shape's name)."""
-    tool: str | None
-    """The forced tool (dagbot's ``submit_plan``/``decide``), None for free tool use."""
+    role: str
+    """What the policy's ``role`` says of the request (bench.e2e: ``planner``, ``joiner`` or
+    ``agent``)."""
     stream: bool
     prompt_tokens: int
     completion_tokens: int
@@ -98,9 +98,11 @@ class LatencyModelServer:
     """Serves ``/v1/chat/completions`` in a thread of its own; ``served`` records requests."""
 
     def __init__(self, policy: Policy, latency: LatencyModel,
-                 label: Callable[[dict[str, Any]], str] = lambda body: "") -> None:
+                 label: Callable[[dict[str, Any]], str] = lambda body: "",
+                 role: Callable[[dict[str, Any]], str] = lambda body: "") -> None:
         self.policy = policy
         self.label = label
+        self.role = role
         self.latency = latency
         self.served: list[Served] = []
         app = Starlette(routes=[Route("/v1/chat/completions", self._complete, methods=["POST"])])
@@ -121,7 +123,7 @@ class LatencyModelServer:
             reply = self.policy(body)
         except Exception as exc:  # a policy bug shows as the client's error, not a hang
             return JSONResponse({"error": {"message": f"policy: {exc!r}"}}, status_code=500)
-        record = Served(model=str(body.get("model")), label=self.label(body), tool=forced_tool(body),
+        record = Served(model=str(body.get("model")), label=self.label(body), role=self.role(body),
                         stream=bool(body.get("stream")), prompt_tokens=prompt_tokens(body),
                         completion_tokens=reply_tokens(reply), arrived=arrived)
         self.served.append(record)

@@ -27,7 +27,7 @@ from typing import Any
 from langchain_core.tools import StructuredTool
 from pydantic import BaseModel, Field
 
-from tests.fakes.openai_wire import ModelReply, ToolCall, forced_tool
+from tests.fakes.openai_wire import ModelReply, ToolCall, forced_tool, is_joiner
 
 SEARCH_S = 0.5
 """Latency of one ``search`` call (a web or Wikipedia search)."""
@@ -218,7 +218,8 @@ def _reply_calls(calls: list[Call]) -> ModelReply:
 class ScriptedModel:
     """The policy of the latency server: which shape a request belongs to (its text), which
     system sent it (the model name: ``dagbot``, ``react`` or ``sequential``) and where that
-    system is (forced tool, or tool results so far) decide the reply."""
+    system is (dagbot: planner or joiner, see :meth:`role_of`; the others: tool results so
+    far) decide the reply."""
 
     def __init__(self, suite: list[Shape]) -> None:
         self.suite = suite
@@ -230,17 +231,25 @@ class ScriptedModel:
                 return shape
         raise LookupError("no shape's request in the prompt")
 
+    @staticmethod
+    def role_of(body: dict[str, Any]) -> str:
+        """``planner`` (dagbot's forced ``submit_plan``), ``joiner`` (dagbot's joiner prompt,
+        offering ``replan``), else ``agent`` (ReAct, sequential, or another dagbot request)."""
+        if forced_tool(body) == "submit_plan":
+            return "planner"
+        return "joiner" if is_joiner(body) else "agent"
+
     def __call__(self, body: dict[str, Any]) -> ModelReply:
         shape = self.shape_of(body)
         system = str(body.get("model"))
         messages = body.get("messages", [])
         if system.startswith("dagbot"):
-            tool = forced_tool(body)
-            if tool == "submit_plan":
+            role = self.role_of(body)
+            if role == "planner":
                 return ModelReply.call("submit_plan", shape.plan)
-            if tool == "decide":
-                return ModelReply.call("decide", {"action": "finish", "answer": shape.answer})
-            raise LookupError(f"dagbot asked for an unexpected tool: {tool}")
+            if role == "joiner":
+                return ModelReply(text=shape.answer)
+            raise LookupError(f"an unexpected dagbot request (tool choice {body.get('tool_choice')!r})")
         if system == "react":
             turn = sum(1 for m in messages if m.get("role") == "assistant" and m.get("tool_calls"))
             waves = shape.waves

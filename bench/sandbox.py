@@ -171,10 +171,10 @@ async def state_sizes(sandbox: Sandbox) -> dict[str, int]:
                 "result = {'words': len(page['text'].split())}\n")
         llm = ScriptedChatModel(replies=[
             {"nodes": [{"id": "count", "package": {"goal": "count the words", "code": code}}]},
-            {"action": "finish", "answer": "counted"},
+            "counted",
             {"nodes": [{"id": "page", "tool": "http_get", "args": {"url": url}},
                        {"id": "count", "tool": "count_words", "args": {"text": "${page.text}"}}]},
-            {"action": "finish", "answer": "counted"},
+            "counted",
         ])
         registry = build_registry(settings)
         registry.add(StructuredTool.from_function(coroutine=count_words, name="count_words"),

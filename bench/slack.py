@@ -95,10 +95,10 @@ class BenchChatModel(ScriptedChatModel):
 
 def fake_llm() -> ScriptedChatModel:
     """Plans deploy(rN) + lookup for 'bench request N'; finishes once results are in."""
-    def reply(messages: list[BaseMessage]) -> dict[str, Any]:
+    def reply(messages: list[BaseMessage]) -> dict[str, Any] | str:
         prompt = str(messages[-1].content)
         if "## Results" in prompt:
-            return {"action": "finish", "answer": "deployed and looked up"}
+            return "deployed and looked up"
         number = re.findall(r"bench request (\d+)", prompt)[-1]
         return {"thought": "deploy needs approval", "nodes": [
             {"id": "deploy", "tool": "deploy", "args": {"target": f"r{number}"}, "why": "bench"},

@@ -7,6 +7,8 @@
   message is replaced with the answer (``chat.update``); if Slack will not, it is deleted
   and the answer posted anew.
 - Not streamed: posted, as before streaming existed.
+(A stream whose run replanned, or ended without an answer, is withdrawn by the notifier
+before this: it never becomes the answer.)
 A message Slack refuses only for its feedback buttons is sent again without them (logged once).
 """
 

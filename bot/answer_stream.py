@@ -6,7 +6,9 @@ sends what is new at most once per ``interval`` (Slack rate-limits the appends).
 flush starts the stream, as a reply in the thread to the person who asked (Slack wants the
 recipient outside DMs). Any refusal ends the streaming for this run (and, when it means the
 app cannot stream at all, for the process: :mod:`bot.features`); the answer is then posted
-or put in place whole when it is ready — a stream is only ever a preview.
+or put in place whole when it is ready — a stream is only ever a preview. If the joiner calls
+``replan`` after writing some text (a :class:`agent.events.Replanning` event), the notifier
+withdraws the stream: stopped, its message deleted; the new plan's answer streams anew.
 """
 
 from __future__ import annotations

@@ -67,5 +67,10 @@ def answer_messages(answer: str, progress: RunProgress, note: str = "",
     return replies
 
 
+def withdrawn_answer() -> tuple[str, list[Block]]:
+    """What a withdrawn streamed draft shows when Slack would not delete it."""
+    return notification(say.ANSWER_WITHDRAWN), [context(say.ANSWER_WITHDRAWN)]
+
+
 def without_feedback(replies: list[Reply]) -> list[Reply]:
     return [Reply(r.text, [b for b in r.blocks if b.get("type") != "context_actions"]) for r in replies]

@@ -260,6 +260,7 @@ def more_approvals(count: int) -> str:
 
 # ---------------------------------------------------------------- answers
 
+ANSWER_WITHDRAWN = "_This draft was withdrawn: it is not the answer._"
 FEEDBACK_GOOD = "Good answer"
 FEEDBACK_BAD = "Bad answer"
 FEEDBACK_THANKS = {"up": "Thanks for the 👍 — noted.",

@@ -28,6 +28,7 @@ from agent.events import (
     DecisionRecorded,
     NodeRejected,
     Planning,
+    Replanning,
     RunEvent,
     RunFailed,
 )
@@ -36,7 +37,7 @@ from agent.runner import Engine
 from bot.access import AccessDirectory
 from bot.answer_delivery import AnswerDelivery
 from bot.answer_stream import AnswerStream
-from bot.answer_view import answer_messages
+from bot.answer_view import answer_messages, withdrawn_answer
 from bot.approval_view import render_approval
 from bot.assistant import AssistantPane
 from bot.editor import MessageEditor
@@ -178,6 +179,8 @@ class Notifier:
         if self.pane is not None:
             await self.pane.show(tracker.thread, tracker.progress, event)
         match event:
+            case Replanning():  # text streamed before the model called `replan` is no answer
+                await self._withdraw_stream(tracker)
             case Planning(replan=replan) if replan:
                 await self._refresh_open_approvals(tracker.thread.key, stale=True)  # the old plan's
             case AwaitingApproval():
@@ -276,11 +279,7 @@ class Notifier:
                     run_id=tracker.run_id, thread_key=thread.key, channel=thread.channel, ts=last,
                     requested_by=tracker.progress.requested_by, answered_at=self.clock()))
         else:
-            if tracker.stream is not None:  # e.g. cancelled while the answer was being written
-                await tracker.stream.settle()
-                await tracker.stream.abandon()
-                if tracker.stream.ts is not None:
-                    await self.poster.delete(thread.channel, tracker.stream.ts)
+            await self._withdraw_stream(tracker)  # e.g. cancelled while the answer was being written
             for n, reply in enumerate(replies):
                 await self.poster.post(thread.channel, reply.text, reply.blocks, thread_ts=thread.root_ts,
                                        metadata=metadata if n == 0 else None)
@@ -289,6 +288,19 @@ class Notifier:
         await self._refresh_open_approvals(tracker.thread.key, stale=True)
         self._forget_closed(tracker.thread.key)
         self.tasks.spawn(tracker.editor.settled(), name=f"settle:{tracker.message.ts}")
+
+    async def _withdraw_stream(self, tracker: RunTracker) -> None:
+        """Take a streamed answer that will not be the answer out of the thread: the stream is
+        stopped and its message deleted (if Slack will not delete it, it is edited to say it
+        was withdrawn). Later deltas of the run start a new stream."""
+        stream, tracker.stream = tracker.stream, None
+        if stream is None:
+            return
+        await stream.settle()
+        await stream.abandon()
+        if stream.ts is not None and not await self.poster.delete(tracker.thread.channel, stream.ts):
+            text, blocks = withdrawn_answer()
+            await self.poster.edit(tracker.thread.channel, stream.ts, text, blocks)
 
     def _forget_closed(self, thread_key: str) -> None:
         """Closed approval messages need no memory: the database says they are closed."""

@@ -4,8 +4,9 @@ It stands in for the LLM when none is configured, in each of its three roles, re
 same prompts a real model reads:
 - planner (forced ``submit_plan``): the recorded plan of the example the request matches;
   for anything else an empty plan, so the joiner can say what the demo knows;
-- joiner (forced ``decide``): an answer written from the results in the prompt, so what it
-  says is what the tools really returned (and what people really decided);
+- joiner (its system prompt, agent/prompts/joiner.md): a text answer written from the
+  results in the prompt, so what it says is what the tools really returned (and what people
+  really decided); it never calls ``replan``;
 - reflexion (plain text): the recorded fix for the example package's first, buggy version.
 """
 
@@ -19,11 +20,12 @@ from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage, SystemMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
+from agent.prompting import prompt_text as agent_prompt
 from infra.demo import answers
 from infra.demo.examples import COUNT_ERRORS_FIXED, EXAMPLES, Example, by_key, match_example
 
@@ -34,6 +36,15 @@ _TITLE = "|".join(re.escape(t) for t in _TITLES)
 _SECTION = re.compile(rf"^## ({_TITLE})\n(.*?)(?=^## (?:{_TITLE})\n|\Z)", re.S | re.M)
 _MENTION = re.compile(r"<@[A-Z0-9]+>")
 _ANSWER = re.compile(r"^Answer: (.*?)(?=^Results:|\Z)", re.S | re.M)
+
+
+_JOINER = agent_prompt("joiner.md").split(".", 1)[0]
+"""The joiner's system prompt begins so ("You are the joiner of dagbot")."""
+
+
+def is_joiner(messages: list[BaseMessage]) -> bool:
+    """The joiner asks: its system prompt comes first (with or without the ``replan`` tool)."""
+    return bool(messages) and isinstance(messages[0], SystemMessage) and messages[0].text.startswith(_JOINER)
 
 
 def sections(text: str) -> dict[str, str]:
@@ -72,9 +83,8 @@ class DemoChatModel(BaseChatModel):
         prompt_text = "\n\n".join(m.text for m in messages)
         if self.tool_name == "submit_plan":
             return self._call(self.plan(sections(messages[-1].text)), prompt_text)
-        if self.tool_name == "decide":
-            return self._call({"action": "finish", "answer": self.answer(sections(messages[-1].text))},
-                              prompt_text)
+        if is_joiner(messages):
+            return self._text(self.answer(sections(messages[-1].text)), prompt_text)
         return self._text(self.rewrite(prompt_text), prompt_text)
 
     def plan(self, prompt: dict[str, str]) -> dict[str, Any]:

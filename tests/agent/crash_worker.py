@@ -59,8 +59,7 @@ def registry(log: Path, mode: str) -> ToolRegistry:
 
 
 async def main(mode: str, url: str, thread: str, log: Path, events_file: Path) -> None:
-    replies = [PLAN, {"action": "finish", "answer": "first"}] if mode == "run" else [
-        {"action": "finish", "answer": "recovered"}]
+    replies = [PLAN, "first"] if mode == "run" else ["recovered"]
     settings = Settings(DATABASE_URL=url, DAGBOT_LEASE_TTL=1)
     async with open_services(settings, llm=ScriptedChatModel(replies=replies),
                              registry=registry(log, mode),

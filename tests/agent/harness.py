@@ -18,8 +18,14 @@ from tests.fakes.packages import ScriptedPackages
 from tests.fakes.tools import ToolLog, simulated_registry
 
 
-def finish(answer: str) -> dict[str, Any]:
-    return {"action": "finish", "answer": answer}
+def finish(answer: str) -> str:
+    """The joiner's reply that answers: its text."""
+    return answer
+
+
+def replan(feedback: str) -> dict[str, Any]:
+    """The joiner's reply that asks for a new plan: a call of the ``replan`` tool."""
+    return {"feedback": feedback}
 
 
 @dataclass

@@ -1,29 +1,85 @@
-"""The joiner's answer is published as it grows (AnswerDelta), through the real
-langchain-openai client talking to a local server that streams the reply in pieces."""
+"""The joiner answers in text and replans through its `replan` tool; its text is published as
+it grows (AnswerDelta), through the real langchain-openai client talking to a local server
+that streams the reply in pieces, or with the scripted chat model."""
 
 from __future__ import annotations
 
-from agent.answer_stream import answer_so_far
-from agent.events import AnswerDelta, AnswerReady, Replanning
-from tests.agent.harness import finish, harness
+from langchain_core.messages import AIMessage
+
+from agent.context import EngineSettings
+from agent.events import AnswerDelta, AnswerReady, Planning, Replanning
+from tests.agent.harness import finish, harness, replan
 from tests.agent.test_planner_streaming import over_http
 from tests.fakes.openai_server import FakeOpenAI
+from tests.fakes.openai_wire import ModelReply, ToolCall, forced_tool
 
 ONE = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "a"}}]}
-LONG = "The value of **a** is 'value of a'.\n\n```\ncode stays whole\n```\nThat is all."
+LONG = ('The value of **a** is "value of a".\n\n```python\nprint("code stays whole")\n```\n'
+        "- one\n- two\n\nThat is all.")
 
 
-def test_the_answer_is_read_from_partial_arguments_once_the_action_is_finish() -> None:
-    assert answer_so_far('{"action": "finish", "answer": "The va') == "The va"
-    assert answer_so_far('{"action": "finish", "answer": "a\\nb') == "a\nb"
-    assert answer_so_far('{"action": "replan", "feedback": "no') is None
-    assert answer_so_far('{"answer": "before the action') is None  # it may still be a replan
-    assert answer_so_far('{"action": "fin') is None
-    assert answer_so_far("not json") is None
+def replan_call(feedback: str) -> ToolCall:
+    return ModelReply.call("replan", {"feedback": feedback}).calls[0]
+
+
+def joiner_requests(fake: FakeOpenAI) -> list[dict]:  # type: ignore[type-arg]
+    return [r for r in fake.requests if forced_tool(r) != "submit_plan"]
+
+
+# ------------------------------------------------------------ the contract
+
+
+async def test_the_answer_is_the_models_text_with_replan_offered(sqlite_url: str) -> None:
+    async with harness(sqlite_url, [ONE, finish(f"\n  {LONG}\n\n")]) as h:
+        await h.engine.ask("j1", "look up a")
+        assert (await h.next_event(AnswerReady)).answer == LONG  # as written, stripped: no JSON
+        assert h.llm.offered == [["submit_plan"], ["replan"]]
+        assert "You may replan 2 more time(s)." in h.llm.calls[1][0].content
+
+
+async def test_calling_replan_makes_a_new_plan_with_the_feedback(sqlite_url: str) -> None:
+    async with harness(sqlite_url, [ONE, replan("look up b instead"), ONE, finish("b it is")]) as h:
+        await h.engine.ask("j2", "look up a")
+        assert (await h.next_event(AnswerReady)).answer == "b it is"
+        [replanned] = [e for e in h.drain() if isinstance(e, Replanning)]
+        assert (replanned.feedback, replanned.replan) == ("look up b instead", 1)
+        assert "What to change: look up b instead" in h.llm.calls[2][-1].content
+        state = await h.engine.state("j2")
+        assert state["replans"] == 1 and state["tokens"] == 4 * 15  # every call counted
+
+
+async def test_text_and_a_replan_call_together_replan(sqlite_url: str) -> None:
+    both = AIMessage("Let me try that differently.", tool_calls=[
+        {"name": "replan", "args": {"feedback": "use key b"}, "id": "call_1"}])
+    async with harness(sqlite_url, [ONE, both, ONE, finish("done differently")]) as h:
+        await h.engine.ask("j3", "look up a")
+        assert (await h.next_event(AnswerReady)).answer == "done differently"
+        assert [e.feedback for e in h.drain() if isinstance(e, Replanning)] == ["use key b"]
+
+
+async def test_with_no_replans_left_no_tool_is_offered_and_the_text_answers(sqlite_url: str) -> None:
+    both = AIMessage("Here is what I found.", tool_calls=[
+        {"name": "replan", "args": {"feedback": "again"}, "id": "call_1"}])
+    async with harness(sqlite_url, [ONE, both], settings=EngineSettings(max_replans=0)) as h:
+        await h.engine.ask("j4", "look up a")
+        assert (await h.next_event(AnswerReady)).answer == "Here is what I found."
+        assert "Replanning" not in h.kinds()
+        assert h.llm.offered == [["submit_plan"], []]  # a plain completion
+        assert "No replans are left" in h.llm.calls[1][0].content
+
+
+async def test_an_empty_reply_falls_back_to_the_results(sqlite_url: str) -> None:
+    async with harness(sqlite_url, [ONE, "  \n"]) as h:
+        await h.engine.ask("j5", "look up a")
+        answer = (await h.next_event(AnswerReady)).answer
+        assert answer.startswith("Here is what the plan produced") and "value of a" in answer
+
+
+# --------------------------------------------------------------- over HTTP
 
 
 async def test_the_answer_streams_in_growing_deltas_before_it_is_ready(sqlite_url: str) -> None:
-    with FakeOpenAI([ONE, finish(LONG)], piece=9) as fake:
+    with FakeOpenAI([ONE, finish(LONG + "\n")], piece=9) as fake:
         async with over_http(sqlite_url, fake) as h:
             await h.engine.ask("t1", "look up a")
             ready = await h.next_event(AnswerReady)
@@ -35,22 +91,66 @@ async def test_the_answer_streams_in_growing_deltas_before_it_is_ready(sqlite_ur
             assert deltas[-1] == LONG
             kinds = h.kinds()
             assert kinds.index("AnswerDelta") < kinds.index("AnswerReady")
+            [joiner] = joiner_requests(fake)
+            assert joiner["stream"] and joiner["tool_choice"] == "auto"
+            assert [t["function"]["name"] for t in joiner["tools"]] == ["replan"]
+            assert joiner["tools"][0]["function"]["parameters"]["required"] == ["feedback"]
+            state = await h.engine.state("t1")
+            assert ready.tokens == state["tokens"] == 2 * 120  # the streamed reply's usage counts
 
 
-async def test_a_replan_shows_no_answer_text(sqlite_url: str) -> None:
-    replan = {"action": "replan", "feedback": "look up a again, differently"}
-    with FakeOpenAI([ONE, replan, ONE, finish("second time lucky")]) as fake:
+async def test_text_streamed_before_a_replan_call_is_followed_by_replanning(sqlite_url: str) -> None:
+    draft = ModelReply(text="A draft answer that will not count.", calls=(replan_call("look up a again"),))
+    with FakeOpenAI([ONE, draft, ONE, finish("second time lucky")], piece=6) as fake:
         async with over_http(sqlite_url, fake) as h:
             await h.engine.ask("t2", "look up a")
-            await h.next_event(AnswerReady)
+            assert (await h.next_event(AnswerReady)).answer == "second time lucky"
             events = h.drain()
             replanned = next(i for i, e in enumerate(events) if isinstance(e, Replanning))
-            assert not any(isinstance(e, AnswerDelta) for e in events[:replanned])
-            assert [e.text for e in events if isinstance(e, AnswerDelta)][-1] == "second time lucky"
+            assert events[replanned].feedback == "look up a again"
+            before = [e.text for e in events[:replanned] if isinstance(e, AnswerDelta)]
+            assert before and before[-1] == "A draft answer that will not count."
+            after = [e for e in events[replanned:] if isinstance(e, AnswerDelta | Planning)]
+            assert isinstance(after[0], Planning)  # the new plan comes before the new answer
+            assert [e.text for e in after if isinstance(e, AnswerDelta)][-1] == "second time lucky"
+
+
+async def test_no_replans_left_sends_no_tools(sqlite_url: str) -> None:
+    with FakeOpenAI([ONE, finish("plainly")]) as fake:
+        async with over_http(sqlite_url, fake, max_replans=0) as h:
+            await h.engine.ask("t3", "look up a")
+            assert (await h.next_event(AnswerReady)).answer == "plainly"
+            [joiner] = joiner_requests(fake)
+            assert "tools" not in joiner and "tool_choice" not in joiner
+            assert "No replans are left" in joiner["messages"][0]["content"]
+
+
+async def test_a_joiner_that_refuses_to_stream_is_asked_again_whole(sqlite_url: str) -> None:
+    # the planner does not stream here, so the joiner's request is the first streamed one
+    with FakeOpenAI([ONE, finish("one"), ONE, finish("two")], stream="refuse") as fake:
+        async with over_http(sqlite_url, fake, stream=False) as h:
+            await h.engine.ask("t4", "look up a")
+            assert (await h.next_event(AnswerReady)).answer == "one"
+            assert h.services.engine.ctx.planner_stream_refused
+            await h.engine.ask("t5", "again")
+            assert (await h.next_event(AnswerReady)).answer == "two"
+            assert [bool(r.get("stream")) for r in joiner_requests(fake)] == [True, False, False]
+            assert "AnswerDelta" not in h.kinds()
 
 
 async def test_a_model_that_cannot_stream_answers_whole(sqlite_url: str) -> None:
     async with harness(sqlite_url, [ONE, finish("whole")]) as h:
-        await h.engine.ask("t3", "look up a")
+        await h.engine.ask("t6", "look up a")
         assert (await h.next_event(AnswerReady)).answer == "whole"
         assert "AnswerDelta" not in h.kinds()
+
+
+async def test_a_stream_that_fails_midway_falls_back_to_the_results(sqlite_url: str) -> None:
+    with FakeOpenAI([ONE, finish("A streamed draft that will not count.")], piece=5,
+                    break_at="will not") as fake:
+        async with over_http(sqlite_url, fake) as h:
+            await h.engine.ask("t7", "look up a")
+            answer = (await h.next_event(AnswerReady)).answer
+            assert answer.startswith("Here is what the plan produced") and "value of a" in answer
+            assert any(isinstance(e, AnswerDelta) and "draft" in e.text for e in h.drain())
+            assert len(joiner_requests(fake)) == 1  # failed midway: not asked again

@@ -9,7 +9,7 @@ from langchain_core.messages import BaseMessage
 from agent.context import EngineSettings
 from agent.events import AnswerReady, Planning, PlanReady, Replanning, RunFailed
 from agent.references import UnresolvedReference, resolve
-from tests.agent.harness import finish, harness
+from tests.agent.harness import finish, harness, replan
 
 GOOD = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "a"}}]}
 BAD = {"nodes": [{"id": "a", "tool": "teleport", "args": {}}]}
@@ -49,8 +49,8 @@ async def test_an_unreachable_model_is_reported_not_raised(sqlite_url: str) -> N
 
 async def test_joiner_replans_with_feedback_and_stops_at_the_limit(sqlite_url: str) -> None:
     broken = {"nodes": [{"id": "a", "tool": "broken", "args": {"key": "a"}}]}
-    replan = {"action": "replan", "feedback": "use lookup instead"}
-    replies = [broken, replan, broken, replan, broken, finish("gave up after two replans")]
+    again = replan("use lookup instead")
+    replies = [broken, again, broken, again, broken, finish("gave up after two replans")]
     async with harness(sqlite_url, replies, settings=EngineSettings(max_replans=2)) as h:
         await h.engine.ask("p4", "find a")
         events = h.drain()
@@ -59,6 +59,8 @@ async def test_joiner_replans_with_feedback_and_stops_at_the_limit(sqlite_url: s
         assert "What to change: use lookup instead" in second_plan_prompt
         assert "a: failed — the lookup service has no entry for 'a'" in second_plan_prompt
         assert "No replans are left" in h.llm.calls[-1][0].content
+        # the joiner is offered `replan` while replans are left, then no tool at all
+        assert h.llm.offered[1::2] == [["replan"], ["replan"], []]
         assert isinstance(events[-1], AnswerReady)
         assert h.log.count("broken") == 3
 

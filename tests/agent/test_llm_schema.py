@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.llm import _as_tool, compact_schema
+from agent.llm import as_tool, compact_schema
 from agent.plan import Plan
 
 
@@ -42,7 +42,7 @@ def test_generated_titles_null_options_and_additional_properties_go() -> None:
 
 
 def test_the_plan_tool_keeps_its_structure() -> None:
-    function = _as_tool(Plan, "submit_plan")["function"]
+    function = as_tool(Plan, "submit_plan")["function"]
     parameters = function["parameters"]
     assert function["description"].startswith("A plan: nodes")
     assert parameters["required"] == ["nodes"]

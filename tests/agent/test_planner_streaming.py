@@ -25,6 +25,7 @@ from infra.wiring import open_services
 from tests.agent.harness import Harness, finish
 from tests.fakes.chat import ScriptedChatModel
 from tests.fakes.openai_server import FakeOpenAI
+from tests.fakes.openai_wire import forced_tool
 from tests.fakes.packages import ScriptedPackages
 from tests.fakes.tools import ToolLog, simulated_registry
 
@@ -37,15 +38,15 @@ THREE = {"thought": "a feeds b; c is independent", "nodes": [
 
 @asynccontextmanager
 async def over_http(database_url: str, fake: FakeOpenAI, *, stream: bool = True,
-                    result_cache_seconds: float = 60.0) -> AsyncIterator[Harness]:
-    """The engine with langchain-openai's ChatOpenAI pointed at the fake server."""
+                    **engine: Any) -> AsyncIterator[Harness]:
+    """The engine with langchain-openai's ChatOpenAI pointed at the fake server (``engine``:
+    more EngineSettings)."""
     llm = ChatOpenAI(model="fake", base_url=fake.url, api_key=SecretStr("unused"), max_retries=0)
     log = ToolLog()
     async with open_services(
         Settings(database_url=database_url, lease_ttl_seconds=5), llm=llm,
         registry=simulated_registry(log), packages=ScriptedPackages(),
-        engine_config=EngineSettings(decision_poll_seconds=0.2, stream_planner=stream,
-                                     result_cache_seconds=result_cache_seconds),
+        engine_config=EngineSettings(decision_poll_seconds=0.2, stream_planner=stream, **engine),
     ) as services:
         yield Harness(services, ScriptedChatModel(), log, ScriptedPackages(), services.events.open())
 
@@ -98,7 +99,7 @@ async def test_a_server_that_does_not_stream_is_asked_again_without_streaming(
             # one streamed attempt, then the same request whole; later plans are not streamed
             await h.engine.ask("s4", "again")
             assert (await h.next_event(AnswerReady)).answer == "two"
-            planner = [r for r in fake.requests if r["tool_choice"]["function"]["name"] == "submit_plan"]
+            planner = [r for r in fake.requests if forced_tool(r) == "submit_plan"]
             assert [bool(r.get("stream")) for r in planner] == [True, False, False]
             assert h.services.engine.ctx.planner_stream_refused
 

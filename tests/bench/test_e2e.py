@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from agent.prompting import fill, prompt_text
 from bench.e2e import INSTANT, SYSTEMS, figures, run_suite
 from bench.e2e_model import prompt_tokens, tokens
 from bench.e2e_shapes import ScriptedModel, shapes
@@ -41,9 +42,17 @@ def test_the_scripted_model_answers_each_system_with_its_own_calls() -> None:
     assert [c.name for c in react.calls] == ["search", "search"]
     sequential = model({"model": "sequential", "messages": [ask]})
     assert len(sequential.calls) == 1
-    plan = model({"model": "dagbot", "messages": [ask],
-                  "tool_choice": {"type": "function", "function": {"name": "submit_plan"}}})
+    plan_body = {"model": "dagbot", "messages": [ask],
+                 "tool_choice": {"type": "function", "function": {"name": "submit_plan"}}}
+    plan = model(plan_body)
     assert plan.calls[0].name == "submit_plan"
+    # dagbot's joiner, known by its prompt (and the `replan` tool while replans are left)
+    system = {"role": "system", "content": fill(prompt_text("joiner.md"), replan_note="")}
+    replan_tool = {"type": "function", "function": {"name": "replan", "parameters": {}}}
+    for joiner in ({"model": "dagbot", "messages": [system, ask], "tools": [replan_tool], "tool_choice": "auto"},
+                   {"model": "dagbot", "messages": [system, ask]}):
+        assert model.role_of(joiner) == "joiner" and model(joiner) == ModelReply(text=qa.answer)
+    assert model.role_of(plan_body) == "planner" and model.role_of({"model": "react", "messages": [ask]}) == "agent"
     done = model({"model": "react", "messages": [ask] + [
         {"role": "assistant", "tool_calls": [{}]}] * 3})
     assert done == ModelReply(text=qa.answer)

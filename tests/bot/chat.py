@@ -43,8 +43,14 @@ OPS = "C0OPS"
 ALICE, BOB, CAROL, MALLORY = "U0ALICE", "U0BOB", "U0CAROL", "U0MALLORY"
 
 
-def finish(answer: str) -> dict[str, Any]:
-    return {"action": "finish", "answer": answer}
+def finish(answer: str) -> str:
+    """The joiner's reply that answers: its text."""
+    return answer
+
+
+def replan(feedback: str) -> dict[str, Any]:
+    """The joiner's reply that asks for a new plan: a call of the ``replan`` tool."""
+    return {"feedback": feedback}
 
 
 def is_status(message: Message) -> bool:

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import pytest
 from langchain_openai import ChatOpenAI
 from pydantic import SecretStr
 
@@ -16,6 +17,7 @@ from bot.answer_view import ANSWER_PART_CHARS, MARKDOWN_LIMIT
 from bot.notifier import ANSWER_EVENT
 from tests.bot.chat import ALICE, OPS, RunningBot, Thread, chat_with, finish, running_bot, settle
 from tests.fakes.openai_server import FakeOpenAI
+from tests.fakes.openai_wire import ModelReply
 from tests.fakes.slack_api import FakeSlack, Message
 
 LOOK_UP_A = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "a"}}]}
@@ -46,7 +48,7 @@ def answer_calls(slack: FakeSlack, thread: Thread) -> list[str]:
 
 async def test_the_answer_streams_into_the_thread_and_ends_with_its_footer_and_feedback(
         slack: FakeSlack, sqlite_url: str) -> None:
-    with FakeOpenAI([LOOK_UP_A, finish(ANSWER)], piece=6, hold_at="That is") as fake:
+    with FakeOpenAI([LOOK_UP_A, finish(ANSWER)], piece=6, hold_at="- two") as fake:
         async with streaming_bot(slack, sqlite_url, fake) as app, chat_with(slack, app) as chat:
             thread = await chat.person(ALICE).runs("look up a")
 
@@ -116,10 +118,10 @@ async def test_a_stream_that_breaks_midway_is_replaced_by_the_whole_answer_once(
 
 
 async def test_an_answer_that_differs_from_its_stream_replaces_it(slack: FakeSlack, sqlite_url: str) -> None:
-    # the streamed reply is not a valid decision (feedback must be text): the joiner falls back
-    # to listing the results, which is what the thread must end up showing
-    bad = {"action": "finish", "answer": "A streamed draft that will not count.", "feedback": 42}
-    with FakeOpenAI([LOOK_UP_A, bad], piece=5) as fake:
+    # the model's stream breaks midway: the joiner falls back to listing the results, which is
+    # what the thread must end up showing
+    with FakeOpenAI([LOOK_UP_A, finish("A streamed draft that will not count.")], piece=5,
+                    break_at="not count") as fake:
         async with streaming_bot(slack, sqlite_url, fake) as app, chat_with(slack, app) as chat:
             thread = await chat.person(ALICE).runs("look up a")
             answer = await thread.answer()
@@ -129,6 +131,40 @@ async def test_an_answer_that_differs_from_its_stream_replaces_it(slack: FakeSla
             assert answer.text.startswith("Here is what the plan produced")
             assert answer_calls(slack, thread)[-2:] == ["chat.stopStream", "chat.update"]
             assert len(thread.answers()) == 1
+
+
+@pytest.mark.parametrize("deletable", [True, False], ids=["deleted", "edited"])
+async def test_a_draft_streamed_before_the_model_calls_replan_is_withdrawn(
+        slack: FakeSlack, sqlite_url: str, deletable: bool) -> None:
+    if not deletable:
+        slack.inject("chat.delete", status=200, error="cant_delete_message", times=100)
+    draft = ModelReply(text="A draft that will not count.",
+                       calls=ModelReply.call("replan", {"feedback": "look up a again"}).calls)
+    with FakeOpenAI([LOOK_UP_A, draft, LOOK_UP_A, finish(ANSWER)], piece=5, hold_at="not count") as fake:
+        async with streaming_bot(slack, sqlite_url, fake) as app, chat_with(slack, app) as chat:
+            thread = await chat.person(ALICE).runs("look up a")
+            shown = await slack.wait_for(
+                lambda: (m := streamed(thread)) and "not count" in m.text and m, what="the streamed draft")
+            assert shown.streaming
+
+            fake.release.set()  # the model goes on: it calls `replan`
+            answer = await thread.answer()
+            await settle(app)
+            assert answer.ts != shown.ts and answer.text == ANSWER and len(thread.answers()) == 1
+            drafts = [m for m in thread.messages() if m.is_from_bot and "draft" in m.content]
+            if deletable:
+                assert slack.message(thread.channel, shown.ts) is None and drafts == []
+            else:  # Slack kept it: it says it was withdrawn, and no longer shows the draft
+                withdrawn = slack.message(thread.channel, shown.ts)
+                assert withdrawn is not None and drafts == [withdrawn]
+                assert "withdrawn" in withdrawn.content and "not count" not in withdrawn.content
+                assert not withdrawn.streaming and withdrawn.feedback() is None
+            # the draft's stream was stopped and withdrawn before the new plan's answer streamed
+            calls = answer_calls(slack, thread)
+            withdrawn_at = calls.index("chat.delete")
+            assert calls[:withdrawn_at][-1] == "chat.stopStream"
+            assert calls[withdrawn_at + 1:].count("chat.startStream") == 1
+            assert ANSWER.startswith(slack.calls_of("chat.startStream")[-1].args["markdown_text"])
 
 
 async def test_a_long_answer_is_split_at_slacks_limits_without_breaking_code_blocks(

@@ -1,8 +1,10 @@
 """A scripted chat model: the LLM seam's fake.
 
 Each call pops the next scripted reply. A reply is a string (plain content), a
-dict (returned as a call of the bound tool with those arguments), or a callable
-that receives the prompt messages and returns either.
+dict (returned as a call of the first bound tool with those arguments: the forced
+``submit_plan`` for the planner, ``replan`` for the joiner), an AIMessage (returned
+as it is, e.g. text and a tool call together), or a callable that receives the
+prompt messages and returns one of those.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from langchain_core.runnables import Runnable
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import Field
 
-Reply = str | dict[str, Any] | Callable[[list[BaseMessage]], "str | dict[str, Any]"]
+Reply = str | dict[str, Any] | AIMessage | Callable[[list[BaseMessage]], "str | dict[str, Any] | AIMessage"]
 
 _ids = itertools.count(1)
 
@@ -29,7 +31,10 @@ class ScriptedChatModel(BaseChatModel):
     """Replies still to give, in order."""
     calls: list[list[BaseMessage]] = Field(default_factory=list)
     """Every prompt received, in order."""
+    offered: list[list[str]] = Field(default_factory=list)
+    """The names of the tools bound for every call, in order ([] for a plain completion)."""
     tool_name: str | None = None
+    tools: list[str] = Field(default_factory=list)
     repeat_last: bool = False
     """Keep giving the last reply once the script runs out (for 'always bad' LLMs)."""
 
@@ -40,21 +45,25 @@ class ScriptedChatModel(BaseChatModel):
     def bind_tools(
         self, tools: Sequence[Any], *, tool_choice: str | None = None, **kwargs: Any
     ) -> Runnable[Any, AIMessage]:
-        name = convert_to_openai_tool(tools[0])["function"]["name"] if tools else None
-        bound = self.model_copy(update={"tool_name": name})
+        names = [convert_to_openai_tool(tool)["function"]["name"] for tool in tools]
+        bound = self.model_copy(update={"tool_name": names[0] if names else None, "tools": names})
         # share the script and the record of calls with the original
         object.__setattr__(bound, "replies", self.replies)
         object.__setattr__(bound, "calls", self.calls)
+        object.__setattr__(bound, "offered", self.offered)
         return bound
 
     def _next(self, messages: list[BaseMessage]) -> AIMessage:
         self.calls.append(list(messages))
+        self.offered.append(list(self.tools))
         if not self.replies:
             raise AssertionError("ScriptedChatModel: no reply scripted for this call")
         reply = self.replies[0] if (self.repeat_last and len(self.replies) == 1) else self.replies.pop(0)
         if callable(reply):
             reply = reply(messages)
         usage = {"input_tokens": 10, "output_tokens": 5, "total_tokens": 15}
+        if isinstance(reply, AIMessage):
+            return reply.model_copy(update={"usage_metadata": reply.usage_metadata or usage})
         if isinstance(reply, dict):
             return AIMessage(
                 content="",

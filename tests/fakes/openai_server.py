@@ -1,17 +1,21 @@
 """A local OpenAI-compatible chat completions server with scripted replies.
 
 Exercises the real ``langchain-openai`` client: point ``OPENAI_BASE_URL`` at ``url``.
-A dict reply is returned as a call of the tool the request forces (``tool_choice``);
-a string reply as plain content.
+A dict reply is returned as a call of the tool the request forces (``tool_choice``), or
+else of the first tool it offers (the joiner's ``replan``); a string reply as plain
+content (the joiner's answer); a :class:`ModelReply` as it is (text and tool calls together).
 
 Requests that ask for a stream get one, as servers differ (``stream``):
-- ``"pieces"``: each call's arguments cut into ``piece`` characters per delta (OpenAI, vLLM);
+- ``"pieces"``: the text, then each call's arguments, cut into ``piece`` characters per delta
+  (OpenAI, vLLM);
 - ``"whole"``: each call in one delta (Ollama);
 - ``"ignore"``: no stream at all, the whole completion as JSON (a server without streaming);
 - ``"refuse"``: HTTP 400 (a server that rejects streaming requests).
-``hold_at``: a streamed reply pauses once the arguments sent so far contain this text, until
+``hold_at``: a streamed reply pauses once the text and arguments sent so far contain this, until
 ``release`` is set (or 10 s pass), so a test can look at what happened mid-stream; ``held`` is
 set before the client can read that piece.
+``break_at``: a streamed reply's connection drops once the text and arguments sent so far
+contain this (a model that fails midway).
 """
 
 from __future__ import annotations
@@ -46,12 +50,13 @@ StreamMode = Literal["pieces", "whole", "ignore", "refuse"]
 
 class FakeOpenAI:
     def __init__(self, replies: list[Any], *, stream: StreamMode = "pieces", piece: int = 7,
-                 hold_at: str | None = None) -> None:
+                 hold_at: str | None = None, break_at: str | None = None) -> None:
         self.replies = list(replies)
         self.requests: list[dict[str, Any]] = []
         self.stream_mode = stream
         self.piece = piece
         self.hold_at = hold_at
+        self.break_at = break_at
         self.release = threading.Event()
         self.held = threading.Event()
         """Set while a stream is paused at ``hold_at``."""
@@ -70,8 +75,13 @@ class FakeOpenAI:
         self._server.stop()
 
     def _reply(self, body: dict[str, Any], scripted: Any) -> ModelReply:
+        if isinstance(scripted, ModelReply):
+            return scripted
         if isinstance(scripted, dict):
-            name = forced_tool(body) or body["tools"][0]["function"]["name"]
+            offered = [tool["function"]["name"] for tool in body.get("tools") or []]
+            name = forced_tool(body) or (offered[0] if offered else None)
+            if name is None:
+                raise AssertionError(f"a tool call was scripted for a request offering no tools: {scripted}")
             return ModelReply(calls=(ToolCall(name, json.dumps(scripted)),))
         return ModelReply(text=str(scripted))
 
@@ -104,6 +114,8 @@ class FakeOpenAI:
                 await asyncio.sleep(0)
                 if pause:
                     await asyncio.to_thread(self.release.wait, 10)
+                if self.break_at and self.break_at in sent:
+                    raise ConnectionResetError("the fake model dropped the stream midway")
             yield sse(chunk(model, number, {}, reply.finish_reason))
             if wants_usage(body):
                 yield sse(usage_chunk(model, number, USAGE))

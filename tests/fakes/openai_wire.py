@@ -12,6 +12,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from agent.prompting import prompt_text
+
 
 @dataclass(frozen=True)
 class ToolCall:
@@ -40,6 +42,24 @@ def forced_tool(body: dict[str, Any]) -> str | None:
     if isinstance(choice, dict):
         return str(choice.get("function", {}).get("name") or "") or None
     return None
+
+
+def offered_tools(body: dict[str, Any]) -> list[str]:
+    """The names of the tools the request offers, in order."""
+    return [str(tool.get("function", {}).get("name")) for tool in body.get("tools") or []]
+
+
+_JOINER = prompt_text("joiner.md").split(".", 1)[0]
+"""How dagbot's joiner prompt begins ("You are the joiner of dagbot")."""
+
+
+def is_joiner(body: dict[str, Any]) -> bool:
+    """dagbot's joiner sent the request: it offers ``replan`` while replans are left and
+    nothing once none are, so its system prompt says it."""
+    first = (body.get("messages") or [{}])[0]
+    content = first.get("content")
+    return "replan" in offered_tools(body) or (
+        first.get("role") == "system" and isinstance(content, str) and content.startswith(_JOINER))
 
 
 def completion(reply: ModelReply, model: str, number: int, usage: dict[str, int]) -> dict[str, Any]:

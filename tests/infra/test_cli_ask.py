@@ -31,7 +31,7 @@ def run_ask(tmp_path: Path, fake: FakeOpenAI, answer: str, *extra: str) -> subpr
 def test_ask_prints_events_and_asks_before_writing(tmp_path: Path) -> None:
     (tmp_path / "ws").mkdir()
     (tmp_path / "ws" / "notes.txt").write_text("remember the milk\n")
-    with FakeOpenAI([PLAN, {"action": "finish", "answer": "Copied the notes to copy.txt."}]) as fake:
+    with FakeOpenAI([PLAN, "Copied the notes to copy.txt."]) as fake:
         done = run_ask(tmp_path, fake, "y\n", "copy my notes", "--thread", "cli-1")
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
@@ -43,12 +43,15 @@ def test_ask_prints_events_and_asks_before_writing(tmp_path: Path) -> None:
     assert "sk-test-secret" not in out + done.stderr
     # the real client sent the forced tool call with our plan schema
     assert fake.requests[0]["tool_choice"]["function"]["name"] == "submit_plan"
+    # and the joiner's request offered `replan`, answering in text unless it calls it
+    assert fake.requests[-1]["tool_choice"] == "auto"
+    assert [t["function"]["name"] for t in fake.requests[-1]["tools"]] == ["replan"]
 
 
 def test_ask_answering_no_rejects_and_writes_nothing(tmp_path: Path) -> None:
     (tmp_path / "ws").mkdir()
     (tmp_path / "ws" / "notes.txt").write_text("secret plans\n")
-    with FakeOpenAI([PLAN, {"action": "finish", "answer": "You declined the copy."}]) as fake:
+    with FakeOpenAI([PLAN, "You declined the copy."]) as fake:
         done = run_ask(tmp_path, fake, "n\n", "copy my notes")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "⛔ copy: rejected" in done.stdout

@@ -5,12 +5,15 @@ example package."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from langchain_core.messages import HumanMessage
 
-from agent.llm import call_structured
+from agent.graph import REPLAN, Replan
+from agent.llm import as_tool, call_structured, call_text
 from agent.plan import Plan
+from agent.prompting import joiner_messages
 from agent.validation import validate_plan
 from infra.demo.answers import parse_results, write
 from infra.demo.examples import EXAMPLES, by_key, match_example
@@ -61,10 +64,11 @@ async def test_other_requests_get_an_empty_plan_and_a_polite_answer() -> None:
     reply = await call_structured(model, planner_prompt("restart the payments service"), Plan, "submit_plan")
     assert reply.data["nodes"] == []
     assert match_example("restart the payments service") is None
-    decided = model.bind_tools([{"type": "function", "function": {"name": "decide", "parameters": {}}}])
-    answer = (await decided.ainvoke([HumanMessage("## Request\nrestart it\n\n## Plan\n\n## Results\n(no results)")]))
-    text = answer.tool_calls[0]["args"]["answer"]
-    assert "OPENAI_API_KEY" in text and all(e.request in text for e in EXAMPLES)
+    state: Any = {"request": "restart it", "plan": {"nodes": []}, "results": {}}
+    for replans_left, tools in ((2, [as_tool(Replan, REPLAN)]), (0, [])):  # with and without `replan`
+        answer = await call_text(model, joiner_messages(state, replans_left), tools)
+        assert answer.tool_calls == [] and answer.tokens > 0
+        assert "OPENAI_API_KEY" in answer.text and all(e.request in answer.text for e in EXAMPLES)
 
 
 def test_answers_report_what_the_results_say_even_when_clipped() -> None:
