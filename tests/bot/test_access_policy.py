@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 from bot.policy import Policy
@@ -15,10 +16,11 @@ LOOKUP = {"thought": "read", "nodes": [{"id": "look", "tool": "lookup", "args": 
 DEPLOYERS_ONLY = Policy.model_validate({"tools": {"deploy": {"requesters": [ALICE, "S0SRE"]}}})
 
 
-def tools_offered(prompt: list[Any]) -> str:
-    """The tool list of a planner prompt (its system message)."""
+def tools_offered(prompt: list[Any]) -> set[str]:
+    """The tools listed in a planner prompt's "Tools" section (its system message)."""
     system = str(prompt[0].content)
-    return system
+    listed = system.split("## Tools\n", 1)[1].split("\n## ", 1)[0]
+    return set(re.findall(r"^- `([a-z_]+)\(", listed, re.M))
 
 
 async def test_a_request_naming_a_forbidden_tool_is_refused(slack: FakeSlack, sqlite_url: str) -> None:
@@ -36,7 +38,7 @@ async def test_a_request_naming_a_forbidden_tool_is_refused(slack: FakeSlack, sq
         # the planner was never offered deploy; lookup, which nobody restricted, it was
         assert len(app.llm.calls) == 2
         for prompt in app.llm.calls:
-            assert "`lookup`" in tools_offered(prompt) and "`deploy`" not in tools_offered(prompt)
+            assert "lookup" in tools_offered(prompt) and "deploy" not in tools_offered(prompt)
         assert "not allowed: only <@U0ALICE>" in str(app.llm.calls[1][1].content)  # the repair round's
 
 
@@ -63,14 +65,14 @@ async def test_a_follow_up_is_checked_against_the_person_who_asks_it(slack: Fake
         await bob.replies(thread, "now deploy prod")
         failure = await thread.bot_says("and <@U0BOB> may not")
         assert "only <@U0ALICE>, <!subteam^S0SRE> may use 'deploy'" in failure.content
-        assert "`deploy`" not in tools_offered(app.llm.calls[2])
+        assert "deploy" not in tools_offered(app.llm.calls[2])
         assert app.log.count("deploy") == 0 and thread.approvals() == []
 
         # alice asks the same in the same thread: she may, so the plan stands and waits for approval
         await settle(app)
         await alice.replies(thread, "deploy prod")
         approval = await thread.approval_for("deploy")
-        assert "`deploy`" in tools_offered(app.llm.calls[4])
+        assert "deploy" in tools_offered(app.llm.calls[4])
         assert "Requested by <@U0ALICE>" in approval.content
 
 
