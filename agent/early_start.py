@@ -31,7 +31,7 @@ from agent.errors import PlanError, ToolError
 from agent.events import NodeProposed
 from agent.executor import PlanExecutor, RunIdentity
 from agent.llm import StreamRefused, StructuredReply, call_structured, stream_structured
-from agent.plan import Plan, PlanNode
+from agent.plan import Plan, PlanNode, node_label
 from agent.references import referenced_ids
 from agent.tools.registry import Risk, ToolRegistry
 from agent.validation import PlanLimits, dependencies, validate_plan
@@ -90,15 +90,6 @@ def accept(raw: Any, accepted: list[PlanNode], registry: ToolRegistry, limits: P
     return plan.nodes[-1]
 
 
-def _label(raw: dict[str, Any]) -> str:
-    if isinstance(raw.get("tool"), str):
-        each = raw.get("each")
-        return f"{raw['tool']} ×{len(each)}" if isinstance(each, list) else str(raw["tool"])
-    package = raw.get("package")
-    goal = package.get("goal") if isinstance(package, dict) else None
-    return f"package: {goal or ''}"
-
-
 class EarlyStart:
     """Runs the green nodes of one streamed draft of a plan as they arrive."""
 
@@ -123,7 +114,7 @@ class EarlyStart:
             node_id = raw["id"] if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
             if node_id is not None:
                 await self.ctx.events.publish(NodeProposed(
-                    thread_id=self.key[0], run_id=self.key[1], node_id=node_id, label=_label(raw)))
+                    thread_id=self.key[0], run_id=self.key[1], node_id=node_id, label=node_label(raw)))
             node = accept(raw, self.executor.plan.nodes, self.ctx.registry, self.ctx.settings.plan_limits,
                           self.refused)
             if node_id is not None and (node is None or dependencies(node)):

@@ -32,10 +32,10 @@ from agent.events import (
     NodeStarted,
     RunEvent,
 )
-from agent.fan_out import Prefetch, call_tool_node, fan_out_label, prefetch
+from agent.fan_out import Prefetch, call_tool_node, prefetch
 from agent.gateway import GreenToolGateway
 from agent.green_calls import call_green
-from agent.plan import Plan, PlanNode
+from agent.plan import Plan, PlanNode, node_label
 from agent.ports import (
     Approval,
     ApprovalRequest,
@@ -82,10 +82,6 @@ class _Retry:
 def args_digest(tool: str, args: dict[str, Any]) -> str:
     canonical = json.dumps({"tool": tool, "args": args}, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def node_label(node: PlanNode) -> str:
-    return fan_out_label(node) if node.tool else f"package: {node.package.goal if node.package else ''}"
 
 
 @dataclass
@@ -416,7 +412,7 @@ class PlanExecutor:
 
     async def _run_unapproved(self, node: PlanNode) -> NodeResult:
         started = self.ctx.clock()
-        await self._emit(NodeStarted, node_id=node.id, label=node_label(node))
+        await self._emit(NodeStarted, node_id=node.id, label=node_label(node.model_dump(exclude_none=True)))
         if node.package is not None:
             return await self._run_package(node, started)
         assert node.tool is not None

@@ -54,10 +54,6 @@ class ToolCalls:
     """The transient errors that were retried, in order."""
 
 
-def fan_out_label(node: PlanNode) -> str:
-    return f"{node.tool} ×{len(node.each)}" if node.each is not None else str(node.tool)
-
-
 def _gist(args: dict[str, Any]) -> str:
     text = json.dumps(args, ensure_ascii=False, default=str)
     return text if len(text) <= 80 else text[:80] + "…"

@@ -6,11 +6,13 @@ Models only; validation lives in :mod:`agent.validation`, readiness in
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 NODE_ID_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
+PACKAGE_LABEL = "package: "
 
 
 class PackageSpec(BaseModel):
@@ -73,3 +75,14 @@ class Plan(BaseModel):
     @property
     def ids(self) -> list[str]:
         return [n.id for n in self.nodes]
+
+
+def node_label(node: Mapping[str, Any]) -> str:
+    """What the status message calls a node, from its JSON (validated or still being
+    streamed): its tool (``search ×8`` for a fan-out), or its package's goal."""
+    if isinstance(node.get("tool"), str):
+        each = node.get("each")
+        return f"{node['tool']} ×{len(each)}" if isinstance(each, list) else str(node["tool"])
+    package = node.get("package")
+    goal = package.get("goal") if isinstance(package, Mapping) else None
+    return f"{PACKAGE_LABEL}{goal or ''}"

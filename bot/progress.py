@@ -27,6 +27,7 @@ from agent.events import (
     ToolRetrying,
     Waiting,
 )
+from agent.plan import PACKAGE_LABEL, node_label
 from agent.readiness import NodeState
 
 
@@ -63,17 +64,8 @@ class NodeView:
         return self.label.startswith(PACKAGE_LABEL)
 
 
-PACKAGE_LABEL = "package: "
 
 _MOVING = (NodeStarted, NodeFinished, NodeFailed, NodeRejected, NodeSkipped, PackageAttempt, ToolRetrying)
-
-
-def node_label(node: Mapping[str, Any]) -> str:
-    if node.get("tool"):
-        each = node.get("each")  # a fan-out: one call per item
-        return f"{node['tool']} ×{len(each)}" if isinstance(each, list) else str(node["tool"])
-    package = node.get("package") or {}
-    return f"{PACKAGE_LABEL}{package.get('goal', '')}"
 
 
 @dataclass

@@ -13,8 +13,9 @@ import pytest
 
 from agent.errors import PlanError
 from agent.events import AnswerReady, NodeFailed, NodeStarted, PlanReady, ResultReused
+from agent.plan import node_label
 from agent.validation import PlanLimits, call_args, validate_plan
-from bot.progress import RunProgress, node_label
+from bot.progress import RunProgress
 from tests.agent.harness import Harness, finish, harness
 from tests.agent.test_green_calls import engine
 from tests.agent.test_planner_streaming import over_http
