@@ -45,6 +45,7 @@ async def call_green(
                                               tool=tool, age_s=age))
         return GreenCall(entry.output, attempts=0, reused_age_s=age)
     policy = spec.retry or ctx.settings.retry
+    epoch = ctx.result_cache.epoch(thread_id)
     errors: list[str] = []
     while True:
         try:
@@ -61,5 +62,5 @@ async def call_green(
             await asyncio.sleep(delay)
             continue
         if ttl > 0:
-            ctx.result_cache.put(key, output, ctx.clock())
+            ctx.result_cache.put(key, output, ctx.clock(), epoch)
         return GreenCall(output, attempts=len(errors) + 1, errors=tuple(errors))

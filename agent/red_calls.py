@@ -34,6 +34,16 @@ async def invoke_tool(ctx: EngineContext, tool: str, args: dict[str, Any]) -> An
         raise ToolTimeout(f"'{tool}' did not finish within {timeout:.0f}s") from None
 
 
+async def _change_world(ctx: EngineContext, approval: Approval, args: dict[str, Any]) -> Any:
+    """The red call itself. What the thread read before it, or reads while it runs, may be
+    stale once it has run: the thread's reusable results are dropped on both sides."""
+    ctx.result_cache.forget(approval.thread_id)
+    try:
+        return await invoke_tool(ctx, approval.tool, args)
+    finally:
+        ctx.result_cache.forget(approval.thread_id)
+
+
 async def call_approved(
     ctx: EngineContext, approval: Approval, args: dict[str, Any], emit: Emit
 ) -> NodeResult | None:
@@ -45,12 +55,11 @@ async def call_approved(
         detail={"approval_id": approval.id, "node_id": approval.node_id, "tool": approval.tool,
                 "args": ctx.registry.masked(approval.tool, args), "approved_by": approval.decided_by,
                 "edited_by": approval.edited_by}))
-    ctx.result_cache.forget(approval.thread_id)  # what the thread read before may change now
     node_id, started = approval.node_id, ctx.clock()
     await emit(NodeStarted(thread_id=approval.thread_id, run_id=approval.run_id, node_id=node_id,
                            label=approval.tool))
     try:
-        output = await invoke_tool(ctx, approval.tool, args)
+        output = await _change_world(ctx, approval, args)
     except (asyncio.CancelledError, ToolTimeout) as exc:
         # Stopped mid-call (cancel, or the node timeout): it may have taken effect.
         await asyncio.shield(ctx.executions.mark_unknown(approval.id))

@@ -20,10 +20,15 @@ class ResultCache:
     """Recent results of green calls, per thread: (thread, tool, arguments) → output.
 
     In memory, per process: a follow-up handled by another replica calls again, which is
-    only slower. Failed calls are never kept."""
+    only slower. Failed calls are never kept.
+
+    Each thread has an epoch, moved on by :meth:`forget`. A call takes the epoch when it
+    starts and hands it to :meth:`put`: a result is kept only if nothing changed the world
+    while the call was in flight, so a read that began before a red call never outlives it."""
 
     max_entries: int = 1_000
     _entries: OrderedDict[tuple[str, str], _Entry] = field(default_factory=OrderedDict)
+    _epochs: dict[str, int] = field(default_factory=dict)
 
     @staticmethod
     def key(thread_id: str, tool: str, args: dict[str, Any]) -> tuple[str, str]:
@@ -40,13 +45,21 @@ class ResultCache:
             return None
         return entry
 
-    def put(self, key: tuple[str, str], output: Any, now: float) -> None:
+    def epoch(self, thread_id: str) -> int:
+        return self._epochs.get(thread_id, 0)
+
+    def put(self, key: tuple[str, str], output: Any, now: float, epoch: int) -> None:
+        """Keep ``output`` unless the thread's epoch moved on since the call began."""
+        if epoch != self.epoch(key[0]):
+            return
         self._entries[key] = _Entry(output, now)
         self._entries.move_to_end(key)
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
 
     def forget(self, thread_id: str) -> None:
-        """Something changed the world for this thread (a red call): its results may be stale."""
+        """Something changed the world for this thread (a red call): its results may be stale,
+        and so may those of calls still in flight."""
+        self._epochs[thread_id] = self.epoch(thread_id) + 1
         for key in [k for k in self._entries if k[0] == thread_id]:
             del self._entries[key]

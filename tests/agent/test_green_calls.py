@@ -13,7 +13,15 @@ from pydantic import BaseModel
 
 from agent.context import EngineSettings
 from agent.errors import ToolError, TransientToolError
-from agent.events import AnswerReady, AwaitingApproval, NodeFailed, ResultReused, ToolRetrying
+from agent.events import (
+    AnswerReady,
+    AwaitingApproval,
+    NodeFailed,
+    NodeFinished,
+    NodeStarted,
+    ResultReused,
+    ToolRetrying,
+)
 from agent.ports import EmitFn, PackageAttemptRecord, PackageJob, PackageOutcome, PackageRunner, ToolGateway
 from agent.tools.registry import RetryPolicy, Risk
 from infra.settings import Settings
@@ -186,6 +194,22 @@ async def test_uncacheable_tools_failures_and_red_calls_are_not_reused(sqlite_ur
         await h.engine.ask("g6", "lookup after the deploy")
         assert h.log.count("deploy") == 1
         assert h.log.count("lookup") == 2  # the red call made the thread's results stale
+
+
+async def test_a_read_in_flight_while_a_red_call_runs_is_not_reused_after_it(sqlite_url: str) -> None:
+    held = plan(("d", "deploy", {"target": "prod"}), ("a", "lookup", {"key": "a", "gate": "hold"}))
+    again = plan(("a", "lookup", {"key": "a", "gate": "hold"}))
+    async with engine(sqlite_url, [held, finish("1"), again, finish("2")]) as h:
+        await h.engine.submit("g8", "read and deploy", requested_by="U1")
+        approval = await h.next_event(AwaitingApproval)
+        await h.next_event(NodeStarted, node_id="a")  # the read is in flight, held at its gate
+        await h.engine.decide(approval.approval_id, approved=True, by="U1")
+        await h.next_event(NodeFinished, node_id="d")
+        h.log.gates["hold"].set()  # the read finishes after the deploy changed the world
+        assert (await h.next_event(AnswerReady)).answer == "1"
+        await h.engine.ask("g8", "read again")
+        assert h.log.count("lookup") == 2  # what the read saw may predate the deploy: called again
+        assert not any(isinstance(e, ResultReused) for e in h.drain())
 
 
 async def test_the_cache_can_be_turned_off(sqlite_url: str) -> None:
