@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import re
 from collections.abc import Mapping
@@ -31,8 +32,10 @@ class PlanLimits:
 
 
 def dependencies(node: PlanNode) -> set[str]:
-    """A node's edges: its ``depends_on`` plus every ``${id}`` it refers to."""
-    return set(node.depends_on) | referenced_ids(node.args) | referenced_ids(node.each or [])
+    """A node's edges: its ``depends_on``, every ``${id}`` it refers to, and for a package
+    every ``inputs["id"]`` its code reads."""
+    edges = set(node.depends_on) | referenced_ids(node.args) | referenced_ids(node.each or [])
+    return edges | package_input_ids(node.package.code) if node.package else edges
 
 
 def call_args(node: PlanNode) -> list[dict[str, Any]]:
@@ -99,6 +102,9 @@ def validate_plan(raw: Any, registry: ToolRegistry, limits: PlanLimits | None = 
         for dep in sorted(dependencies(node)):
             if dep == node.id:
                 problems.append(PlanProblem(node.id, "depends_on", "a node cannot depend on itself"))
+            elif dep not in seen and node.package and dep in package_input_ids(node.package.code):
+                problems.append(PlanProblem(node.id, "package.code",
+                                            f"reads inputs['{dep}'] but no node has the id '{dep}'"))
             elif dep not in seen:
                 problems.append(PlanProblem(node.id, "depends_on", f"refers to unknown node '{dep}'"))
 
@@ -210,6 +216,28 @@ def _check_package_code(
                 f"calls red tool '{name}'; red tools must be their own node so a human can "
                 "approve them")))
     return problems
+
+
+@functools.lru_cache(maxsize=256)
+def package_input_ids(code: str) -> frozenset[str]:
+    """The node ids package code reads: ``inputs["id"]`` and ``inputs.get("id")`` (none when
+    the code does not parse; that is reported as its own problem)."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return frozenset()
+    ids: set[str] = set()
+    for item in ast.walk(tree):
+        key: ast.AST | None = None
+        if isinstance(item, ast.Subscript) and isinstance(item.value, ast.Name) and item.value.id == "inputs":
+            key = item.slice
+        elif (isinstance(item, ast.Call) and isinstance(item.func, ast.Attribute)
+              and isinstance(item.func.value, ast.Name) and item.func.value.id == "inputs"
+              and item.func.attr == "get" and item.args):
+            key = item.args[0]
+        if isinstance(key, ast.Constant) and isinstance(key.value, str):
+            ids.add(key.value)
+    return frozenset(ids)
 
 
 def package_tool_names(tree: ast.AST) -> set[str]:

@@ -17,9 +17,10 @@ serve the same requests (bench.e2e_shapes) to:
 ``--quick`` runs each cell once, and the sequential baseline's four requests side by side
 (they are mostly waiting; the others run one request at a time).
 
-dagbot's chain is one package, run in the real sandbox (bubblewrap or Docker) when one can
-run here, since that is what dagbot does in production; otherwise by a stand-in that makes
-the package's three tool calls through the same green-tool gateway (the table says which).
+dagbot's chain is its first call, then a package for the two dependent hops, run in the real
+sandbox (bubblewrap or Docker) when one can run here, since that is what dagbot does in
+production; otherwise by a stand-in that makes the package's two tool calls through the same
+green-tool gateway (the table says which).
 
 Prints a table, then one JSON line:
 - e2e_ratio_vs_react: dagbot's time / ReAct's, mean over the shapes (goal ≤ 0.6)
@@ -118,13 +119,13 @@ def chat_model(server: LatencyModelServer, name: str) -> ChatOpenAI:
 
 
 class GatewayPackages:
-    """Stand-in for the sandbox when none can run here: the chain's three calls, made
+    """Stand-in for the sandbox when none can run here: the package's two calls, made
     through the same green-tool gateway package code would use. It runs no package code."""
 
     name = "stand-in (no sandbox here)"
 
     async def run(self, job: PackageJob, tools: ToolGateway, emit: EmitFn) -> PackageOutcome:
-        hop1 = await tools.call("search", {"query": "Attention Is All You Need"})
+        hop1 = job.inputs["paper"]
         hop2 = await tools.call("search", {"query": hop1["lead"]})
         hop3 = await tools.call("search", {"query": hop2["lead"]})
         return PackageOutcome(ok=True, output={"trail": [hop1["title"], hop2["title"], hop3["title"]],

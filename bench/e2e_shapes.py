@@ -2,7 +2,7 @@
 
 Shapes follow the LLMCompiler paper: two parallel lookups then an answer (HotpotQA-like),
 eight parallel lookups (movie-recommendation-like), lookups with dependencies between
-them (ParallelQA-like), and a three-hop chain that dagbot runs as one package.
+them (ParallelQA-like), and a three-hop chain that dagbot packages.
 
 The scripted model answers each system with the calls that system needs, so every system
 makes the same tool calls with the same arguments and gives the same answer: dagbot gets a
@@ -176,10 +176,9 @@ def parallel_qa() -> Shape:
     )
 
 
-CHAIN_CODE = """hop1 = tools.search(query="Attention Is All You Need")
-hop2 = tools.search(query=hop1["lead"])
+CHAIN_CODE = """hop2 = tools.search(query=inputs["paper"]["lead"])
 hop3 = tools.search(query=hop2["lead"])
-result = {"trail": [hop1["title"], hop2["title"], hop3["title"]], "end": hop3["text"][:200]}
+result = {"trail": [inputs["paper"]["title"], hop2["title"], hop3["title"]], "end": hop3["text"][:200]}
 """
 
 
@@ -191,7 +190,10 @@ def chain() -> Shape:
         name="chain: 3 hops, packaged",
         request="Follow the citation trail of 'Attention Is All You Need' three references deep.",
         waves=[[_search(q1)], [_search(q2)], [_search(q3)]],
-        plan={"nodes": [{"id": "trail", "package": {"goal": "follow the citation trail three hops",
+        # as the planner prompt asks: the chain's first call, its arguments known, is a node of
+        # its own that runs while the package's code is written; the package reads it
+        plan={"nodes": [_node("paper", "search", query=q1),
+                        {"id": "trail", "package": {"goal": "follow the trail two more hops",
                                                     "code": CHAIN_CODE}}]},
         answer=f"The trail goes {q1} → {q2} → {q3}, which ends at a survey of the field.",
     )

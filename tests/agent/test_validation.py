@@ -55,6 +55,8 @@ def test_a_good_plan_validates_with_references_as_edges() -> None:
      "calls red tool 'send'"),
     ({"nodes": [{"id": "p", "package": {"goal": "g", "code": "tools.teleport()"}}]}, "calls unknown tool 'teleport'"),
     ({"nodes": [{"id": "p", "package": {"goal": "g", "code": "result = ("}}]}, "syntax error line 1"),
+    ({"nodes": [{"id": "p", "package": {"goal": "g", "code": "result = inputs['page']"}}]},
+     "node 'p', field 'package.code': reads inputs['page'] but no node has the id 'page'"),
     ({"nodes": [node("a", colour="blue")]}, "node 'a', field 'colour': Extra inputs are not permitted"),
     ({"nodes": "status"}, "field 'nodes': the plan needs a list of nodes ([] when no tool is needed)"),
     ("not json", "the plan is not valid JSON"),
@@ -75,6 +77,16 @@ def test_oversized_arguments() -> None:
     found = problems({"nodes": [node("a", args={"key": "x" * 20_000})]})
     assert any("node 'a', field 'args': arguments are 20011 bytes, over the limit of 16000" in p
                for p in found), found
+
+
+def test_the_inputs_package_code_reads_are_its_dependencies() -> None:
+    code = ("page = inputs['page']\n# inputs['comment'] is not read\n"
+            "extra = inputs.get(\"extra\", {})\nresult = [page, extra, 'inputs[\"text\"]']")
+    plan = validate_plan({"nodes": [node("page"), node("extra"), node("other"),
+                                    {"id": "p", "package": {"goal": "g", "code": code}}]}, REGISTRY)
+    assert plan.node("p").depends_on == ["extra", "page"]  # not comments, strings or unread nodes
+    assert "p" not in readiness(plan, {"page": NodeState.DONE}).ready
+    assert "p" in readiness(plan, {"page": NodeState.DONE, "extra": NodeState.DONE}).ready
 
 
 def test_whole_reference_defers_the_type_check_to_run_time() -> None:
