@@ -1,0 +1,62 @@
+"""The plans shown to people (the README) and to the planner (its examples) are valid plans
+for the built-in tools, with the edges they are said to have."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from agent.prompting import prompt_text
+from agent.tools.builtin import BuiltinToolConfig, register_builtin_tools
+from agent.tools.email import SmtpConfig
+from agent.tools.files import FileToolConfig
+from agent.tools.registry import ToolRegistry
+from agent.validation import validate_plan
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> ToolRegistry:
+    registry = ToolRegistry()
+    register_builtin_tools(registry, BuiltinToolConfig(files=FileToolConfig(workspace=tmp_path),
+                                                       smtp=SmtpConfig(host="127.0.0.1", port=2525)))
+    return registry
+
+
+def readme_plan() -> dict[str, object]:
+    section = (ROOT / "README.md").read_text().split("## The plan format", 1)[1]
+    block = re.search(r"```json\n(.*?)\n```", section, re.S)
+    assert block, "the README's plan format section shows a plan"
+    plan: dict[str, object] = json.loads(block.group(1))
+    return plan
+
+
+def prompt_example_plans() -> list[dict[str, object]]:
+    lines = prompt_text("planner_examples.md").splitlines()
+    plans, buffer = [], ""
+    for line in lines:
+        if line.startswith('"') or not line.strip():  # a request, or the gap between examples
+            if buffer:
+                plans.append(json.loads(buffer))
+            buffer = ""
+        else:
+            buffer += line
+    if buffer:
+        plans.append(json.loads(buffer))
+    return plans
+
+
+def test_the_readme_plan_is_valid_and_its_package_depends_on_what_it_reads(registry: ToolRegistry) -> None:
+    plan = validate_plan(readme_plan(), registry)
+    assert plan.node("digest").depends_on == ["arxiv", "issues"]  # from inputs['…'] in its code
+    assert plan.node("mail").depends_on == ["digest"]
+
+
+def test_the_planner_examples_are_valid_plans(registry: ToolRegistry) -> None:
+    plans = [validate_plan(raw, registry) for raw in prompt_example_plans()]
+    assert len(plans) == 2
+    assert plans[1].node("breaking").depends_on == ["notes"]  # the chain's first call, before it
