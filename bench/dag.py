@@ -67,7 +67,7 @@ def random_dag(rng: random.Random, size: int) -> dict[str, Any]:
     nodes: list[dict[str, Any]] = []
     earlier: list[str] = []
     while len(nodes) < size:
-        layer = []
+        layer: list[dict[str, Any]] = []
         for _ in range(min(rng.randint(2, 5), size - len(nodes))):
             node_id = f"n{len(nodes) + len(layer)}"
             deps = rng.sample(earlier, k=min(len(earlier), rng.randint(1, 2))) if earlier else []
@@ -101,7 +101,7 @@ class Measured:
 @asynccontextmanager
 async def services(url: str) -> AsyncIterator[tuple[Services, ScriptedChatModel]]:
     llm = ScriptedChatModel()
-    config = Settings(DATABASE_URL=url)
+    config = Settings(database_url=url)
     async with open_services(config, llm=llm, registry=registry(),
                              engine_config=EngineSettings(decision_poll_seconds=1.0)) as svc:
         yield svc, llm
@@ -167,7 +167,7 @@ async def overhead_per_node(svc: Services, llm: ScriptedChatModel, length: int =
     return statistics.median(samples) * 1000
 
 
-async def main(quick: bool, db: str) -> dict[str, float]:
+async def main(quick: bool, db: str) -> dict[str, object]:
     with scratch_database(PG_URL, "dagbot_bench") as pg_url:
         url = pg_url if db == "postgres" else f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite"
         async with services(url) as (svc, llm):

@@ -33,6 +33,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -163,7 +164,7 @@ async def serve_app(config: dict[str, str]) -> None:
     configure_logging("WARNING")
     tools = registry(Path(config["starts"]))
     async with open_services(
-        Settings(DATABASE_URL=config["database_url"]), llm=fake_llm(), registry=tools,
+        Settings(database_url=config["database_url"]), llm=fake_llm(), registry=tools,
         engine_config=EngineSettings(decision_poll_seconds=1.0),
     ) as services:
         deps = BotDeps(engine=services.engine, events=services.events, approvals=services.store,
@@ -273,8 +274,10 @@ async def burst_round(watch: Watch, driver: SlackDriver, store: SqlStore, starts
     """Everyone asks at once; once every run has parked, everyone clicks at the same moment."""
     requests = [Request(first + i) for i in range(count)]
     await asyncio.gather(*(one_request(watch, driver, r) for r in requests))
-    approvals = [await watch.slack.wait_for(lambda r=r: watch.approvals.get(r.root.ts), timeout=60)  # type: ignore[union-attr]
-                 for r in requests]
+    approvals = []
+    for r in requests:
+        assert r.root is not None  # (one_request waits for it)
+        approvals.append(await watch.slack.wait_for(partial(watch.approvals.get, r.root.ts), timeout=60))
     await parked(store, count)
     await asyncio.gather(*(click(driver, r, a) for r, a in zip(requests, approvals, strict=True)))
     return requests, await started_after_click(watch.slack, starts, requests)

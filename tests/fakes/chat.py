@@ -68,9 +68,9 @@ class ScriptedChatModel(BaseChatModel):
             return AIMessage(
                 content="",
                 tool_calls=[{"name": self.tool_name or "tool", "args": reply, "id": f"call_{next(_ids)}"}],
-                usage_metadata=usage,  # type: ignore[arg-type]
+                usage_metadata=usage,
             )
-        return AIMessage(content=str(reply), usage_metadata=usage)  # type: ignore[arg-type]
+        return AIMessage(content=str(reply), usage_metadata=usage)
 
     def _generate(
         self, messages: list[BaseMessage], stop: list[str] | None = None,

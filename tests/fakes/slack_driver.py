@@ -38,7 +38,7 @@ class SlackDriver:
     async def send(self, body: str, content_type: str, *, timestamp: int | None = None,
                    signature: str | None = None, headers: dict[str, str] | None = None) -> httpx.Response:
         stamp = str(int(time.time()) if timestamp is None else timestamp)
-        signed = signature or self.verifier.generate_signature(timestamp=stamp, body=body)
+        signed = signature or self.verifier.generate_signature(timestamp=stamp, body=body) or ""
         return await self.http.post(
             f"{self.app_url}/slack/events", content=body.encode(),
             headers={"Content-Type": content_type, "X-Slack-Request-Timestamp": stamp,
