@@ -8,6 +8,10 @@ same prompts a real model reads:
   results in the prompt, so what it says is what the tools really returned (and what people
   really decided); it never calls ``replan``;
 - reflexion (plain text): the recorded fix for the example package's first, buggy version.
+
+Asked to stream, it writes text replies a word at a time, at about a hosted model's pace (so
+the joiner's answer streams into its thread as with a real model); the plan comes whole, as
+from a model that cannot stream (the planner then starts no node before the plan is in).
 """
 
 from __future__ import annotations
@@ -15,13 +19,14 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, SystemMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, SystemMessage
+from langchain_core.messages.tool import tool_call_chunk
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
@@ -36,6 +41,8 @@ _TITLE = "|".join(re.escape(t) for t in _TITLES)
 _SECTION = re.compile(rf"^## ({_TITLE})\n(.*?)(?=^## (?:{_TITLE})\n|\Z)", re.S | re.M)
 _MENTION = re.compile(r"<@[A-Z0-9]+>")
 _ANSWER = re.compile(r"^Answer: (.*?)(?=^Results:|\Z)", re.S | re.M)
+_WORD = re.compile(r"\s*\S+\s*|\s+")
+"""A word with the spaces around it: the pieces of a streamed text join up to the text."""
 
 
 _JOINER = agent_prompt("joiner.md").split(".", 1)[0]
@@ -68,6 +75,10 @@ class DemoChatModel(BaseChatModel):
     """The demo website's address, put into the recorded plans."""
     delay_seconds: float = 0.3
     """A moment of 'thinking', so the planning phase shows on the status message."""
+    words_per_piece: int = 1
+    piece_seconds: float = 0.04
+    """A streamed text reply comes ``words_per_piece`` words at a time, one piece every
+    ``piece_seconds`` (about 25 words a second, a hosted model's pace)."""
     tool_name: str | None = None
 
     @property
@@ -77,7 +88,7 @@ class DemoChatModel(BaseChatModel):
     def bind_tools(self, tools: Sequence[Any], *, tool_choice: str | None = None,
                    **kwargs: Any) -> Runnable[Any, AIMessage]:
         name = convert_to_openai_tool(tools[0])["function"]["name"] if tools else None
-        return self.model_copy(update={"tool_name": name})
+        return self.model_copy(update={"tool_name": name, "disable_streaming": name == "submit_plan"})
 
     def reply(self, messages: list[BaseMessage]) -> AIMessage:
         prompt_text = "\n\n".join(m.text for m in messages)
@@ -134,6 +145,33 @@ class DemoChatModel(BaseChatModel):
         if self.delay_seconds:
             await asyncio.sleep(self.delay_seconds)
         return ChatResult(generations=[ChatGeneration(message=self.reply(messages))])
+
+    async def _astream(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                       run_manager: AsyncCallbackManagerForLLMRun | None = None,
+                       **kwargs: Any) -> AsyncIterator[ChatGenerationChunk]:
+        if self.delay_seconds:
+            await asyncio.sleep(self.delay_seconds)
+        reply = self.reply(messages)
+        if reply.tool_calls or not reply.text:  # a call comes whole
+            calls = [tool_call_chunk(name=c["name"], args=json.dumps(c["args"]), id=c["id"], index=i)
+                     for i, c in enumerate(reply.tool_calls)]
+            yield ChatGenerationChunk(message=AIMessageChunk(
+                content=reply.content, usage_metadata=reply.usage_metadata, tool_call_chunks=calls))
+            return
+        pieces = text_pieces(reply.text, self.words_per_piece)
+        for i, piece in enumerate(pieces):
+            if i and self.piece_seconds:
+                await asyncio.sleep(self.piece_seconds)
+            last = i == len(pieces) - 1  # the usage comes with the last piece, as OpenAI's does
+            yield ChatGenerationChunk(message=AIMessageChunk(
+                content=piece, usage_metadata=reply.usage_metadata if last else None))
+
+
+def text_pieces(text: str, words: int) -> list[str]:
+    """``text`` in pieces of ``words`` words (with their spaces and line breaks): they join up
+    to the text."""
+    found = _WORD.findall(text)
+    return ["".join(found[i:i + words]) for i in range(0, len(found), max(1, words))]
 
 
 def _usage(prompt_text: str, reply_text: str) -> Any:

@@ -1,12 +1,13 @@
 """The stand-in for Slack's Web API: the methods dagbot calls, with Slack's answers and refusals.
 
-State: channels, messages (``ts``, threads, edits), ephemeral messages, open modals, trigger
-ids and response URLs. Every change is published on the :class:`~infra.playground.feed.Feed`
-for the page. The bot reaches it through ``SLACK_API_URL`` exactly as it reaches Slack: the
-same client, the same token check, the same error codes (see :mod:`infra.playground.blockkit`).
-With rate limits switched on, each method accepts one call per channel every
-``RATE_LIMIT_INTERVAL`` seconds and answers the others with HTTP 429 and a ``Retry-After``
-that says exactly when the next call will be accepted, as Slack's limits do.
+State: channels, messages (``ts``, threads, edits, deletions, streams: see
+:mod:`infra.playground.streaming`), ephemeral messages, open modals, trigger ids and response
+URLs. Every change is published on the :class:`~infra.playground.feed.Feed` for the page. The
+bot reaches it through ``SLACK_API_URL`` exactly as it reaches Slack: the same client, the same
+token check, the same error codes (see :mod:`infra.playground.blockkit`). With rate limits
+switched on, each method accepts one call per channel every ``RATE_LIMIT_INTERVAL`` seconds and
+answers the others with HTTP 429 and a ``Retry-After`` that says exactly when the next call
+will be accepted, as Slack's limits do.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 
 from infra.playground.blockkit import Refusal, message_refusal, view_refusal
 from infra.playground.feed import Feed
+from infra.playground.streaming import chat_append_stream, chat_start_stream, chat_stop_stream
 
 TRIGGER_TTL_SECONDS = 3.0
 """Slack's trigger ids expire after 3 seconds."""
@@ -45,6 +47,8 @@ class PostedMessage:
     bot: bool = False
     thread_ts: str | None = None
     edited: bool = False
+    streaming: bool = False
+    """Started with chat.startStream and not stopped yet (the page shows it being written)."""
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -190,9 +194,9 @@ class SlackStandIn:
         return ephemeral
 
     def post_as_bot(self, channel: str, text: str, blocks: list[dict[str, Any]],
-                    thread_ts: str | None) -> PostedMessage:
+                    thread_ts: str | None, *, streaming: bool = False) -> PostedMessage:
         message = PostedMessage(channel, self.next_ts(), text, blocks, user=self.bot.id, bot=True,
-                                thread_ts=thread_ts)
+                                thread_ts=thread_ts, streaming=streaming)
         self._add(message)
         if self.on_bot_message is not None:
             self.on_bot_message(message)
@@ -209,10 +213,19 @@ class SlackStandIn:
             self.views[view_id].view = dict(view, id=view_id)
             self.feed.publish({"type": "view_update", "view": self.views[view_id].as_json()})
 
+    def changed(self, message: PostedMessage) -> None:
+        """Show the page a message's new content."""
+        self.feed.publish({"type": "message", "message": message.as_json()})
+
     def _add(self, message: PostedMessage) -> None:
         self.messages.append(message)
         self._by_ts[(message.channel, message.ts)] = message
-        self.feed.publish({"type": "message", "message": message.as_json()})
+        self.changed(message)
+
+    def _remove(self, message: PostedMessage) -> None:
+        self.messages.remove(message)
+        del self._by_ts[(message.channel, message.ts)]
+        self.feed.publish({"type": "message_deleted", "channel": message.channel, "ts": message.ts})
 
     def _refuse(self, method: str, refusal: Refusal) -> dict[str, Any]:
         entry = {"at": self.clock(), "method": method, "error": refusal.error,
@@ -273,6 +286,8 @@ class SlackStandIn:
             return self._refuse("chat.update", Refusal("message_not_found"))
         if not message.bot:
             return self._refuse("chat.update", Refusal("cant_update_message"))
+        if message.streaming:  # it is stopped first (chat.stopStream)
+            return self._refuse("chat.update", Refusal("streaming_state_conflict"))
         text, blocks = args.get("text"), args.get("blocks")
         refusal = message_refusal(text if text is not None else message.text,
                                   blocks if blocks is not None else message.blocks)
@@ -283,8 +298,21 @@ class SlackStandIn:
         if blocks is not None:
             message.blocks = blocks
         message.edited = True
-        self.feed.publish({"type": "message", "message": message.as_json()})
+        self.changed(message)
         return {"ok": True, "channel": channel, "ts": message.ts, "text": message.text}
+
+    def _chat_delete(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = str(args.get("channel", ""))
+        problem = self._channel_problem("chat.delete", channel)
+        if problem:
+            return problem
+        message = self.message(channel, str(args.get("ts", "")))
+        if message is None:
+            return self._refuse("chat.delete", Refusal("message_not_found"))
+        if not message.bot:  # a bot token deletes only what that bot posted
+            return self._refuse("chat.delete", Refusal("cant_delete_message"))
+        self._remove(message)
+        return {"ok": True, "channel": channel, "ts": message.ts}
 
     def _chat_post_ephemeral(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = str(args.get("channel", ""))
@@ -347,6 +375,10 @@ _METHODS: dict[str, Callable[[SlackStandIn, dict[str, Any]], dict[str, Any]]] = 
     "auth.test": SlackStandIn._auth_test,
     "chat.postMessage": SlackStandIn._chat_post_message,
     "chat.update": SlackStandIn._chat_update,
+    "chat.delete": SlackStandIn._chat_delete,
+    "chat.startStream": chat_start_stream,
+    "chat.appendStream": chat_append_stream,
+    "chat.stopStream": chat_stop_stream,
     "chat.postEphemeral": SlackStandIn._chat_post_ephemeral,
     "views.open": SlackStandIn._views_open,
     "users.info": SlackStandIn._users_info,

@@ -94,10 +94,14 @@ async def test_an_answer_takes_a_thumbs_up(page: Page) -> None:
     good = thread(page).get_by_role("button", name="Good answer")
     await expect(good).to_have_count(1, timeout=WAIT)
     await expect(thread(page).get_by_role("button", name="Bad answer")).to_have_count(1)
+    # streamed in, the answer is shown once, whole, no longer being written
+    await expect(thread(page).get_by_test_id("message").filter(has_text="checkout: degraded")).to_have_count(1)
+    await expect(thread(page).get_by_test_id("writing")).to_have_count(0)
+    await expect(thread(page).locator("[aria-busy='true']")).to_have_count(0)
     await good.click()
     thanks = thread(page).get_by_test_id("ephemeral").filter(has_text="Thanks for the 👍")
     await expect(thanks).to_have_count(1, timeout=WAIT)
-    await expect(page.get_by_test_id("refusal")).to_have_count(0)  # the stand-in took the buttons
+    await expect(page.get_by_test_id("refusal")).to_have_count(0)  # the stand-in took the stream and buttons
 
 
 async def test_package_healed_by_reflexion(page: Page) -> None:
@@ -200,6 +204,36 @@ async def test_every_block_type_renders_as_slack_shows_it(page: Page, playground
         button = message.get_by_role("button", name=label)
         await expect(button).to_have_attribute("data-action-id", label.lower() if label != "More" else "more")
         await expect(button).to_have_class(re.compile(style))
+
+
+async def test_a_streamed_message_shows_being_written_then_whole_then_gone(page: Page,
+                                                                          playground: Playground) -> None:
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    client = AsyncWebClient(token=playground.standin.token, base_url=f"{playground.url}/api/")
+    asked = playground.standin.post_as_user("C0OPS", "U0ALICE", "how is checkout?", None)
+    started = await client.chat_startStream(channel="C0OPS", thread_ts=asked.ts, markdown_text="Checkout is **deg",
+                                            recipient_user_id="U0ALICE", recipient_team_id=playground.standin.team)
+    root = page.get_by_test_id("channel-pane").get_by_test_id("message").filter(has_text="how is checkout?")
+    await root.get_by_test_id("replies-link").click()
+    streamed = thread(page).get_by_test_id("message").filter(has_text="Checkout is")
+    await expect(streamed.get_by_test_id("writing")).to_have_text("dagbot is writing…", timeout=WAIT)
+    await expect(streamed).to_have_attribute("aria-busy", "true")  # assistive tech waits for the whole
+
+    await client.chat_appendStream(channel="C0OPS", ts=started["ts"], markdown_text="raded**: p99 is 2.1 s")
+    await expect(streamed.locator("b", has_text="degraded")).to_be_visible(timeout=WAIT)
+    await expect(streamed.get_by_test_id("writing")).to_have_count(1)
+    footer = [{"type": "context", "elements": [{"type": "mrkdwn", "text": "1.2s · demo"}]}]
+    await client.chat_stopStream(channel="C0OPS", ts=started["ts"], markdown_text=".", blocks=footer)
+    await expect(streamed.get_by_test_id("writing")).to_have_count(0, timeout=WAIT)
+    await expect(streamed).not_to_have_attribute("aria-busy", "true")
+    await expect(streamed).to_contain_text("Checkout is degraded: p99 is 2.1 s.")
+    await expect(streamed.locator(".context")).to_contain_text("1.2s · demo")
+
+    await client.chat_delete(channel="C0OPS", ts=started["ts"])  # as the bot withdraws a draft
+    await expect(streamed).to_have_count(0, timeout=WAIT)
+    await expect(root.get_by_test_id("replies-link")).to_have_count(0)
+    await expect(page.get_by_test_id("refusal")).to_have_count(0)
 
 
 async def test_what_slack_would_refuse_shows_on_the_page(page: Page, playground: Playground) -> None:

@@ -11,7 +11,7 @@ import pytest
 from langchain_core.messages import HumanMessage
 
 from agent.graph import REPLAN, Replan
-from agent.llm import as_tool, call_structured, call_text
+from agent.llm import as_tool, call_structured, call_text, stream_structured, stream_text
 from agent.plan import Plan
 from agent.prompting import joiner_messages
 from agent.validation import validate_plan
@@ -69,6 +69,31 @@ async def test_other_requests_get_an_empty_plan_and_a_polite_answer() -> None:
         answer = await call_text(model, joiner_messages(state, replans_left), tools)
         assert answer.tool_calls == [] and answer.tokens > 0
         assert "OPENAI_API_KEY" in answer.text and all(e.request in answer.text for e in EXAMPLES)
+
+
+async def test_the_joiner_answer_streams_a_word_at_a_time_and_the_plan_comes_whole() -> None:
+    model = DemoChatModel(site=SITE, delay_seconds=0, piece_seconds=0)
+    state: Any = {"request": "restart it", "plan": {"nodes": []}, "results": {}}
+    whole = await call_text(model, joiner_messages(state, 2), [as_tool(Replan, REPLAN)])
+    seen: list[str] = []
+
+    async def on_text(text: str) -> None:
+        seen.append(text)
+
+    streamed = await stream_text(model, joiner_messages(state, 2), [as_tool(Replan, REPLAN)], on_text)
+    assert streamed.text == whole.text and streamed.tool_calls == [] and streamed.tokens == whole.tokens
+    words = whole.text.split()
+    assert len(seen) == len(words) and seen[-1] == whole.text  # growing a word at a time
+    assert [len(text.split()) for text in seen] == list(range(1, len(words) + 1))
+
+    arguments: list[str] = []
+
+    async def on_arguments(text: str) -> None:
+        arguments.append(text)
+
+    plan = await stream_structured(model, planner_prompt(by_key("parallel").request), Plan, "submit_plan",
+                                   on_arguments)
+    assert len(plan.data["nodes"]) == 3 and arguments == []  # whole: no node starts before the plan is in
 
 
 def test_answers_report_what_the_results_say_even_when_clipped() -> None:

@@ -171,3 +171,118 @@ async def test_closing_the_feed_ends_every_page_stream() -> None:
     assert await asyncio.gather(*pages) == [[{"type": "message", "n": 1, "seq": 1},
                                              {"type": "mail", "n": 2, "seq": 2}]] * 2
     assert feed.subscribers == 0 and feed.seq == 2
+
+
+def published(slack: SlackStandIn) -> list[dict[str, Any]]:
+    """What the page is told from now on, in order."""
+    events: list[dict[str, Any]] = []
+    publish = slack.feed.publish
+
+    def recording(event: dict[str, Any]) -> None:
+        events.append(event)
+        publish(event)
+
+    slack.feed.publish = recording  # type: ignore[method-assign]
+    return events
+
+
+def markdown(text: str) -> dict[str, Any]:
+    return {"type": "markdown", "text": text}
+
+
+async def start_stream(client: AsyncWebClient, thread_ts: str, text: str | None = "Hel") -> str:
+    started = await client.chat_startStream(channel="C0OPS", thread_ts=thread_ts, markdown_text=text,
+                                            recipient_user_id=ALICE.id, recipient_team_id="T0")
+    return str(started["ts"])
+
+
+async def test_a_stream_grows_in_its_thread_then_stops_with_its_blocks(
+        standin: tuple[SlackStandIn, AsyncWebClient]) -> None:
+    slack, client = standin
+    asked = slack.post_as_user("C0OPS", ALICE.id, "hello <@U0BOT>", None)
+    events = published(slack)
+    ts = await start_stream(client, asked.ts)
+    await client.chat_appendStream(channel="C0OPS", ts=ts, markdown_text="lo, **wor")
+    await client.chat_appendStream(channel="C0OPS", ts=ts, markdown_text="ld**")
+    streamed = slack.message("C0OPS", ts)
+    assert streamed is not None and streamed.streaming and streamed.bot and streamed.thread_ts == asked.ts
+    assert streamed.text == "Hello, **world**" and streamed.blocks == [markdown("Hello, **world**")]
+
+    footer = [{"type": "context", "elements": [{"type": "mrkdwn", "text": ":stopwatch: 1s"}]}]
+    stopped = await client.chat_stopStream(channel="C0OPS", ts=ts, markdown_text="!", blocks=footer)
+    assert stopped["message"]["text"] == "Hello, **world**!"
+    assert not streamed.streaming and not streamed.edited
+    assert streamed.blocks == [markdown("Hello, **world**!"), *footer]
+    # the page is shown each version, in order: streaming while it grows, then whole
+    assert [(e["message"]["text"], e["message"]["streaming"]) for e in events] == [
+        ("Hel", True), ("Hello, **wor", True), ("Hello, **world**", True), ("Hello, **world**!", False)]
+    replies = await client.conversations_replies(channel="C0OPS", ts=asked.ts)
+    assert [m["ts"] for m in replies["messages"]] == [asked.ts, ts]
+    assert not slack.refusals
+
+
+async def test_streams_slack_would_refuse(standin: tuple[SlackStandIn, AsyncWebClient]) -> None:
+    slack, client = standin
+    asked = slack.post_as_user("C0OPS", ALICE.id, "hello", None)
+    start = {"channel": "C0OPS", "thread_ts": asked.ts, "recipient_user_id": ALICE.id, "recipient_team_id": "T0"}
+    # a stream answers someone, in a thread: outside DMs it names them
+    assert (await refused(client.api_call("chat.startStream", json={**start, "thread_ts": None})))[0] \
+        == "invalid_thread_ts"
+    assert (await refused(client.chat_startStream(**{**start, "thread_ts": "1.000001"})))[0] == "invalid_thread_ts"
+    assert (await refused(client.chat_startStream(**{**start, "recipient_user_id": None})))[0] \
+        == "invalid_arguments"
+    assert (await refused(client.chat_startStream(**{**start, "recipient_team_id": "T0ELSE"})))[0] \
+        == "team_not_found"
+    assert (await refused(client.chat_startStream(**{**start, "channel": "C0NOPE"})))[0] == "channel_not_found"
+    too_long = "x" * 12_001
+    assert (await refused(client.chat_startStream(**start, markdown_text=too_long)))[0] == "msg_too_long"
+    assert not slack.messages[1:]  # nothing started
+
+    ts = await start_stream(client, asked.ts)
+    assert (await refused(client.chat_appendStream(channel="C0OPS", ts=ts, markdown_text=too_long)))[0] \
+        == "msg_too_long"
+    assert (await refused(client.chat_appendStream(channel="C0OPS", ts=ts, markdown_text="")))[0] \
+        == "invalid_arguments"
+    assert (await refused(client.chat_appendStream(channel="C0OPS", ts="1.000001", markdown_text="x")))[0] \
+        == "message_not_found"
+    assert (await refused(client.chat_update(channel="C0OPS", ts=ts, text="now")))[0] == "streaming_state_conflict"
+    assert (await refused(client.chat_stopStream(channel="C0OPS", ts=ts, blocks=[{"type": "carousel"}])))[0] \
+        == "invalid_blocks"
+    streamed = slack.message("C0OPS", ts)
+    assert streamed is not None and streamed.streaming and streamed.text == "Hel"  # refused calls change nothing
+
+    await client.chat_stopStream(channel="C0OPS", ts=ts)
+    assert (await refused(client.chat_appendStream(channel="C0OPS", ts=ts, markdown_text="lo")))[0] \
+        == "message_not_in_streaming_state"
+    assert (await refused(client.chat_stopStream(channel="C0OPS", ts=ts)))[0] == "message_not_in_streaming_state"
+    posted = await client.chat_postMessage(channel="C0OPS", thread_ts=asked.ts, text="whole")
+    assert (await refused(client.chat_appendStream(channel="C0OPS", ts=posted["ts"], markdown_text="x")))[0] \
+        == "message_not_in_streaming_state"
+    assert streamed.text == "Hel" and not streamed.streaming
+    await client.chat_update(channel="C0OPS", ts=ts, text="Hello")  # stopped, it may be edited
+    assert [(r["method"], r["error"]) for r in slack.refusals] == [  # each shown on the page
+        ("chat.startStream", "invalid_thread_ts"), ("chat.startStream", "invalid_thread_ts"),
+        ("chat.startStream", "invalid_arguments"), ("chat.startStream", "team_not_found"),
+        ("chat.startStream", "channel_not_found"), ("chat.startStream", "msg_too_long"),
+        ("chat.appendStream", "msg_too_long"), ("chat.appendStream", "invalid_arguments"),
+        ("chat.appendStream", "message_not_found"), ("chat.update", "streaming_state_conflict"),
+        ("chat.stopStream", "invalid_blocks"), ("chat.appendStream", "message_not_in_streaming_state"),
+        ("chat.stopStream", "message_not_in_streaming_state"), ("chat.appendStream", "message_not_in_streaming_state")]
+
+
+async def test_the_bot_deletes_only_its_own_messages(standin: tuple[SlackStandIn, AsyncWebClient]) -> None:
+    slack, client = standin
+    asked = slack.post_as_user("C0OPS", ALICE.id, "hello", None)
+    ts = await start_stream(client, asked.ts)
+    await client.chat_stopStream(channel="C0OPS", ts=ts)
+    events = published(slack)
+    assert (await client.chat_delete(channel="C0OPS", ts=ts))["ts"] == ts  # a withdrawn draft
+    assert slack.message("C0OPS", ts) is None and [m.ts for m in slack.messages] == [asked.ts]
+    assert events == [{"type": "message_deleted", "channel": "C0OPS", "ts": ts}]
+
+    assert (await refused(client.chat_delete(channel="C0OPS", ts=asked.ts)))[0] == "cant_delete_message"
+    assert (await refused(client.chat_delete(channel="C0OPS", ts=ts)))[0] == "message_not_found"
+    assert (await refused(client.chat_delete(channel="C0NOPE", ts=asked.ts)))[0] == "channel_not_found"
+    assert slack.message("C0OPS", asked.ts) is asked
+    assert [r["error"] for r in slack.refusals] == ["cant_delete_message", "message_not_found",
+                                                    "channel_not_found"]

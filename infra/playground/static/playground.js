@@ -486,9 +486,14 @@ function messageEl(m, opts = {}) {
     const last = body[body.length - 1];
     if (last && last.classList?.contains("mrkdwn")) last.append(tail); else body.push(tail);
   }
+  if (m.streaming) { // chat.startStream'ed and not stopped yet: the bot is still writing it
+    body.push(h("div", { class: "writing", "data-testid": "writing" },
+      h("span", { class: "writing-dot", "aria-hidden": "true" }), `${info.name} is writing…`));
+  }
   const row = h("div", {
     class: "msg" + (opts.ephemeral ? " ephemeral" : "") + (isBot ? " from-bot" : ""),
     "data-testid": opts.ephemeral ? "ephemeral" : "message", "data-ts": m.ts, "data-user": m.user,
+    "aria-busy": m.streaming ? "true" : null,
   },
   avatar(sender),
   h("div", { class: "msg-content" },
@@ -769,9 +774,16 @@ function applyEvent(ev, { replay = false } = {}) {
   if (!st) return; // the state fetch that follows `open` covers it, or replays it
   switch (ev.type) {
     case "message": {
-      const m = ev.message;
-      upsert(st.messages, m, (x) => x.channel === m.channel && x.ts === m.ts);
-      S.fresh.add(`${m.channel}|${m.ts}`);
+      const m = ev.message, same = (x) => x.channel === m.channel && x.ts === m.ts;
+      const before = st.messages.find(same);
+      upsert(st.messages, m, same);
+      // a stream growing or ending is no news: only its first appearance is highlighted
+      if (!before?.streaming) S.fresh.add(`${m.channel}|${m.ts}`);
+      renderMessages(); break;
+    }
+    case "message_deleted": {
+      st.messages = st.messages.filter((x) => !(x.channel === ev.channel && x.ts === ev.ts));
+      if (S.channel === ev.channel && S.thread === ev.ts) S.thread = null; // its thread went with it
       renderMessages(); break;
     }
     case "ephemeral": upsert(st.ephemerals, ev.ephemeral, (x) => x.id === ev.ephemeral.id); renderMessages(); break;

@@ -1,0 +1,80 @@
+"""An example's answer streams into its thread as in Slack: the demo model writes it a few words
+at a time, the real bot streams it (chat.startStream, chat.appendStream, chat.stopStream) and
+the stand-in shows it growing, then whole with its footer and feedback buttons."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pytest
+
+from infra.demo.examples import by_key
+from infra.playground.app import Playground
+from tests.playground.conftest import Channel, Person, text_of
+
+pytestmark = pytest.mark.timeout(120)
+
+STREAM_METHODS = ("chat.startStream", "chat.appendStream", "chat.stopStream")
+
+
+def record_calls(playground: Playground, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]]:
+    """Every Web API call the bot makes from now on, with its arguments, in order."""
+    calls: list[tuple[str, dict[str, Any]]] = []
+    answer = playground.standin.call
+
+    def recording(method: str, args: dict[str, Any], token: str) -> tuple[int, dict[str, Any], dict[str, str]]:
+        status, body, headers = answer(method, args, token)
+        calls.append((method, {**args, "_response": body}))
+        return status, body, headers
+
+    monkeypatch.setattr(playground.standin, "call", recording)
+    return calls
+
+
+def record_shown(playground: Playground) -> list[dict[str, Any]]:
+    """Every message the page is shown (each version of each), in order."""
+    shown: list[dict[str, Any]] = []
+    publish = playground.standin.feed.publish
+
+    def showing(event: dict[str, Any]) -> None:
+        if event.get("type") == "message":
+            shown.append(event["message"])
+        publish(event)
+
+    playground.standin.feed.publish = showing  # type: ignore[method-assign]
+    return shown
+
+
+async def test_the_answer_streams_in_then_stops_with_its_footer(
+        playground: Playground, alice: Person, channel: Channel, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = record_calls(playground, monkeypatch)
+    shown = record_shown(playground)
+    await alice.send(f"/agent {by_key('parallel').request}")
+    root = await channel.root_for("How are our services doing")
+    answer = await channel.answer_in(root)
+
+    streamed = [(method, args) for method, args in calls if method in STREAM_METHODS]
+    methods = [method for method, _ in streamed]
+    assert methods[0] == "chat.startStream" and methods[-1] == "chat.stopStream", methods
+    assert methods.count("chat.startStream") == methods.count("chat.stopStream") == 1
+    assert methods.count("chat.appendStream") >= 1, "the answer came whole, not streamed"
+    assert all(args["_response"]["ok"] for _, args in streamed)
+    start, *_, stop = (args for _, args in streamed)
+    assert start["thread_ts"] == root.ts and start["recipient_user_id"] == alice.user
+    assert {args["ts"] for _, args in streamed[1:]} == {start["_response"]["ts"]} == {answer.ts}
+
+    # the pieces, in order, are the answer's Markdown; the stop adds the footer and the buttons
+    written = "".join(str(args.get("markdown_text") or "") for _, args in streamed)
+    assert answer.blocks[0] == {"type": "markdown", "text": written}
+    assert "checkout: **degraded**" in written and "INC-142" in written
+    assert ":stopwatch:" in text_of(answer) and any(b["type"] == "context_actions" for b in stop["blocks"])
+    assert not answer.streaming and not answer.edited
+    assert not [m for m in channel.thread(root.ts) if m.bot and "degraded" in text_of(m) and m is not answer]
+    assert not playground.standin.refusals
+
+    # the page saw it grow while streaming, then stopped
+    versions = [m for m in shown if m["ts"] == answer.ts]
+    growing = [m["text"] for m in versions if m["streaming"]]
+    assert len(growing) >= 2 and all(b.startswith(a) and len(b) > len(a) for a, b in itertools.pairwise(growing))
+    assert not versions[-1]["streaming"] and versions[-1]["text"] == written
