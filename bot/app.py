@@ -124,7 +124,7 @@ class SlackBot:
         self.feedback = FeedbackDesk(store=self.store, poster=self.poster, clock=self.clock)
         self.approval_messages = ApprovalMessages(
             approvals=self.approvals, store=self.store, poster=self.poster, directory=self.directory,
-            registry=self.engine.ctx.registry, tasks=self.tasks)
+            registry=self.engine.ctx.registry, tasks=self.tasks, on_change=self.home.refresh_deciders)
         self.notifier = Notifier(engine=self.engine, approvals=self.approvals, store=self.store,
                                  poster=self.poster, approval_messages=self.approval_messages,
                                  tasks=self.tasks,

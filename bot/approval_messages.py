@@ -9,13 +9,16 @@ background (bounded), showing the newest state, and given up on with a warning. 
 its event may race to close the same message: a per-approval lock makes one of them do it.
 
 Which messages exist is in the :class:`BotStore`; this process remembers the ones it posted
-or read, and which it closed, until their thread's run ends.
+or read, and which it closed, until their thread's run ends. ``on_change`` is told of each
+approval whose message was posted or closed, so the App Home of those who may decide on it
+can follow (it lists the approvals whose message is still open).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import replace
 
 import structlog
@@ -39,13 +42,18 @@ RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0)
 
 class ApprovalMessages:
     def __init__(self, *, approvals: ApprovalStore, store: BotStore, poster: SlackPoster,
-                 directory: AccessDirectory, registry: ToolRegistry, tasks: TaskSet) -> None:
+                 directory: AccessDirectory, registry: ToolRegistry, tasks: TaskSet,
+                 on_change: Callable[[Approval], None] = lambda approval: None) -> None:
         self.approvals = approvals
         self.store = store
         self.poster = poster
         self.directory = directory
         self.registry = registry
         self.tasks = tasks
+        self.on_change = on_change
+        """Told of an approval whose message was just posted (or given up on: the approval
+        waits all the same) or closed; also when closing it is first tried and Slack refuses,
+        as a decision stands whatever its message shows. Must not block (it spawns)."""
         self.retry_delays = RETRY_DELAYS
         self._records: dict[str, ApprovalMessage] = {}
         """Approval messages this process posted or read (the database has them all)."""
@@ -107,11 +115,12 @@ class ApprovalMessages:
             sent = await self.poster.send(thread.channel, text, blocks, thread_ts=thread.root_ts)
         if sent.ts is None:
             log.warning("giving up on posting an approval message", approval_id=approval.id, error=sent.error)
-            return
-        record = ApprovalMessage(approval_id=approval.id, thread_key=thread.key, channel=thread.channel,
-                                 ts=sent.ts)
-        self._records[approval.id] = record
-        await self.store.save_approval_message(record)
+        else:
+            record = ApprovalMessage(approval_id=approval.id, thread_key=thread.key, channel=thread.channel,
+                                     ts=sent.ts)
+            self._records[approval.id] = record
+            await self.store.save_approval_message(record)
+        self.on_change(approval)
 
     # ---------------------------------------------------------------- update
 
@@ -177,11 +186,15 @@ class ApprovalMessages:
                 return None
             text, blocks = self._render(approval, stale=stale)
             sent = await self.poster.edit(record.channel, record.ts, text, blocks)
-            if not sent.ok and not sent.gone:  # (a message that is gone shows no buttons either)
+            closed = sent.ok or sent.gone  # (a message that is gone shows no buttons either)
+            if closed:
+                self._closed.add(approval_id)
+                self._records[approval_id] = replace(record, closed=True)
+                await self.store.close_approval_message(approval_id)
+            if closed or approval_id not in self._retrying:  # (not for each refused retry)
+                self.on_change(approval)
+            if not closed:
                 return sent
-            self._closed.add(approval_id)
-            self._records[approval_id] = replace(record, closed=True)
-            await self.store.close_approval_message(approval_id)
         self._locks.pop(approval_id, None)  # closed for good: later callers return at once
         return None
 
