@@ -30,6 +30,7 @@ from agent.events import EventBus, RunEvent
 from agent.ports import ApprovalStore
 from agent.runner import Engine
 from bot.access import AccessDirectory
+from bot.approval_messages import ApprovalMessages
 from bot.assistant import AssistantPane
 from bot.config import BotConfig
 from bot.features import SlackFeatures
@@ -121,8 +122,12 @@ class SlackBot:
                             poster=self.poster, directory=self.directory, features=self.features,
                             tasks=self.tasks, clock=self.clock)
         self.feedback = FeedbackDesk(store=self.store, poster=self.poster, clock=self.clock)
+        self.approval_messages = ApprovalMessages(
+            approvals=self.approvals, store=self.store, poster=self.poster, directory=self.directory,
+            registry=self.engine.ctx.registry, tasks=self.tasks, on_change=self.home.refresh_deciders)
         self.notifier = Notifier(engine=self.engine, approvals=self.approvals, store=self.store,
-                                 poster=self.poster, directory=self.directory, tasks=self.tasks,
+                                 poster=self.poster, approval_messages=self.approval_messages,
+                                 tasks=self.tasks,
                                  edit_interval=config.edit_interval_seconds, clock=self.clock,
                                  answer_note=config.answer_note, features=self.features, pane=self.pane,
                                  stream_answers=config.stream_answers,
@@ -134,7 +139,7 @@ class SlackBot:
                              answers_in=self.directory.answers_in)
         self.interactions = Interactions(engine=self.engine, approvals=self.approvals, store=self.store,
                                          poster=self.poster, directory=self.directory,
-                                         notifier=self.notifier)
+                                         notifier=self.notifier, approval_messages=self.approval_messages)
 
         async def authorize() -> AuthorizeResult:  # Bolt passes arguments by name: none wanted
             return await self.identity()

@@ -1,17 +1,26 @@
 """The App Home tab: published for a person when they open it (``app_home_opened``), after
-each click they make in it, and when one of their runs ends while they have it in view
-(opened within the last ``fresh_seconds``)."""
+each click they make in it, and, while they have it in view (opened within the last
+``fresh_seconds``), when one of their runs ends and when an approval they may decide is
+posted or closed (decided, expired, withdrawn, or gone stale) — people who approve keep
+Home open as their inbox.
+
+Who has Home in view is known per process: with several replicas, a person is refreshed
+only by the replica that saw them open it, for their runs and the approvals that replica
+shows (the others' stay as published until their next open or click in it).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections import defaultdict
 from collections.abc import Callable
 
 import aiohttp
 import structlog
 from slack_sdk.errors import SlackApiError
 
-from agent.ports import ApprovalStore
+from agent.ports import Approval, ApprovalStore
 from agent.runner import Engine
 from bot import messages as say
 from bot.access import AccessDirectory
@@ -45,18 +54,49 @@ class AppHome:
         self.fresh_seconds = fresh_seconds
         self._viewers: dict[str, float] = {}
         """Who opened the Home tab in this process, and when."""
+        self._due: set[str] = set()
+        """Whose refresh is spawned and not begun (a change meanwhile needs no other)."""
+        self._publishing: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     async def opened(self, user: str) -> None:
         self._viewers[user] = self.clock()
         await self.publish(user)
 
+    def _viewing(self, user: str) -> bool:
+        seen = self._viewers.get(user)
+        return seen is not None and self.clock() - seen < self.fresh_seconds
+
+    def _refresh(self, user: str) -> None:
+        if user not in self._due:
+            self._due.add(user)
+            self.tasks.spawn(self.publish(user), name=f"home:{user}")
+
     def refresh_if_viewing(self, requester: str | None) -> None:
         """Something of ``requester``'s changed: refresh their Home if they likely have it in view."""
-        seen = self._viewers.get(requester or "")
-        if requester and seen is not None and self.clock() - seen < self.fresh_seconds:
-            self.tasks.spawn(self.publish(requester), name=f"home:{requester}")
+        if requester and self._viewing(requester):
+            self._refresh(requester)
+
+    def refresh_deciders(self, approval: Approval) -> None:
+        """``approval``'s message was posted or closed: refresh the Home of everyone likely to
+        have it in view who may decide on it (in the background: group members may be looked up)."""
+        if not self.features.available(Feature.HOME) or ThreadRef.parse(approval.thread_id) is None:
+            return
+        viewers = [user for user in self._viewers if self._viewing(user)]
+        if viewers:
+            self.tasks.spawn(self._refresh_deciders(approval, viewers), name=f"home-deciders:{approval.id}")
+
+    async def _refresh_deciders(self, approval: Approval, viewers: list[str]) -> None:
+        for user in viewers:
+            if await self.directory.may_approve(approval.tool, approval.requested_by, user):
+                self._refresh(user)
 
     async def publish(self, user: str) -> None:
+        # One publish at a time per person, so the view Slack keeps is the newest one read.
+        async with self._publishing[user]:
+            self._due.discard(user)
+            await self._publish(user)
+
+    async def _publish(self, user: str) -> None:
         if not self.features.available(Feature.HOME):
             return
         view = await self.view_for(user)
@@ -75,6 +115,9 @@ class AppHome:
         for approval in await self.approvals.pending():
             if ThreadRef.parse(approval.thread_id) is None \
                     or not await self.directory.may_approve(approval.tool, approval.requested_by, user):
+                continue
+            message = await self.store.approval_message(approval.id)
+            if message is not None and message.closed:  # its run ended or replanned without it
                 continue
             if len(shown) >= MAX_APPROVALS:
                 more += 1

@@ -20,6 +20,7 @@ from agent.ports import Approval, ApprovalStatus, ApprovalStore, DecisionOutcome
 from agent.runner import Engine, ThreadStatus
 from bot import messages as say
 from bot.access import AccessDirectory
+from bot.approval_messages import ApprovalMessages
 from bot.approval_view import reason_from, reject_modal
 from bot.edit_view import EditTarget, TooLongToEdit, args_from, edit_modal, field_errors
 from bot.notifier import Notifier
@@ -59,13 +60,14 @@ def outcome_refusal(result: DecisionResult) -> str | None:
 
 class Interactions:
     def __init__(self, *, engine: Engine, approvals: ApprovalStore, store: BotStore, poster: SlackPoster,
-                 directory: AccessDirectory, notifier: Notifier) -> None:
+                 directory: AccessDirectory, notifier: Notifier, approval_messages: ApprovalMessages) -> None:
         self.engine = engine
         self.approvals = approvals
         self.store = store
         self.poster = poster
         self.directory = directory
         self.notifier = notifier
+        self.approval_messages = approval_messages
 
     @property
     def client(self) -> AsyncWebClient:
@@ -83,9 +85,9 @@ class Interactions:
 
     async def _is_live(self, approval: Approval) -> bool:
         """Its message still offers a decision: closed ones belong to a run that finished, was
-        replanned or cancelled (the notifier closes them), or were decided already. No record
-        yet means the message is being posted right now, so it is live."""
-        record = await self.notifier.approval_record(approval.id)
+        replanned or cancelled (:class:`ApprovalMessages` closes them), or were decided
+        already. No record yet means the message is being posted right now, so it is live."""
+        record = await self.approval_messages.record(approval.id)
         return record is None or not record.closed
 
     @staticmethod
@@ -104,7 +106,7 @@ class Interactions:
         refusal = await self._refusal(approval, user)
         if refusal is not None or approval is None:
             await self.poster.ephemeral(channel, user, refusal or say.APPROVAL_NOT_FOUND, thread_ts)
-            await self.notifier.refresh_approval(approval_id)
+            await self.approval_messages.refresh(approval_id)
             return None
         return approval, channel, thread_ts
 
@@ -121,7 +123,7 @@ class Interactions:
             log.info("approval clicked", approval_id=approval_id, outcome=result.outcome.value)
         if refusal is not None:  # (a recorded decision updates its message through its event)
             await self.poster.ephemeral(channel, user, refusal, thread_ts)
-            await self.notifier.refresh_approval(approval_id)
+            await self.approval_messages.refresh(approval_id)
 
     async def open_reject(self, user: str, approval_id: str, trigger_id: str, channel: str,
                           thread_ts: str | None) -> None:
@@ -149,7 +151,7 @@ class Interactions:
         if refusal is not None:
             if channel:
                 await self.poster.ephemeral(channel, user, refusal, thread_ts)
-            await self.notifier.refresh_approval(approval_id)
+            await self.approval_messages.refresh(approval_id)
 
     # ------------------------------------------------------------------ edit
 
@@ -201,7 +203,7 @@ class Interactions:
             log.info("approval edited", approval_id=approval_id, outcome=result.outcome.value)
             refusal = outcome_refusal(result)
             if refusal is None and result.approval is not None:
-                await self.notifier.show_edit(result.approval)
+                await self.approval_messages.show_edit(result.approval)
         if refusal is not None and channel:
             await self.poster.ephemeral(channel, user, refusal, thread_ts)
         return {}
@@ -220,5 +222,5 @@ class Interactions:
         withdrawn = await self.engine.cancel(thread_key, by=say.user(user))
         log.info("run cancelled", thread_id=thread_key, withdrawn=len(withdrawn))
         for approval in withdrawn:
-            await self.notifier.refresh_approval(approval.id)
+            await self.approval_messages.refresh(approval.id)
         await self.notifier.cancel_queued(thread_key, clicked.ts)

@@ -3,13 +3,18 @@ Approve/Reject buttons), and their recent runs with links to the threads."""
 
 from __future__ import annotations
 
+import time
+
+import pytest
+
 from bot.threads import ThreadRef
-from tests.bot.chat import ALICE, BOB, MALLORY, chat_with, finish, running_bot, settle
+from tests.bot.chat import ALICE, BOB, CAROL, MALLORY, chat_with, finish, running_bot, settle
 from tests.fakes.slack_api import FakeSlack, render_text
 
 DEPLOY = {"nodes": [{"id": "ship", "tool": "deploy", "args": {"target": "prod"}}]}
 LOOK_UP_HELD = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "a", "gate": "hold"}}]}
 LOOK_UP_B = {"nodes": [{"id": "b", "tool": "lookup", "args": {"key": "b"}}]}
+NOTHING_WAITING = "No approvals are waiting for you."
 
 
 def shown(view: dict[str, object] | None) -> str:
@@ -36,7 +41,7 @@ async def test_home_shows_runs_and_the_approvals_a_person_may_decide(slack: Fake
         assert "look up a slowly" in home and "deploy prod" in home and "look up b" in home
         assert ThreadRef(slack.team, done.channel, done.root_ts).link in home
         assert ":white_check_mark: answered" in home
-        assert "No approvals are waiting for you." in home
+        assert NOTHING_WAITING in home
 
         # bob may approve the deploy: his Home shows it with the thread's buttons; mallory's does not
         await driver.home_opened(BOB)
@@ -66,16 +71,76 @@ async def test_home_shows_runs_and_the_approvals_a_person_may_decide(slack: Fake
         await settle(app)
 
 
+async def test_an_open_home_is_an_approvers_inbox(slack: FakeSlack, sqlite_url: str) -> None:
+    """A new approval appears, without a click, on the open Home of those who may decide it, and
+    leaves it once someone else decides; the Homes of those who may not are left alone."""
+    async with running_bot(slack, sqlite_url, [DEPLOY, finish("deployed")], approvers={"deploy": [BOB, CAROL]}) \
+            as app, chat_with(slack, app) as chat:
+        await chat.driver.home_opened(BOB)
+        await chat.driver.home_opened(MALLORY)
+        assert NOTHING_WAITING in shown(await slack.wait_for(lambda: slack.home(BOB), what="bob's Home"))
+        await slack.wait_for(lambda: slack.home(MALLORY), what="mallory's Home")
+        await settle(app)
+        bobs, mallorys = len(slack.homes[BOB]), len(slack.homes[MALLORY])
+
+        # alice asks for a deploy: bob's Home is published anew, listing it with its buttons
+        deploy = await chat.person(ALICE).runs("deploy prod")
+        approval = await deploy.approval_for("ship")
+        listed = await slack.wait_for(lambda: next((shown(v) for v in slack.homes[BOB][bobs:]
+                                                    if "Approval needed" in shown(v)), None),
+                                      what="bob's Home listing the deploy")
+        assert "`deploy` (node `ship`)" in listed and '"target": "prod"' in listed and "[Approve]" in listed and "[Reject]" in listed
+
+        # carol approves in the thread: bob's Home no longer lists it
+        await chat.person(CAROL).approves(approval)
+        assert "deployed" in (await deploy.answer()).content
+        await slack.wait_for(lambda: "Approved by <@U0CAROL>" in approval.content, what="the approval closed")
+        await slack.wait_for(lambda: NOTHING_WAITING in shown(slack.home(BOB)), what="bob's Home without it")
+        await settle(app)
+        assert NOTHING_WAITING in shown(slack.home(BOB))  # the last view published is the newest
+
+        # mallory may not decide: her Home was not published again
+        assert len(slack.homes[MALLORY]) == mallorys
+        assert app.log.count("deploy") == 1
+
+
+@pytest.mark.parametrize("ending", ["withdrawn", "expired", "stale"])
+async def test_an_open_home_drops_an_approval_nobody_decided(slack: FakeSlack, sqlite_url: str, ending: str) -> None:
+    """Cancelled (withdrawn), expired, or no longer needed (its run replanned or ended without
+    it): the approval leaves the Home of those who have it open."""
+    async with running_bot(slack, sqlite_url, [DEPLOY, finish("nothing deployed")], approvers={"deploy": [BOB]}) \
+            as app, chat_with(slack, app) as chat:
+        await chat.driver.home_opened(BOB)
+        await slack.wait_for(lambda: slack.home(BOB), what="bob's Home")
+        deploy = await chat.person(ALICE).runs("deploy prod")
+        approval = await deploy.approval_for("ship")
+        await slack.wait_for(lambda: "Approval needed" in shown(slack.home(BOB)), what="bob's Home listing it")
+
+        match ending:
+            case "withdrawn":
+                await chat.person(ALICE).cancels(deploy)
+            case "expired":  # a day and more passes: the sweeper expires it
+                app.engine.ctx.clock = lambda: time.time() + 2 * 86_400
+            case "stale":  # as when its run replans or ends without it
+                await app.bot.approval_messages.refresh(approval.button("Approve")["value"], stale=True)
+        await slack.wait_for(lambda: approval.buttons() == [], what=f"the approval message closed ({ending})")
+        await slack.wait_for(lambda: NOTHING_WAITING in shown(slack.home(BOB)), what="bob's Home without it")
+        await settle(app)
+        assert NOTHING_WAITING in shown(slack.home(BOB))
+        assert app.log.count("deploy") == 0
+
+
 async def test_a_click_in_home_on_a_decided_approval_changes_nothing(slack: FakeSlack, sqlite_url: str) -> None:
     async with running_bot(slack, sqlite_url, [DEPLOY, finish("deployed")], approvers={"deploy": [BOB, MALLORY]}) \
             as app, chat_with(slack, app) as chat:
         deploy = await chat.person(ALICE).runs("deploy prod")
         approval = await deploy.approval_for("ship")
         await chat.driver.home_opened(BOB)
-        await slack.wait_for(lambda: slack.home(BOB), what="bob's Home")
+        seen = await slack.wait_for(lambda: slack.home(BOB), what="bob's Home")
         await chat.person(MALLORY).approves(approval)  # mallory was quicker, in the thread
         await deploy.answer()
-        assert (await chat.driver.click_in_home(BOB, "Approve")).status_code == 200
+        # bob clicks in the Home he was looking at (his refreshed one no longer offers it)
+        assert (await chat.driver.click_in_home(BOB, "Approve", view=seen)).status_code == 200
         await chat.person(BOB).is_told("already")  # told in the approval's thread
         await settle(app)
         assert app.log.count("deploy") == 1

@@ -144,7 +144,7 @@ async def test_a_click_on_a_stale_approval_is_refused(slack: FakeSlack, sqlite_u
 
         # the bot closes the message as no longer needed, as it does when a run finishes or replans
         # without an approval it asked for (the engine cannot get there by itself while it waits)
-        await app.bot.notifier.refresh_approval(approval_id, stale=True)
+        await app.bot.approval_messages.refresh(approval_id, stale=True)
         assert "No longer needed" in approval.content and approval.buttons() == []
 
         # a client that has not seen the update still shows the buttons: both clicks are refused

@@ -173,10 +173,12 @@ class SlackDriver:
         payload["actions"][0]["type"] = "feedback_buttons"
         return await self.send_payload(payload)
 
-    async def click_in_home(self, user: str, label: str, block_id_prefix: str = "") -> httpx.Response:
-        """Click a button in the Home view last published for ``user`` (the first with this label,
-        in a block whose id starts with ``block_id_prefix``)."""
-        view = self.fake.home(user)
+    async def click_in_home(self, user: str, label: str, block_id_prefix: str = "",
+                            view: dict[str, Any] | None = None) -> httpx.Response:
+        """Click a button in the Home view last published for ``user`` (or in ``view``, one
+        published earlier that they still look at): the first with this label, in a block whose
+        id starts with ``block_id_prefix``."""
+        view = view or self.fake.home(user)
         assert view is not None, f"no Home view was published for {user}"
         block, element = next((b, e) for b in view["blocks"] if b.get("type") == "actions"
                               and b.get("block_id", "").startswith(block_id_prefix)
