@@ -4,27 +4,29 @@ Every node starts the moment its inputs exist, rather than in LangGraph super-st
 which wait for the slowest node of a wave. Each finished node is saved to the
 :class:`~agent.ports.NodeResultStore` at once, so a resumed run skips it.
 
-A ready red node is not dispatched until its approval is decided: the request is a
-durable record and the node simply waits as data while every other branch keeps
-running. Decisions are read at every scheduling step (woken in-process at once, and
-polled for decisions recorded by other processes). When only approvals remain, the
-scheduler returns and the graph parks in ``wait``.
+A ready red node is not dispatched until its approval is decided (:mod:`agent.approval_gate`
+says what it does now): the request is a durable record and the node simply waits as data
+while every other branch keeps running. Decisions are read at every scheduling step (woken
+in-process at once, and polled for decisions recorded by other processes). When only
+approvals remain, the scheduler returns and the graph parks in ``wait``.
+
+While the planner still streams the plan, a provisional executor runs its green nodes
+(:mod:`agent.early_start`); the scheduler of the validated plan takes that work over.
+Package nodes run in the sandbox (:mod:`agent.package_nodes`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.audit import SYSTEM, AuditEntry, AuditKind
+from agent.approval_gate import ApprovalGate, Cleared, Waiting, args_digest, refusal
 from agent.context import EngineContext
 from agent.errors import ToolError
 from agent.events import (
-    AwaitingApproval,
     NodeFailed,
     NodeFinished,
     NodeRejected,
@@ -32,56 +34,27 @@ from agent.events import (
     NodeStarted,
     RunEvent,
 )
+from agent.execution_report import ExecutionReport
 from agent.fan_out import Prefetch, call_tool_node, prefetch
-from agent.gateway import GreenToolGateway
-from agent.green_calls import call_green
+from agent.package_nodes import run_package
 from agent.plan import Plan, PlanNode, node_label
-from agent.ports import (
-    Approval,
-    ApprovalRequest,
-    ApprovalStatus,
-    ExecutionStatus,
-    NodeResult,
-    NodeStatus,
-    PackageJob,
-)
+from agent.ports import Approval, NodeResult, NodeStatus
 from agent.readiness import NodeState, is_finished, readiness
-from agent.red_calls import audit_outcome, call_approved, describe_error, preview
+from agent.red_calls import call_approved, describe_error, preview
 from agent.references import UnresolvedReference, resolve
+from agent.run_identity import RunIdentity
 from agent.tools.registry import Risk
 from agent.validation import call_args, dependencies
 
-UNKNOWN_OUTCOME_NOTE = (
-    "The previously approved call was interrupted before it reported back, so its outcome is "
-    "unknown. Check whether it took effect before approving it again."
-)
-
-
-@dataclass(frozen=True)
-class RunIdentity:
-    thread_id: str
-    run_id: str
-    plan_id: str
-    requested_by: str | None
-    refused_tools: frozenset[str] = frozenset()
-    """Tools the requester may not use (the access policy): package code cannot call them."""
-
-
-@dataclass
-class ExecutionReport:
-    results: dict[str, dict[str, Any]]
-    pending_approvals: list[str]
-    cancelled: bool = False
+__all__ = ["ExecutionReport", "PlanExecutor", "RunIdentity", "args_digest", "definition", "refusal"]
+"""Also from here: the run's identity (:mod:`agent.run_identity`), the report
+(:mod:`agent.execution_report`), and the approval gate's argument digest and refusal text
+(:mod:`agent.approval_gate`)."""
 
 
 @dataclass
 class _Retry:
     """A red call found another execution already begun: gate the node again."""
-
-
-def args_digest(tool: str, args: dict[str, Any]) -> str:
-    canonical = json.dumps({"tool": tool, "args": args}, sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 @dataclass
@@ -107,6 +80,11 @@ class PlanExecutor:
     """Nodes whose result or running call was taken over from an earlier draft of this plan."""
     prefetched: dict[str, dict[int, Prefetch]] = field(default_factory=dict)
     """Fan-out items started while their node was still being written (node id → item)."""
+    gate: ApprovalGate = field(init=False)
+    """What each ready red node does now, from its approval and the execution journal."""
+
+    def __post_init__(self) -> None:
+        self.gate = ApprovalGate(self.ctx, self.plan, self.ident)
 
     def _saved(self, task: asyncio.Task[None]) -> None:
         self.saves.discard(task)
@@ -329,84 +307,26 @@ class PlanExecutor:
 
     async def _gate(self, node: PlanNode) -> bool:
         """Decide what a ready red node does now. True when it reached a final state."""
-        assert node.tool is not None
         try:
             args = self._resolved_args(node)
         except (UnresolvedReference, ToolError) as exc:
             await self._finish(NodeResult(node.id, NodeStatus.FAILED, error=str(exc)))
             return True
-        digest = args_digest(node.tool, args)
-        approval = await self.ctx.approvals.latest_for_node(
-            self.ident.thread_id, self.ident.plan_id, node.id
-        )
-        if approval is None or approval.args_digest != digest:
-            await self._request(node, args, digest)
+        verdict = await self.gate.verdict(node, args)
+        if isinstance(verdict, Waiting):
+            self.states[node.id] = NodeState.AWAITING_APPROVAL
+            self.awaiting[node.id] = verdict.approval.id
             return False
-        if approval.is_pending and approval.expires_at <= self.ctx.clock():
-            # Overdue but not swept yet: expire it now rather than park on it again.
-            expired = await self.ctx.approvals.expire_overdue(self.ctx.clock(), self.ident.thread_id)
-            approval = next((a for a in expired if a.id == approval.id), None) or \
-                await self.ctx.approvals.get(approval.id) or approval
-        if approval.status is ApprovalStatus.PENDING:
-            self._await(node.id, approval)
+        if isinstance(verdict, Cleared):
+            self._dispatch(node.id, self._run_approved(node, args, verdict.approval))
             return False
-        if approval.status is not ApprovalStatus.APPROVED:
-            await self._finish(NodeResult(node.id, NodeStatus.REJECTED, error=refusal(approval)))
-            return True
-        execution = await self.ctx.executions.get(approval.id)
-        if execution is None:
-            self._dispatch(node.id, self._run_approved(node, args, approval))
-            return False
-        if execution.status is ExecutionStatus.FINISHED:
-            await self._finish(NodeResult(node.id, NodeStatus.DONE, output=execution.output))
-            return True
-        if execution.status is ExecutionStatus.FAILED:
-            await self._finish(NodeResult(node.id, NodeStatus.FAILED, error=execution.error))
-            return True
-        # 'started' with no end: the process stopped mid-call. Never re-run silently.
-        await self.ctx.executions.mark_unknown(approval.id)
-        if execution.status is ExecutionStatus.STARTED:  # (found so for the first time)
-            await audit_outcome(self.ctx, approval, "unknown",
-                                "the process stopped during the call; it may or may not have taken effect")
-        await self._request(node, args, digest, note=UNKNOWN_OUTCOME_NOTE)
-        return False
-
-    def _await(self, node_id: str, approval: Approval) -> None:
-        self.states[node_id] = NodeState.AWAITING_APPROVAL
-        self.awaiting[node_id] = approval.id
-
-    async def _request(
-        self, node: PlanNode, args: dict[str, Any], digest: str, note: str | None = None
-    ) -> None:
-        assert node.tool is not None
-        approval = await self.ctx.approvals.request(ApprovalRequest(
-            thread_id=self.ident.thread_id, plan_id=self.ident.plan_id, node_id=node.id,
-            tool=node.tool, args=args, args_digest=digest,
-            why=node.why or self.plan.thought or "part of the plan",
-            requested_by=self.ident.requested_by,
-            ttl_seconds=self.ctx.settings.approval_ttl_seconds, note=note, run_id=self.ident.run_id,
-        ))
-        self._await(node.id, approval)
-        await self.ctx.audit.record(AuditEntry(
-            thread_id=self.ident.thread_id, run_id=self.ident.run_id, kind=AuditKind.APPROVAL_REQUESTED,
-            actor=SYSTEM, detail={"approval_id": approval.id, "node_id": node.id, "tool": node.tool,
-                                  "args": self.ctx.registry.masked(node.tool, args),
-                                  "requested_by": approval.requested_by, "note": note}))
-        await self._emit(
-            AwaitingApproval, approval_id=approval.id, node_id=node.id, tool=node.tool, args=args,
-            why=approval.why, requested_by=approval.requested_by, expires_at=approval.expires_at,
-            note=note,
-        )
+        await self._finish(verdict)
+        return True
 
     async def _check_awaiting(self) -> None:
-        if not self.awaiting:
-            return
-        await self.ctx.approvals.expire_overdue(self.ctx.clock(), self.ident.thread_id)
-        for node_id, approval_id in list(self.awaiting.items()):
-            approval = await self.ctx.approvals.get(approval_id)
-            if approval is None or not approval.is_pending:
-                del self.awaiting[node_id]
-                self.states[node_id] = NodeState.WAITING  # gate it again with the decision
+        for node_id in await self.gate.decided(self.awaiting):
+            del self.awaiting[node_id]
+            self.states[node_id] = NodeState.WAITING  # gate it again with the decision
 
     # ---------------------------------------------------------------- running
 
@@ -414,7 +334,7 @@ class PlanExecutor:
         started = self.ctx.clock()
         await self._emit(NodeStarted, node_id=node.id, label=node_label(node.model_dump(exclude_none=True)))
         if node.package is not None:
-            return await self._run_package(node, started)
+            return await run_package(self.ctx, self.ident, node, self.outputs, started)
         assert node.tool is not None
         tool, outputs = node.tool, self.outputs
         calls = [self.ctx.registry.validate_args(tool, resolve(args, outputs)) for args in call_args(node)]
@@ -436,33 +356,7 @@ class PlanExecutor:
             self.red_running.discard(node.id)
         return _Retry() if result is None else result
 
-    async def _run_package(self, node: PlanNode, started: float) -> NodeResult:
-        assert node.package is not None
-        if self.ctx.packages is None:
-            return NodeResult(node.id, NodeStatus.FAILED, error=(
-                "package nodes need a sandbox, and none is available: install Docker or "
-                "bubblewrap (see README, 'Sandbox') and set SANDBOX_BACKEND"))
-        job = PackageJob(
-            thread_id=self.ident.thread_id, run_id=self.ident.run_id, node_id=node.id,
-            goal=node.package.goal, code=node.package.code,
-            inputs={dep: self.outputs[dep] for dep in sorted(dependencies(node))},
-        )
-        async def call(tool: str, args: dict[str, Any]) -> Any:  # retries and reuse, as a tool node
-            done = await call_green(self.ctx, self.ident.thread_id, self.ident.run_id, node.id, tool, args)
-            return done.output
-
-        gateway = GreenToolGateway(
-            self.ctx.registry.without(self.ident.refused_tools),
-            self.ctx.settings.sandbox_limits.tool_timeout_seconds, call,
-        )
-        outcome = await self.ctx.packages.run(job, gateway, self.ctx.events.publish)
-        status = NodeStatus.DONE if outcome.ok else NodeStatus.FAILED
-        log = [{"attempt": a.attempt, "code": a.code, "error": a.error} for a in outcome.attempts]
-        return NodeResult(node.id, status, output=outcome.output, error=outcome.error,
-                          started_at=started, finished_at=self.ctx.clock(),
-                          attempts=max(1, len(outcome.attempts)), attempt_log=log or None)
-
-    # -------------------------------------------------------------- reporting
+    # ------------------------------------------------------- cancelling, reporting
 
     async def _cancel(self) -> None:
         in_flight_red = set(self.red_running)
@@ -477,26 +371,7 @@ class PlanExecutor:
                 await self._finish(NodeResult(node.id, NodeStatus.SKIPPED, error=error))
 
     def _report(self, cancelled: bool = False) -> ExecutionReport:
-        settings = self.ctx.settings
-        results: dict[str, dict[str, Any]] = {}
-        for node_id, record in self.records.items():
-            compact: dict[str, Any] = {"status": record.status.value, "attempts": record.attempts}
-            if record.error:
-                compact["error"] = record.error
-            if record.attempt_log:  # what each package attempt ran and how it failed
-                compact["attempt_log"] = record.attempt_log
-            if record.status is NodeStatus.DONE:
-                size = len(json.dumps(record.output, ensure_ascii=False, default=str))
-                if size <= settings.inline_output_bytes:
-                    compact["output"] = record.output
-                else:  # the full output stays in the result store
-                    compact["preview"] = preview(record.output, settings.preview_chars)
-                    compact["bytes"] = size
-            results[node_id] = compact
-        return ExecutionReport(
-            results=results, pending_approvals=sorted(self.awaiting.values()),
-            cancelled=cancelled,
-        )
+        return ExecutionReport.of(self.records, self.awaiting.values(), self.ctx.settings, cancelled)
 
 
 def definition(node: PlanNode) -> str:
@@ -505,11 +380,3 @@ def definition(node: PlanNode) -> str:
                        "package": node.package.model_dump() if node.package else None,
                        "inputs": sorted(dependencies(node))}, sort_keys=True, ensure_ascii=False)
 
-
-def refusal(approval: Approval) -> str:
-    if approval.status is ApprovalStatus.REJECTED:
-        who = f" by {approval.decided_by}" if approval.decided_by else ""
-        return f"rejected{who}" + (f": {approval.reason}" if approval.reason else "")
-    if approval.status is ApprovalStatus.EXPIRED:
-        return "the approval request expired before anyone decided"
-    return "the approval request was withdrawn" + (f": {approval.reason}" if approval.reason else "")

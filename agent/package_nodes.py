@@ -1,0 +1,50 @@
+"""Package nodes: code the planner wrote, run in the sandbox (:class:`~agent.ports.PackageRunner`).
+
+The code gets its dependencies' outputs as ``inputs`` and reaches tools only through a
+:class:`~agent.gateway.GreenToolGateway`: green tools, less those the requester may not use,
+each call with the retries and result reuse of a tool node (:func:`agent.green_calls.call_green`).
+Every attempt the runner made (the reflexion loop) is kept in the node's attempt log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from agent.context import EngineContext
+from agent.gateway import GreenToolGateway
+from agent.green_calls import call_green
+from agent.plan import PlanNode
+from agent.ports import NodeResult, NodeStatus, PackageJob
+from agent.run_identity import RunIdentity
+from agent.validation import dependencies
+
+NO_SANDBOX = ("package nodes need a sandbox, and none is available: install Docker or "
+              "bubblewrap (see README, 'Sandbox') and set SANDBOX_BACKEND")
+
+
+async def run_package(ctx: EngineContext, ident: RunIdentity, node: PlanNode,
+                      outputs: Mapping[str, Any], started: float) -> NodeResult:
+    """Run package node ``node``, whose dependencies' outputs are in ``outputs``, started at
+    ``started``; its result, failed when there is no sandbox."""
+    assert node.package is not None
+    if ctx.packages is None:
+        return NodeResult(node.id, NodeStatus.FAILED, error=NO_SANDBOX)
+    job = PackageJob(
+        thread_id=ident.thread_id, run_id=ident.run_id, node_id=node.id,
+        goal=node.package.goal, code=node.package.code,
+        inputs={dep: outputs[dep] for dep in sorted(dependencies(node))},
+    )
+    async def call(tool: str, args: dict[str, Any]) -> Any:  # retries and reuse, as a tool node
+        done = await call_green(ctx, ident.thread_id, ident.run_id, node.id, tool, args)
+        return done.output
+
+    gateway = GreenToolGateway(
+        ctx.registry.without(ident.refused_tools), ctx.settings.sandbox_limits.tool_timeout_seconds, call,
+    )
+    outcome = await ctx.packages.run(job, gateway, ctx.events.publish)
+    status = NodeStatus.DONE if outcome.ok else NodeStatus.FAILED
+    log = [{"attempt": a.attempt, "code": a.code, "error": a.error} for a in outcome.attempts]
+    return NodeResult(node.id, status, output=outcome.output, error=outcome.error,
+                      started_at=started, finished_at=ctx.clock(),
+                      attempts=max(1, len(outcome.attempts)), attempt_log=log or None)

@@ -1,0 +1,20 @@
+"""Which run a scheduler works for: the thread, the run, the plan and who asked.
+
+A small value of its own so that the scheduler (:mod:`agent.executor`) and the parts it
+delegates to (:mod:`agent.approval_gate`, :mod:`agent.package_nodes`) share it without
+importing one another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RunIdentity:
+    thread_id: str
+    run_id: str
+    plan_id: str
+    requested_by: str | None
+    refused_tools: frozenset[str] = frozenset()
+    """Tools the requester may not use (the access policy): package code cannot call them."""
