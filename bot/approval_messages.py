@@ -74,7 +74,7 @@ class ApprovalMessages:
 
     def secret_args(self, tool: str) -> frozenset[str]:
         """Arguments of the tool never shown in Slack (the registry says which)."""
-        return self.registry.get(tool).secret_args() if tool in self.registry else frozenset()
+        return self.registry.secret_args(tool)
 
     def _render(self, approval: Approval, *, stale: bool = False) -> tuple[str, list[Block]]:
         return render_approval(approval, self.directory.who_may_approve(approval.tool, approval.requested_by),

@@ -122,11 +122,9 @@ class AppHome:
             if len(shown) >= MAX_APPROVALS:
                 more += 1
                 continue
-            spec = self.engine.ctx.registry
-            secret = spec.get(approval.tool).secret_args() if approval.tool in spec else frozenset()
             _, blocks = render_approval(approval, self.directory.who_may_approve(approval.tool,
                                                                                  approval.requested_by),
-                                        secret=secret)
+                                        secret=self.engine.ctx.registry.secret_args(approval.tool))
             shown.append(blocks)
         recent = []
         for run in await self.store.recent_runs(user, RECENT_RUNS):

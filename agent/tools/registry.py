@@ -108,6 +108,10 @@ class ToolRegistry:
         self._specs[tool.name] = ToolSpec(tool=tool, risk=Risk(risk), secret=frozenset(secret),
                                           retry=retry, cacheable=cacheable)
 
+    def secret_args(self, name: str) -> frozenset[str]:
+        """Arguments of tool ``name`` never shown outside the engine (unknown tools: none)."""
+        return self._specs[name].secret_args() if name in self._specs else frozenset()
+
     def masked(self, name: str, args: dict[str, Any]) -> dict[str, Any]:
         """``args`` of tool ``name`` as they may be shown (unknown tools: as they are)."""
         return self._specs[name].masked(args) if name in self._specs else dict(args)
