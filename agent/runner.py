@@ -92,11 +92,6 @@ class Engine:
     def config(thread_id: str) -> RunnableConfig:
         return thread_config(thread_id)
 
-    @property
-    def _retries(self) -> dict[str, tuple[int, float]]:
-        """The recovery pass's backoff: lapsed thread → (take-overs, when it may try again)."""
-        return self._recovery.retries
-
     # ------------------------------------------------------------- public API
 
     async def ask(self, thread_id: str, request: str, requested_by: str | None = None) -> None:

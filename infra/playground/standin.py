@@ -276,14 +276,19 @@ class SlackStandIn:
                 "message": {"type": "message", "text": message.text, "ts": message.ts, "bot_id": self.bot_id,
                             "user": self.bot.id, "thread_ts": thread_ts}}
 
-    def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
+    def named_message(self, method: str, args: dict[str, Any]) -> PostedMessage | dict[str, Any]:
+        """The message a call names (``channel``, ``ts``), or Slack's refusal of the call."""
         channel = str(args.get("channel", ""))
-        problem = self._channel_problem("chat.update", channel)
+        problem = self._channel_problem(method, channel)
         if problem:
             return problem
         message = self.message(channel, str(args.get("ts", "")))
-        if message is None:
-            return self._refuse("chat.update", Refusal("message_not_found"))
+        return message if message is not None else self._refuse(method, Refusal("message_not_found"))
+
+    def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        message = self.named_message("chat.update", args)
+        if isinstance(message, dict):
+            return message
         if not message.bot:
             return self._refuse("chat.update", Refusal("cant_update_message"))
         if message.streaming:  # it is stopped first (chat.stopStream)
@@ -299,20 +304,16 @@ class SlackStandIn:
             message.blocks = blocks
         message.edited = True
         self.changed(message)
-        return {"ok": True, "channel": channel, "ts": message.ts, "text": message.text}
+        return {"ok": True, "channel": message.channel, "ts": message.ts, "text": message.text}
 
     def _chat_delete(self, args: dict[str, Any]) -> dict[str, Any]:
-        channel = str(args.get("channel", ""))
-        problem = self._channel_problem("chat.delete", channel)
-        if problem:
-            return problem
-        message = self.message(channel, str(args.get("ts", "")))
-        if message is None:
-            return self._refuse("chat.delete", Refusal("message_not_found"))
+        message = self.named_message("chat.delete", args)
+        if isinstance(message, dict):
+            return message
         if not message.bot:  # a bot token deletes only what that bot posted
             return self._refuse("chat.delete", Refusal("cant_delete_message"))
         self._remove(message)
-        return {"ok": True, "channel": channel, "ts": message.ts}
+        return {"ok": True, "channel": message.channel, "ts": message.ts}
 
     def _chat_post_ephemeral(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = str(args.get("channel", ""))

@@ -66,13 +66,9 @@ def chat_start_stream(slack: SlackStandIn, args: dict[str, Any]) -> dict[str, An
 def _stream(slack: SlackStandIn, method: str, args: dict[str, Any],
             *, required: bool) -> PostedMessage | dict[str, Any]:
     """The stream a call names, or Slack's refusal of the call."""
-    channel = str(args.get("channel", ""))
-    problem = slack._channel_problem(method, channel)
-    if problem:
-        return problem
-    message = slack.message(channel, str(args.get("ts", "")))
-    if message is None:
-        return slack._refuse(method, Refusal("message_not_found"))
+    message = slack.named_message(method, args)
+    if isinstance(message, dict):
+        return message
     if not message.streaming:
         return slack._refuse(method, Refusal("message_not_in_streaming_state"))
     refusal = _markdown_refusal(args, required=required)

@@ -96,4 +96,4 @@ async def test_a_thread_whose_run_fails_at_every_take_over_is_retried_less_and_l
         await h.engine.idle()
         assert isinstance(h.drain()[-1], AnswerReady)
         assert await h.engine.recover_lapsed() == []
-        assert h.engine._retries == {}
+        assert h.engine._recovery.retries == {}
