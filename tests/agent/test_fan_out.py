@@ -122,7 +122,7 @@ async def test_a_fan_out_starts_each_item_as_it_is_written_and_keeps_those_calls
             run = asyncio.create_task(h.engine.ask("fan3", "look up a, b and c"))
             await asyncio.wait_for(_lookups_started(h, 2), 10)
             # c's item has only begun: a and b are complete and running, the node is not
-            assert fake.held.is_set()
+            assert await asyncio.to_thread(fake.held.wait, 10), "the plan was still streaming"
             assert [args["key"] for args in h.log.args_of("lookup")] == ["a", "b"]
             assert not any(isinstance(e, NodeStarted) for e in h.drain())
             fake.release.set()
