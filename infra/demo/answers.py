@@ -82,7 +82,7 @@ def _not_done(results: dict[str, NodeOutcome]) -> list[str]:
             lines.append(f"- `{node_id}` was not run: it was {mention_users(outcome.error)}.")
         elif not outcome.done:
             lines.append(f"- `{node_id}` {outcome.status}: {mention_users(outcome.error)}")
-    return lines
+    return ["**Not done**", *lines] if lines else []
 
 
 def _parallel(results: dict[str, NodeOutcome]) -> list[str]:
@@ -155,6 +155,16 @@ _WRITERS: dict[str, Callable[[dict[str, NodeOutcome]], list[str]]] = {
 }
 
 
+def markdown(lines: list[str]) -> str:
+    """Lines as Markdown: a line of its own is a paragraph, consecutive ``- `` lines one list.
+    (A line right under a list item would be read as part of that item.)"""
+    text = ""
+    for previous, line in zip(["", *lines], lines, strict=False):
+        both_items = previous.startswith("- ") and line.startswith("- ")
+        text += ("\n" if both_items else "\n\n" if text else "") + line
+    return text
+
+
 def write(example: Example, results: dict[str, NodeOutcome]) -> str:
     lines = _WRITERS[example.key](results) + _not_done(results)
-    return "\n".join(lines) or "The plan ran, but produced nothing to report."
+    return markdown(lines) or "The plan ran, but produced nothing to report."

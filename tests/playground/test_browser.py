@@ -158,7 +158,7 @@ BLOCKS = [
         "*bold* _italic_ ~gone~ `inline code` <https://example.com/runbook|the runbook> <@U0ALICE>\n"
         "• first item\n&lt;script&gt;alert(1)&lt;/script&gt;\n```for i in 1 2 3\n  *not bold*\n```")}},
     {"type": "divider"},
-    {"type": "context", "elements": [{"type": "mrkdwn", "text": ":stopwatch: 1.2s · _small print_"}]},
+    {"type": "context", "elements": [{"type": "mrkdwn", "text": ":stopwatch: 1.2s · _small print: set OPENAI_API_KEY_"}]},
     {"type": "rich_text", "elements": [
         {"type": "rich_text_section", "elements": [{"type": "text", "text": "rich ", "style": {"bold": True}},
                                                    {"type": "link", "url": "https://example.com/rt", "text": "link"}]},
@@ -167,7 +167,7 @@ BLOCKS = [
             {"type": "rich_text_section", "elements": [{"type": "text", "text": "listed two"}]}]},
         {"type": "rich_text_preformatted", "elements": [{"type": "text", "text": "df -h"}]},
         {"type": "rich_text_quote", "elements": [{"type": "text", "text": "quoted"}]}]},
-    {"type": "markdown", "text": "## Summary\n**strong** words and a [doc](https://example.com/doc)\n\n- alpha\n- beta"},
+    {"type": "markdown", "text": "## Summary\n**strong** words, _see snake_case_name_ and a [doc](https://example.com/doc)\n\n- alpha\n- beta"},
     {"type": "actions", "block_id": "controls", "elements": [
         {"type": "button", "action_id": "go", "value": "1", "style": "primary",
          "text": {"type": "plain_text", "text": "Go"}},
@@ -193,7 +193,10 @@ async def test_every_block_type_renders_as_slack_shows_it(page: Page, playground
     await expect(message).to_contain_text("<script>alert(1)</script>")  # shown as text, never run
     await expect(message.locator("pre", has_text="*not bold*")).to_be_visible()  # no formatting in code
     await expect(message.locator("hr")).to_have_count(1)
-    await expect(message).to_contain_text("small print")
+    # italics around a word with underscores in it, as Slack shows them (no stray underscores)
+    await expect(message.locator("i", has_text="small print: set OPENAI_API_KEY")).to_have_text(
+        "small print: set OPENAI_API_KEY")
+    await expect(message.locator("em, i", has_text="see snake_case_name")).to_have_text("see snake_case_name")
     await expect(message.locator("a[href='https://example.com/rt']")).to_have_text("link")
     await expect(message.locator("li", has_text="listed two")).to_be_visible()
     await expect(message.locator("pre", has_text="df -h")).to_be_visible()

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from langchain_core.messages import HumanMessage
+from markdown_it import MarkdownIt
 
 from agent.graph import REPLAN, Replan
 from agent.llm import as_tool, call_structured, call_text, stream_structured, stream_text
@@ -106,6 +107,36 @@ def test_answers_report_what_the_results_say_even_when_clipped() -> None:
     assert "- api: ok" in answer and "- checkout: **degraded** (slow)" in answer
     assert "`incidents` failed: HTTP 503" in answer
     assert "`oncall` was not run: it was rejected by <@U0BOB>: not now." in answer
+
+
+def blocks_of(markdown: str) -> list[tuple[str, str]]:
+    """The answer's top-level blocks as (kind, text): a list's text is its items, one per line."""
+    tokens = MarkdownIt("commonmark").parse(markdown)
+    blocks: list[tuple[str, str]] = []
+    for token in tokens:
+        if token.type == "bullet_list_open" and token.level == 0:
+            blocks.append(("list", ""))
+        elif token.type == "inline" and token.level == 1:
+            blocks.append(("paragraph", token.content))
+        elif token.type == "inline" and blocks and blocks[-1][0] == "list" and token.level == 3:
+            blocks[-1] = ("list", f"{blocks[-1][1]}\n{token.content}".lstrip("\n"))
+    return blocks
+
+
+def test_an_answer_keeps_its_sections_apart_from_the_lists_above_them() -> None:
+    results = parse_results(
+        '- status: done → {"json": {"services": [{"name": "api", "status": "ok"}, '
+        '{"name": "search", "status": "ok"}]}}\n'
+        '- incidents: done → {"json": {"incidents": [{"id": "INC-1", "title": "slow", '
+        '"severity": "sev2", "owner": "ana"}]}}\n'
+        '- oncall: done → - Primary: ana\\n- Secondary: bo\n'
+        '- extra: failed — HTTP 503')
+    blocks = blocks_of(write(by_key("parallel"), results))
+    assert [kind for kind, _ in blocks] == ["paragraph", "list", "paragraph", "paragraph", "paragraph", "list"]
+    assert blocks[1] == ("list", "api: ok\nsearch: ok")
+    assert blocks[2][1].startswith("**Open incidents**: INC-1 slow (sev2, owner ana)")
+    assert blocks[3][1].startswith("**On call**: ana (primary), bo (secondary)")
+    assert blocks[5] == ("list", "`extra` failed: HTTP 503")
 
 
 async def test_reflexion_gets_the_recorded_fix_only_for_the_example_package() -> None:
