@@ -179,10 +179,15 @@ class ApprovalMessages:
             if approval_id in self._closed:
                 return None
             record = await self.record(approval_id)
-            if record is None or record.closed:
+            if record is not None and record.closed:
                 return None
             approval = await self.approvals.get(approval_id)
             if approval is None or (approval.is_pending and not stale):
+                return None
+            if record is None:  # never posted: nothing to update, but App Home lists it
+                if not approval.is_pending:
+                    self._closed.add(approval_id)
+                self.on_change(approval)
                 return None
             text, blocks = self._render(approval, stale=stale)
             sent = await self.poster.edit(record.channel, record.ts, text, blocks)

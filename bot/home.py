@@ -59,8 +59,17 @@ class AppHome:
         self._publishing: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     async def opened(self, user: str) -> None:
+        self._forget_stale_viewers()
         self._viewers[user] = self.clock()
         await self.publish(user)
+
+    def _forget_stale_viewers(self) -> None:
+        """Drop who no longer has Home in view (and their lock, unless a publish holds it)."""
+        for user in [user for user in self._viewers if not self._viewing(user)]:
+            del self._viewers[user]
+            lock = self._publishing.get(user)
+            if lock is not None and not lock.locked() and user not in self._due:
+                del self._publishing[user]
 
     def _viewing(self, user: str) -> bool:
         seen = self._viewers.get(user)

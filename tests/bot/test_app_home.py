@@ -130,6 +130,31 @@ async def test_an_open_home_drops_an_approval_nobody_decided(slack: FakeSlack, s
         assert app.log.count("deploy") == 0
 
 
+async def test_an_approval_whose_message_never_posted_leaves_open_homes_once_decided(
+        slack: FakeSlack, sqlite_url: str) -> None:
+    """Slack refused the approval's message: App Home is where approvers find it, and once
+    one of them decides there, it leaves the other approvers' open Homes too."""
+    refused = slack.inject("chat.postMessage", status=200, error="channel_not_found",
+                           when=lambda args: str(args.get("text", "")).startswith("Approval needed"))
+    async with running_bot(slack, sqlite_url, [DEPLOY, finish("deployed")], approvers={"deploy": [BOB, CAROL]}) \
+            as app, chat_with(slack, app) as chat:
+        for approver in (BOB, CAROL):
+            await chat.driver.home_opened(approver)
+            await slack.wait_for(lambda a=approver: slack.home(a), what="an approver's Home")  # type: ignore[misc]
+        deploy = await chat.person(ALICE).runs("deploy prod")
+        for approver in (BOB, CAROL):
+            await slack.wait_for(lambda a=approver: "Approval needed" in shown(slack.home(a)),  # type: ignore[misc]
+                                 what="the approval on an approver's Home")
+        assert refused.times == 0 and deploy.approvals() == []
+
+        assert (await chat.driver.click_in_home(BOB, "Approve")).status_code == 200
+        assert "deployed" in (await deploy.answer()).content
+        await slack.wait_for(lambda: NOTHING_WAITING in shown(slack.home(CAROL)), what="carol's Home without it")
+        await settle(app)
+        assert NOTHING_WAITING in shown(slack.home(CAROL)) and NOTHING_WAITING in shown(slack.home(BOB))
+        assert app.log.count("deploy") == 1
+
+
 async def test_a_click_in_home_on_a_decided_approval_changes_nothing(slack: FakeSlack, sqlite_url: str) -> None:
     async with running_bot(slack, sqlite_url, [DEPLOY, finish("deployed")], approvers={"deploy": [BOB, MALLORY]}) \
             as app, chat_with(slack, app) as chat:
@@ -154,3 +179,27 @@ async def test_without_the_home_tab_the_bot_carries_on(slack: FakeSlack, sqlite_
             await settle(app)
         assert len(slack.calls_of("views.publish")) == 1  # refused once, not tried again
         assert "b" in (await (await chat.person(ALICE).runs("look up b")).answer()).content
+
+
+async def test_who_has_home_in_view_is_forgotten_once_it_is_stale() -> None:
+    """A process sees every person of a workspace open Home over time: it keeps only those who
+    did within ``fresh_seconds`` (memory stays bounded by recent viewers, not by the workspace)."""
+    from typing import Any, cast
+
+    from bot.features import Feature, SlackFeatures
+    from bot.home import AppHome
+    from bot.tasks import TaskSet
+
+    features = SlackFeatures()
+    features.refused(Feature.HOME, "not_allowed_token_type")  # nothing published: no Slack needed
+    now = [1_000.0]
+    home = AppHome(engine=cast(Any, None), approvals=cast(Any, None), store=cast(Any, None),
+                   poster=cast(Any, None), directory=cast(Any, None), features=features, tasks=TaskSet(),
+                   clock=lambda: now[0], fresh_seconds=60.0)
+    await home.opened(ALICE)
+    now[0] += 30
+    await home.opened(BOB)
+    assert set(home._viewers) == {ALICE, BOB}
+    now[0] += 31  # alice's view is stale, bob's is not
+    await home.opened(CAROL)
+    assert set(home._viewers) == {BOB, CAROL} and set(home._publishing) <= {BOB, CAROL}
