@@ -26,14 +26,7 @@ from agent.audit import SYSTEM, AuditEntry, AuditKind
 from agent.context import EngineContext
 from agent.events import AwaitingApproval
 from agent.plan import Plan, PlanNode
-from agent.ports import (
-    Approval,
-    ApprovalRequest,
-    ApprovalStatus,
-    ExecutionStatus,
-    NodeResult,
-    NodeStatus,
-)
+from agent.ports import Approval, ApprovalRequest, ApprovalStatus, ExecutionStatus, NodeResult, NodeStatus
 from agent.red_calls import audit_outcome
 from agent.run_identity import RunIdentity
 

@@ -18,11 +18,10 @@ from agent.ports import (
     ExecutionJournal,
     NodeResultStore,
     NullAudit,
-    PackageRunner,
-    SandboxLimits,
     ToolAccess,
 )
 from agent.result_cache import ResultCache
+from agent.sandbox_ports import PackageRunner, SandboxLimits
 from agent.tools.registry import RetryPolicy, ToolRegistry
 from agent.validation import PlanLimits
 

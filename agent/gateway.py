@@ -11,7 +11,7 @@ from agent.tools.registry import Risk, ToolRegistry, to_jsonable
 
 
 class GreenToolGateway:
-    """Implements :class:`agent.ports.ToolGateway` over the registry.
+    """Implements :class:`agent.sandbox_ports.ToolGateway` over the registry.
 
     The red/green decision is the registry's; a package asking for a red or unknown tool is
     refused with ToolNotAllowed whatever its code claims. Arguments are validated with

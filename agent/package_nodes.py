@@ -1,4 +1,4 @@
-"""Package nodes: code the planner wrote, run in the sandbox (:class:`~agent.ports.PackageRunner`).
+"""Package nodes: code the planner wrote, run in the sandbox (:class:`~agent.sandbox_ports.PackageRunner`).
 
 The code gets its dependencies' outputs as ``inputs`` and reaches tools only through a
 :class:`~agent.gateway.GreenToolGateway`: green tools, less those the requester may not use,
@@ -15,8 +15,9 @@ from agent.context import EngineContext
 from agent.gateway import GreenToolGateway
 from agent.green_calls import call_green
 from agent.plan import PlanNode
-from agent.ports import NodeResult, NodeStatus, PackageJob
+from agent.ports import NodeResult, NodeStatus
 from agent.run_identity import RunIdentity
+from agent.sandbox_ports import PackageJob
 from agent.validation import dependencies
 
 NO_SANDBOX = ("package nodes need a sandbox, and none is available: install Docker or "

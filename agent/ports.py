@@ -1,18 +1,19 @@
-"""The small typed interfaces through which the engine reaches the outside world.
+"""The small typed interfaces through which the engine reaches its stores and policies:
+approvals, the red-call journal, node results, the audit log, tool access.
 
-``infra`` implements the stores with SQLAlchemy, ``sandbox`` implements
-:class:`Sandbox` and :class:`PackageRunner`; tests use the real ones or fakes.
+``infra`` implements them with SQLAlchemy, ``bot`` the access policy; tests use the real
+ones or fakes. Thread ownership is in :mod:`agent.ownership_ports`, the sandbox in
+:mod:`agent.sandbox_ports`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
 from agent.audit import AuditEntry
-from agent.events import RunEvent
 
 # ---------------------------------------------------------------- approvals
 
@@ -197,88 +198,6 @@ class NodeResultStore(Protocol):
     async def load(self, thread_id: str, plan_id: str) -> dict[str, NodeResult]: ...
 
 
-class ThreadLease(Protocol):
-    """One runner per thread at a time, across processes."""
-
-    async def acquire(self, thread_id: str, holder: str, ttl_seconds: float) -> bool: ...
-
-    async def renew(self, thread_id: str, holder: str, ttl_seconds: float) -> bool: ...
-
-    async def release(self, thread_id: str, holder: str) -> None: ...
-
-    async def held_threads(self) -> list[str]:
-        """Threads whose lease is still held (a runner is on them, or died on them)."""
-
-    async def lapsed_threads(self) -> list[str]:
-        """Threads whose lease is held but lapsed: their runner died, or failed and left it."""
-
-
-class Signal(StrEnum):
-    WAKE = "wake"
-    """A decision was recorded (or an approval expired): the runner re-reads the approvals."""
-    CANCEL = "cancel"
-    """The run was cancelled: the runner stops it, in-flight nodes included."""
-
-
-SignalHandler = Callable[[str, Signal], None]
-"""Receives (thread id, signal) from another process sharing the database."""
-
-
-class ThreadSignals(Protocol):
-    """Tells the other processes sharing the database that something changed for a thread,
-    so the one running it reacts at once instead of at its next poll."""
-
-    async def send(self, thread_id: str, signal: Signal) -> None: ...
-
-    def subscribe(self, handler: SignalHandler) -> None:
-        """Call ``handler`` for every signal another process sends."""
-
-
-class NoSignals:
-    """One process (SQLite): nobody else to tell."""
-
-    async def send(self, thread_id: str, signal: Signal) -> None:
-        return None
-
-    def subscribe(self, handler: SignalHandler) -> None:
-        return None
-
-
-@dataclass(frozen=True)
-class QueuedRequest:
-    id: int
-    thread_id: str
-    text: str
-    requested_by: str | None
-    key: str
-    """Unique for ever (ids may be reused): the run started from it records it."""
-
-
-class RequestQueue(Protocol):
-    """Requests waiting for their run: durable, shared by processes. Every request goes through
-    it, so one accepted by a process that dies before its run is under way still runs."""
-
-    async def push(self, thread_id: str, text: str, requested_by: str | None, key: str | None = None) -> bool:
-        """Queue a request under ``key`` (a fresh one if None). False: a request with that key
-        is queued already (a redelivery), and nothing was added."""
-
-    async def peek(self, thread_id: str) -> QueuedRequest | None:
-        """The thread's oldest queued request, left in the queue."""
-
-    async def mark_started(self, request_id: int) -> None:
-        """Its run is starting: no longer counted as waiting (it stays until ``remove``)."""
-
-    async def remove(self, request_id: int) -> None:
-        """Take a request out of the queue once its run is recorded (or was, before a crash)."""
-
-    async def has_queued(self, thread_id: str) -> bool: ...
-
-    async def clear(self, thread_id: str) -> int:
-        """Drop every queued request of the thread (cancel); returns how many."""
-
-    async def queued_threads(self) -> list[str]: ...
-
-
 # -------------------------------------------------------------------- audit
 
 
@@ -322,81 +241,3 @@ class AllowAll:
         self, thread_id: str, requester: str | None, tools: Sequence[str]
     ) -> dict[str, str]:
         return {}
-
-
-# ------------------------------------------------------------------ sandbox
-
-
-@dataclass(frozen=True)
-class SandboxLimits:
-    wall_seconds: float = 30.0
-    memory_mb: int = 256
-    cpus: float = 1.0
-    pids: int = 64
-    output_bytes: int = 256_000
-    """Cap for stdout, stderr and the JSON result, each."""
-    tool_calls: int = 20
-    tool_timeout_seconds: float = 30.0
-
-
-class ToolGateway(Protocol):
-    """What package code may call: green tools only, arguments validated, budgeted."""
-
-    async def call(self, name: str, args: dict[str, Any]) -> Any:
-        """Run a green tool; raises ToolNotAllowed / ToolArgumentError / ToolError."""
-
-
-@dataclass(frozen=True)
-class SandboxResult:
-    ok: bool
-    result: Any = None
-    error_type: str | None = None
-    error: str | None = None
-    traceback: str | None = None
-    stdout: str = ""
-    stderr: str = ""
-    duration_s: float = 0.0
-
-
-class Sandbox(Protocol):
-    """Runs one package script, isolated. Never in-process, never unsandboxed."""
-
-    name: str
-
-    async def run(
-        self, code: str, inputs: dict[str, Any], tools: ToolGateway, limits: SandboxLimits
-    ) -> SandboxResult: ...
-
-
-@dataclass(frozen=True)
-class PackageAttemptRecord:
-    attempt: int
-    code: str
-    error: str | None
-
-
-@dataclass(frozen=True)
-class PackageOutcome:
-    ok: bool
-    output: Any = None
-    error: str | None = None
-    attempts: list[PackageAttemptRecord] = field(default_factory=list)
-
-
-EmitFn = Callable[[RunEvent], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class PackageJob:
-    thread_id: str
-    run_id: str
-    node_id: str
-    goal: str
-    code: str
-    inputs: dict[str, Any]
-
-
-class PackageRunner(Protocol):
-    """Runs a package node: sandbox attempts, healed by reflexion (see sandbox/)."""
-
-    async def run(self, job: PackageJob, tools: ToolGateway, emit: EmitFn) -> PackageOutcome: ...

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from agent.context import EngineContext
-from agent.ports import ThreadLease
+from agent.ownership_ports import ThreadLease
 
 RECOVERY_OVERLAP = 10.0
 """Seconds each recovery pass looks back before the previous one (see recover_lapsed)."""

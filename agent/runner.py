@@ -32,15 +32,8 @@ from langgraph.graph.state import CompiledStateGraph
 from agent.context import EngineContext
 from agent.events import DecisionRecorded
 from agent.graph import new_run_input
-from agent.ports import (
-    Approval,
-    DecisionResult,
-    NoSignals,
-    RequestQueue,
-    Signal,
-    ThreadLease,
-    ThreadSignals,
-)
+from agent.ownership_ports import NoSignals, RequestQueue, Signal, ThreadLease, ThreadSignals
+from agent.ports import Approval, DecisionResult
 from agent.recovery import Recovery
 from agent.thread_runner import NEXT_QUEUED, RESUME, ThreadRunner, stopped_at, thread_config
 

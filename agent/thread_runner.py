@@ -30,7 +30,8 @@ from langgraph.types import Command, StateSnapshot
 from agent.context import EngineContext
 from agent.events import LeaseTakenOver
 from agent.graph import new_run_input
-from agent.ports import Approval, ApprovalStatus, RequestQueue, ThreadLease
+from agent.ownership_ports import RequestQueue, ThreadLease
+from agent.ports import Approval, ApprovalStatus
 from agent.red_calls import start_approved
 
 log = structlog.get_logger(__name__)

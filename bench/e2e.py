@@ -54,7 +54,7 @@ from pydantic import SecretStr
 
 from agent.context import EngineSettings
 from agent.events import AnswerReady, RunFailed
-from agent.ports import EmitFn, PackageJob, PackageOutcome, PackageRunner, ToolGateway
+from agent.sandbox_ports import EmitFn, PackageJob, PackageOutcome, PackageRunner, ToolGateway
 from agent.tools.registry import Risk, ToolRegistry
 from bench.common import scratch_database
 from bench.e2e_model import LatencyModel, LatencyModelServer, Served

@@ -34,7 +34,7 @@ from langchain_core.tools import StructuredTool
 
 from agent.events import NodeFinished
 from agent.gateway import GreenToolGateway
-from agent.ports import Sandbox, SandboxLimits
+from agent.sandbox_ports import Sandbox, SandboxLimits
 from agent.tools.registry import Risk, ToolRegistry
 from infra.settings import Settings
 from infra.toolbox import build_registry

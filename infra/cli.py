@@ -19,7 +19,7 @@ from infra.settings import Settings
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
-    from agent.ports import PackageRunner
+    from agent.sandbox_ports import PackageRunner
     from bot.app import SlackBot
     from bot.config import BotConfig
     from infra.metrics import Metrics

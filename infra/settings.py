@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from agent.ports import SandboxLimits
+from agent.sandbox_ports import SandboxLimits
 
 
 class Settings(BaseSettings):

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from agent.audit import SYSTEM, AuditEntry, AuditKind
+from agent.ownership_ports import QueuedRequest
 from agent.ports import (
     Approval,
     ApprovalRequest,
@@ -30,7 +31,6 @@ from agent.ports import (
     ExecutionStatus,
     NodeResult,
     NodeStatus,
-    QueuedRequest,
 )
 from infra.db import ApprovalRow, AuditRow, ExecutionRow, NodeResultRow, QueuedRequestRow, ThreadLeaseRow, utc
 

@@ -16,8 +16,9 @@ from agent.context import EngineContext, EngineSettings
 from agent.errors import ConfigurationError
 from agent.events import EventBus
 from agent.graph import build_graph
-from agent.ports import PackageRunner, ThreadLease, ThreadSignals
+from agent.ownership_ports import ThreadLease, ThreadSignals
 from agent.runner import Engine
+from agent.sandbox_ports import PackageRunner
 from agent.tools.registry import RetryPolicy, ToolRegistry
 from infra.checkpoint import open_checkpointer
 from infra.db import create_engine, is_sqlite

@@ -13,7 +13,7 @@ import asyncio
 from typing import Any
 
 from agent.errors import ToolArgumentError, ToolError, ToolNotAllowed
-from agent.ports import SandboxLimits, ToolGateway
+from agent.sandbox_ports import SandboxLimits, ToolGateway
 from agent.tools.registry import to_jsonable
 
 

@@ -22,7 +22,14 @@ from agent.events import (
     ResultReused,
     ToolRetrying,
 )
-from agent.ports import EmitFn, PackageAttemptRecord, PackageJob, PackageOutcome, PackageRunner, ToolGateway
+from agent.sandbox_ports import (
+    EmitFn,
+    PackageAttemptRecord,
+    PackageJob,
+    PackageOutcome,
+    PackageRunner,
+    ToolGateway,
+)
 from agent.tools.registry import RetryPolicy, Risk
 from infra.settings import Settings
 from infra.wiring import open_services

@@ -11,8 +11,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from agent.events import AnswerReady, LeaseTakenOver, NodeStarted
-from agent.ports import SandboxLimits, SandboxResult, ToolGateway
 from agent.runner import Submission
+from agent.sandbox_ports import SandboxLimits, SandboxResult, ToolGateway
 from bot.app import BotDeps, build_bot
 from bot.server import asgi_app
 from infra.metrics import Metrics

@@ -22,7 +22,7 @@ import pytest
 from langchain_core.tools import StructuredTool
 
 from agent.gateway import GreenToolGateway
-from agent.ports import Sandbox, SandboxLimits
+from agent.sandbox_ports import Sandbox, SandboxLimits
 from agent.tools.registry import Risk, ToolRegistry
 from sandbox.backends.bwrap import BwrapSandbox
 from sandbox.backends.docker import DockerSandbox

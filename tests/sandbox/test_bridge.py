@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from agent.gateway import GreenToolGateway
-from agent.ports import Sandbox, SandboxLimits
+from agent.sandbox_ports import Sandbox, SandboxLimits
 from tests.sandbox.conftest import LocalServer, SideEffects
 
 

@@ -26,8 +26,8 @@ from agent.events import (
     NodeFinished,
     PackageAttempt,
 )
-from agent.ports import Sandbox, SandboxLimits
 from agent.runner import ThreadStatus
+from agent.sandbox_ports import Sandbox, SandboxLimits
 from agent.tools.registry import Risk
 from infra.settings import Settings
 from infra.toolbox import build_registry

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from agent.gateway import GreenToolGateway
-from agent.ports import Sandbox, SandboxLimits
+from agent.sandbox_ports import Sandbox, SandboxLimits
 from tests.sandbox.conftest import LocalServer
 
 PROJECT = Path(__file__).resolve().parents[2]

@@ -11,7 +11,7 @@ import docker
 import pytest
 
 from agent.gateway import GreenToolGateway
-from agent.ports import Sandbox, SandboxLimits
+from agent.sandbox_ports import Sandbox, SandboxLimits
 from sandbox.backends import RUNNER_SOURCE
 from sandbox.backends.docker import LABEL, DockerSandbox
 

@@ -15,7 +15,7 @@ from typing import Any
 import docker
 import pytest
 
-from agent.ports import SandboxLimits
+from agent.sandbox_ports import SandboxLimits
 from sandbox import make_sandbox
 from sandbox.backends import process_identity
 from sandbox.backends.bwrap import BwrapSandbox
@@ -28,7 +28,7 @@ PROJECT = Path(__file__).resolve().parents[2]
 
 DYING_DAGBOT = """
 import asyncio, os, signal, sys
-from agent.ports import SandboxLimits
+from agent.sandbox_ports import SandboxLimits
 from sandbox.backends.bwrap import BwrapSandbox
 from sandbox.backends.docker import DockerSandbox
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from agent.gateway import GreenToolGateway
-from agent.ports import Sandbox, SandboxLimits
+from agent.sandbox_ports import Sandbox, SandboxLimits
 from sandbox import image
 from sandbox.protocol import CappedText, ProtocolViolation, encode, read_frame
 

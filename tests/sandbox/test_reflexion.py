@@ -6,7 +6,7 @@ from typing import Any
 
 from agent.events import PackageAttempt, RunEvent
 from agent.gateway import GreenToolGateway
-from agent.ports import PackageAttemptRecord, PackageJob, Sandbox, SandboxLimits
+from agent.sandbox_ports import PackageAttemptRecord, PackageJob, Sandbox, SandboxLimits
 from sandbox.backends.unavailable import UnavailableSandbox
 from sandbox.reflexion import ReflexionPackageRunner, extract_code
 from tests.fakes.chat import ScriptedChatModel

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from agent.gateway import GreenToolGateway
-from agent.ports import Sandbox, SandboxLimits
+from agent.sandbox_ports import Sandbox, SandboxLimits
 from sandbox import make_sandbox
 from sandbox.backends import bwrap as bwrap_module
 from sandbox.backends import seccomp

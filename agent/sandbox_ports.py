@@ -1,0 +1,87 @@
+"""The typed interfaces through which the engine runs package code: a :class:`Sandbox` runs
+one script isolated, a :class:`PackageRunner` runs a package node (attempts healed by
+reflexion), a :class:`ToolGateway` is what the code may call. ``sandbox`` implements them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from agent.events import RunEvent
+
+
+@dataclass(frozen=True)
+class SandboxLimits:
+    wall_seconds: float = 30.0
+    memory_mb: int = 256
+    cpus: float = 1.0
+    pids: int = 64
+    output_bytes: int = 256_000
+    """Cap for stdout, stderr and the JSON result, each."""
+    tool_calls: int = 20
+    tool_timeout_seconds: float = 30.0
+
+
+class ToolGateway(Protocol):
+    """What package code may call: green tools only, arguments validated, budgeted."""
+
+    async def call(self, name: str, args: dict[str, Any]) -> Any:
+        """Run a green tool; raises ToolNotAllowed / ToolArgumentError / ToolError."""
+
+
+@dataclass(frozen=True)
+class SandboxResult:
+    ok: bool
+    result: Any = None
+    error_type: str | None = None
+    error: str | None = None
+    traceback: str | None = None
+    stdout: str = ""
+    stderr: str = ""
+    duration_s: float = 0.0
+
+
+class Sandbox(Protocol):
+    """Runs one package script, isolated. Never in-process, never unsandboxed."""
+
+    name: str
+
+    async def run(
+        self, code: str, inputs: dict[str, Any], tools: ToolGateway, limits: SandboxLimits
+    ) -> SandboxResult: ...
+
+
+@dataclass(frozen=True)
+class PackageAttemptRecord:
+    attempt: int
+    code: str
+    error: str | None
+
+
+@dataclass(frozen=True)
+class PackageOutcome:
+    ok: bool
+    output: Any = None
+    error: str | None = None
+    attempts: list[PackageAttemptRecord] = field(default_factory=list)
+
+
+EmitFn = Callable[[RunEvent], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class PackageJob:
+    thread_id: str
+    run_id: str
+    node_id: str
+    goal: str
+    code: str
+    inputs: dict[str, Any]
+
+
+class PackageRunner(Protocol):
+    """Runs a package node: sandbox attempts, healed by reflexion (see sandbox/)."""
+
+    async def run(self, job: PackageJob, tools: ToolGateway, emit: EmitFn) -> PackageOutcome: ...
