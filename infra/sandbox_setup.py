@@ -27,7 +27,8 @@ def package_runner(settings: Settings, llm: BaseChatModel, metrics: Metrics | No
     Probing talks to the Docker engine, so call this once at start-up, not per request.
     With ``metrics``, the sandbox's runs are counted and readiness checks it can run.
     """
-    sandbox = make_sandbox(settings.sandbox_backend, image=settings.sandbox_image)
+    sandbox = make_sandbox(settings.sandbox_backend, image=settings.sandbox_image,
+                           rootfs=settings.sandbox_rootfs)
     if isinstance(sandbox, UnavailableSandbox):  # said once at start-up, not only per node
         log.warning("%s", sandbox.message)
     else:

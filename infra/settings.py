@@ -8,6 +8,7 @@ from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agent.sandbox_ports import SandboxLimits
+from sandbox.image import DEFAULT_IMAGE, DEFAULT_ROOTFS
 
 
 class Settings(BaseSettings):
@@ -42,7 +43,8 @@ class Settings(BaseSettings):
     smtp_starttls: bool = Field(default=False, validation_alias="SMTP_STARTTLS")
     smtp_from: str = Field(default="dagbot@localhost", validation_alias="SMTP_FROM")
     sandbox_backend: str = Field(default="auto", validation_alias="SANDBOX_BACKEND")
-    sandbox_image: str = Field(default="dagbot-sandbox:1", validation_alias="SANDBOX_IMAGE")
+    sandbox_image: str = Field(default=DEFAULT_IMAGE, validation_alias="SANDBOX_IMAGE")
+    sandbox_rootfs: Path = Field(default=DEFAULT_ROOTFS, validation_alias="DAGBOT_SANDBOX_ROOTFS")
     package_attempts: int = Field(default=3, ge=1, validation_alias="DAGBOT_PACKAGE_ATTEMPTS")
     sandbox_wall_seconds: float = Field(default=30.0, gt=0, validation_alias="SANDBOX_WALL_SECONDS")
     sandbox_memory_mb: int = Field(default=256, ge=32, validation_alias="SANDBOX_MEMORY_MB")

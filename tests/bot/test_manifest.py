@@ -38,3 +38,35 @@ def test_every_event_the_bot_listens_to_is_subscribed() -> None:
                  "app_home_opened"):
         assert f'@app.event("{name}")' in source and name in events
     assert '@app.event("message")' in source and any(e.startswith("message.") for e in events)
+
+
+CALL_SCOPES = {
+    "chat_postMessage": {"chat:write"}, "chat_update": {"chat:write"}, "chat_delete": {"chat:write"},
+    "chat_postEphemeral": {"chat:write"}, "chat_startStream": {"chat:write"},
+    "chat_appendStream": {"chat:write"}, "chat_stopStream": {"chat:write"},
+    "conversations_replies": {"channels:history", "groups:history", "im:history", "mpim:history"},
+    "usergroups_users_list": {"usergroups:read"},
+    "assistant_threads_setStatus": {"assistant:write"}, "assistant_threads_setTitle": {"assistant:write"},
+    "assistant_threads_setSuggestedPrompts": {"assistant:write"},
+    "views_open": set(), "views_publish": set(), "auth_test": set(),
+}
+"""Bot-token scopes each Web API method needs (api.slack.com/methods)."""
+EVENT_SCOPES = {"app_mention": "app_mentions:read", "message.channels": "channels:history",
+                "message.groups": "groups:history", "message.im": "im:history", "message.mpim": "mpim:history"}
+
+
+def test_the_bot_asks_for_the_scopes_it_uses_and_no_others() -> None:
+    """Least privilege: each scope is needed by a Web API call the code makes, an event it
+    subscribes to, or the slash command; each call the code makes is covered."""
+    import re
+
+    root = MANIFEST.parents[2]
+    source = "\n".join(path.read_text() for folder in ("bot", "infra") for path in (root / folder).rglob("*.py")
+                       if "playground" not in path.parts)
+    called = set(re.findall(r"client\.([a-z]+_[A-Za-z_]+)\(", source))
+    assert called - set(CALL_SCOPES) == set(), "a Web API method this test does not know the scope of"
+    m = manifest()
+    needed = {scope for method in called for scope in CALL_SCOPES[method]}
+    needed |= {EVENT_SCOPES[e] for e in m["settings"]["event_subscriptions"]["bot_events"] if e in EVENT_SCOPES}
+    needed |= {"commands"} if m["features"].get("slash_commands") else set()
+    assert set(m["oauth_config"]["scopes"]["bot"]) == needed

@@ -1,0 +1,34 @@
+"""The README's configuration table names every setting dagbot reads, and nothing else."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pydantic import AliasChoices
+
+from infra.settings import Settings
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def table_names() -> set[str]:
+    text = README.read_text().split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in text.splitlines() if line.startswith("| `")]
+    return {name for row in rows for name in re.findall(r"`([A-Z][A-Z0-9_]+)`", row.split(" | ")[0])}
+
+
+def setting_names() -> set[str]:
+    names = set()
+    for field in Settings.model_fields.values():
+        alias = field.validation_alias
+        choices = alias.choices if isinstance(alias, AliasChoices) else [alias]
+        names.update(str(choice) for choice in choices if isinstance(choice, str))
+    return names
+
+
+def test_every_setting_is_in_the_readme_table_and_every_row_is_a_setting() -> None:
+    documented, read = table_names(), setting_names()
+    assert read - documented == set(), "settings missing from the README's configuration table"
+    assert documented - read == set(), "README rows that are no settings"
+
