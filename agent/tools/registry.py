@@ -14,7 +14,8 @@ from enum import StrEnum
 from typing import Any
 
 from langchain_core.tools import BaseTool
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, SecretBytes, SecretStr, ValidationError
+from pydantic_core import to_jsonable_python
 
 from agent.errors import ConfigurationError, ToolArgumentError, ToolNotAllowed
 
@@ -157,7 +158,8 @@ class ToolRegistry:
             raise ToolArgumentError(
                 f"bad arguments for '{name}': {describe_validation_error(exc)}"
             ) from None
-        return {k: v for k, v in parsed.model_dump(mode="json").items() if k in args or v is not None}
+        dumped = to_jsonable_python(_revealed(parsed.model_dump()))  # (JSON mode would mask secrets)
+        return {k: v for k, v in dumped.items() if k in args or v is not None}
 
     def load_modules(self, module_names: Iterable[str]) -> None:
         """Import each module and call its ``register(registry)`` function."""
@@ -182,6 +184,19 @@ def describe_validation_error(exc: ValidationError) -> str:
         loc = ".".join(str(x) for x in err["loc"]) or "(arguments)"
         parts.append(f"{loc}: {err['msg']}")
     return "; ".join(parts)
+
+
+def _revealed(value: Any) -> Any:
+    """``value`` with every ``SecretStr``/``SecretBytes`` replaced by what it holds: the tool is
+    called with the secret itself (masking is for what people see, see ``secret_args``)."""
+    if isinstance(value, SecretStr | SecretBytes):
+        secret = value.get_secret_value()
+        return secret.decode() if isinstance(secret, bytes) else secret
+    if isinstance(value, dict):
+        return {k: _revealed(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_revealed(v) for v in value]
+    return value
 
 
 def to_jsonable(value: Any) -> Any:

@@ -1,0 +1,77 @@
+"""A tool's secret arguments reach the tool as given: masking is for what people see (approval
+messages, the audit trail), never for the call itself."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from langchain_core.tools import StructuredTool
+from pydantic import BaseModel, SecretStr
+
+from agent.context import EngineSettings
+from agent.events import AnswerReady, AwaitingApproval
+from agent.tools.registry import Risk, ToolRegistry
+from infra.settings import Settings
+from infra.wiring import open_services
+from tests.agent.harness import Harness, finish
+from tests.fakes.chat import ScriptedChatModel
+from tests.fakes.packages import ScriptedPackages
+from tests.fakes.tools import ToolLog, simulated_registry
+
+
+class RotateArgs(BaseModel):
+    service: str
+    token: SecretStr
+    fallbacks: list[SecretStr] = []
+
+
+def rotate_tool(seen: list[Any]) -> StructuredTool:
+    async def rotate(service: str, token: SecretStr, fallbacks: list[SecretStr] | None = None) -> str:
+        seen.append([token.get_secret_value(), *(f.get_secret_value() for f in fallbacks or [])])
+        return f"rotated {service}"
+
+    return StructuredTool.from_function(coroutine=rotate, name="rotate", description="Rotate a token.",
+                                        args_schema=RotateArgs)
+
+
+@asynccontextmanager
+async def engine_with_rotate(url: str, replies: list[Any], seen: list[Any], risk: Risk) -> AsyncIterator[Harness]:
+    log = ToolLog()
+    registry = simulated_registry(log)
+    registry.add(rotate_tool(seen), risk)
+    llm = ScriptedChatModel(replies=replies)
+    async with open_services(Settings(DATABASE_URL=url, DAGBOT_LEASE_TTL=5), llm=llm, registry=registry,
+                             packages=ScriptedPackages(),
+                             engine_config=EngineSettings(decision_poll_seconds=0.2)) as services:
+        yield Harness(services, llm, log, ScriptedPackages(), services.events.open())
+
+
+PLAN = {"nodes": [{"id": "r", "tool": "rotate", "args": {"service": "web", "token": "hunter2"}}]}
+
+
+def test_validated_arguments_keep_their_secrets_and_the_registry_knows_which_they_are() -> None:
+    registry = ToolRegistry()
+    registry.add(rotate_tool([]), Risk.RED)
+    args = registry.validate_args("rotate", {"service": "web", "token": "hunter2", "fallbacks": ["a", "b"]})
+    assert args == {"service": "web", "token": "hunter2", "fallbacks": ["a", "b"]}
+    assert "token" in registry.secret_args("rotate")
+
+
+async def test_a_green_tool_is_called_with_the_secret(sqlite_url: str) -> None:
+    seen: list[Any] = []
+    async with engine_with_rotate(sqlite_url, [PLAN, finish("ok")], seen, Risk.GREEN) as h:
+        await h.engine.ask("t", "rotate", requested_by="U1")
+        await h.next_event(AnswerReady)
+    assert seen == [["hunter2"]]
+
+
+async def test_an_approved_red_tool_is_called_with_the_secret(sqlite_url: str) -> None:
+    seen: list[Any] = []
+    async with engine_with_rotate(sqlite_url, [PLAN, finish("ok")], seen, Risk.RED) as h:
+        await h.engine.ask("t", "rotate", requested_by="U1")
+        asked = await h.next_event(AwaitingApproval)
+        await h.engine.decide(asked.approval_id, approved=True, by="U1")
+        await h.next_event(AnswerReady)
+    assert seen == [["hunter2"]]
