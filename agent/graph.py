@@ -108,14 +108,32 @@ async def validate(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         listed = "\n".join(f"• {p}" for p in problems[:10])
         return {"plan_problems": problems, "failure": (
             "I could not make a valid plan for this request, even after one repair round. "
-            f"The problems were:\n{listed}\nTry rephrasing the request or splitting it up.")}
+            f"The problems were:\n{listed}\nTry rephrasing the request or splitting it up."
+            + ran_before(all_results(state)))}
     plan_dict = plan.model_dump(exclude_none=True, exclude_defaults=True)
     plan_id = state.get("draft_id") or uuid.uuid4().hex
     await _audit(runtime, state, AuditKind.PLAN, SYSTEM, plan_id=plan_id,
                  plan=masked_plan(plan_dict, ctx.registry), requested_by=state.get("requested_by"))
     await _emit(runtime, state, PlanReady, plan=plan_dict)
+    earlier = list(state.get("earlier_results") or [])
+    if state.get("results"):  # a replan: the plan it replaces ran
+        earlier.append(state["results"])
     return {"plan": plan_dict, "plan_id": plan_id, "plan_problems": [], "results": {},
-            "pending_approvals": []}
+            "earlier_results": earlier, "pending_approvals": []}
+
+
+def all_results(state: AgentState) -> dict[str, dict[str, Any]]:
+    """The results of every plan of this request: the earlier plans' under ``"id (plan N)"``."""
+    merged = {f"{node_id} (plan {number})": result
+              for number, results in enumerate(state.get("earlier_results") or [], 1)
+              for node_id, result in results.items()}
+    return {**merged, **(state.get("results") or {})}
+
+
+def ran_before(results: dict[str, dict[str, Any]]) -> str:
+    """For a failure: what already ran for this request (and stays done)."""
+    ran = [node_id for node_id, result in results.items() if result.get("status") == NodeStatus.DONE.value]
+    return f"\nWhat ran before stays done: {', '.join(f'`{n}`' for n in ran)}." if ran else ""
 
 
 def after_validate(state: AgentState) -> str:
@@ -193,7 +211,7 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
 
 def fallback_answer(state: AgentState) -> str:
     """When the joiner model gives no usable answer, report the results as they are."""
-    return "Here is what the plan produced:\n" + describe_results(state.get("results") or {})
+    return "Here is what the plan produced:\n" + describe_results(all_results(state))
 
 
 def after_joiner(state: AgentState) -> str:
@@ -201,7 +219,7 @@ def after_joiner(state: AgentState) -> str:
 
 
 def _past_run(state: AgentState, answer: str) -> PastRun:
-    return PastRun(request=state["request"], answer=answer, results=state.get("results") or {})
+    return PastRun(request=state["request"], answer=answer, results=all_results(state))
 
 
 async def answer(state: AgentState, runtime: Ctx) -> dict[str, Any]:
@@ -250,6 +268,6 @@ def new_run_input(request: str, requested_by: str | None, queued_key: str | None
         "request": request,
         "requested_by": requested_by, "started_at": time.time(), "draft": None, "draft_id": None,
         "refused_tools": {}, "plan_problems": [], "repairs": 0, "plan": None, "plan_id": None, "replans": 0,
-        "feedback": None, "results": {}, "pending_approvals": [], "answer": None,
+        "feedback": None, "results": {}, "earlier_results": [], "pending_approvals": [], "answer": None,
         "failure": None, "tokens": 0, "nodes_run": 0,
     }

@@ -93,6 +93,14 @@ def describe_history(state: AgentState) -> str:
     return "\n\n".join(parts)
 
 
+def describe_earlier_plans(state: AgentState) -> str:
+    """The results of the plans a replan replaced (empty without a replan)."""
+    parts = [f"### Plan {number}\n{describe_results(results)}"
+             for number, results in enumerate(state.get("earlier_results") or [], 1)]
+    return ("## Earlier plans for this request ran (replaced; what they did stands)\n" + "\n\n".join(parts)
+            if parts else "")
+
+
 def planner_messages(
     state: AgentState, registry: ToolRegistry, max_nodes: int
 ) -> list[BaseMessage]:
@@ -108,10 +116,13 @@ def planner_messages(
         parts.append(f"## This thread so far\n{history}")
     parts.append(f"## Request\n{state['request']}")
     if state.get("feedback"):
+        earlier = describe_earlier_plans(state)
         parts.append(
-            "## The previous plan for this request ran\n"
+            (f"{earlier}\n\n" if earlier else "")
+            + "## The previous plan for this request ran\n"
             f"Results:\n{describe_results(state.get('results') or {})}\n"
-            f"What to change: {state['feedback']}\nMake a new plan."
+            f"What to change: {state['feedback']}\nMake a new plan (what ran stays done: do not "
+            "repeat a red call that already ran)."
         )
     if state.get("plan_problems"):
         problems = "\n".join(f"- {p}" for p in state["plan_problems"])
@@ -132,7 +143,9 @@ def joiner_messages(state: AgentState, replans_left: int) -> list[BaseMessage]:
     history = describe_history(state)
     body = (
         (f"## This thread so far\n{history}\n\n" if history else "")
-        + f"## Request\n{state['request']}\n\n## Plan\n{plan.get('thought', '')}\n\n"
+        + f"## Request\n{state['request']}\n\n"
+        + (f"{earlier}\n\n" if (earlier := describe_earlier_plans(state)) else "")
+        + f"## Plan\n{plan.get('thought', '')}\n\n"
         f"## Results\n{describe_results(state.get('results') or {})}"
     )
     return [SystemMessage(fill(prompt_text("joiner.md"), replan_note=note)), HumanMessage(body)]

@@ -13,7 +13,8 @@ class PastRun(TypedDict):
     request: str
     answer: str
     results: dict[str, Any]
-    """Node id → compact output (preview) of that run's final plan."""
+    """Node id → compact output (preview) of that run's plans: the final plan's under their
+    ids, those of plans a replan replaced under ``"id (plan N)"``."""
 
 
 class AgentState(TypedDict, total=False):
@@ -44,6 +45,9 @@ class AgentState(TypedDict, total=False):
     feedback: str | None
     results: dict[str, dict[str, Any]]
     """Node id → compact result: status, output or preview, error."""
+    earlier_results: list[dict[str, dict[str, Any]]]
+    """The results of this request's earlier plans, each replaced by a replan: what they did
+    (a red call that ran) stands, so the joiner, a new plan and follow-ups are told."""
     pending_approvals: list[str]
     answer: str | None
     failure: str | None

@@ -7,7 +7,7 @@ from typing import Any
 from langchain_core.messages import BaseMessage
 
 from agent.context import EngineSettings
-from agent.events import AnswerReady, Planning, PlanReady, Replanning, RunFailed
+from agent.events import AnswerReady, AwaitingApproval, Planning, PlanReady, Replanning, RunFailed
 from agent.references import UnresolvedReference, resolve
 from tests.agent.harness import finish, harness, replan
 
@@ -63,6 +63,43 @@ async def test_joiner_replans_with_feedback_and_stops_at_the_limit(sqlite_url: s
         assert h.llm.offered[1::2] == [["replan"], ["replan"], []]
         assert isinstance(events[-1], AnswerReady)
         assert h.log.count("broken") == 3
+
+
+async def test_what_a_replaced_plan_did_stands_for_the_joiner_the_new_plan_and_follow_ups(
+        sqlite_url: str) -> None:
+    """A replan replaces the plan, not what it did: the mail sent under plan 1 is in the next
+    planner's prompt, the final joiner's, and the thread's history."""
+    plan1 = {"nodes": [{"id": "mail", "tool": "send", "args": {"to": "ops@example.com", "body": "deploy done"}},
+                       {"id": "status", "tool": "broken", "args": {"key": "web"}}]}
+    plan2 = {"nodes": [{"id": "status", "tool": "lookup", "args": {"key": "web"}}]}
+    async with harness(sqlite_url, [plan1, replan("status failed: use lookup"), plan2,
+                                    finish("Mailed ops; web is fine.")]) as h:
+        await h.engine.ask("p6", "mail ops that the deploy is done and check web", requested_by="U1")
+        asked = await h.next_event(AwaitingApproval)
+        await h.engine.decide(asked.approval_id, approved=True, by="U1")
+        await h.next_event(AnswerReady)
+        await h.engine.idle()
+        assert h.log.count("send") == 1
+        second_plan_prompt, final_joiner_prompt = h.llm.calls[2][-1].content, h.llm.calls[3][-1].content
+        assert "mail: done" in second_plan_prompt and "do not repeat a red call" in second_plan_prompt
+        earlier, current = final_joiner_prompt.split("## Plan\n")
+        assert "Earlier plans for this request ran" in earlier and "mail: done" in earlier
+        assert "status: failed" in earlier and "status: done" in current
+        history = (await h.engine.state("p6"))["history"][-1]["results"]
+        assert history["mail (plan 1)"]["status"] == "done" and history["status"]["status"] == "done"
+
+
+async def test_a_replan_that_never_validates_says_what_ran_before(sqlite_url: str) -> None:
+    plan1 = {"nodes": [{"id": "mail", "tool": "send", "args": {"to": "ops@example.com", "body": "done"}},
+                       {"id": "status", "tool": "broken", "args": {"key": "web"}}]}
+    async with harness(sqlite_url, [plan1, replan("use lookup"), BAD, BAD]) as h:
+        await h.engine.ask("p7", "mail ops and check web", requested_by="U1")
+        asked = await h.next_event(AwaitingApproval)
+        await h.engine.decide(asked.approval_id, approved=True, by="U1")
+        failed = await h.next_event(RunFailed)
+        assert failed.error.startswith("I could not make a valid plan for this request")
+        assert failed.error.endswith("What ran before stays done: `mail`.")
+        assert h.log.count("send") == 1
 
 
 async def test_a_follow_up_uses_the_previous_run_result(database_url: str) -> None:
