@@ -6,6 +6,14 @@ the statement looks; the keyword check only gives an early, clearer message.
 Each call runs exactly one statement: PostgreSQL connections prepare every
 statement (``prepare_threshold=0``) and a prepared statement cannot hold two
 commands, so "SELECT 1; COMMIT; DELETE ..." cannot step out of the transaction.
+
+A green query leaves nothing behind for a later (approved) sql_execute. On PostgreSQL the
+transaction is rolled back, which undoes what it set, and the session advisory locks it
+took are released. SQLite PRAGMAs are not transactional and ``query_only`` does not stop
+them, so sql_query runs only PRAGMAs that read (an allow-list, no ``= value`` and no
+``(value)`` on those that would take one as a setting, also after EXPLAIN, which applies
+some PRAGMAs while it prepares them), and on a connection of its own, closed after the
+call: whatever a query changes on its connection dies with it.
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import URL, CursorResult, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
 
 from agent.errors import ConfigurationError, ToolError
 from agent.tools.registry import Risk, ToolRegistry
@@ -34,6 +43,23 @@ from agent.tools.registry import Risk, ToolRegistry
 T = TypeVar("T")
 _READ_KEYWORDS = frozenset({"select", "with", "values", "explain", "show", "table", "pragma"})
 _LEADING_NOISE = re.compile(r"^(?:\s+|--[^\n]*\n?|/\*.*?\*/|\()*", re.DOTALL)
+_EXPLAIN_WORDS = ("explain", "query", "plan")
+_PRAGMA = re.compile(
+    r"pragma\s+(?:\w+\s*\.\s*)?(?P<name>\w+)\s*(?:(?P<set>=.*)|\(\s*(?P<arg>[^()=;]*?)\s*\))?"
+    r"\s*;?\s*",
+    re.IGNORECASE | re.DOTALL,
+)
+_PRAGMAS_ON = frozenset({
+    "table_info", "table_xinfo", "table_list", "index_list", "index_info", "index_xinfo",
+    "foreign_key_list", "foreign_key_check", "integrity_check", "quick_check",
+})
+"""SQLite PRAGMAs sql_query runs with an argument: the table or index they describe."""
+_PRAGMAS_READ = frozenset({
+    "database_list", "collation_list", "function_list", "module_list", "pragma_list",
+    "compile_options", "user_version", "schema_version", "application_id", "data_version",
+    "encoding", "page_count", "page_size", "freelist_count", "foreign_keys", "journal_mode",
+}) | _PRAGMAS_ON
+"""SQLite PRAGMAs sql_query runs without an argument: each only reads a value."""
 _GRACE_SECONDS = 5.0
 
 
@@ -68,9 +94,15 @@ class SqlTools:
         self._secret = url.password if isinstance(url.password, str) else None
         connect_args = {"prepare_threshold": 0} if self.dialect == "postgresql" else {}
         self.engine: AsyncEngine = create_async_engine(url, connect_args=connect_args)
+        self._read_engine = self.engine
+        if self.dialect == "sqlite" and not _in_memory(url):
+            # sql_query's own connections, opened per call and closed after it.
+            self._read_engine = create_async_engine(url, poolclass=NullPool)
 
     async def aclose(self) -> None:
         await self.engine.dispose()
+        if self._read_engine is not self.engine:
+            await self._read_engine.dispose()
 
     async def query(self, sql: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         first = _first_keyword(sql)
@@ -79,6 +111,8 @@ class SqlTools:
                 f"sql_query only reads data; '{first.upper() or sql[:20]}' statements must go "
                 "through sql_execute, which asks for approval"
             )
+        if self.dialect == "sqlite":
+            _check_sqlite_pragma(sql)
 
         async def work(conn: AsyncConnection) -> dict[str, Any]:
             if self.dialect == "sqlite":
@@ -91,7 +125,7 @@ class SqlTools:
             finally:
                 await self._end_read_only(conn)
 
-        return await self._run(work, "sql_query")
+        return await self._run(work, "sql_query", self._read_engine)
 
     async def execute(self, sql: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         async def work(conn: AsyncConnection) -> dict[str, Any]:
@@ -124,14 +158,15 @@ class SqlTools:
             "truncated": len(rows) > self.config.max_rows,
         }
 
-    async def _run(self, work: Callable[[AsyncConnection], Awaitable[T]], tool: str) -> T:
+    async def _run(self, work: Callable[[AsyncConnection], Awaitable[T]], tool: str,
+                   engine: AsyncEngine | None = None) -> T:
         limit = self.config.timeout_seconds
         try:
             # The database stops a slow statement itself; this outer limit only
             # catches what it cannot (a hung connect).
             async with asyncio.timeout(limit + _GRACE_SECONDS):
                 try:
-                    conn = await self.engine.connect()
+                    conn = await (engine or self.engine).connect()
                 except (SQLAlchemyError, OSError) as exc:
                     raise ToolError(
                         f"{tool} could not connect to the {self.dialect} database: "
@@ -168,7 +203,12 @@ class SqlTools:
     async def _end_read_only(self, conn: AsyncConnection) -> None:
         try:
             await conn.rollback()
-            if self.dialect == "sqlite":
+            if self.dialect == "postgresql":
+                # Session advisory locks outlive a rollback (and would stay on the pooled
+                # connection); nothing else a read-only transaction sets does.
+                await conn.exec_driver_sql("SELECT pg_advisory_unlock_all()")
+                await conn.rollback()
+            elif self._read_engine is self.engine:  # an in-memory database: one connection
                 await conn.exec_driver_sql("PRAGMA query_only = OFF")
                 await conn.commit()
         except SQLAlchemyError:
@@ -239,9 +279,40 @@ def _first_keyword(sql: str) -> str:
     return match.group(0).lower() if match else ""
 
 
+def _check_sqlite_pragma(sql: str) -> None:
+    """Refuse a PRAGMA (also after EXPLAIN) that is not on the read allow-list or sets a value."""
+    rest = _LEADING_NOISE.sub("", sql, count=1)
+    for word in _EXPLAIN_WORDS:  # EXPLAIN [QUERY PLAN], comments allowed in between
+        if _first_keyword(rest) != word:
+            break
+        rest = _LEADING_NOISE.sub("", rest[len(word):], count=1)
+    if _first_keyword(rest) != "pragma":
+        return
+    shown = " ".join(rest.split())[:60]
+    allowed = ", ".join(sorted(_PRAGMAS_READ))
+    match = _PRAGMA.fullmatch(rest)
+    if match is None:
+        raise ToolError(
+            f"sql_query cannot run '{shown}': write a PRAGMA as 'PRAGMA name' or "
+            "'PRAGMA name(table)', with no comments inside")
+    name = match.group("name").lower()
+    if name not in _PRAGMAS_READ:
+        raise ToolError(
+            f"sql_query runs only PRAGMAs that read ({allowed}); '{name}' is not one of them")
+    if match.group("set") or (match.group("arg") is not None and name not in _PRAGMAS_ON):
+        raise ToolError(
+            f"sql_query only reads PRAGMAs; '{shown}' sets {name}: a change goes through "
+            "sql_execute, which asks for approval")
+
+
+def _in_memory(url: URL) -> bool:
+    return url.database in (None, "", ":memory:") or url.query.get("mode") == "memory"
+
+
 def _dialect_hint(dialect: str) -> str:
     if dialect == "sqlite":
-        return "SQLite syntax; list tables with SELECT name FROM sqlite_master"
+        return ("SQLite syntax; list tables with SELECT name FROM sqlite_master, describe one "
+                "with PRAGMA table_info(name); sql_query runs only PRAGMAs that read")
     return "PostgreSQL syntax; list tables via information_schema.tables"
 
 

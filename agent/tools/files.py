@@ -3,18 +3,28 @@
 Every path is relative to one workspace directory. A path is resolved (following
 symlinks) before use and refused unless the result is still inside the workspace,
 so '..', absolute paths and symlinks that point out all fail the same way.
+
+search_files runs the requester's regex, which may backtrack for ever. It runs on the
+``regex`` module (mrab-regex), which releases the GIL while matching and stops a match at
+a deadline, on a small executor of its own: a hostile pattern costs at most
+``search_seconds`` of one of its threads and never holds the threads that read_file,
+write_file, mail and the Docker SDK share.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
-import re
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import regex
 from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, Field
 
@@ -23,6 +33,18 @@ from agent.tools.registry import Risk
 
 _MAX_LINE_CHARS = 300
 _BINARY_SNIFF_BYTES = 8192
+_SEARCH_WORKERS = 4
+"""Searches running at once, process-wide; more wait their turn (each ends by its deadline)."""
+_search_pool: ThreadPoolExecutor | None = None
+_search_pool_lock = threading.Lock()
+
+
+def _search_executor() -> ThreadPoolExecutor:
+    global _search_pool
+    with _search_pool_lock:
+        if _search_pool is None:
+            _search_pool = ThreadPoolExecutor(_SEARCH_WORKERS, thread_name_prefix="dagbot-search")
+        return _search_pool
 
 
 @dataclass(frozen=True)
@@ -30,6 +52,8 @@ class FileToolConfig:
     workspace: Path
     max_read_bytes: int = 1_000_000
     max_results: int = 200
+    search_seconds: float = 10.0
+    """How long one search_files call may match and read before it gives up."""
 
 
 class Workspace:
@@ -105,16 +129,40 @@ class Workspace:
                           "size": path.stat().st_size})
         return {"files": files, "truncated": truncated}
 
-    def search(self, query: str, pattern: str, regex: bool) -> dict[str, Any]:
+    def search(self, query: str, pattern: str, regex_query: bool,
+               stop: threading.Event | None = None) -> dict[str, Any]:
+        """Blocking; gives up ``search_seconds`` after it starts, or soon after ``stop`` is set."""
         if not query:
             raise ToolError("give a non-empty search query")
-        try:
-            matcher = re.compile(query if regex else re.escape(query))
-        except re.error as exc:
-            raise ToolError(f"'{query}' is not a valid regular expression: {exc}") from None
+        limit = self.config.search_seconds
+        deadline = time.monotonic() + limit
+        found: Callable[[str, float], bool]
+        if regex_query:
+            try:
+                matcher = regex.compile(query, flags=regex.VERSION0)
+            except (regex.error, ValueError, OverflowError) as exc:
+                raise ToolError(f"'{query}' is not a valid regular expression: {exc}") from None
+
+            def found(line: str, seconds: float) -> bool:
+                return matcher.search(line, timeout=seconds) is not None
+        else:
+            def found(line: str, seconds: float) -> bool:
+                return query in line
+
         matches: list[dict[str, Any]] = []
         searched = 0
+
+        def time_left(name: str) -> float:
+            left = deadline - time.monotonic()
+            if left <= 0 or (stop is not None and stop.is_set()):
+                raise ToolError(
+                    f"search_files stopped after {limit:g} s, at {name} ({searched} files "
+                    "searched); narrow the file pattern or the query")
+            return left
+
         for path in self.iter_files(pattern):
+            name = self.rel(path)
+            time_left(name)
             if path.stat().st_size > self.config.max_read_bytes:
                 continue  # too big to scan quickly; read_file can still show its start
             data = path.read_bytes()
@@ -123,11 +171,17 @@ class Workspace:
             searched += 1
             lines = data.decode("utf-8", errors="replace").splitlines()
             for number, line in enumerate(lines, start=1):
-                if matcher.search(line):
+                left = time_left(name)
+                try:
+                    hit = found(line, left)
+                except TimeoutError:
+                    raise ToolError(
+                        f"the pattern took too long on {name}; simplify it (a search stops "
+                        f"after {limit:g} s)") from None
+                if hit:
                     if len(matches) >= self.config.max_results:
                         return {"matches": matches, "truncated": True, "files_searched": searched}
-                    matches.append({"path": path.relative_to(self.root).as_posix(),
-                                    "line": number, "text": line[:_MAX_LINE_CHARS]})
+                    matches.append({"path": name, "line": number, "text": line[:_MAX_LINE_CHARS]})
         return {"matches": matches, "truncated": False, "files_searched": searched}
 
     def write(self, path: str, content: str, append: bool) -> dict[str, Any]:
@@ -179,7 +233,16 @@ def file_tools(config: FileToolConfig) -> list[tuple[BaseTool, Risk]]:
         return await asyncio.to_thread(ws.listing, pattern)
 
     async def search_files(query: str, pattern: str = "**/*", regex: bool = False) -> dict[str, Any]:
-        return await asyncio.to_thread(ws.search, query, pattern, regex)
+        # Not the default executor: a search may hold its thread up to its deadline. A call
+        # abandoned while it waits for a thread never starts (the future is cancelled); one
+        # abandoned while it runs stops at its next line.
+        stop = threading.Event()
+        job = functools.partial(ws.search, query, pattern, regex, stop)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(_search_executor(), job)
+        except asyncio.CancelledError:
+            stop.set()
+            raise
 
     async def write_file(path: str, content: str, append: bool = False) -> dict[str, Any]:
         return await asyncio.to_thread(ws.write, path, content, append)
@@ -208,7 +271,8 @@ def file_tools(config: FileToolConfig) -> list[tuple[BaseTool, Risk]]:
                 "(regex=true; use (?i) for case-insensitive). Returns {matches: [{path, line, "
                 f"text}}], truncated, files_searched}}, at most {cap} matches; lines are cut at "
                 f"{_MAX_LINE_CHARS} characters; binary files and files over "
-                f"{config.max_read_bytes:,} bytes are skipped. " + scope)),
+                f"{config.max_read_bytes:,} bytes are skipped. A search stops after "
+                f"{config.search_seconds:g} s (simplify a regex that backtracks). " + scope)),
          Risk.GREEN),
         (StructuredTool.from_function(
             coroutine=write_file, name="write_file", args_schema=WriteFileArgs,

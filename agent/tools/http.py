@@ -8,6 +8,10 @@ redirect or a DNS answer that changes between the check and the connect.
 Internal addresses (loopback, private, link-local, unique-local, and the same behind IPv4-mapped
 IPv6 or NAT64 forms) are refused unless the host is named on the allow list: a request
 from chat must not reach the bot's own machine or network by default.
+
+The caller's headers are secret (they carry tokens under any name: Authorization,
+X-Api-Key, PRIVATE-TOKEN…): a redirect that changes the scheme, host or port drops every
+one of them, and a header that HTTP cannot carry is refused by name, its value never shown.
 """
 
 from __future__ import annotations
@@ -55,8 +59,12 @@ _BLOCK_TAGS = re.compile(
     r"^(?:address|article|aside|blockquote|br|dd|div|dl|dt|figcaption|footer|form|h[1-6]|"
     r"header|hr|li|main|nav|ol|p|pre|section|table|td|th|tr|ul)$"
 )
-_CREDENTIAL_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
 _FORBIDDEN_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+"""RFC 9110's token."""
+_HEADER_VALUE = re.compile(r"(?:[\x21-\x7e]+(?:[ \t]+[\x21-\x7e]+)*)?")
+"""Visible ASCII, with spaces or tabs only between (what the HTTP library will send)."""
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 @dataclass(frozen=True)
@@ -208,42 +216,83 @@ class _CheckedTransport(httpx.AsyncHTTPTransport):
 async def fetch(
     config: HttpToolConfig, method: str, url: str, *,
     headers: dict[str, str] | None = None, content: bytes | None = None,
+    content_type: str | None = None,
 ) -> dict[str, Any]:
+    """``headers`` are the caller's (secret: never shown, never sent to another origin);
+    ``content_type`` goes with ``content``."""
     what = f"{method} {_display(url)}"
+    check_headers({**(headers or {}), **({"Content-Type": content_type} if content_type else {})})
     try:
         async with asyncio.timeout(config.timeout_seconds):
-            return await _fetch(config, method, url, headers or {}, content)
+            return await _fetch(config, method, url, headers or {}, content, content_type)
     except TimeoutError:
         raise TransientToolError(f"{what} timed out after {config.timeout_seconds:g} s") from None
     except httpx.ConnectError as exc:
         raise TransientToolError(f"{what} failed: could not connect ({exc or 'refused'})") from None
+    except httpx.LocalProtocolError as exc:
+        # Its text quotes what it refused, which may be a header's (secret) value.
+        raise ToolError(f"{what} failed: the request could not be written "
+                        f"({type(exc).__name__})") from None
     except httpx.HTTPError as exc:
         raise ToolError(f"{what} failed: {exc or type(exc).__name__}") from None
 
 
+def check_headers(headers: dict[str, str]) -> None:
+    """Refuse a header HTTP cannot carry, naming it; its value (maybe a token) is never shown."""
+    for name, value in headers.items():
+        if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
+            raise ToolError(
+                f"{str(name)[:40]!r} is not a valid HTTP header name (letters, digits and "
+                "!#$%&'*+-.^_`|~ only)")
+        if not isinstance(value, str) or not _HEADER_VALUE.fullmatch(value):
+            raise ToolError(
+                f"header '{name}' cannot be sent: its value {_header_value_problem(value)}; "
+                "fix the value (it is not shown here: headers may carry secrets)")
+
+
+def _header_value_problem(value: object) -> str:
+    if not isinstance(value, str):
+        return "is not text"
+    if "\r" in value or "\n" in value:
+        return "contains a line break (a trailing newline read from a file, say)"
+    if any((ord(c) < 0x20 and c != "\t") or ord(c) == 0x7F for c in value):
+        return "contains a control character"
+    if not value.isascii():
+        return "contains a non-ASCII character"
+    return "starts or ends with a space or tab"
+
+
+def same_origin(a: httpx.URL, b: httpx.URL) -> bool:
+    """Same scheme, host and port (a missing port is the scheme's default)."""
+    def origin(url: httpx.URL) -> tuple[str, str, int | None]:
+        return url.scheme, _norm_host(url.host), url.port or _DEFAULT_PORTS.get(url.scheme)
+    return origin(a) == origin(b)
+
+
 async def _fetch(
-    config: HttpToolConfig, method: str, url: str, headers: dict[str, str], content: bytes | None
+    config: HttpToolConfig, method: str, url: str, headers: dict[str, str], content: bytes | None,
+    content_type: str | None,
 ) -> dict[str, Any]:
     target = _parse(url)
-    send_headers = {"User-Agent": config.user_agent, **headers}
+    caller_headers = dict(headers)
     async with httpx.AsyncClient(transport=_CheckedTransport(config), trust_env=False,
                                  timeout=httpx.Timeout(config.timeout_seconds)) as client:
         for _hop in range(MAX_REDIRECTS + 1):
             check_host(target.host, config)
+            send_headers = {"User-Agent": config.user_agent, **caller_headers}
+            if content_type:
+                send_headers["Content-Type"] = content_type
             async with client.stream(method, target, headers=send_headers,
                                      content=content) as response:
                 location = response.headers.get("location")
                 if response.status_code in _REDIRECT_CODES and location:
                     nxt = _parse(str(response.url.join(location)))
-                    if nxt.host != target.host or nxt.port != target.port:
-                        send_headers = {k: v for k, v in send_headers.items()
-                                        if k.lower() not in _CREDENTIAL_HEADERS}
+                    if not same_origin(nxt, target):
+                        caller_headers = {}  # any of them may be a credential for this origin
                     if response.status_code == 303 or (
                         response.status_code in (301, 302) and method == "POST"
                     ):
-                        method, content = "GET", None
-                        send_headers = {k: v for k, v in send_headers.items()
-                                        if k.lower() != "content-type"}
+                        method, content, content_type = "GET", None, None
                     target = nxt
                     continue
                 body, truncated = await _read_capped(response, config.max_bytes)
@@ -362,17 +411,20 @@ def http_tools(config: HttpToolConfig | None = None) -> list[tuple[BaseTool, Ris
         if json is not None and body is not None:
             raise ToolError("http_post takes either 'json' or 'body', not both")
         extra = dict(headers or {})
-        bad = sorted(h for h in extra if h.lower() in _FORBIDDEN_HEADERS)
+        bad = sorted(h for h in extra if str(h).lower() in _FORBIDDEN_HEADERS)
         if bad:
             raise ToolError(f"http_post cannot set these headers: {', '.join(bad)}")
+        given_type = [extra.pop(h) for h in list(extra) if str(h).lower() == "content-type"]
         content: bytes | None = None
+        content_type = given_type[-1] if given_type else None
         if json is not None:
             content = jsonlib.dumps(json).encode()
-            extra.setdefault("Content-Type", "application/json")
+            content_type = content_type or "application/json"
         elif body is not None:
             content = body.encode()
-            extra.setdefault("Content-Type", "text/plain; charset=utf-8")
-        return await fetch(cfg, "POST", url, headers=extra, content=content or b"")
+            content_type = content_type or "text/plain; charset=utf-8"
+        return await fetch(cfg, "POST", url, headers=extra, content=content or b"",
+                           content_type=content_type)
 
     returns = (
         "Returns {url (final, after redirects), status, content_type, text, truncated}; HTML "
@@ -392,7 +444,7 @@ def http_tools(config: HttpToolConfig | None = None) -> list[tuple[BaseTool, Ris
         description=(
             "Send an HTTP POST (changes something remotely, so it needs approval). Give "
             "either 'json' (sent as application/json) or 'body' (raw text), plus optional "
-            "'headers'. " + returns
+            "'headers' (a redirect to another scheme, host or port drops them). " + returns
         ),
     )
     return [(get_tool, Risk.GREEN), (post_tool, Risk.RED)]

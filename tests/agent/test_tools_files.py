@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -140,6 +142,46 @@ async def test_search_files(workspace: Path) -> None:
     assert len(capped["matches"]) == 1 and capped["truncated"] is True
     with pytest.raises(ToolError, match="not a valid regular expression"):
         await _call(registry, "search_files", query="(", regex=True)
+
+
+HOSTILE = r"^(a|aa)+$"
+"""Backtracks exponentially on a line of a's that ends otherwise (in re and in regex)."""
+
+
+async def test_a_backtracking_regex_stops_with_a_clear_error(workspace: Path) -> None:
+    (workspace / "log.txt").write_text(("a" * 26 + "b\n") * 100)  # many seconds of matching
+    registry = _registry(workspace, search_seconds=0.3)
+    with pytest.raises(ToolError, match=r"the pattern took too long on log\.txt; simplify it"):
+        await _call(registry, "search_files", query=HOSTILE, regex=True)
+    fine = await _call(registry, "search_files", query=r"a+b$", regex=True, pattern="log.txt")
+    assert len(fine["matches"]) == 100  # the same file, a sane pattern: every line
+
+
+async def test_hostile_searches_do_not_starve_the_other_file_tools(workspace: Path) -> None:
+    """More hostile searches at once than asyncio's default executor has threads (what
+    read_file and write_file, mail and the Docker SDK use): the other calls complete, a sane
+    search queued behind them completes, and every hostile search fails with a clear error."""
+    (workspace / "log.txt").write_text(("a" * 26 + "b\n") * 100)
+    registry = _registry(workspace, search_seconds=0.5)
+    default_workers = min(32, (os.cpu_count() or 1) + 4)
+    hostile = [_call(registry, "search_files", query=HOSTILE, regex=True, pattern="log.txt")
+               for _ in range(default_workers + 2)]
+    others = [
+        _call(registry, "read_file", path="docs/readme.md"),
+        _call(registry, "write_file", path="out.txt", content="written"),
+        _call(registry, "list_files", pattern="*.py"),
+        _call(registry, "search_files", query="dag", pattern="docs/*"),
+    ]
+    # The guard only turns a starved pool into a failure instead of a hang.
+    outcomes = await asyncio.wait_for(asyncio.gather(*hostile, *others, return_exceptions=True), 120)
+    searches, (read, written, listed, sane) = outcomes[:len(hostile)], outcomes[len(hostile):]
+    assert read["content"].startswith("# Title")
+    assert written["bytes_written"] == 7 and (workspace / "out.txt").read_text() == "written"
+    assert listed["files"] == [{"path": "main.py", "size": 13}]
+    assert [m["path"] for m in sane["matches"]] == ["docs/notes.txt"]
+    for outcome in searches:
+        assert isinstance(outcome, ToolError), outcome
+        assert "the pattern took too long on log.txt; simplify it" in str(outcome)
 
 
 async def test_write_file(workspace: Path) -> None:

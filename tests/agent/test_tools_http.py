@@ -7,12 +7,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
+import httpx
 import pytest
 import pytest_asyncio
 from aiohttp import web
 
 from agent.errors import ToolError
-from agent.tools.http import HttpToolConfig, check_address, host_matches, http_tools
+from agent.tools.http import HttpToolConfig, check_address, host_matches, http_tools, same_origin
 from agent.tools.registry import Risk, ToolRegistry
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -307,3 +308,96 @@ async def test_a_redirect_to_an_internal_address_is_refused_at_that_hop(server: 
         assert "DAGBOT_HTTP_ALLOW_HOSTS" in str(refused.value)
     finally:
         await runner.cleanup()
+
+
+SECRETS = {"Authorization": "Bearer sk-SECRET-1", "X-Api-Key": "key-SECRET-2",
+           "PRIVATE-TOKEN": "glpat-SECRET-3", "Cookie": "session=SECRET-4"}
+
+
+async def _site(routes: dict[str, Handler]) -> tuple[web.AppRunner, int]:
+    app = web.Application()
+    for path, handler in routes.items():
+        app.router.add_route("*", path, handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    return runner, runner.addresses[0][1]
+
+
+async def _headers_seen(request: web.Request) -> web.Response:
+    return web.json_response({"headers": dict(request.headers), "body": (await request.text())})
+
+
+@pytest.mark.parametrize("status", [302, 307])
+async def test_a_redirect_to_another_origin_drops_every_caller_header(status: int) -> None:
+    """Another port, then another host on that port: none of the caller's headers, whatever
+    their names, reach it; a 307 keeps the body and its type (not secret)."""
+    other, other_port = await _site({"/collect": _headers_seen})
+    targets = {"port": f"http://127.0.0.1:{other_port}/collect",
+               "host": f"http://localhost:{other_port}/collect"}
+    first, first_port = await _site({f"/to-{k}": _redirect(v, status) for k, v in targets.items()})
+    post = _tools(HttpToolConfig(allow_hosts=("127.0.0.1", "localhost"))).get("http_post").tool
+    try:
+        for kind in targets:
+            result = await post.ainvoke({"url": f"http://127.0.0.1:{first_port}/to-{kind}",
+                                         "json": {"a": 1}, "headers": SECRETS})
+            assert result["status"] == 200, kind
+            seen = json.dumps(result["json"]["headers"])
+            assert "SECRET" not in seen, (kind, seen)
+            assert not {"authorization", "x-api-key", "private-token", "cookie"} & {
+                h.lower() for h in result["json"]["headers"]}
+            if status == 307:
+                assert result["json"]["body"] == '{"a": 1}'
+                assert result["json"]["headers"]["Content-Type"] == "application/json"
+    finally:
+        await first.cleanup()
+        await other.cleanup()
+
+
+async def test_a_redirect_within_the_origin_keeps_the_callers_headers() -> None:
+    site, port = await _site({"/collect": _headers_seen, "/hop": _redirect("/collect", 307)})
+    post = _tools().get("http_post").tool
+    try:
+        result = await post.ainvoke({"url": f"http://127.0.0.1:{port}/hop", "body": "x",
+                                     "headers": {"X-Api-Key": "k1", "content-type": "text/csv"}})
+        headers = result["json"]["headers"]
+        assert headers["X-Api-Key"] == "k1" and headers["Content-Type"] == "text/csv"
+        assert [h.lower() for h in headers].count("content-type") == 1
+    finally:
+        await site.cleanup()
+
+
+@pytest.mark.parametrize(("a", "b", "same"), [
+    ("https://api.example.com/x", "http://api.example.com/x", False),  # downgrade, same host
+    ("https://api.example.com/x", "http://api.example.com:443/x", False),
+    ("http://api.example.com/x", "http://api.example.com:8080/x", False),
+    ("https://api.example.com/x", "https://evil.example.com/x", False),
+    ("https://api.example.com/x", "https://API.example.com:443/y?q=1", True),
+    ("http://api.example.com/x", "http://api.example.com:80/", True),
+])
+def test_same_origin_counts_default_ports_and_the_scheme(a: str, b: str, same: bool) -> None:
+    assert same_origin(httpx.URL(a), httpx.URL(b)) is same
+
+
+@pytest.mark.parametrize(("headers", "problem"), [
+    ({"Authorization": "Bearer sk-SECRET-123\n"}, "contains a line break"),
+    ({"X-Api-Key": "key-SECRET\r\nX-Evil: 1"}, "contains a line break"),
+    ({"X-Api-Key": "key-\x00SECRET"}, "contains a control character"),
+    ({"X-Api-Key": "kéy-SECRET"}, "contains a non-ASCII character"),
+    ({"X-Api-Key": " key-SECRET"}, "starts or ends with a space or tab"),
+])
+async def test_a_header_http_cannot_carry_is_refused_by_name_never_by_value(
+    server: str, headers: dict[str, str], problem: str
+) -> None:
+    post = _tools().get("http_post").tool
+    with pytest.raises(ToolError) as refused:
+        await post.ainvoke({"url": f"{server}/echo", "json": {}, "headers": headers})
+    name = next(iter(headers))
+    assert f"header '{name}' cannot be sent: its value {problem}" in str(refused.value)
+    assert "SECRET" not in str(refused.value)
+    with pytest.raises(ToolError, match="not a valid HTTP header name") as bad_name:
+        await post.ainvoke({"url": f"{server}/echo", "json": {}, "headers": {"X Token": "SECRET"}})
+    assert "SECRET" not in str(bad_name.value)
+    fine = await post.ainvoke({"url": f"{server}/echo", "json": {},
+                               "headers": {"X-Token": "two\twords and spaces"}})
+    assert fine["json"]["x_token"] == "two\twords and spaces"

@@ -6,12 +6,15 @@ PostgreSQL database that is dropped after the test, so runs never collide.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
 
+import infra.sql_tools
 from agent.errors import ConfigurationError, ToolError
 from agent.tools.registry import Risk, ToolRegistry
 from infra.sql_tools import SqlToolConfig, SqlTools, async_url, register_sql_tools
@@ -161,6 +164,94 @@ async def test_values_become_json(db: Db) -> None:
     else:
         result = await db.query("SELECT x'0102' AS b, 2.5 AS f, NULL AS empty")
         assert result["rows"] == [[{"base64": "AQI="}, 2.5, None]]
+
+
+async def _accounts(url: str) -> Db:
+    handle = await _open(url)
+    await handle.execute("CREATE TABLE acct (id INTEGER PRIMARY KEY, "
+                         "balance INTEGER NOT NULL CHECK (balance >= 0))")
+    await handle.execute("CREATE INDEX acct_balance ON acct (balance)")
+    return handle
+
+
+async def test_sqlite_query_runs_pragmas_that_read_and_refuses_those_that_set(sqlite_url: str) -> None:
+    db = await _accounts(sqlite_url)
+    try:
+        columns = await db.query("PRAGMA table_info(acct)")
+        assert [row[1] for row in columns["rows"]] == ["id", "balance"]
+        assert (await db.query("pragma main.index_list('acct');"))["rows"][0][1] == "acct_balance"
+        assert (await db.query("PRAGMA index_info(acct_balance)"))["rows"][0][2] == "balance"
+        assert (await db.query("PRAGMA foreign_key_list(acct)"))["rows"] == []
+        assert ["main", "acct"] in [row[:2] for row in (await db.query("PRAGMA table_list"))["rows"]]
+        assert (await db.query("PRAGMA database_list"))["rows"][0][1] == "main"
+        assert (await db.query("/* version */ PRAGMA user_version"))["rows"] == [[0]]
+        assert (await db.query("PRAGMA journal_mode"))["rows"] == [["delete"]]
+
+        for sql in ("PRAGMA ignore_check_constraints = ON", "PRAGMA writable_schema = ON",
+                    "PRAGMA query_only = OFF", "EXPLAIN PRAGMA ignore_check_constraints = ON",
+                    "PRAGMA incremental_vacuum"):
+            with pytest.raises(ToolError, match=r"sql_query runs only PRAGMAs that read .*table_info"):
+                await db.query(sql)
+        for sql, name in (("PRAGMA journal_mode = WAL", "journal_mode"),
+                          ("PRAGMA journal_mode(WAL)", "journal_mode"),
+                          ("PRAGMA foreign_keys=OFF", "foreign_keys"),
+                          ("PRAGMA main.user_version = 7", "user_version"),
+                          ("PRAGMA user_version(7)", "user_version"),
+                          ("EXPLAIN QUERY PLAN PRAGMA journal_mode = WAL", "journal_mode"),
+                          ("EXPLAIN /* a */ QUERY -- b\n PLAN PRAGMA foreign_keys = 0", "foreign_keys")):
+            with pytest.raises(ToolError, match=f"only reads PRAGMAs; .* sets {name}: a change goes "
+                                                "through sql_execute"):
+                await db.query(sql)
+        with pytest.raises(ToolError, match="write a PRAGMA as 'PRAGMA name'"):
+            await db.query("PRAGMA /* x */ journal_mode = WAL")
+
+        # The approved write that follows still meets the table's CHECK constraint.
+        with pytest.raises(ToolError, match="CHECK constraint failed"):
+            await db.execute("INSERT INTO acct (id, balance) VALUES (1, -100)")
+    finally:
+        await db.tools.aclose()
+    path = sqlite_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT count(*) FROM acct").fetchone() == (0,)
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+        assert conn.execute("PRAGMA user_version").fetchone() == (0,)
+    assert not Path(path + "-wal").exists()
+
+
+async def test_sqlite_query_state_dies_with_its_connection(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Even a PRAGMA the check let through could not reach sql_execute: sql_query runs on a
+    connection of its own, closed after the call."""
+    db = await _accounts(sqlite_url)
+    monkeypatch.setattr(infra.sql_tools, "_check_sqlite_pragma", lambda sql: None)
+    try:
+        for sql in ("PRAGMA ignore_check_constraints = ON", "PRAGMA query_only = OFF"):
+            await db.query(sql)
+        with pytest.raises(ToolError, match="CHECK constraint failed"):
+            await db.execute("INSERT INTO acct (id, balance) VALUES (1, -100)")
+        assert (await db.execute("INSERT INTO acct (id, balance) VALUES (2, 5)"))["rowcount"] == 1
+        with pytest.raises(ToolError, match="read-only and the database refused a change"):
+            await db.query("WITH x AS (SELECT 1) INSERT INTO acct (id, balance) SELECT 3, 1 FROM x")
+        assert (await db.query("SELECT id FROM acct"))["rows"] == [[2]]
+    finally:
+        await db.tools.aclose()
+
+
+@pytest.mark.postgres
+async def test_postgres_query_leaves_no_session_lock_behind(postgres_url: str) -> None:
+    db = await _accounts(postgres_url)
+    other = await _open(postgres_url)
+    try:
+        await db.query("SELECT pg_advisory_lock(4242)")  # session-level: outlives a rollback
+        await db.query("SELECT set_config('search_path', 'nowhere', false)")
+        held = await db.query("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
+        assert held["rows"] == [[0]]
+        assert (await other.query("SELECT pg_try_advisory_lock(4242)"))["rows"] == [[True]]
+        assert (await db.execute("INSERT INTO acct (id, balance) VALUES (1, 5)"))["rowcount"] == 1
+    finally:
+        await other.tools.aclose()
+        await db.tools.aclose()
 
 
 async def test_unreachable_database_is_a_clear_error() -> None:
