@@ -45,5 +45,5 @@ async def join_reply(ctx: EngineContext, messages: list[BaseMessage], tools: Seq
     except StreamRefused as refused:
         ctx.planner_stream_refused = str(refused)
         log.warning("the model does not stream the joiner's reply; answering without streaming "
-                    "from now on", reason=str(refused))
+                    "from now on", reason=ctx.redactor(refused.detail))
         return await call_text(ctx.llm, messages, tools)

@@ -52,7 +52,17 @@ class AuditEntry:
 
 
 def masked_plan(plan: dict[str, Any], registry: ToolRegistry) -> dict[str, Any]:
-    """The plan as it may be recorded: every tool node's secret arguments masked."""
-    nodes = [dict(node, args=registry.masked(node["tool"], node.get("args") or {}))
-             if node.get("tool") else node for node in plan.get("nodes", [])]
-    return dict(plan, nodes=nodes)
+    """The plan as it may be recorded: every tool node's secret arguments masked, in its
+    ``args`` and in each item of a fan-out (``each``)."""
+    return dict(plan, nodes=[_masked_node(node, registry) for node in plan.get("nodes", [])])
+
+
+def _masked_node(node: dict[str, Any], registry: ToolRegistry) -> dict[str, Any]:
+    tool = node.get("tool")
+    if not tool:
+        return node
+    masked = dict(node, args=registry.masked(tool, node.get("args") or {}))
+    if isinstance(node.get("each"), list):
+        masked["each"] = [registry.masked(tool, item) if isinstance(item, dict) else item
+                          for item in node["each"]]
+    return masked

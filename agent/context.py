@@ -20,6 +20,7 @@ from agent.ports import (
     NullAudit,
     ToolAccess,
 )
+from agent.redaction import Redactor
 from agent.result_cache import ResultCache
 from agent.sandbox_ports import PackageRunner, SandboxLimits
 from agent.tools.registry import RetryPolicy, ToolRegistry
@@ -90,6 +91,9 @@ class EngineContext:
     early_starts: dict[tuple[str, str], PlanExecutor] = field(default_factory=dict)
     """(thread, run) → the nodes started while the planner streamed its plan (running or done),
     until the scheduler takes them over (agent.early_start)."""
+    redactor: Redactor = field(default_factory=Redactor)
+    """The secrets the engine was configured with (the model's API key, credentials in its
+    URL): masked in any error text that leaves the engine (:func:`agent.redaction.scrub_error`)."""
     planner_stream_refused: str | None = None
     """Why the model would not stream (the planner's or the joiner's reply): set once, then
     neither is streamed again."""

@@ -196,7 +196,7 @@ async def plan_reply(ctx: EngineContext, messages: list[BaseMessage], ident: Run
             # the same model answered whole: it does not stream, so stop asking it to
             ctx.planner_stream_refused = str(refused)
             log.warning("the model does not stream the planner's reply; planning without "
-                        "streaming from now on", reason=str(refused))
+                        "streaming from now on", reason=ctx.redactor(refused.detail))
     except BaseException:
         early.abandon()
         raise

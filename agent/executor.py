@@ -41,6 +41,7 @@ from agent.plan import Plan, PlanNode, node_label
 from agent.ports import Approval, NodeResult, NodeStatus
 from agent.readiness import NodeState, is_finished, readiness
 from agent.red_calls import call_approved, describe_error, preview
+from agent.redaction import scrub_error
 from agent.references import UnresolvedReference, resolve
 from agent.run_identity import RunIdentity
 from agent.tools.registry import Risk
@@ -310,7 +311,8 @@ class PlanExecutor:
         try:
             args = self._resolved_args(node)
         except (UnresolvedReference, ToolError) as exc:
-            await self._finish(NodeResult(node.id, NodeStatus.FAILED, error=str(exc)))
+            error = scrub_error(self.ctx, str(exc), node.tool, [node.args])
+            await self._finish(NodeResult(node.id, NodeStatus.FAILED, error=error))
             return True
         verdict = await self.gate.verdict(node, args)
         if isinstance(verdict, Waiting):
@@ -337,11 +339,16 @@ class PlanExecutor:
             return await run_package(self.ctx, self.ident, node, self.outputs, started)
         assert node.tool is not None
         tool, outputs = node.tool, self.outputs
-        calls = [self.ctx.registry.validate_args(tool, resolve(args, outputs)) for args in call_args(node)]
-        # items started early are the node's own calls only if nothing had to come first
-        early = {} if dependencies(node) else self.prefetched.pop(node.id, {})
-        self.drop_prefetched(node.id)
-        made = await call_tool_node(self.ctx, self.ident.thread_id, self.ident.run_id, node, calls, early)
+        written, calls = call_args(node), list[dict[str, Any]]()
+        try:
+            calls = [self.ctx.registry.validate_args(tool, resolve(args, outputs)) for args in written]
+            # items started early are the node's own calls only if nothing had to come first
+            early = {} if dependencies(node) else self.prefetched.pop(node.id, {})
+            self.drop_prefetched(node.id)
+            made = await call_tool_node(self.ctx, self.ident.thread_id, self.ident.run_id, node, calls, early)
+        except Exception as exc:  # its text may quote the calls' secret arguments
+            error = scrub_error(self.ctx, describe_error(exc), tool, [*written, *calls])
+            return NodeResult(node.id, NodeStatus.FAILED, error=error)
         log = [{"attempt": n, "error": e} for n, e in enumerate(made.errors, 1)] or None
         return NodeResult(node.id, NodeStatus.DONE, output=made.output, started_at=started,
                           finished_at=self.ctx.clock(), attempts=made.attempts, attempt_log=log)

@@ -83,7 +83,7 @@ async def call_tool_node(ctx: EngineContext, thread_id: str, run_id: str, node: 
     failed = [(i, args, r) for i, (args, r) in enumerate(zip(calls, done, strict=True))
               if isinstance(r, BaseException)]
     if failed:
-        shown = "; ".join(f"item {i} {_gist(args)}: {describe_error(exc)}"
+        shown = "; ".join(f"item {i} {_gist(ctx.registry.masked(tool, args))}: {describe_error(exc)}"
                           for i, args, exc in failed[:_SHOWN_FAILURES])
         more = f"; and {len(failed) - _SHOWN_FAILURES} more" if len(failed) > _SHOWN_FAILURES else ""
         raise ToolError(f"{len(failed)} of {len(calls)} calls failed: {shown}{more}")

@@ -16,6 +16,7 @@ import time
 import uuid
 from typing import Any
 
+import structlog
 from langchain_core.messages import AIMessage
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.config import get_config
@@ -42,6 +43,7 @@ from agent.state import AgentState, PastRun
 from agent.validation import validate_plan
 
 Ctx = Runtime[EngineContext]
+log = structlog.get_logger(__name__)
 
 
 class Replan(BaseModel):
@@ -86,7 +88,8 @@ async def planner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         reply = await plan_reply(ctx, messages, RunIdentity(
             thread_id=current_thread(), run_id=state["run_id"], plan_id=draft_id,
             requested_by=state.get("requested_by"), refused_tools=frozenset(refused)), refused)
-    except LLMUnavailable as exc:
+    except LLMUnavailable as exc:  # shown: its class and status; logged: the rest, scrubbed
+        log.warning("the planner model failed", error=ctx.redactor(exc.detail))
         return {"failure": (
             f"I could not reach the planner model ({exc}). Check OPENAI_BASE_URL, OPENAI_API_KEY "
             "and DAGBOT_MODEL, then ask again.")}
@@ -196,7 +199,8 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         reply = await join_reply(ctx, joiner_messages(state, replans_left), tools,
                                  thread_id=current_thread(), run_id=state.get("run_id", ""))
         tokens += reply.tokens
-    except LLMUnavailable:
+    except LLMUnavailable as exc:
+        log.warning("the joiner model failed; answering with the results", error=ctx.redactor(exc.detail))
         reply = None
     call = next((c for c in reply.tool_calls if c["name"] == REPLAN), None) if reply else None
     if call is not None and replans_left > 0:  # a replan wins over any text written before it
@@ -232,7 +236,7 @@ async def answer(state: AgentState, runtime: Ctx) -> dict[str, Any]:
 
 async def fail(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     discard_early_starts(runtime.context, current_thread(), state.get("run_id", ""))
-    text = str(state["failure"])
+    text = runtime.context.redactor(str(state["failure"]))
     await _emit(runtime, state, RunFailed, error=text)
     return {"messages": [AIMessage(text)], "history": [_past_run(state, text)]}
 

@@ -17,6 +17,7 @@ from agent.context import EngineContext
 from agent.errors import TransientToolError
 from agent.events import ResultReused, ToolRetrying
 from agent.red_calls import invoke_tool
+from agent.redaction import scrub_error
 from agent.result_cache import ResultCache
 
 
@@ -51,14 +52,15 @@ async def call_green(
         try:
             output = await invoke_tool(ctx, tool, args)
         except TransientToolError as exc:
-            errors.append(str(exc))
+            error = scrub_error(ctx, str(exc), tool, [args])  # kept in the attempt log, shown
+            errors.append(error)
             if len(errors) >= policy.attempts:
                 raise TransientToolError(
-                    f"{exc} (tried {len(errors)} times)" if len(errors) > 1 else str(exc)) from exc
+                    f"{error} (tried {len(errors)} times)" if len(errors) > 1 else error) from exc
             delay = policy.delay(len(errors), draw())
             await ctx.events.publish(ToolRetrying(
                 thread_id=thread_id, run_id=run_id, node_id=node_id, attempt=len(errors),
-                max_attempts=policy.attempts, error_gist=str(exc)[:200], delay_s=delay))
+                max_attempts=policy.attempts, error_gist=error[:200], delay_s=delay))
             await asyncio.sleep(delay)
             continue
         if ttl > 0:

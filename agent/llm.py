@@ -40,12 +40,38 @@ class TextReply:
     tokens: int
 
 
-class LLMUnavailable(Exception):
+class ModelError(Exception):
+    """A failed call of the model. Its text (:func:`model_error_summary`) may be shown to
+    users: the error's class and HTTP status, never the server's words, which may quote the
+    request's key. ``detail`` is the client's whole message: for the log, once scrubbed of the
+    engine's secrets (:attr:`agent.context.EngineContext.redactor`)."""
+
+    def __init__(self, summary: str, detail: str = "") -> None:
+        super().__init__(summary)
+        self.detail = detail or summary
+
+
+class LLMUnavailable(ModelError):
     """The model could not be reached or answered with an error."""
 
 
-class StreamRefused(Exception):
+class StreamRefused(ModelError):
     """The model would not stream (an error before the first piece of the reply)."""
+
+
+_STATUS_HINTS = {401: "the key was refused", 403: "access denied", 404: "no such model or URL",
+                 429: "rate-limited or out of quota"}
+
+
+def model_error_summary(exc: BaseException) -> str:
+    """``exc`` as users may see it: its class, and the HTTP status the server answered."""
+    status = getattr(exc, "status_code", None)
+    if not isinstance(status, int):
+        status = getattr(getattr(exc, "response", None), "status_code", None)
+    if not isinstance(status, int):
+        return type(exc).__name__
+    hint = _STATUS_HINTS.get(status)
+    return f"{type(exc).__name__}, HTTP {status}" + (f": {hint}" if hint else "")
 
 
 async def call_structured(
@@ -118,7 +144,7 @@ async def _invoke(bound: Runnable[LanguageModelInput, AIMessage], messages: list
     try:
         reply = await bound.ainvoke(messages)
     except Exception as exc:  # the client's error types vary by provider
-        raise LLMUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        raise LLMUnavailable(model_error_summary(exc), f"{type(exc).__name__}: {exc}") from None
     assert isinstance(reply, AIMessage)
     return reply
 
@@ -138,10 +164,8 @@ async def _stream(bound: Runnable[LanguageModelInput, AIMessage], messages: list
             if isinstance(piece, AIMessageChunk):
                 await on_piece(piece)
     except Exception as exc:  # the client's error types vary by provider
-        reason = f"{type(exc).__name__}: {exc}"
-        if reply is None:
-            raise StreamRefused(reason) from exc
-        raise LLMUnavailable(reason) from exc
+        failed = StreamRefused if reply is None else LLMUnavailable
+        raise failed(model_error_summary(exc), f"{type(exc).__name__}: {exc}") from None
     if reply is None:
         raise StreamRefused("the stream ended before the reply began")
     return reply

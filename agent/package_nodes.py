@@ -12,10 +12,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from agent.context import EngineContext
+from agent.errors import ToolError
 from agent.gateway import GreenToolGateway
 from agent.green_calls import call_green
 from agent.plan import PlanNode
 from agent.ports import NodeResult, NodeStatus
+from agent.red_calls import describe_error
+from agent.redaction import scrub_error
 from agent.run_identity import RunIdentity
 from agent.sandbox_ports import PackageJob
 from agent.validation import dependencies
@@ -37,7 +40,11 @@ async def run_package(ctx: EngineContext, ident: RunIdentity, node: PlanNode,
         inputs={dep: outputs[dep] for dep in sorted(dependencies(node))},
     )
     async def call(tool: str, args: dict[str, Any]) -> Any:  # retries and reuse, as a tool node
-        done = await call_green(ctx, ident.thread_id, ident.run_id, node.id, tool, args)
+        try:
+            done = await call_green(ctx, ident.thread_id, ident.run_id, node.id, tool, args)
+        except Exception as exc:  # the code sees the error (as the gateway words it), secrets masked
+            said = str(exc) if isinstance(exc, ToolError) else f"tool '{tool}' failed: {describe_error(exc)}"
+            raise ToolError(scrub_error(ctx, said, tool, [args])) from None
         return done.output
 
     gateway = GreenToolGateway(
@@ -46,6 +53,7 @@ async def run_package(ctx: EngineContext, ident: RunIdentity, node: PlanNode,
     outcome = await ctx.packages.run(job, gateway, ctx.events.publish)
     status = NodeStatus.DONE if outcome.ok else NodeStatus.FAILED
     log = [{"attempt": a.attempt, "code": a.code, "error": a.error} for a in outcome.attempts]
-    return NodeResult(node.id, status, output=outcome.output, error=outcome.error,
+    error = None if outcome.error is None else scrub_error(ctx, outcome.error)
+    return NodeResult(node.id, status, output=outcome.output, error=error,
                       started_at=started, finished_at=ctx.clock(),
                       attempts=max(1, len(outcome.attempts)), attempt_log=log or None)

@@ -18,6 +18,7 @@ from agent.context import EngineContext
 from agent.errors import ToolError, ToolTimeout
 from agent.events import NodeFailed, NodeFinished, NodeStarted, RunEvent
 from agent.ports import Approval, NodeResult, NodeStatus
+from agent.redaction import scrub_error
 from agent.references import UnresolvedReference
 from agent.tools.registry import to_jsonable
 
@@ -63,14 +64,15 @@ async def call_approved(
     except (asyncio.CancelledError, ToolTimeout) as exc:
         # Stopped mid-call (cancel, or the node timeout): it may have taken effect.
         await asyncio.shield(ctx.executions.mark_unknown(approval.id))
-        why = "cancelled during the call" if isinstance(exc, asyncio.CancelledError) else str(exc)
+        why = ("cancelled during the call" if isinstance(exc, asyncio.CancelledError)
+               else scrub_error(ctx, str(exc), approval.tool, [args]))
         await asyncio.shield(audit_outcome(ctx, approval, "unknown", why))
         if isinstance(exc, asyncio.CancelledError):
             raise
         return NodeResult(node_id, NodeStatus.FAILED, started_at=started,
-                          error=f"{exc}; its outcome is unknown, check before trying again")
+                          error=f"{why}; its outcome is unknown, check before trying again")
     except Exception as exc:
-        error = describe_error(exc)
+        error = scrub_error(ctx, describe_error(exc), approval.tool, [args])
         await ctx.executions.finish(approval.id, ok=False, error=error)
         await audit_outcome(ctx, approval, "failed", error)
         return NodeResult(node_id, NodeStatus.FAILED, error=error, started_at=started)

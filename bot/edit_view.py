@@ -2,8 +2,9 @@
 
 Text arguments are edited as plain text; anything else (numbers, lists, objects) as JSON.
 Secret arguments are never shown: their field starts empty and keeps the value unless
-something is typed. What comes back is checked against the schema by the caller, and
-problems are shown next to their field (``response_action: errors``).
+something is typed (in the one JSON field of a tool whose schema lists no arguments, they are
+left out, and kept unless the typed object gives them). What comes back is checked against
+the schema by the caller, and problems are shown next to their field (``response_action: errors``).
 """
 
 from __future__ import annotations
@@ -58,6 +59,15 @@ def _as_text(value: Any, text: bool) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2 if isinstance(value, dict | list) else None)
 
 
+def _hidden(args: Mapping[str, Any], target: EditTarget) -> list[str]:
+    return [name for name in args if name in target.secret]
+
+
+def _shown_whole(args: Mapping[str, Any], target: EditTarget) -> dict[str, Any]:
+    """What the one JSON field shows: every argument but the secret ones."""
+    return {name: value for name, value in args.items() if name not in target.secret}
+
+
 def edit_modal(approval: Approval, target: EditTarget, metadata: str) -> dict[str, Any]:
     if len(metadata) > PRIVATE_METADATA_LIMIT:
         raise ValueError("modal metadata too long")
@@ -68,7 +78,7 @@ def edit_modal(approval: Approval, target: EditTarget, metadata: str) -> dict[st
     for name in _properties(target, args):
         prop = props.get(name, {})
         secret = name in target.secret
-        value = dict(args) if name == WHOLE else args.get(name)
+        value = _shown_whole(args, target) if name == WHOLE else args.get(name)
         text = "" if secret else _as_text(value, is_text(prop))
         if len(text) > INPUT_LIMIT:
             raise TooLongToEdit(name)
@@ -79,7 +89,8 @@ def edit_modal(approval: Approval, target: EditTarget, metadata: str) -> dict[st
             element["initial_value"] = text
         if secret:
             element["placeholder"] = plain(say.SECRET_PLACEHOLDER, 150)
-        hint = prop.get("description") or ("" if is_text(prop) or name == WHOLE else say.JSON_HINT)
+        hint = prop.get("description") or (say.secrets_kept(_hidden(args, target)) if name == WHOLE
+                                           else "" if is_text(prop) else say.JSON_HINT)
         block: dict[str, Any] = {
             "type": "input", "block_id": f"{ARG_BLOCK}{name}", "element": element,
             "label": plain("arguments (JSON)" if name == WHOLE else name, 2000),
@@ -111,8 +122,6 @@ def args_from(view: Mapping[str, Any], approval: Approval, target: EditTarget
         raw = values.get(block, {}).get(VALUE_ACTION, {}).get("value")
         text = raw if isinstance(raw, str) else ""
         if not text.strip():
-            if name in target.secret and name in current:
-                args[name] = current[name]
             continue
         if name != WHOLE and is_text(props.get(name, {})):
             args[name] = text
@@ -129,6 +138,8 @@ def args_from(view: Mapping[str, Any], approval: Approval, target: EditTarget
                 args.update(value)
         else:
             args[name] = value
+    for name in _hidden(current, target):  # not typed: it keeps its value
+        args.setdefault(name, current[name])
     return args, errors
 
 

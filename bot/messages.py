@@ -150,6 +150,13 @@ JSON_HINT = "JSON: numbers, true/false, [lists] or {objects}; text in \"quotes\"
 NOT_AN_OBJECT = 'The arguments must be one JSON object, like {"name": "value"}.'
 
 
+def secrets_kept(names: list[str]) -> str:
+    """The hint of the one JSON field when secret arguments are left out of it."""
+    if not names:
+        return ""
+    return f"Secret arguments ({', '.join(names)}) are not shown; left out, they keep their value."
+
+
 def not_json(problem: str) -> str:
     return f"This is not valid JSON ({problem}). Text needs \"quotes\"."
 

@@ -60,6 +60,8 @@ log = structlog.get_logger(__name__)
 NODE_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 MAX_NODES_IN_FLIGHT = 10_000
 """Nodes remembered between their start and end; the oldest go first beyond it."""
+DATABASE_UNREACHABLE = "database unreachable"
+"""What ``GET /healthz`` says of a database it cannot reach (the details are logged)."""
 DECISION_BUCKETS = (1.0, 5.0, 15.0, 30.0, 60.0, 300.0, 900.0, 1800.0, 3600.0, 4 * 3600.0, 24 * 3600.0)
 
 
@@ -221,9 +223,9 @@ class Metrics:
         try:
             async with self._db.connect() as connection:
                 await connection.execute(text("SELECT 1"))
-        except Exception as exc:
-            first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
-            return f"database unreachable ({type(exc).__name__}{': ' + first if first else ''})"
+        except Exception as exc:  # the details (host, user…) go to the log, not to whoever asks
+            log.warning("the health check cannot reach the database", error=f"{type(exc).__name__}: {exc}")
+            return DATABASE_UNREACHABLE
         return None
 
     async def _count_in_database(self) -> None:

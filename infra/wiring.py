@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import re
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from langchain_core.language_models import BaseChatModel
 from pydantic import SecretStr
@@ -17,6 +19,7 @@ from agent.errors import ConfigurationError
 from agent.events import EventBus
 from agent.graph import build_graph
 from agent.ownership_ports import ThreadLease, ThreadSignals
+from agent.redaction import Redactor
 from agent.runner import Engine
 from agent.sandbox_ports import PackageRunner
 from agent.tools.registry import RetryPolicy, ToolRegistry
@@ -56,8 +59,33 @@ def build_llm(settings: Settings) -> BaseChatModel:
         )
     return ChatOpenAI(
         model=settings.model, base_url=settings.openai_base_url,
-        api_key=SecretStr(key or "unused"), temperature=0, max_retries=2, timeout=120,
+        api_key=SecretStr(key or PLACEHOLDER_KEY), temperature=0, max_retries=2, timeout=120,
     )
+
+
+PLACEHOLDER_KEY = "unused"
+_CREDENTIAL_PARAM = re.compile(r"key|token|secret|sig|pass|auth|cred", re.I)
+
+
+def model_secrets(settings: Settings, llm: BaseChatModel) -> Redactor:
+    """What the model is reached with and must never be shown: OPENAI_API_KEY and the
+    credentials in OPENAI_BASE_URL, and the same of a model handed in ready-made."""
+    keys, urls = [settings.openai_api_key.get_secret_value()], [settings.openai_base_url or ""]
+    own_key, own_url = getattr(llm, "openai_api_key", None), getattr(llm, "openai_api_base", None)
+    if isinstance(own_key, SecretStr) and own_key.get_secret_value() != PLACEHOLDER_KEY:
+        keys.append(own_key.get_secret_value())
+    if isinstance(own_url, str):
+        urls.append(own_url)
+    return Redactor([*keys, *(found for url in urls for found in url_credentials(url))])
+
+
+def url_credentials(url: str) -> list[str]:
+    """A URL's password, or its user when alone (a token), as written and decoded, and its
+    key-like query values."""
+    parts = urlsplit(url)
+    found = [part for part in (parts.password or parts.username,) if part]
+    found += [unquote(part) for part in found]
+    return found + [value for name, value in parse_qsl(parts.query) if _CREDENTIAL_PARAM.search(name)]
 
 
 def engine_settings(settings: Settings) -> EngineSettings:
@@ -107,6 +135,7 @@ async def open_services(
                 llm=llm, registry=registry, approvals=store, audit=store,
                 executions=ExecutionJournalView(store), results=store, packages=packages,
                 events=events, settings=engine_config or engine_settings(settings),
+                redactor=model_secrets(settings, llm),
             )
             holder = holder or holder_id(settings)
             async with AsyncExitStack() as stack:

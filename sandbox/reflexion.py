@@ -29,6 +29,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
 
 from agent.events import PackageAttempt
+from agent.llm import model_error_summary
 from agent.sandbox_ports import (
     EmitFn,
     PackageAttemptRecord,
@@ -133,9 +134,9 @@ class ReflexionPackageRunner:
         )
         try:
             reply = await self.llm.ainvoke([HumanMessage(prompt)])
-        except Exception as exc:
-            log.warning("reflexion model failed for %s: %s", job.node_id, exc)
-            return {"stopped": f"the reflexion model failed: {type(exc).__name__}: {exc}",
+        except Exception as exc:  # its class and status only: the server's words may quote the key
+            log.warning("reflexion model failed for %s: %s", job.node_id, model_error_summary(exc))
+            return {"stopped": f"the reflexion model failed: {model_error_summary(exc)}",
                     "feedback": None}
         code = extract_code(_text(reply.content))
         if not code:

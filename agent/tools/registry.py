@@ -6,6 +6,7 @@ tool is registered, and never by a plan.
 
 from __future__ import annotations
 
+import copy
 import importlib
 import json
 from collections.abc import Iterable, Iterator
@@ -14,6 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from langchain_core.tools import BaseTool
+from langchain_core.utils.pydantic import model_json_schema
 from pydantic import BaseModel, SecretBytes, SecretStr, ValidationError
 from pydantic_core import to_jsonable_python
 
@@ -77,10 +79,17 @@ class ToolSpec:
         return schema if isinstance(schema, type) and issubclass(schema, BaseModel) else None
 
     def json_schema(self) -> dict[str, Any]:
+        """The arguments' whole JSON schema (``properties``, ``required``…), whatever the tool
+        was given: a pydantic model, a JSON-schema dict (as MCP adapters make), or nothing (the
+        schema LangChain derives from the function)."""
+        declared = self.tool.args_schema
+        if isinstance(declared, dict):
+            return copy.deepcopy(declared)
         model = self.args_model()
         if model is not None:
             return model.model_json_schema()
-        return dict(self.tool.args) if self.tool.args else {}
+        derived = self.tool.tool_call_schema
+        return copy.deepcopy(derived) if isinstance(derived, dict) else model_json_schema(derived)
 
     def secret_args(self) -> frozenset[str]:
         """Arguments never shown outside the engine: not in Slack, the audit trail or a log."""

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from langchain_core.messages import BaseMessage
+from langchain_openai import ChatOpenAI
+from pydantic import SecretStr
+from structlog.testing import capture_logs
 
 from agent.context import EngineSettings
 from agent.events import AnswerReady, AwaitingApproval, Planning, PlanReady, Replanning, RunFailed
 from agent.references import UnresolvedReference, resolve
+from agent.tools.registry import MASK
+from infra.settings import Settings
+from infra.wiring import open_services
 from tests.agent.harness import finish, harness, replan
+from tests.fakes.openai_server import FakeOpenAI
+from tests.fakes.packages import ScriptedPackages
+from tests.fakes.tools import ToolLog, simulated_registry
 
 GOOD = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "a"}}]}
 BAD = {"nodes": [{"id": "a", "tool": "teleport", "args": {}}]}
@@ -45,6 +55,32 @@ async def test_an_unreachable_model_is_reported_not_raised(sqlite_url: str) -> N
         failed = h.drain()[-1]
         assert isinstance(failed, RunFailed)
         assert "could not reach the planner model" in failed.error and "OPENAI_BASE_URL" in failed.error
+
+
+KEY = "sk-TOPSECRET-42"
+
+
+@pytest.mark.parametrize("key_from", ["settings", "model"])
+async def test_a_model_error_is_shown_by_class_and_status_and_logged_without_the_key(
+    sqlite_url: str, key_from: str,
+) -> None:
+    with FakeOpenAI([], refuse_with=401) as fake, capture_logs() as logs:  # it quotes the key back
+        settings = Settings(database_url=sqlite_url, openai_base_url=fake.url,
+                            openai_api_key=SecretStr(KEY if key_from == "settings" else ""))
+        llm = ChatOpenAI(model="m", base_url=fake.url, api_key=SecretStr(KEY), max_retries=0) \
+            if key_from == "model" else None  # handed in ready-made, as the playground does
+        async with open_services(settings, llm=llm, registry=simulated_registry(ToolLog()),
+                                 packages=ScriptedPackages()) as services:
+            queue = services.events.open()
+            await services.engine.ask("p9", "look up a")
+            events = [queue.get_nowait() for _ in range(queue.qsize())]
+    failed = [e for e in events if isinstance(e, RunFailed)]
+    assert failed[0].error == ("I could not reach the planner model (OpenAIAuthenticationError, HTTP 401: the key "
+                               "was refused). Check OPENAI_BASE_URL, OPENAI_API_KEY and DAGBOT_MODEL, "
+                               "then ask again.")
+    logged = [e["error"] for e in logs if e["event"] == "the planner model failed"]
+    assert "invalid credentials (Authorization: Bearer " + MASK in logged[0]
+    assert KEY not in repr(logs)
 
 
 async def test_joiner_replans_with_feedback_and_stops_at_the_limit(sqlite_url: str) -> None:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
+from langchain_core.tools import StructuredTool
 
 from agent.errors import ConfigurationError, ToolArgumentError, ToolNotAllowed
 from agent.events import EventBus, NodeStarted, Planning, RunEvent
 from agent.gateway import GreenToolGateway
+from agent.prompting import describe_tools
 from agent.tools import Risk, ToolRegistry
+from agent.tools.registry import MASK
 
 
 def test_custom_tool_modules_register_with_their_risk() -> None:
@@ -34,6 +38,26 @@ def test_a_tool_registered_twice_is_refused() -> None:
     registry.load_modules(["tests.agent.custom_tools.ops"])
     with pytest.raises(ConfigurationError, match="registered twice"):
         registry.load_modules(["tests.agent.custom_tools.ops"])
+
+
+RESTART_SCHEMA = {"type": "object", "properties": {
+    "service": {"type": "string", "description": "Which service."},
+    "api_token": {"type": "string", "secret": True}}, "required": ["service", "api_token"]}
+
+
+async def restart(**kwargs: Any) -> str:
+    return "restarted"
+
+
+def test_a_tool_with_a_json_schema_dict_has_its_whole_schema_and_its_secrets() -> None:
+    registry = ToolRegistry()  # as MCP adapters make them: args_schema is a JSON-schema dict
+    registry.add(StructuredTool(name="restart", description="Restart a service.", args_schema=RESTART_SCHEMA,
+                                coroutine=restart), Risk.RED)
+    assert registry.get("restart").json_schema() == RESTART_SCHEMA
+    assert registry.secret_args("restart") == {"api_token"}
+    assert registry.masked("restart", {"service": "web", "api_token": "t"}) == {"service": "web",
+                                                                             "api_token": MASK}
+    assert "`restart(service: string, api_token: string)`" in describe_tools(registry)
 
 
 async def test_the_gateway_runs_green_tools_and_refuses_red_and_unknown_ones() -> None:

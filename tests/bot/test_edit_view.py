@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
+from langchain_core.tools import StructuredTool
 
 from agent.ports import Approval, ApprovalStatus
+from agent.tools.registry import Risk, ToolRegistry
 from bot.edit_view import EditTarget, TooLongToEdit, args_from, edit_modal, field_errors
 
 
@@ -55,3 +58,34 @@ def test_a_tool_without_a_schema_gets_one_json_field_and_long_values_are_refused
     assert args_from(typed({}, {"*": "[1]"}), approval({"a": 1}), bare)[1] != {}
     with pytest.raises(TooLongToEdit):
         edit_modal(approval({"to": "x" * 3001, "count": 1}), TARGET, "{}")
+
+
+def test_the_one_json_field_leaves_secret_arguments_out_and_keeps_them() -> None:
+    target = EditTarget({}, frozenset({"token"}))
+    original = approval({"service": "web", "token": "tok-SECRET-7"})
+    view = edit_modal(original, target, "{}")
+    assert "tok-SECRET-7" not in json.dumps(view)
+    (whole,) = [b for b in view["blocks"] if b["type"] == "input"]
+    assert json.loads(whole["element"]["initial_value"]) == {"service": "web"}
+    assert "token" in whole["hint"]["text"]
+    kept, errors = args_from(typed({}, {"*": '{"service": "api"}'}), original, target)
+    assert (kept, errors) == ({"service": "api", "token": "tok-SECRET-7"}, {})
+    given, _ = args_from(typed({}, {"*": '{"service": "api", "token": "tok-NEW"}'}), original, target)
+    assert given == {"service": "api", "token": "tok-NEW"}
+
+
+async def restart(**kwargs: Any) -> str:
+    return "restarted"
+
+
+def test_a_tool_with_a_json_schema_dict_gets_a_field_per_argument_its_secret_hidden() -> None:
+    schema = {"type": "object", "properties": {"service": {"type": "string"}, "api_token": {"type": "string"}},
+              "required": ["service", "api_token"]}
+    registry = ToolRegistry()
+    registry.add(StructuredTool(name="restart", description="Restart.", args_schema=schema, coroutine=restart),
+                 Risk.RED, secret=("api_token",))
+    spec = registry.get("restart")
+    view = edit_modal(approval({"service": "web", "api_token": "tok-SECRET-7"}),
+                      EditTarget(spec.json_schema(), spec.secret_args()), "{}")
+    assert [b["block_id"] for b in view["blocks"] if b["type"] == "input"] == ["arg:service", "arg:api_token"]
+    assert "tok-SECRET-7" not in json.dumps(view)

@@ -16,6 +16,8 @@ Requests that ask for a stream get one, as servers differ (``stream``):
 set before the client can read that piece.
 ``break_at``: a streamed reply's connection drops once the text and arguments sent so far
 contain this (a model that fails midway).
+``refuse_with``: every request is answered with this HTTP status and an error message quoting
+the request's ``Authorization`` header, as some servers and proxies do.
 """
 
 from __future__ import annotations
@@ -50,13 +52,15 @@ StreamMode = Literal["pieces", "whole", "ignore", "refuse"]
 
 class FakeOpenAI:
     def __init__(self, replies: list[Any], *, stream: StreamMode = "pieces", piece: int = 7,
-                 hold_at: str | None = None, break_at: str | None = None) -> None:
+                 hold_at: str | None = None, break_at: str | None = None,
+                 refuse_with: int | None = None) -> None:
         self.replies = list(replies)
         self.requests: list[dict[str, Any]] = []
         self.stream_mode = stream
         self.piece = piece
         self.hold_at = hold_at
         self.break_at = break_at
+        self.refuse_with = refuse_with
         self.release = threading.Event()
         self.held = threading.Event()
         """Set while a stream is paused at ``hold_at``."""
@@ -88,6 +92,9 @@ class FakeOpenAI:
     async def _complete(self, request: Request) -> Response:
         body = await request.json()
         self.requests.append(body)
+        if self.refuse_with is not None:
+            quoted = f"invalid credentials (Authorization: {request.headers.get('authorization')})"
+            return JSONResponse({"error": {"message": quoted}}, status_code=self.refuse_with)
         if not self.replies:
             return JSONResponse({"error": {"message": "no scripted reply left"}}, status_code=500)
         streamed = bool(body.get("stream"))

@@ -94,18 +94,23 @@ async def test_no_reflexion_when_the_sandbox_itself_is_missing(
     assert "apt-get install bubblewrap" in (outcome.error or "")
 
 
-async def test_a_model_failure_ends_the_loop_with_a_readable_error(
+class AuthenticationError(Exception):
+    status_code = 401
+
+
+async def test_a_model_failure_ends_the_loop_with_a_readable_error_without_the_servers_words(
     sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
 ) -> None:
-    def boom(_: Any) -> str:
-        raise RuntimeError("model overloaded")
+    def boom(_: Any) -> str:  # a server echoing the request's key, as some proxies do
+        raise AuthenticationError("invalid credentials (Authorization: Bearer sk-TOPSECRET-42)")
 
     runner = ReflexionPackageRunner(sandbox, ScriptedChatModel(replies=[boom]), limits)
     outcome = await runner.run(job(), gateway, Events())
     assert not outcome.ok
     assert len(outcome.attempts) == 1
-    assert "stopped: the reflexion model failed: RuntimeError: model overloaded" in (
-        outcome.error or "")
+    assert ("stopped: the reflexion model failed: AuthenticationError, HTTP 401: the key was refused"
+            in (outcome.error or ""))
+    assert "sk-TOPSECRET-42" not in (outcome.error or "")
 
 
 async def test_a_failing_progress_sink_does_not_break_the_run(
