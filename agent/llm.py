@@ -68,7 +68,13 @@ async def stream_structured(
     the call whole (Ollama) once; a chat model that cannot stream gives its reply whole, and
     ``on_arguments`` is not called. Raises :class:`StreamRefused` when the stream fails before
     any of the reply arrived (the server does not stream, or refuses), and LLMUnavailable when
-    it fails midway."""
+    it fails midway.
+
+    The call's arguments count only if the text received is whole JSON and the model was not
+    cut off (finish reason ``length``): from streamed pieces, langchain-core closes whatever
+    is left open, so a cut-off reply would pass for a complete plan with its last value
+    shortened. Otherwise the text received goes to validation, which refuses it, and the
+    repair round asks again, as for a reply that was not streamed."""
     received = ""
 
     async def on_piece(piece: AIMessageChunk) -> None:
@@ -79,11 +85,27 @@ async def stream_structured(
             await on_arguments(received)
 
     reply = await _stream(llm.bind_tools([as_tool(schema, name)], tool_choice=name), messages, on_piece)
+    if reply.response_metadata.get("finish_reason") == "length":
+        return StructuredReply((received or reply.text) + CUT_OFF, _tokens(reply))
+    if received and not _is_json(received):  # validation says so and the repair round fixes it
+        return StructuredReply(received, _tokens(reply))
     if reply.tool_calls:
         return StructuredReply(reply.tool_calls[0]["args"], _tokens(reply))
-    if received:  # arguments that are not JSON: validation says so and the repair round fixes it
+    if received:
         return StructuredReply(received, _tokens(reply))
     return StructuredReply(_json_in_text(reply.text), _tokens(reply))
+
+
+CUT_OFF = " …[cut off here: the reply reached the model's output limit]"
+"""Appended to a reply cut off by the model's output limit: the repair round sees where."""
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except json.JSONDecodeError:
+        return False
+    return True
 
 
 async def call_text(llm: BaseChatModel, messages: list[BaseMessage],
