@@ -22,6 +22,7 @@ from langchain_core.messages import BaseMessage
 from agent.context import EngineContext
 from agent.events import AnswerDelta
 from agent.llm import StreamRefused, TextReply, call_text, stream_text
+from agent.storable import storable
 
 log = structlog.get_logger(__name__)
 
@@ -30,7 +31,7 @@ async def join_reply(ctx: EngineContext, messages: list[BaseMessage], tools: Seq
                      *, thread_id: str, run_id: str) -> TextReply:
     """The joiner's reply, its text published as it grows (see the module docstring)."""
     if ctx.planner_stream_refused:
-        return await call_text(ctx.llm, messages, tools)
+        return _storable(await call_text(ctx.llm, messages, tools))
     shown = ""
 
     async def on_text(received: str) -> None:
@@ -41,9 +42,14 @@ async def join_reply(ctx: EngineContext, messages: list[BaseMessage], tools: Seq
             await ctx.events.publish(AnswerDelta(thread_id=thread_id, run_id=run_id, text=text))
 
     try:
-        return await stream_text(ctx.llm, messages, tools, on_text)
+        return _storable(await stream_text(ctx.llm, messages, tools, on_text))
     except StreamRefused as refused:
         ctx.planner_stream_refused = str(refused)
         log.warning("the model does not stream the joiner's reply; answering without streaming "
                     "from now on", reason=str(refused))
-        return await call_text(ctx.llm, messages, tools)
+        return _storable(await call_text(ctx.llm, messages, tools))
+
+
+def _storable(reply: TextReply) -> TextReply:
+    """The reply as the thread's state can keep it (its text becomes the answer)."""
+    return TextReply(storable(reply.text), storable(reply.tool_calls), reply.tokens)
