@@ -29,12 +29,14 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph.state import CompiledStateGraph
 
+from agent.answer_once import AnswerOnce
 from agent.context import EngineContext
 from agent.events import DecisionRecorded
 from agent.graph import new_run_input
 from agent.ownership_ports import NoSignals, RequestQueue, Signal, ThreadLease, ThreadSignals
 from agent.ports import Approval, DecisionResult
 from agent.recovery import Recovery
+from agent.storable import storable
 from agent.thread_runner import NEXT_QUEUED, RESUME, ThreadRunner, stopped_at, thread_config
 
 log = structlog.get_logger(__name__)
@@ -65,6 +67,8 @@ class Engine:
         signals: ThreadSignals | None = None,
     ) -> None:
         self.graph = graph
+        if not isinstance(ctx.events, AnswerOnce):  # at most one answer per run
+            ctx.events = AnswerOnce(ctx.events, ctx.results)
         self.ctx = ctx
         self.leases = leases
         self.queue = queue
@@ -90,7 +94,7 @@ class Engine:
     async def ask(self, thread_id: str, request: str, requested_by: str | None = None) -> None:
         """Run a request until it finishes or parks waiting for approvals."""
         self._claims[thread_id] += 1
-        await self._drive(thread_id, new_run_input(request, requested_by))
+        await self._drive(thread_id, new_run_input(storable(request), requested_by))
 
     async def submit(
         self, thread_id: str, request: str, requested_by: str | None = None, *, key: str | None = None
@@ -101,6 +105,7 @@ class Engine:
         Once this returns, the request is not lost: if this process dies before its run is
         under way, the recovery pass of any process starts it. ``key`` (at most 32
         characters) makes a redelivery of a request still queued or running a no-op."""
+        request = storable(request)  # (no NUL character: the stores refuse it)
         busy = (await self.status(thread_id) is not ThreadStatus.IDLE
                 or await self.queue.has_queued(thread_id)
                 # the checkpoint may not show yet a run another process has just started

@@ -23,7 +23,8 @@ T = TypeVar("T")
 
 def storable(value: T) -> T:
     """``value`` with non-finite floats named and NUL characters dropped (see the module)."""
-    return _storable(value)  # type: ignore[no-any-return]
+    result: T = _storable(value)
+    return result
 
 
 def _storable(value: Any) -> Any:

@@ -1,6 +1,7 @@
 """The recovery pass of a running process: it never starts a second runner for a thread that a
 drive of this process is on, even when that thread's lease looks lapsed; it takes over a lease
-left lapsed; and it backs off from a thread whose run fails at every take-over."""
+left lapsed; and it backs off from a thread whose run fails at every take-over (and cannot be
+ended as failed)."""
 
 from __future__ import annotations
 
@@ -78,10 +79,11 @@ async def test_a_thread_whose_run_fails_at_every_take_over_is_retried_less_and_l
         now = [start]
         h.engine.ctx.clock = lambda: now[0]
 
-        async def broken(*args: Any, **kwargs: Any) -> Any:  # say a bug, or a bad checkpoint
+        async def broken(*args: Any, **kwargs: Any) -> Any:  # say a database that refuses writes
             raise RuntimeError("cannot run this thread")
 
         monkeypatch.setattr(h.engine.graph, "ainvoke", broken)
+        monkeypatch.setattr(h.engine.graph, "aupdate_state", broken)  # nor end its run
         taken_over_at = []
         for seconds in (0, 1, 5, 6, 14, 16, 30):  # after the first pass
             now[0] = start + seconds
@@ -97,3 +99,4 @@ async def test_a_thread_whose_run_fails_at_every_take_over_is_retried_less_and_l
         assert isinstance(h.drain()[-1], AnswerReady)
         assert await h.engine.recover_lapsed() == []
         assert h.engine._recovery.retries == {}
+
