@@ -14,7 +14,8 @@ What a drive does once it holds the lease depends on its payload: a new run's in
 :data:`RESUME`, to resume a parked thread if something it waits for changed; or
 :data:`NEXT_QUEUED`, to start the thread's oldest queued request if it is idle. Either of
 the last two takes over a thread found stopped mid-run: its runner died or left its lease
-lapsed, and only the lease holder may run it.
+lapsed, and only the lease holder may run it. :class:`GiveUp` (the recovery pass, for a
+thread whose take-overs keep failing) ends the thread's run as failed instead.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -35,7 +37,7 @@ from agent.graph import new_run_input
 from agent.ownership_ports import RequestQueue, ThreadLease
 from agent.ports import Approval, ApprovalStatus
 from agent.red_calls import start_approved
-from agent.run_end import end_run, internal_error
+from agent.run_end import GAVE_UP, end_run, internal_error
 
 log = structlog.get_logger(__name__)
 
@@ -43,6 +45,14 @@ RESUME: Command[str] = Command(resume="decided")
 """What a parked thread is resumed with; the scheduler reads the decisions themselves."""
 NEXT_QUEUED = object()
 """A drive's payload: the thread's oldest queued request, if the thread is idle."""
+
+
+@dataclass(frozen=True)
+class GiveUp:
+    """A drive's payload: end the thread's run (under way or parked) as failed, after its
+    take-overs failed ``tries`` times; if the thread is idle, as :data:`NEXT_QUEUED`."""
+
+    tries: int
 
 
 class LeaseLost(RuntimeError):
@@ -150,6 +160,13 @@ class ThreadRunner:
     async def _drive_leased(self, thread_id: str, payload: Any) -> tuple[list[str] | None, bool]:
         """The part of a drive that holds the lease. Returns the approvals the thread is
         parked on (None: not parked) and whether to look for news and queued work after."""
+        if isinstance(payload, GiveUp):
+            snapshot = await self.graph.aget_state(thread_config(thread_id))
+            if stopped_at(snapshot):  # (if this raises, the error boundary has a go)
+                await end_run(self.graph, self.ctx, thread_config(thread_id), snapshot,
+                              GAVE_UP.format(tries=payload.tries))
+                return None, True
+            payload = NEXT_QUEUED  # idle: its queued work, if any
         if payload is NEXT_QUEUED or payload is RESUME:
             snapshot = await self.graph.aget_state(thread_config(thread_id))
             if stopped_at(snapshot) and "wait" not in stopped_at(snapshot):
