@@ -7,8 +7,9 @@ that ends the run stays the answer that counts: the model may still call ``repla
 some text (a :class:`~agent.events.Replanning` event then follows the deltas), or the joiner
 may fall back to another text.
 
-A model that does not stream answers whole (no deltas); one that refuses to stream is asked
-again without streaming, and not asked to stream again (as the planner does).
+A model that does not stream answers whole (no deltas); when a stream fails before it began,
+the reply is asked again without streaming, and a model that refused to stream is not asked
+to stream again (:mod:`agent.stream_refusal`, as for the planner).
 """
 
 from __future__ import annotations
@@ -16,21 +17,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import structlog
 from langchain_core.messages import BaseMessage
 
 from agent.context import EngineContext
 from agent.events import AnswerDelta
 from agent.llm import StreamRefused, TextReply, call_text, stream_text
-
-log = structlog.get_logger(__name__)
+from agent.storable import storable
+from agent.stream_refusal import ask_whole
 
 
 async def join_reply(ctx: EngineContext, messages: list[BaseMessage], tools: Sequence[dict[str, Any]],
                      *, thread_id: str, run_id: str) -> TextReply:
     """The joiner's reply, its text published as it grows (see the module docstring)."""
     if ctx.planner_stream_refused:
-        return await call_text(ctx.llm, messages, tools)
+        return _storable(await call_text(ctx.llm, messages, tools))
     shown = ""
 
     async def on_text(received: str) -> None:
@@ -41,9 +41,12 @@ async def join_reply(ctx: EngineContext, messages: list[BaseMessage], tools: Seq
             await ctx.events.publish(AnswerDelta(thread_id=thread_id, run_id=run_id, text=text))
 
     try:
-        return await stream_text(ctx.llm, messages, tools, on_text)
-    except StreamRefused as refused:
-        ctx.planner_stream_refused = str(refused)
-        log.warning("the model does not stream the joiner's reply; answering without streaming "
-                    "from now on", reason=ctx.redactor(refused.detail))
-        return await call_text(ctx.llm, messages, tools)
+        return _storable(await stream_text(ctx.llm, messages, tools, on_text))
+    except StreamRefused as refused:  # asked again whole (agent.stream_refusal)
+        return _storable(await ask_whole(ctx, refused, lambda: call_text(ctx.llm, messages, tools),
+                                         "joiner's reply"))
+
+
+def _storable(reply: TextReply) -> TextReply:
+    """The reply as the thread's state can keep it (its text becomes the answer)."""
+    return TextReply(storable(reply.text), storable(reply.tool_calls), reply.tokens)

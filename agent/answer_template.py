@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from agent.references import UnresolvedReference, resolve
+from agent.storable import storable
 
 
 def templated_answer(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]]) -> str | None:
@@ -31,4 +32,4 @@ def templated_answer(plan: Mapping[str, Any], results: Mapping[str, Mapping[str,
     except UnresolvedReference:
         return None
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, indent=2)
-    return text if text.strip() else None
+    return storable(text) if text.strip() else None  # the state keeps it (agent.storable)

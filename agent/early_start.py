@@ -23,7 +23,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import pydantic_core
-import structlog
 from langchain_core.messages import BaseMessage
 
 from agent.context import EngineContext
@@ -33,10 +32,9 @@ from agent.executor import PlanExecutor, RunIdentity
 from agent.llm import StreamRefused, StructuredReply, call_structured, stream_structured
 from agent.plan import Plan, PlanNode, node_label
 from agent.references import referenced_ids
+from agent.stream_refusal import ask_whole
 from agent.tools.registry import Risk, ToolRegistry
 from agent.validation import PlanLimits, dependencies, validate_plan
-
-log = structlog.get_logger(__name__)
 
 
 def _nodes_so_far(arguments: str) -> tuple[list[Any], bool]:
@@ -191,12 +189,9 @@ async def plan_reply(ctx: EngineContext, messages: list[BaseMessage], ident: Run
     try:
         try:
             reply = await stream_structured(ctx.llm, messages, Plan, "submit_plan", early.offer)
-        except StreamRefused as refused:
-            reply = await call_structured(ctx.llm, messages, Plan, "submit_plan")
-            # the same model answered whole: it does not stream, so stop asking it to
-            ctx.planner_stream_refused = str(refused)
-            log.warning("the model does not stream the planner's reply; planning without "
-                        "streaming from now on", reason=ctx.redactor(refused.detail))
+        except StreamRefused as refusal:  # asked again whole (agent.stream_refusal)
+            reply = await ask_whole(ctx, refusal, lambda: call_structured(
+                ctx.llm, messages, Plan, "submit_plan"), "planner's reply")
     except BaseException:
         early.abandon()
         raise

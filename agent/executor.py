@@ -44,6 +44,7 @@ from agent.red_calls import call_approved, describe_error, preview
 from agent.redaction import scrub_error
 from agent.references import UnresolvedReference, resolve
 from agent.run_identity import RunIdentity
+from agent.storable import storable_result
 from agent.tools.registry import Risk
 from agent.validation import call_args, dependencies
 
@@ -172,6 +173,7 @@ class PlanExecutor:
         save.add_done_callback(self._saved)
 
     async def _finish(self, result: NodeResult) -> None:
+        result = storable_result(result)  # what the result store and the checkpoint accept
         self._save(result)
         self.records[result.node_id] = result
         self.states[result.node_id] = NodeState(result.status.value)

@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, ToolCall
@@ -46,9 +46,17 @@ class ModelError(Exception):
     request's key. ``detail`` is the client's whole message: for the log, once scrubbed of the
     engine's secrets (:attr:`agent.context.EngineContext.redactor`)."""
 
-    def __init__(self, summary: str, detail: str = "") -> None:
+    def __init__(self, summary: str, detail: str = "", status: int | None = None) -> None:
         super().__init__(summary)
         self.detail = detail or summary
+        self.status = status
+        """The HTTP status the server answered, if it answered."""
+
+    @classmethod
+    def of(cls, exc: BaseException) -> Self:
+        """``exc`` (the client's error) as this error: chain it ``from None``, so no traceback
+        carries what the client's message may quote."""
+        return cls(model_error_summary(exc), f"{type(exc).__name__}: {exc}", http_status(exc))
 
 
 class LLMUnavailable(ModelError):
@@ -58,17 +66,26 @@ class LLMUnavailable(ModelError):
 class StreamRefused(ModelError):
     """The model would not stream (an error before the first piece of the reply)."""
 
+    not_streamed = False
+    """The server answered, but not as a stream."""
+
 
 _STATUS_HINTS = {401: "the key was refused", 403: "access denied", 404: "no such model or URL",
                  429: "rate-limited or out of quota"}
 
 
-def model_error_summary(exc: BaseException) -> str:
-    """``exc`` as users may see it: its class, and the HTTP status the server answered."""
+def http_status(exc: BaseException) -> int | None:
+    """The HTTP status the server answered with ``exc``, if it answered."""
     status = getattr(exc, "status_code", None)
     if not isinstance(status, int):
         status = getattr(getattr(exc, "response", None), "status_code", None)
-    if not isinstance(status, int):
+    return status if isinstance(status, int) else None
+
+
+def model_error_summary(exc: BaseException) -> str:
+    """``exc`` as users may see it: its class, and the HTTP status the server answered."""
+    status = http_status(exc)
+    if status is None:
         return type(exc).__name__
     hint = _STATUS_HINTS.get(status)
     return f"{type(exc).__name__}, HTTP {status}" + (f": {hint}" if hint else "")
@@ -94,7 +111,13 @@ async def stream_structured(
     the call whole (Ollama) once; a chat model that cannot stream gives its reply whole, and
     ``on_arguments`` is not called. Raises :class:`StreamRefused` when the stream fails before
     any of the reply arrived (the server does not stream, or refuses), and LLMUnavailable when
-    it fails midway."""
+    it fails midway.
+
+    The call's arguments count only if the text received is whole JSON and the model was not
+    cut off (finish reason ``length``): from streamed pieces, langchain-core closes whatever
+    is left open, so a cut-off reply would pass for a complete plan with its last value
+    shortened. Otherwise the text received goes to validation, which refuses it, and the
+    repair round asks again, as for a reply that was not streamed."""
     received = ""
 
     async def on_piece(piece: AIMessageChunk) -> None:
@@ -105,11 +128,27 @@ async def stream_structured(
             await on_arguments(received)
 
     reply = await _stream(llm.bind_tools([as_tool(schema, name)], tool_choice=name), messages, on_piece)
+    if reply.response_metadata.get("finish_reason") == "length":
+        return StructuredReply((received or reply.text) + CUT_OFF, _tokens(reply))
+    if received and not _is_json(received):  # validation says so and the repair round fixes it
+        return StructuredReply(received, _tokens(reply))
     if reply.tool_calls:
         return StructuredReply(reply.tool_calls[0]["args"], _tokens(reply))
-    if received:  # arguments that are not JSON: validation says so and the repair round fixes it
+    if received:
         return StructuredReply(received, _tokens(reply))
     return StructuredReply(_json_in_text(reply.text), _tokens(reply))
+
+
+CUT_OFF = " …[cut off here: the reply reached the model's output limit]"
+"""Appended to a reply cut off by the model's output limit: the repair round sees where."""
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except json.JSONDecodeError:
+        return False
+    return True
 
 
 async def call_text(llm: BaseChatModel, messages: list[BaseMessage],
@@ -144,7 +183,7 @@ async def _invoke(bound: Runnable[LanguageModelInput, AIMessage], messages: list
     try:
         reply = await bound.ainvoke(messages)
     except Exception as exc:  # the client's error types vary by provider
-        raise LLMUnavailable(model_error_summary(exc), f"{type(exc).__name__}: {exc}") from None
+        raise LLMUnavailable.of(exc) from None
     assert isinstance(reply, AIMessage)
     return reply
 
@@ -164,10 +203,11 @@ async def _stream(bound: Runnable[LanguageModelInput, AIMessage], messages: list
             if isinstance(piece, AIMessageChunk):
                 await on_piece(piece)
     except Exception as exc:  # the client's error types vary by provider
-        failed = StreamRefused if reply is None else LLMUnavailable
-        raise failed(model_error_summary(exc), f"{type(exc).__name__}: {exc}") from None
+        raise (StreamRefused if reply is None else LLMUnavailable).of(exc) from None
     if reply is None:
-        raise StreamRefused("the stream ended before the reply began")
+        refused = StreamRefused("the stream ended before the reply began")
+        refused.not_streamed = True
+        raise refused
     return reply
 
 

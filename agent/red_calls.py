@@ -20,6 +20,7 @@ from agent.events import NodeFailed, NodeFinished, NodeStarted, RunEvent
 from agent.ports import Approval, NodeResult, NodeStatus
 from agent.redaction import scrub_error
 from agent.references import UnresolvedReference
+from agent.storable import storable
 from agent.tools.registry import to_jsonable
 
 Emit = Callable[[RunEvent], Awaitable[None]]
@@ -30,7 +31,7 @@ async def invoke_tool(ctx: EngineContext, tool: str, args: dict[str, Any]) -> An
     spec = ctx.registry.get(tool)
     timeout = ctx.settings.node_timeout_seconds
     try:
-        return to_jsonable(await asyncio.wait_for(spec.tool.ainvoke(args), timeout))
+        return storable(to_jsonable(await asyncio.wait_for(spec.tool.ainvoke(args), timeout)))
     except TimeoutError:
         raise ToolTimeout(f"'{tool}' did not finish within {timeout:.0f}s") from None
 

@@ -29,13 +29,15 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph.state import CompiledStateGraph
 
+from agent.answer_once import AnswerOnce
 from agent.context import EngineContext
 from agent.events import DecisionRecorded
 from agent.graph import new_run_input
 from agent.ownership_ports import NoSignals, RequestQueue, Signal, ThreadLease, ThreadSignals
 from agent.ports import Approval, DecisionResult
-from agent.recovery import Recovery
-from agent.thread_runner import NEXT_QUEUED, RESUME, ThreadRunner, stopped_at, thread_config
+from agent.recovery import RECOVERY_TAKEOVERS, Recovery
+from agent.storable import storable
+from agent.thread_runner import NEXT_QUEUED, RESUME, GiveUp, ThreadRunner, stopped_at, thread_config
 
 log = structlog.get_logger(__name__)
 
@@ -65,6 +67,8 @@ class Engine:
         signals: ThreadSignals | None = None,
     ) -> None:
         self.graph = graph
+        if not isinstance(ctx.events, AnswerOnce):  # at most one answer per run
+            ctx.events = AnswerOnce(ctx.events, ctx.results)
         self.ctx = ctx
         self.leases = leases
         self.queue = queue
@@ -90,7 +94,7 @@ class Engine:
     async def ask(self, thread_id: str, request: str, requested_by: str | None = None) -> None:
         """Run a request until it finishes or parks waiting for approvals."""
         self._claims[thread_id] += 1
-        await self._drive(thread_id, new_run_input(request, requested_by))
+        await self._drive(thread_id, new_run_input(storable(request), requested_by))
 
     async def submit(
         self, thread_id: str, request: str, requested_by: str | None = None, *, key: str | None = None
@@ -101,6 +105,7 @@ class Engine:
         Once this returns, the request is not lost: if this process dies before its run is
         under way, the recovery pass of any process starts it. ``key`` (at most 32
         characters) makes a redelivery of a request still queued or running a no-op."""
+        request = storable(request)  # (no NUL character: the stores refuse it)
         busy = (await self.status(thread_id) is not ThreadStatus.IDLE
                 or await self.queue.has_queued(thread_id)
                 # the checkpoint may not show yet a run another process has just started
@@ -219,20 +224,22 @@ class Engine:
         """The recovery pass a running process repeats: resume threads whose lease lapsed
         (their runner died, or failed in a live process), parked threads decided since the
         previous pass that no runner took up, and queued requests no runner will drain.
-        Returns the thread ids it resumed.
+        Returns the thread ids it resumed, then those whose run it ended as failed.
 
         Cheap when there is nothing to do (one small query; three every DECIDED_SCAN_SECONDS,
         :mod:`agent.recovery`). It skips threads a drive of this process is on and never waits
         for a lease, so a thread whose runner is alive (here or elsewhere) is left to that
         runner; one whose run fails at every take-over is retried less and less often
-        (RECOVERY_BACKOFF)."""
+        (RECOVERY_BACKOFF), and after RECOVERY_TAKEOVERS its run is ended as failed."""
         found = await self._recovery.lapsed_pass(lambda thread_id: bool(self._claims[thread_id]))
         for thread_id in found.threads:
             self._spawn(self.resume(thread_id, wait_for_lease=False, lapsed=thread_id in found.lapsed))
+        for thread_id in found.give_up:
+            self._start(thread_id, GiveUp(RECOVERY_TAKEOVERS))
         for thread_id in await self.queue.queued_threads() if found.scan_queues else []:
             if thread_id not in found.threads:  # (_run_queued skips threads this process drives)
                 self._spawn(self._run_queued(thread_id))
-        return found.threads
+        return [*found.threads, *found.give_up]
 
     async def cancel(self, thread_id: str, by: str) -> list[Approval]:
         """Stop the thread's run: nothing more is dispatched, pending approvals withdrawn."""

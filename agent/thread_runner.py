@@ -6,13 +6,16 @@ until the run ends or parks in ``wait`` with nothing new to resume it with. Whil
 lease is renewed in the background; if it cannot be kept (another runner took the thread, or
 the database stayed unreachable until it lapsed), the run is stopped (:class:`LeaseLost`):
 two runners must never share a thread. A run that ends or parks gives the lease back; one
-that stopped or failed leaves it lapsed, so the recovery pass of some process resumes it.
+that stopped leaves it lapsed, so the recovery pass of some process resumes it. A run that
+raised anything else is ended as failed, and the user told (:mod:`agent.run_end`, the error
+boundary); only if even that fails (say the database is unreachable) is its lease left lapsed.
 
 What a drive does once it holds the lease depends on its payload: a new run's input;
 :data:`RESUME`, to resume a parked thread if something it waits for changed; or
 :data:`NEXT_QUEUED`, to start the thread's oldest queued request if it is idle. Either of
 the last two takes over a thread found stopped mid-run: its runner died or left its lease
-lapsed, and only the lease holder may run it.
+lapsed, and only the lease holder may run it. :class:`GiveUp` (the recovery pass, for a
+thread whose take-overs keep failing) ends the thread's run as failed instead.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -33,6 +37,7 @@ from agent.graph import new_run_input
 from agent.ownership_ports import RequestQueue, ThreadLease
 from agent.ports import Approval, ApprovalStatus
 from agent.red_calls import start_approved
+from agent.run_end import GAVE_UP, end_run, internal_error
 
 log = structlog.get_logger(__name__)
 
@@ -40,6 +45,14 @@ RESUME: Command[str] = Command(resume="decided")
 """What a parked thread is resumed with; the scheduler reads the decisions themselves."""
 NEXT_QUEUED = object()
 """A drive's payload: the thread's oldest queued request, if the thread is idle."""
+
+
+@dataclass(frozen=True)
+class GiveUp:
+    """A drive's payload: end the thread's run (under way or parked) as failed, after its
+    take-overs failed ``tries`` times; if the thread is idle, as :data:`NEXT_QUEUED`."""
+
+    tries: int
 
 
 class LeaseLost(RuntimeError):
@@ -79,9 +92,10 @@ class ThreadRunner:
         Returns the approvals the thread is parked on (None: not parked) and whether the
         caller is to look for news and queued work once the lease is released: the lost-wakeup
         re-check, since a decision or a queued request that arrived while this drive held the
-        thread was left for it to pick up. Not when the drive did not get the lease, stopped
-        or failed, or had no queued request to start. ``wait_for_lease``: if another runner
-        holds the lease, wait for it to lapse rather than leave the thread to that runner."""
+        thread was left for it to pick up. Not when the drive did not get the lease, stopped,
+        failed and could not end its run, or had no queued request to start.
+        ``wait_for_lease``: if another runner holds the lease, wait for it to lapse rather than
+        leave the thread to that runner."""
         async with self._locks[thread_id]:
             if not await self._acquire(thread_id, wait_for_lease):
                 log.info("thread runs elsewhere", thread_id=thread_id)
@@ -94,6 +108,10 @@ class ThreadRunner:
                 lapse = False
             except LeaseLost:
                 log.warning("lost the thread lease; stopped this runner", thread_id=thread_id)
+            except Exception as exc:  # the error boundary (agent.run_end)
+                log.error("run failed unexpectedly", thread_id=thread_id, exc_info=exc)
+                if await self._end_failed(thread_id, exc):
+                    parked, settled, lapse = None, True, False
             finally:
                 if lapse:  # stopped or failed mid-run: leave the lease lapsed, not free, so
                     # recover() in the next process finds the thread and resumes it
@@ -122,9 +140,33 @@ class ThreadRunner:
                 news.append(approval)
         return news if news or vanished or thread_id in self.ctx.cancelled else None
 
+    async def _end_failed(self, thread_id: str, exc: Exception) -> bool:
+        """End the thread's run, which raised ``exc``, as failed (:func:`end_run`). False when
+        no run was under way (idle, or parked: the exception came before the run moved on) or
+        it could not be ended: then the lease stays lapsed and the recovery pass comes back."""
+        config = thread_config(thread_id)
+        try:
+            if not await self.leases.renew(thread_id, self.holder, self.lease_ttl):
+                return False  # another runner may hold the thread now: it is theirs
+            snapshot = await self.graph.aget_state(config)
+            if "wait" in stopped_at(snapshot):
+                return False
+            return await end_run(self.graph, self.ctx, config, snapshot, internal_error(exc))
+        except Exception:
+            log.error("could not end the failed run; the recovery pass will come back to it",
+                      thread_id=thread_id, exc_info=True)
+            return False
+
     async def _drive_leased(self, thread_id: str, payload: Any) -> tuple[list[str] | None, bool]:
         """The part of a drive that holds the lease. Returns the approvals the thread is
         parked on (None: not parked) and whether to look for news and queued work after."""
+        if isinstance(payload, GiveUp):
+            snapshot = await self.graph.aget_state(thread_config(thread_id))
+            if stopped_at(snapshot):  # (if this raises, the error boundary has a go)
+                await end_run(self.graph, self.ctx, thread_config(thread_id), snapshot,
+                              GAVE_UP.format(tries=payload.tries))
+                return None, True
+            payload = NEXT_QUEUED  # idle: its queued work, if any
         if payload is NEXT_QUEUED or payload is RESUME:
             snapshot = await self.graph.aget_state(thread_config(thread_id))
             if stopped_at(snapshot) and "wait" not in stopped_at(snapshot):

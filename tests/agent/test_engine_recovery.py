@@ -1,6 +1,7 @@
 """The recovery pass of a running process: it never starts a second runner for a thread that a
 drive of this process is on, even when that thread's lease looks lapsed; it takes over a lease
-left lapsed; and it backs off from a thread whose run fails at every take-over."""
+left lapsed; it backs off from a thread whose run fails at every take-over (and cannot be
+ended as failed), and ends it as failed after RECOVERY_TAKEOVERS take-overs."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from agent.events import AnswerReady, LeaseTakenOver, NodeStarted
+from agent.events import AnswerReady, LeaseTakenOver, NodeStarted, RunFailed
+from agent.recovery import RECOVERY_TAKEOVERS
 from agent.runner import Submission, ThreadStatus
 from infra.db import ThreadLeaseRow, utc
 from tests.agent.harness import finish, harness
@@ -78,10 +80,11 @@ async def test_a_thread_whose_run_fails_at_every_take_over_is_retried_less_and_l
         now = [start]
         h.engine.ctx.clock = lambda: now[0]
 
-        async def broken(*args: Any, **kwargs: Any) -> Any:  # say a bug, or a bad checkpoint
+        async def broken(*args: Any, **kwargs: Any) -> Any:  # say a database that refuses writes
             raise RuntimeError("cannot run this thread")
 
         monkeypatch.setattr(h.engine.graph, "ainvoke", broken)
+        monkeypatch.setattr(h.engine.graph, "aupdate_state", broken)  # nor end its run
         taken_over_at = []
         for seconds in (0, 1, 5, 6, 14, 16, 30):  # after the first pass
             now[0] = start + seconds
@@ -97,3 +100,47 @@ async def test_a_thread_whose_run_fails_at_every_take_over_is_retried_less_and_l
         assert isinstance(h.drain()[-1], AnswerReady)
         assert await h.engine.recover_lapsed() == []
         assert h.engine._recovery.retries == {}
+
+
+async def test_a_thread_whose_take_overs_keep_failing_is_ended_and_its_queue_runs(
+        sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    async with harness(sqlite_url, [SLOW, {"nodes": []}, finish("hello")]) as h:
+        assert await h.engine.submit("t4", "look it up", requested_by="U1") is Submission.STARTED
+        await h.next_event(NodeStarted, node_id="slow")
+        assert await h.engine.submit("t4", "then say hello", requested_by="U1") is Submission.QUEUED
+        for task in list(h.engine._tasks):  # the runner fails mid-run in this live process
+            task.cancel()
+        await h.engine.idle()
+        start = time.time()
+        now = [start]
+        h.engine.ctx.clock = lambda: now[0]
+
+        async def broken(*args: Any, **kwargs: Any) -> Any:
+            raise RuntimeError("cannot run this thread")
+
+        monkeypatch.setattr(h.engine.graph, "ainvoke", broken)
+        update_state = h.engine.graph.aupdate_state
+        monkeypatch.setattr(h.engine.graph, "aupdate_state", broken)
+        taken_over_at = []
+        for seconds in (0, 5, 15, 35, 75):  # RECOVERY_TAKEOVERS of them, backing off
+            now[0] = start + seconds
+            assert await h.engine.recover_lapsed() == ["t4"]
+            await h.engine.idle()
+            taken_over_at.append(seconds)
+        assert len(taken_over_at) == RECOVERY_TAKEOVERS
+        assert not any(isinstance(e, RunFailed | AnswerReady) for e in h.drain())
+        # due once more: the pass ends the run instead of resuming it (and can, now)
+        monkeypatch.setattr(h.engine.graph, "aupdate_state", update_state)
+        now[0] = start + 155
+        assert await h.engine.recover_lapsed() == ["t4"]
+        monkeypatch.undo()  # the queued request runs as usual
+        await h.engine.idle()
+        events = h.drain()
+        ended = [e for e in events if isinstance(e, RunFailed | AnswerReady)]
+        assert [type(e).__name__ for e in ended] == ["RunFailed", "AnswerReady"]
+        assert "failed every time it was resumed (5 times)" in ended[0].error  # type: ignore[union-attr]
+        assert ended[1].answer == "hello"  # type: ignore[union-attr]
+        assert sum(isinstance(e, LeaseTakenOver) for e in events) == RECOVERY_TAKEOVERS  # not a 6th
+        assert await h.engine.status("t4") is ThreadStatus.IDLE
+        assert await h.engine.recover_lapsed() == [] and h.engine._recovery.retries == {}
+        assert h.log.count("lookup") == 1

@@ -1,0 +1,128 @@
+"""A streamed model request that fails before its first piece is asked again whole. Only a
+definite refusal (HTTP 400/404/422, "streaming is not supported", a reply that is no stream),
+once the request asked whole succeeded, stops dagbot asking that model to stream; a temporary
+error (503, 429, a refused connection) leaves streaming on for the next request."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from agent.events import AnswerReady
+from agent.llm import StreamRefused
+from agent.stream_refusal import definite_refusal
+from tests.agent.harness import finish
+from tests.agent.test_planner_streaming import THREE, over_http
+from tests.fakes.openai_server import FakeOpenAI, StreamMode
+from tests.fakes.openai_wire import forced_tool, is_joiner
+
+Pick = Callable[[dict[str, Any]], bool]
+
+
+def planner(body: dict[str, Any]) -> bool:
+    return forced_tool(body) == "submit_plan"
+
+
+class Failing(FakeOpenAI):
+    """Answers with an HTTP error each request chosen by the next of ``failures`` (a request
+    chooser, the status, the message), each used once and in order; the others as scripted."""
+
+    def __init__(self, replies: list[Any], failures: list[tuple[Pick, int, str]],
+                 stream: StreamMode = "pieces") -> None:
+        super().__init__(replies, stream=stream)
+        self.failures = list(failures)
+
+    async def _complete(self, request: Request) -> Response:
+        body = await request.json()
+        if self.failures and self.failures[0][0](body):
+            _, status, message = self.failures.pop(0)
+            self.requests.append(body)
+            return JSONResponse({"error": {"message": message}}, status_code=status)
+        return await super()._complete(request)
+
+
+def streamed(fake: FakeOpenAI, pick: Pick) -> list[bool]:
+    return [bool(r.get("stream")) for r in fake.requests if pick(r)]
+
+
+@pytest.mark.parametrize(("status", "message"), [(503, "overloaded, try again"), (429, "rate limited")])
+async def test_a_busy_planner_stream_leaves_streaming_on(sqlite_url: str, status: int, message: str) -> None:
+    streamed_planner = lambda body: planner(body) and bool(body.get("stream"))  # noqa: E731
+    with Failing([THREE, finish("one"), THREE, finish("two")], [(streamed_planner, status, message)]) as fake:
+        async with over_http(sqlite_url, fake) as h:
+            await h.engine.ask("b1", "look things up")
+            assert (await h.next_event(AnswerReady)).answer == "one"
+            await h.engine.ask("b2", "again")
+            assert (await h.next_event(AnswerReady)).answer == "two"
+            # the failed stream, the same request whole, then the next request streamed again
+            assert streamed(fake, planner) == [True, False, True]
+            assert streamed(fake, is_joiner) == [True, True]
+            assert h.services.engine.ctx.planner_stream_refused is None
+
+
+async def test_a_busy_joiner_stream_leaves_streaming_on(sqlite_url: str) -> None:
+    streamed_joiner = lambda body: is_joiner(body) and bool(body.get("stream"))  # noqa: E731
+    with Failing([THREE, finish("one"), THREE, finish("two")], [(streamed_joiner, 503, "busy")]) as fake:
+        async with over_http(sqlite_url, fake) as h:
+            await h.engine.ask("b3", "look things up")
+            assert (await h.next_event(AnswerReady)).answer == "one"
+            await h.engine.ask("b4", "again")
+            assert (await h.next_event(AnswerReady)).answer == "two"
+            assert streamed(fake, is_joiner) == [True, False, True]
+            assert streamed(fake, planner) == [True, True]
+            assert h.services.engine.ctx.planner_stream_refused is None
+
+
+async def test_a_refusal_counts_only_once_the_request_asked_whole_succeeds(sqlite_url: str) -> None:
+    streamed_joiner = lambda body: is_joiner(body) and bool(body.get("stream"))  # noqa: E731
+    whole_joiner = lambda body: is_joiner(body) and not body.get("stream")  # noqa: E731
+    # the joiner's stream is refused (400), and the same request asked whole fails too (503)
+    failures = [(streamed_joiner, 400, "streaming is not supported"), (whole_joiner, 503, "busy")]
+    with Failing([THREE, THREE, finish("two")], failures) as fake:
+        async with over_http(sqlite_url, fake) as h:
+            await h.engine.ask("b5", "look things up")
+            answer = (await h.next_event(AnswerReady)).answer
+            assert answer.startswith("Here is what the plan produced")  # the joiner's fallback
+            assert h.services.engine.ctx.planner_stream_refused is None
+            await h.engine.ask("b6", "again")
+            assert (await h.next_event(AnswerReady)).answer == "two"
+            assert streamed(fake, is_joiner) == [True, False, True]
+
+
+def refusal(cause: BaseException | None) -> StreamRefused:
+    """The error agent.llm raises for ``cause`` (None: a server that answered without a stream)."""
+    if cause is None:
+        refused = StreamRefused("the stream ended before the reply began")
+        refused.not_streamed = True
+        return refused
+    return StreamRefused.of(cause)
+
+
+class StatusError(Exception):
+    """Like the OpenAI client's APIStatusError: the HTTP status as ``status_code``."""
+
+    def __init__(self, status: int, message: str = "error") -> None:
+        super().__init__(message)
+        self.status_code = status
+
+
+def http_error(status: int) -> httpx.HTTPStatusError:
+    request = httpx.Request("POST", "http://model/v1/chat/completions")
+    return httpx.HTTPStatusError("error", request=request, response=httpx.Response(status, request=request))
+
+
+@pytest.mark.parametrize(("cause", "definite"), [
+    (StatusError(400), True), (StatusError(404), True), (StatusError(422), True), (http_error(400), True),
+    (StatusError(500, "Streaming is not supported for this model"), True),
+    (ValueError("No generation chunks were returned"), True),
+    (None, True),
+    (StatusError(503), False), (StatusError(429), False), (http_error(502), False),
+    (ConnectionRefusedError("connection refused"), False), (TimeoutError(), False),
+])
+def test_what_counts_as_a_refusal_to_stream(cause: BaseException | None, definite: bool) -> None:
+    assert definite_refusal(refusal(cause)) is definite
