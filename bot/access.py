@@ -14,7 +14,7 @@ import structlog
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.approvers import describe, is_allowed, is_group, mention
+from bot.approvers import describe, is_allowed, is_group, mention, named
 from bot.policy import Policy
 from bot.threads import ThreadRef
 
@@ -88,7 +88,7 @@ class AccessDirectory:
             return None
         if not requesters:
             return f"'{tool}' is switched off by the access policy"
-        who = ", ".join(mention(p) for p in requesters)
+        who = ", ".join(named(p) for p in requesters)
         return f"only {who} may use '{tool}'" + (f", and {mention(user)} may not" if user else "")
 
     async def refused_tools(self, thread_id: str, requester: str | None,

@@ -9,6 +9,10 @@ app cannot stream at all, for the process: :mod:`bot.features`); the answer is t
 or put in place whole when it is ready — a stream is only ever a preview. If the joiner calls
 ``replan`` after writing some text (a :class:`agent.events.Replanning` event), the notifier
 withdraws the stream: stopped, its message deleted; the new plan's answer streams anew.
+
+What is streamed is made safe as the whole answer is (:func:`bot.answer_view.answer_body`), and
+only what more text cannot change is sent (:func:`bot.mrkdwn.streamable_markdown`): Slack keeps
+what was appended, so a "<!chan" sent now must not become "<!channel>" with the next append.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.answer_view import ANSWER_PART_CHARS
 from bot.blocks import Block
 from bot.features import Feature, SlackFeatures
+from bot.mrkdwn import streamable_markdown
 from bot.poster import error_code
 from bot.threads import ThreadRef
 
@@ -33,10 +38,13 @@ log = structlog.get_logger(__name__)
 
 class AnswerStream:
     def __init__(self, client: AsyncWebClient, thread: ThreadRef, recipient: str | None,
-                 features: SlackFeatures, *, interval: float = 1.0) -> None:
+                 features: SlackFeatures, *, interval: float = 1.0,
+                 people: frozenset[str] = frozenset()) -> None:
         self.client = client
         self.thread = thread
         self.recipient = recipient
+        self.people = people
+        """Whose mentions may stay in the answer (:meth:`bot.progress.RunProgress.people`)."""
         self.features = features
         self.interval = interval
         self.ts: str | None = None
@@ -45,7 +53,8 @@ class AnswerStream:
         """The Markdown Slack has, in order."""
         self.broken = False
         """Slack refused a call: nothing more is streamed; the final answer replaces it."""
-        self._latest = ""
+        self._offered = ""
+        """The answer as the model has written it so far."""
         self._flusher: asyncio.Task[None] | None = None
         self._closing = asyncio.Event()
 
@@ -54,20 +63,25 @@ class AnswerStream:
         return not self.broken and self.features.available(Feature.STREAMING, self.thread.channel)
 
     def offer(self, text: str) -> None:
-        """The answer so far (it only grows); sent with the next flush."""
+        """The answer so far (it only grows); what of it is safe and settled is sent with the
+        next flush (made safe there, once an interval at most: it is a pass over the text)."""
         text = text.lstrip()
-        if not self.usable or self._closing.is_set() or len(text) <= len(self._latest) \
+        if not self.usable or self._closing.is_set() or len(text) <= len(self._offered) \
                 or len(text) > ANSWER_PART_CHARS:
             return  # a longer answer shows whole at the end, split over messages
-        self._latest = text
+        self._offered = text
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush(), name=f"answer-stream:{self.thread.key}")
 
     async def _flush(self) -> None:
-        while self.usable and self._latest.startswith(self.sent) and len(self._latest) > len(self.sent):
-            new = self._latest[len(self.sent):]
-            if await self._send(new):
-                self.sent += new
+        flushed = None
+        while self.usable and self._offered != flushed:
+            flushed = self._offered
+            latest = streamable_markdown(flushed, self.people)
+            if latest.startswith(self.sent) and len(latest) > len(self.sent):
+                new = latest[len(self.sent):]
+                if await self._send(new):
+                    self.sent += new
             if self._closing.is_set():
                 return
             with contextlib.suppress(TimeoutError):

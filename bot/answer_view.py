@@ -1,14 +1,20 @@
 """A run's answer as Slack messages (pure): the LLM's Markdown in ``markdown`` blocks, split at
 Slack's limits without breaking code blocks, the last message ending with the refused nodes,
-the footer and 👍/👎 feedback buttons."""
+the footer and 👍/👎 feedback buttons.
+
+The answer is the model's text, or a template filled with tools' output: untrusted. It is
+made safe (:func:`bot.mrkdwn.safe_markdown`) before it is sent, streamed or not: no special
+mention pings, no link hides its address, and only the run's own people may be mentioned
+(:meth:`bot.progress.RunProgress.people`)."""
 
 from __future__ import annotations
 
 from bot import messages as say
 from bot.blocks import Block, clip, context, line_sections, notification, plain
-from bot.mrkdwn import escape, split_text
+from bot.mrkdwn import escape, safe_markdown, split_text
 from bot.progress import RunProgress
 from bot.reply_view import Reply
+from bot.status_view import refused_notes
 
 MARKDOWN_LIMIT = 12_000
 """Slack: the cumulative limit of all markdown blocks' text in one message."""
@@ -35,16 +41,16 @@ def feedback_block(run_id: str) -> Block:
     }]}
 
 
-def answer_body(answer: str) -> str:
-    """The Markdown the answer shows (what a stream of it must add up to)."""
-    return answer.strip() or "(no answer)"
+def answer_body(answer: str, people: frozenset[str] = frozenset()) -> str:
+    """The Markdown the answer shows, made safe (what a stream of it must add up to);
+    ``people``: whose mentions stay (:meth:`bot.progress.RunProgress.people`)."""
+    return safe_markdown(answer.strip(), people).strip() or "(no answer)"
 
 
 def answer_tail(progress: RunProgress, note: str = "", run_id: str | None = None) -> list[Block]:
     """What follows the answer's text in its last message: refused nodes, the footer (duration,
     nodes, tokens and ``note``) and, given the run's id, the feedback buttons."""
-    notes = [say.refused_note(n.id, n.label, escape(clip(n.detail or "", 500)) or None)
-             for n in progress.refused()]
+    notes = refused_notes(progress)
     footer = say.answer_footer(progress.duration_s or 0.0, progress.nodes_run, progress.tokens, escape(note))
     tail = [*line_sections(notes)[:1], context(footer)]
     if run_id:
@@ -55,7 +61,8 @@ def answer_tail(progress: RunProgress, note: str = "", run_id: str | None = None
 def answer_messages(answer: str, progress: RunProgress, note: str = "",
                     run_id: str | None = None) -> list[Reply]:
     """The answer over as many messages as Slack's limits need (one markdown block each)."""
-    parts = split_text(answer_body(answer), ANSWER_PART_CHARS)
+    people = progress.people()
+    parts = split_text(answer_body(answer, people), ANSWER_PART_CHARS)
     replies = []
     for number, part in enumerate(parts, 1):
         blocks = [markdown(part)]
@@ -63,6 +70,8 @@ def answer_messages(answer: str, progress: RunProgress, note: str = "",
             blocks.append(context(say.answer_continued(number, len(parts))))
         if number == len(parts):
             blocks.extend(answer_tail(progress, note, run_id))
+        # the text beside the blocks (notifications, read as mrkdwn): the same safe text, with
+        # no special mention, no labelled link, no mention but of the run's own people
         replies.append(Reply(notification(part), blocks))
     return replies
 

@@ -132,7 +132,8 @@ class SlackBot:
                                  answer_note=config.answer_note, features=self.features, pane=self.pane,
                                  stream_answers=config.stream_answers,
                                  stream_interval=config.stream_interval_seconds,
-                                 on_run_end=self.home.refresh_if_viewing)
+                                 on_run_end=self.home.refresh_if_viewing,
+                                 mentionable=frozenset(config.policy.users()))
         self.intake = Intake(engine=self.engine, store=self.store, poster=self.poster,
                              command=config.command, clock=self.clock,
                              claim_retake_seconds=config.claim_retake_seconds,

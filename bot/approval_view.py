@@ -53,7 +53,7 @@ def decision_line(approval: Approval, *, stale: bool = False) -> str:
         case ApprovalStatus.EXPIRED:
             return say.EXPIRED
         case ApprovalStatus.WITHDRAWN:
-            return say.withdrawn(approval.reason)
+            return say.withdrawn(escape(clip(approval.reason, 500)) if approval.reason else None)
     return say.NO_LONGER_NEEDED if stale else ""
 
 

@@ -23,6 +23,12 @@ def mention(principal: str) -> str:
     return f"<!subteam^{principal}>" if is_group(principal) else f"<@{principal}>"
 
 
+def named(principal: str) -> str:
+    """A principal in text that is no call to act (a refusal): a user is mentioned, a user group
+    only named, so that nobody's refusal pings a whole group."""
+    return f"user group {principal}" if is_group(principal) else mention(principal)
+
+
 @dataclass(frozen=True)
 class ApproverPolicy:
     rules: Mapping[str, tuple[str, ...]] = field(default_factory=dict)

@@ -76,6 +76,7 @@ class Notifier:
         features: SlackFeatures | None = None, pane: AssistantPane | None = None,
         stream_answers: bool = True, stream_interval: float = 1.0,
         on_run_end: Callable[[str | None], None] = lambda requester: None,
+        mentionable: frozenset[str] = frozenset(),
     ) -> None:
         self.engine = engine
         self.approvals = approvals
@@ -93,6 +94,8 @@ class Notifier:
         self.stream_interval = stream_interval
         self.on_run_end = on_run_end
         """Told who asked for each run that ends (the App Home refreshes)."""
+        self.mentionable = mentionable
+        """Users untrusted text may mention besides a run's own people (the policy's)."""
         self.delivery = AnswerDelivery(poster, self.features)
         self._lanes: dict[str, asyncio.Queue[RunEvent]] = {}
         self._lane_tasks = TaskSet()
@@ -182,7 +185,8 @@ class Notifier:
             return
         if tracker.stream is None:
             tracker.stream = AnswerStream(self.poster.client, tracker.thread, tracker.progress.requested_by,
-                                          self.features, interval=self.stream_interval)
+                                          self.features, interval=self.stream_interval,
+                                          people=tracker.progress.people())
         tracker.stream.offer(text)
 
     def _show(self, tracker: RunTracker) -> None:
@@ -212,7 +216,7 @@ class Notifier:
             message = await self.store.bind_status_message(thread.key, event.run_id)
             if message is not None:
                 progress = RunProgress(request=message.request, requested_by=message.requested_by,
-                                       started_at=message.created_at)
+                                       started_at=message.created_at, mentionable=self.mentionable)
             else:
                 adopted = True
                 progress = await self._rebuild(thread.key)
@@ -233,7 +237,9 @@ class Notifier:
             approval = await self.approvals.get(approval_id)
             if approval is not None and approval.is_pending:
                 awaiting.add(approval.node_id)
-        return RunProgress.from_state(values, awaiting)
+        progress = RunProgress.from_state(values, awaiting)
+        progress.mentionable = self.mentionable
+        return progress
 
     async def _post_status(
         self, thread: ThreadRef, progress: RunProgress, run_id: str

@@ -122,6 +122,11 @@ class Policy(BaseModel):
         return {p for rule in self.tools.values() for field in (rule.requesters, rule.approvers)
                 for p in field or () if is_group(p)}
 
+    def users(self) -> set[str]:
+        """The users (not groups) it names."""
+        return {p for rule in self.tools.values() for field in (rule.requesters, rule.approvers)
+                for p in field or () if not is_group(p)}
+
     def unknown_tools(self, known: Collection[str]) -> list[str]:
         return sorted(t for t in self.tools if t != ANY_TOOL and t not in known)
 

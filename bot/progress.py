@@ -53,7 +53,12 @@ class NodeView:
     label: str
     state: NodeState = NodeState.WAITING
     detail: str | None = None
-    """Why it failed, was rejected or skipped; who approved it."""
+    """Why it failed, was rejected or skipped: plain text, often untrusted (a tool's error,
+    a reject reason), escaped where it is shown."""
+    decision: str | None = None
+    """"approved" or "rejected" by ``decided_by``: shown before ``detail`` as a mention the
+    bot makes itself."""
+    decided_by: str | None = None
     attempt: int = 0
     max_attempts: int = 0
     started_at: float | None = None
@@ -62,6 +67,10 @@ class NodeView:
     @property
     def is_package(self) -> bool:
         return self.label.startswith(PACKAGE_LABEL)
+
+    def say(self, detail: str | None) -> None:
+        """What the node's line says now (no decision any more)."""
+        self.detail, self.decision, self.decided_by = detail, None, None
 
 
 
@@ -86,6 +95,10 @@ class RunProgress:
     cancelled_by: str | None = None
     proposed: set[str] = field(default_factory=set)
     """Nodes of the plan being streamed, shown (and maybe started) before it is validated."""
+    deciders: set[str] = field(default_factory=set)
+    """Who approved or rejected one of its nodes."""
+    mentionable: frozenset[str] = frozenset()
+    """Users the access policy names (whom its refusals name), besides the run's own people."""
 
     @property
     def is_active(self) -> bool:
@@ -124,26 +137,31 @@ class RunProgress:
             case NodeFinished() if node:
                 node.state, node.finished_at = NodeState.DONE, event.at
             case NodeFailed(error=error) if node:
-                node.state, node.finished_at, node.detail = NodeState.FAILED, event.at, error
+                node.state, node.finished_at = NodeState.FAILED, event.at
+                node.say(error)
             case NodeRejected(reason=reason) if node:
                 node.state, node.finished_at = NodeState.REJECTED, event.at
-                node.detail = node.detail if node.detail and "approved" not in node.detail else reason
+                # a rejection seen here (who, and why) or an expiry says more than the engine's reason
+                if node.decision != "rejected" and not (node.decision is None and node.detail):
+                    node.say(reason)
             case NodeSkipped(reason=reason) if node:
-                node.state, node.detail = NodeState.SKIPPED, reason
+                node.state = NodeState.SKIPPED
+                node.say(reason)
             case PackageAttempt(attempt=attempt, max_attempts=total, error_gist=gist) if node:
                 node.attempt, node.max_attempts = attempt, total
                 if gist:
-                    node.detail = f"attempt {attempt} failed: {gist}"
+                    node.say(f"attempt {attempt} failed: {gist}")
             case ToolRetrying(error_gist=gist, delay_s=delay) if node and node.is_package:
                 # a call made by the package's code: the package's own attempts are not counted here
-                node.detail = f"a tool call failed: {gist}; trying again in {delay:.1f} s"
+                node.say(f"a tool call failed: {gist}; trying again in {delay:.1f} s")
             case ToolRetrying(attempt=attempt, max_attempts=total, error_gist=gist, delay_s=delay) if node:
                 node.attempt, node.max_attempts = attempt + 1, total
-                node.detail = f"attempt {attempt} failed: {gist}; trying again in {delay:.1f} s"
+                node.say(f"attempt {attempt} failed: {gist}; trying again in {delay:.1f} s")
             case ResultReused(age_s=age) if node and not node.is_package:  # (a package's reads: not news)
-                node.detail = f"reused the result of the same call {age:.0f} s ago"
+                node.say(f"reused the result of the same call {age:.0f} s ago")
             case AwaitingApproval() if node:
-                node.state, node.detail = NodeState.AWAITING_APPROVAL, None
+                node.state = NodeState.AWAITING_APPROVAL
+                node.say(None)
             case DecisionRecorded() if node:
                 self._decided(node, event)
             case Waiting():
@@ -167,16 +185,25 @@ class RunProgress:
         return view
 
     def _decided(self, node: NodeView, event: DecisionRecorded) -> None:
-        who = f"<@{event.decided_by}>" if event.decided_by else "someone"
+        if event.decided_by:
+            self.deciders.add(event.decided_by)
         if event.status == "approved":
-            node.state, node.detail = NodeState.WAITING, f"approved by {who}"
+            node.state = NodeState.WAITING
+            node.detail, node.decision, node.decided_by = None, "approved", event.decided_by
         elif event.status == "rejected":
             node.state = NodeState.REJECTED
-            node.detail = f"rejected by {who}" + (f": {event.reason}" if event.reason else "")
+            node.detail, node.decision, node.decided_by = event.reason or None, "rejected", event.decided_by
         elif event.status == "expired":
-            node.state, node.detail = NodeState.REJECTED, "the approval request expired"
+            node.state = NodeState.REJECTED
+            node.say("the approval request expired")
         else:
-            node.state, node.detail = NodeState.REJECTED, "the approval request was withdrawn"
+            node.state = NodeState.REJECTED
+            node.say("the approval request was withdrawn")
+
+    def people(self) -> frozenset[str]:
+        """The users untrusted text about this run may mention (no one else, and no group):
+        who asked, who decided on its approvals, and the users the access policy names."""
+        return frozenset(p for p in (self.requested_by, *self.deciders) if p) | self.mentionable
 
     # ---------------------------------------------------------------- restart
 

@@ -16,8 +16,9 @@ from bot.blocks import (
     notification,
     section,
 )
-from bot.mrkdwn import escape, markdown_to_mrkdwn, split_text
+from bot.mrkdwn import escape, markdown_to_mrkdwn, plain_special_mentions, quiet, split_text
 from bot.progress import RunProgress
+from bot.status_view import refused_notes
 
 
 @dataclass(frozen=True)
@@ -27,8 +28,10 @@ class Reply:
 
 
 def root_message(requester: str, request: str) -> Reply:
-    """The channel message a slash command request lives under (Slack already escaped it)."""
-    text = say.root_message(requester, clip(request, SECTION_TEXT_LIMIT - 200))
+    """The channel message a slash command request lives under (Slack already escaped it; its
+    mentions and links are the requester's own, but the bot does not ping a whole channel or
+    group on anyone's behalf)."""
+    text = say.root_message(requester, quiet(plain_special_mentions(clip(request, SECTION_TEXT_LIMIT - 200))))
     return Reply(notification(text), [section(text)])
 
 
@@ -36,16 +39,14 @@ def answer_replies(answer: str, progress: RunProgress, note: str = "") -> list[R
     """The final answer as mrkdwn, split over as many messages as Slack's limits need,
     the last one ending with the refused nodes and a footer (duration, nodes, tokens, and
     ``note``: what the operator wants every answer to say, e.g. that a demo model wrote it)."""
-    notes = [say.refused_note(n.id, n.label, escape(clip(n.detail or "", 500)) or None)
-             for n in progress.refused()]
     footer = say.answer_footer(progress.duration_s or 0.0,
                                progress.nodes_run, progress.tokens, escape(note))
-    return _chunked(markdown_to_mrkdwn(answer.strip() or "(no answer)"), notes, footer)
+    return _chunked(markdown_to_mrkdwn(answer.strip() or "(no answer)", progress.people()),
+                    refused_notes(progress), footer)
 
 
 def failure_replies(error: str, progress: RunProgress) -> list[Reply]:
-    notes = [say.refused_note(n.id, n.label, n.detail) for n in progress.refused()]
-    return _chunked(say.run_failed(escape(error)), notes, "")
+    return _chunked(say.run_failed(escape(error, progress.people())), refused_notes(progress), "")
 
 
 def _chunked(body: str, notes: list[str], footer: str) -> list[Reply]:

@@ -12,7 +12,23 @@ CANCEL_ACTION = "run_cancel"
 DETAIL_CHARS = 240
 
 
-def node_line(node: NodeView) -> str:
+def node_detail(node: NodeView, limit: int, people: frozenset[str] = frozenset()) -> str:
+    """What happened to the node, as mrkdwn: who decided (a mention the bot makes), then the
+    detail (untrusted: escaped, but for mentions of ``people``)."""
+    detail = escape(clip(node.detail or "", limit), people)
+    if node.decision is None:
+        return detail
+    decided = f"{node.decision} by {say.user(node.decided_by)}"
+    return f"{decided}: {detail}" if detail else decided
+
+
+def refused_notes(progress: RunProgress) -> list[str]:
+    """A line for each red node nobody approved (below an answer or a failure)."""
+    return [say.refused_note(n.id, escape(clip(n.label, 120)), node_detail(n, 500, progress.people()) or None)
+            for n in progress.refused()]
+
+
+def node_line(node: NodeView, people: frozenset[str] = frozenset()) -> str:
     line = f"{say.NODE_ICONS[node.state.value]} `{node.id}` {escape(clip(node.label, 120))}"
     if node.max_attempts > 1 or node.attempt > 1:
         line += f" · attempt {node.attempt}/{max(node.attempt, node.max_attempts)}"
@@ -20,17 +36,17 @@ def node_line(node: NodeView) -> str:
         line += f" · {say.duration(node.finished_at - node.started_at)}"
     if node.state is NodeState.AWAITING_APPROVAL:
         line += " — awaiting approval"
-    elif node.detail:
-        line += f" — {escape(clip(node.detail, DETAIL_CHARS))}"
+    elif node.detail or node.decision:
+        line += f" — {node_detail(node, DETAIL_CHARS, people)}"
     return line
 
 
 def title(progress: RunProgress) -> str:
     text = say.PHASE_TITLES[progress.phase.value]
     if progress.phase is Phase.REPLANNING and progress.note:
-        text += f": {escape(clip(progress.note, 500))}"
+        text += f": {escape(clip(progress.note, 500), progress.people())}"
     elif progress.phase is Phase.FAILED and progress.note:
-        text += f": {escape(clip(progress.note, 1500))}"
+        text += f": {escape(clip(progress.note, 1500), progress.people())}"
     elif progress.phase is Phase.CANCELLED and progress.cancelled_by:
         text += f" by {say.user(progress.cancelled_by)}"
     return text
@@ -52,7 +68,8 @@ def render_status(progress: RunProgress, now: float, thread_key: str) -> tuple[s
     blocks: list[Block] = [section(heading)]
     if progress.thought:
         blocks.append(section(f"_{escape(clip(progress.thought, 1000))}_"))
-    blocks.extend(line_sections([node_line(n) for n in progress.nodes.values()]))
+    people = progress.people()
+    blocks.extend(line_sections([node_line(n, people) for n in progress.nodes.values()]))
     tail: list[Block] = []
     if progress.phase is not Phase.QUEUED:
         tail.append(context(summary(progress, now)))

@@ -103,7 +103,7 @@ async def open_playground(settings: Settings, *, host: str = "127.0.0.1", port: 
         delivery = SlackDelivery(standin, signing_secret)
         stack.push_async_callback(delivery.close)
         web = PlaygroundWeb(standin, delivery, feed, command=settings.slack_command,
-                            extras=dict)  # until the playground exists, just below
+                            extras=dict, host=host)  # extras: until the playground exists, just below
         url = await stack.enter_async_context(serving(web.asgi(), host, port))
         stack.callback(feed.close)  # open pages' event streams end first, so the server can stop
         local = url.replace("0.0.0.0", "127.0.0.1")  # noqa: S104 - the bot calls the stand-in locally

@@ -7,13 +7,22 @@
     /ui/events         the same, live: server-sent events
     /ui/send, /ui/action, /ui/view_submit, /ui/view_close, /ui/rate_limit
                        what a person does on the page, turned into what Slack would send
+
+Only the page itself may act (a web page the developer visits must not post ``/agent …`` as a
+playground user or click Approve): every request must name a host the playground listens as
+(127.0.0.1, localhost, the host it was started on: Starlette's TrustedHostMiddleware, against
+DNS rebinding); a browser's POST must come from the page's own origin (its ``Origin`` and
+``Sec-Fetch-Site`` headers, when sent); and what the page posts is JSON, which a cross-site
+page cannot send without a CORS preflight this server never grants.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
+import socket
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -21,7 +30,9 @@ from urllib.parse import parse_qsl
 
 from sse_starlette.sse import EventSourceResponse
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
@@ -35,6 +46,11 @@ from infra.playground.standin import SlackStandIn
 STATIC = Path(__file__).resolve().parent / "static"
 START_WAIT_SECONDS = 60.0
 MAX_TYPED_CHARS = 40_000
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
+WILDCARD_HOSTS = ("0.0.0.0", "::", "")  # noqa: S104 - names of "every interface", not a bind
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SAME_SITE_FETCHES = frozenset({"same-origin", "none"})
+"""``Sec-Fetch-Site`` values of the page's own requests (``none``: typed in the address bar)."""
 
 
 def slack_escape(text: str) -> str:
@@ -44,8 +60,10 @@ def slack_escape(text: str) -> str:
 
 class PlaygroundWeb:
     def __init__(self, standin: SlackStandIn, delivery: SlackDelivery, feed: Feed, *, command: str,
-                 extras: Callable[[], dict[str, Any]]) -> None:
+                 extras: Callable[[], dict[str, Any]], host: str = "127.0.0.1") -> None:
         self.standin = standin
+        self.hosts = trusted_hosts(host)
+        """The names the page may be reached by (the ``Host`` of every request)."""
         self.delivery = delivery
         self.feed = feed
         self.command = command
@@ -57,7 +75,10 @@ class PlaygroundWeb:
         self._mention = re.compile(rf"(?<![\w<])@{re.escape(standin.bot.name)}\b", re.IGNORECASE)
 
     def asgi(self) -> Starlette:
-        return Starlette(middleware=[Middleware(_WaitForBot, web=self)], routes=[
+        return Starlette(middleware=[
+            Middleware(TrustedHostMiddleware, allowed_hosts=self.hosts, www_redirect=False),
+            Middleware(_SameOrigin), Middleware(_WaitForBot, web=self),
+        ], routes=[
             Route("/api/{method}", self.web_api, methods=["GET", "POST"]),
             Route("/hooks/{key}", self.hook, methods=["POST"]),
             Route("/", self.page, methods=["GET"]),
@@ -222,6 +243,63 @@ class PlaygroundWeb:
         body = await self._body(request)
         self.standin.set_rate_limit(bool(body.get("on")))
         return JSONResponse({"ok": True, "rate_limit": self.standin.rate_limit_state()})
+
+
+def trusted_hosts(host: str) -> list[str]:
+    """The loopback names and the host the playground listens on; listening on every
+    interface (0.0.0.0), this machine's names and addresses instead."""
+    hosts = {*LOOPBACK_HOSTS, host}
+    if host in WILDCARD_HOSTS:
+        hosts.discard(host)
+        with contextlib.suppress(OSError):
+            name = socket.gethostname()
+            hosts |= {name, socket.getfqdn()}
+            hosts |= {str(info[4][0]) for info in socket.getaddrinfo(name, None, socket.AF_INET)}
+        with contextlib.suppress(OSError), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("192.0.2.1", 9))  # no packet is sent: this only picks the outward address
+            hosts.add(str(probe.getsockname()[0]))
+    return sorted(h.lower() for h in hosts if h)
+
+
+class _SameOrigin:
+    """Refuses what a browser sends from another site. A POST whose ``Origin`` is not this
+    server's own origin (as its trusted ``Host`` names it), or whose ``Sec-Fetch-Site`` says
+    another site sent it, gets 403; one to the page's endpoints (/ui/*) that is not JSON gets
+    415. Requests without those headers come from programs (the bot, tests, a benchmark), not
+    from a page, and go through."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] not in SAFE_METHODS:
+            refusal = _cross_site(scope)
+            if refusal is not None:
+                await refusal(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _cross_site(scope: Scope) -> Response | None:
+    headers = Headers(scope=scope)
+    own = f"{scope.get('scheme', 'http')}://{headers.get('host', '')}".lower()
+    origin = headers.get("origin")
+    if origin is not None and origin.lower() != own:
+        return _refused(403, f"this request comes from another site ({origin}); the playground takes "
+                             f"requests only from its own page at {own}.")
+    site = headers.get("sec-fetch-site")
+    if site is not None and site.lower() not in SAME_SITE_FETCHES:
+        return _refused(403, f"the browser says another site sent this request (Sec-Fetch-Site: {site}); "
+                             "the playground takes requests only from its own page.")
+    media_type = headers.get("content-type", "").partition(";")[0].strip().lower()
+    if scope["path"].startswith("/ui/") and media_type != "application/json":
+        return _refused(415, "the playground's page sends JSON (Content-Type: application/json), "
+                             "and this request does not.")
+    return None
+
+
+def _refused(status: int, why: str) -> Response:
+    return JSONResponse({"ok": False, "error": f"Refused: {why}"}, status_code=status)
 
 
 class _WaitForBot:

@@ -31,7 +31,7 @@ async def test_a_request_naming_a_forbidden_tool_is_refused(slack: FakeSlack, sq
 
         # the plan names deploy (the model insists, even after the repair round): validation refuses it
         failure = await thread.bot_says("could not make a valid plan")
-        assert "node 'deploy', field 'tool': not allowed: only <@U0ALICE>, <!subteam^S0SRE> may use " \
+        assert "node 'deploy', field 'tool': not allowed: only <@U0ALICE>, user group S0SRE may use " \
                "'deploy', and <@U0MALLORY> may not" in failure.content
         assert app.log.count("deploy") == 0 and thread.approvals() == []
 
@@ -64,7 +64,7 @@ async def test_a_follow_up_is_checked_against_the_person_who_asks_it(slack: Fake
         # bob follows up in alice's thread: the plan is checked against bob, who may not deploy
         await bob.replies(thread, "now deploy prod")
         failure = await thread.bot_says("and <@U0BOB> may not")
-        assert "only <@U0ALICE>, <!subteam^S0SRE> may use 'deploy'" in failure.content
+        assert "only <@U0ALICE>, user group S0SRE may use 'deploy'" in failure.content
         assert "deploy" not in tools_offered(app.llm.calls[2])
         assert app.log.count("deploy") == 0 and thread.approvals() == []
 

@@ -17,6 +17,7 @@ from agent.events import (
 )
 from agent.readiness import NodeState
 from bot.progress import Phase, RunProgress
+from bot.status_view import node_detail
 
 PLAN = {"thought": "t", "nodes": [
     {"id": "deploy", "tool": "deploy", "args": {}},
@@ -47,7 +48,8 @@ def test_a_rejection_marks_the_node_and_who_rejected() -> None:
         ev(NodeSkipped, node_id="verify", reason="skipped: 'deploy' was rejected"),
     )
     assert progress.nodes["deploy"].state is NodeState.REJECTED
-    assert progress.nodes["deploy"].detail == "rejected by <@U2>: no"
+    assert node_detail(progress.nodes["deploy"], 500) == "rejected by <@U2>: no"
+    assert progress.people() == {"U1", "U2"}  # who asked, who decided
     assert progress.nodes["verify"].state is NodeState.SKIPPED
     assert progress.nodes["digest"].label == "package: merge"
     assert progress.phase is Phase.RUNNING  # the parked run moved again

@@ -40,7 +40,8 @@ def progress_with(nodes: int) -> RunProgress:
 def test_markdown_becomes_mrkdwn() -> None:
     text = "# Result\n**bold** and *italic* and ~~gone~~\n- one\n- two\nsee [docs](https://x.test/a?b=1&c=2)"
     assert markdown_to_mrkdwn(text) == (
-        "*Result*\n*bold* and _italic_ and ~gone~\n• one\n• two\nsee <https://x.test/a?b=1&amp;c=2|docs>")
+        "*Result*\n*bold* and _italic_ and ~gone~\n• one\n• two\nsee docs (https://x.test/a?b=1&amp;c=2)")
+    assert markdown_to_mrkdwn("[https://x.test](https://x.test)") == "<https://x.test|https://x.test>"
 
 
 def test_code_is_left_alone_but_escaped() -> None:
@@ -48,9 +49,9 @@ def test_code_is_left_alone_but_escaped() -> None:
     assert markdown_to_mrkdwn(text) == "run `a &lt; b` then\n```\nif x &gt; 1 and **y**:\n```"
 
 
-def test_escaping_keeps_slack_mentions_and_links() -> None:
-    assert escape("<@U123> & <#C1|ops> <https://a.test|a> <script>") == (
-        "<@U123> &amp; <#C1|ops> <https://a.test|a> &lt;script&gt;")
+def test_escaping_shows_untrusted_text_as_written() -> None:
+    assert escape("<@U123> & <#C1|ops> <https://a.test|a> <script> in <#C2>") == (
+        "&lt;@U123&gt; &amp; &lt;#C1|ops&gt; &lt;https://a.test|a&gt; &lt;script&gt; in <#C2>")
 
 
 @given(st.text(alphabet=st.sampled_from(list("ab \n`x")), max_size=4000), st.integers(64, 500))

@@ -54,7 +54,7 @@ async def test_the_answer_streams_into_the_thread_and_ends_with_its_footer_and_f
 
             # mid-answer: part of it is in the thread, streaming, for alice; no footer yet
             message = await slack.wait_for(
-                lambda: (m := streamed(thread)) and "two" in m.text and m, what="the streamed answer")
+                lambda: (m := streamed(thread)) and "- one" in m.text and m, what="the streamed answer")
             assert message.streaming and ANSWER.startswith(message.text) and len(message.text) < len(ANSWER)
             assert thread.answers() == []
             start = slack.calls_of("chat.startStream")[0].args
@@ -144,7 +144,7 @@ async def test_a_draft_streamed_before_the_model_calls_replan_is_withdrawn(
         async with streaming_bot(slack, sqlite_url, fake) as app, chat_with(slack, app) as chat:
             thread = await chat.person(ALICE).runs("look up a")
             shown = await slack.wait_for(
-                lambda: (m := streamed(thread)) and "not count" in m.text and m, what="the streamed draft")
+                lambda: (m := streamed(thread)) and "will not" in m.text and m, what="the streamed draft")
             assert shown.streaming
 
             fake.release.set()  # the model goes on: it calls `replan`
@@ -157,7 +157,7 @@ async def test_a_draft_streamed_before_the_model_calls_replan_is_withdrawn(
             else:  # Slack kept it: it says it was withdrawn, and no longer shows the draft
                 withdrawn = slack.message(thread.channel, shown.ts)
                 assert withdrawn is not None and drafts == [withdrawn]
-                assert "withdrawn" in withdrawn.content and "not count" not in withdrawn.content
+                assert "withdrawn" in withdrawn.content and "will not" not in withdrawn.content
                 assert not withdrawn.streaming and withdrawn.feedback() is None
             # the draft's stream was stopped and withdrawn before the new plan's answer streamed
             calls = answer_calls(slack, thread)

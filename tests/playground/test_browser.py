@@ -209,6 +209,33 @@ async def test_every_block_type_renders_as_slack_shows_it(page: Page, playground
         await expect(button).to_have_class(re.compile(style))
 
 
+async def test_an_answer_shows_slacks_mentions_as_slack_does_but_never_pings(page: Page,
+                                                                            playground: Playground) -> None:
+    """Slack reads its <…> syntax in markdown blocks too, and so does the page: what a model or a
+    fetched page writes would ping there. The answer the bot sends from the same text does not."""
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from bot.answer_view import answer_messages
+    from bot.progress import RunProgress
+
+    client = AsyncWebClient(token=playground.standin.token, base_url=f"{playground.url}/api/")
+    written = ("ping <!here> and <!subteam^S0SRE|@sre> for <@U0ALICE>: sign in at "
+               "[https://sso.example.com](https://evil.example/login)")
+    await client.chat_postMessage(channel="C0OPS", text="raw", blocks=[{"type": "markdown", "text": "Raw: " + written}])
+    [answer] = answer_messages("Answer: " + written, RunProgress(request="r", requested_by="U0ALICE", started_at=0))
+    await client.chat_postMessage(channel="C0OPS", text=answer.text, blocks=answer.blocks)
+    messages = page.get_by_test_id("channel-pane").get_by_test_id("message")
+    raw, sent = messages.filter(has_text="Raw:"), messages.filter(has_text="Answer:")
+    await expect(sent).to_have_count(1, timeout=WAIT)
+    await expect(raw.locator(".mention.broadcast")).to_have_text("@here")  # as Slack would show it: a ping
+    await expect(raw.locator("a[href='https://evil.example/login']")).to_have_text("https://sso.example.com")
+    await expect(sent.locator(".mention.broadcast")).to_have_count(0)
+    await expect(sent.locator(".mention", has_text="@alice")).to_have_count(1)  # who asked: still a mention
+    await expect(sent.locator("a[href='https://evil.example/login']")).to_have_text("https://evil.example/login")
+    await expect(sent).to_contain_text("ping @\u2060here and @sre for @alice: sign in at https://sso.example.com "
+                                       "(https://evil.example/login)")
+
+
 async def test_a_streamed_message_shows_being_written_then_whole_then_gone(page: Page,
                                                                           playground: Playground) -> None:
     from slack_sdk.web.async_client import AsyncWebClient

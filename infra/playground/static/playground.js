@@ -185,7 +185,8 @@ function plainText(s, emoji = true) {
 const MD_RULES = [
   { re: /`([^`\n]+)`/g, fn: (m) => h("code", {}, m[1]) },
   { re: /\[([^\]\n]+)\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g, fn: (m) => link(m[2], mdInline(m[1])) },
-  { re: /<((?:https?:\/\/|mailto:)[^>\s]+)>/g, fn: (m) => link(m[1]) },
+  // Slack reads its own <…> syntax in markdown blocks too: mentions, specials, labelled links
+  { re: /<([@#!][^<>\n]*|(?:https?:\/\/|mailto:)[^<>\s|]+(?:\|[^<>\n]*)?)>/g, fn: (m) => angleToken(m[1]) },
   { re: /https?:\/\/[^\s<>()]*[^\s<>().,;:!?'"]/g, fn: (m) => link(m[0]) },
   { re: /\*\*(?=\S)([^\n]*?\S)\*\*|__(?=\S)([^\n]*?\S)__/g, fn: (m) => h("b", {}, mdInline(m[1] ?? m[2])) },
   { re: /(?<![\w*])\*(?=[^\s*])([^*\n]*?\S)\*(?!\*)|(?<![\w_])_(?=\S)((?:[^_\n]|(?<=[^\W_])_(?=[^\W_]))*?\S)_(?![\w_])/g, fn: (m) => h("i", {}, mdInline(m[1] ?? m[2])) },
