@@ -71,7 +71,7 @@ def test_no_slack_settings_serve_the_playground(tmp_path: Path, processes: list[
     # an open page keeps an event stream open: stopping must not hang on it
     host, port = url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port))) as page:
-        page.sendall(b"GET /ui/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
+        page.sendall(f"GET /ui/events HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: text/event-stream\r\n\r\n".encode())
         assert page.recv(100).startswith(b"HTTP/1.1 200")
         assert stop(process) == 0
 
