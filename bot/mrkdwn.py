@@ -61,9 +61,9 @@ _CLOSE = r"(?:>|&gt;|&#0*62;|&#x0*3e;)"
 _SLACK_SYNTAX = re.compile(
     rf"(?P<open>{_OPEN})(?P<body>[!@#][^<>\n]{{0,500}}?|[^\s<>|]{{1,500}}\|[^<>\n]{{0,500}}?){_CLOSE}",
     re.IGNORECASE)
-_LEFT_OVER = re.compile(rf"<[@#][A-Z0-9]+>|(?P<open>{_OPEN})(?=[!@#]|[^\s<>|]{{0,2000}}[:./][^\s<>|]*\|)",
-                        re.IGNORECASE)
-"""Openers of Slack syntax too long to read (or not closed): broken, not read."""
+_LEFT_OVER = re.compile(rf"<[@#][A-Z0-9]+>|(?P<open>{_OPEN})(?!{WORD_JOINER})"
+                        rf"(?=[!@#]|[^\s<>|]{{0,2000}}[:./][^\s<>|]*\|)", re.IGNORECASE)
+"""Openers of Slack syntax too long to read (or not closed): broken (once), not read."""
 _OPENER = re.compile(_OPEN, re.IGNORECASE)
 _CLOSER = re.compile(_CLOSE, re.IGNORECASE)
 _USER_ID = re.compile(r"[UW][A-Z0-9]+")
