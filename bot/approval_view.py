@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from agent.ports import Approval, ApprovalStatus
@@ -43,6 +44,11 @@ def pretty_args(args: dict[str, Any], limit: int = SECTION_TEXT_LIMIT) -> str:
     return f"```\n{text}\n```"
 
 
+_CANCELLED_BY = re.compile(r"run cancelled by <@([UW][A-Z0-9]+)>")
+"""The reason the engine gives when someone's Cancel withdrew the approval (agent.runner):
+the one withdrawal reason whose mention is the bot's own."""
+
+
 def decision_line(approval: Approval, *, stale: bool = False) -> str:
     match approval.status:
         case ApprovalStatus.APPROVED:
@@ -53,6 +59,8 @@ def decision_line(approval: Approval, *, stale: bool = False) -> str:
         case ApprovalStatus.EXPIRED:
             return say.EXPIRED
         case ApprovalStatus.WITHDRAWN:
+            if approval.reason and (cancel := _CANCELLED_BY.fullmatch(approval.reason)):
+                return say.withdrawn(f"run cancelled by {say.user(cancel[1])}")
             return say.withdrawn(escape(clip(approval.reason, 500)) if approval.reason else None)
     return say.NO_LONGER_NEEDED if stale else ""
 
