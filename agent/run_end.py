@@ -7,7 +7,7 @@ lease: the thread's state is written as the ``fail`` node writes it, so the run 
 lease is released, queued follow-ups start, the recovery pass leaves it alone); the run's
 pending approvals are withdrawn; and :class:`~agent.events.RunFailed` tells the user, in
 words they can act on. A run that stopped after its answer was published
-(:mod:`agent.answer_once`) is ended as answered instead, and nothing more is published.
+(:mod:`agent.answer_record`) is ended as answered instead, and nothing more is published.
 
 The state written replaces any string or float of the run's state that a store would refuse
 (:mod:`agent.storable`), so that a bad value cannot keep the run from ending.
@@ -22,7 +22,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import StateSnapshot
 
-from agent.answer_once import published_answer
+from agent.answer_record import published_answer
 from agent.context import EngineContext
 from agent.early_start import discard
 from agent.events import DecisionRecorded, RunFailed

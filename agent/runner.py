@@ -29,7 +29,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph.state import CompiledStateGraph
 
-from agent.answer_once import AnswerOnce
+from agent.answer_record import AnswerRecorder
 from agent.context import EngineContext
 from agent.events import DecisionRecorded
 from agent.graph import new_run_input
@@ -67,8 +67,8 @@ class Engine:
         signals: ThreadSignals | None = None,
     ) -> None:
         self.graph = graph
-        if not isinstance(ctx.events, AnswerOnce):  # at most one answer per run
-            ctx.events = AnswerOnce(ctx.events, ctx.results)
+        if not isinstance(ctx.events, AnswerRecorder):  # which runs answered (agent.run_end)
+            ctx.events = AnswerRecorder(ctx.events, ctx.results)
         self.ctx = ctx
         self.leases = leases
         self.queue = queue

@@ -1,8 +1,8 @@
 """The engine's error boundary (agent.run_end): a run that raises something the graph does not
 handle (a bug, a value a store refuses, a database error) is ended as failed, and the user is
 told. It used to escape the drive, logged only: no answer and no failure shown, the lease left
-lapsed, the run taken over and failing again for ever, queued follow-ups stuck behind it. And
-a run stopped after its answer was published publishes no second answer (agent.answer_once)."""
+lapsed, the run taken over and failing again for ever, queued follow-ups stuck behind it. A run
+stopped after its answer was published ends answered (agent.answer_record)."""
 
 from __future__ import annotations
 
@@ -133,10 +133,11 @@ async def test_a_run_stopped_after_its_answer_ends_answered(
         assert (await h.engine.state("e4"))["history"][-1]["answer"] == "the answer"
 
 
-async def test_a_take_over_after_the_answer_does_not_post_it_again(
+async def test_a_take_over_after_the_answer_was_published_ends_the_run_answered(
         database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The answer was published, then neither its checkpoint nor the error boundary's could be
+    written: the take-over finds the answer recorded and ends the run answered."""
     async with harness(database_url, [{"nodes": []}, finish("the answer")]) as h:
-        # the error boundary cannot write the thread's state either: it is left lapsed
         lose_the_answer(h, monkeypatch, checkpoints=2)
         await h.engine.submit("e5", "answer me", requested_by="U1")
         await h.engine.idle()
