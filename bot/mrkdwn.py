@@ -167,9 +167,7 @@ def _code_spans(line: str) -> tuple[list[tuple[int, int]], int | None]:
         if line[i] != "`":
             i += 1
             continue
-        end = i
-        while end < len(line) and line[end] == "`":
-            end += 1
+        end = _run_end(line, i)
         close = _closing_run(line, end, end - i)
         if close is None:
             unmatched = i if unmatched is None else unmatched
@@ -186,13 +184,17 @@ def _closing_run(line: str, start: int, length: int) -> int | None:
         if line[i] != "`":
             i += 1
             continue
-        end = i
-        while end < len(line) and line[end] == "`":
-            end += 1
+        end = _run_end(line, i)
         if end - i == length:
             return end
         i = end
     return None
+
+
+def _run_end(line: str, start: int) -> int:
+    """Where the run of backticks starting at ``start`` ends."""
+    return len(line) - len(line[start:].lstrip("`"))
+
 
 
 def _lines(text: str) -> list[tuple[bool, str]]:
