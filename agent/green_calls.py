@@ -40,7 +40,12 @@ async def call_green(
     spec = ctx.registry.get(tool)
     ttl = ctx.settings.result_cache_seconds if spec.cacheable else 0.0
     key = ResultCache.key(thread_id, tool, args)
-    if ttl > 0 and (entry := ctx.result_cache.get(key, ctx.clock(), ttl)) is not None:
+    red_changes = await ctx.executions.changes(thread_id) if ttl > 0 else 0
+    entry = ctx.result_cache.get(key, ctx.clock(), ttl) if ttl > 0 else None
+    if entry is not None and entry.red_changes != red_changes:
+        ctx.result_cache.drop(key)  # a red call of this thread ran since, maybe on another replica
+        entry = None
+    if entry is not None:
         age = max(0.0, ctx.clock() - entry.at)
         await ctx.events.publish(ResultReused(thread_id=thread_id, run_id=run_id, node_id=node_id,
                                               tool=tool, age_s=age))
@@ -64,5 +69,5 @@ async def call_green(
             await asyncio.sleep(delay)
             continue
         if ttl > 0:
-            ctx.result_cache.put(key, output, ctx.clock(), epoch)
+            ctx.result_cache.put(key, output, ctx.clock(), epoch, red_changes)
         return GreenCall(output, attempts=len(errors) + 1, errors=tuple(errors))

@@ -166,6 +166,10 @@ class ExecutionJournal(Protocol):
 
     async def mark_unknown(self, approval_id: str) -> None: ...
 
+    async def changes(self, thread_id: str) -> int:
+        """How many times a red call of this thread has begun or ended, on any replica: a
+        result read while this count stood still is still current."""
+
 
 # ------------------------------------------------------------- node results
 

@@ -13,6 +13,8 @@ from typing import Any
 class _Entry:
     output: Any
     at: float
+    red_changes: int
+    """The thread's red-call count (:meth:`ExecutionJournal.changes`) when the call began."""
 
 
 @dataclass
@@ -24,7 +26,10 @@ class ResultCache:
 
     Each thread has an epoch, moved on by :meth:`forget`. A call takes the epoch when it
     starts and hands it to :meth:`put`: a result is kept only if nothing changed the world
-    while the call was in flight, so a read that began before a red call never outlives it."""
+    while the call was in flight, so a read that began before a red call never outlives it.
+    A red call on another replica cannot move this epoch: an entry also keeps the thread's
+    red-call count from the execution journal, and the caller reuses it only while that
+    count is unchanged (:func:`agent.green_calls.call_green`)."""
 
     max_entries: int = 1_000
     _entries: OrderedDict[tuple[str, str], _Entry] = field(default_factory=OrderedDict)
@@ -48,14 +53,18 @@ class ResultCache:
     def epoch(self, thread_id: str) -> int:
         return self._epochs.get(thread_id, 0)
 
-    def put(self, key: tuple[str, str], output: Any, now: float, epoch: int) -> None:
+    def put(self, key: tuple[str, str], output: Any, now: float, epoch: int,
+            red_changes: int) -> None:
         """Keep ``output`` unless the thread's epoch moved on since the call began."""
         if epoch != self.epoch(key[0]):
             return
-        self._entries[key] = _Entry(output, now)
+        self._entries[key] = _Entry(output, now, red_changes)
         self._entries.move_to_end(key)
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
+
+    def drop(self, key: tuple[str, str]) -> None:
+        self._entries.pop(key, None)
 
     def forget(self, thread_id: str) -> None:
         """Something changed the world for this thread (a red call): its results may be stale,

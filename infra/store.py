@@ -13,7 +13,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -278,6 +278,14 @@ class SqlStore:
                 .values(status=ExecutionStatus.UNKNOWN.value)
             )
 
+    async def red_changes(self, thread_id: str) -> int:
+        ended = case((ExecutionRow.status != ExecutionStatus.STARTED.value, 1), else_=0)
+        async with self.session() as s:
+            begun, finished = (await s.execute(
+                select(func.count(), func.coalesce(func.sum(ended), 0))
+                .where(ExecutionRow.thread_id == thread_id))).one()
+        return int(begun) + int(finished)
+
     # ---------------------------------------------------------- node results
 
     async def save(self, thread_id: str, plan_id: str, result: NodeResult) -> None:
@@ -430,3 +438,6 @@ class ExecutionJournalView:
 
     async def mark_unknown(self, approval_id: str) -> None:
         await self._store.mark_unknown(approval_id)
+
+    async def changes(self, thread_id: str) -> int:
+        return await self._store.red_changes(thread_id)

@@ -14,7 +14,14 @@ import psycopg
 import pytest
 
 from agent.context import EngineSettings
-from agent.events import AnswerReady, AwaitingApproval, LeaseTakenOver, NodeSkipped, NodeStarted
+from agent.events import (
+    AnswerReady,
+    AwaitingApproval,
+    LeaseTakenOver,
+    NodeSkipped,
+    NodeStarted,
+    ResultReused,
+)
 from agent.runner import Submission, ThreadStatus
 from infra.ownership import AdvisoryLeases
 from tests.agent.harness import Harness, finish, harness
@@ -161,3 +168,24 @@ async def test_a_replica_that_died_between_a_steps_writes_and_its_checkpoint_is_
         await b.engine.idle()
         assert log.args_of("lookup") == [{"key": "first"}, {"key": "k"}]  # nothing re-run
         assert not await b.services.store.has_queued("t5")
+
+
+async def test_a_red_call_on_another_replica_makes_the_threads_reusable_results_stale(
+        postgres_url: str) -> None:
+    lookup = {"nodes": [{"id": "read", "tool": "lookup", "args": {"key": "state"}}]}
+    deploy = {"nodes": [{"id": "ship", "tool": "deploy", "args": {"target": "prod"}}]}
+    async with replicas(postgres_url, [lookup, finish("read"), lookup, finish("reused"),
+                                       lookup, finish("read again")],
+                        [deploy, finish("shipped")]) as (a, b, log):
+        await a.engine.ask("t6", "read the state")
+        await a.engine.ask("t6", "read it again")  # nothing changed: a reuses its result
+        assert log.count("lookup") == 1
+        await b.engine.submit("t6", "ship it", requested_by="U1")  # the follow-up lands on b
+        asked = await b.next_event(AwaitingApproval, node_id="ship")
+        await b.engine.decide(asked.approval_id, approved=True, by="U1")
+        assert (await b.next_event(AnswerReady)).answer == "shipped"
+        await b.engine.idle()
+        await a.engine.ask("t6", "read the state after the deploy")  # back on a, within the TTL
+        assert log.count("deploy") == 1
+        assert log.count("lookup") == 2  # what a read before the deploy is stale: read again
+        assert len([e for e in a.drain() if isinstance(e, ResultReused)]) == 1  # the first reuse only
