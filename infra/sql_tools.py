@@ -7,6 +7,9 @@ Each call runs exactly one statement: PostgreSQL connections prepare every
 statement (``prepare_threshold=0``) and a prepared statement cannot hold two
 commands, so "SELECT 1; COMMIT; DELETE ..." cannot step out of the transaction.
 
+Neither tool leaves session state behind for a later call. Each sql_execute runs on a
+connection of its own, closed after it: an approved ``SET search_path`` or ``PRAGMA
+foreign_keys = OFF`` does not carry over to the next statement someone approves.
 A green query leaves nothing behind for a later (approved) sql_execute. On PostgreSQL the
 transaction is rolled back, which undoes what it set, and the session advisory locks it
 took are released. SQLite PRAGMAs are not transactional and ``query_only`` does not stop
@@ -94,15 +97,20 @@ class SqlTools:
         self._secret = url.password if isinstance(url.password, str) else None
         connect_args = {"prepare_threshold": 0} if self.dialect == "postgresql" else {}
         self.engine: AsyncEngine = create_async_engine(url, connect_args=connect_args)
-        self._read_engine = self.engine
-        if self.dialect == "sqlite" and not _in_memory(url):
-            # sql_query's own connections, opened per call and closed after it.
-            self._read_engine = create_async_engine(url, poolclass=NullPool)
+        # Connections opened per call and closed after it: for every sql_execute, so that what
+        # an approved statement sets for its session (a PRAGMA, SET, an advisory lock) never
+        # carries over to the next one, and for sql_query on SQLite (see the module docstring).
+        # An in-memory SQLite database lives in its one connection, so it keeps that.
+        self._fresh_engine = self.engine
+        if not (self.dialect == "sqlite" and _in_memory(url)):
+            self._fresh_engine = create_async_engine(url, poolclass=NullPool,
+                                                     connect_args=connect_args)
+        self._read_engine = self.engine if self.dialect == "postgresql" else self._fresh_engine
 
     async def aclose(self) -> None:
         await self.engine.dispose()
-        if self._read_engine is not self.engine:
-            await self._read_engine.dispose()
+        if self._fresh_engine is not self.engine:
+            await self._fresh_engine.dispose()
 
     async def query(self, sql: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         first = _first_keyword(sql)
@@ -138,7 +146,7 @@ class SqlTools:
                         out.update(self._rows(result))
             return out
 
-        return await self._run(work, "sql_execute")
+        return await self._run(work, "sql_execute", self._fresh_engine)
 
     async def _begin(self, conn: AsyncConnection, *, read_only: bool) -> None:
         if self.dialect != "postgresql":

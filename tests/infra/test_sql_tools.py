@@ -238,6 +238,26 @@ async def test_sqlite_query_state_dies_with_its_connection(
         await db.tools.aclose()
 
 
+async def test_what_an_approved_statement_sets_for_its_session_ends_with_it(database_url: str) -> None:
+    """An approved PRAGMA or SET applies to that statement's connection only: the next
+    approved statement meets the database as configured."""
+    db = await _accounts(database_url)
+    other = await _open(database_url)
+    try:
+        if db.dialect == "sqlite":
+            await db.execute("PRAGMA ignore_check_constraints = ON")
+        else:
+            await db.execute("SET search_path TO nowhere")
+            await db.execute("SELECT pg_advisory_lock(4343)")
+            assert (await other.query("SELECT pg_try_advisory_lock(4343)"))["rows"] == [[True]]
+        with pytest.raises(ToolError, match=r"(?i)check constraint"):
+            await db.execute("INSERT INTO acct (id, balance) VALUES (1, -100)")
+        assert (await db.query("SELECT count(*) FROM acct"))["rows"] == [[0]]
+    finally:
+        await other.tools.aclose()
+        await db.tools.aclose()
+
+
 @pytest.mark.postgres
 async def test_postgres_query_leaves_no_session_lock_behind(postgres_url: str) -> None:
     db = await _accounts(postgres_url)
