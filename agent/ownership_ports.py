@@ -1,6 +1,7 @@
 """The typed interfaces through which runners share threads across processes: one runner per
-thread (:class:`ThreadLease`), signals between processes (:class:`ThreadSignals`) and the
-durable queue of requests (:class:`RequestQueue`). ``infra`` implements them on the database.
+thread (:class:`ThreadLease`), signals between processes (:class:`ThreadSignals`), the
+durable queue of requests (:class:`RequestQueue`) and durable cancels (:class:`CancelMarks`).
+``infra`` implements them on the database.
 """
 
 from __future__ import annotations
@@ -25,6 +26,19 @@ class ThreadLease(Protocol):
 
     async def lapsed_threads(self) -> list[str]:
         """Threads whose lease is held but lapsed: their runner died, or failed and left it."""
+
+
+class CancelMarks(Protocol):
+    """A cancel, kept until the thread's next run starts. The runner of the thread, wherever it
+    is, hears of a cancel at once through :class:`ThreadSignals`; this record is what it finds
+    when that signal was lost (its listener was reconnecting), at its next look."""
+
+    async def request_cancel(self, thread_id: str) -> None: ...
+
+    async def cancel_requested(self, thread_id: str) -> bool: ...
+
+    async def clear_cancel(self, thread_id: str) -> None:
+        """A new run of the thread starts: an earlier cancel is not for it."""
 
 
 class Signal(StrEnum):

@@ -33,7 +33,14 @@ from agent.answer_record import AnswerRecorder
 from agent.context import EngineContext
 from agent.events import DecisionRecorded
 from agent.graph import new_run_input
-from agent.ownership_ports import NoSignals, RequestQueue, Signal, ThreadLease, ThreadSignals
+from agent.ownership_ports import (
+    CancelMarks,
+    NoSignals,
+    RequestQueue,
+    Signal,
+    ThreadLease,
+    ThreadSignals,
+)
 from agent.ports import Approval, DecisionResult
 from agent.recovery import RECOVERY_TAKEOVERS, Recovery
 from agent.storable import storable
@@ -61,6 +68,7 @@ class Engine:
         ctx: EngineContext,
         leases: ThreadLease,
         queue: RequestQueue,
+        cancels: CancelMarks,
         *,
         holder: str | None = None,
         lease_ttl_seconds: float = 30.0,
@@ -72,11 +80,13 @@ class Engine:
         self.ctx = ctx
         self.leases = leases
         self.queue = queue
+        self.cancels = cancels
         self.signals = signals or NoSignals()
         self.signals.subscribe(self.on_signal)
         self.holder = holder or uuid.uuid4().hex
         self.lease_ttl = lease_ttl_seconds
-        self._runner = ThreadRunner(graph, ctx, leases, queue, self.holder, lease_ttl_seconds)
+        self._runner = ThreadRunner(graph, ctx, leases, queue, cancels, self.holder,
+                                    lease_ttl_seconds)
         """Runs each drive under the thread's lease."""
         self._claims: Counter[str] = Counter()
         """Thread id → drives of this process that are on it or about to be (claimed before
@@ -244,6 +254,7 @@ class Engine:
     async def cancel(self, thread_id: str, by: str) -> list[Approval]:
         """Stop the thread's run: nothing more is dispatched, pending approvals withdrawn."""
         await self.queue.clear(thread_id)
+        await self.cancels.request_cancel(thread_id)  # found by its runner if the signal is lost
         self.ctx.cancelled.add(thread_id)
         withdrawn = await self.ctx.approvals.withdraw(thread_id, f"run cancelled by {by}")
         await self._wake_everywhere(thread_id, Signal.CANCEL)

@@ -34,7 +34,7 @@ from langgraph.types import Command, StateSnapshot
 from agent.context import EngineContext
 from agent.events import LeaseTakenOver
 from agent.graph import new_run_input
-from agent.ownership_ports import RequestQueue, ThreadLease
+from agent.ownership_ports import CancelMarks, RequestQueue, ThreadLease
 from agent.ports import Approval, ApprovalStatus
 from agent.red_calls import start_approved
 from agent.run_end import GAVE_UP, end_run, internal_error
@@ -73,6 +73,7 @@ class ThreadRunner:
         ctx: EngineContext,
         leases: ThreadLease,
         queue: RequestQueue,
+        cancels: CancelMarks,
         holder: str,
         lease_ttl: float,
     ) -> None:
@@ -80,6 +81,7 @@ class ThreadRunner:
         self.ctx = ctx
         self.leases = leases
         self.queue = queue
+        self.cancels = cancels
         self.holder = holder
         self.lease_ttl = lease_ttl
         self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -174,6 +176,7 @@ class ThreadRunner:
                 # the lease lapsed. Take it over (the journal keeps red calls once).
                 await self.ctx.events.publish(LeaseTakenOver(
                     thread_id=thread_id, run_id=str(snapshot.values.get("run_id") or "")))
+                await self.heed_cancel(thread_id)
                 return await self._run_until_settled(thread_id, None), True
         if payload is NEXT_QUEUED:
             if stopped_at(snapshot):
@@ -185,6 +188,7 @@ class ThreadRunner:
             if request is None:
                 return None, False
             await self.queue.mark_started(request.id)
+            await self.cancels.clear_cancel(thread_id)  # a cancel before it was not for it
             parked = await self._run_until_settled(
                 thread_id, new_run_input(request.text, request.requested_by, request.key))
             await self.queue.remove(request.id)
@@ -194,8 +198,18 @@ class ThreadRunner:
             news = await self._news(thread_id, parked)
             if news is None:
                 return parked, True
+            await self.heed_cancel(thread_id)
             return await self._run_until_settled(thread_id, payload, news), True
+        await self.cancels.clear_cancel(thread_id)  # a new run's input
         return await self._run_until_settled(thread_id, payload), True
+
+    async def heed_cancel(self, thread_id: str) -> None:
+        """The thread's run was cancelled and this process may not have heard (the signal
+        was lost, or the run is taken over from the replica that heard): stop it here too."""
+        if thread_id not in self.ctx.cancelled and await self.cancels.cancel_requested(thread_id):
+            log.info("found the run cancelled", thread_id=thread_id)
+            self.ctx.cancelled.add(thread_id)
+            self.ctx.wakeups.wake(thread_id)
 
     async def _acquire(self, thread_id: str, wait: bool) -> bool:
         deadline = self.ctx.clock() + (self.lease_ttl + 1 if wait else 0)
@@ -249,7 +263,7 @@ class ThreadRunner:
     async def _renew(self, thread_id: str, run: asyncio.Task[Any], lost: asyncio.Event) -> None:
         """Keep the lease while the thread runs. If it cannot be kept (taken over, or the
         database unreachable until it lapsed), stop the run: two runners must never share
-        a thread."""
+        a thread. Each time, also look for a cancel this process did not hear of."""
         renewed_at = self.ctx.clock()
         while True:
             await asyncio.sleep(self.lease_ttl / 3)
@@ -261,6 +275,10 @@ class ThreadRunner:
                 renewed = None  # try again, unless the lease is about to lapse
             if renewed:
                 renewed_at = self.ctx.clock()
+                try:
+                    await self.heed_cancel(thread_id)
+                except Exception:  # only a fallback: the next round looks again
+                    log.warning("could not look for a cancel", thread_id=thread_id, exc_info=True)
             elif renewed is False or self.ctx.clock() - renewed_at >= self.lease_ttl * 2 / 3:
                 lost.set()
                 run.cancel()

@@ -132,6 +132,8 @@ class ThreadLeaseRow(Base):
     thread_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     holder: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    cancel_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    """Someone cancelled the thread's run; cleared when its next run starts."""
 
 
 def is_sqlite(url: str) -> bool:

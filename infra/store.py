@@ -370,6 +370,26 @@ class SqlStore:
             rows = await s.execute(select(QueuedRequestRow.thread_id).distinct())
             return [r for (r,) in rows.all()]
 
+    # ---------------------------------------------------------- cancel marks
+
+    async def request_cancel(self, thread_id: str) -> None:
+        await self._set_cancel(thread_id, utc(time.time()))
+
+    async def clear_cancel(self, thread_id: str) -> None:
+        await self._set_cancel(thread_id, None)
+
+    async def cancel_requested(self, thread_id: str) -> bool:
+        async with self.session() as s:
+            at = await s.scalar(select(ThreadLeaseRow.cancel_requested_at)
+                                .where(ThreadLeaseRow.thread_id == thread_id))
+        return at is not None
+
+    async def _set_cancel(self, thread_id: str, at: datetime | None) -> None:
+        # a thread that never ran has no lease row, and no run to cancel
+        async with self.session.begin() as s:
+            await s.execute(update(ThreadLeaseRow).where(ThreadLeaseRow.thread_id == thread_id)
+                            .values(cancel_requested_at=at))
+
     # ---------------------------------------------------------------- leases
 
     async def acquire(self, thread_id: str, holder: str, ttl_seconds: float) -> bool:

@@ -151,7 +151,7 @@ async def open_services(
                     if engine_config is None:
                         ctx.settings = dataclasses.replace(
                             ctx.settings, decision_poll_seconds=DECISION_POLL_SAFETY_SECONDS)
-                engine = Engine(build_graph(saver), ctx, leases, store, holder=holder,
+                engine = Engine(build_graph(saver), ctx, leases, store, store, holder=holder,
                                 lease_ttl_seconds=lease_ttl, signals=signals)
                 if isinstance(signals, PostgresSignals):
                     signals.on_reconnect = engine.wake_all

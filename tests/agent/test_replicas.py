@@ -22,6 +22,7 @@ from agent.events import (
     NodeStarted,
     ResultReused,
 )
+from agent.ownership_ports import Signal
 from agent.runner import Submission, ThreadStatus
 from infra.ownership import AdvisoryLeases
 from tests.agent.harness import Harness, finish, harness
@@ -189,3 +190,32 @@ async def test_a_red_call_on_another_replica_makes_the_threads_reusable_results_
         assert log.count("deploy") == 1
         assert log.count("lookup") == 2  # what a read before the deploy is stale: read again
         assert len([e for e in a.drain() if isinstance(e, ResultReused)]) == 1  # the first reuse only
+
+
+async def test_a_cancel_whose_signal_was_lost_stops_the_run_at_its_runners_next_look(
+        postgres_url: str) -> None:
+    """The cancel is also recorded on the thread's lease row, which the runner reads each time
+    it renews its lease; the thread's next run is not affected by it."""
+    async with replicas(postgres_url, [{"nodes": [GATED]}], []) as (a, b, log):
+        assert await a.engine.submit("t7", "look it up", requested_by="U1") is Submission.STARTED
+        await a.next_event(NodeStarted, node_id="slow")
+        sent: list[Signal] = []
+
+        async def lost(thread_id: str, signal: Signal) -> None:
+            sent.append(signal)  # the listener on a was reconnecting: the NOTIFY never arrives
+
+        b.engine.signals.send = lost  # type: ignore[method-assign]
+        await b.engine.cancel("t7", by="U2")
+        assert sent == [Signal.CANCEL]
+        skipped = await a.next_event(NodeSkipped, node_id="slow", timeout=20)
+        assert skipped.reason == "run cancelled"
+        await asyncio.wait_for(a.engine.idle(), 20)
+        assert await a.engine.status("t7") is ThreadStatus.IDLE
+        assert not any(entry.endswith("lookup:k:end") for _, entry in log.timeline)
+
+        a.llm.replies.extend([{"nodes": [{"id": "again", "tool": "lookup", "args": {"key": "a"}}]},
+                              finish("looked again")])
+        assert await a.engine.submit("t7", "look again", requested_by="U1") is Submission.STARTED
+        assert (await a.next_event(AnswerReady)).answer == "looked again"
+        await a.engine.idle()
+        assert log.args_of("lookup")[-1] == {"key": "a"}
