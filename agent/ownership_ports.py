@@ -1,6 +1,7 @@
 """The typed interfaces through which runners share threads across processes: one runner per
 thread (:class:`ThreadLease`), signals between processes (:class:`ThreadSignals`), the
-durable queue of requests (:class:`RequestQueue`) and durable cancels (:class:`CancelMarks`).
+durable queue of requests (:class:`RequestQueue`) and what a run carries across processes
+(:class:`RunMarks`).
 ``infra`` implements them on the database.
 """
 
@@ -28,17 +29,25 @@ class ThreadLease(Protocol):
         """Threads whose lease is held but lapsed: their runner died, or failed and left it."""
 
 
-class CancelMarks(Protocol):
-    """A cancel, kept until the thread's next run starts. The runner of the thread, wherever it
-    is, hears of a cancel at once through :class:`ThreadSignals`; this record is what it finds
-    when that signal was lost (its listener was reconnecting), at its next look."""
+class RunMarks(Protocol):
+    """What a thread's run carries across processes and restarts, until the thread's next run
+    starts: whether it was cancelled, and how many times it was taken over.
+
+    The runner of the thread, wherever it is, hears of a cancel at once through
+    :class:`ThreadSignals`; the mark is what it finds when that signal was lost (its listener
+    was reconnecting), at its next look. The take-over count lets the recovery passes of
+    every process, restarted ones included, give up on a run that keeps failing or keeps
+    taking its process down with it."""
 
     async def request_cancel(self, thread_id: str) -> None: ...
 
     async def cancel_requested(self, thread_id: str) -> bool: ...
 
-    async def clear_cancel(self, thread_id: str) -> None:
-        """A new run of the thread starts: an earlier cancel is not for it."""
+    async def count_takeover(self, thread_id: str) -> int:
+        """One more take-over of the thread's run: how many there have been, this one included."""
+
+    async def start_run(self, thread_id: str) -> None:
+        """A new run of the thread starts: an earlier cancel or take-over was not of it."""
 
 
 class Signal(StrEnum):

@@ -6,15 +6,16 @@ A thread needs recovering when no runner will move it on by itself: its runner d
 expired while no process was there to resume it (a process died between recording a
 decision and acting on it). At start-up a process looks for both once; while it runs, it
 repeats a cheaper pass. This module keeps what those passes remember between them (when
-they last looked, and the backoff of threads whose run keeps failing, up to when it gives
-up on them) and finds the threads; the engine resumes them (or ends the runs given up on),
-and drains the queues the pass says to look at.
+they last looked, and the backoff of threads whose run keeps failing) and finds the threads;
+the engine resumes them, and drains the queues the pass says to look at. Giving up on a run
+taken over too often is the runner's, since the count is kept in the database for every
+process (:class:`~agent.ownership_ports.RunMarks`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from agent.context import EngineContext
 from agent.ownership_ports import ThreadLease
@@ -25,8 +26,8 @@ RECOVERY_BACKOFF = (5.0, 300.0)
 """A thread the pass took over that lapses again (its run keeps failing) is retried after a
 delay doubling from the first figure up to the second, not at every pass."""
 RECOVERY_TAKEOVERS = 5
-"""How many times the pass takes over a thread that keeps lapsing; when it is due once more,
-its run is ended as failed instead (the user is told: :mod:`agent.run_end`)."""
+"""How many times a thread's run is taken over, by any process; when it is due once more, it
+is ended as failed instead (the user is told: :mod:`agent.run_end`)."""
 DECIDED_SCAN_SECONDS = 5.0
 """The recovery pass looks for lapsed leases every time (one query), and for decided threads
 and orphaned queued requests no more often than this (the rare case of a process dying
@@ -44,8 +45,6 @@ class Found:
     lease is cleared even if the thread turns out idle."""
     scan_queues: bool
     """Also start the queued requests of threads not resumed (a full pass)."""
-    give_up: list[str] = field(default_factory=list)
-    """Lapsed threads taken over RECOVERY_TAKEOVERS times already: their run is to be ended."""
 
 
 class Recovery:
@@ -74,8 +73,7 @@ class Recovery:
         """The pass a running process repeats: threads whose lease lapsed, unless they are
         backing off, and (every DECIDED_SCAN_SECONDS) threads decided since the previous pass;
         none that ``claimed`` says a drive of this process is on. Each lapsed thread returned
-        counts as one more take-over for its backoff; one due after RECOVERY_TAKEOVERS is
-        returned in ``give_up`` instead (and again, backing off, until it stops lapsing)."""
+        counts as one more take-over for its backoff."""
         now = self.ctx.clock()
         lapsed = await self.leases.lapsed_threads()
         decided: list[str] = []
@@ -90,12 +88,8 @@ class Recovery:
             del self.retries[settled]
         due = [t for t in lapsed if self.retries.get(t, (0, now))[1] <= now]
         threads = [t for t in dict.fromkeys([*due, *decided]) if not claimed(t)]
-        give_up = []
         for thread_id in [t for t in threads if t in lapsed]:
             tries = self.retries.get(thread_id, (0, now))[0] + 1
             self.retries[thread_id] = (tries, now + min(
                 RECOVERY_BACKOFF[0] * 2 ** (tries - 1), RECOVERY_BACKOFF[1]))
-            if tries > RECOVERY_TAKEOVERS:
-                threads.remove(thread_id)
-                give_up.append(thread_id)
-        return Found(threads=threads, lapsed=lapsed, scan_queues=full, give_up=give_up)
+        return Found(threads=threads, lapsed=lapsed, scan_queues=full)

@@ -34,17 +34,17 @@ from agent.context import EngineContext
 from agent.events import DecisionRecorded
 from agent.graph import new_run_input
 from agent.ownership_ports import (
-    CancelMarks,
     NoSignals,
     RequestQueue,
+    RunMarks,
     Signal,
     ThreadLease,
     ThreadSignals,
 )
 from agent.ports import Approval, DecisionResult
-from agent.recovery import RECOVERY_TAKEOVERS, Recovery
+from agent.recovery import Recovery
 from agent.storable import storable
-from agent.thread_runner import NEXT_QUEUED, RESUME, GiveUp, ThreadRunner, stopped_at, thread_config
+from agent.thread_runner import NEXT_QUEUED, RESUME, ThreadRunner, stopped_at, thread_config
 
 log = structlog.get_logger(__name__)
 
@@ -68,7 +68,7 @@ class Engine:
         ctx: EngineContext,
         leases: ThreadLease,
         queue: RequestQueue,
-        cancels: CancelMarks,
+        marks: RunMarks,
         *,
         holder: str | None = None,
         lease_ttl_seconds: float = 30.0,
@@ -80,12 +80,12 @@ class Engine:
         self.ctx = ctx
         self.leases = leases
         self.queue = queue
-        self.cancels = cancels
+        self.marks = marks
         self.signals = signals or NoSignals()
         self.signals.subscribe(self.on_signal)
         self.holder = holder or uuid.uuid4().hex
         self.lease_ttl = lease_ttl_seconds
-        self._runner = ThreadRunner(graph, ctx, leases, queue, cancels, self.holder,
+        self._runner = ThreadRunner(graph, ctx, leases, queue, marks, self.holder,
                                     lease_ttl_seconds)
         """Runs each drive under the thread's lease."""
         self._claims: Counter[str] = Counter()
@@ -234,27 +234,26 @@ class Engine:
         """The recovery pass a running process repeats: resume threads whose lease lapsed
         (their runner died, or failed in a live process), parked threads decided since the
         previous pass that no runner took up, and queued requests no runner will drain.
-        Returns the thread ids it resumed, then those whose run it ended as failed.
+        Returns the thread ids it resumed.
 
         Cheap when there is nothing to do (one small query; three every DECIDED_SCAN_SECONDS,
         :mod:`agent.recovery`). It skips threads a drive of this process is on and never waits
         for a lease, so a thread whose runner is alive (here or elsewhere) is left to that
         runner; one whose run fails at every take-over is retried less and less often
-        (RECOVERY_BACKOFF), and after RECOVERY_TAKEOVERS its run is ended as failed."""
+        (RECOVERY_BACKOFF), and after RECOVERY_TAKEOVERS (by any process) its run is ended as
+        failed (:class:`~agent.thread_runner.ThreadRunner`)."""
         found = await self._recovery.lapsed_pass(lambda thread_id: bool(self._claims[thread_id]))
         for thread_id in found.threads:
             self._spawn(self.resume(thread_id, wait_for_lease=False, lapsed=thread_id in found.lapsed))
-        for thread_id in found.give_up:
-            self._start(thread_id, GiveUp(RECOVERY_TAKEOVERS))
         for thread_id in await self.queue.queued_threads() if found.scan_queues else []:
             if thread_id not in found.threads:  # (_run_queued skips threads this process drives)
                 self._spawn(self._run_queued(thread_id))
-        return [*found.threads, *found.give_up]
+        return found.threads
 
     async def cancel(self, thread_id: str, by: str) -> list[Approval]:
         """Stop the thread's run: nothing more is dispatched, pending approvals withdrawn."""
         await self.queue.clear(thread_id)
-        await self.cancels.request_cancel(thread_id)  # found by its runner if the signal is lost
+        await self.marks.request_cancel(thread_id)  # found by its runner if the signal is lost
         self.ctx.cancelled.add(thread_id)
         withdrawn = await self.ctx.approvals.withdraw(thread_id, f"run cancelled by {by}")
         await self._wake_everywhere(thread_id, Signal.CANCEL)

@@ -14,8 +14,9 @@ What a drive does once it holds the lease depends on its payload: a new run's in
 :data:`RESUME`, to resume a parked thread if something it waits for changed; or
 :data:`NEXT_QUEUED`, to start the thread's oldest queued request if it is idle. Either of
 the last two takes over a thread found stopped mid-run: its runner died or left its lease
-lapsed, and only the lease holder may run it. :class:`GiveUp` (the recovery pass, for a
-thread whose take-overs keep failing) ends the thread's run as failed instead.
+lapsed, and only the lease holder may run it; one taken over RECOVERY_TAKEOVERS times
+already, by any process, is ended as failed instead (its run keeps failing, or keeps taking
+its process down with it).
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import defaultdict
-from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -34,8 +34,9 @@ from langgraph.types import Command, StateSnapshot
 from agent.context import EngineContext
 from agent.events import LeaseTakenOver
 from agent.graph import new_run_input
-from agent.ownership_ports import CancelMarks, RequestQueue, ThreadLease
+from agent.ownership_ports import RequestQueue, RunMarks, ThreadLease
 from agent.ports import Approval, ApprovalStatus
+from agent.recovery import RECOVERY_TAKEOVERS
 from agent.red_calls import start_approved
 from agent.run_end import GAVE_UP, end_run, internal_error
 
@@ -45,14 +46,6 @@ RESUME: Command[str] = Command(resume="decided")
 """What a parked thread is resumed with; the scheduler reads the decisions themselves."""
 NEXT_QUEUED = object()
 """A drive's payload: the thread's oldest queued request, if the thread is idle."""
-
-
-@dataclass(frozen=True)
-class GiveUp:
-    """A drive's payload: end the thread's run (under way or parked) as failed, after its
-    take-overs failed ``tries`` times; if the thread is idle, as :data:`NEXT_QUEUED`."""
-
-    tries: int
 
 
 class LeaseLost(RuntimeError):
@@ -73,7 +66,7 @@ class ThreadRunner:
         ctx: EngineContext,
         leases: ThreadLease,
         queue: RequestQueue,
-        cancels: CancelMarks,
+        marks: RunMarks,
         holder: str,
         lease_ttl: float,
     ) -> None:
@@ -81,7 +74,7 @@ class ThreadRunner:
         self.ctx = ctx
         self.leases = leases
         self.queue = queue
-        self.cancels = cancels
+        self.marks = marks
         self.holder = holder
         self.lease_ttl = lease_ttl
         self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -162,18 +155,17 @@ class ThreadRunner:
     async def _drive_leased(self, thread_id: str, payload: Any) -> tuple[list[str] | None, bool]:
         """The part of a drive that holds the lease. Returns the approvals the thread is
         parked on (None: not parked) and whether to look for news and queued work after."""
-        if isinstance(payload, GiveUp):
-            snapshot = await self.graph.aget_state(thread_config(thread_id))
-            if stopped_at(snapshot):  # (if this raises, the error boundary has a go)
-                await end_run(self.graph, self.ctx, thread_config(thread_id), snapshot,
-                              GAVE_UP.format(tries=payload.tries))
-                return None, True
-            payload = NEXT_QUEUED  # idle: its queued work, if any
         if payload is NEXT_QUEUED or payload is RESUME:
             snapshot = await self.graph.aget_state(thread_config(thread_id))
             if stopped_at(snapshot) and "wait" not in stopped_at(snapshot):
                 # Stopped mid-run, and this drive holds the lease: its runner died or left
-                # the lease lapsed. Take it over (the journal keeps red calls once).
+                # the lease lapsed. Take it over (the journal keeps red calls once), unless
+                # that has been done too often: then end the run (if this raises, the error
+                # boundary has a go).
+                if (tries := await self.marks.count_takeover(thread_id)) > RECOVERY_TAKEOVERS:
+                    await end_run(self.graph, self.ctx, thread_config(thread_id), snapshot,
+                                  GAVE_UP.format(tries=tries - 1))
+                    return None, True
                 await self.ctx.events.publish(LeaseTakenOver(
                     thread_id=thread_id, run_id=str(snapshot.values.get("run_id") or "")))
                 await self.heed_cancel(thread_id)
@@ -188,7 +180,7 @@ class ThreadRunner:
             if request is None:
                 return None, False
             await self.queue.mark_started(request.id)
-            await self.cancels.clear_cancel(thread_id)  # a cancel before it was not for it
+            await self.marks.start_run(thread_id)
             parked = await self._run_until_settled(
                 thread_id, new_run_input(request.text, request.requested_by, request.key))
             await self.queue.remove(request.id)
@@ -200,13 +192,13 @@ class ThreadRunner:
                 return parked, True
             await self.heed_cancel(thread_id)
             return await self._run_until_settled(thread_id, payload, news), True
-        await self.cancels.clear_cancel(thread_id)  # a new run's input
+        await self.marks.start_run(thread_id)  # a new run's input
         return await self._run_until_settled(thread_id, payload), True
 
     async def heed_cancel(self, thread_id: str) -> None:
         """The thread's run was cancelled and this process may not have heard (the signal
         was lost, or the run is taken over from the replica that heard): stop it here too."""
-        if thread_id not in self.ctx.cancelled and await self.cancels.cancel_requested(thread_id):
+        if thread_id not in self.ctx.cancelled and await self.marks.cancel_requested(thread_id):
             log.info("found the run cancelled", thread_id=thread_id)
             self.ctx.cancelled.add(thread_id)
             self.ctx.wakeups.wake(thread_id)

@@ -134,6 +134,8 @@ class ThreadLeaseRow(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     cancel_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     """Someone cancelled the thread's run; cleared when its next run starts."""
+    takeovers: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """How many times the thread's run was taken over; reset when its next run starts."""
 
 
 def is_sqlite(url: str) -> bool:

@@ -370,13 +370,11 @@ class SqlStore:
             rows = await s.execute(select(QueuedRequestRow.thread_id).distinct())
             return [r for (r,) in rows.all()]
 
-    # ---------------------------------------------------------- cancel marks
+    # ------------------------------------------------------------- run marks
+    # (on the lease row: a thread that never ran has none, and no run to mark)
 
     async def request_cancel(self, thread_id: str) -> None:
-        await self._set_cancel(thread_id, utc(time.time()))
-
-    async def clear_cancel(self, thread_id: str) -> None:
-        await self._set_cancel(thread_id, None)
+        await self._mark_run(thread_id, cancel_requested_at=utc(time.time()))
 
     async def cancel_requested(self, thread_id: str) -> bool:
         async with self.session() as s:
@@ -384,11 +382,20 @@ class SqlStore:
                                 .where(ThreadLeaseRow.thread_id == thread_id))
         return at is not None
 
-    async def _set_cancel(self, thread_id: str, at: datetime | None) -> None:
-        # a thread that never ran has no lease row, and no run to cancel
+    async def count_takeover(self, thread_id: str) -> int:
+        async with self.session.begin() as s:
+            count = await s.scalar(
+                update(ThreadLeaseRow).where(ThreadLeaseRow.thread_id == thread_id)
+                .values(takeovers=ThreadLeaseRow.takeovers + 1).returning(ThreadLeaseRow.takeovers))
+        return int(count or 0)
+
+    async def start_run(self, thread_id: str) -> None:
+        await self._mark_run(thread_id, cancel_requested_at=None, takeovers=0)
+
+    async def _mark_run(self, thread_id: str, **values: Any) -> None:
         async with self.session.begin() as s:
             await s.execute(update(ThreadLeaseRow).where(ThreadLeaseRow.thread_id == thread_id)
-                            .values(cancel_requested_at=at))
+                            .values(**values))
 
     # ---------------------------------------------------------------- leases
 

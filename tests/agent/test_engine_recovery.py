@@ -144,3 +144,33 @@ async def test_a_thread_whose_take_overs_keep_failing_is_ended_and_its_queue_run
         assert await h.engine.status("t4") is ThreadStatus.IDLE
         assert await h.engine.recover_lapsed() == [] and h.engine._recovery.retries == {}
         assert h.log.count("lookup") == 1
+
+
+async def test_a_run_that_takes_every_process_down_is_ended_after_the_take_overs_of_all_of_them(
+        sqlite_url: str) -> None:
+    """The take-over count is kept in the database: a run that kills each process it lands
+    on (say, by its memory) is not taken over by every new process for ever."""
+    async with harness(sqlite_url, [SLOW]) as h:
+        assert await h.engine.submit("t5", "look it up") is Submission.STARTED
+        await h.next_event(NodeStarted, node_id="slow")
+        for task in list(h.engine._tasks):  # the process dies mid-run
+            task.cancel()
+        await h.engine.idle()
+    for _ in range(RECOVERY_TAKEOVERS):  # a new process each time, which dies in the run too
+        async with harness(sqlite_url, []) as h:
+            assert await h.engine.recover() == ["t5"]
+            await h.next_event(LeaseTakenOver)
+            await h.next_event(NodeStarted, node_id="slow")
+            for task in list(h.engine._tasks):
+                task.cancel()
+            await h.engine.idle()
+    async with harness(sqlite_url, []) as h:
+        assert await h.engine.recover() == ["t5"]
+        await h.engine.idle()
+        events = h.drain()
+        assert not any(isinstance(e, LeaseTakenOver | NodeStarted) for e in events)
+        failed = [e for e in events if isinstance(e, RunFailed)]
+        assert len(failed) == 1 and "failed every time it was resumed (5 times)" in failed[0].error
+        assert await h.engine.status("t5") is ThreadStatus.IDLE
+        assert await h.services.store.held_threads() == []
+        assert h.log.count("lookup") == 0  # (each process has its own log: this one ran nothing)
