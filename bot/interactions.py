@@ -16,6 +16,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from agent.approval_edits import argument_problems, edit_approval
+from agent.cancelling import CancelOutcome
 from agent.ports import Approval, ApprovalStatus, ApprovalStore, DecisionOutcome, DecisionResult
 from agent.runner import Engine, ThreadStatus
 from bot import messages as say
@@ -210,17 +211,31 @@ class Interactions:
 
     async def cancel(self, user: str, thread_key: str, channel: str, message_ts: str | None,
                      thread_ts: str | None) -> None:
+        """Cancel clicked on a status message: it stops that message's request and nothing else
+        (a stale message's click must not stop the run of whoever asked next). A message from
+        before requests had keys stops the thread's run, as it always did."""
         messages = await self.store.unfinished_status_messages(thread_key=thread_key)
         clicked = next((m for m in messages if m.ts == message_ts), None)
-        if clicked is None or await self.engine.status(thread_key) is ThreadStatus.IDLE:
+        if clicked is None or (clicked.request_key is None
+                               and await self.engine.status(thread_key) is ThreadStatus.IDLE):
             await self.poster.ephemeral(channel, user, say.CANCEL_TOO_LATE, thread_ts)
             return
         if not await self.directory.may_cancel(clicked.requested_by, user):
             await self.poster.ephemeral(channel, user, say.CANCEL_NOT_ALLOWED, thread_ts)
             return
-        self.notifier.note_cancel(thread_key, user)
-        withdrawn = await self.engine.cancel(thread_key, by=say.user(user))
-        log.info("run cancelled", thread_id=thread_key, withdrawn=len(withdrawn))
-        for approval in withdrawn:
+        self.notifier.note_cancel(clicked, user)
+        result = await self.engine.cancel(thread_key, by=say.user(user), request_key=clicked.request_key)
+        log.info("cancel clicked", thread_id=thread_key, outcome=result.outcome.value,
+                 withdrawn=len(result.withdrawn), dropped=len(result.dropped))
+        if result.outcome is not CancelOutcome.STOPPED:
+            self.notifier.note_cancel(clicked, None)
+        for approval in result.withdrawn:
             await self.approval_messages.refresh(approval.id)
-        await self.notifier.cancel_queued(thread_key, clicked.ts)
+        unfinished = await self.store.unfinished_status_messages(thread_key=thread_key)
+        if clicked.request_key is None:  # everything queued was dropped
+            dropped = [m for m in unfinished if m.run_id is None and m.ts != clicked.ts]
+        else:
+            dropped = [m for m in unfinished if m.request_key is not None and m.request_key in result.dropped]
+        await self.notifier.cancel_queued(dropped)
+        if result.outcome is CancelOutcome.TOO_LATE:
+            await self.poster.ephemeral(channel, user, say.CANCEL_TOO_LATE, thread_ts)
