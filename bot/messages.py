@@ -65,6 +65,14 @@ def could_not_start(error: str | None) -> str:
             "status in the thread. Nothing was run; please ask again in a moment.")
 
 
+def reply_not_posted(error: str, *, answered: bool) -> str:
+    """Slack refused the run's answer (or, if not ``answered``, the message saying why it
+    ended), even after retries: the status message says so."""
+    what = "the answer" if answered else "the message saying why it ended"
+    why = CANNOT_POST_REASONS.get(error, "Slack refused my message")
+    return f":warning: I couldn't post {what} in this thread: {why} (`{error}`)."
+
+
 def root_message(requester: str, request: str) -> str:
     quoted = "\n".join(f"> {line}" for line in request.splitlines() or [""])
     return f"{user(requester)} asked:\n{quoted}"

@@ -32,7 +32,7 @@ from agent.events import (
 )
 from agent.ports import ApprovalStore
 from agent.runner import Engine
-from bot.answer_delivery import AnswerDelivery
+from bot.answer_delivery import AnswerDelivery, Delivered
 from bot.answer_stream import AnswerStream
 from bot.answer_view import answer_messages, withdrawn_answer
 from bot.approval_messages import ApprovalMessages
@@ -263,17 +263,22 @@ class Notifier:
                 thread.channel, thread.root_ts, ANSWER_EVENT, mark):
             replies = []  # the process it began in answered, then died before recording that
         metadata = {"event_type": ANSWER_EVENT, "event_payload": mark}
+        delivered = Delivered()
         if answered and replies:
-            last = await self.delivery.deliver(thread, replies, tracker.stream, metadata)
-            if last is not None:
+            delivered = await self.delivery.deliver(thread, replies, tracker.stream, metadata)
+            if delivered.ts is not None:
                 await self.store.save_answer(AnswerMessage(
-                    run_id=tracker.run_id, thread_key=thread.key, channel=thread.channel, ts=last,
+                    run_id=tracker.run_id, thread_key=thread.key, channel=thread.channel, ts=delivered.ts,
                     requested_by=tracker.progress.requested_by, answered_at=self.clock()))
         else:
             await self._withdraw_stream(tracker)  # e.g. cancelled while the answer was being written
-            for n, reply in enumerate(replies):
-                await self.poster.post(thread.channel, reply.text, reply.blocks, thread_ts=thread.root_ts,
-                                       metadata=metadata if n == 0 else None)
+            if replies:
+                delivered = await self.delivery.deliver(thread, replies, None, metadata)
+        if delivered.error is not None:  # the status message says so, for want of a better place
+            log.error("Slack refused the run's reply, even after retries", thread_id=thread.key,
+                      run_id=tracker.run_id, answered=answered, error=delivered.error)
+            tracker.progress.undelivered = delivered.error
+            self._show(tracker)
         self.on_run_end(tracker.progress.requested_by)
         await self.store.finish_status_message(tracker.message.id)
         await self.approval_messages.refresh_open(tracker.thread.key, stale=True)
