@@ -20,7 +20,7 @@ from agent.cancelling import CancelOutcome
 from agent.ports import Approval, ApprovalStatus, ApprovalStore, DecisionOutcome, DecisionResult
 from agent.runner import Engine, ThreadStatus
 from bot import messages as say
-from bot.access import AccessDirectory
+from bot.access import AccessDirectory, MembershipUnknown
 from bot.approval_messages import ApprovalMessages
 from bot.approval_view import reason_from, reject_modal
 from bot.edit_view import EditTarget, TooLongToEdit, args_from, edit_modal, field_errors
@@ -80,7 +80,11 @@ class Interactions:
             return refusal
         if not await self._is_live(approval):
             return say.APPROVAL_STALE
-        if not await self.directory.may_approve(approval.tool, approval.requested_by, user):
+        try:
+            allowed = await self.directory.may_approve(approval.tool, approval.requested_by, user)
+        except MembershipUnknown:
+            return say.GROUP_UNCHECKED
+        if not allowed:
             return say.not_allowed(self.directory.who_may_approve(approval.tool, approval.requested_by))
         return None
 
@@ -220,7 +224,12 @@ class Interactions:
                                and await self.engine.status(thread_key) is ThreadStatus.IDLE):
             await self.poster.ephemeral(channel, user, say.CANCEL_TOO_LATE, thread_ts)
             return
-        if not await self.directory.may_cancel(clicked.requested_by, user):
+        try:
+            allowed = await self.directory.may_cancel(clicked.requested_by, user)
+        except MembershipUnknown:
+            await self.poster.ephemeral(channel, user, say.GROUP_UNCHECKED, thread_ts)
+            return
+        if not allowed:
             await self.poster.ephemeral(channel, user, say.CANCEL_NOT_ALLOWED, thread_ts)
             return
         self.notifier.note_cancel(clicked, user)

@@ -219,6 +219,8 @@ def not_answering_here(*, direct: bool) -> str:
             "whoever runs dagbot to add this one to the access policy.")
 
 
+GROUP_UNCHECKED = ("I couldn't check the approver group with Slack just now, so nothing was changed. "
+                   "Please try again in a moment.")
 CANCEL_NOT_ALLOWED = "Sorry, only the person who asked (or an approver for every tool) can cancel this run."
 CANCEL_TOO_LATE = "This run has already finished; there is nothing left to cancel."
 
