@@ -71,6 +71,25 @@ async def test_home_shows_runs_and_the_approvals_a_person_may_decide(slack: Fake
         await settle(app)
 
 
+async def test_every_approval_in_home_has_its_buttons(slack: FakeSlack, sqlite_url: str) -> None:
+    plan = {"nodes": [{"id": f"d{i}", "tool": "deploy", "args": {"target": f"env{i}"}} for i in range(8)]}
+    async with running_bot(slack, sqlite_url, [plan], approvers={"deploy": [BOB]}) as app, \
+            chat_with(slack, app) as chat:
+        thread = await chat.person(ALICE).runs("deploy everywhere")
+        for i in range(8):
+            await thread.approval_for(f"d{i}")
+        await chat.driver.home_opened(BOB)
+        view = await slack.wait_for(lambda: slack.home(BOB), what="bob's Home")
+
+        # more blocks than a message may have, fewer than a view: all eight, each with its buttons
+        blocks = view["blocks"]
+        titled = [i for i in range(8) if f"(node `d{i}`)" in shown(view)]
+        assert titled == list(range(8)) and 50 < len(blocks) <= 100
+        assert len([b for b in blocks if b["type"] == "actions"]) == 8 and "not shown" not in shown(view)
+        await app.engine.cancel(ThreadRef(slack.team, thread.channel, thread.root_ts).key, by="test")
+        await settle(app)
+
+
 async def test_an_open_home_is_an_approvers_inbox(slack: FakeSlack, sqlite_url: str) -> None:
     """A new approval appears, without a click, on the open Home of those who may decide it, and
     leaves it once someone else decides; the Homes of those who may not are left alone."""
