@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import structlog
@@ -102,6 +104,23 @@ class Interactions:
         thread = ThreadRef.parse(approval.thread_id) if approval is not None and not channel else None
         return (thread.channel, thread.root_ts) if thread is not None else (channel, thread_ts)
 
+    @asynccontextmanager
+    async def _reported(self, work: str, user: str, approval_id: str, channel: str | None,
+                        thread_ts: str | None) -> AsyncIterator[None]:
+        """A click's work that fails unexpectedly (a bug, a value the database refuses) is logged
+        and the clicker told privately, instead of dying unseen with its background task."""
+        try:
+            yield
+        except Exception:
+            log.exception("could not handle a click", work=work, approval_id=approval_id)
+            try:
+                if not channel:  # (a click in the App Home tab: told in the approval's thread)
+                    channel, thread_ts = self._place(await self.approvals.get(approval_id), "", thread_ts)
+                if channel:
+                    await self.poster.ephemeral(channel, user, say.CLICK_FAILED, thread_ts)
+            except Exception:
+                log.warning("could not tell the clicker either", approval_id=approval_id, exc_info=True)
+
     async def _decidable(self, user: str, approval_id: str, channel: str, thread_ts: str | None
                          ) -> tuple[Approval, str, str | None] | None:
         """The approval and where to answer, when ``user`` may decide on it now; otherwise the
@@ -119,6 +138,11 @@ class Interactions:
                       edits: int | None = None) -> None:
         """``edits``: the version of the arguments the clicked message showed (approving runs
         exactly those; if they were edited since, nothing is decided)."""
+        async with self._reported("approve", user, approval_id, channel, thread_ts):
+            await self._approve(user, approval_id, channel, thread_ts, edits)
+
+    async def _approve(self, user: str, approval_id: str, channel: str, thread_ts: str | None,
+                       edits: int | None) -> None:
         approval = await self.approvals.get(approval_id)
         channel, thread_ts = self._place(approval, channel, thread_ts)
         refusal = await self._refusal(approval, user)
@@ -147,6 +171,11 @@ class Interactions:
         meta = json.loads(view.get("private_metadata") or "{}")
         approval_id = str(meta.get("approval_id", ""))
         channel, thread_ts = meta.get("channel"), meta.get("thread_ts")
+        async with self._reported("reject", user, approval_id, channel, thread_ts):
+            await self._reject(user, view, approval_id, channel, thread_ts)
+
+    async def _reject(self, user: str, view: dict[str, Any], approval_id: str, channel: str | None,
+                      thread_ts: str | None) -> None:
         approval = await self.approvals.get(approval_id)
         refusal = await self._refusal(approval, user)
         if refusal is None:
@@ -191,6 +220,12 @@ class Interactions:
         meta = json.loads(view.get("private_metadata") or "{}")
         approval_id, edits = str(meta.get("approval_id", "")), int(meta.get("edits", 0))
         channel, thread_ts = meta.get("channel"), meta.get("thread_ts")
+        async with self._reported("edit", user, approval_id, channel, thread_ts):
+            return await self._edit(user, view, answered, approval_id, edits, channel, thread_ts)
+        return {}
+
+    async def _edit(self, user: str, view: dict[str, Any], answered: asyncio.Event, approval_id: str,
+                    edits: int, channel: str | None, thread_ts: str | None) -> dict[str, str]:
         approval = await self.approvals.get(approval_id)
         refusal = await self._refusal(approval, user)
         if refusal is None and approval is not None:

@@ -46,6 +46,8 @@ NOT_IN_CHANNEL = (
     "message) and ask again."
 )
 SOMETHING_BROKE = "Something went wrong on my side while starting that run. Please try again in a moment."
+CLICK_FAILED = ("Something went wrong on my side while handling that. Please look at the approval "
+                "message to see where it stands, and try again in a moment.")
 
 CANNOT_POST_REASONS = {
     "ratelimited": "Slack is rate-limiting me right now",
