@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import messages as say
-from bot.blocks import MAX_VIEW_BLOCKS, Block, clip, context, divider, fit, header, section
-from bot.mrkdwn import escape
-from bot.reply_view import RunLine
+from bot.blocks import MAX_VIEW_BLOCKS, Block, context, divider, fit, header, section
+from bot.reply_view import RunLine, request_link
 
 MAX_APPROVALS = 8
 """Approvals shown in full (with buttons); more are counted."""
@@ -24,7 +23,7 @@ class RecentLine:
 
 
 def run_line(run: RunLine) -> str:
-    return f"• <{run.link}|{escape(clip(run.request, 80)) or 'request'}> — {run.state}"
+    return f"• {request_link(run.link, run.request)} — {run.state}"
 
 
 def home_view(active: list[RunLine], approvals: list[list[Block]], more_approvals: int,
@@ -35,8 +34,7 @@ def home_view(active: list[RunLine], approvals: list[list[Block]], more_approval
     head += [divider(), section(say.ACTIVE_RUNS_TITLE)]
     head.append(section("\n".join(run_line(r) for r in active[:20]) if active else say.NO_ACTIVE_RUNS))
     head += [divider(), section(say.HOME_APPROVALS_TITLE)]
-    lines = [f"• <{r.link}|{escape(clip(r.request, 80)) or 'request'}> — {r.outcome}, {say.slack_date(r.at)}"
-             for r in recent]
+    lines = [f"• {request_link(r.link, r.request)} — {r.outcome}, {say.slack_date(r.at)}" for r in recent]
     tail = [divider(), section(say.HOME_RECENT_TITLE),
             section("\n".join(lines) if lines else say.NO_RECENT_RUNS)]
     room = MAX_VIEW_BLOCKS - len(head) - len(tail) - 1  # (1: the note counting those not shown)

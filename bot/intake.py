@@ -29,12 +29,13 @@ import structlog
 
 from agent.runner import Engine, Submission, ThreadStatus
 from bot import messages as say
+from bot.mrkdwn import unescape
 from bot.poster import SlackPoster
 from bot.progress import Phase, RunProgress
 from bot.reply_view import root_message
 from bot.status_view import render_status
 from bot.store import BotStore
-from bot.threads import ThreadRef, message_key, strip_mention, unescape
+from bot.threads import ThreadRef, message_key, strip_mention
 
 log = structlog.get_logger(__name__)
 

@@ -184,3 +184,6 @@ def test_status_reply_lists_runs_and_approvals() -> None:
                          [ApprovalLine("https://x.test/2", "deploy", "d", "U1")])
     text = reply.blocks[0]["text"]["text"]
     assert "<https://x.test/1|deploy &lt;prod&gt;> — running" in text and "`deploy` (node `d`)" in text
+    # a request is stored as Slack sent it, escaped: it is shown as typed, not escaped twice
+    reply = status_reply([RunLine("https://x.test/1", "a &lt; b &amp;&amp; <@U1> &gt; c", "running")], [])
+    assert "<https://x.test/1|a &lt; b &amp;&amp; &lt;@U1&gt; &gt; c> — running" in reply.text
