@@ -87,6 +87,7 @@ class Engine:
         self.lease_ttl = lease_ttl_seconds
         self._runner = ThreadRunner(graph, ctx, leases, queue, marks, self.holder,
                                     lease_ttl_seconds)
+        leases.subscribe_lost(self._runner.stop_lost)
         """Runs each drive under the thread's lease."""
         self._claims: Counter[str] = Counter()
         """Thread id → drives of this process that are on it or about to be (claimed before

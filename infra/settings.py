@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     sandbox_tool_calls: int = Field(default=20, ge=0, validation_alias="SANDBOX_TOOL_CALLS")
     sandbox_tool_timeout_seconds: float = Field(default=30.0, gt=0, validation_alias="SANDBOX_TOOL_TIMEOUT")
     lease_ttl_seconds: float = Field(default=30, gt=0, validation_alias="DAGBOT_LEASE_TTL")
+    db_connections: int = Field(
+        default=24, ge=4, validation_alias="DAGBOT_DB_CONNECTIONS",
+        description="PostgreSQL connections this process may open at most, besides its lock and "
+                    "listener connections: half for the checkpointer, half for everything else.",
+    )
     claim_retake_seconds: float = Field(
         default=30, gt=0, validation_alias="DAGBOT_CLAIM_RETAKE",
         description="A Slack message claimed but not queued for this long (its replica died) is "
