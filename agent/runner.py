@@ -19,6 +19,7 @@ decided by :class:`~agent.recovery.Recovery`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections import Counter
 from enum import StrEnum
@@ -54,6 +55,11 @@ class ThreadStatus(StrEnum):
     RUNNING = "running"
     WAITING = "waiting"
     """Parked: only approvals remain."""
+
+
+RED_GRACE_SECONDS = 10.0
+"""How long a shutdown waits for red calls under way (within the usual 30 s a platform gives a
+stopping process)."""
 
 
 class Submission(StrEnum):
@@ -293,7 +299,14 @@ class Engine:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    async def close(self) -> None:
+    async def close(self, red_grace_seconds: float = RED_GRACE_SECONDS) -> None:
+        """Stop every drive of this process. A red call under way is given up to
+        ``red_grace_seconds`` to finish first: cut off, its outcome would be unknown, and a
+        person asked again (every rolling deploy would do that to whatever was deploying)."""
+        if self.ctx.red_in_flight:
+            log.info("letting red calls under way finish", calls=len(self.ctx.red_in_flight))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.ctx.red_in_flight.emptied(), red_grace_seconds)
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*list(self._tasks), return_exceptions=True)
