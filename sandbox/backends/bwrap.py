@@ -42,9 +42,11 @@ from sandbox.image import DEFAULT_ROOTFS, SANDBOX_PYTHON, SANDBOX_UID, SCRATCH
 from sandbox.protocol import ProtocolViolation, Session
 
 EXIT_GRACE_SECONDS = 2.0
-JOIN_CGROUPS = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"'
+JOIN_CGROUPS = ('unset PWD; while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; '
+                'shift; exec "$@"')
 """``sh -c`` script: write our pid into each cgroup.procs given before ``--``, then exec the
-rest; everything bwrap starts is then counted from its first instruction."""
+rest; everything bwrap starts is then counted from its first instruction. The shell's PWD is
+unset: bwrap's environment is visible in the sandbox (``/proc/1/environ``)."""
 DETECT: Any = object()
 REAP_SECONDS = 5.0
 """How long a killed sandbox may take to be gone before the run is reported anyway."""
@@ -197,8 +199,8 @@ class BwrapSandbox:
             proc = await asyncio.create_subprocess_exec(
                 *self.command(run, scratch_bytes, program), stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-                env={"PATH": "/usr/bin:/bin"}, start_new_session=True, pass_fds=(program,),
-            )
+                env=dict(SANDBOX_ENV), cwd="/", start_new_session=True, pass_fds=(program,),
+            )  # bwrap's own environment shows in the sandbox: only what the package gets anyway
         except OSError as exc:
             return session.result(backend_error=f"cannot start bubblewrap ({self.bwrap}): {exc}")
         finally:
