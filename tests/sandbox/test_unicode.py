@@ -11,6 +11,7 @@ from langchain_core.tools import StructuredTool
 from agent.gateway import GreenToolGateway
 from agent.sandbox_ports import Sandbox, SandboxLimits
 from agent.tools.registry import Risk, ToolRegistry
+from sandbox.reflexion import summarise_inputs
 
 from .test_channel_limits import FORGE
 
@@ -70,3 +71,11 @@ async def test_a_forged_error_with_a_lone_surrogate_arrives_as_valid_text(
     assert outcome.error_type == "KeyError"
     assert (outcome.error or "").startswith("caf")
     (outcome.error or "").encode("utf-8")  # no lone surrogate left
+
+
+def test_the_reflexion_models_view_of_inputs_is_valid_text() -> None:
+    """A file name that is not valid UTF-8 (a lone surrogate in Python) in a package's inputs
+    must not break the request to the reflexion model."""
+    summary = summarise_inputs({"files": ["caf\udce9.txt", "notes.md"]})
+    assert "caf?.txt" in summary and "notes.md" in summary
+    summary.encode("utf-8")  # strict: raises on a lone surrogate
