@@ -68,6 +68,30 @@ class Wakeups:
         self.event(thread_id).set()
 
 
+class InFlight:
+    """A set of ids that can be waited on until it is empty."""
+
+    def __init__(self) -> None:
+        self._ids: set[str] = set()
+        self._empty = asyncio.Event()
+        self._empty.set()
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def add(self, item: str) -> None:
+        self._ids.add(item)
+        self._empty.clear()
+
+    def discard(self, item: str) -> None:
+        self._ids.discard(item)
+        if not self._ids:
+            self._empty.set()
+
+    async def emptied(self) -> None:
+        await self._empty.wait()
+
+
 @dataclass
 class EngineContext:
     llm: BaseChatModel
@@ -87,6 +111,8 @@ class EngineContext:
     """Which tools each request may use (the Slack bot puts its access policy here)."""
     cancelled: set[str] = field(default_factory=set)
     """Threads whose run was cancelled: nothing more is dispatched for them."""
+    red_in_flight: InFlight = field(default_factory=InFlight)
+    """Approvals whose red call is running in this process (a shutdown lets them finish)."""
     result_cache: ResultCache = field(default_factory=ResultCache)
     early_starts: dict[tuple[str, str], PlanExecutor] = field(default_factory=dict)
     """(thread, run) → the nodes started while the planner streamed its plan (running or done),

@@ -28,6 +28,10 @@ class ThreadLease(Protocol):
     async def lapsed_threads(self) -> list[str]:
         """Threads whose lease is held but lapsed: their runner died, or failed and left it."""
 
+    def subscribe_lost(self, handler: Callable[[list[str]], None]) -> None:
+        """Call ``handler`` with the threads this process has just lost its hold on, whose runs
+        are to stop at once (another process may take them over)."""
+
 
 class RunMarks(Protocol):
     """What a thread's run carries across processes and restarts, until the thread's next run

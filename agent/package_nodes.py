@@ -8,6 +8,7 @@ Every attempt the runner made (the reflexion loop) is kept in the node's attempt
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,11 +21,19 @@ from agent.ports import NodeResult, NodeStatus
 from agent.red_calls import describe_error
 from agent.redaction import scrub_error
 from agent.run_identity import RunIdentity
-from agent.sandbox_ports import PackageJob
+from agent.sandbox_ports import PackageJob, SandboxLimits
 from agent.validation import dependencies
 
 NO_SANDBOX = ("package nodes need a sandbox, and none is available: install Docker or "
               "bubblewrap (see README, 'Sandbox') and set SANDBOX_BACKEND")
+ATTEMPT_MARGIN_SECONDS = 120.0
+"""Per attempt, beyond its wall time: starting and removing the sandbox, and the reflexion
+model's rewrite. Only a backstop: a package runner past it is stuck, not slow."""
+
+
+def package_deadline(limits: SandboxLimits, attempts: int) -> float:
+    """How long a package node's runner may take before the node fails anyway."""
+    return max(1, attempts) * (limits.wall_seconds + ATTEMPT_MARGIN_SECONDS)
 
 
 async def run_package(ctx: EngineContext, ident: RunIdentity, node: PlanNode,
@@ -50,7 +59,17 @@ async def run_package(ctx: EngineContext, ident: RunIdentity, node: PlanNode,
     gateway = GreenToolGateway(
         ctx.registry.without(ident.refused_tools), ctx.settings.sandbox_limits.tool_timeout_seconds, call,
     )
-    outcome = await ctx.packages.run(job, gateway, ctx.events.publish)
+    deadline = package_deadline(ctx.settings.sandbox_limits, ctx.packages.max_attempts)
+    bound = asyncio.timeout(deadline)  # a stuck runner must not hold the engine's run for ever
+    try:
+        async with bound:
+            outcome = await ctx.packages.run(job, gateway, ctx.events.publish)
+    except TimeoutError:
+        if not bound.expired():
+            raise
+        return NodeResult(node.id, NodeStatus.FAILED, started_at=started, finished_at=ctx.clock(),
+                          error=f"the package did not finish within {deadline:g} s (its wall-time "
+                                "limit for each attempt, plus a margin) and was stopped")
     status = NodeStatus.DONE if outcome.ok else NodeStatus.FAILED
     log = [{"attempt": a.attempt, "code": a.code, "error": a.error} for a in outcome.attempts]
     error = None if outcome.error is None else scrub_error(ctx, outcome.error)

@@ -52,6 +52,16 @@ async def call_approved(
     """Run the approved call once. None when the journal shows it was begun already."""
     if not await ctx.executions.begin(approval.id, approval.thread_id, approval.node_id):
         return None
+    ctx.red_in_flight.add(approval.id)  # until its outcome is journalled
+    try:
+        return await _call_begun(ctx, approval, args, emit)
+    finally:
+        ctx.red_in_flight.discard(approval.id)
+
+
+async def _call_begun(
+    ctx: EngineContext, approval: Approval, args: dict[str, Any], emit: Emit
+) -> NodeResult:
     await ctx.audit.record(AuditEntry(
         thread_id=approval.thread_id, run_id=approval.run_id, kind=AuditKind.RED_START, actor=SYSTEM,
         detail={"approval_id": approval.id, "node_id": approval.node_id, "tool": approval.tool,

@@ -19,6 +19,7 @@ decided by :class:`~agent.recovery.Recovery`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections import Counter
 from enum import StrEnum
@@ -57,6 +58,11 @@ class ThreadStatus(StrEnum):
     """Parked: only approvals remain."""
 
 
+RED_GRACE_SECONDS = 10.0
+"""How long a shutdown waits for red calls under way (within the usual 30 s a platform gives a
+stopping process)."""
+
+
 class Submission(StrEnum):
     STARTED = "started"
     QUEUED = "queued"
@@ -88,6 +94,7 @@ class Engine:
         self.lease_ttl = lease_ttl_seconds
         self._runner = ThreadRunner(graph, ctx, leases, queue, marks, self.holder,
                                     lease_ttl_seconds)
+        leases.subscribe_lost(self._runner.stop_lost)
         """Runs each drive under the thread's lease."""
         self._claims: Counter[str] = Counter()
         """Thread id → drives of this process that are on it or about to be (claimed before
@@ -329,7 +336,14 @@ class Engine:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    async def close(self) -> None:
+    async def close(self, red_grace_seconds: float = RED_GRACE_SECONDS) -> None:
+        """Stop every drive of this process. A red call under way is given up to
+        ``red_grace_seconds`` to finish first: cut off, its outcome would be unknown, and a
+        person asked again (every rolling deploy would do that to whatever was deploying)."""
+        if self.ctx.red_in_flight:
+            log.info("letting red calls under way finish", calls=len(self.ctx.red_in_flight))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.ctx.red_in_flight.emptied(), red_grace_seconds)
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*list(self._tasks), return_exceptions=True)

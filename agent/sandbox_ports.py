@@ -84,4 +84,7 @@ class PackageJob:
 class PackageRunner(Protocol):
     """Runs a package node: sandbox attempts, healed by reflexion (see sandbox/)."""
 
+    max_attempts: int
+    """Sandbox attempts per node at most (bounds how long :meth:`run` may take)."""
+
     async def run(self, job: PackageJob, tools: ToolGateway, emit: EmitFn) -> PackageOutcome: ...

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 import structlog
@@ -78,6 +79,8 @@ class ThreadRunner:
         self.holder = holder
         self.lease_ttl = lease_ttl
         self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._stoppers: dict[str, Callable[[], None]] = {}
+        """Thread → how to stop its run here at once (its hold on the thread was lost)."""
 
     async def drive(
         self, thread_id: str, payload: Any, wait_for_lease: bool
@@ -225,6 +228,12 @@ class ThreadRunner:
         run = asyncio.current_task()
         assert run is not None
         lost = asyncio.Event()
+
+        def stop() -> None:
+            lost.set()
+            run.cancel()
+
+        self._stoppers[thread_id] = stop
         renewer = asyncio.create_task(self._renew(thread_id, run, lost))
         try:
             approved = [a for a in decided or [] if a.status is ApprovalStatus.APPROVED and a.run_id]
@@ -245,12 +254,20 @@ class ThreadRunner:
                 raise LeaseLost(thread_id) from None
             raise
         finally:
+            self._stoppers.pop(thread_id, None)
             renewer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await renewer
             if lost.is_set() and run.cancelling():  # lost just as the graph returned
                 run.uncancel()
                 raise LeaseLost(thread_id)
+
+    def stop_lost(self, thread_ids: list[str]) -> None:
+        """This process lost its hold on these threads (:meth:`ThreadLease.subscribe_lost`):
+        their runs here stop now, not at their next renewal."""
+        for thread_id in thread_ids:
+            if (stop := self._stoppers.get(thread_id)) is not None:
+                stop()
 
     async def _renew(self, thread_id: str, run: asyncio.Task[Any], lost: asyncio.Event) -> None:
         """Keep the lease while the thread runs. If it cannot be kept (taken over, or the

@@ -123,6 +123,7 @@ class GatewayPackages:
     through the same green-tool gateway package code would use. It runs no package code."""
 
     name = "stand-in (no sandbox here)"
+    max_attempts = 1
 
     async def run(self, job: PackageJob, tools: ToolGateway, emit: EmitFn) -> PackageOutcome:
         hop1 = job.inputs["paper"]

@@ -21,7 +21,7 @@ from infra.schema_lock import CHECKPOINTER_KEY, held_async
 
 
 @asynccontextmanager
-async def open_checkpointer(database_url: str, pool_size: int = 20) -> AsyncIterator[
+async def open_checkpointer(database_url: str, pool_size: int = 12) -> AsyncIterator[
         BaseCheckpointSaver[Any]]:
     if is_sqlite(database_url):
         path = make_url(database_url).database or ":memory:"
@@ -33,7 +33,7 @@ async def open_checkpointer(database_url: str, pool_size: int = 20) -> AsyncIter
             yield sqlite_saver
         return
     pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
-        conninfo=libpq_url(database_url), max_size=pool_size, open=False,
+        conninfo=libpq_url(database_url), min_size=min(4, pool_size), max_size=pool_size, open=False,
         kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
     )
     await pool.open()

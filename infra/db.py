@@ -162,7 +162,8 @@ def async_url(url: str) -> str:
     return parsed.set(drivername="sqlite+aiosqlite").render_as_string(hide_password=False)
 
 
-def create_engine(url: str) -> AsyncEngine:
+def create_engine(url: str, connections: int = 12) -> AsyncEngine:
+    """``connections``: the most this engine opens on PostgreSQL (half kept in its pool)."""
     if is_sqlite(url):
         # One connection: SQLite has a single writer, and several pooled connections only
         # meet in its busy handler, which sleeps up to 100 ms a try. Queueing for the one
@@ -181,7 +182,9 @@ def create_engine(url: str) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(async_url(url), pool_size=10, max_overflow=10, pool_pre_ping=True)
+    kept = max(1, connections // 2)
+    return create_async_engine(async_url(url), pool_size=kept, max_overflow=max(0, connections - kept),
+                               pool_pre_ping=True)
 
 
 # ------------------------------------------------------------------ Slack (bot.store)

@@ -8,8 +8,13 @@ marked held in ``thread_leases`` whose lock nobody holds, and takes it over. The
 to wait out and nothing to renew; the lease table only says which threads are held and by
 whom (the ``holder`` column: ``<replica>:<id>``), for recovery and for operators.
 
-If this process loses its lock connection, it stops every run it holds (``renew`` says
-False): another replica may own those threads now. It then reconnects for new work.
+If this process loses its lock connection while it is alive (the server ended the session:
+an operator, a failover, a restart), the server frees its locks at once, but the process
+only finds out at its next probe (every ``health_seconds``). It then stops every run it held,
+at once (``subscribe_lost``), and reconnects for new work. So that no other replica runs a
+thread in between, :meth:`lapsed_threads` reports a thread only once its lock has been seen
+free for ``takeover_grace_seconds`` (three probes). A replica that died is taken over that
+much later, which is the price of two runners never sharing a thread.
 
 Why advisory locks and not a job queue such as procrastinate: see the README ("Replicas")
 and ``bench/ownership.py``. Two thread ids whose 32-bit hashes collide share a lock: they
@@ -20,6 +25,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
+from collections.abc import Callable
 from typing import Any
 
 import structlog
@@ -59,13 +66,18 @@ class AdvisoryLeases:
     expiry), except that ``renew(..., 0)`` lets the lock go while leaving the thread marked
     held: lapsed, for the recovery pass to take over."""
 
-    def __init__(self, database_url: str, engine: AsyncEngine, *, health_seconds: float = 1.0) -> None:
+    def __init__(self, database_url: str, engine: AsyncEngine, *, health_seconds: float = 0.5,
+                 takeover_grace_seconds: float | None = None) -> None:
         self._conninfo = libpq_url(database_url)
         self._engine = engine
         self._health_seconds = health_seconds
+        self._grace = 3 * health_seconds if takeover_grace_seconds is None else takeover_grace_seconds
         self._conn: AsyncConnection[tuple[Any, ...]] | None = None
         self._use = asyncio.Lock()
         self._held: set[str] = set()
+        self._free_since: dict[str, float] = {}
+        """Thread marked held whose lock was free at every look since (``time.monotonic()``)."""
+        self._lost_handlers: list[Callable[[list[str]], None]] = []
         self._watchdog: asyncio.Task[None] | None = None
 
     async def open(self) -> None:
@@ -121,10 +133,22 @@ class AdvisoryLeases:
         await self._unlock(thread_id)
 
     async def held_threads(self) -> list[str]:
-        # A held thread whose lock is held has a live runner: nothing to recover.
-        return await self.lapsed_threads()
+        """At start-up: threads marked held whose lock is free now. A held thread whose lock is
+        held has a live runner: nothing to recover."""
+        return await self._unlocked()
 
     async def lapsed_threads(self) -> list[str]:
+        """Threads marked held whose lock has been free for the take-over grace: a runner that
+        lost its lock connection has stopped by then."""
+        now = time.monotonic()
+        unlocked = await self._unlocked()
+        self._free_since = {t: self._free_since.get(t, now) for t in unlocked}
+        return [t for t in unlocked if now - self._free_since[t] >= self._grace]
+
+    def subscribe_lost(self, handler: Callable[[list[str]], None]) -> None:
+        self._lost_handlers.append(handler)
+
+    async def _unlocked(self) -> list[str]:
         async with self._engine.connect() as conn:
             rows = await conn.execute(text(
                 f"SELECT t.thread_id FROM thread_leases AS t WHERE t.holder IS NOT NULL AND {LOCK_FREE}"))
@@ -153,8 +177,19 @@ class AdvisoryLeases:
             if self._conn is None or self._conn.closed:
                 await self._reconnect()
             assert self._conn is not None
-            row = await (await self._conn.execute(sql, (NAMESPACE, thread_id))).fetchone()
+            try:
+                async with asyncio.timeout(self._probe_timeout):
+                    row = await (await self._conn.execute(sql, (NAMESPACE, thread_id))).fetchone()
+            except TimeoutError:
+                # a hung connection (a cut network) must not keep the watchdog from finding out
+                with contextlib.suppress(Exception):
+                    await self._reconnect()
+                raise ConnectionError("the lease connection did not answer") from None
             return row[0] if row else None
+
+    @property
+    def _probe_timeout(self) -> float:
+        return max(2.0, self._health_seconds * 2)
 
     async def _connect(self) -> None:
         self._conn = await AsyncConnection.connect(self._conninfo, autocommit=True,
@@ -162,10 +197,12 @@ class AdvisoryLeases:
 
     async def _reconnect(self) -> None:
         """A new session holds none of the old one's locks: every run that held one stops."""
-        if self._held:
-            log.error("lost the lease connection: the runs of this process stop",
-                      threads=sorted(self._held))
+        lost = sorted(self._held)
         self._held.clear()
+        if lost:
+            log.error("lost the lease connection: the runs of this process stop", threads=lost)
+            for handler in self._lost_handlers:
+                handler(lost)
         if self._conn is not None:
             with contextlib.suppress(Exception):
                 await self._conn.close()
@@ -176,7 +213,7 @@ class AdvisoryLeases:
         while True:
             await asyncio.sleep(self._health_seconds)
             try:
-                async with self._use, asyncio.timeout(max(2.0, self._health_seconds * 2)):
+                async with self._use, asyncio.timeout(self._probe_timeout):
                     if self._conn is None or self._conn.closed:
                         await self._reconnect()
                     else:

@@ -12,6 +12,7 @@ from infra.settings import Settings
 from sandbox.backends.unavailable import UnavailableSandbox
 from sandbox.factory import make_sandbox
 from sandbox.reflexion import ReflexionPackageRunner
+from sandbox.slots import SandboxSlots
 
 if TYPE_CHECKING:
     from infra.metrics import Metrics
@@ -34,6 +35,7 @@ def package_runner(settings: Settings, llm: BaseChatModel, metrics: Metrics | No
     else:
         limited_by = getattr(getattr(sandbox, "cgroups", None), "mechanism", "its container")
         log.info("package nodes run in the %s sandbox, limited by %s", sandbox.name, limited_by)
+    sandbox = SandboxSlots(sandbox, settings.sandbox_concurrency)
     if metrics is not None:
         sandbox = metrics.sandbox(sandbox)
     return ReflexionPackageRunner(sandbox, llm, settings.sandbox_limits(), settings.package_attempts)

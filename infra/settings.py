@@ -51,9 +51,18 @@ class Settings(BaseSettings):
     sandbox_cpus: float = Field(default=1.0, gt=0, validation_alias="SANDBOX_CPUS")
     sandbox_pids: int = Field(default=64, ge=8, validation_alias="SANDBOX_PIDS")
     sandbox_output_bytes: int = Field(default=256_000, ge=1_000, validation_alias="SANDBOX_OUTPUT_BYTES")
+    sandbox_concurrency: int = Field(
+        default=4, ge=1, validation_alias="SANDBOX_CONCURRENCY",
+        description="Sandboxes that run at once in this process; more package runs wait for a slot.",
+    )
     sandbox_tool_calls: int = Field(default=20, ge=0, validation_alias="SANDBOX_TOOL_CALLS")
     sandbox_tool_timeout_seconds: float = Field(default=30.0, gt=0, validation_alias="SANDBOX_TOOL_TIMEOUT")
     lease_ttl_seconds: float = Field(default=30, gt=0, validation_alias="DAGBOT_LEASE_TTL")
+    db_connections: int = Field(
+        default=24, ge=4, validation_alias="DAGBOT_DB_CONNECTIONS",
+        description="PostgreSQL connections this process may open at most, besides its lock and "
+                    "listener connections: half for the checkpointer, half for everything else.",
+    )
     claim_retake_seconds: float = Field(
         default=30, gt=0, validation_alias="DAGBOT_CLAIM_RETAKE",
         description="A Slack message claimed but not queued for this long (its replica died) is "

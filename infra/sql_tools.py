@@ -64,6 +64,17 @@ _PRAGMAS_READ = frozenset({
 }) | _PRAGMAS_ON
 """SQLite PRAGMAs sql_query runs without an argument: each only reads a value."""
 _GRACE_SECONDS = 5.0
+_POSTGRES_ACTIONS = re.compile(
+    r"\b(pg_(?:terminate|cancel)_backend|pg_reload_conf|pg_rotate_logfile|pg_promote|"
+    r"pg_switch_wal|pg_create_restore_point|pg_(?:create|drop)_\w*replication_slot|"
+    r"pg_(?:wal_replay|backup)_\w+|pg_notify|pg_log_backend_memory_contexts|"
+    r"pg_read_(?:binary_)?file|pg_ls_\w+|pg_stat_(?:file|reset\w*)|lo_\w+|dblink\w*|"
+    r"pg_import_system_collations|pg_file_\w+)\b",
+    re.IGNORECASE,
+)
+"""PostgreSQL functions a read-only transaction still lets run, though they act on the server
+(end sessions, reload its configuration, send notifications) or read its files: sql_query
+refuses to call them; sql_execute, which asks for approval, may."""
 
 
 @dataclass(frozen=True)
@@ -121,6 +132,10 @@ class SqlTools:
             )
         if self.dialect == "sqlite":
             _check_sqlite_pragma(sql)
+        elif (action := _POSTGRES_ACTIONS.search(sql)) is not None:
+            raise ToolError(
+                f"sql_query only reads data; {action.group(1).lower()}() acts on the server or "
+                "reads its files, so it must go through sql_execute, which asks for approval")
 
         async def work(conn: AsyncConnection) -> dict[str, Any]:
             if self.dialect == "sqlite":

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -447,6 +448,9 @@ class SqlStore:
                 .where(ThreadLeaseRow.thread_id == thread_id, ThreadLeaseRow.holder == holder)
                 .values(holder=None)
             )
+
+    def subscribe_lost(self, handler: Callable[[list[str]], None]) -> None:
+        """Never called: a lease here expires, and its runner, renewing it, stops before."""
 
     async def held_threads(self) -> list[str]:
         async with self.session() as s:

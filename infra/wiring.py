@@ -11,6 +11,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+import structlog
 from langchain_core.language_models import BaseChatModel
 from pydantic import SecretStr
 
@@ -32,6 +33,8 @@ from infra.ownership import AdvisoryLeases
 from infra.settings import Settings
 from infra.store import ExecutionJournalView, SqlStore
 from infra.toolbox import build_registry
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass
@@ -124,11 +127,16 @@ async def open_services(
     """Everything a front end needs; closes it all on exit. With ``metrics``, the model's calls,
     the run events and the database feed them."""
     await asyncio.to_thread(upgrade, settings.database_url)
-    db = create_engine(settings.database_url)
+    db = create_engine(settings.database_url, connections=settings.db_connections // 2)
     store = SqlStore(db)
     events = EventBus()
     try:
-        async with open_checkpointer(settings.database_url) as saver:
+        checkpoint_connections = settings.db_connections - settings.db_connections // 2
+        if not is_sqlite(settings.database_url):
+            log.info("database connections", most=settings.db_connections + 2,
+                     checkpointer=checkpoint_connections, other=settings.db_connections // 2,
+                     lock_and_listener=2)
+        async with open_checkpointer(settings.database_url, checkpoint_connections) as saver:
             registry = registry or build_registry(settings)
             llm = llm or build_llm(settings)
             ctx = EngineContext(

@@ -1,7 +1,8 @@
 """The channel between the host and the runner inside the sandbox (framed stdin/stdout).
 
 Every frame is a 4-byte big-endian length followed by that many bytes of UTF-8 JSON (an object
-with a ``"t"`` type). The host owns both ends: it writes the sandbox's stdin and reads its
+with a ``"t"`` type); the host writes ASCII JSON, so that text that is not valid Unicode
+(lone surrogates) travels escaped. The host owns both ends: it writes the sandbox's stdin and reads its
 stdout; the script's own stdout is a pipe inside the sandbox that the runner forwards as
 ``out`` frames, and stderr stays a plain stream.
 
@@ -55,7 +56,9 @@ class FrameSource(Protocol):
 
 
 def encode(frame: dict[str, Any]) -> bytes:
-    data = json.dumps(frame, ensure_ascii=False, default=str).encode("utf-8")
+    """A frame for the sandbox. ASCII JSON: text that is not valid Unicode (a lone surrogate,
+    as Python gives a file name that is not UTF-8) travels escaped instead of breaking it."""
+    data = json.dumps(frame, default=str).encode("ascii")
     return HEADER.pack(len(data)) + data
 
 
@@ -139,7 +142,7 @@ class Session:
         small: dict[str, Any] = {}
         self.files: list[dict[str, Any]] = []
         for key, value in inputs.items():
-            text = json.dumps(value, ensure_ascii=False, default=str)
+            text = json.dumps(value, default=str)  # ASCII, as frames (see encode)
             if len(text) > LARGE_INPUT_BYTES:
                 self.files.append({"t": "file", "id": key, "json": text})
             else:
@@ -190,10 +193,11 @@ class Session:
         }
         done = self.done
         if done is not None and done["ok"]:
-            text = cap_result_json(done["result_json"], self.limits.output_bytes)
             try:
-                value = json.loads(text)
-            except (ValueError, RecursionError):
+                text = cap_result_json(done["result_json"], self.limits.output_bytes)
+                value = json.loads(text, parse_constant=_refuse_constant)
+                _check_text(value)
+            except (ValueError, RecursionError):  # UnicodeError is a ValueError
                 return SandboxResult(ok=False, error_type="SandboxProtocolError",
                                      error="the sandbox reported a result that is not JSON",
                                      **common)
@@ -250,9 +254,33 @@ def _checked_done(frame: dict[str, Any]) -> dict[str, Any]:
         value = frame.get(key, default)
         if not isinstance(value, str):
             raise ProtocolViolation(f"a done frame's {key!r} is not a string")
-        checked[key] = value if key == "result_json" else value[-TEXT_FIELD_CHARS:]
+        checked[key] = value if key == "result_json" else _valid_text(value[-TEXT_FIELD_CHARS:])
     checked["type"] = checked.get("type", "")[:100]
     return checked
+
+
+def _valid_text(text: str) -> str:
+    """``text`` with what is not valid Unicode (lone surrogates) replaced."""
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _check_text(value: Any) -> None:
+    """Raise UnicodeError when a string (or key) in ``value`` is not valid Unicode: a result
+    with a lone surrogate would break whatever stores or sends it later."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            item.encode("utf-8")
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
 
 
 def cap_result_json(text: str, cap: int) -> str:

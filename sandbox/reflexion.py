@@ -212,6 +212,8 @@ def summarise_inputs(inputs: dict[str, Any], per_input: int = 400, total: int = 
         preview = text if len(text) <= per_input else text[:per_input] + "…"
         lines.append(f"- inputs[{key!r}]: {_shape(value)}, {len(text)} chars of JSON: {preview}")
     summary = "\n".join(lines)
+    # the model's request must be valid UTF-8: a file name that was not shows a '?'
+    summary = summary.encode("utf-8", "replace").decode("utf-8")
     return summary if len(summary) <= total else summary[:total] + "\n[… truncated]"
 
 

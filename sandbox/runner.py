@@ -33,6 +33,9 @@ HEADER = struct.Struct(">I")
 CHUNK = 65536
 MAIN_PID = os.getpid()
 NETWORK_ERRNOS = (errno.ECONNREFUSED, errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ECONNRESET)
+TEXT_FIELD_CHARS = 16_000
+"""Cap for the error message and the traceback (sandbox.protocol.TEXT_FIELD_CHARS): a bigger
+``done`` frame would pass the host's frame limit."""
 
 
 class ToolError(Exception):
@@ -250,7 +253,16 @@ def describe(exc: BaseException, start: dict[str, Any]) -> tuple[str, str]:
         exc.errno in NETWORK_ERRNOS or type(exc).__name__ == "gaierror"
     ):
         message += " (the sandbox has no network: fetch with a green tool, e.g. tools.http_get)"
-    return type(exc).__name__, message
+    return type(exc).__name__, cap_text(message, TEXT_FIELD_CHARS)
+
+
+def cap_text(text: str, cap: int) -> str:
+    """``text`` when it has at most ``cap`` characters, else its head, a marker and its tail."""
+    if len(text) <= cap:
+        return text
+    marker = f" [… {len(text)} characters in all, shortened …] "
+    keep = max(0, cap - len(marker))
+    return text[: keep - keep // 4] + marker + text[len(text) - keep // 4 :]
 
 
 def package_traceback(exc: BaseException, cap: int) -> str:
@@ -260,7 +272,7 @@ def package_traceback(exc: BaseException, cap: int) -> str:
         [frame for frame in summary.stack if frame.filename == PACKAGE_FILE]
     )
     text = "".join(summary.format())
-    return text if len(text) <= cap else "[truncated …]\n" + text[-cap:]
+    return cap_text(text, cap)  # the head holds the package's frames, the tail the message
 
 
 def run_package(channel: Channel, start: dict[str, Any]) -> dict[str, Any]:
@@ -281,14 +293,15 @@ def run_package(channel: Channel, start: dict[str, Any]) -> dict[str, Any]:
             _exit_quietly(0)
         if exc.code not in (None, 0):
             return {"t": "done", "ok": False, "type": "SystemExit",
-                    "error": f"the package called exit({exc.code!r})", "traceback": ""}
+                    "error": cap_text(f"the package called exit({exc.code!r})", TEXT_FIELD_CHARS),
+                    "traceback": ""}
     except BaseException as exc:
         if os.getpid() != MAIN_PID:  # a forked child of the package: report nothing
             _exit_quietly(1)
         namespace.clear()  # free what the package held (a memory hog's blocks) before reporting
         error_type, message = describe(exc, start)
         return {"t": "done", "ok": False, "type": error_type, "error": message,
-                "traceback": package_traceback(exc, 16_000)}
+                "traceback": package_traceback(exc, TEXT_FIELD_CHARS)}
     if os.getpid() != MAIN_PID:
         _exit_quietly(0)
     try:
@@ -357,7 +370,8 @@ def main() -> None:
         done = memory_exceeded(start)
     except Exception as exc:  # a runner failure, not the package's
         done = {"t": "done", "ok": False, "type": "SandboxError",
-                "error": f"the sandbox runner failed: {type(exc).__name__}: {exc}",
+                "error": cap_text(f"the sandbox runner failed: {type(exc).__name__}: {exc}",
+                                  TEXT_FIELD_CHARS),
                 "traceback": traceback.format_exc()[-8000:]}
     sys.stdout.flush()
     sys.stderr.flush()

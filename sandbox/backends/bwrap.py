@@ -42,10 +42,14 @@ from sandbox.image import DEFAULT_ROOTFS, SANDBOX_PYTHON, SANDBOX_UID, SCRATCH
 from sandbox.protocol import ProtocolViolation, Session
 
 EXIT_GRACE_SECONDS = 2.0
-JOIN_CGROUPS = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"'
+JOIN_CGROUPS = ('unset PWD; while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; '
+                'shift; exec "$@"')
 """``sh -c`` script: write our pid into each cgroup.procs given before ``--``, then exec the
-rest; everything bwrap starts is then counted from its first instruction."""
+rest; everything bwrap starts is then counted from its first instruction. The shell's PWD is
+unset: bwrap's environment is visible in the sandbox (``/proc/1/environ``)."""
 DETECT: Any = object()
+REAP_SECONDS = 5.0
+"""How long a killed sandbox may take to be gone before the run is reported anyway."""
 
 
 def bwrap_rlimits(limits: SandboxLimits, scratch_bytes: int) -> dict[str, int | None]:
@@ -195,8 +199,8 @@ class BwrapSandbox:
             proc = await asyncio.create_subprocess_exec(
                 *self.command(run, scratch_bytes, program), stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-                env={"PATH": "/usr/bin:/bin"}, start_new_session=True, pass_fds=(program,),
-            )
+                env=dict(SANDBOX_ENV), cwd="/", start_new_session=True, pass_fds=(program,),
+            )  # bwrap's own environment shows in the sandbox: only what the package gets anyway
         except OSError as exc:
             return session.result(backend_error=f"cannot start bubblewrap ({self.bwrap}): {exc}")
         finally:
@@ -226,9 +230,33 @@ class BwrapSandbox:
             if proc.returncode is None:
                 with contextlib.suppress(ProcessLookupError):
                     proc.kill()
-        exit_code = await proc.wait()
+            run.kill_all()  # whatever else holds the pipes' write ends
+        exit_code = await reap(proc)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stderr_task, EXIT_GRACE_SECONDS)
         stderr_task.cancel()
         return session.result(timed_out=timed_out, exit_code=exit_code, violation=violation,
                               oom=session.done is None and run.oom_killed())
+
+
+async def reap(proc: asyncio.subprocess.Process) -> int | None:
+    """The exit code of the killed sandbox, waited for at most :data:`REAP_SECONDS`.
+
+    What the sandbox wrote to stdout and the host did not read (after a protocol error, or
+    when the wall time ran out during a tool call while the package kept printing) is read
+    and dropped: once more than the stream's limit is buffered, asyncio pauses the pipe, and
+    on Python 3.11 ``Process.wait()`` returns only when every pipe has reached its end."""
+    assert proc.stdout is not None
+    drain = asyncio.create_task(_discard(proc.stdout))
+    try:
+        async with asyncio.timeout(REAP_SECONDS):
+            return await proc.wait()
+    except TimeoutError:
+        return proc.returncode
+    finally:
+        drain.cancel()
+
+
+async def _discard(reader: asyncio.StreamReader) -> None:
+    while await reader.read(1 << 16):
+        pass

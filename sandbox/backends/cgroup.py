@@ -74,7 +74,8 @@ class RunCgroup:
         counts = dict(line.split() for line in text.splitlines() if len(line.split()) == 2)
         return int(counts.get("oom_kill", "0")) > 0
 
-    def _kill_all(self) -> None:
+    def kill_all(self) -> None:
+        """SIGKILL every process still in the run's cgroup(s)."""
         for procs in self.procs_files:
             with contextlib.suppress(OSError, ValueError):
                 for pid in Path(procs).read_text().split():
@@ -92,7 +93,7 @@ class RunCgroup:
             except OSError:
                 busy = True
         if busy:
-            self._kill_all()
+            self.kill_all()
         return not busy
 
     async def remove(self, attempts: int = 100) -> bool:

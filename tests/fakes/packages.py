@@ -14,6 +14,7 @@ from agent.sandbox_ports import EmitFn, PackageAttemptRecord, PackageJob, Packag
 class ScriptedPackages:
     outputs: dict[str, Callable[[dict[str, Any]], Any]] = field(default_factory=dict)
     jobs: list[PackageJob] = field(default_factory=list)
+    max_attempts: int = 1
 
     async def run(self, job: PackageJob, tools: ToolGateway, emit: EmitFn) -> PackageOutcome:
         self.jobs.append(job)

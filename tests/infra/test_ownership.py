@@ -85,7 +85,8 @@ async def test_a_lapsed_thread_is_free_and_listed_until_taken(postgres_url: str)
             AdvisoryLeases(postgres_url, db) as b:
         assert await a.acquire("T1", "r1:a", 3)
         await a.renew("T1", "r1:a", 0)  # a runner that failed mid-run leaves it lapsed
-        assert await b.lapsed_threads() == ["T1"] and await b.held_threads() == ["T1"]
+        assert await b.held_threads() == ["T1"]
+        assert await eventually(lambda: lapsed(b), ["T1"])  # once free for the grace
         assert await holder_of(db, "T1") == "r1:a"
         assert not await a.renew("T1", "r1:a", 3)  # and no longer counts as holding it
         assert await b.acquire("T1", "r2:b", 3)
@@ -95,13 +96,18 @@ async def test_a_lapsed_thread_is_free_and_listed_until_taken(postgres_url: str)
 async def test_a_dead_holder_frees_its_threads_at_once_and_learns_it_lost_them(postgres_url: str) -> None:
     async with database(postgres_url) as db, \
             AdvisoryLeases(postgres_url, db, health_seconds=0.1) as a, AdvisoryLeases(postgres_url, db) as b:
+        lost: list[str] = []
+        a.subscribe_lost(lost.extend)  # (the engine stops those threads' runs)
         for thread in ("T1", "T2"):
             assert await a.acquire(thread, "r1:a", 3)
         terminate(postgres_url, a.backend_pid)  # its session ends: the server frees the locks
+        assert sorted(await b.held_threads()) == ["T1", "T2"]  # what a starting process takes up
+        assert await b.lapsed_threads() == []  # the recovery pass waits: a may still be running
         assert await eventually(lambda: lapsed(b), ["T1", "T2"])
+        assert sorted(lost) == ["T1", "T2"]  # a found out, and said so, before that
         assert await b.acquire("T1", "r2:b", 3)
-        # the old holder finds out from its watchdog and stops counting the threads as its own
-        assert await eventually(lambda: a.renew("T2", "r1:a", 3), False)
+        # the old holder stopped counting the threads as its own
+        assert not await a.renew("T2", "r1:a", 3)
         assert await a.acquire("T3", "r1:a", 3)  # and works again on a new connection
         assert not await b.acquire("T3", "r2:b", 3)
 

@@ -259,6 +259,34 @@ async def test_what_an_approved_statement_sets_for_its_session_ends_with_it(data
 
 
 @pytest.mark.postgres
+async def test_postgres_query_refuses_functions_that_act_on_the_server(postgres_url: str) -> None:
+    """A READ ONLY transaction still runs these: they end other sessions, reload the server's
+    configuration, notify listeners or read the server's files."""
+    db = await _accounts(postgres_url)
+    victim = await _open(postgres_url)
+    try:
+        await victim.query("SELECT 1")  # a pooled session another client relies on
+        pids = await db.query("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                              "AND pid <> pg_backend_pid()")
+        assert pids["rows"]
+        for sql in ("SELECT pg_terminate_backend(:pid)", "select PG_CATALOG.pg_cancel_backend(:pid)",
+                    'SELECT "pg_terminate_backend"(:pid)'):
+            with pytest.raises(ToolError, match=r"sql_query only reads data; pg_(terminate|cancel)_"
+                                                r"backend\(\) acts on the server .* sql_execute"):
+                await db.query(sql, {"pid": pids["rows"][0][0]})
+        for sql in ("SELECT pg_reload_conf()", "SELECT pg_notify('ops', 'x')",
+                    "SELECT pg_read_file('postgresql.conf')", "SELECT * FROM pg_ls_dir('.')",
+                    "SELECT lo_import('/etc/passwd')"):
+            with pytest.raises(ToolError, match="acts on the server or reads its files"):
+                await db.query(sql)
+        assert (await victim.query("SELECT 1"))["rows"] == [[1]]  # still alive
+        assert (await db.query("SELECT count(*) FROM pg_stat_activity"))["rows"][0][0] >= 1
+    finally:
+        await victim.tools.aclose()
+        await db.tools.aclose()
+
+
+@pytest.mark.postgres
 async def test_postgres_query_leaves_no_session_lock_behind(postgres_url: str) -> None:
     db = await _accounts(postgres_url)
     other = await _open(postgres_url)

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from agent.gateway import GreenToolGateway
 from agent.sandbox_ports import Sandbox, SandboxLimits
+from sandbox.protocol import TEXT_FIELD_CHARS
 
 PROTO_OUT = 4
 """The runner's protocol descriptor (its dup of fd 1): what a hostile script writes to."""
@@ -138,3 +139,18 @@ async def test_the_channel_pushes_back_while_the_host_serves_a_call(
     assert outcome.ok, outcome
     assert outcome.result < 32 * 1024 * 1024, f"{outcome.result} bytes went out during the call"
     assert len(outcome.stdout.encode()) <= limits.output_bytes + 200
+
+
+async def test_an_exception_quoting_big_data_arrives_shortened(
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
+) -> None:
+    """A KeyError on a 2 MB key is the package's KeyError (for reflexion to fix), not a frame
+    too big for the channel."""
+    code = "page = 'x' * 2_000_000\nresult = {}[page + 'END']\n"
+    outcome = await sandbox.run(code, {}, gateway, limits)
+    assert outcome.error_type == "KeyError", outcome.error
+    error = outcome.error or ""
+    assert error.startswith("'xxx") and error.endswith("END'")
+    assert "characters in all, shortened" in error
+    assert len(error) <= TEXT_FIELD_CHARS
+    assert 'File "<package>", line 2' in (outcome.traceback or "")

@@ -9,6 +9,7 @@ import pytest
 
 from agent.gateway import GreenToolGateway
 from agent.sandbox_ports import Sandbox, SandboxLimits
+from sandbox.backends import SANDBOX_ENV
 from tests.sandbox.conftest import LocalServer
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -227,3 +228,30 @@ async def test_runs_as_an_unprivileged_user(
     outcome = await sandbox.run(code, {}, gateway, limits)
     assert outcome.ok, outcome
     assert outcome.result == {"uid": 65534, "euid": 65534, "caps": "0000000000000000", "nnp": "1"}
+
+
+async def test_the_sandbox_init_process_holds_only_the_sandbox_environment(
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
+) -> None:
+    """Whatever started the sandbox (bwrap, the shell joining its cgroup) shows its
+    environment in /proc/1/environ: it must be the fixed sandbox environment, nothing more."""
+    code = (
+        "import os\n"
+        "seen = {}\n"
+        "for pid in [p for p in os.listdir('/proc') if p.isdigit()]:\n"
+        "    try:\n"
+        "        raw = open(f'/proc/{pid}/environ', 'rb').read()\n"
+        "    except OSError:\n"
+        "        continue\n"
+        "    seen[pid] = dict(v.decode().split('=', 1) for v in raw.split(b'\\0') if v)\n"
+        "result = seen\n"
+    )
+    outcome = await sandbox.run(code, {}, gateway, limits)
+    assert outcome.ok, outcome
+    assert outcome.result, "no process environment was readable"
+    # besides: docker's HOSTNAME (the name every backend gives), and the PWD bwrap sets for
+    # the runner after its --chdir; the host's working directory must not show anywhere
+    allowed = SANDBOX_ENV | {"HOSTNAME": "sandbox", "PWD": "/scratch"}
+    for pid, env in outcome.result.items():
+        assert set(env) <= set(allowed), (pid, env)
+        assert all(allowed[key] == value for key, value in env.items()), (pid, env)

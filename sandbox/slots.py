@@ -1,0 +1,42 @@
+"""A cap on how many sandboxes run at once in this process (``SANDBOX_CONCURRENCY``).
+
+Each sandbox has its own memory, CPU, pid and output limits, but a plan may hold dozens of
+package nodes and many threads run at once: without a cap the host's share grows with them.
+With it, the worst case is the per-sandbox limits times the cap. A run waits for a slot before
+its sandbox starts, so the wait does not count against its wall time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from agent.sandbox_ports import Sandbox, SandboxLimits, SandboxResult, ToolGateway
+
+
+class SandboxSlots:
+    """A :class:`~agent.sandbox_ports.Sandbox` that runs at most ``slots`` of ``inner`` at once."""
+
+    def __init__(self, inner: Sandbox, slots: int) -> None:
+        if slots < 1:
+            raise ValueError("a sandbox needs at least one slot")
+        self.inner = inner
+        self.name = inner.name
+        self.slots = slots
+        self._free = asyncio.Semaphore(slots)
+        self.running = 0
+        self.peak = 0
+        """The most runs under way at once (for tests and operators)."""
+
+    async def run(self, code: str, inputs: dict[str, Any], tools: ToolGateway,
+                  limits: SandboxLimits) -> SandboxResult:
+        async with self._free:
+            self.running += 1
+            self.peak = max(self.peak, self.running)
+            try:
+                return await self.inner.run(code, inputs, tools, limits)
+            finally:
+                self.running -= 1
+
+    def __getattr__(self, name: str) -> Any:  # the backend's own attributes (cgroups, probe…)
+        return getattr(self.inner, name)

@@ -1,0 +1,79 @@
+"""A replica keeps to its PostgreSQL connection budget (DAGBOT_DB_CONNECTIONS, plus its lock and
+listener connections) under more concurrent runs than the budget, and every run still ends:
+past the budget, work waits for a connection rather than failing."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import psycopg
+import pytest
+from langchain_core.messages import AIMessage, BaseMessage
+from sqlalchemy.engine import make_url
+
+from agent.context import EngineSettings
+from agent.events import AnswerReady
+from infra.settings import Settings
+from infra.wiring import open_services
+from tests.agent.harness import Harness, finish
+from tests.fakes.chat import ScriptedChatModel
+from tests.fakes.packages import ScriptedPackages
+from tests.fakes.tools import ToolLog, simulated_registry
+
+pytestmark = pytest.mark.postgres
+BUDGET = 4
+RUNS = 10
+
+
+class PeakConnections:
+    """Samples how many sessions are open on the test's database, from a thread of its own."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url.replace("+psycopg", "")
+        self.database = make_url(url).database
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> PeakConnections:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            while not self._stop.wait(0.01):
+                row = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s "
+                                   "AND pid <> pg_backend_pid()", (self.database,)).fetchone()
+                self.peak = max(self.peak, int(row[0]) if row else 0)
+
+
+class PlannerOrJoiner(ScriptedChatModel):
+    """The same plan for every thread's planner, the same answer for its joiner, whatever
+    order the threads' calls come in."""
+
+    def _next(self, messages: list[BaseMessage]) -> AIMessage:
+        plan = {"nodes": [{"id": "read", "tool": "lookup", "args": {"key": "k"}}]}
+        self.replies[:] = [plan if self.tool_name == "submit_plan" else finish("done")]
+        return super()._next(messages)
+
+
+async def test_a_replica_keeps_to_its_connection_budget_under_load(postgres_url: str) -> None:
+    llm = PlannerOrJoiner()
+    log = ToolLog()
+    settings = Settings(DATABASE_URL=postgres_url, DAGBOT_DB_CONNECTIONS=BUDGET)
+    async with open_services(settings, llm=llm, registry=simulated_registry(log),
+                             packages=ScriptedPackages(),
+                             engine_config=EngineSettings(decision_poll_seconds=0.2)) as services:
+        h = Harness(services, llm, log, ScriptedPackages(), services.events.open())
+        with PeakConnections(postgres_url) as sampler:
+            await asyncio.gather(*(h.engine.ask(f"t{i}", f"look up {i}") for i in range(RUNS)))
+            await h.engine.idle()
+        answers = [e for e in h.drain() if isinstance(e, AnswerReady)]
+    assert len(answers) == RUNS
+    assert log.count("lookup") == RUNS
+    assert 2 < sampler.peak <= BUDGET + 2  # the lock and listener connections, and the budget
