@@ -93,6 +93,8 @@ class QueuedRequest:
     requested_by: str | None
     key: str
     """Unique for ever (ids may be reused): the run started from it records it."""
+    started: bool = False
+    """Its run is starting or under way (it stays queued until the run parks or ends)."""
 
 
 class RequestQueue(Protocol):
@@ -116,5 +118,11 @@ class RequestQueue(Protocol):
 
     async def clear(self, thread_id: str) -> int:
         """Drop every queued request of the thread (cancel); returns how many."""
+
+    async def drop_waiting(self, thread_id: str, key: str) -> bool:
+        """Drop the request queued under ``key`` if it still waits (its run has not begun)."""
+
+    async def drop_waiting_of(self, thread_id: str, requested_by: str) -> list[str]:
+        """Drop the thread's requests of ``requested_by`` that still wait; returns their keys."""
 
     async def queued_threads(self) -> list[str]: ...

@@ -31,6 +31,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph.state import CompiledStateGraph
 
 from agent.answer_record import AnswerRecorder
+from agent.cancelling import Cancelled, CancelOutcome
 from agent.context import EngineContext
 from agent.events import DecisionRecorded
 from agent.graph import new_run_input
@@ -257,14 +258,50 @@ class Engine:
                 self._spawn(self._run_queued(thread_id))
         return found.threads
 
-    async def cancel(self, thread_id: str, by: str) -> list[Approval]:
-        """Stop the thread's run: nothing more is dispatched, pending approvals withdrawn."""
-        await self.queue.clear(thread_id)
+    async def cancel(self, thread_id: str, by: str, *, request_key: str | None = None) -> Cancelled:
+        """Stop a run: nothing more is dispatched, its pending approvals are withdrawn.
+
+        Without ``request_key``: the thread's run, whichever it is, and every queued request.
+        With it, only what that request (its ``submit`` key) started: its run, if the thread's
+        current run is that request's, together with the same requester's requests queued
+        behind it (asked after it, they may depend on it; other people's stay and run); or,
+        if the request still waits in the queue, just it. Otherwise it is too late: its run
+        is over, and nothing changes."""
+        if request_key is None:
+            await self.queue.clear(thread_id)
+            return Cancelled(CancelOutcome.STOPPED, await self._stop(thread_id, by))
+        if await self.queue.drop_waiting(thread_id, request_key):
+            return Cancelled(CancelOutcome.DEQUEUED, dropped=(request_key,))
+        current = await self._current_request(thread_id)
+        if current is None or current[0] != request_key:
+            return Cancelled(CancelOutcome.TOO_LATE)
+        # The follow-ups go first: once the run stops, the next queued request starts.
+        requester = current[1]
+        dropped = tuple(await self.queue.drop_waiting_of(thread_id, requester)) if requester else ()
+        # Still that request's run? (It may have ended meanwhile, and the next one begun.)
+        current = await self._current_request(thread_id)
+        if current is None or current[0] != request_key:
+            return Cancelled(CancelOutcome.TOO_LATE, dropped=dropped)
+        return Cancelled(CancelOutcome.STOPPED, await self._stop(thread_id, by), dropped)
+
+    async def _stop(self, thread_id: str, by: str) -> tuple[Approval, ...]:
+        self.ctx.cancelled.add(thread_id)  # no await since the run was identified
         await self.marks.request_cancel(thread_id)  # found by its runner if the signal is lost
-        self.ctx.cancelled.add(thread_id)
         withdrawn = await self.ctx.approvals.withdraw(thread_id, f"run cancelled by {by}")
         await self._wake_everywhere(thread_id, Signal.CANCEL)
-        return withdrawn
+        return tuple(withdrawn)
+
+    async def _current_request(self, thread_id: str) -> tuple[str | None, str | None] | None:
+        """The key and requester of the request whose run the thread is on; None when no run
+        is under way. A run that is starting may not show in the checkpoint yet, but its
+        request stays at the head of the queue, marked started, until the run parks or ends."""
+        head = await self.queue.peek(thread_id)
+        if head is not None and head.started:
+            return head.key, head.requested_by
+        snapshot = await self.graph.aget_state(self.config(thread_id))
+        if not stopped_at(snapshot):
+            return None
+        return snapshot.values.get("queued_key"), snapshot.values.get("requested_by")
 
     async def sweep_expired(self) -> list[Approval]:
         """Expire overdue approvals everywhere and wake their threads."""

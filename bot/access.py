@@ -1,6 +1,8 @@
 """Applies the access policy in Slack: who may use, approve or cancel what, and where.
 
-User groups are resolved with ``usergroups.users.list`` (cached). :class:`AccessDirectory`
+User groups are resolved with ``usergroups.users.list`` (cached for ``cache_seconds``; a
+listing Slack refuses is not cached: the last list Slack gave stands in for it, and with none,
+whether someone is a member is unknown, :class:`MembershipUnknown`). :class:`AccessDirectory`
 is also the engine's :class:`agent.ports.ToolAccess`: the planner of a run in a Slack thread
 sees only the tools the person who asked may use in that channel.
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
+import aiohttp
 import structlog
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -25,6 +28,19 @@ def channel_list(channels: Sequence[str]) -> str:
     return ", ".join(f"<#{c}>" for c in channels)
 
 
+NO_SUCH_GROUP = "no_such_subteam"
+"""Slack's answer for a group id that does not exist: a group without members, not a failure."""
+
+
+class MembershipUnknown(Exception):
+    """Slack would not list a user group that decides the question, and none is cached: the
+    answer is unknown (not "no"), so the person is asked to try again."""
+
+    def __init__(self, group: str) -> None:
+        super().__init__(group)
+        self.group = group
+
+
 class AccessDirectory:
     def __init__(self, policy: Policy, client: AsyncWebClient, *, cache_seconds: float = 300.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -35,6 +51,8 @@ class AccessDirectory:
         self._members: dict[str, tuple[float, frozenset[str]]] = {}
 
     async def members(self, group: str) -> frozenset[str]:
+        """The group's members, as Slack last listed them (at most ``cache_seconds`` ago, unless
+        Slack refuses to list them now). Raises :class:`MembershipUnknown` if it never did."""
         cached = self._members.get(group)
         if cached is not None and self.clock() - cached[0] < self.cache_seconds:
             return cached[1]
@@ -42,25 +60,62 @@ class AccessDirectory:
             response = await self.client.usergroups_users_list(usergroup=group)
             users = frozenset(response.get("users") or [])
         except SlackApiError as exc:
-            log.warning("could not list a user group", usergroup=group, error=exc.response.get("error"))
-            users = cached[1] if cached else frozenset()
+            if exc.response.get("error") != NO_SUCH_GROUP:
+                return self._unlisted(group, cached, exc)
+            log.warning("a user group of the access policy does not exist", usergroup=group)
+            users = frozenset()  # an answer: nobody is in it
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            return self._unlisted(group, cached, exc)
         self._members[group] = (self.clock(), users)
         return users
 
+    @staticmethod
+    def _unlisted(group: str, cached: tuple[float, frozenset[str]] | None, exc: Exception) -> frozenset[str]:
+        """Slack did not list the group (rate limited, failing, unreachable): its last list, if
+        any, not cached anew (the next question asks Slack again)."""
+        error = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
+        log.warning("could not list a user group", usergroup=group, error=error,
+                    using="the last list" if cached else "nothing")
+        if cached is None:
+            raise MembershipUnknown(group) from exc
+        return cached[1]
+
     async def _allowed(self, principals: tuple[str, ...], requester: str | None, user: str) -> bool:
+        """Raises :class:`MembershipUnknown` when the answer depends on a group Slack would not list."""
         if user in principals or (not principals and user == requester):
             return True
-        groups = {p: await self.members(p) for p in principals if is_group(p)}
-        return is_allowed(principals, requester, user, groups)
+        groups: dict[str, frozenset[str]] = {}
+        unknown: MembershipUnknown | None = None
+        for principal in principals:
+            if is_group(principal):
+                try:
+                    groups[principal] = await self.members(principal)
+                except MembershipUnknown as exc:
+                    unknown = exc
+        if is_allowed(principals, requester, user, groups):
+            return True
+        if unknown is not None:
+            raise unknown
+        return False
 
     # ------------------------------------------------------------ approvals
 
     async def may_approve(self, tool: str, requester: str | None, user: str) -> bool:
-        """May decide on (approve, reject or edit) an approval of this tool."""
+        """May decide on (approve, reject or edit) an approval of this tool. Raises
+        :class:`MembershipUnknown` when that depends on a group Slack would not list."""
         return await self._allowed(self.policy.approvers_for(tool), requester, user)
 
+    async def lists_approval(self, tool: str, requester: str | None, user: str) -> bool:
+        """Whether to list an approval of this tool among those ``user`` may decide (App Home,
+        ``/agent status``): not while that is unknown (the list is made again later)."""
+        try:
+            return await self.may_approve(tool, requester, user)
+        except MembershipUnknown:
+            return False
+
     async def may_cancel(self, requester: str | None, user: str) -> bool:
-        """The requester, or a supervisor (the ``"*"`` approvers), may cancel a run."""
+        """The requester, or a supervisor (the ``"*"`` approvers), may cancel a run. Raises
+        :class:`MembershipUnknown` when that depends on a group Slack would not list."""
         if requester is None or user == requester:
             return True
         supervisors = self.policy.supervisors
@@ -84,8 +139,13 @@ class AccessDirectory:
         requesters = self.policy.requesters_for(tool)
         if requesters is None:
             return None
-        if user is not None and requesters and await self._allowed(requesters, None, user):
-            return None
+        if user is not None and requesters:
+            try:
+                if await self._allowed(requesters, None, user):
+                    return None
+            except MembershipUnknown as exc:
+                return (f"I could not check whether {mention(user)} may use '{tool}': Slack did not "
+                        f"list the members of {named(exc.group)}; ask again in a moment")
         if not requesters:
             return f"'{tool}' is switched off by the access policy"
         who = ", ".join(named(p) for p in requesters)

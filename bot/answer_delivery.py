@@ -10,17 +10,22 @@
 (A stream whose run replanned, or ended without an answer, is withdrawn by the notifier
 before this: it never becomes the answer.)
 A message Slack refuses only for its feedback buttons is sent again without them (logged once).
+A post or update Slack refuses for now (rate limited, a server error) is made again, honouring
+Retry-After (:func:`bot.poster.retried`); what still fails is reported, not dropped silently.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
 
 from bot.answer_stream import AnswerStream
+from bot.blocks import Block
 from bot.features import Feature, SlackFeatures
-from bot.poster import Sent, SlackPoster
+from bot.poster import RETRY_DELAYS, Sent, SlackPoster, retried
 from bot.reply_view import Reply
 from bot.threads import ThreadRef
 
@@ -35,15 +40,25 @@ def _plain(reply: Reply) -> Reply:
     return Reply(reply.text, [b for b in reply.blocks if b.get("type") != "context_actions"])
 
 
+@dataclass(frozen=True)
+class Delivered:
+    ts: str | None = None
+    """The answer's last message (the one with the feedback buttons); None when Slack refused
+    its first message."""
+    error: str | None = None
+    """Why Slack refused a message of it, after the retries; None when all of it was posted."""
+
+
 class AnswerDelivery:
-    def __init__(self, poster: SlackPoster, features: SlackFeatures) -> None:
+    def __init__(self, poster: SlackPoster, features: SlackFeatures,
+                 retry_delays: Sequence[float] = RETRY_DELAYS) -> None:
         self.poster = poster
         self.features = features
+        self.retry_delays = retry_delays
 
     async def deliver(self, thread: ThreadRef, replies: list[Reply], stream: AnswerStream | None,
-                      metadata: dict[str, Any]) -> str | None:
-        """Show the answer; the ts of its last message (the one with the feedback buttons),
-        or None when Slack refused its first message."""
+                      metadata: dict[str, Any]) -> Delivered:
+        """Show the replies (the answer, or why there is none): the first carries ``metadata``."""
         if not self.features.available(Feature.FEEDBACK):
             replies = [_plain(r) for r in replies]
         first: str | None = None
@@ -52,13 +67,15 @@ class AnswerDelivery:
             if stream.ts is not None:
                 first = await self._finish_stream(thread, stream, replies, metadata)
         if first is None:
-            first = await self._post(thread, replies[0], metadata)
-            if first is None:
-                return None
-        last = first
+            sent = await self._post(thread, replies[0], metadata)
+            if sent.ts is None:
+                return Delivered(error=sent.error)
+            first = sent.ts
+        last, error = first, None
         for reply in replies[1:]:
-            last = await self._post(thread, reply, None) or last
-        return last
+            sent = await self._post(thread, reply, None)
+            last, error = sent.ts or last, error or sent.error
+        return Delivered(last, error)
 
     async def _finish_stream(self, thread: ThreadRef, stream: AnswerStream, replies: list[Reply],
                              metadata: dict[str, Any]) -> str | None:
@@ -77,19 +94,23 @@ class AnswerDelivery:
         await self.poster.delete(thread.channel, stream.ts)
         return None
 
-    async def _post(self, thread: ThreadRef, reply: Reply, metadata: dict[str, Any] | None) -> str | None:
-        sent = await self.poster.send(thread.channel, reply.text, reply.blocks, thread_ts=thread.root_ts,
-                                      metadata=metadata)
+    async def _post(self, thread: ThreadRef, reply: Reply, metadata: dict[str, Any] | None) -> Sent:
+        async def post(blocks: list[Block]) -> Sent:
+            return await retried(lambda: self.poster.send(
+                thread.channel, reply.text, blocks, thread_ts=thread.root_ts, metadata=metadata),
+                self.retry_delays)
+        sent = await post(reply.blocks)
         if self._feedback_refused(sent, reply):
-            sent = await self.poster.send(thread.channel, reply.text, _plain(reply).blocks,
-                                          thread_ts=thread.root_ts, metadata=metadata)
-        return sent.ts
+            sent = await post(_plain(reply).blocks)
+        return sent
 
     async def _edit(self, thread: ThreadRef, ts: str, reply: Reply, metadata: dict[str, Any]) -> Sent:
-        sent = await self.poster.edit(thread.channel, ts, reply.text, reply.blocks, metadata=metadata)
+        async def edit(blocks: list[Block]) -> Sent:
+            return await retried(lambda: self.poster.edit(thread.channel, ts, reply.text, blocks,
+                                                          metadata=metadata), self.retry_delays)
+        sent = await edit(reply.blocks)
         if self._feedback_refused(sent, reply):
-            sent = await self.poster.edit(thread.channel, ts, reply.text, _plain(reply).blocks,
-                                          metadata=metadata)
+            sent = await edit(_plain(reply).blocks)
         return sent
 
     def _feedback_refused(self, sent: Sent, reply: Reply) -> bool:

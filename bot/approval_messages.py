@@ -29,16 +29,12 @@ from agent.tools.registry import ToolRegistry
 from bot.access import AccessDirectory
 from bot.approval_view import render_approval
 from bot.blocks import Block
-from bot.poster import Sent, SlackPoster
+from bot.poster import RETRY_DELAYS, Sent, SlackPoster, retried
 from bot.store import ApprovalMessage, BotStore
 from bot.tasks import TaskSet
 from bot.threads import ThreadRef
 
 log = structlog.get_logger(__name__)
-
-RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0)
-"""Seconds before each retry of an approval message's post or update (at least Retry-After)."""
-
 
 class ApprovalMessages:
     def __init__(self, *, approvals: ApprovalStore, store: BotStore, poster: SlackPoster,
@@ -107,12 +103,8 @@ class ApprovalMessages:
         # Retried in the lane, so this thread's later events (the decision, the end of the run)
         # find the message. Given up on, the approval still waits (``/agent status`` lists it)
         # until it expires or the run is cancelled.
-        sent = await self.poster.send(thread.channel, text, blocks, thread_ts=thread.root_ts)
-        for delay in self.retry_delays:
-            if not sent.transient:
-                break
-            await asyncio.sleep(max(delay, sent.retry_after or 0.0))
-            sent = await self.poster.send(thread.channel, text, blocks, thread_ts=thread.root_ts)
+        sent = await retried(lambda: self.poster.send(thread.channel, text, blocks, thread_ts=thread.root_ts),
+                             self.retry_delays)
         if sent.ts is None:
             log.warning("giving up on posting an approval message", approval_id=approval.id, error=sent.error)
         else:

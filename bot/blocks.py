@@ -12,6 +12,8 @@ HEADER_TEXT_LIMIT = 150
 BUTTON_TEXT_LIMIT = 75
 BUTTON_VALUE_LIMIT = 2000
 MAX_BLOCKS = 50
+MAX_VIEW_BLOCKS = 100
+"""A Home tab or modal may have twice a message's blocks."""
 MAX_CONTEXT_ELEMENTS = 10
 MESSAGE_TEXT_LIMIT = 40_000
 NOTIFICATION_TEXT_LIMIT = 3000
@@ -86,12 +88,13 @@ def line_sections(lines: list[str], limit: int = SECTION_TEXT_LIMIT) -> list[Blo
     return sections
 
 
-def fit(blocks: list[Block], *, keep_last: int = 0) -> list[Block]:
-    """At most ``MAX_BLOCKS``: drop from the middle, keep the last ``keep_last`` blocks."""
-    if len(blocks) <= MAX_BLOCKS:
+def fit(blocks: list[Block], *, keep_last: int = 0, limit: int = MAX_BLOCKS) -> list[Block]:
+    """At most ``limit`` blocks (a message's, by default): drop from the middle, keep the last
+    ``keep_last`` blocks."""
+    if len(blocks) <= limit:
         return blocks
     tail = blocks[len(blocks) - keep_last:] if keep_last else []
-    head = blocks[: MAX_BLOCKS - keep_last - 1]
+    head = blocks[: limit - keep_last - 1]
     dropped = len(blocks) - len(head) - len(tail)
     return [*head, context(f"… {dropped} more not shown"), *tail]
 

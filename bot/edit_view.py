@@ -10,6 +10,7 @@ the schema by the caller, and problems are shown next to their field (``response
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -108,6 +109,27 @@ def edit_modal(approval: Approval, target: EditTarget, metadata: str) -> dict[st
     }
 
 
+class NotJson(ValueError):
+    """Text Python's json module reads but JSON has no such value for (NaN, Infinity)."""
+
+
+def _no_constant(name: str) -> Any:
+    raise NotJson(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise NotJson(f"{text} is too large a number")
+    return value
+
+
+def loads(text: str) -> Any:
+    """Strict JSON: no NaN or Infinity (nor numbers too large to be finite), which Python's
+    json module accepts but the stores' JSON columns, and JSON itself, do not."""
+    return json.loads(text, parse_constant=_no_constant, parse_float=_finite)
+
+
 def args_from(view: Mapping[str, Any], approval: Approval, target: EditTarget
               ) -> tuple[dict[str, Any], dict[str, str]]:
     """The arguments typed into the modal, and problems by block id (JSON that does not
@@ -127,9 +149,12 @@ def args_from(view: Mapping[str, Any], approval: Approval, target: EditTarget
             args[name] = text
             continue
         try:
-            value = json.loads(text)
+            value = loads(text)
         except json.JSONDecodeError as exc:
             errors[block] = say.not_json(exc.msg)
+            continue
+        except NotJson as exc:
+            errors[block] = say.not_json(str(exc))
             continue
         if name == WHOLE:
             if not isinstance(value, dict):

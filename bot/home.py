@@ -96,7 +96,7 @@ class AppHome:
 
     async def _refresh_deciders(self, approval: Approval, viewers: list[str]) -> None:
         for user in viewers:
-            if await self.directory.may_approve(approval.tool, approval.requested_by, user):
+            if await self.directory.lists_approval(approval.tool, approval.requested_by, user):
                 self._refresh(user)
 
     async def publish(self, user: str) -> None:
@@ -123,7 +123,7 @@ class AppHome:
         more = 0
         for approval in await self.approvals.pending():
             if ThreadRef.parse(approval.thread_id) is None \
-                    or not await self.directory.may_approve(approval.tool, approval.requested_by, user):
+                    or not await self.directory.lists_approval(approval.tool, approval.requested_by, user):
                 continue
             message = await self.store.approval_message(approval.id)
             if message is not None and message.closed:  # its run ended or replanned without it

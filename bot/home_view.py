@@ -7,11 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import messages as say
-from bot.blocks import Block, clip, context, divider, fit, header, section
-from bot.mrkdwn import escape
-from bot.reply_view import RunLine
+from bot.blocks import MAX_VIEW_BLOCKS, Block, context, divider, fit, header, section
+from bot.reply_view import RunLine, request_link
 
-MAX_VIEW_BLOCKS = 100
 MAX_APPROVALS = 8
 """Approvals shown in full (with buttons); more are counted."""
 
@@ -25,25 +23,28 @@ class RecentLine:
 
 
 def run_line(run: RunLine) -> str:
-    return f"• <{run.link}|{escape(clip(run.request, 80)) or 'request'}> — {run.state}"
+    return f"• {request_link(run.link, run.request)} — {run.state}"
 
 
 def home_view(active: list[RunLine], approvals: list[list[Block]], more_approvals: int,
               recent: list[RecentLine]) -> dict[str, Any]:
-    """``approvals``: each approval's message blocks, as the thread shows them."""
-    blocks: list[Block] = [header(say.HOME_TITLE), context(say.HOME_INTRO)]
-    blocks += [divider(), section(say.ACTIVE_RUNS_TITLE)]
-    blocks.append(section("\n".join(run_line(r) for r in active[:20]) if active else say.NO_ACTIVE_RUNS))
-    blocks += [divider(), section(say.HOME_APPROVALS_TITLE)]
-    if not approvals:
-        blocks.append(section(say.NO_PENDING_APPROVALS))
-    for shown in approvals[:MAX_APPROVALS]:
-        blocks.extend(shown)
-        blocks.append(divider())
-    if more_approvals:
-        blocks.append(context(say.more_approvals(more_approvals)))
-    blocks += [divider(), section(say.HOME_RECENT_TITLE)]
-    lines = [f"• <{r.link}|{escape(clip(r.request, 80)) or 'request'}> — {r.outcome}, {say.slack_date(r.at)}"
-             for r in recent]
-    blocks.append(section("\n".join(lines) if lines else say.NO_RECENT_RUNS))
-    return {"type": "home", "blocks": fit(blocks, keep_last=2)[:MAX_VIEW_BLOCKS]}
+    """``approvals``: each approval's message blocks, as the thread shows them. Each is shown
+    whole (never without its buttons) while the view has room; the rest are counted."""
+    head: list[Block] = [header(say.HOME_TITLE), context(say.HOME_INTRO)]
+    head += [divider(), section(say.ACTIVE_RUNS_TITLE)]
+    head.append(section("\n".join(run_line(r) for r in active[:20]) if active else say.NO_ACTIVE_RUNS))
+    head += [divider(), section(say.HOME_APPROVALS_TITLE)]
+    lines = [f"• {request_link(r.link, r.request)} — {r.outcome}, {say.slack_date(r.at)}" for r in recent]
+    tail = [divider(), section(say.HOME_RECENT_TITLE),
+            section("\n".join(lines) if lines else say.NO_RECENT_RUNS)]
+    room = MAX_VIEW_BLOCKS - len(head) - len(tail) - 1  # (1: the note counting those not shown)
+    body: list[Block] = [] if approvals else [section(say.NO_PENDING_APPROVALS)]
+    shown = 0
+    for blocks in approvals[:MAX_APPROVALS]:
+        if len(body) + len(blocks) + 1 > room:
+            break
+        body += [*blocks, divider()]
+        shown += 1
+    if more := more_approvals + len(approvals) - shown:
+        body.append(context(say.more_approvals(more)))
+    return {"type": "home", "blocks": fit(head + body + tail, keep_last=len(tail), limit=MAX_VIEW_BLOCKS)}

@@ -20,6 +20,7 @@ import asyncio
 import enum
 import hashlib
 import time
+import uuid
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -28,12 +29,13 @@ import structlog
 
 from agent.runner import Engine, Submission, ThreadStatus
 from bot import messages as say
+from bot.mrkdwn import unescape
 from bot.poster import SlackPoster
 from bot.progress import Phase, RunProgress
 from bot.reply_view import root_message
 from bot.status_view import render_status
 from bot.store import BotStore
-from bot.threads import ThreadRef, message_key, strip_mention, unescape
+from bot.threads import ThreadRef, message_key, strip_mention
 
 log = structlog.get_logger(__name__)
 
@@ -54,6 +56,11 @@ class Delivery(enum.Enum):
 def request_key(channel: str, ts: str) -> str:
     """The engine's queue key of the request a message makes (32 characters)."""
     return hashlib.blake2b(f"{channel}:{ts}".encode(), digest_size=16).hexdigest()
+
+
+def fresh_request_key() -> str:
+    """A queue key for a request no message names (a slash command's): 32 characters."""
+    return uuid.uuid4().hex
 
 
 def is_from_a_bot(event: Mapping[str, Any], bot_user_id: str | None) -> bool:
@@ -158,9 +165,11 @@ class Intake:
         ``fresh``: the thread has just begun, so no run can be going in it. When the status
         message cannot be posted, nothing starts (None) and the requester is told why:
         through ``respond`` (a slash command's response_url) if given, else ephemerally.
-        ``key`` identifies the request in the engine's queue; ``retaken_from``: its message's
-        first claim, by a process that died, which may have posted the status message.
+        ``key`` identifies the request in the engine's queue (a fresh one if None; its status
+        message keeps it, so that its Cancel stops only this request); ``retaken_from``: its
+        message's first claim, by a process that died, which may have posted the status message.
         """
+        key = key or fresh_request_key()
         if retaken_from is not None and await self.store.status_message_since(
                 thread.key, request, user, retaken_from) is not None:
             return await self.engine.submit(thread.key, unescape(request), requested_by=user, key=key)
@@ -173,7 +182,8 @@ class Intake:
             text, blocks = render_status(progress, now, thread.key)
             posted = await self.poster.send(thread.channel, text, blocks, thread_ts=thread.root_ts)
             if posted.ts is not None:
-                await self.store.add_status_message(thread.key, thread.channel, posted.ts, request, user, now)
+                await self.store.add_status_message(thread.key, thread.channel, posted.ts, request, user, now,
+                                                    request_key=key)
                 submission = await self.engine.submit(thread.key, unescape(request), requested_by=user,
                                                       key=key)
                 if submission is Submission.QUEUED and not busy:  # it got busy meanwhile

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import structlog
@@ -16,10 +18,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from agent.approval_edits import argument_problems, edit_approval
+from agent.cancelling import CancelOutcome
 from agent.ports import Approval, ApprovalStatus, ApprovalStore, DecisionOutcome, DecisionResult
 from agent.runner import Engine, ThreadStatus
 from bot import messages as say
-from bot.access import AccessDirectory
+from bot.access import AccessDirectory, MembershipUnknown
 from bot.approval_messages import ApprovalMessages
 from bot.approval_view import reason_from, reject_modal
 from bot.edit_view import EditTarget, TooLongToEdit, args_from, edit_modal, field_errors
@@ -79,7 +82,11 @@ class Interactions:
             return refusal
         if not await self._is_live(approval):
             return say.APPROVAL_STALE
-        if not await self.directory.may_approve(approval.tool, approval.requested_by, user):
+        try:
+            allowed = await self.directory.may_approve(approval.tool, approval.requested_by, user)
+        except MembershipUnknown:
+            return say.GROUP_UNCHECKED
+        if not allowed:
             return say.not_allowed(self.directory.who_may_approve(approval.tool, approval.requested_by))
         return None
 
@@ -96,6 +103,23 @@ class Interactions:
         (no channel), the approval's thread."""
         thread = ThreadRef.parse(approval.thread_id) if approval is not None and not channel else None
         return (thread.channel, thread.root_ts) if thread is not None else (channel, thread_ts)
+
+    @asynccontextmanager
+    async def _reported(self, work: str, user: str, approval_id: str, channel: str | None,
+                        thread_ts: str | None) -> AsyncIterator[None]:
+        """A click's work that fails unexpectedly (a bug, a value the database refuses) is logged
+        and the clicker told privately, instead of dying unseen with its background task."""
+        try:
+            yield
+        except Exception:
+            log.exception("could not handle a click", work=work, approval_id=approval_id)
+            try:
+                if not channel:  # (a click in the App Home tab: told in the approval's thread)
+                    channel, thread_ts = self._place(await self.approvals.get(approval_id), "", thread_ts)
+                if channel:
+                    await self.poster.ephemeral(channel, user, say.CLICK_FAILED, thread_ts)
+            except Exception:
+                log.warning("could not tell the clicker either", approval_id=approval_id, exc_info=True)
 
     async def _decidable(self, user: str, approval_id: str, channel: str, thread_ts: str | None
                          ) -> tuple[Approval, str, str | None] | None:
@@ -114,6 +138,11 @@ class Interactions:
                       edits: int | None = None) -> None:
         """``edits``: the version of the arguments the clicked message showed (approving runs
         exactly those; if they were edited since, nothing is decided)."""
+        async with self._reported("approve", user, approval_id, channel, thread_ts):
+            await self._approve(user, approval_id, channel, thread_ts, edits)
+
+    async def _approve(self, user: str, approval_id: str, channel: str, thread_ts: str | None,
+                       edits: int | None) -> None:
         approval = await self.approvals.get(approval_id)
         channel, thread_ts = self._place(approval, channel, thread_ts)
         refusal = await self._refusal(approval, user)
@@ -142,6 +171,11 @@ class Interactions:
         meta = json.loads(view.get("private_metadata") or "{}")
         approval_id = str(meta.get("approval_id", ""))
         channel, thread_ts = meta.get("channel"), meta.get("thread_ts")
+        async with self._reported("reject", user, approval_id, channel, thread_ts):
+            await self._reject(user, view, approval_id, channel, thread_ts)
+
+    async def _reject(self, user: str, view: dict[str, Any], approval_id: str, channel: str | None,
+                      thread_ts: str | None) -> None:
         approval = await self.approvals.get(approval_id)
         refusal = await self._refusal(approval, user)
         if refusal is None:
@@ -186,6 +220,12 @@ class Interactions:
         meta = json.loads(view.get("private_metadata") or "{}")
         approval_id, edits = str(meta.get("approval_id", "")), int(meta.get("edits", 0))
         channel, thread_ts = meta.get("channel"), meta.get("thread_ts")
+        async with self._reported("edit", user, approval_id, channel, thread_ts):
+            return await self._edit(user, view, answered, approval_id, edits, channel, thread_ts)
+        return {}
+
+    async def _edit(self, user: str, view: dict[str, Any], answered: asyncio.Event, approval_id: str,
+                    edits: int, channel: str | None, thread_ts: str | None) -> dict[str, str]:
         approval = await self.approvals.get(approval_id)
         refusal = await self._refusal(approval, user)
         if refusal is None and approval is not None:
@@ -210,17 +250,36 @@ class Interactions:
 
     async def cancel(self, user: str, thread_key: str, channel: str, message_ts: str | None,
                      thread_ts: str | None) -> None:
+        """Cancel clicked on a status message: it stops that message's request and nothing else
+        (a stale message's click must not stop the run of whoever asked next). A message from
+        before requests had keys stops the thread's run, as it always did."""
         messages = await self.store.unfinished_status_messages(thread_key=thread_key)
         clicked = next((m for m in messages if m.ts == message_ts), None)
-        if clicked is None or await self.engine.status(thread_key) is ThreadStatus.IDLE:
+        if clicked is None or (clicked.request_key is None
+                               and await self.engine.status(thread_key) is ThreadStatus.IDLE):
             await self.poster.ephemeral(channel, user, say.CANCEL_TOO_LATE, thread_ts)
             return
-        if not await self.directory.may_cancel(clicked.requested_by, user):
+        try:
+            allowed = await self.directory.may_cancel(clicked.requested_by, user)
+        except MembershipUnknown:
+            await self.poster.ephemeral(channel, user, say.GROUP_UNCHECKED, thread_ts)
+            return
+        if not allowed:
             await self.poster.ephemeral(channel, user, say.CANCEL_NOT_ALLOWED, thread_ts)
             return
-        self.notifier.note_cancel(thread_key, user)
-        withdrawn = await self.engine.cancel(thread_key, by=say.user(user))
-        log.info("run cancelled", thread_id=thread_key, withdrawn=len(withdrawn))
-        for approval in withdrawn:
+        self.notifier.note_cancel(clicked, user)
+        result = await self.engine.cancel(thread_key, by=say.user(user), request_key=clicked.request_key)
+        log.info("cancel clicked", thread_id=thread_key, outcome=result.outcome.value,
+                 withdrawn=len(result.withdrawn), dropped=len(result.dropped))
+        if result.outcome is not CancelOutcome.STOPPED:
+            self.notifier.note_cancel(clicked, None)
+        for approval in result.withdrawn:
             await self.approval_messages.refresh(approval.id)
-        await self.notifier.cancel_queued(thread_key, clicked.ts)
+        unfinished = await self.store.unfinished_status_messages(thread_key=thread_key)
+        if clicked.request_key is None:  # everything queued was dropped
+            dropped = [m for m in unfinished if m.run_id is None and m.ts != clicked.ts]
+        else:
+            dropped = [m for m in unfinished if m.request_key is not None and m.request_key in result.dropped]
+        await self.notifier.cancel_queued(dropped)
+        if result.outcome is CancelOutcome.TOO_LATE:
+            await self.poster.ephemeral(channel, user, say.CANCEL_TOO_LATE, thread_ts)

@@ -46,6 +46,8 @@ NOT_IN_CHANNEL = (
     "message) and ask again."
 )
 SOMETHING_BROKE = "Something went wrong on my side while starting that run. Please try again in a moment."
+CLICK_FAILED = ("Something went wrong on my side while handling that. Please look at the approval "
+                "message to see where it stands, and try again in a moment.")
 
 CANNOT_POST_REASONS = {
     "ratelimited": "Slack is rate-limiting me right now",
@@ -63,6 +65,14 @@ def could_not_start(error: str | None) -> str:
     why = CANNOT_POST_REASONS.get(error or "", "Slack refused my message")
     return (f"Sorry, I couldn't start that run: {why} (`{error or 'unknown'}`), so I could not post its "
             "status in the thread. Nothing was run; please ask again in a moment.")
+
+
+def reply_not_posted(error: str, *, answered: bool) -> str:
+    """Slack refused the run's answer (or, if not ``answered``, the message saying why it
+    ended), even after retries: the status message says so."""
+    what = "the answer" if answered else "the message saying why it ended"
+    why = CANNOT_POST_REASONS.get(error, "Slack refused my message")
+    return f":warning: I couldn't post {what} in this thread: {why} (`{error}`)."
 
 
 def root_message(requester: str, request: str) -> str:
@@ -211,6 +221,8 @@ def not_answering_here(*, direct: bool) -> str:
             "whoever runs dagbot to add this one to the access policy.")
 
 
+GROUP_UNCHECKED = ("I couldn't check the approver group with Slack just now, so nothing was changed. "
+                   "Please try again in a moment.")
 CANCEL_NOT_ALLOWED = "Sorry, only the person who asked (or an approver for every tool) can cancel this run."
 CANCEL_TOO_LATE = "This run has already finished; there is nothing left to cancel."
 

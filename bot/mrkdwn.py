@@ -44,6 +44,12 @@ def quiet(text: str) -> str:
     return _BARE_BROADCAST.sub("@" + WORD_JOINER, text)
 
 
+def unescape(text: str) -> str:
+    """Message text as typed: Slack sends (and the bot stores) it with &, < and > escaped.
+    Text shown again through :func:`escape` is unescaped first, or it shows "&amp;lt;"."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def escape(text: str, people: Collection[str] = ()) -> str:
     """Untrusted text as mrkdwn that shows it as written: ``&``, ``<`` and ``>`` escaped, so no
     mention, special mention or link in it is parsed; a plain ``<@U…>`` of one of ``people``

@@ -32,7 +32,7 @@ from agent.events import (
 )
 from agent.ports import ApprovalStore
 from agent.runner import Engine
-from bot.answer_delivery import AnswerDelivery
+from bot.answer_delivery import AnswerDelivery, Delivered
 from bot.answer_stream import AnswerStream
 from bot.answer_view import answer_messages, withdrawn_answer
 from bot.approval_messages import ApprovalMessages
@@ -101,7 +101,8 @@ class Notifier:
         self._lane_tasks = TaskSet()
         self._runs: dict[str, RunTracker] = {}
         """Run id → tracker, while the run is active in this process."""
-        self._cancelled_by: dict[str, str] = {}
+        self._cancelled_by: dict[int, str] = {}
+        """Status message id → who cancelled its run."""
 
     # ------------------------------------------------------------- routing
 
@@ -223,7 +224,7 @@ class Notifier:
                 message = await self._post_status(thread, progress, event.run_id)
                 if message is None:
                     return None
-        progress.cancelled_by = self._cancelled_by.get(thread.key)
+        progress.cancelled_by = self._cancelled_by.get(message.id)
         editor = MessageEditor(self.poster.client, message.channel, message.ts,
                                interval=self.edit_interval)
         tracker = self._runs[event.run_id] = RunTracker(event.run_id, thread, message, progress, editor,
@@ -248,30 +249,36 @@ class Notifier:
         ts = await self.poster.post(thread.channel, text, blocks, thread_ts=thread.root_ts)
         if ts is None:
             return None
+        key = (await self.engine.state(thread.key)).get("queued_key")
         return await self.store.add_status_message(
             thread.key, thread.channel, ts, progress.request, progress.requested_by, self.clock(),
-            run_id=run_id,
+            run_id=run_id, request_key=key,
         )
 
     async def _finish(self, tracker: RunTracker, replies: list[Reply], *, answered: bool = False) -> None:
         self._runs.pop(tracker.run_id, None)
-        self._cancelled_by.pop(tracker.thread.key, None)
+        self._cancelled_by.pop(tracker.message.id, None)
         thread, mark = tracker.thread, {"run_id": tracker.run_id}
         if replies and tracker.adopted and await self.poster.thread_has(
                 thread.channel, thread.root_ts, ANSWER_EVENT, mark):
             replies = []  # the process it began in answered, then died before recording that
         metadata = {"event_type": ANSWER_EVENT, "event_payload": mark}
+        delivered = Delivered()
         if answered and replies:
-            last = await self.delivery.deliver(thread, replies, tracker.stream, metadata)
-            if last is not None:
+            delivered = await self.delivery.deliver(thread, replies, tracker.stream, metadata)
+            if delivered.ts is not None:
                 await self.store.save_answer(AnswerMessage(
-                    run_id=tracker.run_id, thread_key=thread.key, channel=thread.channel, ts=last,
+                    run_id=tracker.run_id, thread_key=thread.key, channel=thread.channel, ts=delivered.ts,
                     requested_by=tracker.progress.requested_by, answered_at=self.clock()))
         else:
             await self._withdraw_stream(tracker)  # e.g. cancelled while the answer was being written
-            for n, reply in enumerate(replies):
-                await self.poster.post(thread.channel, reply.text, reply.blocks, thread_ts=thread.root_ts,
-                                       metadata=metadata if n == 0 else None)
+            if replies:
+                delivered = await self.delivery.deliver(thread, replies, None, metadata)
+        if delivered.error is not None:  # the status message says so, for want of a better place
+            log.error("Slack refused the run's reply, even after retries", thread_id=thread.key,
+                      run_id=tracker.run_id, answered=answered, error=delivered.error)
+            tracker.progress.undelivered = delivered.error
+            self._show(tracker)
         self.on_run_end(tracker.progress.requested_by)
         await self.store.finish_status_message(tracker.message.id)
         await self.approval_messages.refresh_open(tracker.thread.key, stale=True)
@@ -293,21 +300,23 @@ class Notifier:
 
     # --------------------------------------------------------------- cancel
 
-    def note_cancel(self, thread_key: str, user: str) -> None:
-        """Remember who cancelled, so the run's last event shows "Cancelled by …"."""
-        self._cancelled_by[thread_key] = user
+    def note_cancel(self, message: StatusMessage, user: str | None) -> None:
+        """Remember who cancelled the run of this status message, so its last event shows
+        "Cancelled by …" (None: the cancel changed nothing, forget it)."""
+        if user is None:
+            self._cancelled_by.pop(message.id, None)
+        else:
+            self._cancelled_by[message.id] = user
         for tracker in self._runs.values():
-            if tracker.thread.key == thread_key:
+            if tracker.message.id == message.id:
                 tracker.progress.cancelled_by = user
 
-    async def cancel_queued(self, thread_key: str, running_ts: str) -> None:
-        """Requests that waited behind the cancelled run (``running_ts`` is its status message,
-        which may not be bound to the run yet) are dropped with it."""
-        for message in await self.store.unfinished_status_messages(thread_key=thread_key):
-            if message.run_id is None and message.ts != running_ts:
-                text, blocks = render_queued_cancelled()
-                await self.poster.update(message.channel, message.ts, text, blocks)
-                await self.store.finish_status_message(message.id)
+    async def cancel_queued(self, messages: list[StatusMessage]) -> None:
+        """These requests were dropped from the queue before their run started."""
+        for message in messages:
+            text, blocks = render_queued_cancelled()
+            await self.poster.update(message.channel, message.ts, text, blocks)
+            await self.store.finish_status_message(message.id)
 
     async def close(self, grace_seconds: float = 5.0) -> None:
         """Stop handling events; let pending status edits land (bounded), then stop them."""

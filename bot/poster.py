@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +22,8 @@ GONE = frozenset({"message_not_found", "channel_not_found", "cant_update_message
 TRANSIENT = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable",
                        "request_timeout", "connection_error"})
 """Errors that may pass: the same call can succeed later."""
+RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0)
+"""Seconds before each retry of a post or update Slack refused for now (at least Retry-After)."""
 
 
 def error_code(exc: SlackApiError) -> str:
@@ -49,6 +53,8 @@ class Sent:
     error: str | None = None
     retry_after: float | None = None
     """Seconds Slack asked to wait (HTTP 429, still limited after the client's own retries)."""
+    status: int | None = None
+    """The HTTP status of Slack's refusal, if it answered."""
 
     @property
     def ok(self) -> bool:
@@ -56,8 +62,9 @@ class Sent:
 
     @property
     def transient(self) -> bool:
-        """Refused for now: the same call may succeed later."""
-        return self.error is not None and (self.retry_after is not None or self.error in TRANSIENT)
+        """Refused for now: the same call may succeed later (429, a server error, no answer)."""
+        return self.error is not None and (self.retry_after is not None or self.error in TRANSIENT
+                                           or (self.status or 0) >= 500)
 
     @property
     def gone(self) -> bool:
@@ -66,7 +73,21 @@ class Sent:
     @classmethod
     def refused(cls, exc: SlackApiError) -> Sent:
         wait = retry_after(exc)
-        return cls(error="ratelimited" if wait is not None else error_code(exc), retry_after=wait)
+        status = exc.response.status_code if exc.response is not None else None
+        return cls(error="ratelimited" if wait is not None else error_code(exc), retry_after=wait,
+                   status=status)
+
+
+async def retried(call: Callable[[], Awaitable[Sent]], delays: Sequence[float] = RETRY_DELAYS) -> Sent:
+    """Make a post or update, and make it again while Slack refuses it for now, after each of
+    ``delays`` (or the Retry-After Slack asked for, if longer). Returns the last answer."""
+    sent = await call()
+    for delay in delays:
+        if not sent.transient:
+            break
+        await asyncio.sleep(max(delay, sent.retry_after or 0.0))
+        sent = await call()
+    return sent
 
 
 class SlackPoster:
@@ -128,7 +149,7 @@ class SlackPoster:
         else:
             return Sent(ts=ts)
         log.warning("chat.update failed", channel=channel, ts=ts, error=sent.error)
-        return Sent(ts=ts, error=sent.error, retry_after=sent.retry_after)
+        return Sent(ts=ts, error=sent.error, retry_after=sent.retry_after, status=sent.status)
 
     async def delete(self, channel: str, ts: str) -> bool:
         try:

@@ -93,6 +93,8 @@ class RunProgress:
     nodes_run: int = 0
     tokens: int = 0
     cancelled_by: str | None = None
+    undelivered: str | None = None
+    """Why Slack refused to post the run's answer (or failure message), even after retries."""
     proposed: set[str] = field(default_factory=set)
     """Nodes of the plan being streamed, shown (and maybe started) before it is validated."""
     deciders: set[str] = field(default_factory=set)

@@ -16,7 +16,7 @@ from bot.blocks import (
     notification,
     section,
 )
-from bot.mrkdwn import escape, markdown_to_mrkdwn, plain_special_mentions, quiet, split_text
+from bot.mrkdwn import escape, markdown_to_mrkdwn, plain_special_mentions, quiet, split_text, unescape
 from bot.progress import RunProgress
 from bot.status_view import refused_notes
 
@@ -73,6 +73,12 @@ def help_reply(command: str) -> Reply:
     return Reply(notification(text), [section(text)])
 
 
+def request_link(link: str, request: str) -> str:
+    """A link to a request's thread labelled with its start. ``request`` is the text as Slack
+    sent it (escaped already): shown as typed, not escaped twice."""
+    return f"<{link}|{escape(clip(unescape(request), 80)) or 'request'}>"
+
+
 @dataclass(frozen=True)
 class RunLine:
     link: str
@@ -90,7 +96,7 @@ class ApprovalLine:
 
 def status_reply(runs: list[RunLine], approvals: list[ApprovalLine], limit: int = 20) -> Reply:
     lines = [say.ACTIVE_RUNS_TITLE]
-    lines += [f"• <{r.link}|{escape(clip(r.request, 80)) or 'request'}> — {r.state}" for r in runs[:limit]]
+    lines += [f"• {request_link(r.link, r.request)} — {r.state}" for r in runs[:limit]]
     if not runs:
         lines.append(say.NO_ACTIVE_RUNS)
     elif len(runs) > limit:

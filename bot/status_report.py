@@ -31,7 +31,7 @@ async def status_report(user: str, *, engine: Engine, approvals: ApprovalStore, 
     decidable: list[ApprovalLine] = []
     for approval in await approvals.pending():
         thread = ThreadRef.parse(approval.thread_id)
-        if thread is None or not await directory.may_approve(approval.tool, approval.requested_by, user):
+        if thread is None or not await directory.lists_approval(approval.tool, approval.requested_by, user):
             continue
         decidable.append(ApprovalLine(link=thread.link, tool=approval.tool, node_id=approval.node_id,
                                       requested_by=approval.requested_by))

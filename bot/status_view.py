@@ -66,6 +66,9 @@ def render_status(progress: RunProgress, now: float, thread_key: str) -> tuple[s
     """The message text (for notifications) and blocks; a Cancel button while the run is active."""
     heading = title(progress)
     blocks: list[Block] = [section(heading)]
+    if progress.undelivered:
+        blocks.append(section(say.reply_not_posted(progress.undelivered,
+                                                   answered=progress.phase is Phase.ANSWERED)))
     if progress.thought:
         blocks.append(section(f"_{escape(clip(progress.thought, 1000))}_"))
     people = progress.people()

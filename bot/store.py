@@ -30,6 +30,8 @@ class StatusMessage:
     run_id: str | None = None
     """None while the request waits in the thread's queue (not started by the engine yet)."""
     finished: bool = False
+    request_key: str | None = None
+    """The engine's key of the request (None on messages from before keys were kept)."""
 
 
 @dataclass(frozen=True)
@@ -113,9 +115,10 @@ class BotStore(Protocol):
 
     async def add_status_message(
         self, thread_key: str, channel: str, ts: str, request: str, requested_by: str | None,
-        now: float, run_id: str | None = None,
+        now: float, run_id: str | None = None, request_key: str | None = None,
     ) -> StatusMessage:
-        """Remember a run's status message; unbound (``run_id`` None) until the run starts."""
+        """Remember a run's status message; unbound (``run_id`` None) until the run starts.
+        ``request_key``: the request's key in the engine's queue."""
 
     async def bind_status_message(self, thread_key: str, run_id: str) -> StatusMessage | None:
         """Bind the thread's oldest unbound status message to a run that just started."""

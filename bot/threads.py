@@ -43,11 +43,6 @@ def strip_mention(text: str, bot_user_id: str | None) -> str:
     return re.sub(r"[ \t]{2,}", " ", text).strip()  # line breaks stay: requests may be lists
 
 
-def unescape(text: str) -> str:
-    """Slack escapes &, < and > in message text; the planner should see them plainly."""
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
 def message_key(channel: str, ts: str) -> str:
     """One Slack message: the message and app_mention twins share it."""
     return f"msg:{channel}:{ts}"

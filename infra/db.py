@@ -217,6 +217,8 @@ class SlackStatusMessageRow(Base):
     requested_by: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
     created_at: Mapped[float] = mapped_column(Float)
     finished: Mapped[bool] = mapped_column(Boolean, default=False)
+    request_key: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    """The engine's key of the request shown (its Cancel stops only what it started)."""
 
 
 class SlackApprovalMessageRow(Base):

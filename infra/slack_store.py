@@ -39,7 +39,7 @@ def _status(row: SlackStatusMessageRow) -> StatusMessage:
     return StatusMessage(
         id=row.id, thread_key=row.thread_key, channel=row.channel, ts=row.ts, request=row.request,
         requested_by=row.requested_by, created_at=row.created_at, run_id=row.run_id,
-        finished=row.finished,
+        finished=row.finished, request_key=row.request_key,
     )
 
 
@@ -105,11 +105,11 @@ class SqlSlackStore:
 
     async def add_status_message(
         self, thread_key: str, channel: str, ts: str, request: str, requested_by: str | None,
-        now: float, run_id: str | None = None,
+        now: float, run_id: str | None = None, request_key: str | None = None,
     ) -> StatusMessage:
         row = SlackStatusMessageRow(thread_key=thread_key, run_id=run_id, channel=channel, ts=ts,
                                     request=request, requested_by=requested_by, created_at=now,
-                                    finished=False)
+                                    finished=False, request_key=request_key)
         async with self.session.begin() as s:
             s.add(row)
         return _status(row)

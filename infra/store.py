@@ -344,7 +344,8 @@ class SqlStore:
             )).scalar_one_or_none()
         if row is None:
             return None
-        return QueuedRequest(row.id, row.thread_id, row.text, row.requested_by, row.key or f"id-{row.id}")
+        return QueuedRequest(row.id, row.thread_id, row.text, row.requested_by, row.key or f"id-{row.id}",
+                             started=row.started_at is not None)
 
     async def mark_started(self, request_id: int) -> None:
         async with self.session.begin() as s:
@@ -365,6 +366,23 @@ class SqlStore:
         async with self.session.begin() as s:
             dropped = await s.execute(delete(QueuedRequestRow).where(QueuedRequestRow.thread_id == thread_id))
             return int(dropped.rowcount)  # type: ignore[attr-defined]
+
+    async def drop_waiting(self, thread_id: str, key: str) -> bool:
+        return bool(await self._drop_waiting(thread_id, QueuedRequestRow.key == key))
+
+    async def drop_waiting_of(self, thread_id: str, requested_by: str) -> list[str]:
+        return await self._drop_waiting(thread_id, QueuedRequestRow.requested_by == requested_by)
+
+    async def _drop_waiting(self, thread_id: str, condition: Any) -> list[str]:
+        """Delete the thread's waiting requests that meet ``condition`` (one statement: a runner
+        that marks one started meanwhile keeps it); returns their keys."""
+        async with self.session.begin() as s:
+            dropped = await s.execute(
+                delete(QueuedRequestRow)
+                .where(QueuedRequestRow.thread_id == thread_id, QueuedRequestRow.started_at.is_(None),
+                       condition)
+                .returning(QueuedRequestRow.id, QueuedRequestRow.key))
+            return [key or f"id-{request_id}" for request_id, key in dropped.all()]
 
     async def queued_threads(self) -> list[str]:
         async with self.session() as s:

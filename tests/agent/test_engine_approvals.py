@@ -170,7 +170,7 @@ async def test_cancel_withdraws_approvals_and_nothing_red_runs_afterwards(sqlite
         await h.engine.submit("t6", "deploy prod")
         asked = await h.next_event(AwaitingApproval, node_id="deploy")
         await h.next_event(NodeStarted, node_id="a")
-        withdrawn = await h.engine.cancel("t6", by="U1")
+        withdrawn = (await h.engine.cancel("t6", by="U1")).withdrawn
         assert [a.id for a in withdrawn] == [asked.approval_id]
         await h.engine.idle()
         late = await h.engine.decide(asked.approval_id, approved=True, by="U1")

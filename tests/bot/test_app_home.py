@@ -8,7 +8,7 @@ import time
 import pytest
 
 from bot.threads import ThreadRef
-from tests.bot.chat import ALICE, BOB, CAROL, MALLORY, chat_with, finish, running_bot, settle
+from tests.bot.chat import ALICE, BOB, CAROL, MALLORY, OPS, chat_with, finish, running_bot, settle
 from tests.fakes.slack_api import FakeSlack, render_text
 
 DEPLOY = {"nodes": [{"id": "ship", "tool": "deploy", "args": {"target": "prod"}}]}
@@ -68,6 +68,43 @@ async def test_home_shows_runs_and_the_approvals_a_person_may_decide(slack: Fake
                              what="alice's Home after her runs ended")
         recent = shown(slack.home(ALICE)).split("*Your recent runs*")[1]
         assert recent.index("look up a slowly") < recent.index("deploy prod") < recent.index("look up b")
+        await settle(app)
+
+
+async def test_every_approval_in_home_has_its_buttons(slack: FakeSlack, sqlite_url: str) -> None:
+    plan = {"nodes": [{"id": f"d{i}", "tool": "deploy", "args": {"target": f"env{i}"}} for i in range(8)]}
+    async with running_bot(slack, sqlite_url, [plan], approvers={"deploy": [BOB]}) as app, \
+            chat_with(slack, app) as chat:
+        thread = await chat.person(ALICE).runs("deploy everywhere")
+        for i in range(8):
+            await thread.approval_for(f"d{i}")
+        await chat.driver.home_opened(BOB)
+        view = await slack.wait_for(lambda: slack.home(BOB), what="bob's Home")
+
+        # more blocks than a message may have, fewer than a view: all eight, each with its buttons
+        blocks = view["blocks"]
+        titled = [i for i in range(8) if f"(node `d{i}`)" in shown(view)]
+        assert titled == list(range(8)) and 50 < len(blocks) <= 100
+        assert len([b for b in blocks if b["type"] == "actions"]) == 8 and "not shown" not in shown(view)
+        await app.engine.cancel(ThreadRef(slack.team, thread.channel, thread.root_ts).key, by="test")
+        await settle(app)
+
+
+async def test_a_request_shows_as_typed_in_home_and_status(slack: FakeSlack, sqlite_url: str) -> None:
+    async with running_bot(slack, sqlite_url, [LOOK_UP_HELD, finish("ok")]) as app, chat_with(slack, app) as chat:
+        alice = chat.person(ALICE)
+        thread = await alice.runs("check a &lt; b &amp; c")  # what Slack sends for "check a < b & c"
+        await thread.status_showing(":arrows_counterclockwise: `a`")
+
+        # the mrkdwn says "a &lt; b &amp; c" (Slack shows "a < b & c"), not "a &amp;lt; b &amp;amp; c"
+        await chat.driver.home_opened(ALICE)
+        home = shown(await slack.wait_for(lambda: slack.home(ALICE), what="alice's Home"))
+        await chat.driver.slash(ALICE, OPS, "status")
+        status = await alice.is_told("Your active runs")
+        for text in (home, status):
+            assert "|check a &lt; b &amp; c> — " in text and "&amp;lt;" not in text and "&amp;amp;" not in text
+        app.log.gates["hold"].set()
+        await thread.answer()
         await settle(app)
 
 

@@ -37,6 +37,29 @@ async def test_only_configured_approvers_may_decide(slack: FakeSlack, sqlite_url
         assert "Approved by <@U0BOB>" in approval.content
 
 
+async def test_a_group_slack_will_not_list_for_a_moment_locks_nobody_out(slack: FakeSlack, sqlite_url: str) -> None:
+    slack.add_usergroup("S0SRE", [BOB])
+    async with running_bot(slack, sqlite_url, [DEPLOY, finish("deployed")],
+                           approvers={"deploy": ["S0SRE"]}) as app, chat_with(slack, app) as chat:
+        bob = chat.person(BOB)
+        thread = await chat.person(ALICE).runs("deploy prod")
+        approval = await thread.approval_for("deploy")
+
+        # Slack rate-limits the group's listing past the client's retries: bob is told to try
+        # again (not that he may not decide), and nothing changes
+        burst = slack.inject("usergroups.users.list", times=3, retry_after=0)
+        await bob.approves(approval)
+        told = await bob.is_told("couldn't check the approver group")
+        assert "may decide" not in told and burst.times == 0
+        assert len(approval.versions) == 1 and app.log.count("deploy") == 0
+
+        # the failure was not remembered: his next click asks Slack again, and counts
+        await bob.approves(approval)
+        await thread.answer()
+        assert app.log.count("deploy") == 1 and "Approved by <@U0BOB>" in approval.content
+        assert not any("may decide" in text for text in slack.told(BOB))
+
+
 async def test_a_double_click_runs_the_tool_once(slack: FakeSlack, sqlite_url: str) -> None:
     async with running_bot(slack, sqlite_url, [DEPLOY, finish("deployed")]) as app, \
             chat_with(slack, app) as chat:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.access import AccessDirectory
+from bot.access import AccessDirectory, MembershipUnknown
 from bot.app import web_client
 from bot.approvers import ApproverPolicy, describe, is_allowed
 from bot.config import BotConfig
@@ -39,6 +39,46 @@ async def test_groups_are_resolved_through_slack_and_cached(slack: FakeSlack) ->
     assert await directory.may_cancel("U1", "U1") and await directory.may_cancel("U1", "U7")
     assert not await directory.may_cancel("U1", "U5")
     assert len(slack.calls_of("usergroups.users.list")) == 1
+
+
+async def test_a_listing_slack_refuses_is_not_cached(slack: FakeSlack) -> None:
+    slack.add_usergroup("S9", ["U5"])
+    now = [0.0]
+    client = web_client(BotConfig(bot_token=slack.token, api_url=slack.base_url, rate_limit_retries=0))
+    directory = AccessDirectory(Policy.from_approvers({"deploy": ("S9",), "*": ("S9",)}), client,
+                                clock=lambda: now[0])
+    # never listed: whether U5 may decide is unknown, not "no"
+    slack.inject("usergroups.users.list", times=2, retry_after=0)
+    with pytest.raises(MembershipUnknown):
+        await directory.may_approve("deploy", "U1", "U5")
+    with pytest.raises(MembershipUnknown):
+        await directory.may_cancel("U1", "U5")  # (asked Slack again: nothing was cached)
+    assert not await directory.lists_approval("deploy", "U1", "U6")  # lists leave it out
+    assert await directory.may_approve("deploy", "U1", "U5")
+
+    # listed once: while Slack refuses, the last list stands, and Slack is asked each time
+    now[0] = 1000.0
+    slack.inject("usergroups.users.list", times=2, status=200, error="internal_error")
+    assert await directory.may_approve("deploy", "U1", "U5")
+    assert await directory.may_cancel("U1", "U5")
+    slack.usergroups["S9"] = ["U6"]
+    assert await directory.may_approve("deploy", "U1", "U6")  # Slack answers again: the new list
+    assert [c.status for c in slack.calls_of("usergroups.users.list")] == [429, 429, 200, 200, 200, 200]
+
+    # a group that does not exist is Slack's answer, not a failure: nobody is in it
+    missing = AccessDirectory(Policy.from_approvers({"deploy": ("S404",)}), client)
+    assert not await missing.may_approve("deploy", "U1", "U5")
+
+
+async def test_a_group_slack_cannot_be_reached_for_is_unknown() -> None:
+    client = web_client(BotConfig(bot_token="xoxb-test", api_url="http://127.0.0.1:9/api/"))
+    policy = Policy.model_validate({"tools": {"deploy": {"approvers": ["S9"], "requesters": ["U1", "S9"]}}})
+    directory = AccessDirectory(policy, client)
+    with pytest.raises(MembershipUnknown):
+        await directory.may_approve("deploy", "U1", "U5")
+    assert await directory.tool_refusal("deploy", "U1", "C1") is None  # named: no group needed
+    refusal = await directory.tool_refusal("deploy", "U5", "C1")
+    assert refusal is not None and "could not check whether <@U5> may use 'deploy'" in refusal
 
 
 def test_thread_keys_and_mentions() -> None:

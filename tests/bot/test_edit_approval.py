@@ -6,6 +6,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from langchain_core.tools import StructuredTool
+from pydantic import BaseModel
+
+from agent.tools.registry import Risk
 from tests.bot.chat import ALICE, BOB, CAROL, MALLORY, chat_with, finish, running_bot, settle
 from tests.fakes.slack_api import FakeSlack
 
@@ -145,3 +149,69 @@ async def test_an_approve_click_on_arguments_edited_since_decides_nothing(slack:
         await bob.approves(approval)
         await thread.answer()
         assert app.log.args_of("deploy") == [{"target": "qa", "note": ""}]
+
+
+class PostArgs(BaseModel):
+    url: str
+    payload: Any = None  # (like http_post's json: any JSON)
+
+
+POST = {"nodes": [{"id": "post", "tool": "post", "args": {"url": "https://x.example/", "payload": {"n": 1}}}]}
+
+
+async def test_nan_is_refused_beside_its_field(slack: FakeSlack, database_url: str) -> None:
+    async with running_bot(slack, database_url, [POST, finish("posted")]) as app, chat_with(slack, app) as chat:
+        async def post(url: str, payload: Any = None) -> str:
+            app.log.calls.append(("post", {"url": url, "payload": payload}))
+            return "ok"
+        app.engine.ctx.registry.add(StructuredTool.from_function(
+            coroutine=post, name="post", description="POST JSON.", args_schema=PostArgs), Risk.RED)
+        alice = chat.person(ALICE)
+        thread = await alice.runs("post it")
+        approval = await thread.approval_for("post")
+        view = await alice.opens_edit(approval)
+
+        # Python reads NaN as JSON, PostgreSQL's json type does not: it is refused in the modal
+        refused = await alice.submits_edit(view, {"payload": '{"n": NaN}'})
+        assert refused.json() == {"response_action": "errors", "errors": {
+            "arg:payload": 'This is not valid JSON (NaN is not a JSON number). Text needs "quotes".'}}
+        stored = await app.services.store.get(approval.button("Approve")["value"])
+        assert stored is not None and stored.edits == 0 and len(approval.versions) == 1
+
+        saved = await alice.submits_edit(view, {"payload": '{"n": 2.5}'})
+        assert saved.text in ("", "null")
+        await slack.wait_for(lambda: "Edited by <@U0ALICE>" in approval.content, what="the edit shown")
+        await alice.approves(approval)
+        await thread.answer()
+        assert app.log.args_of("post") == [{"url": "https://x.example/", "payload": {"n": 2.5}}]
+
+
+async def test_a_click_that_fails_unexpectedly_is_told_privately(slack: FakeSlack, sqlite_url: str) -> None:
+    async with running_bot(slack, sqlite_url, [SCALE, finish("scaled")]) as app, chat_with(slack, app) as chat:
+        alice = chat.person(ALICE)
+        thread = await alice.runs("scale web up")
+        approval = await thread.approval_for("scale")
+        store = app.services.store
+        decide, edit = store.decide, store.edit
+
+        async def broken(*args: Any, **kwargs: Any) -> Any:
+            raise RuntimeError("the database refused it")
+
+        # the store fails under an edit, an approval and a rejection: each time alice is told
+        store.edit = broken  # type: ignore[method-assign]
+        view = await alice.opens_edit(approval)
+        closed = await alice.submits_edit(view, {"replicas": "6"})
+        assert closed.text in ("", "null")
+        await alice.is_told("Something went wrong on my side")
+        store.decide = broken  # type: ignore[method-assign]
+        await alice.approves(approval)
+        await slack.wait_for(lambda: len(slack.told(ALICE)) == 2, what="alice told again")
+        await alice.rejects(approval, "no")
+        await slack.wait_for(lambda: len(slack.told(ALICE)) == 3, what="alice told a third time")
+        assert all("Something went wrong on my side" in text for text in slack.told(ALICE))
+
+        # once the store works again, the approval is still there to decide
+        store.decide, store.edit = decide, edit  # type: ignore[method-assign]
+        await alice.approves(approval)
+        await thread.answer()
+        assert app.log.args_of("scale") == [{"service": "web", "replicas": 4, "token": "tok-123"}]

@@ -49,6 +49,19 @@ def test_typed_values_become_arguments() -> None:
                                                                           "arg:to": "no"}
 
 
+def test_nan_and_infinity_are_not_json() -> None:
+    """Python's json module reads them; JSON, and the databases' JSON columns, do not."""
+    original = approval({"to": "ops", "count": 2})
+    for text in ("NaN", "Infinity", "-Infinity", "1e999", '["a", NaN]'):
+        _, errors = args_from(typed({}, {"to": "x", "count": "2", "tags": text}), original, TARGET)
+        assert list(errors) == ["arg:tags"] and "not valid JSON" in errors["arg:tags"], text
+    bare = EditTarget({}, frozenset())
+    _, errors = args_from(typed({}, {"*": '{"a": {"b": NaN}}'}), approval({"a": 1}), bare)
+    assert errors == {"arg:*": 'This is not valid JSON (NaN is not a JSON number). Text needs "quotes".'}
+    assert args_from(typed({}, {"to": "x", "count": "2", "tags": "[1.5, -2e10]"}), original, TARGET) == \
+        ({"to": "x", "count": 2, "tags": [1.5, -2e10]}, {})
+
+
 def test_a_tool_without_a_schema_gets_one_json_field_and_long_values_are_refused() -> None:
     bare = EditTarget({}, frozenset())
     view = edit_modal(approval({"a": 1}), bare, "{}")

@@ -204,3 +204,52 @@ async def test_an_approval_post_is_retried_through_a_429_storm(slack: FakeSlack,
         assert "deployed" in (await thread.answer()).content
         await slack.wait_for(lambda: "Approved by <@U0ALICE>" in approval.content, what="approval updated")
         assert app.log.count("deploy") == 1
+
+
+def is_reply(args: dict[str, object]) -> bool:
+    """A run's answer, or the message saying why it ended (both carry the run in metadata)."""
+    metadata = args.get("metadata")
+    return isinstance(metadata, dict) and metadata.get("event_type") == "dagbot_answer"
+
+
+@pytest.mark.parametrize("status", [429, 503])
+async def test_an_answer_is_retried_through_a_storm(slack: FakeSlack, sqlite_url: str, status: int) -> None:
+    # Slack refuses the answer three times in a row, past the client's own retry
+    storm = slack.inject("chat.postMessage", times=3, status=status, retry_after=1,
+                         error="ratelimited" if status == 429 else "bad_gateway", when=is_reply)
+    async with running_bot(slack, sqlite_url, [DEPLOY, finish("deployed")], rate_limit_retries=1,
+                           stream_answers=False) as app, chat_with(slack, app) as chat:
+        alice = chat.person(ALICE)
+        thread = await alice.runs("deploy prod")
+        await alice.approves(await thread.approval_for("deploy"))
+        assert "deployed" in (await thread.answer()).content
+        await settle(app)
+        assert storm.times == 0 and len(thread.answers()) == 1
+        assert "couldn't post" not in (await thread.status_message()).content
+
+
+async def test_a_failure_message_is_retried_through_a_429_storm(slack: FakeSlack, sqlite_url: str) -> None:
+    storm = slack.inject("chat.postMessage", times=3, when=is_reply)
+    async with running_bot(slack, sqlite_url, [], rate_limit_retries=1) as app, chat_with(slack, app) as chat:
+        thread = await chat.person(ALICE).runs("look up a")  # the model fails: the run ends failed
+        failure = await slack.wait_for(lambda: next((m for m in thread.messages() if m.metadata), None),
+                                       what="the message saying why the run failed")
+        await settle(app)
+        assert storm.times == 0 and failure.content.startswith(":x:")
+        assert "couldn't post" not in (await thread.status_message()).content
+
+
+async def test_an_answer_slack_keeps_refusing_is_shown_on_the_status_message(
+        slack: FakeSlack, sqlite_url: str) -> None:
+    slack.inject("chat.postMessage", times=1000, when=is_reply)
+    async with running_bot(slack, sqlite_url, [DEPLOY, finish("deployed")], rate_limit_retries=1,
+                           stream_answers=False) as app, chat_with(slack, app) as chat:
+        app.bot.notifier.delivery.retry_delays = (0.1, 0.1)
+        alice = chat.person(ALICE)
+        thread = await alice.runs("deploy prod")
+        await alice.approves(await thread.approval_for("deploy"))
+        status = await thread.status_showing("couldn't post the answer")
+        assert "rate-limiting me" in status.content and "*Done*" in status.content
+        await settle(app)
+        assert thread.answers() == [] and len([c for c in slack.calls_of("chat.postMessage")
+                                               if is_reply(c.args)]) == 3 * 2  # (each try: the client's retry too)

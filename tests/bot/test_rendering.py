@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from agent.events import AnswerReady, AwaitingApproval, NodeFinished, NodeStarted, PlanReady
 from agent.ports import Approval, ApprovalStatus
 from bot.approval_view import pretty_args, reason_from, reject_modal, render_approval
-from bot.blocks import MAX_BLOCKS, SECTION_TEXT_LIMIT, clip, fit, line_sections, section
+from bot.blocks import MAX_BLOCKS, MAX_VIEW_BLOCKS, SECTION_TEXT_LIMIT, clip, fit, line_sections, section
+from bot.home_view import MAX_APPROVALS, home_view
 from bot.mrkdwn import escape, markdown_to_mrkdwn, split_text
 from bot.progress import RunProgress
 from bot.reply_view import answer_replies, status_reply
@@ -132,6 +133,26 @@ def test_big_edited_arguments_fit_and_secrets_never_show() -> None:
     assert blocks[-1]["block_id"] == f"approval:{edited.id}:1"  # Approve names the version it shows
 
 
+def test_home_shows_each_approval_whole_within_the_view_limit() -> None:
+    edited = [render_approval(approval(id=f"ap{i}", node_id=f"d{i}", edited_args={"target": "staging"},
+                                       edited_by="U2", edits=1, note="check first"), "<@U2>")[1]
+              for i in range(MAX_APPROVALS)]
+    assert len(edited[0]) == 9  # heading, edit, both argument sets (titled), why, note, context, buttons
+    blocks = home_view([], edited, 12, [])["blocks"]
+    assert MAX_BLOCKS < len(blocks) <= MAX_VIEW_BLOCKS and not block_problems("", blocks, max_blocks=100)
+    titles = [b for b in blocks if b["type"] == "section" and "Approval needed" in b["text"]["text"]]
+    buttons = [b for b in blocks if b["type"] == "actions"]
+    assert len(titles) == len(buttons) == MAX_APPROVALS  # every approval shown has its buttons
+    assert any("and 12 more" in str(b) for b in blocks) and "*Your recent runs*" in str(blocks[-2])
+
+    # approvals too big for the view together: those shown are whole, the others counted
+    huge = [[*blocks, section("more")] * 3 for blocks in edited]  # 27 blocks each, 3 buttons blocks
+    blocks = home_view([], huge, 0, [])["blocks"]
+    whole = len([b for b in blocks if b["type"] == "actions"]) // 3
+    assert len(blocks) <= MAX_VIEW_BLOCKS and 0 < whole < MAX_APPROVALS
+    assert any(f"and {MAX_APPROVALS - whole} more" in str(b) for b in blocks) and "not shown" not in str(blocks)
+
+
 def test_the_reject_modal_carries_the_approval_and_reads_the_reason() -> None:
     modal = reject_modal(approval(), '{"approval_id": "ap1"}')
     assert modal["private_metadata"] == '{"approval_id": "ap1"}' and len(modal["title"]["text"]) <= 24
@@ -163,3 +184,6 @@ def test_status_reply_lists_runs_and_approvals() -> None:
                          [ApprovalLine("https://x.test/2", "deploy", "d", "U1")])
     text = reply.blocks[0]["text"]["text"]
     assert "<https://x.test/1|deploy &lt;prod&gt;> — running" in text and "`deploy` (node `d`)" in text
+    # a request is stored as Slack sent it, escaped: it is shown as typed, not escaped twice
+    reply = status_reply([RunLine("https://x.test/1", "a &lt; b &amp;&amp; <@U1> &gt; c", "running")], [])
+    assert "<https://x.test/1|a &lt; b &amp;&amp; &lt;@U1&gt; &gt; c> — running" in reply.text
