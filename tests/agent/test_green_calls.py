@@ -63,6 +63,8 @@ class Clock:
 class CallingPackages:
     """Runs each package as its code would: these tool calls through the engine's gateway."""
 
+    max_attempts = 1
+
     def __init__(self, calls: list[tuple[str, dict[str, Any]]]) -> None:
         self.calls = calls
 

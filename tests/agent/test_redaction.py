@@ -69,6 +69,8 @@ class CallingPackage:
     """Package code that calls one tool through the engine's gateway and fails with the
     error it was given."""
 
+    max_attempts = 1
+
     def __init__(self, tool: str, args: dict[str, Any]) -> None:
         self.tool, self.args = tool, args
         self.errors: list[str] = []

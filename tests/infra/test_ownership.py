@@ -57,6 +57,10 @@ async def lapsed(leases: AdvisoryLeases) -> list[str]:
     return sorted(await leases.lapsed_threads())
 
 
+async def held(leases: AdvisoryLeases) -> list[str]:
+    return sorted(await leases.held_threads())
+
+
 async def holder_of(db: AsyncEngine, thread_id: str) -> str | None:
     async with db.connect() as conn:
         return (await conn.execute(select(ThreadLeaseRow.holder)
@@ -101,7 +105,7 @@ async def test_a_dead_holder_frees_its_threads_at_once_and_learns_it_lost_them(p
         for thread in ("T1", "T2"):
             assert await a.acquire(thread, "r1:a", 3)
         terminate(postgres_url, a.backend_pid)  # its session ends: the server frees the locks
-        assert sorted(await b.held_threads()) == ["T1", "T2"]  # what a starting process takes up
+        assert await eventually(lambda: held(b), ["T1", "T2"])  # what a starting process takes up
         assert await b.lapsed_threads() == []  # the recovery pass waits: a may still be running
         assert await eventually(lambda: lapsed(b), ["T1", "T2"])
         assert sorted(lost) == ["T1", "T2"]  # a found out, and said so, before that
