@@ -127,14 +127,15 @@ async def open_services(
     """Everything a front end needs; closes it all on exit. With ``metrics``, the model's calls,
     the run events and the database feed them."""
     await asyncio.to_thread(upgrade, settings.database_url)
-    db = create_engine(settings.database_url, connections=settings.db_connections // 2)
+    other_connections = settings.db_connections // 2  # the rest go to the checkpointer
+    db = create_engine(settings.database_url, connections=other_connections)
     store = SqlStore(db)
     events = EventBus()
     try:
-        checkpoint_connections = settings.db_connections - settings.db_connections // 2
+        checkpoint_connections = settings.db_connections - other_connections
         if not is_sqlite(settings.database_url):
             log.info("database connections", most=settings.db_connections + 2,
-                     checkpointer=checkpoint_connections, other=settings.db_connections // 2,
+                     checkpointer=checkpoint_connections, other=other_connections,
                      lock_and_listener=2)
         async with open_checkpointer(settings.database_url, checkpoint_connections) as saver:
             registry = registry or build_registry(settings)

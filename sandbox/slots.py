@@ -24,19 +24,11 @@ class SandboxSlots:
         self.name = inner.name
         self.slots = slots
         self._free = asyncio.Semaphore(slots)
-        self.running = 0
-        self.peak = 0
-        """The most runs under way at once (for tests and operators)."""
 
     async def run(self, code: str, inputs: dict[str, Any], tools: ToolGateway,
                   limits: SandboxLimits) -> SandboxResult:
         async with self._free:
-            self.running += 1
-            self.peak = max(self.peak, self.running)
-            try:
-                return await self.inner.run(code, inputs, tools, limits)
-            finally:
-                self.running -= 1
+            return await self.inner.run(code, inputs, tools, limits)
 
     def __getattr__(self, name: str) -> Any:  # the backend's own attributes (cgroups, probe…)
         return getattr(self.inner, name)
