@@ -1,5 +1,5 @@
-"""Calling a green tool for a plan node: retried when the tool says the failure is transient,
-and reusing the result of an identical recent call in the same thread.
+"""Calling a green tool for a plan node: retried (tenacity) when the tool says the failure is
+transient, and reusing the result of an identical recent call in the same thread.
 
 Neither applies to red tools: those run at most once, through the execution journal
 (:mod:`agent.red_calls`).
@@ -7,11 +7,12 @@ Neither applies to red tools: those run at most once, through the execution jour
 
 from __future__ import annotations
 
-import asyncio
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 
 from agent.context import EngineContext
 from agent.errors import TransientToolError
@@ -52,22 +53,29 @@ async def call_green(
         return GreenCall(entry.output, attempts=0, reused_age_s=age)
     policy = spec.retry or ctx.settings.retry
     epoch = ctx.result_cache.epoch(thread_id)
-    errors: list[str] = []
-    while True:
+    errors: list[str] = []  # scrubbed: kept in the attempt log and shown
+
+    async def attempt() -> Any:
         try:
-            output = await invoke_tool(ctx, tool, args)
+            return await invoke_tool(ctx, tool, args)
         except TransientToolError as exc:
-            error = scrub_error(ctx, str(exc), tool, [args])  # kept in the attempt log, shown
-            errors.append(error)
-            if len(errors) >= policy.attempts:
-                raise TransientToolError(
-                    f"{error} (tried {len(errors)} times)" if len(errors) > 1 else error) from exc
-            delay = policy.delay(len(errors), draw())
-            await ctx.events.publish(ToolRetrying(
-                thread_id=thread_id, run_id=run_id, node_id=node_id, attempt=len(errors),
-                max_attempts=policy.attempts, error_gist=error[:200], delay_s=delay))
-            await asyncio.sleep(delay)
-            continue
-        if ttl > 0:
-            ctx.result_cache.put(key, output, ctx.clock(), epoch, red_changes)
-        return GreenCall(output, attempts=len(errors) + 1, errors=tuple(errors))
+            errors.append(scrub_error(ctx, str(exc), tool, [args]))
+            raise
+
+    async def announce(state: RetryCallState) -> None:
+        await ctx.events.publish(ToolRetrying(
+            thread_id=thread_id, run_id=run_id, node_id=node_id, attempt=state.attempt_number,
+            max_attempts=policy.attempts, error_gist=errors[-1][:200], delay_s=state.upcoming_sleep))
+
+    retrying = AsyncRetrying(
+        retry=retry_if_exception_type(TransientToolError), stop=stop_after_attempt(policy.attempts),
+        wait=lambda state: policy.delay(state.attempt_number, draw()), before_sleep=announce,
+        reraise=True)
+    try:
+        output: Any = await retrying(attempt)
+    except TransientToolError as exc:
+        tried = f" (tried {len(errors)} times)" if len(errors) > 1 else ""
+        raise TransientToolError(errors[-1] + tried) from exc
+    if ttl > 0:
+        ctx.result_cache.put(key, output, ctx.clock(), epoch, red_changes)
+    return GreenCall(output, attempts=len(errors) + 1, errors=tuple(errors))

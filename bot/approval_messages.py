@@ -148,17 +148,17 @@ class ApprovalMessages:
             await self.refresh(record.approval_id, stale=stale)
 
     async def _retry_close(self, approval_id: str, sent: Sent) -> None:
+        """Retry an update Slack refused for now (its first attempt made): ends when one is
+        accepted, the message needs no update any more, or the retries run out."""
         try:
-            for delay in self.retry_delays:
-                await asyncio.sleep(max(delay, sent.retry_after or 0.0))
-                again = await self._close(approval_id, stale=self._retrying[approval_id])
-                if again is None:
-                    return
-                sent = again
-                if not sent.transient:
-                    break
-            log.warning("giving up on updating an approval message; its buttons stay until the "
-                        "run's next event", approval_id=approval_id, error=sent.error)
+            if not self.retry_delays:
+                return
+            first, *rest = self.retry_delays
+            await asyncio.sleep(max(first, sent.retry_after or 0.0))
+            last = await retried(lambda: self._close(approval_id, stale=self._retrying[approval_id]), rest)
+            if last is not None and not last.ok:
+                log.warning("giving up on updating an approval message; its buttons stay until the "
+                            "run's next event", approval_id=approval_id, error=last.error)
         finally:
             self._retrying.pop(approval_id, None)
 

@@ -148,7 +148,7 @@ class Notifier:
                 await self.handle(event)
             except Exception:
                 log.exception("could not show a run event", thread_id=thread_key,
-                              event=type(event).__name__)
+                              event_type=type(event).__name__)
 
     # ------------------------------------------------------------- events
 

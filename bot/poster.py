@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 import structlog
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_attempt
 
 from bot.blocks import Block
 
@@ -78,16 +78,32 @@ class Sent:
                    status=status)
 
 
-async def retried(call: Callable[[], Awaitable[Sent]], delays: Sequence[float] = RETRY_DELAYS) -> Sent:
+Answer = TypeVar("Answer", bound="Sent | None")
+
+
+def refused_for_now(sent: Sent | None) -> bool:
+    return sent is not None and sent.transient
+
+
+async def retried(call: Callable[[], Awaitable[Answer]], delays: Sequence[float] = RETRY_DELAYS) -> Answer:
     """Make a post or update, and make it again while Slack refuses it for now, after each of
-    ``delays`` (or the Retry-After Slack asked for, if longer). Returns the last answer."""
-    sent = await call()
-    for delay in delays:
-        if not sent.transient:
-            break
-        await asyncio.sleep(max(delay, sent.retry_after or 0.0))
-        sent = await call()
-    return sent
+    ``delays`` (or the Retry-After Slack asked for, if longer). Returns the last answer; ``call``
+    may answer None for "nothing (left) to do", which ends the retries too."""
+
+    def wait(state: RetryCallState) -> float:
+        sent = state.outcome.result() if state.outcome is not None else None
+        if state.attempt_number > len(delays):  # (tenacity asks before it checks the stop)
+            return 0.0
+        return max(delays[state.attempt_number - 1], getattr(sent, "retry_after", None) or 0.0)
+
+    retrying = AsyncRetrying(retry=retry_if_result(refused_for_now), stop=stop_after_attempt(len(delays) + 1),
+                             wait=wait, retry_error_callback=lambda state: state.outcome.result()
+                             if state.outcome is not None else None)
+    async def attempt() -> Answer:
+        return await call()
+
+    answer: Answer = await retrying(attempt)
+    return answer
 
 
 class SlackPoster:

@@ -165,7 +165,7 @@ class Metrics:
             try:
                 self.observe(event)
             except Exception:
-                log.exception("could not count a run event", event=type(event).__name__)
+                log.exception("could not count a run event", event_type=type(event).__name__)
 
     # ---------------------------------------------------------------- feeds
 
