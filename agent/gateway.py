@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from agent.errors import ToolError, ToolNotAllowed
@@ -25,8 +25,11 @@ class GreenToolGateway:
     """
 
     def __init__(self, registry: ToolRegistry, timeout_seconds: float = 30.0,
-                 invoke: Callable[[str, dict[str, Any]], Awaitable[Any]] | None = None) -> None:
+                 invoke: Callable[[str, dict[str, Any]], Awaitable[Any]] | None = None,
+                 refused: Mapping[str, str] | None = None) -> None:
         self.registry = registry
+        self.refused = dict(refused or {})
+        """Tools the requester may not use (the access policy), with why; not in ``registry``."""
         self.timeout_seconds = timeout_seconds
         self._invoke = invoke or self._call_once
 
@@ -48,6 +51,8 @@ class GreenToolGateway:
         return "\n".join(lines)
 
     async def call(self, name: str, args: dict[str, Any]) -> Any:
+        if name in self.refused:
+            raise ToolNotAllowed(f"tool '{name}' is not allowed: {self.refused[name]}")
         if name not in self.registry:
             known = ", ".join(self.green_tools()) or "none"
             raise ToolNotAllowed(f"unknown tool '{name}' (tools a package may call: {known})")

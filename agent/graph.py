@@ -87,7 +87,7 @@ async def planner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     try:
         reply = await plan_reply(ctx, messages, RunIdentity(
             thread_id=current_thread(), run_id=state["run_id"], plan_id=draft_id,
-            requested_by=state.get("requested_by"), refused_tools=frozenset(refused)), refused)
+            requested_by=state.get("requested_by"), refused_tools=refused), refused)
     except LLMUnavailable as exc:  # shown: its class and status; logged: the rest, scrubbed
         log.warning("the planner model failed", error=ctx.redactor(exc.detail))
         return {"failure": (
@@ -150,7 +150,7 @@ async def scheduler(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     plan = Plan.model_validate(state["plan"])
     ident = RunIdentity(thread_id=current_thread(), run_id=state["run_id"],
                         plan_id=str(state["plan_id"]), requested_by=state.get("requested_by"),
-                        refused_tools=frozenset(state.get("refused_tools") or ()))
+                        refused_tools=dict(state.get("refused_tools") or {}))
     report = await PlanExecutor(ctx, plan, ident).run()
     update: dict[str, Any] = {
         "results": report.results, "pending_approvals": report.pending_approvals,

@@ -58,6 +58,7 @@ async def run_package(ctx: EngineContext, ident: RunIdentity, node: PlanNode,
 
     gateway = GreenToolGateway(
         ctx.registry.without(ident.refused_tools), ctx.settings.sandbox_limits.tool_timeout_seconds, call,
+        refused=ident.refused_tools,
     )
     deadline = package_deadline(ctx.settings.sandbox_limits, ctx.packages.max_attempts)
     bound = asyncio.timeout(deadline)  # a stuck runner must not hold the engine's run for ever

@@ -7,7 +7,8 @@ importing one another.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -16,5 +17,6 @@ class RunIdentity:
     run_id: str
     plan_id: str
     requested_by: str | None
-    refused_tools: frozenset[str] = frozenset()
-    """Tools the requester may not use (the access policy): package code cannot call them."""
+    refused_tools: Mapping[str, str] = field(default_factory=dict)
+    """Tools the requester may not use (the access policy), with why: package code cannot
+    call them either."""

@@ -54,6 +54,29 @@ class RetryPolicy:
         return ceiling * (1 - self.jitter * draw)
 
 
+_NESTED = ("anyOf", "oneOf", "allOf", "prefixItems")
+_INNER = ("items", "additionalProperties", "not")
+
+
+def holds_secret(schema: Any, defs: dict[str, Any], seen: frozenset[str] = frozenset()) -> bool:
+    """Whether an argument's schema marks it, or anything inside it, secret (``secret`` or
+    ``writeOnly``): an optional ``SecretStr`` (``anyOf``), a list of them, a model holding one
+    (``$ref``). The whole argument is then masked."""
+    if not isinstance(schema, dict):
+        return False
+    if schema.get(SECRET) or schema.get("writeOnly"):
+        return True
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref not in seen:
+        target = defs.get(ref.rsplit("/", 1)[-1])
+        if holds_secret(target, defs, seen | {ref}):
+            return True
+    branches = [b for key in _NESTED for b in (schema.get(key) or [])]
+    branches += [schema.get(key) for key in _INNER]
+    branches += list((schema.get("properties") or {}).values())
+    return any(holds_secret(branch, defs, seen) for branch in branches)
+
+
 @dataclass(frozen=True)
 class ToolSpec:
     tool: BaseTool
@@ -93,8 +116,9 @@ class ToolSpec:
 
     def secret_args(self) -> frozenset[str]:
         """Arguments never shown outside the engine: not in Slack, the audit trail or a log."""
-        marked = {name for name, prop in self.json_schema().get("properties", {}).items()
-                  if isinstance(prop, dict) and (prop.get(SECRET) or prop.get("writeOnly"))}
+        schema = self.json_schema()
+        defs = schema.get("$defs") or schema.get("definitions") or {}
+        marked = {name for name, prop in schema.get("properties", {}).items() if holds_secret(prop, defs)}
         return self.secret | marked
 
     def masked(self, args: dict[str, Any]) -> dict[str, Any]:

@@ -4,7 +4,7 @@ identical recent call's result in the same thread."""
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -233,3 +233,34 @@ def test_backoff_doubles_up_to_its_ceiling_with_jitter_below_it() -> None:
     policy = RetryPolicy(attempts=5, backoff_seconds=1.0, max_backoff_seconds=3.0, jitter=0.5)
     assert [policy.delay(n, 0.0) for n in (1, 2, 3, 4)] == [1.0, 2.0, 3.0, 3.0]
     assert policy.delay(2, 0.999) > 1.0 and policy.delay(2, 0.5) == 1.5
+
+
+class RefusingAccess:
+    """The access policy refuses ``lookup`` to everyone here."""
+
+    async def refused_tools(self, thread_id: str, requester: str | None, tools: Sequence[str]) -> dict[str, str]:
+        return {"lookup": "only #ops may use it"} if "lookup" in tools else {}
+
+
+class ProbingPackages:
+    """Package code that reaches a tool by a computed name (which validation cannot see)."""
+
+    max_attempts = 1
+
+    async def run(self, job: PackageJob, tools: ToolGateway, emit: EmitFn) -> PackageOutcome:
+        try:
+            await tools.call("look" + "up", {"key": "k"})
+        except ToolError as exc:
+            return PackageOutcome(ok=True, output=str(exc), attempts=[PackageAttemptRecord(1, job.code, None)])
+        return PackageOutcome(ok=True, output="called", attempts=[PackageAttemptRecord(1, job.code, None)])
+
+
+async def test_package_code_is_refused_a_tool_the_requester_may_not_use_and_told_why(sqlite_url: str) -> None:
+    package = {"nodes": [{"id": "pkg", "package": {"goal": "probe", "code": "..."}}]}
+    async with engine(sqlite_url, [package, finish("done")], packages=ProbingPackages()) as h:
+        h.engine.ctx.access = RefusingAccess()
+        await h.engine.ask("g7", "run the package", requested_by="U1")
+        assert (await h.next_event(AnswerReady)).answer == "done"
+        said = (await h.engine.state("g7"))["results"]["pkg"]["output"]
+        assert said == "tool 'lookup' is not allowed: only #ops may use it"
+        assert h.log.count("lookup") == 0

@@ -75,3 +75,38 @@ async def test_an_approved_red_tool_is_called_with_the_secret(sqlite_url: str) -
         await h.engine.decide(asked.approval_id, approved=True, by="U1")
         await h.next_event(AnswerReady)
     assert seen == [["hunter2"]]
+
+
+class Credentials(BaseModel):
+    user: str
+    password: SecretStr
+
+
+class Node(BaseModel):
+    name: str
+    children: list[Node] = []
+
+
+class HiddenArgs(BaseModel):
+    plain: str
+    optional: SecretStr | None = None
+    listed: list[SecretStr] = []
+    nested: Credentials | None = None
+    tree: Node | None = None  # (a recursive model, no secret in it)
+
+
+def test_a_secret_anywhere_inside_an_argument_makes_the_whole_argument_secret() -> None:
+    async def call(**kwargs: Any) -> str:
+        return "ok"
+
+    registry = ToolRegistry()
+    registry.add(StructuredTool.from_function(coroutine=call, name="hidden", description="x",
+                                              args_schema=HiddenArgs), Risk.RED)
+    schema = {"type": "object", "properties": {
+        "key": {"anyOf": [{"type": "string", "secret": True}, {"type": "null"}]}, "note": {"type": "string"}}}
+    registry.add(StructuredTool(name="mcp", description="x", args_schema=schema,
+                                coroutine=call), Risk.RED)
+    assert registry.secret_args("hidden") == {"optional", "listed", "nested"}
+    assert registry.secret_args("mcp") == {"key"}
+    masked = registry.masked("hidden", {"plain": "p", "optional": "hunter2", "nested": {"user": "u", "password": "pw"}})
+    assert "hunter2" not in str(masked) and "pw" not in str(masked) and masked["plain"] == "p"
