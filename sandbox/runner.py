@@ -18,6 +18,7 @@ import builtins
 import codecs
 import collections
 import errno
+import io
 import json
 import linecache
 import os
@@ -354,6 +355,10 @@ def main() -> None:
     err_read, err_write = os.pipe()
     os.dup2(err_write, 2)
     os.close(err_write)
+    # line by line, so what the script printed before it is killed (its wall time) has left
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(line_buffering=True)
     channel = Channel(proto_in, proto_out)
     threading.stack_size(256 * 1024)
     forwarders: list[CappedForwarder] = []

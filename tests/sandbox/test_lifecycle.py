@@ -96,3 +96,12 @@ async def test_no_container_is_left_after_a_timeout(
     assert await eventually(lambda: not (runner_processes() - before)), "a runner survived"
     if isinstance(sandbox, DockerSandbox):
         assert labelled_containers() == []  # removed before run() returned
+
+
+async def test_what_a_package_printed_before_its_time_ran_out_is_kept(
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
+) -> None:
+    code = "print('fetched 3 pages')\nprint('now sorting', flush=False)\nwhile True:\n    pass\n"
+    outcome = await sandbox.run(code, {}, gateway, replace(limits, wall_seconds=1))
+    assert outcome.error_type == "TimeLimitExceeded"
+    assert outcome.stdout == "fetched 3 pages\nnow sorting\n"  # (what reflexion is shown)
