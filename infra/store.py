@@ -7,33 +7,24 @@ primary key; a lease is an ``UPDATE … WHERE free or expired`` or an ``INSERT``
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as postgres_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy import and_, delete, select, update
 
 from agent.audit import SYSTEM, AuditEntry, AuditKind
-from agent.ownership_ports import QueuedRequest
 from agent.ports import (
     Approval,
     ApprovalRequest,
     ApprovalStatus,
     DecisionOutcome,
     DecisionResult,
-    Execution,
-    ExecutionStatus,
-    NodeResult,
-    NodeStatus,
 )
-from infra.db import ApprovalRow, AuditRow, ExecutionRow, NodeResultRow, QueuedRequestRow, ThreadLeaseRow, utc
+from infra.db import ApprovalRow, AuditRow, utc
+from infra.journal_store import JournalTables
+from infra.thread_store import ThreadTables
 
 PENDING = ApprovalStatus.PENDING.value
 
@@ -65,17 +56,10 @@ def _decision_row(approval: Approval, at: float) -> AuditRow:
                         "edited_by": approval.edited_by, "edits": approval.edits})
 
 
-class SqlStore:
-    """ApprovalStore, AuditLog, ExecutionJournal, NodeResultStore, RequestQueue and ThreadLease
-    on one database."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
-        self.session = async_sessionmaker(engine, expire_on_commit=False)
-
-    def _insert(self) -> Any:
-        """The dialect's INSERT, which has ON CONFLICT."""
-        return sqlite_insert if self.engine.dialect.name == "sqlite" else postgres_insert
+class SqlStore(JournalTables, ThreadTables):
+    """ApprovalStore and AuditLog here; ExecutionJournal and NodeResultStore
+    (:mod:`infra.journal_store`); RequestQueue, RunMarks and ThreadLease
+    (:mod:`infra.thread_store`): on one database."""
 
     # ------------------------------------------------------------- approvals
 
@@ -240,253 +224,3 @@ class SqlStore:
         return [AuditEntry(thread_id=r.thread_id, kind=AuditKind(r.kind), actor=r.actor, detail=r.detail,
                            run_id=r.run_id or "", at=r.at.timestamp()) for r in rows]
 
-    # ----------------------------------------------------- execution journal
-
-    async def begin(self, approval_id: str, thread_id: str, node_id: str) -> bool:
-        try:
-            async with self.session.begin() as s:
-                s.add(ExecutionRow(approval_id=approval_id, thread_id=thread_id, node_id=node_id,
-                                   status=ExecutionStatus.STARTED.value, started_at=utc(time.time())))
-        except IntegrityError:
-            return False
-        return True
-
-    async def finish(
-        self, approval_id: str, *, ok: bool, output: Any = None, error: str | None = None
-    ) -> None:
-        status = ExecutionStatus.FINISHED if ok else ExecutionStatus.FAILED
-        async with self.session.begin() as s:
-            await s.execute(
-                update(ExecutionRow).where(ExecutionRow.approval_id == approval_id)
-                .values(status=status.value, output=output, error=error,
-                        finished_at=utc(time.time()))
-            )
-
-    async def get_execution(self, approval_id: str) -> Execution | None:
-        async with self.session() as s:
-            row = await s.get(ExecutionRow, approval_id)
-            if row is None:
-                return None
-            return Execution(approval_id=row.approval_id, status=ExecutionStatus(row.status),
-                             output=row.output, error=row.error)
-
-    async def mark_unknown(self, approval_id: str) -> None:
-        async with self.session.begin() as s:
-            await s.execute(
-                update(ExecutionRow)
-                .where(ExecutionRow.approval_id == approval_id,
-                       ExecutionRow.status == ExecutionStatus.STARTED.value)
-                .values(status=ExecutionStatus.UNKNOWN.value)
-            )
-
-    async def red_changes(self, thread_id: str) -> int:
-        ended = case((ExecutionRow.status != ExecutionStatus.STARTED.value, 1), else_=0)
-        async with self.session() as s:
-            begun, finished = (await s.execute(
-                select(func.count(), func.coalesce(func.sum(ended), 0))
-                .where(ExecutionRow.thread_id == thread_id))).one()
-        return int(begun) + int(finished)
-
-    # ---------------------------------------------------------- node results
-
-    async def save(self, thread_id: str, plan_id: str, result: NodeResult) -> None:
-        values = {
-            "thread_id": thread_id, "plan_id": plan_id, "node_id": result.node_id,
-            "status": result.status.value, "output": result.output, "error": result.error,
-            "started_at": result.started_at, "finished_at": result.finished_at,
-            "attempts": result.attempts, "attempt_log": result.attempt_log,
-        }
-        insert = self._insert()
-        statement = insert(NodeResultRow).values(**values)
-        statement = statement.on_conflict_do_update(
-            index_elements=["thread_id", "plan_id", "node_id"],
-            set_={k: statement.excluded[k] for k in values if k not in ("thread_id", "plan_id", "node_id")},
-        )
-        async with self.session.begin() as s:
-            await s.execute(statement)
-
-    async def load(self, thread_id: str, plan_id: str) -> dict[str, NodeResult]:
-        async with self.session() as s:
-            rows = (await s.execute(select(NodeResultRow).where(
-                NodeResultRow.thread_id == thread_id, NodeResultRow.plan_id == plan_id
-            ))).scalars().all()
-        return {r.node_id: NodeResult(
-            node_id=r.node_id, status=NodeStatus(r.status), output=r.output, error=r.error,
-            started_at=r.started_at, finished_at=r.finished_at, attempts=r.attempts,
-            attempt_log=r.attempt_log,
-        ) for r in rows}
-
-    async def result_bytes(self, thread_id: str) -> int:
-        """JSON size of every node output stored for a thread (the artifact store's share)."""
-        async with self.session() as s:
-            rows = (await s.execute(
-                select(NodeResultRow.output).where(NodeResultRow.thread_id == thread_id)
-            )).scalars().all()
-        return sum(len(json.dumps(output, ensure_ascii=False, default=str)) for output in rows)
-
-    # -------------------------------------------------------- queued requests
-
-    async def push(self, thread_id: str, text: str, requested_by: str | None, key: str | None = None) -> bool:
-        async with self.session.begin() as s:
-            if key is not None and (await s.execute(
-                select(QueuedRequestRow.id).where(QueuedRequestRow.key == key).limit(1)
-            )).first() is not None:
-                return False
-            s.add(QueuedRequestRow(thread_id=thread_id, text=text, requested_by=requested_by,
-                                   queued_at=utc(time.time()), key=key or uuid.uuid4().hex))
-            return True
-
-    async def peek(self, thread_id: str) -> QueuedRequest | None:
-        async with self.session() as s:
-            row = (await s.execute(
-                select(QueuedRequestRow).where(QueuedRequestRow.thread_id == thread_id)
-                .order_by(QueuedRequestRow.id).limit(1)
-            )).scalar_one_or_none()
-        if row is None:
-            return None
-        return QueuedRequest(row.id, row.thread_id, row.text, row.requested_by, row.key or f"id-{row.id}",
-                             started=row.started_at is not None)
-
-    async def mark_started(self, request_id: int) -> None:
-        async with self.session.begin() as s:
-            await s.execute(update(QueuedRequestRow).where(QueuedRequestRow.id == request_id)
-                            .values(started_at=utc(time.time())))
-
-    async def remove(self, request_id: int) -> None:
-        async with self.session.begin() as s:
-            await s.execute(delete(QueuedRequestRow).where(QueuedRequestRow.id == request_id))
-
-    async def has_queued(self, thread_id: str) -> bool:
-        async with self.session() as s:
-            found = await s.execute(select(QueuedRequestRow.id)
-                                    .where(QueuedRequestRow.thread_id == thread_id).limit(1))
-            return found.first() is not None
-
-    async def clear(self, thread_id: str) -> int:
-        async with self.session.begin() as s:
-            dropped = await s.execute(delete(QueuedRequestRow).where(QueuedRequestRow.thread_id == thread_id))
-            return int(dropped.rowcount)  # type: ignore[attr-defined]
-
-    async def drop_waiting(self, thread_id: str, key: str) -> bool:
-        return bool(await self._drop_waiting(thread_id, QueuedRequestRow.key == key))
-
-    async def drop_waiting_of(self, thread_id: str, requested_by: str) -> list[str]:
-        return await self._drop_waiting(thread_id, QueuedRequestRow.requested_by == requested_by)
-
-    async def _drop_waiting(self, thread_id: str, condition: Any) -> list[str]:
-        """Delete the thread's waiting requests that meet ``condition`` (one statement: a runner
-        that marks one started meanwhile keeps it); returns their keys."""
-        async with self.session.begin() as s:
-            dropped = await s.execute(
-                delete(QueuedRequestRow)
-                .where(QueuedRequestRow.thread_id == thread_id, QueuedRequestRow.started_at.is_(None),
-                       condition)
-                .returning(QueuedRequestRow.id, QueuedRequestRow.key))
-            return [key or f"id-{request_id}" for request_id, key in dropped.all()]
-
-    async def queued_threads(self) -> list[str]:
-        async with self.session() as s:
-            rows = await s.execute(select(QueuedRequestRow.thread_id).distinct())
-            return [r for (r,) in rows.all()]
-
-    # ------------------------------------------------------------- run marks
-    # (on the lease row: a thread that never ran has none, and no run to mark)
-
-    async def request_cancel(self, thread_id: str) -> None:
-        await self._mark_run(thread_id, cancel_requested_at=utc(time.time()))
-
-    async def cancel_requested(self, thread_id: str) -> bool:
-        async with self.session() as s:
-            at = await s.scalar(select(ThreadLeaseRow.cancel_requested_at)
-                                .where(ThreadLeaseRow.thread_id == thread_id))
-        return at is not None
-
-    async def count_takeover(self, thread_id: str) -> int:
-        async with self.session.begin() as s:
-            count = await s.scalar(
-                update(ThreadLeaseRow).where(ThreadLeaseRow.thread_id == thread_id)
-                .values(takeovers=ThreadLeaseRow.takeovers + 1).returning(ThreadLeaseRow.takeovers))
-        return int(count or 0)
-
-    async def start_run(self, thread_id: str) -> None:
-        await self._mark_run(thread_id, cancel_requested_at=None, takeovers=0)
-
-    async def _mark_run(self, thread_id: str, **values: Any) -> None:
-        async with self.session.begin() as s:
-            await s.execute(update(ThreadLeaseRow).where(ThreadLeaseRow.thread_id == thread_id)
-                            .values(**values))
-
-    # ---------------------------------------------------------------- leases
-
-    async def acquire(self, thread_id: str, holder: str, ttl_seconds: float) -> bool:
-        now = time.time()
-        insert = self._insert()
-        statement = insert(ThreadLeaseRow).values(
-            thread_id=thread_id, holder=holder, expires_at=utc(now + ttl_seconds))
-        upsert = statement.on_conflict_do_update(  # one statement: new, free, mine or lapsed
-            index_elements=["thread_id"],
-            set_={"holder": holder, "expires_at": utc(now + ttl_seconds)},
-            where=or_(ThreadLeaseRow.holder.is_(None), ThreadLeaseRow.holder == holder,
-                      ThreadLeaseRow.expires_at < utc(now)),
-        ).returning(ThreadLeaseRow.thread_id)
-        async with self.session.begin() as s:
-            return (await s.execute(upsert)).first() is not None
-
-    async def renew(self, thread_id: str, holder: str, ttl_seconds: float) -> bool:
-        async with self.session.begin() as s:
-            result = await s.execute(
-                update(ThreadLeaseRow)
-                .where(ThreadLeaseRow.thread_id == thread_id, ThreadLeaseRow.holder == holder)
-                .values(expires_at=utc(time.time() + ttl_seconds))
-            )
-            return bool(result.rowcount == 1)  # type: ignore[attr-defined]
-
-    async def release(self, thread_id: str, holder: str) -> None:
-        async with self.session.begin() as s:
-            await s.execute(
-                update(ThreadLeaseRow)
-                .where(ThreadLeaseRow.thread_id == thread_id, ThreadLeaseRow.holder == holder)
-                .values(holder=None)
-            )
-
-    def subscribe_lost(self, handler: Callable[[list[str]], None]) -> None:
-        """Never called: a lease here expires, and its runner, renewing it, stops before."""
-
-    async def held_threads(self) -> list[str]:
-        async with self.session() as s:
-            rows = await s.execute(
-                select(ThreadLeaseRow.thread_id).where(ThreadLeaseRow.holder.is_not(None))
-            )
-            return [r for (r,) in rows.all()]
-
-    async def lapsed_threads(self) -> list[str]:
-        async with self.session() as s:
-            rows = await s.execute(  # lapsed as acquire() sees it: by this process's clock
-                select(ThreadLeaseRow.thread_id).where(ThreadLeaseRow.holder.is_not(None),
-                                                       ThreadLeaseRow.expires_at < utc(time.time()))
-            )
-            return [r for (r,) in rows.all()]
-
-
-class ExecutionJournalView:
-    """Adapts :class:`SqlStore` to the ExecutionJournal port (whose ``get`` is by approval)."""
-
-    def __init__(self, store: SqlStore) -> None:
-        self._store = store
-
-    async def begin(self, approval_id: str, thread_id: str, node_id: str) -> bool:
-        return await self._store.begin(approval_id, thread_id, node_id)
-
-    async def finish(
-        self, approval_id: str, *, ok: bool, output: Any = None, error: str | None = None
-    ) -> None:
-        await self._store.finish(approval_id, ok=ok, output=output, error=error)
-
-    async def get(self, approval_id: str) -> Execution | None:
-        return await self._store.get_execution(approval_id)
-
-    async def mark_unknown(self, approval_id: str) -> None:
-        await self._store.mark_unknown(approval_id)
-
-    async def changes(self, thread_id: str) -> int:
-        return await self._store.red_changes(thread_id)

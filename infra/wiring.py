@@ -26,12 +26,13 @@ from agent.sandbox_ports import PackageRunner
 from agent.tools.registry import RetryPolicy, ToolRegistry
 from infra.checkpoint import open_checkpointer
 from infra.db import create_engine, is_sqlite
+from infra.journal_store import ExecutionJournalView
 from infra.metrics import Metrics, default_replica
 from infra.migrate import upgrade
 from infra.notify import PostgresSignals
 from infra.ownership import AdvisoryLeases
 from infra.settings import Settings
-from infra.store import ExecutionJournalView, SqlStore
+from infra.store import SqlStore
 from infra.toolbox import build_registry
 
 log = structlog.get_logger(__name__)
