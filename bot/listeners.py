@@ -69,7 +69,8 @@ def register(app: AsyncApp, bot: SlackBot) -> None:
             await respond(text=text, response_type="ephemeral")
 
         await _recorded(bot, bot.tasks.spawn(bot.intake.from_command(
-            command.get("team_id", ""), command["channel_id"], user, text, reply), name="command"))
+            command.get("team_id", ""), command["channel_id"], user, text, reply,
+            channel_name=command.get("channel_name")), name="command"))
 
     async def _status(user: str, respond: AsyncRespond) -> None:
         report = await status_report(user, engine=bot.engine, approvals=bot.approvals, store=bot.store,

@@ -213,10 +213,12 @@ APPROVAL_STALE = (
     "This approval is no longer needed: its run finished or changed its plan. Nothing was changed."
 )
 APPROVAL_NOT_FOUND = "I can't find this approval any more. Nothing was changed."
+
+
 def not_answering_here(*, direct: bool) -> str:
     if direct:
-        return ("I don't take requests by direct message in this workspace. Please ask in a channel "
-                "where I work, or ask whoever runs dagbot which channels those are.")
+        return ("I don't take requests by direct message or in group DMs in this workspace. Please ask "
+                "in a channel where I work, or ask whoever runs dagbot which channels those are.")
     return ("I don't take requests in this channel. Please ask in a channel where I work, or ask "
             "whoever runs dagbot to add this one to the access policy.")
 

@@ -5,7 +5,7 @@ It is read once at start-up from the YAML file named by ``DAGBOT_POLICY_FILE``, 
 bot is invited, and the requester approves their own red nodes (dagbot's defaults)::
 
     channels: [C0OPS, C0DEPLOY]     # where the bot answers at all (omit: everywhere)
-    direct_messages: false          # requests by DM (default: true)
+    direct_messages: false          # requests by DM or group DM (default: true)
     tools:
       "*":                          # every tool, unless its own entry says otherwise
         approvers: [S0SRE]
@@ -80,7 +80,7 @@ class Policy(BaseModel):
         lambda v: _some(v, "the bot answers nowhere"))] | None = None
     """Channels where the bot answers at all. Default: every channel it is invited to."""
     direct_messages: bool = True
-    """Whether the bot takes requests in direct messages."""
+    """Whether the bot takes requests in direct messages and group DMs."""
     tools: dict[str, ToolRule] = Field(default_factory=dict)
     """Tool name (or ``"*"``) → its rule."""
 

@@ -36,10 +36,19 @@ def is_slack_thread(key: str) -> bool:
     return key.startswith(PREFIX + ":")
 
 
+def _mention(bot_user_id: str) -> str:
+    return rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>"
+
+
+def mentions(text: str, bot_user_id: str | None) -> bool:
+    """Does the text @mention the bot?"""
+    return bool(bot_user_id) and re.search(_mention(bot_user_id or ""), text) is not None
+
+
 def strip_mention(text: str, bot_user_id: str | None) -> str:
     """The request without the bot's own @mention(s)."""
     if bot_user_id:
-        text = re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", " ", text)
+        text = re.sub(_mention(bot_user_id), " ", text)
     return re.sub(r"[ \t]{2,}", " ", text).strip()  # line breaks stay: requests may be lists
 
 

@@ -249,8 +249,12 @@ class FakeSlack:
     def add_usergroup(self, group_id: str, members: list[str]) -> None:
         self.usergroups[group_id] = list(members)
 
-    def add_channel(self, channel_id: str, name: str, *, bot_is_member: bool = True, im: bool = False) -> None:
-        self.channels[channel_id] = {"id": channel_id, "name": name, "bot_is_member": bot_is_member, "im": im}
+    def add_channel(self, channel_id: str, name: str, *, bot_is_member: bool = True, im: bool = False,
+                    mpim: bool = False) -> None:
+        """A conversation: a channel, a DM with the app (``im``) or a group DM (``mpim``, named
+        ``mpdm-…`` as Slack names them)."""
+        self.channels[channel_id] = {"id": channel_id, "name": name, "bot_is_member": bot_is_member, "im": im,
+                                     "mpim": mpim}
 
     def inject(self, method: str, *, times: int = 1, status: int = 429, retry_after: int = 1,
                error: str = "ratelimited", when: Callable[[dict[str, Any]], bool] | None = None) -> Fault:
