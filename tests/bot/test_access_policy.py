@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot.policy import Policy
-from tests.bot.chat import ALICE, BOB, MALLORY, OPS, chat_with, finish, running_bot, settle
+from tests.bot.chat import ALICE, BOB, MALLORY, OPS, Chat, chat_with, finish, running_bot, settle
 from tests.fakes.slack_api import FakeSlack
 
 DEPLOY = {"thought": "ship it", "nodes": [
@@ -135,7 +135,7 @@ async def test_the_bot_answers_only_in_allowed_channels_and_dms_can_be_off(slack
 GROUP_DM = "G0MPIM"
 
 
-async def mention_in(chat: Any, channel: str, text: str, *, mention_first: bool) -> None:
+async def mention_in(chat: Chat, channel: str, text: str, *, mention_first: bool) -> None:
     """Alice @mentions the bot: Slack sends the message twice (``message``, with its
     channel_type, and ``app_mention``, without), in either order."""
     message = chat.slack.post_as_user(channel, ALICE, f"<@{chat.slack.bot_user}> {text}")
