@@ -1,8 +1,8 @@
 """The App Home tab: published for a person when they open it (``app_home_opened``), after
-each click they make in it, and, while they have it in view (opened within the last
-``fresh_seconds``), when one of their runs ends and when an approval they may decide is
-posted or closed (decided, expired, withdrawn, or gone stale) — people who approve keep
-Home open as their inbox.
+each click they make in it, and, while they have it in view (opened or clicked in within the
+last ``fresh_seconds``), when one of their runs ends and when an approval they may decide is
+posted, edited or closed (decided, expired, withdrawn, or gone stale) — people who approve
+keep Home open as their inbox.
 
 Who has Home in view is known per process: with several replicas, a person is refreshed
 only by the replica that saw them open it, for their runs and the approvals that replica
@@ -62,6 +62,12 @@ class AppHome:
         self._forget_stale_viewers()
         self._viewers[user] = self.clock()
         await self.publish(user)
+
+    def clicked(self, user: str) -> None:
+        """``user`` clicked in their Home: they have it in view (e.g. an Edit saved from it is
+        shown there, like an approval posted or closed)."""
+        self._forget_stale_viewers()
+        self._viewers[user] = self.clock()
 
     def _forget_stale_viewers(self) -> None:
         """Drop who no longer has Home in view (and their lock, unless a publish holds it)."""

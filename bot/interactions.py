@@ -48,7 +48,8 @@ def refusal_for(approval: Approval | None) -> str | None:
     return say.already_decided(approval.status.value, approval.decided_by)
 
 
-def outcome_refusal(result: DecisionResult) -> str | None:
+def outcome_refusal(result: DecisionResult, user: str) -> str | None:
+    """Why ``user``'s decision or edit changed nothing (None: it was recorded)."""
     match result.outcome:
         case DecisionOutcome.RECORDED:
             return None
@@ -56,8 +57,9 @@ def outcome_refusal(result: DecisionResult) -> str | None:
             return say.APPROVAL_EXPIRED
         case DecisionOutcome.NOT_FOUND:
             return say.APPROVAL_NOT_FOUND
-        case DecisionOutcome.CHANGED:
-            return say.ARGS_CHANGED
+        case DecisionOutcome.CHANGED:  # (by the clicker: they clicked a view from before their edit)
+            mine = result.approval is not None and result.approval.edited_by == user
+            return say.ARGS_CHANGED_BY_YOU if mine else say.ARGS_CHANGED
     return refusal_for(result.approval) or say.APPROVAL_STALE
 
 
@@ -148,7 +150,7 @@ class Interactions:
         refusal = await self._refusal(approval, user)
         if refusal is None:
             result = await self.engine.decide(approval_id, approved=True, by=user, edits=edits)
-            refusal = outcome_refusal(result)
+            refusal = outcome_refusal(result, user)
             log.info("approval clicked", approval_id=approval_id, outcome=result.outcome.value)
         if refusal is not None:  # (a recorded decision updates its message through its event)
             await self.poster.ephemeral(channel, user, refusal, thread_ts)
@@ -180,7 +182,7 @@ class Interactions:
         refusal = await self._refusal(approval, user)
         if refusal is None:
             result = await self.engine.decide(approval_id, approved=False, by=user, reason=reason_from(view))
-            refusal = outcome_refusal(result)
+            refusal = outcome_refusal(result, user)
             log.info("approval rejected", approval_id=approval_id, outcome=result.outcome.value)
         if refusal is not None:
             if channel:
@@ -241,7 +243,7 @@ class Interactions:
                 return errors
             result = await edit_approval(self.engine.ctx, approval_id, args, by=user, edits=edits)
             log.info("approval edited", approval_id=approval_id, outcome=result.outcome.value)
-            refusal = outcome_refusal(result)
+            refusal = outcome_refusal(result, user)
             if refusal is None and result.approval is not None:
                 await self.approval_messages.show_edit(result.approval)
         if refusal is not None and channel:

@@ -193,6 +193,9 @@ TOO_LONG_TO_EDIT = ("An argument of this step is too long to edit in Slack (over
                     "Reject it with a reason instead, and ask for what you want in the thread.")
 ARGS_CHANGED = ("Someone edited these arguments after you opened them, so nothing was changed. "
                 "Look at the approval message again before you decide.")
+ARGS_CHANGED_BY_YOU = ("You edited these arguments after this was shown to you, so nothing was changed. "
+                       "Decide on the updated approval, which shows your edit: the message in the thread, "
+                       "or your App Home, which has been refreshed.")
 
 
 # --------------------------------------------------------------- refusals

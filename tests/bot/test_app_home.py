@@ -208,6 +208,44 @@ async def test_a_click_in_home_on_a_decided_approval_changes_nothing(slack: Fake
         assert app.log.count("deploy") == 1
 
 
+async def test_an_edit_saved_from_home_is_shown_there_and_approved_as_edited(slack: FakeSlack,
+                                                                            sqlite_url: str) -> None:
+    """Edit from Home, then Approve from Home: the saved edit republishes the open Homes of those
+    who may decide (the editor's too), whose Approve then names the edited version and runs it.
+    An Approve from the view shown before one's own edit says so, rather than "someone edited"."""
+    async with running_bot(slack, sqlite_url, [DEPLOY, finish("deployed")], approvers={"deploy": [BOB, CAROL]}) \
+            as app, chat_with(slack, app) as chat:
+        deploy = await chat.person(ALICE).runs("deploy prod")
+        approval = await deploy.approval_for("ship")
+        for approver in (BOB, CAROL):
+            await chat.driver.home_opened(approver)
+            await slack.wait_for(lambda a=approver: slack.home(a), what="an approver's Home")  # type: ignore[misc]
+        before_edit = slack.home(BOB)
+        assert before_edit is not None and "[Approve]" in shown(before_edit)
+
+        opened = len(slack.views)
+        await chat.driver.click_in_home(BOB, "Edit")
+        modal = await slack.wait_for(lambda: slack.views[opened] if len(slack.views) > opened else None,
+                                     what="the edit modal")
+        await chat.person(BOB).submits_edit(modal, {"target": "qa"})
+        await slack.wait_for(lambda: "Edited by <@U0BOB>" in approval.content, what="the edit in the thread")
+        for approver in (BOB, CAROL):
+            await slack.wait_for(lambda a=approver: "Edited by <@U0BOB>" in shown(slack.home(a)),  # type: ignore[misc]
+                                 what="the edit on an approver's open Home")
+
+        # bob clicks Approve in the view from before his edit: nothing runs, and he is told it was his edit
+        await chat.driver.click_in_home(BOB, "Approve", view=before_edit)
+        refusal = await chat.person(BOB).is_told("You edited these arguments after this was shown to you")
+        assert "Someone edited" not in refusal
+        await settle(app)
+        assert app.log.count("deploy") == 0
+
+        # Approve in the Home he now sees runs the edited arguments
+        await chat.driver.click_in_home(BOB, "Approve")
+        assert "deployed" in (await deploy.answer()).content
+        assert app.log.args_of("deploy") == [{"target": "qa", "note": ""}]
+
+
 async def test_without_the_home_tab_the_bot_carries_on(slack: FakeSlack, sqlite_url: str) -> None:
     slack.home_error = "not_allowed_token_type"
     async with running_bot(slack, sqlite_url, [LOOK_UP_B, finish("b")]) as app, chat_with(slack, app) as chat:
