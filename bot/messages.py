@@ -191,6 +191,11 @@ def edit_not_saved(errors: list[str]) -> str:
 
 TOO_LONG_TO_EDIT = ("An argument of this step is too long to edit in Slack (over 3,000 characters). "
                     "Reject it with a reason instead, and ask for what you want in the thread.")
+def about_approval(tool: str, node_id: str, link: str) -> str:
+    """What a notice sent by DM (not beside the approval) is about."""
+    return f"About the approval of `{tool}` (node `{node_id}`) in <{link}|this thread>:"
+
+
 ARGS_CHANGED = ("Someone edited these arguments after you opened them, so nothing was changed. "
                 "Look at the approval message again before you decide.")
 ARGS_CHANGED_BY_YOU = ("You edited these arguments after this was shown to you, so nothing was changed. "

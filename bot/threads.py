@@ -29,7 +29,12 @@ class ThreadRef:
     @property
     def link(self) -> str:
         """A deep link to the thread's root message (Slack redirects it to the client)."""
-        return f"https://slack.com/archives/{self.channel}/p{self.root_ts.replace('.', '')}"
+        return permalink(self.channel, self.root_ts)
+
+
+def permalink(channel: str, ts: str) -> str:
+    """A deep link to a message (Slack redirects it to the client)."""
+    return f"https://slack.com/archives/{channel}/p{ts.replace('.', '')}"
 
 
 def is_slack_thread(key: str) -> bool:

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from bot.threads import ThreadRef
-from tests.bot.chat import ALICE, BOB, CAROL, MALLORY, OPS, chat_with, finish, running_bot, settle
+from tests.bot.chat import ALICE, BOB, CAROL, MALLORY, OPS, Thread, chat_with, finish, running_bot, settle
 from tests.fakes.slack_api import FakeSlack, render_text
 
 DEPLOY = {"nodes": [{"id": "ship", "tool": "deploy", "args": {"target": "prod"}}]}
@@ -201,11 +201,14 @@ async def test_a_click_in_home_on_a_decided_approval_changes_nothing(slack: Fake
         seen = await slack.wait_for(lambda: slack.home(BOB), what="bob's Home")
         await chat.person(MALLORY).approves(approval)  # mallory was quicker, in the thread
         await deploy.answer()
-        # bob clicks in the Home he was looking at (his refreshed one no longer offers it)
+        # bob clicks in the Home he was looking at (his refreshed one no longer offers it): he is
+        # told by a DM from the app (the Messages tab beside Home), naming the approval
         assert (await chat.driver.click_in_home(BOB, "Approve", view=seen)).status_code == 200
-        await chat.person(BOB).is_told("already")  # told in the approval's thread
+        told = await chat.person(BOB).gets_dm("already approved by <@U0MALLORY>")
+        link = ThreadRef(slack.team, deploy.channel, deploy.root_ts).link
+        assert told.startswith(f"About the approval of `deploy` (node `ship`) in <{link}|this thread>:")
         await settle(app)
-        assert app.log.count("deploy") == 1
+        assert app.log.count("deploy") == 1 and slack.told(BOB) == []
 
 
 async def test_an_edit_saved_from_home_is_shown_there_and_approved_as_edited(slack: FakeSlack,
@@ -235,7 +238,7 @@ async def test_an_edit_saved_from_home_is_shown_there_and_approved_as_edited(sla
 
         # bob clicks Approve in the view from before his edit: nothing runs, and he is told it was his edit
         await chat.driver.click_in_home(BOB, "Approve", view=before_edit)
-        refusal = await chat.person(BOB).is_told("You edited these arguments after this was shown to you")
+        refusal = await chat.person(BOB).gets_dm("You edited these arguments after this was shown to you")
         assert "Someone edited" not in refusal
         await settle(app)
         assert app.log.count("deploy") == 0
@@ -244,6 +247,32 @@ async def test_an_edit_saved_from_home_is_shown_there_and_approved_as_edited(sla
         await chat.driver.click_in_home(BOB, "Approve")
         assert "deployed" in (await deploy.answer()).content
         assert app.log.args_of("deploy") == [{"target": "qa", "note": ""}]
+
+
+async def test_a_refused_click_in_home_reaches_an_approver_outside_the_thread(slack: FakeSlack,
+                                                                             sqlite_url: str) -> None:
+    """The approval waits in alice's assistant pane (her DM with the app, which nobody else is
+    in): bob's refused click in his Home is told to him by DM, not lost in a conversation he
+    cannot see (where Slack would refuse an ephemeral to him: user_not_in_channel)."""
+    async with running_bot(slack, sqlite_url, [DEPLOY, finish("deployed")], approvers={"deploy": [BOB, CAROL]}) \
+            as app, chat_with(slack, app) as chat:
+        root = await chat.driver.open_assistant_thread(ALICE)
+        pane = Thread(chat, root.channel, root.ts)
+        await chat.person(ALICE).says("deploy prod", channel=root.channel, thread=pane)
+        await pane.approval_for("ship")
+        for approver in (BOB, CAROL):
+            await chat.driver.home_opened(approver)
+            await slack.wait_for(lambda a=approver: slack.home(a), what="an approver's Home")  # type: ignore[misc]
+        bobs = slack.home(BOB)
+        assert bobs is not None and "[Approve]" in shown(bobs)
+
+        await chat.driver.click_in_home(CAROL, "Approve")
+        assert "deployed" in (await pane.answer()).content
+        await chat.driver.click_in_home(BOB, "Approve", view=bobs)  # the view he still looks at
+        await chat.person(BOB).gets_dm("This approval was already approved by <@U0CAROL>")
+        await settle(app)
+        assert app.log.count("deploy") == 1
+        assert not any(e.user == BOB for e in slack.ephemerals)
 
 
 async def test_without_the_home_tab_the_bot_carries_on(slack: FakeSlack, sqlite_url: str) -> None:

@@ -151,9 +151,7 @@ class SlackDriver:
     async def open_assistant_thread(self, user: str, context_channel: str | None = None) -> Message:
         """The user opens dagbot in the assistant pane: Slack makes a thread in their DM with the
         app (the root is the app's) and sends ``assistant_thread_started``."""
-        channel = f"D{user[1:]}"
-        if channel not in self.fake.channels:
-            self.fake.add_channel(channel, f"{user}-dm", im=True)
+        channel = self.fake.app_dm(user)
         root = self.fake.post_as_user(channel, self.fake.bot_user, "Hi, how can I help?")
         root.bot_id = self.fake.bot_id
         await self.event({"type": "assistant_thread_started", "event_ts": self.fake.next_ts(),
