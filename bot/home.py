@@ -29,7 +29,7 @@ from bot.blocks import Block
 from bot.features import Feature, SlackFeatures
 from bot.home_view import MAX_APPROVALS, RecentLine, home_view
 from bot.poster import SlackPoster, error_code
-from bot.status_report import active_runs
+from bot.status_report import active_runs, decidable_approvals
 from bot.store import BotStore
 from bot.tasks import TaskSet
 from bot.threads import ThreadRef
@@ -127,13 +127,8 @@ class AppHome:
         active = await active_runs(user, engine=self.engine, store=self.store)
         shown: list[list[Block]] = []
         more = 0
-        for approval in await self.approvals.pending():
-            if ThreadRef.parse(approval.thread_id) is None \
-                    or not await self.directory.lists_approval(approval.tool, approval.requested_by, user):
-                continue
-            message = await self.store.approval_message(approval.id)
-            if message is not None and message.closed:  # its run ended or replanned without it
-                continue
+        for approval, _ in await decidable_approvals(user, approvals=self.approvals, store=self.store,
+                                                     directory=self.directory):
             if len(shown) >= MAX_APPROVALS:
                 more += 1
                 continue

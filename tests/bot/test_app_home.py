@@ -8,7 +8,19 @@ import time
 import pytest
 
 from bot.threads import ThreadRef
-from tests.bot.chat import ALICE, BOB, CAROL, MALLORY, OPS, Thread, chat_with, finish, running_bot, settle
+from tests.bot.chat import (
+    ALICE,
+    BOB,
+    CAROL,
+    MALLORY,
+    OPS,
+    Chat,
+    Thread,
+    chat_with,
+    finish,
+    running_bot,
+    settle,
+)
 from tests.fakes.slack_api import FakeSlack, render_text
 
 DEPLOY = {"nodes": [{"id": "ship", "tool": "deploy", "args": {"target": "prod"}}]}
@@ -20,6 +32,14 @@ NOTHING_WAITING = "No approvals are waiting for you."
 def shown(view: dict[str, object] | None) -> str:
     assert view is not None
     return render_text("", view["blocks"])  # type: ignore[arg-type]
+
+
+async def status_of(chat: Chat, user: str) -> str:
+    """What ``/agent status`` tells ``user`` now."""
+    told = len(chat.slack.told(user))
+    await chat.driver.slash(user, OPS, "status")
+    return await chat.slack.wait_for(lambda: next((t for t in chat.slack.told(user)[told:]
+                                                   if "Your active runs" in t), None), what="the status reply")
 
 
 async def test_home_shows_runs_and_the_approvals_a_person_may_decide(slack: FakeSlack, sqlite_url: str) -> None:
@@ -144,7 +164,7 @@ async def test_an_open_home_is_an_approvers_inbox(slack: FakeSlack, sqlite_url: 
 @pytest.mark.parametrize("ending", ["withdrawn", "expired", "stale"])
 async def test_an_open_home_drops_an_approval_nobody_decided(slack: FakeSlack, sqlite_url: str, ending: str) -> None:
     """Cancelled (withdrawn), expired, or no longer needed (its run replanned or ended without
-    it): the approval leaves the Home of those who have it open."""
+    it): the approval leaves the Home of those who have it open, and ``/agent status`` too."""
     async with running_bot(slack, sqlite_url, [DEPLOY, finish("nothing deployed")], approvers={"deploy": [BOB]}) \
             as app, chat_with(slack, app) as chat:
         await chat.driver.home_opened(BOB)
@@ -152,6 +172,7 @@ async def test_an_open_home_drops_an_approval_nobody_decided(slack: FakeSlack, s
         deploy = await chat.person(ALICE).runs("deploy prod")
         approval = await deploy.approval_for("ship")
         await slack.wait_for(lambda: "Approval needed" in shown(slack.home(BOB)), what="bob's Home listing it")
+        assert "(node `ship`)" in await status_of(chat, BOB)
 
         match ending:
             case "withdrawn":
@@ -164,6 +185,7 @@ async def test_an_open_home_drops_an_approval_nobody_decided(slack: FakeSlack, s
         await slack.wait_for(lambda: NOTHING_WAITING in shown(slack.home(BOB)), what="bob's Home without it")
         await settle(app)
         assert NOTHING_WAITING in shown(slack.home(BOB))
+        assert "(node `ship`)" not in await status_of(chat, BOB)
         assert app.log.count("deploy") == 0
 
 
