@@ -199,8 +199,8 @@ def about_approval(tool: str, node_id: str, link: str) -> str:
 ARGS_CHANGED = ("Someone edited these arguments after you opened them, so nothing was changed. "
                 "Look at the approval message again before you decide.")
 ARGS_CHANGED_BY_YOU = ("You edited these arguments after this was shown to you, so nothing was changed. "
-                       "Decide on the updated approval, which shows your edit: the message in the thread, "
-                       "or your App Home, which has been refreshed.")
+                       "Decide on the updated approval, which shows your edit: the approval message in "
+                       "the thread, or App Home once it refreshes (a moment).")
 
 
 # --------------------------------------------------------------- refusals
