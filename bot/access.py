@@ -32,6 +32,24 @@ NO_SUCH_GROUP = "no_such_subteam"
 """Slack's answer for a group id that does not exist: a group without members, not a failure."""
 
 
+DIRECT_TYPES = frozenset({"im", "mpim"})
+"""The ``channel_type`` of direct conversations in Slack's message events: a DM, a group DM."""
+
+
+def is_direct(channel: str, *, channel_type: str | None = None,
+              channel_name: str | None = None) -> bool | None:
+    """Is the conversation a DM or a group DM (what ``direct_messages`` covers)? Told by a
+    message event's ``channel_type`` (``im``, ``mpim``), else by a slash command's
+    ``channel_name`` (``directmessage``, ``mpdm-…``), else by the id (``D…``: a DM). None when
+    nothing tells: a ``C…``/``G…`` id may be a channel or a group DM (e.g. an app_mention, which
+    carries no ``channel_type``)."""
+    if channel_type:
+        return channel_type in DIRECT_TYPES
+    if channel_name:
+        return channel_name == "directmessage" or channel_name.startswith("mpdm-")
+    return True if channel.startswith("D") else None
+
+
 class MembershipUnknown(Exception):
     """Slack would not list a user group that decides the question, and none is cached: the
     answer is unknown (not "no"), so the person is asked to try again."""
@@ -126,9 +144,15 @@ class AccessDirectory:
 
     # ------------------------------------------------------------ requests
 
-    def answers_in(self, channel: str) -> bool:
-        """Does the bot answer in this conversation at all (channel allow list, DMs on/off)?"""
-        return self.policy.answers_in(channel, direct=channel.startswith("D"))
+    def answers_in(self, channel: str, *, direct: bool | None) -> bool | None:
+        """Does the bot answer in this conversation at all (channel allow list, DMs on/off)?
+        ``direct``: a DM or group DM, None if not known (see :func:`is_direct`); then the answer
+        is None if it depends on that."""
+        if direct is None:
+            if self.policy.answers_in(channel, direct=True) != self.policy.answers_in(channel, direct=False):
+                return None
+            direct = False
+        return self.policy.answers_in(channel, direct=direct)
 
     async def tool_refusal(self, tool: str, user: str | None, channel: str) -> str | None:
         """Why ``user`` may not use ``tool`` in ``channel`` (None: they may)."""

@@ -11,7 +11,7 @@ its event may race to close the same message: a per-approval lock makes one of t
 Which messages exist is in the :class:`BotStore`; this process remembers the ones it posted
 or read, and which it closed, until their thread's run ends. ``on_change`` is told of each
 approval whose message was posted or closed, so the App Home of those who may decide on it
-can follow (it lists the approvals whose message is still open).
+can follow (it lists the approvals whose message is still open), and of each edit.
 """
 
 from __future__ import annotations
@@ -117,15 +117,20 @@ class ApprovalMessages:
     # ---------------------------------------------------------------- update
 
     async def show_edit(self, approval: Approval) -> bool:
-        """Show a pending approval's edited arguments (and new buttons) in its message. False
-        when Slack refused the update (the edit stands; the next update shows it)."""
-        async with self._locks[approval.id]:
-            record = await self.record(approval.id)
-            if record is None or record.closed or approval.id in self._closed:
-                return True
-            text, blocks = self._render(approval)
-            sent = await self.poster.edit(record.channel, record.ts, text, blocks)
-            return sent.ok
+        """Show a pending approval's edited arguments (and new buttons) in its message, and tell
+        ``on_change`` (the App Homes that list it show the old version's buttons, which an
+        Approve would be refused for). False when Slack refused the update (the edit stands;
+        the next update shows it)."""
+        try:
+            async with self._locks[approval.id]:
+                record = await self.record(approval.id)
+                if record is None or record.closed or approval.id in self._closed:
+                    return True
+                text, blocks = self._render(approval)
+                sent = await self.poster.edit(record.channel, record.ts, text, blocks)
+                return sent.ok
+        finally:
+            self.on_change(approval)
 
     async def refresh(self, approval_id: str, *, stale: bool = False) -> None:
         """Show an approval's final state in its message (once); pending ones stay as they are

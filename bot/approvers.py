@@ -9,10 +9,34 @@ of Slack user ids (``U…``/``W…``) and user group ids (``S…``). A tool with
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 ANY_TOOL = "*"
+PRINCIPAL = re.compile(r"^[UWS][A-Z0-9]+$")
+"""A Slack user id (``U…``/``W…``) or user group id (``S…``)."""
+EXAMPLE = '{"deploy": ["U0123ABCD", "S0456EFGH"]}'
+
+
+def principal_problem(value: Any) -> str | None:
+    """Why ``value`` is not a user id or user group id (None: it is one)."""
+    if not isinstance(value, str) or not PRINCIPAL.match(value):
+        return f"{value!r} is not a Slack user id (U…/W…) or user group id (S…)"
+    return None
+
+
+def _which(tool: str) -> str:
+    return "any tool" if tool == ANY_TOOL else repr(tool)
+
+
+class ApproversError(ValueError):
+    """``DAGBOT_APPROVERS`` cannot be used; one sentence per problem, each naming the setting."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
 
 
 def is_group(principal: str) -> bool:
@@ -36,26 +60,35 @@ class ApproverPolicy:
 
     @classmethod
     def from_json(cls, text: str) -> ApproverPolicy:
-        """Parse ``DAGBOT_APPROVERS``; an empty string means "the requester approves"."""
+        """Parse ``DAGBOT_APPROVERS``; an empty string means "the requester approves". Raises
+        :class:`ApproversError` naming every problem."""
         if not text.strip():
             return cls()
         try:
             raw = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise ValueError(f"DAGBOT_APPROVERS is not valid JSON: {exc.msg}") from None
+            raise ApproversError([f"DAGBOT_APPROVERS is not valid JSON: {exc.msg}"]) from None
         if not isinstance(raw, dict):
-            raise ValueError('DAGBOT_APPROVERS must be a JSON object like {"deploy": ["U123", "S456"]}')
+            raise ApproversError([f"DAGBOT_APPROVERS must be a JSON object like {EXAMPLE}"])
         rules: dict[str, tuple[str, ...]] = {}
+        problems: list[str] = []
         for tool, principals in raw.items():
             if isinstance(principals, str):
                 principals = [principals]
-            if not isinstance(principals, list) or not all(
-                isinstance(p, str) and p[:1] in ("U", "W", "S") for p in principals
-            ):
-                raise ValueError(
-                    f"DAGBOT_APPROVERS[{tool!r}] must list Slack user ids (U…/W…) or user group ids (S…)"
-                )
-            rules[str(tool)] = tuple(principals)
+            where = f"DAGBOT_APPROVERS[{json.dumps(tool)}]"
+            if not isinstance(principals, list):
+                problems.append(f"{where} should be a list of Slack user ids (U…/W…) and user group ids "
+                                f"(S…), e.g. {EXAMPLE}")
+            elif not principals:
+                problems.append(f"{where} is an empty list, which would mean nobody may approve "
+                                f"{_which(tool)}; leave {json.dumps(tool)} out for the default "
+                                "(the requester approves)")
+            else:
+                found = [(index, principal_problem(p)) for index, p in enumerate(principals)]
+                problems.extend(f"{where}[{index}]: {problem}" for index, problem in found if problem)
+                rules[str(tool)] = tuple(principals)
+        if problems:
+            raise ApproversError(problems)
         return cls(rules)
 
     def approvers_for(self, tool: str) -> tuple[str, ...]:

@@ -29,7 +29,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from agent.events import Planning, RunEvent
 from agent.tools.registry import ToolRegistry
 from bot import messages as say
-from bot.access import AccessDirectory
+from bot.access import AccessDirectory, is_direct
 from bot.assistant_view import status_text, suggested_prompts, thread_title
 from bot.features import Feature, SlackFeatures
 from bot.poster import error_code
@@ -71,7 +71,7 @@ class AssistantPane:
                                               self.clock())
         await self.store.own_thread(thread, user, self.clock())
         self._known[thread.key] = True
-        if not user or not self.directory.answers_in(channel) \
+        if not user or not self.directory.answers_in(channel, direct=is_direct(channel)) \
                 or not self.features.available(Feature.ASSISTANT, channel):
             return
         allowed = [spec for spec in self.registry

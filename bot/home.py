@@ -1,8 +1,8 @@
 """The App Home tab: published for a person when they open it (``app_home_opened``), after
-each click they make in it, and, while they have it in view (opened within the last
-``fresh_seconds``), when one of their runs ends and when an approval they may decide is
-posted or closed (decided, expired, withdrawn, or gone stale) — people who approve keep
-Home open as their inbox.
+each click they make in it, and, while they have it in view (opened or clicked in within the
+last ``fresh_seconds``), when one of their runs ends and when an approval they may decide is
+posted, edited or closed (decided, expired, withdrawn, or gone stale) — people who approve
+keep Home open as their inbox.
 
 Who has Home in view is known per process: with several replicas, a person is refreshed
 only by the replica that saw them open it, for their runs and the approvals that replica
@@ -29,7 +29,7 @@ from bot.blocks import Block
 from bot.features import Feature, SlackFeatures
 from bot.home_view import MAX_APPROVALS, RecentLine, home_view
 from bot.poster import SlackPoster, error_code
-from bot.status_report import active_runs
+from bot.status_report import active_runs, decidable_approvals
 from bot.store import BotStore
 from bot.tasks import TaskSet
 from bot.threads import ThreadRef
@@ -62,6 +62,12 @@ class AppHome:
         self._forget_stale_viewers()
         self._viewers[user] = self.clock()
         await self.publish(user)
+
+    def clicked(self, user: str) -> None:
+        """``user`` clicked in their Home: they have it in view (e.g. an Edit saved from it is
+        shown there, like an approval posted or closed)."""
+        self._forget_stale_viewers()
+        self._viewers[user] = self.clock()
 
     def _forget_stale_viewers(self) -> None:
         """Drop who no longer has Home in view (and their lock, unless a publish holds it)."""
@@ -121,13 +127,8 @@ class AppHome:
         active = await active_runs(user, engine=self.engine, store=self.store)
         shown: list[list[Block]] = []
         more = 0
-        for approval in await self.approvals.pending():
-            if ThreadRef.parse(approval.thread_id) is None \
-                    or not await self.directory.lists_approval(approval.tool, approval.requested_by, user):
-                continue
-            message = await self.store.approval_message(approval.id)
-            if message is not None and message.closed:  # its run ended or replanned without it
-                continue
+        for approval, _ in await decidable_approvals(user, approvals=self.approvals, store=self.store,
+                                                     directory=self.directory):
             if len(shown) >= MAX_APPROVALS:
                 more += 1
                 continue

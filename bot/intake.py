@@ -23,23 +23,30 @@ import time
 import uuid
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 
 from agent.runner import Engine, Submission, ThreadStatus
 from bot import messages as say
+from bot.access import is_direct
 from bot.mrkdwn import unescape
 from bot.poster import SlackPoster
 from bot.progress import Phase, RunProgress
 from bot.reply_view import root_message
 from bot.status_view import render_status
 from bot.store import BotStore
-from bot.threads import ThreadRef, message_key, strip_mention
+from bot.threads import ThreadRef, mentions, message_key, strip_mention
 
 log = structlog.get_logger(__name__)
 
 Respond = Callable[[str], Awaitable[Any]]
+
+
+class AnswersIn(Protocol):
+    def __call__(self, channel: str, *, direct: bool | None) -> bool | None: ...
+
+
 HANDLED_SUBTYPES = {None, "file_share", "thread_broadcast"}
 CANNOT_POST_HERE = {"not_in_channel", "channel_not_found"}
 
@@ -72,10 +79,11 @@ class Intake:
     def __init__(self, *, engine: Engine, store: BotStore, poster: SlackPoster, command: str,
                  clock: Callable[[], float] = time.time, claim_retake_seconds: float = 30.0,
                  claim_wait_seconds: float = 1.5,
-                 answers_in: Callable[[str], bool] = lambda channel: True) -> None:
+                 answers_in: AnswersIn = lambda channel, *, direct: True) -> None:
         self.engine = engine
         self.answers_in = answers_in
-        """Does the bot answer in this channel at all (the access policy)?"""
+        """Does the bot answer in this conversation at all (the access policy)? See
+        :meth:`bot.access.AccessDirectory.answers_in`."""
         self.store = store
         self.poster = poster
         self.command = command
@@ -84,10 +92,13 @@ class Intake:
         self.claim_wait_seconds = claim_wait_seconds
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
-    async def from_command(self, team: str, channel: str, user: str, text: str, respond: Respond) -> None:
-        """``/agent <request>``: a root message quoting the request; the run lives in its thread."""
-        if not self.answers_in(channel):
-            await respond(say.not_answering_here(direct=channel.startswith("D")))
+    async def from_command(self, team: str, channel: str, user: str, text: str, respond: Respond,
+                           channel_name: str | None = None) -> None:
+        """``/agent <request>``: a root message quoting the request; the run lives in its thread.
+        ``channel_name``: as Slack sends it (``directmessage`` in a DM, ``mpdm-…`` in a group DM)."""
+        direct = is_direct(channel, channel_name=channel_name)
+        if not self.answers_in(channel, direct=direct):
+            await respond(say.not_answering_here(direct=bool(direct)))
             return
         root = root_message(user, text)
         posted = await self.poster.send(channel, root.text, root.blocks)
@@ -108,7 +119,9 @@ class Intake:
         """An app_mention (``mentioned``) or a message: a DM, or a reply in a thread the bot owns.
 
         Slack sends a mention in a channel as two events (message and app_mention) and
-        retries deliveries; both carry the same channel and ts, which is claimed once.
+        retries deliveries; both carry the same channel and ts, which is claimed once. When
+        the access policy treats DMs and group DMs apart from channels, the message event
+        decides a mention (only it says, by its ``channel_type``, whether it is in a group DM).
         """
         if event.get("subtype") not in HANDLED_SUBTYPES or is_from_a_bot(event, bot_user_id):
             return Delivery.IGNORED
@@ -117,9 +130,17 @@ class Intake:
             return Delivery.IGNORED
         thread_ts = event.get("thread_ts")
         thread = ThreadRef(team, channel, thread_ts or ts)
-        direct = event.get("channel_type") == "im"
+        channel_type = event.get("channel_type")
+        direct = is_direct(channel, channel_type=channel_type)
+        answers = self.answers_in(channel, direct=direct)
+        # Whether the bot answers here depends on whether this is a group DM, which only the
+        # message event says (its channel_type): an app_mention leaves its mention to it.
+        twin_decides = self.answers_in(channel, direct=None) is None
+        if answers is None:
+            return Delivery.IGNORED
         owned = bool(thread_ts) and await self.store.owns_thread(thread.key)
-        if not (mentioned or direct or owned):
+        if not (mentioned or channel_type == "im" or owned
+                or (twin_decides and mentions(str(event.get("text") or ""), bot_user_id))):
             return Delivery.IGNORED
         key = message_key(channel, ts)
         claim = await self.store.claim(key, self.clock(), unsettled_for=self.claim_retake_seconds)
@@ -131,9 +152,9 @@ class Intake:
             return Delivery.UNSETTLED
         if claim.retaken_from is not None:
             log.warning("taking over a message whose claimer did not queue it", channel=channel, ts=ts)
-        if not self.answers_in(channel):
-            log.info("not answering in this channel (access policy)", channel=channel)
-            await self.poster.ephemeral(channel, user, say.not_answering_here(direct=direct),
+        if not answers:
+            log.info("not answering in this conversation (access policy)", channel=channel)
+            await self.poster.ephemeral(channel, user, say.not_answering_here(direct=bool(direct)),
                                         thread_ts=thread_ts)
             await self.store.settle_claim(key, self.clock())
             return Delivery.HANDLED

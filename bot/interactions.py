@@ -2,7 +2,9 @@
 
 Slack cannot disable buttons, so every click is checked here and decided atomically by
 the engine: a refused click gets an ephemeral explanation and changes nothing; of two
-clicks at once, one is recorded and the other is told who was first.
+clicks at once, one is recorded and the other is told who was first. A click in the App Home
+tab is answered by a DM from the app naming the approval (an ephemeral in the approval's
+thread would be unseen there, or refused if the clicker is not in that conversation).
 """
 
 from __future__ import annotations
@@ -48,7 +50,8 @@ def refusal_for(approval: Approval | None) -> str | None:
     return say.already_decided(approval.status.value, approval.decided_by)
 
 
-def outcome_refusal(result: DecisionResult) -> str | None:
+def outcome_refusal(result: DecisionResult, user: str) -> str | None:
+    """Why ``user``'s decision or edit changed nothing (None: it was recorded)."""
     match result.outcome:
         case DecisionOutcome.RECORDED:
             return None
@@ -56,8 +59,9 @@ def outcome_refusal(result: DecisionResult) -> str | None:
             return say.APPROVAL_EXPIRED
         case DecisionOutcome.NOT_FOUND:
             return say.APPROVAL_NOT_FOUND
-        case DecisionOutcome.CHANGED:
-            return say.ARGS_CHANGED
+        case DecisionOutcome.CHANGED:  # (by the clicker: they clicked a view from before their edit)
+            mine = result.approval is not None and result.approval.edited_by == user
+            return say.ARGS_CHANGED_BY_YOU if mine else say.ARGS_CHANGED
     return refusal_for(result.approval) or say.APPROVAL_STALE
 
 
@@ -97,12 +101,14 @@ class Interactions:
         record = await self.approval_messages.record(approval.id)
         return record is None or not record.closed
 
-    @staticmethod
-    def _place(approval: Approval | None, channel: str, thread_ts: str | None) -> tuple[str, str | None]:
-        """Where to tell the clicker: where they clicked, or, for a click in the App Home tab
-        (no channel), the approval's thread."""
-        thread = ThreadRef.parse(approval.thread_id) if approval is not None and not channel else None
-        return (thread.channel, thread.root_ts) if thread is not None else (channel, thread_ts)
+    async def _tell(self, user: str, text: str, approval: Approval | None, channel: str | None,
+                    thread_ts: str | None) -> None:
+        """Tell the clicker privately: where they clicked, or, for a click in the App Home tab
+        (no channel) or where Slack says they would not see it, by a DM naming the approval."""
+        thread = ThreadRef.parse(approval.thread_id) if approval is not None else None
+        about = say.about_approval(approval.tool, approval.node_id, thread.link) \
+            if approval is not None and thread is not None else None
+        await self.poster.ephemeral(channel or "", user, text, thread_ts, about=about)
 
     @asynccontextmanager
     async def _reported(self, work: str, user: str, approval_id: str, channel: str | None,
@@ -114,25 +120,22 @@ class Interactions:
         except Exception:
             log.exception("could not handle a click", work=work, approval_id=approval_id)
             try:
-                if not channel:  # (a click in the App Home tab: told in the approval's thread)
-                    channel, thread_ts = self._place(await self.approvals.get(approval_id), "", thread_ts)
-                if channel:
-                    await self.poster.ephemeral(channel, user, say.CLICK_FAILED, thread_ts)
+                await self._tell(user, say.CLICK_FAILED, await self.approvals.get(approval_id), channel,
+                                 thread_ts)
             except Exception:
                 log.warning("could not tell the clicker either", approval_id=approval_id, exc_info=True)
 
     async def _decidable(self, user: str, approval_id: str, channel: str, thread_ts: str | None
-                         ) -> tuple[Approval, str, str | None] | None:
-        """The approval and where to answer, when ``user`` may decide on it now; otherwise the
-        clicker is told why and the approval's message refreshed (None)."""
+                         ) -> Approval | None:
+        """The approval, when ``user`` may decide on it now; otherwise the clicker is told why
+        and the approval's message refreshed (None)."""
         approval = await self.approvals.get(approval_id)
-        channel, thread_ts = self._place(approval, channel, thread_ts)
         refusal = await self._refusal(approval, user)
         if refusal is not None or approval is None:
-            await self.poster.ephemeral(channel, user, refusal or say.APPROVAL_NOT_FOUND, thread_ts)
+            await self._tell(user, refusal or say.APPROVAL_NOT_FOUND, approval, channel, thread_ts)
             await self.approval_messages.refresh(approval_id)
             return None
-        return approval, channel, thread_ts
+        return approval
 
     async def approve(self, user: str, approval_id: str, channel: str, thread_ts: str | None,
                       edits: int | None = None) -> None:
@@ -144,28 +147,26 @@ class Interactions:
     async def _approve(self, user: str, approval_id: str, channel: str, thread_ts: str | None,
                        edits: int | None) -> None:
         approval = await self.approvals.get(approval_id)
-        channel, thread_ts = self._place(approval, channel, thread_ts)
         refusal = await self._refusal(approval, user)
         if refusal is None:
             result = await self.engine.decide(approval_id, approved=True, by=user, edits=edits)
-            refusal = outcome_refusal(result)
+            refusal = outcome_refusal(result, user)
             log.info("approval clicked", approval_id=approval_id, outcome=result.outcome.value)
         if refusal is not None:  # (a recorded decision updates its message through its event)
-            await self.poster.ephemeral(channel, user, refusal, thread_ts)
+            await self._tell(user, refusal, approval, channel, thread_ts)
             await self.approval_messages.refresh(approval_id)
 
     async def open_reject(self, user: str, approval_id: str, trigger_id: str, channel: str,
                           thread_ts: str | None) -> None:
-        decidable = await self._decidable(user, approval_id, channel, thread_ts)
-        if decidable is None:
+        approval = await self._decidable(user, approval_id, channel, thread_ts)
+        if approval is None:
             return
-        approval, channel, thread_ts = decidable
         metadata = json.dumps({"approval_id": approval_id, "channel": channel, "thread_ts": thread_ts})
         try:
             await self.client.views_open(trigger_id=trigger_id, view=reject_modal(approval, metadata))
         except SlackApiError as exc:
             log.warning("views.open failed", error=error_code(exc))
-            await self.poster.ephemeral(channel, user, say.SOMETHING_BROKE, thread_ts)
+            await self._tell(user, say.SOMETHING_BROKE, approval, channel, thread_ts)
 
     async def submit_reject(self, user: str, view: dict[str, Any]) -> None:
         meta = json.loads(view.get("private_metadata") or "{}")
@@ -180,11 +181,10 @@ class Interactions:
         refusal = await self._refusal(approval, user)
         if refusal is None:
             result = await self.engine.decide(approval_id, approved=False, by=user, reason=reason_from(view))
-            refusal = outcome_refusal(result)
+            refusal = outcome_refusal(result, user)
             log.info("approval rejected", approval_id=approval_id, outcome=result.outcome.value)
         if refusal is not None:
-            if channel:
-                await self.poster.ephemeral(channel, user, refusal, thread_ts)
+            await self._tell(user, refusal, approval, channel, thread_ts)
             await self.approval_messages.refresh(approval_id)
 
     # ------------------------------------------------------------------ edit
@@ -196,22 +196,21 @@ class Interactions:
     async def open_edit(self, user: str, approval_id: str, trigger_id: str, channel: str,
                         thread_ts: str | None) -> None:
         """Edit clicked: the modal opens for those who may decide, while the approval is pending."""
-        decidable = await self._decidable(user, approval_id, channel, thread_ts)
-        if decidable is None:
+        approval = await self._decidable(user, approval_id, channel, thread_ts)
+        if approval is None:
             return
-        approval, channel, thread_ts = decidable
         metadata = json.dumps({"approval_id": approval_id, "channel": channel, "thread_ts": thread_ts,
                                "edits": approval.edits})
         try:
             view = edit_modal(approval, self._target(approval.tool), metadata)
         except TooLongToEdit:
-            await self.poster.ephemeral(channel, user, say.TOO_LONG_TO_EDIT, thread_ts)
+            await self._tell(user, say.TOO_LONG_TO_EDIT, approval, channel, thread_ts)
             return
         try:
             await self.client.views_open(trigger_id=trigger_id, view=view)
         except SlackApiError as exc:
             log.warning("views.open failed", error=error_code(exc))
-            await self.poster.ephemeral(channel, user, say.SOMETHING_BROKE, thread_ts)
+            await self._tell(user, say.SOMETHING_BROKE, approval, channel, thread_ts)
 
     async def submit_edit(self, user: str, view: dict[str, Any], answered: asyncio.Event) -> dict[str, str]:
         """The Edit modal was submitted. Returns problems by field (the modal stays open and
@@ -235,17 +234,17 @@ class Interactions:
                 problems = argument_problems(self.engine.ctx.registry, approval.tool, args)
                 errors = field_errors(problems, target)
             if errors:
-                if answered.is_set() and channel:
-                    await self.poster.ephemeral(channel, user, say.edit_not_saved(list(errors.values())),
-                                                thread_ts)
+                if answered.is_set():
+                    await self._tell(user, say.edit_not_saved(list(errors.values())), approval, channel,
+                                     thread_ts)
                 return errors
             result = await edit_approval(self.engine.ctx, approval_id, args, by=user, edits=edits)
             log.info("approval edited", approval_id=approval_id, outcome=result.outcome.value)
-            refusal = outcome_refusal(result)
+            refusal = outcome_refusal(result, user)
             if refusal is None and result.approval is not None:
                 await self.approval_messages.show_edit(result.approval)
-        if refusal is not None and channel:
-            await self.poster.ephemeral(channel, user, refusal, thread_ts)
+        if refusal is not None:
+            await self._tell(user, refusal, approval, channel, thread_ts)
         return {}
 
     async def cancel(self, user: str, thread_key: str, channel: str, message_ts: str | None,

@@ -48,6 +48,14 @@ def _from_home(body: dict[str, Any]) -> bool:
     return (body.get("view") or {}).get("type") == "home"
 
 
+def _clicker(bot: SlackBot, body: dict[str, Any]) -> str:
+    """Who clicked; a click in the App Home tab also tells the Home they have it in view."""
+    user = str(body["user"]["id"])
+    if _from_home(body):
+        bot.home.clicked(user)
+    return user
+
+
 def register(app: AsyncApp, bot: SlackBot) -> None:
     command = bot.config.command
 
@@ -69,7 +77,8 @@ def register(app: AsyncApp, bot: SlackBot) -> None:
             await respond(text=text, response_type="ephemeral")
 
         await _recorded(bot, bot.tasks.spawn(bot.intake.from_command(
-            command.get("team_id", ""), command["channel_id"], user, text, reply), name="command"))
+            command.get("team_id", ""), command["channel_id"], user, text, reply,
+            channel_name=command.get("channel_name")), name="command"))
 
     async def _status(user: str, respond: AsyncRespond) -> None:
         report = await status_report(user, engine=bot.engine, approvals=bot.approvals, store=bot.store,
@@ -114,7 +123,7 @@ def register(app: AsyncApp, bot: SlackBot) -> None:
     async def on_approve(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
         channel, _, thread_ts = _where(body)
-        user = body["user"]["id"]
+        user = _clicker(bot, body)
         edits = seen_edits(action.get("block_id", ""))
         work = bot.tasks.spawn(bot.interactions.approve(user, action["value"], channel, thread_ts, edits),
                                name="approve")
@@ -126,7 +135,7 @@ def register(app: AsyncApp, bot: SlackBot) -> None:
     async def on_reject(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
         channel, _, thread_ts = _where(body)
-        bot.tasks.spawn(bot.interactions.open_reject(body["user"]["id"], action["value"],
+        bot.tasks.spawn(bot.interactions.open_reject(_clicker(bot, body), action["value"],
                                                      body["trigger_id"], channel, thread_ts), name="reject")
 
     @app.view(REJECT_VIEW)
@@ -142,7 +151,7 @@ def register(app: AsyncApp, bot: SlackBot) -> None:
     async def on_edit(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
         channel, _, thread_ts = _where(body)
-        bot.tasks.spawn(bot.interactions.open_edit(body["user"]["id"], action["value"],
+        bot.tasks.spawn(bot.interactions.open_edit(_clicker(bot, body), action["value"],
                                                    body["trigger_id"], channel, thread_ts), name="edit")
 
     @app.view(EDIT_VIEW)

@@ -191,8 +191,16 @@ def edit_not_saved(errors: list[str]) -> str:
 
 TOO_LONG_TO_EDIT = ("An argument of this step is too long to edit in Slack (over 3,000 characters). "
                     "Reject it with a reason instead, and ask for what you want in the thread.")
+def about_approval(tool: str, node_id: str, link: str) -> str:
+    """What a notice sent by DM (not beside the approval) is about."""
+    return f"About the approval of `{tool}` (node `{node_id}`) in <{link}|this thread>:"
+
+
 ARGS_CHANGED = ("Someone edited these arguments after you opened them, so nothing was changed. "
                 "Look at the approval message again before you decide.")
+ARGS_CHANGED_BY_YOU = ("You edited these arguments after this was shown to you, so nothing was changed. "
+                       "Decide on the updated approval, which shows your edit: the approval message in "
+                       "the thread, or App Home once it refreshes (a moment).")
 
 
 # --------------------------------------------------------------- refusals
@@ -213,10 +221,12 @@ APPROVAL_STALE = (
     "This approval is no longer needed: its run finished or changed its plan. Nothing was changed."
 )
 APPROVAL_NOT_FOUND = "I can't find this approval any more. Nothing was changed."
+
+
 def not_answering_here(*, direct: bool) -> str:
     if direct:
-        return ("I don't take requests by direct message in this workspace. Please ask in a channel "
-                "where I work, or ask whoever runs dagbot which channels those are.")
+        return ("I don't take requests by direct message or in group DMs in this workspace. Please ask "
+                "in a channel where I work, or ask whoever runs dagbot which channels those are.")
     return ("I don't take requests in this channel. Please ask in a channel where I work, or ask "
             "whoever runs dagbot to add this one to the access policy.")
 

@@ -5,7 +5,7 @@ It is read once at start-up from the YAML file named by ``DAGBOT_POLICY_FILE``, 
 bot is invited, and the requester approves their own red nodes (dagbot's defaults)::
 
     channels: [C0OPS, C0DEPLOY]     # where the bot answers at all (omit: everywhere)
-    direct_messages: false          # requests by DM (default: true)
+    direct_messages: false          # requests by DM or group DM (default: true)
     tools:
       "*":                          # every tool, unless its own entry says otherwise
         approvers: [S0SRE]
@@ -29,15 +29,15 @@ from typing import Annotated, Any
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from bot.approvers import ANY_TOOL, ApproverPolicy, is_group
+from bot.approvers import ANY_TOOL, ApproverPolicy, ApproversError, is_group, principal_problem
 
-_PRINCIPAL = re.compile(r"^[UWS][A-Z0-9]+$")
 _CHANNEL = re.compile(r"^[CG][A-Z0-9]+$")
 
 
 def _principal(value: str) -> str:
-    if not _PRINCIPAL.match(value):
-        raise ValueError(f"{value!r} is not a Slack user id (U…/W…) or user group id (S…)")
+    problem = principal_problem(value)
+    if problem:
+        raise ValueError(problem)
     return value
 
 
@@ -80,7 +80,7 @@ class Policy(BaseModel):
         lambda v: _some(v, "the bot answers nowhere"))] | None = None
     """Channels where the bot answers at all. Default: every channel it is invited to."""
     direct_messages: bool = True
-    """Whether the bot takes requests in direct messages."""
+    """Whether the bot takes requests in direct messages and group DMs."""
     tools: dict[str, ToolRule] = Field(default_factory=dict)
     """Tool name (or ``"*"``) → its rule."""
 
@@ -134,23 +134,42 @@ class Policy(BaseModel):
 
     @classmethod
     def from_approvers(cls, approvers: Mapping[str, Iterable[str]]) -> Policy:
-        return cls(tools={tool: ToolRule(approvers=tuple(p)) for tool, p in approvers.items()})
+        return cls().with_approvers(ApproverPolicy({tool: tuple(p) for tool, p in approvers.items()}))
 
     def with_approvers(self, approvers: ApproverPolicy, source: str = "the policy file") -> Policy:
         """Fold ``DAGBOT_APPROVERS`` in: each of its tools gets those approvers, unless the
-        policy names approvers for that tool too (then it is an error: one place per tool)."""
+        policy names approvers for that tool too (then it is an error: one place per tool). The
+        rules are validated as the file's are: a :class:`PolicyError` names what is wrong."""
         tools = dict(self.tools)
-        clashes = []
+        clashes: list[str] = []
+        problems: list[str] = []
         for tool, principals in approvers.rules.items():
             rule = tools.get(tool, ToolRule())
             if rule.approvers is not None:
                 clashes.append(tool)
                 continue
-            tools[tool] = rule.model_copy(update={"approvers": tuple(principals)})
+            try:
+                tools[tool] = ToolRule.model_validate({**rule.model_dump(exclude_none=True),
+                                                       "approvers": principals})
+            except ValidationError as exc:
+                problems.extend(_approvers_problem(tool, err) for err in exc.errors())
         if clashes:
-            raise PolicyError([f"DAGBOT_APPROVERS and {source} both name approvers for "
-                               f"{', '.join(repr(t) for t in sorted(clashes))}: keep them in one place"])
+            problems.append(f"DAGBOT_APPROVERS and {source} both name approvers for "
+                            f"{', '.join(repr(t) for t in sorted(clashes))}: keep them in one place")
+        if problems:
+            raise PolicyError(problems)
         return self.model_copy(update={"tools": tools})
+
+
+def _approvers_problem(tool: str, err: Any) -> str:
+    """A problem of ``DAGBOT_APPROVERS``'s entry for ``tool``, named as in the setting."""
+    index = "".join(f"[{part}]" for part in tuple(err["loc"])[1:])
+    message = str(err["msg"]).removeprefix("Value error, ")
+    if err["type"] == "tuple_type":
+        message = "should be a list of Slack user ids (U…/W…) and user group ids (S…)"
+    elif err["type"] == "string_type":
+        message = "should be a Slack user id (U…/W…) or user group id (S…)"
+    return f'DAGBOT_APPROVERS["{tool}"]{index}: {message}'
 
 
 def check_policy_tools(policy: Policy, tools: Collection[str], source: str) -> None:
@@ -174,10 +193,10 @@ def load_policy(path: Path | None, approvers_json: str = "") -> Policy:
     """The policy from ``DAGBOT_POLICY_FILE`` (None: no file) and ``DAGBOT_APPROVERS``."""
     try:
         approvers = ApproverPolicy.from_json(approvers_json)
-    except ValueError as exc:
-        raise PolicyError([str(exc)]) from None
+    except ApproversError as exc:
+        raise PolicyError(exc.problems) from None
     if path is None:
-        return Policy(tools={t: ToolRule(approvers=p) for t, p in approvers.rules.items()})
+        return Policy().with_approvers(approvers, "DAGBOT_APPROVERS")
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:

@@ -13,12 +13,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_attempt
 
 from bot.blocks import Block
+from bot.threads import permalink
 
 log = structlog.get_logger(__name__)
 
 GONE = frozenset({"message_not_found", "channel_not_found", "cant_update_message", "is_archived",
                   "not_in_channel", "invalid_auth", "account_inactive", "token_revoked"})
 """Errors after which the message (or the bot's access to it) is gone: trying again cannot help."""
+UNSEEN = frozenset({"user_not_in_channel", "channel_not_found", "not_in_channel"})
+"""Why Slack refuses an ephemeral message to someone where they would never see it: they are
+not in the conversation, or the bot cannot post there (any more)."""
 TRANSIENT = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable",
                        "request_timeout", "connection_error"})
 """Errors that may pass: the same call can succeed later."""
@@ -179,8 +183,22 @@ class SlackPoster:
     async def update(self, channel: str, ts: str, text: str, blocks: list[Block]) -> bool:
         return (await self.edit(channel, ts, text, blocks)).ok
 
-    async def ephemeral(self, channel: str, user: str, text: str, thread_ts: str | None = None) -> None:
-        try:
-            await self.client.chat_postEphemeral(channel=channel, user=user, text=text, thread_ts=thread_ts)
-        except SlackApiError as exc:
-            log.warning("chat.postEphemeral failed", channel=channel, error=error_code(exc))
+    async def ephemeral(self, channel: str, user: str, text: str, thread_ts: str | None = None, *,
+                        about: str | None = None) -> None:
+        """Tell ``user`` privately in ``channel`` (in the thread ``thread_ts``). Where they would
+        not see it, by a DM from the app instead: with no channel (a click in the App Home
+        tab), or when Slack says they are not in the conversation (or it is gone). The DM opens
+        with ``about`` (what it is about; by default, a link to the thread)."""
+        if channel:
+            try:
+                await self.client.chat_postEphemeral(channel=channel, user=user, text=text,
+                                                     thread_ts=thread_ts)
+                return
+            except SlackApiError as exc:
+                log.warning("chat.postEphemeral failed", channel=channel, error=error_code(exc))
+                if error_code(exc) not in UNSEEN:
+                    return
+            if about is None:
+                about = (f"About <{permalink(channel, thread_ts)}|this thread>:" if thread_ts
+                         else f"In <#{channel}>:")
+        await self.send(user, f"{about}\n{text}" if about else text)  # (a user id: the app's DM with them)

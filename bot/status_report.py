@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent.ports import ApprovalStore
+from agent.ports import Approval, ApprovalStore
 from agent.runner import Engine, ThreadStatus
 from bot.access import AccessDirectory
 from bot.reply_view import ApprovalLine, Reply, RunLine, status_reply
@@ -25,14 +25,28 @@ async def active_runs(user: str, *, engine: Engine, store: BotStore) -> list[Run
     return runs
 
 
-async def status_report(user: str, *, engine: Engine, approvals: ApprovalStore, store: BotStore,
-                        directory: AccessDirectory) -> Reply:
-    runs = await active_runs(user, engine=engine, store=store)
-    decidable: list[ApprovalLine] = []
+async def decidable_approvals(user: str, *, approvals: ApprovalStore, store: BotStore,
+                              directory: AccessDirectory) -> list[tuple[Approval, ThreadRef]]:
+    """The pending approvals of Slack threads that ``user`` may decide and that still wait for
+    a decision: not those whose message was closed as no longer needed (their run finished or
+    replanned without them), which no click can decide."""
+    found = []
     for approval in await approvals.pending():
         thread = ThreadRef.parse(approval.thread_id)
         if thread is None or not await directory.lists_approval(approval.tool, approval.requested_by, user):
             continue
-        decidable.append(ApprovalLine(link=thread.link, tool=approval.tool, node_id=approval.node_id,
-                                      requested_by=approval.requested_by))
+        message = await store.approval_message(approval.id)
+        if message is not None and message.closed:
+            continue
+        found.append((approval, thread))
+    return found
+
+
+async def status_report(user: str, *, engine: Engine, approvals: ApprovalStore, store: BotStore,
+                        directory: AccessDirectory) -> Reply:
+    runs = await active_runs(user, engine=engine, store=store)
+    decidable = [ApprovalLine(link=thread.link, tool=approval.tool, node_id=approval.node_id,
+                              requested_by=approval.requested_by)
+                 for approval, thread in await decidable_approvals(user, approvals=approvals, store=store,
+                                                                   directory=directory)]
     return status_reply(runs, decidable)

@@ -29,17 +29,31 @@ class ThreadRef:
     @property
     def link(self) -> str:
         """A deep link to the thread's root message (Slack redirects it to the client)."""
-        return f"https://slack.com/archives/{self.channel}/p{self.root_ts.replace('.', '')}"
+        return permalink(self.channel, self.root_ts)
+
+
+def permalink(channel: str, ts: str) -> str:
+    """A deep link to a message (Slack redirects it to the client)."""
+    return f"https://slack.com/archives/{channel}/p{ts.replace('.', '')}"
 
 
 def is_slack_thread(key: str) -> bool:
     return key.startswith(PREFIX + ":")
 
 
+def _mention(bot_user_id: str) -> str:
+    return rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>"
+
+
+def mentions(text: str, bot_user_id: str | None) -> bool:
+    """Does the text @mention the bot?"""
+    return bool(bot_user_id) and re.search(_mention(bot_user_id or ""), text) is not None
+
+
 def strip_mention(text: str, bot_user_id: str | None) -> str:
     """The request without the bot's own @mention(s)."""
     if bot_user_id:
-        text = re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", " ", text)
+        text = re.sub(_mention(bot_user_id), " ", text)
     return re.sub(r"[ \t]{2,}", " ", text).strip()  # line breaks stay: requests may be lists
 
 

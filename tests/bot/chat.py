@@ -263,6 +263,11 @@ class Person:
         return await self.slack.wait_for(lambda: next((t for t in self.slack.told(self.id) if text in t), None),
                                          what=f"{self.id} being told {text!r}; told: {self.slack.told(self.id)}")
 
+    async def gets_dm(self, text: str) -> str:
+        """Wait for a message from the app in its DM with this person (the Messages tab) saying ``text``."""
+        return await self.slack.wait_for(lambda: next((t for t in self.slack.dms(self.id) if text in t), None),
+                                         what=f"a DM to {self.id} saying {text!r}; DMs: {self.slack.dms(self.id)}")
+
 
 @dataclass
 class Chat:

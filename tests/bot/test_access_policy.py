@@ -6,8 +6,10 @@ import asyncio
 import re
 from typing import Any
 
+import pytest
+
 from bot.policy import Policy
-from tests.bot.chat import ALICE, BOB, MALLORY, OPS, chat_with, finish, running_bot, settle
+from tests.bot.chat import ALICE, BOB, MALLORY, OPS, Chat, chat_with, finish, running_bot, settle
 from tests.fakes.slack_api import FakeSlack
 
 DEPLOY = {"thought": "ship it", "nodes": [
@@ -128,3 +130,63 @@ async def test_the_bot_answers_only_in_allowed_channels_and_dms_can_be_off(slack
         thread = await alice.runs("is prod healthy?")
         await thread.answer()
         await asyncio.sleep(0)
+
+
+GROUP_DM = "G0MPIM"
+
+
+async def mention_in(chat: Chat, channel: str, text: str, *, mention_first: bool) -> None:
+    """Alice @mentions the bot: Slack sends the message twice (``message``, with its
+    channel_type, and ``app_mention``, without), in either order."""
+    message = chat.slack.post_as_user(channel, ALICE, f"<@{chat.slack.bot_user}> {text}")
+    kinds = ["app_mention", "message"] if mention_first else ["message", "app_mention"]
+    for kind in kinds:
+        response = await chat.driver.event(chat.driver.message_event(message, kind))
+        assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize("mention_first", [False, True], ids=["message first", "app_mention first"])
+async def test_group_dms_are_direct_messages_to_the_policy(slack: FakeSlack, sqlite_url: str,
+                                                          mention_first: bool) -> None:
+    """``direct_messages: false`` covers group DMs (Slack's mpim), whose ids look like channels'."""
+    slack.add_channel(GROUP_DM, "mpdm-alice--bob--dagbot-1", mpim=True)
+    policy = Policy.model_validate({"direct_messages": False})
+    async with running_bot(slack, sqlite_url, [LOOKUP, finish("healthy")], policy=policy) as app, \
+            chat_with(slack, app) as chat:
+        alice = chat.person(ALICE)
+        await mention_in(chat, GROUP_DM, "is prod healthy?", mention_first=mention_first)
+        await alice.is_told("I don't take requests by direct message or in group DMs")
+        response = await chat.driver.slash(ALICE, GROUP_DM, "is prod healthy?")
+        assert response.status_code == 200
+        await slack.wait_for(lambda: len(slack.told(ALICE)) == 2, what=f"two refusals; told: {slack.told(ALICE)}")
+        await alice.says("just chatting, no request", channel=GROUP_DM)  # not for the bot: no word
+        await settle(app)
+        assert all("by direct message or in group DMs" in t for t in slack.told(ALICE))
+        assert len(slack.told(ALICE)) == 2  # (once per request, though a mention arrives twice)
+        assert [m for m in slack.messages if m.is_from_bot] == [] and app.llm.calls == []
+
+        # in a channel it works as always
+        thread = await alice.runs("is prod healthy?")
+        assert "healthy" in (await thread.answer()).content
+
+
+@pytest.mark.parametrize("mention_first", [False, True], ids=["message first", "app_mention first"])
+async def test_a_group_dm_is_not_a_channel_outside_the_allow_list(slack: FakeSlack, sqlite_url: str,
+                                                                 mention_first: bool) -> None:
+    """With a channel allow list and DMs on, a group DM is answered as a DM, a channel that is
+    not on the list is refused: told apart though both have channel-like ids."""
+    slack.add_channel(GROUP_DM, "mpdm-alice--bob--dagbot-1", mpim=True)
+    slack.add_channel("G0PRIVATE", "private-ops")
+    policy = Policy.model_validate({"channels": [OPS]})
+    async with running_bot(slack, sqlite_url, [LOOKUP, finish("healthy")], policy=policy) as app, \
+            chat_with(slack, app) as chat:
+        alice = chat.person(ALICE)
+        await mention_in(chat, "G0PRIVATE", "is prod healthy?", mention_first=mention_first)
+        await alice.is_told("I don't take requests in this channel")
+        await mention_in(chat, GROUP_DM, "is prod healthy?", mention_first=mention_first)
+        answer = await slack.wait_for(lambda: next((m for m in slack.messages if m.channel == GROUP_DM
+                                                    and m.is_from_bot and "healthy" in m.content), None),
+                                      what="the answer in the group DM")
+        assert answer.thread_ts is not None
+        await settle(app)
+        assert len(slack.told(ALICE)) == 1 and len(app.llm.calls) == 2

@@ -8,7 +8,19 @@ import time
 import pytest
 
 from bot.threads import ThreadRef
-from tests.bot.chat import ALICE, BOB, CAROL, MALLORY, OPS, chat_with, finish, running_bot, settle
+from tests.bot.chat import (
+    ALICE,
+    BOB,
+    CAROL,
+    MALLORY,
+    OPS,
+    Chat,
+    Thread,
+    chat_with,
+    finish,
+    running_bot,
+    settle,
+)
 from tests.fakes.slack_api import FakeSlack, render_text
 
 DEPLOY = {"nodes": [{"id": "ship", "tool": "deploy", "args": {"target": "prod"}}]}
@@ -20,6 +32,14 @@ NOTHING_WAITING = "No approvals are waiting for you."
 def shown(view: dict[str, object] | None) -> str:
     assert view is not None
     return render_text("", view["blocks"])  # type: ignore[arg-type]
+
+
+async def status_of(chat: Chat, user: str) -> str:
+    """What ``/agent status`` tells ``user`` now."""
+    told = len(chat.slack.told(user))
+    await chat.driver.slash(user, OPS, "status")
+    return await chat.slack.wait_for(lambda: next((t for t in chat.slack.told(user)[told:]
+                                                   if "Your active runs" in t), None), what="the status reply")
 
 
 async def test_home_shows_runs_and_the_approvals_a_person_may_decide(slack: FakeSlack, sqlite_url: str) -> None:
@@ -144,7 +164,7 @@ async def test_an_open_home_is_an_approvers_inbox(slack: FakeSlack, sqlite_url: 
 @pytest.mark.parametrize("ending", ["withdrawn", "expired", "stale"])
 async def test_an_open_home_drops_an_approval_nobody_decided(slack: FakeSlack, sqlite_url: str, ending: str) -> None:
     """Cancelled (withdrawn), expired, or no longer needed (its run replanned or ended without
-    it): the approval leaves the Home of those who have it open."""
+    it): the approval leaves the Home of those who have it open, and ``/agent status`` too."""
     async with running_bot(slack, sqlite_url, [DEPLOY, finish("nothing deployed")], approvers={"deploy": [BOB]}) \
             as app, chat_with(slack, app) as chat:
         await chat.driver.home_opened(BOB)
@@ -152,6 +172,7 @@ async def test_an_open_home_drops_an_approval_nobody_decided(slack: FakeSlack, s
         deploy = await chat.person(ALICE).runs("deploy prod")
         approval = await deploy.approval_for("ship")
         await slack.wait_for(lambda: "Approval needed" in shown(slack.home(BOB)), what="bob's Home listing it")
+        assert "(node `ship`)" in await status_of(chat, BOB)
 
         match ending:
             case "withdrawn":
@@ -164,6 +185,7 @@ async def test_an_open_home_drops_an_approval_nobody_decided(slack: FakeSlack, s
         await slack.wait_for(lambda: NOTHING_WAITING in shown(slack.home(BOB)), what="bob's Home without it")
         await settle(app)
         assert NOTHING_WAITING in shown(slack.home(BOB))
+        assert "(node `ship`)" not in await status_of(chat, BOB)
         assert app.log.count("deploy") == 0
 
 
@@ -201,11 +223,78 @@ async def test_a_click_in_home_on_a_decided_approval_changes_nothing(slack: Fake
         seen = await slack.wait_for(lambda: slack.home(BOB), what="bob's Home")
         await chat.person(MALLORY).approves(approval)  # mallory was quicker, in the thread
         await deploy.answer()
-        # bob clicks in the Home he was looking at (his refreshed one no longer offers it)
+        # bob clicks in the Home he was looking at (his refreshed one no longer offers it): he is
+        # told by a DM from the app (the Messages tab beside Home), naming the approval
         assert (await chat.driver.click_in_home(BOB, "Approve", view=seen)).status_code == 200
-        await chat.person(BOB).is_told("already")  # told in the approval's thread
+        told = await chat.person(BOB).gets_dm("already approved by <@U0MALLORY>")
+        link = ThreadRef(slack.team, deploy.channel, deploy.root_ts).link
+        assert told.startswith(f"About the approval of `deploy` (node `ship`) in <{link}|this thread>:")
+        await settle(app)
+        assert app.log.count("deploy") == 1 and slack.told(BOB) == []
+
+
+async def test_an_edit_saved_from_home_is_shown_there_and_approved_as_edited(slack: FakeSlack,
+                                                                            sqlite_url: str) -> None:
+    """Edit from Home, then Approve from Home: the saved edit republishes the open Homes of those
+    who may decide (the editor's too), whose Approve then names the edited version and runs it.
+    An Approve from the view shown before one's own edit says so, rather than "someone edited"."""
+    async with running_bot(slack, sqlite_url, [DEPLOY, finish("deployed")], approvers={"deploy": [BOB, CAROL]}) \
+            as app, chat_with(slack, app) as chat:
+        deploy = await chat.person(ALICE).runs("deploy prod")
+        approval = await deploy.approval_for("ship")
+        for approver in (BOB, CAROL):
+            await chat.driver.home_opened(approver)
+            await slack.wait_for(lambda a=approver: slack.home(a), what="an approver's Home")  # type: ignore[misc]
+        before_edit = slack.home(BOB)
+        assert before_edit is not None and "[Approve]" in shown(before_edit)
+
+        opened = len(slack.views)
+        await chat.driver.click_in_home(BOB, "Edit")
+        modal = await slack.wait_for(lambda: slack.views[opened] if len(slack.views) > opened else None,
+                                     what="the edit modal")
+        await chat.person(BOB).submits_edit(modal, {"target": "qa"})
+        await slack.wait_for(lambda: "Edited by <@U0BOB>" in approval.content, what="the edit in the thread")
+        for approver in (BOB, CAROL):
+            await slack.wait_for(lambda a=approver: "Edited by <@U0BOB>" in shown(slack.home(a)),  # type: ignore[misc]
+                                 what="the edit on an approver's open Home")
+
+        # bob clicks Approve in the view from before his edit: nothing runs, and he is told it was his edit
+        await chat.driver.click_in_home(BOB, "Approve", view=before_edit)
+        refusal = await chat.person(BOB).gets_dm("You edited these arguments after this was shown to you")
+        assert "Someone edited" not in refusal
+        await settle(app)
+        assert app.log.count("deploy") == 0
+
+        # Approve in the Home he now sees runs the edited arguments
+        await chat.driver.click_in_home(BOB, "Approve")
+        assert "deployed" in (await deploy.answer()).content
+        assert app.log.args_of("deploy") == [{"target": "qa", "note": ""}]
+
+
+async def test_a_refused_click_in_home_reaches_an_approver_outside_the_thread(slack: FakeSlack,
+                                                                             sqlite_url: str) -> None:
+    """The approval waits in alice's assistant pane (her DM with the app, which nobody else is
+    in): bob's refused click in his Home is told to him by DM, not lost in a conversation he
+    cannot see (where Slack would refuse an ephemeral to him: user_not_in_channel)."""
+    async with running_bot(slack, sqlite_url, [DEPLOY, finish("deployed")], approvers={"deploy": [BOB, CAROL]}) \
+            as app, chat_with(slack, app) as chat:
+        root = await chat.driver.open_assistant_thread(ALICE)
+        pane = Thread(chat, root.channel, root.ts)
+        await chat.person(ALICE).says("deploy prod", channel=root.channel, thread=pane)
+        await pane.approval_for("ship")
+        for approver in (BOB, CAROL):
+            await chat.driver.home_opened(approver)
+            await slack.wait_for(lambda a=approver: slack.home(a), what="an approver's Home")  # type: ignore[misc]
+        bobs = slack.home(BOB)
+        assert bobs is not None and "[Approve]" in shown(bobs)
+
+        await chat.driver.click_in_home(CAROL, "Approve")
+        assert "deployed" in (await pane.answer()).content
+        await chat.driver.click_in_home(BOB, "Approve", view=bobs)  # the view he still looks at
+        await chat.person(BOB).gets_dm("This approval was already approved by <@U0CAROL>")
         await settle(app)
         assert app.log.count("deploy") == 1
+        assert not any(e.user == BOB for e in slack.ephemerals)
 
 
 async def test_without_the_home_tab_the_bot_carries_on(slack: FakeSlack, sqlite_url: str) -> None:

@@ -183,3 +183,32 @@ async def test_a_click_on_a_stale_approval_is_refused(slack: FakeSlack, sqlite_u
         assert still is not None and still.is_pending
         assert slack.views == [] and app.log.count("deploy") == 0 and thread.answers() == []
         assert len(approval.versions) == 2
+
+
+async def test_someone_not_in_the_channel_is_told_by_dm(slack: FakeSlack, sqlite_url: str) -> None:
+    """Mallory reads a public channel she has not joined and clicks there: Slack refuses an
+    ephemeral to a non-member (user_not_in_channel), so she is told by a DM from the app,
+    naming what it is about, rather than not at all."""
+    slack.add_channel("C0PUBLIC", "deploys", members=[ALICE, BOB])
+    async with running_bot(slack, sqlite_url, [DEPLOY, finish("deployed")],
+                           approvers={"deploy": [BOB]}) as app, chat_with(slack, app) as chat:
+        mallory = chat.person(MALLORY)
+        thread = await chat.person(ALICE).runs("deploy prod", channel="C0PUBLIC")
+        approval = await thread.approval_for("deploy")
+
+        await mallory.approves(approval)
+        told = await mallory.gets_dm("only <@U0BOB> may decide")
+        assert told.startswith("About the approval of `deploy` (node `deploy`) in "
+                               "<https://slack.com/archives/C0PUBLIC/p")
+        await mallory.cancels(thread)
+        told = await mallory.gets_dm("only the person who asked")
+        assert told.startswith("About <https://slack.com/archives/C0PUBLIC/p")
+        assert slack.told(MALLORY) == [] and len(slack.calls_of("chat.postEphemeral")) == 2
+        assert len(approval.versions) == 1 and app.log.count("deploy") == 0
+
+        # a member is told where she clicked, as always
+        await chat.person(ALICE).approves(approval)
+        await chat.person(ALICE).is_told("only <@U0BOB> may decide")
+        assert slack.dms(ALICE) == []
+        await chat.person(BOB).approves(approval)
+        await thread.answer()

@@ -18,7 +18,7 @@ def test_policy_from_json() -> None:
     assert policy.approvers_for("deploy") == ("U1", "S9")
     assert policy.approvers_for("send") == ("U7",) and policy.supervisors == ("U7",)
     assert ApproverPolicy.from_json("").approvers_for("deploy") == ()
-    for bad in ("[1]", '{"deploy": ["bob"]}', "{nope"):
+    for bad in ("[1]", '{"deploy": ["bob"]}', "{nope", '{"deploy": []}', '{"deploy": ["Ubob"]}'):
         with pytest.raises(ValueError, match="DAGBOT_APPROVERS"):
             ApproverPolicy.from_json(bad)
 

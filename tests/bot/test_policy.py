@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.approvers import ApproverPolicy
 from bot.policy import Policy, PolicyError, check_policy_tools, load_policy, parse_policy
 
 EXAMPLE = """\
@@ -97,6 +98,43 @@ def test_dagbot_approvers_folds_in_and_clashes_are_refused(tmp_path: Path) -> No
         load_policy(path, '{"send_email": ["U0CAROL"]}')
     with pytest.raises(PolicyError, match="DAGBOT_APPROVERS is not valid JSON"):
         load_policy(path, "{nope")
+
+
+@pytest.mark.parametrize(("approvers", "expected"), [
+    ('{"deploy": []}', ['DAGBOT_APPROVERS["deploy"] is an empty list, which would mean nobody may approve '
+                        "'deploy'; leave \"deploy\" out for the default (the requester approves)"]),
+    ('{"deploy": ["U0BOB", "Ubob", "bob"]}',
+     ["DAGBOT_APPROVERS[\"deploy\"][1]: 'Ubob' is not a Slack user id (U…/W…) or user group id (S…)",
+      "DAGBOT_APPROVERS[\"deploy\"][2]: 'bob' is not a Slack user id (U…/W…) or user group id (S…)"]),
+    ('{"*": [], "send_email": {"U0BOB": 1}}',
+     ['DAGBOT_APPROVERS["*"] is an empty list, which would mean nobody may approve any tool; leave "*" out '
+      "for the default (the requester approves)",
+      'DAGBOT_APPROVERS["send_email"] should be a list of Slack user ids (U…/W…) and user group ids (S…), '
+      'e.g. {"deploy": ["U0123ABCD", "S0456EFGH"]}']),
+])
+@pytest.mark.parametrize("with_file", [False, True], ids=["no policy file", "with a policy file"])
+def test_dagbot_approvers_is_checked_like_the_file(tmp_path: Path, approvers: str, expected: list[str],
+                                                   with_file: bool) -> None:
+    """The same setting is refused the same way whether or not a policy file is given: never
+    taken as "the requester approves" (an empty list) or as an approver nobody can be."""
+    path = tmp_path / "access.yml"
+    path.write_text("tools:\n  deploy:\n    requesters: [U0ALICE]\n")
+    with pytest.raises(PolicyError) as refused:
+        load_policy(path if with_file else None, approvers)
+    assert refused.value.problems == expected
+
+
+def test_approvers_folded_in_are_validated_as_the_file_is() -> None:
+    """Rules built in code (not parsed from the setting) go through the same checks."""
+    policy = parse_policy("tools:\n  deploy:\n    requesters: [U0ALICE]\n")
+    with pytest.raises(PolicyError) as refused:
+        policy.with_approvers(ApproverPolicy({"deploy": ("Ubob",), "lookup": ()}))
+    assert refused.value.problems == [
+        "DAGBOT_APPROVERS[\"deploy\"][0]: 'Ubob' is not a Slack user id (U…/W…) or user group id (S…)",
+        'DAGBOT_APPROVERS["lookup"]: an empty list would mean nobody may approve; leave the key out for the '
+        "default"]
+    merged = policy.with_approvers(ApproverPolicy({"deploy": ("U0BOB",)}))
+    assert merged.approvers_for("deploy") == ("U0BOB",) and merged.requesters_for("deploy") == ("U0ALICE",)
 
 
 def test_an_unreadable_file_and_unknown_tools_are_start_up_errors(tmp_path: Path) -> None:

@@ -12,6 +12,10 @@ The AI-app surface too: streamed messages (``chat.startStream`` / ``appendStream
 when the app replies in the thread, as Slack does; :attr:`FakeSlack.assistant_error`), Home
 tabs (``views.publish``; :attr:`FakeSlack.home_error`), ``markdown`` blocks and feedback
 buttons (``context_actions``), refused the way Slack refuses bad ones.
+
+A ``chat.postMessage`` to a user id posts in the app's DM with that user (opened if need be),
+as Slack does; a conversation given ``members`` refuses an ephemeral message to anyone else
+(``user_not_in_channel``): the app's DM with a user has only that user.
 """
 
 from __future__ import annotations
@@ -249,8 +253,21 @@ class FakeSlack:
     def add_usergroup(self, group_id: str, members: list[str]) -> None:
         self.usergroups[group_id] = list(members)
 
-    def add_channel(self, channel_id: str, name: str, *, bot_is_member: bool = True, im: bool = False) -> None:
-        self.channels[channel_id] = {"id": channel_id, "name": name, "bot_is_member": bot_is_member, "im": im}
+    def add_channel(self, channel_id: str, name: str, *, bot_is_member: bool = True, im: bool = False,
+                    mpim: bool = False, members: list[str] | None = None) -> None:
+        """A conversation: a channel, a DM with the app (``im``) or a group DM (``mpim``, named
+        ``mpdm-…`` as Slack names them). ``members``: the people in it (None: everyone, so
+        membership is never checked); an ephemeral message to anyone else is refused with
+        ``user_not_in_channel``, as Slack refuses it."""
+        self.channels[channel_id] = {"id": channel_id, "name": name, "bot_is_member": bot_is_member, "im": im,
+                                     "mpim": mpim, "members": None if members is None else set(members)}
+
+    def app_dm(self, user: str) -> str:
+        """The id of the app's DM with ``user`` (opened if need be: its members are the user)."""
+        channel = f"D{user[1:]}"
+        if channel not in self.channels:
+            self.add_channel(channel, f"{user}-dm", im=True, members=[user])
+        return channel
 
     def inject(self, method: str, *, times: int = 1, status: int = 429, retry_after: int = 1,
                error: str = "ratelimited", when: Callable[[dict[str, Any]], bool] | None = None) -> Fault:
@@ -317,6 +334,11 @@ class FakeSlack:
         """Ephemeral messages and slash-command replies shown to a user, oldest first."""
         return [e.text for e in self.ephemerals if e.user == user] + [
             r.get("text", "") for r in self.responses if r.get("_user") == user]
+
+    def dms(self, user: str) -> list[str]:
+        """The app's messages in its DM with ``user`` (not in threads there), oldest first."""
+        channel = f"D{user[1:]}"
+        return [m.text for m in self.messages if m.channel == channel and m.is_from_bot and m.thread_ts is None]
 
     async def wait_for(self, probe: Callable[[], T | None], timeout: float = 30.0, what: str = "") -> T:
         """Poll until ``probe`` returns something truthy (the fake's state changes under HTTP)."""
@@ -419,6 +441,8 @@ class FakeSlack:
 
     def _chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
         channel, text, blocks = args.get("channel", ""), args.get("text") or "", args.get("blocks") or []
+        if channel in self.users and channel != self.bot_user:  # a user id: the app's DM with them
+            channel = self.app_dm(channel)
         error = self._can_post(channel)
         if error:
             return {"ok": False, "error": error}
@@ -599,6 +623,9 @@ class FakeSlack:
         error = self._can_post(args.get("channel", ""))
         if error:
             return {"ok": False, "error": error}
+        members = self.channels[args["channel"]]["members"]
+        if members is not None and args.get("user") not in members:
+            return {"ok": False, "error": "user_not_in_channel"}
         self.ephemerals.append(Ephemeral(args["channel"], args["user"], args.get("text") or "",
                                          args.get("thread_ts")))
         return {"ok": True, "message_ts": self.next_ts()}

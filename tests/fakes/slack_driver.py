@@ -56,11 +56,17 @@ class SlackDriver:
     def slash_fields(self, user: str, channel: str, text: str, command: str = "/agent") -> dict[str, str]:
         return {
             "token": "legacy", "team_id": self.fake.team, "team_domain": "fake", "channel_id": channel,
-            "channel_name": self.fake.channels.get(channel, {}).get("name", "?"), "user_id": user,
+            "channel_name": self.channel_name(channel), "user_id": user,
             "user_name": self.fake.users.get(user, {}).get("name", user), "command": command, "text": text,
             "api_app_id": APP_ID, "response_url": self.fake.response_url(f"{user}:{uuid.uuid4().hex[:8]}"),
             "trigger_id": self.new_trigger(),
         }
+
+    def channel_name(self, channel: str) -> str:
+        """As a slash command names it: ``directmessage`` in a DM, else the conversation's name
+        (a group DM's is ``mpdm-…``)."""
+        info = self.fake.channels.get(channel, {})
+        return "directmessage" if info.get("im") else str(info.get("name", "?"))
 
     async def slash(self, user: str, channel: str, text: str, command: str = "/agent") -> httpx.Response:
         return await self.send_form(self.slash_fields(user, channel, text, command))
@@ -87,12 +93,12 @@ class SlackDriver:
         return await self.send(json.dumps(self.envelope(event, event_id)), "application/json", headers=headers)
 
     def message_event(self, message: Message, kind: str = "message") -> dict[str, Any]:
-        im = self.fake.channels.get(message.channel, {}).get("im", False)
+        info = self.fake.channels.get(message.channel, {})
         event: dict[str, Any] = {"type": kind, "channel": message.channel, "user": message.user,
                                  "text": message.text, "ts": message.ts, "event_ts": message.ts,
                                  "team": self.fake.team}
-        if kind == "message":
-            event["channel_type"] = "im" if im else "channel"
+        if kind == "message":  # (an app_mention carries no channel_type)
+            event["channel_type"] = "im" if info.get("im") else "mpim" if info.get("mpim") else "channel"
         if message.thread_ts:
             event["thread_ts"] = message.thread_ts
         return event
@@ -145,9 +151,7 @@ class SlackDriver:
     async def open_assistant_thread(self, user: str, context_channel: str | None = None) -> Message:
         """The user opens dagbot in the assistant pane: Slack makes a thread in their DM with the
         app (the root is the app's) and sends ``assistant_thread_started``."""
-        channel = f"D{user[1:]}"
-        if channel not in self.fake.channels:
-            self.fake.add_channel(channel, f"{user}-dm", im=True)
+        channel = self.fake.app_dm(user)
         root = self.fake.post_as_user(channel, self.fake.bot_user, "Hi, how can I help?")
         root.bot_id = self.fake.bot_id
         await self.event({"type": "assistant_thread_started", "event_ts": self.fake.next_ts(),

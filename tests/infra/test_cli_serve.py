@@ -94,7 +94,6 @@ def test_a_half_done_slack_setup_is_an_error_not_a_playground(tmp_path: Path) ->
     assert "playground" not in out
 
 
-
 def test_a_bad_approvers_setting_is_said_plainly(tmp_path: Path) -> None:
     process = start(tmp_path, {"DAGBOT_APPROVERS": "{not json"})
     _, err = process.communicate(timeout=60)
@@ -111,3 +110,21 @@ def test_a_bad_policy_file_is_said_plainly_before_anything_starts(tmp_path: Path
     assert process.returncode == 2
     assert "policy.yml:3: tools.deploy.approvers[0]: 'bob' is not a Slack user id" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("policy_file", [False, True], ids=["no policy file", "with a policy file"])
+def test_approvers_nobody_can_be_stop_the_slack_bot_plainly(tmp_path: Path, policy_file: bool) -> None:
+    """An approver id that is no Slack id is a start-up error with or without a policy file: one
+    line naming the setting and the value, not a traceback (nor a bot where nobody may approve)."""
+    (tmp_path / "policy.yml").write_text("direct_messages: false\n")
+    env = {"SLACK_BOT_TOKEN": "xoxb-real-looking", "SLACK_SIGNING_SECRET": "s",
+           "DAGBOT_APPROVERS": '{"deploy": ["Ubob"]}'}
+    if policy_file:
+        env["DAGBOT_POLICY_FILE"] = str(tmp_path / "policy.yml")
+    process = start(tmp_path, env)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 2
+    assert err.splitlines()[:2] == [
+        "dagbot cannot start the Slack bot:",
+        "  • DAGBOT_APPROVERS[\"deploy\"][0]: 'Ubob' is not a Slack user id (U…/W…) or user group id (S…)"]
+    assert "Traceback" not in err and "validation error" not in err
