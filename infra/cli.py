@@ -131,24 +131,31 @@ def serve(
     ),
     playground: bool = typer.Option(
         False, "--playground",
-        help="Serve the local playground (a stand-in for Slack and a page) even if Slack is configured.",
+        help="Serve the local playground (a stand-in for Slack and a page) even if Slack or DATABASE_URL "
+             "is set.",
     ),
     host: str = typer.Option(
         "", help="The address to listen on (default: 0.0.0.0 in HTTP mode, 127.0.0.1 for the playground)."),
     port: int = typer.Option(0, help="The port to listen on (default: PORT, 3000)."),
 ) -> None:
     """Run the Slack bot: HTTP (POST /slack/events; GET /healthz, /livez, /metrics) or Socket Mode
-    (the GET endpoints on PORT); with no Slack settings at all (or --playground), the local playground."""
+    (the GET endpoints on PORT); with no Slack setting and no DATABASE_URL (or with --playground),
+    the local playground."""
     from bot.config import BotConfig
     from bot.policy import PolicyError, load_policy
 
     settings = Settings()
     configure_logging(settings.log_level)
-    if playground or not _slack_configured(settings):
+    if playground or not (_slack_configured(settings) or _database_configured(settings)):
         _serve_playground(settings, host or "127.0.0.1", port or settings.port)
         return
     host = host or "0.0.0.0"  # noqa: S104 - HTTP mode serves Slack's requests from outside
     problems = _slack_setup_problems(settings, socket_mode)
+    if not _slack_configured(settings):
+        # A deployment whose Slack secrets did not arrive: its database holds real work, which
+        # a playground would run with the demo model and show in its stand-in for Slack.
+        problems.append("no Slack setting is set but DATABASE_URL is: dagbot falls back to the "
+                        "playground only without DATABASE_URL (or with --playground).")
     try:
         policy = load_policy(settings.policy_file, settings.approvers)
     except PolicyError as exc:
@@ -185,6 +192,11 @@ def _slack_configured(settings: Settings) -> bool:
     """Any Slack setting is present (then missing ones are errors, not a reason to play)."""
     secrets = (settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token)
     return any(secret is not None and secret.get_secret_value() for secret in secrets)
+
+
+def _database_configured(settings: Settings) -> bool:
+    """DATABASE_URL is set (in the environment or .env), not left to its default."""
+    return "database_url" in settings.model_fields_set
 
 
 def _serve_playground(settings: Settings, host: str, port: int) -> None:

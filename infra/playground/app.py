@@ -28,6 +28,7 @@ from bot.config import BotConfig
 from bot.policy import check_policy_tools, load_policy
 from bot.server import EVENTS_PATH, asgi_app
 from bot.tasks import TaskSet
+from bot.threads import PREFIX as THREAD_PREFIX
 from infra.demo import EXAMPLES, NOTE, DemoKit, Mail, model_is_configured, open_demo
 from infra.demo.targets import workspace_files
 from infra.embedded_server import serving
@@ -95,7 +96,9 @@ async def open_playground(settings: Settings, *, host: str = "127.0.0.1", port: 
             settings = demo.tool_settings(settings)
             llm = demo.model
         packages = package_runner(settings, llm)
-        services = await stack.enter_async_context(open_services(settings, llm=llm, packages=packages))
+        # On a shared database (DATABASE_URL set), other workspaces' threads are not ours to run.
+        services = await stack.enter_async_context(open_services(
+            settings, llm=llm, packages=packages, thread_scope=own_thread))
 
         standin = SlackStandIn(team=TEAM, bot=BOT, bot_id="B0DAGBOT", people=PEOPLE, channels=CHANNELS,
                                feed=feed)
@@ -132,6 +135,11 @@ async def open_playground(settings: Settings, *, host: str = "127.0.0.1", port: 
             tasks.spawn(_watch_workspace(playground, feed), name="watch-workspace")
         log.info("playground ready", url=url, demo_model=demo is not None)
         yield playground
+
+
+def own_thread(thread_id: str) -> bool:
+    """A thread of the playground's own workspace (``slack:T0PLAYGROUND:…``)."""
+    return thread_id.startswith(f"{THREAD_PREFIX}:{TEAM}:")
 
 
 def fresh_database(settings: Settings) -> Settings:

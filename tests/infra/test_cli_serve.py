@@ -24,13 +24,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.Popen[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(SLACK_AND_MODEL)}
+def start(tmp_path: Path, env: dict[str, str], *args: str, database: bool = True) -> subprocess.Popen[str]:
+    """``dagbot serve`` in ``tmp_path``; ``database``: with DATABASE_URL set (a deployment), else
+    unset, as on a newcomer's machine."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(SLACK_AND_MODEL) and k != "DATABASE_URL"}
     base["PORT"] = str(free_port())
+    if database:
+        base["DATABASE_URL"] = f"sqlite:///{tmp_path}/dagbot.sqlite"
     return subprocess.Popen(
         [sys.executable, "-c", "from infra.cli import main; main()", "serve", *args],
-        env={**base, "DATABASE_URL": f"sqlite:///{tmp_path}/dagbot.sqlite", "PYTHONPATH": str(ROOT),
-             "LOG_LEVEL": "WARNING", **env},
+        env={**base, "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING", **env},
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
 
@@ -60,7 +63,7 @@ def stop(process: subprocess.Popen[str]) -> int:
 
 @pytest.mark.timeout(120)
 def test_no_slack_settings_serve_the_playground(tmp_path: Path, processes: list[subprocess.Popen[str]]) -> None:
-    process = start(tmp_path, {})
+    process = start(tmp_path, {}, database=False)
     processes.append(process)
     url = playground_url(process)
     assert url.startswith("http://127.0.0.1:")
@@ -94,8 +97,22 @@ def test_a_half_done_slack_setup_is_an_error_not_a_playground(tmp_path: Path) ->
     assert "playground" not in out
 
 
+def test_database_url_without_slack_settings_is_an_error_not_a_playground(
+        tmp_path: Path, processes: list[subprocess.Popen[str]]) -> None:
+    """A replica whose Slack secrets did not mount keeps its DATABASE_URL: a playground there
+    would run the production threads with the demo model. It stops, saying what is missing."""
+    process = start(tmp_path, {})
+    processes.append(process)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 2
+    assert "SLACK_BOT_TOKEN is not set" in err and "SLACK_SIGNING_SECRET is not set" in err
+    assert "falls back to the playground only without DATABASE_URL (or with --playground)" in err
+    assert "playground: open" not in out and "Traceback" not in err
+    assert not (tmp_path / "dagbot.sqlite").exists()  # not a table touched
+
+
 def test_a_bad_approvers_setting_is_said_plainly(tmp_path: Path) -> None:
-    process = start(tmp_path, {"DAGBOT_APPROVERS": "{not json"})
+    process = start(tmp_path, {"DAGBOT_APPROVERS": "{not json"}, database=False)
     _, err = process.communicate(timeout=60)
     assert process.returncode == 2
     assert "dagbot cannot start the playground" in err and "DAGBOT_APPROVERS" in err
