@@ -42,7 +42,13 @@ def ask(
     if not request:
         request = typer.prompt("What should dagbot do")
     thread_id = thread or f"cli:{uuid.uuid4().hex[:12]}"
-    code = asyncio.run(_ask(settings, thread_id, request, yes))
+    from infra.demo.lock import PlaygroundBusy
+
+    try:
+        code = asyncio.run(_ask(settings, thread_id, request, yes))
+    except PlaygroundBusy as exc:
+        typer.echo(f"dagbot ask (demo model): {exc}", err=True)
+        raise typer.Exit(2) from None
     if not thread:
         typer.echo(f"(follow up with: dagbot ask --thread {thread_id} \"…\")", err=True)
     raise typer.Exit(code)
@@ -50,12 +56,15 @@ def ask(
 
 async def _ask(settings: Settings, thread_id: str, request: str, yes: bool) -> int:
     from infra.demo import NOTE, model_is_configured, open_demo
+    from infra.demo.lock import playground_lock
     from infra.terminal import ask_in_terminal
     from infra.wiring import open_services
 
     async with AsyncExitStack() as stack:
         llm: BaseChatModel | None = None
         if not model_is_configured(settings):
+            # The demo lays out the playground's workspace afresh: not under a running playground.
+            stack.enter_context(playground_lock(settings.playground_dir, "dagbot ask (the demo model)"))
             demo = await stack.enter_async_context(open_demo(settings.playground_dir / "workspace"))
             settings, llm = demo.tool_settings(settings), demo.model
             typer.echo(f"({NOTE})", err=True)
@@ -200,10 +209,14 @@ def _database_configured(settings: Settings) -> bool:
 
 
 def _serve_playground(settings: Settings, host: str, port: int) -> None:
+    from infra.demo.lock import PlaygroundBusy
     from infra.playground.run import run_playground
 
     try:
         asyncio.run(run_playground(settings, host=host, port=port, announce=lambda text: typer.echo(text)))
+    except PlaygroundBusy as exc:
+        typer.echo(f"dagbot cannot start the playground: {exc}", err=True)
+        raise typer.Exit(2) from None
     except OSError as exc:
         typer.echo(f"dagbot cannot start the playground on {host}:{port}: {exc.strerror or exc}. "
                    "Set PORT (or --port) to a free port.", err=True)

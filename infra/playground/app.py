@@ -30,6 +30,7 @@ from bot.server import EVENTS_PATH, asgi_app
 from bot.tasks import TaskSet
 from bot.threads import PREFIX as THREAD_PREFIX
 from infra.demo import EXAMPLES, NOTE, DemoKit, Mail, model_is_configured, open_demo
+from infra.demo.lock import playground_lock
 from infra.demo.targets import workspace_files
 from infra.embedded_server import serving
 from infra.playground.delivery import SlackDelivery
@@ -83,8 +84,10 @@ async def open_playground(settings: Settings, *, host: str = "127.0.0.1", port: 
                           demo_delay_seconds: float = 0.3) -> AsyncIterator[Playground]:
     """Start the playground (and the demo, when no model is configured); stop it all on exit."""
     feed = Feed()
-    settings = fresh_database(settings)
     async with contextlib.AsyncExitStack() as stack:
+        # Before anything is wiped: a playground already running keeps its database and workspace.
+        lock = stack.enter_context(playground_lock(settings.playground_dir, "a dagbot playground (starting)"))
+        settings = fresh_database(settings)
         demo: DemoKit | None = None
         llm: BaseChatModel
         if model_is_configured(settings):
@@ -110,6 +113,7 @@ async def open_playground(settings: Settings, *, host: str = "127.0.0.1", port: 
         url = await stack.enter_async_context(serving(web.asgi(), host, port))
         stack.callback(feed.close)  # open pages' event streams end first, so the server can stop
         local = url.replace("0.0.0.0", "127.0.0.1")  # noqa: S104 - the bot calls the stand-in locally
+        lock.describe(f"the dagbot playground at {local}/")
 
         policy = load_policy(settings.policy_file, settings.approvers)
         check_policy_tools(policy, services.registry.names(),

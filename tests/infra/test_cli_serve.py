@@ -145,3 +145,46 @@ def test_approvers_nobody_can_be_stop_the_slack_bot_plainly(tmp_path: Path, poli
         "dagbot cannot start the Slack bot:",
         "  • DAGBOT_APPROVERS[\"deploy\"][0]: 'Ubob' is not a Slack user id (U…/W…) or user group id (S…)"]
     assert "Traceback" not in err and "validation error" not in err
+
+
+@pytest.mark.timeout(180)
+def test_a_second_playground_or_demo_ask_leaves_the_running_playground_alone(
+        tmp_path: Path, processes: list[subprocess.Popen[str]]) -> None:
+    """The playground wipes its database and lays out its workspace afresh at start: a second
+    one (or `dagbot ask` with the demo model) must not do that under a running one."""
+    first = start(tmp_path, {}, database=False)
+    processes.append(first)
+    url = playground_url(first)
+    directory = tmp_path / "var" / "playground"
+    database = (directory / "dagbot.sqlite").stat()
+    (directory / "workspace" / "notes" / "oncall.md").write_text("edited while it runs\n")
+
+    second = start(tmp_path, {}, database=False)
+    processes.append(second)
+    out, err = second.communicate(timeout=60)
+    assert second.returncode == 2
+    assert err.strip() == (f"dagbot cannot start the playground: var/playground is in use by the dagbot "
+                           f"playground at {url}/ (pid {first.pid}): stop it first, or set "
+                           "DAGBOT_PLAYGROUND_DIR to another directory")
+    assert "playground: open" not in out
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(SLACK_AND_MODEL) and k != "DATABASE_URL"}
+    ask = subprocess.run([sys.executable, "-c", "from infra.cli import main; main()", "ask", "hello"],
+                         env={**env, "PYTHONPATH": str(ROOT)}, cwd=tmp_path, capture_output=True, text=True,
+                         timeout=60)
+    assert ask.returncode == 2
+    assert ask.stderr.strip().endswith(f"var/playground is in use by the dagbot playground at {url}/ "
+                                       f"(pid {first.pid}): stop it first, or set DAGBOT_PLAYGROUND_DIR "
+                                       "to another directory")
+
+    # the running one kept its database and workspace, and still answers
+    now = (directory / "dagbot.sqlite").stat()
+    assert (now.st_ino, now.st_dev) == (database.st_ino, database.st_dev)
+    assert (directory / "workspace" / "notes" / "oncall.md").read_text() == "edited while it runs\n"
+    assert httpx.get(f"{url}/ui/state", timeout=10).status_code == 200
+    assert stop(first) == 0
+    # once it is gone, the next one starts
+    third = start(tmp_path, {}, database=False)
+    processes.append(third)
+    playground_url(third)
+    assert stop(third) == 0
