@@ -77,11 +77,14 @@ async def _ask(settings: Settings, thread_id: str, request: str, yes: bool) -> i
 
 @app.command()
 def migrate() -> None:
-    """Create or upgrade the database tables (also done at every start)."""
+    """Create or upgrade every database table, the checkpointer's too (also done at every start
+    when the role may; after it, the runtime's role needs only SELECT, INSERT, UPDATE, DELETE)."""
+    from infra.checkpoint import setup_checkpointer
     from infra.migrate import upgrade
 
     settings = Settings()
     upgrade(settings.database_url)
+    asyncio.run(setup_checkpointer(settings.database_url))  # LangGraph's tables: not Alembic's
     typer.echo("database is up to date")
 
 
