@@ -188,3 +188,16 @@ def test_a_second_playground_or_demo_ask_leaves_the_running_playground_alone(
     processes.append(third)
     playground_url(third)
     assert stop(third) == 0
+
+
+@pytest.mark.parametrize("mode", [(), ("--socket-mode",)], ids=["http", "socket-mode"])
+def test_slack_unreachable_at_start_is_one_line(tmp_path: Path, mode: tuple[str, ...]) -> None:
+    api_url = f"http://127.0.0.1:{free_port()}/api/"  # nothing listens there
+    process = start(tmp_path, {"SLACK_BOT_TOKEN": "xoxb-real-looking", "SLACK_SIGNING_SECRET": "s",
+                               "SLACK_APP_TOKEN": "xapp-real-looking", "SLACK_API_URL": api_url,
+                               "OPENAI_BASE_URL": "http://127.0.0.1:9/v1"}, *mode)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 2
+    assert "Traceback" not in err and len(err.strip().splitlines()) <= 2, err
+    assert err.strip().splitlines()[-1].startswith(
+        f"dagbot cannot start the Slack bot: cannot reach Slack at SLACK_API_URL={api_url}: Cannot connect to host")
