@@ -294,6 +294,9 @@ def _model_and_packages(settings: Settings, llm: BaseChatModel | None = None,
 
 
 def main() -> None:
+    import psycopg
+    from sqlalchemy.exc import OperationalError
+
     from agent.errors import ConfigurationError
 
     try:
@@ -301,5 +304,31 @@ def main() -> None:
     except ConfigurationError as exc:
         typer.echo(f"dagbot: configuration error: {exc}", err=True)
         sys.exit(2)
+    except (OperationalError, psycopg.OperationalError) as exc:  # e.g. the server is not there
+        typer.echo(f"dagbot: cannot use the database at {_database_place()}: {_database_reason(exc)}",
+                   err=True)
+        sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(130)
+
+
+def _database_place() -> str:
+    """DATABASE_URL's host:port/db (no credentials), for an error about it."""
+    from infra.db import describe_database
+
+    try:
+        return describe_database(Settings().database_url)
+    except Exception:  # (it was read once already; just in case)
+        return "DATABASE_URL"
+
+
+def _database_reason(exc: Exception) -> str:
+    """The driver's own reason, on one line, without SQLAlchemy's wrapping or any password."""
+    from infra.db import parse_database_url
+
+    reason = " ".join(str(getattr(exc, "orig", None) or exc).split())
+    try:
+        password = parse_database_url(Settings().database_url).password
+    except Exception:
+        password = None
+    return reason.replace(str(password), "***") if password else reason
