@@ -295,14 +295,22 @@ def _model_and_packages(settings: Settings, llm: BaseChatModel | None = None,
 
 def main() -> None:
     import psycopg
+    from pydantic import ValidationError
     from sqlalchemy.exc import OperationalError
 
     from agent.errors import ConfigurationError
+    from infra.settings import settings_problems
 
     try:
         app()
     except ConfigurationError as exc:
         typer.echo(f"dagbot: configuration error: {exc}", err=True)
+        sys.exit(2)
+    except ValidationError as exc:
+        if exc.title != Settings.__name__:  # not a setting's: a bug, with its traceback
+            raise
+        for problem in settings_problems(exc):
+            typer.echo(f"dagbot: configuration error: {problem}", err=True)
         sys.exit(2)
     except (OperationalError, psycopg.OperationalError) as exc:  # e.g. the server is not there
         typer.echo(f"dagbot: cannot use the database at {_database_place()}: {_database_reason(exc)}",
