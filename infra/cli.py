@@ -340,3 +340,7 @@ def _database_reason(exc: Exception) -> str:
     except Exception:
         password = None
     return reason.replace(str(password), "***") if password else reason
+
+
+if __name__ == "__main__":
+    main()
