@@ -55,7 +55,7 @@ class Recovery:
         self.ctx = ctx
         self.leases = leases
         self.scope = scope or (lambda thread_id: True)
-        """The threads this engine may recover (the playground's: only its own workspace's)."""
+        """The threads this engine may recover (a front end sharing a database: only its own)."""
         self.recovered_at: float | None = None
         """When the last recovery pass looked for decided threads."""
         self.scanned_at: float | None = None

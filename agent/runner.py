@@ -84,7 +84,7 @@ class Engine:
         scope: Callable[[str], bool] | None = None,
     ) -> None:
         """``scope``: the threads the recovery passes may resume or drain (default: all). A
-        database may hold other front ends' threads (the playground on a shared database)."""
+        database may hold other front ends' threads (another Slack workspace's)."""
         self.graph = graph
         if not isinstance(ctx.events, AnswerRecorder):  # which runs answered (agent.run_end)
             ctx.events = AnswerRecorder(ctx.events, ctx.results)
