@@ -50,9 +50,12 @@ class Found:
 class Recovery:
     """The recovery passes of one engine, and what they remember between them."""
 
-    def __init__(self, ctx: EngineContext, leases: ThreadLease) -> None:
+    def __init__(self, ctx: EngineContext, leases: ThreadLease,
+                 scope: Callable[[str], bool] | None = None) -> None:
         self.ctx = ctx
         self.leases = leases
+        self.scope = scope or (lambda thread_id: True)
+        """The threads this engine may recover (a front end sharing a database: only its own)."""
         self.recovered_at: float | None = None
         """When the last recovery pass looked for decided threads."""
         self.scanned_at: float | None = None
@@ -64,9 +67,9 @@ class Recovery:
         """The start-up pass: every thread whose lease is held (its runner died, since this
         process has none yet) and every thread decided within the approvals' lifetime."""
         self.recovered_at = self.scanned_at = self.ctx.clock()  # where lapsed_pass() takes over
-        held = await self.leases.held_threads()
+        held = [t for t in await self.leases.held_threads() if self.scope(t)]
         since = self.ctx.clock() - self.ctx.settings.approval_ttl_seconds
-        decided = await self.ctx.approvals.threads_decided_since(since)
+        decided = [t for t in await self.ctx.approvals.threads_decided_since(since) if self.scope(t)]
         return Found(threads=list(dict.fromkeys([*held, *decided])), lapsed=held, scan_queues=True)
 
     async def lapsed_pass(self, claimed: Callable[[str], bool]) -> Found:
@@ -75,14 +78,14 @@ class Recovery:
         none that ``claimed`` says a drive of this process is on. Each lapsed thread returned
         counts as one more take-over for its backoff."""
         now = self.ctx.clock()
-        lapsed = await self.leases.lapsed_threads()
+        lapsed = [t for t in await self.leases.lapsed_threads() if self.scope(t)]
         decided: list[str] = []
         full = self.scanned_at is None or now - self.scanned_at >= DECIDED_SCAN_SECONDS
         if full:
             # Overlapping windows: a decision is stamped before it commits, and by the clock of
             # the process that recorded it. Seeing one twice is harmless (nothing new: no run).
             since = (self.recovered_at or now - self.ctx.settings.approval_ttl_seconds) - RECOVERY_OVERLAP
-            decided = await self.ctx.approvals.threads_decided_since(since)
+            decided = [t for t in await self.ctx.approvals.threads_decided_since(since) if self.scope(t)]
             self.recovered_at = self.scanned_at = now
         for settled in self.retries.keys() - set(lapsed):  # it recovered, or is elsewhere now
             del self.retries[settled]

@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
@@ -80,7 +81,10 @@ class Engine:
         holder: str | None = None,
         lease_ttl_seconds: float = 30.0,
         signals: ThreadSignals | None = None,
+        scope: Callable[[str], bool] | None = None,
     ) -> None:
+        """``scope``: the threads the recovery passes may resume or drain (default: all). A
+        database may hold other front ends' threads (another Slack workspace's)."""
         self.graph = graph
         if not isinstance(ctx.events, AnswerRecorder):  # which runs answered (agent.run_end)
             ctx.events = AnswerRecorder(ctx.events, ctx.results)
@@ -100,7 +104,8 @@ class Engine:
         """Thread id → drives of this process that are on it or about to be (claimed before
         they are spawned, so a twin request sees the thread busy at once)."""
         self._tasks: set[asyncio.Task[None]] = set()
-        self._recovery = Recovery(ctx, leases)
+        self.scope = scope or (lambda thread_id: True)
+        self._recovery = Recovery(ctx, leases, self.scope)
         """Which threads the recovery passes resume, and what the passes remember."""
 
     @staticmethod
@@ -233,7 +238,7 @@ class Engine:
         found = await self._recovery.at_start()
         for thread_id in found.threads:
             self._spawn(self.resume(thread_id, lapsed=thread_id in found.lapsed))
-        for thread_id in await self.queue.queued_threads():
+        for thread_id in filter(self.scope, await self.queue.queued_threads()):
             if thread_id not in found.threads:  # a resumed thread runs its queue when it ends
                 self._spawn(self._run_queued(thread_id))
         return found.threads
@@ -253,7 +258,7 @@ class Engine:
         found = await self._recovery.lapsed_pass(lambda thread_id: bool(self._claims[thread_id]))
         for thread_id in found.threads:
             self._spawn(self.resume(thread_id, wait_for_lease=False, lapsed=thread_id in found.lapsed))
-        for thread_id in await self.queue.queued_threads() if found.scan_queues else []:
+        for thread_id in filter(self.scope, await self.queue.queued_threads()) if found.scan_queues else []:
             if thread_id not in found.threads:  # (_run_queued skips threads this process drives)
                 self._spawn(self._run_queued(thread_id))
         return found.threads

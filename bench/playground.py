@@ -57,13 +57,13 @@ def main() -> None:
     parser.add_argument("--repo", default=str(ROOT))
     args = parser.parse_args()
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OPENAI_"))}
+    # A newcomer's machine: no Slack, no model, no DATABASE_URL (with one, serve wants Slack).
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OPENAI_", "DATABASE_URL"))}
     env["PORT"] = str(port)
     workdir = Path(tempfile.mkdtemp(prefix="dagbot-bench-"))
     started = time.monotonic()
     if args.quick:
         cwd, command = ROOT, [str(ROOT / ".venv" / "bin" / "dagbot"), "serve", "--port", str(port)]
-        env["DATABASE_URL"] = f"sqlite:///{workdir}/dagbot.sqlite"
         env["DAGBOT_PLAYGROUND_DIR"] = str(workdir / "playground")
     else:
         subprocess.run(["git", "clone", "-q", args.repo, str(workdir / "dagbot")], check=True)

@@ -51,6 +51,11 @@ MISSING_APPROVAL_SCAN_SECONDS = 5.0
 """How often the recovery pass looks for pending approvals that have no message."""
 
 
+def unreachable(exc: BaseException) -> str:
+    """Why a connection failed, in a few words (aiohttp's own text, or the exception's name)."""
+    return str(exc).strip() or type(exc).__name__
+
+
 class BotStartError(RuntimeError):
     """The bot cannot start (e.g. Slack refused the token); the message says what to fix."""
 
@@ -169,6 +174,10 @@ class SlackBot:
                     raise BotStartError(
                         f"Slack refused SLACK_BOT_TOKEN ({error_code(exc)}): check the token and that the "
                         "app is installed in the workspace.") from None
+                except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+                    raise BotStartError(
+                        f"cannot reach Slack at SLACK_API_URL={self.config.api_url}: {unreachable(exc)}"
+                    ) from None
                 self._identity = AuthorizeResult.from_auth_test_response(
                     auth_test_response=response, bot_token=self.config.bot_token)
             return self._identity

@@ -123,7 +123,8 @@ class Notifier:
         """Post the message of every pending approval asked for over ``older_than`` seconds ago
         that has none: the process that asked died before posting it, and the thread, parked
         on it, would otherwise wait for a click nobody can make. Returns their ids."""
-        missing = await self.approval_messages.unposted(older_than, self.clock())
+        missing = [approval for approval in await self.approval_messages.unposted(older_than, self.clock())
+                   if self.engine.scope(approval.thread_id)]  # other front ends' threads are theirs
         for approval in missing:
             self._route(AwaitingApproval(
                 thread_id=approval.thread_id, run_id=approval.run_id, at=approval.requested_at,

@@ -8,17 +8,20 @@ import signal
 from collections.abc import AsyncIterator, Coroutine
 from typing import Any
 
+import aiohttp
 import structlog
 import uvicorn
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_sdk.errors import SlackApiError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.app import BotStartError, SlackBot
+from bot.app import BotStartError, SlackBot, unreachable
 from bot.ops import Operations
+from bot.poster import error_code
 
 log = structlog.get_logger(__name__)
 
@@ -141,11 +144,34 @@ def stop_on_signals() -> asyncio.Event:
     return stop
 
 
+SOCKET_CHECK_SECONDS = 30.0
+
+
+async def check_socket_mode(bot: SlackBot, app_token: str) -> None:
+    """Open one Socket Mode connection and close it, or raise :class:`BotStartError` saying why.
+    Once connecting, slack_sdk retries a refused token or an unreachable WebSocket for ever,
+    logging a traceback each time: a start-up that cannot work stops here instead."""
+    try:
+        async with asyncio.timeout(SOCKET_CHECK_SECONDS):
+            url = (await bot.client.apps_connections_open(app_token=app_token))["url"]
+            async with aiohttp.ClientSession() as session, session.ws_connect(str(url), autoping=False):
+                pass
+    except SlackApiError as exc:
+        raise BotStartError(
+            f"Slack refused SLACK_APP_TOKEN ({error_code(exc)}): it must be an app-level token "
+            "(xapp-…) with the connections:write scope, for an app with Socket Mode enabled.") from None
+    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        raise BotStartError(f"cannot open a Socket Mode connection to Slack (SLACK_API_URL="
+                            f"{bot.config.api_url}): {unreachable(exc)}") from None
+
+
 async def serve_socket_mode(bot: SlackBot, app_token: str, *, stop: asyncio.Event | None = None) -> None:
     """Serve over Socket Mode until SIGINT/SIGTERM (or until ``stop`` is set)."""
     stop = stop or stop_on_signals()
     handler = AsyncSocketModeHandler(bot.app, app_token, web_client=bot.client)
     try:
+        await bot.identity()
+        await check_socket_mode(bot, app_token)
         await bot.start()
         await handler.connect_async()
         log.info("serving Slack over Socket Mode")

@@ -12,10 +12,12 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from psycopg import AsyncConnection
+from psycopg.errors import InsufficientPrivilege
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.engine import make_url
 
+from agent.errors import ConfigurationError
 from infra.db import is_sqlite, libpq_url
 from infra.schema_lock import CHECKPOINTER_KEY, held_async
 
@@ -44,12 +46,48 @@ async def open_checkpointer(database_url: str, pool_size: int = 12) -> AsyncIter
         # 0.5-1.5 s per operation with 50 concurrent runs (bench.slack). Each operation
         # takes its own pooled connection, so as many may run at once as the pool holds.
         saver.lock = asyncio.Semaphore(pool_size)  # type: ignore[assignment]
-        # setup() creates its tables and records its migrations with no lock of its own:
-        # replicas starting together on a fresh database take turns. The lock is held on a
-        # connection of its own (setup() takes one from the pool, which may hold only one).
-        async with (await AsyncConnection.connect(libpq_url(database_url), autocommit=True) as lock_conn,
-                    held_async(lock_conn, CHECKPOINTER_KEY)):
-            await saver.setup()
+        async with await AsyncConnection.connect(libpq_url(database_url), autocommit=True) as conn:
+            if not await _checkpointer_current(conn):  # `dagbot migrate` did it: needs no CREATE
+                # The lock is held on a connection of its own (setup() takes one from the
+                # pool, which may hold only one).
+                await _setup_under_lock(conn, saver)
         yield saver
     finally:
         await pool.close()
+
+
+async def setup_checkpointer(database_url: str) -> None:
+    """Create or upgrade the checkpointer's tables (``dagbot migrate``), so that the runtime's
+    database role needs no CREATE."""
+    if is_sqlite(database_url):
+        async with open_checkpointer(database_url):
+            return
+    url = libpq_url(database_url)
+    async with (await AsyncConnection.connect(url, autocommit=True) as lock_conn,
+                await AsyncConnection.connect(url, autocommit=True, prepare_threshold=0,
+                                              row_factory=dict_row) as conn):
+        await _setup_under_lock(lock_conn, AsyncPostgresSaver(conn))
+
+
+async def _checkpointer_current(conn: AsyncConnection[Any]) -> bool:
+    """The checkpointer's tables are at LangGraph's latest migration (a SELECT: any role may)."""
+    row = await (await conn.execute("SELECT to_regclass('checkpoint_migrations') IS NOT NULL")).fetchone()
+    if row is None or not row[0]:
+        return False
+    row = await (await conn.execute("SELECT max(v) FROM checkpoint_migrations")).fetchone()
+    return row is not None and row[0] is not None and row[0] >= len(AsyncPostgresSaver.MIGRATIONS) - 1
+
+
+async def _setup_under_lock(conn: AsyncConnection[Any], saver: AsyncPostgresSaver) -> None:
+    """setup() creates its tables and records its migrations with no lock of its own: replicas
+    starting together on a fresh database take turns."""
+    async with held_async(conn, CHECKPOINTER_KEY):
+        if await _checkpointer_current(conn):
+            return
+        try:
+            await saver.setup()
+        except InsufficientPrivilege as exc:
+            raise ConfigurationError(
+                "the DATABASE_URL role may not create the checkpointer's tables "
+                f"({exc.diag.message_primary}): run `dagbot migrate` once with a role that may, "
+                "then start again") from None

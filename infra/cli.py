@@ -42,7 +42,13 @@ def ask(
     if not request:
         request = typer.prompt("What should dagbot do")
     thread_id = thread or f"cli:{uuid.uuid4().hex[:12]}"
-    code = asyncio.run(_ask(settings, thread_id, request, yes))
+    from infra.demo.lock import PlaygroundBusy
+
+    try:
+        code = asyncio.run(_ask(settings, thread_id, request, yes))
+    except PlaygroundBusy as exc:
+        typer.echo(f"dagbot ask (demo model): {exc}", err=True)
+        raise typer.Exit(2) from None
     if not thread:
         typer.echo(f"(follow up with: dagbot ask --thread {thread_id} \"…\")", err=True)
     raise typer.Exit(code)
@@ -50,12 +56,15 @@ def ask(
 
 async def _ask(settings: Settings, thread_id: str, request: str, yes: bool) -> int:
     from infra.demo import NOTE, model_is_configured, open_demo
+    from infra.demo.lock import playground_lock
     from infra.terminal import ask_in_terminal
     from infra.wiring import open_services
 
     async with AsyncExitStack() as stack:
         llm: BaseChatModel | None = None
         if not model_is_configured(settings):
+            # The demo lays out the playground's workspace afresh: not under a running playground.
+            stack.enter_context(playground_lock(settings.playground_dir, "dagbot ask (the demo model)"))
             demo = await stack.enter_async_context(open_demo(settings.playground_dir / "workspace"))
             settings, llm = demo.tool_settings(settings), demo.model
             typer.echo(f"({NOTE})", err=True)
@@ -68,11 +77,14 @@ async def _ask(settings: Settings, thread_id: str, request: str, yes: bool) -> i
 
 @app.command()
 def migrate() -> None:
-    """Create or upgrade the database tables (also done at every start)."""
+    """Create or upgrade every database table, the checkpointer's too (also done at every start
+    when the role may; after it, the runtime's role needs only SELECT, INSERT, UPDATE, DELETE)."""
+    from infra.checkpoint import setup_checkpointer
     from infra.migrate import upgrade
 
     settings = Settings()
     upgrade(settings.database_url)
+    asyncio.run(setup_checkpointer(settings.database_url))  # LangGraph's tables: not Alembic's
     typer.echo("database is up to date")
 
 
@@ -131,24 +143,31 @@ def serve(
     ),
     playground: bool = typer.Option(
         False, "--playground",
-        help="Serve the local playground (a stand-in for Slack and a page) even if Slack is configured.",
+        help="Serve the local playground (a stand-in for Slack and a page) even if Slack or DATABASE_URL "
+             "is set.",
     ),
     host: str = typer.Option(
         "", help="The address to listen on (default: 0.0.0.0 in HTTP mode, 127.0.0.1 for the playground)."),
     port: int = typer.Option(0, help="The port to listen on (default: PORT, 3000)."),
 ) -> None:
     """Run the Slack bot: HTTP (POST /slack/events; GET /healthz, /livez, /metrics) or Socket Mode
-    (the GET endpoints on PORT); with no Slack settings at all (or --playground), the local playground."""
+    (the GET endpoints on PORT); with no Slack setting and no DATABASE_URL (or with --playground),
+    the local playground."""
     from bot.config import BotConfig
     from bot.policy import PolicyError, load_policy
 
     settings = Settings()
     configure_logging(settings.log_level)
-    if playground or not _slack_configured(settings):
+    if playground or not (_slack_configured(settings) or _database_configured(settings)):
         _serve_playground(settings, host or "127.0.0.1", port or settings.port)
         return
     host = host or "0.0.0.0"  # noqa: S104 - HTTP mode serves Slack's requests from outside
     problems = _slack_setup_problems(settings, socket_mode)
+    if not _slack_configured(settings):
+        # A deployment whose Slack secrets did not arrive: its database holds real work, which
+        # a playground would run with the demo model and show in its stand-in for Slack.
+        problems.append("no Slack setting is set but DATABASE_URL is: dagbot falls back to the "
+                        "playground only without DATABASE_URL (or with --playground).")
     try:
         policy = load_policy(settings.policy_file, settings.approvers)
     except PolicyError as exc:
@@ -187,11 +206,20 @@ def _slack_configured(settings: Settings) -> bool:
     return any(secret is not None and secret.get_secret_value() for secret in secrets)
 
 
+def _database_configured(settings: Settings) -> bool:
+    """DATABASE_URL is set (in the environment or .env), not left to its default."""
+    return "database_url" in settings.model_fields_set
+
+
 def _serve_playground(settings: Settings, host: str, port: int) -> None:
+    from infra.demo.lock import PlaygroundBusy
     from infra.playground.run import run_playground
 
     try:
         asyncio.run(run_playground(settings, host=host, port=port, announce=lambda text: typer.echo(text)))
+    except PlaygroundBusy as exc:
+        typer.echo(f"dagbot cannot start the playground: {exc}", err=True)
+        raise typer.Exit(2) from None
     except OSError as exc:
         typer.echo(f"dagbot cannot start the playground on {host}:{port}: {exc.strerror or exc}. "
                    "Set PORT (or --port) to a free port.", err=True)
@@ -266,12 +294,53 @@ def _model_and_packages(settings: Settings, llm: BaseChatModel | None = None,
 
 
 def main() -> None:
+    import psycopg
+    from pydantic import ValidationError
+    from sqlalchemy.exc import OperationalError
+
     from agent.errors import ConfigurationError
+    from infra.settings import settings_problems
 
     try:
         app()
     except ConfigurationError as exc:
         typer.echo(f"dagbot: configuration error: {exc}", err=True)
         sys.exit(2)
+    except ValidationError as exc:
+        if exc.title != Settings.__name__:  # not a setting's: a bug, with its traceback
+            raise
+        for problem in settings_problems(exc):
+            typer.echo(f"dagbot: configuration error: {problem}", err=True)
+        sys.exit(2)
+    except (OperationalError, psycopg.OperationalError) as exc:  # e.g. the server is not there
+        typer.echo(f"dagbot: cannot use the database at {_database_place()}: {_database_reason(exc)}",
+                   err=True)
+        sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(130)
+
+
+def _database_place() -> str:
+    """DATABASE_URL's host:port/db (no credentials), for an error about it."""
+    from infra.db import describe_database
+
+    try:
+        return describe_database(Settings().database_url)
+    except Exception:  # (it was read once already; just in case)
+        return "DATABASE_URL"
+
+
+def _database_reason(exc: Exception) -> str:
+    """The driver's own reason, on one line, without SQLAlchemy's wrapping or any password."""
+    from infra.db import parse_database_url
+
+    reason = " ".join(str(getattr(exc, "orig", None) or exc).split())
+    try:
+        password = parse_database_url(Settings().database_url).password
+    except Exception:
+        password = None
+    return reason.replace(str(password), "***") if password else reason
+
+
+if __name__ == "__main__":
+    main()

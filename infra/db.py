@@ -6,10 +6,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Float, Index, Integer, String, Text, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from agent.errors import ConfigurationError
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -138,25 +141,56 @@ class ThreadLeaseRow(Base):
     """How many times the thread's run was taken over; reset when its next run starts."""
 
 
+ACCEPTED_URLS = "sqlite:///PATH or postgresql://USER:PASSWORD@HOST:PORT/DB (postgres://… too)"
+
+
+def parse_database_url(url: str) -> URL:
+    """DATABASE_URL, parsed: SQLite or PostgreSQL (``postgres://``, the form Heroku and RDS
+    give, is PostgreSQL); anything else is a :class:`ConfigurationError` naming the setting."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        scheme = url.split("://", 1)[0] if "://" in url else ""
+        raise ConfigurationError(
+            f"DATABASE_URL is not a database URL{f' (it starts {scheme}://)' if scheme else ''}: "
+            f"use {ACCEPTED_URLS}") from None
+    backend, _, driver = parsed.drivername.partition("+")
+    if backend == "postgres":
+        parsed = parsed.set(drivername="postgresql" + (f"+{driver}" if driver else ""))
+    elif backend not in ("postgresql", "sqlite"):
+        raise ConfigurationError(
+            f"DATABASE_URL {parsed.render_as_string(hide_password=True)}: {backend}:// is not supported: "
+            f"use {ACCEPTED_URLS}")
+    return parsed
+
+
+def describe_database(url: str) -> str:
+    """Where a database is, for messages: HOST:PORT/DB (no credentials) or the SQLite file."""
+    parsed = parse_database_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return f"the SQLite file {parsed.database or ':memory:'}"
+    return f"{parsed.host or 'localhost'}:{parsed.port or 5432}/{parsed.database or ''}"
+
+
 def is_sqlite(url: str) -> bool:
-    return make_url(url).get_backend_name() == "sqlite"
+    return parse_database_url(url).get_backend_name() == "sqlite"
 
 
 def libpq_url(url: str) -> str:
     """postgresql+driver://… → postgresql://… (what psycopg understands)."""
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    return parse_database_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def sync_url(url: str) -> str:
     """The URL for synchronous use (Alembic)."""
-    parsed = make_url(url)
+    parsed = parse_database_url(url)
     if parsed.get_backend_name() == "postgresql":
         return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     return parsed.set(drivername="sqlite").render_as_string(hide_password=False)
 
 
 def async_url(url: str) -> str:
-    parsed = make_url(url)
+    parsed = parse_database_url(url)
     if parsed.get_backend_name() == "postgresql":
         return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     return parsed.set(drivername="sqlite+aiosqlite").render_as_string(hide_password=False)
@@ -169,7 +203,7 @@ def create_engine(url: str, connections: int = 12) -> AsyncEngine:
         # meet in its busy handler, which sleeps up to 100 ms a try. Queueing for the one
         # connection in asyncio is fair and prompt (bench.slack: click-to-start p50
         # 1.1 s → 0.6 s with 50 concurrent runs).
-        in_memory = make_url(url).database in (None, "", ":memory:")  # (a StaticPool: no sizes)
+        in_memory = parse_database_url(url).database in (None, "", ":memory:")  # (a StaticPool: no sizes)
         sizes: dict[str, Any] = {} if in_memory else {"pool_size": 1, "max_overflow": 0,
                                                        "pool_timeout": 120}
         engine = create_async_engine(async_url(url), connect_args={"timeout": 30}, **sizes)

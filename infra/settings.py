@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agent.sandbox_ports import SandboxLimits
@@ -100,6 +100,14 @@ class Settings(BaseSettings):
     )
     log_level: str = Field(default="INFO", validation_alias=AliasChoices("LOG_LEVEL", "DAGBOT_LOG_LEVEL"))
 
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)} (any case)")
+        return level
+
     def sandbox_limits(self) -> SandboxLimits:
         return SandboxLimits(
             wall_seconds=self.sandbox_wall_seconds, memory_mb=self.sandbox_memory_mb,
@@ -109,6 +117,27 @@ class Settings(BaseSettings):
 
     def tool_modules(self) -> list[str]:
         return [m.strip() for m in self.tools.split(",") if m.strip()]
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_SECRET = ("TOKEN", "SECRET", "PASSWORD", "KEY")
+
+
+def settings_problems(exc: ValidationError) -> list[str]:
+    """One line per invalid setting: its environment name, what is wrong, and the value given
+    (unless the setting is a secret)."""
+    either = {str(choices[0]): " or ".join(map(str, choices)) for field in Settings.model_fields.values()
+              if isinstance(field.validation_alias, AliasChoices)
+              for choices in [field.validation_alias.choices]}  # LOG_LEVEL or DAGBOT_LOG_LEVEL
+    problems = []
+    for error in exc.errors():
+        name = ".".join(str(part) for part in error["loc"]) or "settings"
+        message = error["msg"].removeprefix("Value error, ")
+        given = error.get("input")
+        secret = any(word in name.upper() for word in _SECRET)
+        shown = f" (got {given!r})" if isinstance(given, str | int | float) and not secret else ""
+        problems.append(f"{either.get(name, name)}: {message}{shown}")
+    return problems
 
 
 def split_hosts(value: str) -> tuple[str, ...]:

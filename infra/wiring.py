@@ -6,7 +6,7 @@ import asyncio
 import dataclasses
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -124,9 +124,11 @@ async def open_services(
     engine_config: EngineSettings | None = None,
     holder: str | None = None,
     metrics: Metrics | None = None,
+    thread_scope: Callable[[str], bool] | None = None,
 ) -> AsyncIterator[Services]:
     """Everything a front end needs; closes it all on exit. With ``metrics``, the model's calls,
-    the run events and the database feed them."""
+    the run events and the database feed them. ``thread_scope``: the only threads the engine's
+    recovery may resume or drain (default: every thread in the database)."""
     await asyncio.to_thread(upgrade, settings.database_url)
     other_connections = settings.db_connections // 2  # the rest go to the checkpointer
     db = create_engine(settings.database_url, connections=other_connections)
@@ -162,7 +164,7 @@ async def open_services(
                         ctx.settings = dataclasses.replace(
                             ctx.settings, decision_poll_seconds=DECISION_POLL_SAFETY_SECONDS)
                 engine = Engine(build_graph(saver), ctx, leases, store, store, holder=holder,
-                                lease_ttl_seconds=lease_ttl, signals=signals)
+                                lease_ttl_seconds=lease_ttl, signals=signals, scope=thread_scope)
                 if isinstance(signals, PostgresSignals):
                     signals.on_reconnect = engine.wake_all
                 stack.push_async_callback(engine.close)

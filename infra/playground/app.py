@@ -28,7 +28,9 @@ from bot.config import BotConfig
 from bot.policy import check_policy_tools, load_policy
 from bot.server import EVENTS_PATH, asgi_app
 from bot.tasks import TaskSet
+from bot.threads import PREFIX as THREAD_PREFIX
 from infra.demo import EXAMPLES, NOTE, DemoKit, Mail, model_is_configured, open_demo
+from infra.demo.lock import playground_lock
 from infra.demo.targets import workspace_files
 from infra.embedded_server import serving
 from infra.playground.delivery import SlackDelivery
@@ -82,8 +84,10 @@ async def open_playground(settings: Settings, *, host: str = "127.0.0.1", port: 
                           demo_delay_seconds: float = 0.3) -> AsyncIterator[Playground]:
     """Start the playground (and the demo, when no model is configured); stop it all on exit."""
     feed = Feed()
-    settings = fresh_database(settings)
     async with contextlib.AsyncExitStack() as stack:
+        # Before anything is wiped: a playground already running keeps its database and workspace.
+        lock = stack.enter_context(playground_lock(settings.playground_dir, "a dagbot playground (starting)"))
+        settings = fresh_database(settings)
         demo: DemoKit | None = None
         llm: BaseChatModel
         if model_is_configured(settings):
@@ -95,7 +99,9 @@ async def open_playground(settings: Settings, *, host: str = "127.0.0.1", port: 
             settings = demo.tool_settings(settings)
             llm = demo.model
         packages = package_runner(settings, llm)
-        services = await stack.enter_async_context(open_services(settings, llm=llm, packages=packages))
+        # On a shared database (DATABASE_URL set), other workspaces' threads are not ours to run.
+        services = await stack.enter_async_context(open_services(
+            settings, llm=llm, packages=packages, thread_scope=own_thread))
 
         standin = SlackStandIn(team=TEAM, bot=BOT, bot_id="B0DAGBOT", people=PEOPLE, channels=CHANNELS,
                                feed=feed)
@@ -107,6 +113,7 @@ async def open_playground(settings: Settings, *, host: str = "127.0.0.1", port: 
         url = await stack.enter_async_context(serving(web.asgi(), host, port))
         stack.callback(feed.close)  # open pages' event streams end first, so the server can stop
         local = url.replace("0.0.0.0", "127.0.0.1")  # noqa: S104 - the bot calls the stand-in locally
+        lock.describe(f"the dagbot playground at {local}/")
 
         policy = load_policy(settings.policy_file, settings.approvers)
         check_policy_tools(policy, services.registry.names(),
@@ -132,6 +139,11 @@ async def open_playground(settings: Settings, *, host: str = "127.0.0.1", port: 
             tasks.spawn(_watch_workspace(playground, feed), name="watch-workspace")
         log.info("playground ready", url=url, demo_model=demo is not None)
         yield playground
+
+
+def own_thread(thread_id: str) -> bool:
+    """A thread of the playground's own workspace (``slack:T0PLAYGROUND:…``)."""
+    return thread_id.startswith(f"{THREAD_PREFIX}:{TEAM}:")
 
 
 def fresh_database(settings: Settings) -> Settings:

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_api import FakeSlack, Fault
 from tests.infra.test_cli_serve import ROOT, SLACK_AND_MODEL, free_port
 
 
@@ -77,3 +77,31 @@ async def test_serve_answers_probes_and_metrics(tmp_path: Path, mode: tuple[str,
     samples = [s for f in text_string_to_metric_families(metrics.text) for s in f.samples]
     auth = [s for s in samples if s.name == "dagbot_slack_api_calls_total" and s.labels["method"] == "auth.test"]
     assert [s.labels["replica"] for s in auth] == ["replica-a"] and auth[0].value >= 1
+
+
+@pytest.mark.parametrize("fault", ["unreachable", "refused"])
+async def test_socket_mode_that_cannot_connect_stops_with_one_line(tmp_path: Path, fault: str) -> None:
+    """auth.test passes, then Socket Mode cannot open its connection: the WebSocket's address
+    does not answer, or Slack refuses the app-level token."""
+    async with FakeSlack() as slack:
+        if fault == "unreachable":
+            closed = f"ws://127.0.0.1:{free_port()}/socket-mode"
+            slack._apps_connections_open = lambda args: {"ok": True, "url": closed}  # type: ignore[method-assign]
+        else:
+            slack.faults.append(Fault("apps.connections.open", times=1, status=200, error="invalid_auth"))
+        process, _ = await serve(tmp_path, slack, "--socket-mode")
+        try:
+            _, err_bytes = await asyncio.wait_for(process.communicate(), 120)
+        finally:
+            await stop(process)
+    err = err_bytes.decode()
+    assert process.returncode == 2
+    assert "Traceback" not in err, err
+    last = err.strip().splitlines()[-1]
+    if fault == "unreachable":
+        assert last.startswith("dagbot cannot start the Slack bot: cannot open a Socket Mode connection to "
+                               f"Slack (SLACK_API_URL={slack.base_url}"), err
+    else:
+        assert last == ("dagbot cannot start the Slack bot: Slack refused SLACK_APP_TOKEN (invalid_auth): it "
+                        "must be an app-level token (xapp-…) with the connections:write scope, for an app "
+                        "with Socket Mode enabled."), err

@@ -24,13 +24,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.Popen[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(SLACK_AND_MODEL)}
+def start(tmp_path: Path, env: dict[str, str], *args: str, database: bool = True) -> subprocess.Popen[str]:
+    """``dagbot serve`` in ``tmp_path``; ``database``: with DATABASE_URL set (a deployment), else
+    unset, as on a newcomer's machine."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(SLACK_AND_MODEL) and k != "DATABASE_URL"}
     base["PORT"] = str(free_port())
+    if database:
+        base["DATABASE_URL"] = f"sqlite:///{tmp_path}/dagbot.sqlite"
     return subprocess.Popen(
         [sys.executable, "-c", "from infra.cli import main; main()", "serve", *args],
-        env={**base, "DATABASE_URL": f"sqlite:///{tmp_path}/dagbot.sqlite", "PYTHONPATH": str(ROOT),
-             "LOG_LEVEL": "WARNING", **env},
+        env={**base, "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING", **env},
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
 
@@ -60,7 +63,7 @@ def stop(process: subprocess.Popen[str]) -> int:
 
 @pytest.mark.timeout(120)
 def test_no_slack_settings_serve_the_playground(tmp_path: Path, processes: list[subprocess.Popen[str]]) -> None:
-    process = start(tmp_path, {})
+    process = start(tmp_path, {}, database=False)
     processes.append(process)
     url = playground_url(process)
     assert url.startswith("http://127.0.0.1:")
@@ -94,8 +97,22 @@ def test_a_half_done_slack_setup_is_an_error_not_a_playground(tmp_path: Path) ->
     assert "playground" not in out
 
 
+def test_database_url_without_slack_settings_is_an_error_not_a_playground(
+        tmp_path: Path, processes: list[subprocess.Popen[str]]) -> None:
+    """A replica whose Slack secrets did not mount keeps its DATABASE_URL: a playground there
+    would run the production threads with the demo model. It stops, saying what is missing."""
+    process = start(tmp_path, {})
+    processes.append(process)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 2
+    assert "SLACK_BOT_TOKEN is not set" in err and "SLACK_SIGNING_SECRET is not set" in err
+    assert "falls back to the playground only without DATABASE_URL (or with --playground)" in err
+    assert "playground: open" not in out and "Traceback" not in err
+    assert not (tmp_path / "dagbot.sqlite").exists()  # not a table touched
+
+
 def test_a_bad_approvers_setting_is_said_plainly(tmp_path: Path) -> None:
-    process = start(tmp_path, {"DAGBOT_APPROVERS": "{not json"})
+    process = start(tmp_path, {"DAGBOT_APPROVERS": "{not json"}, database=False)
     _, err = process.communicate(timeout=60)
     assert process.returncode == 2
     assert "dagbot cannot start the playground" in err and "DAGBOT_APPROVERS" in err
@@ -128,3 +145,59 @@ def test_approvers_nobody_can_be_stop_the_slack_bot_plainly(tmp_path: Path, poli
         "dagbot cannot start the Slack bot:",
         "  • DAGBOT_APPROVERS[\"deploy\"][0]: 'Ubob' is not a Slack user id (U…/W…) or user group id (S…)"]
     assert "Traceback" not in err and "validation error" not in err
+
+
+@pytest.mark.timeout(180)
+def test_a_second_playground_or_demo_ask_leaves_the_running_playground_alone(
+        tmp_path: Path, processes: list[subprocess.Popen[str]]) -> None:
+    """The playground wipes its database and lays out its workspace afresh at start: a second
+    one (or `dagbot ask` with the demo model) must not do that under a running one."""
+    first = start(tmp_path, {}, database=False)
+    processes.append(first)
+    url = playground_url(first)
+    directory = tmp_path / "var" / "playground"
+    database = (directory / "dagbot.sqlite").stat()
+    (directory / "workspace" / "notes" / "oncall.md").write_text("edited while it runs\n")
+
+    second = start(tmp_path, {}, database=False)
+    processes.append(second)
+    out, err = second.communicate(timeout=60)
+    assert second.returncode == 2
+    assert err.strip() == (f"dagbot cannot start the playground: var/playground is in use by the dagbot "
+                           f"playground at {url}/ (pid {first.pid}): stop it first, or set "
+                           "DAGBOT_PLAYGROUND_DIR to another directory")
+    assert "playground: open" not in out
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(SLACK_AND_MODEL) and k != "DATABASE_URL"}
+    ask = subprocess.run([sys.executable, "-c", "from infra.cli import main; main()", "ask", "hello"],
+                         env={**env, "PYTHONPATH": str(ROOT)}, cwd=tmp_path, capture_output=True, text=True,
+                         timeout=60)
+    assert ask.returncode == 2
+    assert ask.stderr.strip().endswith(f"var/playground is in use by the dagbot playground at {url}/ "
+                                       f"(pid {first.pid}): stop it first, or set DAGBOT_PLAYGROUND_DIR "
+                                       "to another directory")
+
+    # the running one kept its database and workspace, and still answers
+    now = (directory / "dagbot.sqlite").stat()
+    assert (now.st_ino, now.st_dev) == (database.st_ino, database.st_dev)
+    assert (directory / "workspace" / "notes" / "oncall.md").read_text() == "edited while it runs\n"
+    assert httpx.get(f"{url}/ui/state", timeout=10).status_code == 200
+    assert stop(first) == 0
+    # once it is gone, the next one starts
+    third = start(tmp_path, {}, database=False)
+    processes.append(third)
+    playground_url(third)
+    assert stop(third) == 0
+
+
+@pytest.mark.parametrize("mode", [(), ("--socket-mode",)], ids=["http", "socket-mode"])
+def test_slack_unreachable_at_start_is_one_line(tmp_path: Path, mode: tuple[str, ...]) -> None:
+    api_url = f"http://127.0.0.1:{free_port()}/api/"  # nothing listens there
+    process = start(tmp_path, {"SLACK_BOT_TOKEN": "xoxb-real-looking", "SLACK_SIGNING_SECRET": "s",
+                               "SLACK_APP_TOKEN": "xapp-real-looking", "SLACK_API_URL": api_url,
+                               "OPENAI_BASE_URL": "http://127.0.0.1:9/v1"}, *mode)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 2
+    assert "Traceback" not in err and len(err.strip().splitlines()) <= 2, err
+    assert err.strip().splitlines()[-1].startswith(
+        f"dagbot cannot start the Slack bot: cannot reach Slack at SLACK_API_URL={api_url}: Cannot connect to host")

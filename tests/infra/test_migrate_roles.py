@@ -1,0 +1,94 @@
+"""`dagbot migrate` prepares everything, the LangGraph checkpointer's tables too: afterwards a
+database role that may only read and write rows (no CREATE) runs dagbot."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+from sqlalchemy.engine import make_url
+
+from tests.fakes.openai_server import FakeOpenAI
+
+ROOT = Path(__file__).resolve().parents[2]
+PLAN = {"thought": "read the notes", "nodes": [{"id": "notes", "tool": "read_file", "args": {"path": "notes.txt"}}]}
+
+
+def dagbot(tmp_path: Path, database_url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OPENAI_", "DAGBOT_"))}
+    return subprocess.run(
+        [sys.executable, "-c", "from infra.cli import main; main()", *args],
+        env={**base, "DATABASE_URL": database_url, "PYTHONPATH": str(ROOT), **env},
+        cwd=tmp_path, capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def dml_role(postgres_url: str) -> Iterator[str]:
+    """A login role with no CREATE anywhere: what the runtime gets in a locked-down deployment."""
+    role = f"dagbot_dml_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
+        conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+    try:
+        yield role
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
+            conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+
+
+@pytest.mark.postgres
+def test_after_migrate_a_role_with_only_dml_privileges_runs_dagbot(
+        tmp_path: Path, postgres_url: str, dml_role: str) -> None:
+    migrated = dagbot(tmp_path, postgres_url, "migrate")
+    assert migrated.returncode == 0, migrated.stderr
+    assert "database is up to date" in migrated.stdout
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        role = sql.Identifier(dml_role)
+        conn.execute(sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(role))
+        conn.execute(sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {}")
+                     .format(role))
+        conn.execute(sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {}").format(role))
+        tables = {row[0] for row in conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+    assert {"checkpoints", "checkpoint_writes", "checkpoint_blobs", "checkpoint_migrations",
+            "approvals", "alembic_version"} <= tables
+
+    app_url = make_url(postgres_url).set(username=dml_role).render_as_string(hide_password=False)
+    (tmp_path / "ws").mkdir()
+    (tmp_path / "ws" / "notes.txt").write_text("remember the milk\n")
+    with FakeOpenAI([PLAN, "The notes say: remember the milk."]) as fake:
+        asked = dagbot(tmp_path, app_url, "ask", "what do my notes say", OPENAI_BASE_URL=fake.url,
+                       OPENAI_API_KEY="sk-test", DAGBOT_WORKSPACE=str(tmp_path / "ws"))
+    assert asked.returncode == 0, asked.stderr
+    assert "The notes say: remember the milk." in asked.stdout
+    assert "permission denied" not in asked.stderr
+
+
+@pytest.mark.postgres
+def test_a_role_that_may_not_create_the_checkpointer_tables_is_told_to_migrate(
+        tmp_path: Path, postgres_url: str, dml_role: str) -> None:
+    """Alembic's tables are there (an older `dagbot migrate`), the checkpointer's are not."""
+    from infra.migrate import upgrade
+
+    upgrade(postgres_url)
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        role = sql.Identifier(dml_role)
+        conn.execute(sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(role))
+        conn.execute(sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {}")
+                     .format(role))
+    app_url = make_url(postgres_url).set(username=dml_role).render_as_string(hide_password=False)
+    asked = dagbot(tmp_path, app_url, "ask", "hello", OPENAI_BASE_URL="http://127.0.0.1:9/v1",
+                   DAGBOT_WORKSPACE=str(tmp_path))
+    assert asked.returncode == 2
+    assert asked.stderr.strip().splitlines()[-1] == (
+        "dagbot: configuration error: the DATABASE_URL role may not create the checkpointer's tables "
+        "(permission denied for schema public): run `dagbot migrate` once with a role that may, then "
+        "start again")
