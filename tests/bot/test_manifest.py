@@ -49,6 +49,7 @@ CALL_SCOPES = {
     "assistant_threads_setStatus": {"assistant:write"}, "assistant_threads_setTitle": {"assistant:write"},
     "assistant_threads_setSuggestedPrompts": {"assistant:write"},
     "views_open": set(), "views_publish": set(), "auth_test": set(),
+    "apps_connections_open": set(),  # (Socket Mode: the app-level token's connections:write)
 }
 """Bot-token scopes each Web API method needs (api.slack.com/methods)."""
 EVENT_SCOPES = {"app_mention": "app_mentions:read", "message.channels": "channels:history",
