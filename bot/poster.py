@@ -95,17 +95,21 @@ async def retried(call: Callable[[], Awaitable[Answer]], delays: Sequence[float]
     may answer None for "nothing (left) to do", which ends the retries too."""
 
     def wait(state: RetryCallState) -> float:
-        sent = state.outcome.result() if state.outcome is not None else None
         if state.attempt_number > len(delays):  # (tenacity asks before it checks the stop)
             return 0.0
-        return max(delays[state.attempt_number - 1], getattr(sent, "retry_after", None) or 0.0)
+        last = state.outcome.result() if state.outcome is not None else None
+        return max(delays[state.attempt_number - 1], getattr(last, "retry_after", None) or 0.0)
 
-    retrying = AsyncRetrying(retry=retry_if_result(refused_for_now), stop=stop_after_attempt(len(delays) + 1),
-                             wait=wait, retry_error_callback=lambda state: state.outcome.result()
-                             if state.outcome is not None else None)
+    def last_answer(state: RetryCallState) -> Answer:
+        assert state.outcome is not None  # (the retries ran out after an answer)
+        answer: Answer = state.outcome.result()
+        return answer
+
     async def attempt() -> Answer:
         return await call()
 
+    retrying = AsyncRetrying(retry=retry_if_result(refused_for_now), stop=stop_after_attempt(len(delays) + 1),
+                             wait=wait, retry_error_callback=last_answer)
     answer: Answer = await retrying(attempt)
     return answer
 
