@@ -27,6 +27,9 @@ Prints a table, then one JSON line:
 - tokens_ratio_vs_react: dagbot's tokens (prompt + completion) / ReAct's, mean over shapes (≤ 1.0)
 - first_tool_fraction: dagbot's time to its first tool start / time to generate the whole
   plan, both from the planner request, mean over shapes (goal ≤ 0.3)
+- e2e_ratio_floor_any_system: the least time any system could answer in on this latency model
+  / ReAct's time, mean over shapes; first_tool_fraction_floor: the least first-tool fraction
+  dagbot's plans allow (both bench.e2e_floor)
 - llm_calls_per_request: per system, mean over shapes
 """
 
@@ -57,6 +60,7 @@ from agent.events import AnswerReady, RunFailed
 from agent.sandbox_ports import EmitFn, PackageJob, PackageOutcome, PackageRunner, ToolGateway
 from agent.tools.registry import Risk, ToolRegistry
 from bench.common import scratch_database
+from bench.e2e_floor import any_system_floor_s, first_tool_floor
 from bench.e2e_model import LatencyModel, LatencyModelServer, Served
 from bench.e2e_shapes import RECORDER, ScriptedModel, Shape, ToolTimes, bench_tools, shapes
 from infra.checkpoint import open_checkpointer
@@ -82,6 +86,8 @@ class Run:
     """From the first model request to the first tool start."""
     plan_s: float | None
     """dagbot: from the planner request to the end of its reply."""
+    plan_prompt_tokens: int | None
+    """dagbot: the planner request's prompt tokens."""
     phases: dict[str, float] = dataclasses.field(default_factory=dict)
     """dagbot: where the time went (see PHASES)."""
 
@@ -214,6 +220,7 @@ async def measure(system: str, runner: Any, shape: Shape, server: LatencyModelSe
                prompt_tokens=sum(s.prompt_tokens for s in served),
                first_tool_s=min(times.starts) - origin if times.starts else None,
                plan_s=planner.ended - planner.arrived if planner else None,
+               plan_prompt_tokens=planner.prompt_tokens if planner else None,
                phases=dagbot_phases(served, started, started + seconds) if planner else {})
 
 
@@ -269,8 +276,9 @@ def mean_of(runs: list[Run], system: str, shape: str, attr: str) -> float:
     return statistics.mean(v for v in values if v is not None)
 
 
-def figures(runs: list[Run]) -> dict[str, Any]:
+def figures(runs: list[Run], latency: LatencyModel) -> dict[str, Any]:
     names = list(dict.fromkeys(r.shape for r in runs))
+    suite = {shape.name: shape for shape in shapes()}
 
     def ratio(system: str, attr: str, base: str = "react") -> float:
         return statistics.mean(mean_of(runs, system, s, attr) / mean_of(runs, base, s, attr) for s in names)
@@ -283,8 +291,13 @@ def figures(runs: list[Run]) -> dict[str, Any]:
         "e2e_ratio_vs_react": round(ratio("dagbot", "seconds"), 3),
         "e2e_ratio_vs_react_nostream": round(ratio("dagbot-nostream", "seconds"), 3),
         "e2e_ratio_sequential_vs_react": round(ratio("sequential", "seconds"), 3),
+        "e2e_ratio_floor_any_system": round(statistics.mean(
+            any_system_floor_s(suite[s], latency) / mean_of(runs, "react", s, "seconds") for s in names), 3),
         "tokens_ratio_vs_react": round(ratio("dagbot", "tokens"), 3),
         "first_tool_fraction": round(fraction("dagbot"), 3),
+        "first_tool_fraction_floor": round(statistics.mean(
+            first_tool_floor(suite[s], latency, round(mean_of(runs, "dagbot", s, "plan_prompt_tokens")))
+            for s in names), 3),
         "first_tool_fraction_nostream": round(fraction("dagbot-nostream"), 3),
         "first_tool_fraction_by_shape": {
             s: round(mean_of(runs, "dagbot", s, "first_tool_s") / mean_of(runs, "dagbot", s, "plan_s"), 3)
@@ -314,7 +327,10 @@ def phase_table(runs: list[Run], system: str = "dagbot") -> str:
     return "\n".join(lines)
 
 
-def table(runs: list[Run]) -> str:
+def table(runs: list[Run], latency: LatencyModel) -> str:
+    """Per shape, each system's mean figures, then the least time any system could take
+    (bench.e2e_floor)."""
+    suite = {shape.name: shape for shape in shapes()}
     lines = [f"{'shape':<26}{'system':<17}{'e2e s':>7}{'vs react':>9}{'calls':>6}{'tokens':>8}"
              f"{'1st tool s':>11}{'plan s':>8}"]
     for shape in dict.fromkeys(r.shape for r in runs):
@@ -330,6 +346,8 @@ def table(runs: list[Run]) -> str:
                          f"{mean_of(runs, system, shape, 'llm_calls'):>6.0f}"
                          f"{mean_of(runs, system, shape, 'tokens'):>8.0f}{first:>11.2f}"
                          f"{(f'{statistics.mean(plan):.2f}' if plan else '-'):>8}")
+        floor = any_system_floor_s(suite[shape], latency)
+        lines.append(f"{shape:<26}{'floor, any':<17}{floor:>7.2f}{floor / react:>9.2f}")
     return "\n".join(lines)
 
 
@@ -343,9 +361,9 @@ async def main(quick: bool, db: str, repeats: int | None) -> dict[str, Any]:
           f"{latency.tokens_per_s:g} tokens/s; tokens = characters / 4; {repeats} run(s) per cell; "
           f"dagbot's package: {notes.get('package', '-')}; database: {db}"
           + ("; the sequential baseline's requests side by side" if quick else ""))
-    print(table(runs))
+    print(table(runs, latency))
     print(phase_table(runs))
-    result = figures(runs)
+    result = figures(runs, latency)
     result.update({"repeats": repeats, "database": db})
     print(json.dumps(result))
     return result
