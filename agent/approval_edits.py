@@ -16,22 +16,24 @@ from agent.audit import AuditEntry, AuditKind
 from agent.context import EngineContext
 from agent.errors import ToolArgumentError
 from agent.ports import DecisionOutcome, DecisionResult
+from agent.tools.argument_errors import ArgumentProblem, describe, problems_in
 from agent.tools.registry import ToolRegistry
 
 
 def argument_problems(registry: ToolRegistry, tool: str, args: dict[str, Any]) -> dict[str, str]:
-    """What does not fit the tool's schema, by argument name ('' for the arguments as a whole)."""
-    model = registry.get(tool).args_model()
+    """What does not fit the tool's schema, by argument name ('' for the arguments as a whole),
+    worded as the runner words it and never quoting a secret argument's value."""
+    spec = registry.get(tool)
+    model = spec.args_model()
     if model is None:
         return {}
     try:
         model.model_validate(args)
     except ValidationError as exc:
-        problems: dict[str, str] = {}
-        for err in exc.errors():
-            name = str(err["loc"][0]) if err["loc"] else ""
-            problems[name] = f"{problems[name]}; {err['msg']}" if name in problems else str(err["msg"])
-        return problems
+        problems: dict[str, list[ArgumentProblem]] = {}
+        for problem in problems_in(exc, spec.secret_args()):
+            problems.setdefault(problem.argument, []).append(problem)
+        return {name: describe(found) for name, found in problems.items()}
     return {}
 
 

@@ -1,4 +1,4 @@
-"""``${id}`` / ``${id.field}`` references between plan nodes (design.md §2)."""
+"""``${id}`` / ``${id.field}`` references between plan nodes (README, "The plan format")."""
 
 from __future__ import annotations
 

@@ -2,8 +2,8 @@
 
 One runner per thread at a time: an in-process lock plus a cross-process lease. A
 runner whose graph parks in ``wait`` re-checks for decisions after it lets go of the
-lease (the lost-wakeup rule, design.md §3): a decision recorded before that re-check
-is seen by it, and one recorded after finds the thread free and resumes it itself.
+lease (the lost-wakeup rule): a decision recorded before that re-check is seen by it, and
+one recorded after finds the thread free and resumes it itself.
 
 Processes sharing a database tell each other of decisions and cancels through
 :class:`ThreadSignals`, so the process running a thread reacts at once wherever the click

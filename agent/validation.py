@@ -15,7 +15,8 @@ from pydantic import ValidationError
 from agent.errors import PlanError, PlanProblem
 from agent.plan import NODE_ID_PATTERN, Plan, PlanNode
 from agent.references import is_whole_reference, referenced_ids
-from agent.tools.registry import Risk, ToolRegistry, describe_validation_error
+from agent.tools.argument_errors import describe, problems_in
+from agent.tools.registry import Risk, ToolRegistry
 
 _ID = re.compile(NODE_ID_PATTERN)
 
@@ -186,11 +187,10 @@ def _check_args(node: PlanNode, registry: ToolRegistry) -> list[PlanProblem]:
             # A whole-string reference stands for a value only known at run time: its type is
             # checked again when the node runs, with the real value.
             deferred = {k for k, v in args.items() if is_whole_reference(v)}
-            real = [e for e in exc.errors() if not (e["loc"] and e["loc"][0] in deferred)]
+            real = [e for e in exc.errors(include_url=False, include_input=False)
+                    if not (e["loc"] and e["loc"][0] in deferred)]
             if real:
-                detail = describe_validation_error(
-                    ValidationError.from_exception_data(exc.title, real)  # type: ignore[arg-type]
-                )
+                detail = describe(problems_in(real, registry.secret_args(node.tool)))
                 field = "args" if node.each is None else f"each.{index}"
                 problems.append(PlanProblem(node.id, field, f"do not fit tool '{node.tool}': {detail}"))
     return problems

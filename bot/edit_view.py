@@ -120,7 +120,7 @@ def _no_constant(name: str) -> Any:
 def _finite(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
-        raise NotJson(f"{text} is too large a number")
+        raise NotJson("a number is too large to be finite")  # (not the text: it may be a secret)
     return value
 
 

@@ -83,9 +83,13 @@ def migrate() -> None:
     from infra.migrate import upgrade
 
     settings = Settings()
-    upgrade(settings.database_url)
+    revision = upgrade(settings.database_url)
     asyncio.run(setup_checkpointer(settings.database_url))  # LangGraph's tables: not Alembic's
-    typer.echo("database is up to date")
+    if revision.newer_than_code:
+        typer.echo(f"database left as it is: its schema (revision {revision.current}) is newer than "
+                   f"this dagbot's ({revision.head})")
+    else:
+        typer.echo("database is up to date")
 
 
 @app.command()
@@ -121,11 +125,11 @@ async def _audit(settings: Settings, fmt: object, since: float | None, until: fl
                  thread: str | None) -> None:
     from infra.audit_export import ExportFormat, export
     from infra.db import create_engine
-    from infra.migrate import upgrade
+    from infra.migrate import prepare_schema
     from infra.store import SqlStore
 
     assert isinstance(fmt, ExportFormat)
-    await asyncio.to_thread(upgrade, settings.database_url)
+    await asyncio.to_thread(prepare_schema, settings.database_url)
     db = create_engine(settings.database_url)
     try:
         entries = await SqlStore(db).audit_entries(since=since, until=until, thread_id=thread)

@@ -28,7 +28,7 @@ from infra.checkpoint import open_checkpointer
 from infra.db import create_engine, is_sqlite
 from infra.journal_store import ExecutionJournalView
 from infra.metrics import Metrics, default_replica
-from infra.migrate import upgrade
+from infra.migrate import prepare_schema
 from infra.notify import PostgresSignals
 from infra.ownership import AdvisoryLeases
 from infra.settings import Settings
@@ -129,7 +129,7 @@ async def open_services(
     """Everything a front end needs; closes it all on exit. With ``metrics``, the model's calls,
     the run events and the database feed them. ``thread_scope``: the only threads the engine's
     recovery may resume or drain (default: every thread in the database)."""
-    await asyncio.to_thread(upgrade, settings.database_url)
+    await asyncio.to_thread(prepare_schema, settings.database_url)
     other_connections = settings.db_connections // 2  # the rest go to the checkpointer
     db = create_engine(settings.database_url, connections=other_connections)
     store = SqlStore(db)

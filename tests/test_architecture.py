@@ -1,4 +1,6 @@
-"""The dependency rule of design.md §1, checked by walking every module's imports."""
+"""The dependency rule (README, "Layout"): ``agent`` imports no other package of ours, ``sandbox``
+and ``bot`` stand on it and import neither each other nor ``infra``, which wires them together.
+Checked by walking every module's imports."""
 
 from __future__ import annotations
 
@@ -55,3 +57,18 @@ def test_the_bot_and_the_engine_do_not_know_about_the_playground(package: str) -
     mentions = [str(path.relative_to(ROOT)) for path in sorted((ROOT / package).rglob("*.py"))
                 if any(word in path.read_text().lower() for word in ("playground", "infra.demo", "standin"))]
     assert mentions == []
+
+
+def test_cited_documents_are_in_the_repository() -> None:
+    """A docstring citing a section of a Markdown file (its name, then the section sign) must
+    point at a file a reader of this repository has: the design notes that once lived beside
+    it are not here, the README holds those facts."""
+    import re
+    import subprocess
+
+    tracked = subprocess.run(["git", "ls-files", "*.py", "*.md"], cwd=ROOT, capture_output=True, text=True,
+                             check=True).stdout.split()
+    names = {Path(path).name for path in tracked} | set(tracked)
+    cited = {(path, name) for path in tracked
+             for name in re.findall(r"([\w./-]+\.md)\s*§", (ROOT / path).read_text())}
+    assert sorted((path, name) for path, name in cited if name not in names) == []

@@ -20,6 +20,7 @@ from pydantic import BaseModel, SecretBytes, SecretStr, ValidationError
 from pydantic_core import to_jsonable_python
 
 from agent.errors import ConfigurationError, ToolArgumentError, ToolNotAllowed
+from agent.tools.argument_errors import describe, problems_in
 
 
 class Risk(StrEnum):
@@ -189,7 +190,7 @@ class ToolRegistry:
             parsed = model.model_validate(args)
         except ValidationError as exc:
             raise ToolArgumentError(
-                f"bad arguments for '{name}': {describe_validation_error(exc)}"
+                f"bad arguments for '{name}': {describe(problems_in(exc, spec.secret_args()))}"
             ) from None
         dumped = to_jsonable_python(_revealed(parsed.model_dump()))  # (JSON mode would mask secrets)
         return {k: v for k, v in dumped.items() if k in args or v is not None}
@@ -209,14 +210,6 @@ class ToolRegistry:
                     f"tool module '{module_name}' has no register(registry) function"
                 )
             register(self)
-
-
-def describe_validation_error(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors():
-        loc = ".".join(str(x) for x in err["loc"]) or "(arguments)"
-        parts.append(f"{loc}: {err['msg']}")
-    return "; ".join(parts)
 
 
 def _revealed(value: Any) -> Any:

@@ -1,4 +1,5 @@
-"""The four plan shapes of design.md §2, run through the real graph and checkpointer."""
+"""Plan shapes of the split-vs-package rule (README, "The plan format"): a chain packaged into one
+node, a fan-out, a convergence and a mesh, run through the real graph and checkpointer."""
 
 from __future__ import annotations
 

@@ -79,7 +79,8 @@ async def test_an_edit_that_breaks_the_schema_is_refused_beside_its_field(slack:
             "arg:replicas": "This is not valid JSON (Expecting value). Text needs \"quotes\"."}}
         too_many = await alice.submits_edit(view, {"replicas": "50", "service": ""})
         assert too_many.json() == {"response_action": "errors", "errors": {
-            "arg:replicas": "Input should be less than or equal to 20", "arg:service": "Field required"}}
+            "arg:replicas": "replicas: Input should be less than or equal to 20",
+            "arg:service": "service: Field required"}}
 
         # nothing changed: the message, the stored approval, the trail
         stored = await app.services.store.get(approval.button("Approve")["value"])

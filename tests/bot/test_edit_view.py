@@ -62,6 +62,13 @@ def test_nan_and_infinity_are_not_json() -> None:
         ({"to": "x", "count": 2, "tags": [1.5, -2e10]}, {})
 
 
+def test_a_number_refused_in_a_secret_field_is_not_quoted() -> None:
+    pin = EditTarget({"properties": {"pin": {"type": "integer", "writeOnly": True}}}, frozenset({"pin"}))
+    _, errors = args_from(typed({}, {"pin": "31415e999"}), approval({"pin": 1}), pin)
+    assert errors == {"arg:pin": "This is not valid JSON (a number is too large to be finite). Text needs "
+                                 "\"quotes\"."}
+
+
 def test_a_tool_without_a_schema_gets_one_json_field_and_long_values_are_refused() -> None:
     bare = EditTarget({}, frozenset())
     view = edit_modal(approval({"a": 1}), bare, "{}")

@@ -6,8 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -27,21 +25,6 @@ def dagbot(tmp_path: Path, database_url: str, *args: str, **env: str) -> subproc
         [sys.executable, "-c", "from infra.cli import main; main()", *args],
         env={**base, "DATABASE_URL": database_url, "PYTHONPATH": str(ROOT), **env},
         cwd=tmp_path, capture_output=True, text=True, timeout=120)
-
-
-@pytest.fixture
-def dml_role(postgres_url: str) -> Iterator[str]:
-    """A login role with no CREATE anywhere: what the runtime gets in a locked-down deployment."""
-    role = f"dagbot_dml_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
-        conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
-    try:
-        yield role
-    finally:
-        with psycopg.connect(postgres_url, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
-            conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
 
 
 @pytest.mark.postgres
