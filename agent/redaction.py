@@ -38,13 +38,22 @@ class Redactor:
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self.secrets = frozenset(s for s in secrets if s)
+        self._own = _compiled(self.secrets)
+        """The pattern of the secrets given here, made once (every log line is masked)."""
 
     def __call__(self, text: str, more: Iterable[str] = ()) -> str:
-        forms = {form for secret in (*self.secrets, *more) for form in quoted_forms(secret)}
-        if not forms or not text:
+        extra = frozenset(more) - self.secrets
+        pattern = _compiled(self.secrets | extra) if extra else self._own
+        if pattern is None or not text:
             return text
-        pattern = "|".join(_pattern(form) for form in sorted(forms, key=len, reverse=True))
-        return re.sub(pattern, MASK, text)
+        return pattern.sub(MASK, text)
+
+
+def _compiled(secrets: Iterable[str]) -> re.Pattern[str] | None:
+    forms = {form for secret in secrets if secret for form in quoted_forms(secret)}
+    if not forms:
+        return None
+    return re.compile("|".join(_pattern(form) for form in sorted(forms, key=len, reverse=True)))
 
 
 def _pattern(form: str) -> str:

@@ -38,7 +38,8 @@ def ask(
 ) -> None:
     """Run one request in the terminal, approving red nodes with y/n."""
     settings = Settings()
-    configure_logging(settings.log_level if settings.log_level != "INFO" else "WARNING")
+    configure_logging(settings.log_level if settings.log_level != "INFO" else "WARNING",
+                      settings.secret_values())
     if not request:
         request = typer.prompt("What should dagbot do")
     thread_id = thread or f"cli:{uuid.uuid4().hex[:12]}"
@@ -106,7 +107,7 @@ def audit(
     from infra.audit_export import ExportFormat, parse_when
 
     settings = Settings()
-    configure_logging("WARNING")
+    configure_logging("WARNING", settings.secret_values())
     try:
         fmt = ExportFormat(output_format.lower())
     except ValueError:
@@ -161,7 +162,7 @@ def serve(
     from bot.policy import PolicyError, load_policy
 
     settings = Settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.secret_values())
     if playground or not (_slack_configured(settings) or _database_configured(settings)):
         _serve_playground(settings, host or "127.0.0.1", port or settings.port)
         return

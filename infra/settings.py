@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -118,8 +120,29 @@ class Settings(BaseSettings):
     def tool_modules(self) -> list[str]:
         return [m.strip() for m in self.tools.split(",") if m.strip()]
 
+    def secret_values(self) -> list[str]:
+        """What no log line may show: every secret setting's value (tokens, keys, passwords),
+        the passwords in DATABASE_URL and DAGBOT_SQL_URL, and the credentials in
+        OPENAI_BASE_URL."""
+        found = [value.get_secret_value() for name in type(self).model_fields
+                 if isinstance(value := getattr(self, name), SecretStr)]
+        for url in (self.database_url, self.sql_url or ""):
+            password = urlsplit(url).password
+            found += [password, unquote(password)] if password else []
+        return [value for value in found + url_credentials(self.openai_base_url or "") if value]
+
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_CREDENTIAL_PARAM = re.compile(r"key|token|secret|sig|pass|auth|cred", re.I)
+
+
+def url_credentials(url: str) -> list[str]:
+    """A URL's password, or its user when alone (a token), as written and decoded, and its
+    key-like query values."""
+    parts = urlsplit(url)
+    found = [part for part in (parts.password or parts.username,) if part]
+    found += [unquote(part) for part in found]
+    return found + [value for name, value in parse_qsl(parts.query) if _CREDENTIAL_PARAM.search(name)]
 _SECRET = ("TOKEN", "SECRET", "PASSWORD", "KEY")
 
 

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import re
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, unquote, urlsplit
 
 import structlog
 from langchain_core.language_models import BaseChatModel
@@ -31,7 +29,7 @@ from infra.metrics import Metrics, default_replica
 from infra.migrate import prepare_schema
 from infra.notify import PostgresSignals
 from infra.ownership import AdvisoryLeases
-from infra.settings import Settings
+from infra.settings import Settings, url_credentials
 from infra.store import SqlStore
 from infra.toolbox import build_registry
 
@@ -68,7 +66,6 @@ def build_llm(settings: Settings) -> BaseChatModel:
 
 
 PLACEHOLDER_KEY = "unused"
-_CREDENTIAL_PARAM = re.compile(r"key|token|secret|sig|pass|auth|cred", re.I)
 
 
 def model_secrets(settings: Settings, llm: BaseChatModel) -> Redactor:
@@ -81,15 +78,6 @@ def model_secrets(settings: Settings, llm: BaseChatModel) -> Redactor:
     if isinstance(own_url, str):
         urls.append(own_url)
     return Redactor([*keys, *(found for url in urls for found in url_credentials(url))])
-
-
-def url_credentials(url: str) -> list[str]:
-    """A URL's password, or its user when alone (a token), as written and decoded, and its
-    key-like query values."""
-    parts = urlsplit(url)
-    found = [part for part in (parts.password or parts.username,) if part]
-    found += [unquote(part) for part in found]
-    return found + [value for name, value in parse_qsl(parts.query) if _CREDENTIAL_PARAM.search(name)]
 
 
 def engine_settings(settings: Settings) -> EngineSettings:
