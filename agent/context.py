@@ -67,6 +67,11 @@ class Wakeups:
     def wake(self, thread_id: str) -> None:
         self.event(thread_id).set()
 
+    def forget(self, thread_id: str) -> None:
+        """No run of the thread is left in this process: its event goes (the next run reads
+        what changed from the database when it starts)."""
+        self._events.pop(thread_id, None)
+
 
 class InFlight:
     """A set of ids that can be waited on until it is empty."""

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +36,9 @@ class ResultCache:
     max_entries: int = 1_000
     _entries: OrderedDict[tuple[str, str], _Entry] = field(default_factory=OrderedDict)
     _epochs: dict[str, int] = field(default_factory=dict)
+    _next_epoch: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    """Epochs are drawn from one counter, so a thread's new epoch is never one it had before,
+    even after :meth:`release` forgot it."""
 
     @staticmethod
     def key(thread_id: str, tool: str, args: dict[str, Any]) -> tuple[str, str]:
@@ -66,9 +71,14 @@ class ResultCache:
     def drop(self, key: tuple[str, str]) -> None:
         self._entries.pop(key, None)
 
+    def release(self, thread_id: str) -> None:
+        """No call of the thread is in flight in this process any more: its epoch can go (its
+        kept results stay, until their TTL or the size bound)."""
+        self._epochs.pop(thread_id, None)
+
     def forget(self, thread_id: str) -> None:
         """Something changed the world for this thread (a red call): its results may be stale,
         and so may those of calls still in flight."""
-        self._epochs[thread_id] = self.epoch(thread_id) + 1
+        self._epochs[thread_id] = next(self._next_epoch)
         for key in [k for k in self._entries if k[0] == thread_id]:
             del self._entries[key]

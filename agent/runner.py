@@ -385,9 +385,11 @@ class Engine:
             parked, settled = await self._runner.drive(thread_id, payload, wait_for_lease)
         finally:
             self._claims[thread_id] -= 1
-            if not self._claims[thread_id]:
+            if not self._claims[thread_id]:  # no drive of the thread left in this process
                 del self._claims[thread_id]
                 self.ctx.cancelled.discard(thread_id)
+                self.ctx.wakeups.forget(thread_id)
+                self.ctx.result_cache.release(thread_id)
         if not settled:
             return
         # The lost-wakeup re-check, after the lease is released: a decision or a queued request

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections import defaultdict
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -78,7 +78,8 @@ class ThreadRunner:
         self.marks = marks
         self.holder = holder
         self.lease_ttl = lease_ttl
-        self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        """Thread → the lock of its drives here; it lives while a drive holds or awaits it."""
         self._stoppers: dict[str, Callable[[], None]] = {}
         """Thread → how to stop its run here at once (its hold on the thread was lost)."""
 
@@ -94,7 +95,7 @@ class ThreadRunner:
         failed and could not end its run, or had no queued request to start.
         ``wait_for_lease``: if another runner holds the lease, wait for it to lapse rather than
         leave the thread to that runner."""
-        async with self._locks[thread_id]:
+        async with self._locks.setdefault(thread_id, asyncio.Lock()):
             if not await self._acquire(thread_id, wait_for_lease):
                 log.info("thread runs elsewhere", thread_id=thread_id)
                 return None, False

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import update
 
 from agent.events import AnswerReady, AwaitingApproval, NodeStarted
+from agent.result_cache import ResultCache
 from agent.runner import Submission, ThreadStatus
 from infra.db import ThreadLeaseRow, utc
 from tests.agent.harness import finish, harness
@@ -122,3 +123,34 @@ async def test_a_request_right_after_a_cancel_on_an_idle_thread_still_runs_to_it
         answers = [e.answer for e in h.drain() if isinstance(e, AnswerReady)]
         assert answers == ["one", "two"] and h.log.count("lookup") == 2
         assert await h.engine.status("r6") is ThreadStatus.IDLE
+
+
+async def test_a_thread_leaves_nothing_behind_in_the_process_once_its_runs_are_over(sqlite_url: str) -> None:
+    """A bot runs for weeks over thousands of threads: the per-thread state a run needs (its
+    lock, its wake-up event, its result-cache epoch) goes when no run of the thread is left."""
+    plan = {"nodes": [{"id": "deploy", "tool": "deploy", "args": {"target": "prod"}},
+                      {"id": "a", "tool": "lookup", "args": {"key": "a"}}]}
+    async with harness(sqlite_url, []) as h:
+        for n in range(3):
+            h.llm.replies.extend([plan, finish(f"done {n}")])
+            await h.engine.ask(f"t{n}", "deploy prod and look a up")
+            asked = next(e for e in h.drain() if isinstance(e, AwaitingApproval) and e.thread_id == f"t{n}")
+            await h.engine.decide(asked.approval_id, approved=True, by="U1")  # a red call: a new epoch
+            await h.engine.idle()
+            assert (await h.engine.state(f"t{n}"))["answer"] == f"done {n}"
+        ctx = h.engine.ctx
+        assert dict(h.engine._runner._locks) == {}
+        assert ctx.wakeups._events == {}
+        assert ctx.result_cache._epochs == {}
+        assert h.engine._claims == {}
+
+
+def test_a_thread_forgotten_by_the_result_cache_never_gets_an_epoch_it_had_before() -> None:
+    cache = ResultCache()
+    key = cache.key("t", "lookup", {"key": "a"})
+    before = cache.epoch("t")  # a read starts
+    cache.forget("t")  # a red call
+    cache.release("t")  # the thread's runs end here; it comes back later
+    cache.forget("t")
+    cache.put(key, "stale", now=0.0, epoch=before, red_changes=0)  # the old read ends at last
+    assert cache.get(key, now=0.0, ttl=30) is None
