@@ -10,10 +10,15 @@ may fall back to another text.
 A model that does not stream answers whole (no deltas); when a stream fails before it began,
 the reply is asked again without streaming, and a model that refused to stream is not asked
 to stream again (:mod:`agent.stream_refusal`, as for the planner).
+
+A reasoning model served without a reasoning parser writes its thinking into the text, in a
+leading ``<think>…</think>`` block: it is neither streamed nor part of the answer
+(:func:`without_thinking`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -35,7 +40,7 @@ async def join_reply(ctx: EngineContext, messages: list[BaseMessage], tools: Seq
 
     async def on_text(received: str) -> None:
         nonlocal shown
-        text = received.strip()  # what the answer will be if the text ends here
+        text = without_thinking(received).strip()  # the answer if the text ends here
         if len(text) > len(shown):
             shown = text
             await ctx.events.publish(AnswerDelta(thread_id=thread_id, run_id=run_id, text=text))
@@ -48,5 +53,20 @@ async def join_reply(ctx: EngineContext, messages: list[BaseMessage], tools: Seq
 
 
 def _storable(reply: TextReply) -> TextReply:
-    """The reply as the thread's state can keep it (its text becomes the answer)."""
-    return TextReply(storable(reply.text), storable(reply.tool_calls), reply.tokens)
+    """The reply as the thread's state can keep it (its text, without thinking, becomes the
+    answer)."""
+    return dataclasses.replace(reply, text=storable(without_thinking(reply.text)),
+                               tool_calls=storable(reply.tool_calls))
+
+
+_THINK, _THOUGHT = "<think>", "</think>"
+
+
+def without_thinking(text: str) -> str:
+    """``text`` without a leading ``<think>…</think>`` block; nothing while it is still open
+    (the rest of the text has not begun)."""
+    start = text.lstrip()
+    if not start.startswith(_THINK):
+        return text
+    _, closed, rest = start.partition(_THOUGHT)
+    return rest if closed else ""

@@ -210,6 +210,8 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         return {"feedback": feedback, "replans": replans + 1, "repairs": 0, "plan_problems": [],
                 "tokens": tokens}
     answer = reply.text.strip() if reply else ""
+    if answer and reply is not None and reply.cut_off:  # not the whole answer: say so
+        answer += "\n\n_This answer was cut off: it reached the model's output limit._"
     return {"answer": answer or fallback_answer(state), "tokens": tokens}
 
 

@@ -5,6 +5,10 @@
 - Text (the joiner): the reply is the model's text content, and it may call the tools it is
   offered (``tool_choice="auto"``) instead of, or as well as, writing text
   (:func:`call_text`, :func:`stream_text`).
+
+Streamed replies are gathered and mended by :mod:`agent.streamed_reply`. A reply the model's
+output limit cut off is marked: a plan's text ends with :data:`CUT_OFF` (:func:`was_cut_off`),
+a text reply has ``cut_off`` set.
 """
 
 from __future__ import annotations
@@ -13,15 +17,19 @@ import json
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, ToolCall
-from langchain_core.messages.ai import add_ai_message_chunks
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, InvalidToolCall, ToolCall
 from langchain_core.runnables import Runnable
 from pydantic import BaseModel
 
+from agent.streamed_reply import StreamedReply, offered_name
+
 _FENCE = re.compile(r"```(?:json)?\s*(\{.*\})\s*```", re.S)
+
+
+Call = TypeVar("Call", ToolCall, InvalidToolCall)
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,8 @@ class TextReply:
     tool_calls: list[ToolCall]
     """Calls of the offered tools (one whose arguments are not valid JSON has empty ``args``)."""
     tokens: int
+    cut_off: bool = False
+    """The model's output limit ended the reply (finish reason ``length``)."""
 
 
 class ModelError(Exception):
@@ -94,9 +104,21 @@ def model_error_summary(exc: BaseException) -> str:
 async def call_structured(
     llm: BaseChatModel, messages: list[BaseMessage], schema: type[BaseModel], name: str
 ) -> StructuredReply:
+    """The forced call's arguments (the call of ``name`` when the model called others too).
+    Arguments that are not JSON, or cut off by the model's output limit (then ending with
+    :data:`CUT_OFF`), are the text written: validation refuses it and the repair round asks
+    again, as for a streamed reply (:func:`stream_structured`)."""
     reply = await _invoke(llm.bind_tools([as_tool(schema, name)], tool_choice=name), messages)
-    if reply.tool_calls:
-        return StructuredReply(reply.tool_calls[0]["args"], _tokens(reply))
+    call = _named(reply.tool_calls, name)
+    bad = _named(reply.invalid_tool_calls, name)  # arguments that are not JSON, as written
+    raw = str(bad.get("args") or "") if bad else ""
+    if _cut_off(reply):
+        written = raw or (json.dumps(call["args"], ensure_ascii=False) if call else reply.text)
+        return StructuredReply(written + CUT_OFF, _tokens(reply))
+    if call is not None:
+        return StructuredReply(call["args"], _tokens(reply))
+    if raw:  # validation says so and the repair round fixes it
+        return StructuredReply(_readable(raw), _tokens(reply))
     return StructuredReply(_json_in_text(reply.text), _tokens(reply))
 
 
@@ -117,45 +139,79 @@ async def stream_structured(
     cut off (finish reason ``length``): from streamed pieces, langchain-core closes whatever
     is left open, so a cut-off reply would pass for a complete plan with its last value
     shortened. Otherwise the text received goes to validation, which refuses it, and the
-    repair round asks again, as for a reply that was not streamed."""
+    repair round asks again, as for a reply that was not streamed. When the model calls
+    other tools too, the call of ``name`` counts."""
     received = ""
+    forced: int | None = None
+    """The index of the call of ``name``, once its name arrived."""
+    named: set[int | None] = set()
 
     async def on_piece(piece: AIMessageChunk) -> None:
-        nonlocal received
-        grown = "".join(c.get("args") or "" for c in piece.tool_call_chunks if c.get("index") in (0, None))
+        nonlocal received, forced
+        grown = ""
+        for chunk in piece.tool_call_chunks:
+            index = chunk.get("index")
+            if chunk.get("name"):
+                named.add(index)
+                if forced is None and offered_name(chunk.get("name") or "", [name]) == name:
+                    forced, received, grown = index, "", ""
+            if index == forced or (forced is None and index == 0 and index not in named):
+                grown += chunk.get("args") or ""
         if grown:
             received += grown
             await on_arguments(received)
 
     reply = await _stream(llm.bind_tools([as_tool(schema, name)], tool_choice=name), messages, on_piece)
-    if reply.response_metadata.get("finish_reason") == "length":
+    if _cut_off(reply):
         return StructuredReply((received or reply.text) + CUT_OFF, _tokens(reply))
-    if received and not _is_json(received):  # validation says so and the repair round fixes it
-        return StructuredReply(received, _tokens(reply))
-    if reply.tool_calls:
-        return StructuredReply(reply.tool_calls[0]["args"], _tokens(reply))
-    if received:
-        return StructuredReply(received, _tokens(reply))
+    if received:  # whole JSON counts; else validation says so and the repair round fixes it
+        return StructuredReply(_readable(received), _tokens(reply))
+    call = _named(reply.tool_calls, name)
+    if call is not None:
+        return StructuredReply(call["args"], _tokens(reply))
     return StructuredReply(_json_in_text(reply.text), _tokens(reply))
 
 
 CUT_OFF = " …[cut off here: the reply reached the model's output limit]"
 """Appended to a reply cut off by the model's output limit: the repair round sees where."""
 
+TOO_DEEP = " …[nested too deeply to read]"
+"""Ends the start of arguments nested deeper than JSON can be read here (the repair round)."""
 
-def _is_json(text: str) -> bool:
+
+def was_cut_off(draft: Any) -> bool:
+    """Whether ``draft`` (a :class:`StructuredReply`'s data) is a reply the model's output
+    limit cut off: its text ends with :data:`CUT_OFF`."""
+    return isinstance(draft, str) and draft.endswith(CUT_OFF)
+
+
+def _readable(text: str) -> Any:
+    """``text`` as JSON when it is whole JSON, else as it is; nested too deeply to read, its
+    start, still not JSON, so validation refuses it as it does any text that is not."""
     try:
-        json.loads(text)
-    except json.JSONDecodeError:
-        return False
-    return True
+        return json.loads(text)
+    except RecursionError:
+        return text[:200] + TOO_DEEP
+    except ValueError:
+        return text
+
+
+def _cut_off(reply: AIMessage) -> bool:
+    return reply.response_metadata.get("finish_reason") == "length"
+
+
+def _named(calls: Sequence[Call], name: str) -> Call | None:
+    """The call of tool ``name`` (a name repeated, as some servers send it, counts), else the
+    first call."""
+    return next((c for c in calls if offered_name(c.get("name") or "", [name]) == name),
+                calls[0] if calls else None)
 
 
 async def call_text(llm: BaseChatModel, messages: list[BaseMessage],
                     tools: Sequence[dict[str, Any]] = ()) -> TextReply:
     """The model's reply as text, with the calls it made of ``tools`` (none offered: a plain
     completion, no tools in the request)."""
-    return _text_reply(await _invoke(_offering(llm, tools), messages))
+    return _text_reply(await _invoke(_offering(llm, tools), messages), tools)
 
 
 async def stream_text(llm: BaseChatModel, messages: list[BaseMessage], tools: Sequence[dict[str, Any]],
@@ -172,7 +228,7 @@ async def stream_text(llm: BaseChatModel, messages: list[BaseMessage], tools: Se
             received += piece.text
             await on_text(received)
 
-    return _text_reply(await _stream(_offering(llm, tools), messages, on_piece))
+    return _text_reply(await _stream(_offering(llm, tools), messages, on_piece), tools)
 
 
 def _offering(llm: BaseChatModel, tools: Sequence[dict[str, Any]]) -> Runnable[LanguageModelInput, AIMessage]:
@@ -190,20 +246,16 @@ async def _invoke(bound: Runnable[LanguageModelInput, AIMessage], messages: list
 
 async def _stream(bound: Runnable[LanguageModelInput, AIMessage], messages: list[BaseMessage],
                   on_piece: Callable[[AIMessageChunk], Awaitable[None]]) -> AIMessage:
-    """The whole reply, streamed: ``on_piece`` sees each streamed piece as it arrives."""
-    reply: AIMessage | None = None
+    """The whole reply, streamed: ``on_piece`` sees each streamed piece as it arrives (mended:
+    :mod:`agent.streamed_reply`)."""
+    pieces = StreamedReply()
     try:
         async for piece in bound.astream(messages, stream_usage=True):
-            if not isinstance(piece, AIMessage):
-                continue
-            if isinstance(reply, AIMessageChunk) and isinstance(piece, AIMessageChunk):
-                reply = add_ai_message_chunks(reply, piece)
-            else:  # the first piece, or a model that cannot stream giving its reply whole
-                reply = piece
-            if isinstance(piece, AIMessageChunk):
-                await on_piece(piece)
+            if isinstance(piece, AIMessage) and (kept := pieces.add(piece)) is not None:
+                await on_piece(kept)
     except Exception as exc:  # the client's error types vary by provider
-        raise (StreamRefused if reply is None else LLMUnavailable).of(exc) from None
+        raise (LLMUnavailable if pieces.began else StreamRefused).of(exc) from None
+    reply = pieces.merged()
     if reply is None:
         refused = StreamRefused("the stream ended before the reply began")
         refused.not_streamed = True
@@ -215,10 +267,13 @@ def _tokens(reply: AIMessage) -> int:
     return int(reply.usage_metadata["total_tokens"]) if reply.usage_metadata else 0
 
 
-def _text_reply(reply: AIMessage) -> TextReply:
-    calls = list(reply.tool_calls) + [
-        ToolCall(name=bad.get("name") or "", args={}, id=bad.get("id")) for bad in reply.invalid_tool_calls]
-    return TextReply(reply.text, calls, _tokens(reply))
+def _text_reply(reply: AIMessage, tools: Sequence[dict[str, Any]]) -> TextReply:
+    offered = [str(tool.get("function", {}).get("name") or "") for tool in tools]
+    calls = [ToolCall(name=offered_name(c["name"], offered), args=c["args"], id=c.get("id"))
+             for c in reply.tool_calls] + [
+        ToolCall(name=offered_name(bad.get("name") or "", offered), args={}, id=bad.get("id"))
+        for bad in reply.invalid_tool_calls]
+    return TextReply(reply.text, calls, _tokens(reply), cut_off=_cut_off(reply))
 
 
 def as_tool(schema: type[BaseModel], name: str) -> dict[str, Any]:

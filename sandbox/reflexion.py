@@ -4,7 +4,7 @@
                │ failed, attempts left
                ▼
             reflect (the LLM rewrites the whole script from goal, inputs, code, error)
-               │ new code                      │ no usable reply
+               │ new code                      │ no usable reply, or the code that failed
                └──────────→ attempt            └────────→ END
 
 Each attempt gets a new sandbox. A failed attempt leaves only its
@@ -59,7 +59,8 @@ class PackageState(TypedDict, total=False):
     ok: bool
     output: Any
     stopped: str | None
-    """Why the loop ended before the attempt limit (the model gave no usable code)."""
+    """Why the loop ended before the attempt limit (the model gave no usable code, or the
+    code that had just failed)."""
 
 
 class ReflexionPackageRunner:
@@ -141,6 +142,9 @@ class ReflexionPackageRunner:
         code = extract_code(_text(reply.content))
         if not code:
             return {"stopped": "the reflexion model returned no code", "feedback": None}
+        if _same_code(code, state["code"]):  # it would fail the same way: no attempt wasted
+            return {"stopped": "the reflexion model returned the same code that failed in attempt "
+                               f"{state.get('attempt', 1)}: not run again", "feedback": None}
         return {"code": code, "feedback": None}
 
     def _after_attempt(self, state: PackageState) -> str:
@@ -241,6 +245,13 @@ def extract_code(reply: str) -> str:
     if text.startswith("```"):  # an opening fence that was never closed
         text = text.split("\n", 1)[1] if "\n" in text else ""
     return text.removesuffix("```").strip()
+
+
+def _same_code(new: str, old: str) -> bool:
+    """The same script, but for blank lines, trailing spaces and tabs (indentation counts)."""
+    def lines(code: str) -> list[str]:
+        return [line.rstrip() for line in code.expandtabs().splitlines() if line.strip()]
+    return lines(new) == lines(old)
 
 
 def _text(content: Any) -> str:

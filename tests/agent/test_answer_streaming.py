@@ -4,11 +4,14 @@ that streams the reply in pieces, or with the scripted chat model."""
 
 from __future__ import annotations
 
+import pytest
 from langchain_core.messages import AIMessage
 
+from agent.answer_stream import without_thinking
 from agent.context import EngineSettings
 from agent.events import AnswerDelta, AnswerReady, Planning, Replanning
 from tests.agent.harness import finish, harness, replan
+from tests.agent.test_planner_cut_off import Ended
 from tests.agent.test_planner_streaming import over_http
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.openai_wire import ModelReply, ToolCall, forced_tool
@@ -154,3 +157,34 @@ async def test_a_stream_that_fails_midway_falls_back_to_the_results(sqlite_url: 
             assert answer.startswith("Here is what the plan produced") and "value of a" in answer
             assert any(isinstance(e, AnswerDelta) and "draft" in e.text for e in h.drain())
             assert len(joiner_requests(fake)) == 1  # failed midway: not asked again
+
+
+# ------------------------------------------------------- cut off, thinking
+
+
+@pytest.mark.parametrize("mode", ["pieces", "refuse"])  # streamed, or asked whole
+async def test_an_answer_cut_off_by_the_output_limit_says_so(sqlite_url: str, mode: str) -> None:
+    cut = Ended(text="The value of a is", reason="length")
+    with FakeOpenAI([ONE, cut], stream=mode) as fake:  # type: ignore[arg-type]
+        async with over_http(sqlite_url, fake) as h:
+            await h.engine.ask("t8", "look up a")
+            assert (await h.next_event(AnswerReady)).answer == (
+                "The value of a is\n\n_This answer was cut off: it reached the model's output limit._")
+
+
+async def test_a_leading_think_block_is_neither_streamed_nor_the_answer(sqlite_url: str) -> None:
+    thinking = "<think>The user wants a. Internal note: keep it short.</think>\n\nThe value of a."
+    with FakeOpenAI([ONE, finish(thinking)], piece=4) as fake:
+        async with over_http(sqlite_url, fake) as h:
+            await h.engine.ask("t9", "look up a")
+            assert (await h.next_event(AnswerReady)).answer == "The value of a."
+            deltas = [e.text for e in h.drain() if isinstance(e, AnswerDelta)]
+            assert deltas and deltas[-1] == "The value of a."
+            assert not any("think" in text or "Internal" in text for text in deltas)
+
+
+def test_thinking_is_cut_from_the_start_of_the_text_only() -> None:
+    assert without_thinking("\n<think>hm</think>\n\nyes") == "\n\nyes"
+    assert without_thinking("<think>still thinking") == ""  # nothing shown until it closes
+    assert without_thinking("<think") == "<think"
+    assert without_thinking("An answer about <think>tags</think>.") == "An answer about <think>tags</think>."

@@ -6,7 +6,7 @@ from typing import Any
 
 from agent.events import PackageAttempt, RunEvent
 from agent.gateway import GreenToolGateway
-from agent.sandbox_ports import PackageAttemptRecord, PackageJob, Sandbox, SandboxLimits
+from agent.sandbox_ports import PackageAttemptRecord, PackageJob, Sandbox, SandboxLimits, SandboxResult
 from sandbox.backends.unavailable import UnavailableSandbox
 from sandbox.reflexion import ReflexionPackageRunner, extract_code
 from tests.fakes.chat import ScriptedChatModel
@@ -63,8 +63,8 @@ async def test_a_failing_script_is_fixed_on_the_second_attempt(
 async def test_a_script_that_keeps_failing_stops_at_the_limit(
     sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
 ) -> None:
-    still_broken = "result = inputs['missing']\n"
-    llm = ScriptedChatModel(replies=[still_broken], repeat_last=True)
+    still_broken, broken_again = "result = inputs['missing']\n", "result = inputs['gone']\n"
+    llm = ScriptedChatModel(replies=[still_broken, broken_again], repeat_last=True)
     runner = ReflexionPackageRunner(sandbox, llm, limits, max_attempts=3)
     events = Events()
     outcome = await runner.run(job(), gateway, events)
@@ -77,9 +77,56 @@ async def test_a_script_that_keeps_failing_stops_at_the_limit(
         "package 'digest' failed after 3 attempts (limit 3):\n"
         "  attempt 1/3: ZeroDivisionError: division by zero (line 3)\n"
         "  attempt 2/3: KeyError: 'missing' (line 1)\n"
-        "  attempt 3/3: KeyError: 'missing' (line 1)"
+        "  attempt 3/3: KeyError: 'gone' (line 1)"
     )
     assert [a for a, _, gist in events.attempts() if gist] == [1, 2, 3]
+
+
+class FailingSandbox:
+    """A sandbox where every script fails the same way; it keeps the scripts it ran."""
+
+    name = "failing-fake"
+
+    def __init__(self) -> None:
+        self.ran: list[str] = []
+
+    async def run(self, code: str, inputs: dict[str, Any], tools: Any, limits: SandboxLimits
+                  ) -> SandboxResult:
+        self.ran.append(code)
+        return SandboxResult(ok=False, error_type="TypeError", error="string indices must be integers",
+                             traceback='File "<package>", line 2, in <module>\n')
+
+
+class NoTools:
+    async def call(self, name: str, args: dict[str, Any]) -> Any:
+        raise AssertionError("the script calls no tool")
+
+
+async def test_the_code_that_just_failed_is_not_run_again() -> None:
+    # the same script, in a fence with prose around it, trailing spaces and a blank line added
+    same = f"Here is the fixed script:\n```python\n{BROKEN.replace(chr(10), '  ' + chr(10), 1)}\n```\nDone."
+    llm = ScriptedChatModel(replies=[same], repeat_last=True)
+    sandbox = FailingSandbox()
+    runner = ReflexionPackageRunner(sandbox, llm, max_attempts=5)
+    events = Events()
+    outcome = await runner.run(job(), NoTools(), events)
+    assert not outcome.ok
+    assert sandbox.ran == [BROKEN] and len(llm.calls) == 1
+    assert [r.attempt for r in outcome.attempts] == [1]
+    assert outcome.error == (
+        "package 'digest' failed after 1 attempt (limit 5):\n"
+        "  attempt 1/5: TypeError: string indices must be integers (line 2)\n"
+        "  stopped: the reflexion model returned the same code that failed in attempt 1: not run again"
+    )
+
+
+async def test_reindented_code_is_new_code() -> None:
+    moved = BROKEN.replace("result = total / 0", "    result = total / 0")  # indentation counts
+    llm = ScriptedChatModel(replies=[moved, FIXED], repeat_last=True)
+    sandbox = FailingSandbox()
+    outcome = await ReflexionPackageRunner(sandbox, llm, max_attempts=2).run(
+        job(), NoTools(), Events())
+    assert sandbox.ran == [BROKEN, moved.rstrip("\n")] and len(outcome.attempts) == 2
 
 
 async def test_no_reflexion_when_the_sandbox_itself_is_missing(
