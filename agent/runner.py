@@ -392,6 +392,7 @@ class Engine:
                 self.ctx.result_cache.release(thread_id)
         if not settled:
             return
+        self._spawn(self._runner.prune(thread_id))  # (off the answer's path)
         # The lost-wakeup re-check, after the lease is released: a decision or a queued request
         # that arrived while this runner held the thread was left for it to pick up.
         if await self._runner.has_news(thread_id, parked):

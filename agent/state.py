@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import operator
 from typing import Annotated, Any, TypedDict
 
 from langchain_core.messages import AnyMessage
@@ -17,11 +16,26 @@ class PastRun(TypedDict):
     ids, those of plans a replan replaced under ``"id (plan N)"``."""
 
 
+RUNS_KEPT = 10
+"""Earlier runs a thread's state keeps (prompts show the last few): a thread's state, and so
+each of its checkpoints, stays bounded however long the conversation goes on."""
+
+
+def recent_runs(kept: list[PastRun], new: list[PastRun]) -> list[PastRun]:
+    return (kept + new)[-RUNS_KEPT:]
+
+
+def recent_messages(kept: list[AnyMessage], new: list[AnyMessage]) -> list[AnyMessage]:
+    merged: list[AnyMessage] = add_messages(kept, new)  # type: ignore[arg-type,assignment]
+    return merged[-2 * RUNS_KEPT:]
+
+
 class AgentState(TypedDict, total=False):
-    messages: Annotated[list[AnyMessage], add_messages]
-    """The conversation: requests and answers, across runs of the thread."""
-    history: Annotated[list[PastRun], operator.add]
-    """Earlier runs of this thread, so a follow-up can use their results."""
+    messages: Annotated[list[AnyMessage], recent_messages]
+    """The conversation: requests and answers, across the thread's last runs."""
+    history: Annotated[list[PastRun], recent_runs]
+    """Earlier runs of this thread (the last :data:`RUNS_KEPT`), so a follow-up can use their
+    results."""
 
     # ---- the current run (reset by each new request)
     run_id: str

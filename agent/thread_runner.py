@@ -29,6 +29,7 @@ from typing import Any
 
 import structlog
 from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command, StateSnapshot
 
@@ -118,6 +119,21 @@ class ThreadRunner:
                 else:
                     await self.leases.release(thread_id, self.holder)
             return parked, settled
+
+    async def prune(self, thread_id: str) -> None:
+        """Keep only the thread's latest checkpoints (one per namespace, with their writes):
+        a run resumes from them, and nothing reads the older ones, of which each request
+        leaves about nine, each holding the whole state (a long thread's would grow with the
+        square of its requests). A saver that cannot prune keeps them all."""
+        checkpointer = self.graph.checkpointer
+        if not isinstance(checkpointer, BaseCheckpointSaver):
+            return
+        try:
+            await checkpointer.aprune([thread_id], strategy="keep_latest")
+        except NotImplementedError:
+            return
+        except Exception as exc:  # a concurrent prune of the thread, the database away: next time
+            log.warning("could not prune the thread's checkpoints", thread_id=thread_id, error=repr(exc))
 
     async def has_news(self, thread_id: str, parked: list[str] | None) -> bool:
         """Parked on these approvals, and something it waits for has changed."""

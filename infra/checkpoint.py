@@ -1,9 +1,14 @@
-"""The LangGraph checkpointer for DATABASE_URL: SQLite (embedded) or PostgreSQL (pooled)."""
+"""The LangGraph checkpointer for DATABASE_URL: SQLite (embedded) or PostgreSQL (pooled).
+
+Both can prune a thread to its latest checkpoint (``aprune(thread_ids,
+strategy="keep_latest")``): LangGraph's PostgreSQL saver does, and :class:`PrunableSqliteSaver`
+adds it to the SQLite one, which lacks it.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -30,7 +35,7 @@ async def open_checkpointer(database_url: str, pool_size: int = 12) -> AsyncIter
         async with aiosqlite.connect(path, timeout=30) as conn:
             await conn.execute("PRAGMA journal_mode=WAL")
             await conn.execute("PRAGMA busy_timeout=30000")
-            sqlite_saver = AsyncSqliteSaver(conn)
+            sqlite_saver = PrunableSqliteSaver(conn)
             await sqlite_saver.setup()
             yield sqlite_saver
         return
@@ -91,3 +96,34 @@ async def _setup_under_lock(conn: AsyncConnection[Any], saver: AsyncPostgresSave
                 "the DATABASE_URL role may not create the checkpointer's tables "
                 f"({exc.diag.message_primary}): run `dagbot migrate` once with a role that may, "
                 "then start again") from None
+
+
+class PrunableSqliteSaver(AsyncSqliteSaver):
+    """LangGraph's SQLite saver with the PostgreSQL saver's ``aprune``: ``keep_latest`` keeps
+    each namespace's latest checkpoint and that checkpoint's writes (what a run resumes
+    from, its finished tasks and a pending interrupt); ``delete`` removes the thread."""
+
+    _LATEST = ("SELECT checkpoint_ns, max(checkpoint_id) FROM checkpoints WHERE thread_id = ? "
+               "GROUP BY checkpoint_ns")
+    _PRUNE = (
+        # the writes of the thread's older checkpoints (found while those are still there)
+        "DELETE FROM writes WHERE thread_id = ? AND (checkpoint_ns, checkpoint_id) IN "
+        f"(SELECT checkpoint_ns, checkpoint_id FROM checkpoints WHERE thread_id = ? "
+        f"AND (checkpoint_ns, checkpoint_id) NOT IN ({_LATEST}))",
+        f"DELETE FROM checkpoints WHERE thread_id = ? AND (checkpoint_ns, checkpoint_id) NOT IN ({_LATEST})",
+    )
+
+    async def aprune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
+        if isinstance(thread_ids, str):
+            raise TypeError("thread_ids must be a sequence of thread IDs, not a str")
+        if strategy not in ("keep_latest", "delete"):
+            raise ValueError(f"Unknown prune strategy: {strategy!r}")
+        if strategy == "delete":
+            for thread_id in thread_ids:
+                await self.adelete_thread(thread_id)
+            return
+        async with self.lock, self.conn.cursor() as cur:
+            for thread_id in map(str, thread_ids):
+                for statement in self._PRUNE:
+                    await cur.execute(statement, (thread_id,) * statement.count("?"))
+            await self.conn.commit()
