@@ -78,15 +78,15 @@ class ApprovalDMs:
                          name=f"approval-dms:{approval_id}")
 
     async def send(self, approval_id: str, thread: ThreadRef, message_ts: str | None) -> None:
-        kind = await self.kinds.kind(thread.channel)
-        if not kind.is_private:
-            return
         approval = await self.approvals.get(approval_id)
         if approval is None or not approval.is_pending:
             return
         people = await self.directory.deciders(approval.tool, approval.requested_by)
         people -= {approval.requested_by, await self.bot_user()}
-        if not people:
+        if not people:  # (e.g. no approvers set: the requester decides, and sees the thread)
+            return
+        kind = await self.kinds.kind(thread.channel)
+        if not kind.is_private:
             return
         link = await self.poster.permalink(thread.channel, message_ts) if message_ts else None
         where = "assistant" if kind is ConversationKind.IM and await self.store.assistant_thread(thread.key) \
