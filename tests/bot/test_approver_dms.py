@@ -140,11 +140,11 @@ async def test_only_approvals_in_conversations_approvers_may_not_see_are_dmed(
         await settle(app)
 
 
-async def test_a_replayed_approval_dms_nobody_twice_in_any_process(slack: FakeSlack, sqlite_url: str) -> None:
+async def test_a_replayed_approval_dms_nobody_twice_in_any_process(slack: FakeSlack, database_url: str) -> None:
     """The approval's event again, twice at once, and in another process (a replica or a
     restart, with nothing in memory): each approver still has the one DM."""
     setup(slack)
-    async with running_bot(slack, sqlite_url, [DEPLOY], approvers=APPROVERS) as app, \
+    async with running_bot(slack, database_url, [DEPLOY], approvers=APPROVERS) as app, \
             chat_with(slack, app) as chat:
         thread = await ask(chat, "assistant", "deploy prod")
         approval = await thread.approval_for("ship")
