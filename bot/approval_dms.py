@@ -81,12 +81,14 @@ class ApprovalDMs:
         approval = await self.approvals.get(approval_id)
         if approval is None or not approval.is_pending:
             return
-        people = await self.directory.deciders(approval.tool, approval.requested_by)
-        people -= {approval.requested_by, await self.bot_user()}
-        if not people:  # (e.g. no approvers set: the requester decides, and sees the thread)
-            return
+        if not self.directory.policy.approvers_for(approval.tool):
+            return  # the requester decides, and sees the thread: nothing to ask Slack
         kind = await self.kinds.kind(thread.channel)
         if not kind.is_private:
+            return
+        people = await self.directory.deciders(approval.tool, approval.requested_by)
+        people -= {approval.requested_by, await self.bot_user()}
+        if not people:
             return
         link = await self.poster.permalink(thread.channel, message_ts) if message_ts else None
         where = "assistant" if kind is ConversationKind.IM and await self.store.assistant_thread(thread.key) \
