@@ -17,7 +17,7 @@ import structlog
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.approvers import describe, is_allowed, is_group, mention, named
+from bot.approvers import deciders, describe, is_allowed, is_group, mention, named
 from bot.policy import Policy
 from bot.threads import ThreadRef
 
@@ -130,6 +130,19 @@ class AccessDirectory:
             return await self.may_approve(tool, requester, user)
         except MembershipUnknown:
             return False
+
+    async def deciders(self, tool: str, requester: str | None) -> frozenset[str]:
+        """Everyone who may decide on an approval of this tool, as user ids (groups resolved
+        like :meth:`may_approve` resolves them). A group Slack would not list is left out
+        (logged): its members cannot be told, though they may still decide."""
+        principals = self.policy.approvers_for(tool)
+        members: dict[str, frozenset[str]] = {}
+        for group in filter(is_group, principals):
+            try:
+                members[group] = await self.members(group)
+            except MembershipUnknown:
+                log.warning("left out the members of a user group Slack would not list", usergroup=group)
+        return deciders(principals, requester, members)
 
     async def may_cancel(self, requester: str | None, user: str) -> bool:
         """The requester, or a supervisor (the ``"*"`` approvers), may cancel a run. Raises

@@ -30,9 +30,11 @@ from agent.events import EventBus, RunEvent
 from agent.ports import ApprovalStore
 from agent.runner import Engine
 from bot.access import AccessDirectory
+from bot.approval_dms import ApprovalDMs
 from bot.approval_messages import ApprovalMessages
 from bot.assistant import AssistantPane
 from bot.config import BotConfig
+from bot.conversation_kinds import ConversationKinds
 from bot.features import SlackFeatures
 from bot.feedback import FeedbackDesk
 from bot.home import AppHome
@@ -127,9 +129,15 @@ class SlackBot:
                             poster=self.poster, directory=self.directory, features=self.features,
                             tasks=self.tasks, clock=self.clock)
         self.feedback = FeedbackDesk(store=self.store, poster=self.poster, clock=self.clock)
+        self.approval_dms = ApprovalDMs(
+            approvals=self.approvals, store=self.store, poster=self.poster, directory=self.directory,
+            kinds=ConversationKinds(self.client, self.features), tasks=self.tasks, clock=self.clock,
+            render=lambda approval, stale: self.approval_messages.render(approval, stale=stale),
+            bot_user=self._bot_user_id) if config.approver_dms else None
         self.approval_messages = ApprovalMessages(
             approvals=self.approvals, store=self.store, poster=self.poster, directory=self.directory,
-            registry=self.engine.ctx.registry, tasks=self.tasks, on_change=self.home.refresh_deciders)
+            registry=self.engine.ctx.registry, tasks=self.tasks, on_change=self.home.refresh_deciders,
+            dms=self.approval_dms)
         self.notifier = Notifier(engine=self.engine, approvals=self.approvals, store=self.store,
                                  poster=self.poster, approval_messages=self.approval_messages,
                                  tasks=self.tasks,
@@ -181,6 +189,9 @@ class SlackBot:
                 self._identity = AuthorizeResult.from_auth_test_response(
                     auth_test_response=response, bot_token=self.config.bot_token)
             return self._identity
+
+    async def _bot_user_id(self) -> str | None:
+        return (await self.identity()).bot_user_id
 
     async def start(self) -> None:
         if self._queue is not None:

@@ -11,7 +11,9 @@ its event may race to close the same message: a per-approval lock makes one of t
 Which messages exist is in the :class:`BotStore`; this process remembers the ones it posted
 or read, and which it closed, until their thread's run ends. ``on_change`` is told of each
 approval whose message was posted or closed, so the App Home of those who may decide on it
-can follow (it lists the approvals whose message is still open), and of each edit.
+can follow (it lists the approvals whose message is still open), and of each edit. Where the
+approval was asked in a conversation its deciders may not see, ``dms`` sends them a DM each
+once it is posted, and updates those DMs as the message is updated (:mod:`bot.approval_dms`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from agent.events import AwaitingApproval
 from agent.ports import Approval, ApprovalStatus, ApprovalStore
 from agent.tools.registry import ToolRegistry
 from bot.access import AccessDirectory
+from bot.approval_dms import ApprovalDMs
 from bot.approval_view import render_approval
 from bot.blocks import Block
 from bot.poster import RETRY_DELAYS, Sent, SlackPoster, retried
@@ -39,7 +42,8 @@ log = structlog.get_logger(__name__)
 class ApprovalMessages:
     def __init__(self, *, approvals: ApprovalStore, store: BotStore, poster: SlackPoster,
                  directory: AccessDirectory, registry: ToolRegistry, tasks: TaskSet,
-                 on_change: Callable[[Approval], None] = lambda approval: None) -> None:
+                 on_change: Callable[[Approval], None] = lambda approval: None,
+                 dms: ApprovalDMs | None = None) -> None:
         self.approvals = approvals
         self.store = store
         self.poster = poster
@@ -50,6 +54,8 @@ class ApprovalMessages:
         """Told of an approval whose message was just posted (or given up on: the approval
         waits all the same) or closed; also when closing it is first tried and Slack refuses,
         as a decision stands whatever its message shows. Must not block (it spawns)."""
+        self.dms = dms
+        """DMs to deciders who may not see the message (None: none are sent)."""
         self.retry_delays = RETRY_DELAYS
         self._records: dict[str, ApprovalMessage] = {}
         """Approval messages this process posted or read (the database has them all)."""
@@ -72,7 +78,8 @@ class ApprovalMessages:
         """Arguments of the tool never shown in Slack (the registry says which)."""
         return self.registry.secret_args(tool)
 
-    def _render(self, approval: Approval, *, stale: bool = False) -> tuple[str, list[Block]]:
+    def render(self, approval: Approval, *, stale: bool = False) -> tuple[str, list[Block]]:
+        """The approval's message (its buttons while pending; ``secret`` arguments masked)."""
         return render_approval(approval, self.directory.who_may_approve(approval.tool, approval.requested_by),
                                stale=stale, secret=self.secret_args(approval.tool))
 
@@ -90,8 +97,13 @@ class ApprovalMessages:
     # ------------------------------------------------------------------ post
 
     async def post(self, thread: ThreadRef, event: AwaitingApproval) -> None:
-        """Post the approval's message in its thread, unless it has one."""
-        if await self.record(event.approval_id) is not None:
+        """Post the approval's message in its thread, unless it has one; then DM its deciders
+        if they may not see it there (again for a message posted before: whoever has had a DM
+        is not sent another, and one a dead process never sent is sent now)."""
+        record = await self.record(event.approval_id)
+        if record is not None:
+            if self.dms is not None:
+                self.dms.offer(event.approval_id, thread, record.ts)
             return
         approval = Approval(  # the event carries all the message shows: no database read
             id=event.approval_id, thread_id=event.thread_id, plan_id="", node_id=event.node_id,
@@ -99,7 +111,7 @@ class ApprovalMessages:
             requested_by=event.requested_by, requested_at=event.at, expires_at=event.expires_at,
             note=event.note,
         )
-        text, blocks = self._render(approval)
+        text, blocks = self.render(approval)
         # Retried in the lane, so this thread's later events (the decision, the end of the run)
         # find the message. Given up on, the approval still waits (``/agent status`` lists it)
         # until it expires or the run is cancelled.
@@ -113,6 +125,8 @@ class ApprovalMessages:
             self._records[approval.id] = record
             await self.store.save_approval_message(record)
         self.on_change(approval)
+        if self.dms is not None:
+            self.dms.offer(approval.id, thread, sent.ts)
 
     # ---------------------------------------------------------------- update
 
@@ -126,16 +140,20 @@ class ApprovalMessages:
                 record = await self.record(approval.id)
                 if record is None or record.closed or approval.id in self._closed:
                     return True
-                text, blocks = self._render(approval)
+                text, blocks = self.render(approval)
                 sent = await self.poster.edit(record.channel, record.ts, text, blocks)
                 return sent.ok
         finally:
             self.on_change(approval)
+            if self.dms is not None:
+                self.dms.follow(approval.id, edited=True)
 
     async def refresh(self, approval_id: str, *, stale: bool = False) -> None:
         """Show an approval's final state in its message (once); pending ones stay as they are
         unless ``stale`` (their run finished without them). Only an update Slack accepted
         closes the message; a refused one is retried in the background (bounded)."""
+        if self.dms is not None:
+            self.dms.follow(approval_id, stale=stale)
         sent = await self._close(approval_id, stale=stale)
         if sent is None:
             return
@@ -186,7 +204,7 @@ class ApprovalMessages:
                     self._closed.add(approval_id)
                 self.on_change(approval)
                 return None
-            text, blocks = self._render(approval, stale=stale)
+            text, blocks = self.render(approval, stale=stale)
             sent = await self.poster.edit(record.channel, record.ts, text, blocks)
             closed = sent.ok or sent.gone  # (a message that is gone shows no buttons either)
             if closed:

@@ -98,6 +98,15 @@ def render_approval(approval: Approval, approvers: str, *, stale: bool = False,
     return notification(f"Approval needed: {approval.tool} ({approval.node_id})"), blocks
 
 
+def approver_dm(approval: Approval, intro: str, message: tuple[str, list[Block]]) -> tuple[str, list[Block]]:
+    """The DM to someone who may decide on an approval asked where they may not see it: what
+    ``intro`` says (who asked, where, a link), then the approval's ``message`` as
+    :func:`render_approval` made it, buttons (or final state) included."""
+    _, blocks = message
+    return (notification(say.approver_dm_notice(approval.tool, approval.node_id, approval.requested_by)),
+            [section(intro), *blocks])
+
+
 def seen_edits(block_id: str) -> int | None:
     """The version of the arguments an Approve click saw (None: a message from before edits)."""
     _, _, edits = block_id.removeprefix(BUTTONS_BLOCK).partition(":")

@@ -117,6 +117,18 @@ def is_allowed(
     return False
 
 
+def deciders(principals: tuple[str, ...], requester: str | None,
+             members: Mapping[str, frozenset[str]]) -> frozenset[str]:
+    """Pure: everyone :func:`is_allowed` lets decide, as user ids: the users named, the members
+    of the groups named (those in ``members``), or the requester when nobody is named."""
+    if not principals:
+        return frozenset({requester}) if requester else frozenset()
+    users = {p for p in principals if not is_group(p)}
+    for group in filter(is_group, principals):
+        users |= members.get(group, frozenset())
+    return frozenset(users)
+
+
 def describe(principals: tuple[str, ...], requester: str | None) -> str:
     if principals:
         return ", ".join(mention(p) for p in principals)

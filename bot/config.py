@@ -55,6 +55,9 @@ class BotConfig:
     (chat.startStream); off, or where Slack will not stream, it is posted once it is complete."""
     stream_interval_seconds: float = 1.0
     """At most one append to a streaming answer per this many seconds (Slack's rate limits)."""
+    approver_dms: bool = True
+    """DAGBOT_SLACK_APPROVER_DMS: DM each person who may decide on an approval asked where they
+    may not see it (a DM with the app, the assistant pane, a group DM, a private channel)."""
 
     def __post_init__(self) -> None:
         if not self.api_url.endswith("/"):

@@ -24,6 +24,7 @@ class Feature(StrEnum):
     ASSISTANT = "the assistant pane (assistant.threads.*)"
     HOME = "the App Home tab (views.publish)"
     FEEDBACK = "feedback buttons on answers"
+    CONVERSATION_INFO = "telling private conversations from public ones (conversations.info)"
 
 
 class SlackFeatures:

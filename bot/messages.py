@@ -191,6 +191,33 @@ def edit_not_saved(errors: list[str]) -> str:
 
 TOO_LONG_TO_EDIT = ("An argument of this step is too long to edit in Slack (over 3,000 characters). "
                     "Reject it with a reason instead, and ask for what you want in the thread.")
+
+
+# ---------------------------------------------------------- approver DMs
+
+ASKED_IN = {
+    "assistant": "in their assistant pane with me",
+    "direct message": "in their direct messages with me",
+    "group DM": "in a group DM",
+}
+
+
+def asked_in(kind: str, channel: str) -> str:
+    """Where an approval was asked, told to someone who may not be in that conversation
+    (``kind``: a :class:`bot.conversation_kinds.ConversationKind` value, or ``assistant``)."""
+    return ASKED_IN.get(kind, f"in <#{channel}>, a private channel" if kind == "private channel"
+                        else f"in <#{channel}>")
+
+
+def approver_dm_intro(requester: str | None, where: str, link: str) -> str:
+    return (f":bell: {user(requester)} asked for this {where}, where you may not see it "
+            f"(<{link}|the approval message>). You may decide here, or in my Home tab.")
+
+
+def approver_dm_notice(tool: str, node_id: str, requester: str | None) -> str:
+    return f"Approval needed: {tool} ({node_id}), asked by {user(requester)}"
+
+
 def about_approval(tool: str, node_id: str, link: str) -> str:
     """What a notice sent by DM (not beside the approval) is about."""
     return f"About the approval of `{tool}` (node `{node_id}`) in <{link}|this thread>:"

@@ -55,6 +55,9 @@ class Sent:
 
     ts: str | None = None
     error: str | None = None
+    channel: str | None = None
+    """Where a post landed, as Slack answered: a post to a user id lands in the app's DM with
+    them (``D…``), where later updates must be addressed."""
     retry_after: float | None = None
     """Seconds Slack asked to wait (HTTP 429, still limited after the client's own retries)."""
     status: int | None = None
@@ -133,7 +136,7 @@ class SlackPoster:
             log.warning("chat.postMessage failed", channel=channel, error=type(exc).__name__)
             return Sent(error="connection_error")
         else:
-            return Sent(ts=str(response["ts"]))
+            return Sent(ts=str(response["ts"]), channel=str(response.get("channel") or channel))
         log.warning("chat.postMessage failed", channel=channel, error=sent.error)
         return sent
 
@@ -141,6 +144,17 @@ class SlackPoster:
                    thread_ts: str | None = None, metadata: dict[str, Any] | None = None) -> str | None:
         """Post a message; its ts, or None when Slack refused it (logged)."""
         return (await self.send(channel, text, blocks, thread_ts, metadata)).ts
+
+    async def permalink(self, channel: str, ts: str) -> str | None:
+        """Slack's link to a message (``chat.getPermalink``); None when Slack would not give one."""
+        try:
+            response = await self.client.chat_getPermalink(channel=channel, message_ts=ts)
+        except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as exc:
+            log.warning("chat.getPermalink failed", channel=channel,
+                        error=error_code(exc) if isinstance(exc, SlackApiError) else type(exc).__name__)
+            return None
+        link = response.get("permalink")
+        return str(link) if link else None
 
     async def thread_has(self, channel: str, thread_ts: str, event_type: str,
                          payload: dict[str, Any]) -> bool | None:

@@ -3,6 +3,8 @@
 - owned threads: a message in one of them is a follow-up, no mention needed;
 - status messages: one per run, bound to the run when the engine starts it;
 - approval messages: which Slack message shows which approval, to update it later;
+- approval DMs: the direct message each approver got about an approval asked where they may
+  not see it (claimed once per approval and person, across processes);
 - claims: delivered messages, so retries and twins start one run; a claim is settled once
   its request is queued, and one left unsettled by a process that died can be taken again;
 - answers: the message ending each run's answer, and the feedback votes on it;
@@ -42,6 +44,20 @@ class ApprovalMessage:
     ts: str
     closed: bool = False
     """The message shows a final state (decided, expired, withdrawn): no more edits needed."""
+
+
+@dataclass(frozen=True)
+class ApprovalDM:
+    """The app's direct message to one person who may decide on an approval."""
+
+    approval_id: str
+    user: str
+    channel: str
+    """The app's DM with ``user`` (``D…``)."""
+    ts: str
+    intro: str
+    """What the DM says above the approval (who asked, where, a link): kept for its updates."""
+    closed: bool = False
 
 
 @dataclass(frozen=True)
@@ -144,6 +160,20 @@ class BotStore(Protocol):
     async def open_approval_messages(self, thread_key: str) -> list[ApprovalMessage]: ...
 
     async def close_approval_message(self, approval_id: str) -> None: ...
+
+    # ----------------------------------------------------------- approval DMs
+
+    async def claim_approval_dm(self, approval_id: str, user: str, now: float) -> bool:
+        """True the first time an approval's DM to ``user`` is claimed, by any process (atomic):
+        the claimer sends it; a DM claimed and never sent (its process died) stays unsent."""
+
+    async def save_approval_dm(self, dm: ApprovalDM) -> None:
+        """The claimed DM was sent: remember where, to update it later."""
+
+    async def open_approval_dms(self, approval_id: str) -> list[ApprovalDM]:
+        """The approval's DMs that were sent and do not show a final state yet."""
+
+    async def close_approval_dm(self, approval_id: str, user: str) -> None: ...
 
     # ---------------------------------------------------------------- answers
 

@@ -189,7 +189,7 @@ def serve(
         api_url=settings.slack_api_url, command=settings.slack_command, policy=policy,
         audit_retention_seconds=settings.audit_retention_days * 86_400,
         claim_retake_seconds=settings.claim_retake_seconds,
-        stream_answers=settings.slack_stream_answers,
+        stream_answers=settings.slack_stream_answers, approver_dms=settings.slack_approver_dms,
     )
     from bot.app import BotStartError
 

@@ -266,6 +266,21 @@ class SlackApprovalMessageRow(Base):
     closed: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class SlackApprovalDMRow(Base):
+    """A DM from the app to one person who may decide on an approval asked in a conversation
+    they may not see: the row is the once-only claim (its key), then where the DM is."""
+
+    __tablename__ = "slack_approval_dms"
+    approval_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    claimed_at: Mapped[float] = mapped_column(Float)
+    channel: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    """None until the DM is sent (and for good if Slack refused it or its process died)."""
+    intro: Mapped[str | None] = mapped_column(Text, nullable=True)
+    closed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
 class SlackClaimRow(Base):
     """A delivered Slack message (or event): claimed once, so retries and twins start one run.
     ``settled_at`` is set once its request is queued: an unsettled claim whose process died

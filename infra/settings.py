@@ -83,6 +83,11 @@ class Settings(BaseSettings):
         default=True, validation_alias="DAGBOT_SLACK_STREAM_ANSWERS",
         description="Stream answers into Slack as the model writes them (chat.startStream).",
     )
+    slack_approver_dms: bool = Field(
+        default=True, validation_alias="DAGBOT_SLACK_APPROVER_DMS",
+        description="DM the people who may decide on an approval asked in a DM, group DM or private "
+                    "channel, where they may not see it.",
+    )
     approvers: str = Field(
         default="", validation_alias="DAGBOT_APPROVERS",
         description='JSON: tool name (or "*") → list of Slack user ids / user group ids.',

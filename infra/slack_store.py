@@ -1,6 +1,7 @@
 """SQLAlchemy implementation of the bot's store (:class:`bot.store.BotStore`).
 
-Once-only claims are an ``INSERT`` on the key's primary key; binding a status message
+Once-only claims (a delivered message, an approval's DM to one person) are an ``INSERT`` on
+the key's primary key; binding a status message
 to a run is an ``UPDATE … WHERE run_id IS NULL`` on the thread's oldest unbound row.
 """
 
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from agent.audit import AuditKind
 from bot.store import (
     AnswerMessage,
+    ApprovalDM,
     ApprovalMessage,
     AssistantThread,
     Claim,
@@ -26,6 +28,7 @@ from infra.db import (
     AuditRow,
     SlackAnswerFeedbackRow,
     SlackAnswerRow,
+    SlackApprovalDMRow,
     SlackApprovalMessageRow,
     SlackAssistantThreadRow,
     SlackClaimRow,
@@ -203,6 +206,41 @@ class SqlSlackStore:
         async with self.session.begin() as s:
             await s.execute(update(SlackApprovalMessageRow)
                             .where(SlackApprovalMessageRow.approval_id == approval_id).values(closed=True))
+
+    # ----------------------------------------------------------- approval DMs
+
+    async def claim_approval_dm(self, approval_id: str, user: str, now: float) -> bool:
+        try:
+            async with self.session.begin() as s:
+                s.add(SlackApprovalDMRow(approval_id=approval_id, user_id=user, claimed_at=now, closed=False))
+        except IntegrityError:
+            return False  # claimed already, here or by another process
+        return True
+
+    async def save_approval_dm(self, dm: ApprovalDM) -> None:
+        async with self.session.begin() as s:
+            await s.execute(update(SlackApprovalDMRow)
+                            .where(SlackApprovalDMRow.approval_id == dm.approval_id,
+                                   SlackApprovalDMRow.user_id == dm.user)
+                            .values(channel=dm.channel, ts=dm.ts, intro=dm.intro, closed=dm.closed))
+
+    async def open_approval_dms(self, approval_id: str) -> list[ApprovalDM]:
+        async with self.session() as s:
+            rows = (await s.execute(
+                select(SlackApprovalDMRow)
+                .where(SlackApprovalDMRow.approval_id == approval_id, SlackApprovalDMRow.ts.is_not(None),
+                       SlackApprovalDMRow.closed.is_(False))
+                .order_by(SlackApprovalDMRow.user_id)
+            )).scalars().all()
+            return [ApprovalDM(approval_id=r.approval_id, user=r.user_id, channel=r.channel or "",
+                               ts=r.ts or "", intro=r.intro or "", closed=r.closed) for r in rows]
+
+    async def close_approval_dm(self, approval_id: str, user: str) -> None:
+        async with self.session.begin() as s:
+            await s.execute(update(SlackApprovalDMRow)
+                            .where(SlackApprovalDMRow.approval_id == approval_id,
+                                   SlackApprovalDMRow.user_id == user)
+                            .values(closed=True))
 
     # ---------------------------------------------------------------- answers
 

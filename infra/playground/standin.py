@@ -362,6 +362,18 @@ class SlackStandIn:
     def _usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": False, "error": "no_such_subteam"}
 
+    def _conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        """The playground's channels are public ones (whoever may approve sees the approvals)."""
+        channel = str(args.get("channel", ""))
+        problem = self._channel_problem("conversations.info", channel)
+        if problem:
+            return problem
+        name = self.channels[channel]
+        return {"ok": True, "channel": {
+            "id": channel, "name": name, "name_normalized": name, "is_channel": True, "is_group": False,
+            "is_im": False, "is_mpim": False, "is_private": False, "is_archived": False, "is_member": True,
+            "created": int(self.clock())}}
+
     def _conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
         channel, root = str(args.get("channel", "")), str(args.get("ts", ""))
         if self.message(channel, root) is None:
@@ -385,4 +397,5 @@ _METHODS: dict[str, Callable[[SlackStandIn, dict[str, Any]], dict[str, Any]]] = 
     "users.info": SlackStandIn._users_info,
     "usergroups.users.list": SlackStandIn._usergroups_users_list,
     "conversations.replies": SlackStandIn._conversations_replies,
+    "conversations.info": SlackStandIn._conversations_info,
 }

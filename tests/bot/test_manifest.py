@@ -46,6 +46,8 @@ CALL_SCOPES = {
     "chat_appendStream": {"chat:write"}, "chat_stopStream": {"chat:write"},
     "conversations_replies": {"channels:history", "groups:history", "im:history", "mpim:history"},
     "usergroups_users_list": {"usergroups:read"},
+    "conversations_info": {"channels:read", "groups:read", "mpim:read"},  # (never asked about a DM: D…)
+    "chat_getPermalink": set(),
     "assistant_threads_setStatus": {"assistant:write"}, "assistant_threads_setTitle": {"assistant:write"},
     "assistant_threads_setSuggestedPrompts": {"assistant:write"},
     "views_open": set(), "views_publish": set(), "auth_test": set(),

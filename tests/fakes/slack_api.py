@@ -14,8 +14,11 @@ tabs (``views.publish``; :attr:`FakeSlack.home_error`), ``markdown`` blocks and 
 buttons (``context_actions``), refused the way Slack refuses bad ones.
 
 A ``chat.postMessage`` to a user id posts in the app's DM with that user (opened if need be),
-as Slack does; a conversation given ``members`` refuses an ephemeral message to anyone else
-(``user_not_in_channel``): the app's DM with a user has only that user.
+as Slack does, and answers with that DM's id; ``conversations.info`` tells a public channel
+from a private one, a DM and a group DM (``is_private``, ``is_im``, ``is_mpim``), and
+``chat.getPermalink`` links to a message; a conversation given ``members`` refuses an
+ephemeral message to anyone else (``user_not_in_channel``): the app's DM with a user has only
+that user.
 """
 
 from __future__ import annotations
@@ -254,13 +257,14 @@ class FakeSlack:
         self.usergroups[group_id] = list(members)
 
     def add_channel(self, channel_id: str, name: str, *, bot_is_member: bool = True, im: bool = False,
-                    mpim: bool = False, members: list[str] | None = None) -> None:
-        """A conversation: a channel, a DM with the app (``im``) or a group DM (``mpim``, named
-        ``mpdm-…`` as Slack names them). ``members``: the people in it (None: everyone, so
-        membership is never checked); an ephemeral message to anyone else is refused with
-        ``user_not_in_channel``, as Slack refuses it."""
+                    mpim: bool = False, private: bool = False, members: list[str] | None = None) -> None:
+        """A conversation: a public channel, a private one (``private``), a DM with the app
+        (``im``) or a group DM (``mpim``, named ``mpdm-…`` as Slack names them). ``members``:
+        the people in it (None: everyone, so membership is never checked); an ephemeral message
+        to anyone else is refused with ``user_not_in_channel``, as Slack refuses it."""
         self.channels[channel_id] = {"id": channel_id, "name": name, "bot_is_member": bot_is_member, "im": im,
-                                     "mpim": mpim, "members": None if members is None else set(members)}
+                                     "mpim": mpim, "private": private or im or mpim,
+                                     "members": None if members is None else set(members)}
 
     def app_dm(self, user: str) -> str:
         """The id of the app's DM with ``user`` (opened if need be: its members are the user)."""
@@ -648,6 +652,35 @@ class FakeSlack:
     def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user = self.users.get(args.get("user", ""))
         return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+
+    def _conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        """The conversation object, with the flags Slack sets for each kind (a private channel
+        or conversation the bot is not in is not found, as Slack answers a bot)."""
+        info = self.channels.get(args.get("channel", ""))
+        if info is None or (info["private"] and not info["bot_is_member"]):
+            return {"ok": False, "error": "channel_not_found"}
+        if info["im"]:
+            user = next(iter(info["members"] or []), None)
+            return {"ok": True, "channel": {"id": info["id"], "created": self._ts_base, "is_im": True,
+                                            "is_org_shared": False, "user": user, "is_user_deleted": False,
+                                            "priority": 0}}
+        return {"ok": True, "channel": {
+            "id": info["id"], "name": info["name"], "is_channel": not info["mpim"], "is_group": False,
+            "is_im": False, "is_mpim": info["mpim"], "is_private": info["private"], "created": self._ts_base,
+            "is_archived": False, "is_general": False, "name_normalized": info["name"], "is_shared": False,
+            "is_org_shared": False, "is_ext_shared": False, "is_member": info["bot_is_member"]}}
+
+    def _chat_getPermalink(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel, ts = args.get("channel", ""), args.get("message_ts", "")
+        if channel not in self.channels:
+            return {"ok": False, "error": "channel_not_found"}
+        message = self.message(channel, ts)
+        if message is None:
+            return {"ok": False, "error": "message_not_found"}
+        link = f"https://fake.slack.test/archives/{channel}/p{ts.replace('.', '')}"
+        if message.thread_ts and message.thread_ts != ts:  # a reply: Slack adds the thread
+            link += f"?thread_ts={message.thread_ts}&cid={channel}"
+        return {"ok": True, "channel": channel, "permalink": link}
 
     def _conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
         messages = self.thread(args.get("channel", ""), args.get("ts", ""))

@@ -98,7 +98,8 @@ class SlackDriver:
                                  "text": message.text, "ts": message.ts, "event_ts": message.ts,
                                  "team": self.fake.team}
         if kind == "message":  # (an app_mention carries no channel_type)
-            event["channel_type"] = "im" if info.get("im") else "mpim" if info.get("mpim") else "channel"
+            event["channel_type"] = ("im" if info.get("im") else "mpim" if info.get("mpim")
+                                     else "group" if info.get("private") else "channel")
         if message.thread_ts:
             event["thread_ts"] = message.thread_ts
         return event
