@@ -6,11 +6,11 @@ server that answered without a stream. Once that request asked whole has succeed
 model is marked as one that does not stream (``ctx.planner_stream_refused``: neither the
 planner nor the joiner is streamed again until a restart).
 
-Any other failure (429, 5xx, a timeout, a dropped or refused connection, a refused key) is
-not about streaming: the client has already retried it as its settings say (honouring
-``Retry-After``), so asking again whole would only double the retries and the wait. It takes
-the usual error path at once, as :class:`~agent.llm.LLMUnavailable`, and the next request
-streams again.
+Any other failure (429, 5xx, a timeout, a dropped or refused connection, a refused key, a
+prompt too long for the model's context window) is not about streaming: the client has
+already retried what it retries as its settings say (honouring ``Retry-After``), so asking
+again whole would only double the retries and the wait. It takes the usual error path at
+once, as :class:`~agent.llm.LLMUnavailable`, and the next request streams again.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from typing import TypeVar
 import structlog
 
 from agent.context import EngineContext
+from agent.context_window import exceeds_context
 from agent.llm import LLMUnavailable, StreamRefused
 
 log = structlog.get_logger(__name__)
@@ -50,7 +51,7 @@ async def ask_whole(ctx: EngineContext, refused: StreamRefused, whole: Callable[
     """The reply asked again without streaming (``whole``) after a definite refusal, the model
     then marked as not streaming; any other failure raised as :class:`LLMUnavailable` without
     asking again (see the module). ``what``: the reply's name in the log."""
-    if not definite_refusal(refused):
+    if not definite_refusal(refused) or exceeds_context(refused):
         raise LLMUnavailable(str(refused), refused.detail, refused.status) from None
     reply = await whole()
     ctx.planner_stream_refused = str(refused)
