@@ -7,10 +7,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from agent.context_window import exceeds_context
 from agent.events import AnswerReady, RunFailed
+from agent.llm import LLMUnavailable
 from agent.prompting import joiner_messages, planner_messages
 from agent.state import AgentState, PastRun
 from tests.agent.harness import finish
@@ -68,8 +71,23 @@ def test_this_plans_results_are_shortened_but_each_still_shown_to_the_joiner() -
     messages = joiner_messages(state, 1, BUDGET)
     body = str(messages[1].content)
     assert size(messages) <= BUDGET
-    assert "earlier" not in body
+    assert "## Request\nread them all" in body and "earlier run(s) left out" in body
+    assert "Request: earlier" not in body
     assert all(f"- {node_id}: done → {node_id} log line" in body for node_id in results)
+
+
+@pytest.mark.parametrize(("status", "message", "too_long"), [
+    (400, "This model's maximum context length is 8192 tokens. However, you requested 9000", True),
+    (400, "Error code: 400 - {'code': 'context_length_exceeded'}", True),
+    (400, "the request exceeds the available context size, try increasing it", True),
+    (413, "too many tokens in the prompt", True),
+    (400, "Invalid value for 'tool_choice'", False),
+    (429, "too many tokens per minute: rate limited", False),
+    (None, "maximum context length", False),
+])
+def test_what_counts_as_a_prompt_too_long_for_the_model(status: int | None, message: str,
+                                                        too_long: bool) -> None:
+    assert exceeds_context(LLMUnavailable("OpenAIError", message, status)) is too_long
 
 
 class SmallContext(FakeOpenAI):
