@@ -97,7 +97,7 @@ def describe_history(state: AgentState, runs: int = _HISTORY_RUNS, chars: int = 
     """The thread's last ``runs`` earlier runs (at most five), each result clipped to ``chars``;
     an earlier request is clipped too, so one long request does not crowd out the rest."""
     history = state.get("history", [])[-_HISTORY_RUNS:]
-    kept = history[len(history) - runs:] if runs > 0 else []
+    kept = history[max(len(history) - runs, 0):] if runs > 0 else []
     parts = [] if len(kept) == len(history) else [
         f"({len(history) - len(kept)} earlier run(s) left out: the prompt would be too long)"]
     for number, run in enumerate(kept, 1):

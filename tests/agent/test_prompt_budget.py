@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 from agent.context_window import exceeds_context
 from agent.events import AnswerReady, RunFailed
 from agent.llm import LLMUnavailable
-from agent.prompting import joiner_messages, planner_messages
+from agent.prompting import describe_history, joiner_messages, planner_messages
 from agent.state import AgentState, PastRun
 from tests.agent.harness import finish
 from tests.agent.test_planner_streaming import over_http
@@ -53,6 +53,14 @@ def test_the_oldest_runs_give_way_first_and_an_earlier_request_is_clipped() -> N
     roomy = str(planner_messages(state, REGISTRY, 40, 10**7)[1].content)
     assert "a long log" in roomy and "END-OF-LOG" not in roomy  # a request of 48,000 characters
     assert "characters left out" in roomy
+
+
+def test_a_thread_that_fits_shows_its_last_five_runs_whole() -> None:
+    state = AgentState(request="and now?", history=[past(f"request {i}", f"r{i}_", 2) for i in range(7)])
+    body = str(planner_messages(state, REGISTRY, 40)[1].content)
+    assert [f"Request: request {i}\n" in body for i in range(7)] == [False, False] + [True] * 5
+    assert "left out" not in body
+    assert describe_history(AgentState(request="x", history=state["history"][:3])).count("### Earlier run") == 3
 
 
 def test_a_request_too_long_for_the_budget_is_clipped_with_a_marker_not_dropped() -> None:
