@@ -20,6 +20,7 @@ from agent.ports import (
     NullAudit,
     ToolAccess,
 )
+from agent.prompt_budget import DEFAULT_PROMPT_CHARS
 from agent.redaction import Redactor
 from agent.result_cache import ResultCache
 from agent.sandbox_ports import PackageRunner, SandboxLimits
@@ -46,6 +47,10 @@ class EngineSettings:
     stream_planner: bool = True
     """Stream the planner's reply and start each green node once it is complete and valid on
     its own, before the rest of the plan has arrived (DAGBOT_STREAM_PLANNER)."""
+    prompt_chars: int = DEFAULT_PROMPT_CHARS
+    """Most characters of the planner's and the joiner's prompt, system prompt included: the
+    oldest earlier runs of the thread, then the length of results, give way to stay within it
+    (agent.prompt_budget; DAGBOT_PROMPT_CHARS)."""
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     """For green tools registered without a policy of their own (DAGBOT_TOOL_ATTEMPTS)."""
     result_cache_seconds: float = 30.0

@@ -189,7 +189,7 @@ async def plan_reply(ctx: EngineContext, messages: list[BaseMessage], ident: Run
     try:
         try:
             reply = await stream_structured(ctx.llm, messages, Plan, "submit_plan", early.offer)
-        except StreamRefused as refusal:  # asked again whole (agent.stream_refusal)
+        except StreamRefused as refusal:  # asked again whole if it refused to stream (agent.stream_refusal)
             reply = await ask_whole(ctx, refusal, lambda: call_structured(
                 ctx.llm, messages, Plan, "submit_plan"), "planner's reply")
     except BaseException:

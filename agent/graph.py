@@ -30,6 +30,7 @@ from agent.answer_stream import join_reply
 from agent.answer_template import templated_answer
 from agent.audit import SYSTEM, AuditEntry, AuditKind, masked_plan
 from agent.context import EngineContext
+from agent.context_window import TOO_LONG_FOR_MODEL, exceeds_context
 from agent.early_start import discard as discard_early_starts
 from agent.early_start import plan_reply
 from agent.errors import PlanError
@@ -38,7 +39,7 @@ from agent.executor import PlanExecutor, RunIdentity
 from agent.llm import LLMUnavailable, TextReply, as_tool
 from agent.plan import Plan
 from agent.ports import NodeStatus
-from agent.prompting import describe_results, joiner_messages, planner_messages
+from agent.prompting import describe_results, joiner_messages, planner_messages, was_cut_off
 from agent.state import AgentState, PastRun
 from agent.validation import validate_plan
 
@@ -82,7 +83,8 @@ async def planner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
                          request=state["request"])
     refused = await ctx.access.refused_tools(current_thread(), state.get("requested_by"),
                                              ctx.registry.names())
-    messages = planner_messages(state, ctx.registry.without(refused), ctx.settings.plan_limits.max_nodes)
+    messages = planner_messages(state, ctx.registry.without(refused), ctx.settings.plan_limits.max_nodes,
+                                ctx.settings.prompt_chars)
     draft_id = uuid.uuid4().hex  # the plan's id if it validates: nodes may start before that
     try:
         reply = await plan_reply(ctx, messages, RunIdentity(
@@ -90,6 +92,8 @@ async def planner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
             requested_by=state.get("requested_by"), refused_tools=refused), refused)
     except LLMUnavailable as exc:  # shown: its class and status; logged: the rest, scrubbed
         log.warning("the planner model failed", error=ctx.redactor(exc.detail))
+        if exceeds_context(exc):
+            return {"failure": TOO_LONG_FOR_MODEL}
         return {"failure": (
             f"I could not reach the planner model ({exc}). Check OPENAI_BASE_URL, OPENAI_API_KEY "
             "and DAGBOT_MODEL, then ask again.")}
@@ -108,6 +112,12 @@ async def validate(state: AgentState, runtime: Ctx) -> dict[str, Any]:
             return {"plan_problems": problems, "repairs": state.get("repairs", 0) + 1}
         await _audit(runtime, state, AuditKind.PLAN_REFUSED, SYSTEM, problems=problems,
                      requested_by=state.get("requested_by"))
+        if was_cut_off(state.get("draft")):  # its JSON error would only say where it stopped
+            return {"plan_problems": problems, "failure": (
+                "I could not make a plan for this request: the plan was too long for the model's "
+                "output limit, even when asked for a shorter one. Split the request into smaller "
+                "ones (ask for part of it, then the rest as a follow-up in this thread)."
+                + ran_before(all_results(state)))}
         listed = "\n".join(f"• {p}" for p in problems[:10])
         return {"plan_problems": problems, "failure": (
             "I could not make a valid plan for this request, even after one repair round. "
@@ -196,7 +206,7 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     tools = [as_tool(Replan, REPLAN)] if replans_left > 0 else []  # none left: a plain completion
     reply: TextReply | None
     try:
-        reply = await join_reply(ctx, joiner_messages(state, replans_left), tools,
+        reply = await join_reply(ctx, joiner_messages(state, replans_left, ctx.settings.prompt_chars), tools,
                                  thread_id=current_thread(), run_id=state.get("run_id", ""))
         tokens += reply.tokens
     except LLMUnavailable as exc:

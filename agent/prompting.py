@@ -9,11 +9,23 @@ from typing import Any
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
+from agent.llm import CUT_OFF
+from agent.prompt_budget import (
+    DEFAULT_PROMPT_CHARS,
+    MIN_ROOM,
+    RESULT_CHARS,
+    clip_end,
+    clip_middle,
+    fitted,
+    sendable,
+)
 from agent.state import AgentState
 from agent.tools.registry import Risk, ToolRegistry
 
 _HISTORY_RUNS = 5
-_RESULT_CHARS = 1_200
+_REQUEST_CHARS = 2_000
+"""Characters of an earlier run's request shown in the thread's history."""
+_DRAFT_CHARS = 6_000
 
 
 @cache
@@ -63,89 +75,129 @@ def _parameter(name: str, prop: dict[str, Any], required: bool) -> str:
     return f"{name}?: {_type_of(prop)}{shown}"
 
 
-def _clip(value: Any, limit: int = _RESULT_CHARS) -> str:
+def _clip(value: Any, limit: int = RESULT_CHARS) -> str:
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
     return text if len(text) <= limit else text[:limit] + " …"
 
 
-def describe_results(results: dict[str, dict[str, Any]]) -> str:
+def describe_results(results: dict[str, dict[str, Any]], chars: int = RESULT_CHARS) -> str:
+    """Each node's result, an output clipped to ``chars``."""
     lines = []
     for node_id, result in results.items():
         status = result.get("status", "?")
         if status == "done":
             shown = result.get("output", result.get("preview"))
-            lines.append(f"- {node_id}: done → {_clip(shown)}")
+            lines.append(f"- {node_id}: done → {_clip(shown, chars)}")
         else:
-            lines.append(f"- {node_id}: {status} — {result.get('error', '')}")
+            lines.append(f"- {node_id}: {status} — {_clip(result.get('error', ''), chars)}")
     return "\n".join(lines) or "(no results)"
 
 
-def describe_history(state: AgentState) -> str:
-    runs = state.get("history", [])[-_HISTORY_RUNS:]
-    if not runs:
-        return ""
-    parts = []
-    for number, run in enumerate(runs, 1):
+def describe_history(state: AgentState, runs: int = _HISTORY_RUNS, chars: int = RESULT_CHARS) -> str:
+    """The thread's last ``runs`` earlier runs (at most five), each result clipped to ``chars``;
+    an earlier request is clipped too, so one long request does not crowd out the rest."""
+    history = state.get("history", [])[-_HISTORY_RUNS:]
+    kept = history[max(len(history) - runs, 0):] if runs > 0 else []
+    parts = [] if len(kept) == len(history) else [
+        f"({len(history) - len(kept)} earlier run(s) left out: the prompt would be too long)"]
+    for number, run in enumerate(kept, 1):
         parts.append(
-            f"### Earlier run {number}\nRequest: {run['request']}\nAnswer: {_clip(run['answer'])}\n"
-            f"Results:\n{describe_results(run['results'])}"
+            f"### Earlier run {number}\nRequest: {clip_end(run['request'], _REQUEST_CHARS)}\n"
+            f"Answer: {_clip(run['answer'], chars)}\nResults:\n{describe_results(run['results'], chars)}"
         )
     return "\n\n".join(parts)
 
 
-def describe_earlier_plans(state: AgentState) -> str:
+def history_runs(state: AgentState) -> int:
+    return len(state.get("history", [])[-_HISTORY_RUNS:])
+
+
+def describe_earlier_plans(state: AgentState, chars: int = RESULT_CHARS) -> str:
     """The results of the plans a replan replaced (empty without a replan)."""
-    parts = [f"### Plan {number}\n{describe_results(results)}"
+    parts = [f"### Plan {number}\n{describe_results(results, chars)}"
              for number, results in enumerate(state.get("earlier_results") or [], 1)]
     return ("## Earlier plans for this request ran (replaced; what they did stands)\n" + "\n\n".join(parts)
             if parts else "")
 
 
-def planner_messages(
-    state: AgentState, registry: ToolRegistry, max_nodes: int
-) -> list[BaseMessage]:
+def planner_messages(state: AgentState, registry: ToolRegistry, max_nodes: int,
+                     prompt_chars: int = DEFAULT_PROMPT_CHARS) -> list[BaseMessage]:
+    """The planner's prompt, within ``prompt_chars`` (:mod:`agent.prompt_budget`)."""
     system = fill(
         prompt_text("planner.md"),
         tools=describe_tools(registry),
         examples=prompt_text("planner_examples.md"),
         max_nodes=max_nodes,
     )
-    parts = []
-    history = describe_history(state)
-    if history:
-        parts.append(f"## This thread so far\n{history}")
-    parts.append(f"## Request\n{state['request']}")
-    if state.get("feedback"):
-        earlier = describe_earlier_plans(state)
-        parts.append(
-            (f"{earlier}\n\n" if earlier else "")
-            + "## The previous plan for this request ran\n"
-            f"Results:\n{describe_results(state.get('results') or {})}\n"
-            f"What to change: {state['feedback']}\nMake a new plan (what ran stays done: do not "
-            "repeat a red call that already ran)."
-        )
-    if state.get("plan_problems"):
-        problems = "\n".join(f"- {p}" for p in state["plan_problems"])
-        parts.append(
-            "## Your previous plan was invalid\n"
-            f"Plan: {_clip(state.get('draft'), 6_000)}\nProblems:\n{problems}\n"
-            "Submit a corrected plan that fixes every problem."
-        )
-    return [SystemMessage(system), HumanMessage("\n\n".join(parts))]
+
+    def sections(runs: int, chars: int) -> list[str]:
+        history = describe_history(state, runs, chars)
+        parts = [f"## This thread so far\n{history}" if history else "", f"## Request\n{state['request']}"]
+        if state.get("feedback"):
+            earlier = describe_earlier_plans(state, chars)
+            parts.append(
+                (f"{earlier}\n\n" if earlier else "")
+                + "## The previous plan for this request ran\n"
+                f"Results:\n{describe_results(state.get('results') or {}, chars)}\n"
+                f"What to change: {state['feedback']}\nMake a new plan (what ran stays done: do not "
+                "repeat a red call that already ran)."
+            )
+        if state.get("plan_problems"):
+            parts.append(_repair_section(state))
+        return parts
+
+    body = fitted(sections, history_runs(state), _room(prompt_chars, system))
+    return [SystemMessage(system), HumanMessage(sendable(body))]
 
 
-def joiner_messages(state: AgentState, replans_left: int) -> list[BaseMessage]:
+def was_cut_off(draft: Any) -> bool:
+    """Whether the draft ended at the model's output limit (agent.llm marks it)."""
+    return isinstance(draft, str) and draft.endswith(CUT_OFF)
+
+
+def _repair_section(state: AgentState) -> str:
+    problems = "\n".join(f"- {p}" for p in state["plan_problems"])
+    draft = state.get("draft")
+    if was_cut_off(draft):  # its end, where it was cut off, stays in sight
+        return (
+            "## Your previous plan was cut off\n"
+            f"Plan: {clip_middle(str(draft), _DRAFT_CHARS)}\nProblems:\n{problems}\n"
+            "The plan was longer than the model's output limit allows, so it was cut off before "
+            "it ended. Submit a much shorter plan that fixes every problem: fan repeated calls of "
+            "a tool out with `each` in one node, use fewer nodes, keep package code short, and "
+            "leave work for a follow-up if it still does not fit."
+        )
+    return (
+        "## Your previous plan was invalid\n"
+        f"Plan: {_clip(draft, _DRAFT_CHARS)}\nProblems:\n{problems}\n"
+        "Submit a corrected plan that fixes every problem."
+    )
+
+
+def _room(prompt_chars: int, system: str) -> int:
+    """Characters left for the prompt's body once its system prompt is counted."""
+    return max(prompt_chars - len(system), MIN_ROOM)
+
+
+def joiner_messages(state: AgentState, replans_left: int,
+                    prompt_chars: int = DEFAULT_PROMPT_CHARS) -> list[BaseMessage]:
+    """The joiner's prompt, within ``prompt_chars`` (:mod:`agent.prompt_budget`)."""
     note = (
         f"You may replan {replans_left} more time(s)." if replans_left > 0
         else "No replans are left: answer with what the results give."
     )
+    system = fill(prompt_text("joiner.md"), replan_note=note)
     plan = state.get("plan") or {}
-    history = describe_history(state)
-    body = (
-        (f"## This thread so far\n{history}\n\n" if history else "")
-        + f"## Request\n{state['request']}\n\n"
-        + (f"{earlier}\n\n" if (earlier := describe_earlier_plans(state)) else "")
-        + f"## Plan\n{plan.get('thought', '')}\n\n"
-        f"## Results\n{describe_results(state.get('results') or {})}"
-    )
-    return [SystemMessage(fill(prompt_text("joiner.md"), replan_note=note)), HumanMessage(body)]
+
+    def sections(runs: int, chars: int) -> list[str]:
+        history = describe_history(state, runs, chars)
+        return [
+            f"## This thread so far\n{history}" if history else "",
+            f"## Request\n{state['request']}",
+            describe_earlier_plans(state, chars),
+            f"## Plan\n{plan.get('thought', '')}",
+            f"## Results\n{describe_results(state.get('results') or {}, chars)}",
+        ]
+
+    body = fitted(sections, history_runs(state), _room(prompt_chars, system))
+    return [SystemMessage(system), HumanMessage(sendable(body))]

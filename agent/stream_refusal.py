@@ -1,12 +1,16 @@
 """A streamed model request that failed before its first piece (:class:`~agent.llm.StreamRefused`).
 
-The planner and the joiner then ask again without streaming. Whether the model is marked as
-one that does not stream (``ctx.planner_stream_refused``: neither is streamed again until a
-restart) depends on why the stream failed: only a definite refusal counts, and only once the
-same request asked whole has succeeded. A definite refusal is HTTP 400, 404 or 422, an error
-that says streaming is not supported, or a server that answered without a stream. A
-temporary error (503, 429, a dropped or refused connection) is not one: the request is asked
-again whole, its errors take the usual path, and the next request streams again.
+Only a failure that may be about streaming itself, a definite refusal, is asked again
+without streaming: HTTP 400, 404 or 422, an error that says streaming is not supported, or a
+server that answered without a stream. Once that request asked whole has succeeded, the
+model is marked as one that does not stream (``ctx.planner_stream_refused``: neither the
+planner nor the joiner is streamed again until a restart).
+
+Any other failure (429, 5xx, a timeout, a dropped or refused connection, a refused key, a
+prompt too long for the model's context window) is not about streaming: the client has
+already retried what it retries as its settings say (honouring ``Retry-After``), so asking
+again whole would only double the retries and the wait. It takes the usual error path at
+once, as :class:`~agent.llm.LLMUnavailable`, and the next request streams again.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ from typing import TypeVar
 import structlog
 
 from agent.context import EngineContext
-from agent.llm import StreamRefused
+from agent.context_window import exceeds_context
+from agent.llm import LLMUnavailable, StreamRefused
 
 log = structlog.get_logger(__name__)
 
@@ -43,15 +48,13 @@ def definite_refusal(refused: StreamRefused) -> bool:
 
 async def ask_whole(ctx: EngineContext, refused: StreamRefused, whole: Callable[[], Awaitable[T]],
                     what: str) -> T:
-    """The reply asked again without streaming (``whole``), after ``refused``; marks the model
-    as not streaming when that was a definite refusal and this call succeeded. ``what``: the
-    reply's name in the log."""
+    """The reply asked again without streaming (``whole``) after a definite refusal, the model
+    then marked as not streaming; any other failure raised as :class:`LLMUnavailable` without
+    asking again (see the module). ``what``: the reply's name in the log."""
+    if not definite_refusal(refused) or exceeds_context(refused):
+        raise LLMUnavailable(str(refused), refused.detail, refused.status) from None
     reply = await whole()
-    if definite_refusal(refused):
-        ctx.planner_stream_refused = str(refused)
-        log.warning(f"the model does not stream the {what}; asking without streaming from now on",
-                    reason=ctx.redactor(refused.detail))
-    else:
-        log.info(f"streaming the {what} failed before it began; asked again without streaming",
-                 reason=ctx.redactor(refused.detail))
+    ctx.planner_stream_refused = str(refused)
+    log.warning(f"the model does not stream the {what}; asking without streaming from now on",
+                reason=ctx.redactor(refused.detail))
     return reply

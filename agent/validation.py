@@ -19,6 +19,8 @@ from agent.tools.argument_errors import describe, problems_in
 from agent.tools.registry import Risk, ToolRegistry
 
 _ID = re.compile(NODE_ID_PATTERN)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+"""Half of a UTF-16 pair: JSON's ``\\ud83d`` without its partner (json.loads joins whole pairs)."""
 
 
 @dataclass(frozen=True)
@@ -78,10 +80,18 @@ def validate_plan(raw: Any, registry: ToolRegistry, limits: PlanLimits | None = 
         problems.append(PlanProblem(None, "answer", "must be a string (the reply, with ${id} references)"))
         answer = None
 
+    problems.extend(PlanProblem(None, field, _SURROGATE_PROBLEM)
+                    for field in lone_surrogates({"thought": raw.get("thought"), "answer": answer}))
     nodes: list[PlanNode] = []
+    unchecked: set[str] = set()
     for index, raw_node in enumerate(raw_nodes):
         label = raw_node.get("id") if isinstance(raw_node, Mapping) else None
-        label = label if isinstance(label, str) and label else f"#{index + 1}"
+        if not isinstance(label, str) or not label or _SURROGATE.search(label):
+            label = f"#{index + 1}"
+        if halves := lone_surrogates(raw_node):  # no further check: Python's parser refuses them
+            problems.extend(PlanProblem(label, field, _SURROGATE_PROBLEM) for field in halves)
+            unchecked.add(label)
+            continue
         try:
             nodes.append(PlanNode.model_validate(raw_node))
         except ValidationError as exc:
@@ -89,7 +99,7 @@ def validate_plan(raw: Any, registry: ToolRegistry, limits: PlanLimits | None = 
                 field = ".".join(str(x) for x in err["loc"]) or None
                 problems.append(PlanProblem(label, field, err["msg"]))
 
-    seen: set[str] = set()
+    seen: set[str] = set(unchecked)
     for node in nodes:
         if not _ID.match(node.id):
             problems.append(PlanProblem(node.id, "id", f"must match {NODE_ID_PATTERN}"))
@@ -123,11 +133,38 @@ def validate_plan(raw: Any, registry: ToolRegistry, limits: PlanLimits | None = 
     return Plan(thought=str(raw.get("thought") or ""), nodes=nodes, answer=answer or None)
 
 
+_SURROGATE_PROBLEM = ("has half of a UTF-16 surrogate pair (an escape such as \\ud83d without its "
+                      "partner), which is no character: write the character itself")
+
+
+def lone_surrogates(value: Any, path: str = "") -> list[str]:
+    """Where in a JSON value a string (or key) holds a lone surrogate: dotted paths."""
+    if isinstance(value, str):
+        return [path or "value"] if _SURROGATE.search(value) else []
+    if isinstance(value, Mapping):
+        found: list[str] = []
+        for key, item in value.items():
+            if _SURROGATE.search(str(key)):  # named by where it is, never quoted
+                found.append(path or "value")
+            else:
+                found.extend(lone_surrogates(item, f"{path}.{key}" if path else str(key)))
+        return found
+    if isinstance(value, list):
+        return [found for index, item in enumerate(value)
+                for found in lone_surrogates(item, f"{path}.{index}" if path else str(index))]
+    return []
+
+
+def _utf8_size(text: str) -> int:
+    """Bytes of ``text`` in UTF-8; a lone surrogate (reported as a problem of its own) counts 3."""
+    return len(text.encode(errors="surrogatepass"))
+
+
 def _check_node(node: PlanNode, registry: ToolRegistry, limits: PlanLimits) -> list[PlanProblem]:
     problems: list[PlanProblem] = []
     if (node.tool is None) == (node.package is None):
         return [PlanProblem(node.id, "tool/package", "needs exactly one of 'tool' or 'package'")]
-    size = sum(len(json.dumps(part, ensure_ascii=False).encode()) for part in (node.args, node.each)
+    size = sum(_utf8_size(json.dumps(part, ensure_ascii=False)) for part in (node.args, node.each)
                if part is not None)
     if size > limits.max_args_bytes:
         problems.append(PlanProblem(node.id, "args", (
@@ -201,7 +238,7 @@ def _check_package_code(
 ) -> list[PlanProblem]:
     assert node.package is not None
     code = node.package.code
-    if len(code.encode()) > limits.max_code_bytes:
+    if _utf8_size(code) > limits.max_code_bytes:
         return [PlanProblem(node.id, "package.code", f"code is over {limits.max_code_bytes} bytes")]
     try:
         tree = ast.parse(code)

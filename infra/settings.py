@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     model: str = Field(default="gpt-4o-mini", validation_alias="DAGBOT_MODEL")
     max_replans: int = Field(default=2, ge=0, validation_alias="DAGBOT_MAX_REPLANS")
     stream_planner: bool = Field(default=True, validation_alias="DAGBOT_STREAM_PLANNER")
+    prompt_chars: int = Field(default=80_000, ge=10_000, validation_alias="DAGBOT_PROMPT_CHARS")
     tool_attempts: int = Field(default=3, ge=1, validation_alias="DAGBOT_TOOL_ATTEMPTS")
     result_cache_ttl_seconds: float = Field(default=30, ge=0, validation_alias="DAGBOT_RESULT_CACHE_TTL")
     approval_ttl_seconds: float = Field(default=86_400, gt=0, validation_alias="DAGBOT_APPROVAL_TTL")

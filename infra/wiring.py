@@ -85,6 +85,7 @@ def engine_settings(settings: Settings) -> EngineSettings:
                           approval_ttl_seconds=settings.approval_ttl_seconds,
                           sandbox_limits=settings.sandbox_limits(),
                           stream_planner=settings.stream_planner,
+                          prompt_chars=settings.prompt_chars,
                           retry=RetryPolicy(attempts=settings.tool_attempts),
                           result_cache_seconds=settings.result_cache_ttl_seconds)
 

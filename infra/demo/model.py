@@ -35,7 +35,7 @@ from infra.demo import answers
 from infra.demo.examples import COUNT_ERRORS_FIXED, EXAMPLES, Example, by_key, match_example
 
 _TITLES = ("This thread so far", "Request", "Plan", "Results", "The previous plan for this request ran",
-           "Your previous plan was invalid")
+           "Your previous plan was invalid", "Your previous plan was cut off")
 """The sections dagbot's prompts have (agent/prompting.py); anything else is content."""
 _TITLE = "|".join(re.escape(t) for t in _TITLES)
 _SECTION = re.compile(rf"^## ({_TITLE})\n(.*?)(?=^## (?:{_TITLE})\n|\Z)", re.S | re.M)

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from agent.events import AnswerReady, AwaitingApproval
+from agent.events import AnswerReady, AwaitingApproval, RunFailed
 from tests.agent.test_planner_streaming import over_http
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.openai_wire import ModelReply, ToolCall, forced_tool
@@ -75,3 +75,24 @@ async def test_a_cut_off_green_node_does_not_run_with_its_shortened_argument(sql
             assert h.log.args_of("lookup") == [{"key": "alpha"}, {"key": "beta-gamma"}]
             assert len(planner_prompts(fake)) == 2
 
+
+
+MANY = {"nodes": [{"id": f"n{i}", "tool": "lookup",
+                   "args": {"key": f"host-{i}.eu-west-1.internal.example.com/status?fields=cpu,mem,disk,net,load,uptime,users,kernel,ports&format=json"}}
+                  for i in range(40)]}
+
+
+async def test_a_long_cut_off_plan_is_repaired_knowing_why(sqlite_url: str) -> None:
+    """The repair round sees where the plan was cut off, however long it was, and is asked
+    for a shorter one; cut off again, the user is told to split the request."""
+    last = f'"host-{35}.'
+    with FakeOpenAI([cut(MANY, last, "length"), cut(MANY, last, "length")]) as fake:
+        async with over_http(sqlite_url, fake) as h:
+            await h.engine.ask("c3", "check the status of 40 hosts")
+            failed = await h.next_event(RunFailed)
+            repair = json.loads(planner_prompts(fake)[1])[-1]["content"]
+            assert len(json.dumps(MANY)) > 6_000
+            assert "[cut off here" in repair and "output limit" in repair and "`each`" in repair
+            assert "too long for the model's output limit" in failed.error
+            assert "not valid JSON" not in failed.error and "Split the request" in failed.error
+            assert h.log.count("lookup") < 40  # the cut-off node never ran

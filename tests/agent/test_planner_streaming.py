@@ -25,7 +25,7 @@ from infra.wiring import open_services
 from tests.agent.harness import Harness, finish
 from tests.fakes.chat import ScriptedChatModel
 from tests.fakes.openai_server import FakeOpenAI
-from tests.fakes.openai_wire import forced_tool
+from tests.fakes.openai_wire import ModelReply, ToolCall, forced_tool
 from tests.fakes.packages import ScriptedPackages
 from tests.fakes.tools import ToolLog, simulated_registry
 
@@ -188,3 +188,20 @@ async def test_a_run_cancelled_while_the_plan_streams_starts_nothing_more(sqlite
             await h.engine.idle()
             assert h.log.args_of("lookup") == [{"key": "a"}]
             assert "cancelled" in h.drain()[-1].error  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("stream", [True, False])
+async def test_a_lone_surrogate_in_a_plan_goes_to_the_repair_round(database_url: str, stream: bool) -> None:
+    """A model that writes half of an emoji's escape pair (``\\ud83d`` alone): the node is
+    refused with a problem the repair round fixes, not an internal error; the repair prompt,
+    which shows the draft, can still be sent."""
+    broken = ModelReply(calls=(ToolCall("submit_plan", '{"nodes": [{"id": "a", "tool": "lookup", '
+                                                        '"args": {"key": "smile \\ud83d"}}]}'),))
+    fixed = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "smile 🙂"}}]}
+    with FakeOpenAI([broken, fixed, finish("smiled")]) as fake:
+        async with over_http(database_url, fake, stream=stream) as h:
+            await h.engine.ask("u1", "look up a smile")
+            assert (await h.next_event(AnswerReady)).answer == "smiled"
+            assert h.log.args_of("lookup") == [{"key": "smile 🙂"}]
+            repair = [r for r in fake.requests if forced_tool(r)][1]["messages"][-1]["content"]
+            assert "half of a UTF-16 surrogate pair" in repair and "\\ud83d" in repair

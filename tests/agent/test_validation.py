@@ -79,6 +79,21 @@ def test_oversized_arguments() -> None:
                for p in found), found
 
 
+@pytest.mark.parametrize(("raw", "expected"), [
+    ({"nodes": [node("a", args={"key": "smile \ud83d"})]}, "node 'a', field 'args.key': has half of a UTF-16"),
+    ({"nodes": [node("a", each=[{"key": "\udc00"}])]}, "node 'a', field 'each.0.key': has half"),
+    ({"nodes": [{"id": "p", "package": {"goal": "g", "code": "result = '\ud83d'"}}]},
+     "node 'p', field 'package.code': has half"),
+    ({"nodes": [node("a")], "answer": "${a} \ud83d"}, "field 'answer': has half"),
+])
+def test_a_lone_surrogate_is_a_problem_of_its_node(raw: dict[str, Any], expected: str) -> None:
+    """A model that splits an emoji's escape pair (JSON ``\\ud83d`` alone) gets the problem to
+    fix in the repair round; the problem never quotes the half character."""
+    found = problems(raw)
+    assert any(p.startswith(expected) for p in found), found
+    assert all(p.encode() for p in found)
+
+
 def test_the_inputs_package_code_reads_are_its_dependencies() -> None:
     code = ("page = inputs['page']\n# inputs['comment'] is not read\n"
             "extra = inputs.get(\"extra\", {})\nresult = [page, extra, 'inputs[\"text\"]']")
