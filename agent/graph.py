@@ -36,10 +36,10 @@ from agent.early_start import plan_reply
 from agent.errors import PlanError
 from agent.events import AnswerReady, Planning, PlanReady, Replanning, RunEvent, RunFailed, Waiting
 from agent.executor import PlanExecutor, RunIdentity
-from agent.llm import LLMUnavailable, TextReply, as_tool
+from agent.llm import LLMUnavailable, TextReply, as_tool, was_cut_off
 from agent.plan import Plan
 from agent.ports import NodeStatus
-from agent.prompting import describe_results, joiner_messages, planner_messages, was_cut_off
+from agent.prompting import describe_results, joiner_messages, planner_messages
 from agent.state import AgentState, PastRun
 from agent.validation import validate_plan
 

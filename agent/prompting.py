@@ -9,7 +9,7 @@ from typing import Any
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from agent.llm import CUT_OFF
+from agent.llm import was_cut_off
 from agent.prompt_budget import (
     DEFAULT_PROMPT_CHARS,
     MIN_ROOM,
@@ -148,11 +148,6 @@ def planner_messages(state: AgentState, registry: ToolRegistry, max_nodes: int,
 
     body = fitted(sections, history_runs(state), _room(prompt_chars, system))
     return [SystemMessage(system), HumanMessage(sendable(body))]
-
-
-def was_cut_off(draft: Any) -> bool:
-    """Whether the draft ended at the model's output limit (agent.llm marks it)."""
-    return isinstance(draft, str) and draft.endswith(CUT_OFF)
 
 
 def _repair_section(state: AgentState) -> str:
