@@ -205,6 +205,7 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         return {"answer": templated}
     tools = [as_tool(Replan, REPLAN)] if replans_left > 0 else []  # none left: a plain completion
     reply: TextReply | None
+    fallback_note = ""
     try:
         reply = await join_reply(ctx, joiner_messages(state, replans_left, ctx.settings.prompt_chars), tools,
                                  thread_id=current_thread(), run_id=state.get("run_id", ""))
@@ -212,6 +213,7 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     except LLMUnavailable as exc:
         log.warning("the joiner model failed; answering with the results", error=ctx.redactor(exc.detail))
         reply = None
+        fallback_note = f"\n\n{TOO_LONG_FOR_MODEL}" if exceeds_context(exc) else ""
     call = next((c for c in reply.tool_calls if c["name"] == REPLAN), None) if reply else None
     if call is not None and replans_left > 0:  # a replan wins over any text written before it
         feedback = str(call["args"].get("feedback") or "").strip() \
@@ -222,7 +224,7 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     answer = reply.text.strip() if reply else ""
     if answer and reply is not None and reply.cut_off:  # not the whole answer: say so
         answer += "\n\n_This answer was cut off: it reached the model's output limit._"
-    return {"answer": answer or fallback_answer(state), "tokens": tokens}
+    return {"answer": answer or fallback_answer(state) + fallback_note, "tokens": tokens}
 
 
 def fallback_answer(state: AgentState) -> str:

@@ -154,7 +154,9 @@ async def stream_structured(
             if chunk.get("name"):
                 named.add(index)
                 if forced is None and offered_name(chunk.get("name") or "", [name]) == name:
-                    forced, received, grown = index, "", ""
+                    forced = index
+                    if index != 0:  # what came before was another call's (index 0, unnamed)
+                        received, grown = "", ""
             if index == forced or (forced is None and index == 0 and index not in named):
                 grown += chunk.get("args") or ""
         if grown:

@@ -37,8 +37,9 @@ class ResultCache:
     _entries: OrderedDict[tuple[str, str], _Entry] = field(default_factory=OrderedDict)
     _epochs: dict[str, int] = field(default_factory=dict)
     _next_epoch: Iterator[int] = field(default_factory=lambda: itertools.count(1))
-    """Epochs are drawn from one counter, so a thread's new epoch is never one it had before,
-    even after :meth:`release` forgot it."""
+    """Epochs are drawn from one counter, so a thread's epoch after a red call is never one it
+    had before, even after :meth:`release` forgot it (back to 0, which no call of the thread
+    still holds then: release comes when none is in flight)."""
 
     @staticmethod
     def key(thread_id: str, tool: str, args: dict[str, Any]) -> tuple[str, str]:

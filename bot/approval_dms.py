@@ -64,10 +64,7 @@ class ApprovalDMs:
         """Approval id → its DMs are being sent or updated (gone once nobody holds it)."""
 
     def _lock(self, approval_id: str) -> asyncio.Lock:
-        lock = self._locks.get(approval_id)
-        if lock is None:
-            lock = self._locks[approval_id] = asyncio.Lock()
-        return lock
+        return self._locks.setdefault(approval_id, asyncio.Lock())
 
     # ------------------------------------------------------------------ send
 

@@ -148,6 +148,7 @@ async def test_a_thread_leaves_nothing_behind_in_the_process_once_its_runs_are_o
 def test_a_thread_forgotten_by_the_result_cache_never_gets_an_epoch_it_had_before() -> None:
     cache = ResultCache()
     key = cache.key("t", "lookup", {"key": "a"})
+    cache.forget("t")  # an earlier red call
     before = cache.epoch("t")  # a read starts
     cache.forget("t")  # a red call
     cache.release("t")  # the thread's runs end here; it comes back later

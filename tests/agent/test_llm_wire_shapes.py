@@ -216,3 +216,18 @@ async def test_a_long_plan_in_many_pieces_is_parsed_once_not_once_per_piece(
         reply = await stream_structured(llm, PROMPT, Plan, "submit_plan", nothing)
     assert reply.data == plan
     assert sum(parsed) <= 3 * len(text), f"{sum(parsed)} characters parsed for {len(text)}"
+
+
+async def test_arguments_sent_before_the_name_on_the_same_call_are_kept() -> None:
+    text = json.dumps(PLAN)
+    deltas = [{"tool_calls": [{"index": 0, "function": {"arguments": text[:10]}}]},
+              {"tool_calls": [{"index": 0, "id": "call_1", "type": "function",
+                               "function": {"name": "submit_plan", "arguments": text[10:]}}]}]
+    seen: list[str] = []
+
+    async def on_arguments(received: str) -> None:
+        seen.append(received)
+
+    with serving((deltas, "tool_calls")) as llm:
+        reply = await stream_structured(llm, PROMPT, Plan, "submit_plan", on_arguments)
+    assert reply.data == PLAN and seen[-1] == text

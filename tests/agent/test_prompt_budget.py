@@ -133,3 +133,23 @@ async def test_a_request_too_long_for_the_model_does_not_poison_its_thread(sqlit
             assert fake.refused == 1
             planner_prompt = json.dumps([r for r in fake.requests if forced_tool(r)][-1]["messages"])
             assert "characters left out" in planner_prompt  # the earlier request, clipped
+
+
+class JoinerTooLong(SmallContext):
+    """Takes every planner request, and refuses every joiner request as too long."""
+
+    async def _complete(self, request: Request) -> Response:
+        if forced_tool(await request.json()):
+            return await FakeOpenAI._complete(self, request)
+        return await super()._complete(request)
+
+
+async def test_a_joiner_prompt_too_long_for_the_model_answers_with_the_results_and_says_why(
+        sqlite_url: str) -> None:
+    with JoinerTooLong([LOOKUP], limit=0) as fake:
+        async with over_http(sqlite_url, fake) as h:
+            await h.engine.ask("j1", "look up x")
+            answer = (await h.next_event(AnswerReady)).answer
+            assert answer.startswith("Here is what the plan produced:") and "- a: done" in answer
+            assert "too long for the model" in answer and "sk-secret" not in answer
+            assert fake.refused == 1
