@@ -166,9 +166,14 @@ class ApprovalMessages:
             self.tasks.spawn(self._retry_close(approval_id, sent), name=f"approval-update:{approval_id}")
 
     async def refresh_open(self, thread_key: str, *, stale: bool = False) -> None:
-        """:meth:`refresh` every message of the thread that is still open."""
-        for record in await self.store.open_approval_messages(thread_key):
-            await self.refresh(record.approval_id, stale=stale)
+        """:meth:`refresh` every approval of the thread whose message, or one of whose DMs,
+        is still open."""
+        approvals = [record.approval_id for record in await self.store.open_approval_messages(thread_key)]
+        if self.dms is not None:  # (a DM may be all an approval has: its thread post failed)
+            dmed = await self.store.approvals_with_open_dms(thread_key)
+            approvals += [approval_id for approval_id in dmed if approval_id not in approvals]
+        for approval_id in approvals:
+            await self.refresh(approval_id, stale=stale)
 
     async def _retry_close(self, approval_id: str, sent: Sent) -> None:
         """Retry an update Slack refused for now (its first attempt made): ends when one is

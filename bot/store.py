@@ -173,6 +173,10 @@ class BotStore(Protocol):
     async def open_approval_dms(self, approval_id: str) -> list[ApprovalDM]:
         """The approval's DMs that were sent and do not show a final state yet."""
 
+    async def approvals_with_open_dms(self, thread_key: str) -> list[str]:
+        """The thread's approvals with a DM that does not show a final state yet (also those
+        whose message in the thread could not be posted)."""
+
     async def close_approval_dm(self, approval_id: str, user: str) -> None: ...
 
     # ---------------------------------------------------------------- answers

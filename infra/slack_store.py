@@ -25,6 +25,7 @@ from bot.store import (
 )
 from bot.threads import ThreadRef
 from infra.db import (
+    ApprovalRow,
     AuditRow,
     SlackAnswerFeedbackRow,
     SlackAnswerRow,
@@ -234,6 +235,15 @@ class SqlSlackStore:
             )).scalars().all()
             return [ApprovalDM(approval_id=r.approval_id, user=r.user_id, channel=r.channel or "",
                                ts=r.ts or "", intro=r.intro or "", closed=r.closed) for r in rows]
+
+    async def approvals_with_open_dms(self, thread_key: str) -> list[str]:
+        async with self.session() as s:
+            rows = await s.execute(
+                select(SlackApprovalDMRow.approval_id).distinct()
+                .join(ApprovalRow, ApprovalRow.id == SlackApprovalDMRow.approval_id)
+                .where(ApprovalRow.thread_id == thread_key, SlackApprovalDMRow.closed.is_(False))
+            )
+            return sorted(r for (r,) in rows.all())
 
     async def close_approval_dm(self, approval_id: str, user: str) -> None:
         async with self.session.begin() as s:

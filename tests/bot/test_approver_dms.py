@@ -308,3 +308,22 @@ async def test_without_the_read_scopes_only_what_the_ids_say_is_known(slack: Fak
     assert await kinds.kind("G0OLD") is ConversationKind.PRIVATE
     assert await kinds.kind("D0ALICE") is ConversationKind.IM
     assert len(slack.calls_of("conversations.info")) == 1
+
+
+async def test_dms_of_an_approval_whose_thread_message_never_posted_close_once_it_is_no_longer_needed(
+        slack: FakeSlack, sqlite_url: str) -> None:
+    setup(slack)
+    slack.inject("chat.postMessage", status=200, error="channel_not_found", times=10,
+                 when=lambda args: args.get("channel") == PRIVATE
+                 and str(args.get("text", "")).startswith("Approval needed"))
+    async with running_bot(slack, sqlite_url, [DEPLOY, finish("nothing deployed")], approvers=APPROVERS) as app, \
+            chat_with(slack, app) as chat:
+        thread = await ask(chat, PRIVATE, "deploy prod")
+        bobs = await dm_for(slack, BOB)  # the DMs are all the approval has
+        assert not [m for m in slack.messages if m.channel == PRIVATE and m.text.startswith("Approval needed")]
+        # its run ends or replans without it: the bot closes what the thread has open
+        await app.bot.approval_messages.refresh_open(key(slack, thread), stale=True)
+        await slack.wait_for(lambda: bobs.buttons() == [] and "no longer needed" in bobs.content.lower(),
+                             what="bob's DM closed as no longer needed")
+        await settle(app)
+        assert app.log.count("deploy") == 0
