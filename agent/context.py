@@ -6,7 +6,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from langchain_core.language_models import BaseChatModel
 
@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     from agent.executor import PlanExecutor
 
 
+PlanOutput = Literal["tool_call", "json_schema"]
+
+
 @dataclass(frozen=True)
 class EngineSettings:
     max_replans: int = 2
@@ -47,6 +50,9 @@ class EngineSettings:
     stream_planner: bool = True
     """Stream the planner's reply and start each green node once it is complete and valid on
     its own, before the rest of the plan has arrived (DAGBOT_STREAM_PLANNER)."""
+    plan_output: PlanOutput = "tool_call"
+    """How the planner's reply is asked for: a forced ``submit_plan`` tool call, or the
+    reply's text held to the plan's JSON schema by the server (DAGBOT_PLAN_OUTPUT)."""
     prompt_chars: int = DEFAULT_PROMPT_CHARS
     """Most characters of the planner's and the joiner's prompt, system prompt included: the
     oldest earlier runs of the thread, then the length of results, give way to stay within it

@@ -29,8 +29,8 @@ from agent.context import EngineContext
 from agent.errors import PlanError, ToolError
 from agent.events import NodeProposed
 from agent.executor import PlanExecutor, RunIdentity
-from agent.llm import StreamRefused, StructuredReply, call_structured, stream_structured
-from agent.plan import Plan, PlanNode, node_label
+from agent.llm import StreamRefused, StructuredReply, call_structured, json_schema_format, stream_structured
+from agent.plan import Plan, PlanNode, node_label, plan_json_schema
 from agent.references import referenced_ids
 from agent.stream_refusal import ask_whole
 from agent.tools.registry import Risk, ToolRegistry
@@ -183,15 +183,19 @@ async def plan_reply(ctx: EngineContext, messages: list[BaseMessage], ident: Run
     """The planner's reply. Streamed, its nodes started as they arrive, unless the settings
     say otherwise or the model does not stream (then whole, as :func:`call_structured`).
     ``refused``: tools the requester may not use (the access policy): never started early."""
+    constrained = None
+    if ctx.settings.plan_output == "json_schema":
+        usable = [name for name in ctx.registry.names() if name not in (refused or {})]
+        constrained = json_schema_format(plan_json_schema(usable), "plan")
     if not ctx.settings.stream_planner or ctx.planner_stream_refused:
-        return await call_structured(ctx.llm, messages, Plan, "submit_plan")
+        return await call_structured(ctx.llm, messages, Plan, "submit_plan", constrained)
     early = EarlyStart(ctx, ident, refused or {})
     try:
         try:
-            reply = await stream_structured(ctx.llm, messages, Plan, "submit_plan", early.offer)
+            reply = await stream_structured(ctx.llm, messages, Plan, "submit_plan", early.offer, constrained)
         except StreamRefused as refusal:  # asked again whole if it refused to stream (agent.stream_refusal)
             reply = await ask_whole(ctx, refusal, lambda: call_structured(
-                ctx.llm, messages, Plan, "submit_plan"), "planner's reply")
+                ctx.llm, messages, Plan, "submit_plan", constrained), "planner's reply")
     except BaseException:
         early.abandon()
         raise

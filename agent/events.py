@@ -23,6 +23,13 @@ class Planning(RunEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class PlanRepairing(RunEvent):
+    """The planner's plan was invalid: it is asked once more, told what was wrong."""
+
+    problems: list[str]
+
+
+@dataclass(frozen=True, kw_only=True)
 class PlanReady(RunEvent):
     plan: dict[str, Any]
     """The validated plan, in the public JSON format (see README)."""

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from typing import Any
@@ -34,14 +35,26 @@ from agent.context_window import TOO_LONG_FOR_MODEL, exceeds_context
 from agent.early_start import discard as discard_early_starts
 from agent.early_start import plan_reply
 from agent.errors import PlanError
-from agent.events import AnswerReady, Planning, PlanReady, Replanning, RunEvent, RunFailed, Waiting
+from agent.events import (
+    AnswerReady,
+    Planning,
+    PlanReady,
+    PlanRepairing,
+    Replanning,
+    RunEvent,
+    RunFailed,
+    Waiting,
+)
 from agent.executor import PlanExecutor, RunIdentity
 from agent.llm import LLMUnavailable, TextReply, as_tool, was_cut_off
 from agent.plan import Plan
 from agent.ports import NodeStatus
 from agent.prompting import describe_results, joiner_messages, planner_messages
+from agent.references import REFERENCE, fill_text
 from agent.state import AgentState, PastRun
+from agent.tools.registry import Risk
 from agent.validation import validate_plan
+from agent.written_calls import written_calls
 
 Ctx = Runtime[EngineContext]
 log = structlog.get_logger(__name__)
@@ -84,7 +97,7 @@ async def planner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     refused = await ctx.access.refused_tools(current_thread(), state.get("requested_by"),
                                              ctx.registry.names())
     messages = planner_messages(state, ctx.registry.without(refused), ctx.settings.plan_limits.max_nodes,
-                                ctx.settings.prompt_chars)
+                                ctx.settings.prompt_chars, ctx.settings.plan_output)
     draft_id = uuid.uuid4().hex  # the plan's id if it validates: nodes may start before that
     try:
         reply = await plan_reply(ctx, messages, RunIdentity(
@@ -109,6 +122,7 @@ async def validate(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     except PlanError as exc:
         problems = [str(p) for p in exc.problems]
         if state.get("repairs", 0) < 1:
+            await _emit(runtime, state, PlanRepairing, problems=problems)
             return {"plan_problems": problems, "repairs": state.get("repairs", 0) + 1}
         await _audit(runtime, state, AuditKind.PLAN_REFUSED, SYSTEM, problems=problems,
                      requested_by=state.get("requested_by"))
@@ -207,7 +221,9 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     reply: TextReply | None
     fallback_note = ""
     try:
-        reply = await join_reply(ctx, joiner_messages(state, replans_left, ctx.settings.prompt_chars), tools,
+        messages = joiner_messages(state, replans_left, ctx.settings.prompt_chars,
+                                   ctx.registry.names(Risk.RED))
+        reply = await join_reply(ctx, messages, tools,
                                  thread_id=current_thread(), run_id=state.get("run_id", ""))
         tokens += reply.tokens
     except LLMUnavailable as exc:
@@ -221,10 +237,36 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         await _emit(runtime, state, Replanning, feedback=feedback, replan=replans + 1)
         return {"feedback": feedback, "replans": replans + 1, "repairs": 0, "plan_problems": [],
                 "tokens": tokens}
-    answer = reply.text.strip() if reply else ""
+    results = all_results(state)
+    answer = fill_text(reply.text.strip(), outputs_of(results)) if reply else ""
+    unusable = unreadable_answer(answer, results)
+    if unusable is not None:  # a call or a reference written out is no answer for a person
+        log.info("the joiner's answer was not usable", why=unusable)
+        if replans_left > 0 and unusable.startswith("it called"):
+            feedback = f"The answer was not written: {unusable}. Plan that step as a node."
+            await _emit(runtime, state, Replanning, feedback=feedback, replan=replans + 1)
+            return {"feedback": feedback, "replans": replans + 1, "repairs": 0, "plan_problems": [],
+                    "tokens": tokens}
+        answer = ""
     if answer and reply is not None and reply.cut_off:  # not the whole answer: say so
         answer += "\n\n_This answer was cut off: it reached the model's output limit._"
     return {"answer": answer or fallback_answer(state) + fallback_note, "tokens": tokens}
+
+
+def outputs_of(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    return {node_id: result["output"] for node_id, result in results.items() if "output" in result}
+
+
+def unreadable_answer(answer: str, results: dict[str, dict[str, Any]]) -> str | None:
+    """Why ``answer`` is not one to post, or None: a tool call written as text (the model
+    meant to call it), or a ``${…}`` reference to a node's result left in it (other ``${…}``,
+    a shell variable in a file shown, say, are text)."""
+    calls, _ = written_calls(answer)
+    if calls:
+        return "it called " + ", ".join(f"{c.name}({json.dumps(c.args, ensure_ascii=False)})" for c in calls)
+    if any(match.group(1) in results for match in REFERENCE.finditer(answer)):
+        return "it holds a ${…} reference to a result instead of the value"
+    return None
 
 
 def fallback_answer(state: AgentState) -> str:

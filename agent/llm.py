@@ -1,7 +1,10 @@
 """Calls to the chat model.
 
 - Structured (the planner): a forced tool call whose arguments are the answer
-  (:func:`call_structured`, :func:`stream_structured`).
+  (:func:`call_structured`, :func:`stream_structured`), or, where the server constrains
+  output to a JSON schema (llama.cpp, vLLM, OpenAI), the reply's text itself, held to the
+  schema it is given (``constrained``, :func:`json_schema_format`): a small model then
+  cannot write anything but a reply of that shape.
 - Text (the joiner): the reply is the model's text content, and it may call the tools it is
   offered (``tool_choice="auto"``) instead of, or as well as, writing text
   (:func:`call_text`, :func:`stream_text`).
@@ -25,6 +28,7 @@ from langchain_core.runnables import Runnable
 from pydantic import BaseModel
 
 from agent.streamed_reply import StreamedReply, offered_name
+from agent.written_calls import written_calls
 
 _FENCE = re.compile(r"```(?:json)?\s*(\{.*\})\s*```", re.S)
 
@@ -101,13 +105,35 @@ def model_error_summary(exc: BaseException) -> str:
     return f"{type(exc).__name__}, HTTP {status}" + (f": {hint}" if hint else "")
 
 
+def json_schema_format(schema: dict[str, Any], name: str) -> dict[str, Any]:
+    """The ``response_format`` that holds a reply's text to ``schema``."""
+    return {"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": False}}
+
+
+def _held_to(llm: BaseChatModel, response_format: dict[str, Any]) -> Runnable[LanguageModelInput, AIMessage]:
+    """``llm`` asked for replies held to ``response_format``. Sent as it is in the request's
+    body: langchain-openai's own ``response_format`` handling parses the reply itself and
+    raises on a cut-off one, which the repair round handles instead."""
+    return llm.bind(extra_body={"response_format": response_format})
+
+
+def _constrained_reply(reply: AIMessage) -> StructuredReply:
+    if _cut_off(reply):
+        return StructuredReply(reply.text + CUT_OFF, _tokens(reply))
+    return StructuredReply(_json_in_text(reply.text), _tokens(reply))
+
+
 async def call_structured(
-    llm: BaseChatModel, messages: list[BaseMessage], schema: type[BaseModel], name: str
+    llm: BaseChatModel, messages: list[BaseMessage], schema: type[BaseModel], name: str,
+    constrained: dict[str, Any] | None = None,
 ) -> StructuredReply:
     """The forced call's arguments (the call of ``name`` when the model called others too).
     Arguments that are not JSON, or cut off by the model's output limit (then ending with
     :data:`CUT_OFF`), are the text written: validation refuses it and the repair round asks
-    again, as for a streamed reply (:func:`stream_structured`)."""
+    again, as for a streamed reply (:func:`stream_structured`). With ``constrained`` (a
+    ``response_format``), the reply's text held to it instead of a tool call."""
+    if constrained is not None:
+        return _constrained_reply(await _invoke(_held_to(llm, constrained), messages))
     reply = await _invoke(llm.bind_tools([as_tool(schema, name)], tool_choice=name), messages)
     call = _named(reply.tool_calls, name)
     bad = _named(reply.invalid_tool_calls, name)  # arguments that are not JSON, as written
@@ -124,7 +150,7 @@ async def call_structured(
 
 async def stream_structured(
     llm: BaseChatModel, messages: list[BaseMessage], schema: type[BaseModel], name: str,
-    on_arguments: Callable[[str], Awaitable[None]],
+    on_arguments: Callable[[str], Awaitable[None]], constrained: dict[str, Any] | None = None,
 ) -> StructuredReply:
     """Like :func:`call_structured`, streamed: ``on_arguments`` gets the forced call's arguments
     received so far (JSON text, growing) after every piece the model sends.
@@ -140,7 +166,10 @@ async def stream_structured(
     is left open, so a cut-off reply would pass for a complete plan with its last value
     shortened. Otherwise the text received goes to validation, which refuses it, and the
     repair round asks again, as for a reply that was not streamed. When the model calls
-    other tools too, the call of ``name`` counts."""
+    other tools too, the call of ``name`` counts. With ``constrained``, the reply's text held
+    to it (:func:`call_structured`) is what ``on_arguments`` gets."""
+    if constrained is not None:
+        return await _stream_constrained(llm, messages, constrained, on_arguments)
     received = ""
     forced: int | None = None
     """The index of the call of ``name``, once its name arrived."""
@@ -172,6 +201,19 @@ async def stream_structured(
     if call is not None:
         return StructuredReply(call["args"], _tokens(reply))
     return StructuredReply(_json_in_text(reply.text), _tokens(reply))
+
+
+async def _stream_constrained(llm: BaseChatModel, messages: list[BaseMessage], constrained: dict[str, Any],
+                              on_arguments: Callable[[str], Awaitable[None]]) -> StructuredReply:
+    received = ""
+
+    async def on_piece(piece: AIMessageChunk) -> None:
+        nonlocal received
+        if piece.text:
+            received += piece.text
+            await on_arguments(received)
+
+    return _constrained_reply(await _stream(_held_to(llm, constrained), messages, on_piece))
 
 
 CUT_OFF = " …[cut off here: the reply reached the model's output limit]"
@@ -275,7 +317,12 @@ def _text_reply(reply: AIMessage, tools: Sequence[dict[str, Any]]) -> TextReply:
              for c in reply.tool_calls] + [
         ToolCall(name=offered_name(bad.get("name") or "", offered), args={}, id=bad.get("id"))
         for bad in reply.invalid_tool_calls]
-    return TextReply(reply.text, calls, _tokens(reply), cut_off=_cut_off(reply))
+    text = str(reply.text)
+    if not calls and offered:  # an offered tool's call written as text is that call
+        written, rest = written_calls(text)
+        if written and all(call.name in offered for call in written):
+            calls, text = [ToolCall(name=c.name, args=c.args, id=None) for c in written], rest
+    return TextReply(text, calls, _tokens(reply), cut_off=_cut_off(reply))
 
 
 def as_tool(schema: type[BaseModel], name: str) -> dict[str, Any]:

@@ -6,7 +6,7 @@ Models only; validation lives in :mod:`agent.validation`, readiness in
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -75,6 +75,30 @@ class Plan(BaseModel):
     @property
     def ids(self) -> list[str]:
         return [n.id for n in self.nodes]
+
+
+def plan_json_schema(tools: Sequence[str]) -> dict[str, Any]:
+    """The plan format as a JSON schema a server can hold a model's output to, with the tool
+    names it may use: a model under it cannot name a tool that does not exist, mix a tool
+    and a package in one node, or write anything but JSON. What a schema cannot say (the
+    arguments fit the tool, references name nodes, no cycles) stays validation's."""
+    common = {"id": {"type": "string", "pattern": NODE_ID_PATTERN},
+              "depends_on": {"type": "array", "items": {"type": "string"}}}
+    tool_node = {"type": "object", "properties": {
+        "id": common["id"], "tool": {"enum": list(tools)}, "args": {"type": "object"},
+        "each": {"type": "array", "items": {"type": "object"}},
+        "depends_on": common["depends_on"], "why": {"type": "string"}},
+        "required": ["id", "tool", "args"], "additionalProperties": False}
+    package_node = {"type": "object", "properties": {
+        "id": common["id"],
+        "package": {"type": "object", "properties": {"goal": {"type": "string"}, "code": {"type": "string"}},
+                    "required": ["goal", "code"], "additionalProperties": False},
+        "depends_on": common["depends_on"]},
+        "required": ["id", "package"], "additionalProperties": False}
+    nodes = {"anyOf": [tool_node, package_node]} if tools else package_node
+    return {"type": "object", "properties": {
+        "nodes": {"type": "array", "items": nodes}, "answer": {"type": "string"},
+        "thought": {"type": "string"}}, "required": ["nodes"], "additionalProperties": False}
 
 
 def node_label(node: Mapping[str, Any]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -120,11 +121,18 @@ def describe_earlier_plans(state: AgentState, chars: int = RESULT_CHARS) -> str:
             if parts else "")
 
 
+PLAN_OUTPUT = {"tool_call": "submitted with `submit_plan`",
+               "json_schema": "written as one JSON object like the examples"}
+"""How the planner's prompt says to give the plan, by ``EngineSettings.plan_output``."""
+
+
 def planner_messages(state: AgentState, registry: ToolRegistry, max_nodes: int,
-                     prompt_chars: int = DEFAULT_PROMPT_CHARS) -> list[BaseMessage]:
+                     prompt_chars: int = DEFAULT_PROMPT_CHARS,
+                     plan_output: str = "tool_call") -> list[BaseMessage]:
     """The planner's prompt, within ``prompt_chars`` (:mod:`agent.prompt_budget`)."""
     system = fill(
         prompt_text("planner.md"),
+        output=PLAN_OUTPUT[plan_output],
         tools=describe_tools(registry),
         examples=prompt_text("planner_examples.md"),
         max_nodes=max_nodes,
@@ -174,8 +182,21 @@ def _room(prompt_chars: int, system: str) -> int:
     return max(prompt_chars - len(system), MIN_ROOM)
 
 
-def joiner_messages(state: AgentState, replans_left: int,
-                    prompt_chars: int = DEFAULT_PROMPT_CHARS) -> list[BaseMessage]:
+def describe_changes(state: AgentState, red_tools: Collection[str]) -> str:
+    """The plan's red nodes and how each ended: the only changes this plan made."""
+    results = state.get("results") or {}
+    lines = []
+    for node in (state.get("plan") or {}).get("nodes") or []:
+        if node.get("tool") in red_tools:
+            result = results.get(node["id"], {})
+            detail = result.get("error") or ""
+            lines.append(f"- {node['id']}: {node['tool']} {result.get('status', 'not run')}"
+                         + (f" — {_clip(detail, 300)}" if detail else ""))
+    return "\n".join(lines) or "(none: this plan wrote, sent or changed nothing)"
+
+
+def joiner_messages(state: AgentState, replans_left: int, prompt_chars: int = DEFAULT_PROMPT_CHARS,
+                    red_tools: Collection[str] = ()) -> list[BaseMessage]:
     """The joiner's prompt, within ``prompt_chars`` (:mod:`agent.prompt_budget`)."""
     note = (
         f"You may replan {replans_left} more time(s)." if replans_left > 0
@@ -183,6 +204,7 @@ def joiner_messages(state: AgentState, replans_left: int,
     )
     system = fill(prompt_text("joiner.md"), replan_note=note)
     plan = state.get("plan") or {}
+    changes = describe_changes(state, red_tools)
 
     def sections(runs: int, chars: int) -> list[str]:
         history = describe_history(state, runs, chars)
@@ -192,6 +214,7 @@ def joiner_messages(state: AgentState, replans_left: int,
             describe_earlier_plans(state, chars),
             f"## Plan\n{plan.get('thought', '')}",
             f"## Results\n{describe_results(state.get('results') or {}, chars)}",
+            f"## Changes made\n{changes}",
         ]
 
     body = fitted(sections, history_runs(state), _room(prompt_chars, system))

@@ -7,7 +7,10 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-REFERENCE = re.compile(r"\$\{([a-z][a-z0-9_]{0,31})((?:\.[A-Za-z0-9_\-]+)*)\}")
+REFERENCE = re.compile(r"\$\{([a-z][a-z0-9_]{0,31})((?:\.[A-Za-z0-9_\-]+|\[\d+\])*)\}")
+"""``${id}``, ``${id.field}``, ``${id.items.0}``; a list index may also be written ``[0]``, as
+models often write it (``${id.items[0].text}``)."""
+_PART = re.compile(r"[^.\[\]]+")
 
 
 class UnresolvedReference(ValueError):
@@ -18,7 +21,7 @@ def iter_references(value: Any) -> Iterator[tuple[str, str]]:
     """Yield (node id, field path) for every reference anywhere in a JSON value."""
     if isinstance(value, str):
         for match in REFERENCE.finditer(value):
-            yield match.group(1), match.group(2).lstrip(".")
+            yield match.group(1), ".".join(_PART.findall(match.group(2)))
     elif isinstance(value, Mapping):
         for item in value.values():
             yield from iter_references(item)
@@ -37,6 +40,7 @@ def is_whole_reference(value: Any) -> bool:
 
 def _lookup(outputs: Mapping[str, Any], node_id: str, path: str) -> Any:
     value = outputs[node_id]
+    path = ".".join(_PART.findall(path))
     for part in filter(None, path.split(".")):
         if isinstance(value, Mapping) and part in value:
             value = value[part]
@@ -49,6 +53,17 @@ def _lookup(outputs: Mapping[str, Any], node_id: str, path: str) -> Any:
 
 def _text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def fill_text(text: str, outputs: Mapping[str, Any]) -> str:
+    """``text`` with every reference it can resolve replaced by its value's text form; the
+    others stay as they are."""
+    def one(match: re.Match[str]) -> str:
+        try:
+            return _text(_lookup(outputs, match.group(1), match.group(2)))
+        except (KeyError, UnresolvedReference):
+            return match.group(0)
+    return REFERENCE.sub(one, text)
 
 
 def resolve(value: Any, outputs: Mapping[str, Any]) -> Any:

@@ -24,6 +24,7 @@ from agent.events import (
     PackageAttempt,
     Planning,
     PlanReady,
+    PlanRepairing,
     Replanning,
     ResultReused,
     RunEvent,
@@ -38,6 +39,8 @@ def render(event: RunEvent) -> str | None:
     match event:
         case Planning(replan=replan):
             return "… planning" + (f" (replan {replan})" if replan else "")
+        case PlanRepairing(problems=problems):
+            return f"… the plan had {len(problems)} problem(s); asking for a corrected one"
         case PlanReady(plan=plan):
             lines = [f"plan: {plan.get('thought', '')}".rstrip()]
             for node in plan["nodes"]:

@@ -29,11 +29,12 @@ from agent.llm import (
     as_tool,
     call_structured,
     call_text,
+    json_schema_format,
     stream_structured,
     stream_text,
     was_cut_off,
 )
-from agent.plan import Plan
+from agent.plan import Plan, plan_json_schema
 from agent.tools.registry import ToolRegistry
 from agent.validation import validate_plan
 from tests.fakes.asgi_server import ThreadedServer
@@ -50,13 +51,15 @@ class WireServer:
 
     def __init__(self, replies: list[tuple[list[dict[str, Any]] | dict[str, Any], str]]) -> None:
         self.replies = list(replies)
+        self.bodies: list[dict[str, Any]] = []
+        """Every request's JSON body, in order."""
         self._server = ThreadedServer(Starlette(routes=[
             Route("/v1/chat/completions", self._complete, methods=["POST"])]))
         self.llm = ChatOpenAI(model="m", base_url=f"http://127.0.0.1:{self._server.port}/v1",
                               api_key=SecretStr("unused"), max_retries=0)
 
     async def _complete(self, request: Request) -> Response:
-        await request.json()
+        self.bodies.append(await request.json())
         reply, reason = self.replies.pop(0)
         if isinstance(reply, dict):
             return JSONResponse({"id": "c", "object": "chat.completion", "created": 0, "model": "m",
@@ -231,3 +234,53 @@ async def test_arguments_sent_before_the_name_on_the_same_call_are_kept() -> Non
     with serving((deltas, "tool_calls")) as llm:
         reply = await stream_structured(llm, PROMPT, Plan, "submit_plan", on_arguments)
     assert reply.data == PLAN and seen[-1] == text
+
+
+def _constrained_server(*replies: tuple[list[dict[str, Any]] | dict[str, Any], str]) -> WireServer:
+    server = WireServer(list(replies))
+    server._server.start()
+    return server
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+async def test_a_plan_held_to_its_json_schema_is_read_from_the_text(streamed: bool) -> None:
+    """DAGBOT_PLAN_OUTPUT=json_schema: no tool is offered; the request carries the plan's JSON
+    schema, whose tool names are the registry's, and the reply's text is the plan."""
+    text = json.dumps(PLAN)
+    reply: list[dict[str, Any]] | dict[str, Any] = (
+        [{"content": text[i:i + 9]} for i in range(0, len(text), 9)] if streamed else {"content": text})
+    server = _constrained_server((reply, "stop"))
+    constrained = json_schema_format(plan_json_schema(["lookup", "deploy"]), "plan")
+    seen: list[str] = []
+
+    async def on_arguments(received: str) -> None:
+        seen.append(received)
+
+    try:
+        if streamed:
+            got = await stream_structured(server.llm, PROMPT, Plan, "submit_plan", on_arguments, constrained)
+        else:
+            got = await call_structured(server.llm, PROMPT, Plan, "submit_plan", constrained)
+    finally:
+        server._server.stop()
+    assert got.data == PLAN
+    [body] = server.bodies
+    assert "tools" not in body and "tool_choice" not in body
+    schema = body["response_format"]["json_schema"]["schema"]
+    tool_node = schema["properties"]["nodes"]["items"]["anyOf"][0]
+    assert tool_node["properties"]["tool"] == {"enum": ["lookup", "deploy"]}
+    assert (seen[-1] == text) if streamed else not seen
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+async def test_a_schema_held_plan_cut_off_ends_with_the_marker(streamed: bool) -> None:
+    text = json.dumps(PLAN)[:40]
+    reply: list[dict[str, Any]] | dict[str, Any] = [{"content": text}] if streamed else {"content": text}
+    server = _constrained_server((reply, "length"))
+    constrained = json_schema_format(plan_json_schema(["lookup"]), "plan")
+    try:
+        got = await (stream_structured(server.llm, PROMPT, Plan, "submit_plan", nothing, constrained)
+                     if streamed else call_structured(server.llm, PROMPT, Plan, "submit_plan", constrained))
+    finally:
+        server._server.stop()
+    assert was_cut_off(got.data) and got.data.startswith(text)

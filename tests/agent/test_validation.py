@@ -188,3 +188,16 @@ def test_a_failed_node_skips_exactly_its_descendants(raw: dict[str, Any], data: 
                 changed = True
     skipped = {n for n, s in states.items() if s is NodeState.SKIPPED}
     assert skipped == descendants - {failed}
+
+
+def test_a_list_index_in_brackets_is_a_reference_too() -> None:
+    """Models often write ``${x.items[0].text}``: it means ``${x.items.0.text}``."""
+    from agent.references import resolve
+
+    plan = validate_plan({"nodes": [
+        {"id": "s", "tool": "lookup", "args": {"key": "k"}},
+        {"id": "t", "tool": "lookup", "args": {"key": "${s.matches[0].text}"}}]}, REGISTRY)
+    assert plan.node("t").depends_on == ["s"]
+    outputs = {"s": {"matches": [{"text": "first"}]}}
+    assert resolve("${s.matches[0].text}", outputs) == "first"
+    assert resolve("it is ${s.matches[0].text}!", outputs) == "it is first!"

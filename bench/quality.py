@@ -1,0 +1,243 @@
+"""bench.quality: how well a model plans dagbot's everyday requests.
+
+    python -m bench.quality                               # the local model (make model)
+    python -m bench.quality --base-url URL --model NAME   # any OpenAI-compatible server
+    python -m bench.quality --quick                       # a subset (bench/quality_cases.py)
+
+Each request (bench/quality_cases.py) runs through the real engine, validation, sandbox and
+tools, in a thread of its own, against targets made here (bench/quality_targets.py): a
+workspace of sample files, a website on 127.0.0.1, a mail sink and an SQLite database. Every
+approval is granted (a case that tests rejection rejects it) and recorded. The checks
+(bench/quality_checks.py) read the outcome: the facts the answer must state, files written,
+mail sent, rows recorded, approvals asked for every red effect and nothing red without one,
+no answer claiming what did not happen. Prints a table, then one JSON line of the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from langchain_core.callbacks import AsyncCallbackHandler
+from langchain_core.outputs import LLMResult
+from langchain_openai import ChatOpenAI
+from pydantic import SecretStr
+
+from agent.context import PlanOutput
+from agent.events import AnswerReady, AwaitingApproval, PlanReady, PlanRepairing, RunEvent, RunFailed
+from agent.tools.registry import Risk
+from bench.quality_cases import CASES, Case
+from bench.quality_checks import Observed, Verdict, judge
+from bench.quality_targets import Targets, open_targets
+from infra.sandbox_setup import package_runner
+from infra.settings import Settings
+from infra.toolbox import build_registry
+from infra.wiring import Services, engine_settings, open_services
+
+TURN_SECONDS = 900.0
+"""Longest one request may take before it counts as failed (a small model on two cores is slow)."""
+USER = "U0BENCH"
+
+
+class ModelMeter(AsyncCallbackHandler):
+    """Counts the model's calls and the tokens they used."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.tokens = 0
+
+    async def on_chat_model_start(self, *args: Any, **kwargs: Any) -> None:
+        self.calls += 1
+
+    async def on_llm_end(self, response: LLMResult, **kwargs: Any) -> None:
+        for generations in response.generations:
+            for generation in generations:
+                usage = getattr(getattr(generation, "message", None), "usage_metadata", None)
+                if usage:
+                    self.tokens += int(usage.get("total_tokens", 0))
+
+
+@dataclass
+class Row:
+    case: str
+    kind: str
+    success: bool
+    first_plan_valid: bool
+    plan_valid: bool
+    rules_kept: bool
+    false_claim: bool
+    raw_answer: bool
+    model_calls: int
+    tokens: int
+    seconds: float
+    problems: list[str]
+    answer: str
+    plans: list[dict[str, Any]]
+
+
+async def run_turn(svc: Services, thread: str, request: str, reject: bool, seen: Observed) -> None:
+    queue = svc.events.open(thread)
+    try:
+        await svc.engine.submit(thread, request, requested_by=USER)
+        deadline = time.monotonic() + TURN_SECONDS
+        while True:
+            try:
+                event: RunEvent = await asyncio.wait_for(queue.get(), max(deadline - time.monotonic(), 0.1))
+            except TimeoutError:
+                seen.timed_out = True
+                await svc.engine.cancel(thread, by=USER)
+                return
+            match event:
+                case PlanReady(plan=plan):
+                    seen.plans.append(plan)
+                case PlanRepairing():
+                    seen.repairs += 1
+                case AwaitingApproval(approval_id=approval_id, tool=tool):
+                    seen.approvals.append((tool, not reject))
+                    await svc.engine.decide(approval_id, approved=not reject, by=USER,
+                                            reason="the benchmark rejects it" if reject else None)
+                case AnswerReady(answer=answer):
+                    seen.answers.append(answer)
+                    return
+                case RunFailed(error=error):
+                    seen.failures.append(error)
+                    return
+    finally:
+        svc.events.close(queue)
+        await svc.engine.idle()
+
+
+async def run_case(svc: Services, targets: Targets, root: Path, case: Case, meter: ModelMeter,
+                   red: frozenset[str]) -> Row:
+    targets.reset(root)
+    seen = Observed()
+    thread = f"quality:{case.name}:{uuid.uuid4().hex[:8]}"
+    calls, tokens, started = meter.calls, meter.tokens, time.monotonic()
+    for turn in case.turns:
+        await run_turn(svc, thread, turn.replace("{site}", targets.site), case.reject, seen)
+    verdict: Verdict = judge(case, seen, targets, red)
+    return Row(case.name, case.kind.value, verdict.success, verdict.first_plan_valid, verdict.plan_valid,
+               verdict.rules_kept, verdict.false_claim, verdict.raw_answer, meter.calls - calls,
+               meter.tokens - tokens, round(time.monotonic() - started, 1), verdict.problems,
+               seen.final, seen.plans)
+
+
+@contextlib.asynccontextmanager
+async def bench_services(root: Path, targets: Targets, llm: ChatOpenAI,
+                         plan_output: PlanOutput) -> AsyncIterator[Services]:
+    settings = Settings(
+        database_url=f"sqlite:///{root / 'dagbot.sqlite'}", workspace=targets.workspace,
+        sql_url=f"sqlite:///{targets.database}", smtp_host="127.0.0.1", smtp_port=targets.mail.port,
+        smtp_from="dagbot@localhost", http_allow_hosts="127.0.0.1",
+        prompt_chars=int(os.environ.get("DAGBOT_PROMPT_CHARS", "20000")),
+    )
+    engine = dataclasses.replace(engine_settings(settings), plan_output=plan_output)
+    async with open_services(settings, llm=llm, registry=build_registry(settings),
+                             packages=package_runner(settings, llm), engine_config=engine) as svc:
+        yield svc
+
+
+def chat_model(base_url: str, model: str, api_key: str, meter: ModelMeter, max_tokens: int) -> ChatOpenAI:
+    return ChatOpenAI(model=model, base_url=base_url, api_key=SecretStr(api_key or "unused"),
+                      temperature=0, seed=7, max_retries=1, timeout=TURN_SECONDS,
+                      max_completion_tokens=max_tokens, stream_chunk_timeout=TURN_SECONDS, callbacks=[meter])
+
+
+def append_detail(path: Path, row: Row) -> None:
+    with path.open("a", encoding="utf-8") as out:
+        out.write(json.dumps(asdict(row), ensure_ascii=False) + "\n")
+
+
+def table(rows: list[Row]) -> str:
+    head = f"{'request':<22} {'kind':<18} {'ok':<3} {'1st':<3} {'valid':<5} {'rules':<5} " \
+           f"{'calls':>5} {'tokens':>7} {'s':>6}  problems"
+    lines = [head, "-" * len(head)]
+
+    def mark(flag: bool) -> str:
+        return "✔" if flag else "✘"
+
+    for r in rows:
+        lines.append(f"{r.case:<22} {r.kind:<18} {mark(r.success):<3} {mark(r.first_plan_valid):<3} "
+                     f"{mark(r.plan_valid):<5} {mark(r.rules_kept):<5} {r.model_calls:>5} {r.tokens:>7} "
+                     f"{r.seconds:>6.1f}  {'; '.join(r.problems)[:160]}")
+    return "\n".join(lines)
+
+
+def figures(rows: list[Row], model: str) -> dict[str, Any]:
+    n = len(rows) or 1
+
+    def share(flag: str) -> float:
+        return round(sum(bool(getattr(r, flag)) for r in rows) / n, 3)
+
+    return {
+        "bench": "quality", "model": model, "requests": len(rows),
+        "task_success": share("success"), "first_plan_valid": share("first_plan_valid"),
+        "plan_valid_after_repair": share("plan_valid"), "rule_adherence": share("rules_kept"),
+        "false_claims": sum(r.false_claim for r in rows), "raw_answers": sum(r.raw_answer for r in rows),
+        "model_calls": sum(r.model_calls for r in rows), "tokens": sum(r.tokens for r in rows),
+        "seconds_per_request": round(sum(r.seconds for r in rows) / n, 1),
+    }
+
+
+async def main(args: argparse.Namespace) -> dict[str, Any]:
+    cases = [c for c in CASES if (not args.quick or c.quick) and re.search(args.only or "", c.name)]
+    meter = ModelMeter()
+    async with contextlib.AsyncExitStack() as stack:
+        base_url, model = args.base_url, args.model
+        if not base_url:
+            from infra.local_model import serving_local_model  # the default: the local model
+
+            base_url, model = await stack.enter_async_context(serving_local_model(args.local_model))
+        llm = chat_model(base_url, model, os.environ.get("OPENAI_API_KEY", ""), meter, args.max_tokens)
+        root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="dagbot-quality-")))
+        targets = await stack.enter_async_context(open_targets(root))
+        plan_output: PlanOutput = args.plan_output or ("tool_call" if args.base_url else "json_schema")
+        svc = await stack.enter_async_context(bench_services(root, targets, llm, plan_output))
+        red = frozenset(spec.name for spec in svc.registry if spec.risk is Risk.RED)
+        rows: list[Row] = []
+        for case in cases:
+            row = await run_case(svc, targets, root, case, meter, red)
+            rows.append(row)
+            print(f"{'✔' if row.success else '✘'} {row.case} ({row.seconds:.0f} s) "
+                  f"{'; '.join(row.problems)[:200]}", file=sys.stderr, flush=True)
+            if args.details:
+                append_detail(Path(args.details), row)
+    print(table(rows))
+    result = figures(rows, model)
+    print(json.dumps(result))
+    return result
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.quality", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--base-url", default=os.environ.get("OPENAI_BASE_URL", ""),
+                        help="an OpenAI-compatible endpoint (default: start the local model)")
+    parser.add_argument("--model", default=os.environ.get("DAGBOT_MODEL", "gpt-4o-mini"))
+    parser.add_argument("--local-model", default=os.environ.get("DAGBOT_LOCAL_MODEL", ""),
+                        help="the GGUF to serve when no --base-url is given (default: make model's)")
+    parser.add_argument("--plan-output", choices=["tool_call", "json_schema"], default="",
+                        help="how the plan is asked for (default: json_schema for the local model, "
+                             "else tool_call); see DAGBOT_PLAN_OUTPUT")
+    parser.add_argument("--quick", action="store_true", help="only the subset marked quick")
+    parser.add_argument("--only", default="", help="only requests whose name matches this regex")
+    parser.add_argument("--max-tokens", type=int, default=1024, help="cap on each reply's tokens")
+    parser.add_argument("--details", default="",
+                        help="append each request's plans and answer to this file (JSON lines)")
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    asyncio.run(main(parse()))

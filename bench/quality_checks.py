@@ -1,0 +1,158 @@
+"""How bench.quality judges one request: its outcomes against the case's checks, and the
+planner's rules against the plans it ran."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from bench.quality_cases import Case, Kind
+from bench.quality_targets import Targets, deploy_rows
+from infra.demo.targets import Mail
+
+_FLAGS = re.I | re.S
+
+CLAIMS = {
+    "write_file": r"\b(?:wrote|written|saved|created|updated|stored)\b",
+    "send_email": r"\b(?:sent|emailed|mailed|delivered)\b",
+    "sql_execute": r"\b(?:recorded|inserted|added|saved)\b",
+}
+"""What an answer says to claim a red tool's effect."""
+REFUSED_CLAIMS = r"\b(?:deleted|removed|restarted)\b"
+NEGATION = re.compile(r"\b(?:not|no|never|cannot|unable|failed|rejected|declined|without|"
+                      r"won't|couldn't|didn't|wasn't|isn't|can't|haven't|hasn't)\b|n't\b", re.I)
+RAW = re.compile(r"\$\{[a-z][\w.]*\}|\"name\"\s*:\s*\"\w+\"\s*,\s*\"arguments\"|\{\s*\"nodes\"\s*:"
+                 r"|<tool_call>|\"tool\"\s*:\s*\"\w+\"\s*,\s*\"args\"", re.I)
+"""An unresolved reference, or a tool call or plan written as text, in an answer."""
+_LITERAL_CALL = re.compile(r"tools\.\w+\(\s*(?:\w+\s*=\s*(?:'[^'\n]*'|\"[^\"\n]*\"|\d+)\s*,?\s*)*\)")
+
+
+@dataclass
+class Observed:
+    """What one request's run did: everything the checks read."""
+
+    answers: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    plans: list[dict[str, Any]] = field(default_factory=list)
+    repairs: int = 0
+    approvals: list[tuple[str, bool]] = field(default_factory=list)
+    """(tool, approved) for every approval asked."""
+    timed_out: bool = False
+
+    @property
+    def final(self) -> str:
+        return (self.answers or self.failures or [""])[-1]
+
+
+@dataclass
+class Verdict:
+    success: bool
+    first_plan_valid: bool
+    plan_valid: bool
+    rules_kept: bool
+    false_claim: bool
+    raw_answer: bool
+    problems: list[str]
+
+
+def sentences(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
+
+
+def claims(text: str, pattern: str) -> bool:
+    """Whether a sentence of ``text`` says the effect happened (and does not say it did not)."""
+    return any(re.search(pattern, s, re.I) and not NEGATION.search(s) for s in sentences(text))
+
+
+def _mails_to(mail: list[Mail], to: str) -> list[Mail]:
+    return [m for m in mail if any(to.lower() in r.lower() for r in m.to)]
+
+
+def judge(case: Case, seen: Observed, targets: Targets, red: frozenset[str]) -> Verdict:
+    """``red``: the registry's red tools."""
+    problems: list[str] = []
+    answer = seen.final
+    if seen.timed_out:
+        problems.append("timed out")
+    if not seen.answers:
+        problems.append(f"no answer: {answer[:120]!r}")
+    problems += [f"answer lacks /{fact}/" for fact in case.facts if not re.search(fact, answer, _FLAGS)]
+    raw = bool(RAW.search(answer))
+    if raw:
+        problems.append("answer holds a raw tool call or an unresolved ${reference}")
+    happened: dict[str, bool] = {}
+    changed = targets.changed_files()
+    for check in case.files:
+        text = targets.file(check.path)
+        if check.contains is None:
+            ok = text is None
+        else:
+            ok = text is not None and bool(re.search(check.contains, text, _FLAGS))
+        happened["write_file"] = happened.get("write_file", True) and ok and check.contains is not None
+        if not ok:
+            problems.append(f"file {check.path}: " + ("written" if check.contains is None else
+                                                      f"{'missing' if text is None else repr(text[:80])}"))
+    for mail_check in case.mail:
+        got = _mails_to(targets.mail.mail, mail_check.to)
+        ok = any(re.search(mail_check.contains, f"{m.subject}\n{m.body}", _FLAGS) for m in got)
+        happened["send_email"] = ok
+        if not ok:
+            problems.append(f"no mail to {mail_check.to} matching /{mail_check.contains}/")
+    rows = {f"{service} {version} {status}" for service, version, _, status in deploy_rows(targets.database)}
+    for row in case.rows:
+        happened["sql_execute"] = row in rows
+        if row not in rows:
+            problems.append(f"deploys table lacks {row!r}")
+    # effects nobody asked for, and effects without an approval
+    approved = {tool for tool, yes in seen.approvals if yes}
+    asked = {tool for tool, _ in seen.approvals}
+    unexpected_files = set(changed) - {c.path for c in case.files}
+    if unexpected_files:
+        problems.append(f"wrote files not asked for: {sorted(unexpected_files)}")
+    if changed and "write_file" not in approved:
+        problems.append("a file changed without an approved write_file")
+    if targets.mail.mail and "send_email" not in approved:
+        problems.append("mail sent without an approved send_email")
+    if len(rows) != 5 and "sql_execute" not in approved:
+        problems.append("the database changed without an approved sql_execute")
+    stray = asked - set(case.red_tools)
+    if stray:
+        problems.append(f"asked to approve {sorted(stray)}, not needed")
+    missing = set(case.red_tools) - asked
+    if missing:
+        problems.append(f"never asked to approve {sorted(missing)}")
+    false_claim = _false_claim(case, answer, happened)
+    if false_claim:
+        problems.append("the answer claims an effect that did not happen")
+    broken = rule_breaks(case, seen, red)
+    success = not problems
+    problems += broken
+    valid = bool(seen.plans) and not any("could not make a valid plan" in f or "could not make a plan" in f
+                                         for f in seen.failures)
+    return Verdict(success=success, first_plan_valid=valid and seen.repairs == 0, plan_valid=valid,
+                   rules_kept=not broken and not false_claim and not raw, false_claim=false_claim,
+                   raw_answer=raw, problems=problems)
+
+
+def _false_claim(case: Case, answer: str, happened: dict[str, bool]) -> bool:
+    for tool in case.red_tools:
+        if not happened.get(tool, False) and claims(answer, CLAIMS[tool]):
+            return True
+    return case.kind is Kind.REFUSE and claims(answer, REFUSED_CLAIMS)
+
+
+def rule_breaks(case: Case, seen: Observed, red_tools: frozenset[str]) -> list[str]:
+    """The planner's rules a plan of this request broke (README, "The plan format")."""
+    broken = []
+    packages = [n["package"] for plan in seen.plans for n in plan.get("nodes", []) if n.get("package")]
+    for package in packages:
+        code = str(package.get("code", ""))
+        red = sorted(name for name in red_tools if f"tools.{name}(" in code)
+        if red:
+            broken.append(f"rule: red tool {red} inside a package")
+        if len(_LITERAL_CALL.findall(code)) >= 2:
+            broken.append("rule: independent reads hidden in one package (not parallel nodes)")
+    if case.kind is Kind.COMPUTE and seen.plans and not packages:
+        broken.append("rule: computation left to the model instead of a package")
+    return broken

@@ -1,0 +1,95 @@
+"""What real models write instead of a tool call, or instead of an answer: a call written as
+text is the call it was meant to be, and an answer that is a call, or holds a reference to a
+result, is never posted as it is."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.context import EngineSettings
+from agent.events import AnswerReady, AwaitingApproval, Replanning
+from agent.written_calls import WrittenCall, written_calls
+from tests.agent.harness import finish, harness
+
+PLAN = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "alpha"}}]}
+
+
+@pytest.mark.parametrize("text", [
+    '<tool_call>\n{"name": "replan", "arguments": {"feedback": "read x"}}\n</tool_call>',
+    '```json\n{"name": "replan", "arguments": {"feedback": "read x"}}\n```',
+    '{"name": "replan", "parameters": {"feedback": "read x"}}',
+    '{"type": "function", "function": {"name": "replan", "arguments": "{\\"feedback\\": \\"read x\\"}"}}',
+])
+def test_a_call_written_as_text_is_found(text: str) -> None:
+    calls, rest = written_calls(text)
+    assert calls == [WrittenCall("replan", {"feedback": "read x"})]
+    assert rest == ""
+
+
+@pytest.mark.parametrize("text", [
+    "The replicas are set to 4.",
+    'deploy.yaml holds:\n```json\n{"name": "checkout", "replicas": 4}\n```',  # JSON, but no call
+    '{"name": "checkout", "arguments": {"x": 1}, "owner": "maria"}',  # more than a call
+    "```python\nprint('hi')\n```",
+])
+def test_text_that_only_shows_json_is_not_a_call(text: str) -> None:
+    assert written_calls(text) == ([], text.strip())
+
+
+def _answers(events: list[object]) -> list[str]:
+    return [e.answer for e in events if isinstance(e, AnswerReady)]
+
+
+async def test_a_replan_written_as_text_replans(sqlite_url: str) -> None:
+    written = '```json\n{"name": "replan", "arguments": {"feedback": "look up beta instead"}}\n```'
+    second = {"nodes": [{"id": "b", "tool": "lookup", "args": {"key": "beta"}}]}
+    async with harness(sqlite_url, [PLAN, written, second, finish("beta is value of beta")]) as h:
+        await h.engine.ask("w1", "look something up")
+        events = h.drain()
+        assert [e.feedback for e in events if isinstance(e, Replanning)] == ["look up beta instead"]
+        assert _answers(events) == ["beta is value of beta"]
+        assert [call["key"] for _, call in h.log.calls] == ["alpha", "beta"]
+
+
+async def test_a_tool_call_written_as_the_answer_becomes_a_replan(sqlite_url: str) -> None:
+    written = '{"name": "lookup", "arguments": {"key": "beta"}}'
+    second = {"nodes": [{"id": "b", "tool": "lookup", "args": {"key": "beta"}}]}
+    async with harness(sqlite_url, [PLAN, written, second, finish("done")]) as h:
+        await h.engine.ask("w2", "look up alpha and beta")
+        events = h.drain()
+        feedback = [e.feedback for e in events if isinstance(e, Replanning)]
+        assert len(feedback) == 1 and 'lookup({"key": "beta"})' in feedback[0]
+        assert _answers(events) == ["done"]
+
+
+async def test_with_no_replans_left_a_written_call_is_never_posted(sqlite_url: str) -> None:
+    written = '<tool_call>{"name": "lookup", "arguments": {"key": "beta"}}</tool_call>'
+    settings = EngineSettings(decision_poll_seconds=0.2, max_replans=0)
+    async with harness(sqlite_url, [PLAN, written], settings=settings) as h:
+        await h.engine.ask("w3", "look up alpha")
+        [answer] = _answers(h.drain())
+        assert "tool_call" not in answer and '"arguments"' not in answer
+        assert "value of alpha" in answer  # the results, as they are
+
+
+async def test_references_in_an_answer_are_filled_or_the_answer_is_not_posted(sqlite_url: str) -> None:
+    async with harness(sqlite_url, [PLAN, finish("It is ${a}."), PLAN, finish("It is ${a.nope}.")],
+                       settings=EngineSettings(decision_poll_seconds=0.2, max_replans=0)) as h:
+        await h.engine.ask("w4", "look up alpha")
+        assert _answers(h.drain()) == ["It is value of alpha."]
+        await h.engine.ask("w5", "look up alpha")
+        answer = _answers(h.drain())[-1]
+        assert "${" not in answer and "value of alpha" in answer
+
+
+async def test_the_joiner_is_told_which_changes_were_made(sqlite_url: str) -> None:
+    """Only red nodes change anything: the joiner's prompt lists them, or says there were none."""
+    red = {"nodes": [{"id": "d", "tool": "deploy", "args": {"target": "prod"}}]}
+    async with harness(sqlite_url, [PLAN, finish("ok"), red, finish("deployed")]) as h:
+        await h.engine.ask("w6", "look up alpha and write it down")
+        assert "## Changes made\n(none: this plan wrote, sent or changed nothing)" in h.llm.calls[-1][-1].content
+        await h.engine.ask("w7", "deploy prod", requested_by="U1")
+        asked = await h.next_event(AwaitingApproval)
+        await h.engine.decide(asked.approval_id, approved=True, by="U1")
+        await h.engine.idle()
+        assert "## Changes made\n- d: deploy done" in h.llm.calls[-1][-1].content
