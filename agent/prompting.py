@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Collection
 from functools import cache
 from importlib import resources
@@ -51,10 +52,22 @@ def describe_tools(registry: ToolRegistry) -> str:
         required = set(schema.get("required", []))
         props: dict[str, Any] = schema.get("properties", {})
         params = ", ".join(_parameter(name, prop, name in required) for name, prop in props.items())
-        lines.append(f"- `{spec.name}({params})` {risk}: {spec.description.strip()}")
+        lines.append(f"- `{spec.name}({params})` {risk}: {essentials(spec.description)}")
         lines.extend(f"  {name}: {prop['description']}" for name, prop in props.items()
                      if prop.get("description"))
     return "\n".join(lines)
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
+
+
+def essentials(description: str) -> str:
+    """What a planner needs of a tool's description: its first sentence (what it does) and the
+    one that says what it returns. The rest (limits, time-outs, refusals) is for people and
+    for errors, and only lengthens every prompt: the tool says so when it applies."""
+    sentences = _SENTENCE_END.split(description.strip())
+    kept = [sentences[0], *(s for s in sentences[1:] if s.startswith("Returns"))]
+    return " ".join(kept)
 
 
 def _type_of(prop: dict[str, Any]) -> str:

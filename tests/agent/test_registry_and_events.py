@@ -91,3 +91,13 @@ async def test_event_bus_delivers_per_thread_and_to_everyone() -> None:
     await asyncio.gather(*tasks)
     assert [e.thread_id for e in seen_all] == ["t1", "t2"]
     assert [type(e) for e in seen_t1] == [Planning]
+
+
+def test_the_planner_sees_what_a_tool_does_and_returns_not_its_limits() -> None:
+    from agent.prompting import essentials
+
+    described = ("Read a text file from the workspace. Returns {path, content, size, truncated}; only the "
+                 "first 1,000 bytes. Binary files are refused. Paths outside it are refused.")
+    assert essentials(described) == ("Read a text file from the workspace. Returns {path, content, size, "
+                                     "truncated}; only the first 1,000 bytes.")
+    assert essentials("Restart a service (e.g. web). Needs a token.") == "Restart a service (e.g. web)."
