@@ -30,6 +30,7 @@ from pydantic import BaseModel, Field
 from agent.answer_stream import join_reply
 from agent.answer_template import templated_answer
 from agent.audit import SYSTEM, AuditEntry, AuditKind, masked_plan
+from agent.change_claims import with_no_change_note
 from agent.context import EngineContext
 from agent.context_window import TOO_LONG_FOR_MODEL, exceeds_context
 from agent.early_start import discard as discard_early_starts
@@ -216,7 +217,7 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     tokens = state.get("tokens", 0)
     templated = templated_answer(state.get("plan") or {}, state.get("results") or {})
     if templated is not None:  # the planner wrote the reply: no second model call
-        return {"answer": templated}
+        return {"answer": unclaimed(templated, state, ctx)}
     tools = [as_tool(Replan, REPLAN)] if replans_left > 0 else []  # none left: a plain completion
     reply: TextReply | None
     fallback_note = ""
@@ -250,7 +251,18 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         answer = ""
     if answer and reply is not None and reply.cut_off:  # not the whole answer: say so
         answer += "\n\n_This answer was cut off: it reached the model's output limit._"
-    return {"answer": answer or fallback_answer(state) + fallback_note, "tokens": tokens}
+    answer = unclaimed(answer, state, ctx) or fallback_answer(state) + fallback_note
+    return {"answer": answer, "tokens": tokens}
+
+
+def unclaimed(answer: str, state: AgentState, ctx: EngineContext) -> str:
+    """``answer``, noted when it claims a change no red node made (:mod:`agent.change_claims`).
+    After a replan, the earlier plans' nodes are not kept: their red calls cannot be told
+    apart, and the answer stands as it is."""
+    if not answer or state.get("earlier_results"):
+        return answer
+    return with_no_change_note(answer, state.get("plan") or {}, state.get("results") or {},
+                               ctx.registry.names(Risk.RED))
 
 
 def outputs_of(results: dict[str, dict[str, Any]]) -> dict[str, Any]:

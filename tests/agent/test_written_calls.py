@@ -93,3 +93,14 @@ async def test_the_joiner_is_told_which_changes_were_made(sqlite_url: str) -> No
         await h.engine.decide(asked.approval_id, approved=True, by="U1")
         await h.engine.idle()
         assert "## Changes made\n- d: deploy done" in h.llm.calls[-1][-1].content
+
+
+async def test_an_answer_claiming_a_change_no_step_made_says_nothing_changed(sqlite_url: str) -> None:
+    from agent.change_claims import NO_CHANGE_NOTE
+
+    claimed = {**PLAN, "answer": "Checked and saved ${a} to done.txt."}  # no write in the plan
+    async with harness(sqlite_url, [claimed, PLAN, finish("The file was not written: no tool ran for it.")]) as h:
+        await h.engine.ask("c1", "look up alpha and save it to done.txt")
+        assert _answers(h.drain())[-1] == f"Checked and saved value of alpha to done.txt.\n\n{NO_CHANGE_NOTE}"
+        await h.engine.ask("c2", "look up alpha and save it to done.txt")
+        assert _answers(h.drain())[-1] == "The file was not written: no tool ran for it."

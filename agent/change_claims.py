@@ -1,0 +1,44 @@
+"""Answers that claim a change no step made.
+
+Only red nodes change anything. A model that was asked to write or send something, and whose
+plan did not, may still answer "Done: written to report.md" (a small model often does, having
+bundled the write into a package that cannot make it). The joiner's prompt lists the changes
+made; when none was made and the answer still says one was, the answer gets a note saying so,
+so nobody in the thread takes the claim for a fact.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping
+from typing import Any
+
+_CLAIM = re.compile(r"\b(?:wrote|written|saved|stored|sent|emailed|mailed|created|updated|deleted|removed|"
+                    r"restarted|deployed|recorded|inserted|posted|appended)\b", re.I)
+_NEGATION = re.compile(r"\b(?:not|no|never|cannot|unable|failed|rejected|declined|without|nothing)\b|n't\b",
+                       re.I)
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+
+NO_CHANGE_NOTE = ("_Nothing was changed: no step of this request wrote, sent or changed anything. "
+                  "Ask again to have it done; it will ask for approval first._")
+
+
+def claims_a_change(answer: str) -> bool:
+    """Whether a sentence of ``answer`` says something was written, sent or changed (and does
+    not say it was not)."""
+    return any(_CLAIM.search(s) and not _NEGATION.search(s) for s in _SENTENCE.split(answer))
+
+
+def changes_made(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]],
+                 red_tools: Collection[str]) -> int:
+    """How many red nodes of ``plan`` ran to their end."""
+    return sum(1 for node in plan.get("nodes") or []
+               if node.get("tool") in red_tools and results.get(node.get("id"), {}).get("status") == "done")
+
+
+def with_no_change_note(answer: str, plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]],
+                        red_tools: Collection[str]) -> str:
+    """``answer``, with :data:`NO_CHANGE_NOTE` when it claims a change and no red node ran."""
+    if changes_made(plan, results, red_tools) or not claims_a_change(answer):
+        return answer
+    return f"{answer}\n\n{NO_CHANGE_NOTE}"
