@@ -185,7 +185,8 @@ async def plan_reply(ctx: EngineContext, messages: list[BaseMessage], ident: Run
     ``refused``: tools the requester may not use (the access policy): never started early."""
     constrained = None
     if ctx.settings.plan_output == "json_schema":
-        usable = [name for name in ctx.registry.names() if name not in (refused or {})]
+        usable = {spec.name: list(spec.json_schema().get("properties") or {})
+                  for spec in ctx.registry if spec.name not in (refused or {})}
         constrained = json_schema_format(plan_json_schema(usable), "plan")
     if not ctx.settings.stream_planner or ctx.planner_stream_refused:
         return await call_structured(ctx.llm, messages, Plan, "submit_plan", constrained)

@@ -77,25 +77,29 @@ class Plan(BaseModel):
         return [n.id for n in self.nodes]
 
 
-def plan_json_schema(tools: Sequence[str]) -> dict[str, Any]:
-    """The plan format as a JSON schema a server can hold a model's output to, with the tool
-    names it may use: a model under it cannot name a tool that does not exist, mix a tool
-    and a package in one node, or write anything but JSON. What a schema cannot say (the
-    arguments fit the tool, references name nodes, no cycles) stays validation's."""
-    common = {"id": {"type": "string", "pattern": NODE_ID_PATTERN},
-              "depends_on": {"type": "array", "items": {"type": "string"}}}
-    tool_node = {"type": "object", "properties": {
-        "id": common["id"], "tool": {"enum": list(tools)}, "args": {"type": "object"},
-        "each": {"type": "array", "items": {"type": "object"}},
-        "depends_on": common["depends_on"], "why": {"type": "string"}},
-        "required": ["id", "tool", "args"], "additionalProperties": False}
+def plan_json_schema(tools: Mapping[str, Sequence[str]]) -> dict[str, Any]:
+    """The plan format as a JSON schema a server can hold a model's output to. ``tools``: each
+    tool's name and its arguments' names. A model held to it cannot name a tool that does not
+    exist or an argument its tool does not take, mix a tool and a package in one node, or write
+    anything but JSON. What a schema cannot say (values fit their types, which a ``${}``
+    reference stands in for; references name nodes; no cycles) stays validation's."""
+    node_id = {"type": "string", "pattern": NODE_ID_PATTERN}
+    depends_on = {"type": "array", "items": {"type": "string"}}
+
+    def tool_node(name: str, arguments: Sequence[str]) -> dict[str, Any]:
+        args = {"type": "object", "properties": {arg: {} for arg in arguments}, "additionalProperties": False}
+        return {"type": "object", "properties": {
+            "id": node_id, "tool": {"const": name}, "args": args, "each": {"type": "array", "items": args},
+            "depends_on": depends_on, "why": {"type": "string"}},
+            "required": ["id", "tool", "args"], "additionalProperties": False}
+
     package_node = {"type": "object", "properties": {
-        "id": common["id"],
+        "id": node_id,
         "package": {"type": "object", "properties": {"goal": {"type": "string"}, "code": {"type": "string"}},
                     "required": ["goal", "code"], "additionalProperties": False},
-        "depends_on": common["depends_on"]},
+        "depends_on": depends_on},
         "required": ["id", "package"], "additionalProperties": False}
-    nodes = {"anyOf": [tool_node, package_node]} if tools else package_node
+    nodes = {"anyOf": [*(tool_node(name, args) for name, args in tools.items()), package_node]}
     return {"type": "object", "properties": {
         "nodes": {"type": "array", "items": nodes}, "answer": {"type": "string"},
         "thought": {"type": "string"}}, "required": ["nodes"], "additionalProperties": False}

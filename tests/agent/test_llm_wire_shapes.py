@@ -250,7 +250,7 @@ async def test_a_plan_held_to_its_json_schema_is_read_from_the_text(streamed: bo
     reply: list[dict[str, Any]] | dict[str, Any] = (
         [{"content": text[i:i + 9]} for i in range(0, len(text), 9)] if streamed else {"content": text})
     server = _constrained_server((reply, "stop"))
-    constrained = json_schema_format(plan_json_schema(["lookup", "deploy"]), "plan")
+    constrained = json_schema_format(plan_json_schema({"lookup": ["key"], "deploy": ["target"]}), "plan")
     seen: list[str] = []
 
     async def on_arguments(received: str) -> None:
@@ -267,8 +267,10 @@ async def test_a_plan_held_to_its_json_schema_is_read_from_the_text(streamed: bo
     [body] = server.bodies
     assert "tools" not in body and "tool_choice" not in body
     schema = body["response_format"]["json_schema"]["schema"]
-    tool_node = schema["properties"]["nodes"]["items"]["anyOf"][0]
-    assert tool_node["properties"]["tool"] == {"enum": ["lookup", "deploy"]}
+    lookup, deploy, package = schema["properties"]["nodes"]["items"]["anyOf"]
+    assert lookup["properties"]["tool"] == {"const": "lookup"} and deploy["properties"]["tool"] == {"const": "deploy"}
+    assert lookup["properties"]["args"] == {"type": "object", "properties": {"key": {}}, "additionalProperties": False}
+    assert "package" in package["required"]
     assert (seen[-1] == text) if streamed else not seen
 
 
@@ -277,7 +279,7 @@ async def test_a_schema_held_plan_cut_off_ends_with_the_marker(streamed: bool) -
     text = json.dumps(PLAN)[:40]
     reply: list[dict[str, Any]] | dict[str, Any] = [{"content": text}] if streamed else {"content": text}
     server = _constrained_server((reply, "length"))
-    constrained = json_schema_format(plan_json_schema(["lookup"]), "plan")
+    constrained = json_schema_format(plan_json_schema({"lookup": ["key"]}), "plan")
     try:
         got = await (stream_structured(server.llm, PROMPT, Plan, "submit_plan", nothing, constrained)
                      if streamed else call_structured(server.llm, PROMPT, Plan, "submit_plan", constrained))
