@@ -130,6 +130,8 @@ def validate_plan(raw: Any, registry: ToolRegistry, limits: PlanLimits | None = 
         raise PlanError(problems)
     # The validated plan lists every edge in depends_on, references included.
     nodes = [n.model_copy(update={"depends_on": sorted(dependencies(n))}) for n in nodes]
+    if nodes and answer and not referenced_ids(answer):
+        answer = None  # written before any result: a guess, so the joiner answers from the results
     return Plan(thought=str(raw.get("thought") or ""), nodes=nodes, answer=answer or None)
 
 

@@ -82,3 +82,14 @@ def test_a_valid_answer_template_is_kept_in_the_plan() -> None:
                           "answer": "It is ${a}."}, simulated_registry(ToolLog()))
     assert plan.answer == "It is ${a}."
     assert plan.model_dump(exclude_none=True, exclude_defaults=True)["answer"] == "It is ${a}."
+
+
+def test_an_answer_written_without_a_result_in_it_is_left_to_the_joiner() -> None:
+    """With nodes to run, an answer that uses none of their results was written before any of
+    them: a guess. With no nodes, it is the whole reply (say, that nothing can do the request)."""
+    registry = simulated_registry(ToolLog())
+    guessed = validate_plan({"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "k"}}],
+                             "answer": "The log has 3 errors."}, registry)
+    assert guessed.answer is None
+    refusal = validate_plan({"nodes": [], "answer": "I can't reboot servers."}, registry)
+    assert refusal.answer == "I can't reboot servers."
