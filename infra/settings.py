@@ -25,6 +25,11 @@ class Settings(BaseSettings):
     openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
     openai_api_key: SecretStr = Field(default=SecretStr(""), validation_alias="OPENAI_API_KEY")
     model: str = Field(default="gpt-4o-mini", validation_alias="DAGBOT_MODEL")
+    local_model: Path | None = Field(
+        default=None, validation_alias="DAGBOT_LOCAL_MODEL",
+        description="A GGUF file that llama.cpp's server, started by dagbot, plans with, when neither "
+                    "OPENAI_BASE_URL nor OPENAI_API_KEY is set.",
+    )
     max_replans: int = Field(default=2, ge=0, validation_alias="DAGBOT_MAX_REPLANS")
     stream_planner: bool = Field(default=True, validation_alias="DAGBOT_STREAM_PLANNER")
     prompt_chars: int = Field(default=80_000, ge=10_000, validation_alias="DAGBOT_PROMPT_CHARS")
@@ -107,6 +112,11 @@ class Settings(BaseSettings):
         description="The playground's files: the demo workspace lives here.",
     )
     log_level: str = Field(default="INFO", validation_alias=AliasChoices("LOG_LEVEL", "DAGBOT_LOG_LEVEL"))
+
+    @field_validator("local_model", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("log_level")
     @classmethod

@@ -49,10 +49,17 @@ def build_llm(settings: Settings) -> BaseChatModel:
     """The planner/joiner/reflexion model: any OpenAI-compatible endpoint.
 
     Without OPENAI_API_KEY, a custom OPENAI_BASE_URL (a local server) gets a placeholder key;
-    OpenAI itself would refuse every call, so that is a configuration error up front.
+    OpenAI itself would refuse every call, so that is a configuration error up front. The local
+    model (DAGBOT_LOCAL_MODEL) is such a server, once :func:`infra.local_model.use.open_local_model`
+    has started it and pointed the settings at it; on a CPU it gets longer to answer.
     """
     from langchain_openai import ChatOpenAI
 
+    from infra.local_model.use import uses_local_model
+
+    if uses_local_model(settings):
+        raise ConfigurationError("DAGBOT_LOCAL_MODEL is set but its server was not started "
+                                 "(infra.local_model.use.open_local_model starts it)")
     key = settings.openai_api_key.get_secret_value()
     if not key and not settings.openai_base_url:
         raise ConfigurationError(
@@ -61,11 +68,16 @@ def build_llm(settings: Settings) -> BaseChatModel:
         )
     return ChatOpenAI(
         model=settings.model, base_url=settings.openai_base_url,
-        api_key=SecretStr(key or PLACEHOLDER_KEY), temperature=0, max_retries=2, timeout=120,
+        api_key=SecretStr(key or PLACEHOLDER_KEY), temperature=0, max_retries=2,
+        timeout=LOCAL_MODEL_TIMEOUT_SECONDS if settings.local_model else MODEL_TIMEOUT_SECONDS,
     )
 
 
 PLACEHOLDER_KEY = "unused"
+MODEL_TIMEOUT_SECONDS = 120
+LOCAL_MODEL_TIMEOUT_SECONDS = 600
+"""Two CPU cores read a full prompt (~7,000 tokens) and write a capped reply (1,024 tokens) in
+minutes, not seconds."""
 
 
 def model_secrets(settings: Settings, llm: BaseChatModel) -> Redactor:

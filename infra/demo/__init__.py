@@ -21,8 +21,10 @@ __all__ = ["EXAMPLES", "NOTE", "DemoKit", "Example", "Mail", "model_is_configure
 
 
 def model_is_configured(settings: Settings) -> bool:
-    """A real model is configured: an API key, or the address of an OpenAI-compatible server."""
-    return bool(settings.openai_api_key.get_secret_value() or settings.openai_base_url)
+    """A real model is configured: an API key, the address of an OpenAI-compatible server, or a
+    local model file (DAGBOT_LOCAL_MODEL)."""
+    return bool(settings.openai_api_key.get_secret_value() or settings.openai_base_url
+                or settings.local_model)
 
 
 @dataclass

@@ -7,7 +7,8 @@
 Nothing in ``bot/`` or ``agent/`` knows it is in a playground: the bot is built and served as
 in production (:func:`bot.app.build_bot`, :func:`bot.server.asgi_app`), with the stand-in's
 URL as its Web API base and a signing secret made for this run. Without a configured model,
-the demo (:mod:`infra.demo`) supplies the model and the tools' targets.
+the demo (:mod:`infra.demo`) supplies the model and the tools' targets; with DAGBOT_LOCAL_MODEL,
+the local model (:mod:`infra.local_model`) plans, and the page says so.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from infra.demo import EXAMPLES, NOTE, DemoKit, Mail, model_is_configured, open_
 from infra.demo.lock import playground_lock
 from infra.demo.targets import workspace_files
 from infra.embedded_server import serving
+from infra.local_model.use import local_model_note, open_local_model
 from infra.playground.delivery import SlackDelivery
 from infra.playground.feed import Feed
 from infra.playground.standin import Person, PostedMessage, SlackStandIn
@@ -62,7 +64,8 @@ class Playground:
 
     def extras(self) -> dict[str, Any]:
         """What the page shows beyond Slack: the model, the examples, the demo's targets."""
-        model: dict[str, Any] = {"demo": self.demo is not None, "note": NOTE if self.demo else "",
+        note = NOTE if self.demo else local_model_note(self.services.settings)
+        model: dict[str, Any] = {"demo": self.demo is not None, "note": note,
                                  "name": "demo" if self.demo else self.services.settings.model}
         return {
             "model": model,
@@ -88,6 +91,7 @@ async def open_playground(settings: Settings, *, host: str = "127.0.0.1", port: 
         # Before anything is wiped: a playground already running keeps its database and workspace.
         lock = stack.enter_context(playground_lock(settings.playground_dir, "a dagbot playground (starting)"))
         settings = fresh_database(settings)
+        settings = await stack.enter_async_context(open_local_model(settings))
         demo: DemoKit | None = None
         llm: BaseChatModel
         if model_is_configured(settings):

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from bot.server import stop_on_signals
 from infra.demo import NOTE
+from infra.local_model.use import local_model_note
 from infra.playground.app import open_playground
 from infra.settings import Settings
 
@@ -18,7 +19,10 @@ async def run_playground(settings: Settings, *, host: str, port: int, announce: 
         shown = playground.url.replace("0.0.0.0", "127.0.0.1")  # noqa: S104 - what a browser can open
         lines = [f"dagbot playground: open {shown}/", "  a stand-in for Slack with the real bot behind it; "
                  "Ctrl-C stops it."]
-        lines.append(f"  {NOTE}." if playground.demo else f"  model: {settings.model}")
+        used = playground.services.settings  # the local model's, once it is started
+        local = local_model_note(used)
+        lines.append(f"  {NOTE}." if playground.demo
+                     else f"  model: {used.model}" + (f" ({local})" if local else ""))
         lines.append(f"  package nodes run in the {playground.sandbox_name} sandbox.")
         announce("\n".join(lines))
         await stop.wait()
