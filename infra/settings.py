@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Literal
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
@@ -32,6 +33,11 @@ class Settings(BaseSettings):
     )
     max_replans: int = Field(default=2, ge=0, validation_alias="DAGBOT_MAX_REPLANS")
     stream_planner: bool = Field(default=True, validation_alias="DAGBOT_STREAM_PLANNER")
+    plan_output: Literal["auto", "tool_call", "json_schema"] = Field(
+        default="auto", validation_alias="DAGBOT_PLAN_OUTPUT",
+        description="How the plan is asked for: a forced tool call, or text held to the plan's JSON "
+                    "schema; auto: the schema for the local model, the tool call otherwise.",
+    )
     prompt_chars: int = Field(default=80_000, ge=10_000, validation_alias="DAGBOT_PROMPT_CHARS")
     tool_attempts: int = Field(default=3, ge=1, validation_alias="DAGBOT_TOOL_ATTEMPTS")
     result_cache_ttl_seconds: float = Field(default=30, ge=0, validation_alias="DAGBOT_RESULT_CACHE_TTL")

@@ -8,12 +8,13 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import structlog
 from langchain_core.language_models import BaseChatModel
 from pydantic import SecretStr
 
-from agent.context import EngineContext, EngineSettings
+from agent.context import EngineContext, EngineSettings, PlanOutput
 from agent.errors import ConfigurationError
 from agent.events import EventBus
 from agent.graph import build_graph
@@ -66,10 +67,13 @@ def build_llm(settings: Settings) -> BaseChatModel:
             "OPENAI_API_KEY is not set: set it (and OPENAI_BASE_URL for an OpenAI-compatible "
             "server other than OpenAI's), in the environment or in .env"
         )
+    # a CPU may read a long prompt for minutes before the first piece of a streamed reply
+    waits: dict[str, Any] = {"timeout": MODEL_TIMEOUT_SECONDS}
+    if settings.local_model:
+        waits = {"timeout": LOCAL_MODEL_TIMEOUT_SECONDS, "stream_chunk_timeout": LOCAL_MODEL_TIMEOUT_SECONDS}
     return ChatOpenAI(
         model=settings.model, base_url=settings.openai_base_url,
-        api_key=SecretStr(key or PLACEHOLDER_KEY), temperature=0, max_retries=2,
-        timeout=LOCAL_MODEL_TIMEOUT_SECONDS if settings.local_model else MODEL_TIMEOUT_SECONDS,
+        api_key=SecretStr(key or PLACEHOLDER_KEY), temperature=0, max_retries=2, **waits,
     )
 
 
@@ -92,11 +96,21 @@ def model_secrets(settings: Settings, llm: BaseChatModel) -> Redactor:
     return Redactor([*keys, *(found for url in urls for found in url_credentials(url))])
 
 
+def plan_output(settings: Settings) -> PlanOutput:
+    """DAGBOT_PLAN_OUTPUT; ``auto``: the plan's JSON schema for the local model (llama.cpp holds
+    the reply to it, so a small model cannot write anything but a plan), the forced tool call
+    for any other model (every OpenAI-compatible server takes one)."""
+    if settings.plan_output != "auto":
+        return settings.plan_output
+    return "json_schema" if settings.local_model is not None else "tool_call"
+
+
 def engine_settings(settings: Settings) -> EngineSettings:
     return EngineSettings(max_replans=settings.max_replans,
                           approval_ttl_seconds=settings.approval_ttl_seconds,
                           sandbox_limits=settings.sandbox_limits(),
                           stream_planner=settings.stream_planner,
+                          plan_output=plan_output(settings),
                           prompt_chars=settings.prompt_chars,
                           retry=RetryPolicy(attempts=settings.tool_attempts),
                           result_cache_seconds=settings.result_cache_ttl_seconds)
