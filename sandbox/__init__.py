@@ -10,7 +10,8 @@ Backends (:func:`make_sandbox`, ``SANDBOX_BACKEND=auto|docker|bwrap``)
                 root, one tmpfs at /scratch, uid 65534, memory (no swap) / CPU / pids limits,
                 ``cap_drop=ALL``, ``no-new-privileges``, log driver ``none``; wall time
                 enforced from the host and inside (``timeout -s KILL``); the container is
-                always force-removed, and orphans of a dead dagbot are removed at start-up.
+                always force-removed; should dagbot die, it stops within moments (the
+                runner's watcher sees its stdin close), and it is removed at start-up.
                 See :mod:`sandbox.backends.docker`.
     ``bwrap``   bubblewrap: ``--unshare-all`` (incl. network), ``--disable-userns``,
                 ``--die-with-parent``, the sandbox rootfs bound read-only as ``/`` (or the

@@ -4,12 +4,13 @@ The host starts ``python3 -I -B -c <this file's source>`` in the sandbox (no fil
 nothing baked into the image) and talks to it over framed stdin/stdout; see
 :mod:`sandbox.protocol` for the frames. Standard library only, Python 3.11.
 
-What this file does, in order: keeps the real stdin/stdout for the protocol and points fd 0 at
-/dev/null and fd 1 at a pipe it forwards (capped) as ``out`` frames; reads the ``start`` frame
-(code, inputs, resource limits) and the large inputs, which it writes to /scratch/inputs;
-lowers its own rlimits; runs the code with ``inputs``, ``input_files``, ``tools`` and the tool
-exception classes as globals; reports ``result`` as JSON, or the exception with a traceback
-that shows only the package's own lines.
+What this file does, in order: with ``--watch-host`` (docker), forks a watcher that kills it
+once the host's end of stdin closes; keeps the real stdin/stdout for the protocol and points
+fd 0 at /dev/null and fd 1 at a pipe it forwards (capped) as ``out`` frames; reads the
+``start`` frame (code, inputs, resource limits) and the large inputs, which it writes to
+/scratch/inputs; lowers its own rlimits; runs the code with ``inputs``, ``input_files``,
+``tools`` and the tool exception classes as globals; reports ``result`` as JSON, or the
+exception with a traceback that shows only the package's own lines.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ import json
 import linecache
 import os
 import resource
+import select
+import signal
 import struct
 import sys
 import threading
@@ -37,6 +40,10 @@ NETWORK_ERRNOS = (errno.ECONNREFUSED, errno.ENETUNREACH, errno.EHOSTUNREACH, err
 TEXT_FIELD_CHARS = 16_000
 """Cap for the error message and the traceback (sandbox.protocol.TEXT_FIELD_CHARS): a bigger
 ``done`` frame would pass the host's frame limit."""
+WATCH_HOST = "--watch-host"
+"""Argument after the source: stop as soon as the host's end of stdin closes (see watch_host)."""
+HOST_GONE = 3
+"""Exit status when the host's end of the channel closed: nobody is left to report to."""
 
 
 class ToolError(Exception):
@@ -93,7 +100,7 @@ class Channel:
         while size:
             chunk = os.read(self.fd_in, min(size, 1 << 20))
             if not chunk:
-                _exit_quietly(3)
+                _exit_quietly(HOST_GONE)
             parts.append(chunk)
             size -= len(chunk)
         return b"".join(parts)
@@ -212,6 +219,34 @@ class Tools:
 
 def _exit_quietly(code: int) -> NoReturn:
     os._exit(code)
+
+
+def watch_host() -> None:
+    """Fork a watcher that SIGKILLs this runner as soon as the host's end of stdin closes.
+
+    Under docker nothing else ends a run whose dagbot died (SIGKILL, no clean-up): the engine
+    closes the container's stdin (StdinOnce), but a package that sleeps or computes reads no
+    frame, so the runner would see it only at its deadline. A process, not a thread: a package
+    in one long C call (a huge sum, a regular expression) holds the GIL for all of it, and a
+    thread could not act before it returned. The watcher only polls; it never reads a frame.
+    """
+    runner = os.getpid()
+    try:
+        if os.fork():
+            return
+    except OSError:
+        return  # no process to spare: the deadline inside the sandbox still holds
+    os.closerange(1, 3)  # hold no end of the host's output streams
+    poller = select.poll()
+    poller.register(0, 0)  # POLLHUP and POLLERR are reported anyway; POLLIN would be the runner's
+    while os.getppid() == runner:  # a runner that ended by itself re-parents the watcher
+        if poller.poll(1000):
+            if os.getppid() == runner:
+                # the runner alone: its end ends the container's init, and the kernel kills
+                # whatever the package forked with it
+                os.kill(runner, signal.SIGKILL)
+            break
+    _exit_quietly(0)
 
 
 def apply_limits(limits: dict[str, int | None]) -> None:
@@ -345,6 +380,8 @@ def cap_result_json(text: str, cap: int) -> str:
 
 
 def main() -> None:
+    if WATCH_HOST in sys.argv[1:]:
+        watch_host()  # first: one thread, and the least memory to share copy-on-write
     proto_in, proto_out = os.dup(0), os.dup(1)  # non-inheritable copies for the protocol
     real_stderr = os.dup(2)
     null = os.open(os.devnull, os.O_RDONLY)

@@ -10,9 +10,13 @@ the host's disk). The host attaches to stdin/stdout/stderr before the start (the
 :class:`sandbox.backends.attach.AttachStream`), enforces the wall time itself, and
 force-removes the container whatever happened.
 
-Orphans: should dagbot die (SIGKILL) mid-run, nobody removes the container. So the wall time
-is enforced inside too: the runner runs under ``timeout -s KILL`` (the wall time plus a
-grace), and every container is labelled with its owner process and deadline;
+Orphans: should dagbot die (SIGKILL) mid-run, nobody removes the container. Its attach
+connection closes with the process, so the engine closes the container's stdin (``StdinOnce``,
+which the SDK sets for a non-detached container with ``stdin_open``), and the runner, started
+with ``--watch-host``, stops within moments (:func:`sandbox.runner.watch_host`); the container
+is left stopped. In case even that fails (a package can kill the watcher: it runs as the same
+user), the wall time is enforced inside too: the runner runs under ``timeout -s KILL`` (the
+wall time plus a grace). Every container is labelled with its owner process and deadline;
 :meth:`DockerSandbox.reap_orphans` (called at start-up by :mod:`sandbox.factory`) removes
 those whose owner is dead or whose deadline has long passed.
 
@@ -41,6 +45,7 @@ from sandbox.backends.attach import AttachStream
 from sandbox.bridge import ToolBridge
 from sandbox.image import DEFAULT_IMAGE, SANDBOX_UID, SCRATCH, SETUP_HINT
 from sandbox.protocol import ProtocolViolation, Session
+from sandbox.runner import WATCH_HOST
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +57,8 @@ DEADLINE_LABEL = "dagbot.sandbox.deadline"
 """Unix time by which the container has ended on its own (the in-container timeout)."""
 INSIDE_GRACE_SECONDS = 5
 """The in-container timeout is the wall time plus this: the host's own limit fires first."""
+WATCHER_PIDS = 1
+"""The runner's host watcher: not the package's to spend."""
 ORPHAN_GRACE_SECONDS = 60
 
 
@@ -112,7 +119,7 @@ class DockerSandbox:
             mem_limit=f"{limits.memory_mb}m",
             memswap_limit=f"{limits.memory_mb}m",
             nano_cpus=int(limits.cpus * 1e9),
-            pids_limit=limits.pids,
+            pids_limit=limits.pids + WATCHER_PIDS,
             cap_drop=["ALL"],
             security_opt=["no-new-privileges"],
             ulimits=[
@@ -125,9 +132,12 @@ class DockerSandbox:
         inside = math.ceil(limits.wall_seconds) + INSIDE_GRACE_SECONDS
         labels = {LABEL: "1", OWNER_LABEL: process_identity() or "",
                   DEADLINE_LABEL: str(math.ceil(time.time() + inside + 60))}
+        # not detached, with stdin_open: the SDK sets StdinOnce, so the container's stdin closes
+        # when our attach connection does (dagbot died), which the runner's watcher waits for
         created = api.create_container(
-            self.image, command=["timeout", "-s", "KILL", f"{inside}s", *RUNNER_COMMAND],
-            user=f"{SANDBOX_UID}:{SANDBOX_UID}",
+            self.image,
+            command=["timeout", "-s", "KILL", f"{inside}s", *RUNNER_COMMAND, WATCH_HOST],
+            user=f"{SANDBOX_UID}:{SANDBOX_UID}", detach=False,
             environment=dict(SANDBOX_ENV), working_dir=SCRATCH, stdin_open=True, tty=False,
             network_disabled=True, hostname="sandbox", labels=labels, host_config=host_config,
         )

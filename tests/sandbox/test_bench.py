@@ -66,7 +66,8 @@ async def test_with_no_backend_every_figure_is_null(capsys: pytest.CaptureFixtur
     assert figures == {
         "docker_start_p50_ms": None, "docker_start_p95_ms": None, "docker_bridge_p50_ms": None,
         "bwrap_start_p50_ms": None, "bwrap_start_p95_ms": None, "bwrap_bridge_p50_ms": None,
-        "bwrap_cgroup_p50_ms": None, "bridge_roundtrip_p50_ms": None, "packaged_state_bytes": None, "split_state_bytes": None,
+        "bwrap_cgroup_p50_ms": None, "docker_orphan_stop_s": None, "bridge_roundtrip_p50_ms": None,
+        "packaged_state_bytes": None, "split_state_bytes": None,
     }
     out = capsys.readouterr().out
     assert "bwrap: unavailable: no bwrap" in out and "docker: unavailable: no engine" in out
@@ -84,3 +85,10 @@ def test_the_cgroup_cost_is_measured_for_bwrap_only() -> None:
     costs = bench.cgroup_costs(usable_backend("bwrap"), 3)
     assert costs is not None and len(costs) == 3
     assert bench.cgroup_costs(CountingSandbox(), 3) is None
+
+
+@pytest.mark.docker
+def test_the_orphan_stop_is_measured_for_docker_only() -> None:
+    stops = bench.orphan_stops(usable_backend("docker"), 1)
+    assert stops is not None and len(stops) == 1  # it raises if the container ran on
+    assert bench.orphan_stops(CountingSandbox(), 1) is None
