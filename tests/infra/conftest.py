@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
 from psycopg import sql
+
+from infra.local_model import DEFAULT_MODEL_PATH
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def model_file() -> Path:
+    """The local model's file (``make model`` assembles it; DAGBOT_TEST_LOCAL_MODEL names
+    another): its tests are skipped without it, and fail instead under CI."""
+    path = Path(os.environ.get("DAGBOT_TEST_LOCAL_MODEL") or ROOT / DEFAULT_MODEL_PATH)
+    if not path.is_file():
+        if os.environ.get("CI"):
+            pytest.fail(f"no local model at {path}: run `make model` (or set DAGBOT_TEST_LOCAL_MODEL)")
+        pytest.skip(f"no local model at {path} (`make model` assembles it)")
+    return path
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -22,18 +21,7 @@ from infra.local_model.process import ServerOptions, serving_model
 from infra.local_model.use import LOCAL_PROMPT_CHARS, local_model_note, open_local_model
 from infra.settings import Settings
 from infra.wiring import LOCAL_MODEL_TIMEOUT_SECONDS, build_llm
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def model_file() -> Path:
-    path = Path(os.environ.get("DAGBOT_TEST_LOCAL_MODEL") or ROOT / DEFAULT_MODEL_PATH)
-    if not path.is_file():
-        if os.environ.get("CI"):
-            pytest.fail(f"no local model at {path}: run `make model` (or set DAGBOT_TEST_LOCAL_MODEL)")
-        pytest.skip(f"no local model at {path} (`make model` assembles it)")
-    return path
+from tests.infra.conftest import ROOT
 
 
 def children(command_part: str) -> list[int]:
@@ -103,14 +91,12 @@ def test_killing_dagbot_kills_the_model_server(model_file: Path) -> None:
 async def test_a_file_llama_cpp_cannot_load_is_said_with_its_stderr(tmp_path: Path) -> None:
     broken = tmp_path / "broken.gguf"
     broken.write_bytes(b"GGUF" + b"\x03\x00\x00\x00" + b"\xff" * 64)
-    started = time.monotonic()
     with pytest.raises(ModelServerError) as caught:
         async with serving_model(broken, ServerOptions(threads=1), say=lambda line: None):
             pass
     message = str(caught.value)
     assert f"llama.cpp's server stopped while loading {broken}" in message
     assert "Its last lines:" in message and "llama.cpp's server did not start" in message
-    assert time.monotonic() - started < 30
     assert children("infra.local_model.serve") == []
 
 
