@@ -42,7 +42,7 @@ from agent.ports import Approval, NodeResult, NodeStatus
 from agent.readiness import NodeState, is_finished, readiness
 from agent.red_calls import call_approved, describe_error, preview
 from agent.redaction import scrub_error
-from agent.references import UnresolvedReference, resolve
+from agent.references import UnresolvedReference, is_whole_reference, resolve, text_form
 from agent.run_identity import RunIdentity
 from agent.storable import storable_result
 from agent.tools.registry import Risk
@@ -228,6 +228,9 @@ class PlanExecutor:
     def _resolved_args(self, node: PlanNode) -> dict[str, Any]:
         assert node.tool is not None
         args = resolve(node.args, self.outputs)
+        for name in self.ctx.registry.text_args(node.tool) & set(args):
+            if not isinstance(args[name], str) and is_whole_reference(node.args[name]):
+                args[name] = text_form(args[name])  # "${count}" in a text argument: 7 as "7"
         return self.ctx.registry.validate_args(node.tool, args)
 
     # ------------------------------------------------- streamed plans (early start)

@@ -55,6 +55,14 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
+def text_form(value: Any) -> str:
+    """A node's output where only text is taken (a whole reference in a text argument): a
+    number or a flag as it is written, a structure as indented JSON."""
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, indent=2)
+    return _text(value)
+
+
 def fill_text(text: str, outputs: Mapping[str, Any]) -> str:
     """``text`` with every reference it can resolve replaced by its value's text form; the
     others stay as they are."""

@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
+import itertools
 import json
 import os
 import re
@@ -156,6 +157,15 @@ def chat_model(base_url: str, model: str, api_key: str, meter: ModelMeter, max_t
                       max_completion_tokens=max_tokens, stream_chunk_timeout=TURN_SECONDS, callbacks=[meter])
 
 
+def interleaved(cases: list[Case]) -> list[Case]:
+    """One request of each kind in turn, so a run cut short has still met every kind."""
+    kinds: dict[str, list[Case]] = {}
+    for case in cases:
+        kinds.setdefault(case.kind, []).append(case)
+    rounds = itertools.zip_longest(*kinds.values())
+    return [case for round_ in rounds for case in round_ if case is not None]
+
+
 def append_detail(path: Path, row: Row) -> None:
     with path.open("a", encoding="utf-8") as out:
         out.write(json.dumps(asdict(row), ensure_ascii=False) + "\n")
@@ -193,7 +203,8 @@ def figures(rows: list[Row], model: str) -> dict[str, Any]:
 
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
-    cases = [c for c in CASES if (not args.quick or c.quick) and re.search(args.only or "", c.name)]
+    chosen = [c for c in CASES if (not args.quick or c.quick) and re.search(args.only or "", c.name)]
+    cases = interleaved(chosen)
     meter = ModelMeter()
     async with contextlib.AsyncExitStack() as stack:
         base_url, model = args.base_url, args.model

@@ -180,6 +180,12 @@ class ToolRegistry:
     def risk_of(self, name: str) -> Risk:
         return self.get(name).risk
 
+    def text_args(self, name: str) -> set[str]:
+        """The arguments of tool ``name`` that take only text (a JSON-schema string)."""
+        properties = self.get(name).json_schema().get("properties") or {}
+        return {arg for arg, schema in properties.items()
+                if isinstance(schema, dict) and schema.get("type") == "string"}
+
     def validate_args(self, name: str, args: dict[str, Any]) -> dict[str, Any]:
         """Check ``args`` against the tool's schema; return them as the tool will see them."""
         spec = self.get(name)

@@ -58,7 +58,7 @@ def test_the_readme_plan_is_valid_and_its_package_depends_on_what_it_reads(regis
 
 def test_the_planner_examples_are_valid_plans(registry: ToolRegistry) -> None:
     plans = [validate_plan(raw, registry) for raw in prompt_example_plans()]
-    assert len(plans) == 4
+    assert len(plans) == 5
     assert plans[2].node("warn").depends_on == ["log"]  # the read before it, from inputs['log']
-    assert plans[2].node("save").depends_on == ["warn"]  # the red write is a node of its own
-    assert plans[3].nodes == [] and plans[3].answer  # nothing can do it: said so, no node
+    assert plans[3].node("save").depends_on == ["tickets"]  # the red write is a node of its own
+    assert plans[4].nodes == [] and plans[4].answer  # nothing can do it: said so, no node

@@ -104,3 +104,18 @@ async def test_an_answer_claiming_a_change_no_step_made_says_nothing_changed(sql
         assert _answers(h.drain())[-1] == f"Checked and saved value of alpha to done.txt.\n\n{NO_CHANGE_NOTE}"
         await h.engine.ask("c2", "look up alpha and save it to done.txt")
         assert _answers(h.drain())[-1] == "The file was not written: no tool ran for it."
+
+
+async def test_a_whole_reference_in_a_text_argument_is_its_text(sqlite_url: str) -> None:
+    """``"content": "${count}"`` where count is 7 writes "7": a model means the value as text,
+    and a tool that takes only text would refuse the number."""
+    plan = {"nodes": [{"id": "count", "package": {"goal": "count", "code": "result = 7"}},
+                      {"id": "d", "tool": "deploy", "args": {"target": "${count}"}}]}
+    async with harness(sqlite_url, [plan, finish("deployed 7")]) as h:
+        h.packages.outputs["count"] = lambda inputs: 7
+        await h.engine.ask("t1", "count, then deploy that many", requested_by="U1")
+        asked = await h.next_event(AwaitingApproval)
+        await h.engine.decide(asked.approval_id, approved=True, by="U1")
+        await h.engine.idle()
+        [deployed] = h.log.args_of("deploy")
+        assert deployed["target"] == "7"
