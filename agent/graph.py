@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from typing import Any
@@ -29,8 +28,8 @@ from pydantic import BaseModel, Field
 
 from agent.answer_stream import join_reply
 from agent.answer_template import templated_answer
+from agent.answer_vetting import CALLED, filled, unclaimed, unreadable
 from agent.audit import SYSTEM, AuditEntry, AuditKind, masked_plan
-from agent.change_claims import with_no_change_note
 from agent.context import EngineContext
 from agent.context_window import TOO_LONG_FOR_MODEL, exceeds_context
 from agent.early_start import discard as discard_early_starts
@@ -51,11 +50,9 @@ from agent.llm import LLMUnavailable, TextReply, as_tool, was_cut_off
 from agent.plan import Plan
 from agent.ports import NodeStatus
 from agent.prompting import describe_results, joiner_messages, planner_messages
-from agent.references import REFERENCE, fill_text
 from agent.state import AgentState, PastRun
 from agent.tools.registry import Risk
 from agent.validation import validate_plan
-from agent.written_calls import written_calls
 
 Ctx = Runtime[EngineContext]
 log = structlog.get_logger(__name__)
@@ -216,14 +213,14 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     replans_left = ctx.settings.max_replans - replans
     tokens = state.get("tokens", 0)
     templated = templated_answer(state.get("plan") or {}, state.get("results") or {})
+    red = ctx.registry.names(Risk.RED)
     if templated is not None:  # the planner wrote the reply: no second model call
-        return {"answer": unclaimed(templated, state, ctx)}
+        return {"answer": unclaimed(templated, state, red)}
     tools = [as_tool(Replan, REPLAN)] if replans_left > 0 else []  # none left: a plain completion
     reply: TextReply | None
     fallback_note = ""
     try:
-        messages = joiner_messages(state, replans_left, ctx.settings.prompt_chars,
-                                   ctx.registry.names(Risk.RED))
+        messages = joiner_messages(state, replans_left, ctx.settings.prompt_chars, red)
         reply = await join_reply(ctx, messages, tools,
                                  thread_id=current_thread(), run_id=state.get("run_id", ""))
         tokens += reply.tokens
@@ -232,53 +229,26 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         reply = None
         fallback_note = f"\n\n{TOO_LONG_FOR_MODEL}" if exceeds_context(exc) else ""
     call = next((c for c in reply.tool_calls if c["name"] == REPLAN), None) if reply else None
+    feedback = None
     if call is not None and replans_left > 0:  # a replan wins over any text written before it
         feedback = str(call["args"].get("feedback") or "").strip() \
             or "The previous plan did not achieve the request."
+    results = all_results(state)
+    answer = filled(reply.text.strip(), results) if reply else ""
+    unusable = None if feedback else unreadable(answer, results)
+    if unusable is not None:  # a call or a reference written out is no answer for a person
+        log.info("the joiner's answer was not usable", why=unusable)
+        answer = ""
+        if replans_left > 0 and unusable.startswith(CALLED):
+            feedback = f"The answer was not written: {unusable}. Plan that step as a node."
+    if feedback is not None:
         await _emit(runtime, state, Replanning, feedback=feedback, replan=replans + 1)
         return {"feedback": feedback, "replans": replans + 1, "repairs": 0, "plan_problems": [],
                 "tokens": tokens}
-    results = all_results(state)
-    answer = fill_text(reply.text.strip(), outputs_of(results)) if reply else ""
-    unusable = unreadable_answer(answer, results)
-    if unusable is not None:  # a call or a reference written out is no answer for a person
-        log.info("the joiner's answer was not usable", why=unusable)
-        if replans_left > 0 and unusable.startswith("it called"):
-            feedback = f"The answer was not written: {unusable}. Plan that step as a node."
-            await _emit(runtime, state, Replanning, feedback=feedback, replan=replans + 1)
-            return {"feedback": feedback, "replans": replans + 1, "repairs": 0, "plan_problems": [],
-                    "tokens": tokens}
-        answer = ""
     if answer and reply is not None and reply.cut_off:  # not the whole answer: say so
         answer += "\n\n_This answer was cut off: it reached the model's output limit._"
-    answer = unclaimed(answer, state, ctx) or fallback_answer(state) + fallback_note
+    answer = unclaimed(answer, state, red) or fallback_answer(state) + fallback_note
     return {"answer": answer, "tokens": tokens}
-
-
-def unclaimed(answer: str, state: AgentState, ctx: EngineContext) -> str:
-    """``answer``, noted when it claims a change no red node made (:mod:`agent.change_claims`).
-    After a replan, the earlier plans' nodes are not kept: their red calls cannot be told
-    apart, and the answer stands as it is."""
-    if not answer or state.get("earlier_results"):
-        return answer
-    return with_no_change_note(answer, state.get("plan") or {}, state.get("results") or {},
-                               ctx.registry.names(Risk.RED))
-
-
-def outputs_of(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    return {node_id: result["output"] for node_id, result in results.items() if "output" in result}
-
-
-def unreadable_answer(answer: str, results: dict[str, dict[str, Any]]) -> str | None:
-    """Why ``answer`` is not one to post, or None: a tool call written as text (the model
-    meant to call it), or a ``${…}`` reference to a node's result left in it (other ``${…}``,
-    a shell variable in a file shown, say, are text)."""
-    calls, _ = written_calls(answer)
-    if calls:
-        return "it called " + ", ".join(f"{c.name}({json.dumps(c.args, ensure_ascii=False)})" for c in calls)
-    if any(match.group(1) in results for match in REFERENCE.finditer(answer)):
-        return "it holds a ${…} reference to a result instead of the value"
-    return None
 
 
 def fallback_answer(state: AgentState) -> str:
