@@ -221,13 +221,15 @@ def joiner_messages(state: AgentState, replans_left: int, prompt_chars: int = DE
 
     def sections(runs: int, chars: int) -> list[str]:
         history = describe_history(state, runs, chars)
+        # the request comes last, with what to do: a small model goes on from the last thing it
+        # read, and after the results list it would write more of that list
         return [
             f"## This thread so far\n{history}" if history else "",
-            f"## Request\n{state['request']}",
             describe_earlier_plans(state, chars),
             f"## Plan\n{plan.get('thought', '')}",
             f"## Results\n{describe_results(state.get('results') or {}, chars)}",
             f"## Changes made\n{changes}",
+            f"## Request\n{state['request']}",
         ]
 
     body = fitted(sections, history_runs(state), _room(prompt_chars, system))
