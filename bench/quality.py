@@ -7,7 +7,8 @@
 Each request (bench/quality_cases.py) runs through the real engine, validation, sandbox and
 tools, in a thread of its own, against targets made here (bench/quality_targets.py): a
 workspace of sample files, a website on 127.0.0.1, a mail sink and an SQLite database. Every
-approval is granted (a case that tests rejection rejects it) and recorded. The checks
+approval the request calls for is granted (a case that tests rejection rejects it), and any
+other rejected, as the person who asked would; all are recorded. The checks
 (bench/quality_checks.py) read the outcome: the facts the answer must state, files written,
 mail sent, rows recorded, approvals asked for every red effect and nothing red without one,
 no answer claiming what did not happen. Prints a table, then one JSON line of the figures.
@@ -89,7 +90,7 @@ class Row:
     plans: list[dict[str, Any]]
 
 
-async def run_turn(svc: Services, thread: str, request: str, reject: bool, seen: Observed) -> None:
+async def run_turn(svc: Services, thread: str, request: str, case: Case, seen: Observed) -> None:
     queue = svc.events.open(thread)
     try:
         await svc.engine.submit(thread, request, requested_by=USER)
@@ -107,9 +108,10 @@ async def run_turn(svc: Services, thread: str, request: str, reject: bool, seen:
                 case PlanRepairing():
                     seen.repairs += 1
                 case AwaitingApproval(approval_id=approval_id, tool=tool):
-                    seen.approvals.append((tool, not reject))
-                    await svc.engine.decide(approval_id, approved=not reject, by=USER,
-                                            reason="the benchmark rejects it" if reject else None)
+                    approve = tool in case.red_tools and not case.reject
+                    seen.approvals.append((tool, approve))
+                    await svc.engine.decide(approval_id, approved=approve, by=USER,
+                                            reason=None if approve else "I did not ask for that")
                 case AnswerReady(answer=answer):
                     seen.answers.append(answer)
                     return
@@ -128,7 +130,7 @@ async def run_case(svc: Services, targets: Targets, root: Path, case: Case, mete
     thread = f"quality:{case.name}:{uuid.uuid4().hex[:8]}"
     calls, tokens, started = meter.calls, meter.tokens, time.monotonic()
     for turn in case.turns:
-        await run_turn(svc, thread, turn.replace("{site}", targets.site), case.reject, seen)
+        await run_turn(svc, thread, turn.replace("{site}", targets.site), case, seen)
     verdict: Verdict = judge(case, seen, targets, red)
     return Row(case.name, case.kind.value, verdict.success, verdict.first_plan_valid, verdict.plan_valid,
                verdict.rules_kept, verdict.false_claim, verdict.raw_answer, meter.calls - calls,
