@@ -205,15 +205,21 @@ async def stream_structured(
 
 async def _stream_constrained(llm: BaseChatModel, messages: list[BaseMessage], constrained: dict[str, Any],
                               on_arguments: Callable[[str], Awaitable[None]]) -> StructuredReply:
+    reply = await _stream(_held_to(llm, constrained), messages, _growing_text(on_arguments))
+    return _constrained_reply(reply)
+
+
+def _growing_text(on_text: Callable[[str], Awaitable[None]]) -> Callable[[AIMessageChunk], Awaitable[None]]:
+    """A streamed piece's handler that gives ``on_text`` the reply's text so far, as it grows."""
     received = ""
 
     async def on_piece(piece: AIMessageChunk) -> None:
         nonlocal received
         if piece.text:
             received += piece.text
-            await on_arguments(received)
+            await on_text(received)
 
-    return _constrained_reply(await _stream(_held_to(llm, constrained), messages, on_piece))
+    return on_piece
 
 
 CUT_OFF = " …[cut off here: the reply reached the model's output limit]"
@@ -264,15 +270,7 @@ async def stream_text(llm: BaseChatModel, messages: list[BaseMessage], tools: Se
     after every piece that adds to it. A chat model that cannot stream gives its reply whole,
     and ``on_text`` is not called. Raises :class:`StreamRefused` and LLMUnavailable as
     :func:`stream_structured` does."""
-    received = ""
-
-    async def on_piece(piece: AIMessageChunk) -> None:
-        nonlocal received
-        if piece.text:
-            received += piece.text
-            await on_text(received)
-
-    return _text_reply(await _stream(_offering(llm, tools), messages, on_piece), tools)
+    return _text_reply(await _stream(_offering(llm, tools), messages, _growing_text(on_text)), tools)
 
 
 def _offering(llm: BaseChatModel, tools: Sequence[dict[str, Any]]) -> Runnable[LanguageModelInput, AIMessage]:

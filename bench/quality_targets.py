@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from infra.demo.targets import MailSink, app_log, demo_site
+from infra.demo.targets import ONCALL, MailSink, app_log, demo_site
 from infra.embedded_server import serving
 
 DEPLOY_YAML = """# checkout service deployment
@@ -31,12 +31,6 @@ north,120,15400
 south,95,11875
 east,210,24150
 west,75,9000
-"""
-ONCALL = """# On-call this week
-
-- Primary: maria (checkout, payments)
-- Secondary: dev (search, api)
-- Escalation: #ops-escalations, then the engineering manager on duty.
 """
 RUNBOOK = """# Checkout latency runbook
 
