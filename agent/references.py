@@ -11,6 +11,9 @@ REFERENCE = re.compile(r"\$\{([a-z][a-z0-9_]{0,31})((?:\.[A-Za-z0-9_\-]+|\[\d+\]
 """``${id}``, ``${id.field}``, ``${id.items.0}``; a list index may also be written ``[0]``, as
 models often write it (``${id.items[0].text}``)."""
 _PART = re.compile(r"[^.\[\]]+")
+PACKAGE_RESULT = "result"
+"""The variable a package's code sets; ``${x.result}`` is read as ``${x}`` when x's output has
+no field of that name, as models often write it."""
 
 
 class UnresolvedReference(ValueError):
@@ -40,8 +43,11 @@ def is_whole_reference(value: Any) -> bool:
 
 def _lookup(outputs: Mapping[str, Any], node_id: str, path: str) -> Any:
     value = outputs[node_id]
-    path = ".".join(_PART.findall(path))
-    for part in filter(None, path.split(".")):
+    parts = _PART.findall(path)
+    path = ".".join(parts)
+    if parts[:1] == [PACKAGE_RESULT] and not (isinstance(value, Mapping) and PACKAGE_RESULT in value):
+        parts = parts[1:]  # ${count.result}: a package's output is what its code set `result` to
+    for part in parts:
         if isinstance(value, Mapping) and part in value:
             value = value[part]
         elif isinstance(value, list) and part.isdigit() and int(part) < len(value):

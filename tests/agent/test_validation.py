@@ -201,3 +201,14 @@ def test_a_list_index_in_brackets_is_a_reference_too() -> None:
     outputs = {"s": {"matches": [{"text": "first"}]}}
     assert resolve("${s.matches[0].text}", outputs) == "first"
     assert resolve("it is ${s.matches[0].text}!", outputs) == "it is first!"
+
+
+def test_a_packages_result_may_be_named_as_its_field() -> None:
+    """A package's code sets ``result``; models often refer to its output as ``${x.result}``."""
+    from agent.references import UnresolvedReference, resolve
+
+    assert resolve("${count.result}", {"count": 7}) == 7
+    assert resolve("errors: ${count.result}", {"count": 7}) == "errors: 7"
+    assert resolve("${page.result}", {"page": {"result": "kept"}}) == "kept"  # a real field wins
+    with pytest.raises(UnresolvedReference, match="'count' has no 'total'"):
+        resolve("${count.total}", {"count": 7})
