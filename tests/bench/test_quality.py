@@ -1,0 +1,59 @@
+"""bench.quality's judging: what counts as a request done, a false claim, a raw answer and a
+broken rule (the model runs are the benchmark's; the verdicts are tested here)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bench.quality import interleaved
+from bench.quality_cases import CASES, Kind
+from bench.quality_checks import Observed, claims, judge
+from bench.quality_targets import Targets
+from infra.demo.targets import MailSink
+
+RED = frozenset({"write_file", "send_email", "sql_execute"})
+WRITE_CHECKED = next(c for c in CASES if c.name == "write-checked")
+COUNT_ERRORS = next(c for c in CASES if c.name == "count-errors")
+
+
+def targets(tmp_path: Path) -> Targets:
+    made = Targets(tmp_path / "workspace", tmp_path / "t.sqlite", "http://127.0.0.1:9", MailSink())
+    made.reset(tmp_path)
+    return made
+
+
+def test_a_claim_is_a_sentence_saying_it_happened_and_not_that_it_did_not() -> None:
+    assert claims("Done. I wrote 'checked' to done.txt.", r"\bwrote\b")
+    assert not claims("The file was not written: the approval was rejected.", r"\bwritten\b")
+
+
+def test_a_red_request_succeeds_only_with_its_effect_approved(tmp_path: Path) -> None:
+    done = targets(tmp_path)
+    (done.workspace / "done.txt").write_text("checked")
+    seen = Observed(answers=["Wrote checked to done.txt."], plans=[{"nodes": [{"id": "w", "tool": "write_file"}]}],
+                    approvals=[("write_file", True)])
+    verdict = judge(WRITE_CHECKED, seen, done, RED)
+    assert verdict.success and verdict.rules_kept and verdict.first_plan_valid, verdict.problems
+
+    nothing = targets(tmp_path / "again")
+    claimed = Observed(answers=["Checked and written to done.txt."], plans=[{"nodes": []}])
+    verdict = judge(WRITE_CHECKED, claimed, nothing, RED)
+    assert not verdict.success and verdict.false_claim
+    assert "never asked to approve ['write_file']" in verdict.problems
+
+
+def test_raw_answers_and_computation_left_to_the_model_are_caught(tmp_path: Path) -> None:
+    raw = Observed(answers=['```json\n{"name": "replan", "arguments": {"feedback": "x"}}\n```'],
+                   plans=[{"nodes": [{"id": "log", "tool": "read_file"}]}])
+    verdict = judge(COUNT_ERRORS, raw, targets(tmp_path), RED)
+    assert verdict.raw_answer and not verdict.success
+    guessed = Observed(answers=["There are 7 ERROR lines."], plans=[{"nodes": [{"id": "log", "tool": "read_file"}]}])
+    verdict = judge(COUNT_ERRORS, guessed, targets(tmp_path / "b"), RED)
+    assert verdict.success and not verdict.rules_kept  # right, but counted by the model itself
+    assert "rule: computation left to the model instead of a package" in verdict.problems
+
+
+def test_the_cases_cover_every_kind_and_a_run_meets_each_kind_early() -> None:
+    assert len(CASES) >= 30 and {c.kind for c in CASES} == set(Kind)
+    first = interleaved(list(CASES))[:len(Kind)]
+    assert {c.kind for c in first} == set(Kind)
