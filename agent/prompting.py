@@ -221,8 +221,8 @@ def joiner_messages(state: AgentState, replans_left: int, prompt_chars: int = DE
 
     def sections(runs: int, chars: int) -> list[str]:
         history = describe_history(state, runs, chars)
-        # the request comes last, with what to do: a small model goes on from the last thing it
-        # read, and after the results list it would write more of that list
+        # the request comes last: a small model goes on from the last thing it read, and after
+        # the results list it wrote more of that list
         return [
             f"## This thread so far\n{history}" if history else "",
             describe_earlier_plans(state, chars),
