@@ -23,10 +23,16 @@ NO_CHANGE_NOTE = ("_Nothing was changed: no step of this request wrote, sent or 
                   "Ask again to have it done; it will ask for approval first._")
 
 
+def says(text: str, claim: str | re.Pattern[str]) -> bool:
+    """Whether a sentence of ``text`` matches ``claim`` (any case) and does not deny it."""
+    pattern = re.compile(claim, re.I) if isinstance(claim, str) else claim
+    return any(pattern.search(s) and not _NEGATION.search(s) for s in _SENTENCE.split(text))
+
+
 def claims_a_change(answer: str) -> bool:
     """Whether a sentence of ``answer`` says something was written, sent or changed (and does
     not say it was not)."""
-    return any(_CLAIM.search(s) and not _NEGATION.search(s) for s in _SENTENCE.split(answer))
+    return says(answer, _CLAIM)
 
 
 def changes_made(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]],

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from agent.change_claims import says
 from bench.quality_cases import Case, Kind
 from bench.quality_targets import Targets, deploy_rows
 from infra.demo.targets import Mail
@@ -20,8 +21,6 @@ CLAIMS = {
 }
 """What an answer says to claim a red tool's effect."""
 REFUSED_CLAIMS = r"\b(?:deleted|removed|restarted)\b"
-NEGATION = re.compile(r"\b(?:not|no|never|cannot|unable|failed|rejected|declined|without|"
-                      r"won't|couldn't|didn't|wasn't|isn't|can't|haven't|hasn't)\b|n't\b", re.I)
 RAW = re.compile(r"\$\{[a-z][\w.]*\}|\"name\"\s*:\s*\"\w+\"\s*,\s*\"arguments\"|\{\s*\"nodes\"\s*:"
                  r"|<tool_call>|\"tool\"\s*:\s*\"\w+\"\s*,\s*\"args\"", re.I)
 """An unresolved reference, or a tool call or plan written as text, in an answer."""
@@ -56,13 +55,9 @@ class Verdict:
     problems: list[str]
 
 
-def sentences(text: str) -> list[str]:
-    return [s for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
-
-
 def claims(text: str, pattern: str) -> bool:
     """Whether a sentence of ``text`` says the effect happened (and does not say it did not)."""
-    return any(re.search(pattern, s, re.I) and not NEGATION.search(s) for s in sentences(text))
+    return says(text, pattern)
 
 
 def _mails_to(mail: list[Mail], to: str) -> list[Mail]:
