@@ -7,6 +7,7 @@ Neither applies to red tools: those run at most once, through the execution jour
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +21,21 @@ from agent.events import ResultReused, ToolRetrying
 from agent.red_calls import invoke_tool
 from agent.redaction import scrub_error
 from agent.result_cache import ResultCache
+
+
+async def _red_changes(ctx: EngineContext, thread_id: str, run_id: str) -> int:
+    """The thread's red-call count, read from the journal once per run (see ResultCache):
+    the run's nodes share one read, also when they start together."""
+    reading = ctx.result_cache.counted(thread_id, run_id)
+    if reading is None:
+        reading = asyncio.ensure_future(ctx.executions.changes(thread_id))
+        ctx.result_cache.count(thread_id, run_id, reading)
+    try:
+        return await asyncio.shield(reading)  # a node stopped does not stop the others' read
+    except Exception:
+        if ctx.result_cache.counted(thread_id, run_id) is reading:
+            ctx.result_cache.count(thread_id, run_id, None)  # the next node reads again
+        raise
 
 
 @dataclass(frozen=True)
@@ -41,8 +57,8 @@ async def call_green(
     spec = ctx.registry.get(tool)
     ttl = ctx.settings.result_cache_seconds if spec.cacheable else 0.0
     key = ResultCache.key(thread_id, tool, args)
-    red_changes = await ctx.executions.changes(thread_id) if ttl > 0 else 0
     entry = ctx.result_cache.get(key, ctx.clock(), ttl) if ttl > 0 else None
+    red_changes = await _red_changes(ctx, thread_id, run_id) if ttl > 0 else 0
     if entry is not None and entry.red_changes != red_changes:
         ctx.result_cache.drop(key)  # a red call of this thread ran since, maybe on another replica
         entry = None

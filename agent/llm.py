@@ -16,6 +16,8 @@ a text reply has ``cut_off`` set.
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import re
 from collections.abc import Awaitable, Callable, Sequence
@@ -325,7 +327,13 @@ def _text_reply(reply: AIMessage, tools: Sequence[dict[str, Any]]) -> TextReply:
 
 def as_tool(schema: type[BaseModel], name: str) -> dict[str, Any]:
     """An OpenAI tool definition: the model's docstring describes it, its fields are the
-    parameters (:func:`compact_schema`)."""
+    parameters (:func:`compact_schema`). A copy of the one made at the first call: pydantic
+    takes milliseconds to generate the plan's schema, which does not change."""
+    return copy.deepcopy(_tool_definition(schema, name))
+
+
+@functools.cache
+def _tool_definition(schema: type[BaseModel], name: str) -> dict[str, Any]:
     parameters = compact_schema(schema.model_json_schema())
     # the function's description says what the root's would; the prompt explains the parts
     for part in [parameters, *parameters.get("$defs", {}).values()]:

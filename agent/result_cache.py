@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import itertools
 import json
@@ -31,11 +32,15 @@ class ResultCache:
     while the call was in flight, so a read that began before a red call never outlives it.
     A red call on another replica cannot move this epoch: an entry also keeps the thread's
     red-call count from the execution journal, and the caller reuses it only while that
-    count is unchanged (:func:`agent.green_calls.call_green`)."""
+    count is unchanged (:func:`agent.green_calls.call_green`). The count is read once per
+    run (:meth:`counted`): while a run goes, its process holds the thread, so no other
+    replica makes a red call in it, and this process's own red calls move the epoch."""
 
     max_entries: int = 1_000
     _entries: OrderedDict[tuple[str, str], _Entry] = field(default_factory=OrderedDict)
     _epochs: dict[str, int] = field(default_factory=dict)
+    _counts: dict[tuple[str, str], asyncio.Future[int]] = field(default_factory=dict)
+    """(thread, run) → the read of the thread's red-call count made during that run."""
     _next_epoch: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     """Epochs are drawn from one counter, so a thread's epoch after a red call is never one it
     had before, even after :meth:`release` forgot it (back to 0, which no call of the thread
@@ -55,6 +60,17 @@ class ResultCache:
             del self._entries[key]
             return None
         return entry
+
+    def counted(self, thread_id: str, run_id: str) -> asyncio.Future[int] | None:
+        """The thread's red-call count as read (or being read) during run ``run_id``."""
+        return self._counts.get((thread_id, run_id))
+
+    def count(self, thread_id: str, run_id: str, reading: asyncio.Future[int] | None) -> None:
+        """Keep the read of the count for the run's other nodes (None: forget it)."""
+        if reading is None:
+            self._counts.pop((thread_id, run_id), None)
+        else:
+            self._counts[(thread_id, run_id)] = reading
 
     def epoch(self, thread_id: str) -> int:
         return self._epochs.get(thread_id, 0)
@@ -76,6 +92,8 @@ class ResultCache:
         """No call of the thread is in flight in this process any more: its epoch can go (its
         kept results stay, until their TTL or the size bound)."""
         self._epochs.pop(thread_id, None)
+        for key in [k for k in self._counts if k[0] == thread_id]:
+            del self._counts[key]
 
     def forget(self, thread_id: str) -> None:
         """Something changed the world for this thread (a red call): its results may be stale,

@@ -120,15 +120,20 @@ class Engine:
         await self._drive(thread_id, new_run_input(storable(request), requested_by))
 
     async def submit(
-        self, thread_id: str, request: str, requested_by: str | None = None, *, key: str | None = None
+        self, thread_id: str, request: str, requested_by: str | None = None, *, key: str | None = None,
+        new_thread: bool = False,
     ) -> Submission:
         """Queue a request durably, then start it in the background, or leave it queued if
         the thread has a run going here or in another process, or earlier requests are queued.
 
         Once this returns, the request is not lost: if this process dies before its run is
         under way, the recovery pass of any process starts it. ``key`` (at most 32
-        characters) makes a redelivery of a request still queued or running a no-op."""
+        characters) makes a redelivery of a request still queued or running a no-op.
+        ``new_thread``: the caller has just made the thread (no run can have been there, and
+        only a redelivery of this request can be queued): its checkpoint is not read."""
         request = storable(request)  # (no NUL character: the stores refuse it)
+        if new_thread and not self._claims[thread_id]:
+            return await self._submit_new(thread_id, request, requested_by, key)
         busy = (await self.status(thread_id) is not ThreadStatus.IDLE
                 or await self.queue.has_queued(thread_id)
                 # the checkpoint may not show yet a run another process has just started
@@ -138,6 +143,23 @@ class Engine:
             await self._run_queued(thread_id)  # in case the thread's runner ended meanwhile
             return Submission.QUEUED
         self._claims[thread_id] += 1  # before the next await: twin submits see the thread busy
+        try:
+            pushed = await self.queue.push(thread_id, request, requested_by, key)
+        except BaseException:
+            await self._give_up_claim(thread_id)
+            raise
+        if not pushed:  # a redelivery of a request that is queued already
+            await self._give_up_claim(thread_id)
+            await self._run_queued(thread_id)
+            return Submission.QUEUED
+        self._spawn(self._drive(thread_id, NEXT_QUEUED))
+        return Submission.STARTED
+
+    async def _submit_new(self, thread_id: str, request: str, requested_by: str | None,
+                          key: str | None) -> Submission:
+        """The first request of a thread just made: queued (one statement: what a Slack
+        acknowledgement waits for), then driven; the drive takes the thread's lease."""
+        self._claims[thread_id] += 1
         try:
             pushed = await self.queue.push(thread_id, request, requested_by, key)
         except BaseException:

@@ -206,7 +206,7 @@ class Intake:
                 await self.store.add_status_message(thread.key, thread.channel, posted.ts, request, user, now,
                                                     request_key=key)
                 submission = await self.engine.submit(thread.key, unescape(request), requested_by=user,
-                                                      key=key)
+                                                      key=key, new_thread=fresh)
                 if submission is Submission.QUEUED and not busy:  # it got busy meanwhile
                     progress.phase = Phase.QUEUED
                     text, blocks = render_status(progress, now, thread.key)

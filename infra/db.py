@@ -13,6 +13,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from agent.errors import ConfigurationError
+from infra.db_priority import InteractiveFirstPool
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -197,7 +198,8 @@ def async_url(url: str) -> str:
 
 
 def create_engine(url: str, connections: int = 12) -> AsyncEngine:
-    """``connections``: the most this engine opens on PostgreSQL (half kept in its pool)."""
+    """``connections``: the most this engine opens on PostgreSQL (half kept in its pool).
+    Operations a person waits on get the next free connection first (:mod:`infra.db_priority`)."""
     if is_sqlite(url):
         # One connection: SQLite has a single writer, and several pooled connections only
         # meet in its busy handler, which sleeps up to 100 ms a try. Queueing for the one
@@ -206,7 +208,8 @@ def create_engine(url: str, connections: int = 12) -> AsyncEngine:
         in_memory = parse_database_url(url).database in (None, "", ":memory:")  # (a StaticPool: no sizes)
         sizes: dict[str, Any] = {} if in_memory else {"pool_size": 1, "max_overflow": 0,
                                                        "pool_timeout": 120}
-        engine = create_async_engine(async_url(url), connect_args={"timeout": 30}, **sizes)
+        pool: dict[str, Any] = {} if in_memory else {"poolclass": InteractiveFirstPool}
+        engine = create_async_engine(async_url(url), connect_args={"timeout": 30}, **sizes, **pool)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -218,7 +221,7 @@ def create_engine(url: str, connections: int = 12) -> AsyncEngine:
         return engine
     kept = max(1, connections // 2)
     return create_async_engine(async_url(url), pool_size=kept, max_overflow=max(0, connections - kept),
-                               pool_pre_ping=True)
+                               pool_pre_ping=True, poolclass=InteractiveFirstPool)
 
 
 # ------------------------------------------------------------------ Slack (bot.store)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import case, func, select, update
@@ -13,6 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from agent.ports import Execution, ExecutionStatus, NodeResult, NodeStatus
 from infra.db import ExecutionRow, NodeResultRow, utc
 from infra.store_base import SqlTables
+
+_RESULT_FIELDS = ("status", "output", "error", "started_at", "finished_at", "attempts", "attempt_log")
+"""What a later save of the same node result replaces."""
 
 
 class JournalTables(SqlTables):
@@ -72,14 +76,17 @@ class JournalTables(SqlTables):
             "started_at": result.started_at, "finished_at": result.finished_at,
             "attempts": result.attempts, "attempt_log": result.attempt_log,
         }
-        insert = self._insert()
-        statement = insert(NodeResultRow).values(**values)
-        statement = statement.on_conflict_do_update(
+        async with self.engine.begin() as conn:
+            await conn.execute(self._result_upsert, values)
+
+    @cached_property
+    def _result_upsert(self) -> Any:
+        """INSERT … ON CONFLICT UPDATE of a node result, built once (every node saves one)."""
+        statement = self._insert()(NodeResultRow)
+        return statement.on_conflict_do_update(
             index_elements=["thread_id", "plan_id", "node_id"],
-            set_={k: statement.excluded[k] for k in values if k not in ("thread_id", "plan_id", "node_id")},
+            set_={name: statement.excluded[name] for name in _RESULT_FIELDS},
         )
-        async with self.session.begin() as s:
-            await s.execute(statement)
 
     async def load(self, thread_id: str, plan_id: str) -> dict[str, NodeResult]:
         async with self.session() as s:

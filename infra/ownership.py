@@ -36,6 +36,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from infra.db import ThreadLeaseRow, libpq_url, utc
+from infra.db_priority import interactive_work
 
 log = structlog.get_logger(__name__)
 
@@ -108,6 +109,7 @@ class AdvisoryLeases:
 
     # ------------------------------------------------------------ ThreadLease
 
+    @interactive_work
     async def acquire(self, thread_id: str, holder: str, ttl_seconds: float) -> bool:
         if thread_id in self._held:  # session locks stack: take each once
             return True

@@ -37,6 +37,7 @@ from infra.db import (
     SlackThreadRow,
     utc,
 )
+from infra.db_priority import interactive_work
 
 
 def _status(row: SlackStatusMessageRow) -> StatusMessage:
@@ -58,6 +59,7 @@ class SqlSlackStore:
 
     # ----------------------------------------------------------------- claims
 
+    @interactive_work
     async def claim(self, key: str, now: float, *, unsettled_for: float) -> Claim | None:
         try:
             async with self.session.begin() as s:
@@ -77,10 +79,12 @@ class SqlSlackStore:
                 .values(claimed_at=now))
             return Claim(key, retaken_from=first) if retaken.rowcount == 1 else None  # type: ignore[attr-defined]
 
+    @interactive_work
     async def settle_claim(self, key: str, now: float) -> None:
         async with self.session.begin() as s:
             await s.execute(update(SlackClaimRow).where(SlackClaimRow.key == key).values(settled_at=now))
 
+    @interactive_work
     async def claim_settled(self, key: str) -> bool:
         async with self.session() as s:
             row = await s.get(SlackClaimRow, key)
@@ -93,6 +97,7 @@ class SqlSlackStore:
 
     # ---------------------------------------------------------------- threads
 
+    @interactive_work
     async def own_thread(self, thread: ThreadRef, started_by: str | None, now: float) -> None:
         try:
             async with self.session.begin() as s:
@@ -101,12 +106,14 @@ class SqlSlackStore:
         except IntegrityError:
             pass  # owned already
 
+    @interactive_work
     async def owns_thread(self, key: str) -> bool:
         async with self.session() as s:
             return await s.get(SlackThreadRow, key) is not None
 
     # -------------------------------------------------------- status messages
 
+    @interactive_work
     async def add_status_message(
         self, thread_key: str, channel: str, ts: str, request: str, requested_by: str | None,
         now: float, run_id: str | None = None, request_key: str | None = None,

@@ -23,6 +23,7 @@ from agent.ports import (
     DecisionResult,
 )
 from infra.db import ApprovalRow, AuditRow, utc
+from infra.db_priority import interactive_work
 from infra.journal_store import JournalTables
 from infra.thread_store import ThreadTables
 
@@ -100,6 +101,7 @@ class SqlStore(JournalTables, ThreadTables):
                    ).scalar_one_or_none()
             return _approval(row) if row else None
 
+    @interactive_work
     async def decide(
         self, approval_id: str, *, approved: bool, by: str, reason: str | None = None,
         now: float | None = None, edits: int | None = None,

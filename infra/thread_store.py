@@ -12,12 +12,14 @@ from sqlalchemy import delete, or_, select, update
 
 from agent.ownership_ports import QueuedRequest
 from infra.db import QueuedRequestRow, ThreadLeaseRow, utc
+from infra.db_priority import interactive_work
 from infra.store_base import SqlTables
 
 
 class ThreadTables(SqlTables):
     # -------------------------------------------------------- queued requests
 
+    @interactive_work
     async def push(self, thread_id: str, text: str, requested_by: str | None, key: str | None = None) -> bool:
         async with self.session.begin() as s:
             if key is not None and (await s.execute(
@@ -48,6 +50,7 @@ class ThreadTables(SqlTables):
         async with self.session.begin() as s:
             await s.execute(delete(QueuedRequestRow).where(QueuedRequestRow.id == request_id))
 
+    @interactive_work
     async def has_queued(self, thread_id: str) -> bool:
         async with self.session() as s:
             found = await s.execute(select(QueuedRequestRow.id)
@@ -110,6 +113,7 @@ class ThreadTables(SqlTables):
 
     # ---------------------------------------------------------------- leases
 
+    @interactive_work
     async def acquire(self, thread_id: str, holder: str, ttl_seconds: float) -> bool:
         now = time.time()
         insert = self._insert()

@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from langchain_core.tools import BaseTool
@@ -105,7 +106,13 @@ class ToolSpec:
     def json_schema(self) -> dict[str, Any]:
         """The arguments' whole JSON schema (``properties``, ``required``…), whatever the tool
         was given: a pydantic model, a JSON-schema dict (as MCP adapters make), or nothing (the
-        schema LangChain derives from the function)."""
+        schema LangChain derives from the function). A copy: the caller may change it."""
+        return copy.deepcopy(self._schema)
+
+    @cached_property
+    def _schema(self) -> dict[str, Any]:
+        # Made once per registration: pydantic builds a schema in about a millisecond, and the
+        # engine asks for it on every node (secret arguments, text arguments).
         declared = self.tool.args_schema
         if isinstance(declared, dict):
             return copy.deepcopy(declared)
@@ -115,9 +122,20 @@ class ToolSpec:
         derived = self.tool.tool_call_schema
         return copy.deepcopy(derived) if isinstance(derived, dict) else model_json_schema(derived)
 
+    @cached_property
+    def text_args(self) -> frozenset[str]:
+        """The arguments that take only text (a JSON-schema string)."""
+        properties = self._schema.get("properties") or {}
+        return frozenset(arg for arg, schema in properties.items()
+                         if isinstance(schema, dict) and schema.get("type") == "string")
+
     def secret_args(self) -> frozenset[str]:
         """Arguments never shown outside the engine: not in Slack, the audit trail or a log."""
-        schema = self.json_schema()
+        return self._secret_args
+
+    @cached_property
+    def _secret_args(self) -> frozenset[str]:
+        schema = self._schema
         defs = schema.get("$defs") or schema.get("definitions") or {}
         marked = {name for name, prop in schema.get("properties", {}).items() if holds_secret(prop, defs)}
         return self.secret | marked
@@ -180,11 +198,9 @@ class ToolRegistry:
     def risk_of(self, name: str) -> Risk:
         return self.get(name).risk
 
-    def text_args(self, name: str) -> set[str]:
+    def text_args(self, name: str) -> frozenset[str]:
         """The arguments of tool ``name`` that take only text (a JSON-schema string)."""
-        properties = self.get(name).json_schema().get("properties") or {}
-        return {arg for arg, schema in properties.items()
-                if isinstance(schema, dict) and schema.get("type") == "string"}
+        return self.get(name).text_args
 
     def validate_args(self, name: str, args: dict[str, Any]) -> dict[str, Any]:
         """Check ``args`` against the tool's schema; return them as the tool will see them."""

@@ -155,3 +155,18 @@ def test_a_thread_forgotten_by_the_result_cache_never_gets_an_epoch_it_had_befor
     cache.forget("t")
     cache.put(key, "stale", now=0.0, epoch=before, red_changes=0)  # the old read ends at last
     assert cache.get(key, now=0.0, ttl=30) is None
+
+
+async def test_a_new_threads_request_runs_once_even_when_delivered_twice(sqlite_url: str) -> None:
+    plan = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "a", "gate": "g"}}]}
+    async with harness(sqlite_url, [plan, finish("one")]) as h:
+        first = await h.engine.submit("r9", "look up a", key="k" * 32, new_thread=True)
+        again = await h.engine.submit("r9", "look up a", key="k" * 32, new_thread=True)  # a retry
+        await h.next_event(NodeStarted, node_id="a")
+        h.log.gates["g"].set()
+        await h.engine.idle()
+        answers = [e.answer for e in h.drain() if isinstance(e, AnswerReady)]
+        assert (first, again) == (Submission.STARTED, Submission.QUEUED)
+        assert answers == ["one"] and h.log.count("lookup") == 1
+        assert await h.engine.status("r9") is ThreadStatus.IDLE
+        assert not await h.services.store.has_queued("r9")

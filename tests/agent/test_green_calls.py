@@ -264,3 +264,21 @@ async def test_package_code_is_refused_a_tool_the_requester_may_not_use_and_told
         said = (await h.engine.state("g7"))["results"]["pkg"]["output"]
         assert said == "tool 'lookup' is not allowed: only #ops may use it"
         assert h.log.count("lookup") == 0
+
+
+async def test_a_runs_green_nodes_read_the_threads_red_call_count_once(sqlite_url: str) -> None:
+    three = plan(("a", "lookup", {"key": "a"}), ("b", "lookup", {"key": "b"}), ("c", "lookup", {"key": "c"}))
+    async with engine(sqlite_url, [three, finish("one"), three, finish("two")], result_cache_seconds=30.0) as h:
+        journal = h.engine.ctx.executions
+        counts: list[str] = []
+        read = journal.changes
+
+        async def counted(thread_id: str) -> int:
+            counts.append(thread_id)
+            return await read(thread_id)
+
+        journal.changes = counted  # type: ignore[method-assign]
+        await h.engine.ask("g9", "look a, b and c up")
+        assert counts == ["g9"] and h.log.count("lookup") == 3
+        await h.engine.ask("g9", "and again")  # the next run reads it again, and reuses all three
+        assert counts == ["g9", "g9"] and h.log.count("lookup") == 3

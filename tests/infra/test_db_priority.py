@@ -1,0 +1,104 @@
+"""Work a person waits on (a Slack acknowledgement, a click) gets the next free database
+connection before the runs' statements that were waiting longer (infra.db_priority)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from infra.db import create_engine
+from infra.db_priority import interactive, interactive_work, is_interactive
+
+
+async def _waiting(engine: AsyncEngine, count: int) -> None:
+    """Until ``count`` checkouts wait for a connection (the pool's queue has their getters)."""
+    queue = engine.sync_engine.pool._pool._queue  # type: ignore[attr-defined]
+    async with asyncio.timeout(10):
+        while len(queue._getters) < count:
+            await asyncio.sleep(0.005)
+
+
+async def _served_order(engine: AsyncEngine, arrivals: list[tuple[str, bool]]) -> list[str]:
+    """Hold every connection, let ``arrivals`` (name, interactive) queue in that order, free
+    the connections: the order the waiters got one."""
+    served: list[str] = []
+
+    async def use(name: str, urgent: bool) -> None:
+        with interactive() if urgent else contextlib.nullcontext():
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+                served.append(name)
+
+    waiters = []
+    async with engine.connect():  # the only connection (SQLite: one)
+        for number, (name, urgent) in enumerate(arrivals, 1):
+            waiters.append(asyncio.create_task(use(name, urgent)))
+            await _waiting(engine, number)
+    await asyncio.gather(*waiters)
+    return served
+
+
+async def test_interactive_checkouts_go_before_the_runs_waiting_longer_in_arrival_order(
+    tmp_path: Path,
+) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path}/priority.sqlite")
+    try:
+        served = await _served_order(engine, [
+            ("run-1", False), ("run-2", False), ("ack-1", True), ("run-3", False), ("ack-2", True),
+        ])
+    finally:
+        await engine.dispose()
+    assert served == ["ack-1", "ack-2", "run-1", "run-2", "run-3"]
+
+
+async def test_postgres_pools_serve_interactive_checkouts_first_too(postgres_url: str) -> None:
+    engine = create_engine(postgres_url, connections=1)  # one connection, no overflow
+    try:
+        served = await _served_order(engine, [("run-1", False), ("run-2", False), ("ack", True)])
+    finally:
+        await engine.dispose()
+    assert served == ["ack", "run-1", "run-2"]
+
+
+async def test_a_cancelled_interactive_waiter_leaves_the_connection_to_the_next(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path}/cancel.sqlite")
+    served: list[str] = []
+
+    async def use(name: str, urgent: bool) -> None:
+        with interactive() if urgent else contextlib.nullcontext():
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+                served.append(name)
+
+    try:
+        async with engine.connect():
+            run = asyncio.create_task(use("run", False))
+            await _waiting(engine, 1)
+            ack = asyncio.create_task(use("ack", True))
+            await _waiting(engine, 2)
+            ack.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await ack
+        async with asyncio.timeout(10):
+            await run
+    finally:
+        await engine.dispose()
+    assert served == ["run"]
+
+
+async def test_interactive_work_marks_only_its_own_statements() -> None:
+    seen: list[bool] = []
+
+    @interactive_work
+    async def store_operation() -> str:
+        seen.append(is_interactive())
+        return "done"
+
+    assert await store_operation() == "done"
+    seen.append(is_interactive())
+    assert seen == [True, False]
