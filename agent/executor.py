@@ -73,7 +73,10 @@ class PlanExecutor:
     recheck_approvals: bool = False
     red_running: set[str] = field(default_factory=set)
     """Red nodes whose tool call is in flight."""
-    saves: set[asyncio.Task[None]] = field(default_factory=set)
+    unsaved: list[NodeResult] = field(default_factory=list)
+    """Finished nodes' results not handed to the store yet."""
+    saving: asyncio.Task[None] | None = None
+    """The one save in flight: it takes every result finished meanwhile in its next call."""
     save_errors: list[BaseException] = field(default_factory=list)
     provisional: bool = False
     """The plan is still being streamed (agent.early_start): only green nodes run, nothing is
@@ -88,14 +91,18 @@ class PlanExecutor:
     def __post_init__(self) -> None:
         self.gate = ApprovalGate(self.ctx, self.plan, self.ident)
 
-    def _saved(self, task: asyncio.Task[None]) -> None:
-        self.saves.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            self.save_errors.append(task.exception())  # type: ignore[arg-type]
+    async def _save_unsaved(self) -> None:
+        while self.unsaved:
+            batch, self.unsaved = self.unsaved, []
+            try:
+                await self.ctx.results.save(self.ident.thread_id, self.ident.plan_id, *batch)
+            except Exception as exc:
+                self.save_errors.append(exc)
 
     async def _flush(self) -> None:
         """Wait until every finished node is durable; fail loudly if one could not be saved."""
-        await asyncio.gather(*list(self.saves), return_exceptions=True)
+        while self.saving is not None and not self.saving.done():
+            await asyncio.shield(self.saving)
         if self.save_errors:
             raise self.save_errors[0]
 
@@ -165,12 +172,11 @@ class PlanExecutor:
         # The save runs alongside the children's dispatch rather than before it: a crash in
         # that window only makes this node count as in-flight (re-run if green; a red call
         # is protected by the execution journal). Every save completes before the scheduler
-        # returns.
-        save = asyncio.create_task(
-            self.ctx.results.save(self.ident.thread_id, self.ident.plan_id, result)
-        )
-        self.saves.add(save)
-        save.add_done_callback(self._saved)
+        # returns. Results finished while a save is in flight go together in the next one
+        # (nodes finishing together cost one transaction, not one each).
+        self.unsaved.append(result)
+        if self.saving is None or self.saving.done():
+            self.saving = asyncio.create_task(self._save_unsaved(), name="node-results")
 
     async def _finish(self, result: NodeResult) -> None:
         result = storable_result(result)  # what the result store and the checkpoint accept

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from typing import Any
@@ -85,13 +86,22 @@ async def _audit(runtime: Ctx, state: AgentState, kind: AuditKind, actor: str | 
 
 
 async def planner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
-    ctx = runtime.context
+    audited: asyncio.Task[None] | None = None
     if not state.get("plan_problems"):
         await _emit(runtime, state, Planning, request=state["request"],
                     replan=state.get("replans", 0))
-        if not state.get("replans"):
-            await _audit(runtime, state, AuditKind.REQUEST, state.get("requested_by"),
-                         request=state["request"])
+        if not state.get("replans"):  # recorded while the model plans, before the step ends
+            audited = asyncio.create_task(_audit(runtime, state, AuditKind.REQUEST,
+                                                 state.get("requested_by"), request=state["request"]))
+    try:
+        return await _plan(runtime, state)
+    finally:
+        if audited is not None:
+            await audited
+
+
+async def _plan(runtime: Ctx, state: AgentState) -> dict[str, Any]:
+    ctx = runtime.context
     refused = await ctx.access.refused_tools(current_thread(), state.get("requested_by"),
                                              ctx.registry.names())
     messages = planner_messages(state, ctx.registry.without(refused), ctx.settings.plan_limits.max_nodes,

@@ -13,29 +13,40 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 
 from agent.context import EngineContext
 from agent.errors import TransientToolError
 from agent.events import ResultReused, ToolRetrying
-from agent.red_calls import invoke_tool
+from agent.red_calls import describe_error, invoke_tool
 from agent.redaction import scrub_error
 from agent.result_cache import ResultCache
 
+log = structlog.get_logger(__name__)
 
-async def _red_changes(ctx: EngineContext, thread_id: str, run_id: str) -> int:
+
+def _red_changes(ctx: EngineContext, thread_id: str, run_id: str) -> asyncio.Future[int]:
     """The thread's red-call count, read from the journal once per run (see ResultCache):
     the run's nodes share one read, also when they start together."""
     reading = ctx.result_cache.counted(thread_id, run_id)
     if reading is None:
         reading = asyncio.ensure_future(ctx.executions.changes(thread_id))
         ctx.result_cache.count(thread_id, run_id, reading)
+    return reading
+
+
+async def _counted(ctx: EngineContext, thread_id: str, run_id: str,
+                   reading: asyncio.Future[int]) -> int | None:
+    """The count read, or None if it could not be (the next node reads again)."""
     try:
         return await asyncio.shield(reading)  # a node stopped does not stop the others' read
-    except Exception:
+    except Exception as exc:
         if ctx.result_cache.counted(thread_id, run_id) is reading:
-            ctx.result_cache.count(thread_id, run_id, None)  # the next node reads again
-        raise
+            ctx.result_cache.count(thread_id, run_id, None)
+        log.warning("could not read the thread's red-call count: results not reused",
+                    thread_id=thread_id, error=describe_error(exc))
+        return None
 
 
 @dataclass(frozen=True)
@@ -58,8 +69,11 @@ async def call_green(
     ttl = ctx.settings.result_cache_seconds if spec.cacheable else 0.0
     key = ResultCache.key(thread_id, tool, args)
     entry = ctx.result_cache.get(key, ctx.clock(), ttl) if ttl > 0 else None
-    red_changes = await _red_changes(ctx, thread_id, run_id) if ttl > 0 else 0
-    if entry is not None and entry.red_changes != red_changes:
+    # The count is read alongside the call, not before it: a new entry is kept once it is in
+    # (it is the run's, read as the run's first green call started).
+    reading = _red_changes(ctx, thread_id, run_id) if ttl > 0 else None
+    if entry is not None and reading is not None and entry.red_changes != await _counted(
+            ctx, thread_id, run_id, reading):
         ctx.result_cache.drop(key)  # a red call of this thread ran since, maybe on another replica
         entry = None
     if entry is not None:
@@ -92,6 +106,12 @@ async def call_green(
     except TransientToolError as exc:
         tried = f" (tried {len(errors)} times)" if len(errors) > 1 else ""
         raise TransientToolError(errors[-1] + tried) from exc
-    if ttl > 0:
-        ctx.result_cache.put(key, output, ctx.clock(), epoch, red_changes)
+    if reading is not None:  # kept for reuse once the count is in; the node does not wait for it
+        at = ctx.clock()
+
+        def keep(counted: asyncio.Future[int | None]) -> None:
+            if not counted.cancelled() and (red_changes := counted.result()) is not None:
+                ctx.result_cache.put(key, output, at, epoch, red_changes)
+
+        asyncio.ensure_future(_counted(ctx, thread_id, run_id, reading)).add_done_callback(keep)
     return GreenCall(output, attempts=len(errors) + 1, errors=tuple(errors))

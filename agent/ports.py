@@ -197,7 +197,8 @@ class NodeResult:
 class NodeResultStore(Protocol):
     """Per-node durability: a finished node's result survives a crash of its run."""
 
-    async def save(self, thread_id: str, plan_id: str, result: NodeResult) -> None: ...
+    async def save(self, thread_id: str, plan_id: str, *results: NodeResult) -> None:
+        """Keep ``results`` (one transaction), replacing those kept of the same nodes."""
 
     async def load(self, thread_id: str, plan_id: str) -> dict[str, NodeResult]: ...
 

@@ -108,8 +108,10 @@ class Intake:
             return
         thread = ThreadRef(team, channel, posted.ts)
         try:
-            await self.start(thread, text, user, fresh=True, respond=respond)
-            await self.store.own_thread(thread, user, self.clock())
+            # The thread is the bot's from its root message on: its owning is recorded while
+            # the status message is posted and the request queued, not after.
+            await asyncio.gather(self.start(thread, text, user, fresh=True, respond=respond),
+                                 self.store.own_thread(thread, user, self.clock()))
         except Exception:
             log.exception("could not start a run", thread_id=thread.key)
             await respond(say.SOMETHING_BROKE)

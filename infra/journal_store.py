@@ -69,15 +69,16 @@ class JournalTables(SqlTables):
 
     # ---------------------------------------------------------- node results
 
-    async def save(self, thread_id: str, plan_id: str, result: NodeResult) -> None:
-        values = {
+    async def save(self, thread_id: str, plan_id: str, *results: NodeResult) -> None:
+        rows = [{
             "thread_id": thread_id, "plan_id": plan_id, "node_id": result.node_id,
             "status": result.status.value, "output": result.output, "error": result.error,
             "started_at": result.started_at, "finished_at": result.finished_at,
             "attempts": result.attempts, "attempt_log": result.attempt_log,
-        }
-        async with self.engine.begin() as conn:
-            await conn.execute(self._result_upsert, values)
+        } for result in results]
+        if rows:
+            async with self.engine.begin() as conn:
+                await conn.execute(self._result_upsert, rows)
 
     @cached_property
     def _result_upsert(self) -> Any:

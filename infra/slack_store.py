@@ -7,7 +7,11 @@ to a run is an ``UPDATE … WHERE run_id IS NULL`` on the thread's oldest unboun
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
@@ -38,6 +42,7 @@ from infra.db import (
     utc,
 )
 from infra.db_priority import interactive_work
+from infra.group_commit import GroupCommit
 
 
 def _status(row: SlackStatusMessageRow) -> StatusMessage:
@@ -56,6 +61,10 @@ def _approval(row: SlackApprovalMessageRow) -> ApprovalMessage:
 class SqlSlackStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.session = async_sessionmaker(engine, expire_on_commit=False)
+        self._dialect = engine.dialect.name
+        # Written together when they come at once (what Slack acknowledgements wait for)
+        self._owned = GroupCommit(self._own_all)
+        self._statuses = GroupCommit(self._add_all)
 
     # ----------------------------------------------------------------- claims
 
@@ -99,12 +108,14 @@ class SqlSlackStore:
 
     @interactive_work
     async def own_thread(self, thread: ThreadRef, started_by: str | None, now: float) -> None:
-        try:
-            async with self.session.begin() as s:
-                s.add(SlackThreadRow(key=thread.key, team=thread.team, channel=thread.channel,
-                                     root_ts=thread.root_ts, started_by=started_by, created_at=now))
-        except IntegrityError:
-            pass  # owned already
+        await self._owned(dict(key=thread.key, team=thread.team, channel=thread.channel,
+                               root_ts=thread.root_ts, started_by=started_by, created_at=now))
+
+    async def _own_all(self, threads: list[dict[str, Any]]) -> list[None]:
+        insert = sqlite_insert if self._dialect == "sqlite" else postgres_insert
+        async with self.session.begin() as s:  # (a thread owned already stays as it is)
+            await s.execute(insert(SlackThreadRow).on_conflict_do_nothing(index_elements=["key"]), threads)
+        return [None] * len(threads)
 
     @interactive_work
     async def owns_thread(self, key: str) -> bool:
@@ -121,9 +132,12 @@ class SqlSlackStore:
         row = SlackStatusMessageRow(thread_key=thread_key, run_id=run_id, channel=channel, ts=ts,
                                     request=request, requested_by=requested_by, created_at=now,
                                     finished=False, request_key=request_key)
+        return await self._statuses(row)
+
+    async def _add_all(self, rows: list[SlackStatusMessageRow]) -> list[StatusMessage]:
         async with self.session.begin() as s:
-            s.add(row)
-        return _status(row)
+            s.add_all(rows)
+        return [_status(row) for row in rows]
 
     async def bind_status_message(self, thread_key: str, run_id: str) -> StatusMessage | None:
         for _ in range(3):  # another binder may win the row; try the next one

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import delete, or_, select, update
@@ -13,6 +14,7 @@ from sqlalchemy import delete, or_, select, update
 from agent.ownership_ports import QueuedRequest
 from infra.db import QueuedRequestRow, ThreadLeaseRow, utc
 from infra.db_priority import interactive_work
+from infra.group_commit import GroupCommit
 from infra.store_base import SqlTables
 
 
@@ -21,14 +23,26 @@ class ThreadTables(SqlTables):
 
     @interactive_work
     async def push(self, thread_id: str, text: str, requested_by: str | None, key: str | None = None) -> bool:
+        return await self._pushes(QueuedRequestRow(thread_id=thread_id, text=text, requested_by=requested_by,
+                                                   queued_at=utc(time.time()), key=key or uuid.uuid4().hex))
+
+    @cached_property
+    def _pushes(self) -> GroupCommit[QueuedRequestRow, bool]:
+        """Requests queued at once are written together (what Slack acknowledgements wait for)."""
+        return GroupCommit(self._push_all)
+
+    async def _push_all(self, rows: list[QueuedRequestRow]) -> list[bool]:
+        pushed = []
         async with self.session.begin() as s:
-            if key is not None and (await s.execute(
-                select(QueuedRequestRow.id).where(QueuedRequestRow.key == key).limit(1)
-            )).first() is not None:
-                return False
-            s.add(QueuedRequestRow(thread_id=thread_id, text=text, requested_by=requested_by,
-                                   queued_at=utc(time.time()), key=key or uuid.uuid4().hex))
-            return True
+            for row in rows:  # (each sees those before it: the session flushes before a query)
+                if (await s.execute(
+                    select(QueuedRequestRow.id).where(QueuedRequestRow.key == row.key).limit(1)
+                )).first() is not None:
+                    pushed.append(False)  # a redelivery of a request queued already
+                    continue
+                s.add(row)
+                pushed.append(True)
+        return pushed
 
     async def peek(self, thread_id: str) -> QueuedRequest | None:
         async with self.session() as s:

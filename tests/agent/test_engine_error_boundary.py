@@ -24,11 +24,11 @@ class RefusingResults:
     def __init__(self, inner: NodeResultStore, node_id: str) -> None:
         self.inner, self.node_id, self.refused = inner, node_id, False
 
-    async def save(self, thread_id: str, plan_id: str, result: NodeResult) -> None:
-        if result.node_id == self.node_id and not self.refused:
+    async def save(self, thread_id: str, plan_id: str, *results: NodeResult) -> None:
+        if any(result.node_id == self.node_id for result in results) and not self.refused:
             self.refused = True
             raise RuntimeError("the store refused the value\nsecond line")
-        await self.inner.save(thread_id, plan_id, result)
+        await self.inner.save(thread_id, plan_id, *results)
 
     async def load(self, thread_id: str, plan_id: str) -> dict[str, NodeResult]:
         return await self.inner.load(thread_id, plan_id)
