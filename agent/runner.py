@@ -48,6 +48,7 @@ from agent.ports import Approval, DecisionResult
 from agent.recovery import Recovery
 from agent.storable import storable
 from agent.thread_runner import NEXT_QUEUED, RESUME, ThreadRunner, stopped_at, thread_config
+from agent.urgency import in_background
 
 log = structlog.get_logger(__name__)
 
@@ -383,7 +384,9 @@ class Engine:
         self._spawn(self._drive(thread_id, payload))
 
     def _spawn(self, work: Any) -> None:
-        task: asyncio.Task[None] = asyncio.create_task(work)
+        # A run is background work, even when a person's click or request started it: that
+        # urgency (agent.urgency) ends with what they wait for (queued, decided, head start).
+        task: asyncio.Task[None] = asyncio.create_task(work, context=in_background())
         self._tasks.add(task)
         task.add_done_callback(self._done)
 

@@ -41,6 +41,7 @@ from agent.ports import Approval, ApprovalStatus
 from agent.recovery import RECOVERY_TAKEOVERS
 from agent.red_calls import start_approved
 from agent.run_end import GAVE_UP, end_run, internal_error
+from agent.urgency import urgent
 
 log = structlog.get_logger(__name__)
 
@@ -176,7 +177,10 @@ class ThreadRunner:
         """The part of a drive that holds the lease. Returns the approvals the thread is
         parked on (None: not parked) and whether to look for news and queued work after."""
         if payload is NEXT_QUEUED or payload is RESUME:
-            snapshot = await self.graph.aget_state(thread_config(thread_id))
+            # A resume is mostly a decision someone just clicked: what it reads before the
+            # approved call starts is urgent work (agent.urgency).
+            with urgent() if payload is RESUME else contextlib.nullcontext():
+                snapshot = await self.graph.aget_state(thread_config(thread_id))
             if stopped_at(snapshot) and "wait" not in stopped_at(snapshot):
                 # Stopped mid-run, and this drive holds the lease: its runner died or left
                 # the lease lapsed. Take it over (the journal keeps red calls once), unless
@@ -207,13 +211,32 @@ class ThreadRunner:
             return parked, True
         if payload is RESUME:
             parked = list(snapshot.values.get("pending_approvals", [])) if stopped_at(snapshot) else None
-            news = await self._news(thread_id, parked)
-            if news is None:
-                return parked, True
-            await self.heed_cancel(thread_id)
+            with urgent():
+                news = await self._news(thread_id, parked)
+                if news is None:
+                    return parked, True
+                await self.heed_cancel(thread_id)
             return await self._run_until_settled(thread_id, payload, news), True
         await self.marks.start_run(thread_id)  # a new run's input
         return await self._run_until_settled(thread_id, payload), True
+
+    async def _head_start(self, thread_id: str, decided: list[Approval]) -> None:
+        """Start the approved calls among ``decided`` before the graph resumes (see
+        :meth:`_run_until_settled`)."""
+        approved = [a for a in decided if a.status is ApprovalStatus.APPROVED and a.run_id]
+        if not approved or thread_id in self.ctx.cancelled:
+            return
+        with urgent():  # what the approver waits for: the call starting
+            started = await asyncio.gather(*(start_approved(self.ctx, a) for a in approved),
+                                           return_exceptions=True)
+        for failure in (s for s in started if isinstance(s, Exception)):
+            # the scheduler runs (or re-asks for) the node as it would without a head start
+            log.warning("could not start an approved call early", thread_id=thread_id,
+                        exc_info=failure)
+
+    async def _urgent_news(self, thread_id: str, parked: list[str] | None) -> list[Approval] | None:
+        with urgent():  # a click may be waiting on it
+            return await self._news(thread_id, parked)
 
     async def heed_cancel(self, thread_id: str) -> None:
         """The thread's run was cancelled and this process may not have heard (the signal
@@ -253,16 +276,12 @@ class ThreadRunner:
         self._stoppers[thread_id] = stop
         renewer = asyncio.create_task(self._renew(thread_id, run, lost))
         try:
-            approved = [a for a in decided or [] if a.status is ApprovalStatus.APPROVED and a.run_id]
-            if approved and thread_id not in self.ctx.cancelled:
-                started = await asyncio.gather(*(start_approved(self.ctx, a) for a in approved),
-                                               return_exceptions=True)
-                for failure in (s for s in started if isinstance(s, Exception)):
-                    # the scheduler runs (or re-asks for) the node as it would without a head start
-                    log.warning("could not start an approved call early", thread_id=thread_id,
-                                exc_info=failure)
+            await self._head_start(thread_id, decided or [])
             values = await self.graph.ainvoke(payload, thread_config(thread_id), context=self.ctx)
-            while await self.has_news(thread_id, parked_on(values)):
+            # Decided while this drive parked the thread (its runner had the wake-up, but the
+            # graph had left the scheduler): resumed here, with the same head start.
+            while (news := await self._urgent_news(thread_id, parked_on(values))) is not None:
+                await self._head_start(thread_id, news)
                 values = await self.graph.ainvoke(RESUME, thread_config(thread_id), context=self.ctx)
             return parked_on(values)
         except asyncio.CancelledError:

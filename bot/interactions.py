@@ -23,6 +23,7 @@ from agent.approval_edits import argument_problems, edit_approval
 from agent.cancelling import CancelOutcome
 from agent.ports import Approval, ApprovalStatus, ApprovalStore, DecisionOutcome, DecisionResult
 from agent.runner import Engine, ThreadStatus
+from agent.urgency import urgent
 from bot import messages as say
 from bot.access import AccessDirectory, MembershipUnknown
 from bot.approval_messages import ApprovalMessages
@@ -142,7 +143,8 @@ class Interactions:
         """``edits``: the version of the arguments the clicked message showed (approving runs
         exactly those; if they were edited since, nothing is decided)."""
         async with self._reported("approve", user, approval_id, channel, thread_ts):
-            await self._approve(user, approval_id, channel, thread_ts, edits)
+            with urgent():  # the approver waits for the call to start (agent.urgency)
+                await self._approve(user, approval_id, channel, thread_ts, edits)
 
     async def _approve(self, user: str, approval_id: str, channel: str, thread_ts: str | None,
                        edits: int | None) -> None:

@@ -7,7 +7,6 @@ adds it to the SQLite one, which lacks it.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -24,6 +23,7 @@ from sqlalchemy.engine import make_url
 
 from agent.errors import ConfigurationError
 from infra.db import is_sqlite, libpq_url
+from infra.db_priority import InteractiveFirstSemaphore
 from infra.schema_lock import CHECKPOINTER_KEY, held_async
 
 
@@ -36,6 +36,8 @@ async def open_checkpointer(database_url: str, pool_size: int = 12) -> AsyncIter
             await conn.execute("PRAGMA journal_mode=WAL")
             await conn.execute("PRAGMA busy_timeout=30000")
             sqlite_saver = PrunableSqliteSaver(conn)
+            # (its one lock, with the urgent work first: infra.db_priority)
+            sqlite_saver.lock = InteractiveFirstSemaphore(1)  # type: ignore[assignment]
             await sqlite_saver.setup()
             yield sqlite_saver
         return
@@ -49,8 +51,9 @@ async def open_checkpointer(database_url: str, pool_size: int = 12) -> AsyncIter
         # The saver serialises every operation behind one asyncio.Lock even on a pool
         # (langgraph issue #7259), so all threads' checkpoints queued behind each other:
         # 0.5-1.5 s per operation with 50 concurrent runs (bench.slack). Each operation
-        # takes its own pooled connection, so as many may run at once as the pool holds.
-        saver.lock = asyncio.Semaphore(pool_size)  # type: ignore[assignment]
+        # takes its own pooled connection, so as many may run at once as the pool holds;
+        # urgent work (a click's resume) first (infra.db_priority).
+        saver.lock = InteractiveFirstSemaphore(pool_size)  # type: ignore[assignment]
         async with await AsyncConnection.connect(libpq_url(database_url), autocommit=True) as conn:
             if not await _checkpointer_current(conn):  # `dagbot migrate` did it: needs no CREATE
                 # The lock is held on a connection of its own (setup() takes one from the

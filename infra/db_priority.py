@@ -14,31 +14,22 @@ taken from a statement already running: this only reorders who waits for a conne
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import functools
-from collections.abc import Callable, Coroutine, Iterator
-from contextvars import ContextVar
+from collections.abc import Callable, Coroutine
 from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 from sqlalchemy.util import memoized_property
 from sqlalchemy.util.queue import AsyncAdaptedQueue
 
-_INTERACTIVE: ContextVar[bool] = ContextVar("dagbot_db_interactive", default=False)
+from agent.urgency import is_urgent, urgent
 
-
-@contextlib.contextmanager
-def interactive() -> Iterator[None]:
-    """Connections checked out inside this block go to the front of the pool's queue."""
-    token = _INTERACTIVE.set(True)
-    try:
-        yield
-    finally:
-        _INTERACTIVE.reset(token)
-
-
-def is_interactive() -> bool:
-    return _INTERACTIVE.get()
+interactive = urgent
+"""Connections checked out inside this block go to the front of the pool's queue
+(:func:`agent.urgency.urgent`, which engine and bot code mark their urgent work with)."""
+is_interactive = is_urgent
 
 
 P = ParamSpec("P")
@@ -102,3 +93,54 @@ class InteractiveFirstPool(AsyncAdaptedQueuePool):
     """SQLAlchemy's asyncio queue pool, serving :func:`interactive` checkouts first."""
 
     _queue_class = _InteractiveFirstQueue
+
+
+class InteractiveFirstSemaphore:
+    """A semaphore whose :func:`interactive` waiters go before the others (each class first
+    come, first served): the checkpointer's, whose one lock (SQLite) or pool-sized semaphore
+    (PostgreSQL) every run's checkpoints queue for."""
+
+    def __init__(self, value: int = 1) -> None:
+        self._free = value
+        self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+        self._interactive: set[asyncio.Future[None]] = set()
+
+    async def __aenter__(self) -> None:
+        await self.acquire()
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.release()
+
+    def locked(self) -> bool:
+        return self._free <= 0
+
+    async def acquire(self) -> None:
+        if self._free > 0 and not any(not w.done() for w in self._waiters):
+            self._free -= 1
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if is_interactive():
+            ahead = sum(1 for w in self._interactive if not w.done())
+            self._waiters.insert(min(ahead, len(self._waiters)), waiter)
+            self._interactive.add(waiter)
+        else:
+            self._waiters.append(waiter)
+        try:
+            await waiter  # release() handed its permit over to this waiter
+        except BaseException:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # handed over as it was cancelled: pass it on
+            else:
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(waiter)
+            raise
+        finally:
+            self._interactive.discard(waiter)
+
+    def release(self) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)  # the permit goes straight to it
+                return
+        self._free += 1

@@ -36,7 +36,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from infra.db import ThreadLeaseRow, libpq_url, utc
-from infra.db_priority import interactive_work
+from infra.db_priority import InteractiveFirstSemaphore, interactive_work
 
 log = structlog.get_logger(__name__)
 
@@ -74,7 +74,7 @@ class AdvisoryLeases:
         self._health_seconds = health_seconds
         self._grace = 3 * health_seconds if takeover_grace_seconds is None else takeover_grace_seconds
         self._conn: AsyncConnection[tuple[Any, ...]] | None = None
-        self._use = asyncio.Lock()
+        self._use = InteractiveFirstSemaphore(1)  # one lock connection: urgent work first
         self._held: set[str] = set()
         self._free_since: dict[str, float] = {}
         """Thread marked held whose lock was free at every look since (``time.monotonic()``)."""

@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from agent.urgency import in_background
 from infra.db import create_engine
-from infra.db_priority import interactive, interactive_work, is_interactive
+from infra.db_priority import InteractiveFirstSemaphore, interactive, interactive_work, is_interactive
 
 
 async def _waiting(engine: AsyncEngine, count: int) -> None:
@@ -102,3 +103,44 @@ async def test_interactive_work_marks_only_its_own_statements() -> None:
     assert await store_operation() == "done"
     seen.append(is_interactive())
     assert seen == [True, False]
+
+
+async def test_the_checkpointers_semaphore_serves_urgent_waiters_first_and_keeps_its_count() -> None:
+    semaphore = InteractiveFirstSemaphore(2)
+    served: list[str] = []
+    release = asyncio.Event()
+
+    async def hold(name: str, urgent_: bool) -> None:
+        with interactive() if urgent_ else contextlib.nullcontext():
+            async with semaphore:
+                served.append(name)
+                await release.wait()
+
+    holders = [asyncio.create_task(hold(f"held-{n}", False)) for n in (1, 2)]
+    await asyncio.sleep(0)
+    waiters = [asyncio.create_task(hold(name, urgent_)) for name, urgent_ in
+               [("run-1", False), ("run-2", False), ("click-1", True), ("click-2", True)]]
+    cancelled = asyncio.create_task(hold("gone", True))
+    await asyncio.sleep(0)
+    cancelled.cancel()
+    await asyncio.sleep(0)
+    assert served == ["held-1", "held-2"] and semaphore.locked()
+    release.set()  # each holder leaves at once: the permits go down the queue, two at a time
+    await asyncio.gather(*holders, *waiters)
+    assert served == ["held-1", "held-2", "click-1", "click-2", "run-1", "run-2"]
+    assert not semaphore.locked()
+    async with semaphore, semaphore:  # both permits are back
+        assert semaphore.locked()
+
+
+async def test_runs_started_from_urgent_work_are_background_work() -> None:
+    seen: dict[str, bool] = {}
+
+    async def note(name: str) -> None:
+        seen[name] = is_interactive()
+
+    with interactive():
+        inherited = asyncio.create_task(note("inherited"))
+        run = asyncio.create_task(note("run"), context=in_background())
+        await asyncio.gather(inherited, run)
+    assert seen == {"inherited": True, "run": False}
