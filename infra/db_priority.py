@@ -3,9 +3,12 @@
 Slack gives an app 3 seconds to acknowledge a request or a click, and dagbot acknowledges
 once the request is durable (a few short statements). With 50 runs going, their statements
 queue for the same connections (SQLite has one), and an acknowledgement would wait its
-turn behind hundreds of them. Statements made inside :func:`interactive` instead take the
-next free connection before any other waiter: the stores mark the operations a person is
-waiting on (claims, thread ownership, status messages, queueing a request, decisions).
+turn behind hundreds of them. Statements made inside :func:`interactive` (the engine's and
+the bot's :func:`agent.urgency.urgent`) instead take the next free connection before any
+other waiter, and the next turn of the checkpointer and of the lease connection
+(:class:`InteractiveFirstSemaphore`). The stores mark the operations a person is waiting on
+(claims, thread ownership, status messages, queueing a request, decisions); the engine marks
+a click's resume and the approved call's start.
 
 The order is kept inside each class of waiter (first come, first served), and nothing is
 taken from a statement already running: this only reorders who waits for a connection.
