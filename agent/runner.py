@@ -134,7 +134,7 @@ class Engine:
         only a redelivery of this request can be queued): its checkpoint is not read."""
         request = storable(request)  # (no NUL character: the stores refuse it)
         if new_thread and not self._claims[thread_id]:
-            return await self._submit_new(thread_id, request, requested_by, key)
+            return await self._claim_and_queue(thread_id, request, requested_by, key)
         busy = (await self.status(thread_id) is not ThreadStatus.IDLE
                 or await self.queue.has_queued(thread_id)
                 # the checkpoint may not show yet a run another process has just started
@@ -143,24 +143,13 @@ class Engine:
             await self.queue.push(thread_id, request, requested_by, key)
             await self._run_queued(thread_id)  # in case the thread's runner ended meanwhile
             return Submission.QUEUED
-        self._claims[thread_id] += 1  # before the next await: twin submits see the thread busy
-        try:
-            pushed = await self.queue.push(thread_id, request, requested_by, key)
-        except BaseException:
-            await self._give_up_claim(thread_id)
-            raise
-        if not pushed:  # a redelivery of a request that is queued already
-            await self._give_up_claim(thread_id)
-            await self._run_queued(thread_id)
-            return Submission.QUEUED
-        self._spawn(self._drive(thread_id, NEXT_QUEUED))
-        return Submission.STARTED
+        return await self._claim_and_queue(thread_id, request, requested_by, key)
 
-    async def _submit_new(self, thread_id: str, request: str, requested_by: str | None,
-                          key: str | None) -> Submission:
-        """The first request of a thread just made: queued (one statement: what a Slack
-        acknowledgement waits for), then driven; the drive takes the thread's lease."""
-        self._claims[thread_id] += 1
+    async def _claim_and_queue(self, thread_id: str, request: str, requested_by: str | None,
+                               key: str | None) -> Submission:
+        """Claim the thread, queue the request, then drive it. For a thread just made this is
+        all (one statement: what a Slack acknowledgement waits for; the drive takes the lease)."""
+        self._claims[thread_id] += 1  # before the next await: twin submits see the thread busy
         try:
             pushed = await self.queue.push(thread_id, request, requested_by, key)
         except BaseException:

@@ -3,8 +3,8 @@
 Slack gives an app 3 seconds to acknowledge a request or a click, and dagbot acknowledges
 once the request is durable (a few short statements). With 50 runs going, their statements
 queue for the same connections (SQLite has one), and an acknowledgement would wait its
-turn behind hundreds of them. Statements made inside :func:`interactive` (the engine's and
-the bot's :func:`agent.urgency.urgent`) instead take the next free connection before any
+turn behind hundreds of them. Statements made inside the engine's and the bot's
+:func:`agent.urgency.urgent` instead take the next free connection before any
 other waiter, and the next turn of the checkpointer and of the lease connection
 (:class:`InteractiveFirstSemaphore`). The stores mark the operations a person is waiting on
 (claims, thread ownership, status messages, queueing a request, decisions); the engine marks
@@ -29,23 +29,28 @@ from sqlalchemy.util.queue import AsyncAdaptedQueue
 
 from agent.urgency import is_urgent, urgent
 
-interactive = urgent
-"""Connections checked out inside this block go to the front of the pool's queue
-(:func:`agent.urgency.urgent`, which engine and bot code mark their urgent work with)."""
-is_interactive = is_urgent
-
-
 P = ParamSpec("P")
 T = TypeVar("T")
 
 
 def interactive_work(method: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, Coroutine[Any, Any, T]]:
-    """A store operation a person waits on: its statements run :func:`interactive`."""
+    """A store operation a person waits on: its statements run :func:`agent.urgency.urgent`."""
     @functools.wraps(method)
     async def run(*args: P.args, **kwargs: P.kwargs) -> T:
-        with interactive():
+        with urgent():
             return await method(*args, **kwargs)
     return run
+
+
+def _line_up(waiters: collections.deque[asyncio.Future[None]], waiter: asyncio.Future[None],
+             urgent_waiters: set[asyncio.Future[None]]) -> None:
+    """Put ``waiter`` at the end of the queue, or, if urgent, after the urgent ones waiting."""
+    if is_urgent():
+        ahead = sum(1 for waiting in urgent_waiters if not waiting.done())
+        waiters.insert(min(ahead, len(waiters)), waiter)
+        urgent_waiters.add(waiter)
+    else:
+        waiters.append(waiter)
 
 
 class _Waiters(asyncio.Queue[Any]):
@@ -61,16 +66,10 @@ class _Waiters(asyncio.Queue[Any]):
         self._interactive: set[asyncio.Future[None]] = set()
 
     async def get(self) -> Any:
-        interactive = is_interactive()
         while self.empty():
             getter: asyncio.Future[None] = self._get_loop().create_future()  # type: ignore[attr-defined]
             getters = self._getters  # type: ignore[attr-defined]
-            if interactive:
-                ahead = sum(1 for waiting in self._interactive if not waiting.done())
-                getters.insert(min(ahead, len(getters)), getter)
-                self._interactive.add(getter)
-            else:
-                getters.append(getter)
+            _line_up(getters, getter, self._interactive)
             try:
                 await getter
             except BaseException:
@@ -93,13 +92,13 @@ class _InteractiveFirstQueue(AsyncAdaptedQueue[Any]):
 
 
 class InteractiveFirstPool(AsyncAdaptedQueuePool):
-    """SQLAlchemy's asyncio queue pool, serving :func:`interactive` checkouts first."""
+    """SQLAlchemy's asyncio queue pool, serving :func:`agent.urgency.urgent` checkouts first."""
 
     _queue_class = _InteractiveFirstQueue
 
 
 class InteractiveFirstSemaphore:
-    """A semaphore whose :func:`interactive` waiters go before the others (each class first
+    """A semaphore whose urgent waiters (:func:`agent.urgency.urgent`) go before the others (each class first
     come, first served): the checkpointer's, whose one lock (SQLite) or pool-sized semaphore
     (PostgreSQL) every run's checkpoints queue for."""
 
@@ -122,12 +121,7 @@ class InteractiveFirstSemaphore:
             self._free -= 1
             return
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        if is_interactive():
-            ahead = sum(1 for w in self._interactive if not w.done())
-            self._waiters.insert(min(ahead, len(self._waiters)), waiter)
-            self._interactive.add(waiter)
-        else:
-            self._waiters.append(waiter)
+        _line_up(self._waiters, waiter, self._interactive)
         try:
             await waiter  # release() handed its permit over to this waiter
         except BaseException:

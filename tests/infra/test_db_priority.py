@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from agent.urgency import in_background
+from agent.urgency import in_background, is_urgent, urgent
 from infra.db import create_engine
-from infra.db_priority import InteractiveFirstSemaphore, interactive, interactive_work, is_interactive
+from infra.db_priority import InteractiveFirstSemaphore, interactive_work
 
 
 async def _waiting(engine: AsyncEngine, count: int) -> None:
@@ -24,21 +24,22 @@ async def _waiting(engine: AsyncEngine, count: int) -> None:
             await asyncio.sleep(0.005)
 
 
+async def _use(engine: AsyncEngine, served: list[str], name: str, urgent_: bool) -> None:
+    """Check a connection out (as urgent work or not), use it, note ``name`` in ``served``."""
+    with urgent() if urgent_ else contextlib.nullcontext():
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+            served.append(name)
+
+
 async def _served_order(engine: AsyncEngine, arrivals: list[tuple[str, bool]]) -> list[str]:
-    """Hold every connection, let ``arrivals`` (name, interactive) queue in that order, free
+    """Hold every connection, let ``arrivals`` (name, urgent) queue in that order, free
     the connections: the order the waiters got one."""
     served: list[str] = []
-
-    async def use(name: str, urgent: bool) -> None:
-        with interactive() if urgent else contextlib.nullcontext():
-            async with engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
-                served.append(name)
-
     waiters = []
     async with engine.connect():  # the only connection (SQLite: one)
-        for number, (name, urgent) in enumerate(arrivals, 1):
-            waiters.append(asyncio.create_task(use(name, urgent)))
+        for number, (name, urgent_) in enumerate(arrivals, 1):
+            waiters.append(asyncio.create_task(_use(engine, served, name, urgent_)))
             await _waiting(engine, number)
     await asyncio.gather(*waiters)
     return served
@@ -69,18 +70,11 @@ async def test_postgres_pools_serve_interactive_checkouts_first_too(postgres_url
 async def test_a_cancelled_interactive_waiter_leaves_the_connection_to_the_next(tmp_path: Path) -> None:
     engine = create_engine(f"sqlite:///{tmp_path}/cancel.sqlite")
     served: list[str] = []
-
-    async def use(name: str, urgent: bool) -> None:
-        with interactive() if urgent else contextlib.nullcontext():
-            async with engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
-                served.append(name)
-
     try:
         async with engine.connect():
-            run = asyncio.create_task(use("run", False))
+            run = asyncio.create_task(_use(engine, served, "run", False))
             await _waiting(engine, 1)
-            ack = asyncio.create_task(use("ack", True))
+            ack = asyncio.create_task(_use(engine, served, "ack", True))
             await _waiting(engine, 2)
             ack.cancel()
             with pytest.raises(asyncio.CancelledError):
@@ -97,11 +91,11 @@ async def test_interactive_work_marks_only_its_own_statements() -> None:
 
     @interactive_work
     async def store_operation() -> str:
-        seen.append(is_interactive())
+        seen.append(is_urgent())
         return "done"
 
     assert await store_operation() == "done"
-    seen.append(is_interactive())
+    seen.append(is_urgent())
     assert seen == [True, False]
 
 
@@ -111,7 +105,7 @@ async def test_the_checkpointers_semaphore_serves_urgent_waiters_first_and_keeps
     release = asyncio.Event()
 
     async def hold(name: str, urgent_: bool) -> None:
-        with interactive() if urgent_ else contextlib.nullcontext():
+        with urgent() if urgent_ else contextlib.nullcontext():
             async with semaphore:
                 served.append(name)
                 await release.wait()
@@ -137,9 +131,9 @@ async def test_runs_started_from_urgent_work_are_background_work() -> None:
     seen: dict[str, bool] = {}
 
     async def note(name: str) -> None:
-        seen[name] = is_interactive()
+        seen[name] = is_urgent()
 
-    with interactive():
+    with urgent():
         inherited = asyncio.create_task(note("inherited"))
         run = asyncio.create_task(note("run"), context=in_background())
         await asyncio.gather(inherited, run)
