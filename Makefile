@@ -11,12 +11,15 @@ OTHER_MODEL = $(or $(OPENAI_BASE_URL),$(OPENAI_API_KEY),$(DAGBOT_LOCAL_MODEL),$(
 	'^\s*(export\s+)?(OPENAI_BASE_URL|OPENAI_API_KEY|DAGBOT_LOCAL_MODEL)=.' .env))
 LOCAL_MODEL = $(if $(OTHER_MODEL),,$(wildcard $(MODEL)))
 
-.PHONY: run test venv system browser model lint bench sandbox-image clean
+.PHONY: run test venv system browser model lint lock bench sandbox-image clean
 
-$(STAMP): pyproject.toml
+# Installs are pinned: every library at the version and hashes requirements.lock records, then
+# dagbot itself on top without resolving anything again (update the pins with `make lock`).
+$(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install -q --no-deps -e .
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -46,6 +49,13 @@ test: venv system browser $(MODEL)
 	$(BIN)/python -m pytest -q $(ARGS)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+
+## lock: re-resolve requirements.lock from pyproject.toml's ranges (the newest releases they admit)
+lock: venv
+	$(BIN)/python -m pip install -q pip-tools
+	$(BIN)/pip-compile -q --upgrade --generate-hashes --extra dev --strip-extras --allow-unsafe \
+		--no-emit-index-url --no-emit-find-links --custom-compile-command 'make lock' \
+		-o requirements.lock pyproject.toml
 
 lint: venv
 	$(BIN)/ruff check .
