@@ -47,6 +47,7 @@ from agent.events import (
     Waiting,
 )
 from agent.executor import PlanExecutor, RunIdentity
+from agent.grounding import ungrounded_changes
 from agent.llm import LLMUnavailable, TextReply, as_tool, was_cut_off
 from agent.plan import Plan
 from agent.ports import NodeStatus
@@ -127,6 +128,8 @@ async def validate(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     try:
         plan = validate_plan(state.get("draft"), ctx.registry, ctx.settings.plan_limits,
                              refused=state.get("refused_tools") or {})
+        if elsewhere := ungrounded_changes(plan, ctx.registry, state["request"], _thread_so_far(state)):
+            raise PlanError(elsewhere)
     except PlanError as exc:
         problems = [str(p) for p in exc.problems]
         if state.get("repairs", 0) < 1:
@@ -155,6 +158,12 @@ async def validate(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         earlier.append(state["results"])
     return {"plan": plan_dict, "plan_id": plan_id, "plan_problems": [], "results": {},
             "earlier_results": earlier, "pending_approvals": []}
+
+
+def _thread_so_far(state: AgentState) -> list[Any]:
+    """What the thread already names: earlier requests, answers and results, this request's."""
+    earlier = [[run["request"], run["answer"], run["results"]] for run in state.get("history", [])]
+    return [*earlier, all_results(state)]
 
 
 def all_results(state: AgentState) -> dict[str, dict[str, Any]]:

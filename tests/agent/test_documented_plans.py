@@ -58,7 +58,8 @@ def test_the_readme_plan_is_valid_and_its_package_depends_on_what_it_reads(regis
 
 def test_the_planner_examples_are_valid_plans(registry: ToolRegistry) -> None:
     plans = [validate_plan(raw, registry) for raw in prompt_example_plans()]
-    assert len(plans) == 5
-    assert plans[2].node("warn").depends_on == ["log"]  # the read before it, from inputs['log']
-    assert plans[3].node("save").depends_on == ["tickets"]  # the red write is a node of its own
-    assert plans[4].nodes == [] and plans[4].answer  # nothing can do it: said so, no node
+    assert len(plans) == 6
+    assert [n.tool for n in plans[2].nodes] == ["read_file"] and not plans[2].answer  # a stated value
+    assert plans[3].node("warn").depends_on == ["log"]  # the read before it, from inputs['log']
+    assert plans[4].node("save").depends_on == ["tickets"]  # the red write is a node of its own
+    assert plans[5].nodes == [] and plans[5].answer  # nothing can do it: said so, no node

@@ -192,3 +192,19 @@ async def test_a_plan_with_no_nodes_is_answered_from_the_conversation(sqlite_url
         assert plans[-1]["nodes"] == []
         assert isinstance(events[-1], AnswerReady) and "You're welcome" in events[-1].answer
         assert h.log.count("lookup") == 1  # the follow-up ran no tool
+
+
+async def test_a_change_aimed_elsewhere_than_the_request_says_is_repaired_before_approval(
+        sqlite_url: str) -> None:
+    elsewhere = {"nodes": [{"id": "w", "tool": "send", "why": "asked", "args": {"to": "ops@example.org",
+                                                                              "body": "done"}}]}
+    named = {"nodes": [{"id": "w", "tool": "send", "why": "asked", "args": {"to": "oncall@example.com",
+                                                                          "body": "done"}}]}
+    async with harness(sqlite_url, [elsewhere, named]) as h:
+        await h.engine.ask("p-ground", "Send 'done' to oncall@example.com")
+        repair_prompt = h.llm.calls[1][-1].content
+        assert "'ops@example.org' is named nowhere in the request" in repair_prompt
+        assert "oncall@example.com" in repair_prompt
+        waiting = [e for e in h.drain() if isinstance(e, AwaitingApproval)]
+        assert [e.args["to"] for e in waiting] == ["oncall@example.com"]  # the only approval asked
+        assert h.log.calls == []

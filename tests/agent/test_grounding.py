@@ -1,0 +1,51 @@
+"""A red node's literal target must be one the request (or the thread) names."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agent.grounding import named_targets, ungrounded_changes
+from agent.validation import validate_plan
+from tests.fakes.tools import ToolLog, simulated_registry
+
+REGISTRY = simulated_registry(ToolLog())
+
+
+def send(to: str, body: str = "hi") -> Any:
+    return validate_plan({"nodes": [{"id": "s", "tool": "send", "why": "asked", "args": {"to": to, "body": body}}]},
+                         REGISTRY)
+
+
+def test_named_targets_are_file_names_paths_addresses_and_urls() -> None:
+    text = "Write 'checked' to done.txt, mail ops@example.com and read logs/app.log at http://127.0.0.1:8/x.json."
+    assert named_targets(text) == {"done.txt", "ops@example.com", "logs/app.log", "127.0.0.1:8/x.json"}
+    assert named_targets("Deploy the api to prod, then tell me") == set()
+
+
+def test_a_target_the_request_does_not_name_is_a_problem_that_says_what_it_names() -> None:
+    [problem] = ungrounded_changes(send("checked.txt"), REGISTRY, "Write 'checked' to done.txt")
+    assert (problem.node, problem.field) == ("s", "args.to")
+    assert "'checked.txt' is named nowhere" in problem.message and "(done.txt)" in problem.message
+
+
+def test_named_targets_paths_under_them_and_text_arguments_pass() -> None:
+    assert ungrounded_changes(send("done.txt"), REGISTRY, "Write 'checked' to done.txt") == []
+    assert ungrounded_changes(send("reports/done.txt"), REGISTRY, "Write 'checked' to done.txt") == []
+    body = send("done.txt", body="checked at 09:40, see runbook.md")  # text with spaces: not a target
+    assert ungrounded_changes(body, REGISTRY, "Write 'checked' to done.txt") == []
+
+
+def test_a_target_from_the_thread_or_a_result_passes_and_references_are_not_checked() -> None:
+    request = "Send the summary of notes.md to the owner"
+    assert ungrounded_changes(send("maria@example.com"), REGISTRY, request, [{"owner": "maria@example.com"}]) == []
+    reference = validate_plan({"nodes": [
+        {"id": "owner", "tool": "lookup", "args": {"key": "owner"}},
+        {"id": "s", "tool": "send", "why": "asked", "args": {"to": "${owner}", "body": "hi"}}]}, REGISTRY)
+    assert ungrounded_changes(reference, REGISTRY, "Send notes.md to its owner") == []
+    assert ungrounded_changes(send("maria@example.com"), REGISTRY, request) != []
+
+
+def test_a_request_that_names_no_target_leaves_the_choice_to_the_plan_and_green_nodes_are_free() -> None:
+    assert ungrounded_changes(send("anyone@example.com"), REGISTRY, "Tell the team it is done") == []
+    lookup = validate_plan({"nodes": [{"id": "l", "tool": "lookup", "args": {"key": "other.txt"}}]}, REGISTRY)
+    assert ungrounded_changes(lookup, REGISTRY, "Look up done.txt") == []
