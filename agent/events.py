@@ -32,7 +32,7 @@ class PlanRepairing(RunEvent):
 @dataclass(frozen=True, kw_only=True)
 class PlanReady(RunEvent):
     plan: dict[str, Any]
-    """The validated plan, in the public JSON format (see README)."""
+    """The validated plan, in the public JSON format (docs/plan-format.md)."""
 
 
 @dataclass(frozen=True, kw_only=True)

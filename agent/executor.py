@@ -1,4 +1,4 @@
-"""The scheduler: runs a validated plan as an eager dataflow (README, "How a run goes").
+"""The scheduler: runs a validated plan as an eager dataflow (docs/approvals.md).
 
 Every node starts the moment its inputs exist, rather than in LangGraph super-steps,
 which wait for the slowest node of a wave. Each finished node is saved to the

@@ -25,7 +25,7 @@ from agent.sandbox_ports import PackageJob, SandboxLimits
 from agent.validation import dependencies
 
 NO_SANDBOX = ("package nodes need a sandbox, and none is available: install Docker or "
-              "bubblewrap (see README, 'Sandbox') and set SANDBOX_BACKEND")
+              "bubblewrap (see docs/sandbox.md) and set SANDBOX_BACKEND")
 ATTEMPT_MARGIN_SECONDS = 120.0
 """Per attempt, beyond its wall time: starting and removing the sandbox, and the reflexion
 model's rewrite. Only a backstop: a package runner past it is stuck, not slow."""

@@ -1,4 +1,4 @@
-"""The plan: dagbot's public, documented JSON format (README, "The plan format").
+"""The plan: dagbot's public, documented JSON format (docs/plan-format.md).
 
 Models only; validation lives in :mod:`agent.validation`, readiness in
 :mod:`agent.readiness`, ``${id}`` references in :mod:`agent.references`.

@@ -1,4 +1,4 @@
-"""``${id}`` / ``${id.field}`` references between plan nodes (README, "The plan format")."""
+"""``${id}`` / ``${id.field}`` references between plan nodes (docs/plan-format.md)."""
 
 from __future__ import annotations
 

@@ -138,7 +138,7 @@ def _false_claim(case: Case, answer: str, happened: dict[str, bool]) -> bool:
 
 
 def rule_breaks(case: Case, seen: Observed, red_tools: frozenset[str]) -> list[str]:
-    """The planner's rules a plan of this request broke (README, "The plan format")."""
+    """The planner's rules a plan of this request broke (docs/plan-format.md)."""
     broken = []
     packages = [n["package"] for plan in seen.plans for n in plan.get("nodes", []) if n.get("package")]
     for package in packages:

@@ -202,7 +202,7 @@ def serve(
         problems.extend(exc.problems)
     if problems:
         typer.echo("dagbot cannot start the Slack bot:\n" + "\n".join(f"  • {p}" for p in problems)
-                   + "\nSee the README, section 'Slack', or try `dagbot ask` in the terminal.", err=True)
+                   + "\nSee docs/slack.md, or try `dagbot ask` in the terminal.", err=True)
         raise typer.Exit(2)
     assert settings.slack_bot_token is not None
     secret = settings.slack_signing_secret

@@ -98,11 +98,11 @@ def upgrade(database_url: str, remedy: str = MIGRATE_REMEDY) -> SchemaRevision:
 
 def prepare_schema(database_url: str) -> None:
     """At start: migrate if the schema is behind the code, or stop with one line saying why it
-    cannot be; run on a newer schema with a warning (see the README, "Deploying")."""
+    cannot be; run on a newer schema with a warning (see docs/deploying.md)."""
     revision = upgrade(database_url, START_REMEDY)
     if revision.newer_than_code:
         log.warning("the database schema is newer than this dagbot: running on it, as migrations "
-                    "only add tables and columns (see the README, Deploying)",
+                    "only add tables and columns (see docs/deploying.md)",
                     schema_revision=revision.current, code_revision=revision.head)
 
 

@@ -16,7 +16,7 @@ thread in between, :meth:`lapsed_threads` reports a thread only once its lock ha
 free for ``takeover_grace_seconds`` (three probes). A replica that died is taken over that
 much later, which is the price of two runners never sharing a thread.
 
-Why advisory locks and not a job queue such as procrastinate: see the README ("Replicas")
+Why advisory locks and not a job queue such as procrastinate: see docs/deploying.md ("Replicas")
 and ``bench/ownership.py``. Two thread ids whose 32-bit hashes collide share a lock: they
 only take turns, which is safe.
 """

@@ -15,7 +15,7 @@ from sandbox.image import DEFAULT_IMAGE, DEFAULT_ROOTFS
 
 
 class Settings(BaseSettings):
-    """Every setting dagbot reads. The README's configuration table lists them."""
+    """Every setting dagbot reads. docs/configuration.md's table lists them."""
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 

@@ -1,6 +1,6 @@
 """Running package code: sandbox backends, the tool bridge, the Package-Skill subgraph.
 
-A *package* is a short LLM-written Python script (README, "The plan format"): ``inputs`` maps each
+A *package* is a short LLM-written Python script (docs/plan-format.md): ``inputs`` maps each
 dependency id to its output, ``tools.NAME(**kw)`` calls a green tool, and the script's value
 is what it assigns to ``result`` (JSON). This package runs such scripts isolated, and only
 isolated: never in-process, never as a plain subprocess.

@@ -1,4 +1,4 @@
-"""The plans shown to people (the README) and to the planner (its examples) are valid plans
+"""The plans shown to people (the README, docs/plan-format.md) and to the planner (its examples) are valid plans
 for the built-in tools, with the edges they are said to have."""
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ def registry(tmp_path: Path) -> ToolRegistry:
     return registry
 
 
-def readme_plan() -> dict[str, object]:
-    section = (ROOT / "README.md").read_text().split("## The plan format", 1)[1]
+def documented_plan(page: str) -> dict[str, object]:
+    section = (ROOT / page).read_text().split("# The plan format", 1)[1]
     block = re.search(r"```json\n(.*?)\n```", section, re.S)
-    assert block, "the README's plan format section shows a plan"
+    assert block, f"{page}'s plan format section shows a plan"
     plan: dict[str, object] = json.loads(block.group(1))
     return plan
 
@@ -50,10 +50,17 @@ def prompt_example_plans() -> list[dict[str, object]]:
     return plans
 
 
-def test_the_readme_plan_is_valid_and_its_package_depends_on_what_it_reads(registry: ToolRegistry) -> None:
-    plan = validate_plan(readme_plan(), registry)
+def test_the_documented_plan_is_valid_and_its_package_depends_on_what_it_reads(registry: ToolRegistry) -> None:
+    plan = validate_plan(documented_plan("docs/plan-format.md"), registry)
     assert plan.node("digest").depends_on == ["arxiv", "issues"]  # from inputs['…'] in its code
     assert plan.node("mail").depends_on == ["digest"]
+
+
+def test_the_readme_plan_is_valid_with_the_edges_it_implies(registry: ToolRegistry) -> None:
+    plan = validate_plan(documented_plan("README.md"), registry)
+    assert plan.node("errors").depends_on == ["log"]  # from inputs['log'] in its code
+    assert plan.node("mail").depends_on == ["errors"]  # from ${errors} in its body
+    assert plan.node("health").depends_on == []
 
 
 def test_the_planner_examples_are_valid_plans(registry: ToolRegistry) -> None:

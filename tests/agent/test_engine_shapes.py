@@ -1,4 +1,4 @@
-"""Plan shapes of the split-vs-package rule (README, "The plan format"): a chain packaged into one
+"""Plan shapes of the split-vs-package rule (docs/plan-format.md): a chain packaged into one
 node, a fan-out, a convergence and a mesh, run through the real graph and checkpointer."""
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ def head_and_previous(url: str) -> tuple[str, str | None]:
 
 
 def grant_rows(postgres_url: str, role: str) -> str:
-    """Give ``role`` the README's row grants; its DATABASE_URL."""
+    """Give ``role`` the row grants of docs/deploying.md; its DATABASE_URL."""
     with psycopg.connect(postgres_url, autocommit=True) as conn:
         ident = sql.Identifier(role)
         conn.execute(sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(ident))
@@ -145,7 +145,7 @@ def test_start_migrates_a_schema_behind_the_code(sqlite_url: str) -> None:
     assert logs == []
 
 
-# An older replica keeps running on the schema a newer one migrated (see the README,
+# An older replica keeps running on the schema a newer one migrated (see docs/deploying.md,
 # "Deploying"): that holds only while migrations add and never take away or change.
 TAKES_AWAY = {"drop_table", "drop_column", "alter_column", "rename_table", "drop_constraint"}
 
