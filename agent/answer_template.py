@@ -4,7 +4,10 @@ When a reply is only results in a fixed sentence ("The difference is ${diff.valu
 planner writes it with the plan and the joiner's model call is skipped: one model call per
 request instead of two. The template is used only when every node finished with its output
 in the state; a failure, a rejection, a skipped node or a field the output lacks sends the
-run to the joiner model as before, which can explain what happened or replan.
+run to the joiner model as before, which can explain what happened or replan. So does a
+reference to a whole record (a tool's JSON object, or a list of them): pasted into a sentence
+it is raw JSON, not an answer ("logs/app.log has {"path": …, "content": …}"); the joiner
+writes from it instead.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from agent.references import UnresolvedReference, resolve
+from agent.references import REFERENCE, UnresolvedReference, resolve
 from agent.storable import storable
 
 
@@ -27,9 +30,19 @@ def templated_answer(plan: Mapping[str, Any], results: Mapping[str, Mapping[str,
         return None
     if any(result.get("status") != "done" or "output" not in result for result in results.values()):
         return None  # failed, rejected, skipped, or too large to keep in the state
+    outputs = {node_id: result["output"] for node_id, result in results.items()}
     try:
-        value = resolve(template, {node_id: result["output"] for node_id, result in results.items()})
+        if any(_is_record(resolve(match.group(0), outputs)) for match in REFERENCE.finditer(template)):
+            return None
+        value = resolve(template, outputs)
     except UnresolvedReference:
         return None
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, indent=2)
     return storable(text) if text.strip() else None  # the state keeps it (agent.storable)
+
+
+def _is_record(value: Any) -> bool:
+    """A JSON object, or a list holding one: data for a reader to interpret, not a value."""
+    if isinstance(value, list):
+        return any(isinstance(item, Mapping) for item in value)
+    return isinstance(value, Mapping)

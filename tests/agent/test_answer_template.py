@@ -54,11 +54,21 @@ async def test_a_failed_node_or_a_missing_field_falls_back_to_the_joiner(sqlite_
         assert len(h.llm.calls) == 4
 
 
+def test_a_record_pasted_into_the_answer_is_left_to_the_joiner_a_value_from_it_is_not() -> None:
+    plan = {"nodes": [{"id": "log"}, {"id": "hosts"}], "answer": "logs/app.log has ${log}; ${hosts}"}
+    done = {"log": {"status": "done", "output": {"path": "logs/app.log", "content": "ERROR x"}},
+            "hosts": {"status": "done", "output": ["a", "b"]}}
+    assert templated_answer(plan, done) is None
+    assert templated_answer({**plan, "answer": "${log.content} on ${hosts}"}, done) == 'ERROR x on ["a", "b"]'
+    records = {**done, "hosts": {"status": "done", "output": [{"host": "a"}]}}
+    assert templated_answer({**plan, "answer": "${log.content}: ${hosts}"}, records) is None
+
+
 def test_the_template_needs_every_node_done_with_its_output_in_the_state() -> None:
     plan = {"nodes": [{"id": "a"}, {"id": "b"}], "answer": "${a} and ${b.n}"}
     done = {"a": {"status": "done", "output": "x"}, "b": {"status": "done", "output": {"n": 2}}}
     assert templated_answer(plan, done) == "x and 2"
-    assert templated_answer({**plan, "answer": "${b}"}, done) == '{\n  "n": 2\n}'
+    assert templated_answer({**plan, "answer": "${b}"}, done) is None  # a record: the joiner reads it
     assert templated_answer(plan, {**done, "b": {"status": "done", "preview": "…", "bytes": 99_999}}) is None
     assert templated_answer(plan, {**done, "b": {"status": "skipped"}}) is None
     assert templated_answer(plan, {"a": done["a"]}) is None
