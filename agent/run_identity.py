@@ -1,7 +1,7 @@
 """Which run a scheduler works for: the thread, the run, the plan and who asked.
 
-A small value of its own so that the scheduler (:mod:`agent.executor`) and the parts it
-delegates to (:mod:`agent.approval_gate`, :mod:`agent.package_nodes`) share it without
+A small value of its own so that the scheduler (:mod:`agent.execution.scheduler`) and the parts it
+delegates to (:mod:`agent.execution.approval_gate`, :mod:`agent.execution.package_nodes`) share it without
 importing one another.
 """
 

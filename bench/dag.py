@@ -28,10 +28,10 @@ from typing import Any
 
 from langchain_core.tools import StructuredTool
 
-from agent.context import EngineSettings
 from agent.events import NodeFinished, NodeStarted, RunEvent
-from agent.plan import Plan
-from agent.readiness import critical_path
+from agent.execution.context import EngineSettings
+from agent.plan.format import Plan
+from agent.plan.readiness import critical_path
 from agent.tools.registry import Risk, ToolRegistry
 from bench.common import scratch_database
 from infra.settings import Settings

@@ -55,9 +55,9 @@ from langchain_openai import ChatOpenAI
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from pydantic import SecretStr
 
-from agent.context import EngineSettings
 from agent.events import AnswerReady, RunFailed
-from agent.sandbox_ports import EmitFn, PackageJob, PackageOutcome, PackageRunner, ToolGateway
+from agent.execution.context import EngineSettings
+from agent.ports.sandbox import EmitFn, PackageJob, PackageOutcome, PackageRunner, ToolGateway
 from agent.tools.registry import Risk, ToolRegistry
 from bench.common import scratch_database
 from bench.e2e_floor import any_system_floor_s, first_tool_floor

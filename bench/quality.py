@@ -38,8 +38,8 @@ from langchain_core.outputs import LLMResult
 from langchain_openai import ChatOpenAI
 from pydantic import SecretStr
 
-from agent.context import PlanOutput
 from agent.events import AnswerReady, AwaitingApproval, PlanReady, PlanRepairing, RunEvent, RunFailed
+from agent.execution.context import PlanOutput
 from agent.tools.registry import Risk
 from bench.quality_cases import CASES, Case
 from bench.quality_checks import Observed, Verdict, judge

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.change_claims import says
+from agent.answer.change_claims import says
 from bench.quality_cases import Case, Kind
 from bench.quality_targets import Targets, deploy_rows
 from infra.demo.targets import Mail

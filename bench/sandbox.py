@@ -38,8 +38,8 @@ import docker
 from langchain_core.tools import StructuredTool
 
 from agent.events import NodeFinished
-from agent.gateway import GreenToolGateway
-from agent.sandbox_ports import Sandbox, SandboxLimits
+from agent.execution.gateway import GreenToolGateway
+from agent.ports.sandbox import Sandbox, SandboxLimits
 from agent.tools.registry import Risk, ToolRegistry
 from infra.settings import Settings
 from infra.toolbox import build_registry

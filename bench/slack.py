@@ -40,7 +40,7 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.tools import StructuredTool
 
-from agent.context import EngineSettings
+from agent.execution.context import EngineSettings
 from agent.tools.registry import Risk, ToolRegistry
 from bench.common import percentile
 from bot.app import BotDeps, build_bot

@@ -3,7 +3,7 @@
 User groups are resolved with ``usergroups.users.list`` (cached for ``cache_seconds``; a
 listing Slack refuses is not cached: the last list Slack gave stands in for it, and with none,
 whether someone is a member is unknown, :class:`MembershipUnknown`). :class:`AccessDirectory`
-is also the engine's :class:`agent.ports.ToolAccess`: the planner of a run in a Slack thread
+is also the engine's :class:`agent.ports.stores.ToolAccess`: the planner of a run in a Slack thread
 sees only the tools the person who asked may use in that channel.
 """
 
@@ -190,7 +190,7 @@ class AccessDirectory:
 
     async def refused_tools(self, thread_id: str, requester: str | None,
                             tools: Sequence[str]) -> dict[str, str]:
-        """:class:`agent.ports.ToolAccess`: the tools a request in this thread may not use."""
+        """:class:`agent.ports.stores.ToolAccess`: the tools a request in this thread may not use."""
         thread = ThreadRef.parse(thread_id)
         if thread is None:  # the terminal: whoever runs dagbot there has the machine anyway
             return {}

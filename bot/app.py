@@ -26,9 +26,9 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from agent.engine.engine import Engine
 from agent.events import EventBus, RunEvent
-from agent.ports import ApprovalStore
-from agent.runner import Engine
+from agent.ports.stores import ApprovalStore
 from bot.access import AccessDirectory
 from bot.approval_dms import ApprovalDMs
 from bot.approval_messages import ApprovalMessages
@@ -40,7 +40,7 @@ from bot.feedback import FeedbackDesk
 from bot.home import AppHome
 from bot.intake import Intake
 from bot.interactions import Interactions
-from bot.listeners import register
+from bot.listeners import Handlers, register
 from bot.notifier import Notifier
 from bot.ops import ObservingRetryHandler, SlackCallObserver
 from bot.poster import SlackPoster, error_code
@@ -166,7 +166,10 @@ class SlackBot:
             authorize=authorize, signing_secret=config.signing_secret, process_before_response=True,
             logger=bolt_logger(),
         )
-        register(self.app, self)
+        register(self.app, Handlers(
+            config=config, tasks=self.tasks, intake=self.intake, interactions=self.interactions,
+            pane=self.pane, home=self.home, feedback=self.feedback, engine=self.engine,
+            approvals=self.approvals, store=self.store, directory=self.directory))
         self._queue: asyncio.Queue[RunEvent] | None = None
         self._loops: list[asyncio.Task[Any]] = []
         self._identity: AuthorizeResult | None = None

@@ -28,7 +28,7 @@ from functools import partial
 
 import structlog
 
-from agent.ports import Approval, ApprovalStore
+from agent.ports.stores import Approval, ApprovalStore
 from bot import messages as say
 from bot.access import AccessDirectory
 from bot.approval_view import approver_dm

@@ -26,7 +26,7 @@ from dataclasses import replace
 import structlog
 
 from agent.events import AwaitingApproval
-from agent.ports import Approval, ApprovalStatus, ApprovalStore
+from agent.ports.stores import Approval, ApprovalStatus, ApprovalStore
 from agent.tools.registry import ToolRegistry
 from bot.access import AccessDirectory
 from bot.approval_dms import ApprovalDMs

@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any
 
-from agent.ports import Approval, ApprovalStatus
+from agent.ports.stores import Approval, ApprovalStatus
 from agent.tools.registry import MASK
 from bot import messages as say
 from bot.blocks import (
@@ -45,7 +45,7 @@ def pretty_args(args: dict[str, Any], limit: int = SECTION_TEXT_LIMIT) -> str:
 
 
 _CANCELLED_BY = re.compile(r"run cancelled by <@([UW][A-Z0-9]+)>")
-"""The reason the engine gives when someone's Cancel withdrew the approval (agent.runner):
+"""The reason the engine gives when someone's Cancel withdrew the approval (agent.engine.engine):
 the one withdrawal reason whose mention is the bot's own."""
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from agent.readiness import NodeState
+from agent.plan.readiness import NodeState
 from agent.tools.registry import Risk, ToolSpec
 from bot import messages as say
 from bot.blocks import clip

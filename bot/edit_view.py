@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from agent.ports import Approval
+from agent.ports.stores import Approval
 from bot import messages as say
 from bot.approval_view import MODAL_TITLE_LIMIT, PRIVATE_METADATA_LIMIT
 from bot.blocks import clip, plain, section

@@ -20,8 +20,8 @@ import aiohttp
 import structlog
 from slack_sdk.errors import SlackApiError
 
-from agent.ports import Approval, ApprovalStore
-from agent.runner import Engine
+from agent.engine.engine import Engine
+from agent.ports.stores import Approval, ApprovalStore
 from bot import messages as say
 from bot.access import AccessDirectory
 from bot.approval_view import render_approval

@@ -27,7 +27,7 @@ from typing import Any, Protocol
 
 import structlog
 
-from agent.runner import Engine, Submission, ThreadStatus
+from agent.engine.engine import Engine, Submission, ThreadStatus
 from bot import messages as say
 from bot.access import is_direct
 from bot.mrkdwn import unescape

@@ -19,10 +19,10 @@ import structlog
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from agent.approval_edits import argument_problems, edit_approval
-from agent.cancelling import CancelOutcome
-from agent.ports import Approval, ApprovalStatus, ApprovalStore, DecisionOutcome, DecisionResult
-from agent.runner import Engine, ThreadStatus
+from agent.engine.engine import Engine, ThreadStatus
+from agent.execution.approval_edits import argument_problems, edit_approval
+from agent.execution.cancelling import CancelOutcome
+from agent.ports.stores import Approval, ApprovalStatus, ApprovalStore, DecisionOutcome, DecisionResult
 from agent.urgency import urgent
 from bot import messages as say
 from bot.access import AccessDirectory, MembershipUnknown

@@ -15,24 +15,53 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 
+from agent.engine.engine import Engine
+from agent.ports.stores import ApprovalStore
 from bot import messages as say
+from bot.access import AccessDirectory
 from bot.answer_view import FEEDBACK_ACTION
 from bot.approval_view import APPROVE_ACTION, EDIT_ACTION, REJECT_ACTION, REJECT_VIEW, seen_edits
+from bot.assistant import AssistantPane
+from bot.config import BotConfig
 from bot.edit_view import EDIT_VIEW
-from bot.intake import Delivery
+from bot.feedback import FeedbackDesk
+from bot.home import AppHome
+from bot.intake import Delivery, Intake
+from bot.interactions import Interactions
 from bot.reply_view import help_reply
 from bot.status_report import status_report
 from bot.status_view import CANCEL_ACTION
-
-if TYPE_CHECKING:
-    from bot.app import SlackBot
+from bot.store import BotStore
+from bot.tasks import TaskSet
 
 ANYTHING = re.compile(".*")
+
+
+@dataclass(frozen=True)
+class Handlers:
+    """What the listeners hand Slack's requests to: each does its part in the background
+    (``tasks``), and the listener answers Slack once it is recorded."""
+
+    config: BotConfig
+    tasks: TaskSet
+    intake: Intake
+    """Requests: slash commands, mentions, messages."""
+    interactions: Interactions
+    """Clicks and dialogs: approve, reject, edit, cancel."""
+    pane: AssistantPane
+    home: AppHome
+    feedback: FeedbackDesk
+    engine: Engine
+    approvals: ApprovalStore
+    store: BotStore
+    directory: AccessDirectory
+    """The last four: for ``/agent status``."""
 
 
 def _where(body: dict[str, Any]) -> tuple[str, str | None, str | None]:
@@ -48,7 +77,7 @@ def _from_home(body: dict[str, Any]) -> bool:
     return (body.get("view") or {}).get("type") == "home"
 
 
-def _clicker(bot: SlackBot, body: dict[str, Any]) -> str:
+def _clicker(bot: Handlers, body: dict[str, Any]) -> str:
     """Who clicked; a click in the App Home tab also tells the Home they have it in view."""
     user = str(body["user"]["id"])
     if _from_home(body):
@@ -56,7 +85,7 @@ def _clicker(bot: SlackBot, body: dict[str, Any]) -> str:
     return user
 
 
-def register(app: AsyncApp, bot: SlackBot) -> None:
+def register(app: AsyncApp, bot: Handlers) -> None:
     command = bot.config.command
 
     @app.command(command)
@@ -189,12 +218,12 @@ def register(app: AsyncApp, bot: SlackBot) -> None:
     app.options(ANYTHING)(_no_options)
 
 
-async def _recorded(bot: SlackBot, work: asyncio.Task[Any]) -> None:
+async def _recorded(bot: Handlers, work: asyncio.Task[Any]) -> None:
     """Return (so Bolt answers Slack) once the work is done, or after the configured wait."""
     await asyncio.wait({work}, timeout=bot.config.durable_ack_seconds)
 
 
-async def _delivered(bot: SlackBot, work: asyncio.Task[Delivery]) -> BoltResponse | None:
+async def _delivered(bot: Handlers, work: asyncio.Task[Delivery]) -> BoltResponse | None:
     """As :func:`_recorded`, but a message event is only answered 200 once it is recorded (or
     found to be a duplicate, or not for the bot). Otherwise (not recorded in time, or claimed
     by a delivery that has not queued it, whose process may have died) the answer is 503, so

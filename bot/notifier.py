@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import structlog
 
+from agent.engine.engine import Engine
 from agent.events import (
     AnswerDelta,
     AnswerReady,
@@ -30,8 +31,7 @@ from agent.events import (
     RunEvent,
     RunFailed,
 )
-from agent.ports import ApprovalStore
-from agent.runner import Engine
+from agent.ports.stores import ApprovalStore
 from bot.answer_delivery import AnswerDelivery, Delivered
 from bot.answer_stream import AnswerStream
 from bot.answer_view import answer_messages, withdrawn_answer

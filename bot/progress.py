@@ -27,8 +27,8 @@ from agent.events import (
     ToolRetrying,
     Waiting,
 )
-from agent.plan import PACKAGE_LABEL, node_label
-from agent.readiness import NodeState
+from agent.plan.format import PACKAGE_LABEL, node_label
+from agent.plan.readiness import NodeState
 
 
 class Phase(StrEnum):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from agent.ports import Approval, ApprovalStore
-from agent.runner import Engine, ThreadStatus
+from agent.engine.engine import Engine, ThreadStatus
+from agent.ports.stores import Approval, ApprovalStore
 from bot.access import AccessDirectory
 from bot.reply_view import ApprovalLine, Reply, RunLine, status_reply
 from bot.store import BotStore

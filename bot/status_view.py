@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent.readiness import NodeState
+from agent.plan.readiness import NodeState
 from bot import messages as say
 from bot.blocks import Block, actions, button, clip, context, fit, line_sections, notification, section
 from bot.mrkdwn import escape

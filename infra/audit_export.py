@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from agent.audit import AuditEntry
+from agent.ports.audit import AuditEntry
 
 COLUMNS = ("at", "thread", "run", "actor", "kind", "detail")
 

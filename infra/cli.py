@@ -21,7 +21,7 @@ from infra.settings import Settings
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
-    from agent.sandbox_ports import PackageRunner
+    from agent.ports.sandbox import PackageRunner
     from bot.app import SlackBot
     from bot.config import BotConfig
     from infra.metrics import Metrics

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from agent.ports import Execution, ExecutionStatus, NodeResult, NodeStatus
+from agent.ports.stores import Execution, ExecutionStatus, NodeResult, NodeStatus
 from infra.db import ExecutionRow, NodeResultRow, utc
 from infra.store_base import SqlTables
 

@@ -13,7 +13,7 @@ from typing import Any
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
-from agent.redaction import Redactor
+from agent.execution.redaction import Redactor
 
 HANDLER_NAME = "dagbot-stderr"
 

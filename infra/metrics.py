@@ -50,7 +50,7 @@ from agent.events import (
     RunEvent,
     RunFailed,
 )
-from agent.sandbox_ports import Sandbox, SandboxLimits, SandboxResult, ToolGateway
+from agent.ports.sandbox import Sandbox, SandboxLimits, SandboxResult, ToolGateway
 from infra.db import ApprovalRow, QueuedRequestRow, SlackAnswerFeedbackRow, ThreadLeaseRow, utc
 from sandbox.backends.unavailable import UnavailableSandbox
 from sandbox.reflexion import NOT_FIXABLE_BY_CODE

@@ -1,4 +1,4 @@
-"""Signals between processes sharing a PostgreSQL database (agent.ownership_ports.ThreadSignals).
+"""Signals between processes sharing a PostgreSQL database (agent.ports.ownership.ThreadSignals).
 
 ``NOTIFY`` on one channel; every process ``LISTEN``s on a connection of its own and hands
 each signal from another process to the engine, which wakes the thread's runner if it is
@@ -19,7 +19,7 @@ from psycopg import AsyncConnection
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from agent.ownership_ports import Signal, SignalHandler
+from agent.ports.ownership import Signal, SignalHandler
 from infra.db import libpq_url
 
 log = structlog.get_logger(__name__)

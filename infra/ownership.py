@@ -1,5 +1,5 @@
 """Thread ownership on PostgreSQL: a session-level advisory lock per thread
-(agent.ownership_ports.ThreadLease).
+(agent.ports.ownership.ThreadLease).
 
 Each process keeps one connection of its own for these locks. The server releases every
 lock of a session the moment it ends, so when a replica dies (``kill -9``, a lost host) its

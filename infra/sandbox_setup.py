@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from langchain_core.language_models import BaseChatModel
 
-from agent.sandbox_ports import PackageRunner
+from agent.ports.sandbox import PackageRunner
 from infra.settings import Settings
 from sandbox.backends.unavailable import UnavailableSandbox
 from sandbox.factory import make_sandbox

@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from agent.sandbox_ports import SandboxLimits
+from agent.ports.sandbox import SandboxLimits
 from sandbox.image import DEFAULT_IMAGE, DEFAULT_ROOTFS
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from agent.audit import AuditKind
+from agent.ports.audit import AuditKind
 from bot.store import (
     AnswerMessage,
     ApprovalDM,

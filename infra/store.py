@@ -1,4 +1,4 @@
-"""SQLAlchemy implementations of the engine's stores (agent.ports).
+"""SQLAlchemy implementations of the engine's stores (agent.ports.stores).
 
 Once-only guarantees come from the database, not from the caller: a decision is an
 ``UPDATE … WHERE status = 'pending'``; an execution is an ``INSERT`` on the approval's
@@ -14,8 +14,8 @@ from typing import Any
 
 from sqlalchemy import and_, delete, select, update
 
-from agent.audit import SYSTEM, AuditEntry, AuditKind
-from agent.ports import (
+from agent.ports.audit import SYSTEM, AuditEntry, AuditKind
+from agent.ports.stores import (
     Approval,
     ApprovalRequest,
     ApprovalStatus,

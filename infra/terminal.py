@@ -12,6 +12,7 @@ import sys
 import threading
 from typing import TextIO
 
+from agent.engine.engine import Engine
 from agent.events import (
     AnswerReady,
     AwaitingApproval,
@@ -32,7 +33,6 @@ from agent.events import (
     ToolRetrying,
     Waiting,
 )
-from agent.runner import Engine
 
 
 def render(event: RunEvent) -> str | None:

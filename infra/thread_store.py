@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import delete, or_, select, update
 
-from agent.ownership_ports import QueuedRequest
+from agent.ports.ownership import QueuedRequest
 from infra.db import QueuedRequestRow, ThreadLeaseRow, utc
 from infra.db_priority import interactive_work
 from infra.group_commit import GroupCommit

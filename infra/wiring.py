@@ -14,14 +14,14 @@ import structlog
 from langchain_core.language_models import BaseChatModel
 from pydantic import SecretStr
 
-from agent.context import EngineContext, EngineSettings, PlanOutput
+from agent.engine.engine import Engine
+from agent.engine.graph import build_graph
 from agent.errors import ConfigurationError
 from agent.events import EventBus
-from agent.graph import build_graph
-from agent.ownership_ports import ThreadLease, ThreadSignals
-from agent.redaction import Redactor
-from agent.runner import Engine
-from agent.sandbox_ports import PackageRunner
+from agent.execution.context import EngineContext, EngineSettings, PlanOutput
+from agent.execution.redaction import Redactor
+from agent.ports.ownership import ThreadLease, ThreadSignals
+from agent.ports.sandbox import PackageRunner
 from agent.tools.registry import RetryPolicy, ToolRegistry
 from infra.checkpoint import open_checkpointer
 from infra.db import create_engine, is_sqlite

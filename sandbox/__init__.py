@@ -38,8 +38,8 @@ Channel and tool bridge (:mod:`sandbox.protocol`, :mod:`sandbox.bridge`)
     script /dev/null as stdin and a pipe as stdout, which it forwards as ``out`` frames.
     ``tools.NAME(**kw)`` sends a ``call`` frame and blocks for the ``reply``; the host side
     (:class:`sandbox.bridge.ToolBridge`) enforces the per-attempt call budget and per-call
-    timeout and asks the :class:`agent.sandbox_ports.ToolGateway` (green tools only, arguments
-    validated; :class:`agent.gateway.GreenToolGateway` implements it over the tool
+    timeout and asks the :class:`agent.ports.sandbox.ToolGateway` (green tools only, arguments
+    validated; :class:`agent.execution.gateway.GreenToolGateway` implements it over the tool
     registry). Refusals raise ``ToolNotAllowed`` / ``ToolArgumentError`` /
     ``ToolBudgetExceeded`` / ``ToolTimeout`` / ``ToolError`` inside the script. Inputs whose
     JSON exceeds 64 KiB travel as separate frames and are also written to
@@ -53,7 +53,7 @@ Image (``dagbot-sandbox:1``, :mod:`sandbox.image`; built by ``make sandbox-image
     /var/lib/dagbot/sandbox/rootfs-1, is bubblewrap's root filesystem.
 
 Package-Skill (:class:`sandbox.reflexion.ReflexionPackageRunner`)
-    A LangGraph subgraph implementing :class:`agent.sandbox_ports.PackageRunner`: run in a fresh
+    A LangGraph subgraph implementing :class:`agent.ports.sandbox.PackageRunner`: run in a fresh
     sandbox; on failure the reflexion LLM rewrites the script from the goal, an input
     summary, the previous code and the error; at most ``max_attempts`` attempts, each
     announced as a :class:`agent.events.PackageAttempt` event.

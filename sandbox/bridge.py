@@ -1,6 +1,6 @@
 """Host side of the tool bridge: package code's ``tools.NAME(**kw)`` ends up here.
 
-The gateway (implemented by the engine, or :class:`agent.gateway.GreenToolGateway`)
+The gateway (implemented by the engine, or :class:`agent.execution.gateway.GreenToolGateway`)
 decides what may run: green tools only, arguments validated. The bridge adds what holds for
 every gateway: a per-attempt call budget (``SandboxLimits.tool_calls``), a per-call timeout
 (``SandboxLimits.tool_timeout_seconds``), and JSON-only answers. Every refusal or failure
@@ -13,7 +13,7 @@ import asyncio
 from typing import Any
 
 from agent.errors import ToolArgumentError, ToolError, ToolNotAllowed
-from agent.sandbox_ports import SandboxLimits, ToolGateway
+from agent.ports.sandbox import SandboxLimits, ToolGateway
 from agent.tools.registry import to_jsonable
 
 

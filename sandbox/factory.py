@@ -16,7 +16,7 @@ from pathlib import Path
 import docker
 
 from agent.errors import ConfigurationError
-from agent.sandbox_ports import Sandbox
+from agent.ports.sandbox import Sandbox
 from sandbox.backends.bwrap import BwrapSandbox
 from sandbox.backends.docker import DockerSandbox
 from sandbox.backends.unavailable import UnavailableSandbox

@@ -31,7 +31,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from agent.sandbox_ports import SandboxLimits, SandboxResult
+from agent.ports.sandbox import SandboxLimits, SandboxResult
 from sandbox.bridge import ToolBridge
 
 HEADER = struct.Struct(">I")

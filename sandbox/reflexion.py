@@ -8,10 +8,10 @@
                └──────────→ attempt            └────────→ END
 
 Each attempt gets a new sandbox. A failed attempt leaves only its
-:class:`~agent.sandbox_ports.PackageAttemptRecord` (code, error summary); its output, logs and
+:class:`~agent.ports.sandbox.PackageAttemptRecord` (code, error summary); its output, logs and
 traceback are used once, for the next prompt, and dropped. The subgraph has no checkpointer
 (``checkpointer=False``), so nothing of it lands in the calling graph's checkpoints: the
-engine stores the returned :class:`~agent.sandbox_ports.PackageOutcome`.
+engine stores the returned :class:`~agent.ports.sandbox.PackageOutcome`.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
 
 from agent.events import PackageAttempt
-from agent.llm import model_error_summary
-from agent.sandbox_ports import (
+from agent.model.llm import model_error_summary
+from agent.ports.sandbox import (
     EmitFn,
     PackageAttemptRecord,
     PackageJob,
@@ -64,7 +64,7 @@ class PackageState(TypedDict, total=False):
 
 
 class ReflexionPackageRunner:
-    """:class:`agent.sandbox_ports.PackageRunner`: sandbox attempts healed by a reflexion LLM."""
+    """:class:`agent.ports.sandbox.PackageRunner`: sandbox attempts healed by a reflexion LLM."""
 
     def __init__(
         self, sandbox: Sandbox, llm: BaseChatModel, limits: SandboxLimits | None = None,

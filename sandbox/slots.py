@@ -11,11 +11,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from agent.sandbox_ports import Sandbox, SandboxLimits, SandboxResult, ToolGateway
+from agent.ports.sandbox import Sandbox, SandboxLimits, SandboxResult, ToolGateway
 
 
 class SandboxSlots:
-    """A :class:`~agent.sandbox_ports.Sandbox` that runs at most ``slots`` of ``inner`` at once."""
+    """A :class:`~agent.ports.sandbox.Sandbox` that runs at most ``slots`` of ``inner`` at once."""
 
     def __init__(self, inner: Sandbox, slots: int) -> None:
         if slots < 1:

@@ -47,7 +47,7 @@ def test_importing_the_packages_touches_no_network_or_environment(monkeypatch: p
         raise AssertionError("network access at import time")
 
     monkeypatch.setattr(socket, "create_connection", refuse)
-    for name in ("agent.graph", "agent.runner", "infra.wiring", "infra.cli"):
+    for name in ("agent.engine.graph", "agent.engine.engine", "infra.wiring", "infra.cli"):
         importlib.import_module(name)
 
 
@@ -72,3 +72,44 @@ def test_cited_documents_are_in_the_repository() -> None:
     cited = {(path, name) for path in tracked
              for name in re.findall(r"([\w./-]+\.md)\s*§", (ROOT / path).read_text())}
     assert sorted((path, name) for path, name in cited if name not in names) == []
+
+
+# agent/'s rooms, lowest first: a room imports only from rooms below it (and from itself). The
+# modules directly in agent/ (errors, events, state, urgency, run_identity) are the vocabulary
+# every room shares, and import no room.
+AGENT_ROOMS = ["tools", "ports", "plan", "model", "execution", "answer", "engine"]
+
+
+def agent_room(module: str) -> str | None:
+    """``agent.plan.format`` (or ``agent.plan``) → ``plan``; a module directly in agent/ → None."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[1] in AGENT_ROOMS else None
+
+
+def agent_imports(path: Path) -> set[str]:
+    modules = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("agent."):
+            modules.add(node.module)
+        elif isinstance(node, ast.Import):
+            modules.update(alias.name for alias in node.names if alias.name.startswith("agent."))
+    return modules
+
+
+def test_agent_is_in_rooms_and_each_imports_only_the_rooms_below_it() -> None:
+    loose = sorted(path.name for path in (ROOT / "agent").glob("*.py"))
+    assert loose == ["__init__.py", "errors.py", "events.py", "run_identity.py", "state.py", "urgency.py"]
+    assert sorted(path.name for path in (ROOT / "agent").iterdir()
+                  if path.is_dir() and path.name not in {"__pycache__", "prompts"}) == sorted(AGENT_ROOMS)
+    upward = []
+    for path in sorted((ROOT / "agent").rglob("*.py")):
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        here = agent_room(module)
+        for target in agent_imports(path):
+            there = agent_room(target)
+            if there == here:
+                continue
+            if (here is None and there is not None) or (
+                    here is not None and there is not None and AGENT_ROOMS.index(there) > AGENT_ROOMS.index(here)):
+                upward.append(f"{module} -> {target}")
+    assert upward == []

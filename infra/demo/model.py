@@ -30,13 +30,13 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from langchain_core.runnables import Runnable
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
-from agent.prompting import prompt_text as agent_prompt
+from agent.model.prompting import prompt_text as agent_prompt
 from infra.demo import answers
 from infra.demo.examples import COUNT_ERRORS_FIXED, EXAMPLES, Example, by_key, match_example
 
 _TITLES = ("This thread so far", "Request", "Plan", "Results", "The previous plan for this request ran",
            "Your previous plan was invalid", "Your previous plan was cut off")
-"""The sections dagbot's prompts have (agent/prompting.py); anything else is content."""
+"""The sections dagbot's prompts have (agent/model/prompting.py); anything else is content."""
 _TITLE = "|".join(re.escape(t) for t in _TITLES)
 _SECTION = re.compile(rf"^## ({_TITLE})\n(.*?)(?=^## (?:{_TITLE})\n|\Z)", re.S | re.M)
 _MENTION = re.compile(r"<@[A-Z0-9]+>")

@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from agent.sandbox_ports import SandboxLimits, SandboxResult, ToolGateway
+from agent.ports.sandbox import SandboxLimits, SandboxResult, ToolGateway
 from sandbox.backends import RUNNER_COMMAND, SANDBOX_ENV, seccomp
 from sandbox.backends.cgroup import CgroupTree, RunCgroup, detect
 from sandbox.bridge import ToolBridge

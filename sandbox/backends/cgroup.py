@@ -34,7 +34,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.sandbox_ports import SandboxLimits
+from agent.ports.sandbox import SandboxLimits
 from sandbox.backends import process_identity
 
 CONTROLLERS = ("memory", "pids", "cpu")

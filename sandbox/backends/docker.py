@@ -2,7 +2,7 @@
 
 Container: image :data:`sandbox.image.DEFAULT_IMAGE`, user 65534:65534, ``network_mode=none``,
 read-only root filesystem, one tmpfs at ``/scratch`` (the only writable place, also HOME and
-TMPDIR), memory (no swap) / CPU / pids limits from :class:`agent.sandbox_ports.SandboxLimits`,
+TMPDIR), memory (no swap) / CPU / pids limits from :class:`agent.ports.sandbox.SandboxLimits`,
 ``cap_drop=ALL``, ``no-new-privileges``, only :data:`sandbox.backends.SANDBOX_ENV` as
 environment, and log driver ``none`` (the engine stores nothing of the container's output on
 the host's disk). The host attaches to stdin/stdout/stderr before the start (the channel of
@@ -39,7 +39,7 @@ import docker
 from docker.errors import DockerException, ImageNotFound, NotFound
 from docker.types import LogConfig, Ulimit
 
-from agent.sandbox_ports import SandboxLimits, SandboxResult, ToolGateway
+from agent.ports.sandbox import SandboxLimits, SandboxResult, ToolGateway
 from sandbox.backends import RUNNER_COMMAND, SANDBOX_ENV, process_identity
 from sandbox.backends.attach import AttachStream
 from sandbox.bridge import ToolBridge

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent.sandbox_ports import SandboxLimits, SandboxResult, ToolGateway
+from agent.ports.sandbox import SandboxLimits, SandboxResult, ToolGateway
 
 INSTALL_HINT = (
     "install a sandbox backend: Docker (apt-get install docker.io; start dockerd; then "

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from langchain_core.tools import StructuredTool
 
-from agent.context import EngineSettings
 from agent.events import AwaitingApproval
+from agent.execution.context import EngineSettings
 from agent.tools.registry import Risk, ToolRegistry
 from infra.settings import Settings
 from infra.wiring import open_services

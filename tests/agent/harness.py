@@ -8,9 +8,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.context import EngineSettings
+from agent.engine.engine import Engine
 from agent.events import RunEvent
-from agent.runner import Engine
+from agent.execution.context import EngineSettings
 from infra.settings import Settings
 from infra.wiring import Services, open_services
 from tests.fakes.chat import ScriptedChatModel

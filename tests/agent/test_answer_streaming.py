@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from langchain_core.messages import AIMessage
 
-from agent.answer_stream import without_thinking
-from agent.context import EngineSettings
+from agent.answer.stream import without_thinking
 from agent.events import AnswerDelta, AnswerReady, Planning, Replanning
+from agent.execution.context import EngineSettings
 from tests.agent.harness import finish, harness, replan
 from tests.agent.test_planner_cut_off import Ended
 from tests.agent.test_planner_streaming import over_http

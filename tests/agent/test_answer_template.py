@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from agent.answer_template import templated_answer
+from agent.answer.template import templated_answer
 from agent.errors import PlanError
 from agent.events import AnswerReady, AwaitingApproval
-from agent.validation import validate_plan
+from agent.plan.validation import validate_plan
 from tests.agent.harness import finish, harness
 from tests.fakes.tools import ToolLog, simulated_registry
 

@@ -10,10 +10,10 @@ import pytest
 from langchain_core.tools import StructuredTool
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from agent.approval_edits import argument_problems
 from agent.errors import PlanError, ToolArgumentError
+from agent.execution.approval_edits import argument_problems
+from agent.plan.validation import validate_plan
 from agent.tools.registry import Risk, ToolRegistry
-from agent.validation import validate_plan
 
 TYPED = "hunter2-TYPED-SECRET"
 

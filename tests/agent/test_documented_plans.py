@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from agent.prompting import prompt_text
+from agent.model.prompting import prompt_text
+from agent.plan.validation import validate_plan
 from agent.tools.builtin import BuiltinToolConfig, register_builtin_tools
 from agent.tools.email import SmtpConfig
 from agent.tools.files import FileToolConfig
 from agent.tools.registry import ToolRegistry
-from agent.validation import validate_plan
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 
-from agent.context import EngineContext
-from agent.early_start import accept, complete_nodes
-from agent.executor import PlanExecutor, RunIdentity
-from agent.plan import Plan
-from agent.ports import NodeResult, NodeStatus
-from agent.readiness import NodeState
-from agent.validation import PlanLimits
+from agent.execution.context import EngineContext
+from agent.execution.early_start import accept, complete_nodes
+from agent.execution.scheduler import PlanExecutor, RunIdentity
+from agent.plan.format import Plan
+from agent.plan.readiness import NodeState
+from agent.plan.validation import PlanLimits
+from agent.ports.stores import NodeResult, NodeStatus
 from tests.fakes.chat import ScriptedChatModel
 from tests.fakes.tools import ToolLog, simulated_registry
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from agent.context import EngineSettings
+from agent.engine.engine import ThreadStatus
 from agent.events import (
     AnswerReady,
     AwaitingApproval,
@@ -15,8 +15,8 @@ from agent.events import (
     NodeStarted,
     Waiting,
 )
-from agent.ports import ApprovalStatus, DecisionOutcome
-from agent.runner import ThreadStatus
+from agent.execution.context import EngineSettings
+from agent.ports.stores import ApprovalStatus, DecisionOutcome
 from tests.agent.harness import finish, harness
 
 RED_AND_GREEN_CHAIN = {

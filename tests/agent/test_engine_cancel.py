@@ -3,9 +3,9 @@ what that request started; another person's run or queued request is never touch
 
 from __future__ import annotations
 
-from agent.cancelling import CancelOutcome
+from agent.engine.engine import Submission, ThreadStatus
 from agent.events import AnswerReady, NodeStarted, RunFailed
-from agent.runner import Submission, ThreadStatus
+from agent.execution.cancelling import CancelOutcome
 from tests.agent.harness import finish, harness
 
 

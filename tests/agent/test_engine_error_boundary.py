@@ -1,8 +1,8 @@
-"""The engine's error boundary (agent.run_end): a run that raises something the graph does not
+"""The engine's error boundary (agent.engine.run_end): a run that raises something the graph does not
 handle (a bug, a value a store refuses, a database error) is ended as failed, and the user is
 told. It used to escape the drive, logged only: no answer and no failure shown, the lease left
 lapsed, the run taken over and failing again for ever, queued follow-ups stuck behind it. A run
-stopped after its answer was published ends answered (agent.answer_record)."""
+stopped after its answer was published ends answered (agent.answer.record)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
+from agent.engine.engine import Submission, ThreadStatus
 from agent.events import AnswerReady, AwaitingApproval, DecisionRecorded, LeaseTakenOver, RunFailed
-from agent.ports import ApprovalStatus, NodeResult, NodeResultStore
-from agent.runner import Submission, ThreadStatus
+from agent.ports.stores import ApprovalStatus, NodeResult, NodeResultStore
 from tests.agent.harness import Harness, finish, harness
 
 

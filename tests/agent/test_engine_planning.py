@@ -10,9 +10,9 @@ from langchain_openai import ChatOpenAI
 from pydantic import SecretStr
 from structlog.testing import capture_logs
 
-from agent.context import EngineSettings
 from agent.events import AnswerReady, AwaitingApproval, Planning, PlanReady, Replanning, RunFailed
-from agent.references import UnresolvedReference, resolve
+from agent.execution.context import EngineSettings
+from agent.plan.references import UnresolvedReference, resolve
 from agent.tools.registry import MASK
 from infra.settings import Settings
 from infra.wiring import open_services

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
+from agent.engine.engine import Submission, ThreadStatus
+from agent.engine.recovery import RECOVERY_TAKEOVERS
 from agent.events import AnswerReady, LeaseTakenOver, NodeStarted, RunFailed
-from agent.recovery import RECOVERY_TAKEOVERS
-from agent.runner import Submission, ThreadStatus
 from infra.db import ThreadLeaseRow, utc
 from tests.agent.harness import finish, harness
 

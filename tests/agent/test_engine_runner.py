@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy import update
 
+from agent.engine.engine import Submission, ThreadStatus
 from agent.events import AnswerReady, AwaitingApproval, NodeStarted
-from agent.result_cache import ResultCache
-from agent.runner import Submission, ThreadStatus
+from agent.execution.result_cache import ResultCache
 from infra.db import ThreadLeaseRow, utc
 from tests.agent.harness import finish, harness
 

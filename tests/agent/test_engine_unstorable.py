@@ -13,8 +13,8 @@ from typing import Any
 from langchain_core.tools import StructuredTool
 from pydantic import BaseModel
 
+from agent.engine.engine import ThreadStatus
 from agent.events import AnswerReady, AwaitingApproval, RunFailed
-from agent.runner import ThreadStatus
 from agent.tools.registry import Risk
 from tests.agent.harness import Harness, finish, harness
 

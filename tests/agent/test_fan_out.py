@@ -13,8 +13,8 @@ import pytest
 
 from agent.errors import PlanError
 from agent.events import AnswerReady, NodeFailed, NodeStarted, PlanReady, ResultReused
-from agent.plan import node_label
-from agent.validation import PlanLimits, call_args, validate_plan
+from agent.plan.format import node_label
+from agent.plan.validation import PlanLimits, call_args, validate_plan
 from bot.progress import RunProgress
 from tests.agent.harness import Harness, finish, harness
 from tests.agent.test_green_calls import engine

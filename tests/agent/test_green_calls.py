@@ -11,7 +11,6 @@ from typing import Any
 from langchain_core.tools import StructuredTool
 from pydantic import BaseModel
 
-from agent.context import EngineSettings
 from agent.errors import ToolError, TransientToolError
 from agent.events import (
     AnswerReady,
@@ -22,7 +21,8 @@ from agent.events import (
     ResultReused,
     ToolRetrying,
 )
-from agent.sandbox_ports import (
+from agent.execution.context import EngineSettings
+from agent.ports.sandbox import (
     EmitFn,
     PackageAttemptRecord,
     PackageJob,

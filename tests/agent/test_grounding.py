@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent.grounding import named_targets, ungrounded_changes
-from agent.validation import validate_plan
+from agent.plan.grounding import named_targets, ungrounded_changes
+from agent.plan.validation import validate_plan
 from tests.fakes.tools import ToolLog, simulated_registry
 
 REGISTRY = simulated_registry(ToolLog())

@@ -8,8 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.llm import as_tool, compact_schema
-from agent.plan import Plan
+from agent.model.llm import as_tool, compact_schema
+from agent.plan.format import Plan
 
 
 class Page(BaseModel):

@@ -22,9 +22,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from agent.engine.graph import REPLAN, Replan
 from agent.errors import PlanError
-from agent.graph import REPLAN, Replan
-from agent.llm import (
+from agent.model.llm import (
     CUT_OFF,
     as_tool,
     call_structured,
@@ -34,9 +34,9 @@ from agent.llm import (
     stream_text,
     was_cut_off,
 )
-from agent.plan import Plan, plan_json_schema
+from agent.plan.format import Plan, plan_json_schema
+from agent.plan.validation import validate_plan
 from agent.tools.registry import ToolRegistry
-from agent.validation import validate_plan
 from tests.fakes.asgi_server import ThreadedServer
 from tests.fakes.openai_wire import chunk, sse, usage_chunk
 

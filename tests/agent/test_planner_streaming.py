@@ -12,7 +12,6 @@ import pytest
 from langchain_openai import ChatOpenAI
 from pydantic import SecretStr
 
-from agent.context import EngineSettings
 from agent.events import (
     AnswerReady,
     NodeFinished,
@@ -20,6 +19,7 @@ from agent.events import (
     NodeStarted,
     PlanReady,
 )
+from agent.execution.context import EngineSettings
 from infra.settings import Settings
 from infra.wiring import open_services
 from tests.agent.harness import Harness, finish

@@ -11,10 +11,10 @@ import pytest
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from agent.context_window import exceeds_context
 from agent.events import AnswerReady, RunFailed
-from agent.llm import LLMUnavailable
-from agent.prompting import describe_history, joiner_messages, planner_messages
+from agent.model.context_window import exceeds_context
+from agent.model.llm import LLMUnavailable
+from agent.model.prompting import describe_history, joiner_messages, planner_messages
 from agent.state import AgentState, PastRun
 from tests.agent.harness import finish
 from tests.agent.test_planner_streaming import over_http

@@ -13,14 +13,14 @@ import pytest
 from langchain_core.tools import StructuredTool
 from pydantic import BaseModel, Field
 
-from agent.audit import masked_plan
-from agent.context import EngineSettings
 from agent.errors import ToolError, TransientToolError
 from agent.events import AnswerReady, AwaitingApproval, NodeFailed, ToolRetrying
-from agent.redaction import Redactor
-from agent.sandbox_ports import EmitFn, PackageAttemptRecord, PackageJob, PackageOutcome, ToolGateway
+from agent.execution.context import EngineSettings
+from agent.execution.redaction import Redactor
+from agent.plan.validation import validate_plan
+from agent.ports.audit import masked_plan
+from agent.ports.sandbox import EmitFn, PackageAttemptRecord, PackageJob, PackageOutcome, ToolGateway
 from agent.tools.registry import MASK, RetryPolicy, Risk, ToolRegistry
-from agent.validation import validate_plan
 from infra.settings import Settings
 from infra.wiring import open_services
 from tests.agent.harness import Harness, finish

@@ -10,8 +10,8 @@ from langchain_core.tools import StructuredTool
 
 from agent.errors import ConfigurationError, ToolArgumentError, ToolNotAllowed
 from agent.events import EventBus, NodeStarted, Planning, RunEvent
-from agent.gateway import GreenToolGateway
-from agent.prompting import describe_tools
+from agent.execution.gateway import GreenToolGateway
+from agent.model.prompting import describe_tools
 from agent.tools import Risk, ToolRegistry
 from agent.tools.registry import MASK
 
@@ -94,7 +94,7 @@ async def test_event_bus_delivers_per_thread_and_to_everyone() -> None:
 
 
 def test_the_planner_sees_what_a_tool_does_and_returns_not_its_limits() -> None:
-    from agent.prompting import essentials
+    from agent.model.prompting import essentials
 
     described = ("Read a text file from the workspace. Returns {path, content, size, truncated}; only the "
                  "first 1,000 bytes. Binary files are refused. Paths outside it are refused.")

@@ -13,7 +13,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from agent.context import EngineSettings
+from agent.engine.engine import Submission, ThreadStatus
 from agent.events import (
     AnswerReady,
     AwaitingApproval,
@@ -22,8 +22,8 @@ from agent.events import (
     NodeStarted,
     ResultReused,
 )
-from agent.ownership_ports import Signal
-from agent.runner import Submission, ThreadStatus
+from agent.execution.context import EngineSettings
+from agent.ports.ownership import Signal
 from infra.ownership import AdvisoryLeases
 from tests.agent.harness import Harness, finish, harness
 from tests.fakes.tools import ToolLog

@@ -10,8 +10,8 @@ from typing import Any
 from langchain_core.tools import StructuredTool
 from pydantic import BaseModel, SecretStr
 
-from agent.context import EngineSettings
 from agent.events import AnswerReady, AwaitingApproval
+from agent.execution.context import EngineSettings
 from agent.tools.registry import Risk, ToolRegistry
 from infra.settings import Settings
 from infra.wiring import open_services

@@ -10,9 +10,9 @@ from contextlib import asynccontextmanager
 from langchain_core.tools import StructuredTool
 from pydantic import BaseModel
 
-from agent.context import EngineSettings
 from agent.events import AwaitingApproval, NodeStarted
-from agent.ports import ExecutionStatus
+from agent.execution.context import EngineSettings
+from agent.ports.stores import ExecutionStatus
 from agent.tools.registry import Risk
 from infra.settings import Settings
 from infra.wiring import open_services

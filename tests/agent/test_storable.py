@@ -1,12 +1,12 @@
-"""Outputs the stores can keep (agent.storable): a non-finite float is named, NUL characters are
+"""Outputs the stores can keep (agent.execution.storable): a non-finite float is named, NUL characters are
 dropped; unit checks here, runs through the real stores in test_engine_unstorable.py."""
 
 from __future__ import annotations
 
 import math
 
-from agent.ports import NodeResult, NodeStatus
-from agent.storable import storable, storable_result
+from agent.execution.storable import storable, storable_result
+from agent.ports.stores import NodeResult, NodeStatus
 
 
 def test_non_finite_floats_are_named_and_nul_characters_dropped() -> None:

@@ -15,8 +15,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from agent.events import AnswerReady, RunFailed
-from agent.llm import StreamRefused
-from agent.stream_refusal import definite_refusal
+from agent.execution.stream_refusal import definite_refusal
+from agent.model.llm import StreamRefused
 from tests.agent.harness import finish
 from tests.agent.test_planner_streaming import THREE, over_http
 from tests.fakes.openai_server import FakeOpenAI, StreamMode
@@ -98,7 +98,7 @@ async def test_a_refusal_counts_only_once_the_request_asked_whole_succeeds(sqlit
 
 
 def refusal(cause: BaseException | None) -> StreamRefused:
-    """The error agent.llm raises for ``cause`` (None: a server that answered without a stream)."""
+    """The error agent.model.llm raises for ``cause`` (None: a server that answered without a stream)."""
     if cause is None:
         refused = StreamRefused("the stream ended before the reply began")
         refused.not_streamed = True

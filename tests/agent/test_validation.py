@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agent.errors import PlanError
-from agent.readiness import NodeState, critical_path, is_finished, readiness
-from agent.validation import PlanLimits, dependencies, find_cycle, validate_plan
+from agent.plan.readiness import NodeState, critical_path, is_finished, readiness
+from agent.plan.validation import PlanLimits, dependencies, find_cycle, validate_plan
 from tests.fakes.tools import ToolLog, simulated_registry
 
 REGISTRY = simulated_registry(ToolLog())
@@ -192,7 +192,7 @@ def test_a_failed_node_skips_exactly_its_descendants(raw: dict[str, Any], data: 
 
 def test_a_list_index_in_brackets_is_a_reference_too() -> None:
     """Models often write ``${x.items[0].text}``: it means ``${x.items.0.text}``."""
-    from agent.references import resolve
+    from agent.plan.references import resolve
 
     plan = validate_plan({"nodes": [
         {"id": "s", "tool": "lookup", "args": {"key": "k"}},
@@ -205,7 +205,7 @@ def test_a_list_index_in_brackets_is_a_reference_too() -> None:
 
 def test_a_packages_result_may_be_named_as_its_field() -> None:
     """A package's code sets ``result``; models often refer to its output as ``${x.result}``."""
-    from agent.references import UnresolvedReference, resolve
+    from agent.plan.references import UnresolvedReference, resolve
 
     assert resolve("${count.result}", {"count": 7}) == 7
     assert resolve("errors: ${count.result}", {"count": 7}) == "errors: 7"

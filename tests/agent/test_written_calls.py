@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from agent.context import EngineSettings
 from agent.events import AnswerReady, AwaitingApproval, Replanning
-from agent.written_calls import WrittenCall, written_calls
+from agent.execution.context import EngineSettings
+from agent.model.written_calls import WrittenCall, written_calls
 from tests.agent.harness import finish, harness
 
 PLAN = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "alpha"}}]}
@@ -96,7 +96,7 @@ async def test_the_joiner_is_told_which_changes_were_made(sqlite_url: str) -> No
 
 
 async def test_an_answer_claiming_a_change_no_step_made_says_nothing_changed(sqlite_url: str) -> None:
-    from agent.change_claims import NO_CHANGE_NOTE
+    from agent.answer.change_claims import NO_CHANGE_NOTE
 
     claimed = {**PLAN, "answer": "Checked and saved ${a} to done.txt."}  # no write in the plan
     async with harness(sqlite_url, [claimed, PLAN, finish("The file was not written: no tool ran for it.")]) as h:

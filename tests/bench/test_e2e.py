@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.prompting import fill, prompt_text
+from agent.model.prompting import fill, prompt_text
 from bench.e2e import SYSTEMS, figures, run_suite
 from bench.e2e_floor import any_system_floor_s, first_dispatch_chars, first_tool_floor, reply_reads_results
 from bench.e2e_model import LatencyModel, prompt_tokens, tokens

@@ -19,8 +19,8 @@ from typing import Any, Protocol
 import httpx
 from langchain_core.language_models import BaseChatModel
 
-from agent.context import EngineSettings
-from agent.runner import Engine
+from agent.engine.engine import Engine
+from agent.execution.context import EngineSettings
 from bot.app import BotDeps, SlackBot, build_bot
 from bot.approvers import ApproverPolicy
 from bot.config import BotConfig

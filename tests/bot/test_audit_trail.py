@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from agent.audit import AuditEntry, AuditKind
+from agent.ports.audit import AuditEntry, AuditKind
 from tests.bot.chat import ALICE, BOB, chat_with, finish, running_bot
 from tests.fakes.slack_api import FakeSlack
 

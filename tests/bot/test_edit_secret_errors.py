@@ -12,7 +12,7 @@ import pytest
 from langchain_core.tools import StructuredTool
 from pydantic import BaseModel, Field, field_validator
 
-from agent.approval_edits import argument_problems
+from agent.execution.approval_edits import argument_problems
 from agent.tools.registry import Risk, ToolRegistry
 from bot import messages as say
 from bot.edit_view import EditTarget, field_errors

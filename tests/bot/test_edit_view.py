@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from langchain_core.tools import StructuredTool
 
-from agent.ports import Approval, ApprovalStatus
+from agent.ports.stores import Approval, ApprovalStatus
 from agent.tools.registry import Risk, ToolRegistry
 from bot.edit_view import EditTarget, TooLongToEdit, args_from, edit_modal, field_errors
 

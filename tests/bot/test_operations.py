@@ -11,9 +11,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import create_async_engine
 from structlog.testing import capture_logs
 
+from agent.engine.engine import Submission
 from agent.events import AnswerReady, LeaseTakenOver, NodeStarted
-from agent.runner import Submission
-from agent.sandbox_ports import SandboxLimits, SandboxResult, ToolGateway
+from agent.ports.sandbox import SandboxLimits, SandboxResult, ToolGateway
 from bot.app import BotDeps, build_bot
 from bot.server import asgi_app
 from infra.metrics import Metrics

@@ -15,7 +15,7 @@ from agent.events import (
     RunFailed,
     Waiting,
 )
-from agent.readiness import NodeState
+from agent.plan.readiness import NodeState
 from bot.progress import Phase, RunProgress
 from bot.status_view import node_detail
 

@@ -4,7 +4,7 @@ before the plan was complete keep their state when it is."""
 from __future__ import annotations
 
 from agent.events import NodeFinished, NodeProposed, NodeStarted, Planning, PlanReady, RunEvent
-from agent.readiness import NodeState
+from agent.plan.readiness import NodeState
 from bot.progress import Phase, RunProgress
 from bot.status_view import render_status
 

@@ -11,7 +11,7 @@ from agent.events import (
     RunEvent,
     ToolRetrying,
 )
-from agent.readiness import NodeState
+from agent.plan.readiness import NodeState
 from bot.progress import RunProgress
 from bot.status_view import node_line
 

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from agent.events import AnswerReady, AwaitingApproval, NodeFinished, NodeStarted, PlanReady
-from agent.ports import Approval, ApprovalStatus
+from agent.ports.stores import Approval, ApprovalStatus
 from bot.approval_view import pretty_args, reason_from, reject_modal, render_approval
 from bot.blocks import MAX_BLOCKS, MAX_VIEW_BLOCKS, SECTION_TEXT_LIMIT, clip, fit, line_sections, section
 from bot.home_view import MAX_APPROVALS, home_view

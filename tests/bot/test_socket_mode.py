@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from agent.context import EngineSettings
+from agent.execution.context import EngineSettings
 from bot.app import BotDeps, build_bot
 from bot.server import serve_socket_mode
 from infra.settings import Settings

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from langchain_openai import ChatOpenAI
 from pydantic import SecretStr
 
-from agent.answer_template import templated_answer
+from agent.answer.template import templated_answer
 from agent.events import DecisionRecorded, NodeFailed, PlanReady
 from bot.answer_view import answer_messages
 from bot.mrkdwn import WORD_JOINER, escape, safe_markdown, streamable_markdown

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.prompting import prompt_text
+from agent.model.prompting import prompt_text
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.events import PackageAttempt
-from agent.sandbox_ports import EmitFn, PackageAttemptRecord, PackageJob, PackageOutcome, ToolGateway
+from agent.ports.sandbox import EmitFn, PackageAttemptRecord, PackageJob, PackageOutcome, ToolGateway
 
 
 @dataclass

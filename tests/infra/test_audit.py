@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from agent.audit import AuditEntry, AuditKind
+from agent.ports.audit import AuditEntry, AuditKind
 from infra.db import create_engine
 from infra.migrate import upgrade
 from infra.store import SqlStore

@@ -12,8 +12,8 @@ import pytest
 from langchain_core.messages import AIMessage, BaseMessage
 from sqlalchemy.engine import make_url
 
-from agent.context import EngineSettings
 from agent.events import AnswerReady
+from agent.execution.context import EngineSettings
 from infra.settings import Settings
 from infra.wiring import open_services
 from tests.agent.harness import Harness, finish

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from agent.ownership_ports import Signal
+from agent.ports.ownership import Signal
 from infra.db import ThreadLeaseRow, create_engine
 from infra.migrate import upgrade
 from infra.notify import CHANNEL, PostgresSignals

@@ -11,11 +11,11 @@ import pytest
 from langchain_core.messages import HumanMessage
 from markdown_it import MarkdownIt
 
-from agent.graph import REPLAN, Replan
-from agent.llm import as_tool, call_structured, call_text, stream_structured, stream_text
-from agent.plan import Plan
-from agent.prompting import joiner_messages
-from agent.validation import validate_plan
+from agent.engine.graph import REPLAN, Replan
+from agent.model.llm import as_tool, call_structured, call_text, stream_structured, stream_text
+from agent.model.prompting import joiner_messages
+from agent.plan.format import Plan
+from agent.plan.validation import validate_plan
 from infra.demo.answers import parse_results, write
 from infra.demo.examples import EXAMPLES, by_key, match_example
 from infra.demo.model import DemoChatModel

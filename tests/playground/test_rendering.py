@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from agent.ports import Approval, ApprovalStatus
-from agent.readiness import NodeState
+from agent.plan.readiness import NodeState
+from agent.ports.stores import Approval, ApprovalStatus
 from bot.approval_view import reject_modal, render_approval
 from bot.progress import NodeView, Phase, RunProgress
 from bot.reply_view import answer_replies, failure_replies, help_reply, root_message

@@ -24,7 +24,7 @@ from typing import Any
 
 from docker.api import APIClient
 
-from agent.sandbox_ports import Sandbox, SandboxLimits
+from agent.ports.sandbox import Sandbox, SandboxLimits
 from sandbox.backends import process_identity
 from sandbox.backends.bwrap import BwrapSandbox
 from sandbox.backends.docker import LABEL, OWNER_LABEL, DockerSandbox

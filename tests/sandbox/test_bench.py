@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from agent.sandbox_ports import SandboxLimits, SandboxResult, ToolGateway
+from agent.ports.sandbox import SandboxLimits, SandboxResult, ToolGateway
 from bench import sandbox as bench
 from tests.sandbox.conftest import usable_backend
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.sandbox_ports import SandboxLimits
+from agent.ports.sandbox import SandboxLimits
 from sandbox.backends import cgroup
 
 LIMITS = SandboxLimits(memory_mb=128, pids=32, cpus=0.5)

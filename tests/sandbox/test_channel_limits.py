@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from agent.gateway import GreenToolGateway
-from agent.sandbox_ports import Sandbox, SandboxLimits
+from agent.execution.gateway import GreenToolGateway
+from agent.ports.sandbox import Sandbox, SandboxLimits
 from sandbox.protocol import TEXT_FIELD_CHARS
 
 PROTO_OUT = 4

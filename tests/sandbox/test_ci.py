@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.sandbox_ports import Sandbox
+from agent.ports.sandbox import Sandbox
 from sandbox.backends.unavailable import UnavailableSandbox
 from tests.sandbox import conftest
 

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from langchain_core.tools import BaseTool, StructuredTool
 
-from agent.context import EngineSettings
+from agent.engine.engine import ThreadStatus
 from agent.events import (
     AnswerReady,
     AwaitingApproval,
@@ -26,8 +26,8 @@ from agent.events import (
     NodeFinished,
     PackageAttempt,
 )
-from agent.runner import ThreadStatus
-from agent.sandbox_ports import Sandbox, SandboxLimits
+from agent.execution.context import EngineSettings
+from agent.ports.sandbox import Sandbox, SandboxLimits
 from agent.tools.registry import Risk
 from infra.settings import Settings
 from infra.toolbox import build_registry

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.gateway import GreenToolGateway
-from agent.sandbox_ports import Sandbox, SandboxLimits
+from agent.execution.gateway import GreenToolGateway
+from agent.ports.sandbox import Sandbox, SandboxLimits
 from sandbox.backends import SANDBOX_ENV
 from tests.sandbox.conftest import LocalServer
 

@@ -8,8 +8,8 @@ import docker
 import pytest
 
 from agent.errors import ConfigurationError
-from agent.gateway import GreenToolGateway
-from agent.sandbox_ports import Sandbox, SandboxLimits
+from agent.execution.gateway import GreenToolGateway
+from agent.ports.sandbox import Sandbox, SandboxLimits
 from sandbox import make_sandbox
 from sandbox.backends.bwrap import BwrapSandbox
 from sandbox.backends.docker import DockerSandbox

@@ -10,8 +10,8 @@ from pathlib import Path
 import docker
 import pytest
 
-from agent.gateway import GreenToolGateway
-from agent.sandbox_ports import Sandbox, SandboxLimits
+from agent.execution.gateway import GreenToolGateway
+from agent.ports.sandbox import Sandbox, SandboxLimits
 from sandbox.backends import RUNNER_SOURCE
 from sandbox.backends.docker import LABEL, DockerSandbox
 

@@ -16,7 +16,7 @@ from typing import Any
 import docker
 import pytest
 
-from agent.sandbox_ports import SandboxLimits
+from agent.ports.sandbox import SandboxLimits
 from sandbox import make_sandbox
 from sandbox.backends import process_identity
 from sandbox.backends.bwrap import BwrapSandbox

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from agent import package_nodes
+from agent.execution import package_nodes
+from agent.engine.engine import ThreadStatus
 from agent.events import NodeFailed
-from agent.runner import ThreadStatus
-from agent.sandbox_ports import SandboxLimits, SandboxResult, ToolGateway
+from agent.ports.sandbox import SandboxLimits, SandboxResult, ToolGateway
 from tests.agent.harness import finish
 
 from .test_engine_packages import sandboxed_engine

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.gateway import GreenToolGateway
-from agent.sandbox_ports import Sandbox, SandboxLimits
+from agent.execution.gateway import GreenToolGateway
+from agent.ports.sandbox import Sandbox, SandboxLimits
 from sandbox import image
 from sandbox.protocol import CappedText, ProtocolViolation, encode, read_frame
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from agent.events import PackageAttempt, RunEvent
-from agent.gateway import GreenToolGateway
-from agent.sandbox_ports import PackageAttemptRecord, PackageJob, Sandbox, SandboxLimits, SandboxResult
+from agent.execution.gateway import GreenToolGateway
+from agent.ports.sandbox import PackageAttemptRecord, PackageJob, Sandbox, SandboxLimits, SandboxResult
 from sandbox.backends.unavailable import UnavailableSandbox
 from sandbox.reflexion import ReflexionPackageRunner, extract_code
 from tests.fakes.chat import ScriptedChatModel

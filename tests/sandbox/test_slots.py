@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from agent.gateway import GreenToolGateway
-from agent.sandbox_ports import Sandbox, SandboxLimits, SandboxResult, ToolGateway
+from agent.execution.gateway import GreenToolGateway
+from agent.ports.sandbox import Sandbox, SandboxLimits, SandboxResult, ToolGateway
 from sandbox.slots import SandboxSlots
 from tests.sandbox.conftest import usable_backend
 

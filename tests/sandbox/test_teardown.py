@@ -10,8 +10,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from agent.gateway import GreenToolGateway
-from agent.sandbox_ports import Sandbox, SandboxLimits, SandboxResult
+from agent.execution.gateway import GreenToolGateway
+from agent.ports.sandbox import Sandbox, SandboxLimits, SandboxResult
 from agent.tools.registry import ToolRegistry
 from sandbox.backends.bwrap import BwrapSandbox
 from sandbox.backends.cgroup import _run_prefix

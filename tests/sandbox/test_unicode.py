@@ -8,8 +8,8 @@ import json
 
 from langchain_core.tools import StructuredTool
 
-from agent.gateway import GreenToolGateway
-from agent.sandbox_ports import Sandbox, SandboxLimits
+from agent.execution.gateway import GreenToolGateway
+from agent.ports.sandbox import Sandbox, SandboxLimits
 from agent.tools.registry import Risk, ToolRegistry
 from sandbox.reflexion import summarise_inputs
 

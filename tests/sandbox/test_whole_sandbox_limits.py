@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.gateway import GreenToolGateway
-from agent.sandbox_ports import Sandbox, SandboxLimits
+from agent.execution.gateway import GreenToolGateway
+from agent.ports.sandbox import Sandbox, SandboxLimits
 from sandbox import make_sandbox
 from sandbox.backends import bwrap as bwrap_module
 from sandbox.backends import seccomp

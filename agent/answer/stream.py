@@ -1,0 +1,72 @@
+"""Streaming the joiner's answer while the model writes it.
+
+The joiner's reply is the model's text content (Markdown); it may call ``replan`` instead.
+Streamed, the text so far (stripped) is published as :class:`~agent.events.AnswerDelta` each
+time it grows. Front ends may show it as it comes; the :class:`~agent.events.AnswerReady`
+that ends the run stays the answer that counts: the model may still call ``replan`` after
+some text (a :class:`~agent.events.Replanning` event then follows the deltas), or the joiner
+may fall back to another text.
+
+A model that does not stream answers whole (no deltas); when a stream fails before it began,
+the reply is asked again without streaming, and a model that refused to stream is not asked
+to stream again (:mod:`agent.execution.stream_refusal`, as for the planner).
+
+A reasoning model served without a reasoning parser writes its thinking into the text, in a
+leading ``<think>…</think>`` block: it is neither streamed nor part of the answer
+(:func:`without_thinking`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+from langchain_core.messages import BaseMessage
+
+from agent.events import AnswerDelta
+from agent.execution.context import EngineContext
+from agent.execution.storable import storable
+from agent.execution.stream_refusal import ask_whole
+from agent.model.llm import StreamRefused, TextReply, call_text, stream_text
+
+
+async def join_reply(ctx: EngineContext, messages: list[BaseMessage], tools: Sequence[dict[str, Any]],
+                     *, thread_id: str, run_id: str) -> TextReply:
+    """The joiner's reply, its text published as it grows (see the module docstring)."""
+    if ctx.planner_stream_refused:
+        return _storable(await call_text(ctx.llm, messages, tools))
+    shown = ""
+
+    async def on_text(received: str) -> None:
+        nonlocal shown
+        text = without_thinking(received).strip()  # the answer if the text ends here
+        if len(text) > len(shown):
+            shown = text
+            await ctx.events.publish(AnswerDelta(thread_id=thread_id, run_id=run_id, text=text))
+
+    try:
+        return _storable(await stream_text(ctx.llm, messages, tools, on_text))
+    except StreamRefused as refused:  # asked again whole (agent.execution.stream_refusal)
+        return _storable(await ask_whole(ctx, refused, lambda: call_text(ctx.llm, messages, tools),
+                                         "joiner's reply"))
+
+
+def _storable(reply: TextReply) -> TextReply:
+    """The reply as the thread's state can keep it (its text, without thinking, becomes the
+    answer)."""
+    return dataclasses.replace(reply, text=storable(without_thinking(reply.text)),
+                               tool_calls=storable(reply.tool_calls))
+
+
+_THINK, _THOUGHT = "<think>", "</think>"
+
+
+def without_thinking(text: str) -> str:
+    """``text`` without a leading ``<think>…</think>`` block; nothing while it is still open
+    (the rest of the text has not begun)."""
+    start = text.lstrip()
+    if not start.startswith(_THINK):
+        return text
+    _, closed, rest = start.partition(_THOUGHT)
+    return rest if closed else ""

@@ -1,0 +1,48 @@
+"""A plan's ``answer`` template: the reply written by the planner, results filled in.
+
+When a reply is only results in a fixed sentence ("The difference is ${diff.value}."), the
+planner writes it with the plan and the joiner's model call is skipped: one model call per
+request instead of two. The template is used only when every node finished with its output
+in the state; a failure, a rejection, a skipped node or a field the output lacks sends the
+run to the joiner model as before, which can explain what happened or replan. So does a
+reference to a whole record (a tool's JSON object, or a list of them): pasted into a sentence
+it is raw JSON, not an answer ("logs/app.log has {"path": …, "content": …}"); the joiner
+writes from it instead.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from agent.execution.storable import storable
+from agent.plan.references import REFERENCE, UnresolvedReference, resolve
+
+
+def templated_answer(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]]) -> str | None:
+    """The plan's answer with the results filled in, or None when the joiner must answer."""
+    template = plan.get("answer")
+    if not isinstance(template, str) or not template.strip():
+        return None
+    node_ids = {node.get("id") for node in plan.get("nodes") or []}
+    if set(results) != node_ids:
+        return None
+    if any(result.get("status") != "done" or "output" not in result for result in results.values()):
+        return None  # failed, rejected, skipped, or too large to keep in the state
+    outputs = {node_id: result["output"] for node_id, result in results.items()}
+    try:
+        if any(_is_record(resolve(match.group(0), outputs)) for match in REFERENCE.finditer(template)):
+            return None
+        value = resolve(template, outputs)
+    except UnresolvedReference:
+        return None
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, indent=2)
+    return storable(text) if text.strip() else None  # the state keeps it (agent.execution.storable)
+
+
+def _is_record(value: Any) -> bool:
+    """A JSON object, or a list holding one: data for a reader to interpret, not a value."""
+    if isinstance(value, list):
+        return any(isinstance(item, Mapping) for item in value)
+    return isinstance(value, Mapping)

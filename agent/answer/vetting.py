@@ -1,0 +1,50 @@
+"""What the joiner's model wrote, vetted before it is posted as the answer.
+
+- ``${…}`` references to results are filled in (:func:`filled`);
+- a tool call written out as the answer, or a reference left unfilled, is no answer for a
+  person (:func:`unreadable`): the joiner replans to make that call, or gives the results;
+- a claim of a change no red node made gets a note (:func:`unclaimed`, :mod:`agent.answer.change_claims`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from agent.answer.change_claims import with_no_change_note
+from agent.model.written_calls import written_calls
+from agent.plan.references import REFERENCE, fill_text
+from agent.state import AgentState
+
+CALLED = "it called "
+"""How :func:`unreadable` begins when the answer was a tool call written out."""
+
+
+def outputs_of(results: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    return {node_id: result["output"] for node_id, result in results.items() if "output" in result}
+
+
+def filled(answer: str, results: Mapping[str, Mapping[str, Any]]) -> str:
+    """``answer`` with the references to results it can fill filled in."""
+    return fill_text(answer, outputs_of(results))
+
+
+def unreadable(answer: str, results: Mapping[str, Mapping[str, Any]]) -> str | None:
+    """Why ``answer`` is not one to post, or None: a tool call written as text (the model
+    meant to call it), or a ``${…}`` reference to a node's result left in it (other ``${…}``,
+    a shell variable in a file shown, say, are text)."""
+    calls, _ = written_calls(answer)
+    if calls:
+        return CALLED + ", ".join(f"{c.name}({json.dumps(c.args, ensure_ascii=False)})" for c in calls)
+    if any(match.group(1) in results for match in REFERENCE.finditer(answer)):
+        return "it holds a ${…} reference to a result instead of the value"
+    return None
+
+
+def unclaimed(answer: str, state: AgentState, red_tools: Collection[str]) -> str:
+    """``answer``, noted when it claims a change no red node made. After a replan the earlier
+    plans' nodes are not kept, so their red calls cannot be told apart: the answer stands."""
+    if not answer or state.get("earlier_results"):
+        return answer
+    return with_no_change_note(answer, state.get("plan") or {}, state.get("results") or {}, red_tools)

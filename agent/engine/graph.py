@@ -1,0 +1,334 @@
+"""The LangGraph graph of one conversation thread.
+
+    planner → validate ─(one repair round)→ planner
+                 │ └─(still invalid)→ fail
+                 ▼
+             scheduler ⇄ wait          (wait parks in interrupt() until a decision)
+                 ▼
+              joiner ─(replan, bounded)→ planner
+                 ▼
+              answer
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from typing import Any
+
+import structlog
+from langchain_core.messages import AIMessage
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.config import get_config
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.runtime import Runtime
+from langgraph.types import interrupt
+from pydantic import BaseModel, Field
+
+from agent.answer.stream import join_reply
+from agent.answer.template import templated_answer
+from agent.answer.vetting import CALLED, filled, unclaimed, unreadable
+from agent.errors import PlanError
+from agent.events import (
+    AnswerReady,
+    Planning,
+    PlanReady,
+    PlanRepairing,
+    Replanning,
+    RunEvent,
+    RunFailed,
+    Waiting,
+)
+from agent.execution.context import EngineContext
+from agent.execution.early_start import discard as discard_early_starts
+from agent.execution.early_start import plan_reply
+from agent.execution.scheduler import PlanExecutor, RunIdentity
+from agent.model.context_window import TOO_LONG_FOR_MODEL, exceeds_context
+from agent.model.llm import LLMUnavailable, TextReply, as_tool, was_cut_off
+from agent.model.prompting import describe_results, joiner_messages, planner_messages
+from agent.plan.format import Plan
+from agent.plan.grounding import ungrounded_changes
+from agent.plan.validation import validate_plan
+from agent.ports.audit import SYSTEM, AuditEntry, AuditKind, masked_plan
+from agent.ports.stores import NodeStatus
+from agent.state import AgentState, PastRun
+from agent.tools.registry import Risk
+
+Ctx = Runtime[EngineContext]
+log = structlog.get_logger(__name__)
+
+
+class Replan(BaseModel):
+    """Run a new plan instead of answering."""
+
+    feedback: str = Field(description="What the next plan must change.")
+
+
+REPLAN = "replan"
+"""The one tool the joiner is offered, while replans are left; the text of its reply is the answer."""
+
+
+def current_thread() -> str:
+    return str(get_config()["configurable"]["thread_id"])
+
+
+async def _emit(runtime: Ctx, state: AgentState, event_type: type[RunEvent], **fields: Any) -> None:
+    await runtime.context.events.publish(
+        event_type(thread_id=current_thread(), run_id=state.get("run_id", ""), **fields)
+    )
+
+
+async def _audit(runtime: Ctx, state: AgentState, kind: AuditKind, actor: str | None,
+                 **detail: Any) -> None:
+    await runtime.context.audit.record(AuditEntry(
+        thread_id=current_thread(), run_id=state.get("run_id", ""), kind=kind, actor=actor, detail=detail))
+
+
+async def planner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
+    audited: asyncio.Task[None] | None = None
+    if not state.get("plan_problems"):
+        await _emit(runtime, state, Planning, request=state["request"],
+                    replan=state.get("replans", 0))
+        if not state.get("replans"):  # recorded while the model plans, before the step ends
+            audited = asyncio.create_task(_audit(runtime, state, AuditKind.REQUEST,
+                                                 state.get("requested_by"), request=state["request"]))
+    try:
+        return await _plan(runtime, state)
+    finally:
+        if audited is not None:
+            await audited
+
+
+async def _plan(runtime: Ctx, state: AgentState) -> dict[str, Any]:
+    ctx = runtime.context
+    refused = await ctx.access.refused_tools(current_thread(), state.get("requested_by"),
+                                             ctx.registry.names())
+    messages = planner_messages(state, ctx.registry.without(refused), ctx.settings.plan_limits.max_nodes,
+                                ctx.settings.prompt_chars, ctx.settings.plan_output)
+    draft_id = uuid.uuid4().hex  # the plan's id if it validates: nodes may start before that
+    try:
+        reply = await plan_reply(ctx, messages, RunIdentity(
+            thread_id=current_thread(), run_id=state["run_id"], plan_id=draft_id,
+            requested_by=state.get("requested_by"), refused_tools=refused), refused)
+    except LLMUnavailable as exc:  # shown: its class and status; logged: the rest, scrubbed
+        log.warning("the planner model failed", error=ctx.redactor(exc.detail))
+        if exceeds_context(exc):
+            return {"failure": TOO_LONG_FOR_MODEL}
+        return {"failure": (
+            f"I could not reach the planner model ({exc}). Check OPENAI_BASE_URL, OPENAI_API_KEY "
+            "and DAGBOT_MODEL, then ask again.")}
+    return {"draft": reply.data, "draft_id": draft_id, "tokens": state.get("tokens", 0) + reply.tokens,
+            "refused_tools": refused}
+
+
+async def validate(state: AgentState, runtime: Ctx) -> dict[str, Any]:
+    ctx = runtime.context
+    try:
+        plan = validate_plan(state.get("draft"), ctx.registry, ctx.settings.plan_limits,
+                             refused=state.get("refused_tools") or {})
+        if elsewhere := ungrounded_changes(plan, ctx.registry, state["request"], _thread_so_far(state)):
+            raise PlanError(elsewhere)
+    except PlanError as exc:
+        problems = [str(p) for p in exc.problems]
+        if state.get("repairs", 0) < 1:
+            await _emit(runtime, state, PlanRepairing, problems=problems)
+            return {"plan_problems": problems, "repairs": state.get("repairs", 0) + 1}
+        await _audit(runtime, state, AuditKind.PLAN_REFUSED, SYSTEM, problems=problems,
+                     requested_by=state.get("requested_by"))
+        if was_cut_off(state.get("draft")):  # its JSON error would only say where it stopped
+            return {"plan_problems": problems, "failure": (
+                "I could not make a plan for this request: the plan was too long for the model's "
+                "output limit, even when asked for a shorter one. Split the request into smaller "
+                "ones (ask for part of it, then the rest as a follow-up in this thread)."
+                + ran_before(all_results(state)))}
+        listed = "\n".join(f"• {p}" for p in problems[:10])
+        return {"plan_problems": problems, "failure": (
+            "I could not make a valid plan for this request, even after one repair round. "
+            f"The problems were:\n{listed}\nTry rephrasing the request or splitting it up."
+            + ran_before(all_results(state)))}
+    plan_dict = plan.model_dump(exclude_none=True, exclude_defaults=True)
+    plan_id = state.get("draft_id") or uuid.uuid4().hex
+    await _audit(runtime, state, AuditKind.PLAN, SYSTEM, plan_id=plan_id,
+                 plan=masked_plan(plan_dict, ctx.registry), requested_by=state.get("requested_by"))
+    await _emit(runtime, state, PlanReady, plan=plan_dict)
+    earlier = list(state.get("earlier_results") or [])
+    if state.get("results"):  # a replan: the plan it replaces ran
+        earlier.append(state["results"])
+    return {"plan": plan_dict, "plan_id": plan_id, "plan_problems": [], "results": {},
+            "earlier_results": earlier, "pending_approvals": []}
+
+
+def _thread_so_far(state: AgentState) -> list[Any]:
+    """What the thread already names: earlier requests, answers and results, this request's."""
+    earlier = [[run["request"], run["answer"], run["results"]] for run in state.get("history", [])]
+    return [*earlier, all_results(state)]
+
+
+def all_results(state: AgentState) -> dict[str, dict[str, Any]]:
+    """The results of every plan of this request: the earlier plans' under ``"id (plan N)"``."""
+    merged = {f"{node_id} (plan {number})": result
+              for number, results in enumerate(state.get("earlier_results") or [], 1)
+              for node_id, result in results.items()}
+    return {**merged, **(state.get("results") or {})}
+
+
+def ran_before(results: dict[str, dict[str, Any]]) -> str:
+    """For a failure: what already ran for this request (and stays done)."""
+    ran = [node_id for node_id, result in results.items() if result.get("status") == NodeStatus.DONE.value]
+    return f"\nWhat ran before stays done: {', '.join(f'`{n}`' for n in ran)}." if ran else ""
+
+
+def after_validate(state: AgentState) -> str:
+    if state.get("failure"):
+        return "fail"
+    return "planner" if state.get("plan_problems") else "scheduler"
+
+
+async def scheduler(state: AgentState, runtime: Ctx) -> dict[str, Any]:
+    ctx = runtime.context
+    plan = Plan.model_validate(state["plan"])
+    ident = RunIdentity(thread_id=current_thread(), run_id=state["run_id"],
+                        plan_id=str(state["plan_id"]), requested_by=state.get("requested_by"),
+                        refused_tools=dict(state.get("refused_tools") or {}))
+    report = await PlanExecutor(ctx, plan, ident).run()
+    update: dict[str, Any] = {
+        "results": report.results, "pending_approvals": report.pending_approvals,
+        "nodes_run": state.get("nodes_run", 0) + newly_run(state.get("results") or {}, report.results),
+    }
+    if report.cancelled:
+        update["failure"] = "The run was cancelled; nothing more will run for it."
+    elif report.pending_approvals:
+        await _emit(runtime, state, Waiting, pending=report.pending_approvals)
+    return update
+
+
+def newly_run(before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]]) -> int:
+    """Nodes that ran (done or failed) since the last scheduler pass: dispatched by it, or
+    started by the runner as a decision came in."""
+    ran = {NodeStatus.DONE.value, NodeStatus.FAILED.value}
+    return sum(1 for node_id, result in after.items()
+               if result["status"] in ran and before.get(node_id, {}).get("status") not in ran)
+
+
+def after_scheduler(state: AgentState) -> str:
+    if state.get("failure"):
+        return "fail"
+    return "wait" if state.get("pending_approvals") else "joiner"
+
+
+def wait(state: AgentState) -> dict[str, Any]:
+    """Quiescence: only approvals remain. The thread parks here, durably, until woken."""
+    interrupt({"pending_approvals": state.get("pending_approvals", [])})
+    return {"pending_approvals": []}
+
+
+async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
+    """The answer: the model's text (Markdown), streamed as it comes, or a new plan if it calls
+    ``replan`` (offered while replans are left). No usable text: the results as they are."""
+    ctx = runtime.context
+    replans = state.get("replans", 0)
+    replans_left = ctx.settings.max_replans - replans
+    tokens = state.get("tokens", 0)
+    templated = templated_answer(state.get("plan") or {}, state.get("results") or {})
+    red = ctx.registry.names(Risk.RED)
+    if templated is not None:  # the planner wrote the reply: no second model call
+        return {"answer": unclaimed(templated, state, red)}
+    tools = [as_tool(Replan, REPLAN)] if replans_left > 0 else []  # none left: a plain completion
+    reply: TextReply | None
+    fallback_note = ""
+    try:
+        messages = joiner_messages(state, replans_left, ctx.settings.prompt_chars, red)
+        reply = await join_reply(ctx, messages, tools,
+                                 thread_id=current_thread(), run_id=state.get("run_id", ""))
+        tokens += reply.tokens
+    except LLMUnavailable as exc:
+        log.warning("the joiner model failed; answering with the results", error=ctx.redactor(exc.detail))
+        reply = None
+        fallback_note = f"\n\n{TOO_LONG_FOR_MODEL}" if exceeds_context(exc) else ""
+    call = next((c for c in reply.tool_calls if c["name"] == REPLAN), None) if reply else None
+    feedback = None
+    if call is not None and replans_left > 0:  # a replan wins over any text written before it
+        feedback = str(call["args"].get("feedback") or "").strip() \
+            or "The previous plan did not achieve the request."
+    results = all_results(state)
+    answer = filled(reply.text.strip(), results) if reply else ""
+    unusable = None if feedback else unreadable(answer, results)
+    if unusable is not None:  # a call or a reference written out is no answer for a person
+        log.info("the joiner's answer was not usable", why=unusable)
+        answer = ""
+        if replans_left > 0 and unusable.startswith(CALLED):
+            feedback = f"The answer was not written: {unusable}. Plan that step as a node."
+    if feedback is not None:
+        await _emit(runtime, state, Replanning, feedback=feedback, replan=replans + 1)
+        return {"feedback": feedback, "replans": replans + 1, "repairs": 0, "plan_problems": [],
+                "tokens": tokens}
+    if answer and reply is not None and reply.cut_off:  # not the whole answer: say so
+        answer += "\n\n_This answer was cut off: it reached the model's output limit._"
+    answer = unclaimed(answer, state, red) or fallback_answer(state) + fallback_note
+    return {"answer": answer, "tokens": tokens}
+
+
+def fallback_answer(state: AgentState) -> str:
+    """When the joiner model gives no usable answer, report the results as they are."""
+    return "Here is what the plan produced:\n" + describe_results(all_results(state))
+
+
+def after_joiner(state: AgentState) -> str:
+    return "answer" if state.get("answer") else "planner"
+
+
+def _past_run(state: AgentState, answer: str) -> PastRun:
+    return PastRun(request=state["request"], answer=answer, results=all_results(state))
+
+
+async def answer(state: AgentState, runtime: Ctx) -> dict[str, Any]:
+    text = str(state["answer"])
+    await _emit(runtime, state, AnswerReady, answer=text,
+                duration_s=time.time() - state.get("started_at", time.time()),
+                nodes_run=state.get("nodes_run", 0), tokens=state.get("tokens", 0))
+    return {"messages": [AIMessage(text)], "history": [_past_run(state, text)]}
+
+
+async def fail(state: AgentState, runtime: Ctx) -> dict[str, Any]:
+    discard_early_starts(runtime.context, current_thread(), state.get("run_id", ""))
+    text = runtime.context.redactor(str(state["failure"]))
+    await _emit(runtime, state, RunFailed, error=text)
+    return {"messages": [AIMessage(text)], "history": [_past_run(state, text)]}
+
+
+def build_graph(checkpointer: BaseCheckpointSaver[Any] | None) -> CompiledStateGraph[Any, Any, Any, Any]:
+    graph = StateGraph(AgentState, context_schema=EngineContext)
+    graph.add_node("planner", planner)
+    graph.add_node("validate", validate)
+    graph.add_node("scheduler", scheduler)
+    graph.add_node("wait", wait)
+    graph.add_node("joiner", joiner)
+    graph.add_node("answer", answer)
+    graph.add_node("fail", fail)
+    graph.add_edge(START, "planner")
+    graph.add_conditional_edges(
+        "planner", lambda s: "fail" if s.get("failure") else "validate", ["validate", "fail"]
+    )
+    graph.add_conditional_edges("validate", after_validate, ["planner", "scheduler", "fail"])
+    graph.add_conditional_edges("scheduler", after_scheduler, ["wait", "joiner", "fail"])
+    graph.add_edge("wait", "scheduler")
+    graph.add_conditional_edges("joiner", after_joiner, ["answer", "planner"])
+    graph.add_edge("answer", END)
+    graph.add_edge("fail", END)
+    return graph.compile(checkpointer=checkpointer)
+
+
+def new_run_input(request: str, requested_by: str | None, queued_key: str | None = None) -> dict[str, Any]:
+    """The state update that starts a new run on a thread (earlier runs stay in history)."""
+    from langchain_core.messages import HumanMessage
+
+    return {
+        "messages": [HumanMessage(request)], "run_id": uuid.uuid4().hex, "queued_key": queued_key,
+        "request": request,
+        "requested_by": requested_by, "started_at": time.time(), "draft": None, "draft_id": None,
+        "refused_tools": {}, "plan_problems": [], "repairs": 0, "plan": None, "plan_id": None, "replans": 0,
+        "feedback": None, "results": {}, "earlier_results": [], "pending_approvals": [], "answer": None,
+        "failure": None, "tokens": 0, "nodes_run": 0,
+    }

@@ -1,0 +1,211 @@
+"""Starting plan nodes while the planner is still writing the plan (LLMCompiler's task
+fetching unit).
+
+The planner's reply is streamed (:func:`agent.model.llm.stream_structured`). Each node whose JSON
+object is complete is validated on its own, as the next node of the plan so far: its id, its
+tool and the arguments against the tool's schema, or its package code, and its dependencies,
+which must be nodes already accepted. An accepted green node (tool or package) starts as
+soon as its inputs exist, run by a provisional :class:`~agent.execution.scheduler.PlanExecutor`; red
+nodes, and nodes depending on a node not (yet) accepted, wait for the whole plan. A fan-out
+(``each``) being written starts each item as soon as that item is complete.
+
+When the reply ends, the whole plan is validated as before. If it is valid, the scheduler
+takes the provisional executor's work over (results saved under the same plan id, calls in
+flight continue). If it is not, nothing red has run, and the repair round's plan reuses the
+green work of every node it keeps unchanged (same definition, same inputs), done or running;
+the rest is stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+import pydantic_core
+from langchain_core.messages import BaseMessage
+
+from agent.errors import PlanError, ToolError
+from agent.events import NodeProposed
+from agent.execution.context import EngineContext
+from agent.execution.scheduler import PlanExecutor, RunIdentity
+from agent.execution.stream_refusal import ask_whole
+from agent.model.llm import (
+    StreamRefused,
+    StructuredReply,
+    call_structured,
+    json_schema_format,
+    stream_structured,
+)
+from agent.plan.format import Plan, PlanNode, node_label, plan_json_schema
+from agent.plan.references import referenced_ids
+from agent.plan.validation import PlanLimits, dependencies, validate_plan
+from agent.tools.registry import Risk, ToolRegistry
+
+
+def _nodes_so_far(arguments: str) -> tuple[list[Any], bool]:
+    """The ``nodes`` in the plan's arguments received so far, and whether the last one may
+    still be incomplete (parsed with pydantic-core's partial mode)."""
+    try:
+        value = pydantic_core.from_json(arguments)
+        closed = True
+    except ValueError:
+        try:
+            value = pydantic_core.from_json(arguments, allow_partial="trailing-strings")
+        except ValueError:
+            return [], False
+        closed = False
+    if not isinstance(value, dict) or not isinstance(value.get("nodes"), list):
+        return [], False
+    # a key after "nodes": its list is closed
+    return value["nodes"], not closed and list(value)[-1] == "nodes"
+
+
+def complete_nodes(arguments: str) -> list[Any]:
+    """The nodes whose JSON objects are complete in the plan's arguments received so far: an
+    element of ``nodes`` is complete once the next one has begun, or the list or the whole
+    reply has ended."""
+    nodes, open_last = _nodes_so_far(arguments)
+    return nodes[:-1] if open_last else nodes
+
+
+def fan_out_being_written(arguments: str) -> tuple[dict[str, Any], list[Any]] | None:
+    """The node still being written, if it is a fan-out whose ``each`` is being written (the
+    last key so far, so every key before it is complete), with the items already complete."""
+    nodes, open_last = _nodes_so_far(arguments)
+    node = nodes[-1] if open_last and nodes else None
+    if not isinstance(node, dict) or not node or list(node)[-1] != "each":
+        return None
+    items = node["each"]
+    return (node, items[:-1]) if isinstance(items, list) else None
+
+
+def accept(raw: Any, accepted: list[PlanNode], registry: ToolRegistry, limits: PlanLimits,
+           refused: Mapping[str, str] | None = None) -> PlanNode | None:
+    """``raw`` validated as the next node after ``accepted``, or None if it is not valid so
+    (``refused``: tools the requester may not use, as :func:`validate_plan` takes them)."""
+    if not isinstance(raw, dict):
+        return None
+    nodes = [n.model_dump(exclude_none=True) for n in accepted]
+    try:
+        plan = validate_plan({"nodes": [*nodes, raw]}, registry, limits, refused=refused)
+    except PlanError:
+        return None
+    return plan.nodes[-1]
+
+
+class EarlyStart:
+    """Runs the green nodes of one streamed draft of a plan as they arrive."""
+
+    def __init__(self, ctx: EngineContext, ident: RunIdentity, refused: Mapping[str, str]) -> None:
+        self.ctx = ctx
+        self.refused = refused
+        self.key = (ident.thread_id, ident.run_id)
+        self.executor = PlanExecutor(ctx, Plan(nodes=[]), ident, provisional=True)
+        previous = ctx.early_starts.pop(self.key, None)
+        self.previous = previous if isinstance(previous, PlanExecutor) else None
+        """The run's previous draft (the repair round replaces an invalid plan)."""
+        self.offered = 0
+        self.changed = asyncio.Event()
+        self.stopping = False
+        self.pump = asyncio.create_task(
+            self.executor.run_provisional(self.changed, lambda: self.stopping),
+            name=f"early-start:{ident.thread_id}")
+
+    async def offer(self, arguments: str) -> None:
+        """The plan's arguments received so far: take in the nodes completed since last time."""
+        for raw in complete_nodes(arguments)[self.offered:]:
+            self.offered += 1
+            node_id = raw["id"] if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
+            if node_id is not None:
+                await self.ctx.events.publish(NodeProposed(
+                    thread_id=self.key[0], run_id=self.key[1], node_id=node_id, label=node_label(raw)))
+            node = accept(raw, self.executor.plan.nodes, self.ctx.registry, self.ctx.settings.plan_limits,
+                          self.refused)
+            if node_id is not None and (node is None or dependencies(node)):
+                self.executor.drop_prefetched(node_id)  # its early calls are not its own: stop them
+            if node is None:
+                continue
+            self.executor.add(node)
+            if self.previous is not None:
+                self.executor.carry(self.previous, node)
+            self.changed.set()
+        if (writing := fan_out_being_written(arguments)) is not None:
+            self._start_items(*writing)
+
+    def _start_items(self, raw: dict[str, Any], items: list[Any]) -> None:
+        """Start the complete items of a fan-out still being written, when it is sure they
+        are calls it will make (green, allowed, no dependency so far, valid arguments). Its
+        ``args`` or a ``depends_on`` may still come after ``each``: the node then takes over
+        only the calls whose arguments are still the same, and none if it has dependencies."""
+        node_id, tool, args = raw.get("id"), raw.get("tool"), raw.get("args", {})
+        if (not isinstance(node_id, str) or not isinstance(tool, str) or tool not in self.ctx.registry
+                or self.ctx.registry.risk_of(tool) is not Risk.GREEN or tool in self.refused
+                or not isinstance(args, dict) or "depends_on" in raw
+                or any(n.id == node_id for n in self.executor.plan.nodes)):
+            return
+        for index, item in enumerate(items[:self.ctx.settings.plan_limits.max_each]):
+            if not isinstance(item, dict) or referenced_ids(merged := {**args, **item}):
+                continue
+            try:
+                valid = self.ctx.registry.validate_args(tool, merged)
+            except ToolError:
+                continue
+            self.executor.prefetch(node_id, index, tool, valid)
+
+    async def close(self) -> None:
+        """The reply has ended: stop starting nodes and leave the work for the scheduler."""
+        self.stopping = True
+        self.changed.set()
+        try:
+            await self.pump
+        finally:
+            if self.offered == 0 and self.previous is not None:
+                # nothing streamed (the model answered whole): the previous draft's work is
+                # still what the plan may reuse
+                self.ctx.early_starts[self.key] = self.previous
+            else:
+                if self.previous is not None:
+                    self.previous.abandon()
+                self.ctx.early_starts[self.key] = self.executor
+
+    def abandon(self) -> None:
+        """The planner failed or was stopped: stop everything started for this run."""
+        self.stopping = True
+        self.pump.cancel()
+        self.executor.abandon()
+        if self.previous is not None:
+            self.previous.abandon()
+
+
+def discard(ctx: EngineContext, thread_id: str, run_id: str) -> None:
+    """The run ends without a scheduler to take work over (it failed): stop what is left."""
+    executor = ctx.early_starts.pop((thread_id, run_id), None)
+    if executor is not None:
+        executor.abandon()
+
+
+async def plan_reply(ctx: EngineContext, messages: list[BaseMessage], ident: RunIdentity,
+                     refused: Mapping[str, str] | None = None) -> StructuredReply:
+    """The planner's reply. Streamed, its nodes started as they arrive, unless the settings
+    say otherwise or the model does not stream (then whole, as :func:`call_structured`).
+    ``refused``: tools the requester may not use (the access policy): never started early."""
+    constrained = None
+    if ctx.settings.plan_output == "json_schema":
+        usable = {spec.name: list(spec.json_schema().get("properties") or {})
+                  for spec in ctx.registry if spec.name not in (refused or {})}
+        constrained = json_schema_format(plan_json_schema(usable), "plan")
+    if not ctx.settings.stream_planner or ctx.planner_stream_refused:
+        return await call_structured(ctx.llm, messages, Plan, "submit_plan", constrained)
+    early = EarlyStart(ctx, ident, refused or {})
+    try:
+        try:
+            reply = await stream_structured(ctx.llm, messages, Plan, "submit_plan", early.offer, constrained)
+        except StreamRefused as refusal:  # asked again whole (agent.execution.stream_refusal)
+            reply = await ask_whole(ctx, refusal, lambda: call_structured(
+                ctx.llm, messages, Plan, "submit_plan", constrained), "planner's reply")
+    except BaseException:
+        early.abandon()
+        raise
+    await early.close()
+    return reply

@@ -1,0 +1,236 @@
+"""Prompt assembly for the planner and the joiner (prompt texts live in agent/prompts/)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Collection
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+
+from agent.model.llm import was_cut_off
+from agent.model.prompt_budget import (
+    DEFAULT_PROMPT_CHARS,
+    MIN_ROOM,
+    RESULT_CHARS,
+    clip_end,
+    clip_middle,
+    fitted,
+    sendable,
+)
+from agent.state import AgentState
+from agent.tools.registry import Risk, ToolRegistry
+
+_HISTORY_RUNS = 5
+_REQUEST_CHARS = 2_000
+"""Characters of an earlier run's request shown in the thread's history."""
+_DRAFT_CHARS = 6_000
+
+
+@cache
+def prompt_text(name: str) -> str:
+    return resources.files("agent.prompts").joinpath(name).read_text(encoding="utf-8")
+
+
+def fill(template: str, **values: object) -> str:
+    """Put values into ``{name}`` slots; other braces (JSON in examples) stay as they are."""
+    for name, value in values.items():
+        template = template.replace("{" + name + "}", str(value))
+    return template
+
+
+def describe_tools(registry: ToolRegistry) -> str:
+    """Each tool as a signature, its risk and description, then what each argument is: the
+    schema's content at about half its JSON's prompt tokens."""
+    lines = []
+    for spec in registry:
+        risk = "RED, needs approval" if spec.risk is Risk.RED else "green"
+        schema = spec.json_schema()
+        required = set(schema.get("required", []))
+        props: dict[str, Any] = schema.get("properties", {})
+        params = ", ".join(_parameter(name, prop, name in required) for name, prop in props.items())
+        lines.append(f"- `{spec.name}({params})` {risk}: {essentials(spec.description)}")
+        lines.extend(f"  {name}: {prop['description']}" for name, prop in props.items()
+                     if prop.get("description"))
+    return "\n".join(lines)
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
+
+
+def essentials(description: str) -> str:
+    """What a planner needs of a tool's description: its first sentence (what it does) and the
+    one that says what it returns. The rest (limits, time-outs, refusals) is for people and
+    for errors, and only lengthens every prompt: the tool says so when it applies."""
+    sentences = _SENTENCE_END.split(description.strip())
+    kept = [sentences[0], *(s for s in sentences[1:] if s.startswith("Returns"))]
+    return " ".join(kept)
+
+
+def _type_of(prop: dict[str, Any]) -> str:
+    if "enum" in prop:
+        return "|".join(json.dumps(v, ensure_ascii=False) for v in prop["enum"])
+    options = prop.get("anyOf")
+    if isinstance(options, list):
+        return "|".join(_type_of(o) for o in options if o.get("type") != "null") or "any"
+    if prop.get("type") == "array":
+        return f"{_type_of(prop.get('items') or {})}[]"
+    return str(prop.get("type", "any"))
+
+
+def _parameter(name: str, prop: dict[str, Any], required: bool) -> str:
+    if required:
+        return f"{name}: {_type_of(prop)}"
+    default = prop.get("default")
+    shown = "" if default is None else f" = {json.dumps(default, ensure_ascii=False)}"
+    return f"{name}?: {_type_of(prop)}{shown}"
+
+
+def _clip(value: Any, limit: int = RESULT_CHARS) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[:limit] + " …"
+
+
+def describe_results(results: dict[str, dict[str, Any]], chars: int = RESULT_CHARS) -> str:
+    """Each node's result, an output clipped to ``chars``."""
+    lines = []
+    for node_id, result in results.items():
+        status = result.get("status", "?")
+        if status == "done":
+            shown = result.get("output", result.get("preview"))
+            lines.append(f"- {node_id}: done → {_clip(shown, chars)}")
+        else:
+            lines.append(f"- {node_id}: {status} — {_clip(result.get('error', ''), chars)}")
+    return "\n".join(lines) or "(no results)"
+
+
+def describe_history(state: AgentState, runs: int = _HISTORY_RUNS, chars: int = RESULT_CHARS) -> str:
+    """The thread's last ``runs`` earlier runs (at most five), each result clipped to ``chars``;
+    an earlier request is clipped too, so one long request does not crowd out the rest."""
+    history = state.get("history", [])[-_HISTORY_RUNS:]
+    kept = history[max(len(history) - runs, 0):] if runs > 0 else []
+    parts = [] if len(kept) == len(history) else [
+        f"({len(history) - len(kept)} earlier run(s) left out: the prompt would be too long)"]
+    for number, run in enumerate(kept, 1):
+        parts.append(
+            f"### Earlier run {number}\nRequest: {clip_end(run['request'], _REQUEST_CHARS)}\n"
+            f"Answer: {_clip(run['answer'], chars)}\nResults:\n{describe_results(run['results'], chars)}"
+        )
+    return "\n\n".join(parts)
+
+
+def history_runs(state: AgentState) -> int:
+    return len(state.get("history", [])[-_HISTORY_RUNS:])
+
+
+def describe_earlier_plans(state: AgentState, chars: int = RESULT_CHARS) -> str:
+    """The results of the plans a replan replaced (empty without a replan)."""
+    parts = [f"### Plan {number}\n{describe_results(results, chars)}"
+             for number, results in enumerate(state.get("earlier_results") or [], 1)]
+    return ("## Earlier plans for this request ran (replaced; what they did stands)\n" + "\n\n".join(parts)
+            if parts else "")
+
+
+PLAN_OUTPUT = {"tool_call": "submitted with `submit_plan`",
+               "json_schema": "written as one JSON object like the examples"}
+"""How the planner's prompt says to give the plan, by ``EngineSettings.plan_output``."""
+
+
+def planner_messages(state: AgentState, registry: ToolRegistry, max_nodes: int,
+                     prompt_chars: int = DEFAULT_PROMPT_CHARS,
+                     plan_output: str = "tool_call") -> list[BaseMessage]:
+    """The planner's prompt, within ``prompt_chars`` (:mod:`agent.model.prompt_budget`)."""
+    system = fill(
+        prompt_text("planner.md"),
+        output=PLAN_OUTPUT[plan_output],
+        tools=describe_tools(registry),
+        examples=prompt_text("planner_examples.md"),
+        max_nodes=max_nodes,
+    )
+
+    def sections(runs: int, chars: int) -> list[str]:
+        history = describe_history(state, runs, chars)
+        parts = [f"## This thread so far\n{history}" if history else "", f"## Request\n{state['request']}"]
+        if state.get("feedback"):
+            earlier = describe_earlier_plans(state, chars)
+            parts.append(
+                (f"{earlier}\n\n" if earlier else "")
+                + "## The previous plan for this request ran\n"
+                f"Results:\n{describe_results(state.get('results') or {}, chars)}\n"
+                f"What to change: {state['feedback']}\nMake a new plan (what ran stays done: do not "
+                "repeat a red call that already ran)."
+            )
+        if state.get("plan_problems"):
+            parts.append(_repair_section(state))
+        return parts
+
+    body = fitted(sections, history_runs(state), _room(prompt_chars, system))
+    return [SystemMessage(system), HumanMessage(sendable(body))]
+
+
+def _repair_section(state: AgentState) -> str:
+    problems = "\n".join(f"- {p}" for p in state["plan_problems"])
+    draft = state.get("draft")
+    if was_cut_off(draft):  # its end, where it was cut off, stays in sight
+        return (
+            "## Your previous plan was cut off\n"
+            f"Plan: {clip_middle(str(draft), _DRAFT_CHARS)}\nProblems:\n{problems}\n"
+            "The plan was longer than the model's output limit allows, so it was cut off before "
+            "it ended. Submit a much shorter plan that fixes every problem: fan repeated calls of "
+            "a tool out with `each` in one node, use fewer nodes, keep package code short, and "
+            "leave work for a follow-up if it still does not fit."
+        )
+    return (
+        "## Your previous plan was invalid\n"
+        f"Plan: {_clip(draft, _DRAFT_CHARS)}\nProblems:\n{problems}\n"
+        "Submit a corrected plan that fixes every problem."
+    )
+
+
+def _room(prompt_chars: int, system: str) -> int:
+    """Characters left for the prompt's body once its system prompt is counted."""
+    return max(prompt_chars - len(system), MIN_ROOM)
+
+
+def describe_changes(state: AgentState, red_tools: Collection[str]) -> str:
+    """The plan's red nodes and how each ended: the only changes this plan made."""
+    results = state.get("results") or {}
+    lines = []
+    for node in (state.get("plan") or {}).get("nodes") or []:
+        if node.get("tool") in red_tools:
+            result = results.get(node["id"], {})
+            detail = result.get("error") or ""
+            lines.append(f"- {node['id']}: {node['tool']} {result.get('status', 'not run')}"
+                         + (f" — {_clip(detail, 300)}" if detail else ""))
+    return "\n".join(lines) or "(none: this plan wrote, sent or changed nothing)"
+
+
+def joiner_messages(state: AgentState, replans_left: int, prompt_chars: int = DEFAULT_PROMPT_CHARS,
+                    red_tools: Collection[str] = ()) -> list[BaseMessage]:
+    """The joiner's prompt, within ``prompt_chars`` (:mod:`agent.model.prompt_budget`)."""
+    note = (
+        f"You may replan {replans_left} more time(s)." if replans_left > 0
+        else "No replans are left: answer with what the results give."
+    )
+    system = fill(prompt_text("joiner.md"), replan_note=note)
+    plan = state.get("plan") or {}
+    changes = describe_changes(state, red_tools)
+
+    def sections(runs: int, chars: int) -> list[str]:
+        history = describe_history(state, runs, chars)
+        # the request comes last: a small model goes on from the last thing it read, and after
+        # the results list it wrote more of that list
+        return [
+            f"## This thread so far\n{history}" if history else "",
+            describe_earlier_plans(state, chars),
+            f"## Plan\n{plan.get('thought', '')}",
+            f"## Results\n{describe_results(state.get('results') or {}, chars)}",
+            f"## Changes made\n{changes}",
+            f"## Request\n{state['request']}",
+        ]
+
+    body = fitted(sections, history_runs(state), _room(prompt_chars, system))
+    return [SystemMessage(system), HumanMessage(sendable(body))]

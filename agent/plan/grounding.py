@@ -1,0 +1,64 @@
+"""Where a change goes is the request's to say: a red node's literal target (a path, an address,
+a URL) must be one the request names, or one the thread already holds.
+
+A model may put the right change in the wrong place: asked to "write 'checked' to done.txt",
+a small model wrote ``checked.txt``. The approver would see it, but the run would then end with
+nothing done. So when the request names targets of its own (tokens such as ``done.txt``,
+``reports/x.md``, ``ops@example.com``, a URL), each target-like argument of a red node must be
+found in the request, in the thread's earlier requests and answers, or in results already held;
+otherwise it is a plan problem, and the repair round is told which names the request gives.
+A request that names no target leaves the choice to the plan (and to its approver).
+
+Only literal, target-like arguments are checked: one token, no spaces, with a ``.``, ``/`` or
+``@`` in it. Text arguments (a file's content, a mail's body, a SQL statement) and values taken
+from results (``${x}``) are not targets the model invented.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from agent.errors import PlanProblem
+from agent.plan.format import Plan
+from agent.tools.registry import Risk, ToolRegistry
+
+_TARGET = re.compile(r"^[^\s${}]*[./@][^\s${}]*$")
+"""One token with a dot, a slash or an at sign in it (and no reference)."""
+_NAMED = re.compile(r"[\w.+-]*[\w+-][./@][\w./@:%+~#=?&-]*\w")
+"""Target-like tokens in free text: file names, paths, addresses, host names, URLs."""
+_LONGEST_TARGET = 300
+
+
+def named_targets(text: str) -> set[str]:
+    """The target-like tokens a text names (``done.txt``, ``logs/app.log``, ``a@b.org``…)."""
+    return {match.group().rstrip(".") for match in _NAMED.finditer(text)}
+
+
+def ungrounded_changes(plan: Plan, registry: ToolRegistry, request: str,
+                       known: Iterable[Any] = ()) -> list[PlanProblem]:
+    """Problems for each red node's literal target that neither the request nor anything
+    ``known`` (earlier requests, answers, results) names; none when the request names no
+    target at all."""
+    named = named_targets(request)
+    if not named:
+        return []
+    haystack = "\n".join([request, *(item if isinstance(item, str) else json.dumps(item, default=str)
+                                     for item in known)])
+    problems = []
+    for node in plan.nodes:
+        if not node.tool or registry.risk_of(node.tool) is not Risk.RED:
+            continue
+        for field, value in _targets(node.args):  # red nodes have no `each` (validation)
+            if value not in haystack and not any(value in name or name in value for name in named):
+                problems.append(PlanProblem(node.id, f"args.{field}", (
+                    f"{value!r} is named nowhere in the request or the thread: a change goes where "
+                    f"the request says ({', '.join(sorted(named))})")))
+    return problems
+
+
+def _targets(args: Mapping[str, Any]) -> list[tuple[str, str]]:
+    return [(field, value) for field, value in args.items()
+            if isinstance(value, str) and len(value) <= _LONGEST_TARGET and _TARGET.match(value)]

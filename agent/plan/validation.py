@@ -1,0 +1,320 @@
+"""Plan validation: pure functions, every problem named by node and field."""
+
+from __future__ import annotations
+
+import ast
+import functools
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from agent.errors import PlanError, PlanProblem
+from agent.plan.format import NODE_ID_PATTERN, Plan, PlanNode
+from agent.plan.references import is_whole_reference, referenced_ids
+from agent.tools.argument_errors import describe, problems_in
+from agent.tools.registry import Risk, ToolRegistry
+
+_ID = re.compile(NODE_ID_PATTERN)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+"""Half of a UTF-16 pair: JSON's ``\\ud83d`` without its partner (json.loads joins whole pairs)."""
+
+
+@dataclass(frozen=True)
+class PlanLimits:
+    max_nodes: int = 40
+    """Larger requests are better split into follow-ups in the thread."""
+    max_args_bytes: int = 16_000
+    """JSON size of one node's arguments; big data flows through references instead."""
+    max_code_bytes: int = 20_000
+    max_each: int = 40
+    """Calls of one fan-out node (``each``), as many as separate nodes would be allowed."""
+
+
+def dependencies(node: PlanNode) -> set[str]:
+    """A node's edges: its ``depends_on``, every ``${id}`` it refers to, and for a package
+    every ``inputs["id"]`` its code reads."""
+    edges = set(node.depends_on) | referenced_ids(node.args) | referenced_ids(node.each or [])
+    return edges | package_input_ids(node.package.code) if node.package else edges
+
+
+def call_args(node: PlanNode) -> list[dict[str, Any]]:
+    """The arguments of each call a tool node makes: ``args``, or ``args`` updated by each
+    item of a fan-out (references still unresolved)."""
+    if node.each is None:
+        return [node.args]
+    return [{**node.args, **item} for item in node.each]
+
+
+def validate_plan(raw: Any, registry: ToolRegistry, limits: PlanLimits | None = None,
+                  refused: Mapping[str, str] | None = None) -> Plan:
+    """Return the plan, or raise :class:`PlanError` listing every problem found.
+
+    ``refused``: tools the requester may not use here (the access policy), with why."""
+    limits = limits or PlanLimits()
+    refused = refused or {}
+    problems: list[PlanProblem] = []
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise PlanError([PlanProblem(None, None, f"the plan is not valid JSON: {exc}")]) from None
+    if not isinstance(raw, Mapping):
+        raise PlanError([PlanProblem(None, None, "the plan must be a JSON object with 'nodes'")])
+    raw_nodes = raw.get("nodes")
+    if not isinstance(raw_nodes, list):
+        raise PlanError([PlanProblem(None, "nodes",
+                                     "the plan needs a list of nodes ([] when no tool is needed)")])
+    if len(raw_nodes) > limits.max_nodes:
+        raise PlanError([PlanProblem(None, "nodes", (
+            f"{len(raw_nodes)} nodes is more than the limit of {limits.max_nodes}; "
+            "bundle coupled steps into packages or leave work for a follow-up"))])
+    extra = set(raw) - {"thought", "nodes", "answer"}
+    if extra:
+        problems.append(PlanProblem(None, None, f"unknown top-level field(s): {sorted(extra)}"))
+    answer = raw.get("answer")
+    if answer is not None and not isinstance(answer, str):
+        problems.append(PlanProblem(None, "answer", "must be a string (the reply, with ${id} references)"))
+        answer = None
+
+    problems.extend(PlanProblem(None, field, _SURROGATE_PROBLEM)
+                    for field in lone_surrogates({"thought": raw.get("thought"), "answer": answer}))
+    nodes: list[PlanNode] = []
+    unchecked: set[str] = set()
+    for index, raw_node in enumerate(raw_nodes):
+        label = raw_node.get("id") if isinstance(raw_node, Mapping) else None
+        if not isinstance(label, str) or not label or _SURROGATE.search(label):
+            label = f"#{index + 1}"
+        if halves := lone_surrogates(raw_node):  # no further check: Python's parser refuses them
+            problems.extend(PlanProblem(label, field, _SURROGATE_PROBLEM) for field in halves)
+            unchecked.add(label)
+            continue
+        try:
+            nodes.append(PlanNode.model_validate(raw_node))
+        except ValidationError as exc:
+            for err in exc.errors():
+                field = ".".join(str(x) for x in err["loc"]) or None
+                problems.append(PlanProblem(label, field, err["msg"]))
+
+    seen: set[str] = set(unchecked)
+    for node in nodes:
+        if not _ID.match(node.id):
+            problems.append(PlanProblem(node.id, "id", f"must match {NODE_ID_PATTERN}"))
+        if node.id in seen:
+            problems.append(PlanProblem(node.id, "id", "duplicate id"))
+        seen.add(node.id)
+        problems.extend(_check_node(node, registry, limits))
+        problems.extend(_check_access(node, refused))
+
+    for node in nodes:
+        for dep in sorted(dependencies(node)):
+            if dep == node.id:
+                problems.append(PlanProblem(node.id, "depends_on", "a node cannot depend on itself"))
+            elif dep not in seen and node.package and dep in package_input_ids(node.package.code):
+                problems.append(PlanProblem(node.id, "package.code",
+                                            f"reads inputs['{dep}'] but no node has the id '{dep}'"))
+            elif dep not in seen:
+                problems.append(PlanProblem(node.id, "depends_on", f"refers to unknown node '{dep}'"))
+
+    for node_id in sorted(referenced_ids(answer) - seen) if answer else ():
+        problems.append(PlanProblem(None, "answer", f"refers to unknown node '{node_id}'"))
+
+    if not problems:
+        cycle = find_cycle({n.id: dependencies(n) for n in nodes})
+        if cycle:
+            problems.append(PlanProblem(cycle[0], "depends_on", "cycle: " + " -> ".join(cycle)))
+    if problems:
+        raise PlanError(problems)
+    # The validated plan lists every edge in depends_on, references included.
+    nodes = [n.model_copy(update={"depends_on": sorted(dependencies(n))}) for n in nodes]
+    if nodes and answer and not referenced_ids(answer):
+        answer = None  # written before any result: a guess, so the joiner answers from the results
+    return Plan(thought=str(raw.get("thought") or ""), nodes=nodes, answer=answer or None)
+
+
+_SURROGATE_PROBLEM = ("has half of a UTF-16 surrogate pair (an escape such as \\ud83d without its "
+                      "partner), which is no character: write the character itself")
+
+
+def lone_surrogates(value: Any, path: str = "") -> list[str]:
+    """Where in a JSON value a string (or key) holds a lone surrogate: dotted paths."""
+    if isinstance(value, str):
+        return [path or "value"] if _SURROGATE.search(value) else []
+    if isinstance(value, Mapping):
+        found: list[str] = []
+        for key, item in value.items():
+            if _SURROGATE.search(str(key)):  # named by where it is, never quoted
+                found.append(path or "value")
+            else:
+                found.extend(lone_surrogates(item, f"{path}.{key}" if path else str(key)))
+        return found
+    if isinstance(value, list):
+        return [found for index, item in enumerate(value)
+                for found in lone_surrogates(item, f"{path}.{index}" if path else str(index))]
+    return []
+
+
+def _utf8_size(text: str) -> int:
+    """Bytes of ``text`` in UTF-8; a lone surrogate (reported as a problem of its own) counts 3."""
+    return len(text.encode(errors="surrogatepass"))
+
+
+def _check_node(node: PlanNode, registry: ToolRegistry, limits: PlanLimits) -> list[PlanProblem]:
+    problems: list[PlanProblem] = []
+    if (node.tool is None) == (node.package is None):
+        return [PlanProblem(node.id, "tool/package", "needs exactly one of 'tool' or 'package'")]
+    size = sum(_utf8_size(json.dumps(part, ensure_ascii=False)) for part in (node.args, node.each)
+               if part is not None)
+    if size > limits.max_args_bytes:
+        problems.append(PlanProblem(node.id, "args", (
+            f"arguments are {size} bytes, over the limit of {limits.max_args_bytes}; "
+            "pass large data with a ${id} reference")))
+    if node.tool is not None:
+        if node.tool not in registry:
+            known = ", ".join(registry.names())
+            return [*problems, PlanProblem(node.id, "tool", f"unknown tool '{node.tool}' (known: {known})")]
+        if node.each is not None:
+            problems.extend(_check_each(node, registry, limits))
+        problems.extend(_check_args(node, registry))
+    elif node.package is not None:
+        if node.args:
+            problems.append(PlanProblem(node.id, "args", "package nodes take no args; use inputs"))
+        if node.each is not None:
+            problems.append(PlanProblem(node.id, "each", "a package takes no 'each'; loop in its code"))
+        problems.extend(_check_package_code(node, registry, limits))
+    return problems
+
+
+def _check_each(node: PlanNode, registry: ToolRegistry, limits: PlanLimits) -> list[PlanProblem]:
+    assert node.tool is not None and node.each is not None
+    if registry.risk_of(node.tool) is Risk.RED:
+        return [PlanProblem(node.id, "each", (
+            f"'{node.tool}' is a red tool: give each of its calls a node of its own, so a human "
+            "approves each one"))]
+    if not 1 <= len(node.each) <= limits.max_each:
+        return [PlanProblem(node.id, "each", f"needs 1 to {limits.max_each} items, not {len(node.each)}")]
+    return []
+
+
+def _check_access(node: PlanNode, refused: Mapping[str, str]) -> list[PlanProblem]:
+    """A tool the requester may not use, as a node or from package code."""
+    if node.tool is not None and node.tool in refused:
+        return [PlanProblem(node.id, "tool", f"not allowed: {refused[node.tool]}")]
+    if node.package is not None:
+        try:
+            names = package_tool_names(ast.parse(node.package.code))
+        except SyntaxError:
+            return []  # (reported by _check_package_code)
+        return [PlanProblem(node.id, "package.code", f"calls a tool that is not allowed: {refused[name]}")
+                for name in sorted(names) if name in refused]
+    return []
+
+
+def _check_args(node: PlanNode, registry: ToolRegistry) -> list[PlanProblem]:
+    assert node.tool is not None
+    model = registry.get(node.tool).args_model()
+    if model is None:
+        return []
+    problems = []
+    for index, args in enumerate(call_args(node)):
+        try:
+            model.model_validate(args)
+        except ValidationError as exc:
+            # A whole-string reference stands for a value only known at run time: its type is
+            # checked again when the node runs, with the real value.
+            deferred = {k for k, v in args.items() if is_whole_reference(v)}
+            real = [e for e in exc.errors(include_url=False, include_input=False)
+                    if not (e["loc"] and e["loc"][0] in deferred)]
+            if real:
+                detail = describe(problems_in(real, registry.secret_args(node.tool)))
+                field = "args" if node.each is None else f"each.{index}"
+                problems.append(PlanProblem(node.id, field, f"do not fit tool '{node.tool}': {detail}"))
+    return problems
+
+
+def _check_package_code(
+    node: PlanNode, registry: ToolRegistry, limits: PlanLimits
+) -> list[PlanProblem]:
+    assert node.package is not None
+    code = node.package.code
+    if _utf8_size(code) > limits.max_code_bytes:
+        return [PlanProblem(node.id, "package.code", f"code is over {limits.max_code_bytes} bytes")]
+    try:
+        tree = ast.parse(code)
+    except SyntaxError as exc:
+        return [PlanProblem(node.id, "package.code", f"syntax error line {exc.lineno}: {exc.msg}")]
+    problems = []
+    for name in sorted(package_tool_names(tree)):
+        if name not in registry:
+            problems.append(PlanProblem(node.id, "package.code", f"calls unknown tool '{name}'"))
+        elif registry.risk_of(name) is Risk.RED:
+            problems.append(PlanProblem(node.id, "package.code", (
+                f"calls red tool '{name}'; red tools must be their own node so a human can "
+                "approve them")))
+    return problems
+
+
+@functools.lru_cache(maxsize=256)
+def package_input_ids(code: str) -> frozenset[str]:
+    """The node ids package code reads: ``inputs["id"]`` and ``inputs.get("id")`` (none when
+    the code does not parse; that is reported as its own problem)."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return frozenset()
+    ids: set[str] = set()
+    for item in ast.walk(tree):
+        key: ast.AST | None = None
+        if isinstance(item, ast.Subscript) and isinstance(item.value, ast.Name) and item.value.id == "inputs":
+            key = item.slice
+        elif (isinstance(item, ast.Call) and isinstance(item.func, ast.Attribute)
+              and isinstance(item.func.value, ast.Name) and item.func.value.id == "inputs"
+              and item.func.attr == "get" and item.args):
+            key = item.args[0]
+        if isinstance(key, ast.Constant) and isinstance(key.value, str):
+            ids.add(key.value)
+    return frozenset(ids)
+
+
+def package_tool_names(tree: ast.AST) -> set[str]:
+    """Tool names package code uses: ``tools.NAME`` and ``getattr(tools, "NAME")``."""
+    names: set[str] = set()
+    for item in ast.walk(tree):
+        if (isinstance(item, ast.Attribute) and isinstance(item.value, ast.Name)
+                and item.value.id == "tools"):
+            names.add(item.attr)
+        elif (isinstance(item, ast.Call) and isinstance(item.func, ast.Name)
+              and item.func.id == "getattr" and len(item.args) >= 2
+              and isinstance(item.args[0], ast.Name) and item.args[0].id == "tools"
+              and isinstance(item.args[1], ast.Constant) and isinstance(item.args[1].value, str)):
+            names.add(item.args[1].value)
+    return names
+
+
+def find_cycle(edges: Mapping[str, set[str]]) -> list[str] | None:
+    """Return one cycle as a path (first node repeated at the end), or None."""
+    white, grey, black = 0, 1, 2
+    colour = dict.fromkeys(edges, white)
+    stack: list[str] = []
+
+    def visit(node_id: str) -> list[str] | None:
+        colour[node_id] = grey
+        stack.append(node_id)
+        for dep in sorted(edges.get(node_id, ())):
+            if dep not in colour:
+                continue
+            if colour[dep] == grey:
+                return [*stack[stack.index(dep):], dep]
+            if colour[dep] == white and (found := visit(dep)):
+                return found
+        stack.pop()
+        colour[node_id] = black
+        return None
+
+    for node_id in sorted(edges):
+        if colour[node_id] == white and (found := visit(node_id)):
+            return found
+    return None
