@@ -3,7 +3,7 @@
 Fifty runs going at once share the database connections and the checkpointer with the
 acknowledgement of the fifty-first request. Code doing what a person waits for marks it
 :func:`urgent`; the stores serve urgent work before the runs' statements that waited longer
-(``infra.db_priority``). The mark follows the code into the tasks it starts, except runs:
+(``infra.storage.db_priority``). The mark follows the code into the tasks it starts, except runs:
 the engine starts those as background work (:func:`in_background`), so a click's urgency
 ends where the run it resumed goes on.
 """

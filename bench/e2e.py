@@ -63,8 +63,8 @@ from bench.common import scratch_database
 from bench.e2e_floor import any_system_floor_s, first_tool_floor
 from bench.e2e_model import LatencyModel, LatencyModelServer, Served
 from bench.e2e_shapes import RECORDER, ScriptedModel, Shape, ToolTimes, bench_tools, shapes
-from infra.checkpoint import open_checkpointer
 from infra.settings import Settings
+from infra.storage.checkpoint import open_checkpointer
 from infra.wiring import Services, open_services
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")

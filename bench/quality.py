@@ -44,9 +44,9 @@ from agent.tools.registry import Risk
 from bench.quality_cases import CASES, Case
 from bench.quality_checks import Observed, Verdict, judge
 from bench.quality_targets import Targets, open_targets
-from infra.sandbox_setup import package_runner
 from infra.settings import Settings
-from infra.toolbox import build_registry
+from infra.tools.sandbox_setup import package_runner
+from infra.tools.toolbox import build_registry
 from infra.wiring import Services, engine_settings, open_services
 
 TURN_SECONDS = 900.0

@@ -10,7 +10,7 @@ from typing import Any
 from agent.answer.change_claims import says
 from bench.quality_cases import Case, Kind
 from bench.quality_targets import Targets, deploy_rows
-from infra.demo.targets import Mail
+from infra.playground.demo.targets import Mail
 
 _FLAGS = re.I | re.S
 

@@ -12,8 +12,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from infra.demo.targets import ONCALL, MailSink, app_log, demo_site
-from infra.embedded_server import serving
+from infra.operations.embedded_server import serving
+from infra.playground.demo.targets import ONCALL, MailSink, app_log, demo_site
 
 DEPLOY_YAML = """# checkout service deployment
 service: checkout

@@ -42,7 +42,7 @@ from agent.execution.gateway import GreenToolGateway
 from agent.ports.sandbox import Sandbox, SandboxLimits
 from agent.tools.registry import Risk, ToolRegistry
 from infra.settings import Settings
-from infra.toolbox import build_registry
+from infra.tools.toolbox import build_registry
 from infra.wiring import open_services
 from sandbox.backends.bwrap import JOIN_CGROUPS, BwrapSandbox
 from sandbox.backends.docker import DockerSandbox

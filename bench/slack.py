@@ -46,11 +46,11 @@ from bench.common import percentile
 from bot.app import BotDeps, build_bot
 from bot.config import BotConfig
 from bot.server import asgi_app
-from infra.db import create_engine
-from infra.logging import configure_logging
+from infra.operations.logging import configure_logging
 from infra.settings import Settings
-from infra.slack_store import SqlSlackStore
-from infra.store import SqlStore
+from infra.storage.db import create_engine
+from infra.storage.engine_store import SqlStore
+from infra.storage.slack_store import SqlSlackStore
 from infra.wiring import open_services
 from tests.fakes.asgi_server import BackgroundServer
 from tests.fakes.chat import ScriptedChatModel

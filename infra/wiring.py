@@ -23,16 +23,16 @@ from agent.execution.redaction import Redactor
 from agent.ports.ownership import ThreadLease, ThreadSignals
 from agent.ports.sandbox import PackageRunner
 from agent.tools.registry import RetryPolicy, ToolRegistry
-from infra.checkpoint import open_checkpointer
-from infra.db import create_engine, is_sqlite
-from infra.journal_store import ExecutionJournalView
-from infra.metrics import Metrics, default_replica
-from infra.migrate import prepare_schema
-from infra.notify import PostgresSignals
-from infra.ownership import AdvisoryLeases
+from infra.operations.metrics import Metrics, default_replica
 from infra.settings import Settings, url_credentials
-from infra.store import SqlStore
-from infra.toolbox import build_registry
+from infra.storage.checkpoint import open_checkpointer
+from infra.storage.db import create_engine, is_sqlite
+from infra.storage.engine_store import SqlStore
+from infra.storage.journal_store import ExecutionJournalView
+from infra.storage.migrate import prepare_schema
+from infra.storage.notify import PostgresSignals
+from infra.storage.ownership import AdvisoryLeases
+from infra.tools.toolbox import build_registry
 
 log = structlog.get_logger(__name__)
 

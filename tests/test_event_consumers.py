@@ -8,7 +8,7 @@ from typing import Any
 
 from agent.events import EventBus, Planning, RunEvent
 from bot.notifier import Notifier
-from infra.metrics import Metrics
+from infra.operations.metrics import Metrics
 from tests.fakes.waiting import wait_until
 
 THREAD = "slack:T1:C1:1.0"

@@ -2,7 +2,7 @@
 
 HTTP is always there; files and email only when configured, because each
 needs a deployment decision (which workspace, which mail server). SQL tools
-live in ``infra.sql_tools`` so that the agent core stays free of SQLAlchemy.
+live in ``infra.tools.sql_tools`` so that the agent core stays free of SQLAlchemy.
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from infra.db import Base
-from infra.schema_lock import MIGRATIONS_KEY, held
+from infra.storage.db import Base
+from infra.storage.schema_lock import MIGRATIONS_KEY, held
 
 config = context.config
 target_metadata = Base.metadata

@@ -7,7 +7,7 @@
 Nothing in ``bot/`` or ``agent/`` knows it is in a playground: the bot is built and served as
 in production (:func:`bot.app.build_bot`, :func:`bot.server.asgi_app`), with the stand-in's
 URL as its Web API base and a signing secret made for this run. Without a configured model,
-the demo (:mod:`infra.demo`) supplies the model and the tools' targets; with DAGBOT_LOCAL_MODEL,
+the demo (:mod:`infra.playground.demo`) supplies the model and the tools' targets; with DAGBOT_LOCAL_MODEL,
 the local model (:mod:`infra.local_model`) plans, and the page says so.
 """
 
@@ -30,18 +30,18 @@ from bot.policy import check_policy_tools, load_policy
 from bot.server import EVENTS_PATH, asgi_app
 from bot.tasks import TaskSet
 from bot.threads import PREFIX as THREAD_PREFIX
-from infra.demo import EXAMPLES, NOTE, DemoKit, Mail, model_is_configured, open_demo
-from infra.demo.lock import playground_lock
-from infra.demo.targets import workspace_files
-from infra.embedded_server import serving
 from infra.local_model.use import local_model_note, open_local_model
+from infra.operations.embedded_server import serving
 from infra.playground.delivery import SlackDelivery
+from infra.playground.demo import EXAMPLES, NOTE, DemoKit, Mail, model_is_configured, open_demo
+from infra.playground.demo.lock import playground_lock
+from infra.playground.demo.targets import workspace_files
 from infra.playground.feed import Feed
 from infra.playground.standin import Person, PostedMessage, SlackStandIn
 from infra.playground.web import PlaygroundWeb
-from infra.sandbox_setup import package_runner
 from infra.settings import Settings
-from infra.slack_store import SqlSlackStore
+from infra.storage.slack_store import SqlSlackStore
+from infra.tools.sandbox_setup import package_runner
 from infra.wiring import Services, build_llm, open_services
 
 log = structlog.get_logger(__name__)

@@ -6,9 +6,9 @@ import asyncio
 from collections.abc import Callable
 
 from bot.server import stop_on_signals
-from infra.demo import NOTE
 from infra.local_model.use import local_model_note
 from infra.playground.app import open_playground
+from infra.playground.demo import NOTE
 from infra.settings import Settings
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import update
 from agent.engine.engine import Submission, ThreadStatus
 from agent.engine.recovery import RECOVERY_TAKEOVERS
 from agent.events import AnswerReady, LeaseTakenOver, NodeStarted, RunFailed
-from infra.db import ThreadLeaseRow, utc
+from infra.storage.db import ThreadLeaseRow, utc
 from tests.agent.harness import finish, harness
 
 SLOW = {"nodes": [{"id": "slow", "tool": "lookup", "args": {"key": "k", "gate": "g"}}]}

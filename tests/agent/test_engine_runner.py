@@ -12,7 +12,7 @@ from sqlalchemy import update
 from agent.engine.engine import Submission, ThreadStatus
 from agent.events import AnswerReady, AwaitingApproval, NodeStarted
 from agent.execution.result_cache import ResultCache
-from infra.db import ThreadLeaseRow, utc
+from infra.storage.db import ThreadLeaseRow, utc
 from tests.agent.harness import finish, harness
 
 

@@ -24,7 +24,7 @@ from agent.events import (
 )
 from agent.execution.context import EngineSettings
 from agent.ports.ownership import Signal
-from infra.ownership import AdvisoryLeases
+from infra.storage.ownership import AdvisoryLeases
 from tests.agent.harness import Harness, finish, harness
 from tests.fakes.tools import ToolLog
 

@@ -11,7 +11,7 @@ from agent.tools.builtin import BuiltinToolConfig, register_builtin_tools
 from agent.tools.email import SmtpConfig
 from agent.tools.files import FileToolConfig
 from agent.tools.registry import Risk, ToolRegistry
-from infra.sql_tools import SqlToolConfig, register_sql_tools
+from infra.tools.sql_tools import SqlToolConfig, register_sql_tools
 
 EXPECTED_RISKS = {
     "http_get": Risk.GREEN,

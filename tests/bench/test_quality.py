@@ -9,7 +9,7 @@ from bench.quality import interleaved
 from bench.quality_cases import CASES, Kind
 from bench.quality_checks import Observed, claims, judge
 from bench.quality_targets import Targets
-from infra.demo.targets import MailSink
+from infra.playground.demo.targets import MailSink
 
 RED = frozenset({"write_file", "send_email", "sql_execute"})
 WRITE_CHECKED = next(c for c in CASES if c.name == "write-checked")

@@ -27,9 +27,9 @@ from bot.config import BotConfig
 from bot.messages import PHASE_TITLES
 from bot.policy import Policy
 from bot.server import asgi_app
-from infra.metrics import Metrics
+from infra.operations.metrics import Metrics
 from infra.settings import Settings
-from infra.slack_store import SqlSlackStore
+from infra.storage.slack_store import SqlSlackStore
 from infra.wiring import Services, open_services
 from tests.fakes.asgi_server import BackgroundServer
 from tests.fakes.chat import ScriptedChatModel

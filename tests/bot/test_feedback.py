@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from infra.metrics import Metrics
+from infra.operations.metrics import Metrics
 from tests.bot.chat import ALICE, BOB, MALLORY, chat_with, finish, running_bot, settle
 from tests.bot.test_operations import scrape_until
 from tests.fakes.slack_api import FakeSlack

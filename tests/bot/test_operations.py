@@ -16,8 +16,8 @@ from agent.events import AnswerReady, LeaseTakenOver, NodeStarted
 from agent.ports.sandbox import SandboxLimits, SandboxResult, ToolGateway
 from bot.app import BotDeps, build_bot
 from bot.server import asgi_app
-from infra.metrics import Metrics
-from infra.slack_store import SqlSlackStore
+from infra.operations.metrics import Metrics
+from infra.storage.slack_store import SqlSlackStore
 from sandbox.backends.unavailable import UnavailableSandbox
 from tests.agent.harness import harness
 from tests.bot.chat import ALICE, bot_config, chat_with, finish, running_bot, settle

@@ -9,8 +9,8 @@ from sqlalchemy import update
 
 from agent.events import AnswerReady
 from bot.threads import ThreadRef
-from infra.db import SlackStatusMessageRow, create_engine
-from infra.store import SqlStore
+from infra.storage.db import SlackStatusMessageRow, create_engine
+from infra.storage.engine_store import SqlStore
 from tests.bot.chat import ALICE, Thread, chat_with, finish, running_bot
 from tests.bot.test_restart import wait_until_parked
 from tests.fakes.slack_api import FakeSlack

@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from infra.db import create_engine
-from infra.store import SqlStore
+from infra.storage.db import create_engine
+from infra.storage.engine_store import SqlStore
 from tests.bot.chat import ALICE, SIGNING_SECRET, Chat, chat_with, finish, running_bot
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_driver import SlackDriver

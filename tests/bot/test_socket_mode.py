@@ -8,7 +8,7 @@ from agent.execution.context import EngineSettings
 from bot.app import BotDeps, build_bot
 from bot.server import serve_socket_mode
 from infra.settings import Settings
-from infra.slack_store import SqlSlackStore
+from infra.storage.slack_store import SqlSlackStore
 from infra.wiring import open_services
 from tests.bot.chat import ALICE, OPS, Chat, Thread, bot_config, finish
 from tests.fakes.chat import ScriptedChatModel

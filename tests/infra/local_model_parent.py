@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from infra.local_model.process import serving_model
-from infra.logging import configure_logging
+from infra.operations.logging import configure_logging
 
 
 async def main(model: Path) -> None:

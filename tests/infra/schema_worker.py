@@ -13,8 +13,8 @@ import sys
 import time
 from pathlib import Path
 
-from infra.checkpoint import open_checkpointer
-from infra.migrate import upgrade
+from infra.storage.checkpoint import open_checkpointer
+from infra.storage.migrate import upgrade
 
 
 async def checkpointer(url: str) -> None:

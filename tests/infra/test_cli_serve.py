@@ -32,7 +32,7 @@ def start(tmp_path: Path, env: dict[str, str], *args: str, database: bool = True
     if database:
         base["DATABASE_URL"] = f"sqlite:///{tmp_path}/dagbot.sqlite"
     return subprocess.Popen(
-        [sys.executable, "-c", "from infra.cli import main; main()", "serve", *args],
+        [sys.executable, "-c", "from infra.cli.app import main; main()", "serve", *args],
         env={**base, "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING", **env},
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
@@ -169,7 +169,7 @@ def test_a_second_playground_or_demo_ask_leaves_the_running_playground_alone(
     assert "playground: open" not in out
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(SLACK_AND_MODEL) and k != "DATABASE_URL"}
-    ask = subprocess.run([sys.executable, "-c", "from infra.cli import main; main()", "ask", "hello"],
+    ask = subprocess.run([sys.executable, "-c", "from infra.cli.app import main; main()", "ask", "hello"],
                          env={**env, "PYTHONPATH": str(ROOT)}, cwd=tmp_path, capture_output=True, text=True,
                          timeout=60)
     assert ask.returncode == 2

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from agent.errors import ConfigurationError
-from infra.db import async_url, describe_database, is_sqlite, libpq_url
+from infra.storage.db import async_url, describe_database, is_sqlite, libpq_url
 from tests.infra.test_cli_serve import ROOT, SLACK_AND_MODEL, free_port
 
 ACCEPTED = "use sqlite:///PATH or postgresql://USER:PASSWORD@HOST:PORT/DB (postgres://… too)"
@@ -19,7 +19,7 @@ ACCEPTED = "use sqlite:///PATH or postgresql://USER:PASSWORD@HOST:PORT/DB (postg
 
 def dagbot(tmp_path: Path, database_url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(SLACK_AND_MODEL)}
-    return subprocess.run([sys.executable, "-c", "from infra.cli import main; main()", *args],
+    return subprocess.run([sys.executable, "-c", "from infra.cli.app import main; main()", *args],
                           env={**base, "DATABASE_URL": database_url, "PYTHONPATH": str(ROOT), **env},
                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
 

@@ -1,5 +1,5 @@
 """Work a person waits on (a Slack acknowledgement, a click) gets the next free database
-connection before the runs' statements that were waiting longer (infra.db_priority)."""
+connection before the runs' statements that were waiting longer (infra.storage.db_priority)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agent.urgency import in_background, is_urgent, urgent
-from infra.db import create_engine
-from infra.db_priority import InteractiveFirstSemaphore, interactive_work
+from infra.storage.db import create_engine
+from infra.storage.db_priority import InteractiveFirstSemaphore, interactive_work
 
 
 async def _waiting(engine: AsyncEngine, count: int) -> None:

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from bot.threads import ThreadRef
-from infra.db import create_engine
-from infra.group_commit import GroupCommit
-from infra.migrate import prepare_schema
-from infra.slack_store import SqlSlackStore
-from infra.store import SqlStore
+from infra.storage.db import create_engine
+from infra.storage.engine_store import SqlStore
+from infra.storage.group_commit import GroupCommit
+from infra.storage.migrate import prepare_schema
+from infra.storage.slack_store import SqlSlackStore
 
 
 class Recorder:

@@ -15,10 +15,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from infra.demo import model_is_configured
 from infra.local_model import DEFAULT_MODEL_PATH, DEFAULT_PIN, ModelServerError
 from infra.local_model.process import ServerOptions, serving_model
 from infra.local_model.use import LOCAL_PROMPT_CHARS, local_model_note, open_local_model
+from infra.playground.demo import model_is_configured
 from infra.settings import Settings
 from infra.wiring import LOCAL_MODEL_TIMEOUT_SECONDS, build_llm
 from tests.infra.conftest import ROOT

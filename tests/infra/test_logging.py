@@ -18,7 +18,7 @@ from tests.infra.test_cli_serve import ROOT, playground_url, start, stop
 
 EMIT = """
 import logging, structlog
-from infra.logging import configure_logging
+from infra.operations.logging import configure_logging
 configure_logging("INFO")
 structlog.get_logger("dagbot.x").info("from structlog", k=1)
 logging.getLogger("uvicorn.error").info("Uvicorn running on %s", "http://127.0.0.1:3000")
@@ -44,7 +44,7 @@ def test_stdlib_and_structlog_lines_are_json() -> None:
 
 @pytest.mark.timeout(120)
 def test_a_running_playground_logs_only_json(tmp_path: Path) -> None:
-    """infra.sandbox_setup logs through the standard library, the bot through structlog."""
+    """infra.tools.sandbox_setup logs through the standard library, the bot through structlog."""
     process = start(tmp_path, {"LOG_LEVEL": "INFO"}, database=False)
     try:
         playground_url(process)
@@ -52,7 +52,7 @@ def test_a_running_playground_logs_only_json(tmp_path: Path) -> None:
         assert stop(process) == 0
     assert process.stderr is not None
     lines = process.stderr.read().splitlines()
-    assert any(json.loads(line).get("logger") == "infra.sandbox_setup" for line in lines if line), lines
+    assert any(json.loads(line).get("logger") == "infra.tools.sandbox_setup" for line in lines if line), lines
     for line in lines:
         if line.strip():
             json.loads(line)  # every line
@@ -60,7 +60,7 @@ def test_a_running_playground_logs_only_json(tmp_path: Path) -> None:
 
 MASKED_EMIT = """
 import logging, structlog
-from infra.logging import configure_logging
+from infra.operations.logging import configure_logging
 from infra.settings import Settings
 configure_logging("INFO", Settings().secret_values())
 structlog.get_logger("dagbot.x").info("token xoxb-live-000111 in the message", header="Bearer sk-live-222333",

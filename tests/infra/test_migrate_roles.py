@@ -22,7 +22,7 @@ PLAN = {"thought": "read the notes", "nodes": [{"id": "notes", "tool": "read_fil
 def dagbot(tmp_path: Path, database_url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OPENAI_", "DAGBOT_"))}
     return subprocess.run(
-        [sys.executable, "-c", "from infra.cli import main; main()", *args],
+        [sys.executable, "-c", "from infra.cli.app import main; main()", *args],
         env={**base, "DATABASE_URL": database_url, "PYTHONPATH": str(ROOT), **env},
         cwd=tmp_path, capture_output=True, text=True, timeout=120)
 
@@ -59,7 +59,7 @@ def test_after_migrate_a_role_with_only_dml_privileges_runs_dagbot(
 def test_a_role_that_may_not_create_the_checkpointer_tables_is_told_to_migrate(
         tmp_path: Path, postgres_url: str, dml_role: str) -> None:
     """Alembic's tables are there (an older `dagbot migrate`), the checkpointer's are not."""
-    from infra.migrate import upgrade
+    from infra.storage.migrate import upgrade
 
     upgrade(postgres_url)
     with psycopg.connect(postgres_url, autocommit=True) as conn:

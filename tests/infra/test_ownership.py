@@ -16,10 +16,10 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agent.ports.ownership import Signal
-from infra.db import ThreadLeaseRow, create_engine
-from infra.migrate import upgrade
-from infra.notify import CHANNEL, PostgresSignals
-from infra.ownership import AdvisoryLeases
+from infra.storage.db import ThreadLeaseRow, create_engine
+from infra.storage.migrate import upgrade
+from infra.storage.notify import CHANNEL, PostgresSignals
+from infra.storage.ownership import AdvisoryLeases
 from tests.fakes.waiting import wait_until
 
 pytestmark = pytest.mark.postgres

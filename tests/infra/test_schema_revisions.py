@@ -14,7 +14,7 @@ from psycopg import sql
 from sqlalchemy.engine import make_url
 from structlog.testing import capture_logs
 
-from infra.migrate import alembic_config, prepare_schema, schema_revision, upgrade
+from infra.storage.migrate import alembic_config, prepare_schema, schema_revision, upgrade
 from tests.fakes.openai_server import FakeOpenAI
 from tests.infra.test_migrate_roles import PLAN, dagbot
 

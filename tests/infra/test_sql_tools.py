@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-import infra.sql_tools
+import infra.tools.sql_tools
 from agent.errors import ConfigurationError, ToolError
 from agent.tools.registry import Risk, ToolRegistry
-from infra.sql_tools import SqlToolConfig, SqlTools, async_url, register_sql_tools
+from infra.tools.sql_tools import SqlToolConfig, SqlTools, async_url, register_sql_tools
 
 
 class Db:
@@ -224,7 +224,7 @@ async def test_sqlite_query_state_dies_with_its_connection(
     """Even a PRAGMA the check let through could not reach sql_execute: sql_query runs on a
     connection of its own, closed after the call."""
     db = await _accounts(sqlite_url)
-    monkeypatch.setattr(infra.sql_tools, "_check_sqlite_pragma", lambda sql: None)
+    monkeypatch.setattr(infra.tools.sql_tools, "_check_sqlite_pragma", lambda sql: None)
     try:
         for sql in ("PRAGMA ignore_check_constraints = ON", "PRAGMA query_only = OFF"):
             await db.query(sql)

@@ -12,8 +12,8 @@ import pytest
 from alembic.script import ScriptDirectory
 from langgraph.checkpoint.postgres.base import BasePostgresSaver
 
-from infra.db import Base
-from infra.migrate import alembic_config
+from infra.storage.db import Base
+from infra.storage.migrate import alembic_config
 
 pytestmark = pytest.mark.postgres
 

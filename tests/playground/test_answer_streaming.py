@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from infra.demo.examples import by_key
 from infra.playground.app import Playground
+from infra.playground.demo.examples import by_key
 from tests.playground.conftest import Channel, Person, text_of
 
 pytestmark = pytest.mark.timeout(120)

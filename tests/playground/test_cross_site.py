@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from infra.embedded_server import serving
+from infra.operations.embedded_server import serving
 from infra.playground.app import Playground
 from infra.playground.delivery import SlackDelivery
 from infra.playground.feed import Feed

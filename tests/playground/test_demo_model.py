@@ -16,11 +16,11 @@ from agent.model.llm import as_tool, call_structured, call_text, stream_structur
 from agent.model.prompting import joiner_messages
 from agent.plan.format import Plan
 from agent.plan.validation import validate_plan
-from infra.demo.answers import parse_results, write
-from infra.demo.examples import EXAMPLES, by_key, match_example
-from infra.demo.model import DemoChatModel
+from infra.playground.demo.answers import parse_results, write
+from infra.playground.demo.examples import EXAMPLES, by_key, match_example
+from infra.playground.demo.model import DemoChatModel
 from infra.settings import Settings
-from infra.toolbox import build_registry
+from infra.tools.toolbox import build_registry
 
 SITE = "http://127.0.0.1:9"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from infra.demo.examples import by_key
 from infra.playground.app import Playground
+from infra.playground.demo.examples import by_key
 from tests.playground.conftest import ALICE, Channel, Person, text_of
 
 pytestmark = pytest.mark.timeout(120)

@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from infra.db import create_engine
-from infra.migrate import upgrade
 from infra.playground.app import open_playground
-from infra.store import SqlStore
+from infra.storage.db import create_engine
+from infra.storage.engine_store import SqlStore
+from infra.storage.migrate import upgrade
 from tests.playground.conftest import playground_settings
 
 PRODUCTION = "slack:TPROD:C0PROD:1700000000.000100"

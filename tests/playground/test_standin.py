@@ -11,7 +11,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from infra.embedded_server import serving
+from infra.operations.embedded_server import serving
 from infra.playground.delivery import SlackDelivery
 from infra.playground.feed import Feed
 from infra.playground.standin import Person, SlackStandIn

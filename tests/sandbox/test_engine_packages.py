@@ -30,7 +30,7 @@ from agent.execution.context import EngineSettings
 from agent.ports.sandbox import Sandbox, SandboxLimits
 from agent.tools.registry import Risk
 from infra.settings import Settings
-from infra.toolbox import build_registry
+from infra.tools.toolbox import build_registry
 from infra.wiring import open_services
 from sandbox.reflexion import ReflexionPackageRunner
 from tests.agent.harness import Harness, finish

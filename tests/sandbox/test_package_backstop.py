@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from agent.execution import package_nodes
 from agent.engine.engine import ThreadStatus
 from agent.events import NodeFailed
+from agent.execution import package_nodes
 from agent.ports.sandbox import SandboxLimits, SandboxResult, ToolGateway
 from tests.agent.harness import finish
 

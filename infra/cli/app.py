@@ -15,7 +15,7 @@ import structlog
 import typer
 
 from infra.local_model import DEFAULT_MODEL_PATH, LocalModelError
-from infra.logging import configure_logging
+from infra.operations.logging import configure_logging
 from infra.settings import Settings
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from agent.ports.sandbox import PackageRunner
     from bot.app import SlackBot
     from bot.config import BotConfig
-    from infra.metrics import Metrics
+    from infra.operations.metrics import Metrics
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True,
@@ -45,7 +45,7 @@ def ask(
     if not request:
         request = typer.prompt("What should dagbot do")
     thread_id = thread or f"cli:{uuid.uuid4().hex[:12]}"
-    from infra.demo.lock import PlaygroundBusy
+    from infra.playground.demo.lock import PlaygroundBusy
 
     try:
         code = asyncio.run(_ask(settings, thread_id, request, yes))
@@ -58,10 +58,10 @@ def ask(
 
 
 async def _ask(settings: Settings, thread_id: str, request: str, yes: bool) -> int:
-    from infra.demo import NOTE, model_is_configured, open_demo
-    from infra.demo.lock import playground_lock
+    from infra.cli.terminal import ask_in_terminal
     from infra.local_model.use import open_local_model
-    from infra.terminal import ask_in_terminal
+    from infra.playground.demo import NOTE, model_is_configured, open_demo
+    from infra.playground.demo.lock import playground_lock
     from infra.wiring import open_services
 
     async with AsyncExitStack() as stack:
@@ -103,8 +103,8 @@ def model_prepare(
 def migrate() -> None:
     """Create or upgrade every database table, the checkpointer's too (also done at every start
     when the role may; after it, the runtime's role needs only SELECT, INSERT, UPDATE, DELETE)."""
-    from infra.checkpoint import setup_checkpointer
-    from infra.migrate import upgrade
+    from infra.storage.checkpoint import setup_checkpointer
+    from infra.storage.migrate import upgrade
 
     settings = Settings()
     revision = upgrade(settings.database_url)
@@ -127,7 +127,7 @@ def audit(
 ) -> None:
     """Export the audit trail: requests, plans, approval decisions and edits, red calls and their
     outcomes, oldest first, with who and when."""
-    from infra.audit_export import ExportFormat, parse_when
+    from infra.cli.audit_export import ExportFormat, parse_when
 
     settings = Settings()
     configure_logging("WARNING", settings.secret_values())
@@ -147,10 +147,10 @@ def audit(
 
 async def _audit(settings: Settings, fmt: object, since: float | None, until: float | None,
                  thread: str | None) -> None:
-    from infra.audit_export import ExportFormat, export
-    from infra.db import create_engine
-    from infra.migrate import prepare_schema
-    from infra.store import SqlStore
+    from infra.cli.audit_export import ExportFormat, export
+    from infra.storage.db import create_engine
+    from infra.storage.engine_store import SqlStore
+    from infra.storage.migrate import prepare_schema
 
     assert isinstance(fmt, ExportFormat)
     await asyncio.to_thread(prepare_schema, settings.database_url)
@@ -240,7 +240,7 @@ def _database_configured(settings: Settings) -> bool:
 
 
 def _serve_playground(settings: Settings, host: str, port: int) -> None:
-    from infra.demo.lock import PlaygroundBusy
+    from infra.playground.demo.lock import PlaygroundBusy
     from infra.playground.run import run_playground
 
     try:
@@ -277,8 +277,8 @@ async def _serve(settings: Settings, config: BotConfig, *, socket_mode: bool, ho
     from bot.policy import check_policy_tools
     from bot.server import serve_http, serve_socket_mode
     from infra.local_model.use import open_local_model
-    from infra.metrics import Metrics
-    from infra.slack_store import SqlSlackStore
+    from infra.operations.metrics import Metrics
+    from infra.storage.slack_store import SqlSlackStore
     from infra.wiring import open_services
 
     metrics = Metrics(settings.replica or None)
@@ -304,7 +304,7 @@ async def _ops_server(bot: SlackBot, metrics: Metrics, host: str, port: int) -> 
     """Socket Mode needs no HTTP server, but probes and Prometheus do: GET /healthz, /livez and
     /metrics on host:port; a port in use is logged and done without."""
     from bot.server import ops_app
-    from infra.embedded_server import serving
+    from infra.operations.embedded_server import serving
 
     async with AsyncExitStack() as stack:
         try:
@@ -318,7 +318,7 @@ async def _ops_server(bot: SlackBot, metrics: Metrics, host: str, port: int) -> 
 
 def _model_and_packages(settings: Settings, llm: BaseChatModel | None = None,
                         metrics: Metrics | None = None) -> tuple[BaseChatModel, PackageRunner]:
-    from infra.sandbox_setup import package_runner
+    from infra.tools.sandbox_setup import package_runner
     from infra.wiring import build_llm
 
     llm = llm or build_llm(settings)
@@ -357,7 +357,7 @@ def main() -> None:
 
 def _database_place() -> str:
     """DATABASE_URL's host:port/db (no credentials), for an error about it."""
-    from infra.db import describe_database
+    from infra.storage.db import describe_database
 
     try:
         return describe_database(Settings().database_url)
@@ -367,7 +367,7 @@ def _database_place() -> str:
 
 def _database_reason(exc: Exception) -> str:
     """The driver's own reason, on one line, without SQLAlchemy's wrapping or any password."""
-    from infra.db import parse_database_url
+    from infra.storage.db import parse_database_url
 
     reason = " ".join(str(getattr(exc, "orig", None) or exc).split())
     try:

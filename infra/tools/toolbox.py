@@ -8,7 +8,7 @@ from agent.tools.files import FileToolConfig
 from agent.tools.http import HttpToolConfig
 from agent.tools.registry import ToolRegistry
 from infra.settings import Settings, split_hosts
-from infra.sql_tools import SqlToolConfig, register_sql_tools
+from infra.tools.sql_tools import SqlToolConfig, register_sql_tools
 
 
 def build_registry(settings: Settings) -> ToolRegistry:

@@ -15,7 +15,7 @@ from sandbox.reflexion import ReflexionPackageRunner
 from sandbox.slots import SandboxSlots
 
 if TYPE_CHECKING:
-    from infra.metrics import Metrics
+    from infra.operations.metrics import Metrics
 
 log = logging.getLogger(__name__)
 

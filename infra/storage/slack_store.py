@@ -28,7 +28,7 @@ from bot.store import (
     Vote,
 )
 from bot.threads import ThreadRef
-from infra.db import (
+from infra.storage.db import (
     ApprovalRow,
     AuditRow,
     SlackAnswerFeedbackRow,
@@ -41,8 +41,8 @@ from infra.db import (
     SlackThreadRow,
     utc,
 )
-from infra.db_priority import interactive_work
-from infra.group_commit import GroupCommit
+from infra.storage.db_priority import interactive_work
+from infra.storage.group_commit import GroupCommit
 
 
 def _status(row: SlackStatusMessageRow) -> StatusMessage:

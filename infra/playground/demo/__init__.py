@@ -1,7 +1,7 @@
 """The demo: what dagbot runs with when no model is configured.
 
 :class:`DemoKit` starts the demo's local targets (website, workspace, mail sink) and gives the
-:class:`~infra.demo.model.DemoChatModel` and the settings that point the tools at them.
+:class:`~infra.playground.demo.model.DemoChatModel` and the settings that point the tools at them.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from infra.demo.examples import EXAMPLES, NOTE, Example
-from infra.demo.model import DemoChatModel
-from infra.demo.targets import Mail, MailSink, create_workspace, demo_site
-from infra.embedded_server import serving
+from infra.operations.embedded_server import serving
+from infra.playground.demo.examples import EXAMPLES, NOTE, Example
+from infra.playground.demo.model import DemoChatModel
+from infra.playground.demo.targets import Mail, MailSink, create_workspace, demo_site
 from infra.settings import Settings
 
 __all__ = ["EXAMPLES", "NOTE", "DemoKit", "Example", "Mail", "model_is_configured", "open_demo"]

@@ -12,10 +12,10 @@ from typing import Any
 from sqlalchemy import delete, or_, select, update
 
 from agent.ports.ownership import QueuedRequest
-from infra.db import QueuedRequestRow, ThreadLeaseRow, utc
-from infra.db_priority import interactive_work
-from infra.group_commit import GroupCommit
-from infra.store_base import SqlTables
+from infra.storage.db import QueuedRequestRow, ThreadLeaseRow, utc
+from infra.storage.db_priority import interactive_work
+from infra.storage.group_commit import GroupCommit
+from infra.storage.store_base import SqlTables
 
 
 class ThreadTables(SqlTables):

@@ -31,8 +31,8 @@ from langchain_core.runnables import Runnable
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from agent.model.prompting import prompt_text as agent_prompt
-from infra.demo import answers
-from infra.demo.examples import COUNT_ERRORS_FIXED, EXAMPLES, Example, by_key, match_example
+from infra.playground.demo import answers
+from infra.playground.demo.examples import COUNT_ERRORS_FIXED, EXAMPLES, Example, by_key, match_example
 
 _TITLES = ("This thread so far", "Request", "Plan", "Results", "The previous plan for this request ran",
            "Your previous plan was invalid", "Your previous plan was cut off")

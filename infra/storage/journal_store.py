@@ -12,8 +12,8 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from agent.ports.stores import Execution, ExecutionStatus, NodeResult, NodeStatus
-from infra.db import ExecutionRow, NodeResultRow, utc
-from infra.store_base import SqlTables
+from infra.storage.db import ExecutionRow, NodeResultRow, utc
+from infra.storage.store_base import SqlTables
 
 _RESULT_FIELDS = ("status", "output", "error", "started_at", "finished_at", "attempts", "attempt_log")
 """What a later save of the same node result replaces."""

@@ -51,7 +51,7 @@ from agent.events import (
     RunFailed,
 )
 from agent.ports.sandbox import Sandbox, SandboxLimits, SandboxResult, ToolGateway
-from infra.db import ApprovalRow, QueuedRequestRow, SlackAnswerFeedbackRow, ThreadLeaseRow, utc
+from infra.storage.db import ApprovalRow, QueuedRequestRow, SlackAnswerFeedbackRow, ThreadLeaseRow, utc
 from sandbox.backends.unavailable import UnavailableSandbox
 from sandbox.reflexion import NOT_FIXABLE_BY_CODE
 

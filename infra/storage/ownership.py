@@ -35,8 +35,8 @@ from sqlalchemy import text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from infra.db import ThreadLeaseRow, libpq_url, utc
-from infra.db_priority import InteractiveFirstSemaphore, interactive_work
+from infra.storage.db import ThreadLeaseRow, libpq_url, utc
+from infra.storage.db_priority import InteractiveFirstSemaphore, interactive_work
 
 log = structlog.get_logger(__name__)
 

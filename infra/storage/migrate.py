@@ -20,9 +20,9 @@ from sqlalchemy import create_engine, pool
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from agent.errors import ConfigurationError
-from infra.db import is_sqlite, sync_url
+from infra.storage.db import is_sqlite, sync_url
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parent.parent  # infra/: alembic.ini and migrations/
 log = structlog.get_logger(__name__)
 
 START_REMEDY = "run `dagbot migrate` once with a role that may create tables, then start again"

@@ -22,10 +22,10 @@ from agent.ports.stores import (
     DecisionOutcome,
     DecisionResult,
 )
-from infra.db import ApprovalRow, AuditRow, utc
-from infra.db_priority import interactive_work
-from infra.journal_store import JournalTables
-from infra.thread_store import ThreadTables
+from infra.storage.db import ApprovalRow, AuditRow, utc
+from infra.storage.db_priority import interactive_work
+from infra.storage.journal_store import JournalTables
+from infra.storage.thread_store import ThreadTables
 
 PENDING = ApprovalStatus.PENDING.value
 
@@ -59,8 +59,8 @@ def _decision_row(approval: Approval, at: float) -> AuditRow:
 
 class SqlStore(JournalTables, ThreadTables):
     """ApprovalStore and AuditLog here; ExecutionJournal and NodeResultStore
-    (:mod:`infra.journal_store`); RequestQueue, RunMarks and ThreadLease
-    (:mod:`infra.thread_store`): on one database."""
+    (:mod:`infra.storage.journal_store`); RequestQueue, RunMarks and ThreadLease
+    (:mod:`infra.storage.thread_store`): on one database."""
 
     # ------------------------------------------------------------- approvals
 

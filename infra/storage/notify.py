@@ -20,7 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agent.ports.ownership import Signal, SignalHandler
-from infra.db import libpq_url
+from infra.storage.db import libpq_url
 
 log = structlog.get_logger(__name__)
 

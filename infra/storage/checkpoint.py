@@ -22,9 +22,9 @@ from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.engine import make_url
 
 from agent.errors import ConfigurationError
-from infra.db import is_sqlite, libpq_url
-from infra.db_priority import InteractiveFirstSemaphore
-from infra.schema_lock import CHECKPOINTER_KEY, held_async
+from infra.storage.db import is_sqlite, libpq_url
+from infra.storage.db_priority import InteractiveFirstSemaphore
+from infra.storage.schema_lock import CHECKPOINTER_KEY, held_async
 
 
 @asynccontextmanager
@@ -36,7 +36,7 @@ async def open_checkpointer(database_url: str, pool_size: int = 12) -> AsyncIter
             await conn.execute("PRAGMA journal_mode=WAL")
             await conn.execute("PRAGMA busy_timeout=30000")
             sqlite_saver = PrunableSqliteSaver(conn)
-            # (its one lock, with the urgent work first: infra.db_priority)
+            # (its one lock, with the urgent work first: infra.storage.db_priority)
             sqlite_saver.lock = InteractiveFirstSemaphore(1)  # type: ignore[assignment]
             await sqlite_saver.setup()
             yield sqlite_saver
@@ -52,7 +52,7 @@ async def open_checkpointer(database_url: str, pool_size: int = 12) -> AsyncIter
         # (langgraph issue #7259), so all threads' checkpoints queued behind each other:
         # 0.5-1.5 s per operation with 50 concurrent runs (bench.slack). Each operation
         # takes its own pooled connection, so as many may run at once as the pool holds;
-        # urgent work (a click's resume) first (infra.db_priority).
+        # urgent work (a click's resume) first (infra.storage.db_priority).
         saver.lock = InteractiveFirstSemaphore(pool_size)  # type: ignore[assignment]
         async with await AsyncConnection.connect(libpq_url(database_url), autocommit=True) as conn:
             if not await _checkpointer_current(conn):  # `dagbot migrate` did it: needs no CREATE

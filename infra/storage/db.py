@@ -13,7 +13,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from agent.errors import ConfigurationError
-from infra.db_priority import InteractiveFirstPool
+from infra.storage.db_priority import InteractiveFirstPool
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -129,7 +129,7 @@ class QueuedRequestRow(Base):
 
 class ThreadLeaseRow(Base):
     """Who runs a thread right now (``<replica>:<id>``; NULL: nobody). On PostgreSQL the
-    holder also has the thread's advisory lock (infra.ownership), freed if it dies; on SQLite
+    holder also has the thread's advisory lock (infra.storage.ownership), freed if it dies; on SQLite
     the lease expires instead."""
 
     __tablename__ = "thread_leases"
@@ -199,7 +199,7 @@ def async_url(url: str) -> str:
 
 def create_engine(url: str, connections: int = 12) -> AsyncEngine:
     """``connections``: the most this engine opens on PostgreSQL (half kept in its pool).
-    Operations a person waits on get the next free connection first (:mod:`infra.db_priority`)."""
+    Operations a person waits on get the next free connection first (:mod:`infra.storage.db_priority`)."""
     if is_sqlite(url):
         # One connection: SQLite has a single writer, and several pooled connections only
         # meet in its busy handler, which sleeps up to 100 ms a try. Queueing for the one

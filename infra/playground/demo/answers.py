@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from infra.demo.examples import EXAMPLES, Example
+from infra.playground.demo.examples import EXAMPLES, Example
 
 _LINE = re.compile(r"^- ([a-z][a-z0-9_]*): (\w+)(?: → (.*)| — (.*))?$", re.M)
 _USER = re.compile(r"\bby (U[A-Z0-9]{2,})\b")
