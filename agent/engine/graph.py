@@ -49,7 +49,7 @@ from agent.model.context_window import TOO_LONG_FOR_MODEL, exceeds_context
 from agent.model.llm import LLMUnavailable, TextReply, as_tool, was_cut_off
 from agent.model.prompting import describe_results, joiner_messages, planner_messages
 from agent.plan.format import Plan
-from agent.plan.grounding import ungrounded_changes
+from agent.plan.grounding import ungrounded_changes, without_nodes
 from agent.plan.validation import validate_plan
 from agent.ports.audit import SYSTEM, AuditEntry, AuditKind, masked_plan
 from agent.ports.stores import NodeStatus
@@ -129,7 +129,11 @@ async def validate(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         plan = validate_plan(state.get("draft"), ctx.registry, ctx.settings.plan_limits,
                              refused=state.get("refused_tools") or {})
         if elsewhere := ungrounded_changes(plan, ctx.registry, state["request"], _thread_so_far(state)):
-            raise PlanError(elsewhere)
+            kept = without_nodes(plan, elsewhere) if state.get("repairs", 0) >= 1 else None
+            if kept is None:
+                raise PlanError(elsewhere)
+            log.info("left out changes the request did not ask for", problems=[str(p) for p in elsewhere])
+            plan = kept
     except PlanError as exc:
         problems = [str(p) for p in exc.problems]
         if state.get("repairs", 0) < 1:

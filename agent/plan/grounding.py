@@ -7,7 +7,9 @@ nothing done. So when the request names targets of its own (tokens such as ``don
 ``reports/x.md``, ``ops@example.com``, a URL), each target-like argument of a red node must be
 found in the request, in the thread's earlier requests and answers, or in results already held;
 otherwise it is a plan problem, and the repair round is told which names the request gives.
-A request that names no target leaves the choice to the plan (and to its approver).
+A request that names no target leaves the choice to the plan (and to its approver). If the
+repaired plan still aims a change elsewhere, that node is left out (when nothing depends on
+it) and the rest of the plan runs: a change nobody asked for is not worth failing the request.
 
 Only literal, target-like arguments are checked: one token, no spaces, with a ``.``, ``/`` or
 ``@`` in it. Text arguments (a file's content, a mail's body, a SQL statement) and values taken
@@ -23,6 +25,7 @@ from typing import Any
 
 from agent.errors import PlanProblem
 from agent.plan.format import Plan
+from agent.plan.references import referenced_ids
 from agent.tools.registry import Risk, ToolRegistry
 
 _TARGET = re.compile(r"^[^\s${}]*[./@][^\s${}]*$")
@@ -54,9 +57,20 @@ def ungrounded_changes(plan: Plan, registry: ToolRegistry, request: str,
         for field, value in _targets(node.args):  # red nodes have no `each` (validation)
             if value not in haystack and not any(value in name or name in value for name in named):
                 problems.append(PlanProblem(node.id, f"args.{field}", (
-                    f"{value!r} is named nowhere in the request or the thread: a change goes where "
-                    f"the request says ({', '.join(sorted(named))})")))
+                    f"{value!r} is named nowhere in the request or the thread: make a change only "
+                    "where the request asks for one, to the target it names; leave this node out "
+                    "if the request asks for no change")))
     return problems
+
+
+def without_nodes(plan: Plan, problems: list[PlanProblem]) -> Plan | None:
+    """``plan`` without the nodes ``problems`` name, or None if another node depends on one."""
+    dropped = {problem.node for problem in problems}
+    kept = [node for node in plan.nodes if node.id not in dropped]
+    needed = {dep for node in kept for dep in node.depends_on} | referenced_ids(plan.answer or "")
+    if dropped & needed:
+        return None
+    return plan.model_copy(update={"nodes": kept})
 
 
 def _targets(args: Mapping[str, Any]) -> list[tuple[str, str]]:

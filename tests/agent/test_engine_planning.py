@@ -204,7 +204,20 @@ async def test_a_change_aimed_elsewhere_than_the_request_says_is_repaired_before
         await h.engine.ask("p-ground", "Send 'done' to oncall@example.com")
         repair_prompt = h.llm.calls[1][-1].content
         assert "'ops@example.org' is named nowhere in the request" in repair_prompt
-        assert "oncall@example.com" in repair_prompt
+        assert "leave this node out if the request asks for no change" in repair_prompt
         waiting = [e for e in h.drain() if isinstance(e, AwaitingApproval)]
         assert [e.args["to"] for e in waiting] == ["oncall@example.com"]  # the only approval asked
         assert h.log.calls == []
+
+
+async def test_a_change_still_aimed_elsewhere_after_the_repair_is_left_out_and_the_rest_runs(
+        sqlite_url: str) -> None:
+    unasked = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "a"}},
+                         {"id": "w", "tool": "send", "why": "keep a copy",
+                          "args": {"to": "copies@example.org", "body": "${a}"}}]}
+    async with harness(sqlite_url, [unasked, unasked, finish("a is its value")]) as h:
+        await h.engine.ask("p-unasked", "Look up a in lookup.example.com")
+        events = h.drain()
+        assert not [e for e in events if isinstance(e, AwaitingApproval)]  # no approval asked
+        assert h.log.calls == [("lookup", {"key": "a"})]  # the read ran
+        assert isinstance(events[-1], AnswerReady) and events[-1].answer == "a is its value"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent.plan.grounding import named_targets, ungrounded_changes
+from agent.plan.grounding import named_targets, ungrounded_changes, without_nodes
 from agent.plan.validation import validate_plan
 from tests.fakes.tools import ToolLog, simulated_registry
 
@@ -22,10 +22,22 @@ def test_named_targets_are_file_names_paths_addresses_and_urls() -> None:
     assert named_targets("Deploy the api to prod, then tell me") == set()
 
 
-def test_a_target_the_request_does_not_name_is_a_problem_that_says_what_it_names() -> None:
+def test_a_target_the_request_does_not_name_is_a_problem_that_says_what_to_do() -> None:
     [problem] = ungrounded_changes(send("checked.txt"), REGISTRY, "Write 'checked' to done.txt")
     assert (problem.node, problem.field) == ("s", "args.to")
-    assert "'checked.txt' is named nowhere" in problem.message and "(done.txt)" in problem.message
+    assert "'checked.txt' is named nowhere" in problem.message
+    assert "to the target it names; leave this node out if the request asks for no change" in problem.message
+
+
+def test_a_node_aimed_elsewhere_is_left_out_only_when_nothing_needs_it() -> None:
+    plan = validate_plan({"nodes": [
+        {"id": "a", "tool": "lookup", "args": {"key": "a"}},
+        {"id": "s", "tool": "send", "why": "copy", "args": {"to": "x@example.org", "body": "${a}"}}]}, REGISTRY)
+    problems = ungrounded_changes(plan, REGISTRY, "Look a up in a.txt")
+    kept = without_nodes(plan, problems)
+    assert kept is not None and [n.id for n in kept.nodes] == ["a"]
+    answered = plan.model_copy(update={"answer": "Sent: ${s}"})
+    assert without_nodes(answered, problems) is None  # the answer needs it: repaired or refused
 
 
 def test_named_targets_paths_under_them_and_text_arguments_pass() -> None:
