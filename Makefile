@@ -53,9 +53,8 @@ test: venv system browser $(MODEL)
 ## lock: re-resolve requirements.lock from pyproject.toml's ranges (the newest releases they admit)
 lock: venv
 	$(BIN)/python -m pip install -q pip-tools
-	$(BIN)/pip-compile -q --upgrade --generate-hashes --extra dev --strip-extras --allow-unsafe \
-		--no-emit-index-url --no-emit-find-links --custom-compile-command 'make lock' \
-		-o requirements.lock pyproject.toml
+	CUSTOM_COMPILE_COMMAND='make lock' $(BIN)/pip-compile -q --upgrade --generate-hashes --extra dev \
+		--strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
 
 lint: venv
 	$(BIN)/ruff check .

@@ -1,10 +1,19 @@
-"""Shared fixtures: real databases (SQLite file, a fresh PostgreSQL database per test run)."""
+"""Shared fixtures: real databases (a SQLite file, a PostgreSQL database per test).
+
+Each test's database starts migrated, copied from one migrated once per session (a file copy
+for SQLite, ``CREATE DATABASE … TEMPLATE`` for PostgreSQL), so that a test does not pay for
+Alembic and the checkpointer's set-up again; a dagbot started on it finds the schema current,
+as in production after ``dagbot migrate``. Tests of migrating itself take ``blank_sqlite_url``
+or ``blank_postgres_url``: a database with no table at all."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -15,6 +24,15 @@ TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@1
 
 def _admin_conninfo() -> str:
     return TEST_DATABASE_URL
+
+
+def _migrate(url: str) -> None:
+    """What ``dagbot migrate`` does: Alembic's migrations, then the checkpointer's tables."""
+    from infra.checkpoint import setup_checkpointer
+    from infra.migrate import upgrade
+
+    upgrade(url)
+    asyncio.run(setup_checkpointer(url))
 
 
 @pytest.fixture(scope="session")
@@ -34,21 +52,69 @@ def _swap_database(url: str, name: str) -> str:
     return f"{base}/{name}"
 
 
+def _create(server: str, name: str, template: str | None = None) -> None:
+    with psycopg.connect(server, autocommit=True) as conn:
+        statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        if template:
+            statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+        conn.execute(statement)
+
+
+def _drop(server: str, name: str) -> None:
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server: str) -> Iterator[str]:
+    """A migrated database that each test's is copied from (no connection stays open on it)."""
+    name = f"dagbot_template_{uuid.uuid4().hex[:12]}"
+    _create(postgres_server, name)
+    try:
+        _migrate(_swap_database(postgres_server, name))
+        yield name
+    finally:
+        _drop(postgres_server, name)
+
+
 @pytest.fixture
-def postgres_url(postgres_server: str) -> Iterator[str]:
-    """A brand-new database for one test, dropped afterwards."""
+def blank_postgres_url(postgres_server: str) -> Iterator[str]:
+    """A brand-new, empty database for one test, dropped afterwards."""
     name = f"dagbot_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres_server, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    _create(postgres_server, name)
     try:
         yield _swap_database(postgres_server, name)
     finally:
-        with psycopg.connect(postgres_server, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        _drop(postgres_server, name)
 
 
 @pytest.fixture
-def sqlite_url(tmp_path: object) -> str:
+def postgres_url(postgres_server: str, postgres_template: str) -> Iterator[str]:
+    """A migrated database of its own for one test, dropped afterwards."""
+    name = f"dagbot_test_{uuid.uuid4().hex[:12]}"
+    _create(postgres_server, name, template=postgres_template)
+    try:
+        yield _swap_database(postgres_server, name)
+    finally:
+        _drop(postgres_server, name)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "dagbot.sqlite"
+    _migrate(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def blank_sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path}/dagbot.sqlite"
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
+    """A migrated SQLite file of this test's own."""
+    shutil.copyfile(sqlite_template, tmp_path / "dagbot.sqlite")
     return f"sqlite:///{tmp_path}/dagbot.sqlite"
 
 

@@ -48,8 +48,8 @@ def test_an_unknown_scheme_stops_dagbot_in_one_line(tmp_path: Path) -> None:
 
 
 @pytest.mark.postgres
-def test_postgres_scheme_migrates(tmp_path: Path, postgres_url: str) -> None:
-    done = dagbot(tmp_path, postgres_url.replace("postgresql://", "postgres://", 1), "migrate")
+def test_postgres_scheme_migrates(tmp_path: Path, blank_postgres_url: str) -> None:
+    done = dagbot(tmp_path, blank_postgres_url.replace("postgresql://", "postgres://", 1), "migrate")
     assert done.returncode == 0, done.stderr
     assert "database is up to date" in done.stdout
 

@@ -23,6 +23,10 @@ from infra.settings import Settings
 from infra.wiring import LOCAL_MODEL_TIMEOUT_SECONDS, build_llm
 from tests.infra.conftest import ROOT
 
+# One llama.cpp server at a time on the machine (two share its cores and crawl): under
+# pytest-xdist these run on one worker, one after another.
+pytestmark = pytest.mark.xdist_group("local_model")
+
 
 def children(command_part: str) -> list[int]:
     """This process's children whose command line holds ``command_part`` (Linux /proc)."""

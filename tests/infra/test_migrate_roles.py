@@ -29,11 +29,11 @@ def dagbot(tmp_path: Path, database_url: str, *args: str, **env: str) -> subproc
 
 @pytest.mark.postgres
 def test_after_migrate_a_role_with_only_dml_privileges_runs_dagbot(
-        tmp_path: Path, postgres_url: str, dml_role: str) -> None:
-    migrated = dagbot(tmp_path, postgres_url, "migrate")
+        tmp_path: Path, blank_postgres_url: str, dml_role: str) -> None:
+    migrated = dagbot(tmp_path, blank_postgres_url, "migrate")
     assert migrated.returncode == 0, migrated.stderr
     assert "database is up to date" in migrated.stdout
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
+    with psycopg.connect(blank_postgres_url, autocommit=True) as conn:
         role = sql.Identifier(dml_role)
         conn.execute(sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(role))
         conn.execute(sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {}")
@@ -44,7 +44,7 @@ def test_after_migrate_a_role_with_only_dml_privileges_runs_dagbot(
     assert {"checkpoints", "checkpoint_writes", "checkpoint_blobs", "checkpoint_migrations",
             "approvals", "alembic_version"} <= tables
 
-    app_url = make_url(postgres_url).set(username=dml_role).render_as_string(hide_password=False)
+    app_url = make_url(blank_postgres_url).set(username=dml_role).render_as_string(hide_password=False)
     (tmp_path / "ws").mkdir()
     (tmp_path / "ws" / "notes.txt").write_text("remember the milk\n")
     with FakeOpenAI([PLAN, "The notes say: remember the milk."]) as fake:
@@ -57,17 +57,17 @@ def test_after_migrate_a_role_with_only_dml_privileges_runs_dagbot(
 
 @pytest.mark.postgres
 def test_a_role_that_may_not_create_the_checkpointer_tables_is_told_to_migrate(
-        tmp_path: Path, postgres_url: str, dml_role: str) -> None:
+        tmp_path: Path, blank_postgres_url: str, dml_role: str) -> None:
     """Alembic's tables are there (an older `dagbot migrate`), the checkpointer's are not."""
     from infra.storage.migrate import upgrade
 
-    upgrade(postgres_url)
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
+    upgrade(blank_postgres_url)
+    with psycopg.connect(blank_postgres_url, autocommit=True) as conn:
         role = sql.Identifier(dml_role)
         conn.execute(sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(role))
         conn.execute(sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {}")
                      .format(role))
-    app_url = make_url(postgres_url).set(username=dml_role).render_as_string(hide_password=False)
+    app_url = make_url(blank_postgres_url).set(username=dml_role).render_as_string(hide_password=False)
     asked = dagbot(tmp_path, app_url, "ask", "hello", OPENAI_BASE_URL="http://127.0.0.1:9/v1",
                    DAGBOT_WORKSPACE=str(tmp_path))
     assert asked.returncode == 2

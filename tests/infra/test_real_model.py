@@ -17,6 +17,10 @@ from infra.settings import Settings
 from infra.wiring import open_services
 from tests.infra.conftest import ROOT
 
+# One llama.cpp server at a time on the machine (two share its cores and crawl): under
+# pytest-xdist these run on one worker, one after another.
+pytestmark = pytest.mark.xdist_group("local_model")
+
 ONCALL = "# On-call this week\n\n- Primary: maria (checkout, payments)\n- Secondary: dev (search, api)\n"
 
 

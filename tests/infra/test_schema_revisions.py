@@ -30,15 +30,15 @@ def head_and_previous(url: str) -> tuple[str, str | None]:
     return head.revision, previous
 
 
-def grant_rows(postgres_url: str, role: str) -> str:
+def grant_rows(blank_postgres_url: str, role: str) -> str:
     """Give ``role`` the row grants of docs/deploying.md; its DATABASE_URL."""
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
+    with psycopg.connect(blank_postgres_url, autocommit=True) as conn:
         ident = sql.Identifier(role)
         conn.execute(sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(ident))
         conn.execute(sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {}")
                      .format(ident))
         conn.execute(sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {}").format(ident))
-    return make_url(postgres_url).set(username=role).render_as_string(hide_password=False)
+    return make_url(blank_postgres_url).set(username=role).render_as_string(hide_password=False)
 
 
 def stamp(url: str, revision: str) -> None:
@@ -49,13 +49,13 @@ def stamp(url: str, revision: str) -> None:
 
 @pytest.mark.postgres
 def test_a_row_only_role_finding_a_migration_pending_stops_with_one_line(
-        tmp_path: Path, postgres_url: str, dml_role: str) -> None:
-    head, previous = head_and_previous(postgres_url)
+        tmp_path: Path, blank_postgres_url: str, dml_role: str) -> None:
+    head, previous = head_and_previous(blank_postgres_url)
     assert previous is not None
-    migrated = dagbot(tmp_path, postgres_url, "migrate")  # the checkpointer's tables too
+    migrated = dagbot(tmp_path, blank_postgres_url, "migrate")  # the checkpointer's tables too
     assert migrated.returncode == 0, migrated.stderr
-    command.downgrade(alembic_config(postgres_url), previous)  # as if the code were one newer
-    app_url = grant_rows(postgres_url, dml_role)
+    command.downgrade(alembic_config(blank_postgres_url), previous)  # as if the code were one newer
+    app_url = grant_rows(blank_postgres_url, dml_role)
 
     asked = dagbot(tmp_path, app_url, "ask", "hello", OPENAI_BASE_URL="http://127.0.0.1:9/v1",
                    DAGBOT_WORKSPACE=str(tmp_path))
@@ -71,19 +71,19 @@ def test_a_row_only_role_finding_a_migration_pending_stops_with_one_line(
     assert "(must be owner of table " in line or "(permission denied for schema public)" in line, line
     assert line.endswith("): run `dagbot migrate` once with a role that may create tables, then start "
                          "again"), line
-    assert schema_revision(postgres_url).current == previous
+    assert schema_revision(blank_postgres_url).current == previous
 
 
 @pytest.mark.postgres
 def test_dagbot_migrate_run_by_a_row_only_role_says_so_in_one_line(
-        tmp_path: Path, postgres_url: str, dml_role: str) -> None:
-    app_url = grant_rows(postgres_url, dml_role)
+        tmp_path: Path, blank_postgres_url: str, dml_role: str) -> None:
+    app_url = grant_rows(blank_postgres_url, dml_role)
 
     migrated = dagbot(tmp_path, app_url, "migrate")
 
     assert migrated.returncode == 2
     assert "Traceback" not in migrated.stderr
-    head, _ = head_and_previous(postgres_url)
+    head, _ = head_and_previous(blank_postgres_url)
     assert migrated.stderr.strip().splitlines()[-1] == (
         f"dagbot: configuration error: the database schema is empty (no revision) and this dagbot "
         f"needs {head}, and the DATABASE_URL role could not migrate it (permission denied for schema "
@@ -92,12 +92,12 @@ def test_dagbot_migrate_run_by_a_row_only_role_says_so_in_one_line(
 
 @pytest.mark.postgres
 def test_a_schema_newer_than_the_code_runs_with_a_warning(
-        tmp_path: Path, postgres_url: str, dml_role: str) -> None:
+        tmp_path: Path, blank_postgres_url: str, dml_role: str) -> None:
     """A rolling deploy: a newer replica migrated; this older one (re)starts on its schema."""
-    migrated = dagbot(tmp_path, postgres_url, "migrate")
+    migrated = dagbot(tmp_path, blank_postgres_url, "migrate")
     assert migrated.returncode == 0, migrated.stderr
-    stamp(postgres_url, NEWER)
-    app_url = grant_rows(postgres_url, dml_role)
+    stamp(blank_postgres_url, NEWER)
+    app_url = grant_rows(blank_postgres_url, dml_role)
     (tmp_path / "ws").mkdir()
     (tmp_path / "ws" / "notes.txt").write_text("remember the milk\n")
 
@@ -108,40 +108,40 @@ def test_a_schema_newer_than_the_code_runs_with_a_warning(
     assert asked.returncode == 0, asked.stderr
     assert "The notes say: remember the milk." in asked.stdout
     assert "Traceback" not in asked.stderr
-    head, _ = head_and_previous(postgres_url)
+    head, _ = head_and_previous(blank_postgres_url)
     warning = next(line for line in asked.stderr.splitlines() if "newer than this dagbot" in line)
     assert NEWER in warning and head in warning
 
-    again = dagbot(tmp_path, postgres_url, "migrate")  # the older code's migrate changes nothing
+    again = dagbot(tmp_path, blank_postgres_url, "migrate")  # the older code's migrate changes nothing
     assert again.returncode == 0, again.stderr
     assert again.stdout.strip() == (f"database left as it is: its schema (revision {NEWER}) is newer "
                                     f"than this dagbot's ({head})")
-    assert schema_revision(postgres_url).current == NEWER
+    assert schema_revision(blank_postgres_url).current == NEWER
 
 
-def test_start_on_a_newer_sqlite_schema_warns_and_leaves_it(sqlite_url: str) -> None:
-    upgrade(sqlite_url)
+def test_start_on_a_newer_sqlite_schema_warns_and_leaves_it(blank_sqlite_url: str) -> None:
+    upgrade(blank_sqlite_url)
     import sqlite3
 
-    with sqlite3.connect(make_url(sqlite_url).database or "") as conn:
+    with sqlite3.connect(make_url(blank_sqlite_url).database or "") as conn:
         conn.execute("UPDATE alembic_version SET version_num = ?", (NEWER,))
 
     with capture_logs() as logs:
-        prepare_schema(sqlite_url)
+        prepare_schema(blank_sqlite_url)
 
     assert [(log["schema_revision"], log["log_level"]) for log in logs] == [(NEWER, "warning")]
-    assert schema_revision(sqlite_url).current == NEWER
+    assert schema_revision(blank_sqlite_url).current == NEWER
 
 
-def test_start_migrates_a_schema_behind_the_code(sqlite_url: str) -> None:
-    head, previous = head_and_previous(sqlite_url)
+def test_start_migrates_a_schema_behind_the_code(blank_sqlite_url: str) -> None:
+    head, previous = head_and_previous(blank_sqlite_url)
     assert previous is not None
-    command.upgrade(alembic_config(sqlite_url), previous)
+    command.upgrade(alembic_config(blank_sqlite_url), previous)
 
     with capture_logs() as logs:
-        prepare_schema(sqlite_url)
+        prepare_schema(blank_sqlite_url)
 
-    assert schema_revision(sqlite_url).current == head
+    assert schema_revision(blank_sqlite_url).current == head
     assert logs == []
 
 

@@ -45,10 +45,10 @@ def assert_all_succeeded(results: list[subprocess.CompletedProcess[str]]) -> Non
     assert not failed, f"{len(failed)} of {WORKERS} failed; first:\n{failed[0]}"
 
 
-def test_migrations_started_together_all_succeed(postgres_url: str, tmp_path: Path) -> None:
-    assert_all_succeeded(start_together("migrations", postgres_url, tmp_path))
-    head = ScriptDirectory.from_config(alembic_config(postgres_url)).get_current_head()
-    with psycopg.connect(postgres_url) as conn:
+def test_migrations_started_together_all_succeed(blank_postgres_url: str, tmp_path: Path) -> None:
+    assert_all_succeeded(start_together("migrations", blank_postgres_url, tmp_path))
+    head = ScriptDirectory.from_config(alembic_config(blank_postgres_url)).get_current_head()
+    with psycopg.connect(blank_postgres_url) as conn:
         versions = [v for (v,) in conn.execute("SELECT version_num FROM alembic_version")]
         tables = {t for (t,) in conn.execute(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
@@ -56,8 +56,8 @@ def test_migrations_started_together_all_succeed(postgres_url: str, tmp_path: Pa
     assert set(Base.metadata.tables) <= tables
 
 
-def test_checkpointer_setup_started_together_all_succeed(postgres_url: str, tmp_path: Path) -> None:
-    assert_all_succeeded(start_together("checkpointer", postgres_url, tmp_path))
-    with psycopg.connect(postgres_url) as conn:
+def test_checkpointer_setup_started_together_all_succeed(blank_postgres_url: str, tmp_path: Path) -> None:
+    assert_all_succeeded(start_together("checkpointer", blank_postgres_url, tmp_path))
+    with psycopg.connect(blank_postgres_url) as conn:
         recorded = [v for (v,) in conn.execute("SELECT v FROM checkpoint_migrations ORDER BY v")]
     assert recorded == list(range(len(BasePostgresSaver.MIGRATIONS)))
