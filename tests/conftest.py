@@ -28,8 +28,8 @@ def _admin_conninfo() -> str:
 
 def _migrate(url: str) -> None:
     """What ``dagbot migrate`` does: Alembic's migrations, then the checkpointer's tables."""
-    from infra.checkpoint import setup_checkpointer
-    from infra.migrate import upgrade
+    from infra.storage.checkpoint import setup_checkpointer
+    from infra.storage.migrate import upgrade
 
     upgrade(url)
     asyncio.run(setup_checkpointer(url))
