@@ -5,6 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
+# pytest-xdist workers for make test: most tests wait on sockets and subprocesses, so more
+# workers than cores pays (measured: docs/benchmarks.md, "The suite")
+WORKERS ?= 4
 MODEL := var/models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
 # make run plans with the local model when its file is there and no other model is set (here or in .env)
 OTHER_MODEL = $(or $(OPENAI_BASE_URL),$(OPENAI_API_KEY),$(DAGBOT_LOCAL_MODEL),$(shell grep -sE \
@@ -46,7 +49,7 @@ run: venv system
 
 ## test: everything from nothing, then the whole suite, ruff and mypy
 test: venv system browser $(MODEL)
-	$(BIN)/python -m pytest -q $(ARGS)
+	$(BIN)/python -m pytest -q -n $(WORKERS) --dist loadgroup $(ARGS)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 

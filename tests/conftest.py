@@ -123,3 +123,11 @@ def database_url(request: pytest.FixtureRequest) -> str:
     if request.param == "sqlite":
         return str(request.getfixturevalue("sqlite_url"))
     return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def blank_database_url(request: pytest.FixtureRequest) -> str:
+    """An empty database of either kind (for tests of a database other than dagbot's own)."""
+    if request.param == "sqlite":
+        return str(request.getfixturevalue("blank_sqlite_url"))
+    return str(request.getfixturevalue("blank_postgres_url"))

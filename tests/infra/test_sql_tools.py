@@ -1,6 +1,6 @@
 """sql_query / sql_execute on a real SQLite file and (when reachable) a real PostgreSQL.
 
-``database_url`` (tests/conftest.py) gives a fresh SQLite file, or a freshly created
+``blank_database_url`` (tests/conftest.py) gives a fresh SQLite file, or a freshly created
 PostgreSQL database that is dropped after the test, so runs never collide.
 """
 
@@ -49,8 +49,8 @@ async def _open(url: str, **kw: Any) -> Db:
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def db(database_url: str) -> AsyncIterator[Db]:
-    handle = await _open(database_url, max_rows=3, timeout_seconds=1)
+async def db(blank_database_url: str) -> AsyncIterator[Db]:
+    handle = await _open(blank_database_url, max_rows=3, timeout_seconds=1)
     await handle.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL)")
     for i, name in enumerate(["ant", "bee", "cat", "dog", "eel"], start=1):
         await handle.execute("INSERT INTO items (id, name) VALUES (:id, :name)",
@@ -174,8 +174,8 @@ async def _accounts(url: str) -> Db:
     return handle
 
 
-async def test_sqlite_query_runs_pragmas_that_read_and_refuses_those_that_set(sqlite_url: str) -> None:
-    db = await _accounts(sqlite_url)
+async def test_sqlite_query_runs_pragmas_that_read_and_refuses_those_that_set(blank_sqlite_url: str) -> None:
+    db = await _accounts(blank_sqlite_url)
     try:
         columns = await db.query("PRAGMA table_info(acct)")
         assert [row[1] for row in columns["rows"]] == ["id", "balance"]
@@ -210,7 +210,7 @@ async def test_sqlite_query_runs_pragmas_that_read_and_refuses_those_that_set(sq
             await db.execute("INSERT INTO acct (id, balance) VALUES (1, -100)")
     finally:
         await db.tools.aclose()
-    path = sqlite_url.removeprefix("sqlite:///")
+    path = blank_sqlite_url.removeprefix("sqlite:///")
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT count(*) FROM acct").fetchone() == (0,)
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("delete",)
@@ -219,11 +219,11 @@ async def test_sqlite_query_runs_pragmas_that_read_and_refuses_those_that_set(sq
 
 
 async def test_sqlite_query_state_dies_with_its_connection(
-    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+    blank_sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Even a PRAGMA the check let through could not reach sql_execute: sql_query runs on a
     connection of its own, closed after the call."""
-    db = await _accounts(sqlite_url)
+    db = await _accounts(blank_sqlite_url)
     monkeypatch.setattr(infra.tools.sql_tools, "_check_sqlite_pragma", lambda sql: None)
     try:
         for sql in ("PRAGMA ignore_check_constraints = ON", "PRAGMA query_only = OFF"):
@@ -238,11 +238,11 @@ async def test_sqlite_query_state_dies_with_its_connection(
         await db.tools.aclose()
 
 
-async def test_what_an_approved_statement_sets_for_its_session_ends_with_it(database_url: str) -> None:
+async def test_what_an_approved_statement_sets_for_its_session_ends_with_it(blank_database_url: str) -> None:
     """An approved PRAGMA or SET applies to that statement's connection only: the next
     approved statement meets the database as configured."""
-    db = await _accounts(database_url)
-    other = await _open(database_url)
+    db = await _accounts(blank_database_url)
+    other = await _open(blank_database_url)
     try:
         if db.dialect == "sqlite":
             await db.execute("PRAGMA ignore_check_constraints = ON")
@@ -259,11 +259,11 @@ async def test_what_an_approved_statement_sets_for_its_session_ends_with_it(data
 
 
 @pytest.mark.postgres
-async def test_postgres_query_refuses_functions_that_act_on_the_server(postgres_url: str) -> None:
+async def test_postgres_query_refuses_functions_that_act_on_the_server(blank_postgres_url: str) -> None:
     """A READ ONLY transaction still runs these: they end other sessions, reload the server's
     configuration, notify listeners or read the server's files."""
-    db = await _accounts(postgres_url)
-    victim = await _open(postgres_url)
+    db = await _accounts(blank_postgres_url)
+    victim = await _open(blank_postgres_url)
     try:
         await victim.query("SELECT 1")  # a pooled session another client relies on
         pids = await db.query("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
@@ -287,9 +287,9 @@ async def test_postgres_query_refuses_functions_that_act_on_the_server(postgres_
 
 
 @pytest.mark.postgres
-async def test_postgres_query_leaves_no_session_lock_behind(postgres_url: str) -> None:
-    db = await _accounts(postgres_url)
-    other = await _open(postgres_url)
+async def test_postgres_query_leaves_no_session_lock_behind(blank_postgres_url: str) -> None:
+    db = await _accounts(blank_postgres_url)
+    other = await _open(blank_postgres_url)
     try:
         await db.query("SELECT pg_advisory_lock(4242)")  # session-level: outlives a rollback
         await db.query("SELECT set_config('search_path', 'nowhere', false)")
