@@ -99,6 +99,7 @@ def validate_plan(raw: Any, registry: ToolRegistry, limits: PlanLimits | None = 
                 field = ".".join(str(x) for x in err["loc"]) or None
                 problems.append(PlanProblem(label, field, err["msg"]))
 
+    nodes = [_without_blank_options(node, registry) for node in nodes]
     seen: set[str] = set(unchecked)
     for node in nodes:
         if not _ID.match(node.id):
@@ -211,6 +212,21 @@ def _check_access(node: PlanNode, refused: Mapping[str, str]) -> list[PlanProble
         return [PlanProblem(node.id, "package.code", f"calls a tool that is not allowed: {refused[name]}")
                 for name in sorted(names) if name in refused]
     return []
+
+
+def _without_blank_options(node: PlanNode, registry: ToolRegistry) -> PlanNode:
+    """``node`` without the optional arguments it gives as ``""`` or ``null``: models fill
+    arguments they do not mean to set so (``"cc": ""``), and a tool would take the empty value
+    as meant (a mail copied to an address "")."""
+    if node.tool is None or node.tool not in registry.names():
+        return node
+    required = set(registry.get(node.tool).json_schema().get("required") or ())
+
+    def kept(args: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in args.items() if k in required or v not in ("", None)}
+
+    each = None if node.each is None else [kept(item) for item in node.each]
+    return node.model_copy(update={"args": kept(node.args), "each": each})
 
 
 def _check_args(node: PlanNode, registry: ToolRegistry) -> list[PlanProblem]:

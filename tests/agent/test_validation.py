@@ -212,3 +212,13 @@ def test_a_packages_result_may_be_named_as_its_field() -> None:
     assert resolve("${page.result}", {"page": {"result": "kept"}}) == "kept"  # a real field wins
     with pytest.raises(UnresolvedReference, match="'count' has no 'total'"):
         resolve("${count.total}", {"count": 7})
+
+
+def test_optional_arguments_given_blank_are_left_out_and_required_ones_kept() -> None:
+    plan = validate_plan({"nodes": [
+        {"id": "a", "tool": "lookup", "args": {"key": "a", "gate": ""}},
+        {"id": "b", "tool": "lookup", "args": {"key": "", "gate": None}},
+        {"id": "c", "tool": "lookup", "args": {"key": "c"}, "each": [{"gate": ""}, {"gate": "g"}]}]}, REGISTRY)
+    assert plan.node("a").args == {"key": "a"}
+    assert plan.node("b").args == {"key": ""}  # required: the tool says what is wrong with it
+    assert plan.node("c").each == [{}, {"gate": "g"}]
