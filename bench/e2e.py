@@ -256,8 +256,8 @@ async def run_suite(db_url: str, repeats: int, latency: LatencyModel, side_by_si
             for system in SYSTEMS:
                 runner = runners[system]
                 if system.startswith("dagbot"):
-                    runner.engine.ctx.settings = dataclasses.replace(
-                        runner.engine.ctx.settings, stream_planner=system == "dagbot")
+                    runner.engine.reconfigure(settings=dataclasses.replace(
+                        runner.engine.ctx.settings, stream_planner=system == "dagbot"))
                 for _ in range(repeats):
                     if side_by_side and system == "sequential":
                         runs.extend(await asyncio.gather(*(measure(system, runner, shape, server)

@@ -121,7 +121,7 @@ class SlackBot:
         self.directory = AccessDirectory(config.policy, self.client,
                                            cache_seconds=config.usergroup_cache_seconds)
         # The engine asks the policy which tools a request in a Slack thread may use.
-        self.engine.ctx.access = self.directory
+        self.engine.reconfigure(access=self.directory)
         self.features = SlackFeatures()
         self.pane = AssistantPane(client=self.client, store=self.store, directory=self.directory,
                                   registry=self.engine.ctx.registry, features=self.features, clock=self.clock)

@@ -158,26 +158,27 @@ async def open_services(
         async with open_checkpointer(settings.database_url, checkpoint_connections) as saver:
             registry = registry or build_registry(settings)
             llm = llm or build_llm(settings)
+            shared = not is_sqlite(settings.database_url)  # replicas may share it
+            tuned = engine_config or engine_settings(settings)
+            if shared and engine_config is None:
+                tuned = dataclasses.replace(
+                    tuned, decision_poll_seconds=DECISION_POLL_SAFETY_SECONDS)
             ctx = EngineContext(
                 llm=llm, registry=registry, approvals=store, audit=store,
                 executions=ExecutionJournalView(store), results=store, packages=packages,
-                events=events, settings=engine_config or engine_settings(settings),
-                redactor=model_secrets(settings, llm),
+                events=events, settings=tuned, redactor=model_secrets(settings, llm),
             )
             holder = holder or holder_id(settings)
             async with AsyncExitStack() as stack:
                 leases: ThreadLease = store
                 signals: ThreadSignals | None = None
                 lease_ttl = settings.lease_ttl_seconds
-                if not is_sqlite(settings.database_url):  # replicas may share it
+                if shared:
                     leases = await stack.enter_async_context(
                         AdvisoryLeases(settings.database_url, db))
                     signals = await stack.enter_async_context(
                         PostgresSignals(settings.database_url, db, origin=holder))
                     lease_ttl = OWNERSHIP_CHECK_SECONDS * 3  # the runner checks every ttl/3
-                    if engine_config is None:
-                        ctx.settings = dataclasses.replace(
-                            ctx.settings, decision_poll_seconds=DECISION_POLL_SAFETY_SECONDS)
                 engine = Engine(build_graph(saver), ctx, leases, store, store, holder=holder,
                                 lease_ttl_seconds=lease_ttl, signals=signals, scope=thread_scope)
                 if isinstance(signals, PostgresSignals):

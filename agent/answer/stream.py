@@ -34,7 +34,7 @@ from agent.model.llm import StreamRefused, TextReply, call_text, stream_text
 async def join_reply(ctx: EngineContext, messages: list[BaseMessage], tools: Sequence[dict[str, Any]],
                      *, thread_id: str, run_id: str) -> TextReply:
     """The joiner's reply, its text published as it grows (see the module docstring)."""
-    if ctx.planner_stream_refused:
+    if ctx.state.stream_refused:
         return _storable(await call_text(ctx.llm, messages, tools))
     shown = ""
 

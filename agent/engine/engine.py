@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -88,7 +89,7 @@ class Engine:
         database may hold other front ends' threads (another Slack workspace's)."""
         self.graph = graph
         if not isinstance(ctx.events, AnswerRecorder):  # which runs answered (agent.engine.run_end)
-            ctx.events = AnswerRecorder(ctx.events, ctx.results)
+            ctx = dataclasses.replace(ctx, events=AnswerRecorder(ctx.events, ctx.results))
         self.ctx = ctx
         self.leases = leases
         self.queue = queue
@@ -108,6 +109,11 @@ class Engine:
         self.scope = scope or (lambda thread_id: True)
         self._recovery = Recovery(ctx, leases, self.scope)
         """Which threads the recovery passes resume, and what the passes remember."""
+
+    def reconfigure(self, **changes: Any) -> None:
+        """Give the engine another of its dependencies (say, the Slack bot's access policy, set
+        up before it serves): what starts afterwards gets a new context; none is ever changed."""
+        self.ctx = self._runner.ctx = self._recovery.ctx = dataclasses.replace(self.ctx, **changes)
 
     @staticmethod
     def config(thread_id: str) -> RunnableConfig:
@@ -187,7 +193,7 @@ class Engine:
     def wake(self, thread_id: str) -> None:
         """Something changed for the thread: tell its runner, or resume it if parked."""
         if self._claims[thread_id]:
-            self.ctx.wakeups.wake(thread_id)
+            self.ctx.state.wakeups.wake(thread_id)
         else:
             self._start(thread_id, RESUME)
 
@@ -197,14 +203,14 @@ class Engine:
         if not self._claims[thread_id]:
             return
         if signal is Signal.CANCEL:
-            self.ctx.cancelled.add(thread_id)
-        self.ctx.wakeups.wake(thread_id)
+            self.ctx.state.cancelled.add(thread_id)
+        self.ctx.state.wakeups.wake(thread_id)
 
     def wake_all(self) -> None:
         """Every runner of this process re-reads its approvals (signals may have been missed:
         the listener reconnected)."""
         for thread_id in list(self._claims):
-            self.ctx.wakeups.wake(thread_id)
+            self.ctx.state.wakeups.wake(thread_id)
 
     async def _wake_everywhere(self, thread_id: str, signal: Signal = Signal.WAKE) -> None:
         claimed_here = bool(self._claims[thread_id])
@@ -302,7 +308,7 @@ class Engine:
         return Cancelled(CancelOutcome.STOPPED, await self._stop(thread_id, by), dropped)
 
     async def _stop(self, thread_id: str, by: str) -> tuple[Approval, ...]:
-        self.ctx.cancelled.add(thread_id)  # no await since the run was identified
+        self.ctx.state.cancelled.add(thread_id)  # no await since the run was identified
         await self.marks.request_cancel(thread_id)  # found by its runner if the signal is lost
         withdrawn = await self.ctx.approvals.withdraw(thread_id, f"run cancelled by {by}")
         await self._wake_everywhere(thread_id, Signal.CANCEL)
@@ -357,10 +363,10 @@ class Engine:
         """Stop every drive of this process. A red call under way is given up to
         ``red_grace_seconds`` to finish first: cut off, its outcome would be unknown, and a
         person asked again (every rolling deploy would do that to whatever was deploying)."""
-        if self.ctx.red_in_flight:
-            log.info("letting red calls under way finish", calls=len(self.ctx.red_in_flight))
+        if self.ctx.state.red_in_flight:
+            log.info("letting red calls under way finish", calls=len(self.ctx.state.red_in_flight))
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.ctx.red_in_flight.emptied(), red_grace_seconds)
+                await asyncio.wait_for(self.ctx.state.red_in_flight.emptied(), red_grace_seconds)
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*list(self._tasks), return_exceptions=True)
@@ -401,9 +407,9 @@ class Engine:
             self._claims[thread_id] -= 1
             if not self._claims[thread_id]:  # no drive of the thread left in this process
                 del self._claims[thread_id]
-                self.ctx.cancelled.discard(thread_id)
-                self.ctx.wakeups.forget(thread_id)
-                self.ctx.result_cache.release(thread_id)
+                self.ctx.state.cancelled.discard(thread_id)
+                self.ctx.state.wakeups.forget(thread_id)
+                self.ctx.state.result_cache.release(thread_id)
         if not settled:
             return
         self._spawn(self._runner.prune(thread_id))  # (off the answer's path)

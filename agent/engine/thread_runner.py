@@ -154,7 +154,7 @@ class ThreadRunner:
                 vanished = True  # the scheduler will ask again
             elif not approval.is_pending or approval.expires_at <= now:
                 news.append(approval)
-        return news if news or vanished or thread_id in self.ctx.cancelled else None
+        return news if news or vanished or thread_id in self.ctx.state.cancelled else None
 
     async def _end_failed(self, thread_id: str, exc: Exception) -> bool:
         """End the thread's run, which raised ``exc``, as failed (:func:`end_run`). False when
@@ -224,7 +224,7 @@ class ThreadRunner:
         """Start the approved calls among ``decided`` before the graph resumes (see
         :meth:`_run_until_settled`)."""
         approved = [a for a in decided if a.status is ApprovalStatus.APPROVED and a.run_id]
-        if not approved or thread_id in self.ctx.cancelled:
+        if not approved or thread_id in self.ctx.state.cancelled:
             return
         with urgent():  # what the approver waits for: the call starting
             started = await asyncio.gather(*(start_approved(self.ctx, a) for a in approved),
@@ -241,10 +241,10 @@ class ThreadRunner:
     async def heed_cancel(self, thread_id: str) -> None:
         """The thread's run was cancelled and this process may not have heard (the signal
         was lost, or the run is taken over from the replica that heard): stop it here too."""
-        if thread_id not in self.ctx.cancelled and await self.marks.cancel_requested(thread_id):
+        if thread_id not in self.ctx.state.cancelled and await self.marks.cancel_requested(thread_id):
             log.info("found the run cancelled", thread_id=thread_id)
-            self.ctx.cancelled.add(thread_id)
-            self.ctx.wakeups.wake(thread_id)
+            self.ctx.state.cancelled.add(thread_id)
+            self.ctx.state.wakeups.wake(thread_id)
 
     async def _acquire(self, thread_id: str, wait: bool) -> bool:
         deadline = self.ctx.clock() + (self.lease_ttl + 1 if wait else 0)

@@ -117,7 +117,28 @@ class InFlight:
 
 
 @dataclass
+class EngineState:
+    """What the engine keeps while it runs, in this process: changed by the engine alone."""
+
+    wakeups: Wakeups = field(default_factory=Wakeups)
+    cancelled: set[str] = field(default_factory=set)
+    """Threads whose run was cancelled: nothing more is dispatched for them."""
+    red_in_flight: InFlight = field(default_factory=InFlight)
+    """Approvals whose red call is running in this process (a shutdown lets them finish)."""
+    result_cache: ResultCache = field(default_factory=ResultCache)
+    early_starts: dict[tuple[str, str], ProvisionalRun] = field(default_factory=dict)
+    """(thread, run) → the nodes started while the planner streamed its plan (running or done),
+    until the scheduler takes them over (agent.execution.early_start)."""
+    stream_refused: str | None = None
+    """Why the model would not stream (the planner's or the joiner's reply): set once, then
+    neither is streamed again."""
+
+
+@dataclass(frozen=True)
 class EngineContext:
+    """What the graph's nodes are given: the engine's dependencies, fixed when it is built, and
+    its :class:`EngineState`."""
+
     llm: BaseChatModel
     registry: ToolRegistry
     approvals: ApprovalStore
@@ -127,23 +148,12 @@ class EngineContext:
     """None: package nodes fail with a message saying how to enable a sandbox."""
     events: EventSink = field(default_factory=NullSink)
     settings: EngineSettings = field(default_factory=EngineSettings)
-    wakeups: Wakeups = field(default_factory=Wakeups)
     clock: Callable[[], float] = time.time
     audit: AuditLog = field(default_factory=NullAudit)
     """The append-only audit trail (infra writes it to the database)."""
     access: ToolAccess = field(default_factory=AllowAll)
     """Which tools each request may use (the Slack bot puts its access policy here)."""
-    cancelled: set[str] = field(default_factory=set)
-    """Threads whose run was cancelled: nothing more is dispatched for them."""
-    red_in_flight: InFlight = field(default_factory=InFlight)
-    """Approvals whose red call is running in this process (a shutdown lets them finish)."""
-    result_cache: ResultCache = field(default_factory=ResultCache)
-    early_starts: dict[tuple[str, str], ProvisionalRun] = field(default_factory=dict)
-    """(thread, run) → the nodes started while the planner streamed its plan (running or done),
-    until the scheduler takes them over (agent.execution.early_start)."""
     redactor: Redactor = field(default_factory=Redactor)
     """The secrets the engine was configured with (the model's API key, credentials in its
     URL): masked in any error text that leaves the engine (:func:`agent.execution.redaction.scrub_error`)."""
-    planner_stream_refused: str | None = None
-    """Why the model would not stream (the planner's or the joiner's reply): set once, then
-    neither is streamed again."""
+    state: EngineState = field(default_factory=EngineState)

@@ -102,7 +102,7 @@ class EarlyStart:
         self.refused = refused
         self.key = (ident.thread_id, ident.run_id)
         self.executor = PlanExecutor(ctx, Plan(nodes=[]), ident, provisional=True)
-        previous = ctx.early_starts.pop(self.key, None)
+        previous = ctx.state.early_starts.pop(self.key, None)
         self.previous = previous if isinstance(previous, PlanExecutor) else None
         """The run's previous draft (the repair round replaces an invalid plan)."""
         self.offered = 0
@@ -163,11 +163,11 @@ class EarlyStart:
             if self.offered == 0 and self.previous is not None:
                 # nothing streamed (the model answered whole): the previous draft's work is
                 # still what the plan may reuse
-                self.ctx.early_starts[self.key] = self.previous
+                self.ctx.state.early_starts[self.key] = self.previous
             else:
                 if self.previous is not None:
                     self.previous.abandon()
-                self.ctx.early_starts[self.key] = self.executor
+                self.ctx.state.early_starts[self.key] = self.executor
 
     def abandon(self) -> None:
         """The planner failed or was stopped: stop everything started for this run."""
@@ -180,7 +180,7 @@ class EarlyStart:
 
 def discard(ctx: EngineContext, thread_id: str, run_id: str) -> None:
     """The run ends without a scheduler to take work over (it failed): stop what is left."""
-    executor = ctx.early_starts.pop((thread_id, run_id), None)
+    executor = ctx.state.early_starts.pop((thread_id, run_id), None)
     if executor is not None:
         executor.abandon()
 
@@ -195,7 +195,7 @@ async def plan_reply(ctx: EngineContext, messages: list[BaseMessage], ident: Run
         usable = {spec.name: list(spec.json_schema().get("properties") or {})
                   for spec in ctx.registry if spec.name not in (refused or {})}
         constrained = json_schema_format(plan_json_schema(usable), "plan")
-    if not ctx.settings.stream_planner or ctx.planner_stream_refused:
+    if not ctx.settings.stream_planner or ctx.state.stream_refused:
         return await call_structured(ctx.llm, messages, Plan, "submit_plan", constrained)
     early = EarlyStart(ctx, ident, refused or {})
     try:

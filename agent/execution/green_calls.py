@@ -29,10 +29,10 @@ log = structlog.get_logger(__name__)
 def _red_changes(ctx: EngineContext, thread_id: str, run_id: str) -> asyncio.Future[int]:
     """The thread's red-call count, read from the journal once per run (see ResultCache):
     the run's nodes share one read, also when they start together."""
-    reading = ctx.result_cache.counted(thread_id, run_id)
+    reading = ctx.state.result_cache.counted(thread_id, run_id)
     if reading is None:
         reading = asyncio.ensure_future(ctx.executions.changes(thread_id))
-        ctx.result_cache.count(thread_id, run_id, reading)
+        ctx.state.result_cache.count(thread_id, run_id, reading)
     return reading
 
 
@@ -42,8 +42,8 @@ async def _counted(ctx: EngineContext, thread_id: str, run_id: str,
     try:
         return await asyncio.shield(reading)  # a node stopped does not stop the others' read
     except Exception as exc:
-        if ctx.result_cache.counted(thread_id, run_id) is reading:
-            ctx.result_cache.count(thread_id, run_id, None)
+        if ctx.state.result_cache.counted(thread_id, run_id) is reading:
+            ctx.state.result_cache.count(thread_id, run_id, None)
         log.warning("could not read the thread's red-call count: results not reused",
                     thread_id=thread_id, error=describe_error(exc))
         return None
@@ -68,13 +68,13 @@ async def call_green(
     spec = ctx.registry.get(tool)
     ttl = ctx.settings.result_cache_seconds if spec.cacheable else 0.0
     key = ResultCache.key(thread_id, tool, args)
-    entry = ctx.result_cache.get(key, ctx.clock(), ttl) if ttl > 0 else None
+    entry = ctx.state.result_cache.get(key, ctx.clock(), ttl) if ttl > 0 else None
     # The count is read alongside the call, not before it: a new entry is kept once it is in
     # (it is the run's, read as the run's first green call started).
     reading = _red_changes(ctx, thread_id, run_id) if ttl > 0 else None
     if entry is not None and reading is not None and entry.red_changes != await _counted(
             ctx, thread_id, run_id, reading):
-        ctx.result_cache.drop(key)  # a red call of this thread ran since, maybe on another replica
+        ctx.state.result_cache.drop(key)  # a red call of this thread ran since, maybe on another replica
         entry = None
     if entry is not None:
         age = max(0.0, ctx.clock() - entry.at)
@@ -82,7 +82,7 @@ async def call_green(
                                               tool=tool, age_s=age))
         return GreenCall(entry.output, attempts=0, reused_age_s=age)
     policy = spec.retry or ctx.settings.retry
-    epoch = ctx.result_cache.epoch(thread_id)
+    epoch = ctx.state.result_cache.epoch(thread_id)
     errors: list[str] = []  # scrubbed: kept in the attempt log and shown
 
     async def attempt() -> Any:
@@ -111,7 +111,7 @@ async def call_green(
 
         def keep(counted: asyncio.Future[int | None]) -> None:
             if not counted.cancelled() and (red_changes := counted.result()) is not None:
-                ctx.result_cache.put(key, output, at, epoch, red_changes)
+                ctx.state.result_cache.put(key, output, at, epoch, red_changes)
 
         asyncio.ensure_future(_counted(ctx, thread_id, run_id, reading)).add_done_callback(keep)
     return GreenCall(output, attempts=len(errors) + 1, errors=tuple(errors))

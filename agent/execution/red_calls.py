@@ -39,11 +39,11 @@ async def invoke_tool(ctx: EngineContext, tool: str, args: dict[str, Any]) -> An
 async def _change_world(ctx: EngineContext, approval: Approval, args: dict[str, Any]) -> Any:
     """The red call itself. What the thread read before it, or reads while it runs, may be
     stale once it has run: the thread's reusable results are dropped on both sides."""
-    ctx.result_cache.forget(approval.thread_id)
+    ctx.state.result_cache.forget(approval.thread_id)
     try:
         return await invoke_tool(ctx, approval.tool, args)
     finally:
-        ctx.result_cache.forget(approval.thread_id)
+        ctx.state.result_cache.forget(approval.thread_id)
 
 
 async def call_approved(
@@ -52,11 +52,11 @@ async def call_approved(
     """Run the approved call once. None when the journal shows it was begun already."""
     if not await ctx.executions.begin(approval.id, approval.thread_id, approval.node_id):
         return None
-    ctx.red_in_flight.add(approval.id)  # until its outcome is journalled
+    ctx.state.red_in_flight.add(approval.id)  # until its outcome is journalled
     try:
         return await _call_begun(ctx, approval, args, emit)
     finally:
-        ctx.red_in_flight.discard(approval.id)
+        ctx.state.red_in_flight.discard(approval.id)
 
 
 async def _call_begun(

@@ -107,13 +107,13 @@ class PlanExecutor:
             raise self.save_errors[0]
 
     async def run(self) -> ExecutionReport:
-        early = self.ctx.early_starts.pop((self.ident.thread_id, self.ident.run_id), None)
+        early = self.ctx.state.early_starts.pop((self.ident.thread_id, self.ident.run_id), None)
         if early is not None:
             await early.settle()
         await self._load()
         if isinstance(early, PlanExecutor):  # the only kind of provisional run there is
             self._take_over(early)
-        wake = self.ctx.wakeups.event(self.ident.thread_id)
+        wake = self.ctx.state.wakeups.event(self.ident.thread_id)
         try:
             while True:
                 # A wake set while the loop body ran (say during a node's save) stays set and
@@ -121,7 +121,7 @@ class PlanExecutor:
                 if wake.is_set():
                     wake.clear()
                     self.recheck_approvals = True
-                if self.ident.thread_id in self.ctx.cancelled:
+                if self.ident.thread_id in self.ctx.state.cancelled:
                     await self._cancel()
                     await self._flush()
                     return self._report(cancelled=True)
@@ -248,7 +248,7 @@ class PlanExecutor:
     async def run_provisional(self, changed: asyncio.Event, stopping: Callable[[], bool]) -> None:
         """Run the green nodes of the plan as it grows (``changed`` is set at each new node),
         until ``stopping()``; what is still running is left for :meth:`run` to take over."""
-        while not stopping() and self.ident.thread_id not in self.ctx.cancelled:
+        while not stopping() and self.ident.thread_id not in self.ctx.state.cancelled:
             changed.clear()
             await self._advance()
             await self._wait_for_change(changed)

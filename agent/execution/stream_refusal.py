@@ -3,7 +3,7 @@
 Only a failure that may be about streaming itself, a definite refusal, is asked again
 without streaming: HTTP 400, 404 or 422, an error that says streaming is not supported, or a
 server that answered without a stream. Once that request asked whole has succeeded, the
-model is marked as one that does not stream (``ctx.planner_stream_refused``: neither the
+model is marked as one that does not stream (``ctx.state.stream_refused``: neither the
 planner nor the joiner is streamed again until a restart).
 
 Any other failure (429, 5xx, a timeout, a dropped or refused connection, a refused key, a
@@ -54,7 +54,7 @@ async def ask_whole(ctx: EngineContext, refused: StreamRefused, whole: Callable[
     if not definite_refusal(refused) or exceeds_context(refused):
         raise LLMUnavailable(str(refused), refused.detail, refused.status) from None
     reply = await whole()
-    ctx.planner_stream_refused = str(refused)
+    ctx.state.stream_refused = str(refused)
     log.warning(f"the model does not stream the {what}; asking without streaming from now on",
                 reason=ctx.redactor(refused.detail))
     return reply

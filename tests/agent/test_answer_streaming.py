@@ -134,7 +134,7 @@ async def test_a_joiner_that_refuses_to_stream_is_asked_again_whole(sqlite_url: 
         async with over_http(sqlite_url, fake, stream=False) as h:
             await h.engine.ask("t4", "look up a")
             assert (await h.next_event(AnswerReady)).answer == "one"
-            assert h.services.engine.ctx.planner_stream_refused
+            assert h.services.engine.ctx.state.stream_refused
             await h.engine.ask("t5", "again")
             assert (await h.next_event(AnswerReady)).answer == "two"
             assert [bool(r.get("stream")) for r in joiner_requests(fake)] == [True, False, False]

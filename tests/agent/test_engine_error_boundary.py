@@ -35,7 +35,7 @@ class RefusingResults:
 
 
 def refuse_result_of(h: Harness, node_id: str) -> None:
-    h.engine.ctx.results = RefusingResults(h.engine.ctx.results, node_id)
+    h.engine.reconfigure(results=RefusingResults(h.engine.ctx.results, node_id))
 
 
 async def settled(h: Harness) -> list[Any]:

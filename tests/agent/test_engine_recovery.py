@@ -78,7 +78,7 @@ async def test_a_thread_whose_run_fails_at_every_take_over_is_retried_less_and_l
         h.log.gates["g"].set()
         start = time.time()
         now = [start]
-        h.engine.ctx.clock = lambda: now[0]
+        h.engine.reconfigure(clock=lambda: now[0])
 
         async def broken(*args: Any, **kwargs: Any) -> Any:  # say a database that refuses writes
             raise RuntimeError("cannot run this thread")
@@ -113,7 +113,7 @@ async def test_a_thread_whose_take_overs_keep_failing_is_ended_and_its_queue_run
         await h.engine.idle()
         start = time.time()
         now = [start]
-        h.engine.ctx.clock = lambda: now[0]
+        h.engine.reconfigure(clock=lambda: now[0])
 
         async def broken(*args: Any, **kwargs: Any) -> Any:
             raise RuntimeError("cannot run this thread")

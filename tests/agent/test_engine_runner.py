@@ -140,8 +140,8 @@ async def test_a_thread_leaves_nothing_behind_in_the_process_once_its_runs_are_o
             assert (await h.engine.state(f"t{n}"))["answer"] == f"done {n}"
         ctx = h.engine.ctx
         assert dict(h.engine._runner._locks) == {}
-        assert ctx.wakeups._events == {}
-        assert ctx.result_cache._epochs == {}
+        assert ctx.state.wakeups._events == {}
+        assert ctx.state.result_cache._epochs == {}
         assert h.engine._claims == {}
 
 

@@ -167,7 +167,7 @@ async def test_an_identical_call_in_the_thread_reuses_the_recent_result(sqlite_u
     replies = [same, finish("one"), same, finish("two"), same, finish("three"), same, finish("four")]
     async with engine(sqlite_url, replies, result_cache_seconds=30.0) as h:
         clock = Clock()
-        h.engine.ctx.clock = clock
+        h.engine.reconfigure(clock=clock)
         await h.engine.ask("g4", "look a up")
         await h.engine.ask("g4", "look a up again")  # same thread, within the TTL: reused
         reused = [e for e in h.drain() if isinstance(e, ResultReused)]
@@ -258,7 +258,7 @@ class ProbingPackages:
 async def test_package_code_is_refused_a_tool_the_requester_may_not_use_and_told_why(sqlite_url: str) -> None:
     package = {"nodes": [{"id": "pkg", "package": {"goal": "probe", "code": "..."}}]}
     async with engine(sqlite_url, [package, finish("done")], packages=ProbingPackages()) as h:
-        h.engine.ctx.access = RefusingAccess()
+        h.engine.reconfigure(access=RefusingAccess())
         await h.engine.ask("g7", "run the package", requested_by="U1")
         assert (await h.next_event(AnswerReady)).answer == "done"
         said = (await h.engine.state("g7"))["results"]["pkg"]["output"]

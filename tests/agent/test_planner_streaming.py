@@ -101,7 +101,7 @@ async def test_a_server_that_does_not_stream_is_asked_again_without_streaming(
             assert (await h.next_event(AnswerReady)).answer == "two"
             planner = [r for r in fake.requests if forced_tool(r) == "submit_plan"]
             assert [bool(r.get("stream")) for r in planner] == [True, False, False]
-            assert h.services.engine.ctx.planner_stream_refused
+            assert h.services.engine.ctx.state.stream_refused
 
 
 DRAFT = {"nodes": [

@@ -76,4 +76,4 @@ async def test_a_red_call_longer_than_the_grace_is_cut_off_and_its_outcome_unkno
         await asyncio.wait_for(h.engine.close(red_grace_seconds=0.2), 10)
         execution = await h.engine.ctx.executions.get(approval_id)
         assert execution is not None and execution.status is ExecutionStatus.UNKNOWN
-        assert len(h.engine.ctx.red_in_flight) == 0
+        assert len(h.engine.ctx.state.red_in_flight) == 0

@@ -64,7 +64,7 @@ async def test_a_busy_planner_stream_is_not_asked_again_whole(sqlite_url: str, s
             # the failed stream (the client's retries are its own), then the next request streamed
             assert streamed(fake, planner) == [True, True]
             assert streamed(fake, is_joiner) == [True]
-            assert h.services.engine.ctx.planner_stream_refused is None
+            assert h.services.engine.ctx.state.stream_refused is None
 
 
 async def test_a_busy_joiner_stream_is_not_asked_again_whole(sqlite_url: str) -> None:
@@ -78,7 +78,7 @@ async def test_a_busy_joiner_stream_is_not_asked_again_whole(sqlite_url: str) ->
             assert (await h.next_event(AnswerReady)).answer == "two"
             assert streamed(fake, is_joiner) == [True, True]
             assert streamed(fake, planner) == [True, True]
-            assert h.services.engine.ctx.planner_stream_refused is None
+            assert h.services.engine.ctx.state.stream_refused is None
 
 
 async def test_a_refusal_counts_only_once_the_request_asked_whole_succeeds(sqlite_url: str) -> None:
@@ -91,7 +91,7 @@ async def test_a_refusal_counts_only_once_the_request_asked_whole_succeeds(sqlit
             await h.engine.ask("b5", "look things up")
             answer = (await h.next_event(AnswerReady)).answer
             assert answer.startswith("Here is what the plan produced")  # the joiner's fallback
-            assert h.services.engine.ctx.planner_stream_refused is None
+            assert h.services.engine.ctx.state.stream_refused is None
             await h.engine.ask("b6", "again")
             assert (await h.next_event(AnswerReady)).answer == "two"
             assert streamed(fake, is_joiner) == [True, False, True]

@@ -178,7 +178,7 @@ async def test_an_open_home_drops_an_approval_nobody_decided(slack: FakeSlack, s
             case "withdrawn":
                 await chat.person(ALICE).cancels(deploy)
             case "expired":  # a day and more passes: the sweeper expires it
-                app.engine.ctx.clock = lambda: time.time() + 2 * 86_400
+                app.engine.reconfigure(clock=lambda: time.time() + 2 * 86_400)
             case "stale":  # as when its run replans or ends without it
                 await app.bot.approval_messages.refresh(approval.button("Approve")["value"], stale=True)
         await slack.wait_for(lambda: approval.buttons() == [], what=f"the approval message closed ({ending})")

@@ -101,7 +101,7 @@ async def test_a_click_after_expiry_is_refused(slack: FakeSlack, sqlite_url: str
         await thread.status_showing(":white_check_mark: `check`")
 
         # a day and more passes: the sweeper expires the approval and updates its message
-        app.engine.ctx.clock = lambda: time.time() + 2 * 86_400
+        app.engine.reconfigure(clock=lambda: time.time() + 2 * 86_400)
         await slack.wait_for(lambda: "Expired" in approval.content, what="approval shows it expired")
         assert approval.buttons() == []
 
