@@ -91,7 +91,8 @@ def accept(raw: Any, accepted: list[PlanNode], registry: ToolRegistry, limits: P
         plan = validate_plan({"nodes": [*nodes, raw]}, registry, limits, refused=refused)
     except PlanError:
         return None
-    return plan.nodes[-1]
+    node = plan.nodes[-1]
+    return node if node.id == raw.get("id") else None  # an id given twice waits for the whole plan
 
 
 class EarlyStart:

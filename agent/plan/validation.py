@@ -99,7 +99,9 @@ def validate_plan(raw: Any, registry: ToolRegistry, limits: PlanLimits | None = 
                 field = ".".join(str(x) for x in err["loc"]) or None
                 problems.append(PlanProblem(label, field, err["msg"]))
 
-    nodes = [_without_blank_options(node, registry) for node in nodes]
+    nodes = _mended([_without_blank_options(node, registry) for node in nodes])
+    if answer and referenced_ids(answer) - {node.id for node in nodes} - unchecked:
+        answer = None  # a template naming no node of the plan: the joiner answers instead
     seen: set[str] = set(unchecked)
     for node in nodes:
         if not _ID.match(node.id):
@@ -119,9 +121,6 @@ def validate_plan(raw: Any, registry: ToolRegistry, limits: PlanLimits | None = 
                                             f"reads inputs['{dep}'] but no node has the id '{dep}'"))
             elif dep not in seen:
                 problems.append(PlanProblem(node.id, "depends_on", f"refers to unknown node '{dep}'"))
-
-    for node_id in sorted(referenced_ids(answer) - seen) if answer else ():
-        problems.append(PlanProblem(None, "answer", f"refers to unknown node '{node_id}'"))
 
     if not problems:
         cycle = find_cycle({n.id: dependencies(n) for n in nodes})
@@ -212,6 +211,26 @@ def _check_access(node: PlanNode, refused: Mapping[str, str]) -> list[PlanProble
         return [PlanProblem(node.id, "package.code", f"calls a tool that is not allowed: {refused[name]}")
                 for name in sorted(names) if name in refused]
     return []
+
+
+def _mended(nodes: list[PlanNode]) -> list[PlanNode]:
+    """``nodes`` with the slips whose fix is unambiguous fixed: a node listing itself in
+    ``depends_on`` (the edge is dropped), and an id given twice that nothing refers to (the
+    later ones are numbered: ``lookup_2``). Anything else stays a problem to repair."""
+    mended = [node.model_copy(update={"depends_on": [d for d in node.depends_on if d != node.id]})
+              if node.id in node.depends_on else node for node in nodes]
+    needed = {dep for node in mended for dep in dependencies(node)}
+    taken = {node.id for node in mended}
+    seen: set[str] = set()
+    for index, node in enumerate(mended):
+        if node.id in seen and node.id not in needed:
+            number = 2
+            while f"{node.id}_{number}" in taken:
+                number += 1
+            taken.add(f"{node.id}_{number}")
+            mended[index] = node.model_copy(update={"id": f"{node.id}_{number}"})
+        seen.add(mended[index].id)
+    return mended
 
 
 def _without_blank_options(node: PlanNode, registry: ToolRegistry) -> PlanNode:

@@ -35,7 +35,7 @@ def test_a_good_plan_validates_with_references_as_edges() -> None:
 
 
 @pytest.mark.parametrize(("raw", "expected"), [
-    ({"nodes": [node("a"), node("a")]}, "node 'a', field 'id': duplicate id"),
+    ({"nodes": [node("a"), node("a"), node("b", depends_on=["a"])]}, "node 'a', field 'id': duplicate id"),
     ({"nodes": [node("A1")]}, "node 'A1', field 'id': must match"),
     ({"nodes": [{"id": "a", "tool": "nope", "args": {}}]}, "node 'a', field 'tool': unknown tool 'nope'"),
     ({"nodes": [{"id": "a", "tool": "lookup", "args": {"key": 3}}]},
@@ -45,7 +45,7 @@ def test_a_good_plan_validates_with_references_as_edges() -> None:
     ({"nodes": [node("a", args={"key": "${ghost.x}"})]}, "refers to unknown node 'ghost'"),
     ({"nodes": [node("a", depends_on=["b"]), node("b", depends_on=["a"])]},
      "node 'a', field 'depends_on': cycle: a -> b -> a"),
-    ({"nodes": [node("a", depends_on=["a"])]}, "a node cannot depend on itself"),
+    ({"nodes": [node("a", args={"key": "${a}"})]}, "a node cannot depend on itself"),
     ({"nodes": [{"id": "a"}]}, "node 'a', field 'tool/package': needs exactly one of 'tool' or 'package'"),
     ({"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "k"},
                  "package": {"goal": "g", "code": "result = 1"}}]}, "needs exactly one of"),
@@ -110,8 +110,14 @@ def test_whole_reference_defers_the_type_check_to_run_time() -> None:
 
 
 def test_every_problem_is_reported_at_once() -> None:
-    found = problems({"nodes": [node("a"), node("a"), {"id": "b", "tool": "nope"}]})
+    found = problems({"nodes": [node("a"), node("a"), node("c", depends_on=["a"]), {"id": "b", "tool": "nope"}]})
     assert len(found) == 2
+
+
+def test_slips_with_one_possible_fix_are_mended_not_refused() -> None:
+    plan = validate_plan({"nodes": [node("a", depends_on=["a"]), node("q"), node("q"), node("q_2")]}, REGISTRY)
+    assert [n.id for n in plan.nodes] == ["a", "q", "q_3", "q_2"]  # the second q: numbered, no clash
+    assert plan.node("a").depends_on == []  # listed itself in depends_on: dropped
 
 
 # ---------------------------------------------------------------- random DAGs
