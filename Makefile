@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 # pytest-xdist workers for make test: most tests wait on sockets and subprocesses, so more
-# workers than cores pays (measured: docs/benchmarks.md, "The suite")
+# workers than cores keeps both busy (timings: docs/benchmarks.md, "The suite")
 WORKERS ?= 4
 MODEL := var/models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
 # make run plans with the local model when its file is there and no other model is set (here or in .env)

@@ -151,7 +151,7 @@ HOSTILE = r"^(a|aa)+$"
 async def test_a_backtracking_regex_stops_with_a_clear_error(workspace: Path) -> None:
     (workspace / "log.txt").write_text(("a" * 26 + "b\n") * 100)  # many seconds of matching
     registry = _registry(workspace, search_seconds=0.3)
-    with pytest.raises(ToolError, match=r"the pattern took too long on log\.txt; simplify it"):
+    with pytest.raises(ToolError, match=r"the pattern took too long on log\.txt; simplify it|search_files stopped after 0\.3 s, at log\.txt"):
         await _call(registry, "search_files", query=HOSTILE, regex=True)
     fine = await _call(registry, "search_files", query=r"a+b$", regex=True, pattern="log.txt")
     assert len(fine["matches"]) == 100  # the same file, a sane pattern: every line
@@ -181,7 +181,9 @@ async def test_hostile_searches_do_not_starve_the_other_file_tools(workspace: Pa
     assert [m["path"] for m in sane["matches"]] == ["docs/notes.txt"]
     for outcome in searches:
         assert isinstance(outcome, ToolError), outcome
-        assert "the pattern took too long on log.txt; simplify it" in str(outcome)
+        # the file's own limit, or the search's, whichever a loaded machine reaches first
+        assert "the pattern took too long on log.txt; simplify it" in str(outcome) or \
+            "search_files stopped after 0.5 s, at log.txt" in str(outcome), outcome
 
 
 async def test_write_file(workspace: Path) -> None:

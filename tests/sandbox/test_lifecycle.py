@@ -35,7 +35,8 @@ def runner_processes() -> set[int]:
 
 def labelled_containers() -> list[str]:
     client = docker.from_env(version="auto")
-    return [c.id for c in client.containers.list(all=True, filters={"label": LABEL})]
+    # sparse: no inspect of each container, which a container removed meanwhile answers 404
+    return [c.id for c in client.containers.list(all=True, sparse=True, filters={"label": LABEL})]
 
 
 async def eventually(check: object, seconds: float = 10.0) -> bool:
