@@ -4,9 +4,10 @@ a URL) must be one the request names, or one the thread already holds.
 A model may put the right change in the wrong place: asked to "write 'checked' to done.txt",
 a small model wrote ``checked.txt``. The approver would see it, but the run would then end with
 nothing done. So when the request names targets of its own (tokens such as ``done.txt``,
-``reports/x.md``, ``ops@example.com``, a URL), each target-like argument of a red node must be
+``reports/x.md``, ``ops@example.com``, a URL) and not all of them are what the plan reads (one
+is left that a change could be meant for), each target-like argument of a red node must be
 found in the request, in the thread's earlier requests and answers, or in results already held;
-otherwise it is a plan problem, and the repair round is told which names the request gives.
+otherwise it is a plan problem for the repair round.
 A request that names no target leaves the choice to the plan (and to its approver). If the
 repaired plan still aims a change elsewhere, that node is left out (when nothing depends on
 it) and the rest of the plan runs: a change nobody asked for is not worth failing the request.
@@ -44,16 +45,18 @@ def ungrounded_changes(plan: Plan, registry: ToolRegistry, request: str,
                        known: Iterable[Any] = ()) -> list[PlanProblem]:
     """Problems for each red node's literal target that neither the request nor anything
     ``known`` (earlier requests, answers, results) names; none when the request names no
-    target at all."""
+    target that the plan's other nodes do not already read (then the request named what to
+    read, not where a change goes: "save the incidents of x.example/incidents.json to a file")."""
     named = named_targets(request)
-    if not named:
-        return []
+    red = [node for node in plan.nodes if node.tool and registry.risk_of(node.tool) is Risk.RED]
+    used = json.dumps([node.model_dump(include={"args", "each", "package"}) for node in plan.nodes
+                       if node not in red])
+    if not red or all(name in used for name in named):
+        return []  # every target the request names is what the plan reads: none left for a change
     haystack = "\n".join([request, *(item if isinstance(item, str) else json.dumps(item, default=str)
                                      for item in known)])
     problems = []
-    for node in plan.nodes:
-        if not node.tool or registry.risk_of(node.tool) is not Risk.RED:
-            continue
+    for node in red:
         for field, value in _targets(node.args):  # red nodes have no `each` (validation)
             if value not in haystack and not any(value in name or name in value for name in named):
                 problems.append(PlanProblem(node.id, f"args.{field}", (

@@ -61,3 +61,14 @@ def test_a_request_that_names_no_target_leaves_the_choice_to_the_plan_and_green_
     assert ungrounded_changes(send("anyone@example.com"), REGISTRY, "Tell the team it is done") == []
     lookup = validate_plan({"nodes": [{"id": "l", "tool": "lookup", "args": {"key": "other.txt"}}]}, REGISTRY)
     assert ungrounded_changes(lookup, REGISTRY, "Look up done.txt") == []
+
+
+def test_a_request_naming_only_what_the_plan_reads_leaves_the_change_to_the_plan() -> None:
+    read_then_send = validate_plan({"nodes": [
+        {"id": "page", "tool": "lookup", "args": {"key": "ops.example.com/incidents.json"}},
+        {"id": "s", "tool": "send", "why": "asked", "args": {"to": "team@example.org", "body": "${page}"}}]},
+        REGISTRY)
+    request = "Send the incidents of ops.example.com/incidents.json to the team"
+    assert ungrounded_changes(read_then_send, REGISTRY, request) == []
+    another = "Send the incidents of ops.example.com/incidents.json to oncall@example.com"
+    assert [p.node for p in ungrounded_changes(read_then_send, REGISTRY, another)] == ["s"]
