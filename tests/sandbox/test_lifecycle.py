@@ -15,6 +15,10 @@ from agent.ports.sandbox import Sandbox, SandboxLimits
 from sandbox.backends import RUNNER_SOURCE
 from sandbox.backends.docker import LABEL, DockerSandbox
 
+# It counts the machine's sandbox runners and containers: make test runs it alone, after the
+# parallel tests, so no other test's sandbox is counted.
+pytestmark = pytest.mark.serial
+
 RUNNER_MARK = RUNNER_SOURCE.splitlines()[0]
 
 

@@ -33,6 +33,10 @@ from tests.sandbox import dying_dagbot
 from tests.sandbox.conftest import usable_backend
 from tests.sandbox.test_lifecycle import eventually, runner_processes
 
+# It counts the machine's sandbox runners and containers: make test runs it alone, after the
+# parallel tests, so no other test's sandbox is counted.
+pytestmark = pytest.mark.serial
+
 ORPHAN_WAIT_SECONDS = 5.0
 """How long a dead dagbot's container may run on (the aim is 2 s; bubblewrap's sandbox goes at
 once): far below the in-container deadline of 35 s that stopped it before."""
