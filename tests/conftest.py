@@ -8,7 +8,6 @@ or ``blank_postgres_url``: a database with no table at all."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import uuid
@@ -27,12 +26,9 @@ def _admin_conninfo() -> str:
 
 
 def _migrate(url: str) -> None:
-    """What ``dagbot migrate`` does: Alembic's migrations, then the checkpointer's tables."""
-    from infra.storage.checkpoint import setup_checkpointer
-    from infra.storage.migrate import upgrade
+    from infra.storage.migrate import migrate_all
 
-    upgrade(url)
-    asyncio.run(setup_checkpointer(url))
+    migrate_all(url)
 
 
 @pytest.fixture(scope="session")

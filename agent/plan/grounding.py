@@ -49,8 +49,9 @@ def ungrounded_changes(plan: Plan, registry: ToolRegistry, request: str,
     read, not where a change goes: "save the incidents of x.example/incidents.json to a file")."""
     named = named_targets(request)
     red = [node for node in plan.nodes if node.tool and registry.risk_of(node.tool) is Risk.RED]
+    red_ids = {node.id for node in red}
     used = json.dumps([node.model_dump(include={"args", "each", "package"}) for node in plan.nodes
-                       if node not in red])
+                       if node.id not in red_ids])
     if not red or all(name in used for name in named):
         return []  # every target the request names is what the plan reads: none left for a change
     haystack = "\n".join([request, *(item if isinstance(item, str) else json.dumps(item, default=str)

@@ -103,12 +103,9 @@ def model_prepare(
 def migrate() -> None:
     """Create or upgrade every database table, the checkpointer's too (also done at every start
     when the role may; after it, the runtime's role needs only SELECT, INSERT, UPDATE, DELETE)."""
-    from infra.storage.checkpoint import setup_checkpointer
-    from infra.storage.migrate import upgrade
+    from infra.storage.migrate import migrate_all
 
-    settings = Settings()
-    revision = upgrade(settings.database_url)
-    asyncio.run(setup_checkpointer(settings.database_url))  # LangGraph's tables: not Alembic's
+    revision = migrate_all(Settings().database_url)
     if revision.newer_than_code:
         typer.echo(f"database left as it is: its schema (revision {revision.current}) is newer than "
                    f"this dagbot's ({revision.head})")

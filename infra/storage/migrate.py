@@ -7,6 +7,7 @@ schema it cannot bring up to date, or one newer than the code, is said in one li
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from sqlalchemy import create_engine, pool
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from agent.errors import ConfigurationError
+from infra.storage.checkpoint import setup_checkpointer
 from infra.storage.db import is_sqlite, sync_url
 
 HERE = Path(__file__).resolve().parent.parent  # infra/: alembic.ini and migrations/
@@ -94,6 +96,14 @@ def upgrade(database_url: str, remedy: str = MIGRATE_REMEDY) -> SchemaRevision:
     except DBAPIError as exc:
         raise ConfigurationError(cannot_migrate(before, exc, remedy)) from None
     return schema_revision(database_url)
+
+
+def migrate_all(database_url: str) -> SchemaRevision:
+    """What ``dagbot migrate`` does: Alembic's migrations, then LangGraph's checkpointer's
+    tables (not Alembic's), so that the runtime's role needs no CREATE."""
+    revision = upgrade(database_url)
+    asyncio.run(setup_checkpointer(database_url))
+    return revision
 
 
 def prepare_schema(database_url: str) -> None:
