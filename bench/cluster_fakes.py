@@ -26,8 +26,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from infra.emulators.openai_wire import WireRequest, forced_tool
 from tests.fakes.asgi_server import BackgroundServer
-from tests.fakes.openai_wire import forced_tool, is_joiner
 
 KEY = re.compile(r"\b(t\d{3})\b")
 REQUEST = re.compile(r"## Request\n(.*?)(?:\n\n## |\Z)", re.S)
@@ -99,9 +99,9 @@ class FakeModel:
         return "nothing to say"
 
     async def _complete(self, request: Request) -> JSONResponse:
-        body = await request.json()
-        tool = forced_tool(body)
-        role = "joiner" if is_joiner(body) else tool or "text"
+        received = await WireRequest.read(request)
+        body, tool = received.body, forced_tool(received.body)
+        role = "joiner" if received.is_joiner else tool or "text"
         self.calls[role] += 1
         reply = self.reply(role, body.get("messages") or [])
         message: dict[str, Any] = {"role": "assistant", "content": None}

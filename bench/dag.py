@@ -34,9 +34,9 @@ from agent.plan.format import Plan
 from agent.plan.readiness import critical_path
 from agent.tools.registry import Risk, ToolRegistry
 from bench.common import scratch_database
+from infra.emulators.scripted_chat import ScriptedChatModel
 from infra.settings import Settings
 from infra.wiring import Services, open_services
-from tests.fakes.chat import ScriptedChatModel
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 

@@ -51,7 +51,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.messages import HumanMessage
-from langchain_openai import ChatOpenAI
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from pydantic import SecretStr
 
@@ -63,6 +62,7 @@ from bench.common import scratch_database
 from bench.e2e_floor import any_system_floor_s, first_tool_floor
 from bench.e2e_model import LatencyModel, LatencyModelServer, Served
 from bench.e2e_shapes import RECORDER, ScriptedModel, Shape, ToolTimes, bench_tools, shapes
+from infra.openai_client import ChatOpenAIWithRole
 from infra.settings import Settings
 from infra.storage.checkpoint import open_checkpointer
 from infra.wiring import Services, open_services
@@ -116,9 +116,9 @@ def dagbot_phases(served: list[Served], started: float, ended: float) -> dict[st
         planner.ended - planner.first_token, after_plan, joining, after_joiner], strict=True))
 
 
-def chat_model(server: LatencyModelServer, name: str) -> ChatOpenAI:
-    return ChatOpenAI(model=name, base_url=server.url, api_key=SecretStr("unused"), temperature=0,
-                      max_retries=0, timeout=60, stream_usage=True)
+def chat_model(server: LatencyModelServer, name: str) -> ChatOpenAIWithRole:
+    return ChatOpenAIWithRole(model=name, base_url=server.url, api_key=SecretStr("unused"), temperature=0,
+                              max_retries=0, timeout=60, stream_usage=True)
 
 
 # ------------------------------------------------------------------- dagbot
@@ -139,7 +139,7 @@ class GatewayPackages:
                                                "end": hop3["text"][:200]})
 
 
-def package_runner(llm: ChatOpenAI) -> tuple[PackageRunner, str]:
+def package_runner(llm: ChatOpenAIWithRole) -> tuple[PackageRunner, str]:
     from sandbox.backends.bwrap import BwrapSandbox
     from sandbox.backends.docker import DockerSandbox
     from sandbox.reflexion import ReflexionPackageRunner
@@ -245,7 +245,7 @@ async def run_suite(db_url: str, repeats: int, latency: LatencyModel, side_by_si
     model = ScriptedModel(suite)
     runs: list[Run] = []
     notes: dict[str, str] = {}
-    with LatencyModelServer(model, latency, label=lambda body: model.shape_of(body).name,
+    with LatencyModelServer(model, latency, label=lambda request: model.shape_of(request.body).name,
                             role=model.role_of) as server:
         async with system_runners(db_url, server, notes) as runners:
             # warm-up (connections, the sandbox's page cache), the model instant

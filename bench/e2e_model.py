@@ -27,9 +27,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from tests.fakes.asgi_server import ThreadedServer
-from tests.fakes.openai_wire import (
+from infra.emulators.openai_wire import (
     ModelReply,
+    WireRequest,
     chunk,
     completion,
     deltas,
@@ -37,6 +37,7 @@ from tests.fakes.openai_wire import (
     usage_chunk,
     wants_usage,
 )
+from tests.fakes.asgi_server import ThreadedServer
 
 CHARS_PER_TOKEN = 4
 """The token rule (see the module docstring)."""
@@ -91,15 +92,15 @@ class Served:
     ended: float = 0.0
 
 
-Policy = Callable[[dict[str, Any]], ModelReply]
+Policy = Callable[[WireRequest], ModelReply]
 
 
 class LatencyModelServer:
     """Serves ``/v1/chat/completions`` in a thread of its own; ``served`` records requests."""
 
     def __init__(self, policy: Policy, latency: LatencyModel,
-                 label: Callable[[dict[str, Any]], str] = lambda body: "",
-                 role: Callable[[dict[str, Any]], str] = lambda body: "") -> None:
+                 label: Callable[[WireRequest], str] = lambda request: "",
+                 role: Callable[[WireRequest], str] = lambda request: "") -> None:
         self.policy = policy
         self.label = label
         self.role = role
@@ -118,12 +119,13 @@ class LatencyModelServer:
 
     async def _complete(self, request: Request) -> Response:
         arrived = time.monotonic()
-        body = await request.json()
+        received = await WireRequest.read(request)
+        body = received.body
         try:
-            reply = self.policy(body)
+            reply = self.policy(received)
         except Exception as exc:  # a policy bug shows as the client's error, not a hang
             return JSONResponse({"error": {"message": f"policy: {exc!r}"}}, status_code=500)
-        record = Served(model=str(body.get("model")), label=self.label(body), role=self.role(body),
+        record = Served(model=str(body.get("model")), label=self.label(received), role=self.role(received),
                         stream=bool(body.get("stream")), prompt_tokens=prompt_tokens(body),
                         completion_tokens=reply_tokens(reply), arrived=arrived)
         self.served.append(record)

@@ -27,7 +27,7 @@ from typing import Any
 from langchain_core.tools import StructuredTool
 from pydantic import BaseModel, Field
 
-from tests.fakes.openai_wire import ModelReply, ToolCall, forced_tool, is_joiner
+from infra.emulators.openai_wire import ModelReply, ToolCall, WireRequest
 
 SEARCH_S = 0.5
 """Latency of one ``search`` call (a web or Wikipedia search)."""
@@ -234,19 +234,18 @@ class ScriptedModel:
         raise LookupError("no shape's request in the prompt")
 
     @staticmethod
-    def role_of(body: dict[str, Any]) -> str:
-        """``planner`` (dagbot's forced ``submit_plan``), ``joiner`` (dagbot's joiner prompt,
-        offering ``replan``), else ``agent`` (ReAct, sequential, or another dagbot request)."""
-        if forced_tool(body) == "submit_plan":
-            return "planner"
-        return "joiner" if is_joiner(body) else "agent"
+    def role_of(request: WireRequest) -> str:
+        """``planner`` or ``joiner`` (dagbot's calls say which they are), else ``agent``
+        (ReAct, sequential, or another dagbot request)."""
+        return request.role if request.role in ("planner", "joiner") else "agent"
 
-    def __call__(self, body: dict[str, Any]) -> ModelReply:
+    def __call__(self, request: WireRequest) -> ModelReply:
+        body = request.body
         shape = self.shape_of(body)
         system = str(body.get("model"))
         messages = body.get("messages", [])
         if system.startswith("dagbot"):
-            role = self.role_of(body)
+            role = self.role_of(request)
             if role == "planner":
                 return ModelReply.call("submit_plan", shape.plan)
             if role == "joiner":

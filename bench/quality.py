@@ -35,7 +35,6 @@ from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackHandler
 from langchain_core.outputs import LLMResult
-from langchain_openai import ChatOpenAI
 from pydantic import SecretStr
 
 from agent.events import AnswerReady, AwaitingApproval, PlanReady, PlanRepairing, RunEvent, RunFailed
@@ -44,6 +43,7 @@ from agent.tools.registry import Risk
 from bench.quality_cases import CASES, Case
 from bench.quality_checks import Observed, Verdict, judge
 from bench.quality_targets import Targets, open_targets
+from infra.openai_client import ChatOpenAIWithRole
 from infra.settings import Settings
 from infra.tools.sandbox_setup import package_runner
 from infra.tools.toolbox import build_registry
@@ -139,7 +139,7 @@ async def run_case(svc: Services, targets: Targets, root: Path, case: Case, mete
 
 
 @contextlib.asynccontextmanager
-async def bench_services(root: Path, targets: Targets, llm: ChatOpenAI,
+async def bench_services(root: Path, targets: Targets, llm: ChatOpenAIWithRole,
                          plan_output: PlanOutput) -> AsyncIterator[Services]:
     settings = Settings(
         database_url=f"sqlite:///{root / 'dagbot.sqlite'}", workspace=targets.workspace,
@@ -153,10 +153,12 @@ async def bench_services(root: Path, targets: Targets, llm: ChatOpenAI,
         yield svc
 
 
-def chat_model(base_url: str, model: str, api_key: str, meter: ModelMeter, max_tokens: int) -> ChatOpenAI:
-    return ChatOpenAI(model=model, base_url=base_url, api_key=SecretStr(api_key or "unused"),
-                      temperature=0, seed=7, max_retries=1, timeout=TURN_SECONDS,
-                      max_completion_tokens=max_tokens, stream_chunk_timeout=TURN_SECONDS, callbacks=[meter])
+def chat_model(base_url: str, model: str, api_key: str, meter: ModelMeter, max_tokens: int
+               ) -> ChatOpenAIWithRole:
+    return ChatOpenAIWithRole(model=model, base_url=base_url, api_key=SecretStr(api_key or "unused"),
+                              temperature=0, seed=7, max_retries=1, timeout=TURN_SECONDS,
+                              max_completion_tokens=max_tokens, stream_chunk_timeout=TURN_SECONDS,
+                              callbacks=[meter])
 
 
 def interleaved(cases: list[Case]) -> list[Case]:

@@ -10,7 +10,7 @@ argument validation → reply frame). State size: bytes the engine keeps for a t
 Cgroup cost: what bubblewrap's per-run cgroup adds to a start (create it with its limits,
 join it from the launching shell, remove it), over 20 runs; it is part of the bwrap cold start.
 Orphan stop: seconds from SIGKILLing a dagbot process whose package sleeps in a docker container
-(tests/sandbox/dying_dagbot.py) to the engine reporting that container stopped, over 3 runs
+(bench/dying_dagbot.py) to the engine reporting that container stopped, over 3 runs
 (bubblewrap's sandbox dies with its parent: nothing to measure).
 Targets: docker <= 400 ms, bwrap <= 60 ms, bridge <= 10 ms, cgroup <= 10 ms, orphan stop <= 2 s.
 Prints a table, then one JSON line with the figures; a backend that cannot run here is
@@ -41,14 +41,14 @@ from agent.events import NodeFinished
 from agent.execution.gateway import GreenToolGateway
 from agent.ports.sandbox import Sandbox, SandboxLimits
 from agent.tools.registry import Risk, ToolRegistry
+from bench import dying_dagbot
+from infra.emulators.scripted_chat import ScriptedChatModel
 from infra.settings import Settings
 from infra.tools.toolbox import build_registry
 from infra.wiring import open_services
 from sandbox.backends.bwrap import JOIN_CGROUPS, BwrapSandbox
 from sandbox.backends.docker import DockerSandbox
 from sandbox.reflexion import ReflexionPackageRunner
-from tests.fakes.chat import ScriptedChatModel
-from tests.sandbox import dying_dagbot
 
 TARGETS_MS = {"docker": 400.0, "bwrap": 60.0, "bridge": 10.0, "cgroup": 10.0}
 ORPHAN_STOP_TARGET_S = 2.0

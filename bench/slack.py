@@ -46,6 +46,7 @@ from bench.common import percentile
 from bot.app import BotDeps, build_bot
 from bot.config import BotConfig
 from bot.server import asgi_app
+from infra.emulators.scripted_chat import ScriptedChatModel
 from infra.operations.logging import configure_logging
 from infra.settings import Settings
 from infra.storage.db import create_engine
@@ -53,7 +54,6 @@ from infra.storage.engine_store import SqlStore
 from infra.storage.slack_store import SqlSlackStore
 from infra.wiring import open_services
 from tests.fakes.asgi_server import BackgroundServer
-from tests.fakes.chat import ScriptedChatModel
 from tests.fakes.slack_api import FakeSlack, Message
 from tests.fakes.slack_driver import SlackDriver
 

@@ -54,9 +54,8 @@ def build_llm(settings: Settings) -> BaseChatModel:
     model (DAGBOT_LOCAL_MODEL) is such a server, once :func:`infra.local_model.use.open_local_model`
     has started it and pointed the settings at it; on a CPU it gets longer to answer.
     """
-    from langchain_openai import ChatOpenAI
-
     from infra.local_model.use import uses_local_model
+    from infra.openai_client import ChatOpenAIWithRole
 
     if uses_local_model(settings):
         raise ConfigurationError("DAGBOT_LOCAL_MODEL is set but its server was not started "
@@ -71,7 +70,7 @@ def build_llm(settings: Settings) -> BaseChatModel:
     waits: dict[str, Any] = {"timeout": MODEL_TIMEOUT_SECONDS}
     if settings.local_model:
         waits = {"timeout": LOCAL_MODEL_TIMEOUT_SECONDS, "stream_chunk_timeout": LOCAL_MODEL_TIMEOUT_SECONDS}
-    return ChatOpenAI(
+    return ChatOpenAIWithRole(
         model=settings.model, base_url=settings.openai_base_url,
         api_key=SecretStr(key or PLACEHOLDER_KEY), temperature=0, max_retries=2, **waits,
     )

@@ -29,7 +29,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
 
 from agent.events import PackageAttempt
-from agent.model.llm import model_error_summary
+from agent.model.llm import for_role, model_error_summary
 from agent.ports.sandbox import (
     EmitFn,
     PackageAttemptRecord,
@@ -134,7 +134,7 @@ class ReflexionPackageRunner:
             code=state["code"], error=state.get("feedback") or "(no details)",
         )
         try:
-            reply = await self.llm.ainvoke([HumanMessage(prompt)])
+            reply = await for_role(self.llm, "reflexion").ainvoke([HumanMessage(prompt)])
         except Exception as exc:  # its class and status only: the server's words may quote the key
             log.warning("reflexion model failed for %s: %s", job.node_id, model_error_summary(exc))
             return {"stopped": f"the reflexion model failed: {model_error_summary(exc)}",

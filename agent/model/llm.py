@@ -9,6 +9,10 @@
   offered (``tool_choice="auto"``) instead of, or as well as, writing text
   (:func:`call_text`, :func:`stream_text`).
 
+Each request says which of dagbot's calls it is (:data:`CALL_ROLE` in its run's metadata:
+``planner``, ``joiner``, ``reflexion``): tracing shows it as the run's name, and a client or a
+server that answers by role reads it there (:func:`for_role`), never from the prompt's text.
+
 Streamed replies are gathered and mended by :mod:`agent.model.streamed_reply`. A reply the model's
 output limit cut off is marked: a plan's text ends with :data:`CUT_OFF` (:func:`was_cut_off`),
 a text reply has ``cut_off`` set.
@@ -22,15 +26,19 @@ import json
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Self, TypeVar
+from typing import Any, Literal, Self, TypeVar
 
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, InvalidToolCall, ToolCall
-from langchain_core.runnables import Runnable
+from langchain_core.runnables import Runnable, RunnableConfig
 from pydantic import BaseModel
 
 from agent.model.streamed_reply import StreamedReply, offered_name
 from agent.model.written_calls import written_calls
+
+CALL_ROLE = "dagbot_call"
+"""The key, in a model request's run metadata, of which of dagbot's calls it is (:data:`Role`)."""
+Role = Literal["planner", "joiner", "reflexion"]
 
 _FENCE = re.compile(r"```(?:json)?\s*(\{.*\})\s*```", re.S)
 
@@ -112,11 +120,28 @@ def json_schema_format(schema: dict[str, Any], name: str) -> dict[str, Any]:
     return {"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": False}}
 
 
+def for_role(bound: Runnable[LanguageModelInput, Any], role: Role) -> Runnable[LanguageModelInput, Any]:
+    """``bound`` marked as ``role``'s request (:data:`CALL_ROLE`), named so in traces."""
+    return bound.with_config(run_name=f"dagbot {role}", metadata={CALL_ROLE: role})
+
+
+def role_in(config: RunnableConfig | None) -> str | None:
+    """The role a model request's ``config`` marks it with (:func:`for_role`), if any."""
+    role = ((config or {}).get("metadata") or {}).get(CALL_ROLE)
+    return role if isinstance(role, str) else None
+
+
+def _forcing(llm: BaseChatModel, schema: type[BaseModel], name: str
+             ) -> Runnable[LanguageModelInput, AIMessage]:
+    """The planner's request, forcing the call of ``name``."""
+    return for_role(llm.bind_tools([as_tool(schema, name)], tool_choice=name), "planner")
+
+
 def _held_to(llm: BaseChatModel, response_format: dict[str, Any]) -> Runnable[LanguageModelInput, AIMessage]:
-    """``llm`` asked for replies held to ``response_format``. Sent as it is in the request's
-    body: langchain-openai's own ``response_format`` handling parses the reply itself and
+    """``llm`` asked for the planner's replies held to ``response_format``. Sent as it is in
+    the request's body: langchain-openai's own ``response_format`` handling parses the reply itself and
     raises on a cut-off one, which the repair round handles instead."""
-    return llm.bind(extra_body={"response_format": response_format})
+    return for_role(llm.bind(extra_body={"response_format": response_format}), "planner")
 
 
 def _constrained_reply(reply: AIMessage) -> StructuredReply:
@@ -136,7 +161,7 @@ async def call_structured(
     ``response_format``), the reply's text held to it instead of a tool call."""
     if constrained is not None:
         return _constrained_reply(await _invoke(_held_to(llm, constrained), messages))
-    reply = await _invoke(llm.bind_tools([as_tool(schema, name)], tool_choice=name), messages)
+    reply = await _invoke(_forcing(llm, schema, name), messages)
     call = _named(reply.tool_calls, name)
     bad = _named(reply.invalid_tool_calls, name)  # arguments that are not JSON, as written
     raw = str(bad.get("args") or "") if bad else ""
@@ -194,7 +219,7 @@ async def stream_structured(
             received += grown
             await on_arguments(received)
 
-    reply = await _stream(llm.bind_tools([as_tool(schema, name)], tool_choice=name), messages, on_piece)
+    reply = await _stream(_forcing(llm, schema, name), messages, on_piece)
     if _cut_off(reply):
         return StructuredReply((received or reply.text) + CUT_OFF, _tokens(reply))
     if received:  # whole JSON counts; else validation says so and the repair round fixes it
@@ -276,7 +301,8 @@ async def stream_text(llm: BaseChatModel, messages: list[BaseMessage], tools: Se
 
 
 def _offering(llm: BaseChatModel, tools: Sequence[dict[str, Any]]) -> Runnable[LanguageModelInput, AIMessage]:
-    return llm.bind_tools(list(tools), tool_choice="auto") if tools else llm
+    """The joiner's request (the text calls' only caller), offering ``tools``."""
+    return for_role(llm.bind_tools(list(tools), tool_choice="auto") if tools else llm, "joiner")
 
 
 async def _invoke(bound: Runnable[LanguageModelInput, AIMessage], messages: list[BaseMessage]) -> AIMessage:

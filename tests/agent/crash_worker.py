@@ -17,9 +17,9 @@ from langchain_core.tools import StructuredTool
 from agent.events import AwaitingApproval
 from agent.execution.context import EngineSettings
 from agent.tools.registry import Risk, ToolRegistry
+from infra.emulators.scripted_chat import ScriptedChatModel
 from infra.settings import Settings
 from infra.wiring import open_services
-from tests.fakes.chat import ScriptedChatModel
 
 TOKEN = "tok-s3cr3t-42"  # a secret argument: the audit trail must never show it
 PLAN = {"nodes": [

@@ -11,9 +11,9 @@ from typing import Any
 from agent.engine.engine import Engine
 from agent.events import RunEvent
 from agent.execution.context import EngineSettings
+from infra.emulators.scripted_chat import ScriptedChatModel
 from infra.settings import Settings
 from infra.wiring import Services, open_services
-from tests.fakes.chat import ScriptedChatModel
 from tests.fakes.packages import ScriptedPackages
 from tests.fakes.tools import ToolLog, simulated_registry
 

@@ -10,11 +10,11 @@ from langchain_core.messages import AIMessage
 from agent.answer.stream import without_thinking
 from agent.events import AnswerDelta, AnswerReady, Planning, Replanning
 from agent.execution.context import EngineSettings
+from infra.emulators.openai_wire import ModelReply, ToolCall, forced_tool
 from tests.agent.harness import finish, harness, replan
 from tests.agent.test_planner_cut_off import Ended
 from tests.agent.test_planner_streaming import over_http
 from tests.fakes.openai_server import FakeOpenAI
-from tests.fakes.openai_wire import ModelReply, ToolCall, forced_tool
 
 ONE = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "a"}}]}
 LONG = ('The value of **a** is "value of a".\n\n```python\nprint("code stays whole")\n```\n'

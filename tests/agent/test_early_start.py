@@ -12,7 +12,7 @@ from agent.plan.format import Plan
 from agent.plan.readiness import NodeState
 from agent.plan.validation import PlanLimits
 from agent.ports.stores import NodeResult, NodeStatus
-from tests.fakes.chat import ScriptedChatModel
+from infra.emulators.scripted_chat import ScriptedChatModel
 from tests.fakes.tools import ToolLog, simulated_registry
 
 PLAN = {"thought": "t", "nodes": [

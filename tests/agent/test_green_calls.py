@@ -31,10 +31,10 @@ from agent.ports.sandbox import (
     ToolGateway,
 )
 from agent.tools.registry import RetryPolicy, Risk
+from infra.emulators.scripted_chat import ScriptedChatModel
 from infra.settings import Settings
 from infra.wiring import open_services
 from tests.agent.harness import Harness, finish
-from tests.fakes.chat import ScriptedChatModel
 from tests.fakes.packages import ScriptedPackages
 from tests.fakes.tools import ToolLog, simulated_registry
 

@@ -37,8 +37,8 @@ from agent.model.llm import (
 from agent.plan.format import Plan, plan_json_schema
 from agent.plan.validation import validate_plan
 from agent.tools.registry import ToolRegistry
+from infra.emulators.openai_wire import chunk, sse, usage_chunk
 from tests.fakes.asgi_server import ThreadedServer
-from tests.fakes.openai_wire import chunk, sse, usage_chunk
 
 USAGE = {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}
 PLAN = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "alpha"}},

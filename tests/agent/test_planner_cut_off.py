@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from agent.events import AnswerReady, AwaitingApproval, RunFailed
+from infra.emulators.openai_wire import ModelReply, ToolCall, forced_tool
 from tests.agent.test_planner_streaming import over_http
 from tests.fakes.openai_server import FakeOpenAI
-from tests.fakes.openai_wire import ModelReply, ToolCall, forced_tool
 
 
 @dataclass(frozen=True)

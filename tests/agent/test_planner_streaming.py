@@ -9,7 +9,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
-from langchain_openai import ChatOpenAI
 from pydantic import SecretStr
 
 from agent.events import (
@@ -20,12 +19,13 @@ from agent.events import (
     PlanReady,
 )
 from agent.execution.context import EngineSettings
+from infra.emulators.openai_wire import ModelReply, ToolCall, forced_tool
+from infra.emulators.scripted_chat import ScriptedChatModel
+from infra.openai_client import ChatOpenAIWithRole
 from infra.settings import Settings
 from infra.wiring import open_services
 from tests.agent.harness import Harness, finish
-from tests.fakes.chat import ScriptedChatModel
 from tests.fakes.openai_server import FakeOpenAI
-from tests.fakes.openai_wire import ModelReply, ToolCall, forced_tool
 from tests.fakes.packages import ScriptedPackages
 from tests.fakes.tools import ToolLog, simulated_registry
 
@@ -41,7 +41,7 @@ async def over_http(database_url: str, fake: FakeOpenAI, *, stream: bool = True,
                     **engine: Any) -> AsyncIterator[Harness]:
     """The engine with langchain-openai's ChatOpenAI pointed at the fake server (``engine``:
     more EngineSettings)."""
-    llm = ChatOpenAI(model="fake", base_url=fake.url, api_key=SecretStr("unused"), max_retries=0)
+    llm = ChatOpenAIWithRole(model="fake", base_url=fake.url, api_key=SecretStr("unused"), max_retries=0)
     log = ToolLog()
     async with open_services(
         Settings(database_url=database_url, lease_ttl_seconds=5), llm=llm,

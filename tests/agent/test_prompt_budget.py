@@ -16,10 +16,10 @@ from agent.model.context_window import exceeds_context
 from agent.model.llm import LLMUnavailable
 from agent.model.prompting import describe_history, joiner_messages, planner_messages
 from agent.state import AgentState, PastRun
+from infra.emulators.openai_wire import WireRequest, forced_tool
 from tests.agent.harness import finish
 from tests.agent.test_planner_streaming import over_http
 from tests.fakes.openai_server import FakeOpenAI
-from tests.fakes.openai_wire import forced_tool
 from tests.fakes.tools import ToolLog, simulated_registry
 
 REGISTRY = simulated_registry(ToolLog())
@@ -107,10 +107,10 @@ class SmallContext(FakeOpenAI):
         self.refused = 0
 
     async def _complete(self, request: Request) -> Response:
-        body = await request.json()
-        if len(json.dumps(body["messages"])) > self.limit:
+        received = await WireRequest.read(request)
+        if len(json.dumps(received.body["messages"])) > self.limit:
             self.refused += 1
-            self.requests.append(body)
+            self.received.append(received)
             return JSONResponse({"error": {
                 "message": "This model's maximum context length is 8192 tokens. key sk-secret-123",
                 "type": "invalid_request_error", "code": "context_length_exceeded"}}, status_code=400)

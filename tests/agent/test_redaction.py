@@ -21,10 +21,10 @@ from agent.plan.validation import validate_plan
 from agent.ports.audit import masked_plan
 from agent.ports.sandbox import EmitFn, PackageAttemptRecord, PackageJob, PackageOutcome, ToolGateway
 from agent.tools.registry import MASK, RetryPolicy, Risk, ToolRegistry
+from infra.emulators.scripted_chat import ScriptedChatModel
 from infra.settings import Settings
 from infra.wiring import open_services
 from tests.agent.harness import Harness, finish
-from tests.fakes.chat import ScriptedChatModel
 from tests.fakes.packages import ScriptedPackages
 from tests.fakes.tools import ToolLog, simulated_registry
 

@@ -13,10 +13,10 @@ from pydantic import BaseModel, SecretStr
 from agent.events import AnswerReady, AwaitingApproval
 from agent.execution.context import EngineSettings
 from agent.tools.registry import Risk, ToolRegistry
+from infra.emulators.scripted_chat import ScriptedChatModel
 from infra.settings import Settings
 from infra.wiring import open_services
 from tests.agent.harness import Harness, finish
-from tests.fakes.chat import ScriptedChatModel
 from tests.fakes.packages import ScriptedPackages
 from tests.fakes.tools import ToolLog, simulated_registry
 

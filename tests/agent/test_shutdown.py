@@ -14,10 +14,10 @@ from agent.events import AwaitingApproval, NodeStarted
 from agent.execution.context import EngineSettings
 from agent.ports.stores import ExecutionStatus
 from agent.tools.registry import Risk
+from infra.emulators.scripted_chat import ScriptedChatModel
 from infra.settings import Settings
 from infra.wiring import open_services
 from tests.agent.harness import Harness
-from tests.fakes.chat import ScriptedChatModel
 from tests.fakes.packages import ScriptedPackages
 from tests.fakes.tools import ToolLog, simulated_registry
 

@@ -17,16 +17,20 @@ from starlette.responses import JSONResponse, Response
 from agent.events import AnswerReady, RunFailed
 from agent.execution.stream_refusal import definite_refusal
 from agent.model.llm import StreamRefused
+from infra.emulators.openai_wire import WireRequest, forced_tool
 from tests.agent.harness import finish
 from tests.agent.test_planner_streaming import THREE, over_http
 from tests.fakes.openai_server import FakeOpenAI, StreamMode
-from tests.fakes.openai_wire import forced_tool, is_joiner
 
-Pick = Callable[[dict[str, Any]], bool]
+Pick = Callable[[WireRequest], bool]
 
 
-def planner(body: dict[str, Any]) -> bool:
-    return forced_tool(body) == "submit_plan"
+def planner(request: WireRequest) -> bool:
+    return request.role == "planner" and forced_tool(request.body) == "submit_plan"
+
+
+def joiner(request: WireRequest) -> bool:
+    return request.is_joiner
 
 
 class Failing(FakeOpenAI):
@@ -39,21 +43,21 @@ class Failing(FakeOpenAI):
         self.failures = list(failures)
 
     async def _complete(self, request: Request) -> Response:
-        body = await request.json()
-        if self.failures and self.failures[0][0](body):
+        received = await WireRequest.read(request)
+        if self.failures and self.failures[0][0](received):
             _, status, message = self.failures.pop(0)
-            self.requests.append(body)
+            self.received.append(received)
             return JSONResponse({"error": {"message": message}}, status_code=status)
         return await super()._complete(request)
 
 
 def streamed(fake: FakeOpenAI, pick: Pick) -> list[bool]:
-    return [bool(r.get("stream")) for r in fake.requests if pick(r)]
+    return [r.streamed for r in fake.received if pick(r)]
 
 
 @pytest.mark.parametrize(("status", "message"), [(503, "overloaded, try again"), (429, "rate limited")])
 async def test_a_busy_planner_stream_is_not_asked_again_whole(sqlite_url: str, status: int, message: str) -> None:
-    streamed_planner = lambda body: planner(body) and bool(body.get("stream"))  # noqa: E731
+    streamed_planner = lambda request: planner(request) and request.streamed  # noqa: E731
     with Failing([THREE, finish("two")], [(streamed_planner, status, message)]) as fake:
         async with over_http(sqlite_url, fake) as h:
             await h.engine.ask("b1", "look things up")
@@ -63,12 +67,12 @@ async def test_a_busy_planner_stream_is_not_asked_again_whole(sqlite_url: str, s
             assert (await h.next_event(AnswerReady)).answer == "two"
             # the failed stream (the client's retries are its own), then the next request streamed
             assert streamed(fake, planner) == [True, True]
-            assert streamed(fake, is_joiner) == [True]
+            assert streamed(fake, joiner) == [True]
             assert h.services.engine.ctx.state.stream_refused is None
 
 
 async def test_a_busy_joiner_stream_is_not_asked_again_whole(sqlite_url: str) -> None:
-    streamed_joiner = lambda body: is_joiner(body) and bool(body.get("stream"))  # noqa: E731
+    streamed_joiner = lambda request: request.is_joiner and request.streamed  # noqa: E731
     with Failing([THREE, THREE, finish("two")], [(streamed_joiner, 503, "busy")]) as fake:
         async with over_http(sqlite_url, fake) as h:
             await h.engine.ask("b3", "look things up")
@@ -76,14 +80,14 @@ async def test_a_busy_joiner_stream_is_not_asked_again_whole(sqlite_url: str) ->
             assert answer.startswith("Here is what the plan produced")  # the joiner's fallback
             await h.engine.ask("b4", "again")
             assert (await h.next_event(AnswerReady)).answer == "two"
-            assert streamed(fake, is_joiner) == [True, True]
+            assert streamed(fake, joiner) == [True, True]
             assert streamed(fake, planner) == [True, True]
             assert h.services.engine.ctx.state.stream_refused is None
 
 
 async def test_a_refusal_counts_only_once_the_request_asked_whole_succeeds(sqlite_url: str) -> None:
-    streamed_joiner = lambda body: is_joiner(body) and bool(body.get("stream"))  # noqa: E731
-    whole_joiner = lambda body: is_joiner(body) and not body.get("stream")  # noqa: E731
+    streamed_joiner = lambda request: request.is_joiner and request.streamed  # noqa: E731
+    whole_joiner = lambda request: request.is_joiner and not request.streamed  # noqa: E731
     # the joiner's stream is refused (400), and the same request asked whole fails too (503)
     failures = [(streamed_joiner, 400, "streaming is not supported"), (whole_joiner, 503, "busy")]
     with Failing([THREE, THREE, finish("two")], failures) as fake:
@@ -94,7 +98,7 @@ async def test_a_refusal_counts_only_once_the_request_asked_whole_succeeds(sqlit
             assert h.services.engine.ctx.state.stream_refused is None
             await h.engine.ask("b6", "again")
             assert (await h.next_event(AnswerReady)).answer == "two"
-            assert streamed(fake, is_joiner) == [True, False, True]
+            assert streamed(fake, joiner) == [True, False, True]
 
 
 def refusal(cause: BaseException | None) -> StreamRefused:

@@ -14,7 +14,7 @@ from bench.e2e import SYSTEMS, figures, run_suite
 from bench.e2e_floor import any_system_floor_s, first_dispatch_chars, first_tool_floor, reply_reads_results
 from bench.e2e_model import LatencyModel, prompt_tokens, tokens
 from bench.e2e_shapes import ScriptedModel, shapes
-from tests.fakes.openai_wire import ModelReply
+from infra.emulators.openai_wire import ModelReply, WireRequest
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -49,23 +49,26 @@ def test_the_scripted_model_answers_each_system_with_its_own_calls() -> None:
     model = ScriptedModel(shapes())
     qa = shapes()[2]
     ask = {"role": "user", "content": qa.request}
-    react = model({"model": "react", "messages": [ask]})
+    react = model(WireRequest({"model": "react", "messages": [ask]}))
     assert [c.name for c in react.calls] == ["search", "search"]
-    sequential = model({"model": "sequential", "messages": [ask]})
+    sequential = model(WireRequest({"model": "sequential", "messages": [ask]}))
     assert len(sequential.calls) == 1
-    plan_body = {"model": "dagbot", "messages": [ask],
-                 "tool_choice": {"type": "function", "function": {"name": "submit_plan"}}}
-    plan = model(plan_body)
+    plan_request = WireRequest({"model": "dagbot", "messages": [ask],
+                                "tool_choice": {"type": "function", "function": {"name": "submit_plan"}}},
+                               role="planner")
+    plan = model(plan_request)
     assert plan.calls[0].name == "submit_plan"
-    # dagbot's joiner, known by its prompt (and the `replan` tool while replans are left)
+    # dagbot's joiner, known by the role its request says (X-Dagbot-Call), with or without `replan`
     system = {"role": "system", "content": fill(prompt_text("joiner.md"), replan_note="")}
     replan_tool = {"type": "function", "function": {"name": "replan", "parameters": {}}}
-    for joiner in ({"model": "dagbot", "messages": [system, ask], "tools": [replan_tool], "tool_choice": "auto"},
-                   {"model": "dagbot", "messages": [system, ask]}):
+    for body in ({"model": "dagbot", "messages": [system, ask], "tools": [replan_tool], "tool_choice": "auto"},
+                 {"model": "dagbot", "messages": [system, ask]}):
+        joiner = WireRequest(body, role="joiner")
         assert model.role_of(joiner) == "joiner" and model(joiner) == ModelReply(text=qa.answer)
-    assert model.role_of(plan_body) == "planner" and model.role_of({"model": "react", "messages": [ask]}) == "agent"
-    done = model({"model": "react", "messages": [ask] + [
-        {"role": "assistant", "tool_calls": [{}]}] * 3})
+    react_request = WireRequest({"model": "react", "messages": [ask]})
+    assert model.role_of(plan_request) == "planner" and model.role_of(react_request) == "agent"
+    done = model(WireRequest({"model": "react", "messages": [ask] + [
+        {"role": "assistant", "tool_calls": [{}]}] * 3}))
     assert done == ModelReply(text=qa.answer)
 
 

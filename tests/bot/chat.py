@@ -27,12 +27,12 @@ from bot.config import BotConfig
 from bot.messages import PHASE_TITLES
 from bot.policy import Policy
 from bot.server import asgi_app
+from infra.emulators.scripted_chat import ScriptedChatModel
 from infra.operations.metrics import Metrics
 from infra.settings import Settings
 from infra.storage.slack_store import SqlSlackStore
 from infra.wiring import Services, open_services
 from tests.fakes.asgi_server import BackgroundServer
-from tests.fakes.chat import ScriptedChatModel
 from tests.fakes.packages import ScriptedPackages
 from tests.fakes.slack_api import FakeSlack, Message
 from tests.fakes.slack_driver import SlackDriver

@@ -7,11 +7,11 @@ import asyncio
 from agent.execution.context import EngineSettings
 from bot.app import BotDeps, build_bot
 from bot.server import serve_socket_mode
+from infra.emulators.scripted_chat import ScriptedChatModel
 from infra.settings import Settings
 from infra.storage.slack_store import SqlSlackStore
 from infra.wiring import open_services
 from tests.bot.chat import ALICE, OPS, Chat, Thread, bot_config, finish
-from tests.fakes.chat import ScriptedChatModel
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_driver import SlackDriver
 from tests.fakes.tools import ToolLog, simulated_registry

@@ -15,9 +15,9 @@ from pydantic import SecretStr
 
 from bot.answer_view import ANSWER_PART_CHARS, MARKDOWN_LIMIT
 from bot.notifier import ANSWER_EVENT
+from infra.emulators.openai_wire import ModelReply
 from tests.bot.chat import ALICE, OPS, RunningBot, Thread, chat_with, finish, running_bot, settle
 from tests.fakes.openai_server import FakeOpenAI
-from tests.fakes.openai_wire import ModelReply
 from tests.fakes.slack_api import FakeSlack, Message
 
 LOOK_UP_A = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "a"}}]}

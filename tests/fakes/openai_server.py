@@ -33,10 +33,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from tests.fakes.asgi_server import ThreadedServer
-from tests.fakes.openai_wire import (
+from infra.emulators.openai_wire import (
     ModelReply,
     ToolCall,
+    WireRequest,
     chunk,
     completion,
     deltas,
@@ -45,6 +45,7 @@ from tests.fakes.openai_wire import (
     usage_chunk,
     wants_usage,
 )
+from tests.fakes.asgi_server import ThreadedServer
 
 USAGE = {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}
 StreamMode = Literal["pieces", "whole", "ignore", "refuse"]
@@ -55,7 +56,7 @@ class FakeOpenAI:
                  hold_at: str | None = None, break_at: str | None = None,
                  refuse_with: int | None = None) -> None:
         self.replies = list(replies)
-        self.requests: list[dict[str, Any]] = []
+        self.received: list[WireRequest] = []
         self.stream_mode = stream
         self.piece = piece
         self.hold_at = hold_at
@@ -69,6 +70,11 @@ class FakeOpenAI:
         self._server = ThreadedServer(app)
         self.port = self._server.port
         self.url = f"http://127.0.0.1:{self.port}/v1"
+
+    @property
+    def requests(self) -> list[dict[str, Any]]:
+        """The bodies of the requests received, in order."""
+        return [r.body for r in self.received]
 
     def __enter__(self) -> FakeOpenAI:
         self._server.start()
@@ -90,8 +96,9 @@ class FakeOpenAI:
         return ModelReply(text=str(scripted))
 
     async def _complete(self, request: Request) -> Response:
-        body = await request.json()
-        self.requests.append(body)
+        received = await WireRequest.read(request)
+        self.received.append(received)
+        body = received.body
         if self.refuse_with is not None:
             quoted = f"invalid credentials (Authorization: {request.headers.get('authorization')})"
             return JSONResponse({"error": {"message": quoted}}, status_code=self.refuse_with)

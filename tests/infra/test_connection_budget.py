@@ -14,10 +14,10 @@ from sqlalchemy.engine import make_url
 
 from agent.events import AnswerReady
 from agent.execution.context import EngineSettings
+from infra.emulators.scripted_chat import ScriptedChatModel
 from infra.settings import Settings
 from infra.wiring import open_services
 from tests.agent.harness import Harness, finish
-from tests.fakes.chat import ScriptedChatModel
 from tests.fakes.packages import ScriptedPackages
 from tests.fakes.tools import ToolLog, simulated_registry
 

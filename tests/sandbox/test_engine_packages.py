@@ -29,12 +29,12 @@ from agent.events import (
 from agent.execution.context import EngineSettings
 from agent.ports.sandbox import Sandbox, SandboxLimits
 from agent.tools.registry import Risk
+from infra.emulators.scripted_chat import ScriptedChatModel
 from infra.settings import Settings
 from infra.tools.toolbox import build_registry
 from infra.wiring import open_services
 from sandbox.reflexion import ReflexionPackageRunner
 from tests.agent.harness import Harness, finish
-from tests.fakes.chat import ScriptedChatModel
 from tests.fakes.packages import ScriptedPackages
 from tests.fakes.tools import ToolLog
 

@@ -17,6 +17,7 @@ import docker
 import pytest
 
 from agent.ports.sandbox import SandboxLimits
+from bench import dying_dagbot
 from sandbox import make_sandbox
 from sandbox.backends import process_identity
 from sandbox.backends.bwrap import BwrapSandbox
@@ -29,7 +30,6 @@ from sandbox.backends.docker import (
     DockerSandbox,
     is_orphan,
 )
-from tests.sandbox import dying_dagbot
 from tests.sandbox.conftest import usable_backend
 from tests.sandbox.test_lifecycle import eventually, runner_processes
 

@@ -7,9 +7,9 @@ from typing import Any
 from agent.events import PackageAttempt, RunEvent
 from agent.execution.gateway import GreenToolGateway
 from agent.ports.sandbox import PackageAttemptRecord, PackageJob, Sandbox, SandboxLimits, SandboxResult
+from infra.emulators.scripted_chat import ScriptedChatModel
 from sandbox.backends.unavailable import UnavailableSandbox
 from sandbox.reflexion import ReflexionPackageRunner, extract_code
-from tests.fakes.chat import ScriptedChatModel
 
 BROKEN = "rows = inputs['rows']\ntotal = sum(r['n'] for r in rows)\nresult = total / 0\n"
 FIXED = "rows = inputs['rows']\nresult = {'total': sum(r['n'] for r in rows)}\n"

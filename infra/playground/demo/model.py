@@ -1,13 +1,14 @@
 """The demo model: a chat model that knows only the example requests.
 
-It stands in for the LLM when none is configured, in each of its three roles, reading the
-same prompts a real model reads:
-- planner (forced ``submit_plan``): the recorded plan of the example the request matches;
+It stands in for the LLM when none is configured, in each of its three roles (each request
+says which it is: :func:`agent.model.llm.for_role`), reading the same prompts a real model
+reads:
+- planner: the recorded plan of the example the request matches;
   for anything else an empty plan, so the joiner can say what the demo knows;
-- joiner (its system prompt, agent/prompts/joiner.md): a text answer written from the
+- joiner: a text answer written from the
   results in the prompt, so what it says is what the tools really returned (and what people
   really decided); it never calls ``replan``;
-- reflexion (plain text): the recorded fix for the example package's first, buggy version.
+- reflexion: the recorded fix for the example package's first, buggy version.
 
 Asked to stream, it writes text replies a word at a time, at about a hosted model's pace (so
 the joiner's answer streams into its thread as with a real model); the plan comes whole, as
@@ -23,14 +24,14 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, SystemMessage
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from langchain_core.runnables import Runnable
+from langchain_core.runnables import Runnable, RunnableConfig
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
-from agent.model.prompting import prompt_text as agent_prompt
+from agent.model.llm import role_in
 from infra.playground.demo import answers
 from infra.playground.demo.examples import COUNT_ERRORS_FIXED, EXAMPLES, Example, by_key, match_example
 
@@ -45,13 +46,6 @@ _WORD = re.compile(r"\s*\S+\s*|\s+")
 """A word with the spaces around it: the pieces of a streamed text join up to the text."""
 
 
-_JOINER = agent_prompt("joiner.md").split(".", 1)[0]
-"""The joiner's system prompt begins so ("You are the joiner of dagbot")."""
-
-
-def is_joiner(messages: list[BaseMessage]) -> bool:
-    """The joiner asks: its system prompt comes first (with or without the ``replan`` tool)."""
-    return bool(messages) and isinstance(messages[0], SystemMessage) and messages[0].text.startswith(_JOINER)
 
 
 def sections(text: str) -> dict[str, str]:
@@ -90,11 +84,11 @@ class DemoChatModel(BaseChatModel):
         name = convert_to_openai_tool(tools[0])["function"]["name"] if tools else None
         return self.model_copy(update={"tool_name": name, "disable_streaming": name == "submit_plan"})
 
-    def reply(self, messages: list[BaseMessage]) -> AIMessage:
+    def reply(self, messages: list[BaseMessage], role: str | None) -> AIMessage:
         prompt_text = "\n\n".join(m.text for m in messages)
-        if self.tool_name == "submit_plan":
+        if role == "planner":
             return self._call(self.plan(sections(messages[-1].text)), prompt_text)
-        if is_joiner(messages):
+        if role == "joiner":
             return self._text(self.answer(sections(messages[-1].text)), prompt_text)
         return self._text(self.rewrite(prompt_text), prompt_text)
 
@@ -135,23 +129,34 @@ class DemoChatModel(BaseChatModel):
     def _text(self, text: str, prompt_text: str) -> AIMessage:
         return AIMessage(content=text, usage_metadata=_usage(prompt_text, text))
 
+    async def ainvoke(self, input: LanguageModelInput, config: RunnableConfig | None = None, *,
+                      stop: list[str] | None = None, **kwargs: Any) -> AIMessage:
+        return await super().ainvoke(input, config, stop=stop, **{"role": role_in(config), **kwargs})
+
+    async def astream(self, input: LanguageModelInput, config: RunnableConfig | None = None, *,
+                      stop: list[str] | None = None, **kwargs: Any) -> AsyncIterator[AIMessageChunk]:
+        # the role reaches _agenerate and _astream as an argument (langchain-core streams
+        # without handing them the run's config)
+        async for chunk in super().astream(input, config, stop=stop, **{"role": role_in(config), **kwargs}):
+            yield chunk
+
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                   run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
-        return ChatResult(generations=[ChatGeneration(message=self.reply(messages))])
+        return ChatResult(generations=[ChatGeneration(message=self.reply(messages, kwargs.get("role")))])
 
     async def _agenerate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                          run_manager: AsyncCallbackManagerForLLMRun | None = None,
                          **kwargs: Any) -> ChatResult:
         if self.delay_seconds:
             await asyncio.sleep(self.delay_seconds)
-        return ChatResult(generations=[ChatGeneration(message=self.reply(messages))])
+        return ChatResult(generations=[ChatGeneration(message=self.reply(messages, kwargs.get("role")))])
 
     async def _astream(self, messages: list[BaseMessage], stop: list[str] | None = None,
                        run_manager: AsyncCallbackManagerForLLMRun | None = None,
                        **kwargs: Any) -> AsyncIterator[ChatGenerationChunk]:
         if self.delay_seconds:
             await asyncio.sleep(self.delay_seconds)
-        reply = self.reply(messages)
+        reply = self.reply(messages, kwargs.get("role"))
         if reply.tool_calls or not reply.text:  # a call comes whole
             calls = [tool_call_chunk(name=c["name"], args=json.dumps(c["args"]), id=c["id"], index=i)
                      for i, c in enumerate(reply.tool_calls)]

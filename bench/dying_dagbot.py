@@ -1,6 +1,6 @@
 """A dagbot process that runs one long package and is SIGKILLed from outside while it runs.
 
-Usage: python -m tests.sandbox.dying_dagbot docker|bwrap PACKAGE [WALL_SECONDS]
+Usage: python -m bench.dying_dagbot docker|bwrap PACKAGE [WALL_SECONDS]
 
 The package (one of :data:`PACKAGES`) tells the host it is running (a tool call, answered: the
 runner is back in package code, not reading its channel) and then never ends by itself. This
@@ -29,7 +29,7 @@ from sandbox.backends import process_identity
 from sandbox.backends.bwrap import BwrapSandbox
 from sandbox.backends.docker import LABEL, OWNER_LABEL, DockerSandbox
 
-PROJECT = Path(__file__).resolve().parents[2]
+PROJECT = Path(__file__).resolve().parents[1]
 READY = "RUNNING"
 ANNOUNCE_AFTER_SECONDS = 0.2
 PACKAGES = {
@@ -85,7 +85,7 @@ def start(
 ) -> tuple[subprocess.Popen[str], list[str]]:
     """A dying dagbot whose package runs now, and (docker) its containers' ids."""
     dagbot = subprocess.Popen(
-        [sys.executable, "-m", "tests.sandbox.dying_dagbot", backend, package, str(wall_seconds)],
+        [sys.executable, "-m", "bench.dying_dagbot", backend, package, str(wall_seconds)],
         cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     assert dagbot.stdout is not None

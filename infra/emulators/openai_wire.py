@@ -1,4 +1,8 @@
-"""The OpenAI chat completions wire format, for the fake servers (tests and bench).
+"""The OpenAI chat completions wire format, for the model servers that stand in for one
+(the benchmarks' and the tests').
+
+A request is its JSON body and, when dagbot sent it, which of dagbot's calls it is
+(:class:`WireRequest`: the header :data:`infra.openai_client.ROLE_HEADER`).
 
 A reply is plain text or tool calls. Non-streaming, it is one ``chat.completion`` body;
 streaming, a series of ``chat.completion.chunk`` deltas sent as server-sent events, with the
@@ -12,7 +16,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.model.prompting import prompt_text
+from starlette.requests import Request
+
+from infra.openai_client import ROLE_HEADER
 
 
 @dataclass(frozen=True)
@@ -49,17 +55,24 @@ def offered_tools(body: dict[str, Any]) -> list[str]:
     return [str(tool.get("function", {}).get("name")) for tool in body.get("tools") or []]
 
 
-_JOINER = prompt_text("joiner.md").split(".", 1)[0]
-"""How dagbot's joiner prompt begins ("You are the joiner of dagbot")."""
+@dataclass(frozen=True)
+class WireRequest:
+    body: dict[str, Any]
+    role: str | None = None
+    """Which of dagbot's calls it is (``planner``, ``joiner``, ``reflexion``); None from other
+    clients."""
 
+    @classmethod
+    async def read(cls, request: Request) -> WireRequest:
+        return cls(await request.json(), request.headers.get(ROLE_HEADER))
 
-def is_joiner(body: dict[str, Any]) -> bool:
-    """dagbot's joiner sent the request: it offers ``replan`` while replans are left and
-    nothing once none are, so its system prompt says it."""
-    first = (body.get("messages") or [{}])[0]
-    content = first.get("content")
-    return "replan" in offered_tools(body) or (
-        first.get("role") == "system" and isinstance(content, str) and content.startswith(_JOINER))
+    @property
+    def is_joiner(self) -> bool:
+        return self.role == "joiner"
+
+    @property
+    def streamed(self) -> bool:
+        return bool(self.body.get("stream"))
 
 
 def completion(reply: ModelReply, model: str, number: int, usage: dict[str, int]) -> dict[str, Any]:
