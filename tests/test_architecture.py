@@ -10,11 +10,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+NOT_THE_PRODUCT = {"tests", "bench"}
+"""No package of the product imports test or benchmark code (the stand-ins the playground, the
+benchmarks and the tests share live in infra/emulators/)."""
 FORBIDDEN = {
     "agent": {"slack_bolt", "slack_sdk", "docker", "sqlalchemy", "psycopg", "aiosqlite", "alembic",
-              "sandbox", "bot", "infra"},
-    "sandbox": {"slack_bolt", "slack_sdk", "sqlalchemy", "bot", "infra"},
-    "bot": {"docker", "sqlalchemy", "sandbox", "infra"},
+              "sandbox", "bot", "infra", *NOT_THE_PRODUCT},
+    "sandbox": {"slack_bolt", "slack_sdk", "sqlalchemy", "bot", "infra", *NOT_THE_PRODUCT},
+    "bot": {"docker", "sqlalchemy", "sandbox", "infra", *NOT_THE_PRODUCT},
+    "infra": NOT_THE_PRODUCT,
 }
 
 
