@@ -33,6 +33,7 @@ from bot.access import AccessDirectory
 from bot.approval_dms import ApprovalDMs
 from bot.approval_messages import ApprovalMessages
 from bot.assistant import AssistantPane
+from bot.commands import SlashCommands
 from bot.config import BotConfig
 from bot.conversation_kinds import ConversationKinds
 from bot.features import SlackFeatures
@@ -49,8 +50,9 @@ from bot.tasks import TaskSet
 
 log = structlog.get_logger(__name__)
 
-MISSING_APPROVAL_SCAN_SECONDS = 5.0
-"""How often the recovery pass looks for pending approvals that have no message."""
+LEFT_BEHIND_SCAN_SECONDS = 5.0
+"""How often the recovery pass looks for what a dead process left behind besides threads:
+pending approvals that have no message, slash commands recorded and never queued."""
 
 
 def unreachable(exc: BaseException) -> str:
@@ -116,7 +118,7 @@ class SlackBot:
         self._session = None if client else aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
         self.client = client or web_client(config, self._session, deps.slack_calls)
         self.tasks = TaskSet()
-        self._approvals_checked_at = 0.0
+        self._left_behind_checked_at = 0.0
         self.poster = SlackPoster(self.client)
         self.directory = AccessDirectory(config.policy, self.client,
                                            cache_seconds=config.usergroup_cache_seconds)
@@ -151,6 +153,9 @@ class SlackBot:
                              command=config.command, clock=self.clock,
                              claim_retake_seconds=config.claim_retake_seconds,
                              answers_in=self.directory.answers_in)
+        self.commands = SlashCommands(intake=self.intake, store=self.store, poster=self.poster,
+                                      tasks=self.tasks, answers_in=self.directory.answers_in,
+                                      retake_seconds=config.claim_retake_seconds, clock=self.clock)
         self.interactions = Interactions(engine=self.engine, approvals=self.approvals, store=self.store,
                                          poster=self.poster, directory=self.directory,
                                          notifier=self.notifier, approval_messages=self.approval_messages)
@@ -167,7 +172,8 @@ class SlackBot:
             logger=bolt_logger(),
         )
         register(self.app, Handlers(
-            config=config, tasks=self.tasks, intake=self.intake, interactions=self.interactions,
+            config=config, tasks=self.tasks, commands=self.commands, intake=self.intake,
+            interactions=self.interactions,
             pane=self.pane, home=self.home, feedback=self.feedback, engine=self.engine,
             approvals=self.approvals, store=self.store, directory=self.directory))
         self._queue: asyncio.Queue[RunEvent] | None = None
@@ -238,13 +244,15 @@ class SlackBot:
 
     async def recover(self) -> None:
         """Resume threads whose runner died or failed while this process runs (start-up has
-        its own pass): lapsed leases, decisions no runner took up, orphaned queued requests."""
+        its own pass): lapsed leases, decisions no runner took up, orphaned queued requests; and
+        run slash commands whose process died before queueing them."""
         resumed = await self.engine.recover_lapsed()
         if resumed:
             log.info("recovered threads", threads=resumed)
-        if self.clock() - self._approvals_checked_at >= MISSING_APPROVAL_SCAN_SECONDS:
-            self._approvals_checked_at = self.clock()
+        if self.clock() - self._left_behind_checked_at >= LEFT_BEHIND_SCAN_SECONDS:
+            self._left_behind_checked_at = self.clock()
             await self.notifier.post_missing_approvals(older_than=self.config.missing_approval_seconds)
+            await self.commands.retake()
 
     async def _tick(self) -> None:
         self.notifier.tick()

@@ -39,7 +39,8 @@ class BotConfig:
     process that asked died before posting it) is posted by the recovery pass."""
     claim_retake_seconds: float = 30.0
     """A message claimed by a delivery that has not queued it after this long (its process
-    died) is taken over by Slack's next retry (which comes after a minute)."""
+    died) is taken over by Slack's next retry (which comes after a minute); a slash command
+    recorded and not queued after this long is run by the recovery pass."""
     claim_ttl_seconds: float = 86_400.0
     """How long delivered event ids are remembered for de-duplicating Slack's retries."""
     audit_retention_seconds: float = 0.0

@@ -1,4 +1,5 @@
-"""Requests from Slack become engine runs: slash commands, mentions, DMs, thread follow-ups.
+"""Requests from Slack become engine runs: mentions, DMs, thread follow-ups, and the slash
+commands :mod:`bot.commands` hands over.
 
 Each run gets its status message *before* the engine starts (so the user sees it within
 a second, before any plan exists); the notifier binds it to the run when the run starts.
@@ -33,7 +34,6 @@ from bot.access import is_direct
 from bot.mrkdwn import unescape
 from bot.poster import SlackPoster
 from bot.progress import Phase, RunProgress
-from bot.reply_view import root_message
 from bot.status_view import render_status
 from bot.store import BotStore
 from bot.threads import ThreadRef, mentions, message_key, strip_mention
@@ -91,30 +91,6 @@ class Intake:
         self.claim_retake_seconds = claim_retake_seconds
         self.claim_wait_seconds = claim_wait_seconds
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
-
-    async def from_command(self, team: str, channel: str, user: str, text: str, respond: Respond,
-                           channel_name: str | None = None) -> None:
-        """``/agent <request>``: a root message quoting the request; the run lives in its thread.
-        ``channel_name``: as Slack sends it (``directmessage`` in a DM, ``mpdm-…`` in a group DM)."""
-        direct = is_direct(channel, channel_name=channel_name)
-        if not self.answers_in(channel, direct=direct):
-            await respond(say.not_answering_here(direct=bool(direct)))
-            return
-        root = root_message(user, text)
-        posted = await self.poster.send(channel, root.text, root.blocks)
-        if posted.ts is None:
-            await respond(say.NOT_IN_CHANNEL if posted.error in CANNOT_POST_HERE
-                          else say.could_not_start(posted.error))
-            return
-        thread = ThreadRef(team, channel, posted.ts)
-        try:
-            # The thread is the bot's from its root message on: its owning is recorded while
-            # the status message is posted and the request queued, not after.
-            await asyncio.gather(self.start(thread, text, user, fresh=True, respond=respond),
-                                 self.store.own_thread(thread, user, self.clock()))
-        except Exception:
-            log.exception("could not start a run", thread_id=thread.key)
-            await respond(say.SOMETHING_BROKE)
 
     async def from_event(self, team: str, event: Mapping[str, Any], bot_user_id: str | None,
                          *, mentioned: bool) -> Delivery:

@@ -28,16 +28,17 @@ from bot.access import AccessDirectory
 from bot.answer_view import FEEDBACK_ACTION
 from bot.approval_view import APPROVE_ACTION, EDIT_ACTION, REJECT_ACTION, REJECT_VIEW, seen_edits
 from bot.assistant import AssistantPane
+from bot.commands import SlashCommands
 from bot.config import BotConfig
 from bot.edit_view import EDIT_VIEW
 from bot.feedback import FeedbackDesk
 from bot.home import AppHome
-from bot.intake import Delivery, Intake
+from bot.intake import Delivery, Intake, fresh_request_key
 from bot.interactions import Interactions
 from bot.reply_view import help_reply
 from bot.status_report import status_report
 from bot.status_view import CANCEL_ACTION
-from bot.store import BotStore
+from bot.store import BotStore, SlashCommand
 from bot.tasks import TaskSet
 
 ANYTHING = re.compile(".*")
@@ -50,8 +51,10 @@ class Handlers:
 
     config: BotConfig
     tasks: TaskSet
+    commands: SlashCommands
+    """``/agent <request>``."""
     intake: Intake
-    """Requests: slash commands, mentions, messages."""
+    """Requests in messages: mentions, DMs, follow-ups."""
     interactions: Interactions
     """Clicks and dialogs: approve, reject, edit, cancel."""
     pane: AssistantPane
@@ -102,12 +105,13 @@ def register(app: AsyncApp, bot: Handlers) -> None:
             bot.tasks.spawn(_status(user, respond), name="status")
             return
 
-        async def reply(text: str) -> None:
-            await respond(text=text, response_type="ephemeral")
-
-        await _recorded(bot, bot.tasks.spawn(bot.intake.from_command(
-            command.get("team_id", ""), command["channel_id"], user, text, reply,
-            channel_name=command.get("channel_name")), name="command"))
+        recorded = asyncio.Event()
+        request = SlashCommand(
+            key=fresh_request_key(), team=command.get("team_id", ""), channel=command["channel_id"],
+            user=user, text=text, received_at=bot.commands.clock(), channel_name=command.get("channel_name"),
+            response_url=command.get("response_url"))
+        await _recorded(bot, bot.tasks.spawn(bot.commands.take(request, recorded.set), name="command"),
+                        until=recorded)
 
     async def _status(user: str, respond: AsyncRespond) -> None:
         report = await status_report(user, engine=bot.engine, approvals=bot.approvals, store=bot.store,
@@ -218,9 +222,18 @@ def register(app: AsyncApp, bot: Handlers) -> None:
     app.options(ANYTHING)(_no_options)
 
 
-async def _recorded(bot: Handlers, work: asyncio.Task[Any]) -> None:
-    """Return (so Bolt answers Slack) once the work is done, or after the configured wait."""
-    await asyncio.wait({work}, timeout=bot.config.durable_ack_seconds)
+async def _recorded(bot: Handlers, work: asyncio.Task[Any], *, until: asyncio.Event | None = None) -> None:
+    """Return (so Bolt answers Slack) once the work is done (or has set ``until``: recorded
+    what the rest of it needs), or after the configured wait."""
+    if until is None:
+        await asyncio.wait({work}, timeout=bot.config.durable_ack_seconds)
+        return
+    said = asyncio.ensure_future(until.wait())
+    try:
+        await asyncio.wait({work, said}, timeout=bot.config.durable_ack_seconds,
+                           return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        said.cancel()
 
 
 async def _delivered(bot: Handlers, work: asyncio.Task[Delivery]) -> BoltResponse | None:

@@ -10,6 +10,7 @@ import aiohttp
 import structlog
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_attempt
 
 from bot.blocks import Block
@@ -220,3 +221,16 @@ class SlackPoster:
                 about = (f"About <{permalink(channel, thread_ts)}|this thread>:" if thread_ts
                          else f"In <#{channel}>:")
         await self.send(user, f"{about}\n{text}" if about else text)  # (a user id: the app's DM with them)
+
+    async def respond(self, response_url: str, text: str) -> bool:
+        """Answer a slash command privately through its ``response_url`` (as Bolt's ``respond``
+        does); False when that did not work (the URL expired, Slack unreachable: logged)."""
+        try:
+            sent = await AsyncWebhookClient(response_url, session=self.client.session).send(
+                text=text, response_type="ephemeral")
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            log.warning("response_url failed", error=type(exc).__name__)
+            return False
+        if sent.status_code != 200:
+            log.warning("response_url refused", status=sent.status_code)
+        return sent.status_code == 200

@@ -69,6 +69,27 @@ class Claim:
 
 
 @dataclass(frozen=True)
+class SlashCommand:
+    """A ``/agent <request>``, recorded before Slack gets its answer (Slack never resends a
+    command): whoever finds it unfinished later (its process died) runs it."""
+
+    key: str
+    """Its request's key in the engine's queue (32 characters)."""
+    team: str
+    channel: str
+    user: str
+    text: str
+    received_at: float
+    channel_name: str | None = None
+    response_url: str | None = None
+    """Where the requester is told, privately, what went wrong (Slack's, valid 30 minutes)."""
+    root_ts: str | None = None
+    """The root message quoting the request, once posted: its thread is the run's."""
+    taken_at: float | None = None
+    """When its current taker took it (``received_at`` for the process that recorded it)."""
+
+
+@dataclass(frozen=True)
 class AnswerMessage:
     """The message that ends a run's answer: the one with the feedback buttons."""
 
@@ -123,6 +144,21 @@ class BotStore(Protocol):
     async def claim_settled(self, key: str) -> bool: ...
 
     async def forget_claims(self, before: float) -> int: ...
+
+    async def record_command(self, command: SlashCommand) -> None:
+        """Durably: a command recorded is run (by this process or, if it dies, another)."""
+
+    async def command_posted(self, key: str, root_ts: str) -> None:
+        """Its root message is posted (a taker reuses it instead of posting another)."""
+
+    async def finish_command(self, key: str) -> None:
+        """Its request is queued (or refused, and the requester told): nothing is left to do."""
+
+    async def retake_commands(self, now: float, *, unfinished_for: float) -> list[SlashCommand]:
+        """Commands taken at least ``unfinished_for`` seconds ago and still unfinished (their
+        taker died), taken by the caller (compare-and-set: one taker each); their ``taken_at``
+        is the previous taker's."""
+        ...
 
     async def own_thread(self, thread: ThreadRef, started_by: str | None, now: float) -> None:
         """Remember that the bot runs work in this thread (idempotent)."""

@@ -295,6 +295,23 @@ class SlackClaimRow(Base):
     settled_at: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
+class SlackCommandRow(Base):
+    """A slash command, recorded before Slack is answered and deleted once its request is
+    queued: one left behind by a process that died is taken over (``taken_at``) and run."""
+
+    __tablename__ = "slack_commands"
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    team: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(32))
+    channel_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    user_id: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    response_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    received_at: Mapped[float] = mapped_column(Float)
+    taken_at: Mapped[float] = mapped_column(Float, index=True)
+    root_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+
 class SlackAnswerRow(Base):
     """The message that ends a run's answer (it carries the feedback buttons)."""
 

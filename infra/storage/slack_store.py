@@ -24,6 +24,7 @@ from bot.store import (
     Claim,
     FeedbackRecorded,
     RecentRun,
+    SlashCommand,
     StatusMessage,
     Vote,
 )
@@ -37,6 +38,7 @@ from infra.storage.db import (
     SlackApprovalMessageRow,
     SlackAssistantThreadRow,
     SlackClaimRow,
+    SlackCommandRow,
     SlackStatusMessageRow,
     SlackThreadRow,
     utc,
@@ -65,6 +67,9 @@ class SqlSlackStore:
         # Written together when they come at once (what Slack acknowledgements wait for)
         self._owned = GroupCommit(self._own_all)
         self._statuses = GroupCommit(self._add_all)
+        self._commands = GroupCommit(self._record_all)
+        self._posted_commands = GroupCommit(self._posted_all)
+        self._finished_commands = GroupCommit(self._finish_all)
 
     # ----------------------------------------------------------------- claims
 
@@ -103,6 +108,58 @@ class SqlSlackStore:
         async with self.session.begin() as s:
             result = await s.execute(delete(SlackClaimRow).where(SlackClaimRow.claimed_at < before))
             return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    # ---------------------------------------------------------- slash commands
+
+    @interactive_work
+    async def record_command(self, command: SlashCommand) -> None:
+        await self._commands(SlackCommandRow(
+            key=command.key, team=command.team, channel=command.channel, channel_name=command.channel_name,
+            user_id=command.user, text=command.text, response_url=command.response_url,
+            received_at=command.received_at, taken_at=command.taken_at or command.received_at,
+            root_ts=command.root_ts))
+
+    async def _record_all(self, rows: list[SlackCommandRow]) -> list[None]:
+        async with self.session.begin() as s:
+            s.add_all(rows)
+        return [None] * len(rows)
+
+    async def command_posted(self, key: str, root_ts: str) -> None:
+        await self._posted_commands((key, root_ts))
+
+    async def _posted_all(self, posted: list[tuple[str, str]]) -> list[None]:
+        async with self.session.begin() as s:
+            for key, root_ts in posted:
+                await s.execute(update(SlackCommandRow).where(SlackCommandRow.key == key)
+                                .values(root_ts=root_ts))
+        return [None] * len(posted)
+
+    async def finish_command(self, key: str) -> None:
+        await self._finished_commands(key)
+
+    async def _finish_all(self, keys: list[str]) -> list[None]:
+        async with self.session.begin() as s:
+            await s.execute(delete(SlackCommandRow).where(SlackCommandRow.key.in_(keys)))
+        return [None] * len(keys)
+
+    async def retake_commands(self, now: float, *, unfinished_for: float) -> list[SlashCommand]:
+        async with self.session() as s:
+            rows = (await s.execute(select(SlackCommandRow)
+                                    .where(SlackCommandRow.taken_at <= now - unfinished_for)
+                                    .order_by(SlackCommandRow.received_at))).scalars().all()
+        taken: list[SlashCommand] = []
+        for row in rows:
+            async with self.session.begin() as s:  # compare-and-set: one taker each
+                retaken = await s.execute(
+                    update(SlackCommandRow)
+                    .where(SlackCommandRow.key == row.key, SlackCommandRow.taken_at == row.taken_at)
+                    .values(taken_at=now))
+            if retaken.rowcount == 1:  # type: ignore[attr-defined]
+                taken.append(SlashCommand(
+                    key=row.key, team=row.team, channel=row.channel, user=row.user_id, text=row.text,
+                    received_at=row.received_at, channel_name=row.channel_name,
+                    response_url=row.response_url, root_ts=row.root_ts, taken_at=row.taken_at))
+        return taken
 
     # ---------------------------------------------------------------- threads
 

@@ -107,20 +107,6 @@ async def test_secrets_stay_out_of_slack_and_the_logs(
 
 
 
-async def test_the_slash_command_is_answered_once_its_run_is_recorded(slack: FakeSlack, sqlite_url: str) -> None:
-    async with running_bot(slack, sqlite_url, [LOOK_UPS, finish("all looked up")]) as app, \
-            chat_with(slack, app) as chat:
-        response = await chat.driver.slash(ALICE, OPS, "look up a, b and c")
-        answered = time.monotonic()
-        assert response.status_code == 200
-        # a replica that died right after answering would not lose the request: by then its
-        # status message is posted and the run queued in the database
-        root_post, status_post = slack.calls_of("chat.postMessage")[:2]
-        assert root_post.at < status_post.at < answered
-        root = next(m for m in slack.messages if m.is_from_bot)
-        await Thread(chat, OPS, root.ts).answer()
-
-
 async def test_the_slash_command_is_answered_in_time_however_slow_slack_is(
         slack: FakeSlack, sqlite_url: str) -> None:
     slack.latency["chat.postMessage"] = 2.0  # Slack takes two seconds for every post

@@ -1,0 +1,99 @@
+"""Slash commands: ``/agent <request>`` is recorded before Slack is answered, and run after.
+
+Slack never resends a slash command, and wants its answer within 3 seconds. So the command is
+recorded first, in one write (commands that come at once share a transaction), Slack is
+answered, and only then is the root message quoting the request posted and the run started in
+its thread (:meth:`bot.intake.Intake.start`), at the speed of Slack's API and not on the
+answer's path. A command whose process died before its request was queued is found by the
+recovery pass ``retake_seconds`` later and run by the process that takes it: its root message
+is reused if it was recorded as posted, and so are its status message and its queued request
+(the command's key is the request's).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+import structlog
+
+from bot import messages as say
+from bot.access import is_direct
+from bot.intake import CANNOT_POST_HERE, AnswersIn, Intake
+from bot.poster import SlackPoster
+from bot.reply_view import root_message
+from bot.store import BotStore, SlashCommand
+from bot.tasks import TaskSet
+from bot.threads import ThreadRef
+
+log = structlog.get_logger(__name__)
+
+
+class SlashCommands:
+    def __init__(self, *, intake: Intake, store: BotStore, poster: SlackPoster, tasks: TaskSet,
+                 answers_in: AnswersIn, retake_seconds: float,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.intake = intake
+        self.store = store
+        self.poster = poster
+        self.tasks = tasks
+        self.answers_in = answers_in
+        self.retake_seconds = retake_seconds
+        self.clock = clock
+
+    async def take(self, command: SlashCommand, recorded: Callable[[], None]) -> None:
+        """Record ``command``, say so (``recorded``: Slack may be answered), then run it."""
+        direct = is_direct(command.channel, channel_name=command.channel_name)
+        if not self.answers_in(command.channel, direct=direct):
+            recorded()
+            await self._tell(command, say.not_answering_here(direct=bool(direct)))
+            return
+        await self.store.record_command(command)
+        recorded()
+        await self.run(command)
+
+    async def retake(self) -> int:
+        """Run the commands whose process died before queueing them (taken once, machine-wide)."""
+        commands = await self.store.retake_commands(self.clock(), unfinished_for=self.retake_seconds)
+        for command in commands:
+            log.warning("running a slash command whose process died", request_key=command.key,
+                        posted=command.root_ts is not None)
+            self.tasks.spawn(self.run(command, retaken=True), name="retaken-command")
+        return len(commands)
+
+    async def run(self, command: SlashCommand, *, retaken: bool = False) -> None:
+        """Post the root message (unless it was), then start the run in its thread."""
+        try:
+            root_ts = command.root_ts
+            if root_ts is None:
+                root = root_message(command.user, command.text)
+                posted = await self.poster.send(command.channel, root.text, root.blocks)
+                if posted.ts is None:
+                    await self._tell(command, say.NOT_IN_CHANNEL if posted.error in CANNOT_POST_HERE
+                                     else say.could_not_start(posted.error))
+                    await self.store.finish_command(command.key)
+                    return
+                root_ts = posted.ts
+                await self.store.command_posted(command.key, root_ts)
+            thread = ThreadRef(command.team, command.channel, root_ts)
+
+            async def respond(text: str) -> None:
+                await self._tell(command, text)
+
+            # The thread is the bot's from its root message on: its owning is recorded while
+            # the status message is posted and the request queued, not after.
+            await asyncio.gather(
+                self.intake.start(thread, command.text, command.user, fresh=True, respond=respond,
+                                  key=command.key, retaken_from=command.received_at if retaken else None),
+                self.store.own_thread(thread, command.user, self.clock()))
+            await self.store.finish_command(command.key)
+        except Exception:
+            log.exception("could not start a run", request_key=command.key)
+            await self._tell(command, say.SOMETHING_BROKE)
+
+    async def _tell(self, command: SlashCommand, text: str) -> None:
+        """Privately, through the command's response_url (or an ephemeral message)."""
+        if command.response_url and await self.poster.respond(command.response_url, text):
+            return
+        await self.poster.ephemeral(command.channel, command.user, text)
