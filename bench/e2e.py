@@ -1,6 +1,6 @@
 """End to end against the agents users pick instead, on one model and one set of tools.
 
-    python -m bench.e2e [--quick] [--db postgres|sqlite] [--repeats N]
+    python -m bench.e2e [--quick] [--db postgres|sqlite] [--repeats N] [--no-prefix-cache]
 
 One local OpenAI-compatible server with a latency model (bench.e2e_model: first token after
 0.5 s plus 0.2 ms per prompt token, then 60 tokens/s; tokens counted as characters / 4 for
@@ -87,7 +87,9 @@ class Run:
     plan_s: float | None
     """dagbot: from the planner request to the end of its reply."""
     plan_prompt_tokens: int | None
-    """dagbot: the planner request's prompt tokens."""
+    """dagbot: the planner request's prompt tokens it had to process (not a cached prefix)."""
+    prefilled_tokens: int = 0
+    """Prompt tokens processed, all requests (not a cached prefix)."""
     phases: dict[str, float] = dataclasses.field(default_factory=dict)
     """dagbot: where the time went (see PHASES)."""
 
@@ -204,6 +206,7 @@ async def run_agent(agent: Any, shape: Shape) -> str:
 async def measure(system: str, runner: Any, shape: Shape, server: LatencyModelServer) -> Run:
     times = ToolTimes()
     RECORDER.set(times)  # (in this task's context only: requests may run side by side)
+    server.cache.forget(shape.name)  # asked again, it is a new request: no prefix of its own is cached
     first = len(server.served)
     started = time.monotonic()
     answer = await (run_dagbot(runner, shape) if system.startswith("dagbot") else run_agent(runner, shape))
@@ -220,7 +223,8 @@ async def measure(system: str, runner: Any, shape: Shape, server: LatencyModelSe
                prompt_tokens=sum(s.prompt_tokens for s in served),
                first_tool_s=min(times.starts) - origin if times.starts else None,
                plan_s=planner.ended - planner.arrived if planner else None,
-               plan_prompt_tokens=planner.prompt_tokens if planner else None,
+               plan_prompt_tokens=planner.prompt_tokens - planner.cached_tokens if planner else None,
+               prefilled_tokens=sum(s.prompt_tokens - s.cached_tokens for s in served),
                phases=dagbot_phases(served, started, started + seconds) if planner else {})
 
 
@@ -305,6 +309,9 @@ def figures(runs: list[Run], latency: LatencyModel) -> dict[str, Any]:
         "prompt_tokens_per_request": {
             system: round(statistics.mean(mean_of(runs, system, s, "prompt_tokens") for s in names))
             for system in SYSTEMS},
+        "prefilled_tokens_per_request": {
+            system: round(statistics.mean(mean_of(runs, system, s, "prefilled_tokens") for s in names))
+            for system in SYSTEMS},
         "reply_tokens_per_request": {
             system: round(statistics.mean(mean_of(runs, system, s, "tokens") - mean_of(
                 runs, system, s, "prompt_tokens") for s in names)) for system in SYSTEMS},
@@ -351,14 +358,15 @@ def table(runs: list[Run], latency: LatencyModel) -> str:
     return "\n".join(lines)
 
 
-async def main(quick: bool, db: str, repeats: int | None) -> dict[str, Any]:
-    latency = LatencyModel()
+async def main(quick: bool, db: str, repeats: int | None, prefix_caching: bool = True) -> dict[str, Any]:
+    latency = LatencyModel(prefix_caching=prefix_caching)
     repeats = repeats or (1 if quick else 3)
     with scratch_database(PG_URL, "dagbot_e2e") as pg_url:
         url = pg_url if db == "postgres" else f"sqlite:///{tempfile.mkdtemp()}/e2e.sqlite"
         runs, notes = await run_suite(url, repeats, latency, side_by_side=quick)
-    print(f"model: first token {latency.ttft_s} s + {latency.prompt_s_per_token * 1000:g} ms/prompt token, "
-          f"{latency.tokens_per_s:g} tokens/s; tokens = characters / 4; {repeats} run(s) per cell; "
+    print(f"model: first token {latency.ttft_s} s + {latency.prompt_s_per_token * 1000:g} ms/prompt token"
+          + (" not cached (prefix caching)" if latency.prefix_caching else "")
+          + f", {latency.tokens_per_s:g} tokens/s; tokens = characters / 4; {repeats} run(s) per cell; "
           f"dagbot's package: {notes.get('package', '-')}; database: {db}"
           + ("; the sequential baseline's requests side by side" if quick else ""))
     print(table(runs, latency))
@@ -374,5 +382,7 @@ if __name__ == "__main__":
     parser.add_argument("--quick", action="store_true", help="one run per cell, under 90 s")
     parser.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
     parser.add_argument("--repeats", type=int, default=None, help="runs per cell (default 3, quick 1)")
+    parser.add_argument("--no-prefix-cache", action="store_true",
+                        help="every prompt processed whole (no server reuses a prefix)")
     args = parser.parse_args()
-    asyncio.run(main(args.quick, args.db, args.repeats))
+    asyncio.run(main(args.quick, args.db, args.repeats, not args.no_prefix_cache))

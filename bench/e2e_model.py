@@ -1,7 +1,8 @@
 """A local OpenAI-compatible server with a latency model, for ``bench.e2e``.
 
 Every request, whatever system sends it, waits ``ttft_s + prompt_tokens × prompt_s_per_token``
-before its first token, then emits its reply at ``tokens_per_s``: streamed as server-sent
+before its first token (less the tokens of the longest prefix it shares with a prompt served
+before: OpenAI, vLLM and llama.cpp all reuse a prompt prefix they have seen), then emits its reply at ``tokens_per_s``: streamed as server-sent
 events (one delta per token) when the request asks for a stream, else returned whole at
 the time the last token would have been sent. A policy (a function of the request body)
 decides the reply.
@@ -17,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import os
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -58,6 +60,38 @@ def prompt_tokens(body: dict[str, Any]) -> int:
     return total
 
 
+def prompt_text(body: dict[str, Any]) -> str:
+    """The prompt as one text, in the order a server reads it (tools, then each message): two
+    prompts share the tokens of their common prefix."""
+    parts = [json.dumps(body.get("tools") or [], ensure_ascii=False)]
+    for message in body.get("messages", []):
+        content = message.get("content")
+        parts.append(f"<{message.get('role')}>")
+        parts.append(content if isinstance(content, str) else json.dumps(content or "", ensure_ascii=False))
+        if message.get("tool_calls"):
+            parts.append(json.dumps(message["tool_calls"], ensure_ascii=False))
+    return "".join(parts)
+
+
+class PrefixCache:
+    """The prompts served so far, by label (the request they belong to); a new prompt's cached
+    tokens are those of the longest prefix it shares with one of them (whole tokens: characters
+    / 4, rounded down). :meth:`forget` a label before asking its request again, so that a repeat
+    reuses only what other requests share with it (the system prompt, the tools), as a new
+    request would."""
+
+    def __init__(self) -> None:
+        self._seen: list[tuple[str, str]] = []
+
+    def cached_tokens(self, text: str, label: str) -> int:
+        longest = max((len(os.path.commonprefix([text, seen])) for _, seen in self._seen), default=0)
+        self._seen.append((label, text))
+        return longest // CHARS_PER_TOKEN
+
+    def forget(self, label: str) -> None:
+        self._seen = [(other, text) for other, text in self._seen if other != label]
+
+
 def reply_tokens(reply: ModelReply) -> int:
     return tokens(reply.text) + sum(tokens(c.name) + tokens(c.arguments) for c in reply.calls)
 
@@ -68,10 +102,12 @@ class LatencyModel:
     """Time to first token, before prompt processing."""
     tokens_per_s: float = 60.0
     prompt_s_per_token: float = 0.0002
-    """Prompt processing (prefill) per prompt token: 5,000 tokens/s."""
+    """Prompt processing (prefill) per prompt token not cached: 5,000 tokens/s."""
+    prefix_caching: bool = True
+    """A prompt's prefix served before is not processed again."""
 
-    def first_token_s(self, prompt: int) -> float:
-        return self.ttft_s + prompt * self.prompt_s_per_token
+    def first_token_s(self, prompt: int, cached: int = 0) -> float:
+        return self.ttft_s + max(0, prompt - cached) * self.prompt_s_per_token
 
 
 @dataclass
@@ -88,6 +124,8 @@ class Served:
     prompt_tokens: int
     completion_tokens: int
     arrived: float
+    cached_tokens: int = 0
+    """Of ``prompt_tokens``, those of a prefix served before (not processed again)."""
     first_token: float = 0.0
     ended: float = 0.0
 
@@ -106,6 +144,7 @@ class LatencyModelServer:
         self.role = role
         self.latency = latency
         self.served: list[Served] = []
+        self.cache = PrefixCache()
         app = Starlette(routes=[Route("/v1/chat/completions", self._complete, methods=["POST"])])
         self._server = ThreadedServer(app)
         self.url = f"http://127.0.0.1:{self._server.port}/v1"
@@ -128,11 +167,13 @@ class LatencyModelServer:
         record = Served(model=str(body.get("model")), label=self.label(received), role=self.role(received),
                         stream=bool(body.get("stream")), prompt_tokens=prompt_tokens(body),
                         completion_tokens=reply_tokens(reply), arrived=arrived)
+        cached = self.cache.cached_tokens(prompt_text(body), record.label)
+        record.cached_tokens = min(cached, record.prompt_tokens) if self.latency.prefix_caching else 0
         self.served.append(record)
         number = len(self.served)
         usage = {"prompt_tokens": record.prompt_tokens, "completion_tokens": record.completion_tokens,
                  "total_tokens": record.prompt_tokens + record.completion_tokens}
-        start = arrived + self.latency.first_token_s(record.prompt_tokens)
+        start = arrived + self.latency.first_token_s(record.prompt_tokens, record.cached_tokens)
         if not record.stream:
             await _sleep_until(start + record.completion_tokens / self.latency.tokens_per_s)
             record.first_token = record.ended = time.monotonic()
