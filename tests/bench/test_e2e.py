@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from agent.model.prompting import fill, prompt_text
+from agent.model import prompting
 from bench.e2e import SYSTEMS, figures, run_suite
 from bench.e2e_floor import any_system_floor_s, first_dispatch_chars, first_tool_floor, reply_reads_results
-from bench.e2e_model import LatencyModel, prompt_tokens, tokens
+from bench.e2e_model import LatencyModel, PrefixCache, prompt_text, prompt_tokens, tokens
 from bench.e2e_shapes import ScriptedModel, shapes
 from infra.emulators.openai_wire import ModelReply, WireRequest
 
@@ -59,7 +59,7 @@ def test_the_scripted_model_answers_each_system_with_its_own_calls() -> None:
     plan = model(plan_request)
     assert plan.calls[0].name == "submit_plan"
     # dagbot's joiner, known by the role its request says (X-Dagbot-Call), with or without `replan`
-    system = {"role": "system", "content": fill(prompt_text("joiner.md"), replan_note="")}
+    system = {"role": "system", "content": prompting.fill(prompting.prompt_text("joiner.md"), replan_note="")}
     replan_tool = {"type": "function", "function": {"name": "replan", "parameters": {}}}
     for body in ({"model": "dagbot", "messages": [system, ask], "tools": [replan_tool], "tool_choice": "auto"},
                  {"model": "dagbot", "messages": [system, ask]}):
@@ -70,6 +70,22 @@ def test_the_scripted_model_answers_each_system_with_its_own_calls() -> None:
     done = model(WireRequest({"model": "react", "messages": [ask] + [
         {"role": "assistant", "tool_calls": [{}]}] * 3}))
     assert done == ModelReply(text=qa.answer)
+
+
+def test_a_prompt_prefix_served_before_is_not_processed_again() -> None:
+    system = {"role": "system", "content": "s" * 400}  # 100 tokens, the same for every request
+    first = {"messages": [system, {"role": "user", "content": "first request"}]}
+    second = {"messages": [system, {"role": "user", "content": "second request"}]}
+    follow_up = {"messages": [*first["messages"], {"role": "assistant", "content": "calls"}]}
+    cache = PrefixCache()
+    assert cache.cached_tokens(prompt_text(first), "first") == 0
+    shared = len(prompt_text(first)) - len("first request")
+    assert cache.cached_tokens(prompt_text(second), "second") == shared // 4  # the system prompt
+    assert cache.cached_tokens(prompt_text(follow_up), "first") == len(prompt_text(first)) // 4
+    cache.forget("first")  # asked again, the first request shares only the system prompt
+    assert cache.cached_tokens(prompt_text(first), "first") == shared // 4
+    model = LatencyModel(ttft_s=0.5, prompt_s_per_token=0.001)
+    assert model.first_token_s(300, cached=100) == pytest.approx(0.7)
 
 
 def test_tokens_are_counted_alike_for_every_request() -> None:
