@@ -88,6 +88,7 @@ class Row:
     problems: list[str]
     answer: str
     plans: list[dict[str, Any]]
+    repair_problems: list[str]
 
 
 async def run_turn(svc: Services, thread: str, request: str, case: Case, seen: Observed) -> None:
@@ -105,8 +106,9 @@ async def run_turn(svc: Services, thread: str, request: str, case: Case, seen: O
             match event:
                 case PlanReady(plan=plan):
                     seen.plans.append(plan)
-                case PlanRepairing():
+                case PlanRepairing(problems=problems):
                     seen.repairs += 1
+                    seen.repair_problems.extend(problems)
                 case AwaitingApproval(approval_id=approval_id, tool=tool):
                     approve = tool in case.red_tools and not case.reject
                     seen.approvals.append((tool, approve))
@@ -135,7 +137,7 @@ async def run_case(svc: Services, targets: Targets, root: Path, case: Case, mete
     return Row(case.name, case.kind.value, verdict.success, verdict.first_plan_valid, verdict.plan_valid,
                verdict.rules_kept, verdict.false_claim, verdict.raw_answer, meter.calls - calls,
                meter.tokens - tokens, round(time.monotonic() - started, 1), verdict.problems,
-               seen.final, seen.plans)
+               seen.final, seen.plans, seen.repair_problems)
 
 
 @contextlib.asynccontextmanager

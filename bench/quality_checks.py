@@ -35,6 +35,8 @@ class Observed:
     failures: list[str] = field(default_factory=list)
     plans: list[dict[str, Any]] = field(default_factory=list)
     repairs: int = 0
+    repair_problems: list[str] = field(default_factory=list)
+    """What made each plan sent back for repair invalid (the validator's words)."""
     approvals: list[tuple[str, bool]] = field(default_factory=list)
     """(tool, approved) for every approval asked."""
     timed_out: bool = False

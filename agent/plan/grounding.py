@@ -56,14 +56,15 @@ def ungrounded_changes(plan: Plan, registry: ToolRegistry, request: str,
         return []  # every target the request names is what the plan reads: none left for a change
     haystack = "\n".join([request, *(item if isinstance(item, str) else json.dumps(item, default=str)
                                      for item in known)])
+    left = ", ".join(repr(name) for name in sorted(named) if name not in used)
     problems = []
     for node in red:
         for field, value in _targets(node.args):  # red nodes have no `each` (validation)
             if value not in haystack and not any(value in name or name in value for name in named):
                 problems.append(PlanProblem(node.id, f"args.{field}", (
                     f"{value!r} is named nowhere in the request or the thread: make a change only "
-                    "where the request asks for one, to the target it names; leave this node out "
-                    "if the request asks for no change")))
+                    f"where the request asks for one, to the target it names ({left}), keeping "
+                    "the node; leave this node out only if the request asks for no change")))
     return problems
 
 

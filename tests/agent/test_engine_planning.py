@@ -204,7 +204,7 @@ async def test_a_change_aimed_elsewhere_than_the_request_says_is_repaired_before
         await h.engine.ask("p-ground", "Send 'done' to oncall@example.com")
         repair_prompt = h.llm.calls[1][-1].content
         assert "'ops@example.org' is named nowhere in the request" in repair_prompt
-        assert "leave this node out if the request asks for no change" in repair_prompt
+        assert "the target it names ('oncall@example.com')" in repair_prompt
         waiting = [e for e in h.drain() if isinstance(e, AwaitingApproval)]
         assert [e.args["to"] for e in waiting] == ["oncall@example.com"]  # the only approval asked
         assert h.log.calls == []

@@ -26,7 +26,9 @@ def test_a_target_the_request_does_not_name_is_a_problem_that_says_what_to_do() 
     [problem] = ungrounded_changes(send("checked.txt"), REGISTRY, "Write 'checked' to done.txt")
     assert (problem.node, problem.field) == ("s", "args.to")
     assert "'checked.txt' is named nowhere" in problem.message
-    assert "to the target it names; leave this node out if the request asks for no change" in problem.message
+    # the target the request names is said, so that a small model mends the node, not drops it
+    assert "to the target it names ('done.txt'), keeping the node" in problem.message
+    assert "leave this node out only if the request asks for no change" in problem.message
 
 
 def test_a_node_aimed_elsewhere_is_left_out_only_when_nothing_needs_it() -> None:
