@@ -4,8 +4,8 @@
                             [--lease-ttl S] [--keep-database]
 
 Three processes of the real console script share a fresh PostgreSQL database (created on the
-server of ``--database-url``, dropped at the end unless --keep-database), the fake Slack Web
-API of the test suite, a stateless fake model (bench/cluster_fakes.py) and a local website
+server of ``--database-url``, dropped at the end unless --keep-database), the emulated Slack
+(infra/emulators/slack/), a stateless fake model (bench/cluster_fakes.py) and a local website
 whose ``/slow`` pages keep green nodes busy for 0.3-1.5 s.
 
 Each of the N threads: ``/agent`` → 2-3 green ``http_get`` nodes and a red ``http_post`` to the
@@ -66,8 +66,9 @@ from bench.cluster_replicas import (
     stop_all,
 )
 from bench.common import percentile
-from tests.fakes.slack_api import FakeSlack, Message
-from tests.fakes.slack_driver import SlackDriver
+from infra.emulators.slack.driver import SlackDriver
+from infra.emulators.slack.server import SlackServer
+from infra.emulators.slack.workspace import Message
 
 SECRET = "bench-cluster-signing-secret"
 CHANNEL = "C0OPS"
@@ -131,8 +132,8 @@ class BalancedDriver(SlackDriver):
     """Slack's side, sending each request to a random live replica; a replica that refuses
     the connection is skipped and the request goes to another one, as a load balancer does."""
 
-    def __init__(self, fake: FakeSlack, replicas: list[Replica], rng: random.Random) -> None:
-        super().__init__(fake, replicas[0].url, SECRET)
+    def __init__(self, slack: SlackServer, replicas: list[Replica], rng: random.Random) -> None:
+        super().__init__(slack, replicas[0].url, SECRET)
         self.replicas = replicas
         self.rng = rng
         self.connect_retries = 0
@@ -231,7 +232,7 @@ class Cluster:
     def __init__(self, config: ClusterConfig) -> None:
         self.config = config
         self.rng = random.Random(config.seed)
-        self.slack = FakeSlack()
+        self.slack = SlackServer()
         self.site = Site()
         self.model: FakeModel | None = None
         self.replicas: list[Replica] = []

@@ -26,8 +26,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from infra.emulators.asgi_server import BackgroundServer
 from infra.emulators.openai_wire import WireRequest, forced_tool
-from tests.fakes.asgi_server import BackgroundServer
 
 KEY = re.compile(r"\b(t\d{3})\b")
 REQUEST = re.compile(r"## Request\n(.*?)(?:\n\n## |\Z)", re.S)

@@ -28,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from infra.emulators.asgi_server import ThreadedServer
 from infra.emulators.openai_wire import (
     ModelReply,
     WireRequest,
@@ -38,7 +39,6 @@ from infra.emulators.openai_wire import (
     usage_chunk,
     wants_usage,
 )
-from tests.fakes.asgi_server import ThreadedServer
 
 CHARS_PER_TOKEN = 4
 """The token rule (see the module docstring)."""

@@ -4,8 +4,8 @@
 
 The app (real Bolt app over HTTP, real engine, SQLite or the given database, a fake
 LLM and simulated tools) runs in its own process, as in production; this process plays
-Slack: a fake Web API and signed requests. Each request plans one red node (``deploy``)
-and one green node.
+Slack: the emulated Web API (infra/emulators/slack/) and signed requests. Each request
+plans one red node (``deploy``) and one green node.
 
 - Live rounds (3, or 1 with --quick): 50 people send /agent at once; each clicks Approve
   1-4 s after their approval message appears (reading time), while the other runs go on.
@@ -46,16 +46,17 @@ from bench.common import percentile
 from bot.app import BotDeps, build_bot
 from bot.config import BotConfig
 from bot.server import asgi_app
+from infra.emulators.asgi_server import BackgroundServer
 from infra.emulators.scripted_chat import ScriptedChatModel
+from infra.emulators.slack.driver import SlackDriver
+from infra.emulators.slack.server import SlackServer
+from infra.emulators.slack.workspace import Message
 from infra.operations.logging import configure_logging
 from infra.settings import Settings
 from infra.storage.db import create_engine
 from infra.storage.engine_store import SqlStore
 from infra.storage.slack_store import SqlSlackStore
 from infra.wiring import open_services
-from tests.fakes.asgi_server import BackgroundServer
-from tests.fakes.slack_api import FakeSlack, Message
-from tests.fakes.slack_driver import SlackDriver
 
 ROOT = Path(__file__).resolve().parents[1]
 HUMAN = (1.0, 4.0)
@@ -121,7 +122,7 @@ class Request:
 class Watch:
     """Indexes what the app posts as it arrives, so 50 waiters don't rescan every message."""
 
-    def __init__(self, slack: FakeSlack) -> None:
+    def __init__(self, slack: SlackServer) -> None:
         self.slack = slack
         self.roots: dict[str, Message] = {}
         """Request text → the root message quoting it."""
@@ -149,7 +150,7 @@ class Watch:
 
     async def settled(self, count: int) -> None:
         """Every run so far has posted its answer."""
-        await self.slack.wait_for(lambda: self.answers >= count, timeout=120, what="every answer")
+        await self.slack.wait_for(lambda: self.answers >= count, within=120, what="every answer")
 
     async def run(self) -> None:
         while True:
@@ -181,7 +182,7 @@ async def serve_app(config: dict[str, str]) -> None:
 
 
 @asynccontextmanager
-async def app_process(slack: FakeSlack, database_url: str, starts: Path) -> AsyncIterator[str]:
+async def app_process(slack: SlackServer, database_url: str, starts: Path) -> AsyncIterator[str]:
     config = {"database_url": database_url, "api_url": slack.base_url, "token": slack.token,
               "starts": str(starts)}
     process = await asyncio.create_subprocess_exec(
@@ -212,10 +213,10 @@ async def one_request(watch: Watch, driver: SlackDriver, request: Request) -> No
     response = await driver.slash(USER, CHANNEL, text)
     request.ack_ms = (time.monotonic() - request.sent_at) * 1000
     assert response.status_code == 200, response.text
-    request.root = await watch.slack.wait_for(lambda: watch.roots.get(text), timeout=60,
+    request.root = await watch.slack.wait_for(lambda: watch.roots.get(text), within=60,
                                               what=f"root of {text}")
     root_ts = request.root.ts
-    posted_at = await watch.slack.wait_for(lambda: watch.first_reply_at.get(root_ts), timeout=60,
+    posted_at = await watch.slack.wait_for(lambda: watch.first_reply_at.get(root_ts), within=60,
                                            what="first status message")
     request.first_status_ms = (posted_at - request.sent_at) * 1000
 
@@ -243,12 +244,12 @@ async def click(driver: SlackDriver, request: Request, approval: Message) -> Non
     assert response.status_code == 200, response.text
 
 
-async def started_after_click(slack: FakeSlack, starts: Path, requests: list[Request]) -> list[float]:
+async def started_after_click(slack: SlackServer, starts: Path, requests: list[Request]) -> list[float]:
     def all_started() -> dict[str, float] | None:
         found = deploy_starts(starts)
         return found if all(f"r{r.number}" in found for r in requests) else None
 
-    started = await slack.wait_for(all_started, timeout=60, what="every deploy started")
+    started = await slack.wait_for(all_started, within=60, what="every deploy started")
     return [(started[f"r{r.number}"] - r.clicked_at) * 1000 for r in requests]
 
 
@@ -258,7 +259,7 @@ async def live_round(watch: Watch, driver: SlackDriver, starts: Path, first: int
     async def ask_then_approve(request: Request, delay: float) -> None:
         await one_request(watch, driver, request)
         root_ts = request.root.ts  # type: ignore[union-attr]
-        approval = await watch.slack.wait_for(lambda: watch.approvals.get(root_ts), timeout=60,
+        approval = await watch.slack.wait_for(lambda: watch.approvals.get(root_ts), within=60,
                                               what="approval")
         await asyncio.sleep(delay)
         await click(driver, request, approval)
@@ -277,7 +278,7 @@ async def burst_round(watch: Watch, driver: SlackDriver, store: SqlStore, starts
     approvals = []
     for r in requests:
         assert r.root is not None  # (one_request waits for it)
-        approvals.append(await watch.slack.wait_for(partial(watch.approvals.get, r.root.ts), timeout=60))
+        approvals.append(await watch.slack.wait_for(partial(watch.approvals.get, r.root.ts), within=60))
     await parked(store, count)
     await asyncio.gather(*(click(driver, r, a) for r, a in zip(requests, approvals, strict=True)))
     return requests, await started_after_click(watch.slack, starts, requests)
@@ -289,7 +290,7 @@ async def bench(requests: int, rounds: int, database_url: str | None) -> dict[st
     url = database_url or f"sqlite:///{workdir}/bench.sqlite"
     starts = workdir / "deploy-starts.txt"
     started = time.monotonic()
-    async with FakeSlack() as slack, app_process(slack, url, starts) as app_url:
+    async with SlackServer() as slack, app_process(slack, url, starts) as app_url:
         slack.add_user(USER, "bench")
         driver = SlackDriver(slack, app_url, SECRET)
         watch = Watch(slack)

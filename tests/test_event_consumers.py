@@ -28,7 +28,7 @@ async def test_a_thread_lane_goes_on_after_an_event_it_could_not_show() -> None:
     notifier.handle = handle  # type: ignore[method-assign]
     notifier._route(Planning(thread_id=THREAD, run_id="broken", request="a"))
     notifier._route(Planning(thread_id=THREAD, run_id="next", request="b"))
-    await wait_until(lambda: shown == ["next"], timeout=5, what="the event after the failed one shown")
+    await wait_until(lambda: shown == ["next"], within=5, what="the event after the failed one shown")
 
 
 async def test_metrics_go_on_counting_after_an_event_they_could_not_count() -> None:
@@ -49,4 +49,4 @@ async def test_metrics_go_on_counting_after_an_event_they_could_not_count() -> N
             value = metrics.registry.get_sample_value("dagbot_runs_started_total", {"replica": "r1"})
             return value or 0.0
 
-        await wait_until(lambda: started() == 1.0, timeout=5, what="the run after the failed event counted")
+        await wait_until(lambda: started() == 1.0, within=5, what="the run after the failed event counted")

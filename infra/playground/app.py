@@ -1,14 +1,15 @@
-"""The playground: the real bot, a stand-in for Slack and a page that looks like a channel.
+"""The playground: the real bot, an emulated Slack and a page that looks like a channel.
 
     browser ──/ui──▶ playground (PORT) ──signed POST /slack/events──▶ the bot (its own port)
-                      │  /api/* stand-in Web API  ◀──────SLACK_API_URL────┘
+                      │  /api/* the emulated Web API ◀──SLACK_API_URL──┘
                       └─ /ui/events: live updates to the page
 
 Nothing in ``bot/`` or ``agent/`` knows it is in a playground: the bot is built and served as
-in production (:func:`bot.app.build_bot`, :func:`bot.server.asgi_app`), with the stand-in's
-URL as its Web API base and a signing secret made for this run. Without a configured model,
-the demo (:mod:`infra.playground.demo`) supplies the model and the tools' targets; with DAGBOT_LOCAL_MODEL,
-the local model (:mod:`infra.local_model`) plans, and the page says so.
+in production (:func:`bot.app.build_bot`, :func:`bot.server.asgi_app`), with the emulated
+Slack's URL (:mod:`infra.playground.standin`) as its Web API base and a signing secret made for
+this run. Without a configured model, the demo (:mod:`infra.playground.demo`) supplies the model
+and the tools' targets; with DAGBOT_LOCAL_MODEL, the local model (:mod:`infra.local_model`)
+plans, and the page says so.
 """
 
 from __future__ import annotations
@@ -27,9 +28,10 @@ from langchain_core.language_models import BaseChatModel
 from bot.app import BotDeps, SlackBot, build_bot
 from bot.config import BotConfig
 from bot.policy import check_policy_tools, load_policy
-from bot.server import EVENTS_PATH, asgi_app
+from bot.server import asgi_app
 from bot.tasks import TaskSet
 from bot.threads import PREFIX as THREAD_PREFIX
+from infra.emulators.slack.workspace import Message
 from infra.local_model.use import local_model_note, open_local_model
 from infra.operations.embedded_server import serving
 from infra.playground.delivery import SlackDelivery
@@ -37,7 +39,7 @@ from infra.playground.demo import EXAMPLES, NOTE, DemoKit, Mail, model_is_config
 from infra.playground.demo.lock import playground_lock
 from infra.playground.demo.targets import workspace_files
 from infra.playground.feed import Feed
-from infra.playground.standin import Person, PostedMessage, SlackStandIn
+from infra.playground.standin import TEAM, PlaygroundSlack
 from infra.playground.web import PlaygroundWeb
 from infra.settings import Settings
 from infra.storage.slack_store import SqlSlackStore
@@ -46,16 +48,10 @@ from infra.wiring import Services, build_llm, open_services
 
 log = structlog.get_logger(__name__)
 
-TEAM = "T0PLAYGROUND"
-BOT = Person("U0DAGBOT", "dagbot", "the bot")
-PEOPLE = [Person("U0ALICE", "alice", "requester"), Person("U0BOB", "bob", "someone else")]
-CHANNELS = {"C0OPS": "ops"}
-
-
 @dataclass
 class Playground:
     url: str
-    standin: SlackStandIn
+    slack: PlaygroundSlack
     bot: SlackBot
     services: Services
     demo: DemoKit | None
@@ -107,36 +103,36 @@ async def open_playground(settings: Settings, *, host: str = "127.0.0.1", port: 
         services = await stack.enter_async_context(open_services(
             settings, llm=llm, packages=packages, thread_scope=own_thread))
 
-        standin = SlackStandIn(team=TEAM, bot=BOT, bot_id="B0DAGBOT", people=PEOPLE, channels=CHANNELS,
-                               feed=feed)
+        slack = PlaygroundSlack()
         signing_secret = secrets.token_hex(16)
-        delivery = SlackDelivery(standin, signing_secret)
+        delivery = SlackDelivery(slack, signing_secret)
         stack.push_async_callback(delivery.close)
-        web = PlaygroundWeb(standin, delivery, feed, command=settings.slack_command,
+        web = PlaygroundWeb(slack, delivery, feed, command=settings.slack_command,
                             extras=dict, host=host)  # extras: until the playground exists, just below
         url = await stack.enter_async_context(serving(web.asgi(), host, port))
         stack.callback(feed.close)  # open pages' event streams end first, so the server can stop
-        local = url.replace("0.0.0.0", "127.0.0.1")  # noqa: S104 - the bot calls the stand-in locally
+        local = url.replace("0.0.0.0", "127.0.0.1")  # noqa: S104 - the bot calls the emulated Slack locally
+        slack.serve_at(local)
         lock.describe(f"the dagbot playground at {local}/")
 
         policy = load_policy(settings.policy_file, settings.approvers)
         check_policy_tools(policy, services.registry.names(),
                            settings.policy_file.name if settings.policy_file else "DAGBOT_APPROVERS")
-        config = BotConfig(bot_token=standin.token, signing_secret=signing_secret, api_url=f"{local}/api/",
+        config = BotConfig(bot_token=slack.token, signing_secret=signing_secret, api_url=f"{local}/api/",
                            command=settings.slack_command,
                            policy=policy, audit_retention_seconds=settings.audit_retention_days * 86_400,
                            answer_note=NOTE if demo else "")
         bot = build_bot(config, BotDeps(engine=services.engine, events=services.events,
                                         approvals=services.store, store=SqlSlackStore(services.store.engine)))
         bot_url = await stack.enter_async_context(serving(asgi_app(bot), "127.0.0.1", 0, lifespan="on"))
-        delivery.connect(f"{bot_url}{EVENTS_PATH}", f"{local}/hooks")
+        delivery.connect(bot_url)
         web.ready.set()
 
         tasks = TaskSet()
         stack.push_async_callback(tasks.close, 0.5)
-        standin.on_bot_message = lambda message: _tell_bot(tasks, delivery, message)
+        slack.on_bot_message = lambda message: _tell_bot(tasks, delivery, message)
         workspace = settings.workspace
-        playground = Playground(url, standin, bot, services, demo, workspace,
+        playground = Playground(url, slack, bot, services, demo, workspace,
                                 getattr(getattr(packages, "sandbox", None), "name", "?"))
         web.extras = playground.extras
         if workspace is not None and workspace.is_dir():
@@ -166,9 +162,8 @@ def _publish_mail(feed: Feed, mail: Mail) -> None:
     feed.publish({"type": "mail", "mail": mail.as_json()})
 
 
-def _tell_bot(tasks: TaskSet, delivery: SlackDelivery, message: PostedMessage) -> None:
-    """Slack sends an app the message events of its own posts too (the bot ignores them)."""
-    tasks.spawn(delivery.event(delivery.message_event(message)), name="bot-message-event")
+def _tell_bot(tasks: TaskSet, delivery: SlackDelivery, message: Message) -> None:
+    tasks.spawn(delivery.bot_message(message), name="bot-message-event")
 
 
 async def _watch_workspace(playground: Playground, feed: Feed) -> None:

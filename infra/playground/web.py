@@ -1,7 +1,7 @@
-"""The playground's HTTP surface: the stand-in Web API for the bot, and the page for people.
+"""The playground's HTTP surface: the emulated Slack for the bot, and the page for people.
 
-    /api/{method}      Slack's Web API (the bot's SLACK_API_URL points here)
-    /hooks/{key}       response_url targets of slash commands and clicks
+    /api/{method}      Slack's Web API (the bot's SLACK_API_URL points here), and
+    /hooks/{key}       response_url targets of slash commands and clicks: the emulator's routes
     /                  the page (static files under /static)
     /ui/state          everything the page shows, as JSON
     /ui/events         the same, live: server-sent events
@@ -26,7 +26,6 @@ import socket
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
 
 from sse_starlette.sse import EventSourceResponse
 from starlette.applications import Starlette
@@ -41,7 +40,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from infra.playground.delivery import SlackDelivery
 from infra.playground.feed import Feed
-from infra.playground.standin import SlackStandIn
+from infra.playground.standin import PlaygroundSlack
 
 STATIC = Path(__file__).resolve().parent / "static"
 START_WAIT_SECONDS = 60.0
@@ -59,9 +58,11 @@ def slack_escape(text: str) -> str:
 
 
 class PlaygroundWeb:
-    def __init__(self, standin: SlackStandIn, delivery: SlackDelivery, feed: Feed, *, command: str,
+    def __init__(self, slack: PlaygroundSlack, delivery: SlackDelivery, feed: Feed, *, command: str,
                  extras: Callable[[], dict[str, Any]], host: str = "127.0.0.1") -> None:
-        self.standin = standin
+        """The page follows ``slack``'s changes through ``feed`` (one of the workspace's watchers)."""
+        self.slack = slack
+        slack.watchers.append(feed.publish)
         self.hosts = trusted_hosts(host)
         """The names the page may be reached by (the ``Host`` of every request)."""
         self.delivery = delivery
@@ -70,17 +71,16 @@ class PlaygroundWeb:
         self.extras = extras
         """More of the page's state: the model, example requests, mail sink, demo workspace."""
         self.ready = asyncio.Event()
-        """Set once the bot listens: until then the page's requests wait (the stand-in's Web API
+        """Set once the bot listens: until then the page's requests wait (the emulated Web API
         must answer before, since the bot asks it who it is while starting)."""
-        self._mention = re.compile(rf"(?<![\w<])@{re.escape(standin.bot.name)}\b", re.IGNORECASE)
+        self._mention = re.compile(rf"(?<![\w<])@{re.escape(slack.bot_name)}\b", re.IGNORECASE)
 
     def asgi(self) -> Starlette:
         return Starlette(middleware=[
             Middleware(TrustedHostMiddleware, allowed_hosts=self.hosts, www_redirect=False),
             Middleware(_SameOrigin), Middleware(_WaitForBot, web=self),
         ], routes=[
-            Route("/api/{method}", self.web_api, methods=["GET", "POST"]),
-            Route("/hooks/{key}", self.hook, methods=["POST"]),
+            *self.slack.routes(),
             Route("/", self.page, methods=["GET"]),
             Route("/ui/state", self.state, methods=["GET"]),
             Route("/ui/events", self.events, methods=["GET"]),
@@ -92,42 +92,6 @@ class PlaygroundWeb:
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ])
 
-    # ------------------------------------------------------------ for the bot
-
-    async def web_api(self, request: Request) -> Response:
-        args: dict[str, Any] = dict(request.query_params)
-        body = await request.body()
-        if body:
-            if request.headers.get("content-type", "").startswith("application/json"):
-                try:
-                    args.update(json.loads(body))
-                except ValueError:
-                    return JSONResponse({"ok": False, "error": "invalid_json"})
-            else:
-                args.update(parse_qsl(body.decode()))
-        for key in ("blocks", "view"):
-            if isinstance(args.get(key), str):
-                try:
-                    args[key] = json.loads(args[key])
-                except ValueError:
-                    return JSONResponse({"ok": False, "error": "invalid_blocks_format" if key == "blocks"
-                                         else "invalid_arguments"})
-        token = request.headers.get("authorization", "").removeprefix("Bearer ").strip() \
-            or str(args.pop("token", ""))
-        status, result, headers = self.standin.call(request.path_params["method"], args, token)
-        return JSONResponse(result, status_code=status, headers=headers)
-
-    async def hook(self, request: Request) -> Response:
-        target = self.standin.reply_target(request.path_params["key"])
-        if target is None:
-            return Response("no_such_response_url", status_code=404)
-        try:
-            body = json.loads(await request.body())
-        except ValueError:
-            return Response("invalid_payload", status_code=400)
-        self.delivery.respond(target, body if isinstance(body, dict) else {})
-        return Response("ok")
-
     # ---------------------------------------------------------- for the page
 
     async def page(self, request: Request) -> Response:
@@ -135,7 +99,7 @@ class PlaygroundWeb:
 
     async def state(self, request: Request) -> Response:
         # the events up to ``seq`` are in it; the page replays later ones it already received
-        return JSONResponse({**self.standin.snapshot(), **self.extras(), "seq": self.feed.seq})
+        return JSONResponse({**self.slack.snapshot(), **self.extras(), "seq": self.feed.seq})
 
     async def events(self, request: Request) -> Response:
         async def stream() -> AsyncIterator[dict[str, str]]:
@@ -153,14 +117,14 @@ class PlaygroundWeb:
 
     def _person(self, body: dict[str, Any]) -> str | None:
         user = str(body.get("user", ""))
-        return user if user in {p.id for p in self.standin.people} else None
+        return user if self.slack.is_person(user) else None
 
     async def send(self, request: Request) -> Response:
         body = await self._body(request)
         user, channel = self._person(body), str(body.get("channel", ""))
         text = str(body.get("text", "")).strip()
         thread_ts = body.get("thread_ts") or None
-        if user is None or channel not in self.standin.channels:
+        if user is None or channel not in self.slack.channels:
             return _error("Pick a user and a channel first.")
         if not text:
             return _error("Type a message first.")
@@ -170,24 +134,24 @@ class PlaygroundWeb:
             command, _, rest = text.partition(" ")
             if thread_ts:
                 return _error("Slash commands don't start work inside threads: mention "
-                              f"@{self.standin.bot.name} or just reply here.")
+                              f"@{self.slack.bot_name} or just reply here.")
             if command != self.command:
-                self.standin.post_ephemeral(channel, user, f"{command} is not a valid command. "
+                self.slack.post_ephemeral(channel, user, f"{command} is not a valid command. "
                                             f"This app answers {self.command}.")
                 return JSONResponse({"ok": True})
             await self.delivery.slash_command(user, channel, command, slack_escape(rest.strip()))
             return JSONResponse({"ok": True})
-        if thread_ts and self.standin.message(channel, thread_ts) is None:
+        if thread_ts and self.slack.message(channel, thread_ts) is None:
             return _error("That thread is gone.")
-        typed = self._mention.sub(f"<@{self.standin.bot.id}>", slack_escape(text))
-        message = self.standin.post_as_user(channel, user, typed, thread_ts)
+        typed = self._mention.sub(f"<@{self.slack.bot_user}>", slack_escape(text))
+        message = self.slack.post_as_user(channel, user, typed, thread_ts)
         await self.delivery.user_message(message)
         return JSONResponse({"ok": True})
 
     async def action(self, request: Request) -> Response:
         body = await self._body(request)
         user = self._person(body)
-        message = self.standin.message(str(body.get("channel", "")), str(body.get("ts", "")))
+        message = self.slack.message(str(body.get("channel", "")), str(body.get("ts", "")))
         if user is None or message is None:
             return _error("That message is gone.")
         element = _find_element(message.blocks, str(body.get("action_id", "")), str(body.get("block_id", "")))
@@ -208,7 +172,7 @@ class PlaygroundWeb:
 
     async def view_submit(self, request: Request) -> Response:
         body = await self._body(request)
-        view = self.standin.views.get(str(body.get("view_id", "")))
+        view = self.slack.modals.get(str(body.get("view_id", "")))
         user = self._person(body)
         if view is None or user != view.user:
             return _error("That dialog is closed.")
@@ -223,26 +187,26 @@ class PlaygroundWeb:
         if answer.get("response_action") == "errors":
             return JSONResponse({"ok": False, "errors": answer.get("errors", {})})
         if answer.get("response_action") == "update" and isinstance(answer.get("view"), dict):
-            self.standin.replace_view(view.id, answer["view"])
+            self.slack.replace_view(view.id, answer["view"])
         else:
-            self.standin.close_view(view.id)
+            self.slack.close_view(view.id)
         return JSONResponse({"ok": True})
 
     async def view_close(self, request: Request) -> Response:
         body = await self._body(request)
-        view = self.standin.views.get(str(body.get("view_id", "")))
+        view = self.slack.modals.get(str(body.get("view_id", "")))
         user = self._person(body)
         if view is None or user != view.user:
             return JSONResponse({"ok": True})
-        self.standin.close_view(view.id)
+        self.slack.close_view(view.id)
         if view.view.get("notify_on_close"):
             await self.delivery.close_view(user, view.view)
         return JSONResponse({"ok": True})
 
     async def rate_limit(self, request: Request) -> Response:
         body = await self._body(request)
-        self.standin.set_rate_limit(bool(body.get("on")))
-        return JSONResponse({"ok": True, "rate_limit": self.standin.rate_limit_state()})
+        self.slack.set_rate_limit(bool(body.get("on")))
+        return JSONResponse({"ok": True, "rate_limit": self.slack.rate_limit.state()})
 
 
 def trusted_hosts(host: str) -> list[str]:

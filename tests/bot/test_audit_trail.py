@@ -48,5 +48,5 @@ async def test_the_sweeper_prunes_rows_past_their_retention(slack: FakeSlack, sq
         deadline = time.monotonic() + 30
         while not await pruned():  # the sweeper runs every 0.2 s here
             assert time.monotonic() < deadline, "the sweeper never pruned the old row"
-            await slack.wait_for(lambda: True, timeout=0.2)
+            await slack.wait_for(lambda: True, within=0.2)
         assert [e.kind.value for e in await store.audit_entries()] == ["request", "plan"]

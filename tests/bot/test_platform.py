@@ -142,10 +142,11 @@ async def test_a_run_that_cannot_post_its_status_tells_the_requester(slack: Fake
         assert "rate-limiting me" in told and "`ratelimited`" in told
         assert len(slack.responses) == 1 and slack.responses[0]["response_type"] == "ephemeral"
 
-        # a mention: bob is told ephemerally, in the thread he started
+        # a mention: bob is told ephemerally, in the thread he started (alice, through her
+        # command's response_url, where she typed it)
         thread = await bob.mentions_bot("look up a, b and c")
         await bob.is_told("couldn't start that run")
-        assert [(e.user, e.thread_ts) for e in slack.ephemerals] == [(BOB, thread.root_ts)]
+        assert [(e.user, e.thread_ts) for e in slack.ephemerals] == [(ALICE, None), (BOB, thread.root_ts)]
 
         await settle(app)
         assert app.llm.calls == [] and app.log.calls == [] and thread.status_messages() == []

@@ -103,8 +103,16 @@ async def test_streaming_switched_off_posts_answers_whole(slack: FakeSlack, sqli
 
 async def test_a_stream_that_breaks_midway_is_replaced_by_the_whole_answer_once(
         slack: FakeSlack, sqlite_url: str) -> None:
-    # Slack ends the stream on its side (it does after a while without appends)
-    slack.inject("chat.appendStream", status=200, error="message_not_in_streaming_state", times=100)
+    # Slack ends the stream on its side (it does after a while without appends): the message is
+    # finished there, so appends are refused and an edit is not
+    def ended_by_slack(args: dict[str, Any]) -> bool:
+        message = slack.message(str(args.get("channel")), str(args.get("ts")))
+        if message is not None:
+            message.streaming = False
+        return True
+
+    slack.inject("chat.appendStream", status=200, error="message_not_in_streaming_state", times=100,
+                 when=ended_by_slack)
     with FakeOpenAI([LOOK_UP_A, finish(ANSWER)], piece=6) as fake:
         async with streaming_bot(slack, sqlite_url, fake) as app, chat_with(slack, app) as chat:
             thread = await chat.person(ALICE).runs("look up a")

@@ -1,22 +1,5 @@
-"""Waiting for state that changes under HTTP: poll a probe until it gives something."""
+"""Waiting for state that changes under HTTP (now in :mod:`infra.emulators.waiting`)."""
 
-from __future__ import annotations
+from infra.emulators.waiting import wait_until
 
-import asyncio
-import time
-from collections.abc import Callable
-from typing import TypeVar
-
-T = TypeVar("T")
-
-
-async def wait_until(probe: Callable[[], T | None], *, timeout: float = 30.0, what: str = "") -> T:
-    """Poll until ``probe`` returns something truthy; fail naming ``what`` after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or probe}")
-        await asyncio.sleep(0.02)
+__all__ = ["wait_until"]

@@ -86,7 +86,7 @@ async def test_socket_mode_that_cannot_connect_stops_with_one_line(tmp_path: Pat
     async with FakeSlack() as slack:
         if fault == "unreachable":
             closed = f"ws://127.0.0.1:{free_port()}/socket-mode"
-            slack._apps_connections_open = lambda args: {"ok": True, "url": closed}  # type: ignore[method-assign]
+            slack.socket_mode_url = closed
         else:
             slack.faults.append(Fault("apps.connections.open", times=1, status=200, error="invalid_auth"))
         process, _ = await serve(tmp_path, slack, "--socket-mode")

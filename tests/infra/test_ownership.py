@@ -127,10 +127,10 @@ async def test_signals_reach_the_other_processes_not_the_sender(postgres_url: st
             await conn.execute(text("SELECT pg_notify(:c, 'not json')"), {"c": CHANNEL})
         await a.send("T1", Signal.CANCEL)
         await a.send("T2", Signal.WAKE)
-        await wait_until(lambda: len(got["b"]) == 2 or None, timeout=10, what="both signals")
+        await wait_until(lambda: len(got["b"]) == 2 or None, within=10, what="both signals")
         assert got["b"] == [("T1", Signal.CANCEL), ("T2", Signal.WAKE)]
         await b.send("T3", Signal.WAKE)
-        await wait_until(lambda: got["a"] or None, timeout=10, what="b's signal at a")
+        await wait_until(lambda: got["a"] or None, within=10, what="b's signal at a")
         assert got["a"] == [("T3", Signal.WAKE)]  # a never heard its own
 
 
@@ -147,5 +147,5 @@ async def test_a_listener_that_lost_its_connection_reconnects_and_says_so(postgr
                          "WHERE application_name = 'dagbot-signals' AND datname = current_database()")
         await asyncio.wait_for(reconnected.wait(), 20)  # runners re-read what they may have missed
         await a.send("T9", Signal.WAKE)
-        await wait_until(lambda: got or None, timeout=10, what="a signal after the reconnect")
+        await wait_until(lambda: got or None, within=10, what="a signal after the reconnect")
         assert got == ["T9"]

@@ -3,6 +3,7 @@ person's hands on it through the page's own HTTP endpoints."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -11,8 +12,14 @@ from typing import Any
 import httpx
 import pytest
 
+from infra.emulators.slack.workspace import Message
+from infra.operations.embedded_server import serving
 from infra.playground.app import Playground, open_playground
-from infra.playground.standin import PostedMessage
+from infra.playground.delivery import SlackDelivery
+from infra.playground.feed import Feed
+from infra.playground.standin import Person as Someone
+from infra.playground.standin import PlaygroundSlack
+from infra.playground.web import PlaygroundWeb
 from infra.settings import Settings
 from tests.fakes.waiting import wait_until
 
@@ -25,6 +32,27 @@ def playground_settings(tmp_path: Path) -> Settings:
     return Settings(DATABASE_URL=f"sqlite:///{tmp_path}/dagbot.sqlite", DAGBOT_PLAYGROUND_DIR=tmp_path / "pg",
                     OPENAI_API_KEY="", OPENAI_BASE_URL=None, SLACK_BOT_TOKEN=None, SLACK_SIGNING_SECRET=None,
                     SLACK_APP_TOKEN=None, DAGBOT_APPROVERS="", DAGBOT_LEASE_TTL=5)
+
+
+ALICE_ON_THE_PAGE = Someone(ALICE, "alice", "requester")
+
+
+def small_slack() -> PlaygroundSlack:
+    """The playground's Slack alone (no bot behind it): alice, the channel, a bot named U0BOT."""
+    return PlaygroundSlack(people=[ALICE_ON_THE_PAGE], bot=Someone("U0BOT", "dagbot", "bot"),
+                           channels={CHANNEL: "ops"}, team="T0", bot_id="B0")
+
+
+@contextlib.asynccontextmanager
+async def page_of(slack: PlaygroundSlack, *, ready: bool = True,
+                  host: str = "127.0.0.1") -> AsyncIterator[tuple[PlaygroundWeb, str]]:
+    """The playground's HTTP surface for ``slack``, served; ``ready``: as if the bot listened."""
+    web = PlaygroundWeb(slack, SlackDelivery(slack, "secret"), Feed(), command="/agent", extras=dict, host=host)
+    if ready:
+        web.ready.set()
+    async with serving(web.asgi()) as url:
+        slack.serve_at(url)
+        yield web, url
 
 
 class Person:
@@ -41,7 +69,7 @@ class Person:
     async def send(self, text: str, thread_ts: str | None = None) -> dict[str, Any]:
         return await self._post("/ui/send", {"channel": CHANNEL, "text": text, "thread_ts": thread_ts})
 
-    async def click(self, message: PostedMessage, label: str) -> dict[str, Any]:
+    async def click(self, message: Message, label: str) -> dict[str, Any]:
         for block in message.blocks:
             for element in block.get("elements", []) if block.get("type") == "actions" else []:
                 if element.get("text", {}).get("text") == label:
@@ -54,10 +82,10 @@ class Person:
         return await self._post("/ui/view_submit", {"view_id": view_id, "values": values})
 
     def told(self) -> list[str]:
-        return [e.text for e in self.playground.standin.ephemerals if e.user == self.user]
+        return [e.text for e in self.playground.slack.ephemerals if e.user == self.user]
 
 
-def text_of(message: PostedMessage) -> str:
+def text_of(message: Message) -> str:
     parts = [message.text]
     for block in message.blocks:
         if isinstance(block.get("text"), dict):
@@ -72,36 +100,36 @@ class Channel:
     def __init__(self, playground: Playground) -> None:
         self.playground = playground
 
-    def messages(self) -> list[PostedMessage]:
-        return list(self.playground.standin.messages)
+    def messages(self) -> list[Message]:
+        return list(self.playground.slack.messages)
 
-    def thread(self, root_ts: str) -> list[PostedMessage]:
+    def thread(self, root_ts: str) -> list[Message]:
         return [m for m in self.messages() if m.ts == root_ts or m.thread_ts == root_ts]
 
     async def wait_for(self, probe: Callable[[], Any], what: str, timeout: float = 60) -> Any:
-        return await wait_until(probe, timeout=timeout, what=what)
+        return await wait_until(probe, within=timeout, what=what)
 
-    async def root_for(self, request_part: str) -> PostedMessage:
-        return await self.wait_for(lambda: next((m for m in self.messages() if m.bot and m.thread_ts is None
+    async def root_for(self, request_part: str) -> Message:
+        return await self.wait_for(lambda: next((m for m in self.messages() if m.is_from_bot and m.thread_ts is None
                                                  and request_part in text_of(m)), None),
                                    f"the root message of {request_part!r}")
 
-    async def answer_in(self, root: PostedMessage, *, after: int = 0) -> PostedMessage:
+    async def answer_in(self, root: Message, *, after: int = 0) -> Message:
         """The next answer in the thread (a bot reply with the answer footer)."""
-        def probe() -> PostedMessage | None:
-            answers = [m for m in self.thread(root.ts) if m.bot and ":stopwatch:" in text_of(m)]
+        def probe() -> Message | None:
+            answers = [m for m in self.thread(root.ts) if m.is_from_bot and ":stopwatch:" in text_of(m)]
             return answers[after] if len(answers) > after else None
         return await self.wait_for(probe, "the answer")
 
-    async def approval_in(self, root: PostedMessage, tool: str) -> PostedMessage:
-        return await self.wait_for(lambda: next((m for m in self.thread(root.ts) if m.bot
+    async def approval_in(self, root: Message, tool: str) -> Message:
+        return await self.wait_for(lambda: next((m for m in self.thread(root.ts) if m.is_from_bot
                                                  and "Approval needed" in text_of(m) and f"`{tool}`" in text_of(m)),
                                                 None), f"the approval of {tool}")
 
-    def status_of(self, root: PostedMessage) -> PostedMessage:
+    def status_of(self, root: Message) -> Message:
         return self.thread(root.ts)[1]
 
-    async def final_status(self, root: PostedMessage) -> str:
+    async def final_status(self, root: Message) -> str:
         """The status message once it shows the run done (its edits are coalesced to 1/s)."""
         return str(await self.wait_for(lambda: (lambda t: t if "*Done*" in t else None)(
             text_of(self.status_of(root))), "the status message to show the run done"))

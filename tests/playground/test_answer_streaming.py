@@ -1,6 +1,6 @@
 """An example's answer streams into its thread as in Slack: the demo model writes it a few words
 at a time, the real bot streams it (chat.startStream, chat.appendStream, chat.stopStream) and
-the stand-in shows it growing, then whole with its footer and feedback buttons."""
+the emulated Slack shows it growing, then whole with its footer and feedback buttons."""
 
 from __future__ import annotations
 
@@ -18,43 +18,32 @@ pytestmark = pytest.mark.timeout(120)
 STREAM_METHODS = ("chat.startStream", "chat.appendStream", "chat.stopStream")
 
 
-def record_calls(playground: Playground, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]]:
-    """Every Web API call the bot makes from now on, with its arguments, in order."""
-    calls: list[tuple[str, dict[str, Any]]] = []
-    answer = playground.standin.call
-
-    def recording(method: str, args: dict[str, Any], token: str) -> tuple[int, dict[str, Any], dict[str, str]]:
-        status, body, headers = answer(method, args, token)
-        calls.append((method, {**args, "_response": body}))
-        return status, body, headers
-
-    monkeypatch.setattr(playground.standin, "call", recording)
-    return calls
+def stream_calls(playground: Playground) -> list[tuple[str, dict[str, Any]]]:
+    """The stream calls the bot made, in order, each with its arguments and ``_response``."""
+    return [(call.method, {**call.args, "_response": call.answer}) for call in playground.slack.calls
+            if call.method in STREAM_METHODS]
 
 
 def record_shown(playground: Playground) -> list[dict[str, Any]]:
     """Every message the page is shown (each version of each), in order."""
     shown: list[dict[str, Any]] = []
-    publish = playground.standin.feed.publish
 
     def showing(event: dict[str, Any]) -> None:
         if event.get("type") == "message":
             shown.append(event["message"])
-        publish(event)
 
-    playground.standin.feed.publish = showing  # type: ignore[method-assign]
+    playground.slack.watchers.append(showing)
     return shown
 
 
 async def test_the_answer_streams_in_then_stops_with_its_footer(
-        playground: Playground, alice: Person, channel: Channel, monkeypatch: pytest.MonkeyPatch) -> None:
-    calls = record_calls(playground, monkeypatch)
+        playground: Playground, alice: Person, channel: Channel) -> None:
     shown = record_shown(playground)
     await alice.send(f"/agent {by_key('parallel').request}")
     root = await channel.root_for("How are our services doing")
     answer = await channel.answer_in(root)
 
-    streamed = [(method, args) for method, args in calls if method in STREAM_METHODS]
+    streamed = stream_calls(playground)
     methods = [method for method, _ in streamed]
     assert methods[0] == "chat.startStream" and methods[-1] == "chat.stopStream", methods
     assert methods.count("chat.startStream") == methods.count("chat.stopStream") == 1
@@ -70,8 +59,8 @@ async def test_the_answer_streams_in_then_stops_with_its_footer(
     assert "checkout: **degraded**" in written and "INC-142" in written
     assert ":stopwatch:" in text_of(answer) and any(b["type"] == "context_actions" for b in stop["blocks"])
     assert not answer.streaming and not answer.edited
-    assert not [m for m in channel.thread(root.ts) if m.bot and "degraded" in text_of(m) and m is not answer]
-    assert not playground.standin.refusals
+    assert not [m for m in channel.thread(root.ts) if m.is_from_bot and "degraded" in text_of(m) and m is not answer]
+    assert not playground.slack.refusals
 
     # the page saw it grow while streaming, then stopped
     versions = [m for m in shown if m["ts"] == answer.ts]

@@ -180,7 +180,7 @@ BLOCKS = [
 async def test_every_block_type_renders_as_slack_shows_it(page: Page, playground: Playground) -> None:
     from slack_sdk.web.async_client import AsyncWebClient
 
-    client = AsyncWebClient(token=playground.standin.token, base_url=f"{playground.url}/api/")
+    client = AsyncWebClient(token=playground.slack.token, base_url=f"{playground.url}/api/")
     await client.chat_postMessage(channel="C0OPS", text="Deploy report", blocks=BLOCKS)
     message = page.get_by_test_id("channel-pane").get_by_test_id("message").filter(has_text="Deploy report")
     await expect(message).to_have_count(1, timeout=WAIT)
@@ -218,7 +218,7 @@ async def test_an_answer_shows_slacks_mentions_as_slack_does_but_never_pings(pag
     from bot.answer_view import answer_messages
     from bot.progress import RunProgress
 
-    client = AsyncWebClient(token=playground.standin.token, base_url=f"{playground.url}/api/")
+    client = AsyncWebClient(token=playground.slack.token, base_url=f"{playground.url}/api/")
     written = ("ping <!here> and <!subteam^S0SRE|@sre> for <@U0ALICE>: sign in at "
                "[https://sso.example.com](https://evil.example/login)")
     await client.chat_postMessage(channel="C0OPS", text="raw", blocks=[{"type": "markdown", "text": "Raw: " + written}])
@@ -240,10 +240,10 @@ async def test_a_streamed_message_shows_being_written_then_whole_then_gone(page:
                                                                           playground: Playground) -> None:
     from slack_sdk.web.async_client import AsyncWebClient
 
-    client = AsyncWebClient(token=playground.standin.token, base_url=f"{playground.url}/api/")
-    asked = playground.standin.post_as_user("C0OPS", "U0ALICE", "how is checkout?", None)
+    client = AsyncWebClient(token=playground.slack.token, base_url=f"{playground.url}/api/")
+    asked = playground.slack.post_as_user("C0OPS", "U0ALICE", "how is checkout?", None)
     started = await client.chat_startStream(channel="C0OPS", thread_ts=asked.ts, markdown_text="Checkout is **deg",
-                                            recipient_user_id="U0ALICE", recipient_team_id=playground.standin.team)
+                                            recipient_user_id="U0ALICE", recipient_team_id=playground.slack.team)
     root = page.get_by_test_id("channel-pane").get_by_test_id("message").filter(has_text="how is checkout?")
     await root.get_by_test_id("replies-link").click()
     streamed = thread(page).get_by_test_id("message").filter(has_text="Checkout is")
@@ -270,7 +270,7 @@ async def test_what_slack_would_refuse_shows_on_the_page(page: Page, playground:
     from slack_sdk.errors import SlackApiError
     from slack_sdk.web.async_client import AsyncWebClient
 
-    client = AsyncWebClient(token=playground.standin.token, base_url=f"{playground.url}/api/")
+    client = AsyncWebClient(token=playground.slack.token, base_url=f"{playground.url}/api/")
     with pytest.raises(SlackApiError):
         await client.chat_postMessage(channel="C0OPS", text="t", blocks=[{"type": "carousel"}])
     refusal = page.get_by_test_id("refusal")
@@ -297,7 +297,7 @@ async def test_an_event_a_slower_state_load_missed_stays_on_the_page(page: Page,
     await page.route("**/ui/state", hold)
     reload = asyncio.ensure_future(page.evaluate("loadState()"))
     await asyncio.wait_for(snapshot_taken.wait(), timeout=WAIT / 1000)
-    client = AsyncWebClient(token=playground.standin.token, base_url=f"{playground.url}/api/")
+    client = AsyncWebClient(token=playground.slack.token, base_url=f"{playground.url}/api/")
     with pytest.raises(SlackApiError):
         await client.chat_postMessage(channel="C0OPS", text="t", blocks=[{"type": "carousel"}])
     await expect(page.get_by_test_id("refusal-toast")).to_have_count(1, timeout=WAIT)  # the event is in
@@ -311,14 +311,14 @@ async def test_an_event_a_slower_state_load_missed_stays_on_the_page(page: Page,
 async def test_simulated_rate_limits_are_switched_from_the_page(page: Page, playground: Playground) -> None:
     await page.get_by_test_id("rate-limit-switch").check()
     await expect(page.get_by_test_id("rate-limit-switch")).to_be_checked()
-    assert (await _wait_for(lambda: playground.standin.rate_limit.on))
+    assert (await _wait_for(lambda: playground.slack.rate_limit.on))
     await run_example(page, "parallel", "How are our services doing")
     # the status edits are refused now and then, and the bot waits as told: the answer still comes
     await expect(thread(page)).to_contain_text("checkout: degraded", timeout=WAIT)
-    assert playground.standin.rate_limit.refused >= 1
+    assert playground.slack.rate_limit.refused >= 1
 
 
 async def _wait_for(probe):  # type: ignore[no-untyped-def]
     from tests.fakes.waiting import wait_until
 
-    return await wait_until(probe, timeout=10, what="the switch")
+    return await wait_until(probe, within=10, what="the switch")

@@ -12,25 +12,17 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from infra.operations.embedded_server import serving
 from infra.playground.app import Playground
-from infra.playground.delivery import SlackDelivery
-from infra.playground.feed import Feed
-from infra.playground.standin import Person, SlackStandIn
-from infra.playground.web import PlaygroundWeb
-from tests.playground.conftest import ALICE, CHANNEL, Channel
+from infra.playground.standin import PlaygroundSlack
+from tests.playground.conftest import ALICE, CHANNEL, Channel, page_of, small_slack
 
 EVIL = "https://evil.example"
 
 
 @pytest.fixture
-async def page_url() -> AsyncIterator[tuple[SlackStandIn, str]]:
-    feed = Feed()
-    slack = SlackStandIn(team="T0", bot=Person("U0BOT", "dagbot", "bot"), bot_id="B0",
-                         people=[Person(ALICE, "alice", "requester")], channels={CHANNEL: "ops"}, feed=feed)
-    web = PlaygroundWeb(slack, SlackDelivery(slack, "secret"), feed, command="/agent", extras=dict)
-    web.ready.set()
-    async with serving(web.asgi()) as url:
+async def page_url() -> AsyncIterator[tuple[PlaygroundSlack, str]]:
+    slack = small_slack()
+    async with page_of(slack) as (_, url):
         yield slack, url
 
 
@@ -48,7 +40,7 @@ async def test_a_cross_site_text_plain_post_starts_no_run(playground: Playground
 
 
 async def test_requests_from_other_sites_are_refused_with_the_reason(
-        page_url: tuple[SlackStandIn, str]) -> None:
+        page_url: tuple[PlaygroundSlack, str]) -> None:
     slack, url = page_url
     async with httpx.AsyncClient(timeout=30) as http:
         refusals = [
@@ -73,7 +65,7 @@ async def test_requests_from_other_sites_are_refused_with_the_reason(
         for response, status, reason in refusals:
             assert (response.status_code, response.json()["ok"]) == (status, False), response.text
             assert reason in response.json()["error"]
-        assert slack.messages == [] and not slack.rate_limit_state()["on"]
+        assert slack.messages == [] and not slack.rate_limit.on
 
         # the page itself: same origin, JSON
         port = url.rsplit(":", 1)[1]
@@ -85,7 +77,7 @@ async def test_requests_from_other_sites_are_refused_with_the_reason(
 
 
 async def test_a_name_that_is_not_the_playground_is_refused_against_dns_rebinding(
-        page_url: tuple[SlackStandIn, str]) -> None:
+        page_url: tuple[PlaygroundSlack, str]) -> None:
     slack, url = page_url
     async with httpx.AsyncClient(timeout=30) as http:
         for path in ("/", "/ui/state", "/api/auth.test"):
@@ -98,14 +90,9 @@ async def test_a_name_that_is_not_the_playground_is_refused_against_dns_rebindin
 
 
 async def test_a_playground_started_on_another_host_answers_to_that_name() -> None:
-    feed = Feed()
-    slack = SlackStandIn(team="T0", bot=Person("U0BOT", "dagbot", "bot"), bot_id="B0",
-                         people=[Person(ALICE, "alice", "requester")], channels={CHANNEL: "ops"}, feed=feed)
-    web = PlaygroundWeb(slack, SlackDelivery(slack, "secret"), feed, command="/agent", extras=dict,
-                        host="devbox.example")
-    assert web.hosts == ["127.0.0.1", "devbox.example", "localhost"]
-    web.ready.set()
-    async with serving(web.asgi()) as url, httpx.AsyncClient(timeout=30) as http:
+    async with page_of(small_slack(), host="devbox.example") as (web, url), \
+            httpx.AsyncClient(timeout=30) as http:
+        assert web.hosts == ["127.0.0.1", "devbox.example", "localhost"]
         port = url.rsplit(":", 1)[1]
         state = await http.get(f"{url}/ui/state", headers={"Host": f"devbox.example:{port}"})
         assert state.status_code == 200

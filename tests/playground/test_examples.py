@@ -88,10 +88,10 @@ async def test_rejection_with_a_reason_is_reported(playground: Playground, alice
     root = await channel.root_for("Clear logs/app.log")
     approval = await channel.approval_in(root, "write_file")
     await alice.click(approval, "Reject")
-    view = await channel.wait_for(lambda: next(iter(playground.standin.views.values()), None), "the reason modal")
+    view = await channel.wait_for(lambda: next(iter(playground.slack.modals.values()), None), "the reason modal")
     assert view.user == ALICE
     assert (await alice.submit_view(view.id, {"reason": {"reason": "we keep logs for 30 days"}}))["ok"]
-    assert not playground.standin.views
+    assert not playground.slack.modals
     answer = text_of(await channel.answer_in(root))
     assert "did **not** clear" in answer
     assert "we keep logs for 30 days" in answer and f"<@{ALICE}>" in answer
@@ -111,11 +111,11 @@ async def test_other_requests_get_the_examples_and_how_to_connect_a_model(alice:
 async def test_a_mention_in_the_channel_runs_in_its_thread(playground: Playground, alice: Person,
                                                            channel: Channel) -> None:
     await alice.send(f"@dagbot {by_key('package').request}")
-    [typed] = [m for m in channel.messages() if not m.bot]
+    [typed] = [m for m in channel.messages() if not m.is_from_bot]
     assert typed.text.startswith("<@U0DAGBOT> ")  # what Slack sends for a mention
     answer = await channel.answer_in(typed)
     assert answer.thread_ts == typed.ts and "checkout 4" in text_of(answer)
-    assert len([m for m in channel.thread(typed.ts) if m.bot and ":stopwatch:" in text_of(m)]) == 1
+    assert len([m for m in channel.thread(typed.ts) if m.is_from_bot and ":stopwatch:" in text_of(m)]) == 1
 
 
 async def test_help_is_shown_only_to_whoever_asked(alice: Person, bob: Person, channel: Channel) -> None:

@@ -1,4 +1,4 @@
-"""Every message and modal dagbot renders passes the stand-in's Block Kit rules, as it must pass
+"""Every message and modal dagbot renders passes the emulated Slack's Block Kit rules, as it must pass
 Slack's; and the rules catch the mistakes they exist for."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from bot.approval_view import reject_modal, render_approval
 from bot.progress import NodeView, Phase, RunProgress
 from bot.reply_view import answer_replies, failure_replies, help_reply, root_message
 from bot.status_view import render_status
-from infra.playground.blockkit import message_refusal, view_refusal
+from infra.emulators.slack.blockkit import message_refusal, view_refusal
 
 
 def approval(status: ApprovalStatus, **fields: object) -> Approval:

@@ -1,5 +1,6 @@
-"""The stand-in refuses what Slack refuses, with Slack's error codes, over real HTTP with the
-real slack_sdk client; with rate limits on it answers 429 with a Retry-After that holds."""
+"""The playground's Slack (the emulated one) refuses what Slack refuses, with Slack's error codes,
+over real HTTP with the real slack_sdk client; with rate limits on it answers 429 with a
+Retry-After that holds; and the page is told of each change."""
 
 from __future__ import annotations
 
@@ -11,23 +12,16 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from infra.operations.embedded_server import serving
-from infra.playground.delivery import SlackDelivery
 from infra.playground.feed import Feed
-from infra.playground.standin import Person, SlackStandIn
-from infra.playground.web import PlaygroundWeb
-
-ALICE = Person("U0ALICE", "alice", "requester")
+from infra.playground.standin import PlaygroundSlack
+from tests.playground.conftest import ALICE_ON_THE_PAGE as ALICE
+from tests.playground.conftest import page_of, small_slack
 
 
 @pytest.fixture
-async def standin() -> AsyncIterator[tuple[SlackStandIn, AsyncWebClient]]:
-    feed = Feed()
-    slack = SlackStandIn(team="T0", bot=Person("U0BOT", "dagbot", "bot"), bot_id="B0", people=[ALICE],
-                         channels={"C0OPS": "ops"}, feed=feed)
-    web = PlaygroundWeb(slack, SlackDelivery(slack, "secret"), feed, command="/agent", extras=dict)
-    web.ready.set()
-    async with serving(web.asgi()) as url:
+async def standin() -> AsyncIterator[tuple[PlaygroundSlack, AsyncWebClient]]:
+    slack = small_slack()
+    async with page_of(slack) as (_, url):
         yield slack, AsyncWebClient(token=slack.token, base_url=f"{url}/api/")
 
 
@@ -42,7 +36,7 @@ def section(text: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 
-async def test_a_valid_post_and_edit_are_accepted(standin: tuple[SlackStandIn, AsyncWebClient]) -> None:
+async def test_a_valid_post_and_edit_are_accepted(standin: tuple[PlaygroundSlack, AsyncWebClient]) -> None:
     slack, client = standin
     posted = await client.chat_postMessage(channel="C0OPS", text="hi", blocks=[section("hi")])
     await client.chat_update(channel="C0OPS", ts=posted["ts"], text="edited", blocks=[section("edited")])
@@ -71,7 +65,7 @@ async def test_a_valid_post_and_edit_are_accepted(standin: tuple[SlackStandIn, A
                                                                     "value": "up"}}]}], "t", "invalid_blocks",
      "must be an object with text and value [json-pointer:/blocks/0/elements/0/negative_button]"),
 ])
-async def test_messages_slack_would_refuse(standin: tuple[SlackStandIn, AsyncWebClient], blocks: list[Any],
+async def test_messages_slack_would_refuse(standin: tuple[PlaygroundSlack, AsyncWebClient], blocks: list[Any],
                                            text: str, error: str, detail: str | None) -> None:
     slack, client = standin
     code, messages = await refused(client.chat_postMessage(channel="C0OPS", text=text, blocks=blocks))
@@ -82,7 +76,7 @@ async def test_messages_slack_would_refuse(standin: tuple[SlackStandIn, AsyncWeb
     assert slack.refusals[-1]["error"] == error  # shown on the page
 
 
-async def test_updates_slack_would_refuse(standin: tuple[SlackStandIn, AsyncWebClient]) -> None:
+async def test_updates_slack_would_refuse(standin: tuple[PlaygroundSlack, AsyncWebClient]) -> None:
     slack, client = standin
     typed = slack.post_as_user("C0OPS", ALICE.id, "hello", None)
     assert (await refused(client.chat_update(channel="C0OPS", ts=typed.ts, text="mine now")))[0] \
@@ -94,7 +88,7 @@ async def test_updates_slack_would_refuse(standin: tuple[SlackStandIn, AsyncWebC
     assert typed.text == "hello" and not typed.edited
 
 
-async def test_wrong_token_unknown_method_and_stale_trigger(standin: tuple[SlackStandIn, AsyncWebClient]) -> None:
+async def test_wrong_token_unknown_method_and_stale_trigger(standin: tuple[PlaygroundSlack, AsyncWebClient]) -> None:
     slack, client = standin
     forged = AsyncWebClient(token="xoxb-forged", base_url=client.base_url)
     assert (await refused(forged.chat_postMessage(channel="C0OPS", text="x")))[0] == "invalid_auth"
@@ -106,12 +100,12 @@ async def test_wrong_token_unknown_method_and_stale_trigger(standin: tuple[Slack
     assert (await refused(client.views_open(trigger_id=trigger, view=long_title)))[0] == "invalid_arguments"
     trigger = slack.new_trigger(ALICE.id)
     opened = await client.views_open(trigger_id=trigger, view=view)
-    assert slack.views[opened["view"]["id"]].user == ALICE.id
+    assert slack.modals[opened["view"]["id"]].user == ALICE.id
     assert (await refused(client.views_open(trigger_id=trigger, view=view)))[0] == "invalid_trigger_id"  # used once
 
 
 async def test_rate_limits_answer_429_with_a_retry_after_that_holds(
-        standin: tuple[SlackStandIn, AsyncWebClient]) -> None:
+        standin: tuple[PlaygroundSlack, AsyncWebClient]) -> None:
     slack, client = standin
     slack.set_rate_limit(True)
     posted = await client.chat_postMessage(channel="C0OPS", text="first")
@@ -138,11 +132,8 @@ async def test_the_page_waits_for_the_bot_to_listen_so_nothing_typed_is_lost() -
 
     import httpx
 
-    feed = Feed()
-    slack = SlackStandIn(team="T0", bot=Person("U0BOT", "dagbot", "bot"), bot_id="B0", people=[ALICE],
-                         channels={"C0OPS": "ops"}, feed=feed)
-    web = PlaygroundWeb(slack, SlackDelivery(slack, "secret"), feed, command="/agent", extras=dict)
-    async with serving(web.asgi()) as url, httpx.AsyncClient(timeout=30) as http:
+    slack = small_slack()
+    async with page_of(slack, ready=False) as (web, url), httpx.AsyncClient(timeout=30) as http:
         auth = await AsyncWebClient(token=slack.token, base_url=f"{url}/api/").auth_test()
         assert auth["user_id"] == "U0BOT"  # the Web API answers at once: the bot needs it to start
         typed = asyncio.create_task(http.post(f"{url}/ui/send", json={
@@ -173,16 +164,10 @@ async def test_closing_the_feed_ends_every_page_stream() -> None:
     assert feed.subscribers == 0 and feed.seq == 2
 
 
-def published(slack: SlackStandIn) -> list[dict[str, Any]]:
-    """What the page is told from now on, in order."""
+def published(slack: PlaygroundSlack) -> list[dict[str, Any]]:
+    """What the page is told from now on, in order (as the workspace's watchers are)."""
     events: list[dict[str, Any]] = []
-    publish = slack.feed.publish
-
-    def recording(event: dict[str, Any]) -> None:
-        events.append(event)
-        publish(event)
-
-    slack.feed.publish = recording  # type: ignore[method-assign]
+    slack.watchers.append(events.append)
     return events
 
 
@@ -197,7 +182,7 @@ async def start_stream(client: AsyncWebClient, thread_ts: str, text: str | None 
 
 
 async def test_a_stream_grows_in_its_thread_then_stops_with_its_blocks(
-        standin: tuple[SlackStandIn, AsyncWebClient]) -> None:
+        standin: tuple[PlaygroundSlack, AsyncWebClient]) -> None:
     slack, client = standin
     asked = slack.post_as_user("C0OPS", ALICE.id, "hello <@U0BOT>", None)
     events = published(slack)
@@ -205,7 +190,7 @@ async def test_a_stream_grows_in_its_thread_then_stops_with_its_blocks(
     await client.chat_appendStream(channel="C0OPS", ts=ts, markdown_text="lo, **wor")
     await client.chat_appendStream(channel="C0OPS", ts=ts, markdown_text="ld**")
     streamed = slack.message("C0OPS", ts)
-    assert streamed is not None and streamed.streaming and streamed.bot and streamed.thread_ts == asked.ts
+    assert streamed is not None and streamed.streaming and streamed.is_from_bot and streamed.thread_ts == asked.ts
     assert streamed.text == "Hello, **world**" and streamed.blocks == [markdown("Hello, **world**")]
 
     footer = [{"type": "context", "elements": [{"type": "mrkdwn", "text": ":stopwatch: 1s"}]}]
@@ -221,7 +206,7 @@ async def test_a_stream_grows_in_its_thread_then_stops_with_its_blocks(
     assert not slack.refusals
 
 
-async def test_streams_slack_would_refuse(standin: tuple[SlackStandIn, AsyncWebClient]) -> None:
+async def test_streams_slack_would_refuse(standin: tuple[PlaygroundSlack, AsyncWebClient]) -> None:
     slack, client = standin
     asked = slack.post_as_user("C0OPS", ALICE.id, "hello", None)
     start = {"channel": "C0OPS", "thread_ts": asked.ts, "recipient_user_id": ALICE.id, "recipient_team_id": "T0"}
@@ -270,7 +255,7 @@ async def test_streams_slack_would_refuse(standin: tuple[SlackStandIn, AsyncWebC
         ("chat.stopStream", "message_not_in_streaming_state"), ("chat.appendStream", "message_not_in_streaming_state")]
 
 
-async def test_the_bot_deletes_only_its_own_messages(standin: tuple[SlackStandIn, AsyncWebClient]) -> None:
+async def test_the_bot_deletes_only_its_own_messages(standin: tuple[PlaygroundSlack, AsyncWebClient]) -> None:
     slack, client = standin
     asked = slack.post_as_user("C0OPS", ALICE.id, "hello", None)
     ts = await start_stream(client, asked.ts)

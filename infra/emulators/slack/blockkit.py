@@ -1,10 +1,10 @@
-"""What Slack refuses in a message or a modal, with Slack's error codes (pure functions).
+"""What Slack refuses in a message, a modal or a Home tab, with Slack's error codes (pure functions).
 
-The playground's stand-in runs every post, edit and view through these checks, so a message
-that real Slack would refuse is refused here too, with the same error code
-(``invalid_blocks``, ``msg_too_long``, ``no_text``…) and a ``[ERROR] … [json-pointer:…]``
-line like Slack's ``response_metadata.messages``. The rules are a subset of Slack's Block Kit
-reference: every limit dagbot could reach, and every type it emits.
+The emulated Web API runs every post, edit, stream and view through these checks, so what
+real Slack would refuse is refused here too, with the same error code (``invalid_blocks``,
+``msg_too_long``, ``no_text``…) and a ``[ERROR] … [json-pointer:…]`` line like Slack's
+``response_metadata.messages``. The rules are a subset of Slack's Block Kit reference: every
+limit dagbot could reach, and every type it emits.
 """
 
 from __future__ import annotations
@@ -79,8 +79,9 @@ class _Problems:
             self.add(f"{pointer}/action_id", f"must be less than {ID_LIMIT + 1} characters")
 
 
-def message_refusal(text: Any, blocks: Any) -> Refusal | None:
-    """Why ``chat.postMessage``/``chat.update`` would be refused, or None."""
+def message_refusal(text: Any, blocks: Any, *, max_blocks: int = MAX_MESSAGE_BLOCKS) -> Refusal | None:
+    """Why ``chat.postMessage``/``chat.update`` would be refused, or None (``max_blocks``: a
+    view's limit, to check a view's blocks as a message's)."""
     if blocks in (None, "", []):
         blocks = []
     if not isinstance(blocks, list):
@@ -93,21 +94,22 @@ def message_refusal(text: Any, blocks: Any) -> Refusal | None:
     if not text.strip() and not blocks:
         return Refusal("no_text")
     problems = _Problems()
-    _blocks(blocks, MAX_MESSAGE_BLOCKS, MESSAGE_BLOCKS, problems)
+    _blocks(blocks, max_blocks, MESSAGE_BLOCKS, problems)
     return Refusal("invalid_blocks", tuple(problems.lines)) if problems.lines else None
 
 
-def view_refusal(view: Any) -> Refusal | None:
-    """Why ``views.open``/``views.update`` would be refused, or None."""
+def view_refusal(view: Any, kind: str = "modal") -> Refusal | None:
+    """Why ``views.open`` (a ``modal``) or ``views.publish`` (a ``home`` tab) would be refused, or None."""
     if not isinstance(view, dict):
         return Refusal("invalid_arguments", ("[ERROR] view must be an object [json-pointer:/view]",))
     problems = _Problems()
-    if view.get("type") != "modal":
-        problems.add("/view/type", "only modal views are supported here")
-    problems.text(view.get("title"), "/view/title", VIEW_TITLE_LIMIT, types=frozenset({"plain_text"}))
-    for key in ("submit", "close"):
-        if key in view:
-            problems.text(view[key], f"/view/{key}", VIEW_TITLE_LIMIT, types=frozenset({"plain_text"}))
+    if view.get("type") != kind:
+        problems.add("/view/type", f"must be {kind!r} here")
+    if kind == "modal":  # a Home tab has no title or buttons of its own
+        problems.text(view.get("title"), "/view/title", VIEW_TITLE_LIMIT, types=frozenset({"plain_text"}))
+        for key in ("submit", "close"):
+            if key in view:
+                problems.text(view[key], f"/view/{key}", VIEW_TITLE_LIMIT, types=frozenset({"plain_text"}))
     if len(str(view.get("private_metadata", ""))) > PRIVATE_METADATA_LIMIT:
         problems.add("/view/private_metadata", f"must be less than {PRIVATE_METADATA_LIMIT + 1} characters")
     blocks = view.get("blocks")
