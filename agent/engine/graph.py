@@ -126,10 +126,11 @@ async def _plan(runtime: Ctx, state: AgentState) -> dict[str, Any]:
 async def validate(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     ctx = runtime.context
     try:
+        last_round = state.get("repairs", 0) >= 1
         plan = validate_plan(state.get("draft"), ctx.registry, ctx.settings.plan_limits,
-                             refused=state.get("refused_tools") or {})
+                             refused=state.get("refused_tools") or {}, unparsed_code_to_sandbox=last_round)
         if elsewhere := ungrounded_changes(plan, ctx.registry, state["request"], _thread_so_far(state)):
-            kept = without_nodes(plan, elsewhere) if state.get("repairs", 0) >= 1 else None
+            kept = without_nodes(plan, elsewhere) if last_round else None
             if kept is None:
                 raise PlanError(elsewhere)
             log.info("left out changes the request did not ask for", problems=[str(p) for p in elsewhere])

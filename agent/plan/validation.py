@@ -50,10 +50,15 @@ def call_args(node: PlanNode) -> list[dict[str, Any]]:
 
 
 def validate_plan(raw: Any, registry: ToolRegistry, limits: PlanLimits | None = None,
-                  refused: Mapping[str, str] | None = None) -> Plan:
+                  refused: Mapping[str, str] | None = None, *,
+                  unparsed_code_to_sandbox: bool = False) -> Plan:
     """Return the plan, or raise :class:`PlanError` listing every problem found.
 
-    ``refused``: tools the requester may not use here (the access policy), with why."""
+    ``refused``: tools the requester may not use here (the access policy), with why.
+    ``unparsed_code_to_sandbox``: package code that does not parse is no problem of the plan;
+    its first attempt fails with the SyntaxError and the sandbox's reflexion rewrites it, as it
+    does any failing package (the tools it calls are checked by the gateway when it calls them,
+    as they always are). For the last round, when a plan's repair left such code broken."""
     limits = limits or PlanLimits()
     refused = refused or {}
     problems: list[PlanProblem] = []
@@ -109,7 +114,8 @@ def validate_plan(raw: Any, registry: ToolRegistry, limits: PlanLimits | None = 
         if node.id in seen:
             problems.append(PlanProblem(node.id, "id", "duplicate id"))
         seen.add(node.id)
-        problems.extend(_check_node(node, registry, limits))
+        problems.extend(p for p in _check_node(node, registry, limits)
+                        if not (unparsed_code_to_sandbox and p.message.startswith(SYNTAX_ERROR)))
         problems.extend(_check_access(node, refused))
 
     for node in nodes:
@@ -280,7 +286,7 @@ def _check_package_code(
     try:
         tree = ast.parse(code)
     except SyntaxError as exc:
-        return [PlanProblem(node.id, "package.code", f"syntax error line {exc.lineno}: {exc.msg}")]
+        return [PlanProblem(node.id, "package.code", f"{SYNTAX_ERROR} line {exc.lineno}: {exc.msg}")]
     problems = []
     for name in sorted(package_tool_names(tree)):
         if name not in registry:
@@ -292,14 +298,19 @@ def _check_package_code(
     return problems
 
 
+SYNTAX_ERROR = "syntax error"
+_INPUT_READ = re.compile(r"""\binputs\s*(?:\[|\.get\()\s*(?:"([^"\\]+)"|'([^'\\]+)')""")
+
+
 @functools.lru_cache(maxsize=256)
 def package_input_ids(code: str) -> frozenset[str]:
-    """The node ids package code reads: ``inputs["id"]`` and ``inputs.get("id")`` (none when
-    the code does not parse; that is reported as its own problem)."""
+    """The node ids package code reads: ``inputs["id"]`` and ``inputs.get("id")`` (found by
+    their text when the code does not parse: that is reported as its own problem, or the
+    sandbox's reflexion mends it, and it needs those inputs either way)."""
     try:
         tree = ast.parse(code)
     except SyntaxError:
-        return frozenset()
+        return frozenset(a or b for a, b in _INPUT_READ.findall(code))
     ids: set[str] = set()
     for item in ast.walk(tree):
         key: ast.AST | None = None

@@ -178,6 +178,36 @@ async def test_a_package_healed_by_reflexion_feeds_its_dependents(
         assert "TypeError" in reflexion_prompt
 
 
+async def test_package_code_the_repair_round_left_broken_is_mended_by_reflexion(
+    sqlite_url: str, tmp_path: Path, sandbox: Sandbox,
+) -> None:
+    broken = "rows = inputs['listing']['files']\nresult = {'count': len(rows), 'note': 'unterminated}\n"
+
+    def plan() -> dict[str, Any]:
+        return {"nodes": [
+            {"id": "listing", "tool": "list_files", "args": {"pattern": "*"}},
+            {"id": "count", "package": {"goal": "count the files", "code": broken}},
+        ]}
+
+    fixed = "```python\nresult = {'count': len(inputs['listing']['files'])}\n```"
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    for name in ("a.txt", "b.txt", "c.txt"):
+        (workspace / name).write_text("x")
+    async with sandboxed_engine(sqlite_url, workspace, sandbox, [plan(), plan(), fixed, finish("3 files.")]) as h:
+        await h.engine.ask("mend", "count the files")
+        # the repair round was asked to fix the syntax error; its plan still had it, and ran
+        assert "syntax error line 2" in str(h.llm.calls[1][-1].content)
+        count = next(e for e in h.drain() if isinstance(e, NodeFinished) and e.node_id == "count")
+        assert json.loads(count.preview) == {"count": 3}
+        attempts = [(e.attempt, e.error_gist) for e in h.events if isinstance(e, PackageAttempt)]
+        assert attempts[1][0] == 1 and "SyntaxError" in str(attempts[1][1])
+        assert attempts[-1] == (2, None)
+        # its input, read from the code's text, was ready before it ran
+        assert "count the files" in str(h.llm.calls[2][0].content)
+        assert [e.answer for e in h.events if isinstance(e, AnswerReady)] == ["3 files."]
+
+
 async def test_a_package_that_keeps_failing_leaves_the_thread_consistent(
     sqlite_url: str, tmp_path: Path, sandbox: Sandbox,
 ) -> None:
