@@ -15,6 +15,7 @@ from bench.cluster import ClusterConfig, run_cluster
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(180)]
 
 
+@pytest.mark.slow
 async def test_killing_replicas_loses_no_run_and_repeats_no_red_call(postgres_server: str,
                                                                       tmp_path: Path) -> None:
     config = ClusterConfig(threads=8, kills=2, seed=11, server_url=postgres_server, stagger_s=14.0,

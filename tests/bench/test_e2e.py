@@ -23,6 +23,7 @@ FAST = LatencyModel(ttft_s=0.05, tokens_per_s=4000, prompt_s_per_token=0.00001)
 """A model fast enough for a test, slow enough that its latency counts."""
 
 
+@pytest.mark.slow
 async def test_every_system_does_the_same_work_on_every_shape(tmp_path: Path) -> None:
     runs, notes = await run_suite(f"sqlite:///{tmp_path}/e2e.sqlite", 1, FAST, side_by_side=True)
     assert {(r.system, r.shape) for r in runs} == {(s, shape.name) for s in SYSTEMS for shape in shapes()}

@@ -54,6 +54,7 @@ def dagbot_audit(database_url: str, *args: str) -> subprocess.CompletedProcess[s
         capture_output=True, text=True, timeout=60)
 
 
+@pytest.mark.slow
 async def test_dagbot_audit_exports_jsonl_and_csv_filtered_by_time_and_thread(sqlite_url: str) -> None:
     upgrade(sqlite_url)
     db = create_engine(sqlite_url)

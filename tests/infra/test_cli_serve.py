@@ -147,6 +147,7 @@ def test_approvers_nobody_can_be_stop_the_slack_bot_plainly(tmp_path: Path, poli
     assert "Traceback" not in err and "validation error" not in err
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(180)
 def test_a_second_playground_or_demo_ask_leaves_the_running_playground_alone(
         tmp_path: Path, processes: list[subprocess.Popen[str]]) -> None:

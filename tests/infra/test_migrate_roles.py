@@ -27,6 +27,7 @@ def dagbot(tmp_path: Path, database_url: str, *args: str, **env: str) -> subproc
         cwd=tmp_path, capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 def test_after_migrate_a_role_with_only_dml_privileges_runs_dagbot(
         tmp_path: Path, blank_postgres_url: str, dml_role: str) -> None:

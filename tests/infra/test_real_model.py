@@ -25,6 +25,7 @@ pytestmark = pytest.mark.xdist_group("local_model")
 ONCALL = "# On-call this week\n\n- Primary: maria (checkout, payments)\n- Secondary: dev (search, api)\n"
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(1200)  # two CPU cores read the planner's prompt at about 19 tokens/s
 async def test_the_local_model_answers_a_request_end_to_end(model_file: Path, tmp_path: Path) -> None:
     os.chdir(ROOT)  # the default file is pinned where `make model` puts it, relative to here

@@ -47,6 +47,7 @@ def stamp(url: str, revision: str) -> None:
         conn.execute("UPDATE alembic_version SET version_num = %s", (revision,))
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 def test_a_row_only_role_finding_a_migration_pending_stops_with_one_line(
         tmp_path: Path, blank_postgres_url: str, dml_role: str) -> None:
@@ -90,6 +91,7 @@ def test_dagbot_migrate_run_by_a_row_only_role_says_so_in_one_line(
         "public): run `dagbot migrate` with a role that may create tables (the schema's owner)")
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 def test_a_schema_newer_than_the_code_runs_with_a_warning(
         tmp_path: Path, blank_postgres_url: str, dml_role: str) -> None:

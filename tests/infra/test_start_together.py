@@ -45,6 +45,7 @@ def assert_all_succeeded(results: list[subprocess.CompletedProcess[str]]) -> Non
     assert not failed, f"{len(failed)} of {WORKERS} failed; first:\n{failed[0]}"
 
 
+@pytest.mark.slow
 def test_migrations_started_together_all_succeed(blank_postgres_url: str, tmp_path: Path) -> None:
     assert_all_succeeded(start_together("migrations", blank_postgres_url, tmp_path))
     head = ScriptDirectory.from_config(alembic_config(blank_postgres_url)).get_current_head()
@@ -56,6 +57,7 @@ def test_migrations_started_together_all_succeed(blank_postgres_url: str, tmp_pa
     assert set(Base.metadata.tables) <= tables
 
 
+@pytest.mark.slow
 def test_checkpointer_setup_started_together_all_succeed(blank_postgres_url: str, tmp_path: Path) -> None:
     assert_all_succeeded(start_together("checkpointer", blank_postgres_url, tmp_path))
     with psycopg.connect(blank_postgres_url) as conn:

@@ -73,6 +73,7 @@ async def test_with_no_backend_every_figure_is_null(capsys: pytest.CaptureFixtur
     assert "bwrap: unavailable: no bwrap" in out and "docker: unavailable: no engine" in out
 
 
+@pytest.mark.slow
 async def test_the_state_size_figures_compare_the_same_work() -> None:
     """Packaged and split both fetch the 1 MB page and count its words (state_sizes raises
     if their counts differ); only the split run carries the page in the engine's state."""
