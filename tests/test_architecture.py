@@ -119,3 +119,39 @@ def test_agent_is_in_rooms_and_each_imports_only_the_rooms_below_it() -> None:
                     here is not None and there is not None and AGENT_ROOMS.index(there) > AGENT_ROOMS.index(here)):
                 upward.append(f"{module} -> {target}")
     assert upward == []
+
+
+def _module_graph() -> dict[str, set[str]]:
+    """Our modules (not tests, not benchmarks) → the modules of ours they import at import time
+    (module level; an import inside a function or under TYPE_CHECKING is no circle at start)."""
+    paths = {}
+    for path in ROOT.rglob("*.py"):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        if parts[0] in {"agent", "bot", "infra", "sandbox"} and "__pycache__" not in parts:
+            paths[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    graph: dict[str, set[str]] = {module: set() for module in paths}
+    for module, path in paths.items():
+        for node in ast.parse(path.read_text(), str(path)).body:
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+            graph[module].update(name for name in names if name in paths and name != module)
+    return graph
+
+
+def test_no_two_modules_import_each_other_even_through_others() -> None:
+    graph = _module_graph()
+    circles = []
+    for start in sorted(graph):
+        seen, stack = set(), [(start, [start])]
+        while stack:
+            module, path = stack.pop()
+            for target in graph[module]:
+                if target == start:
+                    circles.append(" -> ".join([*path, start]))
+                elif target not in seen and target > start:  # each circle once, from its least module
+                    seen.add(target)
+                    stack.append((target, [*path, target]))
+    assert circles == []

@@ -16,7 +16,7 @@ from agent.model.llm import as_tool, call_structured, call_text, stream_structur
 from agent.model.prompting import joiner_messages
 from agent.plan.format import Plan
 from agent.plan.validation import validate_plan
-from infra.playground.demo.answers import parse_results, write
+from infra.playground.demo.answers import parse_results, write_answer
 from infra.playground.demo.examples import EXAMPLES, by_key, match_example
 from infra.playground.demo.model import DemoChatModel
 from infra.settings import Settings
@@ -103,7 +103,7 @@ def test_answers_report_what_the_results_say_even_when_clipped() -> None:
         '{"name": "checkout", "status": "degraded", "note": "slow"}, {"name": "sea …\n'
         '- incidents: failed — HTTP 503\n'
         '- oncall: rejected — rejected by U0BOB: not now')
-    answer = write(by_key("parallel"), results)
+    answer = write_answer(by_key("parallel"), results)
     assert "- api: ok" in answer and "- checkout: **degraded** (slow)" in answer
     assert "`incidents` failed: HTTP 503" in answer
     assert "`oncall` was not run: it was rejected by <@U0BOB>: not now." in answer
@@ -131,7 +131,7 @@ def test_an_answer_keeps_its_sections_apart_from_the_lists_above_them() -> None:
         '"severity": "sev2", "owner": "ana"}]}}\n'
         '- oncall: done → - Primary: ana\\n- Secondary: bo\n'
         '- extra: failed — HTTP 503')
-    blocks = blocks_of(write(by_key("parallel"), results))
+    blocks = blocks_of(write_answer(by_key("parallel"), results))
     assert [kind for kind, _ in blocks] == ["paragraph", "list", "paragraph", "paragraph", "paragraph", "list"]
     assert blocks[1] == ("list", "api: ok\nsearch: ok")
     assert blocks[2][1].startswith("**Open incidents**: INC-1 slow (sev2, owner ana)")

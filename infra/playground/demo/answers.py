@@ -165,6 +165,6 @@ def markdown(lines: list[str]) -> str:
     return text
 
 
-def write(example: Example, results: dict[str, NodeOutcome]) -> str:
+def write_answer(example: Example, results: dict[str, NodeOutcome]) -> str:
     lines = _WRITERS[example.key](results) + _not_done(results)
     return markdown(lines) or "The plan ran, but produced nothing to report."

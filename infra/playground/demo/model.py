@@ -32,7 +32,7 @@ from langchain_core.runnables import Runnable, RunnableConfig
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from agent.model.llm import role_in
-from infra.playground.demo import answers
+from infra.playground.demo.answers import no_earlier_answer, parse_results, unknown_request, write_answer
 from infra.playground.demo.examples import COUNT_ERRORS_FIXED, EXAMPLES, Example, by_key, match_example
 
 _TITLES = ("This thread so far", "Request", "Plan", "Results", "The previous plan for this request ran",
@@ -105,12 +105,12 @@ class DemoChatModel(BaseChatModel):
 
     def answer(self, prompt: dict[str, str]) -> str:
         example = match_example(request_of(prompt))
-        results = answers.parse_results(prompt.get("Results", ""))
+        results = parse_results(prompt.get("Results", ""))
         if example is None:
-            return answers.unknown_request()
+            return unknown_request()
         if not results and example.in_thread:
-            return answers.no_earlier_answer()
-        return answers.write(example, results)
+            return no_earlier_answer()
+        return write_answer(example, results)
 
     @staticmethod
     def rewrite(prompt_text: str) -> str:
