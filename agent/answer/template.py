@@ -7,7 +7,8 @@ in the state; a failure, a rejection, a skipped node or a field the output lacks
 run to the joiner model as before, which can explain what happened or replan. So does a
 reference to a whole record (a tool's JSON object, or a list of them): pasted into a sentence
 it is raw JSON, not an answer ("logs/app.log has {"path": …, "content": …}"); the joiner
-writes from it instead.
+writes from it instead, as it does when the template names a result in a ``${…}`` this format
+cannot fill (``${x.rows[0]['open']}``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from agent.execution.storable import storable
-from agent.plan.references import REFERENCE, UnresolvedReference, resolve
+from agent.plan.references import REFERENCE, UnresolvedReference, malformed_reference_ids, resolve
 
 
 def templated_answer(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]]) -> str | None:
@@ -26,7 +27,7 @@ def templated_answer(plan: Mapping[str, Any], results: Mapping[str, Mapping[str,
     if not isinstance(template, str) or not template.strip():
         return None
     node_ids = {node.get("id") for node in plan.get("nodes") or []}
-    if set(results) != node_ids:
+    if set(results) != node_ids or malformed_reference_ids(template, results):
         return None
     if any(result.get("status") != "done" or "output" not in result for result in results.values()):
         return None  # failed, rejected, skipped, or too large to keep in the state

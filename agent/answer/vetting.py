@@ -14,7 +14,7 @@ from typing import Any
 
 from agent.answer.change_claims import with_no_change_note
 from agent.model.written_calls import written_calls
-from agent.plan.references import REFERENCE, fill_text
+from agent.plan.references import REFERENCE, fill_text, malformed_reference_ids
 from agent.state import AgentState
 
 CALLED = "it called "
@@ -37,7 +37,8 @@ def unreadable(answer: str, results: Mapping[str, Mapping[str, Any]]) -> str | N
     calls, _ = written_calls(answer)
     if calls:
         return CALLED + ", ".join(f"{c.name}({json.dumps(c.args, ensure_ascii=False)})" for c in calls)
-    if any(match.group(1) in results for match in REFERENCE.finditer(answer)):
+    if any(match.group(1) in results for match in REFERENCE.finditer(answer)) or malformed_reference_ids(
+            answer, results):
         return "it holds a ${…} reference to a result instead of the value"
     return None
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
 REFERENCE = re.compile(r"\$\{([a-z][a-z0-9_]{0,31})((?:\.[A-Za-z0-9_\-]+|\[\d+\])*)\}")
 """``${id}``, ``${id.field}``, ``${id.items.0}``; a list index may also be written ``[0]``, as
 models often write it (``${id.items[0].text}``)."""
 _PART = re.compile(r"[^.\[\]]+")
+_REFERENCE_START = re.compile(r"\$\{\s*([a-z][a-z0-9_]{0,31})")
 PACKAGE_RESULT = "result"
 """The variable a package's code sets; ``${x.result}`` is read as ``${x}`` when x's output has
 no field of that name, as models often write it."""
@@ -35,6 +36,14 @@ def iter_references(value: Any) -> Iterator[tuple[str, str]]:
 
 def referenced_ids(value: Any) -> set[str]:
     return {node_id for node_id, _ in iter_references(value)}
+
+
+def malformed_reference_ids(text: str, node_ids: Collection[str]) -> set[str]:
+    """The nodes of ``node_ids`` that ``text`` names in a ``${…}`` that is no reference this
+    format can fill (``${x.rows[0]['open']}``, ``${x.items[-1]}``): left in an answer it would
+    be posted as written."""
+    rest = REFERENCE.sub("", text)
+    return {match.group(1) for match in _REFERENCE_START.finditer(rest)} & set(node_ids)
 
 
 def is_whole_reference(value: Any) -> bool:

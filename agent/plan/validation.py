@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from agent.errors import PlanError, PlanProblem
 from agent.plan.format import NODE_ID_PATTERN, Plan, PlanNode
+from agent.plan.package_code import package_code_problems
 from agent.plan.references import is_whole_reference, referenced_ids
 from agent.tools.argument_errors import describe, problems_in
 from agent.tools.registry import Risk, ToolRegistry
@@ -287,7 +288,7 @@ def _check_package_code(
         tree = ast.parse(code)
     except SyntaxError as exc:
         return [PlanProblem(node.id, "package.code", f"{SYNTAX_ERROR} line {exc.lineno}: {exc.msg}")]
-    problems = []
+    problems = [PlanProblem(node.id, "package.code", why) for why in package_code_problems(code, tree)]
     for name in sorted(package_tool_names(tree)):
         if name not in registry:
             problems.append(PlanProblem(node.id, "package.code", f"calls unknown tool '{name}'"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from agent.answer.template import templated_answer
+from agent.answer.vetting import unreadable
 from agent.errors import PlanError
 from agent.events import AnswerReady, AwaitingApproval
 from agent.plan.validation import validate_plan
@@ -108,3 +109,21 @@ def test_an_answer_written_without_a_result_in_it_is_left_to_the_joiner() -> Non
     assert guessed.answer is None
     refusal = validate_plan({"nodes": [], "answer": "I can't reboot servers."}, registry)
     assert refusal.answer == "I can't reboot servers."
+
+
+def test_a_reference_this_format_cannot_fill_is_left_to_the_joiner_not_posted() -> None:
+    # as a small model wrote it: Python's subscript inside ${…}
+    plan = {"nodes": [{"id": "incidents", "tool": "lookup"}, {"id": "oncall", "tool": "lookup"}],
+            "answer": "${oncall} is on call; ${incidents.rows[0]['open']} incidents are open."}
+    done = {"incidents": {"status": "done", "output": {"rows": [{"open": 2}]}},
+            "oncall": {"status": "done", "output": "maria"}}
+    assert templated_answer(plan, done) is None
+    # a shell variable in the sentence names no node: it is text
+    assert templated_answer({**plan, "answer": "${oncall} set ${HOME}"}, done) == "maria set ${HOME}"
+
+
+def test_a_joiner_answer_with_a_reference_left_in_it_is_not_posted() -> None:
+    results = {"search_files": {"status": "done", "output": {"matches": []}}}
+    assert unreadable("Found ${search_files.matches[0].text}.", results) is not None
+    assert unreadable("Found ${search_files.matches[-1]['text']}.", results) is not None
+    assert unreadable("Set ${HOME} and ${other.x}; nothing found.", results) is None  # names no result

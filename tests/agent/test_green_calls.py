@@ -137,7 +137,7 @@ async def test_retries_are_bounded_and_only_for_transient_errors(sqlite_url: str
 
 
 async def test_package_code_calls_get_the_same_retries_and_reuse(sqlite_url: str) -> None:
-    package = {"nodes": [{"id": "pkg", "package": {"goal": "read twice", "code": "..."}}]}
+    package = {"nodes": [{"id": "pkg", "package": {"goal": "read twice", "code": "result = ..."}}]}
     runner = CallingPackages([("flaky", {"key": "p", "failures": 1}), ("lookup", {"key": "k"}),
                               ("lookup", {"key": "k"})])
     async with engine(sqlite_url, [package, finish("done")], packages=runner,
@@ -256,7 +256,7 @@ class ProbingPackages:
 
 
 async def test_package_code_is_refused_a_tool_the_requester_may_not_use_and_told_why(sqlite_url: str) -> None:
-    package = {"nodes": [{"id": "pkg", "package": {"goal": "probe", "code": "..."}}]}
+    package = {"nodes": [{"id": "pkg", "package": {"goal": "probe", "code": "result = ..."}}]}
     async with engine(sqlite_url, [package, finish("done")], packages=ProbingPackages()) as h:
         h.engine.reconfigure(access=RefusingAccess())
         await h.engine.ask("g7", "run the package", requested_by="U1")

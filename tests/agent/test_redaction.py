@@ -141,7 +141,7 @@ async def test_fan_out_items_errors_and_retries_mask_each_items_secret(sqlite_ur
 
 async def test_package_code_gets_a_tool_error_without_the_calls_secret(sqlite_url: str) -> None:
     package = CallingPackage("fetch", {"key": "p", "token": "tok-SECRET-P"})
-    plan = {"nodes": [{"id": "pkg", "package": {"goal": "fetch p", "code": "tools.fetch(...)"}}]}
+    plan = {"nodes": [{"id": "pkg", "package": {"goal": "fetch p", "code": "result = tools.fetch(...)"}}]}
     async with engine(sqlite_url, [plan, finish("no")], packages=package) as h:
         await h.engine.ask("s3", "fetch p in a package")
         await h.next_event(AnswerReady)

@@ -55,6 +55,8 @@ def test_a_good_plan_validates_with_references_as_edges() -> None:
      "calls red tool 'send'"),
     ({"nodes": [{"id": "p", "package": {"goal": "g", "code": "tools.teleport()"}}]}, "calls unknown tool 'teleport'"),
     ({"nodes": [{"id": "p", "package": {"goal": "g", "code": "result = ("}}]}, "syntax error line 1"),
+    ({"nodes": [{"id": "p", "package": {"goal": "g", "code": "answer = f'{total} rows'"}}]},
+     "node 'p', field 'package.code': uses 'total', which it never defines"),
     ({"nodes": [{"id": "p", "package": {"goal": "g", "code": "result = inputs['page']"}}]},
      "node 'p', field 'package.code': reads inputs['page'] but no node has the id 'page'"),
     ({"nodes": [node("a", colour="blue")]}, "node 'a', field 'colour': Extra inputs are not permitted"),

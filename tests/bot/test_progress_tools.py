@@ -44,7 +44,7 @@ def test_a_reused_result_says_so() -> None:
 
 
 def test_calls_made_by_package_code_leave_the_package_attempts_alone() -> None:
-    plan = {"nodes": [{"id": "p", "package": {"goal": "count errors", "code": "..."}}]}
+    plan = {"nodes": [{"id": "p", "package": {"goal": "count errors", "code": "result = ..."}}]}
     progress = run(PlanReady(**IDS, plan=plan), NodeStarted(**IDS, node_id="p", label="package: count errors"),
                    PackageAttempt(**IDS, node_id="p", attempt=2, max_attempts=3,
                                   error_gist="ValueError: bad line"),

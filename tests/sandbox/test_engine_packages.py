@@ -212,7 +212,7 @@ async def test_a_package_that_keeps_failing_leaves_the_thread_consistent(
     sqlite_url: str, tmp_path: Path, sandbox: Sandbox,
 ) -> None:
     plan = {"nodes": [
-        {"id": "probe", "package": {"goal": "parse the config", "code": "raise ValueError('bad config')"}},
+        {"id": "probe", "package": {"goal": "parse the config", "code": "raise ValueError('bad config')\nresult = None"}},
         {"id": "after", "tool": "list_files", "args": {"pattern": "*"}, "depends_on": ["probe"]},
         {"id": "other", "tool": "list_files", "args": {"pattern": "*.md"}},
     ]}

@@ -1,0 +1,94 @@
+"""What can be told of package code before it runs: names it uses but never defines, a
+``result`` it never sets, workspace files it opens. Each is a certain failure in the sandbox
+(a ``NameError``, a null output, a ``FileNotFoundError``), cheaper to send back to the planner
+with the plan than to find one attempt at a time; the reasons name what a package does have.
+Found with the standard library's :mod:`symtable`, which knows Python's scoping rules."""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import symtable
+
+PACKAGE_GLOBALS = frozenset({
+    "inputs", "input_files", "tools", "result",
+    "ToolError", "ToolNotAllowed", "ToolArgumentError", "ToolBudgetExceeded", "ToolTimeout",
+})
+"""The names the sandbox defines for package code (``sandbox/runner.py``; a test keeps the two
+the same)."""
+_BUILTINS = frozenset(dir(builtins))
+SCRATCH = "/scratch"
+"""The sandbox's one writable directory: package code may open what it writes there."""
+
+
+def package_code_problems(code: str, tree: ast.Module) -> list[str]:
+    """Why code that parses cannot work, one sentence each (none: an empty list)."""
+    problems = [
+        f"uses '{name}', which it never defines: a package runs alone and sees only its inputs "
+        "(inputs['id'] is node id's output: read another node's value from there) and tools.NAME"
+        for name in sorted(undefined_names(code, tree))]
+    if not _sets_result(tree):
+        problems.append("never sets `result`: its output would be null; assign what it computes to result")
+    for opened in sorted(_opened_files(tree)):
+        problems.append(
+            f"opens {opened}, which is not on the sandbox's disk: read a workspace file with a "
+            "read_file node and use its text, inputs['id']['content']")
+    return problems
+
+
+def undefined_names(code: str, tree: ast.Module) -> set[str]:
+    """Global names the code reads that nothing defines: not assigned or imported anywhere at
+    module level (nor declared global and assigned in a function), not a builtin, not given
+    by the sandbox. Empty when the code uses ``from … import *``, which could define anything."""
+    if any(isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names)
+           for node in ast.walk(tree)):
+        return set()
+    module = symtable.symtable(code, "<package>", "exec")
+    defined = {s.get_name() for s in module.get_symbols() if s.is_assigned() or s.is_imported()}
+    read: set[str] = set()
+    tables = [module]
+    while tables:
+        table = tables.pop()
+        tables.extend(table.get_children())
+        for symbol in table.get_symbols():
+            if table is module:
+                if symbol.is_referenced():
+                    read.add(symbol.get_name())
+            elif symbol.is_declared_global() and symbol.is_assigned():
+                defined.add(symbol.get_name())
+            elif symbol.is_global() and symbol.is_referenced():
+                read.add(symbol.get_name())
+    return read - defined - _BUILTINS - PACKAGE_GLOBALS
+
+
+def _sets_result(tree: ast.Module) -> bool:
+    for node in ast.walk(tree):
+        targets: list[ast.expr] = []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, ast.AnnAssign | ast.AugAssign | ast.NamedExpr):
+            targets = [node.target]
+        elif isinstance(node, ast.For | ast.With):
+            targets = [node.target] if isinstance(node, ast.For) else [
+                item.optional_vars for item in node.items if item.optional_vars is not None]
+        if any(isinstance(name, ast.Name) and name.id == "result"
+               for target in targets for name in ast.walk(target)):
+            return True
+    return False
+
+
+def _opened_files(tree: ast.Module) -> set[str]:
+    """``open(…)`` of a file that cannot be there: a path written in the code outside
+    /scratch, or a value read from inputs (a workspace file's name, never the sandbox's)."""
+    opened = set()
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                and node.func.id == "open" and node.args):
+            continue
+        path = node.args[0]
+        if isinstance(path, ast.Constant) and isinstance(path.value, str):
+            if not path.value.startswith(SCRATCH):
+                opened.add(repr(path.value))
+        elif any(isinstance(part, ast.Name) and part.id == "inputs" for part in ast.walk(path)):
+            opened.add(ast.unparse(path))
+    return opened

@@ -1,0 +1,56 @@
+"""What validation tells of package code before it runs (agent/plan/package_code.py)."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from agent.plan.package_code import PACKAGE_GLOBALS, package_code_problems, undefined_names
+from sandbox.runner import TOOL_ERRORS
+
+
+def problems(code: str) -> list[str]:
+    return package_code_problems(code, ast.parse(code))
+
+
+def test_the_names_the_sandbox_gives_package_code_are_the_ones_validation_allows() -> None:
+    assert {"inputs", "input_files", "tools", "result", *TOOL_ERRORS} == PACKAGE_GLOBALS
+
+
+@pytest.mark.parametrize("code", [
+    "rows = inputs['orders']['content'].splitlines()\nresult = len(rows)",
+    "import csv, io\nresult = [r for r in csv.DictReader(io.StringIO(inputs['o']['content']))]",
+    "def total(xs):\n    return sum(x * rate for x in xs)\nrate = 2\nresult = total([1, 2])",
+    "try:\n    page = tools.http_get(url='u')\nexcept ToolError as exc:\n    page = str(exc)\nresult = page",
+    "class Row:\n    size = len(inputs)\nresult = Row.size",
+    "def setup():\n    global seen\n    seen = 1\nsetup()\nresult = seen",
+    "with open('/scratch/out.txt', 'w') as fh:\n    fh.write('x')\nresult = open('/scratch/out.txt').read()",
+    "result = open(input_files['big']).read()",
+    "for result in range(3):\n    pass",
+    "from math import *\nresult = floor(pi)",
+])
+def test_code_that_can_work_has_no_problem(code: str) -> None:
+    assert problems(code) == []
+
+
+def test_a_value_of_another_package_read_as_a_name_is_undefined() -> None:
+    # as a small model writes a plan: the second package uses the first one's variable
+    code = "max_region = max(regions, key=regions.get)\nresult = max_region"
+    assert undefined_names(code, ast.parse(code)) == {"regions"}
+    [problem] = problems(code)
+    assert problem.startswith("uses 'regions', which it never defines") and "inputs['id']" in problem
+
+
+def test_code_that_never_sets_result_is_told_its_output_would_be_null() -> None:
+    code = "total = len(inputs['orders']['content'])\nanswer = f'{total} orders'"
+    assert problems(code) == ["never sets `result`: its output would be null; assign what it computes to result"]
+
+
+@pytest.mark.parametrize(("code", "named"), [
+    ("result = open('deploy.yaml').read()", "'deploy.yaml'"),
+    ("with open(inputs['orders']['path']) as fh:\n    result = fh.read()", "inputs['orders']['path']"),
+])
+def test_opening_a_workspace_file_is_told_to_read_it_with_a_node(code: str, named: str) -> None:
+    [problem] = problems(code)
+    assert problem.startswith(f"opens {named}, which is not on the sandbox's disk") and "read_file" in problem
