@@ -26,6 +26,9 @@ class PlanProblem:
     node: str | None
     field: str | None
     message: str
+    code_fault: bool = False
+    """Package code that would fail when it runs (it does not parse, or cannot work): the
+    sandbox's reflexion could mend it too (``validate_plan(code_faults_to_sandbox=True)``)."""
 
     def __str__(self) -> str:
         where = []

@@ -128,7 +128,7 @@ async def validate(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     try:
         last_round = state.get("repairs", 0) >= 1
         plan = validate_plan(state.get("draft"), ctx.registry, ctx.settings.plan_limits,
-                             refused=state.get("refused_tools") or {}, unparsed_code_to_sandbox=last_round)
+                             refused=state.get("refused_tools") or {}, code_faults_to_sandbox=last_round)
         if elsewhere := ungrounded_changes(plan, ctx.registry, state["request"], _thread_so_far(state)):
             kept = without_nodes(plan, elsewhere) if last_round else None
             if kept is None:

@@ -52,14 +52,16 @@ def call_args(node: PlanNode) -> list[dict[str, Any]]:
 
 def validate_plan(raw: Any, registry: ToolRegistry, limits: PlanLimits | None = None,
                   refused: Mapping[str, str] | None = None, *,
-                  unparsed_code_to_sandbox: bool = False) -> Plan:
+                  code_faults_to_sandbox: bool = False) -> Plan:
     """Return the plan, or raise :class:`PlanError` listing every problem found.
 
     ``refused``: tools the requester may not use here (the access policy), with why.
-    ``unparsed_code_to_sandbox``: package code that does not parse is no problem of the plan;
-    its first attempt fails with the SyntaxError and the sandbox's reflexion rewrites it, as it
-    does any failing package (the tools it calls are checked by the gateway when it calls them,
-    as they always are). For the last round, when a plan's repair left such code broken."""
+    ``code_faults_to_sandbox``: package code that does not parse, or cannot work (a name it
+    never defines, no ``result``, a workspace file opened: :mod:`agent.plan.package_code`), is
+    no problem of the plan; it fails when it runs, with Python's own error, and the sandbox's
+    reflexion rewrites it, as it does any failing package (the tools it calls are checked by
+    the gateway when it calls them, as they always are). For the last round, when a plan's
+    repair left such code as it was."""
     limits = limits or PlanLimits()
     refused = refused or {}
     problems: list[PlanProblem] = []
@@ -116,7 +118,7 @@ def validate_plan(raw: Any, registry: ToolRegistry, limits: PlanLimits | None = 
             problems.append(PlanProblem(node.id, "id", "duplicate id"))
         seen.add(node.id)
         problems.extend(p for p in _check_node(node, registry, limits)
-                        if not (unparsed_code_to_sandbox and p.message.startswith(SYNTAX_ERROR)))
+                        if not (code_faults_to_sandbox and p.code_fault))
         problems.extend(_check_access(node, refused))
 
     for node in nodes:
@@ -287,8 +289,10 @@ def _check_package_code(
     try:
         tree = ast.parse(code)
     except SyntaxError as exc:
-        return [PlanProblem(node.id, "package.code", f"{SYNTAX_ERROR} line {exc.lineno}: {exc.msg}")]
-    problems = [PlanProblem(node.id, "package.code", why) for why in package_code_problems(code, tree)]
+        why = f"syntax error line {exc.lineno}: {exc.msg}"
+        return [PlanProblem(node.id, "package.code", why, code_fault=True)]
+    problems = [PlanProblem(node.id, "package.code", why, code_fault=True)
+                for why in package_code_problems(code, tree)]
     for name in sorted(package_tool_names(tree)):
         if name not in registry:
             problems.append(PlanProblem(node.id, "package.code", f"calls unknown tool '{name}'"))
@@ -299,7 +303,6 @@ def _check_package_code(
     return problems
 
 
-SYNTAX_ERROR = "syntax error"
 _INPUT_READ = re.compile(r"""\binputs\s*(?:\[|\.get\()\s*(?:"([^"\\]+)"|'([^'\\]+)')""")
 
 

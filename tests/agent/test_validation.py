@@ -106,17 +106,21 @@ def test_the_inputs_package_code_reads_are_its_dependencies() -> None:
     assert "p" in readiness(plan, {"page": NodeState.DONE, "extra": NodeState.DONE}).ready
 
 
-def test_code_that_does_not_parse_goes_to_the_sandbox_only_when_asked() -> None:
+def test_code_that_would_fail_goes_to_the_sandbox_only_when_asked() -> None:
     raw = {"nodes": [node("rows"), node("limit"), {"id": "p", "package": {"goal": "g", "code": (
         "n = len(inputs['rows']) + inputs.get(\"limit\")\nresult = 'unterminated\n")}}]}
     assert problems(raw) == ["node 'p', field 'package.code': syntax error line 2: unterminated string literal (detected at line 2)"]
-    plan = validate_plan(raw, REGISTRY, unparsed_code_to_sandbox=True)
+    plan = validate_plan(raw, REGISTRY, code_faults_to_sandbox=True)
     # the inputs it reads, found in its text, are still its edges: it runs after them
     assert plan.nodes[-1].depends_on == ["limit", "rows"]
+    # so does code that parses but cannot work
+    raw["nodes"].append({"id": "f", "package": {"goal": "g", "code": "answer = f'{total} rows'"}})
+    assert "uses 'total'" in " ".join(problems(raw))
+    assert validate_plan(raw, REGISTRY, code_faults_to_sandbox=True).node("f").package is not None
     # any other problem is still the plan's
     raw["nodes"].append({"id": "q", "package": {"goal": "g", "code": "result = inputs['nowhere'"}})
     with pytest.raises(PlanError) as caught:
-        validate_plan(raw, REGISTRY, unparsed_code_to_sandbox=True)
+        validate_plan(raw, REGISTRY, code_faults_to_sandbox=True)
     assert [str(p) for p in caught.value.problems] == [
         "node 'q', field 'package.code': reads inputs['nowhere'] but no node has the id 'nowhere'"]
 
