@@ -129,7 +129,10 @@ class DecisionRecorded(RunEvent):
     decided_by: str | None
     reason: str | None = None
     requested_at: float | None = None
-    """When the approval was asked for (None where unknown)."""
+    """When the approval was asked for (None where unknown, and for a call a standing grant
+    approved: nobody was asked)."""
+    standing_grant: str | None = None
+    """The standing grant ("Approve for this thread") that approved the call, if one did."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -155,6 +155,20 @@ class AccessDirectory:
     def who_may_approve(self, tool: str, requester: str | None) -> str:
         return describe(self.policy.approvers_for(tool), requester)
 
+    def offers_standing(self, tool: str, requester: str | None) -> bool:
+        """Whether an approval of this tool offers "Approve for this thread": the policy does
+        not mark the tool never standing, and a requester is known (a grant is theirs)."""
+        return requester is not None and self.policy.offers_standing(tool)
+
+    async def may_grant_standing(self, tool: str, requester: str | None, user: str) -> bool:
+        """May give a standing approval of this tool's calls by ``requester``: it is offered, and
+        ``user`` may approve them and is among the policy's ``standing_granters`` (if it names
+        any). Raises :class:`MembershipUnknown` when that depends on a group Slack would not list."""
+        if not self.offers_standing(tool, requester) or not await self.may_approve(tool, requester, user):
+            return False
+        granters = self.policy.standing_granters_for(tool)
+        return granters is None or await self._allowed(granters, None, user)
+
     # ------------------------------------------------------------ requests
 
     def answers_in(self, channel: str, *, direct: bool | None) -> bool | None:

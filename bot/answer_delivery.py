@@ -1,11 +1,14 @@
 """Putting a run's final answer in its thread, once, whatever became of its stream.
 
 - Streamed and intact: the stream is stopped with the rest of the answer, the footer, the
-  feedback buttons and the answer's metadata.
+  feedback buttons and the answer's metadata. If the rest does not fit in the streamed message,
+  or Slack ended that message's stream (``message_not_in_streaming_state``, after a long wait),
+  the message is stopped as it is and the rest follows in new messages, the last with the
+  footer and the feedback buttons: no text is lost, none is shown twice.
 - Streamed, but the final answer differs from what was streamed (the joiner fell back to
-  another text), is too long for one message, or the stream broke midway: the streamed
-  message is replaced with the answer (``chat.update``); if Slack will not, it is deleted
-  and the answer posted anew.
+  another text), or the stream broke midway: the streamed message is replaced with the answer
+  (``chat.update``), the messages it went on in are deleted; if Slack will not update it, it is
+  deleted too and the answer posted anew.
 - Not streamed: posted, as before streaming existed.
 (A stream whose run replanned, or ended without an answer, is withdrawn by the notifier
 before this: it never becomes the answer.)
@@ -22,9 +25,12 @@ from typing import Any
 
 import structlog
 
-from bot.answer_stream import AnswerStream
-from bot.blocks import Block
+from bot import messages as say
+from bot.answer_stream import EXPIRED, AnswerStream
+from bot.answer_view import ANSWER_PART_CHARS, StreamedAnswer, markdown
+from bot.blocks import Block, notification
 from bot.features import Feature, SlackFeatures
+from bot.mrkdwn import whole_parts
 from bot.poster import RETRY_DELAYS, Sent, SlackPoster, retried
 from bot.reply_view import Reply
 from bot.threads import ThreadRef
@@ -57,15 +63,23 @@ class AnswerDelivery:
         self.retry_delays = retry_delays
 
     async def deliver(self, thread: ThreadRef, replies: list[Reply], stream: AnswerStream | None,
-                      metadata: dict[str, Any]) -> Delivered:
-        """Show the replies (the answer, or why there is none): the first carries ``metadata``."""
+                      metadata: dict[str, Any], *, streamed: StreamedAnswer | None = None) -> Delivered:
+        """Show the replies (the answer, or why there is none): the first carries ``metadata``.
+        ``streamed``: the answer whole, to finish its ``stream`` with."""
         if not self.features.available(Feature.FEEDBACK):
             replies = [_plain(r) for r in replies]
-        first: str | None = None
+            streamed = streamed and StreamedAnswer(streamed.body, _plain(Reply("", streamed.tail)).blocks)
         if stream is not None:
             await stream.settle()
-            if stream.ts is not None:
-                first = await self._finish_stream(thread, stream, replies, metadata)
+            if stream.segments:
+                delivered = await self._finish_stream(thread, stream, replies, streamed, metadata)
+                if delivered is not None:
+                    return delivered
+        return await self._post_all(thread, replies, metadata)
+
+    async def _post_all(self, thread: ThreadRef, replies: list[Reply], metadata: dict[str, Any] | None,
+                        first: str | None = None) -> Delivered:
+        """Post the replies (after ``first``, the message already showing the first of them)."""
         if first is None:
             sent = await self._post(thread, replies[0], metadata)
             if sent.ts is None:
@@ -78,21 +92,44 @@ class AnswerDelivery:
         return Delivered(last, error)
 
     async def _finish_stream(self, thread: ThreadRef, stream: AnswerStream, replies: list[Reply],
-                             metadata: dict[str, Any]) -> str | None:
-        assert stream.ts is not None
-        reply = replies[0]
-        body = str(reply.blocks[0].get("text") or "")
-        if len(replies) == 1 and body.startswith(stream.sent) \
-                and await stream.finish(body[len(stream.sent):], reply.blocks[1:], metadata):
-            return stream.ts
+                             streamed: StreamedAnswer | None, metadata: dict[str, Any]) -> Delivered | None:
+        """End the streamed messages as the answer; None when they are gone and the replies
+        are to be posted."""
+        if streamed is not None and not stream.broken and streamed.body.startswith(stream.sent):
+            delivered = await self._complete(thread, stream, streamed, metadata)
+            if delivered is not None:
+                return delivered
         await stream.abandon()
-        sent = await self._edit(thread, stream.ts, reply, metadata)
+        first, *others = [segment.ts for segment in stream.segments]
+        for ts in others:
+            await self.poster.delete(thread.channel, ts)
+        sent = await self._edit(thread, first, replies[0], metadata)
         if sent.ok:
-            return stream.ts
+            return await self._post_all(thread, replies, None, first=first)
         log.warning("could not put the answer in place of its stream; posting it anew",
                     thread_id=thread.key, error=sent.error)
-        await self.poster.delete(thread.channel, stream.ts)
+        await self.poster.delete(thread.channel, first)
         return None
+
+    async def _complete(self, thread: ThreadRef, stream: AnswerStream, streamed: StreamedAnswer,
+                        metadata: dict[str, Any]) -> Delivered | None:
+        """Add what the stream has not shown yet to the streamed messages and new ones after
+        them; None when Slack refused the stream's end (the messages are then replaced)."""
+        rest = streamed.body[len(stream.sent):]
+        last = stream.segments[-1]
+        fits = last.open and len(last.text) + len(rest) <= stream.part_chars
+        error = await stream.finish(rest if fits else "", streamed.tail if fits else [], metadata)
+        if error is None and fits:
+            return Delivered(last.ts)
+        if error is not None and error != EXPIRED:
+            return None
+        # the rest goes on in new messages (the first names the run if the stream's end could not)
+        parts = whole_parts(rest, ANSWER_PART_CHARS) if rest.strip() else []
+        tail = Reply(notification(say.ANSWER_ENDS), streamed.tail)
+        continued = [Reply(notification(part), [markdown(part)]) for part in parts] or [tail]
+        if parts:
+            continued[-1] = Reply(continued[-1].text, continued[-1].blocks + streamed.tail)
+        return await self._post_all(thread, continued, metadata if error else None)
 
     async def _post(self, thread: ThreadRef, reply: Reply, metadata: dict[str, Any] | None) -> Sent:
         async def post(blocks: list[Block]) -> Sent:

@@ -4,21 +4,30 @@
 The notifier offers the answer so far (:class:`agent.events.AnswerDelta`); a background flush
 sends what is new at most once per ``interval`` (Slack rate-limits the appends). The first
 flush starts the stream, as a reply in the thread to the person who asked (Slack wants the
-recipient outside DMs). Any refusal ends the streaming for this run (and, when it means the
-app cannot stream at all, for the process: :mod:`bot.features`); the answer is then posted
-or put in place whole when it is ready — a stream is only ever a preview. If the joiner calls
-``replan`` after writing some text (a :class:`agent.events.Replanning` event), the notifier
-withdraws the stream: stopped, its message deleted; the new plan's answer streams anew.
+recipient outside DMs). If the joiner calls ``replan`` after writing some text (a
+:class:`agent.events.Replanning` event), the notifier withdraws the stream: stopped, its
+messages deleted; the new plan's answer streams anew.
+
+Long and slow answers: a message holds ``part_chars`` of the answer at most (Slack's limit on
+a message's Markdown, with room to spare); what comes after goes on in a new streamed message,
+the full one stopped as it is. So does what Slack refuses to append because the message is
+too long (``msg_too_long``), or because Slack ended the stream (``message_not_in_streaming_state``,
+after a while without appends): nothing streamed is lost, each message keeps what it shows.
+Each part is a :class:`Segment`. Any other refusal ends the streaming for this run (and, when
+it means the app cannot stream at all, for the process: :mod:`bot.features`); the answer is
+then put in place whole when it is ready (:mod:`bot.answer_delivery`).
 
 What is streamed is made safe as the whole answer is (:func:`bot.answer_view.answer_body`), and
 only what more text cannot change is sent (:func:`bot.mrkdwn.streamable_markdown`): Slack keeps
 what was appended, so a "<!chan" sent now must not become "<!channel>" with the next append.
+A code block is sent once it is closed, so a message never ends inside one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -29,17 +38,33 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.answer_view import ANSWER_PART_CHARS
 from bot.blocks import Block
 from bot.features import Feature, SlackFeatures
-from bot.mrkdwn import streamable_markdown
+from bot.mrkdwn import streamable_markdown, whole_cut
 from bot.poster import error_code
 from bot.threads import ThreadRef
 
 log = structlog.get_logger(__name__)
 
+MAX_MESSAGES = 8
+"""Messages one streamed answer may take; a longer answer shows whole once it is complete."""
+EXPIRED = "message_not_in_streaming_state"
+TOO_LONG = "msg_too_long"
+
+
+@dataclass
+class Segment:
+    """One message of a streamed answer."""
+
+    ts: str
+    text: str = ""
+    """The Markdown Slack has in it."""
+    open: bool = True
+    """Still streaming: it takes appends, and is ours to stop."""
+
 
 class AnswerStream:
     def __init__(self, client: AsyncWebClient, thread: ThreadRef, recipient: str | None,
                  features: SlackFeatures, *, interval: float = 1.0,
-                 people: frozenset[str] = frozenset()) -> None:
+                 people: frozenset[str] = frozenset(), part_chars: int = ANSWER_PART_CHARS) -> None:
         self.client = client
         self.thread = thread
         self.recipient = recipient
@@ -47,16 +72,25 @@ class AnswerStream:
         """Whose mentions may stay in the answer (:meth:`bot.progress.RunProgress.people`)."""
         self.features = features
         self.interval = interval
-        self.ts: str | None = None
-        """The streamed message, once started."""
-        self.sent = ""
-        """The Markdown Slack has, in order."""
+        self.part_chars = part_chars
+        self.segments: list[Segment] = []
+        """The messages streamed into, in order."""
         self.broken = False
         """Slack refused a call: nothing more is streamed; the final answer replaces it."""
         self._offered = ""
         """The answer as the model has written it so far."""
         self._flusher: asyncio.Task[None] | None = None
         self._closing = asyncio.Event()
+
+    @property
+    def ts(self) -> str | None:
+        """The first streamed message, once started."""
+        return self.segments[0].ts if self.segments else None
+
+    @property
+    def sent(self) -> str:
+        """The Markdown Slack has, in order, over all the messages."""
+        return "".join(segment.text for segment in self.segments)
 
     @property
     def usable(self) -> bool:
@@ -67,7 +101,7 @@ class AnswerStream:
         next flush (made safe there, once an interval at most: it is a pass over the text)."""
         text = text.lstrip()
         if not self.usable or self._closing.is_set() or len(text) <= len(self._offered) \
-                or len(text) > ANSWER_PART_CHARS:
+                or len(text) > self.part_chars * MAX_MESSAGES:
             return  # a longer answer shows whole at the end, split over messages
         self._offered = text
         if self._flusher is None or self._flusher.done():
@@ -78,41 +112,78 @@ class AnswerStream:
         while self.usable and self._offered != flushed:
             flushed = self._offered
             latest = streamable_markdown(flushed, self.people)
-            if latest.startswith(self.sent) and len(latest) > len(self.sent):
-                new = latest[len(self.sent):]
-                if await self._send(new):
-                    self.sent += new
+            sent = self.sent
+            if latest.startswith(sent) and len(latest) > len(sent):
+                await self._send(latest[len(sent):])
             if self._closing.is_set():
                 return
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._closing.wait(), self.interval)
 
-    async def _send(self, text: str) -> bool:
-        if self.ts is None:
-            # outside DMs Slack wants the person the stream is for (chat.startStream reference)
-            response = await self._call("chat.startStream", self.client.chat_startStream(
+    async def _send(self, text: str) -> None:
+        """Add ``text`` to the answer in Slack: to the open message as far as it has room (cut
+        at a break outside code blocks), the rest (or what Slack will not take there) to new ones."""
+        while text and self.usable:
+            last = self.segments[-1] if self.segments else None
+            room = self.part_chars - len(last.text) if last is not None and last.open else 0
+            cut = whole_cut(text, room) if room > 0 else 0
+            if last is not None and cut:
+                error = await self._try(self.client.chat_appendStream(
+                    channel=self.thread.channel, ts=last.ts, markdown_text=text[:cut]))
+                if error is None:
+                    last.text, text = last.text + text[:cut], text[cut:]
+                    continue
+                if error not in (EXPIRED, TOO_LONG):
+                    self._refused("chat.appendStream", error)
+                    return
+                last.open = error != EXPIRED  # Slack ended it: nothing to stop
+                log.info("the streamed answer goes on in a new message", error=error,
+                         thread_id=self.thread.key)
+            if last is not None and last.open:  # full, or refusing more: it ends as it is
+                await self._try(self.client.chat_stopStream(channel=self.thread.channel, ts=last.ts))
+                last.open = False
+            cut = whole_cut(text, self.part_chars)
+            if len(self.segments) >= MAX_MESSAGES or not cut:
+                self._refused("chat.startStream", "too_long_to_stream")
+                return
+            if not await self._start(text[:cut]):
+                return
+            text = text[cut:]
+
+    async def _start(self, text: str) -> bool:
+        # outside DMs Slack wants the person the stream is for (chat.startStream reference)
+        try:
+            response = await self.client.chat_startStream(
                 channel=self.thread.channel, thread_ts=self.thread.root_ts, markdown_text=text,
                 recipient_user_id=self.recipient or None,
-                recipient_team_id=self.thread.team if self.recipient else None))
-            if response is not None:
-                self.ts = str(response.get("ts") or "") or None
-                self.broken = self.ts is None
-            return self.ts is not None
-        return await self._call("chat.appendStream", self.client.chat_appendStream(
-            channel=self.thread.channel, ts=self.ts, markdown_text=text)) is not None
+                recipient_team_id=self.thread.team if self.recipient else None)
+        except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as exc:
+            self._refused("chat.startStream", self._error(exc))
+            return False
+        ts = str(response.get("ts") or "")
+        if not ts:
+            self._refused("chat.startStream", "no_ts")
+            return False
+        self.segments.append(Segment(ts, text))
+        return True
 
-    async def _call(self, method: str, call: Any) -> Any:
+    async def _try(self, call: Any) -> str | None:
+        """Make the call: None when Slack took it, else its error."""
         try:
-            return await call
-        except SlackApiError as exc:
-            error = error_code(exc)
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            error = type(exc).__name__
+            await call
+        except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as exc:
+            return self._error(exc)
+        return None
+
+    @staticmethod
+    def _error(exc: Exception) -> str:
+        return error_code(exc) if isinstance(exc, SlackApiError) else type(exc).__name__
+
+    def _refused(self, method: str, error: str) -> None:
         self.broken = True
         if not self.features.refused(Feature.STREAMING, error, self.thread.channel):
             log.warning("streaming the answer stopped; it will be shown whole", method=method,
                         error=error, thread_id=self.thread.key)
-        return None
 
     async def settle(self) -> None:
         """Let the call under way land, and send nothing more: ``sent`` is then what Slack has."""
@@ -120,18 +191,24 @@ class AnswerStream:
         if self._flusher is not None:
             await asyncio.gather(self._flusher, return_exceptions=True)
 
-    async def finish(self, rest: str, blocks: list[Block], metadata: dict[str, Any]) -> bool:
-        """End the stream with ``rest`` of the answer, then ``blocks`` (footer, feedback)
-        and ``metadata``. False when Slack refused (the message then needs replacing)."""
-        if self.ts is None or self.broken:
-            return False
-        done = await self._call("chat.stopStream", self.client.chat_stopStream(
-            channel=self.thread.channel, ts=self.ts, markdown_text=rest or None, blocks=blocks,
+    async def finish(self, rest: str, blocks: list[Block], metadata: dict[str, Any]) -> str | None:
+        """End the last message with ``rest`` of the answer, then ``blocks`` (footer, feedback)
+        and ``metadata``: None when Slack took it, else its error."""
+        last = self.segments[-1] if self.segments else None
+        if last is None or not last.open or self.broken:
+            return EXPIRED if last is not None and not last.open else "not_streaming"
+        error = await self._try(self.client.chat_stopStream(
+            channel=self.thread.channel, ts=last.ts, markdown_text=rest or None, blocks=blocks or None,
             metadata=metadata))
-        return done is not None
+        if error is None or error == EXPIRED:
+            last.open = False
+        if error is None:
+            last.text += rest
+        return error
 
     async def abandon(self) -> None:
-        """End a stream whose message will be replaced (best effort: it may be stopped already)."""
-        if self.ts is not None and not self.broken:
-            await self._call("chat.stopStream", self.client.chat_stopStream(
-                channel=self.thread.channel, ts=self.ts))
+        """End the stream whose messages will be replaced (best effort: it may be stopped already)."""
+        last = self.segments[-1] if self.segments else None
+        if last is not None and last.open:
+            last.open = False
+            await self._try(self.client.chat_stopStream(channel=self.thread.channel, ts=last.ts))

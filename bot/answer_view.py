@@ -9,6 +9,8 @@ mention pings, no link hides its address, and only the run's own people may be m
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bot import messages as say
 from bot.blocks import Block, clip, context, line_sections, notification, plain
 from bot.mrkdwn import escape, safe_markdown, split_text
@@ -74,6 +76,21 @@ def answer_messages(answer: str, progress: RunProgress, note: str = "",
         # no special mention, no labelled link, no mention but of the run's own people
         replies.append(Reply(notification(part), blocks))
     return replies
+
+
+@dataclass(frozen=True)
+class StreamedAnswer:
+    """An answer whole, to finish its stream with (:mod:`bot.answer_delivery`)."""
+
+    body: str
+    """Its Markdown, made safe: what the stream adds up to, once complete."""
+    tail: list[Block]
+    """What follows the text in its last message (:func:`answer_tail`)."""
+
+
+def streamed_answer(answer: str, progress: RunProgress, note: str = "",
+                    run_id: str | None = None) -> StreamedAnswer:
+    return StreamedAnswer(answer_body(answer, progress.people()), answer_tail(progress, note, run_id))
 
 
 def withdrawn_answer() -> tuple[str, list[Block]]:

@@ -30,8 +30,12 @@ from agent.engine.engine import Engine
 from agent.events import EventBus, RunEvent
 from agent.ports.stores import ApprovalStore
 from bot.access import AccessDirectory
+from bot.agent_sessions import AgentSessions
+from bot.agent_stop import SessionStop
+from bot.app_context import AppContexts
 from bot.approval_dms import ApprovalDMs
 from bot.approval_messages import ApprovalMessages
+from bot.approval_shortcuts import ApprovalShortcuts
 from bot.assistant import AssistantPane
 from bot.commands import SlashCommands
 from bot.config import BotConfig
@@ -45,6 +49,7 @@ from bot.listeners import Handlers, register
 from bot.notifier import Notifier
 from bot.ops import ObservingRetryHandler, SlackCallObserver
 from bot.poster import SlackPoster, error_code
+from bot.standing_grants import PolicedGrants
 from bot.store import BotStore
 from bot.tasks import TaskSet
 
@@ -124,12 +129,18 @@ class SlackBot:
                                            cache_seconds=config.usergroup_cache_seconds)
         # The engine asks the policy which tools a request in a Slack thread may use.
         self.engine.reconfigure(access=self.directory)
+        # ...and which standing approvals ("Approve for this thread") the policy still allows.
+        kept = self.engine.ctx.standing
+        self.grants = PolicedGrants(kept.grants if isinstance(kept, PolicedGrants) else kept, self.directory)
+        self.engine.reconfigure(standing=self.grants)
         self.features = SlackFeatures()
         self.pane = AssistantPane(client=self.client, store=self.store, directory=self.directory,
                                   registry=self.engine.ctx.registry, features=self.features, clock=self.clock)
+        self.sessions = AgentSessions(client=self.client, features=self.features, tasks=self.tasks)
+        self.contexts = AppContexts()
         self.home = AppHome(engine=self.engine, approvals=self.approvals, store=self.store,
                             poster=self.poster, directory=self.directory, features=self.features,
-                            tasks=self.tasks, clock=self.clock)
+                            tasks=self.tasks, clock=self.clock, standing=self.grants)
         self.feedback = FeedbackDesk(store=self.store, poster=self.poster, clock=self.clock)
         self.approval_dms = ApprovalDMs(
             approvals=self.approvals, store=self.store, poster=self.poster, directory=self.directory,
@@ -145,8 +156,10 @@ class SlackBot:
                                  tasks=self.tasks,
                                  edit_interval=config.edit_interval_seconds, clock=self.clock,
                                  answer_note=config.answer_note, features=self.features, pane=self.pane,
+                                 sessions=self.sessions,
                                  stream_answers=config.stream_answers,
                                  stream_interval=config.stream_interval_seconds,
+                                 stream_plan=config.stream_plan,
                                  on_run_end=self.home.refresh_if_viewing,
                                  mentionable=frozenset(config.policy.users()))
         self.intake = Intake(engine=self.engine, store=self.store, poster=self.poster,
@@ -159,6 +172,12 @@ class SlackBot:
         self.interactions = Interactions(engine=self.engine, approvals=self.approvals, store=self.store,
                                          poster=self.poster, directory=self.directory,
                                          notifier=self.notifier, approval_messages=self.approval_messages)
+        self.session_stop = SessionStop(store=self.store, cancel=self.interactions.cancel,
+                                        sessions=self.sessions)
+        self.shortcuts = ApprovalShortcuts(engine=self.engine, approvals=self.approvals, grants=self.grants,
+                                           store=self.store, poster=self.poster, directory=self.directory,
+                                           interactions=self.interactions,
+                                           approval_messages=self.approval_messages, clock=self.clock)
 
         async def authorize() -> AuthorizeResult:  # Bolt passes arguments by name: none wanted
             return await self.identity()
@@ -173,9 +192,9 @@ class SlackBot:
         )
         register(self.app, Handlers(
             config=config, tasks=self.tasks, commands=self.commands, intake=self.intake,
-            interactions=self.interactions,
+            interactions=self.interactions, session_stop=self.session_stop, contexts=self.contexts,
             pane=self.pane, home=self.home, feedback=self.feedback, engine=self.engine,
-            approvals=self.approvals, store=self.store, directory=self.directory))
+            approvals=self.approvals, store=self.store, directory=self.directory, shortcuts=self.shortcuts))
         self._queue: asyncio.Queue[RunEvent] | None = None
         self._loops: list[asyncio.Task[Any]] = []
         self._identity: AuthorizeResult | None = None

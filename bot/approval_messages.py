@@ -79,9 +79,11 @@ class ApprovalMessages:
         return self.registry.secret_args(tool)
 
     def render(self, approval: Approval, *, stale: bool = False) -> tuple[str, list[Block]]:
-        """The approval's message (its buttons while pending; ``secret`` arguments masked)."""
+        """The approval's message (its buttons while pending, "Approve for this thread" among them
+        where the policy offers it; ``secret`` arguments masked)."""
         return render_approval(approval, self.directory.who_may_approve(approval.tool, approval.requested_by),
-                               stale=stale, secret=self.secret_args(approval.tool))
+                               stale=stale, secret=self.secret_args(approval.tool),
+                               standing=self.directory.offers_standing(approval.tool, approval.requested_by))
 
     async def unposted(self, older_than: float, now: float) -> list[Approval]:
         """Pending approvals of runs, asked for over ``older_than`` seconds before ``now``, that

@@ -6,6 +6,7 @@ import json
 import re
 from typing import Any
 
+from agent.ports.standing import standing_decision
 from agent.ports.stores import Approval, ApprovalStatus
 from agent.tools.registry import MASK
 from bot import messages as say
@@ -21,6 +22,12 @@ from bot.blocks import (
     section,
 )
 from bot.mrkdwn import escape
+from bot.standing_view import (
+    APPROVE_FOR_THREAD_ACTION,
+    APPROVE_FOR_THREAD_BUTTON,
+    approved_by_standing,
+    approved_for_thread,
+)
 
 APPROVE_ACTION = "approval_approve"
 REJECT_ACTION = "approval_reject"
@@ -52,7 +59,13 @@ the one withdrawal reason whose mention is the bot's own."""
 def decision_line(approval: Approval, *, stale: bool = False) -> str:
     match approval.status:
         case ApprovalStatus.APPROVED:
-            return say.approved(approval.decided_by, approval.decided_at)
+            standing = standing_decision(approval)
+            if standing is None:
+                return say.approved(approval.decided_by, approval.decided_at)
+            if standing.granted_here:
+                return approved_for_thread(approval.decided_by, approval.decided_at, approval.tool,
+                                           approval.requested_by)
+            return approved_by_standing(approval.decided_by, approval.decided_at)
         case ApprovalStatus.REJECTED:
             reason = escape(clip(approval.reason, 500)) if approval.reason else None
             return say.rejected(approval.decided_by, reason)
@@ -70,9 +83,10 @@ def masked(args: dict[str, Any], secret: frozenset[str]) -> dict[str, Any]:
 
 
 def render_approval(approval: Approval, approvers: str, *, stale: bool = False,
-                    secret: frozenset[str] = frozenset()) -> tuple[str, list[Block]]:
-    """While pending: Approve/Reject/Edit buttons. After: who decided and when, no buttons.
-    Edited arguments are shown first, then the plan's; ``secret`` arguments never are."""
+                    secret: frozenset[str] = frozenset(), standing: bool = False) -> tuple[str, list[Block]]:
+    """While pending: Approve/Reject/Edit buttons, and "Approve for this thread" with ``standing``
+    (the policy offers it for the tool). After: who decided and when, no buttons. Edited
+    arguments are shown first, then the plan's; ``secret`` arguments never are."""
     heading = say.approval_title(approval.tool, approval.node_id)
     blocks: list[Block] = [section(heading)]
     if approval.edited_args is not None:
@@ -87,8 +101,11 @@ def render_approval(approval: Approval, approvers: str, *, stale: bool = False,
         blocks.append(section(f":warning: {escape(clip(approval.note, 2500))}"))
     blocks.append(context(say.approval_context(approval.requested_by, approvers, approval.expires_at)))
     if approval.is_pending and not stale:
+        approve = [button(say.APPROVE_BUTTON, APPROVE_ACTION, approval.id, style="primary")]
+        if standing:
+            approve.append(button(APPROVE_FOR_THREAD_BUTTON, APPROVE_FOR_THREAD_ACTION, approval.id))
         blocks.append(actions(
-            button(say.APPROVE_BUTTON, APPROVE_ACTION, approval.id, style="primary"),
+            *approve,
             button(say.REJECT_BUTTON, REJECT_ACTION, approval.id, style="danger"),
             button(say.EDIT_BUTTON, EDIT_ACTION, approval.id),
             block_id=f"{BUTTONS_BLOCK}{approval.id}:{approval.edits}",

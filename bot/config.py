@@ -55,7 +55,12 @@ class BotConfig:
     """DAGBOT_SLACK_STREAM_ANSWERS: stream the answer into the thread while the model writes it
     (chat.startStream); off, or where Slack will not stream, it is posted once it is complete."""
     stream_interval_seconds: float = 1.0
-    """At most one append to a streaming answer per this many seconds (Slack's rate limits)."""
+    """At most one append to a streaming answer or plan per this many seconds (Slack's rate
+    limits; a plan's appends are spaced further while many plans stream at once)."""
+    stream_plan: bool = True
+    """DAGBOT_SLACK_STREAM_PLAN: show a run's plan as tasks in a streamed message (plan display
+    mode) where Slack streams, the status message keeping its heading and Cancel; off, or where
+    Slack will not, the status message lists the plan's nodes."""
     approver_dms: bool = True
     """DAGBOT_SLACK_APPROVER_DMS: DM each person who may decide on an approval asked where they
     may not see it (a DM with the app, the assistant pane, a group DM, a private channel)."""

@@ -2,7 +2,8 @@
 each click they make in it, and, while they have it in view (opened or clicked in within the
 last ``fresh_seconds``), when one of their runs ends and when an approval they may decide is
 posted, edited or closed (decided, expired, withdrawn, or gone stale) — people who approve
-keep Home open as their inbox.
+keep Home open as their inbox. It also lists the standing approvals ("Approve for this
+thread") the person gave or whose calls they approve, each with a Revoke button.
 
 Who has Home in view is known per process: with several replicas, a person is refreshed
 only by the replica that saw them open it, for their runs and the approvals that replica
@@ -21,6 +22,7 @@ import structlog
 from slack_sdk.errors import SlackApiError
 
 from agent.engine.engine import Engine
+from agent.ports.standing import NoStandingApprovals, StandingApprovals
 from agent.ports.stores import Approval, ApprovalStore
 from bot import messages as say
 from bot.access import AccessDirectory
@@ -29,6 +31,7 @@ from bot.blocks import Block
 from bot.features import Feature, SlackFeatures
 from bot.home_view import MAX_APPROVALS, RecentLine, home_view
 from bot.poster import SlackPoster, error_code
+from bot.standing_view import grant_blocks
 from bot.status_report import active_runs, decidable_approvals
 from bot.store import BotStore
 from bot.tasks import TaskSet
@@ -42,7 +45,8 @@ RECENT_RUNS = 10
 class AppHome:
     def __init__(self, *, engine: Engine, approvals: ApprovalStore, store: BotStore, poster: SlackPoster,
                  directory: AccessDirectory, features: SlackFeatures, tasks: TaskSet,
-                 clock: Callable[[], float] = time.time, fresh_seconds: float = 3600.0) -> None:
+                 clock: Callable[[], float] = time.time, fresh_seconds: float = 3600.0,
+                 standing: StandingApprovals | None = None) -> None:
         self.engine = engine
         self.approvals = approvals
         self.store = store
@@ -52,6 +56,8 @@ class AppHome:
         self.tasks = tasks
         self.clock = clock
         self.fresh_seconds = fresh_seconds
+        self.standing = standing or NoStandingApprovals()
+        """The standing approvals listed (with Revoke)."""
         self._viewers: dict[str, float] = {}
         """Who opened the Home tab in this process, and when."""
         self._due: set[str] = set()
@@ -134,7 +140,9 @@ class AppHome:
                 continue
             _, blocks = render_approval(approval, self.directory.who_may_approve(approval.tool,
                                                                                  approval.requested_by),
-                                        secret=self.engine.ctx.registry.secret_args(approval.tool))
+                                        secret=self.engine.ctx.registry.secret_args(approval.tool),
+                                        standing=self.directory.offers_standing(approval.tool,
+                                                                                approval.requested_by))
             shown.append(blocks)
         recent = []
         for run in await self.store.recent_runs(user, RECENT_RUNS):
@@ -143,4 +151,5 @@ class AppHome:
                 continue
             outcome = "answered" if run.answered else "ended" if run.finished else "going"
             recent.append(RecentLine(thread.link, run.request, run.created_at, say.RUN_OUTCOMES[outcome]))
-        return home_view(active, shown, more, recent)
+        grants = grant_blocks(await self.standing.live_for(user, self.clock()))
+        return home_view(active, shown, more, recent, grants)

@@ -1,5 +1,6 @@
 """The App Home tab of one person (pure rendering): their active runs, the approvals waiting
-for them with the same Approve/Reject/Edit buttons as in the thread, and their recent runs."""
+for them with the same Approve/Reject/Edit buttons as in the thread, their standing approvals
+(if any, each with Revoke), and their recent runs."""
 
 from __future__ import annotations
 
@@ -27,15 +28,16 @@ def run_line(run: RunLine) -> str:
 
 
 def home_view(active: list[RunLine], approvals: list[list[Block]], more_approvals: int,
-              recent: list[RecentLine]) -> dict[str, Any]:
+              recent: list[RecentLine], standing: list[Block] | None = None) -> dict[str, Any]:
     """``approvals``: each approval's message blocks, as the thread shows them. Each is shown
-    whole (never without its buttons) while the view has room; the rest are counted."""
+    whole (never without its buttons) while the view has room; the rest are counted.
+    ``standing``: the blocks listing the person's standing approvals (bot.standing_view)."""
     head: list[Block] = [header(say.HOME_TITLE), context(say.HOME_INTRO)]
     head += [divider(), section(say.ACTIVE_RUNS_TITLE)]
     head.append(section("\n".join(run_line(r) for r in active[:20]) if active else say.NO_ACTIVE_RUNS))
     head += [divider(), section(say.HOME_APPROVALS_TITLE)]
     lines = [f"• {request_link(r.link, r.request)} — {r.outcome}, {say.slack_date(r.at)}" for r in recent]
-    tail = [divider(), section(say.HOME_RECENT_TITLE),
+    tail = [*(standing or []), divider(), section(say.HOME_RECENT_TITLE),
             section("\n".join(lines) if lines else say.NO_RECENT_RUNS)]
     room = MAX_VIEW_BLOCKS - len(head) - len(tail) - 1  # (1: the note counting those not shown)
     body: list[Block] = [] if approvals else [section(say.NO_PENDING_APPROVALS)]

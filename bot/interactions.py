@@ -81,7 +81,9 @@ class Interactions:
     def client(self) -> AsyncWebClient:
         return self.poster.client
 
-    async def _refusal(self, approval: Approval | None, user: str) -> str | None:
+    async def refusal(self, approval: Approval | None, user: str) -> str | None:
+        """Why ``user`` may not decide on this approval now (None: they may): it is not pending,
+        its message is closed, or the policy does not let them."""
         refusal = refusal_for(approval)
         if refusal is not None or approval is None:
             return refusal
@@ -102,8 +104,8 @@ class Interactions:
         record = await self.approval_messages.record(approval.id)
         return record is None or not record.closed
 
-    async def _tell(self, user: str, text: str, approval: Approval | None, channel: str | None,
-                    thread_ts: str | None) -> None:
+    async def tell(self, user: str, text: str, approval: Approval | None, channel: str | None,
+                   thread_ts: str | None) -> None:
         """Tell the clicker privately: where they clicked, or, for a click in the App Home tab
         (no channel) or where Slack says they would not see it, by a DM naming the approval."""
         thread = ThreadRef.parse(approval.thread_id) if approval is not None else None
@@ -112,8 +114,8 @@ class Interactions:
         await self.poster.ephemeral(channel or "", user, text, thread_ts, about=about)
 
     @asynccontextmanager
-    async def _reported(self, work: str, user: str, approval_id: str, channel: str | None,
-                        thread_ts: str | None) -> AsyncIterator[None]:
+    async def reported(self, work: str, user: str, approval_id: str, channel: str | None,
+                       thread_ts: str | None) -> AsyncIterator[None]:
         """A click's work that fails unexpectedly (a bug, a value the database refuses) is logged
         and the clicker told privately, instead of dying unseen with its background task."""
         try:
@@ -121,7 +123,7 @@ class Interactions:
         except Exception:
             log.exception("could not handle a click", work=work, approval_id=approval_id)
             try:
-                await self._tell(user, say.CLICK_FAILED, await self.approvals.get(approval_id), channel,
+                await self.tell(user, say.CLICK_FAILED, await self.approvals.get(approval_id), channel,
                                  thread_ts)
             except Exception:
                 log.warning("could not tell the clicker either", approval_id=approval_id, exc_info=True)
@@ -131,9 +133,9 @@ class Interactions:
         """The approval, when ``user`` may decide on it now; otherwise the clicker is told why
         and the approval's message refreshed (None)."""
         approval = await self.approvals.get(approval_id)
-        refusal = await self._refusal(approval, user)
+        refusal = await self.refusal(approval, user)
         if refusal is not None or approval is None:
-            await self._tell(user, refusal or say.APPROVAL_NOT_FOUND, approval, channel, thread_ts)
+            await self.tell(user, refusal or say.APPROVAL_NOT_FOUND, approval, channel, thread_ts)
             await self.approval_messages.refresh(approval_id)
             return None
         return approval
@@ -142,20 +144,20 @@ class Interactions:
                       edits: int | None = None) -> None:
         """``edits``: the version of the arguments the clicked message showed (approving runs
         exactly those; if they were edited since, nothing is decided)."""
-        async with self._reported("approve", user, approval_id, channel, thread_ts):
+        async with self.reported("approve", user, approval_id, channel, thread_ts):
             with urgent():  # the approver waits for the call to start (agent.urgency)
                 await self._approve(user, approval_id, channel, thread_ts, edits)
 
     async def _approve(self, user: str, approval_id: str, channel: str, thread_ts: str | None,
                        edits: int | None) -> None:
         approval = await self.approvals.get(approval_id)
-        refusal = await self._refusal(approval, user)
+        refusal = await self.refusal(approval, user)
         if refusal is None:
             result = await self.engine.decide(approval_id, approved=True, by=user, edits=edits)
             refusal = outcome_refusal(result, user)
             log.info("approval clicked", approval_id=approval_id, outcome=result.outcome.value)
         if refusal is not None:  # (a recorded decision updates its message through its event)
-            await self._tell(user, refusal, approval, channel, thread_ts)
+            await self.tell(user, refusal, approval, channel, thread_ts)
             await self.approval_messages.refresh(approval_id)
 
     async def open_reject(self, user: str, approval_id: str, trigger_id: str, channel: str,
@@ -168,25 +170,25 @@ class Interactions:
             await self.client.views_open(trigger_id=trigger_id, view=reject_modal(approval, metadata))
         except SlackApiError as exc:
             log.warning("views.open failed", error=error_code(exc))
-            await self._tell(user, say.SOMETHING_BROKE, approval, channel, thread_ts)
+            await self.tell(user, say.SOMETHING_BROKE, approval, channel, thread_ts)
 
     async def submit_reject(self, user: str, view: dict[str, Any]) -> None:
         meta = json.loads(view.get("private_metadata") or "{}")
         approval_id = str(meta.get("approval_id", ""))
         channel, thread_ts = meta.get("channel"), meta.get("thread_ts")
-        async with self._reported("reject", user, approval_id, channel, thread_ts):
+        async with self.reported("reject", user, approval_id, channel, thread_ts):
             await self._reject(user, view, approval_id, channel, thread_ts)
 
     async def _reject(self, user: str, view: dict[str, Any], approval_id: str, channel: str | None,
                       thread_ts: str | None) -> None:
         approval = await self.approvals.get(approval_id)
-        refusal = await self._refusal(approval, user)
+        refusal = await self.refusal(approval, user)
         if refusal is None:
             result = await self.engine.decide(approval_id, approved=False, by=user, reason=reason_from(view))
             refusal = outcome_refusal(result, user)
             log.info("approval rejected", approval_id=approval_id, outcome=result.outcome.value)
         if refusal is not None:
-            await self._tell(user, refusal, approval, channel, thread_ts)
+            await self.tell(user, refusal, approval, channel, thread_ts)
             await self.approval_messages.refresh(approval_id)
 
     # ------------------------------------------------------------------ edit
@@ -206,13 +208,13 @@ class Interactions:
         try:
             view = edit_modal(approval, self._target(approval.tool), metadata)
         except TooLongToEdit:
-            await self._tell(user, say.TOO_LONG_TO_EDIT, approval, channel, thread_ts)
+            await self.tell(user, say.TOO_LONG_TO_EDIT, approval, channel, thread_ts)
             return
         try:
             await self.client.views_open(trigger_id=trigger_id, view=view)
         except SlackApiError as exc:
             log.warning("views.open failed", error=error_code(exc))
-            await self._tell(user, say.SOMETHING_BROKE, approval, channel, thread_ts)
+            await self.tell(user, say.SOMETHING_BROKE, approval, channel, thread_ts)
 
     async def submit_edit(self, user: str, view: dict[str, Any], answered: asyncio.Event) -> dict[str, str]:
         """The Edit modal was submitted. Returns problems by field (the modal stays open and
@@ -221,14 +223,14 @@ class Interactions:
         meta = json.loads(view.get("private_metadata") or "{}")
         approval_id, edits = str(meta.get("approval_id", "")), int(meta.get("edits", 0))
         channel, thread_ts = meta.get("channel"), meta.get("thread_ts")
-        async with self._reported("edit", user, approval_id, channel, thread_ts):
+        async with self.reported("edit", user, approval_id, channel, thread_ts):
             return await self._edit(user, view, answered, approval_id, edits, channel, thread_ts)
         return {}
 
     async def _edit(self, user: str, view: dict[str, Any], answered: asyncio.Event, approval_id: str,
                     edits: int, channel: str | None, thread_ts: str | None) -> dict[str, str]:
         approval = await self.approvals.get(approval_id)
-        refusal = await self._refusal(approval, user)
+        refusal = await self.refusal(approval, user)
         if refusal is None and approval is not None:
             target = self._target(approval.tool)
             args, errors = args_from(view, approval, target)
@@ -237,7 +239,7 @@ class Interactions:
                 errors = field_errors(problems, target)
             if errors:
                 if answered.is_set():
-                    await self._tell(user, say.edit_not_saved(list(errors.values())), approval, channel,
+                    await self.tell(user, say.edit_not_saved(list(errors.values())), approval, channel,
                                      thread_ts)
                 return errors
             result = await edit_approval(self.engine.ctx, approval_id, args, by=user, edits=edits)
@@ -246,7 +248,7 @@ class Interactions:
             if refusal is None and result.approval is not None:
                 await self.approval_messages.show_edit(result.approval)
         if refusal is not None:
-            await self._tell(user, refusal, approval, channel, thread_ts)
+            await self.tell(user, refusal, approval, channel, thread_ts)
         return {}
 
     async def cancel(self, user: str, thread_key: str, channel: str, message_ts: str | None,

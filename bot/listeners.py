@@ -25,7 +25,10 @@ from agent.engine.engine import Engine
 from agent.ports.stores import ApprovalStore
 from bot import messages as say
 from bot.access import AccessDirectory
+from bot.agent_stop import SessionStop
 from bot.answer_view import FEEDBACK_ACTION
+from bot.app_context import AppContexts
+from bot.approval_shortcuts import ApprovalShortcuts
 from bot.approval_view import APPROVE_ACTION, EDIT_ACTION, REJECT_ACTION, REJECT_VIEW, seen_edits
 from bot.assistant import AssistantPane
 from bot.commands import SlashCommands
@@ -36,6 +39,7 @@ from bot.home import AppHome
 from bot.intake import Delivery, Intake, fresh_request_key
 from bot.interactions import Interactions
 from bot.reply_view import help_reply
+from bot.standing_view import APPROVE_ALL_ACTION, APPROVE_FOR_THREAD_ACTION, REVOKE_ACTION
 from bot.status_report import status_report
 from bot.status_view import CANCEL_ACTION
 from bot.store import BotStore, SlashCommand
@@ -57,6 +61,10 @@ class Handlers:
     """Requests in messages: mentions, DMs, follow-ups."""
     interactions: Interactions
     """Clicks and dialogs: approve, reject, edit, cancel."""
+    session_stop: SessionStop
+    """Slack's stop button on an agent session: the thread's run is cancelled."""
+    contexts: AppContexts
+    """What people look at beside their agent conversation (``app_context_changed``)."""
     pane: AssistantPane
     home: AppHome
     feedback: FeedbackDesk
@@ -65,6 +73,8 @@ class Handlers:
     store: BotStore
     directory: AccessDirectory
     """The last four: for ``/agent status``."""
+    shortcuts: ApprovalShortcuts
+    """Approve for this thread, Approve all, and Revoke (a standing approval, in App Home)."""
 
 
 def _where(body: dict[str, Any]) -> tuple[str, str | None, str | None]:
@@ -140,6 +150,15 @@ def register(app: AsyncApp, bot: Handlers) -> None:
         await _recorded(bot, bot.tasks.spawn(bot.pane.context_changed(_team(body, event), event),
                                              name="assistant-context"))
 
+    @app.event("agent_session_stopped")
+    async def on_session_stopped(body: dict[str, Any], event: dict[str, Any]) -> None:
+        await _recorded(bot, bot.tasks.spawn(bot.session_stop.stopped(_team(body, event), event),
+                                             name="agent-session-stopped"))
+
+    @app.event("app_context_changed")
+    async def on_app_context(body: dict[str, Any], event: dict[str, Any]) -> None:
+        bot.contexts.changed(_team(body, event), body, event)
+
     @app.event("app_home_opened")
     async def on_home_opened(event: dict[str, Any]) -> None:
         if event.get("tab", "home") == "home" and event.get("user"):
@@ -163,6 +182,34 @@ def register(app: AsyncApp, bot: Handlers) -> None:
         await _recorded(bot, work)
         if _from_home(body):
             work.add_done_callback(lambda _: bot.tasks.spawn(bot.home.publish(user), name="home"))
+
+    @app.action(APPROVE_FOR_THREAD_ACTION)
+    async def on_approve_for_thread(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        channel, _, thread_ts = _where(body)
+        user = _clicker(bot, body)
+        edits = seen_edits(action.get("block_id", ""))
+        work = bot.tasks.spawn(bot.shortcuts.approve_for_thread(user, action["value"], channel, thread_ts,
+                                                                edits), name="approve-for-thread")
+        await _recorded(bot, work)
+        if _from_home(body):
+            work.add_done_callback(lambda _: bot.tasks.spawn(bot.home.publish(user), name="home"))
+
+    @app.action(APPROVE_ALL_ACTION)
+    async def on_approve_all(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        channel, ts, thread_ts = _where(body)
+        user = body["user"]["id"]
+        await _recorded(bot, bot.tasks.spawn(
+            bot.shortcuts.approve_all(user, action["value"], channel, ts, thread_ts), name="approve-all"))
+
+    @app.action(REVOKE_ACTION)
+    async def on_revoke(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        user = _clicker(bot, body)
+        work = bot.tasks.spawn(bot.shortcuts.revoke(user, str(action.get("value") or "")), name="revoke")
+        await _recorded(bot, work)
+        work.add_done_callback(lambda _: bot.tasks.spawn(bot.home.publish(user), name="home"))
 
     @app.action(REJECT_ACTION)
     async def on_reject(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:

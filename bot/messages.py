@@ -324,6 +324,11 @@ FEEDBACK_THANKS = {"up": "Thanks for the 👍 — noted.",
 FEEDBACK_NOT_AN_ANSWER = "That button does not belong to one of my answers, so nothing was recorded."
 
 
+ANSWER_ENDS = "(the answer above ends here)"
+"""The notification of an answer's last message when it holds only the footer and feedback
+(its streamed text all arrived before Slack ended the stream)."""
+
+
 def answer_continued(part: int, total: int) -> str:
     return f"(part {part} of {total})"
 

@@ -363,6 +363,40 @@ def split_text(text: str, limit: int) -> list[str]:
     return chunks or [""]
 
 
+def whole_cut(text: str, budget: int) -> int:
+    """Where to cut ``text`` so that its first part (at most ``budget`` characters) ends at a
+    paragraph, line or word break and outside any code block; 0 where no such place is."""
+    fences = [m.start() for m in re.finditer(re.escape(_FENCE), text)]
+
+    def outside(cut: int) -> bool:  # an even number of fences before the cut
+        return sum(1 for f in fences if f + len(_FENCE) <= cut) % 2 == 0
+
+    if len(text) <= budget and outside(len(text)):
+        return len(text)
+    for separator in ("\n\n", "\n", " "):
+        cut = text.rfind(separator, 0, budget - len(separator) + 1)
+        while cut > 0:
+            if outside(cut):
+                return cut + len(separator)
+            inside = max((f for f in fences if f < cut), default=0)  # skip the rest of that block
+            cut = text.rfind(separator, 0, inside)
+    return 0
+
+
+def whole_parts(text: str, limit: int) -> list[str]:
+    """``text`` in parts of at most ``limit`` characters that add up to it exactly, each cut at
+    a break outside code blocks (:func:`whole_cut`); where there is none (a code block longer
+    than ``limit``), the rest is split as :func:`split_text` splits it."""
+    parts: list[str] = []
+    while text:
+        cut = whole_cut(text, limit)
+        if not cut:
+            return parts + split_text(text, limit)
+        parts.append(text[:cut])
+        text = text[cut:]
+    return parts
+
+
 def _cut_point(text: str, budget: int) -> int:
     for separator in ("\n\n", "\n", " "):
         cut = text.rfind(separator, budget // 2, budget)

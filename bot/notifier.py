@@ -5,7 +5,10 @@ thread, so a thread's messages change in event order while threads proceed in
 parallel. Status edits go through a :class:`MessageEditor` (coalesced, 429-aware);
 approval messages are posted at once and closed once, when they reach a final state, by
 :class:`~bot.approval_messages.ApprovalMessages`; answers are streamed and delivered by
-:mod:`bot.answer_stream` and :mod:`bot.answer_delivery`.
+:mod:`bot.answer_stream` and :mod:`bot.answer_delivery`. Where Slack streams, the plan's nodes
+are shown as tasks in a streamed message of their own (:mod:`bot.plan_stream`) and the status
+message keeps its heading and Cancel; elsewhere, or once the stream is refused, the status
+message lists the nodes.
 A run whose status message was posted by an earlier process is rebuilt from the
 engine's checkpointed state, so a restarted bot picks up where the old one stopped.
 """
@@ -15,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import structlog
 
@@ -32,20 +35,23 @@ from agent.events import (
     RunFailed,
 )
 from agent.ports.stores import ApprovalStore
+from bot.agent_sessions import AgentSessions
 from bot.answer_delivery import AnswerDelivery, Delivered
 from bot.answer_stream import AnswerStream
-from bot.answer_view import answer_messages, withdrawn_answer
+from bot.answer_view import StreamedAnswer, answer_messages, streamed_answer, withdrawn_answer
 from bot.approval_messages import ApprovalMessages
 from bot.assistant import AssistantPane
 from bot.editor import MessageEditor
 from bot.features import SlackFeatures
+from bot.plan_stream import AppendPacer, PlanStream
 from bot.poster import SlackPoster
 from bot.progress import Phase, RunProgress
 from bot.reply_view import Reply, failure_replies
+from bot.standing_view import show_standing
 from bot.status_view import render_queued_cancelled, render_status
 from bot.store import AnswerMessage, BotStore, StatusMessage
 from bot.tasks import TaskSet
-from bot.threads import ThreadRef, is_slack_thread
+from bot.threads import ThreadRef, is_slack_thread, permalink
 
 log = structlog.get_logger(__name__)
 
@@ -66,6 +72,10 @@ class RunTracker:
     """The run began in another process (which may have died after answering it)."""
     stream: AnswerStream | None = None
     """The answer, streamed into the thread while the joiner writes it."""
+    plan: PlanStream | None = None
+    """The plan's nodes as tasks, streamed into the thread while the run goes on."""
+    links: dict[str, str] = field(default_factory=dict)
+    """Node id → its approval message (shown with the node's task while it waits)."""
 
 
 class Notifier:
@@ -74,7 +84,8 @@ class Notifier:
         approval_messages: ApprovalMessages, tasks: TaskSet, edit_interval: float = 1.0,
         clock: Callable[[], float] = time.time, answer_note: str = "",
         features: SlackFeatures | None = None, pane: AssistantPane | None = None,
-        stream_answers: bool = True, stream_interval: float = 1.0,
+        sessions: AgentSessions | None = None,
+        stream_answers: bool = True, stream_interval: float = 1.0, stream_plan: bool = True,
         on_run_end: Callable[[str | None], None] = lambda requester: None,
         mentionable: frozenset[str] = frozenset(),
     ) -> None:
@@ -90,8 +101,13 @@ class Notifier:
         self.features = features or SlackFeatures()
         self.pane = pane
         """Statuses and titles of threads in Slack's assistant pane (None: not shown)."""
+        self.sessions = sessions
+        """The agent session statuses of agent conversations' threads (None: not set)."""
         self.stream_answers = stream_answers
         self.stream_interval = stream_interval
+        self.stream_plan = stream_plan
+        self.plan_pacer = AppendPacer()
+        """Paces the appends of all the plans streaming at once (Slack's tier)."""
         self.on_run_end = on_run_end
         """Told who asked for each run that ends (the App Home refreshes)."""
         self.mentionable = mentionable
@@ -163,9 +179,14 @@ class Notifier:
             self._stream(tracker, event.text)
             return
         tracker.progress.apply(event)
+        if isinstance(event, DecisionRecorded) and event.standing_grant:
+            show_standing(tracker.progress, event.node_id)  # "approved by the standing approval given by @x"
+        self._show_plan(tracker)
         self._show(tracker)
         if self.pane is not None:
             await self.pane.show(tracker.thread, tracker.progress, event)
+        if self.sessions is not None:
+            self.sessions.show(tracker.thread, tracker.progress)
         match event:
             case Replanning():  # text streamed before the model called `replan` is no answer
                 await self._withdraw_stream(tracker)
@@ -173,11 +194,17 @@ class Notifier:
                 await self.approval_messages.refresh_open(tracker.thread.key, stale=True)  # the old plan's
             case AwaitingApproval():
                 await self.approval_messages.post(tracker.thread, event)
+                record = await self.approval_messages.record(event.approval_id)
+                if record is not None:
+                    tracker.links[event.node_id] = permalink(record.channel, record.ts)
+                    self._show_plan(tracker)
             case NodeRejected():
                 await self.approval_messages.refresh_open(tracker.thread.key)
             case AnswerReady(answer=answer):
                 await self._finish(tracker, answer_messages(answer, tracker.progress, self.answer_note,
-                                                            run_id=tracker.run_id), answered=True)
+                                                            run_id=tracker.run_id),
+                                   answer=streamed_answer(answer, tracker.progress, self.answer_note,
+                                                          run_id=tracker.run_id))
             case RunFailed(error=error):
                 cancelled = tracker.progress.phase is Phase.CANCELLED
                 await self._finish(tracker, [] if cancelled else failure_replies(error, tracker.progress))
@@ -191,8 +218,20 @@ class Notifier:
                                           people=tracker.progress.people())
         tracker.stream.offer(text)
 
+    def _show_plan(self, tracker: RunTracker) -> None:
+        """Offer the run to its plan stream (started with the run's first node, where Slack
+        streams and the run began in this process)."""
+        if tracker.plan is None and (not self.stream_plan or tracker.adopted or not tracker.progress.nodes):
+            return
+        if tracker.plan is None:
+            tracker.plan = PlanStream(self.poster.client, tracker.thread, tracker.progress.requested_by,
+                                      self.features, interval=self.stream_interval, pacer=self.plan_pacer,
+                                      on_fallback=lambda: self._show(tracker))
+        tracker.plan.show(tracker.progress, tracker.links)
+
     def _show(self, tracker: RunTracker) -> None:
-        text, blocks = render_status(tracker.progress, self.clock(), tracker.thread.key)
+        lines = tracker.plan is None or not tracker.plan.live
+        text, blocks = render_status(tracker.progress, self.clock(), tracker.thread.key, node_lines=lines)
         tracker.editor.show(text, blocks)
 
     def tick(self) -> None:
@@ -256,7 +295,11 @@ class Notifier:
             run_id=run_id, request_key=key,
         )
 
-    async def _finish(self, tracker: RunTracker, replies: list[Reply], *, answered: bool = False) -> None:
+    async def _finish(self, tracker: RunTracker, replies: list[Reply], *,
+                      answer: StreamedAnswer | None = None) -> None:
+        """The run ended: its plan stream stopped, then its answer (``answer``) or the failure
+        shown, the status message finished."""
+        answered = answer is not None
         self._runs.pop(tracker.run_id, None)
         self._cancelled_by.pop(tracker.message.id, None)
         thread, mark = tracker.thread, {"run_id": tracker.run_id}
@@ -264,9 +307,12 @@ class Notifier:
                 thread.channel, thread.root_ts, ANSWER_EVENT, mark):
             replies = []  # the process it began in answered, then died before recording that
         metadata = {"event_type": ANSWER_EVENT, "event_payload": mark}
+        if tracker.plan is not None:  # the tasks' final states, before the answer
+            await tracker.plan.finish(tracker.progress, tracker.links)
         delivered = Delivered()
         if answered and replies:
-            delivered = await self.delivery.deliver(thread, replies, tracker.stream, metadata)
+            delivered = await self.delivery.deliver(thread, replies, tracker.stream, metadata,
+                                                    streamed=answer)
             if delivered.ts is not None:
                 await self.store.save_answer(AnswerMessage(
                     run_id=tracker.run_id, thread_key=thread.key, channel=thread.channel, ts=delivered.ts,
@@ -295,9 +341,10 @@ class Notifier:
             return
         await stream.settle()
         await stream.abandon()
-        if stream.ts is not None and not await self.poster.delete(tracker.thread.channel, stream.ts):
-            text, blocks = withdrawn_answer()
-            await self.poster.edit(tracker.thread.channel, stream.ts, text, blocks)
+        for segment in stream.segments:
+            if not await self.poster.delete(tracker.thread.channel, segment.ts):
+                text, blocks = withdrawn_answer()
+                await self.poster.edit(tracker.thread.channel, segment.ts, text, blocks)
 
     # --------------------------------------------------------------- cancel
 
@@ -328,3 +375,5 @@ class Notifier:
                                timeout=grace_seconds)
         for tracker in trackers:
             tracker.editor.close()
+            if tracker.plan is not None:
+                tracker.plan.close()

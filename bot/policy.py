@@ -13,6 +13,9 @@ bot is invited, and the requester approves their own red nodes (dagbot's default
         requesters: [S0SRE, U0ALICE]    # who may use it in a request (omit: anyone)
         channels: [C0DEPLOY]            # where it may be used (omit: anywhere the bot answers)
         approvers: [S0SRE]              # who may approve it (omit: the requester)
+        standing: false                 # never offer "Approve for this thread" (default: offered)
+      send_email:
+        standing_granters: [U0BOB]      # who may give a standing approval (omit: its approvers)
 
 A tool's entry overrides the ``"*"`` entry field by field. Ids are Slack's: users ``U…``/``W…``,
 user groups ``S…``, channels ``C…``/``G…``. Nothing here talks to Slack: group membership is
@@ -71,6 +74,12 @@ class ToolRule(BaseModel):
     approvers: Annotated[tuple[Principal, ...], AfterValidator(
         lambda v: _some(v, "nobody may approve"))] | None = None
     """Who may approve it (red tools). Default: the person who asked."""
+    standing: bool | None = None
+    """Whether its approvals offer "Approve for this thread" (a standing approval of its later
+    calls in the thread by the same requester). Default: yes. ``false``: never standing."""
+    standing_granters: Annotated[tuple[Principal, ...], AfterValidator(
+        lambda v: _some(v, "nobody may give a standing approval (say standing: false)"))] | None = None
+    """Who may give a standing approval of it (and may approve it). Default: whoever may approve it."""
 
 
 class Policy(BaseModel):
@@ -106,6 +115,19 @@ class Policy(BaseModel):
         """Who may approve the tool; empty: the requester."""
         return self._field(tool, "approvers") or ()
 
+    def offers_standing(self, tool: str) -> bool:
+        """Whether the tool's approvals offer "Approve for this thread" (default: yes)."""
+        for key in (tool, ANY_TOOL):
+            rule = self.tools.get(key)
+            if rule is not None and rule.standing is not None:
+                return rule.standing
+        return True
+
+    def standing_granters_for(self, tool: str) -> tuple[str, ...] | None:
+        """Who may give a standing approval of the tool, besides being allowed to approve it;
+        None: whoever may approve it."""
+        return self._field(tool, "standing_granters")
+
     @property
     def supervisors(self) -> tuple[str, ...]:
         """Who may act on any run (the ``"*"`` approvers), e.g. cancel someone else's run."""
@@ -119,13 +141,13 @@ class Policy(BaseModel):
         return self.channels is None or channel in self.channels
 
     def groups(self) -> set[str]:
-        return {p for rule in self.tools.values() for field in (rule.requesters, rule.approvers)
-                for p in field or () if is_group(p)}
+        return {p for rule in self.tools.values() for field in _principals(rule) for p in field or ()
+                if is_group(p)}
 
     def users(self) -> set[str]:
         """The users (not groups) it names."""
-        return {p for rule in self.tools.values() for field in (rule.requesters, rule.approvers)
-                for p in field or () if not is_group(p)}
+        return {p for rule in self.tools.values() for field in _principals(rule) for p in field or ()
+                if not is_group(p)}
 
     def unknown_tools(self, known: Collection[str]) -> list[str]:
         return sorted(t for t in self.tools if t != ANY_TOOL and t not in known)
@@ -159,6 +181,11 @@ class Policy(BaseModel):
         if problems:
             raise PolicyError(problems)
         return self.model_copy(update={"tools": tools})
+
+
+def _principals(rule: ToolRule) -> tuple[tuple[str, ...] | None, ...]:
+    """The lists of people and groups a rule names."""
+    return rule.requesters, rule.approvers, rule.standing_granters
 
 
 def _approvers_problem(tool: str, err: Any) -> str:
@@ -248,7 +275,8 @@ _PLAIN = {
     "tuple_type": "should be a list, e.g. [U0123ABCD, S0456EFGH]",
     "bool_parsing": "should be true or false",
     "bool_type": "should be true or false",
-    "model_type": "should be a mapping with requesters, channels and/or approvers",
+    "model_type": "should be a mapping with requesters, channels, approvers, standing and/or "
+                  "standing_granters",
     "dict_type": "should be a mapping of tool names to rules",
     "string_type": "should be a Slack id (text)",
 }
@@ -257,7 +285,7 @@ _PLAIN = {
 def _expected(loc: tuple[Any, ...]) -> str:
     if len(loc) == 1:
         return "channels, direct_messages, tools"
-    return "requesters, channels, approvers"
+    return "requesters, channels, approvers, standing, standing_granters"
 
 
 def _path(loc: Iterable[Any]) -> str:

@@ -63,6 +63,8 @@ class NodeView:
     max_attempts: int = 0
     started_at: float | None = None
     finished_at: float | None = None
+    output: str = ""
+    """A preview of what it produced (untrusted), once done."""
 
     @property
     def is_package(self) -> bool:
@@ -86,6 +88,8 @@ class RunProgress:
     thought: str = ""
     nodes: dict[str, NodeView] = field(default_factory=dict)
     replans: int = 0
+    plan_replan: int = 0
+    """The replan whose plan :attr:`nodes` shows (``replans`` is ahead while the new one is made)."""
     note: str | None = None
     """The replanning feedback, or the failure."""
     finished_at: float | None = None
@@ -126,18 +130,18 @@ class RunProgress:
                 self.replans = replan
             case NodeProposed(node_id=node_id, label=label):
                 if not self.proposed:  # the first node of a new plan: the old plan's view goes
-                    self.nodes = {}
+                    self.nodes, self.plan_replan = {}, self.replans
                 self.proposed.add(node_id)
                 self.nodes.setdefault(node_id, NodeView(node_id, label))
             case PlanReady(plan=plan):
                 self.thought = str(plan.get("thought") or "")
                 self.nodes = {n["id"]: self._streamed(n) or NodeView(n["id"], node_label(n))
                               for n in plan.get("nodes", [])}
-                self.phase, self.proposed = Phase.RUNNING, set()
+                self.phase, self.proposed, self.plan_replan = Phase.RUNNING, set(), self.replans
             case NodeStarted() if node:
                 node.state, node.started_at = NodeState.RUNNING, event.at
-            case NodeFinished() if node:
-                node.state, node.finished_at = NodeState.DONE, event.at
+            case NodeFinished(preview=preview) if node:
+                node.state, node.finished_at, node.output = NodeState.DONE, event.at, preview
             case NodeFailed(error=error) if node:
                 node.state, node.finished_at = NodeState.FAILED, event.at
                 node.say(error)

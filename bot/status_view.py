@@ -7,6 +7,7 @@ from bot import messages as say
 from bot.blocks import Block, actions, button, clip, context, fit, line_sections, notification, section
 from bot.mrkdwn import escape
 from bot.progress import NodeView, Phase, RunProgress
+from bot.standing_view import APPROVE_ALL_ACTION, APPROVE_ALL_BUTTON
 
 CANCEL_ACTION = "run_cancel"
 DETAIL_CHARS = 240
@@ -62,8 +63,12 @@ def summary(progress: RunProgress, now: float) -> str:
     return " · ".join(parts)
 
 
-def render_status(progress: RunProgress, now: float, thread_key: str) -> tuple[str, list[Block]]:
-    """The message text (for notifications) and blocks; a Cancel button while the run is active."""
+def render_status(progress: RunProgress, now: float, thread_key: str,
+                  *, node_lines: bool = True) -> tuple[str, list[Block]]:
+    """The message text (for notifications) and blocks; a Cancel button while the run is active
+    (and "Approve all" while several of its approvals wait).
+    Without ``node_lines`` (the plan is streamed in a message of its own: :mod:`bot.plan_stream`)
+    it is the heading, the plan's thought, the summary and Cancel."""
     heading = title(progress)
     blocks: list[Block] = [section(heading)]
     if progress.undelivered:
@@ -71,14 +76,17 @@ def render_status(progress: RunProgress, now: float, thread_key: str) -> tuple[s
                                                    answered=progress.phase is Phase.ANSWERED)))
     if progress.thought:
         blocks.append(section(f"_{escape(clip(progress.thought, 1000))}_"))
-    people = progress.people()
-    blocks.extend(line_sections([node_line(n, people) for n in progress.nodes.values()]))
+    if node_lines:
+        people = progress.people()
+        blocks.extend(line_sections([node_line(n, people) for n in progress.nodes.values()]))
     tail: list[Block] = []
     if progress.phase is not Phase.QUEUED:
         tail.append(context(summary(progress, now)))
     if progress.is_active and progress.phase is not Phase.QUEUED:
-        tail.append(actions(button(say.CANCEL_BUTTON, CANCEL_ACTION, thread_key, style="danger"),
-                            block_id="run_controls"))
+        controls = [button(say.CANCEL_BUTTON, CANCEL_ACTION, thread_key, style="danger")]
+        if progress.count(NodeState.AWAITING_APPROVAL) > 1:  # several approvals wait: one click for all
+            controls.insert(0, button(APPROVE_ALL_BUTTON, APPROVE_ALL_ACTION, thread_key, style="primary"))
+        tail.append(actions(*controls, block_id="run_controls"))
     return notification(heading), fit(blocks + tail, keep_last=len(tail))
 
 

@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     tool_attempts: int = Field(default=3, ge=1, validation_alias="DAGBOT_TOOL_ATTEMPTS")
     result_cache_ttl_seconds: float = Field(default=30, ge=0, validation_alias="DAGBOT_RESULT_CACHE_TTL")
     approval_ttl_seconds: float = Field(default=86_400, gt=0, validation_alias="DAGBOT_APPROVAL_TTL")
+    standing_approval_ttl_seconds: float = Field(
+        default=3_600, gt=0, validation_alias="DAGBOT_STANDING_APPROVAL_TTL",
+        description='Seconds an "Approve for this thread" grant lasts, unless revoked before.',
+    )
     tools: str = Field(
         default="", validation_alias="DAGBOT_TOOLS",
         description="Comma-separated modules with a register(registry) function.",
@@ -94,6 +98,11 @@ class Settings(BaseSettings):
     slack_stream_answers: bool = Field(
         default=True, validation_alias="DAGBOT_SLACK_STREAM_ANSWERS",
         description="Stream answers into Slack as the model writes them (chat.startStream).",
+    )
+    slack_stream_plan: bool = Field(
+        default=True, validation_alias="DAGBOT_SLACK_STREAM_PLAN",
+        description="Show each run's plan in Slack as streamed tasks (chat.startStream, plan display "
+                    "mode) instead of lines in its status message.",
     )
     slack_approver_dms: bool = Field(
         default=True, validation_alias="DAGBOT_SLACK_APPROVER_DMS",

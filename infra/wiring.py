@@ -32,6 +32,7 @@ from infra.storage.journal_store import ExecutionJournalView
 from infra.storage.migrate import prepare_schema
 from infra.storage.notify import PostgresSignals
 from infra.storage.ownership import AdvisoryLeases
+from infra.storage.standing_store import SqlStandingApprovals
 from infra.tools.toolbox import build_registry
 
 log = structlog.get_logger(__name__)
@@ -107,6 +108,7 @@ def plan_output(settings: Settings) -> PlanOutput:
 def engine_settings(settings: Settings) -> EngineSettings:
     return EngineSettings(max_replans=settings.max_replans,
                           approval_ttl_seconds=settings.approval_ttl_seconds,
+                          standing_approval_ttl_seconds=settings.standing_approval_ttl_seconds,
                           sandbox_limits=settings.sandbox_limits(),
                           stream_planner=settings.stream_planner,
                           plan_output=plan_output(settings),
@@ -165,7 +167,8 @@ async def open_services(
             ctx = EngineContext(
                 llm=llm, registry=registry, approvals=store, audit=store,
                 executions=ExecutionJournalView(store), results=store, packages=packages,
-                events=events, settings=tuned, redactor=model_secrets(settings, llm),
+                standing=SqlStandingApprovals(db), events=events, settings=tuned,
+                redactor=model_secrets(settings, llm),
             )
             holder = holder or holder_id(settings)
             async with AsyncExitStack() as stack:

@@ -6,9 +6,11 @@ gate about a ready red node at each scheduling step, and the gate answers from t
 No approval yet, or one for other arguments: it requests one (audited, announced as
 :class:`~agent.events.AwaitingApproval`) and the node waits as data. Approved: the node runs
 its call, unless the execution journal shows the call was made already, in which case its
-recorded outcome is the node's result. A call found begun but never finished (the process
-stopped mid-call) is never run again silently: its outcome is marked unknown and a new
-approval is requested with a note saying so.
+recorded outcome is the node's result. A standing grant ("Approve for this thread") that
+covers the call decides its approval at once (:mod:`agent.execution.standing`): nobody is
+asked. A call found begun but never finished (the process stopped mid-call) is never run
+again silently: its outcome is marked unknown and a new approval is requested with a note
+saying so (which no standing grant approves).
 
 The gate only reads and writes the approval and execution stores; the scheduler owns the
 node states and applies the verdicts.
@@ -25,6 +27,7 @@ from typing import Any
 from agent.events import AwaitingApproval
 from agent.execution.context import EngineContext
 from agent.execution.red_calls import audit_outcome
+from agent.execution.standing import approve_by_standing_grant
 from agent.plan.format import Plan, PlanNode
 from agent.ports.audit import SYSTEM, AuditEntry, AuditKind
 from agent.ports.stores import (
@@ -101,7 +104,10 @@ class ApprovalGate:
             approval = next((a for a in expired if a.id == approval.id), None) or \
                 await self.ctx.approvals.get(approval.id) or approval
         if approval.status is ApprovalStatus.PENDING:
-            return Waiting(approval)
+            # asked for after a standing grant, by a process that stopped before deciding it
+            approval = await approve_by_standing_grant(self.ctx, approval) or approval
+            if approval.is_pending:
+                return Waiting(approval)
         if approval.status is not ApprovalStatus.APPROVED:
             return NodeResult(node.id, NodeStatus.REJECTED, error=refusal(approval))
         execution = await self.ctx.executions.get(approval.id)
@@ -133,7 +139,8 @@ class ApprovalGate:
 
     async def _request(
         self, node: PlanNode, args: dict[str, Any], digest: str, note: str | None = None
-    ) -> Waiting:
+    ) -> Waiting | Cleared:
+        """Ask for an approval of the call; a standing grant that covers it approves it at once."""
         assert node.tool is not None
         ident = self.ident
         approval = await self.ctx.approvals.request(ApprovalRequest(
@@ -148,6 +155,8 @@ class ApprovalGate:
             actor=SYSTEM, detail={"approval_id": approval.id, "node_id": node.id, "tool": node.tool,
                                   "args": self.ctx.registry.masked(node.tool, args),
                                   "requested_by": approval.requested_by, "note": note}))
+        if (standing := await approve_by_standing_grant(self.ctx, approval)) is not None:
+            return Cleared(standing)
         await self.ctx.events.publish(AwaitingApproval(
             thread_id=ident.thread_id, run_id=ident.run_id,
             approval_id=approval.id, node_id=node.id, tool=node.tool, args=args,

@@ -16,6 +16,7 @@ from agent.execution.result_cache import ResultCache
 from agent.model.prompt_budget import DEFAULT_PROMPT_CHARS
 from agent.plan.validation import PlanLimits
 from agent.ports.sandbox import PackageRunner, SandboxLimits
+from agent.ports.standing import NoStandingApprovals, StandingApprovals
 from agent.ports.stores import (
     AllowAll,
     ApprovalStore,
@@ -48,6 +49,9 @@ class EngineSettings:
     """Joiner-requested replans per request (DAGBOT_MAX_REPLANS)."""
     approval_ttl_seconds: float = 24 * 3600
     """Pending approvals expire (count as rejected) after this (DAGBOT_APPROVAL_TTL)."""
+    standing_approval_ttl_seconds: float = 3600.0
+    """A standing approval ("Approve for this thread") ends this long after it was given,
+    unless revoked before (DAGBOT_STANDING_APPROVAL_TTL)."""
     node_timeout_seconds: float = 300.0
     """A single tool node running longer than this fails."""
     decision_poll_seconds: float = 1.0
@@ -153,6 +157,9 @@ class EngineContext:
     """The append-only audit trail (infra writes it to the database)."""
     access: ToolAccess = field(default_factory=AllowAll)
     """Which tools each request may use (the Slack bot puts its access policy here)."""
+    standing: StandingApprovals = field(default_factory=NoStandingApprovals)
+    """Standing approvals ("Approve for this thread"): a red call one covers is approved by it
+    (the Slack bot puts here the grants its access policy still allows)."""
     redactor: Redactor = field(default_factory=Redactor)
     """The secrets the engine was configured with (the model's API key, credentials in its
     URL): masked in any error text that leaves the engine (:func:`agent.execution.redaction.scrub_error`)."""

@@ -35,6 +35,12 @@ class AuditKind(StrEnum):
     """How the red call ended: finished, failed, or unknown (cut off mid-call)."""
     FEEDBACK = "feedback"
     """Someone rated an answer (up or down; a second click by the same person replaces it)."""
+    STANDING_GRANT = "standing_grant"
+    """Someone approved a red tool for the rest of a thread ("Approve for this thread")."""
+    STANDING_APPROVAL = "standing_approval"
+    """A standing grant approved a red call (the grant and the call it covered)."""
+    STANDING_REVOKED = "standing_revoked"
+    """A standing grant was revoked before it expired (who, and why)."""
 
 
 SYSTEM = "dagbot"

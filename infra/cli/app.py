@@ -210,6 +210,7 @@ def serve(
         audit_retention_seconds=settings.audit_retention_days * 86_400,
         claim_retake_seconds=settings.claim_retake_seconds,
         stream_answers=settings.slack_stream_answers, approver_dms=settings.slack_approver_dms,
+        stream_plan=settings.slack_stream_plan,
     )
     from bot.app import BotStartError
 

@@ -97,6 +97,27 @@ class ExecutionRow(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
+class StandingApprovalRow(Base):
+    """A standing approval: later calls of ``tool`` in the thread asked for by ``requester`` are
+    approved by it until ``expires_at``, or until it is revoked (agent.ports.standing)."""
+
+    __tablename__ = "standing_approvals"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    thread_id: Mapped[str] = mapped_column(String(255))
+    tool: Mapped[str] = mapped_column(String(128))
+    requester: Mapped[str] = mapped_column(String(255))
+    granted_by: Mapped[str] = mapped_column(String(255), index=True)
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    approval_id: Mapped[str] = mapped_column(String(32))
+    """The approval whose click gave it."""
+    revoked_by: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (Index("ix_standing_approvals_scope", "thread_id", "tool", "requester"),
+                      Index("ix_standing_approvals_requester", "requester"))
+
+
 class NodeResultRow(Base):
     """A finished node's full result: per-node durability and the artifact store."""
 

@@ -97,8 +97,11 @@ class SlackAPI(Protocol):
 
 
 def bot_config(slack: SlackAPI, approvers: dict[str, list[str]] | None = None, **overrides: Any) -> BotConfig:
+    """The bot's settings for a test. The plan is listed in the status message (as where Slack
+    does not stream) unless ``stream_plan=True``: most tests read node states off its lines;
+    tests/bot/test_plan_stream.py reads them off the streamed plan."""
     values: dict[str, Any] = {"signing_secret": SIGNING_SECRET, "edit_interval_seconds": 1.0,
-                              "sweep_interval_seconds": 0.2, "tick_seconds": 5.0}
+                              "sweep_interval_seconds": 0.2, "tick_seconds": 5.0, "stream_plan": False}
     values.update(overrides)
     policy = values.pop("policy", None) or Policy()
     policy = policy.with_approvers(ApproverPolicy({k: tuple(v) for k, v in (approvers or {}).items()}))

@@ -151,7 +151,7 @@ async def test_an_unauthorized_reject_opens_no_modal(slack: FakeSlack, sqlite_ur
         pending = await app.services.store.get(approval.button("Approve")["value"])
         assert pending is not None and pending.is_pending
         assert len(approval.versions) == 1 and [b["text"]["text"] for b in approval.buttons()] == [
-            "Approve", "Reject", "Edit"]
+            "Approve", "Approve for this thread", "Reject", "Edit"]
         await bob.approves(approval)
         await thread.answer()
         assert app.log.count("deploy") == 1

@@ -105,7 +105,8 @@ async def test_each_approver_gets_one_dm_with_the_approval_and_its_buttons(
             assert dm.text == "Approval needed: deploy (ship), asked by <@U0ALICE>"
             assert f"<@U0ALICE> asked for this {said}, where you may not see it (<{link}" in dm.content
             assert "`deploy` (node `ship`)" in dm.content and '"target": "prod"' in dm.content
-            assert [b["text"]["text"] for b in dm.buttons()] == ["Approve", "Reject", "Edit"]
+            assert [b["text"]["text"] for b in dm.buttons()] == [
+                "Approve", "Approve for this thread", "Reject", "Edit"]
             assert dm.buttons() == approval.buttons()  # the thread's (and App Home's) buttons
         assert len(slack.calls_of("chat.getPermalink")) == 1
         await app.engine.cancel(key(slack, thread), by="test")

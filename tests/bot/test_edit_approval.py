@@ -29,7 +29,8 @@ async def test_an_edited_approval_runs_the_edited_arguments(slack: FakeSlack, sq
         alice, bob = chat.person(ALICE), chat.person(BOB)
         thread = await alice.runs("scale web up")
         approval = await thread.approval_for("scale")
-        assert [b["text"]["text"] for b in approval.buttons()] == ["Approve", "Reject", "Edit"]
+        assert [b["text"]["text"] for b in approval.buttons()] == [
+            "Approve", "Approve for this thread", "Reject", "Edit"]
 
         # bob opens Edit: a field per argument, from the tool's schema; the secret one is empty
         view = await bob.opens_edit(approval)

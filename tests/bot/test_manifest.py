@@ -17,26 +17,38 @@ def manifest() -> dict[str, Any]:
 
 
 def test_the_ai_app_surface_is_declared() -> None:
+    """dagbot is an agent (agent_view: new Slack apps can no longer use assistant_view), with the
+    agent's events: its DM's messages, what people look at, and the stop button."""
     m = manifest()
     features = m["features"]
     assert features["app_home"]["home_tab_enabled"] is True
-    assert features["assistant_view"]["assistant_description"]
-    assert all(p["title"] and p["message"] for p in features["assistant_view"]["suggested_prompts"])
+    assert "assistant_view" not in features
+    assert features["agent_view"]["agent_description"]
+    assert features["agent_view"]["suggested_prompts"]
+    assert all(p["title"] and p["message"] for p in features["agent_view"]["suggested_prompts"])
     scopes = set(m["oauth_config"]["scopes"]["bot"])
     assert {"assistant:write", "im:history", "chat:write", "commands", "app_mentions:read"} <= scopes
     events = set(m["settings"]["event_subscriptions"]["bot_events"])
-    assert {"assistant_thread_started", "assistant_thread_context_changed", "app_home_opened", "message.im",
+    assert {"app_context_changed", "agent_session_stopped", "app_home_opened", "message.im",
             "app_mention", "message.channels"} <= events
     assert m["settings"]["interactivity"]["is_enabled"] is True
 
 
+ASSISTANT_VIEW_EVENTS = ("assistant_thread_started", "assistant_thread_context_changed")
+"""What Slack sends apps still on assistant_view (the pane): still listened to, for those
+installs, but not subscribed to by the manifest (agent_view sends app_home_opened with the
+``messages`` tab and app_context_changed instead)."""
+
+
 def test_every_event_the_bot_listens_to_is_subscribed() -> None:
-    """Events the listeners register by name (bot/listeners.py) are in the manifest."""
+    """Events the listeners register by name (bot/listeners.py) are in the manifest, but for the
+    assistant pane's, which existing installs on assistant_view still send."""
     source = (MANIFEST.parents[2] / "bot" / "listeners.py").read_text()
     events = set(manifest()["settings"]["event_subscriptions"]["bot_events"])
-    for name in ("app_mention", "assistant_thread_started", "assistant_thread_context_changed",
-                 "app_home_opened"):
+    for name in ("app_mention", "app_context_changed", "agent_session_stopped", "app_home_opened"):
         assert f'@app.event("{name}")' in source and name in events
+    for name in ASSISTANT_VIEW_EVENTS:
+        assert f'@app.event("{name}")' in source and name not in events
     assert '@app.event("message")' in source and any(e.startswith("message.") for e in events)
 
 
@@ -50,6 +62,7 @@ CALL_SCOPES = {
     "chat_getPermalink": set(),
     "assistant_threads_setStatus": {"assistant:write"}, "assistant_threads_setTitle": {"assistant:write"},
     "assistant_threads_setSuggestedPrompts": {"assistant:write"},
+    "agents_sessions_setStatus": {"chat:write"},  # (the app must be an agent: agent_view)
     "views_open": set(), "views_publish": set(), "auth_test": set(),
     "apps_connections_open": set(),  # (Socket Mode: the app-level token's connections:write)
 }

@@ -66,7 +66,8 @@ tools:
         "policy.yml:2: direct_messages: should be true or false",
         "policy.yml:5: tools.deploy.requesters: should be a list, e.g. [U0123ABCD, S0456EFGH]",
         "policy.yml:8: tools.deploy.approvers[1]: 'bob' is not a Slack user id (U…/W…) or user group id (S…)",
-        "policy.yml:9: tools.deploy.approver: unknown key 'approver' (expected requesters, channels, approvers)",
+        "policy.yml:9: tools.deploy.approver: unknown key 'approver' (expected requesters, channels, approvers, "
+        "standing, standing_granters)",
         "policy.yml:11: tools.*.approvers: an empty list would mean nobody may approve; leave the key out "
         "for the default",
     ]
@@ -77,8 +78,8 @@ tools:
     ("tools:\n  deploy: {}\n  deploy: {}\n", "policy.yml:3: tools: 'deploy' is given twice"),
     ("- deploy\n", "policy.yml:1: the policy must be a mapping with 'channels', 'direct_messages' and/or 'tools'"),
     ("tool:\n  deploy: {}\n", "policy.yml:1: tool: unknown key 'tool' (expected channels, direct_messages, tools)"),
-    ("tools:\n  deploy: yes\n", "policy.yml:2: tools.deploy: should be a mapping with requesters, channels "
-                                "and/or approvers"),
+    ("tools:\n  deploy: yes\n", "policy.yml:2: tools.deploy: should be a mapping with requesters, channels, "
+                                "approvers, standing and/or standing_granters"),
     ("channels: []\n", "policy.yml:1: channels: an empty list would mean the bot answers nowhere; leave the "
                        "key out for the default"),
 ])
@@ -145,3 +146,26 @@ def test_an_unreadable_file_and_unknown_tools_are_start_up_errors(tmp_path: Path
                                           r"\(its tools: deploy, lookup\)"):
         check_policy_tools(policy, ["lookup", "deploy"], "policy.yml")
     check_policy_tools(parse_policy(EXAMPLE), ["deploy", "send_email"], "policy.yml")
+
+
+def test_standing_approvals_are_offered_unless_the_policy_says_never() -> None:
+    policy = parse_policy("""\
+tools:
+  "*":
+    standing_granters: [S0SRE]
+  deploy:
+    standing: false
+  send_email:
+    approvers: [U0BOB]
+    standing_granters: [U0BOB, U0CAROL]
+""")
+    assert not policy.offers_standing("deploy") and policy.offers_standing("send_email")
+    assert policy.offers_standing("lookup") and Policy().offers_standing("deploy")
+    assert policy.standing_granters_for("send_email") == ("U0BOB", "U0CAROL")
+    assert policy.standing_granters_for("lookup") == ("S0SRE",) and Policy().standing_granters_for("x") is None
+    assert policy.groups() == {"S0SRE"} and "U0CAROL" in policy.users()
+    assert parse_policy('tools:\n  "*":\n    standing: false\n').offers_standing("send_email") is False
+    assert problems("tools:\n  deploy:\n    standing: maybe\n    standing_granters: []\n") == [
+        "policy.yml:3: tools.deploy.standing: should be true or false",
+        "policy.yml:4: tools.deploy.standing_granters: an empty list would mean nobody may give a standing "
+        "approval (say standing: false); leave the key out for the default"]

@@ -129,6 +129,16 @@ class Channel:
     def status_of(self, root: Message) -> Message:
         return self.thread(root.ts)[1]
 
+    def plan_of(self, root: Message) -> Message | None:
+        """The thread's streamed plan (a message with a plan block), once there is one."""
+        return next((m for m in self.thread(root.ts) if any(b.get("type") == "plan" for b in m.blocks)), None)
+
+    async def final_plan(self, root: Message) -> str:
+        """The streamed plan once its stream has ended (with the run), as text: its title, then
+        a line per task, ``[status] id: label — details — output``."""
+        return str(await self.wait_for(lambda: (lambda m: m.content if m and not m.streaming else None)(
+            self.plan_of(root)), "the streamed plan to end"))
+
     async def final_status(self, root: Message) -> str:
         """The status message once it shows the run done (its edits are coalesced to 1/s)."""
         return str(await self.wait_for(lambda: (lambda t: t if "*Done*" in t else None)(

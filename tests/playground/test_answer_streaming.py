@@ -19,9 +19,12 @@ STREAM_METHODS = ("chat.startStream", "chat.appendStream", "chat.stopStream")
 
 
 def stream_calls(playground: Playground) -> list[tuple[str, dict[str, Any]]]:
-    """The stream calls the bot made, in order, each with its arguments and ``_response``."""
-    return [(call.method, {**call.args, "_response": call.answer}) for call in playground.slack.calls
-            if call.method in STREAM_METHODS]
+    """The answer's stream calls the bot made, in order, each with its arguments and
+    ``_response`` (not those of the plan's stream, in plan display mode)."""
+    calls = [call for call in playground.slack.calls if call.method in STREAM_METHODS]
+    plans = {call.answer.get("ts") for call in calls if call.args.get("task_display_mode") == "plan"}
+    return [(call.method, {**call.args, "_response": call.answer}) for call in calls
+            if call.answer.get("ts") not in plans and call.args.get("ts") not in plans]
 
 
 def record_shown(playground: Playground) -> list[dict[str, Any]]:

@@ -1,6 +1,7 @@
 """The playground in a real browser, used as a person would: Chromium (Debian's) driven by
 Playwright. Each example is run from its suggestion chip; approvals are clicked; what the page
-shows is what is asserted. One test saves docs/playground.png, the README's screenshot."""
+shows is what is asserted. One test saves docs/playground.png, the README's screenshot; another
+saves what the streamed plan looks like under /tmp (DAGBOT_PLAN_SCREENSHOT), to look at."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ pytestmark = pytest.mark.timeout(180)
 
 CHROMIUM = os.environ.get("DAGBOT_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "playground.png"
+PLAN_SCREENSHOT = Path(os.environ.get("DAGBOT_PLAN_SCREENSHOT", "/tmp/dagbot-plan.png"))
+"""Where the plan test saves what it saw (not in docs/: for a person to look at)."""
 WAIT = 60_000
 """Milliseconds a person would wait for the bot (the examples take a few seconds each)."""
 
@@ -78,8 +81,8 @@ async def test_parallel_reads_then_a_follow_up_mail(page: Page) -> None:
     await expect(thread(page)).to_contain_text("Done", timeout=WAIT)  # the run has ended
 
     await page.get_by_test_id("example-followup").click()  # sent into the open thread
-    await expect(thread(page).get_by_role("button", name="Approve")).to_have_count(1, timeout=WAIT)
-    await thread(page).get_by_role("button", name="Approve").click()
+    await expect(thread(page).get_by_role("button", name="Approve", exact=True)).to_have_count(1, timeout=WAIT)
+    await thread(page).get_by_role("button", name="Approve", exact=True).click()
     await expect(thread(page)).to_contain_text("Emailed the summary to oncall@example.com", timeout=WAIT)
     await page.get_by_test_id("mail-tab").click()
     mail = page.get_by_test_id("mail-item")
@@ -114,11 +117,11 @@ async def test_approval_waits_alone_and_only_the_requester_may_approve(page: Pag
     await run_example(page, "parallel", "How are our services doing")  # some history for the screenshot
     await expect(thread(page)).to_contain_text("checkout: degraded", timeout=WAIT)
     await run_example(page, "approval", "Publish the 2.4.0 release notes")
-    approve = thread(page).get_by_role("button", name="Approve")
+    approve = thread(page).get_by_role("button", name="Approve", exact=True)
     await expect(approve).to_have_count(1, timeout=WAIT)
     # The green branches finish while the approval waits.
     await expect(thread(page)).to_contain_text("Waiting for approval", timeout=WAIT)
-    await expect(thread(page).get_by_test_id("message").filter(has_text=re.compile(r"metrics.*http_get · \d"))
+    await expect(thread(page).locator("[data-testid='task'][data-task-id='metrics'][data-status='complete']")
                  ).to_have_count(1, timeout=WAIT)
     await page.screenshot(path=str(SCREENSHOT))
 
@@ -135,6 +138,38 @@ async def test_approval_waits_alone_and_only_the_requester_may_approve(page: Pag
     await page.get_by_test_id("files-tab").click()
     await expect(page.get_by_test_id("file-item").filter(has_text="releases/2.4.0.md")).to_have_count(1,
                                                                                                        timeout=WAIT)
+
+
+async def test_the_plan_shows_its_tasks_change_state(page: Page) -> None:
+    await run_example(page, "approval", "Publish the 2.4.0 release notes")
+    plan = thread(page).get_by_test_id("plan")
+    await expect(plan).to_have_count(1, timeout=WAIT)
+
+    def task(node: str, status: str):  # type: ignore[no-untyped-def]
+        return plan.locator(f"[data-testid='task'][data-task-id='{node}'][data-status='{status}']")
+
+    # one row per node, each changing state as the run goes: the red one waits, with a link
+    await expect(plan.get_by_test_id("task")).to_have_count(4, timeout=WAIT)
+    await expect(task("metrics", "in_progress")).to_have_count(1, timeout=WAIT)  # a slow read
+    await expect(task("metrics", "complete")).to_have_count(1, timeout=WAIT)
+    await expect(task("metrics", "complete").get_by_test_id("task-output")).to_contain_text("metrics.json")
+    waiting = task("publish", "pending")
+    await expect(waiting).to_have_count(1, timeout=WAIT)
+    await expect(waiting.get_by_test_id("task-details")).to_contain_text("waiting for approval")
+    await expect(waiting.get_by_role("link", name="Approval message")).to_have_count(1)
+    await expect(thread(page).get_by_test_id("plan")).to_contain_text("Plan: 4 steps — waiting for approval")
+    await plan.scroll_into_view_if_needed()
+    await page.screenshot(path=str(PLAN_SCREENSHOT))
+
+    await thread(page).get_by_role("button", name="Approve", exact=True).click()
+    await expect(task("publish", "complete")).to_have_count(1, timeout=WAIT)
+    await expect(plan).to_contain_text("Plan: 4 steps — done", timeout=WAIT)
+    await expect(plan.locator("[data-status='pending'], [data-status='in_progress']")).to_have_count(0)
+    # the answer follows in the thread, with its feedback buttons; the status message keeps Cancel only
+    await expect(thread(page)).to_contain_text("Published the 2.4.0 release notes", timeout=WAIT)
+    await expect(thread(page).get_by_role("button", name="Good answer")).to_have_count(1, timeout=WAIT)
+    await expect(thread(page).get_by_test_id("message").filter(has_text="Done").filter(has_text="`metrics`")
+                 ).to_have_count(0)
 
 
 async def test_rejection_with_a_reason(page: Page) -> None:

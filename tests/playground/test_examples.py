@@ -23,10 +23,14 @@ async def test_parallel_reads_answer_from_the_demo_site_and_workspace(alice: Per
     assert "checkout: **degraded**" in answer  # the model's Markdown, shown by a markdown block
     assert "INC-142" in answer and "maria (primary)" in answer
     assert "demo model: it only knows the example requests" in answer
-    # the status message is edited at most once a second, so its last edit may follow the answer
+    # the status message is edited at most once a second, so its last edit may follow the answer;
+    # the plan's nodes are tasks in a streamed message of their own
     status = await channel.final_status(root)
-    assert "`status` http_get" in status and "`incidents` http_get" in status and "`oncall` read_file" in status
-    assert "3/3 nodes done" in status
+    assert "3/3 nodes done" in status and "`status`" not in status
+    plan = await channel.final_plan(root)
+    assert "Plan: 3 steps — done" in plan
+    for task in ("status: http_get", "incidents: http_get", "oncall: read_file"):
+        assert f"[complete] {task}" in plan
 
 
 async def test_package_fails_once_and_reflexion_heals_it(alice: Person, channel: Channel) -> None:
@@ -34,8 +38,9 @@ async def test_package_fails_once_and_reflexion_heals_it(alice: Person, channel:
     root = await channel.root_for("Count the errors")
     answer = text_of(await channel.answer_in(root))
     assert "checkout 4, payments 2, search 1" in answer
-    status = await channel.final_status(root)
-    assert "attempt 2/3" in status and "ValueError" in status
+    await channel.final_status(root)
+    plan = await channel.final_plan(root)
+    assert "attempt 2/3" in plan and "ValueError" in plan and "[complete]" in plan
 
 
 async def test_red_node_waits_alone_then_writes_the_workspace(playground: Playground, alice: Person, bob: Person,
@@ -43,8 +48,12 @@ async def test_red_node_waits_alone_then_writes_the_workspace(playground: Playgr
     await alice.send(command("approval"))
     root = await channel.root_for("Publish the 2.4.0 release notes")
     approval = await channel.approval_in(root, "write_file")
+    buttons = [e["text"]["text"] for b in approval.blocks if b.get("type") == "actions" for e in b["elements"]]
+    assert buttons == ["Approve", "Approve for this thread", "Reject", "Edit"]  # as Slack shows them
     # The slow metrics read finishes while the approval is still pending.
-    await channel.wait_for(lambda: ":white_check_mark: `metrics`" in text_of(channel.status_of(root))
+    await channel.wait_for(lambda: (plan := channel.plan_of(root)) is not None
+                           and "[complete] metrics: http_get" in plan.content
+                           and "waiting for approval" in plan.content
                            and "Waiting for approval" in text_of(channel.status_of(root)),
                            "the green branch to finish, the red node still waiting")
     target = playground.workspace / "releases" / "2.4.0.md"

@@ -1,8 +1,9 @@
-"""What Slack refuses in a message, a modal or a Home tab, with Slack's error codes (pure functions).
+"""What Slack refuses in a message, a modal, a Home tab or a stream's chunks, with Slack's error
+codes (pure functions).
 
 The emulated Web API runs every post, edit, stream and view through these checks, so what
 real Slack would refuse is refused here too, with the same error code (``invalid_blocks``,
-``msg_too_long``, ``no_text``…) and a ``[ERROR] … [json-pointer:…]`` line like Slack's
+``invalid_chunks``, ``msg_too_long``, ``no_text``…) and a ``[ERROR] … [json-pointer:…]`` line like Slack's
 ``response_metadata.messages``. The rules are a subset of Slack's Block Kit reference: every
 limit dagbot could reach, and every type it emits.
 """
@@ -29,9 +30,15 @@ MARKDOWN_TEXT_LIMIT = 12_000
 VIEW_TITLE_LIMIT = 24
 PRIVATE_METADATA_LIMIT = 3000
 
+TASK_TEXT_LIMIT = 256
+"""A streamed task's ``details`` and ``output``."""
+
 MESSAGE_BLOCKS = frozenset({"section", "divider", "image", "actions", "context", "header", "rich_text",
-                            "markdown", "input", "file", "video", "context_actions"})
-VIEW_BLOCKS = MESSAGE_BLOCKS - {"markdown", "file", "context_actions"}
+                            "markdown", "input", "file", "video", "context_actions", "plan", "task_card"})
+VIEW_BLOCKS = MESSAGE_BLOCKS - {"markdown", "file", "context_actions", "plan", "task_card"}
+TASK_STATUSES = frozenset({"pending", "in_progress", "complete", "error"})
+CHUNK_TYPES = frozenset({"markdown_text", "plan_update", "task_update", "blocks"})
+TASK_DISPLAY_MODES = ("timeline", "plan")
 CONTEXT_ACTIONS_ELEMENTS = 5
 BUTTON_STYLES = frozenset({"primary", "danger"})
 TEXT_TYPES = frozenset({"mrkdwn", "plain_text"})
@@ -96,6 +103,74 @@ def message_refusal(text: Any, blocks: Any, *, max_blocks: int = MAX_MESSAGE_BLO
     problems = _Problems()
     _blocks(blocks, max_blocks, MESSAGE_BLOCKS, problems)
     return Refusal("invalid_blocks", tuple(problems.lines)) if problems.lines else None
+
+
+def chunks_refusal(chunks: Any) -> Refusal | None:
+    """Why a stream's ``chunks`` would be refused (``invalid_chunks``), or None: each is a
+    ``markdown_text`` (its text), a ``plan_update`` (the plan's title), a ``task_update`` (a
+    task whole: id, title and status, with details, output and url sources if any) or
+    ``blocks``."""
+    if chunks is None:
+        return None
+    problems = _Problems()
+    if not isinstance(chunks, list):
+        problems.add("/chunks", "must be an array")
+        return Refusal("invalid_chunks", tuple(problems.lines))
+    for index, chunk in enumerate(chunks):
+        _chunk(chunk, f"/chunks/{index}", problems)
+    return Refusal("invalid_chunks", tuple(problems.lines)) if problems.lines else None
+
+
+def _chunk(chunk: Any, where: str, problems: _Problems) -> None:
+    kind = chunk.get("type") if isinstance(chunk, dict) else None
+    if kind not in CHUNK_TYPES:
+        problems.add(f"{where}/type", f"unsupported type: {kind}")
+        return
+    assert isinstance(chunk, dict)
+    if kind == "markdown_text":
+        text = chunk.get("text")
+        if not isinstance(text, str) or not text:
+            problems.add(f"{where}/text", "must be a non-empty string")
+    elif kind == "plan_update":
+        _required_string(chunk, "title", where, problems)
+    elif kind == "task_update":
+        _task(chunk, where, problems, id_field="id")
+    elif not isinstance(chunk.get("blocks"), list) or not chunk["blocks"]:
+        problems.add(f"{where}/blocks", "must be a non-empty array")
+    else:
+        _blocks(chunk["blocks"], MAX_MESSAGE_BLOCKS, MESSAGE_BLOCKS - {"plan", "task_card"}, problems,
+                pointer=f"{where}/blocks")
+
+
+def _required_string(obj: dict[str, Any], key: str, where: str, problems: _Problems) -> None:
+    value = obj.get(key)
+    if not isinstance(value, str) or not value.strip():
+        problems.add(f"{where}/{key}", f"missing required field: {key}")
+
+
+def _task(task: dict[str, Any], where: str, problems: _Problems, *, id_field: str) -> None:
+    """A task: of a ``task_update`` chunk (``id``, plain strings) or a ``task_card`` block
+    (``task_id``, rich text)."""
+    _required_string(task, id_field, where, problems)
+    _required_string(task, "title", where, problems)
+    if task.get("status") not in TASK_STATUSES:
+        problems.add(f"{where}/status", f"must be one of {sorted(TASK_STATUSES)}")
+    for key in ("details", "output"):
+        value = task.get(key)
+        if value is None:
+            continue
+        if id_field == "task_id":
+            if not isinstance(value, dict) or value.get("type") != "rich_text":
+                problems.add(f"{where}/{key}", "must be a rich_text object")
+        elif not isinstance(value, str):
+            problems.add(f"{where}/{key}", "must be a string")
+        elif len(value) > TASK_TEXT_LIMIT:
+            problems.add(f"{where}/{key}", f"must be less than {TASK_TEXT_LIMIT + 1} characters")
+    sources = task.get("sources")
+    if sources is not None and (not isinstance(sources, list) or not all(
+            isinstance(s, dict) and s.get("type") == "url" and isinstance(s.get("url"), str)
+            and isinstance(s.get("text"), str) for s in sources)):
+        problems.add(f"{where}/sources", "must be an array of url elements (type, url, text)")
 
 
 def view_refusal(view: Any, kind: str = "modal") -> Refusal | None:
@@ -244,6 +319,23 @@ def _markdown(block: dict[str, Any], where: str, problems: _Problems) -> None:
         problems.add(f"{where}/text", "must be a non-empty string")
 
 
+def _plan(block: dict[str, Any], where: str, problems: _Problems) -> None:
+    _required_string(block, "title", where, problems)
+    tasks = block.get("tasks", [])
+    if not isinstance(tasks, list):
+        problems.add(f"{where}/tasks", "must be an array")
+        return
+    for index, task in enumerate(tasks):
+        if not isinstance(task, dict) or task.get("type") != "task_card":
+            problems.add(f"{where}/tasks/{index}/type", "must be task_card")
+        else:
+            _task(task, f"{where}/tasks/{index}", problems, id_field="task_id")
+
+
+def _task_card(block: dict[str, Any], where: str, problems: _Problems) -> None:
+    _task(block, where, problems, id_field="task_id")
+
+
 def _input(block: dict[str, Any], where: str, problems: _Problems) -> None:
     problems.text(block.get("label"), f"{where}/label", 2000, types=frozenset({"plain_text"}))
     element = block.get("element")
@@ -262,4 +354,4 @@ def _image(block: dict[str, Any], where: str, problems: _Problems) -> None:
 
 _CHECKS = {"section": _section, "header": _header, "context": _context, "actions": _actions,
            "rich_text": _rich_text, "markdown": _markdown, "input": _input, "image": _image,
-           "context_actions": _context_actions}
+           "context_actions": _context_actions, "plan": _plan, "task_card": _task_card}

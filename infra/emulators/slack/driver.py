@@ -188,6 +188,27 @@ class SlackDriver:
                                           "enterprise_id": None}}})
         return root
 
+    async def stop_session(self, user: str, channel: str, thread_ts: str) -> httpx.Response:
+        """The user clicks the stop button of the thread's agent session: Slack stops the app's
+        streams under way in the thread and sends ``agent_session_stopped`` naming them. The
+        session's status stays as it was: moving it is the app's job."""
+        stopped = [m for m in self.slack.thread(channel, thread_ts) if m.streaming and m.is_from_bot]
+        for message in stopped:
+            message.streaming = False
+            self.slack.changed(message)
+        return await self.event({"type": "agent_session_stopped", "user": user, "channel": channel,
+                                 "thread_ts": thread_ts, "streaming_message_ts": [m.ts for m in stopped],
+                                 "event_ts": self.slack.next_ts()})
+
+    async def context_changed(self, user: str, *entities: tuple[str, Any]) -> httpx.Response:
+        """The user, with the app's agent conversation open, looks at something else:
+        ``app_context_changed`` naming ``(type, value)`` entities, most relevant first (e.g.
+        ``("slack#/types/channel_id", "C0OPS")``); none: an empty context."""
+        context: dict[str, Any] = {"entities": [{"type": kind, "value": value, "team_id": self.slack.team}
+                                                for kind, value in entities]} if entities else {}
+        return await self.event({"type": "app_context_changed", "user": user, "context": context,
+                                 "channel": self.slack.app_dm(user), "event_ts": self.slack.next_ts()})
+
     async def home_opened(self, user: str) -> httpx.Response:
         channel = f"D{user[1:]}"
         return await self.event({"type": "app_home_opened", "user": user, "channel": channel, "tab": "home",

@@ -14,11 +14,12 @@ from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 
-from infra.emulators.slack import chat, directory, streaming, surfaces
+from infra.emulators.slack import agents, chat, directory, streaming, surfaces
 from infra.emulators.slack.blockkit import Refusal
 from infra.emulators.slack.chat import Method
 
-METHODS: dict[str, Method] = {**chat.METHODS, **streaming.METHODS, **surfaces.METHODS, **directory.METHODS}
+METHODS: dict[str, Method] = {**chat.METHODS, **streaming.METHODS, **surfaces.METHODS, **directory.METHODS,
+                              **agents.METHODS}
 JSON_ARGUMENTS = ("blocks", "view", "metadata", "prompts", "chunks")
 
 

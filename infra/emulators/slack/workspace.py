@@ -8,7 +8,8 @@ person; given ``members``, only those people are in it.
 
 Whoever shows the workspace (the playground's page) watches it: each change is handed to every
 callable in :attr:`Workspace.watchers` as a JSON event (``message``, ``message_deleted``,
-``ephemeral``, ``view_open``, ``view_update``, ``view_close``, ``refusal``, ``rate_limit``).
+``ephemeral``, ``view_open``, ``view_update``, ``view_close``, ``refusal``, ``rate_limit``,
+``agent_session``).
 """
 
 from __future__ import annotations
@@ -74,6 +75,13 @@ class Message:
     """Started with chat.startStream and not stopped yet."""
     appended: list[str] = field(default_factory=list)
     """Each piece of Markdown streamed into the message, in order."""
+    chunks: list[dict[str, Any]] = field(default_factory=list)
+    """Each chunk streamed into the message (markdown_text, plan_update, task_update…), in order."""
+    task_display_mode: str = "timeline"
+    """How a stream shows its tasks: ``timeline`` (a card each) or ``plan`` (one plan block)."""
+    plan_title: str = ""
+    tasks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """A stream's tasks by id, each as its last ``task_update`` chunk gave it whole."""
 
     @property
     def is_from_bot(self) -> bool:
@@ -130,6 +138,23 @@ class Ephemeral:
 
 
 @dataclass
+class AgentSession:
+    """An agent session: a thread's status and title beside the conversation (Slack's agent
+    messaging experience), made by the first ``agents.sessions.setStatus`` of its thread."""
+
+    channel: str
+    thread_ts: str
+    status: str
+    title: str = ""
+    statuses: list[str] = field(default_factory=list)
+    """Every status set, oldest first."""
+
+    def as_json(self) -> dict[str, Any]:
+        return {"channel": self.channel, "thread_ts": self.thread_ts, "status": self.status,
+                "title": self.title}
+
+
+@dataclass
 class OpenView:
     """A modal opened with views.open, for the person whose click gave the trigger."""
 
@@ -159,6 +184,8 @@ def render_text(text: str, blocks: list[dict[str, Any]]) -> str:
     for block in blocks:
         if block.get("type") == "markdown":
             parts.append(str(block.get("text", "")))
+        if block.get("type") in ("plan", "task_card"):
+            parts.append(plan_text(block))
         if "text" in block and isinstance(block["text"], dict):
             parts.append(block["text"].get("text", ""))
         for element in block.get("elements", []):
@@ -167,6 +194,25 @@ def render_text(text: str, blocks: list[dict[str, Any]]) -> str:
             elif isinstance(element.get("text"), dict):
                 parts.append(f"[{element['text'].get('text', '')}]")
     return "\n".join(parts)
+
+
+def plan_text(block: dict[str, Any]) -> str:
+    """A plan block (its title, then a line per task) or one task card, as text:
+    ``[status] title — details — output``."""
+    def rich(value: Any) -> str:
+        if not isinstance(value, dict):
+            return ""
+        return "".join(str(e.get("text", "")) for section in value.get("elements", [])
+                       for e in section.get("elements", []))
+
+    def line(task: dict[str, Any]) -> str:
+        texts = [rich(task.get("details")), rich(task.get("output")),
+                 *(f"{s.get('text')} <{s.get('url')}>" for s in task.get("sources") or [])]
+        return " — ".join([f"[{task.get('status')}] {task.get('title')}", *filter(None, texts)])
+
+    if block.get("type") == "task_card":
+        return line(block)
+    return "\n".join([str(block.get("title", "")), *(line(t) for t in block.get("tasks", []))])
 
 
 class Workspace:
@@ -201,6 +247,8 @@ class Workspace:
         """(channel, thread ts) → every assistant status set, oldest first ("" clears it)."""
         self.titles: dict[tuple[str, str], str] = {}
         self.prompts: dict[tuple[str, str], dict[str, Any]] = {}
+        self.sessions: dict[tuple[str, str], AgentSession] = {}
+        """(channel, thread ts) → its agent session (agents.sessions.*)."""
         self.responses: list[dict[str, Any]] = []
         """What the app posted to response_urls, each with the ``_user`` it answered."""
         self.refusals: list[dict[str, Any]] = []
@@ -209,6 +257,8 @@ class Workspace:
         """Set (e.g. "missing_scope"): chat.startStream answers it, as where streaming is unavailable."""
         self.assistant_error: str | None = None
         """Set: every assistant.threads.* call answers it (e.g. a missing assistant:write scope)."""
+        self.session_error: str | None = None
+        """Set: every agents.sessions.* call answers it (e.g. ``not_allowed``: no agent app)."""
         self.home_error: str | None = None
         """Set: views.publish answers it (e.g. the Home tab is not enabled)."""
         self.trigger_ttl = TRIGGER_TTL_SECONDS

@@ -320,7 +320,29 @@ const BLOCKS = {
   markdown: (b) => h("div", { class: "blk markdown" }, markdown(b.text)),
   rich_text: (b) => h("div", { class: "blk rich-text" }, (b.elements || []).map(richBlock)),
   input: (b, bid, ctx) => (ctx.inModal ? inputBlock(b, bid, ctx) : unsupported("input")),
+  plan: (b) => h("div", { class: "blk plan", "data-testid": "plan" },
+    h("div", { class: "plan-title" }, plainText(b.title)),
+    h("ol", { class: "plan-tasks" }, (b.tasks || []).map(taskCard))),
+  task_card: (b) => h("div", { class: "blk plan" }, h("ol", { class: "plan-tasks" }, taskCard(b))),
 };
+
+/** One task of a streamed plan (Slack's task_card): its state, title, details, output, sources. */
+const TASK_STATES = { pending: "Pending", in_progress: "In progress", complete: "Complete", error: "Error" };
+function taskCard(t) {
+  const state = TASK_STATES[t.status] ? t.status : "pending";
+  // Slack reads a task's details and output as Markdown (the stand-in keeps each as rich text of one string)
+  const rich = (r) => r && markdown((r.elements || []).flatMap((e) => e.elements || []).map((x) => x.text ?? "").join(""));
+  return h("li", { class: `task ${state}`, "data-testid": "task", "data-task-id": t.task_id, "data-status": state },
+    h("span", { class: "task-icon", "aria-hidden": "true" }),
+    h("div", { class: "task-main" },
+      h("div", { class: "task-head" },
+        h("span", { class: "task-title" }, plainText(t.title)),
+        h("span", { class: "task-state" }, TASK_STATES[state])),
+      t.details && h("div", { class: "task-details", "data-testid": "task-details" }, rich(t.details)),
+      t.output && h("div", { class: "task-output", "data-testid": "task-output" }, rich(t.output)),
+      (t.sources || []).length > 0 && h("div", { class: "task-sources" },
+        t.sources.map((src) => link(src.url, src.text || src.url)))));
+}
 
 /** Interactive elements (actions block / section accessory). */
 function element(e, bid, ctx) {
