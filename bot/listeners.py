@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
@@ -98,6 +99,25 @@ def _clicker(bot: Handlers, body: dict[str, Any]) -> str:
     return user
 
 
+class ApprovalClick(Protocol):
+    """Approve, or Approve for this thread: who, which approval, where, the edits they saw."""
+
+    def __call__(self, user: str, approval_id: str, channel: str, thread_ts: str | None,
+                 edits: int | None) -> Coroutine[Any, Any, None]: ...
+
+
+async def _approval_click(bot: Handlers, body: dict[str, Any], action: dict[str, Any],
+                          decide: ApprovalClick, *, name: str) -> None:
+    """Decide in the background; answer Slack once recorded; refresh a Home it was clicked in."""
+    channel, _, thread_ts = _where(body)
+    user = _clicker(bot, body)
+    work = bot.tasks.spawn(decide(user, action["value"], channel, thread_ts,
+                                  seen_edits(action.get("block_id", ""))), name=name)
+    await _recorded(bot, work)
+    if _from_home(body):
+        work.add_done_callback(lambda _: bot.tasks.spawn(bot.home.publish(user), name="home"))
+
+
 def register(app: AsyncApp, bot: Handlers) -> None:
     command = bot.config.command
 
@@ -174,26 +194,12 @@ def register(app: AsyncApp, bot: Handlers) -> None:
     @app.action(APPROVE_ACTION)
     async def on_approve(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
-        channel, _, thread_ts = _where(body)
-        user = _clicker(bot, body)
-        edits = seen_edits(action.get("block_id", ""))
-        work = bot.tasks.spawn(bot.interactions.approve(user, action["value"], channel, thread_ts, edits),
-                               name="approve")
-        await _recorded(bot, work)
-        if _from_home(body):
-            work.add_done_callback(lambda _: bot.tasks.spawn(bot.home.publish(user), name="home"))
+        await _approval_click(bot, body, action, bot.interactions.approve, name="approve")
 
     @app.action(APPROVE_FOR_THREAD_ACTION)
     async def on_approve_for_thread(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
-        channel, _, thread_ts = _where(body)
-        user = _clicker(bot, body)
-        edits = seen_edits(action.get("block_id", ""))
-        work = bot.tasks.spawn(bot.shortcuts.approve_for_thread(user, action["value"], channel, thread_ts,
-                                                                edits), name="approve-for-thread")
-        await _recorded(bot, work)
-        if _from_home(body):
-            work.add_done_callback(lambda _: bot.tasks.spawn(bot.home.publish(user), name="home"))
+        await _approval_click(bot, body, action, bot.shortcuts.approve_for_thread, name="approve-for-thread")
 
     @app.action(APPROVE_ALL_ACTION)
     async def on_approve_all(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
