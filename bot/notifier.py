@@ -47,7 +47,6 @@ from bot.plan_stream import AppendPacer, PlanStream
 from bot.poster import SlackPoster
 from bot.progress import Phase, RunProgress
 from bot.reply_view import Reply, failure_replies
-from bot.standing_view import show_standing
 from bot.status_view import render_queued_cancelled, render_status
 from bot.store import AnswerMessage, BotStore, StatusMessage
 from bot.tasks import TaskSet
@@ -179,8 +178,6 @@ class Notifier:
             self._stream(tracker, event.text)
             return
         tracker.progress.apply(event)
-        if isinstance(event, DecisionRecorded) and event.standing_grant:
-            show_standing(tracker.progress, event.node_id)  # "approved by the standing approval given by @x"
         self._show_plan(tracker)
         self._show(tracker)
         if self.pane is not None:

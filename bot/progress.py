@@ -30,6 +30,9 @@ from agent.events import (
 from agent.plan.format import PACKAGE_LABEL, node_label
 from agent.plan.readiness import NodeState
 
+STANDING_DECISION = "approved by the standing approval given"
+"""A node's decision when a standing grant approved its call ("… by @x" follows)."""
+
 
 class Phase(StrEnum):
     QUEUED = "queued"
@@ -195,7 +198,8 @@ class RunProgress:
             self.deciders.add(event.decided_by)
         if event.status == "approved":
             node.state = NodeState.WAITING
-            node.detail, node.decision, node.decided_by = None, "approved", event.decided_by
+            decision = STANDING_DECISION if event.standing_grant else "approved"
+            node.detail, node.decision, node.decided_by = None, decision, event.decided_by
         elif event.status == "rejected":
             node.state = NodeState.REJECTED
             node.detail, node.decision, node.decided_by = event.reason or None, "rejected", event.decided_by

@@ -12,7 +12,6 @@ from agent.ports.standing import StandingGrant
 from agent.ports.stores import Approval
 from bot import messages as say
 from bot.blocks import Block, actions, button, context, divider, section
-from bot.progress import RunProgress
 from bot.threads import ThreadRef
 
 APPROVE_FOR_THREAD_ACTION = "approval_approve_thread"
@@ -26,8 +25,6 @@ MAX_GRANTS = 10
 APPROVE_FOR_THREAD_BUTTON = "Approve for this thread"
 APPROVE_ALL_BUTTON = "Approve all"
 REVOKE_BUTTON = "Revoke"
-STANDING_DECISION = "approved by the standing approval given"
-"""A status line's decision for a call a standing grant approved: "… by @x" follows."""
 HOME_STANDING_TITLE = "*Standing approvals*"
 
 
@@ -43,13 +40,6 @@ def approved_by_standing(by: str | None, at: float | None) -> str:
     """The decision line of a call a standing grant approved."""
     when = f" at {say.slack_date(at)}" if at else ""
     return f":white_check_mark: Approved{when} by the standing approval {say.user(by)} gave for this thread"
-
-
-def show_standing(progress: RunProgress, node_id: str) -> None:
-    """The node's approval was given by a standing grant: its line says so, beside who gave it."""
-    node = progress.nodes.get(node_id)
-    if node is not None and node.decision == "approved":
-        node.decision = STANDING_DECISION
 
 
 def grant_line(grant: StandingGrant) -> str:

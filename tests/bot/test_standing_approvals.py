@@ -10,7 +10,8 @@ from typing import Any
 from agent.ports.audit import AuditEntry, AuditKind
 from agent.ports.stores import ExecutionStatus
 from bot.policy import parse_policy
-from bot.standing_view import APPROVE_FOR_THREAD_ACTION, APPROVE_FOR_THREAD_BUTTON, STANDING_DECISION
+from bot.progress import STANDING_DECISION
+from bot.standing_view import APPROVE_FOR_THREAD_ACTION, APPROVE_FOR_THREAD_BUTTON
 from bot.threads import ThreadRef
 from tests.bot.chat import (
     ALICE,

@@ -7,19 +7,18 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from agent.events import DecisionRecorded
 from agent.plan.readiness import NodeState
 from agent.ports.standing import StandingGrant, covering_reason, granting_reason, standing_decision
 from agent.ports.stores import Approval, ApprovalStatus
 from bot.approval_view import render_approval
 from bot.home_view import MAX_APPROVALS, home_view
-from bot.progress import NodeView, Phase, RunProgress
+from bot.progress import STANDING_DECISION, NodeView, Phase, RunProgress
 from bot.standing_view import (
     APPROVE_ALL_BUTTON,
     APPROVE_FOR_THREAD_BUTTON,
     MAX_GRANTS,
-    STANDING_DECISION,
     grant_blocks,
-    show_standing,
 )
 from bot.status_view import render_status
 from infra.emulators.slack.blockkit import message_refusal, view_refusal
@@ -82,8 +81,8 @@ def test_approve_all_shows_while_several_approvals_wait() -> None:
     _, one = render_status(run, time.time(), "slack:T0TEAM:C0OPS:1.0")
     assert APPROVE_ALL_BUTTON not in render_text(text, one)
 
-    run.nodes["a"].decision, run.nodes["a"].decided_by = "approved", "U0BOB"
-    show_standing(run, "a")
+    run.apply(DecisionRecorded(thread_id="slack:T0TEAM:C0OPS:1.0", run_id="r", approval_id="x", node_id="a",
+                               status="approved", decided_by="U0BOB", standing_grant="g"))
     assert run.nodes["a"].decision == STANDING_DECISION
 
 
