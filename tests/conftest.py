@@ -16,9 +16,22 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import structlog
 from psycopg import sql
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """structlog as it is unconfigured, but exceptions printed as plain tracebacks: its default,
+    rich's tracebacks with every frame's locals, cost seconds of CPU per logged exception (and
+    production's logging prints plain ones too: infra.operations.logging)."""
+    structlog.configure(processors=[
+        structlog.contextvars.merge_contextvars, structlog.processors.add_log_level,
+        structlog.processors.StackInfoRenderer(), structlog.dev.set_exc_info,
+        structlog.processors.TimeStamper(fmt="%Y-%m-%d %H:%M:%S", utc=False),
+        structlog.dev.ConsoleRenderer(colors=False, exception_formatter=structlog.dev.plain_traceback),
+    ])
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
