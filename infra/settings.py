@@ -31,6 +31,10 @@ class Settings(BaseSettings):
         description="A GGUF file that llama.cpp's server, started by dagbot, plans with, when neither "
                     "OPENAI_BASE_URL nor OPENAI_API_KEY is set.",
     )
+    local_model_threads: int = Field(
+        default=0, ge=0, validation_alias="DAGBOT_LOCAL_MODEL_THREADS",
+        description="Threads llama.cpp computes the local model with; 0: one per core dagbot may use.",
+    )
     max_replans: int = Field(default=2, ge=0, validation_alias="DAGBOT_MAX_REPLANS")
     stream_planner: bool = Field(default=True, validation_alias="DAGBOT_STREAM_PLANNER")
     plan_output: Literal["auto", "tool_call", "json_schema"] = Field(

@@ -59,6 +59,8 @@ async def open_local_model(settings: Settings, *, options: ServerOptions | None 
         return
     path = settings.local_model
     pin = await asyncio.to_thread(check_model_file, path, pins)
+    if options is None and settings.local_model_threads:
+        options = ServerOptions(threads=settings.local_model_threads)
     async with serving_model(path, options, say=say) as server:
         update: dict[str, object] = {"openai_base_url": server.api_url,
                                      "openai_api_key": SecretStr(server.api_key)}

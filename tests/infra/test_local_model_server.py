@@ -46,11 +46,14 @@ def alive(pid: int) -> bool:
 
 async def test_the_local_model_plans_for_dagbot_and_stops_with_it(model_file: Path, tmp_path: Path) -> None:
     said: list[str] = []
-    settings = Settings(DAGBOT_LOCAL_MODEL=str(model_file), DATABASE_URL=f"sqlite:///{tmp_path}/d.sqlite")
+    # one thread: the suite's other workers hold the other core (DAGBOT_LOCAL_MODEL_THREADS)
+    settings = Settings(DAGBOT_LOCAL_MODEL=str(model_file), DATABASE_URL=f"sqlite:///{tmp_path}/d.sqlite",
+                        DAGBOT_LOCAL_MODEL_THREADS=1)
     assert model_is_configured(settings)
     async with open_local_model(settings, say=said.append) as used:
         [pid] = children("infra.local_model.serve")
         assert alive(pid)
+        assert "\0--threads\x001\0" in Path(f"/proc/{pid}/cmdline").read_text()
         assert used.openai_base_url and used.openai_base_url.startswith("http://127.0.0.1:")
         if model_file.resolve() == (ROOT / DEFAULT_MODEL_PATH).resolve():
             assert used.model == DEFAULT_PIN.served_name

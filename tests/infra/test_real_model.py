@@ -33,7 +33,10 @@ async def test_the_local_model_answers_a_request_end_to_end(model_file: Path, tm
     (workspace / "notes").mkdir(parents=True)
     (workspace / "notes" / "oncall.md").write_text(ONCALL)
     settings = Settings(DAGBOT_LOCAL_MODEL=str(model_file), DATABASE_URL=f"sqlite:///{tmp_path}/d.sqlite",
-                        DAGBOT_WORKSPACE=str(workspace))
+                        DAGBOT_WORKSPACE=str(workspace),
+                        # one thread: under pytest-xdist the other workers hold the other core, and two
+                        # threads that keep waiting for each other took half as long again
+                        DAGBOT_LOCAL_MODEL_THREADS=1)
     # only the file tools: two CPU cores read each tool's description at about 16 tokens/s, and
     # the request needs none of the others
     registry = build_registry(settings)
