@@ -8,7 +8,7 @@ from typing import Any
 
 from agent.ports.standing import standing_decision
 from agent.ports.stores import Approval, ApprovalStatus
-from agent.tools.registry import MASK
+from agent.tools.masking import MASK
 from bot import messages as say
 from bot.blocks import (
     SECTION_TEXT_LIMIT,

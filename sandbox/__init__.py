@@ -5,7 +5,7 @@ dependency id to its output, ``tools.NAME(**kw)`` calls a green tool, and the sc
 is what it assigns to ``result`` (JSON). This package runs such scripts isolated, and only
 isolated: never in-process, never as a plain subprocess.
 
-Backends (:func:`make_sandbox`, ``SANDBOX_BACKEND=auto|docker|bwrap``)
+Backends (:func:`sandbox.factory.make_sandbox`, ``SANDBOX_BACKEND=auto|docker|bwrap``)
     ``docker``  a new container per attempt (docker SDK): ``network_mode=none``, read-only
                 root, one tmpfs at /scratch, uid 65534, memory (no swap) / CPU / pids limits,
                 ``cap_drop=ALL``, ``no-new-privileges``, log driver ``none``; wall time
@@ -57,15 +57,7 @@ Package-Skill (:class:`sandbox.reflexion.ReflexionPackageRunner`)
     sandbox; on failure the reflexion LLM rewrites the script from the goal, an input
     summary, the previous code and the error; at most ``max_attempts`` attempts, each
     announced as a :class:`agent.events.PackageAttempt` event.
+
+This package re-exports nothing: importing one of its modules (the image's names, say, which
+the settings need) does not load the sandbox and LangGraph with it.
 """
-
-from sandbox.bridge import ToolBridge
-from sandbox.factory import BACKENDS, make_sandbox
-from sandbox.reflexion import ReflexionPackageRunner
-
-__all__ = [
-    "BACKENDS",
-    "ReflexionPackageRunner",
-    "ToolBridge",
-    "make_sandbox",
-]

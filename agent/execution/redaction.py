@@ -5,7 +5,7 @@ echoing the request's key. Two kinds of secret are known here: the secret argume
 call that failed (:meth:`agent.tools.registry.ToolSpec.secret_args`, every string inside them,
 for each item of a fan-out), and what the engine was configured with (the model's API key,
 credentials in its URL), which the wiring hands over as :attr:`EngineContext.redactor`.
-:func:`scrub_error` replaces both with :data:`~agent.tools.registry.MASK` before the text is
+:func:`scrub_error` replaces both with :data:`~agent.tools.masking.MASK` before the text is
 stored, announced, audited or given to the joiner.
 
 A secret is found as it is and in the forms messages quote it in: stripped of surrounding
@@ -18,10 +18,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote, quote_plus
 
-from agent.tools.registry import MASK, ToolRegistry
+from agent.tools.masking import MASK
+
+if TYPE_CHECKING:
+    from agent.tools.registry import ToolRegistry
 
 WORD_CHARS = 8
 """A word of a secret this long or longer is a secret on its own."""

@@ -1,5 +1,2 @@
-"""The tool registry and dagbot's built-in tools."""
-
-from agent.tools.registry import Risk, ToolRegistry, ToolSpec
-
-__all__ = ["Risk", "ToolRegistry", "ToolSpec"]
+"""The tool registry (:mod:`agent.tools.registry`) and dagbot's built-in tools. Nothing is
+re-exported here: a module of this package loads only what it needs."""

@@ -22,6 +22,7 @@ from pydantic_core import to_jsonable_python
 
 from agent.errors import ConfigurationError, ToolArgumentError, ToolNotAllowed
 from agent.tools.argument_errors import describe, problems_in
+from agent.tools.masking import MASK
 
 
 class Risk(StrEnum):
@@ -32,9 +33,6 @@ class Risk(StrEnum):
 SECRET = "secret"  # noqa: S105 - the schema key, not a password
 """Mark an argument secret in its schema: ``Field(json_schema_extra={"secret": True})``
 (``SecretStr`` fields, which the schema calls ``writeOnly``, count too)."""
-MASK = "•••• (secret)"
-"""What a secret argument's value shows as, wherever it leaves the engine."""
-
 
 @dataclass(frozen=True)
 class RetryPolicy:

@@ -13,7 +13,7 @@ from structlog.testing import capture_logs
 from agent.events import AnswerReady, AwaitingApproval, Planning, PlanReady, Replanning, RunFailed
 from agent.execution.context import EngineSettings
 from agent.plan.references import UnresolvedReference, resolve
-from agent.tools.registry import MASK
+from agent.tools.masking import MASK
 from infra.settings import Settings
 from infra.wiring import open_services
 from tests.agent.harness import finish, harness, replan

@@ -20,7 +20,8 @@ from agent.execution.redaction import Redactor
 from agent.plan.validation import validate_plan
 from agent.ports.audit import masked_plan
 from agent.ports.sandbox import EmitFn, PackageAttemptRecord, PackageJob, PackageOutcome, ToolGateway
-from agent.tools.registry import MASK, RetryPolicy, Risk, ToolRegistry
+from agent.tools.masking import MASK
+from agent.tools.registry import RetryPolicy, Risk, ToolRegistry
 from infra.emulators.scripted_chat import ScriptedChatModel
 from infra.settings import Settings
 from infra.wiring import open_services

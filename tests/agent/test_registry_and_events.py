@@ -12,8 +12,8 @@ from agent.errors import ConfigurationError, ToolArgumentError, ToolNotAllowed
 from agent.events import EventBus, NodeStarted, Planning, RunEvent
 from agent.execution.gateway import GreenToolGateway
 from agent.model.prompting import describe_tools
-from agent.tools import Risk, ToolRegistry
-from agent.tools.registry import MASK
+from agent.tools.masking import MASK
+from agent.tools.registry import Risk, ToolRegistry
 
 
 def test_custom_tool_modules_register_with_their_risk() -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from agent.tools.registry import MASK
+from agent.tools.masking import MASK
 from infra.settings import Settings
 from tests.infra.test_cli_serve import ROOT, playground_url, start, stop
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from langchain_openai import ChatOpenAI
 from pydantic import SecretStr
 
-from agent.tools.registry import MASK
+from agent.tools.masking import MASK
 from infra.settings import Settings
 from infra.wiring import build_llm, model_secrets
 

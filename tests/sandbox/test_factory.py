@@ -10,10 +10,10 @@ import pytest
 from agent.errors import ConfigurationError
 from agent.execution.gateway import GreenToolGateway
 from agent.ports.sandbox import Sandbox, SandboxLimits
-from sandbox import make_sandbox
 from sandbox.backends.bwrap import BwrapSandbox
 from sandbox.backends.docker import DockerSandbox
 from sandbox.backends.unavailable import UnavailableSandbox
+from sandbox.factory import make_sandbox
 from tests.sandbox.conftest import backend_missing
 
 NO_ENGINE = "unix:///nonexistent/docker.sock"

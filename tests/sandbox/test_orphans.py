@@ -18,7 +18,6 @@ import pytest
 
 from agent.ports.sandbox import SandboxLimits
 from bench import dying_dagbot
-from sandbox import make_sandbox
 from sandbox.backends import process_identity
 from sandbox.backends.bwrap import BwrapSandbox
 from sandbox.backends.cgroup import detect
@@ -30,6 +29,7 @@ from sandbox.backends.docker import (
     DockerSandbox,
     is_orphan,
 )
+from sandbox.factory import make_sandbox
 from tests.sandbox.conftest import usable_backend
 from tests.sandbox.test_lifecycle import eventually, runner_processes
 

@@ -12,12 +12,12 @@ import pytest
 
 from agent.execution.gateway import GreenToolGateway
 from agent.ports.sandbox import Sandbox, SandboxLimits
-from sandbox import make_sandbox
 from sandbox.backends import bwrap as bwrap_module
 from sandbox.backends import seccomp
 from sandbox.backends.bwrap import BwrapSandbox
 from sandbox.backends.cgroup import detect
 from sandbox.backends.unavailable import UnavailableSandbox
+from sandbox.factory import make_sandbox
 from tests.sandbox.conftest import usable_backend
 
 CHILD_MB = 30

@@ -2,7 +2,7 @@
 
 from langchain_core.tools import tool
 
-from agent.tools import Risk, ToolRegistry
+from agent.tools.registry import Risk, ToolRegistry
 
 
 @tool
