@@ -49,7 +49,7 @@ from agent.model.context_window import TOO_LONG_FOR_MODEL, exceeds_context
 from agent.model.llm import LLMUnavailable, TextReply, as_tool, was_cut_off
 from agent.model.prompting import describe_results, joiner_messages, planner_messages
 from agent.plan.format import Plan
-from agent.plan.grounding import ungrounded_changes, without_nodes
+from agent.plan.grounding import mended_changes, ungrounded_changes, without_nodes
 from agent.plan.validation import validate_plan
 from agent.ports.audit import SYSTEM, AuditEntry, AuditKind, masked_plan
 from agent.ports.stores import NodeStatus
@@ -129,6 +129,10 @@ async def validate(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         last_round = state.get("repairs", 0) >= 1
         plan = validate_plan(state.get("draft"), ctx.registry, ctx.settings.plan_limits,
                              refused=state.get("refused_tools") or {}, code_faults_to_sandbox=last_round)
+        drafted, plan = plan, mended_changes(plan, ctx.registry, state["request"], _thread_so_far(state))
+        if plan is not drafted:
+            log.info("mended where the plan's changes go",  # (ids only: arguments may hold secrets)
+                     nodes=[node.id for node in drafted.nodes if node not in plan.nodes])
         if elsewhere := ungrounded_changes(plan, ctx.registry, state["request"], _thread_so_far(state)):
             kept = without_nodes(plan, elsewhere) if last_round else None
             if kept is None:

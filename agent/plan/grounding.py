@@ -12,6 +12,18 @@ A request that names no target leaves the choice to the plan (and to its approve
 repaired plan still aims a change elsewhere, that node is left out (when nothing depends on
 it) and the rest of the plan runs: a change nobody asked for is not worth failing the request.
 
+Two slips are mended before that check, as their fix is plain and an approver still sees the
+call before it runs (:func:`mended_changes`):
+
+- *the change aimed elsewhere*: a red node's target the thread names nowhere, when the request
+  names exactly one target of that kind (a file, an address, a URL) that nothing in the plan
+  reads or changes yet, is aimed at that one (``checked.txt`` becomes ``done.txt``);
+- *the reply written as a node*: when the request names no target but what the plan reads, a
+  red node with a reply's id (``answer``, ``reply``…) and a literal target, that nothing needs,
+  is the model's reply mistaken for a change ("count the ERROR lines in logs/app.log" planned a
+  ``write_file`` of the count to logs/app.log, id ``answer``): it is left out, and the reply is
+  written as for any plan.
+
 Only literal, target-like arguments are checked: one token, no spaces, with a ``.``, ``/`` or
 ``@`` in it. Text arguments (a file's content, a mail's body, a SQL statement) and values taken
 from results (``${x}``) are not targets the model invented.
@@ -54,18 +66,69 @@ def ungrounded_changes(plan: Plan, registry: ToolRegistry, request: str,
                        if node.id not in red_ids])
     if not red or all(name in used for name in named):
         return []  # every target the request names is what the plan reads: none left for a change
-    haystack = "\n".join([request, *(item if isinstance(item, str) else json.dumps(item, default=str)
-                                     for item in known)])
+    haystack = _haystack(request, known)
     left = ", ".join(repr(name) for name in sorted(named) if name not in used)
     problems = []
     for node in red:
         for field, value in _targets(node.args):  # red nodes have no `each` (validation)
-            if value not in haystack and not any(value in name or name in value for name in named):
+            if not _grounded(value, haystack, named):
                 problems.append(PlanProblem(node.id, f"args.{field}", (
                     f"{value!r} is named nowhere in the request or the thread: make a change only "
                     f"where the request asks for one, to the target it names ({left}), keeping "
                     "the node; leave this node out only if the request asks for no change")))
     return problems
+
+
+REPLY_IDS = frozenset({"answer", "reply", "response", "final_answer", "final_reply"})
+"""Ids a model gives a node that is meant as its reply."""
+
+
+def mended_changes(plan: Plan, registry: ToolRegistry, request: str, known: Iterable[Any] = ()) -> Plan:
+    """``plan`` with a reply written as a red node left out and a change aimed elsewhere aimed at
+    the one target the request names for it (see the module's docstring); as it was otherwise."""
+    named = named_targets(request)
+    red_ids = {node.id for node in plan.nodes if node.tool and registry.risk_of(node.tool) is Risk.RED}
+    read = json.dumps([node.model_dump(include={"args", "each", "package"}) for node in plan.nodes
+                       if node.id not in red_ids])
+    needed = {dep for node in plan.nodes for dep in node.depends_on} | referenced_ids(
+        [node.model_dump(include={"args", "each", "package"}) for node in plan.nodes]) | referenced_ids(
+        plan.answer or "")
+    unread = [name for name in sorted(named) if name not in read]  # where a change may be meant to go
+    replies = set() if unread else {
+        node.id for node in plan.nodes if node.id in red_ids and node.id.lower() in REPLY_IDS
+        and node.id not in needed and _targets(node.args)}
+    nodes = [node for node in plan.nodes if node.id not in replies]
+    haystack = _haystack(request, known)
+    aimed = {value for node in nodes if node.id in red_ids for _, value in _targets(node.args)}
+    free = [name for name in unread if not _grounds(name, aimed)]
+    strays = [(index, field, value) for index, node in enumerate(nodes) if node.id in red_ids
+              for field, value in _targets(node.args) if not _grounded(value, haystack, named)]
+    for index, field, value in strays:
+        kind = _kind(value)
+        fits = [name for name in free if _kind(name) == kind]
+        if len(fits) == 1 and sum(_kind(other) == kind for _, _, other in strays) == 1:
+            node = nodes[index]
+            nodes[index] = node.model_copy(update={"args": {**node.args, field: fits[0]}})
+    return plan if nodes == plan.nodes else plan.model_copy(update={"nodes": nodes})
+
+
+def _kind(target: str) -> str:
+    if "://" in target:
+        return "url"
+    return "address" if "@" in target and "/" not in target else "path"
+
+
+def _grounds(name: str, aimed: set[str]) -> bool:
+    return any(name in value or value in name for value in aimed)
+
+
+def _grounded(value: str, haystack: str, named: set[str]) -> bool:
+    return value in haystack or any(value in name or name in value for name in named)
+
+
+def _haystack(request: str, known: Iterable[Any]) -> str:
+    return "\n".join([request, *(item if isinstance(item, str) else json.dumps(item, default=str)
+                                 for item in known)])
 
 
 def without_nodes(plan: Plan, problems: list[PlanProblem]) -> Plan | None:

@@ -194,6 +194,17 @@ async def test_a_plan_with_no_nodes_is_answered_from_the_conversation(sqlite_url
         assert h.log.count("lookup") == 1  # the follow-up ran no tool
 
 
+async def test_a_change_aimed_elsewhere_than_the_request_says_is_aimed_where_it_says_before_approval(
+        sqlite_url: str) -> None:
+    elsewhere = {"nodes": [{"id": "w", "tool": "send", "why": "asked", "args": {"to": "ops@example.org",
+                                                                              "body": "done"}}]}
+    async with harness(sqlite_url, [elsewhere]) as h:
+        await h.engine.ask("p-aim", "Send 'done' to oncall@example.com")
+        waiting = [e for e in h.drain() if isinstance(e, AwaitingApproval)]
+        assert [e.args["to"] for e in waiting] == ["oncall@example.com"]  # what the approver sees
+        assert len(h.llm.calls) == 1 and h.log.calls == []  # no repair round; nothing ran unapproved
+
+
 async def test_a_change_aimed_elsewhere_than_the_request_says_is_repaired_before_approval(
         sqlite_url: str) -> None:
     elsewhere = {"nodes": [{"id": "w", "tool": "send", "why": "asked", "args": {"to": "ops@example.org",
@@ -201,10 +212,11 @@ async def test_a_change_aimed_elsewhere_than_the_request_says_is_repaired_before
     named = {"nodes": [{"id": "w", "tool": "send", "why": "asked", "args": {"to": "oncall@example.com",
                                                                           "body": "done"}}]}
     async with harness(sqlite_url, [elsewhere, named]) as h:
-        await h.engine.ask("p-ground", "Send 'done' to oncall@example.com")
+        # two addresses named: which one the change was meant for is not plain, so the model repairs
+        await h.engine.ask("p-ground", "Send 'done' to oncall@example.com or to backup@example.com")
         repair_prompt = h.llm.calls[1][-1].content
         assert "'ops@example.org' is named nowhere in the request" in repair_prompt
-        assert "the target it names ('oncall@example.com')" in repair_prompt
+        assert "the target it names ('backup@example.com', 'oncall@example.com')" in repair_prompt
         waiting = [e for e in h.drain() if isinstance(e, AwaitingApproval)]
         assert [e.args["to"] for e in waiting] == ["oncall@example.com"]  # the only approval asked
         assert h.log.calls == []
@@ -221,3 +233,17 @@ async def test_a_change_still_aimed_elsewhere_after_the_repair_is_left_out_and_t
         assert not [e for e in events if isinstance(e, AwaitingApproval)]  # no approval asked
         assert h.log.calls == [("lookup", {"key": "a"})]  # the read ran
         assert isinstance(events[-1], AnswerReady) and events[-1].answer == "a is its value"
+
+
+async def test_the_reply_planned_as_a_change_is_left_out_and_the_reply_written(sqlite_url: str) -> None:
+    # a small model's way to answer "count …": the count sent over the file it read, as "answer"
+    plan = {"nodes": [{"id": "log", "tool": "lookup", "args": {"key": "logs/app.log"}},
+                      {"id": "answer", "tool": "send", "why": "the count",
+                       "args": {"to": "logs/app.log", "body": "${log}"}}]}
+    async with harness(sqlite_url, [plan, finish("It has 3 lines.")]) as h:
+        await h.engine.ask("p-reply", "Count the lines of logs/app.log")
+        events = h.drain()
+        assert not [e for e in events if isinstance(e, AwaitingApproval)]
+        assert [e.plan["nodes"] for e in events if isinstance(e, PlanReady)] == [[plan["nodes"][0]]]
+        assert h.log.calls == [("lookup", {"key": "logs/app.log"})]
+        assert isinstance(events[-1], AnswerReady) and events[-1].answer == "It has 3 lines."

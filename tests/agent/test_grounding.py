@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent.plan.grounding import named_targets, ungrounded_changes, without_nodes
+from agent.plan.grounding import mended_changes, named_targets, ungrounded_changes, without_nodes
 from agent.plan.validation import validate_plan
 from tests.fakes.tools import ToolLog, simulated_registry
 
@@ -74,3 +74,63 @@ def test_a_request_naming_only_what_the_plan_reads_leaves_the_change_to_the_plan
     assert ungrounded_changes(read_then_send, REGISTRY, request) == []
     another = "Send the incidents of ops.example.com/incidents.json to oncall@example.com"
     assert [p.node for p in ungrounded_changes(read_then_send, REGISTRY, another)] == ["s"]
+
+
+def plan_of(*nodes: dict[str, Any], answer: str | None = None) -> Any:
+    return validate_plan({"nodes": list(nodes), **({"answer": answer} if answer else {})}, REGISTRY)
+
+
+READ = {"id": "log", "tool": "lookup", "args": {"key": "logs/app.log"}}
+
+
+def test_a_change_aimed_elsewhere_is_aimed_at_the_one_target_the_request_names() -> None:
+    request = "Write 'checked' to done.txt"
+    mended = mended_changes(send("checked.txt", body="checked"), REGISTRY, request)
+    assert [node.args for node in mended.nodes] == [{"to": "done.txt", "body": "checked"}]
+    assert ungrounded_changes(mended, REGISTRY, request) == []
+    # an address for an address, a path for a path: the one of the stray's own kind
+    mail = mended_changes(plan_of(READ, {"id": "s", "tool": "send", "why": "asked",
+                                         "args": {"to": "maria@example.com", "body": "${log}"}}),
+                          REGISTRY, "Read logs/app.log, write it to out.txt and mail ops@example.com")
+    assert mail.nodes[1].args["to"] == "ops@example.com"
+
+
+def test_a_change_is_not_re_aimed_when_which_target_is_meant_is_not_plain() -> None:
+    two = "Write 'checked' to done.txt or to other.txt"
+    assert mended_changes(send("checked.txt"), REGISTRY, two).nodes[0].args["to"] == "checked.txt"
+    # the one named target is already changed by another node: the stray is a second change
+    both = plan_of({"id": "a", "tool": "send", "why": "asked", "args": {"to": "done.txt", "body": "x"}},
+                   {"id": "b", "tool": "send", "why": "asked", "args": {"to": "copy.txt", "body": "x"}})
+    assert [n.args["to"] for n in mended_changes(both, REGISTRY, "Write x to done.txt").nodes] == [
+        "done.txt", "copy.txt"]
+    # named in the thread: it is where the change goes
+    known = mended_changes(send("notes.txt"), REGISTRY, "Write it to done.txt", ["earlier: see notes.txt"])
+    assert known.nodes[0].args["to"] == "notes.txt"
+    # a request naming only what the plan reads says nothing of where a change goes
+    read_only = plan_of(READ, {"id": "s", "tool": "send", "why": "asked", "args": {"to": "x.txt", "body": "${log}"}})
+    assert mended_changes(read_only, REGISTRY, "Summarise logs/app.log") is read_only
+
+
+def test_the_reply_written_as_a_red_node_is_left_out() -> None:
+    # "count the ERROR lines in logs/app.log": the count written over the log, as node "answer"
+    over_the_log = plan_of(READ, {"id": "answer", "tool": "send", "why": "the count",
+                                  "args": {"to": "logs/app.log", "body": "${log}"}})
+    assert [n.id for n in mended_changes(over_the_log, REGISTRY, "Count the ERROR lines in logs/app.log").nodes] == [
+        "log"]
+    elsewhere = plan_of(READ, {"id": "reply", "tool": "send", "why": "the count",
+                               "args": {"to": "reports/errors.md", "body": "${log}"}},
+                        answer="There are ${log} lines.")
+    assert [n.id for n in mended_changes(elsewhere, REGISTRY, "How many lines has logs/app.log?").nodes] == ["log"]
+
+
+def test_a_node_called_answer_stays_when_the_request_asks_for_a_change_or_something_needs_it() -> None:
+    write = plan_of(READ, {"id": "answer", "tool": "send", "why": "asked",
+                           "args": {"to": "answer.txt", "body": "${log}"}})
+    asked = "Read logs/app.log and write the answer to answer.txt"
+    assert mended_changes(write, REGISTRY, asked) is write
+    needed = plan_of(READ, {"id": "answer", "tool": "send", "why": "the count",
+                            "args": {"to": "logs/app.log", "body": "${log}"}}, answer="Done: ${answer}")
+    assert mended_changes(needed, REGISTRY, "Count the lines of logs/app.log") is needed
+    by_reference = plan_of(READ, {"id": "answer", "tool": "send", "why": "asked",
+                                  "args": {"to": "${log}", "body": "hi"}})
+    assert mended_changes(by_reference, REGISTRY, "Mail whoever logs/app.log names") is by_reference
