@@ -2,7 +2,12 @@
 ``result`` it never sets, workspace files it opens. Each is a certain failure in the sandbox
 (a ``NameError``, a null output, a ``FileNotFoundError``), cheaper to send back to the planner
 with the plan than to find one attempt at a time; the reasons name what a package does have.
-Found with the standard library's :mod:`symtable`, which knows Python's scoping rules."""
+Found with the standard library's :mod:`symtable`, which knows Python's scoping rules.
+
+Apart from those faults of the code, :func:`outward_actions` finds a package meant to act on
+the world (to run a program, to open a connection): the sandbox has neither programs to run
+nor a network, so this is a fault of the plan, which needs a tool for that or a plain "I can't"
+(a small model asked to "restart the checkout service" packaged ``systemctl restart``)."""
 
 from __future__ import annotations
 
@@ -34,6 +39,35 @@ def package_code_problems(code: str, tree: ast.Module) -> list[str]:
             f"opens {opened}, which is not on the sandbox's disk: read a workspace file with a "
             "read_file node and use its text, inputs['id']['content']")
     return problems
+
+
+_OUTWARD_MODULES = frozenset({
+    "subprocess", "socket", "ssl", "http", "urllib", "requests", "httpx", "aiohttp", "smtplib", "ftplib",
+    "telnetlib", "paramiko", "pty", "multiprocessing", "webbrowser",
+})
+"""Modules for running programs or talking over a network (``urllib.parse`` aside)."""
+_OUTWARD_OS = ("system", "popen", "exec", "spawn", "posix_spawn", "fork", "kill")
+"""``os`` functions that run or signal programs (as prefixes: ``execvp``, ``spawnl``…)."""
+
+
+def outward_actions(tree: ast.Module) -> list[str]:
+    """Why the code acts on the world rather than compute, one sentence per way it tries."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names if _outward_module(alias.name))
+        elif isinstance(node, ast.ImportFrom) and node.module and _outward_module(node.module):
+            found.add(node.module)
+        elif (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "os"
+              and node.attr.startswith(_OUTWARD_OS)):
+            found.add(f"os.{node.attr}")
+    return [f"uses {name}: a package only computes from its inputs, with no programs to run and no "
+            "network; to change something plan a red tool node for it, and if no tool can do it, plan "
+            "no node for it and say so in the answer" for name in sorted(found)]
+
+
+def _outward_module(name: str) -> bool:
+    return name.split(".")[0] in _OUTWARD_MODULES and name != "urllib.parse"
 
 
 def undefined_names(code: str, tree: ast.Module) -> set[str]:

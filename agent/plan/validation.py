@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from agent.errors import PlanError, PlanProblem
 from agent.plan.format import NODE_ID_PATTERN, Plan, PlanNode
-from agent.plan.package_code import package_code_problems
+from agent.plan.package_code import outward_actions, package_code_problems
 from agent.plan.references import is_whole_reference, referenced_ids
 from agent.tools.argument_errors import describe, problems_in
 from agent.tools.registry import Risk, ToolRegistry
@@ -293,6 +293,7 @@ def _check_package_code(
         return [PlanProblem(node.id, "package.code", why, code_fault=True)]
     problems = [PlanProblem(node.id, "package.code", why, code_fault=True)
                 for why in package_code_problems(code, tree)]
+    problems.extend(PlanProblem(node.id, "package.code", why) for why in outward_actions(tree))
     for name in sorted(package_tool_names(tree)):
         if name not in registry:
             problems.append(PlanProblem(node.id, "package.code", f"calls unknown tool '{name}'"))

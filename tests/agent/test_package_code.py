@@ -6,7 +6,7 @@ import ast
 
 import pytest
 
-from agent.plan.package_code import PACKAGE_GLOBALS, package_code_problems, undefined_names
+from agent.plan.package_code import PACKAGE_GLOBALS, outward_actions, package_code_problems, undefined_names
 from sandbox.runner import TOOL_ERRORS
 
 
@@ -54,3 +54,23 @@ def test_code_that_never_sets_result_is_told_its_output_would_be_null() -> None:
 def test_opening_a_workspace_file_is_told_to_read_it_with_a_node(code: str, named: str) -> None:
     [problem] = problems(code)
     assert problem.startswith(f"opens {named}, which is not on the sandbox's disk") and "read_file" in problem
+
+
+@pytest.mark.parametrize(("code", "named"), [
+    ("import subprocess\nsubprocess.run(['sudo', 'systemctl', 'restart', 'checkout'])\nresult = 'ok'", "subprocess"),
+    ("from socket import create_connection\nresult = create_connection(('db', 5432))", "socket"),
+    ("import urllib.request\nresult = urllib.request.urlopen('http://x').read()", "urllib.request"),
+    ("import os\nos.system('reboot')\nresult = 1", "os.system"),
+    ("import os\nos.execvp('kubectl', ['kubectl'])", "os.execvp"),
+])
+def test_a_package_meant_to_act_on_the_world_is_told_to_plan_a_tool_or_say_it_cannot(code: str, named: str) -> None:
+    [why] = outward_actions(ast.parse(code))
+    assert why.startswith(f"uses {named}: a package only computes from its inputs")
+    assert "plan a red tool node" in why and "say so in the answer" in why
+
+
+def test_computing_with_the_standard_library_is_no_action() -> None:
+    code = ("import os, json, csv, io\nfrom urllib.parse import urlsplit\nimport urllib.parse\n"
+            "rows = list(csv.reader(io.StringIO(inputs['f']['content'])))\n"
+            "result = {'sep': os.sep, 'host': urlsplit(inputs['u']).hostname, 'n': len(rows)}")
+    assert outward_actions(ast.parse(code)) == []

@@ -249,3 +249,13 @@ def test_optional_arguments_given_blank_are_left_out_and_required_ones_kept() ->
     assert plan.node("a").args == {"key": "a"}
     assert plan.node("b").args == {"key": ""}  # required: the tool says what is wrong with it
     assert plan.node("c").each == [{}, {"gate": "g"}]
+
+
+def test_a_package_acting_on_the_world_is_the_plans_problem_even_in_the_last_round() -> None:
+    raw = {"nodes": [{"id": "restart", "package": {"goal": "restart checkout", "code": (
+        "import subprocess\nsubprocess.run(['systemctl', 'restart', 'checkout'])")}}]}
+    with pytest.raises(PlanError) as caught:
+        validate_plan(raw, REGISTRY, code_faults_to_sandbox=True)  # (its missing result is let go)
+    [problem] = caught.value.problems
+    assert str(problem).startswith("node 'restart', field 'package.code': uses subprocess: a package only")
+    assert not problem.code_fault
