@@ -55,11 +55,13 @@ USER = "U0BENCH"
 
 
 class ModelMeter(AsyncCallbackHandler):
-    """Counts the model's calls and the tokens they used."""
+    """Counts the model's calls and the tokens they used, and keeps what it replied (the plans
+    it drafted, valid or not, for ``--details``)."""
 
     def __init__(self) -> None:
         self.calls = 0
         self.tokens = 0
+        self.replies: list[str] = []
 
     async def on_chat_model_start(self, *args: Any, **kwargs: Any) -> None:
         self.calls += 1
@@ -67,7 +69,10 @@ class ModelMeter(AsyncCallbackHandler):
     async def on_llm_end(self, response: LLMResult, **kwargs: Any) -> None:
         for generations in response.generations:
             for generation in generations:
-                usage = getattr(getattr(generation, "message", None), "usage_metadata", None)
+                message = getattr(generation, "message", None)
+                calls = getattr(message, "tool_calls", None)
+                self.replies.append(json.dumps(calls) if calls else generation.text)
+                usage = getattr(message, "usage_metadata", None)
                 if usage:
                     self.tokens += int(usage.get("total_tokens", 0))
 
@@ -89,6 +94,8 @@ class Row:
     answer: str
     plans: list[dict[str, Any]]
     repair_problems: list[str]
+    replies: list[str]
+    """The model's replies, as it wrote them: the drafts of plans that never ran among them."""
 
 
 async def run_turn(svc: Services, thread: str, request: str, case: Case, seen: Observed) -> None:
@@ -130,14 +137,14 @@ async def run_case(svc: Services, targets: Targets, root: Path, case: Case, mete
     targets.reset(root)
     seen = Observed()
     thread = f"quality:{case.name}:{uuid.uuid4().hex[:8]}"
-    calls, tokens, started = meter.calls, meter.tokens, time.monotonic()
+    calls, tokens, replies, started = meter.calls, meter.tokens, len(meter.replies), time.monotonic()
     for turn in case.turns:
         await run_turn(svc, thread, turn.replace("{site}", targets.site), case, seen)
     verdict: Verdict = judge(case, seen, targets, red)
     return Row(case.name, case.kind.value, verdict.success, verdict.first_plan_valid, verdict.plan_valid,
                verdict.rules_kept, verdict.false_claim, verdict.raw_answer, meter.calls - calls,
                meter.tokens - tokens, round(time.monotonic() - started, 1), verdict.problems,
-               seen.final, seen.plans, seen.repair_problems)
+               seen.final, seen.plans, seen.repair_problems, meter.replies[replies:])
 
 
 @contextlib.asynccontextmanager

@@ -3,9 +3,13 @@ broken rule (the model runs are the benchmark's; the verdicts are tested here)."
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from bench.quality import interleaved
+from langchain_core.messages import AIMessage
+from langchain_core.outputs import ChatGeneration, LLMResult
+
+from bench.quality import ModelMeter, interleaved
 from bench.quality_cases import CASES, Kind
 from bench.quality_checks import Observed, claims, judge
 from bench.quality_targets import Targets
@@ -57,3 +61,13 @@ def test_the_cases_cover_every_kind_and_a_run_meets_each_kind_early() -> None:
     assert len(CASES) >= 30 and {c.kind for c in CASES} == set(Kind)
     first = interleaved(list(CASES))[:len(Kind)]
     assert {c.kind for c in first} == set(Kind)
+
+
+async def test_the_meter_keeps_each_reply_as_the_model_wrote_it() -> None:
+    meter = ModelMeter()
+    draft = '{"nodes": [{"id": "latest", "tool": "read_file", "args": {"path": "${latest.path}"}}]}'
+    called = AIMessage("", tool_calls=[{"name": "replan", "args": {"feedback": "x"}, "id": "c1"}])
+    await meter.on_llm_end(LLMResult(generations=[[ChatGeneration(message=AIMessage(draft))],
+                                                  [ChatGeneration(message=called)]]))
+    assert meter.replies[0] == draft  # a draft that never validated, kept for --details
+    assert json.loads(meter.replies[1])[0]["name"] == "replan"
