@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from agent.errors import PlanError, PlanProblem
 from agent.plan.format import NODE_ID_PATTERN, Plan, PlanNode
+from agent.plan.grounding import REPLY_IDS
 from agent.plan.package_code import outward_actions, package_code_problems
 from agent.plan.references import is_whole_reference, referenced_ids
 from agent.tools.argument_errors import describe, problems_in
@@ -110,6 +111,7 @@ def validate_plan(raw: Any, registry: ToolRegistry, limits: PlanLimits | None = 
     nodes = _mended([_without_blank_options(node, registry) for node in nodes])
     if answer and referenced_ids(answer) - {node.id for node in nodes} - unchecked:
         answer = None  # a template naming no node of the plan: the joiner answers instead
+    nodes = _without_reply_packages(nodes, answer)
     seen: set[str] = set(unchecked)
     for node in nodes:
         if not _ID.match(node.id):
@@ -240,6 +242,17 @@ def _mended(nodes: list[PlanNode]) -> list[PlanNode]:
             mended[index] = node.model_copy(update={"id": f"{node.id}_{number}"})
         seen.add(mended[index].id)
     return mended
+
+
+def _without_reply_packages(nodes: list[PlanNode], answer: str | None) -> list[PlanNode]:
+    """``nodes`` without a package that has a reply's id (``answer``…) when nothing needs it and
+    the plan's reply template uses other nodes' results: the model's reply written a second time,
+    as code ("the reply is never a node"), often code that cannot run."""
+    if not answer or not referenced_ids(answer):
+        return nodes
+    needed = referenced_ids(answer) | {dep for node in nodes for dep in dependencies(node) if dep != node.id}
+    return [node for node in nodes
+            if not (node.package and node.id.lower() in REPLY_IDS and node.id not in needed)]
 
 
 def _without_blank_options(node: PlanNode, registry: ToolRegistry) -> PlanNode:

@@ -259,3 +259,15 @@ def test_a_package_acting_on_the_world_is_the_plans_problem_even_in_the_last_rou
     [problem] = caught.value.problems
     assert str(problem).startswith("node 'restart', field 'package.code': uses subprocess: a package only")
     assert not problem.code_fault
+
+
+def test_the_reply_written_again_as_a_package_is_left_out() -> None:
+    formats = {"id": "answer", "package": {"goal": "format the answer", "code": "answer = f'It is {p99}.'"}}
+    raw = {"nodes": [node("p99"), formats], "answer": "The average p99 is ${p99}."}
+    plan = validate_plan(raw, REGISTRY)  # its faults (p99 undefined, no result) no longer matter
+    assert [n.id for n in plan.nodes] == ["p99"] and plan.answer == "The average p99 is ${p99}."
+    # kept: without a reply template (it may be the computation the reply needs), or when needed
+    computes = {"id": "answer", "package": {"goal": "add", "code": "result = inputs['p99'] + 1"}}
+    assert [n.id for n in validate_plan({"nodes": [node("p99"), computes]}, REGISTRY).nodes] == ["p99", "answer"]
+    used = validate_plan({"nodes": [node("p99"), computes], "answer": "It is ${answer}."}, REGISTRY)
+    assert [n.id for n in used.nodes] == ["p99", "answer"]
