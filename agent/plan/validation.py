@@ -125,7 +125,12 @@ def validate_plan(raw: Any, registry: ToolRegistry, limits: PlanLimits | None = 
 
     for node in nodes:
         for dep in sorted(dependencies(node)):
-            if dep == node.id:
+            if dep == node.id and node.package and dep in package_input_ids(node.package.code):
+                problems.append(PlanProblem(node.id, "package.code", (
+                    f"reads inputs['{dep}'], its own output: a package's inputs are other nodes' outputs; "
+                    "add a node that gets what it needs (read_file, http_get…) and read inputs['that "
+                    "node's id']")))
+            elif dep == node.id:
                 problems.append(PlanProblem(node.id, "depends_on", "a node cannot depend on itself"))
             elif dep not in seen and node.package and dep in package_input_ids(node.package.code):
                 problems.append(PlanProblem(node.id, "package.code",

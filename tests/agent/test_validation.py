@@ -271,3 +271,12 @@ def test_the_reply_written_again_as_a_package_is_left_out() -> None:
     assert [n.id for n in validate_plan({"nodes": [node("p99"), computes]}, REGISTRY).nodes] == ["p99", "answer"]
     used = validate_plan({"nodes": [node("p99"), computes], "answer": "It is ${answer}."}, REGISTRY)
     assert [n.id for n in used.nodes] == ["p99", "answer"]
+
+
+def test_a_package_reading_its_own_output_is_told_to_add_the_node_it_needs() -> None:
+    raw = {"nodes": [node("oncall"), {"id": "memory", "package": {"goal": "memory limit", "code": (
+        "lines = inputs['memory']['content'].splitlines()\nresult = len(lines)")}}]}
+    assert problems(raw) == [
+        "node 'memory', field 'package.code': reads inputs['memory'], its own output: a package's inputs "
+        "are other nodes' outputs; add a node that gets what it needs (read_file, http_get…) and read "
+        "inputs['that node's id']"]
