@@ -21,8 +21,8 @@ call before it runs (:func:`mended_changes`):
 - *the reply written as a node*: when the request names no target but what the plan reads, a
   red node with a reply's id (``answer``, ``reply``…) and a literal target, that nothing needs,
   is the model's reply mistaken for a change ("count the ERROR lines in logs/app.log" planned a
-  ``write_file`` of the count to logs/app.log, id ``answer``): it is left out, and the reply is
-  written as for any plan.
+  ``write_file`` of the count to logs/app.log, id ``answer``): it is left out; what it would
+  have written becomes the plan's ``answer`` when the plan has none and it is made of results.
 
 Only literal, target-like arguments are checked: one token, no spaces, with a ``.``, ``/`` or
 ``@`` in it. Text arguments (a file's content, a mail's body, a SQL statement) and values taken
@@ -37,7 +37,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from agent.errors import PlanProblem
-from agent.plan.format import Plan
+from agent.plan.format import Plan, PlanNode
 from agent.plan.references import referenced_ids
 from agent.tools.registry import Risk, ToolRegistry
 
@@ -109,7 +109,21 @@ def mended_changes(plan: Plan, registry: ToolRegistry, request: str, known: Iter
         if len(fits) == 1 and sum(_kind(other) == kind for _, _, other in strays) == 1:
             node = nodes[index]
             nodes[index] = node.model_copy(update={"args": {**node.args, field: fits[0]}})
-    return plan if nodes == plan.nodes else plan.model_copy(update={"nodes": nodes})
+    if nodes == plan.nodes:
+        return plan
+    answer = plan.answer or _reply_text([node for node in plan.nodes if node.id in replies],
+                                        {node.id for node in nodes})
+    return plan.model_copy(update={"nodes": nodes, "answer": answer})
+
+
+def _reply_text(replies: list[PlanNode], ids: set[str]) -> str | None:
+    """The text a reply written as a node would have sent (its ``content``, ``body``…), when it
+    is made of the remaining nodes' results: the reply the model meant, as the plan's ``answer``."""
+    for node in replies:
+        for value in node.args.values():
+            if isinstance(value, str) and (used := referenced_ids(value)) and used <= ids:
+                return value
+    return None
 
 
 def _kind(target: str) -> str:

@@ -235,15 +235,18 @@ async def test_a_change_still_aimed_elsewhere_after_the_repair_is_left_out_and_t
         assert isinstance(events[-1], AnswerReady) and events[-1].answer == "a is its value"
 
 
-async def test_the_reply_planned_as_a_change_is_left_out_and_the_reply_written(sqlite_url: str) -> None:
+async def test_the_reply_planned_as_a_change_is_left_out_and_what_it_would_send_is_the_reply(sqlite_url: str) -> None:
     # a small model's way to answer "count …": the count sent over the file it read, as "answer"
     plan = {"nodes": [{"id": "log", "tool": "lookup", "args": {"key": "logs/app.log"}},
                       {"id": "answer", "tool": "send", "why": "the count",
                        "args": {"to": "logs/app.log", "body": "${log}"}}]}
-    async with harness(sqlite_url, [plan, finish("It has 3 lines.")]) as h:
+    async with harness(sqlite_url, [plan]) as h:
         await h.engine.ask("p-reply", "Count the lines of logs/app.log")
         events = h.drain()
         assert not [e for e in events if isinstance(e, AwaitingApproval)]
-        assert [e.plan["nodes"] for e in events if isinstance(e, PlanReady)] == [[plan["nodes"][0]]]
+        [ready] = [e.plan for e in events if isinstance(e, PlanReady)]
+        assert ready["nodes"] == [plan["nodes"][0]] and ready["answer"] == "${log}"
         assert h.log.calls == [("lookup", {"key": "logs/app.log"})]
-        assert isinstance(events[-1], AnswerReady) and events[-1].answer == "It has 3 lines."
+        # what the node would have sent is the reply, without a joiner call
+        assert isinstance(events[-1], AnswerReady) and events[-1].answer == "value of logs/app.log"
+        assert len(h.llm.calls) == 1

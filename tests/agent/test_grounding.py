@@ -115,12 +115,16 @@ def test_the_reply_written_as_a_red_node_is_left_out() -> None:
     # "count the ERROR lines in logs/app.log": the count written over the log, as node "answer"
     over_the_log = plan_of(READ, {"id": "answer", "tool": "send", "why": "the count",
                                   "args": {"to": "logs/app.log", "body": "${log}"}})
-    assert [n.id for n in mended_changes(over_the_log, REGISTRY, "Count the ERROR lines in logs/app.log").nodes] == [
-        "log"]
+    mended = mended_changes(over_the_log, REGISTRY, "Count the ERROR lines in logs/app.log")
+    assert [n.id for n in mended.nodes] == ["log"]
+    assert mended.answer == "${log}"  # what it would have written, made of results: the reply it meant
     elsewhere = plan_of(READ, {"id": "reply", "tool": "send", "why": "the count",
                                "args": {"to": "reports/errors.md", "body": "${log}"}},
                         answer="There are ${log} lines.")
-    assert [n.id for n in mended_changes(elsewhere, REGISTRY, "How many lines has logs/app.log?").nodes] == ["log"]
+    mended = mended_changes(elsewhere, REGISTRY, "How many lines has logs/app.log?")
+    assert [n.id for n in mended.nodes] == ["log"] and mended.answer == "There are ${log} lines."
+    literal = plan_of(READ, {"id": "answer", "tool": "send", "why": "done", "args": {"to": "x.txt", "body": "done"}})
+    assert mended_changes(literal, REGISTRY, "Read logs/app.log").answer is None  # no result in it: the joiner
 
 
 def test_a_node_called_answer_stays_when_the_request_asks_for_a_change_or_something_needs_it() -> None:
