@@ -48,8 +48,10 @@ from agent.execution.scheduler import PlanExecutor, RunIdentity
 from agent.model.context_window import TOO_LONG_FOR_MODEL, exceeds_context
 from agent.model.llm import LLMUnavailable, TextReply, as_tool, was_cut_off
 from agent.model.prompting import describe_results, joiner_messages, planner_messages
+from agent.model.written_calls import WrittenCall, written_calls
 from agent.plan.format import Plan
 from agent.plan.grounding import mended_changes, ungrounded_changes, without_nodes
+from agent.plan.references import referenced_ids
 from agent.plan.validation import validate_plan
 from agent.ports.audit import SYSTEM, AuditEntry, AuditKind, masked_plan
 from agent.ports.stores import NodeStatus
@@ -266,8 +268,11 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     unusable = None if feedback else unreadable(answer, results)
     if unusable is not None:  # a call or a reference written out is no answer for a person
         log.info("the joiner's answer was not usable", why=unusable)
+        again = all(_made_already(call, state) for call in written_calls(answer)[0])
         answer = ""
-        if replans_left > 0 and unusable.startswith(CALLED):
+        # (a call this plan already made is no step left to plan: a small model wrote out the
+        # write_file it had just run, and the replan wrote the file a second time, wrongly)
+        if replans_left > 0 and unusable.startswith(CALLED) and not again:
             feedback = f"The answer was not written: {unusable}. Plan that step as a node."
     if feedback is not None:
         await _emit(runtime, state, Replanning, feedback=feedback, replan=replans + 1)
@@ -277,6 +282,20 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         answer += "\n\n_This answer was cut off: it reached the model's output limit._"
     answer = unclaimed(answer, state, red) or fallback_answer(state) + fallback_note
     return {"answer": answer, "tokens": tokens}
+
+
+def _made_already(call: WrittenCall, state: AgentState) -> bool:
+    """A node of this plan made ``call`` and finished: the same tool, and the same value for
+    each argument the node gave literally (one it took from a result, ``${…}``, may differ in form)."""
+    results = state.get("results") or {}
+    for node in (state.get("plan") or {}).get("nodes", []):
+        args = node.get("args") or {}
+        if (node.get("tool") == call.name and (results.get(node.get("id")) or {}).get("status") == "done"
+                and set(call.args) <= set(args)
+                and all(call.args[key] == value for key, value in args.items()
+                        if key in call.args and not referenced_ids(value))):
+            return True
+    return False
 
 
 def fallback_answer(state: AgentState) -> str:

@@ -62,6 +62,23 @@ async def test_a_tool_call_written_as_the_answer_becomes_a_replan(sqlite_url: st
         assert _answers(events) == ["done"]
 
 
+async def test_a_call_the_plan_already_made_written_as_the_answer_is_not_made_again(sqlite_url: str) -> None:
+    # a small model wrote out the write it had just run; the replan wrote the file a second time
+    plan = {"nodes": [PLAN["nodes"][0], {"id": "d", "tool": "send", "why": "asked",
+                                        "args": {"to": "ops@example.com", "body": "${a}"}}]}
+    written = '```json\n{"name": "send", "arguments": {"to": "ops@example.com", "body": "value of alpha"}}\n```'
+    async with harness(sqlite_url, [plan, written]) as h:
+        await h.engine.ask("w8", "look up alpha and send it to ops@example.com", requested_by="U1")
+        asked = await h.next_event(AwaitingApproval)
+        await h.engine.decide(asked.approval_id, approved=True, by="U1")
+        await h.engine.idle()
+        events = h.drain()
+        assert not [e for e in events if isinstance(e, Replanning)]
+        [answer] = _answers(events)
+        assert '"arguments"' not in answer and "value of alpha" in answer  # the results, as they are
+        assert len(h.log.args_of("send")) == 1
+
+
 async def test_with_no_replans_left_a_written_call_is_never_posted(sqlite_url: str) -> None:
     written = '<tool_call>{"name": "lookup", "arguments": {"key": "beta"}}</tool_call>'
     settings = EngineSettings(decision_poll_seconds=0.2, max_replans=0)
