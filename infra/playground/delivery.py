@@ -91,6 +91,10 @@ class SlackDelivery:
         """Slack sends an app the message events of its own posts too (the bot ignores them)."""
         await self.event(self.driver.message_event(message))
 
+    async def stop_session(self, user: str, channel: str, thread_ts: str) -> Delivered:
+        """The stop button of the thread's agent session (``agent_session_stopped``)."""
+        return await self._delivered(self.driver.stop_session(user, channel, thread_ts))
+
     # ------------------------------------------------------- slash commands
 
     async def slash_command(self, user: str, channel: str, command: str, text: str) -> Delivered:

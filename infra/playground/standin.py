@@ -3,7 +3,8 @@ people and channel, and what the page is shown of it.
 
 The bot reaches its Web API through ``SLACK_API_URL`` exactly as it reaches Slack: the same
 client, the same token check, the same answers, refusals and rate limits. What is the
-playground's own is here: the people on the page (each with a title), its one channel, a
+playground's own is here: the people on the page (each with a title), its one channel and each
+person's DM with the app (the agent conversation, with its session status and stop button), a
 workspace on the real clock (the page shows when things were said, and trigger ids expire),
 and the snapshot of it all the page loads (:meth:`PlaygroundSlack.snapshot`); the page follows
 each change as the workspace's watchers are told of it.
@@ -51,6 +52,7 @@ class PlaygroundSlack(SlackServer):
         self.people = list(PEOPLE if people is None else people)
         for person in self.people:
             self.add_user(person.id, person.name)
+            self.app_dm(person.id)  # each person's agent conversation with the app (agent_view)
 
     def is_person(self, user: str) -> bool:
         """One of the people on the page (not the bot, not a stranger)."""
@@ -63,6 +65,8 @@ class PlaygroundSlack(SlackServer):
             "bot": {"user_id": self.bot_user, "name": self.bot_name},
             "users": [asdict(person) for person in self.people],
             "channels": [{"id": c.id, "name": c.name} for c in self.channels.values() if not c.im],
+            "dms": [{"id": self.app_dm(person.id), "user": person.id} for person in self.people],
+            "sessions": [session.as_json() for session in self.sessions.values()],
             "messages": [m.as_json() for m in self.messages],
             "ephemerals": [e.as_json() for e in self.ephemerals],
             "views": [v.as_json() for v in self.modals.values()],

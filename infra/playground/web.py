@@ -5,7 +5,7 @@
     /                  the page (static files under /static)
     /ui/state          everything the page shows, as JSON
     /ui/events         the same, live: server-sent events
-    /ui/send, /ui/action, /ui/view_submit, /ui/view_close, /ui/rate_limit
+    /ui/send, /ui/action, /ui/view_submit, /ui/view_close, /ui/stop, /ui/rate_limit
                        what a person does on the page, turned into what Slack would send
 
 Only the page itself may act (a web page the developer visits must not post ``/agent …`` as a
@@ -88,6 +88,7 @@ class PlaygroundWeb:
             Route("/ui/action", self.action, methods=["POST"]),
             Route("/ui/view_submit", self.view_submit, methods=["POST"]),
             Route("/ui/view_close", self.view_close, methods=["POST"]),
+            Route("/ui/stop", self.stop, methods=["POST"]),
             Route("/ui/rate_limit", self.rate_limit, methods=["POST"]),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ])
@@ -126,6 +127,8 @@ class PlaygroundWeb:
         thread_ts = body.get("thread_ts") or None
         if user is None or channel not in self.slack.channels:
             return _error("Pick a user and a channel first.")
+        if (members := self.slack.channels[channel].members) is not None and user not in members:
+            return _error(f"That is someone else's conversation with {self.slack.bot_name}.")
         if not text:
             return _error("Type a message first.")
         if len(text) > MAX_TYPED_CHARS:
@@ -202,6 +205,18 @@ class PlaygroundWeb:
         if view.view.get("notify_on_close"):
             await self.delivery.close_view(user, view.view)
         return JSONResponse({"ok": True})
+
+    async def stop(self, request: Request) -> Response:
+        """Slack's stop button, shown on an agent session while it is ``processing``."""
+        body = await self._body(request)
+        user, where = self._person(body), (str(body.get("channel", "")), str(body.get("thread_ts", "")))
+        session = self.slack.sessions.get(where)
+        if user is None or session is None:
+            return _error("That conversation has no agent session.")
+        if session.status != "processing":
+            return _error(f"{self.slack.bot_name} is not working on it any more: there is nothing to stop.")
+        delivered = await self.delivery.stop_session(user, *where)
+        return JSONResponse({"ok": delivered.ok})
 
     async def rate_limit(self, request: Request) -> Response:
         body = await self._body(request)

@@ -357,3 +357,30 @@ async def _wait_for(probe):  # type: ignore[no-untyped-def]
     from tests.fakes.waiting import wait_until
 
     return await wait_until(probe, within=10, what="the switch")
+
+
+async def test_an_agent_conversation_shows_its_session_and_the_stop_button_cancels(page: Page) -> None:
+    """The person's DM with the app (Slack's agent messaging experience): a request there is a
+    thread whose session shows processing with the request as its title, and a Stop button while
+    the bot works; Stop sends agent_session_stopped, and the run is cancelled as by Cancel."""
+    await page.get_by_test_id("dm-app").click()
+    await expect(page.get_by_test_id("channel-pane")).to_contain_text("Your agent conversation with dagbot")
+    request = "Publish the 2.4.0 release notes to releases/2.4.0.md and check the live error rate."
+    await page.get_by_test_id("composer").fill(request)
+    await page.get_by_test_id("composer").press("Enter")
+    root = page.get_by_test_id("channel-pane").get_by_test_id("message").filter(has_text="Publish the 2.4.0")
+    await expect(root.get_by_test_id("replies-link")).to_have_count(1, timeout=WAIT)
+    await root.get_by_test_id("replies-link").click()
+
+    session = thread(page).get_by_test_id("session")
+    await expect(session.get_by_test_id("session-status")).to_have_text("processing", timeout=WAIT)
+    await expect(session).to_contain_text(request[:60])  # its title: the request
+    await session.get_by_test_id("session-stop").click()  # while the slow metrics read runs
+    await expect(thread(page).get_by_test_id("plan")).to_contain_text("cancelled", timeout=WAIT)
+    await expect(session.get_by_test_id("session-status")).to_have_text("active", timeout=WAIT)
+    await expect(session.get_by_test_id("session-stop")).to_have_count(0)
+    await expect(thread(page)).not_to_contain_text("Published the 2.4.0 release notes")
+
+    # another person sees their own conversation, not alice's
+    await page.get_by_test_id("user-picker").select_option("U0BOB")
+    await expect(page.get_by_test_id("channel-pane").get_by_test_id("message")).to_have_count(0)

@@ -7,13 +7,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from infra.playground.feed import Feed
-from infra.playground.standin import PlaygroundSlack
+from infra.playground.standin import Person, PlaygroundSlack
 from tests.playground.conftest import ALICE_ON_THE_PAGE as ALICE
 from tests.playground.conftest import page_of, small_slack
 
@@ -271,3 +272,30 @@ async def test_the_bot_deletes_only_its_own_messages(standin: tuple[PlaygroundSl
     assert slack.message("C0OPS", asked.ts) is asked
     assert [r["error"] for r in slack.refusals] == ["cant_delete_message", "message_not_found",
                                                     "channel_not_found"]
+
+
+async def test_each_person_has_an_agent_conversation_whose_stop_button_says_what_it_cannot_stop() -> None:
+    bob = Person("U0BOB", "bob", "someone else")
+    slack = PlaygroundSlack(people=[ALICE, bob], bot=Person("U0BOT", "dagbot", "bot"), channels={"C0OPS": "ops"},
+                            team="T0", bot_id="B0")
+    async with page_of(slack) as (_, url), httpx.AsyncClient(base_url=url) as http:
+        state = (await http.get("/ui/state")).json()
+        assert state["dms"] == [{"id": "D0ALICE", "user": ALICE.id}, {"id": "D0BOB", "user": bob.id}]
+        assert state["sessions"] == []
+        # a person writes in their own conversation with the app only
+        sent = await http.post("/ui/send", json={"user": bob.id, "channel": "D0ALICE", "text": "hi"})
+        assert sent.json() == {"ok": False, "error": "That is someone else's conversation with dagbot."}
+        root = slack.post_as_user("D0ALICE", ALICE.id, "look up a")
+
+        stop = {"user": ALICE.id, "channel": "D0ALICE", "thread_ts": root.ts}
+        assert (await http.post("/ui/stop", json=stop)).json() == {
+            "ok": False, "error": "That conversation has no agent session."}
+        client = AsyncWebClient(token=slack.token, base_url=f"{url}/api/")
+        await client.agents_sessions_setStatus(channel_id="D0ALICE", thread_ts=root.ts, status="suspended",
+                                               title="look up a")
+        state = (await http.get("/ui/state")).json()
+        assert state["sessions"] == [{"channel": "D0ALICE", "thread_ts": root.ts, "status": "suspended",
+                                      "title": "look up a"}]
+        assert (await http.post("/ui/stop", json=stop)).json() == {
+            "ok": False, "error": "dagbot is not working on it any more: there is nothing to stop."}
+        assert (await http.post("/ui/stop", json={**stop, "user": "U0MALLORY"})).json()["ok"] is False

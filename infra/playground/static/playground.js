@@ -463,7 +463,14 @@ function userInfo(id) {
   const u = (st.users || []).find((x) => x.id === id);
   return u ? { name: u.name, title: u.title } : { name: id || "unknown" };
 }
-function channelName(id) { return (S.state?.channels || []).find((c) => c.id === id)?.name || id; }
+function channelName(id) {
+  if (isDm(id)) return S.state?.bot?.name || "dagbot";
+  return (S.state?.channels || []).find((c) => c.id === id)?.name || id;
+}
+/** The person's DM with the app: their agent conversation (threads with a session status). */
+function isDm(id) { return (S.state?.dms || []).some((d) => d.id === id); }
+function myDm() { return (S.state?.dms || []).find((d) => d.user === S.user)?.id ?? null; }
+function channelLabel(id) { return isDm(id) ? channelName(id) : `#${channelName(id)}`; }
 function mention(id, label) {
   const me = id === S.user;
   return h("span", { class: "mention" + (me ? " me" : ""), title: id }, "@" + (label?.replace(/^@/, "") || userInfo(id).name));
@@ -569,8 +576,9 @@ function renderMessages() { renderChannel(); renderThread(); S.fresh.clear(); S.
 function renderChannel() {
   const ch = S.channel, msgs = S.state.messages || [];
   const name = channelName(ch);
-  $("#channel-title").textContent = `# ${name}`;
-  $("#composer").placeholder = `Message #${name} — try /agent …`;
+  const dm = isDm(ch);
+  $("#channel-title").textContent = dm ? name : `# ${name}`;
+  $("#composer").placeholder = dm ? `Message ${name} — ask for anything` : `Message #${name} — try /agent …`;
   const replies = {};
   for (const m of msgs) if (m.channel === ch && !isRoot(m)) (replies[m.thread_ts] ||= []).push(m);
   const items = msgs.filter((m) => m.channel === ch && isRoot(m)).map((m) => ({ m }));
@@ -580,8 +588,10 @@ function renderChannel() {
   }
   items.sort((a, b) => byTs(a.m, b.m));
   const nodes = [h("div", { class: "channel-intro" },
-    h("div", { class: "intro-title" }, `# ${name}`),
-    h("div", { class: "muted" }, `This is the very beginning of #${name}. Talk to the bot with /agent … or @${S.state.bot?.name || "dagbot"}, or click an example below.`))];
+    h("div", { class: "intro-title" }, dm ? name : `# ${name}`),
+    h("div", { class: "muted" }, dm
+      ? `Your agent conversation with ${name}: each request is a thread of its own, with its status and a Stop button while ${name} works on it.`
+      : `This is the very beginning of #${name}. Talk to the bot with /agent … or @${S.state.bot?.name || "dagbot"}, or click an example below.`))];
   let lastDay = null;
   for (const it of items) {
     const day = dayLabel(tsNum(it.m.ts));
@@ -597,7 +607,8 @@ function renderThread() {
   pane.hidden = !S.thread;
   if (!S.thread) return;
   const ch = S.channel, t = S.thread, msgs = S.state.messages || [];
-  $("#thread-channel").textContent = `#${channelName(ch)}`;
+  $("#thread-channel").textContent = channelLabel(ch);
+  renderSession(ch, t);
   const root = msgs.find((m) => m.channel === ch && m.ts === t);
   const items = msgs.filter((m) => m.channel === ch && m.thread_ts === t && m.ts !== t).map((m) => ({ m }));
   const count = items.length;
@@ -610,6 +621,28 @@ function renderThread() {
   fillScroller($("#thread-messages"), nodes);
 }
 
+/** The thread's agent session as Slack shows it: its status and title, and Stop while it works. */
+function renderSession(ch, t) {
+  const bar = $("#session-bar");
+  const session = (S.state.sessions || []).find((x) => x.channel === ch && x.thread_ts === t);
+  bar.hidden = !session;
+  if (!session) return;
+  bar.dataset.status = session.status;
+  bar.replaceChildren(
+    h("span", { class: `session-status ${session.status}`, "data-testid": "session-status" }, session.status),
+    h("span", { class: "session-title", title: session.title || "" }, session.title || ""),
+    session.status === "processing" && h("button", {
+      class: "session-stop", "data-testid": "session-stop", title: `Stop ${S.state.bot?.name || "dagbot"}`,
+      onclick: (e) => stopSession(e.currentTarget, ch, t),
+    }, "■ Stop"));
+}
+
+async function stopSession(btn, channel, thread_ts) {
+  btn.disabled = true;
+  const r = await post("/ui/stop", { user: S.user, channel, thread_ts });
+  if (r && !r.ok && r.error) toast("warn", r.error);
+}
+
 function openThread(ts) { S.thread = ts; S.forceBottom = true; renderMessages(); $("#thread-composer").focus(); }
 function closeThread() { S.thread = null; renderMessages(); }
 
@@ -620,6 +653,11 @@ function renderSidebar() {
     class: "channel" + (c.id === S.channel ? " active" : ""), "data-testid": `channel-${c.name}`,
     onclick: () => { if (S.channel !== c.id) { S.channel = c.id; S.thread = null; S.forceBottom = true; renderSidebar(); renderMessages(); } },
   }, h("span", { class: "hash" }, "#"), c.name)));
+  const dm = myDm();
+  $("#dm-list").replaceChildren(...(dm ? [h("li", {
+    class: "channel" + (dm === S.channel ? " active" : ""), "data-testid": "dm-app",
+    onclick: () => { if (S.channel !== dm) { S.channel = dm; S.thread = null; S.forceBottom = true; renderSidebar(); renderMessages(); } },
+  }, h("span", { class: "hash" }, "◆"), st.bot?.name || "dagbot")] : []));
   // Rebuild the picker only when the user list changes (keeps an open dropdown stable).
   const picker = $("#user-picker"), sig = JSON.stringify(st.users || []);
   if (picker.dataset.sig !== sig) {
@@ -771,7 +809,7 @@ async function loadState() {
     return;
   }
   if (seq !== S.loadSeq) return; // a newer load is in flight
-  for (const k of ["users", "channels", "messages", "ephemerals", "views", "mail", "examples", "refusals"]) st[k] ||= [];
+  for (const k of ["users", "channels", "dms", "sessions", "messages", "ephemerals", "views", "mail", "examples", "refusals"]) st[k] ||= [];
   st.workspace ||= { root: "", files: [] };
   st.bot ||= { user_id: "U0BOT", name: "dagbot" };
   S.state = st;
@@ -780,7 +818,7 @@ async function loadState() {
   S.sinceLoad = null;
   for (const ev of missed) applyEvent(ev, { replay: true });
   if (!st.users.some((u) => u.id === S.user)) S.user = st.users[0]?.id ?? null;
-  if (!st.channels.some((c) => c.id === S.channel)) S.channel = st.channels[0]?.id ?? null;
+  if (!st.channels.some((c) => c.id === S.channel) && S.channel !== myDm()) S.channel = st.channels[0]?.id ?? null;
   renderAll();
   document.body.dataset.ready = "1";
 }
@@ -827,6 +865,11 @@ function applyEvent(ev, { replay = false } = {}) {
       renderSidebar(); break;
     }
     case "rate_limit": st.rate_limit = ev.rate_limit; renderSidebar(); break;
+    case "agent_session": {
+      const x = ev.session;
+      upsert(st.sessions, x, (y) => y.channel === x.channel && y.thread_ts === x.thread_ts);
+      renderThread(); break;
+    }
     default: console.debug("unknown event", ev);
   }
 }
@@ -895,7 +938,12 @@ function init() {
   wireComposer($("#composer"), $("#send"), $("#composer-error"), () => null);
   wireComposer($("#thread-composer"), $("#thread-send"), $("#thread-error"), () => S.thread);
   $("#thread-close").addEventListener("click", closeThread);
-  $("#user-picker").addEventListener("change", (e) => { S.user = e.target.value; S.modalSig = null; renderMessages(); renderModal(); });
+  $("#user-picker").addEventListener("change", (e) => {
+    const inDm = isDm(S.channel);
+    S.user = e.target.value; S.modalSig = null;
+    if (inDm) { S.channel = myDm(); S.thread = null; } // each person has their own conversation with the app
+    renderSidebar(); renderMessages(); renderModal();
+  });
   $("#rate-limit").addEventListener("change", async (e) => {
     const on = e.target.checked;
     const r = await post("/ui/rate_limit", { on });
