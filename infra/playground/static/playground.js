@@ -563,11 +563,18 @@ const isRoot = (m) => !m.thread_ts || m.thread_ts === m.ts;
 const byTs = (a, b) => tsNum(a.ts) - tsNum(b.ts);
 const myEphemerals = () => (S.state.ephemerals || []).filter((e) => e.user === S.user && !S.dismissed.has(e.id));
 
-/** Re-render a scrolling list, staying at the bottom if the user was there. */
+/** Re-render a scrolling list, staying at the bottom if the user was there. Rows that look the
+ * same stay the same elements: progress edits arrive many times a second, and a click whose press
+ * and release land on two different elements (the row rebuilt in between) is no click at all. */
 function fillScroller(el, nodes) {
   const atBottom = S.forceBottom || el.scrollHeight - el.scrollTop - el.clientHeight < 40;
   const top = el.scrollTop;
-  el.replaceChildren(...nodes);
+  nodes.forEach((node, i) => {
+    const current = el.children[i];
+    if (!current) el.append(node);
+    else if (current.outerHTML !== node.outerHTML) current.replaceWith(node);
+  });
+  while (el.children.length > nodes.length) el.lastElementChild.remove();
   el.scrollTop = atBottom ? el.scrollHeight : top;
 }
 
