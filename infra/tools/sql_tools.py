@@ -30,11 +30,13 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, TypeVar
 
+import structlog
 from langchain_core.tools import BaseTool, StructuredTool
-from pydantic import BaseModel, Field
-from sqlalchemy import text
+from pydantic import BaseModel, Field, field_validator
+from sqlalchemy import Connection, create_engine, inspect, text
 from sqlalchemy.engine import URL, CursorResult, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -44,7 +46,13 @@ from agent.errors import ConfigurationError, ToolError
 from agent.tools.registry import Risk, ToolRegistry
 
 T = TypeVar("T")
+log = structlog.get_logger(__name__)
+_TABLES_SHOWN = 25
+"""Tables the tools' descriptions name, with their columns (more: "and N more")."""
+_COLUMNS_SHOWN = 20
 _READ_KEYWORDS = frozenset({"select", "with", "values", "explain", "show", "table", "pragma"})
+_WRITE_REFUSED = ("sql_query only reads data; '{}' statements must go through sql_execute, which "
+                  "asks for approval")
 _LEADING_NOISE = re.compile(r"^(?:\s+|--[^\n]*\n?|/\*.*?\*/|\()*", re.DOTALL)
 _EXPLAIN_WORDS = ("explain", "query", "plan")
 _PRAGMA = re.compile(
@@ -117,6 +125,8 @@ class SqlTools:
             self._fresh_engine = create_async_engine(url, poolclass=NullPool,
                                                      connect_args=connect_args)
         self._read_engine = self.engine if self.dialect == "postgresql" else self._fresh_engine
+        self._tools: list[StructuredTool] = []
+        self._tables = _tables_at_start(url)
 
     async def aclose(self) -> None:
         await self.engine.dispose()
@@ -126,10 +136,7 @@ class SqlTools:
     async def query(self, sql: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         first = _first_keyword(sql)
         if first not in _READ_KEYWORDS:
-            raise ToolError(
-                f"sql_query only reads data; '{first.upper() or sql[:20]}' statements must go "
-                "through sql_execute, which asks for approval"
-            )
+            raise ToolError(_WRITE_REFUSED.format(first.upper() or sql[:20]))
         if self.dialect == "sqlite":
             _check_sqlite_pragma(sql)
         elif (action := _POSTGRES_ACTIONS.search(sql)) is not None:
@@ -159,6 +166,8 @@ class SqlTools:
                     out: dict[str, Any] = {"rowcount": result.rowcount}
                     if result.returns_rows:
                         out.update(self._rows(result))
+            with contextlib.suppress(SQLAlchemyError):
+                self._describe(await conn.run_sync(_tables_of))
             return out
 
         return await self._run(work, "sql_execute", self._fresh_engine)
@@ -266,11 +275,11 @@ class SqlTools:
 
     def tools(self) -> list[tuple[BaseTool, Risk]]:
         cfg = self.config
-        where = f"the configured {self.dialect} database ({_dialect_hint(self.dialect)})"
+        where = self._where()
         binds = ("Put values in 'params' and refer to them as :name in the SQL (e.g. "
                  "'WHERE id = :id' with params {\"id\": 7}) instead of pasting them in.")
         query_tool = StructuredTool.from_function(
-            coroutine=self.query, name="sql_query", args_schema=SqlArgs,
+            coroutine=self.query, name="sql_query", args_schema=SqlQueryArgs,
             description=(
                 f"Run one read-only SQL statement (SELECT, WITH, VALUES, EXPLAIN…) on {where}. "
                 f"{binds} Returns {{columns, rows: [[values in column order]], truncated}}; at "
@@ -288,12 +297,42 @@ class SqlTools:
                 f"Stops after {cfg.timeout_seconds:g} s and rolls back on any error."
             ),
         )
+        self._tools = [query_tool, execute_tool]
         return [(query_tool, Risk.GREEN), (execute_tool, Risk.RED)]
+
+    def _where(self) -> str:
+        """The database, as the first sentence of both descriptions names it: with its tables and
+        their columns, so that a planner writes the names the database has (a model that was not
+        shown them invents a ``deploy_date`` for a ``deployed_on``)."""
+        where = f"the configured {self.dialect} database ({_dialect_hint(self.dialect)})"
+        return f"{where}, whose tables are {self._tables}" if self._tables else where
+
+    def _describe(self, tables: str | None) -> None:
+        """After a change (a table made or dropped), the descriptions name the tables there are."""
+        if tables is None or tables == self._tables:
+            return
+        before, self._tables = self._where(), tables
+        for tool in self._tools:
+            tool.description = tool.description.replace(before, self._where(), 1)
 
 
 class SqlArgs(BaseModel):
     sql: str = Field(description="Exactly one SQL statement.")
     params: dict[str, Any] | None = Field(None, description="Values for :name placeholders.")
+
+
+class SqlQueryArgs(SqlArgs):
+    """sql_query's arguments: a statement that plainly writes is refused with them, so that a
+    plan's validation says so and its repair plans sql_execute (bench.quality record-deploy:
+    the 1.5B model planned an INSERT as a sql_query, which failed only when it ran)."""
+
+    @field_validator("sql")
+    @classmethod
+    def _reads(cls, sql: str) -> str:
+        first = _first_keyword(sql)
+        if first not in _READ_KEYWORDS:
+            raise ValueError(_WRITE_REFUSED.format(first.upper() or sql[:20]))
+        return sql
 
 
 def _first_keyword(sql: str) -> str:
@@ -332,6 +371,43 @@ def _in_memory(url: URL) -> bool:
     return url.database in (None, "", ":memory:") or url.query.get("mode") == "memory"
 
 
+def _tables_of(conn: Connection) -> str:
+    """The tables of the connection's default schema, each with its columns: ``deploys(service,
+    version, deployed_on, status)``."""
+    inspector = inspect(conn)
+    names = sorted(n for n in inspector.get_table_names() if not n.startswith("sqlite_"))
+    shown = []
+    for name in names[:_TABLES_SHOWN]:
+        columns = [str(c["name"]) for c in inspector.get_columns(name)]
+        more = f", and {len(columns) - _COLUMNS_SHOWN} more" if len(columns) > _COLUMNS_SHOWN else ""
+        shown.append(f"{name}({', '.join(columns[:_COLUMNS_SHOWN])}{more})")
+    rest = f" and {len(names) - _TABLES_SHOWN} more" if len(names) > _TABLES_SHOWN else ""
+    return ", ".join(shown) + rest
+
+
+def _tables_at_start(url: URL) -> str:
+    """The tables there are when dagbot starts, read over a short-lived synchronous connection
+    (a SQLite file that is not there yet is not created; an unreachable server costs at most
+    3 s and leaves the tables unnamed: the planner can still list them with sql_query)."""
+    if url.get_backend_name() == "sqlite":
+        if _in_memory(url) or not url.database or not Path(url.database).is_file():
+            return ""
+        sync = url.set(drivername="sqlite", database=f"file:{url.database}",
+                       query={"mode": "ro", "uri": "true"})
+        connect_args: dict[str, Any] = {}
+    else:
+        sync, connect_args = url, {"connect_timeout": 3}
+    engine = create_engine(sync, poolclass=NullPool, connect_args=connect_args)
+    try:
+        with engine.connect() as conn:
+            return _tables_of(conn)
+    except (SQLAlchemyError, OSError) as exc:
+        log.warning("could not list the SQL database's tables", error=type(exc).__name__)
+        return ""
+    finally:
+        engine.dispose()
+
+
 def _dialect_hint(dialect: str) -> str:
     if dialect == "sqlite":
         return ("SQLite syntax; list tables with SELECT name FROM sqlite_master, describe one "
@@ -367,5 +443,6 @@ def register_sql_tools(registry: ToolRegistry, config: SqlToolConfig) -> SqlTool
     """Add sql_query (green) and sql_execute (red); the caller may ``aclose()`` the result."""
     sql_tools = SqlTools(config)
     for tool, risk in sql_tools.tools():
-        registry.add(tool, risk)
+        registry.add(tool, risk, returns={"rowcount", "columns", "rows", "truncated"} if risk is Risk.RED
+                     else {"columns", "rows", "truncated"})
     return sql_tools

@@ -15,7 +15,7 @@ import pytest
 import pytest_asyncio
 
 import infra.tools.sql_tools
-from agent.errors import ConfigurationError, ToolError
+from agent.errors import ConfigurationError, PlanError, ToolError
 from agent.tools.registry import Risk, ToolRegistry
 from infra.tools.sql_tools import SqlToolConfig, SqlTools, async_url, register_sql_tools
 
@@ -31,7 +31,8 @@ class Db:
 
     async def query(self, sql: str, params: dict[str, Any] | None = None) -> Any:
         args: dict[str, Any] = {"sql": sql} if params is None else {"sql": sql, "params": params}
-        return await self.registry.get("sql_query").tool.ainvoke(args)
+        # checked against its schema first, as the engine's gateway does
+        return await self.registry.get("sql_query").tool.ainvoke(self.registry.validate_args("sql_query", args))
 
     async def execute(self, sql: str, params: dict[str, Any] | None = None) -> Any:
         args: dict[str, Any] = {"sql": sql} if params is None else {"sql": sql, "params": params}
@@ -310,3 +311,43 @@ async def test_unreachable_database_is_a_clear_error() -> None:
         assert "hunter2" not in str(info.value)
     finally:
         await handle.tools.aclose()
+
+
+async def test_the_planner_is_shown_the_tables_and_their_columns(blank_database_url: str) -> None:
+    """A planner that was not shown the columns invents them (bench.quality: ``deploy_date`` for
+    ``deployed_on``): both descriptions name the tables there are, at start and after a change."""
+    from agent.model.prompting import describe_tools
+
+    first = await _open(blank_database_url)
+    await first.execute("CREATE TABLE deploys (service TEXT, version TEXT, deployed_on TEXT)")
+    await first.tools.aclose()
+    handle = await _open(blank_database_url)  # a start with the table there
+    try:
+        shown = describe_tools(handle.registry)
+        assert shown.count("whose tables are deploys(service, version, deployed_on)") == 2, shown
+        await handle.execute("CREATE TABLE owners (service TEXT, team TEXT)")
+        shown = describe_tools(handle.registry)
+        assert shown.count("deploys(service, version, deployed_on), owners(service, team)") == 2, shown
+    finally:
+        await handle.tools.aclose()
+
+
+def test_a_database_not_there_at_start_is_not_created(tmp_path: Path) -> None:
+    registry = ToolRegistry()
+    register_sql_tools(registry, SqlToolConfig(url=f"sqlite:///{tmp_path}/later.sqlite"))
+    assert not (tmp_path / "later.sqlite").exists()
+    assert "whose tables are" not in registry.get("sql_query").description
+
+
+def test_a_plan_that_writes_through_sql_query_is_refused_with_the_plan() -> None:
+    """Said when the plan is validated (its repair plans sql_execute), not only when it runs."""
+    from agent.plan.validation import validate_plan
+
+    registry = ToolRegistry()
+    register_sql_tools(registry, SqlToolConfig(url="sqlite:///unused.sqlite"))
+    with pytest.raises(PlanError) as refused:
+        validate_plan({"nodes": [{"id": "add", "tool": "sql_query", "args": {
+            "sql": "INSERT INTO deploys VALUES ('search', '1.8.1')"}}]}, registry)
+    assert "'INSERT' statements must go through sql_execute" in str(refused.value)
+    validate_plan({"nodes": [{"id": "add", "tool": "sql_execute", "args": {
+        "sql": "INSERT INTO deploys VALUES ('search', '1.8.1')"}}]}, registry)
