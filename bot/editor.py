@@ -112,5 +112,8 @@ class MessageEditor:
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             log.warning("status edit failed", ts=self.ts, error=type(exc).__name__)
             return Outcome.FAILED, self.interval
+        except RuntimeError as exc:  # aiohttp's "Session is closed": the bot is shutting down
+            log.info("status edit dropped: the Slack client is closed", ts=self.ts, error=str(exc))
+            return Outcome.GONE, 0.0
         finally:
             self._last_edit = self.clock()

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from agent.plan.package_code import parse_python
+
 ROOT = Path(__file__).resolve().parents[1]
 NOT_THE_PRODUCT = {"tests", "bench"}
 """No package of the product imports test or benchmark code (the stand-ins the playground, the
@@ -25,7 +27,7 @@ FORBIDDEN = {
 
 def imported_roots(path: Path) -> set[str]:
     roots = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    for node in ast.walk(parse_python(path.read_text(), str(path))):
         if isinstance(node, ast.Import):
             roots.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
@@ -98,7 +100,7 @@ def agent_room(module: str) -> str | None:
 
 def agent_imports(path: Path) -> set[str]:
     modules = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    for node in ast.walk(parse_python(path.read_text(), str(path))):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("agent."):
             modules.add(node.module)
         elif isinstance(node, ast.Import):
@@ -135,7 +137,7 @@ def _module_graph() -> dict[str, set[str]]:
             paths[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
     graph: dict[str, set[str]] = {module: set() for module in paths}
     for module, path in paths.items():
-        for node in ast.parse(path.read_text(), str(path)).body:
+        for node in parse_python(path.read_text(), str(path)).body:
             names: list[str] = []
             if isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names]

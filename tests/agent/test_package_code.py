@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import ast
+import gc
+from pathlib import Path
 
 import pytest
 
-from agent.plan.package_code import PACKAGE_GLOBALS, outward_actions, package_code_problems, undefined_names
+from agent.plan.package_code import (
+    PACKAGE_GLOBALS,
+    outward_actions,
+    package_code_problems,
+    parse_python,
+    undefined_names,
+)
 from sandbox.runner import TOOL_ERRORS
 
 
@@ -74,3 +82,27 @@ def test_computing_with_the_standard_library_is_no_action() -> None:
             "rows = list(csv.reader(io.StringIO(inputs['f']['content'])))\n"
             "result = {'sep': os.sep, 'host': urlsplit(inputs['u']).hostname, 'n': len(rows)}")
     assert outward_actions(ast.parse(code)) == []
+
+
+class _ParsesWhenCollected:
+    """Like an asyncio task whose exception nobody retrieved: collected, it formats a traceback,
+    which on CPython 3.11 parses source to place the carets."""
+
+    def __init__(self) -> None:
+        self.cycle = self
+
+    def __del__(self) -> None:
+        ast.parse("x = (1 + 2) * 3")
+
+
+def test_a_parse_survives_a_finalizer_that_parses_during_it() -> None:
+    source = (Path(__file__).resolve().parents[2] / "agent" / "plan" / "validation.py").read_text()
+    thresholds = gc.get_threshold()
+    gc.set_threshold(1)  # collect at every allocation: the finalizer runs mid-parse
+    try:
+        for _ in range(5):
+            _ParsesWhenCollected()
+            assert isinstance(parse_python(source), ast.Module)
+    finally:
+        gc.set_threshold(*thresholds)
+    assert gc.isenabled()

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
+
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.app import web_client
 from bot.config import BotConfig
@@ -47,3 +51,23 @@ async def test_a_deleted_message_stops_the_editor(slack: FakeSlack) -> None:
     editor.show("x", section("x"))
     await editor.settled()
     assert len(slack.calls_of("chat.update")) == 1
+
+
+
+class _ClosedSessionClient(AsyncWebClient):
+    """What aiohttp raises for a request on a session closed under it (the client's retry of a
+    dropped connection, at shutdown)."""
+
+    async def chat_update(self, **kwargs: Any) -> AsyncSlackResponse:
+        raise RuntimeError("Session is closed")
+
+
+async def test_an_edit_after_the_slack_session_closed_ends_quietly() -> None:
+    """The flusher ends; it leaves no task whose exception nobody retrieves (collected, such a
+    task logs a traceback, at any moment)."""
+    editor = MessageEditor(_ClosedSessionClient(token="xoxb-test"), "C0OPS", "1.000000", interval=0.05)
+    editor.show("late", section("late"))
+    await editor.settled()
+    flusher = editor._flusher
+    assert flusher is not None and flusher.done() and flusher.exception() is None
+    assert editor.edits == 0
