@@ -29,6 +29,10 @@ class PlanProblem:
     code_fault: bool = False
     """Package code that would fail when it runs (it does not parse, or cannot work): the
     sandbox's reflexion could mend it too (``validate_plan(code_faults_to_sandbox=True)``)."""
+    local: bool = False
+    """Package code that fails where it stands (it does not parse, it sets no ``result``): the
+    sandbox's reflexion mends it when it runs, with Python's error and the inputs in view. On
+    its own it is no reason to repair the whole plan; with other problems it is repaired too."""
 
     def __str__(self) -> str:
         where = []

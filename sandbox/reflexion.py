@@ -24,7 +24,7 @@ from string import Template
 from typing import Any, TypedDict
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import HumanMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
 
@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 PROMPT_PATH = Path(__file__).resolve().parent / "prompts" / "reflexion.md"
 FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)```", re.DOTALL)
 LINE = re.compile(r'File "<package>", line (\d+)')
+_GIST_LINE = re.compile(r"\(line (\d+)\)$")
 NOT_FIXABLE_BY_CODE = frozenset({"SandboxUnavailable", "SandboxError"})
 """Failures of the sandbox itself: no new attempt, no reflexion."""
 
@@ -133,19 +134,23 @@ class ReflexionPackageRunner:
             attempt=state.get("attempt", 1), max_attempts=self.max_attempts,
             code=state["code"], error=state.get("feedback") or "(no details)",
         )
-        try:
-            reply = await for_role(self.llm, "reflexion").ainvoke([HumanMessage(prompt)])
-        except Exception as exc:  # its class and status only: the server's words may quote the key
-            log.warning("reflexion model failed for %s: %s", job.node_id, model_error_summary(exc))
-            return {"stopped": f"the reflexion model failed: {model_error_summary(exc)}",
-                    "feedback": None}
-        code = extract_code(_text(reply.content))
-        if not code:
-            return {"stopped": "the reflexion model returned no code", "feedback": None}
-        if _same_code(code, state["code"]):  # it would fail the same way: no attempt wasted
-            return {"stopped": "the reflexion model returned the same code that failed in attempt "
-                               f"{state.get('attempt', 1)}: not run again", "feedback": None}
-        return {"code": code, "feedback": None}
+        messages: list[BaseMessage] = [HumanMessage(prompt)]
+        for _ in range(2):  # the same code back: told so once, with the line that failed
+            try:
+                reply = await for_role(self.llm, "reflexion").ainvoke(messages)
+            except Exception as exc:  # its class and status only: the server's words may quote the key
+                log.warning("reflexion model failed for %s: %s", job.node_id, model_error_summary(exc))
+                return {"stopped": f"the reflexion model failed: {model_error_summary(exc)}",
+                        "feedback": None}
+            code = extract_code(_text(reply.content))
+            if not code:
+                return {"stopped": "the reflexion model returned no code", "feedback": None}
+            if not _same_code(code, state["code"]):
+                return {"code": code, "feedback": None}
+            messages += [AIMessage(_text(reply.content)), HumanMessage(_same_again(state))]
+        # it would fail the same way: no attempt wasted
+        return {"stopped": "the reflexion model returned the same code that failed in attempt "
+                           f"{state.get('attempt', 1)}: not run again", "feedback": None}
 
     def _after_attempt(self, state: PackageState) -> str:
         if state.get("ok") or state.get("stopped") or state.get("attempt", 0) >= self.max_attempts:
@@ -184,6 +189,20 @@ async def _emit(emit: EmitFn, job: PackageJob, attempt: int, limit: int, gist: s
         await emit(event)
     except Exception:  # progress display must never break a package run
         log.exception("could not emit %s", event)
+
+
+def _same_again(state: PackageState) -> str:
+    """What the reflexion model is told when it returns the code that failed: the line to change."""
+    records = state.get("records") or []
+    gist = records[-1].error if records and records[-1].error else "the error above"
+    line = _GIST_LINE.search(gist)
+    code_lines = state["code"].splitlines()
+    where = ""
+    if line and 0 < int(line.group(1)) <= len(code_lines):
+        where = f" Line {line.group(1)} raised it:\n{code_lines[int(line.group(1)) - 1].strip()}\n"
+    return (f"That is the same code that failed, and it would fail the same way ({gist}).{where}"
+            "Change what raised the error so that it cannot happen with the inputs shown above, "
+            "and reply with the whole corrected script in a single ```python fenced block.")
 
 
 def error_gist(outcome: SandboxResult) -> str:

@@ -15,7 +15,13 @@ from pydantic import ValidationError
 from agent.errors import PlanError, PlanProblem
 from agent.plan.format import NODE_ID_PATTERN, Plan, PlanNode
 from agent.plan.grounding import REPLY_IDS
-from agent.plan.package_code import outward_actions, package_code_problems
+from agent.plan.input_fields import mended_input_fields, unknown_input_fields
+from agent.plan.package_code import (
+    NO_RESULT,
+    outward_actions,
+    package_code_problems,
+    parse_python,
+)
 from agent.plan.references import is_whole_reference, referenced_ids
 from agent.tools.argument_errors import describe, problems_in
 from agent.tools.registry import Risk, ToolRegistry
@@ -57,6 +63,11 @@ def validate_plan(raw: Any, registry: ToolRegistry, limits: PlanLimits | None = 
     """Return the plan, or raise :class:`PlanError` listing every problem found.
 
     ``refused``: tools the requester may not use here (the access policy), with why.
+    Package code that fails where it stands (it does not parse, or sets no ``result``) is no
+    problem of the plan on its own: the sandbox's reflexion mends it when it runs, with Python's
+    error and the package's inputs in view, while the rest of the plan runs (a repair round
+    rewrites the whole plan, and cannot see the inputs). With other problems it goes to the
+    repair round with them.
     ``code_faults_to_sandbox``: package code that does not parse, or cannot work (a name it
     never defines, no ``result``, a workspace file opened: :mod:`agent.plan.package_code`), is
     no problem of the plan; it fails when it runs, with Python's own error, and the sandbox's
@@ -108,9 +119,10 @@ def validate_plan(raw: Any, registry: ToolRegistry, limits: PlanLimits | None = 
                 field = ".".join(str(x) for x in err["loc"]) or None
                 problems.append(PlanProblem(label, field, err["msg"]))
 
-    nodes = _mended([_without_blank_options(node, registry) for node in nodes])
+    nodes = mended_input_fields(_mended([_without_blank_options(node, registry) for node in nodes]), registry)
     if answer and referenced_ids(answer) - {node.id for node in nodes} - unchecked:
         answer = None  # a template naming no node of the plan: the joiner answers instead
+    nodes, answer = _reply_package_as_answer(nodes, answer)
     nodes = _without_reply_packages(nodes, answer)
     seen: set[str] = set(unchecked)
     for node in nodes:
@@ -122,6 +134,7 @@ def validate_plan(raw: Any, registry: ToolRegistry, limits: PlanLimits | None = 
         problems.extend(p for p in _check_node(node, registry, limits)
                         if not (code_faults_to_sandbox and p.code_fault))
         problems.extend(_check_access(node, refused))
+        problems.extend(p for p in unknown_input_fields(node, nodes, registry) if not code_faults_to_sandbox)
 
     for node in nodes:
         for dep in sorted(dependencies(node)):
@@ -138,11 +151,11 @@ def validate_plan(raw: Any, registry: ToolRegistry, limits: PlanLimits | None = 
             elif dep not in seen:
                 problems.append(PlanProblem(node.id, "depends_on", f"refers to unknown node '{dep}'"))
 
-    if not problems:
+    if all(p.local for p in problems):
         cycle = find_cycle({n.id: dependencies(n) for n in nodes})
         if cycle:
             problems.append(PlanProblem(cycle[0], "depends_on", "cycle: " + " -> ".join(cycle)))
-    if problems:
+    if not all(p.local for p in problems):  # local faults alone: the sandbox's reflexion mends them
         raise PlanError(problems)
     # The validated plan lists every edge in depends_on, references included.
     nodes = [n.model_copy(update={"depends_on": sorted(dependencies(n))}) for n in nodes]
@@ -221,7 +234,7 @@ def _check_access(node: PlanNode, refused: Mapping[str, str]) -> list[PlanProble
         return [PlanProblem(node.id, "tool", f"not allowed: {refused[node.tool]}")]
     if node.package is not None:
         try:
-            names = package_tool_names(ast.parse(node.package.code))
+            names = package_tool_names(parse_python(node.package.code))
         except SyntaxError:
             return []  # (reported by _check_package_code)
         return [PlanProblem(node.id, "package.code", f"calls a tool that is not allowed: {refused[name]}")
@@ -247,6 +260,32 @@ def _mended(nodes: list[PlanNode]) -> list[PlanNode]:
             mended[index] = node.model_copy(update={"id": f"{node.id}_{number}"})
         seen.add(mended[index].id)
     return mended
+
+
+def _reply_package_as_answer(nodes: list[PlanNode], answer: str | None) -> tuple[list[PlanNode], str | None]:
+    """A plan with no ``answer`` whose reply was written as a package's "code", in prose with
+    references (``"code": "There are ${count} slow services."``, which is no Python): that
+    text is the plan's answer, and the package is left out, when nothing uses it."""
+    if answer:
+        return nodes, answer
+    ids = {node.id for node in nodes}
+    used = {dep for node in nodes for dep in dependencies(node) if dep != node.id}
+    for node in nodes:
+        if not (node.package and node.id.lower() in REPLY_IDS and node.id not in used):
+            continue
+        text = node.package.code.strip()
+        refs = referenced_ids(text)
+        if refs and refs <= ids - {node.id} and not _parses(text):
+            return [n for n in nodes if n is not node], text
+    return nodes, answer
+
+
+def _parses(code: str) -> bool:
+    try:
+        parse_python(code)
+    except SyntaxError:
+        return False
+    return True
 
 
 def _without_reply_packages(nodes: list[PlanNode], answer: str | None) -> list[PlanNode]:
@@ -305,11 +344,11 @@ def _check_package_code(
     if _utf8_size(code) > limits.max_code_bytes:
         return [PlanProblem(node.id, "package.code", f"code is over {limits.max_code_bytes} bytes")]
     try:
-        tree = ast.parse(code)
+        tree = parse_python(code)
     except SyntaxError as exc:
         why = f"syntax error line {exc.lineno}: {exc.msg}"
-        return [PlanProblem(node.id, "package.code", why, code_fault=True)]
-    problems = [PlanProblem(node.id, "package.code", why, code_fault=True)
+        return [PlanProblem(node.id, "package.code", why, code_fault=True, local=True)]
+    problems = [PlanProblem(node.id, "package.code", why, code_fault=True, local=why == NO_RESULT)
                 for why in package_code_problems(code, tree)]
     problems.extend(PlanProblem(node.id, "package.code", why) for why in outward_actions(tree))
     for name in sorted(package_tool_names(tree)):
@@ -331,7 +370,7 @@ def package_input_ids(code: str) -> frozenset[str]:
     their text when the code does not parse: that is reported as its own problem, or the
     sandbox's reflexion mends it, and it needs those inputs either way)."""
     try:
-        tree = ast.parse(code)
+        tree = parse_python(code)
     except SyntaxError:
         return frozenset(a or b for a, b in _INPUT_READ.findall(code))
     ids: set[str] = set()

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from agent.tools.email import SmtpConfig, email_tools
 from agent.tools.files import FileToolConfig, file_tools
-from agent.tools.http import HttpToolConfig, http_tools
+from agent.tools.http import RESPONSE_KEYS, HttpToolConfig, http_tools
 from agent.tools.registry import ToolRegistry
 
 
@@ -33,4 +33,15 @@ def register_builtin_tools(
         families.append(email_tools(cfg.smtp))
     for family in families:
         for tool, risk in family:
-            registry.add(tool, risk)
+            registry.add(tool, risk, returns=RETURNS.get(tool.name))
+
+
+RETURNS: dict[str, frozenset[str]] = {
+    "http_get": RESPONSE_KEYS, "http_post": RESPONSE_KEYS,
+    "read_file": frozenset({"path", "content", "size", "truncated"}),
+    "list_files": frozenset({"files", "truncated"}),
+    "search_files": frozenset({"matches", "truncated", "files_searched"}),
+    "write_file": frozenset({"path", "bytes_written", "appended"}),
+    "send_email": frozenset({"sent_to", "message_id"}),
+}
+"""The keys of each built-in tool's output (see each tool's "Returns" sentence)."""

@@ -399,6 +399,10 @@ with warnings.catch_warnings():
             json_schema_extra={"secret": True})  # they often carry a token: never shown
 
 
+RESPONSE_KEYS = frozenset({"url", "status", "content_type", "text", "truncated", "title", "json"})
+"""The keys of http_get's and http_post's output ('title' for HTML pages, 'json' for JSON bodies)."""
+
+
 def http_tools(config: HttpToolConfig | None = None) -> list[tuple[BaseTool, Risk]]:
     cfg = config or HttpToolConfig()
     limit = f"{cfg.max_bytes:,} bytes"

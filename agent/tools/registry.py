@@ -88,6 +88,9 @@ class ToolSpec:
     cacheable: bool = True
     """An identical green call in the same thread may reuse this tool's recent result
     (DAGBOT_RESULT_CACHE_TTL). False for tools whose answer changes from call to call."""
+    returns: frozenset[str] | None = None
+    """The keys of the object the tool returns (some may be absent from a given result), when
+    declared: package code reading another key of its output is mended or told so."""
 
     @property
     def name(self) -> str:
@@ -151,13 +154,20 @@ class ToolRegistry:
         self._specs: dict[str, ToolSpec] = {}
 
     def add(self, tool: BaseTool, risk: Risk | str, *, secret: Iterable[str] = (),
-            retry: RetryPolicy | None = None, cacheable: bool = True) -> None:
+            retry: RetryPolicy | None = None, cacheable: bool = True,
+            returns: Iterable[str] | None = None) -> None:
         """Register a tool; ``secret`` names arguments never to be shown (masked in Slack and
-        in the audit trail), like arguments whose schema marks them secret."""
+        in the audit trail), like arguments whose schema marks them secret; ``returns``: the
+        keys of the object it returns, when it always returns one."""
         if tool.name in self._specs:
             raise ConfigurationError(f"tool '{tool.name}' is registered twice")
         self._specs[tool.name] = ToolSpec(tool=tool, risk=Risk(risk), secret=frozenset(secret),
-                                          retry=retry, cacheable=cacheable)
+                                          retry=retry, cacheable=cacheable,
+                                          returns=None if returns is None else frozenset(returns))
+
+    def returns_of(self, name: str) -> frozenset[str] | None:
+        """The keys tool ``name``'s output object has (None: not declared, or no such tool)."""
+        return self._specs[name].returns if name in self._specs else None
 
     def secret_args(self, name: str) -> frozenset[str]:
         """Arguments of tool ``name`` never shown outside the engine (unknown tools: none)."""

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agent.errors import PlanError
+from agent.plan.package_code import NO_RESULT
 from agent.plan.readiness import NodeState, critical_path, is_finished, readiness
 from agent.plan.validation import PlanLimits, dependencies, find_cycle, validate_plan
 from tests.fakes.tools import ToolLog, simulated_registry
@@ -54,7 +55,7 @@ def test_a_good_plan_validates_with_references_as_edges() -> None:
     ({"nodes": [{"id": "p", "package": {"goal": "g", "code": "getattr(tools, 'send')(to='a', body='b')"}}]},
      "calls red tool 'send'"),
     ({"nodes": [{"id": "p", "package": {"goal": "g", "code": "tools.teleport()"}}]}, "calls unknown tool 'teleport'"),
-    ({"nodes": [{"id": "p", "package": {"goal": "g", "code": "result = ("}}]}, "syntax error line 1"),
+    ({"nodes": [{"id": "p", "package": {"goal": "g", "code": "result = ("}}, {"id": "q"}]}, "syntax error line 1"),
     ({"nodes": [{"id": "p", "package": {"goal": "g", "code": "answer = f'{total} rows'"}}]},
      "node 'p', field 'package.code': uses 'total', which it never defines"),
     ({"nodes": [{"id": "p", "package": {"goal": "g", "code": "result = inputs['page']"}}]},
@@ -106,13 +107,31 @@ def test_the_inputs_package_code_reads_are_its_dependencies() -> None:
     assert "p" in readiness(plan, {"page": NodeState.DONE, "extra": NodeState.DONE}).ready
 
 
+def test_code_that_fails_where_it_stands_is_left_to_the_sandboxs_reflexion() -> None:
+    """Code that does not parse, or sets no result, is no reason on its own to rewrite the
+    whole plan: reflexion mends it when it runs, with the inputs in view. With another problem,
+    the repair round is told of it too."""
+    unparsable = {"id": "p", "package": {"goal": "g", "code": "n = len(inputs['rows'])\nresult = 'open\n"}}
+    no_result = {"id": "q", "package": {"goal": "g", "code": "n = len(inputs['rows'])"}}
+    plan = validate_plan({"nodes": [node("rows"), unparsable, no_result]}, REGISTRY)
+    assert plan.node("p").depends_on == ["rows"] and plan.node("q").depends_on == ["rows"]
+    assert problems({"nodes": [node("rows"), unparsable, no_result, node("a", depends_on=["ghost"])]}) == [
+        "node 'p', field 'package.code': syntax error line 2: unterminated string literal (detected at line 2)",
+        "node 'q', field 'package.code': " + NO_RESULT,
+        "node 'a', field 'depends_on': refers to unknown node 'ghost'"]
+
+
 def test_code_that_would_fail_goes_to_the_sandbox_only_when_asked() -> None:
     raw = {"nodes": [node("rows"), node("limit"), {"id": "p", "package": {"goal": "g", "code": (
-        "n = len(inputs['rows']) + inputs.get(\"limit\")\nresult = 'unterminated\n")}}]}
-    assert problems(raw) == ["node 'p', field 'package.code': syntax error line 2: unterminated string literal (detected at line 2)"]
+        "n = len(inputs['rows']) + inputs.get(\"limit\")\nresult = 'unterminated\n")}},
+        {"id": "u", "package": {"goal": "g", "code": "result = inputs['rows'] + unknown"}}]}
+    assert problems(raw) == [
+        "node 'p', field 'package.code': syntax error line 2: unterminated string literal (detected at line 2)",
+        "node 'u', field 'package.code': uses 'unknown', which it never defines: a package runs alone and "
+        "sees only its inputs (inputs['id'] is node id's output: read another node's value from there) and tools.NAME"]
     plan = validate_plan(raw, REGISTRY, code_faults_to_sandbox=True)
     # the inputs it reads, found in its text, are still its edges: it runs after them
-    assert plan.nodes[-1].depends_on == ["limit", "rows"]
+    assert plan.node("p").depends_on == ["limit", "rows"]
     # so does code that parses but cannot work
     raw["nodes"].append({"id": "f", "package": {"goal": "g", "code": "answer = f'{total} rows'"}})
     assert "uses 'total'" in " ".join(problems(raw))
@@ -280,3 +299,17 @@ def test_a_package_reading_its_own_output_is_told_to_add_the_node_it_needs() -> 
         "node 'memory', field 'package.code': reads inputs['memory'], its own output: a package's inputs "
         "are other nodes' outputs; add a node that gets what it needs (read_file, http_get…) and read "
         "inputs['that node's id']"]
+
+
+def test_a_reply_written_as_a_packages_prose_is_the_plans_answer() -> None:
+    """The 1.5B model wrote its reply as the "code" of a package called answer (bench.quality
+    slow-services): the text is the answer, the package is left out."""
+    prose = {"id": "answer", "package": {"goal": "say it", "code": "There are ${count} slow services."}}
+    count = {"id": "count", "package": {"goal": "g", "code": "result = len(inputs['a'])"}}
+    plan = validate_plan({"nodes": [node("a"), count, prose]}, REGISTRY)
+    assert plan.ids == ["a", "count"] and plan.answer == "There are ${count} slow services."
+    # code that parses, or a plan with its own answer, keeps its package as it was
+    code = {"id": "answer", "package": {"goal": "g", "code": "result = f\"{inputs['count']} slow\""}}
+    assert "answer" in validate_plan({"nodes": [node("a"), count, code]}, REGISTRY).ids
+    kept = validate_plan({"nodes": [node("a"), count, prose], "answer": "Slow: ${a}"}, REGISTRY)
+    assert kept.answer == "Slow: ${a}" and "count" in kept.ids

@@ -111,7 +111,10 @@ async def test_the_code_that_just_failed_is_not_run_again() -> None:
     events = Events()
     outcome = await runner.run(job(), NoTools(), events)
     assert not outcome.ok
-    assert sandbox.ran == [BROKEN] and len(llm.calls) == 1
+    # told once that it was the same code, with the line that raised; the same again: stopped
+    assert sandbox.ran == [BROKEN] and len(llm.calls) == 2
+    told = str(llm.calls[1][-1].content)
+    assert "same code that failed" in told and "Line 2 raised it:\ntotal = sum(r['n'] for r in rows)" in told
     assert [r.attempt for r in outcome.attempts] == [1]
     assert outcome.error == (
         "package 'digest' failed after 1 attempt (limit 5):\n"
@@ -179,3 +182,12 @@ def test_code_is_parsed_from_fenced_or_raw_replies() -> None:
     assert extract_code("result = 5\n") == "result = 5"
     assert extract_code("```python\nresult = 6\n") == "result = 6"
     assert extract_code("   ") == ""
+
+
+async def test_told_it_returned_the_same_code_the_model_may_still_fix_it() -> None:
+    llm = ScriptedChatModel(replies=[f"```python\n{BROKEN}```", f"```python\n{FIXED}```"])
+    sandbox = FailingSandbox()
+    runner = ReflexionPackageRunner(sandbox, llm, max_attempts=2)
+    outcome = await runner.run(job(), NoTools(), Events())
+    assert sandbox.ran == [BROKEN, FIXED.rstrip("\n")]  # the fix ran (and failed here: a fake)
+    assert [r.attempt for r in outcome.attempts] == [1, 2]

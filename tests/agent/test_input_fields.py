@@ -1,0 +1,67 @@
+"""Package code reading a key its input's tool never returns: mended where one fix fits, told
+otherwise (agent/plan/input_fields.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agent.errors import PlanError
+from agent.plan.validation import validate_plan
+from agent.tools.builtin import BuiltinToolConfig, register_builtin_tools
+from agent.tools.files import FileToolConfig
+from agent.tools.registry import ToolRegistry
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> ToolRegistry:
+    registry = ToolRegistry()
+    register_builtin_tools(registry, BuiltinToolConfig(files=FileToolConfig(workspace=tmp_path)))
+    return registry
+
+
+def plan_with(code: str, *extra: dict[str, Any]) -> dict[str, Any]:
+    return {"nodes": [
+        {"id": "status", "tool": "http_get", "args": {"url": "https://status.example.com/status.json"}},
+        {"id": "log", "tool": "read_file", "args": {"path": "logs/app.log"}},
+        {"id": "pages", "tool": "http_get", "each": [{"url": "https://a.example.com"}, {"url": "https://b.example.com"}]},
+        {"id": "p", "package": {"goal": "g", "code": code}}, *extra]}
+
+
+def mended(code: str, registry: ToolRegistry) -> str:
+    package = validate_plan(plan_with(code), registry).node("p").package
+    assert package is not None
+    return package.code
+
+
+def test_a_body_read_under_another_tools_name_reads_this_tools_body(registry: ToolRegistry) -> None:
+    code = "# the café's log\nhead = inputs['status']['content'][:80]\nresult = inputs.get('log')['text'] + head"
+    assert mended(code, registry) == (
+        "# the café's log\nhead = inputs['status']['text'][:80]\nresult = inputs.get('log')['content'] + head")
+
+
+def test_a_json_field_read_from_the_response_is_read_from_its_json(registry: ToolRegistry) -> None:
+    code = "result = [s['name'] for s in inputs['status']['services'] if inputs['status'].get('ok')]"
+    assert mended(code, registry) == (
+        "result = [s['name'] for s in inputs['status']['json']['services'] if inputs['status']['json'].get('ok')]")
+
+
+def test_reads_that_fit_and_outputs_not_declared_are_left_alone(registry: ToolRegistry) -> None:
+    code = ("result = [inputs['status']['json']['services'], inputs['status']['status'], "
+            "inputs['pages'][0]['text'], inputs['log']['content'], inputs['p2']['anything']]")
+    other = {"id": "p2", "package": {"goal": "g", "code": "result = {'anything': 1}"}}
+    plan = validate_plan(plan_with(code, other), registry)
+    package = plan.node("p").package
+    assert package is not None and package.code == code
+
+
+def test_a_key_no_fix_fits_is_told_to_the_repair_round_when_there_is_one(registry: ToolRegistry) -> None:
+    code = "result = len(inputs['log']['lines'])"
+    # on its own, reflexion mends it when it fails, with the input in view
+    assert validate_plan(plan_with(code), registry).node("p").package is not None
+    with pytest.raises(PlanError) as caught:
+        validate_plan(plan_with(code, {"id": "q", "tool": "read_file", "args": {}}), registry)
+    assert ("node 'p', field 'package.code': reads inputs['log']['lines'], but node 'log' returns "
+            "{content, path, size, truncated}: read one of those") in [str(p) for p in caught.value.problems]
