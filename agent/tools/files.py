@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -35,6 +36,13 @@ _MAX_LINE_CHARS = 300
 _BINARY_SNIFF_BYTES = 8192
 _SEARCH_WORKERS = 4
 """Searches running at once, process-wide; more wait their turn (each ends by its deadline)."""
+_OVERVIEW_FILES = 12
+"""Files read_file's description names (the rest: "and N more")."""
+_OVERVIEW_WALK = 2_000
+"""Entries looked at to name them, at most: a large workspace costs no more than this."""
+_HEADER_BYTES = 300
+_DELIMITERS = {".csv": ",", ".tsv": "\t"}
+_UNSAFE_IN_DESCRIPTION = re.compile(r"[^\w\- ]+")
 _search_pool: ThreadPoolExecutor | None = None
 _search_pool_lock = threading.Lock()
 
@@ -117,6 +125,44 @@ class Workspace:
             "size": size,
             "truncated": size > len(data),
         }
+
+    def overview(self) -> str:
+        """The files there are, as read_file's description names them: paths, and a table's
+        columns (a CSV or TSV file's first line), as the SQL tools name tables and columns, so
+        that a planner reads the right file and writes code for the columns it has (a model
+        not shown them counted a CSV's rows for "how many orders", where a column holds them).
+        Hidden files and folders are left out; nothing else of a file's content is shown."""
+        named: list[str] = []
+        more = 0
+        seen = 0
+        for folder, dirs, files in os.walk(self.root):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for name in sorted(f for f in files if not f.startswith(".")):
+                seen += 1
+                if len(named) < _OVERVIEW_FILES:
+                    path = Path(folder, name)
+                    named.append(self.rel(path) + self._columns(path))
+                else:
+                    more += 1
+            if seen >= _OVERVIEW_WALK:
+                return ", ".join(named) + ", and more"
+        if not named:
+            return "no files yet"
+        return ", ".join(named) + (f", and {more} more" if more else "")
+
+    @staticmethod
+    def _columns(path: Path) -> str:
+        delimiter = _DELIMITERS.get(path.suffix.lower())
+        if delimiter is None:
+            return ""
+        try:
+            with path.open("rb") as fh:
+                first = fh.read(_HEADER_BYTES).split(b"\n", 1)[0].decode("utf-8", errors="replace")
+        except OSError:
+            return ""
+        columns = [_UNSAFE_IN_DESCRIPTION.sub("", c).strip() for c in first.split(delimiter)]
+        shown = [c for c in columns if c]
+        return f" (columns {', '.join(shown)})" if shown else ""
 
     def listing(self, pattern: str) -> dict[str, Any]:
         files: list[dict[str, Any]] = []
@@ -201,6 +247,18 @@ class Workspace:
         return {"path": self.rel(target), "bytes_written": len(data), "appended": append}
 
 
+_SCOPE = ("Paths are relative to the bot's workspace directory; paths outside it "
+          "(absolute, '..', symlinks pointing out) are refused.")
+
+
+def _read_description(overview: str, config: FileToolConfig) -> str:
+    """read_file's description; its first sentence names the files there are (after a
+    write_file, the files there are then)."""
+    return (f"Read a text file from the workspace, which holds {overview}. Returns {{path, content, "
+            f"size, truncated}}; only the first {config.max_read_bytes:,} bytes are returned "
+            f"(truncated=true when cut). Binary files are refused. {_SCOPE}")
+
+
 class ReadFileArgs(BaseModel):
     path: str = Field(description="File path relative to the workspace, e.g. 'notes/todo.md'.")
 
@@ -245,18 +303,16 @@ def file_tools(config: FileToolConfig) -> list[tuple[BaseTool, Risk]]:
             raise
 
     async def write_file(path: str, content: str, append: bool = False) -> dict[str, Any]:
-        return await asyncio.to_thread(ws.write, path, content, append)
+        written = await asyncio.to_thread(ws.write, path, content, append)
+        read_tool.description = _read_description(await asyncio.to_thread(ws.overview), config)
+        return written
 
-    scope = ("Paths are relative to the bot's workspace directory; paths outside it "
-             "(absolute, '..', symlinks pointing out) are refused.")
+    scope = _SCOPE
+    read_tool = StructuredTool.from_function(
+        coroutine=read_file, name="read_file", args_schema=ReadFileArgs,
+        description=_read_description(ws.overview(), config))
     return [
-        (StructuredTool.from_function(
-            coroutine=read_file, name="read_file", args_schema=ReadFileArgs,
-            description=(
-                "Read a text file from the workspace. Returns {path, content, size, truncated}; "
-                f"only the first {config.max_read_bytes:,} bytes are returned (truncated=true "
-                "when cut). Binary files are refused. " + scope)),
-         Risk.GREEN),
+        (read_tool, Risk.GREEN),
         (StructuredTool.from_function(
             coroutine=list_files, name="list_files", args_schema=ListFilesArgs,
             description=(

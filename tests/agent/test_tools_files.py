@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from agent.errors import ToolError
+from agent.model.prompting import essentials
 from agent.tools.files import FileToolConfig, file_tools
 from agent.tools.registry import Risk, ToolRegistry
 
@@ -201,3 +202,29 @@ async def test_write_file(workspace: Path) -> None:
 def test_missing_workspace_is_created(tmp_path: Path) -> None:
     _registry(tmp_path / "fresh" / "ws")
     assert (tmp_path / "fresh" / "ws").is_dir()
+
+
+async def test_read_files_description_names_the_files_and_a_tables_columns(workspace: Path) -> None:
+    """What the planner is shown (the description's first sentence): the files there are, a
+    CSV's columns, and after a write the files there are then; hidden files and any other
+    content stay out."""
+    (workspace / "data").mkdir()
+    (workspace / "data" / "orders.csv").write_text("region,orders,revenue_eur\nnorth,120,15400\n")
+    (workspace / ".env").write_text("API_TOKEN=do-not-show\n")
+    registry = _registry(workspace)
+    shown = essentials(registry.get("read_file").description)
+    assert shown.startswith("Read a text file from the workspace, which holds blob.bin, main.py, "
+                            "data/orders.csv (columns region, orders, revenue_eur), docs/notes.txt")
+    assert ".env" not in shown and "do-not-show" not in shown and "DAG runner" not in shown
+    await _call(registry, "write_file", path="reports/errors.tsv", content="service\tcount\ncheckout\t4\n")
+    assert "reports/errors.tsv (columns service, count)" in registry.get("read_file").description
+
+
+def test_read_files_description_names_a_large_workspaces_first_files_only(tmp_path: Path) -> None:
+    for i in range(30):
+        (tmp_path / f"f{i:02}.txt").write_text("x")
+    shown = essentials(_registry(tmp_path).get("read_file").description)
+    assert "f00.txt, f01.txt" in shown and "f11.txt, and 18 more." in shown and "f12.txt" not in shown
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert "which holds no files yet." in _registry(empty).get("read_file").description
