@@ -36,7 +36,7 @@ from typing import Any, TypeVar
 import structlog
 from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy import Connection, create_engine, inspect, text
+from sqlalchemy import Connection, String, column, create_engine, func, inspect, literal, select, table, text
 from sqlalchemy.engine import URL, CursorResult, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -47,6 +47,10 @@ from agent.tools.registry import Risk, ToolRegistry
 
 T = TypeVar("T")
 log = structlog.get_logger(__name__)
+_SMALL_TABLE = 1_000
+"""Rows a table may have for its categorical columns' values to be named."""
+_CATEGORIES = 5
+_LABEL = re.compile(r"[A-Za-z][A-Za-z_-]{0,19}")
 _TABLES_SHOWN = 25
 """Tables the tools' descriptions name, with their columns (more: "and N more")."""
 _COLUMNS_SHOWN = 20
@@ -378,11 +382,37 @@ def _tables_of(conn: Connection) -> str:
     names = sorted(n for n in inspector.get_table_names() if not n.startswith("sqlite_"))
     shown = []
     for name in names[:_TABLES_SHOWN]:
-        columns = [str(c["name"]) for c in inspector.get_columns(name)]
+        described = inspector.get_columns(name)
+        columns = [str(c["name"]) for c in described]
+        labels = _categories(conn, name, [str(c["name"]) for c in described[:_COLUMNS_SHOWN]
+                                          if isinstance(c["type"], String)])
         more = f", and {len(columns) - _COLUMNS_SHOWN} more" if len(columns) > _COLUMNS_SHOWN else ""
-        shown.append(f"{name}({', '.join(columns[:_COLUMNS_SHOWN])}{more})")
+        listed = [c + labels.get(c, "") for c in columns[:_COLUMNS_SHOWN]]
+        shown.append(f"{name}({', '.join(listed)}{more})")
     rest = f" and {len(names) - _TABLES_SHOWN} more" if len(names) > _TABLES_SHOWN else ""
     return ", ".join(shown) + rest
+
+
+def _categories(conn: Connection, name: str, text_columns: list[str]) -> dict[str, str]:
+    """The values of a small table's categorical text columns, as a planner must write them
+    (``status: 'failed'|'ok'``: a model that was not shown them wrote ``status = 'FAILED'`` and
+    found nothing). Only where few values repeat over the rows (a category, not a name or a
+    token), only labels (letters, ``_``, ``-``), and only in tables of at most
+    ``_SMALL_TABLE`` rows, so that reading them costs little."""
+    if not text_columns:
+        return {}
+    rows_of = table(name, *(column(c) for c in text_columns))
+    sample = select(literal(1)).select_from(rows_of).limit(_SMALL_TABLE + 1).subquery()
+    rows = conn.execute(select(func.count()).select_from(sample)).scalar_one()
+    if rows > _SMALL_TABLE:
+        return {}
+    labels = {}
+    for name_of in text_columns:
+        values = conn.execute(select(rows_of.c[name_of]).distinct().limit(_CATEGORIES + 1)).scalars().all()
+        if (values and len(values) <= _CATEGORIES and rows >= 2 * len(values)
+                and all(isinstance(v, str) and _LABEL.fullmatch(v) for v in values)):
+            labels[name_of] = ": " + "|".join(f"'{v}'" for v in sorted(values))
+    return labels
 
 
 def _tables_at_start(url: URL) -> str:

@@ -351,3 +351,29 @@ def test_a_plan_that_writes_through_sql_query_is_refused_with_the_plan() -> None
     assert "'INSERT' statements must go through sql_execute" in str(refused.value)
     validate_plan({"nodes": [{"id": "add", "tool": "sql_execute", "args": {
         "sql": "INSERT INTO deploys VALUES ('search', '1.8.1')"}}]}, registry)
+
+
+async def test_the_planner_is_shown_a_small_tables_categories_and_nothing_else(blank_database_url: str) -> None:
+    """A category's values, as stored (bench.quality: the 1.5B model wrote ``status = 'FAILED'``
+    for 'failed' and found nothing); never names, tokens or values with digits."""
+    from agent.model.prompting import describe_tools
+
+    handle = await _open(blank_database_url)
+    try:
+        await handle.execute("CREATE TABLE deploys (service TEXT, version TEXT, status TEXT, token TEXT, n INTEGER)")
+        for i, (service, status) in enumerate([("api", "ok"), ("checkout", "ok"), ("search", "failed"),
+                                                ("payments", "ok"), ("web", "ok")]):
+            await handle.execute("INSERT INTO deploys VALUES (:s, :v, :st, :t, :n)",
+                                 {"s": service, "v": f"1.{i}.0", "st": status, "t": f"tok{i}xyz", "n": i})
+        shown = describe_tools(handle.registry)
+        assert shown.count("deploys(service, version, status: 'failed'|'ok', token, n)") == 2, shown
+        assert "tok1xyz" not in shown and "'checkout'" not in shown and "1.1.0" not in shown
+        await handle.execute("CREATE TABLE events (kind TEXT)")
+        await handle.execute(  # a large table's values are not read: naming them would cost a scan
+            "INSERT INTO events WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+            "WHERE i < :rows) SELECT CASE WHEN i % 2 = 0 THEN 'even' ELSE 'odd' END FROM n", {"rows": 1000})
+        assert "events(kind: 'even'|'odd')" in describe_tools(handle.registry)
+        await handle.execute("INSERT INTO events VALUES ('odd')")
+        assert "events(kind)" in describe_tools(handle.registry)
+    finally:
+        await handle.tools.aclose()
