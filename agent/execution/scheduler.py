@@ -157,7 +157,10 @@ class PlanExecutor:
 
     async def _load(self) -> None:
         stored = await self.ctx.results.load(self.ident.thread_id, self.ident.plan_id)
+        planned = {node.id for node in self.plan.nodes}
         for node_id, result in stored.items():
+            if node_id not in planned:  # started early from a draft's node the plan left out
+                continue
             self.records[node_id] = result
             self.states[node_id] = NodeState(result.status.value)
             if result.status is NodeStatus.DONE:

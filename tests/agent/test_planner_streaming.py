@@ -38,17 +38,17 @@ THREE = {"thought": "a feeds b; c is independent", "nodes": [
 
 @asynccontextmanager
 async def over_http(database_url: str, fake: FakeOpenAI, *, stream: bool = True,
-                    **engine: Any) -> AsyncIterator[Harness]:
+                    packages: ScriptedPackages | None = None, **engine: Any) -> AsyncIterator[Harness]:
     """The engine with langchain-openai's ChatOpenAI pointed at the fake server (``engine``:
     more EngineSettings)."""
     llm = ChatOpenAIWithRole(model="fake", base_url=fake.url, api_key=SecretStr("unused"), max_retries=0)
     log = ToolLog()
     async with open_services(
         Settings(database_url=database_url, lease_ttl_seconds=5), llm=llm,
-        registry=simulated_registry(log), packages=ScriptedPackages(),
+        registry=simulated_registry(log), packages=packages or ScriptedPackages(),
         engine_config=EngineSettings(decision_poll_seconds=0.2, stream_planner=stream, **engine),
     ) as services:
-        yield Harness(services, ScriptedChatModel(), log, ScriptedPackages(), services.events.open())
+        yield Harness(services, ScriptedChatModel(), log, packages or ScriptedPackages(), services.events.open())
 
 
 async def test_nodes_start_while_the_plan_is_still_streaming(database_url: str) -> None:
@@ -72,6 +72,29 @@ async def test_nodes_start_while_the_plan_is_still_streaming(database_url: str) 
             assert labels.count("NodeStarted:a") == labels.count("NodeFinished:a") == 1
             state = await h.engine.state("s1")
             assert state["results"]["b"]["output"] == "value of value of a"
+
+
+async def test_a_node_started_early_that_the_validated_plan_leaves_out_is_not_among_its_results(
+        sqlite_url: str) -> None:
+    """bench.quality revenue-total: the 1.5B model also wrote its reply as a package, which
+    started while the plan streamed; validation then left it out (the plan's answer says the
+    same). Its output ("$None") was mixed into the results, so the plan's answer was not used
+    and the joiner wrote "The total revenue is $None"."""
+    plan = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "a"}},
+                      {"id": "answer", "package": {"goal": "format the reply",
+                                                   "code": "result = f'The value is ${result}.'"}}],
+            "answer": "The value is ${a}."}
+    packages = ScriptedPackages(outputs={"answer": lambda inputs: "The value is $None."})
+    with FakeOpenAI([plan, finish("the joiner was asked")], hold_at='"answer": "The') as fake:
+        async with over_http(sqlite_url, fake, packages=packages) as h:
+            run = asyncio.create_task(h.engine.ask("s9", "what is a?"))
+            await h.next_event(NodeFinished, node_id="answer")  # it ran while the plan streamed
+            fake.release.set()
+            await run
+            assert (await h.next_event(AnswerReady)).answer == "The value is value of a."
+            state = await h.engine.state("s9")
+            assert set(state["results"]) == {"a"}
+            assert [r for r in fake.requests if forced_tool(r) == "submit_plan"] == fake.requests
 
 
 @pytest.mark.parametrize(("mode", "piece"), [("pieces", 1), ("pieces", 7), ("whole", None)])
