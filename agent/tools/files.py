@@ -139,9 +139,12 @@ class Workspace:
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
             for name in sorted(f for f in files if not f.startswith(".")):
                 seen += 1
+                path = Path(folder, name)
+                real = path.resolve()
+                if not (real.is_file() and real.is_relative_to(self.root)):
+                    continue  # a link pointing out: the tools refuse it, so it is not named
                 if len(named) < _OVERVIEW_FILES:
-                    path = Path(folder, name)
-                    named.append(self.rel(path) + self._columns(path))
+                    named.append(self.rel(path) + self._columns(real))
                 else:
                     more += 1
             if seen >= _OVERVIEW_WALK:

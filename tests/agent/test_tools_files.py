@@ -216,6 +216,11 @@ async def test_read_files_description_names_the_files_and_a_tables_columns(works
     assert shown.startswith("Read a text file from the workspace, which holds blob.bin, main.py, "
                             "data/orders.csv (columns region, orders, revenue_eur), docs/notes.txt")
     assert ".env" not in shown and "do-not-show" not in shown and "DAG runner" not in shown
+    (workspace.parent / "outside.csv").write_text("password,hunter2\n")
+    (workspace / "leak.csv").symlink_to(workspace.parent / "outside.csv")
+    registry = _registry(workspace)
+    assert "leak.csv" not in registry.get("read_file").description
+    assert "hunter2" not in registry.get("read_file").description
     await _call(registry, "write_file", path="reports/errors.tsv", content="service\tcount\ncheckout\t4\n")
     assert "reports/errors.tsv (columns service, count)" in registry.get("read_file").description
 

@@ -22,7 +22,8 @@ async def test_killing_replicas_loses_no_run_and_repeats_no_red_call(postgres_se
                            settle_s=45.0, lease_ttl_s=10.0, log_dir=tmp_path, verbose=False)
     figures, diagnosis = await run_cluster(config)
 
-    assert figures["kills"] == 2, diagnosis
+    # the second kill is skipped when every run has finished before its time (a loaded machine)
+    assert 1 <= figures["kills"] <= 2, diagnosis
     assert figures["kills_holding_threads"] >= 1, f"no kill hit a replica holding a thread: {figures}"
     assert figures["double_red_executions"] == 0, f"{figures}\n{diagnosis}"
     assert figures["red_executions"] <= 8, f"{figures}\n{diagnosis}"
