@@ -9,8 +9,9 @@ makes the same tool calls with the same arguments and gives the same answer: dag
 plan (``${id}`` references stand for what a ReAct agent reads from a tool result and
 copies into its next call), a ReAct agent gets each wave of independent calls in one turn,
 and the sequential baseline one call per turn. dagbot's plans are written as its planner
-prompt asks: the same tool on several inputs is one fan-out node (``each``), and no
-``thought`` (the prompt does not ask for one, as no system here writes text beside its calls).
+prompt asks: the same tool on several inputs is one fan-out node (``each``; the tool takes one
+argument, so its items are plain values), and no ``thought`` (the prompt does not ask for
+one, as no system here writes text beside its calls).
 """
 
 from __future__ import annotations
@@ -129,7 +130,7 @@ def _node(node_id: str, tool: str, **args: Any) -> dict[str, Any]:
     return {"id": node_id, "tool": tool, "args": args}
 
 
-def _each(node_id: str, tool: str, items: list[dict[str, Any]]) -> dict[str, Any]:
+def _each(node_id: str, tool: str, items: list[Any]) -> dict[str, Any]:
     return {"id": node_id, "tool": tool, "each": items}
 
 
@@ -139,7 +140,7 @@ def hotpot() -> Shape:
         name="hotpot: 2 parallel",
         request="Were Scott Derrickson and Ed Wood of the same nationality?",
         waves=[[_search(p) for p in people]],
-        plan={"nodes": [_each("people", "search", [{"query": p} for p in people])]},
+        plan={"nodes": [_each("people", "search", people)]},
         answer="Yes: both Scott Derrickson and Ed Wood are American, so they share a nationality.",
     )
 
@@ -151,7 +152,7 @@ def movies() -> Shape:
         name="movie: 8 parallel",
         request="Which film is most like all of these: " + ", ".join(titles) + "?",
         waves=[[_search(t) for t in titles]],
-        plan={"nodes": [_each("films", "search", [{"query": t} for t in titles])]},
+        plan={"nodes": [_each("films", "search", titles)]},
         answer="Of these, The Matrix is closest to all the others: science fiction, landmark "
                "effects, and a hero's journey against a system.",
     )
@@ -168,8 +169,8 @@ def parallel_qa() -> Shape:
                [("calculate", {"expression": f"{figure_of(c)} - {figure_of(d)}"})]],
         # the reply is the difference in a fixed sentence: the planner writes it (`answer`), and
         # dagbot needs no second model call; the ReAct agents read the result and write it
-        plan={"nodes": [_each("pages", "search", [{"query": a}, {"query": b}]),
-                        _each("refs", "search", [{"query": "${pages.0.lead}"}, {"query": "${pages.1.lead}"}]),
+        plan={"nodes": [_each("pages", "search", [a, b]),
+                        _each("refs", "search", ["${pages.0.lead}", "${pages.1.lead}"]),
                         _node("diff", "calculate", expression="${refs.0.figure} - ${refs.1.figure}")],
               "answer": "The difference is ${diff.value}."},
         answer=f"The difference is {figure_of(c) - figure_of(d)}.",

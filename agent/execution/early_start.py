@@ -39,7 +39,7 @@ from agent.model.llm import (
 )
 from agent.plan.format import Plan, PlanNode, node_label, plan_json_schema
 from agent.plan.references import referenced_ids
-from agent.plan.validation import PlanLimits, dependencies, validate_plan
+from agent.plan.validation import PlanLimits, dependencies, item_argument, validate_plan
 from agent.tools.registry import Risk, ToolRegistry
 
 
@@ -145,8 +145,13 @@ class EarlyStart:
                 or not isinstance(args, dict) or "depends_on" in raw
                 or any(n.id == node_id for n in self.executor.plan.nodes)):
             return
+        plain = item_argument(self.ctx.registry.get(tool).json_schema(), args)
         for index, item in enumerate(items[:self.ctx.settings.plan_limits.max_each]):
-            if not isinstance(item, dict) or referenced_ids(merged := {**args, **item}):
+            if not isinstance(item, dict):  # a plain item: the value of the one open argument
+                if plain is None or isinstance(item, list):
+                    continue
+                item = {plain: item}
+            if referenced_ids(merged := {**args, **item}):
                 continue
             try:
                 valid = self.ctx.registry.validate_args(tool, merged)
@@ -193,9 +198,10 @@ async def plan_reply(ctx: EngineContext, messages: list[BaseMessage], ident: Run
     ``refused``: tools the requester may not use (the access policy): never started early."""
     constrained = None
     if ctx.settings.plan_output == "json_schema":
-        usable = {spec.name: list(spec.json_schema().get("properties") or {})
-                  for spec in ctx.registry if spec.name not in (refused or {})}
-        constrained = json_schema_format(plan_json_schema(usable), "plan")
+        specs = [spec for spec in ctx.registry if spec.name not in (refused or {})]
+        usable = {spec.name: list(spec.json_schema().get("properties") or {}) for spec in specs}
+        plain = [spec.name for spec in specs if item_argument(spec.json_schema(), {}) is not None]
+        constrained = json_schema_format(plan_json_schema(usable, plain), "plan")
     if not ctx.settings.stream_planner or ctx.state.stream_refused:
         return await call_structured(ctx.llm, messages, Plan, "submit_plan", constrained)
     early = EarlyStart(ctx, ident, refused or {})

@@ -6,7 +6,7 @@ Models only; validation lives in :mod:`agent.plan.validation`, readiness in
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -77,19 +77,22 @@ class Plan(BaseModel):
         return [n.id for n in self.nodes]
 
 
-def plan_json_schema(tools: Mapping[str, Sequence[str]]) -> dict[str, Any]:
+def plan_json_schema(tools: Mapping[str, Sequence[str]], plain_items: Collection[str] = ()) -> dict[str, Any]:
     """The plan format as a JSON schema a server can hold a model's output to. ``tools``: each
-    tool's name and its arguments' names. A model held to it cannot name a tool that does not
-    exist or an argument its tool does not take, mix a tool and a package in one node, or write
-    anything but JSON. What a schema cannot say (values fit their types, which a ``${}``
-    reference stands in for; references name nodes; no cycles) stays validation's."""
+    tool's name and its arguments' names; ``plain_items``: the tools whose fan-out items may be
+    plain values (one argument open: :func:`agent.plan.validation.item_argument`). A model held
+    to it cannot name a tool that does not exist or an argument its tool does not take, mix a
+    tool and a package in one node, or write anything but JSON. What a schema cannot say
+    (values fit their types, which a ``${}`` reference stands in for; references name nodes; no
+    cycles) stays validation's."""
     node_id = {"type": "string", "pattern": NODE_ID_PATTERN}
     depends_on = {"type": "array", "items": {"type": "string"}}
 
     def tool_node(name: str, arguments: Sequence[str]) -> dict[str, Any]:
         args = {"type": "object", "properties": {arg: {} for arg in arguments}, "additionalProperties": False}
+        item = {"anyOf": [args, {"type": ["string", "number"]}]} if name in plain_items else args
         return {"type": "object", "properties": {
-            "id": node_id, "tool": {"const": name}, "args": args, "each": {"type": "array", "items": args},
+            "id": node_id, "tool": {"const": name}, "args": args, "each": {"type": "array", "items": item},
             "depends_on": depends_on, "why": {"type": "string"}},
             "required": ["id", "tool", "args"], "additionalProperties": False}
 

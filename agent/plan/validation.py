@@ -57,6 +57,38 @@ def call_args(node: PlanNode) -> list[dict[str, Any]]:
     return [{**node.args, **item} for item in node.each]
 
 
+def item_argument(schema: Mapping[str, Any], args: Mapping[str, Any]) -> str | None:
+    """The argument a fan-out's plain item (``"each": ["a.log", "b.log"]``) gives: the one
+    required argument ``args`` leaves open, or else the tool's one argument ``args`` leaves
+    open; None when that is not one argument (the items must then be objects)."""
+    properties = list(schema.get("properties") or {})
+    open_required = [name for name in schema.get("required") or () if name not in args]
+    if open_required:
+        return open_required[0] if len(open_required) == 1 else None
+    open_args = [name for name in properties if name not in args]
+    return open_args[0] if len(open_args) == 1 else None
+
+
+def spelled_out_items(raw_node: Any, registry: ToolRegistry) -> tuple[Any, str | None]:
+    """``raw_node`` with its fan-out's plain items (a string, a number) written as the argument
+    objects they stand for, or why they cannot be (its tool leaves several arguments open)."""
+    if not isinstance(raw_node, Mapping) or not isinstance(raw_node.get("each"), list):
+        return raw_node, None
+    items, tool, args = raw_node["each"], raw_node.get("tool"), raw_node.get("args") or {}
+    if all(isinstance(item, Mapping) for item in items) or not isinstance(args, Mapping):
+        return raw_node, None
+    if not isinstance(tool, str) or tool not in registry:  # the node's problem is its tool: said so
+        return {**raw_node, "each": [item if isinstance(item, Mapping) else {} for item in items]}, None
+    schema = registry.get(tool).json_schema()
+    name = item_argument(schema, args)
+    if name is None:
+        open_args = ", ".join(a for a in schema.get("properties") or {} if a not in args)
+        return raw_node, (f"'{tool}' takes several arguments ({open_args}): write each item as "
+                          "an object of them")
+    spelled = [item if isinstance(item, Mapping) else {name: item} for item in items]
+    return {**raw_node, "each": spelled}, None
+
+
 def validate_plan(raw: Any, registry: ToolRegistry, limits: PlanLimits | None = None,
                   refused: Mapping[str, str] | None = None, *,
                   code_faults_to_sandbox: bool = False) -> Plan:
@@ -110,6 +142,11 @@ def validate_plan(raw: Any, registry: ToolRegistry, limits: PlanLimits | None = 
             label = f"#{index + 1}"
         if halves := lone_surrogates(raw_node):  # no further check: Python's parser refuses them
             problems.extend(PlanProblem(label, field, _SURROGATE_PROBLEM) for field in halves)
+            unchecked.add(label)
+            continue
+        raw_node, items_unclear = spelled_out_items(raw_node, registry)
+        if items_unclear is not None:
+            problems.append(PlanProblem(label, "each", items_unclear))
             unchecked.add(label)
             continue
         try:

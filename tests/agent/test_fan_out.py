@@ -13,8 +13,8 @@ import pytest
 
 from agent.errors import PlanError
 from agent.events import AnswerReady, NodeFailed, NodeStarted, PlanReady, ResultReused
-from agent.plan.format import node_label
-from agent.plan.validation import PlanLimits, call_args, validate_plan
+from agent.plan.format import node_label, plan_json_schema
+from agent.plan.validation import PlanLimits, call_args, item_argument, validate_plan
 from bot.progress import RunProgress
 from tests.agent.harness import Harness, finish, harness
 from tests.agent.test_green_calls import engine
@@ -45,6 +45,28 @@ def test_each_item_is_one_call_with_the_shared_args_and_its_references_are_edges
     assert node.depends_on == ["a"]
 
 
+def test_plain_items_are_the_value_of_the_one_argument_left_open() -> None:
+    plan = validate_plan({"nodes": [
+        {"id": "a", "tool": "lookup", "args": {"key": "a"}},
+        {"id": "m", "tool": "lookup", "args": {"gate": "g"}, "each": ["x", "${a}", {"key": "y"}]},
+        {"id": "n", "tool": "lookup", "each": ["z"]},
+    ]}, REGISTRY)
+    assert call_args(plan.node("m")) == [{"gate": "g", "key": "x"}, {"gate": "g", "key": "${a}"},
+                                         {"gate": "g", "key": "y"}]
+    assert plan.node("m").depends_on == ["a"]
+    assert call_args(plan.node("n")) == [{"key": "z"}]  # the one required argument (gate is optional)
+
+
+def test_the_plan_schema_admits_plain_items_only_where_one_argument_is_open() -> None:
+    plain = [name for name in ("lookup", "scale") if item_argument(REGISTRY.get(name).json_schema(), {}) is not None]
+    assert plain == ["lookup"]
+    schema = plan_json_schema({"lookup": ["key", "gate"], "scale": ["service", "replicas", "token"]}, plain)
+    lookup, scale, _ = schema["properties"]["nodes"]["items"]["anyOf"]
+    args = lookup["properties"]["args"]
+    assert lookup["properties"]["each"]["items"] == {"anyOf": [args, {"type": ["string", "number"]}]}
+    assert scale["properties"]["each"]["items"] == scale["properties"]["args"]
+
+
 @pytest.mark.parametrize(("raw", "expected"), [
     ({"nodes": [{"id": "d", "tool": "deploy", "each": [{"target": "a"}, {"target": "b"}]}]},
      "node 'd', field 'each': 'deploy' is a red tool: give each of its calls a node of its own"),
@@ -52,7 +74,16 @@ def test_each_item_is_one_call_with_the_shared_args_and_its_references_are_edges
      "node 'm', field 'each.1': do not fit tool 'lookup': key: Input should be a valid string"),
     ({"nodes": [{"id": "m", "tool": "lookup", "each": []}]}, "node 'm', field 'each': needs 1 to 3 items, not 0"),
     ({"nodes": [fan_out("m", "a", "b", "c", "d")]}, "needs 1 to 3 items, not 4"),
-    ({"nodes": [{"id": "m", "tool": "lookup", "each": ["a"]}]}, "node 'm', field 'each.0': Input should be a valid"),
+    ({"nodes": [{"id": "m", "tool": "lookup", "each": [["a"]]}]},
+     "node 'm', field 'each.0': do not fit tool 'lookup': key: Input should be a valid string"),
+    ({"nodes": [{"id": "m", "tool": "lookup", "each": [3]}]},
+     "node 'm', field 'each.0': do not fit tool 'lookup': key: Input should be a valid string"),
+    ({"nodes": [{"id": "s", "tool": "scale", "each": ["web", "api"]}]},
+     "node 's', field 'each': 'scale' takes several arguments (service, replicas, token): write each "
+     "item as an object of them"),
+    ({"nodes": [{"id": "s", "tool": "scale", "args": {"replicas": 2}, "each": ["web", "api"]}]},
+     "node 's', field 'each': 'scale' is a red tool"),
+    ({"nodes": [{"id": "m", "tool": "ghost", "each": ["a"]}]}, "node 'm', field 'tool': unknown tool 'ghost'"),
     ({"nodes": [{"id": "p", "package": {"goal": "g", "code": "result = 1"}, "each": [{"key": "a"}]}]},
      "node 'p', field 'each': a package takes no 'each'; loop in its code"),
     ({"nodes": [fan_out("m", "${ghost}")]}, "node 'm', field 'depends_on': refers to unknown node 'ghost'"),
@@ -116,8 +147,13 @@ async def _lookups_started(h: Harness, count: int) -> None:
         await asyncio.sleep(0.01)
 
 
-async def test_a_fan_out_starts_each_item_as_it_is_written_and_keeps_those_calls(sqlite_url: str) -> None:
-    with FakeOpenAI([STREAMED], hold_at='"c"') as fake:
+PLAIN = {"nodes": [{"id": "m", "tool": "lookup", "each": ["a", "b", "c"]}], "answer": STREAMED["answer"]}
+
+
+@pytest.mark.parametrize("plan", [STREAMED, PLAIN], ids=["argument objects", "plain items"])
+async def test_a_fan_out_starts_each_item_as_it_is_written_and_keeps_those_calls(
+        sqlite_url: str, plan: dict[str, Any]) -> None:
+    with FakeOpenAI([plan], hold_at='"c"') as fake:
         async with over_http(sqlite_url, fake) as h:
             run = asyncio.create_task(h.engine.ask("fan3", "look up a, b and c"))
             await asyncio.wait_for(_lookups_started(h, 2), 10)
