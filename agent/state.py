@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, Any, NotRequired, TypedDict
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
@@ -14,6 +14,10 @@ class PastRun(TypedDict):
     results: dict[str, Any]
     """Node id → compact output (preview) of that run's plans: the final plan's under their
     ids, those of plans a replan replaced under ``"id (plan N)"``."""
+    calls: NotRequired[dict[str, dict[str, Any]]]
+    """Tool node id → its call in that run's last plan (``tool``, ``args``, ``each``): a
+    follow-up's plan that reads one of them again gets that node back, when its tool is green
+    (:func:`agent.plan.validation.validate_plan`'s ``earlier_calls``)."""
 
 
 RUNS_KEPT = 10

@@ -130,7 +130,8 @@ async def validate(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     try:
         last_round = state.get("repairs", 0) >= 1
         plan = validate_plan(state.get("draft"), ctx.registry, ctx.settings.plan_limits,
-                             refused=state.get("refused_tools") or {}, code_faults_to_sandbox=last_round)
+                             refused=state.get("refused_tools") or {}, code_faults_to_sandbox=last_round,
+                             earlier_calls=earlier_calls(state))
         drafted, plan = plan, mended_changes(plan, ctx.registry, state["request"], _thread_so_far(state))
         if plan is not drafted:
             log.info("mended where the plan's changes go",  # (ids only: arguments may hold secrets)
@@ -308,7 +309,15 @@ def after_joiner(state: AgentState) -> str:
 
 
 def _past_run(state: AgentState, answer: str) -> PastRun:
-    return PastRun(request=state["request"], answer=answer, results=all_results(state))
+    calls = {node["id"]: {key: node[key] for key in ("tool", "args", "each") if key in node}
+             for node in (state.get("plan") or {}).get("nodes") or [] if node.get("tool")}
+    return PastRun(request=state["request"], answer=answer, results=all_results(state), calls=calls)
+
+
+def earlier_calls(state: AgentState) -> dict[str, dict[str, Any]]:
+    """The tool calls of the thread's earlier runs by node id (a later run's over an earlier's)."""
+    return {node_id: call for run in state.get("history", [])
+            for node_id, call in (run.get("calls") or {}).items()}
 
 
 async def answer(state: AgentState, runtime: Ctx) -> dict[str, Any]:

@@ -91,7 +91,8 @@ def spelled_out_items(raw_node: Any, registry: ToolRegistry) -> tuple[Any, str |
 
 def validate_plan(raw: Any, registry: ToolRegistry, limits: PlanLimits | None = None,
                   refused: Mapping[str, str] | None = None, *,
-                  code_faults_to_sandbox: bool = False) -> Plan:
+                  code_faults_to_sandbox: bool = False,
+                  earlier_calls: Mapping[str, Mapping[str, Any]] | None = None) -> Plan:
     """Return the plan, or raise :class:`PlanError` listing every problem found.
 
     ``refused``: tools the requester may not use here (the access policy), with why.
@@ -105,7 +106,10 @@ def validate_plan(raw: Any, registry: ToolRegistry, limits: PlanLimits | None = 
     no problem of the plan; it fails when it runs, with Python's own error, and the sandbox's
     reflexion rewrites it, as it does any failing package (the tools it calls are checked by
     the gateway when it calls them, as they always are). For the last round, when a plan's
-    repair left such code as it was."""
+    repair left such code as it was.
+    ``earlier_calls``: the tool nodes of the thread's earlier runs, by id. A plan reading one
+    that it does not have (``inputs['log']`` in a follow-up) gets it back, when its tool is
+    green: the call is made again, or its result reused while fresh."""
     limits = limits or PlanLimits()
     refused = refused or {}
     problems: list[PlanProblem] = []
@@ -156,7 +160,8 @@ def validate_plan(raw: Any, registry: ToolRegistry, limits: PlanLimits | None = 
                 field = ".".join(str(x) for x in err["loc"]) or None
                 problems.append(PlanProblem(label, field, err["msg"]))
 
-    nodes = mended_input_fields(_mended([_without_blank_options(node, registry) for node in nodes]), registry)
+    nodes = _mended([_without_blank_options(node, registry) for node in nodes])
+    nodes = mended_input_fields(_recalled(nodes, answer, earlier_calls or {}, registry), registry)
     if answer and referenced_ids(answer) - {node.id for node in nodes} - unchecked:
         answer = None  # a template naming no node of the plan: the joiner answers instead
     nodes, answer = _reply_package_as_answer(nodes, answer)
@@ -297,6 +302,35 @@ def _mended(nodes: list[PlanNode]) -> list[PlanNode]:
             mended[index] = node.model_copy(update={"id": f"{node.id}_{number}"})
         seen.add(mended[index].id)
     return mended
+
+
+def _recalled(nodes: list[PlanNode], answer: str | None, earlier_calls: Mapping[str, Mapping[str, Any]],
+              registry: ToolRegistry) -> list[PlanNode]:
+    """``nodes`` with the green tool nodes of earlier runs that they (or the reply template) read
+    and no node of the plan is, placed first: a follow-up's plan that reads ``inputs['log']``
+    from the run before gets ``log`` back. Red calls are never made again so."""
+    have = {node.id for node in nodes}
+    wanted = [*nodes]
+    recalled: list[PlanNode] = []
+    missing = referenced_ids(answer or "") - have
+    while True:
+        missing |= {dep for node in wanted for dep in dependencies(node)} - have
+        wanted = []
+        for node_id in sorted(missing):
+            call = earlier_calls.get(node_id) or {}
+            tool = call.get("tool")
+            if not isinstance(tool, str) or tool not in registry or registry.risk_of(tool) is not Risk.GREEN:
+                continue
+            try:
+                node = PlanNode.model_validate({**call, "id": node_id})
+            except ValidationError:
+                continue
+            recalled.append(node)
+            wanted.append(node)
+            have.add(node_id)
+        if not wanted:
+            return [*recalled, *nodes]
+        missing = set()
 
 
 def _reply_package_as_answer(nodes: list[PlanNode], answer: str | None) -> tuple[list[PlanNode], str | None]:

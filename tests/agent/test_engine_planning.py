@@ -161,6 +161,27 @@ async def test_a_follow_up_uses_the_previous_run_result(database_url: str) -> No
             "summarise the weekly report", "now email that summary to bob@example.com"]
 
 
+async def test_a_follow_up_reading_an_earlier_runs_node_gets_that_node_back(database_url: str) -> None:
+    """The follow-up's package reads inputs['log'], a node of the run before: the plan gets
+    that green call back (its result reused) rather than a repair round."""
+    first = {"nodes": [{"id": "log", "tool": "lookup", "args": {"key": "app log"}}]}
+    second = {"nodes": [{"id": "count", "package": {"goal": "measure", "code": "result = len(inputs['log'])"}},
+                        {"id": "mail", "tool": "send", "why": "asked",
+                         "args": {"to": "bob@example.com", "body": "${count}"}}]}
+    async with harness(database_url, [first, finish("It says: value of app log"), second,
+                                      finish("Sent.")]) as h:
+        h.packages.outputs["count"] = lambda inputs: len(inputs["log"])
+        await h.engine.ask("recall", "what does the app log say?", requested_by="U1")
+        await h.engine.ask("recall", "mail its length to bob@example.com", requested_by="U1")
+        asked = [e for e in h.drain() if type(e).__name__ == "AwaitingApproval"]
+        await h.engine.decide(asked[0].approval_id, approved=True, by="U1")
+        await h.engine.idle()
+        plans = [e.plan for e in h.drain() if isinstance(e, PlanReady)]
+        assert [n["id"] for n in plans[-1]["nodes"]] == ["log", "count", "mail"]
+        assert h.log.args_of("send") == [{"to": "bob@example.com", "body": str(len("value of app log"))}]
+        assert h.log.count("lookup") == 1  # the earlier result, reused
+
+
 def test_references_resolve_whole_values_fields_and_text() -> None:
     outputs = {"a": {"n": 3, "items": ["x", "y"]}, "b": "text"}
     assert resolve({"v": "${a}"}, outputs) == {"v": {"n": 3, "items": ["x", "y"]}}

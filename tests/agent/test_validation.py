@@ -313,3 +313,16 @@ def test_a_reply_written_as_a_packages_prose_is_the_plans_answer() -> None:
     assert "answer" in validate_plan({"nodes": [node("a"), count, code]}, REGISTRY).ids
     kept = validate_plan({"nodes": [node("a"), count, prose], "answer": "Slow: ${a}"}, REGISTRY)
     assert kept.answer == "Slow: ${a}" and "count" in kept.ids
+
+
+def test_a_plan_reading_an_earlier_runs_green_node_gets_it_back_and_never_a_red_one() -> None:
+    earlier = {"raw": {"tool": "lookup", "args": {"key": "x"}},
+               "log": {"tool": "lookup", "args": {"key": "${raw}"}},
+               "shipped": {"tool": "deploy", "args": {"target": "web"}}}
+    plan = validate_plan({"nodes": [{"id": "n", "package": {"goal": "g", "code": "result = inputs['log']"}}],
+                          "answer": "${n} and ${raw}"}, REGISTRY, earlier_calls=earlier)
+    assert plan.ids == ["log", "raw", "n"]  # what it reads, and what that reads in turn
+    assert plan.node("log").args == {"key": "${raw}"} and plan.answer == "${n} and ${raw}"
+    with pytest.raises(PlanError) as caught:
+        validate_plan({"nodes": [node("a", args={"key": "${shipped}"})]}, REGISTRY, earlier_calls=earlier)
+    assert [str(p) for p in caught.value.problems] == ["node 'a', field 'depends_on': refers to unknown node 'shipped'"]
