@@ -160,8 +160,8 @@ def planner_messages(state: AgentState, registry: ToolRegistry, max_nodes: int,
                 (f"{earlier}\n\n" if earlier else "")
                 + "## The previous plan for this request ran\n"
                 f"Results:\n{describe_results(state.get('results') or {}, chars)}\n"
-                f"What to change: {state['feedback']}\nMake a new plan (what ran stays done: do not "
-                "repeat a red call that already ran)."
+                "Make a new plan (what ran stays done: do not repeat a red call that already ran).\n"
+                f"What to change: {state['feedback']}"
             )
         if state.get("plan_problems"):
             parts.append(_repair_section(state))
