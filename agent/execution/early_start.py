@@ -37,6 +37,7 @@ from agent.model.llm import (
     json_schema_format,
     stream_structured,
 )
+from agent.plan.code_calls import call_key, calls_so_far
 from agent.plan.format import Plan, PlanNode, node_label, plan_json_schema
 from agent.plan.references import referenced_ids
 from agent.plan.validation import PlanLimits, dependencies, item_argument, validate_plan
@@ -80,6 +81,20 @@ def fan_out_being_written(arguments: str) -> tuple[dict[str, Any], list[Any]] | 
     return (node, items[:-1]) if isinstance(items, list) else None
 
 
+def package_being_written(arguments: str) -> tuple[str, str] | None:
+    """The node still being written, if it is a package whose ``code`` is being written (its
+    last key so far): its id and the code so far."""
+    nodes, open_last = _nodes_so_far(arguments)
+    node = nodes[-1] if open_last and nodes else None
+    if not isinstance(node, dict) or not isinstance(node_id := node.get("id"), str):
+        return None
+    package = node.get("package")
+    if not isinstance(package, dict) or not package or list(package)[-1] != "code":
+        return None
+    code = package["code"]
+    return (node_id, code) if isinstance(code, str) else None
+
+
 def accept(raw: Any, accepted: list[PlanNode], registry: ToolRegistry, limits: PlanLimits,
            refused: Mapping[str, str] | None = None) -> PlanNode | None:
     """``raw`` validated as the next node after ``accepted``, or None if it is not valid so
@@ -109,8 +124,10 @@ class EarlyStart:
         self.offered = 0
         self.changed = asyncio.Event()
         self.stopping = False
+        self.code: tuple[str, str] | None = None
+        """The package being written, and its code so far."""
         self.pump = asyncio.create_task(
-            self.executor.run_provisional(self.changed, lambda: self.stopping),
+            self.executor.run_provisional(self.changed, lambda: self.stopping, self._start_code_calls),
             name=f"early-start:{ident.thread_id}")
 
     async def offer(self, arguments: str) -> None:
@@ -123,7 +140,7 @@ class EarlyStart:
                     thread_id=self.key[0], run_id=self.key[1], node_id=node_id, label=node_label(raw)))
             node = accept(raw, self.executor.plan.nodes, self.ctx.registry, self.ctx.settings.plan_limits,
                           self.refused)
-            if node_id is not None and (node is None or dependencies(node)):
+            if node_id is not None and (node is None or (node.tool is not None and dependencies(node))):
                 self.executor.drop_prefetched(node_id)  # its early calls are not its own: stop them
             if node is None:
                 continue
@@ -133,6 +150,40 @@ class EarlyStart:
             self.changed.set()
         if (writing := fan_out_being_written(arguments)) is not None:
             self._start_items(*writing)
+        self.code = package_being_written(arguments)
+        self._start_code_calls()
+
+    def _start_code_calls(self) -> None:
+        """Start the calls a package still being written will make, as far as its complete
+        statements tell them (:func:`agent.plan.code_calls.calls_so_far`) with the inputs done
+        so far: green tools the requester may use, with valid arguments. The package takes over
+        those its code makes when it runs; a call is the same whatever started it, as a
+        reused result is. Again as inputs and calls finish (the stream may be waiting)."""
+        if self.code is None or self.stopping:
+            return
+        node_id, code = self.code
+        if any(n.id == node_id for n in self.executor.plan.nodes):
+            return
+        started = self.executor.prefetched.get(node_id, {}).values()
+        outputs = {call_key(p.tool, p.args): p.task.result().output for p in started
+                   if p.task.done() and not p.task.cancelled() and p.task.exception() is None}
+
+        def made(tool: str, args: dict[str, Any]) -> Any:
+            try:
+                return outputs[call_key(tool, self.ctx.registry.validate_args(tool, args))]
+            except (KeyError, ToolError) as exc:
+                raise LookupError(tool) from exc
+
+        for call in calls_so_far(code, self.executor.outputs, made):
+            if (call.tool not in self.ctx.registry or call.tool in self.refused
+                    or self.ctx.registry.risk_of(call.tool) is not Risk.GREEN):
+                continue
+            try:
+                valid = self.ctx.registry.validate_args(call.tool, call.args)
+            except ToolError:
+                continue
+            if (started_now := self.executor.prefetch_call(node_id, call.tool, valid)) is not None:
+                started_now.task.add_done_callback(lambda _: self.changed.set())  # its result: read next
 
     def _start_items(self, raw: dict[str, Any], items: list[Any]) -> None:
         """Start the complete items of a fan-out still being written, when it is sure they

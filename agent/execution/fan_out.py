@@ -31,10 +31,12 @@ _SHOWN_FAILURES = 5
 
 @dataclass(frozen=True)
 class Prefetch:
-    """An item's call, started while its node was still being written."""
+    """A call started while its node was still being written: a fan-out's item, or a call
+    a package's code will make (:mod:`agent.plan.code_calls`)."""
 
     args: dict[str, Any]
     task: asyncio.Task[GreenCall]
+    tool: str = ""
 
 
 def prefetch(ctx: EngineContext, thread_id: str, run_id: str, node_id: str, tool: str,
@@ -43,7 +45,7 @@ def prefetch(ctx: EngineContext, thread_id: str, run_id: str, node_id: str, tool
                                name=f"prefetch:{node_id}")
     # a call no node takes over is dropped: its failure is nobody's to report
     task.add_done_callback(lambda done: done.cancelled() or done.exception())
-    return Prefetch(args, task)
+    return Prefetch(args, task, tool)
 
 
 @dataclass(frozen=True)

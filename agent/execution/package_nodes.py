@@ -9,11 +9,13 @@ Every attempt the runner made (the reflexion loop) is kept in the node's attempt
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Mapping
 from typing import Any
 
 from agent.errors import ToolError
 from agent.execution.context import EngineContext
+from agent.execution.fan_out import Prefetch
 from agent.execution.gateway import GreenToolGateway
 from agent.execution.green_calls import call_green
 from agent.execution.red_calls import describe_error
@@ -37,9 +39,23 @@ def package_deadline(limits: SandboxLimits, attempts: int) -> float:
 
 
 async def run_package(ctx: EngineContext, ident: RunIdentity, node: PlanNode,
-                      outputs: Mapping[str, Any], started: float) -> NodeResult:
+                      outputs: Mapping[str, Any], started: float,
+                      early: dict[int, Prefetch] | None = None) -> NodeResult:
     """Run package node ``node``, whose dependencies' outputs are in ``outputs``, started at
-    ``started``; its result, failed when there is no sandbox."""
+    ``started``; its result, failed when there is no sandbox. ``early``: calls its code makes,
+    started while it was written; a call of the code with the same tool and arguments takes
+    one over, the rest are stopped."""
+    assert node.package is not None
+    early = early or {}
+    try:
+        return await _run_package(ctx, ident, node, outputs, started, early)
+    finally:
+        for unused in early.values():
+            unused.task.cancel()
+
+
+async def _run_package(ctx: EngineContext, ident: RunIdentity, node: PlanNode, outputs: Mapping[str, Any],
+                       started: float, early: dict[int, Prefetch]) -> NodeResult:
     assert node.package is not None
     if ctx.packages is None:
         return NodeResult(node.id, NodeStatus.FAILED, error=NO_SANDBOX)
@@ -49,6 +65,10 @@ async def run_package(ctx: EngineContext, ident: RunIdentity, node: PlanNode,
         inputs={dep: outputs[dep] for dep in sorted(dependencies(node))},
     )
     async def call(tool: str, args: dict[str, Any]) -> Any:  # retries and reuse, as a tool node
+        taken = next((i for i, p in early.items() if p.tool == tool and p.args == args), None)
+        if taken is not None:
+            with contextlib.suppress(Exception):  # failed: called again, with its retries
+                return (await early.pop(taken).task).output
         try:
             done = await call_green(ctx, ident.thread_id, ident.run_id, node.id, tool, args)
         except Exception as exc:  # the code sees the error (as the gateway words it), secrets masked

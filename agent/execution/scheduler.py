@@ -248,12 +248,15 @@ class PlanExecutor:
         """A provisional plan's next node (validated on its own, its dependencies known)."""
         self.plan.nodes.append(node)
 
-    async def run_provisional(self, changed: asyncio.Event, stopping: Callable[[], bool]) -> None:
+    async def run_provisional(self, changed: asyncio.Event, stopping: Callable[[], bool],
+                              progressed: Callable[[], None] = lambda: None) -> None:
         """Run the green nodes of the plan as it grows (``changed`` is set at each new node),
-        until ``stopping()``; what is still running is left for :meth:`run` to take over."""
+        until ``stopping()``; what is still running is left for :meth:`run` to take over.
+        ``progressed`` is called each time nodes have started or finished."""
         while not stopping() and self.ident.thread_id not in self.ctx.state.cancelled:
             changed.clear()
             await self._advance()
+            progressed()
             await self._wait_for_change(changed)
 
     async def settle(self) -> None:
@@ -272,6 +275,16 @@ class PlanExecutor:
         items = self.prefetched.setdefault(node_id, {})
         if index not in items:
             items[index] = prefetch(self.ctx, self.ident.thread_id, self.ident.run_id, node_id, tool, args)
+
+    def prefetch_call(self, node_id: str, tool: str, args: dict[str, Any]) -> Prefetch | None:
+        """Start a call that package ``node_id``, still being written, will make (validated
+        args), unless it was started already; the call started."""
+        calls = self.prefetched.setdefault(node_id, {})
+        if any(p.tool == tool and p.args == args for p in calls.values()):
+            return None
+        ident = self.ident
+        calls[len(calls)] = prefetch(self.ctx, ident.thread_id, ident.run_id, node_id, tool, args)
+        return calls[len(calls) - 1]
 
     def drop_prefetched(self, node_id: str | None = None) -> None:
         """Stop the early calls of one node (all nodes when None) that nothing took over."""
@@ -350,7 +363,8 @@ class PlanExecutor:
         started = self.ctx.clock()
         await self._emit(NodeStarted, node_id=node.id, label=node_label(node.model_dump(exclude_none=True)))
         if node.package is not None:
-            return await run_package(self.ctx, self.ident, node, self.outputs, started)
+            return await run_package(self.ctx, self.ident, node, self.outputs, started,
+                                     self.prefetched.pop(node.id, {}))
         assert node.tool is not None
         tool, outputs = node.tool, self.outputs
         written, calls = call_args(node), list[dict[str, Any]]()
