@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from agent.errors import PlanError, PlanProblem
+from agent.plan.code_mends import unfolded_blocks
 from agent.plan.format import NODE_ID_PATTERN, Plan, PlanNode
 from agent.plan.grounding import REPLY_IDS
 from agent.plan.input_fields import mended_input_fields, unknown_input_fields
@@ -160,7 +161,7 @@ def validate_plan(raw: Any, registry: ToolRegistry, limits: PlanLimits | None = 
                 field = ".".join(str(x) for x in err["loc"]) or None
                 problems.append(PlanProblem(label, field, err["msg"]))
 
-    nodes = _mended([_without_blank_options(node, registry) for node in nodes])
+    nodes = _unfolded_packages(_mended([_without_blank_options(node, registry) for node in nodes]))
     nodes = mended_input_fields(_recalled(nodes, answer, earlier_calls or {}, registry), registry)
     if answer and referenced_ids(answer) - {node.id for node in nodes} - unchecked:
         answer = None  # a template naming no node of the plan: the joiner answers instead
@@ -349,6 +350,18 @@ def _reply_package_as_answer(nodes: list[PlanNode], answer: str | None) -> tuple
         if refs and refs <= ids - {node.id} and not _parses(text):
             return [n for n in nodes if n is not node], text
     return nodes, answer
+
+
+def _unfolded_packages(nodes: list[PlanNode]) -> list[PlanNode]:
+    """``nodes`` with package code that writes blocks on one line laid out as Python needs
+    (:func:`agent.plan.code_mends.unfolded_blocks`)."""
+    mended = []
+    for node in nodes:
+        if (node.package is not None and not _parses(node.package.code)
+                and (code := unfolded_blocks(node.package.code)) is not None):
+            node = node.model_copy(update={"package": node.package.model_copy(update={"code": code})})
+        mended.append(node)
+    return mended
 
 
 def _parses(code: str) -> bool:

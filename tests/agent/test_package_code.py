@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from agent.plan.code_mends import unfolded_blocks
 from agent.plan.package_code import (
     PACKAGE_GLOBALS,
     outward_actions,
@@ -106,3 +107,41 @@ def test_a_parse_survives_a_finalizer_that_parses_during_it() -> None:
     finally:
         gc.set_threshold(*thresholds)
     assert gc.isenabled()
+
+
+@pytest.mark.parametrize(("code", "unfolded"), [
+    ("for s in inputs['x']['services']: if s['status'] == 'down': result = s['name']",
+     "for s in inputs['x']['services']:\n    if s['status'] == 'down': result = s['name']"),
+    ("total = 0\n  \nif True: for r in rows(): total += r\nelse: total = -1\nresult = total",
+     "total = 0\n  \nif True:\n    for r in rows(): total += r\nelse: total = -1\nresult = total"),
+    ("for k in sorted(d, key=lambda k: d[k]): if d[k] > 0: result = k",  # the lambda's colon is not the header's
+     "for k in sorted(d, key=lambda k: d[k]):\n    if d[k] > 0: result = k"),
+    ("if a: while b: with c: result = ':'",
+     "if a:\n    while b:\n        with c: result = ':'"),
+])
+def test_blocks_written_on_one_line_are_laid_out_as_python_needs(code: str, unfolded: str) -> None:
+    with pytest.raises(SyntaxError):
+        ast.parse(code)
+    assert unfolded_blocks(code) == unfolded
+
+
+@pytest.mark.parametrize("code", [
+    "for s in x: result = s",  # Python already
+    "result = [s for s in x if s]",
+    "for s in x: if s: result = (",  # still no Python once unfolded
+])
+def test_code_with_nothing_to_unfold_or_no_good_unfolding_is_left_as_it_is(code: str) -> None:
+    assert unfolded_blocks(code) is None
+
+
+def test_validation_lays_out_one_line_blocks_before_it_checks_the_code() -> None:
+    from agent.plan.validation import validate_plan
+    from tests.fakes.tools import ToolLog, simulated_registry
+
+    plan = validate_plan({"nodes": [
+        {"id": "a", "tool": "lookup", "args": {"key": "k"}},
+        {"id": "p", "package": {"goal": "g", "code": "for c in inputs['a']: if c == 'v': result = c"}}]},
+        simulated_registry(ToolLog()))
+    code = plan.node("p").package.code  # type: ignore[union-attr]
+    assert code == "for c in inputs['a']:\n    if c == 'v': result = c"
+    assert plan.node("p").depends_on == ["a"]
