@@ -10,8 +10,9 @@ plan (``${id}`` references stand for what a ReAct agent reads from a tool result
 copies into its next call), a ReAct agent gets each wave of independent calls in one turn,
 and the sequential baseline one call per turn. dagbot's plans are written as its planner
 prompt asks: the same tool on several inputs is one fan-out node (``each``; the tool takes one
-argument, so its items are plain values), and no ``thought`` (the prompt does not ask for
-one, as no system here writes text beside its calls).
+argument, so its items are plain values), a node nothing refers to has no ``id`` (the
+prompt lets it be left out), and no ``thought`` (the prompt does not ask for one, as no
+system here writes text beside its calls).
 """
 
 from __future__ import annotations
@@ -130,8 +131,9 @@ def _node(node_id: str, tool: str, **args: Any) -> dict[str, Any]:
     return {"id": node_id, "tool": tool, "args": args}
 
 
-def _each(node_id: str, tool: str, items: list[Any]) -> dict[str, Any]:
-    return {"id": node_id, "tool": tool, "each": items}
+def _each(node_id: str | None, tool: str, items: list[Any]) -> dict[str, Any]:
+    """A fan-out node; with no id when nothing refers to it (the prompt lets it be left out)."""
+    return {"tool": tool, "each": items} if node_id is None else {"id": node_id, "tool": tool, "each": items}
 
 
 def hotpot() -> Shape:
@@ -140,7 +142,7 @@ def hotpot() -> Shape:
         name="hotpot: 2 parallel",
         request="Were Scott Derrickson and Ed Wood of the same nationality?",
         waves=[[_search(p) for p in people]],
-        plan={"nodes": [_each("people", "search", people)]},
+        plan={"nodes": [_each(None, "search", people)]},
         answer="Yes: both Scott Derrickson and Ed Wood are American, so they share a nationality.",
     )
 
@@ -152,7 +154,7 @@ def movies() -> Shape:
         name="movie: 8 parallel",
         request="Which film is most like all of these: " + ", ".join(titles) + "?",
         waves=[[_search(t) for t in titles]],
-        plan={"nodes": [_each("films", "search", titles)]},
+        plan={"nodes": [_each(None, "search", titles)]},
         answer="Of these, The Matrix is closest to all the others: science fiction, landmark "
                "effects, and a hero's journey against a system.",
     )

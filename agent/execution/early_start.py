@@ -40,7 +40,7 @@ from agent.model.llm import (
 from agent.plan.code_calls import call_key, calls_so_far
 from agent.plan.format import Plan, PlanNode, node_label, plan_json_schema
 from agent.plan.references import referenced_ids
-from agent.plan.validation import PlanLimits, dependencies, item_argument, validate_plan
+from agent.plan.validation import PlanLimits, dependencies, item_argument, validate_plan, with_ids
 from agent.tools.registry import Risk, ToolRegistry
 
 
@@ -59,7 +59,7 @@ def _nodes_so_far(arguments: str) -> tuple[list[Any], bool]:
     if not isinstance(value, dict) or not isinstance(value.get("nodes"), list):
         return [], False
     # a key after "nodes": its list is closed
-    return value["nodes"], not closed and list(value)[-1] == "nodes"
+    return with_ids(value["nodes"]), not closed and list(value)[-1] == "nodes"
 
 
 def complete_nodes(arguments: str) -> list[Any]:

@@ -94,14 +94,14 @@ def plan_json_schema(tools: Mapping[str, Sequence[str]], plain_items: Collection
         return {"type": "object", "properties": {
             "id": node_id, "tool": {"const": name}, "args": args, "each": {"type": "array", "items": item},
             "depends_on": depends_on, "why": {"type": "string"}},
-            "required": ["id", "tool", "args"], "additionalProperties": False}
+            "required": ["tool", "args"], "additionalProperties": False}
 
     package_node = {"type": "object", "properties": {
         "id": node_id,
         "package": {"type": "object", "properties": {"goal": {"type": "string"}, "code": {"type": "string"}},
                     "required": ["goal", "code"], "additionalProperties": False},
         "depends_on": depends_on},
-        "required": ["id", "package"], "additionalProperties": False}
+        "required": ["package"], "additionalProperties": False}
     nodes = {"anyOf": [*(tool_node(name, args) for name, args in tools.items()), package_node]}
     return {"type": "object", "properties": {
         "nodes": {"type": "array", "items": nodes}, "answer": {"type": "string"},

@@ -58,6 +58,28 @@ def call_args(node: PlanNode) -> list[dict[str, Any]]:
     return [{**node.args, **item} for item in node.each]
 
 
+def with_ids(raw_nodes: list[Any]) -> list[Any]:
+    """``raw_nodes`` with an id for each node that gives none: its tool's name, or
+    ``package``, numbered when an earlier node has it (``read_file_2``). Only earlier nodes
+    count, so a node's id is the same while the plan streams as in the whole plan."""
+    taken: set[str] = set()
+    named = []
+    for raw in raw_nodes:
+        if isinstance(raw, Mapping) and raw.get("id") is None:
+            tool = raw.get("tool")
+            base = (re.sub(r"[^a-z0-9_]", "_", tool.lower())[:28] if isinstance(tool, str) and tool
+                    else "package" if "package" in raw else "node")
+            base = base if _ID.match(base) else f"n_{base}"[:28]
+            node_id, number = base, 2
+            while node_id in taken:
+                node_id, number = f"{base}_{number}", number + 1
+            raw = {"id": node_id, **{k: v for k, v in raw.items() if k != "id"}}
+        if isinstance(raw, Mapping) and isinstance(raw.get("id"), str):
+            taken.add(raw["id"])
+        named.append(raw)
+    return named
+
+
 def item_argument(schema: Mapping[str, Any], args: Mapping[str, Any]) -> str | None:
     """The argument a fan-out's plain item (``"each": ["a.log", "b.log"]``) gives: the one
     required argument ``args`` leaves open, or else the tool's one argument ``args`` leaves
@@ -125,6 +147,7 @@ def validate_plan(raw: Any, registry: ToolRegistry, limits: PlanLimits | None = 
     if not isinstance(raw_nodes, list):
         raise PlanError([PlanProblem(None, "nodes",
                                      "the plan needs a list of nodes ([] when no tool is needed)")])
+    raw_nodes = with_ids(raw_nodes)
     if len(raw_nodes) > limits.max_nodes:
         raise PlanError([PlanProblem(None, "nodes", (
             f"{len(raw_nodes)} nodes is more than the limit of {limits.max_nodes}; "

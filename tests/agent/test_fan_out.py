@@ -148,9 +148,10 @@ async def _lookups_started(h: Harness, count: int) -> None:
 
 
 PLAIN = {"nodes": [{"id": "m", "tool": "lookup", "each": ["a", "b", "c"]}], "answer": STREAMED["answer"]}
+NO_ID = {"nodes": [{"tool": "lookup", "each": ["a", "b", "c"]}], "answer": "${lookup.0}, ${lookup.1}, ${lookup.2}"}
 
 
-@pytest.mark.parametrize("plan", [STREAMED, PLAIN], ids=["argument objects", "plain items"])
+@pytest.mark.parametrize("plan", [STREAMED, PLAIN, NO_ID], ids=["argument objects", "plain items", "no id"])
 async def test_a_fan_out_starts_each_item_as_it_is_written_and_keeps_those_calls(
         sqlite_url: str, plan: dict[str, Any]) -> None:
     with FakeOpenAI([plan], hold_at='"c"') as fake:

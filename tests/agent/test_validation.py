@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from agent.errors import PlanError
 from agent.plan.package_code import NO_RESULT
 from agent.plan.readiness import NodeState, critical_path, is_finished, readiness
-from agent.plan.validation import PlanLimits, dependencies, find_cycle, validate_plan
+from agent.plan.validation import PlanLimits, dependencies, find_cycle, validate_plan, with_ids
 from tests.fakes.tools import ToolLog, simulated_registry
 
 REGISTRY = simulated_registry(ToolLog())
@@ -326,3 +326,17 @@ def test_a_plan_reading_an_earlier_runs_green_node_gets_it_back_and_never_a_red_
     with pytest.raises(PlanError) as caught:
         validate_plan({"nodes": [node("a", args={"key": "${shipped}"})]}, REGISTRY, earlier_calls=earlier)
     assert [str(p) for p in caught.value.problems] == ["node 'a', field 'depends_on': refers to unknown node 'shipped'"]
+
+
+def test_a_node_given_no_id_is_named_after_its_tool_numbered_after_earlier_nodes() -> None:
+    plan = validate_plan({"nodes": [
+        {"tool": "lookup", "args": {"key": "a"}},
+        {"id": None, "tool": "lookup", "args": {"key": "${lookup}"}},
+        {"id": "lookup_3", "tool": "lookup", "args": {"key": "c"}},
+        {"tool": "lookup", "args": {"key": "d"}},
+        {"package": {"goal": "g", "code": "result = inputs['lookup_2']"}},
+    ]}, REGISTRY)
+    assert plan.ids == ["lookup", "lookup_2", "lookup_3", "lookup_4", "package"]
+    assert plan.node("package").depends_on == ["lookup_2"] and plan.node("lookup_2").depends_on == ["lookup"]
+    assert with_ids([{"tool": "Send Mail!"}, {}, "x"]) == [{"id": "send_mail_", "tool": "Send Mail!"},
+                                                            {"id": "node"}, "x"]

@@ -113,7 +113,7 @@ def test_the_first_tool_floor_is_where_the_first_call_is_complete_in_the_plan() 
     def written(plan: dict[str, object]) -> str:
         return json.dumps(plan, ensure_ascii=False)[:first_dispatch_chars(plan)]
 
-    assert written(movies.plan).endswith('"each": [{"query": "Star Wars"}')
+    assert written(movies.plan).endswith('{"tool": "search", "each": ["Star Wars"')
     assert written(chain.plan).endswith('"args": {"query": "Attention Is All You Need"}}')
     latency = LatencyModel()
     # the longer the plan after its first call, the lower the fraction; a longer prompt raises it
