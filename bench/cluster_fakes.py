@@ -2,7 +2,7 @@
 
 - :class:`FakeModel`: a stateless OpenAI-compatible chat completions endpoint. Many replicas
   call it at once and a run may be resumed by another replica, so it answers each request by
-  reading it (never by counting calls): the planner (``submit_plan``) gets a plan for the thread
+  reading it (never by counting calls): the planner (``plan``) gets a plan for the thread
   key named in the request; the joiner (its prompt, or the ``replan`` tool it is offered)
   answers in text naming that key.
 - :class:`Site`: ``GET /slow?ms=N`` answers after N ms (so kills land while green nodes run) and
@@ -90,7 +90,7 @@ class FakeModel:
 
     def reply(self, role: str, messages: list[dict[str, Any]]) -> dict[str, Any] | str:
         request = latest_request(messages)
-        if role == "submit_plan":
+        if role == "plan":
             return self.plan(request)
         if role == "joiner":
             key_found = KEY.search(request)

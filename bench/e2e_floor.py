@@ -22,7 +22,7 @@ from bench.e2e_model import LatencyModel, tokens
 from bench.e2e_shapes import CALCULATE_S, SEARCH_S, Call, Shape
 
 TOOL_S = {"search": SEARCH_S, "calculate": CALCULATE_S}
-PLAN_TOOL = "submit_plan"
+PLAN_TOOL = "plan"
 """The function dagbot's planner calls; its name is streamed before the arguments."""
 
 

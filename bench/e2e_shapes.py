@@ -250,7 +250,7 @@ class ScriptedModel:
         if system.startswith("dagbot"):
             role = self.role_of(request)
             if role == "planner":
-                return ModelReply.call("submit_plan", shape.plan)
+                return ModelReply.call("plan", shape.plan)
             if role == "joiner":
                 return ModelReply(text=shape.answer)
             raise LookupError(f"an unexpected dagbot request (tool choice {body.get('tool_choice')!r})")

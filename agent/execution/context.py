@@ -63,7 +63,7 @@ class EngineSettings:
     """Stream the planner's reply and start each green node once it is complete and valid on
     its own, before the rest of the plan has arrived (DAGBOT_STREAM_PLANNER)."""
     plan_output: PlanOutput = "tool_call"
-    """How the planner's reply is asked for: a forced ``submit_plan`` tool call, or the
+    """How the planner's reply is asked for: a forced ``plan`` tool call, or the
     reply's text held to the plan's JSON schema by the server (DAGBOT_PLAN_OUTPUT)."""
     prompt_chars: int = DEFAULT_PROMPT_CHARS
     """Most characters of the planner's and the joiner's prompt, system prompt included: the

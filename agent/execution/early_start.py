@@ -254,14 +254,14 @@ async def plan_reply(ctx: EngineContext, messages: list[BaseMessage], ident: Run
         plain = [spec.name for spec in specs if item_argument(spec.json_schema(), {}) is not None]
         constrained = json_schema_format(plan_json_schema(usable, plain), "plan")
     if not ctx.settings.stream_planner or ctx.state.stream_refused:
-        return await call_structured(ctx.llm, messages, Plan, "submit_plan", constrained)
+        return await call_structured(ctx.llm, messages, Plan, "plan", constrained)
     early = EarlyStart(ctx, ident, refused or {})
     try:
         try:
-            reply = await stream_structured(ctx.llm, messages, Plan, "submit_plan", early.offer, constrained)
+            reply = await stream_structured(ctx.llm, messages, Plan, "plan", early.offer, constrained)
         except StreamRefused as refusal:  # asked again whole (agent.execution.stream_refusal)
             reply = await ask_whole(ctx, refusal, lambda: call_structured(
-                ctx.llm, messages, Plan, "submit_plan", constrained), "planner's reply")
+                ctx.llm, messages, Plan, "plan", constrained), "planner's reply")
     except BaseException:
         early.abandon()
         raise

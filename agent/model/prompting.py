@@ -134,7 +134,7 @@ def describe_earlier_plans(state: AgentState, chars: int = RESULT_CHARS) -> str:
             if parts else "")
 
 
-PLAN_OUTPUT = {"tool_call": "submitted with `submit_plan`",
+PLAN_OUTPUT = {"tool_call": "submitted with `plan`",
                "json_schema": "written as one JSON object like the examples"}
 """How the planner's prompt says to give the plan, by ``EngineSettings.plan_output``."""
 

@@ -2,7 +2,7 @@
 
 Each call pops the next scripted reply. A reply is a string (plain content), a
 dict (returned as a call of the first bound tool with those arguments: the forced
-``submit_plan`` for the planner, ``replan`` for the joiner), an AIMessage (returned
+``plan`` for the planner, ``replan`` for the joiner), an AIMessage (returned
 as it is, e.g. text and a tool call together), or a callable that receives the
 prompt messages and returns one of those.
 """

@@ -26,7 +26,7 @@ def replan_call(feedback: str) -> ToolCall:
 
 
 def joiner_requests(fake: FakeOpenAI) -> list[dict]:  # type: ignore[type-arg]
-    return [r for r in fake.requests if forced_tool(r) != "submit_plan"]
+    return [r for r in fake.requests if forced_tool(r) != "plan"]
 
 
 # ------------------------------------------------------------ the contract
@@ -36,7 +36,7 @@ async def test_the_answer_is_the_models_text_with_replan_offered(sqlite_url: str
     async with harness(sqlite_url, [ONE, finish(f"\n  {LONG}\n\n")]) as h:
         await h.engine.ask("j1", "look up a")
         assert (await h.next_event(AnswerReady)).answer == LONG  # as written, stripped: no JSON
-        assert h.llm.offered == [["submit_plan"], ["replan"]]
+        assert h.llm.offered == [["plan"], ["replan"]]
         assert "You may replan 2 more time(s)." in h.llm.calls[1][0].content
 
 
@@ -67,7 +67,7 @@ async def test_with_no_replans_left_no_tool_is_offered_and_the_text_answers(sqli
         await h.engine.ask("j4", "look up a")
         assert (await h.next_event(AnswerReady)).answer == "Here is what I found."
         assert "Replanning" not in h.kinds()
-        assert h.llm.offered == [["submit_plan"], []]  # a plain completion
+        assert h.llm.offered == [["plan"], []]  # a plain completion
         assert "No replans are left" in h.llm.calls[1][0].content
 
 

@@ -42,7 +42,7 @@ def test_generated_titles_null_options_and_additional_properties_go() -> None:
 
 
 def test_the_plan_tool_keeps_its_structure() -> None:
-    function = as_tool(Plan, "submit_plan")["function"]
+    function = as_tool(Plan, "plan")["function"]
     parameters = function["parameters"]
     assert function["description"].startswith("A plan: nodes")
     assert parameters["required"] == ["nodes"]

@@ -120,8 +120,8 @@ async def test_tool_call_deltas_without_an_index_make_one_call(piece: int) -> No
     async def on_arguments(received: str) -> None:
         seen.append(received)
 
-    with serving((call_deltas("submit_plan", json.dumps(PLAN), piece=piece, index=None), "tool_calls")) as llm:
-        reply = await stream_structured(llm, PROMPT, Plan, "submit_plan", on_arguments)
+    with serving((call_deltas("plan", json.dumps(PLAN), piece=piece, index=None), "tool_calls")) as llm:
+        reply = await stream_structured(llm, PROMPT, Plan, "plan", on_arguments)
     assert reply.data == PLAN
     assert seen[-1] == json.dumps(PLAN)
 
@@ -129,38 +129,38 @@ async def test_tool_call_deltas_without_an_index_make_one_call(piece: int) -> No
 async def test_deltas_without_an_index_of_two_calls_stay_two_calls() -> None:
     other = json.dumps({"key": "x"})
     deltas = call_deltas("lookup", other, index=None, call_id="call_1") + call_deltas(
-        "submit_plan", json.dumps(PLAN), index=None, call_id="call_2")
+        "plan", json.dumps(PLAN), index=None, call_id="call_2")
     with serving((deltas, "tool_calls")) as llm:
-        reply = await stream_structured(llm, PROMPT, Plan, "submit_plan", nothing)
+        reply = await stream_structured(llm, PROMPT, Plan, "plan", nothing)
     assert reply.data == PLAN
 
 
 async def test_the_forced_tools_call_counts_when_another_tool_was_called_first() -> None:
     first = call_deltas("lookup", json.dumps({"key": "x"}), index=0, call_id="call_1")
-    second = call_deltas("submit_plan", json.dumps(PLAN), index=1, call_id="call_2")
+    second = call_deltas("plan", json.dumps(PLAN), index=1, call_id="call_2")
     seen: list[str] = []
 
     async def on_arguments(received: str) -> None:
         seen.append(received)
 
     both = {"content": None, "tool_calls": [whole_call("lookup", "{}")["tool_calls"][0],
-                                            {**whole_call("submit_plan", json.dumps(PLAN))["tool_calls"][0],
+                                            {**whole_call("plan", json.dumps(PLAN))["tool_calls"][0],
                                              "id": "call_2"}]}
     with serving((first + second, "tool_calls"), (both, "tool_calls")) as llm:
-        streamed = await stream_structured(llm, PROMPT, Plan, "submit_plan", on_arguments)
-        whole = await call_structured(llm, PROMPT, Plan, "submit_plan")
+        streamed = await stream_structured(llm, PROMPT, Plan, "plan", on_arguments)
+        whole = await call_structured(llm, PROMPT, Plan, "plan")
     assert streamed.data == PLAN and whole.data == PLAN
-    assert seen and all(json.dumps(PLAN).startswith(text) for text in seen)  # submit_plan's only
+    assert seen and all(json.dumps(PLAN).startswith(text) for text in seen)  # plan's only
 
 
 async def test_a_tool_name_sent_on_every_delta_is_the_tools_name() -> None:
     feedback = json.dumps({"feedback": "look up gamma too"})
     joiner = [{"role": "assistant", "content": "Not enough, replanning."},
               *call_deltas(REPLAN, feedback, piece=6, name_every_time=True)]
-    planner = call_deltas("submit_plan", json.dumps(PLAN), piece=6, name_every_time=True)
+    planner = call_deltas("plan", json.dumps(PLAN), piece=6, name_every_time=True)
     with serving((joiner, "tool_calls"), (planner, "tool_calls")) as llm:
         reply = await stream_text(llm, PROMPT, [as_tool(Replan, REPLAN)], nothing)
-        plan = await stream_structured(llm, PROMPT, Plan, "submit_plan", nothing)
+        plan = await stream_structured(llm, PROMPT, Plan, "plan", nothing)
     assert [(c["name"], c["args"]) for c in reply.tool_calls] == [(REPLAN, {"feedback": "look up gamma too"})]
     assert plan.data == PLAN
 
@@ -168,11 +168,11 @@ async def test_a_tool_name_sent_on_every_delta_is_the_tools_name() -> None:
 @pytest.mark.parametrize("streamed", [True, False])
 async def test_arguments_nested_too_deeply_go_to_the_repair_round(streamed: bool) -> None:
     deep = '{"nodes": [{"id": "a", "tool": "lookup", "args": {"key": ' + "[" * 3000 + "]" * 3000 + "}}]}"
-    reply = (call_deltas("submit_plan", deep, piece=500), "tool_calls") if streamed else (
-        whole_call("submit_plan", deep), "tool_calls")
+    reply = (call_deltas("plan", deep, piece=500), "tool_calls") if streamed else (
+        whole_call("plan", deep), "tool_calls")
     with serving(reply) as llm:
-        got = await (stream_structured(llm, PROMPT, Plan, "submit_plan", nothing) if streamed
-                     else call_structured(llm, PROMPT, Plan, "submit_plan"))
+        got = await (stream_structured(llm, PROMPT, Plan, "plan", nothing) if streamed
+                     else call_structured(llm, PROMPT, Plan, "plan"))
     assert isinstance(got.data, str) and got.data.startswith('{"nodes"')
     with pytest.raises(PlanError, match="not valid JSON"):  # refused as any text that is not JSON
         validate_plan(got.data, ToolRegistry())
@@ -182,10 +182,10 @@ async def test_arguments_nested_too_deeply_go_to_the_repair_round(streamed: bool
 async def test_a_plan_cut_off_by_the_output_limit_ends_with_the_marker(streamed: bool) -> None:
     text = json.dumps(PLAN)
     cut = text[: text.index('"beta') + 5]
-    reply = (call_deltas("submit_plan", cut), "length") if streamed else (whole_call("submit_plan", cut), "length")
+    reply = (call_deltas("plan", cut), "length") if streamed else (whole_call("plan", cut), "length")
     with serving(reply) as llm:
-        got = await (stream_structured(llm, PROMPT, Plan, "submit_plan", nothing) if streamed
-                     else call_structured(llm, PROMPT, Plan, "submit_plan"))
+        got = await (stream_structured(llm, PROMPT, Plan, "plan", nothing) if streamed
+                     else call_structured(llm, PROMPT, Plan, "plan"))
     assert got.data == cut + CUT_OFF
     assert was_cut_off(got.data) and not was_cut_off(PLAN) and not was_cut_off(text)
 
@@ -215,8 +215,8 @@ async def test_a_long_plan_in_many_pieces_is_parsed_once_not_once_per_piece(
         return parse(s, *args, **kwargs)
 
     monkeypatch.setattr(langchain_ai, "parse_partial_json", counting)
-    with serving((call_deltas("submit_plan", text, piece=4), "tool_calls")) as llm:
-        reply = await stream_structured(llm, PROMPT, Plan, "submit_plan", nothing)
+    with serving((call_deltas("plan", text, piece=4), "tool_calls")) as llm:
+        reply = await stream_structured(llm, PROMPT, Plan, "plan", nothing)
     assert reply.data == plan
     assert sum(parsed) <= 3 * len(text), f"{sum(parsed)} characters parsed for {len(text)}"
 
@@ -225,14 +225,14 @@ async def test_arguments_sent_before_the_name_on_the_same_call_are_kept() -> Non
     text = json.dumps(PLAN)
     deltas = [{"tool_calls": [{"index": 0, "function": {"arguments": text[:10]}}]},
               {"tool_calls": [{"index": 0, "id": "call_1", "type": "function",
-                               "function": {"name": "submit_plan", "arguments": text[10:]}}]}]
+                               "function": {"name": "plan", "arguments": text[10:]}}]}]
     seen: list[str] = []
 
     async def on_arguments(received: str) -> None:
         seen.append(received)
 
     with serving((deltas, "tool_calls")) as llm:
-        reply = await stream_structured(llm, PROMPT, Plan, "submit_plan", on_arguments)
+        reply = await stream_structured(llm, PROMPT, Plan, "plan", on_arguments)
     assert reply.data == PLAN and seen[-1] == text
 
 
@@ -258,9 +258,9 @@ async def test_a_plan_held_to_its_json_schema_is_read_from_the_text(streamed: bo
 
     try:
         if streamed:
-            got = await stream_structured(server.llm, PROMPT, Plan, "submit_plan", on_arguments, constrained)
+            got = await stream_structured(server.llm, PROMPT, Plan, "plan", on_arguments, constrained)
         else:
-            got = await call_structured(server.llm, PROMPT, Plan, "submit_plan", constrained)
+            got = await call_structured(server.llm, PROMPT, Plan, "plan", constrained)
     finally:
         server._server.stop()
     assert got.data == PLAN
@@ -281,8 +281,8 @@ async def test_a_schema_held_plan_cut_off_ends_with_the_marker(streamed: bool) -
     server = _constrained_server((reply, "length"))
     constrained = json_schema_format(plan_json_schema({"lookup": ["key"]}), "plan")
     try:
-        got = await (stream_structured(server.llm, PROMPT, Plan, "submit_plan", nothing, constrained)
-                     if streamed else call_structured(server.llm, PROMPT, Plan, "submit_plan", constrained))
+        got = await (stream_structured(server.llm, PROMPT, Plan, "plan", nothing, constrained)
+                     if streamed else call_structured(server.llm, PROMPT, Plan, "plan", constrained))
     finally:
         server._server.stop()
     assert was_cut_off(got.data) and got.data.startswith(text)

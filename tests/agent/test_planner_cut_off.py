@@ -32,11 +32,11 @@ class Ended(ModelReply):
 def cut(plan: dict[str, Any], after: str, reason: str) -> Ended:
     """``plan``'s call, its arguments cut off just after the first ``after``."""
     text = json.dumps(plan)
-    return Ended(calls=(ToolCall("submit_plan", text[: text.index(after) + len(after)]),), reason=reason)
+    return Ended(calls=(ToolCall("plan", text[: text.index(after) + len(after)]),), reason=reason)
 
 
 def planner_prompts(fake: FakeOpenAI) -> list[str]:
-    return [json.dumps(r["messages"]) for r in fake.requests if forced_tool(r) == "submit_plan"]
+    return [json.dumps(r["messages"]) for r in fake.requests if forced_tool(r) == "plan"]
 
 
 DEPLOY = {"nodes": [{"id": "ship", "tool": "deploy", "args": {"target": "prod-canary"}}]}

@@ -94,7 +94,7 @@ async def test_a_node_started_early_that_the_validated_plan_leaves_out_is_not_am
             assert (await h.next_event(AnswerReady)).answer == "The value is value of a."
             state = await h.engine.state("s9")
             assert set(state["results"]) == {"a"}
-            assert [r for r in fake.requests if forced_tool(r) == "submit_plan"] == fake.requests
+            assert [r for r in fake.requests if forced_tool(r) == "plan"] == fake.requests
 
 
 @pytest.mark.parametrize(("mode", "piece"), [("pieces", 1), ("pieces", 7), ("whole", None)])
@@ -122,7 +122,7 @@ async def test_a_server_that_does_not_stream_is_asked_again_without_streaming(
             # one streamed attempt, then the same request whole; later plans are not streamed
             await h.engine.ask("s4", "again")
             assert (await h.next_event(AnswerReady)).answer == "two"
-            planner = [r for r in fake.requests if forced_tool(r) == "submit_plan"]
+            planner = [r for r in fake.requests if forced_tool(r) == "plan"]
             assert [bool(r.get("stream")) for r in planner] == [True, False, False]
             assert h.services.engine.ctx.state.stream_refused
 
@@ -218,7 +218,7 @@ async def test_a_lone_surrogate_in_a_plan_goes_to_the_repair_round(database_url:
     """A model that writes half of an emoji's escape pair (``\\ud83d`` alone): the node is
     refused with a problem the repair round fixes, not an internal error; the repair prompt,
     which shows the draft, can still be sent."""
-    broken = ModelReply(calls=(ToolCall("submit_plan", '{"nodes": [{"id": "a", "tool": "lookup", '
+    broken = ModelReply(calls=(ToolCall("plan", '{"nodes": [{"id": "a", "tool": "lookup", '
                                                         '"args": {"key": "smile \\ud83d"}}]}'),))
     fixed = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "smile 🙂"}}]}
     with FakeOpenAI([broken, fixed, finish("smiled")]) as fake:

@@ -26,7 +26,7 @@ Pick = Callable[[WireRequest], bool]
 
 
 def planner(request: WireRequest) -> bool:
-    return request.role == "planner" and forced_tool(request.body) == "submit_plan"
+    return request.role == "planner" and forced_tool(request.body) == "plan"
 
 
 def joiner(request: WireRequest) -> bool:

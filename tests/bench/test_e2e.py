@@ -55,10 +55,10 @@ def test_the_scripted_model_answers_each_system_with_its_own_calls() -> None:
     sequential = model(WireRequest({"model": "sequential", "messages": [ask]}))
     assert len(sequential.calls) == 1
     plan_request = WireRequest({"model": "dagbot", "messages": [ask],
-                                "tool_choice": {"type": "function", "function": {"name": "submit_plan"}}},
+                                "tool_choice": {"type": "function", "function": {"name": "plan"}}},
                                role="planner")
     plan = model(plan_request)
-    assert plan.calls[0].name == "submit_plan"
+    assert plan.calls[0].name == "plan"
     # dagbot's joiner, known by the role its request says (X-Dagbot-Call), with or without `replan`
     system = {"role": "system", "content": prompting.fill(prompting.prompt_text("joiner.md"), replan_note="")}
     replan_tool = {"type": "function", "function": {"name": "replan", "parameters": {}}}

@@ -42,7 +42,7 @@ def test_ask_prints_events_and_asks_before_writing(tmp_path: Path) -> None:
     assert (tmp_path / "ws" / "copy.txt").read_text() == "remember the milk\n"
     assert "sk-test-secret" not in out + done.stderr
     # the real client sent the forced tool call with our plan schema
-    assert fake.requests[0]["tool_choice"]["function"]["name"] == "submit_plan"
+    assert fake.requests[0]["tool_choice"]["function"]["name"] == "plan"
     # and the joiner's request offered `replan`, answering in text unless it calls it
     assert fake.requests[-1]["tool_choice"] == "auto"
     assert [t["function"]["name"] for t in fake.requests[-1]["tools"]] == ["replan"]

@@ -58,7 +58,7 @@ class PlannerOrJoiner(ScriptedChatModel):
 
     def _next(self, messages: list[BaseMessage]) -> AIMessage:
         plan = {"nodes": [{"id": "read", "tool": "lookup", "args": {"key": "k"}}]}
-        self.replies[:] = [plan if self.tool_name == "submit_plan" else finish("done")]
+        self.replies[:] = [plan if self.tool_name == "plan" else finish("done")]
         return super()._next(messages)
 
 

@@ -39,7 +39,7 @@ def planner_prompt(request: str, history: str = "") -> list[HumanMessage]:
 async def test_every_recorded_plan_passes_validation(example, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     history = "### Earlier run 1\nRequest: status?\nAnswer: All good.\nResults:\n- a: done → 1"
     reply = await call_structured(DemoChatModel(site=SITE, delay_seconds=0), planner_prompt(
-        f"<@U0DAGBOT> {example.request}", history), Plan, "submit_plan")
+        f"<@U0DAGBOT> {example.request}", history), Plan, "plan")
     plan = validate_plan(reply.data, registry(tmp_path))
     assert plan.nodes and reply.tokens > 0
     assert SITE in str(reply.data) or "http_get" not in str(reply.data)
@@ -49,20 +49,20 @@ async def test_the_follow_up_mails_the_newest_earlier_answer(tmp_path: Path) -> 
     history = ("### Earlier run 1\nRequest: a\nAnswer: old answer\nResults:\n- a: done → 1\n\n"
                "### Earlier run 2\nRequest: b\nAnswer: **new** answer with ${ref}\nResults:\n- b: done → 2")
     reply = await call_structured(DemoChatModel(site=SITE, delay_seconds=0),
-                                  planner_prompt(by_key("followup").request, history), Plan, "submit_plan")
+                                  planner_prompt(by_key("followup").request, history), Plan, "plan")
     [mail] = validate_plan(reply.data, registry(tmp_path)).nodes
     assert mail.args["body"] == "**new** answer with $ {ref}"  # never read as a reference
 
 
 async def test_without_an_earlier_answer_the_follow_up_plans_nothing() -> None:
     reply = await call_structured(DemoChatModel(site=SITE, delay_seconds=0),
-                                  planner_prompt(by_key("followup").request), Plan, "submit_plan")
+                                  planner_prompt(by_key("followup").request), Plan, "plan")
     assert reply.data["nodes"] == []
 
 
 async def test_other_requests_get_an_empty_plan_and_a_polite_answer() -> None:
     model = DemoChatModel(site=SITE, delay_seconds=0)
-    reply = await call_structured(model, planner_prompt("restart the payments service"), Plan, "submit_plan")
+    reply = await call_structured(model, planner_prompt("restart the payments service"), Plan, "plan")
     assert reply.data["nodes"] == []
     assert match_example("restart the payments service") is None
     state: Any = {"request": "restart it", "plan": {"nodes": []}, "results": {}}
@@ -92,7 +92,7 @@ async def test_the_joiner_answer_streams_a_word_at_a_time_and_the_plan_comes_who
     async def on_arguments(text: str) -> None:
         arguments.append(text)
 
-    plan = await stream_structured(model, planner_prompt(by_key("parallel").request), Plan, "submit_plan",
+    plan = await stream_structured(model, planner_prompt(by_key("parallel").request), Plan, "plan",
                                    on_arguments)
     assert len(plan.data["nodes"]) == 3 and arguments == []  # whole: no node starts before the plan is in
 

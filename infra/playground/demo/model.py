@@ -82,7 +82,7 @@ class DemoChatModel(BaseChatModel):
     def bind_tools(self, tools: Sequence[Any], *, tool_choice: str | None = None,
                    **kwargs: Any) -> Runnable[Any, AIMessage]:
         name = convert_to_openai_tool(tools[0])["function"]["name"] if tools else None
-        return self.model_copy(update={"tool_name": name, "disable_streaming": name == "submit_plan"})
+        return self.model_copy(update={"tool_name": name, "disable_streaming": name == "plan"})
 
     def reply(self, messages: list[BaseMessage], role: str | None) -> AIMessage:
         prompt_text = "\n\n".join(m.text for m in messages)
