@@ -66,6 +66,12 @@ _OUTWARD_MODULES = frozenset({
 """Modules for running programs or talking over a network (``urllib.parse`` aside)."""
 _OUTWARD_OS = ("system", "popen", "exec", "spawn", "posix_spawn", "fork", "kill")
 """``os`` functions that run or signal programs (as prefixes: ``execvp``, ``spawnl``…)."""
+_DATABASE_MODULES = frozenset({
+    "sqlite3", "dbm", "shelve", "psycopg", "psycopg2", "asyncpg", "pymysql", "MySQLdb", "sqlalchemy",
+    "redis", "pymongo",
+})
+"""Modules for opening a database: the sandbox has none (a small model asked to record a row
+packaged ``sqlite3.connect('config.db')`` and an INSERT)."""
 
 
 def outward_actions(tree: ast.Module) -> list[str]:
@@ -79,13 +85,17 @@ def outward_actions(tree: ast.Module) -> list[str]:
         elif (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "os"
               and node.attr.startswith(_OUTWARD_OS)):
             found.add(f"os.{node.attr}")
-    return [f"uses {name}: a package only computes from its inputs, with no programs to run and no "
+    databases = {name for name in found if name.split(".")[0] in _DATABASE_MODULES}
+    return [f"uses {name}: a package has no database to open; read one with a query tool's node "
+            "and give its result to the package, and change one with its red tool's node, never in "
+            "a package" if name in databases else
+            f"uses {name}: a package only computes from its inputs, with no programs to run and no "
             "network; to change something plan a red tool node for it, and if no tool can do it, plan "
             "no node for it and say so in the answer" for name in sorted(found)]
 
 
 def _outward_module(name: str) -> bool:
-    return name.split(".")[0] in _OUTWARD_MODULES and name != "urllib.parse"
+    return name.split(".")[0] in _OUTWARD_MODULES | _DATABASE_MODULES and name != "urllib.parse"
 
 
 def undefined_names(code: str, tree: ast.Module) -> set[str]:

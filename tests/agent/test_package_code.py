@@ -78,6 +78,16 @@ def test_a_package_meant_to_act_on_the_world_is_told_to_plan_a_tool_or_say_it_ca
     assert "plan a red tool node" in why and "say so in the answer" in why
 
 
+@pytest.mark.parametrize(("code", "named"), [
+    ("import sqlite3\nconn = sqlite3.connect('config.db')\nconn.execute('INSERT INTO deploys VALUES (1)')", "sqlite3"),
+    ("from sqlalchemy import create_engine\nresult = create_engine('postgresql://db').connect()", "sqlalchemy"),
+])
+def test_a_package_opening_a_database_is_told_to_use_the_database_tools_nodes(code: str, named: str) -> None:
+    [why] = outward_actions(ast.parse(code))
+    assert why.startswith(f"uses {named}: a package has no database to open")
+    assert "query tool's node" in why and "red tool's node" in why
+
+
 def test_computing_with_the_standard_library_is_no_action() -> None:
     code = ("import os, json, csv, io\nfrom urllib.parse import urlsplit\nimport urllib.parse\n"
             "rows = list(csv.reader(io.StringIO(inputs['f']['content'])))\n"
