@@ -82,7 +82,9 @@ def plan_json_schema(tools: Mapping[str, Sequence[str]], plain_items: Collection
     tool's name and its arguments' names; ``plain_items``: the tools whose fan-out items may be
     plain values (one argument open: :func:`agent.plan.validation.item_argument`). A model held
     to it cannot name a tool that does not exist or an argument its tool does not take, mix a
-    tool and a package in one node, or write anything but JSON. What a schema cannot say
+    tool and a package in one node, or write anything but JSON. Every node has an ``id`` here
+    (an id-less fan-out is the plan format's, not the schema's: held to a schema without it, a
+    small model left out the ids of nodes that others read). What a schema cannot say
     (values fit their types, which a ``${}`` reference stands in for; references name nodes; no
     cycles) stays validation's."""
     node_id = {"type": "string", "pattern": NODE_ID_PATTERN}
@@ -94,14 +96,14 @@ def plan_json_schema(tools: Mapping[str, Sequence[str]], plain_items: Collection
         return {"type": "object", "properties": {
             "id": node_id, "tool": {"const": name}, "args": args, "each": {"type": "array", "items": item},
             "depends_on": depends_on, "why": {"type": "string"}},
-            "required": ["tool", "args"], "additionalProperties": False}
+            "required": ["id", "tool", "args"], "additionalProperties": False}
 
     package_node = {"type": "object", "properties": {
         "id": node_id,
         "package": {"type": "object", "properties": {"goal": {"type": "string"}, "code": {"type": "string"}},
                     "required": ["goal", "code"], "additionalProperties": False},
         "depends_on": depends_on},
-        "required": ["package"], "additionalProperties": False}
+        "required": ["id", "package"], "additionalProperties": False}
     nodes = {"anyOf": [*(tool_node(name, args) for name, args in tools.items()), package_node]}
     return {"type": "object", "properties": {
         "nodes": {"type": "array", "items": nodes}, "answer": {"type": "string"},

@@ -65,6 +65,7 @@ def test_the_plan_schema_admits_plain_items_only_where_one_argument_is_open() ->
     args = lookup["properties"]["args"]
     assert lookup["properties"]["each"]["items"] == {"anyOf": [args, {"type": ["string", "number"]}]}
     assert scale["properties"]["each"]["items"] == scale["properties"]["args"]
+    assert lookup["required"] == ["id", "tool", "args"]  # held to it, a small model left out ids others read
 
 
 @pytest.mark.parametrize(("raw", "expected"), [
