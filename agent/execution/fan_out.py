@@ -37,15 +37,18 @@ class Prefetch:
     args: dict[str, Any]
     task: asyncio.Task[GreenCall]
     tool: str = ""
+    after: frozenset[str] = frozenset()
+    """The nodes that were done when it started: a package takes it over only if its
+    dependencies are among them (a call its code makes after a red node must follow it)."""
 
 
 def prefetch(ctx: EngineContext, thread_id: str, run_id: str, node_id: str, tool: str,
-             args: dict[str, Any]) -> Prefetch:
+             args: dict[str, Any], after: frozenset[str] = frozenset()) -> Prefetch:
     task = asyncio.create_task(call_green(ctx, thread_id, run_id, node_id, tool, args),
                                name=f"prefetch:{node_id}")
     # a call no node takes over is dropped: its failure is nobody's to report
     task.add_done_callback(lambda done: done.cancelled() or done.exception())
-    return Prefetch(args, task, tool)
+    return Prefetch(args, task, tool, after)
 
 
 @dataclass(frozen=True)

@@ -283,7 +283,8 @@ class PlanExecutor:
         if any(p.tool == tool and p.args == args for p in calls.values()):
             return None
         ident = self.ident
-        calls[len(calls)] = prefetch(self.ctx, ident.thread_id, ident.run_id, node_id, tool, args)
+        calls[len(calls)] = prefetch(self.ctx, ident.thread_id, ident.run_id, node_id, tool, args,
+                                     frozenset(self.outputs))
         return calls[len(calls) - 1]
 
     def drop_prefetched(self, node_id: str | None = None) -> None:
@@ -363,8 +364,13 @@ class PlanExecutor:
         started = self.ctx.clock()
         await self._emit(NodeStarted, node_id=node.id, label=node_label(node.model_dump(exclude_none=True)))
         if node.package is not None:
-            return await run_package(self.ctx, self.ident, node, self.outputs, started,
-                                     self.prefetched.pop(node.id, {}))
+            # calls started early are its own only if everything it depends on was done then
+            started_early = self.prefetched.pop(node.id, {})
+            early = {index: call for index, call in started_early.items()
+                     if dependencies(node) <= call.after}
+            for stale in started_early.keys() - early.keys():
+                started_early[stale].task.cancel()
+            return await run_package(self.ctx, self.ident, node, self.outputs, started, early)
         assert node.tool is not None
         tool, outputs = node.tool, self.outputs
         written, calls = call_args(node), list[dict[str, Any]]()

@@ -127,3 +127,26 @@ async def test_calls_the_finished_code_does_not_make_are_stopped_and_red_ones_ne
             assert h.log.count("deploy") == 0
             marks = [mark for _, mark in h.log.timeline]
             assert marks.count("lookup:value of a:start") == 2 and marks.count("lookup:value of a:end") == 1
+
+
+async def test_a_package_makes_its_calls_after_what_it_depends_on_not_before(sqlite_url: str) -> None:
+    """Its first call could be worked out while the plan streamed, but the package also depends
+    on a node still running then (a red one, or as here a slow read): the call it makes is
+    made again once that node is done, not taken from before it."""
+    plan = {"nodes": [{"id": "first", "tool": "lookup", "args": {"key": "a"}},
+                      {"id": "slow", "tool": "lookup", "args": {"key": "z"}},
+                      {"id": "pkg", "depends_on": ["slow"],
+                       "package": {"goal": "follow the chain", "code": CHAIN}}],
+            "answer": "${pkg}"}
+    with FakeOpenAI([plan], hold_at="result =") as fake:
+        async with over_http(sqlite_url, fake, packages=ChainPackages(), result_cache_seconds=0) as h:
+            h.log.delays["z"] = 0.5
+            run = asyncio.create_task(h.engine.ask("pre3", "after z, follow the chain from a"))
+            await asyncio.wait_for(_started(h, "value of a"), 10)  # worked out from the code so far
+            assert "lookup:z:end" not in [mark for _, mark in h.log.timeline]
+            fake.release.set()
+            await asyncio.wait_for(run, 30)
+            marks = [mark for _, mark in h.log.timeline]
+            assert marks.count("lookup:value of a:start") == 2
+            last = max(i for i, mark in enumerate(marks) if mark == "lookup:value of a:start")
+            assert marks.index("lookup:z:end") < last
