@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pydantic_core
@@ -44,9 +45,50 @@ from agent.plan.validation import PlanLimits, dependencies, item_argument, valid
 from agent.tools.registry import Risk, ToolRegistry
 
 
-def _nodes_so_far(arguments: str) -> tuple[list[Any], bool]:
-    """The ``nodes`` in the plan's arguments received so far, and whether the last one may
-    still be incomplete (parsed with pydantic-core's partial mode)."""
+@dataclass(frozen=True)
+class Draft:
+    """The plan's arguments received so far, parsed once (pydantic-core's partial mode)."""
+
+    nodes: list[Any]
+    open_last: bool
+    """Whether the last node may still be incomplete."""
+
+    @property
+    def complete(self) -> list[Any]:
+        """The nodes whose JSON objects are complete: an element of ``nodes`` is complete once
+        the next one has begun, or the list or the whole reply has ended."""
+        return self.nodes[:-1] if self.open_last else self.nodes
+
+    @property
+    def being_written(self) -> dict[str, Any] | None:
+        node = self.nodes[-1] if self.open_last and self.nodes else None
+        return node if isinstance(node, dict) and node else None
+
+    def fan_out(self) -> tuple[dict[str, Any], list[Any]] | None:
+        """The node still being written, if it is a fan-out whose ``each`` is being written (the
+        last key so far, so every key before it is complete), with the items already complete."""
+        node = self.being_written
+        if node is None or list(node)[-1] != "each":
+            return None
+        items = node["each"]
+        return (node, items[:-1]) if isinstance(items, list) else None
+
+    def package(self) -> tuple[str, str] | None:
+        """The node still being written, if it is a package whose ``code`` is being written (its
+        last key so far): its id and the code so far."""
+        node = self.being_written
+        if node is None or not isinstance(node_id := node.get("id"), str):
+            return None
+        package = node.get("package")
+        if not isinstance(package, dict) or not package or list(package)[-1] != "code":
+            return None
+        code = package["code"]
+        return (node_id, code) if isinstance(code, str) else None
+
+
+def read_draft(arguments: str) -> Draft:
+    """The ``nodes`` in the plan's arguments received so far (each with its id:
+    :func:`~agent.plan.validation.with_ids`), and whether the last one may still grow."""
     try:
         value = pydantic_core.from_json(arguments)
         closed = True
@@ -54,45 +96,17 @@ def _nodes_so_far(arguments: str) -> tuple[list[Any], bool]:
         try:
             value = pydantic_core.from_json(arguments, allow_partial="trailing-strings")
         except ValueError:
-            return [], False
+            return Draft([], False)
         closed = False
     if not isinstance(value, dict) or not isinstance(value.get("nodes"), list):
-        return [], False
+        return Draft([], False)
     # a key after "nodes": its list is closed
-    return with_ids(value["nodes"]), not closed and list(value)[-1] == "nodes"
+    return Draft(with_ids(value["nodes"]), not closed and list(value)[-1] == "nodes")
 
 
 def complete_nodes(arguments: str) -> list[Any]:
-    """The nodes whose JSON objects are complete in the plan's arguments received so far: an
-    element of ``nodes`` is complete once the next one has begun, or the list or the whole
-    reply has ended."""
-    nodes, open_last = _nodes_so_far(arguments)
-    return nodes[:-1] if open_last else nodes
-
-
-def fan_out_being_written(arguments: str) -> tuple[dict[str, Any], list[Any]] | None:
-    """The node still being written, if it is a fan-out whose ``each`` is being written (the
-    last key so far, so every key before it is complete), with the items already complete."""
-    nodes, open_last = _nodes_so_far(arguments)
-    node = nodes[-1] if open_last and nodes else None
-    if not isinstance(node, dict) or not node or list(node)[-1] != "each":
-        return None
-    items = node["each"]
-    return (node, items[:-1]) if isinstance(items, list) else None
-
-
-def package_being_written(arguments: str) -> tuple[str, str] | None:
-    """The node still being written, if it is a package whose ``code`` is being written (its
-    last key so far): its id and the code so far."""
-    nodes, open_last = _nodes_so_far(arguments)
-    node = nodes[-1] if open_last and nodes else None
-    if not isinstance(node, dict) or not isinstance(node_id := node.get("id"), str):
-        return None
-    package = node.get("package")
-    if not isinstance(package, dict) or not package or list(package)[-1] != "code":
-        return None
-    code = package["code"]
-    return (node_id, code) if isinstance(code, str) else None
+    """The nodes whose JSON objects are complete in the plan's arguments received so far."""
+    return read_draft(arguments).complete
 
 
 def accept(raw: Any, accepted: list[PlanNode], registry: ToolRegistry, limits: PlanLimits,
@@ -132,7 +146,8 @@ class EarlyStart:
 
     async def offer(self, arguments: str) -> None:
         """The plan's arguments received so far: take in the nodes completed since last time."""
-        for raw in complete_nodes(arguments)[self.offered:]:
+        draft = read_draft(arguments)
+        for raw in draft.complete[self.offered:]:
             self.offered += 1
             node_id = raw["id"] if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
             if node_id is not None:
@@ -148,9 +163,9 @@ class EarlyStart:
             if self.previous is not None:
                 self.executor.carry(self.previous, node)
             self.changed.set()
-        if (writing := fan_out_being_written(arguments)) is not None:
+        if (writing := draft.fan_out()) is not None:
             self._start_items(*writing)
-        self.code = package_being_written(arguments)
+        self.code = draft.package()
         self._start_code_calls()
 
     def _start_code_calls(self) -> None:

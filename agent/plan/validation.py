@@ -334,27 +334,23 @@ def _recalled(nodes: list[PlanNode], answer: str | None, earlier_calls: Mapping[
     and no node of the plan is, placed first: a follow-up's plan that reads ``inputs['log']``
     from the run before gets ``log`` back. Red calls are never made again so."""
     have = {node.id for node in nodes}
-    wanted = [*nodes]
+    wanted = sorted((referenced_ids(answer or "") | {d for node in nodes for d in dependencies(node)}) - have)
     recalled: list[PlanNode] = []
-    missing = referenced_ids(answer or "") - have
-    while True:
-        missing |= {dep for node in wanted for dep in dependencies(node)} - have
-        wanted = []
-        for node_id in sorted(missing):
-            call = earlier_calls.get(node_id) or {}
-            tool = call.get("tool")
-            if not isinstance(tool, str) or tool not in registry or registry.risk_of(tool) is not Risk.GREEN:
-                continue
-            try:
-                node = PlanNode.model_validate({**call, "id": node_id})
-            except ValidationError:
-                continue
-            recalled.append(node)
-            wanted.append(node)
-            have.add(node_id)
-        if not wanted:
-            return [*recalled, *nodes]
-        missing = set()
+    while wanted:
+        node_id = wanted.pop(0)
+        call = earlier_calls.get(node_id) or {}
+        tool = call.get("tool")
+        if (node_id in have or not isinstance(tool, str) or tool not in registry
+                or registry.risk_of(tool) is not Risk.GREEN):
+            continue
+        try:
+            node = PlanNode.model_validate({**call, "id": node_id})
+        except ValidationError:
+            continue
+        recalled.append(node)
+        have.add(node_id)
+        wanted.extend(sorted(dependencies(node) - have))
+    return [*recalled, *nodes]
 
 
 def _reply_package_as_answer(nodes: list[PlanNode], answer: str | None) -> tuple[list[PlanNode], str | None]:

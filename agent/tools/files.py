@@ -310,7 +310,6 @@ def file_tools(config: FileToolConfig) -> list[tuple[BaseTool, Risk]]:
         read_tool.description = _read_description(await asyncio.to_thread(ws.overview), config)
         return written
 
-    scope = _SCOPE
     read_tool = StructuredTool.from_function(
         coroutine=read_file, name="read_file", args_schema=ReadFileArgs,
         description=_read_description(ws.overview(), config))
@@ -321,7 +320,7 @@ def file_tools(config: FileToolConfig) -> list[tuple[BaseTool, Risk]]:
             description=(
                 "List files in the workspace matching a glob ('**/*' = everything, "
                 "'*.md' = top level markdown). Returns {files: [{path, size}], truncated}, "
-                f"sorted by path, at most {cap} files. " + scope)),
+                f"sorted by path, at most {cap} files. " + _SCOPE)),
          Risk.GREEN),
         (StructuredTool.from_function(
             coroutine=search_files, name="search_files", args_schema=SearchFilesArgs,
@@ -331,13 +330,13 @@ def file_tools(config: FileToolConfig) -> list[tuple[BaseTool, Risk]]:
                 f"text}}], truncated, files_searched}}, at most {cap} matches; lines are cut at "
                 f"{_MAX_LINE_CHARS} characters; binary files and files over "
                 f"{config.max_read_bytes:,} bytes are skipped. A search stops after "
-                f"{config.search_seconds:g} s (simplify a regex that backtracks). " + scope)),
+                f"{config.search_seconds:g} s (simplify a regex that backtracks). " + _SCOPE)),
          Risk.GREEN),
         (StructuredTool.from_function(
             coroutine=write_file, name="write_file", args_schema=WriteFileArgs,
             description=(
                 "Write a text file in the workspace (changes files, so it needs approval): "
                 "replaces the file, or appends with append=true; missing folders are created. "
-                "Returns {path, bytes_written, appended}. " + scope)),
+                "Returns {path, bytes_written, appended}. " + _SCOPE)),
          Risk.RED),
     ]
