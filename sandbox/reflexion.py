@@ -3,7 +3,9 @@
     START → attempt ─ok──────────────────────────→ END
                │ failed, attempts left
                ▼
-            reflect (the LLM rewrites the whole script from goal, inputs, code, error)
+            reflect (a KeyError whose key the inputs hold spelt another way is mended in place,
+               │      sandbox/key_mends.py; else the LLM rewrites the whole script from goal,
+               │      inputs, code, error)
                │ new code                      │ no usable reply, or the code that failed
                └──────────→ attempt            └────────→ END
 
@@ -40,6 +42,7 @@ from agent.ports.sandbox import (
     SandboxResult,
     ToolGateway,
 )
+from sandbox.key_mends import mended_missing_key, missing_key
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +62,8 @@ class PackageState(TypedDict, total=False):
     """The last failure in full (error, traceback, log tails), for the next prompt only."""
     ok: bool
     output: Any
+    missing_key: str | None
+    """The key of the last attempt's KeyError (:mod:`sandbox.key_mends`)."""
     stopped: str | None
     """Why the loop ended before the attempt limit (the model gave no usable code, or the
     code that had just failed)."""
@@ -123,10 +128,15 @@ class ReflexionPackageRunner:
         if outcome.error_type in NOT_FIXABLE_BY_CODE:
             stopped = "the sandbox itself failed; rewriting the code cannot help"
         return {"attempt": attempt, "records": records, "ok": False, "stopped": stopped,
-                "feedback": failure_report(outcome)}
+                "feedback": failure_report(outcome),
+                "missing_key": missing_key(outcome.error_type, outcome.error)}
 
     async def _reflect(self, state: PackageState, config: RunnableConfig) -> PackageState:
         job, tools, _ = _context(config)
+        missing = state.get("missing_key")
+        if missing and (mended := mended_missing_key(state["code"], missing, job.inputs)) is not None:
+            log.info("package %s: read key %r as the one its inputs have like it", job.node_id, missing)
+            return {"code": mended, "feedback": None, "missing_key": None}  # no model call needed
         describe = getattr(tools, "describe", None)
         catalog = describe() if callable(describe) else "(see the previous code)"
         prompt = self.prompt.safe_substitute(

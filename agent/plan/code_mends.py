@@ -8,11 +8,22 @@ Python refuses a compound statement after a colon, so the code does not parse, t
 read it (its inputs' keys, the names it uses) cannot run, and the sandbox's reflexion gets a
 rewrite that a small model often gets wrong. :func:`unfolded_blocks` puts each such header on
 a line of its own, its body indented under it: what the code says, laid out as Python needs.
+
+They also write a file's reading as they would on their own disk, ``open(inputs['orders']['path'])``,
+though the sandbox has only the text the read returned: :func:`opened_inputs_as_text` reads
+that text instead (``io.StringIO(inputs['orders']['content'])``). And they split one computation
+over two packages as if they shared a scope (``regions`` built in one, ``max(regions, …)`` in
+the next): :func:`joined_packages` runs the first one's code at the head of the second.
 """
 
 from __future__ import annotations
 
-from agent.plan.package_code import parse_python
+import ast
+import symtable
+from collections.abc import Callable, Mapping
+
+from agent.plan.format import PlanNode
+from agent.plan.package_code import parse_python, undefined_names
 
 _HEADERS = frozenset({"for", "if", "elif", "else", "while", "with", "try", "except", "finally"})
 _INDENT = "    "
@@ -66,3 +77,104 @@ def _header_end(text: str) -> int | None:
         elif char == ":" and depth == 0:
             return index
     return None
+
+
+def opened_inputs_as_text(code: str, text_keys: Mapping[str, str]) -> str | None:
+    """``code`` with each ``open(inputs['x']['path'])`` for reading text, where node ``x``'s
+    output holds the file's text under ``text_keys['x']``, made ``io.StringIO`` of that text
+    (``import io`` put first); None when there is no such call. A mode with ``b``, ``w``, ``a``
+    or ``x`` is left alone (the checks refuse it as before)."""
+    try:
+        tree = parse_python(code)
+    except SyntaxError:
+        return None
+    edits = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "open"
+                and node.args and _text_mode(node)):
+            continue
+        read = _input_field(node.args[0])
+        if read is not None and read[0] in text_keys and read[1] != text_keys[read[0]]:
+            edits.append((node, f"io.StringIO(inputs[{read[0]!r}][{text_keys[read[0]]!r}])"))
+    if not edits:
+        return None
+    lines = code.split("\n")
+    for node, text in sorted(edits, key=lambda e: (e[0].lineno, e[0].col_offset), reverse=True):
+        assert node.end_lineno is not None and node.end_col_offset is not None
+        if node.lineno != node.end_lineno:
+            return None  # (a call over several lines: left to reflexion)
+        line = lines[node.lineno - 1].encode()
+        line = line[:node.col_offset] + text.encode() + line[node.end_col_offset:]
+        lines[node.lineno - 1] = line.decode()
+    return "import io\n" + "\n".join(lines)
+
+
+def _text_mode(call: ast.Call) -> bool:
+    modes = [*call.args[1:2], *(k.value for k in call.keywords if k.arg == "mode")]
+    return all(isinstance(m, ast.Constant) and isinstance(m.value, str) and not set(m.value) & set("bwax")
+               for m in modes)
+
+
+def _input_field(expr: ast.expr) -> tuple[str, str] | None:
+    """``('x', 'k')`` when ``expr`` is ``inputs['x']['k']``."""
+    if not (isinstance(expr, ast.Subscript) and isinstance(expr.slice, ast.Constant)
+            and isinstance(expr.slice.value, str)):
+        return None
+    inner = expr.value
+    if (isinstance(inner, ast.Subscript) and isinstance(inner.value, ast.Name) and inner.value.id == "inputs"
+            and isinstance(inner.slice, ast.Constant) and isinstance(inner.slice.value, str)):
+        return inner.slice.value, expr.slice.value
+    return None
+
+
+def joined_packages(nodes: list[PlanNode], depends_on: Callable[[PlanNode], set[str]]) -> list[PlanNode]:
+    """``nodes`` where a package uses names it never defines that exactly one other package
+    defines (at its top level), and that package does not wait for it: the other's code first,
+    then its own, with the other's dependencies. The other package stays as it was."""
+    packages = {node.id: node for node in nodes if node.package is not None}
+    defined = {node_id: _top_level_names(node.package.code) for node_id, node in packages.items()
+               if node.package is not None}
+    joined = []
+    for node in nodes:
+        missing = _missing_names(node)
+        sources = [other for other_id, other in packages.items()
+                   if other_id != node.id and missing and missing <= defined[other_id]]
+        if len(sources) == 1 and node.id not in _upstream(sources[0], nodes, depends_on):
+            source = sources[0]
+            assert node.package is not None and source.package is not None
+            code = f"{source.package.code.rstrip()}\n{node.package.code}"
+            deps = sorted((set(node.depends_on) | depends_on(source)) - {source.id, node.id})
+            node = node.model_copy(update={
+                "package": node.package.model_copy(update={"code": code}), "depends_on": deps})
+        joined.append(node)
+    return joined
+
+
+def _missing_names(node: PlanNode) -> set[str]:
+    if node.package is None:
+        return set()
+    try:
+        return undefined_names(node.package.code, parse_python(node.package.code))
+    except SyntaxError:
+        return set()
+
+
+def _top_level_names(code: str) -> set[str]:
+    try:
+        parse_python(code)
+        table = symtable.symtable(code, "<package>", "exec")
+    except SyntaxError:
+        return set()
+    return {s.get_name() for s in table.get_symbols() if s.is_assigned() or s.is_imported()} - {"result"}
+
+
+def _upstream(node: PlanNode, nodes: list[PlanNode], depends_on: Callable[[PlanNode], set[str]]) -> set[str]:
+    by_id = {n.id: n for n in nodes}
+    seen: set[str] = set()
+    todo = list(depends_on(node))
+    while todo:
+        node_id = todo.pop()
+        if node_id not in seen and node_id in by_id:
+            seen.add(node_id)
+            todo.extend(depends_on(by_id[node_id]))
+    return seen

@@ -13,10 +13,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from agent.errors import PlanError, PlanProblem
-from agent.plan.code_mends import unfolded_blocks
+from agent.plan.code_mends import joined_packages, opened_inputs_as_text, unfolded_blocks
 from agent.plan.format import NODE_ID_PATTERN, Plan, PlanNode
 from agent.plan.grounding import REPLY_IDS
-from agent.plan.input_fields import mended_input_fields, unknown_input_fields
+from agent.plan.input_fields import BODY_KEYS, mended_input_fields, unknown_input_fields
 from agent.plan.package_code import (
     NO_RESULT,
     outward_actions,
@@ -185,6 +185,7 @@ def validate_plan(raw: Any, registry: ToolRegistry, limits: PlanLimits | None = 
                 problems.append(PlanProblem(label, field, err["msg"]))
 
     nodes = _unfolded_packages(_mended([_without_blank_options(node, registry) for node in nodes]))
+    nodes = joined_packages(_opened_as_text(nodes, registry), dependencies)
     nodes = mended_input_fields(_recalled(nodes, answer, earlier_calls or {}, registry), registry)
     if answer and referenced_ids(answer) - {node.id for node in nodes} - unchecked:
         answer = None  # a template naming no node of the plan: the joiner answers instead
@@ -378,6 +379,23 @@ def _unfolded_packages(nodes: list[PlanNode]) -> list[PlanNode]:
     for node in nodes:
         if (node.package is not None and not _parses(node.package.code)
                 and (code := unfolded_blocks(node.package.code)) is not None):
+            node = node.model_copy(update={"package": node.package.model_copy(update={"code": code})})
+        mended.append(node)
+    return mended
+
+
+def _opened_as_text(nodes: list[PlanNode], registry: ToolRegistry) -> list[PlanNode]:
+    """``nodes`` with package code that opens a read's path reading the read's text instead
+    (:func:`agent.plan.code_mends.opened_inputs_as_text`)."""
+    text_keys = {}
+    for node in nodes:
+        keys = registry.returns_of(node.tool) if node.tool is not None and node.each is None else None
+        body = [key for key in BODY_KEYS if key in (keys or ())]
+        if len(body) == 1:
+            text_keys[node.id] = body[0]
+    mended = []
+    for node in nodes:
+        if node.package is not None and (code := opened_inputs_as_text(node.package.code, text_keys)):
             node = node.model_copy(update={"package": node.package.model_copy(update={"code": code})})
         mended.append(node)
     return mended

@@ -191,3 +191,21 @@ async def test_told_it_returned_the_same_code_the_model_may_still_fix_it() -> No
     outcome = await runner.run(job(), NoTools(), Events())
     assert sandbox.ran == [BROKEN, FIXED.rstrip("\n")]  # the fix ran (and failed here: a fake)
     assert [r.attempt for r in outcome.attempts] == [1, 2]
+
+
+async def test_a_key_the_inputs_hold_spelt_another_way_is_mended_without_the_model(
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
+) -> None:
+    # bench.quality slow-services: the planner guessed 'p99' for the status page's 'p99_ms'
+    services = [{"name": "api", "p99_ms": 120}, {"name": "checkout", "p99_ms": 870},
+                {"name": "payments", "p99_ms": 210}]
+    guessed = "slow = [s['name'] for s in inputs['status']['json']['services'] if s['p99'] > 200]\nresult = len(slow)"
+    llm = ScriptedChatModel(replies=[])  # called, it would have no reply: the run would fail
+    runner = ReflexionPackageRunner(sandbox, llm, limits, max_attempts=3)
+    outcome = await runner.run(PackageJob(
+        thread_id="T1", run_id="R1", node_id="slow", goal="count services with p99 above 200 ms",
+        code=guessed, inputs={"status": {"status": 200, "json": {"services": services}}}), gateway, Events())
+    assert outcome.ok and outcome.output == 2, outcome
+    assert [(r.attempt, r.error) for r in outcome.attempts] == [(1, "KeyError: 'p99' (line 1)"), (2, None)]
+    assert outcome.attempts[1].code == guessed.replace("s['p99']", "s['p99_ms']")
+    assert llm.calls == []

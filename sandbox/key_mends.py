@@ -1,0 +1,125 @@
+"""A key package code read that its inputs lack, when they hold exactly one key like it.
+
+Package code is written before its inputs exist, so a planner guesses their keys: ``s['p99']``
+where the status page says ``p99_ms``. The attempt fails with ``KeyError: 'p99'``; with the
+inputs in hand the fix is plain when exactly one of their keys is that name with a qualifier
+added (``p99_ms``, ``latency_p99``) or the same name spelt another way (``P99``, ``p-99``).
+:func:`mended_missing_key` makes that fix without a model call; anything less certain goes to
+the reflexion model as before. Keys are looked for in the inputs' objects at any depth, in the
+JSON texts they hold, and in the header of a CSV text and the keys of a YAML text.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from typing import Any
+
+_SEPARATORS = re.compile(r"[^a-z0-9]+")
+_YAML_KEY = re.compile(r"^\s*-?\s*([A-Za-z_][\w.-]*)\s*:", re.MULTILINE)
+_CSV_FIELD = re.compile(r"[A-Za-z_][\w .-]*")
+_MAX_KEYS = 5000
+
+
+def missing_key(error_type: str | None, error: str | None) -> str | None:
+    """The key of a ``KeyError`` whose message is a string's repr (``'p99'``), else None."""
+    if error_type != "KeyError" or not error:
+        return None
+    try:
+        key = ast.literal_eval(error.strip())
+    except (ValueError, SyntaxError):
+        return None
+    return key if isinstance(key, str) and key else None
+
+
+def mended_missing_key(code: str, missing: str, inputs: Any) -> str | None:
+    """``code`` with its reads of key ``missing`` (``x['k']``, ``x.get('k')``) made reads of
+    the one key of ``inputs`` like it; None when there is not exactly one, when ``inputs`` have
+    ``missing`` itself somewhere, or when the code does not spell the key out."""
+    keys = _keys(inputs)
+    found = _like(missing, keys)
+    if missing in keys or len(found) != 1:  # (there: the path to it is wrong, not its name)
+        return None
+    [key] = found
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return None
+    spots = _key_reads(tree, missing)
+    if not spots:
+        return None
+    lines = code.split("\n")
+    for spot in sorted(spots, key=lambda n: (n.lineno, n.col_offset), reverse=True):
+        if spot.end_lineno != spot.lineno or spot.end_col_offset is None:
+            return None
+        raw = lines[spot.lineno - 1].encode()
+        raw = raw[:spot.col_offset] + repr(key).encode() + raw[spot.end_col_offset:]
+        lines[spot.lineno - 1] = raw.decode()
+    return "\n".join(lines)
+
+
+def _like(missing: str, keys: set[str]) -> set[str]:
+    """Keys that are ``missing`` spelt another way, or with words added before or after it."""
+    want = _words(missing)
+    if not want:
+        return set()
+    found = set()
+    for key in keys:
+        words = _words(key)
+        if "".join(words) == "".join(want) or (
+                len(words) > len(want) and (words[:len(want)] == want or words[-len(want):] == want)):
+            found.add(key)
+    return found
+
+
+def _words(key: str) -> list[str]:
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", key)  # p99Ms → p99_Ms
+    return [w for w in _SEPARATORS.split(spaced.lower()) if w]
+
+
+def _keys(value: Any) -> set[str]:
+    keys: set[str] = set()
+    todo = [value]
+    while todo and len(keys) < _MAX_KEYS:
+        item = todo.pop()
+        if isinstance(item, dict):
+            keys.update(k for k in item if isinstance(k, str))
+            todo.extend(item.values())
+        elif isinstance(item, list):
+            todo.extend(item[:200])
+        elif isinstance(item, str):
+            todo.extend(_text_keys(item, keys))
+    return keys
+
+
+def _text_keys(text: str, keys: set[str]) -> list[Any]:
+    """Adds the keys a text shows to ``keys``; what it parses to when it is JSON."""
+    stripped = text.strip()
+    if stripped[:1] in ("{", "["):
+        try:
+            return [json.loads(stripped)]
+        except ValueError:
+            pass
+    first, _, rest = stripped.partition("\n")
+    fields = [f.strip() for f in first.split(",")]
+    if rest and len(fields) > 1 and all(_CSV_FIELD.fullmatch(f) for f in fields):
+        keys.update(fields)
+    keys.update(_YAML_KEY.findall(text[:100_000]))
+    return []
+
+
+def _key_reads(tree: ast.AST, key: str) -> list[ast.Constant]:
+    """The constants ``'key'`` of ``x['key']`` and ``x.get('key')`` in ``tree``."""
+    spots = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Subscript):
+            read = node.slice
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get"
+              and node.args):
+            read = node.args[0]
+        else:
+            continue
+        if isinstance(read, ast.Constant) and read.value == key:
+            spots.append(read)
+    return spots

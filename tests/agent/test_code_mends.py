@@ -1,0 +1,84 @@
+"""Package code a small model writes as if it ran on the bot's disk, or in one scope with the
+package before it: mended before the plan is checked (agent/plan/code_mends.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agent.errors import PlanError
+from agent.plan.code_mends import joined_packages, opened_inputs_as_text
+from agent.plan.format import PackageSpec, PlanNode
+from agent.plan.validation import dependencies, validate_plan
+from agent.tools.builtin import BuiltinToolConfig, register_builtin_tools
+from agent.tools.files import FileToolConfig
+from agent.tools.registry import ToolRegistry
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> ToolRegistry:
+    registry = ToolRegistry()
+    register_builtin_tools(registry, BuiltinToolConfig(files=FileToolConfig(workspace=tmp_path)))
+    return registry
+
+
+def test_a_read_files_path_opened_reads_its_text_instead(registry: ToolRegistry) -> None:
+    # bench.quality most-orders: the 1.5B model's package, as it wrote it
+    code = ("import csv\nfrom collections import defaultdict\nregions = defaultdict(int)\n"
+            "with open(inputs['orders']['path'], newline='') as file:\n"
+            "  for row in csv.DictReader(file):\n    regions[row['region']] += int(row['orders'])\n"
+            "result = max(regions, key=regions.get)")
+    plan = validate_plan({"nodes": [
+        {"id": "orders", "tool": "read_file", "args": {"path": "data/orders.csv"}},
+        {"id": "top", "package": {"goal": "region with most orders", "code": code}}]}, registry)
+    mended = plan.node("top").package.code  # type: ignore[union-attr]
+    assert mended == "import io\n" + code.replace("open(inputs['orders']['path'], newline='')",
+                                                  "io.StringIO(inputs['orders']['content'])")
+
+
+@pytest.mark.parametrize("code", [
+    "result = open(inputs['orders']['path'], 'rb').read()",  # bytes: not the text
+    "open(inputs['orders']['path'], 'w').write('x')\nresult = 1",  # a write: refused as before
+    "result = open('/etc/passwd').read()",  # no input's path
+    "result = open(inputs['orders']['content']).read()",  # already the text (a wrong use)
+])
+def test_other_opens_are_left_as_they_are(code: str) -> None:
+    assert opened_inputs_as_text(code, {"orders": "content"}) is None
+
+
+def test_a_path_of_a_node_without_text_is_still_refused(registry: ToolRegistry) -> None:
+    with pytest.raises(PlanError, match="not on the sandbox's disk"):
+        validate_plan({"nodes": [
+            {"id": "files", "tool": "list_files", "args": {}},
+            {"id": "p", "package": {"goal": "g", "code": "result = open(inputs['files']['path']).read()"}}]},
+            registry)
+
+
+def package(node_id: str, code: str, *depends_on: str) -> PlanNode:
+    return PlanNode(id=node_id, package=PackageSpec(goal="g", code=code), depends_on=list(depends_on))
+
+
+def test_a_package_using_another_packages_names_runs_that_code_first(registry: ToolRegistry) -> None:
+    first = ("regions = {}\nfor line in inputs['orders']['content'].splitlines()[1:]:\n"
+             "    name, count = line.split(',')\n    regions[name] = int(count)\nresult = regions")
+    second = "top = max(regions, key=regions.get)\nresult = top"
+    plan = validate_plan({"nodes": [
+        {"id": "orders", "tool": "read_file", "args": {"path": "data/orders.csv"}},
+        {"id": "by_region", "package": {"goal": "orders per region", "code": first}},
+        {"id": "top", "package": {"goal": "the region with most", "code": second}}],
+        "answer": "${top} has the most orders."}, registry)
+    top = plan.node("top")
+    assert top.package is not None and top.package.code == f"{first}\n{second}"
+    assert top.depends_on == ["orders"]  # the first package's input, not the package itself
+    assert plan.node("by_region").package.code == first  # type: ignore[union-attr]
+
+
+def test_names_defined_by_two_packages_or_by_one_that_waits_are_not_joined() -> None:
+    user = package("user", "result = total * 2")
+    twice = [package("a", "total = 1\nresult = total"), package("b", "total = 2\nresult = total"), user]
+    assert joined_packages(twice, dependencies) == twice
+    waiting = [package("a", "total = inputs['user']\nresult = total", "user"), user]
+    assert joined_packages(waiting, dependencies) == waiting  # joined, 'user' would wait for itself
+    missing = [package("a", "count = 1\nresult = count"), user]
+    assert joined_packages(missing, dependencies) == missing  # nobody defines 'total'
