@@ -52,6 +52,8 @@ class Draft:
     nodes: list[Any]
     open_last: bool
     """Whether the last node may still be incomplete."""
+    text: str = ""
+    """The arguments received so far."""
 
     @property
     def complete(self) -> list[Any]:
@@ -71,7 +73,9 @@ class Draft:
         if node is None or list(node)[-1] != "each":
             return None
         items = node["each"]
-        return (node, items[:-1]) if isinstance(items, list) else None
+        if not isinstance(items, list):
+            return None
+        return (node, items) if items and _closed_item(self.text, items) else (node, items[:-1])
 
     def package(self) -> tuple[str, str] | None:
         """The node still being written, if it is a package whose ``code`` is being written (its
@@ -101,7 +105,22 @@ def read_draft(arguments: str) -> Draft:
     if not isinstance(value, dict) or not isinstance(value.get("nodes"), list):
         return Draft([], False)
     # a key after "nodes": its list is closed
-    return Draft(with_ids(value["nodes"]), not closed and list(value)[-1] == "nodes")
+    return Draft(with_ids(value["nodes"]), not closed and list(value)[-1] == "nodes", arguments)
+
+
+def _closed_item(text: str, items: list[Any]) -> bool:
+    """Whether the last of ``items``, those of the fan-out being written in ``text`` (a draft's
+    arguments so far), is a string whose closing quote has arrived: it is still there when
+    strings not closed yet are left out. (An object's or a number's end cannot be told before
+    what follows it: they wait for the next item, or the node's end.)"""
+    if not isinstance(items[-1], str):
+        return False
+    try:
+        value = pydantic_core.from_json(text, allow_partial=True)
+        each = value["nodes"][-1]["each"]
+    except (ValueError, LookupError, TypeError):
+        return False
+    return isinstance(each, list) and len(each) == len(items)
 
 
 def complete_nodes(arguments: str) -> list[Any]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from agent.execution.context import EngineContext
-from agent.execution.early_start import accept, complete_nodes
+from agent.execution.early_start import accept, complete_nodes, read_draft
 from agent.execution.scheduler import PlanExecutor, RunIdentity
 from agent.plan.format import Plan
 from agent.plan.readiness import NodeState
@@ -35,6 +35,24 @@ def test_a_node_is_complete_once_the_next_one_begins_or_the_list_ends() -> None:
     closed = json.dumps({"nodes": PLAN["nodes"][:1], "thought": "after"})
     assert complete_nodes(closed[:closed.index('"after"') + 3]) == PLAN["nodes"][:1]
     assert complete_nodes("not json") == [] and complete_nodes('{"thought": "x"') == []
+
+
+def test_a_plain_fan_out_item_is_complete_at_its_closing_quote_an_object_or_number_after_it() -> None:
+    def items(text: str) -> list[object] | None:
+        fan_out = read_draft(text).fan_out()
+        return None if fan_out is None else fan_out[1]
+
+    head = '{"nodes": [{"tool": "lookup", "each": ["a b", '
+    assert items(head) == ["a b"]
+    assert items(head + '"c d"') == ["a b", "c d"]  # (bench.e2e: the last lookup one token sooner)
+    assert items(head + '"c d') == ["a b"]  # the string may still grow
+    assert items(head + '"c \\"') == ["a b"]  # an escaped quote does not close it
+    assert items(head + '"') == ["a b"]
+    assert items(head + "12") == ["a b"]  # may be 123
+    assert items('{"nodes": [{"tool": "lookup", "each": [{"key": "a"}') == []  # a key may follow
+    assert items(head + '"c d"]}') == ["a b", "c d"]
+    assert items(head + '"a b"') == ["a b", "a b"]  # the same value twice
+    assert items(head + '"a b') == ["a b"]  # (the first's value, but still open)
 
 
 def test_a_node_is_accepted_alone_only_when_valid_with_known_dependencies() -> None:
