@@ -7,6 +7,11 @@ added (``p99_ms``, ``latency_p99``) or the same name spelt another way (``P99``,
 :func:`mended_missing_key` makes that fix without a model call; anything less certain goes to
 the reflexion model as before. Keys are looked for in the inputs' objects at any depth, in the
 JSON texts they hold, and in the header of a CSV text and the keys of a YAML text.
+
+The other slip of that kind is a CSV's header row read as data: ``int(row[1])`` fails with
+``invalid literal for int() with base 10: 'orders'`` where ``orders`` is a column of an
+input's header. :func:`mended_header_row` skips the first row of the code's one
+``csv.reader(…)`` or ``….splitlines()``.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ _SEPARATORS = re.compile(r"[^a-z0-9]+")
 _YAML_KEY = re.compile(r"^\s*-?\s*([A-Za-z_][\w.-]*)\s*:", re.MULTILINE)
 _CSV_FIELD = re.compile(r"[A-Za-z_][\w .-]*")
 _MAX_KEYS = 5000
+_NOT_A_NUMBER = re.compile(
+    r"^(?:invalid literal for int\(\) with base \d+|could not convert string to float): (.+)$")
 
 
 def missing_key(error_type: str | None, error: str | None) -> str | None:
@@ -101,10 +108,7 @@ def _text_keys(text: str, keys: set[str]) -> list[Any]:
             return [json.loads(stripped)]
         except ValueError:
             pass
-    first, _, rest = stripped.partition("\n")
-    fields = [f.strip() for f in first.split(",")]
-    if rest and len(fields) > 1 and all(_CSV_FIELD.fullmatch(f) for f in fields):
-        keys.update(fields)
+    keys.update(_csv_header(stripped))
     keys.update(_YAML_KEY.findall(text[:100_000]))
     return []
 
@@ -123,3 +127,58 @@ def _key_reads(tree: ast.AST, key: str) -> list[ast.Constant]:
         if isinstance(read, ast.Constant) and read.value == key:
             spots.append(read)
     return spots
+
+
+def mended_header_row(code: str, error_type: str | None, error: str | None, inputs: Any) -> str | None:
+    """``code`` with the header row skipped, when the attempt failed turning a column name of
+    an input's CSV header into a number and the code reads rows in one place only
+    (``csv.reader(…)`` or ``….splitlines()``); else None."""
+    found = _NOT_A_NUMBER.match((error or "").strip()) if error_type == "ValueError" else None
+    if found is None:
+        return None
+    try:
+        name = ast.literal_eval(found.group(1))
+        tree = ast.parse(code)
+    except (ValueError, SyntaxError):
+        return None
+    if not isinstance(name, str) or name.strip() not in _csv_headers(inputs):
+        return None
+    readers = [node for node in ast.walk(tree) if isinstance(node, ast.Call) and _reads_rows(node)]
+    if len(readers) != 1 or readers[0].lineno != readers[0].end_lineno or readers[0].end_col_offset is None:
+        return None
+    call = readers[0]
+    lines = code.split("\n")
+    raw = lines[call.lineno - 1].encode()
+    text = raw[call.col_offset:call.end_col_offset].decode()
+    skipped = f"list({text})[1:]" if isinstance(call.func, ast.Attribute) and call.func.attr == "reader" \
+        else f"{text}[1:]"
+    lines[call.lineno - 1] = (raw[:call.col_offset] + skipped.encode() + raw[call.end_col_offset:]).decode()
+    return "\n".join(lines)
+
+
+def _reads_rows(call: ast.Call) -> bool:
+    func = call.func
+    if isinstance(func, ast.Attribute) and func.attr == "reader":
+        return isinstance(func.value, ast.Name) and func.value.id == "csv"
+    return isinstance(func, ast.Attribute) and func.attr == "splitlines"
+
+
+def _csv_headers(value: Any) -> set[str]:
+    fields: set[str] = set()
+    todo = [value]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, dict):
+            todo.extend(item.values())
+        elif isinstance(item, list):
+            todo.extend(item[:200])
+        elif isinstance(item, str):
+            fields.update(_csv_header(item.strip()))
+    return fields
+
+
+def _csv_header(text: str) -> list[str]:
+    """The column names on the first line of ``text``, when it looks like a CSV's header."""
+    first, _, rest = text.partition("\n")
+    names = [name.strip() for name in first.split(",")]
+    return names if rest and len(names) > 1 and all(_CSV_FIELD.fullmatch(n) for n in names) else []

@@ -3,9 +3,9 @@
     START → attempt ─ok──────────────────────────→ END
                │ failed, attempts left
                ▼
-            reflect (a KeyError whose key the inputs hold spelt another way is mended in place,
-               │      sandbox/key_mends.py; else the LLM rewrites the whole script from goal,
-               │      inputs, code, error)
+            reflect (a key the inputs hold spelt another way, or a CSV header read as data,
+               │      is mended in place, sandbox/key_mends.py; else the LLM rewrites the whole
+               │      script from goal, inputs, code, error)
                │ new code                      │ no usable reply, or the code that failed
                └──────────→ attempt            └────────→ END
 
@@ -42,7 +42,7 @@ from agent.ports.sandbox import (
     SandboxResult,
     ToolGateway,
 )
-from sandbox.key_mends import mended_missing_key, missing_key
+from sandbox.key_mends import mended_header_row, mended_missing_key, missing_key
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +62,8 @@ class PackageState(TypedDict, total=False):
     """The last failure in full (error, traceback, log tails), for the next prompt only."""
     ok: bool
     output: Any
-    missing_key: str | None
-    """The key of the last attempt's KeyError (:mod:`sandbox.key_mends`)."""
+    mended: str | None
+    """The last attempt's code with its slip mended, when :mod:`sandbox.key_mends` saw a plain fix."""
     stopped: str | None
     """Why the loop ended before the attempt limit (the model gave no usable code, or the
     code that had just failed)."""
@@ -128,15 +128,13 @@ class ReflexionPackageRunner:
         if outcome.error_type in NOT_FIXABLE_BY_CODE:
             stopped = "the sandbox itself failed; rewriting the code cannot help"
         return {"attempt": attempt, "records": records, "ok": False, "stopped": stopped,
-                "feedback": failure_report(outcome),
-                "missing_key": missing_key(outcome.error_type, outcome.error)}
+                "feedback": failure_report(outcome), "mended": _mended(code, outcome, job)}
 
     async def _reflect(self, state: PackageState, config: RunnableConfig) -> PackageState:
         job, tools, _ = _context(config)
-        missing = state.get("missing_key")
-        if missing and (mended := mended_missing_key(state["code"], missing, job.inputs)) is not None:
-            log.info("package %s: read key %r as the one its inputs have like it", job.node_id, missing)
-            return {"code": mended, "feedback": None, "missing_key": None}  # no model call needed
+        if (mended := state.get("mended")) is not None:  # a plain fix: no model call needed
+            log.info("package %s: mended in place after %s", job.node_id, state["records"][-1].error)
+            return {"code": mended, "feedback": None, "mended": None}
         describe = getattr(tools, "describe", None)
         catalog = describe() if callable(describe) else "(see the previous code)"
         prompt = self.prompt.safe_substitute(
@@ -199,6 +197,13 @@ async def _emit(emit: EmitFn, job: PackageJob, attempt: int, limit: int, gist: s
         await emit(event)
     except Exception:  # progress display must never break a package run
         log.exception("could not emit %s", event)
+
+
+def _mended(code: str, outcome: SandboxResult, job: PackageJob) -> str | None:
+    key = missing_key(outcome.error_type, outcome.error)
+    if key is not None:
+        return mended_missing_key(code, key, job.inputs)
+    return mended_header_row(code, outcome.error_type, outcome.error, job.inputs)
 
 
 def _same_again(state: PackageState) -> str:

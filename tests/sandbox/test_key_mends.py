@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from sandbox.key_mends import mended_missing_key, missing_key
+from sandbox.key_mends import mended_header_row, mended_missing_key, missing_key
 
 STATUS = {"services": [{"name": "api", "p99_ms": 120}, {"name": "checkout", "p99_ms": 870}]}
 
@@ -53,3 +53,32 @@ def test_a_read_of_a_key_the_inputs_hold_once_spelt_another_way_is_mended(
 ])
 def test_anything_less_certain_is_left_to_reflexion(code: str, missing: str, inputs: dict[str, object]) -> None:
     assert mended_missing_key(code, missing, inputs) is None
+
+
+ORDERS = {"orders": {"path": "data/orders.csv", "content": "region,orders\nnorth,120\neast,210\n"}}
+BY_REGION = ("import csv, io\nregions = {}\nfor row in csv.reader(io.StringIO(inputs['orders']['content'])):\n"
+             "    regions[row[0]] = int(row[1])\nresult = max(regions, key=regions.get)")
+
+
+@pytest.mark.parametrize(("code", "error", "mended"), [
+    # bench.quality most-orders: the header row counted as a region
+    (BY_REGION, "invalid literal for int() with base 10: 'orders'",
+     BY_REGION.replace("csv.reader(io.StringIO(inputs['orders']['content']))",
+                       "list(csv.reader(io.StringIO(inputs['orders']['content'])))[1:]")),
+    ("rows = inputs['orders']['content'].splitlines()\nresult = sum(float(r.split(',')[1]) for r in rows)",
+     "could not convert string to float: 'orders'",
+     "rows = inputs['orders']['content'].splitlines()[1:]\nresult = sum(float(r.split(',')[1]) for r in rows)"),
+])
+def test_a_csv_header_read_as_data_is_skipped(code: str, error: str, mended: str) -> None:
+    assert mended_header_row(code, "ValueError", error, ORDERS) == mended
+
+
+@pytest.mark.parametrize(("code", "error_type", "error"), [
+    (BY_REGION, "ValueError", "invalid literal for int() with base 10: 'n/a'"),  # a value, not a column
+    (BY_REGION, "TypeError", "invalid literal for int() with base 10: 'orders'"),
+    (BY_REGION.replace("result =", "other = inputs['orders']['content'].splitlines()\nresult ="),
+     "ValueError", "invalid literal for int() with base 10: 'orders'"),  # rows read in two places
+])
+def test_a_number_that_is_not_a_header_or_rows_read_twice_are_left_to_reflexion(
+        code: str, error_type: str, error: str) -> None:
+    assert mended_header_row(code, error_type, error, ORDERS) is None
