@@ -21,6 +21,8 @@ import json
 import re
 from typing import Any
 
+from agent.plan.package_code import parse_python
+
 _SEPARATORS = re.compile(r"[^a-z0-9]+")
 _YAML_KEY = re.compile(r"^\s*-?\s*([A-Za-z_][\w.-]*)\s*:", re.MULTILINE)
 _CSV_FIELD = re.compile(r"[A-Za-z_][\w .-]*")
@@ -50,7 +52,7 @@ def mended_missing_key(code: str, missing: str, inputs: Any) -> str | None:
         return None
     [key] = found
     try:
-        tree = ast.parse(code)
+        tree = parse_python(code)
     except SyntaxError:
         return None
     spots = _key_reads(tree, missing)
@@ -138,7 +140,7 @@ def mended_header_row(code: str, error_type: str | None, error: str | None, inpu
         return None
     try:
         name = ast.literal_eval(found.group(1))
-        tree = ast.parse(code)
+        tree = parse_python(code)
     except (ValueError, SyntaxError):
         return None
     if not isinstance(name, str) or name.strip() not in _csv_headers(inputs):

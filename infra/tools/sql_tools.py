@@ -296,7 +296,8 @@ class SqlTools:
             coroutine=self.execute, name="sql_execute", args_schema=SqlArgs,
             description=(
                 f"Run one SQL statement that changes data or schema (INSERT to record new rows, "
-                f"UPDATE to change rows there already, DELETE, CREATE…) on {where} and commit it; needs approval. {binds} Returns "
+                f"UPDATE to change rows there already, DELETE, CREATE…) on {where} and commit "
+                f"it; needs approval. {binds} Returns "
                 "{rowcount} plus columns/rows when the statement returns rows (RETURNING). "
                 f"Stops after {cfg.timeout_seconds:g} s and rolls back on any error."
             ),
