@@ -8,7 +8,8 @@ run to the joiner model as before, which can explain what happened or replan. So
 reference to a whole record (a tool's JSON object, or a list of them): pasted into a sentence
 it is raw JSON, not an answer ("logs/app.log has {"path": …, "content": …}"); the joiner
 writes from it instead, as it does when the template names a result in a ``${…}`` this format
-cannot fill (``${x.rows[0]['open']}``).
+cannot fill (``${x.rows[0]['open']}``), and a reference to nothing (a package's ``null``
+result: "The average p99 is null." says nothing; the joiner says what is missing).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def templated_answer(plan: Mapping[str, Any], results: Mapping[str, Mapping[str,
         return None  # failed, rejected, skipped, or too large to keep in the state
     outputs = {node_id: result["output"] for node_id, result in results.items()}
     try:
-        if any(_is_record(resolve(match.group(0), outputs)) for match in REFERENCE.finditer(template)):
+        if any(_unfit(resolve(match.group(0), outputs)) for match in REFERENCE.finditer(template)):
             return None
         value = resolve(template, outputs)
     except UnresolvedReference:
@@ -42,8 +43,10 @@ def templated_answer(plan: Mapping[str, Any], results: Mapping[str, Mapping[str,
     return storable(text) if text.strip() else None  # the state keeps it (agent.execution.storable)
 
 
-def _is_record(value: Any) -> bool:
-    """A JSON object, or a list holding one: data for a reader to interpret, not a value."""
+def _unfit(value: Any) -> bool:
+    """Nothing (null), a JSON object, or a list holding one: no value for a sentence."""
+    if value is None:
+        return True
     if isinstance(value, list):
         return any(isinstance(item, Mapping) for item in value)
     return isinstance(value, Mapping)
