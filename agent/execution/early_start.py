@@ -77,6 +77,16 @@ class Draft:
             return None
         return (node, items) if items and _closed_item(self.text, items) else (node, items[:-1])
 
+    def call_written(self) -> dict[str, Any] | None:
+        """The node still being written, if it is one tool call whose ``args`` (its last key so
+        far) have just closed: its call is known, though more keys (``depends_on``, ``each``)
+        may follow."""
+        node = self.being_written
+        if (node is None or "tool" not in node or list(node)[-1] != "args"
+                or not isinstance(node["args"], dict) or _open_containers(self.text) != _IN_A_NODE):
+            return None
+        return node
+
     def package(self) -> tuple[str, str] | None:
         """The node still being written, if it is a package whose ``code`` is being written (its
         last key so far): its id and the code so far."""
@@ -106,6 +116,30 @@ def read_draft(arguments: str) -> Draft:
         return Draft([], False)
     # a key after "nodes": its list is closed
     return Draft(with_ids(value["nodes"]), not closed and list(value)[-1] == "nodes", arguments)
+
+
+_IN_A_NODE = 3
+"""Containers open while a node's own keys are written: the plan, its ``nodes``, the node."""
+
+
+def _open_containers(text: str) -> int:
+    """How many JSON objects and arrays are open at the end of ``text`` (-1: inside a string)."""
+    depth, in_string, escaped = 0, False, False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "{[":
+            depth += 1
+        elif char in "}]":
+            depth -= 1
+    return -1 if in_string else depth
 
 
 def _closed_item(text: str, items: list[Any]) -> bool:
@@ -184,6 +218,8 @@ class EarlyStart:
             self.changed.set()
         if (writing := draft.fan_out()) is not None:
             self._start_items(*writing)
+        elif (call := draft.call_written()) is not None:
+            self._start_items(call, [{}])  # its one call, as item 0 of a fan-out would be
         self.code = draft.package()
         self._start_code_calls()
 
@@ -220,10 +256,11 @@ class EarlyStart:
                 started_now.task.add_done_callback(lambda _: self.changed.set())  # its result: read next
 
     def _start_items(self, raw: dict[str, Any], items: list[Any]) -> None:
-        """Start the complete items of a fan-out still being written, when it is sure they
-        are calls it will make (green, allowed, no dependency so far, valid arguments). Its
-        ``args`` or a ``depends_on`` may still come after ``each``: the node then takes over
-        only the calls whose arguments are still the same, and none if it has dependencies."""
+        """Start the complete items of a fan-out still being written (or the one call of a tool
+        node whose ``args`` have closed), when it is sure they are calls it will make (green,
+        allowed, no dependency so far, valid arguments). Its ``args`` or a ``depends_on`` may
+        still come after ``each`` (``each`` or ``depends_on`` after ``args``): the node then takes
+        over only the calls whose arguments are still the same, and none if it has dependencies."""
         node_id, tool, args = raw.get("id"), raw.get("tool"), raw.get("args", {})
         if (not isinstance(node_id, str) or not isinstance(tool, str) or tool not in self.ctx.registry
                 or self.ctx.registry.risk_of(tool) is not Risk.GREEN or tool in self.refused

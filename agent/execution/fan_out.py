@@ -68,12 +68,21 @@ async def call_tool_node(ctx: EngineContext, thread_id: str, run_id: str, node: 
                          calls: list[dict[str, Any]], started: dict[int, Prefetch] | None = None,
                          ) -> ToolCalls:
     """Make a green tool node's calls (``calls``: each call's validated arguments), taking
-    over the ``started`` ones (by item index) whose arguments are the same."""
+    over the ``started`` ones (by item index; a single call's is item 0) whose arguments are
+    the same."""
     assert node.tool is not None
     tool = node.tool
     started = started or {}
     if node.each is None:
-        one = await call_green(ctx, thread_id, run_id, node.id, tool, calls[0])
+        early = started.pop(0, None)
+        for unused in started.values():
+            unused.task.cancel()
+        if early is not None and early.args == calls[0]:
+            one = await early.task
+        else:
+            if early is not None:
+                early.task.cancel()
+            one = await call_green(ctx, thread_id, run_id, node.id, tool, calls[0])
         return ToolCalls(one.output, max(1, one.attempts), one.errors)
     pending: list[Awaitable[GreenCall]] = []
     for index, args in enumerate(calls):

@@ -74,6 +74,41 @@ async def test_nodes_start_while_the_plan_is_still_streaming(database_url: str) 
             assert state["results"]["b"]["output"] == "value of value of a"
 
 
+async def test_a_calls_args_once_closed_start_it_before_the_node_ends_and_the_node_takes_it_over(
+        sqlite_url: str) -> None:
+    # more keys may follow "args" ("why" here): the call starts at the args' closing brace
+    plan = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "a"}, "why": "to know a"}],
+            "answer": "${a}"}
+    with FakeOpenAI([plan], hold_at='"why"', piece=1) as fake:
+        async with over_http(sqlite_url, fake) as h:
+            run = asyncio.create_task(h.engine.ask("s10", "look up a"))
+            while not h.log.args_of("lookup"):
+                await asyncio.sleep(0.01)
+            assert fake.held.is_set(), "the plan was still streaming"
+            assert "NodeStarted:a" not in h.labels()
+            fake.release.set()
+            await run
+            assert (await h.next_event(AnswerReady)).answer == "value of a"
+            assert h.log.args_of("lookup") == [{"key": "a"}]  # taken over, not made again
+
+
+async def test_a_call_started_at_its_args_is_made_again_when_a_dependency_follows(sqlite_url: str) -> None:
+    plan = {"nodes": [{"id": "z", "tool": "lookup", "args": {"key": "z"}},
+                      {"id": "a", "tool": "lookup", "args": {"key": "a"}, "depends_on": ["z"]}],
+            "answer": "${a}"}
+    with FakeOpenAI([plan], hold_at='"depends_on"', piece=1) as fake:
+        async with over_http(sqlite_url, fake, result_cache_seconds=0) as h:
+            h.log.delays["z"] = 0.3
+            run = asyncio.create_task(h.engine.ask("s11", "after z, look up a"))
+            while len(h.log.args_of("lookup")) < 2:  # z, and a's call from its args
+                await asyncio.sleep(0.01)
+            fake.release.set()
+            await run
+            marks = [mark for _, mark in h.log.timeline]
+            assert marks.count("lookup:a:start") == 2
+            assert max(i for i, m in enumerate(marks) if m == "lookup:a:start") > marks.index("lookup:z:end")
+
+
 async def test_a_node_started_early_that_the_validated_plan_leaves_out_is_not_among_its_results(
         sqlite_url: str) -> None:
     """bench.quality revenue-total: the 1.5B model also wrote its reply as a package, which
