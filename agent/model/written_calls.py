@@ -5,7 +5,9 @@ a request to call a tool with the call written out: a ``<tool_call>…</tool_cal
 Hermes and Qwen format), a fenced JSON block, or a bare JSON object, each naming the tool and
 its arguments (``{"name": "replan", "arguments": {…}}``; ``parameters`` or ``args`` also
 occur). Posted as it is, that text is an answer only a machine can read. :func:`written_calls`
-finds such calls so the caller can treat them as the calls they were meant to be.
+finds such calls so the caller can treat them as the calls they were meant to be, also one
+whose text was cut off by the reply's token limit (a long ``feedback`` for ``replan``) when the
+reply is nothing but that call's beginning.
 """
 
 from __future__ import annotations
@@ -15,8 +17,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import pydantic_core
+
 _TAGGED = re.compile(r"<tool_call>\s*(.*?)\s*(?:</tool_call>|$)", re.S)
 _FENCED = re.compile(r"```[a-zA-Z]*\s*\n?(.*?)```", re.S)
+_OPENING = re.compile(r"^(?:<tool_call>|```[a-zA-Z]*)\s*")
 _NAME_KEYS = ("name", "tool", "function", "tool_name")
 _ARG_KEYS = ("arguments", "parameters", "args", "input")
 
@@ -68,7 +73,21 @@ def written_calls(text: str) -> tuple[list[WrittenCall], str]:
                 rest = rest.replace(match.group(0), "", 1)
     if not calls:
         value = _json(rest.strip())
-        call = _as_call(value)
+        call = _as_call(value) or _cut_off_call(rest)
         if call is not None:
             calls, rest = [call], ""
     return calls, rest.strip()
+
+
+def _cut_off_call(text: str) -> WrittenCall | None:
+    """The call ``text`` begins to write, when it is only that, cut off before its end (an
+    opening fence or tag, then a JSON object never closed)."""
+    body = _OPENING.sub("", text.strip(), count=1)
+    if not body.startswith("{") or _json(body) is not None:
+        return None
+    try:
+        value = pydantic_core.from_json(body, allow_partial="trailing-strings")
+    except ValueError:
+        return None
+    call = _as_call(value)
+    return call if call is not None and any(k in value for k in _ARG_KEYS) else None

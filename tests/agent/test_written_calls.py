@@ -19,6 +19,9 @@ PLAN = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "alpha"}}]}
     '```json\n{"name": "replan", "arguments": {"feedback": "read x"}}\n```',
     '{"name": "replan", "parameters": {"feedback": "read x"}}',
     '{"type": "function", "function": {"name": "replan", "arguments": "{\\"feedback\\": \\"read x\\"}"}}',
+    # cut off by the reply's token limit (bench.quality errors-by-service: posted as the answer)
+    '```json\n{\n  "name": "replan",\n  "arguments": {\n    "feedback": "read x',
+    '<tool_call>\n{"name": "replan", "arguments": {"feedback": "read x"',
 ])
 def test_a_call_written_as_text_is_found(text: str) -> None:
     calls, rest = written_calls(text)
@@ -31,6 +34,9 @@ def test_a_call_written_as_text_is_found(text: str) -> None:
     'deploy.yaml holds:\n```json\n{"name": "checkout", "replicas": 4}\n```',  # JSON, but no call
     '{"name": "checkout", "arguments": {"x": 1}, "owner": "maria"}',  # more than a call
     "```python\nprint('hi')\n```",
+    'deploy.yaml holds {"name": "checkout", "arguments": {"x": 1',  # cut off, but after prose
+    '```json\n{"name": "checkout", "replicas": 4',  # cut off, and no call
+    '```json\n{"name": "replan"',  # no arguments begun: not known to be a call
 ])
 def test_text_that_only_shows_json_is_not_a_call(text: str) -> None:
     assert written_calls(text) == ([], text.strip())
