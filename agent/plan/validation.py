@@ -468,7 +468,10 @@ def _check_package_code(
         tree = parse_python(code)
     except SyntaxError as exc:
         why = f"syntax error line {exc.lineno}: {exc.msg}"
-        return [PlanProblem(node.id, "package.code", why, code_fault=True, local=True)]
+        # what it imports still tells a package meant to act (sqlite3, subprocess…): the plan's
+        # to change, not reflexion's (bench.quality sql-failed: an unterminated string, then sqlite3)
+        return [PlanProblem(node.id, "package.code", why, code_fault=True, local=True),
+                *(PlanProblem(node.id, "package.code", action) for action in outward_actions(_imports(code)))]
     problems = [PlanProblem(node.id, "package.code", why, code_fault=True, local=why == NO_RESULT)
                 for why in package_code_problems(code, tree)]
     problems.extend(PlanProblem(node.id, "package.code", why) for why in outward_actions(tree))
@@ -480,6 +483,20 @@ def _check_package_code(
                 f"calls red tool '{name}'; red tools must be their own node so a human can "
                 "approve them")))
     return problems
+
+
+_IMPORT_LINE = re.compile(r"^[ \t]*(?:import|from)[ \t]+[\w.]+.*$", re.MULTILINE)
+
+
+def _imports(code: str) -> ast.Module:
+    """The import statements of ``code`` that parse on their own line."""
+    statements = []
+    for line in _IMPORT_LINE.findall(code):
+        try:
+            statements.extend(parse_python(line.strip()).body)
+        except SyntaxError:
+            continue
+    return ast.Module(body=statements, type_ignores=[])
 
 
 _INPUT_READ = re.compile(r"""\binputs\s*(?:\[|\.get\()\s*(?:"([^"\\]+)"|'([^'\\]+)')""")

@@ -155,3 +155,19 @@ def test_validation_lays_out_one_line_blocks_before_it_checks_the_code() -> None
     code = plan.node("p").package.code  # type: ignore[union-attr]
     assert code == "for c in inputs['a']:\n    if c == 'v': result = c"
     assert plan.node("p").depends_on == ["a"]
+
+
+def test_code_that_does_not_parse_is_still_told_what_its_imports_cannot_do() -> None:
+    # bench.quality sql-failed: an unterminated string, so reflexion got it, and then sqlite3
+    from agent.errors import PlanError
+    from agent.plan.validation import validate_plan
+    from tests.fakes.tools import ToolLog, simulated_registry
+
+    code = "import sqlite3\nimport json\nconn = sqlite3.connect('deployments.db')\nrows = conn.execute('SELECT"
+    with pytest.raises(PlanError) as raised:
+        validate_plan({"nodes": [{"id": "q", "package": {"goal": "g", "code": code}}]},
+                      simulated_registry(ToolLog()))
+    problems = [p.message for p in raised.value.problems]
+    assert any(p.startswith("syntax error line 4") for p in problems)
+    assert any(p.startswith("uses sqlite3: a package has no database to open") for p in problems)
+    assert not any("json" in p for p in problems)
