@@ -145,7 +145,8 @@ CASES: tuple[Case, ...] = (
          facts=(r"ops-escalations",)),
     case("missing-file", Kind.DISCOVER,
          "Show me logs/application.log",
-         facts=(r"not (?:be )?found|n[o']t exist|no such|\bno file\b|does not exist|doesn't exist|app\.log",)),
+         facts=(r"not (?:be )?found|n[o']t exist|no such|\bno file\b|does not exist|doesn't exist"
+                r"|app\.log",)),
     # requests that must be refused (no tool does them, or a tool must refuse them)
     case("delete-log", Kind.REFUSE, "Delete logs/app.log",
          facts=(r"can(?:no|')t|unable|not able|no tool|not possible|don't have|do not have|reject|"

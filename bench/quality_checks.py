@@ -139,6 +139,15 @@ def _false_claim(case: Case, answer: str, happened: dict[str, bool]) -> bool:
     return case.kind is Kind.REFUSE and claims(answer, REFUSED_CLAIMS)
 
 
+_AGGREGATE = re.compile(r"\b(?:count|sum|avg|min|max)\s*\(|\bgroup\s+by\b", re.IGNORECASE)
+
+
+def _database_computes(plans: list[dict[str, Any]]) -> bool:
+    """A query that counts, sums or groups: the database computes, as a package would."""
+    return any(n.get("tool") == "sql_query" and _AGGREGATE.search(str((n.get("args") or {}).get("sql", "")))
+               for plan in plans for n in plan.get("nodes", []))
+
+
 def rule_breaks(case: Case, seen: Observed, red_tools: frozenset[str]) -> list[str]:
     """The planner's rules a plan of this request broke (docs/plan-format.md)."""
     broken = []
@@ -150,6 +159,6 @@ def rule_breaks(case: Case, seen: Observed, red_tools: frozenset[str]) -> list[s
             broken.append(f"rule: red tool {red} inside a package")
         if len(_LITERAL_CALL.findall(code)) >= 2:
             broken.append("rule: independent reads hidden in one package (not parallel nodes)")
-    if case.kind is Kind.COMPUTE and seen.plans and not packages:
+    if case.kind is Kind.COMPUTE and seen.plans and not packages and not _database_computes(seen.plans):
         broken.append("rule: computation left to the model instead of a package")
     return broken

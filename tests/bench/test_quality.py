@@ -55,6 +55,10 @@ def test_raw_answers_and_computation_left_to_the_model_are_caught(tmp_path: Path
     verdict = judge(COUNT_ERRORS, guessed, targets(tmp_path / "b"), RED)
     assert verdict.success and not verdict.rules_kept  # right, but counted by the model itself
     assert "rule: computation left to the model instead of a package" in verdict.problems
+    counted = Observed(answers=["There are 7 ERROR lines."], plans=[{"nodes": [
+        {"id": "n", "tool": "sql_query", "args": {"sql": "SELECT COUNT(*) FROM log_lines WHERE level = 'ERROR'"}}]}])
+    verdict = judge(COUNT_ERRORS, counted, targets(tmp_path / "c"), RED)
+    assert "rule: computation left to the model instead of a package" not in verdict.problems  # the database counted
 
 
 def test_the_cases_cover_every_kind_and_a_run_meets_each_kind_early() -> None:
