@@ -139,6 +139,16 @@ PLAN_OUTPUT = {"tool_call": "submitted with `plan`",
 """How the planner's prompt says to give the plan, by ``EngineSettings.plan_output``."""
 
 
+_EXAMPLE_TOOL = re.compile(r'"tool": "([a-z_0-9]+)"')
+
+
+def examples_for(registry: ToolRegistry) -> str:
+    """The planner's examples (blocks apart by a blank line) that use only tools ``registry``
+    has: an example of a tool a deployment lacks would teach the model to call it."""
+    blocks = prompt_text("planner_examples.md").strip().split("\n\n")
+    return "\n\n".join(b for b in blocks if all(t in registry for t in _EXAMPLE_TOOL.findall(b))) + "\n"
+
+
 def planner_messages(state: AgentState, registry: ToolRegistry, max_nodes: int,
                      prompt_chars: int = DEFAULT_PROMPT_CHARS,
                      plan_output: str = "tool_call") -> list[BaseMessage]:
@@ -147,7 +157,7 @@ def planner_messages(state: AgentState, registry: ToolRegistry, max_nodes: int,
         prompt_text("planner.md"),
         output=PLAN_OUTPUT[plan_output],
         tools=describe_tools(registry),
-        examples=prompt_text("planner_examples.md"),
+        examples=examples_for(registry),
         max_nodes=max_nodes,
     )
 
