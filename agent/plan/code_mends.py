@@ -165,7 +165,7 @@ def _top_level_names(code: str) -> set[str]:
         table = symtable.symtable(code, "<package>", "exec")
     except SyntaxError:
         return set()
-    return {s.get_name() for s in table.get_symbols() if s.is_assigned() or s.is_imported()} - {"result"}
+    return {s.get_name() for s in table.get_symbols() if s.is_assigned() or s.is_imported()}
 
 
 def _upstream(node: PlanNode, nodes: list[PlanNode], depends_on: Callable[[PlanNode], set[str]]) -> set[str]:

@@ -74,6 +74,14 @@ def test_a_package_using_another_packages_names_runs_that_code_first(registry: T
     assert plan.node("by_region").package.code == first  # type: ignore[union-attr]
 
 
+def test_the_result_of_the_one_other_package_read_as_a_name_is_joined_too() -> None:
+    # bench.quality most-orders, another run: the second package went on from the first's result
+    first = package("counts", "result = {'north': 120, 'east': 210}")
+    second = package("top", "top = max(result, key=result.get)")
+    assert joined_packages([first, second], dependencies)[1].package == PackageSpec(
+        goal="g", code="result = {'north': 120, 'east': 210}\ntop = max(result, key=result.get)")
+
+
 def test_names_defined_by_two_packages_or_by_one_that_waits_are_not_joined() -> None:
     user = package("user", "result = total * 2")
     twice = [package("a", "total = 1\nresult = total"), package("b", "total = 2\nresult = total"), user]
