@@ -151,12 +151,19 @@ def joined_packages(nodes: list[PlanNode], depends_on: Callable[[PlanNode], set[
 
 
 def _missing_names(node: PlanNode) -> set[str]:
+    """The names ``node``'s code uses and never defines; ``result`` too when it is read and
+    never set (the sandbox starts it as None: the code means another package's)."""
     if node.package is None:
         return set()
+    code = node.package.code
     try:
-        return undefined_names(node.package.code, parse_python(node.package.code))
+        missing = undefined_names(code, parse_python(code))
+        table = symtable.symtable(code, "<package>", "exec")
     except SyntaxError:
         return set()
+    names = {s.get_name(): s for s in table.get_symbols()}
+    result = names.get("result")
+    return missing | {"result"} if result and result.is_referenced() and not result.is_assigned() else missing
 
 
 def _top_level_names(code: str) -> set[str]:
