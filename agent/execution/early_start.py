@@ -82,7 +82,7 @@ class Draft:
         far) have just closed: its call is known, though more keys (``depends_on``, ``each``)
         may follow."""
         node = self.being_written
-        if (node is None or "tool" not in node or list(node)[-1] != "args"
+        if (node is None or "tool" not in node or "each" in node or list(node)[-1] != "args"
                 or not isinstance(node["args"], dict) or _open_containers(self.text) != _IN_A_NODE):
             return None
         return node

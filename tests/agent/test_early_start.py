@@ -55,6 +55,15 @@ def test_a_plain_fan_out_item_is_complete_at_its_closing_quote_an_object_or_numb
     assert items(head + '"a b') == ["a b"]  # (the first's value, but still open)
 
 
+def test_a_call_is_known_once_its_args_close_and_not_before() -> None:
+    head = '{"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "a", "opts": {"x": 1}'
+    assert read_draft(head).call_written() is None  # args still open (after a nested object)
+    assert read_draft(head + "}").call_written() == {"id": "a", "tool": "lookup", "args": {"key": "a", "opts": {"x": 1}}}
+    assert read_draft(head + '}, "depends_on": [').call_written() is None  # args are not the last key
+    fan_out = '{"nodes": [{"id": "a", "tool": "lookup", "each": ["a"], "args": {"key": "a"}}'
+    assert read_draft(fan_out).call_written() is None  # a fan-out's calls are its items'
+
+
 def test_a_node_is_accepted_alone_only_when_valid_with_known_dependencies() -> None:
     a = accept(PLAN["nodes"][0], [], REGISTRY, LIMITS)
     assert a is not None and a.id == "a"
