@@ -15,7 +15,6 @@ from agent.tools.builtin import BuiltinToolConfig, register_builtin_tools
 from agent.tools.email import SmtpConfig
 from agent.tools.files import FileToolConfig
 from agent.tools.registry import ToolRegistry
-from infra.tools.sql_tools import SqlToolConfig, register_sql_tools
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,7 +24,6 @@ def registry(tmp_path: Path) -> ToolRegistry:
     registry = ToolRegistry()
     register_builtin_tools(registry, BuiltinToolConfig(files=FileToolConfig(workspace=tmp_path),
                                                        smtp=SmtpConfig(host="127.0.0.1", port=2525)))
-    register_sql_tools(registry, SqlToolConfig(url=f"sqlite:///{tmp_path}/db.sqlite"))
     return registry
 
 
@@ -67,21 +65,16 @@ def test_the_readme_plan_is_valid_with_the_edges_it_implies(registry: ToolRegist
 
 def test_the_planner_examples_are_valid_plans(registry: ToolRegistry) -> None:
     plans = [validate_plan(raw, registry) for raw in prompt_example_plans()]
-    assert len(plans) == 8
+    assert len(plans) == 6
     assert [n.tool for n in plans[2].nodes] == ["read_file"] and not plans[2].answer  # a stated value
     assert plans[3].node("warn").depends_on == ["log"]  # the read before it, from inputs['log']
-    assert plans[4].node("total").depends_on == ["sales"]  # a CSV's column summed by its header's name
-    assert [n.tool for n in plans[5].nodes] == ["sql_query"]  # counted by the database, no package
-    assert plans[6].node("save").depends_on == ["tickets"]  # the red write is a node of its own
-    assert plans[7].nodes == [] and plans[7].answer  # nothing can do it: said so, no node
+    assert plans[4].node("save").depends_on == ["tickets"]  # the red write is a node of its own
+    assert plans[5].nodes == [] and plans[5].answer  # nothing can do it: said so, no node
 
 
-def test_the_planner_is_shown_only_examples_of_tools_it_has(tmp_path: Path) -> None:
-    files_only = ToolRegistry()
-    register_builtin_tools(files_only, BuiltinToolConfig(files=FileToolConfig(workspace=tmp_path)))
-    shown = examples_for(files_only)
-    assert '"tool": "read_file"' in shown and "sql_query" not in shown
-    assert "How many tickets are in the tickets table" not in shown  # the request goes with its plan
-    assert shown.count("\n\n") == len(prompt_example_plans()) - 2  # one example left out
-    register_sql_tools(files_only, SqlToolConfig(url=f"sqlite:///{tmp_path}/db.sqlite"))
-    assert examples_for(files_only) == prompt_text("planner_examples.md").strip() + "\n"
+def test_the_planner_is_shown_only_examples_of_tools_it_has(registry: ToolRegistry) -> None:
+    assert examples_for(registry) == prompt_text("planner_examples.md").strip() + "\n"
+    shown = examples_for(registry.without({"http_get"}))
+    assert '"tool": "read_file"' in shown and "http_get" not in shown
+    assert "Save the open tickets" not in shown  # the request goes with its plan
+    assert shown.count("\n\n") == len(prompt_example_plans()) - 3  # two examples left out
