@@ -3,7 +3,8 @@
 A planner writes package code before any input exists, from the tools' "Returns" sentences,
 and small models mix the tools up: ``inputs['status']['content']`` of an ``http_get`` (whose
 body is ``text``; ``content`` is ``read_file``'s), or ``inputs['status']['services']`` of a
-JSON body (its fields are under ``json``). Both have one possible fix, made here before the
+JSON body (its fields are under ``json``), or ``inputs['status']['text']['services']`` (a
+field of the body's text, which has none). Each has one possible fix, made here before the
 plan is checked: the body under the name this tool gives it, a JSON field read from ``json``.
 A read with no such fix is a fault of the code where it stands (reflexion mends it when it
 fails, with the input in view), told to the repair round when there is one. Only direct
@@ -86,9 +87,30 @@ def _mended_code(code: str, outputs: dict[str, frozenset[str]]) -> str:
         elif "json" in keys and read.key not in BODY_KEYS:
             end = _span(read.source, starts)[1]
             edits.append((end, end, "['json']"))
-    for start, end, text in sorted(edits, reverse=True):
+    edits += [(*_span(body, starts), "'json'") for body in _keys_of_text(code, outputs)]
+    for start, end, text in sorted(set(edits), reverse=True):
         raw = raw[:start] + text.encode() + raw[end:]
     return raw.decode()
+
+
+def _keys_of_text(code: str, outputs: dict[str, frozenset[str]]) -> list[ast.expr]:
+    """The body keys of reads like ``inputs['x']['text']['services']``: a field read from a
+    body of text (a str has no fields), where x's tool also returns that body parsed, ``json``."""
+    try:
+        tree = parse_python(code)
+    except SyntaxError:
+        return []
+    found: list[ast.expr] = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant)
+                and isinstance(node.slice.value, str) and isinstance(node.value, ast.Subscript)):
+            continue
+        body = node.value.slice
+        node_id = _input_id(node.value.value)
+        if (node_id is not None and "json" in outputs.get(node_id, ())
+                and isinstance(body, ast.Constant) and body.value in BODY_KEYS):
+            found.append(body)
+    return found
 
 
 def _reads(code: str) -> list[_Read]:

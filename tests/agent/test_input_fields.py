@@ -48,6 +48,14 @@ def test_a_json_field_read_from_the_response_is_read_from_its_json(registry: Too
         "result = [s['name'] for s in inputs['status']['json']['services'] if inputs['status']['json'].get('ok')]")
 
 
+def test_a_field_read_from_the_body_text_is_read_from_its_json(registry: ToolRegistry) -> None:
+    # bench.quality status-and-incidents: "string indices must be integers" in three attempts
+    code = "status = inputs['status']['text']['services']\nresult = min(status, key=lambda x: x['status'])['name']"
+    assert mended(code, registry) == code.replace("['text']['services']", "['json']['services']")
+    kept = "result = inputs['status']['text'][0] + inputs['log']['content']['x']"  # an index; no json
+    assert mended(kept, registry) == kept
+
+
 def test_reads_that_fit_and_outputs_not_declared_are_left_alone(registry: ToolRegistry) -> None:
     code = ("result = [inputs['status']['json']['services'], inputs['status']['status'], "
             "inputs['pages'][0]['text'], inputs['log']['content'], inputs['p2']['anything']]")
