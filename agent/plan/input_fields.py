@@ -74,21 +74,23 @@ def _declared_outputs(nodes: list[PlanNode], registry: ToolRegistry) -> dict[str
 
 
 def _mended_code(code: str, outputs: dict[str, frozenset[str]]) -> str:
-    edits: list[tuple[int, int, str]] = []  # (start, end, replacement), UTF-8 byte offsets
     raw = code.encode()
     starts = _line_starts(raw)
+    # a body whose fields are read is the parsed one, whatever the body was called
+    parsed = {_span(body, starts) for body in _keys_of_text(code, outputs)}
+    edits = [(start, end, "'json'") for start, end in parsed]  # (start, end, text), UTF-8 byte offsets
     for read in _reads(code):
         keys = outputs.get(read.node_id)
         if keys is None or read.key in keys:
             continue
         body = [k for k in BODY_KEYS if k in keys]
         if read.key in BODY_KEYS and len(body) == 1:
-            edits.append((*_span(read.key_node, starts), repr(body[0])))
+            if _span(read.key_node, starts) not in parsed:
+                edits.append((*_span(read.key_node, starts), repr(body[0])))
         elif "json" in keys and read.key not in BODY_KEYS:
             end = _span(read.source, starts)[1]
             edits.append((end, end, "['json']"))
-    edits += [(*_span(body, starts), "'json'") for body in _keys_of_text(code, outputs)]
-    for start, end, text in sorted(set(edits), reverse=True):
+    for start, end, text in sorted(edits, reverse=True):
         raw = raw[:start] + text.encode() + raw[end:]
     return raw.decode()
 

@@ -52,6 +52,9 @@ def test_a_field_read_from_the_body_text_is_read_from_its_json(registry: ToolReg
     # bench.quality status-and-incidents: "string indices must be integers" in three attempts
     code = "status = inputs['status']['text']['services']\nresult = min(status, key=lambda x: x['status'])['name']"
     assert mended(code, registry) == code.replace("['text']['services']", "['json']['services']")
+    # the body under read_file's name, too: one fix, not two on the same key
+    other = code.replace("['text']", "['content']")
+    assert mended(other, registry) == code.replace("['text']['services']", "['json']['services']")
     kept = "result = inputs['status']['text'][0] + inputs['log']['content']['x']"  # an index; no json
     assert mended(kept, registry) == kept
 
