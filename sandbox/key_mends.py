@@ -17,11 +17,13 @@ input's header. :func:`mended_header_row` skips the first row of the code's one
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
 import re
+from collections.abc import Iterator
 from typing import Any
 
-from agent.plan.package_code import parse_python
+from agent.plan.package_code import key_read, parse_python, source_span, spliced
 
 _SEPARATORS = re.compile(r"[^a-z0-9]+")
 _YAML_KEY = re.compile(r"^\s*-?\s*([A-Za-z_][\w.-]*)\s*:", re.MULTILINE)
@@ -56,16 +58,9 @@ def mended_missing_key(code: str, missing: str, inputs: Any) -> str | None:
     except SyntaxError:
         return None
     spots = _key_reads(tree, missing)
-    if not spots:
+    if not spots or any(spot.lineno != spot.end_lineno for spot in spots):
         return None
-    lines = code.split("\n")
-    for spot in sorted(spots, key=lambda n: (n.lineno, n.col_offset), reverse=True):
-        if spot.end_lineno != spot.lineno or spot.end_col_offset is None:
-            return None
-        raw = lines[spot.lineno - 1].encode()
-        raw = raw[:spot.col_offset] + repr(key).encode() + raw[spot.end_col_offset:]
-        lines[spot.lineno - 1] = raw.decode()
-    return "\n".join(lines)
+    return spliced(code, [(*source_span(code, spot), repr(key)) for spot in spots])
 
 
 def _like(missing: str, keys: set[str]) -> set[str]:
@@ -87,48 +82,41 @@ def _words(key: str) -> list[str]:
     return [w for w in _SEPARATORS.split(spaced.lower()) if w]
 
 
-def _keys(value: Any) -> set[str]:
-    keys: set[str] = set()
+def _values(value: Any) -> Iterator[Any]:
+    """``value`` and every value in it, at any depth (the first 200 items of a list), a JSON
+    text's parsed value too."""
     todo = [value]
-    while todo and len(keys) < _MAX_KEYS:
+    while todo:
         item = todo.pop()
+        yield item
         if isinstance(item, dict):
-            keys.update(k for k in item if isinstance(k, str))
             todo.extend(item.values())
         elif isinstance(item, list):
             todo.extend(item[:200])
+        elif isinstance(item, str) and item.lstrip()[:1] in ("{", "["):
+            with contextlib.suppress(ValueError):
+                todo.append(json.loads(item))
+
+
+def _keys(value: Any) -> set[str]:
+    """The keys of the objects in ``value``, and those its texts show (a CSV header, YAML keys)."""
+    keys: set[str] = set()
+    for item in _values(value):
+        if len(keys) >= _MAX_KEYS:
+            break
+        if isinstance(item, dict):
+            keys.update(k for k in item if isinstance(k, str))
         elif isinstance(item, str):
-            todo.extend(_text_keys(item, keys))
+            keys.update(_csv_header(item.strip()))
+            keys.update(_YAML_KEY.findall(item[:100_000]))
     return keys
-
-
-def _text_keys(text: str, keys: set[str]) -> list[Any]:
-    """Adds the keys a text shows to ``keys``; what it parses to when it is JSON."""
-    stripped = text.strip()
-    if stripped[:1] in ("{", "["):
-        try:
-            return [json.loads(stripped)]
-        except ValueError:
-            pass
-    keys.update(_csv_header(stripped))
-    keys.update(_YAML_KEY.findall(text[:100_000]))
-    return []
 
 
 def _key_reads(tree: ast.AST, key: str) -> list[ast.Constant]:
     """The constants ``'key'`` of ``x['key']`` and ``x.get('key')`` in ``tree``."""
-    spots = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Subscript):
-            read = node.slice
-        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get"
-              and node.args):
-            read = node.args[0]
-        else:
-            continue
-        if isinstance(read, ast.Constant) and read.value == key:
-            spots.append(read)
-    return spots
+    reads = (key_read(node) for node in ast.walk(tree))
+    return [read[1] for read in reads
+            if read is not None and isinstance(read[1], ast.Constant) and read[1].value == key]
 
 
 def mended_header_row(code: str, error_type: str | None, error: str | None, inputs: Any) -> str | None:
@@ -146,16 +134,13 @@ def mended_header_row(code: str, error_type: str | None, error: str | None, inpu
     if not isinstance(name, str) or name.strip() not in _csv_headers(inputs):
         return None
     readers = [node for node in ast.walk(tree) if isinstance(node, ast.Call) and _reads_rows(node)]
-    if len(readers) != 1 or readers[0].lineno != readers[0].end_lineno or readers[0].end_col_offset is None:
+    if len(readers) != 1 or readers[0].lineno != readers[0].end_lineno:
         return None
     call = readers[0]
-    lines = code.split("\n")
-    raw = lines[call.lineno - 1].encode()
-    text = raw[call.col_offset:call.end_col_offset].decode()
-    skipped = f"list({text})[1:]" if isinstance(call.func, ast.Attribute) and call.func.attr == "reader" \
-        else f"{text}[1:]"
-    lines[call.lineno - 1] = (raw[:call.col_offset] + skipped.encode() + raw[call.end_col_offset:]).decode()
-    return "\n".join(lines)
+    start, end = source_span(code, call)
+    text = code.encode()[start:end].decode()
+    reader = isinstance(call.func, ast.Attribute) and call.func.attr == "reader"
+    return spliced(code, [(start, end, f"list({text})[1:]" if reader else f"{text}[1:]")])
 
 
 def _reads_rows(call: ast.Call) -> bool:
@@ -166,17 +151,7 @@ def _reads_rows(call: ast.Call) -> bool:
 
 
 def _csv_headers(value: Any) -> set[str]:
-    fields: set[str] = set()
-    todo = [value]
-    while todo:
-        item = todo.pop()
-        if isinstance(item, dict):
-            todo.extend(item.values())
-        elif isinstance(item, list):
-            todo.extend(item[:200])
-        elif isinstance(item, str):
-            fields.update(_csv_header(item.strip()))
-    return fields
+    return {name for item in _values(value) if isinstance(item, str) for name in _csv_header(item.strip())}
 
 
 def _csv_header(text: str) -> list[str]:

@@ -23,7 +23,8 @@ import symtable
 from collections.abc import Callable, Mapping
 
 from agent.plan.format import PlanNode
-from agent.plan.package_code import parse_python, undefined_names
+from agent.plan.input_fields import input_id
+from agent.plan.package_code import parse_python, source_span, spliced, undefined_names
 
 _HEADERS = frozenset({"for", "if", "elif", "else", "while", "with", "try", "except", "finally"})
 _INDENT = "    "
@@ -95,18 +96,11 @@ def opened_inputs_as_text(code: str, text_keys: Mapping[str, str]) -> str | None
             continue
         read = _input_field(node.args[0])
         if read is not None and read[0] in text_keys and read[1] != text_keys[read[0]]:
-            edits.append((node, f"io.StringIO(inputs[{read[0]!r}][{text_keys[read[0]]!r}])"))
-    if not edits:
-        return None
-    lines = code.split("\n")
-    for node, text in sorted(edits, key=lambda e: (e[0].lineno, e[0].col_offset), reverse=True):
-        assert node.end_lineno is not None and node.end_col_offset is not None
-        if node.lineno != node.end_lineno:
-            return None  # (a call over several lines: left to reflexion)
-        line = lines[node.lineno - 1].encode()
-        line = line[:node.col_offset] + text.encode() + line[node.end_col_offset:]
-        lines[node.lineno - 1] = line.decode()
-    return "import io\n" + "\n".join(lines)
+            if node.lineno != node.end_lineno:
+                return None  # (a call over several lines: left to reflexion)
+            text = f"io.StringIO(inputs[{read[0]!r}][{text_keys[read[0]]!r}])"
+            edits.append((*source_span(code, node), text))
+    return "import io\n" + spliced(code, edits) if edits else None
 
 
 def _text_mode(call: ast.Call) -> bool:
@@ -117,13 +111,9 @@ def _text_mode(call: ast.Call) -> bool:
 
 def _input_field(expr: ast.expr) -> tuple[str, str] | None:
     """``('x', 'k')`` when ``expr`` is ``inputs['x']['k']``."""
-    if not (isinstance(expr, ast.Subscript) and isinstance(expr.slice, ast.Constant)
-            and isinstance(expr.slice.value, str)):
-        return None
-    inner = expr.value
-    if (isinstance(inner, ast.Subscript) and isinstance(inner.value, ast.Name) and inner.value.id == "inputs"
-            and isinstance(inner.slice, ast.Constant) and isinstance(inner.slice.value, str)):
-        return inner.slice.value, expr.slice.value
+    if (isinstance(expr, ast.Subscript) and isinstance(expr.slice, ast.Constant)
+            and isinstance(expr.slice.value, str) and (node_id := input_id(expr.value)) is not None):
+        return node_id, expr.slice.value
     return None
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from agent.errors import PlanProblem
 from agent.plan.format import PlanNode
-from agent.plan.package_code import parse_python
+from agent.plan.package_code import key_read, parse_python, source_span, spliced
 from agent.tools.registry import ToolRegistry
 
 BODY_KEYS = ("text", "content", "body")
@@ -54,7 +54,7 @@ def unknown_input_fields(node: PlanNode, nodes: list[PlanNode], registry: ToolRe
     if node.package is None or not outputs:
         return []
     problems = []
-    for read in _reads(node.package.code):
+    for read in _reads(_tree(node.package.code)):
         keys = outputs.get(read.node_id)
         if keys is not None and read.key not in keys:
             problems.append(PlanProblem(node.id, "package.code", (
@@ -74,90 +74,66 @@ def _declared_outputs(nodes: list[PlanNode], registry: ToolRegistry) -> dict[str
 
 
 def _mended_code(code: str, outputs: dict[str, frozenset[str]]) -> str:
-    raw = code.encode()
-    starts = _line_starts(raw)
+    tree = _tree(code)
     # a body whose fields are read is the parsed one, whatever the body was called
-    parsed = {_span(body, starts) for body in _keys_of_text(code, outputs)}
-    edits = [(start, end, "'json'") for start, end in parsed]  # (start, end, text), UTF-8 byte offsets
-    for read in _reads(code):
+    parsed = {source_span(code, body) for body in _keys_of_text(tree, outputs)}
+    edits = [(start, end, "'json'") for start, end in parsed]
+    for read in _reads(tree):
         keys = outputs.get(read.node_id)
         if keys is None or read.key in keys:
             continue
         body = [k for k in BODY_KEYS if k in keys]
         if read.key in BODY_KEYS and len(body) == 1:
-            if _span(read.key_node, starts) not in parsed:
-                edits.append((*_span(read.key_node, starts), repr(body[0])))
+            if (span := source_span(code, read.key_node)) not in parsed:
+                edits.append((*span, repr(body[0])))
         elif "json" in keys and read.key not in BODY_KEYS:
-            end = _span(read.source, starts)[1]
+            end = source_span(code, read.source)[1]
             edits.append((end, end, "['json']"))
-    for start, end, text in sorted(edits, reverse=True):
-        raw = raw[:start] + text.encode() + raw[end:]
-    return raw.decode()
+    return spliced(code, edits)
 
 
-def _keys_of_text(code: str, outputs: dict[str, frozenset[str]]) -> list[ast.expr]:
+def _tree(code: str) -> ast.Module | None:
+    try:
+        return parse_python(code)
+    except SyntaxError:
+        return None
+
+
+def _keys_of_text(tree: ast.Module | None, outputs: dict[str, frozenset[str]]) -> list[ast.expr]:
     """The body keys of reads like ``inputs['x']['text']['services']``: a field read from a
     body of text (a str has no fields), where x's tool also returns that body parsed, ``json``."""
-    try:
-        tree = parse_python(code)
-    except SyntaxError:
-        return []
     found: list[ast.expr] = []
-    for node in ast.walk(tree):
+    for node in ast.walk(tree) if tree is not None else ():
         if not (isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant)
                 and isinstance(node.slice.value, str) and isinstance(node.value, ast.Subscript)):
             continue
         body = node.value.slice
-        node_id = _input_id(node.value.value)
+        node_id = input_id(node.value.value)
         if (node_id is not None and "json" in outputs.get(node_id, ())
                 and isinstance(body, ast.Constant) and body.value in BODY_KEYS):
             found.append(body)
     return found
 
 
-def _reads(code: str) -> list[_Read]:
-    try:
-        tree = parse_python(code)
-    except SyntaxError:
-        return []
+def _reads(tree: ast.Module | None) -> list[_Read]:
     reads = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Subscript):
-            source, key = node.value, node.slice
-        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get"
-              and node.args):
-            source, key = node.func.value, node.args[0]
-        else:
+    for node in ast.walk(tree) if tree is not None else ():
+        if (read := key_read(node)) is None:
             continue
-        node_id = _input_id(source)
+        source, key = read
+        node_id = input_id(source)
         if node_id is not None and isinstance(key, ast.Constant) and isinstance(key.value, str):
             reads.append(_Read(node_id, key.value, source, key))
     return reads
 
 
-def _input_id(expr: ast.expr) -> str | None:
+def input_id(expr: ast.expr) -> str | None:
     """``x`` when ``expr`` is ``inputs['x']`` or ``inputs.get('x')``."""
-    if isinstance(expr, ast.Subscript):
-        base, key = expr.value, expr.slice
-    elif (isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr == "get"
-          and expr.args):
-        base, key = expr.func.value, expr.args[0]
-    else:
+    read = key_read(expr)
+    if read is None:
         return None
+    base, key = read
     if isinstance(base, ast.Name) and base.id == "inputs" and isinstance(key, ast.Constant) \
             and isinstance(key.value, str):
         return key.value
     return None
-
-
-def _line_starts(raw: bytes) -> list[int]:
-    starts, offset = [0], 0
-    for line in raw.splitlines(keepends=True):
-        offset += len(line)
-        starts.append(offset)
-    return starts
-
-
-def _span(expr: ast.expr, starts: list[int]) -> tuple[int, int]:
-    assert expr.end_lineno is not None and expr.end_col_offset is not None
-    return starts[expr.lineno - 1] + expr.col_offset, starts[expr.end_lineno - 1] + expr.end_col_offset

@@ -15,6 +15,7 @@ import ast
 import builtins
 import gc
 import symtable
+from collections.abc import Iterable
 
 PACKAGE_GLOBALS = frozenset({
     "inputs", "input_files", "tools", "result",
@@ -39,6 +40,34 @@ def parse_python(code: str, filename: str = "<package>") -> ast.Module:
     finally:
         if enabled:
             gc.enable()
+
+
+def key_read(node: ast.AST) -> tuple[ast.expr, ast.expr] | None:
+    """``(x, k)`` when ``node`` reads key ``k`` of ``x``: ``x[k]`` or ``x.get(k, …)``."""
+    if isinstance(node, ast.Subscript):
+        return node.value, node.slice
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get"
+            and node.args):
+        return node.func.value, node.args[0]
+    return None
+
+
+def source_span(code: str, node: ast.expr) -> tuple[int, int]:
+    """Where ``node`` (parsed from ``code``) is in it, as UTF-8 byte offsets."""
+    assert node.end_lineno is not None and node.end_col_offset is not None
+    starts = [0]
+    for line in code.encode().splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+    return starts[node.lineno - 1] + node.col_offset, starts[node.end_lineno - 1] + node.end_col_offset
+
+
+def spliced(code: str, edits: Iterable[tuple[int, int, str]]) -> str:
+    """``code`` with each UTF-8 byte range ``(start, end)`` replaced by its text (the ranges
+    apart; an empty one inserts)."""
+    raw = code.encode()
+    for start, end, text in sorted(edits, reverse=True):
+        raw = raw[:start] + text.encode() + raw[end:]
+    return raw.decode()
 
 
 NO_RESULT = "never sets `result`: its output would be null; assign what it computes to result"
