@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from agent.plan.format import canonical_node
 from bench.e2e_model import LatencyModel, tokens
 from bench.e2e_shapes import CALCULATE_S, SEARCH_S, Call, Shape
 
@@ -52,11 +53,11 @@ def any_system_floor_s(shape: Shape, latency: LatencyModel) -> float:
 
 def first_dispatch_chars(plan: dict[str, Any]) -> int:
     """How many characters of dagbot's plan arguments (as the scripted model writes them) must
-    have arrived before its first call can start: the first node, or the first item of a
-    fan-out, complete."""
+    have arrived before its first call can start: the first node's arguments, or the first item
+    of a fan-out, complete."""
     text = json.dumps(plan, ensure_ascii=False)
-    first = plan["nodes"][0]
-    unit = first["each"][0] if "each" in first else first
+    first = canonical_node(plan["nodes"][0])
+    unit = first["each"][0] if "each" in first else first.get("args", first)
     needle = json.dumps(unit, ensure_ascii=False)
     return text.index(needle) + len(needle)
 

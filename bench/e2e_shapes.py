@@ -9,8 +9,9 @@ makes the same tool calls with the same arguments and gives the same answer: dag
 plan (``${id}`` references stand for what a ReAct agent reads from a tool result and
 copies into its next call), a ReAct agent gets each wave of independent calls in one turn,
 and the sequential baseline one call per turn. dagbot's plans are written as its planner
-prompt asks: the same tool on several inputs is one fan-out node (``each``; the tool takes one
-argument, so its items are plain values), a node nothing refers to has no ``id`` (the
+prompt asks: a node names its tool as the key of its arguments (``{"id": "paper", "search":
+{"query": …}}``), the same tool on several inputs is one fan-out node (a list under the tool's
+name; the tool takes one argument, so its items are plain values), a node nothing refers to has no ``id`` (the
 prompt lets it be left out), and no ``thought`` (the prompt does not ask for one, as no
 system here writes text beside its calls).
 """
@@ -128,12 +129,14 @@ def _search(query: str) -> Call:
 
 
 def _node(node_id: str, tool: str, **args: Any) -> dict[str, Any]:
-    return {"id": node_id, "tool": tool, "args": args}
+    """A tool node as the planner writes it: its tool's name the key of its args."""
+    return {"id": node_id, tool: args}
 
 
 def _each(node_id: str | None, tool: str, items: list[Any]) -> dict[str, Any]:
-    """A fan-out node; with no id when nothing refers to it (the prompt lets it be left out)."""
-    return {"tool": tool, "each": items} if node_id is None else {"id": node_id, "tool": tool, "each": items}
+    """A fan-out node, its tool's name the key of its items; with no id when nothing refers to
+    it (the prompt lets it be left out)."""
+    return {tool: items} if node_id is None else {"id": node_id, tool: items}
 
 
 def hotpot() -> Shape:

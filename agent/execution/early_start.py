@@ -39,7 +39,7 @@ from agent.model.llm import (
     stream_structured,
 )
 from agent.plan.code_calls import call_key, calls_so_far
-from agent.plan.format import Plan, PlanNode, node_label, plan_json_schema
+from agent.plan.format import Plan, PlanNode, WrittenPlan, canonical_node, node_label, plan_json_schema
 from agent.plan.references import referenced_ids
 from agent.plan.validation import PlanLimits, dependencies, item_argument, validate_plan, with_ids
 from agent.tools.registry import Risk, ToolRegistry
@@ -151,7 +151,7 @@ def _closed_item(text: str, items: list[Any]) -> bool:
         return False
     try:
         value = pydantic_core.from_json(text, allow_partial=True)
-        each = value["nodes"][-1]["each"]
+        each = canonical_node(value["nodes"][-1])["each"]
     except (ValueError, LookupError, TypeError):
         return False
     return isinstance(each, list) and len(each) == len(items)
@@ -325,14 +325,14 @@ async def plan_reply(ctx: EngineContext, messages: list[BaseMessage], ident: Run
         plain = [spec.name for spec in specs if item_argument(spec.json_schema(), {}) is not None]
         constrained = json_schema_format(plan_json_schema(usable, plain), "plan")
     if not ctx.settings.stream_planner or ctx.state.stream_refused:
-        return await call_structured(ctx.llm, messages, Plan, "plan", constrained)
+        return await call_structured(ctx.llm, messages, WrittenPlan, "plan", constrained)
     early = EarlyStart(ctx, ident, refused or {})
     try:
         try:
-            reply = await stream_structured(ctx.llm, messages, Plan, "plan", early.offer, constrained)
+            reply = await stream_structured(ctx.llm, messages, WrittenPlan, "plan", early.offer, constrained)
         except StreamRefused as refusal:  # asked again whole (agent.execution.stream_refusal)
             reply = await ask_whole(ctx, refusal, lambda: call_structured(
-                ctx.llm, messages, Plan, "plan", constrained), "planner's reply")
+                ctx.llm, messages, WrittenPlan, "plan", constrained), "planner's reply")
     except BaseException:
         early.abandon()
         raise

@@ -378,7 +378,8 @@ def compact_schema(schema: Any) -> Any:
     """The JSON schema as the model needs it, without what costs prompt tokens (and so time
     to first token) and says nothing: pydantic's generated ``title`` strings (a property
     *named* title stays), ``anyOf [X, null]`` with ``default: null`` for an optional field
-    (it is simply not required), and ``additionalProperties`` (validation enforces it)."""
+    (it is simply not required), and ``additionalProperties`` true or false (validation
+    enforces it; a schema for other keys, as a plan node's tool keys, stays)."""
     if isinstance(schema, list):
         return [compact_schema(item) for item in schema]
     if not isinstance(schema, dict):
@@ -390,7 +391,8 @@ def compact_schema(schema: Any) -> Any:
     return {key: ({name: compact_schema(sub) for name, sub in value.items()}
                   if key in ("properties", "$defs") and isinstance(value, dict) else compact_schema(value))
             for key, value in schema.items()
-            if not (key == "title" and isinstance(value, str)) and key != "additionalProperties"}
+            if not (key == "title" and isinstance(value, str))
+            and not (key == "additionalProperties" and isinstance(value, bool))}
 
 
 def _json_in_text(text: str) -> Any:

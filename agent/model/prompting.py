@@ -21,6 +21,7 @@ from agent.model.prompt_budget import (
     fitted,
     sendable,
 )
+from agent.plan.format import canonical_node
 from agent.state import AgentState
 from agent.tools.registry import Risk, ToolRegistry
 
@@ -139,14 +140,17 @@ PLAN_OUTPUT = {"tool_call": "submitted with `plan`",
 """How the planner's prompt says to give the plan, by ``EngineSettings.plan_output``."""
 
 
-_EXAMPLE_TOOL = re.compile(r'"tool": "([a-z_0-9]+)"')
+def example_tools(block: str) -> set[str]:
+    """The tools a planner example (its request's line, then its plan's JSON) calls."""
+    plan = json.loads(block[block.index("\n{"):])
+    return {node["tool"] for node in map(canonical_node, plan["nodes"]) if "tool" in node}
 
 
 def examples_for(registry: ToolRegistry) -> str:
     """The planner's examples (blocks apart by a blank line) that use only tools ``registry``
     has: an example of a tool a deployment lacks would teach the model to call it."""
     blocks = prompt_text("planner_examples.md").strip().split("\n\n")
-    return "\n\n".join(b for b in blocks if all(t in registry for t in _EXAMPLE_TOOL.findall(b))) + "\n"
+    return "\n\n".join(b for b in blocks if all(t in registry for t in example_tools(b))) + "\n"
 
 
 def planner_messages(state: AgentState, registry: ToolRegistry, max_nodes: int,

@@ -13,6 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 NODE_ID_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
 PACKAGE_LABEL = "package: "
+NODE_FIELDS = frozenset({"id", "tool", "args", "each", "package", "depends_on", "why"})
+"""A node's own keys; any other key of a node, as the planner writes it, is a tool's name."""
 
 
 class PackageSpec(BaseModel):
@@ -77,9 +79,54 @@ class Plan(BaseModel):
         return [n.id for n in self.nodes]
 
 
+class WrittenNode(BaseModel):
+    """A node as the planner writes it: a tool's name with its args (or a list: one call per
+    item), or a package."""
+
+    model_config = ConfigDict(extra="allow")
+    __pydantic_extra__: dict[str, dict[str, Any] | list[Any]] = Field(init=False)
+
+    id: str | None = None
+    package: PackageSpec | None = None
+    depends_on: list[str] = Field(default_factory=list)
+    why: str | None = None
+
+
+class WrittenPlan(BaseModel):
+    """A plan: nodes (tool calls or packages) and the edges between them."""
+
+    nodes: list[WrittenNode]
+    answer: str | None = None
+    thought: str = ""
+
+
+def tool_keys(raw: Mapping[str, Any]) -> list[str]:
+    """The keys of a node, as the planner writes it, that name a tool (not a field of a node)."""
+    return [key for key in raw if key not in NODE_FIELDS]
+
+
+def canonical_node(raw: Any) -> Any:
+    """A node as the planner writes it, its tool's name the key of its arguments
+    (``{"id": "log", "read_file": {"path": "app.log"}}``) or of its fan-out's items
+    (``{"search": ["a", "b"]}``), in the plan format's fields: ``tool`` with ``args`` or ``each``,
+    in the key's place (a node being streamed keeps its keys' order). Anything else as it is: a
+    node naming ``tool`` or ``package``, or naming several tools, is validation's to judge."""
+    if not isinstance(raw, Mapping) or "tool" in raw or "package" in raw or len(tool_keys(raw)) != 1:
+        return raw
+    canonical: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key in NODE_FIELDS:
+            canonical[key] = value
+        else:
+            canonical["tool"] = key
+            canonical["each" if isinstance(value, list) else "args"] = value
+    return canonical
+
+
 def plan_json_schema(tools: Mapping[str, Sequence[str]], plain_items: Collection[str] = ()) -> dict[str, Any]:
-    """The plan format as a JSON schema a server can hold a model's output to. ``tools``: each
-    tool's name and its arguments' names; ``plain_items``: the tools whose fan-out items may be
+    """The plan format, as the planner writes it (:func:`canonical_node`), as a JSON schema a
+    server can hold a model's output to. ``tools``: each tool's name and its arguments' names;
+    ``plain_items``: the tools whose fan-out items may be
     plain values (one argument open: :func:`agent.plan.validation.item_argument`). A model held
     to it cannot name a tool that does not exist or an argument its tool does not take, mix a
     tool and a package in one node, or write anything but JSON. Every node has an ``id`` here
@@ -94,9 +141,9 @@ def plan_json_schema(tools: Mapping[str, Sequence[str]], plain_items: Collection
         args = {"type": "object", "properties": {arg: {} for arg in arguments}, "additionalProperties": False}
         item = {"anyOf": [args, {"type": ["string", "number"]}]} if name in plain_items else args
         return {"type": "object", "properties": {
-            "id": node_id, "tool": {"const": name}, "args": args, "each": {"type": "array", "items": item},
+            "id": node_id, name: {"anyOf": [args, {"type": "array", "items": item}]},
             "depends_on": depends_on, "why": {"type": "string"}},
-            "required": ["id", "tool", "args"], "additionalProperties": False}
+            "required": ["id", name], "additionalProperties": False}
 
     package_node = {"type": "object", "properties": {
         "id": node_id,

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from agent.errors import PlanError, PlanProblem
 from agent.plan.code_mends import joined_packages, opened_inputs_as_text, unfolded_blocks
-from agent.plan.format import NODE_ID_PATTERN, Plan, PlanNode
+from agent.plan.format import NODE_ID_PATTERN, Plan, PlanNode, canonical_node, tool_keys
 from agent.plan.grounding import REPLY_IDS
 from agent.plan.input_fields import BODY_KEYS, mended_input_fields, unknown_input_fields
 from agent.plan.package_code import (
@@ -59,12 +59,13 @@ def call_args(node: PlanNode) -> list[dict[str, Any]]:
 
 
 def with_ids(raw_nodes: list[Any]) -> list[Any]:
-    """``raw_nodes`` with an id for each node that gives none: its tool's name, or
-    ``package``, numbered when an earlier node has it (``read_file_2``). Only earlier nodes
-    count, so a node's id is the same while the plan streams as in the whole plan."""
+    """``raw_nodes`` in the plan format's fields (:func:`~agent.plan.format.canonical_node`),
+    with an id for each node that gives none: its tool's name, or ``package``, numbered when
+    an earlier node has it (``read_file_2``). Only earlier nodes count, so a node's id is the
+    same while the plan streams as in the whole plan."""
     taken: set[str] = set()
     named = []
-    for raw in raw_nodes:
+    for raw in map(canonical_node, raw_nodes):
         if isinstance(raw, Mapping) and raw.get("id") is None:
             tool = raw.get("tool")
             base = (re.sub(r"[^a-z0-9_]", "_", tool.lower())[:28] if isinstance(tool, str) and tool
@@ -170,6 +171,13 @@ def validate_plan(raw: Any, registry: ToolRegistry, limits: PlanLimits | None = 
             label = f"#{index + 1}"
         if halves := lone_surrogates(raw_node):  # no further check: Python's parser refuses them
             problems.extend(PlanProblem(label, field, _SURROGATE_PROBLEM) for field in halves)
+            unchecked.add(label)
+            continue
+        if (isinstance(raw_node, Mapping) and "tool" not in raw_node and "package" not in raw_node
+                and len(named := tool_keys(raw_node)) > 1):
+            problems.append(PlanProblem(label, None, (
+                f"names {len(named)} tools ({', '.join(named)}): a node calls one tool, as "
+                '{"id": "x", "TOOL": {ARGS}}; make a node for each')))
             unchecked.add(label)
             continue
         raw_node, items_unclear = spelled_out_items(raw_node, registry)

@@ -21,6 +21,7 @@ from pydantic import BaseModel, SecretBytes, SecretStr, ValidationError
 from pydantic_core import to_jsonable_python
 
 from agent.errors import ConfigurationError, ToolArgumentError, ToolNotAllowed
+from agent.plan.format import NODE_FIELDS
 from agent.tools.argument_errors import describe, problems_in
 from agent.tools.masking import MASK
 
@@ -161,6 +162,9 @@ class ToolRegistry:
         keys of the object it returns, when it always returns one."""
         if tool.name in self._specs:
             raise ConfigurationError(f"tool '{tool.name}' is registered twice")
+        if tool.name in NODE_FIELDS:  # a plan names a node's tool by its key
+            raise ConfigurationError(f"a tool may not be named '{tool.name}', a field of a plan's node: "
+                                     f"rename it (reserved: {', '.join(sorted(NODE_FIELDS))})")
         self._specs[tool.name] = ToolSpec(tool=tool, risk=Risk(risk), secret=frozenset(secret),
                                           retry=retry, cacheable=cacheable,
                                           returns=None if returns is None else frozenset(returns))

@@ -75,6 +75,6 @@ def test_the_planner_examples_are_valid_plans(registry: ToolRegistry) -> None:
 def test_the_planner_is_shown_only_examples_of_tools_it_has(registry: ToolRegistry) -> None:
     assert examples_for(registry) == prompt_text("planner_examples.md").strip() + "\n"
     shown = examples_for(registry.without({"http_get"}))
-    assert '"tool": "read_file"' in shown and "http_get" not in shown
+    assert '"read_file": {' in shown and "http_get" not in shown
     assert "Save the open tickets" not in shown  # the request goes with its plan
     assert shown.count("\n\n") == len(prompt_example_plans()) - 3  # two examples left out

@@ -64,6 +64,18 @@ def test_a_call_is_known_once_its_args_close_and_not_before() -> None:
     assert read_draft(fan_out).call_written() is None  # a fan-out's calls are its items'
 
 
+def test_a_written_node_streams_as_the_formats_fields() -> None:
+    """The planner's form, a tool's name as the key of its args or items, starts as early."""
+    head = '{"nodes": [{"id": "a", "lookup": {"key": "a"'
+    assert read_draft(head).call_written() is None
+    assert read_draft(head + "}").call_written() == {"id": "a", "tool": "lookup", "args": {"key": "a"}}
+    assert read_draft(head + '}, "depends_on": [').call_written() is None
+    fan_out = read_draft('{"nodes": [{"id": "m", "lookup": ["a b", "c d"').fan_out()
+    assert fan_out is not None and fan_out[1] == ["a b", "c d"] and fan_out[0]["tool"] == "lookup"
+    assert read_draft('{"nodes": [{"id": "m", "lookup": ["a b", "c d').fan_out() == (
+        {"id": "m", "tool": "lookup", "each": ["a b", "c d"]}, ["a b"])
+
+
 def test_a_node_is_accepted_alone_only_when_valid_with_known_dependencies() -> None:
     a = accept(PLAN["nodes"][0], [], REGISTRY, LIMITS)
     assert a is not None and a.id == "a"

@@ -62,10 +62,11 @@ def test_the_plan_schema_admits_plain_items_only_where_one_argument_is_open() ->
     assert plain == ["lookup"]
     schema = plan_json_schema({"lookup": ["key", "gate"], "scale": ["service", "replicas", "token"]}, plain)
     lookup, scale, _ = schema["properties"]["nodes"]["items"]["anyOf"]
-    args = lookup["properties"]["args"]
-    assert lookup["properties"]["each"]["items"] == {"anyOf": [args, {"type": ["string", "number"]}]}
-    assert scale["properties"]["each"]["items"] == scale["properties"]["args"]
-    assert lookup["required"] == ["id", "tool", "args"]  # held to it, a small model left out ids others read
+    args, each = lookup["properties"]["lookup"]["anyOf"]  # the tool's name: its args, or a list of items
+    assert each["items"] == {"anyOf": [args, {"type": ["string", "number"]}]}
+    scale_args, scale_each = scale["properties"]["scale"]["anyOf"]
+    assert scale_each["items"] == scale_args
+    assert lookup["required"] == ["id", "lookup"]  # held to it, a small model left out ids others read
 
 
 @pytest.mark.parametrize(("raw", "expected"), [

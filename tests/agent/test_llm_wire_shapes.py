@@ -268,8 +268,9 @@ async def test_a_plan_held_to_its_json_schema_is_read_from_the_text(streamed: bo
     assert "tools" not in body and "tool_choice" not in body
     schema = body["response_format"]["json_schema"]["schema"]
     lookup, deploy, package = schema["properties"]["nodes"]["items"]["anyOf"]
-    assert lookup["properties"]["tool"] == {"const": "lookup"} and deploy["properties"]["tool"] == {"const": "deploy"}
-    assert lookup["properties"]["args"] == {"type": "object", "properties": {"key": {}}, "additionalProperties": False}
+    assert "lookup" in lookup["required"] and "deploy" in deploy["required"]  # a node names its tool by its key
+    args, _ = lookup["properties"]["lookup"]["anyOf"]
+    assert args == {"type": "object", "properties": {"key": {}}, "additionalProperties": False}
     assert "package" in package["required"]
     assert (seen[-1] == text) if streamed else not seen
 

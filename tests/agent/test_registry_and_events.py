@@ -101,3 +101,12 @@ def test_the_planner_sees_what_a_tool_does_and_returns_not_its_limits() -> None:
     assert essentials(described) == ("Read a text file from the workspace. Returns {path, content, size, "
                                      "truncated}; only the first 1,000 bytes.")
     assert essentials("Restart a service (e.g. web). Needs a token.") == "Restart a service (e.g. web)."
+
+
+@pytest.mark.parametrize("name", ["args", "package", "depends_on"])
+def test_a_tool_named_as_a_field_of_a_node_is_refused(name: str) -> None:
+    """A plan's node names its tool by a key (``{"lookup": {...}}``): a tool named like a node's
+    own field could not be told from it."""
+    tool = StructuredTool.from_function(lambda: "x", name=name, description="d")
+    with pytest.raises(ConfigurationError, match=f"may not be named '{name}'"):
+        ToolRegistry().add(tool, Risk.GREEN)

@@ -340,3 +340,32 @@ def test_a_node_given_no_id_is_named_after_its_tool_numbered_after_earlier_nodes
     assert plan.node("package").depends_on == ["lookup_2"] and plan.node("lookup_2").depends_on == ["lookup"]
     assert with_ids([{"tool": "Send Mail!"}, {}, "x"]) == [{"id": "send_mail_", "tool": "Send Mail!"},
                                                             {"id": "node"}, "x"]
+
+
+def test_a_node_names_its_tool_by_the_key_of_its_args_or_of_its_items() -> None:
+    """The planner writes ``{"id": "a", "lookup": {...}}`` (a list: a fan-out); the stored plan
+    keeps the format's fields, ``tool`` with ``args`` or ``each``."""
+    plan = validate_plan({"nodes": [
+        {"id": "a", "lookup": {"key": "x"}},
+        {"id": "b", "lookup": ["${a}", "y"], "depends_on": ["a"]},
+        {"lookup": {"key": "z"}},
+    ]}, REGISTRY)
+    assert [(n.id, n.tool, n.args, n.each) for n in plan.nodes] == [
+        ("a", "lookup", {"key": "x"}, None), ("b", "lookup", {}, [{"key": "${a}"}, {"key": "y"}]), ("lookup", "lookup", {"key": "z"}, None)]
+    assert plan.node("b").depends_on == ["a"]
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ({"nodes": [{"id": "a", "lookup": {"key": "x"}, "deploy": {"target": "y"}}]},
+     "node 'a': names 2 tools (lookup, deploy): a node calls one tool"),
+    ({"nodes": [{"id": "a", "ghost": {"key": "x"}}]}, "node 'a', field 'tool': unknown tool 'ghost'"),
+    ({"nodes": [{"id": "a", "lookup": {"nope": "x"}}]}, "node 'a', field 'args'"),
+])
+def test_a_written_node_that_is_not_one_known_call_is_named(raw: Any, expected: str) -> None:
+    assert any(expected in p for p in problems(raw)), problems(raw)
+
+
+def test_with_ids_puts_written_nodes_in_the_formats_fields_keeping_their_order() -> None:
+    [first, second] = with_ids([{"id": "a", "lookup": {"key": "x"}, "why": "w"}, {"lookup": ["p"]}])
+    assert list(first) == ["id", "tool", "args", "why"] and first["tool"] == "lookup"
+    assert second == {"id": "lookup", "tool": "lookup", "each": ["p"]}

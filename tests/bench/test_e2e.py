@@ -113,8 +113,8 @@ def test_the_first_tool_floor_is_where_the_first_call_is_complete_in_the_plan() 
     def written(plan: dict[str, object]) -> str:
         return json.dumps(plan, ensure_ascii=False)[:first_dispatch_chars(plan)]
 
-    assert written(movies.plan).endswith('{"tool": "search", "each": ["Star Wars"')
-    assert written(chain.plan).endswith('"args": {"query": "Attention Is All You Need"}}')
+    assert written(movies.plan).endswith('{"search": ["Star Wars"')
+    assert written(chain.plan).endswith('"search": {"query": "Attention Is All You Need"}')
     latency = LatencyModel()
     # the longer the plan after its first call, the lower the fraction; a longer prompt raises it
     assert first_tool_floor(movies, latency, 800) < first_tool_floor(hotpot, latency, 800) < 1
