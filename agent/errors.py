@@ -33,6 +33,9 @@ class PlanProblem:
     """Package code that fails where it stands (it does not parse, it sets no ``result``): the
     sandbox's reflexion mends it when it runs, with Python's error and the inputs in view. On
     its own it is no reason to repair the whole plan; with other problems it is repaired too."""
+    beyond_tools: bool = False
+    """Package code that runs a program or opens a connection (``subprocess``, ``socket``…): a
+    sign the request needs what no tool does. Left after the repair round, the reply says so."""
 
     def __str__(self) -> str:
         where = []

@@ -30,7 +30,7 @@ from pydantic import BaseModel, Field
 from agent.answer.stream import join_reply
 from agent.answer.template import templated_answer
 from agent.answer.vetting import CALLED, filled, unclaimed, unreadable
-from agent.errors import PlanError
+from agent.errors import PlanError, PlanProblem
 from agent.events import (
     AnswerReady,
     Planning,
@@ -155,6 +155,8 @@ async def validate(state: AgentState, runtime: Ctx) -> dict[str, Any]:
                 "output limit, even when asked for a shorter one. Split the request into smaller "
                 "ones (ask for part of it, then the rest as a follow-up in this thread)."
                 + ran_before(all_results(state)))}
+        if beyond := beyond_tools(exc.problems, ctx.registry.names(Risk.RED)):
+            return {"plan_problems": problems, "failure": beyond + ran_before(all_results(state))}
         listed = "\n".join(f"• {p}" for p in problems[:10])
         return {"plan_problems": problems, "failure": (
             "I could not make a valid plan for this request, even after one repair round. "
@@ -184,6 +186,20 @@ def all_results(state: AgentState) -> dict[str, dict[str, Any]]:
               for number, results in enumerate(state.get("earlier_results") or [], 1)
               for node_id, result in results.items()}
     return {**merged, **(state.get("results") or {})}
+
+
+def beyond_tools(problems: list[PlanProblem], red_tools: list[str]) -> str | None:
+    """The reply to a plan still refused after its repair round only for packages that run
+    programs or open connections (``subprocess``…), besides faults reflexion would mend: the
+    request needs what no tool does, so it is "I can't", not a list of a plan's faults (bench.quality
+    restart-service: "Restart the checkout service" packaged ``systemctl restart`` twice)."""
+    if not any(p.beyond_tools for p in problems) or not all(p.beyond_tools or p.local for p in problems):
+        return None
+    tried = ", ".join(sorted({f"'{p.node}'" for p in problems if p.beyond_tools}))
+    can = (f"What I can change: {', '.join(f'`{t}`' for t in red_tools)}, each after an approval."
+           if red_tools else "My tools here only read.")
+    return ("I can't do that: it needs running a program or reaching a service over the network, and "
+            f"none of my tools does that (the plan tried it in package code: {tried}). {can}")
 
 
 def ran_before(results: dict[str, dict[str, Any]]) -> str:

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import ast
 import builtins
+import functools
 import gc
+import re
 import symtable
 from collections.abc import Iterable
 
@@ -105,6 +107,12 @@ packaged ``sqlite3.connect('config.db')`` and an INSERT)."""
 
 def outward_actions(tree: ast.Module) -> list[str]:
     """Why the code acts on the world rather than compute, one sentence per way it tries."""
+    return [outward_why(name) for name in outward_uses(tree)]
+
+
+def outward_uses(tree: ast.Module) -> list[str]:
+    """The modules and ``os`` functions the code would run programs, open connections or open a
+    database with, sorted."""
     found: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -114,13 +122,24 @@ def outward_actions(tree: ast.Module) -> list[str]:
         elif (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "os"
               and node.attr.startswith(_OUTWARD_OS)):
             found.add(f"os.{node.attr}")
-    databases = {name for name in found if name.split(".")[0] in _DATABASE_MODULES}
-    return [f"uses {name}: a package has no database to open; read one with a query tool's node "
-            "and give its result to the package, and change one with its red tool's node, never in "
-            "a package" if name in databases else
-            f"uses {name}: a package only computes from its inputs, with no programs to run and no "
+    return sorted(found)
+
+
+def opens_database(name: str) -> bool:
+    """Whether ``name``, one of :func:`outward_uses`, opens a database (a query or a red tool
+    may do what was meant) rather than run a program or open a connection (no tool may)."""
+    return name.split(".")[0] in _DATABASE_MODULES
+
+
+def outward_why(name: str) -> str:
+    """Why code using ``name`` (one of :func:`outward_uses`) cannot be a package."""
+    if opens_database(name):
+        return (f"uses {name}: a package has no database to open; read one with a query tool's node "
+                "and give its result to the package, and change one with its red tool's node, never in "
+                "a package")
+    return (f"uses {name}: a package only computes from its inputs, with no programs to run and no "
             "network; to change something plan a red tool node for it, and if no tool can do it, plan "
-            "no node for it and say so in the answer" for name in sorted(found)]
+            "no node for it and say so in the answer")
 
 
 def _outward_module(name: str) -> bool:
@@ -183,3 +202,29 @@ def _opened_files(tree: ast.Module) -> set[str]:
         elif any(isinstance(part, ast.Name) and part.id == "inputs" for part in ast.walk(path)):
             opened.add(ast.unparse(path))
     return opened
+
+
+_INPUT_READ = re.compile(r"""\binputs\s*(?:\[|\.get\()\s*(?:"([^"\\]+)"|'([^'\\]+)')""")
+
+
+@functools.lru_cache(maxsize=256)
+def package_input_ids(code: str) -> frozenset[str]:
+    """The node ids package code reads: ``inputs["id"]`` and ``inputs.get("id")`` (found by
+    their text when the code does not parse: that is reported as its own problem, or the
+    sandbox's reflexion mends it, and it needs those inputs either way)."""
+    try:
+        tree = parse_python(code)
+    except SyntaxError:
+        return frozenset(a or b for a, b in _INPUT_READ.findall(code))
+    ids: set[str] = set()
+    for item in ast.walk(tree):
+        key: ast.AST | None = None
+        if isinstance(item, ast.Subscript) and isinstance(item.value, ast.Name) and item.value.id == "inputs":
+            key = item.slice
+        elif (isinstance(item, ast.Call) and isinstance(item.func, ast.Attribute)
+              and isinstance(item.func.value, ast.Name) and item.func.value.id == "inputs"
+              and item.func.attr == "get" and item.args):
+            key = item.args[0]
+        if isinstance(key, ast.Constant) and isinstance(key.value, str):
+            ids.add(key.value)
+    return frozenset(ids)

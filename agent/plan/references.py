@@ -11,7 +11,7 @@ REFERENCE = re.compile(r"\$\{([a-z][a-z0-9_]{0,31})((?:\.[A-Za-z0-9_\-]+|\[\d+\]
 """``${id}``, ``${id.field}``, ``${id.items.0}``; a list index may also be written ``[0]``, as
 models often write it (``${id.items[0].text}``)."""
 _PART = re.compile(r"[^.\[\]]+")
-_REFERENCE_START = re.compile(r"\$\{\s*([a-z][a-z0-9_]{0,31})")
+_MALFORMED = re.compile(r"\$\{\s*([a-z][a-z0-9_]{0,31})[^}]{0,200}\}?")
 PACKAGE_RESULT = "result"
 """The variable a package's code sets; ``${x.result}`` is read as ``${x}`` when x's output has
 no field of that name, as models often write it."""
@@ -21,29 +21,41 @@ class UnresolvedReference(ValueError):
     """A reference names a field its node's output does not have."""
 
 
-def iter_references(value: Any) -> Iterator[tuple[str, str]]:
-    """Yield (node id, field path) for every reference anywhere in a JSON value."""
+def strings(value: Any) -> Iterator[str]:
+    """Every string in a JSON value (not its keys)."""
     if isinstance(value, str):
-        for match in REFERENCE.finditer(value):
-            yield match.group(1), ".".join(_PART.findall(match.group(2)))
+        yield value
     elif isinstance(value, Mapping):
         for item in value.values():
-            yield from iter_references(item)
+            yield from strings(item)
     elif isinstance(value, list):
         for item in value:
-            yield from iter_references(item)
+            yield from strings(item)
+
+
+def iter_references(value: Any) -> Iterator[tuple[str, str]]:
+    """Yield (node id, field path) for every reference anywhere in a JSON value."""
+    for text in strings(value):
+        for match in REFERENCE.finditer(text):
+            yield match.group(1), ".".join(_PART.findall(match.group(2)))
 
 
 def referenced_ids(value: Any) -> set[str]:
     return {node_id for node_id, _ in iter_references(value)}
 
 
-def malformed_reference_ids(text: str, node_ids: Collection[str]) -> set[str]:
-    """The nodes of ``node_ids`` that ``text`` names in a ``${…}`` that is no reference this
-    format can fill (``${x.rows[0]['open']}``, ``${x.items[-1]}``): left in an answer it would
-    be posted as written."""
+def malformed_references(text: str, node_ids: Collection[str]) -> dict[str, str]:
+    """The ``${…}`` in ``text`` that name a node of ``node_ids`` but are no reference this
+    format can fill (``${x.rows[0]['open']}``, ``${x.content.splitlines()[0]}``), with the node
+    each names: left in an answer or an argument, they would be sent as written."""
     rest = REFERENCE.sub("", text)
-    return {match.group(1) for match in _REFERENCE_START.finditer(rest)} & set(node_ids)
+    return {match.group(0): match.group(1) for match in _MALFORMED.finditer(rest)
+            if match.group(1) in node_ids}
+
+
+def malformed_reference_ids(text: str, node_ids: Collection[str]) -> set[str]:
+    """The nodes that :func:`malformed_references` in ``text`` name."""
+    return set(malformed_references(text, node_ids).values())
 
 
 def is_whole_reference(value: Any) -> bool:

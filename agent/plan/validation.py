@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import functools
 import json
 import re
 from collections.abc import Mapping
@@ -19,11 +18,15 @@ from agent.plan.grounding import REPLY_IDS
 from agent.plan.input_fields import BODY_KEYS, mended_input_fields, unknown_input_fields
 from agent.plan.package_code import (
     NO_RESULT,
-    outward_actions,
+    opens_database,
+    outward_uses,
+    outward_why,
     package_code_problems,
+    package_input_ids,
     parse_python,
 )
-from agent.plan.references import is_whole_reference, referenced_ids
+from agent.plan.references import is_whole_reference, malformed_references, referenced_ids, strings
+from agent.plan.single_calls import single_calls
 from agent.tools.argument_errors import describe, problems_in
 from agent.tools.registry import Risk, ToolRegistry
 
@@ -193,6 +196,7 @@ def validate_plan(raw: Any, registry: ToolRegistry, limits: PlanLimits | None = 
                 problems.append(PlanProblem(label, field, err["msg"]))
 
     nodes = _unfolded_packages(_mended([_without_blank_options(node, registry) for node in nodes]))
+    nodes = single_calls(nodes, answer)
     nodes = joined_packages(_opened_as_text(nodes, registry), dependencies)
     nodes = mended_input_fields(_recalled(nodes, answer, earlier_calls or {}, registry), registry)
     if answer and referenced_ids(answer) - {node.id for node in nodes} - unchecked:
@@ -209,6 +213,7 @@ def validate_plan(raw: Any, registry: ToolRegistry, limits: PlanLimits | None = 
         problems.extend(p for p in _check_node(node, registry, limits)
                         if not (code_faults_to_sandbox and p.code_fault))
         problems.extend(_check_access(node, refused))
+        problems.extend(_unfillable_references(node, {n.id for n in nodes}))
         problems.extend(p for p in unknown_input_fields(node, nodes, registry) if not code_faults_to_sandbox)
 
     for node in nodes:
@@ -290,6 +295,19 @@ def _check_node(node: PlanNode, registry: ToolRegistry, limits: PlanLimits) -> l
             problems.append(PlanProblem(node.id, "each", "a package takes no 'each'; loop in its code"))
         problems.extend(_check_package_code(node, registry, limits))
     return problems
+
+
+def _unfillable_references(node: PlanNode, node_ids: set[str]) -> list[PlanProblem]:
+    """``${…}`` in a tool node's arguments that name a node but compute from its output
+    (``${oncall.content.splitlines()[0]}``): sent as written, and no edge to wait on (a small
+    model mailed that text before the read it names had run)."""
+    found = {text: named for value in strings([node.args, node.each or []])
+             for text, named in malformed_references(value, node_ids).items()}
+    return [PlanProblem(node.id, "args", (
+        f"{text!r} is no reference dagbot can fill: write ${{{named}}} or ${{{named}.field}} (a list's "
+        f"item: ${{{named}.0}}); to compute from {named}'s output (split lines, pick a name, count), add "
+        "a package node that reads it and sets result, and refer to that node"))
+        for text, named in found.items()]
 
 
 def _check_each(node: PlanNode, registry: ToolRegistry, limits: PlanLimits) -> list[PlanProblem]:
@@ -479,10 +497,10 @@ def _check_package_code(
         # what it imports still tells a package meant to act (sqlite3, subprocess…): the plan's
         # to change, not reflexion's (bench.quality sql-failed: an unterminated string, then sqlite3)
         return [PlanProblem(node.id, "package.code", why, code_fault=True, local=True),
-                *(PlanProblem(node.id, "package.code", action) for action in outward_actions(_imports(code)))]
+                *_outward_problems(node.id, _imports(code))]
     problems = [PlanProblem(node.id, "package.code", why, code_fault=True, local=why == NO_RESULT)
                 for why in package_code_problems(code, tree)]
-    problems.extend(PlanProblem(node.id, "package.code", why) for why in outward_actions(tree))
+    problems.extend(_outward_problems(node.id, tree))
     for name in sorted(package_tool_names(tree)):
         if name not in registry:
             problems.append(PlanProblem(node.id, "package.code", f"calls unknown tool '{name}'"))
@@ -491,6 +509,11 @@ def _check_package_code(
                 f"calls red tool '{name}'; red tools must be their own node so a human can "
                 "approve them")))
     return problems
+
+
+def _outward_problems(node_id: str, tree: ast.Module) -> list[PlanProblem]:
+    return [PlanProblem(node_id, "package.code", outward_why(name), beyond_tools=not opens_database(name))
+            for name in outward_uses(tree)]
 
 
 _IMPORT_LINE = re.compile(r"^[ \t]*(?:import|from)[ \t]+[\w.]+.*$", re.MULTILINE)
@@ -505,32 +528,6 @@ def _imports(code: str) -> ast.Module:
         except SyntaxError:
             continue
     return ast.Module(body=statements, type_ignores=[])
-
-
-_INPUT_READ = re.compile(r"""\binputs\s*(?:\[|\.get\()\s*(?:"([^"\\]+)"|'([^'\\]+)')""")
-
-
-@functools.lru_cache(maxsize=256)
-def package_input_ids(code: str) -> frozenset[str]:
-    """The node ids package code reads: ``inputs["id"]`` and ``inputs.get("id")`` (found by
-    their text when the code does not parse: that is reported as its own problem, or the
-    sandbox's reflexion mends it, and it needs those inputs either way)."""
-    try:
-        tree = parse_python(code)
-    except SyntaxError:
-        return frozenset(a or b for a, b in _INPUT_READ.findall(code))
-    ids: set[str] = set()
-    for item in ast.walk(tree):
-        key: ast.AST | None = None
-        if isinstance(item, ast.Subscript) and isinstance(item.value, ast.Name) and item.value.id == "inputs":
-            key = item.slice
-        elif (isinstance(item, ast.Call) and isinstance(item.func, ast.Attribute)
-              and isinstance(item.func.value, ast.Name) and item.func.value.id == "inputs"
-              and item.func.attr == "get" and item.args):
-            key = item.args[0]
-        if isinstance(key, ast.Constant) and isinstance(key.value, str):
-            ids.add(key.value)
-    return frozenset(ids)
 
 
 def package_tool_names(tree: ast.AST) -> set[str]:

@@ -46,6 +46,33 @@ async def test_an_llm_that_keeps_making_bad_plans_ends_with_a_clear_message(sqli
         assert h.log.calls == []
 
 
+RUNS_A_PROGRAM = {"nodes": [{"id": "restart", "package": {
+    "goal": "restart web", "code": "import subprocess\nsubprocess.run(['systemctl', 'restart', 'web'])"}}]}
+
+
+async def test_a_plan_that_keeps_running_programs_in_a_package_is_answered_with_i_cant(sqlite_url: str) -> None:
+    """No tool restarts services; a model that packages `systemctl restart` twice gets the
+    user a plain "I can't", with the changes its tools can make, not a list of the plan's faults."""
+    async with harness(sqlite_url, [RUNS_A_PROGRAM, RUNS_A_PROGRAM]) as h:
+        await h.engine.ask("p2b", "restart web")
+        failed = h.drain()[-1]
+        assert isinstance(failed, RunFailed)
+        assert failed.error == (
+            "I can't do that: it needs running a program or reaching a service over the network, and none "
+            "of my tools does that (the plan tried it in package code: 'restart'). What I can change: "
+            "`deploy`, `scale`, `send`, each after an approval.")
+        assert "subprocess" in h.llm.calls[1][-1].content  # the repair round was told why
+
+
+async def test_a_package_running_programs_beside_other_faults_still_lists_them(sqlite_url: str) -> None:
+    both = {"nodes": [*RUNS_A_PROGRAM["nodes"], *BAD["nodes"]]}
+    async with harness(sqlite_url, [both, both]) as h:
+        await h.engine.ask("p2c", "restart web")
+        failed = h.drain()[-1]
+        assert isinstance(failed, RunFailed) and failed.error.startswith("I could not make a valid plan")
+        assert "unknown tool 'teleport'" in failed.error and "subprocess" in failed.error
+
+
 async def test_an_unreachable_model_is_reported_not_raised(sqlite_url: str) -> None:
     def boom(messages: list[BaseMessage]) -> Any:
         raise ConnectionError("connection refused")

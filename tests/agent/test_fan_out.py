@@ -76,9 +76,9 @@ def test_the_plan_schema_admits_plain_items_only_where_one_argument_is_open() ->
      "node 'm', field 'each.1': do not fit tool 'lookup': key: Input should be a valid string"),
     ({"nodes": [{"id": "m", "tool": "lookup", "each": []}]}, "node 'm', field 'each': needs 1 to 3 items, not 0"),
     ({"nodes": [fan_out("m", "a", "b", "c", "d")]}, "needs 1 to 3 items, not 4"),
-    ({"nodes": [{"id": "m", "tool": "lookup", "each": [["a"]]}]},
-     "node 'm', field 'each.0': do not fit tool 'lookup': key: Input should be a valid string"),
-    ({"nodes": [{"id": "m", "tool": "lookup", "each": [3]}]},
+    ({"nodes": [{"id": "m", "tool": "lookup", "each": ["b", ["a"]]}]},
+     "node 'm', field 'each.1': do not fit tool 'lookup': key: Input should be a valid string"),
+    ({"nodes": [{"id": "m", "tool": "lookup", "each": [3, "b"]}]},
      "node 'm', field 'each.0': do not fit tool 'lookup': key: Input should be a valid string"),
     ({"nodes": [{"id": "s", "tool": "scale", "each": ["web", "api"]}]},
      "node 's', field 'each': 'scale' takes several arguments (service, replicas, token): write each "

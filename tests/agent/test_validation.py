@@ -369,3 +369,16 @@ def test_with_ids_puts_written_nodes_in_the_formats_fields_keeping_their_order()
     [first, second] = with_ids([{"id": "a", "lookup": {"key": "x"}, "why": "w"}, {"lookup": ["p"]}])
     assert list(first) == ["id", "tool", "args", "why"] and first["tool"] == "lookup"
     assert second == {"id": "lookup", "tool": "lookup", "each": ["p"]}
+
+
+def test_a_reference_that_computes_from_a_result_is_sent_back_to_the_planner() -> None:
+    """``${oncall.content.splitlines()[0]}`` is no reference: sent as written, with no edge to
+    wait on (a small model mailed it before the read had run)."""
+    found = problems({"nodes": [node("oncall"), node("mail", args={"key": "${oncall.value.splitlines()[0]}"})]})
+    assert found == ["node 'mail', field 'args': '${oncall.value.splitlines()[0]}' is no reference dagbot "
+                     "can fill: write ${oncall} or ${oncall.field} (a list's item: ${oncall.0}); to compute "
+                     "from oncall's output (split lines, pick a name, count), add a package node that reads "
+                     "it and sets result, and refer to that node"]
+    # text that only looks like one (a shell variable, a node the plan lacks) is text
+    plan = validate_plan({"nodes": [node("a", args={"key": "echo ${HOME} ${other.x()}"})]}, REGISTRY)
+    assert plan.node("a").args == {"key": "echo ${HOME} ${other.x()}"}
