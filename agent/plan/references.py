@@ -68,6 +68,8 @@ def _lookup(outputs: Mapping[str, Any], node_id: str, path: str) -> Any:
     path = ".".join(parts)
     if parts[:1] == [PACKAGE_RESULT] and not (isinstance(value, Mapping) and PACKAGE_RESULT in value):
         parts = parts[1:]  # ${count.result}: a package's output is what its code set `result` to
+    if isinstance(value, str | int | float) and parts[:1] and not parts[0].isdigit():
+        return value  # ${summary.text} of a package that set result to text or a number: it has no other
     for part in parts:
         if isinstance(value, Mapping) and part in value:
             value = value[part]

@@ -46,7 +46,7 @@ async def test_a_rejected_node_sends_the_run_to_the_joiner_model(database_url: s
 
 async def test_a_failed_node_or_a_missing_field_falls_back_to_the_joiner(sqlite_url: str) -> None:
     failing = {"nodes": [{"id": "b", "tool": "broken", "args": {"key": "x"}}], "answer": "Got ${b}."}
-    missing = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "x"}}], "answer": "Got ${a.nope}."}
+    missing = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "x"}}], "answer": "Got ${a.3}."}
     async with harness(sqlite_url, [failing, finish("b failed"), missing, finish("no such field")]) as h:
         await h.engine.ask("tpl3", "get b")
         assert _answer(h.drain()) == "b failed"

@@ -256,8 +256,14 @@ def test_a_packages_result_may_be_named_as_its_field() -> None:
     assert resolve("${count.result}", {"count": 7}) == 7
     assert resolve("errors: ${count.result}", {"count": 7}) == "errors: 7"
     assert resolve("${page.result}", {"page": {"result": "kept"}}) == "kept"  # a real field wins
+    # a field of a value that has none (a package that set result to a number or a text) is
+    # that value: bench.quality mail-status mailed "${summary.text}" of a package's text
+    assert resolve("${count.total}", {"count": 7}) == 7
+    assert resolve("Summary: ${summary.text}", {"summary": "checkout degraded"}) == "Summary: checkout degraded"
     with pytest.raises(UnresolvedReference, match="'count' has no 'total'"):
-        resolve("${count.total}", {"count": 7})
+        resolve("${count.total}", {"count": {"sum": 7}})
+    with pytest.raises(UnresolvedReference, match="'count' has no '0'"):
+        resolve("${count.0}", {"count": 7})
 
 
 def test_optional_arguments_given_blank_are_left_out_and_required_ones_kept() -> None:
