@@ -128,40 +128,12 @@ async def _plan(runtime: Ctx, state: AgentState) -> dict[str, Any]:
 async def validate(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     ctx = runtime.context
     try:
-        last_round = state.get("repairs", 0) >= 1
-        plan = validate_plan(state.get("draft"), ctx.registry, ctx.settings.plan_limits,
-                             refused=state.get("refused_tools") or {}, code_faults_to_sandbox=last_round,
-                             earlier_calls=earlier_calls(state))
-        drafted, plan = plan, mended_changes(plan, ctx.registry, state["request"], _thread_so_far(state))
-        if plan is not drafted:
-            log.info("mended where the plan's changes go",  # (ids only: arguments may hold secrets)
-                     nodes=[node.id for node in drafted.nodes if node not in plan.nodes])
-        if elsewhere := ungrounded_changes(plan, ctx.registry, state["request"], _thread_so_far(state)):
-            kept = without_nodes(plan, elsewhere) if last_round else None
-            if kept is None:
-                raise PlanError(elsewhere)
-            log.info("left out changes the request did not ask for", problems=[str(p) for p in elsewhere])
-            plan = kept
+        plan = await _validated(state, runtime)
     except PlanError as exc:
-        problems = [str(p) for p in exc.problems]
-        if state.get("repairs", 0) < 1:
-            await _emit(runtime, state, PlanRepairing, problems=problems)
-            return {"plan_problems": problems, "repairs": state.get("repairs", 0) + 1}
-        await _audit(runtime, state, AuditKind.PLAN_REFUSED, SYSTEM, problems=problems,
-                     requested_by=state.get("requested_by"))
-        if was_cut_off(state.get("draft")):  # its JSON error would only say where it stopped
-            return {"plan_problems": problems, "failure": (
-                "I could not make a plan for this request: the plan was too long for the model's "
-                "output limit, even when asked for a shorter one. Split the request into smaller "
-                "ones (ask for part of it, then the rest as a follow-up in this thread)."
-                + ran_before(all_results(state)))}
-        if beyond := beyond_tools(exc.problems, ctx.registry.names(Risk.RED)):
-            return {"plan_problems": problems, "failure": beyond + ran_before(all_results(state))}
-        listed = "\n".join(f"• {p}" for p in problems[:10])
-        return {"plan_problems": problems, "failure": (
-            "I could not make a valid plan for this request, even after one repair round. "
-            f"The problems were:\n{listed}\nTry rephrasing the request or splitting it up."
-            + ran_before(all_results(state)))}
+        beyond = state.get("repairs", 0) >= 1 and beyond_tools(exc.problems, ctx.registry.names(Risk.RED))
+        if not beyond:
+            return await _refused(state, runtime, exc)
+        plan = Plan(nodes=[], answer=beyond + ran_before(all_results(state)))  # what no tool does: the reply
     plan_dict = plan.model_dump(exclude_none=True, exclude_defaults=True)
     plan_id = state.get("draft_id") or uuid.uuid4().hex
     await _audit(runtime, state, AuditKind.PLAN, SYSTEM, plan_id=plan_id,
@@ -172,6 +144,47 @@ async def validate(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         earlier.append(state["results"])
     return {"plan": plan_dict, "plan_id": plan_id, "plan_problems": [], "results": {},
             "earlier_results": earlier, "pending_approvals": []}
+
+
+async def _validated(state: AgentState, runtime: Ctx) -> Plan:
+    """The draft as a valid plan, its changes grounded in the request; or :class:`PlanError`."""
+    ctx = runtime.context
+    last_round = state.get("repairs", 0) >= 1
+    plan = validate_plan(state.get("draft"), ctx.registry, ctx.settings.plan_limits,
+                         refused=state.get("refused_tools") or {}, code_faults_to_sandbox=last_round,
+                         earlier_calls=earlier_calls(state))
+    drafted, plan = plan, mended_changes(plan, ctx.registry, state["request"], _thread_so_far(state))
+    if plan is not drafted:
+        log.info("mended where the plan's changes go",  # (ids only: arguments may hold secrets)
+                 nodes=[node.id for node in drafted.nodes if node not in plan.nodes])
+    if elsewhere := ungrounded_changes(plan, ctx.registry, state["request"], _thread_so_far(state)):
+        kept = without_nodes(plan, elsewhere) if last_round else None
+        if kept is None:
+            raise PlanError(elsewhere)
+        log.info("left out changes the request did not ask for", problems=[str(p) for p in elsewhere])
+        plan = kept
+    return plan
+
+
+async def _refused(state: AgentState, runtime: Ctx, exc: PlanError) -> dict[str, Any]:
+    """A repair round for an invalid draft, or, after it, the run's end saying why."""
+    problems = [str(p) for p in exc.problems]
+    if state.get("repairs", 0) < 1:
+        await _emit(runtime, state, PlanRepairing, problems=problems)
+        return {"plan_problems": problems, "repairs": state.get("repairs", 0) + 1}
+    await _audit(runtime, state, AuditKind.PLAN_REFUSED, SYSTEM, problems=problems,
+                 requested_by=state.get("requested_by"))
+    if was_cut_off(state.get("draft")):  # its JSON error would only say where it stopped
+        return {"plan_problems": problems, "failure": (
+            "I could not make a plan for this request: the plan was too long for the model's "
+            "output limit, even when asked for a shorter one. Split the request into smaller "
+            "ones (ask for part of it, then the rest as a follow-up in this thread)."
+            + ran_before(all_results(state)))}
+    listed = "\n".join(f"• {p}" for p in problems[:10])
+    return {"plan_problems": problems, "failure": (
+        "I could not make a valid plan for this request, even after one repair round. "
+        f"The problems were:\n{listed}\nTry rephrasing the request or splitting it up."
+        + ran_before(all_results(state)))}
 
 
 def _thread_so_far(state: AgentState) -> list[Any]:

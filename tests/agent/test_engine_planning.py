@@ -52,16 +52,18 @@ RUNS_A_PROGRAM = {"nodes": [{"id": "restart", "package": {
 
 async def test_a_plan_that_keeps_running_programs_in_a_package_is_answered_with_i_cant(sqlite_url: str) -> None:
     """No tool restarts services; a model that packages `systemctl restart` twice gets the
-    user a plain "I can't", with the changes its tools can make, not a list of the plan's faults."""
+    user a plain "I can't" as the answer, with the changes its tools can make, not a list of the
+    plan's faults; nothing runs."""
     async with harness(sqlite_url, [RUNS_A_PROGRAM, RUNS_A_PROGRAM]) as h:
         await h.engine.ask("p2b", "restart web")
-        failed = h.drain()[-1]
-        assert isinstance(failed, RunFailed)
-        assert failed.error == (
+        answered = h.drain()[-1]
+        assert isinstance(answered, AnswerReady)
+        assert answered.answer == (
             "I can't do that: it needs running a program or reaching a service over the network, and none "
             "of my tools does that (the plan tried it in package code: 'restart'). What I can change: "
             "`deploy`, `scale`, `send`, each after an approval.")
         assert "subprocess" in h.llm.calls[1][-1].content  # the repair round was told why
+        assert len(h.llm.calls) == 2  # no joiner: the reply is said
 
 
 async def test_a_package_running_programs_beside_other_faults_still_lists_them(sqlite_url: str) -> None:
