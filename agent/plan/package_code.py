@@ -17,6 +17,7 @@ import functools
 import gc
 import re
 import symtable
+import sys
 from collections.abc import Iterable
 
 PACKAGE_GLOBALS = frozenset({
@@ -87,7 +88,26 @@ def package_code_problems(code: str, tree: ast.Module) -> list[str]:
         problems.append(
             f"opens {opened}, which is not on the sandbox's disk: read a workspace file with a "
             "read_file node and use its text, inputs['id']['content']")
+    problems.extend(
+        f"imports {name}, which the sandbox does not have: only Python's standard library is there "
+        "(statistics.mean, json, csv, re, collections.Counter…) and the parsers bs4, lxml, yaml, dateutil"
+        for name in missing_modules(tree))
     return problems
+
+
+PACKAGE_MODULES = frozenset(sys.stdlib_module_names) | {"bs4", "lxml", "yaml", "dateutil"}
+"""The modules package code may import: Python's standard library and the parsers the sandbox
+image carries (``sandbox/image.py``'s ``IMAGE_PACKAGES``; a test holds the two together)."""
+
+
+def missing_modules(tree: ast.Module) -> list[str]:
+    """The top-level modules the code imports that the sandbox lacks (numpy, pandas…), sorted;
+    those meant for acting on the world are :func:`outward_uses`' to name."""
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module for node in ast.walk(tree)
+                 if isinstance(node, ast.ImportFrom) and node.module and not node.level}
+    return sorted({name.split(".")[0] for name in imported
+                   if name.split(".")[0] not in PACKAGE_MODULES and not _outward_module(name)})
 
 
 _OUTWARD_MODULES = frozenset({

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import re
 import struct
+import sys
 from pathlib import Path
 
 import pytest
 
 from agent.execution.gateway import GreenToolGateway
+from agent.plan.package_code import PACKAGE_MODULES
 from agent.ports.sandbox import Sandbox, SandboxLimits
 from sandbox import image
 from sandbox.protocol import CappedText, ProtocolViolation, encode, read_frame
@@ -85,6 +87,11 @@ async def test_the_image_has_the_documented_libraries(
     outcome = await sandbox.run(code, {}, gateway, limits)
     assert outcome.ok, outcome
     assert outcome.result == [[3, 11], "hi", {"a": 1}, 2024]
+
+
+def test_package_code_may_import_what_the_image_carries_besides_the_standard_library() -> None:
+    extras = PACKAGE_MODULES - frozenset(sys.stdlib_module_names)
+    assert extras == {package.removeprefix("python3-") for package in image.IMAGE_PACKAGES} - {"python3"}
 
 
 def test_image_definition_is_the_same_everywhere() -> None:
