@@ -15,6 +15,7 @@ result: "The average p99 is null." says nothing; the joiner says what is missing
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -50,3 +51,33 @@ def _unfit(value: Any) -> bool:
     if isinstance(value, list):
         return any(isinstance(item, Mapping) for item in value)
     return isinstance(value, Mapping)
+
+
+def invented_values(answer: str, plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]]
+                    ) -> str | None:
+    """An honest reply, when ``answer`` is the plan's template with a value filled in for a
+    node that has none (it failed, was rejected or skipped): the sentence the planner wrote,
+    completed from nowhere (bench.quality average-p99: the package failed and a 1.5B joiner
+    wrote "… is 100 ms."). It says which nodes have no value, and why."""
+    template = plan.get("answer")
+    if not isinstance(template, str) or not answer:
+        return None
+    pattern, position, missing = "", 0, {}
+    for match in REFERENCE.finditer(template):
+        pattern += re.escape(template[position:match.start()]) + r"(.+?)"
+        position = match.end()
+        result = results.get(match.group(1)) or {}
+        if result.get("status") != "done" or "output" not in result:
+            missing[match.group(1)] = result
+    pattern += re.escape(template[position:].rstrip(" .")) + r"[ .]*"
+    if not missing or re.fullmatch(pattern, answer.strip(), re.S) is None:
+        return None
+    why = "; ".join(f"`{node_id}` {result.get('status', 'did not run')}" + _last_line(result.get("error"))
+                    for node_id, result in missing.items())
+    return f"I could not complete that: {why}."
+
+
+def _last_line(error: Any) -> str:
+    """An error's last line (a traceback's exception), for a sentence."""
+    lines = str(error or "").strip().splitlines()
+    return f": {lines[-1][:300]}" if lines else ""

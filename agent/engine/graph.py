@@ -28,7 +28,7 @@ from langgraph.types import interrupt
 from pydantic import BaseModel, Field
 
 from agent.answer.stream import join_reply
-from agent.answer.template import templated_answer
+from agent.answer.template import invented_values, templated_answer
 from agent.answer.vetting import CALLED, filled, unclaimed, unreadable
 from agent.errors import PlanError, PlanProblem
 from agent.events import (
@@ -304,6 +304,11 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         # write_file it had just run, and the replan wrote the file a second time, wrongly)
         if replans_left > 0 and unusable.startswith(CALLED) and not again:
             feedback = f"The answer was not written: {unusable}. Plan that step as a node."
+    plan = state.get("plan") or {}
+    honest = None if feedback else invented_values(answer, plan, state.get("results") or {})
+    if honest is not None:
+        log.info("the joiner filled the plan's sentence with a value no result holds")
+        answer = honest
     if feedback is not None:
         await _emit(runtime, state, Replanning, feedback=feedback, replan=replans + 1)
         return {"feedback": feedback, "replans": replans + 1, "repairs": 0, "plan_problems": [],

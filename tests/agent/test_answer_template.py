@@ -3,9 +3,11 @@ finished; otherwise the joiner model answers as before."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from agent.answer.template import templated_answer
+from agent.answer.template import invented_values, templated_answer
 from agent.answer.vetting import unreadable
 from agent.errors import PlanError
 from agent.events import AnswerReady, AwaitingApproval
@@ -130,3 +132,33 @@ def test_a_joiner_answer_with_a_reference_left_in_it_is_not_posted() -> None:
     assert unreadable("Found ${search_files.matches[0].text}.", results) is not None
     assert unreadable("Found ${search_files.matches[-1]['text']}.", results) is not None
     assert unreadable("Set ${HOME} and ${other.x}; nothing found.", results) is None  # names no result
+
+
+FAILED_P99 = {"status": "failed", "error": "Traceback (most recent call last):\n  ...\nModuleNotFoundError: No module named 'numpy'"}
+
+
+@pytest.mark.parametrize("answer", [
+    "The average p99 is 100 ms.", "The average p99 is 100 ms", "  The average p99 is about 120ms.\n"])
+def test_the_plans_sentence_completed_with_a_value_no_result_holds_is_replaced(answer: str) -> None:
+    plan = {"nodes": [{"id": "status"}, {"id": "p99"}], "answer": "The average p99 is ${p99}."}
+    results = {"status": {"status": "done", "output": {"text": "{}"}}, "p99": FAILED_P99}
+    assert invented_values(answer, plan, results) == (
+        "I could not complete that: `p99` failed: ModuleNotFoundError: No module named 'numpy'.")
+
+
+@pytest.mark.parametrize(("answer", "p99"), [
+    ("I could not compute the average: the p99 package failed (numpy is missing).", FAILED_P99),
+    ("The average p99 is 324 ms.", {"status": "done", "output": 324}),  # the value is there
+])
+def test_an_answer_that_says_what_happened_or_has_the_value_stands(answer: str, p99: dict[str, Any]) -> None:
+    plan = {"nodes": [{"id": "p99"}], "answer": "The average p99 is ${p99}."}
+    assert invented_values(answer, plan, {"p99": p99}) is None
+    assert invented_values(answer, {"nodes": [{"id": "p99"}]}, {"p99": p99}) is None  # no sentence
+
+
+async def test_the_joiner_filling_a_failed_nodes_value_is_not_posted(sqlite_url: str) -> None:
+    plan = {"nodes": [{"id": "b", "tool": "broken", "args": {"key": "x"}}], "answer": "The value is ${b}."}
+    async with harness(sqlite_url, [plan, finish("The value is 42.")]) as h:
+        await h.engine.ask("tpl9", "get b")
+        answer = _answer(h.drain())
+        assert answer.startswith("I could not complete that: `b` failed") and "42" not in answer
