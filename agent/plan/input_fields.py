@@ -37,7 +37,7 @@ class _Read:
 
 def mended_input_fields(nodes: list[PlanNode], registry: ToolRegistry) -> list[PlanNode]:
     """The nodes, each package's code with its reads of tool outputs mended where one fix fits."""
-    outputs = _declared_outputs(nodes, registry)
+    outputs = declared_outputs(nodes, registry)
     mended = []
     for node in nodes:
         if node.package is not None and outputs:
@@ -50,7 +50,7 @@ def mended_input_fields(nodes: list[PlanNode], registry: ToolRegistry) -> list[P
 
 def unknown_input_fields(node: PlanNode, nodes: list[PlanNode], registry: ToolRegistry) -> list[PlanProblem]:
     """Reads by ``node``'s code of keys its inputs' tools never return (after mending)."""
-    outputs = _declared_outputs(nodes, registry)
+    outputs = declared_outputs(nodes, registry)
     if node.package is None or not outputs:
         return []
     problems = []
@@ -63,7 +63,8 @@ def unknown_input_fields(node: PlanNode, nodes: list[PlanNode], registry: ToolRe
     return problems
 
 
-def _declared_outputs(nodes: list[PlanNode], registry: ToolRegistry) -> dict[str, frozenset[str]]:
+def declared_outputs(nodes: list[PlanNode], registry: ToolRegistry) -> dict[str, frozenset[str]]:
+    """The keys each node that calls one tool returns, where its tool declares them."""
     outputs = {}
     for node in nodes:
         if node.tool is not None and node.each is None:

@@ -62,6 +62,11 @@ def is_whole_reference(value: Any) -> bool:
     return isinstance(value, str) and REFERENCE.fullmatch(value) is not None
 
 
+def path_parts(path: str) -> list[str]:
+    """A reference's path as its parts: ``.items[0].text`` → ``['items', '0', 'text']``."""
+    return _PART.findall(path)
+
+
 def _lookup(outputs: Mapping[str, Any], node_id: str, path: str) -> Any:
     value = outputs[node_id]
     parts = _PART.findall(path)

@@ -25,6 +25,7 @@ from agent.plan.package_code import (
     package_input_ids,
     parse_python,
 )
+from agent.plan.reference_fields import mended_reference_fields, unknown_reference_fields
 from agent.plan.references import is_whole_reference, malformed_references, referenced_ids, strings
 from agent.plan.single_calls import single_calls
 from agent.tools.argument_errors import describe, problems_in
@@ -199,6 +200,7 @@ def validate_plan(raw: Any, registry: ToolRegistry, limits: PlanLimits | None = 
     nodes = single_calls(nodes, answer)
     nodes = joined_packages(_opened_as_text(nodes, registry), dependencies)
     nodes = mended_input_fields(_recalled(nodes, answer, earlier_calls or {}, registry), registry)
+    nodes, answer = mended_reference_fields(nodes, answer, registry)
     if answer and referenced_ids(answer) - {node.id for node in nodes} - unchecked:
         answer = None  # a template naming no node of the plan: the joiner answers instead
     nodes, answer = _reply_package_as_answer(nodes, answer)
@@ -231,6 +233,10 @@ def validate_plan(raw: Any, registry: ToolRegistry, limits: PlanLimits | None = 
             elif dep not in seen:
                 problems.append(PlanProblem(node.id, "depends_on", f"refers to unknown node '{dep}'"))
 
+    unknown_fields = unknown_reference_fields(nodes, answer, registry)
+    if code_faults_to_sandbox and any(p.field == "answer" for p in unknown_fields):
+        answer = None  # the last round: the joiner answers from the results instead
+    problems.extend(p for p in unknown_fields if answer is not None or p.field != "answer")
     if all(p.local for p in problems):
         cycle = find_cycle({n.id: dependencies(n) for n in nodes})
         if cycle:

@@ -1,0 +1,74 @@
+"""``${x.field}`` references held to the keys x's tool returns: mended where one fix fits,
+sent to the repair round otherwise (agent/plan/reference_fields.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agent.errors import PlanError
+from agent.plan.validation import validate_plan
+from agent.tools.builtin import BuiltinToolConfig, register_builtin_tools
+from agent.tools.files import FileToolConfig
+from agent.tools.registry import ToolRegistry
+
+STATUS = {"id": "status", "http_get": {"url": "https://status.example.com/status.json"}}
+LOG = {"id": "log", "read_file": {"path": "logs/app.log"}}
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> ToolRegistry:
+    registry = ToolRegistry()
+    register_builtin_tools(registry, BuiltinToolConfig(files=FileToolConfig(workspace=tmp_path)))
+    return registry
+
+
+def save(content: str) -> dict[str, Any]:
+    return {"id": "save", "write_file": {"path": "out.txt", "content": content}, "why": "asked"}
+
+
+@pytest.mark.parametrize(("written", "mended"), [
+    ("${status.content}", "${status.text}"),  # read_file's name for http_get's body
+    ("${log.text}", "${log.content}"),  # and the other way round
+    ("Now: ${status.services.0.name}", "Now: ${status.json.services.0.name}"),  # a field of the JSON body
+    ("${status.text.services}", "${status.json.services}"),  # a field of the body's text
+    ("${status.content.services[0]}", "${status.json.services.0}"),
+    ("${status.text} ${log.content} ${status.json.updated}", "${status.text} ${log.content} ${status.json.updated}"),
+])
+def test_a_reference_with_one_possible_fix_is_mended(registry: ToolRegistry, written: str, mended: str) -> None:
+    plan = validate_plan({"nodes": [STATUS, LOG, save(written)], "answer": f"Saved {written}."}, registry)
+    assert plan.node("save").args["content"] == mended
+    assert plan.answer == f"Saved {mended}."
+
+
+def test_a_field_the_tool_never_returns_goes_to_the_repair_round_naming_the_tool_that_does(
+        registry: ToolRegistry) -> None:
+    """bench.quality runbook-step: a search_files node's ``${checkout.content}``, read_file meant."""
+    search = {"id": "checkout", "search_files": {"query": "payments", "pattern": "runbooks/checkout.md"}}
+    with pytest.raises(PlanError) as caught:
+        validate_plan({"nodes": [search, save("${checkout.content}")],
+                       "answer": "It says ${checkout.content}."}, registry)
+    assert [str(p) for p in caught.value.problems] == [
+        "node 'save', field 'args': ${checkout.content}: node 'checkout' (search_files) returns {files_searched, "
+        "matches, truncated}, no 'content' ('content' is what read_file returns): refer to one of those, or use "
+        "the tool that gives what is needed",
+        "field 'answer': ${checkout.content}: node 'checkout' (search_files) returns {files_searched, matches, "
+        "truncated}, no 'content' ('content' is what read_file returns): refer to one of those, or use the tool "
+        "that gives what is needed"]
+
+
+def test_in_the_last_round_an_answer_with_such_a_field_is_left_to_the_joiner(registry: ToolRegistry) -> None:
+    search = {"id": "checkout", "search_files": {"query": "payments"}}
+    plan = validate_plan({"nodes": [search], "answer": "It says ${checkout.content}."}, registry,
+                         code_faults_to_sandbox=True)
+    assert plan.answer is None and plan.ids == ["checkout"]
+
+
+def test_fields_of_fan_outs_packages_and_undeclared_tools_are_not_judged(registry: ToolRegistry) -> None:
+    plan = validate_plan({"nodes": [
+        {"id": "pages", "http_get": ["https://a.example.com", "https://b.example.com"]},
+        {"id": "count", "package": {"goal": "g", "code": "result = {'n': len(inputs['pages'])}"}},
+        save("${pages.0.text} ${count.n} ${count.whatever}")]}, registry)
+    assert plan.node("save").args["content"] == "${pages.0.text} ${count.n} ${count.whatever}"
