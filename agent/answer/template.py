@@ -55,10 +55,11 @@ def _unfit(value: Any) -> bool:
 
 def invented_values(answer: str, plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]]
                     ) -> str | None:
-    """An honest reply, when ``answer`` is the plan's template with a value filled in for a
-    node that has none (it failed, was rejected or skipped): the sentence the planner wrote,
-    completed from nowhere (bench.quality average-p99: the package failed and a 1.5B joiner
-    wrote "… is 100 ms."). It says which nodes have no value, and why."""
+    """Why the results hold no value for the plan's sentence, when ``answer`` is that sentence
+    completed anyway: a node it names has no output (it failed, was rejected or skipped) or no
+    such field (a search that found nothing: ``${hits.matches.0.text}``), and the joiner wrote a
+    value from nowhere (bench.quality average-p99: the package failed and a 1.5B joiner wrote
+    "… is 100 ms."; find-runbook: "Its first step is to navigate to the Introduction")."""
     template = plan.get("answer")
     if not isinstance(template, str) or not answer:
         return None
@@ -68,13 +69,17 @@ def invented_values(answer: str, plan: Mapping[str, Any], results: Mapping[str, 
         position = match.end()
         result = results.get(match.group(1)) or {}
         if result.get("status") != "done" or "output" not in result:
-            missing[match.group(1)] = result
+            status = result.get("status", "did not run")
+            missing[match.group(0)] = f"`{match.group(1)}` {status}{_last_line(result.get('error'))}"
+        else:
+            try:
+                resolve(match.group(0), {match.group(1): result["output"]})
+            except UnresolvedReference as exc:
+                missing[match.group(0)] = str(exc)
     pattern += re.escape(template[position:].rstrip(" .")) + r"[ .]*"
     if not missing or re.fullmatch(pattern, answer.strip(), re.S) is None:
         return None
-    why = "; ".join(f"`{node_id}` {result.get('status', 'did not run')}" + _last_line(result.get("error"))
-                    for node_id, result in missing.items())
-    return f"I could not complete that: {why}."
+    return "; ".join(missing.values())
 
 
 def _last_line(error: Any) -> str:

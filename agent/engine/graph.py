@@ -305,10 +305,14 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         if replans_left > 0 and unusable.startswith(CALLED) and not again:
             feedback = f"The answer was not written: {unusable}. Plan that step as a node."
     plan = state.get("plan") or {}
-    honest = None if feedback else invented_values(answer, plan, state.get("results") or {})
-    if honest is not None:
-        log.info("the joiner filled the plan's sentence with a value no result holds")
-        answer = honest
+    invented = None if feedback else invented_values(answer, plan, state.get("results") or {})
+    if invented is not None:  # the plan's sentence completed from nowhere: plan again, or say so
+        log.info("the joiner filled the plan's sentence with a value no result holds", why=invented)
+        answer = f"I could not complete that: {invented}."
+        rejected = any(r.get("status") == NodeStatus.REJECTED for r in (state.get("results") or {}).values())
+        if replans_left > 0 and not rejected:  # (never planned again: what a human rejected)
+            feedback = (f"The results hold no value for the answer's sentence ({invented}). Plan what "
+                        "gets it: read the file or page that holds it, or compute it in a package.")
     if feedback is not None:
         await _emit(runtime, state, Replanning, feedback=feedback, replan=replans + 1)
         return {"feedback": feedback, "replans": replans + 1, "repairs": 0, "plan_problems": [],

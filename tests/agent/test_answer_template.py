@@ -11,6 +11,7 @@ from agent.answer.template import invented_values, templated_answer
 from agent.answer.vetting import unreadable
 from agent.errors import PlanError
 from agent.events import AnswerReady, AwaitingApproval
+from agent.execution.context import EngineSettings
 from agent.plan.validation import validate_plan
 from tests.agent.harness import finish, harness
 from tests.fakes.tools import ToolLog, simulated_registry
@@ -139,11 +140,18 @@ FAILED_P99 = {"status": "failed", "error": "Traceback (most recent call last):\n
 
 @pytest.mark.parametrize("answer", [
     "The average p99 is 100 ms.", "The average p99 is 100 ms", "  The average p99 is about 120ms.\n"])
-def test_the_plans_sentence_completed_with_a_value_no_result_holds_is_replaced(answer: str) -> None:
+def test_the_plans_sentence_completed_with_a_value_no_result_holds_is_found(answer: str) -> None:
     plan = {"nodes": [{"id": "status"}, {"id": "p99"}], "answer": "The average p99 is ${p99}."}
     results = {"status": {"status": "done", "output": {"text": "{}"}}, "p99": FAILED_P99}
-    assert invented_values(answer, plan, results) == (
-        "I could not complete that: `p99` failed: ModuleNotFoundError: No module named 'numpy'.")
+    assert invented_values(answer, plan, results) == "`p99` failed: ModuleNotFoundError: No module named 'numpy'"
+
+
+def test_a_field_a_done_node_lacks_is_no_value_either() -> None:
+    """bench.quality find-runbook: a search that found nothing, its sentence completed anyway."""
+    plan = {"nodes": [{"id": "hits"}], "answer": "Its first step is ${hits.matches[0].text}."}
+    results = {"hits": {"status": "done", "output": {"matches": [], "truncated": False}}}
+    assert invented_values("Its first step is to open the Introduction.", plan, results) == (
+        "'${hits.matches.0.text}': the output of 'hits' has no '0'")
 
 
 @pytest.mark.parametrize(("answer", "p99"), [
@@ -156,9 +164,33 @@ def test_an_answer_that_says_what_happened_or_has_the_value_stands(answer: str, 
     assert invented_values(answer, {"nodes": [{"id": "p99"}]}, {"p99": p99}) is None  # no sentence
 
 
-async def test_the_joiner_filling_a_failed_nodes_value_is_not_posted(sqlite_url: str) -> None:
-    plan = {"nodes": [{"id": "b", "tool": "broken", "args": {"key": "x"}}], "answer": "The value is ${b}."}
-    async with harness(sqlite_url, [plan, finish("The value is 42.")]) as h:
-        await h.engine.ask("tpl9", "get b")
+INVENTED = {"nodes": [{"id": "b", "tool": "broken", "args": {"key": "x"}}], "answer": "The value is ${b}."}
+
+
+async def test_the_joiner_filling_a_failed_nodes_value_plans_again(sqlite_url: str) -> None:
+    fixed = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "x"}}], "answer": "The value is ${a}."}
+    async with harness(sqlite_url, [INVENTED, finish("The value is 42."), fixed]) as h:
+        await h.engine.ask("tpl9", "get the value")
+        answer = _answer(h.drain())
+        assert answer.startswith("The value is ") and "42" not in answer
+        assert "The results hold no value for the answer's sentence (`b` failed" in str(h.llm.calls[2][-1].content)
+
+
+async def test_with_no_replan_left_the_invented_value_is_replaced_by_what_happened(sqlite_url: str) -> None:
+    async with harness(sqlite_url, [INVENTED, finish("The value is 42.")],
+                       settings=EngineSettings(max_replans=0)) as h:
+        await h.engine.ask("tpl10", "get the value")
         answer = _answer(h.drain())
         assert answer.startswith("I could not complete that: `b` failed") and "42" not in answer
+
+
+async def test_a_rejected_nodes_value_filled_in_is_never_planned_again(sqlite_url: str) -> None:
+    plan = {"nodes": [{"id": "m", "tool": "send", "args": {"to": "ops@example.com", "body": "hi"}}],
+            "answer": "Sent as ${m.message_id}."}
+    async with harness(sqlite_url, [plan, finish("Sent as 7.")]) as h:
+        await h.engine.ask("tpl11", "send hi to ops", requested_by="U1")
+        asked = await h.next_event(AwaitingApproval)
+        await h.engine.decide(asked.approval_id, approved=False, by="U1")
+        answer = _answer([await h.next_event(AnswerReady)])
+        assert answer.startswith("I could not complete that: `m` rejected") and len(h.llm.calls) == 2
+        assert h.log.count("send") == 0
