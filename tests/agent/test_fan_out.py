@@ -204,3 +204,18 @@ async def test_a_red_or_refused_fan_out_is_never_started_while_written(sqlite_ur
             await run
             assert h.log.count("deploy") == 0
             assert "'deploy' is a red tool" in fake.requests[1]["messages"][-1]["content"]
+
+
+async def test_a_one_item_fan_out_made_one_call_keeps_the_call_it_started_while_written(sqlite_url: str) -> None:
+    """``{"m": ["a"]}`` read as one call's output is that call (agent/plan/single_calls.py); its
+    item, started at its closing quote, is the call the node makes: not made twice."""
+    plan = {"nodes": [{"id": "m", "lookup": ["a"]}], "answer": "Got ${m}."}
+    with FakeOpenAI([plan], hold_at='"answer"') as fake:
+        async with over_http(sqlite_url, fake, result_cache_seconds=0) as h:
+            run = asyncio.create_task(h.engine.ask("fan6", "look up a"))
+            await asyncio.wait_for(_lookups_started(h, 1), 10)
+            fake.release.set()
+            await run
+            answer = next(e.answer for e in h.drain() if isinstance(e, AnswerReady))
+            assert answer == "Got value of a."
+            assert [args["key"] for args in h.log.args_of("lookup")] == ["a"]
