@@ -453,15 +453,23 @@ def _without_reply_packages(nodes: list[PlanNode], answer: str | None) -> list[P
 
 
 def _without_blank_options(node: PlanNode, registry: ToolRegistry) -> PlanNode:
-    """``node`` without the optional arguments it gives as ``""`` or ``null``: models fill
-    arguments they do not mean to set so (``"cc": ""``), and a tool would take the empty value
-    as meant (a mail copied to an address "")."""
+    """``node`` without the optional arguments it gives as ``""`` or ``null``, or as ``[]``
+    where the argument's default is none: models fill arguments they do not mean to set so
+    (``"cc": ""``, ``"cc": []``), and a tool would take the empty value as meant (a mail copied
+    to an address "", or refused: "'cc' has invalid email address(es): []")."""
     if node.tool is None or node.tool not in registry.names():
         return node
-    required = set(registry.get(node.tool).json_schema().get("required") or ())
+    schema = registry.get(node.tool).json_schema()
+    required = set(schema.get("required") or ())
+    properties = schema.get("properties") or {}
+
+    def blank(name: str, value: Any) -> bool:
+        if value == []:
+            return (properties.get(name) or {}).get("default") is None
+        return value in ("", None)
 
     def kept(args: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in args.items() if k in required or v not in ("", None)}
+        return {k: v for k, v in args.items() if k in required or not blank(k, v)}
 
     each = None if node.each is None else [kept(item) for item in node.each]
     return node.model_copy(update={"args": kept(node.args), "each": each})

@@ -388,3 +388,22 @@ def test_a_reference_that_computes_from_a_result_is_sent_back_to_the_planner() -
     # text that only looks like one (a shell variable, a node the plan lacks) is text
     plan = validate_plan({"nodes": [node("a", args={"key": "echo ${HOME} ${other.x()}"})]}, REGISTRY)
     assert plan.node("a").args == {"key": "echo ${HOME} ${other.x()}"}
+
+
+def test_an_empty_list_for_an_optional_argument_is_left_out_unless_its_default_is_a_list() -> None:
+    """bench.quality follow-up-mail: ``"cc": []`` made send_email refuse the mail."""
+    from langchain_core.tools import StructuredTool
+    from pydantic import BaseModel
+
+    from agent.tools.registry import Risk, ToolRegistry
+
+    class MailArgs(BaseModel):
+        to: list[str]
+        cc: list[str] | None = None
+        tags: list[str] = ["ops"]
+
+    registry = ToolRegistry()
+    registry.add(StructuredTool.from_function(lambda **kw: kw, name="mail", description="d",
+                                              args_schema=MailArgs), Risk.RED)
+    plan = validate_plan({"nodes": [{"id": "m", "mail": {"to": [], "cc": [], "tags": []}, "why": "w"}]}, registry)
+    assert plan.node("m").args == {"to": [], "tags": []}  # required kept (its tool says what is wrong)
