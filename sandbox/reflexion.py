@@ -32,6 +32,7 @@ from langgraph.graph import END, START, StateGraph
 
 from agent.events import PackageAttempt
 from agent.model.llm import for_role, model_error_summary
+from agent.plan.package_code import package_code_problems, parse_python
 from agent.ports.sandbox import (
     EmitFn,
     PackageAttemptRecord,
@@ -143,7 +144,8 @@ class ReflexionPackageRunner:
             code=state["code"], error=state.get("feedback") or "(no details)",
         )
         messages: list[BaseMessage] = [HumanMessage(prompt)]
-        for _ in range(2):  # the same code back: told so once, with the line that failed
+        unfit: list[str] = []  # why the last code cannot work as written: never run (made-up inputs)
+        for _ in range(2):  # the same code back, or code that cannot work: told so once
             try:
                 reply = await for_role(self.llm, "reflexion").ainvoke(messages)
             except Exception as exc:  # its class and status only: the server's words may quote the key
@@ -153,9 +155,17 @@ class ReflexionPackageRunner:
             code = extract_code(_text(reply.content))
             if not code:
                 return {"stopped": "the reflexion model returned no code", "feedback": None}
-            if not _same_code(code, state["code"]):
+            if _same_code(code, state["code"]):
+                told = _same_again(state)
+            elif unfit := _faults(code):
+                told = ("That code cannot work as written: " + "; ".join(unfit) + ". Reply with the "
+                        "whole corrected script in a single ```python fenced block.")
+            else:
                 return {"code": code, "feedback": None}
-            messages += [AIMessage(_text(reply.content)), HumanMessage(_same_again(state))]
+            messages += [AIMessage(_text(reply.content)), HumanMessage(told)]
+        if unfit:
+            return {"stopped": "the reflexion model's code cannot work as written: " + "; ".join(unfit),
+                    "feedback": None}
         # it would fail the same way: no attempt wasted
         return {"stopped": "the reflexion model returned the same code that failed in attempt "
                            f"{state.get('attempt', 1)}: not run again", "feedback": None}
@@ -204,6 +214,17 @@ def _mended(code: str, outcome: SandboxResult, job: PackageJob) -> str | None:
     if key is not None:
         return mended_missing_key(code, key, job.inputs)
     return mended_header_row(code, outcome.error_type, outcome.error, job.inputs)
+
+
+def _faults(code: str) -> list[str]:
+    """Why reflexion's code cannot work as written (a ``result`` it never sets, as a function
+    defined and never called; ``inputs`` written out; a module the sandbox lacks); code that
+    does not parse is left to Python's own error."""
+    try:
+        tree = parse_python(code)
+    except SyntaxError:
+        return []
+    return package_code_problems(code, tree)
 
 
 def _same_again(state: PackageState) -> str:

@@ -82,8 +82,12 @@ def package_code_problems(code: str, tree: ast.Module) -> list[str]:
         f"uses '{name}', which it never defines: a package runs alone and sees only its inputs "
         "(inputs['id'] is node id's output: read another node's value from there) and tools.NAME"
         for name in sorted(undefined_names(code, tree))]
-    if not _sets_result(tree):
+    if not _sets_result(code):
         problems.append(NO_RESULT)
+    if _rebinds_inputs(code):
+        problems.append(
+            "assigns inputs, which holds the real inputs: read them as they are (inputs['x']); "
+            "inputs written out in the code are made up")
     for opened in sorted(_opened_files(tree)):
         problems.append(
             f"opens {opened}, which is not on the sandbox's disk: read a workspace file with a "
@@ -173,7 +177,7 @@ def undefined_names(code: str, tree: ast.Module) -> set[str]:
     if any(isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names)
            for node in ast.walk(tree)):
         return set()
-    module = symtable.symtable(code, "<package>", "exec")
+    module = _module_table(code)
     defined = {s.get_name() for s in module.get_symbols() if s.is_assigned() or s.is_imported()}
     read: set[str] = set()
     tables = [module]
@@ -191,20 +195,33 @@ def undefined_names(code: str, tree: ast.Module) -> set[str]:
     return read - defined - _BUILTINS - PACKAGE_GLOBALS
 
 
-def _sets_result(tree: ast.Module) -> bool:
-    for node in ast.walk(tree):
-        targets: list[ast.expr] = []
-        if isinstance(node, ast.Assign):
-            targets = node.targets
-        elif isinstance(node, ast.AnnAssign | ast.AugAssign | ast.NamedExpr):
-            targets = [node.target]
-        elif isinstance(node, ast.For | ast.With):
-            targets = [node.target] if isinstance(node, ast.For) else [
-                item.optional_vars for item in node.items if item.optional_vars is not None]
-        if any(isinstance(name, ast.Name) and name.id == "result"
-               for target in targets for name in ast.walk(target)):
+def _rebinds_inputs(code: str) -> bool:
+    """Whether the code assigns ``inputs`` at module level (a 1.5B reflexion model wrote an
+    "example usage" with ``inputs = {…}`` of its own making, then computed the result from it)."""
+    symbols = {s.get_name(): s for s in _module_table(code).get_symbols()}
+    return "inputs" in symbols and symbols["inputs"].is_assigned()
+
+
+def _sets_result(code: str) -> bool:
+    """Whether the code binds ``result`` where the sandbox reads it: at module level (a ``for``
+    target, a walrus in a comprehension), or in a function declaring it ``global``; not only
+    inside a function (a 1.5B reflexion model wrote ``def find(): … result = …`` and never
+    called it)."""
+    module = _module_table(code)
+    tables = [module]
+    while tables:
+        table = tables.pop()
+        tables.extend(table.get_children())
+        symbols = {s.get_name(): s for s in table.get_symbols()}
+        symbol = symbols.get("result")
+        if symbol is not None and symbol.is_assigned() and (table is module or symbol.is_declared_global()):
             return True
     return False
+
+
+@functools.lru_cache(maxsize=64)
+def _module_table(code: str) -> symtable.SymbolTable:
+    return symtable.symtable(code, "<package>", "exec")
 
 
 def _opened_files(tree: ast.Module) -> set[str]:

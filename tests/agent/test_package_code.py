@@ -51,9 +51,21 @@ def test_a_value_of_another_package_read_as_a_name_is_undefined() -> None:
     assert problem.startswith("uses 'regions', which it never defines") and "inputs['id']" in problem
 
 
-def test_code_that_never_sets_result_is_told_its_output_would_be_null() -> None:
-    code = "total = len(inputs['orders']['content'])\nanswer = f'{total} orders'"
+@pytest.mark.parametrize("code", [
+    "total = len(inputs['orders']['content'])\nanswer = f'{total} orders'",
+    # a result set only inside a function (a 1.5B reflexion model's, never called), or a class
+    "def find(rows):\n    result = len(rows)\n    return result\n",
+    "class Report:\n    result = 1\n",
+])
+def test_code_that_never_sets_result_is_told_its_output_would_be_null(code: str) -> None:
     assert problems(code) == ["never sets `result`: its output would be null; assign what it computes to result"]
+
+
+def test_inputs_written_out_in_the_code_are_made_up() -> None:
+    code = "def total(inputs):\n    return len(inputs)\n\ninputs = {'rows': [1]}\nresult = total(inputs)"
+    assert problems(code) == ["assigns inputs, which holds the real inputs: read them as they are "
+                              "(inputs['x']); inputs written out in the code are made up"]
+    assert problems("def total(inputs):\n    return len(inputs)\n\nresult = total(inputs)") == []
 
 
 @pytest.mark.parametrize(("code", "named"), [

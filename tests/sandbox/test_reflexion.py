@@ -209,3 +209,31 @@ async def test_a_key_the_inputs_hold_spelt_another_way_is_mended_without_the_mod
     assert [(r.attempt, r.error) for r in outcome.attempts] == [(1, "KeyError: 'p99' (line 1)"), (2, None)]
     assert outcome.attempts[1].code == guessed.replace("s['p99']", "s['p99_ms']")
     assert llm.calls == []
+
+
+MADE_UP = ("def total(inputs):\n    return sum(r['n'] for r in inputs['rows'])\n\n"
+           "inputs = {'rows': [{'n': 40}]}  # example usage\nresult = total(inputs)\n")
+NEVER_SETS = "def total():\n    result = sum(r['n'] for r in inputs['rows'])\n    return result\n"
+
+
+async def test_code_that_cannot_work_as_written_is_sent_back_before_it_runs() -> None:
+    """bench.quality status-and-incidents: reflexion wrote a function it never called, then an
+    "example usage" with inputs of its own making; told why, it may fix it."""
+    llm = ScriptedChatModel(replies=[NEVER_SETS, MADE_UP, FIXED])
+    sandbox = FailingSandbox()
+    outcome = await ReflexionPackageRunner(sandbox, llm, max_attempts=2).run(job(), NoTools(), Events())
+    told = str(llm.calls[1][-1].content)
+    assert told.startswith("That code cannot work as written: never sets `result`")
+    # told twice, neither ran (the second would have "worked" on inputs it made up): stopped
+    assert sandbox.ran == [BROKEN] and len(llm.calls) == 2 and not outcome.ok
+    assert outcome.error is not None and outcome.error.endswith(
+        "stopped: the reflexion model's code cannot work as written: assigns inputs, which holds the real "
+        "inputs: read them as they are (inputs['x']); inputs written out in the code are made up")
+
+
+async def test_told_why_its_code_cannot_work_the_model_may_fix_it() -> None:
+    llm = ScriptedChatModel(replies=[MADE_UP, FIXED])
+    sandbox = FailingSandbox()
+    await ReflexionPackageRunner(sandbox, llm, max_attempts=2).run(job(), NoTools(), Events())
+    assert "assigns inputs, which holds the real inputs" in str(llm.calls[1][-1].content)
+    assert sandbox.ran == [BROKEN, FIXED.rstrip("\n")]
