@@ -56,8 +56,9 @@ def _unfit(value: Any) -> bool:
 def invented_values(answer: str, plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]]
                     ) -> str | None:
     """Why the results hold no value for the plan's sentence, when ``answer`` is that sentence
-    completed anyway: a node it names has no output (it failed, was rejected or skipped) or no
-    such field (a search that found nothing: ``${hits.matches.0.text}``), and the joiner wrote a
+    completed anyway: a node it names has no output (it failed, was rejected or skipped), no
+    such field (a search that found nothing: ``${hits.matches.0.text}``) or null for it (a
+    package that computed nothing), and the joiner wrote a
     value from nowhere (bench.quality average-p99: the package failed and a 1.5B joiner wrote
     "… is 100 ms."; find-runbook: "Its first step is to navigate to the Introduction")."""
     template = plan.get("answer")
@@ -73,7 +74,8 @@ def invented_values(answer: str, plan: Mapping[str, Any], results: Mapping[str, 
             missing[match.group(0)] = f"`{match.group(1)}` {status}{_last_line(result.get('error'))}"
         else:
             try:
-                resolve(match.group(0), {match.group(1): result["output"]})
+                if resolve(match.group(0), {match.group(1): result["output"]}) is None:
+                    missing[match.group(0)] = f"{match.group(0)} is null: `{match.group(1)}` computed nothing"
             except UnresolvedReference as exc:
                 missing[match.group(0)] = str(exc)
     pattern += re.escape(template[position:].rstrip(" .")) + r"[ .]*"

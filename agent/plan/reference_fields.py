@@ -6,9 +6,9 @@ fails, an answer's sentence goes to the joiner, which a small model completes fr
 slips with one fix are mended here, before the plan is checked: a body under another tool's
 name (``${status.content}`` of an ``http_get``, whose body is ``text``), a field of a JSON body
 read from the response (``${status.services}``, or ``${status.text.services}``: the body's text
-has no fields) is read from ``json``. A field no fix fits goes to the repair round, naming the
-keys there are and the tools that return that field (bench.quality runbook-step:
-``${checkout.content}`` of a ``search_files``, when ``read_file`` was meant).
+has no fields) is read from ``json``. In an argument, a field no fix fits goes to the repair
+round, naming the keys there are and the tools that return that field (``${checkout.content}``
+of a ``search_files``, when ``read_file`` was meant).
 """
 
 from __future__ import annotations
@@ -44,16 +44,19 @@ def mended_reference_fields(nodes: list[PlanNode], answer: str | None, registry:
     return nodes, None if answer is None else REFERENCE.sub(mend, answer)
 
 
-def unknown_reference_fields(nodes: list[PlanNode], answer: str | None, registry: ToolRegistry
-                             ) -> list[PlanProblem]:
-    """References (after mending) to fields their node's tool never returns."""
+def unknown_reference_fields(nodes: list[PlanNode], registry: ToolRegistry) -> list[PlanProblem]:
+    """References in tool nodes' arguments (after mending) to fields their node's tool never
+    returns: the node would fail. (The ``answer``'s go to the joiner when they cannot be filled,
+    which plans again if it would complete the sentence from nowhere: no repair round, which a
+    small model answered with the same plan in each of three cases.)"""
     outputs = declared_outputs(nodes, registry)
     tools = {node.id: node.tool for node in nodes}
-    where = [(node.id, "args", [node.args, node.each]) for node in nodes if node.tool is not None]
     problems = []
-    for node_id, field, value in [*where, (None, "answer", answer)]:
+    for node in nodes:
+        if node.tool is None:
+            continue
         seen: set[str] = set()
-        for text in strings(value):
+        for text in strings([node.args, node.each]):
             for match in REFERENCE.finditer(text):
                 keys, parts = outputs.get(match.group(1)), path_parts(match.group(2))
                 if keys is None or not parts or parts[0] in keys or match.group(0) in seen:
@@ -62,7 +65,7 @@ def unknown_reference_fields(nodes: list[PlanNode], answer: str | None, registry
                 others = sorted(spec.name for spec in registry
                                 if parts[0] in (registry.returns_of(spec.name) or ()))
                 hint = f" ('{parts[0]}' is what {' and '.join(others)} returns)" if others else ""
-                problems.append(PlanProblem(node_id, field, (
+                problems.append(PlanProblem(node.id, "args", (
                     f"{match.group(0)}: node '{match.group(1)}' ({tools[match.group(1)]}) returns "
                     f"{{{', '.join(sorted(keys))}}}, no '{parts[0]}'{hint}: refer to one of those, or "
                     "use the tool that gives what is needed")))

@@ -233,10 +233,7 @@ def validate_plan(raw: Any, registry: ToolRegistry, limits: PlanLimits | None = 
             elif dep not in seen:
                 problems.append(PlanProblem(node.id, "depends_on", f"refers to unknown node '{dep}'"))
 
-    unknown_fields = unknown_reference_fields(nodes, answer, registry)
-    if code_faults_to_sandbox and any(p.field == "answer" for p in unknown_fields):
-        answer = None  # the last round: the joiner answers from the results instead
-    problems.extend(p for p in unknown_fields if answer is not None or p.field != "answer")
+    problems.extend(unknown_reference_fields(nodes, registry))
     if all(p.local for p in problems):
         cycle = find_cycle({n.id: dependencies(n) for n in nodes})
         if cycle:

@@ -154,6 +154,12 @@ def test_a_field_a_done_node_lacks_is_no_value_either() -> None:
         "'${hits.matches.0.text}': the output of 'hits' has no '0'")
 
 
+def test_a_null_result_is_no_value_either() -> None:
+    plan = {"nodes": [{"id": "p99"}], "answer": "The average p99 is ${p99}."}
+    assert invented_values("The average p99 is 120 ms.", plan, {"p99": {"status": "done", "output": None}}) == (
+        "${p99} is null: `p99` computed nothing")
+
+
 @pytest.mark.parametrize(("answer", "p99"), [
     ("I could not compute the average: the p99 package failed (numpy is missing).", FAILED_P99),
     ("The average p99 is 324 ms.", {"status": "done", "output": 324}),  # the value is there
