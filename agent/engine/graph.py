@@ -304,12 +304,12 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         # write_file it had just run, and the replan wrote the file a second time, wrongly)
         if replans_left > 0 and unusable.startswith(CALLED) and not again:
             feedback = f"The answer was not written: {unusable}. Plan that step as a node."
-    plan = state.get("plan") or {}
-    invented = None if feedback else invented_values(answer, plan, state.get("results") or {})
+    this_plans = state.get("results") or {}
+    invented = None if feedback else invented_values(answer, state.get("plan") or {}, this_plans)
     if invented is not None:  # the plan's sentence completed from nowhere: plan again, or say so
         log.info("the joiner filled the plan's sentence with a value no result holds", why=invented)
         answer = f"I could not complete that: {invented}."
-        rejected = any(r.get("status") == NodeStatus.REJECTED for r in (state.get("results") or {}).values())
+        rejected = any(r.get("status") == NodeStatus.REJECTED for r in this_plans.values())
         if replans_left > 0 and not rejected:  # (never planned again: what a human rejected)
             feedback = (f"The results hold no value for the answer's sentence ({invented}). Plan what "
                         "gets it: read the file or page that holds it, or compute it in a package.")
