@@ -57,31 +57,48 @@ def invented_values(answer: str, plan: Mapping[str, Any], results: Mapping[str, 
                     ) -> str | None:
     """Why the results hold no value for the plan's sentence, when ``answer`` is that sentence
     completed anyway: a node it names has no output (it failed, was rejected or skipped), no
-    such field (a search that found nothing: ``${hits.matches.0.text}``) or null for it (a
-    package that computed nothing), and the joiner wrote a
-    value from nowhere (bench.quality average-p99: the package failed and a 1.5B joiner wrote
+    such field (a search that found nothing: ``${hits.matches.0.text}``), null for it (a package
+    that computed nothing), or a ``${…}`` no result fills (``${p99:.2f}``), and the joiner wrote
+    a value from nowhere (bench.quality average-p99: the package failed and a 1.5B joiner wrote
     "… is 100 ms."; find-runbook: "Its first step is to navigate to the Introduction")."""
     template = plan.get("answer")
     if not isinstance(template, str) or not answer:
         return None
     pattern, position, missing = "", 0, {}
-    for match in REFERENCE.finditer(template):
-        pattern += re.escape(template[position:match.start()]) + r"(.+?)"
-        position = match.end()
-        result = results.get(match.group(1)) or {}
-        if result.get("status") != "done" or "output" not in result:
-            status = result.get("status", "did not run")
-            missing[match.group(0)] = f"`{match.group(1)}` {status}{_last_line(result.get('error'))}"
-        else:
-            try:
-                if resolve(match.group(0), {match.group(1): result["output"]}) is None:
-                    missing[match.group(0)] = f"{match.group(0)} is null: `{match.group(1)}` computed nothing"
-            except UnresolvedReference as exc:
-                missing[match.group(0)] = str(exc)
+    for placeholder in _PLACEHOLDER.finditer(template):
+        pattern += re.escape(template[position:placeholder.start()]) + r"(.+?)"
+        position = placeholder.end()
+        if (why := _no_value(placeholder.group(0), results)) is not None:
+            missing[placeholder.group(0)] = why
     pattern += re.escape(template[position:].rstrip(" .")) + r"[ .]*"
     if not missing or re.fullmatch(pattern, answer.strip(), re.S) is None:
         return None
     return "; ".join(missing.values())
+
+
+_PLACEHOLDER = re.compile(r"\$\{[^{}]{1,200}\}")
+"""A ``${…}`` in a sentence: a reference, or something written like one."""
+
+
+def _no_value(placeholder: str, results: Mapping[str, Mapping[str, Any]]) -> str | None:
+    """Why no result fills ``placeholder``, or None when one does."""
+    match = REFERENCE.fullmatch(placeholder)
+    named = match or _NAMED.match(placeholder)  # ${p99:.2f}: the joiner may read p99's value itself
+    if named is None or named.group(1) not in results:
+        return None
+    result = results[named.group(1)]
+    if result.get("status") != "done" or "output" not in result:
+        return f"`{named.group(1)}` {result.get('status', 'did not run')}{_last_line(result.get('error'))}"
+    reference = placeholder if match else "${" + named.group(1) + "}"
+    try:
+        if resolve(reference, {named.group(1): result["output"]}) is None:
+            return f"{placeholder} is null: `{named.group(1)}` computed nothing"
+    except UnresolvedReference as exc:
+        return str(exc)
+    return None
+
+
+_NAMED = re.compile(r"\$\{\s*([a-z][a-z0-9_]{0,31})")
 
 
 def _last_line(error: Any) -> str:
