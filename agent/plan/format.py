@@ -11,10 +11,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agent.tools.registry import RESERVED_NAMES
+
 NODE_ID_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
 PACKAGE_LABEL = "package: "
-NODE_FIELDS = frozenset({"id", "tool", "args", "each", "package", "depends_on", "why"})
-"""A node's own keys; any other key of a node, as the planner writes it, is a tool's name."""
+NODE_FIELDS = RESERVED_NAMES
+"""A node's own keys; any other key of a node, as the planner writes it, is a tool's name
+(the registry refuses a tool named like one)."""
 
 
 class PackageSpec(BaseModel):

@@ -21,7 +21,6 @@ from pydantic import BaseModel, SecretBytes, SecretStr, ValidationError
 from pydantic_core import to_jsonable_python
 
 from agent.errors import ConfigurationError, ToolArgumentError, ToolNotAllowed
-from agent.plan.format import NODE_FIELDS
 from agent.tools.argument_errors import describe, problems_in
 from agent.tools.masking import MASK
 
@@ -148,6 +147,11 @@ class ToolSpec:
         return {k: (MASK if k in secret and v is not None else v) for k, v in args.items()}
 
 
+RESERVED_NAMES = frozenset({"id", "tool", "args", "each", "package", "depends_on", "why"})
+"""A plan node's own fields (``agent.plan.format.NODE_FIELDS``): a node names its tool by a
+key beside them (``{"id": "log", "read_file": {…}}``), so no tool may be named like one."""
+
+
 class ToolRegistry:
     """Name → tool with its risk level."""
 
@@ -162,9 +166,9 @@ class ToolRegistry:
         keys of the object it returns, when it always returns one."""
         if tool.name in self._specs:
             raise ConfigurationError(f"tool '{tool.name}' is registered twice")
-        if tool.name in NODE_FIELDS:  # a plan names a node's tool by its key
+        if tool.name in RESERVED_NAMES:
             raise ConfigurationError(f"a tool may not be named '{tool.name}', a field of a plan's node: "
-                                     f"rename it (reserved: {', '.join(sorted(NODE_FIELDS))})")
+                                     f"rename it (reserved: {', '.join(sorted(RESERVED_NAMES))})")
         self._specs[tool.name] = ToolSpec(tool=tool, risk=Risk(risk), secret=frozenset(secret),
                                           retry=retry, cacheable=cacheable,
                                           returns=None if returns is None else frozenset(returns))

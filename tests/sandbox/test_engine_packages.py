@@ -217,7 +217,7 @@ async def test_a_package_that_keeps_failing_leaves_the_thread_consistent(
         {"id": "after", "tool": "list_files", "args": {"pattern": "*"}, "depends_on": ["probe"]},
         {"id": "other", "tool": "list_files", "args": {"pattern": "*.md"}},
     ]}
-    still_broken = "```python\nraise ValueError('still bad')\n```"
+    still_broken = "```python\nraise ValueError('still bad')\nresult = None\n```"  # (runs: it sets result)
     seen: list[str] = []
 
     def joiner(messages: list[Any]) -> dict[str, Any]:
