@@ -206,6 +206,7 @@ def validate_plan(raw: Any, registry: ToolRegistry, limits: PlanLimits | None = 
     nodes, answer = _reply_package_as_answer(nodes, answer)
     nodes = _without_reply_packages(nodes, answer)
     seen: set[str] = set(unchecked)
+    ids = {node.id for node in nodes}
     for node in nodes:
         if not _ID.match(node.id):
             problems.append(PlanProblem(node.id, "id", f"must match {NODE_ID_PATTERN}"))
@@ -215,7 +216,7 @@ def validate_plan(raw: Any, registry: ToolRegistry, limits: PlanLimits | None = 
         problems.extend(p for p in _check_node(node, registry, limits)
                         if not (code_faults_to_sandbox and p.code_fault))
         problems.extend(_check_access(node, refused))
-        problems.extend(_unfillable_references(node, {n.id for n in nodes}))
+        problems.extend(_unfillable_references(node, ids))
         problems.extend(p for p in unknown_input_fields(node, nodes, registry) if not code_faults_to_sandbox)
 
     for node in nodes:
