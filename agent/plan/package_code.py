@@ -155,6 +155,13 @@ def opens_database(name: str) -> bool:
     return name.split(".")[0] in _DATABASE_MODULES
 
 
+def runs_programs(name: str) -> bool:
+    """Whether ``name``, one of :func:`outward_uses`, runs or signals programs (``subprocess``,
+    ``os.system``…), which no tool does, rather than reach a network (``http_get`` reads a page,
+    ``send_email`` sends mail) or a database."""
+    return name.startswith("os.") or name.split(".")[0] in {"subprocess", "pty", "multiprocessing"}
+
+
 def outward_why(name: str) -> str:
     """Why code using ``name`` (one of :func:`outward_uses`) cannot be a package."""
     if opens_database(name):

@@ -59,9 +59,9 @@ async def test_a_plan_that_keeps_running_programs_in_a_package_is_answered_with_
         answered = h.drain()[-1]
         assert isinstance(answered, AnswerReady)
         assert answered.answer == (
-            "I can't do that: it needs running a program or reaching a service over the network, and none "
-            "of my tools does that (the plan tried it in package code: 'restart'). What I can change: "
-            "`deploy`, `scale`, `send`, each after an approval.")
+            "I can't do that: it needs running a program, and none of my tools does that (the plan tried "
+            "it in package code: 'restart'). What I can change: `deploy`, `scale`, `send`, each after an "
+            "approval.")
         assert "subprocess" in h.llm.calls[1][-1].content  # the repair round was told why
         assert len(h.llm.calls) == 2  # no joiner: the reply is said
 
@@ -73,6 +73,18 @@ async def test_a_package_running_programs_beside_other_faults_still_lists_them(s
         failed = h.drain()[-1]
         assert isinstance(failed, RunFailed) and failed.error.startswith("I could not make a valid plan")
         assert "unknown tool 'teleport'" in failed.error and "subprocess" in failed.error
+
+
+async def test_a_package_reaching_the_network_is_no_i_cant(sqlite_url: str) -> None:
+    """A page can be read with a tool (bench.quality average-p99 packaged ``requests.get`` of the
+    page its plan had read): the plan's faults are listed, not "I can't"."""
+    fetches = {"nodes": [{"id": "p99", "package": {
+        "goal": "g", "code": "import requests\nresult = requests.get('https://x').json()"}}]}
+    async with harness(sqlite_url, [fetches, fetches]) as h:
+        await h.engine.ask("p2d", "average p99 of the status page")
+        failed = h.drain()[-1]
+        assert isinstance(failed, RunFailed) and failed.error.startswith("I could not make a valid plan")
+        assert "uses requests" in failed.error
 
 
 async def test_an_unreachable_model_is_reported_not_raised(sqlite_url: str) -> None:
