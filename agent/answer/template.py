@@ -83,22 +83,20 @@ _PLACEHOLDER = re.compile(r"\$\{[^{}]{1,200}\}")
 def _no_value(placeholder: str, results: Mapping[str, Mapping[str, Any]]) -> str | None:
     """Why no result fills ``placeholder``, or None when one does."""
     match = REFERENCE.fullmatch(placeholder)
-    named = match or _NAMED.match(placeholder)  # ${p99:.2f}: the joiner may read p99's value itself
-    if named is None or named.group(1) not in results:
+    # ${p99:.2f}, no reference: the joiner may still have read p99's value itself
+    named = {match.group(1)} if match else malformed_reference_ids(placeholder, results)
+    if len(named) != 1 or not named <= results.keys():
         return None
-    result = results[named.group(1)]
+    [node_id] = named
+    result = results[node_id]
     if result.get("status") != "done" or "output" not in result:
-        return f"`{named.group(1)}` {result.get('status', 'did not run')}{_last_line(result.get('error'))}"
-    reference = placeholder if match else "${" + named.group(1) + "}"
+        return f"`{node_id}` {result.get('status', 'did not run')}{_last_line(result.get('error'))}"
     try:
-        if resolve(reference, {named.group(1): result["output"]}) is None:
-            return f"{placeholder} is null: `{named.group(1)}` computed nothing"
+        if resolve(placeholder if match else "${" + node_id + "}", {node_id: result["output"]}) is None:
+            return f"{placeholder} is null: `{node_id}` computed nothing"
     except UnresolvedReference as exc:
         return str(exc)
     return None
-
-
-_NAMED = re.compile(r"\$\{\s*([a-z][a-z0-9_]{0,31})")
 
 
 def _last_line(error: Any) -> str:
