@@ -8,6 +8,8 @@ Python refuses a compound statement after a colon, so the code does not parse, t
 read it (its inputs' keys, the names it uses) cannot run, and the sandbox's reflexion gets a
 rewrite that a small model often gets wrong. :func:`unfolded_blocks` puts each such header on
 a line of its own, its body indented under it: what the code says, laid out as Python needs.
+The same line often ends its body with a jump and no separator, ``… : result = s['name'] break``:
+a ``;`` goes before that ``break`` (or ``continue``).
 
 They also write a file's reading as they would on their own disk, ``open(inputs['orders']['path'])``,
 though the sandbox has only the text the read returned: :func:`opened_inputs_as_text` reads
@@ -19,6 +21,7 @@ the next): :func:`joined_packages` runs the first one's code at the head of the 
 from __future__ import annotations
 
 import ast
+import re
 import symtable
 from collections.abc import Callable, Mapping
 
@@ -30,11 +33,21 @@ _HEADERS = frozenset({"for", "if", "elif", "else", "while", "with", "try", "exce
 _INDENT = "    "
 
 
+_JUMP_UNSEPARATED = re.compile(r"(?<=[\w)\]}'\"])[ \t]+(break|continue)[ \t]*$")
+
+
 def unfolded_blocks(code: str) -> str | None:
     """``code`` with compound statements written one after another on a line unfolded into
-    indented lines, when there are such lines and the result parses; else None."""
-    lines = [part for line in code.split("\n") for part in _unfolded(line)]
-    if len(lines) == len(code.split("\n")):
+    indented lines, and a ``break`` or ``continue`` written after a statement with no ``;``
+    separated from it, when the code does not parse and the result does; else None."""
+    try:
+        parse_python(code)
+        return None  # (a "… break" inside a string of Python that parses stays as it is)
+    except SyntaxError:
+        pass
+    given = code.split("\n")
+    lines = [_JUMP_UNSEPARATED.sub(r"; \1", part) for line in given for part in _unfolded(line)]
+    if lines == given:
         return None
     text = "\n".join(lines)
     try:

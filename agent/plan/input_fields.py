@@ -7,7 +7,10 @@ JSON body (its fields are under ``json``), or ``inputs['status']['text']['servic
 field of the body's text, which has none). Each has one possible fix, made here before the
 plan is checked: the body under the name this tool gives it, a JSON field read from ``json``.
 A read with no such fix is a fault of the code where it stands (reflexion mends it when it
-fails, with the input in view), told to the repair round when there is one. Only direct
+fails, with the input in view), told to the repair round when there is one. A file read whole
+is a body too: ``inputs['deploy']['replicas']`` of a ``read_file`` of ``deploy.yaml`` means the
+field the file sets, and reads it from the text parsed (``yaml.safe_load``, ``json.loads``,
+``tomllib.loads`` by the file's suffix). Only direct
 reads are looked at (``inputs['x']['k']``, ``inputs.get('x')['k']``, ``inputs['x'].get('k')``)
 of nodes that call one tool (a fan-out's output is a list) whose keys are declared
 (:attr:`agent.tools.registry.ToolSpec.returns`).
@@ -25,6 +28,9 @@ from agent.tools.registry import ToolRegistry
 
 BODY_KEYS = ("text", "content", "body")
 """The names tools give a body of text: one read under another's name means that one."""
+_LOADERS = {".json": ("json", "json.loads"), ".yaml": ("yaml", "yaml.safe_load"),
+            ".yml": ("yaml", "yaml.safe_load"), ".toml": ("tomllib", "tomllib.loads")}
+"""What parses a file of each suffix in a package: its module, and the call."""
 
 
 @dataclass(frozen=True)
@@ -38,10 +44,12 @@ class _Read:
 def mended_input_fields(nodes: list[PlanNode], registry: ToolRegistry) -> list[PlanNode]:
     """The nodes, each package's code with its reads of tool outputs mended where one fix fits."""
     outputs = declared_outputs(nodes, registry)
+    files = _structured_files(nodes, outputs)
     mended = []
     for node in nodes:
         if node.package is not None and outputs:
             code = _mended_code(node.package.code, outputs)
+            code = _parsed_file_fields(code, outputs, files)
             if code != node.package.code:
                 node = node.model_copy(update={"package": node.package.model_copy(update={"code": code})})
         mended.append(node)
@@ -91,6 +99,42 @@ def _mended_code(code: str, outputs: dict[str, frozenset[str]]) -> str:
             end = source_span(code, read.source)[1]
             edits.append((end, end, "['json']"))
     return spliced(code, edits)
+
+
+def _structured_files(nodes: list[PlanNode], outputs: dict[str, frozenset[str]]) -> dict[str, str]:
+    """The body key of each node that reads one whole file of a structured format (a ``path``
+    ending in .json, .yaml, .yml or .toml, a body of text and no parsed ``json``), by id."""
+    files = {}
+    for node in nodes:
+        keys = outputs.get(node.id, frozenset())
+        body = [k for k in BODY_KEYS if k in keys]
+        path = (node.args or {}).get("path")
+        if (len(body) == 1 and "json" not in keys and isinstance(path, str)
+                and _suffix(path) in _LOADERS):
+            files[node.id] = f"{body[0]}{_suffix(path)}"
+    return files
+
+
+def _suffix(path: str) -> str:
+    name = path.rsplit("/", 1)[-1]
+    return "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+
+
+def _parsed_file_fields(code: str, outputs: dict[str, frozenset[str]], files: dict[str, str]) -> str:
+    """``code`` with each read of a field a structured file sets, ``inputs['x']['replicas']``,
+    read from its text parsed: ``yaml.safe_load(inputs['x']['content'])['replicas']``."""
+    edits, modules = [], set()
+    for read in _reads(_tree(code)):
+        if read.node_id not in files or read.key in outputs[read.node_id]:
+            continue
+        body, suffix = files[read.node_id].split(".", 1)
+        module, loader = _LOADERS["." + suffix]
+        start, end = source_span(code, read.source)
+        edits.append((start, end, f"{loader}({code.encode()[start:end].decode()}[{body!r}])"))
+        modules.add(module)
+    if not edits:
+        return code
+    return "".join(f"import {m}\n" for m in sorted(modules)) + spliced(code, edits)
 
 
 def _tree(code: str) -> ast.Module | None:

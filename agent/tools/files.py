@@ -230,7 +230,7 @@ class Workspace:
                 if hit:
                     if len(matches) >= self.config.max_results:
                         return {"matches": matches, "truncated": True, "files_searched": searched}
-                    matches.append({"path": name, "line": number, "text": line[:_MAX_LINE_CHARS]})
+                    matches.append({"path": name, "line_number": number, "text": line[:_MAX_LINE_CHARS]})
         return {"matches": matches, "truncated": False, "files_searched": searched}
 
     def write(self, path: str, content: str, append: bool) -> dict[str, Any]:
@@ -326,7 +326,7 @@ def file_tools(config: FileToolConfig) -> list[tuple[BaseTool, Risk]]:
             coroutine=search_files, name="search_files", args_schema=SearchFilesArgs,
             description=(
                 "Search text files in the workspace for a string (case-sensitive) or a regex "
-                "(regex=true; use (?i) for case-insensitive). Returns {matches: [{path, line, "
+                "(regex=true; use (?i) for case-insensitive). Returns {matches: [{path, line_number, "
                 f"text}}], truncated, files_searched}}, at most {cap} matches; lines are cut at "
                 f"{_MAX_LINE_CHARS} characters; binary files and files over "
                 f"{config.max_read_bytes:,} bytes are skipped. A search stops after "

@@ -76,3 +76,40 @@ def test_a_key_no_fix_fits_is_told_to_the_repair_round_when_there_is_one(registr
         validate_plan(plan_with(code, {"id": "q", "tool": "read_file", "args": {}}), registry)
     assert ("node 'p', field 'package.code': reads inputs['log']['lines'], but node 'log' returns "
             "{content, path, size, truncated}: read one of those") in [str(p) for p in caught.value.problems]
+
+
+@pytest.mark.parametrize(("path", "code", "expected"), [
+    # bench.quality replicas: a field of the file read as a field of read_file's output
+    ("deploy.yaml", "result = inputs['deploy']['replicas']",
+     "import yaml\nresult = yaml.safe_load(inputs['deploy']['content'])['replicas']"),
+    ("conf/app.JSON", "port = inputs['deploy'].get('port', 80)\nresult = inputs['deploy']['path'] + str(port)",
+     "import json\nport = json.loads(inputs['deploy']['content']).get('port', 80)\n"
+     "result = inputs['deploy']['path'] + str(port)"),
+    ("pyproject.toml", "result = inputs['deploy']['project']['name']",
+     "import tomllib\nresult = tomllib.loads(inputs['deploy']['content'])['project']['name']"),
+])
+def test_a_field_of_a_structured_file_is_read_from_its_text_parsed(
+        registry: ToolRegistry, path: str, code: str, expected: str) -> None:
+    plan = validate_plan(plan_with(code, {"id": "deploy", "tool": "read_file", "args": {"path": path}}), registry)
+    package = plan.node("p").package
+    assert package is not None and package.code == expected
+
+
+def test_the_mended_read_gives_the_files_field(registry: ToolRegistry) -> None:
+    plan = validate_plan(plan_with("result = inputs['deploy']['replicas'] * 2",
+                                   {"id": "deploy", "tool": "read_file", "args": {"path": "deploy.yaml"}}), registry)
+    package = plan.node("p").package
+    assert package is not None
+    scope: dict[str, Any] = {"inputs": {"deploy": {"path": "deploy.yaml", "content": "service: checkout\nreplicas: 4\n",
+                                                   "size": 29, "truncated": False}}}
+    exec(package.code, scope)  # this test's own code, as mended: no model wrote it
+    assert scope["result"] == 8
+
+
+def test_a_field_of_a_file_of_no_structured_format_is_still_a_fault(registry: ToolRegistry) -> None:
+    code = "result = inputs['notes']['replicas']"
+    plan = plan_with(code, {"id": "notes", "tool": "read_file", "args": {"path": "notes/replicas.md"}},
+                     {"id": "q", "tool": "read_file", "args": {}})
+    with pytest.raises(PlanError) as caught:
+        validate_plan(plan, registry)
+    assert any("reads inputs['notes']['replicas']" in str(p) for p in caught.value.problems)

@@ -157,6 +157,11 @@ def test_a_parse_survives_a_finalizer_that_parses_during_it() -> None:
      "for k in sorted(d, key=lambda k: d[k]):\n    if d[k] > 0: result = k"),
     ("if a: while b: with c: result = ':'",
      "if a:\n    while b:\n        with c: result = ':'"),
+    # bench.quality status-and-incidents: the body's jump written with no separator
+    ("for s in inputs['x']['services']: if s['status'] == 'down': result = s['name'] break",
+     "for s in inputs['x']['services']:\n    if s['status'] == 'down': result = s['name']; break"),
+    ("for r in rows:\n    if not r: skipped += 1 continue\n    n += r",
+     "for r in rows:\n    if not r: skipped += 1; continue\n    n += r"),
 ])
 def test_blocks_written_on_one_line_are_laid_out_as_python_needs(code: str, unfolded: str) -> None:
     with pytest.raises(SyntaxError):
@@ -168,6 +173,9 @@ def test_blocks_written_on_one_line_are_laid_out_as_python_needs(code: str, unfo
     "for s in x: result = s",  # Python already
     "result = [s for s in x if s]",
     "for s in x: if s: result = (",  # still no Python once unfolded
+    "for s in x:\n    if s: break",  # a jump that is the whole body
+    "result = 'take a break'",
+    'notes = """a pause\nwe take a break\n"""\nresult = notes',
 ])
 def test_code_with_nothing_to_unfold_or_no_good_unfolding_is_left_as_it_is(code: str) -> None:
     assert unfolded_blocks(code) is None

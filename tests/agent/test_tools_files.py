@@ -129,13 +129,13 @@ async def test_search_files(workspace: Path) -> None:
     registry = _registry(workspace)
     plain = await _call(registry, "search_files", query="dag")
     assert plain["matches"] == [
-        {"path": "docs/notes.txt", "line": 1, "text": "todo: ship the dag"},
-        {"path": "main.py", "line": 1, "text": "print('dag')"},
+        {"path": "docs/notes.txt", "line_number": 1, "text": "todo: ship the dag"},
+        {"path": "main.py", "line_number": 1, "text": "print('dag')"},
     ]
     assert plain["truncated"] is False and plain["files_searched"] == 3  # blob.bin skipped
     regex = await _call(registry, "search_files", query=r"(?i)^todo:", regex=True,
                         pattern="docs/*.txt")
-    assert [(m["line"], m["text"]) for m in regex["matches"]] == [
+    assert [(m["line_number"], m["text"]) for m in regex["matches"]] == [
         (1, "todo: ship the dag"), (2, "TODO: tests")]
     literal = await _call(registry, "search_files", query="(?i)dag")
     assert literal["matches"] == []  # without regex=true the query is literal text
