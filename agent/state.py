@@ -67,6 +67,9 @@ class AgentState(TypedDict, total=False):
     """The results of this request's earlier plans, each replaced by a replan: what they did
     (a red call that ran) stands, so the joiner, a new plan and follow-ups are told."""
     pending_approvals: list[str]
+    replan_refused: bool
+    """A replan's draft stayed invalid after its repair round: the joiner answers from the
+    results of the plan before it, with no replan left."""
     answer: str | None
     failure: str | None
     tokens: int

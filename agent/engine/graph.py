@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from typing import Any
@@ -132,6 +133,8 @@ async def validate(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     except PlanError as exc:
         beyond = state.get("repairs", 0) >= 1 and beyond_tools(exc.problems, ctx.registry.names(Risk.RED))
         if not beyond:
+            if state.get("repairs", 0) >= 1 and state.get("results"):
+                return await _replan_refused(state, runtime, exc)
             return await _refused(state, runtime, exc)
         plan = Plan(nodes=[], answer=beyond + ran_before(all_results(state)))  # what no tool does: the reply
     plan_dict = plan.model_dump(exclude_none=True, exclude_defaults=True)
@@ -143,7 +146,7 @@ async def validate(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     if state.get("results"):  # a replan: the plan it replaces ran
         earlier.append(state["results"])
     return {"plan": plan_dict, "plan_id": plan_id, "plan_problems": [], "results": {},
-            "earlier_results": earlier, "pending_approvals": []}
+            "earlier_results": earlier, "pending_approvals": [], "replan_refused": False}
 
 
 async def _validated(state: AgentState, runtime: Ctx) -> Plan:
@@ -187,6 +190,19 @@ async def _refused(state: AgentState, runtime: Ctx, exc: PlanError) -> dict[str,
         + ran_before(all_results(state)))}
 
 
+async def _replan_refused(state: AgentState, runtime: Ctx, exc: PlanError) -> dict[str, Any]:
+    """A replan still invalid after its repair round loses nothing: the plan before it ran, and
+    the joiner answers from its results with no replan left (bench.quality oncall-and-incidents:
+    every fact was in hand, the joiner asked for a replan, and the replan's broken package ended
+    the run with a list of its faults)."""
+    problems = [str(p) for p in exc.problems]
+    await _audit(runtime, state, AuditKind.PLAN_REFUSED, SYSTEM, problems=problems,
+                 requested_by=state.get("requested_by"))
+    log.info("the replan stayed invalid; answering from the results in hand", problems=problems)
+    discard_early_starts(runtime.context, current_thread(), state.get("run_id", ""))
+    return {"plan_problems": [], "replan_refused": True, "replans": runtime.context.settings.max_replans}
+
+
 def _thread_so_far(state: AgentState) -> list[Any]:
     """What the thread already names: earlier requests, answers and results, this request's."""
     earlier = [[run["request"], run["answer"], run["results"]] for run in state.get("history", [])]
@@ -224,6 +240,8 @@ def ran_before(results: dict[str, dict[str, Any]]) -> str:
 def after_validate(state: AgentState) -> str:
     if state.get("failure"):
         return "fail"
+    if state.get("replan_refused"):
+        return "joiner"
     return "planner" if state.get("plan_problems") else "scheduler"
 
 
@@ -270,7 +288,7 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     ``replan`` (offered while replans are left). No usable text: the results as they are."""
     ctx = runtime.context
     replans = state.get("replans", 0)
-    replans_left = ctx.settings.max_replans - replans
+    replans_left = 0 if _nothing_new(state) else ctx.settings.max_replans - replans
     tokens = state.get("tokens", 0)
     templated = templated_answer(state.get("plan") or {}, state.get("results") or {})
     red = ctx.registry.names(Risk.RED)
@@ -321,6 +339,24 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         answer += "\n\n_This answer was cut off: it reached the model's output limit._"
     answer = unclaimed(answer, state, red) or fallback_answer(state) + fallback_note
     return {"answer": answer, "tokens": tokens}
+
+
+def _nothing_new(state: AgentState) -> bool:
+    """This plan is a replan that found nothing the plan before it had not: each of its results
+    is one that plan already had. Planning again would only repeat it (bench.quality
+    oncall-and-incidents: the joiner asked for a replan with every fact in hand, the planner
+    made the same reads again, and the joiner asked again), so the joiner answers."""
+    earlier = state.get("earlier_results") or []
+    results = state.get("results") or {}
+    if not earlier or not results:
+        return False
+    before = [_outcome(r) for r in earlier[-1].values()]
+    return all(_outcome(r) in before for r in results.values())
+
+
+def _outcome(result: dict[str, Any]) -> str:
+    return json.dumps([result.get("status"), result.get("output", result.get("preview")), result.get("error")],
+                      sort_keys=True, default=str)
 
 
 def _made_already(call: WrittenCall, state: AgentState) -> bool:
@@ -386,7 +422,7 @@ def build_graph(checkpointer: BaseCheckpointSaver[Any] | None) -> CompiledStateG
     graph.add_conditional_edges(
         "planner", lambda s: "fail" if s.get("failure") else "validate", ["validate", "fail"]
     )
-    graph.add_conditional_edges("validate", after_validate, ["planner", "scheduler", "fail"])
+    graph.add_conditional_edges("validate", after_validate, ["planner", "scheduler", "joiner", "fail"])
     graph.add_conditional_edges("scheduler", after_scheduler, ["wait", "joiner", "fail"])
     graph.add_edge("wait", "scheduler")
     graph.add_conditional_edges("joiner", after_joiner, ["answer", "planner"])
@@ -405,5 +441,5 @@ def new_run_input(request: str, requested_by: str | None, queued_key: str | None
         "requested_by": requested_by, "started_at": time.time(), "draft": None, "draft_id": None,
         "refused_tools": {}, "plan_problems": [], "repairs": 0, "plan": None, "plan_id": None, "replans": 0,
         "feedback": None, "results": {}, "earlier_results": [], "pending_approvals": [], "answer": None,
-        "failure": None, "tokens": 0, "nodes_run": 0,
+        "failure": None, "tokens": 0, "nodes_run": 0, "replan_refused": False,
     }
