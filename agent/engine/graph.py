@@ -355,8 +355,8 @@ def _nothing_new(state: AgentState) -> bool:
 
 
 def _outcome(result: dict[str, Any]) -> str:
-    return json.dumps([result.get("status"), result.get("output", result.get("preview")), result.get("error")],
-                      sort_keys=True, default=str)
+    shown = result.get("output", result.get("preview"))
+    return json.dumps([result.get("status"), shown, result.get("error")], sort_keys=True, default=str)
 
 
 def _made_already(call: WrittenCall, state: AgentState) -> bool:
