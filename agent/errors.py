@@ -33,10 +33,11 @@ class PlanProblem:
     """Package code that fails where it stands (it does not parse, it sets no ``result``): the
     sandbox's reflexion mends it when it runs, with Python's error and the inputs in view. On
     its own it is no reason to repair the whole plan; with other problems it is repaired too."""
-    beyond_tools: bool = False
-    """Package code that runs a program (``subprocess``, ``os.system``…): a sign the request
-    needs what no tool does. Left after the repair round, the reply says so. (Reaching a network
-    is no such sign: ``http_get`` reads a page, ``send_email`` sends mail.)"""
+    beyond_tools: str | None = None
+    """What package code tried that no tool does ("running a program": ``subprocess``,
+    ``os.system``…; "deleting, moving or renaming files": ``os.remove``…): a sign the request
+    needs it. Left after the repair round, the reply says so. (Reaching a network is no such
+    sign: ``http_get`` reads a page, ``send_email`` sends mail.)"""
 
     def __str__(self) -> str:
         where = []

@@ -218,16 +218,18 @@ def all_results(state: AgentState) -> dict[str, dict[str, Any]]:
 
 
 def beyond_tools(problems: list[PlanProblem], red_tools: list[str]) -> str | None:
-    """The reply to a plan still refused after its repair round only for packages that run
-    programs (``subprocess``…), besides faults reflexion would mend: the
+    """The reply to a plan still refused after its repair round only for packages that do what
+    no tool does (run programs, delete or move files), besides faults reflexion would mend: the
     request needs what no tool does, so it is "I can't", not a list of a plan's faults (bench.quality
-    restart-service: "Restart the checkout service" packaged ``systemctl restart`` twice)."""
+    restart-service: "Restart the checkout service" packaged ``systemctl restart`` twice;
+    delete-log: ``os.remove``)."""
     if not any(p.beyond_tools for p in problems) or not all(p.beyond_tools or p.local for p in problems):
         return None
     tried = ", ".join(sorted({f"'{p.node}'" for p in problems if p.beyond_tools}))
+    needs = " and ".join(sorted({p.beyond_tools for p in problems if p.beyond_tools}, reverse=True))
     can = (f"What I can change: {', '.join(f'`{t}`' for t in red_tools)}, each after an approval."
            if red_tools else "My tools here only read.")
-    return ("I can't do that: it needs running a program, and none of my tools does that (the plan "
+    return (f"I can't do that: it needs {needs}, and none of my tools does that (the plan "
             f"tried it in package code: {tried}). {can}")
 
 

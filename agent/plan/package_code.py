@@ -121,6 +121,15 @@ _OUTWARD_MODULES = frozenset({
 """Modules for running programs or talking over a network (``urllib.parse`` aside)."""
 _OUTWARD_OS = ("system", "popen", "exec", "spawn", "posix_spawn", "fork", "kill")
 """``os`` functions that run or signal programs (as prefixes: ``execvp``, ``spawnl``…)."""
+_FILE_CHANGES = frozenset({
+    "os.remove", "os.unlink", "os.rmdir", "os.removedirs", "os.rename", "os.renames", "os.replace",
+    "os.truncate", "os.chmod", "os.chown", "shutil.rmtree", "shutil.move", "shutil.copy", "shutil.copy2",
+    "shutil.copyfile", "shutil.copytree", "shutil.chown",
+})
+"""Calls that delete, move or change files (the sandbox has no workspace files, and no tool
+deletes or moves one: a small model asked to delete logs/app.log packaged ``os.remove``)."""
+_PATH_CHANGES = frozenset({"unlink", "rmdir", "rename", "touch", "write_text", "write_bytes", "chmod"})
+"""``pathlib.Path`` methods that change files, called on any value (``Path(p).unlink()``)."""
 _DATABASE_MODULES = frozenset({
     "sqlite3", "dbm", "shelve", "psycopg", "psycopg2", "asyncpg", "pymysql", "MySQLdb", "sqlalchemy",
     "redis", "pymongo",
@@ -146,7 +155,26 @@ def outward_uses(tree: ast.Module) -> list[str]:
         elif (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "os"
               and node.attr.startswith(_OUTWARD_OS)):
             found.add(f"os.{node.attr}")
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            found.update(_file_change(node.func))
     return sorted(found)
+
+
+def _file_change(func: ast.Attribute) -> list[str]:
+    """The file change a call's function names, if it is one (``os.remove``, ``shutil.move``,
+    ``path.unlink``): a path under /scratch counts too, since a package's writes there are
+    neither needed nor seen by anyone."""
+    if isinstance(func.value, ast.Name) and f"{func.value.id}.{func.attr}" in _FILE_CHANGES:
+        return [f"{func.value.id}.{func.attr}"]
+    on_module = isinstance(func.value, ast.Name) and func.value.id in {"os", "shutil"}
+    if func.attr in _PATH_CHANGES and not on_module:
+        return [f"Path.{func.attr}"]
+    return []
+
+
+def changes_files(name: str) -> bool:
+    """Whether ``name``, one of :func:`outward_uses`, deletes, moves or changes files."""
+    return name in _FILE_CHANGES or name.startswith("Path.")
 
 
 def opens_database(name: str) -> bool:
@@ -159,11 +187,28 @@ def runs_programs(name: str) -> bool:
     """Whether ``name``, one of :func:`outward_uses`, runs or signals programs (``subprocess``,
     ``os.system``…), which no tool does, rather than reach a network (``http_get`` reads a page,
     ``send_email`` sends mail) or a database."""
-    return name.startswith("os.") or name.split(".")[0] in {"subprocess", "pty", "multiprocessing"}
+    return ((name.startswith("os.") and not changes_files(name))
+            or name.split(".")[0] in {"subprocess", "pty", "multiprocessing"})
+
+
+def beyond_tools(name: str) -> str | None:
+    """What code using ``name`` (one of :func:`outward_uses`) needs that no tool does, if it
+    is a sign of that: running programs, or deleting and moving files (``write_file`` writes
+    one, and a file emptied is not deleted). Reaching a network or a database is no such sign:
+    ``http_get`` reads a page, ``send_email`` sends mail, a query tool reads rows."""
+    if runs_programs(name):
+        return "running a program"
+    if changes_files(name) and name.rsplit(".", 1)[-1] not in {"write_text", "write_bytes", "touch"}:
+        return "deleting, moving or renaming files"
+    return None
 
 
 def outward_why(name: str) -> str:
     """Why code using ``name`` (one of :func:`outward_uses`) cannot be a package."""
+    if changes_files(name):
+        return (f"uses {name}: a package has no workspace files and changes none; to write a file "
+                "plan write_file's red node, and if no tool can do it (deleting, moving, renaming "
+                "files), plan no node for it and say so in the answer")
     if opens_database(name):
         return (f"uses {name}: a package has no database to open; read one with a query tool's node "
                 "and give its result to the package, and change one with its red tool's node, never in "

@@ -18,12 +18,12 @@ from agent.plan.grounding import REPLY_IDS
 from agent.plan.input_fields import BODY_KEYS, mended_input_fields, unknown_input_fields
 from agent.plan.package_code import (
     NO_RESULT,
+    beyond_tools,
     outward_uses,
     outward_why,
     package_code_problems,
     package_input_ids,
     parse_python,
-    runs_programs,
 )
 from agent.plan.reference_fields import mended_reference_fields, unknown_reference_fields
 from agent.plan.references import is_whole_reference, malformed_references, referenced_ids, strings
@@ -524,7 +524,7 @@ def _check_package_code(
 
 
 def _outward_problems(node_id: str, tree: ast.Module) -> list[PlanProblem]:
-    return [PlanProblem(node_id, "package.code", outward_why(name), beyond_tools=runs_programs(name))
+    return [PlanProblem(node_id, "package.code", outward_why(name), beyond_tools=beyond_tools(name))
             for name in outward_uses(tree)]
 
 

@@ -66,6 +66,22 @@ async def test_a_plan_that_keeps_running_programs_in_a_package_is_answered_with_
         assert len(h.llm.calls) == 2  # no joiner: the reply is said
 
 
+async def test_a_plan_that_keeps_deleting_a_file_in_a_package_is_answered_with_i_cant(sqlite_url: str) -> None:
+    """bench.quality delete-log: no tool deletes files, and a package's ``os.remove`` was run
+    (and failed in the sandbox, which has no workspace files) instead of being refused."""
+    deletes = {"nodes": [{"id": "delete", "package": {"goal": "delete file",
+                                                      "code": "import os\nos.remove('logs/app.log')"}}]}
+    async with harness(sqlite_url, [deletes, deletes]) as h:
+        await h.engine.ask("p2d", "delete logs/app.log")
+        answered = h.drain()[-1]
+        assert isinstance(answered, AnswerReady)
+        assert answered.answer.startswith(
+            "I can't do that: it needs deleting, moving or renaming files, and none of my tools does that "
+            "(the plan tried it in package code: 'delete').")
+        assert "uses os.remove" in h.llm.calls[1][-1].content
+        assert len(h.llm.calls) == 2
+
+
 async def test_a_package_running_programs_beside_other_faults_still_lists_them(sqlite_url: str) -> None:
     both = {"nodes": [*RUNS_A_PROGRAM["nodes"], *BAD["nodes"]]}
     async with harness(sqlite_url, [both, both]) as h:

@@ -11,6 +11,7 @@ import pytest
 from agent.plan.code_mends import unfolded_blocks
 from agent.plan.package_code import (
     PACKAGE_GLOBALS,
+    beyond_tools,
     outward_actions,
     package_code_problems,
     parse_python,
@@ -88,6 +89,34 @@ def test_a_package_meant_to_act_on_the_world_is_told_to_plan_a_tool_or_say_it_ca
     [why] = outward_actions(ast.parse(code))
     assert why.startswith(f"uses {named}: a package only computes from its inputs")
     assert "plan a red tool node" in why and "say so in the answer" in why
+
+
+@pytest.mark.parametrize(("code", "named"), [
+    ("import os\nos.remove('logs/app.log')", "os.remove"),  # bench.quality delete-log
+    ("import shutil\nshutil.rmtree('logs')\nresult = 'gone'", "shutil.rmtree"),
+    ("import os\nos.rename(inputs['f']['path'], 'old.log')", "os.rename"),
+    ("from pathlib import Path\nPath('logs/app.log').unlink()\nresult = 'ok'", "Path.unlink"),
+    ("from pathlib import Path\np = Path('done.txt')\np.write_text('checked')\nresult = 'ok'", "Path.write_text"),
+])
+def test_a_package_changing_files_is_told_to_plan_write_file_or_say_it_cannot(code: str, named: str) -> None:
+    [why] = outward_actions(ast.parse(code))
+    assert why.startswith(f"uses {named}: a package has no workspace files and changes none")
+    assert "write_file's red node" in why and "say so in the answer" in why
+
+
+@pytest.mark.parametrize(("name", "needs"), [
+    ("os.remove", "deleting, moving or renaming files"), ("shutil.move", "deleting, moving or renaming files"),
+    ("Path.unlink", "deleting, moving or renaming files"), ("os.system", "running a program"),
+    ("subprocess", "running a program"), ("Path.write_text", None), ("requests", None), ("sqlite3", None),
+])
+def test_what_no_tool_does_is_running_programs_or_deleting_and_moving_files(name: str, needs: str | None) -> None:
+    assert beyond_tools(name) == needs
+
+
+def test_strings_replacing_and_scratch_files_are_no_file_change() -> None:
+    code = ("text = inputs['f']['content'].replace('a', 'b')\nimport os\np = os.path.join('/scratch', 'x')\n"
+            "result = text.split()")
+    assert outward_actions(ast.parse(code)) == []
 
 
 @pytest.mark.parametrize(("code", "named"), [
