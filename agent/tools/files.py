@@ -14,6 +14,7 @@ write_file, mail and the Docker SDK share.
 from __future__ import annotations
 
 import asyncio
+import difflib
 import functools
 import os
 import re
@@ -107,13 +108,32 @@ class Workspace:
             if real.is_file() and real.is_relative_to(self.root):
                 yield candidate
 
+    def near_names(self, path: str, most: int = 2) -> list[str]:
+        """Workspace files named most like ``path`` (``logs/app.log`` for ``logs/application.log``),
+        best first: what a person who mistyped a name meant, looked for among at most
+        :data:`_OVERVIEW_WALK` entries, hidden ones left out."""
+        names: list[str] = []
+        for folder, dirs, files in os.walk(self.root):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            names.extend(self.rel(Path(folder, f)) for f in sorted(files) if not f.startswith("."))
+            if len(names) >= _OVERVIEW_WALK:
+                break
+        wanted = path.strip().lstrip("./")
+        by_name = {n.rsplit("/", 1)[-1]: n for n in names}
+        close = difflib.get_close_matches(wanted, names, n=most, cutoff=0.6)
+        close += [by_name[n] for n in difflib.get_close_matches(wanted.rsplit("/", 1)[-1], list(by_name),
+                                                               n=most, cutoff=0.6)]
+        return list(dict.fromkeys(close))[:most]
+
     def read(self, path: str) -> dict[str, Any]:
         target = self.resolve(path)
         if target.is_dir():
             raise ToolError(f"'{path}' is a directory; use list_files to see what is in it")
         if not target.is_file():
-            raise ToolError(f"there is no file '{path}' in the workspace; list_files shows "
-                            "what exists")
+            near = self.near_names(path)
+            raise ToolError(f"there is no file '{path}' in the workspace; "
+                            + (f"did you mean {' or '.join(repr(n) for n in near)}?" if near
+                               else "list_files shows what exists"))
         size = target.stat().st_size
         with target.open("rb") as fh:
             data = fh.read(self.config.max_read_bytes)

@@ -64,6 +64,20 @@ async def test_read_file_is_capped_and_refuses_binary_and_missing(workspace: Pat
         await _call(registry, "read_file", path="docs")
 
 
+@pytest.mark.parametrize(("path", "meant"), [
+    ("docs/read-me.md", "did you mean 'docs/readme.md'?"),  # bench.quality missing-file: a name mistyped
+    ("docs/notes.text", "did you mean 'docs/notes.txt'?"),
+    ("readme.md", "did you mean 'docs/readme.md'?"),  # the right name in another folder
+    ("zzzz.xyz", "list_files shows what exists"),  # nothing like it
+    (".env2", "list_files shows what exists"),  # a hidden file is never offered
+])
+async def test_a_missing_file_is_answered_with_the_files_named_like_it(workspace: Path, path: str, meant: str) -> None:
+    (workspace / ".env").write_text("API_TOKEN=x\n")
+    with pytest.raises(ToolError) as refused:
+        await _call(_registry(workspace), "read_file", path=path)
+    assert str(refused.value) == f"there is no file '{path}' in the workspace; {meant}"
+
+
 @pytest.mark.parametrize("path", ["../secret.txt", "docs/../../secret.txt", "..", "../ws2/x"])
 async def test_dotdot_escapes_are_refused(workspace: Path, path: str) -> None:
     registry = _registry(workspace)
