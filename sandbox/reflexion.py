@@ -44,6 +44,7 @@ from agent.ports.sandbox import (
     ToolGateway,
 )
 from sandbox.key_mends import mended_header_row, mended_missing_key, missing_key
+from sandbox.loop_mends import mended_object_loop
 
 log = logging.getLogger(__name__)
 
@@ -213,7 +214,8 @@ def _mended(code: str, outcome: SandboxResult, job: PackageJob) -> str | None:
     key = missing_key(outcome.error_type, outcome.error)
     if key is not None:
         return mended_missing_key(code, key, job.inputs)
-    return mended_header_row(code, outcome.error_type, outcome.error, job.inputs)
+    return (mended_header_row(code, outcome.error_type, outcome.error, job.inputs)
+            or mended_object_loop(code, outcome.error_type, outcome.error, outcome.traceback))
 
 
 def _faults(code: str) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from agent.events import PackageAttempt, RunEvent
@@ -93,7 +94,8 @@ class FailingSandbox:
     async def run(self, code: str, inputs: dict[str, Any], tools: Any, limits: SandboxLimits
                   ) -> SandboxResult:
         self.ran.append(code)
-        return SandboxResult(ok=False, error_type="TypeError", error="string indices must be integers",
+        # (an error no mend without the model fits: sandbox/key_mends.py, loop_mends.py)
+        return SandboxResult(ok=False, error_type="TypeError", error="unsupported operand type(s) for +",
                              traceback='File "<package>", line 2, in <module>\n')
 
 
@@ -118,7 +120,7 @@ async def test_the_code_that_just_failed_is_not_run_again() -> None:
     assert [r.attempt for r in outcome.attempts] == [1]
     assert outcome.error == (
         "package 'digest' failed after 1 attempt (limit 5):\n"
-        "  attempt 1/5: TypeError: string indices must be integers (line 2)\n"
+        "  attempt 1/5: TypeError: unsupported operand type(s) for + (line 2)\n"
         "  stopped: the reflexion model returned the same code that failed in attempt 1: not run again"
     )
 
@@ -208,6 +210,27 @@ async def test_a_key_the_inputs_hold_spelt_another_way_is_mended_without_the_mod
     assert outcome.ok and outcome.output == 2, outcome
     assert [(r.attempt, r.error) for r in outcome.attempts] == [(1, "KeyError: 'p99' (line 1)"), (2, None)]
     assert outcome.attempts[1].code == guessed.replace("s['p99']", "s['p99_ms']")
+    assert llm.calls == []
+
+
+async def test_a_loop_over_a_json_object_goes_over_its_one_list_then_its_key_is_mended_without_the_model(
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
+) -> None:
+    # bench.quality slow-services, as the 1.5B model wrote it: the loop goes over the body's
+    # keys (TypeError: string indices…), and reads 'p99' for 'p99_ms'
+    body = {"updated": "2026-11-22T09:55:00Z", "services": [
+        {"name": "api", "p99_ms": 120}, {"name": "checkout", "p99_ms": 870}, {"name": "payments", "p99_ms": 210}]}
+    guessed = ("import json\nstatus_data = json.loads(inputs['status']['text'])\n"
+               "slow = [service for service in status_data if service['p99'] > 200]\nresult = len(slow)")
+    llm = ScriptedChatModel(replies=[])
+    runner = ReflexionPackageRunner(sandbox, llm, limits, max_attempts=3)
+    outcome = await runner.run(PackageJob(
+        thread_id="T1", run_id="R1", node_id="slow", goal="count services with p99 above 200 ms",
+        code=guessed, inputs={"status": {"status": 200, "text": json.dumps(body)}}), gateway, Events())
+    assert outcome.ok and outcome.output == 2, outcome
+    assert [r.error for r in outcome.attempts] == [
+        "TypeError: string indices must be integers, not 'str' (line 3)", "KeyError: 'p99' (line 13)", None]
+    assert "for service in rows_of(status_data) if service['p99_ms'] > 200" in outcome.attempts[2].code
     assert llm.calls == []
 
 
