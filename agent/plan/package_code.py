@@ -155,15 +155,22 @@ def outward_uses(tree: ast.Module) -> list[str]:
         elif (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "os"
               and node.attr.startswith(_OUTWARD_OS)):
             found.add(f"os.{node.attr}")
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and not _in_scratch(node):
             found.update(_file_change(node.func))
     return sorted(found)
 
 
+def _in_scratch(call: ast.Call) -> bool:
+    """Whether the call's first argument is a path written out under /scratch, the sandbox's
+    own scratch space (``os.remove('/scratch/part.csv')`` tidies up; it changes nothing)."""
+    first = call.args[0] if call.args else None
+    return (isinstance(first, ast.Constant) and isinstance(first.value, str)
+            and first.value.startswith(SCRATCH))
+
+
 def _file_change(func: ast.Attribute) -> list[str]:
     """The file change a call's function names, if it is one (``os.remove``, ``shutil.move``,
-    ``path.unlink``): a path under /scratch counts too, since a package's writes there are
-    neither needed nor seen by anyone."""
+    ``path.unlink``)."""
     if isinstance(func.value, ast.Name) and f"{func.value.id}.{func.attr}" in _FILE_CHANGES:
         return [f"{func.value.id}.{func.attr}"]
     on_module = isinstance(func.value, ast.Name) and func.value.id in {"os", "shutil"}
