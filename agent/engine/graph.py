@@ -108,8 +108,12 @@ async def _plan(runtime: Ctx, state: AgentState) -> dict[str, Any]:
     ctx = runtime.context
     refused = await ctx.access.refused_tools(current_thread(), state.get("requested_by"),
                                              ctx.registry.names())
+    draft_ran = {}  # a repair round: what the invalid draft's green nodes already returned
+    early = ctx.state.early_starts.get((current_thread(), state["run_id"]))
+    if state.get("plan_problems") and early is not None:
+        draft_ran = early.finished()
     messages = planner_messages(state, ctx.registry.without(refused), ctx.settings.plan_limits.max_nodes,
-                                ctx.settings.prompt_chars, ctx.settings.plan_output)
+                                ctx.settings.prompt_chars, ctx.settings.plan_output, draft_ran)
     draft_id = uuid.uuid4().hex  # the plan's id if it validates: nodes may start before that
     try:
         reply = await plan_reply(ctx, messages, RunIdentity(

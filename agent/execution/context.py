@@ -6,7 +6,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from langchain_core.language_models import BaseChatModel
 
@@ -35,6 +35,9 @@ class ProvisionalRun(Protocol):
 
     async def settle(self) -> None:
         """Wait until its finished nodes are saved."""
+
+    def finished(self) -> dict[str, dict[str, Any]]:
+        """The nodes it has done so far, by id, each result as the thread's state keeps it."""
 
     def abandon(self) -> None:
         """Stop its calls: nothing will take them over."""

@@ -263,6 +263,12 @@ class PlanExecutor:
         """Before another executor takes this one's work over: its finished nodes are saved."""
         await self._flush()
 
+    def finished(self) -> dict[str, dict[str, Any]]:
+        """The nodes done so far, each as the thread's state keeps a result (compact)."""
+        done = {node_id: record for node_id, record in self.records.items()
+                if record.status is NodeStatus.DONE}
+        return ExecutionReport.of(done, (), self.ctx.settings).results
+
     def abandon(self) -> None:
         """Nothing will take these calls over: stop them (green calls only: provisional)."""
         for task in self.tasks:

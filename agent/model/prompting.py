@@ -155,8 +155,12 @@ def examples_for(registry: ToolRegistry) -> str:
 
 def planner_messages(state: AgentState, registry: ToolRegistry, max_nodes: int,
                      prompt_chars: int = DEFAULT_PROMPT_CHARS,
-                     plan_output: str = "tool_call") -> list[BaseMessage]:
-    """The planner's prompt, within ``prompt_chars`` (:mod:`agent.model.prompt_budget`)."""
+                     plan_output: str = "tool_call",
+                     draft_ran: dict[str, dict[str, Any]] | None = None) -> list[BaseMessage]:
+    """The planner's prompt, within ``prompt_chars`` (:mod:`agent.model.prompt_budget`).
+    ``draft_ran``: in a repair round, the results of the invalid draft's nodes that already ran
+    (green ones start while the plan is written), so the corrected plan is written with them in
+    view: a value to write copied from them, a package reading the fields they have."""
     system = fill(
         prompt_text("planner.md"),
         output=PLAN_OUTPUT[plan_output],
@@ -178,20 +182,23 @@ def planner_messages(state: AgentState, registry: ToolRegistry, max_nodes: int,
                 f"What to change: {state['feedback']}"
             )
         if state.get("plan_problems"):
-            parts.append(_repair_section(state))
+            parts.append(_repair_section(state, draft_ran or {}, chars))
         return parts
 
     body = fitted(sections, history_runs(state), _room(prompt_chars, system))
     return [SystemMessage(system), HumanMessage(sendable(body))]
 
 
-def _repair_section(state: AgentState) -> str:
+def _repair_section(state: AgentState, draft_ran: dict[str, dict[str, Any]], chars: int) -> str:
     problems = "\n".join(f"- {p}" for p in state["plan_problems"])
+    ran = (f"\nThese nodes of it already ran (keep them as they are; use their results: the fields "
+           f"they have, or a value copied from them):\n{describe_results(draft_ran, chars)}"
+           if draft_ran else "")
     draft = state.get("draft")
     if was_cut_off(draft):  # its end, where it was cut off, stays in sight
         return (
             "## Your previous plan was cut off\n"
-            f"Plan: {clip_middle(str(draft), _DRAFT_CHARS)}\nProblems:\n{problems}\n"
+            f"Plan: {clip_middle(str(draft), _DRAFT_CHARS)}\nProblems:\n{problems}{ran}\n"
             "The plan was longer than the model's output limit allows, so it was cut off before "
             "it ended. Submit a much shorter plan that fixes every problem: fan repeated calls of "
             "a tool out with `each` in one node, use fewer nodes, keep package code short, and "
@@ -199,7 +206,7 @@ def _repair_section(state: AgentState) -> str:
         )
     return (
         "## Your previous plan was invalid\n"
-        f"Plan: {_clip(draft, _DRAFT_CHARS)}\nProblems:\n{problems}\n"
+        f"Plan: {_clip(draft, _DRAFT_CHARS)}\nProblems:\n{problems}{ran}\n"
         "Submit a corrected plan that fixes every problem."
     )
 

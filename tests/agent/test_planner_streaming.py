@@ -211,6 +211,33 @@ async def test_an_invalid_plan_runs_nothing_red_and_the_repair_keeps_unchanged_g
             assert h.log.count("deploy") == 0
 
 
+async def test_the_repair_round_is_shown_what_the_drafts_green_nodes_returned(database_url: str) -> None:
+    """bench.quality mail-primary: the draft's read ran while it streamed; the repair round
+    writes the mail with the value it returned in view, not a guess at the file's layout."""
+    draft = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "a"}},
+                       {"id": "x", "tool": "teleport", "args": {"to": "${a.name}"}}]}
+    repaired = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "a"}},
+                          {"id": "x", "tool": "lookup", "args": {"key": "value of a, copied"}}]}
+    with FakeOpenAI([draft, repaired, finish("done")], hold_at='"id": "x"') as fake:
+        async with over_http(database_url, fake) as h:
+            run = asyncio.create_task(h.engine.ask("s5b", "look up a, then use it"))
+            await h.next_event(NodeFinished, node_id="a")
+            fake.release.set()
+            await run
+            repair_prompt = str(fake.requests[1]["messages"][-1]["content"])
+            shown = repair_prompt.split("Problems:\n", 1)[1]
+            assert "unknown tool 'teleport'" in shown
+            assert "These nodes of it already ran" in shown and "- a: done → value of a" in shown
+            assert h.log.args_of("lookup") == [{"key": "a"}, {"key": "value of a, copied"}]
+
+
+async def test_a_first_plan_is_shown_no_draft_results(database_url: str) -> None:
+    with FakeOpenAI([THREE, finish("ok")]) as fake:
+        async with over_http(database_url, fake) as h:
+            await h.engine.ask("s5c", "look things up")
+            assert "already ran" not in str(fake.requests[0]["messages"][-1]["content"])
+
+
 async def test_the_status_events_show_nodes_as_they_arrive(sqlite_url: str) -> None:
     with FakeOpenAI([THREE, finish("ok")], piece=3) as fake:
         async with over_http(sqlite_url, fake) as h:
