@@ -18,7 +18,6 @@ engine stores the returned :class:`~agent.ports.sandbox.PackageOutcome`.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from pathlib import Path
@@ -43,6 +42,7 @@ from agent.ports.sandbox import (
     SandboxResult,
     ToolGateway,
 )
+from sandbox.input_outline import outline
 from sandbox.key_mends import mended_header_row, mended_missing_key, missing_key
 from sandbox.loop_mends import mended_object_loop
 
@@ -264,29 +264,10 @@ def failure_report(outcome: SandboxResult) -> str:
     return "\n\n".join(parts)
 
 
-def summarise_inputs(inputs: dict[str, Any], per_input: int = 400, total: int = 3000) -> str:
-    if not inputs:
-        return "(no inputs)"
-    lines = []
-    for key, value in inputs.items():
-        text = json.dumps(value, ensure_ascii=False, default=str)
-        preview = text if len(text) <= per_input else text[:per_input] + "…"
-        lines.append(f"- inputs[{key!r}]: {_shape(value)}, {len(text)} chars of JSON: {preview}")
-    summary = "\n".join(lines)
-    # the model's request must be valid UTF-8: a file name that was not shows a '?'
-    summary = summary.encode("utf-8", "replace").decode("utf-8")
-    return summary if len(summary) <= total else summary[:total] + "\n[… truncated]"
-
-
-def _shape(value: Any) -> str:
-    if isinstance(value, dict):
-        keys = list(value)
-        more = ", …" if len(keys) > 8 else ""
-        return f"dict with keys {', '.join(map(str, keys[:8]))}{more}"
-    if isinstance(value, list):
-        kinds = sorted({type(v).__name__ for v in value[:50]})
-        return f"list of {len(value)} ({', '.join(kinds) or 'empty'})"
-    return type(value).__name__
+def summarise_inputs(inputs: dict[str, Any], total: int = 3000) -> str:
+    """The inputs as the reflexion model is shown them: each path, its type and an example
+    (:func:`sandbox.input_outline.outline`)."""
+    return outline(inputs, total)
 
 
 def extract_code(reply: str) -> str:

@@ -1,0 +1,81 @@
+"""The reflexion model's view of a package's inputs: each value's path as code reads it, its
+type and an example, so that a rewrite reads what is there.
+
+A small model shown a JSON preview cut at a few hundred characters read a key the data never
+had (``data['response_times']`` of a status page whose services each have ``p99_ms``). An
+outline names every path down to the leaves, a list's items once for all of them
+(``inputs['status']['json']['services'][i]['p99_ms']: int, e.g. 120``), within a budget.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_EXAMPLE_CHARS = 60
+_LIST_CHARS = 120
+_TEXT_HEAD = 160
+_KEYS_SHOWN = 12
+_DEPTH = 5
+_ITEMS_LOOKED_AT = 50
+
+
+def outline(inputs: dict[str, Any], total: int = 3000) -> str:
+    """Each input as lines ``inputs['x']['k']: type, e.g. value``, at most ``total`` characters."""
+    if not inputs:
+        return "(no inputs)"
+    lines: list[str] = []
+    for key, value in inputs.items():
+        _lines(f"inputs[{key!r}]", value, 0, lines)
+    text = "\n".join(lines)
+    # the model's request must be valid UTF-8: a file name that was not shows a '?'
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    return text if len(text) <= total else text[:total] + "\n[… truncated]"
+
+
+def _lines(path: str, value: Any, depth: int, out: list[str]) -> None:
+    if isinstance(value, dict) and value and depth < _DEPTH:
+        keys = list(value)
+        for key in keys[:_KEYS_SHOWN]:
+            _lines(f"{path}[{key!r}]", value[key], depth + 1, out)
+        if len(keys) > _KEYS_SHOWN:
+            out.append(f"{path}: … and {len(keys) - _KEYS_SHOWN} more keys")
+        return
+    if isinstance(value, list) and value and depth < _DEPTH:
+        items = value[:_ITEMS_LOOKED_AT]
+        if all(isinstance(item, dict) for item in items):
+            out.append(f"{path}: list of {len(value)} objects, each:")
+            merged: dict[str, Any] = {}
+            for item in items:
+                for key, field in item.items():
+                    merged.setdefault(key, field)
+            for key in list(merged)[:_KEYS_SHOWN]:
+                present = sum(key in item for item in items)
+                note = f" (in {present} of {len(items)})" if present < len(items) else ""
+                before = len(out)
+                _lines(f"{path}[i][{key!r}]", merged[key], depth + 1, out)
+                if note and len(out) > before:
+                    out[before] += note
+            return
+        out.append(f"{path}: list of {len(value)} ({_kinds(items)}): {_example(value, _LIST_CHARS)}")
+        return
+    out.append(f"{path}: {_leaf(value)}")
+
+
+def _leaf(value: Any) -> str:
+    if isinstance(value, str) and ("\n" in value or len(value) > _EXAMPLE_CHARS):
+        more = "…" if len(value) > _TEXT_HEAD else ""
+        return (f"str, {len(value)} chars, {value.count(chr(10)) + 1} lines, starting "
+                f"{value[:_TEXT_HEAD]!r}{more}")
+    if isinstance(value, dict | list) and not value:
+        return f"empty {type(value).__name__}"
+    return f"{type(value).__name__}, e.g. {_example(value)}"
+
+
+def _example(value: Any, chars: int = _EXAMPLE_CHARS) -> str:
+    """``value`` as Python writes it (``'api'``, ``True``, ``None``), cut short."""
+    text = repr(value)
+    return text if len(text) <= chars else text[:chars] + "…"
+
+
+def _kinds(items: list[Any]) -> str:
+    return ", ".join(sorted({type(item).__name__ for item in items}))

@@ -1,0 +1,52 @@
+"""The reflexion model's view of a package's inputs: paths, types, examples
+(sandbox/input_outline.py)."""
+
+from __future__ import annotations
+
+import json
+
+from sandbox.input_outline import outline
+
+STATUS = {"updated": "2026-11-22T09:55:00Z", "services": [
+    {"name": "api", "status": "ok", "p99_ms": 120},
+    {"name": "checkout", "status": "degraded", "p99_ms": 870, "note": "p99 above its SLO"}]}
+
+
+def test_a_json_body_is_shown_down_to_each_field_of_its_lists_items() -> None:
+    """bench.quality average-p99: shown a preview cut at 400 characters, the rewrite read
+    data['response_times'], which the page never had."""
+    shown = outline({"status": {"status": 200, "text": json.dumps(STATUS), "json": STATUS}}).splitlines()
+    assert "inputs['status']['status']: int, e.g. 200" in shown
+    assert "inputs['status']['json']['services']: list of 2 objects, each:" in shown
+    assert "inputs['status']['json']['services'][i]['p99_ms']: int, e.g. 120" in shown
+    assert "inputs['status']['json']['services'][i]['note']: str, e.g. 'p99 above its SLO' (in 1 of 2)" in shown
+    assert any(line.startswith("inputs['status']['text']: str, 1") for line in shown)
+
+
+def test_a_files_text_is_shown_by_its_size_lines_and_start() -> None:
+    text = "region,orders\n" + "".join(f"r{i},{i}\n" for i in range(100))
+    [line] = outline({"orders": {"content": text}}).splitlines()
+    assert line.startswith(f"inputs['orders']['content']: str, {len(text)} chars, 102 lines, starting 'region,orders\\nr0,0\\n")
+    assert line.endswith("…")
+
+
+def test_plain_values_lists_and_nothing() -> None:
+    shown = outline({"n": 7, "flag": None, "rows": [[1, "x"], [2, "y"]], "tags": [], "cfg": {}})
+    assert shown.splitlines() == [
+        "inputs['n']: int, e.g. 7", "inputs['flag']: NoneType, e.g. None",
+        "inputs['rows']: list of 2 (list): [[1, 'x'], [2, 'y']]", "inputs['tags']: empty list",
+        "inputs['cfg']: empty dict"]
+    assert outline({}) == "(no inputs)"
+
+
+def test_the_outline_is_bounded() -> None:
+    wide = {f"k{i}": i for i in range(40)}
+    shown = outline({"wide": wide})
+    assert "inputs['wide']['k11']: int, e.g. 11" in shown and "k12" not in shown
+    assert "inputs['wide']: … and 28 more keys" in shown
+    deep: dict[str, object] = {"v": 1}
+    for _ in range(10):
+        deep = {"d": deep}
+    assert len(outline({"deep": deep}).splitlines()) == 1
+    many = {f"x{i}": "y" * 500 for i in range(50)}
+    assert len(outline(many, total=1000)) <= 1000 + len("\n[… truncated]")
