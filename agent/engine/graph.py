@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 import uuid
 from typing import Any
@@ -31,6 +30,7 @@ from pydantic import BaseModel, Field
 from agent.answer.stream import join_reply
 from agent.answer.template import invented_values, templated_answer
 from agent.answer.vetting import CALLED, filled, unclaimed, unreadable
+from agent.engine.replans import nothing_new
 from agent.errors import PlanError, PlanProblem
 from agent.events import (
     AnswerReady,
@@ -294,7 +294,7 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     ``replan`` (offered while replans are left). No usable text: the results as they are."""
     ctx = runtime.context
     replans = state.get("replans", 0)
-    replans_left = 0 if _nothing_new(state) else ctx.settings.max_replans - replans
+    replans_left = 0 if nothing_new(state) else ctx.settings.max_replans - replans
     tokens = state.get("tokens", 0)
     templated = templated_answer(state.get("plan") or {}, state.get("results") or {})
     red = ctx.registry.names(Risk.RED)
@@ -345,24 +345,6 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         answer += "\n\n_This answer was cut off: it reached the model's output limit._"
     answer = unclaimed(answer, state, red) or fallback_answer(state) + fallback_note
     return {"answer": answer, "tokens": tokens}
-
-
-def _nothing_new(state: AgentState) -> bool:
-    """This plan is a replan that found nothing the plan before it had not: each of its results
-    is one that plan already had. Planning again would only repeat it (bench.quality
-    oncall-and-incidents: the joiner asked for a replan with every fact in hand, the planner
-    made the same reads again, and the joiner asked again), so the joiner answers."""
-    earlier = state.get("earlier_results") or []
-    results = state.get("results") or {}
-    if not earlier or not results:
-        return False
-    before = [_outcome(r) for r in earlier[-1].values()]
-    return all(_outcome(r) in before for r in results.values())
-
-
-def _outcome(result: dict[str, Any]) -> str:
-    shown = result.get("output", result.get("preview"))
-    return json.dumps([result.get("status"), shown, result.get("error")], sort_keys=True, default=str)
 
 
 def _made_already(call: WrittenCall, state: AgentState) -> bool:
