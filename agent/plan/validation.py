@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from agent.errors import PlanError, PlanProblem
 from agent.plan.code_mends import joined_packages, opened_inputs_as_text, unfolded_blocks
+from agent.plan.computed_references import computed_as_packages
 from agent.plan.format import NODE_ID_PATTERN, Plan, PlanNode, canonical_node, tool_keys
 from agent.plan.grounding import REPLY_IDS
 from agent.plan.input_fields import BODY_KEYS, mended_input_fields, unknown_input_fields
@@ -197,7 +198,7 @@ def validate_plan(raw: Any, registry: ToolRegistry, limits: PlanLimits | None = 
                 problems.append(PlanProblem(label, field, err["msg"]))
 
     nodes = _unfolded_packages(_mended([_without_blank_options(node, registry) for node in nodes]))
-    nodes = single_calls(nodes, answer)
+    nodes = single_calls(computed_as_packages(nodes), answer)
     nodes = joined_packages(_opened_as_text(nodes, registry), dependencies)
     nodes = mended_input_fields(_recalled(nodes, answer, earlier_calls or {}, registry), registry)
     nodes, answer = mended_reference_fields(nodes, answer, registry)

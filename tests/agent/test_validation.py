@@ -377,15 +377,44 @@ def test_with_ids_puts_written_nodes_in_the_formats_fields_keeping_their_order()
     assert second == {"id": "lookup", "tool": "lookup", "each": ["p"]}
 
 
-def test_a_reference_that_computes_from_a_result_is_sent_back_to_the_planner() -> None:
-    """``${oncall.content.splitlines()[0]}`` is no reference: sent as written, with no edge to
-    wait on (a small model mailed it before the read had run)."""
-    found = problems({"nodes": [node("oncall"), node("mail", args={"key": "${oncall.value.splitlines()[0]}"})]})
-    assert found == ["node 'mail', field 'args': '${oncall.value.splitlines()[0]}' is no reference dagbot "
-                     "can fill: write ${oncall} or ${oncall.field} (a list's item: ${oncall.0}); to compute "
-                     "from oncall's output (split lines, pick a name, count), add a package node that reads "
-                     "it and sets result, and refer to that node"]
-    # text that only looks like one (a shell variable, a node the plan lacks) is text
+def test_a_reference_that_computes_from_a_result_is_computed_by_a_package_made_for_it() -> None:
+    """``${oncall.content.splitlines()[0]}`` is no reference: sent as written it was mailed,
+    with no edge to wait on. It says what to compute, in Python: a package node computes it,
+    after the node it reads, and the argument refers to that package."""
+    plan = validate_plan({"nodes": [node("oncall"), node("mail", args={
+        "key": "Primary: ${oncall.value.splitlines()[0]} (${oncall.value.splitlines()[0]})"})]}, REGISTRY)
+    assert [n.id for n in plan.nodes] == ["oncall", "mail_oncall", "mail"]
+    package = plan.node("mail_oncall").package
+    assert package is not None and package.code == "result = inputs['oncall']['value'].splitlines()[0]"
+    assert package.goal == "compute oncall.value.splitlines()[0]"
+    assert plan.node("mail").args == {"key": "Primary: ${mail_oncall} (${mail_oncall})"}
+    assert "oncall" in dependencies(plan.node("mail_oncall")) and "mail_oncall" in dependencies(plan.node("mail"))
+
+
+@pytest.mark.parametrize(("written", "code"), [
+    ("${x.rows[0]['open']}", "result = inputs['x']['rows'][0]['open']"),
+    ("${x.items[-1]['name'].title()}", "result = inputs['x']['items'][-1]['name'].title()"),
+    ("${x.count * 2 + len(x.items)}", "result = inputs['x']['count'] * 2 + len(inputs['x']['items'])"),
+    ("${x.text.strip().upper()}", "result = inputs['x']['text'].strip().upper()"),
+])
+def test_each_field_is_read_as_a_key_and_each_method_called(written: str, code: str) -> None:
+    plan = validate_plan({"nodes": [node("x"), node("y", args={"key": written})]}, REGISTRY)
+    package = plan.node("y_x").package
+    assert package is not None and package.code == code
+
+
+@pytest.mark.parametrize("written", [
+    "${oncall.value.splitlines()[0}",  # no Python
+    "${oncall.value + other}",  # a name the plan's node is not
+    "${oncall.value.splitlines()[0]",  # never closed
+])
+def test_a_computing_reference_that_is_no_expression_over_its_node_goes_to_the_repair_round(written: str) -> None:
+    found = problems({"nodes": [node("oncall"), node("mail", args={"key": written})]})
+    assert any("is no reference dagbot can fill" in p and "add a package node" in p for p in found), found
+
+
+def test_text_that_only_looks_like_a_reference_is_text() -> None:
+    # (a shell variable, a node the plan lacks)
     plan = validate_plan({"nodes": [node("a", args={"key": "echo ${HOME} ${other.x()}"})]}, REGISTRY)
     assert plan.node("a").args == {"key": "echo ${HOME} ${other.x()}"}
 

@@ -1,0 +1,114 @@
+"""A ``${…}`` in a tool's arguments that computes from a node's output, made a package.
+
+Models write the computation they mean where a reference goes: ``"body":
+"${oncall.content.splitlines()[0]}"``. The format fills only ``${id}`` and ``${id.field}``, so
+sent as written that text would be mailed, with no edge to wait on. The expression says exactly
+what to compute, in Python, from one node's output: :func:`computed_as_packages` makes it a
+package node of its own (``result = inputs['oncall']['content'].splitlines()[0]``, a field read
+as the key it is) and puts a reference to that node where the expression was. The package runs
+in the sandbox like any other, after the node it reads; an expression that is no Python, or
+names anything but that node and Python's built-ins, is left for the repair round as before.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+from collections.abc import Callable
+from typing import Any
+
+from agent.plan.format import PackageSpec, PlanNode
+from agent.plan.references import malformed_references
+
+_BUILTINS = frozenset(dir(builtins))
+
+
+def computed_as_packages(nodes: list[PlanNode]) -> list[PlanNode]:
+    """The nodes, each tool node's computing ``${…}`` made a package node placed before it."""
+    ids = {node.id for node in nodes}
+    mended: list[PlanNode] = []
+    for node in nodes:
+        if node.tool is None:
+            mended.append(node)
+            continue
+        made: dict[str, PlanNode] = {}
+
+        def replaced(text: str, node: PlanNode = node, made: dict[str, PlanNode] = made) -> str:
+            for written, named in malformed_references(text, ids).items():
+                code = _as_code(written, named)
+                if code is None:
+                    continue
+                package = made.get(written)
+                if package is None:
+                    package_id = _free_id(f"{node.id}_{named}", ids)
+                    ids.add(package_id)
+                    package = PlanNode(id=package_id, package=PackageSpec(
+                        goal=f"compute {written[2:-1]}", code=code))
+                    made[written] = package
+                text = text.replace(written, "${" + package.id + "}")
+            return text
+
+        args = _mapped(node.args, replaced)
+        each = _mapped(node.each, replaced)
+        if made:
+            mended.extend(made.values())
+            node = node.model_copy(update={"args": args, "each": each})
+        mended.append(node)
+    return mended
+
+
+def _as_code(written: str, named: str) -> str | None:
+    """``result = …`` computing ``written`` (``${x.content.splitlines()[0]}``) from
+    ``inputs['x']``: a field read as a key, a method called as it is; None when it is not one
+    Python expression over that node alone."""
+    if not (written.startswith("${") and written.endswith("}")):
+        return None
+    try:
+        tree = ast.parse(written[2:-1].strip(), mode="eval")
+    except SyntaxError:
+        return None
+    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    if named not in names or names - {named} - _BUILTINS:
+        return None
+    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    body = _FieldsAsKeys(named, called).visit(tree.body)
+    return f"result = {ast.unparse(body)}"
+
+
+class _FieldsAsKeys(ast.NodeTransformer):
+    """``x.content.splitlines()`` → ``inputs['x']['content'].splitlines()``."""
+
+    def __init__(self, named: str, called: set[int]) -> None:
+        self.named, self.called = named, called
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        if node.id != self.named:
+            return node
+        inputs = ast.Name("inputs", ast.Load())
+        return ast.Subscript(value=inputs, slice=ast.Constant(self.named), ctx=ast.Load())
+
+    def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
+        value = self.visit(node.value)
+        if id(node) in self.called:  # a method: called as it is
+            return ast.Attribute(value=value, attr=node.attr, ctx=node.ctx)
+        return ast.Subscript(value=value, slice=ast.Constant(node.attr), ctx=node.ctx)
+
+
+def _free_id(wanted: str, taken: set[str]) -> str:
+    wanted = wanted[:28]
+    if wanted not in taken:
+        return wanted
+    number = 2
+    while f"{wanted}_{number}" in taken:
+        number += 1
+    return f"{wanted}_{number}"
+
+
+def _mapped(value: Any, change: Callable[[str], str]) -> Any:
+    if isinstance(value, str):
+        return change(value)
+    if isinstance(value, dict):
+        return {key: _mapped(item, change) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_mapped(item, change) for item in value]
+    return value
