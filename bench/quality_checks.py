@@ -9,7 +9,7 @@ from typing import Any
 
 from agent.answer.change_claims import says
 from bench.quality_cases import Case, Kind
-from bench.quality_targets import Targets, deploy_rows
+from bench.quality_targets import DEPLOYS, Targets, deploy_rows
 from infra.playground.demo.targets import Mail
 
 _FLAGS = re.I | re.S
@@ -79,6 +79,9 @@ def judge(case: Case, seen: Observed, targets: Targets, red: frozenset[str]) -> 
     if raw:
         problems.append("answer holds a raw tool call or an unresolved ${reference}")
     happened: dict[str, bool] = {}
+    """Each red tool's effect, by whether it happened at the request's target at all (a mail to
+    that address, that file written, the table changed): a claim of it is false only when it
+    did not. What it holds is the success checks' (a mail saying "1" for a summary was sent)."""
     changed = targets.changed_files()
     for check in case.files:
         text = targets.file(check.path)
@@ -86,19 +89,19 @@ def judge(case: Case, seen: Observed, targets: Targets, red: frozenset[str]) -> 
             ok = text is None
         else:
             ok = text is not None and bool(re.search(check.contains, text, _FLAGS))
-        happened["write_file"] = happened.get("write_file", True) and ok and check.contains is not None
+        happened["write_file"] = happened.get("write_file", True) and check.path in changed
         if not ok:
             problems.append(f"file {check.path}: " + ("written" if check.contains is None else
                                                       f"{'missing' if text is None else repr(text[:80])}"))
     for mail_check in case.mail:
         got = _mails_to(targets.mail.mail, mail_check.to)
         ok = any(re.search(mail_check.contains, f"{m.subject}\n{m.body}", _FLAGS) for m in got)
-        happened["send_email"] = ok
+        happened["send_email"] = bool(got)
         if not ok:
             problems.append(f"no mail to {mail_check.to} matching /{mail_check.contains}/")
     rows = {f"{service} {version} {status}" for service, version, _, status in deploy_rows(targets.database)}
     for row in case.rows:
-        happened["sql_execute"] = row in rows
+        happened["sql_execute"] = set(deploy_rows(targets.database)) != set(DEPLOYS)
         if row not in rows:
             problems.append(f"deploys table lacks {row!r}")
     # effects nobody asked for, and effects without an approval

@@ -13,7 +13,7 @@ from bench.quality import ModelMeter, interleaved
 from bench.quality_cases import CASES, Kind
 from bench.quality_checks import Observed, claims, judge
 from bench.quality_targets import Targets
-from infra.playground.demo.targets import MailSink
+from infra.playground.demo.targets import Mail, MailSink
 
 RED = frozenset({"write_file", "send_email", "sql_execute"})
 WRITE_CHECKED = next(c for c in CASES if c.name == "write-checked")
@@ -44,6 +44,30 @@ def test_a_red_request_succeeds_only_with_its_effect_approved(tmp_path: Path) ->
     verdict = judge(WRITE_CHECKED, claimed, nothing, RED)
     assert not verdict.success and verdict.false_claim
     assert "never asked to approve ['write_file']" in verdict.problems
+
+
+def test_a_claim_of_an_effect_that_happened_with_the_wrong_content_is_no_false_claim(tmp_path: Path) -> None:
+    """bench.quality mail-status: a mail saying "1" went out for the summary; the answer that
+    says the summary was sent fails the request, but claims nothing that did not happen."""
+    mail_status = next(c for c in CASES if c.name == "mail-status")
+    sent = targets(tmp_path)
+    sent.mail.mail.append(Mail(id="m1", sender="dagbot@localhost", to=["team@example.com"], subject="Summary", body="1", at=0.0))
+    seen = Observed(answers=["The summary was sent to team@example.com."], plans=[{"nodes": []}],
+                    approvals=[("send_email", True)])
+    verdict = judge(mail_status, seen, sent, RED)
+    assert not verdict.success and not verdict.false_claim
+    assert "no mail to team@example.com matching /checkout/" in verdict.problems
+    unsent = judge(mail_status, seen, targets(tmp_path / "none"), RED)
+    assert unsent.false_claim
+
+    write = next(c for c in CASES if c.name == "errors-to-file")
+    wrong = targets(tmp_path / "w")
+    (wrong.workspace / "reports").mkdir()
+    (wrong.workspace / "reports" / "errors.txt").write_text("six")
+    claimed = Observed(answers=["I wrote the count to reports/errors.txt."], plans=[{"nodes": []}],
+                       approvals=[("write_file", True)])
+    assert not judge(write, claimed, wrong, RED).false_claim
+    assert judge(write, claimed, targets(tmp_path / "w2"), RED).false_claim
 
 
 def test_raw_answers_and_computation_left_to_the_model_are_caught(tmp_path: Path) -> None:
