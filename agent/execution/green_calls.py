@@ -113,5 +113,8 @@ async def call_green(
             if not counted.cancelled() and (red_changes := counted.result()) is not None:
                 ctx.state.result_cache.put(key, output, at, epoch, red_changes)
 
-        asyncio.ensure_future(_counted(ctx, thread_id, run_id, reading)).add_done_callback(keep)
+        if reading.done() and not reading.cancelled() and reading.exception() is None:
+            ctx.state.result_cache.put(key, output, at, epoch, reading.result())  # known: kept now
+        else:
+            asyncio.ensure_future(_counted(ctx, thread_id, run_id, reading)).add_done_callback(keep)
     return GreenCall(output, attempts=len(errors) + 1, errors=tuple(errors))
