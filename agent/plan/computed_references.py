@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import ast
 import builtins
-from collections.abc import Callable
-from typing import Any
 
 from agent.plan.format import PackageSpec, PlanNode
-from agent.plan.references import malformed_references
+from agent.plan.references import malformed_references, mapped_strings
 
 _BUILTINS = frozenset(dir(builtins))
 
@@ -48,8 +46,8 @@ def computed_as_packages(nodes: list[PlanNode]) -> list[PlanNode]:
                 text = text.replace(written, "${" + package.id + "}")
             return text
 
-        args = _mapped(node.args, replaced)
-        each = _mapped(node.each, replaced)
+        args = mapped_strings(node.args, replaced)
+        each = mapped_strings(node.each, replaced)
         if made:
             mended.extend(made.values())
             node = node.model_copy(update={"args": args, "each": each})
@@ -102,13 +100,3 @@ def _free_id(wanted: str, taken: set[str]) -> str:
     while f"{wanted}_{number}" in taken:
         number += 1
     return f"{wanted}_{number}"
-
-
-def _mapped(value: Any, change: Callable[[str], str]) -> Any:
-    if isinstance(value, str):
-        return change(value)
-    if isinstance(value, dict):
-        return {key: _mapped(item, change) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_mapped(item, change) for item in value]
-    return value

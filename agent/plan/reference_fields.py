@@ -14,13 +14,12 @@ of a ``search_files``, when ``read_file`` was meant).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
 from typing import Any
 
 from agent.errors import PlanProblem
 from agent.plan.format import PlanNode
 from agent.plan.input_fields import BODY_KEYS, declared_outputs
-from agent.plan.references import REFERENCE, path_parts, strings
+from agent.plan.references import REFERENCE, mapped_strings, path_parts, strings
 from agent.tools.registry import ToolRegistry
 
 
@@ -37,7 +36,7 @@ def mended_reference_fields(nodes: list[PlanNode], answer: str | None, registry:
         return match.group(0) if fixed is None else "${" + ".".join([match.group(1), *fixed]) + "}"
 
     def mended(value: Any) -> Any:
-        return _mapped(value, lambda text: REFERENCE.sub(mend, text))
+        return mapped_strings(value, lambda text: REFERENCE.sub(mend, text))
 
     nodes = [node.model_copy(update={"args": mended(node.args), "each": mended(node.each)})
              if node.tool is not None else node for node in nodes]
@@ -84,14 +83,3 @@ def _fixed(parts: list[str], keys: frozenset[str]) -> list[str] | None:
     if "json" in keys and parts[0] not in BODY_KEYS:
         return ["json", *parts]
     return None
-
-
-def _mapped(value: Any, change: Callable[[str], str]) -> Any:
-    if isinstance(value, str):
-        return change(value)
-    if isinstance(value, Mapping):
-        return {key: _mapped(item, change) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_mapped(item, change) for item in value]
-    return value
-

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any
 
 REFERENCE = re.compile(r"\$\{([a-z][a-z0-9_]{0,31})((?:\.[A-Za-z0-9_\-]+|\[\d+\])*)\}")
@@ -31,6 +31,17 @@ def strings(value: Any) -> Iterator[str]:
     elif isinstance(value, list):
         for item in value:
             yield from strings(item)
+
+
+def mapped_strings(value: Any, change: Callable[[str], str]) -> Any:
+    """A JSON value with every string in it (not its keys) changed by ``change``."""
+    if isinstance(value, str):
+        return change(value)
+    if isinstance(value, Mapping):
+        return {key: mapped_strings(item, change) for key, item in value.items()}
+    if isinstance(value, list):
+        return [mapped_strings(item, change) for item in value]
+    return value
 
 
 def iter_references(value: Any) -> Iterator[tuple[str, str]]:
