@@ -174,7 +174,8 @@ def _file_change(func: ast.Attribute) -> list[str]:
     if isinstance(func.value, ast.Name) and f"{func.value.id}.{func.attr}" in _FILE_CHANGES:
         return [f"{func.value.id}.{func.attr}"]
     on_module = isinstance(func.value, ast.Name) and func.value.id in {"os", "shutil"}
-    if func.attr in _PATH_CHANGES and not on_module:
+    in_scratch = isinstance(func.value, ast.Call) and _in_scratch(func.value)  # Path('/scratch/x').touch()
+    if func.attr in _PATH_CHANGES and not on_module and not in_scratch:
         return [f"Path.{func.attr}"]
     return []
 

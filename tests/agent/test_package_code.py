@@ -115,7 +115,8 @@ def test_what_no_tool_does_is_running_programs_or_deleting_and_moving_files(name
 
 def test_strings_replacing_and_scratch_files_are_no_file_change() -> None:
     code = ("text = inputs['f']['content'].replace('a', 'b')\nimport os\np = os.path.join('/scratch', 'x')\n"
-            "os.remove('/scratch/part.csv')\nresult = text.split()")
+            "os.remove('/scratch/part.csv')\nfrom pathlib import Path\nPath('/scratch/n.txt').write_text(text)\n"
+            "result = text.split()")
     assert outward_actions(ast.parse(code)) == []
 
 
