@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 
 from agent.errors import PlanProblem
 from agent.plan.format import PlanNode
@@ -101,34 +102,32 @@ def _mended_code(code: str, outputs: dict[str, frozenset[str]]) -> str:
     return spliced(code, edits)
 
 
-def _structured_files(nodes: list[PlanNode], outputs: dict[str, frozenset[str]]) -> dict[str, str]:
-    """The body key of each node that reads one whole file of a structured format (a ``path``
-    ending in .json, .yaml, .yml or .toml, a body of text and no parsed ``json``), by id."""
+def _structured_files(nodes: list[PlanNode], outputs: dict[str, frozenset[str]]
+                      ) -> dict[str, tuple[str, str]]:
+    """Each node that reads one whole file of a structured format (a ``path`` ending in .json,
+    .yaml, .yml or .toml, a body of text and no parsed ``json``), by id: its body key, and the
+    file's suffix."""
     files = {}
     for node in nodes:
         keys = outputs.get(node.id, frozenset())
         body = [k for k in BODY_KEYS if k in keys]
         path = (node.args or {}).get("path")
-        if (len(body) == 1 and "json" not in keys and isinstance(path, str)
-                and _suffix(path) in _LOADERS):
-            files[node.id] = f"{body[0]}{_suffix(path)}"
+        suffix = PurePosixPath(path).suffix.lower() if isinstance(path, str) else ""
+        if len(body) == 1 and "json" not in keys and suffix in _LOADERS:
+            files[node.id] = (body[0], suffix)
     return files
 
 
-def _suffix(path: str) -> str:
-    name = path.rsplit("/", 1)[-1]
-    return "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
-
-
-def _parsed_file_fields(code: str, outputs: dict[str, frozenset[str]], files: dict[str, str]) -> str:
+def _parsed_file_fields(code: str, outputs: dict[str, frozenset[str]],
+                        files: dict[str, tuple[str, str]]) -> str:
     """``code`` with each read of a field a structured file sets, ``inputs['x']['replicas']``,
     read from its text parsed: ``yaml.safe_load(inputs['x']['content'])['replicas']``."""
     edits, modules = [], set()
     for read in _reads(_tree(code)):
         if read.node_id not in files or read.key in outputs[read.node_id]:
             continue
-        body, suffix = files[read.node_id].split(".", 1)
-        module, loader = _LOADERS["." + suffix]
+        body, suffix = files[read.node_id]
+        module, loader = _LOADERS[suffix]
         start, end = source_span(code, read.source)
         edits.append((start, end, f"{loader}({code.encode()[start:end].decode()}[{body!r}])"))
         modules.add(module)

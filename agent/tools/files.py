@@ -108,14 +108,19 @@ class Workspace:
             if real.is_file() and real.is_relative_to(self.root):
                 yield candidate
 
+    def _visible_folders(self) -> Iterator[tuple[str, list[str]]]:
+        """Each folder of the workspace with its files, sorted, hidden files and folders left out."""
+        for folder, dirs, files in os.walk(self.root):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            yield folder, sorted(f for f in files if not f.startswith("."))
+
     def near_names(self, path: str, most: int = 2) -> list[str]:
         """Workspace files named most like ``path`` (``logs/app.log`` for ``logs/application.log``),
         best first: what a person who mistyped a name meant, looked for among at most
         :data:`_OVERVIEW_WALK` entries, hidden ones left out."""
         names: list[str] = []
-        for folder, dirs, files in os.walk(self.root):
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            names.extend(self.rel(Path(folder, f)) for f in sorted(files) if not f.startswith("."))
+        for folder, files in self._visible_folders():
+            names.extend(self.rel(Path(folder, f)) for f in files)
             if len(names) >= _OVERVIEW_WALK:
                 break
         wanted = path.strip().lstrip("./")
@@ -155,9 +160,8 @@ class Workspace:
         named: list[str] = []
         more = 0
         seen = 0
-        for folder, dirs, files in os.walk(self.root):
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            for name in sorted(f for f in files if not f.startswith(".")):
+        for folder, files in self._visible_folders():
+            for name in files:
                 seen += 1
                 path = Path(folder, name)
                 real = path.resolve()
