@@ -11,9 +11,10 @@ a line of its own, its body indented under it: what the code says, laid out as P
 The same line often ends its body with a jump and no separator, ``… : result = s['name'] break``:
 a ``;`` goes before that ``break`` (or ``continue``).
 
-They also write a file's reading as they would on their own disk, ``open(inputs['orders']['path'])``,
-though the sandbox has only the text the read returned: :func:`opened_inputs_as_text` reads
-that text instead (``io.StringIO(inputs['orders']['content'])``). And they split one computation
+They also write a file's reading as they would on their own disk, ``open(inputs['orders']['path'])``
+or ``open('status.json')`` for the page a node fetched, though the sandbox has only the text the
+read returned: :func:`opened_inputs_as_text` reads that text instead
+(``io.StringIO(inputs['orders']['content'])``). And they split one computation
 over two packages as if they shared a scope (``regions`` built in one, ``max(regions, …)`` in
 the next): :func:`joined_packages` runs the first one's code at the head of the second.
 """
@@ -24,6 +25,8 @@ import ast
 import re
 import symtable
 from collections.abc import Callable, Mapping
+from pathlib import PurePosixPath
+from urllib.parse import urlsplit
 
 from agent.plan.format import PlanNode
 from agent.plan.input_fields import input_id
@@ -93,11 +96,14 @@ def _header_end(text: str) -> int | None:
     return None
 
 
-def opened_inputs_as_text(code: str, text_keys: Mapping[str, str]) -> str | None:
+def opened_inputs_as_text(code: str, text_keys: Mapping[str, str],
+                          sources: Mapping[str, str] | None = None) -> str | None:
     """``code`` with each ``open(inputs['x']['path'])`` for reading text, where node ``x``'s
     output holds the file's text under ``text_keys['x']``, made ``io.StringIO`` of that text
-    (``import io`` put first); None when there is no such call. A mode with ``b``, ``w``, ``a``
-    or ``x`` is left alone (the checks refuse it as before)."""
+    (``import io`` put first); None when there is no such call. ``open('name')`` of a literal
+    is read so too when exactly one node ``x`` of ``sources`` (node id: the path or URL it read)
+    read that path, or a path or URL whose last part is that name. A mode with ``b``, ``w``,
+    ``a`` or ``x`` is left alone (the checks refuse it as before)."""
     try:
         tree = parse_python(code)
     except SyntaxError:
@@ -107,13 +113,23 @@ def opened_inputs_as_text(code: str, text_keys: Mapping[str, str]) -> str | None
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "open"
                 and node.args and _text_mode(node)):
             continue
-        read = _input_field(node.args[0])
+        read = _input_field(node.args[0]) or _named_source(node.args[0], sources or {})
         if read is not None and read[0] in text_keys and read[1] != text_keys[read[0]]:
             if node.lineno != node.end_lineno:
                 return None  # (a call over several lines: left to reflexion)
             text = f"io.StringIO(inputs[{read[0]!r}][{text_keys[read[0]]!r}])"
             edits.append((*source_span(code, node), text))
     return "import io\n" + spliced(code, edits) if edits else None
+
+
+def _named_source(expr: ast.expr, sources: Mapping[str, str]) -> tuple[str, str] | None:
+    """``('x', 'path')`` when ``expr`` is a literal naming what node ``x`` alone read."""
+    if not (isinstance(expr, ast.Constant) and isinstance(expr.value, str) and expr.value.strip()):
+        return None
+    name = expr.value.strip().removeprefix("./")
+    readers = {node_id for node_id, source in sources.items()
+               if name in (source.removeprefix("./"), PurePosixPath(urlsplit(source).path).name)}
+    return (readers.pop(), "path") if len(readers) == 1 else None
 
 
 def _text_mode(call: ast.Call) -> bool:

@@ -416,17 +416,22 @@ def _unfolded_packages(nodes: list[PlanNode]) -> list[PlanNode]:
 
 
 def _opened_as_text(nodes: list[PlanNode], registry: ToolRegistry) -> list[PlanNode]:
-    """``nodes`` with package code that opens a read's path reading the read's text instead
+    """``nodes`` with package code that opens a read's path, or the name of what a node read
+    (``open('status.json')``), reading the read's text instead
     (:func:`agent.plan.code_mends.opened_inputs_as_text`)."""
-    text_keys = {}
+    text_keys, sources = {}, {}
     for node in nodes:
         keys = registry.returns_of(node.tool) if node.tool is not None and node.each is None else None
         body = [key for key in BODY_KEYS if key in (keys or ())]
         if len(body) == 1:
             text_keys[node.id] = body[0]
+            source = (node.args or {}).get("path") or (node.args or {}).get("url")
+            if isinstance(source, str) and not referenced_ids(source):
+                sources[node.id] = source
     mended = []
     for node in nodes:
-        if node.package is not None and (code := opened_inputs_as_text(node.package.code, text_keys)):
+        code = opened_inputs_as_text(node.package.code, text_keys, sources) if node.package else None
+        if node.package is not None and code:
             node = node.model_copy(update={"package": node.package.model_copy(update={"code": code})})
         mended.append(node)
     return mended

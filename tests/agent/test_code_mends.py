@@ -47,6 +47,39 @@ def test_other_opens_are_left_as_they_are(code: str) -> None:
     assert opened_inputs_as_text(code, {"orders": "content"}) is None
 
 
+@pytest.mark.parametrize("opened", ["'status.json'", "'./status.json'"])
+def test_the_name_of_a_page_a_node_fetched_opened_reads_its_text_instead(
+        registry: ToolRegistry, opened: str) -> None:
+    # bench.quality average-p99: the 1.5B model's package opened the page's name from its own disk
+    code = (f"import json\nwith open({opened}) as f:\n    data = json.load(f)\n"
+            "p99s = [s['p99_ms'] for s in data['services']]\nresult = sum(p99s) / len(p99s)")
+    plan = validate_plan({"nodes": [
+        {"id": "status", "tool": "http_get", "args": {"url": "http://127.0.0.1:8000/status.json"}},
+        {"id": "avg", "package": {"goal": "average p99", "code": code}}]}, registry)
+    mended = plan.node("avg")
+    assert mended.package is not None
+    assert mended.package.code == "import io\n" + code.replace(f"open({opened})", "io.StringIO(inputs['status']['text'])")
+    assert mended.depends_on == ["status"]
+
+
+def test_a_name_two_nodes_read_or_none_read_is_still_refused(registry: ToolRegistry) -> None:
+    reads = [{"id": "a", "tool": "read_file", "args": {"path": "one/app.log"}},
+             {"id": "b", "tool": "read_file", "args": {"path": "two/app.log"}}]
+    for opened in ("app.log", "other.log"):
+        with pytest.raises(PlanError, match="not on the sandbox's disk"):
+            validate_plan({"nodes": [*reads, {"id": "p", "package": {
+                "goal": "g", "code": f"result = open('{opened}').read()"}}]}, registry)
+
+
+def test_a_path_a_node_read_opened_by_its_whole_name_reads_that_node(registry: ToolRegistry) -> None:
+    plan = validate_plan({"nodes": [
+        {"id": "a", "tool": "read_file", "args": {"path": "one/app.log"}},
+        {"id": "b", "tool": "read_file", "args": {"path": "two/app.log"}},
+        {"id": "p", "package": {"goal": "g", "code": "result = open('two/app.log').read().count('ERROR')"}}]},
+        registry)
+    assert plan.node("p").depends_on == ["b"]
+
+
 def test_a_path_of_a_node_without_text_is_still_refused(registry: ToolRegistry) -> None:
     with pytest.raises(PlanError, match="not on the sandbox's disk"):
         validate_plan({"nodes": [
