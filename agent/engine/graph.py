@@ -223,13 +223,15 @@ def all_results(state: AgentState) -> dict[str, dict[str, Any]]:
 
 def beyond_tools(problems: list[PlanProblem], red_tools: list[str]) -> str | None:
     """The reply to a plan still refused after its repair round only for packages that do what
-    no tool does (run programs, delete or move files), besides faults reflexion would mend: the
-    request needs what no tool does, so it is "I can't", not a list of a plan's faults (bench.quality
-    restart-service: "Restart the checkout service" packaged ``systemctl restart`` twice;
-    delete-log: ``os.remove``)."""
-    if not any(p.beyond_tools for p in problems) or not all(p.beyond_tools or p.local for p in problems):
+    no tool does (run programs, delete or move files), besides faults reflexion would mend and
+    faults of those packages themselves (which cannot run anyway): the request needs what no tool
+    does, so it is "I can't", not a list of a plan's faults (bench.quality restart-service:
+    "Restart the checkout service" packaged ``systemctl restart`` twice; delete-log:
+    ``os.remove``, twice with a dependency on a node it never planned)."""
+    beyond = {p.node for p in problems if p.beyond_tools}
+    if not beyond or not all(p.local or p.node in beyond for p in problems):
         return None
-    tried = ", ".join(sorted({f"'{p.node}'" for p in problems if p.beyond_tools}))
+    tried = ", ".join(sorted(f"'{node}'" for node in beyond))
     needs = " and ".join(sorted({p.beyond_tools for p in problems if p.beyond_tools}, reverse=True))
     can = (f"What I can change: {', '.join(f'`{t}`' for t in red_tools)}, each after an approval."
            if red_tools else "My tools here only read.")

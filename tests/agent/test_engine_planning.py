@@ -82,6 +82,21 @@ async def test_a_plan_that_keeps_deleting_a_file_in_a_package_is_answered_with_i
         assert len(h.llm.calls) == 2
 
 
+async def test_faults_of_the_package_that_deletes_do_not_hide_the_i_cant(sqlite_url: str) -> None:
+    """bench.quality delete-log, as the 1.5B model wrote it twice: the package that deletes also
+    depends on a node the plan never made. That package cannot run whatever its dependencies."""
+    deletes = {"nodes": [{"id": "delete", "depends_on": ["app"], "package": {
+        "goal": "delete file", "code": "import os\nos.remove('logs/app.log')"}}],
+        "answer": "logs/app.log has been deleted."}
+    async with harness(sqlite_url, [deletes, deletes]) as h:
+        await h.engine.ask("p2e", "delete logs/app.log")
+        answered = h.drain()[-1]
+        assert isinstance(answered, AnswerReady)
+        assert answered.answer.startswith("I can't do that: it needs deleting, moving or renaming files")
+        assert "unknown node 'app'" in h.llm.calls[1][-1].content  # the repair round was told
+        assert len(h.llm.calls) == 2
+
+
 async def test_a_package_running_programs_beside_other_faults_still_lists_them(sqlite_url: str) -> None:
     both = {"nodes": [*RUNS_A_PROGRAM["nodes"], *BAD["nodes"]]}
     async with harness(sqlite_url, [both, both]) as h:
