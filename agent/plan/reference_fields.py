@@ -6,7 +6,8 @@ fails, an answer's sentence goes to the joiner, which a small model completes fr
 slips with one fix are mended here, before the plan is checked: a body under another tool's
 name (``${status.content}`` of an ``http_get``, whose body is ``text``), a field of a JSON body
 read from the response (``${status.services}``, or ``${status.text.services}``: the body's text
-has no fields) is read from ``json``. In an argument, a field no fix fits goes to the repair
+has no fields) is read from ``json``, and the first of one call's results (``${oncall.0.content}``
+of a ``read_file`` of one path, which returns one object, not a list) is that call's result. In an argument, a field no fix fits goes to the repair
 round, naming the keys there are and the tools that return that field (``${checkout.content}``
 of a ``search_files``, when ``read_file`` was meant).
 """
@@ -73,6 +74,8 @@ def unknown_reference_fields(nodes: list[PlanNode], registry: ToolRegistry) -> l
 
 def _fixed(parts: list[str], keys: frozenset[str]) -> list[str] | None:
     """The reference's path mended where one fix fits, or None."""
+    if parts[:1] == ["0"] and len(parts) > 1 and (parts[1] in keys or _fixed(parts[1:], keys)):
+        return _fixed(parts[1:], keys) or parts[1:]  # the first of one call's results: that result
     if parts[:1] and parts[0] in BODY_KEYS and len(parts) > 1 and "json" in keys:
         return ["json", *parts[1:]]  # a field of the body's text (a str has none): of the parsed body
     if not parts or parts[0] in keys or parts[0].isdigit():

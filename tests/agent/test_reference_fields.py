@@ -36,11 +36,20 @@ def save(content: str) -> dict[str, Any]:
     ("${status.text.services}", "${status.json.services}"),  # a field of the body's text
     ("${status.content.services[0]}", "${status.json.services.0}"),
     ("${status.text} ${log.content} ${status.json.updated}", "${status.text} ${log.content} ${status.json.updated}"),
+    # the first of one call's results (bench.quality primary-oncall: ${oncall.0.content} of a read_file)
+    ("${log.0.content}", "${log.content}"),
+    ("${status.0.services.1}", "${status.json.services.1}"),
 ])
 def test_a_reference_with_one_possible_fix_is_mended(registry: ToolRegistry, written: str, mended: str) -> None:
     plan = validate_plan({"nodes": [STATUS, LOG, save(written)], "answer": f"Saved {written}."}, registry)
     assert plan.node("save").args["content"] == mended
     assert plan.answer == f"Saved {mended}."
+
+
+@pytest.mark.parametrize("written", ["${log.0}", "${log.1.content}", "${log.0.lines}"])
+def test_other_indexes_of_one_calls_result_are_not_mended(registry: ToolRegistry, written: str) -> None:
+    with pytest.raises(PlanError, match=r"node 'log' \(read_file\) returns"):
+        validate_plan({"nodes": [LOG, save(written)]}, registry)
 
 
 def test_a_field_the_tool_never_returns_goes_to_the_repair_round_naming_the_tool_that_does(
