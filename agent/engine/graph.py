@@ -30,8 +30,9 @@ from pydantic import BaseModel, Field
 from agent.answer.stream import join_reply
 from agent.answer.template import invented_values, templated_answer
 from agent.answer.vetting import CALLED, filled, unclaimed, unreadable
+from agent.engine.refusals import cannot_reply, only_beyond_tools
 from agent.engine.replans import nothing_new
-from agent.errors import PlanError, PlanProblem
+from agent.errors import PlanError
 from agent.events import (
     AnswerReady,
     Planning,
@@ -135,7 +136,8 @@ async def validate(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     try:
         plan = await _validated(state, runtime)
     except PlanError as exc:
-        beyond = state.get("repairs", 0) >= 1 and beyond_tools(exc.problems, ctx.registry.names(Risk.RED))
+        last_round = state.get("repairs", 0) >= 1 or only_beyond_tools(state.get("draft"))
+        beyond = last_round and cannot_reply(exc.problems, ctx.registry.names(Risk.RED))
         if not beyond:
             if state.get("repairs", 0) >= 1 and state.get("results"):
                 return await _replan_refused(state, runtime, exc)
@@ -219,24 +221,6 @@ def all_results(state: AgentState) -> dict[str, dict[str, Any]]:
               for number, results in enumerate(state.get("earlier_results") or [], 1)
               for node_id, result in results.items()}
     return {**merged, **(state.get("results") or {})}
-
-
-def beyond_tools(problems: list[PlanProblem], red_tools: list[str]) -> str | None:
-    """The reply to a plan still refused after its repair round only for packages that do what
-    no tool does (run programs, delete or move files), besides faults reflexion would mend and
-    faults of those packages themselves (which cannot run anyway): the request needs what no tool
-    does, so it is "I can't", not a list of a plan's faults (bench.quality restart-service:
-    "Restart the checkout service" packaged ``systemctl restart`` twice; delete-log:
-    ``os.remove``, twice with a dependency on a node it never planned)."""
-    beyond = {p.node for p in problems if p.beyond_tools}
-    if not beyond or not all(p.local or p.node in beyond for p in problems):
-        return None
-    tried = ", ".join(sorted(f"'{node}'" for node in beyond))
-    needs = " and ".join(sorted({p.beyond_tools for p in problems if p.beyond_tools}, reverse=True))
-    can = (f"What I can change: {', '.join(f'`{t}`' for t in red_tools)}, each after an approval."
-           if red_tools else "My tools here only read.")
-    return (f"I can't do that: it needs {needs}, and none of my tools does that (the plan "
-            f"tried it in package code: {tried}). {can}")
 
 
 def ran_before(results: dict[str, dict[str, Any]]) -> str:

@@ -262,6 +262,25 @@ def _rebinds_inputs(code: str) -> bool:
     return "inputs" in symbols and symbols["inputs"].is_assigned()
 
 
+def acts_only_beyond_tools(code: str) -> bool:
+    """Whether package code is there only for an effect no tool has: it runs a program or
+    deletes, moves or changes files (:func:`beyond_tools`), and computes nothing: it sets no
+    ``result``, prints nothing, reads no input and calls no tool ("Delete logs/app.log" packaged as
+    ``os.remove('logs/app.log')``; "Restart the checkout service" as ``subprocess.run(['systemctl',
+    …])``). Code that counts with ``grep`` sets a result or prints it: a repair may still make
+    it a package that works."""
+    try:
+        tree = parse_python(code)
+    except SyntaxError:
+        return False
+    if not any(beyond_tools(name) for name in outward_uses(tree)) or _sets_result(code):
+        return False
+    return not any(
+        (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print")
+        or (isinstance(node, ast.Name) and node.id in ("inputs", "tools"))
+        for node in ast.walk(tree))
+
+
 def _sets_result(code: str) -> bool:
     """Whether the code binds ``result`` where the sandbox reads it: at module level (a ``for``
     target, a walrus in a comprehension), or in a function declaring it ``global``; not only

@@ -6,8 +6,9 @@ fails, an answer's sentence goes to the joiner, which a small model completes fr
 slips with one fix are mended here, before the plan is checked: a body under another tool's
 name (``${status.content}`` of an ``http_get``, whose body is ``text``), a field of a JSON body
 read from the response (``${status.services}``, or ``${status.text.services}``: the body's text
-has no fields) is read from ``json``, and the first of one call's results (``${oncall.0.content}``
-of a ``read_file`` of one path, which returns one object, not a list) is that call's result. In an argument, a field no fix fits goes to the repair
+has no fields) is read from ``json``, and the first of one call's results
+(``${oncall.0.content}`` of a ``read_file`` of one path, which returns one object, not a list)
+is that call's result. In an argument, a field no fix fits goes to the repair
 round, naming the keys there are and the tools that return that field (``${checkout.content}``
 of a ``search_files``, when ``read_file`` was meant).
 """

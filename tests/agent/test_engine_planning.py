@@ -10,7 +10,15 @@ from langchain_openai import ChatOpenAI
 from pydantic import SecretStr
 from structlog.testing import capture_logs
 
-from agent.events import AnswerReady, AwaitingApproval, Planning, PlanReady, Replanning, RunFailed
+from agent.events import (
+    AnswerReady,
+    AwaitingApproval,
+    Planning,
+    PlanReady,
+    PlanRepairing,
+    Replanning,
+    RunFailed,
+)
 from agent.execution.context import EngineSettings
 from agent.plan.references import UnresolvedReference, resolve
 from agent.tools.masking import MASK
@@ -48,47 +56,77 @@ async def test_an_llm_that_keeps_making_bad_plans_ends_with_a_clear_message(sqli
 
 RUNS_A_PROGRAM = {"nodes": [{"id": "restart", "package": {
     "goal": "restart web", "code": "import subprocess\nsubprocess.run(['systemctl', 'restart', 'web'])"}}]}
+CAN_CHANGE = "What I can change: `deploy`, `scale`, `send`, each after an approval."
 
 
-async def test_a_plan_that_keeps_running_programs_in_a_package_is_answered_with_i_cant(sqlite_url: str) -> None:
-    """No tool restarts services; a model that packages `systemctl restart` twice gets the
-    user a plain "I can't" as the answer, with the changes its tools can make, not a list of the
-    plan's faults; nothing runs."""
-    async with harness(sqlite_url, [RUNS_A_PROGRAM, RUNS_A_PROGRAM]) as h:
+async def test_a_plan_that_only_runs_a_program_in_a_package_is_answered_with_i_cant(sqlite_url: str) -> None:
+    """No tool restarts services; a model that packages `systemctl restart` (and computes
+    nothing: no result, no input, no print) gets the user a plain "I can't" at once, with the
+    changes its tools can make: no repair round, no list of the plan's faults; nothing runs."""
+    async with harness(sqlite_url, [RUNS_A_PROGRAM]) as h:
         await h.engine.ask("p2b", "restart web")
-        answered = h.drain()[-1]
+        events = h.drain()
+        answered = events[-1]
         assert isinstance(answered, AnswerReady)
         assert answered.answer == (
             "I can't do that: it needs running a program, and none of my tools does that (the plan tried "
-            "it in package code: 'restart'). What I can change: `deploy`, `scale`, `send`, each after an "
-            "approval.")
+            f"it in package code: 'restart'). {CAN_CHANGE}")
+        assert not any(isinstance(e, PlanRepairing) for e in events)
+        assert len(h.llm.calls) == 1  # no repair round, no joiner: the reply is said
+        assert h.log.calls == []
+
+
+@pytest.mark.parametrize("code", [
+    "import subprocess\nresult = subprocess.run(['grep', '-c', 'ERROR', 'app.log']).stdout",  # computes
+    "import subprocess\nprint(subprocess.check_output(['grep', '-c', 'ERROR', 'app.log']))",  # shows it
+])
+async def test_a_package_that_computes_with_a_program_goes_to_the_repair_round(sqlite_url: str, code: str) -> None:
+    """A count written as ``grep`` is a package the repair round can make work: no "I can't"."""
+    greps = {"nodes": [{"id": "count", "package": {"goal": "count errors", "code": code}}]}
+    async with harness(sqlite_url, [greps, GOOD, finish("7")]) as h:
+        await h.engine.ask("p2g", "count the errors")
+        events = h.drain()
+        assert any(isinstance(e, PlanRepairing) for e in events)
+        assert "uses subprocess" in h.llm.calls[1][-1].content
+        assert isinstance(events[-1], AnswerReady) and events[-1].answer == "7"
+
+
+async def test_a_plan_that_keeps_running_programs_beside_a_read_is_answered_with_i_cant(sqlite_url: str) -> None:
+    """A draft that also reads goes to the repair round (it may keep what can be done); still
+    running the program after it, the reply is "I can't"."""
+    reads_and_restarts = {"nodes": [{"id": "cfg", "tool": "lookup", "args": {"key": "web"}},
+                                    *RUNS_A_PROGRAM["nodes"]]}
+    async with harness(sqlite_url, [reads_and_restarts, RUNS_A_PROGRAM]) as h:
+        await h.engine.ask("p2f", "restart web")
+        answered = h.drain()[-1]
+        assert isinstance(answered, AnswerReady) and answered.answer.startswith("I can't do that: it needs running")
         assert "subprocess" in h.llm.calls[1][-1].content  # the repair round was told why
-        assert len(h.llm.calls) == 2  # no joiner: the reply is said
+        assert len(h.llm.calls) == 2
 
 
-async def test_a_plan_that_keeps_deleting_a_file_in_a_package_is_answered_with_i_cant(sqlite_url: str) -> None:
+async def test_a_plan_that_only_deletes_a_file_in_a_package_is_answered_with_i_cant(sqlite_url: str) -> None:
     """bench.quality delete-log: no tool deletes files, and a package's ``os.remove`` was run
     (and failed in the sandbox, which has no workspace files) instead of being refused."""
     deletes = {"nodes": [{"id": "delete", "package": {"goal": "delete file",
                                                       "code": "import os\nos.remove('logs/app.log')"}}]}
-    async with harness(sqlite_url, [deletes, deletes]) as h:
+    async with harness(sqlite_url, [deletes]) as h:
         await h.engine.ask("p2d", "delete logs/app.log")
         answered = h.drain()[-1]
         assert isinstance(answered, AnswerReady)
         assert answered.answer.startswith(
             "I can't do that: it needs deleting, moving or renaming files, and none of my tools does that "
             "(the plan tried it in package code: 'delete').")
-        assert "uses os.remove" in h.llm.calls[1][-1].content
-        assert len(h.llm.calls) == 2
+        assert len(h.llm.calls) == 1
 
 
 async def test_faults_of_the_package_that_deletes_do_not_hide_the_i_cant(sqlite_url: str) -> None:
-    """bench.quality delete-log, as the 1.5B model wrote it twice: the package that deletes also
-    depends on a node the plan never made. That package cannot run whatever its dependencies."""
-    deletes = {"nodes": [{"id": "delete", "depends_on": ["app"], "package": {
-        "goal": "delete file", "code": "import os\nos.remove('logs/app.log')"}}],
-        "answer": "logs/app.log has been deleted."}
-    async with harness(sqlite_url, [deletes, deletes]) as h:
+    """bench.quality delete-log, as the 1.5B model wrote it after its repair round: the package
+    that deletes also depends on a node the plan never made. That package cannot run whatever
+    its dependencies are."""
+    delete = {"id": "delete", "depends_on": ["app"], "package": {
+        "goal": "delete file", "code": "import os\nos.remove('logs/app.log')"}}
+    first = {"nodes": [{"id": "log", "tool": "lookup", "args": {"key": "app.log"}}, delete]}
+    async with harness(sqlite_url, [first, {"nodes": [delete], "answer": "logs/app.log has been deleted."}]) as h:
         await h.engine.ask("p2e", "delete logs/app.log")
         answered = h.drain()[-1]
         assert isinstance(answered, AnswerReady)

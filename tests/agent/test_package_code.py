@@ -11,6 +11,7 @@ import pytest
 from agent.plan.code_mends import unfolded_blocks
 from agent.plan.package_code import (
     PACKAGE_GLOBALS,
+    acts_only_beyond_tools,
     beyond_tools,
     outward_actions,
     package_code_problems,
@@ -111,6 +112,21 @@ def test_a_package_changing_files_is_told_to_plan_write_file_or_say_it_cannot(co
 ])
 def test_what_no_tool_does_is_running_programs_or_deleting_and_moving_files(name: str, needs: str | None) -> None:
     assert beyond_tools(name) == needs
+
+
+@pytest.mark.parametrize(("code", "only_acts"), [
+    ("import os\nos.remove('logs/app.log')", True),  # bench.quality delete-log
+    ("import subprocess\nsubprocess.run(['systemctl', 'restart', 'checkout'])", True),  # restart-service
+    ("import shutil\nshutil.move('a.log', 'old/a.log')", True),
+    ("import subprocess\nresult = subprocess.run(['grep', '-c', 'E', 'a.log']).stdout", False),  # computes
+    ("import subprocess\nprint(subprocess.check_output(['grep', 'E', 'a.log']))", False),  # shows it
+    ("import os\nos.remove(inputs['f']['path'])", False),  # reads an input: the repair round judges
+    ("import os\nos.remove('/scratch/part.csv')", False),  # scratch: no file change
+    ("import requests\nrequests.post('https://x')", False),  # a network: a tool may do it
+    ("import os\nos.remove('a.log'", False),  # does not parse
+])
+def test_a_package_there_only_for_what_no_tool_does(code: str, only_acts: bool) -> None:
+    assert acts_only_beyond_tools(code) is only_acts
 
 
 def test_strings_replacing_and_scratch_files_are_no_file_change() -> None:
