@@ -15,7 +15,8 @@ server that answers by role reads it there (:func:`for_role`), never from the pr
 
 Streamed replies are gathered and mended by :mod:`agent.model.streamed_reply`. A reply the model's
 output limit cut off is marked: a plan's text ends with :data:`CUT_OFF` (:func:`was_cut_off`),
-a text reply has ``cut_off`` set.
+a text reply has ``cut_off`` set. A streamed plan that writes the same line again and again is
+stopped there, and its text ends with :data:`REPEATING` (:func:`was_repeating`).
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ import copy
 import functools
 import json
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass
-from typing import Any, Literal, Self, TypeVar
+from typing import Any, Literal, Self, TypeVar, cast
 
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, InvalidToolCall, ToolCall
@@ -217,9 +219,13 @@ async def stream_structured(
                 grown += chunk.get("args") or ""
         if grown:
             received += grown
+            if repeating_line(received) is not None:
+                raise _StopStream
             await on_arguments(received)
 
     reply = await _stream(_forcing(llm, schema, name), messages, on_piece)
+    if repeating_line(received) is not None:  # stopped there: the rest would be more of it
+        return StructuredReply(received + REPEATING, _tokens(reply))
     if _cut_off(reply):
         return StructuredReply((received or reply.text) + CUT_OFF, _tokens(reply))
     if received:  # whole JSON counts; else validation says so and the repair round fixes it
@@ -232,18 +238,25 @@ async def stream_structured(
 
 async def _stream_constrained(llm: BaseChatModel, messages: list[BaseMessage], constrained: dict[str, Any],
                               on_arguments: Callable[[str], Awaitable[None]]) -> StructuredReply:
-    reply = await _stream(_held_to(llm, constrained), messages, _growing_text(on_arguments))
+    growing = _growing_text(on_arguments, stop_repeating=True)
+    reply = await _stream(_held_to(llm, constrained), messages, growing)
+    if repeating_line(reply.text) is not None:  # stopped there: the rest would be more of it
+        return StructuredReply(reply.text + REPEATING, _tokens(reply))
     return _constrained_reply(reply)
 
 
-def _growing_text(on_text: Callable[[str], Awaitable[None]]) -> Callable[[AIMessageChunk], Awaitable[None]]:
-    """A streamed piece's handler that gives ``on_text`` the reply's text so far, as it grows."""
+def _growing_text(on_text: Callable[[str], Awaitable[None]], stop_repeating: bool = False
+                  ) -> Callable[[AIMessageChunk], Awaitable[None]]:
+    """A streamed piece's handler that gives ``on_text`` the reply's text so far, as it grows;
+    with ``stop_repeating``, it ends the stream once the text repeats a line (:func:`repeating_line`)."""
     received = ""
 
     async def on_piece(piece: AIMessageChunk) -> None:
         nonlocal received
         if piece.text:
             received += piece.text
+            if stop_repeating and repeating_line(received) is not None:
+                raise _StopStream
             await on_text(received)
 
     return on_piece
@@ -251,6 +264,33 @@ def _growing_text(on_text: Callable[[str], Awaitable[None]]) -> Callable[[AIMess
 
 CUT_OFF = " …[cut off here: the reply reached the model's output limit]"
 """Appended to a reply cut off by the model's output limit: the repair round sees where."""
+
+REPEATING = " …[stopped here: the reply wrote the same line over and over]"
+"""Appended to a plan stopped as it wrote one line again and again (:func:`repeating_line`)."""
+_REPEATS = 6
+_LINE_BREAK = re.compile(r"\\n|\n")
+"""A line's end in a plan's text: a newline, or one written in a JSON string (``\\n``)."""
+
+
+class _StopStream(Exception):
+    """Raised by a streamed piece's handler to end the stream where it is."""
+
+
+def repeating_line(text: str) -> str | None:
+    """The line ``text`` ends with :data:`_REPEATS` times in a row, once complete, when it is
+    no short one: a small model caught in a loop (bench.quality follow-up-read: ``result =
+    result['changes'][0]['details']['description']`` until the output limit, twice). Only the
+    text's end is read, so the growing text can be checked after every piece."""
+    lines = _LINE_BREAK.split(text[-(_REPEATS + 1) * 400:])[:-1]  # the last one may go on
+    last = [line.strip() for line in lines[-_REPEATS:]]
+    if len(last) == _REPEATS and len(last[0]) >= 12 and last.count(last[0]) == _REPEATS:
+        return last[0]
+    return None
+
+
+def was_repeating(draft: Any) -> bool:
+    """Whether ``draft`` is a plan stopped as it repeated itself: its text ends with :data:`REPEATING`."""
+    return isinstance(draft, str) and draft.endswith(REPEATING)
 
 TOO_DEEP = " …[nested too deeply to read]"
 """Ends the start of arguments nested deeper than JSON can be read here (the repair round)."""
@@ -320,9 +360,13 @@ async def _stream(bound: Runnable[LanguageModelInput, AIMessage], messages: list
     :mod:`agent.model.streamed_reply`)."""
     pieces = StreamedReply()
     try:
-        async for piece in bound.astream(messages, stream_usage=True):
-            if isinstance(piece, AIMessage) and (kept := pieces.add(piece)) is not None:
-                await on_piece(kept)
+        streamed = cast(AsyncGenerator[AIMessage, None], bound.astream(messages, stream_usage=True))
+        async with aclosing(streamed) as stream:
+            async for piece in stream:  # (closed on leaving: the server stops writing)
+                if isinstance(piece, AIMessage) and (kept := pieces.add(piece)) is not None:
+                    await on_piece(kept)
+    except _StopStream:
+        pass
     except Exception as exc:  # the client's error types vary by provider
         raise (LLMUnavailable if pieces.began else StreamRefused).of(exc) from None
     reply = pieces.merged()

@@ -11,7 +11,7 @@ from typing import Any
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from agent.model.llm import was_cut_off
+from agent.model.llm import was_cut_off, was_repeating
 from agent.model.prompt_budget import (
     DEFAULT_PROMPT_CHARS,
     MIN_ROOM,
@@ -195,6 +195,14 @@ def _repair_section(state: AgentState, draft_ran: dict[str, dict[str, Any]], cha
            f"they have, or a value copied from them):\n{describe_results(draft_ran, chars)}"
            if draft_ran else "")
     draft = state.get("draft")
+    if was_repeating(draft):
+        return (
+            "## Your previous plan repeated itself\n"
+            f"Plan: {clip_middle(str(draft), _DRAFT_CHARS)}\nProblems:\n{problems}{ran}\n"
+            "It wrote the same line again and again, so it was stopped. Submit a corrected plan "
+            "that fixes every problem and writes each step once: a package's code sets `result` "
+            "once, from its inputs."
+        )
     if was_cut_off(draft):  # its end, where it was cut off, stays in sight
         return (
             "## Your previous plan was cut off\n"

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from agent.events import AnswerReady, AwaitingApproval, RunFailed
+from agent.model.llm import repeating_line
 from infra.emulators.openai_wire import ModelReply, ToolCall, forced_tool
 from tests.agent.test_planner_streaming import over_http
 from tests.fakes.openai_server import FakeOpenAI
@@ -96,3 +97,42 @@ async def test_a_long_cut_off_plan_is_repaired_knowing_why(sqlite_url: str) -> N
             assert "too long for the model's output limit" in failed.error
             assert "not valid JSON" not in failed.error and "Split the request" in failed.error
             assert h.log.count("lookup") < 40  # the cut-off node never ran
+
+
+LOOPING_LINE = "result = result['changes'][0]['details']['description']"
+LOOPING = {"nodes": [{"id": "page", "tool": "lookup", "args": {"key": "releases"}},
+                     {"id": "parse", "package": {"goal": "what changed", "code": "\n".join(
+                         ["result = inputs['page']"] + [LOOPING_LINE] * 40)}}]}
+
+
+@pytest.mark.parametrize("plan_output", ["tool_call", "json_schema"])
+async def test_a_plan_writing_one_line_over_and_over_is_stopped_and_repaired(
+        sqlite_url: str, plan_output: str) -> None:
+    """bench.quality follow-up-read: the 1.5B model wrote one line of package code until its
+    output limit, twice. The stream stops once a line comes six times in a row, and the repair
+    round is told what happened; nothing of the stopped plan runs but what was whole."""
+    def written(plan: dict[str, Any]) -> Any:  # held to a schema, the plan is the reply's text
+        return plan if plan_output == "tool_call" else ModelReply(text=json.dumps(plan, indent=1))
+
+    with FakeOpenAI([written(LOOPING), written(LOOKUPS), "done"]) as fake:
+        async with over_http(sqlite_url, fake, plan_output=plan_output) as h:
+            await h.engine.ask("c4", "what changed in the release")
+            answer = await h.next_event(AnswerReady)
+            assert answer.answer == "value of alpha and value of beta-gamma"
+            repair = json.loads(json.dumps(fake.requests[1]["messages"]))[-1]["content"]
+            assert "repeated itself" in repair and "writes each step once" in repair
+            assert "[stopped here: the reply wrote the same line over and over]" in repair
+            assert repair.count(LOOPING_LINE) == 6  # the stream stopped at the sixth
+            assert fake.open_streams == 0
+
+
+@pytest.mark.parametrize(("text", "line"), [
+    ("a\n" + "x = compute(value)\n" * 6, "x = compute(value)"),
+    ('{"code": "' + "total = total + rows[0]\\n" * 7, "total = total + rows[0]"),  # in a JSON string
+    ("x = compute(value)\n" * 5, None),  # five: not yet
+    ("x = compute(value)\n" * 5 + "x = compute(val", None),  # the sixth is not whole yet
+    ("}\n" * 30, None),  # short lines repeat in any JSON
+    ("x = compute(value)\n" * 5 + "y = compute(value)\n", None),
+])
+def test_a_repeating_line_is_six_whole_lines_alike(text: str, line: str | None) -> None:
+    assert repeating_line(text) == line
