@@ -224,7 +224,7 @@ async def stream_structured(
             await on_arguments(received)
 
     reply = await _stream(_forcing(llm, schema, name), messages, on_piece)
-    if repeating_line(received) is not None:  # stopped there: the rest would be more of it
+    if _stopped_repeating(received):
         return StructuredReply(received + REPEATING, _tokens(reply))
     if _cut_off(reply):
         return StructuredReply((received or reply.text) + CUT_OFF, _tokens(reply))
@@ -240,7 +240,7 @@ async def _stream_constrained(llm: BaseChatModel, messages: list[BaseMessage], c
                               on_arguments: Callable[[str], Awaitable[None]]) -> StructuredReply:
     growing = _growing_text(on_arguments, stop_repeating=True)
     reply = await _stream(_held_to(llm, constrained), messages, growing)
-    if repeating_line(reply.text) is not None:  # stopped there: the rest would be more of it
+    if _stopped_repeating(reply.text):
         return StructuredReply(reply.text + REPEATING, _tokens(reply))
     return _constrained_reply(reply)
 
@@ -286,6 +286,18 @@ def repeating_line(text: str) -> str | None:
     if len(last) == _REPEATS and len(last[0]) >= 12 and last.count(last[0]) == _REPEATS:
         return last[0]
     return None
+
+
+def _stopped_repeating(text: str) -> bool:
+    """Whether the stream of ``text`` was stopped as it repeated a line: it ends so, and is no
+    whole JSON (a reply that ended on its own is)."""
+    if repeating_line(text) is None:
+        return False
+    try:
+        json.loads(text)
+    except (ValueError, RecursionError):
+        return True
+    return False
 
 
 def was_repeating(draft: Any) -> bool:
