@@ -48,7 +48,7 @@ from agent.execution.early_start import discard as discard_early_starts
 from agent.execution.early_start import plan_reply
 from agent.execution.scheduler import PlanExecutor, RunIdentity
 from agent.model.context_window import TOO_LONG_FOR_MODEL, exceeds_context
-from agent.model.llm import LLMUnavailable, TextReply, as_tool, was_cut_off
+from agent.model.llm import LLMUnavailable, TextReply, as_tool, was_cut_off, was_repeating
 from agent.model.prompting import describe_results, joiner_messages, planner_messages
 from agent.model.written_calls import WrittenCall, written_calls
 from agent.plan.format import Plan
@@ -183,6 +183,11 @@ async def _refused(state: AgentState, runtime: Ctx, exc: PlanError) -> dict[str,
         return {"plan_problems": problems, "repairs": state.get("repairs", 0) + 1}
     await _audit(runtime, state, AuditKind.PLAN_REFUSED, SYSTEM, problems=problems,
                  requested_by=state.get("requested_by"))
+    if was_repeating(state.get("draft")):
+        return {"plan_problems": problems, "failure": (
+            "I could not make a plan for this request: the model wrote the same part of the plan "
+            "again and again, even when told so. Try rephrasing the request or splitting it up."
+            + ran_before(all_results(state)))}
     if was_cut_off(state.get("draft")):  # its JSON error would only say where it stopped
         return {"plan_problems": problems, "failure": (
             "I could not make a plan for this request: the plan was too long for the model's "

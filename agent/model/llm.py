@@ -277,15 +277,36 @@ class _StopStream(Exception):
 
 
 def repeating_line(text: str) -> str | None:
-    """The line ``text`` ends with :data:`_REPEATS` times in a row, once complete, when it is
-    no short one: a small model caught in a loop (bench.quality follow-up-read: ``result =
-    result['changes'][0]['details']['description']`` until the output limit, twice). Only the
-    text's end is read, so the growing text can be checked after every piece."""
+    """What ``text`` ends with again and again, when a small model is caught in a loop: one
+    line (no short one) :data:`_REPEATS` times in a row, once complete (bench.quality
+    follow-up-read: ``result = result['changes'][0]['details']['description']`` until the
+    output limit, twice), or a longer piece, such as a whole node, three times in a row
+    (average-p99: the same package node, again and again, on one line). Only the text's end is
+    read, so the growing text can be checked after every piece."""
     lines = _LINE_BREAK.split(text[-(_REPEATS + 1) * 400:])[:-1]  # the last one may go on
     last = [line.strip() for line in lines[-_REPEATS:]]
     if len(last) == _REPEATS and len(last[0]) >= 12 and last.count(last[0]) == _REPEATS:
         return last[0]
-    return None
+    return _repeating_piece(text)
+
+
+_PIECE = (40, 2_000)
+"""The shortest and longest piece :func:`_repeating_piece` looks for."""
+
+
+def _repeating_piece(text: str) -> str | None:
+    """The piece ``text`` ends with three times in a row, of :data:`_PIECE` characters: its
+    period is where its last 40 characters were seen before."""
+    shortest, longest = _PIECE
+    end = text[-shortest:]
+    if len(text) < 3 * shortest:
+        return None
+    before = text.rfind(end, max(len(text) - longest - shortest, 0), len(text) - shortest)
+    period = len(text) - shortest - before if before >= 0 else 0
+    if period < shortest or 3 * period > len(text):
+        return None
+    piece = text[-period:]
+    return piece if text[-2 * period:-period] == piece and text[-3 * period:-2 * period] == piece else None
 
 
 def _stopped_repeating(text: str) -> bool:

@@ -109,8 +109,9 @@ LOOPING = {"nodes": [{"id": "page", "tool": "lookup", "args": {"key": "releases"
 async def test_a_plan_writing_one_line_over_and_over_is_stopped_and_repaired(
         sqlite_url: str, plan_output: str) -> None:
     """bench.quality follow-up-read: the 1.5B model wrote one line of package code until its
-    output limit, twice. The stream stops once a line comes six times in a row, and the repair
-    round is told what happened; nothing of the stopped plan runs but what was whole."""
+    output limit, twice. The stream stops once the line comes three times in a row (six for a
+    line under 40 characters), and the repair round is told what happened; nothing of the
+    stopped plan runs but what was whole."""
     def written(plan: dict[str, Any]) -> Any:  # held to a schema, the plan is the reply's text
         return plan if plan_output == "tool_call" else ModelReply(text=json.dumps(plan, indent=1))
 
@@ -122,7 +123,7 @@ async def test_a_plan_writing_one_line_over_and_over_is_stopped_and_repaired(
             repair = json.loads(json.dumps(fake.requests[1]["messages"]))[-1]["content"]
             assert "repeated itself" in repair and "writes each step once" in repair
             assert "[stopped here: the reply wrote the same line over and over]" in repair
-            assert repair.count(LOOPING_LINE) == 6  # the stream stopped at the sixth
+            assert repair.count(LOOPING_LINE) == 3  # stopped at the third: a piece of 40+ characters
             assert fake.open_streams == 0
 
 
@@ -136,3 +137,27 @@ async def test_a_plan_writing_one_line_over_and_over_is_stopped_and_repaired(
 ])
 def test_a_repeating_line_is_six_whole_lines_alike(text: str, line: str | None) -> None:
     assert repeating_line(text) == line
+
+
+NODE = '{"id": "answer", "package": {"goal": "p99", "code": "import json\\nresult = json.loads(x)"}}, '
+SIMILAR = ", ".join(f'{{"id": "n{i}", "read_file": {{"path": "logs/host-{i}.log"}}}}' for i in range(30))
+
+
+def test_a_longer_piece_repeats_when_it_comes_three_times_in_a_row() -> None:
+    """bench.quality average-p99: the repair round wrote the same package node, on one line,
+    until the output limit. Nodes alike but for their ids and paths are no loop."""
+    assert repeating_line('{"nodes": [' + NODE * 3) == NODE
+    assert repeating_line('{"nodes": [' + NODE * 2) is None
+    plan = '{"nodes": [' + SIMILAR + "]}"
+    assert all(repeating_line(plan[:end]) is None for end in range(len(plan) + 1))
+
+
+async def test_a_plan_repeating_itself_again_after_the_repair_round_ends_saying_so(sqlite_url: str) -> None:
+    with FakeOpenAI([LOOPING, LOOPING]) as fake:
+        async with over_http(sqlite_url, fake) as h:
+            await h.engine.ask("c5", "what changed in the release")
+            failed = await h.next_event(RunFailed)
+            assert failed.error.startswith("I could not make a plan for this request: the model wrote the "
+                                           "same part of the plan again and again")
+            assert "not valid JSON" not in failed.error
+            assert h.log.count("lookup") <= 1  # only the whole node before the loop could start
