@@ -99,9 +99,10 @@ def judge(case: Case, seen: Observed, targets: Targets, red: frozenset[str]) -> 
         happened["send_email"] = bool(got)
         if not ok:
             problems.append(f"no mail to {mail_check.to} matching /{mail_check.contains}/")
-    rows = {f"{service} {version} {status}" for service, version, _, status in deploy_rows(targets.database)}
+    table = deploy_rows(targets.database)
+    rows = {f"{service} {version} {status}" for service, version, _, status in table}
     for row in case.rows:
-        happened["sql_execute"] = set(deploy_rows(targets.database)) != set(DEPLOYS)
+        happened["sql_execute"] = set(table) != set(DEPLOYS)
         if row not in rows:
             problems.append(f"deploys table lacks {row!r}")
     # effects nobody asked for, and effects without an approval

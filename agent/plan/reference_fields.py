@@ -75,8 +75,10 @@ def unknown_reference_fields(nodes: list[PlanNode], registry: ToolRegistry) -> l
 
 def _fixed(parts: list[str], keys: frozenset[str]) -> list[str] | None:
     """The reference's path mended where one fix fits, or None."""
-    if parts[:1] == ["0"] and len(parts) > 1 and (parts[1] in keys or _fixed(parts[1:], keys)):
-        return _fixed(parts[1:], keys) or parts[1:]  # the first of one call's results: that result
+    if parts[:1] == ["0"] and len(parts) > 1:  # the first of one call's results: that result
+        rest = _fixed(parts[1:], keys)
+        if rest is not None or parts[1] in keys:
+            return rest or parts[1:]
     if parts[:1] and parts[0] in BODY_KEYS and len(parts) > 1 and "json" in keys:
         return ["json", *parts[1:]]  # a field of the body's text (a str has none): of the parsed body
     if not parts or parts[0] in keys or parts[0].isdigit():

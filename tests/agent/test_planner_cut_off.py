@@ -120,7 +120,7 @@ async def test_a_plan_writing_one_line_over_and_over_is_stopped_and_repaired(
             await h.engine.ask("c4", "what changed in the release")
             answer = await h.next_event(AnswerReady)
             assert answer.answer == "value of alpha and value of beta-gamma"
-            repair = json.loads(json.dumps(fake.requests[1]["messages"]))[-1]["content"]
+            repair = fake.requests[1]["messages"][-1]["content"]
             assert "repeated itself" in repair and "writes each step once" in repair
             assert "[stopped here: the reply wrote the same line over and over]" in repair
             assert repair.count(LOOPING_LINE) == 3  # stopped at the third: a piece of 40+ characters
