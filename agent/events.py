@@ -33,6 +33,8 @@ class PlanRepairing(RunEvent):
 class PlanReady(RunEvent):
     plan: dict[str, Any]
     """The validated plan, in the public JSON format (docs/plan-format.md)."""
+    mends: tuple[str, ...] = ()
+    """The mends that corrected the model's draft, by name (:mod:`agent.plan.mends.pipeline`)."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -52,9 +52,9 @@ from agent.model.llm import LLMUnavailable, TextReply, as_tool, was_cut_off, was
 from agent.model.prompting import describe_results, joiner_messages, planner_messages
 from agent.model.written_calls import WrittenCall, written_calls
 from agent.plan.format import Plan
-from agent.plan.grounding import mended_changes, ungrounded_changes, without_nodes
+from agent.plan.grounding import ungrounded_changes, without_nodes
 from agent.plan.references import referenced_ids
-from agent.plan.validation import validate_plan
+from agent.plan.validation import validated_plan
 from agent.ports.audit import SYSTEM, AuditEntry, AuditKind, masked_plan
 from agent.ports.stores import NodeStatus
 from agent.state import AgentState, PastRun
@@ -133,8 +133,9 @@ async def _plan(runtime: Ctx, state: AgentState) -> dict[str, Any]:
 
 async def validate(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     ctx = runtime.context
+    mends: tuple[str, ...] = ()
     try:
-        plan = await _validated(state, runtime)
+        plan, mends = await _validated(state, runtime)
     except PlanError as exc:
         last_round = state.get("repairs", 0) >= 1 or only_beyond_tools(state.get("draft"))
         beyond = last_round and cannot_reply(exc.problems, ctx.registry.names(Risk.RED))
@@ -145,9 +146,9 @@ async def validate(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         plan = Plan(nodes=[], answer=beyond + ran_before(all_results(state)))  # what no tool does: the reply
     plan_dict = plan.model_dump(exclude_none=True, exclude_defaults=True)
     plan_id = state.get("draft_id") or uuid.uuid4().hex
-    await _audit(runtime, state, AuditKind.PLAN, SYSTEM, plan_id=plan_id,
+    await _audit(runtime, state, AuditKind.PLAN, SYSTEM, plan_id=plan_id, mends=list(mends),
                  plan=masked_plan(plan_dict, ctx.registry), requested_by=state.get("requested_by"))
-    await _emit(runtime, state, PlanReady, plan=plan_dict)
+    await _emit(runtime, state, PlanReady, plan=plan_dict, mends=mends)
     earlier = list(state.get("earlier_results") or [])
     if state.get("results"):  # a replan: the plan it replaces ran
         earlier.append(state["results"])
@@ -155,24 +156,25 @@ async def validate(state: AgentState, runtime: Ctx) -> dict[str, Any]:
             "earlier_results": earlier, "pending_approvals": [], "replan_refused": False}
 
 
-async def _validated(state: AgentState, runtime: Ctx) -> Plan:
-    """The draft as a valid plan, its changes grounded in the request; or :class:`PlanError`."""
+async def _validated(state: AgentState, runtime: Ctx) -> tuple[Plan, tuple[str, ...]]:
+    """The draft as a valid plan, its changes grounded in the request, and the mends that made
+    it; or :class:`PlanError`."""
     ctx = runtime.context
     last_round = state.get("repairs", 0) >= 1
-    plan = validate_plan(state.get("draft"), ctx.registry, ctx.settings.plan_limits,
-                         refused=state.get("refused_tools") or {}, code_faults_to_sandbox=last_round,
-                         earlier_calls=earlier_calls(state))
-    drafted, plan = plan, mended_changes(plan, ctx.registry, state["request"], _thread_so_far(state))
-    if plan is not drafted:
-        log.info("mended where the plan's changes go",  # (ids only: arguments may hold secrets)
-                 nodes=[node.id for node in drafted.nodes if node not in plan.nodes])
-    if elsewhere := ungrounded_changes(plan, ctx.registry, state["request"], _thread_so_far(state)):
+    known = _thread_so_far(state)
+    validated = validated_plan(state.get("draft"), ctx.registry, ctx.settings.plan_limits,
+                               refused=state.get("refused_tools") or {}, code_faults_to_sandbox=last_round,
+                               earlier_calls=earlier_calls(state), request=state["request"], known=known)
+    plan, mends = validated.plan, validated.mends
+    if mends:  # (names only: arguments may hold secrets)
+        log.info("mended the model's plan", mends=list(mends))
+    if elsewhere := ungrounded_changes(plan, ctx.registry, state["request"], known):
         kept = without_nodes(plan, elsewhere) if last_round else None
         if kept is None:
             raise PlanError(elsewhere)
         log.info("left out changes the request did not ask for", problems=[str(p) for p in elsewhere])
         plan = kept
-    return plan
+    return plan, mends
 
 
 async def _refused(state: AgentState, runtime: Ctx, exc: PlanError) -> dict[str, Any]:

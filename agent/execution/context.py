@@ -14,7 +14,7 @@ from agent.events import EventSink, NullSink
 from agent.execution.redaction import Redactor
 from agent.execution.result_cache import ResultCache
 from agent.model.prompt_budget import DEFAULT_PROMPT_CHARS
-from agent.plan.validation import PlanLimits
+from agent.plan.limits import PlanLimits
 from agent.ports.sandbox import PackageRunner, SandboxLimits
 from agent.ports.standing import NoStandingApprovals, StandingApprovals
 from agent.ports.stores import (

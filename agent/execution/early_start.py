@@ -39,9 +39,12 @@ from agent.model.llm import (
     stream_structured,
 )
 from agent.plan.code_calls import call_key, calls_so_far
+from agent.plan.edges import dependencies
 from agent.plan.format import Plan, PlanNode, WrittenPlan, canonical_node, node_label, plan_json_schema
+from agent.plan.limits import PlanLimits
+from agent.plan.parsing import item_argument, with_ids
 from agent.plan.references import referenced_ids
-from agent.plan.validation import PlanLimits, dependencies, item_argument, validate_plan, with_ids
+from agent.plan.validation import validate_plan
 from agent.tools.registry import Risk, ToolRegistry
 
 
@@ -170,7 +173,7 @@ def accept(raw: Any, accepted: list[PlanNode], registry: ToolRegistry, limits: P
         return None
     nodes = [n.model_dump(exclude_none=True) for n in accepted]
     try:
-        plan = validate_plan({"nodes": [*nodes, raw]}, registry, limits, refused=refused)
+        plan = validate_plan({"nodes": [*nodes, raw]}, registry, limits, refused=refused, partial=True)
     except PlanError:
         return None
     node = plan.nodes[-1]

@@ -20,8 +20,8 @@ from agent.execution.gateway import GreenToolGateway
 from agent.execution.green_calls import call_green
 from agent.execution.red_calls import describe_error
 from agent.execution.redaction import scrub_error
+from agent.plan.edges import dependencies
 from agent.plan.format import PlanNode
-from agent.plan.validation import dependencies
 from agent.ports.sandbox import PackageJob, SandboxLimits
 from agent.ports.stores import NodeResult, NodeStatus
 from agent.run_identity import RunIdentity

@@ -40,10 +40,10 @@ from agent.execution.red_calls import call_approved, describe_error, preview
 from agent.execution.redaction import scrub_error
 from agent.execution.report import ExecutionReport
 from agent.execution.storable import storable_result
+from agent.plan.edges import call_args, dependencies
 from agent.plan.format import Plan, PlanNode, node_label
 from agent.plan.readiness import NodeState, is_finished, readiness
 from agent.plan.references import UnresolvedReference, is_whole_reference, resolve, text_form
-from agent.plan.validation import call_args, dependencies
 from agent.ports.stores import Approval, NodeResult, NodeStatus
 from agent.run_identity import RunIdentity
 from agent.tools.registry import Risk

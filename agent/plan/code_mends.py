@@ -28,9 +28,12 @@ from collections.abc import Callable, Mapping
 from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
+from agent.plan.edges import dependencies
 from agent.plan.format import PlanNode
-from agent.plan.input_fields import input_id
-from agent.plan.package_code import parse_python, source_span, spliced, undefined_names
+from agent.plan.input_fields import BODY_KEYS, input_id
+from agent.plan.mends.contract import Draft, Mend, MendContext, node_wise
+from agent.plan.package_code import parse_python, parses, source_span, spliced, undefined_names
+from agent.plan.references import referenced_ids
 
 _HEADERS = frozenset({"for", "if", "elif", "else", "while", "with", "try", "except", "finally"})
 _INDENT = "    "
@@ -204,3 +207,46 @@ def _upstream(node: PlanNode, nodes: list[PlanNode], depends_on: Callable[[PlanN
             seen.add(node_id)
             todo.extend(depends_on(by_id[node_id]))
     return seen
+
+
+def _with_code(node: PlanNode, code: str) -> PlanNode:
+    assert node.package is not None
+    return node.model_copy(update={"package": node.package.model_copy(update={"code": code})})
+
+
+def _unfolded_package(node: PlanNode, context: MendContext) -> PlanNode:
+    if node.package is None or parses(node.package.code):
+        return node
+    code = unfolded_blocks(node.package.code)
+    return node if code is None else _with_code(node, code)
+
+
+def _opened_as_text(draft: Draft, context: MendContext) -> Draft:
+    """Package code that opens a read's path, or the name of what a node read, reads the
+    read's text instead (:func:`opened_inputs_as_text`)."""
+    text_keys, sources = {}, {}
+    for node in draft.nodes:
+        keys = context.registry.returns_of(node.tool) if node.tool is not None and node.each is None else None
+        body = [key for key in BODY_KEYS if key in (keys or ())]
+        if len(body) == 1:
+            text_keys[node.id] = body[0]
+            source = (node.args or {}).get("path") or (node.args or {}).get("url")
+            if isinstance(source, str) and not referenced_ids(source):
+                sources[node.id] = source
+    mended = []
+    for node in draft.nodes:
+        code = opened_inputs_as_text(node.package.code, text_keys, sources) if node.package else None
+        mended.append(_with_code(node, code) if code else node)
+    return draft.with_nodes(mended)
+
+
+UNFOLDED_BLOCKS = Mend(
+    name="unfolded-blocks", fix=node_wise(_unfolded_package),
+    slip="a step's code wrote a block on one line; it was laid out as Python needs")
+OPENED_AS_TEXT = Mend(
+    name="opened-as-text", fix=_opened_as_text,
+    slip="a step's code opened a file the sandbox does not have; it reads the text read for it")
+JOINED_PACKAGES = Mend(
+    name="joined-packages",
+    fix=lambda draft, context: draft.with_nodes(joined_packages(list(draft.nodes), dependencies)),
+    slip="a step's code used names another step's code defines; that code runs first in it")

@@ -16,6 +16,7 @@ import ast
 import builtins
 
 from agent.plan.format import PackageSpec, PlanNode
+from agent.plan.mends.contract import Mend
 from agent.plan.references import malformed_references, mapped_strings
 
 _BUILTINS = frozenset(dir(builtins))
@@ -100,3 +101,9 @@ def _free_id(wanted: str, taken: set[str]) -> str:
     while f"{wanted}_{number}" in taken:
         number += 1
     return f"{wanted}_{number}"
+
+
+COMPUTED_REFERENCES = Mend(
+    name="computed-references",
+    fix=lambda draft, context: draft.with_nodes(computed_as_packages(list(draft.nodes))),
+    slip="an argument computed from a result inside ${…}; a step computes it in the sandbox")

@@ -37,7 +37,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from agent.errors import PlanProblem
+from agent.plan.edges import dependencies
 from agent.plan.format import Plan, PlanNode
+from agent.plan.mends.contract import Draft, Mend, MendContext
+from agent.plan.mends.replies import REPLY_IDS
 from agent.plan.references import referenced_ids
 from agent.tools.registry import Risk, ToolRegistry
 
@@ -79,20 +82,15 @@ def ungrounded_changes(plan: Plan, registry: ToolRegistry, request: str,
     return problems
 
 
-REPLY_IDS = frozenset({"answer", "reply", "response", "final_answer", "final_reply"})
-"""Ids a model gives a node that is meant as its reply."""
-
-
 def mended_changes(plan: Plan, registry: ToolRegistry, request: str, known: Iterable[Any] = ()) -> Plan:
     """``plan`` with a reply written as a red node left out and a change aimed elsewhere aimed at
     the one target the request names for it (see the module's docstring); as it was otherwise."""
     named = named_targets(request)
-    red_ids = {node.id for node in plan.nodes if node.tool and registry.risk_of(node.tool) is Risk.RED}
+    red_ids = {node.id for node in plan.nodes  # (mends run before the checks: a tool may be unknown)
+               if node.tool in registry and registry.risk_of(node.tool) is Risk.RED}
     read = json.dumps([node.model_dump(include={"args", "each", "package"}) for node in plan.nodes
                        if node.id not in red_ids])
-    needed = {dep for node in plan.nodes for dep in node.depends_on} | referenced_ids(
-        [node.model_dump(include={"args", "each", "package"}) for node in plan.nodes]) | referenced_ids(
-        plan.answer or "")
+    needed = {dep for node in plan.nodes for dep in dependencies(node)} | referenced_ids(plan.answer or "")
     unread = [name for name in sorted(named) if name not in read]  # where a change may be meant to go
     replies = set() if unread else {
         node.id for node in plan.nodes if node.id in red_ids and node.id.lower() in REPLY_IDS
@@ -158,3 +156,17 @@ def without_nodes(plan: Plan, problems: list[PlanProblem]) -> Plan | None:
 def _targets(args: Mapping[str, Any]) -> list[tuple[str, str]]:
     return [(field, value) for field, value in args.items()
             if isinstance(value, str) and len(value) <= _LONGEST_TARGET and _TARGET.match(value)]
+
+
+def _mended_changes(draft: Draft, context: MendContext) -> Draft:
+    if context.request is None or not draft.nodes:
+        return draft
+    plan = Plan(nodes=list(draft.nodes), answer=draft.answer)
+    mended = mended_changes(plan, context.registry, context.request, context.known)
+    return draft if mended is plan else draft.with_nodes(mended.nodes).with_answer(mended.answer)
+
+
+CHANGE_TARGETS = Mend(
+    name="change-targets", fix=_mended_changes, partial_safe=False,  # the whole plan's reads and changes
+    slip="a change went somewhere the request does not name; it goes where the request says, or "
+         "the reply written as a change was left out")

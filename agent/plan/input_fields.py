@@ -24,6 +24,7 @@ from pathlib import PurePosixPath
 
 from agent.errors import PlanProblem
 from agent.plan.format import PlanNode
+from agent.plan.mends.contract import Mend
 from agent.plan.package_code import key_read, parse_python, source_span, spliced
 from agent.tools.registry import ToolRegistry
 
@@ -181,3 +182,9 @@ def input_id(expr: ast.expr) -> str | None:
             and isinstance(key.value, str):
         return key.value
     return None
+
+
+INPUT_FIELDS = Mend(
+    name="input-fields",
+    fix=lambda draft, context: draft.with_nodes(mended_input_fields(list(draft.nodes), context.registry)),
+    slip="a step's code read a field under a name its input does not have; it reads the one it has")

@@ -45,6 +45,15 @@ def parse_python(code: str, filename: str = "<package>") -> ast.Module:
             gc.enable()
 
 
+def parses(code: str) -> bool:
+    """Whether ``code`` is Python that parses."""
+    try:
+        parse_python(code)
+    except SyntaxError:
+        return False
+    return True
+
+
 def key_read(node: ast.AST) -> tuple[ast.expr, ast.expr] | None:
     """``(x, k)`` when ``node`` reads key ``k`` of ``x``: ``x[k]`` or ``x.get(k, …)``."""
     if isinstance(node, ast.Subscript):

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from agent.plan.edges import dependencies
 from agent.plan.format import Plan
-from agent.plan.validation import dependencies
 
 
 class NodeState(StrEnum):

@@ -21,6 +21,7 @@ from typing import Any
 from agent.errors import PlanProblem
 from agent.plan.format import PlanNode
 from agent.plan.input_fields import BODY_KEYS, declared_outputs
+from agent.plan.mends.contract import Draft, Mend, MendContext
 from agent.plan.references import REFERENCE, mapped_strings, path_parts, strings
 from agent.tools.registry import ToolRegistry
 
@@ -89,3 +90,13 @@ def _fixed(parts: list[str], keys: frozenset[str]) -> list[str] | None:
     if "json" in keys and parts[0] not in BODY_KEYS:
         return ["json", *parts]
     return None
+
+
+def _mended_reference_fields(draft: Draft, context: MendContext) -> Draft:
+    nodes, answer = mended_reference_fields(list(draft.nodes), draft.answer, context.registry)
+    return draft.with_nodes(nodes).with_answer(answer)
+
+
+REFERENCE_FIELDS = Mend(
+    name="reference-fields", fix=_mended_reference_fields,
+    slip="a ${…} reference named a field its step does not return; it names the one it does")

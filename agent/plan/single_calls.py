@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 
 from agent.plan.format import PlanNode
 from agent.plan.input_fields import input_id
+from agent.plan.mends.contract import Mend
 from agent.plan.package_code import key_read, package_input_ids, parse_python
 from agent.plan.references import iter_references
 
@@ -55,3 +56,9 @@ def _code_reads_as_lists(code: str) -> set[str]:
             keyed.add(id(read[0]))
     return {node_id for expr in ast.walk(tree) if isinstance(expr, ast.expr)
             and (node_id := input_id(expr)) is not None and id(expr) not in keyed}
+
+
+SINGLE_CALLS = Mend(
+    name="single-calls",
+    fix=lambda draft, context: draft.with_nodes(single_calls(list(draft.nodes), draft.answer)),
+    slip="a step written as a list of one call was read as one call; it is that call")

@@ -9,8 +9,9 @@ import pytest
 
 from agent.errors import PlanError
 from agent.plan.code_mends import joined_packages, opened_inputs_as_text
+from agent.plan.edges import dependencies
 from agent.plan.format import PackageSpec, PlanNode
-from agent.plan.validation import dependencies, validate_plan
+from agent.plan.validation import validate_plan
 from agent.tools.builtin import BuiltinToolConfig, register_builtin_tools
 from agent.tools.files import FileToolConfig
 from agent.tools.registry import ToolRegistry

@@ -9,8 +9,8 @@ from agent.execution.context import EngineContext
 from agent.execution.early_start import accept, complete_nodes, read_draft
 from agent.execution.scheduler import PlanExecutor, RunIdentity
 from agent.plan.format import Plan
+from agent.plan.limits import PlanLimits
 from agent.plan.readiness import NodeState
-from agent.plan.validation import PlanLimits
 from agent.ports.stores import NodeResult, NodeStatus
 from infra.emulators.scripted_chat import ScriptedChatModel
 from tests.fakes.tools import ToolLog, simulated_registry

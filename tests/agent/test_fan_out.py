@@ -13,8 +13,11 @@ import pytest
 
 from agent.errors import PlanError
 from agent.events import AnswerReady, NodeFailed, NodeStarted, PlanReady, ResultReused
+from agent.plan.edges import call_args
 from agent.plan.format import node_label, plan_json_schema
-from agent.plan.validation import PlanLimits, call_args, item_argument, validate_plan
+from agent.plan.limits import PlanLimits
+from agent.plan.parsing import item_argument
+from agent.plan.validation import validate_plan
 from bot.progress import RunProgress
 from tests.agent.harness import Harness, finish, harness
 from tests.agent.test_green_calls import engine

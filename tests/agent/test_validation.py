@@ -9,9 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agent.errors import PlanError
+from agent.plan.edges import dependencies, find_cycle
+from agent.plan.limits import PlanLimits
 from agent.plan.package_code import NO_RESULT
+from agent.plan.parsing import with_ids
 from agent.plan.readiness import NodeState, critical_path, is_finished, readiness
-from agent.plan.validation import PlanLimits, dependencies, find_cycle, validate_plan, with_ids
+from agent.plan.validation import validate_plan
 from tests.fakes.tools import ToolLog, simulated_registry
 
 REGISTRY = simulated_registry(ToolLog())

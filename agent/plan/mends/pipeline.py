@@ -1,0 +1,56 @@
+"""Every mend of a model's plan, in the order they run (the registry).
+
+Order matters where one mend's fix is another's input: ids are settled before anything looks
+nodes up by id; package code is laid out before its reads are mended; a computed ``${…}``
+becomes a package before a one-item fan-out is judged by who reads it; nodes of earlier runs are
+recalled before the fields read from them are mended; the reply's place is settled last among
+the plan's own mends, and where changes go is decided on the plan as it will run.
+``tests/agent/test_mend_pipeline.py`` pins this order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from agent.plan.code_mends import JOINED_PACKAGES, OPENED_AS_TEXT, UNFOLDED_BLOCKS
+from agent.plan.computed_references import COMPUTED_REFERENCES
+from agent.plan.grounding import CHANGE_TARGETS
+from agent.plan.input_fields import INPUT_FIELDS
+from agent.plan.mends.blank_options import BLANK_OPTIONS
+from agent.plan.mends.contract import Draft, Mend, MendContext, Mended, apply_mends
+from agent.plan.mends.node_ids import DUPLICATE_IDS, SELF_DEPENDENCY
+from agent.plan.mends.recalled_calls import RECALLED_CALLS
+from agent.plan.mends.replies import GUESSED_ANSWER, REPLY_PACKAGE, REPLY_PACKAGE_TWICE, UNKNOWN_TEMPLATE
+from agent.plan.reference_fields import REFERENCE_FIELDS
+from agent.plan.single_calls import SINGLE_CALLS
+
+PLAN_MENDS: tuple[Mend, ...] = (
+    BLANK_OPTIONS,
+    SELF_DEPENDENCY,
+    DUPLICATE_IDS,
+    UNFOLDED_BLOCKS,
+    COMPUTED_REFERENCES,
+    SINGLE_CALLS,
+    OPENED_AS_TEXT,
+    JOINED_PACKAGES,
+    RECALLED_CALLS,
+    INPUT_FIELDS,
+    REFERENCE_FIELDS,
+    UNKNOWN_TEMPLATE,
+    REPLY_PACKAGE,
+    REPLY_PACKAGE_TWICE,
+    GUESSED_ANSWER,
+    CHANGE_TARGETS,
+)
+_BY_NAME = {mend.name: mend for mend in PLAN_MENDS}
+
+
+def mend_plan(draft: Draft, context: MendContext) -> Mended:
+    """``draft`` through every plan mend, in order; which fired."""
+    return apply_mends(draft, context, PLAN_MENDS)
+
+
+def corrections(names: Iterable[str]) -> list[str]:
+    """What each named mend corrected, as a person reads it (unknown names are skipped: a plan
+    stored by another version of dagbot)."""
+    return [_BY_NAME[name].slip for name in names if name in _BY_NAME]
