@@ -272,6 +272,11 @@ def answer_footer(seconds: float, nodes_run: int, tokens: int, note: str = "") -
     return f"{footer} · _{note}_" if note else footer
 
 
+def plan_corrected(corrections: list[str]) -> str:
+    """Under the plan: what dagbot changed in the model's plan before it ran (dagbot's own words)."""
+    return ":wrench: dagbot corrected the model's plan: " + "; ".join(corrections) + "."
+
+
 def refused_note(node_id: str, tool: str, detail: str | None) -> str:
     return f":no_entry: `{node_id}` ({tool}) did not run: {detail or 'not approved'}"
 

@@ -28,6 +28,7 @@ from agent.events import (
     Waiting,
 )
 from agent.plan.format import PACKAGE_LABEL, node_label
+from agent.plan.mends.pipeline import corrections
 from agent.plan.readiness import NodeState
 
 STANDING_DECISION = "approved by the standing approval given"
@@ -89,6 +90,8 @@ class RunProgress:
     started_at: float
     phase: Phase = Phase.PLANNING
     thought: str = ""
+    corrections: list[str] = field(default_factory=list)
+    """What dagbot corrected in the model's plan, as a person reads it (shown with the plan)."""
     nodes: dict[str, NodeView] = field(default_factory=dict)
     replans: int = 0
     plan_replan: int = 0
@@ -136,8 +139,9 @@ class RunProgress:
                     self.nodes, self.plan_replan = {}, self.replans
                 self.proposed.add(node_id)
                 self.nodes.setdefault(node_id, NodeView(node_id, label))
-            case PlanReady(plan=plan):
+            case PlanReady(plan=plan, mends=mends):
                 self.thought = str(plan.get("thought") or "")
+                self.corrections = corrections(mends)
                 self.nodes = {n["id"]: self._streamed(n) or NodeView(n["id"], node_label(n))
                               for n in plan.get("nodes", [])}
                 self.phase, self.proposed, self.plan_replan = Phase.RUNNING, set(), self.replans

@@ -76,6 +76,8 @@ def render_status(progress: RunProgress, now: float, thread_key: str,
                                                    answered=progress.phase is Phase.ANSWERED)))
     if progress.thought:
         blocks.append(section(f"_{escape(clip(progress.thought, 1000))}_"))
+    if progress.corrections:
+        blocks.append(context(say.plan_corrected(progress.corrections)))
     if node_lines:
         people = progress.people()
         blocks.extend(line_sections([node_line(n, people) for n in progress.nodes.values()]))

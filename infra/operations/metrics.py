@@ -47,6 +47,7 @@ from agent.events import (
     NodeFinished,
     NodeStarted,
     Planning,
+    PlanReady,
     RunEvent,
     RunFailed,
 )
@@ -94,6 +95,8 @@ class Metrics:
         self.approvals_pending = Gauge("dagbot_approvals_pending", "Approvals waiting for a decision, "
                                        "from the database.", replica_label, registry=r)
         self.approvals_requested = counter("dagbot_approvals_requested", "Approvals asked for.")
+        self.plan_mends = counter("dagbot_plan_mends", "Mends that corrected a model's plan, by name "
+                                  "(docs/plan-format.md, \"What dagbot corrects\").", "mend")
         self.answer_feedback = Gauge("dagbot_answer_feedback", "Votes on answers by vote (up, down): one "
                                      "per person and answer, the latest; from the database.",
                                      (*replica_label, "vote"), registry=r)
@@ -184,6 +187,9 @@ class Metrics:
                     tool, at = started
                     outcome = "ok" if isinstance(event, NodeFinished) else "failed"
                     self.node_duration.labels(replica, tool, outcome).observe(max(0.0, event.at - at))
+            case PlanReady(mends=mends):
+                for mend in mends:
+                    self.plan_mends.labels(replica, mend).inc()
             case AwaitingApproval():
                 self.approvals_requested.labels(replica).inc()
             case DecisionRecorded(status=status, requested_at=requested_at) if requested_at is not None:
