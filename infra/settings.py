@@ -40,7 +40,8 @@ class Settings(BaseSettings):
     plan_output: Literal["auto", "tool_call", "json_schema"] = Field(
         default="auto", validation_alias="DAGBOT_PLAN_OUTPUT",
         description="How the plan is asked for: a forced tool call, or text held to the plan's JSON "
-                    "schema; auto: the schema for the local model, the tool call otherwise.",
+                    "schema; auto: the schema wherever the server holds replies to one (asked once at "
+                    "start), the tool call otherwise.",
     )
     prompt_chars: int = Field(default=80_000, ge=10_000, validation_alias="DAGBOT_PROMPT_CHARS")
     tool_attempts: int = Field(default=3, ge=1, validation_alias="DAGBOT_TOOL_ATTEMPTS")

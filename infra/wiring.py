@@ -12,6 +12,7 @@ from typing import Any
 
 import structlog
 from langchain_core.language_models import BaseChatModel
+from langchain_openai.chat_models.base import BaseChatOpenAI
 from pydantic import SecretStr
 
 from agent.engine.engine import Engine
@@ -20,6 +21,7 @@ from agent.errors import ConfigurationError
 from agent.events import EventBus
 from agent.execution.context import EngineContext, EngineSettings, PlanOutput
 from agent.execution.redaction import Redactor
+from agent.model.output_probe import probe_plan_output
 from agent.ports.ownership import ThreadLease, ThreadSignals
 from agent.ports.sandbox import PackageRunner
 from agent.tools.registry import RetryPolicy, ToolRegistry
@@ -98,8 +100,9 @@ def model_secrets(settings: Settings, llm: BaseChatModel) -> Redactor:
 
 def plan_output(settings: Settings) -> PlanOutput:
     """DAGBOT_PLAN_OUTPUT; ``auto``: the plan's JSON schema for the local model (llama.cpp holds
-    the reply to it, so a small model cannot write anything but a plan), the forced tool call
-    for any other model (every OpenAI-compatible server takes one)."""
+    the reply to it, so a small model cannot write anything but a plan), else the forced tool
+    call, which every OpenAI-compatible server takes, until :func:`open_services` has asked the
+    server whether it holds replies to a schema (:mod:`agent.model.output_probe`)."""
     if settings.plan_output != "auto":
         return settings.plan_output
     return "json_schema" if settings.local_model is not None else "tool_call"
@@ -159,8 +162,15 @@ async def open_services(
         async with open_checkpointer(settings.database_url, checkpoint_connections) as saver:
             registry = registry or build_registry(settings)
             llm = llm or build_llm(settings)
+            # a server dagbot did not start (OPENAI_BASE_URL or OpenAI's): ask it once
+            probe = (isinstance(llm, BaseChatOpenAI) and settings.plan_output == "auto"
+                     and settings.local_model is None)
             shared = not is_sqlite(settings.database_url)  # replicas may share it
             tuned = engine_config or engine_settings(settings)
+            if probe and engine_config is None:
+                probed = await probe_plan_output(llm)
+                log.info("plan output", mode=probed.mode, why=probed.why)
+                tuned = dataclasses.replace(tuned, plan_output=probed.mode)
             if shared and engine_config is None:
                 tuned = dataclasses.replace(
                     tuned, decision_poll_seconds=DECISION_POLL_SAFETY_SECONDS)

@@ -48,8 +48,10 @@ from agent.execution.early_start import discard as discard_early_starts
 from agent.execution.early_start import plan_reply
 from agent.execution.scheduler import PlanExecutor, RunIdentity
 from agent.model.context_window import TOO_LONG_FOR_MODEL, exceeds_context
-from agent.model.llm import LLMUnavailable, TextReply, as_tool, was_cut_off, was_repeating
+from agent.model.llm import LLMUnavailable, TextReply
 from agent.model.prompting import describe_results, joiner_messages, planner_messages
+from agent.model.reply_marks import was_cut_off, was_repeating
+from agent.model.tool_schemas import as_tool
 from agent.model.written_calls import WrittenCall, written_calls
 from agent.plan.format import Plan
 from agent.plan.grounding import ungrounded_changes, without_nodes

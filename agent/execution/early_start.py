@@ -31,13 +31,8 @@ from agent.events import NodeProposed
 from agent.execution.context import EngineContext
 from agent.execution.scheduler import PlanExecutor, RunIdentity
 from agent.execution.stream_refusal import ask_whole
-from agent.model.llm import (
-    StreamRefused,
-    StructuredReply,
-    call_structured,
-    json_schema_format,
-    stream_structured,
-)
+from agent.model.llm import StreamRefused, StructuredReply, call_structured, stream_structured
+from agent.model.tool_schemas import json_schema_format
 from agent.plan.code_calls import call_key, calls_so_far
 from agent.plan.edges import dependencies
 from agent.plan.format import Plan, PlanNode, WrittenPlan, canonical_node, node_label, plan_json_schema

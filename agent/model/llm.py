@@ -3,8 +3,8 @@
 - Structured (the planner): a forced tool call whose arguments are the answer
   (:func:`call_structured`, :func:`stream_structured`), or, where the server constrains
   output to a JSON schema (llama.cpp, vLLM, OpenAI), the reply's text itself, held to the
-  schema it is given (``constrained``, :func:`json_schema_format`): a small model then
-  cannot write anything but a reply of that shape.
+  schema it is given (``constrained``, :func:`agent.model.tool_schemas.json_schema_format`): a
+  small model then cannot write anything but a reply of that shape.
 - Text (the joiner): the reply is the model's text content, and it may call the tools it is
   offered (``tool_choice="auto"``) instead of, or as well as, writing text
   (:func:`call_text`, :func:`stream_text`).
@@ -14,15 +14,14 @@ Each request says which of dagbot's calls it is (:data:`CALL_ROLE` in its run's 
 server that answers by role reads it there (:func:`for_role`), never from the prompt's text.
 
 Streamed replies are gathered and mended by :mod:`agent.model.streamed_reply`. A reply the model's
-output limit cut off is marked: a plan's text ends with :data:`CUT_OFF` (:func:`was_cut_off`),
+output limit cut off is marked (:mod:`agent.model.reply_marks`): a plan's text ends with :data:`CUT_OFF`,
 a text reply has ``cut_off`` set. A streamed plan that writes the same line again and again is
-stopped there, and its text ends with :data:`REPEATING` (:func:`was_repeating`).
+stopped there, and its text ends with :data:`REPEATING`. The schemas sent are made by
+:mod:`agent.model.tool_schemas`.
 """
 
 from __future__ import annotations
 
-import copy
-import functools
 import json
 import re
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
@@ -35,7 +34,9 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, Inva
 from langchain_core.runnables import Runnable, RunnableConfig
 from pydantic import BaseModel
 
+from agent.model.reply_marks import CUT_OFF, REPEATING, TOO_DEEP, repeating_line, stopped_repeating
 from agent.model.streamed_reply import StreamedReply, offered_name
+from agent.model.tool_schemas import as_tool
 from agent.model.written_calls import written_calls
 
 CALL_ROLE = "dagbot_call"
@@ -115,11 +116,6 @@ def model_error_summary(exc: BaseException) -> str:
         return type(exc).__name__
     hint = _STATUS_HINTS.get(status)
     return f"{type(exc).__name__}, HTTP {status}" + (f": {hint}" if hint else "")
-
-
-def json_schema_format(schema: dict[str, Any], name: str) -> dict[str, Any]:
-    """The ``response_format`` that holds a reply's text to ``schema``."""
-    return {"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": False}}
 
 
 def for_role(bound: Runnable[LanguageModelInput, Any], role: Role) -> Runnable[LanguageModelInput, Any]:
@@ -224,7 +220,7 @@ async def stream_structured(
             await on_arguments(received)
 
     reply = await _stream(_forcing(llm, schema, name), messages, on_piece)
-    if _stopped_repeating(received):
+    if stopped_repeating(received):
         return StructuredReply(received + REPEATING, _tokens(reply))
     if _cut_off(reply):
         return StructuredReply((received or reply.text) + CUT_OFF, _tokens(reply))
@@ -240,7 +236,7 @@ async def _stream_constrained(llm: BaseChatModel, messages: list[BaseMessage], c
                               on_arguments: Callable[[str], Awaitable[None]]) -> StructuredReply:
     growing = _growing_text(on_arguments, stop_repeating=True)
     reply = await _stream(_held_to(llm, constrained), messages, growing)
-    if _stopped_repeating(reply.text):
+    if stopped_repeating(reply.text):
         return StructuredReply(reply.text + REPEATING, _tokens(reply))
     return _constrained_reply(reply)
 
@@ -262,77 +258,8 @@ def _growing_text(on_text: Callable[[str], Awaitable[None]], stop_repeating: boo
     return on_piece
 
 
-CUT_OFF = " …[cut off here: the reply reached the model's output limit]"
-"""Appended to a reply cut off by the model's output limit: the repair round sees where."""
-
-REPEATING = " …[stopped here: the reply wrote the same line over and over]"
-"""Appended to a plan stopped as it wrote one line again and again (:func:`repeating_line`)."""
-_REPEATS = 6
-_LINE_BREAK = re.compile(r"\\n|\n")
-"""A line's end in a plan's text: a newline, or one written in a JSON string (``\\n``)."""
-
-
 class _StopStream(Exception):
     """Raised by a streamed piece's handler to end the stream where it is."""
-
-
-def repeating_line(text: str) -> str | None:
-    """What ``text`` ends with again and again, when a small model is caught in a loop: one
-    line (no short one) :data:`_REPEATS` times in a row, once complete (bench.quality
-    follow-up-read: ``result = result['changes'][0]['details']['description']`` until the
-    output limit, twice), or a longer piece, such as a whole node, three times in a row
-    (average-p99: the same package node, again and again, on one line). Only the text's end is
-    read, so the growing text can be checked after every piece."""
-    lines = _LINE_BREAK.split(text[-(_REPEATS + 1) * 400:])[:-1]  # the last one may go on
-    last = [line.strip() for line in lines[-_REPEATS:]]
-    if len(last) == _REPEATS and len(last[0]) >= 12 and last.count(last[0]) == _REPEATS:
-        return last[0]
-    return _repeating_piece(text)
-
-
-_PIECE = (40, 2_000)
-"""The shortest and longest piece :func:`_repeating_piece` looks for."""
-
-
-def _repeating_piece(text: str) -> str | None:
-    """The piece ``text`` ends with three times in a row, of :data:`_PIECE` characters: its
-    period is where its last 40 characters were seen before."""
-    shortest, longest = _PIECE
-    end = text[-shortest:]
-    if len(text) < 3 * shortest:
-        return None
-    before = text.rfind(end, max(len(text) - longest - shortest, 0), len(text) - shortest)
-    period = len(text) - shortest - before if before >= 0 else 0
-    if period < shortest or 3 * period > len(text):
-        return None
-    piece = text[-period:]
-    return piece if text[-2 * period:-period] == piece and text[-3 * period:-2 * period] == piece else None
-
-
-def _stopped_repeating(text: str) -> bool:
-    """Whether the stream of ``text`` was stopped as it repeated a line: it ends so, and is no
-    whole JSON (a reply that ended on its own is)."""
-    if repeating_line(text) is None:
-        return False
-    try:
-        json.loads(text)
-    except (ValueError, RecursionError):
-        return True
-    return False
-
-
-def was_repeating(draft: Any) -> bool:
-    """Whether ``draft`` is a plan stopped as it repeated itself: its text ends with :data:`REPEATING`."""
-    return isinstance(draft, str) and draft.endswith(REPEATING)
-
-TOO_DEEP = " …[nested too deeply to read]"
-"""Ends the start of arguments nested deeper than JSON can be read here (the repair round)."""
-
-
-def was_cut_off(draft: Any) -> bool:
-    """Whether ``draft`` (a :class:`StructuredReply`'s data) is a reply the model's output
-    limit cut off: its text ends with :data:`CUT_OFF`."""
-    return isinstance(draft, str) and draft.endswith(CUT_OFF)
 
 
 def _readable(text: str) -> Any:
@@ -426,50 +353,6 @@ def _text_reply(reply: AIMessage, tools: Sequence[dict[str, Any]]) -> TextReply:
         if written and all(call.name in offered for call in written):
             calls, text = [ToolCall(name=c.name, args=c.args, id=None) for c in written], rest
     return TextReply(text, calls, _tokens(reply), cut_off=_cut_off(reply))
-
-
-def as_tool(schema: type[BaseModel], name: str) -> dict[str, Any]:
-    """An OpenAI tool definition: the model's docstring describes it, its fields are the
-    parameters (:func:`compact_schema`). A copy of the one made at the first call: pydantic
-    takes milliseconds to generate the plan's schema, which does not change."""
-    return copy.deepcopy(_tool_definition(schema, name))
-
-
-@functools.cache
-def _tool_definition(schema: type[BaseModel], name: str) -> dict[str, Any]:
-    parameters = compact_schema(schema.model_json_schema())
-    # the function's description says what the root's would; the prompt explains the parts
-    for part in [parameters, *parameters.get("$defs", {}).values()]:
-        part.pop("description", None)
-    return {
-        "type": "function",
-        "function": {
-            "name": name,
-            "description": (schema.__doc__ or name).strip(),
-            "parameters": parameters,
-        },
-    }
-
-
-def compact_schema(schema: Any) -> Any:
-    """The JSON schema as the model needs it, without what costs prompt tokens (and so time
-    to first token) and says nothing: pydantic's generated ``title`` strings (a property
-    *named* title stays), ``anyOf [X, null]`` with ``default: null`` for an optional field
-    (it is simply not required), and ``additionalProperties`` true or false (validation
-    enforces it; a schema for other keys, as a plan node's tool keys, stays)."""
-    if isinstance(schema, list):
-        return [compact_schema(item) for item in schema]
-    if not isinstance(schema, dict):
-        return schema
-    options = schema.get("anyOf")
-    if isinstance(options, list) and len(options) == 2 and {"type": "null"} in options:
-        kept = {k: v for k, v in schema.items() if k != "anyOf" and not (k == "default" and v is None)}
-        return compact_schema({**next(o for o in options if o != {"type": "null"}), **kept})
-    return {key: ({name: compact_schema(sub) for name, sub in value.items()}
-                  if key in ("properties", "$defs") and isinstance(value, dict) else compact_schema(value))
-            for key, value in schema.items()
-            if not (key == "title" and isinstance(value, str))
-            and not (key == "additionalProperties" and isinstance(value, bool))}
 
 
 def _json_in_text(text: str) -> Any:

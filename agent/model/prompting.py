@@ -11,7 +11,6 @@ from typing import Any
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from agent.model.llm import was_cut_off, was_repeating
 from agent.model.prompt_budget import (
     DEFAULT_PROMPT_CHARS,
     MIN_ROOM,
@@ -21,6 +20,7 @@ from agent.model.prompt_budget import (
     fitted,
     sendable,
 )
+from agent.model.reply_marks import was_cut_off, was_repeating
 from agent.plan.format import canonical_node
 from agent.state import AgentState
 from agent.tools.registry import Risk, ToolRegistry

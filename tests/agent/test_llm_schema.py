@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.model.llm import as_tool, compact_schema
+from agent.model.tool_schemas import as_tool, compact_schema
 from agent.plan.format import Plan
 
 

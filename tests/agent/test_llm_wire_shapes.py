@@ -24,16 +24,9 @@ from starlette.routing import Route
 
 from agent.engine.graph import REPLAN, Replan
 from agent.errors import PlanError
-from agent.model.llm import (
-    CUT_OFF,
-    as_tool,
-    call_structured,
-    call_text,
-    json_schema_format,
-    stream_structured,
-    stream_text,
-    was_cut_off,
-)
+from agent.model.llm import call_structured, call_text, stream_structured, stream_text
+from agent.model.reply_marks import CUT_OFF, was_cut_off
+from agent.model.tool_schemas import as_tool, json_schema_format
 from agent.plan.format import Plan, plan_json_schema
 from agent.plan.validation import validate_plan
 from agent.tools.registry import ToolRegistry

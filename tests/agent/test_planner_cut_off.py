@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from agent.events import AnswerReady, AwaitingApproval, RunFailed
-from agent.model.llm import repeating_line
+from agent.model.reply_marks import repeating_line
 from infra.emulators.openai_wire import ModelReply, ToolCall, forced_tool
 from tests.agent.test_planner_streaming import over_http
 from tests.fakes.openai_server import FakeOpenAI

@@ -18,6 +18,10 @@ set before the client can read that piece.
 contain this (a model that fails midway).
 ``refuse_with``: every request is answered with this HTTP status and an error message quoting
 the request's ``Authorization`` header, as some servers and proxies do.
+``json_schema``: a request whose ``response_format`` is a JSON schema gets a dict reply as its
+text, as llama.cpp, vLLM and Ollama hold it; dagbot's output probe
+(:mod:`agent.model.output_probe`) is answered as such a server answers it, without using a
+scripted reply. False: such requests are refused with HTTP 400, as servers without the format do.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from agent.model.output_probe import PROBE_NAME
 from infra.emulators.openai_wire import (
     ModelReply,
     ToolCall,
@@ -54,7 +59,7 @@ StreamMode = Literal["pieces", "whole", "ignore", "refuse"]
 class FakeOpenAI:
     def __init__(self, replies: list[Any], *, stream: StreamMode = "pieces", piece: int = 7,
                  hold_at: str | None = None, break_at: str | None = None,
-                 refuse_with: int | None = None) -> None:
+                 refuse_with: int | None = None, json_schema: bool = True) -> None:
         self.replies = list(replies)
         self.received: list[WireRequest] = []
         self.stream_mode = stream
@@ -62,6 +67,7 @@ class FakeOpenAI:
         self.hold_at = hold_at
         self.break_at = break_at
         self.refuse_with = refuse_with
+        self.json_schema = json_schema
         self.release = threading.Event()
         self.held = threading.Event()
         """Set while a stream is paused at ``hold_at``."""
@@ -87,6 +93,8 @@ class FakeOpenAI:
     def _reply(self, body: dict[str, Any], scripted: Any) -> ModelReply:
         if isinstance(scripted, ModelReply):
             return scripted
+        if isinstance(scripted, dict) and _schema_name(body) is not None:
+            return ModelReply(text=json.dumps(scripted))
         if isinstance(scripted, dict):
             offered = [tool["function"]["name"] for tool in body.get("tools") or []]
             name = forced_tool(body) or (offered[0] if offered else None)
@@ -102,9 +110,16 @@ class FakeOpenAI:
         if self.refuse_with is not None:
             quoted = f"invalid credentials (Authorization: {request.headers.get('authorization')})"
             return JSONResponse({"error": {"message": quoted}}, status_code=self.refuse_with)
+        schema = _schema_name(body)
+        if schema is not None and not self.json_schema:
+            return JSONResponse({"error": {"message": "response_format json_schema is not supported"}},
+                                status_code=400)
+        streamed = bool(body.get("stream"))
+        if schema == PROBE_NAME:
+            probed = ModelReply(text=json.dumps({"dagbot": "ready"}))
+            return JSONResponse(completion(probed, str(body.get("model", "fake")), len(self.requests), USAGE))
         if not self.replies:
             return JSONResponse({"error": {"message": "no scripted reply left"}}, status_code=500)
-        streamed = bool(body.get("stream"))
         if streamed and self.stream_mode == "refuse":
             return JSONResponse({"error": {"message": "streaming is not supported"}}, status_code=400)
         reply = self._reply(body, self.replies.pop(0))
@@ -136,3 +151,11 @@ class FakeOpenAI:
             yield sse("[DONE]")
         finally:
             self.open_streams -= 1
+
+
+def _schema_name(body: dict[str, Any]) -> str | None:
+    """The name of the JSON schema a request holds its reply to, if it does."""
+    response_format = body.get("response_format") or {}
+    if response_format.get("type") != "json_schema":
+        return None
+    return str((response_format.get("json_schema") or {}).get("name") or "")

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from agent.model.output_probe import PROBE_NAME
 from tests.fakes.openai_server import FakeOpenAI
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,7 +32,7 @@ def run_ask(tmp_path: Path, fake: FakeOpenAI, answer: str, *extra: str) -> subpr
 def test_ask_prints_events_and_asks_before_writing(tmp_path: Path) -> None:
     (tmp_path / "ws").mkdir()
     (tmp_path / "ws" / "notes.txt").write_text("remember the milk\n")
-    with FakeOpenAI([PLAN, "Copied the notes to copy.txt."]) as fake:
+    with FakeOpenAI([PLAN, "Copied the notes to copy.txt."], json_schema=False) as fake:
         done = run_ask(tmp_path, fake, "y\n", "copy my notes", "--thread", "cli-1")
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
@@ -41,11 +42,28 @@ def test_ask_prints_events_and_asks_before_writing(tmp_path: Path) -> None:
     assert "Copied the notes to copy.txt." in out
     assert (tmp_path / "ws" / "copy.txt").read_text() == "remember the milk\n"
     assert "sk-test-secret" not in out + done.stderr
-    # the real client sent the forced tool call with our plan schema
-    assert fake.requests[0]["tool_choice"]["function"]["name"] == "plan"
+    # asked at start, the server refused a reply held to a JSON schema (DAGBOT_PLAN_OUTPUT=auto),
+    # so the real client sent the forced tool call with our plan schema
+    assert fake.requests[0]["response_format"]["json_schema"]["name"] == PROBE_NAME
+    assert fake.requests[1]["tool_choice"]["function"]["name"] == "plan"
     # and the joiner's request offered `replan`, answering in text unless it calls it
     assert fake.requests[-1]["tool_choice"] == "auto"
     assert [t["function"]["name"] for t in fake.requests[-1]["tools"]] == ["replan"]
+
+
+def test_a_server_that_holds_replies_to_a_schema_gets_the_plan_held_to_its_schema(tmp_path: Path) -> None:
+    """DAGBOT_PLAN_OUTPUT=auto (the default) with OPENAI_BASE_URL alone: one probe at start, then
+    the plan asked for as text held to the plan's JSON schema, with no tool offered (issue 43)."""
+    (tmp_path / "ws").mkdir()
+    (tmp_path / "ws" / "notes.txt").write_text("remember the milk\n")
+    with FakeOpenAI([PLAN, "Copied the notes to copy.txt."]) as fake:
+        done = run_ask(tmp_path, fake, "y\n", "copy my notes")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (tmp_path / "ws" / "copy.txt").read_text() == "remember the milk\n"
+    probe, planner = fake.requests[0], fake.requests[1]
+    assert probe["response_format"]["json_schema"]["name"] == PROBE_NAME
+    assert planner["response_format"]["json_schema"]["name"] == "plan"
+    assert "tools" not in planner and "tool_choice" not in planner
 
 
 def test_ask_answering_no_rejects_and_writes_nothing(tmp_path: Path) -> None:

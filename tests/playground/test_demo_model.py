@@ -12,8 +12,9 @@ from langchain_core.messages import HumanMessage
 from markdown_it import MarkdownIt
 
 from agent.engine.graph import REPLAN, Replan
-from agent.model.llm import as_tool, call_structured, call_text, stream_structured, stream_text
+from agent.model.llm import call_structured, call_text, stream_structured, stream_text
 from agent.model.prompting import joiner_messages
+from agent.model.tool_schemas import as_tool
 from agent.plan.format import Plan
 from agent.plan.validation import validate_plan
 from infra.playground.demo.answers import parse_results, write_answer
