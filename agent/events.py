@@ -85,6 +85,8 @@ class PackageAttempt(RunEvent):
     max_attempts: int
     error_gist: str | None = None
     """None when the attempt is starting; the error's one-line gist when it failed."""
+    mended_by: str | None = None
+    """The runtime mend that wrote this attempt's code, by name (no model call was needed)."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -12,6 +12,9 @@ The other slip of that kind is a CSV's header row read as data: ``int(row[1])`` 
 ``invalid literal for int() with base 10: 'orders'`` where ``orders`` is a column of an
 input's header. :func:`mended_header_row` skips the first row of the code's one
 ``csv.reader(…)`` or ``….splitlines()``.
+
+They are the runtime mends ``missing-key`` and ``header-row`` of
+:data:`sandbox.runtime_mends.RUNTIME_MENDS`.
 """
 
 from __future__ import annotations

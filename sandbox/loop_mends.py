@@ -8,7 +8,8 @@ object itself: ``[s for s in data if s['p99'] > 200]`` goes over its keys, and f
 the failing line whose item is read by key go over ``rows_of(…)`` instead: the object's one
 list of objects when it has exactly one, else the value unchanged (so the same error comes
 back and the reflexion model gets it, as before). The check is made on the value itself when
-the code runs again, not guessed from the code.
+the code runs again, not guessed from the code. It is the runtime mend ``object-loop`` of
+:data:`sandbox.runtime_mends.RUNTIME_MENDS`.
 """
 
 from __future__ import annotations

@@ -3,9 +3,11 @@
     START → attempt ─ok──────────────────────────→ END
                │ failed, attempts left
                ▼
-            reflect (a key the inputs hold spelt another way, or a CSV header read as data,
-               │      is mended in place, sandbox/key_mends.py; else the LLM rewrites the whole
-               │      script from goal, inputs, code, error)
+            reflect (a slip with a plain fix, a key the inputs hold spelt another way, a CSV
+               │      header read as data, a loop over an object meant for its one list, is
+               │      mended in place by the first of sandbox/runtime_mends.py's RUNTIME_MENDS
+               │      that applies; else the LLM rewrites the whole script from goal, inputs,
+               │      code, error)
                │ new code                      │ no usable reply, or the code that failed
                └──────────→ attempt            └────────→ END
 
@@ -43,8 +45,7 @@ from agent.ports.sandbox import (
     ToolGateway,
 )
 from sandbox.input_outline import outline
-from sandbox.key_mends import mended_header_row, mended_missing_key, missing_key
-from sandbox.loop_mends import mended_object_loop
+from sandbox.runtime_mends import RuntimeFailure, mend_in_place
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +65,12 @@ class PackageState(TypedDict, total=False):
     """The last failure in full (error, traceback, log tails), for the next prompt only."""
     ok: bool
     output: Any
-    mended: str | None
-    """The last attempt's code with its slip mended, when :mod:`sandbox.key_mends` saw a plain fix."""
+    mended: tuple[str, str] | None
+    """The runtime mend that saw a plain fix of the last attempt's slip, and the mended code
+    (:func:`sandbox.runtime_mends.mend_in_place`): the next attempt's code, no model call."""
+    mended_by: dict[int, str]
+    """Attempts whose code a runtime mend wrote (from the attempt before): the mend's name, by
+    attempt number. Attempts not here ran the job's code or the reflexion model's."""
     stopped: str | None
     """Why the loop ended before the attempt limit (the model gave no usable code, or the
     code that had just failed)."""
@@ -97,12 +102,7 @@ class ReflexionPackageRunner:
         return graph.compile(checkpointer=False, name="package_skill")
 
     async def run(self, job: PackageJob, tools: ToolGateway, emit: EmitFn) -> PackageOutcome:
-        config: RunnableConfig = {
-            "configurable": {"package_job": job, "package_tools": tools, "package_emit": emit},
-            "recursion_limit": 2 * self.max_attempts + 4,
-        }
-        start: PackageState = {"code": job.code, "attempt": 0, "records": [], "ok": False}
-        final: PackageState = await self.graph.ainvoke(start, config)
+        final = await self.final_state(job, tools, emit)
         records = list(final.get("records", []))
         if final.get("ok"):
             return PackageOutcome(ok=True, output=final.get("output"), attempts=records)
@@ -110,33 +110,50 @@ class ReflexionPackageRunner:
             ok=False, error=self._summary(job, records, final.get("stopped")), attempts=records
         )
 
+    async def final_state(self, job: PackageJob, tools: ToolGateway, emit: EmitFn) -> PackageState:
+        """The subgraph's last state, which :meth:`run` sums up (``mended_by`` too: which
+        runtime mend wrote which attempt's code)."""
+        config: RunnableConfig = {
+            "configurable": {"package_job": job, "package_tools": tools, "package_emit": emit},
+            "recursion_limit": 2 * self.max_attempts + 4,
+        }
+        start: PackageState = {"code": job.code, "attempt": 0, "records": [], "ok": False,
+                               "mended_by": {}}
+        final: PackageState = await self.graph.ainvoke(start, config)
+        return final
+
     # ------------------------------------------------------------------ nodes
 
     async def _attempt(self, state: PackageState, config: RunnableConfig) -> PackageState:
         job, tools, emit = _context(config)
         attempt = state.get("attempt", 0) + 1
-        await _emit(emit, job, attempt, self.max_attempts, None)
+        mended_by = state.get("mended_by", {}).get(attempt)
+        await _emit(emit, job, attempt, self.max_attempts, None, mended_by)
         code = state["code"]
         outcome = await self.sandbox.run(code, job.inputs, tools, self.limits)
         records = list(state.get("records", []))
         if outcome.ok:
-            records.append(PackageAttemptRecord(attempt=attempt, code=code, error=None))
+            records.append(PackageAttemptRecord(attempt=attempt, code=code, error=None, mended_by=mended_by))
             return {"attempt": attempt, "records": records, "ok": True,
                     "output": outcome.result, "feedback": None}
         gist = error_gist(outcome)
-        records.append(PackageAttemptRecord(attempt=attempt, code=code, error=gist))
+        records.append(PackageAttemptRecord(attempt=attempt, code=code, error=gist, mended_by=mended_by))
         await _emit(emit, job, attempt, self.max_attempts, gist)
         stopped = None
         if outcome.error_type in NOT_FIXABLE_BY_CODE:
             stopped = "the sandbox itself failed; rewriting the code cannot help"
         return {"attempt": attempt, "records": records, "ok": False, "stopped": stopped,
-                "feedback": failure_report(outcome), "mended": _mended(code, outcome, job)}
+                "feedback": failure_report(outcome),
+                "mended": mend_in_place(RuntimeFailure.of(code, outcome, job.inputs))}
 
     async def _reflect(self, state: PackageState, config: RunnableConfig) -> PackageState:
         job, tools, _ = _context(config)
         if (mended := state.get("mended")) is not None:  # a plain fix: no model call needed
-            log.info("package %s: mended in place after %s", job.node_id, state["records"][-1].error)
-            return {"code": mended, "feedback": None, "mended": None}
+            name, code = mended
+            log.info("package %s: mended in place by %s after %s", job.node_id, name,
+                     state["records"][-1].error)
+            mended_by = {**state.get("mended_by", {}), state.get("attempt", 0) + 1: name}
+            return {"code": code, "feedback": None, "mended": None, "mended_by": mended_by}
         describe = getattr(tools, "describe", None)
         catalog = describe() if callable(describe) else "(see the previous code)"
         prompt = self.prompt.safe_substitute(
@@ -201,21 +218,14 @@ def _context(config: RunnableConfig) -> tuple[PackageJob, ToolGateway, EmitFn]:
             configurable["package_emit"])
 
 
-async def _emit(emit: EmitFn, job: PackageJob, attempt: int, limit: int, gist: str | None) -> None:
+async def _emit(emit: EmitFn, job: PackageJob, attempt: int, limit: int, gist: str | None,
+                mended_by: str | None = None) -> None:
     event = PackageAttempt(thread_id=job.thread_id, run_id=job.run_id, node_id=job.node_id,
-                           attempt=attempt, max_attempts=limit, error_gist=gist)
+                           attempt=attempt, max_attempts=limit, error_gist=gist, mended_by=mended_by)
     try:
         await emit(event)
     except Exception:  # progress display must never break a package run
         log.exception("could not emit %s", event)
-
-
-def _mended(code: str, outcome: SandboxResult, job: PackageJob) -> str | None:
-    key = missing_key(outcome.error_type, outcome.error)
-    if key is not None:
-        return mended_missing_key(code, key, job.inputs)
-    return (mended_header_row(code, outcome.error_type, outcome.error, job.inputs)
-            or mended_object_loop(code, outcome.error_type, outcome.error, outcome.traceback))
 
 
 def _faults(code: str) -> list[str]:

@@ -87,7 +87,7 @@ def mended_changes(plan: Plan, registry: ToolRegistry, request: str, known: Iter
     the one target the request names for it (see the module's docstring); as it was otherwise."""
     named = named_targets(request)
     red_ids = {node.id for node in plan.nodes  # (mends run before the checks: a tool may be unknown)
-               if node.tool in registry and registry.risk_of(node.tool) is Risk.RED}
+               if node.tool is not None and node.tool in registry and registry.risk_of(node.tool) is Risk.RED}
     read = json.dumps([node.model_dump(include={"args", "each", "package"}) for node in plan.nodes
                        if node.id not in red_ids])
     needed = {dep for node in plan.nodes for dep in dependencies(node)} | referenced_ids(plan.answer or "")

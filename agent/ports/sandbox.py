@@ -58,6 +58,9 @@ class PackageAttemptRecord:
     attempt: int
     code: str
     error: str | None
+    mended_by: str | None = None
+    """The runtime mend (sandbox/runtime_mends.py) that wrote this attempt's code from the
+    attempt before; None when the plan or the reflexion model wrote it."""
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 from agent.tools.email import SmtpConfig, email_tools
 from agent.tools.files import FileToolConfig, file_tools
-from agent.tools.http import RESPONSE_KEYS, HttpToolConfig, http_tools
+from agent.tools.http import RESPONSE_KEYS, http_tools
+from agent.tools.http_policy import HttpToolConfig
 from agent.tools.registry import ToolRegistry
 
 

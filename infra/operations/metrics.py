@@ -46,6 +46,7 @@ from agent.events import (
     NodeFailed,
     NodeFinished,
     NodeStarted,
+    PackageAttempt,
     Planning,
     PlanReady,
     RunEvent,
@@ -97,6 +98,9 @@ class Metrics:
         self.approvals_requested = counter("dagbot_approvals_requested", "Approvals asked for.")
         self.plan_mends = counter("dagbot_plan_mends", "Mends that corrected a model's plan, by name "
                                   "(docs/plan-format.md, \"What dagbot corrects\").", "mend")
+        self.package_mends = counter("dagbot_package_mends", "Failed package attempts mended in place, "
+                                     "with no model call, by the runtime mend's name (docs/sandbox.md).",
+                                     "mend")
         self.answer_feedback = Gauge("dagbot_answer_feedback", "Votes on answers by vote (up, down): one "
                                      "per person and answer, the latest; from the database.",
                                      (*replica_label, "vote"), registry=r)
@@ -190,6 +194,8 @@ class Metrics:
             case PlanReady(mends=mends):
                 for mend in mends:
                     self.plan_mends.labels(replica, mend).inc()
+            case PackageAttempt(mended_by=str(mend), error_gist=None):  # (counted as it starts)
+                self.package_mends.labels(replica, mend).inc()
             case AwaitingApproval():
                 self.approvals_requested.labels(replica).inc()
             case DecisionRecorded(status=status, requested_at=requested_at) if requested_at is not None:

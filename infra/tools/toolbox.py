@@ -5,7 +5,7 @@ from __future__ import annotations
 from agent.tools.builtin import BuiltinToolConfig, register_builtin_tools
 from agent.tools.email import SmtpConfig
 from agent.tools.files import FileToolConfig
-from agent.tools.http import HttpToolConfig
+from agent.tools.http_policy import HttpToolConfig
 from agent.tools.registry import ToolRegistry
 from infra.settings import Settings, split_hosts
 from infra.tools.sql_tools import SqlToolConfig, register_sql_tools

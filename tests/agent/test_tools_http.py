@@ -13,7 +13,9 @@ import pytest_asyncio
 from aiohttp import web
 
 from agent.errors import ToolError
-from agent.tools.http import HttpToolConfig, check_address, host_matches, http_tools, same_origin
+from agent.tools.http import http_tools
+from agent.tools.http_fetch import same_origin
+from agent.tools.http_policy import HttpToolConfig, check_address, host_matches
 from agent.tools.registry import Risk, ToolRegistry
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

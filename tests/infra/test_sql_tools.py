@@ -14,10 +14,11 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-import infra.tools.sql_tools
+import infra.tools.sql_statements
 from agent.errors import ConfigurationError, PlanError, ToolError
 from agent.tools.registry import Risk, ToolRegistry
-from infra.tools.sql_tools import SqlToolConfig, SqlTools, async_url, register_sql_tools
+from infra.tools.sql_database import async_url
+from infra.tools.sql_tools import SqlToolConfig, SqlTools, register_sql_tools
 
 
 class Db:
@@ -225,7 +226,7 @@ async def test_sqlite_query_state_dies_with_its_connection(
     """Even a PRAGMA the check let through could not reach sql_execute: sql_query runs on a
     connection of its own, closed after the call."""
     db = await _accounts(blank_sqlite_url)
-    monkeypatch.setattr(infra.tools.sql_tools, "_check_sqlite_pragma", lambda sql: None)
+    monkeypatch.setattr(infra.tools.sql_statements, "check_sqlite_pragma", lambda sql: None)
     try:
         for sql in ("PRAGMA ignore_check_constraints = ON", "PRAGMA query_only = OFF"):
             await db.query(sql)

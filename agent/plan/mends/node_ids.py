@@ -6,6 +6,9 @@ from agent.plan.edges import dependencies
 from agent.plan.format import PlanNode
 from agent.plan.mends.contract import Draft, Mend, MendContext
 
+MAX_BASE = 28
+"""Of an id numbered again: room for ``_NNN`` within an id's 32 characters."""
+
 
 def without_self_dependency(draft: Draft, context: MendContext) -> Draft:
     """A node listing itself in ``depends_on``: the edge is dropped."""
@@ -15,19 +18,20 @@ def without_self_dependency(draft: Draft, context: MendContext) -> Draft:
 
 
 def numbered_duplicate_ids(draft: Draft, context: MendContext) -> Draft:
-    """An id given twice that nothing refers to: the later ones are numbered (``lookup_2``).
-    An id given twice that something refers to stays a problem to repair."""
+    """An id given twice that nothing refers to: the later ones are numbered (``lookup_2``; a
+    long id is cut first, so the numbered one is still an id). An id given twice that something
+    refers to stays a problem to repair."""
     mended: list[PlanNode] = list(draft.nodes)
     needed = {dep for node in mended for dep in dependencies(node)}
     taken = {node.id for node in mended}
     seen: set[str] = set()
     for index, node in enumerate(mended):
         if node.id in seen and node.id not in needed:
-            number = 2
-            while f"{node.id}_{number}" in taken:
+            base, number = node.id[:MAX_BASE], 2
+            while f"{base}_{number}" in taken:
                 number += 1
-            taken.add(f"{node.id}_{number}")
-            mended[index] = node.model_copy(update={"id": f"{node.id}_{number}"})
+            taken.add(f"{base}_{number}")
+            mended[index] = node.model_copy(update={"id": f"{base}_{number}"})
         seen.add(mended[index].id)
     return draft.with_nodes(mended)
 

@@ -1,10 +1,11 @@
 """Every mend of a model's plan, in the order they run (the registry).
 
-Order matters where one mend's fix is another's input: ids are settled before anything looks
-nodes up by id; package code is laid out before its reads are mended; a computed ``${…}``
-becomes a package before a one-item fan-out is judged by who reads it; nodes of earlier runs are
-recalled before the fields read from them are mended; the reply's place is settled last among
-the plan's own mends, and where changes go is decided on the plan as it will run.
+Order matters where one mend's fix is another's input: ids are settled, and the nodes of earlier
+runs that the plan reads recalled, before anything looks nodes up by id (a follow-up's
+``open(inputs['orders']['path'])`` of an earlier read is read as text only once ``orders`` is
+back); package code is laid out before its reads are mended; a computed ``${…}`` becomes a
+package before a one-item fan-out is judged by who reads it; the reply's place is settled last
+among the plan's own mends, and where changes go is decided on the plan as it will run.
 ``tests/agent/test_mend_pipeline.py`` pins this order.
 """
 
@@ -28,12 +29,12 @@ PLAN_MENDS: tuple[Mend, ...] = (
     BLANK_OPTIONS,
     SELF_DEPENDENCY,
     DUPLICATE_IDS,
+    RECALLED_CALLS,
     UNFOLDED_BLOCKS,
     COMPUTED_REFERENCES,
     SINGLE_CALLS,
     OPENED_AS_TEXT,
     JOINED_PACKAGES,
-    RECALLED_CALLS,
     INPUT_FIELDS,
     REFERENCE_FIELDS,
     UNKNOWN_TEMPLATE,

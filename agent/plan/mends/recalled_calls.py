@@ -39,5 +39,5 @@ def recalled_calls(draft: Draft, context: MendContext) -> Draft:
 
 
 RECALLED_CALLS = Mend(
-    name="recalled-calls", fix=recalled_calls,
+    name="recalled-calls", fix=recalled_calls, partial_safe=False,  # the thread's earlier runs
     slip="a step read a result of an earlier request in this thread; that read was made again")

@@ -1,0 +1,459 @@
+"""The mends of a model's plan, one registry (agent/plan/mends/pipeline.py): their order, their
+names and slips, and for each a table of before and after. A draft is written as a model writes
+it (plan JSON, read by :func:`agent.plan.parsing.parse_plan`), the mend's ``fix`` applied alone,
+and the plan it gives is written out in full; a draft without the slip comes back equal, so the
+pipeline does not report the mend as fired."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agent.plan.format import PlanNode
+from agent.plan.limits import PlanLimits
+from agent.plan.mends.contract import Draft, Mend, MendContext, Mended, apply_mends
+from agent.plan.mends.pipeline import PLAN_MENDS, corrections, mend_plan
+from agent.plan.parsing import parse_plan
+from agent.plan.validation import validated_plan
+from agent.tools.builtin import BuiltinToolConfig, register_builtin_tools
+from agent.tools.files import FileToolConfig
+from agent.tools.registry import ToolRegistry
+from tests.fakes.tools import ToolLog, simulated_registry
+
+ROOT = Path(__file__).resolve().parents[2]
+MENDS = {mend.name: mend for mend in PLAN_MENDS}
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> ToolRegistry:
+    """The simulated tools (lookup, and the red deploy, scale and send) with the built-in ones
+    (http_get, read_file, write_file…: their outputs' keys are declared)."""
+    registry = simulated_registry(ToolLog())
+    workspace = tmp_path_factory.mktemp("workspace")
+    register_builtin_tools(registry, BuiltinToolConfig(files=FileToolConfig(workspace=workspace)))
+    return registry
+
+
+def drafted(raw: Mapping[str, Any], registry: ToolRegistry) -> Draft:
+    """``raw`` read as validation reads it; every node written is in the draft or named unparsed
+    (so that a slip in a fixture cannot leave a node out unseen)."""
+    draft = parse_plan(dict(raw), registry, PlanLimits()).draft
+    assert len(draft.nodes) + len(draft.unparsed) == len(raw["nodes"]), "a node of the fixture did not parse"
+    return draft
+
+
+def written(draft: Draft) -> dict[str, Any]:
+    """A draft as plan JSON (the long form), for a readable diff."""
+    return {"nodes": [node.model_dump(exclude_none=True, exclude_defaults=True) for node in draft.nodes],
+            "answer": draft.answer}
+
+
+@dataclass(frozen=True)
+class Thread:
+    """What a mend may see besides the draft (:class:`MendContext`, the registry aside)."""
+
+    request: str | None = None
+    earlier_calls: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    known: tuple[Any, ...] = ()
+
+    def context(self, registry: ToolRegistry, *, partial: bool = False) -> MendContext:
+        return MendContext(registry, partial=partial, earlier_calls=self.earlier_calls,
+                           request=self.request, known=self.known)
+
+
+@dataclass(frozen=True)
+class Fix:
+    before: dict[str, Any]
+    after: dict[str, Any]
+    thread: Thread = Thread()
+
+
+@dataclass(frozen=True)
+class Clean:
+    draft: dict[str, Any]
+    thread: Thread = Thread()
+
+
+def package(node_id: str, code: str, goal: str = "g") -> dict[str, Any]:
+    return {"id": node_id, "package": {"goal": goal, "code": code}}
+
+
+STATUS = {"id": "status", "http_get": {"url": "https://status.example.com/status.json"}}
+LOG = {"id": "log", "read_file": {"path": "logs/app.log"}}
+ORDERS = {"id": "orders", "read_file": {"path": "data/orders.csv"}}
+EARLIER = Thread(earlier_calls={
+    "raw": {"tool": "lookup", "args": {"key": "x"}},
+    "log": {"tool": "lookup", "args": {"key": "${raw}"}},
+    "shipped": {"tool": "deploy", "args": {"target": "web"}},
+})
+
+FIXES: dict[str, Fix] = {
+    "blank-options": Fix(
+        before={"nodes": [
+            {"id": "a", "lookup": {"key": "x", "gate": ""}},
+            {"id": "b", "lookup": [{"key": "p", "gate": None}, {"key": "q"}]}]},
+        after={"nodes": [
+            {"id": "a", "lookup": {"key": "x"}},
+            {"id": "b", "lookup": [{"key": "p"}, {"key": "q"}]}]}),
+    "self-dependency": Fix(
+        before={"nodes": [
+            {"id": "a", "lookup": {"key": "x"}},
+            {"id": "b", "lookup": {"key": "${a}"}, "depends_on": ["b", "a"]}]},
+        after={"nodes": [
+            {"id": "a", "lookup": {"key": "x"}},
+            {"id": "b", "lookup": {"key": "${a}"}, "depends_on": ["a"]}]}),
+    "duplicate-ids": Fix(
+        before={"nodes": [
+            {"id": "lookup", "lookup": {"key": "a"}},
+            {"id": "lookup", "lookup": {"key": "b"}},
+            {"id": "lookup_2", "lookup": {"key": "c"}}]},
+        after={"nodes": [
+            {"id": "lookup", "lookup": {"key": "a"}},
+            {"id": "lookup_3", "lookup": {"key": "b"}},  # (lookup_2 is taken)
+            {"id": "lookup_2", "lookup": {"key": "c"}}]}),
+    "unfolded-blocks": Fix(
+        before={"nodes": [
+            STATUS,
+            package("down", "for s in inputs['status']['services']: if s['ok']: result = s['name'] break")]},
+        after={"nodes": [
+            STATUS,
+            package("down", "for s in inputs['status']['services']:\n    if s['ok']: result = s['name']; break")]}),
+    "computed-references": Fix(
+        before={"nodes": [
+            {"id": "oncall", "read_file": {"path": "oncall.txt"}},
+            {"id": "mail", "send": {"to": "ops@example.com", "body": "${oncall.content.splitlines()[0]}"}}]},
+        after={"nodes": [
+            {"id": "oncall", "read_file": {"path": "oncall.txt"}},
+            package("mail_oncall", "result = inputs['oncall']['content'].splitlines()[0]",
+                    goal="compute oncall.content.splitlines()[0]"),
+            {"id": "mail", "send": {"to": "ops@example.com", "body": "${mail_oncall}"}}]}),
+    "single-calls": Fix(
+        before={"nodes": [
+            {"id": "got", "lookup": ["alpha"]},
+            {"id": "use", "lookup": {"key": "${got.value}"}}]},
+        after={"nodes": [
+            {"id": "got", "lookup": {"key": "alpha"}},
+            {"id": "use", "lookup": {"key": "${got.value}"}}]}),
+    "opened-as-text": Fix(
+        before={"nodes": [
+            ORDERS, STATUS,
+            package("top", "rows = open(inputs['orders']['path']).read()\nresult = open('status.json').read() + rows")]},
+        after={"nodes": [
+            ORDERS, STATUS,
+            package("top", "import io\nrows = io.StringIO(inputs['orders']['content']).read()\n"
+                           "result = io.StringIO(inputs['status']['text']).read() + rows")]}),
+    "joined-packages": Fix(
+        before={"nodes": [
+            ORDERS,
+            package("build", "regions = inputs['orders']['content'].split()"),
+            package("top", "result = max(regions)")]},
+        after={"nodes": [
+            ORDERS,
+            package("build", "regions = inputs['orders']['content'].split()"),
+            {**package("top", "regions = inputs['orders']['content'].split()\nresult = max(regions)"),
+             "depends_on": ["orders"]}]}),
+    "recalled-calls": Fix(
+        thread=EARLIER,
+        before={"nodes": [package("n", "result = inputs['log']")], "answer": "${n} and ${raw}"},
+        after={"nodes": [
+            {"id": "log", "lookup": {"key": "${raw}"}},  # what the plan reads, and what that reads
+            {"id": "raw", "lookup": {"key": "x"}},
+            package("n", "result = inputs['log']")],
+            "answer": "${n} and ${raw}"}),
+    "input-fields": Fix(
+        before={"nodes": [
+            STATUS, {"id": "deploy", "read_file": {"path": "deploy.yaml"}},
+            package("p", "result = (inputs['status']['content'][:80], inputs['status']['services'], "
+                         "inputs['deploy']['replicas'])")]},
+        after={"nodes": [
+            STATUS, {"id": "deploy", "read_file": {"path": "deploy.yaml"}},
+            package("p", "import yaml\nresult = (inputs['status']['text'][:80], inputs['status']['json']['services'], "
+                         "yaml.safe_load(inputs['deploy']['content'])['replicas'])")]}),
+    "reference-fields": Fix(
+        before={"nodes": [
+            STATUS, LOG,
+            {"id": "save", "write_file": {
+                "path": "out.txt", "content": "${status.content} ${log.0.content} ${status.services.0.name}"}}],
+            "answer": "Saved ${status.text.services}."},
+        after={"nodes": [
+            STATUS, LOG,
+            {"id": "save", "write_file": {
+                "path": "out.txt", "content": "${status.text} ${log.content} ${status.json.services.0.name}"}}],
+            "answer": "Saved ${status.json.services}."}),
+    "unknown-template": Fix(
+        before={"nodes": [{"id": "a", "lookup": {"key": "x"}}], "answer": "It is ${b}."},
+        after={"nodes": [{"id": "a", "lookup": {"key": "x"}}]}),
+    "reply-package": Fix(
+        before={"nodes": [
+            {"id": "a", "lookup": {"key": "services"}},
+            package("count", "result = len(inputs['a'])"),
+            package("answer", "There are ${count} slow services.", goal="say it")]},
+        after={"nodes": [
+            {"id": "a", "lookup": {"key": "services"}},
+            package("count", "result = len(inputs['a'])")],
+            "answer": "There are ${count} slow services."}),
+    "reply-package-twice": Fix(
+        before={"nodes": [
+            {"id": "p99", "lookup": {"key": "p99"}},
+            package("answer", "answer = f'It is {p99}.'", goal="format the reply")],
+            "answer": "The average p99 is ${p99}."},
+        after={"nodes": [{"id": "p99", "lookup": {"key": "p99"}}], "answer": "The average p99 is ${p99}."}),
+    "guessed-answer": Fix(
+        before={"nodes": [{"id": "a", "lookup": {"key": "status"}}], "answer": "All services are healthy."},
+        after={"nodes": [{"id": "a", "lookup": {"key": "status"}}]}),
+    "change-targets": Fix(
+        thread=Thread(request="Write 'checked' to done.txt"),
+        before={"nodes": [{"id": "save", "write_file": {"path": "checked.txt", "content": "checked"}, "why": "asked"}]},
+        after={"nodes": [{"id": "save", "write_file": {"path": "done.txt", "content": "checked"}, "why": "asked"}]}),
+}
+"""Each mend's slip as a model writes it, and the plan once that mend alone has fixed it."""
+
+NOTHING_TO_FIX: dict[str, Clean] = {
+    "blank-options": Clean({"nodes": [
+        {"id": "a", "lookup": {"key": "", "gate": "g"}},  # a required argument blank: the tool says so
+        {"id": "z", "no_such_tool": {"x": ""}}]}),  # an unknown tool: the checks say so
+    "self-dependency": Clean({"nodes": [
+        {"id": "a", "lookup": {"key": "x"}},
+        {"id": "b", "lookup": {"key": "${b.value}"}, "depends_on": ["a"]}]}),  # a reference to itself: a cycle
+    "duplicate-ids": Clean({"nodes": [  # an id given twice that something reads: which one is meant?
+        {"id": "a", "lookup": {"key": "x"}},
+        {"id": "a", "lookup": {"key": "y"}},
+        {"id": "b", "lookup": {"key": "${a}"}}]}),
+    "unfolded-blocks": Clean({"nodes": [
+        STATUS,
+        package("one", "for s in inputs['status']['services']: result = s"),  # Python already
+        package("two", "result = (inputs['status']")]}),  # no layout makes it parse: left to reflexion
+    "computed-references": Clean({"nodes": [
+        {"id": "oncall", "read_file": {"path": "oncall.txt"}},
+        {"id": "mail", "send": {"to": "ops@example.com", "body": "${oncall.content} (echo ${HOME})"}},
+        {"id": "again", "send": {"to": "ops@example.com", "body": "${oncall.content.split(os.sep)}"}}]}),
+    "single-calls": Clean({"nodes": [
+        {"id": "got", "lookup": ["alpha"]},
+        {"id": "use", "lookup": {"key": "${got.0.value}"}}]}),  # read as the list it is
+    "opened-as-text": Clean({"nodes": [
+        ORDERS,
+        package("top", "raw = open(inputs['orders']['path'], 'rb').read()\nresult = open('other.csv').read()")]}),
+    "joined-packages": Clean({"nodes": [  # two packages define it: which one is meant?
+        package("one", "regions = ['eu']"),
+        package("two", "regions = ['us']"),
+        package("top", "result = max(regions)")]}),
+    "recalled-calls": Clean(thread=EARLIER, draft={"nodes": [
+        {"id": "raw", "lookup": {"key": "y"}},  # the plan's own raw
+        {"id": "a", "lookup": {"key": "${shipped}"}}],  # a red call is never made again so
+        "answer": "${raw} and ${a}"}),
+    "input-fields": Clean({"nodes": [
+        STATUS, LOG,
+        {"id": "pages", "http_get": [{"url": "https://a.example.com"}, {"url": "https://b.example.com"}]},
+        package("p", "result = (inputs['status']['json']['services'], inputs['log']['content'], "
+                     "inputs['log']['lines'], inputs['pages'][0]['content'])")]}),  # lines: no one fix
+    "reference-fields": Clean({"nodes": [
+        STATUS, LOG,
+        {"id": "save", "write_file": {"path": "out.txt", "content": "${status.text} ${status.json.updated} ${log.1.content}"}}],
+        "answer": "Saved ${save.path}."}),
+    "unknown-template": Clean({"nodes": [
+        {"id": "a", "lookup": {"key": "x"}},
+        {"id": "b", "lookup": {"key": "x"}, "send": {"to": "ops@example.com", "body": "hi"}}],  # unparsed
+        "answer": "It is ${a}, and ${b}."}),
+    "reply-package": Clean({"nodes": [
+        {"id": "a", "lookup": {"key": "services"}},
+        package("count", "result = len(inputs['a'])"),
+        package("answer", "result = f\"{inputs['count']} slow\"")]}),  # Python: it may be the computation
+    "reply-package-twice": Clean({"nodes": [
+        {"id": "p99", "lookup": {"key": "p99"}},
+        package("answer", "result = inputs['p99'] + 1")],
+        "answer": "It is ${answer}."}),  # the reply needs it
+    "guessed-answer": Clean({"nodes": [], "answer": "No tool can restart a service."}),  # no results to wait for
+    "change-targets": Clean(
+        thread=Thread(request="Send the summary of notes.md to the owner", known=({"owner": "maria@example.com"},)),
+        draft={"nodes": [{"id": "s", "send": {"to": "maria@example.com", "body": "the summary"}, "why": "asked"}]}),
+}
+"""For each mend, a plan without its slip (and close to it): the mend gives it back equal."""
+
+
+def by_mend(cases: Mapping[str, Any]) -> list[Any]:
+    return [pytest.param(mend, cases.get(mend.name), id=mend.name) for mend in PLAN_MENDS]
+
+
+def test_the_mends_run_in_this_order() -> None:
+    assert [mend.name for mend in PLAN_MENDS] == [
+        "blank-options",
+        "self-dependency",
+        "duplicate-ids",
+        "recalled-calls",
+        "unfolded-blocks",
+        "computed-references",
+        "single-calls",
+        "opened-as-text",
+        "joined-packages",
+        "input-fields",
+        "reference-fields",
+        "unknown-template",
+        "reply-package",
+        "reply-package-twice",
+        "guessed-answer",
+        "change-targets",
+    ]
+
+
+def test_names_are_unique_and_kebab_case_and_slips_read_after_a_colon() -> None:
+    names = [mend.name for mend in PLAN_MENDS]
+    assert len(set(names)) == len(names)
+    assert [n for n in names if not re.fullmatch(r"[a-z]+(?:-[a-z0-9]+)*", n)] == []
+    for mend in PLAN_MENDS:  # "dagbot corrected the model's plan: <slip>; <slip>."
+        assert mend.slip and mend.slip == mend.slip.strip(), mend.name
+        assert mend.slip[0].islower(), f"{mend.name}: a fragment, after a colon"
+        assert not mend.slip.endswith("."), f"{mend.name}: the line adds its own period"
+
+
+def test_only_the_mends_that_need_the_thread_or_the_request_are_skipped_on_a_streamed_plan() -> None:
+    assert [mend.name for mend in PLAN_MENDS if not mend.partial_safe] == ["recalled-calls", "change-targets"]
+
+
+def test_every_mend_has_a_case_in_each_table() -> None:
+    assert sorted(FIXES) == sorted(MENDS)
+    assert sorted(NOTHING_TO_FIX) == sorted(MENDS)
+
+
+@pytest.mark.parametrize(("mend", "case"), by_mend(FIXES))
+def test_each_mend_fixes_its_slip(registry: ToolRegistry, mend: Mend, case: Fix | None) -> None:
+    assert case is not None, f"{mend.name} has no before/after case"
+    before, expected = drafted(case.before, registry), drafted(case.after, registry)
+    assert expected != before, "the case shows a slip"
+    context = case.thread.context(registry)
+    fixed = mend.fix(before, context)
+    assert written(fixed) == written(expected)
+    assert fixed == expected
+    assert mend.fix(fixed, context) == fixed  # fixed once is fixed (early start validates mended nodes again)
+    assert apply_mends(before, context, [mend]) == Mended(expected, (mend.name,))
+    streamed = apply_mends(before, case.thread.context(registry, partial=True), [mend])
+    assert streamed.fired == ((mend.name,) if mend.partial_safe else ())
+
+
+@pytest.mark.parametrize(("mend", "case"), by_mend(NOTHING_TO_FIX))
+def test_each_mend_leaves_a_plan_without_its_slip_as_it_is(
+        registry: ToolRegistry, mend: Mend, case: Clean | None) -> None:
+    assert case is not None, f"{mend.name} has no nothing-to-fix case"
+    draft = drafted(case.draft, registry)
+    context = case.thread.context(registry)
+    assert written(mend.fix(draft, context)) == written(draft)
+    assert mend.fix(draft, context) == draft
+    assert apply_mends(draft, context, [mend]) == Mended(draft, ())
+
+
+# ---------------------------------------------------------------- apply_mends
+
+
+def toy(name: str, fix: Any, *, partial_safe: bool = True) -> Mend:
+    return Mend(name=name, slip=f"the {name} slip", fix=fix, partial_safe=partial_safe)
+
+
+def with_node_b(draft: Draft, context: MendContext) -> Draft:
+    if any(node.id == "b" for node in draft.nodes):
+        return draft
+    return draft.with_nodes([*draft.nodes, PlanNode(id="b", tool="lookup", args={"key": "b"})])
+
+
+def answering_from_b(draft: Draft, context: MendContext) -> Draft:
+    return draft.with_answer("${b}") if any(node.id == "b" for node in draft.nodes) else draft
+
+
+def never_on_a_partial_plan(draft: Draft, context: MendContext) -> Draft:
+    raise AssertionError("a mend not safe on a partial plan was run on one")
+
+
+def test_apply_mends_says_which_fired_in_the_order_they_ran(registry: ToolRegistry) -> None:
+    draft = drafted({"nodes": [{"id": "a", "lookup": {"key": "x", "gate": ""}, "depends_on": ["a"]}]}, registry)
+    fixed = drafted({"nodes": [{"id": "a", "lookup": {"key": "x"}}]}, registry)
+    context = MendContext(registry)
+    mends = MENDS["self-dependency"], MENDS["duplicate-ids"], MENDS["blank-options"]
+    assert apply_mends(draft, context, mends) == Mended(fixed, ("self-dependency", "blank-options"))
+    assert apply_mends(draft, context, mends[::-1]) == Mended(fixed, ("blank-options", "self-dependency"))
+
+
+def test_each_mend_gets_the_draft_the_one_before_it_left(registry: ToolRegistry) -> None:
+    draft = drafted({"nodes": [{"id": "a", "lookup": {"key": "a"}}]}, registry)
+    adds, answers = toy("adds-b", with_node_b), toy("answers-from-b", answering_from_b)
+    context = MendContext(registry)
+    both = apply_mends(draft, context, [adds, answers])
+    assert both.fired == ("adds-b", "answers-from-b")
+    assert [n.id for n in both.draft.nodes] == ["a", "b"] and both.draft.answer == "${b}"
+    first_sees_no_b = apply_mends(draft, context, [answers, adds])
+    assert first_sees_no_b.fired == ("adds-b",) and first_sees_no_b.draft.answer is None
+
+
+def test_on_a_partial_plan_mends_not_safe_there_are_skipped(registry: ToolRegistry) -> None:
+    case = FIXES["change-targets"]
+    draft = drafted(case.before, registry)
+    streamed = case.thread.context(registry, partial=True)
+    assert apply_mends(draft, streamed, [toy("whole-plan", never_on_a_partial_plan, partial_safe=False)]) == Mended(
+        draft, ())
+    assert mend_plan(draft, streamed) == Mended(draft, ())  # the request's target waits for the whole plan
+    whole = mend_plan(draft, case.thread.context(registry))
+    assert whole.fired == ("change-targets",) and whole.draft.nodes[0].args["path"] == "done.txt"
+    # the safe ones still run on a partial plan
+    blank = drafted({"nodes": [{"id": "a", "lookup": {"key": "x", "gate": None}}]}, registry)
+    assert mend_plan(blank, streamed).fired == ("blank-options",)
+
+
+CLEAN_PLAN = {"nodes": [
+    LOG,
+    package("count", "result = inputs['log']['content'].count('ERROR')", goal="count the ERROR lines"),
+    {"id": "save", "write_file": {"path": "done.txt", "content": "${count}"}, "why": "asked"}],
+    "answer": "Wrote ${count} to done.txt."}
+CLEAN_REQUEST = "Count the ERROR lines in logs/app.log and write the count to done.txt"
+
+
+def test_a_clean_plan_comes_back_equal_with_nothing_fired(registry: ToolRegistry) -> None:
+    draft = drafted(CLEAN_PLAN, registry)
+    context = replace(EARLIER.context(registry), request=CLEAN_REQUEST, known=("an earlier answer",))
+    assert mend_plan(draft, context) == Mended(draft, ())
+    assert apply_mends(draft, context, PLAN_MENDS) == Mended(draft, ())
+
+
+# ---------------------------------------------------------------- through validation
+
+
+def test_validated_plan_names_the_mends_that_fired(registry: ToolRegistry) -> None:
+    two_slips = {"nodes": [
+        {"id": "got", "lookup": ["alpha"]},  # a fan-out of one, read as one call
+        {"id": "use", "lookup": {"key": "${got.value}", "gate": ""}}]}  # a blank optional argument
+    validated = validated_plan(two_slips, registry)
+    assert validated.mends == ("blank-options", "single-calls")
+    assert (validated.plan.node("got").args, validated.plan.node("got").each) == ({"key": "alpha"}, None)
+    assert validated.plan.node("use").args == {"key": "${got.value}"}
+    assert validated_plan(CLEAN_PLAN, registry, request=CLEAN_REQUEST).mends == ()
+
+
+def test_corrections_are_the_slips_of_the_names_given_unknown_ones_skipped() -> None:
+    assert corrections(["single-calls", "a-mend-of-another-version", "blank-options"]) == [
+        MENDS["single-calls"].slip, MENDS["blank-options"].slip]
+    assert corrections(["blank-options"]) == ["optional arguments given as empty values were left out"]
+    assert corrections([mend.name for mend in PLAN_MENDS]) == [mend.slip for mend in PLAN_MENDS]
+    assert corrections(["retired-mend"]) == [] and corrections([]) == []
+
+
+# ---------------------------------------------------------------- the documentation
+
+
+def documented_mends() -> list[list[str]]:
+    """The rows of the table under "## What dagbot corrects" in docs/plan-format.md, by cell."""
+    text = (ROOT / "docs/plan-format.md").read_text()
+    assert "\n## What dagbot corrects\n" in text
+    section = text.split("\n## What dagbot corrects\n", 1)[1].split("\n#", 1)[0]
+    rows = [line.strip() for line in section.splitlines() if line.strip().startswith("|")]
+    cells = [[cell.strip() for cell in row.strip("|").split("|")] for row in rows]
+    assert cells[0] == ["name", "the slip it fixes", "runs on a streamed plan"]
+    assert all(set(cell) <= set("-: ") for cell in cells[1]), "the header's rule"
+    return cells[2:]
+
+
+def test_the_documented_mends_are_the_registry_in_its_order() -> None:
+    rows = documented_mends()
+    assert [row[0].strip("`") for row in rows] == [mend.name for mend in PLAN_MENDS]
+    assert [row[1] for row in rows] == [mend.slip for mend in PLAN_MENDS]  # as Slack shows it
+    assert [row[2] for row in rows] == ["yes" if mend.partial_safe else "no" for mend in PLAN_MENDS]
