@@ -7,12 +7,13 @@ engine keeps running every other branch while a question waits for its answer.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 import threading
 from typing import TextIO
 
-from agent.engine.engine import Engine
+from agent.engine.engine import Engine, Submission
 from agent.events import (
     AnswerReady,
     AwaitingApproval,
@@ -112,7 +113,12 @@ async def ask_in_terminal(
             await engine.decide(approval.approval_id, approved=approved, by=user, reason=reason)
 
     prompter = asyncio.create_task(answer_prompts())
-    await engine.submit(thread_id, request, requested_by=user)
+    taking_over: asyncio.Task[None] | None = None
+    if await engine.submit(thread_id, request, requested_by=user) is Submission.QUEUED:
+        # the thread's last runner (an earlier `dagbot ask` that was stopped) may still hold its
+        # lease: once it lapses, this process takes the thread over and runs the request
+        print("… waiting for the thread's earlier run to end", file=out, flush=True)
+        taking_over = asyncio.create_task(_take_over_when_lapsed(engine))
     try:
         while True:
             event = await events.get()
@@ -124,6 +130,25 @@ async def ask_in_terminal(
             if isinstance(event, AwaitingApproval):
                 prompts.put_nowait(event)
             if isinstance(event, AnswerReady | RunFailed):
+                # the run ends after its last event: its checkpoint and the thread's lease are
+                # let go then, so that a follow-up (another process) finds the thread idle
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(engine.idle(), SETTLE_SECONDS)
                 return 0 if isinstance(event, AnswerReady) else 1
     finally:
         prompter.cancel()
+        if taking_over is not None:
+            taking_over.cancel()
+
+
+SETTLE_SECONDS = 30.0
+"""How long `dagbot ask` waits, after the answer, for its run to let go of the thread."""
+LAPSED_CHECK_SECONDS = 1.0
+
+
+async def _take_over_when_lapsed(engine: Engine) -> None:
+    """The recovery pass, repeated while this process's request waits (the engine is scoped to
+    the thread asked in, so no other thread is touched)."""
+    while True:
+        await asyncio.sleep(LAPSED_CHECK_SECONDS)
+        await engine.recover_lapsed()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -19,10 +20,11 @@ PLAN = {"thought": "read the notes, then write the copy once approved", "nodes":
 ]}
 
 
-def run_ask(tmp_path: Path, fake: FakeOpenAI, answer: str, *extra: str) -> subprocess.CompletedProcess[str]:
+def run_ask(tmp_path: Path, fake: FakeOpenAI, answer: str, *extra: str,
+            database_url: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "OPENAI_BASE_URL": fake.url, "OPENAI_API_KEY": "sk-test-secret",
-           "DATABASE_URL": f"sqlite:///{tmp_path}/dagbot.sqlite", "DAGBOT_WORKSPACE": str(tmp_path / "ws"),
-           "PYTHONPATH": str(ROOT)}
+           "DATABASE_URL": database_url or f"sqlite:///{tmp_path}/dagbot.sqlite",
+           "DAGBOT_WORKSPACE": str(tmp_path / "ws"), "PYTHONPATH": str(ROOT)}
     return subprocess.run(
         [sys.executable, "-c", "from infra.cli.app import main; main()", "ask", *extra],
         input=answer, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120,
@@ -101,3 +103,23 @@ def test_ask_with_an_unknown_sandbox_backend_names_the_choices(tmp_path: Path) -
     assert "unknown sandbox backend 'firecracker'" in done.stderr
     assert "auto, docker, bwrap" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_follow_up_in_a_second_process_continues_the_thread(tmp_path: Path, database_url: str) -> None:
+    """`dagbot ask --thread KEY` twice, as the README shows: two processes, one thread. The second
+    used to print nothing and never return (its request stayed queued behind the first run's
+    lease); it runs, and its planner sees the first request in the thread (issue 43)."""
+    (tmp_path / "ws").mkdir()
+    (tmp_path / "ws" / "notes.txt").write_text("remember the milk\n")
+    read = {"nodes": [{"id": "notes", "tool": "read_file", "args": {"path": "notes.txt"}}]}
+    with FakeOpenAI([read, "The notes say: remember the milk.", read, "Still the milk."]) as fake:
+        first = run_ask(tmp_path, fake, "", "what do my notes say", "--thread", "k1", "--yes",
+                        database_url=database_url)
+        second = run_ask(tmp_path, fake, "", "and now?", "--thread", "k1", "--yes",
+                         database_url=database_url)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "remember the milk" in first.stdout and "Still the milk." in second.stdout
+    planners = [r for r in fake.requests if r.get("response_format", {}).get("json_schema", {}).get("name") == "plan"]
+    assert len(planners) == 2
+    assert "what do my notes say" in json.dumps(planners[1]["messages"])  # the thread went on
