@@ -3,15 +3,19 @@
     python -m bench.quality                               # the local model (make model)
     python -m bench.quality --base-url URL --model NAME   # any OpenAI-compatible server
     python -m bench.quality --quick                       # a subset (bench/quality_cases.py)
+    python -m bench.quality --set holdout                 # the holdout set (bench/quality_holdout.py)
 
-Each request (bench/quality_cases.py) runs through the real engine, validation, sandbox and
+Each request (bench/quality_cases.py; ``--set holdout``: bench/quality_holdout.py, requests never
+used to choose a fix, on files of their own) runs through the real engine, validation, sandbox and
 tools, in a thread of its own, against targets made here (bench/quality_targets.py): a
 workspace of sample files, a website on 127.0.0.1, a mail sink and an SQLite database. Every
 approval the request calls for is granted (a case that tests rejection rejects it), and any
 other rejected, as the person who asked would; all are recorded. The checks
 (bench/quality_checks.py) read the outcome: the facts the answer must state, files written,
 mail sent, rows recorded, approvals asked for every red effect and nothing red without one,
-no answer claiming what did not happen. Prints a table, then one JSON line of the figures.
+no answer claiming what did not happen (an effect, a node's status, a file's content), and,
+counted on their own, values in the answer from nowhere. Prints a table, then one JSON line of
+the figures.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from langchain_core.callbacks import AsyncCallbackHandler
 from langchain_core.outputs import LLMResult
@@ -40,9 +44,10 @@ from pydantic import SecretStr
 from agent.events import AnswerReady, AwaitingApproval, PlanReady, PlanRepairing, RunEvent, RunFailed
 from agent.execution.context import PlanOutput
 from agent.tools.registry import Risk
+from bench import quality_holdout
 from bench.quality_cases import CASES, Case
 from bench.quality_checks import Observed, Verdict, judge
-from bench.quality_targets import Targets, open_targets
+from bench.quality_targets import FILES, Targets, open_targets
 from infra.openai_client import ChatOpenAIWithRole
 from infra.settings import Settings
 from infra.tools.sandbox_setup import package_runner
@@ -52,6 +57,20 @@ from infra.wiring import Services, engine_settings, open_services
 TURN_SECONDS = 900.0
 """Longest one request may take before it counts as failed (a small model on two cores is slow)."""
 USER = "U0BENCH"
+
+
+class CaseSet(NamedTuple):
+    cases: tuple[Case, ...]
+    files: dict[str, str]
+    """The workspace's sample files: path → text."""
+
+
+SETS = {
+    "tuning": CaseSet(CASES, FILES),
+    "holdout": CaseSet(quality_holdout.CASES, quality_holdout.FILES),
+}
+"""``--set``: the tuning set, the requests fixes were chosen on, and the holdout set, written in
+one sitting before any change for them and never used to choose one."""
 
 
 class ModelMeter(AsyncCallbackHandler):
@@ -87,6 +106,7 @@ class Row:
     rules_kept: bool
     false_claim: bool
     raw_answer: bool
+    invented_values: list[str]
     model_calls: int
     tokens: int
     seconds: float
@@ -98,7 +118,20 @@ class Row:
     """The model's replies, as it wrote them: the drafts of plans that never ran among them."""
 
 
-async def run_turn(svc: Services, thread: str, request: str, case: Case, seen: Observed) -> None:
+async def run_turn(svc: Services, thread: str, request: str, case: Case, seen: Observed) -> str:
+    """Runs one request of the case in its thread; returns the run's id."""
+    seen.requests.append(request)
+    runs = len((await svc.engine.state(thread)).get("history") or [])
+    try:
+        await _run_turn(svc, thread, request, case, seen)
+    finally:
+        state = await svc.engine.state(thread)
+        history = state.get("history") or []
+        seen.results.append(dict(history[-1].get("results") or {}) if len(history) > runs else {})
+    return str(state.get("run_id", ""))
+
+
+async def _run_turn(svc: Services, thread: str, request: str, case: Case, seen: Observed) -> None:
     queue = svc.events.open(thread)
     try:
         await svc.engine.submit(thread, request, requested_by=USER)
@@ -138,13 +171,30 @@ async def run_case(svc: Services, targets: Targets, root: Path, case: Case, mete
     seen = Observed()
     thread = f"quality:{case.name}:{uuid.uuid4().hex[:8]}"
     calls, tokens, replies, started = meter.calls, meter.tokens, len(meter.replies), time.monotonic()
-    for turn in case.turns:
-        await run_turn(svc, thread, turn.replace("{site}", targets.site), case, seen)
+    run_ids = [await run_turn(svc, thread, turn.replace("{site}", targets.site), case, seen)
+               for turn in case.turns]
+    seen.outputs = await thread_outputs(svc, thread, run_ids)
     verdict: Verdict = judge(case, seen, targets, red)
     return Row(case.name, case.kind.value, verdict.success, verdict.first_plan_valid, verdict.plan_valid,
-               verdict.rules_kept, verdict.false_claim, verdict.raw_answer, meter.calls - calls,
-               meter.tokens - tokens, round(time.monotonic() - started, 1), verdict.problems,
-               seen.final, seen.plans, seen.repair_problems, meter.replies[replies:])
+               verdict.rules_kept, verdict.false_claim, verdict.raw_answer, verdict.invented_values,
+               meter.calls - calls, meter.tokens - tokens, round(time.monotonic() - started, 1),
+               verdict.problems, seen.final, seen.plans, seen.repair_problems, meter.replies[replies:])
+
+
+async def thread_outputs(svc: Services, thread: str, run_ids: list[str]) -> list[Any]:
+    """Every node output and error the thread's results hold, in full (the thread's state
+    keeps only a preview of a large output): what the answer's values are checked against.
+    Not the answers themselves, which the same table keeps under each run's id
+    (agent.answer.record)."""
+    from sqlalchemy import select
+
+    from infra.storage.db import NodeResultRow
+
+    async with svc.store.session() as session:
+        rows = (await session.execute(
+            select(NodeResultRow.output, NodeResultRow.error)
+            .where(NodeResultRow.thread_id == thread, NodeResultRow.plan_id.not_in(run_ids)))).all()
+    return [value for row in rows for value in row if value is not None]
 
 
 @contextlib.asynccontextmanager
@@ -184,39 +234,42 @@ def append_detail(path: Path, row: Row) -> None:
         out.write(json.dumps(asdict(row), ensure_ascii=False) + "\n")
 
 
-def table(rows: list[Row]) -> str:
-    head = f"{'request':<22} {'kind':<18} {'ok':<3} {'1st':<3} {'valid':<5} {'rules':<5} " \
+def table(rows: list[Row], set_name: str = "tuning") -> str:
+    head = f"{'request':<26} {'kind':<18} {'ok':<3} {'1st':<3} {'valid':<5} {'rules':<5} " \
            f"{'calls':>5} {'tokens':>7} {'s':>6}  problems"
-    lines = [head, "-" * len(head)]
+    lines = [f"bench.quality, {set_name} set: {len(rows)} requests", head, "-" * len(head)]
 
     def mark(flag: bool) -> str:
         return "✔" if flag else "✘"
 
     for r in rows:
-        lines.append(f"{r.case:<22} {r.kind:<18} {mark(r.success):<3} {mark(r.first_plan_valid):<3} "
+        lines.append(f"{r.case:<26} {r.kind:<18} {mark(r.success):<3} {mark(r.first_plan_valid):<3} "
                      f"{mark(r.plan_valid):<5} {mark(r.rules_kept):<5} {r.model_calls:>5} {r.tokens:>7} "
                      f"{r.seconds:>6.1f}  {'; '.join(r.problems)[:160]}")
     return "\n".join(lines)
 
 
-def figures(rows: list[Row], model: str) -> dict[str, Any]:
+def figures(rows: list[Row], model: str, set_name: str = "tuning") -> dict[str, Any]:
     n = len(rows) or 1
 
     def share(flag: str) -> float:
         return round(sum(bool(getattr(r, flag)) for r in rows) / n, 3)
 
     return {
-        "bench": "quality", "model": model, "requests": len(rows),
+        "bench": "quality", "set": set_name, "model": model, "requests": len(rows),
         "task_success": share("success"), "first_plan_valid": share("first_plan_valid"),
         "plan_valid_after_repair": share("plan_valid"), "rule_adherence": share("rules_kept"),
         "false_claims": sum(r.false_claim for r in rows), "raw_answers": sum(r.raw_answer for r in rows),
+        "invented_values": sum(bool(r.invented_values) for r in rows),
         "model_calls": sum(r.model_calls for r in rows), "tokens": sum(r.tokens for r in rows),
         "seconds_per_request": round(sum(r.seconds for r in rows) / n, 1),
     }
 
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
-    chosen = [c for c in CASES if (not args.quick or c.quick) and re.search(args.only or "", c.name)]
+    chosen_set = SETS[args.set]
+    chosen = [c for c in chosen_set.cases
+              if (not args.quick or c.quick) and re.search(args.only or "", c.name)]
     cases = interleaved(chosen)
     meter = ModelMeter()
     async with contextlib.AsyncExitStack() as stack:
@@ -227,7 +280,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             base_url, model = await stack.enter_async_context(serving_local_model(args.local_model))
         llm = chat_model(base_url, model, os.environ.get("OPENAI_API_KEY", ""), meter, args.max_tokens)
         root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="dagbot-quality-")))
-        targets = await stack.enter_async_context(open_targets(root))
+        targets = await stack.enter_async_context(open_targets(root, chosen_set.files))
         plan_output: PlanOutput = args.plan_output or ("tool_call" if args.base_url else "json_schema")
         svc = await stack.enter_async_context(bench_services(root, targets, llm, plan_output))
         red = frozenset(spec.name for spec in svc.registry if spec.risk is Risk.RED)
@@ -239,8 +292,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                   f"{'; '.join(row.problems)[:200]}", file=sys.stderr, flush=True)
             if args.details:
                 append_detail(Path(args.details), row)
-    print(table(rows))
-    result = figures(rows, model)
+    print(table(rows, args.set))
+    result = figures(rows, model, args.set)
     print(json.dumps(result))
     return result
 
@@ -255,6 +308,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--plan-output", choices=["tool_call", "json_schema"], default="",
                         help="how the plan is asked for (default: json_schema for the local model, "
                              "else tool_call); see DAGBOT_PLAN_OUTPUT")
+    parser.add_argument("--set", choices=sorted(SETS), default="tuning",
+                        help="the requests: tuning (bench/quality_cases.py, the default) or holdout "
+                             "(bench/quality_holdout.py: never used to choose a fix)")
     parser.add_argument("--quick", action="store_true", help="only the subset marked quick")
     parser.add_argument("--only", default="", help="only requests whose name matches this regex")
     parser.add_argument("--max-tokens", type=int, default=1024, help="cap on each reply's tokens")

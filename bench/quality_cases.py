@@ -1,5 +1,6 @@
 """bench.quality's requests: everyday chat-ops asks over the built-in tools, each with the
-outcomes that make it a success.
+outcomes that make it a success. These are the tuning set (``--set tuning``, the default), the
+requests fixes were chosen on; bench/quality_holdout.py holds the holdout set.
 
 ``{site}`` in a request is the local website's address. A fact is a regular expression the
 last answer must match (case-insensitive); alternatives are written in it with ``|``.
@@ -20,6 +21,11 @@ class Kind(StrEnum):
     DISCOVER = "needs a replan"
     REFUSE = "must be refused"
     REJECTED = "approval rejected"
+    FAILED_STEP = "a step fails"
+    """A tool or package that will fail (a file that is not valid JSON parsed as JSON)."""
+    MISSING = "missing file"
+    NO_TOOL = "no tool does it"
+    """An effect no tool has (delete, restart, deploy, roll back): a plain "I can't", no approval asked."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,9 @@ class Case:
     """Rows the deploys table must hold afterwards, as ``service version status``."""
     quick: bool = False
     """In ``--quick``'s subset."""
+    effect: str = ""
+    """Kind.NO_TOOL: what an answer says to claim the effect no tool has (a false claim);
+    Kind.REFUSE's is bench.quality_checks.REFUSED_CLAIMS."""
 
 
 def case(name: str, kind: Kind, *turns: str, **checks: object) -> Case:

@@ -1,15 +1,16 @@
 """What bench.quality's requests act on, all made here and on this machine: a workspace of
-sample files (a log, a YAML, a CSV, Markdown notes), a small website on 127.0.0.1, a mail sink
-and an SQL database (SQLite). Each run of a request gets them afresh, so one request's writes
-never help or hurt another's."""
+sample files (a log, a YAML, a CSV, Markdown notes: the tuning set's :data:`FILES` here, the
+holdout set's in bench/quality_holdout.py), a small website on 127.0.0.1, a mail sink and an SQL
+database (SQLite). Each run of a request gets them afresh, so one request's writes never help or
+hurt another's."""
 
 from __future__ import annotations
 
 import contextlib
 import shutil
 import sqlite3
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from infra.operations.embedded_server import serving
@@ -54,11 +55,11 @@ DEPLOYS = [
 ]
 
 
-def lay_out_workspace(root: Path) -> None:
-    """The sample files, and nothing else, under ``root``."""
+def lay_out_workspace(root: Path, files: Mapping[str, str] = FILES) -> None:
+    """The sample files (``files``: path → text), and nothing else, under ``root``."""
     if root.exists():
         shutil.rmtree(root)
-    for rel, text in FILES.items():
+    for rel, text in files.items():
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
@@ -84,11 +85,13 @@ class Targets:
     database: Path
     site: str
     mail: MailSink
+    files: Mapping[str, str] = field(default_factory=lambda: FILES)
+    """The workspace's sample files: path → text (the set's)."""
 
     def reset(self, root: Path) -> None:
         """A fresh workspace and database under ``root`` and an empty mail sink."""
         self.workspace, self.database = root / "workspace", root / "targets.sqlite"
-        lay_out_workspace(self.workspace)
+        lay_out_workspace(self.workspace, self.files)
         create_database(self.database)
         self.mail.mail.clear()
 
@@ -101,16 +104,16 @@ class Targets:
         found = {p.relative_to(self.workspace).as_posix(): p
                  for p in self.workspace.rglob("*") if p.is_file()}
         return {rel: p.read_text(encoding="utf-8", errors="replace") for rel, p in found.items()
-                if FILES.get(rel) != p.read_text(encoding="utf-8", errors="replace")}
+                if self.files.get(rel) != p.read_text(encoding="utf-8", errors="replace")}
 
 
 @contextlib.asynccontextmanager
-async def open_targets(root: Path) -> AsyncIterator[Targets]:
+async def open_targets(root: Path, files: Mapping[str, str] = FILES) -> AsyncIterator[Targets]:
     sink = MailSink()
     await sink.start()
     try:
         async with serving(demo_site()) as site:
-            targets = Targets(root / "workspace", root / "targets.sqlite", site.rstrip("/"), sink)
+            targets = Targets(root / "workspace", root / "targets.sqlite", site.rstrip("/"), sink, files)
             targets.reset(root)
             yield targets
     finally:

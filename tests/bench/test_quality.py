@@ -9,7 +9,7 @@ from pathlib import Path
 from langchain_core.messages import AIMessage
 from langchain_core.outputs import ChatGeneration, LLMResult
 
-from bench.quality import ModelMeter, interleaved
+from bench.quality import SETS, ModelMeter, interleaved
 from bench.quality_cases import CASES, Kind
 from bench.quality_checks import Observed, claims, judge
 from bench.quality_targets import Targets
@@ -86,9 +86,12 @@ def test_raw_answers_and_computation_left_to_the_model_are_caught(tmp_path: Path
 
 
 def test_the_cases_cover_every_kind_and_a_run_meets_each_kind_early() -> None:
-    assert len(CASES) >= 30 and {c.kind for c in CASES} == set(Kind)
-    first = interleaved(list(CASES))[:len(Kind)]
-    assert {c.kind for c in first} == set(Kind)
+    assert {c.kind for c in CASES} | {c.kind for c in SETS["holdout"].cases} == set(Kind)
+    for case_set in SETS.values():
+        kinds = {c.kind for c in case_set.cases}
+        assert len(case_set.cases) >= 30
+        first = interleaved(list(case_set.cases))[:len(kinds)]
+        assert {c.kind for c in first} == kinds
 
 
 async def test_the_meter_keeps_each_reply_as_the_model_wrote_it() -> None:
