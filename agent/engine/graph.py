@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import Collection
 from typing import Any
 
 import structlog
@@ -27,6 +28,8 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 from pydantic import BaseModel, Field
 
+from agent.answer.facts import facts_reply
+from agent.answer.grounded import false_statements
 from agent.answer.stream import join_reply
 from agent.answer.template import invented_values, templated_answer
 from agent.answer.vetting import CALLED, filled, unclaimed, unreadable
@@ -49,7 +52,7 @@ from agent.execution.early_start import plan_reply
 from agent.execution.scheduler import PlanExecutor, RunIdentity
 from agent.model.context_window import TOO_LONG_FOR_MODEL, exceeds_context
 from agent.model.llm import LLMUnavailable, TextReply
-from agent.model.prompting import describe_results, joiner_messages, planner_messages
+from agent.model.prompting import joiner_messages, planner_messages
 from agent.model.reply_marks import was_cut_off, was_repeating
 from agent.model.tool_schemas import as_tool
 from agent.model.written_calls import WrittenCall, written_calls
@@ -332,13 +335,24 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         if replans_left > 0 and not rejected:  # (never planned again: what a human rejected)
             feedback = (f"The results hold no value for the answer's sentence ({invented}). Plan what "
                         "gets it: read the file or page that holds it, or compute it in a package.")
+    stated = [] if feedback is not None or not answer else false_statements(
+        answer, results, known=[state["request"], *_thread_so_far(state)], tools=ctx.registry.names())
+    if stated:  # the answer states what no result holds: compute the value, or say what ran
+        log.info("the joiner's answer states what no result holds", why=[s.why for s in stated])
+        rejected = any(r.get("status") == NodeStatus.REJECTED for r in this_plans.values())
+        if all(s.kind == "value" for s in stated) and replans_left > 0 and not rejected:
+            feedback = (f"The answer was not sent: {stated[0].why}. Plan a package node that computes "
+                        "it from the results (read what holds it first, if no result does), and refer "
+                        "to that node's result in the answer.")
+        else:
+            answer = facts_reply(state.get("plan") or {}, results, red, why=stated[0].why)
     if feedback is not None:
         await _emit(runtime, state, Replanning, feedback=feedback, replan=replans + 1)
         return {"feedback": feedback, "replans": replans + 1, "repairs": 0, "plan_problems": [],
                 "tokens": tokens}
     if answer and reply is not None and reply.cut_off:  # not the whole answer: say so
         answer += "\n\n_This answer was cut off: it reached the model's output limit._"
-    answer = unclaimed(answer, state, red) or fallback_answer(state) + fallback_note
+    answer = unclaimed(answer, state, red) or fallback_answer(state, red) + fallback_note
     return {"answer": answer, "tokens": tokens}
 
 
@@ -356,9 +370,9 @@ def _made_already(call: WrittenCall, state: AgentState) -> bool:
     return False
 
 
-def fallback_answer(state: AgentState) -> str:
-    """When the joiner model gives no usable answer, report the results as they are."""
-    return "Here is what the plan produced:\n" + describe_results(all_results(state))
+def fallback_answer(state: AgentState, red_tools: Collection[str]) -> str:
+    """When the joiner model gives no usable answer: dagbot's own reply, from the results."""
+    return facts_reply(state.get("plan") or {}, all_results(state), red_tools)
 
 
 def after_joiner(state: AgentState) -> str:

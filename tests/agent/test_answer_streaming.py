@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from langchain_core.messages import AIMessage
 
+from agent.answer.facts import INTRO as FACTS_INTRO
 from agent.answer.stream import without_thinking
 from agent.events import AnswerDelta, AnswerReady, Planning, Replanning
 from agent.execution.context import EngineSettings
@@ -75,7 +76,7 @@ async def test_an_empty_reply_falls_back_to_the_results(sqlite_url: str) -> None
     async with harness(sqlite_url, [ONE, "  \n"]) as h:
         await h.engine.ask("j5", "look up a")
         answer = (await h.next_event(AnswerReady)).answer
-        assert answer.startswith("Here is what the plan produced") and "value of a" in answer
+        assert answer.startswith(FACTS_INTRO) and "value of a" in answer
 
 
 # --------------------------------------------------------------- over HTTP
@@ -154,7 +155,7 @@ async def test_a_stream_that_fails_midway_falls_back_to_the_results(sqlite_url: 
         async with over_http(sqlite_url, fake) as h:
             await h.engine.ask("t7", "look up a")
             answer = (await h.next_event(AnswerReady)).answer
-            assert answer.startswith("Here is what the plan produced") and "value of a" in answer
+            assert answer.startswith(FACTS_INTRO) and "value of a" in answer
             assert any(isinstance(e, AnswerDelta) and "draft" in e.text for e in h.drain())
             assert len(joiner_requests(fake)) == 1  # failed midway: not asked again
 

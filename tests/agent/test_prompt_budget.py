@@ -11,6 +11,7 @@ import pytest
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from agent.answer.facts import INTRO as FACTS_INTRO
 from agent.events import AnswerReady, RunFailed
 from agent.model.context_window import exceeds_context
 from agent.model.llm import LLMUnavailable
@@ -150,6 +151,6 @@ async def test_a_joiner_prompt_too_long_for_the_model_answers_with_the_results_a
         async with over_http(sqlite_url, fake) as h:
             await h.engine.ask("j1", "look up x")
             answer = (await h.next_event(AnswerReady)).answer
-            assert answer.startswith("Here is what the plan produced:") and "- a: done" in answer
+            assert answer.startswith(FACTS_INTRO) and "• `a` (lookup): done" in answer
             assert "too long for the model" in answer and "sk-secret" not in answer
             assert fake.refused == 1

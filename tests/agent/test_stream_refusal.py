@@ -14,6 +14,7 @@ import pytest
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from agent.answer.facts import INTRO as FACTS_INTRO
 from agent.events import AnswerReady, RunFailed
 from agent.execution.stream_refusal import definite_refusal
 from agent.model.llm import StreamRefused
@@ -77,7 +78,7 @@ async def test_a_busy_joiner_stream_is_not_asked_again_whole(sqlite_url: str) ->
         async with over_http(sqlite_url, fake) as h:
             await h.engine.ask("b3", "look things up")
             answer = (await h.next_event(AnswerReady)).answer
-            assert answer.startswith("Here is what the plan produced")  # the joiner's fallback
+            assert answer.startswith(FACTS_INTRO)  # the joiner's fallback
             await h.engine.ask("b4", "again")
             assert (await h.next_event(AnswerReady)).answer == "two"
             assert streamed(fake, joiner) == [True, True]
@@ -94,7 +95,7 @@ async def test_a_refusal_counts_only_once_the_request_asked_whole_succeeds(sqlit
         async with over_http(sqlite_url, fake) as h:
             await h.engine.ask("b5", "look things up")
             answer = (await h.next_event(AnswerReady)).answer
-            assert answer.startswith("Here is what the plan produced")  # the joiner's fallback
+            assert answer.startswith(FACTS_INTRO)  # the joiner's fallback
             assert h.services.engine.ctx.state.stream_refused is None
             await h.engine.ask("b6", "again")
             assert (await h.next_event(AnswerReady)).answer == "two"

@@ -1,0 +1,104 @@
+"""dagbot's own reply, written from the run's facts when no answer it can vouch for comes.
+
+Each step that ran says what it did (a read, its text; a value, the value), each that failed
+says why, each that did not run says so, and the last line says what changed. Values are the
+results' own, never raw JSON, and no step is named that did not run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Mapping
+from typing import Any
+
+INTRO = "Here is what the steps did (dagbot's own summary: no answer held to the results came):"
+TEXT_KEYS = ("content", "text", "body")
+"""Where a result keeps the text it read: shown as that text."""
+_TEXT_CHARS = 600
+_VALUE_CHARS = 200
+_ITEMS = 5
+
+
+def facts_reply(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]], red_tools: Collection[str],
+                why: str | None = None) -> str:
+    """The reply from ``results`` (by node id) of ``plan``'s nodes; ``why`` says why it is
+    dagbot's own (what the model's answer stated that no result holds)."""
+    nodes = {node.get("id"): node for node in plan.get("nodes") or []}
+    lines = [INTRO if why is None else f"{INTRO[:-1]}, as the model's answer {why}:"]
+    for node_id, result in results.items():
+        lines.append(_line(node_id, nodes.get(node_id.split(" (plan")[0]) or {}, result))
+    changed = [node_id for node_id, result in results.items()
+               if (nodes.get(node_id) or {}).get("tool") in red_tools and result.get("status") == "done"]
+    if not results:
+        lines.append("• no step ran")
+    lines.append(f"Changed: {', '.join(f'`{n}`' for n in changed)}." if changed else "Nothing was changed.")
+    return "\n".join(lines)
+
+
+def _line(node_id: str, node: Mapping[str, Any], result: Mapping[str, Any]) -> str:
+    label = f"`{node_id}` ({_what(node)})" if node else f"`{node_id}`"
+    status = result.get("status")
+    if status == "done":
+        shown = result["output"] if "output" in result else result.get("preview")
+        return f"• {label}: done{_shown(shown)}"
+    detail = str(result.get("error") or "").strip()
+    said = {"failed": "failed", "rejected": "did not run: not approved", "skipped": "did not run"}.get(
+        str(status), str(status))
+    return f"• {label}: {said}" + (f" ({_clip(detail, _VALUE_CHARS)})" if detail else "")
+
+
+def _what(node: Mapping[str, Any]) -> str:
+    if node.get("tool"):
+        target = next((str(value) for key, value in (node.get("args") or {}).items()
+                       if key in ("path", "url", "to", "table") and isinstance(value, str)), "")
+        return f"{node['tool']} {target}".strip()
+    goal = str((node.get("package") or {}).get("goal") or "")
+    return f"package: {_clip(goal, 80)}" if goal else "package"
+
+
+def _shown(value: Any) -> str:
+    """A result as a person reads it: its text, its value, its fields; never JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, Mapping):
+        text = next((value[key] for key in TEXT_KEYS if isinstance(value.get(key), str)), None)
+        if text is not None:
+            return _block(text)
+        fields = [f"{key}: {_plain(item)}" for key, item in value.items()
+                  if not isinstance(item, Mapping | list)]
+        lists = [f"{key}: {_items(item)}" for key, item in value.items() if isinstance(item, list)]
+        return " — " + _clip("; ".join(fields + lists), _TEXT_CHARS) if fields or lists else ""
+    if isinstance(value, list):
+        return " — " + _items(value)
+    if isinstance(value, str) and "\n" in value.strip():
+        return _block(value)
+    return " — " + _plain(value)
+
+
+def _block(text: str) -> str:
+    text = text.strip()
+    if not text:
+        return " — (empty)"
+    if "\n" not in text:
+        return " — " + _clip(text, _VALUE_CHARS)
+    return "\n```\n" + _clip(text, _TEXT_CHARS).replace("```", "'''") + "\n```"
+
+
+def _items(items: list[Any]) -> str:
+    shown = ", ".join(_plain(item) for item in items[:_ITEMS])
+    more = f" and {len(items) - _ITEMS} more" if len(items) > _ITEMS else ""
+    return f"{len(items)} item(s): {shown}{more}" if items else "none"
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, str):
+        return _clip(value, _VALUE_CHARS)
+    if isinstance(value, Mapping):
+        return "(" + ", ".join(f"{key}: {_plain(item)}" for key, item in list(value.items())[:6]) + ")"
+    if isinstance(value, list):
+        return _items(value)
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit].rstrip() + " …"

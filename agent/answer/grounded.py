@@ -1,0 +1,162 @@
+"""An answer holds to the results: what it states that no result holds is found before it is final.
+
+The model decides what to say; the values it says come from a recorded result, the request or
+the thread. Three kinds of statement are checked, each from facts that are certain:
+
+- *a node's status*: a line that names a node (or a tool) and says it is done, failed, rejected
+  or skipped, in the shape of dagbot's own result lines (``- admins: done → …``), must say what
+  the node's result says, and name a node that ran (a small model wrote "``read_file``: done"
+  for a read that failed, and "``admins``: done" for a package that crashed);
+- *quoted content*: a ``"content": "…"`` (or ``"text"``, ``"body"``) written out must be text a
+  result holds (``"config content here"`` for a file no step read);
+- *values*: a number of two or more digits, a decimal or a percentage must be one a result, the
+  request or the thread holds, as written or rounded, or a count of what a result lists (its
+  items, its lines). Single digits are not checked ("1 of 2 steps").
+
+:func:`false_statements` lists what it found; the joiner then plans again to compute a value
+(a package that computes it), or the reply is dagbot's own (:mod:`agent.answer.facts`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+_STATUS_WORDS = {"done": "done", "succeeded": "done", "completed": "done", "failed": "failed",
+                 "rejected": "rejected", "skipped": "skipped"}
+_STATUS_LINE = re.compile(
+    r"^[ \t]*(?:[-*•][ \t]*)?`?(?P<name>[A-Za-z][A-Za-z0-9_]{0,31})`?(?:[ \t]*\([^)\n]{0,80}\))?"
+    r"[ \t]*(?::|—|–|->|→)[ \t]*(?P<status>done|succeeded|completed|failed|rejected|skipped)\b"
+    r"(?P<rest>[^\n]*)", re.M | re.I)
+_QUOTED_BODY = re.compile(r'"(?:content|text|body)"\s*:\s*"((?:[^"\\]|\\.){8,})"')
+_NUMBER = re.compile(r"(?<![\w.$/:#-])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(%?)(?![\w/:-]|\.\d)")
+_SPACES = re.compile(r"\s+")
+
+Kind = Literal["status", "content", "value"]
+
+
+@dataclass(frozen=True)
+class FalseStatement:
+    kind: Kind
+    why: str
+    """What the answer states and why it is not so, in a sentence a person reads."""
+
+
+def false_statements(answer: str, results: Mapping[str, Mapping[str, Any]], *, known: Collection[Any] = (),
+                     tools: Collection[str] = ()) -> list[FalseStatement]:
+    """What ``answer`` states that ``results`` (this request's, by node id), the request and
+    the thread (``known``) do not hold. ``tools``: the registry's tool names."""
+    found = _wrong_statuses(answer, results, tools)
+    texts = list(_strings([known, [result.get(key) for result in results.values()
+                                   for key in ("output", "preview", "error")]]))
+    found += _unread_content(answer, texts)
+    found += _invented_values(answer, texts, _counts([result.get("output") for result in results.values()]))
+    return found
+
+
+def _wrong_statuses(answer: str, results: Mapping[str, Mapping[str, Any]],
+                    tools: Collection[str]) -> list[FalseStatement]:
+    found = []
+    for match in _STATUS_LINE.finditer(answer):
+        name, said = match.group("name"), _STATUS_WORDS[match.group("status").lower()]
+        result = results.get(name)
+        if result is None:
+            # a tool's name, or a line in the shape of dagbot's result lines ("x: done → …")
+            if name in tools or match.group("rest").lstrip().startswith(("→", "->")):
+                found.append(FalseStatement("status", f"it says `{name}` was {said}, but no step by that "
+                                                      "name ran"))
+            continue
+        real = str(result.get("status"))
+        if real != said:
+            found.append(FalseStatement("status", f"it says `{name}` was {said}, but it was {real}"))
+    return found
+
+
+def _unread_content(answer: str, texts: list[str]) -> list[FalseStatement]:
+    haystack = _SPACES.sub(" ", "\n".join(texts))
+    found = []
+    for match in _QUOTED_BODY.finditer(answer):
+        try:
+            quoted = json.loads(f'"{match.group(1)}"')
+        except ValueError:
+            quoted = match.group(1)
+        shown = _SPACES.sub(" ", quoted).strip()[:200]
+        if shown and shown not in haystack:
+            found.append(FalseStatement("content", f"it shows content no step read ({_clip(shown)!r})"))
+    return found
+
+
+def _invented_values(answer: str, texts: list[str], counts: set[float]) -> list[FalseStatement]:
+    held = _numbers("\n".join(texts)) | counts
+    plain = "\n".join(texts)
+    found, seen = [], set()
+    for match in _NUMBER.finditer(answer):
+        whole, fraction, percent = match.group(1), match.group(2) or "", match.group(3)
+        written = match.group(0)
+        if (len(whole.replace(",", "")) < 2 and not fraction and not percent) or written in seen:
+            continue
+        seen.add(written)
+        value = float(whole.replace(",", "") + fraction)
+        if _written_in(written, plain) or _written_in(whole + fraction, plain) or _held(
+                value, len(fraction) - 1, held):
+            continue
+        if percent and (_held(value / 100, len(fraction) + 1, held) or _held(value, len(fraction) - 1, held)):
+            continue
+        found.append(FalseStatement("value", f"it states {written}, which no result, the request or the "
+                                             "thread holds"))
+    return found
+
+
+def _written_in(number: str, text: str) -> bool:
+    """``number`` written in ``text`` as a number of its own (``12`` is not in ``1200``)."""
+    return re.search(rf"(?<![\d.]){re.escape(number)}(?![\d]|\.\d)", text) is not None
+
+
+def _held(value: float, decimals: int, held: set[float]) -> bool:
+    """``value`` is one of ``held``, or one of them rounded to the decimals it is written with."""
+    places = max(decimals, 0)
+    return any(abs(number - value) < 1e-9 or round(number, places) == value for number in held)
+
+
+def _numbers(text: str) -> set[float]:
+    return {float(m.group(1).replace(",", "") + (m.group(2) or "")) for m in _NUMBER.finditer(text)} | {
+        float(m.group()) for m in re.finditer(r"-?\d+(?:\.\d+)?", text)}
+
+
+def _counts(values: list[Any]) -> set[float]:
+    """What a person reads off a result by counting: a list's items, a text's lines."""
+    counts: set[float] = set()
+    for value in _walk(values):
+        if isinstance(value, list):
+            counts.add(float(len(value)))
+        elif isinstance(value, str) and "\n" in value:
+            counts.add(float(len(value.strip().splitlines())))
+    return counts
+
+
+def _walk(value: Any) -> Iterator[Any]:
+    yield value
+    if isinstance(value, Mapping):
+        for item in value.values():
+            yield from _walk(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _walk(item)
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """Every text a value holds, and numbers as they are written."""
+    for item in _walk(value):
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, int | float) and not isinstance(item, bool):
+            yield json.dumps(item)
+        elif isinstance(item, Mapping):
+            yield from (str(key) for key in item)
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"

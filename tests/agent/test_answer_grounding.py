@@ -1,0 +1,97 @@
+"""An answer holds to the results (issue 43): a misstated status, quoted content no step read,
+or a value no result holds is found before the answer is final; dagbot's own reply then says
+what ran, from the results, never raw JSON and never a step that did not run."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.answer.facts import facts_reply
+from agent.answer.grounded import false_statements
+
+TOOLS = {"read_file", "list_files", "write_file", "send_email"}
+FAILED_PACKAGE = {"admins": {"status": "failed", "error": "SyntaxError: invalid syntax (line 2)"}}
+READ = {"orders": {"status": "done", "output": {"path": "orders.csv", "content": "id,amount\n1,1200\n2,350.5\n"}}}
+
+
+def kinds(answer: str, results: dict, **kw: object) -> list[str]:
+    return [s.kind for s in false_statements(answer, results, tools=TOOLS, **kw)]  # type: ignore[arg-type]
+
+
+def test_a_failed_step_reported_as_done_is_found() -> None:
+    answer = '- admins: done → {"path": "admins.txt", "content": "alice, bob"}'
+    found = false_statements(answer, FAILED_PACKAGE, tools=TOOLS)
+    assert [s.kind for s in found] == ["status", "content"]
+    assert found[0].why == "it says `admins` was done, but it was failed"
+
+
+def test_a_tool_named_as_a_step_that_never_ran_is_found() -> None:
+    missing = {"config": {"status": "failed", "error": "not found: config.toml"}}
+    answer = '- read_file: done → {"path": "config.toml", "content": "config content here"}'
+    found = false_statements(answer, missing, tools=TOOLS)
+    assert [s.kind for s in found] == ["status", "content"]
+    assert "no step by that name ran" in found[0].why and "config content here" in found[1].why
+
+
+def test_a_line_in_the_shape_of_a_result_line_for_a_step_that_does_not_exist_is_found() -> None:
+    assert kinds("- summary: done → 3 lines", READ) == ["status"]
+    assert kinds("Status: done. The file has 3 lines.", READ) == []  # a word, not a step
+
+
+def test_statuses_as_they_are_and_quoted_content_a_step_read_pass() -> None:
+    answer = ('- orders: done\n- admins: failed (a syntax error)\n'
+              'orders.csv starts with "content": "id,amount\\n1,1200"')
+    assert kinds(answer, {**READ, **FAILED_PACKAGE}) == []
+
+
+@pytest.mark.parametrize(("answer", "invented"), [
+    ("The total is 1,550.50.", False),          # 1200 + 350.5, computed by a package below
+    ("The total is 1550.5.", False),
+    ("Order 1 is 1200 and order 2 is 350.5.", False),
+    ("The total is 1,650.", True),               # from nowhere
+    ("Order 2 is 77.4% of the total.", True),
+    ("There are 3 lines.", False),               # one digit: not checked
+    ("The file has 12 lines.", True),
+    ("Requested in 'orders for 2026-11-25': 1200.", False),  # dates are not values
+])
+def test_values_come_from_results_the_request_or_the_thread(answer: str, invented: bool) -> None:
+    results = {**READ, "total": {"status": "done", "output": 1550.5}}
+    assert (kinds(answer, results, known=["orders for 2026-11-25"]) == ["value"]) is invented
+
+
+def test_a_value_rounded_from_a_result_or_a_percentage_of_one_passes() -> None:
+    results = {"p99": {"status": "done", "output": {"p99_ms": 323.6666, "share": 0.375}}}
+    assert kinds("The p99 is 323.67 ms, 37.5% of requests.", results) == []
+    assert kinds("The p99 is 324 ms.", results) == []
+    assert kinds("The p99 is 330 ms.", results) == ["value"]
+
+
+def test_counts_of_what_a_result_lists_pass() -> None:
+    results = {"hits": {"status": "done", "output": {"matches": [{"line": i} for i in range(14)]}}}
+    assert kinds("14 lines match.", results) == []
+    assert kinds("15 lines match.", results) == ["value"]
+
+
+def test_dagbots_own_reply_says_what_ran_without_json_or_steps_that_did_not_run() -> None:
+    plan = {"nodes": [
+        {"id": "orders", "tool": "read_file", "args": {"path": "orders.csv"}},
+        {"id": "admins", "package": {"goal": "list the admins", "code": "…"}},
+        {"id": "mail", "tool": "send_email", "args": {"to": "ops@example.com"}},
+        {"id": "stats", "tool": "list_files", "args": {}}]}
+    results = {**READ, **FAILED_PACKAGE, "mail": {"status": "rejected", "error": "rejected by U1"},
+               "stats": {"status": "done", "output": {"files": ["a.csv", "b.csv"], "count": 2}}}
+    reply = facts_reply(plan, results, {"send_email"}, why="it says `admins` was done, but it was failed")
+    assert "as the model's answer it says `admins` was done, but it was failed:" in reply
+    assert "• `orders` (read_file orders.csv): done\n```\nid,amount\n1,1200\n2,350.5\n```" in reply
+    assert "• `admins` (package: list the admins): failed (SyntaxError: invalid syntax (line 2))" in reply
+    assert "• `mail` (send_email ops@example.com): did not run: not approved (rejected by U1)" in reply
+    assert "• `stats` (list_files): done — count: 2; files: 2 item(s): a.csv, b.csv" in reply
+    assert reply.endswith("Nothing was changed.")
+    assert "{" not in reply and "→" not in reply
+
+
+def test_dagbots_own_reply_names_the_changes_made() -> None:
+    plan = {"nodes": [{"id": "save", "tool": "write_file", "args": {"path": "out.txt", "content": "x"}}]}
+    reply = facts_reply(plan, {"save": {"status": "done", "output": {"path": "out.txt", "bytes_written": 1}}},
+                        {"write_file"})
+    assert reply.endswith("Changed: `save`.")
