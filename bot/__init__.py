@@ -2,4 +2,12 @@
 
 Depends on :mod:`agent` only. ``infra`` builds a :class:`bot.app.SlackBot` from the
 engine's services and serves it (``dagbot serve``, HTTP or Socket Mode).
+
+In rooms, lowest first (each imports only the rooms below it): ``ground`` (Slack's Web API:
+posting, Block Kit, mrkdwn, features, threads, action ids), ``access`` (the policy and who may
+do what), ``views`` (pure rendering), ``outbound`` (run events out to Slack: status, plan and
+answer streams, approval messages, App Home) and ``inbound`` (requests in: listeners, intake,
+commands, clicks). Directly in bot/: the ports ``infra`` implements (:mod:`bot.store`,
+:mod:`bot.ops`), the configuration it hands down (:mod:`bot.config`) and the wiring
+(:mod:`bot.app`, :mod:`bot.server`).
 """

@@ -29,29 +29,29 @@ from slack_sdk.web.async_client import AsyncWebClient
 from agent.engine.engine import Engine
 from agent.events import EventBus, RunEvent
 from agent.ports.stores import ApprovalStore
-from bot.access import AccessDirectory
-from bot.agent_sessions import AgentSessions
-from bot.agent_stop import SessionStop
-from bot.app_context import AppContexts
-from bot.approval_dms import ApprovalDMs
-from bot.approval_messages import ApprovalMessages
-from bot.approval_shortcuts import ApprovalShortcuts
-from bot.assistant import AssistantPane
-from bot.commands import SlashCommands
+from bot.access.access import AccessDirectory
+from bot.access.standing_grants import PolicedGrants
 from bot.config import BotConfig
-from bot.conversation_kinds import ConversationKinds
-from bot.features import SlackFeatures
-from bot.feedback import FeedbackDesk
-from bot.home import AppHome
-from bot.intake import Intake
-from bot.interactions import Interactions
-from bot.listeners import Handlers, register
-from bot.notifier import Notifier
+from bot.ground.background_tasks import TaskSet
+from bot.ground.conversation_kinds import ConversationKinds
+from bot.ground.features import SlackFeatures
+from bot.ground.poster import SlackPoster, error_code
+from bot.inbound.agent_stop import SessionStop
+from bot.inbound.app_context import AppContexts
+from bot.inbound.approval_shortcuts import ApprovalShortcuts
+from bot.inbound.commands import SlashCommands
+from bot.inbound.feedback import FeedbackDesk
+from bot.inbound.intake import Intake
+from bot.inbound.interactions import Interactions
+from bot.inbound.listeners import Handlers, register
 from bot.ops import ObservingRetryHandler, SlackCallObserver
-from bot.poster import SlackPoster, error_code
-from bot.standing_grants import PolicedGrants
+from bot.outbound.agent_sessions import AgentSessions
+from bot.outbound.approval_dms import ApprovalDMs
+from bot.outbound.approval_messages import ApprovalMessages
+from bot.outbound.assistant import AssistantPane
+from bot.outbound.home import AppHome
+from bot.outbound.notifier import Notifier
 from bot.store import BotStore
-from bot.tasks import TaskSet
 
 log = structlog.get_logger(__name__)
 

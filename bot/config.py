@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.policy import Policy
+from bot.access.policy import Policy
 
 SLACK_API_URL = "https://slack.com/api/"
 

@@ -20,8 +20,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.app import BotStartError, SlackBot, unreachable
+from bot.ground.poster import error_code
 from bot.ops import Operations
-from bot.poster import error_code
 
 log = structlog.get_logger(__name__)
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from bot.threads import ThreadRef
+from bot.ground.threads import ThreadRef
 
 
 @dataclass(frozen=True)

@@ -127,6 +127,73 @@ def test_agent_is_in_rooms_and_each_imports_only_the_rooms_below_it() -> None:
     assert upward == []
 
 
+# bot/'s rooms, lowest first: a room imports only from rooms below it (and from itself), so no two
+# rooms import each other, even through a third. A name ending in .py is a module left directly in
+# bot/, which stands in the order as a room of its own: the ports infra implements (store, ops), the
+# configuration infra hands down (config: it carries the access policy, and the listeners read it),
+# and the wiring (app, server) on top.
+BOT_ROOMS = ["ground", "store.py", "ops.py", "access", "config.py", "views", "outbound", "inbound",
+             "app.py", "server.py"]
+
+
+def bot_room(module: str) -> str:
+    """``bot.views.status_view`` (or ``bot.views``) → ``views``; ``bot.store`` → ``store.py``."""
+    name = module.split(".")[1]
+    return f"{name}.py" if (ROOT / "bot" / f"{name}.py").is_file() else name
+
+
+def bot_imports(path: Path) -> set[str]:
+    """The modules of bot/ that a file imports (``from bot.views import wording``: ``bot.views``)."""
+    modules = set()
+    for node in ast.walk(parse_python(path.read_text(), str(path))):
+        if isinstance(node, ast.ImportFrom) and node.module == "bot":
+            modules.update(f"bot.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("bot."):
+            modules.add(node.module)
+        elif isinstance(node, ast.Import):
+            modules.update(alias.name for alias in node.names if alias.name.startswith("bot."))
+    return modules
+
+
+def test_bot_is_in_rooms_and_each_imports_only_the_rooms_below_it() -> None:
+    loose = sorted(path.name for path in (ROOT / "bot").glob("*.py"))
+    assert loose == sorted(["__init__.py", *(room for room in BOT_ROOMS if room.endswith(".py"))])
+    assert sorted(path.name for path in (ROOT / "bot").iterdir() if path.is_dir() and path.name != "__pycache__") \
+        == sorted(room for room in BOT_ROOMS if not room.endswith(".py"))
+    upward = []
+    for path in sorted((ROOT / "bot").rglob("*.py")):
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        if module == "bot.__init__":
+            continue
+        here = bot_room(module)
+        upward += [f"{module} -> {target}" for target in sorted(bot_imports(path))
+                   if BOT_ROOMS.index(bot_room(target)) > BOT_ROOMS.index(here)]
+    assert upward == []
+
+
+def test_the_bots_action_and_callback_ids_are_named_in_one_module() -> None:
+    """What Slack names back when a button is clicked or a modal submitted (an ``action_id``, a
+    ``callback_id``) is defined in bot/ground/action_ids.py alone, which the views that give the
+    ids and the listeners that route on them both import: no other module defines an ``*_ACTION``
+    or ``*_CALLBACK``, nor writes such an id as a literal."""
+    found = []
+    for path in sorted((ROOT / "bot").rglob("*.py")):
+        if path == ROOT / "bot" / "ground" / "action_ids.py":
+            continue
+        where = str(path.relative_to(ROOT))
+        for node in ast.walk(parse_python(path.read_text(), str(path))):
+            if isinstance(node, ast.Assign | ast.AnnAssign):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                found += [f"{where}: {target.id}" for target in targets if isinstance(target, ast.Name)
+                          and target.id.endswith(("_ACTION", "_CALLBACK"))]
+            elif isinstance(node, ast.Dict):
+                found += [f"{where}: {key.value} {value.value!r}"
+                          for key, value in zip(node.keys, node.values, strict=True)
+                          if isinstance(key, ast.Constant) and key.value in ("action_id", "callback_id")
+                          and isinstance(value, ast.Constant)]
+    assert found == []
+
+
 def _module_graph() -> dict[str, set[str]]:
     """Our modules (not tests, not benchmarks) → the modules of ours they import at import time
     (module level; an import inside a function or under TYPE_CHECKING is no circle at start)."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from agent.events import EventBus, Planning, RunEvent
-from bot.notifier import Notifier
+from bot.outbound.notifier import Notifier
 from infra.operations.metrics import Metrics
 from tests.fakes.waiting import wait_until
 

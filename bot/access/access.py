@@ -17,9 +17,9 @@ import structlog
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.approvers import deciders, describe, is_allowed, is_group, mention, named
-from bot.policy import Policy
-from bot.threads import ThreadRef
+from bot.access.approvers import deciders, describe, is_allowed, is_group, mention, named
+from bot.access.policy import Policy
+from bot.ground.threads import ThreadRef
 
 log = structlog.get_logger(__name__)
 

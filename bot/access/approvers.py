@@ -1,5 +1,5 @@
 """``DAGBOT_APPROVERS``: who may approve a red node, per tool (pure). It folds into the access
-policy (:mod:`bot.policy`); :mod:`bot.access` resolves user groups through Slack.
+policy (:mod:`bot.access.policy`); :mod:`bot.access.access` resolves user groups through Slack.
 
 ``DAGBOT_APPROVERS`` is JSON mapping a tool name, or ``"*"`` for every tool, to a list
 of Slack user ids (``U…``/``W…``) and user group ids (``S…``). A tool without a rule

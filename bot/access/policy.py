@@ -19,7 +19,7 @@ bot is invited, and the requester approves their own red nodes (dagbot's default
 
 A tool's entry overrides the ``"*"`` entry field by field. Ids are Slack's: users ``U…``/``W…``,
 user groups ``S…``, channels ``C…``/``G…``. Nothing here talks to Slack: group membership is
-resolved by :mod:`bot.access`.
+resolved by :mod:`bot.access.access`.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from typing import Annotated, Any
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from bot.approvers import ANY_TOOL, ApproverPolicy, ApproversError, is_group, principal_problem
+from bot.access.approvers import ANY_TOOL, ApproverPolicy, ApproversError, is_group, principal_problem
 
 _CHANNEL = re.compile(r"^[CG][A-Z0-9]+$")
 

@@ -9,7 +9,7 @@ who may no longer give it, approves nothing, and the call asks as any other woul
 from __future__ import annotations
 
 from agent.ports.standing import StandingApprovals, StandingGrant
-from bot.access import AccessDirectory, MembershipUnknown
+from bot.access.access import AccessDirectory, MembershipUnknown
 
 
 class PolicedGrants:

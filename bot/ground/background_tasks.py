@@ -1,4 +1,5 @@
-"""Background work the bot starts off the request path, tracked so shutdown can wait for it."""
+"""Background work the bot starts off the request path (a set of asyncio tasks), tracked so
+shutdown can wait for it. Not the tasks Slack shows of a plan: those are :mod:`bot.outbound.plan_stream`'s."""
 
 from __future__ import annotations
 

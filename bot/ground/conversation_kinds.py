@@ -20,8 +20,8 @@ import structlog
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.features import Feature, SlackFeatures
-from bot.poster import error_code
+from bot.ground.features import Feature, SlackFeatures
+from bot.ground.poster import error_code
 
 log = structlog.get_logger(__name__)
 

@@ -13,8 +13,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_attempt
 
-from bot.blocks import Block
-from bot.threads import permalink
+from bot.ground.blocks import Block
+from bot.ground.threads import permalink
 
 log = structlog.get_logger(__name__)
 

@@ -6,7 +6,7 @@ Slack sends the event when someone clicks the stop button shown while a session 
 takes out). It is the Cancel button of the run's status message, clicked by that user: the
 same permission check (the requester, or someone the policy lets approve every tool), the same
 cancel, the same private replies when it changes nothing. The session then leaves
-``processing`` as the run ends (:mod:`bot.agent_sessions`); with no run going in the thread,
+``processing`` as the run ends (:mod:`bot.outbound.agent_sessions`); with no run going in the thread,
 it is set ``active`` at once, since Slack leaves that to the app.
 """
 
@@ -17,15 +17,15 @@ from typing import Any, Protocol
 
 import structlog
 
-from bot.agent_sessions import AgentSessions
+from bot.ground.threads import ThreadRef
+from bot.outbound.agent_sessions import AgentSessions
 from bot.store import BotStore
-from bot.threads import ThreadRef
 
 log = structlog.get_logger(__name__)
 
 
 class CancelClick(Protocol):
-    """A click on a status message's Cancel button (:meth:`bot.interactions.Interactions.cancel`)."""
+    """A click on a status message's Cancel button (:meth:`bot.inbound.interactions.Interactions.cancel`)."""
 
     def __call__(self, user: str, thread_key: str, channel: str, message_ts: str | None,
                  thread_ts: str | None) -> Awaitable[None]: ...

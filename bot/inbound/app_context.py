@@ -3,7 +3,7 @@
 Apps with Slack's agent messaging experience (``features.agent_view``) are told, whenever it
 changes, what the person with the app's conversation open is viewing: ``context.entities``, most
 relevant first (a channel, a canvas, a list, a message), or an empty context. It is the agent
-view's ``assistant_thread_context_changed`` (which :class:`bot.assistant.AssistantPane` records
+view's ``assistant_thread_context_changed`` (which :class:`bot.outbound.assistant.AssistantPane` records
 per pane thread), but per person rather than per thread, so it is recorded per person: the
 entities and the channel among them. Kept by each bot process, for the people whose events it
 received (as who has the Home tab open is), and forgotten all at once past

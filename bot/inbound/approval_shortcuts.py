@@ -2,11 +2,11 @@
 
 Each decision goes through :meth:`agent.engine.engine.Engine.decide`, the durable, once-only
 path of a plain Approve, and each approval is checked as a plain Approve checks it
-(:meth:`bot.interactions.Interactions.refusal`): pending, its message still open, the clicker
+(:meth:`bot.inbound.interactions.Interactions.refusal`): pending, its message still open, the clicker
 among its approvers. Beyond that:
 
 - **Approve for this thread** also needs the policy to offer it for the tool and let the
-  clicker give it (:meth:`bot.access.AccessDirectory.may_grant_standing`), so a forged click for
+  clicker give it (:meth:`bot.access.access.AccessDirectory.may_grant_standing`), so a forged click for
   a tool marked never standing decides nothing. The grant is kept first, then the approval
   decided naming it; if the decision is not recorded (someone was first, an edit since), the
   grant is revoked at once.
@@ -26,13 +26,13 @@ from agent.engine.engine import Engine
 from agent.ports.standing import StandingApprovals, StandingGrant, granting_reason
 from agent.ports.stores import Approval, ApprovalStore
 from agent.urgency import urgent
-from bot import messages as say
-from bot import standing_view as view
-from bot.access import AccessDirectory, MembershipUnknown
-from bot.approval_messages import ApprovalMessages
-from bot.interactions import Interactions, outcome_refusal
-from bot.poster import SlackPoster
+from bot.access.access import AccessDirectory, MembershipUnknown
+from bot.ground.poster import SlackPoster
+from bot.inbound.interactions import Interactions, outcome_refusal
+from bot.outbound.approval_messages import ApprovalMessages
 from bot.store import BotStore
+from bot.views import standing_view as view
+from bot.views import wording as say
 
 log = structlog.get_logger(__name__)
 

@@ -3,7 +3,7 @@
 Slack never resends a slash command, and wants its answer within 3 seconds. So the command is
 recorded first, in one write (commands that come at once share a transaction), Slack is
 answered, and only then is the root message quoting the request posted and the run started in
-its thread (:meth:`bot.intake.Intake.start`), at the speed of Slack's API and not on the
+its thread (:meth:`bot.inbound.intake.Intake.start`), at the speed of Slack's API and not on the
 answer's path. A command whose process died before its request was queued is found by the
 recovery pass ``retake_seconds`` later and run by the process that takes it: its root message
 is reused if it was recorded as posted, and so are its status message and its queued request
@@ -18,14 +18,14 @@ from collections.abc import Callable
 
 import structlog
 
-from bot import messages as say
-from bot.access import is_direct
-from bot.intake import CANNOT_POST_HERE, AnswersIn, Intake
-from bot.poster import SlackPoster
-from bot.reply_view import root_message
+from bot.access.access import is_direct
+from bot.ground.background_tasks import TaskSet
+from bot.ground.poster import SlackPoster
+from bot.ground.threads import ThreadRef
+from bot.inbound.intake import CANNOT_POST_HERE, AnswersIn, Intake
 from bot.store import BotStore, SlashCommand
-from bot.tasks import TaskSet
-from bot.threads import ThreadRef
+from bot.views import wording as say
+from bot.views.reply_view import root_message
 
 log = structlog.get_logger(__name__)
 

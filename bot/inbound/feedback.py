@@ -12,9 +12,9 @@ from collections.abc import Callable
 
 import structlog
 
-from bot import messages as say
-from bot.poster import SlackPoster
+from bot.ground.poster import SlackPoster
 from bot.store import BotStore, Vote
+from bot.views import wording as say
 
 log = structlog.get_logger(__name__)
 

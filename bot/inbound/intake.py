@@ -1,5 +1,5 @@
 """Requests from Slack become engine runs: mentions, DMs, thread follow-ups, and the slash
-commands :mod:`bot.commands` hands over.
+commands :mod:`bot.inbound.commands` hands over.
 
 Each run gets its status message *before* the engine starts (so the user sees it within
 a second, before any plan exists); the notifier binds it to the run when the run starts.
@@ -29,14 +29,14 @@ from typing import Any, Protocol
 import structlog
 
 from agent.engine.engine import Engine, Submission, ThreadStatus
-from bot import messages as say
-from bot.access import is_direct
-from bot.mrkdwn import unescape
-from bot.poster import SlackPoster
-from bot.progress import Phase, RunProgress
-from bot.status_view import render_status
+from bot.access.access import is_direct
+from bot.ground.mrkdwn import unescape
+from bot.ground.poster import SlackPoster
+from bot.ground.threads import ThreadRef, mentions, message_key, strip_mention
 from bot.store import BotStore
-from bot.threads import ThreadRef, mentions, message_key, strip_mention
+from bot.views import wording as say
+from bot.views.progress_view import Phase, RunProgress
+from bot.views.status_view import render_status
 
 log = structlog.get_logger(__name__)
 
@@ -83,7 +83,7 @@ class Intake:
         self.engine = engine
         self.answers_in = answers_in
         """Does the bot answer in this conversation at all (the access policy)? See
-        :meth:`bot.access.AccessDirectory.answers_in`."""
+        :meth:`bot.access.access.AccessDirectory.answers_in`."""
         self.store = store
         self.poster = poster
         self.command = command

@@ -24,15 +24,15 @@ from agent.execution.approval_edits import argument_problems, edit_approval
 from agent.execution.cancelling import CancelOutcome
 from agent.ports.stores import Approval, ApprovalStatus, ApprovalStore, DecisionOutcome, DecisionResult
 from agent.urgency import urgent
-from bot import messages as say
-from bot.access import AccessDirectory, MembershipUnknown
-from bot.approval_messages import ApprovalMessages
-from bot.approval_view import reason_from, reject_modal
-from bot.edit_view import EditTarget, TooLongToEdit, args_from, edit_modal, field_errors
-from bot.notifier import Notifier
-from bot.poster import SlackPoster, error_code
+from bot.access.access import AccessDirectory, MembershipUnknown
+from bot.ground.poster import SlackPoster, error_code
+from bot.ground.threads import ThreadRef
+from bot.outbound.approval_messages import ApprovalMessages
+from bot.outbound.notifier import Notifier
 from bot.store import BotStore
-from bot.threads import ThreadRef
+from bot.views import wording as say
+from bot.views.approval_view import reason_from, reject_modal
+from bot.views.edit_view import EditTarget, TooLongToEdit, args_from, edit_modal, field_errors
 
 log = structlog.get_logger(__name__)
 

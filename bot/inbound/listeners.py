@@ -6,7 +6,7 @@ it is recorded, or after ``BotConfig.durable_ack_seconds`` at most, well inside 
 seconds: Slack does not resend what was acknowledged, so a replica that dies right after
 answering must not take the request with it. Runs never happen on the request path.
 A message event that is not recorded in time, or whose claim another delivery holds without
-having queued it, is answered 503, so that Slack retries it (see ``bot.intake``).
+having queued it, is answered 503, so that Slack retries it (see ``bot.inbound.intake``).
 Catch-all listeners answer every other event, action and view with 200, so no request gets
 a 404.
 """
@@ -24,27 +24,35 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncResp
 
 from agent.engine.engine import Engine
 from agent.ports.stores import ApprovalStore
-from bot import messages as say
-from bot.access import AccessDirectory
-from bot.agent_stop import SessionStop
-from bot.answer_view import FEEDBACK_ACTION
-from bot.app_context import AppContexts
-from bot.approval_shortcuts import ApprovalShortcuts
-from bot.approval_view import APPROVE_ACTION, EDIT_ACTION, REJECT_ACTION, REJECT_VIEW, seen_edits
-from bot.assistant import AssistantPane
-from bot.commands import SlashCommands
+from bot.access.access import AccessDirectory
 from bot.config import BotConfig
-from bot.edit_view import EDIT_VIEW
-from bot.feedback import FeedbackDesk
-from bot.home import AppHome
-from bot.intake import Delivery, Intake, fresh_request_key
-from bot.interactions import Interactions
-from bot.reply_view import help_reply
-from bot.standing_view import APPROVE_ALL_ACTION, APPROVE_FOR_THREAD_ACTION, REVOKE_ACTION
-from bot.status_report import status_report
-from bot.status_view import CANCEL_ACTION
+from bot.ground.action_ids import (
+    APPROVE_ACTION,
+    APPROVE_ALL_ACTION,
+    APPROVE_FOR_THREAD_ACTION,
+    CANCEL_ACTION,
+    EDIT_ACTION,
+    EDIT_CALLBACK,
+    FEEDBACK_ACTION,
+    REJECT_ACTION,
+    REJECT_CALLBACK,
+    REVOKE_ACTION,
+)
+from bot.ground.background_tasks import TaskSet
+from bot.inbound.agent_stop import SessionStop
+from bot.inbound.app_context import AppContexts
+from bot.inbound.approval_shortcuts import ApprovalShortcuts
+from bot.inbound.commands import SlashCommands
+from bot.inbound.feedback import FeedbackDesk
+from bot.inbound.intake import Delivery, Intake, fresh_request_key
+from bot.inbound.interactions import Interactions
+from bot.outbound.assistant import AssistantPane
+from bot.outbound.home import AppHome
+from bot.outbound.status_report import status_report
 from bot.store import BotStore, SlashCommand
-from bot.tasks import TaskSet
+from bot.views import wording as say
+from bot.views.approval_view import seen_edits
+from bot.views.reply_view import help_reply
 
 ANYTHING = re.compile(".*")
 
@@ -224,7 +232,7 @@ def register(app: AsyncApp, bot: Handlers) -> None:
         bot.tasks.spawn(bot.interactions.open_reject(_clicker(bot, body), action["value"],
                                                      body["trigger_id"], channel, thread_ts), name="reject")
 
-    @app.view(REJECT_VIEW)
+    @app.view(REJECT_CALLBACK)
     async def on_reject_reason(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         await ack()
         user = body["user"]["id"]
@@ -240,7 +248,7 @@ def register(app: AsyncApp, bot: Handlers) -> None:
         bot.tasks.spawn(bot.interactions.open_edit(_clicker(bot, body), action["value"],
                                                    body["trigger_id"], channel, thread_ts), name="edit")
 
-    @app.view(EDIT_VIEW)
+    @app.view(EDIT_CALLBACK)
     async def on_edited(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         # Problems with the arguments go back in the answer, shown beside their fields.
         answered = asyncio.Event()

@@ -16,7 +16,7 @@ thread's *session*, with a status and a title, and a stop button while it is ``p
 a background task per thread (a slow or rate-limited call holds up no status message), and
 the latest status wins: one overtaken while a call was under way is never sent. A refusal is
 logged and the run goes on; one saying the method is unavailable (an app not declared an
-agent, a scope, ``not_allowed``) switches it off for the process (:mod:`bot.features`).
+agent, a scope, ``not_allowed``) switches it off for the process (:mod:`bot.ground.features`).
 """
 
 from __future__ import annotations
@@ -29,12 +29,12 @@ import structlog
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.assistant_view import thread_title
-from bot.features import Feature, SlackFeatures
-from bot.poster import error_code
-from bot.progress import Phase, RunProgress
-from bot.tasks import TaskSet
-from bot.threads import ThreadRef
+from bot.ground.background_tasks import TaskSet
+from bot.ground.features import Feature, SlackFeatures
+from bot.ground.poster import error_code
+from bot.ground.threads import ThreadRef
+from bot.views.assistant_view import thread_title
+from bot.views.progress_view import Phase, RunProgress
 
 log = structlog.get_logger(__name__)
 

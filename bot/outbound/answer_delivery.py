@@ -14,7 +14,7 @@
 before this: it never becomes the answer.)
 A message Slack refuses only for its feedback buttons is sent again without them (logged once).
 A post or update Slack refuses for now (rate limited, a server error) is made again, honouring
-Retry-After (:func:`bot.poster.retried`); what still fails is reported, not dropped silently.
+Retry-After (:func:`bot.ground.poster.retried`); what still fails is reported, not dropped silently.
 """
 
 from __future__ import annotations
@@ -25,15 +25,15 @@ from typing import Any
 
 import structlog
 
-from bot import messages as say
-from bot.answer_stream import EXPIRED, AnswerStream
-from bot.answer_view import ANSWER_PART_CHARS, StreamedAnswer, markdown
-from bot.blocks import Block, notification
-from bot.features import Feature, SlackFeatures
-from bot.mrkdwn import whole_parts
-from bot.poster import RETRY_DELAYS, Sent, SlackPoster, retried
-from bot.reply_view import Reply
-from bot.threads import ThreadRef
+from bot.ground.blocks import Block, notification
+from bot.ground.features import Feature, SlackFeatures
+from bot.ground.mrkdwn import whole_parts
+from bot.ground.poster import RETRY_DELAYS, Sent, SlackPoster, retried
+from bot.ground.threads import ThreadRef
+from bot.outbound.answer_stream import EXPIRED, AnswerStream
+from bot.views import wording as say
+from bot.views.answer_view import ANSWER_PART_CHARS, StreamedAnswer, markdown
+from bot.views.reply_view import Reply
 
 log = structlog.get_logger(__name__)
 

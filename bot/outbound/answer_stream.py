@@ -14,11 +14,11 @@ the full one stopped as it is. So does what Slack refuses to append because the 
 too long (``msg_too_long``), or because Slack ended the stream (``message_not_in_streaming_state``,
 after a while without appends): nothing streamed is lost, each message keeps what it shows.
 Each part is a :class:`Segment`. Any other refusal ends the streaming for this run (and, when
-it means the app cannot stream at all, for the process: :mod:`bot.features`); the answer is
-then put in place whole when it is ready (:mod:`bot.answer_delivery`).
+it means the app cannot stream at all, for the process: :mod:`bot.ground.features`); the answer is
+then put in place whole when it is ready (:mod:`bot.outbound.answer_delivery`).
 
-What is streamed is made safe as the whole answer is (:func:`bot.answer_view.answer_body`), and
-only what more text cannot change is sent (:func:`bot.mrkdwn.streamable_markdown`): Slack keeps
+What is streamed is made safe as the whole answer is (:func:`bot.views.answer_view.answer_body`), and
+only what more text cannot change is sent (:func:`bot.ground.mrkdwn.streamable_markdown`): Slack keeps
 what was appended, so a "<!chan" sent now must not become "<!channel>" with the next append.
 A code block is sent once it is closed, so a message never ends inside one.
 """
@@ -35,12 +35,12 @@ import structlog
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.answer_view import ANSWER_PART_CHARS
-from bot.blocks import Block
-from bot.features import Feature, SlackFeatures
-from bot.mrkdwn import streamable_markdown, whole_cut
-from bot.poster import error_code
-from bot.threads import ThreadRef
+from bot.ground.blocks import Block
+from bot.ground.features import Feature, SlackFeatures
+from bot.ground.mrkdwn import streamable_markdown, whole_cut
+from bot.ground.poster import error_code
+from bot.ground.threads import ThreadRef
+from bot.views.answer_view import ANSWER_PART_CHARS
 
 log = structlog.get_logger(__name__)
 
@@ -69,7 +69,7 @@ class AnswerStream:
         self.thread = thread
         self.recipient = recipient
         self.people = people
-        """Whose mentions may stay in the answer (:meth:`bot.progress.RunProgress.people`)."""
+        """Whose mentions may stay in the answer (:meth:`bot.views.progress_view.RunProgress.people`)."""
         self.features = features
         self.interval = interval
         self.part_chars = part_chars

@@ -3,8 +3,8 @@
 An approval message mentions who may decide, but a mention in a conversation someone is not in
 (a person's DM with the app, their assistant pane, a group DM, a private channel) notifies
 nobody: without this, App Home would be their only way in. So when an approval is asked in a
-conversation that is not a public channel (:mod:`bot.conversation_kinds`), everyone who may
-decide on it (user groups resolved as :class:`bot.access.AccessDirectory` resolves them; not
+conversation that is not a public channel (:mod:`bot.ground.conversation_kinds`), everyone who may
+decide on it (user groups resolved as :class:`bot.access.access.AccessDirectory` resolves them; not
 the requester, who is in that conversation; never the bot) gets one DM from the app: who asked,
 where, a link to the approval message, and the message itself with its Approve/Reject/Edit
 buttons, which the thread's listeners handle as they handle the thread's and App Home's.
@@ -12,7 +12,7 @@ buttons, which the thread's listeners handle as they handle the thread's and App
 Once per approval and person, across processes and restarts: each DM is claimed in the
 :class:`bot.store.BotStore` before it is sent (a DM claimed by a process that died before
 sending it is not sent again; App Home still lists the approval). The DMs follow the thread's
-message (:class:`bot.approval_messages.ApprovalMessages` tells them): an edit shows there, and
+message (:class:`bot.outbound.approval_messages.ApprovalMessages` tells them): an edit shows there, and
 once the approval is decided, expires, is withdrawn or is no longer needed their buttons give
 way to the same final state. All of it runs in the background: a DM Slack refuses is logged
 and never holds up or breaks the approval.
@@ -29,15 +29,15 @@ from functools import partial
 import structlog
 
 from agent.ports.stores import Approval, ApprovalStore
-from bot import messages as say
-from bot.access import AccessDirectory
-from bot.approval_view import approver_dm
-from bot.blocks import Block
-from bot.conversation_kinds import ConversationKind, ConversationKinds
-from bot.poster import RETRY_DELAYS, SlackPoster, retried
+from bot.access.access import AccessDirectory
+from bot.ground.background_tasks import TaskSet
+from bot.ground.blocks import Block
+from bot.ground.conversation_kinds import ConversationKind, ConversationKinds
+from bot.ground.poster import RETRY_DELAYS, SlackPoster, retried
+from bot.ground.threads import ThreadRef
 from bot.store import ApprovalDM, BotStore
-from bot.tasks import TaskSet
-from bot.threads import ThreadRef
+from bot.views import wording as say
+from bot.views.approval_view import approver_dm
 
 log = structlog.get_logger(__name__)
 

@@ -1,7 +1,7 @@
 """Approval messages in Slack threads: posted once when a run asks for a decision, updated
 when its arguments are edited, and closed (buttons gone, final state shown) once.
 
-A message is posted in its thread's lane (see :mod:`bot.notifier`), retried a few times with
+A message is posted in its thread's lane (see :mod:`bot.outbound.notifier`), retried a few times with
 backoff when Slack refuses it, so the thread's later events find it. Closing happens when the
 approval is decided, expires or is withdrawn, or goes stale (its run finished or replanned
 without it); an update Slack still refuses after the client's own retries is retried in the
@@ -13,7 +13,7 @@ or read, and which it closed, until their thread's run ends. ``on_change`` is to
 approval whose message was posted or closed, so the App Home of those who may decide on it
 can follow (it lists the approvals whose message is still open), and of each edit. Where the
 approval was asked in a conversation its deciders may not see, ``dms`` sends them a DM each
-once it is posted, and updates those DMs as the message is updated (:mod:`bot.approval_dms`).
+once it is posted, and updates those DMs as the message is updated (:mod:`bot.outbound.approval_dms`).
 """
 
 from __future__ import annotations
@@ -28,14 +28,14 @@ import structlog
 from agent.events import AwaitingApproval
 from agent.ports.stores import Approval, ApprovalStatus, ApprovalStore
 from agent.tools.registry import ToolRegistry
-from bot.access import AccessDirectory
-from bot.approval_dms import ApprovalDMs
-from bot.approval_view import render_approval
-from bot.blocks import Block
-from bot.poster import RETRY_DELAYS, Sent, SlackPoster, retried
+from bot.access.access import AccessDirectory
+from bot.ground.background_tasks import TaskSet
+from bot.ground.blocks import Block
+from bot.ground.poster import RETRY_DELAYS, Sent, SlackPoster, retried
+from bot.ground.threads import ThreadRef
+from bot.outbound.approval_dms import ApprovalDMs
 from bot.store import ApprovalMessage, BotStore
-from bot.tasks import TaskSet
-from bot.threads import ThreadRef
+from bot.views.approval_view import render_approval
 
 log = structlog.get_logger(__name__)
 

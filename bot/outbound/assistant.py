@@ -11,7 +11,7 @@ assistant thread. What the pane adds, done here:
 
 Bolt's ``Assistant`` middleware is not used: it acknowledges each event before its listener
 runs, while dagbot answers a message event only once the request is recorded (503 otherwise,
-so Slack retries it; see ``bot.listeners``), and it would take the DM thread messages the
+so Slack retries it; see ``bot.inbound.listeners``), and it would take the DM thread messages the
 common intake already handles.
 """
 
@@ -28,14 +28,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from agent.events import Planning, RunEvent
 from agent.tools.registry import ToolRegistry
-from bot import messages as say
-from bot.access import AccessDirectory, is_direct
-from bot.assistant_view import status_text, suggested_prompts, thread_title
-from bot.features import Feature, SlackFeatures
-from bot.poster import error_code
-from bot.progress import RunProgress
+from bot.access.access import AccessDirectory, is_direct
+from bot.ground.features import Feature, SlackFeatures
+from bot.ground.poster import error_code
+from bot.ground.threads import ThreadRef
 from bot.store import AssistantThread, BotStore
-from bot.threads import ThreadRef
+from bot.views import wording as say
+from bot.views.assistant_view import status_text, suggested_prompts, thread_title
+from bot.views.progress_view import RunProgress
 
 log = structlog.get_logger(__name__)
 

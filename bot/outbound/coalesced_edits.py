@@ -1,4 +1,5 @@
-"""One Slack message kept showing the newest content: coalesced edits, 429-aware.
+"""One Slack message kept showing the newest content: coalesced edits, 429-aware (a run's status
+message's; the Edit modal of an approval is :mod:`bot.views.edit_view`).
 
 ``show()`` never waits. A background flusher sends the newest content, at most one
 ``chat.update`` per interval; content shown meanwhile replaces what was waiting. When
@@ -19,8 +20,8 @@ import structlog
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks import Block
-from bot.poster import GONE, error_code, retry_after
+from bot.ground.blocks import Block
+from bot.ground.poster import GONE, error_code, retry_after
 
 log = structlog.get_logger(__name__)
 

@@ -24,18 +24,18 @@ from slack_sdk.errors import SlackApiError
 from agent.engine.engine import Engine
 from agent.ports.standing import NoStandingApprovals, StandingApprovals
 from agent.ports.stores import Approval, ApprovalStore
-from bot import messages as say
-from bot.access import AccessDirectory
-from bot.approval_view import render_approval
-from bot.blocks import Block
-from bot.features import Feature, SlackFeatures
-from bot.home_view import MAX_APPROVALS, RecentLine, home_view
-from bot.poster import SlackPoster, error_code
-from bot.standing_view import grant_blocks
-from bot.status_report import active_runs, decidable_approvals
+from bot.access.access import AccessDirectory
+from bot.ground.background_tasks import TaskSet
+from bot.ground.blocks import Block
+from bot.ground.features import Feature, SlackFeatures
+from bot.ground.poster import SlackPoster, error_code
+from bot.ground.threads import ThreadRef
+from bot.outbound.status_report import active_runs, decidable_approvals
 from bot.store import BotStore
-from bot.tasks import TaskSet
-from bot.threads import ThreadRef
+from bot.views import wording as say
+from bot.views.approval_view import render_approval
+from bot.views.home_view import MAX_APPROVALS, RecentLine, home_view
+from bot.views.standing_view import grant_blocks
 
 log = structlog.get_logger(__name__)
 

@@ -4,11 +4,11 @@ Events arrive on one queue from the engine's bus and are handed to one lane per
 thread, so a thread's messages change in event order while threads proceed in
 parallel. Status edits go through a :class:`MessageEditor` (coalesced, 429-aware);
 approval messages are posted at once and closed once, when they reach a final state, by
-:class:`~bot.approval_messages.ApprovalMessages`; answers are streamed and delivered by
-:mod:`bot.answer_stream` and :mod:`bot.answer_delivery`. Where Slack streams, the plan's nodes
-are shown as tasks in a streamed message of their own (:mod:`bot.plan_stream`) and the status
-message keeps its heading and Cancel; elsewhere, or once the stream is refused, the status
-message lists the nodes.
+:class:`~bot.outbound.approval_messages.ApprovalMessages`; answers are streamed and delivered
+by :mod:`bot.outbound.answer_stream` and :mod:`bot.outbound.answer_delivery`. Where Slack
+streams, the plan's nodes are shown as tasks in a streamed message of their own
+(:mod:`bot.outbound.plan_stream`) and the status message keeps its heading and Cancel;
+elsewhere, or once the stream is refused, the status message lists the nodes.
 A run whose status message was posted by an earlier process is rebuilt from the
 engine's checkpointed state, so a restarted bot picks up where the old one stopped.
 """
@@ -35,22 +35,22 @@ from agent.events import (
     RunFailed,
 )
 from agent.ports.stores import ApprovalStore
-from bot.agent_sessions import AgentSessions
-from bot.answer_delivery import AnswerDelivery, Delivered
-from bot.answer_stream import AnswerStream
-from bot.answer_view import StreamedAnswer, answer_messages, streamed_answer, withdrawn_answer
-from bot.approval_messages import ApprovalMessages
-from bot.assistant import AssistantPane
-from bot.editor import MessageEditor
-from bot.features import SlackFeatures
-from bot.plan_stream import AppendPacer, PlanStream
-from bot.poster import SlackPoster
-from bot.progress import Phase, RunProgress
-from bot.reply_view import Reply, failure_replies
-from bot.status_view import render_queued_cancelled, render_status
+from bot.ground.background_tasks import TaskSet
+from bot.ground.features import SlackFeatures
+from bot.ground.poster import SlackPoster
+from bot.ground.threads import ThreadRef, is_slack_thread, permalink
+from bot.outbound.agent_sessions import AgentSessions
+from bot.outbound.answer_delivery import AnswerDelivery, Delivered
+from bot.outbound.answer_stream import AnswerStream
+from bot.outbound.approval_messages import ApprovalMessages
+from bot.outbound.assistant import AssistantPane
+from bot.outbound.coalesced_edits import MessageEditor
+from bot.outbound.plan_stream import AppendPacer, PlanStream
 from bot.store import AnswerMessage, BotStore, StatusMessage
-from bot.tasks import TaskSet
-from bot.threads import ThreadRef, is_slack_thread, permalink
+from bot.views.answer_view import StreamedAnswer, answer_messages, streamed_answer, withdrawn_answer
+from bot.views.progress_view import Phase, RunProgress
+from bot.views.reply_view import Reply, failure_replies
+from bot.views.status_view import render_queued_cancelled, render_status
 
 log = structlog.get_logger(__name__)
 

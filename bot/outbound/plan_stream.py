@@ -2,9 +2,9 @@
 display mode, then ``chat.appendStream`` with what changed, ``chat.stopStream`` when the run ends.
 
 The notifier shows the stream the run after each event (:meth:`PlanStream.show`: cheap, never
-waits); a background flush sends what changed since the last call (:func:`bot.plan_view.changes`),
+waits); a background flush sends what changed since the last call (:func:`bot.views.plan_view.changes`),
 at most one call per interval, coalescing whatever happened meanwhile, as the status message's
-edits are (:class:`bot.editor.MessageEditor`). The interval grows with the number of plans
+edits are (:class:`bot.outbound.coalesced_edits.MessageEditor`). The interval grows with the number of plans
 streaming at once in this process (:class:`AppendPacer`), so that together they stay within
 Slack's tier for ``chat.appendStream``; a 429 Slack still answers after the client's own retries
 is waited out, and the newest state sent then. When the run ends (:meth:`PlanStream.finish`)
@@ -15,7 +15,7 @@ a while, e.g. during a long approval wait) is replaced by a new message with the
 and the old one deleted; a message Slack finds too long (``msg_too_long``) is stopped as it
 is and the plan continues in a new message with the tasks it had not finished. Any other
 refusal ends the stream for this run (and, where it means the app cannot stream plans, for
-the process: :mod:`bot.features`): its message is deleted and ``on_fallback`` told, so the
+the process: :mod:`bot.ground.features`): its message is deleted and ``on_fallback`` told, so the
 status message shows the node lines again.
 """
 
@@ -33,11 +33,11 @@ import structlog
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.features import UNSUPPORTED, Feature, SlackFeatures
-from bot.plan_view import Task, changes, merged, plan_tasks, plan_title, settled
-from bot.poster import Sent
-from bot.progress import RunProgress
-from bot.threads import ThreadRef
+from bot.ground.features import UNSUPPORTED, Feature, SlackFeatures
+from bot.ground.poster import Sent
+from bot.ground.threads import ThreadRef
+from bot.views.plan_view import Task, changes, merged, plan_tasks, plan_title, settled
+from bot.views.progress_view import RunProgress
 
 log = structlog.get_logger(__name__)
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from agent.engine.engine import Engine, ThreadStatus
 from agent.ports.stores import Approval, ApprovalStore
-from bot.access import AccessDirectory
-from bot.reply_view import ApprovalLine, Reply, RunLine, status_reply
+from bot.access.access import AccessDirectory
+from bot.ground.threads import ThreadRef
 from bot.store import BotStore
-from bot.threads import ThreadRef
+from bot.views.reply_view import ApprovalLine, Reply, RunLine, status_reply
 
 STATE_NAMES = {ThreadStatus.RUNNING: "running", ThreadStatus.WAITING: "waiting for approval"}
 

@@ -3,26 +3,26 @@ Slack's limits without breaking code blocks, the last message ending with the re
 the footer and 👍/👎 feedback buttons.
 
 The answer is the model's text, or a template filled with tools' output: untrusted. It is
-made safe (:func:`bot.mrkdwn.safe_markdown`) before it is sent, streamed or not: no special
+made safe (:func:`bot.ground.mrkdwn.safe_markdown`) before it is sent, streamed or not: no special
 mention pings, no link hides its address, and only the run's own people may be mentioned
-(:meth:`bot.progress.RunProgress.people`)."""
+(:meth:`bot.views.progress_view.RunProgress.people`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot import messages as say
-from bot.blocks import Block, clip, context, line_sections, notification, plain
-from bot.mrkdwn import escape, safe_markdown, split_text
-from bot.progress import RunProgress
-from bot.reply_view import Reply
-from bot.status_view import refused_notes
+from bot.ground.action_ids import FEEDBACK_ACTION
+from bot.ground.blocks import Block, clip, context, line_sections, notification, plain
+from bot.ground.mrkdwn import escape, safe_markdown, split_text
+from bot.views import wording as say
+from bot.views.progress_view import RunProgress
+from bot.views.reply_view import Reply
+from bot.views.status_view import refused_notes
 
 MARKDOWN_LIMIT = 12_000
 """Slack: the cumulative limit of all markdown blocks' text in one message."""
 ANSWER_PART_CHARS = 11_500
 """One answer message's Markdown (room left for a fence closed and reopened at a split)."""
-FEEDBACK_ACTION = "answer_feedback"
 FEEDBACK_BLOCK = "feedback:"
 """The feedback block's id: ``feedback:<run id>``."""
 
@@ -45,7 +45,7 @@ def feedback_block(run_id: str) -> Block:
 
 def answer_body(answer: str, people: frozenset[str] = frozenset()) -> str:
     """The Markdown the answer shows, made safe (what a stream of it must add up to);
-    ``people``: whose mentions stay (:meth:`bot.progress.RunProgress.people`)."""
+    ``people``: whose mentions stay (:meth:`bot.views.progress_view.RunProgress.people`)."""
     return safe_markdown(answer.strip(), people).strip() or "(no answer)"
 
 
@@ -80,7 +80,7 @@ def answer_messages(answer: str, progress: RunProgress, note: str = "",
 
 @dataclass(frozen=True)
 class StreamedAnswer:
-    """An answer whole, to finish its stream with (:mod:`bot.answer_delivery`)."""
+    """An answer whole, to finish its stream with (:mod:`bot.outbound.answer_delivery`)."""
 
     body: str
     """Its Markdown, made safe: what the stream adds up to, once complete."""

@@ -9,8 +9,15 @@ from typing import Any
 from agent.ports.standing import standing_decision
 from agent.ports.stores import Approval, ApprovalStatus
 from agent.tools.masking import MASK
-from bot import messages as say
-from bot.blocks import (
+from bot.ground.action_ids import (
+    APPROVE_ACTION,
+    APPROVE_FOR_THREAD_ACTION,
+    EDIT_ACTION,
+    REJECT_ACTION,
+    REJECT_CALLBACK,
+    REJECT_REASON_ACTION,
+)
+from bot.ground.blocks import (
     SECTION_TEXT_LIMIT,
     Block,
     actions,
@@ -21,22 +28,17 @@ from bot.blocks import (
     plain,
     section,
 )
-from bot.mrkdwn import escape
-from bot.standing_view import (
-    APPROVE_FOR_THREAD_ACTION,
+from bot.ground.mrkdwn import escape
+from bot.views import wording as say
+from bot.views.standing_view import (
     APPROVE_FOR_THREAD_BUTTON,
     approved_by_standing,
     approved_for_thread,
 )
 
-APPROVE_ACTION = "approval_approve"
-REJECT_ACTION = "approval_reject"
-EDIT_ACTION = "approval_edit"
 BUTTONS_BLOCK = "approval:"
 """The buttons' block id: ``approval:<id>:<edits>``, so a click names the arguments it saw."""
-REJECT_VIEW = "approval_reject_reason"
 REASON_BLOCK = "reason"
-REASON_INPUT = "reason"
 REASON_MAX_CHARS = 500
 MODAL_TITLE_LIMIT = 24
 PRIVATE_METADATA_LIMIT = 3000
@@ -135,7 +137,7 @@ def reject_modal(approval: Approval, metadata: str) -> dict[str, Any]:
         raise ValueError("modal metadata too long")
     return {
         "type": "modal",
-        "callback_id": REJECT_VIEW,
+        "callback_id": REJECT_CALLBACK,
         "private_metadata": metadata,
         "title": plain(say.REJECT_MODAL_TITLE, MODAL_TITLE_LIMIT),
         "submit": plain(say.REJECT_MODAL_SUBMIT, MODAL_TITLE_LIMIT),
@@ -145,7 +147,7 @@ def reject_modal(approval: Approval, metadata: str) -> dict[str, Any]:
             {
                 "type": "input", "block_id": REASON_BLOCK, "optional": True,
                 "label": plain(say.REJECT_REASON_LABEL, 2000),
-                "element": {"type": "plain_text_input", "action_id": REASON_INPUT, "multiline": True,
+                "element": {"type": "plain_text_input", "action_id": REJECT_REASON_ACTION, "multiline": True,
                             "max_length": REASON_MAX_CHARS},
             },
         ],
@@ -155,5 +157,5 @@ def reject_modal(approval: Approval, metadata: str) -> dict[str, Any]:
 def reason_from(view: dict[str, Any]) -> str | None:
     """The reason typed into the reject modal, or None when left empty."""
     value = (view.get("state", {}).get("values", {}).get(REASON_BLOCK, {})
-             .get(REASON_INPUT, {}).get("value"))
+             .get(REJECT_REASON_ACTION, {}).get("value"))
     return (value.strip() or None) if isinstance(value, str) else None

@@ -8,9 +8,9 @@ from collections.abc import Iterable
 
 from agent.plan.readiness import NodeState
 from agent.tools.registry import Risk, ToolSpec
-from bot import messages as say
-from bot.blocks import clip
-from bot.progress import Phase, RunProgress
+from bot.ground.blocks import clip
+from bot.views import wording as say
+from bot.views.progress_view import Phase, RunProgress
 
 MAX_PROMPTS = 4
 """Slack shows up to four suggested prompts."""

@@ -16,13 +16,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent.ports.stores import Approval
-from bot import messages as say
-from bot.approval_view import MODAL_TITLE_LIMIT, PRIVATE_METADATA_LIMIT
-from bot.blocks import clip, plain, section
+from bot.ground.action_ids import EDIT_CALLBACK, EDIT_VALUE_ACTION
+from bot.ground.blocks import clip, plain, section
+from bot.views import wording as say
+from bot.views.approval_view import MODAL_TITLE_LIMIT, PRIVATE_METADATA_LIMIT
 
-EDIT_VIEW = "approval_edit_args"
 ARG_BLOCK = "arg:"
-VALUE_ACTION = "value"
 INPUT_LIMIT = 3000
 """Slack's limit for one plain-text input."""
 WHOLE = "*"
@@ -83,7 +82,7 @@ def edit_modal(approval: Approval, target: EditTarget, metadata: str) -> dict[st
         text = "" if secret else _as_text(value, is_text(prop))
         if len(text) > INPUT_LIMIT:
             raise TooLongToEdit(name)
-        element: dict[str, Any] = {"type": "plain_text_input", "action_id": VALUE_ACTION,
+        element: dict[str, Any] = {"type": "plain_text_input", "action_id": EDIT_VALUE_ACTION,
                                    "multiline": "\n" in text or len(text) > 60 or not is_text(prop),
                                    "max_length": INPUT_LIMIT}
         if text:
@@ -101,7 +100,7 @@ def edit_modal(approval: Approval, target: EditTarget, metadata: str) -> dict[st
             block["hint"] = plain(clip(str(hint), 2000), 2000)
         blocks.append(block)
     return {
-        "type": "modal", "callback_id": EDIT_VIEW, "private_metadata": metadata,
+        "type": "modal", "callback_id": EDIT_CALLBACK, "private_metadata": metadata,
         "title": plain(say.EDIT_MODAL_TITLE, MODAL_TITLE_LIMIT),
         "submit": plain(say.EDIT_MODAL_SUBMIT, MODAL_TITLE_LIMIT),
         "close": plain(say.EDIT_MODAL_CLOSE, MODAL_TITLE_LIMIT),
@@ -141,7 +140,7 @@ def args_from(view: Mapping[str, Any], approval: Approval, target: EditTarget
     errors: dict[str, str] = {}
     for name in _properties(target, current):
         block = f"{ARG_BLOCK}{name}"
-        raw = values.get(block, {}).get(VALUE_ACTION, {}).get("value")
+        raw = values.get(block, {}).get(EDIT_VALUE_ACTION, {}).get("value")
         text = raw if isinstance(raw, str) else ""
         if not text.strip():
             continue

@@ -7,9 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot import messages as say
-from bot.blocks import MAX_VIEW_BLOCKS, Block, context, divider, fit, header, section
-from bot.reply_view import RunLine, request_link
+from bot.ground.blocks import MAX_VIEW_BLOCKS, Block, context, divider, fit, header, section
+from bot.views import wording as say
+from bot.views.reply_view import RunLine, request_link
 
 MAX_APPROVALS = 8
 """Approvals shown in full (with buttons); more are counted."""
@@ -31,7 +31,7 @@ def home_view(active: list[RunLine], approvals: list[list[Block]], more_approval
               recent: list[RecentLine], standing: list[Block] | None = None) -> dict[str, Any]:
     """``approvals``: each approval's message blocks, as the thread shows them. Each is shown
     whole (never without its buttons) while the view has room; the rest are counted.
-    ``standing``: the blocks listing the person's standing approvals (bot.standing_view)."""
+    ``standing``: the blocks listing the person's standing approvals (bot.views.standing_view)."""
     head: list[Block] = [header(say.HOME_TITLE), context(say.HOME_INTRO)]
     head += [divider(), section(say.ACTIVE_RUNS_TITLE)]
     head.append(section("\n".join(run_line(r) for r in active[:20]) if active else say.NO_ACTIVE_RUNS))

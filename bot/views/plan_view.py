@@ -7,8 +7,8 @@ says of it: ``pending`` (waiting; a red node waiting for approval says so, with 
 approval message as a source), ``in_progress`` (running: its attempts, retries and reused
 results as details), ``complete`` (a one-line summary of its output, as code) or ``error`` (why: its
 error, who rejected it and why, or why it was skipped). Untrusted text (tool output, errors,
-reasons) is made safe as an answer is (:func:`bot.mrkdwn.safe_markdown`). The plan's title
-counts its steps and says how the run stands. :class:`bot.plan_stream.PlanStream` sends what
+reasons) is made safe as an answer is (:func:`bot.ground.mrkdwn.safe_markdown`). The plan's title
+counts its steps and says how the run stands. :class:`bot.outbound.plan_stream.PlanStream` sends what
 changed.
 """
 
@@ -19,10 +19,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from agent.plan.readiness import NodeState
-from bot import messages as say
-from bot.blocks import clip
-from bot.mrkdwn import safe_markdown
-from bot.progress import NodeView, Phase, RunProgress
+from bot.ground.blocks import clip
+from bot.ground.mrkdwn import safe_markdown
+from bot.views import wording as say
+from bot.views.progress_view import NodeView, Phase, RunProgress
 
 TASK_TEXT_CHARS = 256
 """Slack: a task's details and output."""

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot import messages as say
-from bot.blocks import (
+from bot.ground.blocks import (
     MAX_BLOCKS,
     MESSAGE_TEXT_LIMIT,
     SECTION_TEXT_LIMIT,
@@ -16,9 +15,10 @@ from bot.blocks import (
     notification,
     section,
 )
-from bot.mrkdwn import escape, markdown_to_mrkdwn, plain_special_mentions, quiet, split_text, unescape
-from bot.progress import RunProgress
-from bot.status_view import refused_notes
+from bot.ground.mrkdwn import escape, markdown_to_mrkdwn, plain_special_mentions, quiet, split_text, unescape
+from bot.views import wording as say
+from bot.views.progress_view import RunProgress
+from bot.views.status_view import refused_notes
 
 
 @dataclass(frozen=True)

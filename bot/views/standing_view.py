@@ -10,13 +10,11 @@ from __future__ import annotations
 
 from agent.ports.standing import StandingGrant
 from agent.ports.stores import Approval
-from bot import messages as say
-from bot.blocks import Block, actions, button, context, divider, section
-from bot.threads import ThreadRef
+from bot.ground.action_ids import REVOKE_ACTION
+from bot.ground.blocks import Block, actions, button, context, divider, section
+from bot.ground.threads import ThreadRef
+from bot.views import wording as say
 
-APPROVE_FOR_THREAD_ACTION = "approval_approve_thread"
-APPROVE_ALL_ACTION = "run_approve_all"
-REVOKE_ACTION = "standing_revoke"
 GRANT_BLOCK = "standing:"
 """The block id of a grant's Revoke button in App Home: ``standing:<grant id>``."""
 MAX_GRANTS = 10

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from agent.plan.readiness import NodeState
-from bot import messages as say
-from bot.blocks import Block, actions, button, clip, context, fit, line_sections, notification, section
-from bot.mrkdwn import escape
-from bot.progress import NodeView, Phase, RunProgress
-from bot.standing_view import APPROVE_ALL_ACTION, APPROVE_ALL_BUTTON
+from bot.ground.action_ids import APPROVE_ALL_ACTION, CANCEL_ACTION
+from bot.ground.blocks import Block, actions, button, clip, context, fit, line_sections, notification, section
+from bot.ground.mrkdwn import escape
+from bot.views import wording as say
+from bot.views.progress_view import NodeView, Phase, RunProgress
+from bot.views.standing_view import APPROVE_ALL_BUTTON
 
-CANCEL_ACTION = "run_cancel"
 DETAIL_CHARS = 240
 
 
@@ -67,7 +67,7 @@ def render_status(progress: RunProgress, now: float, thread_key: str,
                   *, node_lines: bool = True) -> tuple[str, list[Block]]:
     """The message text (for notifications) and blocks; a Cancel button while the run is active
     (and "Approve all" while several of its approvals wait).
-    Without ``node_lines`` (the plan is streamed in a message of its own: :mod:`bot.plan_stream`)
+    Without ``node_lines`` (the plan is streamed in a message of its own: :mod:`bot.outbound.plan_stream`)
     it is the heading, the plan's thought, the summary and Cancel."""
     heading = title(progress)
     blocks: list[Block] = [section(heading)]

@@ -204,7 +204,7 @@ ASKED_IN = {
 
 def asked_in(kind: str, channel: str) -> str:
     """Where an approval was asked, told to someone who may not be in that conversation
-    (``kind``: a :class:`bot.conversation_kinds.ConversationKind` value, or ``assistant``)."""
+    (``kind``: a :class:`bot.ground.conversation_kinds.ConversationKind` value, or ``assistant``)."""
     return ASKED_IN.get(kind, f"in <#{channel}>, a private channel" if kind == "private channel"
                         else f"in <#{channel}>")
 

@@ -74,7 +74,8 @@ async def _ask(settings: Settings, thread_id: str, request: str, yes: bool) -> i
             settings, llm = demo.tool_settings(settings), demo.model
             typer.echo(f"({NOTE})", err=True)
         llm, packages = _model_and_packages(settings, llm)
-        services = await stack.enter_async_context(open_services(settings, llm=llm, packages=packages))
+        services = await stack.enter_async_context(open_services(  # this thread's runs, no other
+            settings, llm=llm, packages=packages, thread_scope=lambda other: other == thread_id))
         queue = services.events.open()
         return await ask_in_terminal(services.engine, queue, thread_id, request,
                                      user=getpass.getuser(), auto_approve=yes)
@@ -178,8 +179,8 @@ def serve(
     """Run the Slack bot: HTTP (POST /slack/events; GET /healthz, /livez, /metrics) or Socket Mode
     (the GET endpoints on PORT); with no Slack setting and no DATABASE_URL (or with --playground),
     the local playground."""
+    from bot.access.policy import PolicyError, load_policy
     from bot.config import BotConfig
-    from bot.policy import PolicyError, load_policy
 
     settings = Settings()
     configure_logging(settings.log_level, settings.secret_values())
@@ -271,8 +272,8 @@ def _slack_setup_problems(settings: Settings, socket_mode: bool) -> list[str]:
 
 
 async def _serve(settings: Settings, config: BotConfig, *, socket_mode: bool, host: str, port: int) -> None:
+    from bot.access.policy import check_policy_tools
     from bot.app import BotDeps, build_bot
-    from bot.policy import check_policy_tools
     from bot.server import serve_http, serve_socket_mode
     from infra.local_model.use import open_local_model
     from infra.operations.metrics import Metrics

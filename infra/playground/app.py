@@ -25,12 +25,12 @@ import structlog
 import watchfiles
 from langchain_core.language_models import BaseChatModel
 
+from bot.access.policy import check_policy_tools, load_policy
 from bot.app import BotDeps, SlackBot, build_bot
 from bot.config import BotConfig
-from bot.policy import check_policy_tools, load_policy
+from bot.ground.background_tasks import TaskSet
+from bot.ground.threads import PREFIX as THREAD_PREFIX
 from bot.server import asgi_app
-from bot.tasks import TaskSet
-from bot.threads import PREFIX as THREAD_PREFIX
 from infra.emulators.slack.workspace import Message
 from infra.local_model.use import local_model_note, open_local_model
 from infra.operations.embedded_server import serving

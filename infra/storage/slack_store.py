@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from agent.ports.audit import AuditKind
+from bot.ground.threads import ThreadRef
 from bot.store import (
     AnswerMessage,
     ApprovalDM,
@@ -28,7 +29,6 @@ from bot.store import (
     StatusMessage,
     Vote,
 )
-from bot.threads import ThreadRef
 from infra.storage.db import (
     ApprovalRow,
     AuditRow,

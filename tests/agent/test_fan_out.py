@@ -18,7 +18,7 @@ from agent.plan.format import node_label, plan_json_schema
 from agent.plan.limits import PlanLimits
 from agent.plan.parsing import item_argument
 from agent.plan.validation import validate_plan
-from bot.progress import RunProgress
+from bot.views.progress_view import RunProgress
 from tests.agent.harness import Harness, finish, harness
 from tests.agent.test_green_calls import engine
 from tests.agent.test_planner_streaming import over_http

@@ -21,12 +21,12 @@ from langchain_core.language_models import BaseChatModel
 
 from agent.engine.engine import Engine
 from agent.execution.context import EngineSettings
+from bot.access.approvers import ApproverPolicy
+from bot.access.policy import Policy
 from bot.app import BotDeps, SlackBot, build_bot
-from bot.approvers import ApproverPolicy
 from bot.config import BotConfig
-from bot.messages import PHASE_TITLES
-from bot.policy import Policy
 from bot.server import asgi_app
+from bot.views.wording import PHASE_TITLES
 from infra.emulators.scripted_chat import ScriptedChatModel
 from infra.operations.metrics import Metrics
 from infra.settings import Settings

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.policy import Policy
+from bot.access.policy import Policy
 from tests.bot.chat import ALICE, BOB, MALLORY, OPS, Chat, chat_with, finish, running_bot, settle
 from tests.fakes.slack_api import FakeSlack
 

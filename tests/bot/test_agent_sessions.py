@@ -12,7 +12,7 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.messages import CANCEL_NOT_ALLOWED
+from bot.views.wording import CANCEL_NOT_ALLOWED
 from infra.emulators.slack.workspace import AgentSession
 from tests.bot.chat import ALICE, BOB, MALLORY, Chat, Thread, chat_with, finish, running_bot, settle
 from tests.fakes.slack_api import FakeSlack

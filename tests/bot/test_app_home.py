@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from bot.threads import ThreadRef
+from bot.ground.threads import ThreadRef
 from tests.bot.chat import (
     ALICE,
     BOB,
@@ -312,9 +312,9 @@ async def test_who_has_home_in_view_is_forgotten_once_it_is_stale() -> None:
     did within ``fresh_seconds`` (memory stays bounded by recent viewers, not by the workspace)."""
     from typing import Any, cast
 
-    from bot.features import Feature, SlackFeatures
-    from bot.home import AppHome
-    from bot.tasks import TaskSet
+    from bot.ground.background_tasks import TaskSet
+    from bot.ground.features import Feature, SlackFeatures
+    from bot.outbound.home import AppHome
 
     features = SlackFeatures()
     features.refused(Feature.HOME, "not_allowed_token_type")  # nothing published: no Slack needed

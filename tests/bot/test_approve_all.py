@@ -4,7 +4,7 @@ approve, each checked against its own approvers; the rest stay pending and the c
 from __future__ import annotations
 
 from agent.ports.audit import AuditKind
-from bot.standing_view import APPROVE_ALL_BUTTON
+from bot.views.standing_view import APPROVE_ALL_BUTTON
 from tests.bot.chat import ALICE, BOB, chat_with, finish, running_bot, settle
 from tests.fakes.slack_api import FakeSlack, Message
 

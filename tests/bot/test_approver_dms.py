@@ -13,11 +13,11 @@ import asyncio
 import pytest
 
 from agent.events import AwaitingApproval
-from bot.approval_dms import ApprovalDMs
-from bot.approvers import deciders
-from bot.conversation_kinds import ConversationKind, ConversationKinds, kind_of
-from bot.features import SlackFeatures
-from bot.threads import ThreadRef
+from bot.access.approvers import deciders
+from bot.ground.conversation_kinds import ConversationKind, ConversationKinds, kind_of
+from bot.ground.features import SlackFeatures
+from bot.ground.threads import ThreadRef
+from bot.outbound.approval_dms import ApprovalDMs
 from tests.bot.chat import (
     ALICE,
     BOB,

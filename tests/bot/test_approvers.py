@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from bot.access import AccessDirectory, MembershipUnknown
+from bot.access.access import AccessDirectory, MembershipUnknown
+from bot.access.approvers import ApproverPolicy, describe, is_allowed
+from bot.access.policy import Policy
 from bot.app import web_client
-from bot.approvers import ApproverPolicy, describe, is_allowed
 from bot.config import BotConfig
-from bot.policy import Policy
-from bot.threads import ThreadRef, strip_mention
+from bot.ground.threads import ThreadRef, strip_mention
 from tests.fakes.slack_api import FakeSlack
 
 

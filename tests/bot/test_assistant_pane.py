@@ -5,8 +5,8 @@ per assistant thread. Without the assistant scope it all still works, without th
 
 from __future__ import annotations
 
-from bot.policy import Policy
-from bot.threads import ThreadRef
+from bot.access.policy import Policy
+from bot.ground.threads import ThreadRef
 from tests.bot.chat import ALICE, BOB, MALLORY, Thread, chat_with, finish, running_bot, settle
 from tests.fakes.slack_api import FakeSlack
 

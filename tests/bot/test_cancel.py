@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.status_view import CANCEL_ACTION
+from bot.ground.action_ids import CANCEL_ACTION
 from tests.bot.chat import ALICE, BOB, MALLORY, chat_with, finish, is_answer, running_bot, settle
 from tests.fakes.slack_api import FakeSlack
 

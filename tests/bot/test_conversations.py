@@ -8,8 +8,8 @@ from typing import Any
 
 from langchain_core.messages import BaseMessage
 
-from bot.intake import request_key
-from bot.threads import ThreadRef, message_key
+from bot.ground.threads import ThreadRef, message_key
+from bot.inbound.intake import request_key
 from tests.bot.chat import ALICE, BOB, OPS, Thread, chat_with, finish, running_bot, settle
 from tests.fakes.slack_api import FakeSlack
 

@@ -14,8 +14,8 @@ from pydantic import BaseModel, Field, field_validator
 
 from agent.execution.approval_edits import argument_problems
 from agent.tools.registry import Risk, ToolRegistry
-from bot import messages as say
-from bot.edit_view import EditTarget, field_errors
+from bot.views import wording as say
+from bot.views.edit_view import EditTarget, field_errors
 from tests.bot.chat import ALICE, chat_with, finish, running_bot
 from tests.fakes.slack_api import FakeSlack
 

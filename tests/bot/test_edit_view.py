@@ -10,7 +10,7 @@ from langchain_core.tools import StructuredTool
 
 from agent.ports.stores import Approval, ApprovalStatus
 from agent.tools.registry import Risk, ToolRegistry
-from bot.edit_view import EditTarget, TooLongToEdit, args_from, edit_modal, field_errors
+from bot.views.edit_view import EditTarget, TooLongToEdit, args_from, edit_modal, field_errors
 
 
 def approval(args: dict[str, Any]) -> Approval:

@@ -10,7 +10,7 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.app import web_client
 from bot.config import BotConfig
-from bot.editor import MessageEditor
+from bot.outbound.coalesced_edits import MessageEditor
 from tests.fakes.slack_api import FakeSlack
 
 

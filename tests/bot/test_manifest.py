@@ -41,9 +41,9 @@ installs, but not subscribed to by the manifest (agent_view sends app_home_opene
 
 
 def test_every_event_the_bot_listens_to_is_subscribed() -> None:
-    """Events the listeners register by name (bot/listeners.py) are in the manifest, but for the
+    """Events the listeners register by name (bot/inbound/listeners.py) are in the manifest, but for the
     assistant pane's, which existing installs on assistant_view still send."""
-    source = (MANIFEST.parents[2] / "bot" / "listeners.py").read_text()
+    source = (MANIFEST.parents[2] / "bot" / "inbound" / "listeners.py").read_text()
     events = set(manifest()["settings"]["event_subscriptions"]["bot_events"])
     for name in ("app_mention", "app_context_changed", "agent_session_stopped", "app_home_opened"):
         assert f'@app.event("{name}")' in source and name in events

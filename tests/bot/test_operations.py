@@ -233,3 +233,36 @@ async def test_healthz_without_metrics_keeps_answering_ok(slack: FakeSlack, sqli
         missing = await get(f"{app.url}/metrics")
     assert ready.status_code == 200 and ready.json()["ok"] is True
     assert missing.status_code == 404
+
+
+async def test_the_mends_that_corrected_a_plan_are_counted_audited_and_shown(sqlite_url: str) -> None:
+    """A plan with two slips (a blank optional argument, a one-item fan-out): the mends that fired
+    are named on PlanReady, counted in /metrics, stored with the plan in the audit trail, and said
+    under the plan in the status message (issue 42)."""
+    from agent.events import PlanReady
+    from bot.views.progress_view import RunProgress
+    from bot.views.status_view import render_status
+
+    sloppy = {"nodes": [{"id": "a", "tool": "lookup", "each": [{"key": "a"}], "args": {"gate": ""}}]}
+    metrics = Metrics(REPLICA)
+    async with harness(sqlite_url, [sloppy, finish("done")]) as h:
+        assert await h.engine.submit("t1", "look a up") is Submission.STARTED
+        await h.engine.idle()
+        events = h.drain()
+        trail = await h.services.store.audit_entries()
+    for event in events:
+        metrics.observe(event)
+    [ready] = [e for e in events if isinstance(e, PlanReady)]
+    assert ready.mends == ("blank-options", "single-calls")
+    assert ready.plan["nodes"][0]["args"] == {"key": "a"}
+    m = Samples((await metrics.metrics())[0].decode())
+    assert m.value("dagbot_plan_mends_total", mend="blank-options") == 1
+    assert m.value("dagbot_plan_mends_total", mend="single-calls") == 1
+    assert m.value("dagbot_plan_mends_total", mend="duplicate-ids") == 0
+    [planned] = [entry for entry in trail if entry.kind == "plan"]
+    assert planned.detail["mends"] == ["blank-options", "single-calls"]
+    progress = RunProgress(request="look a up", requested_by=ALICE, started_at=0.0)
+    progress.apply(ready)
+    text = str(render_status(progress, 1.0, "t1")[1])
+    assert "dagbot corrected the model's plan: optional arguments given as empty values were left out; " \
+           "a step written as a list of one call was read as one call" in text

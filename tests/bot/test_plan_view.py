@@ -20,12 +20,12 @@ from agent.events import (
 )
 from bot.app import web_client
 from bot.config import BotConfig
-from bot.features import SlackFeatures
-from bot.mrkdwn import whole_cut, whole_parts
-from bot.plan_stream import AppendPacer, PlanStream
-from bot.plan_view import Task, changes, merged, node_task, plan_tasks, plan_title, settled
-from bot.progress import Phase, RunProgress
-from bot.threads import ThreadRef
+from bot.ground.features import SlackFeatures
+from bot.ground.mrkdwn import whole_cut, whole_parts
+from bot.ground.threads import ThreadRef
+from bot.outbound.plan_stream import AppendPacer, PlanStream
+from bot.views.plan_view import Task, changes, merged, node_task, plan_tasks, plan_title, settled
+from bot.views.progress_view import Phase, RunProgress
 from tests.bot.chat import ALICE, OPS
 from tests.fakes.slack_api import FakeSlack
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.approvers import ApproverPolicy
-from bot.policy import Policy, PolicyError, check_policy_tools, load_policy, parse_policy
+from bot.access.approvers import ApproverPolicy
+from bot.access.policy import Policy, PolicyError, check_policy_tools, load_policy, parse_policy
 
 EXAMPLE = """\
 channels: [C0OPS, C0DEPLOY]

@@ -16,8 +16,8 @@ from agent.events import (
     Waiting,
 )
 from agent.plan.readiness import NodeState
-from bot.progress import Phase, RunProgress
-from bot.status_view import node_detail
+from bot.views.progress_view import Phase, RunProgress
+from bot.views.status_view import node_detail
 
 PLAN = {"thought": "t", "nodes": [
     {"id": "deploy", "tool": "deploy", "args": {}},

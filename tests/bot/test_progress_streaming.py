@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from agent.events import NodeFinished, NodeProposed, NodeStarted, Planning, PlanReady, RunEvent
 from agent.plan.readiness import NodeState
-from bot.progress import Phase, RunProgress
-from bot.status_view import render_status
+from bot.views.progress_view import Phase, RunProgress
+from bot.views.status_view import render_status
 
 PLAN = {"thought": "t", "nodes": [
     {"id": "a", "tool": "lookup", "args": {"key": "a"}},

@@ -12,8 +12,8 @@ from agent.events import (
     ToolRetrying,
 )
 from agent.plan.readiness import NodeState
-from bot.progress import RunProgress
-from bot.status_view import node_line
+from bot.views.progress_view import RunProgress
+from bot.views.status_view import node_line
 
 IDS = {"thread_id": "slack:T:C:1.0", "run_id": "r"}
 PLAN = {"nodes": [{"id": "a", "tool": "http_get", "args": {}}, {"id": "b", "tool": "lookup", "args": {}}]}

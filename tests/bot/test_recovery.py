@@ -8,7 +8,7 @@ import asyncio
 from sqlalchemy import update
 
 from agent.events import AnswerReady
-from bot.threads import ThreadRef
+from bot.ground.threads import ThreadRef
 from infra.storage.db import SlackStatusMessageRow, create_engine
 from infra.storage.engine_store import SqlStore
 from tests.bot.chat import ALICE, Thread, chat_with, finish, running_bot

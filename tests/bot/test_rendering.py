@@ -9,13 +9,21 @@ from hypothesis import strategies as st
 
 from agent.events import AnswerReady, AwaitingApproval, NodeFinished, NodeStarted, PlanReady
 from agent.ports.stores import Approval, ApprovalStatus
-from bot.approval_view import pretty_args, reason_from, reject_modal, render_approval
-from bot.blocks import MAX_BLOCKS, MAX_VIEW_BLOCKS, SECTION_TEXT_LIMIT, clip, fit, line_sections, section
-from bot.home_view import MAX_APPROVALS, home_view
-from bot.mrkdwn import escape, markdown_to_mrkdwn, split_text
-from bot.progress import RunProgress
-from bot.reply_view import answer_replies, status_reply
-from bot.status_view import render_status
+from bot.ground.blocks import (
+    MAX_BLOCKS,
+    MAX_VIEW_BLOCKS,
+    SECTION_TEXT_LIMIT,
+    clip,
+    fit,
+    line_sections,
+    section,
+)
+from bot.ground.mrkdwn import escape, markdown_to_mrkdwn, split_text
+from bot.views.approval_view import pretty_args, reason_from, reject_modal, render_approval
+from bot.views.home_view import MAX_APPROVALS, home_view
+from bot.views.progress_view import RunProgress
+from bot.views.reply_view import answer_replies, status_reply
+from bot.views.status_view import render_status
 from tests.fakes.slack_api import block_problems
 
 
@@ -178,7 +186,7 @@ def test_a_long_answer_is_split_over_messages_within_limits() -> None:
 
 
 def test_status_reply_lists_runs_and_approvals() -> None:
-    from bot.reply_view import ApprovalLine, RunLine
+    from bot.views.reply_view import ApprovalLine, RunLine
 
     reply = status_reply([RunLine("https://x.test/1", "deploy <prod>", "running")],
                          [ApprovalLine("https://x.test/2", "deploy", "d", "U1")])

@@ -8,7 +8,7 @@ import time
 
 from sqlalchemy import func, select
 
-from bot.intake import fresh_request_key
+from bot.inbound.intake import fresh_request_key
 from bot.store import SlashCommand
 from infra.storage.db import SlackCommandRow, create_engine
 from infra.storage.slack_store import SqlSlackStore

@@ -9,10 +9,11 @@ from typing import Any
 
 from agent.ports.audit import AuditEntry, AuditKind
 from agent.ports.stores import ExecutionStatus
-from bot.policy import parse_policy
-from bot.progress import STANDING_DECISION
-from bot.standing_view import APPROVE_FOR_THREAD_ACTION, APPROVE_FOR_THREAD_BUTTON
-from bot.threads import ThreadRef
+from bot.access.policy import parse_policy
+from bot.ground.action_ids import APPROVE_FOR_THREAD_ACTION
+from bot.ground.threads import ThreadRef
+from bot.views.progress_view import STANDING_DECISION
+from bot.views.standing_view import APPROVE_FOR_THREAD_BUTTON
 from tests.bot.chat import (
     ALICE,
     BOB,

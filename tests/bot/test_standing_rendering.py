@@ -11,16 +11,16 @@ from agent.events import DecisionRecorded
 from agent.plan.readiness import NodeState
 from agent.ports.standing import StandingGrant, covering_reason, granting_reason, standing_decision
 from agent.ports.stores import Approval, ApprovalStatus
-from bot.approval_view import render_approval
-from bot.home_view import MAX_APPROVALS, home_view
-from bot.progress import STANDING_DECISION, NodeView, Phase, RunProgress
-from bot.standing_view import (
+from bot.views.approval_view import render_approval
+from bot.views.home_view import MAX_APPROVALS, home_view
+from bot.views.progress_view import STANDING_DECISION, NodeView, Phase, RunProgress
+from bot.views.standing_view import (
     APPROVE_ALL_BUTTON,
     APPROVE_FOR_THREAD_BUTTON,
     MAX_GRANTS,
     grant_blocks,
 )
-from bot.status_view import render_status
+from bot.views.status_view import render_status
 from infra.emulators.slack.blockkit import message_refusal, view_refusal
 from tests.fakes.slack_api import render_text
 

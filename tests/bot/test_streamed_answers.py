@@ -13,8 +13,9 @@ import pytest
 from langchain_openai import ChatOpenAI
 from pydantic import SecretStr
 
-from bot.answer_view import ANSWER_PART_CHARS, MARKDOWN_LIMIT
-from bot.notifier import ANSWER_EVENT
+from agent.answer.facts import INTRO as FACTS_INTRO
+from bot.outbound.notifier import ANSWER_EVENT
+from bot.views.answer_view import ANSWER_PART_CHARS, MARKDOWN_LIMIT
 from infra.emulators.openai_wire import ModelReply
 from tests.bot.chat import ALICE, OPS, RunningBot, Thread, chat_with, finish, running_bot, settle
 from tests.fakes.openai_server import FakeOpenAI
@@ -130,7 +131,7 @@ async def test_an_answer_that_differs_from_its_stream_replaces_it(slack: FakeSla
             await settle(app)
             assert answer.appended and "streamed draft" in "".join(answer.appended)
             assert "streamed draft" not in answer.content
-            assert answer.text.startswith("Here is what the plan produced")
+            assert answer.text.startswith(FACTS_INTRO)
             assert answer_calls(slack, thread)[-2:] == ["chat.stopStream", "chat.update"]
             assert len(thread.answers()) == 1
 

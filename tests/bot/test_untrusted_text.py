@@ -16,11 +16,11 @@ from pydantic import SecretStr
 
 from agent.answer.template import templated_answer
 from agent.events import DecisionRecorded, NodeFailed, PlanReady
-from bot.answer_view import answer_messages
-from bot.mrkdwn import WORD_JOINER, escape, safe_markdown, streamable_markdown
-from bot.progress import RunProgress
-from bot.reply_view import failure_replies, root_message
-from bot.status_view import render_status
+from bot.ground.mrkdwn import WORD_JOINER, escape, safe_markdown, streamable_markdown
+from bot.views.answer_view import answer_messages
+from bot.views.progress_view import RunProgress
+from bot.views.reply_view import failure_replies, root_message
+from bot.views.status_view import render_status
 from tests.bot.chat import ALICE, BOB, chat_with, finish, running_bot, settle
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.slack_api import FakeSlack, Message

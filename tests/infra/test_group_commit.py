@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.threads import ThreadRef
+from bot.ground.threads import ThreadRef
 from infra.storage.db import create_engine
 from infra.storage.engine_store import SqlStore
 from infra.storage.group_commit import GroupCommit

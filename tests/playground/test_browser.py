@@ -250,8 +250,8 @@ async def test_an_answer_shows_slacks_mentions_as_slack_does_but_never_pings(pag
     fetched page writes would ping there. The answer the bot sends from the same text does not."""
     from slack_sdk.web.async_client import AsyncWebClient
 
-    from bot.answer_view import answer_messages
-    from bot.progress import RunProgress
+    from bot.views.answer_view import answer_messages
+    from bot.views.progress_view import RunProgress
 
     client = AsyncWebClient(token=playground.slack.token, base_url=f"{playground.url}/api/")
     written = ("ping <!here> and <!subteam^S0SRE|@sre> for <@U0ALICE>: sign in at "

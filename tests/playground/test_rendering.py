@@ -9,10 +9,10 @@ import pytest
 
 from agent.plan.readiness import NodeState
 from agent.ports.stores import Approval, ApprovalStatus
-from bot.approval_view import reject_modal, render_approval
-from bot.progress import NodeView, Phase, RunProgress
-from bot.reply_view import answer_replies, failure_replies, help_reply, root_message
-from bot.status_view import render_status
+from bot.views.approval_view import reject_modal, render_approval
+from bot.views.progress_view import NodeView, Phase, RunProgress
+from bot.views.reply_view import answer_replies, failure_replies, help_reply, root_message
+from bot.views.status_view import render_status
 from infra.emulators.slack.blockkit import message_refusal, view_refusal
 
 
