@@ -34,7 +34,7 @@ def register_builtin_tools(
         families.append(email_tools(cfg.smtp))
     for family in families:
         for tool, risk in family:
-            registry.add(tool, risk, returns=RETURNS.get(tool.name))
+            registry.add(tool, risk, returns=RETURNS.get(tool.name), effects=EFFECTS.get(tool.name))
 
 
 RETURNS: dict[str, frozenset[str]] = {
@@ -46,3 +46,8 @@ RETURNS: dict[str, frozenset[str]] = {
     "send_email": frozenset({"sent_to", "message_id"}),
 }
 """The keys of each built-in tool's output (see each tool's "Returns" sentence)."""
+EFFECTS: dict[str, frozenset[str]] = {
+    "write_file": frozenset({"write"}), "send_email": frozenset({"send"}),
+    "http_post": frozenset({"post", "send"}),
+}
+"""What each red built-in tool changes (:mod:`agent.tools.effects`)."""

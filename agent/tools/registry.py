@@ -91,6 +91,9 @@ class ToolSpec:
     returns: frozenset[str] | None = None
     """The keys of the object the tool returns (some may be absent from a given result), when
     declared: package code reading another key of its output is mended or told so."""
+    effects: frozenset[str] | None = None
+    """What a red tool changes (:data:`agent.tools.effects.EFFECT_WORDS`' effects), when declared:
+    a call of it for a request that asks for none of these is not what was asked."""
 
     @property
     def name(self) -> str:
@@ -160,10 +163,11 @@ class ToolRegistry:
 
     def add(self, tool: BaseTool, risk: Risk | str, *, secret: Iterable[str] = (),
             retry: RetryPolicy | None = None, cacheable: bool = True,
-            returns: Iterable[str] | None = None) -> None:
+            returns: Iterable[str] | None = None, effects: Iterable[str] | None = None) -> None:
         """Register a tool; ``secret`` names arguments never to be shown (masked in Slack and
         in the audit trail), like arguments whose schema marks them secret; ``returns``: the
-        keys of the object it returns, when it always returns one."""
+        keys of the object it returns, when it always returns one; ``effects``: what a red tool
+        changes (:mod:`agent.tools.effects`)."""
         if tool.name in self._specs:
             raise ConfigurationError(f"tool '{tool.name}' is registered twice")
         if tool.name in RESERVED_NAMES:
@@ -171,11 +175,16 @@ class ToolRegistry:
                                      f"rename it (reserved: {', '.join(sorted(RESERVED_NAMES))})")
         self._specs[tool.name] = ToolSpec(tool=tool, risk=Risk(risk), secret=frozenset(secret),
                                           retry=retry, cacheable=cacheable,
-                                          returns=None if returns is None else frozenset(returns))
+                                          returns=None if returns is None else frozenset(returns),
+                                          effects=None if effects is None else frozenset(effects))
 
     def returns_of(self, name: str) -> frozenset[str] | None:
         """The keys tool ``name``'s output object has (None: not declared, or no such tool)."""
         return self._specs[name].returns if name in self._specs else None
+
+    def effects_of(self, name: str) -> frozenset[str] | None:
+        """What red tool ``name`` changes (None: not declared, or no such tool)."""
+        return self._specs[name].effects if name in self._specs else None
 
     def secret_args(self, name: str) -> frozenset[str]:
         """Arguments of tool ``name`` never shown outside the engine (unknown tools: none)."""

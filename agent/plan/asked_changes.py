@@ -1,0 +1,56 @@
+"""What a change does is the request's to say: a red node whose tool does none of what the
+request asks for is a plan problem, not an approval (:mod:`agent.tools.effects`).
+
+"Delete logs/app.log" planned as a ``write_file`` of an empty string, "restart the checkout
+service" as an ``http_post`` to a host named nowhere: an approver would be asked for a change
+nobody asked for, and the answer would call it done. When some red tool does what the request
+asks, the repair round is told to use it; when none does, the node is left out at once and, if
+nothing else is left to do, the reply is a plain "I can't", with what dagbot can change instead.
+Tools that declare no effects (registered without them) are never judged so.
+"""
+
+from __future__ import annotations
+
+from agent.errors import PlanProblem
+from agent.plan.format import Plan, PlanNode
+from agent.tools.effects import EFFECT_NAMES, asked_effects
+from agent.tools.registry import Risk, ToolRegistry
+
+
+def unasked_changes(plan: Plan, registry: ToolRegistry, request: str) -> list[PlanProblem]:
+    """A problem for each red node whose tool does none of the effects ``request`` asks for."""
+    asked = asked_effects(request)
+    if not asked:
+        return []
+    return [PlanProblem(node.id, "tool", _why(node, registry, asked))
+            for node in plan.nodes if _unasked(node, registry, asked)]
+
+
+def done_by_no_tool(request: str, registry: ToolRegistry) -> frozenset[str]:
+    """The effects ``request`` asks for that no red tool of ``registry`` declares."""
+    declared = {effect for name in registry.names(Risk.RED) for effect in registry.effects_of(name) or ()}
+    return asked_effects(request) - declared
+
+
+def cannot_do_reply(effects: frozenset[str], registry: ToolRegistry) -> str:
+    """The plain "I can't" for a request asking for ``effects`` that no tool does."""
+    named = " or ".join(sorted(EFFECT_NAMES[effect] for effect in effects))
+    red = registry.names(Risk.RED)
+    can = (f"What I can change: {', '.join(f'`{t}`' for t in red)}, each after an approval."
+           if red else "My tools here only read.")
+    return f"I can't do that: none of my tools can {named}. {can}"
+
+
+def _unasked(node: PlanNode, registry: ToolRegistry, asked: frozenset[str]) -> bool:
+    if node.tool is None or node.tool not in registry or registry.risk_of(node.tool) is not Risk.RED:
+        return False
+    effects = registry.effects_of(node.tool)
+    return effects is not None and not effects & asked
+
+
+def _why(node: PlanNode, registry: ToolRegistry, asked: frozenset[str]) -> str:
+    assert node.tool is not None
+    does = ", ".join(sorted(registry.effects_of(node.tool) or ()))
+    wanted = " or ".join(sorted(EFFECT_NAMES[effect] for effect in asked))
+    return (f"'{node.tool}' does not do what the request asks ({wanted}); it can only {does}: use a "
+            "tool that does what is asked, or leave this change out if no tool does")

@@ -1,0 +1,43 @@
+"""What a red tool changes, in the words a request asks for a change with.
+
+A red tool declares its effects when it is registered (``write_file`` writes, ``send_email``
+sends); a request's verbs say which effects it asks for ("delete logs/app.log" asks to delete).
+A red call whose tool's effects are none of those the request asks for is not what was asked
+(issue 43: "delete a file" planned as ``write_file`` of an empty string, "restart a service" as
+an ``http_post`` to a host named nowhere): the approval would protect the world, but the answer
+would be wrong. Only words that plainly ask for a change are read; a request with none leaves
+the choice to the plan.
+"""
+
+from __future__ import annotations
+
+import re
+
+EFFECT_WORDS: dict[str, tuple[str, ...]] = {
+    "write": ("write", "save", "append", "overwrite", "clear", "truncate", "copy", "store", "create"),
+    "send": ("send", "mail", "email", "e-mail", "notify", "forward"),
+    "post": ("post", "webhook", "trigger"),
+    "record": ("record", "insert", "register"),
+    "delete": ("delete", "remove", "erase", "wipe", "purge"),
+    "restart": ("restart", "reboot", "reload", "bounce"),
+    "deploy": ("deploy", "redeploy", "rollback", "roll back", "roll out", "rollout", "revert", "scale"),
+    "move": ("move", "rename"),
+    "stop": ("kill", "shut down", "shutdown", "terminate"),
+}
+"""Each effect, and the verbs (and their -s, -d/-ed, -ing forms) that ask for it."""
+EFFECT_NAMES = {"write": "write files", "send": "send mail", "post": "post to web services",
+                "record": "record rows", "delete": "delete", "restart": "restart services",
+                "deploy": "deploy or roll back", "move": "move or rename files", "stop": "stop processes"}
+"""What doing each effect is called, for the reply that says no tool does it."""
+
+_ASKING = {effect: re.compile(r"\b(?:" + "|".join(
+    re.escape(word).replace(r"\ ", r"\s+") + r"(?:s|es|d|ed|ing)?" for word in words) + r")\b", re.I)
+    for effect, words in EFFECT_WORDS.items()}
+_QUOTED = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"|`[^`\n]*`")
+"""Quoted text is what to write, not what to do ("write 'deploy done' to notes.txt")."""
+
+
+def asked_effects(request: str) -> frozenset[str]:
+    """The effects ``request`` asks for by its verbs (quoted text left out)."""
+    text = _QUOTED.sub(" ", request)
+    return frozenset(effect for effect, pattern in _ASKING.items() if pattern.search(text))

@@ -1,0 +1,116 @@
+"""A plain "I can't" (issue 43): a red node whose tool does none of what the request asks for
+is a plan problem, not an approval; where no tool does it, dagbot says so and asks nobody."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from langchain_core.tools import StructuredTool
+from pydantic import BaseModel
+
+from agent.engine.engine import Submission
+from agent.events import AnswerReady, AwaitingApproval, PlanRepairing
+from agent.plan.asked_changes import cannot_do_reply, done_by_no_tool, unasked_changes
+from agent.plan.format import Plan, PlanNode
+from agent.tools.effects import asked_effects
+from agent.tools.registry import Risk, ToolRegistry
+from tests.agent.harness import Harness, harness
+from tests.bot.chat import finish
+
+
+class Args(BaseModel):
+    path: str = ""
+    content: str = ""
+    to: str = ""
+    url: str = ""
+
+
+def tool(name: str) -> StructuredTool:
+    async def run(**kwargs: Any) -> dict[str, Any]:
+        return {"ok": True, **kwargs}
+    return StructuredTool.from_function(coroutine=run, name=name, description=f"The {name}.", args_schema=Args)
+
+
+def registry() -> ToolRegistry:
+    tools = ToolRegistry()
+    tools.add(tool("read_file"), Risk.GREEN)
+    tools.add(tool("write_file"), Risk.RED, effects={"write"})
+    tools.add(tool("send_email"), Risk.RED, effects={"send"})
+    tools.add(tool("http_post"), Risk.RED, effects={"post", "send"})
+    tools.add(tool("legacy"), Risk.RED)  # declares nothing: never judged
+    return tools
+
+
+@pytest.mark.parametrize(("request_text", "effects"), [
+    ("Delete logs/app.log", {"delete"}),
+    ("Restart the checkout service", {"restart"}),
+    ("Roll back billing to 2.3.9", {"deploy"}),
+    ("Write 'delete me' to notes.txt", {"write"}),   # quoted text is what to write
+    ("Email ops the error count and save it to errors.txt", {"send", "write"}),
+    ("How many ERROR lines are in logs/app.log?", set()),
+])
+def test_the_effects_a_request_asks_for_are_read_from_its_verbs(request_text: str, effects: set[str]) -> None:
+    assert asked_effects(request_text) == effects
+
+
+def test_a_red_node_doing_none_of_what_is_asked_is_a_problem() -> None:
+    plan = Plan(nodes=[PlanNode(id="clear", tool="write_file", args={"path": "logs/app.log", "content": ""}),
+                       PlanNode(id="old", tool="legacy", args={})])
+    [problem] = unasked_changes(plan, registry(), "Delete logs/app.log")
+    assert problem.node == "clear" and "'write_file' does not do what the request asks (delete)" in problem.message
+    assert unasked_changes(plan, registry(), "Clear logs/app.log") == []  # clearing is writing
+    assert unasked_changes(plan, registry(), "Tidy up the logs") == []    # no verb of change: the plan's call
+
+
+def test_what_no_tool_does_gets_a_plain_reply_naming_what_can_be_done() -> None:
+    assert done_by_no_tool("Restart the checkout service and email ops", registry()) == {"restart"}
+    reply = cannot_do_reply(frozenset({"restart"}), registry())
+    assert reply.startswith("I can't do that: none of my tools can restart services.")
+    assert "`write_file`" in reply and "each after an approval" in reply
+
+
+async def ended(h: Harness) -> tuple[str, list[str]]:
+    await h.engine.idle()
+    events = h.drain()
+    answer = next(e.answer for e in events if isinstance(e, AnswerReady))
+    return answer, [type(e).__name__ for e in events]
+
+
+def with_file_tools(h: Harness) -> None:
+    h.services.registry.add(tool("write_file"), Risk.RED, effects={"write"})
+    h.services.registry.add(tool("http_post"), Risk.RED, effects={"post", "send"})
+
+
+async def test_delete_approximated_by_an_empty_write_is_answered_i_cant_and_asks_nobody(sqlite_url: str) -> None:
+    empty_write = {"nodes": [{"id": "delete", "tool": "write_file",
+                              "args": {"path": "logs/app.log", "content": ""}}]}
+    async with harness(sqlite_url, [empty_write]) as h:
+        with_file_tools(h)
+        assert await h.engine.submit("t1", "Delete logs/app.log") is Submission.STARTED
+        answer, kinds = await ended(h)
+    assert answer.startswith("I can't do that: none of my tools can delete.")
+    assert AwaitingApproval.__name__ not in kinds and PlanRepairing.__name__ not in kinds
+    assert len(h.llm.calls) == 1  # no repair round and no joiner: the reply is dagbot's
+
+
+async def test_a_restart_posted_to_a_host_after_a_read_is_i_cant_too(sqlite_url: str) -> None:
+    plan = {"nodes": [{"id": "status", "tool": "lookup", "args": {"key": "checkout"}},
+                      {"id": "restart", "tool": "http_post", "args": {"url": "http://ops.internal/restart"}}]}
+    async with harness(sqlite_url, [plan]) as h:
+        with_file_tools(h)
+        assert await h.engine.submit("t1", "Restart the checkout service") is Submission.STARTED
+        answer, kinds = await ended(h)
+    assert answer.startswith("I can't do that: none of my tools can restart services.")
+    assert AwaitingApproval.__name__ not in kinds
+
+
+async def test_the_wrong_red_tool_for_what_a_tool_does_goes_to_the_repair_round(sqlite_url: str) -> None:
+    posted = {"nodes": [{"id": "note", "tool": "http_post", "args": {"url": "http://x.example/", "content": "hi"}}]}
+    written = {"nodes": [{"id": "note", "tool": "write_file", "args": {"path": "note.txt", "content": "hi"}}]}
+    async with harness(sqlite_url, [posted, written, finish("Wrote note.txt.")]) as h:
+        with_file_tools(h)
+        assert await h.engine.submit("t1", "Write 'hi' to note.txt") is Submission.STARTED
+        await h.next_event(AwaitingApproval, node_id="note")
+        kinds = [type(e).__name__ for e in h.drain()]
+    assert PlanRepairing.__name__ in kinds
