@@ -33,9 +33,9 @@ from agent.answer.grounded import false_statements
 from agent.answer.stream import join_reply
 from agent.answer.template import invented_values, templated_answer
 from agent.answer.vetting import CALLED, filled, unclaimed, unreadable
-from agent.engine.refusals import cannot_reply, only_beyond_tools
+from agent.engine.refusals import cannot_reply, only_beyond_tools, without_unasked_changes
 from agent.engine.replans import nothing_new
-from agent.errors import PlanError, PlanProblem
+from agent.errors import PlanError
 from agent.events import (
     AnswerReady,
     Planning,
@@ -56,7 +56,7 @@ from agent.model.prompting import joiner_messages, planner_messages
 from agent.model.reply_marks import was_cut_off, was_repeating
 from agent.model.tool_schemas import as_tool
 from agent.model.written_calls import WrittenCall, written_calls
-from agent.plan.asked_changes import cannot_do_reply, done_by_no_tool, unasked_changes
+from agent.plan.asked_changes import unasked_changes
 from agent.plan.format import Plan
 from agent.plan.grounding import ungrounded_changes, without_nodes
 from agent.plan.references import referenced_ids
@@ -64,8 +64,7 @@ from agent.plan.validation import validated_plan
 from agent.ports.audit import SYSTEM, AuditEntry, AuditKind, masked_plan
 from agent.ports.stores import NodeStatus
 from agent.state import AgentState, PastRun
-from agent.tools.effects import asked_effects
-from agent.tools.registry import Risk, ToolRegistry
+from agent.tools.registry import Risk
 
 Ctx = Runtime[EngineContext]
 log = structlog.get_logger(__name__)
@@ -182,25 +181,8 @@ async def _validated(state: AgentState, runtime: Ctx) -> tuple[Plan, tuple[str, 
         log.info("left out changes the request did not ask for", problems=[str(p) for p in elsewhere])
         plan = kept
     if unasked := unasked_changes(plan, ctx.registry, state["request"]):
-        plan = _without_unasked_changes(plan, unasked, state["request"], ctx.registry, last_round)
+        plan = without_unasked_changes(plan, unasked, state["request"], ctx.registry, last_round)
     return plan, mends
-
-
-def _without_unasked_changes(plan: Plan, unasked: list[PlanProblem], request: str, registry: ToolRegistry,
-                             last_round: bool) -> Plan:
-    """``plan`` without its red nodes that do none of what the request asks
-    (:mod:`agent.plan.asked_changes`): for the repair round while a tool does what is asked;
-    left out at once when none does, and the reply is "I can't" when that was all it asked."""
-    missing = done_by_no_tool(request, registry)
-    kept = without_nodes(plan, unasked)
-    if kept is None or (not missing and not last_round):
-        raise PlanError(unasked)
-    log.info("left out changes the request did not ask for", problems=[str(p) for p in unasked])
-    asked_only_the_impossible = asked_effects(request) <= missing
-    if missing and asked_only_the_impossible and not any(
-            node.tool and registry.risk_of(node.tool) is Risk.RED for node in kept.nodes):
-        return Plan(nodes=[], answer=cannot_do_reply(missing, registry))
-    return kept
 
 
 async def _refused(state: AgentState, runtime: Ctx, exc: PlanError) -> dict[str, Any]:

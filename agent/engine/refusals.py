@@ -1,12 +1,22 @@
 """The reply to a request that needs what no tool does (running programs, deleting or moving
-files): "I can't", said plainly with what the tools can change, instead of a plan's faults."""
+files, restarting a service): "I can't", said plainly with what the tools can change, instead of
+a plan's faults or an approval for a change nobody asked for."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from agent.errors import PlanProblem
+import structlog
+
+from agent.errors import PlanError, PlanProblem
+from agent.plan.asked_changes import cannot_do_reply, done_by_no_tool
+from agent.plan.format import Plan
+from agent.plan.grounding import without_nodes
 from agent.plan.package_code import acts_only_beyond_tools
+from agent.tools.effects import asked_effects
+from agent.tools.registry import Risk, ToolRegistry
+
+log = structlog.get_logger(__name__)
 
 
 def cannot_reply(problems: list[PlanProblem], red_tools: list[str]) -> str | None:
@@ -42,3 +52,20 @@ def only_beyond_tools(draft: Any) -> bool:
         if not (isinstance(code, str) and acts_only_beyond_tools(code)):
             return False
     return True
+
+
+def without_unasked_changes(plan: Plan, unasked: list[PlanProblem], request: str, registry: ToolRegistry,
+                             last_round: bool) -> Plan:
+    """``plan`` without its red nodes that do none of what the request asks
+    (:mod:`agent.plan.asked_changes`): for the repair round while a tool does what is asked;
+    left out at once when none does, and the reply is "I can't" when that was all it asked."""
+    missing = done_by_no_tool(request, registry)
+    kept = without_nodes(plan, unasked)
+    if kept is None or (not missing and not last_round):
+        raise PlanError(unasked)
+    log.info("left out changes the request did not ask for", problems=[str(p) for p in unasked])
+    asked_only_the_impossible = asked_effects(request) <= missing
+    if missing and asked_only_the_impossible and not any(
+            node.tool and registry.risk_of(node.tool) is Risk.RED for node in kept.nodes):
+        return Plan(nodes=[], answer=cannot_do_reply(missing, registry))
+    return kept
