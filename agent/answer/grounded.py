@@ -59,19 +59,22 @@ def false_statements(answer: str, results: Mapping[str, Mapping[str, Any]], *, k
 
 def _wrong_statuses(answer: str, results: Mapping[str, Mapping[str, Any]],
                     tools: Collection[str]) -> list[FalseStatement]:
+    statuses: dict[str, set[str]] = {}  # an earlier plan's node is "id (plan N)" in the results
+    for key, result in results.items():
+        statuses.setdefault(key.split(" (plan ")[0], set()).add(str(result.get("status")))
     found = []
     for match in _STATUS_LINE.finditer(answer):
         name, said = match.group("name"), _STATUS_WORDS[match.group("status").lower()]
-        result = results.get(name)
-        if result is None:
+        real = statuses.get(name)
+        if real is None:
             # a tool's name, or a line in the shape of dagbot's result lines ("x: done → …")
             if name in tools or match.group("rest").lstrip().startswith(("→", "->")):
                 found.append(FalseStatement("status", f"it says `{name}` was {said}, but no step by that "
                                                       "name ran"))
             continue
-        real = str(result.get("status"))
-        if real != said:
-            found.append(FalseStatement("status", f"it says `{name}` was {said}, but it was {real}"))
+        if said not in real:
+            found.append(FalseStatement("status", f"it says `{name}` was {said}, but it was "
+                                                  f"{' and '.join(sorted(real))}"))
     return found
 
 

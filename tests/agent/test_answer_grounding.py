@@ -38,6 +38,12 @@ def test_a_line_in_the_shape_of_a_result_line_for_a_step_that_does_not_exist_is_
     assert kinds("Status: done. The file has 3 lines.", READ) == []  # a word, not a step
 
 
+def test_a_step_of_a_plan_a_replan_replaced_keeps_its_status() -> None:
+    earlier = {"orders (plan 1)": READ["orders"], "admins": FAILED_PACKAGE["admins"]}
+    assert kinds("- orders: done\n- admins: failed", earlier) == []
+    assert kinds("- orders: failed", earlier) == ["status"]
+
+
 def test_statuses_as_they_are_and_quoted_content_a_step_read_pass() -> None:
     answer = ('- orders: done\n- admins: failed (a syntax error)\n'
               'orders.csv starts with "content": "id,amount\\n1,1200"')
