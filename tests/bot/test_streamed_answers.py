@@ -136,6 +136,24 @@ async def test_an_answer_that_differs_from_its_stream_replaces_it(slack: FakeSla
             assert len(thread.answers()) == 1
 
 
+async def test_a_streamed_answer_that_misstates_a_step_is_replaced_by_dagbots_own(
+        slack: FakeSlack, sqlite_url: str) -> None:
+    """Streamed answers are held to the results before they are final (issue 43): the model
+    streams a step that failed as done, with content no step read; the thread ends with
+    dagbot's own reply, which says the step failed."""
+    broken = {"nodes": [{"id": "admins", "tool": "broken", "args": {"key": "admins"}}]}
+    invented = '- admins: done → {"path": "admins.txt", "content": "alice, bob, carol"}'
+    with FakeOpenAI([broken, finish(invented)], piece=5) as fake:
+        async with streaming_bot(slack, sqlite_url, fake) as app, chat_with(slack, app) as chat:
+            thread = await chat.person(ALICE).runs("who are the admins?")
+            answer = await thread.answer()
+            await settle(app)
+            assert answer.text.startswith(FACTS_INTRO[:-1])
+            assert "`admins` (broken): failed" in answer.text
+            assert "alice, bob" not in answer.content and "admins: done" not in answer.content
+            assert len(thread.answers()) == 1
+
+
 @pytest.mark.parametrize("deletable", [True, False], ids=["deleted", "edited"])
 async def test_a_draft_streamed_before_the_model_calls_replan_is_withdrawn(
         slack: FakeSlack, sqlite_url: str, deletable: bool) -> None:
