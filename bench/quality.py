@@ -43,6 +43,7 @@ from pydantic import SecretStr
 
 from agent.events import AnswerReady, AwaitingApproval, PlanReady, PlanRepairing, RunEvent, RunFailed
 from agent.execution.context import PlanOutput
+from agent.model.output_probe import probe_plan_output
 from agent.tools.registry import Risk
 from bench import quality_holdout
 from bench.quality_cases import CASES, Case
@@ -281,7 +282,11 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         llm = chat_model(base_url, model, os.environ.get("OPENAI_API_KEY", ""), meter, args.max_tokens)
         root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="dagbot-quality-")))
         targets = await stack.enter_async_context(open_targets(root, chosen_set.files))
-        plan_output: PlanOutput = args.plan_output or ("tool_call" if args.base_url else "json_schema")
+        plan_output: PlanOutput = args.plan_output or "json_schema"
+        if args.base_url and not args.plan_output:  # as dagbot does with a server it did not start
+            probed = await probe_plan_output(llm)
+            plan_output = probed.mode
+            print(f"plan output: {probed.mode} ({probed.why})", file=sys.stderr, flush=True)
         svc = await stack.enter_async_context(bench_services(root, targets, llm, plan_output))
         red = frozenset(spec.name for spec in svc.registry if spec.risk is Risk.RED)
         rows: list[Row] = []
@@ -307,7 +312,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                         help="the GGUF to serve when no --base-url is given (default: make model's)")
     parser.add_argument("--plan-output", choices=["tool_call", "json_schema"], default="",
                         help="how the plan is asked for (default: json_schema for the local model, "
-                             "else tool_call); see DAGBOT_PLAN_OUTPUT")
+                             "else what the server's probe finds, as DAGBOT_PLAN_OUTPUT=auto does)")
     parser.add_argument("--set", choices=sorted(SETS), default="tuning",
                         help="the requests: tuning (bench/quality_cases.py, the default) or holdout "
                              "(bench/quality_holdout.py: never used to choose a fix)")
