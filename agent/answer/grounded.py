@@ -11,7 +11,8 @@ the thread. Three kinds of statement are checked, each from facts that are certa
   result holds (``"config content here"`` for a file no step read);
 - *values*: a number of two or more digits, a decimal or a percentage must be one a result, the
   request or the thread holds, as written or rounded, or a count of what a result lists (its
-  items, its lines). Single digits are not checked ("1 of 2 steps").
+  items, its lines). Single digits are not checked ("1 of 2 steps"), nor code in a fenced block
+  (an example the model writes, not a value it states).
 
 :func:`false_statements` lists what it found; the joiner then plans again to compute a value
 (a package that computes it), or the reply is dagbot's own (:mod:`agent.answer.facts`).
@@ -34,6 +35,7 @@ _STATUS_LINE = re.compile(
 _QUOTED_BODY = re.compile(r'"(?:content|text|body)"\s*:\s*"((?:[^"\\]|\\.){8,})"')
 _NUMBER = re.compile(r"(?<![\w.$/:#-])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(%?)(?![\w/:-]|\.\d)")
 _SPACES = re.compile(r"\s+")
+_FENCED = re.compile(r"```.*?(?:```|$)", re.S)
 
 Kind = Literal["status", "content", "value"]
 
@@ -53,7 +55,8 @@ def false_statements(answer: str, results: Mapping[str, Mapping[str, Any]], *, k
     texts = list(_strings([known, [result.get(key) for result in results.values()
                                    for key in ("output", "preview", "error")]]))
     found += _unread_content(answer, texts)
-    found += _invented_values(answer, texts, _counts([result.get("output") for result in results.values()]))
+    prose = _FENCED.sub(" ", answer)  # code the model writes is an example, not a value it states
+    found += _invented_values(prose, texts, _counts([result.get("output") for result in results.values()]))
     return found
 
 

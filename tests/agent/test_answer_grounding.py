@@ -72,6 +72,12 @@ def test_a_value_rounded_from_a_result_or_a_percentage_of_one_passes() -> None:
     assert kinds("The p99 is 330 ms.", results) == ["value"]
 
 
+def test_code_in_a_fenced_block_is_an_example_not_a_value() -> None:
+    assert kinds("Use this:\n```python\ntotal = 12 * 40\n```\nThe total is 1550.5.",
+                 {"total": {"status": "done", "output": 1550.5}}) == []
+    assert kinds("```\nx = 1\n```\nThe total is 1650.", {"total": {"status": "done", "output": 1550.5}}) == ["value"]
+
+
 def test_counts_of_what_a_result_lists_pass() -> None:
     results = {"hits": {"status": "done", "output": {"matches": [{"line": i} for i in range(14)]}}}
     assert kinds("14 lines match.", results) == []
