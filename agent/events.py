@@ -176,6 +176,17 @@ class AnswerReady(RunEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class RunCancelled(RunEvent):
+    """The run was cancelled (:meth:`agent.engine.engine.Engine.cancel`), and its scheduler has
+    seen it: nothing more is dispatched, its nodes are stopped, and the :class:`RunFailed` that
+    follows ends it."""
+
+    by: str | None
+    """Who cancelled it, as the front end named them to the engine (None: not known in this
+    process, e.g. the cancel was made in another one)."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class RunFailed(RunEvent):
     error: str
 

@@ -4,7 +4,9 @@
   call it at once and a run may be resumed by another replica, so it answers each request by
   reading it (never by counting calls): the planner (``plan``) gets a plan for the thread
   key named in the request; the joiner (its prompt, or the ``replan`` tool it is offered)
-  answers in text naming that key.
+  answers in text naming that key. The replicas are processes of their own (``dagbot serve``),
+  so it is a server (the wire format is :mod:`infra.emulators.openai_wire`'s), not the
+  in-memory :class:`infra.emulators.scripted_chat.ScriptedChatModel`.
 - :class:`Site`: ``GET /slow?ms=N`` answers after N ms (so kills land while green nodes run) and
   ``POST /red/<key>`` is the red node's target: a sink that records each arrival, so the
   benchmark can count red executions per thread and time approval → start.
@@ -27,11 +29,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from infra.emulators.asgi_server import BackgroundServer
-from infra.emulators.openai_wire import WireRequest, forced_tool
+from infra.emulators.openai_wire import ModelReply, WireRequest, completion, forced_tool
 
 KEY = re.compile(r"\b(t\d{3})\b")
 REQUEST = re.compile(r"## Request\n(.*?)(?:\n\n## |\Z)", re.S)
 FOLLOW_UP = "follow-up"
+USAGE = {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}
 
 
 def answer_marker(key: str, follow_up: bool) -> str:
@@ -104,19 +107,8 @@ class FakeModel:
         role = "joiner" if received.is_joiner else tool or "text"
         self.calls[role] += 1
         reply = self.reply(role, body.get("messages") or [])
-        message: dict[str, Any] = {"role": "assistant", "content": None}
-        if isinstance(reply, dict):
-            message["tool_calls"] = [{"id": f"call_{sum(self.calls.values())}", "type": "function",
-                                      "function": {"name": tool, "arguments": json.dumps(reply)}}]
-        else:
-            message["content"] = reply
-        return JSONResponse({
-            "id": f"chatcmpl-{sum(self.calls.values())}", "object": "chat.completion", "created": 0,
-            "model": body.get("model", "fake"),
-            "choices": [{"index": 0, "message": message,
-                         "finish_reason": "tool_calls" if isinstance(reply, dict) else "stop"}],
-            "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120},
-        })
+        wire = ModelReply.call(tool or "plan", reply) if isinstance(reply, dict) else ModelReply(text=reply)
+        return JSONResponse(completion(wire, str(body.get("model", "fake")), sum(self.calls.values()), USAGE))
 
 
 @dataclass

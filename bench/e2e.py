@@ -231,12 +231,13 @@ async def measure(system: str, runner: Any, shape: Shape, server: LatencyModelSe
 @asynccontextmanager
 async def system_runners(db_url: str, server: LatencyModelServer, notes: dict[str, str]
                          ) -> AsyncIterator[dict[str, Any]]:
-    """What runs each system's requests; both dagbot variants share one engine (the setting is
-    switched between their runs), both baselines one checkpointer."""
+    """What runs each system's requests: each dagbot variant its engine (built with its
+    setting), on one database; both baselines one checkpointer."""
     async with AsyncExitStack() as stack:
         svc, notes["package"] = await stack.enter_async_context(dagbot(db_url, server, True))
+        nostream, _ = await stack.enter_async_context(dagbot(db_url, server, False))
         saver = await stack.enter_async_context(open_checkpointer(db_url))
-        yield {"dagbot": svc, "dagbot-nostream": svc, "react": react_agent(server, "react", saver),
+        yield {"dagbot": svc, "dagbot-nostream": nostream, "react": react_agent(server, "react", saver),
                "sequential": react_agent(server, "sequential", saver)}
 
 
@@ -255,13 +256,11 @@ async def run_suite(db_url: str, repeats: int, latency: LatencyModel, side_by_si
             # warm-up (connections, the sandbox's page cache), the model instant
             server.latency = INSTANT
             await measure("dagbot", runners["dagbot"], suite[-1], server)
+            await measure("dagbot-nostream", runners["dagbot-nostream"], suite[-1], server)
             await measure("react", runners["react"], suite[0], server)
             server.latency = latency
             for system in SYSTEMS:
                 runner = runners[system]
-                if system.startswith("dagbot"):
-                    runner.engine.reconfigure(settings=dataclasses.replace(
-                        runner.engine.ctx.settings, stream_planner=system == "dagbot"))
                 for _ in range(repeats):
                     if side_by_side and system == "sequential":
                         runs.extend(await asyncio.gather(*(measure(system, runner, shape, server)

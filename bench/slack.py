@@ -37,13 +37,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages import BaseMessage
 from langchain_core.tools import StructuredTool
 
 from agent.execution.context import EngineSettings
 from agent.tools.registry import Risk, ToolRegistry
 from bench.common import percentile
-from bot.app import BotDeps, build_bot
+from bot.app import BotDeps, SlackAccess, build_bot
 from bot.config import BotConfig
 from bot.server import asgi_app
 from infra.emulators.asgi_server import BackgroundServer
@@ -85,16 +85,6 @@ def registry(starts: Path) -> ToolRegistry:
     return tools
 
 
-class BenchChatModel(ScriptedChatModel):
-    """The scripted model without its record of prompts (which grows, and gets repr'd)."""
-
-    def _next(self, messages: list[BaseMessage]) -> AIMessage:
-        try:
-            return super()._next(messages)
-        finally:
-            self.calls.clear()
-
-
 def fake_llm() -> ScriptedChatModel:
     """Plans deploy(rN) + lookup for 'bench request N'; finishes once results are in."""
     def reply(messages: list[BaseMessage]) -> dict[str, Any] | str:
@@ -106,7 +96,7 @@ def fake_llm() -> ScriptedChatModel:
             {"id": "deploy", "tool": "deploy", "args": {"target": f"r{number}"}, "why": "bench"},
             {"id": "check", "tool": "lookup", "args": {"key": f"k{number}"}},
         ]}
-    return BenchChatModel(replies=[reply], repeat_last=True)
+    return ScriptedChatModel(replies=[reply], repeat_last=True, record=False)  # (thousands of calls)
 
 
 @dataclass
@@ -164,13 +154,14 @@ class Watch:
 async def serve_app(config: dict[str, str]) -> None:
     configure_logging("WARNING")
     tools = registry(Path(config["starts"]))
+    config_ = BotConfig(bot_token=config["token"], signing_secret=SECRET, api_url=config["api_url"])
+    access = SlackAccess(config_)
     async with open_services(
         Settings(database_url=config["database_url"]), llm=fake_llm(), registry=tools,
-        engine_config=EngineSettings(decision_poll_seconds=1.0),
+        engine_config=EngineSettings(decision_poll_seconds=1.0), context=access.engine_context,
     ) as services:
         deps = BotDeps(engine=services.engine, events=services.events, approvals=services.store,
-                       store=SqlSlackStore(services.store.engine))
-        config_ = BotConfig(bot_token=config["token"], signing_secret=SECRET, api_url=config["api_url"])
+                       store=SqlSlackStore(services.store.engine), access=access)
         bot = build_bot(config_, deps)
         server = BackgroundServer(asgi_app(bot), lifespan="on")
         await server.start()

@@ -1,7 +1,8 @@
 """Slack I/O for dagbot: the Bolt app, listeners, Block Kit rendering, progress and approvals.
 
-Depends on :mod:`agent` only. ``infra`` builds a :class:`bot.app.SlackBot` from the
-engine's services and serves it (``dagbot serve``, HTTP or Socket Mode).
+Depends on :mod:`agent` only. ``infra`` makes the bot's :class:`bot.app.SlackAccess` (the access
+policy the engine is built with), builds the engine's services with it, then a
+:class:`bot.app.SlackBot` on them, and serves it (``dagbot serve``, HTTP or Socket Mode).
 
 In rooms, lowest first (each imports only the rooms below it): ``ground`` (Slack's Web API:
 posting, Block Kit, mrkdwn, features, threads, action ids), ``access`` (the policy and who may

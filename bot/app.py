@@ -1,14 +1,16 @@
 """The Slack bot: a Bolt ``AsyncApp`` wired to the engine, and its background loops.
 
-``infra`` builds one with :func:`build_bot` and serves ``bot.app`` over HTTP
-(:mod:`bot.server`) or Socket Mode. ``start()`` subscribes to run events, resumes
-threads whose runner died, and starts the expiry sweeper and the recovery pass that keeps
-looking for such threads; ``stop()`` undoes it all.
+``infra`` makes the bot's :class:`SlackAccess` first (the Web API client and the access
+policy), builds the engine with it (:meth:`SlackAccess.engine_context`), then builds the bot
+with :func:`build_bot` and serves ``bot.app`` over HTTP (:mod:`bot.server`) or Socket Mode.
+``start()`` subscribes to run events, resumes threads whose runner died, and starts the expiry
+sweeper and the recovery pass that keeps looking for such threads; ``stop()`` undoes it all.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -28,6 +30,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from agent.engine.engine import Engine
 from agent.events import EventBus, RunEvent
+from agent.execution.context import EngineContext
 from agent.ports.stores import ApprovalStore
 from bot.access.access import AccessDirectory
 from bot.access.standing_grants import PolicedGrants
@@ -46,11 +49,14 @@ from bot.inbound.interactions import Interactions
 from bot.inbound.listeners import Handlers, register
 from bot.ops import ObservingRetryHandler, SlackCallObserver
 from bot.outbound.agent_sessions import AgentSessions
+from bot.outbound.answer_surface import AnswerSurface
 from bot.outbound.approval_dms import ApprovalDMs
 from bot.outbound.approval_messages import ApprovalMessages
 from bot.outbound.assistant import AssistantPane
 from bot.outbound.home import AppHome
 from bot.outbound.notifier import Notifier
+from bot.outbound.progress_surface import ProgressSurface
+from bot.outbound.surface import RunSurface
 from bot.store import BotStore
 
 log = structlog.get_logger(__name__)
@@ -74,12 +80,12 @@ class BotDeps:
     """What the bot needs from the rest of dagbot (``infra`` passes the real ones)."""
 
     engine: Engine
+    """Built with ``access``'s :meth:`SlackAccess.engine_context`."""
     events: EventBus
     approvals: ApprovalStore
     store: BotStore
+    access: SlackAccess
     clock: Callable[[], float] = time.time
-    slack_calls: SlackCallObserver | None = None
-    """Told of every Web API response (metrics); None: nobody counts them."""
 
 
 class _TokenNotice(logging.Filter):
@@ -112,30 +118,53 @@ def web_client(config: BotConfig, session: aiohttp.ClientSession | None = None,
     )
 
 
+class SlackAccess:
+    """The part of the bot the engine is built with, made before either: the Web API client and
+    the access policy that asks Slack who is in which user group. The engine asks the policy
+    which tools a request in a Slack thread may use, and which standing approvals ("Approve for
+    this thread") it still allows (:meth:`engine_context`), from its first run on."""
+
+    def __init__(self, config: BotConfig, *, slack_calls: SlackCallObserver | None = None,
+                 client: AsyncWebClient | None = None) -> None:
+        """``slack_calls``: told of every Web API response (metrics); None: nobody counts them.
+        ``client``: a ready-made client instead of one with a connection pool of its own."""
+        self._session = None if client else aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        self.client = client or web_client(config, self._session, slack_calls)
+        self.directory = AccessDirectory(config.policy, self.client,
+                                         cache_seconds=config.usergroup_cache_seconds)
+
+    def engine_context(self, ctx: EngineContext) -> EngineContext:
+        """The engine's context with the policy in it (``infra`` gives this to the engine it
+        builds): its tool access, and the kept standing grants as the policy allows them now."""
+        return dataclasses.replace(ctx, access=self.directory,
+                                   standing=PolicedGrants(ctx.standing, self.directory))
+
+    async def close(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+
+
 class SlackBot:
-    def __init__(self, config: BotConfig, deps: BotDeps, *, client: AsyncWebClient | None = None) -> None:
+    def __init__(self, config: BotConfig, deps: BotDeps) -> None:
         self.config = config
         self.engine = deps.engine
         self.events = deps.events
         self.approvals = deps.approvals
         self.store = deps.store
         self.clock = deps.clock
-        self._session = None if client else aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
-        self.client = client or web_client(config, self._session, deps.slack_calls)
+        self.access = deps.access
+        if self.engine.access is not self.access.directory:  # (it would plan with every tool)
+            raise BotStartError("the engine was built without the bot's access policy: give it "
+                                "SlackAccess.engine_context when it is built")
+        self.client = self.access.client
         self.tasks = TaskSet()
         self._left_behind_checked_at = 0.0
         self.poster = SlackPoster(self.client)
-        self.directory = AccessDirectory(config.policy, self.client,
-                                           cache_seconds=config.usergroup_cache_seconds)
-        # The engine asks the policy which tools a request in a Slack thread may use.
-        self.engine.reconfigure(access=self.directory)
-        # ...and which standing approvals ("Approve for this thread") the policy still allows.
-        kept = self.engine.ctx.standing
-        self.grants = PolicedGrants(kept.grants if isinstance(kept, PolicedGrants) else kept, self.directory)
-        self.engine.reconfigure(standing=self.grants)
+        self.directory = self.access.directory
+        self.grants = self.engine.standing  # the kept grants, as the policy allows them now
         self.features = SlackFeatures()
         self.pane = AssistantPane(client=self.client, store=self.store, directory=self.directory,
-                                  registry=self.engine.ctx.registry, features=self.features, clock=self.clock)
+                                  registry=self.engine.registry, features=self.features, clock=self.clock)
         self.sessions = AgentSessions(client=self.client, features=self.features, tasks=self.tasks)
         self.contexts = AppContexts()
         self.home = AppHome(engine=self.engine, approvals=self.approvals, store=self.store,
@@ -149,18 +178,23 @@ class SlackBot:
             bot_user=self._bot_user_id) if config.approver_dms else None
         self.approval_messages = ApprovalMessages(
             approvals=self.approvals, store=self.store, poster=self.poster, directory=self.directory,
-            registry=self.engine.ctx.registry, tasks=self.tasks, on_change=self.home.refresh_deciders,
+            registry=self.engine.registry, tasks=self.tasks, on_change=self.home.refresh_deciders,
             dms=self.approval_dms)
+        self.progress = ProgressSurface(poster=self.poster, features=self.features,
+                                        stream_plan=config.stream_plan,
+                                        stream_interval=config.stream_interval_seconds, clock=self.clock)
+        self.answers = AnswerSurface(poster=self.poster, store=self.store, features=self.features,
+                                     show_status=self.progress.show, answer_note=config.answer_note,
+                                     stream_answers=config.stream_answers,
+                                     stream_interval=config.stream_interval_seconds, clock=self.clock)
+        # The order matters: a run's tasks end before its answer is posted, and the approval
+        # messages it left open go stale once the answer is in (bot.outbound.notifier).
+        surfaces: list[RunSurface] = [self.progress, self.pane, self.sessions, self.answers,
+                                      self.approval_messages, self.home]
         self.notifier = Notifier(engine=self.engine, approvals=self.approvals, store=self.store,
                                  poster=self.poster, approval_messages=self.approval_messages,
-                                 tasks=self.tasks,
+                                 surfaces=surfaces, progress=self.progress, tasks=self.tasks,
                                  edit_interval=config.edit_interval_seconds, clock=self.clock,
-                                 answer_note=config.answer_note, features=self.features, pane=self.pane,
-                                 sessions=self.sessions,
-                                 stream_answers=config.stream_answers,
-                                 stream_interval=config.stream_interval_seconds,
-                                 stream_plan=config.stream_plan,
-                                 on_run_end=self.home.refresh_if_viewing,
                                  mentionable=frozenset(config.policy.users()))
         self.intake = Intake(engine=self.engine, store=self.store, poster=self.poster,
                              command=config.command, clock=self.clock,
@@ -246,8 +280,7 @@ class SlackBot:
             await self.notifier.close()
             await self.tasks.close()
             log.info("slack bot stopped")
-        if self._session is not None and not self._session.closed:
-            await self._session.close()
+        await self.access.close()
 
     async def sweep(self) -> None:
         """Expire overdue approvals (their messages follow via the events), forget old claims,
@@ -256,7 +289,7 @@ class SlackBot:
         forgotten = await self.store.forget_claims(self.clock() - self.config.claim_ttl_seconds)
         pruned = 0
         if self.config.audit_retention_seconds > 0:
-            pruned = await self.engine.ctx.audit.prune(self.clock() - self.config.audit_retention_seconds)
+            pruned = await self.engine.prune_audit(self.clock() - self.config.audit_retention_seconds)
         if expired or forgotten or pruned:
             log.info("swept", expired_approvals=len(expired), forgotten_claims=forgotten,
                      pruned_audit_rows=pruned)
@@ -284,5 +317,5 @@ class SlackBot:
             except Exception:
                 log.exception("periodic work failed", work=getattr(work, "__name__", "?"))
 
-def build_bot(config: BotConfig, deps: BotDeps, *, client: AsyncWebClient | None = None) -> SlackBot:
-    return SlackBot(config, deps, client=client)
+def build_bot(config: BotConfig, deps: BotDeps) -> SlackBot:
+    return SlackBot(config, deps)

@@ -144,10 +144,14 @@ async def open_services(
     holder: str | None = None,
     metrics: Metrics | None = None,
     thread_scope: Callable[[str], bool] | None = None,
+    context: Callable[[EngineContext], EngineContext] | None = None,
 ) -> AsyncIterator[Services]:
     """Everything a front end needs; closes it all on exit. With ``metrics``, the model's calls,
     the run events and the database feed them. ``thread_scope``: the only threads the engine's
-    recovery may resume or drain (default: every thread in the database)."""
+    recovery may resume or drain (default: every thread in the database). ``context``: the
+    front end's part of the engine's context, given before the engine is built and fixed from
+    then on (the Slack bot's access policy, :meth:`bot.app.SlackAccess.engine_context`; a test's
+    clock)."""
     await asyncio.to_thread(prepare_schema, settings.database_url)
     other_connections = settings.db_connections // 2  # the rest go to the checkpointer
     db = create_engine(settings.database_url, connections=other_connections)
@@ -180,6 +184,8 @@ async def open_services(
                 standing=SqlStandingApprovals(db), events=events, settings=tuned,
                 redactor=model_secrets(settings, llm),
             )
+            if context is not None:
+                ctx = context(ctx)
             holder = holder or holder_id(settings)
             async with AsyncExitStack() as stack:
                 leases: ThreadLease = store

@@ -17,7 +17,7 @@ THREAD = "slack:T1:C1:1.0"
 async def test_a_thread_lane_goes_on_after_an_event_it_could_not_show() -> None:
     unused: Any = None  # (handling is replaced below: nothing else is reached)
     notifier = Notifier(engine=unused, approvals=unused, store=unused, poster=unused,
-                        approval_messages=unused, tasks=unused)
+                        approval_messages=unused, surfaces=[], tasks=unused)
     shown: list[str] = []
 
     async def handle(event: RunEvent) -> None:

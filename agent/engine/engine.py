@@ -37,8 +37,9 @@ from agent.engine.graph import new_run_input
 from agent.engine.recovery import Recovery
 from agent.engine.thread_runner import NEXT_QUEUED, RESUME, ThreadRunner, stopped_at, thread_config
 from agent.events import DecisionRecorded
+from agent.execution.approval_edits import edit_approval
 from agent.execution.cancelling import Cancelled, CancelOutcome
-from agent.execution.context import EngineContext
+from agent.execution.context import EngineContext, EngineSettings
 from agent.execution.storable import storable
 from agent.ports.ownership import (
     NoSignals,
@@ -48,7 +49,9 @@ from agent.ports.ownership import (
     ThreadLease,
     ThreadSignals,
 )
-from agent.ports.stores import Approval, DecisionResult
+from agent.ports.standing import StandingApprovals
+from agent.ports.stores import Approval, DecisionResult, ToolAccess
+from agent.tools.registry import ToolRegistry
 from agent.urgency import in_background
 
 log = structlog.get_logger(__name__)
@@ -85,8 +88,11 @@ class Engine:
         signals: ThreadSignals | None = None,
         scope: Callable[[str], bool] | None = None,
     ) -> None:
-        """``scope``: the threads the recovery passes may resume or drain (default: all). A
-        database may hold other front ends' threads (another Slack workspace's)."""
+        """``ctx``: everything its runs need, the front end's part included (its access policy,
+        its view of standing approvals): fixed here, never changed after (a front end reads
+        what it needs back through the read-only properties below). ``scope``: the threads the
+        recovery passes may resume or drain (default: all). A database may hold other front
+        ends' threads (another Slack workspace's)."""
         self.graph = graph
         if not isinstance(ctx.events, AnswerRecorder):  # which runs answered (agent.engine.run_end)
             ctx = dataclasses.replace(ctx, events=AnswerRecorder(ctx.events, ctx.results))
@@ -110,10 +116,27 @@ class Engine:
         self._recovery = Recovery(ctx, leases, self.scope)
         """Which threads the recovery passes resume, and what the passes remember."""
 
-    def reconfigure(self, **changes: Any) -> None:
-        """Give the engine another of its dependencies (say, the Slack bot's access policy, set
-        up before it serves): what starts afterwards gets a new context; none is ever changed."""
-        self.ctx = self._runner.ctx = self._recovery.ctx = dataclasses.replace(self.ctx, **changes)
+    # ----------------------------------------------- what it was built with (read-only)
+
+    @property
+    def registry(self) -> ToolRegistry:
+        """The tools its runs may use: which are red, their arguments, which are secret."""
+        return self.ctx.registry
+
+    @property
+    def settings(self) -> EngineSettings:
+        return self.ctx.settings
+
+    @property
+    def access(self) -> ToolAccess:
+        """Which tools each request may use (the front end's policy it was built with)."""
+        return self.ctx.access
+
+    @property
+    def standing(self) -> StandingApprovals:
+        """The standing approvals ("Approve for this thread") its runs consult, as the front end
+        it was built with filters them."""
+        return self.ctx.standing
 
     @staticmethod
     def config(thread_id: str) -> RunnableConfig:
@@ -190,6 +213,16 @@ class Engine:
             await self._announce(result.approval)
         return result
 
+    async def edit(self, approval_id: str, args: dict[str, Any], *, by: str, edits: int) -> DecisionResult:
+        """Replace the arguments of a pending approval (at version ``edits``), audited as ``by``'s
+        edit (:func:`agent.execution.approval_edits.edit_approval`; ToolArgumentError when they do
+        not fit the tool)."""
+        return await edit_approval(self.ctx, approval_id, args, by=by, edits=edits)
+
+    async def prune_audit(self, before: float) -> int:
+        """Drop the audit trail's entries older than ``before``; returns how many."""
+        return await self.ctx.audit.prune(before)
+
     def wake(self, thread_id: str) -> None:
         """Something changed for the thread: tell its runner, or resume it if parked."""
         if self._claims[thread_id]:
@@ -202,8 +235,8 @@ class Engine:
         it, that runner reacts now (the sender resumes the thread itself when nobody holds it)."""
         if not self._claims[thread_id]:
             return
-        if signal is Signal.CANCEL:
-            self.ctx.state.cancelled.add(thread_id)
+        if signal is Signal.CANCEL:  # (who cancelled is not told: it stays unknown here)
+            self.ctx.state.cancelled.setdefault(thread_id, None)
         self.ctx.state.wakeups.wake(thread_id)
 
     def wake_all(self) -> None:
@@ -281,8 +314,11 @@ class Engine:
                 self._spawn(self._run_queued(thread_id))
         return found.threads
 
-    async def cancel(self, thread_id: str, by: str, *, request_key: str | None = None) -> Cancelled:
-        """Stop a run: nothing more is dispatched, its pending approvals are withdrawn.
+    async def cancel(self, thread_id: str, by: str | None, *, request_key: str | None = None) -> Cancelled:
+        """Stop a run: nothing more is dispatched, its pending approvals are withdrawn, and the
+        run's :class:`~agent.events.RunCancelled` names ``by`` (who cancelled it, as the front
+        end names people; None: nobody in particular). A runner in another process hears of the
+        cancel without who made it: its RunCancelled names nobody.
 
         Without ``request_key``: the thread's run, whichever it is, and every queued request.
         With it, only what that request (its ``submit`` key) started: its run, if the thread's
@@ -307,10 +343,11 @@ class Engine:
             return Cancelled(CancelOutcome.TOO_LATE, dropped=dropped)
         return Cancelled(CancelOutcome.STOPPED, await self._stop(thread_id, by), dropped)
 
-    async def _stop(self, thread_id: str, by: str) -> tuple[Approval, ...]:
-        self.ctx.state.cancelled.add(thread_id)  # no await since the run was identified
+    async def _stop(self, thread_id: str, by: str | None) -> tuple[Approval, ...]:
+        self.ctx.state.cancelled[thread_id] = by  # no await since the run was identified
         await self.marks.request_cancel(thread_id)  # found by its runner if the signal is lost
-        withdrawn = await self.ctx.approvals.withdraw(thread_id, f"run cancelled by {by}")
+        withdrawn = await self.ctx.approvals.withdraw(
+            thread_id, f"run cancelled by {by}" if by else "run cancelled")
         await self._wake_everywhere(thread_id, Signal.CANCEL)
         return tuple(withdrawn)
 
@@ -407,7 +444,7 @@ class Engine:
             self._claims[thread_id] -= 1
             if not self._claims[thread_id]:  # no drive of the thread left in this process
                 del self._claims[thread_id]
-                self.ctx.state.cancelled.discard(thread_id)
+                self.ctx.state.cancelled.pop(thread_id, None)
                 self.ctx.state.wakeups.forget(thread_id)
                 self.ctx.state.result_cache.release(thread_id)
         if not settled:

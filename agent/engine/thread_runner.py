@@ -243,7 +243,7 @@ class ThreadRunner:
         was lost, or the run is taken over from the replica that heard): stop it here too."""
         if thread_id not in self.ctx.state.cancelled and await self.marks.cancel_requested(thread_id):
             log.info("found the run cancelled", thread_id=thread_id)
-            self.ctx.state.cancelled.add(thread_id)
+            self.ctx.state.cancelled.setdefault(thread_id, None)
             self.ctx.state.wakeups.wake(thread_id)
 
     async def _acquire(self, thread_id: str, wait: bool) -> bool:

@@ -128,8 +128,10 @@ class EngineState:
     """What the engine keeps while it runs, in this process: changed by the engine alone."""
 
     wakeups: Wakeups = field(default_factory=Wakeups)
-    cancelled: set[str] = field(default_factory=set)
-    """Threads whose run was cancelled: nothing more is dispatched for them."""
+    cancelled: dict[str, str | None] = field(default_factory=dict)
+    """Threads whose run was cancelled, each with who cancelled it (None: not known here, the
+    cancel was heard of from another process): nothing more is dispatched for them, and the
+    run's :class:`~agent.events.RunCancelled` names who."""
     red_in_flight: InFlight = field(default_factory=InFlight)
     """Approvals whose red call is running in this process (a shutdown lets them finish)."""
     result_cache: ResultCache = field(default_factory=ResultCache)

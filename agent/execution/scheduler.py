@@ -30,6 +30,7 @@ from agent.events import (
     NodeRejected,
     NodeSkipped,
     NodeStarted,
+    RunCancelled,
     RunEvent,
 )
 from agent.execution.approval_gate import ApprovalGate, Cleared, Waiting, args_digest, refusal
@@ -122,6 +123,7 @@ class PlanExecutor:
                     wake.clear()
                     self.recheck_approvals = True
                 if self.ident.thread_id in self.ctx.state.cancelled:
+                    await self._emit(RunCancelled, by=self.ctx.state.cancelled[self.ident.thread_id])
                     await self._cancel()
                     await self._flush()
                     return self._report(cancelled=True)

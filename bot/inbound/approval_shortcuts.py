@@ -87,7 +87,7 @@ class ApprovalShortcuts:
         grant = StandingGrant(
             id=uuid.uuid4().hex, thread_id=approval.thread_id, tool=approval.tool,
             requester=approval.requested_by, granted_by=user, granted_at=now,
-            expires_at=now + self.engine.ctx.settings.standing_approval_ttl_seconds,
+            expires_at=now + self.engine.settings.standing_approval_ttl_seconds,
             approval_id=approval.id)
         await self.grants.grant(grant)  # first: a later call gated meanwhile finds it
         result = await self.engine.decide(approval.id, approved=True, by=user,

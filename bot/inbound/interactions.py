@@ -20,7 +20,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from agent.engine.engine import Engine, ThreadStatus
-from agent.execution.approval_edits import argument_problems, edit_approval
+from agent.execution.approval_edits import argument_problems
 from agent.execution.cancelling import CancelOutcome
 from agent.ports.stores import Approval, ApprovalStatus, ApprovalStore, DecisionOutcome, DecisionResult
 from agent.urgency import urgent
@@ -194,7 +194,7 @@ class Interactions:
     # ------------------------------------------------------------------ edit
 
     def _target(self, tool: str) -> EditTarget:
-        spec = self.engine.ctx.registry.get(tool)
+        spec = self.engine.registry.get(tool)
         return EditTarget(schema=spec.json_schema(), secret=spec.secret_args())
 
     async def open_edit(self, user: str, approval_id: str, trigger_id: str, channel: str,
@@ -235,14 +235,14 @@ class Interactions:
             target = self._target(approval.tool)
             args, errors = args_from(view, approval, target)
             if not errors:
-                problems = argument_problems(self.engine.ctx.registry, approval.tool, args)
+                problems = argument_problems(self.engine.registry, approval.tool, args)
                 errors = field_errors(problems, target)
             if errors:
                 if answered.is_set():
                     await self.tell(user, say.edit_not_saved(list(errors.values())), approval, channel,
                                      thread_ts)
                 return errors
-            result = await edit_approval(self.engine.ctx, approval_id, args, by=user, edits=edits)
+            result = await self.engine.edit(approval_id, args, by=user, edits=edits)
             log.info("approval edited", approval_id=approval_id, outcome=result.outcome.value)
             refusal = outcome_refusal(result, user)
             if refusal is None and result.approval is not None:
@@ -270,12 +270,10 @@ class Interactions:
         if not allowed:
             await self.poster.ephemeral(channel, user, say.CANCEL_NOT_ALLOWED, thread_ts)
             return
-        self.notifier.note_cancel(clicked, user)
-        result = await self.engine.cancel(thread_key, by=say.user(user), request_key=clicked.request_key)
+        # (the run's RunCancelled names ``user``: its status message says who cancelled it)
+        result = await self.engine.cancel(thread_key, by=user, request_key=clicked.request_key)
         log.info("cancel clicked", thread_id=thread_key, outcome=result.outcome.value,
                  withdrawn=len(result.withdrawn), dropped=len(result.dropped))
-        if result.outcome is not CancelOutcome.STOPPED:
-            self.notifier.note_cancel(clicked, None)
         for approval in result.withdrawn:
             await self.approval_messages.refresh(approval.id)
         unfinished = await self.store.unfinished_status_messages(thread_key=thread_key)

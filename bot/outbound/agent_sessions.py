@@ -29,10 +29,12 @@ import structlog
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from agent.events import AnswerDelta, RunEvent
 from bot.ground.background_tasks import TaskSet
 from bot.ground.features import Feature, SlackFeatures
 from bot.ground.poster import error_code
 from bot.ground.threads import ThreadRef
+from bot.outbound.surface import RunTracker
 from bot.views.assistant_view import thread_title
 from bot.views.progress_view import Phase, RunProgress
 
@@ -77,6 +79,11 @@ class AgentSessions:
         self._sent: dict[str, SessionStatus] = {}
         """Thread key → the status last sent (forgotten once a thread's session is ``active``)."""
         self._warned: set[str] = set()
+
+    async def on_event(self, event: RunEvent, run: RunTracker | None) -> None:
+        """:class:`~bot.outbound.surface.RunSurface`: the session of the run's thread, if it has one."""
+        if run is not None and not isinstance(event, AnswerDelta):
+            self.show(run.thread, run.progress)
 
     def show(self, thread: ThreadRef, progress: RunProgress) -> None:
         """A run event changed ``progress``: set its thread's session status, if it changed."""

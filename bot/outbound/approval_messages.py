@@ -14,6 +14,10 @@ approval whose message was posted or closed, so the App Home of those who may de
 can follow (it lists the approvals whose message is still open), and of each edit. Where the
 approval was asked in a conversation its deciders may not see, ``dms`` sends them a DM each
 once it is posted, and updates those DMs as the message is updated (:mod:`bot.outbound.approval_dms`).
+
+As a :class:`~bot.outbound.surface.RunSurface` (:meth:`ApprovalMessages.on_event`), it follows
+the run events: a request for approval is posted (and linked from the plan's task), a decision
+closes its message, a replan or the end of the run closes the messages it left open (stale).
 """
 
 from __future__ import annotations
@@ -25,15 +29,16 @@ from dataclasses import replace
 
 import structlog
 
-from agent.events import AwaitingApproval
+from agent.events import AwaitingApproval, DecisionRecorded, NodeRejected, Planning, RunEvent
 from agent.ports.stores import Approval, ApprovalStatus, ApprovalStore
 from agent.tools.registry import ToolRegistry
 from bot.access.access import AccessDirectory
 from bot.ground.background_tasks import TaskSet
 from bot.ground.blocks import Block
 from bot.ground.poster import RETRY_DELAYS, Sent, SlackPoster, retried
-from bot.ground.threads import ThreadRef
+from bot.ground.threads import ThreadRef, permalink
 from bot.outbound.approval_dms import ApprovalDMs
+from bot.outbound.surface import RunTracker, ends_run
 from bot.store import ApprovalMessage, BotStore
 from bot.views.approval_view import render_approval
 
@@ -95,6 +100,27 @@ class ApprovalMessages:
                 continue
             missing.append(approval)
         return missing
+
+    # ---------------------------------------------------------------- events
+
+    async def on_event(self, event: RunEvent, run: RunTracker | None) -> None:
+        if isinstance(event, DecisionRecorded):  # (its run may be over: the message shows it all the same)
+            await self.refresh(event.approval_id)
+        if run is None:
+            return
+        match event:
+            case Planning(replan=replan) if replan:
+                await self.refresh_open(run.thread.key, stale=True)  # the old plan's
+            case AwaitingApproval():
+                await self.post(run.thread, event)
+                record = await self.record(event.approval_id)
+                if record is not None:
+                    run.link(event.node_id, permalink(record.channel, record.ts))
+            case NodeRejected():
+                await self.refresh_open(run.thread.key)
+            case _ if ends_run(event):
+                await self.refresh_open(run.thread.key, stale=True)
+                self.forget_closed(run.thread.key)
 
     # ------------------------------------------------------------------ post
 

@@ -26,12 +26,13 @@ import structlog
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from agent.events import Planning, RunEvent
+from agent.events import AnswerDelta, Planning, RunEvent
 from agent.tools.registry import ToolRegistry
 from bot.access.access import AccessDirectory, is_direct
 from bot.ground.features import Feature, SlackFeatures
 from bot.ground.poster import error_code
 from bot.ground.threads import ThreadRef
+from bot.outbound.surface import RunTracker
 from bot.store import AssistantThread, BotStore
 from bot.views import wording as say
 from bot.views.assistant_view import status_text, suggested_prompts, thread_title
@@ -89,6 +90,11 @@ class AssistantPane:
             await self.store.set_assistant_context(thread.key, (info.get("context") or {}).get("channel_id"))
 
     # ----------------------------------------------------------------- runs
+
+    async def on_event(self, event: RunEvent, run: RunTracker | None) -> None:
+        """:class:`~bot.outbound.surface.RunSurface`: the run's thread, if it is the pane's."""
+        if run is not None and not isinstance(event, AnswerDelta):
+            await self.show(run.thread, run.progress, event)
 
     async def show(self, thread: ThreadRef, progress: RunProgress, event: RunEvent) -> None:
         """A run event in ``thread``: its title (once) and status, if it is an assistant thread."""

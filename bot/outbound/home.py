@@ -22,6 +22,7 @@ import structlog
 from slack_sdk.errors import SlackApiError
 
 from agent.engine.engine import Engine
+from agent.events import RunEvent
 from agent.ports.standing import NoStandingApprovals, StandingApprovals
 from agent.ports.stores import Approval, ApprovalStore
 from bot.access.access import AccessDirectory
@@ -31,6 +32,7 @@ from bot.ground.features import Feature, SlackFeatures
 from bot.ground.poster import SlackPoster, error_code
 from bot.ground.threads import ThreadRef
 from bot.outbound.status_report import active_runs, decidable_approvals
+from bot.outbound.surface import RunTracker, ends_run
 from bot.store import BotStore
 from bot.views import wording as say
 from bot.views.approval_view import render_approval
@@ -97,6 +99,11 @@ class AppHome:
         if requester and self._viewing(requester):
             self._refresh(requester)
 
+    async def on_event(self, event: RunEvent, run: RunTracker | None) -> None:
+        """:class:`~bot.outbound.surface.RunSurface`: a run that ends leaves its requester's Home."""
+        if run is not None and ends_run(event):
+            self.refresh_if_viewing(run.progress.requested_by)
+
     def refresh_deciders(self, approval: Approval) -> None:
         """``approval``'s message was posted or closed: refresh the Home of everyone likely to
         have it in view who may decide on it (in the background: group members may be looked up)."""
@@ -140,7 +147,7 @@ class AppHome:
                 continue
             _, blocks = render_approval(approval, self.directory.who_may_approve(approval.tool,
                                                                                  approval.requested_by),
-                                        secret=self.engine.ctx.registry.secret_args(approval.tool),
+                                        secret=self.engine.registry.secret_args(approval.tool),
                                         standing=self.directory.offers_standing(approval.tool,
                                                                                 approval.requested_by))
             shown.append(blocks)

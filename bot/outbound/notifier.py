@@ -1,14 +1,16 @@
-"""Run events → Slack: the status message, approval messages and the final answer.
+"""Run events → Slack: each event handed to every surface that shows runs, in order.
 
 Events arrive on one queue from the engine's bus and are handed to one lane per
 thread, so a thread's messages change in event order while threads proceed in
-parallel. Status edits go through a :class:`MessageEditor` (coalesced, 429-aware);
-approval messages are posted at once and closed once, when they reach a final state, by
-:class:`~bot.outbound.approval_messages.ApprovalMessages`; answers are streamed and delivered
-by :mod:`bot.outbound.answer_stream` and :mod:`bot.outbound.answer_delivery`. Where Slack
-streams, the plan's nodes are shown as tasks in a streamed message of their own
-(:mod:`bot.outbound.plan_stream`) and the status message keeps its heading and Cancel;
-elsewhere, or once the stream is refused, the status message lists the nodes.
+parallel. For each event the notifier finds the run as this process shows it (a
+:class:`~bot.outbound.surface.RunTracker`: its status message, bound or posted here, and its
+progress), applies the event to the progress, then hands the event to each
+:class:`~bot.outbound.surface.RunSurface` in turn; a surface that fails is logged, and the
+others show the event all the same. The order :mod:`bot.app` gives them in: the status message
+and the plan's tasks (a run's tasks end before its answer is posted), the assistant pane, agent
+sessions, the answer, the approval messages (those a run leaves open go stale once its answer
+is in), App Home. Once they have shown the run's end, its status message is marked finished:
+after its answer was delivered, so a process that dies first leaves that to the next one.
 A run whose status message was posted by an earlier process is rebuilt from the
 engine's checkpointed state, so a restarted bot picks up where the old one stopped.
 """
@@ -17,107 +19,55 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 
 import structlog
 
 from agent.engine.engine import Engine
-from agent.events import (
-    AnswerDelta,
-    AnswerReady,
-    AwaitingApproval,
-    DecisionRecorded,
-    NodeRejected,
-    Planning,
-    Replanning,
-    RunEvent,
-    RunFailed,
-)
+from agent.events import AwaitingApproval, RunEvent
 from agent.ports.stores import ApprovalStore
 from bot.ground.background_tasks import TaskSet
-from bot.ground.features import SlackFeatures
 from bot.ground.poster import SlackPoster
-from bot.ground.threads import ThreadRef, is_slack_thread, permalink
-from bot.outbound.agent_sessions import AgentSessions
-from bot.outbound.answer_delivery import AnswerDelivery, Delivered
-from bot.outbound.answer_stream import AnswerStream
+from bot.ground.threads import ThreadRef, is_slack_thread
 from bot.outbound.approval_messages import ApprovalMessages
-from bot.outbound.assistant import AssistantPane
 from bot.outbound.coalesced_edits import MessageEditor
-from bot.outbound.plan_stream import AppendPacer, PlanStream
-from bot.store import AnswerMessage, BotStore, StatusMessage
-from bot.views.answer_view import StreamedAnswer, answer_messages, streamed_answer, withdrawn_answer
-from bot.views.progress_view import Phase, RunProgress
-from bot.views.reply_view import Reply, failure_replies
+from bot.outbound.progress_surface import ProgressSurface
+from bot.outbound.surface import RunSurface, RunTracker, ends_run
+from bot.store import BotStore, StatusMessage
+from bot.views.progress_view import RunProgress
 from bot.views.status_view import render_queued_cancelled, render_status
 
 log = structlog.get_logger(__name__)
 
 LANE_IDLE_SECONDS = 30.0
 
-ANSWER_EVENT = "dagbot_answer"
-"""The metadata event type of a run's first reply (its payload names the run)."""
-
-
-@dataclass
-class RunTracker:
-    run_id: str
-    thread: ThreadRef
-    message: StatusMessage
-    progress: RunProgress
-    editor: MessageEditor
-    adopted: bool = False
-    """The run began in another process (which may have died after answering it)."""
-    stream: AnswerStream | None = None
-    """The answer, streamed into the thread while the joiner writes it."""
-    plan: PlanStream | None = None
-    """The plan's nodes as tasks, streamed into the thread while the run goes on."""
-    links: dict[str, str] = field(default_factory=dict)
-    """Node id → its approval message (shown with the node's task while it waits)."""
-
 
 class Notifier:
     def __init__(
         self, *, engine: Engine, approvals: ApprovalStore, store: BotStore, poster: SlackPoster,
-        approval_messages: ApprovalMessages, tasks: TaskSet, edit_interval: float = 1.0,
-        clock: Callable[[], float] = time.time, answer_note: str = "",
-        features: SlackFeatures | None = None, pane: AssistantPane | None = None,
-        sessions: AgentSessions | None = None,
-        stream_answers: bool = True, stream_interval: float = 1.0, stream_plan: bool = True,
-        on_run_end: Callable[[str | None], None] = lambda requester: None,
-        mentionable: frozenset[str] = frozenset(),
+        approval_messages: ApprovalMessages, surfaces: Sequence[RunSurface], tasks: TaskSet,
+        progress: ProgressSurface | None = None, edit_interval: float = 1.0,
+        clock: Callable[[], float] = time.time, mentionable: frozenset[str] = frozenset(),
     ) -> None:
         self.engine = engine
         self.approvals = approvals
         self.store = store
         self.poster = poster
         self.approval_messages = approval_messages
+        """Asked which approvals a dead process left without a message."""
+        self.surfaces = list(surfaces)
+        """Every run event is handed to each, in this order (see the module's docstring)."""
+        self.progress = progress
+        """The status messages' surface (one of ``surfaces``), whose elapsed times tick."""
         self.tasks = tasks
         self.edit_interval = edit_interval
         self.clock = clock
-        self.answer_note = answer_note
-        self.features = features or SlackFeatures()
-        self.pane = pane
-        """Statuses and titles of threads in Slack's assistant pane (None: not shown)."""
-        self.sessions = sessions
-        """The agent session statuses of agent conversations' threads (None: not set)."""
-        self.stream_answers = stream_answers
-        self.stream_interval = stream_interval
-        self.stream_plan = stream_plan
-        self.plan_pacer = AppendPacer()
-        """Paces the appends of all the plans streaming at once (Slack's tier)."""
-        self.on_run_end = on_run_end
-        """Told who asked for each run that ends (the App Home refreshes)."""
         self.mentionable = mentionable
         """Users untrusted text may mention besides a run's own people (the policy's)."""
-        self.delivery = AnswerDelivery(poster, self.features)
         self._lanes: dict[str, asyncio.Queue[RunEvent]] = {}
         self._lane_tasks = TaskSet()
         self._runs: dict[str, RunTracker] = {}
         """Run id → tracker, while the run is active in this process."""
-        self._cancelled_by: dict[int, str] = {}
-        """Status message id → who cancelled its run."""
 
     # ------------------------------------------------------------- routing
 
@@ -169,73 +119,29 @@ class Notifier:
     # ------------------------------------------------------------- events
 
     async def handle(self, event: RunEvent) -> None:
-        if isinstance(event, DecisionRecorded):
-            await self.approval_messages.refresh(event.approval_id)
-        tracker = await self._tracker(event)
-        if tracker is None:
-            return
-        if isinstance(event, AnswerDelta):
-            self._stream(tracker, event.text)
-            return
-        tracker.progress.apply(event)
-        self._show_plan(tracker)
-        self._show(tracker)
-        if self.pane is not None:
-            await self.pane.show(tracker.thread, tracker.progress, event)
-        if self.sessions is not None:
-            self.sessions.show(tracker.thread, tracker.progress)
-        match event:
-            case Replanning():  # text streamed before the model called `replan` is no answer
-                await self._withdraw_stream(tracker)
-            case Planning(replan=replan) if replan:
-                await self.approval_messages.refresh_open(tracker.thread.key, stale=True)  # the old plan's
-            case AwaitingApproval():
-                await self.approval_messages.post(tracker.thread, event)
-                record = await self.approval_messages.record(event.approval_id)
-                if record is not None:
-                    tracker.links[event.node_id] = permalink(record.channel, record.ts)
-                    self._show_plan(tracker)
-            case NodeRejected():
-                await self.approval_messages.refresh_open(tracker.thread.key)
-            case AnswerReady(answer=answer):
-                await self._finish(tracker, answer_messages(answer, tracker.progress, self.answer_note,
-                                                            run_id=tracker.run_id),
-                                   answer=streamed_answer(answer, tracker.progress, self.answer_note,
-                                                          run_id=tracker.run_id))
-            case RunFailed(error=error):
-                cancelled = tracker.progress.phase is Phase.CANCELLED
-                await self._finish(tracker, [] if cancelled else failure_replies(error, tracker.progress))
-
-    def _stream(self, tracker: RunTracker, text: str) -> None:
-        if not self.stream_answers or tracker.adopted:
-            return
-        if tracker.stream is None:
-            tracker.stream = AnswerStream(self.poster.client, tracker.thread, tracker.progress.requested_by,
-                                          self.features, interval=self.stream_interval,
-                                          people=tracker.progress.people())
-        tracker.stream.offer(text)
-
-    def _show_plan(self, tracker: RunTracker) -> None:
-        """Offer the run to its plan stream (started with the run's first node, where Slack
-        streams and the run began in this process)."""
-        if tracker.plan is None and (not self.stream_plan or tracker.adopted or not tracker.progress.nodes):
-            return
-        if tracker.plan is None:
-            tracker.plan = PlanStream(self.poster.client, tracker.thread, tracker.progress.requested_by,
-                                      self.features, interval=self.stream_interval, pacer=self.plan_pacer,
-                                      on_fallback=lambda: self._show(tracker))
-        tracker.plan.show(tracker.progress, tracker.links)
-
-    def _show(self, tracker: RunTracker) -> None:
-        lines = tracker.plan is None or not tracker.plan.live
-        text, blocks = render_status(tracker.progress, self.clock(), tracker.thread.key, node_lines=lines)
-        tracker.editor.show(text, blocks)
+        """Hand ``event`` to every surface, in order, with its run (None when no run here shows
+        it); then, if it ended the run, let the run go."""
+        try:
+            run = await self._tracker(event)
+        except Exception:  # the surfaces that need no run show the event all the same (a decision)
+            log.exception("could not find the run of an event", thread_id=event.thread_id,
+                          event_type=type(event).__name__)
+            run = None
+        if run is not None:
+            run.progress.apply(event)
+        for surface in self.surfaces:
+            try:
+                await surface.on_event(event, run)
+            except Exception:
+                log.exception("a surface could not show a run event", surface=type(surface).__name__,
+                              thread_id=event.thread_id, event_type=type(event).__name__)
+        if run is not None and ends_run(event):
+            await self._ended(run)
 
     def tick(self) -> None:
         """Refresh the elapsed time of runs that are visibly working."""
-        for tracker in list(self._runs.values()):
-            if tracker.progress.phase in (Phase.PLANNING, Phase.RUNNING, Phase.REPLANNING):
-                self._show(tracker)
+        if self.progress is not None:
+            self.progress.tick(list(self._runs.values()))
 
     async def _tracker(self, event: RunEvent) -> RunTracker | None:
         tracker = self._runs.get(event.run_id)
@@ -261,7 +167,6 @@ class Notifier:
                 message = await self._post_status(thread, progress, event.run_id)
                 if message is None:
                     return None
-        progress.cancelled_by = self._cancelled_by.get(message.id)
         editor = MessageEditor(self.poster.client, message.channel, message.ts,
                                interval=self.edit_interval)
         tracker = self._runs[event.run_id] = RunTracker(event.run_id, thread, message, progress, editor,
@@ -292,69 +197,14 @@ class Notifier:
             run_id=run_id, request_key=key,
         )
 
-    async def _finish(self, tracker: RunTracker, replies: list[Reply], *,
-                      answer: StreamedAnswer | None = None) -> None:
-        """The run ended: its plan stream stopped, then its answer (``answer``) or the failure
-        shown, the status message finished."""
-        answered = answer is not None
-        self._runs.pop(tracker.run_id, None)
-        self._cancelled_by.pop(tracker.message.id, None)
-        thread, mark = tracker.thread, {"run_id": tracker.run_id}
-        if replies and tracker.adopted and await self.poster.thread_has(
-                thread.channel, thread.root_ts, ANSWER_EVENT, mark):
-            replies = []  # the process it began in answered, then died before recording that
-        metadata = {"event_type": ANSWER_EVENT, "event_payload": mark}
-        if tracker.plan is not None:  # the tasks' final states, before the answer
-            await tracker.plan.finish(tracker.progress, tracker.links)
-        delivered = Delivered()
-        if answered and replies:
-            delivered = await self.delivery.deliver(thread, replies, tracker.stream, metadata,
-                                                    streamed=answer)
-            if delivered.ts is not None:
-                await self.store.save_answer(AnswerMessage(
-                    run_id=tracker.run_id, thread_key=thread.key, channel=thread.channel, ts=delivered.ts,
-                    requested_by=tracker.progress.requested_by, answered_at=self.clock()))
-        else:
-            await self._withdraw_stream(tracker)  # e.g. cancelled while the answer was being written
-            if replies:
-                delivered = await self.delivery.deliver(thread, replies, None, metadata)
-        if delivered.error is not None:  # the status message says so, for want of a better place
-            log.error("Slack refused the run's reply, even after retries", thread_id=thread.key,
-                      run_id=tracker.run_id, answered=answered, error=delivered.error)
-            tracker.progress.undelivered = delivered.error
-            self._show(tracker)
-        self.on_run_end(tracker.progress.requested_by)
-        await self.store.finish_status_message(tracker.message.id)
-        await self.approval_messages.refresh_open(tracker.thread.key, stale=True)
-        self.approval_messages.forget_closed(tracker.thread.key)
-        self.tasks.spawn(tracker.editor.settled(), name=f"settle:{tracker.message.ts}")
-
-    async def _withdraw_stream(self, tracker: RunTracker) -> None:
-        """Take a streamed answer that will not be the answer out of the thread: the stream is
-        stopped and its message deleted (if Slack will not delete it, it is edited to say it
-        was withdrawn). Later deltas of the run start a new stream."""
-        stream, tracker.stream = tracker.stream, None
-        if stream is None:
-            return
-        await stream.settle()
-        await stream.abandon()
-        for segment in stream.segments:
-            if not await self.poster.delete(tracker.thread.channel, segment.ts):
-                text, blocks = withdrawn_answer()
-                await self.poster.edit(tracker.thread.channel, segment.ts, text, blocks)
+    async def _ended(self, run: RunTracker) -> None:
+        """Every surface has shown the run's end: it is forgotten here, its status message is
+        marked finished, and its last edit lands in the background."""
+        self._runs.pop(run.run_id, None)
+        await self.store.finish_status_message(run.message.id)
+        self.tasks.spawn(run.editor.settled(), name=f"settle:{run.message.ts}")
 
     # --------------------------------------------------------------- cancel
-
-    def note_cancel(self, message: StatusMessage, user: str | None) -> None:
-        """Remember who cancelled the run of this status message, so its last event shows
-        "Cancelled by …" (None: the cancel changed nothing, forget it)."""
-        if user is None:
-            self._cancelled_by.pop(message.id, None)
-        else:
-            self._cancelled_by[message.id] = user
-        for tracker in self._runs.values():
-            if tracker.message.id == message.id:
-                tracker.progress.cancelled_by = user
 
     async def cancel_queued(self, messages: list[StatusMessage]) -> None:
         """These requests were dropped from the queue before their run started."""

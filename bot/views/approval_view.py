@@ -53,9 +53,10 @@ def pretty_args(args: dict[str, Any], limit: int = SECTION_TEXT_LIMIT) -> str:
     return f"```\n{text}\n```"
 
 
-_CANCELLED_BY = re.compile(r"run cancelled by <@([UW][A-Z0-9]+)>")
-"""The reason the engine gives when someone's Cancel withdrew the approval (agent.engine.engine):
-the one withdrawal reason whose mention is the bot's own."""
+_CANCELLED_BY = re.compile(r"run cancelled by (?:<@([UW][A-Z0-9]+)>|([UW][A-Z0-9]+))")
+"""The reason the engine gives when someone's Cancel withdrew the approval (agent.engine.engine),
+naming the user id the bot cancelled as (as a mention, ``<@U…>``, in approvals withdrawn by
+earlier versions): the one withdrawal reason whose mention is the bot's own."""
 
 
 def decision_line(approval: Approval, *, stale: bool = False) -> str:
@@ -75,7 +76,7 @@ def decision_line(approval: Approval, *, stale: bool = False) -> str:
             return say.EXPIRED
         case ApprovalStatus.WITHDRAWN:
             if approval.reason and (cancel := _CANCELLED_BY.fullmatch(approval.reason)):
-                return say.withdrawn(f"run cancelled by {say.user(cancel[1])}")
+                return say.withdrawn(f"run cancelled by {say.user(cancel[1] or cancel[2])}")
             return say.withdrawn(escape(clip(approval.reason, 500)) if approval.reason else None)
     return say.NO_LONGER_NEEDED if stale else ""
 

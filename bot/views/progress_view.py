@@ -22,6 +22,7 @@ from agent.events import (
     PlanReady,
     Replanning,
     ResultReused,
+    RunCancelled,
     RunEvent,
     RunFailed,
     ToolRetrying,
@@ -103,6 +104,8 @@ class RunProgress:
     nodes_run: int = 0
     tokens: int = 0
     cancelled_by: str | None = None
+    """Who cancelled the run, as its :class:`~agent.events.RunCancelled` names them: the failure
+    that ends it then shows as cancelled by them."""
     undelivered: str | None = None
     """Why Slack refused to post the run's answer (or failure message), even after retries."""
     proposed: set[str] = field(default_factory=set)
@@ -184,6 +187,8 @@ class RunProgress:
             case AnswerReady(duration_s=duration, nodes_run=nodes_run, tokens=tokens):
                 self.phase, self.finished_at = Phase.ANSWERED, event.at
                 self.duration_s, self.nodes_run, self.tokens = duration, nodes_run, tokens
+            case RunCancelled(by=by):
+                self.cancelled_by = by
             case RunFailed(error=error):
                 self.phase = Phase.CANCELLED if self.cancelled_by else Phase.FAILED
                 self.finished_at, self.note = event.at, error

@@ -273,7 +273,7 @@ def _slack_setup_problems(settings: Settings, socket_mode: bool) -> list[str]:
 
 async def _serve(settings: Settings, config: BotConfig, *, socket_mode: bool, host: str, port: int) -> None:
     from bot.access.policy import check_policy_tools
-    from bot.app import BotDeps, build_bot
+    from bot.app import BotDeps, SlackAccess, build_bot
     from bot.server import serve_http, serve_socket_mode
     from infra.local_model.use import open_local_model
     from infra.operations.metrics import Metrics
@@ -284,11 +284,14 @@ async def _serve(settings: Settings, config: BotConfig, *, socket_mode: bool, ho
     async with AsyncExitStack() as stack:
         settings = await stack.enter_async_context(open_local_model(settings))
         llm, packages = _model_and_packages(settings, metrics=metrics)
+        access = SlackAccess(config, slack_calls=metrics)  # (the bot closes it when it stops)
+        stack.push_async_callback(access.close)  # (also when it never starts)
         services = await stack.enter_async_context(
-            open_services(settings, llm=llm, packages=packages, metrics=metrics))
+            open_services(settings, llm=llm, packages=packages, metrics=metrics,
+                          context=access.engine_context))
         check_policy_tools(config.policy, services.registry.names(), policy_source(settings))
         deps = BotDeps(engine=services.engine, events=services.events, approvals=services.store,
-                       store=SqlSlackStore(services.store.engine), slack_calls=metrics)
+                       store=SqlSlackStore(services.store.engine), access=access)
         bot = build_bot(config, deps)
         if socket_mode:
             assert settings.slack_app_token is not None

@@ -103,7 +103,7 @@ async def ask_in_terminal(
     async def answer_prompts() -> None:
         while True:
             approval = await prompts.get()
-            args = json.dumps(engine.ctx.registry.masked(approval.tool, approval.args), ensure_ascii=False)
+            args = json.dumps(engine.registry.masked(approval.tool, approval.args), ensure_ascii=False)
             print(f"\n? approve {approval.tool}({args}) for node '{approval.node_id}'"
                   f" — {approval.why}" + (f"\n  note: {approval.note}" if approval.note else "")
                   + "\n  [y/N] ", end="", file=out, flush=True)

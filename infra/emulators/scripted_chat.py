@@ -1,6 +1,8 @@
 """A scripted chat model: the LLM seam's fake.
 
-Each call pops the next scripted reply. A reply is a string (plain content), a
+The in-memory model fake that the tests and the benchmarks share (the HTTP-level ones, which
+exercise the real OpenAI client, are ``tests/fakes/openai_server.py`` and the benchmarks' model
+servers). Each call pops the next scripted reply. A reply is a string (plain content), a
 dict (returned as a call of the first bound tool with those arguments: the forced
 ``plan`` for the planner, ``replan`` for the joiner), an AIMessage (returned
 as it is, e.g. text and a tool call together), or a callable that receives the
@@ -36,7 +38,11 @@ class ScriptedChatModel(BaseChatModel):
     tool_name: str | None = None
     tools: list[str] = Field(default_factory=list)
     repeat_last: bool = False
-    """Keep giving the last reply once the script runs out (for 'always bad' LLMs)."""
+    """Keep giving the last reply once the script runs out (for 'always bad' LLMs, and for a
+    benchmark's model: one callable that reads each prompt)."""
+    record: bool = True
+    """Keep :attr:`calls` and :attr:`offered`. False for a model that answers thousands of
+    calls (a benchmark's): the record of prompts would grow for ever, and get repr'd."""
 
     @property
     def _llm_type(self) -> str:
@@ -54,8 +60,9 @@ class ScriptedChatModel(BaseChatModel):
         return bound
 
     def _next(self, messages: list[BaseMessage]) -> AIMessage:
-        self.calls.append(list(messages))
-        self.offered.append(list(self.tools))
+        if self.record:
+            self.calls.append(list(messages))
+            self.offered.append(list(self.tools))
         if not self.replies:
             raise AssertionError("ScriptedChatModel: no reply scripted for this call")
         reply = self.replies[0] if (self.repeat_last and len(self.replies) == 1) else self.replies.pop(0)

@@ -26,7 +26,7 @@ import watchfiles
 from langchain_core.language_models import BaseChatModel
 
 from bot.access.policy import check_policy_tools, load_policy
-from bot.app import BotDeps, SlackBot, build_bot
+from bot.app import BotDeps, SlackAccess, SlackBot, build_bot
 from bot.config import BotConfig
 from bot.ground.background_tasks import TaskSet
 from bot.ground.threads import PREFIX as THREAD_PREFIX
@@ -99,9 +99,6 @@ async def open_playground(settings: Settings, *, host: str = "127.0.0.1", port: 
             settings = demo.tool_settings(settings)
             llm = demo.model
         packages = package_runner(settings, llm)
-        # On a shared database (DATABASE_URL set), other workspaces' threads are not ours to run.
-        services = await stack.enter_async_context(open_services(
-            settings, llm=llm, packages=packages, thread_scope=own_thread))
 
         slack = PlaygroundSlack()
         signing_secret = secrets.token_hex(16)
@@ -116,14 +113,20 @@ async def open_playground(settings: Settings, *, host: str = "127.0.0.1", port: 
         lock.describe(f"the dagbot playground at {local}/")
 
         policy = load_policy(settings.policy_file, settings.approvers)
-        check_policy_tools(policy, services.registry.names(),
-                           settings.policy_file.name if settings.policy_file else "DAGBOT_APPROVERS")
         config = BotConfig(bot_token=slack.token, signing_secret=signing_secret, api_url=f"{local}/api/",
                            command=settings.slack_command,
                            policy=policy, audit_retention_seconds=settings.audit_retention_days * 86_400,
                            answer_note=NOTE if demo else "")
+        access = SlackAccess(config)  # (the bot closes it when it stops)
+        stack.push_async_callback(access.close)  # (also when it never starts)
+        # On a shared database (DATABASE_URL set), other workspaces' threads are not ours to run.
+        services = await stack.enter_async_context(open_services(
+            settings, llm=llm, packages=packages, thread_scope=own_thread, context=access.engine_context))
+        check_policy_tools(policy, services.registry.names(),
+                           settings.policy_file.name if settings.policy_file else "DAGBOT_APPROVERS")
         bot = build_bot(config, BotDeps(engine=services.engine, events=services.events,
-                                        approvals=services.store, store=SqlSlackStore(services.store.engine)))
+                                        approvals=services.store, store=SqlSlackStore(services.store.engine),
+                                        access=access))
         bot_url = await stack.enter_async_context(serving(asgi_app(bot), "127.0.0.1", 0, lifespan="on"))
         delivery.connect(bot_url)
         web.ready.set()

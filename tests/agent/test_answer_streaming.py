@@ -12,7 +12,7 @@ from agent.answer.stream import without_thinking
 from agent.events import AnswerDelta, AnswerReady, Planning, Replanning
 from agent.execution.context import EngineSettings
 from infra.emulators.openai_wire import ModelReply, ToolCall, forced_tool
-from tests.agent.harness import finish, harness, replan
+from tests.agent.harness import MEMORY, finish, harness, replan
 from tests.agent.test_planner_cut_off import Ended
 from tests.agent.test_planner_streaming import over_http
 from tests.fakes.openai_server import FakeOpenAI
@@ -33,16 +33,16 @@ def joiner_requests(fake: FakeOpenAI) -> list[dict]:  # type: ignore[type-arg]
 # ------------------------------------------------------------ the contract
 
 
-async def test_the_answer_is_the_models_text_with_replan_offered(sqlite_url: str) -> None:
-    async with harness(sqlite_url, [ONE, finish(f"\n  {LONG}\n\n")]) as h:
+async def test_the_answer_is_the_models_text_with_replan_offered() -> None:
+    async with harness(MEMORY, [ONE, finish(f"\n  {LONG}\n\n")]) as h:
         await h.engine.ask("j1", "look up a")
         assert (await h.next_event(AnswerReady)).answer == LONG  # as written, stripped: no JSON
         assert h.llm.offered == [["plan"], ["replan"]]
         assert "You may replan 2 more time(s)." in h.llm.calls[1][0].content
 
 
-async def test_calling_replan_makes_a_new_plan_with_the_feedback(sqlite_url: str) -> None:
-    async with harness(sqlite_url, [ONE, replan("look up b instead"), ONE, finish("b it is")]) as h:
+async def test_calling_replan_makes_a_new_plan_with_the_feedback() -> None:
+    async with harness(MEMORY, [ONE, replan("look up b instead"), ONE, finish("b it is")]) as h:
         await h.engine.ask("j2", "look up a")
         assert (await h.next_event(AnswerReady)).answer == "b it is"
         [replanned] = [e for e in h.drain() if isinstance(e, Replanning)]
@@ -52,19 +52,19 @@ async def test_calling_replan_makes_a_new_plan_with_the_feedback(sqlite_url: str
         assert state["replans"] == 1 and state["tokens"] == 4 * 15  # every call counted
 
 
-async def test_text_and_a_replan_call_together_replan(sqlite_url: str) -> None:
+async def test_text_and_a_replan_call_together_replan() -> None:
     both = AIMessage("Let me try that differently.", tool_calls=[
         {"name": "replan", "args": {"feedback": "use key b"}, "id": "call_1"}])
-    async with harness(sqlite_url, [ONE, both, ONE, finish("done differently")]) as h:
+    async with harness(MEMORY, [ONE, both, ONE, finish("done differently")]) as h:
         await h.engine.ask("j3", "look up a")
         assert (await h.next_event(AnswerReady)).answer == "done differently"
         assert [e.feedback for e in h.drain() if isinstance(e, Replanning)] == ["use key b"]
 
 
-async def test_with_no_replans_left_no_tool_is_offered_and_the_text_answers(sqlite_url: str) -> None:
+async def test_with_no_replans_left_no_tool_is_offered_and_the_text_answers() -> None:
     both = AIMessage("Here is what I found.", tool_calls=[
         {"name": "replan", "args": {"feedback": "again"}, "id": "call_1"}])
-    async with harness(sqlite_url, [ONE, both], settings=EngineSettings(max_replans=0)) as h:
+    async with harness(MEMORY, [ONE, both], settings=EngineSettings(max_replans=0)) as h:
         await h.engine.ask("j4", "look up a")
         assert (await h.next_event(AnswerReady)).answer == "Here is what I found."
         assert "Replanning" not in h.kinds()
@@ -72,8 +72,8 @@ async def test_with_no_replans_left_no_tool_is_offered_and_the_text_answers(sqli
         assert "No replans are left" in h.llm.calls[1][0].content
 
 
-async def test_an_empty_reply_falls_back_to_the_results(sqlite_url: str) -> None:
-    async with harness(sqlite_url, [ONE, "  \n"]) as h:
+async def test_an_empty_reply_falls_back_to_the_results() -> None:
+    async with harness(MEMORY, [ONE, "  \n"]) as h:
         await h.engine.ask("j5", "look up a")
         answer = (await h.next_event(AnswerReady)).answer
         assert answer.startswith(FACTS_INTRO) and "value of a" in answer
@@ -82,9 +82,9 @@ async def test_an_empty_reply_falls_back_to_the_results(sqlite_url: str) -> None
 # --------------------------------------------------------------- over HTTP
 
 
-async def test_the_answer_streams_in_growing_deltas_before_it_is_ready(sqlite_url: str) -> None:
+async def test_the_answer_streams_in_growing_deltas_before_it_is_ready() -> None:
     with FakeOpenAI([ONE, finish(LONG + "\n")], piece=9) as fake:
-        async with over_http(sqlite_url, fake) as h:
+        async with over_http(MEMORY, fake) as h:
             await h.engine.ask("t1", "look up a")
             ready = await h.next_event(AnswerReady)
             deltas = [e.text for e in h.drain() if isinstance(e, AnswerDelta)]
@@ -103,10 +103,10 @@ async def test_the_answer_streams_in_growing_deltas_before_it_is_ready(sqlite_ur
             assert ready.tokens == state["tokens"] == 2 * 120  # the streamed reply's usage counts
 
 
-async def test_text_streamed_before_a_replan_call_is_followed_by_replanning(sqlite_url: str) -> None:
+async def test_text_streamed_before_a_replan_call_is_followed_by_replanning() -> None:
     draft = ModelReply(text="A draft answer that will not count.", calls=(replan_call("look up a again"),))
     with FakeOpenAI([ONE, draft, ONE, finish("second time lucky")], piece=6) as fake:
-        async with over_http(sqlite_url, fake) as h:
+        async with over_http(MEMORY, fake) as h:
             await h.engine.ask("t2", "look up a")
             assert (await h.next_event(AnswerReady)).answer == "second time lucky"
             events = h.drain()
@@ -119,9 +119,9 @@ async def test_text_streamed_before_a_replan_call_is_followed_by_replanning(sqli
             assert [e.text for e in after if isinstance(e, AnswerDelta)][-1] == "second time lucky"
 
 
-async def test_no_replans_left_sends_no_tools(sqlite_url: str) -> None:
+async def test_no_replans_left_sends_no_tools() -> None:
     with FakeOpenAI([ONE, finish("plainly")]) as fake:
-        async with over_http(sqlite_url, fake, max_replans=0) as h:
+        async with over_http(MEMORY, fake, max_replans=0) as h:
             await h.engine.ask("t3", "look up a")
             assert (await h.next_event(AnswerReady)).answer == "plainly"
             [joiner] = joiner_requests(fake)
@@ -129,10 +129,10 @@ async def test_no_replans_left_sends_no_tools(sqlite_url: str) -> None:
             assert "No replans are left" in joiner["messages"][0]["content"]
 
 
-async def test_a_joiner_that_refuses_to_stream_is_asked_again_whole(sqlite_url: str) -> None:
+async def test_a_joiner_that_refuses_to_stream_is_asked_again_whole() -> None:
     # the planner does not stream here, so the joiner's request is the first streamed one
     with FakeOpenAI([ONE, finish("one"), ONE, finish("two")], stream="refuse") as fake:
-        async with over_http(sqlite_url, fake, stream=False) as h:
+        async with over_http(MEMORY, fake, stream=False) as h:
             await h.engine.ask("t4", "look up a")
             assert (await h.next_event(AnswerReady)).answer == "one"
             assert h.services.engine.ctx.state.stream_refused
@@ -142,17 +142,17 @@ async def test_a_joiner_that_refuses_to_stream_is_asked_again_whole(sqlite_url: 
             assert "AnswerDelta" not in h.kinds()
 
 
-async def test_a_model_that_cannot_stream_answers_whole(sqlite_url: str) -> None:
-    async with harness(sqlite_url, [ONE, finish("whole")]) as h:
+async def test_a_model_that_cannot_stream_answers_whole() -> None:
+    async with harness(MEMORY, [ONE, finish("whole")]) as h:
         await h.engine.ask("t6", "look up a")
         assert (await h.next_event(AnswerReady)).answer == "whole"
         assert "AnswerDelta" not in h.kinds()
 
 
-async def test_a_stream_that_fails_midway_falls_back_to_the_results(sqlite_url: str) -> None:
+async def test_a_stream_that_fails_midway_falls_back_to_the_results() -> None:
     with FakeOpenAI([ONE, finish("A streamed draft that will not count.")], piece=5,
                     break_at="will not") as fake:
-        async with over_http(sqlite_url, fake) as h:
+        async with over_http(MEMORY, fake) as h:
             await h.engine.ask("t7", "look up a")
             answer = (await h.next_event(AnswerReady)).answer
             assert answer.startswith(FACTS_INTRO) and "value of a" in answer
@@ -164,19 +164,19 @@ async def test_a_stream_that_fails_midway_falls_back_to_the_results(sqlite_url: 
 
 
 @pytest.mark.parametrize("mode", ["pieces", "refuse"])  # streamed, or asked whole
-async def test_an_answer_cut_off_by_the_output_limit_says_so(sqlite_url: str, mode: str) -> None:
+async def test_an_answer_cut_off_by_the_output_limit_says_so(mode: str) -> None:
     cut = Ended(text="The value of a is", reason="length")
     with FakeOpenAI([ONE, cut], stream=mode) as fake:  # type: ignore[arg-type]
-        async with over_http(sqlite_url, fake) as h:
+        async with over_http(MEMORY, fake) as h:
             await h.engine.ask("t8", "look up a")
             assert (await h.next_event(AnswerReady)).answer == (
                 "The value of a is\n\n_This answer was cut off: it reached the model's output limit._")
 
 
-async def test_a_leading_think_block_is_neither_streamed_nor_the_answer(sqlite_url: str) -> None:
+async def test_a_leading_think_block_is_neither_streamed_nor_the_answer() -> None:
     thinking = "<think>The user wants a. Internal note: keep it short.</think>\n\nThe value of a."
     with FakeOpenAI([ONE, finish(thinking)], piece=4) as fake:
-        async with over_http(sqlite_url, fake) as h:
+        async with over_http(MEMORY, fake) as h:
             await h.engine.ask("t9", "look up a")
             assert (await h.next_event(AnswerReady)).answer == "The value of a."
             deltas = [e.text for e in h.drain() if isinstance(e, AnswerDelta)]

@@ -13,7 +13,7 @@ from agent.errors import PlanError
 from agent.events import AnswerReady, AwaitingApproval
 from agent.execution.context import EngineSettings
 from agent.plan.validation import validate_plan
-from tests.agent.harness import finish, harness
+from tests.agent.harness import MEMORY, finish, harness
 from tests.fakes.tools import ToolLog, simulated_registry
 
 
@@ -21,11 +21,11 @@ def _answer(events: list[object]) -> str:
     return next(e.answer for e in events if isinstance(e, AnswerReady))
 
 
-async def test_a_templated_answer_is_sent_with_one_model_call(database_url: str) -> None:
+async def test_a_templated_answer_is_sent_with_one_model_call() -> None:
     plan = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "alpha"}},
                       {"id": "d", "tool": "deploy", "args": {"target": "${a}"}}],
             "answer": "Deployed ${d.deployed} (looked up: ${a})."}
-    async with harness(database_url, [plan]) as h:
+    async with harness(MEMORY, [plan]) as h:
         await h.engine.ask("tpl1", "look up alpha and deploy it", requested_by="U1")
         asked = next(e for e in h.drain() if isinstance(e, AwaitingApproval))
         await h.engine.decide(asked.approval_id, approved=True, by="U1")
@@ -34,10 +34,10 @@ async def test_a_templated_answer_is_sent_with_one_model_call(database_url: str)
         assert len(h.llm.calls) == 1  # the planner only: no joiner call
 
 
-async def test_a_rejected_node_sends_the_run_to_the_joiner_model(database_url: str) -> None:
+async def test_a_rejected_node_sends_the_run_to_the_joiner_model() -> None:
     plan = {"nodes": [{"id": "d", "tool": "deploy", "args": {"target": "prod"}}],
             "answer": "Deployed ${d.deployed}."}
-    async with harness(database_url, [plan, finish("The deploy was rejected: nothing changed.")]) as h:
+    async with harness(MEMORY, [plan, finish("The deploy was rejected: nothing changed.")]) as h:
         await h.engine.ask("tpl2", "deploy prod", requested_by="U1")
         asked = next(e for e in h.drain() if isinstance(e, AwaitingApproval))
         await h.engine.decide(asked.approval_id, approved=False, by="U9", reason="freeze")
@@ -47,10 +47,10 @@ async def test_a_rejected_node_sends_the_run_to_the_joiner_model(database_url: s
         assert "d: rejected" in h.llm.calls[1][-1].content
 
 
-async def test_a_failed_node_or_a_missing_field_falls_back_to_the_joiner(sqlite_url: str) -> None:
+async def test_a_failed_node_or_a_missing_field_falls_back_to_the_joiner() -> None:
     failing = {"nodes": [{"id": "b", "tool": "broken", "args": {"key": "x"}}], "answer": "Got ${b}."}
     missing = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "x"}}], "answer": "Got ${a.3}."}
-    async with harness(sqlite_url, [failing, finish("b failed"), missing, finish("no such field")]) as h:
+    async with harness(MEMORY, [failing, finish("b failed"), missing, finish("no such field")]) as h:
         await h.engine.ask("tpl3", "get b")
         assert _answer(h.drain()) == "b failed"
         await h.engine.ask("tpl4", "get a")
@@ -182,27 +182,27 @@ def test_an_answer_that_says_what_happened_or_has_the_value_stands(answer: str, 
 INVENTED = {"nodes": [{"id": "b", "tool": "broken", "args": {"key": "x"}}], "answer": "The value is ${b}."}
 
 
-async def test_the_joiner_filling_a_failed_nodes_value_plans_again(sqlite_url: str) -> None:
+async def test_the_joiner_filling_a_failed_nodes_value_plans_again() -> None:
     fixed = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "x"}}], "answer": "The value is ${a}."}
-    async with harness(sqlite_url, [INVENTED, finish("The value is 42."), fixed]) as h:
+    async with harness(MEMORY, [INVENTED, finish("The value is 42."), fixed]) as h:
         await h.engine.ask("tpl9", "get the value")
         answer = _answer(h.drain())
         assert answer.startswith("The value is ") and "42" not in answer
         assert "The results hold no value for the answer's sentence (`b` failed" in str(h.llm.calls[2][-1].content)
 
 
-async def test_with_no_replan_left_the_invented_value_is_replaced_by_what_happened(sqlite_url: str) -> None:
-    async with harness(sqlite_url, [INVENTED, finish("The value is 42.")],
+async def test_with_no_replan_left_the_invented_value_is_replaced_by_what_happened() -> None:
+    async with harness(MEMORY, [INVENTED, finish("The value is 42.")],
                        settings=EngineSettings(max_replans=0)) as h:
         await h.engine.ask("tpl10", "get the value")
         answer = _answer(h.drain())
         assert answer.startswith("I could not complete that: `b` failed") and "42" not in answer
 
 
-async def test_a_rejected_nodes_value_filled_in_is_never_planned_again(sqlite_url: str) -> None:
+async def test_a_rejected_nodes_value_filled_in_is_never_planned_again() -> None:
     plan = {"nodes": [{"id": "m", "tool": "send", "args": {"to": "ops@example.com", "body": "hi"}}],
             "answer": "Sent as ${m.message_id}."}
-    async with harness(sqlite_url, [plan, finish("Sent as 7.")]) as h:
+    async with harness(MEMORY, [plan, finish("Sent as 7.")]) as h:
         await h.engine.ask("tpl11", "send hi to ops", requested_by="U1")
         asked = await h.next_event(AwaitingApproval)
         await h.engine.decide(asked.approval_id, approved=False, by="U1")

@@ -15,7 +15,7 @@ from agent.plan.asked_changes import cannot_do_reply, done_by_no_tool, unasked_c
 from agent.plan.format import Plan, PlanNode
 from agent.tools.effects import asked_effects
 from agent.tools.registry import Risk, ToolRegistry
-from tests.agent.harness import Harness, harness
+from tests.agent.harness import MEMORY, Harness, harness
 from tests.bot.chat import finish
 
 
@@ -82,10 +82,10 @@ def with_file_tools(h: Harness) -> None:
     h.services.registry.add(tool("http_post"), Risk.RED, effects={"post", "send"})
 
 
-async def test_delete_approximated_by_an_empty_write_is_answered_i_cant_and_asks_nobody(sqlite_url: str) -> None:
+async def test_delete_approximated_by_an_empty_write_is_answered_i_cant_and_asks_nobody() -> None:
     empty_write = {"nodes": [{"id": "delete", "tool": "write_file",
                               "args": {"path": "logs/app.log", "content": ""}}]}
-    async with harness(sqlite_url, [empty_write]) as h:
+    async with harness(MEMORY, [empty_write]) as h:
         with_file_tools(h)
         assert await h.engine.submit("t1", "Delete logs/app.log") is Submission.STARTED
         answer, kinds = await ended(h)
@@ -94,10 +94,10 @@ async def test_delete_approximated_by_an_empty_write_is_answered_i_cant_and_asks
     assert len(h.llm.calls) == 1  # no repair round and no joiner: the reply is dagbot's
 
 
-async def test_a_restart_posted_to_a_host_after_a_read_is_i_cant_too(sqlite_url: str) -> None:
+async def test_a_restart_posted_to_a_host_after_a_read_is_i_cant_too() -> None:
     plan = {"nodes": [{"id": "status", "tool": "lookup", "args": {"key": "checkout"}},
                       {"id": "restart", "tool": "http_post", "args": {"url": "http://ops.internal/restart"}}]}
-    async with harness(sqlite_url, [plan]) as h:
+    async with harness(MEMORY, [plan]) as h:
         with_file_tools(h)
         assert await h.engine.submit("t1", "Restart the checkout service") is Submission.STARTED
         answer, kinds = await ended(h)
@@ -105,10 +105,10 @@ async def test_a_restart_posted_to_a_host_after_a_read_is_i_cant_too(sqlite_url:
     assert AwaitingApproval.__name__ not in kinds
 
 
-async def test_the_wrong_red_tool_for_what_a_tool_does_goes_to_the_repair_round(sqlite_url: str) -> None:
+async def test_the_wrong_red_tool_for_what_a_tool_does_goes_to_the_repair_round() -> None:
     posted = {"nodes": [{"id": "note", "tool": "http_post", "args": {"url": "http://x.example/", "content": "hi"}}]}
     written = {"nodes": [{"id": "note", "tool": "write_file", "args": {"path": "note.txt", "content": "hi"}}]}
-    async with harness(sqlite_url, [posted, written, finish("Wrote note.txt.")]) as h:
+    async with harness(MEMORY, [posted, written, finish("Wrote note.txt.")]) as h:
         with_file_tools(h)
         assert await h.engine.submit("t1", "Write 'hi' to note.txt") is Submission.STARTED
         await h.next_event(AwaitingApproval, node_id="note")

@@ -17,7 +17,7 @@ from agent.events import (
 )
 from agent.execution.context import EngineSettings
 from agent.ports.stores import ApprovalStatus, DecisionOutcome
-from tests.agent.harness import finish, harness
+from tests.agent.harness import MEMORY, finish, harness
 
 RED_AND_GREEN_CHAIN = {
     "thought": "deploy needs approval; the lookups are independent of it",
@@ -30,8 +30,8 @@ RED_AND_GREEN_CHAIN = {
 }
 
 
-async def test_green_branch_finishes_while_red_node_waits_then_resume(database_url: str) -> None:
-    async with harness(database_url, [RED_AND_GREEN_CHAIN, finish("deployed and looked up")]) as h:
+async def test_green_branch_finishes_while_red_node_waits_then_resume() -> None:
+    async with harness(MEMORY, [RED_AND_GREEN_CHAIN, finish("deployed and looked up")]) as h:
         # the user asks; the run goes quiet with only the approval left
         await h.engine.ask("t1", "deploy prod and look things up", requested_by="U1")
         assert await h.engine.status("t1") is ThreadStatus.WAITING
@@ -61,13 +61,13 @@ async def test_green_branch_finishes_while_red_node_waits_then_resume(database_u
         assert h.log.count("deploy") == 1
 
 
-async def test_decision_arriving_mid_run_is_picked_up_without_parking(sqlite_url: str) -> None:
+async def test_decision_arriving_mid_run_is_picked_up_without_parking() -> None:
     plan = {"nodes": [
         {"id": "deploy", "tool": "deploy", "args": {"target": "stage"}},
         {"id": "a", "tool": "lookup", "args": {"key": "a", "gate": "hold"}},
         {"id": "b", "tool": "lookup", "args": {"key": "${a}"}},
     ]}
-    async with harness(sqlite_url, [plan, finish("done")]) as h:
+    async with harness(MEMORY, [plan, finish("done")]) as h:
         await h.engine.submit("t2", "deploy stage", requested_by="U1")
         asked = await h.next_event(AwaitingApproval, node_id="deploy")
         await h.next_event(NodeStarted, node_id="a")  # the green branch is running
@@ -82,13 +82,13 @@ async def test_decision_arriving_mid_run_is_picked_up_without_parking(sqlite_url
         assert isinstance(h.events[-1], AnswerReady)
 
 
-async def test_rejection_skips_dependents_and_the_joiner_is_told_why(database_url: str) -> None:
+async def test_rejection_skips_dependents_and_the_joiner_is_told_why() -> None:
     plan = {"nodes": [
         {"id": "deploy", "tool": "deploy", "args": {"target": "prod"}},
         {"id": "notify", "tool": "send", "args": {"to": "ops", "body": "deployed ${deploy}"}},
         {"id": "check", "tool": "lookup", "args": {"key": "health"}},
     ]}
-    async with harness(database_url, [plan, finish("Deploy was rejected; health looked fine.")]) as h:
+    async with harness(MEMORY, [plan, finish("Deploy was rejected; health looked fine.")]) as h:
         await h.engine.ask("t3", "deploy prod and tell ops", requested_by="U1")
         asked = next(e for e in h.drain() if isinstance(e, AwaitingApproval))
         await h.engine.decide(asked.approval_id, approved=False, by="U9", reason="change freeze")
@@ -105,10 +105,10 @@ async def test_rejection_skips_dependents_and_the_joiner_is_told_why(database_ur
         assert decision.status == "rejected"
 
 
-async def test_an_approval_nobody_decides_expires_and_counts_as_rejected(sqlite_url: str) -> None:
+async def test_an_approval_nobody_decides_expires_and_counts_as_rejected() -> None:
     plan = {"nodes": [{"id": "deploy", "tool": "deploy", "args": {"target": "prod"}}]}
     settings = EngineSettings(approval_ttl_seconds=0.3, decision_poll_seconds=0.1)
-    async with harness(sqlite_url, [plan, finish("nobody approved")], settings=settings) as h:
+    async with harness(MEMORY, [plan, finish("nobody approved")], settings=settings) as h:
         await h.engine.ask("t4", "deploy prod")
         asked = next(e for e in h.drain() if isinstance(e, AwaitingApproval))
         await asyncio.sleep(0.5)
@@ -124,12 +124,12 @@ async def test_an_approval_nobody_decides_expires_and_counts_as_rejected(sqlite_
         assert isinstance(h.events[-1], AnswerReady)
 
 
-async def test_a_click_after_the_deadline_expires_it_and_the_run_goes_on(sqlite_url: str) -> None:
+async def test_a_click_after_the_deadline_expires_it_and_the_run_goes_on() -> None:
     """No sweeper has run yet: the late click itself expires the approval and wakes the run."""
     plan = {"nodes": [{"id": "deploy", "tool": "deploy", "args": {"target": "prod"}},
                       {"id": "notify", "tool": "send", "args": {"to": "ops", "body": "${deploy}"}}]}
     settings = EngineSettings(approval_ttl_seconds=0.3, decision_poll_seconds=0.1)
-    async with harness(sqlite_url, [plan, finish("the deploy approval expired")], settings=settings) as h:
+    async with harness(MEMORY, [plan, finish("the deploy approval expired")], settings=settings) as h:
         await h.engine.ask("t4b", "deploy prod")
         asked = next(e for e in h.drain() if isinstance(e, AwaitingApproval))
         await asyncio.sleep(0.5)
@@ -147,9 +147,9 @@ async def test_a_click_after_the_deadline_expires_it_and_the_run_goes_on(sqlite_
         assert again.outcome is DecisionOutcome.EXPIRED and not again.changed
 
 
-async def test_double_decision_race_runs_the_red_tool_once(database_url: str) -> None:
+async def test_double_decision_race_runs_the_red_tool_once() -> None:
     plan = {"nodes": [{"id": "deploy", "tool": "deploy", "args": {"target": "prod"}}]}
-    async with harness(database_url, [plan, finish("ok")]) as h:
+    async with harness(MEMORY, [plan, finish("ok")]) as h:
         await h.engine.ask("t5", "deploy prod")
         asked = next(e for e in h.drain() if isinstance(e, AwaitingApproval))
         results = await asyncio.gather(*[
@@ -161,12 +161,12 @@ async def test_double_decision_race_runs_the_red_tool_once(database_url: str) ->
         assert sum(isinstance(e, Waiting) for e in h.drain()) == 1
 
 
-async def test_cancel_withdraws_approvals_and_nothing_red_runs_afterwards(sqlite_url: str) -> None:
+async def test_cancel_withdraws_approvals_and_nothing_red_runs_afterwards() -> None:
     plan = {"nodes": [
         {"id": "deploy", "tool": "deploy", "args": {"target": "prod"}},
         {"id": "a", "tool": "lookup", "args": {"key": "a", "gate": "never"}},
     ]}
-    async with harness(sqlite_url, [plan]) as h:
+    async with harness(MEMORY, [plan]) as h:
         await h.engine.submit("t6", "deploy prod")
         asked = await h.next_event(AwaitingApproval, node_id="deploy")
         await h.next_event(NodeStarted, node_id="a")

@@ -6,16 +6,16 @@ from __future__ import annotations
 from agent.engine.engine import Submission, ThreadStatus
 from agent.events import AnswerReady, NodeStarted, RunFailed
 from agent.execution.cancelling import CancelOutcome
-from tests.agent.harness import finish, harness
+from tests.agent.harness import MEMORY, finish, harness
 
 
 def held(key: str, gate: str) -> dict[str, object]:
     return {"nodes": [{"id": key, "tool": "lookup", "args": {"key": key, "gate": gate}}]}
 
 
-async def test_a_cancel_for_a_request_whose_run_is_over_changes_nothing(sqlite_url: str) -> None:
+async def test_a_cancel_for_a_request_whose_run_is_over_changes_nothing() -> None:
     replies = [held("m", "g1"), finish("mallory's answer"), held("a", "g2"), finish("alice's answer")]
-    async with harness(sqlite_url, replies) as h:
+    async with harness(MEMORY, replies) as h:
         assert await h.engine.submit("c1", "look up m", "UM", key="km") is Submission.STARTED
         await h.next_event(NodeStarted, node_id="m")
         assert await h.engine.submit("c1", "look up a", "UA", key="ka") is Submission.QUEUED
@@ -32,9 +32,9 @@ async def test_a_cancel_for_a_request_whose_run_is_over_changes_nothing(sqlite_u
         assert not any(isinstance(e, RunFailed) for e in h.events)
 
 
-async def test_a_cancel_for_a_queued_request_drops_only_it(sqlite_url: str) -> None:
+async def test_a_cancel_for_a_queued_request_drops_only_it() -> None:
     replies = [held("m", "g1"), finish("mallory's answer"), held("b", "g2"), finish("bob's answer")]
-    async with harness(sqlite_url, replies) as h:
+    async with harness(MEMORY, replies) as h:
         await h.engine.submit("c2", "look up m", "UM", key="km")
         await h.next_event(NodeStarted, node_id="m")
         await h.engine.submit("c2", "look up a", "UA", key="ka")
@@ -52,9 +52,9 @@ async def test_a_cancel_for_a_queued_request_drops_only_it(sqlite_url: str) -> N
         assert [args["key"] for args in h.log.args_of("lookup")] == ["m", "b"]  # alice's never ran
 
 
-async def test_cancelling_a_run_drops_its_requesters_follow_ups_and_no_one_elses(sqlite_url: str) -> None:
+async def test_cancelling_a_run_drops_its_requesters_follow_ups_and_no_one_elses() -> None:
     replies = [held("m", "g1"), held("a", "g2"), finish("alice's answer")]
-    async with harness(sqlite_url, replies) as h:
+    async with harness(MEMORY, replies) as h:
         await h.engine.submit("c3", "look up m", "UM", key="km")
         await h.next_event(NodeStarted, node_id="m")
         await h.engine.submit("c3", "then look up a", "UA", key="ka")
@@ -73,9 +73,9 @@ async def test_cancelling_a_run_drops_its_requesters_follow_ups_and_no_one_elses
         assert not await h.services.store.has_queued("c3")
 
 
-async def test_a_cancel_for_a_parked_run_withdraws_its_approvals(sqlite_url: str) -> None:
+async def test_a_cancel_for_a_parked_run_withdraws_its_approvals() -> None:
     plan = {"nodes": [{"id": "ship", "tool": "deploy", "args": {"target": "prod"}}]}
-    async with harness(sqlite_url, [plan]) as h:
+    async with harness(MEMORY, [plan]) as h:
         await h.engine.submit("c4", "deploy prod", "UM", key="km")
         await h.engine.idle()
         assert await h.engine.status("c4") is ThreadStatus.WAITING

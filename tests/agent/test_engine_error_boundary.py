@@ -7,12 +7,15 @@ stopped after its answer was published ends answered (agent.answer.record)."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from agent.engine.engine import Submission, ThreadStatus
 from agent.events import AnswerReady, AwaitingApproval, DecisionRecorded, LeaseTakenOver, RunFailed
+from agent.execution.context import EngineContext
 from agent.ports.stores import ApprovalStatus, NodeResult, NodeResultStore
 from tests.agent.harness import Harness, finish, harness
 
@@ -34,8 +37,9 @@ class RefusingResults:
         return await self.inner.load(thread_id, plan_id)
 
 
-def refuse_result_of(h: Harness, node_id: str) -> None:
-    h.engine.reconfigure(results=RefusingResults(h.engine.ctx.results, node_id))
+def refusing_result_of(node_id: str) -> Callable[[EngineContext], EngineContext]:
+    """The engine's result store, refusing the result of ``node_id`` once."""
+    return lambda ctx: replace(ctx, results=RefusingResults(ctx.results, node_id))
 
 
 async def settled(h: Harness) -> list[Any]:
@@ -46,8 +50,7 @@ async def settled(h: Harness) -> list[Any]:
 
 async def test_an_unexpected_error_ends_the_run_and_the_user_is_told(database_url: str) -> None:
     plan = {"nodes": [{"id": "m", "tool": "lookup", "args": {"key": "k"}}]}
-    async with harness(database_url, [plan, finish("never")]) as h:
-        refuse_result_of(h, "m")
+    async with harness(database_url, [plan, finish("never")], context=refusing_result_of("m")) as h:
         assert await h.engine.submit("e1", "look it up", requested_by="U1") is Submission.STARTED
         events = await settled(h)
         [failed] = [e for e in events if isinstance(e, AnswerReady | RunFailed)]
@@ -66,8 +69,7 @@ async def test_an_unexpected_error_ends_the_run_and_the_user_is_told(database_ur
 
 async def test_a_follow_up_queued_behind_the_failed_run_starts(database_url: str) -> None:
     plan = {"nodes": [{"id": "m", "tool": "lookup", "args": {"key": "k", "gate": "g"}}]}
-    async with harness(database_url, [plan, {"nodes": []}, finish("hello")]) as h:
-        refuse_result_of(h, "m")
+    async with harness(database_url, [plan, {"nodes": []}, finish("hello")], context=refusing_result_of("m")) as h:
         assert await h.engine.submit("e2", "look it up", requested_by="U1") is Submission.STARTED
         assert await h.engine.submit("e2", "never mind, say hello", requested_by="U1") is Submission.QUEUED
         h.log.gates["g"].set()
@@ -81,8 +83,7 @@ async def test_a_follow_up_queued_behind_the_failed_run_starts(database_url: str
 async def test_the_failed_runs_pending_approvals_are_withdrawn(database_url: str) -> None:
     plan = {"nodes": [{"id": "ship", "tool": "deploy", "args": {"target": "prod"}},
                       {"id": "m", "tool": "lookup", "args": {"key": "k", "gate": "g"}}]}
-    async with harness(database_url, [plan]) as h:
-        refuse_result_of(h, "m")
+    async with harness(database_url, [plan], context=refusing_result_of("m")) as h:
         await h.engine.submit("e3", "deploy and look it up", requested_by="U1")
         asked = await h.next_event(AwaitingApproval)
         h.log.gates["g"].set()

@@ -24,7 +24,7 @@ from agent.plan.references import UnresolvedReference, resolve
 from agent.tools.masking import MASK
 from infra.settings import Settings
 from infra.wiring import open_services
-from tests.agent.harness import finish, harness, replan
+from tests.agent.harness import MEMORY, finish, harness, replan
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.packages import ScriptedPackages
 from tests.fakes.tools import ToolLog, simulated_registry
@@ -33,8 +33,8 @@ GOOD = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "a"}}]}
 BAD = {"nodes": [{"id": "a", "tool": "teleport", "args": {}}]}
 
 
-async def test_one_repair_round_feeds_the_errors_back(sqlite_url: str) -> None:
-    async with harness(sqlite_url, [BAD, GOOD, finish("fixed")]) as h:
+async def test_one_repair_round_feeds_the_errors_back() -> None:
+    async with harness(MEMORY, [BAD, GOOD, finish("fixed")]) as h:
         await h.engine.ask("p1", "look up a")
         repair_prompt = h.llm.calls[1][-1].content
         assert "Your previous plan was invalid" in repair_prompt
@@ -43,8 +43,8 @@ async def test_one_repair_round_feeds_the_errors_back(sqlite_url: str) -> None:
         assert isinstance(h.events[-1], AnswerReady) and h.events[-1].answer == "fixed"
 
 
-async def test_an_llm_that_keeps_making_bad_plans_ends_with_a_clear_message(sqlite_url: str) -> None:
-    async with harness(sqlite_url, [BAD, BAD]) as h:
+async def test_an_llm_that_keeps_making_bad_plans_ends_with_a_clear_message() -> None:
+    async with harness(MEMORY, [BAD, BAD]) as h:
         await h.engine.ask("p2", "look up a")
         failed = h.drain()[-1]
         assert isinstance(failed, RunFailed)
@@ -59,11 +59,11 @@ RUNS_A_PROGRAM = {"nodes": [{"id": "restart", "package": {
 CAN_CHANGE = "What I can change: `deploy`, `scale`, `send`, each after an approval."
 
 
-async def test_a_plan_that_only_runs_a_program_in_a_package_is_answered_with_i_cant(sqlite_url: str) -> None:
+async def test_a_plan_that_only_runs_a_program_in_a_package_is_answered_with_i_cant() -> None:
     """No tool restarts services; a model that packages `systemctl restart` (and computes
     nothing: no result, no input, no print) gets the user a plain "I can't" at once, with the
     changes its tools can make: no repair round, no list of the plan's faults; nothing runs."""
-    async with harness(sqlite_url, [RUNS_A_PROGRAM]) as h:
+    async with harness(MEMORY, [RUNS_A_PROGRAM]) as h:
         await h.engine.ask("p2b", "restart web")
         events = h.drain()
         answered = events[-1]
@@ -80,10 +80,10 @@ async def test_a_plan_that_only_runs_a_program_in_a_package_is_answered_with_i_c
     "import subprocess\nresult = subprocess.run(['grep', '-c', 'ERROR', 'app.log']).stdout",  # computes
     "import subprocess\nprint(subprocess.check_output(['grep', '-c', 'ERROR', 'app.log']))",  # shows it
 ])
-async def test_a_package_that_computes_with_a_program_goes_to_the_repair_round(sqlite_url: str, code: str) -> None:
+async def test_a_package_that_computes_with_a_program_goes_to_the_repair_round(code: str) -> None:
     """A count written as ``grep`` is a package the repair round can make work: no "I can't"."""
     greps = {"nodes": [{"id": "count", "package": {"goal": "count errors", "code": code}}]}
-    async with harness(sqlite_url, [greps, GOOD, finish("7")]) as h:
+    async with harness(MEMORY, [greps, GOOD, finish("7")]) as h:
         await h.engine.ask("p2g", "count the errors")
         events = h.drain()
         assert any(isinstance(e, PlanRepairing) for e in events)
@@ -91,12 +91,12 @@ async def test_a_package_that_computes_with_a_program_goes_to_the_repair_round(s
         assert isinstance(events[-1], AnswerReady) and events[-1].answer == "7"
 
 
-async def test_a_plan_that_keeps_running_programs_beside_a_read_is_answered_with_i_cant(sqlite_url: str) -> None:
+async def test_a_plan_that_keeps_running_programs_beside_a_read_is_answered_with_i_cant() -> None:
     """A draft that also reads goes to the repair round (it may keep what can be done); still
     running the program after it, the reply is "I can't"."""
     reads_and_restarts = {"nodes": [{"id": "cfg", "tool": "lookup", "args": {"key": "web"}},
                                     *RUNS_A_PROGRAM["nodes"]]}
-    async with harness(sqlite_url, [reads_and_restarts, RUNS_A_PROGRAM]) as h:
+    async with harness(MEMORY, [reads_and_restarts, RUNS_A_PROGRAM]) as h:
         await h.engine.ask("p2f", "restart web")
         answered = h.drain()[-1]
         assert isinstance(answered, AnswerReady) and answered.answer.startswith("I can't do that: it needs running")
@@ -104,12 +104,12 @@ async def test_a_plan_that_keeps_running_programs_beside_a_read_is_answered_with
         assert len(h.llm.calls) == 2
 
 
-async def test_a_plan_that_only_deletes_a_file_in_a_package_is_answered_with_i_cant(sqlite_url: str) -> None:
+async def test_a_plan_that_only_deletes_a_file_in_a_package_is_answered_with_i_cant() -> None:
     """bench.quality delete-log: no tool deletes files, and a package's ``os.remove`` was run
     (and failed in the sandbox, which has no workspace files) instead of being refused."""
     deletes = {"nodes": [{"id": "delete", "package": {"goal": "delete file",
                                                       "code": "import os\nos.remove('logs/app.log')"}}]}
-    async with harness(sqlite_url, [deletes]) as h:
+    async with harness(MEMORY, [deletes]) as h:
         await h.engine.ask("p2d", "delete logs/app.log")
         answered = h.drain()[-1]
         assert isinstance(answered, AnswerReady)
@@ -119,14 +119,14 @@ async def test_a_plan_that_only_deletes_a_file_in_a_package_is_answered_with_i_c
         assert len(h.llm.calls) == 1
 
 
-async def test_faults_of_the_package_that_deletes_do_not_hide_the_i_cant(sqlite_url: str) -> None:
+async def test_faults_of_the_package_that_deletes_do_not_hide_the_i_cant() -> None:
     """bench.quality delete-log, as the 1.5B model wrote it after its repair round: the package
     that deletes also depends on a node the plan never made. That package cannot run whatever
     its dependencies are."""
     delete = {"id": "delete", "depends_on": ["app"], "package": {
         "goal": "delete file", "code": "import os\nos.remove('logs/app.log')"}}
     first = {"nodes": [{"id": "log", "tool": "lookup", "args": {"key": "app.log"}}, delete]}
-    async with harness(sqlite_url, [first, {"nodes": [delete], "answer": "logs/app.log has been deleted."}]) as h:
+    async with harness(MEMORY, [first, {"nodes": [delete], "answer": "logs/app.log has been deleted."}]) as h:
         await h.engine.ask("p2e", "delete logs/app.log")
         answered = h.drain()[-1]
         assert isinstance(answered, AnswerReady)
@@ -135,32 +135,32 @@ async def test_faults_of_the_package_that_deletes_do_not_hide_the_i_cant(sqlite_
         assert len(h.llm.calls) == 2
 
 
-async def test_a_package_running_programs_beside_other_faults_still_lists_them(sqlite_url: str) -> None:
+async def test_a_package_running_programs_beside_other_faults_still_lists_them() -> None:
     both = {"nodes": [*RUNS_A_PROGRAM["nodes"], *BAD["nodes"]]}
-    async with harness(sqlite_url, [both, both]) as h:
+    async with harness(MEMORY, [both, both]) as h:
         await h.engine.ask("p2c", "restart web")
         failed = h.drain()[-1]
         assert isinstance(failed, RunFailed) and failed.error.startswith("I could not make a valid plan")
         assert "unknown tool 'teleport'" in failed.error and "subprocess" in failed.error
 
 
-async def test_a_package_reaching_the_network_is_no_i_cant(sqlite_url: str) -> None:
+async def test_a_package_reaching_the_network_is_no_i_cant() -> None:
     """A page can be read with a tool (bench.quality average-p99 packaged ``requests.get`` of the
     page its plan had read): the plan's faults are listed, not "I can't"."""
     fetches = {"nodes": [{"id": "p99", "package": {
         "goal": "g", "code": "import requests\nresult = requests.get('https://x').json()"}}]}
-    async with harness(sqlite_url, [fetches, fetches]) as h:
+    async with harness(MEMORY, [fetches, fetches]) as h:
         await h.engine.ask("p2d", "average p99 of the status page")
         failed = h.drain()[-1]
         assert isinstance(failed, RunFailed) and failed.error.startswith("I could not make a valid plan")
         assert "uses requests" in failed.error
 
 
-async def test_an_unreachable_model_is_reported_not_raised(sqlite_url: str) -> None:
+async def test_an_unreachable_model_is_reported_not_raised() -> None:
     def boom(messages: list[BaseMessage]) -> Any:
         raise ConnectionError("connection refused")
 
-    async with harness(sqlite_url, [boom]) as h:
+    async with harness(MEMORY, [boom]) as h:
         await h.engine.ask("p3", "anything")
         failed = h.drain()[-1]
         assert isinstance(failed, RunFailed)
@@ -193,13 +193,13 @@ async def test_a_model_error_is_shown_by_class_and_status_and_logged_without_the
     assert KEY not in repr(logs)
 
 
-async def test_joiner_replans_with_feedback_and_stops_at_the_limit(sqlite_url: str) -> None:
+async def test_joiner_replans_with_feedback_and_stops_at_the_limit() -> None:
     def broken(key: str) -> dict[str, Any]:  # (each fails its own way: something new each time)
         return {"nodes": [{"id": "a", "tool": "broken", "args": {"key": key}}]}
 
     again = replan("use lookup instead")
     replies = [broken("a"), again, broken("b"), again, broken("c"), finish("gave up after two replans")]
-    async with harness(sqlite_url, replies, settings=EngineSettings(max_replans=2)) as h:
+    async with harness(MEMORY, replies, settings=EngineSettings(max_replans=2)) as h:
         await h.engine.ask("p4", "find a")
         events = h.drain()
         assert [e.replan for e in events if isinstance(e, Replanning)] == [1, 2]
@@ -213,14 +213,13 @@ async def test_joiner_replans_with_feedback_and_stops_at_the_limit(sqlite_url: s
         assert h.log.count("broken") == 3
 
 
-async def test_what_a_replaced_plan_did_stands_for_the_joiner_the_new_plan_and_follow_ups(
-        sqlite_url: str) -> None:
+async def test_what_a_replaced_plan_did_stands_for_the_joiner_the_new_plan_and_follow_ups() -> None:
     """A replan replaces the plan, not what it did: the mail sent under plan 1 is in the next
     planner's prompt, the final joiner's, and the thread's history."""
     plan1 = {"nodes": [{"id": "mail", "tool": "send", "args": {"to": "ops@example.com", "body": "deploy done"}},
                        {"id": "status", "tool": "broken", "args": {"key": "web"}}]}
     plan2 = {"nodes": [{"id": "status", "tool": "lookup", "args": {"key": "web"}}]}
-    async with harness(sqlite_url, [plan1, replan("status failed: use lookup"), plan2,
+    async with harness(MEMORY, [plan1, replan("status failed: use lookup"), plan2,
                                     finish("Mailed ops; web is fine.")]) as h:
         await h.engine.ask("p6", "mail ops that the deploy is done and check web", requested_by="U1")
         asked = await h.next_event(AwaitingApproval)
@@ -237,12 +236,12 @@ async def test_what_a_replaced_plan_did_stands_for_the_joiner_the_new_plan_and_f
         assert history["mail (plan 1)"]["status"] == "done" and history["status"]["status"] == "done"
 
 
-async def test_a_replan_that_never_validates_is_answered_from_the_results_in_hand(sqlite_url: str) -> None:
+async def test_a_replan_that_never_validates_is_answered_from_the_results_in_hand() -> None:
     """The replan's draft and its repair are both invalid: nothing is lost, the joiner answers
     from what the plan before it found, offered no replan (bench.quality oncall-and-incidents)."""
     plan1 = {"nodes": [{"id": "mail", "tool": "send", "args": {"to": "ops@example.com", "body": "done"}},
                        {"id": "status", "tool": "broken", "args": {"key": "web"}}]}
-    async with harness(sqlite_url, [plan1, replan("use lookup"), BAD, BAD,
+    async with harness(MEMORY, [plan1, replan("use lookup"), BAD, BAD,
                                     finish("Mailed ops; web's status could not be read.")]) as h:
         await h.engine.ask("p7", "mail ops and check web", requested_by="U1")
         asked = await h.next_event(AwaitingApproval)
@@ -256,17 +255,17 @@ async def test_a_replan_that_never_validates_is_answered_from_the_results_in_han
         assert "status: failed" in final_joiner[-1].content
 
 
-async def test_a_first_plan_that_never_validates_still_says_why(sqlite_url: str) -> None:
-    async with harness(sqlite_url, [BAD, BAD]) as h:
+async def test_a_first_plan_that_never_validates_still_says_why() -> None:
+    async with harness(MEMORY, [BAD, BAD]) as h:
         await h.engine.ask("p7b", "look up a")
         failed = h.drain()[-1]
         assert isinstance(failed, RunFailed) and "unknown tool 'teleport'" in failed.error
 
 
-async def test_a_replan_that_finds_nothing_new_is_answered_without_another(sqlite_url: str) -> None:
+async def test_a_replan_that_finds_nothing_new_is_answered_without_another() -> None:
     """The joiner asked for a replan with every fact in hand and the planner made the same read
     again: the joiner is offered no further replan, though replans are left."""
-    async with harness(sqlite_url, [GOOD, replan("find a"), GOOD, finish("a is value of a")],
+    async with harness(MEMORY, [GOOD, replan("find a"), GOOD, finish("a is value of a")],
                        settings=EngineSettings(max_replans=2)) as h:
         await h.engine.ask("p7c", "look up a")
         events = h.drain()
@@ -275,9 +274,9 @@ async def test_a_replan_that_finds_nothing_new_is_answered_without_another(sqlit
         assert isinstance(events[-1], AnswerReady) and events[-1].answer == "a is value of a"
 
 
-async def test_a_replan_that_finds_something_new_may_replan_again(sqlite_url: str) -> None:
+async def test_a_replan_that_finds_something_new_may_replan_again() -> None:
     other = {"nodes": [{"id": "b", "tool": "lookup", "args": {"key": "b"}}]}
-    async with harness(sqlite_url, [GOOD, replan("find b"), other, replan("find c"), GOOD, finish("done")],
+    async with harness(MEMORY, [GOOD, replan("find b"), other, replan("find c"), GOOD, finish("done")],
                        settings=EngineSettings(max_replans=2)) as h:
         await h.engine.ask("p7d", "look up a, b")
         events = h.drain()
@@ -285,7 +284,7 @@ async def test_a_replan_that_finds_something_new_may_replan_again(sqlite_url: st
         assert h.llm.offered[1::2] == [["replan"], ["replan"], []]
 
 
-async def test_a_follow_up_uses_the_previous_run_result(database_url: str) -> None:
+async def test_a_follow_up_uses_the_previous_run_result() -> None:
     first = {"nodes": [{"id": "summary", "tool": "lookup", "args": {"key": "weekly report"}}]}
 
     def second(messages: list[BaseMessage]) -> dict[str, Any]:
@@ -294,7 +293,7 @@ async def test_a_follow_up_uses_the_previous_run_result(database_url: str) -> No
         return {"nodes": [{"id": "mail", "tool": "send",
                            "args": {"to": "bob@example.com", "body": "Summary: value of weekly report"}}]}
 
-    async with harness(database_url, [first, finish("Summary: value of weekly report"), second,
+    async with harness(MEMORY, [first, finish("Summary: value of weekly report"), second,
                                       finish("Sent.")]) as h:
         await h.engine.ask("conv", "summarise the weekly report", requested_by="U1")
         await h.engine.ask("conv", "now email that summary to bob@example.com", requested_by="U1")
@@ -308,14 +307,14 @@ async def test_a_follow_up_uses_the_previous_run_result(database_url: str) -> No
             "summarise the weekly report", "now email that summary to bob@example.com"]
 
 
-async def test_a_follow_up_reading_an_earlier_runs_node_gets_that_node_back(database_url: str) -> None:
+async def test_a_follow_up_reading_an_earlier_runs_node_gets_that_node_back() -> None:
     """The follow-up's package reads inputs['log'], a node of the run before: the plan gets
     that green call back (its result reused) rather than a repair round."""
     first = {"nodes": [{"id": "log", "tool": "lookup", "args": {"key": "app log"}}]}
     second = {"nodes": [{"id": "count", "package": {"goal": "measure", "code": "result = len(inputs['log'])"}},
                         {"id": "mail", "tool": "send", "why": "asked",
                          "args": {"to": "bob@example.com", "body": "${count}"}}]}
-    async with harness(database_url, [first, finish("It says: value of app log"), second,
+    async with harness(MEMORY, [first, finish("It says: value of app log"), second,
                                       finish("Sent.")]) as h:
         h.packages.outputs["count"] = lambda inputs: len(inputs["log"])
         await h.engine.ask("recall", "what does the app log say?", requested_by="U1")
@@ -343,7 +342,7 @@ def test_references_resolve_whole_values_fields_and_text() -> None:
         raise AssertionError("a missing field must be reported")
 
 
-async def test_a_plan_with_no_nodes_is_answered_from_the_conversation(sqlite_url: str) -> None:
+async def test_a_plan_with_no_nodes_is_answered_from_the_conversation() -> None:
     first = {"nodes": [{"id": "summary", "tool": "lookup", "args": {"key": "weekly report"}}]}
 
     def joiner(messages: list[BaseMessage]) -> dict[str, Any]:
@@ -351,7 +350,7 @@ async def test_a_plan_with_no_nodes_is_answered_from_the_conversation(sqlite_url
         assert "Earlier run 1" in prompt and "Answer: Summary: value of weekly report" in prompt
         return finish("You're welcome: the summary was 'value of weekly report'.")
 
-    async with harness(sqlite_url, [first, finish("Summary: value of weekly report"),
+    async with harness(MEMORY, [first, finish("Summary: value of weekly report"),
                                     {"thought": "nothing to run", "nodes": []}, joiner]) as h:
         await h.engine.ask("thanks", "summarise the weekly report")
         await h.engine.ask("thanks", "thanks! what was it again?")
@@ -362,24 +361,22 @@ async def test_a_plan_with_no_nodes_is_answered_from_the_conversation(sqlite_url
         assert h.log.count("lookup") == 1  # the follow-up ran no tool
 
 
-async def test_a_change_aimed_elsewhere_than_the_request_says_is_aimed_where_it_says_before_approval(
-        sqlite_url: str) -> None:
+async def test_a_change_aimed_elsewhere_than_the_request_says_is_aimed_where_it_says_before_approval() -> None:
     elsewhere = {"nodes": [{"id": "w", "tool": "send", "why": "asked", "args": {"to": "ops@example.org",
                                                                               "body": "done"}}]}
-    async with harness(sqlite_url, [elsewhere]) as h:
+    async with harness(MEMORY, [elsewhere]) as h:
         await h.engine.ask("p-aim", "Send 'done' to oncall@example.com")
         waiting = [e for e in h.drain() if isinstance(e, AwaitingApproval)]
         assert [e.args["to"] for e in waiting] == ["oncall@example.com"]  # what the approver sees
         assert len(h.llm.calls) == 1 and h.log.calls == []  # no repair round; nothing ran unapproved
 
 
-async def test_a_change_aimed_elsewhere_than_the_request_says_is_repaired_before_approval(
-        sqlite_url: str) -> None:
+async def test_a_change_aimed_elsewhere_than_the_request_says_is_repaired_before_approval() -> None:
     elsewhere = {"nodes": [{"id": "w", "tool": "send", "why": "asked", "args": {"to": "ops@example.org",
                                                                               "body": "done"}}]}
     named = {"nodes": [{"id": "w", "tool": "send", "why": "asked", "args": {"to": "oncall@example.com",
                                                                           "body": "done"}}]}
-    async with harness(sqlite_url, [elsewhere, named]) as h:
+    async with harness(MEMORY, [elsewhere, named]) as h:
         # two addresses named: which one the change was meant for is not plain, so the model repairs
         await h.engine.ask("p-ground", "Send 'done' to oncall@example.com or to backup@example.com")
         repair_prompt = h.llm.calls[1][-1].content
@@ -390,12 +387,11 @@ async def test_a_change_aimed_elsewhere_than_the_request_says_is_repaired_before
         assert h.log.calls == []
 
 
-async def test_a_change_still_aimed_elsewhere_after_the_repair_is_left_out_and_the_rest_runs(
-        sqlite_url: str) -> None:
+async def test_a_change_still_aimed_elsewhere_after_the_repair_is_left_out_and_the_rest_runs() -> None:
     unasked = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "a"}},
                          {"id": "w", "tool": "send", "why": "keep a copy",
                           "args": {"to": "copies@example.org", "body": "${a}"}}]}
-    async with harness(sqlite_url, [unasked, unasked, finish("a is its value")]) as h:
+    async with harness(MEMORY, [unasked, unasked, finish("a is its value")]) as h:
         await h.engine.ask("p-unasked", "Look up a in lookup.example.com")
         events = h.drain()
         assert not [e for e in events if isinstance(e, AwaitingApproval)]  # no approval asked
@@ -403,12 +399,12 @@ async def test_a_change_still_aimed_elsewhere_after_the_repair_is_left_out_and_t
         assert isinstance(events[-1], AnswerReady) and events[-1].answer == "a is its value"
 
 
-async def test_the_reply_planned_as_a_change_is_left_out_and_what_it_would_send_is_the_reply(sqlite_url: str) -> None:
+async def test_the_reply_planned_as_a_change_is_left_out_and_what_it_would_send_is_the_reply() -> None:
     # a small model's way to answer "count …": the count sent over the file it read, as "answer"
     plan = {"nodes": [{"id": "log", "tool": "lookup", "args": {"key": "logs/app.log"}},
                       {"id": "answer", "tool": "send", "why": "the count",
                        "args": {"to": "logs/app.log", "body": "${log}"}}]}
-    async with harness(sqlite_url, [plan]) as h:
+    async with harness(MEMORY, [plan]) as h:
         await h.engine.ask("p-reply", "Count the lines of logs/app.log")
         events = h.drain()
         assert not [e for e in events if isinstance(e, AwaitingApproval)]

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -15,8 +17,16 @@ from sqlalchemy import update
 from agent.engine.engine import Submission, ThreadStatus
 from agent.engine.recovery import RECOVERY_TAKEOVERS
 from agent.events import AnswerReady, LeaseTakenOver, NodeStarted, RunFailed
+from agent.execution.context import EngineContext
 from infra.storage.db import ThreadLeaseRow, utc
 from tests.agent.harness import finish, harness
+
+
+def clock_of(now: list[float]) -> Callable[[EngineContext], EngineContext]:
+    """The engine's clock: the time, until the test puts one in ``now`` (then that one, which
+    the test moves)."""
+    return lambda ctx: replace(ctx, clock=lambda: now[0] if now else time.time())
+
 
 SLOW = {"nodes": [{"id": "slow", "tool": "lookup", "args": {"key": "k", "gate": "g"}}]}
 
@@ -69,7 +79,8 @@ async def test_the_recovery_pass_takes_over_a_lease_left_lapsed_by_a_failed_runn
 
 async def test_a_thread_whose_run_fails_at_every_take_over_is_retried_less_and_less_often(
         sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    async with harness(sqlite_url, [SLOW, finish("done")]) as h:
+    now: list[float] = []
+    async with harness(sqlite_url, [SLOW, finish("done")], context=clock_of(now)) as h:
         assert await h.engine.submit("t3", "look it up") is Submission.STARTED
         await h.next_event(NodeStarted, node_id="slow")
         for task in list(h.engine._tasks):  # the runner fails mid-run in this live process
@@ -77,8 +88,7 @@ async def test_a_thread_whose_run_fails_at_every_take_over_is_retried_less_and_l
         await h.engine.idle()
         h.log.gates["g"].set()
         start = time.time()
-        now = [start]
-        h.engine.reconfigure(clock=lambda: now[0])
+        now.append(start)  # the engine's clock stops: the test moves it from here
 
         async def broken(*args: Any, **kwargs: Any) -> Any:  # say a database that refuses writes
             raise RuntimeError("cannot run this thread")
@@ -104,7 +114,8 @@ async def test_a_thread_whose_run_fails_at_every_take_over_is_retried_less_and_l
 
 async def test_a_thread_whose_take_overs_keep_failing_is_ended_and_its_queue_runs(
         sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    async with harness(sqlite_url, [SLOW, {"nodes": []}, finish("hello")]) as h:
+    now: list[float] = []
+    async with harness(sqlite_url, [SLOW, {"nodes": []}, finish("hello")], context=clock_of(now)) as h:
         assert await h.engine.submit("t4", "look it up", requested_by="U1") is Submission.STARTED
         await h.next_event(NodeStarted, node_id="slow")
         assert await h.engine.submit("t4", "then say hello", requested_by="U1") is Submission.QUEUED
@@ -112,8 +123,7 @@ async def test_a_thread_whose_take_overs_keep_failing_is_ended_and_its_queue_run
             task.cancel()
         await h.engine.idle()
         start = time.time()
-        now = [start]
-        h.engine.reconfigure(clock=lambda: now[0])
+        now.append(start)  # the engine's clock stops: the test moves it from here
 
         async def broken(*args: Any, **kwargs: Any) -> Any:
             raise RuntimeError("cannot run this thread")

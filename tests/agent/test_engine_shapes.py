@@ -4,7 +4,7 @@ node, a fan-out, a convergence and a mesh, run through the real graph and checkp
 from __future__ import annotations
 
 from agent.events import AnswerReady, NodeStarted, PackageAttempt
-from tests.agent.harness import Harness, finish, harness
+from tests.agent.harness import MEMORY, Harness, finish, harness
 
 
 def started_after_finished(h: Harness, node: str, deps: list[str]) -> bool:
@@ -13,12 +13,12 @@ def started_after_finished(h: Harness, node: str, deps: list[str]) -> bool:
     return all(labels.index(f"NodeFinished:{dep}") < start for dep in deps)
 
 
-async def test_chain_packaged_into_one_node(sqlite_url: str) -> None:
+async def test_chain_packaged_into_one_node() -> None:
     plan = {"thought": "fetch, clean and extract are one chain", "nodes": [
         {"id": "extract", "package": {"goal": "fetch and extract the title",
                                       "code": "page = tools.lookup(key='page')\nresult = page.upper()"}},
     ]}
-    async with harness(sqlite_url, [plan, finish("TITLE")]) as h:
+    async with harness(MEMORY, [plan, finish("TITLE")]) as h:
         h.packages.outputs["extract"] = lambda inputs: "TITLE"
         await h.engine.ask("s1", "get the title")
         assert [j.node_id for j in h.packages.jobs] == ["extract"]
@@ -31,13 +31,13 @@ async def test_chain_packaged_into_one_node(sqlite_url: str) -> None:
             "attempt_log": [{"attempt": 1, "code": code, "error": None}]}
 
 
-async def test_fan_out_runs_children_in_parallel_after_the_parent(sqlite_url: str) -> None:
+async def test_fan_out_runs_children_in_parallel_after_the_parent() -> None:
     plan = {"nodes": [
         {"id": "a", "tool": "lookup", "args": {"key": "a"}},
         {"id": "b", "tool": "lookup", "args": {"key": "b from ${a}", "gate": "both"}},
         {"id": "c", "tool": "lookup", "args": {"key": "c from ${a}", "gate": "both"}},
     ]}
-    async with harness(sqlite_url, [plan, finish("fanned out")]) as h:
+    async with harness(MEMORY, [plan, finish("fanned out")]) as h:
         await h.engine.submit("s2", "fan out")
         # b and c are both running at once, both held at the same gate
         await h.next_event(NodeStarted, node_id="b")
@@ -49,14 +49,14 @@ async def test_fan_out_runs_children_in_parallel_after_the_parent(sqlite_url: st
             "b from value of a", "c from value of a"}
 
 
-async def test_convergence_barrier_starts_c_only_after_a_and_b(database_url: str) -> None:
+async def test_convergence_barrier_starts_c_only_after_a_and_b() -> None:
     plan = {"nodes": [
         {"id": "a", "tool": "lookup", "args": {"key": "a"}},
         {"id": "b", "tool": "lookup", "args": {"key": "b"}},
         {"id": "c", "depends_on": ["a", "b"],
          "package": {"goal": "merge", "code": "result = inputs['a'] + ' & ' + inputs['b']"}},
     ]}
-    async with harness(database_url, [plan, finish("merged")]) as h:
+    async with harness(MEMORY, [plan, finish("merged")]) as h:
         h.log.delays["b"] = 0.2
         h.packages.outputs["c"] = lambda inputs: f"{inputs['a']} & {inputs['b']}"
         await h.engine.ask("s3", "merge a and b")
@@ -66,7 +66,7 @@ async def test_convergence_barrier_starts_c_only_after_a_and_b(database_url: str
         assert state["results"]["c"]["output"] == "value of a & value of b"
 
 
-async def test_mesh_runs_every_node_after_its_dependencies(sqlite_url: str) -> None:
+async def test_mesh_runs_every_node_after_its_dependencies() -> None:
     plan = {"nodes": [
         {"id": "a", "tool": "lookup", "args": {"key": "a"}},
         {"id": "b", "tool": "lookup", "args": {"key": "b"}},
@@ -75,7 +75,7 @@ async def test_mesh_runs_every_node_after_its_dependencies(sqlite_url: str) -> N
         {"id": "e", "depends_on": ["c", "d"], "package": {"goal": "join", "code": "result = 1"}},
         {"id": "f", "tool": "lookup", "args": {"key": "${a}"}},
     ]}
-    async with harness(sqlite_url, [plan, finish("mesh done")]) as h:
+    async with harness(MEMORY, [plan, finish("mesh done")]) as h:
         h.log.delays.update({"a": 0.05, "b": 0.15})
         h.packages.outputs["e"] = lambda inputs: sorted(inputs)
         await h.engine.ask("s4", "mesh")

@@ -11,7 +11,7 @@ from agent.execution.context import EngineContext
 from agent.execution.standing import covering_grant
 from agent.ports.standing import StandingGrant, covering_reason
 from agent.ports.stores import Approval, ApprovalStatus, ExecutionStatus
-from tests.agent.harness import finish, harness
+from tests.agent.harness import MEMORY, finish, harness
 
 DEPLOY = {"nodes": [{"id": "ship", "tool": "deploy", "args": {"target": "prod"}}]}
 
@@ -21,8 +21,8 @@ def grant(granted_at: float, *, tool: str = "deploy", thread_id: str = "t1") -> 
                          granted_at=granted_at, expires_at=granted_at + 3600, approval_id="a0")
 
 
-async def test_a_covered_call_is_approved_by_the_grant_and_runs_once(sqlite_url: str) -> None:
-    async with harness(sqlite_url, [DEPLOY, finish("deployed"), DEPLOY, finish("asked")]) as h:
+async def test_a_covered_call_is_approved_by_the_grant_and_runs_once() -> None:
+    async with harness(MEMORY, [DEPLOY, finish("deployed"), DEPLOY, finish("asked")]) as h:
         standing = h.engine.ctx.standing
         await standing.grant(grant(time.time() - 1))
         await h.engine.ask("t1", "deploy prod", requested_by="U1")

@@ -19,7 +19,7 @@ from agent.plan.limits import PlanLimits
 from agent.plan.parsing import item_argument
 from agent.plan.validation import validate_plan
 from bot.views.progress_view import RunProgress
-from tests.agent.harness import Harness, finish, harness
+from tests.agent.harness import MEMORY, Harness, finish, harness
 from tests.agent.test_green_calls import engine
 from tests.agent.test_planner_streaming import over_http
 from tests.fakes.openai_server import FakeOpenAI
@@ -98,12 +98,12 @@ def test_bad_fan_outs_are_named_by_node_and_item(raw: Any, expected: str) -> Non
     assert any(expected in p for p in found), found
 
 
-async def test_the_calls_run_at_once_and_the_output_keeps_the_item_order(database_url: str) -> None:
+async def test_the_calls_run_at_once_and_the_output_keeps_the_item_order() -> None:
     plan = {"nodes": [fan_out("m", "c", "a", "b"),
                       {"id": "n", "tool": "lookup", "args": {"key": "${m.2}"}}],
             "answer": "${m.0} | ${m.1} | ${n}"}
     log = ToolLog(delays={"c": 0.2, "a": 0.1, "b": 0.05})
-    async with harness(database_url, [plan], log=log) as h:
+    async with harness(MEMORY, [plan], log=log) as h:
         await h.engine.ask("fan1", "look up c, a and b, then what b says")
         events = h.drain()
         answer = next(e.answer for e in events if isinstance(e, AnswerReady))
@@ -116,12 +116,12 @@ async def test_the_calls_run_at_once_and_the_output_keeps_the_item_order(databas
         assert state["results"]["m"]["output"] == ["value of c", "value of a", "value of b"]
 
 
-async def test_a_failed_item_fails_the_node_by_name_and_a_rerun_calls_only_that_item(sqlite_url: str) -> None:
+async def test_a_failed_item_fails_the_node_by_name_and_a_rerun_calls_only_that_item() -> None:
     failing = {"nodes": [{"id": "m", "tool": "flaky",
                           "each": [{"key": "a"}, {"key": "b", "permanent": True}, {"key": "c"}]}]}
     fixed = {"nodes": [{"id": "m", "tool": "flaky", "each": [{"key": "a"}, {"key": "b"}, {"key": "c"}]}]}
     replies = [failing, finish("b is missing"), fixed, finish("all three")]
-    async with engine(sqlite_url, replies, result_cache_seconds=30.0) as h:
+    async with engine(MEMORY, replies, result_cache_seconds=30.0) as h:
         await h.engine.ask("fan2", "look up a, b and c")
         failed = next(e for e in h.drain() if isinstance(e, NodeFailed))
         assert failed.error.startswith("1 of 3 calls failed: item 1 ")
@@ -159,9 +159,9 @@ NO_ID = {"nodes": [{"tool": "lookup", "each": ["a", "b", "c"]}], "answer": "${lo
 @pytest.mark.parametrize(("plan", "at_hold"), [(STREAMED, ["a", "b"]), (PLAIN, ["a", "b", "c"]), (NO_ID, ["a", "b", "c"])],
                          ids=["argument objects", "plain items", "no id"])
 async def test_a_fan_out_starts_each_item_as_it_is_written_and_keeps_those_calls(
-        sqlite_url: str, plan: dict[str, Any], at_hold: list[str]) -> None:
+        plan: dict[str, Any], at_hold: list[str]) -> None:
     with FakeOpenAI([plan], hold_at='"c"') as fake:
-        async with over_http(sqlite_url, fake) as h:
+        async with over_http(MEMORY, fake) as h:
             run = asyncio.create_task(h.engine.ask("fan3", "look up a, b and c"))
             await asyncio.wait_for(_lookups_started(h, len(at_hold)), 10)
             # held just after "c": a plain item is complete at its closing quote; an object may
@@ -176,13 +176,13 @@ async def test_a_fan_out_starts_each_item_as_it_is_written_and_keeps_those_calls
             assert [args["key"] for args in h.log.args_of("lookup")] == ["a", "b", "c"]  # none twice
 
 
-async def test_items_started_early_are_not_used_when_the_node_turns_out_to_depend(sqlite_url: str) -> None:
+async def test_items_started_early_are_not_used_when_the_node_turns_out_to_depend() -> None:
     plan = {"nodes": [{"id": "first", "tool": "lookup", "args": {"key": "z"}},
                       {**fan_out("m", "a", "b"), "depends_on": ["first"]}],
             "answer": "${m.0}"}
     log_marks = "lookup:z:end"
     with FakeOpenAI([plan], hold_at='"depends_on"') as fake:
-        async with over_http(sqlite_url, fake, result_cache_seconds=0) as h:  # (no reuse either)
+        async with over_http(MEMORY, fake, result_cache_seconds=0) as h:  # (no reuse either)
             h.log.delays["z"] = 0.3
             run = asyncio.create_task(h.engine.ask("fan4", "after z, look up a and b"))
             await asyncio.wait_for(_lookups_started(h, 2), 10)  # z, and a (b was the last item)
@@ -195,10 +195,10 @@ async def test_items_started_early_are_not_used_when_the_node_turns_out_to_depen
             assert max(i for i, m in enumerate(marks) if m == "lookup:a:start") > marks.index(log_marks)
 
 
-async def test_a_red_or_refused_fan_out_is_never_started_while_written(sqlite_url: str) -> None:
+async def test_a_red_or_refused_fan_out_is_never_started_while_written() -> None:
     red = {"nodes": [{"id": "d", "tool": "deploy", "each": [{"target": "a"}, {"target": "b"}, {"target": "c"}]}]}
     with FakeOpenAI([red, {"nodes": []}, finish("nothing to do")], hold_at='"c"') as fake:
-        async with over_http(sqlite_url, fake) as h:
+        async with over_http(MEMORY, fake) as h:
             run = asyncio.create_task(h.engine.ask("fan5", "deploy a, b and c"))
             await asyncio.to_thread(fake.held.wait, 10)
             await asyncio.sleep(0.2)
@@ -209,12 +209,12 @@ async def test_a_red_or_refused_fan_out_is_never_started_while_written(sqlite_ur
             assert "'deploy' is a red tool" in fake.requests[1]["messages"][-1]["content"]
 
 
-async def test_a_one_item_fan_out_made_one_call_keeps_the_call_it_started_while_written(sqlite_url: str) -> None:
+async def test_a_one_item_fan_out_made_one_call_keeps_the_call_it_started_while_written() -> None:
     """``{"m": ["a"]}`` read as one call's output is that call (agent/plan/single_calls.py); its
     item, started at its closing quote, is the call the node makes: not made twice."""
     plan = {"nodes": [{"id": "m", "lookup": ["a"]}], "answer": "Got ${m}."}
     with FakeOpenAI([plan], hold_at='"answer"') as fake:
-        async with over_http(sqlite_url, fake, result_cache_seconds=0) as h:
+        async with over_http(MEMORY, fake, result_cache_seconds=0) as h:
             run = asyncio.create_task(h.engine.ask("fan6", "look up a"))
             await asyncio.wait_for(_lookups_started(h, 1), 10)
             fake.release.set()

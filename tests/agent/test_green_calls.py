@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any
 
 from langchain_core.tools import StructuredTool
@@ -22,7 +23,7 @@ from agent.events import (
     ResultReused,
     ToolRetrying,
 )
-from agent.execution.context import EngineSettings
+from agent.execution.context import EngineContext, EngineSettings
 from agent.ports.sandbox import (
     EmitFn,
     PackageAttemptRecord,
@@ -33,9 +34,7 @@ from agent.ports.sandbox import (
 )
 from agent.tools.registry import RetryPolicy, Risk
 from infra.emulators.scripted_chat import ScriptedChatModel
-from infra.settings import Settings
-from infra.wiring import open_services
-from tests.agent.harness import Harness, finish
+from tests.agent.harness import MEMORY, Harness, finish, services_on
 from tests.fakes.packages import ScriptedPackages
 from tests.fakes.tools import ToolLog, simulated_registry
 
@@ -78,7 +77,8 @@ class CallingPackages:
 
 
 @asynccontextmanager
-async def engine(database_url: str, replies: list[object], packages: PackageRunner | None = None,
+async def engine(stores: str, replies: list[object], packages: PackageRunner | None = None,
+                 context: Callable[[EngineContext], EngineContext] | None = None,
                  **settings: object) -> AsyncIterator[Harness]:
     log = ToolLog()
     calls: dict[str, int] = {}
@@ -108,17 +108,17 @@ async def engine(database_url: str, replies: list[object], packages: PackageRunn
     registry.add(StructuredTool.from_function(coroutine=red_flaky, name="red_flaky", description="Red.",
                                               args_schema=FlakyArgs), Risk.RED, retry=QUICK)
     llm = ScriptedChatModel(replies=replies)
-    async with open_services(
-        Settings(database_url=database_url, lease_ttl_seconds=5), llm=llm, registry=registry,
-        packages=packages or ScriptedPackages(),
+    async with services_on(
+        stores, llm, registry, packages=packages or ScriptedPackages(),
         engine_config=EngineSettings(decision_poll_seconds=0.2, **settings),  # type: ignore[arg-type]
+        context=context,
     ) as services:
         yield Harness(services, llm, log, ScriptedPackages(), services.events.open())
 
 
-async def test_a_transient_failure_is_tried_again_and_shown(sqlite_url: str) -> None:
+async def test_a_transient_failure_is_tried_again_and_shown() -> None:
     replies = [plan(("f", "flaky", {"key": "a", "failures": 2})), finish("got it")]
-    async with engine(sqlite_url, replies) as h:
+    async with engine(MEMORY, replies) as h:
         await h.engine.ask("g1", "look it up")
         assert (await h.next_event(AnswerReady)).answer == "got it"
         retries = [e for e in h.drain() if isinstance(e, ToolRetrying)]
@@ -130,21 +130,21 @@ async def test_a_transient_failure_is_tried_again_and_shown(sqlite_url: str) -> 
             "the service is busy (call 1)", "the service is busy (call 2)"]
 
 
-async def test_retries_are_bounded_and_only_for_transient_errors(sqlite_url: str) -> None:
+async def test_retries_are_bounded_and_only_for_transient_errors() -> None:
     replies = [plan(("f", "flaky", {"key": "a", "failures": 5}),
                     ("p", "flaky", {"key": "b", "permanent": True})), finish("no luck")]
-    async with engine(sqlite_url, replies) as h:
+    async with engine(MEMORY, replies) as h:
         await h.engine.ask("g2", "look them up")
         failed = {e.node_id: e.error for e in h.drain() if isinstance(e, NodeFailed)}
         assert "tried 3 times" in failed["f"] and failed["p"] == "no such key 'b'"
         assert sorted(str(a["key"]) for a in h.log.args_of("flaky")) == ["a", "a", "a", "b"]
 
 
-async def test_package_code_calls_get_the_same_retries_and_reuse(sqlite_url: str) -> None:
+async def test_package_code_calls_get_the_same_retries_and_reuse() -> None:
     package = {"nodes": [{"id": "pkg", "package": {"goal": "read twice", "code": "result = ..."}}]}
     runner = CallingPackages([("flaky", {"key": "p", "failures": 1}), ("lookup", {"key": "k"}),
                               ("lookup", {"key": "k"})])
-    async with engine(sqlite_url, [package, finish("done")], packages=runner,
+    async with engine(MEMORY, [package, finish("done")], packages=runner,
                       result_cache_seconds=30.0) as h:
         await h.engine.ask("g6", "run the package")
         assert (await h.next_event(AnswerReady)).answer == "done"
@@ -155,9 +155,9 @@ async def test_package_code_calls_get_the_same_retries_and_reuse(sqlite_url: str
         assert h.log.count("flaky") == 2 and h.log.count("lookup") == 1
 
 
-async def test_a_red_tool_is_never_retried(sqlite_url: str) -> None:
+async def test_a_red_tool_is_never_retried() -> None:
     replies = [plan(("r", "red_flaky", {"key": "a"})), finish("failed")]
-    async with engine(sqlite_url, replies) as h:
+    async with engine(MEMORY, replies) as h:
         await h.engine.ask("g3", "do it", requested_by="U1")
         approval = await h.next_event(AwaitingApproval)
         await h.engine.decide(approval.approval_id, approved=True, by="U1")
@@ -166,12 +166,12 @@ async def test_a_red_tool_is_never_retried(sqlite_url: str) -> None:
         assert not any(isinstance(e, ToolRetrying) for e in h.drain())
 
 
-async def test_an_identical_call_in_the_thread_reuses_the_recent_result(sqlite_url: str) -> None:
+async def test_an_identical_call_in_the_thread_reuses_the_recent_result() -> None:
     same = plan(("a", "lookup", {"key": "a"}))
     replies = [same, finish("one"), same, finish("two"), same, finish("three"), same, finish("four")]
-    async with engine(sqlite_url, replies, result_cache_seconds=30.0) as h:
-        clock = Clock()
-        h.engine.reconfigure(clock=clock)
+    clock = Clock()
+    async with engine(MEMORY, replies, context=lambda ctx: replace(ctx, clock=clock),
+                      result_cache_seconds=30.0) as h:
         await h.engine.ask("g4", "look a up")
         await h.engine.ask("g4", "look a up again")  # same thread, within the TTL: reused
         reused = [e for e in h.drain() if isinstance(e, ResultReused)]
@@ -185,14 +185,14 @@ async def test_an_identical_call_in_the_thread_reuses_the_recent_result(sqlite_u
         assert h.log.count("lookup") == 3
 
 
-async def test_uncacheable_tools_failures_and_red_calls_are_not_reused(sqlite_url: str) -> None:
+async def test_uncacheable_tools_failures_and_red_calls_are_not_reused() -> None:
     now = plan(("t", "now", {"key": "t"}))
     flaky = plan(("f", "flaky", {"key": "x", "failures": 3}))
     lookup = plan(("a", "lookup", {"key": "a"}))
     replies = [now, finish("1"), now, finish("2"), flaky, finish("3"), flaky, finish("4"),
                lookup, finish("5"), plan(("d", "deploy", {"target": "prod"})), finish("6"),
                lookup, finish("7")]
-    async with engine(sqlite_url, replies) as h:
+    async with engine(MEMORY, replies) as h:
         for request in ("now", "now again"):
             await h.engine.ask("g6", request)
         assert h.log.count("now") == 2  # declared uncacheable
@@ -209,10 +209,10 @@ async def test_uncacheable_tools_failures_and_red_calls_are_not_reused(sqlite_ur
         assert h.log.count("lookup") == 2  # the red call made the thread's results stale
 
 
-async def test_a_read_in_flight_while_a_red_call_runs_is_not_reused_after_it(sqlite_url: str) -> None:
+async def test_a_read_in_flight_while_a_red_call_runs_is_not_reused_after_it() -> None:
     held = plan(("d", "deploy", {"target": "prod"}), ("a", "lookup", {"key": "a", "gate": "hold"}))
     again = plan(("a", "lookup", {"key": "a", "gate": "hold"}))
-    async with engine(sqlite_url, [held, finish("1"), again, finish("2")]) as h:
+    async with engine(MEMORY, [held, finish("1"), again, finish("2")]) as h:
         await h.engine.submit("g8", "read and deploy", requested_by="U1")
         approval = await h.next_event(AwaitingApproval)
         await h.next_event(NodeStarted, node_id="a")  # the read is in flight, held at its gate
@@ -225,9 +225,9 @@ async def test_a_read_in_flight_while_a_red_call_runs_is_not_reused_after_it(sql
         assert not any(isinstance(e, ResultReused) for e in h.drain())
 
 
-async def test_the_cache_can_be_turned_off(sqlite_url: str) -> None:
+async def test_the_cache_can_be_turned_off() -> None:
     same = plan(("a", "lookup", {"key": "a"}))
-    async with engine(sqlite_url, [same, finish("1"), same, finish("2")], result_cache_seconds=0.0) as h:
+    async with engine(MEMORY, [same, finish("1"), same, finish("2")], result_cache_seconds=0.0) as h:
         await h.engine.ask("g7", "one")
         await h.engine.ask("g7", "two")
         assert h.log.count("lookup") == 2
@@ -259,10 +259,10 @@ class ProbingPackages:
         return PackageOutcome(ok=True, output="called", attempts=[PackageAttemptRecord(1, job.code, None)])
 
 
-async def test_package_code_is_refused_a_tool_the_requester_may_not_use_and_told_why(sqlite_url: str) -> None:
+async def test_package_code_is_refused_a_tool_the_requester_may_not_use_and_told_why() -> None:
     package = {"nodes": [{"id": "pkg", "package": {"goal": "probe", "code": "result = ..."}}]}
-    async with engine(sqlite_url, [package, finish("done")], packages=ProbingPackages()) as h:
-        h.engine.reconfigure(access=RefusingAccess())
+    async with engine(MEMORY, [package, finish("done")], packages=ProbingPackages(),
+                      context=lambda ctx: replace(ctx, access=RefusingAccess())) as h:
         await h.engine.ask("g7", "run the package", requested_by="U1")
         assert (await h.next_event(AnswerReady)).answer == "done"
         said = (await h.engine.state("g7"))["results"]["pkg"]["output"]
@@ -270,9 +270,9 @@ async def test_package_code_is_refused_a_tool_the_requester_may_not_use_and_told
         assert h.log.count("lookup") == 0
 
 
-async def test_a_runs_green_nodes_read_the_threads_red_call_count_once(sqlite_url: str) -> None:
+async def test_a_runs_green_nodes_read_the_threads_red_call_count_once() -> None:
     three = plan(("a", "lookup", {"key": "a"}), ("b", "lookup", {"key": "b"}), ("c", "lookup", {"key": "c"}))
-    async with engine(sqlite_url, [three, finish("one"), three, finish("two")], result_cache_seconds=30.0) as h:
+    async with engine(MEMORY, [three, finish("one"), three, finish("two")], result_cache_seconds=30.0) as h:
         journal = h.engine.ctx.executions
         counts: list[str] = []
         read = journal.changes

@@ -16,6 +16,7 @@ import pytest
 from agent.events import AnswerReady, PlanReady
 from agent.plan.code_calls import CodeCall, calls_so_far, complete_statements
 from agent.ports.sandbox import EmitFn, PackageAttemptRecord, PackageJob, PackageOutcome, ToolGateway
+from tests.agent.harness import MEMORY
 from tests.agent.test_planner_streaming import over_http
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.packages import ScriptedPackages
@@ -95,9 +96,9 @@ async def _started(h: Any, key: str) -> None:
         await asyncio.sleep(0.01)
 
 
-async def test_a_packages_calls_start_while_its_code_is_written_and_it_takes_them_over(sqlite_url: str) -> None:
+async def test_a_packages_calls_start_while_its_code_is_written_and_it_takes_them_over() -> None:
     with FakeOpenAI([chain_plan(CHAIN)], hold_at="result =") as fake:
-        async with over_http(sqlite_url, fake, packages=(packages := ChainPackages())) as h:
+        async with over_http(MEMORY, fake, packages=(packages := ChainPackages())) as h:
             run = asyncio.create_task(h.engine.ask("pre1", "follow the chain from a"))
             # held where the code's last line begins: both calls ran, one after the other
             await asyncio.wait_for(_started(h, "value of value of a"), 10)
@@ -110,13 +111,12 @@ async def test_a_packages_calls_start_while_its_code_is_written_and_it_takes_the
             assert len(packages.jobs) == 1
 
 
-async def test_calls_the_finished_code_does_not_make_are_stopped_and_red_ones_never_start(
-        sqlite_url: str) -> None:
+async def test_calls_the_finished_code_does_not_make_are_stopped_and_red_ones_never_start() -> None:
     """The first draft's package calls a red tool (never started early) and makes a call the
     repaired plan's code does not make: that call is stopped, not waited for."""
     draft = "second = tools.lookup(key=inputs['first'], gate='g')\nx = tools.deploy(target='prod')\nresult ="
     with FakeOpenAI([chain_plan(draft + " 1\n"), chain_plan(CHAIN)], hold_at="result =") as fake:
-        async with over_http(sqlite_url, fake, packages=ChainPackages()) as h:
+        async with over_http(MEMORY, fake, packages=ChainPackages()) as h:
             h.log.gates["g"] = asyncio.Event()  # the draft's call waits for ever unless stopped
             run = asyncio.create_task(h.engine.ask("pre2", "follow the chain from a"))
             await asyncio.wait_for(_started(h, "value of a"), 10)
@@ -129,7 +129,7 @@ async def test_calls_the_finished_code_does_not_make_are_stopped_and_red_ones_ne
             assert marks.count("lookup:value of a:start") == 2 and marks.count("lookup:value of a:end") == 1
 
 
-async def test_a_package_makes_its_calls_after_what_it_depends_on_not_before(sqlite_url: str) -> None:
+async def test_a_package_makes_its_calls_after_what_it_depends_on_not_before() -> None:
     """Its first call could be worked out while the plan streamed, but the package also depends
     on a node still running then (a red one, or as here a slow read): the call it makes is
     made again once that node is done, not taken from before it."""
@@ -139,7 +139,7 @@ async def test_a_package_makes_its_calls_after_what_it_depends_on_not_before(sql
                        "package": {"goal": "follow the chain", "code": CHAIN}}],
             "answer": "${pkg}"}
     with FakeOpenAI([plan], hold_at="result =") as fake:
-        async with over_http(sqlite_url, fake, packages=ChainPackages(), result_cache_seconds=0) as h:
+        async with over_http(MEMORY, fake, packages=ChainPackages(), result_cache_seconds=0) as h:
             h.log.delays["z"] = 0.5
             run = asyncio.create_task(h.engine.ask("pre3", "after z, follow the chain from a"))
             await asyncio.wait_for(_started(h, "value of a"), 10)  # worked out from the code so far

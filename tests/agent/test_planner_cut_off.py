@@ -15,6 +15,7 @@ import pytest
 from agent.events import AnswerReady, AwaitingApproval, RunFailed
 from agent.model.reply_marks import repeating_line
 from infra.emulators.openai_wire import ModelReply, ToolCall, forced_tool
+from tests.agent.harness import MEMORY
 from tests.agent.test_planner_streaming import over_http
 from tests.fakes.openai_server import FakeOpenAI
 
@@ -44,9 +45,9 @@ DEPLOY = {"nodes": [{"id": "ship", "tool": "deploy", "args": {"target": "prod-ca
 
 
 @pytest.mark.parametrize("reason", ["length", "tool_calls"])
-async def test_a_cut_off_red_node_never_asks_for_approval(sqlite_url: str, reason: str) -> None:
+async def test_a_cut_off_red_node_never_asks_for_approval(reason: str) -> None:
     with FakeOpenAI([cut(DEPLOY, '"prod', reason), DEPLOY]) as fake:
-        async with over_http(sqlite_url, fake) as h:
+        async with over_http(MEMORY, fake) as h:
             await h.engine.submit("c1", "deploy prod-canary", requested_by="U1")
             asked = await h.next_event(AwaitingApproval)
             assert asked.args["target"] == "prod-canary"
@@ -66,9 +67,9 @@ LOOKUPS = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "alpha"}},
            "answer": "${a} and ${b}"}
 
 
-async def test_a_cut_off_green_node_does_not_run_with_its_shortened_argument(sqlite_url: str) -> None:
+async def test_a_cut_off_green_node_does_not_run_with_its_shortened_argument() -> None:
     with FakeOpenAI([cut(LOOKUPS, '"beta', "length"), LOOKUPS]) as fake:
-        async with over_http(sqlite_url, fake) as h:
+        async with over_http(MEMORY, fake) as h:
             await h.engine.ask("c2", "look up alpha and beta-gamma")
             answer = await h.next_event(AnswerReady)
             assert answer.answer == "value of alpha and value of beta-gamma"
@@ -83,12 +84,12 @@ MANY = {"nodes": [{"id": f"n{i}", "tool": "lookup",
                   for i in range(40)]}
 
 
-async def test_a_long_cut_off_plan_is_repaired_knowing_why(sqlite_url: str) -> None:
+async def test_a_long_cut_off_plan_is_repaired_knowing_why() -> None:
     """The repair round sees where the plan was cut off, however long it was, and is asked
     for a shorter one; cut off again, the user is told to split the request."""
     last = f'"host-{35}.'
     with FakeOpenAI([cut(MANY, last, "length"), cut(MANY, last, "length")]) as fake:
-        async with over_http(sqlite_url, fake) as h:
+        async with over_http(MEMORY, fake) as h:
             await h.engine.ask("c3", "check the status of 40 hosts")
             failed = await h.next_event(RunFailed)
             repair = json.loads(planner_prompts(fake)[1])[-1]["content"]
@@ -106,8 +107,7 @@ LOOPING = {"nodes": [{"id": "page", "tool": "lookup", "args": {"key": "releases"
 
 
 @pytest.mark.parametrize("plan_output", ["tool_call", "json_schema"])
-async def test_a_plan_writing_one_line_over_and_over_is_stopped_and_repaired(
-        sqlite_url: str, plan_output: str) -> None:
+async def test_a_plan_writing_one_line_over_and_over_is_stopped_and_repaired(plan_output: str) -> None:
     """bench.quality follow-up-read: the 1.5B model wrote one line of package code until its
     output limit, twice. The stream stops once the line comes three times in a row (six for a
     line under 40 characters), and the repair round is told what happened; nothing of the
@@ -116,7 +116,7 @@ async def test_a_plan_writing_one_line_over_and_over_is_stopped_and_repaired(
         return plan if plan_output == "tool_call" else ModelReply(text=json.dumps(plan, indent=1))
 
     with FakeOpenAI([written(LOOPING), written(LOOKUPS), "done"]) as fake:
-        async with over_http(sqlite_url, fake, plan_output=plan_output) as h:
+        async with over_http(MEMORY, fake, plan_output=plan_output) as h:
             await h.engine.ask("c4", "what changed in the release")
             answer = await h.next_event(AnswerReady)
             assert answer.answer == "value of alpha and value of beta-gamma"
@@ -152,9 +152,9 @@ def test_a_longer_piece_repeats_when_it_comes_three_times_in_a_row() -> None:
     assert all(repeating_line(plan[:end]) is None for end in range(len(plan) + 1))
 
 
-async def test_a_plan_repeating_itself_again_after_the_repair_round_ends_saying_so(sqlite_url: str) -> None:
+async def test_a_plan_repeating_itself_again_after_the_repair_round_ends_saying_so() -> None:
     with FakeOpenAI([LOOPING, LOOPING]) as fake:
-        async with over_http(sqlite_url, fake) as h:
+        async with over_http(MEMORY, fake) as h:
             await h.engine.ask("c5", "what changed in the release")
             failed = await h.next_event(RunFailed)
             assert failed.error.startswith("I could not make a plan for this request: the model wrote the "

@@ -22,9 +22,7 @@ from agent.execution.context import EngineSettings
 from infra.emulators.openai_wire import ModelReply, ToolCall, forced_tool
 from infra.emulators.scripted_chat import ScriptedChatModel
 from infra.openai_client import ChatOpenAIWithRole
-from infra.settings import Settings
-from infra.wiring import open_services
-from tests.agent.harness import Harness, finish
+from tests.agent.harness import MEMORY, Harness, finish, services_on
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.packages import ScriptedPackages
 from tests.fakes.tools import ToolLog, simulated_registry
@@ -37,23 +35,22 @@ THREE = {"thought": "a feeds b; c is independent", "nodes": [
 
 
 @asynccontextmanager
-async def over_http(database_url: str, fake: FakeOpenAI, *, stream: bool = True,
+async def over_http(stores: str, fake: FakeOpenAI, *, stream: bool = True,
                     packages: ScriptedPackages | None = None, **engine: Any) -> AsyncIterator[Harness]:
     """The engine with langchain-openai's ChatOpenAI pointed at the fake server (``engine``:
-    more EngineSettings)."""
+    more EngineSettings; ``stores``: MEMORY, or a database URL)."""
     llm = ChatOpenAIWithRole(model="fake", base_url=fake.url, api_key=SecretStr("unused"), max_retries=0)
     log = ToolLog()
-    async with open_services(
-        Settings(database_url=database_url, lease_ttl_seconds=5), llm=llm,
-        registry=simulated_registry(log), packages=packages or ScriptedPackages(),
+    async with services_on(
+        stores, llm, simulated_registry(log), packages=packages or ScriptedPackages(),
         engine_config=EngineSettings(decision_poll_seconds=0.2, stream_planner=stream, **engine),
     ) as services:
         yield Harness(services, ScriptedChatModel(), log, packages or ScriptedPackages(), services.events.open())
 
 
-async def test_nodes_start_while_the_plan_is_still_streaming(database_url: str) -> None:
+async def test_nodes_start_while_the_plan_is_still_streaming() -> None:
     with FakeOpenAI([THREE, finish("a, b and c")], hold_at='"id": "c"') as fake:
-        async with over_http(database_url, fake) as h:
+        async with over_http(MEMORY, fake) as h:
             run = asyncio.create_task(h.engine.ask("s1", "look up a, then b from it, and c"))
             # the stream pauses once c has begun: a ran, and b, which needs a, ran after it
             await h.next_event(NodeFinished, node_id="b")
@@ -74,13 +71,12 @@ async def test_nodes_start_while_the_plan_is_still_streaming(database_url: str) 
             assert state["results"]["b"]["output"] == "value of value of a"
 
 
-async def test_a_calls_args_once_closed_start_it_before_the_node_ends_and_the_node_takes_it_over(
-        sqlite_url: str) -> None:
+async def test_a_calls_args_once_closed_start_it_before_the_node_ends_and_the_node_takes_it_over() -> None:
     # more keys may follow "args" ("why" here): the call starts at the args' closing brace
     plan = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "a"}, "why": "to know a"}],
             "answer": "${a}"}
     with FakeOpenAI([plan], hold_at='"why"', piece=1) as fake:
-        async with over_http(sqlite_url, fake) as h:
+        async with over_http(MEMORY, fake) as h:
             run = asyncio.create_task(h.engine.ask("s10", "look up a"))
             while not h.log.args_of("lookup"):
                 await asyncio.sleep(0.01)
@@ -92,12 +88,12 @@ async def test_a_calls_args_once_closed_start_it_before_the_node_ends_and_the_no
             assert h.log.args_of("lookup") == [{"key": "a"}]  # taken over, not made again
 
 
-async def test_a_call_started_at_its_args_is_made_again_when_a_dependency_follows(sqlite_url: str) -> None:
+async def test_a_call_started_at_its_args_is_made_again_when_a_dependency_follows() -> None:
     plan = {"nodes": [{"id": "z", "tool": "lookup", "args": {"key": "z"}},
                       {"id": "a", "tool": "lookup", "args": {"key": "a"}, "depends_on": ["z"]}],
             "answer": "${a}"}
     with FakeOpenAI([plan], hold_at='"depends_on"', piece=1) as fake:
-        async with over_http(sqlite_url, fake, result_cache_seconds=0) as h:
+        async with over_http(MEMORY, fake, result_cache_seconds=0) as h:
             h.log.delays["z"] = 0.3
             run = asyncio.create_task(h.engine.ask("s11", "after z, look up a"))
             while len(h.log.args_of("lookup")) < 2:  # z, and a's call from its args
@@ -109,8 +105,7 @@ async def test_a_call_started_at_its_args_is_made_again_when_a_dependency_follow
             assert max(i for i, m in enumerate(marks) if m == "lookup:a:start") > marks.index("lookup:z:end")
 
 
-async def test_a_node_started_early_that_the_validated_plan_leaves_out_is_not_among_its_results(
-        sqlite_url: str) -> None:
+async def test_a_node_started_early_that_the_validated_plan_leaves_out_is_not_among_its_results() -> None:
     """bench.quality revenue-total: the 1.5B model also wrote its reply as a package, which
     started while the plan streamed; validation then left it out (the plan's answer says the
     same). Its output ("$None") was mixed into the results, so the plan's answer was not used
@@ -121,7 +116,7 @@ async def test_a_node_started_early_that_the_validated_plan_leaves_out_is_not_am
             "answer": "The value is ${a}."}
     packages = ScriptedPackages(outputs={"answer": lambda inputs: "The value is $None."})
     with FakeOpenAI([plan, finish("the joiner was asked")], hold_at='"answer": "The') as fake:
-        async with over_http(sqlite_url, fake, packages=packages) as h:
+        async with over_http(MEMORY, fake, packages=packages) as h:
             run = asyncio.create_task(h.engine.ask("s9", "what is a?"))
             await h.next_event(NodeFinished, node_id="answer")  # it ran while the plan streamed
             fake.release.set()
@@ -133,10 +128,10 @@ async def test_a_node_started_early_that_the_validated_plan_leaves_out_is_not_am
 
 
 @pytest.mark.parametrize(("mode", "piece"), [("pieces", 1), ("pieces", 7), ("whole", None)])
-async def test_servers_that_stream_arguments_in_pieces_or_whole(sqlite_url: str, mode: str,
+async def test_servers_that_stream_arguments_in_pieces_or_whole(mode: str,
                                                                piece: int | None) -> None:
     with FakeOpenAI([THREE, finish("done")], stream=mode, piece=piece or 7) as fake:  # type: ignore[arg-type]
-        async with over_http(sqlite_url, fake) as h:
+        async with over_http(MEMORY, fake) as h:
             await h.engine.ask("s2", "look things up")
             assert (await h.next_event(AnswerReady)).answer == "done"
             assert h.log.count("lookup") == 3
@@ -146,11 +141,10 @@ async def test_servers_that_stream_arguments_in_pieces_or_whole(sqlite_url: str,
 
 
 @pytest.mark.parametrize("mode", ["ignore", "refuse"])
-async def test_a_server_that_does_not_stream_is_asked_again_without_streaming(
-        sqlite_url: str, mode: str) -> None:
+async def test_a_server_that_does_not_stream_is_asked_again_without_streaming(mode: str) -> None:
     lost = [THREE] if mode == "ignore" else []  # the reply the client could not read as a stream
     with FakeOpenAI([*lost, THREE, finish("one"), THREE, finish("two")], stream=mode) as fake:  # type: ignore[arg-type]
-        async with over_http(sqlite_url, fake) as h:
+        async with over_http(MEMORY, fake) as h:
             await h.engine.ask("s3", "look things up")
             assert (await h.next_event(AnswerReady)).answer == "one"
             assert h.log.count("lookup") == 3
@@ -178,10 +172,9 @@ REPAIRED = {"nodes": [
 ]}
 
 
-async def test_an_invalid_plan_runs_nothing_red_and_the_repair_keeps_unchanged_green_work(
-        database_url: str) -> None:
+async def test_an_invalid_plan_runs_nothing_red_and_the_repair_keeps_unchanged_green_work() -> None:
     with FakeOpenAI([DRAFT, REPAIRED], hold_at='"id": "y"') as fake:
-        async with over_http(database_url, fake) as h:
+        async with over_http(MEMORY, fake) as h:
             run = asyncio.create_task(h.engine.ask("s5", "look things up and deploy", requested_by="U1"))
             # the draft, still streaming: a and z (valid on their own, green) ran; the red
             # node and the invalid one waited for the whole plan
@@ -211,7 +204,7 @@ async def test_an_invalid_plan_runs_nothing_red_and_the_repair_keeps_unchanged_g
             assert h.log.count("deploy") == 0
 
 
-async def test_the_repair_round_is_shown_what_the_drafts_green_nodes_returned(database_url: str) -> None:
+async def test_the_repair_round_is_shown_what_the_drafts_green_nodes_returned() -> None:
     """bench.quality mail-primary: the draft's read ran while it streamed; the repair round
     writes the mail with the value it returned in view, not a guess at the file's layout."""
     draft = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "a"}},
@@ -219,7 +212,7 @@ async def test_the_repair_round_is_shown_what_the_drafts_green_nodes_returned(da
     repaired = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "a"}},
                           {"id": "x", "tool": "lookup", "args": {"key": "value of a, copied"}}]}
     with FakeOpenAI([draft, repaired, finish("done")], hold_at='"id": "x"') as fake:
-        async with over_http(database_url, fake) as h:
+        async with over_http(MEMORY, fake) as h:
             run = asyncio.create_task(h.engine.ask("s5b", "look up a, then use it"))
             await h.next_event(NodeFinished, node_id="a")
             fake.release.set()
@@ -231,16 +224,16 @@ async def test_the_repair_round_is_shown_what_the_drafts_green_nodes_returned(da
             assert h.log.args_of("lookup") == [{"key": "a"}, {"key": "value of a, copied"}]
 
 
-async def test_a_first_plan_is_shown_no_draft_results(database_url: str) -> None:
+async def test_a_first_plan_is_shown_no_draft_results() -> None:
     with FakeOpenAI([THREE, finish("ok")]) as fake:
-        async with over_http(database_url, fake) as h:
+        async with over_http(MEMORY, fake) as h:
             await h.engine.ask("s5c", "look things up")
             assert "already ran" not in str(fake.requests[0]["messages"][-1]["content"])
 
 
-async def test_the_status_events_show_nodes_as_they_arrive(sqlite_url: str) -> None:
+async def test_the_status_events_show_nodes_as_they_arrive() -> None:
     with FakeOpenAI([THREE, finish("ok")], piece=3) as fake:
-        async with over_http(sqlite_url, fake) as h:
+        async with over_http(MEMORY, fake) as h:
             await h.engine.ask("s6", "look things up")
             events = h.drain()
             first_started = next(i for i, e in enumerate(events) if isinstance(e, NodeStarted))
@@ -249,9 +242,9 @@ async def test_the_status_events_show_nodes_as_they_arrive(sqlite_url: str) -> N
             assert proposed[0] < first_started < plan_ready
 
 
-async def test_streaming_can_be_turned_off(sqlite_url: str) -> None:
+async def test_streaming_can_be_turned_off() -> None:
     with FakeOpenAI([THREE, finish("ok")]) as fake:
-        async with over_http(sqlite_url, fake, stream=False) as h:
+        async with over_http(MEMORY, fake, stream=False) as h:
             await h.engine.ask("s7", "look things up")
             labels: list[Any] = h.labels()
             assert not any(label.startswith("NodeProposed") for label in labels)
@@ -259,12 +252,12 @@ async def test_streaming_can_be_turned_off(sqlite_url: str) -> None:
             assert not fake.requests[0].get("stream")
 
 
-async def test_a_run_cancelled_while_the_plan_streams_starts_nothing_more(sqlite_url: str) -> None:
+async def test_a_run_cancelled_while_the_plan_streams_starts_nothing_more() -> None:
     plan = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "a"}},
                       {"id": "b", "tool": "lookup", "args": {"key": "${a}"}},
                       {"id": "c", "tool": "lookup", "args": {"key": "c"}}]}
     with FakeOpenAI([plan], hold_at='"id": "b"') as fake:
-        async with over_http(sqlite_url, fake) as h:
+        async with over_http(MEMORY, fake) as h:
             run = asyncio.create_task(h.engine.ask("s8", "look things up"))
             await h.next_event(NodeFinished, node_id="a")
             await h.engine.cancel("s8", by="U1")

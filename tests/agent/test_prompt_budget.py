@@ -18,7 +18,7 @@ from agent.model.llm import LLMUnavailable
 from agent.model.prompting import describe_history, joiner_messages, planner_messages
 from agent.state import AgentState, PastRun
 from infra.emulators.openai_wire import WireRequest, forced_tool
-from tests.agent.harness import finish
+from tests.agent.harness import MEMORY, finish
 from tests.agent.test_planner_streaming import over_http
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.tools import ToolLog, simulated_registry
@@ -121,9 +121,9 @@ class SmallContext(FakeOpenAI):
 LOOKUP = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "x"}}]}
 
 
-async def test_a_request_too_long_for_the_model_does_not_poison_its_thread(sqlite_url: str) -> None:
+async def test_a_request_too_long_for_the_model_does_not_poison_its_thread() -> None:
     with SmallContext([LOOKUP, finish("x is found")], limit=40_000) as fake:
-        async with over_http(sqlite_url, fake) as h:
+        async with over_http(MEMORY, fake) as h:
             await h.engine.ask("p1", "what does this log say?\n" + "ERROR disk full on /var\n" * 2_000)
             failed = await h.next_event(RunFailed)
             assert "too long for the model" in failed.error and "new thread" in failed.error
@@ -145,10 +145,9 @@ class JoinerTooLong(SmallContext):
         return await super()._complete(request)
 
 
-async def test_a_joiner_prompt_too_long_for_the_model_answers_with_the_results_and_says_why(
-        sqlite_url: str) -> None:
+async def test_a_joiner_prompt_too_long_for_the_model_answers_with_the_results_and_says_why() -> None:
     with JoinerTooLong([LOOKUP], limit=0) as fake:
-        async with over_http(sqlite_url, fake) as h:
+        async with over_http(MEMORY, fake) as h:
             await h.engine.ask("j1", "look up x")
             answer = (await h.next_event(AnswerReady)).answer
             assert answer.startswith(FACTS_INTRO) and "• `a` (lookup): done" in answer

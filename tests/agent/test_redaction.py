@@ -23,9 +23,7 @@ from agent.ports.sandbox import EmitFn, PackageAttemptRecord, PackageJob, Packag
 from agent.tools.masking import MASK
 from agent.tools.registry import RetryPolicy, Risk, ToolRegistry
 from infra.emulators.scripted_chat import ScriptedChatModel
-from infra.settings import Settings
-from infra.wiring import open_services
-from tests.agent.harness import Harness, finish
+from tests.agent.harness import MEMORY, Harness, finish, services_on
 from tests.fakes.packages import ScriptedPackages
 from tests.fakes.tools import ToolLog, simulated_registry
 
@@ -86,13 +84,12 @@ class CallingPackage:
 
 
 @asynccontextmanager
-async def engine(database_url: str, replies: list[object],
+async def engine(stores: str, replies: list[object],
                  packages: CallingPackage | None = None) -> AsyncIterator[Harness]:
     log = ToolLog()
     llm = ScriptedChatModel(replies=replies)
-    async with open_services(
-        Settings(database_url=database_url, lease_ttl_seconds=5), llm=llm,
-        registry=with_leaky_tools(simulated_registry(log)), packages=packages or ScriptedPackages(),
+    async with services_on(
+        stores, llm, with_leaky_tools(simulated_registry(log)), packages=packages or ScriptedPackages(),
         engine_config=EngineSettings(decision_poll_seconds=0.2),
     ) as services:
         yield Harness(services, llm, log, ScriptedPackages(), services.events.open())
@@ -109,10 +106,10 @@ async def outside(h: Harness, thread_id: str) -> str:
     return json.dumps([said, results, audit, joiner], default=str, ensure_ascii=False)
 
 
-async def test_a_red_calls_error_quoting_its_secret_header_is_masked_everywhere(sqlite_url: str) -> None:
+async def test_a_red_calls_error_quoting_its_secret_header_is_masked_everywhere() -> None:
     plan = {"nodes": [{"id": "hook", "tool": "post", "args": {
         "url": "https://hooks.example.com/x", "headers": {"Authorization": f"Bearer {SECRET}\n"}}}]}
-    async with engine(sqlite_url, [plan, finish("it failed")]) as h:
+    async with engine(MEMORY, [plan, finish("it failed")]) as h:
         await h.engine.ask("s1", "post it", requested_by="U1")
         asked = await h.next_event(AwaitingApproval)
         await h.engine.decide(asked.approval_id, approved=True, by="U1")
@@ -126,10 +123,10 @@ async def test_a_red_calls_error_quoting_its_secret_header_is_masked_everywhere(
         assert SECRET not in seen and MASK in seen
 
 
-async def test_fan_out_items_errors_and_retries_mask_each_items_secret(sqlite_url: str) -> None:
+async def test_fan_out_items_errors_and_retries_mask_each_items_secret() -> None:
     plan = {"nodes": [{"id": "both", "tool": "fetch", "args": {},
                        "each": [{"key": "a", "token": "tok-SECRET-A"}, {"key": "b", "token": "tok-SECRET-B"}]}]}
-    async with engine(sqlite_url, [plan, finish("both failed")]) as h:
+    async with engine(MEMORY, [plan, finish("both failed")]) as h:
         await h.engine.ask("s2", "fetch a and b")
         await h.next_event(AnswerReady)
         failed = next(e for e in h.drain() if isinstance(e, NodeFailed))
@@ -140,10 +137,10 @@ async def test_fan_out_items_errors_and_retries_mask_each_items_secret(sqlite_ur
         assert "tok-SECRET" not in await outside(h, "s2")
 
 
-async def test_package_code_gets_a_tool_error_without_the_calls_secret(sqlite_url: str) -> None:
+async def test_package_code_gets_a_tool_error_without_the_calls_secret() -> None:
     package = CallingPackage("fetch", {"key": "p", "token": "tok-SECRET-P"})
     plan = {"nodes": [{"id": "pkg", "package": {"goal": "fetch p", "code": "result = tools.fetch(...)"}}]}
-    async with engine(sqlite_url, [plan, finish("no")], packages=package) as h:
+    async with engine(MEMORY, [plan, finish("no")], packages=package) as h:
         await h.engine.ask("s3", "fetch p in a package")
         await h.next_event(AnswerReady)
         assert package.errors == [f"token '{MASK}' refused for p"]

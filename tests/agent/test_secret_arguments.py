@@ -14,9 +14,7 @@ from agent.events import AnswerReady, AwaitingApproval
 from agent.execution.context import EngineSettings
 from agent.tools.registry import Risk, ToolRegistry
 from infra.emulators.scripted_chat import ScriptedChatModel
-from infra.settings import Settings
-from infra.wiring import open_services
-from tests.agent.harness import Harness, finish
+from tests.agent.harness import MEMORY, Harness, finish, services_on
 from tests.fakes.packages import ScriptedPackages
 from tests.fakes.tools import ToolLog, simulated_registry
 
@@ -42,9 +40,8 @@ async def engine_with_rotate(url: str, replies: list[Any], seen: list[Any], risk
     registry = simulated_registry(log)
     registry.add(rotate_tool(seen), risk)
     llm = ScriptedChatModel(replies=replies)
-    async with open_services(Settings(DATABASE_URL=url, DAGBOT_LEASE_TTL=5), llm=llm, registry=registry,
-                             packages=ScriptedPackages(),
-                             engine_config=EngineSettings(decision_poll_seconds=0.2)) as services:
+    async with services_on(url, llm, registry, packages=ScriptedPackages(),
+                           engine_config=EngineSettings(decision_poll_seconds=0.2)) as services:
         yield Harness(services, llm, log, ScriptedPackages(), services.events.open())
 
 
@@ -59,17 +56,17 @@ def test_validated_arguments_keep_their_secrets_and_the_registry_knows_which_the
     assert "token" in registry.secret_args("rotate")
 
 
-async def test_a_green_tool_is_called_with_the_secret(sqlite_url: str) -> None:
+async def test_a_green_tool_is_called_with_the_secret() -> None:
     seen: list[Any] = []
-    async with engine_with_rotate(sqlite_url, [PLAN, finish("ok")], seen, Risk.GREEN) as h:
+    async with engine_with_rotate(MEMORY, [PLAN, finish("ok")], seen, Risk.GREEN) as h:
         await h.engine.ask("t", "rotate", requested_by="U1")
         await h.next_event(AnswerReady)
     assert seen == [["hunter2"]]
 
 
-async def test_an_approved_red_tool_is_called_with_the_secret(sqlite_url: str) -> None:
+async def test_an_approved_red_tool_is_called_with_the_secret() -> None:
     seen: list[Any] = []
-    async with engine_with_rotate(sqlite_url, [PLAN, finish("ok")], seen, Risk.RED) as h:
+    async with engine_with_rotate(MEMORY, [PLAN, finish("ok")], seen, Risk.RED) as h:
         await h.engine.ask("t", "rotate", requested_by="U1")
         asked = await h.next_event(AwaitingApproval)
         await h.engine.decide(asked.approval_id, approved=True, by="U1")

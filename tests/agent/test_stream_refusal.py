@@ -19,7 +19,7 @@ from agent.events import AnswerReady, RunFailed
 from agent.execution.stream_refusal import definite_refusal
 from agent.model.llm import StreamRefused
 from infra.emulators.openai_wire import WireRequest, forced_tool
-from tests.agent.harness import finish
+from tests.agent.harness import MEMORY, finish
 from tests.agent.test_planner_streaming import THREE, over_http
 from tests.fakes.openai_server import FakeOpenAI, StreamMode
 
@@ -57,10 +57,10 @@ def streamed(fake: FakeOpenAI, pick: Pick) -> list[bool]:
 
 
 @pytest.mark.parametrize(("status", "message"), [(503, "overloaded, try again"), (429, "rate limited")])
-async def test_a_busy_planner_stream_is_not_asked_again_whole(sqlite_url: str, status: int, message: str) -> None:
+async def test_a_busy_planner_stream_is_not_asked_again_whole(status: int, message: str) -> None:
     streamed_planner = lambda request: planner(request) and request.streamed  # noqa: E731
     with Failing([THREE, finish("two")], [(streamed_planner, status, message)]) as fake:
-        async with over_http(sqlite_url, fake) as h:
+        async with over_http(MEMORY, fake) as h:
             await h.engine.ask("b1", "look things up")
             failed = await h.next_event(RunFailed)
             assert f"HTTP {status}" in failed.error and message not in failed.error
@@ -72,10 +72,10 @@ async def test_a_busy_planner_stream_is_not_asked_again_whole(sqlite_url: str, s
             assert h.services.engine.ctx.state.stream_refused is None
 
 
-async def test_a_busy_joiner_stream_is_not_asked_again_whole(sqlite_url: str) -> None:
+async def test_a_busy_joiner_stream_is_not_asked_again_whole() -> None:
     streamed_joiner = lambda request: request.is_joiner and request.streamed  # noqa: E731
     with Failing([THREE, THREE, finish("two")], [(streamed_joiner, 503, "busy")]) as fake:
-        async with over_http(sqlite_url, fake) as h:
+        async with over_http(MEMORY, fake) as h:
             await h.engine.ask("b3", "look things up")
             answer = (await h.next_event(AnswerReady)).answer
             assert answer.startswith(FACTS_INTRO)  # the joiner's fallback
@@ -86,13 +86,13 @@ async def test_a_busy_joiner_stream_is_not_asked_again_whole(sqlite_url: str) ->
             assert h.services.engine.ctx.state.stream_refused is None
 
 
-async def test_a_refusal_counts_only_once_the_request_asked_whole_succeeds(sqlite_url: str) -> None:
+async def test_a_refusal_counts_only_once_the_request_asked_whole_succeeds() -> None:
     streamed_joiner = lambda request: request.is_joiner and request.streamed  # noqa: E731
     whole_joiner = lambda request: request.is_joiner and not request.streamed  # noqa: E731
     # the joiner's stream is refused (400), and the same request asked whole fails too (503)
     failures = [(streamed_joiner, 400, "streaming is not supported"), (whole_joiner, 503, "busy")]
     with Failing([THREE, THREE, finish("two")], failures) as fake:
-        async with over_http(sqlite_url, fake) as h:
+        async with over_http(MEMORY, fake) as h:
             await h.engine.ask("b5", "look things up")
             answer = (await h.next_event(AnswerReady)).answer
             assert answer.startswith(FACTS_INTRO)  # the joiner's fallback

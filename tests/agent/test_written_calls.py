@@ -9,7 +9,7 @@ import pytest
 from agent.events import AnswerReady, AwaitingApproval, Replanning
 from agent.execution.context import EngineSettings
 from agent.model.written_calls import WrittenCall, written_calls
-from tests.agent.harness import finish, harness
+from tests.agent.harness import MEMORY, finish, harness
 
 PLAN = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "alpha"}}]}
 
@@ -46,10 +46,10 @@ def _answers(events: list[object]) -> list[str]:
     return [e.answer for e in events if isinstance(e, AnswerReady)]
 
 
-async def test_a_replan_written_as_text_replans(sqlite_url: str) -> None:
+async def test_a_replan_written_as_text_replans() -> None:
     written = '```json\n{"name": "replan", "arguments": {"feedback": "look up beta instead"}}\n```'
     second = {"nodes": [{"id": "b", "tool": "lookup", "args": {"key": "beta"}}]}
-    async with harness(sqlite_url, [PLAN, written, second, finish("beta is value of beta")]) as h:
+    async with harness(MEMORY, [PLAN, written, second, finish("beta is value of beta")]) as h:
         await h.engine.ask("w1", "look something up")
         events = h.drain()
         assert [e.feedback for e in events if isinstance(e, Replanning)] == ["look up beta instead"]
@@ -57,10 +57,10 @@ async def test_a_replan_written_as_text_replans(sqlite_url: str) -> None:
         assert [call["key"] for _, call in h.log.calls] == ["alpha", "beta"]
 
 
-async def test_a_tool_call_written_as_the_answer_becomes_a_replan(sqlite_url: str) -> None:
+async def test_a_tool_call_written_as_the_answer_becomes_a_replan() -> None:
     written = '{"name": "lookup", "arguments": {"key": "beta"}}'
     second = {"nodes": [{"id": "b", "tool": "lookup", "args": {"key": "beta"}}]}
-    async with harness(sqlite_url, [PLAN, written, second, finish("done")]) as h:
+    async with harness(MEMORY, [PLAN, written, second, finish("done")]) as h:
         await h.engine.ask("w2", "look up alpha and beta")
         events = h.drain()
         feedback = [e.feedback for e in events if isinstance(e, Replanning)]
@@ -68,12 +68,12 @@ async def test_a_tool_call_written_as_the_answer_becomes_a_replan(sqlite_url: st
         assert _answers(events) == ["done"]
 
 
-async def test_a_call_the_plan_already_made_written_as_the_answer_is_not_made_again(sqlite_url: str) -> None:
+async def test_a_call_the_plan_already_made_written_as_the_answer_is_not_made_again() -> None:
     # a small model wrote out the write it had just run; the replan wrote the file a second time
     plan = {"nodes": [PLAN["nodes"][0], {"id": "d", "tool": "send", "why": "asked",
                                         "args": {"to": "ops@example.com", "body": "${a}"}}]}
     written = '```json\n{"name": "send", "arguments": {"to": "ops@example.com", "body": "value of alpha"}}\n```'
-    async with harness(sqlite_url, [plan, written]) as h:
+    async with harness(MEMORY, [plan, written]) as h:
         await h.engine.ask("w8", "look up alpha and send it to ops@example.com", requested_by="U1")
         asked = await h.next_event(AwaitingApproval)
         await h.engine.decide(asked.approval_id, approved=True, by="U1")
@@ -85,18 +85,18 @@ async def test_a_call_the_plan_already_made_written_as_the_answer_is_not_made_ag
         assert len(h.log.args_of("send")) == 1
 
 
-async def test_with_no_replans_left_a_written_call_is_never_posted(sqlite_url: str) -> None:
+async def test_with_no_replans_left_a_written_call_is_never_posted() -> None:
     written = '<tool_call>{"name": "lookup", "arguments": {"key": "beta"}}</tool_call>'
     settings = EngineSettings(decision_poll_seconds=0.2, max_replans=0)
-    async with harness(sqlite_url, [PLAN, written], settings=settings) as h:
+    async with harness(MEMORY, [PLAN, written], settings=settings) as h:
         await h.engine.ask("w3", "look up alpha")
         [answer] = _answers(h.drain())
         assert "tool_call" not in answer and '"arguments"' not in answer
         assert "value of alpha" in answer  # the results, as they are
 
 
-async def test_references_in_an_answer_are_filled_or_the_answer_is_not_posted(sqlite_url: str) -> None:
-    async with harness(sqlite_url, [PLAN, finish("It is ${a}."), PLAN, finish("It is ${a.nope}.")],
+async def test_references_in_an_answer_are_filled_or_the_answer_is_not_posted() -> None:
+    async with harness(MEMORY, [PLAN, finish("It is ${a}."), PLAN, finish("It is ${a.nope}.")],
                        settings=EngineSettings(decision_poll_seconds=0.2, max_replans=0)) as h:
         await h.engine.ask("w4", "look up alpha")
         assert _answers(h.drain()) == ["It is value of alpha."]
@@ -105,10 +105,10 @@ async def test_references_in_an_answer_are_filled_or_the_answer_is_not_posted(sq
         assert "${" not in answer and "value of alpha" in answer
 
 
-async def test_the_joiner_is_told_which_changes_were_made(sqlite_url: str) -> None:
+async def test_the_joiner_is_told_which_changes_were_made() -> None:
     """Only red nodes change anything: the joiner's prompt lists them, or says there were none."""
     red = {"nodes": [{"id": "d", "tool": "deploy", "args": {"target": "prod"}}]}
-    async with harness(sqlite_url, [PLAN, finish("ok"), red, finish("deployed")]) as h:
+    async with harness(MEMORY, [PLAN, finish("ok"), red, finish("deployed")]) as h:
         await h.engine.ask("w6", "look up alpha and write it down")
         assert "## Changes made\n(none: this plan wrote, sent or changed nothing)" in h.llm.calls[-1][-1].content
         await h.engine.ask("w7", "deploy prod", requested_by="U1")
@@ -118,23 +118,23 @@ async def test_the_joiner_is_told_which_changes_were_made(sqlite_url: str) -> No
         assert "## Changes made\n- d: deploy done" in h.llm.calls[-1][-1].content
 
 
-async def test_an_answer_claiming_a_change_no_step_made_says_nothing_changed(sqlite_url: str) -> None:
+async def test_an_answer_claiming_a_change_no_step_made_says_nothing_changed() -> None:
     from agent.answer.change_claims import NO_CHANGE_NOTE
 
     claimed = {**PLAN, "answer": "Checked and saved ${a} to done.txt."}  # no write in the plan
-    async with harness(sqlite_url, [claimed, PLAN, finish("The file was not written: no tool ran for it.")]) as h:
+    async with harness(MEMORY, [claimed, PLAN, finish("The file was not written: no tool ran for it.")]) as h:
         await h.engine.ask("c1", "look up alpha and save it to done.txt")
         assert _answers(h.drain())[-1] == f"Checked and saved value of alpha to done.txt.\n\n{NO_CHANGE_NOTE}"
         await h.engine.ask("c2", "look up alpha and save it to done.txt")
         assert _answers(h.drain())[-1] == "The file was not written: no tool ran for it."
 
 
-async def test_a_whole_reference_in_a_text_argument_is_its_text(sqlite_url: str) -> None:
+async def test_a_whole_reference_in_a_text_argument_is_its_text() -> None:
     """``"content": "${count}"`` where count is 7 writes "7": a model means the value as text,
     and a tool that takes only text would refuse the number."""
     plan = {"nodes": [{"id": "count", "package": {"goal": "count", "code": "result = 7"}},
                       {"id": "d", "tool": "deploy", "args": {"target": "${count}"}}]}
-    async with harness(sqlite_url, [plan, finish("deployed 7")]) as h:
+    async with harness(MEMORY, [plan, finish("deployed 7")]) as h:
         h.packages.outputs["count"] = lambda inputs: 7
         await h.engine.ask("t1", "count, then deploy that many", requested_by="U1")
         asked = await h.next_event(AwaitingApproval)

@@ -11,7 +11,9 @@ Reads like a conversation (errbot style)::
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import dataclasses
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -20,10 +22,10 @@ import httpx
 from langchain_core.language_models import BaseChatModel
 
 from agent.engine.engine import Engine
-from agent.execution.context import EngineSettings
+from agent.execution.context import EngineContext, EngineSettings
 from bot.access.approvers import ApproverPolicy
 from bot.access.policy import Policy
-from bot.app import BotDeps, SlackBot, build_bot
+from bot.app import BotDeps, SlackAccess, SlackBot, build_bot
 from bot.config import BotConfig
 from bot.server import asgi_app
 from bot.views.wording import PHASE_TITLES
@@ -86,6 +88,17 @@ class RunningBot:
         return self.server.url
 
 
+class MovedClock:
+    """The engine's clock in a test: the time, moved ahead at will (``clock.ahead = 86_400``: a
+    day passes for the engine)."""
+
+    def __init__(self) -> None:
+        self.ahead = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.ahead
+
+
 class SlackAPI(Protocol):
     """Where the bot finds the (fake) Web API: a FakeSlack, or its address in another process."""
 
@@ -112,22 +125,30 @@ def bot_config(slack: SlackAPI, approvers: dict[str, list[str]] | None = None, *
 async def running_bot(
     slack: SlackAPI, database_url: str, replies: list[Any], *, approvers: dict[str, list[str]] | None = None,
     log: ToolLog | None = None, holder: str | None = None, metrics: Metrics | None = None,
-    model: BaseChatModel | None = None, **config: Any,
+    model: BaseChatModel | None = None, engine_clock: Callable[[], float] | None = None, **config: Any,
 ) -> AsyncIterator[RunningBot]:
     """The real app (Bolt, engine, SQL stores) served by uvicorn on a free port; with ``metrics``,
     metered and serving GET /metrics. ``model``: the chat model instead of one scripted with
-    ``replies`` (e.g. langchain-openai's, pointed at a fake server that streams)."""
+    ``replies`` (e.g. langchain-openai's, pointed at a fake server that streams).
+    ``engine_clock``: the engine's clock (e.g. a :class:`MovedClock`) instead of the time."""
     log = log or ToolLog()
     llm = ScriptedChatModel(replies=replies)
     settings = Settings(DATABASE_URL=database_url, DAGBOT_LEASE_TTL=5)
+    bot_settings = bot_config(slack, approvers, **config)
+    access = SlackAccess(bot_settings, slack_calls=metrics)
+
+    def context(ctx: EngineContext) -> EngineContext:
+        ctx = access.engine_context(ctx)
+        return dataclasses.replace(ctx, clock=engine_clock) if engine_clock is not None else ctx
+
     async with open_services(settings, llm=model or llm, registry=simulated_registry(log),
                              packages=ScriptedPackages(),
                              engine_config=EngineSettings(decision_poll_seconds=0.2),
-                             holder=holder, metrics=metrics) as services:
+                             holder=holder, metrics=metrics, context=context) as services:
         store = SqlSlackStore(services.store.engine)
         deps = BotDeps(engine=services.engine, events=services.events, approvals=services.store, store=store,
-                       slack_calls=metrics)
-        bot = build_bot(bot_config(slack, approvers, **config), deps)
+                       access=access)
+        bot = build_bot(bot_settings, deps)
         server = BackgroundServer(asgi_app(bot, ops=metrics), lifespan="on")
         await server.start()
         try:

@@ -3,8 +3,6 @@ Approve/Reject buttons), and their recent runs with links to the threads."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from bot.ground.threads import ThreadRef
@@ -15,6 +13,7 @@ from tests.bot.chat import (
     MALLORY,
     OPS,
     Chat,
+    MovedClock,
     Thread,
     chat_with,
     finish,
@@ -165,8 +164,9 @@ async def test_an_open_home_is_an_approvers_inbox(slack: FakeSlack, sqlite_url: 
 async def test_an_open_home_drops_an_approval_nobody_decided(slack: FakeSlack, sqlite_url: str, ending: str) -> None:
     """Cancelled (withdrawn), expired, or no longer needed (its run replanned or ended without
     it): the approval leaves the Home of those who have it open, and ``/agent status`` too."""
-    async with running_bot(slack, sqlite_url, [DEPLOY, finish("nothing deployed")], approvers={"deploy": [BOB]}) \
-            as app, chat_with(slack, app) as chat:
+    clock = MovedClock()
+    async with running_bot(slack, sqlite_url, [DEPLOY, finish("nothing deployed")], approvers={"deploy": [BOB]},
+                           engine_clock=clock) as app, chat_with(slack, app) as chat:
         await chat.driver.home_opened(BOB)
         await slack.wait_for(lambda: slack.home(BOB), what="bob's Home")
         deploy = await chat.person(ALICE).runs("deploy prod")
@@ -178,7 +178,7 @@ async def test_an_open_home_drops_an_approval_nobody_decided(slack: FakeSlack, s
             case "withdrawn":
                 await chat.person(ALICE).cancels(deploy)
             case "expired":  # a day and more passes: the sweeper expires it
-                app.engine.reconfigure(clock=lambda: time.time() + 2 * 86_400)
+                clock.ahead = 2 * 86_400
             case "stale":  # as when its run replans or ends without it
                 await app.bot.approval_messages.refresh(approval.button("Approve")["value"], stale=True)
         await slack.wait_for(lambda: approval.buttons() == [], what=f"the approval message closed ({ending})")

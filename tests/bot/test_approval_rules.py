@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
-from tests.bot.chat import ALICE, BOB, CAROL, MALLORY, chat_with, finish, running_bot
+from tests.bot.chat import ALICE, BOB, CAROL, MALLORY, MovedClock, chat_with, finish, running_bot
 from tests.fakes.slack_api import FakeSlack
 
 DEPLOY = {"thought": "one red step", "nodes": [
@@ -93,7 +92,8 @@ async def test_two_approvers_at_once_run_the_tool_once(slack: FakeSlack, sqlite_
 
 
 async def test_a_click_after_expiry_is_refused(slack: FakeSlack, sqlite_url: str) -> None:
-    async with running_bot(slack, sqlite_url, [DEPLOY, finish("nothing deployed")]) as app, \
+    clock = MovedClock()
+    async with running_bot(slack, sqlite_url, [DEPLOY, finish("nothing deployed")], engine_clock=clock) as app, \
             chat_with(slack, app) as chat:
         alice = chat.person(ALICE)
         thread = await alice.runs("deploy prod")
@@ -101,7 +101,7 @@ async def test_a_click_after_expiry_is_refused(slack: FakeSlack, sqlite_url: str
         await thread.status_showing(":white_check_mark: `check`")
 
         # a day and more passes: the sweeper expires the approval and updates its message
-        app.engine.reconfigure(clock=lambda: time.time() + 2 * 86_400)
+        clock.ahead = 2 * 86_400
         await slack.wait_for(lambda: "Expired" in approval.content, what="approval shows it expired")
         assert approval.buttons() == []
 

@@ -166,7 +166,7 @@ async def test_nan_is_refused_beside_its_field(slack: FakeSlack, database_url: s
         async def post(url: str, payload: Any = None) -> str:
             app.log.calls.append(("post", {"url": url, "payload": payload}))
             return "ok"
-        app.engine.ctx.registry.add(StructuredTool.from_function(
+        app.services.registry.add(StructuredTool.from_function(
             coroutine=post, name="post", description="POST JSON.", args_schema=PostArgs), Risk.RED)
         alice = chat.person(ALICE)
         thread = await alice.runs("post it")

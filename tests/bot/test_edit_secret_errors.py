@@ -55,7 +55,7 @@ async def test_a_refused_secret_is_quoted_nowhere(slack: FakeSlack, sqlite_url: 
     calls: list[dict[str, Any]] = []
     async with running_bot(slack, sqlite_url, [ROTATE, finish("rotated")]) as app, \
             chat_with(slack, app) as chat:
-        app.engine.ctx.registry.add(rotate_tool(calls), Risk.RED)
+        app.services.registry.add(rotate_tool(calls), Risk.RED)
         alice = chat.person(ALICE)
         thread = await alice.runs("rotate the web token")
         approval = await thread.approval_for("rotate")

@@ -5,7 +5,7 @@ ends with the footer and Slack's feedback buttons, whose clicks are recorded as 
 
 from __future__ import annotations
 
-from bot.outbound.notifier import ANSWER_EVENT
+from bot.outbound.answer_surface import ANSWER_EVENT
 from bot.views.answer_view import ANSWER_PART_CHARS, MARKDOWN_LIMIT
 from tests.bot.chat import ALICE, Thread, chat_with, finish, settle
 from tests.bot.test_streamed_answers import ANSWER, LOOK_UP_A, streamed, streaming_bot

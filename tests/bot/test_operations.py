@@ -14,15 +14,19 @@ from structlog.testing import capture_logs
 from agent.engine.engine import Submission
 from agent.events import AnswerReady, LeaseTakenOver, NodeStarted
 from agent.ports.sandbox import SandboxLimits, SandboxResult, ToolGateway
-from bot.app import BotDeps, build_bot
+from bot.app import BotDeps, SlackAccess, build_bot
 from bot.server import asgi_app
+from infra.emulators.scripted_chat import ScriptedChatModel
 from infra.operations.metrics import Metrics
+from infra.settings import Settings
 from infra.storage.slack_store import SqlSlackStore
+from infra.wiring import open_services
 from sandbox.backends.unavailable import UnavailableSandbox
 from tests.agent.harness import harness
 from tests.bot.chat import ALICE, bot_config, chat_with, finish, running_bot, settle
 from tests.fakes.asgi_server import BackgroundServer
 from tests.fakes.slack_api import FakeSlack
+from tests.fakes.tools import ToolLog, simulated_registry
 
 LOOK_UP_THEN_DEPLOY = {"nodes": [
     {"id": "a", "tool": "lookup", "args": {"key": "a"}},
@@ -204,12 +208,15 @@ async def test_healthz_names_a_sandbox_that_cannot_run(slack: FakeSlack, sqlite_
 
 async def test_healthz_names_a_refused_slack_token(slack: FakeSlack, sqlite_url: str) -> None:
     metrics = Metrics(REPLICA)
-    async with running_bot(slack, sqlite_url, []) as app:  # for its services only
+    config = bot_config(slack)
+    access = SlackAccess(config, slack_calls=metrics)
+    async with open_services(Settings(DATABASE_URL=sqlite_url), llm=ScriptedChatModel(replies=[]),
+                             registry=simulated_registry(ToolLog()), context=access.engine_context) as services:
         slack.inject("auth.test", times=1000, status=200, error="invalid_auth")  # the token is revoked
-        deps = BotDeps(engine=app.engine, events=app.services.events, approvals=app.services.store,
-                       store=SqlSlackStore(app.services.store.engine), slack_calls=metrics)
-        metrics.use_database(app.services.store.engine)
-        bot = build_bot(bot_config(slack), deps)
+        deps = BotDeps(engine=services.engine, events=services.events, approvals=services.store,
+                       store=SqlSlackStore(services.store.engine), access=access)
+        metrics.use_database(services.store.engine)
+        bot = build_bot(config, deps)
         # the bot cannot start with a refused token: serve its routes without starting it
         server = BackgroundServer(asgi_app(bot, manage_bot=False, ops=metrics), lifespan="on")
         await server.start()

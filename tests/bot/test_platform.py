@@ -231,7 +231,7 @@ async def test_an_answer_slack_keeps_refusing_is_shown_on_the_status_message(
     slack.inject("chat.postMessage", times=1000, when=is_reply)
     async with running_bot(slack, sqlite_url, [DEPLOY, finish("deployed")], rate_limit_retries=1,
                            stream_answers=False) as app, chat_with(slack, app) as chat:
-        app.bot.notifier.delivery.retry_delays = (0.1, 0.1)
+        app.bot.answers.delivery.retry_delays = (0.1, 0.1)
         alice = chat.person(ALICE)
         thread = await alice.runs("deploy prod")
         await alice.approves(await thread.approval_for("deploy"))

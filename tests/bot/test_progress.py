@@ -12,6 +12,7 @@ from agent.events import (
     Planning,
     PlanReady,
     Replanning,
+    RunCancelled,
     RunFailed,
     Waiting,
 )
@@ -68,11 +69,12 @@ def test_package_attempts_and_replans_are_tracked() -> None:
     assert progress.phase is Phase.REPLANNING and progress.note == "try harder"
 
 
-def test_a_cancelled_run_ends_cancelled() -> None:
-    progress = run(ev(PlanReady, plan=PLAN))
-    progress.cancelled_by = "U1"
+def test_a_cancelled_run_ends_cancelled_by_whom_its_event_names() -> None:
+    progress = run(ev(PlanReady, plan=PLAN), ev(RunCancelled, by="U1"))
+    assert progress.phase is Phase.RUNNING  # until the run ends
     progress.apply(ev(RunFailed, error="The run was cancelled"))
-    assert progress.phase is Phase.CANCELLED and not progress.is_active
+    assert progress.phase is Phase.CANCELLED and progress.cancelled_by == "U1" and not progress.is_active
+    assert run(ev(PlanReady, plan=PLAN), ev(RunFailed, error="boom")).phase is Phase.FAILED
 
 
 def test_rebuilt_from_checkpointed_state_after_a_restart() -> None:

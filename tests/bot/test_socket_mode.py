@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from agent.execution.context import EngineSettings
-from bot.app import BotDeps, build_bot
+from bot.app import BotDeps, SlackAccess, build_bot
 from bot.server import serve_socket_mode
 from infra.emulators.scripted_chat import ScriptedChatModel
 from infra.settings import Settings
@@ -23,11 +23,14 @@ PLAN = {"nodes": [{"id": "deploy", "tool": "deploy", "args": {"target": "prod"}}
 async def test_socket_mode_runs_a_request_and_takes_a_click(slack: FakeSlack, sqlite_url: str) -> None:
     log = ToolLog()
     llm = ScriptedChatModel(replies=[PLAN, finish("deployed over a socket")])
+    config = bot_config(slack, signing_secret="")
+    access = SlackAccess(config)
     async with open_services(Settings(DATABASE_URL=sqlite_url), llm=llm, registry=simulated_registry(log),
+                             context=access.engine_context,
                              engine_config=EngineSettings(decision_poll_seconds=0.2)) as services:
         deps = BotDeps(engine=services.engine, events=services.events, approvals=services.store,
-                       store=SqlSlackStore(services.store.engine))
-        bot = build_bot(bot_config(slack, signing_secret=""), deps)
+                       store=SqlSlackStore(services.store.engine), access=access)
+        bot = build_bot(config, deps)
         stop = asyncio.Event()
         serving = asyncio.create_task(serve_socket_mode(bot, slack.app_token, stop=stop))
         driver = SlackDriver(slack, "http://unused.invalid", "socket-mode-needs-no-secret")

@@ -4,7 +4,6 @@ the access policy offers it."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from agent.ports.audit import AuditEntry, AuditKind
@@ -14,11 +13,13 @@ from bot.ground.action_ids import APPROVE_FOR_THREAD_ACTION
 from bot.ground.threads import ThreadRef
 from bot.views.progress_view import STANDING_DECISION
 from bot.views.standing_view import APPROVE_FOR_THREAD_BUTTON
+from infra.storage.journal_store import ExecutionJournalView
 from tests.bot.chat import (
     ALICE,
     BOB,
     MALLORY,
     Chat,
+    MovedClock,
     RunningBot,
     Thread,
     chat_with,
@@ -96,7 +97,7 @@ async def test_a_grant_covers_later_calls_of_its_tool_thread_and_requester_only(
         used = next(e for e in entries if e.kind is AuditKind.STANDING_APPROVAL)
         assert used.detail["grant_id"] == granted.detail["grant_id"] and used.detail["args"] == {
             "target": "staging", "note": ""}
-        journal = await app.engine.ctx.executions.get(used.detail["approval_id"])
+        journal = await ExecutionJournalView(app.services.store).get(used.detail["approval_id"])
         assert journal is not None and journal.status is ExecutionStatus.FINISHED
         decision = next(e for e in entries if e.kind is AuditKind.DECISION and e.detail["node_id"] == "ship_staging")
         assert decision.actor == ALICE and granted.detail["grant_id"] in decision.detail["reason"]
@@ -115,14 +116,14 @@ async def test_a_grant_covers_later_calls_of_its_tool_thread_and_requester_only(
 
 async def test_a_grant_asks_again_once_its_ttl_has_passed(slack: FakeSlack, sqlite_url: str) -> None:
     replies = [deploy("prod"), finish("deployed prod"), deploy("staging"), finish("deployed staging")]
-    async with running_bot(slack, sqlite_url, replies) as app, chat_with(slack, app) as chat:
+    clock = MovedClock()
+    async with running_bot(slack, sqlite_url, replies, engine_clock=clock) as app, chat_with(slack, app) as chat:
         alice = chat.person(ALICE)
         thread = await alice.runs("deploy prod")
         await grant_for_thread(chat, thread, "ship_prod")
 
         # the engine's clock moves past the grant's TTL (an hour by default)
-        ttl = app.engine.ctx.settings.standing_approval_ttl_seconds
-        app.engine.reconfigure(clock=lambda: time.time() + ttl + 60)
+        clock.ahead = app.engine.settings.standing_approval_ttl_seconds + 60
         await alice.replies(thread, "now staging")
         await asks_again(thread, "ship_staging", alice)
         assert app.log.count("deploy") == 2 and len(thread.approvals()) == 2

@@ -14,7 +14,7 @@ from langchain_openai import ChatOpenAI
 from pydantic import SecretStr
 
 from agent.answer.facts import INTRO as FACTS_INTRO
-from bot.outbound.notifier import ANSWER_EVENT
+from bot.outbound.answer_surface import ANSWER_EVENT
 from bot.views.answer_view import ANSWER_PART_CHARS, MARKDOWN_LIMIT
 from infra.emulators.openai_wire import ModelReply
 from tests.bot.chat import ALICE, OPS, RunningBot, Thread, chat_with, finish, running_bot, settle

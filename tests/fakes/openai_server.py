@@ -1,6 +1,9 @@
 """A local OpenAI-compatible chat completions server with scripted replies.
 
-Exercises the real ``langchain-openai`` client: point ``OPENAI_BASE_URL`` at ``url``.
+Exercises the real ``langchain-openai`` client: point ``OPENAI_BASE_URL`` at ``url``. This is the
+wire-level fake (requests, streams, HTTP errors); for scripted replies in memory, with no client
+and no server, use :class:`infra.emulators.scripted_chat.ScriptedChatModel`, which takes the same
+string and dict replies.
 A dict reply is returned as a call of the tool the request forces (``tool_choice``), or
 else of the first tool it offers (the joiner's ``replan``); a string reply as plain
 content (the joiner's answer); a :class:`ModelReply` as it is (text and tool calls together).

@@ -43,7 +43,7 @@ async def test_the_local_model_answers_a_request_end_to_end(model_file: Path, tm
     registry = registry.without(set(registry.names()) - {"read_file", "list_files", "search_files"})
     async with (open_local_model(settings, say=lambda line: None) as used,
                 open_services(used, registry=registry) as svc):
-        assert svc.engine.ctx.settings.plan_output == "json_schema"
+        assert svc.engine.settings.plan_output == "json_schema"
         queue = svc.events.open("real:1")
         await svc.engine.ask("real:1", "Who is the primary on call this week? It is in notes/oncall.md.")
         events: list[RunEvent] = []
