@@ -330,11 +330,11 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         if replans_left > 0 and unusable.startswith(CALLED) and not again:
             feedback = f"The answer was not written: {unusable}. Plan that step as a node."
     this_plans = state.get("results") or {}
+    rejected = any(r.get("status") == NodeStatus.REJECTED for r in this_plans.values())
     invented = None if feedback else invented_values(answer, state.get("plan") or {}, this_plans)
     if invented is not None:  # the plan's sentence completed from nowhere: plan again, or say so
         log.info("the joiner filled the plan's sentence with a value no result holds", why=invented)
         answer = f"I could not complete that: {invented}."
-        rejected = any(r.get("status") == NodeStatus.REJECTED for r in this_plans.values())
         if replans_left > 0 and not rejected:  # (never planned again: what a human rejected)
             feedback = (f"The results hold no value for the answer's sentence ({invented}). Plan what "
                         "gets it: read the file or page that holds it, or compute it in a package.")
@@ -342,7 +342,6 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         answer, results, known=[state["request"], *_thread_so_far(state)], tools=ctx.registry.names())
     if stated:  # the answer states what no result holds: compute the value, or say what ran
         log.info("the joiner's answer states what no result holds", why=[s.why for s in stated])
-        rejected = any(r.get("status") == NodeStatus.REJECTED for r in this_plans.values())
         if all(s.kind == "value" for s in stated) and replans_left > 0 and not rejected:
             feedback = (f"The answer was not sent: {stated[0].why}. Plan a package node that computes "
                         "it from the results (read what holds it first, if no result does), and refer "
