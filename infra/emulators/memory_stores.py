@@ -44,6 +44,7 @@ from agent.ports.stores import (
     ExecutionStatus,
     NodeResult,
 )
+from infra.storage.journal_store import ExecutionJournalView
 
 Clock = Callable[[], float]
 
@@ -97,7 +98,7 @@ class MemoryStore:
         self._queue: dict[int, _Queued] = {}
         self._queue_ids = 0
         self._leases: dict[str, _Lease] = {}
-        self.journal = MemoryJournal(self)
+        self.journal = ExecutionJournalView(self)
 
     # ------------------------------------------------------------- approvals
 
@@ -397,28 +398,3 @@ class MemoryStore:
 def _copy(approval: Approval) -> Approval:
     """What a reader gets: its own arguments (a JSON column gives each reader a new dict)."""
     return dataclasses.replace(approval, args=_json(approval.args), edited_args=_json(approval.edited_args))
-
-
-class MemoryJournal:
-    """The ExecutionJournal port over a :class:`MemoryStore` (whose ``get`` is an approval's),
-    as :class:`infra.storage.journal_store.ExecutionJournalView` is over the SQL store."""
-
-    def __init__(self, store: MemoryStore) -> None:
-        self._store = store
-
-    async def begin(self, approval_id: str, thread_id: str, node_id: str) -> bool:
-        return await self._store.begin(approval_id, thread_id, node_id)
-
-    async def finish(
-        self, approval_id: str, *, ok: bool, output: Any = None, error: str | None = None
-    ) -> None:
-        await self._store.finish(approval_id, ok=ok, output=output, error=error)
-
-    async def get(self, approval_id: str) -> Execution | None:
-        return await self._store.get_execution(approval_id)
-
-    async def mark_unknown(self, approval_id: str) -> None:
-        await self._store.mark_unknown(approval_id)
-
-    async def changes(self, thread_id: str) -> int:
-        return await self._store.red_changes(thread_id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import time
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -109,10 +109,26 @@ class JournalTables(SqlTables):
         return sum(len(json.dumps(output, ensure_ascii=False, default=str)) for output in rows)
 
 
-class ExecutionJournalView:
-    """Adapts :class:`JournalTables` to the ExecutionJournal port (whose ``get`` is by approval)."""
+class JournalRecords(Protocol):
+    """What :class:`ExecutionJournalView` reads and writes: :class:`JournalTables`, or the
+    in-memory store of :mod:`infra.emulators.memory_stores`."""
 
-    def __init__(self, store: JournalTables) -> None:
+    async def begin(self, approval_id: str, thread_id: str, node_id: str) -> bool: ...
+
+    async def finish(self, approval_id: str, *, ok: bool, output: Any = None,
+                     error: str | None = None) -> None: ...
+
+    async def get_execution(self, approval_id: str) -> Execution | None: ...
+
+    async def mark_unknown(self, approval_id: str) -> None: ...
+
+    async def red_changes(self, thread_id: str) -> int: ...
+
+
+class ExecutionJournalView:
+    """Adapts :class:`JournalRecords` to the ExecutionJournal port (whose ``get`` is by approval)."""
+
+    def __init__(self, store: JournalRecords) -> None:
         self._store = store
 
     async def begin(self, approval_id: str, thread_id: str, node_id: str) -> bool:
