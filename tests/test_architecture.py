@@ -98,13 +98,16 @@ def agent_room(module: str) -> str | None:
     return parts[1] if len(parts) > 1 and parts[1] in AGENT_ROOMS else None
 
 
-def agent_imports(path: Path) -> set[str]:
+def package_imports(path: Path, package: str) -> set[str]:
+    """The modules of ``package`` that a file imports (``from bot.views import wording``: ``bot.views``)."""
     modules = set()
     for node in ast.walk(parse_python(path.read_text(), str(path))):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("agent."):
+        if isinstance(node, ast.ImportFrom) and node.module == package:
+            modules.update(f"{package}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(f"{package}."):
             modules.add(node.module)
         elif isinstance(node, ast.Import):
-            modules.update(alias.name for alias in node.names if alias.name.startswith("agent."))
+            modules.update(alias.name for alias in node.names if alias.name.startswith(f"{package}."))
     return modules
 
 
@@ -117,7 +120,7 @@ def test_agent_is_in_rooms_and_each_imports_only_the_rooms_below_it() -> None:
     for path in sorted((ROOT / "agent").rglob("*.py")):
         module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
         here = agent_room(module)
-        for target in agent_imports(path):
+        for target in package_imports(path, "agent"):
             there = agent_room(target)
             if there == here:
                 continue
@@ -142,19 +145,6 @@ def bot_room(module: str) -> str:
     return f"{name}.py" if (ROOT / "bot" / f"{name}.py").is_file() else name
 
 
-def bot_imports(path: Path) -> set[str]:
-    """The modules of bot/ that a file imports (``from bot.views import wording``: ``bot.views``)."""
-    modules = set()
-    for node in ast.walk(parse_python(path.read_text(), str(path))):
-        if isinstance(node, ast.ImportFrom) and node.module == "bot":
-            modules.update(f"bot.{alias.name}" for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("bot."):
-            modules.add(node.module)
-        elif isinstance(node, ast.Import):
-            modules.update(alias.name for alias in node.names if alias.name.startswith("bot."))
-    return modules
-
-
 def test_bot_is_in_rooms_and_each_imports_only_the_rooms_below_it() -> None:
     loose = sorted(path.name for path in (ROOT / "bot").glob("*.py"))
     assert loose == sorted(["__init__.py", *(room for room in BOT_ROOMS if room.endswith(".py"))])
@@ -166,7 +156,7 @@ def test_bot_is_in_rooms_and_each_imports_only_the_rooms_below_it() -> None:
         if module == "bot.__init__":
             continue
         here = bot_room(module)
-        upward += [f"{module} -> {target}" for target in sorted(bot_imports(path))
+        upward += [f"{module} -> {target}" for target in sorted(package_imports(path, "bot"))
                    if BOT_ROOMS.index(bot_room(target)) > BOT_ROOMS.index(here)]
     assert upward == []
 
