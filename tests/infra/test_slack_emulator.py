@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 
+import aiohttp
 import pytest
 
+from infra.emulators.slack.server import SlackServer
 from infra.emulators.slack.workspace import Workspace
 
 
@@ -18,3 +21,24 @@ def test_every_ts_is_unique_and_in_order_however_fast_messages_come(clock: Calla
     stamps = [workspace.next_ts() for _ in range(20_000)]
     assert len(set(stamps)) == len(stamps)
     assert stamps == sorted(stamps) and all(len(ts.split(".")[1]) == 6 for ts in stamps)
+
+
+async def test_an_envelope_unacknowledged_when_the_connection_is_replaced_is_delivered_again() -> None:
+    # The Slack SDK's client reconnects when it finds its connection stale (a missed pong on a
+    # busy machine); Slack delivers what was not acknowledged again on the new connection.
+    async with SlackServer() as slack, aiohttp.ClientSession() as http:
+        first = await http.ws_connect(slack.socket_mode_url)
+        assert (await first.receive_json())["type"] == "hello"
+        delivery = asyncio.create_task(slack.over_socket("slash_commands", {"command": "/agent"}))
+        lost = await first.receive_json()
+        assert lost["retry_attempt"] == 0
+        await first.close()  # gone before it acknowledged anything
+
+        second = await http.ws_connect(slack.socket_mode_url)
+        assert (await second.receive_json())["type"] == "hello"
+        again = await second.receive_json()
+        assert again["envelope_id"] == lost["envelope_id"] and again["payload"] == {"command": "/agent"}
+        assert again["retry_attempt"] == 1 and again["retry_reason"] == "connection_replaced"
+        await second.send_json({"envelope_id": again["envelope_id"], "payload": {"text": "ok"}})
+        assert (await delivery)["payload"] == {"text": "ok"}
+        await second.close()

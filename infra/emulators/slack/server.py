@@ -22,7 +22,8 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, Self, TypeVar
+from functools import partial
+from typing import Any, NamedTuple, Self, TypeVar, cast
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -212,10 +213,26 @@ class SlackServer(Workspace):
 
     async def over_socket(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
         """Deliver an envelope (``slash_commands``, ``events_api``, ``interactive``) to the
-        connected Socket Mode client; returns its acknowledgement."""
-        socket = await self.wait_for(lambda: self._socket, what="a Socket Mode connection")
+        connected Socket Mode client; returns its acknowledgement. As Slack does, an envelope
+        the client did not acknowledge before its connection was replaced (a client that
+        found its connection stale reconnects) is delivered again on the new connection,
+        with ``retry_attempt`` counted up."""
         envelope_id = self.next_id("env-")
-        await socket.send_json({"envelope_id": envelope_id, "type": kind, "payload": payload,
-                                "accepts_response_payload": kind != "events_api", "retry_attempt": 0,
-                                "retry_reason": ""})
-        return await self.wait_for(lambda: self.socket_acks.get(envelope_id), what="the envelope's ack")
+        for attempt in range(SOCKET_DELIVERIES):
+            socket = await self.wait_for(lambda: self._socket, what="a Socket Mode connection")
+            await socket.send_json({"envelope_id": envelope_id, "type": kind, "payload": payload,
+                                    "accepts_response_payload": kind != "events_api",
+                                    "retry_attempt": attempt,
+                                    "retry_reason": "connection_replaced" if attempt else ""})
+            outcome = await self.wait_for(partial(self._ack_or_moved, envelope_id, socket),
+                                          what="the envelope's ack")
+            if outcome != "moved":
+                return cast(dict[str, Any], outcome)
+        raise AssertionError(f"the envelope was not acknowledged on {SOCKET_DELIVERIES} connections")
+
+    def _ack_or_moved(self, envelope_id: str, sent_on: WebSocket) -> dict[str, Any] | str | None:
+        return self.socket_acks.get(envelope_id) or ("moved" if self._socket is not sent_on else None)
+
+
+SOCKET_DELIVERIES = 3
+"""How many connections an unacknowledged Socket Mode envelope is delivered on."""
