@@ -5,7 +5,8 @@
     ├── ToolError            a tool refused or failed; the message is shown to users
     │   ├── ToolNotAllowed   unknown tool, or a red tool where only green ones may run
     │   ├── ToolArgumentError arguments do not match the tool's schema
-    │   ├── ToolTimeout      the call did not finish in time (a red one may have taken effect)
+    │   ├── ToolOutcomeUnknown the call was cut off: a red one may have taken effect
+    │   │   └── ToolTimeout  the call did not finish in time
     │   └── TransientToolError the tool says the same call may work if tried again
     └── ConfigurationError   settings or custom tool modules are wrong
 """
@@ -69,7 +70,12 @@ class ToolArgumentError(ToolError):
     """The arguments do not match the tool's schema."""
 
 
-class ToolTimeout(ToolError):
+class ToolOutcomeUnknown(ToolError):
+    """The call was cut off after it was sent (a timeout, the tool's server gone mid-call): it
+    may have taken effect. A red call's outcome is then unknown, and asked about again."""
+
+
+class ToolTimeout(ToolOutcomeUnknown):
     """The call did not finish within the node timeout and was abandoned."""
 
 

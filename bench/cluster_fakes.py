@@ -1,12 +1,12 @@
 """The world the cluster benchmark's replicas talk to, apart from Slack: a model and a website.
 
-- :class:`FakeModel`: a stateless OpenAI-compatible chat completions endpoint. Many replicas
-  call it at once and a run may be resumed by another replica, so it answers each request by
-  reading it (never by counting calls): the planner (``plan``) gets a plan for the thread
-  key named in the request; the joiner (its prompt, or the ``replan`` tool it is offered)
-  answers in text naming that key. The replicas are processes of their own (``dagbot serve``),
-  so it is a server (the wire format is :mod:`infra.emulators.openai_wire`'s), not the
-  in-memory :class:`infra.emulators.scripted_chat.ScriptedChatModel`.
+- :class:`FakeModel`: a stateless model. Many replicas call it at once and a run may be
+  resumed by another replica, so it answers each request by reading it (never by counting
+  calls): the planner (``plan``) gets a plan for the thread key named in the request; the
+  joiner (its prompt, or the ``replan`` tool it is offered) answers in text naming that key.
+  The replicas are processes of their own (``dagbot serve``), so it is the policy of the
+  shared model server (:class:`infra.emulators.model_server.ModelServer`, on the benchmark's
+  event loop), not the in-memory :class:`infra.emulators.scripted_chat.ScriptedChatModel`.
 - :class:`Site`: ``GET /slow?ms=N`` answers after N ms (so kills land while green nodes run) and
   ``POST /red/<key>`` is the red node's target: a sink that records each arrival, so the
   benchmark can count red executions per thread and time approval → start.
@@ -19,7 +19,7 @@ import json
 import random
 import re
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,12 +29,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from infra.emulators.asgi_server import BackgroundServer
-from infra.emulators.openai_wire import ModelReply, WireRequest, completion, forced_tool
+from infra.emulators.model_server import USAGE, ModelServer, as_reply
+from infra.emulators.openai_wire import ModelReply, WireRequest, forced_tool
 
 KEY = re.compile(r"\b(t\d{3})\b")
 REQUEST = re.compile(r"## Request\n(.*?)(?:\n\n## |\Z)", re.S)
 FOLLOW_UP = "follow-up"
-USAGE = {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}
 
 
 def answer_marker(key: str, follow_up: bool) -> str:
@@ -58,22 +58,33 @@ def latest_request(messages: list[dict[str, Any]]) -> str:
 @dataclass
 class FakeModel:
     site_url: str
-    calls: defaultdict[str, int] = field(default_factory=lambda: defaultdict(int))
-    server: BackgroundServer | None = None
+    server: ModelServer | None = None
 
     @property
     def url(self) -> str:
         assert self.server is not None
-        return f"{self.server.url}/v1"
+        return self.server.url
+
+    @property
+    def calls(self) -> dict[str, int]:
+        """The requests answered, by role (:meth:`role_of`)."""
+        return dict(Counter(served.role for served in self.server.served)) if self.server else {}
 
     async def start(self) -> None:
-        app = Starlette(routes=[Route("/v1/chat/completions", self._complete, methods=["POST"])])
-        self.server = BackgroundServer(app)
+        # as it always answered: whole even when asked to stream, and a json_schema response
+        # format taken but not held to (so the replicas ask for the plan as a forced tool call)
+        self.server = ModelServer(self, stream="ignore", json_schema="ignore", usage=USAGE, role=self.role_of)
         await self.server.start()
 
     async def stop(self) -> None:
         if self.server is not None:
             await self.server.stop()
+
+    @staticmethod
+    def role_of(request: WireRequest) -> str:
+        """``joiner`` (the request says so), else the tool it forces (the planner's ``plan``),
+        else ``text``."""
+        return "joiner" if request.is_joiner else forced_tool(request.body) or "text"
 
     def plan(self, request: str) -> dict[str, Any]:
         key_found = KEY.search(request)
@@ -101,14 +112,8 @@ class FakeModel:
             return answer_marker(key, FOLLOW_UP in request) + "."
         return "nothing to say"
 
-    async def _complete(self, request: Request) -> JSONResponse:
-        received = await WireRequest.read(request)
-        body, tool = received.body, forced_tool(received.body)
-        role = "joiner" if received.is_joiner else tool or "text"
-        self.calls[role] += 1
-        reply = self.reply(role, body.get("messages") or [])
-        wire = ModelReply.call(tool or "plan", reply) if isinstance(reply, dict) else ModelReply(text=reply)
-        return JSONResponse(completion(wire, str(body.get("model", "fake")), sum(self.calls.values()), USAGE))
+    def __call__(self, request: WireRequest) -> ModelReply:
+        return as_reply(request.body, self.reply(self.role_of(request), request.body.get("messages") or []))
 
 
 @dataclass

@@ -2,10 +2,10 @@
 
     python -m bench.e2e [--quick] [--db postgres|sqlite] [--repeats N] [--no-prefix-cache]
 
-One local OpenAI-compatible server with a latency model (bench.e2e_model: first token after
-0.5 s plus 0.2 ms per prompt token, then 60 tokens/s; tokens counted as characters / 4 for
-every system) and simulated tools with fixed latencies (search 0.5 s, calculate 0.05 s)
-serve the same requests (bench.e2e_shapes) to:
+One local OpenAI-compatible server (infra.emulators.model_server) with a latency model
+(infra.emulators.model_latency: first token after 0.5 s plus 0.2 ms per prompt token, then
+60 tokens/s; tokens counted as characters / 4 for every system) and simulated tools with
+fixed latencies (search 0.5 s, calculate 0.05 s) serve the same requests (bench.e2e_shapes) to:
 
 - ``dagbot``: the real graph (planner → scheduler → joiner, the PostgreSQL checkpointer and
   stores), with the planner streamed and nodes dispatched as they arrive;
@@ -60,8 +60,9 @@ from agent.ports.sandbox import EmitFn, PackageJob, PackageOutcome, PackageRunne
 from agent.tools.registry import Risk, ToolRegistry
 from bench.common import scratch_database
 from bench.e2e_floor import any_system_floor_s, first_tool_floor
-from bench.e2e_model import LatencyModel, LatencyModelServer, Served
 from bench.e2e_shapes import RECORDER, ScriptedModel, Shape, ToolTimes, bench_tools, shapes
+from infra.emulators.model_latency import LatencyModel
+from infra.emulators.model_server import ModelServer, Served
 from infra.openai_client import ChatOpenAIWithRole
 from infra.settings import Settings
 from infra.storage.checkpoint import open_checkpointer
@@ -118,7 +119,7 @@ def dagbot_phases(served: list[Served], started: float, ended: float) -> dict[st
         planner.ended - planner.first_token, after_plan, joining, after_joiner], strict=True))
 
 
-def chat_model(server: LatencyModelServer, name: str) -> ChatOpenAIWithRole:
+def chat_model(server: ModelServer, name: str) -> ChatOpenAIWithRole:
     return ChatOpenAIWithRole(model=name, base_url=server.url, api_key=SecretStr("unused"), temperature=0,
                               max_retries=0, timeout=60, stream_usage=True)
 
@@ -154,7 +155,7 @@ def package_runner(llm: ChatOpenAIWithRole) -> tuple[PackageRunner, str]:
 
 
 @asynccontextmanager
-async def dagbot(db_url: str, server: LatencyModelServer, streaming: bool,
+async def dagbot(db_url: str, server: ModelServer, streaming: bool,
                  ) -> AsyncIterator[tuple[Services, str]]:
     llm = chat_model(server, "dagbot" if streaming else "dagbot-nostream")
     registry = ToolRegistry()
@@ -186,7 +187,7 @@ async def run_dagbot(svc: Services, shape: Shape) -> str:
 # -------------------------------------------------------------- baselines
 
 
-def react_agent(server: LatencyModelServer, name: str, saver: BaseCheckpointSaver[Any]) -> Any:
+def react_agent(server: ModelServer, name: str, saver: BaseCheckpointSaver[Any]) -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from langchain.agents import create_agent
@@ -203,7 +204,7 @@ async def run_agent(agent: Any, shape: Shape) -> str:
 # -------------------------------------------------------------- measuring
 
 
-async def measure(system: str, runner: Any, shape: Shape, server: LatencyModelServer) -> Run:
+async def measure(system: str, runner: Any, shape: Shape, server: ModelServer) -> Run:
     times = ToolTimes()
     RECORDER.set(times)  # (in this task's context only: requests may run side by side)
     server.cache.forget(shape.name)  # asked again, it is a new request: no prefix of its own is cached
@@ -229,7 +230,7 @@ async def measure(system: str, runner: Any, shape: Shape, server: LatencyModelSe
 
 
 @asynccontextmanager
-async def system_runners(db_url: str, server: LatencyModelServer, notes: dict[str, str]
+async def system_runners(db_url: str, server: ModelServer, notes: dict[str, str]
                          ) -> AsyncIterator[dict[str, Any]]:
     """What runs each system's requests: each dagbot variant its engine (built with its
     setting), on one database; both baselines one checkpointer."""
@@ -250,8 +251,8 @@ async def run_suite(db_url: str, repeats: int, latency: LatencyModel, side_by_si
     model = ScriptedModel(suite)
     runs: list[Run] = []
     notes: dict[str, str] = {}
-    with LatencyModelServer(model, latency, label=lambda request: model.shape_of(request.body).name,
-                            role=model.role_of) as server:
+    with ModelServer(model, latency=latency, label=lambda request: model.shape_of(request.body).name,
+                     role=model.role_of) as server:
         async with system_runners(db_url, server, notes) as runners:
             # warm-up (connections, the sandbox's page cache), the model instant
             server.latency = INSTANT

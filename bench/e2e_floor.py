@@ -19,8 +19,8 @@ import json
 from typing import Any
 
 from agent.plan.format import canonical_node
-from bench.e2e_model import LatencyModel, tokens
 from bench.e2e_shapes import CALCULATE_S, SEARCH_S, Call, Shape
+from infra.emulators.model_latency import LatencyModel, tokens
 
 TOOL_S = {"search": SEARCH_S, "calculate": CALCULATE_S}
 PLAN_TOOL = "plan"

@@ -40,6 +40,8 @@ from bot.ground.conversation_kinds import ConversationKinds
 from bot.ground.features import SlackFeatures
 from bot.ground.poster import SlackPoster, error_code
 from bot.inbound.agent_stop import SessionStop
+from bot.inbound.alerts.desk import alert_desk
+from bot.inbound.alerts.hook_config import AlertHook
 from bot.inbound.app_context import AppContexts
 from bot.inbound.approval_shortcuts import ApprovalShortcuts
 from bot.inbound.commands import SlashCommands
@@ -86,6 +88,8 @@ class BotDeps:
     store: BotStore
     access: SlackAccess
     clock: Callable[[], float] = time.time
+    alerts: AlertHook | None = None
+    """Alertmanager's notifications open threads and runs (``POST /hooks/alertmanager``); None: off."""
 
 
 class _TokenNotice(logging.Filter):
@@ -136,6 +140,7 @@ class SlackAccess:
     def engine_context(self, ctx: EngineContext) -> EngineContext:
         """The engine's context with the policy in it (``infra`` gives this to the engine it
         builds): its tool access, and the kept standing grants as the policy allows them now."""
+        self.directory.unattended.know_risks(ctx.registry.risk_of)  # (an alert route's runs: green tools)
         return dataclasses.replace(ctx, access=self.directory,
                                    standing=PolicedGrants(ctx.standing, self.directory))
 
@@ -182,11 +187,13 @@ class SlackBot:
             dms=self.approval_dms)
         self.progress = ProgressSurface(poster=self.poster, features=self.features,
                                         stream_plan=config.stream_plan,
-                                        stream_interval=config.stream_interval_seconds, clock=self.clock)
+                                        stream_interval=config.stream_interval_seconds, clock=self.clock,
+                                        session_status=self.sessions.kept)
         self.answers = AnswerSurface(poster=self.poster, store=self.store, features=self.features,
                                      show_status=self.progress.show, answer_note=config.answer_note,
                                      stream_answers=config.stream_answers,
-                                     stream_interval=config.stream_interval_seconds, clock=self.clock)
+                                     stream_interval=config.stream_interval_seconds, clock=self.clock,
+                                     session_status=self.sessions.kept)
         # The order matters: a run's tasks end before its answer is posted, and the approval
         # messages it left open go stale once the answer is in (bot.outbound.notifier).
         surfaces: list[RunSurface] = [self.progress, self.pane, self.sessions, self.answers,
@@ -200,6 +207,8 @@ class SlackBot:
                              command=config.command, clock=self.clock,
                              claim_retake_seconds=config.claim_retake_seconds,
                              answers_in=self.directory.answers_in)
+        self.alerts = alert_desk(deps.alerts, intake=self.intake, poster=self.poster, store=self.store,
+                                 directory=self.directory, team=self._team_id, clock=self.clock)
         self.commands = SlashCommands(intake=self.intake, store=self.store, poster=self.poster,
                                       tasks=self.tasks, answers_in=self.directory.answers_in,
                                       retake_seconds=config.claim_retake_seconds, clock=self.clock)
@@ -207,7 +216,7 @@ class SlackBot:
                                          poster=self.poster, directory=self.directory,
                                          notifier=self.notifier, approval_messages=self.approval_messages)
         self.session_stop = SessionStop(store=self.store, cancel=self.interactions.cancel,
-                                        sessions=self.sessions)
+                                        sessions=self.sessions, streams_stopped=self.notifier.streams_stopped)
         self.shortcuts = ApprovalShortcuts(engine=self.engine, approvals=self.approvals, grants=self.grants,
                                            store=self.store, poster=self.poster, directory=self.directory,
                                            interactions=self.interactions,
@@ -251,6 +260,9 @@ class SlackBot:
                 self._identity = AuthorizeResult.from_auth_test_response(
                     auth_test_response=response, bot_token=self.config.bot_token)
             return self._identity
+
+    async def _team_id(self) -> str:
+        return (await self.identity()).team_id or ""
 
     async def _bot_user_id(self) -> str | None:
         return (await self.identity()).bot_user_id

@@ -21,6 +21,7 @@ from starlette.routing import Route
 
 from bot.app import BotStartError, SlackBot, unreachable
 from bot.ground.poster import error_code
+from bot.inbound.alerts.hook import alertmanager_route
 from bot.ops import Operations
 
 log = structlog.get_logger(__name__)
@@ -89,15 +90,26 @@ def ops_routes(bot: SlackBot, ops: Operations | None) -> list[Route]:
     return routes
 
 
+def hook_routes(bot: SlackBot) -> list[Route]:
+    """``POST /hooks/alertmanager`` when the bot takes alerts (:mod:`bot.inbound.alerts.hook`)."""
+    if bot.alerts is None:
+        return []
+    config = bot.alerts.config
+    return [alertmanager_route(bot.alerts, config.token, tasks=bot.tasks,
+                               max_body_bytes=config.max_body_bytes,
+                               answer_within=config.answer_within_seconds)]
+
+
 def ops_app(bot: SlackBot, ops: Operations | None) -> Starlette:
-    """Only the operator's routes (:func:`ops_routes`): served beside Socket Mode, which has no
-    HTTP server of its own."""
-    return Starlette(routes=ops_routes(bot, ops))
+    """Only the operator's routes (:func:`ops_routes`) and the hooks (:func:`hook_routes`):
+    served beside Socket Mode, which has no HTTP server of its own."""
+    return Starlette(routes=[*ops_routes(bot, ops), *hook_routes(bot)])
 
 
 def asgi_app(bot: SlackBot, *, manage_bot: bool = True, ops: Operations | None = None) -> Starlette:
     """``POST /slack/events`` (events, slash commands, interactivity), ``GET /healthz``,
-    ``GET /livez`` and, with ``ops``, ``GET /metrics`` (see :func:`ops_routes`).
+    ``GET /livez`` and, with ``ops``, ``GET /metrics`` (see :func:`ops_routes`); ``POST
+    /hooks/alertmanager`` when the bot takes alerts (:func:`hook_routes`).
 
     With ``manage_bot`` the ASGI lifespan starts and stops the bot.
     """
@@ -116,8 +128,8 @@ def asgi_app(bot: SlackBot, *, manage_bot: bool = True, ops: Operations | None =
             if manage_bot:
                 await bot.stop()
 
-    return Starlette(routes=[Route(EVENTS_PATH, events, methods=["POST"]), *ops_routes(bot, ops)],
-                     lifespan=lifespan)
+    return Starlette(routes=[Route(EVENTS_PATH, events, methods=["POST"]), *ops_routes(bot, ops),
+                             *hook_routes(bot)], lifespan=lifespan)
 
 
 async def serve_http(bot: SlackBot, *, host: str = "0.0.0.0", port: int = 3000,  # noqa: S104

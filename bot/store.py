@@ -1,14 +1,27 @@
-"""What the bot remembers across restarts, behind a small port (``infra`` implements it in SQL).
+"""What the bot remembers across restarts, behind small ports (``infra`` implements them in SQL,
+and in memory for tests), one per kind of record:
 
-- owned threads: a message in one of them is a follow-up, no mention needed;
-- status messages: one per run, bound to the run when the engine starts it;
-- approval messages: which Slack message shows which approval, to update it later;
-- approval DMs: the direct message each approver got about an approval asked where they may
-  not see it (claimed once per approval and person, across processes);
-- claims: delivered messages, so retries and twins start one run; a claim is settled once
-  its request is queued, and one left unsettled by a process that died can be taken again;
-- answers: the message ending each run's answer, and the feedback votes on it;
-- assistant threads: threads opened in Slack's assistant pane.
+- claims (:class:`DeliveryClaims`): delivered messages, so retries and twins start one run; a
+  claim is settled once its request is queued, and one left unsettled by a process that died
+  can be taken again;
+- slash commands (:class:`SlashCommandLog`): recorded before Slack is answered, so that one
+  whose process died is run by another;
+- owned threads (:class:`ThreadOwnership`): a message in one of them is a follow-up, no mention
+  needed;
+- status messages (:class:`StatusMessageRecords`): one per run, bound to the run when the
+  engine starts it;
+- approval messages (:class:`ApprovalMessageRecords`): which Slack message shows which
+  approval, to update it later;
+- approval DMs (:class:`ApprovalDMRecords`): the direct message each approver got about an
+  approval asked where they may not see it (claimed once per approval and person, across
+  processes);
+- answers (:class:`AnswerLog`): the message ending each run's answer, and the feedback votes
+  on it; and what each person asked lately (:class:`RunHistory`);
+- assistant threads (:class:`AssistantThreadRecords`): threads opened in Slack's assistant pane.
+
+:class:`BotStore` is all of them, for the wiring; each part of the bot takes only the ones it
+uses (a part that uses several takes one of the unions at the end of this module), so that its
+tests can hand it a fake of just those.
 """
 
 from __future__ import annotations
@@ -133,7 +146,9 @@ class AssistantThread:
     titled: bool = False
 
 
-class BotStore(Protocol):
+class DeliveryClaims(Protocol):
+    """Delivered messages claimed once, so that Slack's retries and twins start one run."""
+
     async def claim(self, key: str, now: float, *, unsettled_for: float) -> Claim | None:
         """The claim the first time a key is claimed, or when its claim has stayed unsettled
         for ``unsettled_for`` seconds (its claimer died); None otherwise (atomic)."""
@@ -144,6 +159,10 @@ class BotStore(Protocol):
     async def claim_settled(self, key: str) -> bool: ...
 
     async def forget_claims(self, before: float) -> int: ...
+
+
+class SlashCommandLog(Protocol):
+    """Slash commands recorded before Slack is answered, until their request is queued."""
 
     async def record_command(self, command: SlashCommand) -> None:
         """Durably: a command recorded is run (by this process or, if it dies, another)."""
@@ -160,10 +179,18 @@ class BotStore(Protocol):
         is the previous taker's."""
         ...
 
+
+class ThreadOwnership(Protocol):
+    """The threads the bot runs work in: a message in one of them is a follow-up."""
+
     async def own_thread(self, thread: ThreadRef, started_by: str | None, now: float) -> None:
         """Remember that the bot runs work in this thread (idempotent)."""
 
     async def owns_thread(self, key: str) -> bool: ...
+
+
+class StatusMessageRecords(Protocol):
+    """Each run's status message: posted before the run starts, bound to it when it does."""
 
     async def add_status_message(
         self, thread_key: str, channel: str, ts: str, request: str, requested_by: str | None,
@@ -189,6 +216,10 @@ class BotStore(Protocol):
         self, *, thread_key: str | None = None, requested_by: str | None = None
     ) -> list[StatusMessage]: ...
 
+
+class ApprovalMessageRecords(Protocol):
+    """Which Slack message in the thread shows which approval, to update it later."""
+
     async def save_approval_message(self, message: ApprovalMessage) -> None: ...
 
     async def approval_message(self, approval_id: str) -> ApprovalMessage | None: ...
@@ -197,7 +228,9 @@ class BotStore(Protocol):
 
     async def close_approval_message(self, approval_id: str) -> None: ...
 
-    # ----------------------------------------------------------- approval DMs
+
+class ApprovalDMRecords(Protocol):
+    """The direct messages about an approval sent to people who may not see its thread."""
 
     async def claim_approval_dm(self, approval_id: str, user: str, now: float) -> bool:
         """True the first time an approval's DM to ``user`` is claimed, by any process (atomic):
@@ -215,7 +248,9 @@ class BotStore(Protocol):
 
     async def close_approval_dm(self, approval_id: str, user: str) -> None: ...
 
-    # ---------------------------------------------------------------- answers
+
+class AnswerLog(Protocol):
+    """The message ending each run's answer, and the votes people cast on it."""
 
     async def save_answer(self, answer: AnswerMessage) -> None: ...
 
@@ -226,10 +261,16 @@ class BotStore(Protocol):
         """Store ``user``'s vote on the answer (replacing theirs, if any) and append it to the
         audit trail, with the plan the answer came from, in one transaction."""
 
+
+class RunHistory(Protocol):
+    """What a person asked for lately (their status messages, and whether each was answered)."""
+
     async def recent_runs(self, requested_by: str, limit: int) -> list[RecentRun]:
         """The person's latest requests (newest first), finished or not."""
 
-    # ------------------------------------------------------ assistant threads
+
+class AssistantThreadRecords(Protocol):
+    """Threads opened in Slack's assistant pane."""
 
     async def add_assistant_thread(self, thread: AssistantThread, now: float) -> None:
         """Remember a thread opened in the assistant pane (idempotent)."""
@@ -240,3 +281,46 @@ class BotStore(Protocol):
 
     async def take_title(self, key: str) -> bool:
         """True once per assistant thread: the caller sets its title (atomic)."""
+
+
+class BotStore(DeliveryClaims, SlashCommandLog, ThreadOwnership, StatusMessageRecords, ApprovalMessageRecords,
+               ApprovalDMRecords, AnswerLog, RunHistory, AssistantThreadRecords, Protocol):
+    """All of the above: what ``infra`` implements and :mod:`bot.app` hands out, each part of
+    the bot taking only what it reads and writes (below, for the parts that take several)."""
+
+
+# ------------------------------------------------- the parts that take several
+
+
+class IntakeStore(DeliveryClaims, ThreadOwnership, StatusMessageRecords, Protocol):
+    """:class:`bot.inbound.intake.Intake`: a delivery is claimed, its thread owned, and its run's
+    status message posted."""
+
+
+class SlashCommandStore(SlashCommandLog, ThreadOwnership, Protocol):
+    """:class:`bot.inbound.commands.SlashCommands`: a command is recorded, its root message's
+    thread owned."""
+
+
+class AssistantPaneStore(AssistantThreadRecords, ThreadOwnership, Protocol):
+    """:class:`bot.outbound.assistant.AssistantPane`: a thread opened in the pane is one the
+    bot runs work in."""
+
+
+class ApprovalDMStore(ApprovalDMRecords, AssistantThreadRecords, Protocol):
+    """:class:`bot.outbound.approval_dms.ApprovalDMs`: the DMs, and whether the approval was
+    asked in an assistant thread (the DM says where)."""
+
+
+class ApprovalMessageStore(ApprovalMessageRecords, ApprovalDMRecords, Protocol):
+    """:class:`bot.outbound.approval_messages.ApprovalMessages`: the thread's messages, and the
+    approvals whose DMs still need a final state."""
+
+
+class StatusReportStore(StatusMessageRecords, ApprovalMessageRecords, Protocol):
+    """:func:`bot.outbound.status_report.status_report`: the person's unfinished runs, and
+    whether a pending approval's message was closed as no longer needed."""
+
+
+class AppHomeStore(StatusReportStore, RunHistory, Protocol):
+    """:class:`bot.outbound.home.AppHome`: the status report, and the person's recent runs."""

@@ -55,6 +55,10 @@ class Settings(BaseSettings):
         default="", validation_alias="DAGBOT_TOOLS",
         description="Comma-separated modules with a register(registry) function.",
     )
+    mcp_config: Path | None = Field(
+        default=None, validation_alias="DAGBOT_MCP_CONFIG",
+        description="A JSON file of MCP servers (mcpServers) whose tools dagbot uses (docs/tools.md).",
+    )
     workspace: Path | None = Field(default=None, validation_alias="DAGBOT_WORKSPACE")
     http_allow_hosts: str = Field(default="", validation_alias="DAGBOT_HTTP_ALLOW_HOSTS")
     http_deny_hosts: str = Field(default="", validation_alias="DAGBOT_HTTP_DENY_HOSTS")
@@ -126,6 +130,20 @@ class Settings(BaseSettings):
         default=0, ge=0, validation_alias="DAGBOT_AUDIT_RETENTION_DAYS",
         description="Audit rows older than this are pruned by the bot's sweeper; 0 keeps them for ever.",
     )
+    alerts_file: Path | None = Field(
+        default=None, validation_alias="DAGBOT_ALERTS_FILE",
+        description="YAML (or JSON) alert routes: which Slack channel and request each Alertmanager alert "
+                    "group gets (docs/alerts.md); set, POST /hooks/alertmanager takes notifications.",
+    )
+    alerts_token: SecretStr | None = Field(
+        default=None, validation_alias="DAGBOT_ALERTS_TOKEN",
+        description="The bearer token Alertmanager must send to POST /hooks/alertmanager.",
+    )
+    alerts_runs_per_minute: int = Field(
+        default=5, ge=0, validation_alias="DAGBOT_ALERTS_RUNS_PER_MINUTE",
+        description="Runs one alert route starts at most per minute (per process); the rest are said in "
+                    "their threads, not started.",
+    )
     port: int = Field(default=3000, validation_alias="PORT")
     playground_dir: Path = Field(
         default=Path("var/playground"), validation_alias="DAGBOT_PLAYGROUND_DIR",
@@ -133,7 +151,7 @@ class Settings(BaseSettings):
     )
     log_level: str = Field(default="INFO", validation_alias=AliasChoices("LOG_LEVEL", "DAGBOT_LOG_LEVEL"))
 
-    @field_validator("local_model", mode="before")
+    @field_validator("local_model", "mcp_config", "alerts_file", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -158,10 +176,13 @@ class Settings(BaseSettings):
 
     def secret_values(self) -> list[str]:
         """What no log line may show: every secret setting's value (tokens, keys, passwords),
-        the passwords in DATABASE_URL and DAGBOT_SQL_URL, and the credentials in
-        OPENAI_BASE_URL."""
+        the passwords in DATABASE_URL and DAGBOT_SQL_URL, the credentials in
+        OPENAI_BASE_URL, and what DAGBOT_MCP_CONFIG takes from the environment (``${VAR}``)."""
+        from infra.tools.mcp.config import secret_values as mcp_secrets
+
         found = [value.get_secret_value() for name in type(self).model_fields
                  if isinstance(value := getattr(self, name), SecretStr)]
+        found += mcp_secrets(self.mcp_config)
         for url in (self.database_url, self.sql_url or ""):
             password = urlsplit(url).password
             found += [password, unquote(password)] if password else []

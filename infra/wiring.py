@@ -8,7 +8,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from langchain_core.language_models import BaseChatModel
@@ -37,6 +37,9 @@ from infra.storage.ownership import AdvisoryLeases
 from infra.storage.standing_store import SqlStandingApprovals
 from infra.tools.toolbox import build_registry
 
+if TYPE_CHECKING:
+    from infra.tools.mcp.servers import McpServers
+
 log = structlog.get_logger(__name__)
 
 
@@ -47,6 +50,8 @@ class Services:
     events: EventBus
     store: SqlStore
     registry: ToolRegistry
+    mcp: McpServers | None = None
+    """The MCP servers (DAGBOT_MCP_CONFIG) whose tools are in ``registry``, when it has any."""
 
 
 def build_llm(settings: Settings) -> BaseChatModel:
@@ -164,6 +169,8 @@ async def open_services(
                      checkpointer=checkpoint_connections, other=other_connections,
                      lock_and_listener=2)
         async with open_checkpointer(settings.database_url, checkpoint_connections) as saver:
+            # DAGBOT_MCP_CONFIG's servers join the registry built here, not one handed in
+            mcp_config = settings.mcp_config if registry is None else None
             registry = registry or build_registry(settings)
             llm = llm or build_llm(settings)
             # a server dagbot did not start (OPENAI_BASE_URL or OpenAI's): ask it once
@@ -188,6 +195,11 @@ async def open_services(
                 ctx = context(ctx)
             holder = holder or holder_id(settings)
             async with AsyncExitStack() as stack:
+                mcp = None
+                if mcp_config is not None:  # (the MCP SDK is loaded only then)
+                    from infra.tools.mcp.servers import open_mcp_servers
+
+                    mcp = await stack.enter_async_context(open_mcp_servers(mcp_config, registry))
                 leases: ThreadLease = store
                 signals: ThreadSignals | None = None
                 lease_ttl = settings.lease_ttl_seconds
@@ -207,6 +219,6 @@ async def open_services(
                     metrics.use_database(db)
                     await stack.enter_async_context(metrics.watching(events))
                 yield Services(settings=settings, engine=engine, events=events, store=store,
-                               registry=registry)
+                               registry=registry, mcp=mcp)
     finally:
         await db.dispose()

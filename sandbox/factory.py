@@ -1,8 +1,10 @@
 """Choosing a sandbox backend by name (``SANDBOX_BACKEND=auto|docker|bwrap``).
 
 Every factory probes its backend once (cheaply: a ping and an image lookup for docker, one
-empty sandbox for bubblewrap), and clears what a dead dagbot process left behind (sandbox
-containers, run cgroups). A backend that cannot run here is replaced by
+empty sandbox for bubblewrap), and clears what a dead dagbot process left behind: run cgroups,
+and its sandbox containers (by their label), whichever backend runs packages now, as long as a
+Docker engine answers (a dagbot killed while it used Docker and started again with bubblewrap,
+or while the image is being rebuilt, leaves none behind). A backend that cannot run here is replaced by
 :class:`~sandbox.backends.unavailable.UnavailableSandbox`, whose runs fail saying what is wrong
 and how to install or fix it; package code never runs unsandboxed.
 """
@@ -35,13 +37,16 @@ class BackendOptions:
 def _docker_backend(options: BackendOptions) -> tuple[DockerSandbox, str | None]:
     engine = DockerSandbox(image=options.image, client=options.docker_client)
     problem = engine.problem()
-    if problem is None:  # start-up: containers a dead dagbot process left behind go now
+    if problem is None or engine.answers():  # start-up: containers a dead dagbot left go now
         engine.reap_orphans()
     return engine, problem
 
 
 def _bwrap_backend(options: BackendOptions) -> tuple[BwrapSandbox, str | None]:
     bwrap = BwrapSandbox(rootfs=options.rootfs, bwrap=options.bwrap)
+    engine = DockerSandbox(image=options.image, client=options.docker_client)
+    if engine.answers():  # packages ran in Docker before this start, maybe: its leftovers go
+        engine.reap_orphans()
     return bwrap, bwrap.probe()
 
 
@@ -67,7 +72,8 @@ def _auto(options: BackendOptions) -> Sandbox:
     if problem is None:
         return engine
     reasons.append(f"docker: {problem}")
-    bwrap, problem = _bwrap_backend(options)
+    bwrap = BwrapSandbox(rootfs=options.rootfs, bwrap=options.bwrap)  # (Docker's leftovers: gone above)
+    problem = bwrap.probe()
     if problem is None:
         return bwrap
     reasons.append(f"bwrap: {problem}")

@@ -34,10 +34,30 @@ def pytest_configure(config: pytest.Config) -> None:
     ])
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The slow tests first (the sort is stable): pytest-xdist hands out work in this order, so
-    they start at once instead of being left for the end, when the other workers are idle."""
+    they start at once instead of being left for the end, when the other workers are idle. And
+    each test marked ``xdist_group`` named after its group, as ``--dist loadgroup`` wants."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    if getattr(config.option, "loadgroup", False):  # (set in pytest-xdist's workers)
+        for item in items:
+            _name_group(item)
+
+
+def _name_group(item: pytest.Item) -> None:
+    """Add the test's ``xdist_group`` to its node id (``…::test@group``), which is how the
+    loadgroup scheduler sends a group's tests to one worker. pytest-xdist 3.8 does that by
+    setting ``item._nodeid``, which pytest 9.2 no longer reads (the id lives in ``item._id``):
+    without this, every group was spread over the workers (two local llama.cpp servers then
+    split the two cores). Does nothing once pytest-xdist names the group itself."""
+    groups = sorted({str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+                     for mark in item.iter_markers("xdist_group")})
+    nodeid = item.nodeid
+    if not groups or nodeid.rfind("@") > nodeid.rfind("]"):
+        return
+    from _pytest.nodeid import coerce_node_id  # (private: the only way to set the id in pytest 9.2)
+
+    item._id = coerce_node_id(f"{nodeid}@{'_'.join(groups)}")
 
 
 def _admin_conninfo() -> str:

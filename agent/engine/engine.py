@@ -13,7 +13,8 @@ its runner died (or lapsed its lease), and only the lease holder may run it.
 The engine keeps track of which threads a drive of this process is on (its claims), starts
 drives and does the re-check; the part of a drive that holds the lease is
 :class:`~agent.engine.thread_runner.ThreadRunner`, and which threads the recovery passes resume is
-decided by :class:`~agent.engine.recovery.Recovery`.
+decided by :class:`~agent.engine.recovery.Recovery`; which run a cancel stops, by
+:class:`~agent.engine.run_cancels.RunCancels`.
 """
 
 from __future__ import annotations
@@ -35,10 +36,11 @@ from langgraph.graph.state import CompiledStateGraph
 from agent.answer.record import AnswerRecorder
 from agent.engine.graph import new_run_input
 from agent.engine.recovery import Recovery
+from agent.engine.run_cancels import RunCancels
 from agent.engine.thread_runner import NEXT_QUEUED, RESUME, ThreadRunner, stopped_at, thread_config
 from agent.events import DecisionRecorded
 from agent.execution.approval_edits import edit_approval
-from agent.execution.cancelling import Cancelled, CancelOutcome
+from agent.execution.cancelling import Cancelled
 from agent.execution.context import EngineContext, EngineSettings
 from agent.execution.storable import storable
 from agent.ports.ownership import (
@@ -115,6 +117,7 @@ class Engine:
         self.scope = scope or (lambda thread_id: True)
         self._recovery = Recovery(ctx, leases, self.scope)
         """Which threads the recovery passes resume, and what the passes remember."""
+        self._cancels = RunCancels(graph, ctx, queue, marks, self._wake_everywhere)
 
     # ----------------------------------------------- what it was built with (read-only)
 
@@ -315,53 +318,8 @@ class Engine:
         return found.threads
 
     async def cancel(self, thread_id: str, by: str | None, *, request_key: str | None = None) -> Cancelled:
-        """Stop a run: nothing more is dispatched, its pending approvals are withdrawn, and the
-        run's :class:`~agent.events.RunCancelled` names ``by`` (who cancelled it, as the front
-        end names people; None: nobody in particular). A runner in another process hears of the
-        cancel without who made it: its RunCancelled names nobody.
-
-        Without ``request_key``: the thread's run, whichever it is, and every queued request.
-        With it, only what that request (its ``submit`` key) started: its run, if the thread's
-        current run is that request's, together with the same requester's requests queued
-        behind it (asked after it, they may depend on it; other people's stay and run); or,
-        if the request still waits in the queue, just it. Otherwise it is too late: its run
-        is over, and nothing changes."""
-        if request_key is None:
-            await self.queue.clear(thread_id)
-            return Cancelled(CancelOutcome.STOPPED, await self._stop(thread_id, by))
-        if await self.queue.drop_waiting(thread_id, request_key):
-            return Cancelled(CancelOutcome.DEQUEUED, dropped=(request_key,))
-        current = await self._current_request(thread_id)
-        if current is None or current[0] != request_key:
-            return Cancelled(CancelOutcome.TOO_LATE)
-        # The follow-ups go first: once the run stops, the next queued request starts.
-        requester = current[1]
-        dropped = tuple(await self.queue.drop_waiting_of(thread_id, requester)) if requester else ()
-        # Still that request's run? (It may have ended meanwhile, and the next one begun.)
-        current = await self._current_request(thread_id)
-        if current is None or current[0] != request_key:
-            return Cancelled(CancelOutcome.TOO_LATE, dropped=dropped)
-        return Cancelled(CancelOutcome.STOPPED, await self._stop(thread_id, by), dropped)
-
-    async def _stop(self, thread_id: str, by: str | None) -> tuple[Approval, ...]:
-        self.ctx.state.cancelled[thread_id] = by  # no await since the run was identified
-        await self.marks.request_cancel(thread_id)  # found by its runner if the signal is lost
-        withdrawn = await self.ctx.approvals.withdraw(
-            thread_id, f"run cancelled by {by}" if by else "run cancelled")
-        await self._wake_everywhere(thread_id, Signal.CANCEL)
-        return tuple(withdrawn)
-
-    async def _current_request(self, thread_id: str) -> tuple[str | None, str | None] | None:
-        """The key and requester of the request whose run the thread is on; None when no run
-        is under way. A run that is starting may not show in the checkpoint yet, but its
-        request stays at the head of the queue, marked started, until the run parks or ends."""
-        head = await self.queue.peek(thread_id)
-        if head is not None and head.started:
-            return head.key, head.requested_by
-        snapshot = await self.graph.aget_state(self.config(thread_id))
-        if not stopped_at(snapshot):
-            return None
-        return snapshot.values.get("queued_key"), snapshot.values.get("requested_by")
+        """Stop a run (:meth:`agent.engine.run_cancels.RunCancels.cancel` says which, and how)."""
+        return await self._cancels.cancel(thread_id, by, request_key=request_key)
 
     async def sweep_expired(self) -> list[Approval]:
         """Expire overdue approvals everywhere and wake their threads."""

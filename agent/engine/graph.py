@@ -46,6 +46,7 @@ from agent.events import (
     RunFailed,
     Waiting,
 )
+from agent.execution.approval_edits import edited_calls
 from agent.execution.context import EngineContext
 from agent.execution.early_start import discard as discard_early_starts
 from agent.execution.early_start import plan_reply
@@ -297,7 +298,10 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     replans = state.get("replans", 0)
     replans_left = 0 if nothing_new(state) else ctx.settings.max_replans - replans
     tokens = state.get("tokens", 0)
-    templated = templated_answer(state.get("plan") or {}, state.get("results") or {})
+    # a red call an approver edited is not the call the plan (and any answer it wrote) describes
+    edited = await edited_calls(ctx, current_thread(), state.get("plan_id"), state.get("plan") or {},
+                                state.get("results") or {})
+    templated = None if edited else templated_answer(state.get("plan") or {}, state.get("results") or {})
     red = ctx.registry.names(Risk.RED)
     if templated is not None:  # the planner wrote the reply: no second model call
         return {"answer": unclaimed(templated, state, red)}
@@ -305,7 +309,7 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     reply: TextReply | None
     fallback_note = ""
     try:
-        messages = joiner_messages(state, replans_left, ctx.settings.prompt_chars, red)
+        messages = joiner_messages(state, replans_left, ctx.settings.prompt_chars, red, edited)
         reply = await join_reply(ctx, messages, tools,
                                  thread_id=current_thread(), run_id=state.get("run_id", ""))
         tokens += reply.tokens

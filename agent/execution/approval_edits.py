@@ -8,6 +8,7 @@ the version of the arguments its editor saw, and only while the approval is pend
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from pydantic import ValidationError
@@ -15,9 +16,9 @@ from pydantic import ValidationError
 from agent.errors import ToolArgumentError
 from agent.execution.context import EngineContext
 from agent.ports.audit import AuditEntry, AuditKind
-from agent.ports.stores import DecisionOutcome, DecisionResult
+from agent.ports.stores import DecisionOutcome, DecisionResult, NodeStatus
 from agent.tools.argument_errors import ArgumentProblem, describe, problems_in
-from agent.tools.registry import ToolRegistry
+from agent.tools.registry import Risk, ToolRegistry
 
 
 def argument_problems(registry: ToolRegistry, tool: str, args: dict[str, Any]) -> dict[str, str]:
@@ -57,3 +58,23 @@ async def edit_approval(ctx: EngineContext, approval_id: str, args: dict[str, An
                 "before": ctx.registry.masked(edited.tool, approval.approved_args),
                 "edited": ctx.registry.masked(edited.tool, valid), "edits": edited.edits}))
     return result
+
+
+async def edited_calls(ctx: EngineContext, thread_id: str, plan_id: str | None,
+                       plan: dict[str, Any], results: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """The red nodes of ``plan`` that ran with arguments an approver edited, each with what it
+    ran with (secrets masked): node id → ``tool(args), edited by USER``. The plan's own
+    arguments (and an answer it wrote for them) describe another call than the one made."""
+    edited: dict[str, str] = {}
+    if not plan_id:
+        return edited
+    red = set(ctx.registry.names(Risk.RED))
+    for node in plan.get("nodes") or []:
+        node_id = node.get("id")
+        if node.get("tool") not in red or (results.get(node_id) or {}).get("status") != NodeStatus.DONE.value:
+            continue
+        approval = await ctx.approvals.latest_for_node(thread_id, plan_id, node_id)
+        if approval is not None and approval.edited_args is not None:
+            ran = json.dumps(ctx.registry.masked(approval.tool, approval.edited_args), ensure_ascii=False)
+            edited[node_id] = f"{approval.tool}({ran}), edited by {approval.edited_by or 'an approver'}"
+    return edited

@@ -13,7 +13,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from agent.errors import ToolError, ToolTimeout
+from agent.errors import ToolError, ToolOutcomeUnknown, ToolTimeout
 from agent.events import NodeFailed, NodeFinished, NodeStarted, RunEvent
 from agent.execution.context import EngineContext
 from agent.execution.redaction import scrub_error
@@ -72,8 +72,8 @@ async def _call_begun(
                            label=approval.tool))
     try:
         output = await _change_world(ctx, approval, args)
-    except (asyncio.CancelledError, ToolTimeout) as exc:
-        # Stopped mid-call (cancel, or the node timeout): it may have taken effect.
+    except (asyncio.CancelledError, ToolOutcomeUnknown) as exc:
+        # Stopped mid-call (cancel, the node timeout, the tool's server gone): it may have taken effect.
         await asyncio.shield(ctx.executions.mark_unknown(approval.id))
         why = ("cancelled during the call" if isinstance(exc, asyncio.CancelledError)
                else scrub_error(ctx, str(exc), approval.tool, [args]))

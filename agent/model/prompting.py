@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -224,29 +224,35 @@ def _room(prompt_chars: int, system: str) -> int:
     return max(prompt_chars - len(system), MIN_ROOM)
 
 
-def describe_changes(state: AgentState, red_tools: Collection[str]) -> str:
-    """The plan's red nodes and how each ended: the only changes this plan made."""
+def describe_changes(state: AgentState, red_tools: Collection[str],
+                     edited: Mapping[str, str] | None = None) -> str:
+    """The plan's red nodes and how each ended: the only changes this plan made. A call an
+    approver edited says what it ran with: the plan's arguments are not what happened."""
     results = state.get("results") or {}
     lines = []
     for node in (state.get("plan") or {}).get("nodes") or []:
         if node.get("tool") in red_tools:
             result = results.get(node["id"], {})
             detail = result.get("error") or ""
+            ran = (edited or {}).get(node["id"])
             lines.append(f"- {node['id']}: {node['tool']} {result.get('status', 'not run')}"
-                         + (f" — {_clip(detail, 300)}" if detail else ""))
+                         + (f" — {_clip(detail, 300)}" if detail else "")
+                         + (f" — not as planned: it ran as {_clip(ran, 600)}" if ran else ""))
     return "\n".join(lines) or "(none: this plan wrote, sent or changed nothing)"
 
 
 def joiner_messages(state: AgentState, replans_left: int, prompt_chars: int = DEFAULT_PROMPT_CHARS,
-                    red_tools: Collection[str] = ()) -> list[BaseMessage]:
-    """The joiner's prompt, within ``prompt_chars`` (:mod:`agent.model.prompt_budget`)."""
+                    red_tools: Collection[str] = (),
+                    edited: Mapping[str, str] | None = None) -> list[BaseMessage]:
+    """The joiner's prompt, within ``prompt_chars`` (:mod:`agent.model.prompt_budget`).
+    ``edited``: the red calls an approver edited, with what they ran as."""
     note = (
         f"You may replan {replans_left} more time(s)." if replans_left > 0
         else "No replans are left: answer with what the results give."
     )
     system = fill(prompt_text("joiner.md"), replan_note=note)
     plan = state.get("plan") or {}
-    changes = describe_changes(state, red_tools)
+    changes = describe_changes(state, red_tools, edited)
 
     def sections(runs: int, chars: int) -> list[str]:
         history = describe_history(state, runs, chars)

@@ -67,7 +67,8 @@ class SendEmailArgs(BaseModel):
     to: list[str] | str = Field(description="Recipient address(es): a list, or one string "
                                             "with comma-separated addresses.")
     subject: str = Field(description="Subject line (one line).")
-    body: str = Field(description="Plain-text message body.")
+    body: str = Field(description="Plain-text message body.",
+                      json_schema_extra={"contentMediaType": "text/plain"})  # a document: Edit's text box
     cc: list[str] | str | None = Field(None, description="Optional CC address(es).")
 
 

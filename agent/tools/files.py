@@ -302,7 +302,8 @@ class SearchFilesArgs(BaseModel):
 
 class WriteFileArgs(BaseModel):
     path: str = Field(description="File path relative to the workspace.")
-    content: str = Field(description="Text to write (UTF-8).")
+    content: str = Field(description="Text to write (UTF-8).",
+                         json_schema_extra={"contentMediaType": "text/plain"})  # a document: Edit's text box
     append: bool = Field(False, description="Append instead of replacing the file.")
 
 

@@ -178,6 +178,10 @@ class ToolRegistry:
                                           returns=None if returns is None else frozenset(returns),
                                           effects=None if effects is None else frozenset(effects))
 
+    def remove(self, name: str) -> None:
+        """Unregister tool ``name`` (a tool its MCP server no longer offers); unknown: nothing."""
+        self._specs.pop(name, None)
+
     def returns_of(self, name: str) -> frozenset[str] | None:
         """The keys tool ``name``'s output object has (None: not declared, or no such tool)."""
         return self._specs[name].returns if name in self._specs else None

@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.access.approvers import deciders, describe, is_allowed, is_group, mention, named
 from bot.access.policy import Policy
+from bot.access.unattended import UnattendedTools
 from bot.ground.threads import ThreadRef
 
 log = structlog.get_logger(__name__)
@@ -67,6 +68,8 @@ class AccessDirectory:
         self.cache_seconds = cache_seconds
         self.clock = clock
         self._members: dict[str, tuple[float, frozenset[str]]] = {}
+        self.unattended = UnattendedTools()
+        """The tools runs an alert route requested may use (green ones, unless the route allows red)."""
 
     async def members(self, group: str) -> frozenset[str]:
         """The group's members, as Slack last listed them (at most ``cache_seconds`` ago, unless
@@ -208,9 +211,9 @@ class AccessDirectory:
         thread = ThreadRef.parse(thread_id)
         if thread is None:  # the terminal: whoever runs dagbot there has the machine anyway
             return {}
-        refused = {}
+        refused = self.unattended.refusals(requester, tools)
         for tool in tools:
-            reason = await self.tool_refusal(tool, requester, thread.channel)
+            reason = None if tool in refused else await self.tool_refusal(tool, requester, thread.channel)
             if reason is not None:
                 refused[tool] = reason
         return refused

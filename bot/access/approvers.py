@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.access.unattended import unattended_route
+
 ANY_TOOL = "*"
 PRINCIPAL = re.compile(r"^[UWS][A-Z0-9]+$")
 """A Slack user id (``U…``/``W…``) or user group id (``S…``)."""
@@ -122,7 +124,7 @@ def deciders(principals: tuple[str, ...], requester: str | None,
     """Pure: everyone :func:`is_allowed` lets decide, as user ids: the users named, the members
     of the groups named (those in ``members``), or the requester when nobody is named."""
     if not principals:
-        return frozenset({requester}) if requester else frozenset()
+        return frozenset({requester}) if requester and not unattended_route(requester) else frozenset()
     users = {p for p in principals if not is_group(p)}
     for group in filter(is_group, principals):
         users |= members.get(group, frozenset())
@@ -132,4 +134,6 @@ def deciders(principals: tuple[str, ...], requester: str | None,
 def describe(principals: tuple[str, ...], requester: str | None) -> str:
     if principals:
         return ", ".join(mention(p) for p in principals)
+    if unattended_route(requester):  # (no person asked: nobody may approve)
+        return "nobody (name approvers in DAGBOT_APPROVERS or the policy file)"
     return mention(requester) if requester else "anyone in this channel"

@@ -30,7 +30,7 @@ from bot.access.access import AccessDirectory, MembershipUnknown
 from bot.ground.poster import SlackPoster
 from bot.inbound.interactions import Interactions, outcome_refusal
 from bot.outbound.approval_messages import ApprovalMessages
-from bot.store import BotStore
+from bot.store import StatusMessageRecords
 from bot.views import standing_view as view
 from bot.views import wording as say
 
@@ -39,7 +39,7 @@ log = structlog.get_logger(__name__)
 
 class ApprovalShortcuts:
     def __init__(self, *, engine: Engine, approvals: ApprovalStore, grants: StandingApprovals,
-                 store: BotStore, poster: SlackPoster, directory: AccessDirectory,
+                 store: StatusMessageRecords, poster: SlackPoster, directory: AccessDirectory,
                  interactions: Interactions, approval_messages: ApprovalMessages,
                  clock: Callable[[], float]) -> None:
         self.engine = engine

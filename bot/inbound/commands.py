@@ -23,7 +23,7 @@ from bot.ground.background_tasks import TaskSet
 from bot.ground.poster import SlackPoster
 from bot.ground.threads import ThreadRef
 from bot.inbound.intake import CANNOT_POST_HERE, AnswersIn, Intake
-from bot.store import BotStore, SlashCommand
+from bot.store import SlashCommand, SlashCommandStore
 from bot.views import wording as say
 from bot.views.reply_view import root_message
 
@@ -31,7 +31,7 @@ log = structlog.get_logger(__name__)
 
 
 class SlashCommands:
-    def __init__(self, *, intake: Intake, store: BotStore, poster: SlackPoster, tasks: TaskSet,
+    def __init__(self, *, intake: Intake, store: SlashCommandStore, poster: SlackPoster, tasks: TaskSet,
                  answers_in: AnswersIn, retake_seconds: float,
                  clock: Callable[[], float] = time.time) -> None:
         self.intake = intake

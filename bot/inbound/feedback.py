@@ -13,7 +13,7 @@ from collections.abc import Callable
 import structlog
 
 from bot.ground.poster import SlackPoster
-from bot.store import BotStore, Vote
+from bot.store import AnswerLog, Vote
 from bot.views import wording as say
 
 log = structlog.get_logger(__name__)
@@ -28,7 +28,7 @@ def parse_vote(value: str) -> tuple[Vote, str] | None:
 
 
 class FeedbackDesk:
-    def __init__(self, *, store: BotStore, poster: SlackPoster,
+    def __init__(self, *, store: AnswerLog, poster: SlackPoster,
                  clock: Callable[[], float] = time.time) -> None:
         self.store = store
         self.poster = poster

@@ -33,7 +33,7 @@ from bot.access.access import is_direct
 from bot.ground.mrkdwn import unescape
 from bot.ground.poster import SlackPoster
 from bot.ground.threads import ThreadRef, mentions, message_key, strip_mention
-from bot.store import BotStore
+from bot.store import IntakeStore
 from bot.views import wording as say
 from bot.views.progress_view import Phase, RunProgress
 from bot.views.status_view import render_status
@@ -76,7 +76,7 @@ def is_from_a_bot(event: Mapping[str, Any], bot_user_id: str | None) -> bool:
 
 
 class Intake:
-    def __init__(self, *, engine: Engine, store: BotStore, poster: SlackPoster, command: str,
+    def __init__(self, *, engine: Engine, store: IntakeStore, poster: SlackPoster, command: str,
                  clock: Callable[[], float] = time.time, claim_retake_seconds: float = 30.0,
                  claim_wait_seconds: float = 1.5,
                  answers_in: AnswersIn = lambda channel, *, direct: True) -> None:

@@ -29,7 +29,7 @@ from bot.ground.poster import SlackPoster, error_code
 from bot.ground.threads import ThreadRef
 from bot.outbound.approval_messages import ApprovalMessages
 from bot.outbound.notifier import Notifier
-from bot.store import BotStore
+from bot.store import StatusMessageRecords
 from bot.views import wording as say
 from bot.views.approval_view import reason_from, reject_modal
 from bot.views.edit_view import EditTarget, TooLongToEdit, args_from, edit_modal, field_errors
@@ -67,8 +67,9 @@ def outcome_refusal(result: DecisionResult, user: str) -> str | None:
 
 
 class Interactions:
-    def __init__(self, *, engine: Engine, approvals: ApprovalStore, store: BotStore, poster: SlackPoster,
-                 directory: AccessDirectory, notifier: Notifier, approval_messages: ApprovalMessages) -> None:
+    def __init__(self, *, engine: Engine, approvals: ApprovalStore, store: StatusMessageRecords,
+                 poster: SlackPoster, directory: AccessDirectory, notifier: Notifier,
+                 approval_messages: ApprovalMessages) -> None:
         self.engine = engine
         self.approvals = approvals
         self.store = store

@@ -49,7 +49,7 @@ from bot.inbound.interactions import Interactions
 from bot.outbound.assistant import AssistantPane
 from bot.outbound.home import AppHome
 from bot.outbound.status_report import status_report
-from bot.store import BotStore, SlashCommand
+from bot.store import SlashCommand, StatusReportStore
 from bot.views import wording as say
 from bot.views.approval_view import seen_edits
 from bot.views.reply_view import help_reply
@@ -79,7 +79,7 @@ class Handlers:
     feedback: FeedbackDesk
     engine: Engine
     approvals: ApprovalStore
-    store: BotStore
+    store: StatusReportStore
     directory: AccessDirectory
     """The last four: for ``/agent status``."""
     shortcuts: ApprovalShortcuts

@@ -96,6 +96,17 @@ class AgentSessions:
         making = status is SessionStatus.PROCESSING and progress.request
         self._want(_Wanted(thread, status, thread_title(progress.request) if making else None))
 
+    def kept(self, thread: ThreadRef, progress: RunProgress) -> str | None:
+        """The ``session_status`` a ``chat.stopStream`` in the thread must carry (None: the thread
+        has no session, leave it out). Slack sets the session to this status with the stop, and
+        to ``active`` when none is given: a message stopped mid-run (an answer going on in a new
+        message, a draft withdrawn for a replan, a full plan message) would otherwise take the
+        session out of ``processing``, and its stop button away, while the run goes on."""
+        status = session_status(progress)
+        if status is None or not self._applies(thread):
+            return None
+        return status.value
+
     def release(self, thread: ThreadRef) -> None:
         """Take the thread's session out of ``processing`` (to ``active``) whatever dagbot last set:
         its stop button was clicked with no run going here."""

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,7 +65,8 @@ class Segment:
 class AnswerStream:
     def __init__(self, client: AsyncWebClient, thread: ThreadRef, recipient: str | None,
                  features: SlackFeatures, *, interval: float = 1.0,
-                 people: frozenset[str] = frozenset(), part_chars: int = ANSWER_PART_CHARS) -> None:
+                 people: frozenset[str] = frozenset(), part_chars: int = ANSWER_PART_CHARS,
+                 session_status: Callable[[], str | None] = lambda: None) -> None:
         self.client = client
         self.thread = thread
         self.recipient = recipient
@@ -73,10 +75,16 @@ class AnswerStream:
         self.features = features
         self.interval = interval
         self.part_chars = part_chars
+        self.session_status = session_status
+        """What every ``chat.stopStream`` keeps the thread's agent session at
+        (:meth:`bot.outbound.agent_sessions.AgentSessions.kept`)."""
         self.segments: list[Segment] = []
         """The messages streamed into, in order."""
         self.broken = False
         """Slack refused a call: nothing more is streamed; the final answer replaces it."""
+        self.stopped_by_slack = False
+        """Slack stopped the stream for the person who clicked the session's stop button:
+        nothing more is streamed, and what Slack stopped needs no stop of ours."""
         self._offered = ""
         """The answer as the model has written it so far."""
         self._flusher: asyncio.Task[None] | None = None
@@ -94,7 +102,8 @@ class AnswerStream:
 
     @property
     def usable(self) -> bool:
-        return not self.broken and self.features.available(Feature.STREAMING, self.thread.channel)
+        return not self.broken and not self.stopped_by_slack \
+            and self.features.available(Feature.STREAMING, self.thread.channel)
 
     def offer(self, text: str) -> None:
         """The answer so far (it only grows); what of it is safe and settled is sent with the
@@ -140,7 +149,7 @@ class AnswerStream:
                 log.info("the streamed answer goes on in a new message", error=error,
                          thread_id=self.thread.key)
             if last is not None and last.open:  # full, or refusing more: it ends as it is
-                await self._try(self.client.chat_stopStream(channel=self.thread.channel, ts=last.ts))
+                await self._try(self._stop(last.ts))
                 last.open = False
             cut = whole_cut(text, self.part_chars)
             if len(self.segments) >= MAX_MESSAGES or not cut:
@@ -197,9 +206,8 @@ class AnswerStream:
         last = self.segments[-1] if self.segments else None
         if last is None or not last.open or self.broken:
             return EXPIRED if last is not None and not last.open else "not_streaming"
-        error = await self._try(self.client.chat_stopStream(
-            channel=self.thread.channel, ts=last.ts, markdown_text=rest or None, blocks=blocks or None,
-            metadata=metadata))
+        error = await self._try(self._stop(last.ts, markdown_text=rest or None, blocks=blocks or None,
+                                           metadata=metadata))
         if error is None or error == EXPIRED:
             last.open = False
         if error is None:
@@ -211,4 +219,19 @@ class AnswerStream:
         last = self.segments[-1] if self.segments else None
         if last is not None and last.open:
             last.open = False
-            await self._try(self.client.chat_stopStream(channel=self.thread.channel, ts=last.ts))
+            await self._try(self._stop(last.ts))
+
+    def slack_stopped(self, stopped: Collection[str]) -> None:
+        """Slack stopped the messages ``stopped`` (their ``ts``) when someone clicked the agent
+        session's stop button: they keep what they show, take no more, and are not stopped again."""
+        for segment in self.segments:
+            if segment.ts in stopped:
+                segment.open = False
+                self.stopped_by_slack = True
+        if self.stopped_by_slack:
+            self._closing.set()
+
+    def _stop(self, ts: str, **end: Any) -> Any:
+        """``chat.stopStream`` for the message ``ts``, keeping the session's status as the run's."""
+        return self.client.chat_stopStream(channel=self.thread.channel, ts=ts,
+                                           session_status=self.session_status(), **end)

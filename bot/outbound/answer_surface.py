@@ -19,8 +19,8 @@ from bot.ground.features import SlackFeatures
 from bot.ground.poster import SlackPoster
 from bot.outbound.answer_delivery import AnswerDelivery, Delivered
 from bot.outbound.answer_stream import AnswerStream
-from bot.outbound.surface import RunTracker
-from bot.store import AnswerMessage, BotStore
+from bot.outbound.surface import RunTracker, SessionStatusOf, no_session
+from bot.store import AnswerLog, AnswerMessage
 from bot.views.answer_view import StreamedAnswer, answer_messages, streamed_answer, withdrawn_answer
 from bot.views.progress_view import Phase
 from bot.views.reply_view import Reply, failure_replies
@@ -34,12 +34,14 @@ ANSWER_EVENT = "dagbot_answer"
 class AnswerSurface:
     """:class:`~bot.outbound.surface.RunSurface`: the streamed answer and the delivered one."""
 
-    def __init__(self, *, poster: SlackPoster, store: BotStore, features: SlackFeatures,
+    def __init__(self, *, poster: SlackPoster, store: AnswerLog, features: SlackFeatures,
                  show_status: Callable[[RunTracker], None], answer_note: str = "",
                  stream_answers: bool = True, stream_interval: float = 1.0,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time,
+                 session_status: SessionStatusOf = no_session) -> None:
         self.poster = poster
         self.store = store
+        self.session_status = session_status
         self.features = features
         self.show_status = show_status
         """Shows a run's status message again (where an answer Slack refused is said)."""
@@ -71,7 +73,8 @@ class AnswerSurface:
         if run.stream is None:
             run.stream = AnswerStream(self.poster.client, run.thread, run.progress.requested_by,
                                       self.features, interval=self.stream_interval,
-                                      people=run.progress.people())
+                                      people=run.progress.people(),
+                                      session_status=lambda: self.session_status(run.thread, run.progress))
         run.stream.offer(text)
 
     async def _finish(self, run: RunTracker, replies: list[Reply], *,

@@ -10,7 +10,7 @@ where, a link to the approval message, and the message itself with its Approve/R
 buttons, which the thread's listeners handle as they handle the thread's and App Home's.
 
 Once per approval and person, across processes and restarts: each DM is claimed in the
-:class:`bot.store.BotStore` before it is sent (a DM claimed by a process that died before
+:class:`bot.store.ApprovalDMRecords` before it is sent (a DM claimed by a process that died before
 sending it is not sent again; App Home still lists the approval). The DMs follow the thread's
 message (:class:`bot.outbound.approval_messages.ApprovalMessages` tells them): an edit shows there, and
 once the approval is decided, expires, is withdrawn or is no longer needed their buttons give
@@ -35,7 +35,7 @@ from bot.ground.blocks import Block
 from bot.ground.conversation_kinds import ConversationKind, ConversationKinds
 from bot.ground.poster import RETRY_DELAYS, SlackPoster, retried
 from bot.ground.threads import ThreadRef
-from bot.store import ApprovalDM, BotStore
+from bot.store import ApprovalDM, ApprovalDMStore
 from bot.views import wording as say
 from bot.views.approval_view import approver_dm
 
@@ -46,7 +46,7 @@ Render = Callable[[Approval, bool], tuple[str, list[Block]]]
 
 
 class ApprovalDMs:
-    def __init__(self, *, approvals: ApprovalStore, store: BotStore, poster: SlackPoster,
+    def __init__(self, *, approvals: ApprovalStore, store: ApprovalDMStore, poster: SlackPoster,
                  directory: AccessDirectory, kinds: ConversationKinds, tasks: TaskSet, render: Render,
                  bot_user: Callable[[], Awaitable[str | None]],
                  clock: Callable[[], float] = time.time) -> None:

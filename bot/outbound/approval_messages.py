@@ -8,12 +8,13 @@ without it); an update Slack still refuses after the client's own retries is ret
 background (bounded), showing the newest state, and given up on with a warning. A click and
 its event may race to close the same message: a per-approval lock makes one of them do it.
 
-Which messages exist is in the :class:`BotStore`; this process remembers the ones it posted
-or read, and which it closed, until their thread's run ends. ``on_change`` is told of each
-approval whose message was posted or closed, so the App Home of those who may decide on it
-can follow (it lists the approvals whose message is still open), and of each edit. Where the
-approval was asked in a conversation its deciders may not see, ``dms`` sends them a DM each
-once it is posted, and updates those DMs as the message is updated (:mod:`bot.outbound.approval_dms`).
+Which messages exist is in the store (:class:`bot.store.ApprovalMessageRecords`); this process
+remembers the ones it posted or read, and which it closed, until their thread's run ends.
+``on_change`` is told of each approval whose message was posted or closed, so the App Home of
+those who may decide on it can follow (it lists the approvals whose message is still open), and
+of each edit. Where the approval was asked in a conversation its deciders may not see, ``dms``
+sends them a DM each once it is posted, and updates those DMs as the message is updated
+(:mod:`bot.outbound.approval_dms`).
 
 As a :class:`~bot.outbound.surface.RunSurface` (:meth:`ApprovalMessages.on_event`), it follows
 the run events: a request for approval is posted (and linked from the plan's task), a decision
@@ -39,13 +40,13 @@ from bot.ground.poster import RETRY_DELAYS, Sent, SlackPoster, retried
 from bot.ground.threads import ThreadRef, permalink
 from bot.outbound.approval_dms import ApprovalDMs
 from bot.outbound.surface import RunTracker, ends_run
-from bot.store import ApprovalMessage, BotStore
+from bot.store import ApprovalMessage, ApprovalMessageStore
 from bot.views.approval_view import render_approval
 
 log = structlog.get_logger(__name__)
 
 class ApprovalMessages:
-    def __init__(self, *, approvals: ApprovalStore, store: BotStore, poster: SlackPoster,
+    def __init__(self, *, approvals: ApprovalStore, store: ApprovalMessageStore, poster: SlackPoster,
                  directory: AccessDirectory, registry: ToolRegistry, tasks: TaskSet,
                  on_change: Callable[[Approval], None] = lambda approval: None,
                  dms: ApprovalDMs | None = None) -> None:

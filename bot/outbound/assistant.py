@@ -33,7 +33,7 @@ from bot.ground.features import Feature, SlackFeatures
 from bot.ground.poster import error_code
 from bot.ground.threads import ThreadRef
 from bot.outbound.surface import RunTracker
-from bot.store import AssistantThread, BotStore
+from bot.store import AssistantPaneStore, AssistantThread
 from bot.views import wording as say
 from bot.views.assistant_view import status_text, suggested_prompts, thread_title
 from bot.views.progress_view import RunProgress
@@ -45,7 +45,7 @@ KNOWN_THREADS = 10_000
 
 
 class AssistantPane:
-    def __init__(self, *, client: AsyncWebClient, store: BotStore, directory: AccessDirectory,
+    def __init__(self, *, client: AsyncWebClient, store: AssistantPaneStore, directory: AccessDirectory,
                  registry: ToolRegistry, features: SlackFeatures,
                  clock: Callable[[], float] = time.time) -> None:
         self.client = client

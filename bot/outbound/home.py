@@ -33,7 +33,7 @@ from bot.ground.poster import SlackPoster, error_code
 from bot.ground.threads import ThreadRef
 from bot.outbound.status_report import active_runs, decidable_approvals
 from bot.outbound.surface import RunTracker, ends_run
-from bot.store import BotStore
+from bot.store import AppHomeStore
 from bot.views import wording as say
 from bot.views.approval_view import render_approval
 from bot.views.home_view import MAX_APPROVALS, RecentLine, home_view
@@ -45,7 +45,7 @@ RECENT_RUNS = 10
 
 
 class AppHome:
-    def __init__(self, *, engine: Engine, approvals: ApprovalStore, store: BotStore, poster: SlackPoster,
+    def __init__(self, *, engine: Engine, approvals: ApprovalStore, store: AppHomeStore, poster: SlackPoster,
                  directory: AccessDirectory, features: SlackFeatures, tasks: TaskSet,
                  clock: Callable[[], float] = time.time, fresh_seconds: float = 3600.0,
                  standing: StandingApprovals | None = None) -> None:

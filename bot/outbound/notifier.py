@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 import structlog
 
@@ -33,7 +33,7 @@ from bot.outbound.approval_messages import ApprovalMessages
 from bot.outbound.coalesced_edits import MessageEditor
 from bot.outbound.progress_surface import ProgressSurface
 from bot.outbound.surface import RunSurface, RunTracker, ends_run
-from bot.store import BotStore, StatusMessage
+from bot.store import StatusMessage, StatusMessageRecords
 from bot.views.progress_view import RunProgress
 from bot.views.status_view import render_queued_cancelled, render_status
 
@@ -44,7 +44,7 @@ LANE_IDLE_SECONDS = 30.0
 
 class Notifier:
     def __init__(
-        self, *, engine: Engine, approvals: ApprovalStore, store: BotStore, poster: SlackPoster,
+        self, *, engine: Engine, approvals: ApprovalStore, store: StatusMessageRecords, poster: SlackPoster,
         approval_messages: ApprovalMessages, surfaces: Sequence[RunSurface], tasks: TaskSet,
         progress: ProgressSurface | None = None, edit_interval: float = 1.0,
         clock: Callable[[], float] = time.time, mentionable: frozenset[str] = frozenset(),
@@ -203,6 +203,13 @@ class Notifier:
         self._runs.pop(run.run_id, None)
         await self.store.finish_status_message(run.message.id)
         self.tasks.spawn(run.editor.settled(), name=f"settle:{run.message.ts}")
+
+    def streams_stopped(self, thread_key: str, stopped: Collection[str]) -> None:
+        """Slack stopped these streamed messages (their ``ts``) of the thread when someone clicked
+        its agent session's stop button: the runs streaming into them stop streaming there."""
+        for run in list(self._runs.values()):
+            if run.thread.key == thread_key:
+                run.slack_stopped(stopped)
 
     # --------------------------------------------------------------- cancel
 

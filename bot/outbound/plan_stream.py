@@ -16,7 +16,9 @@ and the old one deleted; a message Slack finds too long (``msg_too_long``) is st
 is and the plan continues in a new message with the tasks it had not finished. Any other
 refusal ends the stream for this run (and, where it means the app cannot stream plans, for
 the process: :mod:`bot.ground.features`): its message is deleted and ``on_fallback`` told, so the
-status message shows the node lines again.
+status message shows the node lines again. So is a stream Slack stopped itself, at the agent
+session's stop button (:meth:`PlanStream.slack_stopped`), without a stop of ours (Slack would
+refuse it) and without posting the plan anew.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import asyncio
 import contextlib
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 import aiohttp
@@ -36,7 +38,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.ground.features import UNSUPPORTED, Feature, SlackFeatures
 from bot.ground.poster import Sent
 from bot.ground.threads import ThreadRef
-from bot.views.plan_view import Task, changes, merged, plan_tasks, plan_title, settled
+from bot.views.plan_view import Task, changes, continued_below, merged, plan_tasks, plan_title, settled
 from bot.views.progress_view import RunProgress
 
 log = structlog.get_logger(__name__)
@@ -49,6 +51,7 @@ MAX_FAILURES = 3
 """Refusals for now (5xx, no answer) in a row before the stream is given up."""
 EXPIRED = "message_not_in_streaming_state"
 TOO_LONG = "msg_too_long"
+
 
 
 class AppendPacer:
@@ -68,7 +71,8 @@ class PlanStream:
     def __init__(self, client: AsyncWebClient, thread: ThreadRef, recipient: str | None,
                  features: SlackFeatures, *, interval: float = 1.0, pacer: AppendPacer | None = None,
                  on_fallback: Callable[[], None] = lambda: None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 session_status: Callable[[], str | None] = lambda: None) -> None:
         self.client = client
         self.thread = thread
         self.recipient = recipient
@@ -78,6 +82,9 @@ class PlanStream:
         self.on_fallback = on_fallback
         """Told once when the stream is given up on (the status message shows the plan again)."""
         self.clock = clock
+        self.session_status = session_status
+        """What every ``chat.stopStream`` keeps the thread's agent session at
+        (:meth:`bot.outbound.agent_sessions.AgentSessions.kept`)."""
         self.tasks: dict[str, Task] = {}
         """Every task of the run's plans so far, as the run stands (what Slack should show)."""
         self.title = ""
@@ -88,6 +95,9 @@ class PlanStream:
         self.calls = 0
         """Calls made (start, appends, stop), for the curious."""
         self.broken = False
+        self.stopped_by_slack = False
+        """Slack stopped the stream for the person who clicked the session's stop button: the
+        message is neither stopped again nor posted anew (:meth:`slack_stopped`)."""
         self._shown: dict[str, Task] = {}
         """The tasks as the current message shows them."""
         self._shown_title = ""
@@ -105,13 +115,14 @@ class PlanStream:
     def live(self) -> bool:
         """Streaming the plan here works (as far as is known): the status message need not
         show the node lines."""
-        return not self.broken and self.features.available(Feature.STREAMING, self.thread.channel) \
+        return not self.broken and not self.stopped_by_slack \
+            and self.features.available(Feature.STREAMING, self.thread.channel) \
             and self.features.available(Feature.PLAN)
 
     def show(self, progress: RunProgress, links: Mapping[str, str]) -> None:
         """The run as it stands (``links``: node id → its approval message): sent with the next
         flush, with whatever else changed by then."""
-        if not self.live or self._closing.is_set():
+        if not self.live or self._closing.is_set() or self.stopped_by_slack:
             return
         current = plan_tasks(progress, links)
         if not current and not self.tasks:
@@ -128,7 +139,11 @@ class PlanStream:
         if self._flusher is not None:
             await asyncio.gather(self._flusher, return_exceptions=True)
         try:
-            if self.broken or (self.ts is None and (not self.tasks or not self.live)):
+            if self.stopped_by_slack and self.ts is not None:
+                await self._delete(self.ts)  # what it shows went stale at the click
+                self.ts = None
+            if self.broken or self.stopped_by_slack \
+                    or (self.ts is None and (not self.tasks or not self.live)):
                 return
             current = plan_tasks(progress, links)
             self.tasks = settled(merged(self.tasks, current), progress.phase)
@@ -191,7 +206,7 @@ class PlanStream:
             else:
                 ts = self.ts
                 channel = self.thread.channel
-                call = self.client.chat_stopStream(channel=channel, ts=ts, chunks=chunks or None) if stop \
+                call = self._stop_call(ts, chunks) if stop \
                     else self.client.chat_appendStream(channel=channel, ts=ts, chunks=chunks)
                 sent = await self._call("chat.stopStream" if stop else "chat.appendStream", call)
                 if sent.ok:
@@ -222,7 +237,7 @@ class PlanStream:
         assert old is not None
         if keep_old:
             self._elsewhere.update((tid, t) for tid, t in self._shown.items() if t.is_final)
-            await self._stop(old)
+            await self._stop_full(old)
         else:
             self._elsewhere = {}
             await self._delete(old)
@@ -263,8 +278,31 @@ class PlanStream:
         self._uncount()
         self.on_fallback()
 
+    def slack_stopped(self, stopped: Collection[str]) -> None:
+        """Slack stopped the messages ``stopped`` (their ``ts``) when someone clicked the agent
+        session's stop button. The plan's message takes no more, and is not stopped again: from
+        now on the status message lists the nodes (their states as the run ends), and when the
+        run ends the stale message is deleted, not posted anew."""
+        if self.ts is not None and self.ts in stopped and not self.stopped_by_slack:
+            self.stopped_by_slack = True
+            self._closing.set()
+            self.on_fallback()
+
+    def _stop_call(self, ts: str, chunks: list[dict[str, Any]] | None = None) -> Any:
+        return self.client.chat_stopStream(channel=self.thread.channel, ts=ts, chunks=chunks or None,
+                                           session_status=self.session_status())
+
     async def _stop(self, ts: str) -> None:
-        await self._call("chat.stopStream", self.client.chat_stopStream(channel=self.thread.channel, ts=ts))
+        await self._call("chat.stopStream", self._stop_call(ts))
+
+    async def _stop_full(self, ts: str) -> None:
+        """Stop a message too long to take more. Its tasks that go on in the next message are
+        marked so (pending, "continued below") where Slack takes that, so that the message a
+        person scrolls back to shows no task still running."""
+        moved = [continued_below(task).chunk() for task in self._shown.values() if not task.is_final]
+        if moved and (await self._call("chat.stopStream", self._stop_call(ts, moved))).ok:
+            return
+        await self._stop(ts)
 
     async def _delete(self, ts: str) -> None:
         with contextlib.suppress(SlackApiError, aiohttp.ClientError, TimeoutError, OSError):

@@ -17,7 +17,7 @@ from agent.events import AnswerDelta, RunEvent
 from bot.ground.features import SlackFeatures
 from bot.ground.poster import SlackPoster
 from bot.outbound.plan_stream import AppendPacer, PlanStream
-from bot.outbound.surface import RunTracker, ends_run
+from bot.outbound.surface import RunTracker, SessionStatusOf, ends_run, no_session
 from bot.views.progress_view import Phase
 from bot.views.status_view import render_status
 
@@ -26,8 +26,10 @@ class ProgressSurface:
     """:class:`~bot.outbound.surface.RunSurface`: the status message and the plan's tasks."""
 
     def __init__(self, *, poster: SlackPoster, features: SlackFeatures, stream_plan: bool = True,
-                 stream_interval: float = 1.0, clock: Callable[[], float] = time.time) -> None:
+                 stream_interval: float = 1.0, clock: Callable[[], float] = time.time,
+                 session_status: SessionStatusOf = no_session) -> None:
         self.poster = poster
+        self.session_status = session_status
         self.features = features
         self.stream_plan = stream_plan
         self.stream_interval = stream_interval
@@ -51,7 +53,8 @@ class ProgressSurface:
         if run.plan is None:
             run.plan = PlanStream(self.poster.client, run.thread, run.progress.requested_by, self.features,
                                   interval=self.stream_interval, pacer=self.plan_pacer,
-                                  on_fallback=lambda: self.show(run))
+                                  on_fallback=lambda: self.show(run),
+                                  session_status=lambda: self.session_status(run.thread, run.progress))
         run.plan.show(run.progress, run.links)
 
     def show(self, run: RunTracker) -> None:

@@ -6,13 +6,13 @@ from agent.engine.engine import Engine, ThreadStatus
 from agent.ports.stores import Approval, ApprovalStore
 from bot.access.access import AccessDirectory
 from bot.ground.threads import ThreadRef
-from bot.store import BotStore
+from bot.store import ApprovalMessageRecords, StatusMessageRecords, StatusReportStore
 from bot.views.reply_view import ApprovalLine, Reply, RunLine, status_reply
 
 STATE_NAMES = {ThreadStatus.RUNNING: "running", ThreadStatus.WAITING: "waiting for approval"}
 
 
-async def active_runs(user: str, *, engine: Engine, store: BotStore) -> list[RunLine]:
+async def active_runs(user: str, *, engine: Engine, store: StatusMessageRecords) -> list[RunLine]:
     """The person's runs that are queued or going on, with links to their threads."""
     runs: list[RunLine] = []
     for message in await store.unfinished_status_messages(requested_by=user):
@@ -25,7 +25,7 @@ async def active_runs(user: str, *, engine: Engine, store: BotStore) -> list[Run
     return runs
 
 
-async def decidable_approvals(user: str, *, approvals: ApprovalStore, store: BotStore,
+async def decidable_approvals(user: str, *, approvals: ApprovalStore, store: ApprovalMessageRecords,
                               directory: AccessDirectory) -> list[tuple[Approval, ThreadRef]]:
     """The pending approvals of Slack threads that ``user`` may decide and that still wait for
     a decision: not those whose message was closed as no longer needed (their run finished or
@@ -42,7 +42,7 @@ async def decidable_approvals(user: str, *, approvals: ApprovalStore, store: Bot
     return found
 
 
-async def status_report(user: str, *, engine: Engine, approvals: ApprovalStore, store: BotStore,
+async def status_report(user: str, *, engine: Engine, approvals: ApprovalStore, store: StatusReportStore,
                         directory: AccessDirectory) -> Reply:
     runs = await active_runs(user, engine=engine, store=store)
     decidable = [ApprovalLine(link=thread.link, tool=approval.tool, node_id=approval.node_id,

@@ -10,6 +10,7 @@ status message and the plan's tasks (:mod:`bot.outbound.progress_surface`), the 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -42,11 +43,26 @@ class RunTracker:
     links: dict[str, str] = field(default_factory=dict)
     """Node id → its approval message (shown with the node's task while it waits)."""
 
+    def slack_stopped(self, stopped: Collection[str]) -> None:
+        """Slack stopped these streamed messages (their ``ts``) at the agent session's stop button."""
+        for stream in (self.plan, self.stream):
+            if stream is not None:
+                stream.slack_stopped(stopped)
+
     def link(self, node_id: str, url: str) -> None:
         """The node's approval message is at ``url``: its task shows the link from now on."""
         self.links[node_id] = url
         if self.plan is not None:
             self.plan.show(self.progress, self.links)
+
+
+SessionStatusOf = Callable[[ThreadRef, RunProgress], "str | None"]
+"""The ``session_status`` a stream's ``chat.stopStream`` carries in a run's thread
+(:meth:`bot.outbound.agent_sessions.AgentSessions.kept`); None where the thread has no session."""
+
+
+def no_session(thread: ThreadRef, progress: RunProgress) -> None:
+    return None
 
 
 def ends_run(event: RunEvent) -> bool:

@@ -1,10 +1,13 @@
 """The Edit modal of an approval: a field per argument, from the tool's JSON schema (pure).
 
-Text arguments are edited as plain text; anything else (numbers, lists, objects) as JSON.
-Secret arguments are never shown: their field starts empty and keeps the value unless
-something is typed (in the one JSON field of a tool whose schema lists no arguments, they are
-left out, and kept unless the typed object gives them). What comes back is checked against
-the schema by the caller, and problems are shown next to their field (``response_action: errors``).
+Text arguments are edited as plain text, exactly as typed (spaces and line breaks kept; a
+text the schema marks as a document's content, ``contentMediaType``, or one that already has
+several lines, in a multi-line box); a true/false argument with two radio buttons; anything
+else (numbers, lists, objects) as JSON. Secret arguments are never shown: their field starts
+empty and keeps the value unless something is typed (in the one JSON field of a tool whose
+schema lists no arguments, they are left out, and kept unless the typed object gives them).
+What comes back is checked against the schema by the caller, and problems are shown next to
+their field (``response_action: errors``).
 """
 
 from __future__ import annotations
@@ -45,10 +48,31 @@ def _properties(target: EditTarget, args: Mapping[str, Any]) -> list[str]:
     return [*props, *(k for k in args if k not in props)] if props else [WHOLE]
 
 
+def _types(prop: Mapping[str, Any]) -> set[Any]:
+    return {prop.get("type")} if "type" in prop else {o.get("type") for o in prop.get("anyOf", [])}
+
+
 def is_text(prop: Mapping[str, Any]) -> bool:
     """The argument is a string (or an optional one): edited as plain text, not JSON."""
-    types = {prop.get("type")} if "type" in prop else {o.get("type") for o in prop.get("anyOf", [])}
+    types = _types(prop)
     return "string" in types and types <= {"string", "null"}
+
+
+def is_flag(prop: Mapping[str, Any]) -> bool:
+    """The argument is true or false (or an optional one): chosen with radio buttons."""
+    types = _types(prop)
+    return "boolean" in types and types <= {"boolean", "null"}
+
+
+def is_document(prop: Mapping[str, Any]) -> bool:
+    """The schema says the text is a document's content (``contentMediaType``, as a file's or a
+    mail's body): a multi-line box, even while it is empty or one line."""
+    return any("contentMediaType" in option for option in (prop, *prop.get("anyOf", [])))
+
+
+def _flag_option(value: bool) -> dict[str, Any]:
+    word = "true" if value else "false"
+    return {"text": plain(word, 75), "value": word}
 
 
 def _as_text(value: Any, text: bool) -> str:
@@ -79,22 +103,31 @@ def edit_modal(approval: Approval, target: EditTarget, metadata: str) -> dict[st
         prop = props.get(name, {})
         secret = name in target.secret
         value = _shown_whole(args, target) if name == WHOLE else args.get(name)
-        text = "" if secret else _as_text(value, is_text(prop))
-        if len(text) > INPUT_LIMIT:
-            raise TooLongToEdit(name)
-        element: dict[str, Any] = {"type": "plain_text_input", "action_id": EDIT_VALUE_ACTION,
-                                   "multiline": "\n" in text or len(text) > 60 or not is_text(prop),
-                                   "max_length": INPUT_LIMIT}
-        if text:
-            element["initial_value"] = text
-        if secret:
-            element["placeholder"] = plain(say.SECRET_PLACEHOLDER, 150)
+        element: dict[str, Any]
+        if name != WHOLE and not secret and is_flag(prop) and isinstance(value, bool | None):
+            element = {"type": "radio_buttons", "action_id": EDIT_VALUE_ACTION,
+                       "options": [_flag_option(True), _flag_option(False)]}
+            if value is not None:
+                element["initial_option"] = _flag_option(value)
+            text = "true" if value else ""
+        else:
+            text = "" if secret else _as_text(value, is_text(prop))
+            if len(text) > INPUT_LIMIT:
+                raise TooLongToEdit(name)
+            element = {"type": "plain_text_input", "action_id": EDIT_VALUE_ACTION,
+                       "multiline": "\n" in text or len(text) > 60 or not is_text(prop) or is_document(prop),
+                       "max_length": INPUT_LIMIT}
+            if text:
+                element["initial_value"] = text
+            if secret:
+                element["placeholder"] = plain(say.SECRET_PLACEHOLDER, 150)
         hint = prop.get("description") or (say.secrets_kept(_hidden(args, target)) if name == WHOLE
-                                           else "" if is_text(prop) else say.JSON_HINT)
+                                           else "" if is_text(prop) or is_flag(prop) else say.JSON_HINT)
         block: dict[str, Any] = {
             "type": "input", "block_id": f"{ARG_BLOCK}{name}", "element": element,
             "label": plain("arguments (JSON)" if name == WHOLE else name, 2000),
-            "optional": secret or name not in required,
+            # Slack submits no empty required field: an empty text stays submittable
+            "optional": secret or name not in required or (not text and is_text(prop)),
         }
         if hint:
             block["hint"] = plain(clip(str(hint), 2000), 2000)
@@ -132,20 +165,31 @@ def loads(text: str) -> Any:
 def args_from(view: Mapping[str, Any], approval: Approval, target: EditTarget
               ) -> tuple[dict[str, Any], dict[str, str]]:
     """The arguments typed into the modal, and problems by block id (JSON that does not
-    parse). Empty fields are left out, except secret ones, which keep their value."""
+    parse). Text is taken as typed, spaces and line breaks too. Empty fields are left out
+    (an empty text the tool requires is the empty text), except secret ones, which keep
+    their value."""
     values = view.get("state", {}).get("values", {})
     props = target.schema.get("properties", {})
+    required = set(target.schema.get("required", []))
     current = approval.approved_args
     args: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for name in _properties(target, current):
         block = f"{ARG_BLOCK}{name}"
-        raw = values.get(block, {}).get(EDIT_VALUE_ACTION, {}).get("value")
-        text = raw if isinstance(raw, str) else ""
-        if not text.strip():
+        state = values.get(block, {}).get(EDIT_VALUE_ACTION, {})
+        if state.get("type") == "radio_buttons":
+            chosen = (state.get("selected_option") or {}).get("value")
+            if chosen in ("true", "false"):
+                args[name] = chosen == "true"
             continue
-        if name != WHOLE and is_text(props.get(name, {})):
-            args[name] = text
+        raw = state.get("value")
+        text = raw if isinstance(raw, str) else ""
+        blank = not text.strip()
+        if name != WHOLE and is_text(props.get(name, {})) and not (blank and name in target.secret):
+            if text or name in required:
+                args[name] = text
+            continue
+        if blank:
             continue
         try:
             value = loads(text)

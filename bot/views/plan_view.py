@@ -41,6 +41,7 @@ PHASE_NOTES = {Phase.WAITING: "waiting for approval", Phase.REPLANNING: "replann
 NOT_RUN = {Phase.CANCELLED: "not run: the run was cancelled", Phase.FAILED: "not run: the run failed"}
 STOPPED = {Phase.CANCELLED: "stopped: the run was cancelled", Phase.FAILED: "stopped: the run failed"}
 DROPPED = "not run: the plan changed"
+CONTINUED = "continued in the next message ↓"
 
 
 @dataclass(frozen=True)
@@ -146,6 +147,11 @@ def settled(tasks: Mapping[str, Task], phase: Phase) -> dict[str, Task]:
         why = (STOPPED if task.status == IN_PROGRESS else NOT_RUN).get(phase, DROPPED)
         return replace(task, status=ERROR, output=why, link="")
     return {tid: final(task) for tid, task in tasks.items()}
+
+
+def continued_below(task: Task) -> Task:
+    """An unfinished task as the full message it went on from leaves it: no longer running there."""
+    return replace(task, status=PENDING, details=CONTINUED, output="", link="")
 
 
 def changes(shown: Mapping[str, Task], shown_title: str, tasks: Mapping[str, Task],

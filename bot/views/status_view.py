@@ -42,9 +42,20 @@ def node_line(node: NodeView, people: frozenset[str] = frozenset()) -> str:
     return line
 
 
+UNDONE = (NodeState.REJECTED, NodeState.FAILED, NodeState.SKIPPED)
+"""How a node may end without having run to its end (each named in the status when any did)."""
+
+
+def undone(progress: RunProgress) -> list[tuple[int, str]]:
+    """How many nodes were rejected, failed or were skipped (those that were)."""
+    return [(n, state.value) for state in UNDONE if (n := progress.count(state))]
+
+
 def title(progress: RunProgress) -> str:
     text = say.PHASE_TITLES[progress.phase.value]
-    if progress.phase is Phase.REPLANNING and progress.note:
+    if progress.phase is Phase.ANSWERED and (counts := undone(progress)):
+        text = say.answered_not_all_done(counts)  # "Done" would say every step ran
+    elif progress.phase is Phase.REPLANNING and progress.note:
         text += f": {escape(clip(progress.note, 500), progress.people())}"
     elif progress.phase is Phase.FAILED and progress.note:
         text += f": {escape(clip(progress.note, 1500), progress.people())}"
@@ -57,7 +68,8 @@ def summary(progress: RunProgress, now: float) -> str:
     parts = [f"Elapsed {say.duration(progress.elapsed(now))}"]
     if progress.nodes:
         done = progress.count(NodeState.DONE)
-        parts.append(f"{done}/{len(progress.nodes)} nodes done")
+        parts.append(", ".join([f"{done}/{len(progress.nodes)} nodes done",
+                                *(f"{n} {state}" for n, state in undone(progress))]))
     if progress.replans:
         parts.append(f"replan {progress.replans}")
     return " · ".join(parts)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from bot.access.unattended import unattended_route
+
 
 def slack_date(ts: float) -> str:
     """A date Slack shows in the reader's time zone (with a UTC fallback)."""
@@ -12,6 +14,10 @@ def slack_date(ts: float) -> str:
 
 
 def user(user_id: str | None) -> str:
+    """A person, mentioned; a run's requester that is an alert route (no person), named."""
+    route = unattended_route(user_id)
+    if route is not None:
+        return f"the alert route `{route}`"
     return f"<@{user_id}>" if user_id else "someone"
 
 
@@ -93,6 +99,13 @@ PHASE_TITLES = {
     "failed": ":x: *Failed*",
     "cancelled": ":no_entry_sign: *Cancelled*",
 }
+def answered_not_all_done(counts: list[tuple[int, str]]) -> str:
+    """The status heading of a run that answered though some of its steps did not run to their
+    end: ``counts`` is how many were, e.g. ``[(1, "rejected")]``."""
+    listed = ", ".join(f"{n} step{'s' if n > 1 else ''} {state}" for n, state in counts)
+    return f":ballot_box_with_check: *Answered* — {listed}"
+
+
 NODE_ICONS = {
     "waiting": ":white_circle:",
     "running": ":arrows_counterclockwise:",
@@ -145,7 +158,7 @@ NO_LONGER_NEEDED = ":heavy_minus_sign: No longer needed: the plan changed or the
 REJECT_MODAL_TITLE = "Reject"
 REJECT_MODAL_SUBMIT = "Reject"
 REJECT_MODAL_CLOSE = "Back"
-REJECT_REASON_LABEL = "Why? (optional, shown in the thread)"
+REJECT_REASON_LABEL = "Why? It is shown in the thread"  # (Slack adds "(optional)")
 
 
 def reject_modal_intro(tool: str, node_id: str) -> str:

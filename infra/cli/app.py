@@ -9,11 +9,13 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import structlog
 import typer
+from typer.core import TyperGroup, TyperOption
 
+from infra.cli import tool_listing
 from infra.local_model import DEFAULT_MODEL_PATH, LocalModelError
 from infra.operations.logging import configure_logging
 from infra.settings import Settings
@@ -24,10 +26,36 @@ if TYPE_CHECKING:
     from agent.ports.sandbox import PackageRunner
     from bot.app import SlackBot
     from bot.config import BotConfig
+    from bot.inbound.alerts.hook_config import AlertHookConfig
     from infra.operations.metrics import Metrics
+    from infra.playground.demo import Mail
 
+
+class HelpGroup(TyperGroup):
+    """Typer's group, with help that reads as written: a flag takes no value, so no type is shown
+    beside it (Typer shows ``<bool>`` for every one, ``--help`` too)."""
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            _plain_flags(command, ctx)
+        return command
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        _plain_flags(self, ctx)
+        super().format_help(ctx, formatter)
+
+
+def _plain_flags(command: Any, ctx: Any) -> None:
+    for param in [*command.params, command.get_help_option(ctx)]:
+        if isinstance(param, TyperOption) and param.is_flag and param.metavar is None:
+            param.metavar = ""
+
+
+# Help texts are Markdown: a docstring's lines join up into paragraphs (a command's description
+# in the list of commands is its first paragraph, whole), `code` shows as code.
 app = typer.Typer(
-    add_completion=False, no_args_is_help=True,
+    cls=HelpGroup, add_completion=False, no_args_is_help=True, rich_markup_mode="markdown",
     help="dagbot: a chat-ops agent that plans work as a DAG and asks before it changes anything.",
 )
 
@@ -45,34 +73,33 @@ def ask(
     if not request:
         request = typer.prompt("What should dagbot do")
     thread_id = thread or f"cli:{uuid.uuid4().hex[:12]}"
-    from infra.playground.demo.lock import PlaygroundBusy
-
-    try:
-        code = asyncio.run(_ask(settings, thread_id, request, yes))
-    except PlaygroundBusy as exc:
-        typer.echo(f"dagbot ask (demo model): {exc}", err=True)
-        raise typer.Exit(2) from None
+    code = asyncio.run(_ask(settings, thread_id, request, yes))
     if not thread:
         typer.echo(f"(follow up with: dagbot ask --thread {thread_id} \"…\")", err=True)
     raise typer.Exit(code)
+
+
+DEMO_WORKSPACE = Path("var/workspace")
+"""Where ``dagbot ask`` with the demo model works when DAGBOT_WORKSPACE is not set."""
 
 
 async def _ask(settings: Settings, thread_id: str, request: str, yes: bool) -> int:
     from infra.cli.terminal import ask_in_terminal
     from infra.local_model.use import open_local_model
     from infra.playground.demo import NOTE, model_is_configured, open_demo
-    from infra.playground.demo.lock import playground_lock
     from infra.wiring import open_services
 
     async with AsyncExitStack() as stack:
         llm: BaseChatModel | None = None
         settings = await stack.enter_async_context(open_local_model(settings))
         if not model_is_configured(settings):
-            # The demo lays out the playground's workspace afresh: not under a running playground.
-            stack.enter_context(playground_lock(settings.playground_dir, "dagbot ask (the demo model)"))
-            demo = await stack.enter_async_context(open_demo(settings.playground_dir / "workspace"))
+            # Not the playground's workspace (a running playground keeps it to itself): the one
+            # asked for, given the demo's sample files it lacks; nothing there is changed, so a
+            # follow-up finds what the request before it wrote.
+            workspace = settings.workspace or DEMO_WORKSPACE
+            demo = await stack.enter_async_context(open_demo(workspace, keep_files=True, on_mail=_tell_mail))
             settings, llm = demo.tool_settings(settings), demo.model
-            typer.echo(f"({NOTE})", err=True)
+            typer.echo(f"({NOTE}; its files are in {workspace})", err=True)
         llm, packages = _model_and_packages(settings, llm)
         services = await stack.enter_async_context(open_services(  # this thread's runs, no other
             settings, llm=llm, packages=packages, thread_scope=lambda other: other == thread_id))
@@ -81,8 +108,14 @@ async def _ask(settings: Settings, thread_id: str, request: str, yes: bool) -> i
                                      user=getpass.getuser(), auto_approve=yes)
 
 
-model_app = typer.Typer(no_args_is_help=True, help="The local model (DAGBOT_LOCAL_MODEL).")
+def _tell_mail(mail: Mail) -> None:
+    typer.echo(f"✉ the demo's mail sink got a mail to {', '.join(mail.to)}: {mail.subject!r}", err=True)
+
+
+model_app = typer.Typer(cls=HelpGroup, no_args_is_help=True, rich_markup_mode="markdown",
+                        help="The local model (`DAGBOT_LOCAL_MODEL`).")
 app.add_typer(model_app, name="model")
+app.command("tools")(tool_listing.tools)
 
 
 @model_app.command("prepare")
@@ -174,17 +207,21 @@ def serve(
     ),
     host: str = typer.Option(
         "", help="The address to listen on (default: 0.0.0.0 in HTTP mode, 127.0.0.1 for the playground)."),
-    port: int = typer.Option(0, help="The port to listen on (default: PORT, 3000)."),
+    port: int = typer.Option(0, show_default=False, help="The port to listen on (default: `PORT`, 3000)."),
 ) -> None:
     """Run the Slack bot: HTTP (POST /slack/events; GET /healthz, /livez, /metrics) or Socket Mode
     (the GET endpoints on PORT); with no Slack setting and no DATABASE_URL (or with --playground),
     the local playground."""
     from bot.access.policy import PolicyError, load_policy
     from bot.config import BotConfig
+    from bot.inbound.alerts.routes import AlertRoutesError
+    from infra.cli.alert_hook import alert_hook_config
 
     settings = Settings()
     configure_logging(settings.log_level, settings.secret_values())
     if playground or not (_slack_configured(settings) or _database_configured(settings)):
+        if "log_level" not in settings.model_fields_set:  # a quiet terminal: the playground says what happens
+            configure_logging("WARNING", settings.secret_values())
         _serve_playground(settings, host or "127.0.0.1", port or settings.port)
         return
     host = host or "0.0.0.0"  # noqa: S104 - HTTP mode serves Slack's requests from outside
@@ -197,6 +234,10 @@ def serve(
     try:
         policy = load_policy(settings.policy_file, settings.approvers)
     except PolicyError as exc:
+        problems.extend(exc.problems)
+    try:
+        alerts = alert_hook_config(settings)
+    except AlertRoutesError as exc:
         problems.extend(exc.problems)
     if problems:
         typer.echo("dagbot cannot start the Slack bot:\n" + "\n".join(f"  • {p}" for p in problems)
@@ -216,7 +257,8 @@ def serve(
     from bot.app import BotStartError
 
     try:
-        asyncio.run(_serve(settings, config, socket_mode=socket_mode, host=host, port=port or settings.port))
+        asyncio.run(_serve(settings, config, socket_mode=socket_mode, host=host, port=port or settings.port,
+                           alerts=alerts))
     except (BotStartError, PolicyError) as exc:
         typer.echo(f"dagbot cannot start the Slack bot: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -271,12 +313,15 @@ def _slack_setup_problems(settings: Settings, socket_mode: bool) -> list[str]:
     return problems
 
 
-async def _serve(settings: Settings, config: BotConfig, *, socket_mode: bool, host: str, port: int) -> None:
+async def _serve(settings: Settings, config: BotConfig, *, socket_mode: bool, host: str, port: int,
+                 alerts: AlertHookConfig | None = None) -> None:
     from bot.access.policy import check_policy_tools
     from bot.app import BotDeps, SlackAccess, build_bot
     from bot.server import serve_http, serve_socket_mode
+    from infra.cli.alert_hook import alert_hook
     from infra.local_model.use import open_local_model
     from infra.operations.metrics import Metrics
+    from infra.storage.alert_store import SqlAlertGroupThreads
     from infra.storage.slack_store import SqlSlackStore
     from infra.wiring import open_services
 
@@ -291,7 +336,8 @@ async def _serve(settings: Settings, config: BotConfig, *, socket_mode: bool, ho
                           context=access.engine_context))
         check_policy_tools(config.policy, services.registry.names(), policy_source(settings))
         deps = BotDeps(engine=services.engine, events=services.events, approvals=services.store,
-                       store=SqlSlackStore(services.store.engine), access=access)
+                       store=SqlSlackStore(services.store.engine), access=access,
+                       alerts=alert_hook(alerts, SqlAlertGroupThreads(services.store.engine)))
         bot = build_bot(config, deps)
         if socket_mode:
             assert settings.slack_app_token is not None

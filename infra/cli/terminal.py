@@ -1,7 +1,10 @@
 """The terminal front end of ``dagbot ask``: events as they happen, y/n for each red node.
 
 Approval prompts never stop the run: stdin is read on a daemon thread, and the
-engine keeps running every other branch while a question waits for its answer.
+engine keeps running every other branch while a question waits for its answer (an event
+printed meanwhile goes above the question, which is asked again below it). A "no" asks why,
+and the reason is recorded with the rejection. The answer is Markdown, shown as a terminal
+shows it (rich): bold, lists and code, not their asterisks and backticks.
 """
 
 from __future__ import annotations
@@ -12,6 +15,9 @@ import json
 import sys
 import threading
 from typing import TextIO
+
+from rich.console import Console
+from rich.markdown import Markdown
 
 from agent.engine.engine import Engine, Submission
 from agent.events import (
@@ -71,11 +77,44 @@ def render(event: RunEvent) -> str | None:
             return f"  waiting for {len(pending)} approval(s)"
         case Replanning(feedback=feedback):
             return f"↻ replanning: {feedback}"
-        case AnswerReady(answer=answer, duration_s=duration, nodes_run=nodes, tokens=tokens):
-            return f"\n{answer}\n\n— {duration:.1f}s, {nodes} node(s), {tokens} tokens"
+        case AnswerReady(duration_s=duration, nodes_run=nodes, tokens=tokens):
+            return f"— {duration:.1f}s, {nodes} node(s), {tokens} tokens"  # (below the answer)
         case RunFailed(error=error):
             return f"\n✖ {error}"
     return None
+
+
+class Screen:
+    """What ``dagbot ask`` prints: event lines, the answer's Markdown, and questions that wait
+    for a line of input while event lines keep coming."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.question: str | None = None
+        """The question waiting for its answer, if one is: asked again (in short) below a line
+        printed meanwhile."""
+
+    def line(self, text: str) -> None:
+        if self.question is not None:  # keep the question below what happened meanwhile
+            print(f"\n{text}\n{self.question}", end="", file=self.out, flush=True)
+        else:
+            print(text, file=self.out, flush=True)
+
+    def ask(self, question: str, again: str | None = None) -> None:
+        self.question = again or question
+        print(question, end="", file=self.out, flush=True)
+
+    def answered(self) -> None:
+        self.question = None
+
+    def markdown(self, text: str) -> None:
+        console = Console(file=self.out, highlight=False)
+        with console.capture() as captured:
+            console.print(Markdown(text))
+        shown = captured.get()
+        if not console.is_terminal:  # (rich pads each line to the width: nobody sees it on a screen)
+            shown = "\n".join(line.rstrip() for line in shown.splitlines()) + "\n"
+        print(f"\n{shown}", file=self.out, flush=True)
 
 
 class LineReader:
@@ -99,17 +138,31 @@ async def ask_in_terminal(
     """Run one request; returns the exit status (0 answered, 1 failed)."""
     reader = None if auto_approve else LineReader(asyncio.get_running_loop(), sys.stdin)
     prompts: asyncio.Queue[AwaitingApproval] = asyncio.Queue()
+    screen = Screen(out)
+    asked: set[str] = set()
+    """The approvals asked here: the terminal's question says they wait, no other line need."""
+
+    async def answer(question: str, again: str | None = None) -> str | None:
+        screen.ask(question, again)
+        try:
+            return "y" if reader is None else await reader.lines.get()
+        finally:
+            screen.answered()
 
     async def answer_prompts() -> None:
         while True:
             approval = await prompts.get()
             args = json.dumps(engine.registry.masked(approval.tool, approval.args), ensure_ascii=False)
-            print(f"\n? approve {approval.tool}({args}) for node '{approval.node_id}'"
-                  f" — {approval.why}" + (f"\n  note: {approval.note}" if approval.note else "")
-                  + "\n  [y/N] ", end="", file=out, flush=True)
-            line = "y" if reader is None else await reader.lines.get()
+            line = await answer(f"\n? approve {approval.tool}({args}) for node '{approval.node_id}'"
+                                f" — {approval.why}" + (f"\n  note: {approval.note}" if approval.note else "")
+                                + "\n  [y/N] ", f"? approve {approval.tool} for node '{approval.node_id}' "
+                                "(above)? [y/N] ")
             approved = (line or "").lower() in ("y", "yes")
-            reason = None if approved else ("no answer: input closed" if line is None else "declined")
+            reason = None
+            if not approved:
+                why = None if line is None else await answer("  why not? (shown with the rejection; "
+                                                             "Enter to skip) ")
+                reason = "no answer: input closed" if line is None or why is None else (why.strip() or None)
             await engine.decide(approval.approval_id, approved=approved, by=user, reason=reason)
 
     prompter = asyncio.create_task(answer_prompts())
@@ -124,9 +177,13 @@ async def ask_in_terminal(
             event = await events.get()
             if event.thread_id != thread_id:
                 continue
-            text = render(event)
+            if isinstance(event, AnswerReady):
+                screen.markdown(event.answer)
+            if isinstance(event, AwaitingApproval):
+                asked.add(event.approval_id)
+            text = None if isinstance(event, Waiting) and set(event.pending) <= asked else render(event)
             if text:
-                print(text, file=out, flush=True)
+                screen.line(text)
             if isinstance(event, AwaitingApproval):
                 prompts.put_nowait(event)
             if isinstance(event, AnswerReady | RunFailed):

@@ -55,6 +55,15 @@ def offered_tools(body: dict[str, Any]) -> list[str]:
     return [str(tool.get("function", {}).get("name")) for tool in body.get("tools") or []]
 
 
+def schema_name(body: dict[str, Any]) -> str | None:
+    """The name of the JSON schema the request holds its reply to (``response_format``), if it
+    does ("" for a schema without a name)."""
+    response_format = body.get("response_format") or {}
+    if response_format.get("type") != "json_schema":
+        return None
+    return str((response_format.get("json_schema") or {}).get("name") or "")
+
+
 @dataclass(frozen=True)
 class WireRequest:
     body: dict[str, Any]

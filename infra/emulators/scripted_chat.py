@@ -1,11 +1,11 @@
 """A scripted chat model: the LLM seam's fake.
 
-The in-memory model fake that the tests and the benchmarks share (the HTTP-level ones, which
-exercise the real OpenAI client, are ``tests/fakes/openai_server.py`` and the benchmarks' model
-servers). Each call pops the next scripted reply. A reply is a string (plain content), a
-dict (returned as a call of the first bound tool with those arguments: the forced
-``plan`` for the planner, ``replan`` for the joiner), an AIMessage (returned
-as it is, e.g. text and a tool call together), or a callable that receives the
+The in-memory model fake that the tests and the benchmarks share (the HTTP-level one, which
+exercises the real OpenAI client, is :mod:`infra.emulators.model_server`, whose script takes
+the same string and dict replies). Each call pops the next scripted reply. A reply is a
+string (plain content), a dict (returned as a call of the first bound tool with those
+arguments: the forced ``plan`` for the planner, ``replan`` for the joiner), an AIMessage
+(returned as it is, e.g. text and a tool call together), or a callable that receives the
 prompt messages and returns one of those.
 """
 

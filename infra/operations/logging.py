@@ -65,7 +65,8 @@ def configure_logging(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
-    for noisy in ("httpx", "httpcore", "aiosqlite", "alembic"):
+    # (mail.log: aiosmtpd, the demo's mail sink, which logs each SMTP exchange at INFO)
+    for noisy in ("httpx", "httpcore", "aiosqlite", "alembic", "mail.log"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     structlog.configure(
         processors=[*stamped, structlog.processors.format_exc_info, mask, renderer],

@@ -35,7 +35,8 @@ from infra.emulators.slack.workspace import Message
 from infra.local_model.use import local_model_note, open_local_model
 from infra.operations.embedded_server import serving
 from infra.playground.delivery import SlackDelivery
-from infra.playground.demo import EXAMPLES, NOTE, DemoKit, Mail, model_is_configured, open_demo
+from infra.playground.demo import NOTE, DemoKit, Mail, model_is_configured, open_demo
+from infra.playground.demo.examples import PAGE_EXAMPLES
 from infra.playground.demo.lock import playground_lock
 from infra.playground.demo.targets import workspace_files
 from infra.playground.feed import Feed
@@ -65,9 +66,9 @@ class Playground:
                                  "name": "demo" if self.demo else self.services.settings.model}
         return {
             "model": model,
-            "examples": [{"key": e.key, "title": e.title, "in_thread": e.in_thread,
+            "examples": [{"key": e.key, "title": e.title, "in_thread": e.in_thread, "request": e.request,
                           "text": e.request if e.in_thread else f"{self.bot.config.command} {e.request}"}
-                         for e in EXAMPLES] if self.demo else [],
+                         for e in PAGE_EXAMPLES] if self.demo else [],
             "mail": [m.as_json() for m in self.demo.mail.mail] if self.demo else [],
             "workspace": self.workspace_state(),
         }

@@ -115,8 +115,16 @@ class SlackDelivery:
             self._tell_failure("The button", delivered, user, message.channel, message.thread_ts)
         return delivered
 
+    async def home_opened(self, user: str) -> Delivered:
+        """The person opens the app's Home tab (``app_home_opened``)."""
+        return await self.event(self.driver.home_event(user))
+
+    async def click_in_view(self, user: str, view: dict[str, Any], action: dict[str, Any]) -> Delivered:
+        """A click on a button of ``view`` (the Home tab)."""
+        return await self._delivered(self.driver.send_payload(self.driver.view_action(user, view, action)))
+
     async def submit_view(self, user: str, view: dict[str, Any],
-                          values: dict[str, dict[str, str]]) -> Delivered:
+                          values: dict[str, dict[str, Any]]) -> Delivered:
         return await self._delivered(self.driver.submit_view(user, view, values))
 
     async def close_view(self, user: str, view: dict[str, Any]) -> Delivered:

@@ -70,6 +70,7 @@ class PlaygroundSlack(SlackServer):
             "messages": [m.as_json() for m in self.messages],
             "ephemerals": [e.as_json() for e in self.ephemerals],
             "views": [v.as_json() for v in self.modals.values()],
+            "homes": {person.id: home for person in self.people if (home := self.home(person.id))},
             "rate_limit": self.rate_limit.state(),
             "refusals": self.refusals[-SHOWN_REFUSALS:],
         }

@@ -5,7 +5,7 @@
     /                  the page (static files under /static)
     /ui/state          everything the page shows, as JSON
     /ui/events         the same, live: server-sent events
-    /ui/send, /ui/action, /ui/view_submit, /ui/view_close, /ui/stop, /ui/rate_limit
+    /ui/send, /ui/action, /ui/view_submit, /ui/view_close, /ui/stop, /ui/home, /ui/rate_limit
                        what a person does on the page, turned into what Slack would send
 
 Only the page itself may act (a web page the developer visits must not post ``/agent …`` as a
@@ -52,6 +52,14 @@ SAME_SITE_FETCHES = frozenset({"same-origin", "none"})
 """``Sec-Fetch-Site`` values of the page's own requests (``none``: typed in the address bar)."""
 
 
+def typed_value(value: Any) -> str | list[str]:
+    """What the page sends for one input: its text or chosen option's value, or the values of
+    the boxes ticked."""
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return "" if value is None else str(value)
+
+
 def slack_escape(text: str) -> str:
     """What Slack does to text a person types: &, < and > become entities."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -89,6 +97,7 @@ class PlaygroundWeb:
             Route("/ui/view_submit", self.view_submit, methods=["POST"]),
             Route("/ui/view_close", self.view_close, methods=["POST"]),
             Route("/ui/stop", self.stop, methods=["POST"]),
+            Route("/ui/home", self.home_opened, methods=["POST"]),
             Route("/ui/rate_limit", self.rate_limit, methods=["POST"]),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ])
@@ -151,9 +160,19 @@ class PlaygroundWeb:
         await self.delivery.user_message(message)
         return JSONResponse({"ok": True})
 
+    async def home_opened(self, request: Request) -> Response:
+        """The person opens the app's Home tab: Slack tells the app, which publishes it."""
+        user = self._person(await self._body(request))
+        if user is None:
+            return _error("Pick a user first.")
+        delivered = await self.delivery.home_opened(user)
+        return JSONResponse({"ok": delivered.ok})
+
     async def action(self, request: Request) -> Response:
         body = await self._body(request)
         user = self._person(body)
+        if body.get("view_id"):
+            return await self._view_action(user, body)
         message = self.slack.message(str(body.get("channel", "")), str(body.get("ts", "")))
         if user is None or message is None:
             return _error("That message is gone.")
@@ -173,6 +192,19 @@ class PlaygroundWeb:
         delivered = await self.delivery.click(user, message, action)
         return JSONResponse({"ok": delivered.ok})
 
+    async def _view_action(self, user: str | None, body: dict[str, Any]) -> Response:
+        """A click on a button of the person's Home tab (a view published for them)."""
+        published = self.slack.homes.get(user, []) if user else []
+        home = next((v for v in reversed(published) if v.get("id") == body.get("view_id")), None)
+        if user is None or home is None:
+            return _error("That view is gone.")
+        block_id = str(body.get("block_id", ""))
+        element = _find_element(home.get("blocks", []), str(body.get("action_id", "")), block_id)
+        if element is None:
+            return _error("That button is no longer there.")
+        delivered = await self.delivery.click_in_view(user, home, {**element, "block_id": block_id})
+        return JSONResponse({"ok": delivered.ok})
+
     async def view_submit(self, request: Request) -> Response:
         body = await self._body(request)
         view = self.slack.modals.get(str(body.get("view_id", "")))
@@ -182,7 +214,7 @@ class PlaygroundWeb:
         values = body.get("values")
         values = values if isinstance(values, dict) else {}
         delivered = await self.delivery.submit_view(user, view.view, {
-            str(block): {str(k): str(v) for k, v in actions.items()}
+            str(block): {str(k): typed_value(v) for k, v in actions.items()}
             for block, actions in values.items() if isinstance(actions, dict)})
         if not delivered.ok:
             return _error("We had some trouble connecting to dagbot. Try again?")

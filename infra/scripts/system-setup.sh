@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # System pieces dagbot's sandbox needs. Idempotent: a second run reuses what is there.
 #
-#   1. apt packages: docker.io, bubblewrap, debootstrap, libseccomp2 (apt-get update only when an
-#      install needs it)
+#   1. apt packages: docker.io, bubblewrap, debootstrap, libseccomp2, and prometheus-alertmanager
+#      (a test delivers a real alert through it; its own service, where systemd starts one, is
+#      left as Debian sets it up) (apt-get update only when an install needs it)
 #   2. a Docker engine: `dockerd --bridge=none --iptables=false` in the background if none answers
 #   3. the sandbox root filesystem (Debian bookworm minbase + python3 + a few libraries), kept as
 #      an extracted directory for bubblewrap and as a cached tarball:
@@ -35,6 +36,8 @@ report_unprivileged() {
     docker image inspect "$SANDBOX_IMAGE" >/dev/null 2>&1 || missing+=("docker engine/image $SANDBOX_IMAGE")
     [[ -f "$ROOTFS.ok" ]] || missing+=("sandbox rootfs $ROOTFS")
     command -v bwrap >/dev/null || missing+=("bubblewrap")
+    command -v prometheus-alertmanager >/dev/null || command -v alertmanager >/dev/null \
+        || missing+=("prometheus-alertmanager")
     if [[ ${#missing[@]} -eq 0 ]]; then
         say "ready (image $SANDBOX_IMAGE, rootfs $ROOTFS; not root, nothing changed)"
         return 0
@@ -57,7 +60,8 @@ fi
 ensure_packages() {
     local missing=() pkg
     # libseccomp2: bwrap's seccomp filter (sandbox/backends/seccomp.py); util-linux: setpriv
-    for pkg in docker.io bubblewrap debootstrap util-linux tar libseccomp2; do
+    # prometheus-alertmanager: tests/bot/test_alertmanager_real.py
+    for pkg in docker.io bubblewrap debootstrap util-linux tar libseccomp2 prometheus-alertmanager; do
         if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
             missing+=("$pkg")
         fi
@@ -202,7 +206,7 @@ check_bwrap() {
     fi
 }
 
-ensure_packages || warn "could not install docker.io/bubblewrap/debootstrap"
+ensure_packages || warn "could not install docker.io/bubblewrap/debootstrap/prometheus-alertmanager"
 docker_ok=1
 ensure_dockerd || docker_ok=0
 if [[ $docker_ok -eq 1 ]]; then

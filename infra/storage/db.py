@@ -369,3 +369,24 @@ class SlackAssistantThreadRow(Base):
     """The channel the user was looking at when they opened (or last moved) the pane."""
     titled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[float] = mapped_column(Float)
+
+
+# ------------------------------------------------------------------ alerts (bot.inbound.alerts)
+
+
+class AlertGroupThreadRow(Base):
+    """An Alertmanager alert group's Slack thread: claimed before its root message is posted
+    (``root_ts`` None), then what the thread last said about the group (its firing alerts'
+    fingerprints, its status), changed by compare-and-set."""
+
+    __tablename__ = "alert_group_threads"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    group_key: Mapped[str] = mapped_column(Text)
+    route: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(32))
+    root_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    firing: Mapped[str] = mapped_column(Text, default="")
+    """The firing alerts' fingerprints, sorted, comma-separated."""
+    status: Mapped[str] = mapped_column(String(8))
+    claimed_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float)

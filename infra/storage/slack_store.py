@@ -1,4 +1,6 @@
-"""SQLAlchemy implementation of the bot's store (:class:`bot.store.BotStore`).
+"""SQLAlchemy implementation of the bot's store (:class:`bot.store.BotStore`, every port of
+:mod:`bot.store`); :mod:`infra.emulators.memory_slack_store` is its twin in memory, held to the
+same contract by ``tests/infra/test_slack_store_contract.py``.
 
 Once-only claims (a delivered message, an approval's DM to one person) are an ``INSERT`` on
 the key's primary key; binding a status message

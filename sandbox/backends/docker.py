@@ -17,8 +17,9 @@ with ``--watch-host``, stops within moments (:func:`sandbox.runner.watch_host`);
 is left stopped. In case even that fails (a package can kill the watcher: it runs as the same
 user), the wall time is enforced inside too: the runner runs under ``timeout -s KILL`` (the
 wall time plus a grace). Every container is labelled with its owner process and deadline;
-:meth:`DockerSandbox.reap_orphans` (called at start-up by :mod:`sandbox.factory`) removes
-those whose owner is dead or whose deadline has long passed.
+:meth:`DockerSandbox.reap_orphans` (called at every start-up by :mod:`sandbox.factory` when a
+Docker engine answers, whichever backend is chosen) removes those whose owner is dead or
+whose deadline has long passed.
 
 The docker SDK is synchronous; its calls run in worker threads, and the attach socket is
 handed to asyncio.
@@ -95,6 +96,14 @@ class DockerSandbox:
         if self._client is None:
             self._client = docker.from_env(version="auto", timeout=60)
         return self._client
+
+    def answers(self) -> bool:
+        """Whether a Docker engine answers here (quietly: none at all is no problem)."""
+        try:
+            self.client.ping()
+        except Exception:  # no engine, no socket, no permission: nothing of dagbot's there to clear
+            return False
+        return True
 
     def problem(self) -> str | None:
         """Why this backend cannot run here (no engine, no image), or None."""

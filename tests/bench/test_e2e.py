@@ -12,8 +12,8 @@ import pytest
 from agent.model import prompting
 from bench.e2e import SYSTEMS, figures, run_suite
 from bench.e2e_floor import any_system_floor_s, first_dispatch_chars, first_tool_floor, reply_reads_results
-from bench.e2e_model import LatencyModel, PrefixCache, prompt_text, prompt_tokens, tokens
 from bench.e2e_shapes import ScriptedModel, shapes
+from infra.emulators.model_latency import LatencyModel, PrefixCache, prompt_text, prompt_tokens, tokens
 from infra.emulators.openai_wire import ModelReply, WireRequest
 
 pytestmark = pytest.mark.timeout(240)

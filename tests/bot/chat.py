@@ -27,13 +27,19 @@ from bot.access.approvers import ApproverPolicy
 from bot.access.policy import Policy
 from bot.app import BotDeps, SlackAccess, SlackBot, build_bot
 from bot.config import BotConfig
+from bot.inbound.alerts.hook_config import AlertHook, AlertHookConfig
 from bot.server import asgi_app
+from bot.store import BotStore
 from bot.views.wording import PHASE_TITLES
+from infra.emulators.memory_alert_store import MemoryAlertGroupThreads
+from infra.emulators.memory_slack_store import MemorySlackStore
 from infra.emulators.scripted_chat import ScriptedChatModel
 from infra.operations.metrics import Metrics
 from infra.settings import Settings
+from infra.storage.alert_store import SqlAlertGroupThreads
 from infra.storage.slack_store import SqlSlackStore
-from infra.wiring import Services, open_services
+from infra.wiring import Services, model_secrets, open_services
+from tests.agent.harness import MEMORY, MemoryServices, memory_services
 from tests.fakes.asgi_server import BackgroundServer
 from tests.fakes.packages import ScriptedPackages
 from tests.fakes.slack_api import FakeSlack, Message
@@ -73,7 +79,7 @@ def is_answer(message: Message) -> bool:
 
 @dataclass
 class RunningBot:
-    services: Services
+    services: Services | MemoryServices
     bot: SlackBot
     server: BackgroundServer
     llm: ScriptedChatModel
@@ -125,12 +131,16 @@ def bot_config(slack: SlackAPI, approvers: dict[str, list[str]] | None = None, *
 async def running_bot(
     slack: SlackAPI, database_url: str, replies: list[Any], *, approvers: dict[str, list[str]] | None = None,
     log: ToolLog | None = None, holder: str | None = None, metrics: Metrics | None = None,
-    model: BaseChatModel | None = None, engine_clock: Callable[[], float] | None = None, **config: Any,
+    model: BaseChatModel | None = None, engine_clock: Callable[[], float] | None = None,
+    alerts: AlertHookConfig | None = None, **config: Any,
 ) -> AsyncIterator[RunningBot]:
     """The real app (Bolt, engine, SQL stores) served by uvicorn on a free port; with ``metrics``,
-    metered and serving GET /metrics. ``model``: the chat model instead of one scripted with
-    ``replies`` (e.g. langchain-openai's, pointed at a fake server that streams).
-    ``engine_clock``: the engine's clock (e.g. a :class:`MovedClock`) instead of the time."""
+    metered and serving GET /metrics. ``database_url``: :data:`MEMORY` for the engine's and the
+    bot's in-memory stores, no database (for tests of what the bot does, not of what a database
+    keeps across processes). ``model``: the chat model instead of one scripted with ``replies``
+    (e.g. langchain-openai's, pointed at a fake server that streams). ``engine_clock``: the
+    engine's clock (e.g. a :class:`MovedClock`) instead of the time. ``alerts``: the bot takes
+    Alertmanager's notifications (POST /hooks/alertmanager), its groups' threads kept beside the rest."""
     log = log or ToolLog()
     llm = ScriptedChatModel(replies=replies)
     settings = Settings(DATABASE_URL=database_url, DAGBOT_LEASE_TTL=5)
@@ -141,13 +151,12 @@ async def running_bot(
         ctx = access.engine_context(ctx)
         return dataclasses.replace(ctx, clock=engine_clock) if engine_clock is not None else ctx
 
-    async with open_services(settings, llm=model or llm, registry=simulated_registry(log),
-                             packages=ScriptedPackages(),
-                             engine_config=EngineSettings(decision_poll_seconds=0.2),
-                             holder=holder, metrics=metrics, context=context) as services:
-        store = SqlSlackStore(services.store.engine)
+    async with bot_services(settings, model or llm, log, holder=holder, metrics=metrics,
+                            context=context) as (services, store):
+        threads = (SqlAlertGroupThreads(services.store.engine) if isinstance(services, Services)
+                   else MemoryAlertGroupThreads())
         deps = BotDeps(engine=services.engine, events=services.events, approvals=services.store, store=store,
-                       access=access)
+                       access=access, alerts=AlertHook(alerts, threads) if alerts is not None else None)
         bot = build_bot(bot_settings, deps)
         server = BackgroundServer(asgi_app(bot, ops=metrics), lifespan="on")
         await server.start()
@@ -155,6 +164,32 @@ async def running_bot(
             yield RunningBot(services, bot, server, llm, log)
         finally:
             await server.stop()
+
+
+@asynccontextmanager
+async def bot_services(
+    settings: Settings, llm: BaseChatModel, log: ToolLog, *, context: Callable[[EngineContext], EngineContext],
+    holder: str | None = None, metrics: Metrics | None = None,
+) -> AsyncIterator[tuple[Services | MemoryServices, BotStore]]:
+    """The engine and the bot's store on the database ``settings`` name or, given :data:`MEMORY`,
+    on the in-memory stores, wired as :func:`infra.wiring.open_services` wires them on SQLite."""
+    registry, engine_config = simulated_registry(log), EngineSettings(decision_poll_seconds=0.2)
+    if settings.database_url != MEMORY:
+        async with open_services(settings, llm=llm, registry=registry, packages=ScriptedPackages(),
+                                 engine_config=engine_config, holder=holder, metrics=metrics,
+                                 context=context) as services:
+            yield services, SqlSlackStore(services.store.engine)
+        return
+    if holder is not None or metrics is not None:  # (a test of either needs a database)
+        raise ValueError("in memory, the bot runs in one process and counts nothing in a database: "
+                         "give running_bot a database URL for a holder or metrics")
+
+    def masked(ctx: EngineContext) -> EngineContext:  # (as open_services masks the model's secrets)
+        return context(dataclasses.replace(ctx, redactor=model_secrets(settings, llm)))
+
+    async with memory_services(llm, registry, packages=ScriptedPackages(), engine_config=engine_config,
+                               context=masked) as memory:
+        yield memory, MemorySlackStore(memory.store)
 
 
 # ------------------------------------------------------------------ the chat
@@ -274,8 +309,9 @@ class Person:
         values = {}
         for block in view["blocks"]:
             if block.get("type") == "input":
-                name = block["block_id"].removeprefix("arg:")
-                values[block["block_id"]] = {"value": changes.get(name, block["element"].get("initial_value", ""))}
+                name, element = block["block_id"].removeprefix("arg:"), block["element"]
+                shown = element.get("initial_value") or (element.get("initial_option") or {}).get("value", "")
+                values[block["block_id"]] = {"value": changes.get(name, shown)}
         response = await self.driver.submit_view(self.id, view, values)
         assert response.status_code == 200, response.text
         return response

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot.access.policy import Policy
-from tests.bot.chat import ALICE, BOB, MALLORY, OPS, Chat, chat_with, finish, running_bot, settle
+from tests.bot.chat import ALICE, BOB, MALLORY, MEMORY, OPS, Chat, chat_with, finish, running_bot, settle
 from tests.fakes.slack_api import FakeSlack
 
 DEPLOY = {"thought": "ship it", "nodes": [
@@ -25,8 +25,8 @@ def tools_offered(prompt: list[Any]) -> set[str]:
     return set(re.findall(r"^- `([a-z_]+)\(", listed, re.M))
 
 
-async def test_a_request_naming_a_forbidden_tool_is_refused(slack: FakeSlack, sqlite_url: str) -> None:
-    async with running_bot(slack, sqlite_url, [DEPLOY, DEPLOY], policy=DEPLOYERS_ONLY) as app, \
+async def test_a_request_naming_a_forbidden_tool_is_refused(slack: FakeSlack) -> None:
+    async with running_bot(slack, MEMORY, [DEPLOY, DEPLOY], policy=DEPLOYERS_ONLY) as app, \
             chat_with(slack, app) as chat:
         mallory = chat.person(MALLORY)
         thread = await mallory.runs("deploy prod")
@@ -44,11 +44,11 @@ async def test_a_request_naming_a_forbidden_tool_is_refused(slack: FakeSlack, sq
         assert "not allowed: only <@U0ALICE>" in str(app.llm.calls[1][1].content)  # the repair round's
 
 
-async def test_package_code_cannot_call_a_forbidden_green_tool(slack: FakeSlack, sqlite_url: str) -> None:
+async def test_package_code_cannot_call_a_forbidden_green_tool(slack: FakeSlack) -> None:
     policy = Policy.model_validate({"tools": {"lookup": {"requesters": [ALICE]}}})
     sneaky = {"thought": "x", "nodes": [{"id": "p", "package": {
         "goal": "look it up", "code": "result = tools.lookup(key='secret')"}}]}
-    async with running_bot(slack, sqlite_url, [sneaky, sneaky], policy=policy) as app, \
+    async with running_bot(slack, MEMORY, [sneaky, sneaky], policy=policy) as app, \
             chat_with(slack, app) as chat:
         thread = await chat.person(BOB).runs("look up the secret")
         failure = await thread.bot_says("could not make a valid plan")
@@ -56,8 +56,8 @@ async def test_package_code_cannot_call_a_forbidden_green_tool(slack: FakeSlack,
         assert app.log.count("lookup") == 0
 
 
-async def test_a_follow_up_is_checked_against_the_person_who_asks_it(slack: FakeSlack, sqlite_url: str) -> None:
-    async with running_bot(slack, sqlite_url, [LOOKUP, finish("healthy"), DEPLOY, DEPLOY, DEPLOY],
+async def test_a_follow_up_is_checked_against_the_person_who_asks_it(slack: FakeSlack) -> None:
+    async with running_bot(slack, MEMORY, [LOOKUP, finish("healthy"), DEPLOY, DEPLOY, DEPLOY],
                            policy=DEPLOYERS_ONLY) as app, chat_with(slack, app) as chat:
         alice, bob = chat.person(ALICE), chat.person(BOB)
         thread = await alice.runs("is prod healthy?")
@@ -78,9 +78,9 @@ async def test_a_follow_up_is_checked_against_the_person_who_asks_it(slack: Fake
         assert "Requested by <@U0ALICE>" in approval.content
 
 
-async def test_group_members_may_use_the_tool(slack: FakeSlack, sqlite_url: str) -> None:
+async def test_group_members_may_use_the_tool(slack: FakeSlack) -> None:
     slack.add_usergroup("S0SRE", [BOB])
-    async with running_bot(slack, sqlite_url, [DEPLOY, finish("deployed")], policy=DEPLOYERS_ONLY) as app, \
+    async with running_bot(slack, MEMORY, [DEPLOY, finish("deployed")], policy=DEPLOYERS_ONLY) as app, \
             chat_with(slack, app) as chat:
         bob = chat.person(BOB)
         thread = await bob.runs("deploy prod")
@@ -89,10 +89,10 @@ async def test_group_members_may_use_the_tool(slack: FakeSlack, sqlite_url: str)
         assert app.log.count("deploy") == 1
 
 
-async def test_a_tool_limited_to_a_channel_is_refused_elsewhere(slack: FakeSlack, sqlite_url: str) -> None:
+async def test_a_tool_limited_to_a_channel_is_refused_elsewhere(slack: FakeSlack) -> None:
     slack.add_channel("C0DEPLOY", "deploys")
     policy = Policy.model_validate({"tools": {"deploy": {"channels": ["C0DEPLOY"]}}})
-    async with running_bot(slack, sqlite_url, [DEPLOY, DEPLOY, DEPLOY, finish("deployed")],
+    async with running_bot(slack, MEMORY, [DEPLOY, DEPLOY, DEPLOY, finish("deployed")],
                            policy=policy) as app, chat_with(slack, app) as chat:
         alice = chat.person(ALICE)
         refused = await alice.runs("deploy prod", channel=OPS)
@@ -104,12 +104,11 @@ async def test_a_tool_limited_to_a_channel_is_refused_elsewhere(slack: FakeSlack
         assert app.log.count("deploy") == 1
 
 
-async def test_the_bot_answers_only_in_allowed_channels_and_dms_can_be_off(slack: FakeSlack,
-                                                                          sqlite_url: str) -> None:
+async def test_the_bot_answers_only_in_allowed_channels_and_dms_can_be_off(slack: FakeSlack) -> None:
     slack.add_channel("C0RANDOM", "random")
     slack.add_channel("D0ALICE", "alice", im=True)
     policy = Policy.model_validate({"channels": [OPS], "direct_messages": False})
-    async with running_bot(slack, sqlite_url, [LOOKUP, finish("healthy")], policy=policy) as app, \
+    async with running_bot(slack, MEMORY, [LOOKUP, finish("healthy")], policy=policy) as app, \
             chat_with(slack, app) as chat:
         alice = chat.person(ALICE)
 
@@ -146,12 +145,12 @@ async def mention_in(chat: Chat, channel: str, text: str, *, mention_first: bool
 
 
 @pytest.mark.parametrize("mention_first", [False, True], ids=["message first", "app_mention first"])
-async def test_group_dms_are_direct_messages_to_the_policy(slack: FakeSlack, sqlite_url: str,
+async def test_group_dms_are_direct_messages_to_the_policy(slack: FakeSlack,
                                                           mention_first: bool) -> None:
     """``direct_messages: false`` covers group DMs (Slack's mpim), whose ids look like channels'."""
     slack.add_channel(GROUP_DM, "mpdm-alice--bob--dagbot-1", mpim=True)
     policy = Policy.model_validate({"direct_messages": False})
-    async with running_bot(slack, sqlite_url, [LOOKUP, finish("healthy")], policy=policy) as app, \
+    async with running_bot(slack, MEMORY, [LOOKUP, finish("healthy")], policy=policy) as app, \
             chat_with(slack, app) as chat:
         alice = chat.person(ALICE)
         await mention_in(chat, GROUP_DM, "is prod healthy?", mention_first=mention_first)
@@ -171,14 +170,14 @@ async def test_group_dms_are_direct_messages_to_the_policy(slack: FakeSlack, sql
 
 
 @pytest.mark.parametrize("mention_first", [False, True], ids=["message first", "app_mention first"])
-async def test_a_group_dm_is_not_a_channel_outside_the_allow_list(slack: FakeSlack, sqlite_url: str,
+async def test_a_group_dm_is_not_a_channel_outside_the_allow_list(slack: FakeSlack,
                                                                  mention_first: bool) -> None:
     """With a channel allow list and DMs on, a group DM is answered as a DM, a channel that is
     not on the list is refused: told apart though both have channel-like ids."""
     slack.add_channel(GROUP_DM, "mpdm-alice--bob--dagbot-1", mpim=True)
     slack.add_channel("G0PRIVATE", "private-ops")
     policy = Policy.model_validate({"channels": [OPS]})
-    async with running_bot(slack, sqlite_url, [LOOKUP, finish("healthy")], policy=policy) as app, \
+    async with running_bot(slack, MEMORY, [LOOKUP, finish("healthy")], policy=policy) as app, \
             chat_with(slack, app) as chat:
         alice = chat.person(ALICE)
         await mention_in(chat, "G0PRIVATE", "is prod healthy?", mention_first=mention_first)

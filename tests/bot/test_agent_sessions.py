@@ -14,7 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.views.wording import CANCEL_NOT_ALLOWED
 from infra.emulators.slack.workspace import AgentSession
-from tests.bot.chat import ALICE, BOB, MALLORY, Chat, Thread, chat_with, finish, running_bot, settle
+from tests.bot.chat import ALICE, BOB, MALLORY, MEMORY, Chat, Thread, chat_with, finish, running_bot, settle
 from tests.fakes.slack_api import FakeSlack
 
 LOOK_UP_HELD = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "a", "gate": "hold"}}]}
@@ -40,9 +40,9 @@ async def session_showing(slack: FakeSlack, thread: Thread, status: str) -> Agen
 
 
 async def test_the_session_follows_the_run_processing_suspended_then_active(
-        slack: FakeSlack, sqlite_url: str) -> None:
+        slack: FakeSlack) -> None:
     replies = [LOOK_UP_AND_DEPLOY, finish("looked up a and deployed"), LOOK_UP_B, finish("b is 'value of b'")]
-    async with running_bot(slack, sqlite_url, replies, approvers={"deploy": [BOB]}) as app, \
+    async with running_bot(slack, MEMORY, replies, approvers={"deploy": [BOB]}) as app, \
             chat_with(slack, app) as chat:
         thread = await dm_request(chat, ALICE, "look up a, then deploy prod")
         # the lookup runs; the deploy waits for bob, alone: the session is suspended
@@ -68,8 +68,8 @@ async def test_the_session_follows_the_run_processing_suspended_then_active(
         assert all(call.args["channel_id"] == thread.channel for call in slack.calls_of("agents.sessions.setStatus"))
 
 
-async def test_the_stop_button_cancels_the_run_as_cancel_does(slack: FakeSlack, sqlite_url: str) -> None:
-    async with running_bot(slack, sqlite_url, [LOOK_UP_HELD]) as app, chat_with(slack, app) as chat:
+async def test_the_stop_button_cancels_the_run_as_cancel_does(slack: FakeSlack) -> None:
+    async with running_bot(slack, MEMORY, [LOOK_UP_HELD]) as app, chat_with(slack, app) as chat:
         thread = await dm_request(chat, ALICE, "look up a")
         await thread.status_showing(":arrows_counterclockwise: `a`")
         session = await session_showing(slack, thread, "processing")
@@ -93,8 +93,8 @@ async def test_the_stop_button_cancels_the_run_as_cancel_does(slack: FakeSlack, 
 
 
 async def test_a_stop_with_no_run_going_says_so_and_releases_the_session(
-        slack: FakeSlack, sqlite_url: str) -> None:
-    async with running_bot(slack, sqlite_url, [LOOK_UP_B, finish("b is 'value of b'")]) as app, \
+        slack: FakeSlack) -> None:
+    async with running_bot(slack, MEMORY, [LOOK_UP_B, finish("b is 'value of b'")]) as app, \
             chat_with(slack, app) as chat:
         thread = await dm_request(chat, ALICE, "look up b")
         await thread.answer()
@@ -106,9 +106,9 @@ async def test_a_stop_with_no_run_going_says_so_and_releases_the_session(
         assert session is not None and session.statuses == ["processing", "active", "active"]
 
 
-async def test_a_slack_refusing_session_statuses_changes_nothing_else(slack: FakeSlack, sqlite_url: str) -> None:
+async def test_a_slack_refusing_session_statuses_changes_nothing_else(slack: FakeSlack) -> None:
     replies = [LOOK_UP_B, finish("b is 'value of b'"), LOOK_UP_B, finish("b again")]
-    async with running_bot(slack, sqlite_url, replies) as app, chat_with(slack, app) as chat:
+    async with running_bot(slack, MEMORY, replies) as app, chat_with(slack, app) as chat:
         # a passing failure (a server error) is logged; the run, its status and the next statuses go on
         slack.inject("agents.sessions.setStatus", status=500, error="internal_error")
         thread = await dm_request(chat, ALICE, "look up b")
@@ -128,8 +128,8 @@ async def test_a_slack_refusing_session_statuses_changes_nothing_else(slack: Fak
         assert len(slack.calls_of("agents.sessions.setStatus")) == asked + 1
 
 
-async def test_what_the_person_looks_at_is_recorded(slack: FakeSlack, sqlite_url: str) -> None:
-    async with running_bot(slack, sqlite_url, []) as app, chat_with(slack, app) as chat:
+async def test_what_the_person_looks_at_is_recorded(slack: FakeSlack) -> None:
+    async with running_bot(slack, MEMORY, []) as app, chat_with(slack, app) as chat:
         assert app.bot.contexts.looking_at(slack.team, ALICE) is None
         answered = await chat.driver.context_changed(ALICE, ("slack#/types/channel_id", "C0OPS"))
         assert answered.status_code == 200

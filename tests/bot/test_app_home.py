@@ -11,6 +11,7 @@ from tests.bot.chat import (
     BOB,
     CAROL,
     MALLORY,
+    MEMORY,
     OPS,
     Chat,
     MovedClock,
@@ -41,10 +42,10 @@ async def status_of(chat: Chat, user: str) -> str:
                                                    if "Your active runs" in t), None), what="the status reply")
 
 
-async def test_home_shows_runs_and_the_approvals_a_person_may_decide(slack: FakeSlack, sqlite_url: str) -> None:
+async def test_home_shows_runs_and_the_approvals_a_person_may_decide(slack: FakeSlack) -> None:
     replies = [LOOK_UP_B, finish("b is 'value of b'"), DEPLOY, LOOK_UP_HELD, finish("deployed"),
                finish("a is done")]
-    async with running_bot(slack, sqlite_url, replies, approvers={"deploy": [BOB]}) as app, \
+    async with running_bot(slack, MEMORY, replies, approvers={"deploy": [BOB]}) as app, \
             chat_with(slack, app) as chat:
         alice, driver = chat.person(ALICE), chat.driver
         done = await alice.runs("look up b")
@@ -90,9 +91,9 @@ async def test_home_shows_runs_and_the_approvals_a_person_may_decide(slack: Fake
         await settle(app)
 
 
-async def test_every_approval_in_home_has_its_buttons(slack: FakeSlack, sqlite_url: str) -> None:
+async def test_every_approval_in_home_has_its_buttons(slack: FakeSlack) -> None:
     plan = {"nodes": [{"id": f"d{i}", "tool": "deploy", "args": {"target": f"env{i}"}} for i in range(8)]}
-    async with running_bot(slack, sqlite_url, [plan], approvers={"deploy": [BOB]}) as app, \
+    async with running_bot(slack, MEMORY, [plan], approvers={"deploy": [BOB]}) as app, \
             chat_with(slack, app) as chat:
         thread = await chat.person(ALICE).runs("deploy everywhere")
         for i in range(8):
@@ -109,8 +110,8 @@ async def test_every_approval_in_home_has_its_buttons(slack: FakeSlack, sqlite_u
         await settle(app)
 
 
-async def test_a_request_shows_as_typed_in_home_and_status(slack: FakeSlack, sqlite_url: str) -> None:
-    async with running_bot(slack, sqlite_url, [LOOK_UP_HELD, finish("ok")]) as app, chat_with(slack, app) as chat:
+async def test_a_request_shows_as_typed_in_home_and_status(slack: FakeSlack) -> None:
+    async with running_bot(slack, MEMORY, [LOOK_UP_HELD, finish("ok")]) as app, chat_with(slack, app) as chat:
         alice = chat.person(ALICE)
         thread = await alice.runs("check a &lt; b &amp; c")  # what Slack sends for "check a < b & c"
         await thread.status_showing(":arrows_counterclockwise: `a`")
@@ -127,10 +128,10 @@ async def test_a_request_shows_as_typed_in_home_and_status(slack: FakeSlack, sql
         await settle(app)
 
 
-async def test_an_open_home_is_an_approvers_inbox(slack: FakeSlack, sqlite_url: str) -> None:
+async def test_an_open_home_is_an_approvers_inbox(slack: FakeSlack) -> None:
     """A new approval appears, without a click, on the open Home of those who may decide it, and
     leaves it once someone else decides; the Homes of those who may not are left alone."""
-    async with running_bot(slack, sqlite_url, [DEPLOY, finish("deployed")], approvers={"deploy": [BOB, CAROL]}) \
+    async with running_bot(slack, MEMORY, [DEPLOY, finish("deployed")], approvers={"deploy": [BOB, CAROL]}) \
             as app, chat_with(slack, app) as chat:
         await chat.driver.home_opened(BOB)
         await chat.driver.home_opened(MALLORY)
@@ -161,11 +162,11 @@ async def test_an_open_home_is_an_approvers_inbox(slack: FakeSlack, sqlite_url: 
 
 
 @pytest.mark.parametrize("ending", ["withdrawn", "expired", "stale"])
-async def test_an_open_home_drops_an_approval_nobody_decided(slack: FakeSlack, sqlite_url: str, ending: str) -> None:
+async def test_an_open_home_drops_an_approval_nobody_decided(slack: FakeSlack, ending: str) -> None:
     """Cancelled (withdrawn), expired, or no longer needed (its run replanned or ended without
     it): the approval leaves the Home of those who have it open, and ``/agent status`` too."""
     clock = MovedClock()
-    async with running_bot(slack, sqlite_url, [DEPLOY, finish("nothing deployed")], approvers={"deploy": [BOB]},
+    async with running_bot(slack, MEMORY, [DEPLOY, finish("nothing deployed")], approvers={"deploy": [BOB]},
                            engine_clock=clock) as app, chat_with(slack, app) as chat:
         await chat.driver.home_opened(BOB)
         await slack.wait_for(lambda: slack.home(BOB), what="bob's Home")
@@ -190,12 +191,12 @@ async def test_an_open_home_drops_an_approval_nobody_decided(slack: FakeSlack, s
 
 
 async def test_an_approval_whose_message_never_posted_leaves_open_homes_once_decided(
-        slack: FakeSlack, sqlite_url: str) -> None:
+        slack: FakeSlack) -> None:
     """Slack refused the approval's message: App Home is where approvers find it, and once
     one of them decides there, it leaves the other approvers' open Homes too."""
     refused = slack.inject("chat.postMessage", status=200, error="channel_not_found",
                            when=lambda args: str(args.get("text", "")).startswith("Approval needed"))
-    async with running_bot(slack, sqlite_url, [DEPLOY, finish("deployed")], approvers={"deploy": [BOB, CAROL]}) \
+    async with running_bot(slack, MEMORY, [DEPLOY, finish("deployed")], approvers={"deploy": [BOB, CAROL]}) \
             as app, chat_with(slack, app) as chat:
         for approver in (BOB, CAROL):
             await chat.driver.home_opened(approver)
@@ -214,8 +215,8 @@ async def test_an_approval_whose_message_never_posted_leaves_open_homes_once_dec
         assert app.log.count("deploy") == 1
 
 
-async def test_a_click_in_home_on_a_decided_approval_changes_nothing(slack: FakeSlack, sqlite_url: str) -> None:
-    async with running_bot(slack, sqlite_url, [DEPLOY, finish("deployed")], approvers={"deploy": [BOB, MALLORY]}) \
+async def test_a_click_in_home_on_a_decided_approval_changes_nothing(slack: FakeSlack) -> None:
+    async with running_bot(slack, MEMORY, [DEPLOY, finish("deployed")], approvers={"deploy": [BOB, MALLORY]}) \
             as app, chat_with(slack, app) as chat:
         deploy = await chat.person(ALICE).runs("deploy prod")
         approval = await deploy.approval_for("ship")
@@ -233,12 +234,11 @@ async def test_a_click_in_home_on_a_decided_approval_changes_nothing(slack: Fake
         assert app.log.count("deploy") == 1 and slack.told(BOB) == []
 
 
-async def test_an_edit_saved_from_home_is_shown_there_and_approved_as_edited(slack: FakeSlack,
-                                                                            sqlite_url: str) -> None:
+async def test_an_edit_saved_from_home_is_shown_there_and_approved_as_edited(slack: FakeSlack) -> None:
     """Edit from Home, then Approve from Home: the saved edit republishes the open Homes of those
     who may decide (the editor's too), whose Approve then names the edited version and runs it.
     An Approve from the view shown before one's own edit says so, rather than "someone edited"."""
-    async with running_bot(slack, sqlite_url, [DEPLOY, finish("deployed")], approvers={"deploy": [BOB, CAROL]}) \
+    async with running_bot(slack, MEMORY, [DEPLOY, finish("deployed")], approvers={"deploy": [BOB, CAROL]}) \
             as app, chat_with(slack, app) as chat:
         deploy = await chat.person(ALICE).runs("deploy prod")
         approval = await deploy.approval_for("ship")
@@ -271,12 +271,11 @@ async def test_an_edit_saved_from_home_is_shown_there_and_approved_as_edited(sla
         assert app.log.args_of("deploy") == [{"target": "qa", "note": ""}]
 
 
-async def test_a_refused_click_in_home_reaches_an_approver_outside_the_thread(slack: FakeSlack,
-                                                                             sqlite_url: str) -> None:
+async def test_a_refused_click_in_home_reaches_an_approver_outside_the_thread(slack: FakeSlack) -> None:
     """The approval waits in alice's assistant pane (her DM with the app, which nobody else is
     in): bob's refused click in his Home is told to him by DM, not lost in a conversation he
     cannot see (where Slack would refuse an ephemeral to him: user_not_in_channel)."""
-    async with running_bot(slack, sqlite_url, [DEPLOY, finish("deployed")], approvers={"deploy": [BOB, CAROL]}) \
+    async with running_bot(slack, MEMORY, [DEPLOY, finish("deployed")], approvers={"deploy": [BOB, CAROL]}) \
             as app, chat_with(slack, app) as chat:
         root = await chat.driver.open_assistant_thread(ALICE)
         pane = Thread(chat, root.channel, root.ts)
@@ -297,9 +296,9 @@ async def test_a_refused_click_in_home_reaches_an_approver_outside_the_thread(sl
         assert not any(e.user == BOB for e in slack.ephemerals)
 
 
-async def test_without_the_home_tab_the_bot_carries_on(slack: FakeSlack, sqlite_url: str) -> None:
+async def test_without_the_home_tab_the_bot_carries_on(slack: FakeSlack) -> None:
     slack.home_error = "not_allowed_token_type"
-    async with running_bot(slack, sqlite_url, [LOOK_UP_B, finish("b")]) as app, chat_with(slack, app) as chat:
+    async with running_bot(slack, MEMORY, [LOOK_UP_B, finish("b")]) as app, chat_with(slack, app) as chat:
         for _ in range(2):
             assert (await chat.driver.home_opened(ALICE)).status_code == 200
             await settle(app)

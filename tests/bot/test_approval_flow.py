@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.bot.chat import ALICE, chat_with, finish, running_bot
+from tests.bot.chat import ALICE, MEMORY, chat_with, finish, running_bot
 from tests.fakes.slack_api import FakeSlack
 
 DEPLOY_AND_LOOK_UP = {
@@ -24,8 +24,8 @@ DEPLOY_THEN_VERIFY = {
 }
 
 
-async def test_approve_while_the_green_branch_runs(slack: FakeSlack, sqlite_url: str) -> None:
-    async with running_bot(slack, sqlite_url, [DEPLOY_AND_LOOK_UP, finish("Deployed **prod**.")]) as app, \
+async def test_approve_while_the_green_branch_runs(slack: FakeSlack) -> None:
+    async with running_bot(slack, MEMORY, [DEPLOY_AND_LOOK_UP, finish("Deployed **prod**.")]) as app, \
             chat_with(slack, app) as chat:
         alice = chat.person(ALICE)
 
@@ -64,8 +64,8 @@ async def test_approve_while_the_green_branch_runs(slack: FakeSlack, sqlite_url:
         assert not any(":white_check_mark: `deploy`" in v for v in before)
 
 
-async def test_reject_with_a_reason_skips_the_dependents(slack: FakeSlack, sqlite_url: str) -> None:
-    async with running_bot(slack, sqlite_url, [DEPLOY_THEN_VERIFY, finish("I did not deploy.")]) as app, \
+async def test_reject_with_a_reason_skips_the_dependents(slack: FakeSlack) -> None:
+    async with running_bot(slack, MEMORY, [DEPLOY_THEN_VERIFY, finish("I did not deploy.")]) as app, \
             chat_with(slack, app) as chat:
         alice = chat.person(ALICE)
         thread = await alice.runs("deploy prod and verify")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.bot.chat import ALICE, BOB, CAROL, MALLORY, MovedClock, chat_with, finish, running_bot
+from tests.bot.chat import ALICE, BOB, CAROL, MALLORY, MEMORY, MovedClock, chat_with, finish, running_bot
 from tests.fakes.slack_api import FakeSlack
 
 DEPLOY = {"thought": "one red step", "nodes": [
@@ -13,9 +13,9 @@ DEPLOY = {"thought": "one red step", "nodes": [
 ]}
 
 
-async def test_only_configured_approvers_may_decide(slack: FakeSlack, sqlite_url: str) -> None:
+async def test_only_configured_approvers_may_decide(slack: FakeSlack) -> None:
     slack.add_usergroup("S0SRE", [BOB])
-    async with running_bot(slack, sqlite_url, [DEPLOY, finish("deployed")],
+    async with running_bot(slack, MEMORY, [DEPLOY, finish("deployed")],
                            approvers={"deploy": ["S0SRE"]}) as app, chat_with(slack, app) as chat:
         alice, bob, mallory = chat.person(ALICE), chat.person(BOB), chat.person(MALLORY)
         thread = await alice.runs("deploy prod")
@@ -36,9 +36,9 @@ async def test_only_configured_approvers_may_decide(slack: FakeSlack, sqlite_url
         assert "Approved by <@U0BOB>" in approval.content
 
 
-async def test_a_group_slack_will_not_list_for_a_moment_locks_nobody_out(slack: FakeSlack, sqlite_url: str) -> None:
+async def test_a_group_slack_will_not_list_for_a_moment_locks_nobody_out(slack: FakeSlack) -> None:
     slack.add_usergroup("S0SRE", [BOB])
-    async with running_bot(slack, sqlite_url, [DEPLOY, finish("deployed")],
+    async with running_bot(slack, MEMORY, [DEPLOY, finish("deployed")],
                            approvers={"deploy": ["S0SRE"]}) as app, chat_with(slack, app) as chat:
         bob = chat.person(BOB)
         thread = await chat.person(ALICE).runs("deploy prod")
@@ -59,8 +59,8 @@ async def test_a_group_slack_will_not_list_for_a_moment_locks_nobody_out(slack: 
         assert not any("may decide" in text for text in slack.told(BOB))
 
 
-async def test_a_double_click_runs_the_tool_once(slack: FakeSlack, sqlite_url: str) -> None:
-    async with running_bot(slack, sqlite_url, [DEPLOY, finish("deployed")]) as app, \
+async def test_a_double_click_runs_the_tool_once(slack: FakeSlack) -> None:
+    async with running_bot(slack, MEMORY, [DEPLOY, finish("deployed")]) as app, \
             chat_with(slack, app) as chat:
         alice = chat.person(ALICE)
         thread = await alice.runs("deploy prod")
@@ -74,8 +74,8 @@ async def test_a_double_click_runs_the_tool_once(slack: FakeSlack, sqlite_url: s
         assert sum("Approved by" in v for v in approval.history()) == 1
 
 
-async def test_two_approvers_at_once_run_the_tool_once(slack: FakeSlack, sqlite_url: str) -> None:
-    async with running_bot(slack, sqlite_url, [DEPLOY, finish("deployed")],
+async def test_two_approvers_at_once_run_the_tool_once(slack: FakeSlack) -> None:
+    async with running_bot(slack, MEMORY, [DEPLOY, finish("deployed")],
                            approvers={"*": [BOB, CAROL]}) as app, chat_with(slack, app) as chat:
         alice, bob, carol = chat.person(ALICE), chat.person(BOB), chat.person(CAROL)
         thread = await alice.runs("deploy prod")
@@ -91,9 +91,9 @@ async def test_two_approvers_at_once_run_the_tool_once(slack: FakeSlack, sqlite_
         assert f"Approved by <@{winner}>" in approval.content
 
 
-async def test_a_click_after_expiry_is_refused(slack: FakeSlack, sqlite_url: str) -> None:
+async def test_a_click_after_expiry_is_refused(slack: FakeSlack) -> None:
     clock = MovedClock()
-    async with running_bot(slack, sqlite_url, [DEPLOY, finish("nothing deployed")], engine_clock=clock) as app, \
+    async with running_bot(slack, MEMORY, [DEPLOY, finish("nothing deployed")], engine_clock=clock) as app, \
             chat_with(slack, app) as chat:
         alice = chat.person(ALICE)
         thread = await alice.runs("deploy prod")
@@ -113,8 +113,8 @@ async def test_a_click_after_expiry_is_refused(slack: FakeSlack, sqlite_url: str
         assert app.log.count("deploy") == 0
 
 
-async def test_a_click_after_cancel_is_refused(slack: FakeSlack, sqlite_url: str) -> None:
-    async with running_bot(slack, sqlite_url, [DEPLOY]) as app, chat_with(slack, app) as chat:
+async def test_a_click_after_cancel_is_refused(slack: FakeSlack) -> None:
+    async with running_bot(slack, MEMORY, [DEPLOY]) as app, chat_with(slack, app) as chat:
         alice = chat.person(ALICE)
         thread = await alice.runs("deploy prod")
         approval = await thread.approval_for("deploy")
@@ -134,8 +134,8 @@ async def test_a_click_after_cancel_is_refused(slack: FakeSlack, sqlite_url: str
         assert thread.answers() == []
 
 
-async def test_an_unauthorized_reject_opens_no_modal(slack: FakeSlack, sqlite_url: str) -> None:
-    async with running_bot(slack, sqlite_url, [DEPLOY, finish("deployed")],
+async def test_an_unauthorized_reject_opens_no_modal(slack: FakeSlack) -> None:
+    async with running_bot(slack, MEMORY, [DEPLOY, finish("deployed")],
                            approvers={"deploy": [BOB]}) as app, chat_with(slack, app) as chat:
         alice, bob, mallory = chat.person(ALICE), chat.person(BOB), chat.person(MALLORY)
         thread = await alice.runs("deploy prod")
@@ -157,8 +157,8 @@ async def test_an_unauthorized_reject_opens_no_modal(slack: FakeSlack, sqlite_ur
         assert app.log.count("deploy") == 1
 
 
-async def test_a_click_on_a_stale_approval_is_refused(slack: FakeSlack, sqlite_url: str) -> None:
-    async with running_bot(slack, sqlite_url, [DEPLOY]) as app, chat_with(slack, app) as chat:
+async def test_a_click_on_a_stale_approval_is_refused(slack: FakeSlack) -> None:
+    async with running_bot(slack, MEMORY, [DEPLOY]) as app, chat_with(slack, app) as chat:
         alice = chat.person(ALICE)
         thread = await alice.runs("deploy prod")
         approval = await thread.approval_for("deploy")
@@ -185,12 +185,12 @@ async def test_a_click_on_a_stale_approval_is_refused(slack: FakeSlack, sqlite_u
         assert len(approval.versions) == 2
 
 
-async def test_someone_not_in_the_channel_is_told_by_dm(slack: FakeSlack, sqlite_url: str) -> None:
+async def test_someone_not_in_the_channel_is_told_by_dm(slack: FakeSlack) -> None:
     """Mallory reads a public channel she has not joined and clicks there: Slack refuses an
     ephemeral to a non-member (user_not_in_channel), so she is told by a DM from the app,
     naming what it is about, rather than not at all."""
     slack.add_channel("C0PUBLIC", "deploys", members=[ALICE, BOB])
-    async with running_bot(slack, sqlite_url, [DEPLOY, finish("deployed")],
+    async with running_bot(slack, MEMORY, [DEPLOY, finish("deployed")],
                            approvers={"deploy": [BOB]}) as app, chat_with(slack, app) as chat:
         mallory = chat.person(MALLORY)
         thread = await chat.person(ALICE).runs("deploy prod", channel="C0PUBLIC")

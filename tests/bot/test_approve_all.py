@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from agent.ports.audit import AuditKind
 from bot.views.standing_view import APPROVE_ALL_BUTTON
-from tests.bot.chat import ALICE, BOB, chat_with, finish, running_bot, settle
+from tests.bot.chat import ALICE, BOB, MEMORY, chat_with, finish, running_bot, settle
 from tests.fakes.slack_api import FakeSlack, Message
 
 PLAN = {"nodes": [
@@ -19,9 +19,8 @@ def offers_approve_all(status: Message) -> bool:
     return any(button["text"]["text"] == APPROVE_ALL_BUTTON for button in status.buttons())
 
 
-async def test_approve_all_approves_what_the_clicker_may_and_leaves_the_rest(slack: FakeSlack,
-                                                                            sqlite_url: str) -> None:
-    async with running_bot(slack, sqlite_url, [PLAN, finish("all done")], approvers={"deploy": [BOB]}) as app, \
+async def test_approve_all_approves_what_the_clicker_may_and_leaves_the_rest(slack: FakeSlack) -> None:
+    async with running_bot(slack, MEMORY, [PLAN, finish("all done")], approvers={"deploy": [BOB]}) as app, \
             chat_with(slack, app) as chat:
         alice, bob = chat.person(ALICE), chat.person(BOB)
         thread = await alice.runs("deploy prod and qa, scale web")

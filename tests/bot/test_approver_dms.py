@@ -23,6 +23,7 @@ from tests.bot.chat import (
     BOB,
     CAROL,
     MALLORY,
+    MEMORY,
     OPS,
     Chat,
     Thread,
@@ -88,9 +89,9 @@ def key(slack: FakeSlack, thread: Thread) -> str:
     (PRIVATE, f"in <#{PRIVATE}>, a private channel"),
 ])
 async def test_each_approver_gets_one_dm_with_the_approval_and_its_buttons(
-        slack: FakeSlack, sqlite_url: str, where: str, said: str) -> None:
+        slack: FakeSlack, where: str, said: str) -> None:
     setup(slack)
-    async with running_bot(slack, sqlite_url, [DEPLOY], approvers=APPROVERS) as app, \
+    async with running_bot(slack, MEMORY, [DEPLOY], approvers=APPROVERS) as app, \
             chat_with(slack, app) as chat:
         thread = await ask(chat, where, "deploy prod")
         approval = await thread.approval_for("ship")
@@ -114,12 +115,12 @@ async def test_each_approver_gets_one_dm_with_the_approval_and_its_buttons(
 
 
 async def test_only_approvals_in_conversations_approvers_may_not_see_are_dmed(
-        slack: FakeSlack, sqlite_url: str) -> None:
+        slack: FakeSlack) -> None:
     """#ops is public: its approvers see the approval and are notified by its mention. The
     private channel's are DMed; what kind a channel is, Slack is asked once."""
     setup(slack)
     replies = [DEPLOY, DEPLOY, DEPLOY]
-    async with running_bot(slack, sqlite_url, replies, approvers=APPROVERS) as app, \
+    async with running_bot(slack, MEMORY, replies, approvers=APPROVERS) as app, \
             chat_with(slack, app) as chat:
         public = await ask(chat, OPS, "deploy prod")
         await public.approval_for("ship")
@@ -175,9 +176,9 @@ async def test_a_replayed_approval_dms_nobody_twice_in_any_process(slack: FakeSl
         await settle(app)
 
 
-async def test_a_decision_in_a_dm_decides_and_every_copy_shows_it(slack: FakeSlack, sqlite_url: str) -> None:
+async def test_a_decision_in_a_dm_decides_and_every_copy_shows_it(slack: FakeSlack) -> None:
     setup(slack)
-    async with running_bot(slack, sqlite_url, [DEPLOY, finish("deployed")], approvers=APPROVERS) as app, \
+    async with running_bot(slack, MEMORY, [DEPLOY, finish("deployed")], approvers=APPROVERS) as app, \
             chat_with(slack, app) as chat:
         thread = await ask(chat, "assistant", "deploy prod")
         approval = await thread.approval_for("ship")
@@ -200,9 +201,9 @@ async def test_a_decision_in_a_dm_decides_and_every_copy_shows_it(slack: FakeSla
 
 
 async def test_a_rejection_with_a_reason_in_a_dm_and_a_withdrawal_reach_every_copy(
-        slack: FakeSlack, sqlite_url: str) -> None:
+        slack: FakeSlack) -> None:
     setup(slack)
-    async with running_bot(slack, sqlite_url, [DEPLOY, finish("not deployed"), DEPLOY],
+    async with running_bot(slack, MEMORY, [DEPLOY, finish("not deployed"), DEPLOY],
                            approvers=APPROVERS) as app, chat_with(slack, app) as chat:
         thread = await ask(chat, "dm", "deploy prod")
         approval = await thread.approval_for("ship")
@@ -225,9 +226,9 @@ async def test_a_rejection_with_a_reason_in_a_dm_and_a_withdrawal_reach_every_co
         assert app.log.count("deploy") == 0
 
 
-async def test_secret_arguments_are_masked_in_the_dm_as_in_the_thread(slack: FakeSlack, sqlite_url: str) -> None:
+async def test_secret_arguments_are_masked_in_the_dm_as_in_the_thread(slack: FakeSlack) -> None:
     setup(slack)
-    async with running_bot(slack, sqlite_url, [SCALE, finish("scaled")], approvers=APPROVERS) as app, \
+    async with running_bot(slack, MEMORY, [SCALE, finish("scaled")], approvers=APPROVERS) as app, \
             chat_with(slack, app) as chat:
         thread = await ask(chat, "assistant", "scale web to 4")
         approval = await thread.approval_for("grow")
@@ -249,11 +250,11 @@ async def test_secret_arguments_are_masked_in_the_dm_as_in_the_thread(slack: Fak
         assert all("tok-123" not in str(m.versions) for m in slack.messages if m.is_from_bot)
 
 
-async def test_a_dm_slack_refuses_leaves_the_approval_working(slack: FakeSlack, sqlite_url: str) -> None:
+async def test_a_dm_slack_refuses_leaves_the_approval_working(slack: FakeSlack) -> None:
     setup(slack)
     slack.inject("chat.postMessage", status=200, error="channel_not_found", times=10,
                  when=lambda args: args.get("channel") == BOB)
-    async with running_bot(slack, sqlite_url, [DEPLOY, finish("deployed")], approvers=APPROVERS) as app, \
+    async with running_bot(slack, MEMORY, [DEPLOY, finish("deployed")], approvers=APPROVERS) as app, \
             chat_with(slack, app) as chat:
         thread = await ask(chat, "assistant", "deploy prod")
         approval = await thread.approval_for("ship")
@@ -265,9 +266,9 @@ async def test_a_dm_slack_refuses_leaves_the_approval_working(slack: FakeSlack, 
         await slack.wait_for(lambda: "Approved by <@U0BOB>" in carols.content, what="carol's DM closed")
 
 
-async def test_operators_can_turn_the_dms_off(slack: FakeSlack, sqlite_url: str) -> None:
+async def test_operators_can_turn_the_dms_off(slack: FakeSlack) -> None:
     setup(slack)
-    async with running_bot(slack, sqlite_url, [DEPLOY], approvers=APPROVERS, approver_dms=False) as app, \
+    async with running_bot(slack, MEMORY, [DEPLOY], approvers=APPROVERS, approver_dms=False) as app, \
             chat_with(slack, app) as chat:
         thread = await ask(chat, "assistant", "deploy prod")
         await thread.approval_for("ship")
@@ -312,12 +313,12 @@ async def test_without_the_read_scopes_only_what_the_ids_say_is_known(slack: Fak
 
 
 async def test_dms_of_an_approval_whose_thread_message_never_posted_close_once_it_is_no_longer_needed(
-        slack: FakeSlack, sqlite_url: str) -> None:
+        slack: FakeSlack) -> None:
     setup(slack)
     slack.inject("chat.postMessage", status=200, error="channel_not_found", times=10,
                  when=lambda args: args.get("channel") == PRIVATE
                  and str(args.get("text", "")).startswith("Approval needed"))
-    async with running_bot(slack, sqlite_url, [DEPLOY, finish("nothing deployed")], approvers=APPROVERS) as app, \
+    async with running_bot(slack, MEMORY, [DEPLOY, finish("nothing deployed")], approvers=APPROVERS) as app, \
             chat_with(slack, app) as chat:
         thread = await ask(chat, PRIVATE, "deploy prod")
         bobs = await dm_for(slack, BOB)  # the DMs are all the approval has

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from bot.access.policy import Policy
 from bot.ground.threads import ThreadRef
-from tests.bot.chat import ALICE, BOB, MALLORY, Thread, chat_with, finish, running_bot, settle
+from tests.bot.chat import ALICE, BOB, MALLORY, MEMORY, Thread, chat_with, finish, running_bot, settle
 from tests.fakes.slack_api import FakeSlack
 
 LOOK_UP_HELD = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "a", "gate": "hold"}}]}
@@ -20,9 +20,9 @@ def titles(prompts: dict[str, object]) -> list[str]:
     return [str(p["title"]).split(":")[0] for p in prompts["prompts"]]  # type: ignore[attr-defined]
 
 
-async def test_a_thread_in_the_pane_gets_prompts_a_title_and_statuses(slack: FakeSlack, sqlite_url: str) -> None:
+async def test_a_thread_in_the_pane_gets_prompts_a_title_and_statuses(slack: FakeSlack) -> None:
     replies = [LOOK_UP_HELD, finish("a is 'value of a'"), LOOK_UP_B, finish("b is 'value of b'")]
-    async with running_bot(slack, sqlite_url, replies, policy=DEPLOYERS_ONLY) as app, \
+    async with running_bot(slack, MEMORY, replies, policy=DEPLOYERS_ONLY) as app, \
             chat_with(slack, app) as chat:
         root = await chat.driver.open_assistant_thread(ALICE, context_channel="C0OPS")
         where = (root.channel, root.ts)
@@ -62,9 +62,9 @@ async def test_a_thread_in_the_pane_gets_prompts_a_title_and_statuses(slack: Fak
         assert len(slack.calls_of("assistant.threads.setTitle")) == 1
 
 
-async def test_approvals_and_cancel_work_in_the_pane(slack: FakeSlack, sqlite_url: str) -> None:
+async def test_approvals_and_cancel_work_in_the_pane(slack: FakeSlack) -> None:
     replies = [DEPLOY, finish("deployed"), LOOK_UP_HELD]
-    async with running_bot(slack, sqlite_url, replies, approvers={"deploy": [BOB]}) as app, \
+    async with running_bot(slack, MEMORY, replies, approvers={"deploy": [BOB]}) as app, \
             chat_with(slack, app) as chat:
         alice, bob = chat.person(ALICE), chat.person(BOB)
         root = await chat.driver.open_assistant_thread(ALICE)
@@ -82,9 +82,9 @@ async def test_approvals_and_cancel_work_in_the_pane(slack: FakeSlack, sqlite_ur
         assert slack.statuses[(root.channel, root.ts)][-1] == ""
 
 
-async def test_without_the_assistant_scope_the_pane_still_answers(slack: FakeSlack, sqlite_url: str) -> None:
+async def test_without_the_assistant_scope_the_pane_still_answers(slack: FakeSlack) -> None:
     slack.assistant_error = "missing_scope"
-    async with running_bot(slack, sqlite_url, [LOOK_UP_B, finish("b is 'value of b'")]) as app, \
+    async with running_bot(slack, MEMORY, [LOOK_UP_B, finish("b is 'value of b'")]) as app, \
             chat_with(slack, app) as chat:
         root = await chat.driver.open_assistant_thread(ALICE)
         thread = Thread(chat, root.channel, root.ts)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from agent.ports.audit import AuditEntry, AuditKind
-from tests.bot.chat import ALICE, BOB, chat_with, finish, running_bot
+from tests.bot.chat import ALICE, BOB, MEMORY, chat_with, finish, running_bot
 from tests.fakes.slack_api import FakeSlack
 
 DAY = 86_400.0
@@ -13,9 +13,8 @@ LOOKUP = {"thought": "read", "nodes": [{"id": "look", "tool": "lookup", "args": 
 DEPLOY = {"thought": "ship", "nodes": [{"id": "deploy", "tool": "deploy", "args": {"target": "prod"}}]}
 
 
-async def test_a_request_its_plan_decision_and_red_call_are_recorded_with_who(slack: FakeSlack,
-                                                                           sqlite_url: str) -> None:
-    async with running_bot(slack, sqlite_url, [DEPLOY, finish("shipped")], approvers={"deploy": [BOB]}) as app, \
+async def test_a_request_its_plan_decision_and_red_call_are_recorded_with_who(slack: FakeSlack) -> None:
+    async with running_bot(slack, MEMORY, [DEPLOY, finish("shipped")], approvers={"deploy": [BOB]}) as app, \
             chat_with(slack, app) as chat:
         alice, bob = chat.person(ALICE), chat.person(BOB)
         thread = await alice.runs("deploy prod")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.ground.action_ids import CANCEL_ACTION
-from tests.bot.chat import ALICE, BOB, MALLORY, chat_with, finish, is_answer, running_bot, settle
+from tests.bot.chat import ALICE, BOB, MALLORY, MEMORY, chat_with, finish, is_answer, running_bot, settle
 from tests.fakes.slack_api import FakeSlack
 
 M_HELD = {"nodes": [{"id": "m", "tool": "lookup", "args": {"key": "m", "gate": "g1"}}]}
@@ -19,9 +19,9 @@ def is_an_answer(args: dict[str, Any]) -> bool:
     return (args.get("metadata") or {}).get("event_type") == "dagbot_answer"
 
 
-async def test_a_stale_cancel_does_not_stop_the_next_persons_run(slack: FakeSlack, sqlite_url: str) -> None:
+async def test_a_stale_cancel_does_not_stop_the_next_persons_run(slack: FakeSlack) -> None:
     replies = [M_HELD, finish("mallory's answer"), A_HELD, finish("alice's answer")]
-    async with running_bot(slack, sqlite_url, replies) as app, chat_with(slack, app) as chat:
+    async with running_bot(slack, MEMORY, replies) as app, chat_with(slack, app) as chat:
         mallory, alice = chat.person(MALLORY), chat.person(ALICE)
         thread = await mallory.runs("look up m")
         m_status = await thread.status_showing(":arrows_counterclockwise: `m`")
@@ -47,8 +47,8 @@ async def test_a_stale_cancel_does_not_stop_the_next_persons_run(slack: FakeSlac
         assert len(answers) == 2 and "mallory's answer" in answers[0] and "alice's answer" in answers[1]
 
 
-async def test_cancelling_a_run_leaves_other_peoples_queued_requests(slack: FakeSlack, sqlite_url: str) -> None:
-    async with running_bot(slack, sqlite_url, [M_HELD, A_PLAN, finish("alice's answer")]) as app, \
+async def test_cancelling_a_run_leaves_other_peoples_queued_requests(slack: FakeSlack) -> None:
+    async with running_bot(slack, MEMORY, [M_HELD, A_PLAN, finish("alice's answer")]) as app, \
             chat_with(slack, app) as chat:
         mallory, alice = chat.person(MALLORY), chat.person(ALICE)
         thread = await mallory.runs("look up m")
@@ -71,8 +71,8 @@ async def test_cancelling_a_run_leaves_other_peoples_queued_requests(slack: Fake
         assert "Cancelled" not in (await thread.status_message(1)).content
 
 
-async def test_a_stale_cancel_on_a_queued_request_drops_only_it(slack: FakeSlack, sqlite_url: str) -> None:
-    async with running_bot(slack, sqlite_url, [M_HELD, finish("mallory's answer")]) as app, \
+async def test_a_stale_cancel_on_a_queued_request_drops_only_it(slack: FakeSlack) -> None:
+    async with running_bot(slack, MEMORY, [M_HELD, finish("mallory's answer")]) as app, \
             chat_with(slack, app) as chat:
         mallory, bob = chat.person(MALLORY), chat.person(BOB)
         thread = await mallory.runs("look up m")

@@ -10,7 +10,7 @@ from langchain_core.messages import BaseMessage
 
 from bot.ground.threads import ThreadRef, message_key
 from bot.inbound.intake import request_key
-from tests.bot.chat import ALICE, BOB, OPS, Thread, chat_with, finish, running_bot, settle
+from tests.bot.chat import ALICE, BOB, MEMORY, OPS, Thread, chat_with, finish, running_bot, settle
 from tests.fakes.slack_api import FakeSlack
 
 LOOK_UP_A = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "a"}}]}
@@ -27,10 +27,10 @@ def planner_seeing(text: str, plan: dict[str, Any]) -> Any:
     return reply
 
 
-async def test_a_follow_up_in_the_thread_sees_the_first_result(slack: FakeSlack, sqlite_url: str) -> None:
+async def test_a_follow_up_in_the_thread_sees_the_first_result(slack: FakeSlack) -> None:
     replies = [LOOK_UP_A, finish("a is 'value of a'"),
                planner_seeing("value of a", LOOK_UP_B), finish("and b is 'value of b'")]
-    async with running_bot(slack, sqlite_url, replies) as app, chat_with(slack, app) as chat:
+    async with running_bot(slack, MEMORY, replies) as app, chat_with(slack, app) as chat:
         alice = chat.person(ALICE)
         thread = await alice.runs("look up a")
         await thread.answer()
@@ -43,9 +43,9 @@ async def test_a_follow_up_in_the_thread_sees_the_first_result(slack: FakeSlack,
         assert app.log.args_of("lookup") == [{"key": "a"}, {"key": "b"}]
 
 
-async def test_a_follow_up_while_a_run_is_active_is_queued(slack: FakeSlack, sqlite_url: str) -> None:
+async def test_a_follow_up_while_a_run_is_active_is_queued(slack: FakeSlack) -> None:
     replies = [LOOK_UP_HELD, finish("first done"), LOOK_UP_B, finish("second done")]
-    async with running_bot(slack, sqlite_url, replies) as app, chat_with(slack, app) as chat:
+    async with running_bot(slack, MEMORY, replies) as app, chat_with(slack, app) as chat:
         alice = chat.person(ALICE)
         thread = await alice.runs("look up a slowly")
         await thread.status_showing(":arrows_counterclockwise: `a`")
@@ -64,10 +64,10 @@ async def test_a_follow_up_while_a_run_is_active_is_queued(slack: FakeSlack, sql
         await thread.status_showing(":white_check_mark: *Done*", ":white_check_mark: `b`", index=1)
 
 
-async def test_mentions_and_direct_messages_start_runs(slack: FakeSlack, sqlite_url: str) -> None:
+async def test_mentions_and_direct_messages_start_runs(slack: FakeSlack) -> None:
     slack.add_channel("D0ALICE", "alice-dm", im=True)
     replies = [LOOK_UP_A, finish("from the channel"), LOOK_UP_B, finish("from the DM")]
-    async with running_bot(slack, sqlite_url, replies) as app, chat_with(slack, app) as chat:
+    async with running_bot(slack, MEMORY, replies) as app, chat_with(slack, app) as chat:
         bob, alice = chat.person(BOB), chat.person(ALICE)
 
         # bob mentions the bot in the channel: the run lives in his message's thread
@@ -80,9 +80,9 @@ async def test_mentions_and_direct_messages_start_runs(slack: FakeSlack, sqlite_
         assert "from the DM" in (await dm_thread.answer()).content
 
 
-async def test_retries_and_twins_start_one_run(slack: FakeSlack, sqlite_url: str) -> None:
+async def test_retries_and_twins_start_one_run(slack: FakeSlack) -> None:
     replies = [LOOK_UP_A, finish("one run"), LOOK_UP_B, finish("one follow-up")]
-    async with running_bot(slack, sqlite_url, replies) as app, chat_with(slack, app) as chat:
+    async with running_bot(slack, MEMORY, replies) as app, chat_with(slack, app) as chat:
         bob, driver = chat.person(BOB), chat.driver
 
         # a mention arrives as message + app_mention; Slack then retries the app_mention
@@ -113,9 +113,9 @@ async def test_retries_and_twins_start_one_run(slack: FakeSlack, sqlite_url: str
         assert len(app.llm.calls) == 4  # two plans, two answers: nothing ran twice
 
 
-async def test_cancelling_a_run_drops_its_queued_follow_up(slack: FakeSlack, sqlite_url: str) -> None:
+async def test_cancelling_a_run_drops_its_queued_follow_up(slack: FakeSlack) -> None:
     replies = [LOOK_UP_HELD, LOOK_UP_B, finish("second done")]
-    async with running_bot(slack, sqlite_url, replies) as app, chat_with(slack, app) as chat:
+    async with running_bot(slack, MEMORY, replies) as app, chat_with(slack, app) as chat:
         alice = chat.person(ALICE)
         thread = await alice.runs("look up a slowly")
         running = await thread.status_showing(":arrows_counterclockwise: `a`")

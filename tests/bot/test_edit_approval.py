@@ -10,7 +10,7 @@ from langchain_core.tools import StructuredTool
 from pydantic import BaseModel
 
 from agent.tools.registry import Risk
-from tests.bot.chat import ALICE, BOB, CAROL, MALLORY, chat_with, finish, running_bot, settle
+from tests.bot.chat import ALICE, BOB, CAROL, MALLORY, MEMORY, chat_with, finish, running_bot, settle
 from tests.fakes.slack_api import FakeSlack
 
 SCALE = {"thought": "more capacity", "nodes": [
@@ -23,8 +23,8 @@ def field(view: dict[str, Any], name: str) -> dict[str, Any]:
     return next(b for b in view["blocks"] if b.get("block_id") == f"arg:{name}")
 
 
-async def test_an_edited_approval_runs_the_edited_arguments(slack: FakeSlack, sqlite_url: str) -> None:
-    async with running_bot(slack, sqlite_url, [SCALE, finish("scaled")], approvers={"scale": [BOB]}) as app, \
+async def test_an_edited_approval_runs_the_edited_arguments(slack: FakeSlack) -> None:
+    async with running_bot(slack, MEMORY, [SCALE, finish("scaled")], approvers={"scale": [BOB]}) as app, \
             chat_with(slack, app) as chat:
         alice, bob = chat.person(ALICE), chat.person(BOB)
         thread = await alice.runs("scale web up")
@@ -67,9 +67,29 @@ async def test_an_edited_approval_runs_the_edited_arguments(slack: FakeSlack, sq
         assert "tok-123" not in json.dumps([e.detail for e in trail])
 
 
-async def test_an_edit_that_breaks_the_schema_is_refused_beside_its_field(slack: FakeSlack,
-                                                                         sqlite_url: str) -> None:
-    async with running_bot(slack, sqlite_url, [SCALE, finish("scaled")]) as app, chat_with(slack, app) as chat:
+async def test_the_answer_is_written_from_the_call_that_ran_not_the_one_planned(slack: FakeSlack) -> None:
+    """The plan's own answer ("… as planned") was written for its arguments: after an edit it
+    would tell of a call that never ran. The joiner writes the answer instead, told what the
+    edited call ran with (its secret masked)."""
+    planned = {**SCALE, "answer": "Scaled ${scale.scaled} up as planned."}
+    async with running_bot(slack, MEMORY, [planned, finish("Scaled web to 6 replicas.")]) as app, \
+            chat_with(slack, app) as chat:
+        alice = chat.person(ALICE)
+        thread = await alice.runs("scale web up")
+        approval = await thread.approval_for("scale")
+        await alice.submits_edit(await alice.opens_edit(approval), {"replicas": "6"})
+        await slack.wait_for(lambda: "Edited by" in approval.content, what="the edit shown")
+        await alice.approves(approval)
+        answer = await thread.answer()
+        assert "Scaled web to 6 replicas." in answer.content and "as planned" not in answer.content
+        joiner_prompt = app.llm.calls[-1][-1].text
+        changes = joiner_prompt.split("## Changes made\n")[1].split("\n## ")[0].strip()
+        assert changes == ('- scale: scale done — not as planned: it ran as scale({"service": "web", "replicas": 6, '
+                           f'"token": "•••• (secret)"}}), edited by {ALICE}')
+
+
+async def test_an_edit_that_breaks_the_schema_is_refused_beside_its_field(slack: FakeSlack) -> None:
+    async with running_bot(slack, MEMORY, [SCALE, finish("scaled")]) as app, chat_with(slack, app) as chat:
         alice = chat.person(ALICE)
         thread = await alice.runs("scale web up")
         approval = await thread.approval_for("scale")
@@ -78,10 +98,9 @@ async def test_an_edit_that_breaks_the_schema_is_refused_beside_its_field(slack:
         not_json = await alice.submits_edit(view, {"replicas": "many"})
         assert not_json.json() == {"response_action": "errors", "errors": {
             "arg:replicas": "This is not valid JSON (Expecting value). Text needs \"quotes\"."}}
-        too_many = await alice.submits_edit(view, {"replicas": "50", "service": ""})
+        too_many = await alice.submits_edit(view, {"replicas": "50", "service": "web", "token": ""})
         assert too_many.json() == {"response_action": "errors", "errors": {
-            "arg:replicas": "replicas: Input should be less than or equal to 20",
-            "arg:service": "service: Field required"}}
+            "arg:replicas": "replicas: Input should be less than or equal to 20"}}
 
         # nothing changed: the message, the stored approval, the trail
         stored = await app.services.store.get(approval.button("Approve")["value"])
@@ -94,8 +113,8 @@ async def test_an_edit_that_breaks_the_schema_is_refused_beside_its_field(slack:
         assert app.log.args_of("scale") == [{"service": "web", "replicas": 4, "token": "tok-123"}]
 
 
-async def test_someone_who_may_not_approve_may_not_edit(slack: FakeSlack, sqlite_url: str) -> None:
-    async with running_bot(slack, sqlite_url, [DEPLOY, finish("deployed")], approvers={"deploy": [BOB]}) as app, \
+async def test_someone_who_may_not_approve_may_not_edit(slack: FakeSlack) -> None:
+    async with running_bot(slack, MEMORY, [DEPLOY, finish("deployed")], approvers={"deploy": [BOB]}) as app, \
             chat_with(slack, app) as chat:
         alice, bob, mallory = chat.person(ALICE), chat.person(BOB), chat.person(MALLORY)
         thread = await alice.runs("deploy prod")
@@ -122,9 +141,8 @@ async def test_someone_who_may_not_approve_may_not_edit(slack: FakeSlack, sqlite
         assert app.log.args_of("deploy") == [{"target": "prod", "note": ""}]
 
 
-async def test_an_approve_click_on_arguments_edited_since_decides_nothing(slack: FakeSlack,
-                                                                        sqlite_url: str) -> None:
-    async with running_bot(slack, sqlite_url, [DEPLOY, finish("deployed")],
+async def test_an_approve_click_on_arguments_edited_since_decides_nothing(slack: FakeSlack) -> None:
+    async with running_bot(slack, MEMORY, [DEPLOY, finish("deployed")],
                            approvers={"deploy": [BOB, CAROL]}) as app, chat_with(slack, app) as chat:
         alice, bob, carol = chat.person(ALICE), chat.person(BOB), chat.person(CAROL)
         thread = await alice.runs("deploy prod")
@@ -188,8 +206,8 @@ async def test_nan_is_refused_beside_its_field(slack: FakeSlack, database_url: s
         assert app.log.args_of("post") == [{"url": "https://x.example/", "payload": {"n": 2.5}}]
 
 
-async def test_a_click_that_fails_unexpectedly_is_told_privately(slack: FakeSlack, sqlite_url: str) -> None:
-    async with running_bot(slack, sqlite_url, [SCALE, finish("scaled")]) as app, chat_with(slack, app) as chat:
+async def test_a_click_that_fails_unexpectedly_is_told_privately(slack: FakeSlack) -> None:
+    async with running_bot(slack, MEMORY, [SCALE, finish("scaled")]) as app, chat_with(slack, app) as chat:
         alice = chat.person(ALICE)
         thread = await alice.runs("scale web up")
         approval = await thread.approval_for("scale")

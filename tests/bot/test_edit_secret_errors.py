@@ -16,7 +16,7 @@ from agent.execution.approval_edits import argument_problems
 from agent.tools.registry import Risk, ToolRegistry
 from bot.views import wording as say
 from bot.views.edit_view import EditTarget, field_errors
-from tests.bot.chat import ALICE, chat_with, finish, running_bot
+from tests.bot.chat import ALICE, MEMORY, chat_with, finish, running_bot
 from tests.fakes.slack_api import FakeSlack
 
 TYPED = "hunter2-TYPED-SECRET"
@@ -48,12 +48,12 @@ def rotate_tool(calls: list[dict[str, Any]]) -> StructuredTool:
 ROTATE = {"nodes": [{"id": "rotate", "tool": "rotate", "args": {"service": "web", "token": "tok-OLD"}}]}
 
 
-async def test_a_refused_secret_is_quoted_nowhere(slack: FakeSlack, sqlite_url: str,
+async def test_a_refused_secret_is_quoted_nowhere(slack: FakeSlack,
                                                   capsys: pytest.CaptureFixture[str],
                                                   caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     calls: list[dict[str, Any]] = []
-    async with running_bot(slack, sqlite_url, [ROTATE, finish("rotated")]) as app, \
+    async with running_bot(slack, MEMORY, [ROTATE, finish("rotated")]) as app, \
             chat_with(slack, app) as chat:
         app.services.registry.add(rotate_tool(calls), Risk.RED)
         alice = chat.person(ALICE)

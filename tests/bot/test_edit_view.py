@@ -109,3 +109,45 @@ def test_a_tool_with_a_json_schema_dict_gets_a_field_per_argument_its_secret_hid
                       EditTarget(spec.json_schema(), spec.secret_args()), "{}")
     assert [b["block_id"] for b in view["blocks"] if b["type"] == "input"] == ["arg:service", "arg:api_token"]
     assert "tok-SECRET-7" not in json.dumps(view)
+
+
+WRITE = EditTarget({"properties": {"path": {"type": "string"},
+                                   "content": {"type": "string", "contentMediaType": "text/plain"},
+                                   "append": {"type": "boolean", "default": False}},
+                    "required": ["path", "content"]}, frozenset())
+
+
+def chosen(values: dict[str, Any]) -> dict[str, Any]:
+    """A submission as Slack sends it: text inputs' ``value``, radio buttons' ``selected_option``."""
+    state = {f"arg:{k}": {"value": {"type": "radio_buttons", "selected_option": v and {"value": v}}
+                          if k == "append" else {"type": "plain_text_input", "value": v}}
+             for k, v in values.items()}
+    return {"state": {"values": state}}
+
+
+def test_a_true_or_false_argument_is_chosen_with_radio_buttons() -> None:
+    view = edit_modal(approval({"path": "logs/app.log", "content": "", "append": False}), WRITE, "{}")
+    fields = {b["block_id"]: b for b in view["blocks"] if b["type"] == "input"}
+    flag = fields["arg:append"]["element"]
+    assert flag["type"] == "radio_buttons" and [o["value"] for o in flag["options"]] == ["true", "false"]
+    assert flag["initial_option"] == flag["options"][1] and fields["arg:append"]["optional"]
+    original = approval({"path": "logs/app.log", "content": "", "append": False})
+    assert args_from(chosen({"path": "a", "content": "x", "append": "true"}), original, WRITE)[0]["append"] is True
+    assert args_from(chosen({"path": "a", "content": "x", "append": "false"}), original, WRITE)[0]["append"] is False
+    assert "append" not in args_from(chosen({"path": "a", "content": "x", "append": None}), original, WRITE)[0]
+
+
+def test_a_document_is_a_text_box_and_keeps_what_was_typed() -> None:
+    """A file's content is a multi-line box even while it is empty; what is typed is taken as it
+    is, its last line break and spaces too; and empty, a required text is the empty text (Slack
+    submits no empty required field, so the empty one is optional)."""
+    original = approval({"path": "logs/app.log", "content": "", "append": False})
+    view = edit_modal(original, WRITE, "{}")
+    fields = {b["block_id"]: b for b in view["blocks"] if b["type"] == "input"}
+    assert fields["arg:content"]["element"]["multiline"] and fields["arg:content"]["optional"]
+    assert not fields["arg:path"]["element"]["multiline"] and not fields["arg:path"]["optional"]
+    args, errors = args_from(chosen({"path": "logs/app.log", "content": "rotated\n", "append": "true"}),
+                             original, WRITE)
+    assert errors == {} and args == {"path": "logs/app.log", "content": "rotated\n", "append": True}
+    assert args_from(chosen({"path": "p", "content": "  \n"}), original, WRITE)[0]["content"] == "  \n"
+    assert args_from(chosen({"path": "p", "content": None}), original, WRITE)[0] == {"path": "p", "content": ""}

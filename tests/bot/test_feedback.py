@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from infra.operations.metrics import Metrics
-from tests.bot.chat import ALICE, BOB, MALLORY, chat_with, finish, running_bot, settle
+from tests.bot.chat import ALICE, BOB, MALLORY, MEMORY, chat_with, finish, running_bot, settle
 from tests.bot.test_operations import scrape_until
 from tests.fakes.slack_api import FakeSlack
 from tests.infra.test_audit import dagbot_audit
@@ -74,11 +74,11 @@ async def test_only_clicks_on_a_real_answer_count(slack: FakeSlack, sqlite_url: 
 
 
 async def test_where_slack_refuses_feedback_buttons_answers_are_posted_without_them(
-        slack: FakeSlack, sqlite_url: str) -> None:
+        slack: FakeSlack) -> None:
     slack.inject("chat.postMessage", status=200, error="invalid_blocks", times=1,
                  when=lambda args: any(b.get("type") == "context_actions" for b in args.get("blocks") or []))
     replies = [LOOK_UP_A, finish("first"), LOOK_UP_A, finish("second")]
-    async with running_bot(slack, sqlite_url, replies) as app, chat_with(slack, app) as chat:
+    async with running_bot(slack, MEMORY, replies) as app, chat_with(slack, app) as chat:
         alice = chat.person(ALICE)
         thread = await alice.runs("look up a")
         first = await thread.answer()

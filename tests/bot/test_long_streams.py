@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from bot.outbound.answer_surface import ANSWER_EVENT
 from bot.views.answer_view import ANSWER_PART_CHARS, MARKDOWN_LIMIT
-from tests.bot.chat import ALICE, Thread, chat_with, finish, settle
+from tests.bot.chat import ALICE, MEMORY, Thread, chat_with, finish, settle
 from tests.bot.test_streamed_answers import ANSWER, LOOK_UP_A, streamed, streaming_bot
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.slack_api import FakeSlack, Message
@@ -32,10 +32,10 @@ def assert_one_whole_answer(parts: list[Message]) -> None:
     assert len(named) == 1  # one of them names the run (a restarted bot finds it answered)
 
 
-async def test_an_answer_longer_than_a_message_streams_on_in_new_messages(slack: FakeSlack, sqlite_url: str) -> None:
+async def test_an_answer_longer_than_a_message_streams_on_in_new_messages(slack: FakeSlack) -> None:
     assert len(LONG) > 2 * ANSWER_PART_CHARS
     with FakeOpenAI([LOOK_UP_A, finish(LONG)], piece=400) as fake:
-        async with streaming_bot(slack, sqlite_url, fake) as app, chat_with(slack, app) as chat:
+        async with streaming_bot(slack, MEMORY, fake) as app, chat_with(slack, app) as chat:
             thread = await chat.person(ALICE).runs("look up a")
             answer = await thread.answer()
             await settle(app)
@@ -48,10 +48,10 @@ async def test_an_answer_longer_than_a_message_streams_on_in_new_messages(slack:
             assert not {c.args.get("ts") for c in slack.calls_of("chat.update")} & {m.ts for m in parts}
 
 
-async def test_an_append_refused_as_too_long_goes_on_in_a_new_message(slack: FakeSlack, sqlite_url: str) -> None:
+async def test_an_append_refused_as_too_long_goes_on_in_a_new_message(slack: FakeSlack) -> None:
     slack.inject("chat.appendStream", status=200, error="msg_too_long", times=1)
     with FakeOpenAI([LOOK_UP_A, finish(ANSWER)], piece=6) as fake:
-        async with streaming_bot(slack, sqlite_url, fake) as app, chat_with(slack, app) as chat:
+        async with streaming_bot(slack, MEMORY, fake) as app, chat_with(slack, app) as chat:
             thread = await chat.person(ALICE).runs("look up a")
             await thread.answer()
             await settle(app)
@@ -60,9 +60,9 @@ async def test_an_append_refused_as_too_long_goes_on_in_a_new_message(slack: Fak
             assert_one_whole_answer(parts)
 
 
-async def test_a_stream_slack_ended_goes_on_in_a_new_message(slack: FakeSlack, sqlite_url: str) -> None:
+async def test_a_stream_slack_ended_goes_on_in_a_new_message(slack: FakeSlack) -> None:
     with FakeOpenAI([LOOK_UP_A, finish(ANSWER)], piece=6, hold_at="- two") as fake:
-        async with streaming_bot(slack, sqlite_url, fake) as app, chat_with(slack, app) as chat:
+        async with streaming_bot(slack, MEMORY, fake) as app, chat_with(slack, app) as chat:
             alice = chat.person(ALICE)
             thread = await alice.runs("look up a")
             first = await slack.wait_for(lambda: (m := streamed(thread)) and "- one" in m.text and m,
@@ -82,9 +82,9 @@ async def test_a_stream_slack_ended_goes_on_in_a_new_message(slack: FakeSlack, s
 
 
 async def test_a_stream_slack_ended_just_before_its_end_is_finished_in_a_new_message(
-        slack: FakeSlack, sqlite_url: str) -> None:
+        slack: FakeSlack) -> None:
     with FakeOpenAI([LOOK_UP_A, finish(ANSWER)], piece=6, hold_at="That is all.") as fake:
-        async with streaming_bot(slack, sqlite_url, fake) as app, chat_with(slack, app) as chat:
+        async with streaming_bot(slack, MEMORY, fake) as app, chat_with(slack, app) as chat:
             thread = await chat.person(ALICE).runs("look up a")
             first = await slack.wait_for(lambda: (m := streamed(thread)) and "That is" in m.text and m,
                                          what="all but the last word streamed")

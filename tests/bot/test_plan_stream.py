@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from agent.events import NodeFinished, NodeStarted
-from tests.bot.chat import ALICE, Thread, chat_with, finish, replan, running_bot, settle
+from bot.views.plan_view import CONTINUED
+from tests.bot.chat import ALICE, MEMORY, Thread, chat_with, finish, replan, running_bot, settle
 from tests.fakes.slack_api import FakeSlack, Message
 
 DEPLOY_AND_LOOK_UP = {"nodes": [
@@ -58,8 +59,8 @@ async def plan_showing(slack: FakeSlack, thread: Thread, **wanted: str) -> Messa
 
 
 async def test_tasks_go_pending_then_in_progress_then_complete_while_the_status_keeps_cancel(
-        slack: FakeSlack, sqlite_url: str) -> None:
-    async with running_bot(slack, sqlite_url, [GATED, finish("both looked up")], stream_plan=True,
+        slack: FakeSlack) -> None:
+    async with running_bot(slack, MEMORY, [GATED, finish("both looked up")], stream_plan=True,
                            stream_interval_seconds=0.05) as app, chat_with(slack, app) as chat:
         thread = await chat.person(ALICE).runs("look up a, then b")
         plan = await plan_showing(slack, thread, a="in_progress", b="pending")
@@ -89,11 +90,11 @@ async def test_tasks_go_pending_then_in_progress_then_complete_while_the_status_
         assert "`a`" not in (await thread.status_showing(":white_check_mark: *Done*")).content
 
 
-async def test_a_failing_node_and_the_one_it_blocks_show_why(slack: FakeSlack, sqlite_url: str) -> None:
+async def test_a_failing_node_and_the_one_it_blocks_show_why(slack: FakeSlack) -> None:
     plan = {"nodes": [{"id": "x", "tool": "broken", "args": {"key": "k"}},
                       {"id": "y", "tool": "lookup", "args": {"key": "${x}"}},
                       {"id": "z", "tool": "lookup", "args": {"key": "z"}}]}
-    async with running_bot(slack, sqlite_url, [plan, finish("x failed")], stream_plan=True) as app, \
+    async with running_bot(slack, MEMORY, [plan, finish("x failed")], stream_plan=True) as app, \
             chat_with(slack, app) as chat:
         thread = await chat.person(ALICE).runs("look up x")
         await thread.answer()
@@ -105,8 +106,8 @@ async def test_a_failing_node_and_the_one_it_blocks_show_why(slack: FakeSlack, s
         assert text(final["y"], "output").startswith("skipped: 'x' was failed")
 
 
-async def test_a_red_node_waits_for_approval_with_a_link_to_its_message(slack: FakeSlack, sqlite_url: str) -> None:
-    async with running_bot(slack, sqlite_url, [DEPLOY_AND_LOOK_UP, finish("deployed")], stream_plan=True,
+async def test_a_red_node_waits_for_approval_with_a_link_to_its_message(slack: FakeSlack) -> None:
+    async with running_bot(slack, MEMORY, [DEPLOY_AND_LOOK_UP, finish("deployed")], stream_plan=True,
                            stream_interval_seconds=0.05) as app, chat_with(slack, app) as chat:
         alice = chat.person(ALICE)
         thread = await alice.runs("deploy prod")
@@ -133,8 +134,8 @@ async def test_a_red_node_waits_for_approval_with_a_link_to_its_message(slack: F
 
 
 async def test_a_plan_stream_slack_ended_during_a_long_wait_goes_on_whole_in_a_new_message(
-        slack: FakeSlack, sqlite_url: str) -> None:
-    async with running_bot(slack, sqlite_url, [DEPLOY_AND_LOOK_UP, finish("deployed")], stream_plan=True,
+        slack: FakeSlack) -> None:
+    async with running_bot(slack, MEMORY, [DEPLOY_AND_LOOK_UP, finish("deployed")], stream_plan=True,
                            stream_interval_seconds=0.05) as app, chat_with(slack, app) as chat:
         alice = chat.person(ALICE)
         thread = await alice.runs("deploy prod")
@@ -153,11 +154,11 @@ async def test_a_plan_stream_slack_ended_during_a_long_wait_goes_on_whole_in_a_n
         assert not new.streaming and new.ts > approval.ts
 
 
-async def test_a_replan_adds_tasks(slack: FakeSlack, sqlite_url: str) -> None:
+async def test_a_replan_adds_tasks(slack: FakeSlack) -> None:
     first = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "a"}}]}
     second = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "a2"}},
                         {"id": "b", "tool": "lookup", "args": {"key": "b"}}]}
-    async with running_bot(slack, sqlite_url, [first, replan("look up b too"), second, finish("done twice")],
+    async with running_bot(slack, MEMORY, [first, replan("look up b too"), second, finish("done twice")],
                            stream_plan=True) as app, chat_with(slack, app) as chat:
         thread = await chat.person(ALICE).runs("look up a and b")
         await thread.answer()
@@ -171,10 +172,10 @@ async def test_a_replan_adds_tasks(slack: FakeSlack, sqlite_url: str) -> None:
 
 
 async def test_where_slack_refuses_streamed_tasks_the_status_message_lists_the_nodes(
-        slack: FakeSlack, sqlite_url: str) -> None:
+        slack: FakeSlack) -> None:
     refused = slack.inject("chat.startStream", status=200, error="invalid_chunks", times=5,
                            when=lambda args: args.get("task_display_mode") == "plan")
-    async with running_bot(slack, sqlite_url, [GATED, finish("first"), GATED, finish("second")],
+    async with running_bot(slack, MEMORY, [GATED, finish("first"), GATED, finish("second")],
                            stream_plan=True) as app, chat_with(slack, app) as chat:
         alice = chat.person(ALICE)
         thread = await alice.runs("look up a, then b")
@@ -192,9 +193,9 @@ async def test_where_slack_refuses_streamed_tasks_the_status_message_lists_the_n
 
 
 async def test_where_slack_does_not_stream_at_all_the_status_message_lists_the_nodes(
-        slack: FakeSlack, sqlite_url: str) -> None:
+        slack: FakeSlack) -> None:
     slack.stream_error = "missing_scope"
-    async with running_bot(slack, sqlite_url, [DEPLOY_AND_LOOK_UP, finish("deployed")], stream_plan=True) as app, \
+    async with running_bot(slack, MEMORY, [DEPLOY_AND_LOOK_UP, finish("deployed")], stream_plan=True) as app, \
             chat_with(slack, app) as chat:
         alice = chat.person(ALICE)
         thread = await alice.runs("deploy prod")
@@ -206,10 +207,10 @@ async def test_where_slack_does_not_stream_at_all_the_status_message_lists_the_n
         assert plan_messages(thread) == []
 
 
-async def test_a_wide_plans_changes_are_coalesced_into_few_appends(slack: FakeSlack, sqlite_url: str) -> None:
+async def test_a_wide_plans_changes_are_coalesced_into_few_appends(slack: FakeSlack) -> None:
     wide = {"nodes": [{"id": f"n{i}", "tool": "lookup", "args": {"key": f"k{i}"}} for i in range(16)]}
     events: list[Any] = []
-    async with running_bot(slack, sqlite_url, [wide, finish("all looked up")], stream_plan=True) as app, \
+    async with running_bot(slack, MEMORY, [wide, finish("all looked up")], stream_plan=True) as app, \
             chat_with(slack, app) as chat:
         queue = app.services.events.open()
         thread = await chat.person(ALICE).runs("look up everything")
@@ -226,10 +227,10 @@ async def test_a_wide_plans_changes_are_coalesced_into_few_appends(slack: FakeSl
         assert len(tasks(message.blocks)) == 16
 
 
-async def test_a_plan_too_long_for_its_message_goes_on_in_a_new_one(slack: FakeSlack, sqlite_url: str) -> None:
+async def test_a_plan_too_long_for_its_message_goes_on_in_a_new_one(slack: FakeSlack) -> None:
     slack.inject("chat.appendStream", status=200, error="msg_too_long", times=1,
                  when=lambda args: bool(args.get("chunks")))
-    async with running_bot(slack, sqlite_url, [GATED, finish("both")], stream_plan=True,
+    async with running_bot(slack, MEMORY, [GATED, finish("both")], stream_plan=True,
                            stream_interval_seconds=0.05) as app, chat_with(slack, app) as chat:
         thread = await chat.person(ALICE).runs("look up a, then b")
         await plan_showing(slack, thread, a="in_progress", b="pending")
@@ -241,3 +242,6 @@ async def test_a_plan_too_long_for_its_message_goes_on_in_a_new_one(slack: FakeS
         assert old.ts < new.ts and not old.streaming and not new.streaming
         # nothing is lost: each task's newest state is in the newer message, all complete
         assert {t: c["status"] for t, c in tasks(new.blocks).items()} == {"a": "complete", "b": "complete"}
+        # the full one, scrolled back to, shows no task still running: each says it went on below
+        assert {t: (c["status"], CONTINUED in str(c.get("details"))) for t, c in tasks(old.blocks).items()} \
+            == {"a": ("pending", True), "b": ("pending", True)}

@@ -8,7 +8,18 @@ import time
 import httpx
 import pytest
 
-from tests.bot.chat import ALICE, BOB, OPS, SIGNING_SECRET, Thread, chat_with, finish, running_bot, settle
+from tests.bot.chat import (
+    ALICE,
+    BOB,
+    MEMORY,
+    OPS,
+    SIGNING_SECRET,
+    Thread,
+    chat_with,
+    finish,
+    running_bot,
+    settle,
+)
 from tests.fakes.slack_api import FakeSlack
 
 LOOK_UPS = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "a"}},
@@ -17,8 +28,8 @@ LOOK_UPS = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "a"}},
 DEPLOY = {"nodes": [{"id": "deploy", "tool": "deploy", "args": {"target": "prod"}}]}
 
 
-async def test_forged_and_stale_requests_get_401(slack: FakeSlack, sqlite_url: str) -> None:
-    async with running_bot(slack, sqlite_url, []) as app, chat_with(slack, app) as chat:
+async def test_forged_and_stale_requests_get_401(slack: FakeSlack) -> None:
+    async with running_bot(slack, MEMORY, []) as app, chat_with(slack, app) as chat:
         fields = chat.driver.slash_fields(ALICE, OPS, "deploy prod")
         forged = await chat.driver.send_form(fields, signature="v0=" + "0" * 64)
         stale = await chat.driver.send_form(fields, timestamp=int(time.time()) - 10 * 60)
@@ -26,8 +37,8 @@ async def test_forged_and_stale_requests_get_401(slack: FakeSlack, sqlite_url: s
         assert slack.calls_of("chat.postMessage") == [] and app.llm.calls == []
 
 
-async def test_no_request_gets_a_404(slack: FakeSlack, sqlite_url: str) -> None:
-    async with running_bot(slack, sqlite_url, []) as app, chat_with(slack, app) as chat:
+async def test_no_request_gets_a_404(slack: FakeSlack) -> None:
+    async with running_bot(slack, MEMORY, []) as app, chat_with(slack, app) as chat:
         driver = chat.driver
         reaction = {"type": "reaction_added", "user": BOB, "reaction": "eyes",
                     "item": {"type": "message", "channel": OPS, "ts": "1.000001"}, "event_ts": "1.000002"}
@@ -48,8 +59,8 @@ async def test_no_request_gets_a_404(slack: FakeSlack, sqlite_url: str) -> None:
             assert (await http.get(f"{app.url}/healthz")).status_code == 200
 
 
-async def test_help_and_status_replies_are_ephemeral(slack: FakeSlack, sqlite_url: str) -> None:
-    async with running_bot(slack, sqlite_url, [DEPLOY], approvers={"deploy": [BOB]}) as app, \
+async def test_help_and_status_replies_are_ephemeral(slack: FakeSlack) -> None:
+    async with running_bot(slack, MEMORY, [DEPLOY], approvers={"deploy": [BOB]}) as app, \
             chat_with(slack, app) as chat:
         alice, bob, driver = chat.person(ALICE), chat.person(BOB), chat.driver
 
@@ -68,18 +79,18 @@ async def test_help_and_status_replies_are_ephemeral(slack: FakeSlack, sqlite_ur
         assert "`deploy` (node `deploy`)" in told and "You have no active runs" in told
 
 
-async def test_a_channel_without_the_bot_gets_an_explanation(slack: FakeSlack, sqlite_url: str) -> None:
+async def test_a_channel_without_the_bot_gets_an_explanation(slack: FakeSlack) -> None:
     slack.add_channel("C0ELSEWHERE", "elsewhere", bot_is_member=False)
-    async with running_bot(slack, sqlite_url, []) as app, chat_with(slack, app) as chat:
+    async with running_bot(slack, MEMORY, []) as app, chat_with(slack, app) as chat:
         response = await chat.driver.slash(ALICE, "C0ELSEWHERE", "deploy prod")
         assert response.status_code == 200
         await chat.person(ALICE).is_told("Invite me with `/invite @dagbot`")
         assert app.llm.calls == []
 
 
-async def test_progress_converges_through_a_429_storm(slack: FakeSlack, sqlite_url: str) -> None:
+async def test_progress_converges_through_a_429_storm(slack: FakeSlack) -> None:
     slack.inject("chat.update", times=6, retry_after=1)
-    async with running_bot(slack, sqlite_url, [LOOK_UPS, finish("all looked up")],
+    async with running_bot(slack, MEMORY, [LOOK_UPS, finish("all looked up")],
                            rate_limit_retries=1) as app, chat_with(slack, app) as chat:
         alice = chat.person(ALICE)
         thread = await alice.runs("look up a, b and c")
@@ -93,10 +104,10 @@ async def test_progress_converges_through_a_429_storm(slack: FakeSlack, sqlite_u
 
 
 async def test_secrets_stay_out_of_slack_and_the_logs(
-    slack: FakeSlack, sqlite_url: str, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture,
+    slack: FakeSlack, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level("DEBUG")
-    async with running_bot(slack, sqlite_url, [DEPLOY, finish("done")]) as app, chat_with(slack, app) as chat:
+    async with running_bot(slack, MEMORY, [DEPLOY, finish("done")]) as app, chat_with(slack, app) as chat:
         alice = chat.person(ALICE)
         thread = await alice.runs("deploy prod")
         await alice.approves(await thread.approval_for("deploy"))
@@ -108,9 +119,9 @@ async def test_secrets_stay_out_of_slack_and_the_logs(
 
 
 async def test_the_slash_command_is_answered_in_time_however_slow_slack_is(
-        slack: FakeSlack, sqlite_url: str) -> None:
+        slack: FakeSlack) -> None:
     slack.latency["chat.postMessage"] = 2.0  # Slack takes two seconds for every post
-    async with running_bot(slack, sqlite_url, [LOOK_UPS, finish("all looked up")]) as app, \
+    async with running_bot(slack, MEMORY, [LOOK_UPS, finish("all looked up")]) as app, \
             chat_with(slack, app) as chat:
         response = await chat.driver.slash(ALICE, OPS, "look up a, b and c")
         answered = time.monotonic()
@@ -128,10 +139,10 @@ async def test_the_slash_command_is_answered_in_time_however_slow_slack_is(
         assert answered < status_post.at
 
 
-async def test_a_run_that_cannot_post_its_status_tells_the_requester(slack: FakeSlack, sqlite_url: str) -> None:
+async def test_a_run_that_cannot_post_its_status_tells_the_requester(slack: FakeSlack) -> None:
     # Slack keeps rate-limiting the bot's posts in threads, past the client's own retries
     storm = slack.inject("chat.postMessage", times=1000, when=lambda args: bool(args.get("thread_ts")))
-    async with running_bot(slack, sqlite_url, [LOOK_UPS, finish("all looked up")],
+    async with running_bot(slack, MEMORY, [LOOK_UPS, finish("all looked up")],
                            rate_limit_retries=1) as app, chat_with(slack, app) as chat:
         alice, bob = chat.person(ALICE), chat.person(BOB)
 
@@ -157,8 +168,8 @@ async def test_a_run_that_cannot_post_its_status_tells_the_requester(slack: Fake
         assert "all looked up" in (await thread.answer()).content
 
 
-async def test_an_approval_update_converges_through_a_429_storm(slack: FakeSlack, sqlite_url: str) -> None:
-    async with running_bot(slack, sqlite_url, [DEPLOY, finish("deployed")], rate_limit_retries=1) as app, \
+async def test_an_approval_update_converges_through_a_429_storm(slack: FakeSlack) -> None:
+    async with running_bot(slack, MEMORY, [DEPLOY, finish("deployed")], rate_limit_retries=1) as app, \
             chat_with(slack, app) as chat:
         alice = chat.person(ALICE)
         thread = await alice.runs("deploy prod")
@@ -175,10 +186,10 @@ async def test_an_approval_update_converges_through_a_429_storm(slack: FakeSlack
         assert app.log.count("deploy") == 1
 
 
-async def test_an_approval_post_is_retried_through_a_429_storm(slack: FakeSlack, sqlite_url: str) -> None:
+async def test_an_approval_post_is_retried_through_a_429_storm(slack: FakeSlack) -> None:
     storm = slack.inject("chat.postMessage", times=2,
                          when=lambda args: str(args.get("text", "")).startswith("Approval needed"))
-    async with running_bot(slack, sqlite_url, [DEPLOY, finish("deployed")], rate_limit_retries=1) as app, \
+    async with running_bot(slack, MEMORY, [DEPLOY, finish("deployed")], rate_limit_retries=1) as app, \
             chat_with(slack, app) as chat:
         alice = chat.person(ALICE)
         thread = await alice.runs("deploy prod")
@@ -200,11 +211,11 @@ def is_reply(args: dict[str, object]) -> bool:
 
 
 @pytest.mark.parametrize("status", [429, 503])
-async def test_an_answer_is_retried_through_a_storm(slack: FakeSlack, sqlite_url: str, status: int) -> None:
+async def test_an_answer_is_retried_through_a_storm(slack: FakeSlack, status: int) -> None:
     # Slack refuses the answer three times in a row, past the client's own retry
     storm = slack.inject("chat.postMessage", times=3, status=status, retry_after=1,
                          error="ratelimited" if status == 429 else "bad_gateway", when=is_reply)
-    async with running_bot(slack, sqlite_url, [DEPLOY, finish("deployed")], rate_limit_retries=1,
+    async with running_bot(slack, MEMORY, [DEPLOY, finish("deployed")], rate_limit_retries=1,
                            stream_answers=False) as app, chat_with(slack, app) as chat:
         alice = chat.person(ALICE)
         thread = await alice.runs("deploy prod")
@@ -215,9 +226,9 @@ async def test_an_answer_is_retried_through_a_storm(slack: FakeSlack, sqlite_url
         assert "couldn't post" not in (await thread.status_message()).content
 
 
-async def test_a_failure_message_is_retried_through_a_429_storm(slack: FakeSlack, sqlite_url: str) -> None:
+async def test_a_failure_message_is_retried_through_a_429_storm(slack: FakeSlack) -> None:
     storm = slack.inject("chat.postMessage", times=3, when=is_reply)
-    async with running_bot(slack, sqlite_url, [], rate_limit_retries=1) as app, chat_with(slack, app) as chat:
+    async with running_bot(slack, MEMORY, [], rate_limit_retries=1) as app, chat_with(slack, app) as chat:
         thread = await chat.person(ALICE).runs("look up a")  # the model fails: the run ends failed
         failure = await slack.wait_for(lambda: next((m for m in thread.messages() if m.metadata), None),
                                        what="the message saying why the run failed")
@@ -227,9 +238,9 @@ async def test_a_failure_message_is_retried_through_a_429_storm(slack: FakeSlack
 
 
 async def test_an_answer_slack_keeps_refusing_is_shown_on_the_status_message(
-        slack: FakeSlack, sqlite_url: str) -> None:
+        slack: FakeSlack) -> None:
     slack.inject("chat.postMessage", times=1000, when=is_reply)
-    async with running_bot(slack, sqlite_url, [DEPLOY, finish("deployed")], rate_limit_retries=1,
+    async with running_bot(slack, MEMORY, [DEPLOY, finish("deployed")], rate_limit_retries=1,
                            stream_answers=False) as app, chat_with(slack, app) as chat:
         app.bot.answers.delivery.retry_delays = (0.1, 0.1)
         alice = chat.person(ALICE)

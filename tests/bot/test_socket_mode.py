@@ -4,32 +4,28 @@ from __future__ import annotations
 
 import asyncio
 
-from agent.execution.context import EngineSettings
 from bot.app import BotDeps, SlackAccess, build_bot
 from bot.server import serve_socket_mode
 from infra.emulators.scripted_chat import ScriptedChatModel
 from infra.settings import Settings
-from infra.storage.slack_store import SqlSlackStore
-from infra.wiring import open_services
-from tests.bot.chat import ALICE, OPS, Chat, Thread, bot_config, finish
+from tests.bot.chat import ALICE, MEMORY, OPS, Chat, Thread, bot_config, bot_services, finish
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_driver import SlackDriver
-from tests.fakes.tools import ToolLog, simulated_registry
+from tests.fakes.tools import ToolLog
 
 PLAN = {"nodes": [{"id": "deploy", "tool": "deploy", "args": {"target": "prod"}},
                   {"id": "a", "tool": "lookup", "args": {"key": "a"}}]}
 
 
-async def test_socket_mode_runs_a_request_and_takes_a_click(slack: FakeSlack, sqlite_url: str) -> None:
+async def test_socket_mode_runs_a_request_and_takes_a_click(slack: FakeSlack) -> None:
     log = ToolLog()
     llm = ScriptedChatModel(replies=[PLAN, finish("deployed over a socket")])
     config = bot_config(slack, signing_secret="")
     access = SlackAccess(config)
-    async with open_services(Settings(DATABASE_URL=sqlite_url), llm=llm, registry=simulated_registry(log),
-                             context=access.engine_context,
-                             engine_config=EngineSettings(decision_poll_seconds=0.2)) as services:
-        deps = BotDeps(engine=services.engine, events=services.events, approvals=services.store,
-                       store=SqlSlackStore(services.store.engine), access=access)
+    async with bot_services(Settings(DATABASE_URL=MEMORY), llm, log, context=access.engine_context) \
+            as (services, store):
+        deps = BotDeps(engine=services.engine, events=services.events, approvals=services.store, store=store,
+                       access=access)
         bot = build_bot(config, deps)
         stop = asyncio.Event()
         serving = asyncio.create_task(serve_socket_mode(bot, slack.app_token, stop=stop))

@@ -18,6 +18,7 @@ from tests.bot.chat import (
     ALICE,
     BOB,
     MALLORY,
+    MEMORY,
     Chat,
     MovedClock,
     RunningBot,
@@ -68,12 +69,11 @@ async def asks_again(thread: Thread, node_id: str, who: Any) -> None:
     await thread.answer(answers)
 
 
-async def test_a_grant_covers_later_calls_of_its_tool_thread_and_requester_only(slack: FakeSlack,
-                                                                               sqlite_url: str) -> None:
+async def test_a_grant_covers_later_calls_of_its_tool_thread_and_requester_only(slack: FakeSlack) -> None:
     replies = [deploy("prod"), finish("deployed prod"), deploy("staging"), finish("deployed staging"),
                SCALE_WEB, finish("scaled"), deploy("dev"), finish("deployed dev"),
                deploy("qa"), finish("deployed qa")]
-    async with running_bot(slack, sqlite_url, replies) as app, chat_with(slack, app) as chat:
+    async with running_bot(slack, MEMORY, replies) as app, chat_with(slack, app) as chat:
         alice, bob = chat.person(ALICE), chat.person(BOB)
         thread = await alice.runs("deploy prod")
         first = await grant_for_thread(chat, thread, "ship_prod")
@@ -114,10 +114,10 @@ async def test_a_grant_covers_later_calls_of_its_tool_thread_and_requester_only(
         await settle(app)
 
 
-async def test_a_grant_asks_again_once_its_ttl_has_passed(slack: FakeSlack, sqlite_url: str) -> None:
+async def test_a_grant_asks_again_once_its_ttl_has_passed(slack: FakeSlack) -> None:
     replies = [deploy("prod"), finish("deployed prod"), deploy("staging"), finish("deployed staging")]
     clock = MovedClock()
-    async with running_bot(slack, sqlite_url, replies, engine_clock=clock) as app, chat_with(slack, app) as chat:
+    async with running_bot(slack, MEMORY, replies, engine_clock=clock) as app, chat_with(slack, app) as chat:
         alice = chat.person(ALICE)
         thread = await alice.runs("deploy prod")
         await grant_for_thread(chat, thread, "ship_prod")
@@ -164,12 +164,11 @@ async def test_a_grant_revoked_from_app_home_asks_again(slack: FakeSlack, databa
         await settle(app)
 
 
-async def test_never_standing_tools_do_not_offer_it_and_a_forged_click_is_refused(slack: FakeSlack,
-                                                                                  sqlite_url: str) -> None:
+async def test_never_standing_tools_do_not_offer_it_and_a_forged_click_is_refused(slack: FakeSlack) -> None:
     policy = parse_policy("tools:\n  deploy:\n    standing: false\n  scale:\n    standing_granters: [U0BOB]\n")
     plan = {"nodes": [deploy("prod")["nodes"][0], SCALE_WEB["nodes"][0]]}
     replies = [plan, finish("done"), deploy("staging"), finish("deployed staging")]
-    async with running_bot(slack, sqlite_url, replies, policy=policy) as app, chat_with(slack, app) as chat:
+    async with running_bot(slack, MEMORY, replies, policy=policy) as app, chat_with(slack, app) as chat:
         alice = chat.person(ALICE)
         thread = await alice.runs("deploy prod and scale web")
         ship, grow = await thread.approval_for("ship_prod"), await thread.approval_for("grow")

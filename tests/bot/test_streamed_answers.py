@@ -17,7 +17,7 @@ from agent.answer.facts import INTRO as FACTS_INTRO
 from bot.outbound.answer_surface import ANSWER_EVENT
 from bot.views.answer_view import ANSWER_PART_CHARS, MARKDOWN_LIMIT
 from infra.emulators.openai_wire import ModelReply
-from tests.bot.chat import ALICE, OPS, RunningBot, Thread, chat_with, finish, running_bot, settle
+from tests.bot.chat import ALICE, MEMORY, OPS, RunningBot, Thread, chat_with, finish, running_bot, settle
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.slack_api import FakeSlack, Message
 
@@ -48,9 +48,9 @@ def answer_calls(slack: FakeSlack, thread: Thread) -> list[str]:
 
 
 async def test_the_answer_streams_into_the_thread_and_ends_with_its_footer_and_feedback(
-        slack: FakeSlack, sqlite_url: str) -> None:
+        slack: FakeSlack) -> None:
     with FakeOpenAI([LOOK_UP_A, finish(ANSWER)], piece=6, hold_at="- two") as fake:
-        async with streaming_bot(slack, sqlite_url, fake) as app, chat_with(slack, app) as chat:
+        async with streaming_bot(slack, MEMORY, fake) as app, chat_with(slack, app) as chat:
             thread = await chat.person(ALICE).runs("look up a")
 
             # mid-answer: part of it is in the thread, streaming, for alice; no footer yet
@@ -77,10 +77,10 @@ async def test_the_answer_streams_into_the_thread_and_ends_with_its_footer_and_f
 
 
 async def test_where_streaming_is_unavailable_the_answer_is_posted_whole_and_not_streamed_again(
-        slack: FakeSlack, sqlite_url: str) -> None:
+        slack: FakeSlack) -> None:
     slack.stream_error = "missing_scope"
     with FakeOpenAI([LOOK_UP_A, finish(ANSWER), LOOK_UP_A, finish("again")]) as fake:
-        async with streaming_bot(slack, sqlite_url, fake) as app, chat_with(slack, app) as chat:
+        async with streaming_bot(slack, MEMORY, fake) as app, chat_with(slack, app) as chat:
             alice = chat.person(ALICE)
             thread = await alice.runs("look up a")
             answer = await thread.answer()
@@ -94,21 +94,21 @@ async def test_where_streaming_is_unavailable_the_answer_is_posted_whole_and_not
             assert "chat.appendStream" not in {c.method for c in slack.calls}
 
 
-async def test_streaming_switched_off_posts_answers_whole(slack: FakeSlack, sqlite_url: str) -> None:
+async def test_streaming_switched_off_posts_answers_whole(slack: FakeSlack) -> None:
     with FakeOpenAI([LOOK_UP_A, finish(ANSWER)]) as fake:
-        async with streaming_bot(slack, sqlite_url, fake, stream_answers=False) as app, \
+        async with streaming_bot(slack, MEMORY, fake, stream_answers=False) as app, \
                 chat_with(slack, app) as chat:
             answer = await (await chat.person(ALICE).runs("look up a")).answer()
             assert answer.text == ANSWER and slack.calls_of("chat.startStream") == []
 
 
 async def test_a_stream_that_breaks_midway_is_replaced_by_the_whole_answer_once(
-        slack: FakeSlack, sqlite_url: str) -> None:
+        slack: FakeSlack) -> None:
     # Slack refuses the appends for a reason more text will not help (a stream Slack ended, or
     # one too long, goes on in a new message instead: tests/bot/test_long_streams.py)
     slack.inject("chat.appendStream", status=200, error="internal_error", times=100)
     with FakeOpenAI([LOOK_UP_A, finish(ANSWER)], piece=6) as fake:
-        async with streaming_bot(slack, sqlite_url, fake) as app, chat_with(slack, app) as chat:
+        async with streaming_bot(slack, MEMORY, fake) as app, chat_with(slack, app) as chat:
             thread = await chat.person(ALICE).runs("look up a")
             answer = await thread.answer()
             await settle(app)
@@ -120,12 +120,12 @@ async def test_a_stream_that_breaks_midway_is_replaced_by_the_whole_answer_once(
             assert len(thread.answers()) == 1
 
 
-async def test_an_answer_that_differs_from_its_stream_replaces_it(slack: FakeSlack, sqlite_url: str) -> None:
+async def test_an_answer_that_differs_from_its_stream_replaces_it(slack: FakeSlack) -> None:
     # the model's stream breaks midway: the joiner falls back to listing the results, which is
     # what the thread must end up showing
     with FakeOpenAI([LOOK_UP_A, finish("A streamed draft that will not count.")], piece=5,
                     break_at="not count") as fake:
-        async with streaming_bot(slack, sqlite_url, fake) as app, chat_with(slack, app) as chat:
+        async with streaming_bot(slack, MEMORY, fake) as app, chat_with(slack, app) as chat:
             thread = await chat.person(ALICE).runs("look up a")
             answer = await thread.answer()
             await settle(app)
@@ -137,14 +137,14 @@ async def test_an_answer_that_differs_from_its_stream_replaces_it(slack: FakeSla
 
 
 async def test_a_streamed_answer_that_misstates_a_step_is_replaced_by_dagbots_own(
-        slack: FakeSlack, sqlite_url: str) -> None:
+        slack: FakeSlack) -> None:
     """Streamed answers are held to the results before they are final (issue 43): the model
     streams a step that failed as done, with content no step read; the thread ends with
     dagbot's own reply, which says the step failed."""
     broken = {"nodes": [{"id": "admins", "tool": "broken", "args": {"key": "admins"}}]}
     invented = '- admins: done → {"path": "admins.txt", "content": "alice, bob, carol"}'
     with FakeOpenAI([broken, finish(invented)], piece=5) as fake:
-        async with streaming_bot(slack, sqlite_url, fake) as app, chat_with(slack, app) as chat:
+        async with streaming_bot(slack, MEMORY, fake) as app, chat_with(slack, app) as chat:
             thread = await chat.person(ALICE).runs("who are the admins?")
             answer = await thread.answer()
             await settle(app)
@@ -156,13 +156,13 @@ async def test_a_streamed_answer_that_misstates_a_step_is_replaced_by_dagbots_ow
 
 @pytest.mark.parametrize("deletable", [True, False], ids=["deleted", "edited"])
 async def test_a_draft_streamed_before_the_model_calls_replan_is_withdrawn(
-        slack: FakeSlack, sqlite_url: str, deletable: bool) -> None:
+        slack: FakeSlack, deletable: bool) -> None:
     if not deletable:
         slack.inject("chat.delete", status=200, error="cant_delete_message", times=100)
     draft = ModelReply(text="A draft that will not count.",
                        calls=ModelReply.call("replan", {"feedback": "look up a again"}).calls)
     with FakeOpenAI([LOOK_UP_A, draft, LOOK_UP_A, finish(ANSWER)], piece=5, hold_at="not count") as fake:
-        async with streaming_bot(slack, sqlite_url, fake) as app, chat_with(slack, app) as chat:
+        async with streaming_bot(slack, MEMORY, fake) as app, chat_with(slack, app) as chat:
             thread = await chat.person(ALICE).runs("look up a")
             shown = await slack.wait_for(
                 lambda: (m := streamed(thread)) and "will not" in m.text and m, what="the streamed draft")
@@ -189,11 +189,11 @@ async def test_a_draft_streamed_before_the_model_calls_replan_is_withdrawn(
 
 
 async def test_a_long_answer_is_split_at_slacks_limits_without_breaking_code_blocks(
-        slack: FakeSlack, sqlite_url: str) -> None:
+        slack: FakeSlack) -> None:
     code = "\n".join(f"line_{i} = {i} * 2  # some commentary to make it long" for i in range(400))
     long = "Intro paragraph.\n\n```python\n" + code + "\n```\n\nAnd the end."
     assert len(long) > ANSWER_PART_CHARS
-    async with running_bot(slack, sqlite_url, [LOOK_UP_A, finish(long)]) as app, \
+    async with running_bot(slack, MEMORY, [LOOK_UP_A, finish(long)]) as app, \
             chat_with(slack, app) as chat:
         thread = await chat.person(ALICE).runs("look up a")
         await thread.answer()
@@ -209,8 +209,8 @@ async def test_a_long_answer_is_split_at_slacks_limits_without_breaking_code_blo
         assert all(f"line_{i} = {i} * 2" in rebuilt for i in range(400))
 
 
-async def test_answers_are_not_streamed_where_the_model_does_not_stream(slack: FakeSlack, sqlite_url: str) -> None:
-    async with running_bot(slack, sqlite_url, [LOOK_UP_A, finish(ANSWER)]) as app, chat_with(slack, app) as chat:
+async def test_answers_are_not_streamed_where_the_model_does_not_stream(slack: FakeSlack) -> None:
+    async with running_bot(slack, MEMORY, [LOOK_UP_A, finish(ANSWER)]) as app, chat_with(slack, app) as chat:
         thread = await chat.person(ALICE).runs("look up a")
         assert (await thread.answer()).text == ANSWER
         await asyncio.sleep(0)

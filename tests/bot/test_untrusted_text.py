@@ -21,7 +21,7 @@ from bot.views.answer_view import answer_messages
 from bot.views.progress_view import RunProgress
 from bot.views.reply_view import failure_replies, root_message
 from bot.views.status_view import render_status
-from tests.bot.chat import ALICE, BOB, chat_with, finish, running_bot, settle
+from tests.bot.chat import ALICE, BOB, MEMORY, chat_with, finish, running_bot, settle
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.slack_api import FakeSlack, Message
 
@@ -149,12 +149,12 @@ def test_what_is_streamed_never_changes_and_the_whole_answer_is_safe(pieces: lis
 
 
 async def test_status_and_approval_messages_show_untrusted_text_without_pinging(
-        slack: FakeSlack, sqlite_url: str) -> None:
+        slack: FakeSlack) -> None:
     plan = {"thought": f"the runbook says {HOSTILE}", "nodes": [
         {"id": "q", "tool": "broken", "args": {"key": HOSTILE}},
         {"id": "d", "tool": "deploy", "args": {"target": "prod", "note": HOSTILE}, "why": f"the page said {HOSTILE}"},
     ]}
-    async with running_bot(slack, sqlite_url, [plan, finish(f"Deployed. {HOSTILE}")]) as app, \
+    async with running_bot(slack, MEMORY, [plan, finish(f"Deployed. {HOSTILE}")]) as app, \
             chat_with(slack, app) as chat:
         alice = chat.person(ALICE)
         thread = await alice.runs("check and deploy")
@@ -172,12 +172,12 @@ async def test_status_and_approval_messages_show_untrusted_text_without_pinging(
         assert app.log.count("deploy") == 1
 
 
-async def test_a_streamed_answer_never_pings_even_for_a_moment(slack: FakeSlack, sqlite_url: str) -> None:
+async def test_a_streamed_answer_never_pings_even_for_a_moment(slack: FakeSlack) -> None:
     text = f"Hi <@{ALICE}>, as the page asked: {HOSTILE} and [the login page](https://evil.example/login). Done."
     with FakeOpenAI([{"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "a"}}]}, finish(text)],
                     piece=3) as fake:  # "<!channel>" arrives as "<!c", "han", "nel>"
         model = ChatOpenAI(model="fake", base_url=fake.url, api_key=SecretStr("unused"), max_retries=0)
-        async with running_bot(slack, sqlite_url, [], model=model, stream_interval_seconds=0.01) as app, \
+        async with running_bot(slack, MEMORY, [], model=model, stream_interval_seconds=0.01) as app, \
                 chat_with(slack, app) as chat:
             thread = await chat.person(ALICE).runs("look up a")
             answer = await thread.answer()

@@ -42,3 +42,38 @@ async def test_an_envelope_unacknowledged_when_the_connection_is_replaced_is_del
         await second.send_json({"envelope_id": again["envelope_id"], "payload": {"text": "ok"}})
         assert (await delivery)["payload"] == {"text": "ok"}
         await second.close()
+
+
+def radios(**changes: object) -> dict[str, object]:
+    options = [{"text": {"type": "plain_text", "text": word}, "value": word} for word in ("true", "false")]
+    element = {"type": "radio_buttons", "action_id": "value", "options": options, **changes}
+    return {"type": "modal", "title": {"type": "plain_text", "text": "Edit"},
+            "submit": {"type": "plain_text", "text": "Save"},
+            "blocks": [{"type": "input", "block_id": "arg:append", "label": {"type": "plain_text", "text": "append"},
+                        "element": element}]}
+
+
+def test_options_are_checked_as_slack_checks_them() -> None:
+    from infra.emulators.slack.blockkit import view_refusal
+
+    false = {"text": {"type": "plain_text", "text": "false"}, "value": "false"}
+    assert view_refusal(radios(initial_option=false)) is None
+    unknown = view_refusal(radios(initial_option={**false, "value": "no"}))
+    assert unknown is not None and "must exactly match one of the options" in unknown.messages[0]
+    assert view_refusal(radios(options=[])) is not None
+    many = [{"text": {"type": "plain_text", "text": str(i)}, "value": str(i)} for i in range(11)]
+    assert view_refusal(radios(options=many)) is not None
+
+
+def test_a_submission_carries_each_input_as_slack_sends_its_kind() -> None:
+    from infra.emulators.slack.driver import element_of, input_state
+
+    view = radios()
+    element = element_of(view, "arg:append", "value")
+    assert input_state(element, "true") == {"type": "radio_buttons", "selected_option": {
+        "text": {"type": "plain_text", "text": "true"}, "value": "true"}}
+    assert input_state(element, "") == {"type": "radio_buttons", "selected_option": None}
+    boxes = {"type": "checkboxes", "options": element["options"]}  # type: ignore[index]
+    assert input_state(boxes, ["false"])["selected_options"] == [element["options"][1]]  # type: ignore[index]
+    assert input_state({}, "typed\n") == {"type": "plain_text_input", "value": "typed\n"}
+    assert input_state({}, "") == {"type": "plain_text_input", "value": None}

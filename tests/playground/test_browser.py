@@ -69,7 +69,7 @@ async def test_the_page_says_it_runs_the_demo_model(page: Page) -> None:
     badge = page.get_by_test_id("model-badge")
     await expect(badge).to_contain_text("Demo model")
     await expect(badge).to_contain_text("set OPENAI_API_KEY for real planning")
-    for key in ("parallel", "package", "approval", "followup", "reject"):
+    for key in ("parallel", "package", "approval", "followup", "reject", "approve_all"):
         await expect(page.get_by_test_id(f"example-{key}")).to_be_visible()
 
 
@@ -83,12 +83,12 @@ async def test_parallel_reads_then_a_follow_up_mail(page: Page) -> None:
     await page.get_by_test_id("example-followup").click()  # sent into the open thread
     await expect(thread(page).get_by_role("button", name="Approve", exact=True)).to_have_count(1, timeout=WAIT)
     await thread(page).get_by_role("button", name="Approve", exact=True).click()
-    await expect(thread(page)).to_contain_text("Emailed the summary to oncall@example.com", timeout=WAIT)
+    await expect(thread(page)).to_contain_text("Emailed it to oncall@example.com", timeout=WAIT)
     await page.get_by_test_id("mail-tab").click()
     mail = page.get_by_test_id("mail-item")
     await expect(mail).to_have_count(1, timeout=WAIT)
     await expect(mail).to_contain_text("oncall@example.com")
-    await expect(mail).to_contain_text("Service summary from dagbot")
+    await expect(mail).to_contain_text("dagbot: How are our services doing?")
 
 
 async def test_an_answer_takes_a_thumbs_up(page: Page) -> None:
@@ -123,6 +123,7 @@ async def test_approval_waits_alone_and_only_the_requester_may_approve(page: Pag
     await expect(thread(page)).to_contain_text("Waiting for approval", timeout=WAIT)
     await expect(thread(page).locator("[data-testid='task'][data-task-id='metrics'][data-status='complete']")
                  ).to_have_count(1, timeout=WAIT)
+    await expect(thread(page).get_by_test_id("writing")).to_have_count(0, timeout=WAIT)  # only waiting now
     await page.screenshot(path=str(SCREENSHOT))
 
     await page.get_by_test_id("user-picker").select_option(value="U0BOB")
@@ -158,6 +159,10 @@ async def test_the_plan_shows_its_tasks_change_state(page: Page) -> None:
     await expect(waiting.get_by_test_id("task-details")).to_contain_text("waiting for approval")
     await expect(waiting.get_by_role("link", name="Approval message")).to_have_count(1)
     await expect(thread(page).get_by_test_id("plan")).to_contain_text("Plan: 4 steps — waiting for approval")
+    # its stream stays open while the approval waits, but nothing is being written
+    plan_message = thread(page).get_by_test_id("message").filter(has=page.get_by_test_id("plan"))
+    await expect(plan_message).to_have_attribute("aria-busy", "true")
+    await expect(plan_message.get_by_test_id("writing")).to_have_count(0, timeout=WAIT)
     await plan.scroll_into_view_if_needed()
     await page.screenshot(path=str(PLAN_SCREENSHOT))
 
@@ -179,6 +184,7 @@ async def test_rejection_with_a_reason(page: Page) -> None:
     await reject.click()
     modal = page.get_by_test_id("modal")
     await expect(modal).to_be_visible(timeout=WAIT)
+    await expect(modal.locator("label").filter(has_text="Why?")).to_have_text("Why? It is shown in the thread (optional)")
     await modal.locator("textarea").fill("we keep logs for 30 days")
     await page.get_by_test_id("modal-submit").click()
     await expect(modal).to_have_count(0, timeout=WAIT)
@@ -376,11 +382,111 @@ async def test_an_agent_conversation_shows_its_session_and_the_stop_button_cance
     await expect(session.get_by_test_id("session-status")).to_have_text("processing", timeout=WAIT)
     await expect(session).to_contain_text(request[:60])  # its title: the request
     await session.get_by_test_id("session-stop").click()  # while the slow metrics read runs
-    await expect(thread(page).get_by_test_id("plan")).to_contain_text("cancelled", timeout=WAIT)
+    # Slack stopped the plan's stream at the click: no error, no plan posted again; the status
+    # message lists the nodes as the cancel left them
+    await expect(thread(page)).to_contain_text("Cancelled", timeout=WAIT)
+    await expect(thread(page).get_by_test_id("plan")).to_have_count(0, timeout=WAIT)
+    await expect(thread(page)).to_contain_text("publish", timeout=WAIT)
+    await expect(page.get_by_test_id("refusal")).to_have_count(0)  # the sidebar's "Slack refused"
     await expect(session.get_by_test_id("session-status")).to_have_text("active", timeout=WAIT)
     await expect(session.get_by_test_id("session-stop")).to_have_count(0)
+    await expect(session).to_have_text("active" + request)  # its status and title, nothing else ("false")
     await expect(thread(page)).not_to_contain_text("Published the 2.4.0 release notes")
 
     # another person sees their own conversation, not alice's
     await page.get_by_test_id("user-picker").select_option("U0BOB")
     await expect(page.get_by_test_id("channel-pane").get_by_test_id("message")).to_have_count(0)
+
+
+EDIT_SCREENSHOT = Path(os.environ.get("DAGBOT_EDIT_SCREENSHOT", "/tmp/dagbot-edit.png"))
+
+
+async def test_an_edited_call_runs_as_edited_and_the_answer_tells_what_ran(page: Page,
+                                                                         playground: Playground) -> None:
+    """Edit shows each argument as its kind asks: the file's content in a text box (its last line
+    break kept), append as true/false; the approval then shows who edited it, with an emoji, and
+    the answer says what the edited call did, not what the plan meant to do."""
+    await run_example(page, "reject", "Clear logs/app.log")
+    edit = thread(page).get_by_role("button", name="Edit")
+    await expect(edit).to_have_count(1, timeout=WAIT)
+    await edit.click()
+    modal = page.get_by_test_id("modal")
+    await expect(modal).to_be_visible(timeout=WAIT)
+    content, append = modal.get_by_test_id("input-arg:content"), modal.get_by_test_id("input-arg:append")
+    await expect(content).to_have_js_property("tagName", "TEXTAREA")
+    await expect(append.get_by_role("radio", name="false")).to_be_checked()
+    await expect(append.get_by_role("radio", name="true")).not_to_be_checked()
+    await expect(modal).not_to_contain_text("(optional) (optional)")
+    await content.fill("rotated by ops\n")
+    await page.screenshot(path=str(EDIT_SCREENSHOT))
+    await page.get_by_test_id("modal-submit").click()
+    await expect(modal).to_have_count(0, timeout=WAIT)
+
+    approval = thread(page).get_by_test_id("message").filter(has_text="Approval needed")
+    await expect(approval).to_contain_text("Edited by", timeout=WAIT)
+    await expect(approval).not_to_contain_text(":pencil2:")
+    await expect(approval.locator(".emoji[title=':pencil2:']")).to_have_count(1)
+    await thread(page).get_by_role("button", name="Approve", exact=True).click()
+    await expect(thread(page)).to_contain_text("it was not cleared", timeout=WAIT)
+    await expect(thread(page)).not_to_contain_text("Cleared logs/app.log")
+    await page.screenshot(path=str(EDIT_SCREENSHOT.with_name(EDIT_SCREENSHOT.stem + "-answer.png")))
+    assert playground.workspace is not None
+    assert (playground.workspace / "logs" / "app.log").read_text() == "rotated by ops\n"
+
+
+HOME_SCREENSHOT = Path(os.environ.get("DAGBOT_HOME_SCREENSHOT", "/tmp/dagbot-home.png"))
+
+
+async def test_approve_all_then_a_standing_approval_is_listed_in_home_and_revoked_there(page: Page) -> None:
+    """Two approvals of one run wait together: the status message offers Approve all. A standing
+    approval ("Approve for this thread") says App Home lists it: the app's Home tab does, with
+    Revoke."""
+    await run_example(page, "approve_all", "Write the on-call handover")
+    approve_all = thread(page).get_by_role("button", name="Approve all")
+    await expect(approve_all).to_have_count(1, timeout=WAIT)
+    await approve_all.click()
+    await expect(thread(page)).to_contain_text("Wrote the on-call handover", timeout=WAIT)
+    await expect(thread(page)).to_contain_text("Emailed it to oncall@example.com")
+
+    await page.get_by_test_id("example-approval").click()
+    root = page.get_by_test_id("channel-pane").get_by_test_id("message").filter(has_text="Publish the 2.4.0")
+    await expect(root).to_have_count(1, timeout=WAIT)
+    await root.get_by_test_id("replies-link").click()
+    await thread(page).get_by_role("button", name="Approve for this thread").click()
+    await expect(thread(page)).to_contain_text("App Home lists it", timeout=WAIT)
+
+    await page.get_by_test_id("dm-app").click()
+    await page.get_by_test_id("app-tab-home").click()
+    home = page.get_by_test_id("home")
+    await expect(home).to_contain_text("write_file", timeout=WAIT)
+    revoke = home.get_by_role("button", name="Revoke")
+    await expect(revoke).to_have_count(1)
+    await page.screenshot(path=str(HOME_SCREENSHOT))
+    await revoke.click()
+    await expect(home.get_by_role("button", name="Revoke")).to_have_count(0, timeout=WAIT)
+    await page.get_by_test_id("app-tab-messages").click()
+    await expect(page.get_by_test_id("composer")).to_be_visible()
+
+
+async def test_an_example_opens_its_thread_and_the_channel_shows_the_newest_message(page: Page,
+                                                                                  playground: Playground) -> None:
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    client = AsyncWebClient(token=playground.slack.token, base_url=f"{playground.url}/api/")
+    for n in range(30):  # more history than the channel shows at once, in lines that wrap when it narrows
+        await client.chat_postMessage(channel="C0OPS", text=f"earlier message {n}: " + "words and more " * 8)
+    channel = page.get_by_test_id("channel-pane")
+    await expect(channel.get_by_test_id("message").filter(has_text="earlier message 29")).to_be_in_viewport(
+        timeout=WAIT)
+    await page.get_by_test_id("channel-pane").locator("#channel-messages").evaluate("el => { el.scrollTop = 0; }")
+    await expect(channel.get_by_test_id("message").filter(has_text="earlier message 29")).not_to_be_in_viewport()
+    await page.get_by_test_id("example-package").click()
+    await expect(thread(page)).to_be_visible(timeout=WAIT)  # opened by itself: no click on "replies"
+    await expect(thread(page)).to_contain_text("Count the errors in logs/app.log per service.")
+    await expect(thread(page)).to_contain_text("checkout 4, payments 2, search 1", timeout=WAIT)
+    root = channel.get_by_test_id("message").filter(has_text="Count the errors")
+    await expect(root.get_by_test_id("replies-link")).to_be_in_viewport(timeout=WAIT)
+    # the thread beside it made the channel narrower, its lines longer: it still follows what comes
+    await client.chat_postMessage(channel="C0OPS", text="the newest message")
+    await expect(channel.get_by_test_id("message").filter(has_text="the newest message")).to_be_in_viewport(
+        timeout=WAIT)

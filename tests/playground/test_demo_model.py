@@ -107,7 +107,8 @@ def test_answers_report_what_the_results_say_even_when_clipped() -> None:
     answer = write_answer(by_key("parallel"), results)
     assert "- api: ok" in answer and "- checkout: **degraded** (slow)" in answer
     assert "`incidents` failed: HTTP 503" in answer
-    assert "`oncall` was not run: it was rejected by <@U0BOB>: not now." in answer
+    # a rejection is not repeated: dagbot adds a line for each step nobody approved, with the reason
+    assert "oncall" not in answer and "not now" not in answer
 
 
 def blocks_of(markdown: str) -> list[tuple[str, str]]:
@@ -147,3 +148,20 @@ async def test_reflexion_gets_the_recorded_fix_only_for_the_example_package() ->
     assert "if len(parts) < 4" in str(fixed.content) and "```python" in str(fixed.content)
     other = await model.ainvoke([HumanMessage("Goal of the package:\nsomething else")])
     assert "```" not in str(other.content)
+
+
+async def test_an_edited_call_is_answered_as_it_ran() -> None:
+    """The joiner prompt says a call ran as an approver edited it; the demo's answer tells that,
+    not what the plan meant to do."""
+    model = DemoChatModel(site=SITE, delay_seconds=0)
+    plan = by_key("reject").plan_for(SITE)
+    state: Any = {"request": by_key("reject").request, "plan": plan, "results": {
+        "logs": {"status": "done", "output": {"files": [{"path": "logs/app.log", "size": 2048}]}},
+        "clear": {"status": "done", "output": {"path": "logs/app.log", "bytes_written": 8, "appended": False}}}}
+    edited = {"clear": 'write_file({"path": "logs/app.log", "content": "rotated\\n", "append": false}), '
+                       "edited by U0BOB"}
+    answer = (await call_text(model, joiner_messages(state, 0, red_tools={"write_file"}, edited=edited), [])).text
+    assert "Replaced the content of `logs/app.log`" in answer and "<@U0BOB>" in answer
+    assert "(8 bytes): it was **not** cleared." in answer and "Cleared" not in answer
+    plain = (await call_text(model, joiner_messages(state, 0, red_tools={"write_file"}), [])).text
+    assert plain.startswith("Cleared `logs/app.log` (it was 2048 bytes).")

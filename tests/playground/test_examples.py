@@ -1,10 +1,11 @@
-"""The five demo examples, end to end, as a person does them on the page: the real bot, engine,
+"""The six demo examples, end to end, as a person does them on the page: the real bot, engine,
 validation, sandbox and approvals behind the stand-in; only the planner's text is recorded."""
 
 from __future__ import annotations
 
 import pytest
 
+from infra.emulators.slack.workspace import Message
 from infra.playground.app import Playground
 from infra.playground.demo.examples import by_key
 from tests.playground.conftest import ALICE, Channel, Person, text_of
@@ -83,9 +84,10 @@ async def test_follow_up_emails_the_earlier_answer(playground: Playground, alice
     assert "oncall@example.com" in text_of(approval) and "INC-142" in text_of(approval)
     await alice.click(approval, "Approve")
     answer = text_of(await channel.answer_in(root, after=1))
-    assert "Emailed the summary to oncall@example.com" in answer
+    assert "Emailed it to oncall@example.com" in answer
     [mail] = playground.demo.mail.mail
     assert mail.to == ["oncall@example.com"] and "INC-142" in mail.body
+    assert mail.subject == "dagbot: How are our services doing?"  # what was asked in this thread
     assert "INC-142" in first
 
 
@@ -103,7 +105,11 @@ async def test_rejection_with_a_reason_is_reported(playground: Playground, alice
     assert not playground.slack.modals
     answer = text_of(await channel.answer_in(root))
     assert "did **not** clear" in answer
-    assert "we keep logs for 30 days" in answer and f"<@{ALICE}>" in answer
+    assert answer.count("we keep logs for 30 days") == 1 and f"<@{ALICE}>" in answer  # said once
+    status = await channel.wait_for(lambda: next((t for t in [text_of(channel.status_of(root))] if "Answered" in t),
+                                                 None), "the status message to show the run answered")
+    assert ":ballot_box_with_check: *Answered* — 1 step rejected" in status and "*Done*" not in status
+    assert "1/2 nodes done, 1 rejected" in status
     assert log.read_text() == before
 
 
@@ -113,6 +119,7 @@ async def test_other_requests_get_the_examples_and_how_to_connect_a_model(alice:
     root = await channel.root_for("restart the payments service")
     answer = text_of(await channel.answer_in(root))
     assert "demo model" in answer and "OPENAI_API_KEY" in answer and "OPENAI_BASE_URL" in answer
+    assert "`make model`" in answer
     for key in ("parallel", "package", "approval", "followup", "reject"):
         assert by_key(key).request in answer
 
@@ -133,3 +140,26 @@ async def test_help_is_shown_only_to_whoever_asked(alice: Person, bob: Person, c
     assert "/agent" in alice.told()[0] and not bob.told()
     assert not channel.messages()
     assert (await alice.send("/agent help", thread_ts="1.000001"))["ok"] is False  # no slash commands in threads
+
+
+async def test_two_approvals_wait_together_and_approve_all_decides_both(playground: Playground, alice: Person,
+                                                                       channel: Channel) -> None:
+    assert playground.demo is not None and playground.workspace is not None
+    await alice.send(command("approve_all"))
+    root = await channel.root_for("Write the on-call handover")
+    await channel.approval_in(root, "write_file")
+    await channel.approval_in(root, "send_email")
+    def approve_all() -> Message | None:
+        status = channel.status_of(root)
+        buttons = [e.get("text", {}).get("text") for b in status.blocks if b.get("type") == "actions"
+                   for e in b["elements"]]
+        return status if "Approve all" in buttons else None
+
+    status = await channel.wait_for(approve_all, "Approve all on the status message")
+    await alice.click(status, "Approve all")
+    answer = text_of(await channel.answer_in(root))
+    assert "Wrote the on-call handover to `notes/handover.md`" in answer and "Emailed it to oncall@example.com" in answer
+    note = (playground.workspace / "notes" / "handover.md").read_text()
+    assert "Primary: maria" in note and "- INC-142 Checkout latency above SLO (SEV2, owner maria)" in note
+    [mail] = playground.demo.mail.mail
+    assert mail.subject == "On-call handover" and "INC-142" in mail.body

@@ -53,6 +53,17 @@ def test_reject_modal_passes() -> None:
     assert view_refusal(reject_modal(approval(ApprovalStatus.PENDING), "m" * 2000)) is None
 
 
+@pytest.mark.parametrize("append", [True, False, None])
+def test_edit_modal_passes(append: bool | None) -> None:
+    from agent.tools.files import WriteFileArgs
+    from bot.views.edit_view import EditTarget, edit_modal
+
+    args = {"path": "logs/app.log", "content": "", **({} if append is None else {"append": append})}
+    view = edit_modal(approval(ApprovalStatus.PENDING, tool="write_file", args=args),
+                      EditTarget(WriteFileArgs.model_json_schema(), frozenset()), "m")
+    assert view_refusal(view) is None
+
+
 @pytest.mark.parametrize("answer", ["short", "# Title\n**bold** and `code`\n" * 3000,
                                     "```\n" + "code line\n" * 4000 + "```"])
 def test_answers_and_failures_pass(answer: str) -> None:
@@ -83,3 +94,20 @@ def test_the_rules_catch_what_they_are_for() -> None:
     styled = {"type": "actions", "elements": [{"type": "button", "action_id": "a", "style": "loud",
                                                "text": {"type": "plain_text", "text": "Go"}}]}
     assert message_refusal("t", [styled]).error == "invalid_blocks"  # type: ignore[union-attr]
+
+
+def test_the_page_shows_every_emoji_the_bot_writes() -> None:
+    """The page turns a shortcode into its emoji only from its own table; one the bot writes and
+    the table lacks would show as ``:name:`` text, as Slack never does."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    script = (root / "infra/playground/static/playground.js").read_text()
+    table = script[script.index("const EMOJI = {"):script.index("};", script.index("const EMOJI = {"))]
+    known = set(re.findall(r'(?:^|[\s{,])"?([a-z0-9_+-]+)"?:\s*"', table))
+    written = {name for folder in ("bot", "agent", "infra/playground")
+               for path in (root / folder).rglob("*.py")
+               for name in re.findall(r"(?<![\w:]):([a-z](?:[a-z0-9_+-]*[a-z0-9])?):(?![\w:])", path.read_text())}
+    sphinx_roles = {"mod", "class", "func", "meth", "data", "attr"}
+    assert written - sphinx_roles - known == set()

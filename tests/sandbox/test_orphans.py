@@ -132,6 +132,30 @@ async def test_start_up_removes_only_orphans() -> None:
                 client.api.remove_container(container, force=True)
 
 
+@pytest.mark.docker
+@pytest.mark.parametrize("next_backend", ["auto", "bwrap"])
+async def test_the_next_start_removes_the_container_of_a_dagbot_killed_mid_package(next_backend: str) -> None:
+    """SIGKILLed mid-package, dagbot leaves its stopped container behind (nothing of it runs
+    to remove it); the next dagbot's start-up removes it by its label, whichever backend that
+    one runs packages in (a Docker engine that answers is asked in any case)."""
+    engine = usable_backend("docker")
+    if next_backend == "bwrap":
+        usable_backend("bwrap")
+    assert isinstance(engine, DockerSandbox)
+    api = engine.client.api
+    dagbot, containers = await asyncio.to_thread(dying_dagbot.start, "docker", "sleeps")
+    try:
+        dagbot.kill()
+        await asyncio.to_thread(dagbot.communicate)
+        assert exists(api, containers[0])  # left behind
+        assert api.inspect_container(containers[0])["Config"]["Labels"][LABEL] == "1"
+        assert make_sandbox(next_backend).name == ("bwrap" if next_backend == "bwrap" else "docker")  # start-up
+        assert not exists(api, containers[0])
+    finally:
+        with contextlib.suppress(docker.errors.APIError):
+            api.remove_container(containers[0], force=True)
+
+
 def test_which_containers_are_orphans() -> None:
     now = time.time()
     mine = process_identity()

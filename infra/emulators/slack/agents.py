@@ -7,7 +7,9 @@ status other than ``active``, ``processing``, ``suspended`` or ``closed``, a cal
 channel or thread, a conversation it does not know and a thread that does not exist; ``rename``
 also refuses a thread without a session (Slack's docs name no error code for that one: this
 one is the emulator's). The status does not change by itself: a reply in the thread, or the
-stop button (:meth:`.driver.SlackDriver.stop_session`), leaves it as the app set it.
+stop button (:meth:`.driver.SlackDriver.stop_session`), leaves it as the app set it. A
+``chat.stopStream`` in a thread that has a session sets it too (:func:`stream_stopped`): to the
+call's ``session_status``, or ``active`` when the call gives none, as Slack's reference says.
 :attr:`~.workspace.Workspace.session_error` refuses every call, as Slack refuses an app that
 is not declared an agent.
 """
@@ -64,6 +66,26 @@ def set_status(slack: Workspace, args: dict[str, Any]) -> dict[str, Any]:
     session.statuses.append(status)
     slack.notify({"type": "agent_session", "session": session.as_json()})
     return {"ok": True, "status": session.status, "title": session.title}
+
+
+def session_status_refusal(args: dict[str, Any]) -> Refusal | None:
+    """``chat.stopStream``'s ``session_status``, if given, is one of the statuses."""
+    status = args.get("session_status")
+    if status is None or status in STATUSES:
+        return None
+    return Refusal("invalid_arguments", (f"[ERROR] invalid session_status: {status!r}",))
+
+
+def stream_stopped(slack: Workspace, channel: str, thread_ts: str | None, args: dict[str, Any]) -> None:
+    """A stream in the thread was stopped: its session (if it has one) takes the call's
+    ``session_status``, ``active`` by default."""
+    session = slack.sessions.get((channel, thread_ts or ""))
+    if session is None:
+        return
+    status = str(args.get("session_status") or "active")
+    session.status = status
+    session.statuses.append(status)
+    slack.notify({"type": "agent_session", "session": session.as_json()})
 
 
 def rename(slack: Workspace, args: dict[str, Any]) -> dict[str, Any]:

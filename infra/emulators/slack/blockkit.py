@@ -343,6 +343,41 @@ def _input(block: dict[str, Any], where: str, problems: _Problems) -> None:
         problems.add(f"{where}/element", "must be an object")
     else:
         problems.element_id(element, f"{where}/element")
+        if element.get("type") in CHOICE_OPTIONS:
+            _choices(element, f"{where}/element", problems)
+
+
+CHOICE_OPTIONS = {"radio_buttons": 10, "checkboxes": 10, "static_select": 100}
+"""The elements that offer options, and how many each may offer."""
+OPTION_TEXT_LIMIT = 75
+OPTION_VALUE_LIMIT = 150
+
+
+def _choices(element: dict[str, Any], where: str, problems: _Problems) -> None:
+    """An element's options, and the initially chosen ones, which must be among them exactly."""
+    options = element.get("options")
+    limit = CHOICE_OPTIONS[element["type"]]
+    if not isinstance(options, list) or not options:
+        problems.add(f"{where}/options", "must be a non-empty array")
+        return
+    if len(options) > limit:
+        problems.add(f"{where}/options", f"no more than {limit} items allowed")
+    text_types = frozenset({"plain_text"}) if element["type"] == "static_select" else TEXT_TYPES
+    for i, option in enumerate(options):
+        if not isinstance(option, dict):
+            problems.add(f"{where}/options/{i}", "must be an object")
+            continue
+        problems.text(option.get("text"), f"{where}/options/{i}/text", OPTION_TEXT_LIMIT, types=text_types)
+        value = option.get("value")
+        if not isinstance(value, str) or not value or len(value) > OPTION_VALUE_LIMIT:
+            problems.add(f"{where}/options/{i}/value",
+                         f"must be a string of 1 to {OPTION_VALUE_LIMIT} characters")
+    chosen = element.get("initial_options", []) if element["type"] == "checkboxes" else (
+        [element["initial_option"]] if "initial_option" in element else [])
+    for option in chosen if isinstance(chosen, list) else [chosen]:
+        if option not in options:
+            key = "initial_options" if element["type"] == "checkboxes" else "initial_option"
+            problems.add(f"{where}/{key}", "must exactly match one of the options")
 
 
 def _image(block: dict[str, Any], where: str, problems: _Problems) -> None:

@@ -163,8 +163,10 @@ class SlackDriver:
 
     async def submit_view(self, user: str, view: dict[str, Any],
                           values: dict[str, dict[str, Any]]) -> httpx.Response:
-        """Submit a modal; ``values`` is ``{block_id: {action_id: value}}`` for plain text inputs."""
-        state = {block: {action: {"type": "plain_text_input", "value": value}
+        """Submit a modal; ``values`` is ``{block_id: {action_id: value}}``: the text typed into a
+        plain text input, the value of the option chosen with radio buttons or a select ("" or
+        None: none), the values of the boxes ticked (a list)."""
+        state = {block: {action: input_state(element_of(view, block, action), value)
                          for action, value in actions.items()} for block, actions in values.items()}
         return await self.send_payload(self.view_payload(
             "view_submission", user, view, state={"values": state}, trigger_id=self.new_trigger(user)))
@@ -210,9 +212,12 @@ class SlackDriver:
                                  "channel": self.slack.app_dm(user), "event_ts": self.slack.next_ts()})
 
     async def home_opened(self, user: str) -> httpx.Response:
-        channel = f"D{user[1:]}"
-        return await self.event({"type": "app_home_opened", "user": user, "channel": channel, "tab": "home",
-                                 "event_ts": self.slack.next_ts()})
+        return await self.event(self.home_event(user))
+
+    def home_event(self, user: str) -> dict[str, Any]:
+        """``app_home_opened``: the user opens the app's Home tab."""
+        return {"type": "app_home_opened", "user": user, "channel": f"D{user[1:]}", "tab": "home",
+                "event_ts": self.slack.next_ts()}
 
     async def feedback(self, user: str, message: Message, vote: str) -> httpx.Response:
         """Click 👍 (``up``) or 👎 (``down``) on a message's feedback buttons."""
@@ -234,13 +239,41 @@ class SlackDriver:
         block, element = next((b, e) for b in view["blocks"] if b.get("type") == "actions"
                               and b.get("block_id", "").startswith(block_id_prefix)
                               for e in b.get("elements", []) if e.get("text", {}).get("text") == label)
-        payload = {
+        clicked = {**element, "block_id": block["block_id"]}
+        return await self.send_payload(self.view_action(user, view, clicked))
+
+    def view_action(self, user: str, view: dict[str, Any], action: dict[str, Any]) -> dict[str, Any]:
+        """A click on ``action`` (a button of ``view``, a Home tab, with its ``block_id``)."""
+        return {
             "type": "block_actions", "team": {"id": self.slack.team, "domain": self.slack.domain},
             "user": self._person(user), "api_app_id": APP_ID, "token": "legacy",
             "container": {"type": "view", "view_id": view["id"]}, "trigger_id": self.new_trigger(user),
             "view": {**view, "team_id": self.slack.team, "app_id": APP_ID},
-            "actions": [{"type": "button", "action_id": element["action_id"], "block_id": block["block_id"],
-                         "value": element.get("value", ""), "text": element["text"],
-                         "action_ts": f"{time.time():.6f}"}],
+            "actions": [{"type": action.get("type", "button"), "action_id": action["action_id"],
+                         "block_id": action.get("block_id", ""), "value": action.get("value", ""),
+                         "text": action.get("text"), "action_ts": f"{time.time():.6f}"}],
         }
-        return await self.send_payload(payload)
+
+
+def element_of(view: dict[str, Any], block_id: str, action_id: str) -> dict[str, Any]:
+    """The input element of ``view`` at ``block_id``/``action_id`` ({} when there is none)."""
+    for i, block in enumerate(view.get("blocks") or []):
+        element = block.get("element") if block.get("type") == "input" else None
+        if isinstance(element, dict) and block.get("block_id", f"block_{i}") == block_id \
+                and element.get("action_id", "value") == action_id:
+            return element
+    return {}
+
+
+def input_state(element: dict[str, Any], value: Any) -> dict[str, Any]:
+    """An input's entry in ``view.state.values``, as Slack sends it for the element's type."""
+    kind = element.get("type", "plain_text_input")
+    options = [o for o in element.get("options") or [] if isinstance(o, dict)]
+    if kind == "checkboxes":
+        ticked = value if isinstance(value, list) else [value] if value else []
+        return {"type": kind, "selected_options": [o for o in options if o.get("value") in ticked]}
+    if kind in ("radio_buttons", "static_select"):
+        chosen = next((o for o in options if value and o.get("value") == value), None)
+        return {"type": kind, "selected_option": chosen}
+    return {"type": kind, "value": value if value else None}
+

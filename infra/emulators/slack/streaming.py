@@ -10,7 +10,9 @@ title, ``task_update`` for one task, whole, by id; malformed ones are refused wi
 its tasks show: a task card each, or together in one ``plan`` block above the text. Until it
 is stopped it is *streaming*: watchers see it being written, and Slack will not
 ``chat.update`` it (``streaming_state_conflict``). Stopping adds the last Markdown and chunks,
-then ``blocks`` under them (footer, feedback buttons), checked as a message's blocks; a stopped
+then ``blocks`` under them (footer, feedback buttons), checked as a message's blocks, and sets
+the thread's agent session, if it has one, to ``session_status`` (``active`` when the call
+gives none: :func:`.agents.stream_stopped`); a stopped
 stream takes no more appends or stops (``message_not_in_streaming_state``), and neither does
 one Slack ended after a while without appends (:func:`expire`).
 :attr:`~.workspace.Workspace.stream_error` makes streaming unavailable, as it is to an app
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from infra.emulators.slack.agents import session_status_refusal, stream_stopped
 from infra.emulators.slack.blockkit import (
     MARKDOWN_TEXT_LIMIT,
     TASK_DISPLAY_MODES,
@@ -171,7 +174,8 @@ def stop_stream(slack: Workspace, args: dict[str, Any]) -> dict[str, Any]:
     extra = args.get("blocks") or []
     blocks = [*stream_blocks(pending), *extra] if isinstance(extra, list) else extra
     # an empty stream may end
-    refusal = message_refusal(pending.text, blocks) if pending.text or blocks else None
+    refusal = session_status_refusal(args) \
+        or (message_refusal(pending.text, blocks) if pending.text or blocks else None)
     if refusal:
         return slack.refuse(method, refusal)
     _take(message, args)
@@ -179,6 +183,7 @@ def stop_stream(slack: Workspace, args: dict[str, Any]) -> dict[str, Any]:
     message.metadata = args.get("metadata") or message.metadata
     message.show(message.text, blocks)
     slack.changed(message)
+    stream_stopped(slack, message.channel, message.thread_ts, args)
     return {"ok": True, "channel": message.channel, "ts": message.ts,
             "message": {"type": "message", "text": message.text, "ts": message.ts, "bot_id": slack.bot_id,
                         "user": slack.bot_user, "thread_ts": message.thread_ts}}

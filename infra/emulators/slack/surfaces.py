@@ -43,6 +43,7 @@ def publish_home(slack: Workspace, args: dict[str, Any]) -> dict[str, Any]:
     assert isinstance(view, dict)
     published = dict(view, id=slack.next_id("V"))
     slack.homes.setdefault(user, []).append(published)
+    slack.notify({"type": "home", "user": user, "view": published})
     return {"ok": True, "view": published}
 
 

@@ -45,13 +45,14 @@ class DemoKit:
 
 @contextlib.asynccontextmanager
 async def open_demo(workspace: Path, *, on_mail: Callable[[Mail], None] | None = None,
-                    delay_seconds: float = 0.3) -> AsyncIterator[DemoKit]:
-    """Start the demo website and mail sink, lay out the workspace; stop them on exit."""
+                    delay_seconds: float = 0.3, keep_files: bool = False) -> AsyncIterator[DemoKit]:
+    """Start the demo website and mail sink, lay out the workspace (``keep_files``: only the
+    sample files it lacks, nothing there changed); stop them on exit."""
     sink = MailSink(on_mail)
     await sink.start()
     try:
         async with serving(demo_site()) as site_url:
-            yield DemoKit(site_url, create_workspace(workspace), sink,
+            yield DemoKit(site_url, create_workspace(workspace, keep_files=keep_files), sink,
                           DemoChatModel(site=site_url, delay_seconds=delay_seconds))
     finally:
         await sink.stop()

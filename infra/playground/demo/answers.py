@@ -54,6 +54,31 @@ class NodeOutcome:
         return match.group(1) if match else None
 
 
+@dataclass(frozen=True)
+class Edited:
+    """A red call an approver edited before approving it: what it ran with, and who edited it."""
+
+    args: dict[str, Any]
+    by: str
+
+
+_EDITED = re.compile(r"^- ([a-z][a-z0-9_]*): .* — not as planned: it ran as [a-z0-9_]+\((\{.*\})\), "
+                     r"edited by (\S+)$", re.M)
+
+
+def parse_edits(text: str) -> dict[str, Edited]:
+    """The edited calls the joiner prompt's "Changes made" lists (``— not as planned: it ran as
+    tool({...}), edited by U…``)."""
+    edits = {}
+    for match in _EDITED.finditer(text):
+        try:
+            args = json.loads(match.group(2))
+        except ValueError:
+            args = {}
+        edits[match.group(1)] = Edited(args if isinstance(args, dict) else {}, match.group(3))
+    return edits
+
+
 def parse_results(text: str) -> dict[str, NodeOutcome]:
     return {m.group(1): NodeOutcome(m.group(2), (m.group(3) or "").strip(), (m.group(4) or "").strip())
             for m in _LINE.finditer(text)}
@@ -63,11 +88,17 @@ def mention_users(text: str) -> str:
     return _USER.sub(lambda m: f"by <@{m.group(1)}>", text)
 
 
+def mention(user: str) -> str:
+    return f"<@{user}>" if re.fullmatch(r"U[A-Z0-9]{2,}", user) else user
+
+
 def unknown_request() -> str:
     listed = "\n".join(f"- {e.title}: _{e.request}_" for e in EXAMPLES)
     return ("I'm dagbot's **demo model**, so I only know the example requests:\n"
-            f"{listed}\n\nTo plan anything else, connect a model: set `OPENAI_API_KEY` (OpenAI), or "
-            "`OPENAI_BASE_URL` for a local Ollama, vLLM or llama.cpp server, and start dagbot again.")
+            f"{listed}\n\nTo plan anything else, connect a model and start dagbot again: `make model` "
+            "assembles a small one that runs on this machine (no key, no network once it is there; "
+            "`make run` then plans with it), or set `OPENAI_API_KEY` (OpenAI), or `OPENAI_BASE_URL` "
+            "for an Ollama, vLLM or llama.cpp server.")
 
 
 def no_earlier_answer() -> str:
@@ -76,11 +107,11 @@ def no_earlier_answer() -> str:
 
 
 def _not_done(results: dict[str, NodeOutcome]) -> list[str]:
+    """Steps that failed or were skipped. (A rejected one is not repeated here: dagbot puts a
+    line under every answer for each step nobody approved, with who decided and why.)"""
     lines = []
     for node_id, outcome in results.items():
-        if outcome.status == "rejected":
-            lines.append(f"- `{node_id}` was not run: it was {mention_users(outcome.error)}.")
-        elif not outcome.done:
+        if not outcome.done and outcome.status != "rejected":
             lines.append(f"- `{node_id}` {outcome.status}: {mention_users(outcome.error)}")
     return ["**Not done**", *lines] if lines else []
 
@@ -134,15 +165,57 @@ def _approval(results: dict[str, NodeOutcome]) -> list[str]:
 
 def _followup(results: dict[str, NodeOutcome]) -> list[str]:
     mail = results.get("mail")
-    return ["Emailed the summary to oncall@example.com."] if mail and mail.done else []
+    if mail and mail.status == "rejected":
+        return ["I did **not** email it."]
+    if not mail or not mail.done:
+        return []
+    sent = mail.value()
+    to = sent.get("sent_to") if isinstance(sent, dict) else None
+    return [f"Emailed it to {', '.join(to) if to else 'its recipient'}."]
 
 
-def _reject(results: dict[str, NodeOutcome]) -> list[str]:
+def _summary(results: dict[str, NodeOutcome]) -> list[str]:
+    lines = []
+    summary, report = results.get("summary"), results.get("report")
+    if report and report.status == "rejected":
+        lines.append("I did **not** write `report.md`.")
+    if report and report.done:
+        written = report.number("bytes_written")
+        lines.append(f"Wrote the summary of `logs/app.log` to `report.md` ({written} bytes).")
+    value = summary.value() if summary and summary.done else None
+    if isinstance(value, dict) and isinstance(value.get("levels"), dict):
+        levels = ", ".join(f"{n} {level}" for level, n in sorted(value["levels"].items()))
+        errors = ", ".join(f"{service} {n}" for service, n in (value.get("errors") or {}).items())
+        lines.append(f"**{value.get('lines')} log lines**: {levels}.")
+        lines.append(f"**Errors per service**: {errors or 'none'}.")
+    return lines
+
+
+def _approve_all(results: dict[str, NodeOutcome]) -> list[str]:
+    lines = []
+    handover, mail = results.get("handover"), results.get("mail")
+    if handover and handover.done:
+        written = handover.number("bytes_written")
+        lines.append(f"Wrote the on-call handover to `notes/handover.md` ({written} bytes).")
+    if mail and mail.done:
+        lines.append("Emailed it to oncall@example.com.")
+    return lines
+
+
+def _reject(results: dict[str, NodeOutcome], edits: dict[str, Edited]) -> list[str]:
     lines = []
     listing = results.get("logs")
     size = listing.number("size") if listing and listing.done else None
     clear = results.get("clear")
-    if clear and clear.done:
+    edited = edits.get("clear")
+    if clear and clear.done and edited and (edited.args.get("content") or edited.args.get("append")):
+        path = edited.args.get("path", "logs/app.log")
+        written = clear.number("bytes_written")
+        how = "Appended" if edited.args.get("append") else "Replaced the content of"
+        to = " to" if edited.args.get("append") else ""
+        lines.append(f"{how}{to} `{path}` with the text {mention(edited.by)} edited in "
+                     f"({written} bytes): it was **not** cleared.")
+    elif clear and clear.done:
         lines.append("Cleared `logs/app.log`" + (f" (it was {size} bytes)." if size else "."))
     elif clear and clear.status == "rejected":
         lines.append("I did **not** clear `logs/app.log`" + (f" ({size} bytes)" if size else "") + ".")
@@ -151,7 +224,7 @@ def _reject(results: dict[str, NodeOutcome]) -> list[str]:
 
 _WRITERS: dict[str, Callable[[dict[str, NodeOutcome]], list[str]]] = {
     "parallel": _parallel, "package": _package, "approval": _approval, "followup": _followup,
-    "reject": _reject,
+    "approve_all": _approve_all, "summary": _summary,
 }
 
 
@@ -165,6 +238,19 @@ def markdown(lines: list[str]) -> str:
     return text
 
 
-def write_answer(example: Example, results: dict[str, NodeOutcome]) -> str:
-    lines = _WRITERS[example.key](results) + _not_done(results)
+def _edited(edits: dict[str, Edited]) -> list[str]:
+    return [f"- `{node_id}` ran with the arguments {mention(e.by)} edited before approving."
+            for node_id, e in edits.items()]
+
+
+def write_answer(example: Example, results: dict[str, NodeOutcome],
+                 edits: dict[str, Edited] | None = None) -> str:
+    """The answer to ``example`` from its results; a call an approver edited is told as it ran."""
+    edits = edits or {}
+    if example.key == "reject":
+        lines = _reject(results, edits)
+        edits = {k: v for k, v in edits.items() if k != "clear"}
+    else:
+        lines = _WRITERS[example.key](results)
+    lines += _edited(edits) + _not_done(results)
     return markdown(lines) or "The plan ran, but produced nothing to report."

@@ -1,8 +1,9 @@
-"""The demo's five example requests and the planner replies recorded for them.
+"""The demo's six example requests and the planner replies recorded for them.
 
 Together they show every capability: parallel green reads; a package that fails once in the
 sandbox and is healed by reflexion; a red node whose approval waits while the green branches
-finish; a follow-up in the same thread that uses the earlier answer; a rejection with a reason.
+finish; a follow-up in the same thread that uses the earlier answer; a rejection with a reason;
+two approvals waiting at once, which one click (Approve all) decides.
 Only the model's text is recorded here: the plans run through the real engine, validation,
 sandbox and approvals, against the demo's own website, workspace and mail sink.
 """
@@ -27,11 +28,24 @@ class Example:
     """A follow-up: typed in the thread of an earlier request."""
     plan: dict[str, Any]
     """The recorded planner reply; ``{site}`` stands for the demo website's address."""
+    terminal: bool = False
+    """An example of the terminal's (the README's ``dagbot ask``), not offered on the page."""
 
-    def plan_for(self, site: str, earlier_answer: str = "") -> dict[str, Any]:
+    def plan_for(self, site: str, earlier_answer: str = "", earlier_request: str = "",
+                 to: str = "oncall@example.com") -> dict[str, Any]:
         text = json.dumps(self.plan).replace("{site}", site)
         text = text.replace("{earlier_answer}", json.dumps(earlier_answer)[1:-1])
+        text = text.replace("{earlier_subject}", json.dumps(subject_for(earlier_request))[1:-1])
+        text = text.replace("{to}", json.dumps(to)[1:-1])
         return dict(json.loads(text))
+
+
+def subject_for(request: str, limit: int = 70) -> str:
+    """A mail's subject for what was asked: its first sentence, on one line, cut at a word."""
+    first = re.split(r"(?<=[.?!])\s", " ".join(request.split()), maxsplit=1)[0]
+    if len(first) > limit:
+        first = first[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+    return f"dagbot: {first[:1].upper()}{first[1:]}" if first else "From dagbot"
 
 
 COUNT_ERRORS_V1 = """\
@@ -65,6 +79,29 @@ if release['breaking']:
     lines += ['', '## Breaking changes'] + [f'- {item}' for item in release['breaking']]
 result = '\\n'.join(lines) + '\\n'
 """
+
+SUMMARISE_LOGS = """\
+log = tools.read_file(path='logs/app.log')['content']
+levels, errors = {}, {}
+for line in log.splitlines():
+    parts = line.split(' ', 3)
+    if len(parts) < 4 or not parts[0][:1].isdigit():
+        continue  # blank lines and wrapped stack-trace lines carry no level
+    stamp, level, service, message = parts
+    levels[level] = levels.get(level, 0) + 1
+    if level == 'ERROR':
+        errors[service] = errors.get(service, 0) + 1
+errors = dict(sorted(errors.items(), key=lambda item: -item[1]))
+counted = ', '.join(f'{n} {level}' for level, n in sorted(levels.items()))
+text = ['# Summary of logs/app.log', '', f"{sum(levels.values())} log lines: {counted}",
+        '', '## Errors per service', ''] + [f'- {service}: {n}' for service, n in errors.items()]
+result = {'lines': sum(levels.values()), 'levels': levels, 'errors': errors,
+          'text': '\\n'.join(text) + '\\n'}
+"""
+
+HANDOVER = ("${oncall.content}\n## Open incidents\n\n- ${incidents.json.open[0].id} "
+            "${incidents.json.open[0].title} (${incidents.json.open[0].severity}, "
+            "owner ${incidents.json.open[0].owner})\n")
 
 EXAMPLES = (
     Example("parallel", "Parallel reads",
@@ -102,11 +139,11 @@ EXAMPLES = (
     Example("followup", "Follow-up in the thread",
             "Now email that summary to oncall@example.com.",
             True, {
-                "thought": "The earlier answer is the summary: mail it, after approval.",
+                "thought": "The earlier answer is what to send: one mail.",
                 "nodes": [
                     {"id": "mail", "tool": "send_email",
-                     "why": "Sends the earlier summary to on-call, as asked.",
-                     "args": {"to": "oncall@example.com", "subject": "Service summary from dagbot",
+                     "why": "Sends the earlier answer to {to}, as asked.",
+                     "args": {"to": "{to}", "subject": "{earlier_subject}",
                               "body": "{earlier_answer}"}},
                 ]}),
     Example("reject", "Rejection with a reason",
@@ -119,6 +156,32 @@ EXAMPLES = (
                      "why": "Empties logs/app.log: its lines are gone for good.",
                      "args": {"path": "logs/app.log", "content": ""}},
                 ]}),
+    Example("approve_all", "Two approvals: Approve all",
+            "Write the on-call handover to notes/handover.md and email it to oncall@example.com.",
+            False, {
+                "thought": "Read who is on call and the open incidents; then write the note and mail it: "
+                           "two changes, each with its own approval.",
+                "nodes": [
+                    {"id": "oncall", "tool": "read_file", "args": {"path": "notes/oncall.md"}},
+                    {"id": "incidents", "tool": "http_get", "args": {"url": "{site}/incidents.json"}},
+                    {"id": "handover", "tool": "write_file",
+                     "why": "Writes the handover note you asked for.",
+                     "args": {"path": "notes/handover.md", "content": HANDOVER}},
+                    {"id": "mail", "tool": "send_email",
+                     "why": "Mails the handover to on-call, as asked.",
+                     "args": {"to": "oncall@example.com", "subject": "On-call handover", "body": HANDOVER}},
+                ]}),
+    Example("summary", "Summarise the logs (terminal)",
+            "Summarise the logs in workspace/ and write the summary to report.md.",
+            False, {
+                "thought": "Read and summarise the log in one package; writing report.md needs an approval.",
+                "nodes": [
+                    {"id": "summary",
+                     "package": {"goal": "summarise logs/app.log: lines per level and errors per service",
+                                 "code": SUMMARISE_LOGS}},
+                    {"id": "report", "tool": "write_file", "why": "Writes the summary you asked for.",
+                     "args": {"path": "report.md", "content": "${summary.text}"}},
+                ]}, terminal=True),
 )
 
 _WORDS = re.compile(r"[a-z0-9.]+")
@@ -128,8 +191,19 @@ def words(text: str) -> set[str]:
     return set(_WORDS.findall(text.lower().replace("/", " ")))
 
 
+_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_MAIL_IT = re.compile(r"\b(?:e-?mail|mail|send)\b", re.I)
+
+
+def address_in(request: str) -> str | None:
+    """The first mail address a request names."""
+    found = _ADDRESS.search(request)
+    return found.group(0).rstrip(".") if found else None
+
+
 def match_example(request: str) -> Example | None:
-    """The example a request asks for: the one sharing most of its words (at least 70 %)."""
+    """The example a request asks for: the one sharing most of its words (at least 70 %); else
+    "email/send that … to ADDRESS" is the follow-up (to that address)."""
     said = words(request)
     best, best_score = None, 0.0
     for example in EXAMPLES:
@@ -137,8 +211,14 @@ def match_example(request: str) -> Example | None:
         score = len(said & expected) / len(expected)
         if score > best_score:
             best, best_score = example, score
-    return best if best_score >= 0.7 else None
+    if best_score >= 0.7:
+        return best
+    return by_key("followup") if _MAIL_IT.search(request) and address_in(request) else None
 
 
 def by_key(key: str) -> Example:
     return next(e for e in EXAMPLES if e.key == key)
+
+
+PAGE_EXAMPLES = tuple(e for e in EXAMPLES if not e.terminal)
+"""The examples the playground's page offers."""

@@ -32,16 +32,31 @@ from langchain_core.runnables import Runnable, RunnableConfig
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from agent.model.llm import role_in
-from infra.playground.demo.answers import no_earlier_answer, parse_results, unknown_request, write_answer
-from infra.playground.demo.examples import COUNT_ERRORS_FIXED, EXAMPLES, Example, by_key, match_example
+from infra.playground.demo.answers import (
+    no_earlier_answer,
+    parse_edits,
+    parse_results,
+    unknown_request,
+    write_answer,
+)
+from infra.playground.demo.examples import (
+    COUNT_ERRORS_FIXED,
+    EXAMPLES,
+    Example,
+    address_in,
+    by_key,
+    match_example,
+)
 
-_TITLES = ("This thread so far", "Request", "Plan", "Results", "The previous plan for this request ran",
-           "Your previous plan was invalid", "Your previous plan was cut off")
+_TITLES = ("This thread so far", "Request", "Plan", "Results", "Changes made",
+           "The previous plan for this request ran", "Your previous plan was invalid",
+           "Your previous plan was cut off")
 """The sections dagbot's prompts have (agent/model/prompting.py); anything else is content."""
 _TITLE = "|".join(re.escape(t) for t in _TITLES)
 _SECTION = re.compile(rf"^## ({_TITLE})\n(.*?)(?=^## (?:{_TITLE})\n|\Z)", re.S | re.M)
 _MENTION = re.compile(r"<@[A-Z0-9]+>")
 _ANSWER = re.compile(r"^Answer: (.*?)(?=^Results:|\Z)", re.S | re.M)
+_REQUEST = re.compile(r"^Request: (.*)$", re.M)
 _WORD = re.compile(r"\s*\S+\s*|\s+")
 """A word with the spaces around it: the pieces of a streamed text join up to the text."""
 
@@ -61,6 +76,12 @@ def request_of(prompt: dict[str, str]) -> str:
 def earlier_answer(prompt: dict[str, str]) -> str:
     """The newest answer in the thread's history (the planner's "This thread so far")."""
     found = _ANSWER.findall(prompt.get("This thread so far", ""))
+    return found[-1].strip() if found else ""
+
+
+def earlier_request(prompt: dict[str, str]) -> str:
+    """The newest request in the thread's history."""
+    found = _REQUEST.findall(prompt.get("This thread so far", ""))
     return found[-1].strip() if found else ""
 
 
@@ -100,7 +121,9 @@ class DemoChatModel(BaseChatModel):
             earlier = earlier_answer(prompt)
             if not earlier:
                 return {"thought": "There is no earlier answer in this thread to send.", "nodes": []}
-            return example.plan_for(self.site, earlier.replace("${", "$ {"))
+            asked = request_of(prompt)
+            return example.plan_for(self.site, earlier.replace("${", "$ {"), earlier_request(prompt),
+                                    to=address_in(asked) or "oncall@example.com")
         return example.plan_for(self.site)
 
     def answer(self, prompt: dict[str, str]) -> str:
@@ -110,7 +133,7 @@ class DemoChatModel(BaseChatModel):
             return unknown_request()
         if not results and example.in_thread:
             return no_earlier_answer()
-        return write_answer(example, results)
+        return write_answer(example, results, parse_edits(prompt.get("Changes made", "")))
 
     @staticmethod
     def rewrite(prompt_text: str) -> str:

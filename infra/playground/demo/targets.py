@@ -103,15 +103,21 @@ def app_log() -> str:
     return "\n".join(lines) + "\n"
 
 
-def create_workspace(root: Path) -> Path:
-    """Lay out the demo workspace (again, if it exists: the demo always starts the same)."""
+def create_workspace(root: Path, *, keep_files: bool = False) -> Path:
+    """Lay out the demo workspace (again, if it exists: the demo always starts the same).
+    ``keep_files``: only add the sample files it lacks (``dagbot ask`` in someone's
+    DAGBOT_WORKSPACE, and a conversation's later requests, which read what earlier ones wrote)."""
     root.mkdir(parents=True, exist_ok=True)
     files = {"notes/oncall.md": ONCALL, "runbooks/checkout.md": RUNBOOK, "logs/app.log": app_log()}
     for rel, text in files.items():
         path = root / rel
+        if keep_files and path.exists():
+            continue
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     (root / "releases").mkdir(exist_ok=True)
+    if keep_files:
+        return root
     for stale in (root / "releases").iterdir():
         if stale.is_file():
             stale.unlink()
@@ -150,6 +156,8 @@ class MailSink:
     def __init__(self, on_mail: Callable[[Mail], None] | None = None) -> None:
         self.mail: list[Mail] = []
         self.on_mail = on_mail
+        self.watchers: list[Callable[[Mail], None]] = []
+        """Told of each mail too, after ``on_mail``."""
         self.port = 0
         self._server: asyncio.Server | None = None
         self._ids = itertools.count(1)
@@ -173,6 +181,7 @@ class MailSink:
         mail = Mail(f"M{next(self._ids)}", str(envelope.mail_from or ""), [str(r) for r in envelope.rcpt_tos],
                     str(parsed.get("Subject", "")), str(body), time.time())
         self.mail.append(mail)
-        if self.on_mail is not None:
-            self.on_mail(mail)
+        for tell in [self.on_mail, *self.watchers]:
+            if tell is not None:
+                tell(mail)
         return "250 Message accepted for delivery"

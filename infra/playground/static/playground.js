@@ -84,7 +84,8 @@ const EMOJI = {
   mag: "🔍", tada: "🎉", rocket: "🚀", eyes: "👀", fire: "🔥", gear: "⚙️", information_source: "ℹ️",
   heavy_multiplication_x: "✖️", wave: "👋", smile: "😄", question: "❓", exclamation: "❗", link: "🔗",
   clipboard: "📋", file_folder: "📁", page_facing_up: "📄", clock3: "🕒", stopwatch: "⏱️", zap: "⚡",
-  raised_hand: "✋", thought_balloon: "💭", heavy_minus_sign: "➖", repeat: "🔁",
+  raised_hand: "✋", thought_balloon: "💭", heavy_minus_sign: "➖", repeat: "🔁", pencil2: "✏️", pencil: "📝",
+  wrench: "🔧", bell: "🔔", key: "🔑", hammer_and_wrench: "🛠️", ballot_box_with_check: "☑️", rotating_light: "🚨",
 };
 function emojiNode(name, unicode) {
   let ch = EMOJI[name];
@@ -441,11 +442,22 @@ function inputBlock(b, bid, ctx) {
       h("option", { value: "" }, el.placeholder?.text || "Choose…"),
       (el.options || []).map((o) => h("option", { value: o.value }, o.text?.text ?? o.value)));
     control.value = kept ?? el.initial_option?.value ?? "";
+  } else if (el.type === "radio_buttons" || el.type === "checkboxes") {
+    // one fieldset of radios or boxes; its value (collectValues) is the chosen option's, or the ticked ones'
+    const radio = el.type === "radio_buttons";
+    const chosen = kept ?? (radio ? el.initial_option?.value : (el.initial_options || []).map((o) => o.value));
+    const picked = (o) => (radio ? chosen === o.value : [].concat(chosen || []).includes(o.value));
+    control = h("fieldset", { class: `bk-choices ${radio ? "radios" : "boxes"}`, id: `in-${bid}`, "data-testid": `input-${bid}`, "data-kind": el.type },
+      (el.options || []).map((o, i) => h("label", { class: "bk-choice" },
+        h("input", { type: radio ? "radio" : "checkbox", name: `choice-${bid}`, value: o.value, checked: picked(o),
+          "data-testid": `choice-${bid}-${i}` }),
+        h("span", {}, textObj(o.text)), o.description && h("span", { class: "hint" }, textObj(o.description)))));
   } else {
     return h("div", { class: "input-block" }, h("label", {}, plainText(b.label?.text)), element(el, bid, ctx));
   }
   control.dataset.blockId = bid;
   control.dataset.actionId = aid;
+  if (!b.optional) control.dataset.required = "1";
   return h("div", { class: "input-block", "data-input-block": bid },
     h("label", { for: `in-${bid}` }, plainText(b.label?.text), b.optional && h("span", { class: "optional" }, " (optional)")),
     control,
@@ -503,6 +515,17 @@ function robotIcon() {
   return svg;
 }
 
+/** A stream open for a long time is not being written all that time (a plan's stream stays open
+ * while the run waits for an approval): "is writing…" shows only while its content keeps coming. */
+const WRITING_MS = 3000;
+const isWriting = (m) => Date.now() - (S.grew.get(`${m.channel}|${m.ts}`) ?? 0) < WRITING_MS;
+function grew(m) {
+  const key = `${m.channel}|${m.ts}`;
+  S.grew.set(key, Date.now());
+  clearTimeout(S.grewTimers.get(key));
+  S.grewTimers.set(key, setTimeout(() => { S.grewTimers.delete(key); renderMessages(); }, WRITING_MS + 50));
+}
+
 /** One message (or ephemeral) row. opts: {inThread, ephemeral, replies} */
 function messageEl(m, opts = {}) {
   const sender = opts.ephemeral ? botId() : m.user;
@@ -516,7 +539,7 @@ function messageEl(m, opts = {}) {
     const last = body[body.length - 1];
     if (last && last.classList?.contains("mrkdwn")) last.append(tail); else body.push(tail);
   }
-  if (m.streaming) { // chat.startStream'ed and not stopped yet: the bot is still writing it
+  if (m.streaming && isWriting(m)) { // a stream that grew a moment ago: the bot is writing it now
     body.push(h("div", { class: "writing", "data-testid": "writing" },
       h("span", { class: "writing-dot", "aria-hidden": "true" }), `${info.name} is writing…`));
   }
@@ -567,7 +590,7 @@ const myEphemerals = () => (S.state.ephemerals || []).filter((e) => e.user === S
  * same stay the same elements: progress edits arrive many times a second, and a click whose press
  * and release land on two different elements (the row rebuilt in between) is no click at all. */
 function fillScroller(el, nodes) {
-  const atBottom = S.forceBottom || el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+  const atBottom = S.forceBottom || sticksToBottom(el);
   const top = el.scrollTop;
   nodes.forEach((node, i) => {
     const current = el.children[i];
@@ -580,10 +603,54 @@ function fillScroller(el, nodes) {
 
 function renderMessages() { renderChannel(); renderThread(); S.fresh.clear(); S.forceBottom = false; }
 
+/** Whether a scrolling list follows its newest message: it did when the person last scrolled it
+ * (or never did). Measured at each render instead, a pane that narrowed (a thread opening beside
+ * it) or grew taller rows would count as scrolled up, and new messages would go by unseen. */
+const STICKY = new WeakMap();
+function sticksToBottom(el) {
+  if (!STICKY.has(el)) {
+    STICKY.set(el, true);
+    el.addEventListener("scroll", () => STICKY.set(el, el.scrollHeight - el.scrollTop - el.clientHeight < 40));
+    new ResizeObserver(() => { if (STICKY.get(el)) el.scrollTop = el.scrollHeight; }).observe(el);
+  }
+  return STICKY.get(el);
+}
+
+/** In the app's page (the DM), its tabs: Messages (the agent conversation) or Home (the view the app published). */
+const onHome = () => isDm(S.channel) && S.appTab === "home";
+function renderAppTabs() {
+  const dm = isDm(S.channel), home = onHome();
+  $("#app-tabs").hidden = !dm;
+  document.querySelectorAll("#app-tabs .app-tab").forEach((t) => {
+    const active = t.dataset.appTab === (home ? "home" : "messages");
+    t.classList.toggle("active", active);
+    t.setAttribute("aria-selected", active ? "true" : "false");
+  });
+  $("#channel-messages").hidden = home;
+  $("#channel-composer").hidden = home;
+  $("#home-view").hidden = !home;
+  if (home) renderHome();
+}
+function renderHome() {
+  const el = $("#home-view"), view = (S.state.homes || {})[S.user];
+  const sig = view ? view.id : "";
+  if (el.dataset.sig === sig && el.childElementCount) return; // the same view: keep it (and a click's press)
+  el.dataset.sig = sig;
+  el.replaceChildren(...(view ? renderBlocks(view.blocks, { viewId: view.id })
+    : [h("div", { class: "empty" }, `Opening ${S.state.bot?.name || "dagbot"}'s Home…`)]));
+}
+/** Opening the Home tab is what Slack tells the app (app_home_opened): the app publishes the view. */
+async function openHome() {
+  S.appTab = "home"; renderAppTabs();
+  const r = await post("/ui/home", { user: S.user });
+  if (!r.ok) toast("error", "Could not open Home", r.error || "");
+}
+
 function renderChannel() {
   const ch = S.channel, msgs = S.state.messages || [];
   const name = channelName(ch);
   const dm = isDm(ch);
+  renderAppTabs();
   $("#channel-title").textContent = dm ? name : `# ${name}`;
   $("#composer").placeholder = dm ? `Message ${name} — ask for anything` : `Message #${name} — try /agent …`;
   const replies = {};
@@ -635,13 +702,14 @@ function renderSession(ch, t) {
   bar.hidden = !session;
   if (!session) return;
   bar.dataset.status = session.status;
-  bar.replaceChildren(
+  // (replaceChildren writes any value it is given, `false` too: only nodes go in)
+  bar.replaceChildren(...[
     h("span", { class: `session-status ${session.status}`, "data-testid": "session-status" }, session.status),
     h("span", { class: "session-title", title: session.title || "" }, session.title || ""),
-    session.status === "processing" && h("button", {
+    session.status === "processing" ? h("button", {
       class: "session-stop", "data-testid": "session-stop", title: `Stop ${S.state.bot?.name || "dagbot"}`,
       onclick: (e) => stopSession(e.currentTarget, ch, t),
-    }, "■ Stop"));
+    }, "■ Stop") : null].filter(Boolean));
 }
 
 async function stopSession(btn, channel, thread_ts) {
@@ -680,7 +748,7 @@ function renderSidebar() {
   badge.className = "model-badge" + (model.demo ? " demo" : "");
   badge.replaceChildren(...(model.demo
     ? [h("div", { class: "badge-label" }, "⚠ Demo model"), h("div", { class: "badge-note" }, model.note || "")]
-    : [h("div", { class: "badge-label" }, `Model: ${model.name || "unknown"}`), model.note && h("div", { class: "badge-note" }, model.note)]));
+    : [h("div", { class: "badge-label" }, `Model: ${model.name || "unknown"}`), model.note ? h("div", { class: "badge-note" }, model.note) : null].filter(Boolean)));
   const refs = (st.refusals || []).slice().reverse();
   $("#refusal-count").textContent = refs.length ? String(refs.length) : "";
   $("#refusal-list").replaceChildren(...(refs.length ? refs.slice(0, 50).map((r) => h("li", { class: "refusal", "data-testid": "refusal", title: r.detail || "" },
@@ -761,16 +829,35 @@ function renderModal() {
         submit))));
   root.querySelector(".bk-input")?.focus();
 }
+/** An input's value as Slack reads it: the text, the chosen option's value ("" for none), or the ticked boxes' values. */
+function inputValue(c) {
+  if (c.dataset.kind === "radio_buttons") return c.querySelector("input:checked")?.value ?? "";
+  if (c.dataset.kind === "checkboxes") return [...c.querySelectorAll("input:checked")].map((x) => x.value);
+  return c.value;
+}
 function collectValues() {
   const values = {};
   document.querySelectorAll("#modal-root [data-block-id][data-action-id]").forEach((c) => {
-    (values[c.dataset.blockId] ||= {})[c.dataset.actionId] = c.value;
+    (values[c.dataset.blockId] ||= {})[c.dataset.actionId] = inputValue(c);
   });
   return values;
+}
+/** Slack's client submits no modal with a required input left empty: it says so beside the input. */
+function missingRequired() {
+  let missing = false;
+  document.querySelectorAll("#modal-root [data-required='1']").forEach((c) => {
+    const v = inputValue(c);
+    if (Array.isArray(v) ? v.length : String(v).trim()) return;
+    const e = c.closest("[data-input-block]")?.querySelector(".input-error");
+    if (e) { e.textContent = "Please complete this required field."; e.hidden = false; }
+    missing = true;
+  });
+  return missing;
 }
 async function submitModal(v, btn, errEl) {
   document.querySelectorAll("#modal-root .input-error").forEach((e) => { e.hidden = true; e.textContent = ""; });
   errEl.textContent = "";
+  if (missingRequired()) return;
   setBusy(btn, true);
   const r = await post("/ui/view_submit", { user: S.user, view_id: v.id, values: collectValues() });
   setBusy(btn, false);
@@ -798,10 +885,12 @@ function toast(kind, title, detail) {
 /* ------------------------------------------------------------------ 6. state + SSE */
 
 const S = {
-  state: null, user: null, channel: null, thread: null,
+  state: null, user: null, channel: null, thread: null, appTab: "messages",
   dismissed: new Set(), busy: new Set(), fresh: new Set(), freshMail: new Set(), freshFiles: new Set(),
+  grew: new Map(), grewTimers: new Map(), // when each open stream last grew (the "is writing…" line)
   forceBottom: true, panelOpen: false, tab: "mail", filePath: null, modalSig: null, modalId: null, loadSeq: 0,
   sinceLoad: null, // events received while a state load is in flight: replayed if the snapshot lacks them
+  opening: null, // {channel, request}: an example chip was clicked; its request's thread opens when it starts
 };
 
 function renderAll() { renderSidebar(); renderExamples(); renderMessages(); renderPanel(); renderModal(); }
@@ -817,6 +906,7 @@ async function loadState() {
   }
   if (seq !== S.loadSeq) return; // a newer load is in flight
   for (const k of ["users", "channels", "dms", "sessions", "messages", "ephemerals", "views", "mail", "examples", "refusals"]) st[k] ||= [];
+  st.homes ||= {};
   st.workspace ||= { root: "", files: [] };
   st.bot ||= { user_id: "U0BOT", name: "dagbot" };
   S.state = st;
@@ -847,6 +937,8 @@ function applyEvent(ev, { replay = false } = {}) {
       upsert(st.messages, m, same);
       // a stream growing or ending is no news: only its first appearance is highlighted
       if (!before?.streaming) S.fresh.add(`${m.channel}|${m.ts}`);
+      if (m.streaming && (!before || before.text !== m.text || JSON.stringify(before.blocks) !== JSON.stringify(m.blocks))) grew(m);
+      if (!before && !replay && startedByExample(m)) { S.opening = null; openThread(m.ts); break; }
       renderMessages(); break;
     }
     case "message_deleted": {
@@ -872,6 +964,7 @@ function applyEvent(ev, { replay = false } = {}) {
       renderSidebar(); break;
     }
     case "rate_limit": st.rate_limit = ev.rate_limit; renderSidebar(); break;
+    case "home": (st.homes ||= {})[ev.user] = ev.view; if (onHome()) renderHome(); break;
     case "agent_session": {
       const x = ev.session;
       upsert(st.sessions, x, (y) => y.channel === x.channel && y.thread_ts === x.thread_ts);
@@ -899,6 +992,9 @@ async function send(text, threadTs, errEl) {
   const body = { user: S.user, channel: S.channel, text };
   if (threadTs) body.thread_ts = threadTs;
   S.forceBottom = true;
+  // what is sent, and what answers it, are followed to the bottom (not only at the next render,
+  // which a busy thread's edits may take before the bot's reply arrives)
+  STICKY.set(threadTs ? $("#thread-messages") : $("#channel-messages"), true);
   const r = await post("/ui/send", body);
   if (!r.ok) showError(errEl, r.error || "Could not send the message");
   return r;
@@ -930,9 +1026,22 @@ function hint(msg) {
   hintTimer = setTimeout(() => { el.hidden = true; }, 5000);
 }
 
+/** The bot's root message of the request an example chip just sent (its thread is opened). */
+function startedByExample(m) {
+  const o = S.opening;
+  if (!o || m.channel !== o.channel || m.channel !== S.channel || !isRoot(m) || !(m.user === botId() || m.bot)) return false;
+  const said = unesc(m.text || "") + " " + JSON.stringify(m.blocks || []);
+  return !!o.request && said.includes(o.request.slice(0, 40));
+}
+
 /** Example chips: channel examples post in the channel; thread ones go to the open (or newest bot) thread. */
 async function runExample(ex) {
-  if (!ex.in_thread) return send(ex.text, null, $("#composer-error"));
+  if (!ex.in_thread) {
+    S.opening = { channel: S.channel, request: ex.request }; // its thread opens when the bot posts its root
+    const r = await send(ex.text, null, $("#composer-error"));
+    if (!r.ok) S.opening = null;
+    return r;
+  }
   if (!S.thread) {
     const roots = S.state.messages.filter((m) => m.channel === S.channel && isRoot(m) && (m.user === botId() || m.bot)).sort(byTs);
     if (!roots.length) { hint("Start a request first — send one of the channel examples, then try this."); return; }
@@ -945,11 +1054,15 @@ function init() {
   wireComposer($("#composer"), $("#send"), $("#composer-error"), () => null);
   wireComposer($("#thread-composer"), $("#thread-send"), $("#thread-error"), () => S.thread);
   $("#thread-close").addEventListener("click", closeThread);
+  document.querySelectorAll("#app-tabs .app-tab").forEach((t) => t.addEventListener("click", () => {
+    if (t.dataset.appTab === "home") openHome(); else { S.appTab = "messages"; S.forceBottom = true; renderMessages(); }
+  }));
   $("#user-picker").addEventListener("change", (e) => {
     const inDm = isDm(S.channel);
     S.user = e.target.value; S.modalSig = null;
     if (inDm) { S.channel = myDm(); S.thread = null; } // each person has their own conversation with the app
     renderSidebar(); renderMessages(); renderModal();
+    if (onHome()) openHome(); // each person has their own Home
   });
   $("#rate-limit").addEventListener("change", async (e) => {
     const on = e.target.checked;

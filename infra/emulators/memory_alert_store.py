@@ -1,0 +1,44 @@
+"""Where each alert group's thread is, in memory:
+:class:`bot.inbound.alerts.group_threads.AlertGroupThreads` in a dict, with the semantics of
+:class:`infra.storage.alert_store.SqlAlertGroupThreads` (``tests/infra/test_alert_store_contract.py``
+holds both to them): a claim and a change each check and write in one step, with no ``await``
+in between."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from bot.inbound.alerts.group_threads import AlertGroupState, AlertGroupThread
+
+
+class MemoryAlertGroupThreads:
+    def __init__(self) -> None:
+        self._groups: dict[str, AlertGroupThread] = {}
+
+    async def alert_group(self, group: str) -> AlertGroupThread | None:
+        return self._groups.get(group)
+
+    async def claim_alert_group(self, thread: AlertGroupThread, *, stale_before: float) -> bool:
+        kept = self._groups.get(thread.id)
+        if kept is not None and (kept.root_ts is not None or kept.claimed_at >= stale_before):
+            return False
+        self._groups[thread.id] = dataclasses.replace(thread, root_ts=None)
+        return True
+
+    async def alert_group_opened(self, group: str, root_ts: str) -> None:
+        kept = self._groups.get(group)
+        if kept is not None:
+            self._groups[group] = dataclasses.replace(kept, root_ts=root_ts)
+
+    async def release_alert_group(self, group: str) -> None:
+        kept = self._groups.get(group)
+        if kept is not None and kept.root_ts is None:
+            del self._groups[group]
+
+    async def change_alert_group(self, group: str, was: AlertGroupState, now: AlertGroupState, *,
+                                 at: float) -> bool:
+        kept = self._groups.get(group)
+        if kept is None or kept.root_ts is None or kept.state != was:
+            return False
+        self._groups[group] = dataclasses.replace(kept, state=now)
+        return True

@@ -1,0 +1,96 @@
+"""Where each alert group's thread is kept: one contract for the in-memory store
+(infra/emulators/memory_alert_store.py), SQLite and PostgreSQL (as test_slack_store_contract.py
+holds the bot's other records to one)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.inbound.alerts.group_threads import AlertGroupState, AlertGroupThread, AlertGroupThreads, group_id
+from infra.emulators.memory_alert_store import MemoryAlertGroupThreads
+from infra.storage.alert_store import SqlAlertGroupThreads
+from infra.storage.db import create_engine
+
+NOW = 1_800_000_000.0
+GROUP = group_id("dagbot", '{}:{alertname="NodeDown"}')
+FIRING = AlertGroupState(frozenset({"fp1"}), "firing")
+GROWN = AlertGroupState(frozenset({"fp1", "fp2"}), "firing")
+RESOLVED = AlertGroupState(frozenset(), "resolved")
+
+
+def claim(at: float = NOW, channel: str = "C0OPS") -> AlertGroupThread:
+    return AlertGroupThread(id=GROUP, group_key='{}:{alertname="NodeDown"}', route="node-down", channel=channel,
+                            state=FIRING, claimed_at=at)
+
+
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest) -> str | None:
+    return None if request.param == "memory" else str(request.getfixturevalue(f"{request.param}_url"))
+
+
+@pytest.fixture
+async def threads(store_url: str | None) -> AsyncIterator[AlertGroupThreads]:
+    if store_url is None:
+        yield MemoryAlertGroupThreads()
+        return
+    db = create_engine(store_url)
+    try:
+        yield SqlAlertGroupThreads(db)
+    finally:
+        await db.dispose()
+
+
+def test_a_group_id_is_short_and_per_receiver() -> None:
+    key = '{}/{severity="page"}:{alertname="' + "x" * 5000 + '"}'
+    assert len(group_id("dagbot", key)) == 32
+    assert group_id("dagbot", key) != group_id("other", key)
+
+
+async def test_a_group_is_claimed_once_until_its_opener_is_presumed_dead(threads: AlertGroupThreads) -> None:
+    assert await threads.alert_group(GROUP) is None
+    won = await asyncio.gather(*[threads.claim_alert_group(claim(), stale_before=NOW - 30) for _ in range(4)])
+    assert sorted(won) == [False, False, False, True]
+    kept = await threads.alert_group(GROUP)
+    assert kept == claim()  # root_ts None: not opened yet
+
+    # still being opened (30 s): nobody else takes it; past that, one later delivery does
+    assert not await threads.claim_alert_group(claim(NOW + 29, "C0OTHER"), stale_before=NOW - 1)
+    retaken = await asyncio.gather(*[threads.claim_alert_group(claim(NOW + 31, "C0OTHER"), stale_before=NOW + 1)
+                                     for _ in range(3)])
+    assert sorted(retaken) == [False, False, True]
+    kept = await threads.alert_group(GROUP)
+    assert kept is not None and kept.channel == "C0OTHER" and kept.claimed_at == NOW + 31
+
+
+async def test_an_opened_group_is_never_claimed_again(threads: AlertGroupThreads) -> None:
+    assert await threads.claim_alert_group(claim(), stale_before=NOW)
+    await threads.alert_group_opened(GROUP, "1800000000.000100")
+    assert not await threads.claim_alert_group(claim(NOW + 3600), stale_before=NOW + 3000)
+    await threads.release_alert_group(GROUP)  # only an unopened claim is released
+    kept = await threads.alert_group(GROUP)
+    assert kept is not None and kept.root_ts == "1800000000.000100" and kept.state == FIRING
+
+
+async def test_a_released_claim_can_be_claimed_at_once(threads: AlertGroupThreads) -> None:
+    assert await threads.claim_alert_group(claim(), stale_before=NOW - 30)
+    await threads.release_alert_group(GROUP)
+    assert await threads.alert_group(GROUP) is None
+    assert await threads.claim_alert_group(claim(NOW + 1), stale_before=NOW - 29)
+
+
+async def test_each_change_of_a_groups_state_is_made_by_one_caller(threads: AlertGroupThreads) -> None:
+    assert await threads.claim_alert_group(claim(), stale_before=NOW)
+    assert not await threads.change_alert_group(GROUP, FIRING, GROWN, at=NOW)  # not opened yet
+    await threads.alert_group_opened(GROUP, "1800000000.000100")
+
+    changed = await asyncio.gather(*[threads.change_alert_group(GROUP, FIRING, GROWN, at=NOW + 1)
+                                     for _ in range(4)])
+    assert sorted(changed) == [False, False, False, True]
+    assert not await threads.change_alert_group(GROUP, FIRING, RESOLVED, at=NOW + 2)  # it is not FIRING now
+    assert await threads.change_alert_group(GROUP, GROWN, RESOLVED, at=NOW + 2)
+    kept = await threads.alert_group(GROUP)
+    assert kept is not None and kept.state == RESOLVED
+    assert not await threads.change_alert_group("0" * 32, FIRING, GROWN, at=NOW)  # no such group
