@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import sys
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -12,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 from langchain_core.language_models import BaseChatModel
-from langchain_openai.chat_models.base import BaseChatOpenAI
 from pydantic import SecretStr
 
 from agent.engine.engine import Engine
@@ -138,6 +138,17 @@ def holder_id(settings: Settings) -> str:
     return f"{(settings.replica or default_replica())[:40]}:{uuid.uuid4().hex[:16]}"
 
 
+def is_openai_client(llm: BaseChatModel) -> bool:
+    """Whether ``llm`` is LangChain's OpenAI client. Its library (and OpenAI's SDK: 1.2 s of
+    CPU at every start) is loaded only where such a client was built, so that the playground's
+    demo model, a scripted model and a command that stops on a bad setting never load it."""
+    if "langchain_openai" not in sys.modules:
+        return False
+    from langchain_openai.chat_models.base import BaseChatOpenAI
+
+    return isinstance(llm, BaseChatOpenAI)
+
+
 @asynccontextmanager
 async def open_services(
     settings: Settings,
@@ -174,7 +185,7 @@ async def open_services(
             registry = registry or build_registry(settings)
             llm = llm or build_llm(settings)
             # a server dagbot did not start (OPENAI_BASE_URL or OpenAI's): ask it once
-            probe = (isinstance(llm, BaseChatOpenAI) and settings.plan_output == "auto"
+            probe = (is_openai_client(llm) and settings.plan_output == "auto"
                      and settings.local_model is None)
             shared = not is_sqlite(settings.database_url)  # replicas may share it
             tuned = engine_config or engine_settings(settings)
