@@ -92,7 +92,7 @@ def test_ask_without_a_model_runs_the_demo_model(tmp_path: Path) -> None:
     request = "How are our services doing? Check the status page, the open incidents and who is on call."
     done = run_cli(tmp_path, {"OPENAI_API_KEY": ""}, "ask", request)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "demo model: it only knows the example requests; set OPENAI_API_KEY" in done.stderr
+    assert "demo model: it only knows the example requests; run `make model`" in done.stderr
     assert "checkout: degraded" in done.stdout and "INC-142" in done.stdout  # the Markdown, rendered
     assert "**" not in done.stdout
     assert "Traceback" not in done.stderr

@@ -68,7 +68,7 @@ async def run_example(page: Page, key: str, root_text: str) -> None:
 async def test_the_page_says_it_runs_the_demo_model(page: Page) -> None:
     badge = page.get_by_test_id("model-badge")
     await expect(badge).to_contain_text("Demo model")
-    await expect(badge).to_contain_text("set OPENAI_API_KEY for real planning")
+    await expect(badge).to_contain_text("run `make model` (a local model) or set OPENAI_API_KEY for real planning")
     for key in ("parallel", "package", "approval", "followup", "reject", "approve_all"):
         await expect(page.get_by_test_id(f"example-{key}")).to_be_visible()
 

@@ -15,7 +15,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-NOTE = "demo model: it only knows the example requests; set OPENAI_API_KEY for real planning"
+NOTE = ("demo model: it only knows the example requests; run `make model` (a local model) or set "
+        "OPENAI_API_KEY for real planning")
 
 
 @dataclass(frozen=True)
