@@ -125,6 +125,8 @@ def plan_title(progress: RunProgress, steps: int) -> str:
     if progress.replans:
         title += f" (replanned {progress.replans}×)"
     note = PHASE_NOTES.get(progress.phase)
+    if progress.phase is Phase.ANSWERED and (counts := progress.undone()):
+        note = ", ".join(["answered", *(f"{n} {state}" for n, state in counts)])  # not "done"
     return f"{title} — {note}" if note else title
 
 

@@ -52,6 +52,10 @@ class Phase(StrEnum):
         return self in (Phase.ANSWERED, Phase.FAILED, Phase.CANCELLED)
 
 
+UNDONE = (NodeState.REJECTED, NodeState.FAILED, NodeState.SKIPPED)
+"""How a node may end without having run to its end."""
+
+
 @dataclass
 class NodeView:
     id: str
@@ -124,6 +128,11 @@ class RunProgress:
 
     def count(self, state: NodeState) -> int:
         return sum(1 for node in self.nodes.values() if node.state is state)
+
+    def undone(self) -> list[tuple[int, str]]:
+        """How many nodes were rejected, failed or were skipped (those that were): a run that
+        answered with any of them did not do every step, and its status and plan say so."""
+        return [(n, state.value) for state in UNDONE if (n := self.count(state))]
 
     def refused(self) -> list[NodeView]:
         """Red nodes that did not run because nobody approved them."""

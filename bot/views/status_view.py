@@ -42,18 +42,9 @@ def node_line(node: NodeView, people: frozenset[str] = frozenset()) -> str:
     return line
 
 
-UNDONE = (NodeState.REJECTED, NodeState.FAILED, NodeState.SKIPPED)
-"""How a node may end without having run to its end (each named in the status when any did)."""
-
-
-def undone(progress: RunProgress) -> list[tuple[int, str]]:
-    """How many nodes were rejected, failed or were skipped (those that were)."""
-    return [(n, state.value) for state in UNDONE if (n := progress.count(state))]
-
-
 def title(progress: RunProgress) -> str:
     text = say.PHASE_TITLES[progress.phase.value]
-    if progress.phase is Phase.ANSWERED and (counts := undone(progress)):
+    if progress.phase is Phase.ANSWERED and (counts := progress.undone()):
         text = say.answered_not_all_done(counts)  # "Done" would say every step ran
     elif progress.phase is Phase.REPLANNING and progress.note:
         text += f": {escape(clip(progress.note, 500), progress.people())}"
@@ -69,7 +60,7 @@ def summary(progress: RunProgress, now: float) -> str:
     if progress.nodes:
         done = progress.count(NodeState.DONE)
         parts.append(", ".join([f"{done}/{len(progress.nodes)} nodes done",
-                                *(f"{n} {state}" for n, state in undone(progress))]))
+                                *(f"{n} {state}" for n, state in progress.undone())]))
     if progress.replans:
         parts.append(f"replan {progress.replans}")
     return " · ".join(parts)

@@ -5,6 +5,7 @@ coalescing, against the fake Slack: many changes between two flushes make one ca
 from __future__ import annotations
 
 from agent.events import (
+    AnswerReady,
     AwaitingApproval,
     DecisionRecorded,
     NodeFailed,
@@ -66,6 +67,13 @@ def test_each_node_is_a_task_saying_what_its_line_says() -> None:
     tasks = by_id(progress, {"deploy": "https://slack.com/archives/C0OPS/p2000"})
     assert tasks["deploy"] == Task("deploy", "deploy: deploy", "error", output=f"rejected by <@{ALICE}>: not today")
     assert tasks["b"].status == "error" and tasks["b"].output == "skipped: 'deploy' was rejected"
+
+    # answered, but not every step ran: the plan's title does not say "done"
+    progress.apply(NodeFinished(**IDS, node_id="a", preview="1"))
+    progress.apply(AnswerReady(**IDS, answer="a is 1; the deploy was rejected", duration_s=1.0, nodes_run=1,
+                               tokens=0))
+    assert progress.phase is Phase.ANSWERED
+    assert plan_title(progress, 3) == "Plan: 3 steps — answered, 1 rejected, 1 skipped"
 
 
 def test_attempts_and_failures_show_as_details_and_output() -> None:
