@@ -53,6 +53,16 @@ class Services:
     mcp: McpServers | None = None
     """The MCP servers (DAGBOT_MCP_CONFIG) whose tools are in ``registry``, when it has any."""
 
+    def awaited_tool(self, name: str) -> bool:
+        """``name`` is not registered, but may be a tool of an MCP server that is not up (yet):
+        a policy naming it is not refused (one server down must not stop dagbot), and its
+        rules apply once the server lists its tools."""
+        server = self.mcp.awaited_server(name) if self.mcp is not None else None
+        if server is not None:
+            log.warning("the policy names a tool of an MCP server that is not up: its rules apply "
+                        "once the server is", tool=name, server=server)
+        return server is not None
+
 
 def build_llm(settings: Settings) -> BaseChatModel:
     """The planner/joiner/reflexion model: any OpenAI-compatible endpoint.

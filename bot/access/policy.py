@@ -25,7 +25,7 @@ resolved by :mod:`bot.access.access`.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -199,9 +199,12 @@ def _approvers_problem(tool: str, err: Any) -> str:
     return f'DAGBOT_APPROVERS["{tool}"]{index}: {message}'
 
 
-def check_policy_tools(policy: Policy, tools: Collection[str], source: str) -> None:
-    """A tool the policy names must exist: a misspelt one would leave the real one unrestricted."""
-    unknown = policy.unknown_tools(tools)
+def check_policy_tools(policy: Policy, tools: Collection[str], source: str,
+                       awaited: Callable[[str], bool] = lambda name: False) -> None:
+    """A tool the policy names must exist: a misspelt one would leave the real one unrestricted.
+    ``awaited``: names that may exist once a tool server that is down comes up (an MCP server
+    that did not start must not stop dagbot; the rules for its tools apply once it is back)."""
+    unknown = [name for name in policy.unknown_tools(tools) if not awaited(name)]
     if unknown:
         raise PolicyError([f"{source}: tools.{name}: dagbot has no tool of that name (its tools: "
                            f"{', '.join(sorted(tools))}); fix the name, or add the tool with DAGBOT_TOOLS"

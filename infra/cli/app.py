@@ -334,7 +334,8 @@ async def _serve(settings: Settings, config: BotConfig, *, socket_mode: bool, ho
         services = await stack.enter_async_context(
             open_services(settings, llm=llm, packages=packages, metrics=metrics,
                           context=access.engine_context))
-        check_policy_tools(config.policy, services.registry.names(), policy_source(settings))
+        check_policy_tools(config.policy, services.registry.names(), policy_source(settings),
+                           awaited=services.awaited_tool)
         deps = BotDeps(engine=services.engine, events=services.events, approvals=services.store,
                        store=SqlSlackStore(services.store.engine), access=access,
                        alerts=alert_hook(alerts, SqlAlertGroupThreads(services.store.engine)))

@@ -124,7 +124,8 @@ async def open_playground(settings: Settings, *, host: str = "127.0.0.1", port: 
         services = await stack.enter_async_context(open_services(
             settings, llm=llm, packages=packages, thread_scope=own_thread, context=access.engine_context))
         check_policy_tools(policy, services.registry.names(),
-                           settings.policy_file.name if settings.policy_file else "DAGBOT_APPROVERS")
+                           settings.policy_file.name if settings.policy_file else "DAGBOT_APPROVERS",
+                           awaited=services.awaited_tool)
         bot = build_bot(config, BotDeps(engine=services.engine, events=services.events,
                                         approvals=services.store, store=SqlSlackStore(services.store.engine),
                                         access=access))

@@ -98,6 +98,14 @@ class McpServers:
     async def close(self) -> None:
         await asyncio.gather(*(c.close() for c in self.connections.values()))
 
+    def awaited_server(self, name: str) -> str | None:
+        """The server whose tools ``name`` would be one of, when that server has not listed its
+        tools (it did not start, or is restarting): the name may be right, dagbot cannot tell yet."""
+        for connection in self.connections.values():
+            if name.startswith(connection.server.prefix) and connection.state != "connected":
+                return connection.name
+        return None
+
     def statuses(self) -> list[ServerStatus]:
         return [ServerStatus(name=c.name, transport=c.server.transport, state=c.state, problem=c.problem,
                              restarts=c.restarts, tools=sum(t.server == c.name for t in self.tools.values()),
