@@ -29,6 +29,10 @@ class Operations(Protocol):
     async def checks(self) -> dict[str, str | None]:
         """Readiness checks: name → None when it passes, else a sentence saying what is wrong."""
 
+    async def degraded(self) -> dict[str, str]:
+        """What works less well but leaves the replica ready (an MCP server down: its tools are
+        missing until it is back): name → what is wrong. ``/healthz`` names them, still 200."""
+
 
 class ObservingRetryHandler(AsyncRetryHandler):
     """Reports every Web API response to an observer, retries included; never retries itself.

@@ -65,7 +65,8 @@ async def readiness(bot: SlackBot, ops: Operations | None) -> dict[str, str | No
 
 def ops_routes(bot: SlackBot, ops: Operations | None) -> list[Route]:
     """``GET /healthz`` (readiness: 200 when every check passes, else 503 naming the failing
-    ones), ``GET /livez`` (liveness: the event loop answers) and, with ``ops``, ``GET /metrics``."""
+    ones; what is degraded without making the replica unready is named too), ``GET /livez``
+    (liveness: the event loop answers) and, with ``ops``, ``GET /metrics``."""
 
     async def healthz(request: Request) -> Response:
         checks = await readiness(bot, ops)
@@ -73,6 +74,9 @@ def ops_routes(bot: SlackBot, ops: Operations | None) -> list[Route]:
         body = {"ok": not failing, "checks": {name: problem or "ok" for name, problem in checks.items()}}
         if failing:
             body["failing"] = sorted(failing)
+        degraded = await ops.degraded() if ops is not None else {}
+        if degraded:
+            body["degraded"] = degraded
         return JSONResponse(body, status_code=503 if failing else 200)
 
     async def livez(request: Request) -> Response:

@@ -238,6 +238,8 @@ async def open_services(
                 if metrics is not None:
                     metrics.instrument_llm(llm)
                     metrics.use_database(db)
+                    if mcp is not None:
+                        metrics.use_mcp_servers(mcp)
                     await stack.enter_async_context(metrics.watching(events))
                 yield Services(settings=settings, engine=engine, events=events, store=store,
                                registry=registry, mcp=mcp)

@@ -20,7 +20,7 @@ import os
 import socket
 import time
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from langchain_core.callbacks import BaseCallbackHandler, BaseCallbackManager
@@ -56,6 +56,9 @@ from agent.ports.sandbox import Sandbox, SandboxLimits, SandboxResult, ToolGatew
 from infra.storage.db import ApprovalRow, QueuedRequestRow, SlackAnswerFeedbackRow, ThreadLeaseRow, utc
 from sandbox.backends.unavailable import UnavailableSandbox
 from sandbox.reflexion import NOT_FIXABLE_BY_CODE
+
+if TYPE_CHECKING:
+    from infra.tools.mcp.servers import McpServers
 
 log = structlog.get_logger(__name__)
 
@@ -129,9 +132,13 @@ class Metrics:
                                        "after their runner's lease lapsed.")
         self.scrape_errors = counter("dagbot_metrics_database_errors", "Scrapes that could not count "
                                      "runs and approvals in the database.")
+        self.mcp_servers_up = Gauge("dagbot_mcp_server_up", "1 while an MCP server (DAGBOT_MCP_CONFIG) "
+                                    "is connected and its tools listed, else 0.", (*replica_label, "server"),
+                                    registry=r)
         self._started: dict[tuple[str, str], tuple[str, float]] = {}
         self._db: AsyncEngine | None = None
         self._sandbox: Sandbox | None = None
+        self._mcp: McpServers | None = None
 
     # ---------------------------------------------------------------- wiring
 
@@ -147,6 +154,11 @@ class Metrics:
             callbacks.add_handler(handler, inherit=False)
         else:
             llm.callbacks = [*(callbacks or []), handler]
+
+    def use_mcp_servers(self, servers: McpServers) -> None:
+        """Say whether each MCP server is up, in ``/metrics`` and in ``/healthz`` (degraded: one
+        server down leaves its tools out, and the replica still serves)."""
+        self._mcp = servers
 
     def sandbox(self, sandbox: Sandbox) -> Sandbox:
         """The backend, counting its runs; readiness checks that it can run."""
@@ -219,7 +231,14 @@ class Metrics:
 
     async def metrics(self) -> tuple[bytes, str]:
         await self._count_in_database()
+        for status in self._mcp.statuses() if self._mcp is not None else []:
+            self.mcp_servers_up.labels(self.replica, status.name).set(status.state == "connected")
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
+
+    async def degraded(self) -> dict[str, str]:
+        statuses = self._mcp.statuses() if self._mcp is not None else []
+        return {f"mcp:{s.name}": f"{s.state}" + (f": {s.problem}" if s.problem else "")
+                for s in statuses if s.state != "connected"}
 
     async def checks(self) -> dict[str, str | None]:
         found: dict[str, str | None] = {}
