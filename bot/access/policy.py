@@ -33,6 +33,7 @@ import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from bot.access.approvers import ANY_TOOL, ApproverPolicy, ApproversError, is_group, principal_problem
+from bot.access.yaml_places import InvalidYaml, key_path, problem_at, read_yaml
 
 _CHANNEL = re.compile(r"^[CG][A-Z0-9]+$")
 
@@ -239,17 +240,13 @@ def parse_policy(text: str, name: str = "policy.yml") -> Policy:
     ``policy.yml:7: tools.deploy.approvers[1]: 'bob' is not a Slack user id (U…/W…) or user
     group id (S…)``."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{name}:{mark.line + 1}" if mark is not None else name
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise PolicyError([f"{where}: not valid YAML: {problem}"]) from None
+        root, data = read_yaml(text, name)
+    except InvalidYaml as exc:
+        raise PolicyError([str(exc)]) from None
     if root is not None:
         duplicates = list(_duplicate_keys(root, ()))
         if duplicates:
-            raise PolicyError([f"{name}:{line}: {_path(loc)}: {key!r} is given twice"
+            raise PolicyError([f"{name}:{line}: {key_path(loc)}: {key!r} is given twice"
                                for loc, key, line in duplicates])
     if data is None:
         return Policy()
@@ -269,8 +266,7 @@ def _describe(name: str, root: Any, err: Any) -> str:
         message = f"unknown key {loc[-1]!r} (expected {_expected(loc)})"
     elif err["type"] in _PLAIN:
         message = _PLAIN[err["type"]]
-    line = _line(root, loc)
-    return f"{name}:{line}: {_path(loc)}: {message}" if line else f"{name}: {_path(loc)}: {message}"
+    return problem_at(name, root, loc, message)
 
 
 _PLAIN = {
@@ -289,31 +285,6 @@ def _expected(loc: tuple[Any, ...]) -> str:
     if len(loc) == 1:
         return "channels, direct_messages, tools"
     return "requesters, channels, approvers, standing, standing_granters"
-
-
-def _path(loc: Iterable[Any]) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "(top level)"
-
-
-def _line(node: Any, loc: tuple[Any, ...]) -> int | None:
-    """The line of the YAML node at ``loc`` (the nearest one that exists)."""
-    line = node.start_mark.line + 1 if node is not None else None
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            match = next(((k, v) for k, v in node.value if k.value == str(part)), None)
-            if match is None:
-                return line
-            key, node = match
-            line = key.start_mark.line + 1
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            return line
-    return line
 
 
 def _duplicate_keys(node: Any, loc: tuple[Any, ...]) -> Iterable[tuple[tuple[Any, ...], str, int]]:

@@ -16,6 +16,13 @@ from infra.local_model import DEFAULT_MODEL_PATH
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest) -> str | None:
+    """For the stores' contract tests, each run on every store: None for the in-memory stores,
+    else a migrated database (made outside the event loop)."""
+    return None if request.param == "memory" else str(request.getfixturevalue(f"{request.param}_url"))
+
+
 @pytest.fixture(scope="module")
 def model_file() -> Path:
     """The local model's file (``make model`` assembles it; DAGBOT_TEST_LOCAL_MODEL names

@@ -26,11 +26,6 @@ def claim(at: float = NOW, channel: str = "C0OPS") -> AlertGroupThread:
                             state=FIRING, claimed_at=at)
 
 
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store_url(request: pytest.FixtureRequest) -> str | None:
-    return None if request.param == "memory" else str(request.getfixturevalue(f"{request.param}_url"))
-
-
 @pytest.fixture
 async def threads(store_url: str | None) -> AsyncIterator[AlertGroupThreads]:
     if store_url is None:

@@ -47,12 +47,6 @@ class Stores:
     """The engine's stores, whose approvals and audit trail the bot's store joins."""
 
 
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store_url(request: pytest.FixtureRequest) -> str | None:
-    """None: the memory stores; else a migrated database (made outside the event loop)."""
-    return None if request.param == "memory" else str(request.getfixturevalue(f"{request.param}_url"))
-
-
 @pytest.fixture
 async def stores(store_url: str | None) -> AsyncIterator[Stores]:
     if store_url is None:

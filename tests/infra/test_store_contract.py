@@ -41,12 +41,6 @@ class Stores:
     standing: StandingApprovals
 
 
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store_url(request: pytest.FixtureRequest) -> str | None:
-    """None: the memory stores; else a migrated database (made outside the event loop)."""
-    return None if request.param == "memory" else str(request.getfixturevalue(f"{request.param}_url"))
-
-
 @pytest.fixture
 async def stores(store_url: str | None) -> AsyncIterator[Stores]:
     if store_url is None:

@@ -23,14 +23,14 @@ each naming the file, the line and the key.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from bot.access.unattended import ROUTE_NAME, route_requester
+from bot.access.yaml_places import InvalidYaml, line_of, problem_at, read_yaml
 
 _CHANNEL = re.compile(r"^[CG][A-Z0-9]+$")
 
@@ -124,12 +124,9 @@ def parse_alert_routes(text: str, name: str = "alerts.yml") -> AlertRoutes:
     """Parse the YAML (or JSON) text; every problem names the file, line and key, e.g.
     ``alerts.yml:4: routes[0].channel: 'ops' is not a Slack channel id (C…/G…); …``."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{name}:{mark.line + 1}" if mark is not None else name
-        raise AlertRoutesError([f"{where}: not valid YAML: {getattr(exc, 'problem', None) or exc}"]) from None
+        root, data = read_yaml(text, name)
+    except InvalidYaml as exc:
+        raise AlertRoutesError([str(exc)]) from None
     if not isinstance(data, dict):
         raise AlertRoutesError([f"{name}:1: the file must be a mapping with 'routes', a list of routes"])
     try:
@@ -137,7 +134,7 @@ def parse_alert_routes(text: str, name: str = "alerts.yml") -> AlertRoutes:
     except ValidationError as exc:
         raise AlertRoutesError([_describe(name, root, error) for error in exc.errors()]) from None
     if not routes.routes:
-        raise AlertRoutesError([f"{name}:{_line(root, ('routes',))}: routes: the list is empty: name at "
+        raise AlertRoutesError([f"{name}:{line_of(root, ('routes',))}: routes: the list is empty: name at "
                                 "least one route (without any, leave DAGBOT_ALERTS_FILE unset)"])
     names = [route.name for route in routes.routes]
     twice = sorted({n for n in names if names.count(n) > 1})
@@ -155,30 +152,4 @@ def _describe(name: str, root: Any, error: Any) -> str:
                    "runbook and read_only)" if len(loc) > 1 else f"unknown key {loc[-1]!r} (expected routes)")
     elif error["type"] == "missing":
         message = "is missing"
-    line = _line(root, loc)
-    return f"{name}:{line}: {_path(loc)}: {message}" if line else f"{name}: {_path(loc)}: {message}"
-
-
-def _path(loc: Iterable[Any]) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "(top level)"
-
-
-def _line(node: Any, loc: tuple[Any, ...]) -> int | None:
-    """The line of the YAML node at ``loc`` (the nearest one that exists)."""
-    line = node.start_mark.line + 1 if node is not None else None
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            match = next(((k, v) for k, v in node.value if k.value == str(part)), None)
-            if match is None:
-                return line
-            key, node = match
-            line = key.start_mark.line + 1
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            return line
-    return line
+    return problem_at(name, root, loc, message)
