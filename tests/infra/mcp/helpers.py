@@ -3,6 +3,7 @@ or Streamable HTTP on 127.0.0.1, and configuration files naming them."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import subprocess
@@ -10,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from agent.events import RunEvent
 
 ROOT = Path(__file__).resolve().parents[3]
 FAULT_SERVER = "tests.infra.mcp.fault_server"
@@ -67,3 +70,12 @@ class HttpFaultServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+async def next_event(queue: asyncio.Queue[RunEvent], kind: type[RunEvent], seconds: float = 60) -> RunEvent:
+    """The next event of ``kind`` a run publishes (the others passed over), within ``seconds``."""
+    async def find() -> RunEvent:
+        while not isinstance(event := await queue.get(), kind):
+            pass
+        return event
+    return await asyncio.wait_for(find(), seconds)

@@ -4,23 +4,14 @@ for any red call cut off (the fault server over stdio; its ``crash`` made red by
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
-from agent.events import AwaitingApproval, NodeFailed, RunEvent
+from agent.events import AwaitingApproval, NodeFailed
 from agent.ports.audit import AuditKind
 from infra.emulators.scripted_chat import ScriptedChatModel
 from infra.settings import Settings
 from infra.wiring import open_services
-from tests.infra.mcp.helpers import stdio_fault_server, write_config
-
-
-async def next_event(queue: asyncio.Queue[RunEvent], kind: type[RunEvent], seconds: float = 60) -> RunEvent:
-    async def find() -> RunEvent:
-        while not isinstance(event := await queue.get(), kind):
-            pass
-        return event
-    return await asyncio.wait_for(find(), seconds)
+from tests.infra.mcp.helpers import next_event, stdio_fault_server, write_config
 
 
 async def test_a_red_call_cut_off_by_its_server_dying_has_an_unknown_outcome(

@@ -4,7 +4,6 @@ approval, happens exactly once and is audited."""
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from agent.events import AnswerReady, AwaitingApproval, RunEvent
+from agent.events import AnswerReady, AwaitingApproval
 from agent.ports.audit import AuditKind
 from agent.ports.stores import DecisionOutcome
 from agent.tools.registry import Risk, ToolRegistry
@@ -21,7 +20,7 @@ from infra.emulators.scripted_chat import ScriptedChatModel
 from infra.settings import Settings
 from infra.tools.mcp.servers import McpServers, open_mcp_servers
 from infra.wiring import open_services
-from tests.infra.mcp.helpers import write_config
+from tests.infra.mcp.helpers import next_event, write_config
 
 pytestmark = pytest.mark.xdist_group("mcp_git")
 MCP_SERVER_GIT = str(Path(sys.executable).with_name("mcp-server-git"))
@@ -84,14 +83,6 @@ async def test_log_status_and_diff_read_the_repository(
         assert "+second line" in diff["text"]
     finally:
         git(repo, "checkout", "--", "notes.txt")
-
-
-async def next_event(queue: asyncio.Queue[RunEvent], kind: type[RunEvent], seconds: float = 60) -> RunEvent:
-    async def find() -> RunEvent:
-        while not isinstance(event := await queue.get(), kind):
-            pass
-        return event
-    return await asyncio.wait_for(find(), seconds)
 
 
 async def test_a_planned_commit_waits_for_approval_runs_once_and_is_audited(
