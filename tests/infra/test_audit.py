@@ -49,7 +49,7 @@ async def test_rows_cannot_be_updated_only_pruned(database_url: str) -> None:
 def dagbot_audit(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DAGBOT_", "SLACK_"))}
     return subprocess.run(
-        [sys.executable, "-c", "from infra.cli.app import main; main()", "audit", *args],
+        [sys.executable, "-c", "from infra.cli.entry import main; main()", "audit", *args],
         env={**env, "DATABASE_URL": database_url, "PYTHONPATH": str(ROOT)}, cwd=ROOT,
         capture_output=True, text=True, timeout=60)
 

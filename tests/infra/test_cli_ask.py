@@ -26,7 +26,7 @@ def run_ask(tmp_path: Path, fake: FakeOpenAI, answer: str, *extra: str,
            "DATABASE_URL": database_url or f"sqlite:///{tmp_path}/dagbot.sqlite",
            "DAGBOT_WORKSPACE": str(tmp_path / "ws"), "PYTHONPATH": str(ROOT)}
     return subprocess.run(
-        [sys.executable, "-c", "from infra.cli.app import main; main()", "ask", *extra],
+        [sys.executable, "-c", "from infra.cli.entry import main; main()", "ask", *extra],
         input=answer, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120,
     )
 
@@ -82,7 +82,7 @@ def test_ask_answering_no_rejects_and_writes_nothing(tmp_path: Path) -> None:
 def run_cli(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "SANDBOX_"))}
     return subprocess.run(
-        [sys.executable, "-c", "from infra.cli.app import main; main()", *args],
+        [sys.executable, "-c", "from infra.cli.entry import main; main()", *args],
         env={**base, "DATABASE_URL": f"sqlite:///{tmp_path}/dagbot.sqlite", "PYTHONPATH": str(ROOT), **env},
         cwd=tmp_path, capture_output=True, text=True, timeout=120,
     )

@@ -26,7 +26,7 @@ async def serve(tmp_path: Path, slack: FakeSlack, *args: str) -> tuple[asyncio.s
                 "SLACK_BOT_TOKEN": slack.token, "SLACK_SIGNING_SECRET": "secret", "SLACK_APP_TOKEN": slack.app_token,
                 "SLACK_API_URL": slack.base_url, "OPENAI_BASE_URL": "http://127.0.0.1:9/v1"})
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", "from infra.cli.app import main; main()", "serve", "--host", "127.0.0.1", *args,
+        sys.executable, "-c", "from infra.cli.entry import main; main()", "serve", "--host", "127.0.0.1", *args,
         env=env, cwd=tmp_path, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
     return process, f"http://127.0.0.1:{port}"
 

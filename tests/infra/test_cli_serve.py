@@ -32,7 +32,7 @@ def start(tmp_path: Path, env: dict[str, str], *args: str, database: bool = True
     if database:
         base["DATABASE_URL"] = f"sqlite:///{tmp_path}/dagbot.sqlite"
     return subprocess.Popen(
-        [sys.executable, "-c", "from infra.cli.app import main; main()", "serve", *args],
+        [sys.executable, "-c", "from infra.cli.entry import main; main()", "serve", *args],
         env={**base, "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING", **env},
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
@@ -70,7 +70,7 @@ def test_no_slack_settings_serve_the_playground(tmp_path: Path, processes: list[
     state = httpx.get(f"{url}/ui/state", timeout=10).json()
     assert state["model"]["demo"] is True
     assert [e["key"] for e in state["examples"]] == ["parallel", "package", "approval", "followup", "reject",
-                                                    "approve_all"]
+                                                    "approve_all", "tracker", "tracker_note"]
     assert "<title>" in httpx.get(f"{url}/", timeout=10).text
     # an open page keeps an event stream open: stopping must not hang on it
     host, port = url.removeprefix("http://").split(":")
@@ -172,7 +172,7 @@ def test_a_second_playground_or_demo_ask_leaves_the_running_playground_alone(
     assert "playground: open" not in out
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(SLACK_AND_MODEL) and k != "DATABASE_URL"}
-    ask = subprocess.run([sys.executable, "-c", "from infra.cli.app import main; main()", "ask", "hello"],
+    ask = subprocess.run([sys.executable, "-c", "from infra.cli.entry import main; main()", "ask", "hello"],
                          env={**env, "PYTHONPATH": str(ROOT)}, cwd=tmp_path, capture_output=True, text=True,
                          timeout=60)
     assert ask.returncode == 0, ask.stdout + ask.stderr

@@ -17,7 +17,7 @@ from tests.infra.test_cli_serve import ROOT, SLACK_AND_MODEL
 def dagbot(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items()
             if not k.startswith(SLACK_AND_MODEL) and k not in ("PORT", "LOG_LEVEL")}
-    return subprocess.run([sys.executable, "-c", "from infra.cli.app import main; main()", *args],
+    return subprocess.run([sys.executable, "-c", "from infra.cli.entry import main; main()", *args],
                           env={**base, "DATABASE_URL": f"sqlite:///{tmp_path}/dagbot.sqlite",
                                "PYTHONPATH": str(ROOT), **env},
                           cwd=tmp_path, capture_output=True, text=True, timeout=120)

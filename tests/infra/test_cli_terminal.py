@@ -19,7 +19,7 @@ from tests.infra.pty_terminal import Terminal
 pytestmark = pytest.mark.timeout(180)
 
 ROOT = Path(__file__).resolve().parents[2]
-DAGBOT = [sys.executable, "-c", "from infra.cli.app import main; main()"]
+DAGBOT = [sys.executable, "-c", "from infra.cli.entry import main; main()"]
 MODEL_SETTINGS = ("OPENAI_", "DAGBOT_", "DATABASE_URL", "SLACK_")
 
 

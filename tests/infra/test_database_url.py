@@ -4,6 +4,7 @@ database that cannot be reached at start-up is one line naming where, never the 
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +20,7 @@ ACCEPTED = "use sqlite:///PATH or postgresql://USER:PASSWORD@HOST:PORT/DB (postg
 
 def dagbot(tmp_path: Path, database_url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(SLACK_AND_MODEL)}
-    return subprocess.run([sys.executable, "-c", "from infra.cli.app import main; main()", *args],
+    return subprocess.run([sys.executable, "-c", "from infra.cli.entry import main; main()", *args],
                           env={**base, "DATABASE_URL": database_url, "PYTHONPATH": str(ROOT), **env},
                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
 
@@ -56,10 +57,12 @@ def test_postgres_scheme_migrates(tmp_path: Path, blank_postgres_url: str) -> No
 
 @pytest.mark.parametrize("command", [("migrate",), ("serve",)])
 def test_an_unreachable_database_at_start_is_one_line(tmp_path: Path, command: tuple[str, ...]) -> None:
-    port = free_port()  # nothing listens there
-    done = dagbot(tmp_path, f"postgresql://app:hunter2@127.0.0.1:{port}/prod", *command,
-                  SLACK_BOT_TOKEN="xoxb-real-looking", SLACK_SIGNING_SECRET="s",
-                  OPENAI_BASE_URL="http://127.0.0.1:9/v1", PORT=str(free_port()))
+    with socket.socket() as held:  # bound, never listening: refused, and no other test can take it
+        held.bind(("127.0.0.1", 0))
+        port = held.getsockname()[1]
+        done = dagbot(tmp_path, f"postgresql://app:hunter2@127.0.0.1:{port}/prod", *command,
+                      SLACK_BOT_TOKEN="xoxb-real-looking", SLACK_SIGNING_SECRET="s",
+                      OPENAI_BASE_URL="http://127.0.0.1:9/v1", PORT=str(free_port()))
     assert done.returncode == 2
     last = done.stderr.strip().splitlines()[-1]
     assert "Traceback" not in done.stderr, done.stderr

@@ -103,7 +103,7 @@ def test_the_client_is_not_built_for_a_local_model_not_started() -> None:
 def test_dagbot_ask_says_it_in_one_line(tmp_path: Path) -> None:
     env = {key: value for key, value in os.environ.items() if not key.startswith("OPENAI_")}
     done = subprocess.run(
-        [sys.executable, "-c", "from infra.cli.app import main; main()", "ask", "hello"],
+        [sys.executable, "-c", "from infra.cli.entry import main; main()", "ask", "hello"],
         env={**env, "DAGBOT_LOCAL_MODEL": "nowhere.gguf", "DATABASE_URL": f"sqlite:///{tmp_path}/d.sqlite",
              "PYTHONPATH": str(ROOT)},
         cwd=tmp_path, capture_output=True, text=True, timeout=120)

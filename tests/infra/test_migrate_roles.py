@@ -22,7 +22,7 @@ PLAN = {"thought": "read the notes", "nodes": [{"id": "notes", "tool": "read_fil
 def dagbot(tmp_path: Path, database_url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OPENAI_", "DAGBOT_"))}
     return subprocess.run(
-        [sys.executable, "-c", "from infra.cli.app import main; main()", *args],
+        [sys.executable, "-c", "from infra.cli.entry import main; main()", *args],
         env={**base, "DATABASE_URL": database_url, "PYTHONPATH": str(ROOT), **env},
         cwd=tmp_path, capture_output=True, text=True, timeout=120)
 
