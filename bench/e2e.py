@@ -1,6 +1,7 @@
 """End to end against the agents users pick instead, on one model and one set of tools.
 
     python -m bench.e2e [--quick] [--db postgres|sqlite] [--repeats N] [--no-prefix-cache]
+    python -m bench.e2e --mcp [--quick]   (a green tool through an MCP server vs direct: bench.e2e_mcp)
 
 One local OpenAI-compatible server (infra.emulators.model_server) with a latency model
 (infra.emulators.model_latency: first token after 0.5 s plus 0.2 ms per prompt token, then
@@ -384,5 +385,11 @@ if __name__ == "__main__":
     parser.add_argument("--repeats", type=int, default=None, help="runs per cell (default 3, quick 1)")
     parser.add_argument("--no-prefix-cache", action="store_true",
                         help="every prompt processed whole (no server reuses a prefix)")
+    parser.add_argument("--mcp", action="store_true",
+                        help="only the overhead of a call through an MCP server (bench.e2e_mcp)")
     args = parser.parse_args()
-    asyncio.run(main(args.quick, args.db, args.repeats, not args.no_prefix_cache))
+    if args.mcp:
+        from bench import e2e_mcp
+        asyncio.run(e2e_mcp.main(args.quick))
+    else:
+        asyncio.run(main(args.quick, args.db, args.repeats, not args.no_prefix_cache))

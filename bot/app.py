@@ -39,7 +39,9 @@ from bot.ground.background_tasks import TaskSet
 from bot.ground.conversation_kinds import ConversationKinds
 from bot.ground.features import SlackFeatures
 from bot.ground.poster import SlackPoster, error_code
+from bot.ground.schedule_book import ScheduleBook
 from bot.inbound.agent_stop import SessionStop
+from bot.inbound.alerts.alert_runs import AlertRuns
 from bot.inbound.alerts.desk import alert_desk
 from bot.inbound.alerts.hook_config import AlertHook
 from bot.inbound.app_context import AppContexts
@@ -49,6 +51,8 @@ from bot.inbound.feedback import FeedbackDesk
 from bot.inbound.intake import Intake
 from bot.inbound.interactions import Interactions
 from bot.inbound.listeners import Handlers, register
+from bot.inbound.schedules.desk import ScheduleDesk
+from bot.inbound.schedules.ticks import ScheduleTicks
 from bot.ops import ObservingRetryHandler, SlackCallObserver
 from bot.outbound.agent_sessions import AgentSessions
 from bot.outbound.answer_surface import AnswerSurface
@@ -90,6 +94,8 @@ class BotDeps:
     clock: Callable[[], float] = time.time
     alerts: AlertHook | None = None
     """Alertmanager's notifications open threads and runs (``POST /hooks/alertmanager``); None: off."""
+    schedules: ScheduleBook | None = None
+    """``/agent every …`` makes schedules that run requests in new threads; None: off."""
 
 
 class _TokenNotice(logging.Filter):
@@ -172,9 +178,14 @@ class SlackBot:
                                   registry=self.engine.registry, features=self.features, clock=self.clock)
         self.sessions = AgentSessions(client=self.client, features=self.features, tasks=self.tasks)
         self.contexts = AppContexts()
+        self.schedule_book = deps.schedules
+        self.schedules = ScheduleDesk(
+            store=deps.schedules.store, timer=deps.schedules.timer, poster=self.poster,
+            directory=self.directory, clock=self.clock) if deps.schedules else None
         self.home = AppHome(engine=self.engine, approvals=self.approvals, store=self.store,
                             poster=self.poster, directory=self.directory, features=self.features,
-                            tasks=self.tasks, clock=self.clock, standing=self.grants)
+                            tasks=self.tasks, clock=self.clock, standing=self.grants,
+                            schedules=self.schedules.home_blocks if self.schedules else None)
         self.feedback = FeedbackDesk(store=self.store, poster=self.poster, clock=self.clock)
         self.approval_dms = ApprovalDMs(
             approvals=self.approvals, store=self.store, poster=self.poster, directory=self.directory,
@@ -207,8 +218,15 @@ class SlackBot:
                              command=config.command, clock=self.clock,
                              claim_retake_seconds=config.claim_retake_seconds,
                              answers_in=self.directory.answers_in)
-        self.alerts = alert_desk(deps.alerts, intake=self.intake, poster=self.poster, store=self.store,
-                                 directory=self.directory, team=self._team_id, clock=self.clock)
+        alert_runs = AlertRuns(intake=self.intake, queue=self.engine, store=self.store,
+                               cancel_queued=self.notifier.cancel_queued)
+        self.alerts = alert_desk(deps.alerts, runs=alert_runs, poster=self.poster, store=self.store,
+                                 directory=self.directory, tasks=self.tasks, team=self._team_id,
+                                 clock=self.clock)
+        self.schedule_ticks = ScheduleTicks(
+            store=deps.schedules.store, timer=deps.schedules.timer, intake=self.intake, poster=self.poster,
+            ownership=self.store, retake_seconds=config.claim_retake_seconds,
+            clock=self.clock) if deps.schedules else None
         self.commands = SlashCommands(intake=self.intake, store=self.store, poster=self.poster,
                                       tasks=self.tasks, answers_in=self.directory.answers_in,
                                       retake_seconds=config.claim_retake_seconds, clock=self.clock)
@@ -237,7 +255,8 @@ class SlackBot:
             config=config, tasks=self.tasks, commands=self.commands, intake=self.intake,
             interactions=self.interactions, session_stop=self.session_stop, contexts=self.contexts,
             pane=self.pane, home=self.home, feedback=self.feedback, engine=self.engine,
-            approvals=self.approvals, store=self.store, directory=self.directory, shortcuts=self.shortcuts))
+            approvals=self.approvals, store=self.store, directory=self.directory, shortcuts=self.shortcuts,
+            schedules=self.schedules))
         self._queue: asyncio.Queue[RunEvent] | None = None
         self._loops: list[asyncio.Task[Any]] = []
         self._identity: AuthorizeResult | None = None
@@ -280,16 +299,24 @@ class SlackBot:
                                 name="recovery"),
         ]
         resumed = await self.engine.recover()
+        if self.alerts is not None:
+            self.alerts.storms.resume()  # (runs a storm held back before a restart)
+        if self.schedule_book is not None and self.schedule_ticks is not None:
+            await self.schedule_book.timer.start(self.schedule_ticks.fire)
         log.info("slack bot started", resumed_threads=len(resumed))
 
     async def stop(self) -> None:
         if self._queue is not None:
+            if self.schedule_book is not None:
+                await self.schedule_book.timer.stop()
             for loop in self._loops:
                 loop.cancel()
             await asyncio.gather(*self._loops, return_exceptions=True)
             self.events.close(self._queue)
             self._queue = None
             await self.notifier.close()
+            if self.alerts is not None:
+                self.alerts.storms.close()
             await self.tasks.close()
             log.info("slack bot stopped")
         await self.access.close()
@@ -317,6 +344,8 @@ class SlackBot:
             self._left_behind_checked_at = self.clock()
             await self.notifier.post_missing_approvals(older_than=self.config.missing_approval_seconds)
             await self.commands.retake()
+            if self.schedule_ticks is not None:
+                await self.schedule_ticks.retake()
 
     async def _tick(self) -> None:
         self.notifier.tick()

@@ -21,7 +21,7 @@ from starlette.routing import Route
 
 from bot.app import BotStartError, SlackBot, unreachable
 from bot.ground.poster import error_code
-from bot.inbound.alerts.hook import alertmanager_route
+from bot.inbound.alerts.hook import alertmanager_route, pagerduty_route
 from bot.ops import Operations
 
 log = structlog.get_logger(__name__)
@@ -95,13 +95,20 @@ def ops_routes(bot: SlackBot, ops: Operations | None) -> list[Route]:
 
 
 def hook_routes(bot: SlackBot) -> list[Route]:
-    """``POST /hooks/alertmanager`` when the bot takes alerts (:mod:`bot.inbound.alerts.hook`)."""
+    """``POST /hooks/alertmanager`` when the bot takes alerts, ``POST /hooks/pagerduty`` when it takes
+    PagerDuty's events (:mod:`bot.inbound.alerts.hook`)."""
     if bot.alerts is None:
         return []
     config = bot.alerts.config
-    return [alertmanager_route(bot.alerts, config.token, tasks=bot.tasks,
-                               max_body_bytes=config.max_body_bytes,
-                               answer_within=config.answer_within_seconds)]
+    routes = [alertmanager_route(bot.alerts, config.token, tasks=bot.tasks,
+                                 max_body_bytes=config.max_body_bytes,
+                                 answer_within=config.answer_within_seconds, hmac_secret=config.hmac_secret)
+              ] if config.takes_alertmanager else []
+    if bot.alerts.pagerduty is not None:
+        routes.append(pagerduty_route(bot.alerts.pagerduty, config.pagerduty_secret, tasks=bot.tasks,
+                                      max_body_bytes=config.max_body_bytes,
+                                      answer_within=config.answer_within_seconds))
+    return routes
 
 
 def ops_app(bot: SlackBot, ops: Operations | None) -> Starlette:

@@ -139,10 +139,20 @@ class Settings(BaseSettings):
         default=None, validation_alias="DAGBOT_ALERTS_TOKEN",
         description="The bearer token Alertmanager must send to POST /hooks/alertmanager.",
     )
+    alerts_hmac_secret: SecretStr | None = Field(
+        default=None, validation_alias="DAGBOT_ALERTS_HMAC_SECRET",
+        description="A secret POST /hooks/alertmanager also takes notifications signed with "
+                    "(X-Dagbot-Signature: sha256=<hex HMAC-SHA256 of the body>), e.g. from a signing proxy.",
+    )
+    pagerduty_secret: SecretStr | None = Field(
+        default=None, validation_alias="DAGBOT_PAGERDUTY_SECRET",
+        description="The secret of a PagerDuty v3 webhook subscription; set, POST /hooks/pagerduty takes "
+                    "its signed events (routes from DAGBOT_ALERTS_FILE).",
+    )
     alerts_runs_per_minute: int = Field(
         default=5, ge=0, validation_alias="DAGBOT_ALERTS_RUNS_PER_MINUTE",
-        description="Runs one alert route starts at most per minute (per process); the rest are said in "
-                    "their threads, not started.",
+        description="Runs one alert route starts at most per minute (per process); the rest are queued "
+                    "and start as the limit frees, listed in one summary message per storm.",
     )
     port: int = Field(default=3000, validation_alias="PORT")
     playground_dir: Path = Field(

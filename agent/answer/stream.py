@@ -13,7 +13,8 @@ to stream again (:mod:`agent.execution.stream_refusal`, as for the planner).
 
 A reasoning model served without a reasoning parser writes its thinking into the text, in a
 leading ``<think>…</think>`` block: it is neither streamed nor part of the answer
-(:func:`without_thinking`).
+(:func:`without_thinking`). Nor are the untrusted-content delimiters a model copied from its
+prompt (:func:`agent.model.untrusted.without_wrappers`): the answer shows the data only.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from agent.execution.context import EngineContext
 from agent.execution.storable import storable
 from agent.execution.stream_refusal import ask_whole
 from agent.model.llm import StreamRefused, TextReply, call_text, stream_text
+from agent.model.untrusted import without_wrappers
 
 
 async def join_reply(ctx: EngineContext, messages: list[BaseMessage], tools: Sequence[dict[str, Any]],
@@ -40,7 +42,7 @@ async def join_reply(ctx: EngineContext, messages: list[BaseMessage], tools: Seq
 
     async def on_text(received: str) -> None:
         nonlocal shown
-        text = without_thinking(received).strip()  # the answer if the text ends here
+        text = without_wrappers(without_thinking(received)).strip()  # the answer if the text ends here
         if len(text) > len(shown):
             shown = text
             await ctx.events.publish(AnswerDelta(thread_id=thread_id, run_id=run_id, text=text))
@@ -55,7 +57,7 @@ async def join_reply(ctx: EngineContext, messages: list[BaseMessage], tools: Seq
 def _storable(reply: TextReply) -> TextReply:
     """The reply as the thread's state can keep it (its text, without thinking, becomes the
     answer)."""
-    return dataclasses.replace(reply, text=storable(without_thinking(reply.text)),
+    return dataclasses.replace(reply, text=storable(without_wrappers(without_thinking(reply.text))),
                                tool_calls=storable(reply.tool_calls))
 
 

@@ -321,6 +321,11 @@ class Engine:
         """Stop a run (:meth:`agent.engine.run_cancels.RunCancels.cancel` says which, and how)."""
         return await self._cancels.cancel(thread_id, by, request_key=request_key)
 
+    async def withdraw_waiting(self, thread_id: str, requested_by: str) -> list[str]:
+        """Drop ``requested_by``'s requests still waiting in the thread's queue (never the one
+        whose run is under way, which goes on); their keys."""
+        return await self.queue.drop_waiting_of(thread_id, requested_by)
+
     async def sweep_expired(self) -> list[Approval]:
         """Expire overdue approvals everywhere and wake their threads."""
         expired = await self.ctx.approvals.expire_overdue(self.ctx.clock())

@@ -39,7 +39,7 @@ from agent.execution.fan_out import Prefetch, call_tool_node, prefetch
 from agent.execution.package_nodes import run_package
 from agent.execution.red_calls import call_approved, describe_error, preview
 from agent.execution.redaction import scrub_error
-from agent.execution.report import ExecutionReport
+from agent.execution.report import ExecutionReport, untrusted_sources
 from agent.execution.storable import storable_result
 from agent.plan.edges import call_args, dependencies
 from agent.plan.format import Plan, PlanNode, node_label
@@ -269,7 +269,8 @@ class PlanExecutor:
         """The nodes done so far, each as the thread's state keeps a result (compact)."""
         done = {node_id: record for node_id, record in self.records.items()
                 if record.status is NodeStatus.DONE}
-        return ExecutionReport.of(done, (), self.ctx.settings).results
+        return ExecutionReport.of(done, (), self.ctx.settings,
+                                  untrusted=untrusted_sources(self.plan, self.ctx.registry)).results
 
     def abandon(self) -> None:
         """Nothing will take these calls over: stop them (green calls only: provisional)."""
@@ -420,7 +421,8 @@ class PlanExecutor:
                 await self._finish(NodeResult(node.id, NodeStatus.SKIPPED, error=error))
 
     def _report(self, cancelled: bool = False) -> ExecutionReport:
-        return ExecutionReport.of(self.records, self.awaiting.values(), self.ctx.settings, cancelled)
+        return ExecutionReport.of(self.records, self.awaiting.values(), self.ctx.settings, cancelled,
+                                  untrusted_sources(self.plan, self.ctx.registry))
 
 
 def definition(node: PlanNode) -> str:

@@ -9,6 +9,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+import structlog
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from agent.model.prompt_budget import (
@@ -21,14 +22,17 @@ from agent.model.prompt_budget import (
     sendable,
 )
 from agent.model.reply_marks import was_cut_off, was_repeating
+from agent.model.tool_choice import TOOLS_SHARE, ToolChoice, choose_tools, planned_tools, planner_query
+from agent.model.untrusted import NOTICE, rebalanced, wrapped
 from agent.plan.format import canonical_node
 from agent.state import AgentState
-from agent.tools.registry import Risk, ToolRegistry
+from agent.tools.registry import Risk, ToolRegistry, ToolSpec
 
 _HISTORY_RUNS = 5
 _REQUEST_CHARS = 2_000
 """Characters of an earlier run's request shown in the thread's history."""
 _DRAFT_CHARS = 6_000
+log = structlog.get_logger(__name__)
 
 
 @cache
@@ -43,20 +47,35 @@ def fill(template: str, **values: object) -> str:
     return template
 
 
-def describe_tools(registry: ToolRegistry) -> str:
+def describe_tools(registry: ToolRegistry, choice: ToolChoice | None = None) -> str:
     """Each tool as a signature, its risk and description, then what each argument is: the
-    schema's content at about half its JSON's prompt tokens."""
-    lines = []
-    for spec in registry:
-        risk = "RED, needs approval" if spec.risk is Risk.RED else "green"
-        schema = spec.json_schema()
-        required = set(schema.get("required", []))
-        props: dict[str, Any] = schema.get("properties", {})
-        params = ", ".join(_parameter(name, prop, name in required) for name, prop in props.items())
-        lines.append(f"- `{spec.name}({params})` {risk}: {essentials(spec.description)}")
-        lines.extend(f"  {name}: {prop['description']}" for name, prop in props.items()
-                     if prop.get("description"))
+    schema's content at about half its JSON's prompt tokens. ``choice``: only its tools shown
+    so, the others named on one line (:mod:`agent.model.tool_choice`)."""
+    shown = registry if choice is None else registry.without(choice.also)
+    lines = [describe_tool(spec) for spec in shown]
+    if choice is not None and choice.also:
+        lines.append(f"Also available (ask by name): {', '.join(choice.also)}")
     return "\n".join(lines)
+
+
+def describe_tool(spec: ToolSpec) -> str:
+    risk = "RED, needs approval" if spec.risk is Risk.RED else "green"
+    schema = spec.json_schema()
+    required = set(schema.get("required", []))
+    props: dict[str, Any] = schema.get("properties", {})
+    params = ", ".join(_parameter(name, prop, name in required) for name, prop in props.items())
+    lines = [f"- `{spec.name}({params})` {risk}: {essentials(spec.description)}"]
+    lines.extend(f"  {name}: {prop['description']}" for name, prop in props.items()
+                 if prop.get("description"))
+    return "\n".join(lines)
+
+
+def tools_for(state: AgentState, registry: ToolRegistry,
+              prompt_chars: int = DEFAULT_PROMPT_CHARS) -> ToolChoice:
+    """The tools the planner is shown in full for ``state``'s request (all of them, unless
+    there are many: :mod:`agent.model.tool_choice`)."""
+    return choose_tools(registry, planner_query(state), planned_tools(state),
+                        size=lambda spec: len(describe_tool(spec)) + 1, budget=prompt_chars // TOOLS_SHARE)
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
@@ -96,15 +115,18 @@ def _clip(value: Any, limit: int = RESULT_CHARS) -> str:
 
 
 def describe_results(results: dict[str, dict[str, Any]], chars: int = RESULT_CHARS) -> str:
-    """Each node's result, an output clipped to ``chars``."""
+    """Each node's result, an output clipped to ``chars``; one from outside dagbot (an
+    ``untrusted`` source) marked as data (:mod:`agent.model.untrusted`)."""
     lines = []
     for node_id, result in results.items():
         status = result.get("status", "?")
+        source = result.get("untrusted")
         if status == "done":
-            shown = result.get("output", result.get("preview"))
-            lines.append(f"- {node_id}: done → {_clip(shown, chars)}")
+            shown = _clip(result.get("output", result.get("preview")), chars)
+            lines.append(f"- {node_id}: done → {wrapped(shown, source) if source else shown}")
         else:
-            lines.append(f"- {node_id}: {status} — {_clip(result.get('error', ''), chars)}")
+            error = _clip(result.get("error", ""), chars)
+            lines.append(f"- {node_id}: {status} — {wrapped(error, source) if source else error}")
     return "\n".join(lines) or "(no results)"
 
 
@@ -161,12 +183,17 @@ def planner_messages(state: AgentState, registry: ToolRegistry, max_nodes: int,
     ``draft_ran``: in a repair round, the results of the invalid draft's nodes that already ran
     (green ones start while the plan is written), so the corrected plan is written with them in
     view: a value to write copied from them, a package reading the fields they have."""
+    choice = tools_for(state, registry, prompt_chars)
+    if choice.also:  # (what bench.tool_selection measures, seen in a deployment)
+        log.info("the planner is shown some of the tools", run_id=state.get("run_id"),
+                 shown=list(choice.shown), named_only=len(choice.also))
     system = fill(
         prompt_text("planner.md"),
         output=PLAN_OUTPUT[plan_output],
-        tools=describe_tools(registry),
+        tools=describe_tools(registry, choice),
         examples=examples_for(registry),
         max_nodes=max_nodes,
+        untrusted=NOTICE,
     )
 
     def sections(runs: int, chars: int) -> list[str]:
@@ -185,7 +212,7 @@ def planner_messages(state: AgentState, registry: ToolRegistry, max_nodes: int,
             parts.append(_repair_section(state, draft_ran or {}, chars))
         return parts
 
-    body = fitted(sections, history_runs(state), _room(prompt_chars, system))
+    body = rebalanced(fitted(sections, history_runs(state), _room(prompt_chars, system)))
     return [SystemMessage(system), HumanMessage(sendable(body))]
 
 
@@ -250,7 +277,7 @@ def joiner_messages(state: AgentState, replans_left: int, prompt_chars: int = DE
         f"You may replan {replans_left} more time(s)." if replans_left > 0
         else "No replans are left: answer with what the results give."
     )
-    system = fill(prompt_text("joiner.md"), replan_note=note)
+    system = fill(prompt_text("joiner.md"), replan_note=note, untrusted=NOTICE)
     plan = state.get("plan") or {}
     changes = describe_changes(state, red_tools, edited)
 
@@ -267,5 +294,5 @@ def joiner_messages(state: AgentState, replans_left: int, prompt_chars: int = DE
             f"## Request\n{state['request']}",
         ]
 
-    body = fitted(sections, history_runs(state), _room(prompt_chars, system))
+    body = rebalanced(fitted(sections, history_runs(state), _room(prompt_chars, system)))
     return [SystemMessage(system), HumanMessage(sendable(body))]

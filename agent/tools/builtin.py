@@ -34,7 +34,8 @@ def register_builtin_tools(
         families.append(email_tools(cfg.smtp))
     for family in families:
         for tool, risk in family:
-            registry.add(tool, risk, returns=RETURNS.get(tool.name), effects=EFFECTS.get(tool.name))
+            registry.add(tool, risk, returns=RETURNS.get(tool.name), effects=EFFECTS.get(tool.name),
+                         untrusted_output=tool.name not in OWN_OUTPUT)
 
 
 RETURNS: dict[str, frozenset[str]] = {
@@ -51,3 +52,6 @@ EFFECTS: dict[str, frozenset[str]] = {
     "http_post": frozenset({"post", "send"}),
 }
 """What each red built-in tool changes (:mod:`agent.tools.effects`)."""
+OWN_OUTPUT = frozenset({"write_file", "send_email"})
+"""The built-in tools whose output is dagbot's own (a path and a size, a message id); every
+other one returns text from outside (a page, a file, a file's name), shown marked as data."""

@@ -94,6 +94,11 @@ class ToolSpec:
     effects: frozenset[str] | None = None
     """What a red tool changes (:data:`agent.tools.effects.EFFECT_WORDS`' effects), when declared:
     a call of it for a request that asks for none of these is not what was asked."""
+    untrusted_output: bool = True
+    """What the tool returns comes from outside dagbot (a page, a file, a database's rows, an
+    MCP server's reply): the planner and the joiner are shown it marked as data, never as
+    instructions (:mod:`agent.model.untrusted`). False only for a tool whose output is
+    dagbot's own (a path written, a message id)."""
 
     @property
     def name(self) -> str:
@@ -163,11 +168,13 @@ class ToolRegistry:
 
     def add(self, tool: BaseTool, risk: Risk | str, *, secret: Iterable[str] = (),
             retry: RetryPolicy | None = None, cacheable: bool = True,
-            returns: Iterable[str] | None = None, effects: Iterable[str] | None = None) -> None:
+            returns: Iterable[str] | None = None, effects: Iterable[str] | None = None,
+            untrusted_output: bool = True) -> None:
         """Register a tool; ``secret`` names arguments never to be shown (masked in Slack and
         in the audit trail), like arguments whose schema marks them secret; ``returns``: the
         keys of the object it returns, when it always returns one; ``effects``: what a red tool
-        changes (:mod:`agent.tools.effects`)."""
+        changes (:mod:`agent.tools.effects`); ``untrusted_output``: False when what it returns
+        is dagbot's own, not text from outside (:attr:`ToolSpec.untrusted_output`)."""
         if tool.name in self._specs:
             raise ConfigurationError(f"tool '{tool.name}' is registered twice")
         if tool.name in RESERVED_NAMES:
@@ -176,7 +183,8 @@ class ToolRegistry:
         self._specs[tool.name] = ToolSpec(tool=tool, risk=Risk(risk), secret=frozenset(secret),
                                           retry=retry, cacheable=cacheable,
                                           returns=None if returns is None else frozenset(returns),
-                                          effects=None if effects is None else frozenset(effects))
+                                          effects=None if effects is None else frozenset(effects),
+                                          untrusted_output=untrusted_output)
 
     def remove(self, name: str) -> None:
         """Unregister tool ``name`` (a tool its MCP server no longer offers); unknown: nothing."""

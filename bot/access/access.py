@@ -19,7 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.access.approvers import deciders, describe, is_allowed, is_group, mention, named
 from bot.access.policy import Policy
-from bot.access.unattended import UnattendedTools
+from bot.access.unattended import UnattendedTools, unattended_route
 from bot.ground.threads import ThreadRef
 
 log = structlog.get_logger(__name__)
@@ -124,7 +124,7 @@ class AccessDirectory:
     async def may_approve(self, tool: str, requester: str | None, user: str) -> bool:
         """May decide on (approve, reject or edit) an approval of this tool. Raises
         :class:`MembershipUnknown` when that depends on a group Slack would not list."""
-        return await self._allowed(self.policy.approvers_for(tool), requester, user)
+        return await self._allowed(self.approvers_for(tool, requester), requester, user)
 
     async def lists_approval(self, tool: str, requester: str | None, user: str) -> bool:
         """Whether to list an approval of this tool among those ``user`` may decide (App Home,
@@ -138,7 +138,7 @@ class AccessDirectory:
         """Everyone who may decide on an approval of this tool, as user ids (groups resolved
         like :meth:`may_approve` resolves them). A group Slack would not list is left out
         (logged): its members cannot be told, though they may still decide."""
-        principals = self.policy.approvers_for(tool)
+        principals = self.approvers_for(tool, requester)
         members: dict[str, frozenset[str]] = {}
         for group in filter(is_group, principals):
             try:
@@ -155,13 +155,20 @@ class AccessDirectory:
         supervisors = self.policy.supervisors
         return bool(supervisors) and await self._allowed(supervisors, requester, user)
 
+    def approvers_for(self, tool: str, requester: str | None) -> tuple[str, ...]:
+        """Who may approve a call of ``tool`` in a run ``requester`` asked for: the policy's
+        approvers of the tool, else (an alert route's run) the route's; empty: the requester."""
+        return self.policy.approvers_for(tool) or self.unattended.approvers(requester)
+
     def who_may_approve(self, tool: str, requester: str | None) -> str:
-        return describe(self.policy.approvers_for(tool), requester)
+        return describe(self.approvers_for(tool, requester), requester)
 
     def offers_standing(self, tool: str, requester: str | None) -> bool:
         """Whether an approval of this tool offers "Approve for this thread": the policy does
-        not mark the tool never standing, and a requester is known (a grant is theirs)."""
-        return requester is not None and self.policy.offers_standing(tool)
+        not mark the tool never standing, and a person asked (a grant is theirs; an alert
+        route's later runs in the thread are nobody's to have approved ahead)."""
+        return (requester is not None and unattended_route(requester) is None
+                and self.policy.offers_standing(tool))
 
     async def may_grant_standing(self, tool: str, requester: str | None, user: str) -> bool:
         """May give a standing approval of this tool's calls by ``requester``: it is offered, and

@@ -135,5 +135,5 @@ def describe(principals: tuple[str, ...], requester: str | None) -> str:
     if principals:
         return ", ".join(mention(p) for p in principals)
     if unattended_route(requester):  # (no person asked: nobody may approve)
-        return "nobody (name approvers in DAGBOT_APPROVERS or the policy file)"
+        return "nobody (name approvers in the alert route, DAGBOT_APPROVERS or the policy file)"
     return mention(requester) if requester else "anyone in this channel"

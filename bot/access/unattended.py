@@ -1,9 +1,12 @@
 """Runs nobody asked for: an alert's run is requested by its route, not by a person (pure).
 
 The requester of such a run is the route's name behind :data:`PREFIX` (``alerts:node-down``),
-which is no Slack user: nobody is mentioned for it, nobody can be it, so when the policy names
-no approvers for a red tool, nobody may approve that tool's calls in the run (they wait, and
-expire). A route is read-only unless it says otherwise: its runs may use green tools only
+which is no Slack user: nobody can be it. Where a person's run falls back on its requester
+to approve a red tool the policy names no approvers for, a route's run falls back on the
+route's own ``approvers`` (:meth:`UnattendedTools.approvers`), and with none, nobody may
+approve that tool's calls in the run (they wait, and expire).
+
+A route is read-only unless it says otherwise: its runs may use green tools only
 (:class:`UnattendedTools`, which :class:`bot.access.access.AccessDirectory` asks); a route that
 allows red tools gets them like any request, each call waiting for the policy's approvers.
 """
@@ -43,11 +46,21 @@ class UnattendedTools:
 
     def __init__(self) -> None:
         self._red_allowed: set[str] = set()
+        self._approvers: dict[str, tuple[str, ...]] = {}
         self._risk_of: Callable[[str], Risk] | None = None
 
-    def allow_red(self, route: str) -> None:
-        """The route's runs may use red tools (each call still waits for an approval)."""
+    def allow_red(self, route: str, approvers: tuple[str, ...] = ()) -> None:
+        """The route's runs may use red tools (each call still waits for an approval); ``approvers``:
+        who approves the calls of those the policy names no approvers for (user and group ids)."""
         self._red_allowed.add(route)
+        if approvers:
+            self._approvers[route] = approvers
+
+    def approvers(self, requester: str | None) -> tuple[str, ...]:
+        """Who stands in for the requester of a route's run when an approval falls back on it
+        (empty: nobody; and for a person's run, who is there)."""
+        route = unattended_route(requester)
+        return self._approvers.get(route, ()) if route is not None else ()
 
     def know_risks(self, risk_of: Callable[[str], Risk]) -> None:
         self._risk_of = risk_of

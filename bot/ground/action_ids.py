@@ -18,6 +18,8 @@ REVOKE_ACTION = "standing_revoke"
 """A standing approval's Revoke button in App Home."""
 FEEDBACK_ACTION = "answer_feedback"
 """The 👍/👎 buttons that end a run's answer."""
+CANCEL_SCHEDULE_ACTION = "schedule_cancel"
+"""A schedule's Cancel button (``/agent schedules`` and App Home)."""
 
 # ------------------------------------------------------------------- modals (the listeners route on them)
 

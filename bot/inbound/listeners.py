@@ -24,13 +24,14 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncResp
 
 from agent.engine.engine import Engine
 from agent.ports.stores import ApprovalStore
-from bot.access.access import AccessDirectory
+from bot.access.access import AccessDirectory, is_direct
 from bot.config import BotConfig
 from bot.ground.action_ids import (
     APPROVE_ACTION,
     APPROVE_ALL_ACTION,
     APPROVE_FOR_THREAD_ACTION,
     CANCEL_ACTION,
+    CANCEL_SCHEDULE_ACTION,
     EDIT_ACTION,
     EDIT_CALLBACK,
     FEEDBACK_ACTION,
@@ -39,6 +40,7 @@ from bot.ground.action_ids import (
     REVOKE_ACTION,
 )
 from bot.ground.background_tasks import TaskSet
+from bot.ground.schedule_spec import is_schedule_command
 from bot.inbound.agent_stop import SessionStop
 from bot.inbound.app_context import AppContexts
 from bot.inbound.approval_shortcuts import ApprovalShortcuts
@@ -46,13 +48,14 @@ from bot.inbound.commands import SlashCommands
 from bot.inbound.feedback import FeedbackDesk
 from bot.inbound.intake import Delivery, Intake, fresh_request_key
 from bot.inbound.interactions import Interactions
+from bot.inbound.schedules.desk import ScheduleDesk
 from bot.outbound.assistant import AssistantPane
 from bot.outbound.home import AppHome
 from bot.outbound.status_report import status_report
 from bot.store import SlashCommand, StatusReportStore
 from bot.views import wording as say
 from bot.views.approval_view import seen_edits
-from bot.views.reply_view import help_reply
+from bot.views.reply_view import Reply, help_reply
 
 ANYTHING = re.compile(".*")
 
@@ -84,6 +87,8 @@ class Handlers:
     """The last four: for ``/agent status``."""
     shortcuts: ApprovalShortcuts
     """Approve for this thread, Approve all, and Revoke (a standing approval, in App Home)."""
+    schedules: ScheduleDesk | None = None
+    """``/agent every …``, ``/agent schedules`` and their Cancel; None: schedules are off."""
 
 
 def _where(body: dict[str, Any]) -> tuple[str, str | None, str | None]:
@@ -142,6 +147,9 @@ def register(app: AsyncApp, bot: Handlers) -> None:
         if word == "status":
             bot.tasks.spawn(_status(user, respond), name="status")
             return
+        if bot.schedules is not None and (word == "schedules" or is_schedule_command(text)):
+            bot.tasks.spawn(_schedules(bot.schedules, command, text, respond), name="schedules")
+            return
 
         recorded = asyncio.Event()
         request = SlashCommand(
@@ -155,6 +163,18 @@ def register(app: AsyncApp, bot: Handlers) -> None:
         report = await status_report(user, engine=bot.engine, approvals=bot.approvals, store=bot.store,
                                      directory=bot.directory)
         await respond(text=report.text, blocks=report.blocks, response_type="ephemeral")
+
+    async def _schedules(desk: ScheduleDesk, command: dict[str, Any], text: str,
+                         respond: AsyncRespond) -> None:
+        async def tell(reply: Reply) -> None:
+            await respond(text=reply.text, blocks=reply.blocks or None, response_type="ephemeral")
+
+        channel, user = command["channel_id"], command["user_id"]
+        if text.lower() == "schedules":
+            await tell(await desk.listing(channel=channel, user=user))
+            return
+        await desk.create(team=command.get("team_id", ""), channel=channel, user=user, text=text, tell=tell,
+                          direct=is_direct(channel, channel_name=command.get("channel_name")))
 
     @app.event("app_mention")
     async def on_mention(body: dict[str, Any], event: dict[str, Any],
@@ -269,6 +289,20 @@ def register(app: AsyncApp, bot: Handlers) -> None:
         user = body["user"]["id"]
         await _recorded(bot, bot.tasks.spawn(
             bot.interactions.cancel(user, action["value"], channel, ts, thread_ts), name="cancel"))
+
+    @app.action(CANCEL_SCHEDULE_ACTION)
+    async def on_cancel_schedule(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        if bot.schedules is None:
+            return
+        channel, _, _ = _where(body)
+        user = _clicker(bot, body)
+        work = bot.tasks.spawn(bot.schedules.cancel(schedule_id=str(action.get("value") or ""), user=user,
+                                                    channel=None if _from_home(body) else channel),
+                               name="cancel-schedule")
+        await _recorded(bot, work)
+        if _from_home(body):
+            work.add_done_callback(lambda _: bot.tasks.spawn(bot.home.publish(user), name="home"))
 
     # Everything else still gets a 200 (registered last, so they only see what nothing above took).
     async def acknowledge(ack: AsyncAck) -> None:

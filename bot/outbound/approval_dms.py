@@ -7,7 +7,9 @@ conversation that is not a public channel (:mod:`bot.ground.conversation_kinds`)
 decide on it (user groups resolved as :class:`bot.access.access.AccessDirectory` resolves them; not
 the requester, who is in that conversation; never the bot) gets one DM from the app: who asked,
 where, a link to the approval message, and the message itself with its Approve/Reject/Edit
-buttons, which the thread's listeners handle as they handle the thread's and App Home's.
+buttons, which the thread's listeners handle as they handle the thread's and App Home's. An
+alert route's run (:mod:`bot.access.unattended`) has no person waiting on it, wherever it runs:
+its approvers are DM'd in a public channel too.
 
 Once per approval and person, across processes and restarts: each DM is claimed in the
 :class:`bot.store.ApprovalDMRecords` before it is sent (a DM claimed by a process that died before
@@ -30,6 +32,7 @@ import structlog
 
 from agent.ports.stores import Approval, ApprovalStore
 from bot.access.access import AccessDirectory
+from bot.access.unattended import unattended_route
 from bot.ground.background_tasks import TaskSet
 from bot.ground.blocks import Block
 from bot.ground.conversation_kinds import ConversationKind, ConversationKinds
@@ -78,10 +81,11 @@ class ApprovalDMs:
         approval = await self.approvals.get(approval_id)
         if approval is None or not approval.is_pending:
             return
-        if not self.directory.policy.approvers_for(approval.tool):
+        unattended = unattended_route(approval.requested_by) is not None
+        if not unattended and not self.directory.policy.approvers_for(approval.tool):
             return  # the requester decides, and sees the thread: nothing to ask Slack
         kind = await self.kinds.kind(thread.channel)
-        if not kind.is_private:
+        if not kind.is_private and not unattended:  # (an alert's run: nobody watches its channel)
             return
         people = await self.directory.deciders(approval.tool, approval.requested_by)
         people -= {approval.requested_by, await self.bot_user()}

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import aiohttp
 import structlog
@@ -27,7 +27,7 @@ from agent.ports.standing import NoStandingApprovals, StandingApprovals
 from agent.ports.stores import Approval, ApprovalStore
 from bot.access.access import AccessDirectory
 from bot.ground.background_tasks import TaskSet
-from bot.ground.blocks import Block
+from bot.ground.blocks import Block, divider
 from bot.ground.features import Feature, SlackFeatures
 from bot.ground.poster import SlackPoster, error_code
 from bot.ground.threads import ThreadRef
@@ -48,7 +48,8 @@ class AppHome:
     def __init__(self, *, engine: Engine, approvals: ApprovalStore, store: AppHomeStore, poster: SlackPoster,
                  directory: AccessDirectory, features: SlackFeatures, tasks: TaskSet,
                  clock: Callable[[], float] = time.time, fresh_seconds: float = 3600.0,
-                 standing: StandingApprovals | None = None) -> None:
+                 standing: StandingApprovals | None = None,
+                 schedules: Callable[[str], Awaitable[list[Block]]] | None = None) -> None:
         self.engine = engine
         self.approvals = approvals
         self.store = store
@@ -60,6 +61,8 @@ class AppHome:
         self.fresh_seconds = fresh_seconds
         self.standing = standing or NoStandingApprovals()
         """The standing approvals listed (with Revoke)."""
+        self.schedules = schedules
+        """The person's schedules' blocks (with Cancel); None: schedules are off."""
         self._viewers: dict[str, float] = {}
         """Who opened the Home tab in this process, and when."""
         self._due: set[str] = set()
@@ -159,4 +162,5 @@ class AppHome:
             outcome = "answered" if run.answered else "ended" if run.finished else "going"
             recent.append(RecentLine(thread.link, run.request, run.created_at, say.RUN_OUTCOMES[outcome]))
         grants = grant_blocks(await self.standing.live_for(user, self.clock()))
-        return home_view(active, shown, more, recent, grants)
+        schedules = [divider(), *await self.schedules(user)] if self.schedules is not None else []
+        return home_view(active, shown, more, recent, [*schedules, *grants])

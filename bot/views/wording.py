@@ -43,7 +43,12 @@ def help_text(command: str) -> str:
         f"thread already did. If a run is still going, your follow-up waits its turn.\n"
         f"• Red actions (deploys, emails, …) wait for *Approve*; everything else keeps running.\n"
         f"• *Cancel* on a status message stops that run.\n"
-        f"• `{command} status` lists your active runs and the approvals waiting for you."
+        f"• `{command} status` lists your active runs and the approvals waiting for you.\n"
+        f"• `{command} every weekday at 09:00 <request>` runs a request on a schedule, each time in a new "
+        f"thread of this channel, as you (also `every day at 8:30`, `every monday at 10:00`, "
+        f"`every 2 hours`, `every 15 minutes`; times are UTC unless a zone follows: "
+        f"`at 09:00 Europe/Paris`).\n"
+        f"• `{command} schedules` lists your schedules and this channel's, with *Cancel*."
     )
 
 
@@ -223,6 +228,10 @@ def asked_in(kind: str, channel: str) -> str:
 
 
 def approver_dm_intro(requester: str | None, where: str, link: str) -> str:
+    if unattended_route(requester) is not None:  # (nobody asked, and nobody watches the run)
+        return (f":bell: {user(requester)} started a run that asks for this {where}, and no person is "
+                f"waiting on it: you are one of its approvers (<{link}|the approval message>). You may "
+                "decide here, in the thread, or in my Home tab.")
     return (f":bell: {user(requester)} asked for this {where}, where you may not see it "
             f"(<{link}|the approval message>). You may decide here, or in my Home tab.")
 

@@ -321,9 +321,10 @@ async def _serve(settings: Settings, config: BotConfig, *, socket_mode: bool, ho
     from infra.cli.alert_hook import alert_hook
     from infra.local_model.use import open_local_model
     from infra.operations.metrics import Metrics
+    from infra.scheduling.timer import schedule_book
     from infra.storage.alert_store import SqlAlertGroupThreads
     from infra.storage.slack_store import SqlSlackStore
-    from infra.wiring import open_services
+    from infra.wiring import holder_id, open_services
 
     metrics = Metrics(settings.replica or None)
     async with AsyncExitStack() as stack:
@@ -338,7 +339,8 @@ async def _serve(settings: Settings, config: BotConfig, *, socket_mode: bool, ho
                            awaited=services.awaited_tool)
         deps = BotDeps(engine=services.engine, events=services.events, approvals=services.store,
                        store=SqlSlackStore(services.store.engine), access=access,
-                       alerts=alert_hook(alerts, SqlAlertGroupThreads(services.store.engine)))
+                       alerts=alert_hook(alerts, SqlAlertGroupThreads(services.store.engine)),
+                       schedules=schedule_book(services.store.engine, holder_id(settings)))
         bot = build_bot(config, deps)
         if socket_mode:
             assert settings.slack_app_token is not None

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 
-from bot.inbound.alerts.group_threads import AlertGroupState, AlertGroupThread
+from bot.inbound.alerts.group_threads import AlertGroupState, AlertGroupThread, QueuedAlertRun
 
 
 class MemoryAlertGroupThreads:
     def __init__(self) -> None:
         self._groups: dict[str, AlertGroupThread] = {}
+        self._queued: dict[str, QueuedAlertRun] = {}
 
     async def alert_group(self, group: str) -> AlertGroupThread | None:
         return self._groups.get(group)
@@ -42,3 +43,22 @@ class MemoryAlertGroupThreads:
             return False
         self._groups[group] = dataclasses.replace(kept, state=now)
         return True
+
+    async def queue_alert_run(self, run: QueuedAlertRun) -> bool:
+        if run.key in self._queued or run.key in self._groups:
+            return False
+        self._queued[run.key] = run
+        return True
+
+    async def queued_alert_runs(self, route: str | None = None) -> list[QueuedAlertRun]:
+        runs = [run for run in self._queued.values() if route is None or run.route == route]
+        return sorted(runs, key=lambda run: (run.queued_at, run.key))
+
+    async def take_queued_alert_run(self, key: str) -> bool:
+        return self._queued.pop(key, None) is not None
+
+    async def drop_queued_alert_runs(self, group: str) -> list[QueuedAlertRun]:
+        dropped = [run for run in self._queued.values() if run.group == group]
+        for run in dropped:
+            del self._queued[run.key]
+        return sorted(dropped, key=lambda run: (run.queued_at, run.key))

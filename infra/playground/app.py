@@ -7,13 +7,19 @@
 Nothing in ``bot/`` or ``agent/`` knows it is in a playground: the bot is built and served as
 in production (:func:`bot.app.build_bot`, :func:`bot.server.asgi_app`), with the emulated
 Slack's URL (:mod:`infra.playground.standin`) as its Web API base and a signing secret made for
-this run. Without a configured model, the demo (:mod:`infra.playground.demo`) supplies the model
+this run. Its own MCP server, an incident tracker (:mod:`infra.playground.incidents`), is
+connected unless DAGBOT_MCP_CONFIG names other servers. It takes Alertmanager's notifications on
+routes of its own unless DAGBOT_ALERTS_FILE names others (:mod:`infra.playground.alerts`: the
+page's test alert), and keeps schedules as ``dagbot serve`` does (the page lists them:
+:mod:`infra.playground.schedules`). Without a configured model, the demo
+(:mod:`infra.playground.demo`) supplies the model
 and the tools' targets; with DAGBOT_LOCAL_MODEL, the local model (:mod:`infra.local_model`)
 plans, and the page says so.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import secrets
 from collections.abc import AsyncIterator
@@ -30,19 +36,26 @@ from bot.app import BotDeps, SlackAccess, SlackBot, build_bot
 from bot.config import BotConfig
 from bot.ground.background_tasks import TaskSet
 from bot.ground.threads import PREFIX as THREAD_PREFIX
+from bot.inbound.alerts.hook import ALERTMANAGER_PATH
 from bot.server import asgi_app
+from infra.cli.alert_hook import alert_hook, alert_hook_config
 from infra.emulators.slack.workspace import Message
 from infra.local_model.use import local_model_note, open_local_model
 from infra.operations.embedded_server import serving
+from infra.playground.alerts import TestAlert, with_alert_hook
 from infra.playground.delivery import SlackDelivery
 from infra.playground.demo import NOTE, DemoKit, Mail, model_is_configured, open_demo
 from infra.playground.demo.examples import PAGE_EXAMPLES
 from infra.playground.demo.lock import playground_lock
 from infra.playground.demo.targets import workspace_files
 from infra.playground.feed import Feed
+from infra.playground.incidents import connect_tracker
+from infra.playground.schedules import schedules_shown
 from infra.playground.standin import TEAM, PlaygroundSlack
 from infra.playground.web import PlaygroundWeb
+from infra.scheduling.timer import schedule_book
 from infra.settings import Settings
+from infra.storage.alert_store import SqlAlertGroupThreads
 from infra.storage.slack_store import SqlSlackStore
 from infra.tools.sandbox_setup import package_runner
 from infra.wiring import Services, build_llm, open_services
@@ -58,6 +71,8 @@ class Playground:
     demo: DemoKit | None
     workspace: Path | None
     sandbox_name: str
+    alerts: TestAlert | None = None
+    """The page's test alert (None: the bot takes no Alertmanager notification)."""
 
     def extras(self) -> dict[str, Any]:
         """What the page shows beyond Slack: the model, the examples, the demo's targets."""
@@ -68,9 +83,11 @@ class Playground:
             "model": model,
             "examples": [{"key": e.key, "title": e.title, "in_thread": e.in_thread, "request": e.request,
                           "text": e.request if e.in_thread else f"{self.bot.config.command} {e.request}"}
-                         for e in PAGE_EXAMPLES] if self.demo else [],
+                         for e in PAGE_EXAMPLES if all(t in self.services.registry for t in e.mcp_tools)]
+            if self.demo else [],
             "mail": [m.as_json() for m in self.demo.mail.mail] if self.demo else [],
             "workspace": self.workspace_state(),
+            "alerts": self.alerts.state() if self.alerts else {"hook": False, "firing": False},
         }
 
     def workspace_state(self) -> dict[str, Any]:
@@ -87,7 +104,8 @@ async def open_playground(settings: Settings, *, host: str = "127.0.0.1", port: 
     async with contextlib.AsyncExitStack() as stack:
         # Before anything is wiped: a playground already running keeps its database and workspace.
         lock = stack.enter_context(playground_lock(settings.playground_dir, "a dagbot playground (starting)"))
-        settings = fresh_database(settings)
+        settings = with_alert_hook(connect_tracker(fresh_database(settings)))
+        alerts = alert_hook_config(settings)  # (the operator's routes and secrets, checked as serve does)
         settings = await stack.enter_async_context(open_local_model(settings))
         demo: DemoKit | None = None
         llm: BaseChatModel
@@ -126,11 +144,18 @@ async def open_playground(settings: Settings, *, host: str = "127.0.0.1", port: 
         check_policy_tools(policy, services.registry.names(),
                            settings.policy_file.name if settings.policy_file else "DAGBOT_APPROVERS",
                            awaited=services.awaited_tool)
+        engine = services.store.engine
         bot = build_bot(config, BotDeps(engine=services.engine, events=services.events,
-                                        approvals=services.store, store=SqlSlackStore(services.store.engine),
-                                        access=access))
+                                        approvals=services.store, store=SqlSlackStore(engine), access=access,
+                                        alerts=alert_hook(alerts, SqlAlertGroupThreads(engine)),
+                                        schedules=schedule_book(engine, "playground")))
         bot_url = await stack.enter_async_context(serving(asgi_app(bot), "127.0.0.1", 0, lifespan="on"))
         delivery.connect(bot_url)
+        test_alert = TestAlert(alerts) if alerts is not None else None
+        if test_alert is not None:
+            test_alert.hook_url = f"{bot_url.rstrip('/')}{ALERTMANAGER_PATH}"
+        web.alerts = test_alert
+        web.schedules = lambda: schedules_shown(engine, team=TEAM)
         web.ready.set()
 
         tasks = TaskSet()
@@ -138,10 +163,13 @@ async def open_playground(settings: Settings, *, host: str = "127.0.0.1", port: 
         slack.on_bot_message = lambda message: _tell_bot(tasks, delivery, message)
         workspace = settings.workspace
         playground = Playground(url, slack, bot, services, demo, workspace,
-                                getattr(getattr(packages, "sandbox", None), "name", "?"))
+                                getattr(getattr(packages, "sandbox", None), "name", "?"), test_alert)
         web.extras = playground.extras
         if workspace is not None and workspace.is_dir():
-            tasks.spawn(_watch_workspace(playground, feed), name="watch-workspace")
+            # (its own task, cancelled at once: the tasks above get a grace period to finish,
+            # and a watcher never finishes)
+            watcher = asyncio.create_task(_watch_workspace(playground, feed), name="watch-workspace")
+            stack.push_async_callback(_cancelled, watcher)
         log.info("playground ready", url=url, demo_model=demo is not None)
         yield playground
 
@@ -169,6 +197,11 @@ def _publish_mail(feed: Feed, mail: Mail) -> None:
 
 def _tell_bot(tasks: TaskSet, delivery: SlackDelivery, message: Message) -> None:
     tasks.spawn(delivery.bot_message(message), name="bot-message-event")
+
+
+async def _cancelled(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
 
 
 async def _watch_workspace(playground: Playground, feed: Feed) -> None:

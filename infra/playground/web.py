@@ -7,6 +7,10 @@
     /ui/events         the same, live: server-sent events
     /ui/send, /ui/action, /ui/view_submit, /ui/view_close, /ui/stop, /ui/home, /ui/rate_limit
                        what a person does on the page, turned into what Slack would send
+    /ui/alert          the test alert fired or resolved (:mod:`infra.playground.alerts`)
+    /ui/schedules      the schedules and the threads their firings opened, as JSON
+    /hooks/alertmanager
+                       passed on to the bot's alert hook, for an Alertmanager (or curl) of your own
 
 Only the page itself may act (a web page the developer visits must not post ``/agent …`` as a
 playground user or click Approve): every request must name a host the playground listens as
@@ -23,10 +27,11 @@ import contextlib
 import json
 import re
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 from sse_starlette.sse import EventSourceResponse
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
@@ -38,6 +43,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from bot.inbound.alerts.hook import ALERTMANAGER_PATH, SIGNATURE_HEADER, BodyTooLarge, capped_body
+from infra.playground.alerts import TestAlert
 from infra.playground.delivery import SlackDelivery
 from infra.playground.feed import Feed
 from infra.playground.standin import PlaygroundSlack
@@ -78,6 +85,10 @@ class PlaygroundWeb:
         self.command = command
         self.extras = extras
         """More of the page's state: the model, example requests, mail sink, demo workspace."""
+        self.alerts: TestAlert | None = None
+        """The test alert, when the bot takes Alertmanager's notifications."""
+        self.schedules: Callable[[], Awaitable[list[dict[str, Any]]]] | None = None
+        """The schedules the page shows (:func:`infra.playground.schedules.schedules_shown`)."""
         self.ready = asyncio.Event()
         """Set once the bot listens: until then the page's requests wait (the emulated Web API
         must answer before, since the bot asks it who it is while starting)."""
@@ -88,6 +99,7 @@ class PlaygroundWeb:
             Middleware(TrustedHostMiddleware, allowed_hosts=self.hosts, www_redirect=False),
             Middleware(_SameOrigin), Middleware(_WaitForBot, web=self),
         ], routes=[
+            Route(ALERTMANAGER_PATH, self.alert_hook, methods=["POST"]),  # (before the emulator's /hooks/…)
             *self.slack.routes(),
             Route("/", self.page, methods=["GET"]),
             Route("/ui/state", self.state, methods=["GET"]),
@@ -99,6 +111,8 @@ class PlaygroundWeb:
             Route("/ui/stop", self.stop, methods=["POST"]),
             Route("/ui/home", self.home_opened, methods=["POST"]),
             Route("/ui/rate_limit", self.rate_limit, methods=["POST"]),
+            Route("/ui/alert", self.alert, methods=["POST"]),
+            Route("/ui/schedules", self.schedule_list, methods=["GET"]),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ])
 
@@ -254,6 +268,37 @@ class PlaygroundWeb:
         body = await self._body(request)
         self.slack.set_rate_limit(bool(body.get("on")))
         return JSONResponse({"ok": True, "rate_limit": self.slack.rate_limit.state()})
+
+    async def alert(self, request: Request) -> Response:
+        """The page's test alert: ``{"action": "fire"}`` or ``{"action": "resolve"}``."""
+        if self.alerts is None or not self.alerts.available:
+            return _error("The alert hook is off: DAGBOT_ALERTS_FILE is set without an Alertmanager token "
+                          "or signing secret.")
+        action = (await self._body(request)).get("action")
+        if action not in ("fire", "resolve"):
+            return _error("Say fire or resolve.")
+        answer = await (self.alerts.fire() if action == "fire" else self.alerts.resolve())
+        self.feed.publish({"type": "alerts", "alerts": self.alerts.state()})
+        return JSONResponse({**answer, "ok": answer["status"] in (200, 202)})
+
+    async def alert_hook(self, request: Request) -> Response:
+        """``POST /hooks/alertmanager`` on the playground's port: passed on to the bot's hook as it came
+        (its authorization too), and the bot's answer back."""
+        if self.alerts is None or not self.alerts.hook_url:
+            return JSONResponse({"ok": False, "error": "the alert hook is off"}, status_code=404)
+        try:
+            body = await capped_body(request, self.alerts.config.max_body_bytes)
+        except BodyTooLarge:
+            return JSONResponse({"ok": False, "error": "the body is too large"}, status_code=413)
+        headers = {k: v for k in ("authorization", SIGNATURE_HEADER, "content-type")
+                   if (v := request.headers.get(k)) is not None}
+        async with httpx.AsyncClient(timeout=30) as http:
+            answer = await http.post(self.alerts.hook_url, content=body, headers=headers)
+        return Response(answer.content, status_code=answer.status_code,
+                        media_type=answer.headers.get("content-type"))
+
+    async def schedule_list(self, request: Request) -> Response:
+        return JSONResponse({"schedules": await self.schedules() if self.schedules else []})
 
 
 def trusted_hosts(host: str) -> list[str]:

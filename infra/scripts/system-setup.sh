@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # System pieces dagbot's sandbox needs. Idempotent: a second run reuses what is there.
 #
-#   1. apt packages: docker.io, bubblewrap, debootstrap, libseccomp2, and prometheus-alertmanager
-#      (a test delivers a real alert through it; its own service, where systemd starts one, is
-#      left as Debian sets it up) (apt-get update only when an install needs it)
+#   1. apt packages: docker.io, bubblewrap, debootstrap, libseccomp2, prometheus and
+#      prometheus-alertmanager (a test fires a real alerting rule through them; their own
+#      services, where systemd starts them, are left as Debian sets them up) (apt-get update only
+#      when an install needs it)
 #   2. a Docker engine: `dockerd --bridge=none --iptables=false` in the background if none answers
 #   3. the sandbox root filesystem (Debian bookworm minbase + python3 + a few libraries), kept as
 #      an extracted directory for bubblewrap and as a cached tarball:
@@ -38,6 +39,7 @@ report_unprivileged() {
     command -v bwrap >/dev/null || missing+=("bubblewrap")
     command -v prometheus-alertmanager >/dev/null || command -v alertmanager >/dev/null \
         || missing+=("prometheus-alertmanager")
+    command -v prometheus >/dev/null || missing+=("prometheus")
     if [[ ${#missing[@]} -eq 0 ]]; then
         say "ready (image $SANDBOX_IMAGE, rootfs $ROOTFS; not root, nothing changed)"
         return 0
@@ -60,8 +62,8 @@ fi
 ensure_packages() {
     local missing=() pkg
     # libseccomp2: bwrap's seccomp filter (sandbox/backends/seccomp.py); util-linux: setpriv
-    # prometheus-alertmanager: tests/bot/test_alertmanager_real.py
-    for pkg in docker.io bubblewrap debootstrap util-linux tar libseccomp2 prometheus-alertmanager; do
+    # prometheus, prometheus-alertmanager: tests/bot/test_{alertmanager,prometheus}_real.py, bench.alerts
+    for pkg in docker.io bubblewrap debootstrap util-linux tar libseccomp2 prometheus prometheus-alertmanager; do
         if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
             missing+=("$pkg")
         fi
@@ -206,7 +208,7 @@ check_bwrap() {
     fi
 }
 
-ensure_packages || warn "could not install docker.io/bubblewrap/debootstrap/prometheus-alertmanager"
+ensure_packages || warn "could not install docker.io/bubblewrap/debootstrap/prometheus/prometheus-alertmanager"
 docker_ok=1
 ensure_dockerd || docker_ok=0
 if [[ $docker_ok -eq 1 ]]; then

@@ -390,3 +390,36 @@ class AlertGroupThreadRow(Base):
     status: Mapped[str] = mapped_column(String(8))
     claimed_at: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[float] = mapped_column(Float)
+
+
+# ---------------------------------------------------------- schedules (bot.inbound.schedules)
+
+
+class ScheduleRow(Base):
+    """A schedule made with ``/agent every …``: who, where, what, when (its spec as JSON). When it
+    fires is APScheduler's (its own tables, made by the same migration)."""
+
+    __tablename__ = "slack_schedules"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    team: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(32), index=True)
+    user: Mapped[str] = mapped_column(String(32), index=True)
+    request: Mapped[str] = mapped_column(Text)
+    spec: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[float] = mapped_column(Float)
+    cancelled_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    cancelled_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+
+class ScheduleTickRow(Base):
+    """One firing of a schedule: claimed (``claimed_at``), its root message posted (``root_ts``),
+    done; its id is the run's queue key (:func:`bot.ground.schedule_book.tick_key`)."""
+
+    __tablename__ = "schedule_ticks"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    schedule_id: Mapped[str] = mapped_column(String(32), index=True)
+    fire_time: Mapped[float] = mapped_column(Float)
+    claimed_at: Mapped[float] = mapped_column(Float)
+    missed: Mapped[int] = mapped_column(Integer, default=0)
+    root_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    done: Mapped[int] = mapped_column(Integer, default=0)

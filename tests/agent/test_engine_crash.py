@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def worker(mode: str, url: str, tmp: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.agent.crash_worker", mode, url, "crash-thread",
+        [sys.executable, "-m", "tests.worker", "tests.agent.crash_worker", mode, url, "crash-thread",
          str(tmp / "tools.log"), str(tmp / f"{mode}.events")],
         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

@@ -205,7 +205,8 @@ async def test_joiner_replans_with_feedback_and_stops_at_the_limit() -> None:
         assert [e.replan for e in events if isinstance(e, Replanning)] == [1, 2]
         second_plan_prompt = h.llm.calls[2][-1].content
         assert "What to change: use lookup instead" in second_plan_prompt
-        assert "a: failed — the lookup service has no entry for 'a'" in second_plan_prompt
+        assert ("a: failed — <untrusted source=\"broken\">the lookup service has no entry for 'a'</untrusted>"
+                in second_plan_prompt)
         assert "No replans are left" in h.llm.calls[-1][0].content
         # the joiner is offered `replan` while replans are left, then no tool at all
         assert h.llm.offered[1::2] == [["replan"], ["replan"], []]

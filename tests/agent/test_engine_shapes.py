@@ -27,7 +27,7 @@ async def test_chain_packaged_into_one_node() -> None:
         state = await h.engine.state("s1")
         code = plan["nodes"][0]["package"]["code"]  # type: ignore[index]
         assert state["results"]["extract"] == {
-            "status": "done", "attempts": 1, "output": "TITLE",
+            "status": "done", "attempts": 1, "output": "TITLE", "untrusted": "package",  # it calls a tool
             "attempt_log": [{"attempt": 1, "code": code, "error": None}]}
 
 

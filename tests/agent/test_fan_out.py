@@ -126,7 +126,7 @@ async def test_a_failed_item_fails_the_node_by_name_and_a_rerun_calls_only_that_
         failed = next(e for e in h.drain() if isinstance(e, NodeFailed))
         assert failed.error.startswith("1 of 3 calls failed: item 1 ")
         assert "no such key 'b'" in failed.error
-        assert "m: failed — 1 of 3 calls failed: item 1" in h.llm.calls[1][-1].content  # the joiner
+        assert 'm: failed — <untrusted source="flaky">1 of 3 calls failed: item 1' in h.llm.calls[1][-1].content
         await h.engine.ask("fan2", "try again")
         reused = [e for e in h.drain() if isinstance(e, ResultReused)]
         assert len(reused) == 2  # a and c: fresh results of the same calls

@@ -220,7 +220,7 @@ async def test_the_repair_round_is_shown_what_the_drafts_green_nodes_returned() 
             repair_prompt = str(fake.requests[1]["messages"][-1]["content"])
             shown = repair_prompt.split("Problems:\n", 1)[1]
             assert "unknown tool 'teleport'" in shown
-            assert "These nodes of it already ran" in shown and "- a: done → value of a" in shown
+            assert "These nodes of it already ran" in shown and '- a: done → <untrusted source="lookup">value of a</untrusted>' in shown
             assert h.log.args_of("lookup") == [{"key": "a"}, {"key": "value of a, copied"}]
 
 

@@ -27,16 +27,19 @@ from bot.access.approvers import ApproverPolicy
 from bot.access.policy import Policy
 from bot.app import BotDeps, SlackAccess, SlackBot, build_bot
 from bot.config import BotConfig
+from bot.ground.schedule_book import ScheduleBook, ScheduleTimer
 from bot.inbound.alerts.hook_config import AlertHook, AlertHookConfig
 from bot.server import asgi_app
 from bot.store import BotStore
 from bot.views.wording import PHASE_TITLES
 from infra.emulators.memory_alert_store import MemoryAlertGroupThreads
+from infra.emulators.memory_schedule_store import MemoryScheduleStore
 from infra.emulators.memory_slack_store import MemorySlackStore
 from infra.emulators.scripted_chat import ScriptedChatModel
 from infra.operations.metrics import Metrics
 from infra.settings import Settings
 from infra.storage.alert_store import SqlAlertGroupThreads
+from infra.storage.schedule_store import SqlScheduleStore
 from infra.storage.slack_store import SqlSlackStore
 from infra.wiring import Services, model_secrets, open_services
 from tests.agent.harness import MEMORY, MemoryServices, memory_services
@@ -132,7 +135,7 @@ async def running_bot(
     slack: SlackAPI, database_url: str, replies: list[Any], *, approvers: dict[str, list[str]] | None = None,
     log: ToolLog | None = None, holder: str | None = None, metrics: Metrics | None = None,
     model: BaseChatModel | None = None, engine_clock: Callable[[], float] | None = None,
-    alerts: AlertHookConfig | None = None, **config: Any,
+    alerts: AlertHookConfig | None = None, schedules: ScheduleTimer | None = None, **config: Any,
 ) -> AsyncIterator[RunningBot]:
     """The real app (Bolt, engine, SQL stores) served by uvicorn on a free port; with ``metrics``,
     metered and serving GET /metrics. ``database_url``: :data:`MEMORY` for the engine's and the
@@ -140,7 +143,8 @@ async def running_bot(
     keeps across processes). ``model``: the chat model instead of one scripted with ``replies``
     (e.g. langchain-openai's, pointed at a fake server that streams). ``engine_clock``: the
     engine's clock (e.g. a :class:`MovedClock`) instead of the time. ``alerts``: the bot takes
-    Alertmanager's notifications (POST /hooks/alertmanager), its groups' threads kept beside the rest."""
+    Alertmanager's notifications (POST /hooks/alertmanager), its groups' threads kept beside the rest.
+    ``schedules``: the bot takes ``/agent every …``, fired by this timer, kept beside the rest."""
     log = log or ToolLog()
     llm = ScriptedChatModel(replies=replies)
     settings = Settings(DATABASE_URL=database_url, DAGBOT_LEASE_TTL=5)
@@ -156,7 +160,8 @@ async def running_bot(
         threads = (SqlAlertGroupThreads(services.store.engine) if isinstance(services, Services)
                    else MemoryAlertGroupThreads())
         deps = BotDeps(engine=services.engine, events=services.events, approvals=services.store, store=store,
-                       access=access, alerts=AlertHook(alerts, threads) if alerts is not None else None)
+                       access=access, alerts=AlertHook(alerts, threads) if alerts is not None else None,
+                       schedules=_schedule_book(services, schedules))
         bot = build_bot(bot_settings, deps)
         server = BackgroundServer(asgi_app(bot, ops=metrics), lifespan="on")
         await server.start()
@@ -164,6 +169,13 @@ async def running_bot(
             yield RunningBot(services, bot, server, llm, log)
         finally:
             await server.stop()
+
+
+def _schedule_book(services: Services | MemoryServices, timer: ScheduleTimer | None) -> ScheduleBook | None:
+    if timer is None:
+        return None
+    store = SqlScheduleStore(services.store.engine) if isinstance(services, Services) else MemoryScheduleStore()
+    return ScheduleBook(store, timer)
 
 
 @asynccontextmanager

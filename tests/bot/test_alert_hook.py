@@ -226,24 +226,6 @@ async def test_part_of_a_group_resolving_is_a_note_and_no_run(slack: FakeSlack) 
         assert len(thread.status_messages()) == 1
 
 
-async def test_the_storm_limit_says_in_the_thread_which_run_it_did_not_start(slack: FakeSlack) -> None:
-    async with running_bot(slack, MEMORY, [LOOK_UP, finish("checked")], alerts=hook(runs_per_minute=1)) as app, \
-            chat_with(slack, app) as chat:
-        first = await opened_thread(chat, await post(app, notification(alert())), "host1:9100")
-        response = await post(app, notification(alert("host7:9100"), group_key='{}:{instance="host7"}'))
-        assert response.status_code == 200 and response.json()["outcome"] == "limited"
-        root = await slack.wait_for(lambda: next((m for m in bot_posts(slack) if m.thread_ts is None
-                                                  and "host7:9100" in m.content), None), what="the second root")
-        second = Thread(chat, root.channel, root.ts)
-        note = await second.bot_says("I did not start an investigation")
-        assert "`node-down` has started 1 run in the last minute" in note.content
-        assert "DAGBOT_ALERTS_RUNS_PER_MINUTE" in note.content
-        await first.answer()
-        await settle(app)
-        assert second.status_messages() == [] and len(first.status_messages()) == 1
-        assert len(app.llm.calls) == 2  # the first group's planner and joiner only
-
-
 async def test_alert_text_cannot_mention_anyone_or_hide_a_link(slack: FakeSlack) -> None:
     async with running_bot(slack, MEMORY, [LOOK_UP, finish("checked")], alerts=hook()) as app, \
             chat_with(slack, app) as chat:

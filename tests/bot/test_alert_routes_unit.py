@@ -3,12 +3,15 @@ strictly, the storm limit's window, and the bearer token's check."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from typing import Any
 
 import pytest
 
 from bot.access.unattended import UnattendedTools, route_requester, unattended_route
+from bot.inbound.alerts import pagerduty
 from bot.inbound.alerts.hook import bearer_token_matches
 from bot.inbound.alerts.payload import PayloadError, parse_notification
 from bot.inbound.alerts.request_template import alert_values, render_request
@@ -65,6 +68,10 @@ def test_the_first_route_whose_labels_match_takes_the_group() -> None:
     ("routes: [\n", "alerts.yml:2: not valid YAML"),
     ("routes:\n  - {name: a, channel: C1, request: x}\n  - {name: a, channel: C2, request: y}\n",
      "alerts.yml: routes: the name 'a' is given to more than one route"),
+    ("routes:\n  - {name: a, channel: C1, request: x, approvers: [U1]}\n",
+     "alerts.yml:2: routes[0]: approvers are given, but the route is read-only"),
+    ("routes:\n  - {name: a, channel: C1, request: x, read_only: false, approvers: [bob]}\n",
+     "alerts.yml:2: routes[0].approvers[0]: 'bob' is not a Slack user id (U…/W…) or user group id (S…)"),
 ])
 def test_a_routes_file_that_cannot_be_used_says_where_and_why(text: str, problem: str) -> None:
     with pytest.raises(AlertRoutesError) as raised:
@@ -123,8 +130,11 @@ def test_the_storm_window_slides() -> None:
     assert window.take("b")  # per route
     now[0] = 59.9
     assert not window.take("a")
+    assert not window.room("a") and window.frees_in("a") == pytest.approx(0.1)
     now[0] = 60.0  # the first two starts left the window
+    assert window.room("a") and window.frees_in("a") == 0.0
     assert window.take("a") and window.take("a") and not window.take("a")
+    assert window.frees_in("a") == pytest.approx(60.0)
     assert not SlidingWindow(0).take("a")  # 0: no run starts by itself
 
 
@@ -150,3 +160,19 @@ def test_a_route_requester_is_no_person_and_its_runs_may_use_green_tools_only() 
     assert tools.refusals("U0ALICE", ["deploy"]) == {}
     tools.allow_red("x")
     assert tools.refusals("alerts:x", ["lookup", "deploy"]) == {}
+    assert tools.approvers("alerts:x") == ()  # nobody stands in for the requester
+    tools.allow_red("y", ("S0ONCALL", "U0BOB"))
+    assert tools.approvers("alerts:y") == ("S0ONCALL", "U0BOB") and tools.approvers("U0ALICE") == ()
+
+
+def test_a_pagerduty_signature_matches_if_any_v1_one_does_and_incidents_get_short_keys() -> None:
+    body = b'{"event": {}}'
+    good = "v1=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
+    assert pagerduty.signature_matches(good, body, "s3cret")
+    assert pagerduty.signature_matches(f"v1=00ff, {good.upper().replace('V1', 'v1')}", body, "s3cret")
+    for header in (None, "", "v1=00ff", good.replace("v1", "v0"), good[3:]):
+        assert not pagerduty.signature_matches(header, body, "s3cret")
+    assert not pagerduty.signature_matches(good, body + b" ", "s3cret")
+    assert pagerduty.incident_group("PT4KHLK") == "pagerduty:PT4KHLK"
+    long = pagerduty.incident_group("Q" * 40)
+    assert long.startswith("pagerduty:") and len(long) == 32 and long != pagerduty.incident_group("Q" * 41)

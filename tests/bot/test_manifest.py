@@ -34,6 +34,16 @@ def test_the_ai_app_surface_is_declared() -> None:
     assert m["settings"]["interactivity"]["is_enabled"] is True
 
 
+def test_the_slash_commands_hint_names_what_it_takes() -> None:
+    """What Slack shows beside ``/agent`` as it is typed: a request, a schedule, and the words
+    the bot answers itself (bot/inbound/commands.py)."""
+    [command] = manifest()["features"]["slash_commands"]
+    hint = command["usage_hint"]
+    for word in ("<request>", "every ", "schedules", "help", "status"):
+        assert word in hint
+    assert "schedules" in command["description"]
+
+
 ASSISTANT_VIEW_EVENTS = ("assistant_thread_started", "assistant_thread_context_changed")
 """What Slack sends apps still on assistant_view (the pane): still listened to, for those
 installs, but not subscribed to by the manifest (agent_view sends app_home_opened with the

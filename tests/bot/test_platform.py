@@ -66,6 +66,7 @@ async def test_help_and_status_replies_are_ephemeral(slack: FakeSlack) -> None:
 
         usage = await driver.slash(ALICE, OPS, "help")
         assert usage.json()["response_type"] == "ephemeral" and "/agent <request>" in usage.text
+        assert "`/agent every weekday at 09:00 <request>`" in usage.text and "`/agent schedules`" in usage.text
 
         thread = await alice.runs("deploy prod")
         await thread.approval_for("deploy")

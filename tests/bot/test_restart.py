@@ -30,7 +30,7 @@ async def app_in_another_process(slack: FakeSlack, database_url: str) -> AsyncIt
     config = {"database_url": database_url, "api_url": slack.base_url, "token": slack.token,
               "replies": [PLAN]}
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.bot.app_process", json.dumps(config), cwd=ROOT,
+        sys.executable, "-m", "tests.worker", "tests.bot.app_process", json.dumps(config), cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )

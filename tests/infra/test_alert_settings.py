@@ -34,7 +34,21 @@ def test_routes_and_token_make_the_hooks_configuration(tmp_path: Path) -> None:
     assert "t0k" in settings(DAGBOT_ALERTS_TOKEN="t0k").secret_values()
 
 
+def test_a_signing_secret_or_pagerdutys_will_do_instead_of_the_token(tmp_path: Path) -> None:
+    (tmp_path / "alerts.yml").write_text(ROUTES)
+    signed = alert_hook_config(settings(DAGBOT_ALERTS_FILE=str(tmp_path / "alerts.yml"),
+                                        DAGBOT_ALERTS_HMAC_SECRET="h4c"))
+    assert signed is not None and signed.token == "" and signed.hmac_secret == "h4c" and signed.takes_alertmanager
+    paged = alert_hook_config(settings(DAGBOT_ALERTS_FILE=str(tmp_path / "alerts.yml"),
+                                       DAGBOT_PAGERDUTY_SECRET="pd5"))
+    assert paged is not None and paged.pagerduty_secret == "pd5" and not paged.takes_alertmanager
+    assert "h4c" not in repr(signed) and "pd5" not in repr(paged)
+    assert {"h4c", "pd5"} <= set(settings(DAGBOT_ALERTS_HMAC_SECRET="h4c",
+                                          DAGBOT_PAGERDUTY_SECRET="pd5").secret_values())
+
+
 @pytest.mark.parametrize(("values", "problem"), [
+    ({"DAGBOT_PAGERDUTY_SECRET": "p"}, "DAGBOT_PAGERDUTY_SECRET is set but DAGBOT_ALERTS_FILE is not"),
     ({"DAGBOT_ALERTS_TOKEN": "t0k"}, "DAGBOT_ALERTS_TOKEN is set but DAGBOT_ALERTS_FILE is not"),
     ({"DAGBOT_ALERTS_FILE": "alerts.yml"}, "DAGBOT_ALERTS_FILE is set but DAGBOT_ALERTS_TOKEN is not"),
     ({"DAGBOT_ALERTS_FILE": "missing.yml", "DAGBOT_ALERTS_TOKEN": "t"}, "DAGBOT_ALERTS_FILE: cannot read"),

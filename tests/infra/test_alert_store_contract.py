@@ -9,7 +9,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.inbound.alerts.group_threads import AlertGroupState, AlertGroupThread, AlertGroupThreads, group_id
+from bot.inbound.alerts.group_threads import (
+    AlertGroupState,
+    AlertGroupThread,
+    AlertGroupThreads,
+    QueuedAlertRun,
+    group_id,
+)
 from infra.emulators.memory_alert_store import MemoryAlertGroupThreads
 from infra.storage.alert_store import SqlAlertGroupThreads
 from infra.storage.db import create_engine
@@ -89,3 +95,28 @@ async def test_each_change_of_a_groups_state_is_made_by_one_caller(threads: Aler
     kept = await threads.alert_group(GROUP)
     assert kept is not None and kept.state == RESOLVED
     assert not await threads.change_alert_group("0" * 32, FIRING, GROWN, at=NOW)  # no such group
+
+
+def held(key: str, at: float, group: str = GROUP, route: str = "node-down") -> QueuedAlertRun:
+    return QueuedAlertRun(key=key, group=group, route=route, channel="C0OPS", root_ts="1.000100",
+                          request=f"Investigate {key}", queued_at=at)
+
+
+async def test_held_runs_are_kept_in_order_taken_once_and_dropped_with_their_group(
+        threads: AlertGroupThreads) -> None:
+    other = group_id("dagbot", '{}:{alertname="DiskFull"}')
+    assert await threads.queue_alert_run(held("k2", NOW + 2))
+    assert await threads.queue_alert_run(held("k1", NOW + 1))
+    assert await threads.queue_alert_run(held("k3", NOW + 3, other))
+    assert await threads.queue_alert_run(held("k4", NOW + 4, other, route="disks"))
+    assert not await threads.queue_alert_run(held("k1", NOW + 9))  # one per key
+    assert [run.key for run in await threads.queued_alert_runs("node-down")] == ["k1", "k2", "k3"]
+    assert [run.key for run in await threads.queued_alert_runs()] == ["k1", "k2", "k3", "k4"]
+    assert (await threads.queued_alert_runs("disks"))[0] == held("k4", NOW + 4, other, route="disks")
+    assert await threads.alert_group("k1") is None  # a held run is no group
+
+    taken = await asyncio.gather(*[threads.take_queued_alert_run("k1") for _ in range(3)])
+    assert sorted(taken) == [False, False, True]
+    assert [run.key for run in await threads.drop_queued_alert_runs(GROUP)] == ["k2"]
+    assert await threads.drop_queued_alert_runs(GROUP) == []
+    assert [run.key for run in await threads.queued_alert_runs()] == ["k3", "k4"]

@@ -295,7 +295,8 @@ async def test_postgres_query_leaves_no_session_lock_behind(blank_postgres_url: 
     try:
         await db.query("SELECT pg_advisory_lock(4242)")  # session-level: outlives a rollback
         await db.query("SELECT set_config('search_path', 'nowhere', false)")
-        held = await db.query("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
+        held = await db.query("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = "
+                              "(SELECT oid FROM pg_database WHERE datname = current_database())")  # (not other tests')
         assert held["rows"] == [[0]]
         assert (await other.query("SELECT pg_try_advisory_lock(4242)"))["rows"] == [[True]]
         assert (await db.execute("INSERT INTO acct (id, balance) VALUES (1, 5)"))["rowcount"] == 1

@@ -24,7 +24,7 @@ WORKERS = 8
 def start_together(what: str, url: str, folder: Path) -> list[subprocess.CompletedProcess[str]]:
     """Start the workers, wait until each is ready, then let them all go at once."""
     children = [subprocess.Popen(
-        [sys.executable, "-m", "tests.infra.schema_worker", what, url, str(folder), f"w{i}"],
+        [sys.executable, "-m", "tests.worker", "tests.infra.schema_worker", what, url, str(folder), f"w{i}"],
         cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     ) for i in range(WORKERS)]
     deadline = time.monotonic() + 60

@@ -69,8 +69,26 @@ async def test_the_page_says_it_runs_the_demo_model(page: Page) -> None:
     badge = page.get_by_test_id("model-badge")
     await expect(badge).to_contain_text("Demo model")
     await expect(badge).to_contain_text("run `make model` (a local model) or set OPENAI_API_KEY for real planning")
-    for key in ("parallel", "package", "approval", "followup", "reject", "approve_all"):
+    for key in ("parallel", "package", "approval", "followup", "reject", "approve_all", "tracker", "tracker_note"):
         await expect(page.get_by_test_id(f"example-{key}")).to_be_visible()
+
+
+async def test_a_note_in_the_playgrounds_mcp_incident_tracker_is_approved(page: Page) -> None:
+    await run_example(page, "tracker_note", "Add a note to INC-142")
+    await expect(thread(page)).to_contain_text("Approval needed: tracker__add_note", timeout=WAIT)
+    await thread(page).get_by_role("button", name="Approve", exact=True).click()
+    await expect(thread(page)).to_contain_text("Added the note to INC-142 in the incident tracker (it has 2 notes now)",
+                                               timeout=WAIT)
+
+
+async def test_the_test_alert_opens_its_thread_and_resolve_says_so(page: Page) -> None:
+    await page.get_by_test_id("alert-fire").click()  # Alertmanager's webhook to the playground's hook
+    await expect(thread(page)).to_contain_text("1 alert firing", timeout=WAIT)  # its thread opens by itself
+    await expect(thread(page)).to_contain_text("checkout is degraded (p99 870 ms", timeout=WAIT)
+    await expect(page.get_by_test_id("alert-info")).to_contain_text("POST /hooks/alertmanager → 200 opened")
+    await page.get_by_test_id("alert-resolve").click()
+    await expect(thread(page)).to_contain_text("Resolved", timeout=WAIT)
+    await expect(page.get_by_test_id("alert-resolve")).to_be_hidden()
 
 
 async def test_parallel_reads_then_a_follow_up_mail(page: Page) -> None:

@@ -4,23 +4,26 @@ example package."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
 import pytest
-from langchain_core.messages import HumanMessage
+from langchain_core.messages import HumanMessage, SystemMessage
 from markdown_it import MarkdownIt
 
 from agent.engine.graph import REPLAN, Replan
 from agent.model.llm import call_structured, call_text, stream_structured, stream_text
-from agent.model.prompting import joiner_messages
+from agent.model.prompting import describe_tools, joiner_messages
 from agent.model.tool_schemas import as_tool
 from agent.plan.format import Plan
 from agent.plan.validation import validate_plan
 from infra.playground.demo.answers import parse_results, write_answer
 from infra.playground.demo.examples import EXAMPLES, by_key, match_example
 from infra.playground.demo.model import DemoChatModel
+from infra.playground.incidents import connect_tracker
 from infra.settings import Settings
+from infra.tools.mcp.servers import open_mcp_servers
 from infra.tools.toolbox import build_registry
 
 SITE = "http://127.0.0.1:9"
@@ -39,11 +42,27 @@ def planner_prompt(request: str, history: str = "") -> list[HumanMessage]:
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: e.key)
 async def test_every_recorded_plan_passes_validation(example, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     history = "### Earlier run 1\nRequest: status?\nAnswer: All good.\nResults:\n- a: done → 1"
-    reply = await call_structured(DemoChatModel(site=SITE, delay_seconds=0), planner_prompt(
-        f"<@U0DAGBOT> {example.request}", history), Plan, "plan")
-    plan = validate_plan(reply.data, registry(tmp_path))
+    tools = registry(tmp_path)
+    async with contextlib.AsyncExitStack() as stack:
+        if example.mcp_tools:  # the playground's incident tracker, as the playground connects it
+            settings = connect_tracker(Settings(DAGBOT_PLAYGROUND_DIR=tmp_path / "pg"))
+            await stack.enter_async_context(open_mcp_servers(settings.mcp_config, tools))
+        prompt = [SystemMessage(describe_tools(tools)),
+                  *planner_prompt(f"<@U0DAGBOT> {example.request}", history)]
+        reply = await call_structured(DemoChatModel(site=SITE, delay_seconds=0), prompt, Plan, "plan")
+        plan = validate_plan(reply.data, tools)
     assert plan.nodes and reply.tokens > 0
     assert SITE in str(reply.data) or "http_get" not in str(reply.data)
+
+
+async def test_without_the_tracker_its_examples_plan_nothing_and_say_why(tmp_path: Path) -> None:
+    model = DemoChatModel(site=SITE, delay_seconds=0)
+    prompt = [SystemMessage(describe_tools(registry(tmp_path))), *planner_prompt(by_key("tracker").request)]
+    reply = await call_structured(model, prompt, Plan, "plan")
+    assert reply.data == {"thought": "This deployment has no tracker__list_incidents.", "nodes": []}
+    state: Any = {"request": by_key("tracker").request, "plan": {"nodes": []}, "results": {}}
+    answer = await call_text(model, joiner_messages(state, 0), [])
+    assert "no `tracker__list_incidents`" in answer.text and "DAGBOT_MCP_CONFIG" in answer.text
 
 
 async def test_the_follow_up_mails_the_newest_earlier_answer(tmp_path: Path) -> None:
@@ -70,7 +89,7 @@ async def test_other_requests_get_an_empty_plan_and_a_polite_answer() -> None:
     for replans_left, tools in ((2, [as_tool(Replan, REPLAN)]), (0, [])):  # with and without `replan`
         answer = await call_text(model, joiner_messages(state, replans_left), tools)
         assert answer.tool_calls == [] and answer.tokens > 0
-        assert "OPENAI_API_KEY" in answer.text and all(e.request in answer.text for e in EXAMPLES)
+        assert "OPENAI_API_KEY" in answer.text and all(e.request in answer.text for e in EXAMPLES if not e.alert)
 
 
 async def test_the_joiner_answer_streams_a_word_at_a_time_and_the_plan_comes_whole() -> None:

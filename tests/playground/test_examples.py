@@ -138,6 +138,7 @@ async def test_help_is_shown_only_to_whoever_asked(alice: Person, bob: Person, c
     await alice.send("/agent help")
     await channel.wait_for(lambda: alice.told(), "alice's help")
     assert "/agent" in alice.told()[0] and not bob.told()
+    assert "/agent every weekday at 09:00" in alice.told()[0] and "/agent schedules" in alice.told()[0]
     assert not channel.messages()
     assert (await alice.send("/agent help", thread_ts="1.000001"))["ok"] is False  # no slash commands in threads
 

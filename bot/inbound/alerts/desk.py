@@ -3,32 +3,32 @@
 Each alert group (Alertmanager's ``groupKey``) gets one thread, in the channel its route names:
 a root message listing the alerts' labels and annotations, then a run in the thread whose
 request is the route's template filled in (:mod:`bot.inbound.alerts.request_template`), started
-through :meth:`bot.inbound.intake.Intake.start` as a person's is, by the route's requester (no
-person: :mod:`bot.access.unattended`). The thread is the bot's, so a reply in it is a follow-up.
+through :class:`bot.inbound.alerts.alert_runs.AlertRuns` as a person's is, by the route's requester
+(no person: :mod:`bot.access.unattended`). The thread is the bot's, so a reply in it is a follow-up.
 
 Later notifications of the group go to its thread, and only when something changed: alerts it
-had not shown fire (a follow-up run), some resolve (a note), all resolve (a note, and nothing
-starts), or it fires again after it resolved (a run). A repeat of what the thread already said
-does nothing. Each run counts against its route's storm limit (:mod:`bot.inbound.alerts.storm`);
-a run the limit stops is said in the thread, never dropped silently.
+had not shown fire (a follow-up run), some resolve (a note), all resolve (a note, and the
+thread's alert session ends: :meth:`~bot.inbound.alerts.alert_runs.AlertRuns.end_session`), or it
+fires again after it resolved (a run). A repeat of what the thread already said does nothing.
+Each run counts against its route's storm limit: past it, the run is queued and starts when
+the limit allows, and the storm gets one summary in the route's channel
+(:mod:`bot.inbound.alerts.storm_queue`); nothing is dropped silently.
 """
 
 from __future__ import annotations
 
 import asyncio
-import enum
-import hashlib
 import time
 import weakref
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 import structlog
 
 from bot.access.access import AccessDirectory
-from bot.ground.mrkdwn import escape
+from bot.ground.background_tasks import TaskSet
 from bot.ground.poster import SlackPoster
 from bot.ground.threads import ThreadRef
+from bot.inbound.alerts.alert_runs import AlertRuns
 from bot.inbound.alerts.group_threads import (
     AlertGroupState,
     AlertGroupThread,
@@ -36,11 +36,12 @@ from bot.inbound.alerts.group_threads import (
     group_id,
 )
 from bot.inbound.alerts.hook_config import AlertHook, AlertHookConfig
+from bot.inbound.alerts.outcome import Handled, Outcome, run_key
+from bot.inbound.alerts.pagerduty_desk import PagerDutyDesk
 from bot.inbound.alerts.payload import Notification
 from bot.inbound.alerts.request_template import alert_values, render_request
 from bot.inbound.alerts.routes import AlertRoute
-from bot.inbound.alerts.storm import SlidingWindow
-from bot.inbound.intake import Intake
+from bot.inbound.alerts.storm_queue import Start, StormQueue
 from bot.store import ThreadOwnership
 from bot.views import alert_view
 from bot.views.reply_view import Reply
@@ -48,53 +49,22 @@ from bot.views.reply_view import Reply
 log = structlog.get_logger(__name__)
 
 
-class Outcome(enum.StrEnum):
-    """What became of a notification (the hook's answer says it)."""
-
-    UNROUTED = "unrouted"  # no route takes the group: nothing posted
-    OPENED = "opened"  # a new thread, and its run
-    FOLLOWED_UP = "followed_up"  # new alerts (or firing again) in the group's thread, and a run
-    LIMITED = "limited"  # said in the thread, but the storm limit stopped its run
-    PARTLY_RESOLVED = "partly_resolved"  # some alerts resolved: a note
-    RESOLVED = "resolved"  # every alert resolved: a note, no run
-    UNCHANGED = "unchanged"  # the thread says it already: nothing
-    UNKNOWN_GROUP = "unknown_group"  # resolved, for a group that has no thread: nothing
-    RUN_NOT_STARTED = "run_not_started"  # said in the thread, but Slack refused the run's status message
-    BUSY = "busy"  # another delivery is opening the group's thread: Alertmanager should retry
-    NOT_POSTED = "not_posted"  # Slack refused the root message: Alertmanager should retry
-
-
-@dataclass(frozen=True)
-class Handled:
-    outcome: Outcome
-    route: str | None = None
-    thread: str | None = None
-    """The engine's thread id of the group's thread."""
-    error: str | None = None
-    """Slack's error, when it refused the root message."""
-
-
-def run_key(group: str, state: AlertGroupState) -> str:
-    """The engine's queue key of the run one state of a group starts: a redelivery queues nothing."""
-    text = f"{group}:{state.status}:{','.join(sorted(state.firing))}"
-    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
-
-
 class AlertDesk:
-    def __init__(self, *, config: AlertHookConfig, threads: AlertGroupThreads, intake: Intake,
-                 poster: SlackPoster, ownership: ThreadOwnership, team: Callable[[], Awaitable[str]],
-                 clock: Callable[[], float] = time.time,
-                 storm_clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, *, config: AlertHookConfig, threads: AlertGroupThreads, runs: AlertRuns,
+                 storms: StormQueue, poster: SlackPoster, ownership: ThreadOwnership,
+                 team: Callable[[], Awaitable[str]], clock: Callable[[], float] = time.time) -> None:
         self.config = config
         self.routes = config.routes
         self.threads = threads
-        self.intake = intake
+        self.runs = runs
         self.poster = poster
         self.ownership = ownership
         self.team = team
         """The workspace's id (the bot's ``auth.test``): part of a thread's key."""
         self.clock = clock
-        self.storm = SlidingWindow(config.runs_per_minute, 60.0, storm_clock)
+        self.storms = storms
+        self.pagerduty: PagerDutyDesk | None = None
+        """PagerDuty's incidents, in the same threads' store and storm queue (None: not taken)."""
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     def route_for(self, notification: Notification) -> AlertRoute | None:
@@ -133,9 +103,10 @@ class AlertDesk:
         if not await self.threads.claim_alert_group(claim, stale_before=stale_before):
             return Handled(Outcome.BUSY, route.name)
         request = self._request(route, notification)
+        queued = await self.storms.holds(route.name)
         root = alert_view.group_opened(notification.alerts, route.name, request,
                                        truncated=notification.truncated_alerts,
-                                       source=notification.external_url)
+                                       source=notification.external_url, queued=queued)
         try:
             posted = await self.poster.send(route.channel, root.text, root.blocks)
         except BaseException:
@@ -149,7 +120,8 @@ class AlertDesk:
         thread = ThreadRef(await self.team(), route.channel, posted.ts)
         await asyncio.gather(self.threads.alert_group_opened(group, posted.ts),
                              self.ownership.own_thread(thread, route.requester, now))
-        outcome = await self._investigate(thread, route, request, run_key(group, state), fresh=True)
+        key = run_key(group, state, now)
+        outcome = await self._investigate(thread, group, route, request, key, fresh=True)
         return Handled(outcome or Outcome.OPENED, route.name, thread.key)
 
     async def _update(self, group: AlertGroupThread, route: AlertRoute,
@@ -157,10 +129,13 @@ class AlertDesk:
         assert group.root_ts is not None
         was, now = group.state, AlertGroupState(notification.firing_fingerprints, notification.status)
         thread = ThreadRef(await self.team(), group.channel, group.root_ts)
-        if now == was or not await self.threads.change_alert_group(group.id, was, now, at=self.clock()):
+        at = self.clock()
+        if now == was or not await self.threads.change_alert_group(group.id, was, now, at=at):
             return Handled(Outcome.UNCHANGED, route.name, thread.key)
         if now.status == "resolved":
-            await self._say(thread, alert_view.group_resolved())
+            held = await self.storms.drop(group.id)  # (the queued runs first: none of them starts now)
+            withdrawn = held + await self.runs.end_session(thread, route.requester)
+            await self._say(thread, alert_view.group_resolved(withdrawn))
             return Handled(Outcome.RESOLVED, route.name, thread.key)
         again = was.status == "resolved"
         new = [alert for alert in notification.firing if again or alert.identity not in was.firing]
@@ -170,33 +145,28 @@ class AlertDesk:
             await self._say(thread, alert_view.some_resolved(listed, len(gone), len(now.firing)))
             return Handled(Outcome.PARTLY_RESOLVED, route.name, thread.key)
         request = self._request(route, notification)
-        await self._say(thread, alert_view.new_alerts(new, request, again=again))
-        outcome = await self._investigate(thread, route, request, run_key(group.id, now), fresh=False)
+        queued = await self.storms.holds(route.name)
+        await self._say(thread, alert_view.new_alerts(new, request, again=again, queued=queued))
+        outcome = await self._investigate(thread, group.id, route, request, run_key(group.id, now, at),
+                                          fresh=False)
         return Handled(outcome or Outcome.FOLLOWED_UP, route.name, thread.key)
 
     def _request(self, route: AlertRoute, notification: Notification) -> str | None:
-        """The run's request, if the storm limit lets one start now (counted: it will)."""
-        if not self.storm.take(route.name):
+        """The run's request (None: the storm limit is 0, alerts start no run)."""
+        if not self.config.runs_per_minute:
             return None
         return render_request(route.request, alert_values(notification), route.runbook)
 
-    async def _investigate(self, thread: ThreadRef, route: AlertRoute, request: str | None, key: str,
-                           *, fresh: bool) -> Outcome | None:
-        """Start the run of ``request`` in the thread; without one (the storm limit), say so.
-        None: started; else why not."""
+    async def _investigate(self, thread: ThreadRef, group: str, route: AlertRoute, request: str | None,
+                           key: str, *, fresh: bool) -> Outcome | None:
+        """Start the run of ``request`` in the thread, or queue it past the storm limit.
+        None: started; else what became of it."""
         if request is None:
-            log.warning("storm limit: run not started", route=route.name, thread_id=thread.key,
-                        runs_per_minute=self.config.runs_per_minute)
-            await self._say(thread, alert_view.storm_limited(route.name, self.config.runs_per_minute))
+            log.warning("storm limit 0: run not started", route=route.name, thread_id=thread.key)
+            await self._say(thread, alert_view.storm_limited(route.name))
             return Outcome.LIMITED
-
-        async def refused(text: str) -> None:  # (nobody to tell in Slack: the route is no person)
-            log.warning("an alert's run did not start", route=route.name, thread_id=thread.key, why=text)
-
-        # Slack-escaped, as a person's request comes: the status message shows it as written
-        submission = await self.intake.start(thread, escape(request), route.requester, fresh=fresh,
-                                             respond=refused, key=key)
-        return None if submission is not None else Outcome.RUN_NOT_STARTED
+        start = await self.storms.investigate(thread, group, route.name, request, key, fresh=fresh)
+        return {Start.STARTED: None, Start.QUEUED: Outcome.QUEUED}.get(start, Outcome.RUN_NOT_STARTED)
 
     async def _say(self, thread: ThreadRef, reply: Reply) -> None:
         posted = await self.poster.send(thread.channel, reply.text, reply.blocks, thread_ts=thread.root_ts)
@@ -205,8 +175,8 @@ class AlertDesk:
                         error=posted.error)
 
 
-def alert_desk(hook: AlertHook | None, *, intake: Intake, poster: SlackPoster, store: ThreadOwnership,
-               directory: AccessDirectory, team: Callable[[], Awaitable[str]],
+def alert_desk(hook: AlertHook | None, *, runs: AlertRuns, poster: SlackPoster, store: ThreadOwnership,
+               directory: AccessDirectory, tasks: TaskSet, team: Callable[[], Awaitable[str]],
                clock: Callable[[], float] = time.time) -> AlertDesk | None:
     """The bot's desk for alerts (None: the hook is off); the access policy learns which routes'
     runs may use red tools (the others' may not)."""
@@ -214,6 +184,12 @@ def alert_desk(hook: AlertHook | None, *, intake: Intake, poster: SlackPoster, s
         return None
     for route in hook.config.routes.routes:
         if not route.read_only:
-            directory.unattended.allow_red(route.name)
-    return AlertDesk(config=hook.config, threads=hook.threads, intake=intake, poster=poster, ownership=store,
-                     team=team, clock=clock)
+            directory.unattended.allow_red(route.name, route.approvers)
+    storms = StormQueue(limit=hook.config.runs_per_minute, window_seconds=hook.config.storm_window_seconds,
+                        threads=hook.threads, runs=runs, poster=poster, tasks=tasks, team=team, clock=clock)
+    desk = AlertDesk(config=hook.config, threads=hook.threads, runs=runs, storms=storms, poster=poster,
+                     ownership=store, team=team, clock=clock)
+    if hook.config.pagerduty_secret:
+        desk.pagerduty = PagerDutyDesk(config=hook.config, threads=hook.threads, runs=runs, storms=storms,
+                                       poster=poster, ownership=store, team=team, clock=clock)
+    return desk

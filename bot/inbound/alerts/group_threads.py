@@ -6,6 +6,9 @@ two deliveries of one group open one thread; a claim whose process died is taken
 is older than the caller says. Afterwards the row keeps what the thread last said about the
 group, its firing alerts and status, and changes only by a compare-and-set, so that each change
 is acted on once however many deliveries bring it.
+
+It also keeps the runs the storm limit held back (:class:`QueuedAlertRun`), until one process
+takes each to start it, or the group's resolution drops them: a restart loses none.
 """
 
 from __future__ import annotations
@@ -45,6 +48,22 @@ class AlertGroupThread:
     """The thread's root message; None while its opener has not posted it."""
 
 
+@dataclass(frozen=True)
+class QueuedAlertRun:
+    """A run of a group's thread that waits for its route's storm limit to let it start."""
+
+    key: str
+    """Its queue key in the engine (32 characters): one queued run per key."""
+    group: str
+    """:func:`group_id` (or another source's group key, such as ``pagerduty:<incident>``)."""
+    route: str
+    channel: str
+    root_ts: str
+    """The thread it runs in."""
+    request: str
+    queued_at: float
+
+
 class AlertGroupThreads(Protocol):
     async def alert_group(self, group: str) -> AlertGroupThread | None: ...
 
@@ -62,3 +81,15 @@ class AlertGroupThreads(Protocol):
                                  at: float) -> bool:
         """Set the group's state to ``now`` (at time ``at``) if it is ``was``: True for the one
         caller that did."""
+
+    async def queue_alert_run(self, run: QueuedAlertRun) -> bool:
+        """Keep a run the storm limit held back; False if one with its key is kept already."""
+
+    async def queued_alert_runs(self, route: str | None = None) -> list[QueuedAlertRun]:
+        """The runs held back (of ``route``; None: of every route), oldest first."""
+
+    async def take_queued_alert_run(self, key: str) -> bool:
+        """Remove a held run to start it: True for the one caller that did."""
+
+    async def drop_queued_alert_runs(self, group: str) -> list[QueuedAlertRun]:
+        """Remove the group's held runs (it resolved): those removed."""

@@ -13,6 +13,12 @@ They are read once at start-up from the YAML (or JSON) file ``DAGBOT_ALERTS_FILE
         channel: C0ALERTS
         request: "Investigate the alert {alertname}: {summary}"
         read_only: true                      # green tools only (the default)
+      - name: deploys
+        match_re: {alertname: "Deploy.*"}
+        channel: C0DEPLOY
+        request: "Find out why {alertname} on {instance}"
+        read_only: false                     # red tools too, each call waiting for an approval
+        approvers: [S0ONCALL, U0ALICE]       # who approves them where the policy names nobody
 
 The first route whose ``match`` and ``match_re`` all hold for the labels every alert of the
 group shares (Alertmanager's ``commonLabels``) takes the group; a group no route takes is
@@ -27,8 +33,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from bot.access.approvers import principal_problem
 from bot.access.unattended import ROUTE_NAME, route_requester
 from bot.access.yaml_places import InvalidYaml, line_of, problem_at, read_yaml
 
@@ -58,6 +65,13 @@ def _patterns(value: dict[str, str]) -> dict[str, str]:
     return value
 
 
+def _principal(value: str) -> str:
+    problem = principal_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
 def _request(value: str) -> str:
     if not value.strip():
         raise ValueError("the request is empty: say what dagbot should do, e.g. "
@@ -77,6 +91,16 @@ class AlertRoute(BaseModel):
     runbook: str | None = Field(default=None, min_length=1, max_length=500)
     read_only: bool = True
     """Its runs may use green tools only; false: red ones too, each call waiting for approval."""
+    approvers: tuple[Annotated[str, AfterValidator(_principal)], ...] = ()
+    """Who approves its runs' red calls where the access policy names no approvers for the tool
+    (they stand in for the requester a person's run has); mentioned and DM'd. Empty: nobody."""
+
+    @model_validator(mode="after")
+    def _approvers_need_red(self) -> AlertRoute:
+        if self.approvers and self.read_only:
+            raise ValueError("approvers are given, but the route is read-only, so its runs ask for no "
+                             "approval: add read_only: false, or leave approvers out")
+        return self
 
     @property
     def requester(self) -> str:
@@ -149,7 +173,8 @@ def _describe(name: str, root: Any, error: Any) -> str:
     message = str(error["msg"]).removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         message = (f"unknown key {loc[-1]!r} (a route has name, channel, request, match, match_re, "
-                   "runbook and read_only)" if len(loc) > 1 else f"unknown key {loc[-1]!r} (expected routes)")
+                   "runbook, read_only and approvers)" if len(loc) > 1
+                   else f"unknown key {loc[-1]!r} (expected routes)")
     elif error["type"] == "missing":
         message = "is missing"
     return problem_at(name, root, loc, message)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from agent.model.untrusted import without_wrappers
 from infra.playground.demo.examples import EXAMPLES, Example
 
 _LINE = re.compile(r"^- ([a-z][a-z0-9_]*): (\w+)(?: → (.*)| — (.*))?$", re.M)
@@ -80,8 +81,9 @@ def parse_edits(text: str) -> dict[str, Edited]:
 
 
 def parse_results(text: str) -> dict[str, NodeOutcome]:
+    """(A tool's output is read as the prompt shows it, less its untrusted-content marks.)"""
     return {m.group(1): NodeOutcome(m.group(2), (m.group(3) or "").strip(), (m.group(4) or "").strip())
-            for m in _LINE.finditer(text)}
+            for m in _LINE.finditer(without_wrappers(text))}
 
 
 def mention_users(text: str) -> str:
@@ -93,7 +95,8 @@ def mention(user: str) -> str:
 
 
 def unknown_request() -> str:
-    listed = "\n".join(f"- {e.title}: _{e.request}_" for e in EXAMPLES)
+    # (not the test alert's: nobody types it, and its figures are nowhere in this run's results)
+    listed = "\n".join(f"- {e.title}: _{e.request}_" for e in EXAMPLES if not e.alert)
     return ("I'm dagbot's **demo model**, so I only know the example requests:\n"
             f"{listed}\n\nTo plan anything else, connect a model and start dagbot again: `make model` "
             "assembles a small one that runs on this machine (no key, no network once it is there; "
@@ -104,6 +107,12 @@ def unknown_request() -> str:
 def no_earlier_answer() -> str:
     return ("There is no earlier answer in this thread to send yet. Run one of the examples first, "
             "then ask this as a reply in its thread.")
+
+
+def tool_missing(tools: list[str]) -> str:
+    return (f"This dagbot has no `{'`, `'.join(tools)}`: the playground's incident tracker (an MCP "
+            "server) is connected only when `DAGBOT_MCP_CONFIG` is not set. Add its entry to your "
+            "file to keep it (docs/playground.md).")
 
 
 def _not_done(results: dict[str, NodeOutcome]) -> list[str]:
@@ -222,9 +231,66 @@ def _reject(results: dict[str, NodeOutcome], edits: dict[str, Edited]) -> list[s
     return lines
 
 
+def _tracker(results: dict[str, NodeOutcome]) -> list[str]:
+    listed = results.get("open")
+    if not listed or not listed.done:
+        return []
+    found = [f"- {i['id']} {i.get('title', '')} ({i.get('severity', '?')}, owner {i.get('owner', '?')}, "
+             f"{i.get('notes', 0)} note(s))" for i in listed.objects("id")]
+    return ["**Open in the incident tracker**", *found] if found else ["Nothing is open in the tracker."]
+
+
+def _tracker_note(results: dict[str, NodeOutcome]) -> list[str]:
+    lines = []
+    incident, note = results.get("incident"), results.get("note")
+    shown = incident.value() if incident and incident.done else None
+    about = shown.get("structured") if isinstance(shown, dict) else None
+    if isinstance(about, dict) and about.get("id"):
+        lines.append(f"{about['id']} {about.get('title', '')} is **{about.get('status', '?')}** "
+                     f"(owner {about.get('owner', '?')}).")
+    added = note.objects("added") if note and note.done else []
+    if added:
+        lines.append(f"Added the note to {added[0].get('id', 'the incident')} in the incident tracker "
+                     f"(it has {added[0].get('notes', '?')} notes now).")
+    elif note and note.status == "rejected":
+        lines.append("I did **not** add the note.")
+    return lines
+
+
+def _alert(results: dict[str, NodeOutcome]) -> list[str]:
+    lines = ["**What I found** (an alert's run only reads: nothing was changed)"]
+    status = results.get("status")
+    for service in status.objects("name") if status and status.done else []:
+        if service["name"] == "checkout":
+            note = f", {service['note']}" if service.get("note") else ""
+            lines.append(f"- Status page: checkout is **{service.get('status', '?')}** "
+                         f"(p99 {service.get('p99_ms', '?')} ms{note}).")
+    errors = results.get("errors")
+    matches = errors.objects("text") if errors and errors.done else []
+    found = [parts for m in matches if len(parts := str(m.get("text", "")).split(" ", 3)) == 4]
+    if found:
+        counts: dict[str, int] = {}
+        for _, _, source, _ in found:
+            counts[source] = counts.get(source, 0) + 1
+        stamp, _, source, message = found[0]
+        lines.append(f"- Errors in `logs/app.log`: {', '.join(f'{s} {n}' for s, n in counts.items())}; "
+                     f"the first at {stamp[11:19]} from {source}: `{message}`.")
+    oncall = results.get("oncall")
+    people = re.findall(r"- (Primary): (\w+)", oncall.output) if oncall and oncall.done else []
+    if people:
+        lines.append(f"- On call: {people[0][1]} (primary).")
+    runbook = results.get("runbook")
+    steps = re.findall(r"\d\. ([^\\\n\"]+)", runbook.output) if runbook and runbook.done else []
+    if steps:
+        lines.append(f"The runbook (`runbooks/checkout.md`) ends: _{steps[-1].strip()}_ That is a change, "
+                     "which an alert's run never makes by itself: a person decides, in this thread.")
+    return lines
+
+
 _WRITERS: dict[str, Callable[[dict[str, NodeOutcome]], list[str]]] = {
     "parallel": _parallel, "package": _package, "approval": _approval, "followup": _followup,
-    "approve_all": _approve_all, "summary": _summary,
+    "approve_all": _approve_all, "summary": _summary, "tracker": _tracker, "tracker_note": _tracker_note,
+    "alert": _alert,
 }
 
 

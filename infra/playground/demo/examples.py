@@ -1,9 +1,11 @@
-"""The demo's six example requests and the planner replies recorded for them.
+"""The demo's example requests and the planner replies recorded for them.
 
 Together they show every capability: parallel green reads; a package that fails once in the
 sandbox and is healed by reflexion; a red node whose approval waits while the green branches
 finish; a follow-up in the same thread that uses the earlier answer; a rejection with a reason;
-two approvals waiting at once, which one click (Approve all) decides.
+two approvals waiting at once, which one click (Approve all) decides; the playground's own
+MCP server (the incident tracker) read at once and written after an approval; and an alert's
+investigation (the page's test alert, with green reads only, as an alert route's run may).
 Only the model's text is recorded here: the plans run through the real engine, validation,
 sandbox and approvals, against the demo's own website, workspace and mail sink.
 """
@@ -31,10 +33,19 @@ class Example:
     """The recorded planner reply; ``{site}`` stands for the demo website's address."""
     terminal: bool = False
     """An example of the terminal's (the README's ``dagbot ask``), not offered on the page."""
+    alert: bool = False
+    """The request of the page's test alert (:mod:`infra.playground.alerts`): asked by its alert
+    route, not typed, so not offered as a suggestion."""
+
+    @property
+    def mcp_tools(self) -> list[str]:
+        """The MCP tools it plans (the incident tracker's, ``server__tool``): a deployment may lack them."""
+        return [n["tool"] for n in self.plan["nodes"] if "__" in n.get("tool", "")]
 
     def plan_for(self, site: str, earlier_answer: str = "", earlier_request: str = "",
-                 to: str = "oncall@example.com") -> dict[str, Any]:
+                 to: str = "oncall@example.com", incident: str = "INC-142", note: str = "") -> dict[str, Any]:
         text = json.dumps(self.plan).replace("{site}", site)
+        text = text.replace("{incident}", incident).replace("{note}", json.dumps(note)[1:-1])
         text = text.replace("{earlier_answer}", json.dumps(earlier_answer)[1:-1])
         text = text.replace("{earlier_subject}", json.dumps(subject_for(earlier_request))[1:-1])
         text = text.replace("{to}", json.dumps(to)[1:-1])
@@ -99,6 +110,13 @@ text = ['# Summary of logs/app.log', '', f"{sum(levels.values())} log lines: {co
 result = {'lines': sum(levels.values()), 'levels': levels, 'errors': errors,
           'text': '\\n'.join(text) + '\\n'}
 """
+
+TRACKER_NOTE = "payments failed over to the secondary provider at 09:58."
+
+ALERT_REQUEST = ("Investigate CheckoutLatencyHigh on checkout-1:9100: "
+                 "checkout p99 is 870 ms, above its 400 ms SLO")
+"""The playground's alert route's request for its test alert (``tests/playground/test_alerts.py``
+checks that the route makes exactly this of the alert)."""
 
 HANDOVER = ("${oncall.content}\n## Open incidents\n\n- ${incidents.json.open[0].id} "
             "${incidents.json.open[0].title} (${incidents.json.open[0].severity}, "
@@ -183,6 +201,33 @@ EXAMPLES = (
                     {"id": "report", "tool": "write_file", "why": "Writes the summary you asked for.",
                      "args": {"path": "report.md", "content": "${summary.text}"}},
                 ]}, terminal=True),
+    Example("tracker", "MCP: the incident tracker",
+            "What's open in the incident tracker?",
+            False, {
+                "thought": "One read of the incident tracker (an MCP server), configured green: it runs now.",
+                "nodes": [
+                    {"id": "open", "tool": "tracker__list_incidents", "args": {"status": "open"}},
+                ]}),
+    Example("tracker_note", "MCP: a note, approved",
+            f"Add a note to INC-142 in the incident tracker saying {TRACKER_NOTE}",
+            False, {
+                "thought": "Read the incident while the note (a change in the tracker) waits for approval.",
+                "nodes": [
+                    {"id": "incident", "tool": "tracker__show_incident", "args": {"incident": "{incident}"}},
+                    {"id": "note", "tool": "tracker__add_note",
+                     "why": "Adds the note you asked for to {incident}: everyone following it sees it.",
+                     "args": {"incident": "{incident}", "text": "{note}"}},
+                ]}),
+    Example("alert", "Test alert: an investigation", ALERT_REQUEST, False, {
+                "thought": "An alert's run only reads: the status page, the log's errors, who is on call "
+                           "and the checkout runbook, all at once.",
+                "nodes": [
+                    {"id": "status", "tool": "http_get", "args": {"url": "{site}/status.json"}},
+                    {"id": "errors", "tool": "search_files",
+                     "args": {"query": "ERROR (checkout|payments) ", "pattern": "logs/*.log", "regex": True}},
+                    {"id": "oncall", "tool": "read_file", "args": {"path": "notes/oncall.md"}},
+                    {"id": "runbook", "tool": "read_file", "args": {"path": "runbooks/checkout.md"}},
+                ]}, alert=True),
 )
 
 _WORDS = re.compile(r"[a-z0-9.]+")
@@ -214,12 +259,23 @@ def match_example(request: str) -> Example | None:
             best, best_score = example, score
     if best_score >= 0.7:
         return best
+    if note_in(request):
+        return by_key("tracker_note")
     return by_key("followup") if _MAIL_IT.search(request) and address_in(request) else None
+
+
+_NOTE = re.compile(r"\badd (?:a )?note to (INC-\d+)\b.*?\bsaying:?\s+(.+)", re.I | re.S)
+
+
+def note_in(request: str) -> tuple[str, str] | None:
+    """The incident and the note's text of "add a note to INC-N … saying TEXT"."""
+    found = _NOTE.search(request)
+    return (found.group(1).upper(), " ".join(found.group(2).split())) if found else None
 
 
 def by_key(key: str) -> Example:
     return next(e for e in EXAMPLES if e.key == key)
 
 
-PAGE_EXAMPLES = tuple(e for e in EXAMPLES if not e.terminal)
+PAGE_EXAMPLES = tuple(e for e in EXAMPLES if not e.terminal and not e.alert)
 """The examples the playground's page offers."""

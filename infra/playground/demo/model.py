@@ -36,16 +36,19 @@ from infra.playground.demo.answers import (
     no_earlier_answer,
     parse_edits,
     parse_results,
+    tool_missing,
     unknown_request,
     write_answer,
 )
 from infra.playground.demo.examples import (
     COUNT_ERRORS_FIXED,
     EXAMPLES,
+    TRACKER_NOTE,
     Example,
     address_in,
     by_key,
     match_example,
+    note_in,
 )
 
 _TITLES = ("This thread so far", "Request", "Plan", "Results", "Changes made",
@@ -108,15 +111,21 @@ class DemoChatModel(BaseChatModel):
     def reply(self, messages: list[BaseMessage], role: str | None) -> AIMessage:
         prompt_text = "\n\n".join(m.text for m in messages)
         if role == "planner":
-            return self._call(self.plan(sections(messages[-1].text)), prompt_text)
+            return self._call(self.plan(sections(messages[-1].text), prompt_text), prompt_text)
         if role == "joiner":
             return self._text(self.answer(sections(messages[-1].text)), prompt_text)
         return self._text(self.rewrite(prompt_text), prompt_text)
 
-    def plan(self, prompt: dict[str, str]) -> dict[str, Any]:
+    def plan(self, prompt: dict[str, str], prompt_text: str = "") -> dict[str, Any]:
         example = match_example(request_of(prompt))
         if example is None:
             return {"thought": "The demo model only knows the example requests.", "nodes": []}
+        missing = [t for t in example.mcp_tools if prompt_text and t not in prompt_text]
+        if missing:  # (the incident tracker's, when DAGBOT_MCP_CONFIG names other servers)
+            return {"thought": f"This deployment has no {', '.join(missing)}.", "nodes": []}
+        if example.key == "tracker_note":
+            incident, note = note_in(request_of(prompt)) or ("INC-142", TRACKER_NOTE)
+            return example.plan_for(self.site, incident=incident, note=note.replace("${", "$ {"))
         if example.in_thread:
             earlier = earlier_answer(prompt)
             if not earlier:
@@ -133,6 +142,8 @@ class DemoChatModel(BaseChatModel):
             return unknown_request()
         if not results and example.in_thread:
             return no_earlier_answer()
+        if not results and example.mcp_tools:
+            return tool_missing(example.mcp_tools)
         return write_answer(example, results, parse_edits(prompt.get("Changes made", "")))
 
     @staticmethod

@@ -86,6 +86,8 @@ const EMOJI = {
   clipboard: "📋", file_folder: "📁", page_facing_up: "📄", clock3: "🕒", stopwatch: "⏱️", zap: "⚡",
   raised_hand: "✋", thought_balloon: "💭", heavy_minus_sign: "➖", repeat: "🔁", pencil2: "✏️", pencil: "📝",
   wrench: "🔧", bell: "🔔", key: "🔑", hammer_and_wrench: "🛠️", ballot_box_with_check: "☑️", rotating_light: "🚨",
+  arrow_forward: "▶️", arrow_up: "⬆️", busts_in_silhouette: "👥", label: "🏷️", raising_hand: "🙋", loudspeaker: "📢",
+  pager: "📟",
 };
 function emojiNode(name, unicode) {
   let ch = EMOJI[name];
@@ -740,6 +742,10 @@ function renderSidebar() {
     picker.dataset.sig = sig;
   }
   picker.value = S.user;
+  const alerts = st.alerts || {};
+  $("#alert-section").hidden = !alerts.hook;
+  $("#alert-resolve").hidden = !alerts.firing;
+  $("#alert-fire").textContent = alerts.firing ? "🚨 Fire another" : "🚨 Fire a test alert";
   const rl = st.rate_limit || {};
   $("#rate-limit").checked = !!rl.on;
   $("#rate-info").textContent = rl.on || rl.refused ? `${rl.refused || 0} call(s) answered "ratelimited" so far` : "";
@@ -769,13 +775,16 @@ function renderPanel() {
   const st = S.state, mail = (st.mail || []).slice().reverse(), files = (st.workspace || {}).files || [];
   $("#mail-count").textContent = String(mail.length);
   $("#files-count").textContent = String(files.length);
+  $("#schedules-count").textContent = String(S.schedules.length);
   $("#ws-root").textContent = S.tab === "files" && st.workspace?.root ? st.workspace.root : "";
   const panel = $("#devpanel");
   panel.classList.toggle("collapsed", !S.panelOpen);
   $("#panel-toggle").textContent = S.panelOpen ? "▾" : "▴";
   document.querySelectorAll("#devpanel .tab").forEach((t) => t.classList.toggle("active", S.panelOpen && t.dataset.tab === S.tab));
   const body = $("#panel-body");
-  if (S.tab === "mail") {
+  if (S.tab === "schedules") {
+    body.replaceChildren(renderSchedules());
+  } else if (S.tab === "mail") {
     body.replaceChildren(mail.length ? h("div", { class: "mail-list" }, mail.map((m) => h("article", {
       class: "mail-item" + (S.freshMail.has(m.id) ? " fresh" : ""), "data-testid": "mail-item" },
     h("div", { class: "mail-subject" }, m.subject || "(no subject)"),
@@ -795,6 +804,45 @@ function renderPanel() {
     S.freshFiles.clear();
   }
 }
+/** The schedules (the bot's tables, read by the playground): each with its next run and the threads its firings opened. */
+function renderSchedules() {
+  if (!S.schedules.length) return h("div", { class: "empty" }, "No schedules. Make one in #ops: /agent every 5 minutes <request> (it first runs 5 minutes later).");
+  return h("ul", { class: "schedule-list" }, S.schedules.map((x) => h("li", { class: "schedule-item", "data-testid": "schedule" },
+    h("div", {}, h("span", { class: "schedule-when" }, x.when), ` in #${channelName(x.channel)}, by ${userInfo(x.user).name}`,
+      h("span", { class: "muted", "data-testid": "schedule-next" }, x.next ? ` · next run ${fullTime(x.next)}` : " · no next run")),
+    h("div", { class: "schedule-request" }, unesc(x.request)),
+    h("div", { class: "schedule-runs" }, h("span", { class: "muted" }, x.ticks.length ? "Runs (newest first):" : "No runs yet. Cancel it in dagbot's Home tab, or with /agent schedules."),
+      x.ticks.map((t) => h("button", {
+        class: "schedule-run", type: "button", "data-testid": "schedule-run", disabled: !t.ts,
+        title: t.missed ? `stands for ${t.missed} missed run(s) too` : "open its thread",
+        onclick: () => openThreadIn(x.channel, t.ts),
+      }, `${hhmm(t.fire_time)}${t.missed ? ` (+${t.missed} missed)` : ""}${t.done ? "" : " …"}`))))));
+}
+async function loadSchedules() {
+  try {
+    const r = await (await fetch("/ui/schedules", { cache: "no-store" })).json();
+    S.schedules = r.schedules || [];
+  } catch (e) { console.error("schedules load failed", e); return; }
+  renderPanel();
+}
+let schedulesTimer = null;
+/** Schedules change with what the bot says: a confirmation or a cancel (ephemeral), a firing's root message. */
+function schedulesSoon() { clearTimeout(schedulesTimer); schedulesTimer = setTimeout(loadSchedules, 300); }
+function openThreadIn(channel, ts) {
+  if (!ts) return;
+  S.channel = channel; renderSidebar(); openThread(ts);
+}
+
+/** The sidebar's test alert: Alertmanager's notification to the playground's hook; its thread opens. */
+async function testAlert(action, btn) {
+  btn.disabled = true;
+  const r = await post("/ui/alert", { action });
+  btn.disabled = false;
+  if (!r.ok) { toast("error", action === "fire" ? "The test alert was not taken" : "Nothing resolved", r.error || (r.status ? `HTTP ${r.status} ${r.outcome || ""}` : "")); return; }
+  $("#alert-info").textContent = `POST /hooks/alertmanager → ${r.status} ${r.outcome || ""}`;
+  if (r.channel && r.ts) openThreadIn(r.channel, r.ts);
+}
+
 /** Briefly highlight a tab whose content changed. */
 function flashTab(id) {
   const t = $(id);
@@ -891,6 +939,7 @@ const S = {
   forceBottom: true, panelOpen: false, tab: "mail", filePath: null, modalSig: null, modalId: null, loadSeq: 0,
   sinceLoad: null, // events received while a state load is in flight: replayed if the snapshot lacks them
   opening: null, // {channel, request}: an example chip was clicked; its request's thread opens when it starts
+  schedules: [], // /ui/schedules: loaded with the state, and again when the bot says something that may change them
 };
 
 function renderAll() { renderSidebar(); renderExamples(); renderMessages(); renderPanel(); renderModal(); }
@@ -908,6 +957,7 @@ async function loadState() {
   for (const k of ["users", "channels", "dms", "sessions", "messages", "ephemerals", "views", "mail", "examples", "refusals"]) st[k] ||= [];
   st.homes ||= {};
   st.workspace ||= { root: "", files: [] };
+  st.alerts ||= { hook: false, firing: false };
   st.bot ||= { user_id: "U0BOT", name: "dagbot" };
   S.state = st;
   // events published after the snapshot was taken but received before it: apply them again, quietly
@@ -917,6 +967,7 @@ async function loadState() {
   if (!st.users.some((u) => u.id === S.user)) S.user = st.users[0]?.id ?? null;
   if (!st.channels.some((c) => c.id === S.channel) && S.channel !== myDm()) S.channel = st.channels[0]?.id ?? null;
   renderAll();
+  loadSchedules();
   document.body.dataset.ready = "1";
 }
 
@@ -938,6 +989,7 @@ function applyEvent(ev, { replay = false } = {}) {
       // a stream growing or ending is no news: only its first appearance is highlighted
       if (!before?.streaming) S.fresh.add(`${m.channel}|${m.ts}`);
       if (m.streaming && (!before || before.text !== m.text || JSON.stringify(before.blocks) !== JSON.stringify(m.blocks))) grew(m);
+      if (!before && isRoot(m) && (m.user === botId() || m.bot)) schedulesSoon();
       if (!before && !replay && startedByExample(m)) { S.opening = null; openThread(m.ts); break; }
       renderMessages(); break;
     }
@@ -946,7 +998,8 @@ function applyEvent(ev, { replay = false } = {}) {
       if (S.channel === ev.channel && S.thread === ev.ts) S.thread = null; // its thread went with it
       renderMessages(); break;
     }
-    case "ephemeral": upsert(st.ephemerals, ev.ephemeral, (x) => x.id === ev.ephemeral.id); renderMessages(); break;
+    case "ephemeral": upsert(st.ephemerals, ev.ephemeral, (x) => x.id === ev.ephemeral.id); schedulesSoon(); renderMessages(); break;
+    case "alerts": st.alerts = ev.alerts; renderSidebar(); break;
     case "view_open": case "view_update": upsert(st.views, ev.view, (x) => x.id === ev.view.id); renderModal(); break;
     case "view_close": st.views = st.views.filter((x) => x.id !== ev.id); renderModal(); break;
     case "mail": upsert(st.mail, ev.mail, (x) => x.id === ev.mail.id); S.freshMail.add(ev.mail.id); flashTab("#mail-tab"); renderPanel(); break;
@@ -1073,8 +1126,11 @@ function init() {
   });
   document.querySelectorAll("#devpanel .tab").forEach((t) => t.addEventListener("click", () => {
     S.tab = t.dataset.tab; S.panelOpen = true; renderPanel();
+    if (S.tab === "schedules") loadSchedules(); // (their next runs move on)
   }));
   $("#panel-toggle").addEventListener("click", () => { S.panelOpen = !S.panelOpen; renderPanel(); });
+  $("#alert-fire").addEventListener("click", (e) => testAlert("fire", e.currentTarget));
+  $("#alert-resolve").addEventListener("click", (e) => testAlert("resolve", e.currentTarget));
   document.addEventListener("keydown", (e) => {
     if (e.key !== "Escape") return;
     const v = S.state && topView();

@@ -145,7 +145,8 @@ class McpServers:
                 continue
             try:
                 made = mcp_tool(connection, tool, name, decision.risk, self.redactor)
-                self.registry.add(made, decision.risk, returns=RESULT_KEYS)
+                # (what a server returns is data from outside: marked so in prompts, whatever it says)
+                self.registry.add(made, decision.risk, returns=RESULT_KEYS, untrusted_output=True)
             except (UnusableSchema, ConfigurationError) as exc:
                 problems.append(f"MCP server '{server.name}', tool '{tool.name}': {exc}: left out")
                 continue

@@ -2,9 +2,9 @@
 tests: ``python -m tests.infra.mcp.fault_server stdio``, ``... http PORT`` (Streamable HTTP at
 ``/mcp``) or ``... sse PORT`` (the older SSE transport, at ``/sse``).
 
-Every tool but ``record`` declares ``readOnlyHint`` (a server's word, which only a configuration
-that trusts it believes); ``record`` appends its ``text`` to the file FAULT_SERVER_LOG names, so a
-test can count the calls that ran.
+Every tool but ``record`` and ``record_and_hold`` declares ``readOnlyHint`` (a server's word,
+which only a configuration that trusts it believes); both append their ``text`` to the file
+FAULT_SERVER_LOG names, so a test can count the calls that ran.
 """
 
 from __future__ import annotations
@@ -33,6 +33,20 @@ def record(text: str) -> str:
     """Append a line to the server's log file. Returns 'recorded'."""
     with open(os.environ["FAULT_SERVER_LOG"], "a", encoding="utf-8") as log:
         log.write(text + "\n")
+    return "recorded"
+
+
+@server.tool()
+async def record_and_hold(text: str) -> str:
+    """Append a line to the log file (and the server's pid to the file beside it, ``.pids``),
+    then, while FAULT_SERVER_HOLD is set, never answer: the effect has happened and the caller
+    cannot know (a process killed around a red call)."""
+    with open(os.environ["FAULT_SERVER_LOG"] + ".pids", "a", encoding="utf-8") as pids:
+        pids.write(f"{os.getpid()}\n")
+    with open(os.environ["FAULT_SERVER_LOG"], "a", encoding="utf-8") as log:
+        log.write(text + "\n")
+    while os.environ.get("FAULT_SERVER_HOLD"):
+        await asyncio.sleep(3600)
     return "recorded"
 
 

@@ -1,0 +1,108 @@
+"""Scenarios: past a route's storm limit, alert groups' runs are queued in the alert store and
+start as the limit frees, and the storm gets ONE summary message in the route's channel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.messages import BaseMessage
+
+from tests.bot.chat import MEMORY, OPS, Chat, RunningBot, Thread, chat_with, running_bot, settle
+from tests.bot.test_alert_hook import LOOK_UP, alert, bot_posts, hook, notification, opened_thread, post
+from tests.fakes.slack_api import FakeSlack, Message
+
+
+def investigates(messages: list[BaseMessage]) -> Any:
+    """Any run's model: the planner looks the node up, the joiner answers (runs may overlap)."""
+    return "checked" if "joiner of dagbot" in str(messages[0].content) else LOOK_UP
+
+
+def host(n: int, status: str = "firing") -> dict[str, Any]:
+    return notification(alert(f"host{n}:9100", status=status), group_key=f'{{}}:{{instance="host{n}"}}')
+
+
+async def thread_of(chat: Chat, n: int) -> Thread:
+    root = await chat.slack.wait_for(lambda: next((m for m in bot_posts(chat.slack) if m.thread_ts is None
+                                                   and f"instance=`host{n}:9100`" in m.content), None), what=f"host{n}'s root")
+    return Thread(chat, root.channel, root.ts)
+
+
+def summaries(slack: FakeSlack) -> list[Message]:
+    return [m for m in bot_posts(slack) if m.thread_ts is None and "`node-down`" in m.content
+            and ("queued for" in m.content or "storm of" in m.content)]
+
+
+async def test_a_storm_queues_its_runs_starts_them_as_the_limit_frees_and_posts_one_summary(
+        slack: FakeSlack) -> None:
+    async with running_bot(slack, MEMORY, [investigates] * 8,
+                           alerts=hook(runs_per_minute=1, storm_window_seconds=0.5)) as app, \
+            chat_with(slack, app) as chat:
+        first = await opened_thread(chat, await post(app, host(1)), "host1:9100")
+        for n in (2, 3, 4):
+            response = await post(app, host(n))
+            assert response.status_code == 200 and response.json()["outcome"] == "queued", response.text
+
+        summary = await slack.wait_for(lambda: next(iter(summaries(slack)), None), what="the storm's summary")
+        assert summary.channel == OPS
+        assert "alert group queued for `node-down`" in summary.history()[0]
+        assert "storm limit of 1 run a minute (DAGBOT_ALERTS_RUNS_PER_MINUTE)" in summary.history()[0]
+
+        threads = [await thread_of(chat, n) for n in (2, 3, 4)]
+        for thread in threads:
+            assert "as soon as this alert route's storm limit lets me (queued)" in thread.root().content
+        # each queued run starts in its own thread, in the order the groups came, as the window frees
+        statuses = [await thread.status_message() for thread in threads]
+        assert [s.ts for s in statuses] == sorted(s.ts for s in statuses)
+        for thread in (first, *threads):
+            assert "checked" in (await thread.answer()).content
+        await slack.wait_for(lambda: "The storm of the alert route `node-down` is over" in summary.content,
+                             what=f"the storm over; it shows {summary.content}")
+        assert summary.content.count(":arrow_forward: started") == 3
+        assert "3 alert groups were queued" in summary.content
+        assert any("3 alert groups queued for `node-down`" in shown for shown in summary.history())
+        assert len(summaries(slack)) == 1 and len(summary.history()) > 2  # one message, edited in place
+        assert not any("I did not start" in m.content for m in bot_posts(slack))  # no note per group
+
+
+async def test_a_group_that_resolves_while_queued_never_starts(slack: FakeSlack) -> None:
+    async with running_bot(slack, MEMORY, [investigates] * 2, alerts=hook(runs_per_minute=1)) as app, \
+            chat_with(slack, app) as chat:
+        await opened_thread(chat, await post(app, host(1)), "host1:9100")
+        assert (await post(app, host(2))).json()["outcome"] == "queued"
+        second = await thread_of(chat, 2)
+        assert (await post(app, host(2, "resolved"))).json()["outcome"] == "resolved"
+        note = await second.bot_says("Resolved")
+        assert "1 investigation still waiting to start was withdrawn" in note.content
+        summary = await slack.wait_for(lambda: next(iter(summaries(slack)), None), what="the storm's summary")
+        await slack.wait_for(lambda: "is over" in summary.content, what=f"the storm over: {summary.content}")
+        assert "resolved before it started" in summary.content
+        assert await app.bot.alerts.threads.queued_alert_runs() == []  # type: ignore[union-attr]
+        await settle(app)
+        assert second.status_messages() == []
+
+
+async def test_held_runs_survive_a_restart(slack: FakeSlack, database_url: str) -> None:
+    async def storm(app: RunningBot, chat: Chat) -> Thread:
+        await (await opened_thread(chat, await post(app, host(1)), "host1:9100")).answer()
+        assert (await post(app, host(2))).json()["outcome"] == "queued"
+        return await thread_of(chat, 2)
+
+    async with running_bot(slack, database_url, [investigates] * 2, alerts=hook(runs_per_minute=1)) as app, \
+            chat_with(slack, app) as chat:
+        second = await storm(app, chat)
+        await settle(app)
+    assert second.status_messages() == []
+    # a new process (its window empty) starts what the old one held back
+    async with running_bot(slack, database_url, [investigates] * 2, alerts=hook(runs_per_minute=1)) as app:
+        assert "checked" in (await second.answer()).content
+
+
+async def test_a_limit_of_zero_opens_threads_and_starts_no_run(slack: FakeSlack) -> None:
+    async with running_bot(slack, MEMORY, [], alerts=hook(runs_per_minute=0)) as app, \
+            chat_with(slack, app) as chat:
+        response = await post(app, host(1))
+        assert response.json()["outcome"] == "limited"
+        thread = await thread_of(chat, 1)
+        await thread.bot_says("DAGBOT_ALERTS_RUNS_PER_MINUTE is 0")
+        await settle(app)
+        assert thread.status_messages() == [] and app.llm.calls == [] and summaries(slack) == []

@@ -1,0 +1,146 @@
+"""Scenario: two replicas share one database (a SQLite file, or PostgreSQL) and fire a schedule
+every second; one is killed (SIGKILL) in the middle of a firing, after its root message was posted
+and before its run started. Every firing happens once: one root message each, one run each, none
+lost (the survivor goes on with the killed one's), none twice."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import os
+import signal
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.ground.schedule_book import Schedule, Tick
+from bot.ground.schedule_spec import Interval
+from infra.scheduling.timer import ApschedulerTimer
+from infra.storage.db import ScheduleTickRow, create_engine
+from infra.storage.schedule_store import SqlScheduleStore, _tick
+from tests.bot.chat import ALICE, OPS, finish, is_status
+from tests.fakes.slack_api import FakeSlack
+
+ROOT = Path(__file__).resolve().parents[2]
+LOOK_UP = {"thought": "check", "nodes": [{"id": "look", "tool": "lookup", "args": {"key": "backups"}}]}
+EVERY = 1  # second
+
+
+@asynccontextmanager
+async def replica(slack: FakeSlack, database_url: str, identity: str) -> AsyncIterator[asyncio.subprocess.Process]:
+    config = {"database_url": database_url, "api_url": slack.base_url, "token": slack.token,
+              "identity": identity, "replies": [LOOK_UP, finish("fine")] * 40}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.worker", "tests.bot.schedule_replica", json.dumps(config), cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT)
+    assert process.stdout is not None
+    try:
+        output = []
+        while True:
+            line = (await asyncio.wait_for(process.stdout.readline(), 120)).decode()
+            output.append(line)
+            if not line:
+                raise AssertionError(f"replica {identity} exited:\n" + "".join(output))
+            if line.startswith("DAGBOT_APP_URL="):
+                break
+        drain = asyncio.create_task(process.stdout.read())  # (its log must not fill the pipe)
+        yield process
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGKILL)
+        await process.wait()
+        drain.cancel()
+
+
+async def ticks(store: SqlScheduleStore, schedule_id: str) -> list[Tick]:
+    async with store.session() as s:
+        rows = (await s.execute(select(ScheduleTickRow).where(ScheduleTickRow.schedule_id == schedule_id)
+                                .order_by(ScheduleTickRow.fire_time))).scalars()
+        return [_tick(row) for row in rows]
+
+
+async def test_every_firing_happens_once_across_replicas_with_one_killed_mid_firing(
+        slack: FakeSlack, database_url: str) -> None:
+    stuck_in: list[str] = []
+
+    def first_run_start(args: dict[str, Any]) -> bool:
+        """The first status message of a firing's run: Slack answers 429, Retry-After 600, so its
+        replica waits there, its root message posted and its run not started."""
+        if args.get("thread_ts") and not stuck_in:
+            stuck_in.append(str(args["thread_ts"]))
+            return True
+        return False
+
+    db = create_engine(database_url)
+    store = SqlScheduleStore(db)
+    async with AsyncExitStack() as stack:
+        stack.push_async_callback(db.dispose)
+        replicas = {name: await stack.enter_async_context(replica(slack, database_url, name))
+                    for name in ("replica-a", "replica-b")}
+        fault = slack.inject("chat.postMessage", retry_after=600, when=first_run_start)
+        schedule = Schedule(id=uuid.uuid4().hex, team=slack.team, channel=OPS, user=ALICE,
+                            request="check the backups", spec=Interval(EVERY), created_at=time.time())
+        await store.add_schedule(schedule)
+        maker = ApschedulerTimer(db, identity="the-test")
+        await maker.open()
+        try:
+            await maker.add(schedule)
+        finally:
+            await maker.stop()
+
+        await slack.wait_for(lambda: fault.times == 0, what="a firing stuck before its run starts")
+        stuck: Tick | None = None
+        for _ in range(200):
+            stuck = next((t for t in await ticks(store, schedule.id) if t.root_ts == stuck_in[0]), None)
+            if stuck is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert stuck is not None and not stuck.done
+        jobs = await maker.store.get_jobs()
+        holder = next(job.acquired_by for job in jobs if job.scheduled_fire_time is not None
+                      and abs(job.scheduled_fire_time.timestamp() - stuck.fire_time) < 1e-3)
+        replicas[str(holder)].send_signal(signal.SIGKILL)
+        await replicas[str(holder)].wait()
+
+        # the survivor goes on with the killed replica's firing, and keeps firing
+        for _ in range(600):
+            done = [t for t in await ticks(store, schedule.id) if t.done]
+            if any(t.fire_time == stuck.fire_time for t in done) and \
+                    len([t for t in done if t.fire_time > stuck.fire_time]) >= 3:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError(f"the killed replica's firing was not taken over: {await ticks(store, schedule.id)}")
+        await store.cancel_schedule(schedule.id, ALICE, time.time())
+
+    fired = await ticks_after(database_url, schedule.id)
+    upto = max(t.fire_time for t in fired if t.done)
+    fired = [t for t in fired if t.fire_time <= upto]
+    assert all(t.done for t in fired)
+    # none lost: each firing follows the one before by one interval (or stands for those missed)
+    for before, after in itertools.pairwise(fired):
+        assert abs(after.fire_time - before.fire_time - EVERY * (1 + after.missed)) < 1e-3, (before, after)
+    # none twice: one root message per firing, one run (one status message) in each thread
+    roots = [m for m in slack.messages if m.is_from_bot and m.thread_ts is None and m.content.startswith("Scheduled by")]
+    assert {t.root_ts for t in fired} <= {m.ts for m in roots}
+    assert len({m.ts for m in roots}) == len(roots) and len(roots) <= len(fired) + 2  # (+ those in flight)
+    for tick in fired:
+        assert tick.root_ts is not None
+        assert len([m for m in slack.thread(OPS, tick.root_ts) if is_status(m)]) == 1, tick
+    assert stuck_in[0] in {t.root_ts for t in fired}
+
+
+async def ticks_after(database_url: str, schedule_id: str) -> list[Tick]:
+    db = create_engine(database_url)
+    try:
+        return await ticks(SqlScheduleStore(db), schedule_id)
+    finally:
+        await db.dispose()
