@@ -7,7 +7,11 @@ STAMP := $(VENV)/.installed
 ARGS ?=
 # pytest-xdist workers for make test: most tests wait on sockets and subprocesses, so more
 # workers than cores keeps both busy (timings: docs/benchmarks.md, "The suite")
-WORKERS ?= 4
+WORKERS ?= 8
+# Python's bytecode caches on (some machines turn them off): otherwise every pytest-xdist worker
+# rewrites and compiles every test module again, and every dagbot process the tests start
+# compiles dagbot's modules again (docs/benchmarks.md, "The suite")
+unexport PYTHONDONTWRITEBYTECODE
 MODEL := var/models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
 # make run plans with the local model when its file is there and no other model is set (here or in .env)
 OTHER_MODEL = $(or $(OPENAI_BASE_URL),$(OPENAI_API_KEY),$(DAGBOT_LOCAL_MODEL),$(shell grep -sE \

@@ -47,6 +47,7 @@ from infra.playground.delivery import SlackDelivery
 from infra.playground.demo import NOTE, DemoKit, Mail, model_is_configured, open_demo
 from infra.playground.demo.examples import PAGE_EXAMPLES
 from infra.playground.demo.lock import playground_lock
+from infra.playground.demo.model import WORDS_PER_SECOND
 from infra.playground.demo.targets import workspace_files
 from infra.playground.feed import Feed
 from infra.playground.incidents import connect_tracker
@@ -98,7 +99,8 @@ class Playground:
 
 @contextlib.asynccontextmanager
 async def open_playground(settings: Settings, *, host: str = "127.0.0.1", port: int = 0,
-                          demo_delay_seconds: float = 0.3) -> AsyncIterator[Playground]:
+                          demo_delay_seconds: float = 0.3,
+                          demo_words_per_second: float = WORDS_PER_SECOND) -> AsyncIterator[Playground]:
     """Start the playground (and the demo, when no model is configured); stop it all on exit."""
     feed = Feed()
     async with contextlib.AsyncExitStack() as stack:
@@ -114,6 +116,7 @@ async def open_playground(settings: Settings, *, host: str = "127.0.0.1", port: 
         else:
             demo = await stack.enter_async_context(open_demo(
                 settings.playground_dir / "workspace", delay_seconds=demo_delay_seconds,
+                words_per_second=demo_words_per_second,
                 on_mail=lambda mail: _publish_mail(feed, mail)))
             settings = demo.tool_settings(settings)
             llm = demo.model

@@ -27,11 +27,21 @@ ALICE, BOB = "U0ALICE", "U0BOB"
 CHANNEL = "C0OPS"
 
 
-def playground_settings(tmp_path: Path) -> Settings:
+DEMO_WORDS_PER_SECOND = 250.0
+
+
+def playground_settings(tmp_path: Path, *, tracker: bool = False) -> Settings:
+    """``tracker``: with the playground's MCP incident tracker, as a newcomer gets it (a server
+    process per playground: only the tests marked ``tracker`` get it)."""
     # Explicit values win over the environment: no model key, no Slack, a database of our own.
-    return Settings(DATABASE_URL=f"sqlite:///{tmp_path}/dagbot.sqlite", DAGBOT_PLAYGROUND_DIR=tmp_path / "pg",
-                    OPENAI_API_KEY="", OPENAI_BASE_URL=None, SLACK_BOT_TOKEN=None, SLACK_SIGNING_SECRET=None,
-                    SLACK_APP_TOKEN=None, DAGBOT_APPROVERS="", DAGBOT_LEASE_TTL=5)
+    settings = Settings(DATABASE_URL=f"sqlite:///{tmp_path}/dagbot.sqlite", DAGBOT_PLAYGROUND_DIR=tmp_path / "pg",
+                        OPENAI_API_KEY="", OPENAI_BASE_URL=None, SLACK_BOT_TOKEN=None, SLACK_SIGNING_SECRET=None,
+                        SLACK_APP_TOKEN=None, DAGBOT_APPROVERS="", DAGBOT_LEASE_TTL=5)
+    if tracker:
+        return settings
+    no_servers = tmp_path / "no-mcp-servers.json"
+    no_servers.write_text('{"mcpServers": {}}\n')
+    return settings.model_copy(update={"mcp_config": no_servers})
 
 
 ALICE_ON_THE_PAGE = Someone(ALICE, "alice", "requester")
@@ -146,8 +156,11 @@ class Channel:
 
 
 @pytest.fixture
-async def playground(tmp_path: Path) -> AsyncIterator[Playground]:
-    async with open_playground(playground_settings(tmp_path), demo_delay_seconds=0) as running:
+async def playground(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Playground]:
+    tracker = request.node.get_closest_marker("tracker") is not None
+    # (no "thinking", and answers written ten times as fast as a newcomer sees them: still in pieces)
+    async with open_playground(playground_settings(tmp_path, tracker=tracker), demo_delay_seconds=0,
+                               demo_words_per_second=DEMO_WORDS_PER_SECOND) as running:
         yield running
 
 

@@ -65,6 +65,7 @@ async def run_example(page: Page, key: str, root_text: str) -> None:
     await expect(thread(page)).to_be_visible()
 
 
+@pytest.mark.tracker
 async def test_the_page_says_it_runs_the_demo_model(page: Page) -> None:
     badge = page.get_by_test_id("model-badge")
     await expect(badge).to_contain_text("Demo model")
@@ -73,6 +74,7 @@ async def test_the_page_says_it_runs_the_demo_model(page: Page) -> None:
         await expect(page.get_by_test_id(f"example-{key}")).to_be_visible()
 
 
+@pytest.mark.tracker
 async def test_a_note_in_the_playgrounds_mcp_incident_tracker_is_approved(page: Page) -> None:
     await run_example(page, "tracker_note", "Add a note to INC-142")
     await expect(thread(page)).to_contain_text("Approval needed: tracker__add_note", timeout=WAIT)

@@ -17,7 +17,7 @@ from infra.playground.incidents import IncidentError, IncidentFile, connect_trac
 from infra.settings import Settings
 from tests.playground.conftest import ALICE, Channel, Person, text_of
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.timeout(120), pytest.mark.tracker]
 
 
 def test_the_tracker_reads_and_writes_its_json_file(tmp_path: Path) -> None:

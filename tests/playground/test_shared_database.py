@@ -10,7 +10,7 @@ from infra.playground.app import open_playground
 from infra.storage.db import create_engine
 from infra.storage.engine_store import SqlStore
 from infra.storage.migrate import upgrade
-from tests.playground.conftest import playground_settings
+from tests.playground.conftest import DEMO_WORDS_PER_SECOND, playground_settings
 
 PRODUCTION = "slack:TPROD:C0PROD:1700000000.000100"
 OWN = "slack:T0PLAYGROUND:C0OPS:1700000000.000200"
@@ -26,7 +26,7 @@ async def test_the_playground_recovers_only_its_own_workspaces_threads(tmp_path:
         await store.push(OWN, "hello", "U0ALICE")
     finally:
         await db.dispose()
-    async with open_playground(settings, demo_delay_seconds=0) as playground:
+    async with open_playground(settings, demo_delay_seconds=0, demo_words_per_second=DEMO_WORDS_PER_SECOND) as playground:
         await playground.services.engine.idle()  # start-up recovery has drained what it took
         left = await playground.services.store.queued_threads()
         await playground.services.engine.recover_lapsed()  # the periodic pass leaves it too

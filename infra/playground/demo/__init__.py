@@ -13,7 +13,7 @@ from pathlib import Path
 
 from infra.operations.embedded_server import serving
 from infra.playground.demo.examples import EXAMPLES, NOTE, Example
-from infra.playground.demo.model import DemoChatModel
+from infra.playground.demo.model import WORDS_PER_SECOND, DemoChatModel, pieces_of
 from infra.playground.demo.targets import Mail, MailSink, create_workspace, demo_site
 from infra.settings import Settings
 
@@ -45,14 +45,17 @@ class DemoKit:
 
 @contextlib.asynccontextmanager
 async def open_demo(workspace: Path, *, on_mail: Callable[[Mail], None] | None = None,
-                    delay_seconds: float = 0.3, keep_files: bool = False) -> AsyncIterator[DemoKit]:
+                    delay_seconds: float = 0.3, words_per_second: float = WORDS_PER_SECOND,
+                    keep_files: bool = False) -> AsyncIterator[DemoKit]:
     """Start the demo website and mail sink, lay out the workspace (``keep_files``: only the
-    sample files it lacks, nothing there changed); stop them on exit."""
+    sample files it lacks, nothing there changed); stop them on exit. ``delay_seconds``: the
+    model's "thinking" before each reply; ``words_per_second``: the pace of its written answers."""
     sink = MailSink(on_mail)
     await sink.start()
     try:
         async with serving(demo_site()) as site_url:
             yield DemoKit(site_url, create_workspace(workspace, keep_files=keep_files), sink,
-                          DemoChatModel(site=site_url, delay_seconds=delay_seconds))
+                          DemoChatModel(site=site_url, delay_seconds=delay_seconds,
+                                        words_per_piece=pieces_of(words_per_second)))
     finally:
         await sink.stop()

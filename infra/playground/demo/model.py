@@ -88,13 +88,23 @@ def earlier_request(prompt: dict[str, str]) -> str:
     return found[-1].strip() if found else ""
 
 
+WORDS_PER_SECOND = 25.0
+"""How fast the demo model writes an answer by default: a hosted model's pace."""
+PIECE_SECONDS = 0.04
+
+
+def pieces_of(words_per_second: float) -> int:
+    """The words in each streamed piece, one piece every :data:`PIECE_SECONDS`, for a pace."""
+    return max(1, round(words_per_second * PIECE_SECONDS))
+
+
 class DemoChatModel(BaseChatModel):
     site: str
     """The demo website's address, put into the recorded plans."""
     delay_seconds: float = 0.3
     """A moment of 'thinking', so the planning phase shows on the status message."""
     words_per_piece: int = 1
-    piece_seconds: float = 0.04
+    piece_seconds: float = PIECE_SECONDS
     """A streamed text reply comes ``words_per_piece`` words at a time, one piece every
     ``piece_seconds`` (about 25 words a second, a hosted model's pace)."""
     tool_name: str | None = None
