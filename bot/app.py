@@ -336,7 +336,8 @@ class SlackBot:
     async def recover(self) -> None:
         """Resume threads whose runner died or failed while this process runs (start-up has
         its own pass): lapsed leases, decisions no runner took up, orphaned queued requests; and
-        run slash commands whose process died before queueing them."""
+        run slash commands, schedules' firings and alert runs held back in a storm whose
+        process died before it went on with them."""
         resumed = await self.engine.recover_lapsed()
         if resumed:
             log.info("recovered threads", threads=resumed)
@@ -346,6 +347,8 @@ class SlackBot:
             await self.commands.retake()
             if self.schedule_ticks is not None:
                 await self.schedule_ticks.retake()
+            if self.alerts is not None:
+                await self.alerts.storms.drain_held()  # held by a replica that died
 
     async def _tick(self) -> None:
         self.notifier.tick()

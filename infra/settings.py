@@ -151,8 +151,8 @@ class Settings(BaseSettings):
     )
     alerts_runs_per_minute: int = Field(
         default=5, ge=0, validation_alias="DAGBOT_ALERTS_RUNS_PER_MINUTE",
-        description="Runs one alert route starts at most per minute (per process); the rest are queued "
-                    "and start as the limit frees, listed in one summary message per storm.",
+        description="Runs one alert route starts at most per minute, across all replicas; the rest are "
+                    "queued and start as the limit frees, listed in one summary message per storm.",
     )
     port: int = Field(default=3000, validation_alias="PORT")
     playground_dir: Path = Field(

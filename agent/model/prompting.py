@@ -145,6 +145,15 @@ def describe_history(state: AgentState, runs: int = _HISTORY_RUNS, chars: int = 
     return "\n\n".join(parts)
 
 
+def shows_marked_output(state: AgentState) -> bool:
+    """Does a prompt for ``state`` show output marked as data (this plan's, a replaced plan's or
+    an earlier run's)? Only such a prompt carries the notice (:data:`agent.model.untrusted.NOTICE`):
+    a prompt with no marked output reads as it always did."""
+    shown = [state.get("results") or {}, *(state.get("earlier_results") or []),
+             *(run.get("results") or {} for run in state.get("history", [])[-_HISTORY_RUNS:])]
+    return any(result.get("untrusted") for results in shown for result in results.values())
+
+
 def history_runs(state: AgentState) -> int:
     return len(state.get("history", [])[-_HISTORY_RUNS:])
 
@@ -193,7 +202,7 @@ def planner_messages(state: AgentState, registry: ToolRegistry, max_nodes: int,
         tools=describe_tools(registry, choice),
         examples=examples_for(registry),
         max_nodes=max_nodes,
-        untrusted=NOTICE,
+        untrusted="\n- " + NOTICE if shows_marked_output(state) else "",
     )
 
     def sections(runs: int, chars: int) -> list[str]:
@@ -277,7 +286,8 @@ def joiner_messages(state: AgentState, replans_left: int, prompt_chars: int = DE
         f"You may replan {replans_left} more time(s)." if replans_left > 0
         else "No replans are left: answer with what the results give."
     )
-    system = fill(prompt_text("joiner.md"), replan_note=note, untrusted=NOTICE)
+    system = fill(prompt_text("joiner.md"), replan_note=note,
+                  untrusted=NOTICE + "\n" if shows_marked_output(state) else "")
     plan = state.get("plan") or {}
     changes = describe_changes(state, red_tools, edited)
 

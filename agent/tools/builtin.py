@@ -35,7 +35,7 @@ def register_builtin_tools(
     for family in families:
         for tool, risk in family:
             registry.add(tool, risk, returns=RETURNS.get(tool.name), effects=EFFECTS.get(tool.name),
-                         untrusted_output=tool.name not in OWN_OUTPUT)
+                         untrusted_output=MARKED)
 
 
 RETURNS: dict[str, frozenset[str]] = {
@@ -52,6 +52,9 @@ EFFECTS: dict[str, frozenset[str]] = {
     "http_post": frozenset({"post", "send"}),
 }
 """What each red built-in tool changes (:mod:`agent.tools.effects`)."""
-OWN_OUTPUT = frozenset({"write_file", "send_email"})
-"""The built-in tools whose output is dagbot's own (a path and a size, a message id); every
-other one returns text from outside (a page, a file, a file's name), shown marked as data."""
+MARKED = False
+"""Whether the built-in tools' output is shown marked as data (:mod:`agent.model.untrusted`):
+not yet. A page or a file is text from outside as an MCP server's answer is, but marking it
+cost the local 1.5B model two of bench.quality's nine quick tuning requests (a status page
+read wrong, a delete planned with a write: docs/benchmarks.md, "Tool output marked as data"),
+while MCP tools' output, from servers a team connects, is always marked."""

@@ -272,6 +272,11 @@ APPROVAL_STALE = (
 APPROVAL_NOT_FOUND = "I can't find this approval any more. Nothing was changed."
 
 
+def schedule_not_made() -> str:
+    return ("I could not make the schedule: my scheduler did not take it (my log says why). Nothing "
+            "will run for it; please try again in a moment.")
+
+
 def not_answering_here(*, direct: bool) -> str:
     if direct:
         return ("I don't take requests by direct message or in group DMs in this workspace. Please ask "

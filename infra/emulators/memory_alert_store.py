@@ -2,19 +2,34 @@
 :class:`bot.inbound.alerts.group_threads.AlertGroupThreads` in a dict, with the semantics of
 :class:`infra.storage.alert_store.SqlAlertGroupThreads` (``tests/infra/test_alert_store_contract.py``
 holds both to them): a claim and a change each check and write in one step, with no ``await``
-in between."""
+in between. Its storm budget is a :class:`bot.inbound.alerts.storm.SlidingWindow` over start
+times the store keeps, so that the bots sharing one store share it."""
 
 from __future__ import annotations
 
 import dataclasses
+from collections import deque
 
 from bot.inbound.alerts.group_threads import AlertGroupState, AlertGroupThread, QueuedAlertRun
+from bot.inbound.alerts.storm import SlidingWindow, StormBudget
+
+
+class MemoryStormBudget:
+    def __init__(self, window: SlidingWindow) -> None:
+        self.window = window
+
+    async def take(self, route: str, now: float) -> bool:
+        return self.window.take(route, now)
+
+    async def frees_in(self, route: str, now: float) -> float:
+        return self.window.frees_in(route, now)
 
 
 class MemoryAlertGroupThreads:
     def __init__(self) -> None:
         self._groups: dict[str, AlertGroupThread] = {}
         self._queued: dict[str, QueuedAlertRun] = {}
+        self._storm_starts: dict[str, deque[float]] = {}
 
     async def alert_group(self, group: str) -> AlertGroupThread | None:
         return self._groups.get(group)
@@ -62,3 +77,6 @@ class MemoryAlertGroupThreads:
         for run in dropped:
             del self._queued[run.key]
         return sorted(dropped, key=lambda run: (run.queued_at, run.key))
+
+    def storm_budget(self, limit: int, window: float) -> StormBudget:
+        return MemoryStormBudget(SlidingWindow(limit, window, self._storm_starts))

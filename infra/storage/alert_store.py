@@ -9,7 +9,8 @@ root_ts IS NULL AND claimed_at = <the stale time>``); a change of the group's st
 A run the storm limit held back is a row of the same table, told apart by its status
 ``queued`` (no migration was needed for it): its id is the run's queue key, ``group_key`` holds
 its request, ``firing`` its group's id, ``claimed_at`` when it was queued. Taking one to start
-it is a ``DELETE`` of its row: one caller deletes it.
+it is a ``DELETE`` of its row: one caller deletes it. The storm limit's budget is a table of its
+own (:mod:`infra.storage.storm_budget`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bot.inbound.alerts.group_threads import AlertGroupState, AlertGroupThread, GroupStatus, QueuedAlertRun
+from bot.inbound.alerts.storm import StormBudget
 from infra.storage.db import AlertGroupThreadRow
+from infra.storage.storm_budget import SqlStormBudget
 
 
 def _firing(fingerprints: frozenset[str]) -> str:
@@ -136,3 +139,6 @@ class SqlAlertGroupThreads:
                 if _rows(gone) == 1:
                     dropped.append(_queued(row))
             return dropped
+
+    def storm_budget(self, limit: int, window: float) -> StormBudget:
+        return SqlStormBudget(self.session, limit, window)

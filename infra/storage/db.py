@@ -392,6 +392,18 @@ class AlertGroupThreadRow(Base):
     updated_at: Mapped[float] = mapped_column(Float)
 
 
+class AlertStormSlotRow(Base):
+    """One of a route's ``DAGBOT_ALERTS_RUNS_PER_MINUTE`` slots of the storm limit, shared by the
+    replicas: a run starts by moving a slot last used a window ago to now (compare-and-set on
+    ``used_at``, :mod:`infra.storage.storm_budget`). Made when first needed."""
+
+    __tablename__ = "alert_storm_slots"
+    route: Mapped[str] = mapped_column(String(32), primary_key=True)
+    slot: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    used_at: Mapped[float] = mapped_column(Float)
+    """When a run last started on it (wall clock, epoch seconds; 0: never)."""
+
+
 # ---------------------------------------------------------- schedules (bot.inbound.schedules)
 
 

@@ -40,6 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import NullPool
 
 from agent.errors import ToolError
+from agent.tools.builtin import MARKED
 from agent.tools.registry import Risk, ToolRegistry
 from infra.tools.sql_database import async_url, dialect_hint, in_memory, jsonable, tables_at_start, tables_of
 from infra.tools.sql_statements import check_query, write_refusal
@@ -282,5 +283,6 @@ def register_sql_tools(registry: ToolRegistry, config: SqlToolConfig) -> SqlTool
     for tool, risk in sql_tools.tools():
         registry.add(tool, risk, effects={"record", "delete", "write"} if risk is Risk.RED else None,
                      returns={"rowcount", "columns", "rows", "truncated"} if risk is Risk.RED
-                     else {"columns", "rows", "truncated"})
+                     else {"columns", "rows", "truncated"},
+                     untrusted_output=MARKED)  # (as the built-in tools' output: agent.tools.builtin)
     return sql_tools

@@ -127,13 +127,27 @@ def test_which_nodes_output_comes_from_outside() -> None:
         "page": "fetch", "count": PACKAGE, "again": PACKAGE, "calls": PACKAGE, "sly": PACKAGE}
 
 
-def test_the_builtin_tools_that_return_outside_text_are_marked(tmp_path: Path) -> None:
+def test_the_builtin_tools_output_is_not_marked_yet_and_a_prompt_without_marks_has_no_notice(
+        tmp_path: Path) -> None:
+    """Marking the built-in readers cost the local model two of nine quick tuning requests
+    (agent.tools.builtin.MARKED): they are shown as before, and so is a prompt that shows no
+    marked output; one that does carries the notice."""
     registry = ToolRegistry()
     register_builtin_tools(registry, BuiltinToolConfig(files=FileToolConfig(workspace=tmp_path),
                                                        smtp=SmtpConfig(host="127.0.0.1")))
-    marked = {spec.name for spec in registry if spec.untrusted_output}
-    assert marked == {"http_get", "http_post", "read_file", "list_files", "search_files"}
-    assert {"write_file", "send_email"} <= set(registry.names())
+    assert {spec.name for spec in registry if spec.untrusted_output} == set()
+    assert {"http_get", "read_file", "write_file", "send_email"} <= set(registry.names())
+
+    state: Any = {"request": "what does the page say", "run_id": "r",
+                  "plan": {"nodes": [{"id": "page", "tool": "http_get", "args": {"url": "http://x"}}]},
+                  "results": {"page": {"status": "done", "output": {"body": "fine"}}}}
+    plain = "\n".join(str(m.content) for m in joiner_messages(state, 1))
+    assert NOTICE not in plain and "<untrusted" not in plain and "fine" in plain
+    assert NOTICE not in str(planner_messages(state, registry, 8)[0].content)
+    state["results"]["page"]["untrusted"] = "mcp__fetch"
+    marked = "\n".join(str(m.content) for m in joiner_messages(state, 1))
+    assert NOTICE in marked and '<untrusted source="mcp__fetch">' in marked
+    assert NOTICE in str(planner_messages(state, registry, 8)[0].content)
 
 
 async def test_the_answer_shows_the_data_not_the_marks_and_the_state_keeps_raw_values() -> None:

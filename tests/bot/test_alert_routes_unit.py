@@ -124,18 +124,16 @@ def test_an_overlong_label_value_is_refused() -> None:
 
 
 def test_the_storm_window_slides() -> None:
-    now = [0.0]
-    window = SlidingWindow(2, 60.0, clock=lambda: now[0])
-    assert window.take("a") and window.take("a") and not window.take("a")
-    assert window.take("b")  # per route
-    now[0] = 59.9
-    assert not window.take("a")
-    assert not window.room("a") and window.frees_in("a") == pytest.approx(0.1)
-    now[0] = 60.0  # the first two starts left the window
-    assert window.room("a") and window.frees_in("a") == 0.0
-    assert window.take("a") and window.take("a") and not window.take("a")
-    assert window.frees_in("a") == pytest.approx(60.0)
-    assert not SlidingWindow(0).take("a")  # 0: no run starts by itself
+    window = SlidingWindow(2, 60.0)
+    assert window.take("a", 0.0) and window.take("a", 0.0) and not window.take("a", 0.0)
+    assert window.take("b", 0.0)  # per route
+    assert not window.take("a", 59.9)
+    assert not window.room("a", 59.9) and window.frees_in("a", 59.9) == pytest.approx(0.1)
+    # the first two starts left the window
+    assert window.room("a", 60.0) and window.frees_in("a", 60.0) == 0.0
+    assert window.take("a", 60.0) and window.take("a", 60.0) and not window.take("a", 60.0)
+    assert window.frees_in("a", 60.0) == pytest.approx(60.0)
+    assert not SlidingWindow(0).take("a", 0.0)  # 0: no run starts by itself
 
 
 @pytest.mark.parametrize(("header", "ok"), [
@@ -176,3 +174,12 @@ def test_a_pagerduty_signature_matches_if_any_v1_one_does_and_incidents_get_shor
     assert pagerduty.incident_group("PT4KHLK") == "pagerduty:PT4KHLK"
     long = pagerduty.incident_group("Q" * 40)
     assert long.startswith("pagerduty:") and len(long) == 32 and long != pagerduty.incident_group("Q" * 41)
+
+
+def test_a_hook_config_takes_no_negative_storm_limit() -> None:
+    from bot.inbound.alerts.hook_config import AlertHookConfig
+
+    routes = parse_alert_routes("routes:\n  - name: all\n    channel: C0OPS\n    request: x\n")
+    assert AlertHookConfig(routes=routes, token="t", runs_per_minute=0).runs_per_minute == 0  # 0: no run starts
+    with pytest.raises(ValueError, match="DAGBOT_ALERTS_RUNS_PER_MINUTE cannot be negative"):
+        AlertHookConfig(routes=routes, token="t", runs_per_minute=-1)

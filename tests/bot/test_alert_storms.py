@@ -64,6 +64,48 @@ async def test_a_storm_queues_its_runs_starts_them_as_the_limit_frees_and_posts_
         assert not any("I did not start" in m.content for m in bot_posts(slack))  # no note per group
 
 
+async def test_two_replicas_share_the_routes_storm_limit(slack: FakeSlack, sqlite_url: str) -> None:
+    """Issue 46: two replicas behind a load balancer start at most the limit together."""
+    limit = hook(runs_per_minute=2, storm_window_seconds=3.0)
+    async with running_bot(slack, sqlite_url, [investigates] * 8, alerts=limit, holder="replica-a") as a, \
+            running_bot(slack, sqlite_url, [investigates] * 8, alerts=limit, holder="replica-b") as b, \
+            chat_with(slack, a) as chat:
+        # two groups of the route to each replica: each replica's own window would have room for
+        # both of its own, the shared one has room for two in all
+        outcomes = {}
+        for n, app in ((1, a), (2, b), (3, a), (4, b)):
+            response = await post(app, host(n))
+            assert response.status_code == 200, response.text
+            outcomes[n] = response.json()["outcome"]
+        assert outcomes == {1: "opened", 2: "opened", 3: "queued", 4: "queued"}
+
+        threads = {n: await thread_of(chat, n) for n in outcomes}
+        for n in (3, 4):
+            assert "as soon as this alert route's storm limit lets me (queued)" in threads[n].root().content
+        # the held runs start when the shared window frees, each once, by one replica or the other
+        for thread in threads.values():
+            assert "checked" in (await thread.answer()).content
+        await settle(a)
+        await settle(b)
+        assert [len(thread.status_messages()) for thread in threads.values()] == [1, 1, 1, 1]
+        assert await a.bot.alerts.threads.queued_alert_runs() == []  # type: ignore[union-attr]
+
+
+async def test_a_run_held_by_a_replica_that_stopped_is_started_by_another(slack: FakeSlack, sqlite_url: str) -> None:
+    """The replica that held a run back is gone (its timer with it): another one's recovery
+    pass starts the run once the shared window has room."""
+    limit = hook(runs_per_minute=1, storm_window_seconds=3.0)
+    async with running_bot(slack, sqlite_url, [investigates] * 4, alerts=limit, holder="replica-b") as b, \
+            chat_with(slack, b) as chat:
+        async with running_bot(slack, sqlite_url, [investigates] * 4, alerts=limit, holder="replica-a") as a:
+            assert (await post(a, host(1))).json()["outcome"] == "opened"
+            assert (await post(a, host(2))).json()["outcome"] == "queued"
+        assert len(await b.bot.alerts.threads.queued_alert_runs()) == 1  # type: ignore[union-attr]
+        held = await thread_of(chat, 2)
+        assert "checked" in (await held.answer()).content  # started by replica b
+        assert await b.bot.alerts.threads.queued_alert_runs() == []  # type: ignore[union-attr]
+
+
 async def test_a_group_that_resolves_while_queued_never_starts(slack: FakeSlack) -> None:
     async with running_bot(slack, MEMORY, [investigates] * 2, alerts=hook(runs_per_minute=1)) as app, \
             chat_with(slack, app) as chat:
@@ -92,8 +134,10 @@ async def test_held_runs_survive_a_restart(slack: FakeSlack, database_url: str) 
         second = await storm(app, chat)
         await settle(app)
     assert second.status_messages() == []
-    # a new process (its window empty) starts what the old one held back
-    async with running_bot(slack, database_url, [investigates] * 2, alerts=hook(runs_per_minute=1)) as app:
+    # a new process starts what the old one held back once the shared window frees (a window
+    # of a second from now on, so that the test need not wait the minute out)
+    async with running_bot(slack, database_url, [investigates] * 2,
+                           alerts=hook(runs_per_minute=1, storm_window_seconds=1.0)) as app:
         assert "checked" in (await second.answer()).content
 
 

@@ -41,9 +41,9 @@ def incident(**overrides: Any) -> dict[str, Any]:
 
 
 def event(event_type: str = "incident.triggered", event_id: str = "01DEV1", *, data: dict[str, Any] | None = None,
-          who: str = "Earline Greenholt") -> dict[str, Any]:
+          who: str = "Earline Greenholt", at: str = "2026-05-20T14:00:00Z") -> dict[str, Any]:
     return {"event": {"id": event_id, "event_type": event_type, "resource_type": "incident",
-                      "occurred_at": "2026-05-20T14:00:00Z",
+                      "occurred_at": at,
                       "agent": {"id": "PXPGF42", "type": "user_reference", "summary": who},
                       "client": None, "data": data if data is not None else incident()}}
 
@@ -122,6 +122,29 @@ async def test_a_reopened_incident_is_investigated_again_in_its_thread(slack: Fa
         assert again.json()["outcome"] == "followed_up"
         await thread.bot_says("Triggered again")
         assert "second" in (await thread.answer(1)).content
+
+
+async def test_an_event_delivered_late_after_a_newer_one_changes_nothing(slack: FakeSlack) -> None:
+    """PagerDuty delivers at least once and in no promised order: the incident's first trigger,
+    sent again after it resolved, is not a second trigger (no second run), and an
+    acknowledgement older than the resolution is no news."""
+    async with running_bot(slack, MEMORY, [LOOK_UP, finish("first")], alerts=pagerduty()) as app, \
+            chat_with(slack, app) as chat:
+        thread = await incident_thread(chat, await post(app, event(at="2026-05-20T14:00:00Z")))
+        await thread.answer()
+        resolved = event("incident.resolved", "01DEV3", data=incident(status="resolved"), at="2026-05-20T14:10:00Z")
+        assert (await post(app, resolved)).json()["outcome"] == "resolved"
+        await thread.bot_says("Resolved")
+        await settle(app)
+        said, calls = len(thread.messages()), len(app.llm.calls)
+
+        late_trigger = await post(app, event(at="2026-05-20T14:00:00Z"))  # the first one, again
+        late_ack = await post(app, event("incident.acknowledged", "01DEV2", at="2026-05-20T14:05:00Z"))
+        assert late_trigger.json()["outcome"] == late_ack.json()["outcome"] == "unchanged"
+        await settle(app)
+        assert len(thread.messages()) == said and len(app.llm.calls) == calls
+        again = await post(app, event("incident.reopened", "01DEV4", at="2026-05-20T14:20:00Z"))
+        assert again.json()["outcome"] == "followed_up"  # what did happen later still counts
 
 
 async def test_only_requests_signed_with_the_subscriptions_secret_are_taken(slack: FakeSlack) -> None:

@@ -9,7 +9,7 @@ import time
 import uuid
 from typing import Any
 
-from bot.ground.schedule_book import Schedule
+from bot.ground.schedule_book import Schedule, Tick
 from bot.ground.schedule_spec import Interval
 from infra.emulators.manual_schedule_timer import ManualScheduleTimer
 from infra.scheduling.timer import ApschedulerTimer
@@ -128,6 +128,39 @@ async def test_a_firing_opens_a_thread_and_runs_the_request_as_its_maker_once(
         await settle(app)
         assert len([m for m in slack.messages if m.content.startswith("Scheduled by")]) == 1
         assert len(thread.status_messages()) == 1
+
+
+async def test_a_schedule_the_timer_refuses_is_not_kept_and_the_maker_is_told(slack: FakeSlack) -> None:
+    class RefusingTimer(ManualScheduleTimer):
+        async def add(self, schedule: Schedule) -> None:
+            raise ConnectionError("the database went away")
+
+    async with running_bot(slack, MEMORY, [], schedules=RefusingTimer()) as app, chat_with(slack, app) as chat:
+        await chat.driver.slash(ALICE, OPS, BACKUPS)
+        await chat.person(ALICE).is_told("I could not make the schedule")
+        book = app.bot.schedule_book
+        assert book is not None and await book.store.live_schedules(user=ALICE) == []
+
+
+async def test_a_firing_left_half_done_by_a_dead_replica_is_dropped_once_its_schedule_is_cancelled(
+        slack: FakeSlack) -> None:
+    timer = ManualScheduleTimer()
+    async with running_bot(slack, MEMORY, [], schedules=timer) as app, chat_with(slack, app) as chat:
+        await chat.driver.slash(ALICE, OPS, BACKUPS)
+        await chat.person(ALICE).is_told("Scheduled every weekday")
+        (schedule,) = timer.schedules.values()
+        book, ticks = app.bot.schedule_book, app.bot.schedule_ticks
+        assert book is not None and ticks is not None
+        due = timer.next_fire_time(schedule, schedule.created_at)
+        assert due is not None
+        # a replica claimed the firing long ago and died before posting its root message
+        assert await book.store.claim_tick(Tick(schedule.id, due, time.time() - 3_600), stale_before=0) is not None
+        assert await book.store.cancel_schedule(schedule.id, ALICE, time.time())
+
+        assert await ticks.retake() == 0
+        await settle(app)
+        assert not [m for m in slack.messages if m.content.startswith("Scheduled by")]
+        assert await book.store.stalled_ticks(claimed_before=time.time()) == []  # done with: not retried
 
 
 async def test_firings_missed_while_dagbot_was_down_come_as_one_run_that_says_so(

@@ -120,3 +120,65 @@ async def test_held_runs_are_kept_in_order_taken_once_and_dropped_with_their_gro
     assert [run.key for run in await threads.drop_queued_alert_runs(GROUP)] == ["k2"]
     assert await threads.drop_queued_alert_runs(GROUP) == []
     assert [run.key for run in await threads.queued_alert_runs()] == ["k3", "k4"]
+
+
+# ------------------------------------------------------------------ the storm limit's budget
+
+
+@pytest.fixture
+async def replicas(store_url: str | None) -> AsyncIterator[tuple[AlertGroupThreads, AlertGroupThreads]]:
+    """Two processes' stores on one database (in memory: one store, as the bots sharing it do)."""
+    if store_url is None:
+        store = MemoryAlertGroupThreads()
+        yield store, store
+        return
+    first, second = create_engine(store_url), create_engine(store_url)
+    try:
+        yield SqlAlertGroupThreads(first), SqlAlertGroupThreads(second)
+    finally:
+        await first.dispose()
+        await second.dispose()
+
+
+async def test_the_storm_budget_starts_n_runs_per_route_in_any_window(threads: AlertGroupThreads) -> None:
+    budget = threads.storm_budget(2, 60.0)
+    assert await budget.frees_in("node-down", NOW) == 0.0  # nothing started yet
+    assert await budget.take("node-down", NOW) and await budget.take("node-down", NOW + 10)
+    assert not await budget.take("node-down", NOW + 20)
+    assert await budget.take("disks", NOW + 20)  # per route
+    assert await budget.frees_in("node-down", NOW + 59.5) == pytest.approx(0.5)
+    assert not await budget.take("node-down", NOW + 59.5)
+    # the first start left the window: one more may start, then the next frees when the second leaves
+    assert await budget.frees_in("node-down", NOW + 60) == 0.0
+    assert await budget.take("node-down", NOW + 60)
+    assert not await budget.take("node-down", NOW + 60)
+    assert await budget.frees_in("node-down", NOW + 60) == pytest.approx(10.0)
+    assert await budget.take("node-down", NOW + 70)
+
+    off = threads.storm_budget(0, 60.0)
+    assert not await off.take("node-down", NOW + 999) and await off.frees_in("node-down", NOW) == 60.0
+
+
+async def test_a_new_limit_counts_the_starts_made_under_the_old_one(threads: AlertGroupThreads) -> None:
+    assert all([await threads.storm_budget(3, 60.0).take("node-down", NOW + n) for n in range(3)])
+    lower = threads.storm_budget(1, 60.0)  # (a replica restarted with a lower limit)
+    assert not await lower.take("node-down", NOW + 30)
+    assert await lower.frees_in("node-down", NOW + 30) > 0
+    higher = threads.storm_budget(4, 60.0)
+    assert await higher.take("node-down", NOW + 30)  # one more than the three
+    assert not await higher.take("node-down", NOW + 30)
+
+
+async def test_replicas_racing_for_the_budget_start_no_more_than_the_limit(
+        replicas: tuple[AlertGroupThreads, AlertGroupThreads]) -> None:
+    one, other = (store.storm_budget(3, 60.0) for store in replicas)
+    # a route nobody started a run of: its slots are made by whichever comes first
+    won = await asyncio.gather(*[budget.take("node-down", NOW) for budget in (one, other) * 3])
+    assert sorted(won) == [False, False, False, True, True, True]
+    assert await other.frees_in("node-down", NOW + 1) == pytest.approx(59.0)
+
+    # the last slot of a route: exactly one of two replicas takes it
+    assert await one.take("disks", NOW) and await other.take("disks", NOW)
+    last = await asyncio.gather(one.take("disks", NOW + 1), other.take("disks", NOW + 1))
+    assert sorted(last) == [False, True]
+    assert not await one.take("disks", NOW + 2) and not await other.take("disks", NOW + 2)

@@ -8,7 +8,8 @@ group, its firing alerts and status, and changes only by a compare-and-set, so t
 is acted on once however many deliveries bring it.
 
 It also keeps the runs the storm limit held back (:class:`QueuedAlertRun`), until one process
-takes each to start it, or the group's resolution drops them: a restart loses none.
+takes each to start it, or the group's resolution drops them: a restart loses none; and the storm
+limit's budget itself (:meth:`AlertGroupThreads.storm_budget`), which every replica shares.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from typing import Literal, Protocol
+
+from bot.inbound.alerts.storm import StormBudget
 
 GroupStatus = Literal["firing", "resolved"]
 
@@ -93,3 +96,7 @@ class AlertGroupThreads(Protocol):
 
     async def drop_queued_alert_runs(self, group: str) -> list[QueuedAlertRun]:
         """Remove the group's held runs (it resolved): those removed."""
+
+    def storm_budget(self, limit: int, window: float) -> StormBudget:
+        """The storm limit's budget, ``limit`` runs per route in any ``window`` seconds, counted
+        in this store: shared by every process that uses it."""

@@ -43,13 +43,13 @@ class AlertHookConfig:
             raise ValueError("the alert hook needs a token (DAGBOT_ALERTS_TOKEN), a signing secret "
                              "(DAGBOT_ALERTS_HMAC_SECRET) or PagerDuty's (DAGBOT_PAGERDUTY_SECRET): it takes "
                              "no unauthenticated notification")
+        if self.runs_per_minute < 0:
+            raise ValueError("DAGBOT_ALERTS_RUNS_PER_MINUTE cannot be negative")
 
     @property
     def takes_alertmanager(self) -> bool:
         """Is ``POST /hooks/alertmanager`` served (a token or a signing secret is set)?"""
         return bool(self.token or self.hmac_secret)
-        if self.runs_per_minute < 0:
-            raise ValueError("DAGBOT_ALERTS_RUNS_PER_MINUTE cannot be negative")
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ import asyncio
 import time
 import weakref
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 import structlog
 
@@ -89,7 +90,7 @@ class PagerDutyDesk:
     async def _open(self, group: str, route: AlertRoute, event: IncidentEvent,
                     labels: dict[str, str]) -> Handled:
         now = self.clock()
-        state = AlertGroupState(frozenset({event.id}), "firing")
+        state = AlertGroupState(seen(event), "firing")
         claim = AlertGroupThread(id=group, group_key=f"PagerDuty incident {event.incident.id}",
                                  route=route.name, channel=route.channel, state=state, claimed_at=now)
         stale_before = now - self.config.claim_retake_seconds
@@ -120,11 +121,13 @@ class PagerDutyDesk:
         assert group.root_ts is not None
         thread = ThreadRef(await self.team(), group.channel, group.root_ts)
         was = group.state
-        if event.id in was.firing:  # a redelivery of the event the thread last showed
+        if event.id in was.firing or _older(event, was.firing):
+            # a redelivery of the event the thread last showed, or one older than it (PagerDuty
+            # delivers at least once, in no promised order): told already, or out of date
             return Handled(Outcome.UNCHANGED, route.name, thread.key)
         starts = event.event_type in STARTS
         status = "resolved" if event.event_type == RESOLVES else "firing" if starts else was.status
-        now, at = AlertGroupState(frozenset({event.id}), status), self.clock()
+        now, at = AlertGroupState(seen(event), status), self.clock()
         if not await self.threads.change_alert_group(group.id, was, now, at=at):
             return Handled(Outcome.UNCHANGED, route.name, thread.key)
         if event.event_type == RESOLVES:
@@ -167,3 +170,26 @@ class PagerDutyDesk:
         if posted.ts is None:
             log.warning("Slack refused a message in a PagerDuty incident's thread", thread_id=thread.key,
                         error=posted.error)
+
+
+SEEN_AT = "occurred_at:"
+"""Beside the last event's id in a thread's state: when that event happened in PagerDuty."""
+
+
+def seen(event: IncidentEvent) -> frozenset[str]:
+    """What a thread's state keeps of the last event it showed: its id, and when it happened."""
+    return frozenset({event.id, *([SEEN_AT + event.occurred_at] if _when(event.occurred_at) else [])})
+
+
+def _older(event: IncidentEvent, seen_before: frozenset[str]) -> bool:
+    """Did ``event`` happen before the last event the thread showed?"""
+    when = _when(event.occurred_at)
+    shown = [_when(mark.removeprefix(SEEN_AT)) for mark in seen_before if mark.startswith(SEEN_AT)]
+    return when is not None and any(last is not None and when < last for last in shown)
+
+
+def _when(stamp: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(stamp) if stamp else None
+    except ValueError:
+        return None

@@ -1,18 +1,22 @@
 """Runs past a route's storm limit wait their turn: queued in the alert store, started as the
 route's budget frees, and listed in ONE summary message per storm in the route's channel.
 
-A route's run starts at once when its window (:class:`bot.inbound.alerts.storm.SlidingWindow`)
-has room and none of its runs waits already; otherwise it is kept in the alert store
+A route's run starts at once when none of its runs waits already and its budget
+(:class:`bot.inbound.alerts.storm.StormBudget`, kept in the alert store and shared by every
+replica on it) counts the start; otherwise it is kept in the alert store
 (:meth:`bot.inbound.alerts.group_threads.AlertGroupThreads.queue_alert_run`, so a restart or
 another replica loses none) and a timer drains the route's queue, oldest first, when the window
-frees. Each held run is taken from the store by one process before it starts.
+frees. Each held run is taken from the store by one process before it starts, after that process
+took a start from the budget (a start taken for a run another process took meanwhile goes to the
+next held run, or is left unused: the limit caps the starts, it promises none).
 
 The first run a storm holds back posts the route's summary in its channel ("3 alert groups
 queued for `node-down` …"); each later one, each start and each resolution before its start
 edit that message in place (``chat.update``, coalesced: one edit under way at a time, the
 newest state next). When nothing of the route waits any more, the summary says the storm is
-over, and the next storm gets a message of its own. Summaries are this process's: after a
-restart the held runs still start, without one.
+over, and the next storm gets a message of its own. Summaries are this process's: a storm held
+by several replicas gets one from each (listing the runs it held), and after a restart the held
+runs still start, without one.
 """
 
 from __future__ import annotations
@@ -31,7 +35,6 @@ from bot.ground.poster import SlackPoster
 from bot.ground.threads import ThreadRef
 from bot.inbound.alerts.alert_runs import AlertRuns
 from bot.inbound.alerts.group_threads import AlertGroupThreads, QueuedAlertRun
-from bot.inbound.alerts.storm import SlidingWindow
 from bot.views import alert_view
 
 log = structlog.get_logger(__name__)
@@ -61,9 +64,11 @@ class StormQueue:
     def __init__(self, *, limit: int, window_seconds: float, threads: AlertGroupThreads, runs: AlertRuns,
                  poster: SlackPoster, tasks: TaskSet, team: Callable[[], Awaitable[str]],
                  clock: Callable[[], float] = time.time,
-                 storm_clock: Callable[[], float] = time.monotonic) -> None:
+                 storm_clock: Callable[[], float] = time.time) -> None:
+        """``storm_clock``: the budget's, a wall clock since the replicas share the budget."""
         self.limit = limit
-        self.window = SlidingWindow(limit, window_seconds, storm_clock)
+        self.budget = threads.storm_budget(limit, window_seconds)
+        self.storm_clock = storm_clock
         self.threads = threads
         self.runs = runs
         self.poster = poster
@@ -80,7 +85,7 @@ class StormQueue:
 
     async def holds(self, route: str) -> bool:
         """Would a run of the route wait now (to say so in its thread)?"""
-        return bool(self.limit) and (not self.window.room(route)
+        return bool(self.limit) and (await self.budget.frees_in(route, self.storm_clock()) > 0
                                      or bool(await self.threads.queued_alert_runs(route)))
 
     async def investigate(self, thread: ThreadRef, group: str, route: str, request: str, key: str, *,
@@ -89,8 +94,8 @@ class StormQueue:
         if not self.limit:
             return Start.OFF
         async with self._lock(route):
-            if self.window.room(route) and not await self.threads.queued_alert_runs(route):
-                self.window.take(route)
+            if (not await self.threads.queued_alert_runs(route)
+                    and await self.budget.take(route, self.storm_clock())):
                 started = await self.runs.start(thread, request, route_requester(route), key, fresh=fresh)
                 return Start.STARTED if started else Start.NOT_STARTED
             run = QueuedAlertRun(key=key, group=group, route=route, channel=thread.channel,
@@ -99,7 +104,7 @@ class StormQueue:
                 log.warning("storm limit: run queued", route=route, thread_id=thread.key,
                             runs_per_minute=self.limit)
                 self._show(run, "waiting")
-            self._schedule(route)
+            await self._schedule(route)
             return Start.QUEUED
 
     async def drop(self, group: str) -> int:
@@ -114,36 +119,43 @@ class StormQueue:
 
     def resume(self) -> None:
         """Start draining what was held back before this process started (in the background)."""
-        self.tasks.spawn(self._resume(), name="alert-storm-resume")
+        self.tasks.spawn(self.drain_held(), name="alert-storm-resume")
 
-    async def _resume(self) -> None:
+    async def drain_held(self) -> None:
+        """Drain every route that has held runs, whichever replica held them: at start, and on
+        every replica's recovery pass, so that runs a replica held and then died with (its
+        timer gone) start when the budget lets them."""
         for route in sorted({run.route for run in await self.threads.queued_alert_runs()}):
-            await self.drain(route)
+            if route not in self._timers:  # (this process drains it when its window frees)
+                await self.drain(route)
 
     async def drain(self, route: str) -> None:
-        """Start the route's held runs, oldest first, while its window has room; then wait for
-        the window to free if some are left."""
+        """Start the route's held runs (whichever replica held them), oldest first, while the
+        shared budget lets them; then wait for the window to free if some are left."""
         async with self._lock(route):
+            counted = False  # a start taken from the budget and not used yet
             for run in await self.threads.queued_alert_runs(route):
-                if not self.window.room(route):
+                if not counted and not await self.budget.take(route, self.storm_clock()):
                     break
+                counted = True
                 if not await self.threads.take_queued_alert_run(run.key):
-                    continue  # another process took it
-                self.window.take(route)
+                    continue  # another process took it: the start goes to the next
+                counted = False
                 thread = ThreadRef(await self.team(), run.channel, run.root_ts)
                 started = await self.runs.start(thread, run.request, route_requester(route), run.key,
                                                 fresh=False)
                 log.info("held alert run started", route=route, thread_id=thread.key, started=started)
                 self._show(run, "started" if started else "not_started")
             if await self.threads.queued_alert_runs(route):
-                self._schedule(route)
+                await self._schedule(route)
             else:
                 await self._maybe_over(route)
 
-    def _schedule(self, route: str) -> None:
+    async def _schedule(self, route: str) -> None:
         if route not in self._timers:
-            self._timers[route] = asyncio.get_running_loop().call_later(
-                self.window.frees_in(route), self._drain_now, route)
+            frees_in = await self.budget.frees_in(route, self.storm_clock())
+            if route not in self._timers:  # (still: another schedule may have come meanwhile)
+                self._timers[route] = asyncio.get_running_loop().call_later(frees_in, self._drain_now, route)
 
     def _drain_now(self, route: str) -> None:
         self._timers.pop(route, None)

@@ -52,7 +52,13 @@ class ScheduleDesk:
         schedule = Schedule(id=uuid.uuid4().hex, team=team, channel=channel, user=user, request=request,
                             spec=spec, created_at=self.clock())
         await self.store.add_schedule(schedule)
-        await self.timer.add(schedule)
+        try:
+            await self.timer.add(schedule)
+        except Exception:  # (e.g. the database went away): not listed as live, and said
+            log.exception("a schedule could not be given to the timer", schedule_id=schedule.id)
+            await self.store.cancel_schedule(schedule.id, user, self.clock())
+            await tell(Reply(say.schedule_not_made(), []))
+            return None
         log.info("schedule made", schedule_id=schedule.id, channel=channel, user=user)
         first = self.timer.next_fire_time(schedule, self.clock())
         await tell(Reply(schedule_view.created(schedule, first), []))

@@ -80,6 +80,10 @@ class ScheduleTicks:
             schedule = await self.store.schedule(stalled.schedule_id)
             if schedule is None:
                 continue
+            if schedule.cancelled_at is not None:  # cancelled since: its firing is dropped
+                await self.store.finish_tick(stalled.schedule_id, stalled.fire_time)
+                log.info("a cancelled schedule's stalled firing is dropped", schedule_id=schedule.id)
+                continue
             tick = await self.store.claim_tick(Tick(stalled.schedule_id, stalled.fire_time, now),
                                                stale_before=now - self.retake_seconds)
             if tick is None:
