@@ -18,7 +18,7 @@ OTHER_MODEL = $(or $(OPENAI_BASE_URL),$(OPENAI_API_KEY),$(DAGBOT_LOCAL_MODEL),$(
 	'^\s*(export\s+)?(OPENAI_BASE_URL|OPENAI_API_KEY|DAGBOT_LOCAL_MODEL)=.' .env))
 LOCAL_MODEL = $(if $(OTHER_MODEL),,$(wildcard $(MODEL)))
 
-.PHONY: run test venv system browser model lint lock bench sandbox-image clean
+.PHONY: run test coverage venv system browser model lint lock bench sandbox-image clean
 
 # Installs are pinned: every library at the version and hashes requirements.lock records, then
 # dagbot itself on top without resolving anything again (update the pins with `make lock`).
@@ -60,6 +60,12 @@ test: venv system browser $(MODEL)
 	$(BIN)/python -m pytest -q -m serial $(ARGS); tests=$$?; \
 	wait $$mypy; typed=$$?; cat .mypy.log; rm -f .mypy.log; \
 	[ $$tests -eq 0 ] || [ $$tests -eq 5 ] || exit $$tests; exit $$typed  # 5: ARGS chose no serial test
+
+## coverage: the parallel part of the suite under coverage (statements of agent, bot, infra, sandbox;
+## the processes tests start are not counted): about a minute longer than make test's part
+coverage: venv system browser $(MODEL)
+	$(BIN)/python -m pytest -q -n $(WORKERS) --dist loadgroup -m 'not serial' --cov=agent --cov=bot \
+		--cov=infra --cov=sandbox --cov-report=term:skip-covered $(ARGS)
 
 ## lock: re-resolve requirements.lock from pyproject.toml's ranges (the newest releases they admit)
 lock: venv
