@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import weakref
 from collections.abc import Awaitable, Callable
 
 import structlog
@@ -41,31 +40,22 @@ from bot.inbound.alerts.pagerduty_desk import PagerDutyDesk
 from bot.inbound.alerts.payload import Notification
 from bot.inbound.alerts.request_template import alert_values, render_request
 from bot.inbound.alerts.routes import AlertRoute
-from bot.inbound.alerts.storm_queue import Start, StormQueue
+from bot.inbound.alerts.storm_queue import StormQueue
+from bot.inbound.alerts.thread_desk import ThreadDesk
 from bot.store import ThreadOwnership
 from bot.views import alert_view
-from bot.views.reply_view import Reply
 
 log = structlog.get_logger(__name__)
 
 
-class AlertDesk:
+class AlertDesk(ThreadDesk):
     def __init__(self, *, config: AlertHookConfig, threads: AlertGroupThreads, runs: AlertRuns,
                  storms: StormQueue, poster: SlackPoster, ownership: ThreadOwnership,
                  team: Callable[[], Awaitable[str]], clock: Callable[[], float] = time.time) -> None:
-        self.config = config
-        self.routes = config.routes
-        self.threads = threads
-        self.runs = runs
-        self.poster = poster
-        self.ownership = ownership
-        self.team = team
-        """The workspace's id (the bot's ``auth.test``): part of a thread's key."""
-        self.clock = clock
-        self.storms = storms
+        super().__init__(config=config, threads=threads, runs=runs, storms=storms, poster=poster,
+                         ownership=ownership, team=team, clock=clock)
         self.pagerduty: PagerDutyDesk | None = None
         """PagerDuty's incidents, in the same threads' store and storm queue (None: not taken)."""
-        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     def route_for(self, notification: Notification) -> AlertRoute | None:
         return self.routes.route_for(notification.common_labels)
@@ -77,7 +67,7 @@ class AlertDesk:
                      group_labels=notification.group_labels, alerts=len(notification.alerts))
             return Handled(Outcome.UNROUTED)
         group = group_id(notification.receiver, notification.group_key)
-        lock = self._locks.setdefault(group, asyncio.Lock())  # (lives while someone holds it)
+        lock = self._lock(group)
         async with lock:
             thread = await self.threads.alert_group(group)
             if notification.status == "resolved" and (thread is None or thread.root_ts is None):
@@ -157,22 +147,6 @@ class AlertDesk:
             return None
         return render_request(route.request, alert_values(notification), route.runbook)
 
-    async def _investigate(self, thread: ThreadRef, group: str, route: AlertRoute, request: str | None,
-                           key: str, *, fresh: bool) -> Outcome | None:
-        """Start the run of ``request`` in the thread, or queue it past the storm limit.
-        None: started; else what became of it."""
-        if request is None:
-            log.warning("storm limit 0: run not started", route=route.name, thread_id=thread.key)
-            await self._say(thread, alert_view.storm_limited(route.name))
-            return Outcome.LIMITED
-        start = await self.storms.investigate(thread, group, route.name, request, key, fresh=fresh)
-        return {Start.STARTED: None, Start.QUEUED: Outcome.QUEUED}.get(start, Outcome.RUN_NOT_STARTED)
-
-    async def _say(self, thread: ThreadRef, reply: Reply) -> None:
-        posted = await self.poster.send(thread.channel, reply.text, reply.blocks, thread_ts=thread.root_ts)
-        if posted.ts is None:
-            log.warning("Slack refused a message in an alert group's thread", thread_id=thread.key,
-                        error=posted.error)
 
 
 def alert_desk(hook: AlertHook | None, *, runs: AlertRuns, poster: SlackPoster, store: ThreadOwnership,

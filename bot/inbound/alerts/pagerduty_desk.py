@@ -21,26 +21,18 @@ has no thread for, other than its trigger, is left alone.
 from __future__ import annotations
 
 import asyncio
-import time
-import weakref
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 import structlog
 
-from bot.ground.poster import SlackPoster
 from bot.ground.threads import ThreadRef
-from bot.inbound.alerts.alert_runs import AlertRuns
-from bot.inbound.alerts.group_threads import AlertGroupState, AlertGroupThread, AlertGroupThreads
-from bot.inbound.alerts.hook_config import AlertHookConfig
+from bot.inbound.alerts.group_threads import AlertGroupState, AlertGroupThread
 from bot.inbound.alerts.outcome import Handled, Outcome, run_key
 from bot.inbound.alerts.pagerduty import IncidentEvent, incident_labels
 from bot.inbound.alerts.request_template import one_line, render_request
 from bot.inbound.alerts.routes import AlertRoute
-from bot.inbound.alerts.storm_queue import Start, StormQueue
-from bot.store import ThreadOwnership
+from bot.inbound.alerts.thread_desk import ThreadDesk
 from bot.views import alert_view
-from bot.views.reply_view import Reply
 
 log = structlog.get_logger(__name__)
 
@@ -49,25 +41,12 @@ STARTS = frozenset({"incident.triggered", "incident.reopened"})
 RESOLVES = "incident.resolved"
 
 
-class PagerDutyDesk:
-    def __init__(self, *, config: AlertHookConfig, threads: AlertGroupThreads, runs: AlertRuns,
-                 storms: StormQueue, poster: SlackPoster, ownership: ThreadOwnership,
-                 team: Callable[[], Awaitable[str]], clock: Callable[[], float] = time.time) -> None:
-        self.config = config
-        self.routes = config.routes
-        self.threads = threads
-        self.runs = runs
-        self.storms = storms
-        self.poster = poster
-        self.ownership = ownership
-        self.team = team
-        self.clock = clock
-        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+class PagerDutyDesk(ThreadDesk):
 
     async def handle(self, event: IncidentEvent) -> Handled:
         labels = incident_labels(event.incident)
         group = event.group
-        lock = self._locks.setdefault(group, asyncio.Lock())  # (lives while someone holds it)
+        lock = self._lock(group)
         async with lock:
             thread = await self.threads.alert_group(group)
             route = self.routes.named(thread.route) if thread is not None else self.routes.route_for(labels)
@@ -157,19 +136,6 @@ class PagerDutyDesk:
         return render_request(route.request, {key: one_line(value) for key, value in labels.items()},
                               route.runbook)
 
-    async def _investigate(self, thread: ThreadRef, group: str, route: AlertRoute, request: str | None,
-                           key: str, *, fresh: bool) -> Outcome | None:
-        if request is None:
-            await self._say(thread, alert_view.storm_limited(route.name))
-            return Outcome.LIMITED
-        start = await self.storms.investigate(thread, group, route.name, request, key, fresh=fresh)
-        return {Start.STARTED: None, Start.QUEUED: Outcome.QUEUED}.get(start, Outcome.RUN_NOT_STARTED)
-
-    async def _say(self, thread: ThreadRef, reply: Reply) -> None:
-        posted = await self.poster.send(thread.channel, reply.text, reply.blocks, thread_ts=thread.root_ts)
-        if posted.ts is None:
-            log.warning("Slack refused a message in a PagerDuty incident's thread", thread_id=thread.key,
-                        error=posted.error)
 
 
 SEEN_AT = "occurred_at:"
