@@ -356,8 +356,10 @@ _AGGREGATE = re.compile(r"\b(?:count|sum|avg|min|max)\s*\(|\bgroup\s+by\b", re.I
 
 
 def _database_computes(plans: list[dict[str, Any]]) -> bool:
-    """A query that counts, sums or groups: the database computes, as a package would."""
-    return any(n.get("tool") == "sql_query" and _AGGREGATE.search(str((n.get("args") or {}).get("sql", "")))
+    """A query that counts, sums or groups (sql_query over the database, query_file over a
+    file): the database computes, as a package would."""
+    return any(n.get("tool") in {"sql_query", "query_file"}
+               and _AGGREGATE.search(str((n.get("args") or {}).get("sql", "")))
                for plan in plans for n in plan.get("nodes", []))
 
 

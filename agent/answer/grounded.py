@@ -33,7 +33,7 @@ _STATUS_LINE = re.compile(
     r"[ \t]*(?::|—|–|->|→)[ \t]*(?P<status>done|succeeded|completed|failed|rejected|skipped)\b"
     r"(?P<rest>[^\n]*)", re.M | re.I)
 _QUOTED_BODY = re.compile(r'"(?:content|text|body)"\s*:\s*"((?:[^"\\]|\\.){8,})"')
-_NUMBER = re.compile(r"(?<![\w.$/:#-])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(%?)(?![\w/:-]|\.\d)")
+_NUMBER = re.compile(r"(?<![\w./:#-])(?<!\d,)(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(%?)(?![\w/:-]|\.\d)")
 _SPACES = re.compile(r"\s+")
 _FENCED = re.compile(r"```.*?(?:```|$)", re.S)
 

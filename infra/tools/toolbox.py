@@ -8,6 +8,7 @@ from agent.tools.files import FileToolConfig
 from agent.tools.http_policy import HttpToolConfig
 from agent.tools.registry import ToolRegistry
 from infra.settings import Settings, split_hosts
+from infra.tools.file_query import FileQueryConfig, register_file_query
 from infra.tools.sql_tools import SqlToolConfig, register_sql_tools
 
 
@@ -26,6 +27,8 @@ def build_registry(settings: Settings) -> ToolRegistry:
         files=FileToolConfig(workspace=settings.workspace) if settings.workspace else None,
         smtp=smtp,
     ))
+    if settings.workspace:
+        register_file_query(registry, FileQueryConfig(workspace=settings.workspace))
     if settings.sql_url:
         register_sql_tools(registry, SqlToolConfig(url=settings.sql_url))
     registry.load_modules(settings.tool_modules())

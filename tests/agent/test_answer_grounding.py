@@ -107,3 +107,10 @@ def test_dagbots_own_reply_names_the_changes_made() -> None:
     reply = facts_reply(plan, {"save": {"status": "done", "output": {"path": "out.txt", "bytes_written": 1}}},
                         {"write_file"})
     assert reply.endswith("Changed: `save`.")
+
+
+def test_an_amount_of_money_is_checked_whole() -> None:
+    summed = {"total": {"status": "done", "output": {"columns": ["total"], "rows": [[60425.0]], "truncated": False}}}
+    assert kinds("The total is $60,425.00.", summed) == []  # a currency sign and cents: the same value
+    assert kinds("The total is $61,425.00.", summed) == ["value"]  # checked whole, not from the comma on
+    assert kinds("The total is 60,425 (425 of it in November).", summed) == ["value"]

@@ -83,6 +83,11 @@ def test_raw_answers_and_computation_left_to_the_model_are_caught(tmp_path: Path
         {"id": "n", "tool": "sql_query", "args": {"sql": "SELECT COUNT(*) FROM log_lines WHERE level = 'ERROR'"}}]}])
     verdict = judge(COUNT_ERRORS, counted, targets(tmp_path / "c"), RED)
     assert "rule: computation left to the model instead of a package" not in verdict.problems  # the database counted
+    queried = Observed(answers=["There are 7 ERROR lines."], plans=[{"nodes": [
+        {"id": "n", "tool": "query_file",
+         "args": {"path": "logs/app.log", "sql": "SELECT count(*) FROM data WHERE line LIKE '%ERROR%'"}}]}])
+    verdict = judge(COUNT_ERRORS, queried, targets(tmp_path / "d"), RED)
+    assert "rule: computation left to the model instead of a package" not in verdict.problems  # DuckDB counted
 
 
 def test_the_cases_cover_every_kind_and_a_run_meets_each_kind_early() -> None:
