@@ -4,6 +4,8 @@
     python -m bench.quality --base-url URL --model NAME   # any OpenAI-compatible server
     python -m bench.quality --quick                       # a subset (bench/quality_cases.py)
     python -m bench.quality --set holdout                 # the holdout set (bench/quality_holdout.py)
+    python -m bench.quality --mcp                         # with three MCP servers' tools connected
+                                                          # and the MCP cases (bench/quality_mcp_mode.py)
 
 Each request (bench/quality_cases.py; ``--set holdout``: bench/quality_holdout.py, requests never
 used to choose a fix, on files of their own) runs through the real engine, validation, sandbox and
@@ -32,10 +34,10 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from langchain_core.callbacks import AsyncCallbackHandler
 from langchain_core.outputs import LLMResult
@@ -55,9 +57,13 @@ from infra.tools.sandbox_setup import package_runner
 from infra.tools.toolbox import build_registry
 from infra.wiring import Services, engine_settings, open_services
 
+if TYPE_CHECKING:
+    from bench.quality_mcp_mode import McpMode
+
 TURN_SECONDS = 900.0
 """Longest one request may take before it counts as failed (a small model on two cores is slow)."""
 USER = "U0BENCH"
+Judging = Callable[[Case, Observed, Targets, frozenset[str]], Verdict]
 
 
 class CaseSet(NamedTuple):
@@ -167,7 +173,7 @@ async def _run_turn(svc: Services, thread: str, request: str, case: Case, seen: 
 
 
 async def run_case(svc: Services, targets: Targets, root: Path, case: Case, meter: ModelMeter,
-                   red: frozenset[str]) -> Row:
+                   red: frozenset[str], judging: Judging = judge) -> Row:
     targets.reset(root)
     seen = Observed()
     thread = f"quality:{case.name}:{uuid.uuid4().hex[:8]}"
@@ -175,7 +181,7 @@ async def run_case(svc: Services, targets: Targets, root: Path, case: Case, mete
     run_ids = [await run_turn(svc, thread, turn.replace("{site}", targets.site), case, seen)
                for turn in case.turns]
     seen.outputs = await thread_outputs(svc, thread, run_ids)
-    verdict: Verdict = judge(case, seen, targets, red)
+    verdict: Verdict = judging(case, seen, targets, red)
     return Row(case.name, case.kind.value, verdict.success, verdict.first_plan_valid, verdict.plan_valid,
                verdict.rules_kept, verdict.false_claim, verdict.raw_answer, verdict.invented_values,
                meter.calls - calls, meter.tokens - tokens, round(time.monotonic() - started, 1),
@@ -200,15 +206,18 @@ async def thread_outputs(svc: Services, thread: str, run_ids: list[str]) -> list
 
 @contextlib.asynccontextmanager
 async def bench_services(root: Path, targets: Targets, llm: ChatOpenAIWithRole,
-                         plan_output: PlanOutput) -> AsyncIterator[Services]:
+                         plan_output: PlanOutput, mcp_config: Path | None = None) -> AsyncIterator[Services]:
+    """``mcp_config``: a DAGBOT_MCP_CONFIG file whose servers dagbot connects, their tools joining
+    the registry (``--mcp``)."""
     settings = Settings(
         database_url=f"sqlite:///{root / 'dagbot.sqlite'}", workspace=targets.workspace,
         sql_url=f"sqlite:///{targets.database}", smtp_host="127.0.0.1", smtp_port=targets.mail.port,
         smtp_from="dagbot@localhost", http_allow_hosts="127.0.0.1",
-        prompt_chars=int(os.environ.get("DAGBOT_PROMPT_CHARS", "20000")),
+        prompt_chars=int(os.environ.get("DAGBOT_PROMPT_CHARS", "20000")), mcp_config=mcp_config,
     )
     engine = dataclasses.replace(engine_settings(settings), plan_output=plan_output)
-    async with open_services(settings, llm=llm, registry=build_registry(settings),
+    registry = None if mcp_config else build_registry(settings)  # (None: open_services connects the servers)
+    async with open_services(settings, llm=llm, registry=registry,
                              packages=package_runner(settings, llm), engine_config=engine) as svc:
         yield svc
 
@@ -269,7 +278,7 @@ def figures(rows: list[Row], model: str, set_name: str = "tuning") -> dict[str, 
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     chosen_set = SETS[args.set]
-    chosen = [c for c in chosen_set.cases
+    chosen = [c for c in chosen_set.cases + mcp_cases(args)
               if (not args.quick or c.quick) and re.search(args.only or "", c.name)]
     cases = interleaved(chosen)
     meter = ModelMeter()
@@ -282,16 +291,20 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         llm = chat_model(base_url, model, os.environ.get("OPENAI_API_KEY", ""), meter, args.max_tokens)
         root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="dagbot-quality-")))
         targets = await stack.enter_async_context(open_targets(root, chosen_set.files))
+        mcp = mcp_mode(args, root, llm, meter)
         plan_output: PlanOutput = args.plan_output or "json_schema"
         if args.base_url and not args.plan_output:  # as dagbot does with a server it did not start
             probed = await probe_plan_output(llm)
             plan_output = probed.mode
             print(f"plan output: {probed.mode} ({probed.why})", file=sys.stderr, flush=True)
-        svc = await stack.enter_async_context(bench_services(root, targets, llm, plan_output))
+        svc = await stack.enter_async_context(
+            bench_services(root, targets, llm, plan_output, mcp.config if mcp else None))
+        if mcp:
+            mcp.connected(svc.registry)
         red = frozenset(spec.name for spec in svc.registry if spec.risk is Risk.RED)
         rows: list[Row] = []
         for case in cases:
-            row = await run_case(svc, targets, root, case, meter, red)
+            row = await run_case(svc, targets, root, case, meter, red, mcp.judge if mcp else judge)
             rows.append(row)
             print(f"{'✔' if row.success else '✘'} {row.case} ({row.seconds:.0f} s) "
                   f"{'; '.join(row.problems)[:200]}", file=sys.stderr, flush=True)
@@ -299,8 +312,34 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 append_detail(Path(args.details), row)
     print(table(rows, args.set))
     result = figures(rows, model, args.set)
+    if mcp:
+        print("\n".join(["needed tools not shown on the first planner call:", *mcp.misses()]))
+        result.update(mcp.figures())
     print(json.dumps(result))
     return result
+
+
+def mcp_cases(args: argparse.Namespace) -> tuple[Case, ...]:
+    """``--mcp``'s own cases: the tuning set's only (the holdout set's requests run with the
+    MCP tools as distractors)."""
+    if not args.mcp or args.set != "tuning":
+        return ()
+    from bench.quality_mcp import CASES as MCP_CASES
+
+    return MCP_CASES
+
+
+def mcp_mode(args: argparse.Namespace, root: Path, llm: ChatOpenAIWithRole, meter: ModelMeter
+             ) -> McpMode | None:
+    """``--mcp``: the servers' config under ``root``; the model's calls also show the planner's
+    prompts to the mode."""
+    if not args.mcp:
+        return None
+    from bench.quality_mcp_mode import McpMode
+
+    mode = McpMode(root)
+    llm.callbacks = [meter, mode.prompts]
+    return mode
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
@@ -317,6 +356,10 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                         help="the requests: tuning (bench/quality_cases.py, the default) or holdout "
                              "(bench/quality_holdout.py: never used to choose a fix)")
     parser.add_argument("--quick", action="store_true", help="only the subset marked quick")
+    parser.add_argument("--mcp", action="store_true",
+                        help="connect three MCP servers (33 tools) and add the MCP cases to the tuning "
+                             "set; adds needed_tool_shown_rate, tools_registered and tools_shown "
+                             "(bench/quality_mcp_mode.py)")
     parser.add_argument("--only", default="", help="only requests whose name matches this regex")
     parser.add_argument("--max-tokens", type=int, default=1024, help="cap on each reply's tokens")
     parser.add_argument("--details", default="",
