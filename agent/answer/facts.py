@@ -64,6 +64,8 @@ def _shown(value: Any) -> str:
         text = next((value[key] for key in TEXT_KEYS if isinstance(value.get(key), str)), None)
         if text is not None:
             return _block(text)
+        if isinstance(value.get("columns"), list) and isinstance(value.get("rows"), list):
+            return _table(value["columns"], value["rows"], bool(value.get("truncated")))
         fields = [f"{key}: {_plain(item)}" for key, item in value.items()
                   if not isinstance(item, Mapping | list)]
         lists = [f"{key}: {_items(item)}" for key, item in value.items() if isinstance(item, list)]
@@ -73,6 +75,18 @@ def _shown(value: Any) -> str:
     if isinstance(value, str) and "\n" in value.strip():
         return _block(value)
     return " — " + _plain(value)
+
+
+def _table(columns: list[Any], rows: list[Any], truncated: bool) -> str:
+    """A query's rows (sql_query, query_file), each as its columns' values: ``total: 60425``."""
+    if not rows:
+        return " — no rows"
+    shown = ["; ".join(f"{_plain(name)}: {_plain(cell)}" for name, cell in zip(columns, row, strict=False))
+             if isinstance(row, list) else _plain(row) for row in rows[:_ITEMS]]
+    more = max(len(rows) - _ITEMS, 0)
+    tail = f" (and {more} more)" if more else ""
+    tail += " (more matched than were returned)" if truncated else ""
+    return " — " + _clip(" | ".join(shown), _TEXT_CHARS) + tail
 
 
 def _block(text: str) -> str:

@@ -114,3 +114,15 @@ def test_an_amount_of_money_is_checked_whole() -> None:
     assert kinds("The total is $60,425.00.", summed) == []  # a currency sign and cents: the same value
     assert kinds("The total is $61,425.00.", summed) == ["value"]  # checked whole, not from the comma on
     assert kinds("The total is 60,425 (425 of it in November).", summed) == ["value"]
+
+
+def test_dagbots_own_reply_shows_a_querys_rows_as_values_not_lists() -> None:
+    plan = {"nodes": [{"id": "by_region", "tool": "query_file", "args": {"path": "data/orders.csv", "sql": "…"}}]}
+    rows = [["east", 160.5], ["west", 80], ["north", 9.5], ["south", 1], ["mid", 2], ["far", 3]]
+    out = {"path": "data/orders.csv", "columns": ["region", "total"], "rows": rows, "truncated": True}
+    reply = facts_reply(plan, {"by_region": {"status": "done", "output": out}}, set())
+    assert "• `by_region` (query_file data/orders.csv): done — region: east; total: 160.5 | region: west" in reply
+    assert "(and 1 more) (more matched than were returned)" in reply and "far" not in reply
+    assert "[" not in reply  # never a list as JSON
+    empty = {"path": "d.csv", "columns": ["n"], "rows": [], "truncated": False}
+    assert "done — no rows" in facts_reply(plan, {"by_region": {"status": "done", "output": empty}}, set())
