@@ -347,9 +347,10 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     if stated:  # the answer states what no result holds: compute the value, or say what ran
         log.info("the joiner's answer states what no result holds", why=[s.why for s in stated])
         if all(s.kind == "value" for s in stated) and replans_left > 0 and not rejected:
-            feedback = (f"The answer was not sent: {stated[0].why}. Plan a package node that computes "
-                        "it from the results (read what holds it first, if no result does), and refer "
-                        "to that node's result in the answer.")
+            how = ("a query_file node over the file that holds it, or a package node over the results"
+                   if "query_file" in ctx.registry else "a package node that computes it from the results")
+            feedback = (f"The answer was not sent: {stated[0].why}. Plan {how} (read what holds it "
+                        "first, if no result does), and refer to that node's result in the answer.")
         else:
             answer = facts_reply(state.get("plan") or {}, results, red, why=stated[0].why)
     if feedback is not None:
