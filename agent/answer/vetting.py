@@ -1,14 +1,16 @@
 """What the joiner's model wrote, vetted before it is posted as the answer.
 
 - ``${…}`` references to results are filled in (:func:`filled`);
-- a tool call written out as the answer, or a reference left unfilled, is no answer for a
-  person (:func:`unreadable`): the joiner replans to make that call, or gives the results;
+- a tool call written out as the answer, a reference left unfilled, or the results pasted as
+  the prompt lists them (raw JSON) is no answer for a person (:func:`unreadable`): the joiner
+  replans to make that call, or dagbot gives the results in its own words;
 - a claim of a change no red node made gets a note (:func:`unclaimed`, :mod:`agent.answer.change_claims`).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Collection, Mapping
 from typing import Any
 
@@ -40,7 +42,15 @@ def unreadable(answer: str, results: Mapping[str, Mapping[str, Any]]) -> str | N
     if any(match.group(1) in results for match in REFERENCE.finditer(answer)) or malformed_reference_ids(
             answer, results):
         return "it holds a ${…} reference to a result instead of the value"
+    if any(match.group(1) in results for match in _COPIED_RESULT.finditer(answer)):
+        return "it copies the results as the prompt lists them (a result's JSON) instead of saying them"
     return None
+
+
+_COPIED_RESULT = re.compile(r"^[ \t]*[-*•]?[ \t]*`?([A-Za-z][A-Za-z0-9_]*)`?:[ \t]*done[ \t]*(?:→|->)[ \t]*[{\[]",
+                            re.M)
+"""A line of the results as the joiner's prompt lists them (``- email: done → {"sent_to": …``),
+written out as the answer: a small model pasted them, raw JSON, for a person to read."""
 
 
 def unclaimed(answer: str, state: AgentState, red_tools: Collection[str]) -> str:

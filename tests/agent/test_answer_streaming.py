@@ -79,6 +79,15 @@ async def test_an_empty_reply_falls_back_to_the_results() -> None:
         assert answer.startswith(FACTS_INTRO) and "value of a" in answer
 
 
+async def test_the_results_pasted_as_the_prompt_lists_them_are_said_by_dagbot_instead() -> None:
+    pasted = '- a: done → {"key": "a", "value": "value of a"}'  # a small model's "answer"
+    async with harness(MEMORY, [ONE, finish(pasted)]) as h:
+        await h.engine.ask("j6", "look up a")
+        answer = (await h.next_event(AnswerReady)).answer
+        assert answer.startswith(FACTS_INTRO) and "value of a" in answer
+        assert "→ {" not in answer  # never the raw JSON
+
+
 # --------------------------------------------------------------- over HTTP
 
 

@@ -135,6 +135,14 @@ def test_a_joiner_answer_with_a_reference_left_in_it_is_not_posted() -> None:
     assert unreadable("Set ${HOME} and ${other.x}; nothing found.", results) is None  # names no result
 
 
+def test_the_results_pasted_as_listed_are_no_answer_but_a_line_in_words_is() -> None:
+    results = {"email": {"status": "done", "output": {"sent_to": ["team@example.com"]}}}
+    assert "copies the results" in str(unreadable('- email: done → {"sent_to": ["team@example.com"]}', results))
+    assert "copies the results" in str(unreadable('* `email`: done -> [1, 2]', results))
+    assert unreadable("- email: done → sent to team@example.com", results) is None  # in words
+    assert unreadable('- other: done → {"x": 1}', results) is None  # names no step of this run
+
+
 FAILED_P99 = {"status": "failed", "error": "Traceback (most recent call last):\n  ...\nModuleNotFoundError: No module named 'numpy'"}
 
 
