@@ -47,8 +47,8 @@ def unreadable(answer: str, results: Mapping[str, Mapping[str, Any]]) -> str | N
     return None
 
 
-_COPIED_RESULT = re.compile(r"^[ \t]*[-*•]?[ \t]*`?([A-Za-z][A-Za-z0-9_]*)`?:[ \t]*done[ \t]*(?:→|->)[ \t]*[{\[]",
-                            re.M)
+_COPIED_RESULT = re.compile(
+    r"^[ \t]*[-*•]?[ \t]*`?([A-Za-z][A-Za-z0-9_]*)`?:[ \t]*done[ \t]*(?:→|->)[ \t]*[{\[]", re.M)
 """A line of the results as the joiner's prompt lists them (``- email: done → {"sent_to": …``),
 written out as the answer: a small model pasted them, raw JSON, for a person to read."""
 
