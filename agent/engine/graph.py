@@ -33,7 +33,12 @@ from agent.answer.grounded import false_statements
 from agent.answer.stream import join_reply
 from agent.answer.template import invented_values, templated_answer
 from agent.answer.vetting import CALLED, filled, unclaimed, unreadable
-from agent.engine.refusals import cannot_reply, only_beyond_tools, without_unasked_changes
+from agent.engine.refusals import (
+    cannot_reply,
+    only_beyond_tools,
+    only_for_the_impossible,
+    without_unasked_changes,
+)
 from agent.engine.replans import nothing_new
 from agent.errors import PlanError
 from agent.events import (
@@ -145,7 +150,8 @@ async def validate(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         plan, mends = await _validated(state, runtime)
     except PlanError as exc:
         last_round = state.get("repairs", 0) >= 1 or only_beyond_tools(state.get("draft"))
-        beyond = last_round and cannot_reply(exc.problems, ctx.registry.names(Risk.RED))
+        beyond = (last_round and cannot_reply(exc.problems, ctx.registry.names(Risk.RED))) or \
+            only_for_the_impossible(state.get("draft"), exc.problems, state["request"], ctx.registry)
         if not beyond:
             if state.get("repairs", 0) >= 1 and state.get("results"):
                 return await _replan_refused(state, runtime, exc)

@@ -10,6 +10,8 @@ from langchain_core.tools import StructuredTool
 from pydantic import BaseModel
 
 from agent.engine.engine import Submission
+from agent.engine.refusals import only_for_the_impossible
+from agent.errors import PlanProblem
 from agent.events import AnswerReady, AwaitingApproval, PlanRepairing
 from agent.plan.asked_changes import cannot_do_reply, done_by_no_tool, unasked_changes
 from agent.plan.format import Plan, PlanNode
@@ -110,6 +112,49 @@ async def test_the_wrong_red_tool_for_what_a_tool_does_goes_to_the_repair_round(
     written = {"nodes": [{"id": "note", "tool": "write_file", "args": {"path": "note.txt", "content": "hi"}}]}
     async with harness(MEMORY, [posted, written, finish("Wrote note.txt.")]) as h:
         with_file_tools(h)
+        assert await h.engine.submit("t1", "Write 'hi' to note.txt") is Submission.STARTED
+        await h.next_event(AwaitingApproval, node_id="note")
+        kinds = [type(e).__name__ for e in h.drain()]
+    assert PlanRepairing.__name__ in kinds
+
+
+class WriteArgs(BaseModel):
+    path: str
+    content: str
+
+
+async def test_a_stand_in_whose_arguments_do_not_fit_is_still_i_cant_not_the_plans_faults() -> None:
+    async def write(path: str, content: str) -> dict[str, Any]:
+        return {"path": path}
+    strict = StructuredTool.from_function(coroutine=write, name="write_file", description="Write a file.",
+                                          args_schema=WriteArgs)
+    no_content = {"nodes": [{"id": "delete", "write_file": {"path": "logs/app.log"}}]}  # as the 1.5B model drafted it
+    async with harness(MEMORY, [no_content]) as h:
+        tools = h.services.registry
+        for name in tools.names(Risk.RED):  # every red tool declares what it does: it is certain
+            tools.remove(name)
+        tools.add(strict, Risk.RED, effects={"write"})
+        assert await h.engine.submit("t1", "Delete logs/app.log") is Submission.STARTED
+        answer, kinds = await ended(h)
+    assert answer.startswith("I can't do that: none of my tools can delete.")
+    assert PlanRepairing.__name__ not in kinds and AwaitingApproval.__name__ not in kinds
+    assert len(h.llm.calls) == 1
+    legacy = ToolRegistry()
+    legacy.add(strict, Risk.RED, effects={"write"})
+    legacy.add(tool("legacy"), Risk.RED)  # declares nothing: it might delete, so nothing is certain
+    assert only_for_the_impossible(no_content, [PlanProblem("delete", "args", "content: Field required")],
+                                   "Delete logs/app.log", legacy) is None
+
+
+async def test_faulty_arguments_of_a_change_that_is_asked_for_still_go_to_the_repair_round() -> None:
+    async def write(path: str, content: str) -> dict[str, Any]:
+        return {"path": path}
+    strict = StructuredTool.from_function(coroutine=write, name="write_file", description="Write a file.",
+                                          args_schema=WriteArgs)
+    no_content = {"nodes": [{"id": "note", "write_file": {"path": "note.txt"}}]}
+    written = {"nodes": [{"id": "note", "write_file": {"path": "note.txt", "content": "hi"}}]}
+    async with harness(MEMORY, [no_content, written]) as h:
+        h.services.registry.add(strict, Risk.RED, effects={"write"})
         assert await h.engine.submit("t1", "Write 'hi' to note.txt") is Submission.STARTED
         await h.next_event(AwaitingApproval, node_id="note")
         kinds = [type(e).__name__ for e in h.drain()]
