@@ -10,7 +10,7 @@ import structlog
 
 from agent.errors import PlanError, PlanProblem
 from agent.plan.asked_changes import cannot_do_reply, done_by_no_tool
-from agent.plan.format import Plan, canonical_node
+from agent.plan.format import Plan
 from agent.plan.grounding import without_nodes
 from agent.plan.package_code import acts_only_beyond_tools
 from agent.tools.effects import asked_effects
@@ -71,23 +71,17 @@ def without_unasked_changes(plan: Plan, unasked: list[PlanProblem], request: str
     return kept
 
 
-def only_for_the_impossible(draft: Any, problems: list[PlanProblem], request: str,
-                            registry: ToolRegistry) -> str | None:
-    """The plain "I can't" for a draft refused only for its red nodes, when the request asks only
-    for what no tool does: those nodes stand in for the missing tool, so mending their arguments
-    cannot give what was asked (bench.quality delete-log: "Delete logs/app.log" drafted as a
-    ``write_file`` with no content, twice, ended with the plan's faults instead of "I can't")."""
+def only_for_the_impossible(problems: list[PlanProblem], request: str, registry: ToolRegistry) -> str | None:
+    """The plain "I can't" for a draft refused when the request asks only for what no tool does
+    (every red tool declaring what it does, so that this is certain): no repair of the draft can
+    give what was asked, and the plan's faults would be no answer (bench.quality delete-log:
+    "Delete logs/app.log" drafted as a ``write_file`` with no content; restart-service: an
+    ``sql_execute`` standing in for the restart, then a package reading its own output)."""
     if any(registry.effects_of(name) is None for name in registry.names(Risk.RED)):
         return None  # a red tool that declares nothing might do it: not certain
     missing = done_by_no_tool(request, registry)
     if not missing or not asked_effects(request) <= missing:
         return None
-    nodes = draft.get("nodes") if isinstance(draft, dict) else None
-    red = {str(node.get("id")) for node in map(canonical_node, nodes if isinstance(nodes, list) else [])
-           if isinstance(node, dict) and isinstance(node.get("tool"), str) and node["tool"] in registry
-           and registry.risk_of(node["tool"]) is Risk.RED}
-    if not red or not problems or not all(p.node in red for p in problems):
-        return None
-    log.info("the request asks only for what no tool does; its red nodes stood in",
+    log.info("the request asks only for what no tool does; the draft's faults are not the answer",
              problems=[str(p) for p in problems])
     return cannot_do_reply(missing, registry)

@@ -142,7 +142,7 @@ async def test_a_stand_in_whose_arguments_do_not_fit_is_still_i_cant_not_the_pla
     legacy = ToolRegistry()
     legacy.add(strict, Risk.RED, effects={"write"})
     legacy.add(tool("legacy"), Risk.RED)  # declares nothing: it might delete, so nothing is certain
-    assert only_for_the_impossible(no_content, [PlanProblem("delete", "args", "content: Field required")],
+    assert only_for_the_impossible([PlanProblem("delete", "args", "content: Field required")],
                                    "Delete logs/app.log", legacy) is None
 
 
@@ -159,3 +159,19 @@ async def test_faulty_arguments_of_a_change_that_is_asked_for_still_go_to_the_re
         await h.next_event(AwaitingApproval, node_id="note")
         kinds = [type(e).__name__ for e in h.drain()]
     assert PlanRepairing.__name__ in kinds
+
+
+async def test_a_draft_gone_wrong_for_a_restart_no_tool_does_is_i_cant_too() -> None:
+    # as the 1.5B model drafted "Restart the checkout service": an SQL write standing in, and a
+    # package reading what it never had
+    self_read = {"nodes": [{"id": "restart", "package": {"goal": "restart service",
+                                                         "code": "result = inputs['restart']['status']"}}]}
+    async with harness(MEMORY, [self_read]) as h:
+        tools = h.services.registry
+        for name in tools.names(Risk.RED):
+            tools.remove(name)
+        tools.add(tool("sql_execute"), Risk.RED, effects={"record", "delete", "write"})
+        assert await h.engine.submit("t1", "Restart the checkout service") is Submission.STARTED
+        answer, kinds = await ended(h)
+    assert answer.startswith("I can't do that: none of my tools can restart services.")
+    assert "`sql_execute`" in answer and PlanRepairing.__name__ not in kinds
