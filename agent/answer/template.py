@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from agent.execution.storable import storable
-from agent.plan.references import REFERENCE, UnresolvedReference, malformed_reference_ids, resolve
+from agent.plan.references import REFERENCE, UnresolvedReference, malformed_reference_ids, path_parts, resolve
 
 
 def templated_answer(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]]) -> str | None:
@@ -93,9 +93,11 @@ def _no_value(placeholder: str, results: Mapping[str, Mapping[str, Any]]) -> str
         return f"`{node_id}` {result.get('status', 'did not run')}{_last_line(result.get('error'))}"
     try:
         if resolve(placeholder if match else "${" + node_id + "}", {node_id: result["output"]}) is None:
-            return f"{placeholder} is null: `{node_id}` computed nothing"
-    except UnresolvedReference as exc:
-        return str(exc)
+            return f"`{node_id}` computed nothing"
+    except UnresolvedReference:
+        # (said for a person too: "I could not complete that: …", never a ${…} of the plan's)
+        path = ".".join(path_parts(match.group(2) or "")) if match else ""
+        return f"`{node_id}` has no {path} in its result" if path else f"`{node_id}` has nothing for it"
     return None
 
 
