@@ -42,15 +42,15 @@ def unreadable(answer: str, results: Mapping[str, Mapping[str, Any]]) -> str | N
     if any(match.group(1) in results for match in REFERENCE.finditer(answer)) or malformed_reference_ids(
             answer, results):
         return "it holds a ${…} reference to a result instead of the value"
-    if any(match.group(1) in results for match in _COPIED_RESULT.finditer(answer)):
+    if _COPIED_RESULT.search(answer):
         return "it copies the results as the prompt lists them (a result's JSON) instead of saying them"
     return None
 
 
-_COPIED_RESULT = re.compile(
-    r"^[ \t]*[-*•]?[ \t]*`?([A-Za-z][A-Za-z0-9_]*)`?:[ \t]*done[ \t]*(?:→|->)[ \t]*[{\[]", re.M)
+_COPIED_RESULT = re.compile(r"^[ \t]*[-*•]?[ \t]*[^\n:→]{1,80}:[ \t]*done[ \t]*(?:→|->)[ \t]*[{\[]", re.M)
 """A line of the results as the joiner's prompt lists them (``- email: done → {"sent_to": …``),
-written out as the answer: a small model pasted them, raw JSON, for a person to read."""
+written out as the answer: a small model pasted them, raw JSON, for a person to read, under the
+node's id or under words of its own (``- secondary on call: done → {"matches": []…``)."""
 
 
 def unclaimed(answer: str, state: AgentState, red_tools: Collection[str]) -> str:

@@ -140,7 +140,9 @@ def test_the_results_pasted_as_listed_are_no_answer_but_a_line_in_words_is() -> 
     assert "copies the results" in str(unreadable('- email: done → {"sent_to": ["team@example.com"]}', results))
     assert "copies the results" in str(unreadable('* `email`: done -> [1, 2]', results))
     assert unreadable("- email: done → sent to team@example.com", results) is None  # in words
-    assert unreadable('- other: done → {"x": 1}', results) is None  # names no step of this run
+    pasted = '- secondary on call: done → {"matches": [], "truncated": false}'  # a label of its own
+    assert "copies the results" in str(unreadable(pasted, results))
+    assert unreadable("Saved: done → see reports/x.md", results) is None
 
 
 FAILED_P99 = {"status": "failed", "error": "Traceback (most recent call last):\n  ...\nModuleNotFoundError: No module named 'numpy'"}
