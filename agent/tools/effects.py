@@ -26,8 +26,9 @@ EFFECT_WORDS: dict[str, tuple[str, ...]] = {
 }
 """Each effect, and the verbs (and their -s, -d/-ed, -ing forms) that ask for it."""
 EFFECT_NAMES = {"write": "write files", "send": "send mail", "post": "post to web services",
-                "record": "record rows", "delete": "delete", "restart": "restart services",
-                "deploy": "deploy or roll back", "move": "move or rename files", "stop": "stop processes"}
+                "record": "record rows", "delete": "delete", "delete rows": "delete rows",
+                "restart": "restart services", "deploy": "deploy or roll back",
+                "move": "move or rename files", "stop": "stop processes"}
 """What doing each effect is called, for the reply that says no tool does it."""
 
 _ASKING = {effect: re.compile(r"\b(?:" + "|".join(
@@ -37,7 +38,16 @@ _QUOTED = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"|`[^`\n]*`")
 """Quoted text is what to write, not what to do ("write 'deploy done' to notes.txt")."""
 
 
+_ROWS = re.compile(r"\b(?:rows?|records?|entries|table|database|db)\b", re.I)
+"""Words that make a deletion one of a database's rows ("delete the failed rows from deploys"),
+which a database tool declares ("delete rows"), not of a file or a thing ("delete logs/app.log")."""
+
+
 def asked_effects(request: str) -> frozenset[str]:
-    """The effects ``request`` asks for by its verbs (quoted text left out)."""
+    """The effects ``request`` asks for by its verbs (quoted text left out); a deletion that
+    speaks of rows, records or a table is "delete rows"."""
     text = _QUOTED.sub(" ", request)
-    return frozenset(effect for effect, pattern in _ASKING.items() if pattern.search(text))
+    asked = {effect for effect, pattern in _ASKING.items() if pattern.search(text)}
+    if "delete" in asked and _ROWS.search(text):
+        asked = (asked - {"delete"}) | {"delete rows"}
+    return frozenset(asked)

@@ -281,7 +281,7 @@ def register_sql_tools(registry: ToolRegistry, config: SqlToolConfig) -> SqlTool
     """Add sql_query (green) and sql_execute (red); the caller may ``aclose()`` the result."""
     sql_tools = SqlTools(config)
     for tool, risk in sql_tools.tools():
-        registry.add(tool, risk, effects={"record", "delete", "write"} if risk is Risk.RED else None,
+        registry.add(tool, risk, effects={"record", "delete rows", "write"} if risk is Risk.RED else None,
                      returns={"rowcount", "columns", "rows", "truncated"} if risk is Risk.RED
                      else {"columns", "rows", "truncated"},
                      untrusted_output=MARKED)  # (as the built-in tools' output: agent.tools.builtin)

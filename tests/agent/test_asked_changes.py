@@ -46,6 +46,7 @@ def registry() -> ToolRegistry:
 
 @pytest.mark.parametrize(("request_text", "effects"), [
     ("Delete logs/app.log", {"delete"}),
+    ("Delete the failed rows from the orders table", {"delete rows"}),  # a database's, not a file's
     ("Restart the checkout service", {"restart"}),
     ("Roll back billing to 2.3.9", {"deploy"}),
     ("Write 'delete me' to notes.txt", {"write"}),   # quoted text is what to write
@@ -139,6 +140,11 @@ async def test_a_stand_in_whose_arguments_do_not_fit_is_still_i_cant_not_the_pla
     assert answer.startswith("I can't do that: none of my tools can delete.")
     assert PlanRepairing.__name__ not in kinds and AwaitingApproval.__name__ not in kinds
     assert len(h.llm.calls) == 1
+    with_sql = ToolRegistry()  # a database tool deletes rows, not files
+    with_sql.add(strict, Risk.RED, effects={"write"})
+    with_sql.add(tool("sql_execute"), Risk.RED, effects={"record", "delete rows", "write"})
+    assert str(only_for_the_impossible([PlanProblem("delete", "args", "content: Field required")],
+                                       "Delete logs/app.log", with_sql)).startswith("I can't do that")
     legacy = ToolRegistry()
     legacy.add(strict, Risk.RED, effects={"write"})
     legacy.add(tool("legacy"), Risk.RED)  # declares nothing: it might delete, so nothing is certain
@@ -170,7 +176,7 @@ async def test_a_draft_gone_wrong_for_a_restart_no_tool_does_is_i_cant_too() -> 
         tools = h.services.registry
         for name in tools.names(Risk.RED):
             tools.remove(name)
-        tools.add(tool("sql_execute"), Risk.RED, effects={"record", "delete", "write"})
+        tools.add(tool("sql_execute"), Risk.RED, effects={"record", "delete rows", "write"})
         assert await h.engine.submit("t1", "Restart the checkout service") is Submission.STARTED
         answer, kinds = await ended(h)
     assert answer.startswith("I can't do that: none of my tools can restart services.")
