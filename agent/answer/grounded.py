@@ -72,11 +72,13 @@ def _wrong_statuses(answer: str, results: Mapping[str, Mapping[str, Any]],
         if real is None:
             # a tool's name, or a line in the shape of dagbot's result lines ("x: done → …")
             if name in tools or match.group("rest").lstrip().startswith(("→", "->")):
-                found.append(FalseStatement("status", f"it says `{name}` was {said}, but no step by that "
-                                                      "name ran"))
+                found.append(FalseStatement("status", f"it says {said} for `{name}`, a step that never "
+                                                      "ran"))
             continue
         if said not in real:
-            found.append(FalseStatement("status", f"it says `{name}` was {said}, but it was "
+            # (said with the status before the name: dagbot's own reply quotes this, and must not
+            # read as a status claim of its own)
+            found.append(FalseStatement("status", f"it says {said} for `{name}`, whose result is "
                                                   f"{' and '.join(sorted(real))}"))
     return found
 

@@ -22,7 +22,7 @@ def test_a_failed_step_reported_as_done_is_found() -> None:
     answer = '- admins: done → {"path": "admins.txt", "content": "alice, bob"}'
     found = false_statements(answer, FAILED_PACKAGE, tools=TOOLS)
     assert [s.kind for s in found] == ["status", "content"]
-    assert found[0].why == "it says `admins` was done, but it was failed"
+    assert found[0].why == "it says done for `admins`, whose result is failed"
 
 
 def test_a_tool_named_as_a_step_that_never_ran_is_found() -> None:
@@ -30,7 +30,7 @@ def test_a_tool_named_as_a_step_that_never_ran_is_found() -> None:
     answer = '- read_file: done → {"path": "config.toml", "content": "config content here"}'
     found = false_statements(answer, missing, tools=TOOLS)
     assert [s.kind for s in found] == ["status", "content"]
-    assert "no step by that name ran" in found[0].why and "config content here" in found[1].why
+    assert "a step that never ran" in found[0].why and "config content here" in found[1].why
 
 
 def test_a_line_in_the_shape_of_a_result_line_for_a_step_that_does_not_exist_is_found() -> None:
@@ -92,8 +92,8 @@ def test_dagbots_own_reply_says_what_ran_without_json_or_steps_that_did_not_run(
         {"id": "stats", "tool": "list_files", "args": {}}]}
     results = {**READ, **FAILED_PACKAGE, "mail": {"status": "rejected", "error": "rejected by U1"},
                "stats": {"status": "done", "output": {"files": ["a.csv", "b.csv"], "count": 2}}}
-    reply = facts_reply(plan, results, {"send_email"}, why="it says `admins` was done, but it was failed")
-    assert "as the model's answer it says `admins` was done, but it was failed:" in reply
+    reply = facts_reply(plan, results, {"send_email"}, why="it says done for `admins`, whose result is failed")
+    assert "as the model's answer it says done for `admins`, whose result is failed:" in reply
     assert "• `orders` (read_file orders.csv): done\n```\nid,amount\n1,1200\n2,350.5\n```" in reply
     assert "• `admins` (package: list the admins): failed (SyntaxError: invalid syntax (line 2))" in reply
     assert "• `mail` (send_email ops@example.com): did not run: not approved (rejected by U1)" in reply
