@@ -42,7 +42,7 @@ RETURNS: dict[str, frozenset[str]] = {
     "http_get": RESPONSE_KEYS, "http_post": RESPONSE_KEYS,
     "read_file": frozenset({"path", "content", "size", "truncated"}),
     "list_files": frozenset({"files", "truncated"}),
-    "search_files": frozenset({"matches", "truncated", "files_searched"}),
+    "search_files": frozenset({"matches", "truncated", "files_searched", "note"}),
     "write_file": frozenset({"path", "bytes_written", "appended"}),
     "send_email": frozenset({"sent_to", "message_id"}),
 }

@@ -255,7 +255,19 @@ class Workspace:
                     if len(matches) >= self.config.max_results:
                         return {"matches": matches, "truncated": True, "files_searched": searched}
                     matches.append({"path": name, "line_number": number, "text": line[:_MAX_LINE_CHARS]})
-        return {"matches": matches, "truncated": False, "files_searched": searched}
+        found: dict[str, Any] = {"matches": matches, "truncated": False, "files_searched": searched}
+        if not matches:
+            found["note"] = self._nothing_found(query, pattern, regex_query, searched)
+        return found
+
+    def _nothing_found(self, query: str, pattern: str, regex_query: bool, searched: int) -> str:
+        """What to do when a search found nothing: said in its result, so that a plan that
+        searched a file it could have read (the 1.5B model searched notes/oncall.md for "oncall",
+        a word the file writes "On-call") goes on with read_file instead of answering "not listed"."""
+        how = "the regex" if regex_query else "the text (case-sensitive)"
+        where = f"'{pattern}'" if pattern != "**/*" else "the workspace"
+        return (f"no line in {searched} file(s) of {where} contains {how} {query!r}: that is not "
+                "proof the file does not say it; read_file shows a file's whole text")
 
     def write(self, path: str, content: str, append: bool) -> dict[str, Any]:
         target = self.resolve(path)
@@ -352,7 +364,8 @@ def file_tools(config: FileToolConfig) -> list[tuple[BaseTool, Risk]]:
             description=(
                 "Search text files in the workspace for a string (case-sensitive) or a regex "
                 "(regex=true; use (?i) for case-insensitive). Returns {matches: [{path, line_number, "
-                f"text}}], truncated, files_searched}}, at most {cap} matches; lines are cut at "
+                f"text}}], truncated, files_searched, note?}}, at most {cap} matches (note: what to do when "
+                "none matched); lines are cut at "
                 f"{_MAX_LINE_CHARS} characters; binary files and files over "
                 f"{config.max_read_bytes:,} bytes are skipped. A search stops after "
                 f"{config.search_seconds:g} s (simplify a regex that backtracks). " + _SCOPE)),

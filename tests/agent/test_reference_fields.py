@@ -60,7 +60,7 @@ def test_a_field_the_tool_never_returns_goes_to_the_repair_round_naming_the_tool
         validate_plan({"nodes": [search, save("${checkout.content}")]}, registry)
     assert [str(p) for p in caught.value.problems] == [
         "node 'save', field 'args': ${checkout.content}: node 'checkout' (search_files) returns {files_searched, "
-        "matches, truncated}, no 'content' ('content' is what read_file returns): refer to one of those, or use "
+        "matches, note, truncated}, no 'content' ('content' is what read_file returns): refer to one of those, or use "
         "the tool that gives what is needed"]
 
 

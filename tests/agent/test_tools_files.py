@@ -153,6 +153,10 @@ async def test_search_files(workspace: Path) -> None:
         (1, "todo: ship the dag"), (2, "TODO: tests")]
     literal = await _call(registry, "search_files", query="(?i)dag")
     assert literal["matches"] == []  # without regex=true the query is literal text
+    assert literal["note"].startswith("no line in 3 file(s) of the workspace contains the text (case-sensitive)")
+    assert "read_file shows a file's whole text" in literal["note"] and "note" not in plain
+    one_file = await _call(registry, "search_files", query="DAG", pattern="docs/notes.txt")
+    assert "of 'docs/notes.txt'" in one_file["note"]
     capped = await _call(_registry(workspace, max_results=1), "search_files", query="dag")
     assert len(capped["matches"]) == 1 and capped["truncated"] is True
     with pytest.raises(ToolError, match="not a valid regular expression"):
