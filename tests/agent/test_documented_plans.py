@@ -69,8 +69,8 @@ def test_the_planner_examples_are_valid_plans(registry: ToolRegistry) -> None:
     plans = [validate_plan(raw, registry) for raw in prompt_example_plans()]
     assert len(plans) == 7
     assert [n.tool for n in plans[2].nodes] == ["read_file"] and not plans[2].answer  # a stated value
-    assert [n.tool for n in plans[3].nodes] == ["query_file"]  # a count over a file: one query
-    assert plans[4].node("down").depends_on == ["page"]  # over a page: a package, from inputs['page']
+    assert plans[3].node("warn").depends_on == ["log"]  # the read before it, from inputs['log']
+    assert [n.tool for n in plans[4].nodes] == ["query_file"]  # a sum over a CSV: one query
     assert plans[5].node("save").depends_on == ["tickets"]  # the red write is a node of its own
     assert plans[6].nodes == [] and plans[6].answer  # nothing can do it: said so, no node
 
@@ -80,5 +80,5 @@ def test_the_planner_is_shown_only_examples_of_tools_it_has(registry: ToolRegist
     shown = examples_for(registry.without({"http_get"}))
     assert '"read_file": {' in shown and "http_get" not in shown
     assert "Save the open tickets" not in shown  # the request goes with its plan
-    assert shown.count("\n\n") == len(prompt_example_plans()) - 4  # three examples left out
+    assert shown.count("\n\n") == len(prompt_example_plans()) - 3  # two examples left out
     assert "query_file" not in examples_for(registry.without({"query_file"}))
