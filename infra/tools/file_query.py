@@ -220,8 +220,9 @@ def _message(exc: BaseException) -> str:
 
 def _description(config: FileQueryConfig) -> str:
     return (
-        f"Answer a question about one workspace file (a path; a database's tables are sql_query's) "
-        f"with one SQL query (DuckDB): sums, averages, filters, group-bys. The file is the table {TABLE}: a CSV's columns; a JSON "
+        f"Answer a question about one workspace file (a path; a database's tables are "
+        f"sql_query's) with one SQL query (DuckDB): sums, averages, filters, group-bys. The file "
+        f"is the table {TABLE}: a CSV's columns; a JSON "
         f"file's records (its list, or the list inside its object), keys as columns; any other text "
         f"file (a log) one row a line, columns line_number and line (e.g. WHERE line LIKE '%ERROR%'). "
         f"Returns {{path, columns, rows: [[...]], truncated}}, at most {config.max_rows} rows. "
