@@ -60,6 +60,11 @@ class Settings(BaseSettings):
         description="A JSON file of MCP servers (mcpServers) whose tools dagbot uses (docs/tools.md).",
     )
     workspace: Path | None = Field(default=None, validation_alias="DAGBOT_WORKSPACE")
+    query_file: bool = Field(
+        default=False, validation_alias="DAGBOT_QUERY_FILE",
+        description="Offer query_file (one SQL query over a workspace file) with the file tools: off by "
+                    "default, as it made the local 1.5B model plan worse (docs/benchmarks.md).",
+    )
     http_allow_hosts: str = Field(default="", validation_alias="DAGBOT_HTTP_ALLOW_HOSTS")
     http_deny_hosts: str = Field(default="", validation_alias="DAGBOT_HTTP_DENY_HOSTS")
     sql_url: str | None = Field(default=None, validation_alias="DAGBOT_SQL_URL")

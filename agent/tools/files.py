@@ -255,10 +255,10 @@ class Workspace:
                     if len(matches) >= self.config.max_results:
                         return {"matches": matches, "truncated": True, "files_searched": searched}
                     matches.append({"path": name, "line_number": number, "text": line[:_MAX_LINE_CHARS]})
-        found: dict[str, Any] = {"matches": matches, "truncated": False, "files_searched": searched}
+        searched_all: dict[str, Any] = {"matches": matches, "truncated": False, "files_searched": searched}
         if not matches:
-            found["note"] = self._nothing_found(query, pattern, regex_query, searched)
-        return found
+            searched_all["note"] = self._nothing_found(query, pattern, regex_query, searched)
+        return searched_all
 
     def _nothing_found(self, query: str, pattern: str, regex_query: bool, searched: int) -> str:
         """What to do when a search found nothing: said in its result, so that a plan that

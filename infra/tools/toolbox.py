@@ -27,7 +27,7 @@ def build_registry(settings: Settings) -> ToolRegistry:
         files=FileToolConfig(workspace=settings.workspace) if settings.workspace else None,
         smtp=smtp,
     ))
-    if settings.workspace:
+    if settings.workspace and settings.query_file:
         register_file_query(registry, FileQueryConfig(workspace=settings.workspace))
     if settings.sql_url:
         register_sql_tools(registry, SqlToolConfig(url=settings.sql_url))

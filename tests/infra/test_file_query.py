@@ -121,3 +121,12 @@ def test_registered_green_with_the_keys_it_returns(workspace: Path) -> None:
     assert spec.risk is Risk.GREEN
     assert spec.returns == frozenset({"path", "columns", "rows", "truncated"})
     assert "table data" in spec.tool.description
+
+
+def test_offered_only_when_the_setting_asks_for_it(workspace: Path) -> None:
+    from infra.settings import Settings
+    from infra.tools.toolbox import build_registry
+
+    assert "query_file" not in build_registry(Settings(workspace=workspace))  # off by default
+    assert "query_file" in build_registry(Settings(workspace=workspace, query_file=True))
+    assert "query_file" not in build_registry(Settings(query_file=True))  # no workspace: no file tools
