@@ -151,7 +151,7 @@ async def validate(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     except PlanError as exc:
         last_round = state.get("repairs", 0) >= 1 or only_beyond_tools(state.get("draft"))
         beyond = (last_round and cannot_reply(exc.problems, ctx.registry.names(Risk.RED))) or \
-            only_for_the_impossible(exc.problems, state["request"], ctx.registry)
+            only_for_the_impossible(state.get("draft"), exc.problems, state["request"], ctx.registry)
         if not beyond:
             if state.get("repairs", 0) >= 1 and state.get("results"):
                 return await _replan_refused(state, runtime, exc)

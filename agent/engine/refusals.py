@@ -10,7 +10,7 @@ import structlog
 
 from agent.errors import PlanError, PlanProblem
 from agent.plan.asked_changes import cannot_do_reply, done_by_no_tool
-from agent.plan.format import Plan
+from agent.plan.format import Plan, canonical_node
 from agent.plan.grounding import without_nodes
 from agent.plan.package_code import acts_only_beyond_tools
 from agent.tools.effects import asked_effects
@@ -71,17 +71,31 @@ def without_unasked_changes(plan: Plan, unasked: list[PlanProblem], request: str
     return kept
 
 
-def only_for_the_impossible(problems: list[PlanProblem], request: str, registry: ToolRegistry) -> str | None:
+def only_for_the_impossible(draft: Any, problems: list[PlanProblem], request: str,
+                            registry: ToolRegistry) -> str | None:
     """The plain "I can't" for a draft refused when the request asks only for what no tool does
-    (every red tool declaring what it does, so that this is certain): no repair of the draft can
-    give what was asked, and the plan's faults would be no answer (bench.quality delete-log:
-    "Delete logs/app.log" drafted as a ``write_file`` with no content; restart-service: an
-    ``sql_execute`` standing in for the restart, then a package reading its own output)."""
+    (every red tool declaring what it does) and the draft has a red node standing in for the
+    missing tool (one whose tool does none of it): no repair of such a draft can give what was
+    asked, and the plan's faults would be no answer (bench.quality delete-log: "Delete
+    logs/app.log" drafted as a ``write_file`` with no content, twice). A draft with no such node
+    goes to its repair round as any other: the verbs a request is read by are words ("which image
+    does billing.yaml deploy?" asks to deploy nothing), so they alone never end a run."""
     if any(registry.effects_of(name) is None for name in registry.names(Risk.RED)):
         return None  # a red tool that declares nothing might do it: not certain
     missing = done_by_no_tool(request, registry)
-    if not missing or not asked_effects(request) <= missing:
+    if not missing or not asked_effects(request) <= missing or not _stand_ins(draft, registry, missing):
         return None
-    log.info("the request asks only for what no tool does; the draft's faults are not the answer",
+    log.info("the request asks only for what no tool does, and the draft stood in for it",
              problems=[str(p) for p in problems])
     return cannot_do_reply(missing, registry)
+
+
+def _stand_ins(draft: Any, registry: ToolRegistry, missing: frozenset[str]) -> bool:
+    """Whether the draft calls a red tool that does none of ``missing``."""
+    nodes = draft.get("nodes") if isinstance(draft, dict) else None
+    for node in map(canonical_node, nodes if isinstance(nodes, list) else []):
+        tool = node.get("tool") if isinstance(node, dict) else None
+        if isinstance(tool, str) and tool in registry and registry.risk_of(tool) is Risk.RED \
+                and not (registry.effects_of(tool) or frozenset()) & missing:
+            return True
+    return False

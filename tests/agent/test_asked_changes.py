@@ -143,12 +143,16 @@ async def test_a_stand_in_whose_arguments_do_not_fit_is_still_i_cant_not_the_pla
     with_sql = ToolRegistry()  # a database tool deletes rows, not files
     with_sql.add(strict, Risk.RED, effects={"write"})
     with_sql.add(tool("sql_execute"), Risk.RED, effects={"record", "delete rows", "write"})
-    assert str(only_for_the_impossible([PlanProblem("delete", "args", "content: Field required")],
-                                       "Delete logs/app.log", with_sql)).startswith("I can't do that")
+    fault = [PlanProblem("delete", "args", "content: Field required")]
+    assert str(only_for_the_impossible(no_content, fault, "Delete logs/app.log", with_sql)).startswith(
+        "I can't do that")
+    reads = {"nodes": [{"id": "tag", "package": {"goal": "tag", "code": "result = inputs['x']"}}]}
+    # a question whose verb reads as a change, and a draft with no red node: repaired, never "I can't"
+    assert only_for_the_impossible(reads, fault, "Which image does billing.yaml deploy?", with_sql) is None
     legacy = ToolRegistry()
     legacy.add(strict, Risk.RED, effects={"write"})
     legacy.add(tool("legacy"), Risk.RED)  # declares nothing: it might delete, so nothing is certain
-    assert only_for_the_impossible([PlanProblem("delete", "args", "content: Field required")],
+    assert only_for_the_impossible(no_content, [PlanProblem("delete", "args", "content: Field required")],
                                    "Delete logs/app.log", legacy) is None
 
 
@@ -167,16 +171,26 @@ async def test_faulty_arguments_of_a_change_that_is_asked_for_still_go_to_the_re
     assert PlanRepairing.__name__ in kinds
 
 
+class SqlArgs(BaseModel):
+    sql: str
+
+
+async def sql(sql: str) -> dict[str, Any]:
+    return {"rowcount": 1}
+
+
 async def test_a_draft_gone_wrong_for_a_restart_no_tool_does_is_i_cant_too() -> None:
     # as the 1.5B model drafted "Restart the checkout service": an SQL write standing in, and a
     # package reading what it never had
-    self_read = {"nodes": [{"id": "restart", "package": {"goal": "restart service",
-                                                         "code": "result = inputs['restart']['status']"}}]}
+    self_read = {"nodes": [{"id": "restart", "sql_execute": {"sql": "UPDATE deploys SET status = 'ok'"}},
+                           {"id": "status", "package": {"goal": "check the service",
+                                                        "code": "result = inputs['status']['rows']"}}]}
     async with harness(MEMORY, [self_read]) as h:
         tools = h.services.registry
         for name in tools.names(Risk.RED):
             tools.remove(name)
-        tools.add(tool("sql_execute"), Risk.RED, effects={"record", "delete rows", "write"})
+        tools.add(StructuredTool.from_function(coroutine=sql, name="sql_execute", description="Run SQL.",
+                                               args_schema=SqlArgs), Risk.RED, effects={"record", "delete rows", "write"})
         assert await h.engine.submit("t1", "Restart the checkout service") is Submission.STARTED
         answer, kinds = await ended(h)
     assert answer.startswith("I can't do that: none of my tools can restart services.")
