@@ -364,8 +364,7 @@ def file_tools(config: FileToolConfig) -> list[tuple[BaseTool, Risk]]:
             description=(
                 "Search text files in the workspace for a string (case-sensitive) or a regex "
                 "(regex=true; use (?i) for case-insensitive). Returns {matches: [{path, line_number, "
-                f"text}}], truncated, files_searched, note?}}, at most {cap} matches (note: what to do when "
-                "none matched); lines are cut at "
+                f"text}}], truncated, files_searched}}, at most {cap} matches; lines are cut at "
                 f"{_MAX_LINE_CHARS} characters; binary files and files over "
                 f"{config.max_read_bytes:,} bytes are skipped. A search stops after "
                 f"{config.search_seconds:g} s (simplify a regex that backtracks). " + _SCOPE)),
