@@ -48,6 +48,11 @@ _search_pool: ThreadPoolExecutor | None = None
 _search_pool_lock = threading.Lock()
 
 
+def is_binary(data: bytes) -> bool:
+    """Whether a file's bytes are not text (a NUL byte near its start)."""
+    return b"\x00" in data[:_BINARY_SNIFF_BYTES]
+
+
 def _search_executor() -> ThreadPoolExecutor:
     global _search_pool
     with _search_pool_lock:
@@ -130,7 +135,9 @@ class Workspace:
                                                                n=most, cutoff=0.6)]
         return list(dict.fromkeys(close))[:most]
 
-    def read(self, path: str) -> dict[str, Any]:
+    def existing_file(self, path: str) -> Path:
+        """``path`` resolved, or the error that says what to do: a directory, or no such file
+        (with the names most like it)."""
         target = self.resolve(path)
         if target.is_dir():
             raise ToolError(f"'{path}' is a directory; use list_files to see what is in it")
@@ -139,10 +146,14 @@ class Workspace:
             raise ToolError(f"there is no file '{path}' in the workspace; "
                             + (f"did you mean {' or '.join(repr(n) for n in near)}?" if near
                                else "list_files shows what exists"))
+        return target
+
+    def read(self, path: str) -> dict[str, Any]:
+        target = self.existing_file(path)
         size = target.stat().st_size
         with target.open("rb") as fh:
             data = fh.read(self.config.max_read_bytes)
-        if b"\x00" in data[:_BINARY_SNIFF_BYTES]:
+        if is_binary(data):
             raise ToolError(f"'{path}' is a binary file ({size} bytes); only text can be read")
         return {
             "path": self.rel(target),
@@ -239,7 +250,7 @@ class Workspace:
             if path.stat().st_size > self.config.max_read_bytes:
                 continue  # too big to scan quickly; read_file can still show its start
             data = path.read_bytes()
-            if b"\x00" in data[:_BINARY_SNIFF_BYTES]:
+            if is_binary(data):
                 continue
             searched += 1
             lines = data.decode("utf-8", errors="replace").splitlines()

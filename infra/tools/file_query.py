@@ -20,11 +20,8 @@ tools, so that the agent core stays free of a database engine.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import decimal
 import json
 import tempfile
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,13 +32,13 @@ from pydantic import BaseModel, Field
 
 from agent.errors import ToolError
 from agent.tools.builtin import MARKED
-from agent.tools.files import FileToolConfig, Workspace
+from agent.tools.files import FileToolConfig, Workspace, is_binary
 from agent.tools.registry import Risk, ToolRegistry
+from infra.tools.sql_database import jsonable
 
 TABLE = "data"
 _TEXT_SUFFIXES_AS_TABLES = {".csv": ",", ".tsv": "\t"}
 _JSON_LINES = {".jsonl", ".ndjson"}
-_BINARY_SNIFF_BYTES = 8192
 RETURNS = frozenset({"path", "columns", "rows", "truncated"})
 
 
@@ -85,21 +82,6 @@ def _record(line: str, path: str, number: int) -> dict[str, Any]:
     return item if isinstance(item, dict) else {"value": item}
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, decimal.Decimal):
-        return float(value)
-    if isinstance(value, dt.date | dt.time | dt.datetime):
-        return value.isoformat()
-    if isinstance(value, dt.timedelta):
-        return value.total_seconds()
-    if isinstance(value, uuid.UUID | bytes):
-        return str(value)
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    return value
-
 
 class FileQuery:
     """Loads one file as the table ``data`` and runs one query over it (blocking: run in a thread)."""
@@ -119,18 +101,13 @@ class FileQuery:
             raise ToolError(f"query_file runs only a query (SELECT … FROM {TABLE}); it changes nothing")
 
     def open(self, path: str) -> tuple[duckdb.DuckDBPyConnection, str]:
-        target = self.workspace.resolve(path)
-        if not target.is_file():
-            near = self.workspace.near_names(path)
-            raise ToolError(f"there is no file '{path}' in the workspace; "
-                            + (f"did you mean {' or '.join(repr(n) for n in near)}?" if near
-                               else "list_files shows what exists"))
+        target = self.workspace.existing_file(path)
         size = target.stat().st_size
         if size > self.config.max_file_bytes:
             raise ToolError(f"'{path}' is {size:,} bytes; query_file loads files up to "
                             f"{self.config.max_file_bytes:,} bytes")
         data = target.read_bytes()
-        if b"\x00" in data[:_BINARY_SNIFF_BYTES]:
+        if is_binary(data):
             raise ToolError(f"'{path}' is a binary file ({size} bytes); only text files can be queried")
         con = duckdb.connect(":memory:", config={
             "threads": 1, "memory_limit": self.config.memory_limit,
@@ -186,7 +163,7 @@ class FileQuery:
             raise ToolError(f"the query failed on {rel}: {_message(exc)}; the table is {TABLE}, its "
                             f"columns: {', '.join(_columns(con))}") from None
         return {"path": rel, "columns": columns,
-                "rows": [[_jsonable(v) for v in row] for row in rows[: self.config.max_rows]],
+                "rows": [[jsonable(v) for v in row] for row in rows[: self.config.max_rows]],
                 "truncated": len(rows) > self.config.max_rows}
 
     async def query(self, path: str, sql: str) -> dict[str, Any]:

@@ -124,11 +124,16 @@ class WriteArgs(BaseModel):
     content: str
 
 
-async def test_a_stand_in_whose_arguments_do_not_fit_is_still_i_cant_not_the_plans_faults() -> None:
+def strict_write() -> StructuredTool:
+    """A write_file whose content is required, as the built-in one's is."""
     async def write(path: str, content: str) -> dict[str, Any]:
         return {"path": path}
-    strict = StructuredTool.from_function(coroutine=write, name="write_file", description="Write a file.",
-                                          args_schema=WriteArgs)
+    return StructuredTool.from_function(coroutine=write, name="write_file", description="Write a file.",
+                                        args_schema=WriteArgs)
+
+
+async def test_a_stand_in_whose_arguments_do_not_fit_is_still_i_cant_not_the_plans_faults() -> None:
+    strict = strict_write()
     no_content = {"nodes": [{"id": "delete", "write_file": {"path": "logs/app.log"}}]}  # as the 1.5B model drafted it
     async with harness(MEMORY, [no_content]) as h:
         tools = h.services.registry
@@ -157,10 +162,7 @@ async def test_a_stand_in_whose_arguments_do_not_fit_is_still_i_cant_not_the_pla
 
 
 async def test_faulty_arguments_of_a_change_that_is_asked_for_still_go_to_the_repair_round() -> None:
-    async def write(path: str, content: str) -> dict[str, Any]:
-        return {"path": path}
-    strict = StructuredTool.from_function(coroutine=write, name="write_file", description="Write a file.",
-                                          args_schema=WriteArgs)
+    strict = strict_write()
     no_content = {"nodes": [{"id": "note", "write_file": {"path": "note.txt"}}]}
     written = {"nodes": [{"id": "note", "write_file": {"path": "note.txt", "content": "hi"}}]}
     async with harness(MEMORY, [no_content, written]) as h:
