@@ -167,16 +167,22 @@ class SlashCommandLog(Protocol):
     async def record_command(self, command: SlashCommand) -> None:
         """Durably: a command recorded is run (by this process or, if it dies, another)."""
 
-    async def command_posted(self, key: str, root_ts: str) -> None:
-        """Its root message is posted (a taker reuses it instead of posting another)."""
+    async def command_posted(self, key: str, root_ts: str, *, taken_at: float, now: float) -> bool:
+        """Its root message is posted by its taker of ``taken_at`` (a later taker reuses it instead
+        of posting another): recorded, and the take renewed as of ``now`` (compare-and-set). False,
+        and nothing recorded, when the command was taken over or finished meanwhile."""
+
+    async def keep_command(self, key: str, *, taken_at: float, now: float) -> bool:
+        """Its taker of ``taken_at`` is still at it: the take is renewed as of ``now``, so that no
+        recovery pass takes it over (compare-and-set). False when it was taken over or finished."""
 
     async def finish_command(self, key: str) -> None:
         """Its request is queued (or refused, and the requester told): nothing is left to do."""
 
     async def retake_commands(self, now: float, *, unfinished_for: float) -> list[SlashCommand]:
-        """Commands taken at least ``unfinished_for`` seconds ago and still unfinished (their
-        taker died), taken by the caller (compare-and-set: one taker each); their ``taken_at``
-        is the previous taker's."""
+        """Commands taken (or their take renewed) at least ``unfinished_for`` seconds ago and
+        still unfinished (their taker died), taken by the caller as of ``now`` (compare-and-set:
+        one taker each); their ``taken_at`` is the previous taker's."""
         ...
 
 

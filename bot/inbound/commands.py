@@ -7,7 +7,8 @@ its thread (:meth:`bot.inbound.intake.Intake.start`), at the speed of Slack's AP
 answer's path. A command whose process died before its request was queued is found by the
 recovery pass ``retake_seconds`` later and run by the process that takes it: its root message
 is reused if it was recorded as posted, and so are its status message and its queued request
-(the command's key is the request's).
+(the command's key is the request's). A process that is merely slow keeps its command taken,
+and one taken over anyway leaves it to its new taker (:mod:`bot.inbound.command_take`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from bot.access.access import is_direct
 from bot.ground.background_tasks import TaskSet
 from bot.ground.poster import SlackPoster
 from bot.ground.threads import ThreadRef
+from bot.inbound.command_take import CommandTake
 from bot.inbound.intake import CANNOT_POST_HERE, AnswersIn, Intake
 from bot.store import SlashCommand, SlashCommandStore
 from bot.views import wording as say
@@ -55,42 +57,57 @@ class SlashCommands:
 
     async def retake(self) -> int:
         """Run the commands whose process died before queueing them (taken once, machine-wide)."""
-        commands = await self.store.retake_commands(self.clock(), unfinished_for=self.retake_seconds)
+        now = self.clock()
+        commands = await self.store.retake_commands(now, unfinished_for=self.retake_seconds)
         for command in commands:
             log.warning("running a slash command whose process died", request_key=command.key,
                         posted=command.root_ts is not None)
-            self.tasks.spawn(self.run(command, retaken=True), name="retaken-command")
+            self.tasks.spawn(self.run(command, retaken_at=now), name="retaken-command")
         return len(commands)
 
-    async def run(self, command: SlashCommand, *, retaken: bool = False) -> None:
-        """Post the root message (unless it was), then start the run in its thread."""
-        try:
-            root_ts = command.root_ts
-            if root_ts is None:
-                root = root_message(command.user, command.text)
-                posted = await self.poster.send(command.channel, root.text, root.blocks)
-                if posted.ts is None:
-                    await self._tell(command, say.NOT_IN_CHANNEL if posted.error in CANNOT_POST_HERE
-                                     else say.could_not_start(posted.error))
-                    await self.store.finish_command(command.key)
-                    return
-                root_ts = posted.ts
-                await self.store.command_posted(command.key, root_ts)
-            thread = ThreadRef(command.team, command.channel, root_ts)
+    async def run(self, command: SlashCommand, *, retaken_at: float | None = None) -> None:
+        """Post the root message (unless it was), then start the run in its thread, keeping the
+        command taken meanwhile (:mod:`bot.inbound.command_take`). ``retaken_at``: when this
+        process took it over from one that seemed dead."""
+        taken_at = retaken_at if retaken_at is not None else command.taken_at or command.received_at
+        take = CommandTake(self.store, command.key, taken_at=taken_at, clock=self.clock)
+        async with take.kept_alive(every=self.retake_seconds / 3):
+            try:
+                await self._run(command, take, retaken=retaken_at is not None)
+            except Exception:
+                log.exception("could not start a run", request_key=command.key)
+                await self._tell(command, say.SOMETHING_BROKE)
 
-            async def respond(text: str) -> None:
-                await self._tell(command, text)
+    async def _run(self, command: SlashCommand, take: CommandTake, *, retaken: bool) -> None:
+        root_ts = command.root_ts
+        if root_ts is None:
+            root = root_message(command.user, command.text)
+            posted = await self.poster.send(command.channel, root.text, root.blocks)
+            if posted.ts is None:
+                await self._tell(command, say.NOT_IN_CHANNEL if posted.error in CANNOT_POST_HERE
+                                 else say.could_not_start(posted.error))
+                await self.store.finish_command(command.key)
+                return
+            if not await take.posted(posted.ts):  # its new taker posts (or posted) the root message
+                await self.poster.delete(command.channel, posted.ts)
+                return
+            root_ts = posted.ts
+        thread = ThreadRef(command.team, command.channel, root_ts)
+        if not await take.renew():
+            return
 
-            # The thread is the bot's from its root message on: its owning is recorded while
-            # the status message is posted and the request queued, not after.
-            await asyncio.gather(
-                self.intake.start(thread, command.text, command.user, fresh=True, respond=respond,
-                                  key=command.key, retaken_from=command.received_at if retaken else None),
-                self.store.own_thread(thread, command.user, self.clock()))
+        async def respond(text: str) -> None:
+            await self._tell(command, text)
+
+        # The thread is the bot's from its root message on: its owning is recorded while
+        # the status message is posted and the request queued, not after.
+        await asyncio.gather(
+            self.intake.start(thread, command.text, command.user, fresh=True, respond=respond,
+                              key=command.key, retaken_from=command.received_at if retaken else None,
+                              still_ours=take.renew),
+            self.store.own_thread(thread, command.user, self.clock()))
+        if not take.lost:
             await self.store.finish_command(command.key)
-        except Exception:
-            log.exception("could not start a run", request_key=command.key)
-            await self._tell(command, say.SOMETHING_BROKE)
 
     async def _tell(self, command: SlashCommand, text: str) -> None:
         """Privately, through the command's response_url (or an ephemeral message)."""

@@ -158,7 +158,8 @@ class Intake:
 
     async def start(self, thread: ThreadRef, request: str, user: str | None, *,
                     fresh: bool = False, respond: Respond | None = None, key: str | None = None,
-                    retaken_from: float | None = None) -> Submission | None:
+                    retaken_from: float | None = None,
+                    still_ours: Callable[[], Awaitable[bool]] | None = None) -> Submission | None:
         """Post the run's status message, then hand the request to the engine.
 
         ``fresh``: the thread has just begun, so no run can be going in it. When the status
@@ -167,6 +168,9 @@ class Intake:
         ``key`` identifies the request in the engine's queue (a fresh one if None; its status
         message keeps it, so that its Cancel stops only this request); ``retaken_from``: its
         message's first claim, by a process that died, which may have posted the status message.
+        ``still_ours``: asked once the status message is posted, before it is recorded and the
+        request queued; False (another process took the request over meanwhile, and posts its
+        own) takes the message back, and nothing starts (None).
         """
         key = key or fresh_request_key()
         if retaken_from is not None and await self.store.status_message_since(
@@ -180,6 +184,10 @@ class Intake:
                                    phase=Phase.QUEUED if busy else Phase.PLANNING)
             text, blocks = render_status(progress, now, thread.key)
             posted = await self.poster.send(thread.channel, text, blocks, thread_ts=thread.root_ts)
+            if posted.ts is not None and still_ours is not None and not await still_ours():
+                await self.poster.delete(thread.channel, posted.ts)
+                log.warning("run left to the process that took its request over", thread_id=thread.key)
+                return None
             if posted.ts is not None:
                 await self.store.add_status_message(thread.key, thread.channel, posted.ts, request, user, now,
                                                     request_key=key)

@@ -119,9 +119,18 @@ class MemorySlackStore:
         self._commands[command.key] = dataclasses.replace(command,
                                                           taken_at=command.taken_at or command.received_at)
 
-    async def command_posted(self, key: str, root_ts: str) -> None:
-        if key in self._commands:
-            self._commands[key] = dataclasses.replace(self._commands[key], root_ts=root_ts)
+    async def command_posted(self, key: str, root_ts: str, *, taken_at: float, now: float) -> bool:
+        if not await self.keep_command(key, taken_at=taken_at, now=now):
+            return False
+        self._commands[key] = dataclasses.replace(self._commands[key], root_ts=root_ts)
+        return True
+
+    async def keep_command(self, key: str, *, taken_at: float, now: float) -> bool:
+        command = self._commands.get(key)
+        if command is None or command.taken_at != taken_at:
+            return False
+        self._commands[key] = dataclasses.replace(command, taken_at=now)
+        return True
 
     async def finish_command(self, key: str) -> None:
         self._commands.pop(key, None)

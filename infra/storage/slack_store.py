@@ -126,15 +126,27 @@ class SqlSlackStore:
             s.add_all(rows)
         return [None] * len(rows)
 
-    async def command_posted(self, key: str, root_ts: str) -> None:
-        await self._posted_commands((key, root_ts))
+    async def command_posted(self, key: str, root_ts: str, *, taken_at: float, now: float) -> bool:
+        return await self._posted_commands((key, root_ts, taken_at, now))
 
-    async def _posted_all(self, posted: list[tuple[str, str]]) -> list[None]:
+    async def _posted_all(self, posted: list[tuple[str, str, float, float]]) -> list[bool]:
+        recorded = []
         async with self.session.begin() as s:
-            for key, root_ts in posted:
-                await s.execute(update(SlackCommandRow).where(SlackCommandRow.key == key)
-                                .values(root_ts=root_ts))
-        return [None] * len(posted)
+            for key, root_ts, taken_at, now in posted:  # compare-and-set: only by its current taker
+                result = await s.execute(
+                    update(SlackCommandRow)
+                    .where(SlackCommandRow.key == key, SlackCommandRow.taken_at == taken_at)
+                    .values(root_ts=root_ts, taken_at=now))
+                recorded.append(result.rowcount == 1)  # type: ignore[attr-defined]
+        return recorded
+
+    @interactive_work
+    async def keep_command(self, key: str, *, taken_at: float, now: float) -> bool:
+        async with self.session.begin() as s:
+            kept = await s.execute(update(SlackCommandRow)
+                                   .where(SlackCommandRow.key == key, SlackCommandRow.taken_at == taken_at)
+                                   .values(taken_at=now))
+        return bool(kept.rowcount == 1)  # type: ignore[attr-defined]
 
     async def finish_command(self, key: str) -> None:
         await self._finished_commands(key)

@@ -59,8 +59,12 @@ class FakeBotStore:
     async def record_command(self, command: SlashCommand) -> None:
         self.commands[command.key] = command
 
-    async def command_posted(self, key: str, root_ts: str) -> None:
+    async def command_posted(self, key: str, root_ts: str, *, taken_at: float, now: float) -> bool:
         self.commands[key] = dataclasses.replace(self.commands[key], root_ts=root_ts)
+        return True
+
+    async def keep_command(self, key: str, *, taken_at: float, now: float) -> bool:
+        return key in self.commands and key not in self.finished_commands
 
     async def retake_commands(self, now: float, *, unfinished_for: float) -> list[SlashCommand]:
         return [c for key, c in self.commands.items() if key not in self.finished_commands

@@ -101,7 +101,7 @@ async def test_an_unfinished_command_is_retaken_once_and_only_when_it_is_old_eno
         [taken] = first + second
         assert taken.text == "old" and taken.taken_at == 100.0  # the previous taker's
         assert await store.retake_commands(210.0, unfinished_for=30.0) == []  # just retaken
-        await store.command_posted(young.key, "1700000000.000100")
+        assert await store.command_posted(young.key, "1700000000.000100", taken_at=195.0, now=195.0)
         [late] = await store.retake_commands(229.0, unfinished_for=30.0)
         assert late.key == young.key and late.root_ts == "1700000000.000100"
         await asyncio.gather(store.finish_command(old.key), store.finish_command(young.key))

@@ -109,7 +109,7 @@ async def test_a_command_left_unfinished_is_retaken_once_per_taker(stores: Store
     await slack.record_command(command("k4", received_at=NOW - 100, taken_at=NOW - 1))  # retaken a moment ago
     with pytest.raises(REFUSED):
         await slack.record_command(command("k1", received_at=NOW))
-    await slack.command_posted("k2", "1700000000.000300")
+    assert await slack.command_posted("k2", "1700000000.000300", taken_at=NOW - 20, now=NOW - 20)
 
     takers = await asyncio.gather(*[slack.retake_commands(NOW, unfinished_for=10) for _ in range(3)])
     taken = {c.key: c for t in takers for c in t}
@@ -126,6 +126,26 @@ async def test_a_command_left_unfinished_is_retaken_once_per_taker(stores: Store
     for key in ("k2", "k3", "k4"):
         await slack.finish_command(key)
     assert await slack.retake_commands(NOW + 2000, unfinished_for=10) == []
+
+
+async def test_only_a_commands_current_taker_keeps_it_or_records_its_root_message(stores: Stores) -> None:
+    slack = stores.slack
+    await slack.record_command(command("k1", received_at=NOW - 30))
+    assert await slack.keep_command("k1", taken_at=NOW - 30, now=NOW - 25)  # its taker is at work
+    assert await slack.retake_commands(NOW - 16, unfinished_for=10) == []  # kept: not taken over
+    assert not await slack.keep_command("k1", taken_at=NOW - 30, now=NOW - 16)  # not its take any more
+    [taken] = await slack.retake_commands(NOW, unfinished_for=10)  # its taker froze
+    assert taken.taken_at == NOW - 25
+    # the frozen taker comes back: nothing it does is recorded
+    assert not await slack.command_posted("k1", "1700000000.000100", taken_at=NOW - 25, now=NOW + 1)
+    assert not await slack.keep_command("k1", taken_at=NOW - 25, now=NOW + 1)
+    # its new taker records the root message, and keeps the command
+    assert await slack.command_posted("k1", "1700000000.000200", taken_at=NOW, now=NOW + 2)
+    assert await slack.keep_command("k1", taken_at=NOW + 2, now=NOW + 3)
+    [again] = await slack.retake_commands(NOW + 20, unfinished_for=10)
+    assert (again.root_ts, again.taken_at) == ("1700000000.000200", NOW + 3)
+    await slack.finish_command("k1")
+    assert not await slack.keep_command("k1", taken_at=NOW + 20, now=NOW + 21)  # finished
 
 
 # ---------------------------------------------------------------- threads
