@@ -82,7 +82,8 @@ class Workspace:
             raise ToolError("give a file path relative to the workspace")
         if os.path.isabs(path) or path.startswith("~"):
             raise ToolError(
-                f"'{path}' is an absolute path; give a path relative to the workspace"
+                f"'{path}' is outside the workspace, and only files inside it can be used "
+                "(give a path relative to the workspace)"
             )
         try:
             resolved = (self.root / path).resolve()
