@@ -22,7 +22,15 @@ from agent.model.prompt_budget import (
     sendable,
 )
 from agent.model.reply_marks import was_cut_off, was_repeating
-from agent.model.tool_choice import TOOLS_SHARE, ToolChoice, choose_tools, planned_tools, planner_query
+from agent.model.tool_choice import (
+    TOOLS_SHARE,
+    ToolChoice,
+    bm25,
+    choose_tools,
+    planned_tools,
+    planner_query,
+    words,
+)
 from agent.model.untrusted import NOTICE, rebalanced, wrapped
 from agent.plan.format import canonical_node
 from agent.state import AgentState
@@ -177,11 +185,52 @@ def example_tools(block: str) -> set[str]:
     return {node["tool"] for node in map(canonical_node, plan["nodes"]) if "tool" in node}
 
 
-def examples_for(registry: ToolRegistry) -> str:
-    """The planner's examples (blocks apart by a blank line) that use only tools ``registry``
-    has: an example of a tool a deployment lacks would teach the model to call it."""
-    blocks = prompt_text("planner_examples.md").strip().split("\n\n")
-    return "\n\n".join(b for b in blocks if all(t in registry for t in example_tools(b))) + "\n"
+EXAMPLES_BY_REQUEST = 2
+"""Examples of planner_examples_by_request.md shown with a request: those closest to it."""
+
+
+def example_blocks(name: str, registry: ToolRegistry) -> list[str]:
+    """The planner examples of prompt file ``name`` (blocks apart by a blank line) that use
+    only tools ``registry`` has: an example of a tool a deployment lacks would teach the model
+    to call it."""
+    blocks = prompt_text(name).strip().split("\n\n")
+    return [b for b in blocks if all(t in registry for t in example_tools(b))]
+
+
+_PATH = re.compile(r"\S*[/.]\S*\.([A-Za-z0-9]+)\b|\S+://\S+|\S+/\S*")
+"""A path or an address in a request: its words say what is read, not what is done with it."""
+_ANNOTATION = re.compile(r"\s*\([^)]*\)\s*$")
+
+
+def example_terms(request: str) -> tuple[list[str], set[str]]:
+    """What an example is matched by: the request's words outside paths and addresses (what
+    is to be done: counted, summed, filtered…), and the extensions of the files it names."""
+    extensions = {f"file.{m.group(1).lower()}" for m in _PATH.finditer(request) if m.group(1)}
+    return words(_PATH.sub(" ", request)), extensions
+
+
+def closest_examples(blocks: list[str], request: str, count: int = EXAMPLES_BY_REQUEST) -> list[str]:
+    """The ``count`` examples whose request (a block's first line, without its note in
+    parentheses) is closest to ``request``, the closest last, next to the request: BM25 of the
+    words saying what is to be done, as tools are chosen, and of the files' extensions, where
+    they share such a word (an extension alone chooses nothing). A small model copies the shape
+    of the example nearest its request, so the nearest should be one of its kind (a column
+    summed, a list filtered, lines counted)."""
+    wanted, wanted_files = example_terms(request)
+    terms = [example_terms(_ANNOTATION.sub("", block.splitlines()[0])) for block in blocks]
+    scores = bm25([*wanted, *wanted_files], [[*said, *files] for said, files in terms])
+    ranked = sorted((score, -index) for index, (score, (said, _))
+                    in enumerate(zip(scores, terms, strict=True)) if set(said) & set(wanted))
+    return [blocks[-negated] for _, negated in ranked[-count:]]
+
+
+def examples_for(registry: ToolRegistry, request: str = "") -> str:
+    """The planner's examples: every one of planner_examples.md, then those of
+    planner_examples_by_request.md closest to ``request`` (:func:`closest_examples`), each only
+    if ``registry`` has the tools it calls."""
+    shown = example_blocks("planner_examples.md", registry)
+    shown += closest_examples(example_blocks("planner_examples_by_request.md", registry), request)
+    return "\n\n".join(shown) + "\n"
 
 
 def planner_messages(state: AgentState, registry: ToolRegistry, max_nodes: int,
@@ -200,7 +249,7 @@ def planner_messages(state: AgentState, registry: ToolRegistry, max_nodes: int,
         prompt_text("planner.md"),
         output=PLAN_OUTPUT[plan_output],
         tools=describe_tools(registry, choice),
-        examples=examples_for(registry),
+        examples=examples_for(registry, state["request"]),
         max_nodes=max_nodes,
         untrusted="\n- " + NOTICE if shows_marked_output(state) else "",
     )

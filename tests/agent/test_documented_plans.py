@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.model.prompting import examples_for, prompt_text
+from agent.model.prompting import closest_examples, example_blocks, examples_for, prompt_text
 from agent.plan.validation import validate_plan
 from agent.tools.builtin import BuiltinToolConfig, register_builtin_tools
 from agent.tools.email import SmtpConfig
@@ -37,8 +37,8 @@ def documented_plan(page: str) -> dict[str, object]:
     return plan
 
 
-def prompt_example_plans() -> list[dict[str, object]]:
-    lines = prompt_text("planner_examples.md").splitlines()
+def prompt_example_plans(name: str = "planner_examples.md") -> list[dict[str, object]]:
+    lines = prompt_text(name).splitlines()
     plans, buffer = [], ""
     for line in lines:
         if line.startswith('"') or not line.strip():  # a request, or the gap between examples
@@ -67,12 +67,15 @@ def test_the_readme_plan_is_valid_with_the_edges_it_implies(registry: ToolRegist
 
 def test_the_planner_examples_are_valid_plans(registry: ToolRegistry) -> None:
     plans = [validate_plan(raw, registry) for raw in prompt_example_plans()]
-    assert len(plans) == 7
+    assert len(plans) == 5
     assert [n.tool for n in plans[2].nodes] == ["read_file"] and not plans[2].answer  # a stated value
-    assert plans[3].node("warn").depends_on == ["log"]  # the read before it, from inputs['log']
-    assert [n.tool for n in plans[4].nodes] == ["query_file"]  # a sum over a CSV: one query
-    assert plans[5].node("save").depends_on == ["tickets"]  # the red write is a node of its own
-    assert plans[6].nodes == [] and plans[6].answer  # nothing can do it: said so, no node
+    assert plans[3].node("save").depends_on == ["tickets"]  # the red write is a node of its own
+    assert plans[4].nodes == [] and plans[4].answer  # nothing can do it: said so, no node
+    chosen = [validate_plan(raw, registry) for raw in prompt_example_plans("planner_examples_by_request.md")]
+    assert len(chosen) == 7
+    assert chosen[0].node("warn").depends_on == ["log"]  # the read before it, from inputs['log']
+    assert all(p.nodes[-1].package for p in chosen[:-1])  # computed in a package over a read
+    assert [n.tool for n in chosen[-1].nodes] == ["query_file"]  # a sum over a CSV: one query
 
 
 def test_the_planner_is_shown_only_examples_of_tools_it_has(registry: ToolRegistry) -> None:
@@ -81,4 +84,29 @@ def test_the_planner_is_shown_only_examples_of_tools_it_has(registry: ToolRegist
     assert '"read_file": {' in shown and "http_get" not in shown
     assert "Save the open tickets" not in shown  # the request goes with its plan
     assert shown.count("\n\n") == len(prompt_example_plans()) - 3  # two examples left out
-    assert "query_file" not in examples_for(registry.without({"query_file"}))
+    asked = "Which team closed the most tickets in data/tickets.csv?"
+    assert "query_file" in examples_for(registry, asked)
+    assert "query_file" not in examples_for(registry.without({"query_file"}), asked)
+
+
+@pytest.mark.parametrize(("request_", "closest"), [
+    ("What is the total of the cost column in data/cloud.csv?", "What is the total of the amount column"),
+    ("Count the ERROR lines in logs/api.log", "How many WARN lines"),
+    ("What's the average build time in builds.csv?", "What is the average latency_ms"),
+    ("What percentage of the deploys in deploys.csv succeeded?", "What percentage of the jobs"),
+    ("Which region has the most sales in data/sales.csv?", "Which user has the most logins"),
+])
+def test_the_examples_closest_to_a_request_come_last(registry: ToolRegistry, request_: str,
+                                                      closest: str) -> None:
+    shown = examples_for(registry.without({"query_file"}), request_)
+    always = examples_for(registry.without({"query_file"}))
+    assert shown.startswith(always.rstrip("\n"))  # every request is shown the same first examples
+    assert shown.rstrip("\n").rsplit("\n\n", 1)[1].startswith(f'"{closest}')
+
+
+def test_no_example_is_chosen_by_a_file_name_or_extension_alone(registry: ToolRegistry) -> None:
+    pool = example_blocks("planner_examples_by_request.md", registry)
+    assert closest_examples(pool, "Show me logs/web.log") == []  # the count example's file, nothing to count
+    assert closest_examples(pool, "Which cluster does queue/data.json describe?") == []
+    assert closest_examples(pool, "Restart the checkout service") == []
+    assert len(closest_examples(pool, "How many orders are in total in data/payments.csv?")) == 2
