@@ -98,10 +98,15 @@ CASES: tuple[Case, ...] = (
          facts=(r"priya",)),
     case("dev-queue-cluster", Kind.READ, "Which cluster does queue/consumers.json describe?",
          facts=(r"events-eu",)),
+    case("dev-cache-backend", Kind.READ, "Which backend does infra/cache.toml use?", facts=(r"redis",)),
     # parallel reads
     case("dev-ttl-and-author", Kind.PARALLEL,
          "What is the sessions TTL in infra/cache.toml, and who wrote notes/handover.md?",
          facts=(r"1,?800", r"dana"), quick=True),
+    case("dev-catalog-and-timeout", Kind.PARALLEL,
+         "What is the catalog TTL in infra/cache.toml, and which build timed out according to "
+         "notes/handover.md?",
+         facts=(r"\b300\b", r"b-509")),
     # reads, then computation: sums, averages, percentages, filters over CSV, JSON and a log
     case("dev-failed-builds", Kind.COMPUTE, "How many builds in ci/builds.csv have the result failed?",
          facts=(r"\b2\b|\btwo\b",), quick=True),
@@ -118,6 +123,9 @@ CASES: tuple[Case, ...] = (
          facts=(r"11,?405",), quick=True),
     case("dev-stalled-consumers", Kind.COMPUTE, "Which consumers in queue/consumers.json are stalled?",
          facts=(r"email-dispatch", r"audit-sink")),
+    case("dev-checkout-requests", Kind.COMPUTE,
+         "How many requests in logs/gateway.log went to /api/checkout?",
+         facts=(r"\b3\b|\bthree\b",)),
     case("dev-gateway-5xx", Kind.COMPUTE, "How many 5xx responses are there in logs/gateway.log?",
          facts=(r"\b4\b|\bfour\b",)),
     # red actions after reads

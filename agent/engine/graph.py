@@ -188,7 +188,7 @@ async def _validated(state: AgentState, runtime: Ctx) -> tuple[Plan, tuple[str, 
             raise PlanError(elsewhere)
         log.info("left out changes the request did not ask for", problems=[str(p) for p in elsewhere])
         plan = kept
-    if (unread := unread_named_files(plan, state["request"], known)) and not last_round:
+    if (unread := unread_named_files(plan, state["request"], ctx.registry, known)) and not last_round:
         raise PlanError(unread)
     if unasked := unasked_changes(plan, ctx.registry, state["request"]):
         plan = without_unasked_changes(plan, unasked, state["request"], ctx.registry, last_round)

@@ -197,16 +197,23 @@ def example_blocks(name: str, registry: ToolRegistry) -> list[str]:
     return [b for b in blocks if all(t in registry for t in example_tools(b))]
 
 
-_PATH = re.compile(r"\S*[/.]\S*\.([A-Za-z0-9]+)\b|\S+://\S+|\S+/\S*")
-"""A path or an address in a request: its words say what is read, not what is done with it."""
+_FILE_NAME = re.compile(r"[\w-]+\.([A-Za-z][A-Za-z0-9]{0,9})")
 _ANNOTATION = re.compile(r"\s*\([^)]*\)\s*$")
+_MATCHED_CHARS = 2_000
+"""Of a request, what examples are matched by (a long request's start says what it asks)."""
 
 
 def example_terms(request: str) -> tuple[list[str], set[str]]:
     """What an example is matched by: the request's words outside paths and addresses (what
     is to be done: counted, summed, filtered…), and the extensions of the files it names."""
-    extensions = {f"file.{m.group(1).lower()}" for m in _PATH.finditer(request) if m.group(1)}
-    return words(_PATH.sub(" ", request)), extensions
+    said, extensions = [], set()
+    for token in request[:_MATCHED_CHARS].split():
+        name = _FILE_NAME.fullmatch(token.strip("?!,;:'\"()`").rpartition("/")[2])
+        if name:
+            extensions.add(f"file.{name.group(1).lower()}")
+        elif "/" not in token:
+            said.append(token)
+    return words(" ".join(said)), extensions
 
 
 def closest_examples(blocks: list[str], request: str, count: int = EXAMPLES_BY_REQUEST) -> list[str]:

@@ -23,6 +23,9 @@ from typing import Any
 from agent.errors import PlanProblem
 from agent.plan.format import Plan
 from agent.plan.grounding import named_targets
+from agent.tools.registry import ToolRegistry
+
+READ_FILE = "read_file"
 
 FILE_EXTENSIONS = frozenset({
     "csv", "tsv", "json", "jsonl", "ndjson", "log", "txt", "md", "markdown", "yaml", "yml", "toml", "ini",
@@ -38,14 +41,16 @@ def named_files(request: str) -> set[str]:
             and "@" not in name and ":" not in name and not name.startswith(("/", "~", "."))}
 
 
-def unread_named_files(plan: Plan, request: str, known: Iterable[Any] = ()) -> list[PlanProblem]:
+def unread_named_files(plan: Plan, request: str, registry: ToolRegistry,
+                       known: Iterable[Any] = ()) -> list[PlanProblem]:
     """A problem for each file the request names that no node of ``plan`` uses and nothing
-    ``known`` (the thread's earlier runs, the plans this one replaces) holds."""
-    if not plan.nodes:
+    ``known`` (the thread's earlier runs, the plans this one replaces) holds; none where no
+    tool reads files (``read_file``)."""
+    if not plan.nodes or READ_FILE not in registry:
         return []
     used = json.dumps([node.model_dump(include={"args", "each"}) for node in plan.nodes])
     held = json.dumps(list(known), default=str)
     return [PlanProblem(None, None, (
         f"the request names the file {name}, but no node reads it: read it with a node "
-        "(read_file) and work from its content; a database's tables are not workspace files"))
+        f"({READ_FILE}) and work from its content; a database's tables are not workspace files"))
         for name in sorted(named_files(request)) if name not in used and name not in held]

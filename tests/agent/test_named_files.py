@@ -3,10 +3,29 @@ answers from something else gets one repair round that says which file to read."
 
 from __future__ import annotations
 
-from agent.events import AnswerReady, PlanRepairing
+import asyncio
+
+from langchain_core.tools import StructuredTool
+
+from agent.events import AnswerReady, PlanRepairing, RunEvent
 from agent.plan.format import Plan
 from agent.plan.named_files import named_files, unread_named_files
-from tests.agent.harness import MEMORY, finish, harness
+from agent.tools.registry import Risk, ToolRegistry
+from infra.emulators.scripted_chat import ScriptedChatModel
+from tests.agent.harness import MEMORY, finish, services_on
+from tests.fakes.tools import ToolLog, simulated_registry
+
+
+def reading_registry(log: ToolLog) -> ToolRegistry:
+    """The simulated tools and a ``read_file`` (only where a tool reads files is a read asked for)."""
+    async def read_file(path: str) -> dict[str, str]:
+        log.calls.append(("read_file", {"path": path}))
+        return {"path": path, "content": "build,result\nb-1,failed\nb-2,failed\n"}
+
+    registry = simulated_registry(log)
+    registry.add(StructuredTool.from_function(coroutine=read_file, name="read_file", description="Read a file."),
+                 Risk.GREEN)
+    return registry
 
 
 def plan(*nodes: dict[str, object]) -> Plan:
@@ -22,35 +41,52 @@ def test_the_files_a_request_names_are_relative_paths_with_a_files_extension() -
 
 
 def test_a_plan_that_reads_something_else_is_told_which_file_to_read() -> None:
-    query = plan({"id": "n", "tool": "sql_query", "args": {"sql": "SELECT count(*) FROM ci.builds"}})
-    [problem] = unread_named_files(query, "How many builds in ci/builds.csv failed?")
+    registry = reading_registry(ToolLog())
+    asked = "How many builds in ci/builds.csv failed?"
+    query = plan({"id": "n", "tool": "lookup", "args": {"key": "SELECT count(*) FROM ci.builds"}})
+    [problem] = unread_named_files(query, asked, registry)
     assert "names the file ci/builds.csv, but no node reads it" in problem.message
     read = plan({"id": "r", "tool": "read_file", "args": {"path": "ci/builds.csv"}})
-    assert unread_named_files(read, "How many builds in ci/builds.csv failed?") == []
+    assert unread_named_files(read, asked, registry) == []
     fanned = plan({"id": "r", "tool": "read_file", "each": [{"path": "a.log"}, {"path": "b.log"}]})
-    assert unread_named_files(fanned, "Compare a.log and b.log") == []
+    assert unread_named_files(fanned, "Compare a.log and b.log", registry) == []
+    assert unread_named_files(query, asked, simulated_registry(ToolLog())) == []  # no tool reads files
 
 
 def test_a_plan_with_no_nodes_or_a_file_the_thread_holds_needs_no_read() -> None:
-    assert unread_named_files(plan(), "Delete logs/app.log") == []  # "I can't": nothing is read
+    registry = reading_registry(ToolLog())
+    assert unread_named_files(plan(), "Delete logs/app.log", registry) == []  # "I can't": nothing is read
     earlier = [["Show me notes/x.md", "It says hi", {"x": {"status": "done", "output": {"path": "notes/x.md"}}}]]
-    follow_up = plan({"id": "m", "tool": "send_email", "args": {"to": "a@example.com", "body": "hi"}})
-    assert unread_named_files(follow_up, "Email notes/x.md's greeting to a@example.com", earlier) == []
+    follow_up = plan({"id": "m", "tool": "send", "args": {"to": "a@example.com", "body": "hi"}})
+    asked = "Send notes/x.md's greeting to a@example.com"
+    assert unread_named_files(follow_up, asked, registry, earlier) == []
+    assert unread_named_files(follow_up, asked, registry) != []
+
+
+async def ask(replies: list[object], thread: str) -> tuple[ToolLog, ScriptedChatModel, list[RunEvent]]:
+    log = ToolLog()
+    llm = ScriptedChatModel(replies=replies)
+    async with services_on(MEMORY, llm, reading_registry(log)) as services:
+        events = services.events.open()
+        await services.engine.ask(thread, "How many builds in ci/builds.csv failed?")
+        seen: list[RunEvent] = []
+        while not events.empty():
+            seen.append(events.get_nowait())
+        await asyncio.sleep(0)
+    return log, llm, seen
 
 
 async def test_the_repair_round_reads_the_named_file_and_a_second_miss_runs_as_it_is() -> None:
     elsewhere = {"nodes": [{"id": "q", "tool": "lookup", "args": {"key": "builds table"}}]}
-    reads = {"nodes": [{"id": "q", "tool": "lookup", "args": {"key": "ci/builds.csv"}}]}
-    async with harness(MEMORY, [elsewhere, reads, finish("2 failed")]) as h:
-        await h.engine.ask("named-1", "How many builds in ci/builds.csv failed?")
-        assert "names the file ci/builds.csv, but no node reads it" in str(h.llm.calls[1][-1].content)
-        events = h.drain()
-        assert [e.problems for e in events if isinstance(e, PlanRepairing)] == [[
-            "the request names the file ci/builds.csv, but no node reads it: read it with a node "
-            "(read_file) and work from its content; a database's tables are not workspace files"]]
-        assert h.log.calls == [("lookup", {"key": "ci/builds.csv"})]
-        assert isinstance(events[-1], AnswerReady) and events[-1].answer == "2 failed"
-    async with harness(MEMORY, [elsewhere, elsewhere, finish("from the table")]) as h:
-        await h.engine.ask("named-2", "How many builds in ci/builds.csv failed?")
-        assert h.log.calls == [("lookup", {"key": "builds table"})]  # the repaired plan ran as it was
-        assert isinstance(h.drain()[-1], AnswerReady)
+    reads = {"nodes": [{"id": "q", "tool": "read_file", "args": {"path": "ci/builds.csv"}}]}
+    log, llm, events = await ask([elsewhere, reads, finish("2 failed")], "named-1")
+    assert "names the file ci/builds.csv, but no node reads it" in str(llm.calls[1][-1].content)
+    assert [e.problems for e in events if isinstance(e, PlanRepairing)] == [[
+        "the request names the file ci/builds.csv, but no node reads it: read it with a node "
+        "(read_file) and work from its content; a database's tables are not workspace files"]]
+    assert log.calls == [("read_file", {"path": "ci/builds.csv"})]
+    assert isinstance(events[-1], AnswerReady) and events[-1].answer == "2 failed"
+
+    log, _, events = await ask([elsewhere, elsewhere, finish("from the table")], "named-2")
+    assert log.calls == [("lookup", {"key": "builds table"})]  # the repaired plan ran as it was
+    assert isinstance(events[-1], AnswerReady)
