@@ -17,6 +17,7 @@ table's name after all).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -26,6 +27,8 @@ from agent.plan.grounding import named_targets
 from agent.tools.registry import ToolRegistry
 
 READ_FILE = "read_file"
+_REFERENCE = re.compile(r"\$\{[^}]*\}")
+"""``${notes/x.md}`` in an argument is not a read of notes/x.md (no node has such an id)."""
 
 FILE_EXTENSIONS = frozenset({
     "csv", "tsv", "json", "jsonl", "ndjson", "log", "txt", "md", "markdown", "yaml", "yml", "toml", "ini",
@@ -48,7 +51,7 @@ def unread_named_files(plan: Plan, request: str, registry: ToolRegistry,
     tool reads files (``read_file``)."""
     if not plan.nodes or READ_FILE not in registry:
         return []
-    used = json.dumps([node.model_dump(include={"args", "each"}) for node in plan.nodes])
+    used = _REFERENCE.sub("", json.dumps([node.model_dump(include={"args", "each"}) for node in plan.nodes]))
     held = json.dumps(list(known), default=str)
     return [PlanProblem(None, None, (
         f"the request names the file {name}, but no node reads it: read it with a node "

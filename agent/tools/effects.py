@@ -20,9 +20,10 @@ EFFECT_WORDS: dict[str, tuple[str, ...]] = {
     "record": ("record", "insert", "register"),
     "delete": ("delete", "remove", "erase", "wipe", "purge"),
     "restart": ("restart", "reboot", "reload", "bounce"),
-    "deploy": ("deploy", "redeploy", "rollback", "roll back", "roll out", "rollout", "revert", "scale"),
+    "deploy": ("deploy", "redeploy", "rollback", "roll back", "roll out", "rollout", "revert", "scale",
+               "upgrade", "downgrade", "promote"),
     "move": ("move", "rename"),
-    "stop": ("kill", "shut down", "shutdown", "terminate"),
+    "stop": ("kill", "shut down", "shutdown", "terminate", "cancel", "abort", "halt", "pause", "suspend"),
 }
 """Each effect, and the verbs (and their -s, -d/-ed, -ing forms) that ask for it."""
 EFFECT_NAMES = {"write": "write files", "send": "send mail", "post": "post to web services",

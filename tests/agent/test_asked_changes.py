@@ -49,6 +49,8 @@ def registry() -> ToolRegistry:
     ("Delete the failed rows from the orders table", {"delete rows"}),  # a database's, not a file's
     ("Restart the checkout service", {"restart"}),
     ("Roll back billing to 2.3.9", {"deploy"}),
+    ("Cancel build b-509", {"stop"}),
+    ("Upgrade the web tier to 4.1", {"deploy"}),
     ("Write 'delete me' to notes.txt", {"write"}),   # quoted text is what to write
     ("Email ops the error count and save it to errors.txt", {"send", "write"}),
     ("How many ERROR lines are in logs/app.log?", set()),

@@ -51,6 +51,8 @@ def test_a_plan_that_reads_something_else_is_told_which_file_to_read() -> None:
     fanned = plan({"id": "r", "tool": "read_file", "each": [{"path": "a.log"}, {"path": "b.log"}]})
     assert unread_named_files(fanned, "Compare a.log and b.log", registry) == []
     assert unread_named_files(query, asked, simulated_registry(ToolLog())) == []  # no tool reads files
+    copied = plan({"id": "c", "tool": "send", "args": {"to": "a@example.com", "body": "${notes/x.md}"}})
+    assert unread_named_files(copied, "Send notes/x.md to a@example.com", registry) != []  # not a read
 
 
 def test_a_plan_with_no_nodes_or_a_file_the_thread_holds_needs_no_read() -> None:
