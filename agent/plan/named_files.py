@@ -53,7 +53,14 @@ def unread_named_files(plan: Plan, request: str, registry: ToolRegistry,
         return []
     used = _REFERENCE.sub("", json.dumps([node.model_dump(include={"args", "each"}) for node in plan.nodes]))
     held = json.dumps(list(known), default=str)
-    return [PlanProblem(None, None, (
-        f"the request names the file {name}, but no node reads it: read it with a node "
-        f"({READ_FILE}) and work from its content; a database's tables are not workspace files"))
-        for name in sorted(named_files(request)) if name not in used and name not in held]
+    return [PlanProblem(None, None, _read_it(name))
+            for name in sorted(named_files(request)) if name not in used and name not in held]
+
+
+def _read_it(name: str) -> str:
+    """What to do, as a node to copy: a small model follows a fragment better than a rule."""
+    stem = re.sub(r"[^a-z0-9_]", "_", name.rpartition("/")[2].rpartition(".")[0].lower()).strip("_")
+    node_id = stem if re.fullmatch(r"[a-z][a-z0-9_]*", stem) else "file"
+    node = json.dumps({"id": node_id, READ_FILE: {"path": name}})
+    return (f"the request names the file {name}, but no node reads it: add the node {node} and compute "
+            f"from inputs['{node_id}']['content'] in a package; a database's tables are not workspace files")

@@ -84,8 +84,9 @@ async def test_the_repair_round_reads_the_named_file_and_a_second_miss_runs_as_i
     log, llm, events = await ask([elsewhere, reads, finish("2 failed")], "named-1")
     assert "names the file ci/builds.csv, but no node reads it" in str(llm.calls[1][-1].content)
     assert [e.problems for e in events if isinstance(e, PlanRepairing)] == [[
-        "the request names the file ci/builds.csv, but no node reads it: read it with a node "
-        "(read_file) and work from its content; a database's tables are not workspace files"]]
+        "the request names the file ci/builds.csv, but no node reads it: add the node {\"id\": \"builds\", "
+        '\"read_file\": {\"path\": \"ci/builds.csv\"}} and compute from inputs[\'builds\'][\'content\'] in a '
+        "package; a database's tables are not workspace files"]]
     assert log.calls == [("read_file", {"path": "ci/builds.csv"})]
     assert isinstance(events[-1], AnswerReady) and events[-1].answer == "2 failed"
 
