@@ -165,6 +165,15 @@ FIXES: dict[str, Fix] = {
             {"id": "raw", "lookup": {"key": "x"}},
             package("n", "result = inputs['log']")],
             "answer": "${n} and ${raw}"}),
+    "misnamed-inputs": Fix(
+        before={"nodes": [
+            {"id": "read_consumers", "read_file": {"path": "queue/consumers.json"}},
+            {**package("stalled", "import json\nresult = json.loads(inputs['consumers']['content'])"),
+             "depends_on": ["read_consumers"]}]},
+        after={"nodes": [
+            {"id": "read_consumers", "read_file": {"path": "queue/consumers.json"}},
+            {**package("stalled", "import json\nresult = json.loads(inputs['read_consumers']['content'])"),
+             "depends_on": ["read_consumers"]}]}),
     "input-fields": Fix(
         before={"nodes": [
             STATUS, {"id": "deploy", "read_file": {"path": "deploy.yaml"}},
@@ -246,6 +255,9 @@ NOTHING_TO_FIX: dict[str, Clean] = {
         {"id": "raw", "lookup": {"key": "y"}},  # the plan's own raw
         {"id": "a", "lookup": {"key": "${shipped}"}}],  # a red call is never made again so
         "answer": "${raw} and ${a}"}),
+    "misnamed-inputs": Clean({"nodes": [  # two dependencies: which one is meant is not plain
+        {"id": "a", "read_file": {"path": "a.json"}}, {"id": "b", "read_file": {"path": "b.json"}},
+        {**package("p", "result = inputs['c']"), "depends_on": ["a", "b"]}]}),
     "input-fields": Clean({"nodes": [
         STATUS, LOG,
         {"id": "pages", "http_get": [{"url": "https://a.example.com"}, {"url": "https://b.example.com"}]},
@@ -285,6 +297,7 @@ def test_the_mends_run_in_this_order() -> None:
         "self-dependency",
         "duplicate-ids",
         "recalled-calls",
+        "misnamed-inputs",
         "unfolded-blocks",
         "computed-references",
         "single-calls",
@@ -311,7 +324,8 @@ def test_names_are_unique_and_kebab_case_and_slips_read_after_a_colon() -> None:
 
 
 def test_only_the_mends_that_need_the_thread_or_the_request_are_skipped_on_a_streamed_plan() -> None:
-    assert [mend.name for mend in PLAN_MENDS if not mend.partial_safe] == ["recalled-calls", "change-targets"]
+    assert [mend.name for mend in PLAN_MENDS if not mend.partial_safe] == [
+        "recalled-calls", "misnamed-inputs", "change-targets"]
 
 
 def test_every_mend_has_a_case_in_each_table() -> None:

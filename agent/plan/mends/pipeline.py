@@ -1,7 +1,8 @@
 """Every mend of a model's plan, in the order they run (the registry).
 
 Order matters where one mend's fix is another's input: ids are settled, and the nodes of earlier
-runs that the plan reads recalled, before anything looks nodes up by id (a follow-up's
+runs that the plan reads recalled, and a package's one dependency read under another id renamed,
+before anything looks nodes up by id (a follow-up's
 ``open(inputs['orders']['path'])`` of an earlier read is read as text only once ``orders`` is
 back); package code is laid out before its reads are mended; a computed ``${…}`` becomes a
 package before a one-item fan-out is judged by who reads it; the reply's place is settled last
@@ -19,6 +20,7 @@ from agent.plan.grounding import CHANGE_TARGETS
 from agent.plan.input_fields import INPUT_FIELDS
 from agent.plan.mends.blank_options import BLANK_OPTIONS
 from agent.plan.mends.contract import Draft, Mend, MendContext, Mended, apply_mends
+from agent.plan.mends.input_ids import MISNAMED_INPUTS
 from agent.plan.mends.node_ids import DUPLICATE_IDS, SELF_DEPENDENCY
 from agent.plan.mends.recalled_calls import RECALLED_CALLS
 from agent.plan.mends.replies import GUESSED_ANSWER, REPLY_PACKAGE, REPLY_PACKAGE_TWICE, UNKNOWN_TEMPLATE
@@ -30,6 +32,7 @@ PLAN_MENDS: tuple[Mend, ...] = (
     SELF_DEPENDENCY,
     DUPLICATE_IDS,
     RECALLED_CALLS,
+    MISNAMED_INPUTS,
     UNFOLDED_BLOCKS,
     COMPUTED_REFERENCES,
     SINGLE_CALLS,
