@@ -72,7 +72,7 @@ def test_the_planner_examples_are_valid_plans(registry: ToolRegistry) -> None:
     assert plans[3].node("save").depends_on == ["tickets"]  # the red write is a node of its own
     assert plans[4].nodes == [] and plans[4].answer  # nothing can do it: said so, no node
     chosen = [validate_plan(raw, registry) for raw in prompt_example_plans("planner_examples_by_request.md")]
-    assert len(chosen) == 7
+    assert len(chosen) == 8
     assert chosen[0].node("warn").depends_on == ["log"]  # the read before it, from inputs['log']
     assert all(p.nodes[-1].package for p in chosen[:-1])  # computed in a package over a read
     assert [n.tool for n in chosen[-1].nodes] == ["query_file"]  # a sum over a CSV: one query

@@ -81,6 +81,24 @@ async def test_a_delivery_is_claimed_once_until_its_claimer_is_presumed_dead(sto
     assert not await slack.claim_settled("C1:2.0")
 
 
+async def test_only_a_claims_current_claimer_keeps_it_and_a_kept_claim_is_not_retaken(stores: Stores) -> None:
+    slack = stores.slack
+    assert await slack.claim("C1:1.0", NOW, unsettled_for=60) == Claim("C1:1.0")
+    assert await slack.keep_claim("C1:1.0", claimed_at=NOW, now=NOW + 50)  # its claimer is at work
+    assert await slack.claim("C1:1.0", NOW + 100, unsettled_for=60) is None  # kept: not taken over
+    # nobody renewed it for a minute (its claimer froze): a retry takes it over
+    retaken = await asyncio.gather(*[slack.claim("C1:1.0", NOW + 111, unsettled_for=60) for _ in range(3)])
+    assert sorted(retaken, key=lambda c: c is None) == [Claim("C1:1.0", retaken_from=NOW)] + [None] * 2
+    # the frozen claimer comes back: its claim is not its own any more
+    assert not await slack.keep_claim("C1:1.0", claimed_at=NOW, now=NOW + 112)
+    assert await slack.keep_claim("C1:1.0", claimed_at=NOW + 111, now=NOW + 160)  # its new claimer's
+    assert await slack.claim("C1:1.0", NOW + 200, unsettled_for=60) is None
+    await slack.settle_claim("C1:1.0", NOW + 201)
+    assert not await slack.keep_claim("C1:1.0", claimed_at=NOW + 111, now=NOW + 202)  # settled
+    assert not await slack.keep_claim("C1:2.0", claimed_at=NOW, now=NOW)  # never claimed
+    assert await slack.claim("C1:1.0", NOW + 1000, unsettled_for=60) is None
+
+
 async def test_old_claims_are_forgotten(stores: Stores) -> None:
     slack = stores.slack
     for key, at in (("a", NOW - 300), ("b", NOW - 200), ("c", NOW - 100)):
