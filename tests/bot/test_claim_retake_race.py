@@ -14,7 +14,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
@@ -22,6 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.ground.poster import SlackPoster
 from bot.ground.threads import ThreadRef, message_key
 from bot.inbound.intake import Delivery, Intake
+from bot.store import IntakeStore, StatusMessage
 from infra.emulators.memory_slack_store import MemorySlackStore
 from tests.agent.harness import MEMORY, Harness, harness
 from tests.bot.chat import ALICE, OPS, finish, is_status
@@ -36,6 +37,25 @@ def replica(h: Harness, store: MemorySlackStore, poster: SlackPoster, clock: Cal
             claim_retake_seconds: float) -> Intake:
     return Intake(engine=h.engine, store=store, poster=poster, command="/agent", clock=clock,
                   claim_retake_seconds=claim_retake_seconds, claim_wait_seconds=0.05)
+
+
+class StuckAfterRecording:
+    """The shared store, as a replica sees it that freezes once it recorded its status message
+    (until ``gate`` opens)."""
+
+    def __init__(self, store: MemorySlackStore) -> None:
+        self.store = store
+        self.gate = asyncio.Event()
+        self.waiting = asyncio.Event()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+    async def add_status_message(self, *args: Any, **kwargs: Any) -> StatusMessage:
+        recorded = await self.store.add_status_message(*args, **kwargs)
+        self.waiting.set()
+        await self.gate.wait()
+        return recorded
 
 
 def the_status_message_stuck(thread_ts: str | None) -> bool:
@@ -114,4 +134,26 @@ async def test_a_mention_whose_claimer_is_slow_but_alive_is_not_retaken(replicas
         replicas.a_poster.gate.set()
     assert await asyncio.wait_for(taking, 10) is Delivery.HANDLED
     assert await b.from_event(replicas.slack.team, replicas.event(), bot, mentioned=True) is Delivery.DUPLICATE
+    await replicas.runs_once_under_one_status_message()
+
+
+async def test_a_mention_retaken_after_its_claimer_recorded_the_status_message_runs_once(
+        replicas: Replicas) -> None:
+    clock = [NOW]
+    replicas.a_poster.gate.set()  # A hears back from Slack, and freezes once it recorded its status message
+    a_store = StuckAfterRecording(replicas.store)
+    a = Intake(engine=replicas.h.engine, store=cast(IntakeStore, a_store), poster=replicas.a_poster,
+               command="/agent", clock=lambda: clock[0], claim_retake_seconds=3600.0)
+    b = replica(replicas.h, replicas.store, replicas.b_poster, lambda: clock[0], claim_retake_seconds=RETAKE)
+    bot = replicas.slack.bot_user
+    taking = asyncio.create_task(a.from_event(replicas.slack.team, replicas.event(), bot, mentioned=True))
+    try:
+        await asyncio.wait_for(a_store.waiting.wait(), 5)
+
+        clock[0] = NOW + 2 * RETAKE
+        assert await b.from_event(replicas.slack.team, replicas.event(), bot, mentioned=True) is Delivery.HANDLED
+        await replicas.h.engine.idle()  # B reused A's status message, queued the request, and it ran
+    finally:
+        a_store.gate.set()
+    await asyncio.wait_for(taking, 10)
     await replicas.runs_once_under_one_status_message()

@@ -1,0 +1,107 @@
+"""What a plan reads is what the request names: its files are read, and no address is made up.
+
+*A named file never read.* "How many builds in ci/builds.csv failed?" was planned as an SQL
+query of a table ``ci.builds``; with a file-query tool, "what does notes/x.md say" became a
+search and a CSV question a query of a file named after a database table. Each time the file
+the request named was never read, and the answer came from something else. So when the request
+names workspace files (a path or a name with a file's extension: ``ci/builds.csv``,
+``deploy.yaml``), each must be an argument of some node (read, listed, searched, written to;
+not inside an address: ``https://ops.example.com/ci/builds.csv`` is not the file), unless the
+thread already holds it (an earlier run read it, or a plan this one replaces).
+
+*An address made up.* After a package over queue/consumers.json failed, the replan fetched
+``https://ops.example.com/queue/consumers.json``: the host of a planner example, named by
+nobody. A literal http(s) address in a node's arguments must have a host the request, the
+thread, the results or a tool's description name.
+
+A plan with no nodes (an "I can't", a reply from the thread) reads nothing and is left alone.
+The repair round is told what to read; if the repaired plan still does otherwise, it runs as it
+is (a plan that reads something else may still be right: the file may be a table's name after
+all, and the allow list still refuses hosts nobody allowed).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+from agent.errors import PlanProblem
+from agent.plan.format import Plan
+from agent.plan.grounding import named_targets
+from agent.tools.registry import Risk, ToolRegistry
+
+READ_FILE = "read_file"
+FILE_EXTENSIONS = frozenset({
+    "csv", "tsv", "json", "jsonl", "ndjson", "log", "txt", "md", "markdown", "yaml", "yml", "toml", "ini",
+    "conf", "cfg", "env", "xml", "html", "sql", "py", "sh", "properties"})
+"""What a name ends with when it is a file's (``static.example.com`` is a host, not a file)."""
+_REFERENCE = re.compile(r"\$\{[^}]*\}")
+"""``${notes/x.md}`` in an argument is not a read of notes/x.md (no node has such an id)."""
+_ADDRESS = re.compile(r"^https?://", re.I)
+
+
+def named_files(request: str) -> set[str]:
+    """The workspace files ``request`` names: relative paths with a file's extension (not an
+    address, a URL, an absolute or home path: those no file tool reads)."""
+    return {name for name in named_targets(request)
+            if name.rpartition(".")[2].lower() in FILE_EXTENSIONS
+            and "@" not in name and ":" not in name and not name.startswith(("/", "~", "."))}
+
+
+def unasked_sources(plan: Plan, request: str, registry: ToolRegistry,
+                    known: Iterable[Any] = ()) -> list[PlanProblem]:
+    """Problems for the files ``request`` names that no node reads (where a tool reads files)
+    and for the addresses of hosts nobody named; ``known``: the thread's earlier runs and the
+    plans this one replaces."""
+    if not plan.nodes:
+        return []
+    held = json.dumps(list(known), default=str)
+    values = [_REFERENCE.sub("", value) for node in plan.nodes
+              for value in _strings([node.args, [item for item in node.each or []]])]
+    problems = []
+    if READ_FILE in registry:
+        local = [value for value in values if not _ADDRESS.match(value)]
+        problems += [PlanProblem(None, None, _read_it(name)) for name in sorted(named_files(request))
+                     if not any(name in value for value in local) and name not in held
+                     and not _destination(name, request)]
+    described = " ".join(spec.description for spec in registry)  # a tool may name its service's host
+    named = f"{request}\n{held}\n{described}".lower()
+    for node in plan.nodes:  # (a red node's target is grounding's: agent.plan.grounding)
+        if node.tool is None or node.tool not in registry or registry.risk_of(node.tool) is not Risk.GREEN:
+            continue
+        for value in _strings([node.args, [item for item in node.each or []]]):
+            host = urlsplit(value).hostname if _ADDRESS.match(value) and "${" not in value else None
+            if host and host.lower() not in named:
+                problems.append(PlanProblem(node.id, "args", (
+                    f"{value!r} is an address nobody named: use only addresses the request or earlier "
+                    "results give (a file the request names is read with read_file)")))
+    return problems
+
+
+def _destination(name: str, request: str) -> bool:
+    """Whether ``request`` names the file as where something goes ("write the count to x.txt",
+    "copy a.md into b.md", "save it as c.md"): a change's target, not a file to read."""
+    return re.search(r"\b(?:to|into|as)\s+`?" + re.escape(name), request, re.I) is not None
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _strings(item)
+
+
+def _read_it(name: str) -> str:
+    """What to do, as a node to copy: a small model follows a fragment better than a rule."""
+    stem = re.sub(r"[^a-z0-9_]", "_", name.rpartition("/")[2].rpartition(".")[0].lower()).strip("_")
+    node_id = stem if re.fullmatch(r"[a-z][a-z0-9_]*", stem) else "file"
+    node = json.dumps({"id": node_id, READ_FILE: {"path": name}})
+    return (f"the request names the file {name}, but no node reads it: add the node {node} and compute "
+            f"from inputs['{node_id}']['content'] in a package; a database's tables are not workspace files")
