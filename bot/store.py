@@ -2,8 +2,8 @@
 and in memory for tests), one per kind of record:
 
 - claims (:class:`DeliveryClaims`): delivered messages, so retries and twins start one run; a
-  claim is settled once its request is queued, and one left unsettled by a process that died
-  can be taken again;
+  claim is renewed while its claimer works and settled once its request is queued, and one
+  left unsettled by a process that died can be taken again;
 - slash commands (:class:`SlashCommandLog`): recorded before Slack is answered, so that one
   whose process died is run by another;
 - owned threads (:class:`ThreadOwnership`): a message in one of them is a follow-up, no mention
@@ -150,8 +150,13 @@ class DeliveryClaims(Protocol):
     """Delivered messages claimed once, so that Slack's retries and twins start one run."""
 
     async def claim(self, key: str, now: float, *, unsettled_for: float) -> Claim | None:
-        """The claim the first time a key is claimed, or when its claim has stayed unsettled
-        for ``unsettled_for`` seconds (its claimer died); None otherwise (atomic)."""
+        """The claim the first time a key is claimed, or when its claim has stayed unsettled,
+        and not renewed, for ``unsettled_for`` seconds (its claimer died); None otherwise
+        (atomic). Its claimer's claim is identified by ``now`` (:meth:`keep_claim`)."""
+
+    async def keep_claim(self, key: str, *, claimed_at: float, now: float) -> bool:
+        """Its claimer of ``claimed_at`` is still at it: the claim is renewed as of ``now``, so
+        that no retry takes it over (compare-and-set). False when it was taken over or settled."""
 
     async def settle_claim(self, key: str, now: float) -> None:
         """Its request is recorded: the claim can no longer be taken again."""

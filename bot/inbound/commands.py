@@ -8,7 +8,7 @@ answer's path. A command whose process died before its request was queued is fou
 recovery pass ``retake_seconds`` later and run by the process that takes it: its root message
 is reused if it was recorded as posted, and so are its status message and its queued request
 (the command's key is the request's). A process that is merely slow keeps its command taken,
-and one taken over anyway leaves it to its new taker (:mod:`bot.inbound.command_take`).
+and one taken over anyway leaves it to its new taker (:mod:`bot.inbound.take`).
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from bot.access.access import is_direct
 from bot.ground.background_tasks import TaskSet
 from bot.ground.poster import SlackPoster
 from bot.ground.threads import ThreadRef
-from bot.inbound.command_take import CommandTake
 from bot.inbound.intake import CANNOT_POST_HERE, AnswersIn, Intake
+from bot.inbound.take import Take
 from bot.store import SlashCommand, SlashCommandStore
 from bot.views import wording as say
 from bot.views.reply_view import root_message
@@ -67,10 +67,14 @@ class SlashCommands:
 
     async def run(self, command: SlashCommand, *, retaken_at: float | None = None) -> None:
         """Post the root message (unless it was), then start the run in its thread, keeping the
-        command taken meanwhile (:mod:`bot.inbound.command_take`). ``retaken_at``: when this
+        command taken meanwhile (:mod:`bot.inbound.take`). ``retaken_at``: when this
         process took it over from one that seemed dead."""
         taken_at = retaken_at if retaken_at is not None else command.taken_at or command.received_at
-        take = CommandTake(self.store, command.key, taken_at=taken_at, clock=self.clock)
+
+        async def keep(taken_at: float, now: float) -> bool:
+            return await self.store.keep_command(command.key, taken_at=taken_at, now=now)
+
+        take = Take(keep, what="slash command", key=command.key, taken_at=taken_at, clock=self.clock)
         async with take.kept_alive(every=self.retake_seconds / 3):
             try:
                 await self._run(command, take, retaken=retaken_at is not None)
@@ -78,7 +82,7 @@ class SlashCommands:
                 log.exception("could not start a run", request_key=command.key)
                 await self._tell(command, say.SOMETHING_BROKE)
 
-    async def _run(self, command: SlashCommand, take: CommandTake, *, retaken: bool) -> None:
+    async def _run(self, command: SlashCommand, take: Take, *, retaken: bool) -> None:
         root_ts = command.root_ts
         if root_ts is None:
             root = root_message(command.user, command.text)
@@ -88,10 +92,14 @@ class SlashCommands:
                                  else say.could_not_start(posted.error))
                 await self.store.finish_command(command.key)
                 return
-            if not await take.posted(posted.ts):  # its new taker posts (or posted) the root message
-                await self.poster.delete(command.channel, posted.ts)
-                return
             root_ts = posted.ts
+
+            async def keep_posted(taken_at: float, now: float) -> bool:  # (renewing the take)
+                return await self.store.command_posted(command.key, root_ts, taken_at=taken_at, now=now)
+
+            if not await take.renew(keep_posted):  # its new taker posts (or posted) the root message
+                await self.poster.delete(command.channel, root_ts)
+                return
         thread = ThreadRef(command.team, command.channel, root_ts)
         if not await take.renew():
             return

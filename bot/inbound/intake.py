@@ -7,12 +7,13 @@ Per thread, posting that message and submitting happen under one lock, so status
 messages bind to runs in the order the engine runs them. If Slack refuses that message,
 nothing is submitted and the requester is told why, ephemerally.
 
-A message is claimed once (Slack sends a mention twice, and retries), and the claim is
-settled once its request is queued. A twin that finds the claim unsettled waits briefly for
-it; if it stays unsettled (its claimer may have died), Slack is answered 503 so that it
-retries, and a retry that finds the claim unsettled for ``claim_retake_seconds`` takes it
-over: it reuses the status message its claimer may have posted, and the request's key
-makes a second queueing of it a no-op.
+A message is claimed once (Slack sends a mention twice, and retries), the claim is renewed
+while its claimer works, and settled once its request is queued. A twin that finds the claim
+unsettled waits briefly for it; if it stays unsettled, Slack is answered 503 so that it
+retries, and a retry that finds the claim unsettled and not renewed for
+``claim_retake_seconds`` (its claimer died) takes it over: it reuses the status message its
+claimer may have posted, and the request's key makes a second queueing of it a no-op. A
+claimer frozen that long anyway leaves the message to its new claimer (:mod:`bot.inbound.take`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from bot.access.access import is_direct
 from bot.ground.mrkdwn import unescape
 from bot.ground.poster import SlackPoster
 from bot.ground.threads import ThreadRef, mentions, message_key, strip_mention
+from bot.inbound.take import Take
 from bot.store import IntakeStore
 from bot.views import wording as say
 from bot.views.progress_view import Phase, RunProgress
@@ -121,7 +123,8 @@ class Intake:
                 or (twin_decides and mentions(str(event.get("text") or ""), bot_user_id))):
             return Delivery.IGNORED
         key = message_key(channel, ts)
-        claim = await self.store.claim(key, self.clock(), unsettled_for=self.claim_retake_seconds)
+        claimed_at = self.clock()
+        claim = await self.store.claim(key, claimed_at, unsettled_for=self.claim_retake_seconds)
         if claim is None:
             if await self._settles(key):
                 log.info("duplicate delivery ignored", channel=channel, ts=ts)
@@ -130,21 +133,29 @@ class Intake:
             return Delivery.UNSETTLED
         if claim.retaken_from is not None:
             log.warning("taking over a message whose claimer did not queue it", channel=channel, ts=ts)
-        if not answers:
-            log.info("not answering in this conversation (access policy)", channel=channel)
-            await self.poster.ephemeral(channel, user, say.not_answering_here(direct=bool(direct)),
-                                        thread_ts=thread_ts)
+
+        async def keep(_renewed_at: float, now: float) -> bool:  # (a claim is known by when it was made)
+            return await self.store.keep_claim(key, claimed_at=claimed_at, now=now)
+
+        take = Take(keep, what="message", key=key, taken_at=claimed_at, clock=self.clock)
+        async with take.kept_alive(every=self.claim_retake_seconds / 3):
+            if not answers:
+                log.info("not answering in this conversation (access policy)", channel=channel)
+                if await take.renew():
+                    await self.poster.ephemeral(channel, user, say.not_answering_here(direct=bool(direct)),
+                                                thread_ts=thread_ts)
+            else:
+                if not owned:
+                    await self.store.own_thread(thread, user, self.clock())
+                text = strip_mention(str(event.get("text") or ""), bot_user_id)
+                if not text:
+                    if await take.renew():
+                        await self.poster.post(channel, say.help_text(self.command), thread_ts=thread.root_ts)
+                else:
+                    await self.start(thread, text, user, fresh=not thread_ts, key=request_key(channel, ts),
+                                     retaken_from=claim.retaken_from, still_ours=take.renew)
+        if not take.lost:  # (else its new claimer settles it)
             await self.store.settle_claim(key, self.clock())
-            return Delivery.HANDLED
-        if not owned:
-            await self.store.own_thread(thread, user, self.clock())
-        text = strip_mention(str(event.get("text") or ""), bot_user_id)
-        if not text:
-            await self.poster.post(channel, say.help_text(self.command), thread_ts=thread.root_ts)
-        else:
-            await self.start(thread, text, user, fresh=not thread_ts, key=request_key(channel, ts),
-                             retaken_from=claim.retaken_from)
-        await self.store.settle_claim(key, self.clock())
         return Delivery.HANDLED
 
     async def _settles(self, key: str) -> bool:
@@ -168,9 +179,10 @@ class Intake:
         ``key`` identifies the request in the engine's queue (a fresh one if None; its status
         message keeps it, so that its Cancel stops only this request); ``retaken_from``: its
         message's first claim, by a process that died, which may have posted the status message.
-        ``still_ours``: asked once the status message is posted, before it is recorded and the
-        request queued; False (another process took the request over meanwhile, and posts its
-        own) takes the message back, and nothing starts (None).
+        ``still_ours``: asked once the status message is posted, before it is recorded, and
+        again before the request is queued; False (another process took the request over
+        meanwhile) takes the message back if it is not recorded yet (its new taker posts its
+        own), and nothing starts (None): the request is its new taker's to queue.
         """
         key = key or fresh_request_key()
         if retaken_from is not None and await self.store.status_message_since(
@@ -191,6 +203,9 @@ class Intake:
             if posted.ts is not None:
                 await self.store.add_status_message(thread.key, thread.channel, posted.ts, request, user, now,
                                                     request_key=key)
+                if still_ours is not None and not await still_ours():  # (it may reuse the message)
+                    log.warning("request left to the process that took it over", thread_id=thread.key)
+                    return None
                 submission = await self.engine.submit(thread.key, unescape(request), requested_by=user,
                                                       key=key, new_thread=fresh)
                 if submission is Submission.QUEUED and not busy:  # it got busy meanwhile

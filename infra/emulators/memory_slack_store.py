@@ -44,6 +44,7 @@ from infra.emulators.memory_stores import MemoryStore
 class _Claim:
     claimed_at: float
     settled_at: float | None = None
+    kept_at: float | None = None
 
 
 @dataclass
@@ -92,10 +93,18 @@ class MemorySlackStore:
         if found is None:
             self._claims[key] = _Claim(now)
             return Claim(key)
-        if found.settled_at is not None or found.claimed_at > now - unsettled_for:
+        if found.settled_at is not None or (found.kept_at or found.claimed_at) > now - unsettled_for:
             return None
-        first, found.claimed_at = found.claimed_at, now  # left unsettled by a claimer that died
+        first = found.claimed_at  # left unsettled, and not renewed, by a claimer that died
+        found.claimed_at, found.kept_at = now, None
         return Claim(key, retaken_from=first)
+
+    async def keep_claim(self, key: str, *, claimed_at: float, now: float) -> bool:
+        found = self._claims.get(key)
+        if found is None or found.claimed_at != claimed_at or found.settled_at is not None:
+            return False
+        found.kept_at = now
+        return True
 
     async def settle_claim(self, key: str, now: float) -> None:
         if key in self._claims:

@@ -308,12 +308,15 @@ class SlackApprovalDMRow(Base):
 class SlackClaimRow(Base):
     """A delivered Slack message (or event): claimed once, so retries and twins start one run.
     ``settled_at`` is set once its request is queued: an unsettled claim whose process died
-    can be taken again by Slack's retry."""
+    (nobody renewed it, ``kept_at``, for a while) can be taken again by Slack's retry."""
 
     __tablename__ = "slack_claims"
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     claimed_at: Mapped[float] = mapped_column(Float, index=True)
+    """When its current claimer claimed it (or took it over)."""
     settled_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    kept_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    """When its claimer last renewed it, still at work (None: not since it claimed it)."""
 
 
 class SlackCommandRow(Base):

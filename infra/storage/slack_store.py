@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -85,15 +85,26 @@ class SqlSlackStore:
             pass
         async with self.session.begin() as s:  # taken: left unsettled by a process that died?
             row = await s.get(SlackClaimRow, key)
-            if row is None or row.settled_at is not None or row.claimed_at > now - unsettled_for:
+            before = now - unsettled_for  # (not renewed since: its claimer is presumed dead)
+            if row is None or row.settled_at is not None or (row.kept_at or row.claimed_at) > before:
                 return None
+            stale = func.coalesce(SlackClaimRow.kept_at, SlackClaimRow.claimed_at) <= before
             first = row.claimed_at
-            retaken = await s.execute(  # compare-and-set: one retry retakes it
+            retaken = await s.execute(  # compare-and-set: one retry retakes it, none a renewed one
                 update(SlackClaimRow)
                 .where(SlackClaimRow.key == key, SlackClaimRow.claimed_at == first,
-                       SlackClaimRow.settled_at.is_(None))
-                .values(claimed_at=now))
+                       SlackClaimRow.settled_at.is_(None), stale)
+                .values(claimed_at=now, kept_at=None))
             return Claim(key, retaken_from=first) if retaken.rowcount == 1 else None  # type: ignore[attr-defined]
+
+    @interactive_work
+    async def keep_claim(self, key: str, *, claimed_at: float, now: float) -> bool:
+        async with self.session.begin() as s:
+            kept = await s.execute(update(SlackClaimRow)
+                                   .where(SlackClaimRow.key == key, SlackClaimRow.claimed_at == claimed_at,
+                                          SlackClaimRow.settled_at.is_(None))
+                                   .values(kept_at=now))
+        return bool(kept.rowcount == 1)  # type: ignore[attr-defined]
 
     @interactive_work
     async def settle_claim(self, key: str, now: float) -> None:

@@ -84,7 +84,7 @@ class Replicas:
         assert "Queued" not in status.content
         thread = ThreadRef(self.slack.team, OPS, self.mention.ts)
         assert "a is 1" in str((await self.h.engine.state(thread.key)).get("answer", ""))
-        assert self.h.log.args_of("lookup") == [{"key": "a"}]
+        assert len(self.h.llm.calls) == 2 and self.h.log.args_of("lookup") == [{"key": "a"}]  # one run
         recorded = await self.store.unfinished_status_messages()  # (no notifier here binds or ends it)
         assert [m.ts for m in recorded] == [status.ts]
         assert await self.store.claim_settled(message_key(OPS, self.mention.ts))
