@@ -63,9 +63,9 @@ from agent.model.reply_marks import was_cut_off, was_repeating
 from agent.model.tool_schemas import as_tool
 from agent.model.written_calls import WrittenCall, written_calls
 from agent.plan.asked_changes import unasked_changes
-from agent.plan.asked_sources import unasked_sources
 from agent.plan.format import Plan
 from agent.plan.grounding import ungrounded_changes, without_nodes
+from agent.plan.named_files import unread_named_files
 from agent.plan.references import referenced_ids
 from agent.plan.validation import validated_plan
 from agent.ports.audit import SYSTEM, AuditEntry, AuditKind, masked_plan
@@ -190,7 +190,7 @@ async def _validated(state: AgentState, runtime: Ctx) -> tuple[Plan, tuple[str, 
         plan = kept
     if unasked := unasked_changes(plan, ctx.registry, state["request"]):
         plan = without_unasked_changes(plan, unasked, state["request"], ctx.registry, last_round)
-    if (unread := unasked_sources(plan, state["request"], ctx.registry, known)) and not last_round:
+    if (unread := unread_named_files(plan, state["request"], ctx.registry, known)) and not last_round:
         raise PlanError(unread)
     return plan, mends
 

@@ -1,23 +1,20 @@
-"""What a plan reads is what the request names: its files are read, and no address is made up.
+"""A file the request names is a file the plan reads.
 
-*A named file never read.* "How many builds in ci/builds.csv failed?" was planned as an SQL
-query of a table ``ci.builds``; with a file-query tool, "what does notes/x.md say" became a
-search and a CSV question a query of a file named after a database table. Each time the file
-the request named was never read, and the answer came from something else. So when the request
-names workspace files (a path or a name with a file's extension: ``ci/builds.csv``,
-``deploy.yaml``), each must be an argument of some node (read, listed, searched, written to;
-not inside an address: ``https://ops.example.com/ci/builds.csv`` is not the file), unless the
-thread already holds it (an earlier run read it, or a plan this one replaces).
-
-*An address made up.* After a package over queue/consumers.json failed, the replan fetched
-``https://ops.example.com/queue/consumers.json``: the host of a planner example, named by
-nobody. A literal http(s) address in a node's arguments must have a host the request, the
-thread, the results or a tool's description name.
+"How many builds in ci/builds.csv failed?" was planned as an SQL query of a table ``ci.builds``;
+with a file-query tool, "what does notes/x.md say" became a search and a CSV question a query of
+a file named after a database table. Each time the file the request named was never read, and
+the answer came from something else. So when the request names workspace files (a path or a
+name with a file's extension: ``ci/builds.csv``, ``deploy.yaml``), each must be an argument of
+some node (read, listed, searched, written to; not inside an address:
+``https://ops.example.com/ci/builds.csv`` is not the file), unless the thread already holds it
+(an earlier run read it, or a plan this one replaces) or the request names it as where
+something goes. Addresses are not judged here: a deployment's HTTP allow list says which hosts
+a plan may use, and the hosts it allows need not be named in the request.
 
 A plan with no nodes (an "I can't", a reply from the thread) reads nothing and is left alone.
 The repair round is told what to read; if the repaired plan still does otherwise, it runs as it
 is (a plan that reads something else may still be right: the file may be a table's name after
-all, and the allow list still refuses hosts nobody allowed).
+all).
 """
 
 from __future__ import annotations
@@ -26,12 +23,11 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
-from urllib.parse import urlsplit
 
 from agent.errors import PlanProblem
 from agent.plan.format import Plan
 from agent.plan.grounding import named_targets
-from agent.tools.registry import Risk, ToolRegistry
+from agent.tools.registry import ToolRegistry
 
 READ_FILE = "read_file"
 FILE_EXTENSIONS = frozenset({
@@ -51,34 +47,19 @@ def named_files(request: str) -> set[str]:
             and "@" not in name and ":" not in name and not name.startswith(("/", "~", "."))}
 
 
-def unasked_sources(plan: Plan, request: str, registry: ToolRegistry,
+def unread_named_files(plan: Plan, request: str, registry: ToolRegistry,
                     known: Iterable[Any] = ()) -> list[PlanProblem]:
-    """Problems for the files ``request`` names that no node reads (where a tool reads files)
-    and for the addresses of hosts nobody named; ``known``: the thread's earlier runs and the
-    plans this one replaces."""
-    if not plan.nodes:
+    """Problems for the files ``request`` names that no node reads; ``known``: the thread's
+    earlier runs and the plans this one replaces. None where no tool reads files."""
+    if not plan.nodes or READ_FILE not in registry:
         return []
     held = json.dumps(list(known), default=str)
     values = [_REFERENCE.sub("", value) for node in plan.nodes
               for value in _strings([node.args, [item for item in node.each or []]])]
-    problems = []
-    if READ_FILE in registry:
-        local = [value for value in values if not _ADDRESS.match(value)]
-        problems += [PlanProblem(None, None, _read_it(name)) for name in sorted(named_files(request))
-                     if not any(name in value for value in local) and name not in held
-                     and not _destination(name, request)]
-    described = " ".join(spec.description for spec in registry)  # a tool may name its service's host
-    named = f"{request}\n{held}\n{described}".lower()
-    for node in plan.nodes:  # (a red node's target is grounding's: agent.plan.grounding)
-        if node.tool is None or node.tool not in registry or registry.risk_of(node.tool) is not Risk.GREEN:
-            continue
-        for value in _strings([node.args, [item for item in node.each or []]]):
-            host = urlsplit(value).hostname if _ADDRESS.match(value) and "${" not in value else None
-            if host and host.lower() not in named:
-                problems.append(PlanProblem(node.id, "args", (
-                    f"{value!r} is an address nobody named: use only addresses the request or earlier "
-                    "results give (a file the request names is read with read_file)")))
-    return problems
+    local = [value for value in values if not _ADDRESS.match(value)]
+    return [PlanProblem(None, None, _read_it(name)) for name in sorted(named_files(request))
+            if not any(name in value for value in local) and name not in held
+            and not _destination(name, request)]
 
 
 def _destination(name: str, request: str) -> bool:

@@ -1,4 +1,4 @@
-"""A file the request names is a file the plan reads (agent.plan.asked_sources.py): a plan that
+"""A file the request names is a file the plan reads (agent.plan.named_files.py): a plan that
 answers from something else gets one repair round that says which file to read."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import asyncio
 from langchain_core.tools import StructuredTool
 
 from agent.events import AnswerReady, PlanRepairing, RunEvent
-from agent.plan.asked_sources import named_files, unasked_sources
 from agent.plan.format import Plan
+from agent.plan.named_files import named_files, unread_named_files
 from agent.tools.registry import Risk, ToolRegistry
 from infra.emulators.scripted_chat import ScriptedChatModel
 from tests.agent.harness import MEMORY, finish, services_on
@@ -44,25 +44,25 @@ def test_a_plan_that_reads_something_else_is_told_which_file_to_read() -> None:
     registry = reading_registry(ToolLog())
     asked = "How many builds in ci/builds.csv failed?"
     query = plan({"id": "n", "tool": "lookup", "args": {"key": "SELECT count(*) FROM ci.builds"}})
-    [problem] = unasked_sources(query, asked, registry)
+    [problem] = unread_named_files(query, asked, registry)
     assert "names the file ci/builds.csv, but no node reads it" in problem.message
     read = plan({"id": "r", "tool": "read_file", "args": {"path": "ci/builds.csv"}})
-    assert unasked_sources(read, asked, registry) == []
+    assert unread_named_files(read, asked, registry) == []
     fanned = plan({"id": "r", "tool": "read_file", "each": [{"path": "a.log"}, {"path": "b.log"}]})
-    assert unasked_sources(fanned, "Compare a.log and b.log", registry) == []
-    assert unasked_sources(query, asked, simulated_registry(ToolLog())) == []  # no tool reads files
+    assert unread_named_files(fanned, "Compare a.log and b.log", registry) == []
+    assert unread_named_files(query, asked, simulated_registry(ToolLog())) == []  # no tool reads files
     copied = plan({"id": "c", "tool": "send", "args": {"to": "a@example.com", "body": "${notes/x.md}"}})
-    assert unasked_sources(copied, "Send notes/x.md to a@example.com", registry) != []  # not a read
+    assert unread_named_files(copied, "Send notes/x.md to a@example.com", registry) != []  # not a read
 
 
 def test_a_plan_with_no_nodes_or_a_file_the_thread_holds_needs_no_read() -> None:
     registry = reading_registry(ToolLog())
-    assert unasked_sources(plan(), "Delete logs/app.log", registry) == []  # "I can't": nothing is read
+    assert unread_named_files(plan(), "Delete logs/app.log", registry) == []  # "I can't": nothing is read
     earlier = [["Show me notes/x.md", "It says hi", {"x": {"status": "done", "output": {"path": "notes/x.md"}}}]]
     follow_up = plan({"id": "m", "tool": "send", "args": {"to": "a@example.com", "body": "hi"}})
     asked = "Send notes/x.md's greeting to a@example.com"
-    assert unasked_sources(follow_up, asked, registry, earlier) == []
-    assert unasked_sources(follow_up, asked, registry) != []
+    assert unread_named_files(follow_up, asked, registry, earlier) == []
+    assert unread_named_files(follow_up, asked, registry) != []
 
 
 async def ask(replies: list[object], thread: str) -> tuple[ToolLog, ScriptedChatModel, list[RunEvent]]:
@@ -95,25 +95,11 @@ async def test_the_repair_round_reads_the_named_file_and_a_second_miss_runs_as_i
     assert isinstance(events[-1], AnswerReady)
 
 
-def test_a_file_inside_an_address_is_not_read_and_an_address_nobody_named_is_a_problem() -> None:
+def test_a_file_inside_an_address_is_not_read_and_a_file_written_to_is_not_one_to_read() -> None:
     registry = reading_registry(ToolLog())
     asked = "Write the stalled consumers in queue/consumers.json to reports/stalled.txt"
     fetched = plan({"id": "q", "tool": "lookup", "args": {"key": "https://ops.example.com/queue/consumers.json"}})
-    problems = [p.message for p in unasked_sources(fetched, asked, registry)]
-    assert len(problems) == 2  # the file to read and the address (reports/stalled.txt is where it goes)
-    assert "names the file queue/consumers.json, but no node reads it" in problems[0]
-    assert problems[1].startswith("'https://ops.example.com/queue/consumers.json' is an address nobody named")
-    # a host the request, the thread or a tool's description names is fine, as is a computed address
+    [problem] = unread_named_files(fetched, asked, registry)  # reports/stalled.txt is where it goes
+    assert "names the file queue/consumers.json, but no node reads it" in problem.message
     status = plan({"id": "s", "tool": "lookup", "args": {"key": "http://127.0.0.1:8000/status.json"}})
-    assert unasked_sources(status, "What does 127.0.0.1:8000/status.json say?", registry) == []
-    assert unasked_sources(status, "Is the shop up?", registry, [{"s": {"url": "http://127.0.0.1:8000/"}}]) == []
-    computed = plan({"id": "c", "tool": "lookup", "args": {"key": "https://${host.text}/health"}})
-    assert unasked_sources(computed, "Is it up?", registry) == []
-    registry.add(StructuredTool.from_function(coroutine=_status, name="status_page",
-                                              description="GET status.internal.example's summary."), Risk.GREEN)
-    described = plan({"id": "d", "tool": "lookup", "args": {"key": "https://status.internal.example/api"}})
-    assert unasked_sources(described, "Is anything degraded?", registry) == []
-
-
-async def _status() -> str:
-    return "ok"
+    assert unread_named_files(status, "Is the shop up?", registry) == []  # addresses are the allow list's
