@@ -65,7 +65,7 @@ def unread_named_files(plan: Plan, request: str, registry: ToolRegistry,
 def _destination(name: str, request: str) -> bool:
     """Whether ``request`` names the file as where something goes ("write the count to x.txt",
     "copy a.md into b.md", "save it as c.md"): a change's target, not a file to read."""
-    return re.search(r"\b(?:to|into|as)\s+`?" + re.escape(name), request, re.I) is not None
+    return re.search(r"(?<!according )\b(?:to|into|as)\s+`?" + re.escape(name), request, re.I) is not None
 
 
 def _strings(value: Any) -> Iterator[str]:

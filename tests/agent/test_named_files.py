@@ -103,3 +103,5 @@ def test_a_file_inside_an_address_is_not_read_and_a_file_written_to_is_not_one_t
     assert "names the file queue/consumers.json, but no node reads it" in problem.message
     status = plan({"id": "s", "tool": "lookup", "args": {"key": "http://127.0.0.1:8000/status.json"}})
     assert unread_named_files(status, "Is the shop up?", registry) == []  # addresses are the allow list's
+    [according] = unread_named_files(status, "Who owns the migration, according to notes/handover.md?", registry)
+    assert "names the file notes/handover.md" in according.message  # a source, not a destination
