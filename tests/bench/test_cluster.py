@@ -19,8 +19,9 @@ pytestmark = [pytest.mark.postgres, pytest.mark.timeout(180)]
 async def test_killing_replicas_loses_no_run_and_repeats_no_red_call(postgres_server: str,
                                                                       tmp_path: Path) -> None:
     config = ClusterConfig(threads=8, kills=2, seed=11, server_url=postgres_server, stagger_s=14.0,
-                           settle_s=45.0, lease_ttl_s=10.0, log_dir=tmp_path, verbose=False)
-    figures, diagnosis = await run_cluster(config)
+                           settle_s=90.0, lease_ttl_s=10.0, log_dir=tmp_path, verbose=False)
+    figures, diagnosis = await run_cluster(config)  # (the flows end when answered: settle_s is
+    # only how long a loaded machine may take before what is missing counts as lost)
 
     # the second kill is skipped when every run has finished before its time (a loaded machine)
     assert 1 <= figures["kills"] <= 2, diagnosis
