@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 from agent.errors import PlanProblem
 from agent.plan.format import Plan
 from agent.plan.grounding import named_targets
+from agent.plan.references import strings
 from agent.tools.registry import ToolRegistry
 
 READ_FILE = "read_file"
@@ -48,14 +49,14 @@ def named_files(request: str) -> set[str]:
 
 
 def unread_named_files(plan: Plan, request: str, registry: ToolRegistry,
-                    known: Iterable[Any] = ()) -> list[PlanProblem]:
+                       known: Iterable[Any] = ()) -> list[PlanProblem]:
     """Problems for the files ``request`` names that no node reads; ``known``: the thread's
     earlier runs and the plans this one replaces. None where no tool reads files."""
     if not plan.nodes or READ_FILE not in registry:
         return []
     held = json.dumps(list(known), default=str)
-    values = [_REFERENCE.sub("", value) for node in plan.nodes
-              for value in _strings([node.args, [item for item in node.each or []]])]
+    args = [[node.args, node.each or []] for node in plan.nodes]
+    values = (_REFERENCE.sub("", value) for value in strings(args))
     local = [value for value in values if not _ADDRESS.match(value)]
     return [PlanProblem(None, None, _read_it(name)) for name in sorted(named_files(request))
             if not any(name in value for value in local) and name not in held
@@ -66,17 +67,6 @@ def _destination(name: str, request: str) -> bool:
     """Whether ``request`` names the file as where something goes ("write the count to x.txt",
     "copy a.md into b.md", "save it as c.md"): a change's target, not a file to read."""
     return re.search(r"(?<!according )\b(?:to|into|as)\s+`?" + re.escape(name), request, re.I) is not None
-
-
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from _strings(item)
 
 
 def _read_it(name: str) -> str:
