@@ -9,7 +9,11 @@ outline names every path down to the leaves, a list's items once for all of them
 
 from __future__ import annotations
 
+import contextlib
+import json
 from typing import Any
+
+from sandbox.key_mends import csv_header
 
 _EXAMPLE_CHARS = 60
 _LIST_CHARS = 120
@@ -17,6 +21,8 @@ _TEXT_HEAD = 160
 _KEYS_SHOWN = 12
 _DEPTH = 5
 _ITEMS_LOOKED_AT = 50
+_PARSED_CHARS = 200_000
+"""A JSON text up to this long is outlined parsed too: its paths, as ``json.loads(…)`` reads them."""
 
 
 def outline(inputs: dict[str, Any], total: int = 3000) -> str:
@@ -59,6 +65,28 @@ def _lines(path: str, value: Any, depth: int, out: list[str]) -> None:
         out.append(f"{path}: list of {len(value)} ({_kinds(items)}): {_example(value, _LIST_CHARS)}")
         return
     out.append(f"{path}: {_leaf(value)}")
+    if isinstance(value, str) and depth < _DEPTH:
+        _text_lines(path, value, depth, out)
+
+
+def _text_lines(path: str, text: str, depth: int, out: list[str]) -> None:
+    """What a text holds, as code reads it: a JSON text's paths once parsed, a CSV's columns
+    (a 1.5B model read a JSON object as a list of rows, and guessed a CSV's column names)."""
+    stripped = text.strip()
+    if stripped[:1] in ("{", "[") and len(stripped) <= _PARSED_CHARS:
+        parsed: Any = None
+        with contextlib.suppress(ValueError):
+            parsed = json.loads(stripped)
+        if isinstance(parsed, dict | list) and parsed:
+            out.append(f"{path} is JSON text; parsed, json.loads({path}) holds:")
+            _lines(f"json.loads({path})", parsed, depth + 1, out)
+            return
+    columns = csv_header(stripped)
+    if columns:
+        rows = stripped.count("\n")
+        first = stripped.split("\n", 2)[1].strip()
+        out.append(f"{path} is CSV text with a header row: {rows} data row{'s' if rows != 1 else ''}, "
+                   f"columns {columns} (csv.DictReader's keys); first data row {first[:_LIST_CHARS]!r}")
 
 
 def _leaf(value: Any) -> str:

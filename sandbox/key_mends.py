@@ -29,7 +29,7 @@ from typing import Any
 from agent.plan.package_code import key_read, parse_python, source_span, spliced
 
 _SEPARATORS = re.compile(r"[^a-z0-9]+")
-_YAML_KEY = re.compile(r"^\s*-?\s*([A-Za-z_][\w.-]*)\s*:", re.MULTILINE)
+YAML_KEY = re.compile(r"^\s*-?\s*([A-Za-z_][\w.-]*)\s*:", re.MULTILINE)
 _CSV_FIELD = re.compile(r"[A-Za-z_][\w .-]*")
 _MAX_KEYS = 5000
 _NOT_A_NUMBER = re.compile(
@@ -110,8 +110,8 @@ def _keys(value: Any) -> set[str]:
         if isinstance(item, dict):
             keys.update(k for k in item if isinstance(k, str))
         elif isinstance(item, str):
-            keys.update(_csv_header(item.strip()))
-            keys.update(_YAML_KEY.findall(item[:100_000]))
+            keys.update(csv_header(item.strip()))
+            keys.update(YAML_KEY.findall(item[:100_000]))
     return keys
 
 
@@ -154,10 +154,10 @@ def _reads_rows(call: ast.Call) -> bool:
 
 
 def _csv_headers(value: Any) -> set[str]:
-    return {name for item in _values(value) if isinstance(item, str) for name in _csv_header(item.strip())}
+    return {name for item in _values(value) if isinstance(item, str) for name in csv_header(item.strip())}
 
 
-def _csv_header(text: str) -> list[str]:
+def csv_header(text: str) -> list[str]:
     """The column names on the first line of ``text``, when it looks like a CSV's header."""
     first, _, rest = text.partition("\n")
     names = [name.strip() for name in first.split(",")]

@@ -1,7 +1,8 @@
 """The Package-Skill subgraph: run package code in a fresh sandbox, heal it by reflexion.
 
     START → attempt ─ok──────────────────────────→ END
-               │ failed, attempts left
+               │ failed (or not run: it reads a key no input has, sandbox/unknown_keys.py),
+               │ attempts left
                ▼
             reflect (a slip with a plain fix, a key the inputs hold spelt another way, a CSV
                │      header read as data, a loop over an object meant for its one list, is
@@ -46,6 +47,7 @@ from agent.ports.sandbox import (
 )
 from sandbox.input_outline import outline
 from sandbox.runtime_mends import RuntimeFailure, mend_in_place
+from sandbox.unknown_keys import not_run_for, unknown_key_reads
 
 log = logging.getLogger(__name__)
 
@@ -130,13 +132,15 @@ class ReflexionPackageRunner:
         mended_by = state.get("mended_by", {}).get(attempt)
         await _emit(emit, job, attempt, self.max_attempts, None, mended_by)
         code = state["code"]
-        outcome = await self.sandbox.run(code, job.inputs, tools, self.limits)
+        unknown = unknown_key_reads(code, job.inputs)  # would fail, or answer from a default
+        outcome = (not_run_for(code, unknown) if unknown
+                   else await self.sandbox.run(code, job.inputs, tools, self.limits))
         records = list(state.get("records", []))
         if outcome.ok:
             records.append(PackageAttemptRecord(attempt=attempt, code=code, error=None, mended_by=mended_by))
             return {"attempt": attempt, "records": records, "ok": True,
                     "output": outcome.result, "feedback": None}
-        gist = error_gist(outcome)
+        gist = error_gist(outcome) + (" (found before it ran: no input has that key)" if unknown else "")
         records.append(PackageAttemptRecord(attempt=attempt, code=code, error=gist, mended_by=mended_by))
         await _emit(emit, job, attempt, self.max_attempts, gist)
         stopped = None

@@ -25,7 +25,8 @@ def test_a_json_body_is_shown_down_to_each_field_of_its_lists_items() -> None:
 
 def test_a_files_text_is_shown_by_its_size_lines_and_start() -> None:
     text = "region,orders\n" + "".join(f"r{i},{i}\n" for i in range(100))
-    [line] = outline({"orders": {"content": text}}).splitlines()
+    line, columns = outline({"orders": {"content": text}}).splitlines()
+    assert columns.startswith("inputs['orders']['content'] is CSV text with a header row: 100 data rows")
     assert line.startswith(f"inputs['orders']['content']: str, {len(text)} chars, 102 lines, starting 'region,orders\\nr0,0\\n")
     assert line.endswith("…")
 
@@ -50,3 +51,18 @@ def test_the_outline_is_bounded() -> None:
     assert len(outline({"deep": deep}).splitlines()) == 1
     many = {f"x{i}": "y" * 500 for i in range(50)}
     assert len(outline(many, total=1000)) <= 1000 + len("\n[… truncated]")
+
+
+def test_a_json_text_is_shown_parsed_and_a_csv_text_by_its_columns() -> None:
+    """dev stalled-consumers: a 1.5B rewrite, shown only the start of a JSON file's text, read
+    the object as a list of rows; and a CSV's columns were guessed."""
+    body = {"cluster": "events-eu", "consumers": [{"name": "billing", "lag": 120}, {"name": "audit", "lag": 9}]}
+    shown = outline({"queue": {"path": "queue/consumers.json", "content": json.dumps(body, indent=2)}}).splitlines()
+    assert "inputs['queue']['content'] is JSON text; parsed, json.loads(inputs['queue']['content']) holds:" in shown
+    assert "json.loads(inputs['queue']['content'])['consumers']: list of 2 objects, each:" in shown
+    assert "json.loads(inputs['queue']['content'])['consumers'][i]['lag']: int, e.g. 120" in shown
+    csv_text = "build,pipeline,result\nb-1,api,passed\nb-2,web,failed\n"
+    assert outline({"builds": {"content": csv_text}}).splitlines()[1] == (
+        "inputs['builds']['content'] is CSV text with a header row: 2 data rows, columns "
+        "['build', 'pipeline', 'result'] (csv.DictReader's keys); first data row 'b-1,api,passed'")
+    assert len(outline({"log": {"content": "10:00 GET / 200\n10:01 GET /x 404\n"}}).splitlines()) == 1

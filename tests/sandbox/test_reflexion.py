@@ -64,7 +64,7 @@ async def test_a_failing_script_is_fixed_on_the_second_attempt(
 async def test_a_script_that_keeps_failing_stops_at_the_limit(
     sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
 ) -> None:
-    still_broken, broken_again = "result = inputs['missing']\n", "result = inputs['gone']\n"
+    still_broken, broken_again = "result = inputs['rows'][7]\n", "result = int('seven')\n"
     llm = ScriptedChatModel(replies=[still_broken, broken_again], repeat_last=True)
     runner = ReflexionPackageRunner(sandbox, llm, limits, max_attempts=3)
     events = Events()
@@ -73,12 +73,12 @@ async def test_a_script_that_keeps_failing_stops_at_the_limit(
     assert not outcome.ok
     assert len(llm.calls) == 2
     assert [r.attempt for r in outcome.attempts] == [1, 2, 3]
-    assert outcome.attempts[1].error == "KeyError: 'missing' (line 1)"
+    assert outcome.attempts[1].error == "IndexError: list index out of range (line 1)"
     assert outcome.error == (
         "package 'digest' failed after 3 attempts (limit 3):\n"
         "  attempt 1/3: ZeroDivisionError: division by zero (line 3)\n"
-        "  attempt 2/3: KeyError: 'missing' (line 1)\n"
-        "  attempt 3/3: KeyError: 'gone' (line 1)"
+        "  attempt 2/3: IndexError: list index out of range (line 1)\n"
+        "  attempt 3/3: ValueError: invalid literal for int() with base 10: 'seven' (line 1)"
     )
     assert [a for a, _, gist in events.attempts() if gist] == [1, 2, 3]
 
@@ -208,7 +208,9 @@ async def test_a_key_the_inputs_hold_spelt_another_way_is_mended_without_the_mod
         thread_id="T1", run_id="R1", node_id="slow", goal="count services with p99 above 200 ms",
         code=guessed, inputs={"status": {"status": 200, "json": {"services": services}}}), gateway, Events())
     assert outcome.ok and outcome.output == 2, outcome
-    assert [(r.attempt, r.error) for r in outcome.attempts] == [(1, "KeyError: 'p99' (line 1)"), (2, None)]
+    # (seen before it ran: no input has 'p99'; the sandbox ran only the mended code)
+    assert [(r.attempt, r.error) for r in outcome.attempts] == [
+        (1, "KeyError: 'p99' (line 1) (found before it ran: no input has that key)"), (2, None)]
     assert outcome.attempts[1].code == guessed.replace("s['p99']", "s['p99_ms']")
     assert llm.calls == []
 
@@ -216,8 +218,8 @@ async def test_a_key_the_inputs_hold_spelt_another_way_is_mended_without_the_mod
 async def test_a_loop_over_a_json_object_goes_over_its_one_list_then_its_key_is_mended_without_the_model(
     sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
 ) -> None:
-    # bench.quality slow-services, as the 1.5B model wrote it: the loop goes over the body's
-    # keys (TypeError: string indices…), and reads 'p99' for 'p99_ms'
+    # bench.quality slow-services, as the 1.5B model wrote it: it reads 'p99' for 'p99_ms' (found
+    # before it runs), and the loop goes over the body's keys (TypeError: string indices…)
     body = {"updated": "2026-11-22T09:55:00Z", "services": [
         {"name": "api", "p99_ms": 120}, {"name": "checkout", "p99_ms": 870}, {"name": "payments", "p99_ms": 210}]}
     guessed = ("import json\nstatus_data = json.loads(inputs['status']['text'])\n"
@@ -229,7 +231,8 @@ async def test_a_loop_over_a_json_object_goes_over_its_one_list_then_its_key_is_
         code=guessed, inputs={"status": {"status": 200, "text": json.dumps(body)}}), gateway, Events())
     assert outcome.ok and outcome.output == 2, outcome
     assert [r.error for r in outcome.attempts] == [
-        "TypeError: string indices must be integers, not 'str' (line 3)", "KeyError: 'p99' (line 13)", None]
+        "KeyError: 'p99' (line 3) (found before it ran: no input has that key)",
+        "TypeError: string indices must be integers, not 'str' (line 3)", None]
     assert "for service in rows_of(status_data) if service['p99_ms'] > 200" in outcome.attempts[2].code
     assert llm.calls == []
 
@@ -260,3 +263,22 @@ async def test_told_why_its_code_cannot_work_the_model_may_fix_it() -> None:
     await ReflexionPackageRunner(sandbox, llm, max_attempts=2).run(job(), NoTools(), Events())
     assert "assigns inputs, which holds the real inputs" in str(llm.calls[1][-1].content)
     assert sandbox.ran == [BROKEN, FIXED.rstrip("\n")]
+
+
+async def test_a_key_no_input_has_is_not_run_and_reflexion_is_shown_the_csv_columns() -> None:
+    """dev percent-passed: a package read an example's column names with .get and answered 0%
+    passed; the read is found before the code runs, and the rewrite is shown the real columns."""
+    csv_text = "build,pipeline,result\nb-1,api,passed\nb-2,web,failed\n"
+    guessed = ("import csv, io\nrows = list(csv.DictReader(io.StringIO(inputs['builds']['content'])))\n"
+               "result = sum(r.get('outcome') == 'success' for r in rows)")
+    rewrite = guessed.replace("r.get('outcome') == 'success'", "r['result'] == 'passed'")
+    llm = ScriptedChatModel(replies=[rewrite])
+    sandbox = FailingSandbox()
+    outcome = await ReflexionPackageRunner(sandbox, llm, max_attempts=2).run(PackageJob(
+        thread_id="T1", run_id="R1", node_id="passed", goal="count the passed builds", code=guessed,
+        inputs={"builds": {"path": "ci/builds.csv", "content": csv_text}}), NoTools(), Events())
+    assert sandbox.ran == [rewrite]  # the guess never ran
+    assert outcome.attempts[0].error == "KeyError: 'outcome' (line 3) (found before it ran: no input has that key)"
+    prompt = str(llm.calls[0][-1].content)
+    assert "none of the inputs has the key 'outcome'" in prompt
+    assert "columns ['build', 'pipeline', 'result']" in prompt
