@@ -67,6 +67,7 @@ from agent.plan.format import Plan
 from agent.plan.grounding import ungrounded_changes, without_nodes
 from agent.plan.named_files import unread_named_files
 from agent.plan.references import referenced_ids
+from agent.plan.refused_calls import refused_calls
 from agent.plan.validation import validated_plan
 from agent.ports.audit import SYSTEM, AuditEntry, AuditKind, masked_plan
 from agent.ports.stores import NodeStatus
@@ -192,6 +193,8 @@ async def _validated(state: AgentState, runtime: Ctx) -> tuple[Plan, tuple[str, 
         plan = without_unasked_changes(plan, unasked, state["request"], ctx.registry, last_round)
     if (unread := unread_named_files(plan, state["request"], ctx.registry, known)) and not last_round:
         raise PlanError(unread)
+    if (refused := refused_calls(plan, state["request"], ctx.registry, known)) and not last_round:
+        raise PlanError(refused)
     return plan, mends
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from agent.tools.email import SmtpConfig, email_tools
 from agent.tools.files import FileToolConfig, file_tools
-from agent.tools.http import RESPONSE_KEYS, http_tools
+from agent.tools.http import RESPONSE_KEYS, http_tools, refused_address
 from agent.tools.http_policy import HttpToolConfig
 from agent.tools.registry import ToolRegistry
 
@@ -28,6 +28,7 @@ def register_builtin_tools(
 ) -> None:
     cfg = config or BuiltinToolConfig()
     families = [http_tools(cfg.http)]
+    checks = {"http_get": refused_address(cfg.http), "http_post": refused_address(cfg.http)}
     if cfg.files is not None:
         families.append(file_tools(cfg.files))
     if cfg.smtp is not None:
@@ -35,7 +36,7 @@ def register_builtin_tools(
     for family in families:
         for tool, risk in family:
             registry.add(tool, risk, returns=RETURNS.get(tool.name), effects=EFFECTS.get(tool.name),
-                         untrusted_output=MARKED)
+                         untrusted_output=MARKED, plan_check=checks.get(tool.name))
 
 
 RETURNS: dict[str, frozenset[str]] = {

@@ -11,13 +11,14 @@ import json as jsonlib
 import warnings
 from typing import Any
 
+import httpx
 from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, Field
 
 from agent.errors import ToolError
 from agent.tools.http_fetch import MAX_REDIRECTS, fetch
-from agent.tools.http_policy import HttpToolConfig
-from agent.tools.registry import Risk
+from agent.tools.http_policy import HttpToolConfig, check_host
+from agent.tools.registry import ArgumentRefusal, PlanCheck, Risk
 
 _FORBIDDEN_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})
 
@@ -41,6 +42,29 @@ with warnings.catch_warnings():
 
 RESPONSE_KEYS = frozenset({"url", "status", "content_type", "text", "truncated", "title", "json"})
 """The keys of http_get's and http_post's output ('title' for HTML pages, 'json' for JSON bodies)."""
+
+
+def refused_address(config: HttpToolConfig) -> PlanCheck:
+    """The HTTP tools' plan-time check (:attr:`agent.tools.registry.ToolSpec.plan_check`): the
+    host of a call's literal ``url`` that its name alone has refused (the allow and deny lists,
+    cloud-metadata names), or None. An address with a reference in it is checked when it runs,
+    as are the addresses a name resolves to."""
+    def check(args: dict[str, Any]) -> ArgumentRefusal | None:
+        url = args.get("url")
+        if not isinstance(url, str) or "${" in url:
+            return None
+        try:
+            host = httpx.URL(url).host
+        except (httpx.InvalidURL, TypeError):
+            return None  # (the call says so when it runs)
+        if not host:
+            return None
+        try:
+            check_host(host, config)
+        except ToolError as exc:
+            return ArgumentRefusal(host, f"{url}: {exc}")
+        return None
+    return check
 
 
 def http_tools(config: HttpToolConfig | None = None) -> list[tuple[BaseTool, Risk]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import importlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
@@ -78,6 +78,19 @@ def holds_secret(schema: Any, defs: dict[str, Any], seen: frozenset[str] = froze
 
 
 @dataclass(frozen=True)
+class ArgumentRefusal:
+    """Why a call's arguments would be refused when it ran: ``target`` (a host), as a request
+    would name it, and the tool's words."""
+
+    target: str
+    why: str
+
+
+PlanCheck = Callable[[dict[str, Any]], ArgumentRefusal | None]
+"""A tool's check of one call's literal arguments at plan time: the refusal, or None."""
+
+
+@dataclass(frozen=True)
 class ToolSpec:
     tool: BaseTool
     risk: Risk
@@ -94,6 +107,11 @@ class ToolSpec:
     effects: frozenset[str] | None = None
     """What a red tool changes (:data:`agent.tools.effects.EFFECT_WORDS`' effects), when declared:
     a call of it for a request that asks for none of these is not what was asked."""
+    plan_check: PlanCheck | None = None
+    """A check of one call's arguments against the tool's configuration, made when a plan is
+    validated (:mod:`agent.plan.refused_calls`). The HTTP tools' refuses a host their allow or
+    deny list refuses, so that a plan fetching an address copied from an example is repaired
+    before it runs instead of failing when it does."""
     untrusted_output: bool = True
     """What the tool returns comes from outside dagbot (a page, a file, a database's rows, an
     MCP server's reply): the planner and the joiner are shown it marked as data, never as
@@ -169,12 +187,13 @@ class ToolRegistry:
     def add(self, tool: BaseTool, risk: Risk | str, *, secret: Iterable[str] = (),
             retry: RetryPolicy | None = None, cacheable: bool = True,
             returns: Iterable[str] | None = None, effects: Iterable[str] | None = None,
-            untrusted_output: bool = True) -> None:
+            untrusted_output: bool = True, plan_check: PlanCheck | None = None) -> None:
         """Register a tool; ``secret`` names arguments never to be shown (masked in Slack and
         in the audit trail), like arguments whose schema marks them secret; ``returns``: the
         keys of the object it returns, when it always returns one; ``effects``: what a red tool
         changes (:mod:`agent.tools.effects`); ``untrusted_output``: False when what it returns
-        is dagbot's own, not text from outside (:attr:`ToolSpec.untrusted_output`)."""
+        is dagbot's own, not text from outside (:attr:`ToolSpec.untrusted_output`); ``plan_check``:
+        a check of a call's arguments when a plan is validated (:attr:`ToolSpec.plan_check`)."""
         if tool.name in self._specs:
             raise ConfigurationError(f"tool '{tool.name}' is registered twice")
         if tool.name in RESERVED_NAMES:
@@ -184,7 +203,7 @@ class ToolRegistry:
                                           retry=retry, cacheable=cacheable,
                                           returns=None if returns is None else frozenset(returns),
                                           effects=None if effects is None else frozenset(effects),
-                                          untrusted_output=untrusted_output)
+                                          untrusted_output=untrusted_output, plan_check=plan_check)
 
     def remove(self, name: str) -> None:
         """Unregister tool ``name`` (a tool its MCP server no longer offers); unknown: nothing."""

@@ -1,0 +1,62 @@
+"""A call the plan would make that its tool would refuse, to a target nobody named.
+
+A replan copied the planner example's ``https://api.example.com/…`` addresses; the deployment's
+HTTP allow list let the tool reach 127.0.0.1 only, so the call was refused when it ran and the
+run ended on a failure it had made itself. A tool may declare a plan-time check of its
+arguments against its configuration (:attr:`agent.tools.registry.ToolSpec.plan_check`: the HTTP
+tools check a literal address's host against the allow and deny lists); a call it refuses, in a
+node or with literal arguments in a package's code, is a problem of the draft, repaired before
+anything runs.
+
+A target the request or the thread names is left alone: the person asked for it, a repair round
+cannot change that, and the call's own refusal says why in the answer. As with files the request
+names (:mod:`agent.plan.named_files`), a repaired plan that still makes such a call runs as it is.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from agent.errors import PlanProblem
+from agent.plan.edges import call_args
+from agent.plan.format import Plan, PlanNode
+from agent.plan.package_code import parse_python
+from agent.tools.registry import ToolRegistry
+
+
+def refused_calls(plan: Plan, request: str, registry: ToolRegistry,
+                  known: Iterable[Any] = ()) -> list[PlanProblem]:
+    """Problems for the calls of ``plan`` that their tools' plan checks refuse, to targets that
+    neither ``request`` nor ``known`` (the thread's earlier runs, the plans this one replaces)
+    names."""
+    held = (request + json.dumps(list(known), default=str)).lower()
+    problems = []
+    for node in plan.nodes:
+        for tool, args in _calls(node):
+            check = registry.get(tool).plan_check if tool in registry else None
+            refusal = check(args) if check is not None else None
+            if refusal is not None and refusal.target.lower() not in held:
+                problems.append(PlanProblem(node.id, "args" if node.tool else "package.code", (
+                    f"{tool} would be refused when it ran: {refusal.why}. Nobody named "
+                    f"{refusal.target}: use only what the request, the thread or a result names")))
+    return problems
+
+
+def _calls(node: PlanNode) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The node's calls whose arguments are known: a tool node's, and a package's literal ones."""
+    if node.tool is not None:
+        for args in call_args(node):
+            yield node.tool, args
+    elif node.package is not None:
+        try:
+            tree = parse_python(node.package.code)
+        except SyntaxError:
+            return
+        for call in ast.walk(tree):
+            if (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+                    and isinstance(call.func.value, ast.Name) and call.func.value.id == "tools"):
+                yield call.func.attr, {str(k.arg): k.value.value for k in call.keywords
+                                       if k.arg and isinstance(k.value, ast.Constant)}

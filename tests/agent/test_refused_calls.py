@@ -1,0 +1,99 @@
+"""A call its tool would refuse, to a target nobody named, is a problem of the draft
+(agent/plan/refused_calls.py): the HTTP tools' plan check against the allow and deny lists."""
+
+from __future__ import annotations
+
+import asyncio
+
+from agent.events import AnswerReady, PlanRepairing, RunEvent
+from agent.plan.format import Plan
+from agent.plan.refused_calls import refused_calls
+from agent.tools.builtin import BuiltinToolConfig, register_builtin_tools
+from agent.tools.http import refused_address
+from agent.tools.http_policy import HttpToolConfig
+from agent.tools.registry import ArgumentRefusal, ToolRegistry
+from infra.emulators.scripted_chat import ScriptedChatModel
+from tests.agent.harness import MEMORY, finish, services_on
+
+LOCAL_ONLY = HttpToolConfig(allow_hosts=("127.0.0.1",), deny_hosts=("*.corp.internal",))
+
+
+def http_registry(config: HttpToolConfig = LOCAL_ONLY) -> ToolRegistry:
+    registry = ToolRegistry()
+    register_builtin_tools(registry, BuiltinToolConfig(http=config))
+    return registry
+
+
+def plan(*nodes: dict[str, object]) -> Plan:
+    return Plan.model_validate({"nodes": list(nodes)})
+
+
+def test_the_http_check_names_the_host_its_lists_refuse() -> None:
+    check = refused_address(LOCAL_ONLY)
+    refusal = check({"url": "https://api.example.com/v1/workers"})
+    assert refusal == ArgumentRefusal("api.example.com", "https://api.example.com/v1/workers: refused: host "
+                                      "'api.example.com' is not on dagbot's HTTP allow list (127.0.0.1)")
+    assert check({"url": "http://127.0.0.1:8000/status"}) is None
+    assert check({"url": "https://${svc.host}/status"}) is None  # known when it runs: checked then
+    assert check({"url": "not a url"}) is None  # (the call says what is wrong with it when it runs)
+    anywhere = refused_address(HttpToolConfig(deny_hosts=("*.corp.internal",)))
+    assert anywhere({"url": "https://status.example.org/"}) is None
+    denied = anywhere({"url": "https://db.corp.internal/"})
+    assert denied is not None and "deny list" in denied.why
+    metadata = anywhere({"url": "http://metadata.google.internal/computeMetadata/v1/"})
+    assert metadata is not None and "cloud metadata endpoint" in metadata.why
+
+
+def test_a_call_to_a_host_nobody_named_is_a_problem_in_a_node_a_fan_out_or_a_package() -> None:
+    registry = http_registry()
+    asked = "Are the workers healthy?"
+    copied = plan({"id": "w", "tool": "http_get", "args": {"url": "https://api.example.com/v1/workers"}})
+    [problem] = refused_calls(copied, asked, registry)
+    assert problem.node == "w" and problem.field == "args"
+    assert problem.message.startswith("http_get would be refused when it ran: https://api.example.com/v1/workers:")
+    assert problem.message.endswith("Nobody named api.example.com: use only what the request, the thread or "
+                                    "a result names")
+    fanned = plan({"id": "f", "tool": "http_get", "each": [{"url": "http://127.0.0.1:9/a"},
+                                                           {"url": "https://ops.example.com/b"}]})
+    assert [p.node for p in refused_calls(fanned, asked, registry)] == ["f"]
+    package = plan({"id": "p", "package": {"goal": "g", "code": (
+        "page = tools.http_get(url='https://ops.example.com/queue')\nresult = page['status']")}})
+    [in_code] = refused_calls(package, asked, registry)
+    assert in_code.field == "package.code" and "ops.example.com" in in_code.message
+    local = plan({"id": "l", "tool": "http_get", "args": {"url": "http://127.0.0.1:8000/workers"}})
+    assert refused_calls(local, asked, registry) == []
+
+
+def test_a_host_the_request_or_the_thread_names_is_left_to_its_call() -> None:
+    registry = http_registry()
+    asked = "Fetch https://example.org/ and summarise it"
+    fetch = plan({"id": "f", "tool": "http_get", "args": {"url": "https://example.org/"}})
+    assert refused_calls(fetch, asked, registry) == []  # refused when it runs, in the answer's words
+    earlier = [["Check EXAMPLE.org", "refused", {}]]
+    assert refused_calls(fetch, "and again?", registry, earlier) == []
+    assert refused_calls(fetch, "and again?", registry) != []
+
+
+async def ask(replies: list[object], thread: str) -> tuple[ScriptedChatModel, list[RunEvent]]:
+    llm = ScriptedChatModel(replies=replies)
+    async with services_on(MEMORY, llm, http_registry()) as services:
+        events = services.events.open()
+        await services.engine.ask(thread, "Are the workers healthy?")
+        seen: list[RunEvent] = []
+        while not events.empty():
+            seen.append(events.get_nowait())
+        await asyncio.sleep(0)
+    return llm, seen
+
+
+async def test_the_repair_round_is_told_and_a_second_miss_runs_and_is_refused_as_before() -> None:
+    copied = {"nodes": [{"id": "w", "tool": "http_get", "args": {"url": "https://api.example.com/workers"}}]}
+    llm, events = await ask([copied, {"nodes": []}, finish("I can't reach the workers' status")], "refused-1")
+    assert "Nobody named api.example.com" in str(llm.calls[1][-1].content)
+    [repairing] = [e for e in events if isinstance(e, PlanRepairing)]
+    assert "not on dagbot's HTTP allow list (127.0.0.1)" in repairing.problems[0]
+
+    llm, events = await ask([copied, copied, finish("The status page refused the call")], "refused-2")
+    joined = str(llm.calls[-1][-1].content)
+    assert "not on dagbot's HTTP allow list" in joined  # the call ran, and its refusal is a result
+    assert isinstance(events[-1], AnswerReady)
