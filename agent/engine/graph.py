@@ -69,6 +69,7 @@ from agent.plan.named_files import unread_named_files
 from agent.plan.references import referenced_ids
 from agent.plan.refused_calls import refused_calls
 from agent.plan.validation import validated_plan
+from agent.plan.whole_results import whole_results_in_changes
 from agent.ports.audit import SYSTEM, AuditEntry, AuditKind, masked_plan
 from agent.ports.stores import NodeStatus
 from agent.state import AgentState, PastRun
@@ -195,6 +196,8 @@ async def _validated(state: AgentState, runtime: Ctx) -> tuple[Plan, tuple[str, 
         raise PlanError(unread)
     if (refused := refused_calls(plan, state["request"], ctx.registry, known)) and not last_round:
         raise PlanError(refused)
+    if (dumped := whole_results_in_changes(plan, ctx.registry)) and not last_round:
+        raise PlanError(dumped)
     return plan, mends
 
 
