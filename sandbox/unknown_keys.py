@@ -8,7 +8,7 @@ a package over a CSV whose columns were others, and answered "0% passed".
 
 :func:`unknown_key_reads` finds such reads with the inputs in hand, and only where it is certain:
 a key is unknown when no object in the inputs has it, no CSV header or YAML text names it, no
-text of the inputs contains it at all, and the code does not make it itself (a dict it builds, a
+text of the inputs contains it at all (in any case), and the code does not make it itself (a dict it builds, a
 regex group it names, any other use of the same string). Code that calls tools is not checked
 (their results' keys are not known before it runs), nor inputs too large to look through whole.
 """
@@ -53,10 +53,11 @@ def unknown_key_reads(code: str, inputs: dict[str, Any]) -> list[tuple[str, int]
         keys, texts = _looked_through(inputs)
     except _TooLarge:
         return []
+    lowered = [text.lower() for text in texts]  # (a value counted lowercased: c.get('error'))
     unknown: dict[str, int] = {}
     for constant, line in reads:
         key = str(constant.value)
-        if key in keys or key in made or key in unknown or any(key in text for text in texts):
+        if key in keys or key in made or key in unknown or any(key.lower() in text for text in lowered):
             continue
         unknown[key] = line
     return list(unknown.items())

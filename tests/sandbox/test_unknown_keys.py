@@ -38,6 +38,9 @@ def test_the_not_run_attempt_reads_as_pythons_key_error_on_its_line() -> None:
     # a value of the data used as a key (a count by value)
     "from collections import Counter\nc = Counter(l.split(',')[1] for l in inputs['builds']['content'].splitlines())\n"
     "result = c['api']",
+    # … lowercased
+    "from collections import Counter\nc = Counter(l.split(',')[2].lower() for l in inputs['builds']['content'].splitlines())\n"
+    "result = c.get('passed', 0) + c.get('FAILED', 0)",
     # a regex's named group
     "import re\nm = re.search(r'(?P<first>b-\\d)', inputs['builds']['content'])\nresult = m['first']",
     # tools are called: their results' keys are not known before the code runs
