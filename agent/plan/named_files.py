@@ -5,8 +5,9 @@ with a file-query tool, "what does notes/x.md say" became a search and a CSV que
 a file named after a database table. Each time the file the request named was never read, and
 the answer came from something else. So when the request names workspace files (a path or a
 name with a file's extension: ``ci/builds.csv``, ``deploy.yaml``), each must be an argument of
-some node (read, listed, searched, written to; not inside an address:
-``https://ops.example.com/ci/builds.csv`` is not the file), unless the thread already holds it
+some node (read, listed, written to; not inside an address:
+``https://ops.example.com/ci/builds.csv`` is not the file; not only searched: a search of
+notes/oncall.md for "oncall" found nothing and the answer said the file does not say), unless the thread already holds it
 (an earlier run read it, or a plan this one replaces) or the request names it as where
 something goes. Addresses are not judged here: a deployment's HTTP allow list says which hosts
 a plan may use, and the hosts it allows need not be named in the request.
@@ -31,6 +32,7 @@ from agent.plan.references import strings
 from agent.tools.registry import ToolRegistry
 
 READ_FILE = "read_file"
+SEARCH_FILES = "search_files"
 FILE_EXTENSIONS = frozenset({
     "csv", "tsv", "json", "jsonl", "ndjson", "log", "txt", "md", "markdown", "yaml", "yml", "toml", "ini",
     "conf", "cfg", "env", "xml", "html", "sql", "py", "sh", "properties"})
@@ -55,12 +57,22 @@ def unread_named_files(plan: Plan, request: str, registry: ToolRegistry,
     if not plan.nodes or READ_FILE not in registry:
         return []
     held = json.dumps(list(known), default=str)
-    args = [[node.args, node.each or []] for node in plan.nodes]
+    args = [[_beyond_search(node.tool, node.args), [_beyond_search(node.tool, a) for a in node.each or []]]
+            for node in plan.nodes]
     values = (_REFERENCE.sub("", value) for value in strings(args))
     local = [value for value in values if not _ADDRESS.match(value)]
-    return [PlanProblem(None, None, _read_it(name)) for name in sorted(named_files(request))
+    searched = set(strings([[node.args, node.each or []] for node in plan.nodes if node.tool == SEARCH_FILES]))
+    return [PlanProblem(None, None, _read_it(name, any(name in value for value in searched)))
+            for name in sorted(named_files(request))
             if not any(name in value for value in local) and name not in held
             and not _destination(name, request)]
+
+
+def _beyond_search(tool: str | None, args: dict[str, Any]) -> dict[str, Any]:
+    """A call's arguments, less the files a search looks in: a search of a file is no read of
+    it (only the lines that match come back; "who is on call? see notes/oncall.md" searched for
+    "oncall" there, found nothing, and answered that the file does not say)."""
+    return {k: v for k, v in args.items() if k != "pattern"} if tool == SEARCH_FILES else args
 
 
 def _destination(name: str, request: str) -> bool:
@@ -69,10 +81,13 @@ def _destination(name: str, request: str) -> bool:
     return re.search(r"(?<!according )\b(?:to|into|as)\s+`?" + re.escape(name), request, re.I) is not None
 
 
-def _read_it(name: str) -> str:
+def _read_it(name: str, searched: bool) -> str:
     """What to do, as a node to copy: a small model follows a fragment better than a rule."""
     stem = re.sub(r"[^a-z0-9_]", "_", name.rpartition("/")[2].rpartition(".")[0].lower()).strip("_")
     node_id = stem if re.fullmatch(r"[a-z][a-z0-9_]*", stem) else "file"
     node = json.dumps({"id": node_id, READ_FILE: {"path": name}})
+    if searched:
+        return (f"the request names the file {name}, but the plan only searches it ({SEARCH_FILES} returns "
+                f"only the lines that match, and the answer needs the file): add the node {node}")
     return (f"the request names the file {name}, but no node reads it: add the node {node} and compute "
             f"from inputs['{node_id}']['content'] in a package; a database's tables are not workspace files")

@@ -105,3 +105,22 @@ def test_a_file_inside_an_address_is_not_read_and_a_file_written_to_is_not_one_t
     assert unread_named_files(status, "Is the shop up?", registry) == []  # addresses are the allow list's
     [according] = unread_named_files(status, "Who owns the migration, according to notes/handover.md?", registry)
     assert "names the file notes/handover.md" in according.message  # a source, not a destination
+
+
+def test_a_file_only_searched_is_not_read_and_the_repair_round_is_told_so() -> None:
+    """tuning primary-oncall: "who is on call? See notes/oncall.md" searched the file for
+    "oncall", found nothing there, and answered that the file does not say."""
+    registry = reading_registry(ToolLog())
+    searched = plan({"id": "s", "tool": "search_files", "args": {"query": "oncall", "pattern": "notes/oncall.md"}})
+    [problem] = unread_named_files(searched, "Who is the primary on call? See notes/oncall.md.", registry)
+    assert problem.message == (
+        'the request names the file notes/oncall.md, but the plan only searches it (search_files returns only '
+        'the lines that match, and the answer needs the file): add the node {"id": "oncall", "read_file": '
+        '{"path": "notes/oncall.md"}}')
+    both = plan({"id": "s", "tool": "search_files", "args": {"query": "oncall", "pattern": "notes/oncall.md"}},
+                {"id": "r", "tool": "read_file", "args": {"path": "notes/oncall.md"}})
+    assert unread_named_files(both, "Who is the primary on call? See notes/oncall.md.", registry) == []
+    # a search of a file for what the request asks of its lines is still no read of the file
+    [lines] = unread_named_files(plan({"id": "s", "tool": "search_files", "each": [
+        {"query": "ERROR", "pattern": "logs/app.log"}]}), "Show the ERROR lines of logs/app.log", registry)
+    assert "only searches it" in lines.message
