@@ -7,10 +7,11 @@ the answer came from something else. So when the request names workspace files (
 name with a file's extension: ``ci/builds.csv``, ``deploy.yaml``), each must be an argument of
 some node (read, listed, written to; not inside an address:
 ``https://ops.example.com/ci/builds.csv`` is not the file; not only searched: a search of
-notes/oncall.md for "oncall" found nothing and the answer said the file does not say), unless the thread already holds it
-(an earlier run read it, or a plan this one replaces) or the request names it as where
-something goes. Addresses are not judged here: a deployment's HTTP allow list says which hosts
-a plan may use, and the hosts it allows need not be named in the request.
+notes/oncall.md for "oncall" found nothing and the answer said the file does not say), unless
+the thread already holds it (an earlier run read it, or a plan this one replaces) or the
+request names it as where something goes. Addresses are not judged here: a deployment's HTTP
+allow list says which hosts a plan may use, and the hosts it allows need not be named in the
+request.
 
 A plan with no nodes (an "I can't", a reply from the thread) reads nothing and is left alone.
 The repair round is told what to read; if the repaired plan still does otherwise, it runs as it
@@ -61,7 +62,8 @@ def unread_named_files(plan: Plan, request: str, registry: ToolRegistry,
             for node in plan.nodes]
     values = (_REFERENCE.sub("", value) for value in strings(args))
     local = [value for value in values if not _ADDRESS.match(value)]
-    searched = set(strings([[node.args, node.each or []] for node in plan.nodes if node.tool == SEARCH_FILES]))
+    searches = [[node.args, node.each or []] for node in plan.nodes if node.tool == SEARCH_FILES]
+    searched = set(strings(searches))
     return [PlanProblem(None, None, _read_it(name, any(name in value for value in searched)))
             for name in sorted(named_files(request))
             if not any(name in value for value in local) and name not in held

@@ -64,7 +64,7 @@ def key_read(node: ast.AST) -> tuple[ast.expr, ast.expr] | None:
     return None
 
 
-def source_span(code: str, node: ast.expr) -> tuple[int, int]:
+def source_span(code: str, node: ast.expr | ast.stmt) -> tuple[int, int]:
     """Where ``node`` (parsed from ``code``) is in it, as UTF-8 byte offsets."""
     assert node.end_lineno is not None and node.end_col_offset is not None
     starts = [0]

@@ -139,6 +139,17 @@ FIXES: dict[str, Fix] = {
         after={"nodes": [
             {"id": "got", "lookup": {"key": "alpha"}},
             {"id": "use", "lookup": {"key": "${got.value}"}}]}),
+    "refetched-inputs": Fix(  # tuning slow-services: the package fetched the page again, with requests
+        before={"nodes": [
+            STATUS,
+            package("slow", "import json\nimport requests\nurl = inputs['status']['url']\n"
+                            "response = requests.get(url)\ndata = response.json()\n"
+                            "result = [s for s in data['services'] if response.status_code == 200]")]},
+        after={"nodes": [
+            STATUS,
+            package("slow", "import json\npass\nurl = inputs['status']['url']\n"
+                            "response = inputs['status']\ndata = response['json']\n"
+                            "result = [s for s in data['services'] if response['status'] == 200]")]}),
     "opened-as-text": Fix(
         before={"nodes": [
             ORDERS, STATUS,
@@ -244,6 +255,15 @@ NOTHING_TO_FIX: dict[str, Clean] = {
     "single-calls": Clean({"nodes": [
         {"id": "got", "lookup": ["alpha"]},
         {"id": "use", "lookup": {"key": "${got.0.value}"}}]}),  # read as the list it is
+    "refetched-inputs": Clean({"nodes": [
+        STATUS,
+        # another address than the plan's: which result would it be?
+        package("a", "import requests\nresult = requests.get('https://other.example.com/').json()"),
+        # the response used otherwise (its headers): not plain
+        package("b", "import requests\nr = requests.get(inputs['status']['url'])\nresult = r.headers"),
+        # requests used for something else too
+        package("c", "import requests\nr = requests.get(inputs['status']['url'])\n"
+                     "result = [r.text, requests.post('https://x.example.com')]")]}),
     "opened-as-text": Clean({"nodes": [
         ORDERS,
         package("top", "raw = open(inputs['orders']['path'], 'rb').read()\nresult = open('other.csv').read()")]}),
@@ -301,6 +321,7 @@ def test_the_mends_run_in_this_order() -> None:
         "unfolded-blocks",
         "computed-references",
         "single-calls",
+        "refetched-inputs",
         "opened-as-text",
         "joined-packages",
         "input-fields",

@@ -23,6 +23,7 @@ from agent.plan.mends.contract import Draft, Mend, MendContext, Mended, apply_me
 from agent.plan.mends.input_ids import MISNAMED_INPUTS
 from agent.plan.mends.node_ids import DUPLICATE_IDS, SELF_DEPENDENCY
 from agent.plan.mends.recalled_calls import RECALLED_CALLS
+from agent.plan.mends.refetched_inputs import REFETCHED_INPUTS
 from agent.plan.mends.replies import GUESSED_ANSWER, REPLY_PACKAGE, REPLY_PACKAGE_TWICE, UNKNOWN_TEMPLATE
 from agent.plan.reference_fields import REFERENCE_FIELDS
 from agent.plan.single_calls import SINGLE_CALLS
@@ -36,6 +37,7 @@ PLAN_MENDS: tuple[Mend, ...] = (
     UNFOLDED_BLOCKS,
     COMPUTED_REFERENCES,
     SINGLE_CALLS,
+    REFETCHED_INPUTS,
     OPENED_AS_TEXT,
     JOINED_PACKAGES,
     INPUT_FIELDS,
