@@ -211,7 +211,7 @@ def example_terms(request: str) -> tuple[list[str], set[str]]:
         name = _FILE_NAME.fullmatch(token.strip("?!,;:'\"()`").rpartition("/")[2])
         if name:
             extensions.add(f"file.{name.group(1).lower()}")
-        elif "/" not in token:
+        elif "/" not in token and "@" not in token:  # (a mail address says who, not what)
             said.append(token)
     return words(" ".join(said)), extensions
 

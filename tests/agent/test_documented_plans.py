@@ -109,6 +109,7 @@ def test_no_example_is_chosen_by_a_file_name_or_extension_alone(registry: ToolRe
     assert closest_examples(pool, "Show me logs/web.log") == []  # the count example's file, nothing to count
     assert closest_examples(pool, "Which cluster does queue/data.json describe?") == []
     assert closest_examples(pool, "Restart the checkout service") == []
+    assert closest_examples(pool, "Mail the notes to team@example.com") == []  # an address says who, not what
     assert len(closest_examples(pool, "How many orders are in total in data/payments.csv?")) == 2
 
 
