@@ -16,15 +16,20 @@ import ast
 import builtins
 
 from agent.plan.format import PackageSpec, PlanNode
+from agent.plan.input_fields import declared_outputs
 from agent.plan.mends.contract import Mend
-from agent.plan.references import malformed_references, mapped_strings
+from agent.plan.references import REFERENCE, malformed_references, mapped_strings, path_parts, strings
+from agent.tools.registry import ToolRegistry
 
 _BUILTINS = frozenset(dir(builtins))
 
 
-def computed_as_packages(nodes: list[PlanNode]) -> list[PlanNode]:
-    """The nodes, each tool node's computing ``${…}`` made a package node placed before it."""
+def computed_as_packages(nodes: list[PlanNode], registry: ToolRegistry | None = None) -> list[PlanNode]:
+    """The nodes, each tool node's computing ``${…}`` made a package node placed before it.
+    ``registry``: where it declares what a node's tool returns, a ``.length`` after one of
+    those fields is its length (JavaScript's, which a coder model writes: ``${count.matches.length}``)."""
     ids = {node.id for node in nodes}
+    lengths = _length_references(nodes, registry)
     mended: list[PlanNode] = []
     for node in nodes:
         if node.tool is None:
@@ -33,8 +38,10 @@ def computed_as_packages(nodes: list[PlanNode]) -> list[PlanNode]:
         made: dict[str, PlanNode] = {}
 
         def replaced(text: str, node: PlanNode = node, made: dict[str, PlanNode] = made) -> str:
-            for written, named in malformed_references(text, ids).items():
-                code = _as_code(written, named)
+            found = {**malformed_references(text, ids),
+                     **{m.group(0): m.group(1) for m in REFERENCE.finditer(text) if m.group(0) in lengths}}
+            for written, named in found.items():
+                code = lengths.get(written) or _as_code(written, named)
                 if code is None:
                     continue
                 package = made.get(written)
@@ -54,6 +61,24 @@ def computed_as_packages(nodes: list[PlanNode]) -> list[PlanNode]:
             node = node.model_copy(update={"args": args, "each": each})
         mended.append(node)
     return mended
+
+
+def _length_references(nodes: list[PlanNode], registry: ToolRegistry | None) -> dict[str, str]:
+    """``${x.field….length}`` references, where ``field`` is one x's tool declares (not a parsed
+    body's, which may have a ``length`` of its own), with the code computing that length."""
+    if registry is None:
+        return {}
+    outputs = declared_outputs(nodes, registry)
+    found = {}
+    for node in nodes:
+        for text in strings([node.args, node.each or []]):
+            for match in REFERENCE.finditer(text):
+                parts = path_parts(match.group(2))
+                declared = outputs.get(match.group(1), frozenset())
+                if len(parts) >= 2 and parts[-1] == "length" and parts[0] in declared and parts[0] != "json":
+                    keys = "".join(f"[{int(p)}]" if p.isdigit() else f"[{p!r}]" for p in parts[:-1])
+                    found[match.group(0)] = f"result = len(inputs[{match.group(1)!r}]{keys})"
+    return found
 
 
 def _as_code(written: str, named: str) -> str | None:
@@ -105,5 +130,5 @@ def _free_id(wanted: str, taken: set[str]) -> str:
 
 COMPUTED_REFERENCES = Mend(
     name="computed-references",
-    fix=lambda draft, context: draft.with_nodes(computed_as_packages(list(draft.nodes))),
+    fix=lambda draft, context: draft.with_nodes(computed_as_packages(list(draft.nodes), context.registry)),
     slip="an argument computed from a result inside ${…}; a step computes it in the sandbox")

@@ -492,3 +492,20 @@ def test_the_documented_mends_are_the_registry_in_its_order() -> None:
     assert [row[0].strip("`") for row in rows] == [mend.name for mend in PLAN_MENDS]
     assert [row[1] for row in rows] == [mend.slip for mend in PLAN_MENDS]  # as Slack shows it
     assert [row[2] for row in rows] == ["yes" if mend.partial_safe else "no" for mend in PLAN_MENDS]
+
+
+def test_a_javascript_length_of_a_declared_field_is_computed_in_a_package(registry: ToolRegistry) -> None:
+    """tuning follow-up-write, after its repair round: "content": "${count.matches.length}"."""
+    mend = MENDS["computed-references"]
+    search = {"id": "count", "search_files": {"query": "ERROR", "pattern": "logs/app.log"}}
+    before = drafted({"nodes": [search, {"id": "write", "write_file": {
+        "path": "reports/count.txt", "content": "${count.matches.length}"}}]}, registry)
+    after = drafted({"nodes": [search, package("write_count", "result = len(inputs['count']['matches'])",
+                                               goal="compute count.matches.length"),
+                               {"id": "write", "write_file": {"path": "reports/count.txt",
+                                                               "content": "${write_count}"}}]}, registry)
+    assert written(mend.fix(before, MendContext(registry))) == written(after)
+    # a parsed body's field may have a length of its own; an undeclared tool's output too
+    kept = drafted({"nodes": [STATUS, {"id": "n", "lookup": {"key": "${status.json.queue.length}"}},
+                              {"id": "m", "lookup": {"key": "${n.items.length}"}}]}, registry)
+    assert mend.fix(kept, MendContext(registry)) == kept
