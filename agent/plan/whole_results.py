@@ -14,6 +14,7 @@ asked ("save the search's results as JSON").
 from __future__ import annotations
 
 from agent.errors import PlanProblem
+from agent.plan.edges import call_args
 from agent.plan.format import Plan
 from agent.plan.input_fields import declared_outputs
 from agent.plan.references import REFERENCE, strings
@@ -29,7 +30,7 @@ def whole_results_in_changes(plan: Plan, registry: ToolRegistry) -> list[PlanPro
         if node.tool is None or node.tool not in registry or registry.risk_of(node.tool) is not Risk.RED:
             continue
         text_args = registry.text_args(node.tool)
-        calls = [node.args] if node.each is None else [node.args, *node.each]
+        calls = call_args(node)
         for arg in sorted({a for call in calls for a in call if a in text_args}):
             whole = {m.group(1) for call in calls if arg in call for text in strings(call[arg])
                      for m in REFERENCE.finditer(text) if not m.group(2) and m.group(1) in outputs}

@@ -153,3 +153,16 @@ async def services_on(
     async with open_services(config, llm=llm, registry=registry, packages=packages,
                              engine_config=engine_config, context=context) as services:
         yield services
+
+
+async def asked_once(llm: BaseChatModel, registry: ToolRegistry, thread: str, request: str) -> list[RunEvent]:
+    """The events of one ``engine.ask`` of ``request`` on the in-memory engine with ``registry``:
+    all it emitted until the run finished or parked."""
+    async with services_on(MEMORY, llm, registry) as services:
+        events = services.events.open()
+        await services.engine.ask(thread, request)
+        seen: list[RunEvent] = []
+        while not events.empty():
+            seen.append(events.get_nowait())
+        await asyncio.sleep(0)
+    return seen

@@ -3,8 +3,6 @@ answers from something else gets one repair round that says which file to read."
 
 from __future__ import annotations
 
-import asyncio
-
 from langchain_core.tools import StructuredTool
 
 from agent.events import AnswerReady, PlanRepairing, RunEvent
@@ -12,7 +10,7 @@ from agent.plan.format import Plan
 from agent.plan.named_files import named_files, unread_named_files
 from agent.tools.registry import Risk, ToolRegistry
 from infra.emulators.scripted_chat import ScriptedChatModel
-from tests.agent.harness import MEMORY, finish, services_on
+from tests.agent.harness import asked_once, finish
 from tests.fakes.tools import ToolLog, simulated_registry
 
 
@@ -68,13 +66,7 @@ def test_a_plan_with_no_nodes_or_a_file_the_thread_holds_needs_no_read() -> None
 async def ask(replies: list[object], thread: str) -> tuple[ToolLog, ScriptedChatModel, list[RunEvent]]:
     log = ToolLog()
     llm = ScriptedChatModel(replies=replies)
-    async with services_on(MEMORY, llm, reading_registry(log)) as services:
-        events = services.events.open()
-        await services.engine.ask(thread, "How many builds in ci/builds.csv failed?")
-        seen: list[RunEvent] = []
-        while not events.empty():
-            seen.append(events.get_nowait())
-        await asyncio.sleep(0)
+    seen = await asked_once(llm, reading_registry(log), thread, "How many builds in ci/builds.csv failed?")
     return log, llm, seen
 
 

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from agent.events import AnswerReady, PlanRepairing, RunEvent
 from agent.plan.format import Plan
 from agent.plan.refused_calls import refused_calls
@@ -13,7 +11,7 @@ from agent.tools.http import refused_address
 from agent.tools.http_policy import HttpToolConfig
 from agent.tools.registry import ArgumentRefusal, ToolRegistry
 from infra.emulators.scripted_chat import ScriptedChatModel
-from tests.agent.harness import MEMORY, finish, services_on
+from tests.agent.harness import asked_once, finish
 
 LOCAL_ONLY = HttpToolConfig(allow_hosts=("127.0.0.1",), deny_hosts=("*.corp.internal",))
 
@@ -76,14 +74,7 @@ def test_a_host_the_request_or_the_thread_names_is_left_to_its_call() -> None:
 
 async def ask(replies: list[object], thread: str) -> tuple[ScriptedChatModel, list[RunEvent]]:
     llm = ScriptedChatModel(replies=replies)
-    async with services_on(MEMORY, llm, http_registry()) as services:
-        events = services.events.open()
-        await services.engine.ask(thread, "Are the workers healthy?")
-        seen: list[RunEvent] = []
-        while not events.empty():
-            seen.append(events.get_nowait())
-        await asyncio.sleep(0)
-    return llm, seen
+    return llm, await asked_once(llm, http_registry(), thread, "Are the workers healthy?")
 
 
 async def test_the_repair_round_is_told_and_a_second_miss_runs_and_is_refused_as_before() -> None:

@@ -7,14 +7,14 @@ from pathlib import Path
 
 from langchain_core.tools import StructuredTool
 
-from agent.events import AwaitingApproval, PlanRepairing, RunEvent
+from agent.events import AwaitingApproval, PlanRepairing
 from agent.plan.format import Plan
 from agent.plan.whole_results import whole_results_in_changes
 from agent.tools.builtin import BuiltinToolConfig, register_builtin_tools
 from agent.tools.files import FileToolConfig
 from agent.tools.registry import Risk, ToolRegistry
 from infra.emulators.scripted_chat import ScriptedChatModel
-from tests.agent.harness import MEMORY, services_on
+from tests.agent.harness import asked_once
 from tests.fakes.tools import ToolLog, simulated_registry
 
 
@@ -74,15 +74,10 @@ async def test_the_repair_round_is_told_and_the_repaired_plan_asks_for_its_appro
     fixed = {"nodes": [{"id": "s", "tool": "status", "args": {}},
                        {"id": "m", "tool": "send", "args": {"to": "a@example.com", "body": "${s.state}"}}]}
     llm = ScriptedChatModel(replies=[dumped, fixed])
-    async with services_on(MEMORY, llm, tools) as services:
-        events = services.events.open()
-        await services.engine.ask("whole-1", "Send the shop's status to a@example.com")
-        seen: list[RunEvent] = []
-        while not events.empty():
-            seen.append(events.get_nowait())
-        [repairing] = [e for e in seen if isinstance(e, PlanRepairing)]
-        assert repairing.problems == [
-            "node 'm', field 'args.body': is ${s}, status's whole result (an object: since, state), which would be written out "
-            "as JSON: name the field meant (${s.FIELD}) or compute the value asked for in a package from it"]
-        [asked] = [e for e in seen if isinstance(e, AwaitingApproval)]
-        assert (asked.tool, asked.args) == ("send", {"to": "a@example.com", "body": "degraded"})
+    seen = await asked_once(llm, tools, "whole-1", "Send the shop's status to a@example.com")
+    [repairing] = [e for e in seen if isinstance(e, PlanRepairing)]
+    assert repairing.problems == [
+        "node 'm', field 'args.body': is ${s}, status's whole result (an object: since, state), which would be written out "
+        "as JSON: name the field meant (${s.FIELD}) or compute the value asked for in a package from it"]
+    [asked] = [e for e in seen if isinstance(e, AwaitingApproval)]
+    assert (asked.tool, asked.args) == ("send", {"to": "a@example.com", "body": "degraded"})
