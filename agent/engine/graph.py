@@ -40,6 +40,7 @@ from agent.engine.refusals import (
     without_unasked_changes,
 )
 from agent.engine.replans import nothing_new
+from agent.engine.unread_finds import unread_finds
 from agent.errors import PlanError
 from agent.events import (
     AnswerReady,
@@ -316,7 +317,15 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     # a red call an approver edited is not the call the plan (and any answer it wrote) describes
     edited = await edited_calls(ctx, current_thread(), state.get("plan_id"), state.get("plan") or {},
                                 state.get("results") or {})
-    templated = None if edited else templated_answer(state.get("plan") or {}, state.get("results") or {})
+    this_plans = state.get("results") or {}
+    rejected = any(r.get("status") == NodeStatus.REJECTED for r in this_plans.values())
+    if replans_left > 0 and not rejected and (feedback := unread_finds(
+            state["request"], state.get("plan") or {}, all_results(state), state.get("history", []),
+            ctx.registry.names())):
+        log.info("a search found files the request asks to read, and nothing read them")
+        await _emit(runtime, state, Replanning, feedback=feedback, replan=replans + 1)
+        return {"feedback": feedback, "replans": replans + 1, "repairs": 0, "plan_problems": []}
+    templated = None if edited else templated_answer(state.get("plan") or {}, this_plans)
     red = ctx.registry.names(Risk.RED)
     if templated is not None:  # the planner wrote the reply: no second model call
         return {"answer": unclaimed(templated, state, red)}
@@ -348,8 +357,6 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         # write_file it had just run, and the replan wrote the file a second time, wrongly)
         if replans_left > 0 and unusable.startswith(CALLED) and not again:
             feedback = f"The answer was not written: {unusable}. Plan that step as a node."
-    this_plans = state.get("results") or {}
-    rejected = any(r.get("status") == NodeStatus.REJECTED for r in this_plans.values())
     invented = None if feedback else invented_values(answer, state.get("plan") or {}, this_plans)
     if invented is not None:  # the plan's sentence completed from nowhere: plan again, or say so
         log.info("the joiner filled the plan's sentence with a value no result holds", why=invented)

@@ -199,20 +199,23 @@ def example_blocks(name: str, registry: ToolRegistry) -> list[str]:
 
 _FILE_NAME = re.compile(r"[\w-]+\.([A-Za-z][A-Za-z0-9]{0,9})")
 _ANNOTATION = re.compile(r"\s*\([^)]*\)\s*$")
+_COMPOUND = re.compile(r"(?<=[A-Za-z])-(?=[A-Za-z])")
+"""A hyphen inside a word: a compound is one term ("a one-line summary" asks for no lines)."""
 _MATCHED_CHARS = 2_000
 """Of a request, what examples are matched by (a long request's start says what it asks)."""
 
 
 def example_terms(request: str) -> tuple[list[str], set[str]]:
     """What an example is matched by: the request's words outside paths and addresses (what
-    is to be done: counted, summed, filtered…), and the extensions of the files it names."""
+    is to be done: counted, summed, filtered…), a compound word as one, and the extensions of
+    the files it names."""
     said, extensions = [], set()
     for token in request[:_MATCHED_CHARS].split():
         name = _FILE_NAME.fullmatch(token.strip("?!,;:'\"()`").rpartition("/")[2])
         if name:
             extensions.add(f"file.{name.group(1).lower()}")
         elif "/" not in token and "@" not in token:  # (a mail address says who, not what)
-            said.append(token)
+            said.append(_COMPOUND.sub("", token))
     return words(" ".join(said)), extensions
 
 

@@ -1,0 +1,71 @@
+"""A file a search found, for a request that asks to read it, is read before anything is answered.
+
+``search_files`` returns only the lines that match. "Read the runbook in the runbooks folder and
+tell me its first step" was planned as a search for "runbook" there; it found the runbook's
+title line, and the joiner answered from that line as if it were the first step. The request
+asked to read a file the plan never read. So when the request asks to read (the verb "read":
+"show me the ERROR lines" asks for lines, which a search finds), this plan's searches found
+lines in a few files (at most :data:`MOST_FILES`: more is no one file the request means), and
+no result of the request or of the thread read any of them, the joiner plans again before it
+answers, told which ``read_file`` node to add, as a node to copy. Only while replans are left,
+and never when a human rejected something of this plan: the replan is the joiner's, bounded as
+its own are.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+READ_FILE = "read_file"
+SEARCH_FILES = "search_files"
+MOST_FILES = 2
+"""More files than this found: the request does not say which one it means."""
+_READING = re.compile(r"\bread\b", re.I)
+"""The verb that asks for a file whole ("show me the ERROR lines" asks for lines, which a search
+finds; "open" is as often what incidents are)."""
+_FOUND_PATH = re.compile(r'"path":\s*"((?:[^"\\]|\\.)+)"')
+
+
+def unread_finds(request: str, plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]],
+                 earlier: Iterable[Any] = (), tools: Iterable[str] = ()) -> str | None:
+    """The replan's feedback when ``request`` asks to read and this ``plan``'s searches found
+    files nothing read (``results``: this request's, ``earlier``: the thread's runs); else None."""
+    if READ_FILE not in set(tools) or not _READING.search(request):
+        return None
+    found: list[str] = []
+    for node in plan.get("nodes") or []:
+        result = results.get(node.get("id")) or {}
+        if node.get("tool") == SEARCH_FILES and result.get("status") == "done":
+            found += [p for p in _paths(result) if p not in found]
+    if not found or len(found) > MOST_FILES:
+        return None
+    held = json.dumps([list(results.values()), list(earlier)], default=str).replace('\\"', '"')
+    if any(_was_read(path, held) for path in found):
+        return None
+    nodes = " and ".join(json.dumps({"id": _node_id(path, i), READ_FILE: {"path": path}})
+                         for i, path in enumerate(found))
+    return (f"The search found {', '.join(found)}, but a search returns only the lines that match, and the "
+            f"request asks to read the file: plan the node {nodes} and answer from its content.")
+
+
+def _paths(result: Mapping[str, Any]) -> list[str]:
+    shown = result.get("output", result.get("preview"))
+    if isinstance(shown, Mapping):
+        return list(dict.fromkeys(str(m.get("path")) for m in shown.get("matches") or []
+                                  if isinstance(m, Mapping) and m.get("path")))
+    return list(dict.fromkeys(json.loads(f'"{p}"') for p in _FOUND_PATH.findall(str(shown or ""))))
+
+
+def _was_read(path: str, held: str) -> bool:
+    """A result holds the file's content: read_file's output is ``{"path": …, "content": …}``."""
+    quoted = json.dumps(path)
+    return re.search(re.escape(f'"path": {quoted}, "content"'), held) is not None
+
+
+def _node_id(path: str, index: int) -> str:
+    stem = re.sub(r"[^a-z0-9_]", "_", path.rpartition("/")[2].rpartition(".")[0].lower()).strip("_")
+    node_id = stem if re.fullmatch(r"[a-z][a-z0-9_]*", stem) else "file"
+    return node_id if index == 0 else f"{node_id}_{index + 1}"
