@@ -43,6 +43,12 @@ class Settings(BaseSettings):
                     "schema; auto: the schema wherever the server holds replies to one (asked once at "
                     "start), the tool call otherwise.",
     )
+    reply_tokens: int = Field(
+        default=1024, ge=0, validation_alias="DAGBOT_REPLY_TOKENS",
+        description="Most tokens of one model reply, asked of a server at OPENAI_BASE_URL (and of the "
+                    "local model's): a small model can repeat itself until its context is full. 0: no "
+                    "cap. OpenAI's own models are not capped.",
+    )
     prompt_chars: int = Field(default=80_000, ge=10_000, validation_alias="DAGBOT_PROMPT_CHARS")
     tool_attempts: int = Field(default=3, ge=1, validation_alias="DAGBOT_TOOL_ATTEMPTS")
     result_cache_ttl_seconds: float = Field(default=30, ge=0, validation_alias="DAGBOT_RESULT_CACHE_TTL")

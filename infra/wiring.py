@@ -91,7 +91,23 @@ def build_llm(settings: Settings) -> BaseChatModel:
     return ChatOpenAIWithRole(
         model=settings.model, base_url=settings.openai_base_url,
         api_key=SecretStr(key or PLACEHOLDER_KEY), temperature=0, max_retries=2, **waits,
+        **self_hosted_sampling(settings),
     )
+
+
+SEED = 42
+"""The seed a server dagbot did not start is asked to sample with, as the local model's is."""
+
+
+def self_hosted_sampling(settings: Settings) -> dict[str, Any]:
+    """For a server at OPENAI_BASE_URL, what dagbot's own local model server is started with:
+    replies capped at DAGBOT_REPLY_TOKENS (``max_completion_tokens``: a small model can repeat
+    itself until its context is full, minutes on a CPU) and a fixed seed. OpenAI's own models
+    get neither (a reasoning model's thinking counts against the cap)."""
+    if not settings.openai_base_url:
+        return {}
+    capped = {"max_completion_tokens": settings.reply_tokens} if settings.reply_tokens else {}
+    return {"seed": SEED, **capped}
 
 
 PLACEHOLDER_KEY = "unused"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 
@@ -59,8 +60,10 @@ async def open_local_model(settings: Settings, *, options: ServerOptions | None 
         return
     path = settings.local_model
     pin = await asyncio.to_thread(check_model_file, path, pins)
-    if options is None and settings.local_model_threads:
-        options = ServerOptions(threads=settings.local_model_threads)
+    if options is None:  # (DAGBOT_REPLY_TOKENS=0: only the context window bounds a reply)
+        options = ServerOptions(reply_tokens=settings.reply_tokens or ServerOptions.context_tokens)
+        if settings.local_model_threads:
+            options = dataclasses.replace(options, threads=settings.local_model_threads)
     async with serving_model(path, options, say=say) as server:
         update: dict[str, object] = {"openai_base_url": server.api_url,
                                      "openai_api_key": SecretStr(server.api_key)}

@@ -48,12 +48,13 @@ async def test_the_local_model_plans_for_dagbot_and_stops_with_it(model_file: Pa
     said: list[str] = []
     # one thread: the suite's other workers hold the other core (DAGBOT_LOCAL_MODEL_THREADS)
     settings = Settings(DAGBOT_LOCAL_MODEL=str(model_file), DATABASE_URL=f"sqlite:///{tmp_path}/d.sqlite",
-                        DAGBOT_LOCAL_MODEL_THREADS=1)
+                        DAGBOT_LOCAL_MODEL_THREADS=1, DAGBOT_REPLY_TOKENS=512)
     assert model_is_configured(settings)
     async with open_local_model(settings, say=said.append) as used:
         [pid] = children("infra.local_model.serve")
         assert alive(pid)
         assert "\0--threads\x001\0" in Path(f"/proc/{pid}/cmdline").read_text()
+        assert "\0--predict\x00512\0" in Path(f"/proc/{pid}/cmdline").read_text()  # DAGBOT_REPLY_TOKENS
         assert used.openai_base_url and used.openai_base_url.startswith("http://127.0.0.1:")
         if model_file.resolve() == (ROOT / DEFAULT_MODEL_PATH).resolve():
             assert used.model == DEFAULT_PIN.served_name
