@@ -35,6 +35,7 @@ from agent.answer.template import invented_values, templated_answer
 from agent.answer.vetting import CALLED, filled, unclaimed, unreadable
 from agent.engine.refusals import (
     cannot_reply,
+    impossible_after_repair,
     only_beyond_tools,
     only_for_the_impossible,
     without_unasked_changes,
@@ -155,7 +156,9 @@ async def validate(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     except PlanError as exc:
         last_round = state.get("repairs", 0) >= 1 or only_beyond_tools(state.get("draft"))
         beyond = (last_round and cannot_reply(exc.problems, ctx.registry.names(Risk.RED))) or \
-            only_for_the_impossible(state.get("draft"), exc.problems, state["request"], ctx.registry)
+            only_for_the_impossible(state.get("draft"), exc.problems, state["request"], ctx.registry) or \
+            (state.get("repairs", 0) >= 1 and not state.get("results")
+             and impossible_after_repair(state["request"], ctx.registry))
         if not beyond:
             if state.get("repairs", 0) >= 1 and state.get("results"):
                 return await _replan_refused(state, runtime, exc)

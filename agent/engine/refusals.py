@@ -12,6 +12,7 @@ from agent.errors import PlanError, PlanProblem
 from agent.plan.asked_changes import cannot_do_reply, done_by_no_tool
 from agent.plan.format import Plan, canonical_node
 from agent.plan.grounding import without_nodes
+from agent.plan.named_files import named_files
 from agent.plan.package_code import acts_only_beyond_tools
 from agent.tools.effects import asked_effects
 from agent.tools.registry import Risk, ToolRegistry
@@ -87,6 +88,22 @@ def only_for_the_impossible(draft: Any, problems: list[PlanProblem], request: st
         return None
     log.info("the request asks only for what no tool does, and the draft stood in for it",
              problems=[str(p) for p in problems])
+    return cannot_do_reply(missing, registry)
+
+
+def impossible_after_repair(request: str, registry: ToolRegistry) -> str | None:
+    """The plain "I can't" for a request whose plan stayed invalid after its repair round, when
+    the request asks only for what no tool does (every red tool declaring what it does) and names
+    no workspace file (a file named is likely what to read: "which image does billing.yaml
+    deploy?"). No plan could have done it, so the plan's faults are no answer (bench.quality
+    restart-service: "Restart the checkout service" drafted a reply that repeated itself, twice,
+    and ended with "I could not make a plan")."""
+    if any(registry.effects_of(name) is None for name in registry.names(Risk.RED)):
+        return None
+    missing = done_by_no_tool(request, registry)
+    if not missing or not asked_effects(request) <= missing or named_files(request):
+        return None
+    log.info("the request asks only for what no tool does, and no valid plan came")
     return cannot_do_reply(missing, registry)
 
 

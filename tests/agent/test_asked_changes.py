@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from agent.engine.engine import Submission
 from agent.engine.refusals import only_for_the_impossible
 from agent.errors import PlanProblem
-from agent.events import AnswerReady, AwaitingApproval, PlanRepairing
+from agent.events import AnswerReady, AwaitingApproval, PlanRepairing, RunFailed
 from agent.plan.asked_changes import cannot_do_reply, done_by_no_tool, unasked_changes
 from agent.plan.format import Plan, PlanNode
 from agent.tools.effects import asked_effects
@@ -199,3 +199,24 @@ async def test_a_draft_gone_wrong_for_a_restart_no_tool_does_is_i_cant_too() -> 
         answer, kinds = await ended(h)
     assert answer.startswith("I can't do that: none of my tools can restart services.")
     assert "`sql_execute`" in answer and PlanRepairing.__name__ not in kinds
+
+
+async def test_a_plan_that_stays_invalid_for_what_no_tool_does_is_i_cant_not_its_faults() -> None:
+    """bench.quality restart-service: the 1.5B model's draft repeated itself, and so did its
+    repair; the reply was "I could not make a plan" for a request no plan could do."""
+    broken = '{"nodes": [{"id": "restart", "package": {"goal": "restart'  # cut off: not JSON
+    async with harness(MEMORY, [broken, broken, broken, broken]) as h:
+        tools = h.services.registry
+        for name in tools.names(Risk.RED):  # every red tool declares what it does: it is certain
+            tools.remove(name)
+        with_file_tools(h)
+        assert await h.engine.submit("t1", "Restart the checkout service") is Submission.STARTED
+        answer, kinds = await ended(h)
+        assert await h.engine.submit("t2", "Restart the service that deploy.yaml names") is Submission.STARTED
+        await h.engine.idle()
+        failed = [e for e in h.drain() if isinstance(e, RunFailed)]
+    assert answer.startswith("I can't do that: none of my tools can restart services.")
+    assert PlanRepairing.__name__ in kinds and len(h.llm.calls) == 4  # each was repaired once
+    # a request that names a file may be one to read it ("what does deploy.yaml restart?"): its faults
+    [failure] = failed
+    assert "I could not make a valid plan" in failure.error
