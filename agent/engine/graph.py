@@ -70,6 +70,8 @@ from agent.plan.grounding import ungrounded_changes, without_nodes
 from agent.plan.named_files import unread_named_files
 from agent.plan.references import referenced_ids
 from agent.plan.refused_calls import refused_calls
+from agent.plan.sql_values import unnamed_sql_values
+from agent.plan.unfed_changes import unfed_changes
 from agent.plan.validation import validated_plan
 from agent.plan.whole_results import whole_results_in_changes
 from agent.ports.audit import SYSTEM, AuditEntry, AuditKind, masked_plan
@@ -202,6 +204,10 @@ async def _validated(state: AgentState, runtime: Ctx) -> tuple[Plan, tuple[str, 
         raise PlanError(refused)
     if (dumped := whole_results_in_changes(plan, ctx.registry)) and not last_round:
         raise PlanError(dumped)
+    if (unfed := unfed_changes(plan, ctx.registry, state["request"], known)) and not last_round:
+        raise PlanError(unfed)
+    if (unnamed := unnamed_sql_values(plan, ctx.registry, state["request"], known)) and not last_round:
+        raise PlanError(unnamed)
     return plan, mends
 
 

@@ -1,0 +1,60 @@
+"""The values in a plan's SQL are the request's.
+
+A plan is written before anything is read, so the only values its SQL can know are those the
+request (or the thread) gives. "Record in the deploys table that search 1.8.1 was deployed on
+2026-11-23 with status ok" was planned as ``INSERT … VALUES ('database', '1.8.1', …)``: a
+service nobody named, recorded after an approval; "how many deploys are in the deploys table?"
+as ``SELECT count(*) FROM deploys WHERE status = 'ok'``: a filter nobody asked for, and a wrong
+count. So each quoted value in a literal SQL statement (an argument that starts as one:
+SELECT … FROM, WITH x AS (, INSERT INTO, UPDATE x SET, DELETE FROM), in any node, must be
+found in the request or the thread (as text, or as the same words: 'failed' for "failed",
+``'%checkout%'`` for "checkout"); otherwise the repair round is told which value and why. A repaired plan that
+still uses it runs as it is: the value may be how the database spells what was asked.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from agent.errors import PlanProblem
+from agent.model.tool_choice import words
+from agent.plan.edges import call_args
+from agent.plan.format import Plan
+from agent.tools.registry import ToolRegistry
+
+_STATEMENT = re.compile(r"^\s*(?:select\b.*\bfrom\b|with\s+\w+\s+as\s*\(|insert\s+into\b|"
+                        r"update\s+\S+\s+set\b|delete\s+from\b|replace\s+into\b)", re.I | re.S)
+"""A statement, not a sentence that starts with its verb ("select the best one")."""
+_QUOTED_VALUE = re.compile(r"'((?:[^']|'')*)'")
+_LIKE_WILDCARDS = re.compile(r"[%_]+")
+
+
+def unnamed_sql_values(plan: Plan, registry: ToolRegistry, request: str,
+                       known: Iterable[Any] = ()) -> list[PlanProblem]:
+    """Problems for quoted values in nodes' literal SQL that neither the request nor
+    ``known`` (the thread's earlier runs, this request's results) names."""
+    said = f"{request}\n{json.dumps(list(known), default=str, ensure_ascii=False)}".lower()
+    said_words = set(words(said))
+    problems = []
+    for node in plan.nodes:
+        if node.tool is None or node.tool not in registry:
+            continue
+        text_args = registry.text_args(node.tool)
+        for arg, value in sorted({(a, v) for call in call_args(node) for a, v in call.items()
+                                  if a in text_args and isinstance(v, str) and _STATEMENT.match(v)}):
+            for literal in sorted(set(_QUOTED_VALUE.findall(value))):
+                meant = _LIKE_WILDCARDS.sub(" ", literal.replace("''", "'")).strip()
+                if meant and "${" not in meant and not _named(meant, said, said_words):
+                    problems.append(PlanProblem(node.id, f"args.{arg}", (
+                        f"uses the value '{meant}', which neither the request nor the thread names: a "
+                        "plan is written before anything is read, so its SQL may use only the values the "
+                        "request gives (leave out a filter it does not ask for)")))
+    return problems
+
+
+def _named(value: str, said: str, said_words: set[str]) -> bool:
+    terms = words(value)
+    return value.lower() in said or (bool(terms) and all(term in said_words for term in terms))

@@ -1,0 +1,64 @@
+"""A change that takes nothing from what its plan reads.
+
+A plan is written before anything runs, so the planner knows no value a read will find. "Email
+a one-line summary of status.json to team@example.com" was planned as a fetch of the page, a
+package over it, and a ``send_email`` whose body was the model's own sentence ("One-line
+summary of …/status.json"): the mail would have said nothing the page holds. When a red node's
+words name what the plan reads (a file's name or path, a page's address ending in one: not a
+host) and it takes nothing from
+any node (no ``${…}`` in its arguments), it describes a result it never got: the repair round is
+told to refer to a result. A change whose words are its own ("mail ops that the deploy is
+done", beside a check of web) is left alone, as is a text the request quotes ("write 'ok' to
+seen.txt") or one the thread holds (a name an earlier answer gave). A repaired plan that still
+does it runs as it is.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from agent.errors import PlanProblem
+from agent.plan.edges import call_args
+from agent.plan.format import Plan
+from agent.plan.grounding import named_targets
+from agent.plan.named_files import FILE_EXTENSIONS
+from agent.plan.references import referenced_ids, strings
+from agent.tools.registry import Risk, ToolRegistry
+
+_QUOTED = re.compile(r"'([^'\n]+)'|\"([^\"\n]+)\"|`([^`\n]+)`")
+
+
+def unfed_changes(plan: Plan, registry: ToolRegistry, request: str,
+                  known: Iterable[Any] = ()) -> list[PlanProblem]:
+    """Problems for red nodes whose words name what the plan reads but take nothing from it;
+    ``known``: the thread's earlier runs and this request's results so far."""
+    def red(tool: str | None) -> bool:
+        return tool is not None and tool in registry and registry.risk_of(tool) is Risk.RED
+
+    reads = [node for node in plan.nodes if not red(node.tool)]
+    targets = {t for node in reads for t in named_targets(" ".join(strings(call_args(node))))}
+    read_names = {name.lower() for target in targets for name in (target, target.rpartition("/")[2])
+                  if name.rpartition(".")[2].lower() in FILE_EXTENSIONS}  # a file's (a page's), not a host's
+    if not read_names:
+        return []
+    quoted = [next(filter(None, m.groups())).strip().lower() for m in _QUOTED.finditer(request)]
+    held = json.dumps(list(known), default=str, ensure_ascii=False).lower()
+    problems = []
+    for node in plan.nodes:
+        if not red(node.tool):
+            continue
+        calls = call_args(node)
+        texts = [t.strip().lower() for t in strings(calls) if len(t.split()) > 1]  # not a target
+        if referenced_ids(calls) or not any(name in t for t in texts for name in read_names) \
+                or any(t in quoted or t in held for t in texts):
+            continue
+        shown = ", ".join(f"'{r.id}'" for r in reads[:3])
+        first = reads[-1].id
+        problems.append(PlanProblem(node.id, "args", (
+            f"takes nothing from what the plan reads ({shown}): a plan is written before anything "
+            f"is read, so what it sends or writes must refer to a result (${{{first}}}, "
+            f"${{{first}.FIELD}}) or to a package that writes the text from inputs['{first}']")))
+    return problems
