@@ -56,9 +56,9 @@ def unfed_changes(plan: Plan, registry: ToolRegistry, request: str,
                 or any(t in quoted or t in held for t in texts):
             continue
         shown = ", ".join(f"'{r.id}'" for r in reads[:3])
-        first = reads[-1].id
+        source = reads[-1].id  # (the last read: a package over the others, as often as not)
         problems.append(PlanProblem(node.id, "args", (
             f"takes nothing from what the plan reads ({shown}): a plan is written before anything "
-            f"is read, so what it sends or writes must refer to a result (${{{first}}}, "
-            f"${{{first}.FIELD}}) or to a package that writes the text from inputs['{first}']")))
+            f"is read, so what it sends or writes must refer to a result (${{{source}}}, "
+            f"${{{source}.FIELD}}) or to a package that writes the text from inputs['{source}']")))
     return problems
