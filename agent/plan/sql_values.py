@@ -20,7 +20,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from agent.errors import PlanProblem
-from agent.model.tool_choice import words
 from agent.plan.edges import call_args
 from agent.plan.format import Plan
 from agent.tools.registry import ToolRegistry
@@ -30,6 +29,11 @@ _STATEMENT = re.compile(r"^\s*(?:select\b.*\bfrom\b|with\s+\w+\s+as\s*\(|insert\
 """A statement, not a sentence that starts with its verb ("select the best one")."""
 _QUOTED_VALUE = re.compile(r"'((?:[^']|'')*)'")
 _LIKE_WILDCARDS = re.compile(r"[%_]+")
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
 
 
 def unnamed_sql_values(plan: Plan, registry: ToolRegistry, request: str,
