@@ -225,13 +225,29 @@ def closest_examples(blocks: list[str], request: str, count: int = EXAMPLES_BY_R
     words saying what is to be done, as tools are chosen, and of the files' extensions, where
     they share such a word (an extension alone chooses nothing). A small model copies the shape
     of the example nearest its request, so the nearest should be one of its kind (a column
-    summed, a list filtered, lines counted)."""
+    summed, a list filtered, lines counted), and an example of a shape the request does not
+    ask for (a count per group, an average…: :data:`_SHAPE_WORDS`) is not shown, and one of the
+    shape it asks for comes nearest ("per service" is the shape of an example's "each worker")."""
     wanted, wanted_files = example_terms(request)
     terms = [example_terms(_ANNOTATION.sub("", block.splitlines()[0])) for block in blocks]
     scores = bm25([*wanted, *wanted_files], [[*said, *files] for said, files in terms])
-    ranked = sorted((score, -index) for index, (score, (said, _))
-                    in enumerate(zip(scores, terms, strict=True)) if set(said) & set(wanted))
-    return [blocks[-negated] for _, negated in ranked[-count:]]
+    asked = _shapes(wanted)
+    ranked = sorted((len(_shapes(said)), score, -index) for index, (score, (said, _))
+                    in enumerate(zip(scores, terms, strict=True))
+                    if set(said) & set(wanted) and _shapes(said) <= asked)
+    return [blocks[-negated] for _, _, negated in ranked[-count:]]
+
+
+_SHAPE_WORDS = {"per group": "each per every", "average": "average mean", "percentage": "percentage percent",
+                "total": "total sum", "extreme": "most least largest smallest highest lowest top"}
+"""Words that say a computation's shape. An example whose request has one is shown only to a
+request of that shape: a count per group, copied for a plain count, groups what was to be
+counted (the tuning set's count-errors and follow-up-write were shown the per-group example)."""
+_SHAPES = {term: shape for shape, said in _SHAPE_WORDS.items() for term in words(said)}
+
+
+def _shapes(terms: list[str]) -> set[str]:
+    return {_SHAPES[term] for term in terms if term in _SHAPES}
 
 
 def examples_for(registry: ToolRegistry, request: str = "") -> str:

@@ -122,3 +122,17 @@ def test_a_huge_request_is_matched_by_its_start_in_one_pass(registry: ToolRegist
     huge = "What is the total of the amount column in " + "data/" * 20_000 + "x.csv?"
     assert len(closest_examples(pool, huge)) == 1  # (a regex that backtracks would hang here)
     assert closest_examples(pool, "a.b" * 30_000) == []
+
+
+def test_an_example_of_a_shape_the_request_does_not_ask_for_is_not_shown(registry: ToolRegistry) -> None:
+    """A count per group, copied for a plain count, groups what was to be counted: an example
+    whose request says its shape (each, average, percentage, total, most) is shown only to a
+    request that says it too."""
+    pool = example_blocks("planner_examples_by_request.md", registry.without({"query_file"}))
+    plain = closest_examples(pool, "How many ERROR lines are in logs/app.log?")
+    assert plain and not any("each worker" in block for block in plain)
+    grouped = closest_examples(pool, "How many ERROR lines are there per service in logs/app.log?")
+    assert "each worker" in grouped[-1]
+    summed = closest_examples(pool, "What is the total latency_ms in data/requests.csv?")
+    assert not any("average latency_ms" in block for block in summed)
+    assert "total of the amount column" in summed[-1]
