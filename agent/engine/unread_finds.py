@@ -19,8 +19,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-READ_FILE = "read_file"
-SEARCH_FILES = "search_files"
+from agent.plan.named_files import READ_FILE, SEARCH_FILES, read_node_id
+
 MOST_FILES = 2
 """More files than this found: the request does not say which one it means."""
 _READING = re.compile(r"\bread\b", re.I)
@@ -66,6 +66,4 @@ def _was_read(path: str, held: str) -> bool:
 
 
 def _node_id(path: str, index: int) -> str:
-    stem = re.sub(r"[^a-z0-9_]", "_", path.rpartition("/")[2].rpartition(".")[0].lower()).strip("_")
-    node_id = stem if re.fullmatch(r"[a-z][a-z0-9_]*", stem) else "file"
-    return node_id if index == 0 else f"{node_id}_{index + 1}"
+    return read_node_id(path) if index == 0 else f"{read_node_id(path)}_{index + 1}"

@@ -83,10 +83,15 @@ def _destination(name: str, request: str) -> bool:
     return re.search(r"(?<!according )\b(?:to|into|as)\s+`?" + re.escape(name), request, re.I) is not None
 
 
+def read_node_id(path: str) -> str:
+    """The id of a node that reads ``path``: its file's stem (``ci/builds.csv``: ``builds``)."""
+    stem = re.sub(r"[^a-z0-9_]", "_", path.rpartition("/")[2].rpartition(".")[0].lower()).strip("_")
+    return stem if re.fullmatch(r"[a-z][a-z0-9_]*", stem) else "file"
+
+
 def _read_it(name: str, searched: bool) -> str:
     """What to do, as a node to copy: a small model follows a fragment better than a rule."""
-    stem = re.sub(r"[^a-z0-9_]", "_", name.rpartition("/")[2].rpartition(".")[0].lower()).strip("_")
-    node_id = stem if re.fullmatch(r"[a-z][a-z0-9_]*", stem) else "file"
+    node_id = read_node_id(name)
     node = json.dumps({"id": node_id, READ_FILE: {"path": name}})
     if searched:
         return (f"the request names the file {name}, but the plan only searches it ({SEARCH_FILES} returns "

@@ -32,7 +32,7 @@ _LIKE_WILDCARDS = re.compile(r"[%_]+")
 _WORD = re.compile(r"[a-z0-9]+")
 
 
-def words(text: str) -> list[str]:
+def _words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
@@ -41,7 +41,7 @@ def unnamed_sql_values(plan: Plan, registry: ToolRegistry, request: str,
     """Problems for quoted values in nodes' literal SQL that neither the request nor
     ``known`` (the thread's earlier runs, this request's results) names."""
     said = f"{request}\n{json.dumps(list(known), default=str, ensure_ascii=False)}".lower()
-    said_words = set(words(said))
+    said_words = set(_words(said))
     problems = []
     for node in plan.nodes:
         if node.tool is None or node.tool not in registry:
@@ -60,5 +60,5 @@ def unnamed_sql_values(plan: Plan, registry: ToolRegistry, request: str,
 
 
 def _named(value: str, said: str, said_words: set[str]) -> bool:
-    terms = words(value)
+    terms = _words(value)
     return value.lower() in said or (bool(terms) and all(term in said_words for term in terms))
