@@ -55,6 +55,9 @@ class AgentState(TypedDict, total=False):
     planner, refused by validation, unreachable from package code."""
     draft_id: str | None
     """Its id, which becomes the plan's: nodes started while it streamed are saved under it."""
+    file_shapes: dict[str, str] | None
+    """The shapes of the data files the request names (:mod:`agent.engine.named_file_shapes`),
+    read once, when the run's first plan is written, and shown to each of its planner calls."""
     plan_problems: list[str]
     repairs: int
     plan: dict[str, Any] | None

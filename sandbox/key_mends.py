@@ -85,7 +85,7 @@ def _words(key: str) -> list[str]:
     return [w for w in _SEPARATORS.split(spaced.lower()) if w]
 
 
-def _values(value: Any) -> Iterator[Any]:
+def all_values(value: Any) -> Iterator[Any]:
     """``value`` and every value in it, at any depth (the first 200 items of a list), a JSON
     text's parsed value too."""
     todo = [value]
@@ -104,7 +104,7 @@ def _values(value: Any) -> Iterator[Any]:
 def _keys(value: Any) -> set[str]:
     """The keys of the objects in ``value``, and those its texts show (a CSV header, YAML keys)."""
     keys: set[str] = set()
-    for item in _values(value):
+    for item in all_values(value):
         if len(keys) >= _MAX_KEYS:
             break
         if isinstance(item, dict):
@@ -154,7 +154,7 @@ def _reads_rows(call: ast.Call) -> bool:
 
 
 def _csv_headers(value: Any) -> set[str]:
-    return {name for item in _values(value) if isinstance(item, str) for name in csv_header(item.strip())}
+    return {name for item in all_values(value) if isinstance(item, str) for name in csv_header(item.strip())}
 
 
 def csv_header(text: str) -> list[str]:

@@ -7,13 +7,15 @@ goes to it). Each is a :class:`RuntimeMend`, shaped like the plan's mends
 (:mod:`agent.plan.mends.contract`): a name (kebab-case, stable: it is logged and kept with the
 attempts it wrote), the slip it fixes as a person reads it, and a function from the failure to
 new code, or None when it does not apply. Their code lives with the slips they fix
-(:mod:`sandbox.key_mends`, :mod:`sandbox.loop_mends`); :data:`RUNTIME_MENDS` lists them and
-:func:`mend_in_place` gives the first that applies. ``tests/sandbox/test_runtime_mends.py``
+(:mod:`sandbox.key_mends`, :mod:`sandbox.compared_columns`, :mod:`sandbox.loop_mends`);
+:data:`RUNTIME_MENDS` lists them and :func:`mend_in_place` gives the first that applies.
+``tests/sandbox/test_runtime_mends.py``
 pins the order.
 
-Each mend answers to one kind of error (missing-key a ``KeyError``, header-row a
-``ValueError``, object-loop a ``TypeError`` or ``AttributeError``), so at most one can apply
-to a failure and the order only says which is asked first.
+Each mend answers to one kind of error (missing-key and compared-column a ``KeyError``,
+header-row a ``ValueError``, object-loop a ``TypeError`` or ``AttributeError``); of the two for
+a ``KeyError``, missing-key (the key spelt another way) is asked first, then compared-column
+(the key the compared value is held under).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.ports.sandbox import SandboxResult
+from sandbox.compared_columns import mended_compared_key
 from sandbox.key_mends import mended_header_row, mended_missing_key, missing_key
 from sandbox.loop_mends import mended_object_loop
 
@@ -63,6 +66,17 @@ MISSING_KEY = RuntimeMend(
     name="missing-key", fix=_missing_key,
     slip="a key the inputs hold exactly once spelt another way or with a qualifier was read by its "
          "guessed name")
+
+
+def _compared_column(failure: RuntimeFailure) -> str | None:
+    key = missing_key(failure.error_type, failure.error)
+    return None if key is None else mended_compared_key(failure.code, key, failure.inputs)
+
+
+COMPARED_COLUMN = RuntimeMend(
+    name="compared-column", fix=_compared_column,
+    slip="a key the inputs do not have was compared with a value they hold under one other key; "
+         "that key is read")
 HEADER_ROW = RuntimeMend(
     name="header-row",
     fix=lambda f: mended_header_row(f.code, f.error_type, f.error, f.inputs),
@@ -72,7 +86,7 @@ OBJECT_LOOP = RuntimeMend(
     fix=lambda f: mended_object_loop(f.code, f.error_type, f.error, f.traceback),
     slip="a loop went over a JSON object instead of the one list of objects it holds")
 
-RUNTIME_MENDS: tuple[RuntimeMend, ...] = (MISSING_KEY, HEADER_ROW, OBJECT_LOOP)
+RUNTIME_MENDS: tuple[RuntimeMend, ...] = (MISSING_KEY, COMPARED_COLUMN, HEADER_ROW, OBJECT_LOOP)
 
 
 def mend_in_place(

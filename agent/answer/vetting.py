@@ -1,9 +1,10 @@
 """What the joiner's model wrote, vetted before it is posted as the answer.
 
 - ``${…}`` references to results are filled in (:func:`filled`);
-- a tool call written out as the answer, a reference left unfilled, or the results pasted as
-  the prompt lists them (raw JSON) is no answer for a person (:func:`unreadable`): the joiner
-  replans to make that call, or dagbot gives the results in its own words;
+- a tool call written out as the answer, a reference left unfilled, the results pasted as
+  the prompt lists them (raw JSON), or code for the person to run is no answer for a person
+  (:func:`unreadable`): the joiner replans to make that call or compute that value, or dagbot
+  gives the results in its own words;
 - a claim of a change no red node made gets a note (:func:`unclaimed`, :mod:`agent.answer.change_claims`).
 """
 
@@ -32,10 +33,11 @@ def filled(answer: str, results: Mapping[str, Mapping[str, Any]]) -> str:
     return fill_text(answer, outputs_of(results))
 
 
-def unreadable(answer: str, results: Mapping[str, Mapping[str, Any]]) -> str | None:
+def unreadable(answer: str, results: Mapping[str, Mapping[str, Any]], request: str = "") -> str | None:
     """Why ``answer`` is not one to post, or None: a tool call written as text (the model
-    meant to call it), or a ``${…}`` reference to a node's result left in it (other ``${…}``,
-    a shell variable in a file shown, say, are text)."""
+    meant to call it), a ``${…}`` reference to a node's result left in it (other ``${…}``,
+    a shell variable in a file shown, say, are text), or code for the person to run
+    (:func:`code_to_run`)."""
     calls, _ = written_calls(answer)
     if calls:
         return CALLED + ", ".join(f"{c.name}({json.dumps(c.args, ensure_ascii=False)})" for c in calls)
@@ -44,7 +46,35 @@ def unreadable(answer: str, results: Mapping[str, Mapping[str, Any]]) -> str | N
         return "it holds a ${…} reference to a result instead of the value"
     if _COPIED_RESULT.search(answer):
         return "it copies the results as the prompt lists them (a result's JSON) instead of saying them"
+    if code_to_run(answer, results, request):
+        return CODE_TO_RUN
     return None
+
+
+CODE_TO_RUN = "it gives code for the person to run instead of the answer"
+_FENCED = re.compile(r"```[ \t]*([\w+-]*)[ \t]*\n(.*?)```", re.S)
+_CODE_LANGUAGES = frozenset({"python", "py", "python3", "sh", "bash", "shell", "js", "javascript"})
+_COMPUTING = re.compile(r"^\s*(?:import \w|from \w+ import )|\bopen\(|\bread_csv\(|\bjson\.load", re.M)
+"""Code that reads data to compute from it: what a package would have run."""
+_ASKS_FOR_CODE = re.compile(r"\b(?:code|script|snippet|function|program|command|regex|query|sql|python|"
+                            r"bash|shell|how (?:do|can|would|should) (?:i|we|you))\b", re.I)
+
+
+def code_to_run(answer: str, results: Mapping[str, Mapping[str, Any]], request: str) -> bool:
+    """Whether ``answer`` shows code that reads data to compute from it (a fenced block that
+    imports, opens or loads) that no result holds, for a request that asks for no code:
+    "percentage of builds that passed" was answered "you can use the following Python code",
+    after the package that was to compute it had failed. A file read and shown, a query a node
+    ran, or code the person asked for stays."""
+    if _ASKS_FOR_CODE.search(request):
+        return False
+    held = json.dumps(outputs_of(results), ensure_ascii=False, default=str)
+    for match in _FENCED.finditer(answer):
+        language, body = match.group(1).lower(), match.group(2).strip()
+        if (language in _CODE_LANGUAGES or not language) and _COMPUTING.search(body) \
+                and json.dumps(body, ensure_ascii=False)[1:-1] not in held and body not in held:
+            return True
+    return False
 
 
 _COPIED_RESULT = re.compile(r"^[ \t]*[-*•]?[ \t]*[^\n:→]{1,80}:[ \t]*done[ \t]*(?:→|->)[ \t]*[{\[]", re.M)

@@ -32,9 +32,11 @@ from agent.answer.facts import facts_reply
 from agent.answer.grounded import false_statements
 from agent.answer.stream import join_reply
 from agent.answer.template import invented_values, templated_answer
-from agent.answer.vetting import CALLED, filled, unclaimed, unreadable
+from agent.answer.vetting import CALLED, CODE_TO_RUN, filled, unclaimed, unreadable
+from agent.engine.named_file_shapes import named_file_shapes
 from agent.engine.refusals import (
     cannot_reply,
+    commanded_impossible,
     impossible_after_repair,
     only_beyond_tools,
     only_for_the_impossible,
@@ -67,7 +69,7 @@ from agent.model.written_calls import WrittenCall, written_calls
 from agent.plan.asked_changes import unasked_changes
 from agent.plan.format import Plan
 from agent.plan.grounding import ungrounded_changes, without_nodes
-from agent.plan.named_files import unread_named_files
+from agent.plan.named_files import unread_in_draft, unread_named_files
 from agent.plan.references import referenced_ids
 from agent.plan.refused_calls import refused_calls
 from agent.plan.sql_values import unnamed_sql_values
@@ -132,8 +134,11 @@ async def _plan(runtime: Ctx, state: AgentState) -> dict[str, Any]:
     early = ctx.state.early_starts.get((current_thread(), state["run_id"]))
     if state.get("plan_problems") and early is not None:
         draft_ran = early.finished()
+    shapes = state.get("file_shapes")
+    if shapes is None:
+        shapes = await named_file_shapes(state["request"], ctx.registry, refused)
     messages = planner_messages(state, ctx.registry.without(refused), ctx.settings.plan_limits.max_nodes,
-                                ctx.settings.prompt_chars, ctx.settings.plan_output, draft_ran)
+                                ctx.settings.prompt_chars, ctx.settings.plan_output, draft_ran, shapes)
     draft_id = uuid.uuid4().hex  # the plan's id if it validates: nodes may start before that
     try:
         reply = await plan_reply(ctx, messages, RunIdentity(
@@ -147,7 +152,7 @@ async def _plan(runtime: Ctx, state: AgentState) -> dict[str, Any]:
             f"I could not reach the planner model ({exc}). Check OPENAI_BASE_URL, OPENAI_API_KEY "
             "and DAGBOT_MODEL, then ask again.")}
     return {"draft": reply.data, "draft_id": draft_id, "tokens": state.get("tokens", 0) + reply.tokens,
-            "refused_tools": refused}
+            "refused_tools": refused, "file_shapes": shapes}
 
 
 async def validate(state: AgentState, runtime: Ctx) -> dict[str, Any]:
@@ -164,7 +169,11 @@ async def validate(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         if not beyond:
             if state.get("repairs", 0) >= 1 and state.get("results"):
                 return await _replan_refused(state, runtime, exc)
-            return await _refused(state, runtime, exc)
+            unread = [] if last_round else unread_in_draft(state.get("draft"), state["request"], ctx.registry,
+                                                            _thread_so_far(state))
+            told = {str(p) for p in exc.problems}
+            return await _refused(state, runtime, PlanError(
+                [*exc.problems, *(p for p in unread if str(p) not in told)]))
         plan = Plan(nodes=[], answer=beyond + ran_before(all_results(state)))  # what no tool does: the reply
     plan_dict = plan.model_dump(exclude_none=True, exclude_defaults=True)
     plan_id = state.get("draft_id") or uuid.uuid4().hex
@@ -198,6 +207,8 @@ async def _validated(state: AgentState, runtime: Ctx) -> tuple[Plan, tuple[str, 
         plan = kept
     if unasked := unasked_changes(plan, ctx.registry, state["request"]):
         plan = without_unasked_changes(plan, unasked, state["request"], ctx.registry, last_round)
+    if plan.nodes and (cannot := commanded_impossible(plan, state["request"], ctx.registry)):
+        return Plan(nodes=[], answer=cannot), mends
     if (unread := unread_named_files(plan, state["request"], ctx.registry, known)) and not last_round:
         raise PlanError(unread)
     if (refused := refused_calls(plan, state["request"], ctx.registry, known)) and not last_round:
@@ -357,7 +368,7 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
             or "The previous plan did not achieve the request."
     results = all_results(state)
     answer = filled(reply.text.strip(), results) if reply else ""
-    unusable = None if feedback else unreadable(answer, results)
+    unusable = None if feedback else unreadable(answer, results, state["request"])
     if unusable is not None:  # a call or a reference written out is no answer for a person
         log.info("the joiner's answer was not usable", why=unusable)
         again = all(_made_already(call, state) for call in written_calls(answer)[0])
@@ -366,6 +377,10 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         # write_file it had just run, and the replan wrote the file a second time, wrongly)
         if replans_left > 0 and unusable.startswith(CALLED) and not again:
             feedback = f"The answer was not written: {unusable}. Plan that step as a node."
+        elif replans_left > 0 and unusable == CODE_TO_RUN and not rejected:
+            feedback = (f"The answer was not sent: {unusable}. Plan a package node that computes the "
+                        "value from what the plan reads (read it first, if no node does), and refer to "
+                        "that node's result in the answer.")
     invented = None if feedback else invented_values(answer, state.get("plan") or {}, this_plans)
     if invented is not None:  # the plan's sentence completed from nowhere: plan again, or say so
         log.info("the joiner filled the plan's sentence with a value no result holds", why=invented)
@@ -474,7 +489,8 @@ def new_run_input(request: str, requested_by: str | None, queued_key: str | None
         "messages": [HumanMessage(request)], "run_id": uuid.uuid4().hex, "queued_key": queued_key,
         "request": request,
         "requested_by": requested_by, "started_at": time.time(), "draft": None, "draft_id": None,
-        "refused_tools": {}, "plan_problems": [], "repairs": 0, "plan": None, "plan_id": None, "replans": 0,
+        "refused_tools": {}, "file_shapes": None, "plan_problems": [], "repairs": 0, "plan": None,
+        "plan_id": None, "replans": 0,
         "feedback": None, "results": {}, "earlier_results": [], "pending_approvals": [], "answer": None,
         "failure": None, "tokens": 0, "nodes_run": 0, "replan_refused": False,
     }

@@ -4,6 +4,7 @@ a plan's faults or an approval for a change nobody asked for."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import structlog
@@ -104,6 +105,30 @@ def impossible_after_repair(request: str, registry: ToolRegistry) -> str | None:
     if not missing or not asked_effects(request) <= missing or named_files(request):
         return None
     log.info("the request asks only for what no tool does, and no valid plan came")
+    return cannot_do_reply(missing, registry)
+
+
+_POLITE = re.compile(r"^\s*(?:(?:please|kindly|now|then|ok(?:ay)?|hey|dagbot)[,!]?\s+|"
+                     r"(?:can|could|would|will) you\s+(?:please\s+)?|i (?:want|need) you to\s+)*", re.I)
+
+
+def commanded_impossible(plan: Plan, request: str, registry: ToolRegistry) -> str | None:
+    """The plain "I can't" for a request that opens with a command no tool can carry out
+    ("Purge the CDN cache for static.example.com", "Restart billing"), asks for nothing else a
+    tool does, and whose plan changes nothing: its reads cannot do what was commanded (the
+    purge was planned as an ``http_get`` of the host, and the answer was the GET's refusal).
+    Only a request that starts with the verb counts: one that asks a question
+    ("which image does billing.yaml deploy?") or names the effect later is left to its plan."""
+    if plan.nodes and any(node.tool and node.tool in registry and registry.risk_of(node.tool) is Risk.RED
+                          for node in plan.nodes):
+        return None
+    if any(registry.effects_of(name) is None for name in registry.names(Risk.RED)):
+        return None
+    missing = done_by_no_tool(request, registry)
+    verb = " ".join(_POLITE.sub("", request, count=1).split()[:1])
+    if not missing or not asked_effects(request) <= missing or not asked_effects(verb):
+        return None
+    log.info("the request commands what no tool does, and its plan changes nothing")
     return cannot_do_reply(missing, registry)
 
 

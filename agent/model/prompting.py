@@ -262,11 +262,14 @@ def examples_for(registry: ToolRegistry, request: str = "") -> str:
 def planner_messages(state: AgentState, registry: ToolRegistry, max_nodes: int,
                      prompt_chars: int = DEFAULT_PROMPT_CHARS,
                      plan_output: str = "tool_call",
-                     draft_ran: dict[str, dict[str, Any]] | None = None) -> list[BaseMessage]:
+                     draft_ran: dict[str, dict[str, Any]] | None = None,
+                     file_shapes: Mapping[str, str] | None = None) -> list[BaseMessage]:
     """The planner's prompt, within ``prompt_chars`` (:mod:`agent.model.prompt_budget`).
     ``draft_ran``: in a repair round, the results of the invalid draft's nodes that already ran
     (green ones start while the plan is written), so the corrected plan is written with them in
-    view: a value to write copied from them, a package reading the fields they have."""
+    view: a value to write copied from them, a package reading the fields they have.
+    ``file_shapes``: ``{path: shape}`` of the data files the request names
+    (:mod:`agent.model.file_shapes`), shown beside it as data."""
     choice = tools_for(state, registry, prompt_chars)
     if choice.also:  # (what bench.tool_selection measures, seen in a deployment)
         log.info("the planner is shown some of the tools", run_id=state.get("run_id"),
@@ -277,12 +280,14 @@ def planner_messages(state: AgentState, registry: ToolRegistry, max_nodes: int,
         tools=describe_tools(registry, choice),
         examples=examples_for(registry, state["request"]),
         max_nodes=max_nodes,
-        untrusted="\n- " + NOTICE if shows_marked_output(state) else "",
+        untrusted="\n- " + NOTICE if shows_marked_output(state) or file_shapes else "",
     )
 
     def sections(runs: int, chars: int) -> list[str]:
         history = describe_history(state, runs, chars)
         parts = [f"## This thread so far\n{history}" if history else "", f"## Request\n{state['request']}"]
+        if file_shapes:
+            parts.append(describe_file_shapes(file_shapes))
         if state.get("feedback"):
             earlier = describe_earlier_plans(state, chars)
             parts.append(
@@ -298,6 +303,13 @@ def planner_messages(state: AgentState, registry: ToolRegistry, max_nodes: int,
 
     body = rebalanced(fitted(sections, history_runs(state), _room(prompt_chars, system)))
     return [SystemMessage(system), HumanMessage(sendable(body))]
+
+
+def describe_file_shapes(shapes: Mapping[str, str]) -> str:
+    """The section that shows the named files' shapes: columns and keys to write code for."""
+    lines = "\n".join(f"- {path}: {wrapped(shape, path)}" for path, shape in shapes.items())
+    return ("## The files it names, as they are now (their shape only: a node still reads each; "
+            f"write code for these columns and keys)\n{lines}")
 
 
 def _repair_section(state: AgentState, draft_ran: dict[str, dict[str, Any]], chars: int) -> str:

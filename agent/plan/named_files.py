@@ -67,7 +67,24 @@ def unread_named_files(plan: Plan, request: str, registry: ToolRegistry,
     return [PlanProblem(None, None, _read_it(name, any(name in value for value in searched)))
             for name in sorted(named_files(request))
             if not any(name in value for value in local) and name not in held
-            and not _destination(name, request)]
+            and not is_destination(name, request)]
+
+
+def unread_in_draft(draft: Any, request: str, registry: ToolRegistry,
+                    known: Iterable[Any] = ()) -> list[PlanProblem]:
+    """The same problems for a draft that is not a valid plan (a node referring to one it does
+    not have, say), told with its other faults in the same repair round: "Copy notes/x.md to
+    reports/x.md" was drafted as a write of ``${notes.x}``, and the repair round, told only that
+    no node is called ``notes``, wrote the same draft again. A draft that reads the file under
+    any node, or has no nodes, has none."""
+    nodes = draft.get("nodes") if isinstance(draft, dict) else None
+    if not isinstance(nodes, list) or not nodes or READ_FILE not in registry:
+        return []
+    held = json.dumps(list(known), default=str)
+    local = [value for value in (_REFERENCE.sub("", v) for v in strings(nodes)) if not _ADDRESS.match(value)]
+    return [PlanProblem(None, None, _read_it(name, False)) for name in sorted(named_files(request))
+            if not any(name in value for value in local) and name not in held
+            and not is_destination(name, request)]
 
 
 def _beyond_search(tool: str | None, args: dict[str, Any]) -> dict[str, Any]:
@@ -77,7 +94,7 @@ def _beyond_search(tool: str | None, args: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in args.items() if k != "pattern"} if tool == SEARCH_FILES else args
 
 
-def _destination(name: str, request: str) -> bool:
+def is_destination(name: str, request: str) -> bool:
     """Whether ``request`` names the file as where something goes ("write the count to x.txt",
     "copy a.md into b.md", "save it as c.md"): a change's target, not a file to read."""
     return re.search(r"(?<!according )\b(?:to|into|as)\s+`?" + re.escape(name), request, re.I) is not None

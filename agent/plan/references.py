@@ -17,6 +17,10 @@ PACKAGE_RESULT = "result"
 no field of that name, as models often write it."""
 
 
+_BODY_NAMES = frozenset({"text", "content", "body", "output", "value", "values", "items", "lines"})
+"""What a model calls a value as a whole: a list has no such field, so it means the list."""
+
+
 class UnresolvedReference(ValueError):
     """A reference names a field its node's output does not have."""
 
@@ -86,6 +90,8 @@ def _lookup(outputs: Mapping[str, Any], node_id: str, path: str) -> Any:
         parts = parts[1:]  # ${count.result}: a package's output is what its code set `result` to
     if isinstance(value, str | int | float) and parts[:1] and not parts[0].isdigit():
         return value  # ${summary.text} of a package that set result to text or a number: it has no other
+    if isinstance(value, list) and parts[:1] and parts[0] in _BODY_NAMES:
+        return value  # ${stalled.text} of a package that set result to a list: the list is its body
     for part in parts:
         if isinstance(value, Mapping) and part in value:
             value = value[part]
@@ -102,7 +108,11 @@ def _text(value: Any) -> str:
 
 def text_form(value: Any) -> str:
     """A node's output where only text is taken (a whole reference in a text argument): a
-    number or a flag as it is written, a structure as indented JSON."""
+    number or a flag as it is written, a list of such values one per line (names written to a
+    file, a mail's list), any other structure as indented JSON."""
+    if isinstance(value, list) and value and all(isinstance(v, str | int | float) for v in value) \
+            and not any(isinstance(v, str) and "\n" in v for v in value):
+        return "\n".join(_text(v) for v in value)
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False, indent=2)
     return _text(value)

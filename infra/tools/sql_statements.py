@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 
 from agent.errors import ToolError
+from agent.plan.named_files import FILE_EXTENSIONS
 
 _READ_KEYWORDS = frozenset({"select", "with", "values", "explain", "show", "table", "pragma"})
 _WRITE_REFUSED = ("sql_query only reads data; '{}' statements must go through sql_execute, which "
@@ -48,6 +49,26 @@ _POSTGRES_ACTIONS = re.compile(
 """PostgreSQL functions a read-only transaction still lets run, though they act on the server
 (end sessions, reload its configuration, send notifications) or read its files: sql_query
 refuses to call them; sql_execute, which asks for approval, may."""
+
+
+_STRING = re.compile(r"'(?:[^']|'')*'")
+_TABLE = re.compile(r"\b(?:from|join|into|update|table)\s+[`\"\[]?([\w.~/-]+)", re.IGNORECASE)
+
+
+def file_as_table(sql: str) -> str | None:
+    """Why ``sql`` is refused for naming a workspace file where a table goes, or None.
+
+    "How many builds in ci/builds.csv failed?" was planned as ``SELECT count(*) FROM
+    ci/builds.csv`` (and, as a follow-up, ``FROM ci/builds``): no database has such a table,
+    and the statement failed only when it ran. A name with a path's slash, or ending in a file's
+    extension, is refused when the plan is checked, with what reads a file instead."""
+    for match in _TABLE.finditer(_STRING.sub("''", sql)):
+        name = match.group(1)
+        if "/" in name or name.rpartition(".")[2].lower() in FILE_EXTENSIONS:
+            return (f"'{name}' is a workspace file's path, not a table of the database: read the file "
+                    "with read_file and compute from its content in a package (the database's tables "
+                    "are named in this tool's description)")
+    return None
 
 
 def write_refusal(sql: str) -> str | None:

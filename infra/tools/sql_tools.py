@@ -43,7 +43,7 @@ from agent.errors import ToolError
 from agent.tools.builtin import MARKED
 from agent.tools.registry import Risk, ToolRegistry
 from infra.tools.sql_database import async_url, dialect_hint, in_memory, jsonable, tables_at_start, tables_of
-from infra.tools.sql_statements import check_query, write_refusal
+from infra.tools.sql_statements import check_query, file_as_table, write_refusal
 
 T = TypeVar("T")
 _GRACE_SECONDS = 5.0
@@ -262,6 +262,13 @@ class SqlTools:
 class SqlArgs(BaseModel):
     sql: str = Field(description="Exactly one SQL statement.")
     params: dict[str, Any] | None = Field(None, description="Values for :name placeholders.")
+
+    @field_validator("sql")
+    @classmethod
+    def _names_tables(cls, sql: str) -> str:
+        if (refusal := file_as_table(sql)) is not None:
+            raise ValueError(refusal)
+        return sql
 
 
 class SqlQueryArgs(SqlArgs):

@@ -145,6 +145,36 @@ def test_the_results_pasted_as_listed_are_no_answer_but_a_line_in_words_is() -> 
     assert unreadable("Saved: done → see reports/x.md", results) is None
 
 
+CODE_ANSWER = ("To calculate it you can use the following Python code:\n\n```python\nimport csv\n"
+               "rows = list(csv.DictReader(open('ci/builds.csv')))\nprint(len(rows))\n```\n")
+
+
+def test_code_for_the_person_to_run_is_no_answer_unless_asked_for_or_held_by_a_result() -> None:
+    """dev-percent-passed: the package failed, and the joiner answered with a script to run."""
+    results = {"builds": {"status": "done", "output": {"path": "ci/builds.csv", "content": "build,result\n"}}}
+    assert unreadable(CODE_ANSWER, results, "What percentage of the builds passed?") == \
+        "it gives code for the person to run instead of the answer"
+    bare = "Run this:\n```\nfor line in open('x'):\n    print(line)\n```"  # no language, Python lines
+    assert unreadable(bare, results, "How many lines?") is not None
+    assert unreadable(CODE_ANSWER, results, "Write me a Python script that counts the builds") is None  # asked
+    script = "import csv\nrows = list(csv.DictReader(open('ci/builds.csv')))\nprint(len(rows))"
+    shown = {"script": {"status": "done", "output": {"path": "count.py", "content": script + "\n"}}}
+    assert unreadable(CODE_ANSWER, shown, "What does count.py do?") is None  # a file read and shown
+    assert unreadable("The result is:\n```\nb-501 passed\n```", results, "Which build passed?") is None  # data
+
+
+async def test_an_answer_that_is_code_to_run_is_planned_again_as_a_package() -> None:
+    first = {"nodes": [{"id": "count", "tool": "lookup", "args": {"key": "builds"}}]}
+    second = {"nodes": [{"id": "again", "tool": "lookup", "args": {"key": "builds again"}}]}
+    async with harness(MEMORY, [first, finish(CODE_ANSWER), second, finish("7 builds passed.")]) as h:
+        await h.engine.submit("t1", "How many builds passed?")
+        done = await h.next_event(AnswerReady)
+    assert done.answer == "7 builds passed."
+    replan = [str(m.content) for m in h.llm.calls[2]]
+    assert any("it gives code for the person to run instead of the answer. Plan a package node" in m
+               for m in replan)
+
+
 FAILED_P99 = {"status": "failed", "error": "Traceback (most recent call last):\n  ...\nModuleNotFoundError: No module named 'numpy'"}
 
 

@@ -220,3 +220,35 @@ async def test_a_plan_that_stays_invalid_for_what_no_tool_does_is_i_cant_not_its
     # a request that names a file may be one to read it ("what does deploy.yaml restart?"): its faults
     [failure] = failed
     assert "I could not make a valid plan" in failure.error
+
+
+async def test_a_command_no_tool_carries_out_planned_as_reads_is_i_cant_before_anything_runs() -> None:
+    """dev-purge-cdn: "Purge the CDN cache for static.example.com" was planned as a GET of the host,
+    and the answer was the GET's refusal; a read cannot purge."""
+    fetched = {"nodes": [{"id": "cdn", "tool": "lookup", "args": {"key": "static.example.com"}}]}
+    async with harness(MEMORY, [fetched]) as h:
+        tools = h.services.registry
+        for name in tools.names(Risk.RED):
+            tools.remove(name)
+        with_file_tools(h)
+        assert await h.engine.submit("t1", "Please purge the CDN cache for static.example.com") is Submission.STARTED
+        answer, _ = await ended(h)
+    assert answer.startswith("I can't do that: none of my tools can delete.")
+    assert "`write_file`" in answer and len(h.llm.calls) == 1  # no joiner: dagbot's own reply
+    assert h.log.count("lookup") == 0  # nothing ran
+
+
+@pytest.mark.parametrize("request_text", [
+    "Which image does billing.yaml deploy?",           # a question, not a command
+    "Check static.example.com, then purge its cache",  # the command comes later: its plan decides
+])
+async def test_reads_for_a_request_that_does_not_open_with_that_command_run(request_text: str) -> None:
+    fetched = {"nodes": [{"id": "cdn", "tool": "lookup", "args": {"key": "static.example.com"}}]}
+    async with harness(MEMORY, [fetched, finish("Here is what I found.")]) as h:
+        tools = h.services.registry
+        for name in tools.names(Risk.RED):
+            tools.remove(name)
+        with_file_tools(h)
+        assert await h.engine.submit("t1", request_text) is Submission.STARTED
+        answer, _ = await ended(h)
+    assert answer == "Here is what I found." and h.log.count("lookup") == 1

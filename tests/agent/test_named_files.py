@@ -79,11 +79,12 @@ async def test_the_repair_round_reads_the_named_file_and_a_second_miss_runs_as_i
         "the request names the file ci/builds.csv, but no node reads it: add the node {\"id\": \"builds\", "
         '\"read_file\": {\"path\": \"ci/builds.csv\"}} and compute from inputs[\'builds\'][\'content\'] in a '
         "package; a database's tables are not workspace files"]]
-    assert log.calls == [("read_file", {"path": "ci/builds.csv"})]
+    # read once for its shape, when the first plan was written (agent.engine.named_file_shapes), then by the plan
+    assert log.calls == [("read_file", {"path": "ci/builds.csv"})] * 2
     assert isinstance(events[-1], AnswerReady) and events[-1].answer == "2 failed"
 
     log, _, events = await ask([elsewhere, elsewhere, finish("from the table")], "named-2")
-    assert log.calls == [("lookup", {"key": "builds table"})]  # the repaired plan ran as it was
+    assert log.calls[1:] == [("lookup", {"key": "builds table"})]  # the repaired plan ran as it was
     assert isinstance(events[-1], AnswerReady)
 
 
@@ -116,3 +117,22 @@ def test_a_file_only_searched_is_not_read_and_the_repair_round_is_told_so() -> N
     [lines] = unread_named_files(plan({"id": "s", "tool": "search_files", "each": [
         {"query": "ERROR", "pattern": "logs/app.log"}]}), "Show the ERROR lines of logs/app.log", registry)
     assert "only searches it" in lines.message
+
+
+async def test_a_draft_refused_for_another_fault_is_told_the_file_to_read_in_the_same_round() -> None:
+    """dev-missing-copy: "${notes.postmortem}" for notes/postmortem.md; told only that no node is
+    called 'notes', the repair round wrote the same draft again."""
+    path_as_reference = {"nodes": [{"id": "n", "tool": "lookup", "args": {"key": "${ci.builds}"}}]}
+    reads = {"nodes": [{"id": "builds", "tool": "read_file", "args": {"path": "ci/builds.csv"}}]}
+    log, _, events = await ask([path_as_reference, reads, finish("2 failed")], "named-3")
+    [problems] = [e.problems for e in events if isinstance(e, PlanRepairing)]
+    assert any("unknown node 'ci'" in p for p in problems), problems  # its own fault, first
+    assert problems[-1].startswith("the request names the file ci/builds.csv, but no node reads it: add the node")
+    assert log.calls == [("read_file", {"path": "ci/builds.csv"})] * 2  # its shape, then the plan's read
+    assert isinstance(events[-1], AnswerReady) and events[-1].answer == "2 failed"
+    # a draft that reads it under any node is told nothing more
+    reads_but_broken = {"nodes": [{"id": "builds", "tool": "read_file", "args": {"path": "ci/builds.csv"}},
+                                  {"id": "n", "tool": "lookup", "args": {"key": "${nowhere}"}}]}
+    _, _, events = await ask([reads_but_broken, reads, finish("2 failed")], "named-4")
+    [problems] = [e.problems for e in events if isinstance(e, PlanRepairing)]
+    assert not any("names the file" in p for p in problems)

@@ -142,3 +142,21 @@ async def test_a_whole_reference_in_a_text_argument_is_its_text() -> None:
         await h.engine.idle()
         [deployed] = h.log.args_of("deploy")
         assert deployed["target"] == "7"
+
+
+async def test_a_packages_list_named_by_its_body_is_written_one_value_per_line() -> None:
+    """dev-stalled-to-file: ``"content": "${stalled.text}"`` of a package that set result to a list
+    of names; the list has no field 'text', so the write failed and nothing was written."""
+    plan = {"nodes": [{"id": "stalled", "package": {"goal": "stalled", "code": "result = ['a', 'b']"}},
+                      {"id": "d", "tool": "deploy", "args": {"target": "${stalled.text}"}},
+                      {"id": "n", "tool": "deploy", "args": {"target": "${stalled.count}"}}]}
+    async with harness(MEMORY, [plan, finish("deployed")]) as h:
+        h.packages.outputs["stalled"] = lambda inputs: ["email-dispatch", "audit-sink"]
+        await h.engine.ask("t1", "find the stalled ones, then deploy them", requested_by="U1")
+        asked = await h.next_event(AwaitingApproval)
+        await h.engine.decide(asked.approval_id, approved=True, by="U1")
+        await h.engine.idle()
+        state = await h.engine.state("t1")
+    assert h.log.args_of("deploy") == [{"target": "email-dispatch\naudit-sink", "note": ""}]
+    assert state["results"]["n"]["status"] == "failed"  # a field a list has not: not the list
+    assert "has no 'count'" in state["results"]["n"]["error"]

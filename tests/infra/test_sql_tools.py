@@ -355,6 +355,28 @@ def test_a_plan_that_writes_through_sql_query_is_refused_with_the_plan() -> None
         "sql": "INSERT INTO deploys VALUES ('search', '1.8.1')"}}]}, registry)
 
 
+@pytest.mark.parametrize(("tool", "sql", "name"), [
+    ("sql_query", "SELECT count(*) FROM ci/builds WHERE result = 'failed'", "ci/builds"),
+    ("sql_query", "SELECT sum(duration_s) FROM builds JOIN ci/builds-2025.csv USING (build)", "ci/builds-2025.csv"),
+    ("sql_execute", "INSERT INTO reports/deploys.csv VALUES ('search')", "reports/deploys.csv"),
+])
+def test_a_plan_naming_a_workspace_file_where_a_table_goes_is_refused_with_the_plan(
+        tool: str, sql: str, name: str) -> None:
+    """dev-missing-builds-sum: ``SELECT duration_s FROM ci/builds-2025.csv`` failed only when it ran,
+    with a syntax error, instead of the plan reading the file (and finding it missing)."""
+    from agent.plan.validation import validate_plan
+
+    registry = ToolRegistry()
+    register_sql_tools(registry, SqlToolConfig(url="sqlite:///unused.sqlite"))
+    with pytest.raises(PlanError) as refused:
+        validate_plan({"nodes": [{"id": "q", "tool": tool, "args": {"sql": sql}}]}, registry)
+    assert f"'{name}' is a workspace file's path, not a table of the database: read the file with read_file" \
+        in str(refused.value)
+    for fine in ("SELECT * FROM deploys WHERE note = 'moved from ci/builds.csv'",  # a value, not a table
+                 "SELECT * FROM main.deploys", "SELECT count(*) FROM deploys JOIN services USING (name)"):
+        validate_plan({"nodes": [{"id": "q", "tool": "sql_query", "args": {"sql": fine}}]}, registry)
+
+
 async def test_the_planner_is_shown_a_small_tables_categories_and_nothing_else(blank_database_url: str) -> None:
     """A category's values, as stored (bench.quality: the 1.5B model wrote ``status = 'FAILED'``
     for 'failed' and found nothing); never names, tokens or values with digits."""

@@ -15,6 +15,7 @@ from sandbox.key_mends import mended_header_row, mended_missing_key, missing_key
 from sandbox.loop_mends import HELPER_CODE, mended_object_loop
 from sandbox.reflexion import ReflexionPackageRunner
 from sandbox.runtime_mends import (
+    COMPARED_COLUMN,
     HEADER_ROW,
     MISSING_KEY,
     OBJECT_LOOP,
@@ -40,21 +41,27 @@ KEY = RuntimeFailure(code="result = [s['p99'] for s in inputs['s']['json']['serv
 HEADER = RuntimeFailure(code=BY_REGION, error_type="ValueError",
                         error="invalid literal for int() with base 10: 'orders'", traceback=trace(4),
                         inputs=ORDERS)
+BUILDS = {"builds": {"path": "ci/builds.csv", "content": "build,branch,result\nb-1,main,passed\nb-2,fix/x,failed\n"}}
+PASSED = ("import csv, io\nrows = list(csv.DictReader(io.StringIO(inputs['builds']['content'])))\n"
+          "result = round(100 * sum(r['outcome'] in ('passed',) for r in rows) / len(rows), 1)")
+COMPARED = RuntimeFailure(code=PASSED, error_type="KeyError", error="'outcome'", traceback=trace(3), inputs=BUILDS)
+"""dev-percent-passed: the percentage example's column ``outcome`` for a CSV whose is ``result``."""
 LOOP = RuntimeFailure(code="result = [s['name'] for s in inputs['s'] if s['p99_ms'] > 200]",
                       error_type="TypeError", error=STRING_INDEX, traceback=trace(1), inputs={"s": STATUS})
 
 
 def test_the_runtime_mends_run_in_this_order() -> None:
-    assert [mend.name for mend in RUNTIME_MENDS] == ["missing-key", "header-row", "object-loop"]
+    assert [mend.name for mend in RUNTIME_MENDS] == ["missing-key", "compared-column", "header-row", "object-loop"]
     assert all(re.fullmatch(r"[a-z]+(-[a-z]+)*", mend.name) and mend.slip for mend in RUNTIME_MENDS)
 
 
 @pytest.mark.parametrize(("mend", "failure", "mended"), [
     (MISSING_KEY, KEY, "result = [s['p99_ms'] for s in inputs['s']['json']['services']]"),
+    (COMPARED_COLUMN, COMPARED, PASSED.replace("r['outcome']", "r['result']")),
     (HEADER_ROW, HEADER, BY_REGION.replace("csv.reader(io.StringIO(inputs['orders']['content']))",
                                            "list(csv.reader(io.StringIO(inputs['orders']['content'])))[1:]")),
     (OBJECT_LOOP, LOOP, HELPER_CODE + "result = [s['name'] for s in rows_of(inputs['s']) if s['p99_ms'] > 200]"),
-], ids=["missing-key", "header-row", "object-loop"])
+], ids=["missing-key", "compared-column", "header-row", "object-loop"])
 def test_each_runtime_mend_turns_its_failure_into_code(mend: RuntimeMend, failure: RuntimeFailure,
                                                        mended: str) -> None:
     assert mend.fix(failure) == mended
@@ -74,6 +81,11 @@ NONE_APPLIES = [
     RuntimeFailure(code=LOOP.code, error_type="TypeError", error=STRING_INDEX, traceback=None,
                    inputs=LOOP.inputs),  # no package line to find the loop on
     RuntimeFailure(code="result = s['p99'", error_type="SyntaxError", error="'[' was never closed"),
+    # the compared value is under no key, or under two: which column is meant is not plain
+    RuntimeFailure(code=PASSED.replace("'passed'", "'success'"), error_type="KeyError", error="'outcome'",
+                   traceback=trace(3), inputs=BUILDS),
+    RuntimeFailure(code="result = [r['name'] for r in inputs['x'] if r['kind'] == 'a']", error_type="KeyError",
+                   error="'kind'", traceback=trace(1), inputs={"x": [{"name": "a", "tag": "a"}]}),
 ]
 
 
@@ -93,6 +105,7 @@ def _as_before(failure: RuntimeFailure) -> str | None:
 
 @pytest.mark.parametrize("failure", [KEY, HEADER, LOOP, *NONE_APPLIES])
 def test_the_list_mends_what_the_code_before_it_mended(failure: RuntimeFailure) -> None:
+    """(compared-column came after that list, and mends a failure none of these is)"""
     fired = mend_in_place(failure)
     assert (fired and fired[1]) == _as_before(failure)
 

@@ -1,0 +1,96 @@
+"""The shape of a data file the request names, for the planner: a CSV's columns and first row,
+a JSON document's keys and lists, a log's first line.
+
+A plan is written before anything is read, so a small model wrote the code of its packages from
+the planner's examples instead of from the file: ``r['outcome'] == 'success'`` for a CSV whose
+columns are ``result`` and ``passed`` (the percentage example's names), ``for c in data`` over a
+JSON object whose list is under ``"consumers"``, and the package failed every attempt. A name on
+read_file's description ("ci/builds.csv (columns …)") did not stop it. So the planner's prompt
+shows, beside the request, the shape of each CSV, JSON or log file the request names, read when
+the plan is written: the columns and the first row; the keys, with a list's length and its
+first item's keys; a log's line count and first line. Nothing else of the file is shown (the
+plan still reads it with a node), and what is shown is marked as data from outside
+(:mod:`agent.model.untrusted`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+SHAPE_CHARS = 600
+"""At most this much of one file's shape is shown."""
+_CELL_CHARS = 40
+_LINE_CHARS = 200
+_COLUMNS = 30
+_KEYS = 20
+_DEPTH = 3
+_DELIMITERS = {"csv": ",", "tsv": "\t"}
+
+
+def shape_of(path: str, content: str) -> str | None:
+    """What ``content`` (the text of the file at ``path``) looks like, in one line; None for a
+    file that is neither CSV, TSV, JSON nor a log, or that does not parse as one."""
+    kind = path.rpartition(".")[2].lower()
+    if kind in _DELIMITERS:
+        return _clipped(_table(content, _DELIMITERS[kind]))
+    if kind == "json":
+        try:
+            data = json.loads(content)
+        except ValueError:
+            return None
+        return _clipped("JSON: " + _outline(data, _DEPTH))
+    if kind == "log":
+        lines = [line for line in content.splitlines() if line.strip()]
+        return _clipped(f"{len(lines)} lines; the first: {lines[0][:_LINE_CHARS]}") if lines else None
+    if kind in ("jsonl", "ndjson"):
+        first = next((line for line in content.splitlines() if line.strip()), "")
+        try:
+            return _clipped("JSON lines, each like: " + _outline(json.loads(first), _DEPTH))
+        except ValueError:
+            return None
+    return None
+
+
+def _table(content: str, delimiter: str) -> str | None:
+    rows = list(csv.reader(io.StringIO(content), delimiter=delimiter))
+    rows = [row for row in rows if any(cell.strip() for cell in row)]
+    if not rows:
+        return None
+    header = [_cell(c) for c in rows[0][:_COLUMNS]]
+    text = f"{'CSV' if delimiter == ',' else 'TSV'}, {len(rows) - 1} rows; columns: {', '.join(header)}"
+    if len(rows) > 1:
+        text += f"; first row: {', '.join(_cell(c) for c in rows[1][:_COLUMNS])}"
+    return text
+
+
+def _outline(value: Any, depth: int) -> str:
+    """``{"cluster": text, "consumers": list of 5 × {"name": text, "lag": number, …}}``."""
+    if isinstance(value, dict):
+        if depth <= 0:
+            return "{…}"
+        keys = list(value)[:_KEYS]
+        inner = ", ".join(f"{json.dumps(_cell(str(k)))}: {_outline(value[k], depth - 1)}" for k in keys)
+        return "{" + inner + (", …" if len(value) > len(keys) else "") + "}"
+    if isinstance(value, list):
+        if not value:
+            return "empty list"
+        return f"list of {len(value)} × {_outline(value[0], depth - 1)}" if depth > 0 else "list"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "number"
+    return "null" if value is None else "text"
+
+
+def _cell(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _CELL_CHARS else text[:_CELL_CHARS] + "…"
+
+
+def _clipped(text: str | None) -> str | None:
+    if text is None:
+        return None
+    return text if len(text) <= SHAPE_CHARS else text[:SHAPE_CHARS] + " …"
