@@ -35,6 +35,11 @@ def facts_reply(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]
     return "\n".join(lines)
 
 
+def failure_line(node_id: str, node: Mapping[str, Any], result: Mapping[str, Any]) -> str:
+    """The line for a step that did not finish: what it was, and why (a reply's or a note's)."""
+    return _line(node_id, node, result)
+
+
 def _line(node_id: str, node: Mapping[str, Any], result: Mapping[str, Any]) -> str:
     label = f"`{node_id}` ({_what(node)})" if node else f"`{node_id}`"
     status = result.get("status")

@@ -29,6 +29,7 @@ from langgraph.types import interrupt
 from pydantic import BaseModel, Field
 
 from agent.answer.facts import facts_reply
+from agent.answer.failures import with_failures_told
 from agent.answer.grounded import false_statements
 from agent.answer.stream import join_reply
 from agent.answer.template import invented_values, templated_answer
@@ -348,7 +349,8 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     templated = None if edited else templated_answer(state.get("plan") or {}, this_plans)
     red = ctx.registry.names(Risk.RED)
     if templated is not None:  # the planner wrote the reply: no second model call
-        return {"answer": unclaimed(templated, state, red)}
+        return {"answer": with_failures_told(unclaimed(templated, state, red), state.get("plan") or {},
+                                             this_plans)}
     tools = [as_tool(Replan, REPLAN)] if replans_left > 0 else []  # none left: a plain completion
     reply: TextReply | None
     fallback_note = ""
@@ -405,7 +407,8 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
                 "tokens": tokens}
     if answer and reply is not None and reply.cut_off:  # not the whole answer: say so
         answer += "\n\n_This answer was cut off: it reached the model's output limit._"
-    answer = unclaimed(answer, state, red) or fallback_answer(state, red) + fallback_note
+    answer = with_failures_told(unclaimed(answer, state, red), state.get("plan") or {}, this_plans) \
+        or fallback_answer(state, red) + fallback_note
     return {"answer": answer, "tokens": tokens}
 
 

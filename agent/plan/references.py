@@ -91,7 +91,7 @@ def _lookup(outputs: Mapping[str, Any], node_id: str, path: str) -> Any:
     if isinstance(value, str | int | float) and parts[:1] and not parts[0].isdigit():
         return value  # ${summary.text} of a package that set result to text or a number: it has no other
     if isinstance(value, list) and parts[:1] and parts[0] in _BODY_NAMES:
-        return value  # ${stalled.text} of a package that set result to a list: the list is its body
+        parts = parts[1:]  # ${stalled.text} of a package that set result to a list: the list is its body
     for part in parts:
         if isinstance(value, Mapping) and part in value:
             value = value[part]

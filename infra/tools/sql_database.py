@@ -66,6 +66,14 @@ def tables_of(conn: Connection) -> str:
     return ", ".join(shown) + rest
 
 
+def table_names(tables: str) -> set[str] | None:
+    """The names of the tables :func:`tables_of` described, or None when it named only some of
+    them ("… and 3 more") or none was read."""
+    if not tables or re.search(r" and \d+ more$", tables):
+        return None
+    return set(re.findall(r"(?:^|\), )([^\s(),]+)\(", tables))
+
+
 def _categories(conn: Connection, name: str, text_columns: list[str]) -> dict[str, str]:
     """The values of a small table's categorical text columns, as a planner must write them
     (``status: 'failed'|'ok'``: a model that was not shown them wrote ``status = 'FAILED'`` and

@@ -13,6 +13,7 @@ prepares them).
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 from agent.errors import ToolError
 from agent.plan.named_files import FILE_EXTENSIONS
@@ -69,6 +70,45 @@ def file_as_table(sql: str) -> str | None:
                     "with read_file and compute from its content in a package (the database's tables "
                     "are named in this tool's description)")
     return None
+
+
+_NAMED = re.compile(r"\b(from|join|into|update)\s+((?:[`\"\[]?[\w$]+[`\"\]]?\.)*[`\"\[]?[\w$]+[`\"\]]?)(\()?",
+                    re.IGNORECASE)
+_CTE = re.compile(r"(?:\bwith\s+(?:recursive\s+)?|,\s*)([\w$]+)\s+as\s*\(", re.IGNORECASE)
+_SYSTEM = ("sqlite_", "pg_", "information_schema")
+
+
+def unknown_tables(sql: str, tables: Collection[str]) -> list[str]:
+    """The tables ``sql`` reads or writes (after FROM, JOIN, INTO, UPDATE) that are not among
+    ``tables`` (compared without case or schema), its own WITH names, the system catalogues and
+    table functions (``json_each(…)``) aside; none for a statement that creates a table."""
+    text = _STRING.sub("''", sql)
+    if re.match(r"\s*create\b", text, re.IGNORECASE):
+        return []
+    own = {name.lower() for name in _CTE.findall(text)}
+    known = {table.lower() for table in tables}
+    unknown = []
+    for match in _NAMED.finditer(text):
+        keyword, name, call = match.groups()
+        if (call and keyword.lower() in ("from", "join")) or _in_call(text, match.start()):
+            continue  # a table function; EXTRACT(YEAR FROM deployed_on), TRIM(… FROM name)
+        parts = [part.strip('`"[]') for part in name.split(".")]
+        if parts[0].lower().startswith(_SYSTEM) or parts[-1].lower().startswith(_SYSTEM):
+            continue
+        if parts[-1].lower() not in known | own and name not in unknown:
+            unknown.append(".".join(parts))
+    return unknown
+
+
+def _in_call(text: str, at: int) -> bool:
+    """Whether position ``at`` of ``text`` is inside a function's parentheses, not a subquery's."""
+    opened: list[int] = []
+    for index, char in enumerate(text[:at]):
+        if char == "(":
+            opened.append(index)
+        elif char == ")" and opened:
+            opened.pop()
+    return bool(opened) and not re.match(r"\s*(?:select|with)\b", text[opened[-1] + 1:], re.IGNORECASE)
 
 
 def write_refusal(sql: str) -> str | None:

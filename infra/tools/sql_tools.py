@@ -41,9 +41,17 @@ from sqlalchemy.pool import NullPool
 
 from agent.errors import ToolError
 from agent.tools.builtin import MARKED
-from agent.tools.registry import Risk, ToolRegistry
-from infra.tools.sql_database import async_url, dialect_hint, in_memory, jsonable, tables_at_start, tables_of
-from infra.tools.sql_statements import check_query, file_as_table, write_refusal
+from agent.tools.registry import ArgumentRefusal, Risk, ToolRegistry
+from infra.tools.sql_database import (
+    async_url,
+    dialect_hint,
+    in_memory,
+    jsonable,
+    table_names,
+    tables_at_start,
+    tables_of,
+)
+from infra.tools.sql_statements import check_query, file_as_table, unknown_tables, write_refusal
 
 T = TypeVar("T")
 _GRACE_SECONDS = 5.0
@@ -243,6 +251,22 @@ class SqlTools:
         self._tools = [query_tool, execute_tool]
         return [(query_tool, Risk.GREEN), (execute_tool, Risk.RED)]
 
+    def unknown_table(self, args: dict[str, Any]) -> ArgumentRefusal | None:
+        """The plan-time check of both tools (:attr:`agent.tools.registry.ToolSpec.plan_check`):
+        a literal statement naming a table the database does not have (``FROM ci.builds`` for
+        the workspace file ci/builds.csv, in a follow-up), while the tables are known (read at
+        start, or after a change; all of them, not "and N more")."""
+        sql = args.get("sql")
+        names = table_names(self._tables)
+        if not isinstance(sql, str) or "${" in sql or names is None:
+            return None
+        unknown = unknown_tables(sql, names)
+        if not unknown:
+            return None
+        return ArgumentRefusal(unknown[0], (
+            f"the database has no table '{unknown[0]}' (its tables: {', '.join(sorted(names)) or 'none'}); "
+            "a workspace file is read with read_file, and a value the thread holds is written as it is"))
+
     def _where(self) -> str:
         """The database, as the first sentence of both descriptions names it: with its tables and
         their columns, so that a planner writes the names the database has (a model that was not
@@ -291,5 +315,6 @@ def register_sql_tools(registry: ToolRegistry, config: SqlToolConfig) -> SqlTool
         registry.add(tool, risk, effects={"record", "delete rows", "write"} if risk is Risk.RED else None,
                      returns={"rowcount", "columns", "rows", "truncated"} if risk is Risk.RED
                      else {"columns", "rows", "truncated"},
-                     untrusted_output=MARKED)  # (as the built-in tools' output: agent.tools.builtin)
+                     untrusted_output=MARKED,  # (as the built-in tools' output: agent.tools.builtin)
+                     plan_check=sql_tools.unknown_table)
     return sql_tools

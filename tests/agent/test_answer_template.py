@@ -50,9 +50,10 @@ async def test_a_rejected_node_sends_the_run_to_the_joiner_model() -> None:
 async def test_a_failed_node_or_a_missing_field_falls_back_to_the_joiner() -> None:
     failing = {"nodes": [{"id": "b", "tool": "broken", "args": {"key": "x"}}], "answer": "Got ${b}."}
     missing = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "x"}}], "answer": "Got ${a.3}."}
-    async with harness(MEMORY, [failing, finish("b failed"), missing, finish("no such field")]) as h:
+    told = "b failed: the lookup service has no entry for 'x'"
+    async with harness(MEMORY, [failing, finish(told), missing, finish("no such field")]) as h:
         await h.engine.ask("tpl3", "get b")
-        assert _answer(h.drain()) == "b failed"
+        assert _answer(h.drain()) == told
         await h.engine.ask("tpl4", "get a")
         assert _answer([e for e in h.drain() if isinstance(e, AnswerReady)][-1:]) == "no such field"
         assert len(h.llm.calls) == 4

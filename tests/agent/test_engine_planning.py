@@ -248,7 +248,8 @@ async def test_a_replan_that_never_validates_is_answered_from_the_results_in_han
         asked = await h.next_event(AwaitingApproval)
         await h.engine.decide(asked.approval_id, approved=True, by="U1")
         answered = await h.next_event(AnswerReady)
-        assert answered.answer == "Mailed ops; web's status could not be read."
+        assert answered.answer == ("Mailed ops; web's status could not be read.\n\nNot done, and why:\n"
+                                   "• `status` (broken): failed (the lookup service has no entry for 'web')")
         assert h.log.count("send") == 1 and h.log.count("teleport") == 0
         final_joiner = h.llm.calls[-1]
         assert h.llm.offered[-1] == [] and "No replans are left" in final_joiner[0].content

@@ -160,3 +160,15 @@ async def test_a_packages_list_named_by_its_body_is_written_one_value_per_line()
     assert h.log.args_of("deploy") == [{"target": "email-dispatch\naudit-sink", "note": ""}]
     assert state["results"]["n"]["status"] == "failed"  # a field a list has not: not the list
     assert "has no 'count'" in state["results"]["n"]["error"]
+
+
+def test_a_lists_body_name_is_the_list_and_what_follows_it_still_indexes_it() -> None:
+    from agent.plan.references import resolve, text_form
+
+    outputs = {"names": ["email-dispatch", "audit-sink"], "page": {"items": [1, 2]}, "rows": [{"a": 1}]}
+    assert resolve("${names.text}", outputs) == ["email-dispatch", "audit-sink"]
+    assert resolve("${names.items.1}", outputs) == "audit-sink"
+    assert resolve("${page.items.1}", outputs) == 2  # a field of that name is the field
+    assert text_form(["email-dispatch", "audit-sink"]) == "email-dispatch\naudit-sink"
+    assert text_form([{"a": 1}]) == '[\n  {\n    "a": 1\n  }\n]'  # not plain values: JSON
+    assert text_form(["two\nlines", "x"]) == '[\n  "two\\nlines",\n  "x"\n]'  # lines would mix them up

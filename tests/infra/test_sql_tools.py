@@ -401,3 +401,36 @@ async def test_the_planner_is_shown_a_small_tables_categories_and_nothing_else(b
         assert "events(kind)" in describe_tools(handle.registry)
     finally:
         await handle.tools.aclose()
+
+
+def test_a_plan_naming_a_table_the_database_lacks_goes_to_the_repair_round(tmp_path: Path) -> None:
+    """dev-follow-up-mail-count: "Email that number", after a count over ci/builds.csv, was planned
+    as ``SELECT count(*) FROM ci.builds``, which failed when it ran; the mail was never sent."""
+    from agent.plan.format import Plan
+    from agent.plan.refused_calls import refused_calls
+
+    path = tmp_path / "ops.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE deploys (service TEXT, deployed_on TEXT)")
+        conn.execute("CREATE TABLE services (name TEXT)")
+    registry = ToolRegistry()
+    register_sql_tools(registry, SqlToolConfig(url=f"sqlite:///{path}"))
+
+    def problems(sql: str, request: str = "Email that number to ci@example.com") -> list[str]:
+        plan = Plan.model_validate({"nodes": [{"id": "q", "tool": "sql_query", "args": {"sql": sql}}]})
+        return [p.message for p in refused_calls(plan, request, registry, known=["ci/builds.csv has 2 failed"])]
+
+    [problem] = problems("SELECT count(*) FROM ci.builds WHERE result = 'failed'")
+    assert problem.startswith("sql_query would be refused when it ran: the database has no table 'ci.builds' "
+                              "(its tables: deploys, services)")
+    for fine in ("SELECT count(*) FROM main.deploys d JOIN services s ON s.name = d.service",
+                 "WITH recent AS (SELECT * FROM deploys) SELECT * FROM recent",
+                 "SELECT EXTRACT(YEAR FROM deployed_on), trim(both ' ' from service) FROM deploys",
+                 "SELECT value FROM json_each('[1, 2]')", "SELECT name FROM sqlite_master",
+                 "SELECT * FROM deploys WHERE service = 'from nowhere'", "SELECT * FROM ${earlier.table}"):
+        assert problems(fine) == [], fine
+    assert problems("SELECT * FROM audit_log", "How many rows are in audit_log?") == []  # named: its own error says
+    unknown = ToolRegistry()  # tables not known (no database file at start): nothing is judged
+    register_sql_tools(unknown, SqlToolConfig(url=f"sqlite:///{tmp_path / 'later.sqlite'}"))
+    assert unknown.get("sql_query").plan_check is not None
+    assert unknown.get("sql_query").plan_check({"sql": "SELECT * FROM anything"}) is None
