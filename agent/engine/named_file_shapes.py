@@ -28,7 +28,7 @@ _SECONDS = 5.0
 
 async def named_file_shapes(request: str, registry: ToolRegistry,
                             refused: Collection[str] = ()) -> dict[str, str]:
-    """``{path: shape}`` for the CSV, JSON and log files ``request`` names to read that exist."""
+    """``{path: shape}`` for the CSV and JSON files ``request`` names to read that exist."""
     if READ_FILE not in registry or READ_FILE in refused:
         return {}
     paths = sorted(p for p in named_files(request) if not is_destination(p, request))[:_FILES]
@@ -37,7 +37,7 @@ async def named_file_shapes(request: str, registry: ToolRegistry,
 
 
 async def _shape(registry: ToolRegistry, path: str) -> str | None:
-    if path.rpartition(".")[2].lower() not in ("csv", "tsv", "json", "jsonl", "ndjson", "log"):
+    if path.rpartition(".")[2].lower() not in ("csv", "tsv", "json", "jsonl", "ndjson"):
         return None
     try:
         output = await asyncio.wait_for(registry.get(READ_FILE).tool.ainvoke({"path": path}), _SECONDS)

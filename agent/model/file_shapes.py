@@ -1,16 +1,15 @@
 """The shape of a data file the request names, for the planner: a CSV's columns and first row,
-a JSON document's keys and lists, a log's first line.
+a JSON document's keys and lists.
 
 A plan is written before anything is read, so a small model wrote the code of its packages from
 the planner's examples instead of from the file: ``r['outcome'] == 'success'`` for a CSV whose
 columns are ``result`` and ``passed`` (the percentage example's names), ``for c in data`` over a
 JSON object whose list is under ``"consumers"``, and the package failed every attempt. A name on
 read_file's description ("ci/builds.csv (columns …)") did not stop it. So the planner's prompt
-shows, beside the request, the shape of each CSV, JSON or log file the request names, read when
-the plan is written: the columns and the first row; the keys, with a list's length and its
-first item's keys; a log's line count and first line. Nothing else of the file is shown (the
-plan still reads it with a node), and what is shown is marked as data from outside
-(:mod:`agent.model.untrusted`).
+shows, beside the request, the shape of each CSV or JSON file the request names, read when the
+plan is written: the columns and the first row; the keys, with a list's length and its first
+item's keys. Nothing else of the file is shown (the plan still reads it with a node), and what
+is shown is marked as data from outside (:mod:`agent.model.untrusted`).
 """
 
 from __future__ import annotations
@@ -23,7 +22,6 @@ from typing import Any
 SHAPE_CHARS = 600
 """At most this much of one file's shape is shown."""
 _CELL_CHARS = 40
-_LINE_CHARS = 200
 _COLUMNS = 30
 _KEYS = 20
 _DEPTH = 3
@@ -32,7 +30,9 @@ _DELIMITERS = {"csv": ",", "tsv": "\t"}
 
 def shape_of(path: str, content: str) -> str | None:
     """What ``content`` (the text of the file at ``path``) looks like, in one line; None for a
-    file that is neither CSV, TSV, JSON nor a log, or that does not parse as one."""
+    file that is neither CSV, TSV nor JSON, or that does not parse as one. A log or a text is
+    not described: with a log's first line shown, bench.quality show-log ("Show me
+    logs/app.log", which had passed) failed, and the dev set's log counts failed as before."""
     kind = path.rpartition(".")[2].lower()
     if kind in _DELIMITERS:
         return _clipped(_table(content, _DELIMITERS[kind]))
@@ -42,9 +42,6 @@ def shape_of(path: str, content: str) -> str | None:
         except ValueError:
             return None
         return _clipped("JSON: " + _outline(data, _DEPTH))
-    if kind == "log":
-        lines = [line for line in content.splitlines() if line.strip()]
-        return _clipped(f"{len(lines)} lines; the first: {lines[0][:_LINE_CHARS]}") if lines else None
     if kind in ("jsonl", "ndjson"):
         first = next((line for line in content.splitlines() if line.strip()), "")
         try:
