@@ -13,8 +13,10 @@ model gets the failure, as before. It is the runtime mend ``compared-column`` of
 from __future__ import annotations
 
 import ast
+import contextlib
 import csv
 import io
+from itertools import islice
 from typing import Any
 
 from agent.plan.package_code import key_read, parse_python, source_span, spliced
@@ -79,10 +81,9 @@ def _keys_holding(inputs: Any, wanted: set[str]) -> set[str]:
                 if isinstance(key, str) and isinstance(value, str) and value in wanted:
                     found.setdefault(key, set()).add(value)
         elif isinstance(item, str) and csv_header(item.strip()):
-            for row_number, row in enumerate(csv.DictReader(io.StringIO(item.strip()))):
-                if row_number >= _ROWS:
-                    break
-                for key, value in row.items():
-                    if isinstance(key, str) and isinstance(value, str) and value.strip() in wanted:
-                        found.setdefault(key.strip(), set()).add(value.strip())
+            with contextlib.suppress(csv.Error):  # (a quote never closed: csv's field limit)
+                for row in islice(csv.DictReader(io.StringIO(item.strip())), _ROWS):
+                    for key, value in row.items():
+                        if isinstance(key, str) and isinstance(value, str) and value.strip() in wanted:
+                            found.setdefault(key.strip(), set()).add(value.strip())
     return {key for key, values in found.items() if values == wanted}

@@ -7,7 +7,8 @@ goes to it). Each is a :class:`RuntimeMend`, shaped like the plan's mends
 (:mod:`agent.plan.mends.contract`): a name (kebab-case, stable: it is logged and kept with the
 attempts it wrote), the slip it fixes as a person reads it, and a function from the failure to
 new code, or None when it does not apply. Their code lives with the slips they fix
-(:mod:`sandbox.key_mends`, :mod:`sandbox.compared_columns`, :mod:`sandbox.loop_mends`);
+(:mod:`sandbox.key_mends`, :mod:`sandbox.compared_columns`, :mod:`sandbox.package_values`,
+:mod:`sandbox.loop_mends`);
 :data:`RUNTIME_MENDS` lists them and :func:`mend_in_place` gives the first that applies.
 ``tests/sandbox/test_runtime_mends.py``
 pins the order.
@@ -15,7 +16,8 @@ pins the order.
 Each mend answers to one kind of error (missing-key and compared-column a ``KeyError``,
 header-row a ``ValueError``, object-loop a ``TypeError`` or ``AttributeError``); of the two for
 a ``KeyError``, missing-key (the key spelt another way) is asked first, then compared-column
-(the key the compared value is held under).
+(the key the compared value is held under). package-value answers to any of those three, but
+only for a read of ``['result']`` of an input that is no object, so it comes before object-loop.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from agent.ports.sandbox import SandboxResult
 from sandbox.compared_columns import mended_compared_key
 from sandbox.key_mends import mended_header_row, mended_missing_key, missing_key
 from sandbox.loop_mends import mended_object_loop
+from sandbox.package_values import mended_package_value
 
 
 @dataclass(frozen=True)
@@ -81,12 +84,17 @@ HEADER_ROW = RuntimeMend(
     name="header-row",
     fix=lambda f: mended_header_row(f.code, f.error_type, f.error, f.inputs),
     slip="a CSV's header row was read as data")
+PACKAGE_VALUE = RuntimeMend(
+    name="package-value",
+    fix=lambda f: mended_package_value(f.code, f.error_type, f.inputs),
+    slip="another step's value was read under 'result', as if it were an object; the value itself is read")
 OBJECT_LOOP = RuntimeMend(
     name="object-loop",
     fix=lambda f: mended_object_loop(f.code, f.error_type, f.error, f.traceback),
     slip="a loop went over a JSON object instead of the one list of objects it holds")
 
-RUNTIME_MENDS: tuple[RuntimeMend, ...] = (MISSING_KEY, COMPARED_COLUMN, HEADER_ROW, OBJECT_LOOP)
+RUNTIME_MENDS: tuple[RuntimeMend, ...] = (
+    MISSING_KEY, COMPARED_COLUMN, HEADER_ROW, PACKAGE_VALUE, OBJECT_LOOP)
 
 
 def mend_in_place(

@@ -56,8 +56,9 @@ _FENCED = re.compile(r"```[ \t]*([\w+-]*)[ \t]*\n(.*?)```", re.S)
 _CODE_LANGUAGES = frozenset({"python", "py", "python3", "sh", "bash", "shell", "js", "javascript"})
 _COMPUTING = re.compile(r"^\s*(?:import \w|from \w+ import )|\bopen\(|\bread_csv\(|\bjson\.load", re.M)
 """Code that reads data to compute from it: what a package would have run."""
-_ASKS_FOR_CODE = re.compile(r"\b(?:code|script|snippet|function|program|command|regex|query|sql|python|"
-                            r"bash|shell|how (?:do|can|would|should) (?:i|we|you))\b", re.I)
+_ASKS_FOR_CODE = re.compile(
+    r"\b(?:code|scripts?|snippets?|functions?|programs?|commands?|regex|quer(?:y|ies)|sql|python|bash|shell|"
+    r"how (?:do|can|would|should) (?:i|we|you))\b|\.(?:py|sh)\b", re.I)
 
 
 def code_to_run(answer: str, results: Mapping[str, Mapping[str, Any]], request: str) -> bool:
@@ -68,7 +69,8 @@ def code_to_run(answer: str, results: Mapping[str, Mapping[str, Any]], request: 
     ran, or code the person asked for stays."""
     if _ASKS_FOR_CODE.search(request):
         return False
-    held = json.dumps(outputs_of(results), ensure_ascii=False, default=str)
+    shown = [result.get("output", result.get("preview")) for result in results.values()]  # (large: a preview)
+    held = json.dumps(shown, ensure_ascii=False, default=str)
     for match in _FENCED.finditer(answer):
         language, body = match.group(1).lower(), match.group(2).strip()
         if (language in _CODE_LANGUAGES or not language) and _COMPUTING.search(body) \

@@ -15,7 +15,7 @@ from collections.abc import Collection
 
 import structlog
 
-from agent.model.file_shapes import shape_of
+from agent.model.file_shapes import DATA_FILES, shape_of
 from agent.plan.named_files import READ_FILE, is_destination, named_files
 from agent.tools.registry import ToolRegistry
 
@@ -31,18 +31,17 @@ async def named_file_shapes(request: str, registry: ToolRegistry,
     """``{path: shape}`` for the CSV and JSON files ``request`` names to read that exist."""
     if READ_FILE not in registry or READ_FILE in refused:
         return {}
-    paths = sorted(p for p in named_files(request) if not is_destination(p, request))[:_FILES]
+    paths = sorted(p for p in named_files(request)
+                   if p.rpartition(".")[2].lower() in DATA_FILES and not is_destination(p, request))[:_FILES]
     shapes = await asyncio.gather(*(_shape(registry, path) for path in paths))
     return {path: shape for path, shape in zip(paths, shapes, strict=True) if shape}
 
 
 async def _shape(registry: ToolRegistry, path: str) -> str | None:
-    if path.rpartition(".")[2].lower() not in ("csv", "tsv", "json", "jsonl", "ndjson"):
-        return None
     try:
         output = await asyncio.wait_for(registry.get(READ_FILE).tool.ainvoke({"path": path}), _SECONDS)
-    except Exception as exc:  # not there, refused, too slow: the plan's own read will say
+        content = output.get("content") if isinstance(output, dict) else None
+        return shape_of(path, content) if isinstance(content, str) else None
+    except Exception as exc:  # not there, refused, too slow, unparsable: the plan's own read will say
         log.debug("a named file was not read for its shape", path=path, error=type(exc).__name__)
         return None
-    content = output.get("content") if isinstance(output, dict) else None
-    return shape_of(path, content) if isinstance(content, str) else None

@@ -15,7 +15,7 @@ from agent.plan.format import Plan, canonical_node
 from agent.plan.grounding import without_nodes
 from agent.plan.named_files import named_files
 from agent.plan.package_code import acts_only_beyond_tools
-from agent.tools.effects import asked_effects
+from agent.tools.effects import EFFECT_WORDS, asked_effects
 from agent.tools.registry import Risk, ToolRegistry
 
 log = structlog.get_logger(__name__)
@@ -112,21 +112,27 @@ _POLITE = re.compile(r"^\s*(?:(?:please|kindly|now|then|ok(?:ay)?|hey|dagbot)[,!
                      r"(?:can|could|would|will) you\s+(?:please\s+)?|i (?:want|need) you to\s+)*", re.I)
 
 
+_COMMANDS = frozenset(word for words in EFFECT_WORDS.values() for word in words if " " not in word)
+"""The verbs a command opens with, bare ("restart", not "restarts" or "restarted")."""
+
+
 def commanded_impossible(plan: Plan, request: str, registry: ToolRegistry) -> str | None:
     """The plain "I can't" for a request that opens with a command no tool can carry out
     ("Purge the CDN cache for static.example.com", "Restart billing"), asks for nothing else a
     tool does, and whose plan changes nothing: its reads cannot do what was commanded (the
     purge was planned as an ``http_get`` of the host, and the answer was the GET's refusal).
-    Only a request that starts with the verb counts: one that asks a question
-    ("which image does billing.yaml deploy?") or names the effect later is left to its plan."""
+    Only a request that starts with the bare verb counts, names no workspace file and is no
+    question: "which image does billing.yaml deploy?", "Restarts of billing today?", "Remove the
+    duplicates from data/users.csv and list them" or a command further on are left to their plans."""
     if plan.nodes and any(node.tool and node.tool in registry and registry.risk_of(node.tool) is Risk.RED
                           for node in plan.nodes):
         return None
     if any(registry.effects_of(name) is None for name in registry.names(Risk.RED)):
         return None
     missing = done_by_no_tool(request, registry)
-    verb = " ".join(_POLITE.sub("", request, count=1).split()[:1])
-    if not missing or not asked_effects(request) <= missing or not asked_effects(verb):
+    verb = " ".join(_POLITE.sub("", request, count=1).split()[:1]).lower()
+    if not missing or not asked_effects(request) <= missing or verb not in _COMMANDS \
+            or request.rstrip().endswith("?") or named_files(request):
         return None
     log.info("the request commands what no tool does, and its plan changes nothing")
     return cannot_do_reply(missing, registry)

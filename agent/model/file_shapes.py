@@ -7,9 +7,10 @@ columns are ``result`` and ``passed`` (the percentage example's names), ``for c 
 JSON object whose list is under ``"consumers"``, and the package failed every attempt. A name on
 read_file's description ("ci/builds.csv (columns …)") did not stop it. So the planner's prompt
 shows, beside the request, the shape of each CSV or JSON file the request names, read when the
-plan is written: the columns and the first row; the keys, with a list's length and its first
-item's keys. Nothing else of the file is shown (the plan still reads it with a node), and what
-is shown is marked as data from outside (:mod:`agent.model.untrusted`).
+plan is written: the columns and the first row; the keys, with a list's first item's keys (no
+counts: a plan could answer "how many?" from them without reading). Nothing else of the file is
+shown (the plan still reads it with a node), and what is shown is marked as data from outside
+(:mod:`agent.model.untrusted`).
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+from itertools import islice
 from typing import Any
 
+DATA_FILES = frozenset({"csv", "tsv", "json", "jsonl", "ndjson"})
+"""The files whose shape is shown: by their name's extension."""
 SHAPE_CHARS = 600
 """At most this much of one file's shape is shown."""
 _CELL_CHARS = 40
@@ -29,6 +33,15 @@ _DELIMITERS = {"csv": ",", "tsv": "\t"}
 
 
 def shape_of(path: str, content: str) -> str | None:
+    """:func:`_shape_of`, None for a file its parser gives up on (a quote never closed before
+    csv's field limit, JSON nested deeper than Python recurses)."""
+    try:
+        return _shape_of(path, content)
+    except (csv.Error, RecursionError):
+        return None
+
+
+def _shape_of(path: str, content: str) -> str | None:
     """What ``content`` (the text of the file at ``path``) looks like, in one line; None for a
     file that is neither CSV, TSV nor JSON, or that does not parse as one. A log or a text is
     not described: with a log's first line shown, bench.quality show-log ("Show me
@@ -52,19 +65,20 @@ def shape_of(path: str, content: str) -> str | None:
 
 
 def _table(content: str, delimiter: str) -> str | None:
-    rows = list(csv.reader(io.StringIO(content), delimiter=delimiter))
-    rows = [row for row in rows if any(cell.strip() for cell in row)]
+    rows = [row for row in islice(csv.reader(io.StringIO(content), delimiter=delimiter), 50)
+            if any(cell.strip() for cell in row)]
     if not rows:
         return None
     header = [_cell(c) for c in rows[0][:_COLUMNS]]
-    text = f"{'CSV' if delimiter == ',' else 'TSV'}, {len(rows) - 1} rows; columns: {', '.join(header)}"
+    text = f"{'CSV' if delimiter == ',' else 'TSV'}; columns: {', '.join(header)}"
     if len(rows) > 1:
         text += f"; first row: {', '.join(_cell(c) for c in rows[1][:_COLUMNS])}"
     return text
 
 
 def _outline(value: Any, depth: int) -> str:
-    """``{"cluster": text, "consumers": list of 5 × {"name": text, "lag": number, …}}``."""
+    """``{"cluster": text, "consumers": list of {"name": text, "lag": number, …}}``: no counts (a
+    plan could answer "how many?" from them without reading) and no values."""
     if isinstance(value, dict):
         if depth <= 0:
             return "{…}"
@@ -74,7 +88,7 @@ def _outline(value: Any, depth: int) -> str:
     if isinstance(value, list):
         if not value:
             return "empty list"
-        return f"list of {len(value)} × {_outline(value[0], depth - 1)}" if depth > 0 else "list"
+        return f"list of {_outline(value[0], depth - 1)}" if depth > 0 else "list"
     if isinstance(value, bool):
         return "true/false"
     if isinstance(value, (int, float)):

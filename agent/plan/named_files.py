@@ -57,17 +57,10 @@ def unread_named_files(plan: Plan, request: str, registry: ToolRegistry,
     earlier runs and the plans this one replaces. None where no tool reads files."""
     if not plan.nodes or READ_FILE not in registry:
         return []
-    held = json.dumps(list(known), default=str)
     args = [[_beyond_search(node.tool, node.args), [_beyond_search(node.tool, a) for a in node.each or []]]
             for node in plan.nodes]
-    values = (_REFERENCE.sub("", value) for value in strings(args))
-    local = [value for value in values if not _ADDRESS.match(value)]
     searches = [[node.args, node.each or []] for node in plan.nodes if node.tool == SEARCH_FILES]
-    searched = set(strings(searches))
-    return [PlanProblem(None, None, _read_it(name, any(name in value for value in searched)))
-            for name in sorted(named_files(request))
-            if not any(name in value for value in local) and name not in held
-            and not is_destination(name, request)]
+    return _unread(strings(args), set(strings(searches)), request, known)
 
 
 def unread_in_draft(draft: Any, request: str, registry: ToolRegistry,
@@ -80,9 +73,17 @@ def unread_in_draft(draft: Any, request: str, registry: ToolRegistry,
     nodes = draft.get("nodes") if isinstance(draft, dict) else None
     if not isinstance(nodes, list) or not nodes or READ_FILE not in registry:
         return []
+    return _unread(strings(nodes), set(), request, known)
+
+
+def _unread(values: Iterable[str], searched: set[str], request: str,
+            known: Iterable[Any]) -> list[PlanProblem]:
+    """Problems for the files ``request`` names that none of ``values`` (a plan's arguments,
+    ``${…}`` and addresses aside) names, nor ``known`` holds, nor the request writes to."""
     held = json.dumps(list(known), default=str)
-    local = [value for value in (_REFERENCE.sub("", v) for v in strings(nodes)) if not _ADDRESS.match(value)]
-    return [PlanProblem(None, None, _read_it(name, False)) for name in sorted(named_files(request))
+    local = [value for value in (_REFERENCE.sub("", v) for v in values) if not _ADDRESS.match(value)]
+    return [PlanProblem(None, None, _read_it(name, any(name in value for value in searched)))
+            for name in sorted(named_files(request))
             if not any(name in value for value in local) and name not in held
             and not is_destination(name, request)]
 

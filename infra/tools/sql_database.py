@@ -49,10 +49,11 @@ def in_memory(url: URL) -> bool:
 
 
 def tables_of(conn: Connection) -> str:
-    """The tables of the connection's default schema, each with its columns: ``deploys(service,
-    version, deployed_on, status)``."""
+    """The tables (and views) of the connection's default schema, each with its columns:
+    ``deploys(service, version, deployed_on, status)``."""
     inspector = inspect(conn)
-    names = sorted(n for n in inspector.get_table_names() if not n.startswith("sqlite_"))
+    names = sorted(n for n in {*inspector.get_table_names(), *inspector.get_view_names()}
+                   if not n.startswith("sqlite_"))
     shown = []
     for name in names[:_TABLES_SHOWN]:
         described = inspector.get_columns(name)

@@ -16,7 +16,6 @@ import re
 from collections.abc import Collection
 
 from agent.errors import ToolError
-from agent.plan.named_files import FILE_EXTENSIONS
 
 _READ_KEYWORDS = frozenset({"select", "with", "values", "explain", "show", "table", "pragma"})
 _WRITE_REFUSED = ("sql_query only reads data; '{}' statements must go through sql_execute, which "
@@ -53,6 +52,9 @@ refuses to call them; sql_execute, which asks for approval, may."""
 
 
 _STRING = re.compile(r"'(?:[^']|'')*'")
+_DATA_FILES = frozenset({"csv", "tsv", "json", "jsonl", "ndjson", "yaml", "yml", "toml", "txt", "md",
+                         "parquet"})
+"""Extensions that make a dotted name a file's (``audit.log``, ``app.env`` may be schema.table)."""
 _TABLE = re.compile(r"\b(?:from|join|into|update|table)\s+[`\"\[]?([\w.~/-]+)", re.IGNORECASE)
 
 
@@ -61,20 +63,25 @@ def file_as_table(sql: str) -> str | None:
 
     "How many builds in ci/builds.csv failed?" was planned as ``SELECT count(*) FROM
     ci/builds.csv`` (and, as a follow-up, ``FROM ci/builds``): no database has such a table,
-    and the statement failed only when it ran. A name with a path's slash, or ending in a file's
-    extension, is refused when the plan is checked, with what reads a file instead."""
-    for match in _TABLE.finditer(_STRING.sub("''", sql)):
+    and the statement failed only when it ran. A name with a path's slash, or ending in a data
+    file's extension (csv, json, yaml…: not ``log`` or ``env``, which a schema may be called), is
+    refused when the plan is checked, with what reads a file instead; comments and quoted
+    values are not read."""
+    for match in _TABLE.finditer(_COMMENT.sub(" ", _STRING.sub("''", sql))):
         name = match.group(1)
-        if "/" in name or name.rpartition(".")[2].lower() in FILE_EXTENSIONS:
+        if "/" in name or name.rpartition(".")[2].lower() in _DATA_FILES:
             return (f"'{name}' is a workspace file's path, not a table of the database: read the file "
                     "with read_file and compute from its content in a package (the database's tables "
                     "are named in this tool's description)")
     return None
 
 
-_NAMED = re.compile(r"\b(from|join|into|update)\s+((?:[`\"\[]?[\w$]+[`\"\]]?\.)*[`\"\[]?[\w$]+[`\"\]]?)(\()?",
-                    re.IGNORECASE)
-_CTE = re.compile(r"(?:\bwith\s+(?:recursive\s+)?|,\s*)([\w$]+)\s+as\s*\(", re.IGNORECASE)
+_NAMED = re.compile(r"(\b\w+\s+)?\b(from|join|into|update)\s+(?:(?:lateral|only)\s+)?"
+                    r"((?:[`\"\[]?[\w$]+[`\"\]]?\.)*[`\"\[]?[\w$]+[`\"\]]?)(\()?", re.IGNORECASE)
+_NOT_A_TABLE_BEFORE = frozenset({"do", "distinct", "key", "for", "share"})
+"""``ON CONFLICT … DO UPDATE SET``, ``IS DISTINCT FROM b``, ``FOR KEY UPDATE``: no table follows."""
+_CTE = re.compile(r"(?:\bwith\s+(?:recursive\s+)?|,\s*)([\w$]+)\s*(?:\([^()]*\)\s*)?as\s*\(", re.IGNORECASE)
+_COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
 _SYSTEM = ("sqlite_", "pg_", "information_schema")
 
 
@@ -82,15 +89,17 @@ def unknown_tables(sql: str, tables: Collection[str]) -> list[str]:
     """The tables ``sql`` reads or writes (after FROM, JOIN, INTO, UPDATE) that are not among
     ``tables`` (compared without case or schema), its own WITH names, the system catalogues and
     table functions (``json_each(…)``) aside; none for a statement that creates a table."""
-    text = _STRING.sub("''", sql)
+    text = _COMMENT.sub(" ", _STRING.sub("''", sql))
     if re.match(r"\s*create\b", text, re.IGNORECASE):
         return []
     own = {name.lower() for name in _CTE.findall(text)}
     known = {table.lower() for table in tables}
     unknown = []
     for match in _NAMED.finditer(text):
-        keyword, name, call = match.groups()
-        if (call and keyword.lower() in ("from", "join")) or _in_call(text, match.start()):
+        before, keyword, name, call = match.groups()
+        if (call and keyword.lower() in ("from", "join")) or _in_call(text, match.start(2)) \
+                or (before or "").strip().lower() in _NOT_A_TABLE_BEFORE \
+                or name.lower() in ("lateral", "only"):
             continue  # a table function; EXTRACT(YEAR FROM deployed_on), TRIM(… FROM name)
         parts = [part.strip('`"[]') for part in name.split(".")]
         if parts[0].lower().startswith(_SYSTEM) or parts[-1].lower().startswith(_SYSTEM):

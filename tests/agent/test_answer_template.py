@@ -161,6 +161,9 @@ def test_code_for_the_person_to_run_is_no_answer_unless_asked_for_or_held_by_a_r
     script = "import csv\nrows = list(csv.DictReader(open('ci/builds.csv')))\nprint(len(rows))"
     shown = {"script": {"status": "done", "output": {"path": "count.py", "content": script + "\n"}}}
     assert unreadable(CODE_ANSWER, shown, "What does count.py do?") is None  # a file read and shown
+    large = {"script": {"status": "done", "preview": {"path": "etl.dat", "content": script + "\n# …"}}}
+    assert unreadable(CODE_ANSWER, large, "Show me etl.dat") is None  # a large output's preview holds it
+    assert unreadable(CODE_ANSWER, results, "Show me what is in scripts/etl.py") is None  # a script named
     assert unreadable("The result is:\n```\nb-501 passed\n```", results, "Which build passed?") is None  # data
 
 

@@ -241,6 +241,9 @@ async def test_a_command_no_tool_carries_out_planned_as_reads_is_i_cant_before_a
 @pytest.mark.parametrize("request_text", [
     "Which image does billing.yaml deploy?",           # a question, not a command
     "Check static.example.com, then purge its cache",  # the command comes later: its plan decides
+    "Restarts of billing in logs/k8s.log today",       # not the bare verb: a noun
+    "Remove the duplicates from the names in data/users.csv and list them",  # a file to read
+    "Purge static.example.com now?",                   # a question
 ])
 async def test_reads_for_a_request_that_does_not_open_with_that_command_run(request_text: str) -> None:
     fetched = {"nodes": [{"id": "cdn", "tool": "lookup", "args": {"key": "static.example.com"}}]}

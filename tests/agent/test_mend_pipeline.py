@@ -168,17 +168,6 @@ FIXES: dict[str, Fix] = {
             package("build", "regions = inputs['orders']['content'].split()"),
             {**package("top", "regions = inputs['orders']['content'].split()\nresult = max(regions)"),
              "depends_on": ["orders"]}]}),
-    "package-outputs": Fix(  # dev-checkout-requests: a package's value read as {'result': …}
-        before={"nodes": [
-            LOG,
-            package("hits", "result = [l for l in inputs['log']['content'].splitlines() if 'checkout' in l]"),
-            {**package("count", "result = len(inputs['hits']['result']) + len(inputs.get('hits').get('output'))"),
-             "depends_on": ["hits"]}]},
-        after={"nodes": [
-            LOG,
-            package("hits", "result = [l for l in inputs['log']['content'].splitlines() if 'checkout' in l]"),
-            {**package("count", "result = len(inputs['hits']) + len(inputs.get('hits'))"),
-             "depends_on": ["hits"]}]}),
     "recalled-calls": Fix(
         thread=EARLIER,
         before={"nodes": [package("n", "result = inputs['log']")], "answer": "${n} and ${raw}"},
@@ -282,10 +271,6 @@ NOTHING_TO_FIX: dict[str, Clean] = {
         package("one", "regions = ['eu']"),
         package("two", "regions = ['us']"),
         package("top", "result = max(regions)")]}),
-    "package-outputs": Clean({"nodes": [
-        LOG,
-        package("wrapped", "result = {'result': inputs['log']['content']}"),  # it does hold 'result'
-        package("read", "result = inputs['wrapped']['result'] + inputs['log']['content']")]}),  # a tool's: its keys
     "recalled-calls": Clean(thread=EARLIER, draft={"nodes": [
         {"id": "raw", "lookup": {"key": "y"}},  # the plan's own raw
         {"id": "a", "lookup": {"key": "${shipped}"}}],  # a red call is never made again so
@@ -340,7 +325,6 @@ def test_the_mends_run_in_this_order() -> None:
         "opened-as-text",
         "joined-packages",
         "input-fields",
-        "package-outputs",
         "reference-fields",
         "unknown-template",
         "reply-package",

@@ -373,6 +373,7 @@ def test_a_plan_naming_a_workspace_file_where_a_table_goes_is_refused_with_the_p
     assert f"'{name}' is a workspace file's path, not a table of the database: read the file with read_file" \
         in str(refused.value)
     for fine in ("SELECT * FROM deploys WHERE note = 'moved from ci/builds.csv'",  # a value, not a table
+                 "SELECT * FROM audit.log", "SELECT * FROM deploys -- read from ci/builds.csv",  # schema.table; a note
                  "SELECT * FROM main.deploys", "SELECT count(*) FROM deploys JOIN services USING (name)"):
         validate_plan({"nodes": [{"id": "q", "tool": "sql_query", "args": {"sql": fine}}]}, registry)
 
@@ -413,6 +414,7 @@ def test_a_plan_naming_a_table_the_database_lacks_goes_to_the_repair_round(tmp_p
     with sqlite3.connect(path) as conn:
         conn.execute("CREATE TABLE deploys (service TEXT, deployed_on TEXT)")
         conn.execute("CREATE TABLE services (name TEXT)")
+        conn.execute("CREATE VIEW recent_deploys AS SELECT * FROM deploys")
     registry = ToolRegistry()
     register_sql_tools(registry, SqlToolConfig(url=f"sqlite:///{path}"))
 
@@ -422,12 +424,16 @@ def test_a_plan_naming_a_table_the_database_lacks_goes_to_the_repair_round(tmp_p
 
     [problem] = problems("SELECT count(*) FROM ci.builds WHERE result = 'failed'")
     assert problem.startswith("sql_query would be refused when it ran: the database has no table 'ci.builds' "
-                              "(its tables: deploys, services)")
+                              "(its tables: deploys, recent_deploys, services)")
     for fine in ("SELECT count(*) FROM main.deploys d JOIN services s ON s.name = d.service",
                  "WITH recent AS (SELECT * FROM deploys) SELECT * FROM recent",
                  "SELECT EXTRACT(YEAR FROM deployed_on), trim(both ' ' from service) FROM deploys",
                  "SELECT value FROM json_each('[1, 2]')", "SELECT name FROM sqlite_master",
-                 "SELECT * FROM deploys WHERE service = 'from nowhere'", "SELECT * FROM ${earlier.table}"):
+                 "SELECT * FROM deploys WHERE service = 'from nowhere'", "SELECT * FROM ${earlier.table}",
+                 "INSERT INTO deploys VALUES ('a', 'b') ON CONFLICT (service) DO UPDATE SET deployed_on = 'c'",
+                 "WITH t(a) AS (SELECT 1) SELECT * FROM t", "SELECT * FROM deploys JOIN LATERAL (SELECT 1) x ON true",
+                 "SELECT * FROM deploys WHERE service IS DISTINCT FROM deployed_on",
+                 "SELECT * FROM deploys -- not from ci.builds", "SELECT * FROM recent_deploys"):
         assert problems(fine) == [], fine
     assert problems("SELECT * FROM audit_log", "How many rows are in audit_log?") == []  # named: its own error says
     unknown = ToolRegistry()  # tables not known (no database file at start): nothing is judged

@@ -19,6 +19,7 @@ from sandbox.runtime_mends import (
     HEADER_ROW,
     MISSING_KEY,
     OBJECT_LOOP,
+    PACKAGE_VALUE,
     RUNTIME_MENDS,
     RuntimeFailure,
     RuntimeMend,
@@ -46,12 +47,17 @@ PASSED = ("import csv, io\nrows = list(csv.DictReader(io.StringIO(inputs['builds
           "result = round(100 * sum(r['outcome'] in ('passed',) for r in rows) / len(rows), 1)")
 COMPARED = RuntimeFailure(code=PASSED, error_type="KeyError", error="'outcome'", traceback=trace(3), inputs=BUILDS)
 """dev-percent-passed: the percentage example's column ``outcome`` for a CSV whose is ``result``."""
+WRAPPED = RuntimeFailure(code="result = len(inputs['hits']['result']) + len(inputs.get('hits').get('output'))",
+                         error_type="TypeError", error="list indices must be integers or slices, not str",
+                         traceback=trace(1), inputs={"hits": ["POST /api/checkout", "POST /api/checkout"]})
+"""dev-checkout-requests: a package's list read as ``{'result': …}``."""
 LOOP = RuntimeFailure(code="result = [s['name'] for s in inputs['s'] if s['p99_ms'] > 200]",
                       error_type="TypeError", error=STRING_INDEX, traceback=trace(1), inputs={"s": STATUS})
 
 
 def test_the_runtime_mends_run_in_this_order() -> None:
-    assert [mend.name for mend in RUNTIME_MENDS] == ["missing-key", "compared-column", "header-row", "object-loop"]
+    assert [mend.name for mend in RUNTIME_MENDS] == [
+        "missing-key", "compared-column", "header-row", "package-value", "object-loop"]
     assert all(re.fullmatch(r"[a-z]+(-[a-z]+)*", mend.name) and mend.slip for mend in RUNTIME_MENDS)
 
 
@@ -60,8 +66,9 @@ def test_the_runtime_mends_run_in_this_order() -> None:
     (COMPARED_COLUMN, COMPARED, PASSED.replace("r['outcome']", "r['result']")),
     (HEADER_ROW, HEADER, BY_REGION.replace("csv.reader(io.StringIO(inputs['orders']['content']))",
                                            "list(csv.reader(io.StringIO(inputs['orders']['content'])))[1:]")),
+    (PACKAGE_VALUE, WRAPPED, "result = len(inputs['hits']) + len(inputs.get('hits'))"),
     (OBJECT_LOOP, LOOP, HELPER_CODE + "result = [s['name'] for s in rows_of(inputs['s']) if s['p99_ms'] > 200]"),
-], ids=["missing-key", "compared-column", "header-row", "object-loop"])
+], ids=["missing-key", "compared-column", "header-row", "package-value", "object-loop"])
 def test_each_runtime_mend_turns_its_failure_into_code(mend: RuntimeMend, failure: RuntimeFailure,
                                                        mended: str) -> None:
     assert mend.fix(failure) == mended
@@ -81,6 +88,9 @@ NONE_APPLIES = [
     RuntimeFailure(code=LOOP.code, error_type="TypeError", error=STRING_INDEX, traceback=None,
                    inputs=LOOP.inputs),  # no package line to find the loop on
     RuntimeFailure(code="result = s['p99'", error_type="SyntaxError", error="'[' was never closed"),
+    # an object's 'result' is a field it may have (a CSV row's result column): not this slip
+    RuntimeFailure(code="result = inputs['build']['result']", error_type="KeyError", error="'result'",
+                   traceback=trace(1), inputs={"build": {"id": "42", "status": "passed"}}),
     # the compared value is under no key, or under two: which column is meant is not plain
     RuntimeFailure(code=PASSED.replace("'passed'", "'success'"), error_type="KeyError", error="'outcome'",
                    traceback=trace(3), inputs=BUILDS),

@@ -25,7 +25,6 @@ from agent.plan.mends.node_ids import DUPLICATE_IDS, SELF_DEPENDENCY
 from agent.plan.mends.recalled_calls import RECALLED_CALLS
 from agent.plan.mends.refetched_inputs import REFETCHED_INPUTS
 from agent.plan.mends.replies import GUESSED_ANSWER, REPLY_PACKAGE, REPLY_PACKAGE_TWICE, UNKNOWN_TEMPLATE
-from agent.plan.package_outputs import PACKAGE_OUTPUTS
 from agent.plan.reference_fields import REFERENCE_FIELDS
 from agent.plan.single_calls import SINGLE_CALLS
 
@@ -42,7 +41,6 @@ PLAN_MENDS: tuple[Mend, ...] = (
     OPENED_AS_TEXT,
     JOINED_PACKAGES,
     INPUT_FIELDS,
-    PACKAGE_OUTPUTS,
     REFERENCE_FIELDS,
     UNKNOWN_TEMPLATE,
     REPLY_PACKAGE,
