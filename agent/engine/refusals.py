@@ -121,12 +121,13 @@ def commanded_impossible(plan: Plan, request: str, registry: ToolRegistry) -> st
     ("Purge the CDN cache for static.example.com", "Restart billing"), asks for nothing else a
     tool does, and whose plan changes nothing: its reads cannot do what was commanded (the
     purge was planned as an ``http_get`` of the host, and the answer was the GET's refusal).
-    Only a request that starts with the bare verb counts, names no workspace file and is no
-    question: "which image does billing.yaml deploy?", "Restarts of billing today?", "Remove the
+    Only a request that starts with the bare verb counts, names no workspace file, is no
+    question and whose plan computes nothing (a package: "scale the count" is arithmetic):
+    "which image does billing.yaml deploy?", "Restarts of billing today?", "Remove the
     duplicates from data/users.csv and list them" or a command further on are left to their plans."""
-    if plan.nodes and any(node.tool and node.tool in registry and registry.risk_of(node.tool) is Risk.RED
-                          for node in plan.nodes):
-        return None
+    if any(node.package is not None or (node.tool and node.tool in registry
+                                        and registry.risk_of(node.tool) is Risk.RED) for node in plan.nodes):
+        return None  # a change, or a computation: "scale the count", "remove the duplicates" are about data
     if any(registry.effects_of(name) is None for name in registry.names(Risk.RED)):
         return None
     missing = done_by_no_tool(request, registry)
