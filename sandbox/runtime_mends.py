@@ -60,24 +60,22 @@ class RuntimeMend:
     """The failed code with the slip fixed, or None when the failure is not that slip."""
 
 
-def _missing_key(failure: RuntimeFailure) -> str | None:
-    key = missing_key(failure.error_type, failure.error)
-    return None if key is None else mended_missing_key(failure.code, key, failure.inputs)
+def _for_missing_key(mend: Callable[[str, str, Any], str | None]) -> Callable[[RuntimeFailure], str | None]:
+    """A fix for a ``KeyError``: ``mend(code, key, inputs)`` with the key the error names."""
+    def fix(failure: RuntimeFailure) -> str | None:
+        key = missing_key(failure.error_type, failure.error)
+        return None if key is None else mend(failure.code, key, failure.inputs)
+    return fix
 
 
 MISSING_KEY = RuntimeMend(
-    name="missing-key", fix=_missing_key,
+    name="missing-key", fix=_for_missing_key(mended_missing_key),
     slip="a key the inputs hold exactly once spelt another way or with a qualifier was read by its "
          "guessed name")
 
 
-def _compared_column(failure: RuntimeFailure) -> str | None:
-    key = missing_key(failure.error_type, failure.error)
-    return None if key is None else mended_compared_key(failure.code, key, failure.inputs)
-
-
 COMPARED_COLUMN = RuntimeMend(
-    name="compared-column", fix=_compared_column,
+    name="compared-column", fix=_for_missing_key(mended_compared_key),
     slip="a key the inputs do not have was compared with a value they hold under one other key; "
          "that key is read")
 HEADER_ROW = RuntimeMend(

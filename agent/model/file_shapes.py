@@ -21,6 +21,8 @@ import json
 from itertools import islice
 from typing import Any
 
+from agent.tools.files import DELIMITERS
+
 DATA_FILES = frozenset({"csv", "tsv", "json", "jsonl", "ndjson"})
 """The files whose shape is shown: by their name's extension."""
 SHAPE_CHARS = 600
@@ -29,7 +31,6 @@ _CELL_CHARS = 40
 _COLUMNS = 30
 _KEYS = 20
 _DEPTH = 3
-_DELIMITERS = {"csv": ",", "tsv": "\t"}
 
 
 def shape_of(path: str, content: str) -> str | None:
@@ -47,8 +48,8 @@ def _shape_of(path: str, content: str) -> str | None:
     not described: with a log's first line shown, bench.quality show-log ("Show me
     logs/app.log", which had passed) failed, and the dev set's log counts failed as before."""
     kind = path.rpartition(".")[2].lower()
-    if kind in _DELIMITERS:
-        return _clipped(_table(content, _DELIMITERS[kind]))
+    if f".{kind}" in DELIMITERS:
+        return _clipped(_table(content, DELIMITERS[f".{kind}"]))
     if kind == "json":
         try:
             data = json.loads(content)

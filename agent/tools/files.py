@@ -42,7 +42,8 @@ _OVERVIEW_FILES = 12
 _OVERVIEW_WALK = 2_000
 """Entries looked at to name them, at most: a large workspace costs no more than this."""
 _HEADER_BYTES = 300
-_DELIMITERS = {".csv": ",", ".tsv": "\t"}
+DELIMITERS = {".csv": ",", ".tsv": "\t"}
+"""A delimited text file's separator, by its suffix."""
 _UNSAFE_IN_DESCRIPTION = re.compile(r"[^\w\- ]+")
 _search_pool: ThreadPoolExecutor | None = None
 _search_pool_lock = threading.Lock()
@@ -191,7 +192,7 @@ class Workspace:
 
     @staticmethod
     def _columns(path: Path) -> str:
-        delimiter = _DELIMITERS.get(path.suffix.lower())
+        delimiter = DELIMITERS.get(path.suffix.lower())
         if delimiter is None:
             return ""
         try:
