@@ -21,6 +21,10 @@ import structlog
 from psycopg import sql
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+# Each dagbot the tests start on PostgreSQL keeps to a small connection budget: with the default
+# (26 a process), eight pytest-xdist workers that each run two replicas can pass the server's
+# max_connections of 100 ("sorry, too many clients already"). Tests of the budget set their own.
+os.environ.setdefault("DAGBOT_DB_CONNECTIONS", "6")
 
 
 def pytest_configure(config: pytest.Config) -> None:

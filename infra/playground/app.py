@@ -162,7 +162,7 @@ async def open_playground(settings: Settings, *, host: str = "127.0.0.1", port: 
         web.ready.set()
 
         tasks = TaskSet()
-        stack.push_async_callback(tasks.close, 0.5)
+        stack.push_async_callback(_stop_telling_bot, slack, tasks)
         slack.on_bot_message = lambda message: _tell_bot(tasks, delivery, message)
         workspace = settings.workspace
         playground = Playground(url, slack, bot, services, demo, workspace,
@@ -200,6 +200,13 @@ def _publish_mail(feed: Feed, mail: Mail) -> None:
 
 def _tell_bot(tasks: TaskSet, delivery: SlackDelivery, message: Message) -> None:
     tasks.spawn(delivery.bot_message(message), name="bot-message-event")
+
+
+async def _stop_telling_bot(slack: PlaygroundSlack, tasks: TaskSet) -> None:
+    """The bot stops next: its own messages from now on are not delivered back to it as events
+    (a delivery would find no one listening), and those on their way get half a second."""
+    slack.on_bot_message = None
+    await tasks.close(0.5)
 
 
 async def _cancelled(task: asyncio.Task[None]) -> None:
