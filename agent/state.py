@@ -15,9 +15,10 @@ class PastRun(TypedDict):
     """Node id → compact output (preview) of that run's plans: the final plan's under their
     ids, those of plans a replan replaced under ``"id (plan N)"``."""
     calls: NotRequired[dict[str, dict[str, Any]]]
-    """Tool node id → its call in that run's last plan (``tool``, ``args``, ``each``): a
-    follow-up's plan that reads one of them again gets that node back, when its tool is green
-    (:func:`agent.plan.validation.validate_plan`'s ``earlier_calls``)."""
+    """Node id → the node in that run's last plan (``tool``, ``args``, ``each``, or ``package``;
+    ``depends_on``): a follow-up's plan that reads one of them again gets that node back, when
+    it is a package or its tool is green (:func:`agent.plan.validation.validate_plan`'s
+    ``earlier_calls``)."""
 
 
 RUNS_KEPT = 10

@@ -436,8 +436,8 @@ def after_joiner(state: AgentState) -> str:
 
 
 def _past_run(state: AgentState, answer: str) -> PastRun:
-    calls = {node["id"]: {key: node[key] for key in ("tool", "args", "each") if key in node}
-             for node in (state.get("plan") or {}).get("nodes") or [] if node.get("tool")}
+    calls = {node["id"]: {key: node[key] for key in ("tool", "args", "each", "package", "depends_on") if key in node}
+             for node in (state.get("plan") or {}).get("nodes") or [] if node.get("tool") or node.get("package")}
     return PastRun(request=state["request"], answer=answer, results=all_results(state), calls=calls)
 
 

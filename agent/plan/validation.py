@@ -51,8 +51,9 @@ def validated_plan(raw: Any, registry: ToolRegistry, limits: PlanLimits | None =
     repair left such code as it was.
     ``partial``: ``raw`` is the part of a plan streamed so far; mends that need the whole plan
     are skipped (:mod:`agent.plan.mends.contract`).
-    ``earlier_calls``: the tool nodes of the thread's earlier runs, by id. A plan reading one
-    that it does not have (``inputs['log']`` in a follow-up) gets it back, when its tool is green.
+    ``earlier_calls``: the nodes of the thread's earlier runs, by id. A plan reading one that it
+    does not have (``inputs['log']`` in a follow-up) gets it back, when it is a package or its
+    tool is green.
     ``request`` and ``known`` (what the thread already holds): where a change may go
     (:mod:`agent.plan.grounding`); without a request, changes are not re-aimed."""
     limits = limits or PlanLimits()

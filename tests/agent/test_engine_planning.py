@@ -330,6 +330,25 @@ async def test_a_follow_up_reading_an_earlier_runs_node_gets_that_node_back() ->
         assert h.log.count("lookup") == 1  # the earlier result, reused
 
 
+async def test_a_follow_up_naming_an_earlier_runs_package_runs_it_again_with_its_read() -> None:
+    """"Which is the longest?", then "mail its name": the follow-up writes ``${top}``, the
+    package of the run before; it comes back with the read it takes its input from."""
+    first = {"nodes": [{"id": "log", "tool": "lookup", "args": {"key": "app log"}},
+                       {"id": "top", "package": {"goal": "the longest word", "code": "result = inputs['log']"}}]}
+    second = {"nodes": [{"id": "mail", "tool": "send", "why": "asked",
+                         "args": {"to": "bob@example.com", "body": "${top}"}}]}
+    async with harness(MEMORY, [first, finish("The longest: value"), second, finish("Sent.")]) as h:
+        h.packages.outputs["top"] = lambda inputs: max(str(inputs["log"]).split(), key=len)
+        await h.engine.ask("again", "which word of the app log is the longest?", requested_by="U1")
+        await h.engine.ask("again", "mail it to bob@example.com", requested_by="U1")
+        asked = [e for e in h.drain() if type(e).__name__ == "AwaitingApproval"]
+        await h.engine.decide(asked[0].approval_id, approved=True, by="U1")
+        await h.engine.idle()
+        plans = [e.plan for e in h.drain() if isinstance(e, PlanReady)]
+        assert [n["id"] for n in plans[-1]["nodes"]] == ["top", "log", "mail"]
+        assert h.log.args_of("send") == [{"to": "bob@example.com", "body": "value"}]
+
+
 def test_references_resolve_whole_values_fields_and_text() -> None:
     outputs = {"a": {"n": 3, "items": ["x", "y"]}, "b": "text"}
     assert resolve({"v": "${a}"}, outputs) == {"v": {"n": 3, "items": ["x", "y"]}}

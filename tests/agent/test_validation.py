@@ -337,6 +337,21 @@ def test_a_plan_reading_an_earlier_runs_green_node_gets_it_back_and_never_a_red_
     assert [str(p) for p in caught.value.problems] == ["node 'a', field 'depends_on': refers to unknown node 'shipped'"]
 
 
+def test_a_follow_up_reading_an_earlier_runs_package_gets_it_back_with_its_reads() -> None:
+    """dev-follow-up-laggard: "Which consumer has the highest lag?", then "Write its name to a
+    file", planned as ``${top.name}``: ``top`` was a package of the run before."""
+    earlier = {"consumers": {"tool": "lookup", "args": {"key": "consumers"}},
+               "top": {"package": {"goal": "the highest lag", "code": "result = max(inputs['consumers'])"},
+                       "depends_on": ["consumers"]}}
+    plan = validate_plan({"nodes": [node("note", args={"key": "${top.name}"})]}, REGISTRY, earlier_calls=earlier)
+    assert plan.ids == ["top", "consumers", "note"]
+    assert plan.node("top").package is not None and plan.node("top").depends_on == ["consumers"]
+    # a package the thread never had is still an unknown node
+    with pytest.raises(PlanError) as caught:
+        validate_plan({"nodes": [node("note", args={"key": "${best.name}"})]}, REGISTRY, earlier_calls=earlier)
+    assert "unknown node 'best'" in str(caught.value.problems[0])
+
+
 def test_a_node_given_no_id_is_named_after_its_tool_numbered_after_earlier_nodes() -> None:
     plan = validate_plan({"nodes": [
         {"tool": "lookup", "args": {"key": "a"}},

@@ -50,7 +50,7 @@ class MendContext:
     partial: bool = False
     """The draft is the part of a plan streamed so far: mends not ``partial_safe`` are skipped."""
     earlier_calls: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    """The tool nodes of the thread's earlier runs, by id."""
+    """The tool and package nodes of the thread's earlier runs, by id."""
     request: str | None = None
     """The request the plan answers; None where it is not known (mends that need it do nothing)."""
     known: Sequence[Any] = ()
