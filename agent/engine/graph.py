@@ -435,9 +435,14 @@ def after_joiner(state: AgentState) -> str:
     return "answer" if state.get("answer") else "planner"
 
 
+_RECALLABLE = ("tool", "args", "each", "package", "depends_on")
+"""What a follow-up's plan gets back of an earlier run's node it reads (PastRun.calls)."""
+
+
 def _past_run(state: AgentState, answer: str) -> PastRun:
-    calls = {node["id"]: {key: node[key] for key in ("tool", "args", "each", "package", "depends_on") if key in node}
-             for node in (state.get("plan") or {}).get("nodes") or [] if node.get("tool") or node.get("package")}
+    nodes = (state.get("plan") or {}).get("nodes") or []
+    calls = {node["id"]: {key: node[key] for key in _RECALLABLE if key in node}
+             for node in nodes if node.get("tool") or node.get("package")}
     return PastRun(request=state["request"], answer=answer, results=all_results(state), calls=calls)
 
 
