@@ -71,6 +71,12 @@ class Settings(BaseSettings):
         description="Offer query_file (one SQL query over a workspace file) with the file tools: off by "
                     "default, as it made the local 1.5B model plan worse (docs/benchmarks.md).",
     )
+    file_shapes: bool = Field(
+        default=False, validation_alias="DAGBOT_FILE_SHAPES",
+        description="Show the planner the columns and keys of the CSV and JSON files a request names: off "
+                    "by default, as it made the local 1.5B model plan worse on the holdout set "
+                    "(docs/benchmarks.md).",
+    )
     http_allow_hosts: str = Field(default="", validation_alias="DAGBOT_HTTP_ALLOW_HOSTS")
     http_deny_hosts: str = Field(default="", validation_alias="DAGBOT_HTTP_DENY_HOSTS")
     sql_url: str | None = Field(default=None, validation_alias="DAGBOT_SQL_URL")

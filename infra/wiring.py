@@ -148,7 +148,8 @@ def engine_settings(settings: Settings) -> EngineSettings:
                           plan_output=plan_output(settings),
                           prompt_chars=settings.prompt_chars,
                           retry=RetryPolicy(attempts=settings.tool_attempts),
-                          result_cache_seconds=settings.result_cache_ttl_seconds)
+                          result_cache_seconds=settings.result_cache_ttl_seconds,
+                          file_shapes=settings.file_shapes)
 
 
 OWNERSHIP_CHECK_SECONDS = 1.0

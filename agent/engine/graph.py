@@ -137,7 +137,8 @@ async def _plan(runtime: Ctx, state: AgentState) -> dict[str, Any]:
         draft_ran = early.finished()
     shapes = state.get("file_shapes")
     if shapes is None:
-        shapes = await named_file_shapes(state["request"], ctx.registry, refused)
+        shapes = await named_file_shapes(state["request"], ctx.registry, refused) \
+            if ctx.settings.file_shapes else {}
     messages = planner_messages(state, ctx.registry.without(refused), ctx.settings.plan_limits.max_nodes,
                                 ctx.settings.prompt_chars, ctx.settings.plan_output, draft_ran, shapes)
     draft_id = uuid.uuid4().hex  # the plan's id if it validates: nodes may start before that

@@ -240,8 +240,7 @@ def closest_examples(blocks: list[str], request: str, count: int = EXAMPLES_BY_R
 
 _SHAPE_WORDS = {"per group": "each per every", "average": "average mean", "percentage": "percentage percent",
                 "total": "total sum",
-                "extreme": "most least largest smallest highest lowest top longest shortest biggest fewest "
-                           "greatest"}
+                "extreme": "most least largest smallest highest lowest top"}
 """Words that say a computation's shape. An example whose request has one is shown only to a
 request of that shape: a count per group, copied for a plain count, groups what was to be
 counted (the tuning set's count-errors and follow-up-write were shown the per-group example)."""

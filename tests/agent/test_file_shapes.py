@@ -6,14 +6,21 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
+
+import pytest
+from langchain_core.messages import BaseMessage
 
 from agent.engine.named_file_shapes import named_file_shapes
+from agent.execution.context import EngineSettings
 from agent.model.file_shapes import SHAPE_CHARS, shape_of
 from agent.model.prompting import planner_messages
 from agent.model.untrusted import NOTICE
 from agent.state import AgentState
 from agent.tools.files import FileToolConfig, file_tools
 from agent.tools.registry import ToolRegistry
+from infra.emulators.scripted_chat import ScriptedChatModel
+from tests.agent.harness import memory_services
 
 BUILDS = "build,pipeline,result\nb-501,api,passed\nb-502,api,failed\n"
 CONSUMERS = json.dumps({"cluster": "events-eu", "consumers": [
@@ -95,3 +102,24 @@ def test_the_planner_sees_the_shapes_beside_the_request_marked_as_data() -> None
     assert NOTICE in str(system.content)
     plain_system, plain = planner_messages(AgentState(request="How many builds failed?"), registry, 40)
     assert "## The files it names" not in str(plain.content) and NOTICE not in str(plain_system.content)
+
+
+@pytest.mark.parametrize("shown", [True, False])
+async def test_the_engine_shows_the_shapes_only_when_its_settings_say_so(tmp_path: Path, shown: bool) -> None:
+    """DAGBOT_FILE_SHAPES (off by default: the holdout set did worse with the shapes shown)."""
+    (tmp_path / "ci").mkdir()
+    (tmp_path / "ci" / "builds.csv").write_text(BUILDS)
+    prompts: list[str] = []
+
+    def plan(messages: list[BaseMessage]) -> dict[str, Any]:
+        prompts.append(str(messages[-1].content))
+        return {"nodes": [{"id": "builds", "tool": "read_file", "args": {"path": "ci/builds.csv"}}],
+                "answer": "Read."}
+
+    async with memory_services(ScriptedChatModel(replies=[plan]), workspace_registry(tmp_path),
+                               engine_config=EngineSettings(file_shapes=shown)) as services:
+        await services.engine.ask("shapes", "How many builds failed in ci/builds.csv?", requested_by="U1")
+    assert len(prompts) == 1
+    assert ("## The files it names" in prompts[0]) is shown
+    assert ("columns: build, pipeline, result" in prompts[0]) is shown
+    assert EngineSettings().file_shapes is False
