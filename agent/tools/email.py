@@ -63,16 +63,10 @@ def _format(pairs: list[tuple[str, str]]) -> str:
     return ", ".join(f'"{name}" <{addr}>' if name else addr for name, addr in pairs)
 
 
-DEFAULT_SUBJECT = "Message from dagbot"
-"""A mail's subject when the plan gives none: a small model often leaves it out, and a missing
-subject had made the plan invalid twice (the request's mail was never asked for)."""
-
-
 class SendEmailArgs(BaseModel):
     to: list[str] | str = Field(description="Recipient address(es): a list, or one string "
                                             "with comma-separated addresses.")
-    subject: str = Field(DEFAULT_SUBJECT,
-                         description=f"Subject line (one line); default: '{DEFAULT_SUBJECT}'.")
+    subject: str = Field(description="Subject line (one line).")
     body: str = Field(description="Plain-text message body.",
                       json_schema_extra={"contentMediaType": "text/plain"})  # a document: Edit's text box
     cc: list[str] | str | None = Field(None, description="Optional CC address(es).")
@@ -85,8 +79,7 @@ class Mailer:
         self._sender_addr = sender[0][1]
 
     async def send(
-        self, to: list[str] | str, body: str, subject: str = DEFAULT_SUBJECT,
-        cc: list[str] | str | None = None,
+        self, to: list[str] | str, subject: str, body: str, cc: list[str] | str | None = None
     ) -> dict[str, Any]:
         to_pairs = parse_addresses(to, "to")
         cc_pairs = parse_addresses(cc, "cc")
