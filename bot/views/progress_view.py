@@ -107,9 +107,12 @@ class RunProgress:
     duration_s: float | None = None
     nodes_run: int = 0
     tokens: int = 0
+    cancelled: bool = False
+    """A :class:`~agent.events.RunCancelled` came: the failure that ends the run shows as its
+    cancel, whether or not the event names who (a runner that heard of the cancel from
+    another process, or from the database, names nobody)."""
     cancelled_by: str | None = None
-    """Who cancelled the run, as its :class:`~agent.events.RunCancelled` names them: the failure
-    that ends it then shows as cancelled by them."""
+    """Who cancelled the run, as its :class:`~agent.events.RunCancelled` names them."""
     undelivered: str | None = None
     """Why Slack refused to post the run's answer (or failure message), even after retries."""
     proposed: set[str] = field(default_factory=set)
@@ -197,9 +200,9 @@ class RunProgress:
                 self.phase, self.finished_at = Phase.ANSWERED, event.at
                 self.duration_s, self.nodes_run, self.tokens = duration, nodes_run, tokens
             case RunCancelled(by=by):
-                self.cancelled_by = by
+                self.cancelled, self.cancelled_by = True, by
             case RunFailed(error=error):
-                self.phase = Phase.CANCELLED if self.cancelled_by else Phase.FAILED
+                self.phase = Phase.CANCELLED if self.cancelled else Phase.FAILED
                 self.finished_at, self.note = event.at, error
         if self.phase is Phase.WAITING and isinstance(event, _MOVING):
             self.phase = Phase.RUNNING  # the parked run was resumed

@@ -75,6 +75,9 @@ def test_a_cancelled_run_ends_cancelled_by_whom_its_event_names() -> None:
     progress.apply(ev(RunFailed, error="The run was cancelled"))
     assert progress.phase is Phase.CANCELLED and progress.cancelled_by == "U1" and not progress.is_active
     assert run(ev(PlanReady, plan=PLAN), ev(RunFailed, error="boom")).phase is Phase.FAILED
+    # a cancel heard from another process (or the database) names nobody: still cancelled, not failed
+    heard = run(ev(PlanReady, plan=PLAN), ev(RunCancelled, by=None), ev(RunFailed, error="The run was cancelled"))
+    assert heard.phase is Phase.CANCELLED and heard.cancelled_by is None
 
 
 def test_rebuilt_from_checkpointed_state_after_a_restart() -> None:
