@@ -24,7 +24,7 @@ from agent.plan.references import UnresolvedReference, resolve
 from agent.tools.masking import MASK
 from infra.settings import Settings
 from infra.wiring import open_services
-from tests.agent.harness import MEMORY, finish, harness, replan
+from tests.agent.harness import MEMORY, Harness, finish, harness, replan
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.packages import ScriptedPackages
 from tests.fakes.tools import ToolLog, simulated_registry
@@ -309,6 +309,15 @@ async def test_a_follow_up_uses_the_previous_run_result() -> None:
             "summarise the weekly report", "now email that summary to bob@example.com"]
 
 
+async def _approved_follow_up_plan(h: Harness) -> list[str]:
+    """Approve the follow-up's red node; the node ids of the follow-up's plan."""
+    asked = [e for e in h.drain() if type(e).__name__ == "AwaitingApproval"]
+    await h.engine.decide(asked[0].approval_id, approved=True, by="U1")
+    await h.engine.idle()
+    plans = [e.plan for e in h.drain() if isinstance(e, PlanReady)]
+    return [n["id"] for n in plans[-1]["nodes"]]
+
+
 async def test_a_follow_up_reading_an_earlier_runs_node_gets_that_node_back() -> None:
     """The follow-up's package reads inputs['log'], a node of the run before: the plan gets
     that green call back (its result reused) rather than a repair round."""
@@ -321,11 +330,7 @@ async def test_a_follow_up_reading_an_earlier_runs_node_gets_that_node_back() ->
         h.packages.outputs["count"] = lambda inputs: len(inputs["log"])
         await h.engine.ask("recall", "what does the app log say?", requested_by="U1")
         await h.engine.ask("recall", "mail its length to bob@example.com", requested_by="U1")
-        asked = [e for e in h.drain() if type(e).__name__ == "AwaitingApproval"]
-        await h.engine.decide(asked[0].approval_id, approved=True, by="U1")
-        await h.engine.idle()
-        plans = [e.plan for e in h.drain() if isinstance(e, PlanReady)]
-        assert [n["id"] for n in plans[-1]["nodes"]] == ["log", "count", "mail"]
+        assert await _approved_follow_up_plan(h) == ["log", "count", "mail"]
         assert h.log.args_of("send") == [{"to": "bob@example.com", "body": str(len("value of app log"))}]
         assert h.log.count("lookup") == 1  # the earlier result, reused
 
@@ -341,11 +346,7 @@ async def test_a_follow_up_naming_an_earlier_runs_package_runs_it_again_with_its
         h.packages.outputs["top"] = lambda inputs: max(str(inputs["log"]).split(), key=len)
         await h.engine.ask("again", "which word of the app log is the longest?", requested_by="U1")
         await h.engine.ask("again", "mail it to bob@example.com", requested_by="U1")
-        asked = [e for e in h.drain() if type(e).__name__ == "AwaitingApproval"]
-        await h.engine.decide(asked[0].approval_id, approved=True, by="U1")
-        await h.engine.idle()
-        plans = [e.plan for e in h.drain() if isinstance(e, PlanReady)]
-        assert [n["id"] for n in plans[-1]["nodes"]] == ["top", "log", "mail"]
+        assert await _approved_follow_up_plan(h) == ["top", "log", "mail"]
         assert h.log.args_of("send") == [{"to": "bob@example.com", "body": "value"}]
 
 
