@@ -36,7 +36,8 @@ def register_builtin_tools(
     for family in families:
         for tool, risk in family:
             registry.add(tool, risk, returns=RETURNS.get(tool.name), effects=EFFECTS.get(tool.name),
-                         untrusted_output=MARKED, plan_check=checks.get(tool.name))
+                         untrusted_output=MARKED, plan_check=checks.get(tool.name),
+                         fill_ins=FILL_INS.get(tool.name))
 
 
 RETURNS: dict[str, frozenset[str]] = {
@@ -53,6 +54,9 @@ EFFECTS: dict[str, frozenset[str]] = {
     "http_post": frozenset({"post", "send"}),
 }
 """What each red built-in tool changes (:mod:`agent.tools.effects`)."""
+FILL_INS: dict[str, dict[str, str]] = {"send_email": {"subject": "Message from dagbot"}}
+"""Values for required arguments a plan leaves out (:attr:`agent.tools.registry.ToolSpec.fill_ins`):
+a mail the request gives no subject for still has one, and the approver sees it."""
 MARKED = False
 """Whether the built-in tools' output is shown marked as data (:mod:`agent.model.untrusted`):
 not yet. A page or a file is text from outside as an MCP server's answer is, but marking it

@@ -9,8 +9,8 @@ from __future__ import annotations
 import copy
 import importlib
 import json
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
 from typing import Any
@@ -112,6 +112,12 @@ class ToolSpec:
     validated (:mod:`agent.plan.refused_calls`). The HTTP tools' refuses a host their allow or
     deny list refuses, so that a plan fetching an address copied from an example is repaired
     before it runs instead of failing when it does."""
+    fill_ins: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    """Values for required arguments a plan leaves out, given before the plan is checked (the
+    mend ``missing-fill-ins``; the approver sees them). The planner is still shown the argument
+    as required, so its prompt, which every first plan depends on, does not change: shown as
+    optional, ``send_email``'s subject changed two of ten first plans of bench.quality's holdout
+    set for the worse (docs/benchmarks.md)."""
     untrusted_output: bool = True
     """What the tool returns comes from outside dagbot (a page, a file, a database's rows, an
     MCP server's reply): the planner and the joiner are shown it marked as data, never as
@@ -187,13 +193,15 @@ class ToolRegistry:
     def add(self, tool: BaseTool, risk: Risk | str, *, secret: Iterable[str] = (),
             retry: RetryPolicy | None = None, cacheable: bool = True,
             returns: Iterable[str] | None = None, effects: Iterable[str] | None = None,
-            untrusted_output: bool = True, plan_check: PlanCheck | None = None) -> None:
+            untrusted_output: bool = True, plan_check: PlanCheck | None = None,
+            fill_ins: Mapping[str, Any] | None = None) -> None:
         """Register a tool; ``secret`` names arguments never to be shown (masked in Slack and
         in the audit trail), like arguments whose schema marks them secret; ``returns``: the
         keys of the object it returns, when it always returns one; ``effects``: what a red tool
         changes (:mod:`agent.tools.effects`); ``untrusted_output``: False when what it returns
         is dagbot's own, not text from outside (:attr:`ToolSpec.untrusted_output`); ``plan_check``:
-        a check of a call's arguments when a plan is validated (:attr:`ToolSpec.plan_check`)."""
+        a check of a call's arguments when a plan is validated (:attr:`ToolSpec.plan_check`);
+        ``fill_ins``: values for required arguments a plan leaves out (:attr:`ToolSpec.fill_ins`)."""
         if tool.name in self._specs:
             raise ConfigurationError(f"tool '{tool.name}' is registered twice")
         if tool.name in RESERVED_NAMES:
@@ -203,7 +211,8 @@ class ToolRegistry:
                                           retry=retry, cacheable=cacheable,
                                           returns=None if returns is None else frozenset(returns),
                                           effects=None if effects is None else frozenset(effects),
-                                          untrusted_output=untrusted_output, plan_check=plan_check)
+                                          untrusted_output=untrusted_output, plan_check=plan_check,
+                                          fill_ins=dict(fill_ins or {}))
 
     def remove(self, name: str) -> None:
         """Unregister tool ``name`` (a tool its MCP server no longer offers); unknown: nothing."""
@@ -212,6 +221,10 @@ class ToolRegistry:
     def returns_of(self, name: str) -> frozenset[str] | None:
         """The keys tool ``name``'s output object has (None: not declared, or no such tool)."""
         return self._specs[name].returns if name in self._specs else None
+
+    def fill_ins_of(self, name: str) -> Mapping[str, Any]:
+        """Values for tool ``name``'s required arguments a plan leaves out (none for unknown tools)."""
+        return self._specs[name].fill_ins if name in self._specs else {}
 
     def effects_of(self, name: str) -> frozenset[str] | None:
         """What red tool ``name`` changes (None: not declared, or no such tool)."""

@@ -21,6 +21,7 @@ from agent.plan.mends.pipeline import PLAN_MENDS, corrections, mend_plan
 from agent.plan.parsing import parse_plan
 from agent.plan.validation import validated_plan
 from agent.tools.builtin import BuiltinToolConfig, register_builtin_tools
+from agent.tools.email import SmtpConfig
 from agent.tools.files import FileToolConfig
 from agent.tools.registry import ToolRegistry
 from tests.fakes.tools import ToolLog, simulated_registry
@@ -35,7 +36,8 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> ToolRegistry:
     (http_get, read_file, write_file…: their outputs' keys are declared)."""
     registry = simulated_registry(ToolLog())
     workspace = tmp_path_factory.mktemp("workspace")
-    register_builtin_tools(registry, BuiltinToolConfig(files=FileToolConfig(workspace=workspace)))
+    register_builtin_tools(registry, BuiltinToolConfig(files=FileToolConfig(workspace=workspace),
+                                                       smtp=SmtpConfig(host="127.0.0.1")))
     return registry
 
 
@@ -100,6 +102,12 @@ FIXES: dict[str, Fix] = {
         after={"nodes": [
             {"id": "a", "lookup": {"key": "x"}},
             {"id": "b", "lookup": [{"key": "p"}, {"key": "q"}]}]}),
+    "missing-fill-ins": Fix(
+        before={"nodes": [
+            {"id": "mail", "send_email": {"to": "ci@example.com", "body": "2 failed"}, "why": "asked"}]},
+        after={"nodes": [
+            {"id": "mail", "send_email": {"subject": "Message from dagbot", "to": "ci@example.com",
+                                          "body": "2 failed"}, "why": "asked"}]}),
     "self-dependency": Fix(
         before={"nodes": [
             {"id": "a", "lookup": {"key": "x"}},
@@ -237,6 +245,9 @@ NOTHING_TO_FIX: dict[str, Clean] = {
     "blank-options": Clean({"nodes": [
         {"id": "a", "lookup": {"key": "", "gate": "g"}},  # a required argument blank: the tool says so
         {"id": "z", "no_such_tool": {"x": ""}}]}),  # an unknown tool: the checks say so
+    "missing-fill-ins": Clean({"nodes": [
+        {"id": "mail", "send_email": {"to": "ci@example.com", "subject": "", "body": "hi"}, "why": "asked"},
+        {"id": "other", "send": {"to": "ci@example.com", "body": "hi"}, "why": "asked"}]}),  # no fill-ins
     "self-dependency": Clean({"nodes": [
         {"id": "a", "lookup": {"key": "x"}},
         {"id": "b", "lookup": {"key": "${b.value}"}, "depends_on": ["a"]}]}),  # a reference to itself: a cycle
@@ -314,6 +325,7 @@ def by_mend(cases: Mapping[str, Any]) -> list[Any]:
 def test_the_mends_run_in_this_order() -> None:
     assert [mend.name for mend in PLAN_MENDS] == [
         "blank-options",
+        "missing-fill-ins",
         "self-dependency",
         "duplicate-ids",
         "recalled-calls",

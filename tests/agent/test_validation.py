@@ -14,7 +14,7 @@ from agent.plan.limits import PlanLimits
 from agent.plan.package_code import NO_RESULT
 from agent.plan.parsing import with_ids
 from agent.plan.readiness import NodeState, critical_path, is_finished, readiness
-from agent.plan.validation import validate_plan
+from agent.plan.validation import validate_plan, validated_plan
 from tests.fakes.tools import ToolLog, simulated_registry
 
 REGISTRY = simulated_registry(ToolLog())
@@ -454,3 +454,22 @@ def test_an_empty_list_for_an_optional_argument_is_left_out_unless_its_default_i
                                               args_schema=MailArgs), Risk.RED)
     plan = validate_plan({"nodes": [{"id": "m", "mail": {"to": [], "cc": [], "tags": []}, "why": "w"}]}, registry)
     assert plan.node("m").args == {"to": [], "tags": []}  # required kept (its tool says what is wrong)
+
+
+def test_a_mail_without_a_subject_is_given_the_one_send_email_declares_and_the_plan_says_so() -> None:
+    """bench.quality dev mail-shadow: the plan stayed invalid over "subject: Field required"
+    after the repair round, while the planner's prompt still shows the subject as required."""
+    from agent.tools.builtin import BuiltinToolConfig, register_builtin_tools
+    from agent.tools.email import SmtpConfig
+    from agent.tools.registry import ToolRegistry
+
+    registry = ToolRegistry()
+    register_builtin_tools(registry, BuiltinToolConfig(smtp=SmtpConfig(host="127.0.0.1")))
+    assert registry.get("send_email").json_schema()["required"] == ["to", "subject", "body"]
+    filled = validated_plan({"nodes": [{"id": "m", "send_email": {"to": "sec@example.com", "body": "hi"},
+                                        "why": "asked"}]}, registry)
+    assert filled.plan.node("m").args == {"to": "sec@example.com", "subject": "Message from dagbot", "body": "hi"}
+    assert filled.mends == ("missing-fill-ins",)
+    given = validated_plan({"nodes": [{"id": "m", "send_email": {"to": "sec@example.com", "subject": "Lag",
+                                                                 "body": "hi"}, "why": "asked"}]}, registry)
+    assert given.plan.node("m").args["subject"] == "Lag" and given.mends == ()

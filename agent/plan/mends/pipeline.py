@@ -20,6 +20,7 @@ from agent.plan.grounding import CHANGE_TARGETS
 from agent.plan.input_fields import INPUT_FIELDS
 from agent.plan.mends.blank_options import BLANK_OPTIONS
 from agent.plan.mends.contract import Draft, Mend, MendContext, Mended, apply_mends
+from agent.plan.mends.fill_ins import MISSING_FILL_INS
 from agent.plan.mends.input_ids import MISNAMED_INPUTS
 from agent.plan.mends.node_ids import DUPLICATE_IDS, SELF_DEPENDENCY
 from agent.plan.mends.recalled_calls import RECALLED_CALLS
@@ -30,6 +31,7 @@ from agent.plan.single_calls import SINGLE_CALLS
 
 PLAN_MENDS: tuple[Mend, ...] = (
     BLANK_OPTIONS,
+    MISSING_FILL_INS,
     SELF_DEPENDENCY,
     DUPLICATE_IDS,
     RECALLED_CALLS,
