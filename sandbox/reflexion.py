@@ -1,6 +1,8 @@
 """The Package-Skill subgraph: run package code in a fresh sandbox, heal it by reflexion.
 
     START → attempt ─ok──────────────────────────→ END
+               (before it runs: a compared value no input holds, where the goal names the one
+                the inputs hold, is that value: sandbox/goal_values.py)
                │ failed (or not run: it reads a key no input has, sandbox/unknown_keys.py),
                │ attempts left
                ▼
@@ -45,6 +47,8 @@ from agent.ports.sandbox import (
     SandboxResult,
     ToolGateway,
 )
+from sandbox.goal_values import NAME as GOAL_VALUES
+from sandbox.goal_values import mended_goal_values
 from sandbox.input_outline import outline
 from sandbox.runtime_mends import RuntimeFailure, mend_in_place
 from sandbox.unknown_keys import not_run_for, unknown_key_reads
@@ -130,15 +134,18 @@ class ReflexionPackageRunner:
         job, tools, emit = _context(config)
         attempt = state.get("attempt", 0) + 1
         mended_by = state.get("mended_by", {}).get(attempt)
-        await _emit(emit, job, attempt, self.max_attempts, None, mended_by)
         code = state["code"]
+        if (valued := mended_goal_values(code, job.goal, job.inputs)) is not None:  # before it runs
+            log.info("package %s: compared values mended in place by %s", job.node_id, GOAL_VALUES)
+            code, mended_by = valued, GOAL_VALUES  # (the last to change the code)
+        await _emit(emit, job, attempt, self.max_attempts, None, mended_by)
         unknown = unknown_key_reads(code, job.inputs)  # would fail, or answer from a default
         outcome = (not_run_for(code, unknown) if unknown
                    else await self.sandbox.run(code, job.inputs, tools, self.limits))
         records = list(state.get("records", []))
         if outcome.ok:
             records.append(PackageAttemptRecord(attempt=attempt, code=code, error=None, mended_by=mended_by))
-            return {"attempt": attempt, "records": records, "ok": True,
+            return {"attempt": attempt, "records": records, "ok": True, "code": code,
                     "output": outcome.result, "feedback": None}
         gist = error_gist(outcome) + (" (found before it ran: no input has that key)" if unknown else "")
         records.append(PackageAttemptRecord(attempt=attempt, code=code, error=gist, mended_by=mended_by))
@@ -146,7 +153,7 @@ class ReflexionPackageRunner:
         stopped = None
         if outcome.error_type in NOT_FIXABLE_BY_CODE:
             stopped = "the sandbox itself failed; rewriting the code cannot help"
-        return {"attempt": attempt, "records": records, "ok": False, "stopped": stopped,
+        return {"attempt": attempt, "records": records, "ok": False, "stopped": stopped, "code": code,
                 "feedback": failure_report(outcome),
                 "mended": mend_in_place(RuntimeFailure.of(code, outcome, job.inputs))}
 

@@ -275,10 +275,31 @@ async def test_a_key_no_input_has_is_not_run_and_reflexion_is_shown_the_csv_colu
     llm = ScriptedChatModel(replies=[rewrite])
     sandbox = FailingSandbox()
     outcome = await ReflexionPackageRunner(sandbox, llm, max_attempts=2).run(PackageJob(
-        thread_id="T1", run_id="R1", node_id="passed", goal="count the passed builds", code=guessed,
+        thread_id="T1", run_id="R1", node_id="passed", goal="count the good builds", code=guessed,
         inputs={"builds": {"path": "ci/builds.csv", "content": csv_text}}), NoTools(), Events())
     assert sandbox.ran == [rewrite]  # the guess never ran
     assert outcome.attempts[0].error == "KeyError: 'outcome' (line 3) (found before it ran: no input has that key)"
     prompt = str(llm.calls[0][-1].content)
     assert "none of the inputs has the key 'outcome'" in prompt
     assert "columns ['build', 'pipeline', 'result']" in prompt
+
+
+async def test_a_compared_value_no_input_holds_is_the_one_the_goal_names_before_the_code_runs(
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
+) -> None:
+    """dev percent-passed: the percentage example's column and value copied; reflexion, told that
+    no input has 'outcome', wrote the same comparison three times."""
+    csv_text = "build,pipeline,result\nb-1,api,passed\nb-2,web,failed\nb-3,web,passed\nb-4,api,timed_out\n"
+    copied = ("import csv, io\nrows = list(csv.DictReader(io.StringIO(inputs['builds']['content'])))\n"
+              "result = round(100 * sum(r['outcome'] == 'success' for r in rows) / len(rows), 1)")
+    llm = ScriptedChatModel(replies=[])  # called, it would have no reply: the run would fail
+    events = Events()
+    outcome = await ReflexionPackageRunner(sandbox, llm, limits, max_attempts=3).run(PackageJob(
+        thread_id="T1", run_id="R1", node_id="share", goal="percentage of builds that passed", code=copied,
+        inputs={"builds": {"path": "ci/builds.csv", "content": csv_text}}), gateway, events)
+    assert outcome.ok and outcome.output == 50.0, outcome
+    assert outcome.attempts == [PackageAttemptRecord(
+        attempt=1, code=copied.replace("r['outcome'] == 'success'", "r['result'] == 'passed'"), error=None,
+        mended_by="goal-values")]
+    assert [e.mended_by for e in events.seen if isinstance(e, PackageAttempt)] == ["goal-values"]
+    assert llm.calls == []
