@@ -303,3 +303,72 @@ async def test_a_compared_value_no_input_holds_is_the_one_the_goal_names_before_
         mended_by="goal-values")]
     assert [e.mended_by for e in events.seen if isinstance(e, PackageAttempt)] == ["goal-values"]
     assert llm.calls == []
+
+
+GATEWAY = ("2026-11-24T10:00:01Z GET /api/orders 200 34ms\n2026-11-24T10:00:02Z POST /api/checkout 502 1203ms\n"
+           "2026-11-24T10:00:05Z GET /api/orders 503 88ms\n2026-11-24T10:00:07Z GET /healthz 200 2ms\n")
+GUESSED_5XX = "lines = inputs['log']['content'].splitlines()\nresult = sum(1 for l in lines if ' 5xx ' in l)"
+
+
+def gateway_job(code: str = GUESSED_5XX) -> PackageJob:
+    return PackageJob(thread_id="T1", run_id="R1", node_id="count", goal="count 5xx responses", code=code,
+                      inputs={"log": {"path": "logs/gateway.log", "content": GATEWAY}})
+
+
+async def test_an_empty_result_from_text_found_nowhere_in_the_inputs_is_doubted_and_its_rewrite_answers(
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
+) -> None:
+    """dev gateway-5xx: ' 5xx ' looked for literally in lines that write 502; dagbot answered 0."""
+    rewrite = ("lines = inputs['log']['content'].splitlines()\n"
+               "result = sum(1 for l in lines if l.split()[3].startswith('5'))")
+    llm = ScriptedChatModel(replies=[f"```python\n{rewrite}\n```"])
+    outcome = await ReflexionPackageRunner(sandbox, llm, limits, max_attempts=3).run(gateway_job(), gateway, Events())
+    assert outcome.ok and outcome.output == 2, outcome
+    assert [(r.attempt, r.code, r.error) for r in outcome.attempts] == [(1, GUESSED_5XX, None), (2, rewrite, None)]
+    prompt = str(llm.calls[0][-1].content)
+    assert "its result is 0: the text it looks for (' 5xx ') occurs nowhere in the inputs" in prompt
+    assert "POST /api/checkout 502 1203ms" in prompt  # the lines as they are written
+    assert "If the empty result is right, reply with the same code." in prompt
+
+
+async def test_a_doubted_empty_result_stands_when_the_model_keeps_the_code_or_its_rewrite_fails() -> None:
+    kept = ScriptedChatModel(replies=[f"```python\n{GUESSED_5XX}\n```"])
+    zero = EmptyResultSandbox()
+    outcome = await ReflexionPackageRunner(zero, kept, max_attempts=3).run(gateway_job(), NoTools(), Events())
+    assert outcome.ok and outcome.output == 0 and zero.ran == [GUESSED_5XX] and len(kept.calls) == 1
+    # the rewrite fails, and so does the next: the empty result is still the package's answer
+    broken = ScriptedChatModel(replies=["result = 1 / 0", "result = 2 / 0"])
+    failing = EmptyResultSandbox(fails=True)
+    outcome = await ReflexionPackageRunner(failing, broken, max_attempts=3).run(gateway_job(), NoTools(), Events())
+    assert outcome.ok and outcome.output == 0, outcome
+    assert failing.ran == [GUESSED_5XX, "result = 1 / 0", "result = 2 / 0"]
+    assert [r.error is None for r in outcome.attempts] == [True, False, False]
+
+
+async def test_an_empty_result_is_not_doubted_when_what_it_looks_for_is_there_or_on_the_last_attempt() -> None:
+    # (the fake answers 0 whatever the code: '/healthz' is in the log, so 0 would be its answer)
+    for code, attempts in ((GUESSED_5XX.replace("' 5xx '", "'/healthz'"), 3), (GUESSED_5XX, 1)):
+        llm = ScriptedChatModel(replies=[])
+        outcome = await ReflexionPackageRunner(EmptyResultSandbox(), llm, max_attempts=attempts).run(
+            gateway_job(code), NoTools(), Events())
+        assert outcome.ok and outcome.output == 0 and llm.calls == [], code
+
+
+class EmptyResultSandbox:
+    """A sandbox where the first script answers 0 and later ones fail (``fails``) or answer 2."""
+
+    name = "empty-fake"
+
+    def __init__(self, fails: bool = False) -> None:
+        self.ran: list[str] = []
+        self.fails = fails
+
+    async def run(self, code: str, inputs: dict[str, Any], tools: Any, limits: SandboxLimits
+                  ) -> SandboxResult:
+        self.ran.append(code)
+        if len(self.ran) == 1:
+            return SandboxResult(ok=True, result=0)
+        if self.fails:
+            return SandboxResult(ok=False, error_type="ZeroDivisionError", error="division by zero",
+                                 traceback='File "<package>", line 1, in <module>\n')
+        return SandboxResult(ok=True, result=2)
