@@ -2,9 +2,7 @@
 
     START → attempt ─ok──────────────────────────→ END
                (before it runs: a compared value no input holds, where the goal names the one
-                the inputs hold, is that value: sandbox/goal_values.py; an empty result from text
-                found nowhere in the inputs goes to reflect once, as a doubt, and stands unless
-                the rewrite gives another: sandbox/empty_results.py)
+                the inputs hold, is that value: sandbox/goal_values.py)
                │ failed (or not run: it reads a key no input has, sandbox/unknown_keys.py),
                │ attempts left
                ▼
@@ -49,7 +47,6 @@ from agent.ports.sandbox import (
     SandboxResult,
     ToolGateway,
 )
-from sandbox.empty_results import doubt_of_empty_result
 from sandbox.goal_values import NAME as GOAL_VALUES
 from sandbox.goal_values import mended_goal_values
 from sandbox.input_outline import outline
@@ -80,10 +77,6 @@ class PackageState(TypedDict, total=False):
     mended_by: dict[int, str]
     """Attempts whose code a runtime mend wrote (from the attempt before): the mend's name, by
     attempt number. Attempts not here ran the job's code or the reflexion model's."""
-    doubted: bool
-    """An attempt's empty result was doubted (:mod:`sandbox.empty_results`): at most once."""
-    provisional: Any
-    """That attempt's result: the package's output unless a rewrite gives another."""
     stopped: str | None
     """Why the loop ended before the attempt limit (the model gave no usable code, or the
     code that had just failed)."""
@@ -119,8 +112,6 @@ class ReflexionPackageRunner:
         records = list(final.get("records", []))
         if final.get("ok"):
             return PackageOutcome(ok=True, output=final.get("output"), attempts=records)
-        if "provisional" in final:  # the doubted result stands: its rewrite gave nothing better
-            return PackageOutcome(ok=True, output=final["provisional"], attempts=records)
         return PackageOutcome(
             ok=False, error=self._summary(job, records, final.get("stopped")), attempts=records
         )
@@ -152,13 +143,6 @@ class ReflexionPackageRunner:
         outcome = (not_run_for(code, unknown) if unknown
                    else await self.sandbox.run(code, job.inputs, tools, self.limits))
         records = list(state.get("records", []))
-        if (outcome.ok and not state.get("doubted") and attempt < self.max_attempts
-                and (doubt := doubt_of_empty_result(code, job.inputs, outcome.result)) is not None):
-            log.info("package %s: an empty result from text found nowhere in its inputs, doubted",
-                     job.node_id)
-            records.append(PackageAttemptRecord(attempt=attempt, code=code, error=None, mended_by=mended_by))
-            return {"attempt": attempt, "records": records, "ok": False, "code": code, "doubted": True,
-                    "provisional": outcome.result, "feedback": doubt, "mended": None, "stopped": None}
         if outcome.ok:
             records.append(PackageAttemptRecord(attempt=attempt, code=code, error=None, mended_by=mended_by))
             return {"attempt": attempt, "records": records, "ok": True, "code": code,
@@ -200,9 +184,6 @@ class ReflexionPackageRunner:
             code = extract_code(_text(reply.content))
             if not code:
                 return {"stopped": "the reflexion model returned no code", "feedback": None}
-            if _same_code(code, state["code"]) and "provisional" in state:  # kept: the result stands
-                return {"stopped": "the reflexion model kept the code whose empty result was doubted",
-                        "feedback": None}
             if _same_code(code, state["code"]):
                 told = _same_again(state)
             elif unfit := _faults(code):
