@@ -74,7 +74,8 @@ class Settings(BaseSettings):
     file_shapes: bool = Field(
         default=False, validation_alias="DAGBOT_FILE_SHAPES",
         description="Show the planner the columns and keys of the CSV and JSON files a request names: off "
-                    "by default until bench.quality's holdout set is run with it (docs/benchmarks.md).",
+                    "by default: with the local 1.5B model they helped on bench.quality's dev set and cost "
+                    "holdout requests (docs/benchmarks.md).",
     )
     http_allow_hosts: str = Field(default="", validation_alias="DAGBOT_HTTP_ALLOW_HOSTS")
     http_deny_hosts: str = Field(default="", validation_alias="DAGBOT_HTTP_DENY_HOSTS")

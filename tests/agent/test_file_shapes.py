@@ -106,7 +106,7 @@ def test_the_planner_sees_the_shapes_beside_the_request_marked_as_data() -> None
 
 @pytest.mark.parametrize("shown", [True, False])
 async def test_the_engine_shows_the_shapes_only_when_its_settings_say_so(tmp_path: Path, shown: bool) -> None:
-    """DAGBOT_FILE_SHAPES (off by default until the holdout set is run with it)."""
+    """DAGBOT_FILE_SHAPES (off by default: they cost the local model holdout requests)."""
     (tmp_path / "ci").mkdir()
     (tmp_path / "ci" / "builds.csv").write_text(BUILDS)
     prompts: list[str] = []
