@@ -60,7 +60,8 @@ class PackageAttemptRecord:
     error: str | None
     mended_by: str | None = None
     """The runtime mend (sandbox/runtime_mends.py) that wrote this attempt's code from the
-    attempt before; None when the plan or the reflexion model wrote it."""
+    attempt before, or ``goal-values`` (sandbox/goal_values.py) when a compared value was mended
+    just before it ran; None when the plan or the reflexion model wrote it as it ran."""
 
 
 @dataclass(frozen=True)
