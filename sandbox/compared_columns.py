@@ -13,16 +13,10 @@ model gets the failure, as before. It is the runtime mend ``compared-column`` of
 from __future__ import annotations
 
 import ast
-import contextlib
-import csv
-import io
-from itertools import islice
 from typing import Any
 
 from agent.plan.package_code import key_read, parse_python, source_span, spliced
-from sandbox.key_mends import all_values, csv_header
-
-_ROWS = 5_000
+from sandbox.key_mends import keyed_texts
 
 
 def mended_compared_key(code: str, missing: str, inputs: Any) -> str | None:
@@ -75,15 +69,7 @@ def _keys_holding(inputs: Any, wanted: set[str]) -> set[str]:
     """The keys under which ``inputs`` hold every one of ``wanted``: objects' fields at any
     depth, and the columns of CSV texts."""
     found: dict[str, set[str]] = {}
-    for item in all_values(inputs):
-        if isinstance(item, dict):
-            for key, value in item.items():
-                if isinstance(key, str) and isinstance(value, str) and value in wanted:
-                    found.setdefault(key, set()).add(value)
-        elif isinstance(item, str) and csv_header(item.strip()):
-            with contextlib.suppress(csv.Error):  # (a quote never closed: csv's field limit)
-                for row in islice(csv.DictReader(io.StringIO(item.strip())), _ROWS):
-                    for key, value in row.items():
-                        if isinstance(key, str) and isinstance(value, str) and value.strip() in wanted:
-                            found.setdefault(key.strip(), set()).add(value.strip())
+    for key, value in keyed_texts(inputs):
+        if isinstance(key, str) and isinstance(value, str) and value in wanted:
+            found.setdefault(key, set()).add(value)
     return {key for key, values in found.items() if values == wanted}

@@ -19,19 +19,14 @@ or a goal naming none or several such values is left as written.
 from __future__ import annotations
 
 import ast
-import contextlib
-import csv
-import io
 import re
-from itertools import islice
 from typing import Any
 
 from agent.plan.package_code import key_read, parse_python, source_span, spliced
-from sandbox.key_mends import all_values, csv_header
+from sandbox.key_mends import keyed_texts
 
 NAME = "goal-values"
 """The mend's name, as the attempt it wrote records it."""
-_ROWS = 5_000
 _VALUES = 20_000
 _WORD = re.compile(r"[a-z0-9][a-z0-9_-]*")
 _CASE_CALLS = frozenset({"lower", "upper", "strip", "casefold"})
@@ -55,7 +50,8 @@ def mended_goal_values(code: str, goal: str, inputs: dict[str, Any]) -> str | No
         compared = _compared_text(node)
         if compared is None:
             continue
-        key, text, case_call = compared
+        key, constant, case_call = compared
+        text = str(constant.value)
         if text in everywhere or text.strip() in everywhere:
             continue
         named = _named_values(held, key, words)
@@ -67,7 +63,7 @@ def mended_goal_values(code: str, goal: str, inputs: dict[str, Any]) -> str | No
         value = getattr(value, case_call)() if case_call else value
         if text == value:
             continue
-        edits[source_span(code, _text_constant(node))] = repr(value)
+        edits[source_span(code, constant)] = repr(value)
         if holder != key:
             renamed[key] = holder
     if renamed:
@@ -81,9 +77,9 @@ def mended_goal_values(code: str, goal: str, inputs: dict[str, Any]) -> str | No
     return mended if mended != code else None
 
 
-def _compared_text(node: ast.AST) -> tuple[str, str, str | None] | None:
-    """``(key, text, case call)`` of ``x['key'] == 'text'`` (either way round, the read possibly
-    lowercased, uppercased or stripped); None for any other node."""
+def _compared_text(node: ast.AST) -> tuple[str, ast.Constant, str | None] | None:
+    """``(key, the text's constant, case call)`` of ``x['key'] == 'text'`` (either way round, the
+    read possibly lowercased, uppercased or stripped); None for any other node."""
     if not (isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.Eq)):
         return None
     for read_side, text_side in ((node.left, node.comparators[0]), (node.comparators[0], node.left)):
@@ -96,16 +92,8 @@ def _compared_text(node: ast.AST) -> tuple[str, str, str | None] | None:
             read_side = read_side.func.value
         read = key_read(read_side)
         if read is not None and isinstance(read[1], ast.Constant) and isinstance(read[1].value, str):
-            return read[1].value, text_side.value, "lower" if case_call == "casefold" else case_call
+            return read[1].value, text_side, "lower" if case_call == "casefold" else case_call
     return None
-
-
-def _text_constant(node: ast.AST) -> ast.Constant:
-    assert isinstance(node, ast.Compare)
-    for side in (node.comparators[0], node.left):
-        if isinstance(side, ast.Constant) and isinstance(side.value, str):
-            return side
-    raise AssertionError("no text in the comparison")  # (_compared_text found one)
 
 
 def _named_values(held: dict[str, set[str]], key: str, words: set[str]) -> set[tuple[str, str]]:
@@ -120,18 +108,10 @@ def _values_by_key(inputs: dict[str, Any]) -> dict[str, set[str]]:
     depth, and the columns of CSV texts."""
     held: dict[str, set[str]] = {}
     count = 0
-    for item in all_values(inputs):
-        pairs: list[tuple[Any, Any]] = []
-        if isinstance(item, dict):
-            pairs = list(item.items())
-        elif isinstance(item, str) and csv_header(item.strip()):
-            with contextlib.suppress(csv.Error):  # (a quote never closed: csv's field limit)
-                pairs = [pair for row in islice(csv.DictReader(io.StringIO(item.strip())), _ROWS)
-                         for pair in row.items()]
-        for key, value in pairs:
-            if isinstance(key, str) and isinstance(value, str):
-                held.setdefault(key.strip(), set()).add(value.strip())
-                count += 1
-        if count > _VALUES:
-            return {}
+    for key, value in keyed_texts(inputs):
+        if isinstance(key, str) and isinstance(value, str):
+            held.setdefault(key.strip(), set()).add(value.strip())
+            count += 1
+            if count > _VALUES:
+                return {}
     return held

@@ -21,9 +21,12 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import csv
+import io
 import json
 import re
 from collections.abc import Iterator
+from itertools import islice
 from typing import Any
 
 from agent.plan.package_code import key_read, parse_python, source_span, spliced
@@ -99,6 +102,23 @@ def all_values(value: Any) -> Iterator[Any]:
         elif isinstance(item, str) and item.lstrip()[:1] in ("{", "["):
             with contextlib.suppress(ValueError):
                 todo.append(json.loads(item))
+
+
+_CSV_ROWS = 5_000
+
+
+def keyed_texts(inputs: Any) -> Iterator[tuple[Any, Any]]:
+    """Every ``(key, value)`` the inputs hold: objects' fields at any depth as they are, and the
+    cells of CSV texts (the first 5,000 rows) with their column, both stripped."""
+    for item in all_values(inputs):
+        if isinstance(item, dict):
+            yield from item.items()
+        elif isinstance(item, str) and csv_header(item.strip()):
+            with contextlib.suppress(csv.Error):  # (a quote never closed: csv's field limit)
+                for row in islice(csv.DictReader(io.StringIO(item.strip())), _CSV_ROWS):
+                    for key, value in row.items():
+                        if isinstance(key, str) and isinstance(value, str):
+                            yield key.strip(), value.strip()
 
 
 def _keys(value: Any) -> set[str]:
