@@ -27,8 +27,8 @@ def plan(*nodes: dict[str, object]) -> Plan:
     return Plan.model_validate({"nodes": list(nodes)})
 
 
-READ = {"id": "orders", "tool": "read_file", "args": {"path": "data/orders.csv"}}
-SUM = {"id": "total", "depends_on": ["orders"], "package": {
+READ: dict[str, object] = {"id": "orders", "tool": "read_file", "args": {"path": "data/orders.csv"}}
+SUM: dict[str, object] = {"id": "total", "depends_on": ["orders"], "package": {
     "goal": "sum the amount column",
     "code": "import csv, io\nrows = csv.DictReader(io.StringIO(inputs['orders']['content']))\n"
             "result = sum(float(r['amount']) for r in rows)"}}
