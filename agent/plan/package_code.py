@@ -20,6 +20,8 @@ import symtable
 import sys
 from collections.abc import Iterable
 
+from agent.plan.early_reads import read_before_set
+
 PACKAGE_GLOBALS = frozenset({
     "inputs", "input_files", "tools", "result",
     "ToolError", "ToolNotAllowed", "ToolArgumentError", "ToolBudgetExceeded", "ToolTimeout",
@@ -87,10 +89,16 @@ NO_RESULT = "never sets `result`: its output would be null; assign what it compu
 
 def package_code_problems(code: str, tree: ast.Module) -> list[str]:
     """Why code that parses cannot work, one sentence each (none: an empty list)."""
+    undefined = undefined_names(code, tree)
     problems = [
         f"uses '{name}', which it never defines: a package runs alone and sees only its inputs "
         "(inputs['id'] is node id's output: read another node's value from there) and tools.NAME"
-        for name in sorted(undefined_names(code, tree))]
+        for name in sorted(undefined)]
+    problems.extend(
+        f"reads '{name}' on line {line} before it sets it ({'None' if name == 'result' else 'a NameError'} "
+        "then): a package starts with only its inputs (inputs['id'] is node id's output: read another "
+        "node's value from there) and tools.NAME"
+        for name, line in read_before_set(tree) if name not in undefined)
     if not _sets_result(code):
         problems.append(NO_RESULT)
     if _rebinds_inputs(code):

@@ -53,6 +53,28 @@ def test_a_value_of_another_package_read_as_a_name_is_undefined() -> None:
     assert problem.startswith("uses 'regions', which it never defines") and "inputs['id']" in problem
 
 
+@pytest.mark.parametrize(("code", "told"), [
+    # dev longest-pipeline: the second package meant the first one's result
+    ("result = max(result.items(), key=lambda x: x[1])", "reads 'result' on line 1 before it sets it (None then)"),
+    ("total += len(inputs['a'])\nresult = total", "reads 'total' on line 1 before it sets it (a NameError then)"),
+    ("rows = inputs['a']\nprint(count)\ncount = len(rows)\nresult = count",
+     "reads 'count' on line 2 before it sets it (a NameError then)"),
+])
+def test_a_name_read_before_the_code_sets_it_is_told(code: str, told: str) -> None:
+    [problem] = problems(code)
+    assert problem.startswith(told + ": a package starts with only its inputs") and "inputs['id']" in problem
+
+
+@pytest.mark.parametrize("code", [
+    "seen = set()\nfor r in inputs['a']:\n    if r in seen:\n        last = r\n    seen.add(r)\nresult = len(seen)",
+    "for r in inputs['a']:\n    if r > 1:\n        best = r\n    best = r\nresult = best",  # a loop's later pass
+    "key = lambda r: r[field]\nfield = 'a'\nresult = sorted(inputs['a'], key=key)",  # read when it is called
+    "result = [x for x in inputs['a'] if (y := x)]\nresult = result + [y]",
+])
+def test_a_name_a_block_or_a_lambda_reads_later_is_not_read_too_early(code: str) -> None:
+    assert problems(code) == []
+
+
 @pytest.mark.parametrize("code", [
     "total = len(inputs['orders']['content'])\nanswer = f'{total} orders'",
     # a result set only inside a function (a 1.5B reflexion model's, never called), or a class

@@ -112,7 +112,7 @@ async def test_a_node_started_early_that_the_validated_plan_leaves_out_is_not_am
     and the joiner wrote "The total revenue is $None"."""
     plan = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "a"}},
                       {"id": "answer", "package": {"goal": "format the reply",
-                                                   "code": "result = f'The value is ${result}.'"}}],
+                                                   "code": "result = 'The value is $None.'"}}],
             "answer": "The value is ${a}."}
     packages = ScriptedPackages(outputs={"answer": lambda inputs: "The value is $None."})
     with FakeOpenAI([plan, finish("the joiner was asked")], hold_at='"answer": "The') as fake:
