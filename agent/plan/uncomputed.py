@@ -6,13 +6,12 @@ over its output, never guessed"), and a small model still planned "what is the t
 amount column in X.csv" as a lone ``read_file``: the joiner's model then added up the rows in
 its head, and a wrong total is a value no result holds. So when the request asks for such a
 value (its words: "how many", "total", "sum", "add up", "average", "mean", "median",
-"percentage", "share", "ratio", "success rate", "highest", "longest", "most"…), the plan reads
-a data file whole (a CSV, TSV, JSON, JSON Lines or log file, by path or URL, with a tool that
-returns its text) and no node computes anything (no package, no SQL query, no search: a
-search's matches are a count already), the repair round is told to add a package over that
-read. A value a file states ("how many replicas does deploy.yaml ask for?") is no such ask:
-YAML, TOML and other settings files are not data files here. A repaired plan that still reads
-only runs as it is.
+"percentage", "share", "ratio", "success rate"…), the plan reads a data file whole (a CSV, TSV,
+JSON, JSON Lines or log file, by path or URL, with a tool that returns its text) and no node
+computes anything (no package, no SQL query, no search: a search's matches are a count
+already), the repair round is told to add a package over that read. A value a file states ("how
+many replicas does deploy.yaml ask for?") is no such ask: YAML, TOML and other settings files
+are not data files here. A repaired plan that still reads only runs as it is.
 """
 
 from __future__ import annotations
@@ -31,9 +30,6 @@ _ASKS = (
     ("average", re.compile(r"\b(?:average|mean|median)\b", re.I)),
     ("share", re.compile(r"\b(?:percent(?:age)?|share|proportion|ratio|fraction)\b|%|"
                          r"\b(?:success|failure|error|pass|hit|miss) rate\b", re.I)),
-    ("maximum or minimum", re.compile(
-        r"\b(?:highest|lowest|largest|smallest|biggest|longest|shortest|slowest|fastest|maximum|minimum|"
-        r"top \d+)\b|(?<!\bat )\b(?:most|least)\b", re.I)),
 )
 """What the request asks to be computed, by its words."""
 _DATA_FILE = re.compile(r"[\w.\-/]+\.(?:csv|tsv|json|jsonl|ndjson|log)\b", re.I)
@@ -45,8 +41,7 @@ _STATEMENT = re.compile(r"^\s*(?:select|with)\b", re.I)
 
 
 def asked_values(request: str) -> list[str]:
-    """The kinds of computed value ``request`` asks for: "count", "sum", "average", "share",
-    "maximum or minimum"."""
+    """The kinds of computed value ``request`` asks for: "count", "sum", "average", "share"."""
     return [kind for kind, words in _ASKS if words.search(request)]
 
 
