@@ -74,7 +74,6 @@ from agent.plan.named_files import unread_in_draft, unread_named_files
 from agent.plan.references import referenced_ids
 from agent.plan.refused_calls import refused_calls
 from agent.plan.sql_values import unnamed_sql_values
-from agent.plan.uncomputed import uncomputed_values
 from agent.plan.unfed_changes import unfed_changes
 from agent.plan.validation import validated_plan
 from agent.plan.whole_results import whole_results_in_changes
@@ -222,8 +221,6 @@ async def _validated(state: AgentState, runtime: Ctx) -> tuple[Plan, tuple[str, 
         raise PlanError(unfed)
     if (unnamed := unnamed_sql_values(plan, ctx.registry, state["request"], known)) and not last_round:
         raise PlanError(unnamed)
-    if (uncomputed := uncomputed_values(plan, ctx.registry, state["request"])) and not last_round:
-        raise PlanError(uncomputed)
     return plan, mends
 
 
