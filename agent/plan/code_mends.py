@@ -28,6 +28,7 @@ from collections.abc import Callable, Mapping
 from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
+from agent.plan.early_reads import read_before_set
 from agent.plan.edges import dependencies
 from agent.plan.format import PlanNode
 from agent.plan.input_fields import BODY_KEYS, input_id
@@ -174,18 +175,23 @@ def joined_packages(nodes: list[PlanNode], depends_on: Callable[[PlanNode], set[
 
 def _missing_names(node: PlanNode) -> set[str]:
     """The names ``node``'s code uses and never defines; ``result`` too when it is read and
-    never set (the sandbox starts it as None: the code means another package's)."""
+    never set, or read before it is set (the sandbox starts it as None: the code means another
+    package's: ``result = max(result.items(), …)``)."""
     if node.package is None:
         return set()
     code = node.package.code
     try:
-        missing = undefined_names(code, parse_python(code))
+        tree = parse_python(code)
+        missing = undefined_names(code, tree)
         table = symtable.symtable(code, "<package>", "exec")
     except SyntaxError:
         return set()
     names = {s.get_name(): s for s in table.get_symbols()}
     result = names.get("result")
-    return missing | {"result"} if result and result.is_referenced() and not result.is_assigned() else missing
+    if result and result.is_referenced() and (
+            not result.is_assigned() or any(name == "result" for name, _ in read_before_set(tree))):
+        return missing | {"result"}
+    return missing
 
 
 def _top_level_names(code: str) -> set[str]:

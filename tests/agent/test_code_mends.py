@@ -116,6 +116,14 @@ def test_the_result_of_the_one_other_package_read_as_a_name_is_joined_too() -> N
         goal="g", code="result = {'north': 120, 'east': 210}\ntop = max(result, key=result.get)")
 
 
+def test_a_result_read_before_it_is_set_is_the_one_other_package_s_result() -> None:
+    # dev longest-pipeline: the totals in one package, then result = max(result.items(), …)
+    first = package("totals", "result = {'api': 2218.0, 'web': 1967.0}")
+    second = package("longest", "result = max(result.items(), key=lambda x: x[1])")
+    assert joined_packages([first, second], dependencies)[1].package == PackageSpec(
+        goal="g", code="result = {'api': 2218.0, 'web': 1967.0}\nresult = max(result.items(), key=lambda x: x[1])")
+
+
 def test_names_defined_by_two_packages_or_by_one_that_waits_are_not_joined() -> None:
     user = package("user", "result = total * 2")
     twice = [package("a", "total = 1\nresult = total"), package("b", "total = 2\nresult = total"), user]
