@@ -98,7 +98,8 @@ def package_code_problems(code: str, tree: ast.Module) -> list[str]:
         f"reads '{name}' on line {line} before it sets it ({'None' if name == 'result' else 'a NameError'} "
         "then): a package starts with only its inputs (inputs['id'] is node id's output: read another "
         "node's value from there) and tools.NAME"
-        for name, line in read_before_set(tree) if name not in undefined)
+        for name, line in read_before_set(tree)
+        if name not in undefined and (name == "result" or name not in PACKAGE_GLOBALS | _BUILTINS))
     if not _sets_result(code):
         problems.append(NO_RESULT)
     if _rebinds_inputs(code):

@@ -70,6 +70,7 @@ def test_a_name_read_before_the_code_sets_it_is_told(code: str, told: str) -> No
     "for r in inputs['a']:\n    if r > 1:\n        best = r\n    best = r\nresult = best",  # a loop's later pass
     "key = lambda r: r[field]\nfield = 'a'\nresult = sorted(inputs['a'], key=key)",  # read when it is called
     "result = [x for x in inputs['a'] if (y := x)]\nresult = result + [y]",
+    "rows = list(inputs['a'])\nlist = None\nresult = rows",  # a builtin, shadowed later
 ])
 def test_a_name_a_block_or_a_lambda_reads_later_is_not_read_too_early(code: str) -> None:
     assert problems(code) == []
