@@ -7,15 +7,22 @@ answer must say what failed and why, so each step of the plan that failed is che
 it: the answer tells the failure when it holds at least half of the words of the error's first
 line (its node's id aside: "'postmortem' was failed" says nothing of why). Each failure it does
 not tell is added under it, in dagbot's own words (:mod:`agent.answer.facts`).
+
+A replan may drop the failed step instead: in dev follow-up-laggard the package failed, the
+replan only read the file again, and the joiner named the file's first consumer as the one
+with the highest lag, a value the file holds but no step computed. So a package that failed in
+a plan a replan replaced is told too (:func:`dropped_failures`), unless the final plan has a
+package that finished or a step of the same id.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from agent.answer.facts import failure_line
+from agent.execution.package_nodes import PACKAGE_TIMED_OUT
 
 _WORD = re.compile(r"[A-Za-z][\w./-]*[A-Za-z0-9]")
 _COMMON = frozenset({
@@ -41,3 +48,23 @@ def _told(said: set[str], node_id: str, error: str) -> bool:
     words = {w.lower().strip("./-") for w in _WORD.findall(first)} - _COMMON - {node_id.lower()}
     words.discard("")
     return not words or 2 * len(words & said) >= len(words)
+
+
+def dropped_failures(earlier: Sequence[Mapping[str, Mapping[str, Any]]], plan: Mapping[str, Any],
+                     results: Mapping[str, Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
+    """The packages that failed in the plans ``earlier`` (their results, oldest first) and that
+    the final ``plan`` (with its ``results``) did not make good: it has no finished package and
+    no step of the same id."""
+    packages = {node.get("id") for node in plan.get("nodes") or [] if node.get("package")}
+    if any((results.get(str(node_id)) or {}).get("status") == "done" for node_id in packages):
+        return {}
+    return {node_id: result for plan_results in earlier for node_id, result in plan_results.items()
+            if result.get("status") == "failed" and _of_a_package(result) and node_id not in results}
+
+
+def _of_a_package(result: Mapping[str, Any]) -> bool:
+    """Whether a failed result is a package's: its attempts ran code, or it ran out of time
+    (:mod:`agent.execution.package_nodes`); a failed tool call has neither."""
+    attempts = result.get("attempt_log") or ()
+    return any(isinstance(attempt, Mapping) and "code" in attempt for attempt in attempts) \
+        or str(result.get("error") or "").startswith(PACKAGE_TIMED_OUT)

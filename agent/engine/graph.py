@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import structlog
@@ -29,7 +29,7 @@ from langgraph.types import interrupt
 from pydantic import BaseModel, Field
 
 from agent.answer.facts import facts_reply
-from agent.answer.failures import with_failures_told
+from agent.answer.failures import dropped_failures, with_failures_told
 from agent.answer.grounded import false_statements
 from agent.answer.stream import join_reply
 from agent.answer.template import invented_values, templated_answer
@@ -351,7 +351,7 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     red = ctx.registry.names(Risk.RED)
     if templated is not None:  # the planner wrote the reply: no second model call
         return {"answer": with_failures_told(unclaimed(templated, state, red), state.get("plan") or {},
-                                             this_plans)}
+                                             _failures_to_tell(state))}
     tools = [as_tool(Replan, REPLAN)] if replans_left > 0 else []  # none left: a plain completion
     reply: TextReply | None
     fallback_note = ""
@@ -408,9 +408,17 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
                 "tokens": tokens}
     if answer and reply is not None and reply.cut_off:  # not the whole answer: say so
         answer += "\n\n_This answer was cut off: it reached the model's output limit._"
-    answer = with_failures_told(unclaimed(answer, state, red), state.get("plan") or {}, this_plans) \
-        or fallback_answer(state, red) + fallback_note
+    answer = with_failures_told(unclaimed(answer, state, red), state.get("plan") or {},
+                                _failures_to_tell(state)) or fallback_answer(state, red) + fallback_note
     return {"answer": answer, "tokens": tokens}
+
+
+def _failures_to_tell(state: AgentState) -> dict[str, Mapping[str, Any]]:
+    """This plan's results, and the packages an earlier plan of this request failed and the
+    replans dropped (:func:`agent.answer.failures.dropped_failures`): what an answer must tell."""
+    results = state.get("results") or {}
+    dropped = dropped_failures(state.get("earlier_results") or [], state.get("plan") or {}, results)
+    return {**dropped, **results}
 
 
 def _made_already(call: WrittenCall, state: AgentState) -> bool:

@@ -26,6 +26,9 @@ from agent.ports.sandbox import PackageJob, SandboxLimits
 from agent.ports.stores import NodeResult, NodeStatus
 from agent.run_identity import RunIdentity
 
+PACKAGE_TIMED_OUT = "the package did not finish within"
+"""How a package's failure begins when it ran out of time (no attempt of it is logged)."""
+
 NO_SANDBOX = ("package nodes need a sandbox, and none is available: install Docker or "
               "bubblewrap (see docs/sandbox.md) and set SANDBOX_BACKEND")
 ATTEMPT_MARGIN_SECONDS = 120.0
@@ -89,7 +92,7 @@ async def _run_package(ctx: EngineContext, ident: RunIdentity, node: PlanNode, o
         if not bound.expired():
             raise
         return NodeResult(node.id, NodeStatus.FAILED, started_at=started, finished_at=ctx.clock(),
-                          error=f"the package did not finish within {deadline:g} s (its wall-time "
+                          error=f"{PACKAGE_TIMED_OUT} {deadline:g} s (its wall-time "
                                 "limit for each attempt, plus a margin) and was stopped")
     status = NodeStatus.DONE if outcome.ok else NodeStatus.FAILED
     log = [{"attempt": a.attempt, "code": a.code, "error": a.error,

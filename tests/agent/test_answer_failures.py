@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent.answer.failures import NOTE, with_failures_told
+from agent.answer.failures import NOTE, dropped_failures, with_failures_told
 
 PLAN = {"nodes": [{"id": "postmortem", "tool": "read_file", "args": {"path": "notes/postmortem.md"}},
                   {"id": "copy", "tool": "write_file", "args": {"path": "reports/postmortem.md"}},
@@ -37,3 +37,29 @@ def test_an_answer_that_states_what_a_failed_step_was_to_compute_gets_the_failur
                           "after 3 attempts (limit 3):\n  attempt 1/3: TypeError: list indices must be integers)")
     said = "I could not find it: the package failed after 3 attempts."
     assert with_failures_told(said, PLAN, failed) == said
+
+
+FAILED_PACKAGE = {"status": "failed", "error": "package 'top' failed after 3 attempts (limit 3):\n  "
+                  "attempt 1/3: KeyError: 'last_seen'",
+                  "attempt_log": [{"attempt": 1, "code": "result = max(rows, key=...)", "error": "KeyError"}]}
+READ_ONLY = {"nodes": [{"id": "lag", "tool": "read_file", "args": {"path": "queue/consumers.json"}}]}
+READ_DONE = {"lag": {"status": "done", "output": {"content": "{}"}}}
+
+
+def test_a_package_an_earlier_plan_failed_and_the_replan_dropped_is_told() -> None:
+    """dev follow-up-laggard: the replan only read the file again, and the joiner named its first consumer."""
+    earlier = [{"lag": READ_DONE["lag"], "top": FAILED_PACKAGE}]
+    assert dropped_failures(earlier, READ_ONLY, READ_DONE) == {"top": FAILED_PACKAGE}
+    timed_out = {"status": "failed", "error": "the package did not finish within 150 s (its wall-time limit…)"}
+    assert dropped_failures([{"top": timed_out}], READ_ONLY, READ_DONE) == {"top": timed_out}
+
+
+def test_a_failure_the_final_plan_made_good_or_a_failed_call_is_not_told_again() -> None:
+    earlier = [{"top": FAILED_PACKAGE}]
+    computed = {"nodes": [*READ_ONLY["nodes"], {"id": "highest", "package": {"goal": "g", "code": "result = 1"}}]}
+    assert dropped_failures(earlier, computed, {**READ_DONE, "highest": {"status": "done", "output": 1}}) == {}
+    assert dropped_failures(earlier, READ_ONLY, {"top": {"status": "done", "output": "x"}}) == {}  # same id
+    failed_read = {"status": "failed", "error": "there is no file 'queue/old.json' in the workspace"}
+    assert dropped_failures([{"old": failed_read}], READ_ONLY, READ_DONE) == {}  # a tool's, not a package's
+    retried = {"status": "done", "output": 1, "attempt_log": [{"attempt": 1, "code": "x", "error": "E"}]}
+    assert dropped_failures([{"top": retried}], READ_ONLY, READ_DONE) == {}  # it finished

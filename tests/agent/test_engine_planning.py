@@ -436,3 +436,18 @@ async def test_the_reply_planned_as_a_change_is_left_out_and_what_it_would_send_
         # what the node would have sent is the reply, without a joiner call
         assert isinstance(events[-1], AnswerReady) and events[-1].answer == "value of logs/app.log"
         assert len(h.llm.calls) == 1
+
+
+async def test_a_failed_package_a_replan_dropped_is_told_under_the_answer() -> None:
+    """dev follow-up-laggard: the package that was to find the highest lag failed, the replan
+    only looked the value up again, and the joiner named a value it picked itself."""
+    plan1 = {"nodes": [{"id": "lag", "tool": "lookup", "args": {"key": "lag"}},
+                       {"id": "top", "package": {"goal": "the consumer with the highest lag",
+                                                 "code": "result = max(inputs['lag'])"}}]}
+    plan2 = {"nodes": [{"id": "lag", "tool": "lookup", "args": {"key": "lag"}}]}
+    async with harness(MEMORY, [plan1, replan("the package failed: answer from the lookup"), plan2,
+                                finish("The consumer with the highest lag is billing-events.")]) as h:
+        await h.engine.ask("p9", "which consumer has the highest lag?")
+        answer = (await h.next_event(AnswerReady)).answer
+    assert answer == ("The consumer with the highest lag is billing-events.\n\nNot done, and why:\n"
+                      "• `top`: failed (no scripted output)")
