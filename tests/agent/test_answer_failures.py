@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from agent.answer.failures import NOTE, dropped_failures, with_failures_told
 
 PLAN = {"nodes": [{"id": "postmortem", "tool": "read_file", "args": {"path": "notes/postmortem.md"}},
@@ -39,11 +41,11 @@ def test_an_answer_that_states_what_a_failed_step_was_to_compute_gets_the_failur
     assert with_failures_told(said, PLAN, failed) == said
 
 
-FAILED_PACKAGE = {"status": "failed", "error": "package 'top' failed after 3 attempts (limit 3):\n  "
+FAILED_PACKAGE: dict[str, Any] = {"status": "failed", "error": "package 'top' failed after 3 attempts (limit 3):\n  "
                   "attempt 1/3: KeyError: 'last_seen'",
                   "attempt_log": [{"attempt": 1, "code": "result = max(rows, key=...)", "error": "KeyError"}]}
-READ_ONLY = {"nodes": [{"id": "lag", "tool": "read_file", "args": {"path": "queue/consumers.json"}}]}
-READ_DONE = {"lag": {"status": "done", "output": {"content": "{}"}}}
+READ_ONLY: dict[str, Any] = {"nodes": [{"id": "lag", "tool": "read_file", "args": {"path": "queue/consumers.json"}}]}
+READ_DONE: dict[str, dict[str, Any]] = {"lag": {"status": "done", "output": {"content": "{}"}}}
 
 
 def test_a_package_an_earlier_plan_failed_and_the_replan_dropped_is_told() -> None:
