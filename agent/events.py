@@ -35,6 +35,9 @@ class PlanReady(RunEvent):
     """The validated plan, in the public JSON format (docs/plan-format.md)."""
     mends: tuple[str, ...] = ()
     """The mends that corrected the model's draft, by name (:mod:`agent.plan.mends.pipeline`)."""
+    added: tuple[str, ...] = ()
+    """Nodes dagbot added to the plan that ran (:mod:`agent.engine.computed_values`): the plan's
+    other nodes stay as they were shown, with their states."""
 
 
 @dataclass(frozen=True, kw_only=True)

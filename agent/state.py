@@ -74,6 +74,11 @@ class AgentState(TypedDict, total=False):
     replan_refused: bool
     """A replan's draft stayed invalid after its repair round: the joiner answers from the
     results of the plan before it, with no replan left."""
+    computed: str | None
+    """The package node dagbot added to compute the values an answer needs (once a request:
+    :mod:`agent.engine.computed_values`)."""
+    computing: bool
+    """That node is added and has not run yet: the joiner hands the plan to the scheduler."""
     answer: str | None
     failure: str | None
     tokens: int

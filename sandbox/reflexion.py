@@ -14,6 +14,10 @@
                │ new code                      │ no usable reply, or the code that failed
                └──────────→ attempt            └────────→ END
 
+A job with no code (a package dagbot added to compute what an answer needs:
+agent/engine/computed_values.py) goes to reflect first, where the model writes it from the goal
+and the inputs' outline (prompts/writer.md); the loop then runs as above.
+
 Each attempt gets a new sandbox. A failed attempt leaves only its
 :class:`~agent.ports.sandbox.PackageAttemptRecord` (code, error summary); its output, logs and
 traceback are used once, for the next prompt, and dropped. The subgraph has no checkpointer
@@ -56,6 +60,11 @@ from sandbox.unknown_keys import not_run_for, unknown_key_reads
 log = logging.getLogger(__name__)
 
 PROMPT_PATH = Path(__file__).resolve().parent / "prompts" / "reflexion.md"
+WRITER_PATH = PROMPT_PATH.with_name("writer.md")
+"""The prompt for a package that comes with no code (a job whose ``code`` is empty): written
+from its goal and inputs before its first attempt (agent/engine/computed_values.py adds one)."""
+RULES_PATH = PROMPT_PATH.with_name("package_rules.md")
+"""How package code runs: ``$rules`` of both prompts."""
 FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)```", re.DOTALL)
 LINE = re.compile(r'File "<package>", line (\d+)')
 _GIST_LINE = re.compile(r"\(line (\d+)\)$")
@@ -96,13 +105,16 @@ class ReflexionPackageRunner:
         self.limits = limits or SandboxLimits()
         self.max_attempts = max_attempts
         self.prompt = Template(prompt or PROMPT_PATH.read_text(encoding="utf-8"))
+        self.writer = Template(WRITER_PATH.read_text(encoding="utf-8"))
+        self.rules = RULES_PATH.read_text(encoding="utf-8").rstrip("\n")
         self.graph = self._build()
 
     def _build(self) -> Any:
         graph = StateGraph(PackageState)
         graph.add_node("attempt", self._attempt)
         graph.add_node("reflect", self._reflect)
-        graph.add_edge(START, "attempt")
+        graph.add_conditional_edges(START, lambda s: "attempt" if s["code"].strip() else "reflect",
+                                    ["attempt", "reflect"])  # no code yet: written first
         graph.add_conditional_edges("attempt", self._after_attempt, ["reflect", END])
         graph.add_conditional_edges("reflect", self._after_reflect, ["attempt", END])
         return graph.compile(checkpointer=False, name="package_skill")
@@ -167,8 +179,9 @@ class ReflexionPackageRunner:
             return {"code": code, "feedback": None, "mended": None, "mended_by": mended_by}
         describe = getattr(tools, "describe", None)
         catalog = describe() if callable(describe) else "(see the previous code)"
-        prompt = self.prompt.safe_substitute(
-            goal=job.goal, inputs=summarise_inputs(job.inputs), tools=catalog or "(none)",
+        template = self.prompt if state["code"].strip() else self.writer  # (no code yet: write it)
+        prompt = template.safe_substitute(
+            rules=self.rules, goal=job.goal, inputs=summarise_inputs(job.inputs), tools=catalog or "(none)",
             attempt=state.get("attempt", 1), max_attempts=self.max_attempts,
             code=state["code"], error=state.get("feedback") or "(no details)",
         )

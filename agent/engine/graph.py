@@ -34,6 +34,7 @@ from agent.answer.grounded import false_statements
 from agent.answer.stream import join_reply
 from agent.answer.template import invented_values, templated_answer
 from agent.answer.vetting import CALLED, CODE_TO_RUN, filled, unclaimed, unreadable
+from agent.engine.computed_values import computing_plan
 from agent.engine.named_file_shapes import named_file_shapes
 from agent.engine.refusals import (
     cannot_reply,
@@ -301,6 +302,7 @@ async def scheduler(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     update: dict[str, Any] = {
         "results": report.results, "pending_approvals": report.pending_approvals,
         "nodes_run": state.get("nodes_run", 0) + newly_run(state.get("results") or {}, report.results),
+        "computing": False,
     }
     if report.cancelled:
         update["failure"] = "The run was cancelled; nothing more will run for it."
@@ -385,6 +387,10 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
                         "value from what the plan reads (read it first, if no node does), and refer to "
                         "that node's result in the answer.")
     invented = None if feedback else invented_values(answer, state.get("plan") or {}, this_plans)
+    if invented is not None and not rejected and (computing := await _computing(state, runtime)):
+        log.info("the joiner filled the plan's sentence with a value no result holds; computing it",
+                 why=invented)
+        return {**computing, "tokens": tokens}
     if invented is not None:  # the plan's sentence completed from nowhere: plan again, or say so
         log.info("the joiner filled the plan's sentence with a value no result holds", why=invented)
         answer = f"I could not complete that: {invented}."
@@ -393,9 +399,14 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
                         "gets it: read the file or page that holds it, or compute it in a package.")
     stated = [] if feedback is not None or not answer else false_statements(
         answer, results, known=[state["request"], *_thread_so_far(state)], tools=ctx.registry.names())
+    values_only = bool(stated) and all(s.kind == "value" for s in stated)
+    if values_only and not rejected and (computing := await _computing(state, runtime)):
+        log.info("the joiner's answer states values no result holds; computing them",
+                 why=[s.why for s in stated])
+        return {**computing, "tokens": tokens}
     if stated:  # the answer states what no result holds: compute the value, or say what ran
         log.info("the joiner's answer states what no result holds", why=[s.why for s in stated])
-        if all(s.kind == "value" for s in stated) and replans_left > 0 and not rejected:
+        if values_only and replans_left > 0 and not rejected:
             how = ("a query_file node over the file that holds it, or a package node over the results"
                    if "query_file" in ctx.registry else "a package node that computes it from the results")
             feedback = (f"The answer was not sent: {stated[0].why}. Plan {how} (read what holds it "
@@ -411,6 +422,23 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     answer = with_failures_told(unclaimed(answer, state, red), state.get("plan") or {},
                                 _failures_to_tell(state)) or fallback_answer(state, red) + fallback_note
     return {"answer": answer, "tokens": tokens}
+
+
+async def _computing(state: AgentState, runtime: Ctx) -> dict[str, Any] | None:
+    """The plan that ran with a package that computes what the request asks for from its
+    results (:mod:`agent.engine.computed_values`), shown and audited, for the scheduler to run;
+    None when dagbot computed for this request already, no node finished, or there is no sandbox."""
+    ctx = runtime.context
+    if state.get("computed") or ctx.packages is None:
+        return None
+    plan = computing_plan(state.get("plan") or {}, state.get("results") or {}, state["request"])
+    if plan is None:
+        return None
+    added = str(plan["nodes"][-1]["id"])
+    await _audit(runtime, state, AuditKind.PLAN, SYSTEM, plan_id=state.get("plan_id"), mends=[],
+                 added=[added], plan=masked_plan(plan, ctx.registry), requested_by=state.get("requested_by"))
+    await _emit(runtime, state, PlanReady, plan=plan, added=(added,))
+    return {"plan": plan, "computed": added, "computing": True, "answer": None}
 
 
 def _failures_to_tell(state: AgentState) -> dict[str, Mapping[str, Any]]:
@@ -441,7 +469,9 @@ def fallback_answer(state: AgentState, red_tools: Collection[str]) -> str:
 
 
 def after_joiner(state: AgentState) -> str:
-    return "answer" if state.get("answer") else "planner"
+    if state.get("answer"):
+        return "answer"
+    return "scheduler" if state.get("computing") else "planner"
 
 
 _RECALLABLE = ("tool", "args", "each", "package", "depends_on")
@@ -492,7 +522,7 @@ def build_graph(checkpointer: BaseCheckpointSaver[Any] | None) -> CompiledStateG
     graph.add_conditional_edges("validate", after_validate, ["planner", "scheduler", "joiner", "fail"])
     graph.add_conditional_edges("scheduler", after_scheduler, ["wait", "joiner", "fail"])
     graph.add_edge("wait", "scheduler")
-    graph.add_conditional_edges("joiner", after_joiner, ["answer", "planner"])
+    graph.add_conditional_edges("joiner", after_joiner, ["answer", "scheduler", "planner"])
     graph.add_edge("answer", END)
     graph.add_edge("fail", END)
     return graph.compile(checkpointer=checkpointer)
@@ -509,5 +539,6 @@ def new_run_input(request: str, requested_by: str | None, queued_key: str | None
         "refused_tools": {}, "file_shapes": None, "plan_problems": [], "repairs": 0, "plan": None,
         "plan_id": None, "replans": 0,
         "feedback": None, "results": {}, "earlier_results": [], "pending_approvals": [], "answer": None,
-        "failure": None, "tokens": 0, "nodes_run": 0, "replan_refused": False,
+        "failure": None, "tokens": 0, "nodes_run": 0, "replan_refused": False, "computed": None,
+        "computing": False,
     }

@@ -82,6 +82,8 @@ class PackageJob:
     node_id: str
     goal: str
     code: str
+    """Empty: the runner has the code written from ``goal`` and ``inputs`` first (a package
+    dagbot added to compute what an answer needs: agent/engine/computed_values.py)."""
     inputs: dict[str, Any]
 
 

@@ -154,6 +154,11 @@ class RunProgress:
                     self.nodes, self.plan_replan = {}, self.replans
                 self.proposed.add(node_id)
                 self.nodes.setdefault(node_id, NodeView(node_id, label))
+            case PlanReady(plan=plan, added=added) if added:  # the plan that ran, and nodes dagbot added
+                for n in plan.get("nodes", []):
+                    if n["id"] in added:
+                        self.nodes[n["id"]] = NodeView(n["id"], node_label(n))
+                self.phase = Phase.RUNNING
             case PlanReady(plan=plan, mends=mends):
                 self.thought = str(plan.get("thought") or "")
                 self.corrections = corrections(mends)

@@ -48,9 +48,11 @@ def render(event: RunEvent) -> str | None:
             return "… planning" + (f" (replan {replan})" if replan else "")
         case PlanRepairing(problems=problems):
             return f"… the plan had {len(problems)} problem(s); asking for a corrected one"
-        case PlanReady(plan=plan):
-            lines = [f"plan: {plan.get('thought', '')}".rstrip()]
+        case PlanReady(plan=plan, added=added):
+            lines = [f"plan: {plan.get('thought', '')}".rstrip()] if not added else ["plan: a step added"]
             for node in plan["nodes"]:
+                if added and node["id"] not in added:
+                    continue
                 deps = sorted(set(node.get("depends_on", [])))
                 what = node.get("tool") or f"package: {node['package']['goal']}"
                 lines.append(f"  • {node['id']}: {what}" + (f"  ← {', '.join(deps)}" if deps else ""))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from agent.events import (
     AwaitingApproval,
     DecisionRecorded,
+    NodeFinished,
     NodeRejected,
     NodeSkipped,
     NodeStarted,
@@ -89,3 +90,16 @@ def test_rebuilt_from_checkpointed_state_after_a_restart() -> None:
     assert progress.nodes["digest"].state is NodeState.DONE and progress.nodes["digest"].attempt == 2
     assert progress.nodes["verify"].state is NodeState.WAITING
     assert RunProgress.from_state({"request": "x"}, set()).phase is Phase.PLANNING
+
+
+def test_a_node_dagbot_adds_to_the_plan_that_ran_joins_it_and_the_rest_keep_their_states() -> None:
+    lookup = {"nodes": [{"id": "orders", "tool": "lookup", "args": {"key": "orders"}}]}
+    extended = {"nodes": [*lookup["nodes"], {"id": "computed", "package": {"goal": "sum", "code": ""},
+                                             "depends_on": ["orders"]}]}
+    progress = run(ev(Planning, request="r"), ev(PlanReady, plan=lookup, mends=("m",)),
+                   ev(NodeStarted, node_id="orders", label="lookup"),
+                   ev(NodeFinished, node_id="orders", preview="1,2"),
+                   ev(PlanReady, plan=extended, added=("computed",)))
+    assert progress.nodes["orders"].state is NodeState.DONE and progress.nodes["orders"].output == "1,2"
+    assert progress.nodes["computed"].state is NodeState.WAITING and progress.nodes["computed"].label == "package: sum"
+    assert list(progress.nodes) == ["orders", "computed"] and progress.phase is Phase.RUNNING

@@ -303,3 +303,41 @@ async def test_a_compared_value_no_input_holds_is_the_one_the_goal_names_before_
         mended_by="goal-values")]
     assert [e.mended_by for e in events.seen if isinstance(e, PackageAttempt)] == ["goal-values"]
     assert llm.calls == []
+
+
+async def test_a_job_with_no_code_is_written_from_its_goal_and_inputs_then_run(
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
+) -> None:
+    """agent/engine/computed_values.py: a package dagbot added to compute an answer's values
+    comes with no code; the model writes it, shown what reflexion is shown but no failure."""
+    llm = ScriptedChatModel(replies=[f"```python\n{FIXED}```"])
+    events = Events()
+    outcome = await ReflexionPackageRunner(sandbox, llm, limits, max_attempts=2).run(job(code=""), gateway, events)
+    assert outcome.ok and outcome.output == {"total": 42}, outcome
+    assert outcome.attempts == [PackageAttemptRecord(attempt=1, code=FIXED.rstrip("\n"), error=None)]
+    assert events.attempts() == [(1, 2, None)]  # writing it is no attempt
+    prompt = str(llm.calls[0][-1].content)
+    assert prompt.startswith("You are writing a short Python 3.11 script")
+    assert "How package code runs:" in prompt and "$" not in prompt  # the rules, every slot filled
+    assert "add up the n of every row" in prompt and "inputs['rows']: list of 3" in prompt
+    assert "ran this code" not in prompt and "failed with" not in prompt
+
+
+async def test_written_code_that_fails_is_healed_and_no_code_at_all_ends_plainly() -> None:
+    llm = ScriptedChatModel(replies=[f"```python\n{BROKEN}```", f"```python\n{FIXED}```"])
+    sandbox = FailingSandbox()
+    await ReflexionPackageRunner(sandbox, llm, max_attempts=2).run(job(code=""), NoTools(), Events())
+    assert sandbox.ran == [BROKEN.rstrip("\n"), FIXED.rstrip("\n")]
+    assert str(llm.calls[1][-1].content).startswith("You are fixing")  # the rewrite is reflexion's
+    silent = ScriptedChatModel(replies=["```python\n```"])
+    outcome = await ReflexionPackageRunner(FailingSandbox(), silent, max_attempts=2).run(
+        job(code=""), NoTools(), Events())
+    assert not outcome.ok and outcome.attempts == []
+    assert outcome.error is not None and "failed after 0 attempts" in outcome.error
+
+
+async def test_the_reflexion_prompt_holds_the_rules_too() -> None:
+    llm = ScriptedChatModel(replies=[FIXED])
+    await ReflexionPackageRunner(FailingSandbox(), llm, max_attempts=2).run(job(), NoTools(), Events())
+    prompt = str(llm.calls[0][-1].content)
+    assert "How package code runs:" in prompt and "$rules" not in prompt

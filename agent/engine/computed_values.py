@@ -1,0 +1,51 @@
+"""A value the answer needs that no result holds, computed in the sandbox before anything is posted.
+
+A small model left a sum, a share or a count for the joiner to work out in its head, and the
+joiner's draft stated a number no result holds (:func:`agent.answer.grounded.false_statements`,
+:func:`agent.answer.template.invented_values`). Planning the whole request again asked the same
+model for the same plan. Instead, once per request, dagbot adds one package node to the plan
+that ran: its goal is the request, its inputs every node of the plan that finished, and its
+code empty, which the package runner reads as "write it" (the sandbox's writer sees the
+inputs' outline, as reflexion does, and reflexion heals what fails). The scheduler runs it like
+any other node; the joiner then answers with its result, and a value it states is one a
+program computed from the results. The node is dagbot's, not the model's plan: it is shown,
+audited and stored like the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from agent.plan.format import PackageSpec, PlanNode
+from agent.ports.stores import NodeStatus
+
+COMPUTED_ID = "computed"
+GOAL = "Compute from the inputs every value this request asks for: {request}"
+WHY = "the answer states values no result holds: computed from the results instead"
+
+
+def computing_plan(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]],
+                   request: str) -> dict[str, Any] | None:
+    """``plan`` with a package node that computes what ``request`` asks for from every node of
+    it that finished (and without its answer sentence: the joiner writes the answer with the
+    computed values); None when no node finished."""
+    nodes = list(plan.get("nodes") or [])
+    ids = {str(node.get("id")) for node in nodes}
+    done = [str(node["id"]) for node in nodes
+            if (results.get(str(node.get("id"))) or {}).get("status") == NodeStatus.DONE.value]
+    if not done:
+        return None
+    goal = GOAL.format(request=request.strip())
+    node = PlanNode(id=_free(COMPUTED_ID, ids), package=PackageSpec(goal=goal, code=""),
+                    depends_on=done, why=WHY)
+    extended = {key: value for key, value in plan.items() if key != "answer"}
+    return {**extended, "nodes": [*nodes, node.model_dump(exclude_none=True, exclude_defaults=True)]}
+
+
+def _free(name: str, taken: set[str]) -> str:
+    number = 2
+    candidate = name
+    while candidate in taken:
+        candidate, number = f"{name}_{number}", number + 1
+    return candidate

@@ -1,0 +1,84 @@
+"""A value the joiner's draft states that no result holds is computed by a package dagbot adds
+to the plan that ran (agent/engine/computed_values.py): once a request, from the nodes that
+finished, shown and audited; when it fails, the answer goes on as before (a replan, or
+dagbot's own reply), never with the value from nowhere."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agent.engine.computed_values import COMPUTED_ID, computing_plan
+from agent.events import AnswerReady, PlanReady
+from agent.execution.context import EngineSettings
+from agent.ports.audit import AuditKind
+from infra.cli.terminal import render
+from tests.agent.harness import MEMORY, finish, harness
+
+READ = {"nodes": [{"id": "orders", "tool": "lookup", "args": {"key": "orders"}},
+                  {"id": "plans", "tool": "lookup", "args": {"key": "plans"}}]}
+ASKED = "what do the orders total?"
+
+
+async def test_a_value_no_result_holds_is_computed_by_a_package_then_answered() -> None:
+    async with harness(MEMORY, [READ, finish("The orders total 1,234."), finish("The orders total 60.")]) as h:
+        h.packages.outputs[COMPUTED_ID] = lambda inputs: {"orders_total": 60}
+        await h.engine.ask("cv1", ASKED)
+        answer = (await h.next_event(AnswerReady)).answer
+        labels = h.labels()
+        audit = await h.services.store.audit_entries()
+    assert answer == "The orders total 60."
+    [job] = h.packages.jobs
+    assert job.code == "" and job.goal.endswith(ASKED)  # written in the sandbox, from the request
+    assert job.inputs == {"orders": "value of orders", "plans": "value of plans"}  # every finished node
+    assert labels.index("PlanReady") < labels.index("NodeStarted:computed") < labels.index(
+        "NodeFinished:computed") < labels.index("AnswerReady")
+    assert labels.count("NodeStarted:orders") == 1  # what had run is not run again
+    assert "orders_total" in str(h.llm.calls[2])  # the joiner answered from the computed result
+    assert [e.detail.get("added") for e in audit if e.kind == AuditKind.PLAN] == [None, [COMPUTED_ID]]
+
+
+async def test_the_added_node_is_shown_as_one_more_step_of_the_plan_that_ran() -> None:
+    async with harness(MEMORY, [READ, finish("The orders total 1,234."), finish("The orders total 60.")]) as h:
+        h.packages.outputs[COMPUTED_ID] = lambda inputs: {"orders_total": 60}
+        await h.engine.ask("cv2", ASKED)
+        await h.next_event(AnswerReady)
+        ready = [e for e in h.drain() if isinstance(e, PlanReady)]
+    assert [e.added for e in ready] == [(), (COMPUTED_ID,)]
+    assert [n["id"] for n in ready[1].plan["nodes"]] == ["orders", "plans", COMPUTED_ID]
+    shown = render(ready[1])
+    assert shown is not None and "computed: package: Compute" in shown and "orders:" not in shown
+
+
+async def test_when_the_computation_fails_the_value_is_never_posted() -> None:
+    async with harness(MEMORY, [READ, finish("The orders total 1,234."), finish("The orders total 1,234.")],
+                       settings=EngineSettings(max_replans=0)) as h:  # (no scripted output: it fails)
+        await h.engine.ask("cv3", ASKED)
+        answer = (await h.next_event(AnswerReady)).answer
+    assert len(h.packages.jobs) == 1  # once a request
+    assert not answer.startswith("The orders total")  # dagbot's own reply, saying why
+    assert "it states 1,234, which no result" in answer and "`computed` (package: Compute" in answer
+    assert answer.split("`computed`")[1].rstrip().endswith("failed (no scripted output)\nNothing was changed.")
+
+
+async def test_the_plans_answer_sentence_filled_from_nowhere_is_computed_and_written_by_the_joiner() -> None:
+    plan = {**READ, "answer": "The orders total ${orders_total}."}
+    async with harness(MEMORY, [plan, finish("The orders total 1,234."), finish("The orders total 60.")]) as h:
+        h.packages.outputs[COMPUTED_ID] = lambda inputs: {"orders_total": 60}
+        await h.engine.ask("cv4", ASKED)
+        answer = (await h.next_event(AnswerReady)).answer
+    assert answer == "The orders total 60." and len(h.packages.jobs) == 1
+
+
+def test_only_finished_nodes_feed_it_and_nothing_finished_computes_nothing() -> None:
+    results: dict[str, Any] = {"orders": {"status": "done", "output": "1,2"},
+                               "plans": {"status": "failed", "error": "not found"}}
+    extended = computing_plan({**READ, "answer": "x ${orders}", "thought": "t"}, results, " sum it ")
+    assert extended is not None and "answer" not in extended and extended["thought"] == "t"
+    added = extended["nodes"][-1]
+    assert added["id"] == COMPUTED_ID and added["depends_on"] == ["orders"]
+    assert added["package"] == {"goal": "Compute from the inputs every value this request asks for: sum it",
+                                "code": ""}
+    assert computing_plan(READ, {"orders": {"status": "failed"}}, "sum it") is None
+    taken = {"nodes": [{"id": COMPUTED_ID, "tool": "lookup", "args": {"key": "x"}}]}
+    again = computing_plan(taken, {COMPUTED_ID: {"status": "done", "output": 1}}, "sum it")
+    assert again is not None and again["nodes"][-1]["id"] == f"{COMPUTED_ID}_2"
