@@ -444,7 +444,8 @@ async def _computing(state: AgentState, runtime: Ctx) -> dict[str, Any] | None:
 def _failures_to_tell(state: AgentState) -> dict[str, Mapping[str, Any]]:
     """This plan's results, and the packages an earlier plan of this request failed and the
     replans dropped (:func:`agent.answer.failures.dropped_failures`): what an answer must tell."""
-    results = state.get("results") or {}
+    results = {node_id: result for node_id, result in (state.get("results") or {}).items()
+               if node_id != state.get("computed")}  # (dagbot's try at the values: not the plan's step)
     dropped = dropped_failures(state.get("earlier_results") or [], state.get("plan") or {}, results)
     return {**dropped, **results}
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import structlog
 
-from agent.events import AnswerDelta, AnswerReady, Replanning, RunEvent, RunFailed
+from agent.events import AnswerDelta, AnswerReady, PlanReady, Replanning, RunEvent, RunFailed
 from bot.ground.features import SlackFeatures
 from bot.ground.poster import SlackPoster
 from bot.outbound.answer_delivery import AnswerDelivery, Delivered
@@ -58,6 +58,8 @@ class AnswerSurface:
             case AnswerDelta(text=text):
                 self._stream(run, text)
             case Replanning():  # text streamed before the model called `replan` is no answer
+                await self._withdraw(run)
+            case PlanReady(added=(_, *_)):  # nor a draft whose values dagbot now computes
                 await self._withdraw(run)
             case AnswerReady(answer=answer):
                 note, run_id = self.answer_note, run.run_id

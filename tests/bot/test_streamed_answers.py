@@ -188,6 +188,22 @@ async def test_a_draft_streamed_before_the_model_calls_replan_is_withdrawn(
             assert ANSWER.startswith(slack.calls_of("chat.startStream")[-1].args["markdown_text"])
 
 
+async def test_a_draft_stating_a_value_no_result_holds_is_withdrawn_while_dagbot_computes_it(
+        slack: FakeSlack) -> None:
+    draft = "The values add up to 1,234."
+    with FakeOpenAI([LOOK_UP_A, finish(draft), finish(ANSWER)], piece=5) as fake:
+        async with streaming_bot(slack, MEMORY, fake) as app, chat_with(slack, app) as chat:
+            thread = await chat.person(ALICE).runs("add up the values of a")
+            answer = await thread.answer()
+            await settle(app)
+            assert answer.text == ANSWER and len(thread.answers()) == 1  # (its failed try at the value is no step to tell)
+            assert [m for m in thread.messages() if m.is_from_bot and "1,234" in m.content] == []
+            calls = answer_calls(slack, thread)
+            withdrawn_at = calls.index("chat.delete")
+            assert calls[:withdrawn_at].count("chat.startStream") == 1 and calls[withdrawn_at - 1] == "chat.stopStream"
+            assert calls[withdrawn_at + 1:].count("chat.startStream") == 1
+
+
 async def test_a_long_answer_is_split_at_slacks_limits_without_breaking_code_blocks(
         slack: FakeSlack) -> None:
     code = "\n".join(f"line_{i} = {i} * 2  # some commentary to make it long" for i in range(400))
