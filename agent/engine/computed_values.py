@@ -22,21 +22,23 @@ from agent.ports.stores import NodeStatus
 
 COMPUTED_ID = "computed"
 GOAL = "Compute from the inputs every value this request asks for: {request}"
+FOLLOWS = " (a follow-up to: {request})"
 WHY = "the answer states values no result holds: computed from the results instead"
 
 
 def computing_plan(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]],
-                   request: str) -> dict[str, Any] | None:
+                   request: str, follows: str | None = None) -> dict[str, Any] | None:
     """``plan`` with a package node that computes what ``request`` asks for from every node of
     it that finished (and without its answer sentence: the joiner writes the answer with the
-    computed values); None when no node finished."""
+    computed values); None when no node finished. ``follows``: the thread's request before
+    this one, which a follow-up's few words lean on ("and the overdue ones?")."""
     nodes = list(plan.get("nodes") or [])
     ids = {str(node.get("id")) for node in nodes}
     done = [str(node["id"]) for node in nodes
             if (results.get(str(node.get("id"))) or {}).get("status") == NodeStatus.DONE.value]
     if not done:
         return None
-    goal = GOAL.format(request=request.strip())
+    goal = GOAL.format(request=request.strip()) + (FOLLOWS.format(request=follows.strip()) if follows else "")
     node = PlanNode(id=_free(COMPUTED_ID, ids), package=PackageSpec(goal=goal, code=""),
                     depends_on=done, why=WHY)
     extended = {key: value for key, value in plan.items() if key != "answer"}

@@ -431,7 +431,9 @@ async def _computing(state: AgentState, runtime: Ctx) -> dict[str, Any] | None:
     ctx = runtime.context
     if state.get("computed") or ctx.packages is None:
         return None
-    plan = computing_plan(state.get("plan") or {}, state.get("results") or {}, state["request"])
+    earlier = state.get("history") or []
+    plan = computing_plan(state.get("plan") or {}, state.get("results") or {}, state["request"],
+                          earlier[-1]["request"] if earlier else None)
     if plan is None:
         return None
     added = str(plan["nodes"][-1]["id"])

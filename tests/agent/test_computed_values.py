@@ -79,6 +79,9 @@ def test_only_finished_nodes_feed_it_and_nothing_finished_computes_nothing() -> 
     assert added["package"] == {"goal": "Compute from the inputs every value this request asks for: sum it",
                                 "code": ""}
     assert computing_plan(READ, {"orders": {"status": "failed"}}, "sum it") is None
+    follow_up = computing_plan(READ, results, "and the overdue ones?", "sum the invoices")
+    assert follow_up is not None and follow_up["nodes"][-1]["package"]["goal"].endswith(
+        "asks for: and the overdue ones? (a follow-up to: sum the invoices)")
     taken = {"nodes": [{"id": COMPUTED_ID, "tool": "lookup", "args": {"key": "x"}}]}
     again = computing_plan(taken, {COMPUTED_ID: {"status": "done", "output": 1}}, "sum it")
     assert again is not None and again["nodes"][-1]["id"] == f"{COMPUTED_ID}_2"
