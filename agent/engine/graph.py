@@ -75,6 +75,7 @@ from agent.plan.named_files import unread_in_draft, unread_named_files
 from agent.plan.references import referenced_ids
 from agent.plan.refused_calls import refused_calls
 from agent.plan.sql_values import unnamed_sql_values
+from agent.plan.uncomputed import uncomputed_reads
 from agent.plan.unfed_changes import unfed_changes
 from agent.plan.validation import validated_plan
 from agent.plan.whole_results import whole_results_in_changes
@@ -349,6 +350,11 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         log.info("a search found files the request asks to read, and nothing read them")
         await _emit(runtime, state, Replanning, feedback=feedback, replan=replans + 1)
         return {"feedback": feedback, "replans": replans + 1, "repairs": 0, "plan_problems": []}
+    ran = Plan.model_validate(state.get("plan") or {"nodes": []})
+    if not rejected and uncomputed_reads(ran, ctx.registry, state["request"]) and (
+            computing := await _computing(state, runtime)):  # before the model adds rows in its head
+        log.info("the request asks for a value over a data file the plan only read; computing it")
+        return computing
     templated = None if edited else templated_answer(state.get("plan") or {}, this_plans)
     red = ctx.registry.names(Risk.RED)
     if templated is not None:  # the planner wrote the reply: no second model call

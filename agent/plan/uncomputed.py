@@ -1,0 +1,82 @@
+"""A sum, a count, an average, a share or a maximum over a data file is computed by a program,
+not by the model that writes the answer.
+
+The planner's rules say so ("counting, sums, filtering over a read's lines or rows: a package
+over its output, never guessed"), and a small model still planned "what is the total of the
+amount column in X.csv" as a lone ``read_file``: the joiner's model then added up the rows in
+its head. Sending such a plan back to the repair round asked the same model for the same plan
+(tried: no better). So when the request asks for such a value (its words: "how many", "total",
+"sum", "add up", "average", "mean", "median", "percentage", "share", "ratio", "success rate",
+"highest", "longest", "most"…), the plan reads a data file whole (a CSV, TSV, JSON, JSON Lines
+or log file, by path or URL, with a tool that returns its text) and no node computes anything
+(no package, no SQL query, no search: a search's matches are a count already), dagbot computes
+the values before the joiner writes (:mod:`agent.engine.computed_values`). A value a file
+states ("how many replicas does deploy.yaml ask for?") is no such ask: YAML, TOML and other
+settings files are not data files here.
+"""
+
+from __future__ import annotations
+
+import re
+
+from agent.plan.edges import call_args
+from agent.plan.format import Plan, PlanNode
+from agent.plan.references import REFERENCE, strings
+from agent.tools.registry import Risk, ToolRegistry
+
+_ASKS = (
+    ("count", re.compile(r"\bhow many\b|\bnumber of\b|\bcount\b", re.I)),
+    ("sum", re.compile(r"\b(?:sum|total|add(?:s|ing)? up|added up)\b", re.I)),
+    ("average", re.compile(r"\b(?:average|mean|median)\b", re.I)),
+    ("share", re.compile(r"\b(?:percent(?:age)?|share|proportion|ratio|fraction)\b|%|"
+                         r"\b(?:success|failure|error|pass|hit|miss) rate\b", re.I)),
+    ("maximum or minimum", re.compile(
+        r"\b(?:highest|lowest|largest|smallest|biggest|longest|shortest|slowest|fastest|maximum|minimum|"
+        r"top \d+)\b|(?<!\bat )\b(?:most|least)\b", re.I)),
+)
+"""What the request asks to be computed, by its words."""
+_DATA_FILE = re.compile(r"[\w.\-/]+\.(?:csv|tsv|json|jsonl|ndjson|log)\b", re.I)
+_WHOLE_TEXT = frozenset({"content", "text", "json"})
+"""Output keys that hold what was read whole (read_file's ``content``, http_get's ``text``)."""
+_COMPUTING = frozenset({"matches"})
+"""Output keys of tools whose result is computed already (search_files' matches)."""
+_STATEMENT = re.compile(r"^\s*(?:select|with)\b", re.I)
+
+
+def asked_values(request: str) -> list[str]:
+    """The kinds of computed value ``request`` asks for: "count", "sum", "average", "share",
+    "maximum or minimum"."""
+    return [kind for kind, words in _ASKS if words.search(request)]
+
+
+def uncomputed_reads(plan: Plan, registry: ToolRegistry, request: str) -> list[str]:
+    """The nodes of ``plan`` that read a data file whole, when ``request`` asks for a computed
+    value and no node of ``plan`` computes one."""
+    if not asked_values(request) or any(_computes(node, registry) for node in plan.nodes):
+        return []
+    return [node.id for node in plan.nodes if _data_file_read(node, registry)]
+
+
+def _data_file_read(node: PlanNode, registry: ToolRegistry) -> str | None:
+    """The data file (path or URL) ``node`` reads whole, or None."""
+    if node.tool is None or node.tool not in registry or registry.risk_of(node.tool) is not Risk.GREEN:
+        return None
+    if not (registry.returns_of(node.tool) or frozenset()) & _WHOLE_TEXT:
+        return None
+    for text in strings(call_args(node)):
+        if not REFERENCE.search(text) and (found := _DATA_FILE.search(text)):
+            return found.group(0)
+    return None
+
+
+def _computes(node: PlanNode, registry: ToolRegistry) -> bool:
+    if node.package is not None:
+        return True
+    if node.tool is None or node.tool not in registry:
+        return False
+    returns = registry.returns_of(node.tool)
+    if returns is None and registry.risk_of(node.tool) is Risk.GREEN:
+        return True  # a tool of unknown output (an MCP server's query, say) may compute it
+    if (returns or frozenset()) & _COMPUTING:
+        return True
+    return any(_STATEMENT.match(text) for text in strings(call_args(node)))

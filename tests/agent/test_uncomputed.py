@@ -1,0 +1,92 @@
+"""A sum, count, average, share or maximum over a data file read whole, with nothing in the
+plan to compute it, is computed by dagbot before the joiner writes (agent/plan/uncomputed.py,
+agent/engine/computed_values.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agent.engine.computed_values import COMPUTED_ID
+from agent.events import AnswerReady, PlanReady
+from agent.plan.format import Plan
+from agent.plan.uncomputed import asked_values, uncomputed_reads
+from agent.tools.builtin import BuiltinToolConfig, register_builtin_tools
+from agent.tools.files import FileToolConfig
+from agent.tools.registry import ToolRegistry
+from infra.emulators.scripted_chat import ScriptedChatModel
+from tests.agent.harness import MEMORY, services_on
+from tests.fakes.packages import ScriptedPackages
+
+
+def registry(workspace: Path) -> ToolRegistry:
+    tools = ToolRegistry()
+    register_builtin_tools(tools, BuiltinToolConfig(files=FileToolConfig(workspace=workspace)))
+    return tools
+
+
+def plan(*nodes: dict[str, object]) -> Plan:
+    return Plan.model_validate({"nodes": list(nodes)})
+
+
+READ: dict[str, object] = {"id": "orders", "tool": "read_file", "args": {"path": "data/orders.csv"}}
+SUM: dict[str, object] = {"id": "total", "depends_on": ["orders"], "package": {
+    "goal": "sum the amount column",
+    "code": "import csv, io\nrows = csv.DictReader(io.StringIO(inputs['orders']['content']))\n"
+            "result = sum(float(r['amount']) for r in rows)"}}
+
+
+@pytest.mark.parametrize(("request_text", "kinds"), [
+    ("What is the total of the amount column in data/orders.csv?", ["sum"]),
+    ("How many rows of data/orders.csv have the status failed?", ["count"]),
+    ("Add up the amounts in data/orders.csv", ["sum"]),
+    ("What's the mean duration in ci/builds.csv?", ["average"]),
+    ("What percentage of the backups succeeded?", ["share"]),
+    ("What is the backup success rate?", ["share"]),
+    ("Which consumer in queue/consumers.json has the highest lag?", ["maximum or minimum"]),
+    ("Which region has the most orders, and what is their total?", ["sum", "maximum or minimum"]),
+    ("Which consumers in queue/consumers.json are stalled?", []),
+    ("List the builds that took at least 600 s", []),
+    ("What is the rate limit in config.json?", []),
+])
+def test_the_request_s_words_name_the_value_it_asks_for(request_text: str, kinds: list[str]) -> None:
+    assert asked_values(request_text) == kinds
+
+
+def test_a_data_file_read_alone_for_a_sum_is_found(tmp_path: Path) -> None:
+    assert uncomputed_reads(plan(READ), registry(tmp_path),
+                            "What is the total of the amount column in data/orders.csv?") == ["orders"]
+    page = plan({"id": "status", "tool": "http_get", "args": {"url": "http://127.0.0.1:8080/status.json"}})
+    assert uncomputed_reads(page, registry(tmp_path), "What is the average p99 on status.json?") == ["status"]
+
+
+def test_a_plan_that_computes_or_a_value_a_file_states_is_not_found(tmp_path: Path) -> None:
+    tools = registry(tmp_path)
+    asked = "What is the total of the amount column in data/orders.csv?"
+    assert uncomputed_reads(plan(READ, SUM), tools, asked) == []  # a package computes it
+    search = plan({"id": "errors", "tool": "search_files", "args": {"query": "ERROR", "pattern": "logs/app.log"}})
+    assert uncomputed_reads(search, tools, "How many ERROR lines are in logs/app.log?") == []  # its matches
+    settings = plan({"id": "deploy", "tool": "read_file", "args": {"path": "deploy.yaml"}})
+    assert uncomputed_reads(settings, tools, "How many replicas does deploy.yaml ask for?") == []
+    assert uncomputed_reads(plan(READ), tools, "Which orders in data/orders.csv are open?") == []
+    listed = plan({"id": "files", "tool": "list_files", "args": {"path": "data"}},
+                  {"id": "read", "tool": "read_file", "depends_on": ["files"], "args": {"path": "${files.files.0}"}})
+    assert uncomputed_reads(listed, tools, "How many orders are there in total?") == []  # no data file named
+
+
+async def test_dagbot_computes_it_before_the_joiner_writes_and_the_joiner_answers_from_it(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "orders.csv").write_text("order,amount\nA,10\nB,32.5\n")
+    llm = ScriptedChatModel(replies=[{"nodes": [READ]}, "The amounts total 42.5."])
+    packages = ScriptedPackages(outputs={COMPUTED_ID: lambda inputs: {"total_amount": 42.5}})
+    async with services_on(MEMORY, llm, registry(tmp_path), packages=packages) as services:
+        events = services.events.open()
+        await services.engine.ask("uncomputed-1", "What is the total of the amount column in data/orders.csv?")
+        seen = [events.get_nowait() for _ in range(events.qsize())]
+    [job] = packages.jobs
+    assert job.code == "" and set(job.inputs) == {"orders"} and "order,amount" in job.inputs["orders"]["content"]
+    assert [e.added for e in seen if isinstance(e, PlanReady)] == [(), (COMPUTED_ID,)]
+    assert len(llm.calls) == 2 and "total_amount" in str(llm.calls[1])  # one joiner call, after the computing
+    [answer] = [e.answer for e in seen if isinstance(e, AnswerReady)]
+    assert answer == "The amounts total 42.5."
