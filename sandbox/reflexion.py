@@ -41,6 +41,7 @@ from langgraph.graph import END, START, StateGraph
 from agent.events import PackageAttempt
 from agent.model.llm import for_role, model_error_summary
 from agent.plan.package_code import package_code_problems, parse_python
+from agent.plan.uncalled_function import called_function
 from agent.ports.sandbox import (
     EmitFn,
     PackageAttemptRecord,
@@ -195,6 +196,7 @@ class ReflexionPackageRunner:
                 return {"stopped": f"the reflexion model failed: {model_error_summary(exc)}",
                         "feedback": None}
             code = extract_code(_text(reply.content))
+            code = called_function(code) or code  # (the function computing it, defined and never called)
             if not code:
                 return {"stopped": "the reflexion model returned no code", "feedback": None}
             if _same_code(code, state["code"]):

@@ -29,8 +29,9 @@ WHY = "the answer states values no result holds: computed from the results inste
 def computing_plan(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]],
                    request: str, follows: str | None = None) -> dict[str, Any] | None:
     """``plan`` with a package node that computes what ``request`` asks for from every node of
-    it that finished (and without its answer sentence: the joiner writes the answer with the
-    computed values); None when no node finished. ``follows``: the thread's request before
+    it that finished; None when no node finished. (Its answer sentence stays: once the node is
+    done the joiner writes the answer with the computed values, and until then a sentence
+    filled from nowhere is still found.) ``follows``: the thread's request before
     this one, which a follow-up's few words lean on ("and the overdue ones?")."""
     nodes = list(plan.get("nodes") or [])
     ids = {str(node.get("id")) for node in nodes}
@@ -41,8 +42,7 @@ def computing_plan(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, A
     goal = GOAL.format(request=request.strip()) + (FOLLOWS.format(request=follows.strip()) if follows else "")
     node = PlanNode(id=_free(COMPUTED_ID, ids), package=PackageSpec(goal=goal, code=""),
                     depends_on=done, why=WHY)
-    extended = {key: value for key, value in plan.items() if key != "answer"}
-    return {**extended, "nodes": [*nodes, node.model_dump(exclude_none=True, exclude_defaults=True)]}
+    return {**plan, "nodes": [*nodes, node.model_dump(exclude_none=True, exclude_defaults=True)]}
 
 
 def _free(name: str, taken: set[str]) -> str:

@@ -355,7 +355,9 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
             computing := await _computing(state, runtime)):  # before the model adds rows in its head
         log.info("the request asks for a value over a data file the plan only read; computing it")
         return computing
-    templated = None if edited else templated_answer(state.get("plan") or {}, this_plans)
+    computed = (this_plans.get(state.get("computed") or "") or {}).get("status") == NodeStatus.DONE.value
+    # (values dagbot computed: the joiner words them, and the plan's sentence is no longer the answer)
+    templated = None if edited or computed else templated_answer(state.get("plan") or {}, this_plans)
     red = ctx.registry.names(Risk.RED)
     if templated is not None:  # the planner wrote the reply: no second model call
         return {"answer": with_failures_told(unclaimed(templated, state, red), state.get("plan") or {},
@@ -392,7 +394,7 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
             feedback = (f"The answer was not sent: {unusable}. Plan a package node that computes the "
                         "value from what the plan reads (read it first, if no node does), and refer to "
                         "that node's result in the answer.")
-    invented = None if feedback else invented_values(answer, state.get("plan") or {}, this_plans)
+    invented = None if feedback or computed else invented_values(answer, state.get("plan") or {}, this_plans)
     if invented is not None and not rejected and (computing := await _computing(state, runtime)):
         log.info("the joiner filled the plan's sentence with a value no result holds; computing it",
                  why=invented)

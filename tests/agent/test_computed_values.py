@@ -73,7 +73,7 @@ def test_only_finished_nodes_feed_it_and_nothing_finished_computes_nothing() -> 
     results: dict[str, Any] = {"orders": {"status": "done", "output": "1,2"},
                                "plans": {"status": "failed", "error": "not found"}}
     extended = computing_plan({**READ, "answer": "x ${orders}", "thought": "t"}, results, " sum it ")
-    assert extended is not None and "answer" not in extended and extended["thought"] == "t"
+    assert extended is not None and extended["answer"] == "x ${orders}" and extended["thought"] == "t"
     added = extended["nodes"][-1]
     assert added["id"] == COMPUTED_ID and added["depends_on"] == ["orders"]
     assert added["package"] == {"goal": "Compute from the inputs every value this request asks for: sum it",
@@ -85,3 +85,17 @@ def test_only_finished_nodes_feed_it_and_nothing_finished_computes_nothing() -> 
     taken = {"nodes": [{"id": COMPUTED_ID, "tool": "lookup", "args": {"key": "x"}}]}
     again = computing_plan(taken, {COMPUTED_ID: {"status": "done", "output": 1}}, "sum it")
     assert again is not None and again["nodes"][-1]["id"] == f"{COMPUTED_ID}_2"
+
+
+async def test_when_the_computation_fails_the_plans_sentence_filled_from_nowhere_is_still_found() -> None:
+    """tuning average-p99: the package failed, dagbot's computation failed too, and the joiner's
+    sentence, filled with a value one input happened to hold, must not pass for an answer."""
+    plan = {"nodes": [{"id": "orders", "tool": "lookup", "args": {"key": "orders"}},
+                      {"id": "total", "package": {"goal": "sum", "code": "result = 1"}, "depends_on": ["orders"]}],
+            "answer": "The orders total ${total}."}
+    async with harness(MEMORY, [plan, finish("The orders total 1,234."), finish("The orders total 1,234.")],
+                       settings=EngineSettings(max_replans=0)) as h:  # (no scripted outputs: both fail)
+        await h.engine.ask("cv5", ASKED)
+        answer = (await h.next_event(AnswerReady)).answer
+    assert [job.node_id for job in h.packages.jobs] == ["total", COMPUTED_ID]
+    assert answer.startswith("I could not complete that: `total` failed") and "1,234" not in answer

@@ -131,6 +131,14 @@ FIXES: dict[str, Fix] = {
         after={"nodes": [
             STATUS,
             package("down", "for s in inputs['status']['services']:\n    if s['ok']: result = s['name']; break")]}),
+    "uncalled-function": Fix(
+        before={"nodes": [
+            STATUS,
+            package("slow", "def slowest(inputs):\n    return max(inputs['status']['services'], key=len)")]},
+        after={"nodes": [
+            STATUS,
+            package("slow", "def slowest(inputs):\n    return max(inputs['status']['services'], key=len)\n\n"
+                            "result = slowest(inputs)\n")]}),
     "computed-references": Fix(
         before={"nodes": [
             {"id": "oncall", "read_file": {"path": "oncall.txt"}},
@@ -259,6 +267,11 @@ NOTHING_TO_FIX: dict[str, Clean] = {
         STATUS,
         package("one", "for s in inputs['status']['services']: result = s"),  # Python already
         package("two", "result = (inputs['status']")]}),  # no layout makes it parse: left to reflexion
+    "uncalled-function": Clean({"nodes": [
+        STATUS,
+        package("one", "def first(s):\n    return s[0]\n\nresult = first(inputs['status']['services'])"),  # called
+        package("two", "def pick(a, b):\n    return a\n"),  # two arguments to guess: left to reflexion
+        package("three", "def a():\n    return 1\n\ndef b():\n    return 2\n")]}),  # which one?
     "computed-references": Clean({"nodes": [
         {"id": "oncall", "read_file": {"path": "oncall.txt"}},
         {"id": "mail", "send": {"to": "ops@example.com", "body": "${oncall.content} (echo ${HOME})"}},
@@ -331,6 +344,7 @@ def test_the_mends_run_in_this_order() -> None:
         "recalled-calls",
         "misnamed-inputs",
         "unfolded-blocks",
+        "uncalled-function",
         "computed-references",
         "single-calls",
         "refetched-inputs",

@@ -239,7 +239,8 @@ async def test_a_loop_over_a_json_object_goes_over_its_one_list_then_its_key_is_
 
 MADE_UP = ("def total(inputs):\n    return sum(r['n'] for r in inputs['rows'])\n\n"
            "inputs = {'rows': [{'n': 40}]}  # example usage\nresult = total(inputs)\n")
-NEVER_SETS = "def total():\n    result = sum(r['n'] for r in inputs['rows'])\n    return result\n"
+NEVER_SETS = "def total():\n    result = sum(r['n'] for r in inputs['rows'])\n    print(result)\n"
+"""(a function that returned it would be called: agent/plan/uncalled_function.py)"""
 
 
 async def test_code_that_cannot_work_as_written_is_sent_back_before_it_runs() -> None:
@@ -341,3 +342,13 @@ async def test_the_reflexion_prompt_holds_the_rules_too() -> None:
     await ReflexionPackageRunner(FailingSandbox(), llm, max_attempts=2).run(job(), NoTools(), Events())
     prompt = str(llm.calls[0][-1].content)
     assert "How package code runs:" in prompt and "$rules" not in prompt
+
+
+async def test_written_code_whose_function_is_never_called_runs_with_the_call_added() -> None:
+    """tuning average-p99: the writer defined ``compute(inputs)`` and never called it; told so,
+    it wrote the same again. The call is added instead, with no model call."""
+    written = "def compute(inputs):\n    return {'total': sum(r['n'] for r in inputs['rows'])}\n"
+    llm = ScriptedChatModel(replies=[f"```python\n{written}```"])
+    sandbox = FailingSandbox()
+    await ReflexionPackageRunner(sandbox, llm, max_attempts=1).run(job(code=""), NoTools(), Events())
+    assert sandbox.ran == [written.rstrip() + "\n\nresult = compute(inputs)\n"] and len(llm.calls) == 1

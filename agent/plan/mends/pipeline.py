@@ -28,6 +28,7 @@ from agent.plan.mends.refetched_inputs import REFETCHED_INPUTS
 from agent.plan.mends.replies import GUESSED_ANSWER, REPLY_PACKAGE, REPLY_PACKAGE_TWICE, UNKNOWN_TEMPLATE
 from agent.plan.reference_fields import REFERENCE_FIELDS
 from agent.plan.single_calls import SINGLE_CALLS
+from agent.plan.uncalled_function import UNCALLED_FUNCTION
 
 PLAN_MENDS: tuple[Mend, ...] = (
     BLANK_OPTIONS,
@@ -37,6 +38,7 @@ PLAN_MENDS: tuple[Mend, ...] = (
     RECALLED_CALLS,
     MISNAMED_INPUTS,
     UNFOLDED_BLOCKS,
+    UNCALLED_FUNCTION,
     COMPUTED_REFERENCES,
     SINGLE_CALLS,
     REFETCHED_INPUTS,
