@@ -34,7 +34,7 @@ from agent.answer.grounded import false_statements
 from agent.answer.stream import join_reply
 from agent.answer.template import invented_values, templated_answer
 from agent.answer.vetting import CALLED, CODE_TO_RUN, filled, unclaimed, unreadable
-from agent.engine.computed_values import computing_plan
+from agent.engine.computed_values import computing_plan, failed_packages
 from agent.engine.named_file_shapes import named_file_shapes
 from agent.engine.refusals import (
     cannot_reply,
@@ -351,11 +351,12 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         await _emit(runtime, state, Replanning, feedback=feedback, replan=replans + 1)
         return {"feedback": feedback, "replans": replans + 1, "repairs": 0, "plan_problems": []}
     ran = Plan.model_validate(state.get("plan") or {"nodes": []})
-    if not rejected and uncomputed_reads(ran, ctx.registry, state["request"]) and (
-            computing := await _computing(state, runtime)):  # before the model adds rows in its head
-        log.info("the request asks for a value over a data file the plan only read; computing it")
-        return computing
-    computed = (this_plans.get(state.get("computed") or "") or {}).get("status") == NodeStatus.DONE.value
+    uncomputed = uncomputed_reads(ran, ctx.registry, state["request"]) or failed_packages(
+        state.get("plan") or {}, this_plans)
+    if not rejected and uncomputed and (computing := await _computing(state, runtime)):
+        log.info("the plan computed nothing, or its computation failed; computing it", nodes=uncomputed)
+        return computing  # (before the joiner's model adds rows in its head)
+    computed = _computed(state)
     # (values dagbot computed: the joiner words them, and the plan's sentence is no longer the answer)
     templated = None if edited or computed else templated_answer(state.get("plan") or {}, this_plans)
     red = ctx.registry.names(Risk.RED)
@@ -451,13 +452,23 @@ async def _computing(state: AgentState, runtime: Ctx) -> dict[str, Any] | None:
     return {"plan": plan, "computed": added, "computing": True, "answer": None}
 
 
+def _computed(state: AgentState) -> bool:
+    """Whether the package dagbot added to compute the answer's values finished."""
+    added = (state.get("results") or {}).get(state.get("computed") or "") or {}
+    return added.get("status") == NodeStatus.DONE.value
+
+
 def _failures_to_tell(state: AgentState) -> dict[str, Mapping[str, Any]]:
     """This plan's results, and the packages an earlier plan of this request failed and the
     replans dropped (:func:`agent.answer.failures.dropped_failures`): what an answer must tell."""
     results = {node_id: result for node_id, result in (state.get("results") or {}).items()
                if node_id != state.get("computed")}  # (dagbot's try at the values: not the plan's step)
+    if _computed(state):
+        redone = set(failed_packages(state.get("plan") or {}, results))  # dagbot computed what they were for
+        return {node_id: result for node_id, result in results.items() if node_id not in redone}
     dropped = dropped_failures(state.get("earlier_results") or [], state.get("plan") or {}, results)
-    return {**dropped, **results}
+    return {**{node_id: result for node_id, result in dropped.items() if node_id != state.get("computed")},
+            **results}
 
 
 def _made_already(call: WrittenCall, state: AgentState) -> bool:
