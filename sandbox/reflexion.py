@@ -41,7 +41,6 @@ from langgraph.graph import END, START, StateGraph
 from agent.events import PackageAttempt
 from agent.model.llm import for_role, model_error_summary
 from agent.plan.package_code import package_code_problems, parse_python
-from agent.plan.uncalled_function import called_function
 from agent.ports.sandbox import (
     EmitFn,
     PackageAttemptRecord,
@@ -57,6 +56,7 @@ from sandbox.goal_values import mended_goal_values
 from sandbox.input_outline import outline
 from sandbox.runtime_mends import RuntimeFailure, mend_in_place
 from sandbox.unknown_keys import not_run_for, unknown_key_reads
+from sandbox.written_mends import mended_written_code
 
 log = logging.getLogger(__name__)
 
@@ -196,7 +196,7 @@ class ReflexionPackageRunner:
                 return {"stopped": f"the reflexion model failed: {model_error_summary(exc)}",
                         "feedback": None}
             code = extract_code(_text(reply.content))
-            code = called_function(code) or code  # (the function computing it, defined and never called)
+            code = mended_written_code(code, job.inputs) if code else code  # (plain slips: written_mends.py)
             if not code:
                 return {"stopped": "the reflexion model returned no code", "feedback": None}
             if _same_code(code, state["code"]):

@@ -241,29 +241,41 @@ MADE_UP = ("def total(inputs):\n    return sum(r['n'] for r in inputs['rows'])\n
            "inputs = {'rows': [{'n': 40}]}  # example usage\nresult = total(inputs)\n")
 NEVER_SETS = "def total():\n    result = sum(r['n'] for r in inputs['rows'])\n    print(result)\n"
 """(a function that returned it would be called: agent/plan/uncalled_function.py)"""
+NUMPY = "import numpy\nresult = float(numpy.sum([r['n'] for r in inputs['rows']]))\n"
 
 
 async def test_code_that_cannot_work_as_written_is_sent_back_before_it_runs() -> None:
-    """bench.quality status-and-incidents: reflexion wrote a function it never called, then an
-    "example usage" with inputs of its own making; told why, it may fix it."""
-    llm = ScriptedChatModel(replies=[NEVER_SETS, MADE_UP, FIXED])
+    """bench.quality status-and-incidents: reflexion wrote a function it never called, then code
+    the sandbox cannot run; told why, it may fix it."""
+    llm = ScriptedChatModel(replies=[NEVER_SETS, NUMPY, FIXED])
     sandbox = FailingSandbox()
     outcome = await ReflexionPackageRunner(sandbox, llm, max_attempts=2).run(job(), NoTools(), Events())
     told = str(llm.calls[1][-1].content)
     assert told.startswith("That code cannot work as written: never sets `result`")
-    # told twice, neither ran (the second would have "worked" on inputs it made up): stopped
+    # told twice, neither ran: stopped
     assert sandbox.ran == [BROKEN] and len(llm.calls) == 2 and not outcome.ok
     assert outcome.error is not None and outcome.error.endswith(
-        "stopped: the reflexion model's code cannot work as written: assigns inputs, which holds the real "
-        "inputs: read them as they are (inputs['x']); inputs written out in the code are made up")
+        "stopped: the reflexion model's code cannot work as written: imports numpy, which the sandbox does "
+        "not have: only Python's standard library is there (statistics.mean, json, csv, re, "
+        "collections.Counter…) and the parsers bs4, lxml, yaml, dateutil")
 
 
 async def test_told_why_its_code_cannot_work_the_model_may_fix_it() -> None:
-    llm = ScriptedChatModel(replies=[MADE_UP, FIXED])
+    llm = ScriptedChatModel(replies=[NUMPY, FIXED])
     sandbox = FailingSandbox()
     await ReflexionPackageRunner(sandbox, llm, max_attempts=2).run(job(), NoTools(), Events())
-    assert "assigns inputs, which holds the real inputs" in str(llm.calls[1][-1].content)
+    assert "imports numpy, which the sandbox does not have" in str(llm.calls[1][-1].content)
     assert sandbox.ran == [BROKEN, FIXED.rstrip("\n")]
+
+
+async def test_an_example_usage_with_inputs_of_its_own_is_run_on_the_real_ones() -> None:
+    """The rewrite's "example usage" set ``inputs`` to values it made up: that line goes, and
+    the code runs on the real inputs, with no model call to say so (sandbox/written_mends.py)."""
+    llm = ScriptedChatModel(replies=[MADE_UP])
+    sandbox = FailingSandbox()
+    await ReflexionPackageRunner(sandbox, llm, max_attempts=2).run(job(), NoTools(), Events())
+    assert len(sandbox.ran) == 2 and "inputs = {" not in sandbox.ran[1] and len(llm.calls) == 1
+    assert sandbox.ran[1].rstrip().endswith("result = total(inputs)")
 
 
 async def test_a_key_no_input_has_is_not_run_and_reflexion_is_shown_the_csv_columns() -> None:

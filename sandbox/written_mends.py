@@ -1,0 +1,52 @@
+"""Plain slips in the code the sandbox's model writes or rewrites, mended before it runs.
+
+A 1.5B model writes a package as it would a script of its own: ``def compute(inputs): …`` and
+no call; an "example usage" that sets ``inputs = {…}`` to values it made up; a file opened by
+the path its read returned (``open(inputs['orders']['path'])``), which is not on the sandbox's
+disk. Told why, the same model wrote the same code back (bench.quality tuning orders-total, the
+writer's code for dagbot's computed values). Each fix is plain: the example's ``inputs`` goes
+(the real ones are there), the function nothing calls is called
+(:mod:`agent.plan.uncalled_function`), and the open reads the text the read returned
+(:func:`agent.plan.code_mends.opened_inputs_as_text`, as the plan's own mend does).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping
+from typing import Any
+
+from agent.plan.code_mends import opened_inputs_as_text
+from agent.plan.package_code import parse_python, source_span, spliced
+from agent.plan.uncalled_function import called_function
+
+TEXT_KEYS = ("content", "text")
+"""Where an input that read a file or a page holds its text (read_file's, http_get's)."""
+
+
+def mended_written_code(code: str, inputs: Mapping[str, Any]) -> str:
+    """``code`` with the slips above mended (as it is when it has none)."""
+    code = without_made_up_inputs(code) or code
+    code = called_function(code) or code
+    text_keys = {node_id: key for node_id, value in inputs.items() if isinstance(value, Mapping)
+                 for key in TEXT_KEYS if isinstance(value.get(key), str)}
+    sources = {node_id: str(value.get("path") or value.get("url")) for node_id, value in inputs.items()
+               if isinstance(value, Mapping) and (value.get("path") or value.get("url"))}
+    return opened_inputs_as_text(code, text_keys, sources) or code
+
+
+def without_made_up_inputs(code: str) -> str | None:
+    """``code`` without its top-level assignments to ``inputs`` (the sandbox's own are the
+    real ones); None when it has none, or does not parse."""
+    try:
+        tree = parse_python(code)
+    except SyntaxError:
+        return None
+    spans = [source_span(code, statement) for statement in tree.body
+             if isinstance(statement, ast.Assign | ast.AnnAssign) and _targets_inputs(statement)]
+    return spliced(code, [(start, end, "") for start, end in spans]) if spans else None
+
+
+def _targets_inputs(statement: ast.Assign | ast.AnnAssign) -> bool:
+    targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+    return any(isinstance(target, ast.Name) and target.id == "inputs" for target in targets)

@@ -1,0 +1,48 @@
+"""Plain slips in the code the sandbox's model writes are mended before it runs
+(sandbox/written_mends.py): made-up ``inputs``, a function never called, a file opened by path."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sandbox.written_mends import mended_written_code, without_made_up_inputs
+
+INPUTS: dict[str, Any] = {"orders": {"path": "data/orders.csv", "content": "region,orders\nnorth,120\nsouth,95\n",
+                                     "size": 33, "truncated": False}}
+WRITTEN = """import csv
+
+def compute_total_orders(inputs):
+    with open(inputs['orders']['path'], 'r') as file:
+        rows = list(csv.DictReader(file))
+    return {'total_orders': sum(int(r['orders']) for r in rows)}
+
+# Example usage
+inputs = {
+    'orders': {'path': 'data/orders.csv', 'content': 'region,orders\\nnorth,1\\n'}
+}
+
+result = compute_total_orders(inputs)
+print(result)
+"""
+
+
+def test_the_writers_script_runs_on_the_real_inputs_and_their_text() -> None:
+    """bench.quality tuning orders-total: every slip at once, as the writer wrote them."""
+    mended = mended_written_code(WRITTEN, INPUTS)
+    assert "inputs = {" not in mended and "open(" not in mended
+    assert "io.StringIO(inputs['orders']['content'])" in mended
+    scope: dict[str, Any] = {"inputs": INPUTS}
+    exec(mended, scope)  # (the test's own code: what the sandbox would run)
+    assert scope["result"] == {"total_orders": 215}
+
+
+def test_a_function_never_called_is_called() -> None:
+    code = "def total(inputs):\n    return len(inputs['orders']['content'])\n"
+    assert mended_written_code(code, INPUTS).endswith("\n\nresult = total(inputs)\n")
+
+
+def test_code_with_no_slip_is_left_as_it_is() -> None:
+    code = "import csv, io\nrows = list(csv.DictReader(io.StringIO(inputs['orders']['content'])))\nresult = len(rows)"
+    assert mended_written_code(code, INPUTS) == code
+    assert without_made_up_inputs(code) is None
+    assert without_made_up_inputs("inputs = (") is None  # does not parse: Python's error says why
