@@ -6,7 +6,8 @@ the path its read returned (``open(inputs['orders']['path'])``), which is not on
 disk. Told why, the same model wrote the same code back (bench.quality tuning orders-total, the
 writer's code for dagbot's computed values). Each fix is plain: the example's ``inputs`` goes
 (the real ones are there), the function nothing calls is called
-(:mod:`agent.plan.uncalled_function`), and the open reads the text the read returned
+(:mod:`agent.plan.uncalled_function`), one it calls that sets ``result`` sets the package's
+(``global result``), and the open reads the text the read returned
 (:func:`agent.plan.code_mends.opened_inputs_as_text`, as the plan's own mend does).
 """
 
@@ -27,7 +28,7 @@ TEXT_KEYS = ("content", "text")
 def mended_written_code(code: str, inputs: Mapping[str, Any]) -> str:
     """``code`` with the slips above mended (as it is when it has none)."""
     code = without_made_up_inputs(code) or code
-    code = called_function(code) or code
+    code = called_function(code) or global_result(code) or code
     text_keys = {node_id: key for node_id, value in inputs.items() if isinstance(value, Mapping)
                  for key in TEXT_KEYS if isinstance(value.get(key), str)}
     sources = {node_id: str(value.get("path") or value.get("url")) for node_id, value in inputs.items()
@@ -50,3 +51,35 @@ def without_made_up_inputs(code: str) -> str | None:
 def _targets_inputs(statement: ast.Assign | ast.AnnAssign) -> bool:
     targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
     return any(isinstance(target, ast.Name) and target.id == "inputs" for target in targets)
+
+
+def global_result(code: str) -> str | None:
+    """``code`` with ``global result`` first in each top-level function that sets ``result``
+    only for itself, when the code calls it and never sets ``result`` at the top level (``def
+    compute(): … result = {…}`` then ``compute()``); else None."""
+    try:
+        tree = parse_python(code)
+    except SyntaxError:
+        return None
+    if any(isinstance(target, ast.Name) and target.id == "result"
+           for statement in tree.body if isinstance(statement, ast.Assign | ast.AnnAssign | ast.AugAssign)
+           for target in (statement.targets if isinstance(statement, ast.Assign) else [statement.target])):
+        return None
+    called = {node.func.id for node in ast.walk(tree)
+              if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
+    edits = []
+    for function in tree.body:
+        if not isinstance(function, ast.FunctionDef) or function.name not in called \
+                or not _sets_own_result(function):
+            continue
+        first = function.body[0]
+        start, _ = source_span(code, first)
+        edits.append((start, start, f"global result\n{' ' * first.col_offset}"))
+    return spliced(code, edits) if edits else None
+
+
+def _sets_own_result(function: ast.FunctionDef) -> bool:
+    declared = any(isinstance(node, ast.Global) and "result" in node.names for node in ast.walk(function))
+    return not declared and any(
+        isinstance(node, ast.Name) and node.id == "result" and isinstance(node.ctx, ast.Store)
+        for node in ast.walk(function))

@@ -46,3 +46,16 @@ def test_code_with_no_slip_is_left_as_it_is() -> None:
     assert mended_written_code(code, INPUTS) == code
     assert without_made_up_inputs(code) is None
     assert without_made_up_inputs("inputs = (") is None  # does not parse: Python's error says why
+
+
+def test_a_function_it_calls_that_sets_result_for_itself_sets_the_packages() -> None:
+    """tuning orders-total: ``def compute(): … result = {…}`` then ``compute()``: the package's
+    ``result`` stayed unset."""
+    code = ("import csv, io\n\ndef compute():\n    rows = list(csv.DictReader(io.StringIO(inputs['orders']['content'])))\n"
+            "    result = {'rows': len(rows)}\n\ncompute()\nprint(result)\n")
+    mended = mended_written_code(code, INPUTS)
+    assert "def compute():\n    global result\n    rows = " in mended
+    scope: dict[str, Any] = {"inputs": INPUTS}
+    exec(mended, scope)  # (the test's own code: what the sandbox would run)
+    assert scope["result"] == {"rows": 2}
+    assert mended_written_code("def f():\n    result = 1\n\nresult = 2\nf()\n", INPUTS).count("global") == 0
