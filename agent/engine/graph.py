@@ -463,9 +463,6 @@ def _failures_to_tell(state: AgentState) -> dict[str, Mapping[str, Any]]:
     replans dropped (:func:`agent.answer.failures.dropped_failures`): what an answer must tell."""
     results = {node_id: result for node_id, result in (state.get("results") or {}).items()
                if node_id != state.get("computed")}  # (dagbot's try at the values: not the plan's step)
-    if _computed(state):
-        redone = set(failed_packages(state.get("plan") or {}, results))  # dagbot computed what they were for
-        return {node_id: result for node_id, result in results.items() if node_id not in redone}
     dropped = dropped_failures(state.get("earlier_results") or [], state.get("plan") or {}, results)
     return {**{node_id: result for node_id, result in dropped.items() if node_id != state.get("computed")},
             **results}
