@@ -25,7 +25,7 @@ from agent.ports.stores import NodeStatus
 COMPUTED_ID = "computed"
 GOAL = "Compute from the inputs every value this request asks for: {request}"
 FOLLOWS = " (a follow-up to: {request})"
-WHY = "the answer states values no result holds: computed from the results instead"
+WHY = "the values the answer needs, computed by a program from the results (not by the model in its head)"
 
 
 def computing_plan(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]],
