@@ -1,8 +1,8 @@
 """A value the answer needs that no result holds, computed in the sandbox before anything is posted.
 
 A small model left a sum, a share or a count for the joiner to work out in its head (the plan
-only read the data, :mod:`agent.plan.uncomputed`; or its package failed, :func:`failed_packages`),
-or the joiner's draft stated a number no result holds (:func:`agent.answer.grounded.false_statements`,
+only read the data, :mod:`agent.plan.uncomputed`), or the joiner's draft stated a number no
+result holds (:func:`agent.answer.grounded.false_statements`,
 :func:`agent.answer.template.invented_values`). Planning the whole request again asked the same
 model for the same plan. Instead, once per request, dagbot adds one package node to the plan
 that ran: its goal is the request, its inputs every node of the plan that finished, and its
@@ -11,6 +11,11 @@ inputs' outline, as reflexion does, and reflexion heals what fails). The schedul
 any other node; the joiner then answers with its result, and a value it states is one a
 program computed from the results. The node is dagbot's, not the model's plan: it is shown,
 audited and stored like the rest.
+
+A package of the plan that failed is not redone before the joiner writes: tried, it turned a
+failure that was the finding (a file that does not parse) into a computation that failed again
+or answered something else (bench.quality holdout parse-broken-json; the suite's package that
+keeps failing).
 """
 
 from __future__ import annotations
@@ -18,7 +23,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from agent.execution.package_nodes import PACKAGE_TIMED_OUT
 from agent.plan.format import PackageSpec, PlanNode
 from agent.ports.stores import NodeStatus
 
@@ -53,13 +57,3 @@ def _free(name: str, taken: set[str]) -> str:
     while candidate in taken:
         candidate, number = f"{name}_{number}", number + 1
     return candidate
-
-
-def failed_packages(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]]) -> list[str]:
-    """The package nodes of ``plan`` that failed, but for one that ran out of time (it would
-    again): the model's computation, which dagbot's, written from the request itself, may redo
-    (a package summing an ``order`` column of a CSV whose column is ``orders``, its goal saying
-    ``order``, failed three attempts; the request said "orders")."""
-    return [str(node["id"]) for node in plan.get("nodes") or [] if node.get("package")
-            and (result := results.get(str(node["id"])) or {}).get("status") == NodeStatus.FAILED.value
-            and not str(result.get("error") or "").startswith(PACKAGE_TIMED_OUT)]

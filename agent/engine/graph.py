@@ -34,7 +34,7 @@ from agent.answer.grounded import false_statements
 from agent.answer.stream import join_reply
 from agent.answer.template import invented_values, templated_answer
 from agent.answer.vetting import CALLED, CODE_TO_RUN, filled, unclaimed, unreadable
-from agent.engine.computed_values import computing_plan, failed_packages
+from agent.engine.computed_values import computing_plan
 from agent.engine.named_file_shapes import named_file_shapes
 from agent.engine.refusals import (
     cannot_reply,
@@ -351,10 +351,9 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         await _emit(runtime, state, Replanning, feedback=feedback, replan=replans + 1)
         return {"feedback": feedback, "replans": replans + 1, "repairs": 0, "plan_problems": []}
     ran = Plan.model_validate(state.get("plan") or {"nodes": []})
-    uncomputed = uncomputed_reads(ran, ctx.registry, state["request"]) or failed_packages(
-        state.get("plan") or {}, this_plans)
+    uncomputed = uncomputed_reads(ran, ctx.registry, state["request"])
     if not rejected and uncomputed and (computing := await _computing(state, runtime)):
-        log.info("the plan computed nothing, or its computation failed; computing it", nodes=uncomputed)
+        log.info("the plan only read what the request asks to compute; computing it", nodes=uncomputed)
         return computing  # (before the joiner's model adds rows in its head)
     computed = _computed(state)
     # (values dagbot computed: the joiner words them, and the plan's sentence is no longer the answer)

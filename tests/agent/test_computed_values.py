@@ -100,21 +100,3 @@ async def test_when_the_computation_fails_the_plans_sentence_filled_from_nowhere
     assert [job.node_id for job in h.packages.jobs] == ["total", COMPUTED_ID]
     assert answer.startswith("I could not complete that: `total` failed") and "1,234" not in answer
 
-
-async def test_a_package_that_failed_is_redone_from_the_request_before_the_joiner_writes() -> None:
-    """tuning orders-total: the package summed an ``order`` column (the CSV's is ``orders``), as
-    its goal said, three attempts; dagbot's package, written from the request, sums the right one."""
-    plan = {"nodes": [{"id": "orders", "tool": "lookup", "args": {"key": "orders"}},
-                      {"id": "total", "package": {"goal": "sum the order column", "code": "result = 1"},
-                       "depends_on": ["orders"]}],
-            "answer": "The orders total ${total}."}
-    async with harness(MEMORY, [plan, finish("The orders total 500.")]) as h:
-        h.packages.outputs[COMPUTED_ID] = lambda inputs: {"orders_total": 500}
-        await h.engine.ask("cv6", ASKED)
-        answer = (await h.next_event(AnswerReady)).answer
-    assert [job.node_id for job in h.packages.jobs] == ["total", COMPUTED_ID]
-    assert h.packages.jobs[1].inputs == {"orders": "value of orders"}  # what finished
-    assert len(h.llm.calls) == 2 and "orders_total" in str(h.llm.calls[1])  # one joiner call, after it
-    # the package that failed is still told: its failure may be the finding (a file that does not parse)
-    assert answer == ("The orders total 500.\n\nNot done, and why:\n"
-                      "• `total` (package: sum the order column): failed (no scripted output)")
