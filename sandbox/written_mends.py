@@ -18,11 +18,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from agent.plan.code_mends import opened_inputs_as_text
+from agent.plan.input_fields import BODY_KEYS
 from agent.plan.package_code import parse_python, source_span, spliced
-from agent.plan.uncalled_function import called_function
-
-TEXT_KEYS = ("content", "text")
-"""Where an input that read a file or a page holds its text (read_file's, http_get's)."""
+from agent.plan.uncalled_function import called_function, called_names
 
 
 def mended_written_code(code: str, inputs: Mapping[str, Any]) -> str:
@@ -30,7 +28,7 @@ def mended_written_code(code: str, inputs: Mapping[str, Any]) -> str:
     code = without_made_up_inputs(code) or code
     code = called_function(code) or global_result(code) or code
     text_keys = {node_id: key for node_id, value in inputs.items() if isinstance(value, Mapping)
-                 for key in TEXT_KEYS if isinstance(value.get(key), str)}
+                 for key in BODY_KEYS if isinstance(value.get(key), str)}
     sources = {node_id: str(value.get("path") or value.get("url")) for node_id, value in inputs.items()
                if isinstance(value, Mapping) and (value.get("path") or value.get("url"))}
     return opened_inputs_as_text(code, text_keys, sources) or code
@@ -65,8 +63,7 @@ def global_result(code: str) -> str | None:
            for statement in tree.body if isinstance(statement, ast.Assign | ast.AnnAssign | ast.AugAssign)
            for target in (statement.targets if isinstance(statement, ast.Assign) else [statement.target])):
         return None
-    called = {node.func.id for node in ast.walk(tree)
-              if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
+    called = called_names(tree)
     edits = []
     for function in tree.body:
         if not isinstance(function, ast.FunctionDef) or function.name not in called \

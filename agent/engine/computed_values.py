@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from agent.plan.format import PackageSpec, PlanNode
+from agent.plan.format import PackageSpec, PlanNode, free_id
 from agent.ports.stores import NodeStatus
 
 COMPUTED_ID = "computed"
@@ -46,14 +46,6 @@ def computing_plan(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, A
     if not done:
         return None
     goal = GOAL.format(request=request.strip()) + (FOLLOWS.format(request=follows.strip()) if follows else "")
-    node = PlanNode(id=_free(COMPUTED_ID, ids), package=PackageSpec(goal=goal, code=""),
+    node = PlanNode(id=free_id(COMPUTED_ID, ids), package=PackageSpec(goal=goal, code=""),
                     depends_on=done, why=WHY)
     return {**plan, "nodes": [*nodes, node.model_dump(exclude_none=True, exclude_defaults=True)]}
-
-
-def _free(name: str, taken: set[str]) -> str:
-    number = 2
-    candidate = name
-    while candidate in taken:
-        candidate, number = f"{name}_{number}", number + 1
-    return candidate

@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 import builtins
 
-from agent.plan.format import PackageSpec, PlanNode
+from agent.plan.format import PackageSpec, PlanNode, free_id
 from agent.plan.input_fields import declared_outputs
 from agent.plan.mends.contract import Mend
 from agent.plan.references import REFERENCE, malformed_references, mapped_strings, path_parts, strings
@@ -46,7 +46,7 @@ def computed_as_packages(nodes: list[PlanNode], registry: ToolRegistry | None = 
                     continue
                 package = made.get(written)
                 if package is None:
-                    package_id = _free_id(f"{node.id}_{named}", ids)
+                    package_id = free_id(f"{node.id}_{named}", ids)
                     ids.add(package_id)
                     package = PlanNode(id=package_id, package=PackageSpec(
                         goal=f"compute {written[2:-1]}", code=code))
@@ -116,16 +116,6 @@ class _FieldsAsKeys(ast.NodeTransformer):
         if id(node) in self.called:  # a method: called as it is
             return ast.Attribute(value=value, attr=node.attr, ctx=node.ctx)
         return ast.Subscript(value=value, slice=ast.Constant(node.attr), ctx=node.ctx)
-
-
-def _free_id(wanted: str, taken: set[str]) -> str:
-    wanted = wanted[:28]
-    if wanted not in taken:
-        return wanted
-    number = 2
-    while f"{wanted}_{number}" in taken:
-        number += 1
-    return f"{wanted}_{number}"
 
 
 COMPUTED_REFERENCES = Mend(

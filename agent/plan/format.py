@@ -14,6 +14,19 @@ from pydantic import BaseModel, ConfigDict, Field
 from agent.tools.registry import RESERVED_NAMES
 
 NODE_ID_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
+
+
+def free_id(wanted: str, taken: Collection[str]) -> str:
+    """``wanted`` (cut to leave room for a number within an id's 32 characters), or, when
+    ``taken`` has it, the first of ``wanted_2``, ``wanted_3``… it does not."""
+    wanted = wanted[:28]
+    if wanted not in taken:
+        return wanted
+    number = 2
+    while f"{wanted}_{number}" in taken:
+        number += 1
+    return f"{wanted}_{number}"
+
 PACKAGE_LABEL = "package: "
 NODE_FIELDS = RESERVED_NAMES
 """A node's own keys; any other key of a node, as the planner writes it, is a tool's name

@@ -28,8 +28,7 @@ def called_function(code: str) -> str | None:
         return None
     if NO_RESULT not in package_code_problems(code, tree):
         return None
-    called = {node.func.id for node in ast.walk(tree)
-              if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
+    called = called_names(tree)
     uncalled = [node for node in tree.body if isinstance(node, ast.FunctionDef)
                 and node.name not in called and _returns_value(node)]
     if len(uncalled) != 1:
@@ -40,6 +39,12 @@ def called_function(code: str) -> str | None:
         return None  # (more than one argument it must be given: not one to guess)
     argument = "inputs" if needed == 1 else ""
     return f"{code.rstrip()}\n\nresult = {function.name}({argument})\n"
+
+
+def called_names(tree: ast.Module) -> set[str]:
+    """The names the code calls anywhere (``f(…)``), functions' bodies included."""
+    return {node.func.id for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
 
 
 def _returns_value(function: ast.FunctionDef) -> bool:
