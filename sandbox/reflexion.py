@@ -3,14 +3,16 @@
     START → attempt ─ok──────────────────────────→ END
                (before it runs: a compared value no input holds, where the goal names the one
                 the inputs hold, is that value: sandbox/goal_values.py)
-               │ failed (or not run: it reads a key no input has, sandbox/unknown_keys.py),
-               │ attempts left
+               │ failed (or not run: it reads a key no input has, sandbox/unknown_keys.py;
+               │ or, once, found nothing looking for a text no input holds:
+               │ sandbox/absent_texts.py), attempts left
                ▼
             reflect (a slip with a plain fix, a key the inputs hold spelt another way, a CSV
                │      header read as data, a loop over an object meant for its one list, is
                │      mended in place by the first of sandbox/runtime_mends.py's RUNTIME_MENDS
                │      that applies; else the LLM rewrites the whole script from goal, inputs,
-               │      code, error)
+               │      code, error; after two attempts that failed the same way, it writes one
+               │      afresh from goal and inputs, prompts/writer.md, not shown the code)
                │ new code                      │ no usable reply, or the code that failed
                └──────────→ attempt            └────────→ END
 
@@ -51,6 +53,8 @@ from agent.ports.sandbox import (
     SandboxResult,
     ToolGateway,
 )
+from sandbox.absent_texts import ERROR_TYPE as ABSENT_ERROR
+from sandbox.absent_texts import looked_for_nothing
 from sandbox.goal_values import NAME as GOAL_VALUES
 from sandbox.goal_values import mended_goal_values
 from sandbox.input_outline import outline
@@ -69,6 +73,7 @@ RULES_PATH = PROMPT_PATH.with_name("package_rules.md")
 FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)```", re.DOTALL)
 LINE = re.compile(r'File "<package>", line (\d+)')
 _GIST_LINE = re.compile(r"\(line (\d+)\)$")
+_GIST_LINE_ANYWHERE = re.compile(r"\s*\(line \d+\)")
 NOT_FIXABLE_BY_CODE = frozenset({"SandboxUnavailable", "SandboxError"})
 """Failures of the sandbox itself: no new attempt, no reflexion."""
 
@@ -87,6 +92,9 @@ class PackageState(TypedDict, total=False):
     mended_by: dict[int, str]
     """Attempts whose code a runtime mend wrote (from the attempt before): the mend's name, by
     attempt number. Attempts not here ran the job's code or the reflexion model's."""
+    held: Any
+    """The empty result of an attempt sent back because its code looked for texts no input
+    holds (sandbox/absent_texts.py): the package's output if no later attempt succeeds."""
     stopped: str | None
     """Why the loop ended before the attempt limit (the model gave no usable code, or the
     code that had just failed)."""
@@ -125,6 +133,8 @@ class ReflexionPackageRunner:
         records = list(final.get("records", []))
         if final.get("ok"):
             return PackageOutcome(ok=True, output=final.get("output"), attempts=records)
+        if "held" in final:  # found nothing, then no rewrite did better: that result stands
+            return PackageOutcome(ok=True, output=final["held"], attempts=records)
         return PackageOutcome(
             ok=False, error=self._summary(job, records, final.get("stopped")), attempts=records
         )
@@ -156,6 +166,12 @@ class ReflexionPackageRunner:
         outcome = (not_run_for(code, unknown) if unknown
                    else await self.sandbox.run(code, job.inputs, tools, self.limits))
         records = list(state.get("records", []))
+        if outcome.ok and (nothing := self._found_nothing(code, job, attempt, records, outcome.result)):
+            gist = f"{ABSENT_ERROR}: {nothing}"
+            records.append(PackageAttemptRecord(attempt=attempt, code=code, error=gist, mended_by=mended_by))
+            await _emit(emit, job, attempt, self.max_attempts, gist)
+            return {"attempt": attempt, "records": records, "ok": False, "stopped": None, "code": code,
+                    "feedback": gist, "mended": None, "held": outcome.result}
         if outcome.ok:
             records.append(PackageAttemptRecord(attempt=attempt, code=code, error=None, mended_by=mended_by))
             return {"attempt": attempt, "records": records, "ok": True, "code": code,
@@ -180,11 +196,17 @@ class ReflexionPackageRunner:
             return {"code": code, "feedback": None, "mended": None, "mended_by": mended_by}
         describe = getattr(tools, "describe", None)
         catalog = describe() if callable(describe) else "(see the previous code)"
-        template = self.prompt if state["code"].strip() else self.writer  # (no code yet: write it)
+        repeated = repeated_failure(state.get("records") or [])
+        fresh = not state["code"].strip() or repeated is not None
+        if repeated is not None:
+            log.info("package %s: failed the same way twice (%s); written afresh", job.node_id, repeated)
+        template = self.writer if fresh else self.prompt  # (no code yet, or stuck on it: write it)
+        earlier = (f" Earlier scripts for this goal failed twice the same way ({repeated}): write a new "
+                   "one from the goal and the inputs above." if repeated else "")
         prompt = template.safe_substitute(
             rules=self.rules, goal=job.goal, inputs=summarise_inputs(job.inputs), tools=catalog or "(none)",
             attempt=state.get("attempt", 1), max_attempts=self.max_attempts,
-            code=state["code"], error=state.get("feedback") or "(no details)",
+            code=state["code"], error=state.get("feedback") or "(no details)", earlier=earlier,
         )
         messages: list[BaseMessage] = [HumanMessage(prompt)]
         unfit: list[str] = []  # why the last code cannot work as written: never run (made-up inputs)
@@ -213,6 +235,15 @@ class ReflexionPackageRunner:
         # it would fail the same way: no attempt wasted
         return {"stopped": "the reflexion model returned the same code that failed in attempt "
                            f"{state.get('attempt', 1)}: not run again", "feedback": None}
+
+    def _found_nothing(self, code: str, job: PackageJob, attempt: int,
+                       records: list[PackageAttemptRecord], result: Any) -> str | None:
+        """Why a result that ran fine is sent back once: it is empty and the code looked for
+        texts no input holds (sandbox/absent_texts.py). Not on the last attempt, and not twice:
+        a rewrite that again finds nothing stands (the data may hold none)."""
+        if attempt >= self.max_attempts or any((r.error or "").startswith(ABSENT_ERROR) for r in records):
+            return None
+        return looked_for_nothing(code, job.inputs, result)
 
     def _after_attempt(self, state: PackageState) -> str:
         if state.get("ok") or state.get("stopped") or state.get("attempt", 0) >= self.max_attempts:
@@ -263,6 +294,18 @@ def _faults(code: str) -> list[str]:
     except SyntaxError:
         return []
     return package_code_problems(code, tree)
+
+
+def repeated_failure(records: list[PackageAttemptRecord]) -> str | None:
+    """The failure the last two attempts share, but for the line that raised it (the dev set's
+    follow-up-laggard: ``KeyError: 'last_seen'`` at line 4, then at line 6, the reflexion model
+    keeping the key it was told no input has); None when they differ or fewer than two failed.
+    The next script is then written afresh from the goal and the inputs (prompts/writer.md),
+    so that the model is not shown the code it keeps copying."""
+    if len(records) < 2 or not records[-1].error or not records[-2].error:
+        return None
+    last, before = (_GIST_LINE_ANYWHERE.sub("", r.error or "").strip() for r in records[-2:])
+    return last if last == before else None
 
 
 def _same_again(state: PackageState) -> str:

@@ -195,12 +195,19 @@ def _missing_names(node: PlanNode) -> set[str]:
 
 
 def _top_level_names(code: str) -> set[str]:
+    """The names ``code`` assigns or imports; of code that does not parse, the names its
+    unindented lines assign (dev longest-pipeline: ``result = {… for r in rows} for r in
+    rows}`` in one package, ``result = max(result.items(), …)`` in the next; joined, reflexion
+    mends the one script, where alone the second could only fail)."""
     try:
         parse_python(code)
         table = symtable.symtable(code, "<package>", "exec")
     except SyntaxError:
-        return set()
+        return set(_ASSIGNED_LINE.findall(code))
     return {s.get_name() for s in table.get_symbols() if s.is_assigned() or s.is_imported()}
+
+
+_ASSIGNED_LINE = re.compile(r"^([A-Za-z_]\w*)\s*=(?!=)", re.MULTILINE)
 
 
 def _upstream(node: PlanNode, nodes: list[PlanNode], depends_on: Callable[[PlanNode], set[str]]) -> set[str]:

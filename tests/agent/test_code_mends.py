@@ -124,6 +124,17 @@ def test_a_result_read_before_it_is_set_is_the_one_other_package_s_result() -> N
         goal="g", code="result = {'api': 2218.0, 'web': 1967.0}\nresult = max(result.items(), key=lambda x: x[1])")
 
 
+def test_a_result_set_by_the_one_other_package_whose_code_does_not_parse_is_joined_too() -> None:
+    # dev longest-pipeline, another run: the totals' comprehension had a stray brace, so its
+    # names were unknown and the second package failed alone; joined, reflexion mends one script
+    broken = "rows = csv.DictReader(text)\nresult = {r['p']: float(r['s']) for r in rows} for r in rows}"
+    second = "result = max(result.items(), key=lambda x: x[1])"
+    joined = joined_packages([package("totals", broken), package("longest", second)], dependencies)
+    assert joined[1].package == PackageSpec(goal="g", code=f"{broken}\n{second}")
+    indented = package("totals", "if True:\n    result = {'api': 1\nx = (")  # set in a block only
+    assert joined_packages([indented, package("longest", second)], dependencies)[1].package.code == second  # type: ignore[union-attr]
+
+
 def test_names_defined_by_two_packages_or_by_one_that_waits_are_not_joined() -> None:
     user = package("user", "result = total * 2")
     twice = [package("a", "total = 1\nresult = total"), package("b", "total = 2\nresult = total"), user]

@@ -535,3 +535,21 @@ def test_a_javascript_length_of_a_declared_field_is_computed_in_a_package(regist
     kept = drafted({"nodes": [STATUS, {"id": "n", "lookup": {"key": "${status.json.queue.length}"}},
                               {"id": "m", "lookup": {"key": "${n.items.length}"}}]}, registry)
     assert mend.fix(kept, MendContext(registry)) == kept
+
+
+def test_a_reply_package_the_answer_only_names_becomes_the_answer(registry: ToolRegistry) -> None:
+    """dev follow-up-laggard: ``"answer": "${answer}"`` and a package ``answer`` whose code is the
+    sentence; the sentence is the answer. An answer that says more than that package's result
+    keeps the package (it may be the computation)."""
+    mend = MENDS["reply-package"]
+    count = package("count", "result = len(inputs['a'])")
+    sentence = package("answer", "The busiest is ${count}.")
+    before = drafted({"nodes": [{"id": "a", "lookup": {"key": "x"}}, count, sentence], "answer": "${answer}"},
+                     registry)
+    after = drafted({"nodes": [{"id": "a", "lookup": {"key": "x"}}, count], "answer": "The busiest is ${count}."},
+                    registry)
+    assert written(mend.fix(before, MendContext(registry))) == written(after)
+    for answer in ("It is ${answer}.", "${count}", "${answer} ${count}"):
+        kept = drafted({"nodes": [{"id": "a", "lookup": {"key": "x"}}, count, sentence], "answer": answer},
+                       registry)
+        assert mend.fix(kept, MendContext(registry)) == kept, answer

@@ -21,21 +21,32 @@ def without_unknown_template(draft: Draft, context: MendContext) -> Draft:
 
 
 def reply_package_as_answer(draft: Draft, context: MendContext) -> Draft:
-    """A plan with no ``answer`` whose reply was written as a package's "code", in prose with
-    references (``"code": "There are ${count} slow services."``, which is no Python): that
-    text is the plan's answer, and the package is left out, when nothing uses it."""
-    if draft.answer:
+    """A plan whose reply was written as a package's "code", in prose with references
+    (``"code": "There are ${count} slow services."``, which is no Python): that text is the
+    plan's answer, and the package is left out, when nothing uses it. The plan has no
+    ``answer``, or one that is only that package's result (``"answer": "${answer}"``: the dev
+    set's follow-up-laggard, whose sentence ran as code and failed every attempt)."""
+    only = draft.answer.strip() if draft.answer else ""
+    if only and not _only_reference(only):
         return draft
     ids = {node.id for node in draft.nodes}
     used = {dep for node in draft.nodes for dep in dependencies(node) if dep != node.id}
     for node in draft.nodes:
         if not (node.package and node.id.lower() in REPLY_IDS and node.id not in used):
             continue
+        if only and only != f"${{{node.id}}}":
+            continue
         text = node.package.code.strip()
         refs = referenced_ids(text)
         if refs and refs <= ids - {node.id} and not parses(text):
             return Draft(tuple(n for n in draft.nodes if n is not node), text, draft.unparsed)
     return draft
+
+
+def _only_reference(answer: str) -> bool:
+    """``answer`` is one reference and nothing else (``${answer}``)."""
+    refs = referenced_ids(answer)
+    return len(refs) == 1 and answer == f"${{{next(iter(refs))}}}"
 
 
 def without_reply_packages(draft: Draft, context: MendContext) -> Draft:

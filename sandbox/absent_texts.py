@@ -1,0 +1,104 @@
+"""A package that found nothing because it looked for a text no input holds.
+
+A small model writes what it expects the data to say, not what it says: "how many 5xx responses
+are in logs/gateway.log?" was counted as ``sum(1 for l in lines if ' 5xx ' in l)`` over a log
+whose lines hold ``502``, ``503`` and ``500``. The code ran, found nothing, and the answer was
+"0 5xx responses": no error for reflexion to see, a wrong number in the reply.
+
+:func:`absent_texts` names the texts that code looks for (``'…' in x``, ``x == '…'``,
+``x.startswith('…')``, ``x.count('…')``…) when none of the inputs holds them anywhere, in any
+letter case. :func:`looked_for_nothing` is the failure the reflexion loop then reports, once,
+when such a package's result is empty (0, an empty list or text, or an object of those): the
+rewrite is shown that the text is nowhere in the inputs. A script that again finds nothing is
+accepted (the data may truly hold none), and so is a result that is not empty.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+from agent.plan.package_code import parse_python
+from sandbox.key_mends import all_values
+
+_TEXT_CALLS = frozenset({"startswith", "endswith", "count", "find", "index", "rfind", "split"})
+_MIN_CHARS = 2
+_INPUT_CHARS = 2_000_000
+ERROR_TYPE = "NothingFound"
+"""The error type of the failure :func:`looked_for_nothing` gives (no exception Python raises)."""
+
+
+def absent_texts(code: str, inputs: dict[str, Any]) -> list[str]:
+    """The texts ``code`` looks for that no input holds, in the order the code has them."""
+    try:
+        tree = parse_python(code)
+    except SyntaxError:
+        return []
+    wanted = list(dict.fromkeys(_looked_for(tree)))
+    if not wanted:
+        return []
+    held = _held_text(inputs)
+    return [text for text in wanted if text.strip().lower() not in held]
+
+
+def looked_for_nothing(code: str, inputs: dict[str, Any], result: Any) -> str | None:
+    """Why an empty ``result`` is suspect: the texts its code looked for that no input holds;
+    None when the result is not empty or every text looked for is there."""
+    if not is_empty(result):
+        return None
+    absent = absent_texts(code, inputs)
+    if not absent:
+        return None
+    shown = ", ".join(repr(text) for text in absent[:3])
+    return (f"the result is {result!r}: the code looks for {shown}, which none of the inputs holds "
+            "(in any letter case); look for what the inputs above hold instead")
+
+
+def is_empty(result: Any) -> bool:
+    """0, None, an empty text or collection, or an object whose values are all of those."""
+    if result is None or isinstance(result, bool):
+        return result is None
+    if isinstance(result, (int, float)):
+        return result == 0
+    if isinstance(result, (str, list, tuple)):
+        return len(result) == 0
+    if isinstance(result, dict):
+        return all(is_empty(value) for value in result.values())
+    return False
+
+
+def _looked_for(tree: ast.AST) -> list[str]:
+    texts: list[ast.Constant] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare):
+            operands = [node.left, *node.comparators]
+            for op, left, right in zip(node.ops, operands[:-1], operands[1:], strict=True):
+                if isinstance(op, (ast.In, ast.NotIn)):  # 'x' in line; r['s'] in ('a', 'b')
+                    texts += _texts(left) if isinstance(left, ast.Constant) else _texts(right)
+                elif isinstance(op, (ast.Eq, ast.NotEq)):
+                    texts += _texts(left) + _texts(right)
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+              and node.func.attr in _TEXT_CALLS and node.args):
+            texts += _texts(node.args[0])
+    texts.sort(key=lambda c: (c.lineno, c.col_offset))
+    return [c.value for c in texts if isinstance(c.value, str) and len(c.value.strip()) >= _MIN_CHARS]
+
+
+def _texts(node: ast.expr) -> list[ast.Constant]:
+    elts = node.elts if isinstance(node, (ast.Tuple, ast.List, ast.Set)) else [node]
+    return [e for e in elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+
+
+def _held_text(inputs: dict[str, Any]) -> str:
+    """Every text and key the inputs hold, lower-cased, one per line (numbers too, as written)."""
+    parts: list[str] = []
+    size = 0
+    for item in all_values(inputs):
+        if isinstance(item, dict):
+            parts += [str(key) for key in item]
+        elif isinstance(item, (str, int, float)) and not isinstance(item, bool):
+            parts.append(str(item))
+        size += len(parts[-1]) if parts else 0
+        if size > _INPUT_CHARS:
+            break
+    return "\n".join(parts).lower()
