@@ -11,8 +11,8 @@
                │      header read as data, a loop over an object meant for its one list, is
                │      mended in place by the first of sandbox/runtime_mends.py's RUNTIME_MENDS
                │      that applies; else the LLM rewrites the whole script from goal, inputs,
-               │      code, error; after two attempts that failed the same way, it writes one
-               │      afresh from goal and inputs, prompts/writer.md, not shown the code)
+               │      code, error; after two attempts that read the same key no input has, it
+               │      writes one afresh from goal and inputs, prompts/writer.md, no code shown)
                │ new code                      │ no usable reply, or the code that failed
                └──────────→ attempt            └────────→ END
 
@@ -74,6 +74,7 @@ FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)```", re.DOTALL)
 LINE = re.compile(r'File "<package>", line (\d+)')
 _GIST_LINE = re.compile(r"\(line (\d+)\)$")
 _GIST_LINE_ANYWHERE = re.compile(r"\s*\(line \d+\)")
+UNKNOWN_KEY_NOTE = " (found before it ran: no input has that key)"
 NOT_FIXABLE_BY_CODE = frozenset({"SandboxUnavailable", "SandboxError"})
 """Failures of the sandbox itself: no new attempt, no reflexion."""
 
@@ -176,7 +177,7 @@ class ReflexionPackageRunner:
             records.append(PackageAttemptRecord(attempt=attempt, code=code, error=None, mended_by=mended_by))
             return {"attempt": attempt, "records": records, "ok": True, "code": code,
                     "output": outcome.result, "feedback": None}
-        gist = error_gist(outcome) + (" (found before it ran: no input has that key)" if unknown else "")
+        gist = error_gist(outcome) + (UNKNOWN_KEY_NOTE if unknown else "")
         records.append(PackageAttemptRecord(attempt=attempt, code=code, error=gist, mended_by=mended_by))
         await _emit(emit, job, attempt, self.max_attempts, gist)
         stopped = None
@@ -297,12 +298,15 @@ def _faults(code: str) -> list[str]:
 
 
 def repeated_failure(records: list[PackageAttemptRecord]) -> str | None:
-    """The failure the last two attempts share, but for the line that raised it (the dev set's
-    follow-up-laggard: ``KeyError: 'last_seen'`` at line 4, then at line 6, the reflexion model
-    keeping the key it was told no input has); None when they differ or fewer than two failed.
-    The next script is then written afresh from the goal and the inputs (prompts/writer.md),
-    so that the model is not shown the code it keeps copying."""
-    if len(records) < 2 or not records[-1].error or not records[-2].error:
+    """The read of a key no input has that the last two attempts share, but for the line (the
+    dev set's follow-up-laggard: ``KeyError: 'last_seen'`` at line 4, then at line 6, the
+    reflexion model keeping the key it was told no input has); None when they differ, fewer
+    than two failed, or the failure is another (a JSON text that does not parse fails every
+    script the same way, and is the finding: dev broken-targets, whose script written afresh
+    read the JSON as CSV and "counted" its lines). The next script is then written afresh from
+    the goal and the inputs (prompts/writer.md), so that the model is not shown the code it
+    keeps copying."""
+    if len(records) < 2 or not all((r.error or "").endswith(UNKNOWN_KEY_NOTE) for r in records[-2:]):
         return None
     last, before = (_GIST_LINE_ANYWHERE.sub("", r.error or "").strip() for r in records[-2:])
     return last if last == before else None

@@ -366,22 +366,34 @@ async def test_written_code_whose_function_is_never_called_runs_with_the_call_ad
     assert sandbox.ran == [written.rstrip() + "\n\nresult = compute(inputs)\n"] and len(llm.calls) == 1
 
 
-async def test_two_attempts_failing_the_same_way_are_followed_by_a_script_written_afresh() -> None:
+async def test_two_attempts_reading_the_same_missing_key_are_followed_by_a_script_written_afresh() -> None:
     """dev follow-up-laggard: ``KeyError: 'last_seen'`` at line 4, then at line 6; shown its own
     code, the model kept the key. The last attempt is written from the goal and the inputs (the
     writer's prompt), told what the two failed with, not shown the code it kept copying."""
-    first, second, fresh = "x = 1\nresult = x + 'a'\n", "result = 'a' + 1\n", FIXED
-    llm = ScriptedChatModel(replies=[second, f"```python\n{fresh}```"])
-    sandbox = FailingSandbox()  # every script fails with the same TypeError
+    first = "rows = inputs['rows']\nresult = sum(r['weight'] for r in rows)\n"
+    second = "rows = inputs['rows']\ntotal = 0\nfor r in rows:\n    total += r['weight']\nresult = total\n"
+    llm = ScriptedChatModel(replies=[second, f"```python\n{FIXED}```"])
+    sandbox = FailingSandbox()  # runs only the last: the first two read a key no input has
     outcome = await ReflexionPackageRunner(sandbox, llm, max_attempts=3).run(job(code=first), NoTools(), Events())
-    assert sandbox.ran == [first, second.rstrip("\n"), fresh.rstrip("\n")]
-    assert [r.error for r in outcome.attempts] == ["TypeError: unsupported operand type(s) for + (line 2)"] * 3
+    assert sandbox.ran == [FIXED.rstrip("\n")]
+    assert [r.error for r in outcome.attempts][:2] == [
+        "KeyError: 'weight' (line 2) (found before it ran: no input has that key)",
+        "KeyError: 'weight' (line 4) (found before it ran: no input has that key)"]
     rewrite, afresh = (str(calls[-1].content) for calls in llm.calls)
     assert rewrite.startswith("You are fixing") and first.strip() in rewrite
     assert afresh.startswith("You are writing a short Python 3.11 script") and "$" not in afresh
-    assert "failed twice the same way (TypeError: unsupported operand type(s) for +)" in afresh
-    assert second.strip() not in afresh and first.strip() not in afresh
+    assert ("failed twice the same way (KeyError: 'weight' (found before it ran: no input has that key))"
+            in afresh)
+    assert "total += r['weight']" not in afresh and "sum(r['weight']" not in afresh
     assert "add up the n of every row" in afresh and "inputs['rows']: list of 3" in afresh
+
+
+async def test_a_failure_the_data_causes_twice_stays_with_reflexion() -> None:
+    """dev broken-targets: a JSON text that does not parse fails every script the same way, and
+    is the finding; written afresh, a script read it as CSV and "counted" its lines."""
+    llm = ScriptedChatModel(replies=["result = 1 + 'a'\n", "result = 'a' + 1\n"])
+    await ReflexionPackageRunner(FailingSandbox(), llm, max_attempts=3).run(job(), NoTools(), Events())
+    assert [str(calls[-1].content).startswith("You are fixing") for calls in llm.calls] == [True, True]
 
 
 async def test_attempts_failing_in_different_ways_stay_with_reflexion(
