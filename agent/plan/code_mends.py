@@ -153,8 +153,12 @@ def _input_field(expr: ast.expr) -> tuple[str, str] | None:
 def joined_packages(nodes: list[PlanNode], depends_on: Callable[[PlanNode], set[str]]) -> list[PlanNode]:
     """``nodes`` where a package uses names it never defines that exactly one other package
     defines (at its top level), and that package does not wait for it: the other's code first,
-    then its own, with the other's dependencies. The other package stays as it was."""
-    packages = {node.id: node for node in nodes if node.package is not None}
+    then its own, with the other's dependencies. The other package stays as it was. A package
+    that itself reads ``result`` before setting it is no source (dev longest-pipeline: a reply
+    package ``result = result[0][0]`` beside the totals made two)."""
+    # (a package reading ``result`` before it sets it goes on from another's: no source of it)
+    packages = {node.id: node for node in nodes
+                if node.package is not None and "result" not in _missing_names(node)}
     defined = {node_id: _top_level_names(node.package.code) for node_id, node in packages.items()
                if node.package is not None}
     joined = []

@@ -131,6 +131,9 @@ def test_a_result_set_by_the_one_other_package_whose_code_does_not_parse_is_join
     second = "result = max(result.items(), key=lambda x: x[1])"
     joined = joined_packages([package("totals", broken), package("longest", second)], dependencies)
     assert joined[1].package == PackageSpec(goal="g", code=f"{broken}\n{second}")
+    reply = package("answer", "result = result[0][0]")  # goes on from a result: no source of one
+    assert joined_packages([package("totals", broken), package("longest", second), reply],
+                           dependencies)[1].package == PackageSpec(goal="g", code=f"{broken}\n{second}")
     indented = package("totals", "if True:\n    result = {'api': 1\nx = (")  # set in a block only
     assert joined_packages([indented, package("longest", second)], dependencies)[1].package.code == second  # type: ignore[union-attr]
 
