@@ -54,7 +54,7 @@ from agent.ports.sandbox import (
     ToolGateway,
 )
 from sandbox.absent_texts import ERROR_TYPE as ABSENT_ERROR
-from sandbox.absent_texts import looked_for_nothing
+from sandbox.absent_texts import absent_texts, looked_for_nothing
 from sandbox.goal_values import NAME as GOAL_VALUES
 from sandbox.goal_values import mended_goal_values
 from sandbox.input_outline import outline
@@ -224,7 +224,7 @@ class ReflexionPackageRunner:
                 return {"stopped": "the reflexion model returned no code", "feedback": None}
             if _same_code(code, state["code"]):
                 told = _same_again(state)
-            elif unfit := _faults(code):
+            elif unfit := _faults(code) + self._still_absent(code, state, job):
                 told = ("That code cannot work as written: " + "; ".join(unfit) + ". Reply with the "
                         "whole corrected script in a single ```python fenced block.")
             else:
@@ -245,6 +245,17 @@ class ReflexionPackageRunner:
         if attempt >= self.max_attempts or any((r.error or "").startswith(ABSENT_ERROR) for r in records):
             return None
         return looked_for_nothing(code, job.inputs, result)
+
+    @staticmethod
+    def _still_absent(code: str, state: PackageState, job: PackageJob) -> list[str]:
+        """After an attempt sent back for finding nothing, a rewrite that looks for the same
+        absent texts again (dev gateway-5xx: ``' 5xx ' in l`` with comments added)."""
+        records = state.get("records") or []
+        if not records or not (records[-1].error or "").startswith(ABSENT_ERROR):
+            return []
+        before = absent_texts(state["code"], job.inputs)
+        again = [text for text in absent_texts(code, job.inputs) if text in before]
+        return [f"it still looks for {text!r}, which none of the inputs holds" for text in again]
 
     def _after_attempt(self, state: PackageState) -> str:
         if state.get("ok") or state.get("stopped") or state.get("attempt", 0) >= self.max_attempts:

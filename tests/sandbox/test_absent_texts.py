@@ -109,3 +109,13 @@ class _NoTools:
 
 async def _none(event: Any) -> None:
     return None
+
+
+async def test_a_rewrite_that_looks_for_the_same_absent_text_again_is_sent_back_before_it_runs() -> None:
+    """dev gateway-5xx, after the change: the rewrite was the same ``' 5xx ' in l`` with comments."""
+    commented = "# count them\n" + GUESSED.replace("result =", "# the 5xx lines\nresult =")
+    llm = ScriptedChatModel(replies=[f"```python\n{commented}\n```", f"```python\n{COUNTED}\n```"])
+    sandbox = ScriptedSandbox({GUESSED: 0, COUNTED: 3})
+    outcome = await ReflexionPackageRunner(sandbox, llm, max_attempts=3).run(job(GUESSED), _NoTools(), _none)
+    assert outcome.ok and outcome.output == 3 and sandbox.ran == [GUESSED, COUNTED]
+    assert "it still looks for ' 5xx ', which none of the inputs holds" in str(llm.calls[1][-1].content)
