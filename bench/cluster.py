@@ -62,10 +62,9 @@ from bench.cluster_replicas import (
     Replica,
     create_database,
     drop_database,
-    free_port,
     stop_all,
 )
-from bench.common import percentile
+from bench.common import free_port, percentile
 from infra.emulators.slack.driver import SlackDriver
 from infra.emulators.slack.server import SlackServer
 from infra.emulators.slack.workspace import Message

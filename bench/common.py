@@ -3,12 +3,42 @@
 from __future__ import annotations
 
 import math
+import random
+import socket
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg
 from psycopg import sql
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 nothing listens on, for a server a test or benchmark starts apart.
+
+    Taken below the kernel's ephemeral range: a port ``bind(0)`` hands out is one an outgoing
+    connection (to PostgreSQL, from a parallel test) may take before the server binds it, and a
+    replica of bench.cluster then exited with "address already in use"."""
+    low = _ephemeral_low()
+    for _ in range(200):
+        port = random.randint(min(10_000, low - 1000), low - 1)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    with socket.socket() as sock:  # (all taken: any free one)
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _ephemeral_low() -> int:
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range", encoding="ascii") as ports:
+            return max(int(ports.read().split()[0]), 2000)
+    except (OSError, ValueError, IndexError):
+        return 32768
 
 
 def percentile(values: list[float], pct: float) -> float:

@@ -19,7 +19,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -27,15 +26,11 @@ from pathlib import Path
 
 import httpx
 
+from bench.common import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 FIRST_EXAMPLE = ("/agent How are our services doing? Check the status page, the open incidents "
                  "and who is on call.")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_for(probe, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes
@@ -17,6 +16,7 @@ from pydantic import SecretStr
 from agent.errors import ConfigurationError, ToolError
 from agent.tools.email import SmtpConfig, email_tools
 from agent.tools.registry import Risk, ToolRegistry
+from bench.common import free_port
 
 PASSWORD = "correct-horse-battery"
 
@@ -42,13 +42,6 @@ class Recorder:
         return message_from_bytes(content)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def _authenticator(server: SMTP, session: Session, envelope: Envelope, mechanism: str,
                    auth_data: Any) -> AuthResult:
     ok = isinstance(auth_data, LoginPassword) and auth_data.password == PASSWORD.encode()
@@ -59,7 +52,7 @@ def _authenticator(server: SMTP, session: Session, envelope: Envelope, mechanism
 @pytest.fixture
 def smtp_server() -> Iterator[tuple[Recorder, int]]:
     recorder = Recorder()
-    port = _free_port()
+    port = free_port()
     controller = Controller(recorder, hostname="127.0.0.1", port=port,
                             authenticator=_authenticator, auth_require_tls=False)
     controller.start()
@@ -151,7 +144,7 @@ async def test_invalid_addresses_and_headers(smtp_server: tuple[Recorder, int]) 
 
 
 async def test_unreachable_server_is_a_clear_error() -> None:
-    send = _send_tool(SmtpConfig(host="127.0.0.1", port=_free_port(), username="u",
+    send = _send_tool(SmtpConfig(host="127.0.0.1", port=free_port(), username="u",
                                  password="p4ss", timeout=5))
     with pytest.raises(ToolError, match=r"could not send mail through 127\.0\.0\.1:\d+") as info:
         await send.ainvoke({"to": "a@example.com", "subject": "s", "body": "b"})

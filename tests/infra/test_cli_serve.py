@@ -14,14 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bench.common import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 SLACK_AND_MODEL = ("SLACK_", "OPENAI_", "SANDBOX_", "DAGBOT_")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start(tmp_path: Path, env: dict[str, str], *args: str, database: bool = True) -> subprocess.Popen[str]:

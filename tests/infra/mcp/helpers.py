@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.events import RunEvent
+from bench.common import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
 FAULT_SERVER = "tests.infra.mcp.fault_server"
@@ -28,12 +29,6 @@ def stdio_fault_server(log: Path, **keys: Any) -> dict[str, Any]:
 def write_config(path: Path, servers: dict[str, dict[str, Any]]) -> Path:
     path.write_text(json.dumps({"mcpServers": servers}))
     return path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class HttpFaultServer:
