@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Protocol
 
 from bench.cluster import FOREIGN_SETTINGS
-from bench.cluster_replicas import Replica, free_port
+from bench.cluster_replicas import Replica
+from bench.common import free_port
 from infra.emulators.slack.server import SlackServer
 
 SECRET = "bench-signing-secret"

@@ -35,7 +35,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bench.cluster_fakes import FakeModel, latest_request
-from bench.cluster_replicas import free_port
+from bench.common import free_port
 from infra.emulators.asgi_server import ThreadedServer
 
 HOOK_PATH = "/hooks/alertmanager"

@@ -71,6 +71,8 @@ _LEFT_OVER = re.compile(rf"<[@#][A-Z0-9]+>|(?P<open>{_OPEN})(?!{WORD_JOINER})"
                         rf"(?=[!@#]|[^\s<>|]{{0,2000}}[:./][^\s<>|]*\|)", re.IGNORECASE)
 """Openers of Slack syntax too long to read (or not closed): broken (once), not read."""
 _OPENER = re.compile(_OPEN, re.IGNORECASE)
+_UNFINISHED = re.compile(rf"{_OPEN}(?:[!@#][^<>\n]*|[^\s<>|]*(?:\|[^<>\n]*)?)", re.IGNORECASE)
+"""Slack syntax that more text may still close."""
 _CLOSER = re.compile(_CLOSE, re.IGNORECASE)
 _USER_ID = re.compile(r"[UW][A-Z0-9]+")
 _CHANNEL_ID = re.compile(r"[CG][A-Z0-9]+")
@@ -259,7 +261,12 @@ def streamable_markdown(text: str, people: Collection[str] = ()) -> str:
         cut -= 1
     last_line = text.rfind("\n") + 1
     for opener in _OPENER.finditer(text, last_line, cut):
-        if not _CLOSER.search(text, opener.end(), cut):
+        if _SLACK_SYNTAX.match(text, opener.start(), cut):
+            continue  # closed
+        if (not _CLOSER.search(text, opener.end(), cut) or _UNFINISHED.fullmatch(text, opener.start(), cut)
+                or _OPENER.search(text, opener.end(), cut)):
+            # (a "&gt;" before the "|" of ``<a&gt;| >`` closes nothing yet; in ``<<#> >`` the
+            # first "<" opens syntax once the "<#>" after it is read)
             cut = opener.start()
             break
     plain = _plain_slack_syntax(text[:cut], people)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from langchain_openai import ChatOpenAI
 from pydantic import SecretStr
@@ -133,6 +133,8 @@ PIECES = ["<", ">", "!", "@", "here", "channel", "[", "]", "(", ")", "`", "```",
 
 @settings(max_examples=400, deadline=None)
 @given(st.lists(st.sampled_from(PIECES), max_size=30))
+@example(["<", ":", "&gt;", "|", " ", ">"])  # a "&gt;" before the "|" closed nothing yet
+@example(["<", "<", "#", ">", " ", ">"])  # the first "<" opened syntax once "<#>" was read
 def test_what_is_streamed_never_changes_and_the_whole_answer_is_safe(pieces: list[str]) -> None:
     answer = "".join(pieces)
     final = safe_markdown(answer, {"U1"})
