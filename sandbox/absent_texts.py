@@ -30,15 +30,21 @@ ERROR_TYPE = "NothingFound"
 
 def absent_texts(code: str, inputs: dict[str, Any]) -> list[str]:
     """The texts ``code`` looks for that no input holds, in the order the code has them."""
-    try:
-        tree = parse_python(code)
-    except SyntaxError:
-        return []
-    wanted = list(dict.fromkeys(_looked_for(tree)))
+    wanted = looked_for(code)
     if not wanted:
         return []
     held = _held_text(inputs)
     return [text for text in wanted if text.strip().lower() not in held]
+
+
+def looked_for(code: str) -> list[str]:
+    """The texts ``code`` looks for, once each, in the order it has them (none for code that
+    does not parse: Python's own error is the failure)."""
+    try:
+        tree = parse_python(code)
+    except SyntaxError:
+        return []
+    return list(dict.fromkeys(_looked_for(tree)))
 
 
 def looked_for_nothing(code: str, inputs: dict[str, Any], result: Any) -> str | None:
@@ -56,8 +62,10 @@ def looked_for_nothing(code: str, inputs: dict[str, Any], result: Any) -> str | 
 
 def is_empty(result: Any) -> bool:
     """0, None, an empty text or collection, or an object whose values are all of those."""
-    if result is None or isinstance(result, bool):
-        return result is None
+    if result is None:
+        return True
+    if isinstance(result, bool):  # (an answer, not a count)
+        return False
     if isinstance(result, (int, float)):
         return result == 0
     if isinstance(result, (str, list, tuple)):
@@ -95,10 +103,13 @@ def _held_text(inputs: dict[str, Any]) -> str:
     size = 0
     for item in all_values(inputs):
         if isinstance(item, dict):
-            parts += [str(key) for key in item]
+            texts = [str(key) for key in item]
         elif isinstance(item, (str, int, float)) and not isinstance(item, bool):
-            parts.append(str(item))
-        size += len(parts[-1]) if parts else 0
+            texts = [str(item)]
+        else:
+            continue
+        parts += texts
+        size += sum(len(text) for text in texts)
         if size > _INPUT_CHARS:
             break
     return "\n".join(parts).lower()

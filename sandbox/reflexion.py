@@ -54,7 +54,7 @@ from agent.ports.sandbox import (
     ToolGateway,
 )
 from sandbox.absent_texts import ERROR_TYPE as ABSENT_ERROR
-from sandbox.absent_texts import absent_texts, looked_for_nothing
+from sandbox.absent_texts import absent_texts, looked_for, looked_for_nothing
 from sandbox.goal_values import NAME as GOAL_VALUES
 from sandbox.goal_values import mended_goal_values
 from sandbox.input_outline import outline
@@ -253,7 +253,7 @@ class ReflexionPackageRunner:
         records = state.get("records") or []
         if not records or not (records[-1].error or "").startswith(ABSENT_ERROR):
             return []
-        before = absent_texts(state["code"], job.inputs)
+        before = looked_for(state["code"])  # (absent now, so absent then: the inputs are the same)
         again = [text for text in absent_texts(code, job.inputs) if text in before]
         return [f"it still looks for {text!r}, which none of the inputs holds" for text in again]
 

@@ -156,14 +156,15 @@ def joined_packages(nodes: list[PlanNode], depends_on: Callable[[PlanNode], set[
     then its own, with the other's dependencies. The other package stays as it was. A package
     that itself reads ``result`` before setting it is no source (dev longest-pipeline: a reply
     package ``result = result[0][0]`` beside the totals made two)."""
+    missing_by_id = {node.id: _missing_names(node) for node in nodes}
     # (a package reading ``result`` before it sets it goes on from another's: no source of it)
     packages = {node.id: node for node in nodes
-                if node.package is not None and "result" not in _missing_names(node)}
+                if node.package is not None and "result" not in missing_by_id[node.id]}
     defined = {node_id: _top_level_names(node.package.code) for node_id, node in packages.items()
                if node.package is not None}
     joined = []
     for node in nodes:
-        missing = _missing_names(node)
+        missing = missing_by_id[node.id]
         sources = [other for other_id, other in packages.items()
                    if other_id != node.id and missing and missing <= defined[other_id]]
         if len(sources) == 1 and node.id not in _upstream(sources[0], nodes, depends_on):
