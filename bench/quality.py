@@ -5,6 +5,7 @@
     python -m bench.quality --quick                       # a subset (bench/quality_cases.py)
     python -m bench.quality --set holdout                 # the holdout set (bench/quality_holdout.py)
     python -m bench.quality --set dev                     # the development set (bench/quality_dev.py)
+    python -m bench.quality --set data                    # data questions (bench/quality_data.py)
     python -m bench.quality --mcp                         # with three MCP servers' tools connected
                                                           # and the MCP cases (bench/quality_mcp_mode.py)
 
@@ -48,7 +49,7 @@ from agent.events import AnswerReady, AwaitingApproval, PlanReady, PlanRepairing
 from agent.execution.context import PlanOutput
 from agent.model.output_probe import probe_plan_output
 from agent.tools.registry import Risk
-from bench import quality_dev, quality_holdout
+from bench import quality_data, quality_dev, quality_holdout
 from bench.quality_cases import CASES, Case
 from bench.quality_checks import Observed, Verdict, judge
 from bench.quality_targets import FILES, Targets, open_targets
@@ -77,10 +78,13 @@ SETS = {
     "tuning": CaseSet(CASES, FILES),
     "holdout": CaseSet(quality_holdout.CASES, quality_holdout.FILES),
     "dev": CaseSet(quality_dev.CASES, quality_dev.FILES),
+    "data": CaseSet(quality_data.CASES, quality_data.FILES),
 }
 """``--set``: the tuning set, the requests fixes were chosen on, and the holdout set, written in
 one sitting before any change for them and never used to choose one; the development set has
-the holdout set's classes on files and requests of its own, for choosing fixes for those classes."""
+the holdout set's classes on files and requests of its own, for choosing fixes for those classes;
+the data set, data questions over files of its own, written when the development set had been
+tuned on, for choosing fixes for data questions."""
 
 
 class ModelMeter(AsyncCallbackHandler):
@@ -357,8 +361,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                              "else what the server's probe finds, as DAGBOT_PLAN_OUTPUT=auto does)")
     parser.add_argument("--set", choices=sorted(SETS), default="tuning",
                         help="the requests: tuning (bench/quality_cases.py, the default), holdout "
-                             "(bench/quality_holdout.py: never used to choose a fix) or dev "
-                             "(bench/quality_dev.py: the holdout set's classes, to choose fixes on)")
+                             "(bench/quality_holdout.py: never used to choose a fix), dev "
+                             "(bench/quality_dev.py: the holdout set's classes, to choose fixes on) or "
+                             "data (bench/quality_data.py: data questions, to choose fixes on)")
     parser.add_argument("--quick", action="store_true", help="only the subset marked quick")
     parser.add_argument("--mcp", action="store_true",
                         help="connect three MCP servers (33 tools) and add the MCP cases to the tuning "
