@@ -20,3 +20,6 @@ class RunIdentity:
     refused_tools: Mapping[str, str] = field(default_factory=dict)
     """Tools the requester may not use (the access policy), with why: package code cannot
     call them either."""
+    request: str = ""
+    """The request the run answers (a follow-up's with the request before it), for packages
+    that compute what it asks for."""

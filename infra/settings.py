@@ -90,6 +90,11 @@ class Settings(BaseSettings):
     sandbox_image: str = Field(default=DEFAULT_IMAGE, validation_alias="SANDBOX_IMAGE")
     sandbox_rootfs: Path = Field(default=DEFAULT_ROOTFS, validation_alias="DAGBOT_SANDBOX_ROOTFS")
     package_attempts: int = Field(default=3, ge=1, validation_alias="DAGBOT_PACKAGE_ATTEMPTS")
+    table_queries: bool = Field(
+        default=True, validation_alias="DAGBOT_TABLE_QUERIES",
+        description="A package whose inputs hold one table (CSV, JSON records, a logfmt log) is computed by "
+                    "one SQL query the model writes before its Python is tried (docs/sandbox.md).",
+    )
     sandbox_wall_seconds: float = Field(default=30.0, gt=0, validation_alias="SANDBOX_WALL_SECONDS")
     sandbox_memory_mb: int = Field(default=256, ge=32, validation_alias="SANDBOX_MEMORY_MB")
     sandbox_cpus: float = Field(default=1.0, gt=0, validation_alias="SANDBOX_CPUS")

@@ -1,6 +1,10 @@
 """The Package-Skill subgraph: run package code in a fresh sandbox, heal it by reflexion.
 
-    START → attempt ─ok──────────────────────────→ END
+    START ─(its inputs hold one table: sandbox/table_query.py)→ query ─SQL─→ attempt
+      │   (failed or found nothing: the query once more, told why; then the planner's code,
+      │    or reflect when it has none)
+      ▼
+    attempt ─ok──────────────────────────→ END
                (before it runs: a compared value no input holds, where the goal names the one
                 the inputs hold, is that value: sandbox/goal_values.py)
                │ failed (or not run: it reads a key no input has, sandbox/unknown_keys.py;
@@ -59,6 +63,8 @@ from sandbox.goal_values import NAME as GOAL_VALUES
 from sandbox.goal_values import mended_goal_values
 from sandbox.input_outline import outline
 from sandbox.runtime_mends import RuntimeFailure, mend_in_place
+from sandbox.table_query import NAME as TABLE_QUERY
+from sandbox.table_query import describe, extract_sql, find_table, query_code
 from sandbox.unknown_keys import not_run_for, unknown_key_reads
 from sandbox.written_mends import mended_written_code
 
@@ -68,6 +74,10 @@ PROMPT_PATH = Path(__file__).resolve().parent / "prompts" / "reflexion.md"
 WRITER_PATH = PROMPT_PATH.with_name("writer.md")
 """The prompt for a package that comes with no code (a job whose ``code`` is empty): written
 from its goal and inputs before its first attempt (agent/engine/computed_values.py adds one)."""
+QUERY_PATH = PROMPT_PATH.with_name("query.md")
+"""The prompt for one SQL query over the table a package's inputs hold (sandbox/table_query.py)."""
+QUERY_TRIES = 2
+"""Queries written for a package at most (the second told why the first failed or found nothing)."""
 RULES_PATH = PROMPT_PATH.with_name("package_rules.md")
 """How package code runs: ``$rules`` of both prompts."""
 FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)```", re.DOTALL)
@@ -99,6 +109,12 @@ class PackageState(TypedDict, total=False):
     stopped: str | None
     """Why the loop ended before the attempt limit (the model gave no usable code, or the
     code that had just failed)."""
+    queries: int
+    """Queries written for the table the inputs hold (sandbox/table_query.py)."""
+    sql: str
+    """The last of them."""
+    querying: bool
+    """The code is a compiled query (not the planner's code, a mend's or reflexion's)."""
 
 
 class ReflexionPackageRunner:
@@ -106,7 +122,7 @@ class ReflexionPackageRunner:
 
     def __init__(
         self, sandbox: Sandbox, llm: BaseChatModel, limits: SandboxLimits | None = None,
-        max_attempts: int = 3, prompt: str | None = None,
+        max_attempts: int = 3, prompt: str | None = None, table_queries: bool = False,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
@@ -117,15 +133,19 @@ class ReflexionPackageRunner:
         self.prompt = Template(prompt or PROMPT_PATH.read_text(encoding="utf-8"))
         self.writer = Template(WRITER_PATH.read_text(encoding="utf-8"))
         self.rules = RULES_PATH.read_text(encoding="utf-8").rstrip("\n")
+        self.table_queries = table_queries
+        """Compute a package over one table with an SQL query first (sandbox/table_query.py)."""
+        self.query = Template(QUERY_PATH.read_text(encoding="utf-8"))
         self.graph = self._build()
 
     def _build(self) -> Any:
         graph = StateGraph(PackageState)
         graph.add_node("attempt", self._attempt)
         graph.add_node("reflect", self._reflect)
-        graph.add_conditional_edges(START, lambda s: "attempt" if s["code"].strip() else "reflect",
-                                    ["attempt", "reflect"])  # no code yet: written first
-        graph.add_conditional_edges("attempt", self._after_attempt, ["reflect", END])
+        graph.add_node("query", self._query)
+        graph.add_conditional_edges(START, self._first, ["query", "attempt", "reflect"])
+        graph.add_conditional_edges("query", _to_code, ["attempt", "reflect"])
+        graph.add_conditional_edges("attempt", self._after_attempt, ["query", "reflect", END])
         graph.add_conditional_edges("reflect", self._after_reflect, ["attempt", END])
         return graph.compile(checkpointer=False, name="package_skill")
 
@@ -148,17 +168,54 @@ class ReflexionPackageRunner:
             "recursion_limit": 2 * self.max_attempts + 4,
         }
         start: PackageState = {"code": job.code, "attempt": 0, "records": [], "ok": False,
-                               "mended_by": {}}
+                               "mended_by": {}, "queries": 0, "querying": False}
         final: PackageState = await self.graph.ainvoke(start, config)
         return final
 
     # ------------------------------------------------------------------ nodes
+
+    def _first(self, state: PackageState, config: RunnableConfig) -> str:
+        job, _, _ = _context(config)
+        if self.table_queries and find_table(job.inputs) is not None:
+            return "query"
+        return _to_code(state)
+
+    async def _query(self, state: PackageState, config: RunnableConfig) -> PackageState:
+        """The next attempt's code: a query the model writes over the inputs' table, compiled
+        (sandbox/table_query.py); after QUERY_TRIES of them, or when no query comes, the
+        planner's code (empty: reflect writes it)."""
+        job, _, _ = _context(config)
+        table = find_table(job.inputs)
+        asked = state.get("queries", 0)
+        back: PackageState = {"code": job.code, "querying": False, "feedback": state.get("feedback")}
+        if table is None or asked >= QUERY_TRIES:
+            return back
+        error = ""
+        if asked:
+            error = (f"\nThe query `{state.get('sql', '')}` {state.get('feedback') or 'failed'}. "
+                     "Write a corrected query.\n")
+        prompt = self.query.safe_substitute(task=_query_task(job), table=describe(table), error=error)
+        try:
+            reply = await for_role(self.llm, "reflexion").ainvoke([HumanMessage(prompt)])
+        except Exception as exc:  # its class and status only
+            log.warning("query model failed for %s: %s", job.node_id, model_error_summary(exc))
+            return back
+        sql = extract_sql(_text(reply.content))
+        if sql is None or sql == state.get("sql"):
+            log.info("package %s: no new query (%s); the planner's code next", job.node_id,
+                     "none in the reply" if sql is None else "the same again")
+            return back
+        attempt = state.get("attempt", 0) + 1
+        return {"code": query_code(table, sql), "sql": sql, "queries": asked + 1, "querying": True,
+                "feedback": None, "mended_by": {**state.get("mended_by", {}), attempt: TABLE_QUERY}}
 
     async def _attempt(self, state: PackageState, config: RunnableConfig) -> PackageState:
         job, tools, emit = _context(config)
         attempt = state.get("attempt", 0) + 1
         mended_by = state.get("mended_by", {}).get(attempt)
         code = state["code"]
+        if state.get("querying"):
+            return await self._query_attempt(state, job, tools, emit, attempt)
         if (valued := mended_goal_values(code, job.goal, job.inputs)) is not None:  # before it runs
             log.info("package %s: compared values mended in place by %s", job.node_id, GOAL_VALUES)
             code, mended_by = valued, GOAL_VALUES  # (the last to change the code)
@@ -186,6 +243,33 @@ class ReflexionPackageRunner:
         return {"attempt": attempt, "records": records, "ok": False, "stopped": stopped, "code": code,
                 "feedback": failure_report(outcome),
                 "mended": mend_in_place(RuntimeFailure.of(code, outcome, job.inputs))}
+
+    async def _query_attempt(self, state: PackageState, job: PackageJob, tools: ToolGateway, emit: EmitFn,
+                             attempt: int) -> PackageState:
+        """A compiled query's attempt: its result, or why the next query is written (it failed,
+        or, the first time, it found nothing: held, in case nothing does better)."""
+        code = state["code"]
+        await _emit(emit, job, attempt, self.max_attempts, None, TABLE_QUERY)
+        outcome = await self.sandbox.run(code, job.inputs, tools, self.limits)
+        records = list(state.get("records", []))
+        if outcome.ok and outcome.result in (None, [], {}, "") and state.get("queries", 0) < QUERY_TRIES:
+            gist = f"{ABSENT_ERROR}: the query matched no row"
+            records.append(_queried(attempt, code, gist))
+            await _emit(emit, job, attempt, self.max_attempts, gist)
+            return {"attempt": attempt, "records": records, "ok": False, "stopped": None,
+                    "feedback": "matched no row: compare with the values as the table lists them",
+                    "mended": None, "held": outcome.result}
+        if outcome.ok:
+            records.append(_queried(attempt, code, None))
+            return {"attempt": attempt, "records": records, "ok": True, "output": outcome.result,
+                    "feedback": None}
+        gist = error_gist(outcome)
+        records.append(_queried(attempt, code, gist))
+        await _emit(emit, job, attempt, self.max_attempts, gist)
+        stopped = ("the sandbox itself failed; rewriting the code cannot help"
+                   if outcome.error_type in NOT_FIXABLE_BY_CODE else None)
+        return {"attempt": attempt, "records": records, "ok": False, "stopped": stopped,
+                "feedback": f"failed: {gist}", "mended": None}
 
     async def _reflect(self, state: PackageState, config: RunnableConfig) -> PackageState:
         job, tools, _ = _context(config)
@@ -260,7 +344,7 @@ class ReflexionPackageRunner:
     def _after_attempt(self, state: PackageState) -> str:
         if state.get("ok") or state.get("stopped") or state.get("attempt", 0) >= self.max_attempts:
             return END
-        return "reflect"
+        return "query" if state.get("querying") else "reflect"
 
     @staticmethod
     def _after_reflect(state: PackageState) -> str:
@@ -279,6 +363,27 @@ class ReflexionPackageRunner:
 
 
 # ---------------------------------------------------------------- helpers
+
+
+def _queried(attempt: int, code: str, error: str | None) -> PackageAttemptRecord:
+    return PackageAttemptRecord(attempt=attempt, code=code, error=error, mended_by=TABLE_QUERY)
+
+
+def _to_code(state: PackageState) -> str:
+    """Run the code there is; with none yet, have it written first."""
+    return "attempt" if state["code"].strip() else "reflect"
+
+
+def _query_task(job: PackageJob) -> str:
+    """What the query is for: the request, when the step's result answers it; else the step's
+    goal, the request only its context."""
+    if not job.request:
+        return f"The step's goal: {job.goal}"
+    if job.final:
+        return (f"The request: {job.request}\nThe step's goal, as the planner wrote it: {job.goal}\n"
+                "Compute what the request asks for.")
+    return (f"The step's goal: {job.goal}\nIts result goes on to another step of the request: "
+            f"{job.request}\nCompute the step's goal only.")
 
 
 def _context(config: RunnableConfig) -> tuple[PackageJob, ToolGateway, EmitFn]:

@@ -34,7 +34,7 @@ from agent.answer.grounded import false_statements
 from agent.answer.stream import join_reply
 from agent.answer.template import invented_values, templated_answer
 from agent.answer.vetting import CALLED, CODE_TO_RUN, filled, unclaimed, unreadable
-from agent.engine.computed_values import computing_plan
+from agent.engine.computed_values import FOLLOWS, computing_plan
 from agent.engine.named_file_shapes import named_file_shapes
 from agent.engine.refusals import (
     cannot_reply,
@@ -296,9 +296,12 @@ def after_validate(state: AgentState) -> str:
 async def scheduler(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     ctx = runtime.context
     plan = Plan.model_validate(state["plan"])
+    earlier = state.get("history") or []
+    follows = FOLLOWS.format(request=earlier[-1]["request"].strip()) if earlier else ""
     ident = RunIdentity(thread_id=current_thread(), run_id=state["run_id"],
                         plan_id=str(state["plan_id"]), requested_by=state.get("requested_by"),
-                        refused_tools=dict(state.get("refused_tools") or {}))
+                        refused_tools=dict(state.get("refused_tools") or {}),
+                        request=state["request"].strip() + follows)
     report = await PlanExecutor(ctx, plan, ident).run()
     update: dict[str, Any] = {
         "results": report.results, "pending_approvals": report.pending_approvals,

@@ -43,22 +43,22 @@ def package_deadline(limits: SandboxLimits, attempts: int) -> float:
 
 async def run_package(ctx: EngineContext, ident: RunIdentity, node: PlanNode,
                       outputs: Mapping[str, Any], started: float,
-                      early: dict[int, Prefetch] | None = None) -> NodeResult:
+                      early: dict[int, Prefetch] | None = None, final: bool = True) -> NodeResult:
     """Run package node ``node``, whose dependencies' outputs are in ``outputs``, started at
     ``started``; its result, failed when there is no sandbox. ``early``: calls its code makes,
     started while it was written; a call of the code with the same tool and arguments takes
-    one over, the rest are stopped."""
+    one over, the rest are stopped. ``final``: no other package goes on from its result."""
     assert node.package is not None
     early = early or {}
     try:
-        return await _run_package(ctx, ident, node, outputs, started, early)
+        return await _run_package(ctx, ident, node, outputs, started, early, final)
     finally:
         for unused in early.values():
             unused.task.cancel()
 
 
 async def _run_package(ctx: EngineContext, ident: RunIdentity, node: PlanNode, outputs: Mapping[str, Any],
-                       started: float, early: dict[int, Prefetch]) -> NodeResult:
+                       started: float, early: dict[int, Prefetch], final: bool) -> NodeResult:
     assert node.package is not None
     if ctx.packages is None:
         return NodeResult(node.id, NodeStatus.FAILED, error=NO_SANDBOX)
@@ -66,6 +66,7 @@ async def _run_package(ctx: EngineContext, ident: RunIdentity, node: PlanNode, o
         thread_id=ident.thread_id, run_id=ident.run_id, node_id=node.id,
         goal=node.package.goal, code=node.package.code,
         inputs={dep: outputs[dep] for dep in sorted(dependencies(node))},
+        request=ident.request, final=final,
     )
     async def call(tool: str, args: dict[str, Any]) -> Any:  # retries and reuse, as a tool node
         taken = next((i for i, p in early.items() if p.tool == tool and p.args == args), None)

@@ -379,7 +379,8 @@ class PlanExecutor:
                      if dependencies(node) <= call.after}
             for stale in started_early.keys() - early.keys():
                 started_early[stale].task.cancel()
-            return await run_package(self.ctx, self.ident, node, self.outputs, started, early)
+            final = not any(n.package is not None and node.id in dependencies(n) for n in self.plan.nodes)
+            return await run_package(self.ctx, self.ident, node, self.outputs, started, early, final)
         assert node.tool is not None
         tool, outputs = node.tool, self.outputs
         written, calls = call_args(node), list[dict[str, Any]]()

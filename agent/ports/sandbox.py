@@ -85,6 +85,10 @@ class PackageJob:
     """Empty: the runner has the code written from ``goal`` and ``inputs`` first (a package
     dagbot added to compute what an answer needs: agent/engine/computed_values.py)."""
     inputs: dict[str, Any]
+    request: str = ""
+    """The person's request the package is part of (and, for a follow-up, the one before)."""
+    final: bool = True
+    """No other package goes on from its result: it computes what the request asks for."""
 
 
 class PackageRunner(Protocol):

@@ -38,4 +38,5 @@ def package_runner(settings: Settings, llm: BaseChatModel, metrics: Metrics | No
     sandbox = SandboxSlots(sandbox, settings.sandbox_concurrency)
     if metrics is not None:
         sandbox = metrics.sandbox(sandbox)
-    return ReflexionPackageRunner(sandbox, llm, settings.sandbox_limits(), settings.package_attempts)
+    return ReflexionPackageRunner(sandbox, llm, settings.sandbox_limits(), settings.package_attempts,
+                                  table_queries=settings.table_queries)

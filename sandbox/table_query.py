@@ -1,0 +1,126 @@
+"""A package over one table computed by one SQL query the model writes, not by Python it writes.
+
+On data it had not been tuned on (bench.quality ``--set data``), the 1.5B model's package code
+summed every row where the request named one team's ("the payments team": the goal it wrote
+said only "sum the cost_usd column"), averaged all pages where it asked for the sev1 ones,
+counted a ``pages`` column the CSV does not have, and wrote a group-by that does not parse,
+three times. The same model writes ``SELECT SUM(cost_usd) FROM data WHERE team = 'payments'``
+well. So when a package's inputs hold exactly one table (:mod:`sandbox.table_rows`), its first
+attempts run a query instead of the planner's code: the model is shown the table's columns (with
+their types and values) and the request the step is part of, and answers with one SELECT over
+``data``; dagbot compiles it into the package's code (the table's reading, the query, the result
+shaped for an answer), which runs in the sandbox like any package. A query that fails, or finds
+nothing, is written once more, told why; then the planner's code has its turn, healed by
+reflexion as before.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import re
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any
+
+from sandbox import table_rows
+from sandbox.table_rows import column_types, number
+from sandbox.table_rows import table_rows as rows_of
+
+NAME = "table-query"
+"""How the attempts whose code is a compiled query are recorded (``mended_by``)."""
+_SQL_FENCE = re.compile(r"```[ \t]*(?:sql|sqlite)?[^\n]*\n(.*?)```", re.DOTALL | re.IGNORECASE)
+_SHOWN_VALUES = 8
+_SHOWN_ROWS = 3
+_SHOWN_NUMBERS = 4
+_TEXT_KEYS = ("content", "text")
+
+
+@dataclass(frozen=True)
+class Table:
+    """The one table a package's inputs hold."""
+
+    read: str
+    """The Python expression that reads its value from ``inputs`` (``inputs['costs']['content']``)."""
+    suffix: str
+    columns: list[str]
+    rows: list[dict[str, Any]]
+
+
+def find_table(inputs: dict[str, Any]) -> Table | None:
+    """The table the inputs hold, when they hold exactly one (a CSV or JSON file read, a logfmt
+    log, a list of objects another step returned); None otherwise."""
+    found: list[Table] = []
+    for key, value in inputs.items():
+        for read, held, suffix in _candidates(f"inputs[{key!r}]", value):
+            table = rows_of(held, suffix)
+            if table is not None:
+                found.append(Table(read, suffix, *table))
+                break
+    return found[0] if len(found) == 1 else None
+
+
+def _candidates(read: str, value: Any) -> list[tuple[str, Any, str]]:
+    if isinstance(value, list):
+        return [(read, value, "")]
+    if not isinstance(value, dict):
+        return []
+    suffix = PurePosixPath(str(value.get("path") or "")).suffix.lower()
+    out = [(f"{read}[{k!r}]", value[k], suffix) for k in _TEXT_KEYS if isinstance(value.get(k), str)]
+    if isinstance(value.get("json"), (list, dict)):
+        out.append((f"json.dumps({read}['json'])", json.dumps(value["json"]), ""))
+    return out
+
+
+def describe(table: Table) -> str:
+    """The table as the model is shown it: each column, its type and some of its values (a
+    number column's as the query sees them: ``312`` where the data says ``312s``), and the
+    first rows, as the query sees them."""
+    types = column_types(table.columns, table.rows)
+    lines = [f"Table `data`: {len(table.rows)} rows, columns:"]
+    for column in table.columns:
+        written = list(dict.fromkeys(str(r[column]) for r in table.rows if r.get(column) not in (None, "")))
+        if types[column] == "TEXT":
+            more = ", …" if len(written) > _SHOWN_VALUES else ""
+            shown = ", ".join(repr(_cut(v)) for v in written[:_SHOWN_VALUES])
+            lines.append(f"- {column} (text): {shown}{more}")
+        else:
+            lines.append(f"- {column} {_number_column(table, column, written)}")
+    lines.append("First rows, as the query sees them:")
+    lines += [json.dumps({c: (number(v) if types[c] != "TEXT" and v not in (None, "") else v)
+                          for c, v in row.items()}, ensure_ascii=False, default=str)
+              for row in table.rows[:_SHOWN_ROWS]]
+    return "\n".join(lines)
+
+
+def _number_column(table: Table, column: str, written: list[str]) -> str:
+    """``(number): 312, 14, … (written '312s': the unit is gone)``; a JSON boolean's 1 and 0."""
+    if all(isinstance(r.get(column), bool) for r in table.rows if r.get(column) is not None):
+        return "(boolean: 1 is true, 0 is false)"
+    shown = ", ".join(str(number(v)) for v in written[:_SHOWN_NUMBERS])
+    more = ", …" if len(written) > _SHOWN_NUMBERS else ""
+    units = "" if re.fullmatch(r"-?[\d.]+", written[0]) else f" (written {written[0]!r}: the unit is gone)"
+    return f"(number): {shown}{more}{units}"
+
+
+def _cut(value: str, limit: int = 40) -> str:
+    return value if len(value) <= limit else value[:limit] + "…"
+
+
+def extract_sql(reply: str) -> str | None:
+    """The one SELECT a reply holds (in a fenced block or bare); None when there is none."""
+    blocks = _SQL_FENCE.findall(reply)
+    text = (blocks[0] if blocks else reply).strip().rstrip(";").strip()
+    if not re.match(r"(?is)(select|with)\b", text) or ";" in text:
+        return None
+    return text
+
+
+def query_code(table: Table, sql: str) -> str:
+    """The package code that reads the table from ``inputs`` and runs ``sql`` over it, the
+    helpers of :mod:`sandbox.table_rows` carried along."""
+    helpers = inspect.getsource(table_rows).replace("from __future__ import annotations\n", "")
+    return (f"{helpers}\n\n# the query dagbot had the model write for this step\n"
+            f"SQL = {sql!r}\n"
+            f"columns, rows = table_rows({table.read}, {table.suffix!r})\n"
+            "result = query_rows(columns, rows, SQL)\n")

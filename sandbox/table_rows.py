@@ -1,0 +1,167 @@
+"""Rows of a table held in a package's input, and one SQLite query over them.
+
+Self-contained on purpose (the standard library only, nothing of dagbot): dagbot reads these
+functions here, to find the table and show the model its columns, and the query package's code
+(:mod:`sandbox.table_query`) carries their source into the sandbox, where the same functions
+read the same input again and run the query. What is shown and what is computed cannot differ.
+
+A table is a CSV or TSV text, JSON records (a list of objects, or the one list of objects an
+object holds), lines of ``key=value`` fields (a logfmt log: ``2026-11-20T02:00:03Z job=backup
+status=ok duration=312s``), or a list of objects another step returned. A column whose every
+value is a number, with a unit or a currency sign around it (``312s``, ``$1,240.50``, ``85%``),
+holds that number; JSON's true and false are 1 and 0.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import sqlite3
+from typing import Any
+
+_NUMBER = re.compile(r"\s*[$€£]?\s*(-?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?)\s*(?:%|[A-Za-z]{1,3})?\s*")
+_FIELD = re.compile(r'(\w[\w.-]*)=("[^"]*"|\S*)')
+_LEADING_TIME = re.compile(r"\d{4}-\d\d-\d\d[T ]?[\d:.]*Z?")
+_MAX_ROWS = 100_000
+
+
+def table_rows(value: Any, suffix: str = "") -> tuple[list[str], list[dict[str, Any]]] | None:
+    """The columns and rows of the table ``value`` holds, its values as they are written (text
+    for CSV and logs); None when it holds no table. ``suffix``: the file's, when it came from one
+    (``.csv``, ``.tsv``)."""
+    if isinstance(value, list):
+        return _records(value)
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value
+    if suffix in (".csv", ".tsv"):
+        return _delimited(text, "\t" if suffix == ".tsv" else ",")
+    stripped = text.lstrip()
+    if stripped[:1] in "[{":
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            return None
+        if isinstance(parsed, dict):
+            lists = [v for v in parsed.values() if isinstance(v, list) and v
+                     and all(isinstance(i, dict) for i in v)]
+            parsed = lists[0] if len(lists) == 1 else None
+        return _records(parsed) if isinstance(parsed, list) else None
+    return _logfmt(text)
+
+
+def _records(items: list[Any]) -> tuple[list[str], list[dict[str, Any]]] | None:
+    if not items or len(items) > _MAX_ROWS or not all(isinstance(i, dict) for i in items):
+        return None
+    columns: dict[str, None] = {}
+    for item in items:
+        columns.update((str(k), None) for k, v in item.items() if not isinstance(v, (dict, list)))
+    if not columns:
+        return None
+    return list(columns), [{c: item.get(c) for c in columns} for item in items]
+
+
+def _delimited(text: str, delimiter: str) -> tuple[list[str], list[dict[str, Any]]] | None:
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    columns = [c.strip() for c in reader.fieldnames or [] if c and c.strip()]
+    if len(columns) < 2 or len(set(columns)) != len(columns):
+        return None
+    rows = [{c.strip(): (v or "").strip() for c, v in row.items() if c and c.strip()} for row in reader]
+    return (columns, rows) if rows and len(rows) <= _MAX_ROWS else None
+
+
+def _logfmt(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines or len(lines) > _MAX_ROWS:
+        return None
+    columns: dict[str, None] = {}
+    rows = []
+    for line in lines:
+        fields = {k: v.strip('"') for k, v in _FIELD.findall(line)}
+        if len(fields) < 2:
+            return None
+        head = _LEADING_TIME.match(line.strip())
+        if head and "time" not in fields:
+            fields = {"time": head.group(0), **fields}
+        columns.update((k, None) for k in fields)
+        rows.append(fields)
+    return list(columns), [{c: row.get(c) for c in columns} for row in rows]
+
+
+def number(value: Any) -> float | int | None:
+    """The number a value holds (``312s`` → 312, ``$1,240.50`` → 1240.5); None if it holds none."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (int, float)):
+        return value
+    if not isinstance(value, str):
+        return None
+    found = _NUMBER.fullmatch(value)
+    if not found or not any(ch.isdigit() for ch in found.group(1)):
+        return None
+    digits = found.group(1).replace(",", "")
+    return float(digits) if "." in digits else int(digits)
+
+
+def column_types(columns: list[str], rows: list[dict[str, Any]]) -> dict[str, str]:
+    """Each column's SQLite type: INTEGER or REAL when every value it has is a number (a
+    boolean column too), else TEXT."""
+    types = {}
+    for column in columns:
+        values = [row.get(column) for row in rows if row.get(column) not in (None, "")]
+        numbers = [number(v) for v in values]
+        if values and all(n is not None for n in numbers):
+            types[column] = "INTEGER" if all(isinstance(n, int) for n in numbers) else "REAL"
+        else:
+            types[column] = "TEXT"
+    return types
+
+
+def query_rows(columns: list[str], rows: list[dict[str, Any]], sql: str) -> Any:
+    """Run one SELECT over the rows as the table ``data`` (in memory); its result shaped
+    for an answer: one value alone, one column as a list, two columns whose first is text as
+    an object (a group-by), else a list of objects; None when no row came back."""
+    statement = sql.strip().rstrip(";").strip()
+    if not re.match(r"(?is)(select|with)\b", statement) or ";" in statement:
+        raise ValueError("the query must be one SELECT statement over the table data")
+    types = column_types(columns, rows)
+    db = sqlite3.connect(":memory:")
+    names = ", ".join(f'"{c}" {types[c]}' for c in columns)
+    db.execute(f"CREATE TABLE data ({names})")
+    holes = ", ".join("?" for _ in columns)
+    db.executemany(f"INSERT INTO data VALUES ({holes})",
+                   [[_stored(row.get(c), types[c]) for c in columns] for row in rows])
+    cursor = db.execute(statement)
+    found = cursor.fetchmany(10_001)
+    named = [d[0] for d in cursor.description or []]
+    return _shaped(named, [[_tidy(v) for v in row] for row in found])
+
+
+def _stored(value: Any, kind: str) -> Any:
+    if value is None or value == "":
+        return None
+    if kind != "TEXT":
+        return number(value)
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _tidy(value: Any) -> Any:
+    if isinstance(value, float):
+        value = round(value, 6)
+        return int(value) if value.is_integer() and abs(value) < 1e15 else value
+    return value
+
+
+def _shaped(named: list[str], rows: list[list[Any]]) -> Any:
+    if not rows or (len(rows) == 1 and all(v is None for v in rows[0])):
+        return None
+    if len(named) == 1:
+        return rows[0][0] if len(rows) == 1 else [r[0] for r in rows]
+    if len(rows) == 1:
+        return dict(zip(named, rows[0], strict=True))
+    keyed = all(isinstance(r[0], str) for r in rows) and len({r[0] for r in rows}) == len(rows)
+    if len(named) == 2 and keyed:
+        return {r[0]: r[1] for r in rows}
+    return [dict(zip(named, r, strict=True)) for r in rows]

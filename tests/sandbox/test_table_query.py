@@ -1,0 +1,134 @@
+"""A package whose inputs hold one table is computed by one SQL query the model writes, compiled
+into package code that runs in the real sandbox (sandbox/table_query.py); a query that fails or
+finds nothing is written once more, told why, then the planner's code has its turn."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.execution.gateway import GreenToolGateway
+from agent.ports.sandbox import PackageJob, Sandbox, SandboxLimits
+from infra.emulators.scripted_chat import ScriptedChatModel
+from sandbox.reflexion import ReflexionPackageRunner
+from sandbox.table_query import NAME, describe, extract_sql, find_table, query_code
+
+COSTS = ("team,service,cost_usd\npayments,ledger,1240.50\npayments,fraud-check,480.00\n"
+         "search,indexer,2210.00\n")
+SUMS_EVERY_ROW = ("import csv, io\nrows = csv.DictReader(io.StringIO(inputs['costs']['content']))\n"
+                  "result = sum(float(r['cost_usd']) for r in rows)\n")
+REQUEST = "What is the total cost_usd of the payments team in finance/costs.csv?"
+
+
+def job(code: str = SUMS_EVERY_ROW, request: str = REQUEST, final: bool = True,
+        content: str = COSTS) -> PackageJob:
+    return PackageJob(thread_id="T1", run_id="R1", node_id="total", goal="sum the cost_usd column", code=code,
+                      inputs={"costs": {"path": "finance/costs.csv", "content": content}},
+                      request=request, final=final)
+
+
+def sql(text: str) -> str:
+    return f"```sql\n{text}\n```"
+
+
+async def test_the_query_answers_the_request_where_the_planners_code_dropped_its_filter(
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
+) -> None:
+    llm = ScriptedChatModel(replies=[sql("SELECT SUM(cost_usd) AS total FROM data WHERE team = 'payments'")])
+    runner = ReflexionPackageRunner(sandbox, llm, limits, max_attempts=3, table_queries=True)
+    outcome = await runner.run(job(), gateway, _none)
+
+    assert outcome.ok and outcome.output == 1720.5, outcome
+    assert [(a.attempt, a.mended_by, a.error) for a in outcome.attempts] == [(1, NAME, None)]
+    assert "WHERE team = 'payments'" in outcome.attempts[0].code
+    prompt = str(llm.calls[0][-1].content)
+    assert REQUEST in prompt and "sum the cost_usd column" in prompt and "what the request asks for" in prompt
+    assert "- team (text): 'payments', 'search'" in prompt and "- cost_usd (number): 1240.5, 480.0, 2210.0" in prompt
+
+
+async def test_a_failed_query_is_written_again_told_the_error_then_the_planners_code_runs(
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
+) -> None:
+    llm = ScriptedChatModel(replies=[sql("SELECT SUM(pages) FROM data"), sql("SELECT COUNT(pages) FROM data")])
+    runner = ReflexionPackageRunner(sandbox, llm, limits, max_attempts=3, table_queries=True)
+    outcome = await runner.run(job(), gateway, _none)
+
+    assert outcome.ok and outcome.output == 3930.5, outcome  # the planner's code, as written
+    assert [(a.mended_by, (a.error or "").split(":")[0]) for a in outcome.attempts] == [
+        (NAME, "OperationalError"), (NAME, "OperationalError"), (None, "")]
+    assert outcome.attempts[2].code == SUMS_EVERY_ROW
+    retry = str(llm.calls[1][-1].content)
+    assert "`SELECT SUM(pages) FROM data` failed: OperationalError: no such column: pages" in retry
+
+
+async def test_a_query_that_finds_nothing_is_written_again_and_a_second_empty_one_stands(
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
+) -> None:
+    llm = ScriptedChatModel(replies=[sql("SELECT SUM(cost_usd) FROM data WHERE team = 'Payments'"),
+                                     sql("SELECT SUM(cost_usd) FROM data WHERE team = 'payments'")])
+    outcome = await ReflexionPackageRunner(sandbox, llm, limits, table_queries=True).run(job(), gateway, _none)
+    assert outcome.ok and outcome.output == 1720.5, outcome
+    assert (outcome.attempts[0].error or "").startswith("NothingFound: the query matched no row")
+    assert "matched no row" in str(llm.calls[1][-1].content)
+
+    llm = ScriptedChatModel(replies=[sql("SELECT SUM(cost_usd) FROM data WHERE team = 'growth'"),
+                                     sql("SELECT cost_usd FROM data WHERE team = 'growth'")])
+    outcome = await ReflexionPackageRunner(sandbox, llm, limits, table_queries=True).run(job(), gateway, _none)
+    assert outcome.ok and outcome.output is None and len(outcome.attempts) == 2, outcome  # none spent: none
+
+
+async def test_no_sql_in_the_reply_or_the_same_query_again_goes_on_to_the_planners_code(
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
+) -> None:
+    llm = ScriptedChatModel(replies=["I would sum the column."])
+    outcome = await ReflexionPackageRunner(sandbox, llm, limits, table_queries=True).run(job(), gateway, _none)
+    assert outcome.ok and outcome.output == 3930.5 and [a.mended_by for a in outcome.attempts] == [None]
+
+    again = sql("SELECT SUM(nope) FROM data")
+    llm = ScriptedChatModel(replies=[again, again])
+    outcome = await ReflexionPackageRunner(sandbox, llm, limits, table_queries=True).run(job(), gateway, _none)
+    assert outcome.ok and [a.mended_by for a in outcome.attempts] == [NAME, None]
+
+
+async def test_a_step_that_feeds_another_computes_its_goal_and_without_a_table_nothing_is_asked(
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
+) -> None:
+    llm = ScriptedChatModel(replies=[sql("SELECT * FROM data WHERE team = 'payments'")])
+    outcome = await ReflexionPackageRunner(sandbox, llm, limits, table_queries=True).run(
+        job(final=False), gateway, _none)
+    assert outcome.ok and outcome.output == [
+        {"team": "payments", "service": "ledger", "cost_usd": 1240.5},
+        {"team": "payments", "service": "fraud-check", "cost_usd": 480}], outcome
+    assert "Compute the step's goal only" in str(llm.calls[0][-1].content)
+
+    silent = ScriptedChatModel(replies=[])
+    prose = job(content="# Costs\nPayments spent the most.\n", code="result = 1\n")
+    outcome = await ReflexionPackageRunner(sandbox, silent, limits, table_queries=True).run(prose, gateway, _none)
+    assert outcome.ok and outcome.output == 1 and not silent.calls
+    outcome = await ReflexionPackageRunner(sandbox, silent, limits).run(job(), gateway, _none)  # off
+    assert outcome.ok and outcome.output == 3930.5 and not silent.calls
+
+
+def test_the_table_is_found_only_when_the_inputs_hold_exactly_one() -> None:
+    one = {"costs": {"path": "finance/costs.csv", "content": COSTS}, "note": {"path": "a.md", "content": "# x"}}
+    table = find_table(one)
+    assert table is not None and table.read == "inputs['costs']['content']" and table.suffix == ".csv"
+    assert find_table({**one, "rows": [{"a": 1}, {"a": 2}]}) is None  # two tables: which is meant is not certain
+    assert find_table({"page": {"status": 200, "json": {"services": [{"name": "a", "p99_ms": 120}]}}}) is not None
+    assert "Table `data`: 3 rows" in describe(table)
+    assert "SQL = \"SELECT 1 FROM data WHERE team = 'x'\"" in query_code(table, "SELECT 1 FROM data WHERE team = 'x'")
+
+
+@pytest.mark.parametrize(("reply", "found"), [
+    ("```sql\nSELECT a FROM data;\n```", "SELECT a FROM data"),
+    ("Here:\n```\nWITH t AS (SELECT 1) SELECT * FROM t\n```", "WITH t AS (SELECT 1) SELECT * FROM t"),
+    ("SELECT COUNT(*) FROM data", "SELECT COUNT(*) FROM data"),
+    ("```sql\nDELETE FROM data\n```", None),
+    ("```sql\nSELECT 1; DROP TABLE data\n```", None),
+    ("I cannot.", None),
+])
+def test_the_sql_of_a_reply(reply: str, found: str | None) -> None:
+    assert extract_sql(reply) == found
+
+
+async def _none(event: object) -> None:
+    return None

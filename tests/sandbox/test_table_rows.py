@@ -1,0 +1,92 @@
+"""The rows of a table in a package's input, and one SQLite query over them (sandbox/table_rows.py)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sandbox.table_rows import column_types, number, query_rows, table_rows
+
+COSTS = "team,cost_usd\npayments,1240.50\nsearch,2210.00\npayments,480.00\n"
+
+
+def test_a_csv_a_tsv_json_records_a_logfmt_log_and_a_list_of_objects_are_tables() -> None:
+    assert table_rows(COSTS, ".csv") == (["team", "cost_usd"], [
+        {"team": "payments", "cost_usd": "1240.50"}, {"team": "search", "cost_usd": "2210.00"},
+        {"team": "payments", "cost_usd": "480.00"}])
+    assert table_rows("a\tb\n1\t2\n", ".tsv") == (["a", "b"], [{"a": "1", "b": "2"}])
+    records = [{"host": "db-1", "used": 4}, {"host": "db-2", "free": 3}]
+    expected = (["host", "used", "free"], [{"host": "db-1", "used": 4, "free": None},
+                                          {"host": "db-2", "used": None, "free": 3}])
+    assert table_rows(json.dumps(records)) == expected
+    assert table_rows(json.dumps({"generated": "today", "hosts": records})) == expected  # its one list
+    assert table_rows(records) == expected  # another step's output
+    log = "2026-11-20T02:00:03Z job=backup status=ok duration=312s\n\njob=rotate status=\"not ok\"\n"
+    assert table_rows(log) == (["time", "job", "status", "duration"], [
+        {"time": "2026-11-20T02:00:03Z", "job": "backup", "status": "ok", "duration": "312s"},
+        {"time": None, "job": "rotate", "status": "not ok", "duration": None}])
+
+
+@pytest.mark.parametrize("value", [
+    "# Notes\n- Dana owns the migration\n",  # prose
+    "GET /api 200 34ms\nPOST /api 502 1203ms\n",  # a log without key=value fields
+    json.dumps({"a": [{"x": 1}], "b": [{"y": 2}]}),  # two lists: which one is meant is not certain
+    '{"targets": [{"job": "api"},]',  # not JSON
+    "[1, 2, 3]", "", [], [{"nested": {"a": 1}}], 42,
+])
+def test_what_is_no_table_gives_none(value: object) -> None:
+    assert table_rows(value) is None
+
+
+def test_a_number_may_carry_a_unit_a_currency_sign_or_thousands_separators() -> None:
+    assert [number(v) for v in ["312s", "$1,240.50", "85%", " 7 ", "-3.5", "1.2GB", True]] == \
+        [312, 1240.5, 85, 7, -3.5, 1.2, 1]
+    assert [number(v) for v in ["b-501", "2026-09", "v1.2", "", "1,2", "abc", None]] == [None] * 7
+    assert column_types(["a", "b", "c"], [{"a": "1", "b": "1.5", "c": "x"}, {"a": "2s", "b": "", "c": "3"}]) == \
+        {"a": "INTEGER", "b": "REAL", "c": "TEXT"}
+
+
+def test_a_query_result_is_shaped_for_an_answer() -> None:
+    columns, rows = table_rows(COSTS, ".csv") or ([], [])
+    assert query_rows(columns, rows, "SELECT SUM(cost_usd) AS total FROM data WHERE team = 'payments'") == 1720.5
+    assert query_rows(columns, rows, "SELECT team, SUM(cost_usd) FROM data GROUP BY team ORDER BY team") == \
+        {"payments": 1720.5, "search": 2210}
+    assert query_rows(columns, rows, "SELECT team FROM data ORDER BY cost_usd") == ["payments", "payments", "search"]
+    assert query_rows(columns, rows, "SELECT team, cost_usd FROM data ORDER BY cost_usd DESC LIMIT 1;") == \
+        {"team": "search", "cost_usd": 2210}
+    assert query_rows(columns, rows, "SELECT team, cost_usd FROM data ORDER BY cost_usd") == [
+        {"team": "payments", "cost_usd": 480}, {"team": "payments", "cost_usd": 1240.5},
+        {"team": "search", "cost_usd": 2210}]
+    assert query_rows(columns, rows, "SELECT SUM(cost_usd) FROM data WHERE team = 'growth'") is None
+    assert query_rows(columns, rows, "SELECT team FROM data WHERE team = 'growth'") is None
+
+
+@pytest.mark.parametrize("sql", [
+    "DELETE FROM data", "SELECT 1; DROP TABLE data", "ATTACH DATABASE '/tmp/x' AS x", "PRAGMA table_info(data)",
+])
+def test_anything_but_one_select_is_refused(sql: str) -> None:
+    with pytest.raises(ValueError, match="one SELECT"):
+        query_rows(["a"], [{"a": "1"}], sql)
+
+
+@given(st.lists(st.tuples(st.sampled_from(["eu", "us", "ap"]), st.integers(-10**6, 10**6)),
+                min_size=1, max_size=40))
+def test_a_filtered_sum_and_a_group_count_agree_with_python(rows: list[tuple[str, int]]) -> None:
+    text = "region,amount\n" + "".join(f"{region},{amount}\n" for region, amount in rows)
+    columns, table = table_rows(text, ".csv") or ([], [])
+    eu = [amount for region, amount in rows if region == "eu"]
+    total = query_rows(columns, table, "SELECT SUM(amount) FROM data WHERE region = 'eu'")
+    assert total == (sum(eu) if eu else None)
+    counted = query_rows(columns, table, "SELECT region, COUNT(*) AS n FROM data GROUP BY region")
+    counts = {r: sum(1 for region, _ in rows if region == r) for r, _ in rows}
+    if len(counts) > 1:  # one value per group
+        assert counted == counts
+    else:  # one row: its columns by name
+        [(region, n)] = counts.items()
+        assert counted == {"region": region, "n": n}
+    average = query_rows(columns, table, "SELECT AVG(amount) FROM data")
+    assert math.isclose(average, sum(a for _, a in rows) / len(rows), rel_tol=1e-6, abs_tol=1e-6)
