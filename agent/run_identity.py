@@ -21,5 +21,6 @@ class RunIdentity:
     """Tools the requester may not use (the access policy), with why: package code cannot
     call them either."""
     request: str = ""
-    """The request the run answers (a follow-up's with the request before it), for packages
-    that compute what it asks for."""
+    """The request the run answers, for packages that compute what it asks for."""
+    follows: str = ""
+    """The thread's request before it (a follow-up's few words lean on it)."""

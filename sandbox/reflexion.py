@@ -64,7 +64,15 @@ from sandbox.goal_values import mended_goal_values
 from sandbox.input_outline import outline
 from sandbox.runtime_mends import RuntimeFailure, mend_in_place
 from sandbox.table_query import NAME as TABLE_QUERY
-from sandbox.table_query import describe, extract_sql, find_table, query_code
+from sandbox.table_query import (
+    Table,
+    describe,
+    extract_sql,
+    find_table,
+    needless_limit,
+    query_code,
+    unused_values,
+)
 from sandbox.unknown_keys import not_run_for, unknown_key_reads
 from sandbox.written_mends import mended_written_code
 
@@ -175,8 +183,12 @@ class ReflexionPackageRunner:
     # ------------------------------------------------------------------ nodes
 
     def _first(self, state: PackageState, config: RunnableConfig) -> str:
+        """A query first for a package whose result answers the request, over one table. Not for
+        a step another package goes on from: the planner wrote that one's code for the shape
+        its next step reads (a query that took the whole request as its task computed the
+        wrong thing there: bench.quality data-sev1-ack's "filter pages by severity")."""
         job, _, _ = _context(config)
-        if self.table_queries and find_table(job.inputs) is not None:
+        if self.table_queries and job.final and find_table(job.inputs) is not None:
             return "query"
         return _to_code(state)
 
@@ -195,12 +207,19 @@ class ReflexionPackageRunner:
             error = (f"\nThe query `{state.get('sql', '')}` {state.get('feedback') or 'failed'}. "
                      "Write a corrected query.\n")
         prompt = self.query.safe_substitute(task=_query_task(job), table=describe(table), error=error)
-        try:
-            reply = await for_role(self.llm, "reflexion").ainvoke([HumanMessage(prompt)])
-        except Exception as exc:  # its class and status only
-            log.warning("query model failed for %s: %s", job.node_id, model_error_summary(exc))
-            return back
-        sql = extract_sql(_text(reply.content))
+        messages: list[BaseMessage] = [HumanMessage(prompt)]
+        for _ in range(2):  # a query that leaves out a value the request names: told so once
+            try:
+                reply = await for_role(self.llm, "reflexion").ainvoke(messages)
+            except Exception as exc:  # its class and status only
+                log.warning("query model failed for %s: %s", job.node_id, model_error_summary(exc))
+                return back
+            sql = extract_sql(_text(reply.content))
+            told = _query_faults(table, job, sql) if sql else []
+            if not told:
+                break
+            messages += [AIMessage(_text(reply.content)), HumanMessage(
+                " ".join(told) + " Reply with the whole query in a single ```sql fenced block.")]
         if sql is None or sql == state.get("sql"):
             log.info("package %s: no new query (%s); the planner's code next", job.node_id,
                      "none in the reply" if sql is None else "the same again")
@@ -369,21 +388,34 @@ def _queried(attempt: int, code: str, error: str | None) -> PackageAttemptRecord
     return PackageAttemptRecord(attempt=attempt, code=code, error=error, mended_by=TABLE_QUERY)
 
 
+def _query_faults(table: Table, job: PackageJob, sql: str) -> list[str]:
+    """What is certainly wrong with a query for the request: a value it names left out, one row
+    kept where it asks for every group."""
+    faults = []
+    if unused := unused_values(table, job.request, sql):
+        named = ", ".join(f"{value!r} (a value of {column})" for value, column in unused)
+        faults.append(f"The request names {named}, which the query never uses: filter on it with WHERE "
+                      "if the request asks about it.")
+    if needless_limit(job.request, sql):
+        faults.append("The request asks for no single most or least: keep every row or group (no LIMIT 1).")
+    return faults
+
+
 def _to_code(state: PackageState) -> str:
     """Run the code there is; with none yet, have it written first."""
     return "attempt" if state["code"].strip() else "reflect"
 
 
 def _query_task(job: PackageJob) -> str:
-    """What the query is for: the request, when the step's result answers it; else the step's
-    goal, the request only its context."""
+    """What the query is for: the request and the step's goal (the goal may have lost a filter,
+    "sum the cost_usd column" for the payments team's total: :func:`sandbox.table_query.unused_values`
+    finds that; the request may be a follow-up whose value the goal names, "email that
+    service's name"); the goal alone when there is no request."""
     if not job.request:
         return f"The step's goal: {job.goal}"
-    if job.final:
-        return (f"The request: {job.request}\nThe step's goal, as the planner wrote it: {job.goal}\n"
-                "Compute what the request asks for.")
-    return (f"The step's goal: {job.goal}\nIts result goes on to another step of the request: "
-            f"{job.request}\nCompute the step's goal only.")
+    follows = f"\n(It follows up on: {job.follows})" if job.follows else ""
+    return (f"The request: {job.request}{follows}\nThe step's goal, as the planner wrote it: {job.goal}\n"
+            "Compute the value the request needs from this table.")
 
 
 def _context(config: RunnableConfig) -> tuple[PackageJob, ToolGateway, EmitFn]:

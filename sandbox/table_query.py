@@ -116,6 +116,37 @@ def extract_sql(reply: str) -> str | None:
     return text
 
 
+def unused_values(table: Table, request: str, sql: str) -> list[tuple[str, str]]:
+    """The values of the table's text columns the request names (as whole words, in any case)
+    that the query never mentions, each with its column: the payments team's total asked for,
+    ``SELECT SUM(cost_usd) FROM data`` written. Values shorter than three characters, and words
+    of a path (``finance/costs.csv``), are not looked for."""
+    types = column_types(table.columns, table.rows)
+    asked, written = request.lower(), sql.lower()
+    found: dict[str, str] = {}
+    for column in (c for c in table.columns if types[c] == "TEXT"):
+        for value in {str(r[column]).strip() for r in table.rows if r.get(column) not in (None, "")}:
+            text = value.lower()
+            if (len(text) >= 3 and text not in found and text not in written
+                    and re.search(rf"(?<![\w/-]){re.escape(text)}(?![\w-]|[/.]\w)", asked)):
+                found[text] = column
+    return [(value, column) for value, column in found.items()]
+
+
+_ONE_OF_MANY = re.compile(
+    r"\b(?:most|least|fewest|highest|lowest|largest|smallest|biggest|longest|shortest|slowest|fastest|"
+    r"top|bottom|best|worst|first|last|latest|earliest|oldest|newest|max(?:imum)?|min(?:imum)?|peak|one)\b"
+    r"|\w+est\b", re.IGNORECASE)
+_LIMIT_ONE = re.compile(r"\blimit\s+1\b", re.IGNORECASE)
+
+
+def needless_limit(request: str, sql: str) -> bool:
+    """Whether the query keeps one row (``LIMIT 1``) where the request asks for no single one
+    (no "most", "highest", "longest", …): "how many pages did each service get" was written
+    ``… GROUP BY service ORDER BY n DESC LIMIT 1``."""
+    return bool(_LIMIT_ONE.search(sql)) and not _ONE_OF_MANY.search(request)
+
+
 def query_code(table: Table, sql: str) -> str:
     """The package code that reads the table from ``inputs`` and runs ``sql`` over it, the
     helpers of :mod:`sandbox.table_rows` carried along."""

@@ -34,8 +34,10 @@ from agent.answer.grounded import false_statements
 from agent.answer.stream import join_reply
 from agent.answer.template import invented_values, templated_answer
 from agent.answer.vetting import CALLED, CODE_TO_RUN, filled, unclaimed, unreadable
-from agent.engine.computed_values import FOLLOWS, computing_plan
+from agent.engine.computed_values import computing_plan
 from agent.engine.named_file_shapes import named_file_shapes
+from agent.engine.package_salvage import NAME as SALVAGED
+from agent.engine.package_salvage import salvaged_draft
 from agent.engine.refusals import (
     cannot_reply,
     commanded_impossible,
@@ -163,7 +165,15 @@ async def validate(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     ctx = runtime.context
     mends: tuple[str, ...] = ()
     try:
-        plan, mends = await _validated(state, runtime)
+        try:
+            plan, mends = await _validated(state, runtime)
+        except PlanError as exc:
+            if (salvaged := _salvaged(state, runtime, exc)) is None:
+                raise
+            plan, mends = await _validated({**state, "draft": salvaged}, runtime)
+            mends = (*mends, SALVAGED)
+            log.info("the plan's packages stayed broken; one package computes the request from its reads",
+                     problems=[str(p) for p in exc.problems])
     except PlanError as exc:
         last_round = state.get("repairs", 0) >= 1 or only_beyond_tools(state.get("draft"))
         beyond = (last_round and cannot_reply(exc.problems, ctx.registry.names(Risk.RED))) or \
@@ -189,6 +199,16 @@ async def validate(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         earlier.append(state["results"])
     return {"plan": plan_dict, "plan_id": plan_id, "plan_problems": [], "results": {},
             "earlier_results": earlier, "pending_approvals": [], "replan_refused": False}
+
+
+def _salvaged(state: AgentState, runtime: Ctx, exc: PlanError) -> dict[str, Any] | None:
+    """After the repair round, a draft whose only problems are its packages': its reads and one
+    package computing the request (:mod:`agent.engine.package_salvage`); None otherwise."""
+    if state.get("repairs", 0) < 1 or state.get("results") or runtime.context.packages is None:
+        return None
+    earlier = state.get("history") or []
+    return salvaged_draft(state.get("draft"), exc.problems, state["request"],
+                          earlier[-1]["request"] if earlier else None)
 
 
 async def _validated(state: AgentState, runtime: Ctx) -> tuple[Plan, tuple[str, ...]]:
@@ -297,11 +317,11 @@ async def scheduler(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     ctx = runtime.context
     plan = Plan.model_validate(state["plan"])
     earlier = state.get("history") or []
-    follows = FOLLOWS.format(request=earlier[-1]["request"].strip()) if earlier else ""
     ident = RunIdentity(thread_id=current_thread(), run_id=state["run_id"],
                         plan_id=str(state["plan_id"]), requested_by=state.get("requested_by"),
                         refused_tools=dict(state.get("refused_tools") or {}),
-                        request=state["request"].strip() + follows)
+                        request=state["request"].strip(),
+                        follows=str(earlier[-1]["request"]).strip() if earlier else "")
     report = await PlanExecutor(ctx, plan, ident).run()
     update: dict[str, Any] = {
         "results": report.results, "pending_approvals": report.pending_approvals,

@@ -66,7 +66,7 @@ async def _run_package(ctx: EngineContext, ident: RunIdentity, node: PlanNode, o
         thread_id=ident.thread_id, run_id=ident.run_id, node_id=node.id,
         goal=node.package.goal, code=node.package.code,
         inputs={dep: outputs[dep] for dep in sorted(dependencies(node))},
-        request=ident.request, final=final,
+        request=ident.request, follows=ident.follows, final=final,
     )
     async def call(tool: str, args: dict[str, Any]) -> Any:  # retries and reuse, as a tool node
         taken = next((i for i, p in early.items() if p.tool == tool and p.args == args), None)

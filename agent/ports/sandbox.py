@@ -86,7 +86,9 @@ class PackageJob:
     dagbot added to compute what an answer needs: agent/engine/computed_values.py)."""
     inputs: dict[str, Any]
     request: str = ""
-    """The person's request the package is part of (and, for a follow-up, the one before)."""
+    """The person's request the package is part of."""
+    follows: str = ""
+    """The thread's request before it, when it is a follow-up ("and the search team's?")."""
     final: bool = True
     """No other package goes on from its result: it computes what the request asks for."""
 

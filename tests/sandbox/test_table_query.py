@@ -10,13 +10,14 @@ from agent.execution.gateway import GreenToolGateway
 from agent.ports.sandbox import PackageJob, Sandbox, SandboxLimits
 from infra.emulators.scripted_chat import ScriptedChatModel
 from sandbox.reflexion import ReflexionPackageRunner
-from sandbox.table_query import NAME, describe, extract_sql, find_table, query_code
+from sandbox.table_query import NAME, describe, extract_sql, find_table, needless_limit, query_code
 
 COSTS = ("team,service,cost_usd\npayments,ledger,1240.50\npayments,fraud-check,480.00\n"
          "search,indexer,2210.00\n")
 SUMS_EVERY_ROW = ("import csv, io\nrows = csv.DictReader(io.StringIO(inputs['costs']['content']))\n"
                   "result = sum(float(r['cost_usd']) for r in rows)\n")
 REQUEST = "What is the total cost_usd of the payments team in finance/costs.csv?"
+TOTAL = "What is the total cost_usd in finance/costs.csv?"
 
 
 def job(code: str = SUMS_EVERY_ROW, request: str = REQUEST, final: bool = True,
@@ -41,8 +42,57 @@ async def test_the_query_answers_the_request_where_the_planners_code_dropped_its
     assert [(a.attempt, a.mended_by, a.error) for a in outcome.attempts] == [(1, NAME, None)]
     assert "WHERE team = 'payments'" in outcome.attempts[0].code
     prompt = str(llm.calls[0][-1].content)
-    assert REQUEST in prompt and "sum the cost_usd column" in prompt and "what the request asks for" in prompt
+    assert REQUEST in prompt and "the value the request needs" in prompt and "sum the cost_usd column" in prompt
     assert "- team (text): 'payments', 'search'" in prompt and "- cost_usd (number): 1240.5, 480.0, 2210.0" in prompt
+
+
+async def test_a_query_that_leaves_out_a_value_the_request_names_is_written_again_told_so_once(
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
+) -> None:
+    llm = ScriptedChatModel(replies=[sql("SELECT SUM(cost_usd) AS total FROM data"),
+                                     sql("SELECT SUM(cost_usd) AS total FROM data WHERE team = 'payments'")])
+    outcome = await ReflexionPackageRunner(sandbox, llm, limits, table_queries=True).run(job(), gateway, _none)
+    assert outcome.ok and outcome.output == 1720.5 and len(outcome.attempts) == 1, outcome
+    told = str(llm.calls[1][-1].content)
+    assert "names 'payments' (a value of team), which the query never uses" in told
+
+    stubborn = ScriptedChatModel(replies=[sql("SELECT SUM(cost_usd) FROM data")], repeat_last=True)
+    outcome = await ReflexionPackageRunner(sandbox, stubborn, limits, table_queries=True).run(job(), gateway, _none)
+    assert outcome.ok and outcome.output == 3930.5 and len(stubborn.calls) == 2  # told once, then run as written
+
+    # a follow-up: the value the request before it named is no filter of this one
+    follow_up = PackageJob(**{**job().__dict__, "request": "And how much of that is the search team's?",
+                              "follows": REQUEST})
+    llm = ScriptedChatModel(replies=[sql("SELECT SUM(cost_usd) FROM data WHERE team = 'search'")])
+    outcome = await ReflexionPackageRunner(sandbox, llm, limits, table_queries=True).run(follow_up, gateway, _none)
+    assert outcome.ok and outcome.output == 2210 and len(llm.calls) == 1, outcome
+    assert f"(It follows up on: {REQUEST})" in str(llm.calls[0][-1].content)
+
+
+async def test_one_row_kept_where_the_request_asks_for_every_group_is_told_once(
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
+) -> None:
+    every = "What did each team spend, according to finance/costs.csv?"
+    llm = ScriptedChatModel(replies=[
+        sql("SELECT team, SUM(cost_usd) AS total FROM data GROUP BY team ORDER BY total DESC LIMIT 1"),
+        sql("SELECT team, SUM(cost_usd) AS total FROM data GROUP BY team")])
+    outcome = await ReflexionPackageRunner(sandbox, llm, limits, table_queries=True).run(
+        job(request=every), gateway, _none)
+    assert outcome.ok and outcome.output == {"payments": 1720.5, "search": 2210}, outcome
+    assert "no single most or least" in str(llm.calls[1][-1].content)
+
+
+@pytest.mark.parametrize(("request_text", "needless"), [
+    ("How many pages did each service get?", True),
+    ("Give me the total cost_usd per team", True),
+    ("Which team spent the most?", False),
+    ("How long was the longest db-backup run?", False),
+    ("Which host has the highest load?", False),
+])
+def test_a_limit_of_one_is_needless_where_the_request_asks_for_no_single_one(request_text: str,
+                                                                           needless: bool) -> None:
+    assert needless_limit(request_text, "SELECT a FROM data ORDER BY b DESC LIMIT 1") is needless
+    assert not needless_limit(request_text, "SELECT a, COUNT(*) FROM data GROUP BY a")
 
 
 async def test_a_failed_query_is_written_again_told_the_error_then_the_planners_code_runs(
@@ -50,7 +100,7 @@ async def test_a_failed_query_is_written_again_told_the_error_then_the_planners_
 ) -> None:
     llm = ScriptedChatModel(replies=[sql("SELECT SUM(pages) FROM data"), sql("SELECT COUNT(pages) FROM data")])
     runner = ReflexionPackageRunner(sandbox, llm, limits, max_attempts=3, table_queries=True)
-    outcome = await runner.run(job(), gateway, _none)
+    outcome = await runner.run(job(request=TOTAL), gateway, _none)
 
     assert outcome.ok and outcome.output == 3930.5, outcome  # the planner's code, as written
     assert [(a.mended_by, (a.error or "").split(":")[0]) for a in outcome.attempts] == [
@@ -72,7 +122,8 @@ async def test_a_query_that_finds_nothing_is_written_again_and_a_second_empty_on
 
     llm = ScriptedChatModel(replies=[sql("SELECT SUM(cost_usd) FROM data WHERE team = 'growth'"),
                                      sql("SELECT cost_usd FROM data WHERE team = 'growth'")])
-    outcome = await ReflexionPackageRunner(sandbox, llm, limits, table_queries=True).run(job(), gateway, _none)
+    growth = job(request="What did the growth team spend?")
+    outcome = await ReflexionPackageRunner(sandbox, llm, limits, table_queries=True).run(growth, gateway, _none)
     assert outcome.ok and outcome.output is None and len(outcome.attempts) == 2, outcome  # none spent: none
 
 
@@ -80,27 +131,25 @@ async def test_no_sql_in_the_reply_or_the_same_query_again_goes_on_to_the_planne
     sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
 ) -> None:
     llm = ScriptedChatModel(replies=["I would sum the column."])
-    outcome = await ReflexionPackageRunner(sandbox, llm, limits, table_queries=True).run(job(), gateway, _none)
+    outcome = await ReflexionPackageRunner(sandbox, llm, limits, table_queries=True).run(
+        job(request=TOTAL), gateway, _none)
     assert outcome.ok and outcome.output == 3930.5 and [a.mended_by for a in outcome.attempts] == [None]
 
     again = sql("SELECT SUM(nope) FROM data")
     llm = ScriptedChatModel(replies=[again, again])
-    outcome = await ReflexionPackageRunner(sandbox, llm, limits, table_queries=True).run(job(), gateway, _none)
+    outcome = await ReflexionPackageRunner(sandbox, llm, limits, table_queries=True).run(
+        job(request=TOTAL), gateway, _none)
     assert outcome.ok and [a.mended_by for a in outcome.attempts] == [NAME, None]
 
 
-async def test_a_step_that_feeds_another_computes_its_goal_and_without_a_table_nothing_is_asked(
+async def test_no_query_for_a_step_another_package_goes_on_from_nor_without_a_table_nor_when_off(
     sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
 ) -> None:
-    llm = ScriptedChatModel(replies=[sql("SELECT * FROM data WHERE team = 'payments'")])
-    outcome = await ReflexionPackageRunner(sandbox, llm, limits, table_queries=True).run(
-        job(final=False), gateway, _none)
-    assert outcome.ok and outcome.output == [
-        {"team": "payments", "service": "ledger", "cost_usd": 1240.5},
-        {"team": "payments", "service": "fraud-check", "cost_usd": 480}], outcome
-    assert "Compute the step's goal only" in str(llm.calls[0][-1].content)
-
     silent = ScriptedChatModel(replies=[])
+    outcome = await ReflexionPackageRunner(sandbox, silent, limits, table_queries=True).run(
+        job(final=False), gateway, _none)
+    assert outcome.ok and outcome.output == 3930.5 and not silent.calls  # the planner's code, for its next step
+
     prose = job(content="# Costs\nPayments spent the most.\n", code="result = 1\n")
     outcome = await ReflexionPackageRunner(sandbox, silent, limits, table_queries=True).run(prose, gateway, _none)
     assert outcome.ok and outcome.output == 1 and not silent.calls
