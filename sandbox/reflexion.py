@@ -157,6 +157,12 @@ class ReflexionPackageRunner:
         graph.add_conditional_edges("reflect", self._after_reflect, ["attempt", END])
         return graph.compile(checkpointer=False, name="package_skill")
 
+    def needs_whole_plan(self, inputs: dict[str, Any]) -> bool:
+        """:class:`agent.ports.sandbox.PlanAwarePackages`: a package over one table waits for the
+        whole plan, which says whether another package goes on from it (then the planner's code
+        runs) or it answers the request (then a query does)."""
+        return self.table_queries and find_table(inputs) is not None
+
     async def run(self, job: PackageJob, tools: ToolGateway, emit: EmitFn) -> PackageOutcome:
         final = await self.final_state(job, tools, emit)
         records = list(final.get("records", []))
@@ -215,7 +221,7 @@ class ReflexionPackageRunner:
                 log.warning("query model failed for %s: %s", job.node_id, model_error_summary(exc))
                 return back
             sql = extract_sql(_text(reply.content))
-            told = _query_faults(table, job, sql) if sql else []
+            told = _query_faults(table, job, sql) if sql and job.request else []
             if not told:
                 break
             messages += [AIMessage(_text(reply.content)), HumanMessage(

@@ -149,7 +149,8 @@ async def _plan(runtime: Ctx, state: AgentState) -> dict[str, Any]:
     try:
         reply = await plan_reply(ctx, messages, RunIdentity(
             thread_id=current_thread(), run_id=state["run_id"], plan_id=draft_id,
-            requested_by=state.get("requested_by"), refused_tools=refused), refused)
+            requested_by=state.get("requested_by"), refused_tools=refused, request=state["request"].strip(),
+            follows=_request_before(state)), refused)
     except LLMUnavailable as exc:  # shown: its class and status; logged: the rest, scrubbed
         log.warning("the planner model failed", error=ctx.redactor(exc.detail))
         if exceeds_context(exc):
@@ -201,14 +202,18 @@ async def validate(state: AgentState, runtime: Ctx) -> dict[str, Any]:
             "earlier_results": earlier, "pending_approvals": [], "replan_refused": False}
 
 
+def _request_before(state: AgentState) -> str:
+    """The thread's request before this one ("" for the first): a follow-up leans on it."""
+    earlier = state.get("history") or []
+    return str(earlier[-1]["request"]).strip() if earlier else ""
+
+
 def _salvaged(state: AgentState, runtime: Ctx, exc: PlanError) -> dict[str, Any] | None:
     """After the repair round, a draft whose only problems are its packages': its reads and one
     package computing the request (:mod:`agent.engine.package_salvage`); None otherwise."""
     if state.get("repairs", 0) < 1 or state.get("results") or runtime.context.packages is None:
         return None
-    earlier = state.get("history") or []
-    return salvaged_draft(state.get("draft"), exc.problems, state["request"],
-                          earlier[-1]["request"] if earlier else None)
+    return salvaged_draft(state.get("draft"), exc.problems, state["request"], _request_before(state) or None)
 
 
 async def _validated(state: AgentState, runtime: Ctx) -> tuple[Plan, tuple[str, ...]]:
@@ -316,12 +321,10 @@ def after_validate(state: AgentState) -> str:
 async def scheduler(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     ctx = runtime.context
     plan = Plan.model_validate(state["plan"])
-    earlier = state.get("history") or []
     ident = RunIdentity(thread_id=current_thread(), run_id=state["run_id"],
                         plan_id=str(state["plan_id"]), requested_by=state.get("requested_by"),
                         refused_tools=dict(state.get("refused_tools") or {}),
-                        request=state["request"].strip(),
-                        follows=str(earlier[-1]["request"]).strip() if earlier else "")
+                        request=state["request"].strip(), follows=_request_before(state))
     report = await PlanExecutor(ctx, plan, ident).run()
     update: dict[str, Any] = {
         "results": report.results, "pending_approvals": report.pending_approvals,

@@ -45,6 +45,7 @@ from agent.plan.edges import call_args, dependencies
 from agent.plan.format import Plan, PlanNode, node_label
 from agent.plan.readiness import NodeState, is_finished, readiness
 from agent.plan.references import UnresolvedReference, is_whole_reference, resolve, text_form
+from agent.ports.sandbox import PlanAwarePackages
 from agent.ports.stores import Approval, NodeResult, NodeStatus
 from agent.run_identity import RunIdentity
 from agent.tools.registry import Risk
@@ -229,8 +230,17 @@ class PlanExecutor:
                     if self.provisional:  # red nodes wait for the validated plan
                         continue
                     changed |= await self._gate(node)
+                elif self.provisional and self._needs_whole_plan(node):
+                    continue
                 else:
                     self._dispatch(node_id, self._run_unapproved(node))
+
+    def _needs_whole_plan(self, node: PlanNode) -> bool:
+        """A package whose runner's work over its inputs depends on the whole plan (a table
+        answered by a query for the request, unless another package goes on from it)."""
+        packages = self.ctx.packages
+        return (node.package is not None and isinstance(packages, PlanAwarePackages)
+                and packages.needs_whole_plan({dep: self.outputs[dep] for dep in dependencies(node)}))
 
     def _dispatch(self, node_id: str, work: Any) -> None:
         self.states[node_id] = NodeState.RUNNING

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from agent.events import RunEvent
 
@@ -91,6 +91,17 @@ class PackageJob:
     """The thread's request before it, when it is a follow-up ("and the search team's?")."""
     final: bool = True
     """No other package goes on from its result: it computes what the request asks for."""
+
+
+@runtime_checkable
+class PlanAwarePackages(Protocol):
+    """A package runner whose work over some inputs depends on the whole plan (whether another
+    package goes on from a package's result: sandbox/table_query.py answers the request only for
+    the one that does not)."""
+
+    def needs_whole_plan(self, inputs: dict[str, Any]) -> bool:
+        """Whether a package over ``inputs`` waits for the whole plan before it starts."""
+        ...
 
 
 class PackageRunner(Protocol):

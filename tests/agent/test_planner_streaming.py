@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -283,3 +284,35 @@ async def test_a_lone_surrogate_in_a_plan_goes_to_the_repair_round(database_url:
             assert h.log.args_of("lookup") == [{"key": "smile 🙂"}]
             repair = [r for r in fake.requests if forced_tool(r)][1]["messages"][-1]["content"]
             assert "half of a UTF-16 surrogate pair" in repair and "\\ud83d" in repair
+
+
+@dataclass
+class TableAwarePackages(ScriptedPackages):
+    """A runner whose package over ``a``'s value waits for the whole plan (as a table query
+    does: sandbox/table_query.py)."""
+
+    def needs_whole_plan(self, inputs: dict[str, Any]) -> bool:
+        return "value of a" in inputs.values()
+
+
+async def test_a_package_its_runner_says_needs_the_whole_plan_waits_for_it_and_then_knows_its_place() -> None:
+    plan = {"nodes": [{"id": "a", "tool": "lookup", "args": {"key": "a"}},
+                      {"id": "rows", "package": {"goal": "parse", "code": "result = 1"}, "depends_on": ["a"]},
+                      {"id": "total", "package": {"goal": "sum", "code": "result = 2"}, "depends_on": ["rows"]}],
+            "answer": "The total is ${total}."}
+    for packages, early in ((TableAwarePackages(outputs={"rows": lambda i: 1, "total": lambda i: 2}), False),
+                            (ScriptedPackages(outputs={"rows": lambda i: 1, "total": lambda i: 2}), True)):
+        with FakeOpenAI([plan], hold_at='"answer": "The') as fake:
+            async with over_http(MEMORY, fake, packages=packages) as h:
+                run = asyncio.create_task(h.engine.ask("s12", "what is the total of a?"))
+                await h.next_event(NodeFinished, node_id="a")
+                await asyncio.sleep(0.3)  # what would start early has started by now
+                assert fake.held.is_set()
+                assert ("NodeStarted:rows" in h.labels()) is early
+                fake.release.set()
+                await run
+                assert (await h.next_event(AnswerReady)).answer == "The total is 2."
+        assert [j.node_id for j in packages.jobs] == ["rows", "total"]
+        if not early:  # started with the whole plan in view: the request, and who goes on from it
+            assert [(j.final, j.request) for j in packages.jobs] == [
+                (False, "what is the total of a?"), (True, "what is the total of a?")]
