@@ -66,6 +66,7 @@ from sandbox.runtime_mends import RuntimeFailure, mend_in_place
 from sandbox.table_query import NAME as TABLE_QUERY
 from sandbox.table_query import (
     Table,
+    absent_values,
     describe,
     extract_sql,
     find_table,
@@ -402,6 +403,10 @@ def _query_faults(table: Table, job: PackageJob, sql: str) -> list[str]:
         named = ", ".join(f"{value!r} (a value of {column})" for value, column in unused)
         faults.append(f"The request names {named}, which the query never uses: filter on it with WHERE "
                       "if the request asks about it.")
+    for column, text, values in absent_values(table, sql):
+        shown = ", ".join(repr(v) for v in values[:8]) + (", …" if len(values) > 8 else "")
+        faults.append(f"No row has {column} = {text!r} ({column} holds {shown}): compare with a value the "
+                      "table lists, or leave the condition out if the request names none.")
     if needless_limit(job.request, sql):
         faults.append("The request asks for no single most or least: keep every row or group (no LIMIT 1).")
     return faults
@@ -419,8 +424,8 @@ def _query_task(job: PackageJob) -> str:
     service's name"); the goal alone when there is no request."""
     if not job.request:
         return f"The step's goal: {job.goal}"
-    follows = f"\n(It follows up on: {job.follows})" if job.follows else ""
-    return (f"The request: {job.request}{follows}\nThe step's goal, as the planner wrote it: {job.goal}\n"
+    follows = f" (a follow-up to: {job.follows})" if job.follows else ""
+    return (f"The step's goal: {job.goal}\nThe request it answers: {job.request}{follows}\n"
             "Compute the value the request needs from this table.")
 
 

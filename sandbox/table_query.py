@@ -133,6 +133,25 @@ def unused_values(table: Table, request: str, sql: str) -> list[tuple[str, str]]
     return [(value, column) for value, column in found.items()]
 
 
+_COMPARED = re.compile(r"""(?<![\w.])("[^"]+"|`[^`]+`|[A-Za-z_]\w*)\s*(?:==?|!=|<>)\s*'((?:[^']|'')*)'""")
+
+
+def absent_values(table: Table, sql: str) -> list[tuple[str, str, list[str]]]:
+    """The texts the query compares a text column with (``service = 'finance/costs.csv'``)
+    that no row of that column holds, each with the column and the values it does hold; a
+    comparison with ``LIKE`` or with another column is not looked at."""
+    types = column_types(table.columns, table.rows)
+    found = []
+    for name, literal in _COMPARED.findall(sql):
+        column = name.strip('"`')
+        if types.get(column) != "TEXT":
+            continue
+        values = list(dict.fromkeys(str(r[column]) for r in table.rows if r.get(column) not in (None, "")))
+        if literal.replace("''", "'") not in values:
+            found.append((column, literal.replace("''", "'"), values))
+    return found
+
+
 _ONE_OF_MANY = re.compile(
     r"\b(?:most|least|fewest|highest|lowest|largest|smallest|biggest|longest|shortest|slowest|fastest|"
     r"top|bottom|best|worst|first|last|latest|earliest|oldest|newest|max(?:imum)?|min(?:imum)?|peak|one)\b"

@@ -10,7 +10,15 @@ from agent.execution.gateway import GreenToolGateway
 from agent.ports.sandbox import PackageJob, Sandbox, SandboxLimits
 from infra.emulators.scripted_chat import ScriptedChatModel
 from sandbox.reflexion import ReflexionPackageRunner
-from sandbox.table_query import NAME, describe, extract_sql, find_table, needless_limit, query_code
+from sandbox.table_query import (
+    NAME,
+    absent_values,
+    describe,
+    extract_sql,
+    find_table,
+    needless_limit,
+    query_code,
+)
 
 COSTS = ("team,service,cost_usd\npayments,ledger,1240.50\npayments,fraud-check,480.00\n"
          "search,indexer,2210.00\n")
@@ -66,7 +74,7 @@ async def test_a_query_that_leaves_out_a_value_the_request_names_is_written_agai
     llm = ScriptedChatModel(replies=[sql("SELECT SUM(cost_usd) FROM data WHERE team = 'search'")])
     outcome = await ReflexionPackageRunner(sandbox, llm, limits, table_queries=True).run(follow_up, gateway, _none)
     assert outcome.ok and outcome.output == 2210 and len(llm.calls) == 1, outcome
-    assert f"(It follows up on: {REQUEST})" in str(llm.calls[0][-1].content)
+    assert f"(a follow-up to: {REQUEST})" in str(llm.calls[0][-1].content)
 
 
 async def test_one_row_kept_where_the_request_asks_for_every_group_is_told_once(
@@ -95,6 +103,28 @@ def test_a_limit_of_one_is_needless_where_the_request_asks_for_no_single_one(req
     assert not needless_limit(request_text, "SELECT a, COUNT(*) FROM data GROUP BY a")
 
 
+async def test_a_value_no_row_holds_is_told_before_the_query_runs(
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
+) -> None:
+    """data-payments-cost: ``… AND service = 'finance/costs.csv'``, the file's path as a value."""
+    llm = ScriptedChatModel(replies=[
+        sql("SELECT SUM(cost_usd) AS total FROM data WHERE team = 'payments' AND service = 'finance/costs.csv'"),
+        sql("SELECT SUM(cost_usd) AS total FROM data WHERE team = 'payments'")])
+    outcome = await ReflexionPackageRunner(sandbox, llm, limits, table_queries=True).run(job(), gateway, _none)
+    assert outcome.ok and outcome.output == 1720.5 and len(outcome.attempts) == 1, outcome
+    assert ("No row has service = 'finance/costs.csv' (service holds 'ledger', 'fraud-check', 'indexer')"
+            in str(llm.calls[1][-1].content))
+
+
+def test_the_values_a_query_compares_a_text_column_with_that_no_row_holds() -> None:
+    table = find_table({"costs": {"path": "finance/costs.csv", "content": COSTS}})
+    assert table is not None
+    assert absent_values(table, "SELECT 1 FROM data WHERE \"team\" = 'Payments' OR service != 'web'") == [
+        ("team", "Payments", ["payments", "search"]), ("service", "web", ["ledger", "fraud-check", "indexer"])]
+    assert absent_values(table, "SELECT 1 FROM data WHERE team = 'payments' AND team LIKE 'pay%' "
+                                "AND cost_usd = '3' AND nope = 'x' AND team = service") == []
+
+
 async def test_a_failed_query_is_written_again_told_the_error_then_the_planners_code_runs(
     sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
 ) -> None:
@@ -113,16 +143,16 @@ async def test_a_failed_query_is_written_again_told_the_error_then_the_planners_
 async def test_a_query_that_finds_nothing_is_written_again_and_a_second_empty_one_stands(
     sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
 ) -> None:
-    llm = ScriptedChatModel(replies=[sql("SELECT SUM(cost_usd) FROM data WHERE team = 'Payments'"),
+    llm = ScriptedChatModel(replies=[sql("SELECT SUM(cost_usd) FROM data WHERE team = 'payments' AND service = 'indexer'"),
                                      sql("SELECT SUM(cost_usd) FROM data WHERE team = 'payments'")])
     outcome = await ReflexionPackageRunner(sandbox, llm, limits, table_queries=True).run(job(), gateway, _none)
     assert outcome.ok and outcome.output == 1720.5, outcome
     assert (outcome.attempts[0].error or "").startswith("NothingFound: the query matched no row")
     assert "matched no row" in str(llm.calls[1][-1].content)
 
-    llm = ScriptedChatModel(replies=[sql("SELECT SUM(cost_usd) FROM data WHERE team = 'growth'"),
-                                     sql("SELECT cost_usd FROM data WHERE team = 'growth'")])
-    growth = job(request="What did the growth team spend?")
+    llm = ScriptedChatModel(replies=[sql("SELECT SUM(cost_usd) FROM data WHERE team = 'search' AND service = 'ledger'"),
+                                     sql("SELECT cost_usd FROM data WHERE service = 'ledger' AND team = 'search'")])
+    growth = job(request="What did the search team spend on the ledger?")
     outcome = await ReflexionPackageRunner(sandbox, llm, limits, table_queries=True).run(growth, gateway, _none)
     assert outcome.ok and outcome.output is None and len(outcome.attempts) == 2, outcome  # none spent: none
 
