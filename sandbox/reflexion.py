@@ -72,6 +72,7 @@ from sandbox.table_query import (
     find_table,
     needless_limit,
     query_code,
+    unasked_values,
     unused_values,
 )
 from sandbox.unknown_keys import not_run_for, unknown_key_reads
@@ -407,6 +408,10 @@ def _query_faults(table: Table, job: PackageJob, sql: str) -> list[str]:
         shown = ", ".join(repr(v) for v in values[:8]) + (", …" if len(values) > 8 else "")
         faults.append(f"No row has {column} = {text!r} ({column} holds {shown}): compare with a value the "
                       "table lists, or leave the condition out if the request names none.")
+    asked = " ".join((job.request, job.follows, job.goal))
+    if unasked := unasked_values(table, asked, sql):
+        listed = ", ".join(f"{column} = {text!r}" for column, text in unasked)
+        faults.append(f"The request names none of {listed}: keep only the conditions the request asks for.")
     if needless_limit(job.request, sql):
         faults.append("The request asks for no single most or least: keep every row or group (no LIMIT 1).")
     return faults

@@ -133,23 +133,41 @@ def unused_values(table: Table, request: str, sql: str) -> list[tuple[str, str]]
     return [(value, column) for value, column in found.items()]
 
 
-_COMPARED = re.compile(r"""(?<![\w.])("[^"]+"|`[^`]+`|[A-Za-z_]\w*)\s*(?:==?|!=|<>)\s*'((?:[^']|'')*)'""")
+_COLUMN = r"""(?<![\w.])("[^"]+"|`[^`]+`|[A-Za-z_]\w*)"""
+_COMPARED = re.compile(_COLUMN + r"""\s*(?:==?|!=|<>)\s*'((?:[^']|'')*)'""")
+_IN_LIST = re.compile(_COLUMN + r"""\s+(?:NOT\s+)?IN\s*\(((?:\s*'(?:[^']|'')*'\s*,?)+)\)""", re.IGNORECASE)
+_LITERAL = re.compile(r"'((?:[^']|'')*)'")
+
+
+def compared_texts(table: Table, sql: str) -> list[tuple[str, str]]:
+    """Each text column the query compares with a text (``=``, ``!=``, ``IN (…)``; not
+    ``LIKE``, not another column), with that text."""
+    types = column_types(table.columns, table.rows)
+    listed = [(name, text) for name, values in _IN_LIST.findall(sql) for text in _LITERAL.findall(values)]
+    pairs = [*_COMPARED.findall(sql), *listed]
+    return [(name.strip('"`'), literal.replace("''", "'")) for name, literal in pairs
+            if types.get(name.strip('"`')) == "TEXT"]
 
 
 def absent_values(table: Table, sql: str) -> list[tuple[str, str, list[str]]]:
     """The texts the query compares a text column with (``service = 'finance/costs.csv'``)
-    that no row of that column holds, each with the column and the values it does hold; a
-    comparison with ``LIKE`` or with another column is not looked at."""
-    types = column_types(table.columns, table.rows)
+    that no row of that column holds, each with the column and the values it does hold."""
     found = []
-    for name, literal in _COMPARED.findall(sql):
-        column = name.strip('"`')
-        if types.get(column) != "TEXT":
-            continue
+    for column, text in compared_texts(table, sql):
         values = list(dict.fromkeys(str(r[column]) for r in table.rows if r.get(column) not in (None, "")))
-        if literal.replace("''", "'") not in values:
-            found.append((column, literal.replace("''", "'"), values))
+        if text not in values:
+            found.append((column, text, values))
     return found
+
+
+def unasked_values(table: Table, asked: str, sql: str) -> list[tuple[str, str]]:
+    """The values (that rows hold) the query compares with and ``asked`` (the request, the one
+    before it, the step's goal) never names: ``AND service = 'search' AND date IN (…)`` added
+    to the sev1 pages' average, copied from the rows the model was shown."""
+    named = asked.lower()
+    held = {column: {str(r[column]) for r in table.rows} for column in table.columns}
+    return list(dict.fromkeys((column, text) for column, text in compared_texts(table, sql)
+                              if text in held.get(column, set()) and text.lower() not in named))
 
 
 _ONE_OF_MANY = re.compile(

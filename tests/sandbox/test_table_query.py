@@ -18,6 +18,7 @@ from sandbox.table_query import (
     find_table,
     needless_limit,
     query_code,
+    unasked_values,
 )
 
 COSTS = ("team,service,cost_usd\npayments,ledger,1240.50\npayments,fraud-check,480.00\n"
@@ -125,6 +126,27 @@ def test_the_values_a_query_compares_a_text_column_with_that_no_row_holds() -> N
                                 "AND cost_usd = '3' AND nope = 'x' AND team = service") == []
 
 
+async def test_a_condition_on_a_value_the_request_never_names_is_told_once(
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
+) -> None:
+    """data-sev1-ack: the sev1 pages' average written ``… AND service = 'search' AND date IN (…)``,
+    values copied from the rows the model was shown."""
+    llm = ScriptedChatModel(replies=[
+        sql("SELECT SUM(cost_usd) FROM data WHERE team = 'payments' AND service IN ('ledger', 'fraud-check')"),
+        sql("SELECT SUM(cost_usd) FROM data WHERE team = 'payments'")])
+    outcome = await ReflexionPackageRunner(sandbox, llm, limits, table_queries=True).run(job(), gateway, _none)
+    assert outcome.ok and outcome.output == 1720.5, outcome
+    assert ("The request names none of service = 'ledger', service = 'fraud-check'"
+            in str(llm.calls[1][-1].content))
+
+
+def test_values_compared_with_that_the_request_names_are_asked_for() -> None:
+    table = find_table({"costs": {"path": "finance/costs.csv", "content": COSTS}})
+    assert table is not None
+    query = "SELECT 1 FROM data WHERE team = 'payments' AND service NOT IN ('indexer', 'ledger') AND team != 'x'"
+    assert unasked_values(table, "the Payments team, not the ledger", query) == [("service", "indexer")]
+
+
 async def test_a_failed_query_is_written_again_told_the_error_then_the_planners_code_runs(
     sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
 ) -> None:
@@ -143,7 +165,7 @@ async def test_a_failed_query_is_written_again_told_the_error_then_the_planners_
 async def test_a_query_that_finds_nothing_is_written_again_and_a_second_empty_one_stands(
     sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
 ) -> None:
-    llm = ScriptedChatModel(replies=[sql("SELECT SUM(cost_usd) FROM data WHERE team = 'payments' AND service = 'indexer'"),
+    llm = ScriptedChatModel(replies=[sql("SELECT SUM(cost_usd) FROM data WHERE team = 'payments' AND cost_usd > 5000"),
                                      sql("SELECT SUM(cost_usd) FROM data WHERE team = 'payments'")])
     outcome = await ReflexionPackageRunner(sandbox, llm, limits, table_queries=True).run(job(), gateway, _none)
     assert outcome.ok and outcome.output == 1720.5, outcome
