@@ -70,6 +70,7 @@ from sandbox.table_query import (
     describe,
     extract_sql,
     find_table,
+    grouped,
     needless_limit,
     query_code,
     unasked_values,
@@ -228,6 +229,9 @@ class ReflexionPackageRunner:
                 break
             messages += [AIMessage(_text(reply.content)), HumanMessage(
                 " ".join(told) + " Reply with the whole query in a single ```sql fenced block.")]
+        if sql is not None and (regrouped := grouped(sql)) is not None:
+            log.info("package %s: the query's GROUP BY added (it orders by an aggregate)", job.node_id)
+            sql = regrouped
         if sql is None or sql == state.get("sql"):
             log.info("package %s: no new query (%s); the planner's code next", job.node_id,
                      "none in the reply" if sql is None else "the same again")

@@ -184,6 +184,38 @@ def needless_limit(request: str, sql: str) -> bool:
     return bool(_LIMIT_ONE.search(sql)) and not _ONE_OF_MANY.search(request)
 
 
+_AGGREGATE = re.compile(r"\b(?:sum|count|avg|min|max|total|group_concat)\s*\(", re.IGNORECASE)
+_ORDERED = re.compile(
+    r"(?is)^\s*select\s+(?P<columns>.+?)\s+from\s+data\b(?P<rest>.*?)(?P<order>\border\s+by\b.*)$")
+_BARE = re.compile(r'^\s*("[^"]+"|[A-Za-z_]\w*)(?:\s+(?:as\s+)?("[^"]+"|[A-Za-z_]\w*))?\s*$', re.IGNORECASE)
+
+
+def grouped(sql: str) -> str | None:
+    """``sql`` with the ``GROUP BY`` it left out, when it orders by an aggregate and has none
+    (``SELECT team FROM data ORDER BY SUM(cost_usd) DESC LIMIT 1``, which SQLite refuses as a
+    misuse of an aggregate): grouped by the plain columns it selects. None when it has a GROUP
+    BY, no aggregate in its ORDER BY, or selects no plain column."""
+    found = _ORDERED.match(sql)
+    if found is None or re.search(r"(?i)\bgroup\s+by\b", sql) or not _AGGREGATE.search(found["order"]):
+        return None
+    bare = [m.group(1) for item in _top_level_items(found["columns"]) if (m := _BARE.match(item))]
+    if not bare:
+        return None
+    where = found["rest"].rstrip()
+    return f"SELECT {found['columns']} FROM data{where} GROUP BY {', '.join(bare)} {found['order']}"
+
+
+def _top_level_items(columns: str) -> list[str]:
+    """The items of a select list, split at the commas outside parentheses."""
+    items, depth, start = [], 0, 0
+    for i, ch in enumerate(columns):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if ch == "," and depth == 0:
+            items.append(columns[start:i])
+            start = i + 1
+    return [*items, columns[start:]]
+
+
 def query_code(table: Table, sql: str) -> str:
     """The package code that reads the table from ``inputs`` and runs ``sql`` over it, the
     helpers of :mod:`sandbox.table_rows` carried along."""

@@ -16,6 +16,7 @@ from sandbox.table_query import (
     describe,
     extract_sql,
     find_table,
+    grouped,
     needless_limit,
     query_code,
     unasked_values,
@@ -145,6 +146,30 @@ def test_values_compared_with_that_the_request_names_are_asked_for() -> None:
     assert table is not None
     query = "SELECT 1 FROM data WHERE team = 'payments' AND service NOT IN ('indexer', 'ledger') AND team != 'x'"
     assert unasked_values(table, "the Payments team, not the ledger", query) == [("service", "indexer")]
+
+
+async def test_a_query_that_orders_by_an_aggregate_without_grouping_is_grouped_by_what_it_selects(
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
+) -> None:
+    """data-top-spender: ``SELECT team FROM data ORDER BY SUM(cost_usd) DESC LIMIT 1``, which
+    SQLite refuses ("misuse of aggregate"), twice; what it means is certain."""
+    llm = ScriptedChatModel(replies=[sql("SELECT team FROM data ORDER BY SUM(cost_usd) DESC LIMIT 1")])
+    outcome = await ReflexionPackageRunner(sandbox, llm, limits, table_queries=True).run(
+        job(request="Which team spent the most?"), gateway, _none)
+    assert outcome.ok and outcome.output == "search" and len(outcome.attempts) == 1, outcome
+    assert "GROUP BY team ORDER BY SUM(cost_usd) DESC LIMIT 1" in outcome.attempts[0].code
+
+
+@pytest.mark.parametrize("query", [
+    "SELECT team FROM data GROUP BY team ORDER BY COUNT(*) DESC",  # grouped already
+    "SELECT path, MAX(ms) AS ms FROM data",  # the slowest row, as SQLite reads it
+    "SELECT team, ROUND(SUM(x), 2) AS t FROM data ORDER BY t DESC",  # no aggregate in its order
+    "SELECT COUNT(*) FROM data ORDER BY COUNT(*)",  # no plain column to group by
+])
+def test_only_a_query_ordered_by_an_aggregate_without_a_group_is_grouped(query: str) -> None:
+    assert grouped(query) is None
+    assert grouped("SELECT service AS s FROM data WHERE severity = 'sev1' ORDER BY COUNT(*) DESC LIMIT 1") == (
+        "SELECT service AS s FROM data WHERE severity = 'sev1' GROUP BY service ORDER BY COUNT(*) DESC LIMIT 1")
 
 
 async def test_a_failed_query_is_written_again_told_the_error_then_the_planners_code_runs(
