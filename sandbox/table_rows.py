@@ -128,7 +128,9 @@ def query_rows(columns: list[str], rows: list[dict[str, Any]], sql: str) -> Any:
         raise ValueError("the query must be one SELECT statement over the table data")
     types = column_types(columns, rows)
     db = sqlite3.connect(":memory:")
-    names = ", ".join(f'"{c}" {types[c]}' for c in columns)
+    # every number column REAL: SQLite divides integers as integers (420 / 500 is 0, and "more
+    # than 80% full" found no host); a whole result comes back whole all the same (_tidy)
+    names = ", ".join(f'"{c}" {"TEXT" if types[c] == "TEXT" else "REAL"}' for c in columns)
     db.execute(f"CREATE TABLE data ({names})")
     holes = ", ".join("?" for _ in columns)
     db.executemany(f"INSERT INTO data VALUES ({holes})",

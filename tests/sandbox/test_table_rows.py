@@ -62,6 +62,10 @@ def test_a_query_result_is_shaped_for_an_answer() -> None:
         {"team": "payments", "cost_usd": 480}, {"team": "payments", "cost_usd": 1240.5},
         {"team": "search", "cost_usd": 2210}]
     assert query_rows(columns, rows, "SELECT SUM(cost_usd) FROM data WHERE team = 'growth'") is None
+    disks = [{"host": "db-1", "used": 420, "size": 500}, {"host": "web-1", "used": 35, "size": 80}]
+    assert query_rows(["host", "used", "size"], disks, "SELECT host FROM data WHERE used / size > 0.8") == "db-1"
+    assert query_rows(["host", "used", "size"], disks, "SELECT MAX(used), SUM(size) FROM data") == \
+        {"MAX(used)": 420, "SUM(size)": 580}  # whole numbers stay whole
     assert query_rows(columns, rows, "SELECT team FROM data WHERE team = 'growth'") is None
 
 
