@@ -2,7 +2,10 @@
 
 Each step that ran says what it did (a read, its text; a value, the value), each that failed
 says why, each that did not run says so, and the last line says what changed. Values are the
-results' own, never raw JSON, and no step is named that did not run.
+results' own, never raw JSON, and no step is named that did not run. A read that a package which
+finished computed from is named, not shown: the value computed from it is the answer, and the
+whole file beside it buried it (bench.quality data-manual-certs: the three certificates asked
+for, under the JSON of all six).
 """
 
 from __future__ import annotations
@@ -25,14 +28,36 @@ def facts_reply(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]
     dagbot's own (what the model's answer stated that no result holds)."""
     nodes = {node.get("id"): node for node in plan.get("nodes") or []}
     lines = [INTRO if why is None else f"{INTRO[:-1]}, as the model's answer {why}:"]
+    used = _went_on_from(nodes, results)
     for node_id, result in results.items():
-        lines.append(_line(node_id, nodes.get(node_id.split(" (plan")[0]) or {}, result))
+        node = nodes.get(node_id.split(" (plan")[0]) or {}
+        if node_id in used and result.get("status") == "done":
+            readers = ", ".join(f"`{n}`" for n in used[node_id])
+            lines.append(f"• `{node_id}` ({_what(node)}): done, read by {readers}")
+            continue
+        lines.append(_line(node_id, node, result))
     changed = [node_id for node_id, result in results.items()
                if (nodes.get(node_id) or {}).get("tool") in red_tools and result.get("status") == "done"]
     if not results:
         lines.append("• no step ran")
     lines.append(f"Changed: {', '.join(f'`{n}`' for n in changed)}." if changed else "Nothing was changed.")
     return "\n".join(lines)
+
+
+def _went_on_from(nodes: Mapping[Any, Mapping[str, Any]], results: Mapping[str, Mapping[str, Any]]
+                  ) -> dict[str, list[str]]:
+    """Each node a package that finished computed from (its input), with those packages. (A
+    read a tool node went on from is shown: what it sent or wrote is that text.)"""
+    used: dict[str, list[str]] = {}
+    for node_id, node in nodes.items():
+        if not node.get("package") or (results.get(str(node_id)) or {}).get("status") != "done":
+            continue
+        code = str((node.get("package") or {}).get("code") or "")
+        inputs = {*map(str, node.get("depends_on") or []),
+                  *(i for i in map(str, nodes) if f"inputs['{i}']" in code or f'inputs["{i}"]' in code)}
+        for source in inputs - {str(node_id)}:
+            used.setdefault(source, []).append(str(node_id))
+    return used
 
 
 def failure_line(node_id: str, node: Mapping[str, Any], result: Mapping[str, Any]) -> str:

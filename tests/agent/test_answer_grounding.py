@@ -126,3 +126,18 @@ def test_dagbots_own_reply_shows_a_querys_rows_as_values_not_lists() -> None:
     assert "[" not in reply  # never a list as JSON
     empty = {"path": "d.csv", "columns": ["n"], "rows": [], "truncated": False}
     assert "done — no rows" in facts_reply(plan, {"by_region": {"status": "done", "output": empty}}, set())
+
+
+def test_dagbots_own_reply_names_a_read_a_finished_package_computed_from_and_shows_its_value() -> None:
+    """data-manual-certs: the three certificates asked for were buried under the JSON of all six."""
+    plan = {"nodes": [{"id": "certs", "tool": "read_file", "args": {"path": "tls/certs.json"}},
+                      {"id": "manual", "package": {"goal": "no auto-renew", "code": ""}, "depends_on": ["certs"]},
+                      {"id": "notes", "tool": "read_file", "args": {"path": "notes.md"}}]}
+    results = {"certs": {"status": "done", "output": {"path": "tls/certs.json", "content": '{"all": "six"}'}},
+               "manual": {"status": "done", "output": ["shop.example.com", "vpn.example.com"]},
+               "notes": {"status": "done", "output": {"path": "notes.md", "content": "# kept"}}}
+    reply = facts_reply(plan, results, red_tools=())
+    assert "• `certs` (read_file tls/certs.json): done, read by `manual`" in reply and "six" not in reply
+    assert "shop.example.com" in reply and "# kept" in reply  # a read nothing went on from: its text
+    failed = {**results, "manual": {"status": "failed", "error": "SyntaxError"}}
+    assert "six" in facts_reply(plan, failed, red_tools=())  # the package failed: the read is what there is
