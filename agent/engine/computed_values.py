@@ -32,6 +32,19 @@ FOLLOWS = " (a follow-up to: {request})"
 WHY = "the values the answer needs, computed by a program from the results (not by the model in its head)"
 
 
+def computed_from(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """The nodes a finished package dagbot added (its goal :data:`GOAL`'s: this module's, or a
+    salvaged plan's) computed the request's values from, each with that package's id."""
+    prefix = GOAL.split("{")[0]
+    found: dict[str, str] = {}
+    for node in plan.get("nodes") or []:
+        goal = str((node.get("package") or {}).get("goal") or "")
+        node_id = str(node.get("id"))
+        if goal.startswith(prefix) and (results.get(node_id) or {}).get("status") == NodeStatus.DONE.value:
+            found.update((str(dep), node_id) for dep in node.get("depends_on") or [])
+    return found
+
+
 def computing_plan(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]],
                    request: str, follows: str | None = None) -> dict[str, Any] | None:
     """``plan`` with a package node that computes what ``request`` asks for from every node of

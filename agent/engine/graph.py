@@ -34,7 +34,7 @@ from agent.answer.grounded import false_statements
 from agent.answer.stream import join_reply
 from agent.answer.template import invented_values, templated_answer
 from agent.answer.vetting import CALLED, CODE_TO_RUN, filled, unclaimed, unreadable
-from agent.engine.computed_values import computing_plan
+from agent.engine.computed_values import computed_from, computing_plan
 from agent.engine.named_file_shapes import named_file_shapes
 from agent.engine.package_salvage import NAME as SALVAGED
 from agent.engine.package_salvage import salvaged_draft
@@ -392,7 +392,8 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     reply: TextReply | None
     fallback_note = ""
     try:
-        messages = joiner_messages(state, replans_left, ctx.settings.prompt_chars, red, edited)
+        messages = joiner_messages(state, replans_left, ctx.settings.prompt_chars, red, edited,
+                                   computed_from(state.get("plan") or {}, state.get("results") or {}))
         reply = await join_reply(ctx, messages, tools,
                                  thread_id=current_thread(), run_id=state.get("run_id", ""))
         tokens += reply.tokens

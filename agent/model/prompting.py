@@ -122,14 +122,21 @@ def _clip(value: Any, limit: int = RESULT_CHARS) -> str:
     return text if len(text) <= limit else text[:limit] + " …"
 
 
-def describe_results(results: dict[str, dict[str, Any]], chars: int = RESULT_CHARS) -> str:
+def describe_results(results: dict[str, dict[str, Any]], chars: int = RESULT_CHARS,
+                     computed_from: Mapping[str, str] | None = None) -> str:
     """Each node's result, an output clipped to ``chars``; one from outside dagbot (an
-    ``untrusted`` source) marked as data (:mod:`agent.model.untrusted`)."""
+    ``untrusted`` source) marked as data (:mod:`agent.model.untrusted`). ``computed_from``:
+    nodes whose output the package dagbot added computed the request's values from, each with
+    that package: named, not shown (the values are in its result; shown the file too, the 1.5B
+    joiner pasted it back as its answer)."""
     lines = []
     for node_id, result in results.items():
         status = result.get("status", "?")
         source = result.get("untrusted")
-        if status == "done":
+        if status == "done" and node_id in (computed_from or {}):
+            lines.append(f"- {node_id}: done (what the request asks for was computed from it: see "
+                         f"{(computed_from or {})[node_id]})")
+        elif status == "done":
             shown = _clip(result.get("output", result.get("preview")), chars)
             lines.append(f"- {node_id}: done → {wrapped(shown, source) if source else shown}")
         else:
@@ -367,9 +374,11 @@ def describe_changes(state: AgentState, red_tools: Collection[str],
 
 def joiner_messages(state: AgentState, replans_left: int, prompt_chars: int = DEFAULT_PROMPT_CHARS,
                     red_tools: Collection[str] = (),
-                    edited: Mapping[str, str] | None = None) -> list[BaseMessage]:
+                    edited: Mapping[str, str] | None = None,
+                    computed_from: Mapping[str, str] | None = None) -> list[BaseMessage]:
     """The joiner's prompt, within ``prompt_chars`` (:mod:`agent.model.prompt_budget`).
-    ``edited``: the red calls an approver edited, with what they ran as."""
+    ``edited``: the red calls an approver edited, with what they ran as. ``computed_from``: see
+    :func:`describe_results`."""
     note = (
         f"You may replan {replans_left} more time(s)." if replans_left > 0
         else "No replans are left: answer with what the results give."
@@ -387,7 +396,7 @@ def joiner_messages(state: AgentState, replans_left: int, prompt_chars: int = DE
             f"## This thread so far\n{history}" if history else "",
             describe_earlier_plans(state, chars),
             f"## Plan\n{plan.get('thought', '')}",
-            f"## Results\n{describe_results(state.get('results') or {}, chars)}",
+            f"## Results\n{describe_results(state.get('results') or {}, chars, computed_from)}",
             f"## Changes made\n{changes}",
             f"## Request\n{state['request']}",
         ]

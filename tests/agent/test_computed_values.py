@@ -100,3 +100,25 @@ async def test_when_the_computation_fails_the_plans_sentence_filled_from_nowhere
     assert [job.node_id for job in h.packages.jobs] == ["total", COMPUTED_ID]
     assert answer.startswith("I could not complete that: `total` failed") and "1,234" not in answer
 
+
+
+async def test_the_joiner_is_shown_the_computed_values_not_the_reads_they_came_from() -> None:
+    """data-cron-failure-rate: the computed share was right, and the joiner, shown the log beside
+    it, pasted the results list back as its answer."""
+    async with harness(MEMORY, [READ, finish("The orders total 1,234."), finish("The orders total 60.")]) as h:
+        h.packages.outputs[COMPUTED_ID] = lambda inputs: {"orders_total": 60}
+        await h.engine.ask("cv5", ASKED)
+        await h.next_event(AnswerReady)
+    first, last = str(h.llm.calls[1][-1].content), str(h.llm.calls[2][-1].content)
+    assert "- orders: done → <untrusted source=\"lookup\">value of orders" in first  # before: the read itself
+    assert "- orders: done (what the request asks for was computed from it: see computed)" in last
+    assert "value of orders" not in last and "orders_total" in last
+
+
+def test_the_nodes_a_finished_computing_package_took_its_values_from() -> None:
+    from agent.engine.computed_values import computed_from
+
+    plan = computing_plan(READ, {"orders": {"status": "done"}, "plans": {"status": "done"}}, ASKED)
+    assert plan is not None
+    assert computed_from(plan, {COMPUTED_ID: {"status": "done"}}) == {"orders": COMPUTED_ID, "plans": COMPUTED_ID}
+    assert computed_from(plan, {COMPUTED_ID: {"status": "failed"}}) == {}  # failed: the reads are what there is
