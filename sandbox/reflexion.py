@@ -299,8 +299,11 @@ class ReflexionPackageRunner:
         await _emit(emit, job, attempt, self.max_attempts, gist)
         stopped = ("the sandbox itself failed; rewriting the code cannot help"
                    if outcome.error_type in NOT_FIXABLE_BY_CODE else None)
+        told = f"failed: {gist}"
+        if "no such column" in gist and (table := find_table(job.inputs)) is not None:
+            told += f" (the table's columns are {', '.join(table.columns)})"  # the model wrote the same again
         return {"attempt": attempt, "records": records, "ok": False, "stopped": stopped,
-                "feedback": f"failed: {gist}", "mended": None}
+                "feedback": told, "mended": None}
 
     async def _reflect(self, state: PackageState, config: RunnableConfig) -> PackageState:
         job, tools, _ = _context(config)
@@ -415,7 +418,8 @@ def _query_faults(table: Table, job: PackageJob, sql: str) -> list[str]:
     asked = " ".join((job.request, job.follows, job.goal))
     if unasked := unasked_values(table, asked, sql):
         listed = ", ".join(f"{column} = {text!r}" for column, text in unasked)
-        faults.append(f"The request names none of {listed}: keep only the conditions the request asks for.")
+        faults.append(f"The request names none of {listed}: leave those conditions out of the query (do not "
+                      "negate them), unless the request means them in other words.")
     if needless_limit(job.request, sql):
         faults.append("The request asks for no single most or least: keep every row or group (no LIMIT 1).")
     return faults

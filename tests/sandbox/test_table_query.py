@@ -137,8 +137,8 @@ async def test_a_condition_on_a_value_the_request_never_names_is_told_once(
         sql("SELECT SUM(cost_usd) FROM data WHERE team = 'payments'")])
     outcome = await ReflexionPackageRunner(sandbox, llm, limits, table_queries=True).run(job(), gateway, _none)
     assert outcome.ok and outcome.output == 1720.5, outcome
-    assert ("The request names none of service = 'ledger', service = 'fraud-check'"
-            in str(llm.calls[1][-1].content))
+    told = str(llm.calls[1][-1].content)
+    assert "The request names none of service = 'ledger', service = 'fraud-check': leave those conditions out" in told
 
 
 def test_values_compared_with_that_the_request_names_are_asked_for() -> None:
@@ -184,7 +184,8 @@ async def test_a_failed_query_is_written_again_told_the_error_then_the_planners_
         (NAME, "OperationalError"), (NAME, "OperationalError"), (None, "")]
     assert outcome.attempts[2].code == SUMS_EVERY_ROW
     retry = str(llm.calls[1][-1].content)
-    assert "`SELECT SUM(pages) FROM data` failed: OperationalError: no such column: pages" in retry
+    assert ("`SELECT SUM(pages) FROM data` failed: OperationalError: no such column: pages (line 1"
+            in retry and "(the table's columns are team, service, cost_usd)" in retry)
 
 
 async def test_a_query_that_finds_nothing_is_written_again_and_a_second_empty_one_stands(
