@@ -62,20 +62,10 @@ from sandbox.absent_texts import absent_texts, looked_for, looked_for_nothing
 from sandbox.goal_values import NAME as GOAL_VALUES
 from sandbox.goal_values import mended_goal_values
 from sandbox.input_outline import outline
+from sandbox.query_checks import grouped, query_faults
 from sandbox.runtime_mends import RuntimeFailure, mend_in_place
 from sandbox.table_query import NAME as TABLE_QUERY
-from sandbox.table_query import (
-    Table,
-    absent_values,
-    describe,
-    extract_sql,
-    find_table,
-    grouped,
-    needless_limit,
-    query_code,
-    unasked_values,
-    unused_values,
-)
+from sandbox.table_query import describe, extract_sql, find_table, query_code, query_task
 from sandbox.unknown_keys import not_run_for, unknown_key_reads
 from sandbox.written_mends import mended_written_code
 
@@ -215,7 +205,7 @@ class ReflexionPackageRunner:
         if asked:
             error = (f"\nThe query `{state.get('sql', '')}` {state.get('feedback') or 'failed'}. "
                      "Write a corrected query.\n")
-        prompt = self.query.safe_substitute(task=_query_task(job), table=describe(table), error=error)
+        prompt = self.query.safe_substitute(task=query_task(job), table=describe(table), error=error)
         messages: list[BaseMessage] = [HumanMessage(prompt)]
         for _ in range(2):  # a query that leaves out a value the request names: told so once
             try:
@@ -224,7 +214,7 @@ class ReflexionPackageRunner:
                 log.warning("query model failed for %s: %s", job.node_id, model_error_summary(exc))
                 return back
             sql = extract_sql(_text(reply.content))
-            told = _query_faults(table, job, sql) if sql and job.request else []
+            told = query_faults(table, job, sql) if sql and job.request else []
             if not told:
                 break
             messages += [AIMessage(_text(reply.content)), HumanMessage(
@@ -403,43 +393,9 @@ def _queried(attempt: int, code: str, error: str | None) -> PackageAttemptRecord
     return PackageAttemptRecord(attempt=attempt, code=code, error=error, mended_by=TABLE_QUERY)
 
 
-def _query_faults(table: Table, job: PackageJob, sql: str) -> list[str]:
-    """What is certainly wrong with a query for the request: a value it names left out, one row
-    kept where it asks for every group."""
-    faults = []
-    if unused := unused_values(table, job.request, sql):
-        named = ", ".join(f"{value!r} (a value of {column})" for value, column in unused)
-        faults.append(f"The request names {named}, which the query never uses: filter on it with WHERE "
-                      "if the request asks about it.")
-    for column, text, values in absent_values(table, sql):
-        shown = ", ".join(repr(v) for v in values[:8]) + (", …" if len(values) > 8 else "")
-        faults.append(f"No row has {column} = {text!r} ({column} holds {shown}): compare with a value the "
-                      "table lists, or leave the condition out if the request names none.")
-    asked = " ".join((job.request, job.follows, job.goal))
-    if unasked := unasked_values(table, asked, sql):
-        listed = ", ".join(f"{column} = {text!r}" for column, text in unasked)
-        faults.append(f"The request names none of {listed}: leave those conditions out of the query (do not "
-                      "negate them), unless the request means them in other words.")
-    if needless_limit(job.request, sql):
-        faults.append("The request asks for no single most or least: keep every row or group (no LIMIT 1).")
-    return faults
-
-
 def _to_code(state: PackageState) -> str:
     """Run the code there is; with none yet, have it written first."""
     return "attempt" if state["code"].strip() else "reflect"
-
-
-def _query_task(job: PackageJob) -> str:
-    """What the query is for: the request and the step's goal (the goal may have lost a filter,
-    "sum the cost_usd column" for the payments team's total: :func:`sandbox.table_query.unused_values`
-    finds that; the request may be a follow-up whose value the goal names, "email that
-    service's name"); the goal alone when there is no request."""
-    if not job.request:
-        return f"The step's goal: {job.goal}"
-    follows = f" (a follow-up to: {job.follows})" if job.follows else ""
-    return (f"The step's goal: {job.goal}\nThe request it answers: {job.request}{follows}\n"
-            "Compute the value the request needs from this table.")
 
 
 def _context(config: RunnableConfig) -> tuple[PackageJob, ToolGateway, EmitFn]:

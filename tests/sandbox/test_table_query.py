@@ -9,18 +9,9 @@ import pytest
 from agent.execution.gateway import GreenToolGateway
 from agent.ports.sandbox import PackageJob, Sandbox, SandboxLimits
 from infra.emulators.scripted_chat import ScriptedChatModel
+from sandbox.query_checks import absent_values, grouped, needless_limit, unasked_values
 from sandbox.reflexion import ReflexionPackageRunner
-from sandbox.table_query import (
-    NAME,
-    absent_values,
-    describe,
-    extract_sql,
-    find_table,
-    grouped,
-    needless_limit,
-    query_code,
-    unasked_values,
-)
+from sandbox.table_query import NAME, describe, extract_sql, find_table, query_code
 
 COSTS = ("team,service,cost_usd\npayments,ledger,1240.50\npayments,fraud-check,480.00\n"
          "search,indexer,2210.00\n")

@@ -1,0 +1,140 @@
+"""What is certainly wrong with a query the model wrote for a request, over the table it is
+for (sandbox/table_query.py), told to the model once before the query runs; and the one slip
+mended in place (an aggregate ordered by with no GROUP BY).
+
+Each check answers to a query the 1.5B model wrote on bench.quality's data set: the payments
+team's total without its filter (:func:`unused_values`), the file's path compared with a
+column (:func:`absent_values`), the sev1 pages' average narrowed to values copied from the rows
+it was shown (:func:`unasked_values`), "how many pages did each service get" kept to one row
+(:func:`needless_limit`), and ``SELECT team FROM data ORDER BY SUM(cost_usd)`` (:func:`grouped`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from agent.ports.sandbox import PackageJob
+from sandbox.table_query import Table
+from sandbox.table_rows import column_types
+
+
+def unused_values(table: Table, request: str, sql: str) -> list[tuple[str, str]]:
+    """The values of the table's text columns the request names (as whole words, in any case)
+    that the query never mentions, each with its column: the payments team's total asked for,
+    ``SELECT SUM(cost_usd) FROM data`` written. Values shorter than three characters, and words
+    of a path (``finance/costs.csv``), are not looked for."""
+    types = column_types(table.columns, table.rows)
+    asked, written = request.lower(), sql.lower()
+    found: dict[str, str] = {}
+    for column in (c for c in table.columns if types[c] == "TEXT"):
+        for value in {str(r[column]).strip() for r in table.rows if r.get(column) not in (None, "")}:
+            text = value.lower()
+            if (len(text) >= 3 and text not in found and text not in written
+                    and re.search(rf"(?<![\w/-]){re.escape(text)}(?![\w-]|[/.]\w)", asked)):
+                found[text] = column
+    return [(value, column) for value, column in found.items()]
+
+
+_COLUMN = r"""(?<![\w.])("[^"]+"|`[^`]+`|[A-Za-z_]\w*)"""
+_COMPARED = re.compile(_COLUMN + r"""\s*(?:==?|!=|<>)\s*'((?:[^']|'')*)'""")
+_IN_LIST = re.compile(_COLUMN + r"""\s+(?:NOT\s+)?IN\s*\(((?:\s*'(?:[^']|'')*'\s*,?)+)\)""", re.IGNORECASE)
+_LITERAL = re.compile(r"'((?:[^']|'')*)'")
+
+
+def compared_texts(table: Table, sql: str) -> list[tuple[str, str]]:
+    """Each text column the query compares with a text (``=``, ``!=``, ``IN (…)``; not
+    ``LIKE``, not another column), with that text."""
+    types = column_types(table.columns, table.rows)
+    listed = [(name, text) for name, values in _IN_LIST.findall(sql) for text in _LITERAL.findall(values)]
+    pairs = [*_COMPARED.findall(sql), *listed]
+    return [(name.strip('"`'), literal.replace("''", "'")) for name, literal in pairs
+            if types.get(name.strip('"`')) == "TEXT"]
+
+
+def absent_values(table: Table, sql: str) -> list[tuple[str, str, list[str]]]:
+    """The texts the query compares a text column with (``service = 'finance/costs.csv'``)
+    that no row of that column holds, each with the column and the values it does hold."""
+    found = []
+    for column, text in compared_texts(table, sql):
+        values = list(dict.fromkeys(str(r[column]) for r in table.rows if r.get(column) not in (None, "")))
+        if text not in values:
+            found.append((column, text, values))
+    return found
+
+
+def unasked_values(table: Table, asked: str, sql: str) -> list[tuple[str, str]]:
+    """The values (that rows hold) the query compares with and ``asked`` (the request, the one
+    before it, the step's goal) never names: ``AND service = 'search' AND date IN (…)`` added
+    to the sev1 pages' average, copied from the rows the model was shown."""
+    named = asked.lower()
+    held = {column: {str(r[column]) for r in table.rows} for column in table.columns}
+    return list(dict.fromkeys((column, text) for column, text in compared_texts(table, sql)
+                              if text in held.get(column, set()) and text.lower() not in named))
+
+
+_ONE_OF_MANY = re.compile(
+    r"\b(?:most|least|fewest|highest|lowest|largest|smallest|biggest|longest|shortest|slowest|fastest|"
+    r"top|bottom|best|worst|first|last|latest|earliest|oldest|newest|max(?:imum)?|min(?:imum)?|peak|one)\b"
+    r"|\w+est\b", re.IGNORECASE)
+_LIMIT_ONE = re.compile(r"\blimit\s+1\b", re.IGNORECASE)
+
+
+def needless_limit(request: str, sql: str) -> bool:
+    """Whether the query keeps one row (``LIMIT 1``) where the request asks for no single one
+    (no "most", "highest", "longest", …): "how many pages did each service get" was written
+    ``… GROUP BY service ORDER BY n DESC LIMIT 1``."""
+    return bool(_LIMIT_ONE.search(sql)) and not _ONE_OF_MANY.search(request)
+
+
+_AGGREGATE = re.compile(r"\b(?:sum|count|avg|min|max|total|group_concat)\s*\(", re.IGNORECASE)
+_ORDERED = re.compile(
+    r"(?is)^\s*select\s+(?P<columns>.+?)\s+from\s+data\b(?P<rest>.*?)(?P<order>\border\s+by\b.*)$")
+_BARE = re.compile(r'^\s*("[^"]+"|[A-Za-z_]\w*)(?:\s+(?:as\s+)?("[^"]+"|[A-Za-z_]\w*))?\s*$', re.IGNORECASE)
+
+
+def grouped(sql: str) -> str | None:
+    """``sql`` with the ``GROUP BY`` it left out, when it orders by an aggregate and has none
+    (``SELECT team FROM data ORDER BY SUM(cost_usd) DESC LIMIT 1``, which SQLite refuses as a
+    misuse of an aggregate): grouped by the plain columns it selects. None when it has a GROUP
+    BY, no aggregate in its ORDER BY, or selects no plain column."""
+    found = _ORDERED.match(sql)
+    if found is None or re.search(r"(?i)\bgroup\s+by\b", sql) or not _AGGREGATE.search(found["order"]):
+        return None
+    bare = [m.group(1) for item in _top_level_items(found["columns"]) if (m := _BARE.match(item))]
+    if not bare:
+        return None
+    where = found["rest"].rstrip()
+    return f"SELECT {found['columns']} FROM data{where} GROUP BY {', '.join(bare)} {found['order']}"
+
+
+def _top_level_items(columns: str) -> list[str]:
+    """The items of a select list, split at the commas outside parentheses."""
+    items, depth, start = [], 0, 0
+    for i, ch in enumerate(columns):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if ch == "," and depth == 0:
+            items.append(columns[start:i])
+            start = i + 1
+    return [*items, columns[start:]]
+
+
+def query_faults(table: Table, job: PackageJob, sql: str) -> list[str]:
+    """What is certainly wrong with a query for the request: a value it names left out, one row
+    kept where it asks for every group."""
+    faults = []
+    if unused := unused_values(table, job.request, sql):
+        named = ", ".join(f"{value!r} (a value of {column})" for value, column in unused)
+        faults.append(f"The request names {named}, which the query never uses: filter on it with WHERE "
+                      "if the request asks about it.")
+    for column, text, values in absent_values(table, sql):
+        shown = ", ".join(repr(v) for v in values[:8]) + (", …" if len(values) > 8 else "")
+        faults.append(f"No row has {column} = {text!r} ({column} holds {shown}): compare with a value the "
+                      "table lists, or leave the condition out if the request names none.")
+    asked = " ".join((job.request, job.follows, job.goal))
+    if unasked := unasked_values(table, asked, sql):
+        listed = ", ".join(f"{column} = {text!r}" for column, text in unasked)
+        faults.append(f"The request names none of {listed}: leave those conditions out of the query (do not "
+                      "negate them), unless the request means them in other words.")
+    if needless_limit(job.request, sql):
+        faults.append("The request asks for no single most or least: keep every row or group (no LIMIT 1).")
+    return faults
