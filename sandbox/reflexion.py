@@ -1,6 +1,7 @@
 """The Package-Skill subgraph: run package code in a fresh sandbox, heal it by reflexion.
 
-    START ─(its inputs hold one table: sandbox/table_query.py)→ query ─SQL─→ attempt
+    START ─(its result answers the request, and its inputs hold one table:
+      │     sandbox/table_query.py)→ query ─SQL (checked: sandbox/query_checks.py)─→ attempt
       │   (failed or found nothing: the query once more, told why; then the planner's code,
       │    or reflect when it has none)
       ▼
@@ -207,7 +208,7 @@ class ReflexionPackageRunner:
                      "Write a corrected query.\n")
         prompt = self.query.safe_substitute(task=query_task(job), table=describe(table), error=error)
         messages: list[BaseMessage] = [HumanMessage(prompt)]
-        for _ in range(2):  # a query that leaves out a value the request names: told so once
+        for _ in range(2):  # a query with a certain fault (sandbox/query_checks.py): told so once
             try:
                 reply = await for_role(self.llm, "reflexion").ainvoke(messages)
             except Exception as exc:  # its class and status only
