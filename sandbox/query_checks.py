@@ -135,6 +135,6 @@ def query_faults(table: Table, job: PackageJob, sql: str) -> list[str]:
         listed = ", ".join(f"{column} = {text!r}" for column, text in unasked)
         faults.append(f"The request names none of {listed}: leave those conditions out of the query (do not "
                       "negate them), unless the request means them in other words.")
-    if needless_limit(job.request, sql):
+    if needless_limit(asked, sql):  # (a follow-up's "write its name" leans on "the highest lag")
         faults.append("The request asks for no single most or least: keep every row or group (no LIMIT 1).")
     return faults

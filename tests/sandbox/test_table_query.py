@@ -82,6 +82,13 @@ async def test_one_row_kept_where_the_request_asks_for_every_group_is_told_once(
     assert outcome.ok and outcome.output == {"payments": 1720.5, "search": 2210}, outcome
     assert "no single most or least" in str(llm.calls[1][-1].content)
 
+    # dev-follow-up-laggard: "write its name to …", a follow-up to "which … has the highest …?"
+    top = ScriptedChatModel(replies=[sql("SELECT team FROM data ORDER BY cost_usd DESC LIMIT 1")])
+    follow_up = PackageJob(**{**job().__dict__, "request": "Write its team to reports/top.txt",
+                              "follows": "Which row has the highest cost_usd?"})
+    outcome = await ReflexionPackageRunner(sandbox, top, limits, table_queries=True).run(follow_up, gateway, _none)
+    assert outcome.ok and outcome.output == "search" and len(top.calls) == 1, outcome
+
 
 @pytest.mark.parametrize(("request_text", "needless"), [
     ("How many pages did each service get?", True),
