@@ -171,7 +171,10 @@ async def validate(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         except PlanError as exc:
             if (salvaged := _salvaged(state, runtime, exc)) is None:
                 raise
-            plan, mends = await _validated({**state, "draft": salvaged}, runtime)
+            try:
+                plan, mends = await _validated({**state, "draft": salvaged}, runtime)
+            except PlanError:
+                raise exc from None  # the draft's own problems are what the user is told
             mends = (*mends, SALVAGED)
             log.info("the plan's packages stayed broken; one package computes the request from its reads",
                      problems=[str(p) for p in exc.problems])
