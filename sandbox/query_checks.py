@@ -15,7 +15,6 @@ import re
 
 from agent.ports.sandbox import PackageJob
 from sandbox.table_query import Table
-from sandbox.table_rows import column_types
 
 
 def unused_values(table: Table, request: str, sql: str) -> list[tuple[str, str]]:
@@ -23,7 +22,7 @@ def unused_values(table: Table, request: str, sql: str) -> list[tuple[str, str]]
     that the query never mentions, each with its column: the payments team's total asked for,
     ``SELECT SUM(cost_usd) FROM data`` written. Values shorter than three characters, and words
     of a path (``finance/costs.csv``), are not looked for."""
-    types = column_types(table.columns, table.rows)
+    types = table.types
     asked, written = request.lower(), sql.lower()
     found: dict[str, str] = {}
     for column in (c for c in table.columns if types[c] == "TEXT"):
@@ -44,7 +43,7 @@ _LITERAL = re.compile(r"'((?:[^']|'')*)'")
 def compared_texts(table: Table, sql: str) -> list[tuple[str, str]]:
     """Each text column the query compares with a text (``=``, ``!=``, ``IN (…)``; not
     ``LIKE``, not another column), with that text."""
-    types = column_types(table.columns, table.rows)
+    types = table.types
     listed = [(name, text) for name, values in _IN_LIST.findall(sql) for text in _LITERAL.findall(values)]
     pairs = [*_COMPARED.findall(sql), *listed]
     return [(name.strip('"`'), literal.replace("''", "'")) for name, literal in pairs

@@ -66,7 +66,7 @@ from sandbox.input_outline import outline
 from sandbox.query_checks import grouped, query_faults
 from sandbox.runtime_mends import RuntimeFailure, mend_in_place
 from sandbox.table_query import NAME as TABLE_QUERY
-from sandbox.table_query import describe, extract_sql, find_table, query_code, query_task
+from sandbox.table_query import Table, describe, extract_sql, find_table, query_code, query_task
 from sandbox.unknown_keys import not_run_for, unknown_key_reads
 from sandbox.written_mends import mended_written_code
 
@@ -117,6 +117,9 @@ class PackageState(TypedDict, total=False):
     """The last of them."""
     querying: bool
     """The code is a compiled query (not the planner's code, a mend's or reflexion's)."""
+    table: Table | None
+    """The one table the inputs hold, when the package's result answers the request and table
+    queries are on (read once: every query is written over it)."""
 
 
 class ReflexionPackageRunner:
@@ -176,28 +179,27 @@ class ReflexionPackageRunner:
             "recursion_limit": 2 * self.max_attempts + 4,
         }
         start: PackageState = {"code": job.code, "attempt": 0, "records": [], "ok": False,
-                               "mended_by": {}, "queries": 0, "querying": False}
+                               "mended_by": {}, "queries": 0, "querying": False,
+                               "table": find_table(job.inputs) if self.table_queries and job.final else None}
         final: PackageState = await self.graph.ainvoke(start, config)
         return final
 
     # ------------------------------------------------------------------ nodes
 
-    def _first(self, state: PackageState, config: RunnableConfig) -> str:
+    @staticmethod
+    def _first(state: PackageState) -> str:
         """A query first for a package whose result answers the request, over one table. Not for
         a step another package goes on from: the planner wrote that one's code for the shape
         its next step reads (a query that took the whole request as its task computed the
         wrong thing there: bench.quality data-sev1-ack's "filter pages by severity")."""
-        job, _, _ = _context(config)
-        if self.table_queries and job.final and find_table(job.inputs) is not None:
-            return "query"
-        return _to_code(state)
+        return "query" if state.get("table") is not None else _to_code(state)
 
     async def _query(self, state: PackageState, config: RunnableConfig) -> PackageState:
         """The next attempt's code: a query the model writes over the inputs' table, compiled
         (sandbox/table_query.py); after QUERY_TRIES of them, or when no query comes, the
         planner's code (empty: reflect writes it)."""
         job, _, _ = _context(config)
-        table = find_table(job.inputs)
+        table = state.get("table")
         asked = state.get("queries", 0)
         back: PackageState = {"code": job.code, "querying": False, "feedback": state.get("feedback")}
         if table is None or asked >= QUERY_TRIES:
@@ -291,7 +293,7 @@ class ReflexionPackageRunner:
         stopped = ("the sandbox itself failed; rewriting the code cannot help"
                    if outcome.error_type in NOT_FIXABLE_BY_CODE else None)
         told = f"failed: {gist}"
-        if "no such column" in gist and (table := find_table(job.inputs)) is not None:
+        if "no such column" in gist and (table := state.get("table")) is not None:
             told += f" (the table's columns are {', '.join(table.columns)})"  # the model wrote the same again
         return {"attempt": attempt, "records": records, "ok": False, "stopped": stopped,
                 "feedback": told, "mended": None}

@@ -19,7 +19,7 @@ from __future__ import annotations
 import inspect
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -46,6 +46,11 @@ class Table:
     suffix: str
     columns: list[str]
     rows: list[dict[str, Any]]
+    types: dict[str, str] = field(init=False)
+    """Each column's SQLite type (:func:`sandbox.table_rows.column_types`), read once."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "types", column_types(self.columns, self.rows))
 
 
 def find_table(inputs: dict[str, Any]) -> Table | None:
@@ -77,7 +82,7 @@ def describe(table: Table) -> str:
     """The table as the model is shown it: each column, its type and some of its values (a
     number column's as the query sees them: ``312`` where the data says ``312s``), and the
     first rows, as the query sees them."""
-    types = column_types(table.columns, table.rows)
+    types = table.types
     lines = [f"Table `data`: {len(table.rows)} rows, columns:"]
     for column in table.columns:
         written = list(dict.fromkeys(str(r[column]) for r in table.rows if r.get(column) not in (None, "")))

@@ -14,6 +14,8 @@ import json
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from agent.plan.package_code import package_input_ids
+
 INTRO = "Here is what the steps did (dagbot's own summary: no answer held to the results came):"
 TEXT_KEYS = ("content", "text", "body")
 """Where a result keeps the text it read: shown as that text."""
@@ -53,8 +55,7 @@ def _went_on_from(nodes: Mapping[Any, Mapping[str, Any]], results: Mapping[str, 
         if not node.get("package") or (results.get(str(node_id)) or {}).get("status") != "done":
             continue
         code = str((node.get("package") or {}).get("code") or "")
-        inputs = {*map(str, node.get("depends_on") or []),
-                  *(i for i in map(str, nodes) if f"inputs['{i}']" in code or f'inputs["{i}"]' in code)}
+        inputs = {*map(str, node.get("depends_on") or []), *package_input_ids(code)}
         for source in inputs - {str(node_id)}:
             used.setdefault(source, []).append(str(node_id))
     return used

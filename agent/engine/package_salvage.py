@@ -14,13 +14,13 @@ the packages, is dropped: the joiner answers from the results.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
 from agent.engine.computed_values import COMPUTED_ID, FOLLOWS, GOAL, WHY
 from agent.errors import PlanProblem
 from agent.plan.format import free_id
+from agent.plan.references import referenced_ids
 
 NAME = "packages-salvaged"
 _WIRING = ("reads inputs[", "refers to unknown node")
@@ -46,8 +46,7 @@ def salvaged_draft(draft: Any, problems: Sequence[PlanProblem], request: str,
     if not packages or not tools or not problems or not all(_broken_package(p, packages) for p in problems):
         return None
     for node in tools:
-        text = json.dumps(node, ensure_ascii=False, default=str)
-        if any(f"${{{p}" in text or f'"{p}"' in json.dumps(node.get("depends_on") or []) for p in packages):
+        if (referenced_ids(node) | set(map(str, node.get("depends_on") or []))) & packages:
             return None  # a tool node goes on from a package: its input would be gone
     ids = [str(n["id"]) for n in tools]
     goal = GOAL.format(request=request.strip()) + (FOLLOWS.format(request=follows.strip()) if follows else "")

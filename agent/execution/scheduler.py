@@ -87,6 +87,9 @@ class PlanExecutor:
     """Nodes whose result or running call was taken over from an earlier draft of this plan."""
     prefetched: dict[str, dict[int, Prefetch]] = field(default_factory=dict)
     """Fan-out items started while their node was still being written (node id → item)."""
+    waits_for_plan: dict[str, bool] = field(default_factory=dict)
+    """Ready packages asked whether they wait for the whole plan (their inputs are final): the
+    runner reads their inputs once, not at every step while the plan streams."""
     gate: ApprovalGate = field(init=False)
     """What each ready red node does now, from its approval and the execution journal."""
 
@@ -239,8 +242,12 @@ class PlanExecutor:
         """A package whose runner's work over its inputs depends on the whole plan (a table
         answered by a query for the request, unless another package goes on from it)."""
         packages = self.ctx.packages
-        return (node.package is not None and isinstance(packages, PlanAwarePackages)
-                and packages.needs_whole_plan({dep: self.outputs[dep] for dep in dependencies(node)}))
+        if node.package is None or not isinstance(packages, PlanAwarePackages):
+            return False
+        if node.id not in self.waits_for_plan:
+            inputs = {dep: self.outputs[dep] for dep in dependencies(node)}
+            self.waits_for_plan[node.id] = packages.needs_whole_plan(inputs)
+        return self.waits_for_plan[node.id]
 
     def _dispatch(self, node_id: str, work: Any) -> None:
         self.states[node_id] = NodeState.RUNNING

@@ -16,8 +16,8 @@ from bench import quality_dev as dev
 from bench import quality_holdout as holdout
 from bench.quality import SETS
 from bench.quality_cases import CASES, Case, Kind
-from bench.quality_targets import FILES, Targets
-from infra.playground.demo.targets import MailSink
+from bench.quality_targets import FILES
+from tests.bench.quality_sets import laid_out, named_paths
 
 DATA = {c.name: c for c in data.CASES}
 _FLAGS = re.I | re.S
@@ -36,14 +36,9 @@ def test_the_data_set_shares_no_request_or_file_with_the_other_sets() -> None:
 
 
 def test_each_path_it_names_is_in_its_workspace(tmp_path: Path) -> None:
-    targets = Targets(tmp_path / "workspace", tmp_path / "t.sqlite", "http://127.0.0.1:9", MailSink(),
-                      SETS["data"].files)
-    targets.reset(tmp_path)
-    laid_out = sorted(p.relative_to(targets.workspace).as_posix() for p in targets.workspace.rglob("*")
-                      if p.is_file())
-    assert laid_out == sorted(data.FILES) and targets.changed_files() == {}
+    assert laid_out(tmp_path, "data") == sorted(data.FILES)
     for case in data.CASES:
-        named = set(re.findall(r"(?<![\w/:.~])((?:[\w-]+/)+[\w.-]+\.[a-z]+)\b", " ".join(case.turns)))
+        named = named_paths(case)
         assert {p for p in named if not p.startswith("reports/")} <= data.FILES.keys(), (case.name, named)
 
 

@@ -18,8 +18,8 @@ from bench import quality_dev as dev
 from bench import quality_holdout as holdout
 from bench.quality import SETS
 from bench.quality_cases import CASES, Case, Kind
-from bench.quality_targets import FILES, Targets
-from infra.playground.demo.targets import MailSink
+from bench.quality_targets import FILES
+from tests.bench.quality_sets import laid_out, named_paths
 
 DEV = {c.name: c for c in dev.CASES}
 _FLAGS = re.I | re.S
@@ -42,14 +42,9 @@ def test_the_dev_set_has_every_class_of_the_holdout_set_and_nothing_of_its_reque
 
 
 def test_each_path_it_names_is_in_its_workspace_unless_it_must_be_missing(tmp_path: Path) -> None:
-    targets = Targets(tmp_path / "workspace", tmp_path / "t.sqlite", "http://127.0.0.1:9", MailSink(),
-                      SETS["dev"].files)
-    targets.reset(tmp_path)
-    laid_out = sorted(p.relative_to(targets.workspace).as_posix() for p in targets.workspace.rglob("*")
-                      if p.is_file())
-    assert laid_out == sorted(dev.FILES) and targets.changed_files() == {}
+    assert laid_out(tmp_path, "dev") == sorted(dev.FILES)
     for case in dev.CASES:
-        named = set(re.findall(r"(?<![\w/:.~])((?:[\w-]+/)+[\w.-]+\.[a-z]+)\b", " ".join(case.turns)))
+        named = named_paths(case)
         written = {p for p in named if p.startswith("reports/")}
         if case.kind is Kind.MISSING:
             assert named - written and not named & dev.FILES.keys(), case.name
