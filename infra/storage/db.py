@@ -219,7 +219,10 @@ def async_url(url: str) -> str:
 
 
 def create_engine(url: str, connections: int = 12) -> AsyncEngine:
-    """``connections``: the most this engine opens on PostgreSQL (half kept in its pool).
+    """``connections``: the most this engine opens on PostgreSQL, each opened when first needed and
+    kept (no overflow: a connection closed when the pool is full and opened again at the next
+    burst is churn, and its exiting backend counts against the server's ``max_connections`` for a
+    moment beyond the budget).
     Operations a person waits on get the next free connection first (:mod:`infra.storage.db_priority`)."""
     if is_sqlite(url):
         # One connection: SQLite has a single writer, and several pooled connections only
@@ -240,8 +243,7 @@ def create_engine(url: str, connections: int = 12) -> AsyncEngine:
             cursor.close()
 
         return engine
-    kept = max(1, connections // 2)
-    return create_async_engine(async_url(url), pool_size=kept, max_overflow=max(0, connections - kept),
+    return create_async_engine(async_url(url), pool_size=max(1, connections), max_overflow=0,
                                pool_pre_ping=True, poolclass=InteractiveFirstPool)
 
 

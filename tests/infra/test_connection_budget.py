@@ -27,12 +27,14 @@ RUNS = 10
 
 
 class PeakConnections:
-    """Samples how many sessions are open on the test's database, from a thread of its own."""
+    """Samples the sessions open on the test's database, from a thread of its own: the most at
+    once, and every backend seen (a pool that closes and reopens connections shows more)."""
 
     def __init__(self, url: str) -> None:
         self.url = url.replace("+psycopg", "")
         self.database = make_url(url).database
         self.peak = 0
+        self.backends: set[int] = set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
@@ -47,9 +49,10 @@ class PeakConnections:
     def _sample(self) -> None:
         with psycopg.connect(self.url, autocommit=True) as conn:
             while not self._stop.wait(0.01):
-                row = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s "
-                                   "AND pid <> pg_backend_pid()", (self.database,)).fetchone()
-                self.peak = max(self.peak, int(row[0]) if row else 0)
+                rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s "
+                                    "AND pid <> pg_backend_pid()", (self.database,)).fetchall()
+                self.backends.update(int(row[0]) for row in rows)
+                self.peak = max(self.peak, len(rows))
 
 
 class PlannerOrJoiner(ScriptedChatModel):
@@ -77,3 +80,6 @@ async def test_a_replica_keeps_to_its_connection_budget_under_load(postgres_url:
     assert len(answers) == RUNS
     assert log.count("lookup") == RUNS
     assert 2 < sampler.peak <= BUDGET + 2  # the lock and listener connections, and the budget
+    # opened once and kept: a connection closed and opened again at the next burst is churn, and
+    # its exiting backend is counted by the server beyond the budget for a moment (a CI run saw 7)
+    assert len(sampler.backends) <= BUDGET + 2
