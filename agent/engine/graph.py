@@ -72,7 +72,7 @@ from agent.model.tool_schemas import as_tool
 from agent.model.written_calls import WrittenCall, written_calls
 from agent.plan.asked_changes import unasked_changes
 from agent.plan.format import Plan
-from agent.plan.grounding import ungrounded_changes, without_nodes
+from agent.plan.grounding import ungrounded_changes, without_nodes, without_unnamed_options
 from agent.plan.named_files import unread_in_draft, unread_named_files
 from agent.plan.references import referenced_ids
 from agent.plan.refused_calls import refused_calls
@@ -231,7 +231,11 @@ async def _validated(state: AgentState, runtime: Ctx) -> tuple[Plan, tuple[str, 
     plan, mends = validated.plan, validated.mends
     if mends:  # (names only: arguments may hold secrets)
         log.info("mended the model's plan", mends=list(mends))
-    if elsewhere := ungrounded_changes(plan, ctx.registry, state["request"], known):
+    if (elsewhere := ungrounded_changes(plan, ctx.registry, state["request"], known)) and last_round:
+        plan, elsewhere = without_unnamed_options(plan, elsewhere, ctx.registry)
+        if not elsewhere:
+            log.info("left out optional targets the request did not name")
+    if elsewhere:
         kept = without_nodes(plan, elsewhere) if last_round else None
         if kept is None:
             raise PlanError(elsewhere)

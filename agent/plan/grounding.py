@@ -143,6 +143,32 @@ def _haystack(request: str, known: Iterable[Any]) -> str:
                                  for item in known)])
 
 
+def without_unnamed_options(plan: Plan, problems: list[PlanProblem], registry: ToolRegistry
+                            ) -> tuple[Plan, list[PlanProblem]]:
+    """``plan`` without each optional argument that ``problems`` find aimed nowhere the thread
+    names (a ``cc`` to an address of the model's own), and the problems left: a required target
+    stays the node's problem. The change the request asked for keeps its node, one recipient
+    fewer, and its approver still sees the call (bench.quality data-follow-up-busiest: "mail it
+    to oncall@example.com" planned with a ``cc`` named nowhere, twice, and the mail was left out)."""
+    by_id = {node.id: node for node in plan.nodes}
+    dropped: dict[str, set[str]] = {}
+    left = []
+    for problem in problems:
+        node = by_id.get(problem.node or "")
+        field = (problem.field or "").removeprefix("args.")
+        if (node is None or node.tool is None or node.tool not in registry or field not in node.args
+                or field in (registry.get(node.tool).json_schema().get("required") or ())):
+            left.append(problem)
+        else:
+            dropped.setdefault(node.id, set()).add(field)
+    if not dropped:
+        return plan, problems
+    nodes = [node.model_copy(update={"args": {key: value for key, value in node.args.items()
+                                              if key not in dropped[node.id]}})
+             if node.id in dropped else node for node in plan.nodes]
+    return plan.model_copy(update={"nodes": nodes}), left
+
+
 def without_nodes(plan: Plan, problems: list[PlanProblem]) -> Plan | None:
     """``plan`` without the nodes ``problems`` name, or None if another node depends on one."""
     dropped = {problem.node for problem in problems}

@@ -421,6 +421,19 @@ async def test_a_change_still_aimed_elsewhere_after_the_repair_is_left_out_and_t
         assert isinstance(events[-1], AnswerReady) and events[-1].answer == "a is its value"
 
 
+async def test_an_optional_target_still_named_nowhere_after_the_repair_is_dropped_and_the_change_asked() -> None:
+    """data-follow-up-busiest: the mail asked for carried a cc of the model's own, twice, and the
+    whole mail was left out; now only the cc is (an optional argument), and the approver sees it."""
+    noted = {"nodes": [{"id": "d", "tool": "deploy", "why": "asked",
+                        "args": {"target": "web.example.com", "note": "notes.example.org"}}]}
+    async with harness(MEMORY, [noted, noted]) as h:
+        await h.engine.ask("p-option", "Deploy web.example.com")
+        assert "'notes.example.org' is named nowhere" in h.llm.calls[1][-1].content  # the repair asked
+        waiting = [e for e in h.drain() if isinstance(e, AwaitingApproval)]
+        assert [e.args for e in waiting] == [{"target": "web.example.com", "note": ""}]  # no stray note
+        assert h.log.calls == []
+
+
 async def test_the_reply_planned_as_a_change_is_left_out_and_what_it_would_send_is_the_reply() -> None:
     # a small model's way to answer "count …": the count sent over the file it read, as "answer"
     plan = {"nodes": [{"id": "log", "tool": "lookup", "args": {"key": "logs/app.log"}},

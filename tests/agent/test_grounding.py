@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent.plan.grounding import mended_changes, named_targets, ungrounded_changes, without_nodes
+from langchain_core.tools import StructuredTool
+from pydantic import BaseModel
+
+from agent.plan.grounding import (
+    mended_changes,
+    named_targets,
+    ungrounded_changes,
+    without_nodes,
+    without_unnamed_options,
+)
 from agent.plan.validation import validate_plan
+from agent.tools.registry import Risk
 from tests.fakes.tools import ToolLog, simulated_registry
 
 REGISTRY = simulated_registry(ToolLog())
@@ -40,6 +50,38 @@ def test_a_node_aimed_elsewhere_is_left_out_only_when_nothing_needs_it() -> None
     assert kept is not None and [n.id for n in kept.nodes] == ["a"]
     answered = plan.model_copy(update={"answer": "Sent: ${s}"})
     assert without_nodes(answered, problems) is None  # the answer needs it: repaired or refused
+
+
+class MailArgs(BaseModel):
+    to: str
+    body: str
+    cc: str | None = None
+
+
+def test_an_optional_target_named_nowhere_is_left_out_and_the_change_kept() -> None:
+    registry = simulated_registry(ToolLog())
+
+    async def mail(to: str, body: str, cc: str | None = None) -> str:
+        return "sent"
+
+    registry.add(StructuredTool.from_function(coroutine=mail, name="mail", description="Mail.",
+                                              args_schema=MailArgs), Risk.RED)
+    request = "Mail the result to oncall@example.com"
+    plan = validate_plan({"nodes": [
+        {"id": "a", "tool": "lookup", "args": {"key": "a"}},
+        {"id": "m", "tool": "mail", "args": {"to": "oncall@example.com", "body": "${a}",
+                                             "cc": "dagbot@localhost"}}]}, registry)
+    problems = ungrounded_changes(plan, registry, request)
+    assert [(p.node, p.field) for p in problems] == [("m", "args.cc")]
+    kept, left = without_unnamed_options(plan, problems, registry)
+    assert left == []
+    assert kept.nodes[1].args == {"to": "oncall@example.com", "body": "${a}"}  # the mail stays, no cc
+    assert ungrounded_changes(kept, registry, request) == []
+    # a required target named nowhere stays the node's problem, and the plan is as it was
+    elsewhere = plan.model_copy(update={"nodes": [plan.nodes[0], plan.nodes[1].model_copy(
+        update={"args": {"to": "x@example.org", "body": "${a}"}})]})
+    problems = ungrounded_changes(elsewhere, registry, request)
+    assert without_unnamed_options(elsewhere, problems, registry) == (elsewhere, problems)
 
 
 def test_named_targets_paths_under_them_and_text_arguments_pass() -> None:
