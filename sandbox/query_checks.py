@@ -6,7 +6,9 @@ Each check answers to a query the 1.5B model wrote on bench.quality's data set: 
 team's total without its filter (:func:`unused_values`), the file's path compared with a
 column (:func:`absent_values`), the sev1 pages' average narrowed to values copied from the rows
 it was shown (:func:`unasked_values`), "how many pages did each service get" kept to one row
-(:func:`needless_limit`), and ``SELECT team FROM data ORDER BY SUM(cost_usd)`` (:func:`grouped`).
+(:func:`needless_limit`), a share per host for "which hosts are over 80% full"
+(:func:`conditions_per_row`), a count for "which certificates…" (:func:`names_nothing`), and
+``SELECT team FROM data ORDER BY SUM(cost_usd)`` (:func:`grouped`).
 """
 
 from __future__ import annotations
@@ -106,6 +108,43 @@ def grouped(sql: str) -> str | None:
     return f"SELECT {found['columns']} FROM data{where} GROUP BY {', '.join(bare)} {found['order']}"
 
 
+_GROUPED_BY_ONE = re.compile(
+    r"""\bGROUP\s+BY\s+("[^"]+"|`[^`]+`|[A-Za-z_]\w*)\s*(?:$|\)|HAVING\b|ORDER\b|LIMIT\b)""", re.IGNORECASE)
+"""A GROUP BY of one column (what follows it ends the clause)."""
+_CONDITION_COUNTED = re.compile(r"\b(?:SUM|AVG|COUNT)\s*\(\s*CASE\b", re.IGNORECASE)
+
+
+def conditions_per_row(table: Table, sql: str) -> str | None:
+    """The column the query groups by when every row has a value of its own, and the query
+    counts a condition in each group (``SUM(CASE WHEN … THEN 1 ELSE 0 END)``): over groups of one
+    row such a share is 0 or 100, and what was meant is the rows where the condition holds
+    ("which hosts are more than 80% full": a share per host written). None otherwise."""
+    grouped_by = _GROUPED_BY_ONE.search(sql)
+    if grouped_by is None or not _CONDITION_COUNTED.search(sql):
+        return None
+    column = grouped_by.group(1).strip('"`')
+    values = [str(row.get(column)) for row in table.rows]
+    return column if column in table.columns and len(values) > 1 and len(set(values)) == len(values) else None
+
+
+_WHICH = re.compile(r"\b(?:which|who)\b", re.IGNORECASE)
+_HOW_MANY = re.compile(r"\b(?:how\s+many|count|number\s+of)\b", re.IGNORECASE)
+_SELECTED = re.compile(r"(?is)^\s*select\s+(?:distinct\s+)?(?P<columns>.+?)\s+from\s+data\b")
+
+
+def names_nothing(table: Table, request: str, sql: str) -> bool:
+    """Whether the request asks which rows (or who) and the query selects no column of the
+    table, only what it computes: "which certificates do not renew automatically?" was written
+    ``SELECT COUNT(*) AS n FROM data WHERE …``, a number where names were asked for."""
+    found = _SELECTED.match(sql)
+    if found is None or not _WHICH.search(request) or _HOW_MANY.search(request):
+        return False
+    items = _top_level_items(found["columns"])
+    named = [m.group(1).strip('"') for item in items if (m := _BARE.match(item))]
+    return (not any(name in table.columns for name in named)
+            and not any(re.search(r"(?i)\bgroup_concat\s*\(", item) for item in items))
+
+
 def _top_level_items(columns: str) -> list[str]:
     """The items of a select list, split at the commas outside parentheses."""
     items, depth, start = [], 0, 0
@@ -134,6 +173,13 @@ def query_faults(table: Table, job: PackageJob, sql: str) -> list[str]:
         listed = ", ".join(f"{column} = {text!r}" for column, text in unasked)
         faults.append(f"The request names none of {listed}: leave those conditions out of the query (do not "
                       "negate them), unless the request means them in other words.")
+    if (column := conditions_per_row(table, sql)) is not None:
+        faults.append(f"Each {column} is on a row of its own, so a share or count per {column} is only 0 or "
+                      f"100: to find the {column} values where the condition holds, keep their rows with "
+                      f"WHERE <condition> (SELECT {column} FROM data WHERE …), with no GROUP BY.")
+    if names_nothing(table, job.request, sql):
+        faults.append("The request asks which: select the column that names them (SELECT <name column> "
+                      "FROM data WHERE …), not only a count or a total.")
     if needless_limit(asked, sql):  # (a follow-up's "write its name" leans on "the highest lag")
         faults.append("The request asks for no single most or least: keep every row or group (no LIMIT 1).")
     return faults

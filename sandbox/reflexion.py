@@ -91,6 +91,9 @@ NOT_FIXABLE_BY_CODE = frozenset({"SandboxUnavailable", "SandboxError"})
 """Failures of the sandbox itself: no new attempt, no reflexion."""
 
 
+_NO_SUCH_COLUMN = re.compile(r"no such column: ([\w.]+)")
+
+
 class PackageState(TypedDict, total=False):
     code: str
     attempt: int
@@ -278,23 +281,26 @@ class ReflexionPackageRunner:
         records = list(state.get("records", []))
         if outcome.ok and outcome.result in (None, [], {}, "") and state.get("queries", 0) < QUERY_TRIES:
             gist = f"{ABSENT_ERROR}: the query matched no row"
-            records.append(_queried(attempt, code, gist))
+            records.append(_queried(attempt, code, gist, state.get("sql")))
             await _emit(emit, job, attempt, self.max_attempts, gist)
             return {"attempt": attempt, "records": records, "ok": False, "stopped": None,
                     "feedback": "matched no row: compare with the values as the table lists them",
                     "mended": None, "held": outcome.result}
         if outcome.ok:
-            records.append(_queried(attempt, code, None))
+            records.append(_queried(attempt, code, None, state.get("sql")))
             return {"attempt": attempt, "records": records, "ok": True, "output": outcome.result,
                     "feedback": None}
         gist = error_gist(outcome)
-        records.append(_queried(attempt, code, gist))
+        records.append(_queried(attempt, code, gist, state.get("sql")))
         await _emit(emit, job, attempt, self.max_attempts, gist)
         stopped = ("the sandbox itself failed; rewriting the code cannot help"
                    if outcome.error_type in NOT_FIXABLE_BY_CODE else None)
         told = f"failed: {gist}"
-        if "no such column" in gist and (table := state.get("table")) is not None:
-            told += f" (the table's columns are {', '.join(table.columns)})"  # the model wrote the same again
+        if (missing := _NO_SUCH_COLUMN.search(gist)) and (table := state.get("table")) is not None:
+            # (the model wrote the same again; and a table of pages has no `pages` column: a
+            # request's "how many pages" counts its rows)
+            told += (f" (the table's columns are {', '.join(table.columns)}; if each row is one of "
+                     f"the {missing.group(1)} to count, COUNT(*) counts them)")
         return {"attempt": attempt, "records": records, "ok": False, "stopped": stopped,
                 "feedback": told, "mended": None}
 
@@ -392,8 +398,8 @@ class ReflexionPackageRunner:
 # ---------------------------------------------------------------- helpers
 
 
-def _queried(attempt: int, code: str, error: str | None) -> PackageAttemptRecord:
-    return PackageAttemptRecord(attempt=attempt, code=code, error=error, mended_by=TABLE_QUERY)
+def _queried(attempt: int, code: str, error: str | None, sql: str | None) -> PackageAttemptRecord:
+    return PackageAttemptRecord(attempt=attempt, code=code, error=error, mended_by=TABLE_QUERY, query=sql)
 
 
 def _to_code(state: PackageState) -> str:

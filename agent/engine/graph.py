@@ -34,6 +34,7 @@ from agent.answer.grounded import false_statements
 from agent.answer.stream import join_reply
 from agent.answer.template import invented_values, templated_answer
 from agent.answer.vetting import CALLED, CODE_TO_RUN, filled, unclaimed, unreadable
+from agent.engine.computed_answer import computed_answer_messages, request_values
 from agent.engine.computed_values import computed_from, computing_plan
 from agent.engine.named_file_shapes import named_file_shapes
 from agent.engine.package_salvage import NAME as SALVAGED
@@ -395,12 +396,19 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     if templated is not None:  # the planner wrote the reply: no second model call
         return {"answer": with_failures_told(unclaimed(templated, state, red), state.get("plan") or {},
                                              _failures_to_tell(state))}
+    # values computed for the request itself: the joiner words them, with no replan to offer
+    values = [] if edited or rejected else request_values(state.get("plan") or {}, this_plans, red)
+    if values:
+        replans_left = 0
+        log.info("the request's values were computed for it; the joiner words them",
+                 nodes=[value.node_id for value in values])
     tools = [as_tool(Replan, REPLAN)] if replans_left > 0 else []  # none left: a plain completion
     reply: TextReply | None
     fallback_note = ""
     try:
-        messages = joiner_messages(state, replans_left, ctx.settings.prompt_chars, red, edited,
-                                   computed_from(state.get("plan") or {}, state.get("results") or {}))
+        messages = computed_answer_messages(state, values) if values else joiner_messages(
+            state, replans_left, ctx.settings.prompt_chars, red, edited,
+            computed_from(state.get("plan") or {}, state.get("results") or {}))
         reply = await join_reply(ctx, messages, tools,
                                  thread_id=current_thread(), run_id=state.get("run_id", ""))
         tokens += reply.tokens

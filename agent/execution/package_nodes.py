@@ -97,7 +97,8 @@ async def _run_package(ctx: EngineContext, ident: RunIdentity, node: PlanNode, o
                                 "limit for each attempt, plus a margin) and was stopped")
     status = NodeStatus.DONE if outcome.ok else NodeStatus.FAILED
     log = [{"attempt": a.attempt, "code": a.code, "error": a.error,
-            **({"mended_by": a.mended_by} if a.mended_by else {})} for a in outcome.attempts]
+            **({"mended_by": a.mended_by} if a.mended_by else {}),
+            **({"query": a.query} if a.query else {})} for a in outcome.attempts]
     error = None if outcome.error is None else scrub_error(ctx, outcome.error)
     return NodeResult(node.id, status, output=outcome.output, error=error,
                       started_at=started, finished_at=ctx.clock(),

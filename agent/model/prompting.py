@@ -37,7 +37,7 @@ from agent.state import AgentState
 from agent.tools.registry import Risk, ToolRegistry, ToolSpec
 
 _HISTORY_RUNS = 5
-_REQUEST_CHARS = 2_000
+REQUEST_CHARS = 2_000
 """Characters of an earlier run's request shown in the thread's history."""
 _DRAFT_CHARS = 6_000
 log = structlog.get_logger(__name__)
@@ -117,7 +117,7 @@ def _parameter(name: str, prop: dict[str, Any], required: bool) -> str:
     return f"{name}?: {_type_of(prop)}{shown}"
 
 
-def _clip(value: Any, limit: int = RESULT_CHARS) -> str:
+def clip_value(value: Any, limit: int = RESULT_CHARS) -> str:
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
     return text if len(text) <= limit else text[:limit] + " …"
 
@@ -137,10 +137,10 @@ def describe_results(results: dict[str, dict[str, Any]], chars: int = RESULT_CHA
             lines.append(f"- {node_id}: done (what the request asks for was computed from it: see "
                          f"{(computed_from or {})[node_id]})")
         elif status == "done":
-            shown = _clip(result.get("output", result.get("preview")), chars)
+            shown = clip_value(result.get("output", result.get("preview")), chars)
             lines.append(f"- {node_id}: done → {wrapped(shown, source) if source else shown}")
         else:
-            error = _clip(result.get("error", ""), chars)
+            error = clip_value(result.get("error", ""), chars)
             lines.append(f"- {node_id}: {status} — {wrapped(error, source) if source else error}")
     return "\n".join(lines) or "(no results)"
 
@@ -154,8 +154,8 @@ def describe_history(state: AgentState, runs: int = _HISTORY_RUNS, chars: int = 
         f"({len(history) - len(kept)} earlier run(s) left out: the prompt would be too long)"]
     for number, run in enumerate(kept, 1):
         parts.append(
-            f"### Earlier run {number}\nRequest: {clip_end(run['request'], _REQUEST_CHARS)}\n"
-            f"Answer: {_clip(run['answer'], chars)}\nResults:\n{describe_results(run['results'], chars)}"
+            f"### Earlier run {number}\nRequest: {clip_end(run['request'], REQUEST_CHARS)}\n"
+            f"Answer: {clip_value(run['answer'], chars)}\nResults:\n{describe_results(run['results'], chars)}"
         )
     return "\n\n".join(parts)
 
@@ -345,7 +345,7 @@ def _repair_section(state: AgentState, draft_ran: dict[str, dict[str, Any]], cha
         )
     return (
         "## Your previous plan was invalid\n"
-        f"Plan: {_clip(draft, _DRAFT_CHARS)}\nProblems:\n{problems}{ran}\n"
+        f"Plan: {clip_value(draft, _DRAFT_CHARS)}\nProblems:\n{problems}{ran}\n"
         "Submit a corrected plan that fixes every problem."
     )
 
@@ -367,8 +367,8 @@ def describe_changes(state: AgentState, red_tools: Collection[str],
             detail = result.get("error") or ""
             ran = (edited or {}).get(node["id"])
             lines.append(f"- {node['id']}: {node['tool']} {result.get('status', 'not run')}"
-                         + (f" — {_clip(detail, 300)}" if detail else "")
-                         + (f" — not as planned: it ran as {_clip(ran, 600)}" if ran else ""))
+                         + (f" — {clip_value(detail, 300)}" if detail else "")
+                         + (f" — not as planned: it ran as {clip_value(ran, 600)}" if ran else ""))
     return "\n".join(lines) or "(none: this plan wrote, sent or changed nothing)"
 
 
@@ -403,3 +403,4 @@ def joiner_messages(state: AgentState, replans_left: int, prompt_chars: int = DE
 
     body = rebalanced(fitted(sections, history_runs(state), _room(prompt_chars, system)))
     return [SystemMessage(system), HumanMessage(sendable(body))]
+

@@ -62,6 +62,9 @@ class PackageAttemptRecord:
     """The runtime mend (sandbox/runtime_mends.py) that wrote this attempt's code from the
     attempt before, or ``goal-values`` (sandbox/goal_values.py) when a compared value was mended
     just before it ran; None when the plan or the reflexion model wrote it as it ran."""
+    query: str | None = None
+    """The SQL query this attempt's code runs, when the code is a table query the model wrote
+    for the person's request (sandbox/table_query.py): what its result computes, in one line."""
 
 
 @dataclass(frozen=True)

@@ -111,8 +111,10 @@ async def test_the_joiner_is_shown_the_computed_values_not_the_reads_they_came_f
         await h.next_event(AnswerReady)
     first, last = str(h.llm.calls[1][-1].content), str(h.llm.calls[2][-1].content)
     assert "- orders: done → <untrusted source=\"lookup\">value of orders" in first  # before: the read itself
-    assert "- orders: done (what the request asks for was computed from it: see computed)" in last
-    assert "value of orders" not in last and "orders_total" in last
+    # (agent/engine/computed_answer.py: the values computed for the request, and the request)
+    assert last.startswith("## Computed values\n### computed\n- orders_total: 60") and last.endswith(ASKED)
+    assert "value of orders" not in last
+    assert h.llm.offered[-1] == []  # and no replan offered: what is left is the wording
 
 
 def test_the_nodes_a_finished_computing_package_took_its_values_from() -> None:

@@ -14,6 +14,8 @@ from agent.ports.sandbox import EmitFn, PackageAttemptRecord, PackageJob, Packag
 class ScriptedPackages:
     outputs: dict[str, Callable[[dict[str, Any]], Any]] = field(default_factory=dict)
     jobs: list[PackageJob] = field(default_factory=list)
+    queries: dict[str, str] = field(default_factory=dict)
+    """A node's output as a table query's (its attempt records the SQL, as sandbox/table_query.py's do)."""
     max_attempts: int = 1
 
     async def run(self, job: PackageJob, tools: ToolGateway, emit: EmitFn) -> PackageOutcome:
@@ -25,4 +27,5 @@ class ScriptedPackages:
             return PackageOutcome(ok=False, error="no scripted output",
                                   attempts=[PackageAttemptRecord(1, job.code, "no scripted output")])
         return PackageOutcome(ok=True, output=produce(job.inputs),
-                              attempts=[PackageAttemptRecord(1, job.code, None)])
+                              attempts=[PackageAttemptRecord(1, job.code, None,
+                                                             query=self.queries.get(job.node_id))])

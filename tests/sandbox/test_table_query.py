@@ -9,7 +9,14 @@ import pytest
 from agent.execution.gateway import GreenToolGateway
 from agent.ports.sandbox import PackageJob, Sandbox, SandboxLimits
 from infra.emulators.scripted_chat import ScriptedChatModel
-from sandbox.query_checks import absent_values, grouped, needless_limit, unasked_values
+from sandbox.query_checks import (
+    absent_values,
+    conditions_per_row,
+    grouped,
+    names_nothing,
+    needless_limit,
+    unasked_values,
+)
 from sandbox.reflexion import ReflexionPackageRunner
 from sandbox.table_query import NAME, describe, extract_sql, find_table, query_code
 
@@ -42,6 +49,8 @@ async def test_the_query_answers_the_request_where_the_planners_code_dropped_its
     assert outcome.ok and outcome.output == 1720.5, outcome
     assert [(a.attempt, a.mended_by, a.error) for a in outcome.attempts] == [(1, NAME, None)]
     assert "WHERE team = 'payments'" in outcome.attempts[0].code
+    # the query the result came from, for the answer (agent/engine/computed_answer.py)
+    assert outcome.attempts[0].query == "SELECT SUM(cost_usd) AS total FROM data WHERE team = 'payments'"
     prompt = str(llm.calls[0][-1].content)
     assert REQUEST in prompt and "the value the request needs" in prompt and "sum the cost_usd column" in prompt
     assert "- team (text): 'payments', 'search'" in prompt and "- cost_usd (number): 1240.5, 480.0, 2210.0" in prompt
@@ -139,6 +148,39 @@ async def test_a_condition_on_a_value_the_request_never_names_is_told_once(
     assert "The request names none of service = 'ledger', service = 'fraud-check': leave those conditions out" in told
 
 
+DISKS = ('[{"host": "db-1", "used_gb": 420, "size_gb": 500}, {"host": "db-2", "used_gb": 310, "size_gb": 500},'
+         ' {"host": "web-1", "used_gb": 70, "size_gb": 80}]')
+
+
+def test_a_share_per_group_of_one_row_is_a_condition_on_rows() -> None:
+    """data-full-disks: "which hosts are more than 80% full" written as a share per host."""
+    table = find_table({"disks": {"path": "infra/disks.json", "content": DISKS}})
+    assert table is not None
+    share = ("SELECT host, 100.0 * SUM(CASE WHEN used_gb / size_gb > 0.8 THEN 1 ELSE 0 END) / COUNT(*) AS share "
+             "FROM data GROUP BY host")
+    assert conditions_per_row(table, share) == "host"
+    assert conditions_per_row(table, share + " HAVING share > 0.8") == "host"
+    assert conditions_per_row(table, "SELECT host FROM data WHERE used_gb / size_gb > 0.8") is None
+    assert conditions_per_row(table, "SELECT host, SUM(used_gb) FROM data GROUP BY host") is None  # no condition
+    costs = find_table({"costs": {"path": "finance/costs.csv", "content": COSTS}})
+    assert costs is not None  # a team on several rows: a share per team means something
+    assert conditions_per_row(costs, "SELECT team, AVG(CASE WHEN cost_usd > 1000 THEN 1 ELSE 0 END) "
+                                     "FROM data GROUP BY team") is None
+
+
+def test_a_query_for_which_rows_selects_what_names_them() -> None:
+    """data-manual-certs: "which certificates…" written as a count."""
+    table = find_table({"disks": {"path": "infra/disks.json", "content": DISKS}})
+    assert table is not None
+    which = "Which hosts in infra/disks.json are more than 80% full?"
+    assert names_nothing(table, which, "SELECT COUNT(*) AS n FROM data WHERE used_gb / size_gb > 0.8")
+    assert not names_nothing(table, which, "SELECT host FROM data WHERE used_gb / size_gb > 0.8")
+    assert not names_nothing(table, which, "SELECT DISTINCT host AS h, used_gb FROM data")
+    assert not names_nothing(table, which, "SELECT GROUP_CONCAT(host) FROM data WHERE used_gb > 300")
+    assert not names_nothing(table, "How many hosts are full, and which?", "SELECT COUNT(*) FROM data")
+    assert not names_nothing(table, "What do the disks hold in all?", "SELECT SUM(used_gb) FROM data")
+
+
 def test_values_compared_with_that_the_request_names_are_asked_for() -> None:
     table = find_table({"costs": {"path": "finance/costs.csv", "content": COSTS}})
     assert table is not None
@@ -183,7 +225,8 @@ async def test_a_failed_query_is_written_again_told_the_error_then_the_planners_
     assert outcome.attempts[2].code == SUMS_EVERY_ROW
     retry = str(llm.calls[1][-1].content)
     assert ("`SELECT SUM(pages) FROM data` failed: OperationalError: no such column: pages (line 1"
-            in retry and "(the table's columns are team, service, cost_usd)" in retry)
+            in retry and "(the table's columns are team, service, cost_usd; if each row is one of the pages to "
+            "count, COUNT(*) counts them)" in retry)
 
 
 async def test_a_query_that_finds_nothing_is_written_again_and_a_second_empty_one_stands(

@@ -1,0 +1,103 @@
+"""Values computed for the request itself: the joiner only words them.
+
+A small joiner shown every result, a value that answers the request among them, pasted the
+results list back as its answer ("- computed: done → 30" for "what share of the runs
+failed?"), or replanned into "I can't" with the per-team totals in hand (bench.quality's data
+set; dev longest-pipeline). Whether such a value answers the request is not the joiner's to
+judge when the code that computed it was written for the request: a table query the model
+wrote shown the request (sandbox/table_query.py, its SQL in the attempt log), or the package
+dagbot added to compute the request (:mod:`agent.engine.computed_values`). So when every node
+of the plan finished, nothing was to change, and each final package is such a one, the joiner
+is shown only those values, the query behind each, and the request, with no replan offered:
+what is left to it is the wording. Its answer is held to the results as any other
+(:func:`agent.answer.grounded.false_statements`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+
+from agent.engine.computed_values import GOAL
+from agent.model.prompt_budget import RESULT_CHARS, clip_end, sendable
+from agent.model.prompting import REQUEST_CHARS, clip_value, prompt_text
+from agent.plan.references import referenced_ids
+from agent.ports.stores import NodeStatus
+from agent.state import AgentState
+
+
+@dataclass(frozen=True)
+class ComputedValue:
+    """A final package's value, computed by code written for the request."""
+
+    node_id: str
+    output: Any
+    query: str | None
+    """The SQL query that computed it (None: dagbot's package, code written for the request)."""
+
+
+def request_values(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]],
+                   red_tools: Collection[str]) -> list[ComputedValue]:
+    """The plan's final packages' values when each was computed for the request, every node
+    finished and no node was to change anything; [] otherwise (the joiner answers as always)."""
+    nodes = [node for node in plan.get("nodes") or [] if isinstance(node, Mapping)]
+    if not nodes or any((results.get(str(node.get("id"))) or {}).get("status") != NodeStatus.DONE.value
+                        or node.get("tool") in red_tools for node in nodes):
+        return []
+    needed = {str(dep) for node in nodes for dep in node.get("depends_on") or []}
+    for node in nodes:
+        needed |= referenced_ids({key: node.get(key) for key in ("args", "each", "package")})
+    values = []
+    for node in nodes:
+        node_id = str(node.get("id"))
+        if node_id in needed or "package" not in node:
+            continue
+        result = results[node_id]
+        query = _query(result)
+        for_request = str((node.get("package") or {}).get("goal") or "").startswith(GOAL.split("{")[0])
+        if "output" not in result or (query is None and not for_request):
+            return []  # a value too large to show, or code written for the planner's goal
+        values.append(ComputedValue(node_id, result["output"], query))
+    return values
+
+
+def _query(result: Mapping[str, Any]) -> str | None:
+    """The query that computed a package's output: its last attempt's, when that one ran one."""
+    log = result.get("attempt_log") or []
+    last = log[-1] if log and isinstance(log[-1], Mapping) else {}
+    query = last.get("query") if last.get("error") is None else None
+    return query if isinstance(query, str) and query.strip() else None
+
+
+def computed_answer_messages(state: AgentState, values: Sequence[ComputedValue],
+                             chars: int = RESULT_CHARS) -> list[BaseMessage]:
+    """The joiner's prompt when the plan's values were computed for the request
+    (:mod:`agent.engine.computed_answer`): those values, the query behind each, the request."""
+    shown = []
+    for value in values:
+        how = f" (computed by `{clip_end(value.query, 600)}`)" if value.query else ""
+        shown.append(f"### {value.node_id}{how}\n{clip_value(_listed(value.output), chars)}")
+    earlier = state.get("history") or []
+    follows = (f"\n(It follows the request: {clip_end(str(earlier[-1]['request']), REQUEST_CHARS)})"
+               if earlier else "")
+    body = "## Computed values\n" + "\n\n".join(shown) + f"\n\n## Request\n{state['request']}{follows}"
+    return [SystemMessage(prompt_text("computed_answer.md")), HumanMessage(sendable(body))]
+
+
+def _listed(value: Any) -> str:
+    """A computed value as plain lines: ``key: value`` for a mapping, one item a line for a list."""
+    if isinstance(value, Mapping):
+        return "\n".join(f"- {key}: {_one(item)}" for key, item in value.items()) or "(none)"
+    if isinstance(value, list):
+        return "\n".join(f"- {_one(item)}" for item in value) or "(none)"
+    return _one(value)
+
+
+def _one(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return ", ".join(f"{key}: {item}" for key, item in value.items())
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)

@@ -1,0 +1,91 @@
+"""Values computed for the request itself are worded by the joiner, shown alone, with no replan
+offered (agent/engine/computed_answer.py): dagbot's data set saw a right share pasted back as a
+results list, and right per-team totals replanned into "I can't"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agent.engine.computed_answer import ComputedValue, request_values
+from agent.engine.computed_values import GOAL
+from agent.events import AnswerReady
+from agent.plan.validation import validate_plan
+from tests.agent.harness import MEMORY, finish, harness
+from tests.fakes.tools import ToolLog, simulated_registry
+
+PER_TEAM = "SELECT team, SUM(cost) AS total FROM data GROUP BY team"
+PLAN = {"nodes": [{"id": "costs", "tool": "lookup", "args": {"key": "costs"}},
+                  {"id": "per_team", "package": {"goal": "sum the cost column per team",
+                                                 "code": "result = {}"}, "depends_on": ["costs"]}]}
+ASKED = "Give me the total cost per team"
+DONE = {"status": "done"}
+
+
+def queried(output: Any, query: str | None = PER_TEAM, error: str | None = None) -> dict[str, Any]:
+    return {"status": "done", "output": output,
+            "attempt_log": [{"attempt": 1, "code": "…", "error": error, **({"query": query} if query else {})}]}
+
+
+def test_the_final_packages_values_count_only_when_written_for_the_request() -> None:
+    totals = {"payments": 3030.75, "search": 5446.15}
+    assert request_values(PLAN, {"costs": DONE, "per_team": queried(totals)}, ["send"]) == [
+        ComputedValue("per_team", totals, PER_TEAM)]
+    # the planner's code, as it ran: whether it answers the request is still the joiner's to judge
+    assert request_values(PLAN, {"costs": DONE, "per_team": queried(totals, query=None)}, []) == []
+    # a query that failed, then code that did not: not the query's value
+    failed_then = {"status": "done", "output": totals, "attempt_log": [
+        {"attempt": 1, "code": "…", "error": "no such column", "query": PER_TEAM},
+        {"attempt": 2, "code": "…", "error": None}]}
+    assert request_values(PLAN, {"costs": DONE, "per_team": failed_then}, []) == []
+    # dagbot's own package, its code written from the request
+    ours = {"nodes": [PLAN["nodes"][0], {"id": "computed", "package": {
+        "goal": GOAL.format(request=ASKED), "code": ""}, "depends_on": ["costs"]}]}
+    assert request_values(ours, {"costs": DONE, "computed": queried(30, query=None)}, []) == [
+        ComputedValue("computed", 30, None)]
+
+
+def test_a_failed_step_a_change_or_a_value_too_large_leaves_the_answer_to_the_joiner() -> None:
+    assert request_values(PLAN, {"costs": {"status": "failed"}, "per_team": queried(1)}, []) == []
+    too_large = {"status": "done", "preview": "…", "bytes": 90_000,
+                 "attempt_log": [{"attempt": 1, "code": "…", "error": None, "query": PER_TEAM}]}
+    assert request_values(PLAN, {"costs": DONE, "per_team": too_large}, []) == []
+    changed = {"nodes": [*PLAN["nodes"], {"id": "mail", "tool": "send",
+                                          "args": {"to": "a@b.c", "body": "${per_team}"}}]}
+    assert request_values(changed, {"costs": DONE, "per_team": queried(1), "mail": DONE}, ["send"]) == []
+    # a package another node goes on from is no final value
+    plan = validate_plan({"nodes": [*PLAN["nodes"], {"id": "top", "package": {
+        "goal": "the largest", "code": "result = max(inputs['per_team'].values())"},
+        "depends_on": ["per_team"]}]}, simulated_registry(ToolLog())).model_dump(exclude_none=True)
+    assert request_values(plan, {"costs": DONE, "per_team": queried(1), "top": queried(1, query=None)},
+                          []) == []
+
+
+async def test_the_joiner_words_a_queried_value_and_is_offered_no_replan() -> None:
+    async with harness(MEMORY, [PLAN, finish("Payments spent 3030.75 and search 5446.15.")]) as h:
+        h.packages.outputs["per_team"] = lambda inputs: {"payments": 3030.75, "search": 5446.15}
+        h.packages.queries["per_team"] = PER_TEAM
+        await h.engine.ask("ca1", ASKED)
+        answer = (await h.next_event(AnswerReady)).answer
+    assert answer == "Payments spent 3030.75 and search 5446.15."
+    prompt = str(h.llm.calls[1][-1].content)
+    assert prompt == (f"## Computed values\n### per_team (computed by `{PER_TEAM}`)\n- payments: 3030.75\n"
+                      f"- search: 5446.15\n\n## Request\n{ASKED}")
+    assert h.llm.offered[1] == []  # no replan: the values were computed for this request
+
+
+async def test_a_worded_value_no_result_holds_still_falls_back_to_dagbots_own_reply() -> None:
+    async with harness(MEMORY, [PLAN, finish("Payments spent 9999.")]) as h:
+        h.packages.outputs["per_team"] = lambda inputs: {"payments": 3030.75}
+        h.packages.queries["per_team"] = PER_TEAM
+        await h.engine.ask("ca2", ASKED)
+        answer = (await h.next_event(AnswerReady)).answer
+    assert "9999" not in answer and "3030.75" in answer
+
+
+async def test_the_planners_own_code_leaves_the_joiner_its_replan() -> None:
+    async with harness(MEMORY, [PLAN, finish("Payments spent 3030.75.")]) as h:
+        h.packages.outputs["per_team"] = lambda inputs: {"payments": 3030.75}
+        await h.engine.ask("ca3", ASKED)
+        await h.next_event(AnswerReady)
+    assert "## Results" in str(h.llm.calls[1][-1].content)
+    assert h.llm.offered[1] == ["replan"]
