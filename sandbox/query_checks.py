@@ -173,10 +173,10 @@ def query_faults(table: Table, job: PackageJob, sql: str) -> list[str]:
         listed = ", ".join(f"{column} = {text!r}" for column, text in unasked)
         faults.append(f"The request names none of {listed}: leave those conditions out of the query (do not "
                       "negate them), unless the request means them in other words.")
-    if (column := conditions_per_row(table, sql)) is not None:
-        faults.append(f"Each {column} is on a row of its own, so a share or count per {column} is only 0 or "
-                      f"100: to find the {column} values where the condition holds, keep their rows with "
-                      f"WHERE <condition> (SELECT {column} FROM data WHERE …), with no GROUP BY.")
+    if (single := conditions_per_row(table, sql)) is not None:
+        faults.append(f"Each {single} is on a row of its own, so a share or count per {single} is only 0 or "
+                      f"100: to find the {single} values where the condition holds, keep their rows with "
+                      f"WHERE <condition> (SELECT {single} FROM data WHERE …), with no GROUP BY.")
     if names_nothing(table, job.request, sql):
         faults.append("The request asks which: select the column that names them (SELECT <name column> "
                       "FROM data WHERE …), not only a count or a total.")
