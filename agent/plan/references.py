@@ -88,8 +88,10 @@ def _lookup(outputs: Mapping[str, Any], node_id: str, path: str) -> Any:
     path = ".".join(parts)
     if parts[:1] == [PACKAGE_RESULT] and not (isinstance(value, Mapping) and PACKAGE_RESULT in value):
         parts = parts[1:]  # ${count.result}: a package's output is what its code set `result` to
-    if isinstance(value, str | int | float) and parts[:1] and not parts[0].isdigit():
-        return value  # ${summary.text} of a package that set result to text or a number: it has no other
+    if isinstance(value, str | int | float) and parts[:1] and (not parts[0].isdigit() or parts == ["0"]):
+        # ${summary.text} of a package that set result to text or a number: it has no other; and
+        # ${top[0]} of one that set it to one name (a small model's "the first of them")
+        return value
     if isinstance(value, list) and parts[:1] and parts[0] in _BODY_NAMES:
         parts = parts[1:]  # ${stalled.text} of a package that set result to a list: the list is its body
     for part in parts:

@@ -265,8 +265,13 @@ def test_a_packages_result_may_be_named_as_its_field() -> None:
     assert resolve("Summary: ${summary.text}", {"summary": "checkout degraded"}) == "Summary: checkout degraded"
     with pytest.raises(UnresolvedReference, match="'count' has no 'total'"):
         resolve("${count.total}", {"count": {"sum": 7}})
-    with pytest.raises(UnresolvedReference, match="'count' has no '0'"):
-        resolve("${count.0}", {"count": 7})
+    # the first of one value is that value (data-follow-up-busiest mailed "${top.result[0]}" of
+    # a package that found one service's name); any other index of it is none
+    assert resolve("${top.result[0]}", {"top": "checkout"}) == "checkout"
+    with pytest.raises(UnresolvedReference, match="'count' has no '1'"):
+        resolve("${count.1}", {"count": 7})
+    with pytest.raises(UnresolvedReference, match="'top' has no '0'"):
+        resolve("${top.0.name}", {"top": "checkout"})
 
 
 def test_optional_arguments_given_blank_are_left_out_and_required_ones_kept() -> None:
