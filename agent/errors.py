@@ -39,6 +39,9 @@ class PlanProblem:
     ``os.system``…; "deleting, moving or renaming files": ``os.remove``…): a sign the request
     needs it. Left after the repair round, the reply says so. (Reaching a network is no such
     sign: ``http_get`` reads a page, ``send_email`` sends mail.)"""
+    unfed_reference: str | None = None
+    """The ``${x.field}`` in the node's arguments that names a field x's tool never returns
+    (:mod:`agent.plan.reference_fields`): what the node was to take is not wired to anything."""
 
     def __str__(self) -> str:
         where = []

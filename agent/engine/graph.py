@@ -37,8 +37,8 @@ from agent.answer.vetting import CALLED, CODE_TO_RUN, filled, unclaimed, unreada
 from agent.engine.computed_answer import computed_answer_messages, request_values
 from agent.engine.computed_values import computed_from, computing_plan
 from agent.engine.named_file_shapes import named_file_shapes
+from agent.engine.package_salvage import CHANGE_FED, salvaged_change, salvaged_draft
 from agent.engine.package_salvage import NAME as SALVAGED
-from agent.engine.package_salvage import salvaged_draft
 from agent.engine.refusals import (
     cannot_reply,
     commanded_impossible,
@@ -172,13 +172,14 @@ async def validate(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         except PlanError as exc:
             if (salvaged := _salvaged(state, runtime, exc)) is None:
                 raise
+            draft, salvage = salvaged
             try:
-                plan, mends = await _validated({**state, "draft": salvaged}, runtime)
+                plan, mends = await _validated({**state, "draft": draft}, runtime)
             except PlanError:
                 raise exc from None  # the draft's own problems are what the user is told
-            mends = (*mends, SALVAGED)
-            log.info("the plan's packages stayed broken; one package computes the request from its reads",
-                     problems=[str(p) for p in exc.problems])
+            mends = (*mends, salvage)
+            log.info("the plan stayed broken; one package computes the request from its reads",
+                     salvage=salvage, problems=[str(p) for p in exc.problems])
     except PlanError as exc:
         last_round = state.get("repairs", 0) >= 1 or only_beyond_tools(state.get("draft"))
         beyond = (last_round and cannot_reply(exc.problems, ctx.registry.names(Risk.RED))) or \
@@ -212,12 +213,19 @@ def _request_before(state: AgentState) -> str:
     return str(earlier[-1]["request"]).strip() if earlier else ""
 
 
-def _salvaged(state: AgentState, runtime: Ctx, exc: PlanError) -> dict[str, Any] | None:
-    """After the repair round, a draft whose only problems are its packages': its reads and one
-    package computing the request (:mod:`agent.engine.package_salvage`); None otherwise."""
+def _salvaged(state: AgentState, runtime: Ctx, exc: PlanError) -> tuple[dict[str, Any], str] | None:
+    """After the repair round, a draft whose only problems are its packages', or a change's
+    content wired to nothing: its reads and one package computing the request
+    (:mod:`agent.engine.package_salvage`), with the mend's name; None otherwise."""
     if state.get("repairs", 0) < 1 or state.get("results") or runtime.context.packages is None:
         return None
-    return salvaged_draft(state.get("draft"), exc.problems, state["request"], _request_before(state) or None)
+    draft, follows = state.get("draft"), _request_before(state) or None
+    if (salvaged := salvaged_draft(draft, exc.problems, state["request"], follows)) is not None:
+        return salvaged, SALVAGED
+    red = runtime.context.registry.names(Risk.RED)
+    if (fed := salvaged_change(draft, exc.problems, state["request"], red, follows)) is not None:
+        return fed, CHANGE_FED
+    return None
 
 
 async def _validated(state: AgentState, runtime: Ctx) -> tuple[Plan, tuple[str, ...]]:

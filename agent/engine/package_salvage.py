@@ -1,5 +1,6 @@
 """A plan whose reads were sound and whose packages stayed broken after the repair round: its
-reads run, and one package computes what the request asks for from them.
+reads run, and one package computes what the request asks for from them. And a change whose
+content was wired to nothing: it takes that package's value.
 
 A small model planned "what share of the runs in logs/cron.log failed?" as a read and four
 packages written in JavaScript (``.filter(line => …)``), one reading ``inputs['logs']`` of a
@@ -10,19 +11,27 @@ package, the packages are replaced by the one package :mod:`agent.engine.compute
 would add (its goal the request, its code empty: the sandbox's runner writes it, with a query
 when the read is a table, sandbox/table_query.py), and the draft's answer sentence, which named
 the packages, is dropped: the joiner answers from the results.
+
+The same model planned "write the domains of the certificates in tls/certs.json that expire in
+December 2026 to reports/renew.txt" as a read, a ``search_files`` and a ``write_file`` of
+``${filter.text}``, a field ``search_files`` never returns, twice: what the write was to hold
+was wired to nothing. When every problem left is such a reference in a red node's arguments,
+the same package is added over the plan's other tool nodes and the reference is that package's
+value; the approver sees the content before anything is written (:func:`salvaged_change`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from agent.engine.computed_values import COMPUTED_ID, FOLLOWS, GOAL, WHY
 from agent.errors import PlanProblem
-from agent.plan.format import free_id
-from agent.plan.references import referenced_ids
+from agent.plan.format import canonical_node, free_id
+from agent.plan.references import mapped_strings, referenced_ids
 
 NAME = "packages-salvaged"
+CHANGE_FED = "change-content-computed"
 _WIRING = ("reads inputs[", "refers to unknown node")
 """Problems of a package's wiring: it reads, or depends on, a node the plan does not have."""
 
@@ -53,3 +62,38 @@ def salvaged_draft(draft: Any, problems: Sequence[PlanProblem], request: str,
     computed = {"id": free_id(COMPUTED_ID, set(ids) | packages), "package": {"goal": goal, "code": ""},
                 "depends_on": ids, "why": WHY}
     return {"nodes": [*tools, computed]}
+
+
+def salvaged_change(draft: Any, problems: Sequence[PlanProblem], request: str, red_tools: Collection[str],
+                    follows: str | None = None) -> dict[str, Any] | None:
+    """``draft`` with each red node's reference to a field its source never returns taken from
+    one package that computes ``request`` from the draft's other tool nodes; None unless every
+    problem is such a reference, the draft has no package, and a tool node is left to read."""
+    nodes = draft.get("nodes") if isinstance(draft, dict) else None
+    if not isinstance(nodes, list) or not problems:
+        return None
+    nodes = [canonical_node(node) for node in nodes]
+    if not all(isinstance(n, dict) and n.get("id") and n.get("tool") for n in nodes):
+        return None  # (a package, or a node validation must judge as it is)
+    red = {str(n["id"]) for n in nodes if n["tool"] in red_tools}
+    unfed = {(str(p.node), p.unfed_reference) for p in problems if p.unfed_reference and p.node in red}
+    if len(unfed) != len(problems):
+        return None
+    reads = [str(n["id"]) for n in nodes if str(n["id"]) not in red
+             and not (referenced_ids(n) | set(map(str, n.get("depends_on") or []))) & red]
+    if not reads:
+        return None
+    goal = GOAL.format(request=request.strip()) + (FOLLOWS.format(request=follows.strip()) if follows else "")
+    computed_id = free_id(COMPUTED_ID, {str(n["id"]) for n in nodes})
+    computed = {"id": computed_id, "package": {"goal": goal, "code": ""}, "depends_on": reads, "why": WHY}
+    fed = []
+    for node in nodes:
+        wrong = [reference for node_id, reference in unfed if node_id == node["id"] and reference]
+        if wrong:
+            def taken(text: str, wrong: list[str] = wrong) -> str:
+                for reference in wrong:
+                    text = text.replace(reference, "${" + computed_id + "}")
+                return text
+            node = {**node, "args": mapped_strings(node.get("args"), taken)}
+        fed.append(node)
+    return {"nodes": [computed, *fed]}

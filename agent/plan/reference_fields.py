@@ -70,7 +70,7 @@ def unknown_reference_fields(nodes: list[PlanNode], registry: ToolRegistry) -> l
                 problems.append(PlanProblem(node.id, "args", (
                     f"{match.group(0)}: node '{match.group(1)}' ({tools[match.group(1)]}) returns "
                     f"{{{', '.join(sorted(keys))}}}, no '{parts[0]}'{hint}: refer to one of those, or "
-                    "use the tool that gives what is needed")))
+                    "use the tool that gives what is needed"), unfed_reference=match.group(0)))
     return problems
 
 

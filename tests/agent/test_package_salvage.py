@@ -6,11 +6,19 @@ goes on from their result."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from langchain_core.tools import StructuredTool
+
 from agent.engine.computed_values import COMPUTED_ID
-from agent.engine.package_salvage import salvaged_draft
+from agent.engine.package_salvage import salvaged_change, salvaged_draft
 from agent.errors import PlanProblem
-from agent.events import AnswerReady, PlanReady, RunFailed
-from tests.agent.harness import MEMORY, finish, harness
+from agent.events import AnswerReady, AwaitingApproval, PlanReady, RunFailed
+from agent.tools.registry import Risk
+from infra.emulators.scripted_chat import ScriptedChatModel
+from tests.agent.harness import MEMORY, finish, harness, services_on
+from tests.fakes.packages import ScriptedPackages
+from tests.fakes.tools import ToolLog, simulated_registry
 
 READ = {"id": "read_logs", "tool": "lookup", "args": {"key": "cron"}}
 JAVASCRIPT = {"nodes": [READ,
@@ -83,3 +91,44 @@ async def test_a_package_knows_the_request_and_whether_another_package_goes_on_f
     assert [(j.node_id, j.final, j.request, j.follows) for j in first] == [
         ("rows", False, ASKED, ""), ("share", True, ASKED, "")]
     assert [(j.node_id, j.follows) for j in last] == [("rows", ASKED), ("share", ASKED)]
+
+
+async def test_a_changes_content_wired_to_nothing_is_computed_for_the_request_and_shown_for_approval() -> None:
+    """data-renew-to-file: the write's content was ``${filter.text}`` of a search, which returns
+    no ``text``, in the draft and again after its repair."""
+    log = ToolLog()
+    tools = simulated_registry(log)
+
+    async def certs() -> dict[str, Any]:
+        return {"path": "tls/certs.json", "content": "[…]"}
+    tools.add(StructuredTool.from_function(coroutine=certs, name="certs", description="The certificates."),
+              Risk.GREEN, returns=("path", "content"))
+    unfed = {"nodes": [{"id": "read", "certs": {}},
+                       {"id": "write", "send": {"to": "a@example.com", "body": "${read.domains}"}}]}
+    packages = ScriptedPackages(outputs={COMPUTED_ID: lambda inputs: ["shop.example.com", "vpn.example.com"]})
+    asked = "Send the domains expiring in December to a@example.com"
+    async with services_on(MEMORY, ScriptedChatModel(replies=[unfed, unfed]), tools, packages=packages) as services:
+        events = services.events.open()
+        await services.engine.ask("ps6", asked)
+        seen = [events.get_nowait() for _ in range(events.qsize())]
+    [ready] = [e for e in seen if isinstance(e, PlanReady)]
+    assert "change-content-computed" in ready.mends
+    [job] = packages.jobs
+    assert job.code == "" and job.goal.endswith(asked) and job.inputs == {"read": {"path": "tls/certs.json",
+                                                                                   "content": "[…]"}}
+    [waiting] = [e for e in seen if isinstance(e, AwaitingApproval)]
+    assert waiting.args == {"to": "a@example.com", "body": "shop.example.com\nvpn.example.com"}
+    assert log.calls == []  # nothing sent before the approval
+
+
+def test_only_a_red_nodes_unfed_reference_is_computed() -> None:
+    problem = PlanProblem("write", "args", "${read.text}: …", unfed_reference="${read.text}")
+    draft = {"nodes": [{"id": "read", "tool": "lookup", "args": {"key": "k"}},
+                       {"id": "write", "tool": "send", "args": {"to": "a@b.c", "body": "${read.text}"}}]}
+    fed = salvaged_change(draft, [problem], ASKED, ["send"])
+    assert fed is not None and fed["nodes"][-1]["args"]["body"] == "${computed}"
+    assert salvaged_change(draft, [problem], ASKED, []) is None  # a green node: its input, not the answer
+    other = PlanProblem("write", "args.to", "'x' is named nowhere")
+    assert salvaged_change(draft, [problem, other], ASKED, ["send"]) is None
+    with_package = {"nodes": [*draft["nodes"], {"id": "p", "package": {"goal": "g", "code": "result = 1"}}]}
+    assert salvaged_change(with_package, [problem], ASKED, ["send"]) is None
