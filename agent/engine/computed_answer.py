@@ -10,12 +10,15 @@ dagbot added to compute the request (:mod:`agent.engine.computed_values`). So wh
 of the plan finished, nothing was to change, and each final package is such a one, the joiner
 is shown only those values, the query behind each, and the request, with no replan offered:
 what is left to it is the wording. Its answer is held to the results as any other
-(:func:`agent.answer.grounded.false_statements`).
+(:func:`agent.answer.grounded.false_statements`), and must state every value it was given (a
+dozen at most): worded with one team's total of four, it gives way to dagbot's own reply, the
+values as computed and the query behind them (:func:`computed_reply`).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -101,3 +104,56 @@ def _one(value: Any) -> str:
     if isinstance(value, Mapping):
         return ", ".join(f"{key}: {item}" for key, item in value.items())
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+
+
+_MOST_VALUES = 12
+"""Past this many values, an answer may sum them up: only a shorter list is held to each."""
+_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
+
+
+def missing_values(answer: str, values: Sequence[ComputedValue]) -> list[str]:
+    """The values (a number, a name, a mapping's keys) an answer leaves out, when there are at
+    most :data:`_MOST_VALUES`; a number counts as stated rounded as the answer writes it, or as a
+    percentage of a share."""
+    leaves = [leaf for value in values for leaf in _leaves(value.output)]
+    if len(leaves) > _MOST_VALUES:
+        return []
+    written = [(float(m.group().replace(",", "")), len(m.group().partition(".")[2]))
+               for m in _NUMBER.finditer(answer)]
+    lowered = answer.lower()
+    missing = []
+    for leaf in leaves:
+        if isinstance(leaf, bool) or leaf is None:
+            continue
+        if isinstance(leaf, int | float):
+            if not any(_rounds_to(leaf, number, places) or _rounds_to(leaf * 100, number, places)
+                       for number, places in written):
+                missing.append(json.dumps(leaf))
+        elif str(leaf).strip().lower() not in lowered:
+            missing.append(str(leaf))
+    return missing
+
+
+def computed_reply(values: Sequence[ComputedValue]) -> str:
+    """dagbot's own answer from values computed for the request: each as computed, with the
+    query that computed it."""
+    parts = []
+    for value in values:
+        how = f" (`{clip_end(value.query, 300)}`)" if value.query else ""
+        listed = _listed(value.output)
+        lead = "Computed from the data" + how
+        parts.append(f"{lead}:\n{listed}" if "\n" in listed or listed.startswith("- ")
+                     else f"{lead}: **{listed}**")
+    return "\n\n".join(parts)
+
+
+def _rounds_to(value: float, written: float, places: int) -> bool:
+    return abs(round(value, places) - written) < 1e-9 or abs(value - written) < 1e-9
+
+
+def _leaves(value: Any) -> list[Any]:
+    if isinstance(value, Mapping):
+        return [leaf for key, item in value.items() for leaf in (key, *_leaves(item))]
+    if isinstance(value, list):
+        return [leaf for item in value for leaf in _leaves(item)]
+    return [value]

@@ -34,7 +34,12 @@ from agent.answer.grounded import false_statements
 from agent.answer.stream import join_reply
 from agent.answer.template import invented_values, templated_answer
 from agent.answer.vetting import CALLED, CODE_TO_RUN, filled, unclaimed, unreadable
-from agent.engine.computed_answer import computed_answer_messages, request_values
+from agent.engine.computed_answer import (
+    computed_answer_messages,
+    computed_reply,
+    missing_values,
+    request_values,
+)
 from agent.engine.computed_values import computed_from, computing_plan
 from agent.engine.named_file_shapes import named_file_shapes
 from agent.engine.package_salvage import CHANGE_FED, salvaged_change, salvaged_draft
@@ -455,6 +460,9 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         if replans_left > 0 and not rejected:  # (never planned again: what a human rejected)
             feedback = (f"The results hold no value for the answer's sentence ({invented}). Plan what "
                         "gets it: read the file or page that holds it, or compute it in a package.")
+    if values and answer and (missing := missing_values(answer, values)):
+        log.info("the joiner's answer left computed values out; dagbot words them", missing=missing)
+        answer = computed_reply(values)
     stated = [] if feedback is not None or not answer else false_statements(
         answer, results, known=[state["request"], *_thread_so_far(state)], tools=ctx.registry.names())
     values_only = bool(stated) and all(s.kind == "value" for s in stated)

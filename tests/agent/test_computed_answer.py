@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent.engine.computed_answer import ComputedValue, request_values
+from agent.engine.computed_answer import ComputedValue, computed_reply, missing_values, request_values
 from agent.engine.computed_values import GOAL
 from agent.events import AnswerReady
 from agent.plan.validation import validate_plan
@@ -89,3 +89,30 @@ async def test_the_planners_own_code_leaves_the_joiner_its_replan() -> None:
         await h.next_event(AnswerReady)
     assert "## Results" in str(h.llm.calls[1][-1].content)
     assert h.llm.offered[1] == ["replan"]
+
+
+def test_an_answer_must_state_each_value_it_was_given_as_the_answer_rounds_it() -> None:
+    totals = [ComputedValue("per_team", {"payments": 3030.75, "search": 5446.15}, PER_TEAM)]
+    assert missing_values("The total per team is 1255.2.", totals) == ["payments", "3030.75", "search", "5446.15"]
+    assert missing_values("Payments: $3,030.8; search: 5446.15.", totals) == []
+    share = [ComputedValue("computed", 0.3, None)]
+    assert missing_values("30% of the runs failed.", share) == []  # a share, as a percentage
+    assert missing_values("Most runs failed.", share) == ["0.3"]
+    many = [ComputedValue("hosts", [f"host-{n}" for n in range(20)], None)]
+    assert missing_values("Twenty hosts.", many) == []  # a long list may be summed up
+
+
+def test_dagbots_own_reply_gives_the_values_as_computed_and_the_query() -> None:
+    totals = [ComputedValue("per_team", {"payments": 3030.75, "search": 5446.15}, PER_TEAM)]
+    assert computed_reply(totals) == (f"Computed from the data (`{PER_TEAM}`):\n- payments: 3030.75\n"
+                                      "- search: 5446.15")
+    assert computed_reply([ComputedValue("computed", 30, None)]) == "Computed from the data: **30**"
+
+
+async def test_an_answer_that_leaves_computed_values_out_gives_way_to_dagbots_own() -> None:
+    async with harness(MEMORY, [PLAN, finish("The total cost per team is 1255.2.")]) as h:
+        h.packages.outputs["per_team"] = lambda inputs: {"payments": 3030.75, "search": 1255.2}
+        h.packages.queries["per_team"] = PER_TEAM
+        await h.engine.ask("ca4", ASKED)
+        answer = (await h.next_event(AnswerReady)).answer
+    assert answer == f"Computed from the data (`{PER_TEAM}`):\n- payments: 3030.75\n- search: 1255.2"
