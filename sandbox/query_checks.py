@@ -132,12 +132,19 @@ _HOW_MANY = re.compile(r"\b(?:how\s+many|count|number\s+of)\b", re.IGNORECASE)
 _SELECTED = re.compile(r"(?is)^\s*select\s+(?:distinct\s+)?(?P<columns>.+?)\s+from\s+data\b")
 
 
+_COMPUTED_WORDS = re.compile(r"\b(?:total|sum|average|mean|share|percent|percentage|rate|most|least|"
+                             r"highest|lowest|longest|shortest|largest|smallest)\b", re.IGNORECASE)
+
+
 def names_nothing(table: Table, request: str, sql: str) -> bool:
-    """Whether the request asks which rows (or who) and the query selects no column of the
-    table, only what it computes: "which certificates do not renew automatically?" was written
-    ``SELECT COUNT(*) AS n FROM data WHERE …``, a number where names were asked for."""
+    """Whether the request asks which rows (or who), or for a column's values by its plural with
+    nothing to compute ("write the domains of the certificates that …"), and the query selects no
+    column of the table, only what it computes: "which certificates do not renew automatically?"
+    was written ``SELECT COUNT(*) AS n FROM data WHERE …``, a number where names were asked for."""
     found = _SELECTED.match(sql)
-    if found is None or not _WHICH.search(request) or _HOW_MANY.search(request):
+    plural = any(re.search(rf"\b{re.escape(column)}s\b", request, re.IGNORECASE) for column in table.columns
+                 if len(column) > 2) and not _COMPUTED_WORDS.search(request)
+    if found is None or not (_WHICH.search(request) or plural) or _HOW_MANY.search(request):
         return False
     items = _top_level_items(found["columns"])
     named = [m.group(1).strip('"') for item in items if (m := _BARE.match(item))]
@@ -178,7 +185,7 @@ def query_faults(table: Table, job: PackageJob, sql: str) -> list[str]:
                       f"100: to find the {single} values where the condition holds, keep their rows with "
                       f"WHERE <condition> (SELECT {single} FROM data WHERE …), with no GROUP BY.")
     if names_nothing(table, job.request, sql):
-        faults.append("The request asks which: select the column that names them (SELECT <name column> "
+        faults.append("The request asks which ones: select the column that names them (SELECT <name column> "
                       "FROM data WHERE …), not only a count or a total.")
     if needless_limit(asked, sql):  # (a follow-up's "write its name" leans on "the highest lag")
         faults.append("The request asks for no single most or least: keep every row or group (no LIMIT 1).")
