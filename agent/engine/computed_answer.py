@@ -109,13 +109,15 @@ def _one(value: Any) -> str:
 _MOST_VALUES = 12
 """Past this many values, an answer may sum them up: only a shorter list is held to each."""
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
+_GROUPED = re.compile(r"\bGROUP\s+BY\b", re.IGNORECASE)
 
 
 def missing_values(answer: str, values: Sequence[ComputedValue]) -> list[str]:
-    """The values (a number, a name, a mapping's keys) an answer leaves out, when there are at
+    """The values (a number, a name, a query's groups) an answer leaves out, when there are at
     most :data:`_MOST_VALUES`; a number counts as stated rounded as the answer writes it, or as a
     percentage of a share."""
-    leaves = [leaf for value in values for leaf in _leaves(value.output)]
+    leaves = [leaf for value in values
+              for leaf in _leaves(value.output, keys=bool(value.query and _GROUPED.search(value.query)))]
     if len(leaves) > _MOST_VALUES:
         return []
     written = [(float(m.group().replace(",", "")), len(m.group().partition(".")[2]))
@@ -151,9 +153,12 @@ def _rounds_to(value: float, written: float, places: int) -> bool:
     return abs(round(value, places) - written) < 1e-9 or abs(value - written) < 1e-9
 
 
-def _leaves(value: Any) -> list[Any]:
+def _leaves(value: Any, keys: bool) -> list[Any]:
+    """The values ``value`` holds; with ``keys``, a mapping's keys too (a query's groups: the
+    teams of a total per team; otherwise keys are labels, ``orders_total``)."""
     if isinstance(value, Mapping):
-        return [leaf for key, item in value.items() for leaf in (key, *_leaves(item))]
+        return [leaf for key, item in value.items()
+                for leaf in [*([key] if keys else []), *_leaves(item, False)]]
     if isinstance(value, list):
-        return [leaf for item in value for leaf in _leaves(item)]
+        return [leaf for item in value for leaf in _leaves(item, False)]
     return [value]

@@ -465,6 +465,10 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         answer = computed_reply(values)
     stated = [] if feedback is not None or not answer else false_statements(
         answer, results, known=[state["request"], *_thread_so_far(state)], tools=ctx.registry.names())
+    if values and stated:  # (computed for the request already: its values, as computed)
+        log.info("the joiner's answer states what no result holds; dagbot words the computed values",
+                 why=[s.why for s in stated])
+        answer, stated = computed_reply(values), []
     values_only = bool(stated) and all(s.kind == "value" for s in stated)
     if values_only and not rejected and (computing := await _computing(state, runtime)):
         log.info("the joiner's answer states values no result holds; computing them",
@@ -486,7 +490,8 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     if answer and reply is not None and reply.cut_off:  # not the whole answer: say so
         answer += "\n\n_This answer was cut off: it reached the model's output limit._"
     answer = with_failures_told(unclaimed(answer, state, red), state.get("plan") or {},
-                                _failures_to_tell(state)) or fallback_answer(state, red) + fallback_note
+                                _failures_to_tell(state)) or (
+        computed_reply(values) if values else fallback_answer(state, red) + fallback_note)
     return {"answer": answer, "tokens": tokens}
 
 

@@ -98,6 +98,8 @@ def test_an_answer_must_state_each_value_it_was_given_as_the_answer_rounds_it() 
     share = [ComputedValue("computed", 0.3, None)]
     assert missing_values("30% of the runs failed.", share) == []  # a share, as a percentage
     assert missing_values("Most runs failed.", share) == ["0.3"]
+    # a mapping's keys are its groups only when the query grouped: otherwise labels
+    assert missing_values("The orders total 60.", [ComputedValue("computed", {"orders_total": 60}, None)]) == []
     many = [ComputedValue("hosts", [f"host-{n}" for n in range(20)], None)]
     assert missing_values("Twenty hosts.", many) == []  # a long list may be summed up
 
@@ -116,3 +118,13 @@ async def test_an_answer_that_leaves_computed_values_out_gives_way_to_dagbots_ow
         await h.engine.ask("ca4", ASKED)
         answer = (await h.next_event(AnswerReady)).answer
     assert answer == f"Computed from the data (`{PER_TEAM}`):\n- payments: 3030.75\n- search: 1255.2"
+
+
+async def test_an_answer_stating_a_value_no_result_holds_gives_the_computed_values() -> None:
+    async with harness(MEMORY, [PLAN, finish("Payments spent 3030.75, up 12.5% on last month.")]) as h:
+        h.packages.outputs["per_team"] = lambda inputs: {"payments": 3030.75}
+        h.packages.queries["per_team"] = PER_TEAM
+        await h.engine.ask("ca5", ASKED)
+        answer = (await h.next_event(AnswerReady)).answer
+    assert answer == f"Computed from the data (`{PER_TEAM}`):\n- payments: 3030.75"
+    assert [job.node_id for job in h.packages.jobs] == ["per_team"]  # nothing computed again
