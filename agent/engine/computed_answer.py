@@ -25,7 +25,7 @@ from typing import Any
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from agent.engine.computed_values import GOAL
+from agent.engine.computed_values import is_computing
 from agent.model.prompt_budget import RESULT_CHARS, clip_end, sendable
 from agent.model.prompting import REQUEST_CHARS, clip_value, prompt_text
 from agent.plan.references import referenced_ids
@@ -61,8 +61,7 @@ def request_values(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, A
             continue
         result = results[node_id]
         query = _query(result)
-        for_request = str((node.get("package") or {}).get("goal") or "").startswith(GOAL.split("{")[0])
-        if "output" not in result or (query is None and not for_request):
+        if "output" not in result or (query is None and not is_computing(node)):
             return []  # a value too large to show, or code written for the planner's goal
         values.append(ComputedValue(node_id, result["output"], query))
     return values

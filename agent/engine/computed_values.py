@@ -32,15 +32,25 @@ FOLLOWS = " (a follow-up to: {request})"
 WHY = "the values the answer needs, computed by a program from the results (not by the model in its head)"
 
 
+def computing_goal(request: str, follows: str | None = None) -> str:
+    """The goal of the package dagbot adds to compute ``request`` (``follows``: the request
+    before it, for a follow-up)."""
+    return GOAL.format(request=request.strip()) + (FOLLOWS.format(request=follows.strip()) if follows else "")
+
+
+def is_computing(node: Mapping[str, Any]) -> bool:
+    """Whether ``node`` is a package dagbot added to compute the request (its goal :data:`GOAL`'s:
+    this module's, or a salvaged plan's)."""
+    return str((node.get("package") or {}).get("goal") or "").startswith(GOAL.split("{")[0])
+
+
 def computed_from(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
-    """The nodes a finished package dagbot added (its goal :data:`GOAL`'s: this module's, or a
-    salvaged plan's) computed the request's values from, each with that package's id."""
-    prefix = GOAL.split("{")[0]
+    """The nodes a finished package dagbot added (:func:`is_computing`) computed the request's
+    values from, each with that package's id."""
     found: dict[str, str] = {}
     for node in plan.get("nodes") or []:
-        goal = str((node.get("package") or {}).get("goal") or "")
         node_id = str(node.get("id"))
-        if goal.startswith(prefix) and (results.get(node_id) or {}).get("status") == NodeStatus.DONE.value:
+        if is_computing(node) and (results.get(node_id) or {}).get("status") == NodeStatus.DONE.value:
             found.update((str(dep), node_id) for dep in node.get("depends_on") or [])
     return found
 
@@ -58,7 +68,7 @@ def computing_plan(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, A
             if (results.get(str(node.get("id"))) or {}).get("status") == NodeStatus.DONE.value]
     if not done:
         return None
-    goal = GOAL.format(request=request.strip()) + (FOLLOWS.format(request=follows.strip()) if follows else "")
+    goal = computing_goal(request, follows)
     node = PlanNode(id=free_id(COMPUTED_ID, ids), package=PackageSpec(goal=goal, code=""),
                     depends_on=done, why=WHY)
     return {**plan, "nodes": [*nodes, node.model_dump(exclude_none=True, exclude_defaults=True)]}

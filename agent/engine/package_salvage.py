@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from agent.engine.computed_values import COMPUTED_ID, FOLLOWS, GOAL, WHY
+from agent.engine.computed_values import COMPUTED_ID, WHY, computing_goal
 from agent.errors import PlanProblem
 from agent.plan.format import canonical_node, free_id
 from agent.plan.references import mapped_strings, referenced_ids
@@ -58,7 +58,7 @@ def salvaged_draft(draft: Any, problems: Sequence[PlanProblem], request: str,
         if (referenced_ids(node) | set(map(str, node.get("depends_on") or []))) & packages:
             return None  # a tool node goes on from a package: its input would be gone
     ids = [str(n["id"]) for n in tools]
-    goal = GOAL.format(request=request.strip()) + (FOLLOWS.format(request=follows.strip()) if follows else "")
+    goal = computing_goal(request, follows)
     computed = {"id": free_id(COMPUTED_ID, set(ids) | packages), "package": {"goal": goal, "code": ""},
                 "depends_on": ids, "why": WHY}
     return {"nodes": [*tools, computed]}
@@ -76,19 +76,19 @@ def salvaged_change(draft: Any, problems: Sequence[PlanProblem], request: str, r
     if not all(isinstance(n, dict) and n.get("id") and n.get("tool") for n in nodes):
         return None  # (a package, or a node validation must judge as it is)
     red = {str(n["id"]) for n in nodes if n["tool"] in red_tools}
-    unfed = {(str(p.node), p.unfed_reference) for p in problems if p.unfed_reference and p.node in red}
-    if len(unfed) != len(problems):
+    if not all(p.unfed_reference and p.node in red for p in problems):
         return None
+    unfed = {(str(p.node), str(p.unfed_reference)) for p in problems}
     reads = [str(n["id"]) for n in nodes if str(n["id"]) not in red
              and not (referenced_ids(n) | set(map(str, n.get("depends_on") or []))) & red]
     if not reads:
         return None
-    goal = GOAL.format(request=request.strip()) + (FOLLOWS.format(request=follows.strip()) if follows else "")
+    goal = computing_goal(request, follows)
     computed_id = free_id(COMPUTED_ID, {str(n["id"]) for n in nodes})
     computed = {"id": computed_id, "package": {"goal": goal, "code": ""}, "depends_on": reads, "why": WHY}
     fed = []
     for node in nodes:
-        wrong = [reference for node_id, reference in unfed if node_id == node["id"] and reference]
+        wrong = [reference for node_id, reference in unfed if node_id == node["id"]]
         if wrong:
             def taken(text: str, wrong: list[str] = wrong) -> str:
                 for reference in wrong:
