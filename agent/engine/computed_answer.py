@@ -46,7 +46,8 @@ class ComputedValue:
 def request_values(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]],
                    red_tools: Collection[str]) -> list[ComputedValue]:
     """The plan's final packages' values when each was computed for the request, every node
-    finished and no node was to change anything; [] otherwise (the joiner answers as always)."""
+    finished, no node was to change anything, and every result the answer needs is such a
+    value (no read is final); [] otherwise (the joiner answers as always)."""
     nodes = [node for node in plan.get("nodes") or [] if isinstance(node, Mapping)]
     if not nodes or any((results.get(str(node.get("id"))) or {}).get("status") != NodeStatus.DONE.value
                         or node.get("tool") in red_tools for node in nodes):
@@ -57,8 +58,10 @@ def request_values(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, A
     values = []
     for node in nodes:
         node_id = str(node.get("id"))
-        if node_id in needed or "package" not in node:
+        if node_id in needed:
             continue
+        if "package" not in node:
+            return []  # a read no step took: the answer needs it as it is (a fact asked beside a sum)
         result = results[node_id]
         query = _query(result)
         if "output" not in result or (query is None and not is_computing(node)):

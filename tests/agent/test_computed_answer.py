@@ -52,6 +52,9 @@ def test_a_failed_step_a_change_or_a_value_too_large_leaves_the_answer_to_the_jo
     changed = {"nodes": [*PLAN["nodes"], {"id": "mail", "tool": "send",
                                           "args": {"to": "a@b.c", "body": "${per_team}"}}]}
     assert request_values(changed, {"costs": DONE, "per_team": queried(1), "mail": DONE}, ["send"]) == []
+    # a read no step took is part of the answer as it is: the joiner sees every result
+    beside = {"nodes": [*PLAN["nodes"], {"id": "owner", "tool": "lookup", "args": {"key": "owner"}}]}
+    assert request_values(beside, {"costs": DONE, "per_team": queried(1), "owner": DONE}, []) == []
     # a package another node goes on from is no final value
     plan = validate_plan({"nodes": [*PLAN["nodes"], {"id": "top", "package": {
         "goal": "the largest", "code": "result = max(inputs['per_team'].values())"},
