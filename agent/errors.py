@@ -39,6 +39,9 @@ class PlanProblem:
     ``os.system``…; "deleting, moving or renaming files": ``os.remove``…): a sign the request
     needs it. Left after the repair round, the reply says so. (Reaching a network is no such
     sign: ``http_get`` reads a page, ``send_email`` sends mail.)"""
+    reads_file: str | None = None
+    """The workspace file an argument names where the tool takes a table (``SELECT … FROM
+    finance/costs.csv`` in a database's query): the data asked about is that file's."""
     unfed_reference: str | None = None
     """The ``${x.field}`` in the node's arguments that names a field x's tool never returns
     (:mod:`agent.plan.reference_fields`): what the node was to take is not wired to anything."""
@@ -51,6 +54,15 @@ class PlanProblem:
             where.append(f"field '{self.field}'")
         prefix = ", ".join(where)
         return f"{prefix}: {self.message}" if prefix else self.message
+
+
+class FileWhereTableGoes(ValueError):
+    """A tool's argument check: the argument names a workspace file (``path``) where the tool
+    takes a table of its own; a plan reads such a file instead (:class:`PlanProblem.reads_file`)."""
+
+    def __init__(self, message: str, path: str) -> None:
+        super().__init__(message)
+        self.path = path
 
 
 class PlanError(DagbotError):

@@ -42,7 +42,13 @@ from agent.engine.computed_answer import (
 )
 from agent.engine.computed_values import computed_from, computing_plan
 from agent.engine.named_file_shapes import named_file_shapes
-from agent.engine.package_salvage import CHANGE_FED, salvaged_change, salvaged_draft
+from agent.engine.package_salvage import (
+    CHANGE_FED,
+    FILES_READ,
+    salvaged_change,
+    salvaged_draft,
+    salvaged_file_queries,
+)
 from agent.engine.package_salvage import NAME as SALVAGED
 from agent.engine.refusals import (
     cannot_reply,
@@ -230,6 +236,8 @@ def _salvaged(state: AgentState, runtime: Ctx, exc: PlanError) -> tuple[dict[str
     red = runtime.context.registry.names(Risk.RED)
     if (fed := salvaged_change(draft, exc.problems, state["request"], red, follows)) is not None:
         return fed, CHANGE_FED
+    if (read := salvaged_file_queries(draft, exc.problems, state["request"], red, follows)) is not None:
+        return read, FILES_READ
     return None
 
 

@@ -18,6 +18,14 @@ December 2026 to reports/renew.txt" as a read, a ``search_files`` and a ``write_
 was wired to nothing. When every problem left is such a reference in a red node's arguments,
 the same package is added over the plan's other tool nodes and the reference is that package's
 value; the approver sees the content before anything is written (:func:`salvaged_change`).
+
+And asked "and how much of that is the search team's?" after a total over finance/costs.csv,
+with a database configured, it queried the file as the database's table (``SELECT SUM(cost_usd)
+FROM finance/costs.csv``) in four nodes, twice, though told to read the file. A query over a
+file is what a package over its read does (its query written for the request,
+sandbox/table_query.py): when every problem left is a read-only node naming a workspace file
+where its tool takes a table, each such node reads that file instead, and one package computes
+the request from those reads (:func:`salvaged_file_queries`).
 """
 
 from __future__ import annotations
@@ -28,10 +36,12 @@ from typing import Any
 from agent.engine.computed_values import COMPUTED_ID, WHY, computing_goal
 from agent.errors import PlanProblem
 from agent.plan.format import canonical_node, free_id
+from agent.plan.named_files import READ_FILE
 from agent.plan.references import mapped_strings, referenced_ids
 
 NAME = "packages-salvaged"
 CHANGE_FED = "change-content-computed"
+FILES_READ = "file-queries-read"
 _WIRING = ("reads inputs[", "refers to unknown node")
 """Problems of a package's wiring: it reads, or depends on, a node the plan does not have."""
 
@@ -97,3 +107,34 @@ def salvaged_change(draft: Any, problems: Sequence[PlanProblem], request: str, r
             node = {**node, "args": mapped_strings(node.get("args"), taken)}
         fed.append(node)
     return {"nodes": [computed, *fed]}
+
+
+def salvaged_file_queries(draft: Any, problems: Sequence[PlanProblem], request: str,
+                          red_tools: Collection[str], follows: str | None = None) -> dict[str, Any] | None:
+    """``draft`` with each read-only node that names a workspace file where its tool takes a
+    table reading that file (``read_file``), and one package computing ``request`` from those
+    reads; None unless every problem is such a node's, the draft has no package, and nothing
+    goes on from those nodes (their rows would be gone)."""
+    nodes = draft.get("nodes") if isinstance(draft, dict) else None
+    if not isinstance(nodes, list) or not problems:
+        return None
+    nodes = [canonical_node(node) for node in nodes]
+    if not all(isinstance(n, dict) and n.get("id") and n.get("tool") for n in nodes):
+        return None
+    tools = {str(n["id"]): n["tool"] for n in nodes}
+    green = {node_id for node_id, tool in tools.items() if tool not in red_tools}
+    if not all(p.reads_file and str(p.node) in green for p in problems):
+        return None
+    files = {str(p.node): str(p.reads_file) for p in problems}
+    for node in nodes:
+        if (referenced_ids(node) | set(map(str, node.get("depends_on") or []))) & files.keys():
+            return None
+    read_ids: dict[str, str] = {}  # a file: the node that reads it (the first that queried it)
+    for node_id, path in files.items():
+        read_ids.setdefault(path, node_id)
+    kept = [n for n in nodes if str(n["id"]) not in files]
+    reads = [{"id": node_id, "tool": READ_FILE, "args": {"path": path}} for path, node_id in read_ids.items()]
+    computed = {"id": free_id(COMPUTED_ID, set(tools)), "package": {"goal": computing_goal(request, follows),
+                                                                    "code": ""},
+                "depends_on": list(read_ids.values()), "why": WHY}
+    return {"nodes": [*kept, *reads, computed]}

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 
 from pydantic import ValidationError
 
-from agent.errors import PlanProblem
+from agent.errors import FileWhereTableGoes, PlanProblem
 from agent.plan.edges import call_args, dependencies, find_cycle
 from agent.plan.format import NODE_ID_PATTERN, PlanNode
 from agent.plan.input_fields import unknown_input_fields
@@ -167,7 +167,10 @@ def _check_args(node: PlanNode, registry: ToolRegistry) -> list[PlanProblem]:
             if real:
                 detail = describe(problems_in(real, registry.secret_args(node.tool)))
                 field = "args" if node.each is None else f"each.{index}"
-                problems.append(PlanProblem(node.id, field, f"do not fit tool '{node.tool}': {detail}"))
+                files = [error.path for e in real
+                         if isinstance(error := (e.get("ctx") or {}).get("error"), FileWhereTableGoes)]
+                problems.append(PlanProblem(node.id, field, f"do not fit tool '{node.tool}': {detail}",
+                                            reads_file=files[0] if len(files) == len(real) else None))
     return problems
 
 

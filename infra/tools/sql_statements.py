@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
-from agent.errors import ToolError
+from agent.errors import FileWhereTableGoes, ToolError
 
 _READ_KEYWORDS = frozenset({"select", "with", "values", "explain", "show", "table", "pragma"})
 _WRITE_REFUSED = ("sql_query only reads data; '{}' statements must go through sql_execute, which "
@@ -58,8 +58,9 @@ _DATA_FILES = frozenset({"csv", "tsv", "json", "jsonl", "ndjson", "yaml", "yml",
 _TABLE = re.compile(r"\b(?:from|join|into|update|table)\s+[`\"\[]?([\w.~/-]+)", re.IGNORECASE)
 
 
-def file_as_table(sql: str) -> str | None:
-    """Why ``sql`` is refused for naming a workspace file where a table goes, or None.
+def file_as_table(sql: str) -> FileWhereTableGoes | None:
+    """Why ``sql`` is refused for naming a workspace file where a table goes (the file's path
+    with it), or None.
 
     "How many builds in ci/builds.csv failed?" was planned as ``SELECT count(*) FROM
     ci/builds.csv`` (and, as a follow-up, ``FROM ci/builds``): no database has such a table,
@@ -70,9 +71,10 @@ def file_as_table(sql: str) -> str | None:
     for match in _TABLE.finditer(_COMMENT.sub(" ", _STRING.sub("''", sql))):
         name = match.group(1)
         if "/" in name or name.rpartition(".")[2].lower() in _DATA_FILES:
-            return (f"'{name}' is a workspace file's path, not a table of the database: read the file "
-                    "with read_file and compute from its content in a package (the database's tables "
-                    "are named in this tool's description)")
+            return FileWhereTableGoes(
+                f"'{name}' is a workspace file's path, not a table of the database: read the file "
+                "with read_file and compute from its content in a package (the database's tables "
+                "are named in this tool's description)", name)
     return None
 
 

@@ -291,7 +291,7 @@ class SqlArgs(BaseModel):
     @classmethod
     def _names_tables(cls, sql: str) -> str:
         if (refusal := file_as_table(sql)) is not None:
-            raise ValueError(refusal)
+            raise refusal
         return sql
 
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from langchain_core.tools import StructuredTool
+from pydantic import BaseModel, field_validator
 
 from agent.engine.computed_values import COMPUTED_ID
-from agent.engine.package_salvage import salvaged_change, salvaged_draft
-from agent.errors import PlanProblem
+from agent.engine.package_salvage import salvaged_change, salvaged_draft, salvaged_file_queries
+from agent.errors import FileWhereTableGoes, PlanProblem
 from agent.events import AnswerReady, AwaitingApproval, PlanReady, RunFailed
 from agent.tools.registry import Risk
 from infra.emulators.scripted_chat import ScriptedChatModel
@@ -132,3 +133,62 @@ def test_only_a_red_nodes_unfed_reference_is_computed() -> None:
     assert salvaged_change(draft, [problem, other], ASKED, ["send"]) is None
     with_package = {"nodes": [*draft["nodes"], {"id": "p", "package": {"goal": "g", "code": "result = 1"}}]}
     assert salvaged_change(with_package, [problem], ASKED, ["send"]) is None
+
+
+class QueryArgs(BaseModel):
+    sql: str
+
+    @field_validator("sql")
+    @classmethod
+    def _tables(cls, sql: str) -> str:
+        if "/" in sql.partition(" FROM ")[2].split(" ")[0]:
+            raise FileWhereTableGoes("a file, not a table: read it", sql.partition(" FROM ")[2].split(" ")[0])
+        return sql
+
+
+async def test_a_query_that_names_a_file_where_a_table_goes_reads_it_and_computes_the_request() -> None:
+    """data-follow-up-team-share: a database's query tool asked for ``SELECT … FROM
+    finance/costs.csv``, in the draft and after its repair."""
+    log = ToolLog()
+    tools = simulated_registry(log)
+
+    async def query(sql: str) -> list[dict[str, Any]]:
+        log.calls.append(("query", {"sql": sql}))
+        return []
+
+    async def read_file(path: str) -> dict[str, Any]:
+        log.calls.append(("read_file", {"path": path}))
+        return {"path": path, "content": "team,cost\nsearch,5446.15\n"}
+    tools.add(StructuredTool.from_function(coroutine=query, name="query", description="A query.",
+                                           args_schema=QueryArgs), Risk.GREEN)
+    tools.add(StructuredTool.from_function(coroutine=read_file, name="read_file", description="Read a file."),
+              Risk.GREEN, returns=("path", "content"))
+    over_file = {"nodes": [{"id": "total", "query": {"sql": "SELECT SUM(cost) FROM finance/costs.csv"}},
+                           {"id": "search", "query": {"sql": "SELECT SUM(cost) FROM finance/costs.csv WHERE team"}}]}
+    packages = ScriptedPackages(outputs={COMPUTED_ID: lambda inputs: 5446.15})
+    llm = ScriptedChatModel(replies=[over_file, over_file, finish("The search team's is 5446.15.")])
+    asked = "And how much of that is the search team's?"
+    async with services_on(MEMORY, llm, tools, packages=packages) as services:
+        events = services.events.open()
+        await services.engine.ask("ps7", asked)
+        seen = [events.get_nowait() for _ in range(events.qsize())]
+    [ready] = [e for e in seen if isinstance(e, PlanReady)]
+    assert "file-queries-read" in ready.mends
+    assert [(n["id"], n.get("tool"), n.get("args")) for n in ready.plan["nodes"]] == [
+        ("total", "read_file", {"path": "finance/costs.csv"}), (COMPUTED_ID, None, None)]
+    assert log.calls == [("read_file", {"path": "finance/costs.csv"})]  # read once, never queried
+    [job] = packages.jobs
+    assert job.goal.endswith(asked) and job.inputs == {"total": {"path": "finance/costs.csv",
+                                                                 "content": "team,cost\nsearch,5446.15\n"}}
+    assert isinstance(seen[-1], AnswerReady) and seen[-1].answer == "The search team's is 5446.15."
+
+
+def test_a_write_into_a_file_or_a_query_another_node_goes_on_from_is_not_read_instead() -> None:
+    problem = PlanProblem("q", "args", "a file, not a table", reads_file="reports/x.csv")
+    query = {"id": "q", "tool": "lookup", "args": {"key": "SELECT 1 FROM reports/x.csv"}}
+    assert salvaged_file_queries({"nodes": [query]}, [problem], ASKED, ["send"]) is not None
+    assert salvaged_file_queries({"nodes": [query]}, [problem], ASKED, ["lookup"]) is None  # a write
+    after = {"id": "m", "tool": "send", "args": {"to": "a@b.c", "body": "${q}"}}
+    assert salvaged_file_queries({"nodes": [query, after]}, [problem], ASKED, ["send"]) is None
+    other = PlanProblem("q", "args", "unknown argument 'x'")
+    assert salvaged_file_queries({"nodes": [query]}, [problem, other], ASKED, ["send"]) is None
