@@ -130,8 +130,6 @@ def conditions_per_row(table: Table, sql: str) -> str | None:
 _WHICH = re.compile(r"\b(?:which|who)\b", re.IGNORECASE)
 _HOW_MANY = re.compile(r"\b(?:how\s+many|count|number\s+of)\b", re.IGNORECASE)
 _SELECTED = re.compile(r"(?is)^\s*select\s+(?:distinct\s+)?(?P<columns>.+?)\s+from\s+data\b")
-
-
 _COMPUTED_WORDS = re.compile(r"\b(?:total|sum|average|mean|share|percent|percentage|rate|most|least|"
                              r"highest|lowest|longest|shortest|largest|smallest)\b", re.IGNORECASE)
 
