@@ -403,4 +403,3 @@ def joiner_messages(state: AgentState, replans_left: int, prompt_chars: int = DE
 
     body = rebalanced(fitted(sections, history_runs(state), _room(prompt_chars, system)))
     return [SystemMessage(system), HumanMessage(sendable(body))]
-
