@@ -52,6 +52,27 @@ def _broken_package(problem: PlanProblem, packages: set[str]) -> bool:
     return problem.node in packages and (problem.code_fault or problem.message.startswith(_WIRING))
 
 
+def _takes_from(node: dict[str, Any]) -> set[str]:
+    """The nodes ``node`` goes on from: those it refers to and those it depends on."""
+    return referenced_ids(node) | set(map(str, node.get("depends_on") or []))
+
+
+def _tool_nodes(draft: Any) -> list[dict[str, Any]] | None:
+    """The draft's nodes in the plan format's fields when each is a tool call with an id; None
+    otherwise (a package, or a node validation must judge as it is)."""
+    nodes = draft.get("nodes") if isinstance(draft, dict) else None
+    if not isinstance(nodes, list):
+        return None
+    nodes = [canonical_node(node) for node in nodes]
+    return nodes if all(isinstance(n, dict) and n.get("id") and n.get("tool") for n in nodes) else None
+
+
+def _computing(request: str, follows: str | None, ids: set[str], reads: list[str]) -> dict[str, Any]:
+    """The package that computes ``request`` from ``reads``, with an id none of ``ids`` has."""
+    package = {"goal": computing_goal(request, follows), "code": ""}
+    return {"id": free_id(COMPUTED_ID, ids), "package": package, "depends_on": reads, "why": WHY}
+
+
 def salvaged_draft(draft: Any, problems: Sequence[PlanProblem], request: str,
                    follows: str | None = None) -> dict[str, Any] | None:
     """``draft`` with its packages replaced by one that computes ``request`` from its tool
@@ -64,14 +85,10 @@ def salvaged_draft(draft: Any, problems: Sequence[PlanProblem], request: str,
     tools = [n for n in nodes if "package" not in n]
     if not packages or not tools or not problems or not all(_broken_package(p, packages) for p in problems):
         return None
-    for node in tools:
-        if (referenced_ids(node) | set(map(str, node.get("depends_on") or []))) & packages:
-            return None  # a tool node goes on from a package: its input would be gone
+    if any(_takes_from(node) & packages for node in tools):
+        return None  # a tool node goes on from a package: its input would be gone
     ids = [str(n["id"]) for n in tools]
-    goal = computing_goal(request, follows)
-    computed = {"id": free_id(COMPUTED_ID, set(ids) | packages), "package": {"goal": goal, "code": ""},
-                "depends_on": ids, "why": WHY}
-    return {"nodes": [*tools, computed]}
+    return {"nodes": [*tools, _computing(request, follows, set(ids) | packages, ids)]}
 
 
 def salvaged_change(draft: Any, problems: Sequence[PlanProblem], request: str, red_tools: Collection[str],
@@ -79,33 +96,24 @@ def salvaged_change(draft: Any, problems: Sequence[PlanProblem], request: str, r
     """``draft`` with each red node's reference to a field its source never returns taken from
     one package that computes ``request`` from the draft's other tool nodes; None unless every
     problem is such a reference, the draft has no package, and a tool node is left to read."""
-    nodes = draft.get("nodes") if isinstance(draft, dict) else None
-    if not isinstance(nodes, list) or not problems:
+    nodes = _tool_nodes(draft)
+    if nodes is None or not problems:
         return None
-    nodes = [canonical_node(node) for node in nodes]
-    if not all(isinstance(n, dict) and n.get("id") and n.get("tool") for n in nodes):
-        return None  # (a package, or a node validation must judge as it is)
     red = {str(n["id"]) for n in nodes if n["tool"] in red_tools}
     if not all(p.unfed_reference and p.node in red for p in problems):
         return None
-    unfed = {(str(p.node), str(p.unfed_reference)) for p in problems}
-    reads = [str(n["id"]) for n in nodes if str(n["id"]) not in red
-             and not (referenced_ids(n) | set(map(str, n.get("depends_on") or []))) & red]
+    references, fed_ids = {str(p.unfed_reference) for p in problems}, {str(p.node) for p in problems}
+    reads = [str(n["id"]) for n in nodes if str(n["id"]) not in red and not _takes_from(n) & red]
     if not reads:
         return None
-    goal = computing_goal(request, follows)
-    computed_id = free_id(COMPUTED_ID, {str(n["id"]) for n in nodes})
-    computed = {"id": computed_id, "package": {"goal": goal, "code": ""}, "depends_on": reads, "why": WHY}
-    fed = []
-    for node in nodes:
-        wrong = [reference for node_id, reference in unfed if node_id == node["id"]]
-        if wrong:
-            def taken(text: str, wrong: list[str] = wrong) -> str:
-                for reference in wrong:
-                    text = text.replace(reference, "${" + computed_id + "}")
-                return text
-            node = {**node, "args": mapped_strings(node.get("args"), taken)}
-        fed.append(node)
+    computed = _computing(request, follows, {str(n["id"]) for n in nodes}, reads)
+
+    def taken(text: str) -> str:  # (a reference wired to nothing is so in every node that holds it)
+        for reference in references:
+            text = text.replace(reference, "${" + computed["id"] + "}")
+        return text
+    fed = [{**n, "args": mapped_strings(n.get("args"), taken)} if str(n["id"]) in fed_ids else n
+           for n in nodes]
     return {"nodes": [computed, *fed]}
 
 
@@ -115,26 +123,19 @@ def salvaged_file_queries(draft: Any, problems: Sequence[PlanProblem], request: 
     table reading that file (``read_file``), and one package computing ``request`` from those
     reads; None unless every problem is such a node's, the draft has no package, and nothing
     goes on from those nodes (their rows would be gone)."""
-    nodes = draft.get("nodes") if isinstance(draft, dict) else None
-    if not isinstance(nodes, list) or not problems:
-        return None
-    nodes = [canonical_node(node) for node in nodes]
-    if not all(isinstance(n, dict) and n.get("id") and n.get("tool") for n in nodes):
+    nodes = _tool_nodes(draft)
+    if nodes is None or not problems:
         return None
     tools = {str(n["id"]): n["tool"] for n in nodes}
     green = {node_id for node_id, tool in tools.items() if tool not in red_tools}
     if not all(p.reads_file and str(p.node) in green for p in problems):
         return None
     files = {str(p.node): str(p.reads_file) for p in problems}
-    for node in nodes:
-        if (referenced_ids(node) | set(map(str, node.get("depends_on") or []))) & files.keys():
-            return None
+    if any(_takes_from(node) & files.keys() for node in nodes):
+        return None
     read_ids: dict[str, str] = {}  # a file: the node that reads it (the first that queried it)
     for node_id, path in files.items():
         read_ids.setdefault(path, node_id)
     kept = [n for n in nodes if str(n["id"]) not in files]
     reads = [{"id": node_id, "tool": READ_FILE, "args": {"path": path}} for path, node_id in read_ids.items()]
-    computed = {"id": free_id(COMPUTED_ID, set(tools)), "package": {"goal": computing_goal(request, follows),
-                                                                    "code": ""},
-                "depends_on": list(read_ids.values()), "why": WHY}
-    return {"nodes": [*kept, *reads, computed]}
+    return {"nodes": [*kept, *reads, _computing(request, follows, set(tools), list(read_ids.values()))]}

@@ -10,7 +10,7 @@ from agent.engine.computed_answer import ComputedValue, computed_reply, missing_
 from agent.engine.computed_values import GOAL
 from agent.events import AnswerReady
 from agent.plan.validation import validate_plan
-from tests.agent.harness import MEMORY, finish, harness
+from tests.agent.harness import MEMORY, Harness, finish, harness
 from tests.fakes.tools import ToolLog, simulated_registry
 
 PER_TEAM = "SELECT team, SUM(cost) AS total FROM data GROUP BY team"
@@ -63,12 +63,21 @@ def test_a_failed_step_a_change_or_a_value_too_large_leaves_the_answer_to_the_jo
                           []) == []
 
 
+async def answered(thread: str, reply: str, totals: dict[str, float],
+                   query: str | None = PER_TEAM) -> tuple[str, Harness]:
+    """The answer to :data:`ASKED` when ``per_team`` computed ``totals`` (by ``query``, if one)
+    and the joiner replied ``reply``; and the harness, to read its calls."""
+    async with harness(MEMORY, [PLAN, finish(reply)]) as h:
+        h.packages.outputs["per_team"] = lambda inputs: totals
+        if query is not None:
+            h.packages.queries["per_team"] = query
+        await h.engine.ask(thread, ASKED)
+        return (await h.next_event(AnswerReady)).answer, h
+
+
 async def test_the_joiner_words_a_queried_value_and_is_offered_no_replan() -> None:
-    async with harness(MEMORY, [PLAN, finish("Payments spent 3030.75 and search 5446.15.")]) as h:
-        h.packages.outputs["per_team"] = lambda inputs: {"payments": 3030.75, "search": 5446.15}
-        h.packages.queries["per_team"] = PER_TEAM
-        await h.engine.ask("ca1", ASKED)
-        answer = (await h.next_event(AnswerReady)).answer
+    answer, h = await answered("ca1", "Payments spent 3030.75 and search 5446.15.",
+                               {"payments": 3030.75, "search": 5446.15})
     assert answer == "Payments spent 3030.75 and search 5446.15."
     prompt = str(h.llm.calls[1][-1].content)
     assert prompt == (f"## Computed values\n### per_team (computed by `{PER_TEAM}`)\n- payments: 3030.75\n"
@@ -77,19 +86,12 @@ async def test_the_joiner_words_a_queried_value_and_is_offered_no_replan() -> No
 
 
 async def test_a_worded_value_no_result_holds_still_falls_back_to_dagbots_own_reply() -> None:
-    async with harness(MEMORY, [PLAN, finish("Payments spent 9999.")]) as h:
-        h.packages.outputs["per_team"] = lambda inputs: {"payments": 3030.75}
-        h.packages.queries["per_team"] = PER_TEAM
-        await h.engine.ask("ca2", ASKED)
-        answer = (await h.next_event(AnswerReady)).answer
+    answer, _ = await answered("ca2", "Payments spent 9999.", {"payments": 3030.75})
     assert "9999" not in answer and "3030.75" in answer
 
 
 async def test_the_planners_own_code_leaves_the_joiner_its_replan() -> None:
-    async with harness(MEMORY, [PLAN, finish("Payments spent 3030.75.")]) as h:
-        h.packages.outputs["per_team"] = lambda inputs: {"payments": 3030.75}
-        await h.engine.ask("ca3", ASKED)
-        await h.next_event(AnswerReady)
+    _, h = await answered("ca3", "Payments spent 3030.75.", {"payments": 3030.75}, query=None)
     assert "## Results" in str(h.llm.calls[1][-1].content)
     assert h.llm.offered[1] == ["replan"]
 
@@ -115,19 +117,11 @@ def test_dagbots_own_reply_gives_the_values_as_computed_and_the_query() -> None:
 
 
 async def test_an_answer_that_leaves_computed_values_out_gives_way_to_dagbots_own() -> None:
-    async with harness(MEMORY, [PLAN, finish("The total cost per team is 1255.2.")]) as h:
-        h.packages.outputs["per_team"] = lambda inputs: {"payments": 3030.75, "search": 1255.2}
-        h.packages.queries["per_team"] = PER_TEAM
-        await h.engine.ask("ca4", ASKED)
-        answer = (await h.next_event(AnswerReady)).answer
+    answer, _ = await answered("ca4", "The total cost per team is 1255.2.", {"payments": 3030.75, "search": 1255.2})
     assert answer == f"Computed from the data (`{PER_TEAM}`):\n- payments: 3030.75\n- search: 1255.2"
 
 
 async def test_an_answer_stating_a_value_no_result_holds_gives_the_computed_values() -> None:
-    async with harness(MEMORY, [PLAN, finish("Payments spent 3030.75, up 12.5% on last month.")]) as h:
-        h.packages.outputs["per_team"] = lambda inputs: {"payments": 3030.75}
-        h.packages.queries["per_team"] = PER_TEAM
-        await h.engine.ask("ca5", ASKED)
-        answer = (await h.next_event(AnswerReady)).answer
+    answer, h = await answered("ca5", "Payments spent 3030.75, up 12.5% on last month.", {"payments": 3030.75})
     assert answer == f"Computed from the data (`{PER_TEAM}`):\n- payments: 3030.75"
     assert [job.node_id for job in h.packages.jobs] == ["per_team"]  # nothing computed again
