@@ -6,6 +6,7 @@
     python -m bench.quality --set holdout                 # the holdout set (bench/quality_holdout.py)
     python -m bench.quality --set dev                     # the development set (bench/quality_dev.py)
     python -m bench.quality --set data                    # data questions (bench/quality_data.py)
+    python -m bench.quality --set fresh                   # every holdout class again (bench/quality_fresh.py)
     python -m bench.quality --mcp                         # with three MCP servers' tools connected
                                                           # and the MCP cases (bench/quality_mcp_mode.py)
 
@@ -49,7 +50,7 @@ from agent.events import AnswerReady, AwaitingApproval, PlanReady, PlanRepairing
 from agent.execution.context import PlanOutput
 from agent.model.output_probe import probe_plan_output
 from agent.tools.registry import Risk
-from bench import quality_data, quality_dev, quality_holdout
+from bench import quality_data, quality_dev, quality_fresh, quality_holdout
 from bench.quality_cases import CASES, Case
 from bench.quality_checks import Observed, Verdict, judge
 from bench.quality_targets import FILES, Targets, open_targets
@@ -79,12 +80,15 @@ SETS = {
     "holdout": CaseSet(quality_holdout.CASES, quality_holdout.FILES),
     "dev": CaseSet(quality_dev.CASES, quality_dev.FILES),
     "data": CaseSet(quality_data.CASES, quality_data.FILES),
+    "fresh": CaseSet(quality_fresh.CASES, quality_fresh.FILES),
 }
 """``--set``: the tuning set, the requests fixes were chosen on, and the holdout set, written in
 one sitting before any change for them and never used to choose one; the development set has
 the holdout set's classes on files and requests of its own, for choosing fixes for those classes;
 the data set, data questions over files of its own, written when the development set had been
-tuned on, for choosing fixes for data questions."""
+tuned on, for choosing fixes for data questions; the fresh set, every holdout class again on
+requests written before the fifteenth session's changes, whose first run showed what fails on
+requests nobody had tuned on."""
 
 
 class ModelMeter(AsyncCallbackHandler):
@@ -363,7 +367,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                         help="the requests: tuning (bench/quality_cases.py, the default), holdout "
                              "(bench/quality_holdout.py: never used to choose a fix), dev "
                              "(bench/quality_dev.py: the holdout set's classes, to choose fixes on) or "
-                             "data (bench/quality_data.py: data questions, to choose fixes on)")
+                             "data (bench/quality_data.py: data questions, to choose fixes on) or fresh "
+                             "(bench/quality_fresh.py: every holdout class, on requests of its own)")
     parser.add_argument("--quick", action="store_true", help="only the subset marked quick")
     parser.add_argument("--mcp", action="store_true",
                         help="connect three MCP servers (33 tools) and add the MCP cases to the tuning "
