@@ -9,8 +9,10 @@ whose lines hold ``502``, ``503`` and ``500``. The code ran, found nothing, and 
 ``x.startswith('…')``, ``x.count('…')``…) when none of the inputs holds them anywhere, in any
 letter case. :func:`looked_for_nothing` is the failure the reflexion loop then reports, once,
 when such a package's result is empty (0, an empty list or text, or an object of those): the
-rewrite is shown that the text is nowhere in the inputs. A script that again finds nothing is
-accepted (the data may truly hold none), and so is a result that is not empty.
+rewrite is shown that the text is nowhere in the inputs. A result of None (or of Nones) is sent
+back once too, though the texts are there: the value was read where the data does not hold it.
+A script that again finds nothing is accepted (the data may truly hold none), and so is a
+result that is not empty.
 """
 
 from __future__ import annotations
@@ -54,10 +56,34 @@ def looked_for_nothing(code: str, inputs: dict[str, Any], result: Any) -> str | 
         return None
     absent = absent_texts(code, inputs)
     if not absent:
-        return None
+        return _no_value(code, result)
     shown = ", ".join(repr(text) for text in absent[:3])
     return (f"the result is {result!r}: the code looks for {shown}, which none of the inputs holds "
             "(in any letter case); look for what the inputs above hold instead")
+
+
+def _no_value(code: str, result: Any) -> str | None:
+    """Why a result of None (or an object of Nones) is suspect though every text looked for is
+    there: no request asks for nothing, and a read that found nothing (a ``.get()``'s default, a
+    nested key read at the top: ``safe_load(…)['new-checkout']`` of a YAML file whose flags are
+    under ``flags``) answered with nothing at all. Code that calls tools may be done once they
+    ran: it is left alone."""
+    if _calls_tools(code):
+        return None
+    values = list(result.values()) if isinstance(result, dict) and result else [result]
+    if any(value is not None for value in values):
+        return None
+    return (f"the result is {result!r}: the code found no value where it looked (a key read at the "
+            "wrong level, or a default); read the outline of the inputs above for the path to "
+            "the value asked for")
+
+
+def _calls_tools(code: str) -> bool:
+    try:
+        tree = parse_python(code)
+    except SyntaxError:
+        return True
+    return any(isinstance(node, ast.Name) and node.id == "tools" for node in ast.walk(tree))
 
 
 def is_empty(result: Any) -> bool:

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from typing import Any
 
-from sandbox.key_mends import csv_header
+import yaml
+
+from sandbox.key_mends import YAML_KEY, csv_header
 
 _EXAMPLE_CHARS = 60
 _LIST_CHARS = 120
@@ -21,8 +24,10 @@ _TEXT_HEAD = 160
 _KEYS_SHOWN = 12
 _DEPTH = 5
 _ITEMS_LOOKED_AT = 50
+_TOP_KEY = re.compile(r"^[A-Za-z_][\w.-]*\s*:", re.MULTILINE)
 _PARSED_CHARS = 200_000
-"""A JSON text up to this long is outlined parsed too: its paths, as ``json.loads(…)`` reads them."""
+"""A JSON or YAML text up to this long is outlined parsed too: its paths, as ``json.loads(…)``
+(``yaml.safe_load(…)``) reads them."""
 
 
 def outline(inputs: dict[str, Any], total: int = 3000) -> str:
@@ -70,8 +75,9 @@ def _lines(path: str, value: Any, depth: int, out: list[str]) -> None:
 
 
 def _text_lines(path: str, text: str, depth: int, out: list[str]) -> None:
-    """What a text holds, as code reads it: a JSON text's paths once parsed, a CSV's columns
-    (a 1.5B model read a JSON object as a list of rows, and guessed a CSV's column names)."""
+    """What a text holds, as code reads it: a JSON or YAML text's paths once parsed, a CSV's
+    columns (a 1.5B model read a JSON object as a list of rows, guessed a CSV's column names, and
+    read a YAML file's nested key at its top level: ``safe_load(…)['new-checkout']``)."""
     stripped = text.strip()
     if stripped[:1] in ("{", "[") and len(stripped) <= _PARSED_CHARS:
         parsed: Any = None
@@ -81,12 +87,29 @@ def _text_lines(path: str, text: str, depth: int, out: list[str]) -> None:
             out.append(f"{path} is JSON text; parsed, json.loads({path}) holds:")
             _lines(f"json.loads({path})", parsed, depth + 1, out)
             return
+    if (mapping := _yaml_mapping(stripped)) is not None:
+        out.append(f"{path} is YAML text; parsed, yaml.safe_load({path}) holds:")
+        _lines(f"yaml.safe_load({path})", mapping, depth + 1, out)
+        return
     columns = csv_header(stripped)
     if columns:
         rows = stripped.count("\n")
         first = stripped.split("\n", 2)[1].strip()
         out.append(f"{path} is CSV text with a header row: {rows} data row{'s' if rows != 1 else ''}, "
                    f"columns {columns} (csv.DictReader's keys); first data row {first[:_LIST_CHARS]!r}")
+
+
+def _yaml_mapping(text: str) -> dict[str, Any] | None:
+    """``text`` parsed as YAML when it is a YAML document of keys over several lines (its first
+    line a ``key:``, each top-level key once: a log of ``ERROR: …`` lines is no mapping), not
+    JSON and not plain text or a CSV (which YAML reads as one string); else None."""
+    if len(text) > _PARSED_CHARS or "\n" not in text or not YAML_KEY.match(text.split("\n", 1)[0]):
+        return None
+    parsed: Any = None
+    with contextlib.suppress(yaml.YAMLError, ValueError, RecursionError):
+        parsed = yaml.safe_load(text)
+    top_keys = _TOP_KEY.findall(text)
+    return parsed if isinstance(parsed, dict) and parsed and len(top_keys) == len(parsed) else None
 
 
 def _leaf(value: Any) -> str:

@@ -5,7 +5,7 @@ says why, each that did not run says so, and the last line says what changed. Va
 results' own, never raw JSON, and no step is named that did not run. A read that a package which
 finished computed from is named, not shown: the value computed from it is the answer, and the
 whole file beside it buried it (bench.quality data-manual-certs: the three certificates asked
-for, under the JSON of all six).
+for, under the JSON of all six). A package that found nothing hides no read.
 """
 
 from __future__ import annotations
@@ -48,11 +48,14 @@ def facts_reply(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]
 
 def _went_on_from(nodes: Mapping[Any, Mapping[str, Any]], results: Mapping[str, Mapping[str, Any]]
                   ) -> dict[str, list[str]]:
-    """Each node a package that finished computed from (its input), with those packages. (A
-    read a tool node went on from is shown: what it sent or wrote is that text.)"""
+    """Each node a package that finished with a value computed from (its input), with those
+    packages. (A read a tool node went on from is shown: what it sent or wrote is that text; and
+    so is one whose package found nothing: fresh rollout's ``None`` hid the file that held 25.)"""
     used: dict[str, list[str]] = {}
     for node_id, node in nodes.items():
-        if not node.get("package") or (results.get(str(node_id)) or {}).get("status") != "done":
+        result = results.get(str(node_id)) or {}
+        found = result.get("output") not in (None, "", [], {})
+        if not node.get("package") or result.get("status") != "done" or not found:
             continue
         code = str((node.get("package") or {}).get("code") or "")
         inputs = {*map(str, node.get("depends_on") or []), *package_input_ids(code)}

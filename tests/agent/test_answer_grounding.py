@@ -141,3 +141,6 @@ def test_dagbots_own_reply_names_a_read_a_finished_package_computed_from_and_sho
     assert "shop.example.com" in reply and "# kept" in reply  # a read nothing went on from: its text
     failed = {**results, "manual": {"status": "failed", "error": "SyntaxError"}}
     assert "six" in facts_reply(plan, failed, red_tools=())  # the package failed: the read is what there is
+    for nothing in (None, [], ""):  # fresh rollout: a package that found nothing hid the file holding 25
+        found_nothing = {**results, "manual": {"status": "done", "output": nothing}}
+        assert "six" in facts_reply(plan, found_nothing, red_tools=()), nothing

@@ -93,6 +93,12 @@ EARLIER = Thread(earlier_calls={
     "log": {"tool": "lookup", "args": {"key": "${raw}"}},
     "shipped": {"tool": "deploy", "args": {"target": "web"}},
 })
+SLOWEST = Thread(request="Email that service's name to sre@example.com", known=(
+    ["Which service in slo/latency.csv has the highest p95_ms?", "It is `search`.", {
+        "latency": {"status": "done", "output": {"path": "slo/latency.csv", "content": "service,region\nsearch,eu\n"}},
+        "computed": {"status": "done", "output": "search"}}],
+    {}))
+"""A follow-up: the value the run before computed (``search``); ``region`` is only in a file's text."""
 
 FIXES: dict[str, Fix] = {
     "blank-options": Fix(
@@ -192,6 +198,12 @@ FIXES: dict[str, Fix] = {
             {"id": "raw", "lookup": {"key": "x"}},
             package("n", "result = inputs['log']")],
             "answer": "${n} and ${raw}"}),
+    "thread-values": Fix(
+        thread=SLOWEST,
+        before={"nodes": [{"id": "mail", "send": {"to": "sre@example.com", "body": "${search.name}"},
+                           "depends_on": ["search"]}], "answer": "Sent ${search}."},
+        after={"nodes": [{"id": "mail", "send": {"to": "sre@example.com", "body": "search"}}],
+               "answer": "Sent search."}),
     "misnamed-inputs": Fix(
         before={"nodes": [
             {"id": "read_consumers", "read_file": {"path": "queue/consumers.json"}},
@@ -299,6 +311,9 @@ NOTHING_TO_FIX: dict[str, Clean] = {
         {"id": "raw", "lookup": {"key": "y"}},  # the plan's own raw
         {"id": "a", "lookup": {"key": "${shipped}"}}],  # a red call is never made again so
         "answer": "${raw} and ${a}"}),
+    "thread-values": Clean(thread=SLOWEST, draft={"nodes": [
+        {"id": "search", "lookup": {"key": "x"}},  # the plan's own node of that name
+        {"id": "mail", "send": {"to": "sre@example.com", "body": "${search} ${latency.content} ${region}"}}]}),
     "misnamed-inputs": Clean({"nodes": [  # two dependencies: which one is meant is not plain
         {"id": "a", "read_file": {"path": "a.json"}}, {"id": "b", "read_file": {"path": "b.json"}},
         {**package("p", "result = inputs['c']"), "depends_on": ["a", "b"]}]}),
@@ -342,6 +357,7 @@ def test_the_mends_run_in_this_order() -> None:
         "self-dependency",
         "duplicate-ids",
         "recalled-calls",
+        "thread-values",
         "misnamed-inputs",
         "unfolded-blocks",
         "uncalled-function",
@@ -372,7 +388,7 @@ def test_names_are_unique_and_kebab_case_and_slips_read_after_a_colon() -> None:
 
 def test_only_the_mends_that_need_the_thread_or_the_request_are_skipped_on_a_streamed_plan() -> None:
     assert [mend.name for mend in PLAN_MENDS if not mend.partial_safe] == [
-        "recalled-calls", "misnamed-inputs", "change-targets"]
+        "recalled-calls", "thread-values", "misnamed-inputs", "change-targets"]
 
 
 def test_every_mend_has_a_case_in_each_table() -> None:

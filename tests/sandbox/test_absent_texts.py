@@ -43,6 +43,18 @@ def test_an_empty_result_is_suspect_only_when_its_code_looked_for_an_absent_text
     assert looked_for_nothing(COUNTED, INPUTS, 0) is None  # '5' is held: a true zero
 
 
+def test_a_result_of_nothing_at_all_is_suspect_though_every_text_looked_for_is_there() -> None:
+    """fresh rollout: ``yaml.safe_load(…).get('new-checkout')`` of a YAML file whose flags are
+    under ``flags`` answered None, and the reply had no rollout in it."""
+    read = "import yaml\nresult = yaml.safe_load(inputs['log']['content']).get('orders')"
+    for result in (None, {"rollout": None}):
+        why = looked_for_nothing(read, INPUTS, result)
+        assert why is not None and why.startswith(f"the result is {result!r}: the code found no value"), why
+    for result in (0, [], "", {"rollout": None, "enabled": True}):
+        assert looked_for_nothing(read, INPUTS, result) is None, result  # a value: a zero, none found
+    assert looked_for_nothing("tools.write_file(path='x', content='y')", INPUTS, None) is None  # it acted
+
+
 class ScriptedSandbox:
     """Runs nothing: the result for each script is looked up by its text."""
 
@@ -119,3 +131,18 @@ async def test_a_rewrite_that_looks_for_the_same_absent_text_again_is_sent_back_
     outcome = await ReflexionPackageRunner(sandbox, llm, max_attempts=3).run(job(GUESSED), _NoTools(), _none)
     assert outcome.ok and outcome.output == 3 and sandbox.ran == [GUESSED, COUNTED]
     assert "it still looks for ' 5xx ', which none of the inputs holds" in str(llm.calls[1][-1].content)
+
+
+async def test_a_none_is_rewritten_once_with_the_yaml_paths_shown() -> None:
+    flags = "owner: growth-team\nflags:\n  new-checkout:\n    enabled: true\n    rollout: 25\n"
+    guessed = "import yaml\nresult = yaml.safe_load(inputs['flags']['content']).get('new-checkout')"
+    nested = "import yaml\nresult = yaml.safe_load(inputs['flags']['content'])['flags']['new-checkout']['rollout']"
+    llm = ScriptedChatModel(replies=[f"```python\n{nested}\n```"])
+    sandbox = ScriptedSandbox({guessed: None, nested: 25})
+    read = PackageJob(thread_id="T1", run_id="R1", node_id="rollout", goal="new-checkout's rollout", code=guessed,
+                      inputs={"flags": {"path": "config/flags.yaml", "content": flags}})
+    outcome = await ReflexionPackageRunner(sandbox, llm, max_attempts=3).run(read, _NoTools(), _none)
+    assert outcome.ok and outcome.output == 25 and sandbox.ran == [guessed, nested]
+    prompt = str(llm.calls[0][-1].content)
+    assert "the code found no value where it looked" in prompt
+    assert "yaml.safe_load(inputs['flags']['content'])['flags']['new-checkout']['rollout']: int, e.g. 25" in prompt

@@ -66,3 +66,18 @@ def test_a_json_text_is_shown_parsed_and_a_csv_text_by_its_columns() -> None:
         "inputs['builds']['content'] is CSV text with a header row: 2 data rows, columns "
         "['build', 'pipeline', 'result'] (csv.DictReader's keys); first data row 'b-1,api,passed'")
     assert len(outline({"log": {"content": "10:00 GET / 200\n10:01 GET /x 404\n"}}).splitlines()) == 1
+
+
+def test_a_yaml_text_is_shown_parsed_and_a_text_that_only_looks_like_keys_is_not() -> None:
+    """fresh rollout: a 1.5B rewrite read ``safe_load(…)['new-checkout']`` of a YAML file whose
+    flags are under ``flags``: the path to each value is shown."""
+    flags = "owner: growth-team\nflags:\n  new-checkout:\n    enabled: true\n    rollout: 25\n"
+    shown = outline({"flags": {"path": "config/flags.yaml", "content": flags}}).splitlines()
+    assert "inputs['flags']['content'] is YAML text; parsed, yaml.safe_load(inputs['flags']['content']) holds:" in shown
+    assert "yaml.safe_load(inputs['flags']['content'])['flags']['new-checkout']['rollout']: int, e.g. 25" in shown
+    assert "yaml.safe_load(inputs['flags']['content'])['owner']: str, e.g. 'growth-team'" in shown
+    for text in ("ERROR: disk full\nERROR: disk full again\nINFO: done\n",  # a key twice: a log, no mapping
+                 "hello: world",  # one line
+                 "# Notes\nOwner: Omar\n",  # its first line no key
+                 "a,b\n1,2\n"):
+        assert "YAML" not in outline({"x": {"content": text}}), text

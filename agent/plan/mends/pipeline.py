@@ -26,6 +26,7 @@ from agent.plan.mends.node_ids import DUPLICATE_IDS, SELF_DEPENDENCY
 from agent.plan.mends.recalled_calls import RECALLED_CALLS
 from agent.plan.mends.refetched_inputs import REFETCHED_INPUTS
 from agent.plan.mends.replies import GUESSED_ANSWER, REPLY_PACKAGE, REPLY_PACKAGE_TWICE, UNKNOWN_TEMPLATE
+from agent.plan.mends.thread_values import THREAD_VALUES
 from agent.plan.reference_fields import REFERENCE_FIELDS
 from agent.plan.single_calls import SINGLE_CALLS
 from agent.plan.uncalled_function import UNCALLED_FUNCTION
@@ -36,6 +37,7 @@ PLAN_MENDS: tuple[Mend, ...] = (
     SELF_DEPENDENCY,
     DUPLICATE_IDS,
     RECALLED_CALLS,
+    THREAD_VALUES,
     MISNAMED_INPUTS,
     UNFOLDED_BLOCKS,
     UNCALLED_FUNCTION,
