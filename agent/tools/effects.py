@@ -18,18 +18,26 @@ EFFECT_WORDS: dict[str, tuple[str, ...]] = {
     "send": ("send", "mail", "email", "e-mail", "notify", "forward"),
     "post": ("post", "webhook", "trigger"),
     "record": ("record", "insert", "register"),
-    "delete": ("delete", "remove", "erase", "wipe", "purge"),
-    "restart": ("restart", "reboot", "reload", "bounce"),
+    "delete": ("delete", "remove", "erase", "wipe", "purge", "flush", "invalidate", "prune"),
+    "restart": ("restart", "reboot", "reload", "bounce", "start"),
     "deploy": ("deploy", "redeploy", "rollback", "roll back", "roll out", "rollout", "revert", "scale",
-               "upgrade", "downgrade", "promote"),
+               "upgrade", "downgrade", "promote", "fail over", "failover", "provision", "decommission",
+               "resize"),
     "move": ("move", "rename"),
-    "stop": ("kill", "shut down", "shutdown", "terminate", "cancel", "abort", "halt", "pause", "suspend"),
+    "stop": ("stop", "kill", "shut down", "shutdown", "terminate", "cancel", "abort", "halt", "pause",
+             "suspend"),
+    "drain": ("drain", "cordon", "uncordon", "evict"),
+    "access": ("revoke", "grant", "disable", "enable", "deactivate", "reactivate", "lock", "unlock", "block",
+               "unblock", "ban", "unban", "rotate"),
 }
-"""Each effect, and the verbs (and their -s, -d/-ed, -ing forms) that ask for it."""
+"""Each effect, and the verbs (and their -s, -d/-ed, -ing forms) that ask for it: the changes
+an ops request asks for by name, whether or not a tool here makes them (a tool registered later,
+an MCP server's, declares which it makes)."""
 EFFECT_NAMES = {"write": "write files", "send": "send mail", "post": "post to web services",
                 "record": "record rows", "delete": "delete", "delete rows": "delete rows",
-                "restart": "restart services", "deploy": "deploy or roll back",
-                "move": "move or rename files", "stop": "stop processes"}
+                "restart": "start or restart services", "deploy": "deploy, scale or roll back",
+                "move": "move or rename files", "stop": "stop processes", "drain": "drain or cordon nodes",
+                "access": "change accounts, keys or access"}
 """What doing each effect is called, for the reply that says no tool does it."""
 
 _ASKING = {effect: re.compile(r"\b(?:" + "|".join(

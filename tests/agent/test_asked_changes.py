@@ -54,6 +54,11 @@ def registry() -> ToolRegistry:
     ("Write 'delete me' to notes.txt", {"write"}),   # quoted text is what to write
     ("Email ops the error count and save it to errors.txt", {"send", "write"}),
     ("How many ERROR lines are in logs/app.log?", set()),
+    ("Drain node-3 so its pods move elsewhere", {"drain", "move"}),
+    ("Revoke the partner sandbox's API keys", {"access"}),
+    ("Disable the SSO account of gmoreau", {"access"}),
+    ("Flush the Redis cache on cache-1", {"delete"}),
+    ("Stop the nightly export", {"stop"}),
 ])
 def test_the_effects_a_request_asks_for_are_read_from_its_verbs(request_text: str, effects: set[str]) -> None:
     assert asked_effects(request_text) == effects
@@ -71,7 +76,7 @@ def test_a_red_node_doing_none_of_what_is_asked_is_a_problem() -> None:
 def test_what_no_tool_does_gets_a_plain_reply_naming_what_can_be_done() -> None:
     assert done_by_no_tool("Restart the checkout service and email ops", registry()) == {"restart"}
     reply = cannot_do_reply(frozenset({"restart"}), registry())
-    assert reply.startswith("I can't do that: none of my tools can restart services.")
+    assert reply.startswith("I can't do that: none of my tools can start or restart services.")
     assert "`write_file`" in reply and "each after an approval" in reply
 
 
@@ -106,7 +111,7 @@ async def test_a_restart_posted_to_a_host_after_a_read_is_i_cant_too() -> None:
         with_file_tools(h)
         assert await h.engine.submit("t1", "Restart the checkout service") is Submission.STARTED
         answer, kinds = await ended(h)
-    assert answer.startswith("I can't do that: none of my tools can restart services.")
+    assert answer.startswith("I can't do that: none of my tools can start or restart services.")
     assert AwaitingApproval.__name__ not in kinds
 
 
@@ -197,7 +202,7 @@ async def test_a_draft_gone_wrong_for_a_restart_no_tool_does_is_i_cant_too() -> 
                                                args_schema=SqlArgs), Risk.RED, effects={"record", "delete rows", "write"})
         assert await h.engine.submit("t1", "Restart the checkout service") is Submission.STARTED
         answer, kinds = await ended(h)
-    assert answer.startswith("I can't do that: none of my tools can restart services.")
+    assert answer.startswith("I can't do that: none of my tools can start or restart services.")
     assert "`sql_execute`" in answer and PlanRepairing.__name__ not in kinds
 
 
@@ -215,7 +220,7 @@ async def test_a_plan_that_stays_invalid_for_what_no_tool_does_is_i_cant_not_its
         assert await h.engine.submit("t2", "Restart the service that deploy.yaml names") is Submission.STARTED
         await h.engine.idle()
         failed = [e for e in h.drain() if isinstance(e, RunFailed)]
-    assert answer.startswith("I can't do that: none of my tools can restart services.")
+    assert answer.startswith("I can't do that: none of my tools can start or restart services.")
     assert PlanRepairing.__name__ in kinds and len(h.llm.calls) == 4  # each was repaired once
     # a request that names a file may be one to read it ("what does deploy.yaml restart?"): its faults
     [failure] = failed
@@ -236,6 +241,24 @@ async def test_a_command_no_tool_carries_out_planned_as_reads_is_i_cant_before_a
     assert answer.startswith("I can't do that: none of my tools can delete.")
     assert "`write_file`" in answer and len(h.llm.calls) == 1  # no joiner: dagbot's own reply
     assert h.log.count("lookup") == 0  # nothing ran
+
+
+@pytest.mark.parametrize(("request_text", "reply"), [
+    ("Drain node-3 so its pods move elsewhere", "I can't do that: none of my tools can drain or cordon nodes"),
+    ("Revoke the partner sandbox's API keys", "I can't do that: none of my tools can change accounts, keys or access."),
+])
+async def test_an_ops_command_no_tool_carries_out_planned_as_reads_is_i_cant(request_text: str, reply: str) -> None:
+    """fresh drain-node: "Drain node-3" was planned as GETs of a host named nowhere, refused
+    twice, run, and answered with the refusals: no word of what was asked."""
+    fetched = {"nodes": [{"id": "drain", "tool": "lookup", "args": {"key": "https://api.example.com/node-3/pods"}}]}
+    async with harness(MEMORY, [fetched]) as h:
+        tools = h.services.registry
+        for name in tools.names(Risk.RED):
+            tools.remove(name)
+        with_file_tools(h)
+        assert await h.engine.submit("t1", request_text) is Submission.STARTED
+        answer, _ = await ended(h)
+    assert answer.startswith(reply) and h.log.count("lookup") == 0
 
 
 @pytest.mark.parametrize("request_text", [
