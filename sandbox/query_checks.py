@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 
 from agent.ports.sandbox import PackageJob
+from agent.tools.effects import asked_effects
 from sandbox.table_query import Table
 
 
@@ -134,15 +135,23 @@ _COMPUTED_WORDS = re.compile(r"\b(?:total|sum|average|mean|share|percent|percent
                              r"highest|lowest|longest|shortest|largest|smallest)\b", re.IGNORECASE)
 
 
+_PASSED_ON = frozenset({"write", "send", "post"})
+"""Effects that pass on what was found (:mod:`agent.tools.effects`)."""
+
+
 def names_nothing(table: Table, request: str, sql: str) -> bool:
     """Whether the request asks which rows (or who), or for a column's values by its plural with
-    nothing to compute ("write the domains of the certificates that …"), and the query selects no
-    column of the table, only what it computes: "which certificates do not renew automatically?"
-    was written ``SELECT COUNT(*) AS n FROM data WHERE …``, a number where names were asked for."""
+    nothing to compute ("write the domains of the certificates that …"), or to write or send what
+    it finds with nothing to compute ("write the users … without MFA to reports/no-mfa.txt": the
+    rows themselves), and the query selects no column of the table, only what it computes:
+    "which certificates do not renew automatically?" was written ``SELECT COUNT(*) AS n FROM data
+    WHERE …``, a number where names were asked for."""
     found = _SELECTED.match(sql)
+    uncomputed = not _COMPUTED_WORDS.search(request)
     plural = any(re.search(rf"\b{re.escape(column)}s\b", request, re.IGNORECASE) for column in table.columns
-                 if len(column) > 2) and not _COMPUTED_WORDS.search(request)
-    if found is None or not (_WHICH.search(request) or plural) or _HOW_MANY.search(request):
+                 if len(column) > 2) and uncomputed
+    passed_on = bool(asked_effects(request) & _PASSED_ON) and uncomputed
+    if found is None or not (_WHICH.search(request) or plural or passed_on) or _HOW_MANY.search(request):
         return False
     items = _top_level_items(found["columns"])
     named = [m.group(1).strip('"') for item in items if (m := _BARE.match(item))]

@@ -406,7 +406,7 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         await _emit(runtime, state, Replanning, feedback=feedback, replan=replans + 1)
         return {"feedback": feedback, "replans": replans + 1, "repairs": 0, "plan_problems": []}
     ran = Plan.model_validate(state.get("plan") or {"nodes": []})
-    uncomputed = uncomputed_reads(ran, ctx.registry, state["request"])
+    uncomputed = uncomputed_reads(ran, ctx.registry, state["request"], this_plans)
     if not rejected and uncomputed and (computing := await _computing(state, runtime)):
         log.info("the plan only read what the request asks to compute; computing it", nodes=uncomputed)
         return computing  # (before the joiner's model adds rows in its head)

@@ -18,6 +18,8 @@ settings files are not data files here.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 from agent.plan.edges import call_args
 from agent.plan.format import Plan, PlanNode
@@ -33,8 +35,12 @@ _ASKS = (
     ("maximum or minimum", re.compile(
         r"\b(?:highest|lowest|largest|smallest|biggest|longest|shortest|slowest|fastest|maximum|minimum|"
         r"top \d+)\b|(?<!\bat )\b(?:most|least)\b", re.I)),
+    ("filter", re.compile(r"\bwhich (?:of (?:them|these|those)\b|ones\b|(?!\w+(?:ss|us)\b)[a-z]\w{2,}s\b)",
+                          re.I)),
 )
-"""What the request asks to be computed, by its words."""
+"""What the request asks to be computed, by its words. A filter is "which" of several ("which
+users…", "which of them…"): only a plan that reads nothing but data files is computed for it
+(one that also reads notes may be answered from them: "who is on call, and which incidents…")."""
 _DATA_FILE = re.compile(r"[\w.\-/]+\.(?:csv|tsv|json|jsonl|ndjson|log)\b", re.I)
 _WHOLE_TEXT = frozenset({"content", "text", "json"})
 """Output keys that hold what was read whole (read_file's ``content``, http_get's ``text``)."""
@@ -49,12 +55,25 @@ def asked_values(request: str) -> list[str]:
     return [kind for kind, words in _ASKS if words.search(request)]
 
 
-def uncomputed_reads(plan: Plan, registry: ToolRegistry, request: str) -> list[str]:
+def uncomputed_reads(plan: Plan, registry: ToolRegistry, request: str,
+                     results: Mapping[str, Mapping[str, Any]] | None = None) -> list[str]:
     """The nodes of ``plan`` that read a data file whole, when ``request`` asks for a computed
-    value and no node of ``plan`` computes one."""
-    if not asked_values(request) or any(_computes(node, registry) for node in plan.nodes):
+    value and no node of ``plan`` computes one. With the plan's ``results``, a search that matched
+    nothing computed nothing ("which of them have MFA off?" searched a JSON file for ``mfa:
+    false`` and the joiner picked a name from the file by itself)."""
+    asked = asked_values(request)
+    nodes = [node for node in plan.nodes if not _found_nothing((results or {}).get(node.id))]
+    if not asked or any(_computes(node, registry) for node in nodes):
         return []
-    return [node.id for node in plan.nodes if _data_file_read(node, registry)]
+    reads = [node.id for node in nodes if _data_file_read(node, registry)]
+    if asked == ["filter"] and len(reads) < len(nodes):
+        return []
+    return reads
+
+
+def _found_nothing(result: Mapping[str, Any] | None) -> bool:
+    output = (result or {}).get("output")
+    return isinstance(output, Mapping) and output.get("matches") == []
 
 
 def _data_file_read(node: PlanNode, registry: ToolRegistry) -> str | None:

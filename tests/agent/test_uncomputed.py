@@ -46,7 +46,10 @@ SUM: dict[str, object] = {"id": "total", "depends_on": ["orders"], "package": {
     ("What is the backup success rate?", ["share"]),
     ("Which consumer in queue/consumers.json has the highest lag?", ["maximum or minimum"]),
     ("Which region has the most orders, and what is their total?", ["sum", "maximum or minimum"]),
-    ("Which consumers in queue/consumers.json are stalled?", []),
+    ("Which consumers in queue/consumers.json are stalled?", ["filter"]),
+    ("Which of them have MFA off?", ["filter"]),
+    ("Which cluster does queue/consumers.json describe?", []),
+    ("Which status does the checkout service have?", []),
     ("List the builds that took at least 600 s", []),
     ("What is the rate limit in config.json?", []),
 ])
@@ -69,10 +72,23 @@ def test_a_plan_that_computes_or_a_value_a_file_states_is_not_found(tmp_path: Pa
     assert uncomputed_reads(search, tools, "How many ERROR lines are in logs/app.log?") == []  # its matches
     settings = plan({"id": "deploy", "tool": "read_file", "args": {"path": "deploy.yaml"}})
     assert uncomputed_reads(settings, tools, "How many replicas does deploy.yaml ask for?") == []
-    assert uncomputed_reads(plan(READ), tools, "Which orders in data/orders.csv are open?") == []
+    assert uncomputed_reads(plan(READ), tools, "Which orders in data/orders.csv are open?") == ["orders"]
+    notes = {"id": "notes", "tool": "read_file", "args": {"path": "notes/oncall.md"}}
+    assert uncomputed_reads(plan(READ, notes), tools, "Who is on call, and which orders are open?") == []
     listed = plan({"id": "files", "tool": "list_files", "args": {"path": "data"}},
                   {"id": "read", "tool": "read_file", "depends_on": ["files"], "args": {"path": "${files.files.0}"}})
     assert uncomputed_reads(listed, tools, "How many orders are there in total?") == []  # no data file named
+
+
+def test_a_search_that_matched_nothing_computed_nothing(tmp_path: Path) -> None:
+    """fresh follow-up-admins: "which of them have MFA off?" searched users.json for ``mfa: false``."""
+    tools = registry(tmp_path)
+    searched = plan(READ, {"id": "off", "tool": "search_files", "args": {"query": "open", "pattern": "data/orders.csv"}})
+    asked = "Which orders in data/orders.csv are open?"
+    nothing = {"off": {"status": "done", "output": {"matches": [], "truncated": False}}}
+    found = {"off": {"status": "done", "output": {"matches": [{"path": "data/orders.csv", "line": 2}]}}}
+    assert uncomputed_reads(searched, tools, asked, nothing) == ["orders"]
+    assert uncomputed_reads(searched, tools, asked, found) == [] and uncomputed_reads(searched, tools, asked) == []
 
 
 async def test_dagbot_computes_it_before_the_joiner_writes_and_the_joiner_answers_from_it(tmp_path: Path) -> None:

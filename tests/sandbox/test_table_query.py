@@ -179,6 +179,11 @@ def test_a_query_for_which_rows_selects_what_names_them() -> None:
     assert not names_nothing(table, which, "SELECT GROUP_CONCAT(host) FROM data WHERE used_gb > 300")
     assert not names_nothing(table, "How many hosts are full, and which?", "SELECT COUNT(*) FROM data")
     assert not names_nothing(table, "What do the disks hold in all?", "SELECT SUM(used_gb) FROM data")
+    passed_on = "Write the disks in infra/disks.json over 300 GB to reports/big.txt"  # fresh no-mfa-to-file
+    assert names_nothing(table, passed_on, "SELECT COUNT(*) AS n FROM data WHERE used_gb > 300")
+    assert not names_nothing(table, passed_on, "SELECT host FROM data WHERE used_gb > 300")
+    assert not names_nothing(table, "Write the total used_gb to reports/t.txt", "SELECT SUM(used_gb) FROM data")
+    assert not names_nothing(table, "Email the number of disks to ops@example.com", "SELECT COUNT(*) FROM data")
     # a column's values asked for by its plural, nothing to compute (data-renew-to-file)
     listed = "Write the hosts whose disks are over 300 GB to reports/full.txt"
     assert names_nothing(table, listed, "SELECT COUNT(*) AS total FROM data WHERE used_gb > 300")
