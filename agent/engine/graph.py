@@ -540,12 +540,17 @@ def _failures_to_tell(state: AgentState) -> dict[str, Mapping[str, Any]]:
 
 def _made_already(call: WrittenCall, state: AgentState) -> bool:
     """A node of this plan made ``call`` and finished: the same tool, and the same value for
-    each argument the node gave literally (one it took from a result, ``${…}``, may differ in form)."""
+    each argument the node gave literally (one it took from a result, ``${…}``, may differ in form);
+    the call may be written with the fields of what it returned too (fresh no-mfa-to-file: a
+    ``write_file`` of ``path``, ``bytes_written`` and ``appended``, replanned, wrote again)."""
     results = state.get("results") or {}
     for node in (state.get("plan") or {}).get("nodes", []):
         args = node.get("args") or {}
-        if (node.get("tool") == call.name and (results.get(node.get("id")) or {}).get("status") == "done"
-                and set(call.args) <= set(args)
+        result = results.get(node.get("id")) or {}
+        output = result.get("output")
+        returned = set(output) if isinstance(output, Mapping) else set()
+        if (node.get("tool") == call.name and result.get("status") == "done"
+                and set(call.args) <= set(args) | returned
                 and all(call.args[key] == value for key, value in args.items()
                         if key in call.args and not referenced_ids(value))):
             return True

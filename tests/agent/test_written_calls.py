@@ -68,11 +68,15 @@ async def test_a_tool_call_written_as_the_answer_becomes_a_replan() -> None:
         assert _answers(events) == ["done"]
 
 
-async def test_a_call_the_plan_already_made_written_as_the_answer_is_not_made_again() -> None:
+@pytest.mark.parametrize("arguments", [
+    '{"to": "ops@example.com", "body": "value of alpha"}',
+    '{"to": "ops@example.com", "sent_to": "ops@example.com"}',  # with what it returned (fresh no-mfa-to-file)
+])
+async def test_a_call_the_plan_already_made_written_as_the_answer_is_not_made_again(arguments: str) -> None:
     # a small model wrote out the write it had just run; the replan wrote the file a second time
     plan = {"nodes": [PLAN["nodes"][0], {"id": "d", "tool": "send", "why": "asked",
                                         "args": {"to": "ops@example.com", "body": "${a}"}}]}
-    written = '```json\n{"name": "send", "arguments": {"to": "ops@example.com", "body": "value of alpha"}}\n```'
+    written = '```json\n{"name": "send", "arguments": ' + arguments + '}\n```'
     async with harness(MEMORY, [plan, written]) as h:
         await h.engine.ask("w8", "look up alpha and send it to ops@example.com", requested_by="U1")
         asked = await h.next_event(AwaitingApproval)
