@@ -37,6 +37,20 @@ def unused_values(table: Table, request: str, sql: str) -> list[tuple[str, str]]
     return [(value, column) for value, column in found.items()]
 
 
+def unused_columns(table: Table, request: str, sql: str) -> list[str]:
+    """The number columns the request names by their own name (a whole word, in any case) that
+    the query never uses, when it uses another number column: "what percentage of the requests
+    were errors?" over columns ``requests`` and ``errors`` was written as the share of rows with
+    ``errors > 0`` (100%), ``requests`` left out. A column named as the thing counted ("how many
+    requests…" where ``COUNT(*)`` counts rows) is named too, so only number columns count, and
+    only beside another one the query does use."""
+    types, asked, written = table.types, request.lower(), sql.lower()
+    numbers = [c for c in table.columns if types[c] in ("INTEGER", "REAL") and len(c) >= 3]
+    used = [c for c in numbers if re.search(rf"\b{re.escape(c.lower())}\b", written)]
+    return [c for c in numbers if c not in used and used
+            and re.search(rf"(?<![\w/.-]){re.escape(c.lower())}(?![\w-])", asked)]
+
+
 _COLUMN = r"""(?<![\w.])("[^"]+"|`[^`]+`|[A-Za-z_]\w*)"""
 _COMPARED = re.compile(_COLUMN + r"""\s*(?:==?|!=|<>)\s*'((?:[^']|'')*)'""")
 _IN_LIST = re.compile(_COLUMN + r"""\s+(?:NOT\s+)?IN\s*\(((?:\s*'(?:[^']|'')*'\s*,?)+)\)""", re.IGNORECASE)
@@ -178,6 +192,9 @@ def query_faults(table: Table, job: PackageJob, sql: str) -> list[str]:
         named = ", ".join(f"{value!r} (a value of {column})" for value, column in unused)
         faults.append(f"The request names {named}, which the query never uses: filter on it with WHERE "
                       "if the request asks about it.")
+    for column in unused_columns(table, job.request, sql):
+        faults.append(f"The request names the column {column}, which the query never uses: compute with it "
+                      f"(a share of a total is SUM(x) / SUM({column}), not a count of rows).")
     for column, text, values in absent_values(table, sql):
         shown = ", ".join(repr(v) for v in values[:8]) + (", …" if len(values) > 8 else "")
         faults.append(f"No row has {column} = {text!r} ({column} holds {shown}): compare with a value the "

@@ -16,6 +16,7 @@ from sandbox.query_checks import (
     names_nothing,
     needless_limit,
     unasked_values,
+    unused_columns,
 )
 from sandbox.reflexion import ReflexionPackageRunner
 from sandbox.table_query import NAME, describe, extract_sql, find_table, query_code
@@ -310,3 +311,18 @@ def test_the_sql_of_a_reply(reply: str, found: str | None) -> None:
 
 async def _none(event: object) -> None:
     return None
+
+
+def test_a_number_column_the_request_names_and_the_query_leaves_out_is_a_fault() -> None:
+    """fresh error-share: "what percentage of the requests were errors?" over columns requests and
+    errors, written as the share of rows with ``errors > 0`` (100%)."""
+    latency = "service,region,p95_ms,requests,errors\napi,eu,180,52000,130\nweb,eu,320,43000,90\n"
+    table = find_table({"latency": {"path": "slo/latency.csv", "content": latency}})
+    assert table is not None
+    asked = "What percentage of the requests in slo/latency.csv were errors?"
+    rows_share = "SELECT 100.0 * SUM(CASE WHEN errors > 0 THEN 1 ELSE 0 END) / COUNT(*) AS share FROM data"
+    assert unused_columns(table, asked, rows_share) == ["requests"]
+    assert unused_columns(table, asked, "SELECT 100.0 * SUM(errors) / SUM(requests) FROM data") == []
+    assert unused_columns(table, "How many requests are in slo/latency.csv?", "SELECT SUM(requests) FROM data") == []
+    assert unused_columns(table, "How many services are there?", "SELECT COUNT(*) FROM data") == []  # a text column
+    assert unused_columns(table, "How many rows have errors?", "SELECT COUNT(*) FROM data WHERE service = 'x'") == []
