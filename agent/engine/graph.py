@@ -89,7 +89,7 @@ from agent.plan.named_files import unread_in_draft, unread_named_files
 from agent.plan.references import referenced_ids
 from agent.plan.refused_calls import refused_calls
 from agent.plan.sql_values import unnamed_sql_values
-from agent.plan.uncomputed import uncomputed_reads
+from agent.plan.uncomputed import found_nothing, uncomputed_reads
 from agent.plan.unfed_changes import unfed_changes
 from agent.plan.validation import validated_plan
 from agent.plan.whole_results import whole_results_in_changes
@@ -410,6 +410,10 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     if not rejected and uncomputed and (computing := await _computing(state, runtime)):
         log.info("the plan only read what the request asks to compute; computing it", nodes=uncomputed)
         return computing  # (before the joiner's model adds rows in its head)
+    if (empty := found_nothing(ran, ctx.registry, state["request"], this_plans)) and \
+            (computing := await _computing(state, runtime)):
+        log.info("the plan's packages found nothing in the data it read; computing the request", nodes=empty)
+        return computing
     computed = _computed(state)
     # (values dagbot computed: the joiner words them, and the plan's sentence is no longer the answer)
     templated = None if edited or computed else templated_answer(state.get("plan") or {}, this_plans)

@@ -71,6 +71,26 @@ def uncomputed_reads(plan: Plan, registry: ToolRegistry, request: str,
     return reads
 
 
+def found_nothing(plan: Plan, registry: ToolRegistry, request: str,
+                  results: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """The packages of ``plan`` that finished with nothing at all (None, an empty list, object or
+    text) and that no node goes on from, when ``request`` asks for a computed value, the plan
+    reads a data file whole and changes nothing: the planner's own code found nothing where a
+    query over the file would ("which users have MFA turned off?" compared ``mfa == 'off'`` over
+    a file of ``false``, then read its own output under a name it never had), so dagbot computes
+    the request from the reads before the joiner answers from nothing."""
+    if not asked_values(request) or not any(_data_file_read(node, registry) for node in plan.nodes):
+        return []
+    if any(node.tool and node.tool in registry and registry.risk_of(node.tool) is Risk.RED
+           for node in plan.nodes):
+        return []
+    read_by = {dep for node in plan.nodes for dep in node.depends_on}
+    finals = [node for node in plan.nodes if node.package is not None and node.id not in read_by]
+    empty = [node.id for node in finals if (results.get(node.id) or {}).get("status") == "done"
+             and (results.get(node.id) or {}).get("output") in (None, [], {}, "")]
+    return empty if finals and len(empty) == len(finals) else []
+
+
 def _found_nothing(result: Mapping[str, Any] | None) -> bool:
     output = (result or {}).get("output")
     return isinstance(output, Mapping) and output.get("matches") == []

@@ -11,7 +11,7 @@ import pytest
 from agent.engine.computed_values import COMPUTED_ID
 from agent.events import AnswerReady, PlanReady
 from agent.plan.format import Plan
-from agent.plan.uncomputed import asked_values, uncomputed_reads
+from agent.plan.uncomputed import asked_values, found_nothing, uncomputed_reads
 from agent.tools.builtin import BuiltinToolConfig, register_builtin_tools
 from agent.tools.files import FileToolConfig
 from agent.tools.registry import ToolRegistry
@@ -106,3 +106,35 @@ async def test_dagbot_computes_it_before_the_joiner_writes_and_the_joiner_answer
     assert len(llm.calls) == 2 and "total_amount" in str(llm.calls[1])  # one joiner call, after the computing
     [answer] = [e.answer for e in seen if isinstance(e, AnswerReady)]
     assert answer == "The amounts total 42.5."
+
+
+def test_packages_that_found_nothing_in_a_data_file_are_found(tmp_path: Path) -> None:
+    tools = registry(tmp_path)
+    asked = "Which orders in data/orders.csv are open?"
+    empty = {"orders": {"status": "done", "output": {"content": "order,amount"}},
+             "total": {"status": "done", "output": []}}
+    assert found_nothing(plan(READ, SUM), tools, asked, empty) == ["total"]
+    for output in (0, ["A"], False):  # a value: a zero, names, a no
+        assert found_nothing(plan(READ, SUM), tools, asked, {**empty, "total": {"status": "done", "output": output}}) == []
+    assert found_nothing(plan(READ, SUM), tools, "Show me data/orders.csv", empty) == []  # nothing to compute
+    written = {"id": "w", "tool": "write_file", "args": {"path": "o.txt", "content": "${total}"}, "depends_on": ["total"]}
+    assert found_nothing(plan(READ, SUM, written), tools, asked, empty) == []  # a change was made of it
+
+
+async def test_dagbot_computes_the_request_when_the_plans_own_package_found_nothing(tmp_path: Path) -> None:
+    """fresh no-mfa: the planner's filter compared ``mfa == 'off'`` over a file of ``false`` and
+    answered with nothing; a query over the file is dagbot's second try."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "orders.csv").write_text("order,status\nA,open\nB,closed\n")
+    open_ones = {"id": "open", "depends_on": ["orders"], "package": {"goal": "filter", "code": "result = []"}}
+    llm = ScriptedChatModel(replies=[{"nodes": [READ, open_ones]}, "Order A is open."])
+    packages = ScriptedPackages(outputs={"open": lambda inputs: [], COMPUTED_ID: lambda inputs: ["A"]})
+    async with services_on(MEMORY, llm, registry(tmp_path), packages=packages) as services:
+        events = services.events.open()
+        await services.engine.ask("uncomputed-2", "Which orders in data/orders.csv are open?")
+        seen = [events.get_nowait() for _ in range(events.qsize())]
+    assert [job.node_id for job in packages.jobs] == ["open", COMPUTED_ID]
+    assert set(packages.jobs[1].inputs) == {"orders", "open"}
+    assert [e.added for e in seen if isinstance(e, PlanReady)] == [(), (COMPUTED_ID,)]
+    [answer] = [e.answer for e in seen if isinstance(e, AnswerReady)]
+    assert answer == "Order A is open."
