@@ -7,7 +7,9 @@ read the same input again and run the query. What is shown and what is computed 
 
 A table is a CSV or TSV text, JSON records (a list of objects, or the one list of objects an
 object holds), lines of ``key=value`` fields (a logfmt log: ``2026-11-20T02:00:03Z job=backup
-status=ok duration=312s``), or a list of objects another step returned. A column whose every
+status=ok duration=312s``), a log whose every line opens with a time and goes on in fields
+separated by spaces (``2026-11-24T10:00:01Z GET /api/orders 200 34ms``: its columns named by
+what they hold, :func:`_spaced_log`), or a list of objects another step returned. A column whose every
 value is a number, with a unit or a currency sign around it (``312s``, ``$1,240.50``, ``85%``),
 holds that number; JSON's true and false are 1 and 0.
 """
@@ -49,7 +51,7 @@ def table_rows(value: Any, suffix: str = "") -> tuple[list[str], list[dict[str, 
                      and all(isinstance(i, dict) for i in v)]
             parsed = lists[0] if len(lists) == 1 else None
         return _records(parsed) if isinstance(parsed, list) else None
-    return _logfmt(text)
+    return _logfmt(text) or _spaced_log(text)
 
 
 def _records(items: list[Any]) -> tuple[list[str], list[dict[str, Any]]] | None:
@@ -88,6 +90,68 @@ def _logfmt(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
         columns.update((k, None) for k in fields)
         rows.append(fields)
     return list(columns), [{c: row.get(c) for c in columns} for row in rows]
+
+
+_LEVELS = frozenset({"TRACE", "DEBUG", "INFO", "NOTICE", "WARN", "WARNING", "ERROR", "FATAL", "CRITICAL"})
+_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
+_STATUS = re.compile(r"[1-5]\d\d")
+_DURATION = re.compile(r"\d+(?:\.\d+)?(ms|s)")
+_PREFIX = re.compile(r"([A-Za-z]{2,})[-_]?\d")
+
+
+def _spaced_log(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
+    """A log of lines that each open with a time, then fields separated by spaces: ``time``, a
+    column for each field every line has at its place, named by what it holds (``level``,
+    ``method``, ``path``, ``status``, ``duration_ms``; ``node`` for ``node-1``, ``node-3``;
+    else ``field2``…), a column for each ``key=value`` field, and ``message``, the rest of a
+    line. None unless every line opens with a time and there are two lines at least (notes or a
+    text are no table)."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if len(lines) < 2 or len(lines) > _MAX_ROWS:
+        return None
+    parsed = []
+    for line in lines:
+        head = _LEADING_TIME.match(line)
+        if not head or not re.search(r"\d:\d", head.group(0)):
+            return None
+        tokens = line[head.end():].split()
+        fields = {k: v.strip('"') for k, v in (t.split("=", 1) for t in tokens if _FIELD.fullmatch(t))}
+        parsed.append((head.group(0), [t for t in tokens if not _FIELD.fullmatch(t)], fields))
+    width = min(len(words) for _, words, _ in parsed)
+    names = [_positional_name(i, [words[i] for _, words, _ in parsed]) for i in range(width)]
+    if len(set(names)) != len(names):
+        names = [f"field{i + 1}" for i in range(width)]
+    taken = {*names, "time", "message"}
+    keys = list(dict.fromkeys(k for _, _, fields in parsed for k in fields if k not in taken))
+    columns = ["time", *names, *keys] + (["message"] if any(len(w) > width for _, w, _ in parsed) else [])
+    rows = []
+    for time, words, fields in parsed:
+        row: dict[str, Any] = {"time": time, **dict(zip(names, words[:width], strict=True))}
+        row.update({k: fields.get(k) for k in keys})
+        if "message" in columns:
+            row["message"] = " ".join(words[width:]) or None
+        rows.append(row)
+    return (columns, rows) if len(columns) > 1 else None
+
+
+def _positional_name(place: int, values: list[str]) -> str:
+    """What the values at one place of every line are: a level, a method, a path, a status, a
+    duration, things named alike (``node-1``: node); else ``field<place>``."""
+    if all(v.upper() in _LEVELS for v in values):
+        return "level"
+    if all(v in _METHODS for v in values):
+        return "method"
+    if all(v.startswith("/") for v in values):
+        return "path"
+    if all(_STATUS.fullmatch(v) for v in values):
+        return "status"
+    units = {m.group(1) if (m := _DURATION.fullmatch(v)) else None for v in values}
+    if len(units) == 1 and None not in units:
+        return f"duration_{units.pop()}"
+    prefixes = {m.group(1).lower() if (m := _PREFIX.match(v)) else None for v in values}
+    if len(prefixes) == 1 and None not in prefixes:
+        return prefixes.pop() or f"field{place + 1}"
+    return f"field{place + 1}"
 
 
 def number(value: Any) -> float | int | None:

@@ -235,7 +235,7 @@ async def test_a_failed_query_is_written_again_told_the_error_then_the_planners_
         (NAME, "OperationalError"), (NAME, "OperationalError"), (None, "")]
     assert outcome.attempts[2].code == SUMS_EVERY_ROW
     retry = str(llm.calls[1][-1].content)
-    assert ("`SELECT SUM(pages) FROM data` failed: OperationalError: no such column: pages (line 1"
+    assert ("`SELECT SUM(pages) FROM data` failed: OperationalError: no such column: pages (line "
             in retry and "(the table's columns are team, service, cost_usd; if each row is one of the pages to "
             "count, COUNT(*) counts them)" in retry)
 

@@ -33,7 +33,9 @@ def test_a_csv_a_tsv_json_records_a_logfmt_log_and_a_list_of_objects_are_tables(
 
 @pytest.mark.parametrize("value", [
     "# Notes\n- Dana owns the migration\n",  # prose
-    "GET /api 200 34ms\nPOST /api 502 1203ms\n",  # a log without key=value fields
+    "GET /api 200 34ms\nPOST /api 502 1203ms\n",  # a log without key=value fields or times
+    "2026-11-24T10:00:01Z GET /api 200 34ms\n  at Client.call\n",  # a line that opens with no time
+    "2026-11-24 GET /api 200\n2026-11-25 GET /x 404\n",  # a date, no time: a list of days, maybe
     json.dumps({"a": [{"x": 1}], "b": [{"y": 2}]}),  # two lists: which one is meant is not certain
     '{"targets": [{"job": "api"},]',  # not JSON
     "[1, 2, 3]", "", [], [{"nested": {"a": 1}}], 42,
