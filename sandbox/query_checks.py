@@ -43,12 +43,26 @@ def unused_columns(table: Table, request: str, sql: str) -> list[str]:
     were errors?" over columns ``requests`` and ``errors`` was written as the share of rows with
     ``errors > 0`` (100%), ``requests`` left out. A column named as the thing counted ("how many
     requests…" where ``COUNT(*)`` counts rows) is named too, so only number columns count, and
-    only beside another one the query does use."""
+    only beside another one the query does use; a yes/no column (JSON's true and false) counts
+    alone: "the users … without MFA" over a column ``mfa`` was written with no condition on it."""
     types, asked, written = table.types, request.lower(), sql.lower()
     numbers = [c for c in table.columns if types[c] in ("INTEGER", "REAL") and len(c) >= 3]
     used = [c for c in numbers if re.search(rf"\b{re.escape(c.lower())}\b", written)]
-    return [c for c in numbers if c not in used and used
+    flags = {c for c in numbers if _yes_no(table, c)}
+    return [c for c in numbers if c not in used and (used or c in flags)
             and re.search(rf"(?<![\w/.-]){re.escape(c.lower())}(?![\w-])", asked)]
+
+
+def used_numbers(table: Table, sql: str) -> list[str]:
+    """The number columns ``sql`` uses."""
+    written = sql.lower()
+    return [c for c in table.columns if table.types[c] in ("INTEGER", "REAL")
+            and re.search(rf"\b{re.escape(c.lower())}\b", written)]
+
+
+def _yes_no(table: Table, column: str) -> bool:
+    values = [row.get(column) for row in table.rows if row.get(column) is not None]
+    return bool(values) and all(isinstance(v, bool) for v in values)
 
 
 _COLUMN = r"""(?<![\w.])("[^"]+"|`[^`]+`|[A-Za-z_]\w*)"""
@@ -193,8 +207,14 @@ def query_faults(table: Table, job: PackageJob, sql: str) -> list[str]:
         faults.append(f"The request names {named}, which the query never uses: filter on it with WHERE "
                       "if the request asks about it.")
     for column in unused_columns(table, job.request, sql):
+        if _yes_no(table, column):
+            faults.append(f"The request names {column}, which the query never uses: keep the rows it asks "
+                          f"about with WHERE {column} = 1 (true) or {column} = 0 (false).")
+            continue
+        others = [c for c in used_numbers(table, sql) if c != column]
+        example = f"100.0 * SUM({others[0]}) / SUM({column})" if others else f"SUM(…) / SUM({column})"
         faults.append(f"The request names the column {column}, which the query never uses: compute with it "
-                      f"(a share of a total is SUM(x) / SUM({column}), not a count of rows).")
+                      f"(a percentage of one column's total in another's is {example}, not a count of rows).")
     for column, text, values in absent_values(table, sql):
         shown = ", ".join(repr(v) for v in values[:8]) + (", …" if len(values) > 8 else "")
         faults.append(f"No row has {column} = {text!r} ({column} holds {shown}): compare with a value the "

@@ -80,6 +80,10 @@ QUERY_PATH = PROMPT_PATH.with_name("query.md")
 """The prompt for one SQL query over the table a package's inputs hold (sandbox/table_query.py)."""
 QUERY_TRIES = 2
 """Queries written for a package at most (the second told why the first failed or found nothing)."""
+QUERY_FIXES = 2
+"""Times a query with a certain fault (:mod:`sandbox.query_checks`) is sent back before it runs:
+a rewrite that mends one fault may make another (the users without MFA: the filter on ``mfa``
+dropped with the condition it was told to drop), but the same faults twice end it."""
 RULES_PATH = PROMPT_PATH.with_name("package_rules.md")
 """How package code runs: ``$rules`` of both prompts."""
 FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)```", re.DOTALL)
@@ -213,7 +217,8 @@ class ReflexionPackageRunner:
                      "Write a corrected query.\n")
         prompt = self.query.safe_substitute(task=query_task(job), table=describe(table), error=error)
         messages: list[BaseMessage] = [HumanMessage(prompt)]
-        for _ in range(2):  # a query with a certain fault (sandbox/query_checks.py): told so once
+        told_before: list[str] = []
+        for _ in range(QUERY_FIXES + 1):  # a query with a certain fault (sandbox/query_checks.py): told so
             try:
                 reply = await for_role(self.llm, "reflexion").ainvoke(messages)
             except Exception as exc:  # its class and status only
@@ -221,8 +226,9 @@ class ReflexionPackageRunner:
                 return back
             sql = extract_sql(_text(reply.content))
             told = query_faults(table, job, sql) if sql and job.request else []
-            if not told:
+            if not told or told == told_before:  # (the same faults again: telling once more will not help)
                 break
+            told_before = told
             messages += [AIMessage(_text(reply.content)), HumanMessage(
                 " ".join(told) + " Reply with the whole query in a single ```sql fenced block.")]
         if sql is not None and (regrouped := grouped(sql)) is not None:

@@ -4,6 +4,8 @@ finds nothing is written once more, told why, then the planner's code has its tu
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from agent.execution.gateway import GreenToolGateway
@@ -15,6 +17,7 @@ from sandbox.query_checks import (
     grouped,
     names_nothing,
     needless_limit,
+    query_faults,
     unasked_values,
     unused_columns,
 )
@@ -70,6 +73,16 @@ async def test_a_query_that_leaves_out_a_value_the_request_names_is_written_agai
     stubborn = ScriptedChatModel(replies=[sql("SELECT SUM(cost_usd) FROM data")], repeat_last=True)
     outcome = await ReflexionPackageRunner(sandbox, stubborn, limits, table_queries=True).run(job(), gateway, _none)
     assert outcome.ok and outcome.output == 3930.5 and len(stubborn.calls) == 2  # told once, then run as written
+
+    # a rewrite that mends one fault and makes another is sent back again (fresh no-mfa-to-file)
+    mended_badly = ScriptedChatModel(replies=[
+        sql("SELECT SUM(cost_usd) FROM data"),                                      # payments left out
+        sql("SELECT SUM(cost_usd) FROM data WHERE team = 'payments' AND service = 'finance/costs.csv'"),
+        sql("SELECT SUM(cost_usd) FROM data WHERE team = 'payments'")])
+    outcome = await ReflexionPackageRunner(sandbox, mended_badly, limits, table_queries=True).run(
+        job(), gateway, _none)
+    assert outcome.ok and outcome.output == 1720.5 and len(mended_badly.calls) == 3, outcome
+    assert "No row has service = 'finance/costs.csv'" in str(mended_badly.calls[2][-1].content)
 
     # a follow-up: the value the request before it named is no filter of this one
     follow_up = PackageJob(**{**job().__dict__, "request": "And how much of that is the search team's?",
@@ -326,3 +339,18 @@ def test_a_number_column_the_request_names_and_the_query_leaves_out_is_a_fault()
     assert unused_columns(table, "How many requests are in slo/latency.csv?", "SELECT SUM(requests) FROM data") == []
     assert unused_columns(table, "How many services are there?", "SELECT COUNT(*) FROM data") == []  # a text column
     assert unused_columns(table, "How many rows have errors?", "SELECT COUNT(*) FROM data WHERE service = 'x'") == []
+    [told] = query_faults(table, PackageJob(thread_id="T", run_id="R", node_id="n", goal="g", code="", inputs={},
+                                            request=asked), rows_share)
+    assert "100.0 * SUM(errors) / SUM(requests)" in told  # the formula, with the columns it has
+
+
+def test_a_yes_no_column_the_request_names_and_the_query_leaves_out_is_a_fault() -> None:
+    """fresh no-mfa-to-file: "the users … without MFA", rewritten with no condition on ``mfa``."""
+    users = json.dumps({"users": [{"login": "asilva", "team": "web", "mfa": True},
+                                  {"login": "bkim", "team": "web", "mfa": False}]})
+    table = find_table({"users": {"path": "access/users.json", "content": users}})
+    assert table is not None
+    asked = "Write the users in access/users.json without MFA to reports/no-mfa.txt"
+    assert unused_columns(table, asked, "SELECT login FROM data") == ["mfa"]
+    assert unused_columns(table, asked, "SELECT login FROM data WHERE mfa = 0") == []
+    assert unused_columns(table, "Write the users to reports/all.txt", "SELECT login FROM data") == []
