@@ -31,6 +31,31 @@ def test_a_csv_a_tsv_json_records_a_logfmt_log_and_a_list_of_objects_are_tables(
         {"time": None, "job": "rotate", "status": "not ok", "duration": None}])
 
 
+def test_a_log_of_fields_separated_by_spaces_is_a_table_its_columns_named_by_what_they_hold() -> None:
+    """dev gateway-5xx and fresh full-nodes: a program written over such a log's lines failed or
+    counted nothing; a query over its columns does not."""
+    gateway = ("2026-11-24T10:00:01Z GET /api/orders 200 34ms\n"
+               "2026-11-24T10:00:02Z POST /api/checkout 502 1203ms\n")
+    assert table_rows(gateway) == (["time", "method", "path", "status", "duration_ms"], [
+        {"time": "2026-11-24T10:00:01Z", "method": "GET", "path": "/api/orders", "status": "200",
+         "duration_ms": "34ms"},
+        {"time": "2026-11-24T10:00:02Z", "method": "POST", "path": "/api/checkout", "status": "502",
+         "duration_ms": "1203ms"}])
+    nodes = ("2026-11-24 09:00:12 INFO node-1 disk=62%\n"
+             "2026-11-24 09:15:27 ERROR node-3 kubelet restarted\n"
+             "2026-11-24 09:20:11 WARN node-5 disk=95%\n")
+    columns, rows = table_rows(nodes) or ([], [])
+    assert columns == ["time", "level", "node", "disk", "message"]
+    assert rows[1] == {"time": "2026-11-24 09:15:27", "level": "ERROR", "node": "node-3", "disk": None,
+                       "message": "kubelet restarted"}
+    assert query_rows(columns, rows, "SELECT node FROM data WHERE disk > 60") == ["node-1", "node-5"]
+    assert query_rows(columns, rows, "SELECT COUNT(*) FROM data WHERE level = 'ERROR'") == 1
+    mixed = "2026-11-24T10:00:01Z api started\n2026-11-24T10:00:02Z 17 worker-2\n"
+    assert table_rows(mixed) == (["time", "field1", "field2"], [
+        {"time": "2026-11-24T10:00:01Z", "field1": "api", "field2": "started"},
+        {"time": "2026-11-24T10:00:02Z", "field1": "17", "field2": "worker-2"}])
+
+
 @pytest.mark.parametrize("value", [
     "# Notes\n- Dana owns the migration\n",  # prose
     "GET /api 200 34ms\nPOST /api 502 1203ms\n",  # a log without key=value fields or times
