@@ -66,7 +66,16 @@ def find_table(inputs: dict[str, Any]) -> Table | None:
     return found[0] if len(found) == 1 else None
 
 
+def _a_read(item: Any) -> bool:
+    """A read's result (read_file's ``path`` and ``content``, http_get's ``url`` and ``text``)."""
+    return isinstance(item, dict) and any(isinstance(item.get(k), str) for k in _TEXT_KEYS) and (
+        isinstance(item.get("path"), str) or isinstance(item.get("url"), str))
+
+
 def _candidates(read: str, value: Any) -> list[tuple[str, Any, str]]:
+    if isinstance(value, list) and value and all(_a_read(item) for item in value):
+        # reads fanned out (``"each": [{"path": …}]``): one is that read's table, several are no one table
+        return _candidates(f"{read}[0]", value[0]) if len(value) == 1 else []
     if isinstance(value, list):
         return [(read, value, "")]
     if not isinstance(value, dict):

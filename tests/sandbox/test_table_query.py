@@ -308,6 +308,13 @@ def test_the_table_is_found_only_when_the_inputs_hold_exactly_one() -> None:
     assert find_table({"page": {"status": 200, "json": {"services": [{"name": "a", "p99_ms": 120}]}}}) is not None
     assert "Table `data`: 3 rows" in describe(table)
     assert "SQL = \"SELECT 1 FROM data WHERE team = 'x'\"" in query_code(table, "SELECT 1 FROM data WHERE team = 'x'")
+    # a read fanned out to one file is that file's table (fresh full-nodes: ``"each": [{"path": …}]``);
+    # to several, no one table; a list of objects with a text field that are no reads is a table
+    fanned = find_table({"costs": [{"path": "finance/costs.csv", "content": COSTS, "size": 9}]})
+    assert fanned is not None and fanned.read == "inputs['costs'][0]['content']" and fanned.columns[0] == "team"
+    assert find_table({"costs": [{"path": "a.csv", "content": COSTS}, {"path": "b.csv", "content": COSTS}]}) is None
+    messages = find_table({"m": [{"id": 1, "text": "hi"}, {"id": 2, "text": "yo"}]})
+    assert messages is not None and messages.columns == ["id", "text"]
 
 
 @pytest.mark.parametrize(("reply", "found"), [
