@@ -21,10 +21,10 @@ from sandbox.table_query import Table
 
 
 def unused_values(table: Table, request: str, sql: str) -> list[tuple[str, str]]:
-    """The values of the table's text columns the request names (as whole words, in any case)
-    that the query never mentions, each with its column: the payments team's total asked for,
-    ``SELECT SUM(cost_usd) FROM data`` written. Values shorter than three characters, and words
-    of a path (``finance/costs.csv``), are not looked for."""
+    """The values of the table's text columns the request names (as whole words, in any case, a
+    plural too: "admins" names ``admin``) that the query never mentions, each with its column:
+    the payments team's total asked for, ``SELECT SUM(cost_usd) FROM data`` written. Values
+    shorter than three characters, and words of a path (``finance/costs.csv``), are not looked for."""
     types = table.types
     asked, written = request.lower(), sql.lower()
     found: dict[str, str] = {}
@@ -32,7 +32,7 @@ def unused_values(table: Table, request: str, sql: str) -> list[tuple[str, str]]
         for value in {str(r[column]).strip() for r in table.rows if r.get(column) not in (None, "")}:
             text = value.lower()
             if (len(text) >= 3 and text not in found and text not in written
-                    and re.search(rf"(?<![\w/-]){re.escape(text)}(?![\w-]|[/.]\w)", asked)):
+                    and re.search(rf"(?<![\w/-]){re.escape(text)}(?:e?s)?(?![\w-]|[/.]\w)", asked)):
                 found[text] = column
     return [(value, column) for value, column in found.items()]
 
@@ -198,11 +198,18 @@ def _top_level_items(columns: str) -> list[str]:
     return [*items, columns[start:]]
 
 
+_POINTS_BACK = re.compile(r"\b(?:of (?:them|those|these)|those|these|they|them|their)\b", re.IGNORECASE)
+"""Words by which a follow-up means what the request before it asked about ("which of them…")."""
+
+
 def query_faults(table: Table, job: PackageJob, sql: str) -> list[str]:
     """What is certainly wrong with a query for the request: a value it names left out, one row
     kept where it asks for every group."""
     faults = []
-    if unused := unused_values(table, job.request, sql):
+    # (a follow-up that points back, "which of them…", means the values the request before it named)
+    points_back = bool(job.follows) and bool(_POINTS_BACK.search(job.request))
+    named_by = f"{job.request} {job.follows}" if points_back else job.request
+    if unused := unused_values(table, named_by, sql):
         named = ", ".join(f"{value!r} (a value of {column})" for value, column in unused)
         faults.append(f"The request names {named}, which the query never uses: filter on it with WHERE "
                       "if the request asks about it.")

@@ -351,6 +351,27 @@ def test_a_number_column_the_request_names_and_the_query_leaves_out_is_a_fault()
     assert "100.0 * SUM(errors) / SUM(requests)" in told  # the formula, with the columns it has
 
 
+def test_a_follow_up_that_points_back_means_the_values_the_request_before_it_named() -> None:
+    """fresh follow-up-admins: "Which of them have MFA off?" after "How many admins…?" was
+    queried over every user."""
+    users = json.dumps({"users": [{"login": "asilva", "role": "admin", "mfa": True},
+                                  {"login": "bkim", "role": "member", "mfa": False},
+                                  {"login": "cwong", "role": "admin", "mfa": False}]})
+    table = find_table({"users": {"path": "access/users.json", "content": users}})
+    assert table is not None
+
+    def told(request: str, follows: str, query: str) -> list[str]:
+        return query_faults(table, PackageJob(thread_id="T", run_id="R", node_id="n", goal="g", code="",
+                                              inputs={}, request=request, follows=follows), query)
+
+    before = "How many admins are listed in access/users.json?"
+    assert told("Which of them have MFA off?", before, "SELECT login FROM data WHERE mfa = 0") == [
+        "The request names 'admin' (a value of role), which the query never uses: filter on it with WHERE if "
+        "the request asks about it."]
+    assert told("Which of them have MFA off?", before, "SELECT login FROM data WHERE mfa = 0 AND role = 'admin'") == []
+    assert told("Which users have MFA off?", before, "SELECT login FROM data WHERE mfa = 0") == []  # a new question
+
+
 def test_a_yes_no_column_the_request_names_and_the_query_leaves_out_is_a_fault() -> None:
     """fresh no-mfa-to-file: "the users … without MFA", rewritten with no condition on ``mfa``."""
     users = json.dumps({"users": [{"login": "asilva", "team": "web", "mfa": True},
