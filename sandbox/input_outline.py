@@ -87,7 +87,7 @@ def _text_lines(path: str, text: str, depth: int, out: list[str]) -> None:
             out.append(f"{path} is JSON text; parsed, json.loads({path}) holds:")
             _lines(f"json.loads({path})", parsed, depth + 1, out)
             return
-    if (mapping := _yaml_mapping(stripped)) is not None:
+    if (mapping := yaml_mapping(stripped)) is not None:
         out.append(f"{path} is YAML text; parsed, yaml.safe_load({path}) holds:")
         _lines(f"yaml.safe_load({path})", mapping, depth + 1, out)
         return
@@ -99,7 +99,7 @@ def _text_lines(path: str, text: str, depth: int, out: list[str]) -> None:
                    f"columns {columns} (csv.DictReader's keys); first data row {first[:_LIST_CHARS]!r}")
 
 
-def _yaml_mapping(text: str) -> dict[str, Any] | None:
+def yaml_mapping(text: str) -> dict[str, Any] | None:
     """``text`` parsed as YAML when it is a YAML document of keys over several lines (its first
     line a ``key:``, each top-level key once: a log of ``ERROR: …`` lines is no mapping), not
     JSON and not plain text or a CSV (which YAML reads as one string); else None."""

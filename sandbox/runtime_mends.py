@@ -7,16 +7,17 @@ goes to it). Each is a :class:`RuntimeMend`, shaped like the plan's mends
 (:mod:`agent.plan.mends.contract`): a name (kebab-case, stable: it is logged and kept with the
 attempts it wrote), the slip it fixes as a person reads it, and a function from the failure to
 new code, or None when it does not apply. Their code lives with the slips they fix
-(:mod:`sandbox.key_mends`, :mod:`sandbox.compared_columns`, :mod:`sandbox.package_values`,
-:mod:`sandbox.loop_mends`);
+(:mod:`sandbox.key_mends`, :mod:`sandbox.nested_keys`, :mod:`sandbox.compared_columns`,
+:mod:`sandbox.package_values`, :mod:`sandbox.loop_mends`);
 :data:`RUNTIME_MENDS` lists them and :func:`mend_in_place` gives the first that applies.
 ``tests/sandbox/test_runtime_mends.py``
 pins the order.
 
-Each mend answers to one kind of error (missing-key and compared-column a ``KeyError``,
-header-row a ``ValueError``, object-loop a ``TypeError`` or ``AttributeError``); of the two for
-a ``KeyError``, missing-key (the key spelt another way) is asked first, then compared-column
-(the key the compared value is held under). package-value answers to any of those three, but
+Each mend answers to one kind of error (missing-key, nested-key and compared-column a ``KeyError``,
+header-row a ``ValueError``, object-loop a ``TypeError`` or ``AttributeError``); of those for
+a ``KeyError``, missing-key (the key spelt another way) is asked first, then nested-key (the key
+read at the top of a document that holds it further down), then compared-column (the key the
+compared value is held under). package-value answers to any of those three, but
 only for a read of ``['result']`` of an input that is no object, so it comes before object-loop.
 """
 
@@ -30,6 +31,7 @@ from agent.ports.sandbox import SandboxResult
 from sandbox.compared_columns import mended_compared_key
 from sandbox.key_mends import mended_header_row, mended_missing_key, missing_key
 from sandbox.loop_mends import mended_object_loop
+from sandbox.nested_keys import mended_nested_key
 from sandbox.package_values import mended_package_value
 
 
@@ -74,6 +76,10 @@ MISSING_KEY = RuntimeMend(
          "guessed name")
 
 
+NESTED_KEY = RuntimeMend(
+    name="nested-key", fix=_for_missing_key(mended_nested_key),
+    slip="a key the inputs' document holds at one place below its top was read at the top; it is "
+         "read where it is")
 COMPARED_COLUMN = RuntimeMend(
     name="compared-column", fix=_for_missing_key(mended_compared_key),
     slip="a key the inputs do not have was compared with a value they hold under one other key; "
@@ -92,7 +98,7 @@ OBJECT_LOOP = RuntimeMend(
     slip="a loop went over a JSON object instead of the one list of objects it holds")
 
 RUNTIME_MENDS: tuple[RuntimeMend, ...] = (
-    MISSING_KEY, COMPARED_COLUMN, HEADER_ROW, PACKAGE_VALUE, OBJECT_LOOP)
+    MISSING_KEY, NESTED_KEY, COMPARED_COLUMN, HEADER_ROW, PACKAGE_VALUE, OBJECT_LOOP)
 
 
 def mend_in_place(

@@ -18,6 +18,7 @@ from sandbox.runtime_mends import (
     COMPARED_COLUMN,
     HEADER_ROW,
     MISSING_KEY,
+    NESTED_KEY,
     OBJECT_LOOP,
     PACKAGE_VALUE,
     RUNTIME_MENDS,
@@ -51,24 +52,31 @@ WRAPPED = RuntimeFailure(code="result = len(inputs['hits']['result']) + len(inpu
                          error_type="TypeError", error="list indices must be integers or slices, not str",
                          traceback=trace(1), inputs={"hits": ["POST /api/checkout", "POST /api/checkout"]})
 """dev-checkout-requests: a package's list read as ``{'result': …}``."""
+FLAGS = {"flags": {"path": "config/flags.yaml",
+                   "content": "owner: growth\nflags:\n  new-checkout:\n    enabled: true\n    rollout: 25\n"}}
+NESTED = RuntimeFailure(code="import yaml\nflags = yaml.safe_load(inputs['flags']['content'])\n"
+                             "result = flags['new-checkout']['rollout']", error_type="KeyError",
+                        error="'new-checkout'", traceback=trace(3), inputs=FLAGS)
+"""fresh rollout: a YAML file's flag read at its top, where the file holds it under ``flags``."""
 LOOP = RuntimeFailure(code="result = [s['name'] for s in inputs['s'] if s['p99_ms'] > 200]",
                       error_type="TypeError", error=STRING_INDEX, traceback=trace(1), inputs={"s": STATUS})
 
 
 def test_the_runtime_mends_run_in_this_order() -> None:
     assert [mend.name for mend in RUNTIME_MENDS] == [
-        "missing-key", "compared-column", "header-row", "package-value", "object-loop"]
+        "missing-key", "nested-key", "compared-column", "header-row", "package-value", "object-loop"]
     assert all(re.fullmatch(r"[a-z]+(-[a-z]+)*", mend.name) and mend.slip for mend in RUNTIME_MENDS)
 
 
 @pytest.mark.parametrize(("mend", "failure", "mended"), [
     (MISSING_KEY, KEY, "result = [s['p99_ms'] for s in inputs['s']['json']['services']]"),
+    (NESTED_KEY, NESTED, NESTED.code.replace("flags['new-checkout']", "flags['flags']['new-checkout']")),
     (COMPARED_COLUMN, COMPARED, PASSED.replace("r['outcome']", "r['result']")),
     (HEADER_ROW, HEADER, BY_REGION.replace("csv.reader(io.StringIO(inputs['orders']['content']))",
                                            "list(csv.reader(io.StringIO(inputs['orders']['content'])))[1:]")),
     (PACKAGE_VALUE, WRAPPED, "result = len(inputs['hits']) + len(inputs.get('hits'))"),
     (OBJECT_LOOP, LOOP, HELPER_CODE + "result = [s['name'] for s in rows_of(inputs['s']) if s['p99_ms'] > 200]"),
-], ids=["missing-key", "compared-column", "header-row", "package-value", "object-loop"])
+], ids=["missing-key", "nested-key", "compared-column", "header-row", "package-value", "object-loop"])
 def test_each_runtime_mend_turns_its_failure_into_code(mend: RuntimeMend, failure: RuntimeFailure,
                                                        mended: str) -> None:
     assert mend.fix(failure) == mended
@@ -94,6 +102,11 @@ NONE_APPLIES = [
     # the compared value is under no key, or under two: which column is meant is not plain
     RuntimeFailure(code=PASSED.replace("'passed'", "'success'"), error_type="KeyError", error="'outcome'",
                    traceback=trace(3), inputs=BUILDS),
+    # a key held at a top (the read is of another object), or at two places below: not plain
+    RuntimeFailure(code="result = x['owner']", error_type="KeyError", error="'owner'", traceback=trace(1),
+                   inputs=FLAGS),
+    RuntimeFailure(code="result = x['rollout']", error_type="KeyError", error="'rollout'", traceback=trace(1),
+                   inputs={"f": {"a": {"rollout": 1}, "b": {"rollout": 2}}}),
     RuntimeFailure(code="result = [r['name'] for r in inputs['x'] if r['kind'] == 'a']", error_type="KeyError",
                    error="'kind'", traceback=trace(1), inputs={"x": [{"name": "a", "tag": "a"}]}),
 ]
