@@ -198,6 +198,22 @@ def _top_level_items(columns: str) -> list[str]:
     return [*items, columns[start:]]
 
 
+_STATUS_CLASS = re.compile(r"\b([1-5])xx\b", re.IGNORECASE)
+
+
+def status_classes(request: str, sql: str) -> list[str]:
+    """The status classes the request names (``5xx``) that the query takes as one status
+    (``status = 500``) and never as a range: "how many 5xx responses?" was counted as the 500s
+    alone, leaving out the 502s and 503s."""
+    found = []
+    for digit in dict.fromkeys(_STATUS_CLASS.findall(request)):
+        ranged = re.search(rf"(?i)(?:>=?\s*{digit}\d\d|between\s+{digit}\d\d|like\s+'{digit}%'|"
+                           rf"/\s*100\s*=\s*{digit}\b|substr|{digit}xx)", sql)
+        if re.search(rf"=\s*'?{digit}00\b", sql) and not ranged:
+            found.append(f"{digit}xx")
+    return found
+
+
 _POINTS_BACK = re.compile(r"\b(?:of (?:them|those|these)|those|these|they|them|their)\b", re.IGNORECASE)
 """Words by which a follow-up means what the request before it asked about ("which of them…")."""
 
@@ -222,6 +238,10 @@ def query_faults(table: Table, job: PackageJob, sql: str) -> list[str]:
         example = f"100.0 * SUM({others[0]}) / SUM({column})" if others else f"SUM(…) / SUM({column})"
         faults.append(f"The request names the column {column}, which the query never uses: compute with it "
                       f"(a percentage of one column's total in another's is {example}, not a count of rows).")
+    for named in status_classes(job.request, sql):
+        low = int(named[0]) * 100
+        faults.append(f"{named} is every status from {low} to {low + 99}, not {low} alone: "
+                      f"WHERE <status column> BETWEEN {low} AND {low + 99}.")
     for column, text, values in absent_values(table, sql):
         shown = ", ".join(repr(v) for v in values[:8]) + (", …" if len(values) > 8 else "")
         faults.append(f"No row has {column} = {text!r} ({column} holds {shown}): compare with a value the "

@@ -18,6 +18,7 @@ from sandbox.query_checks import (
     names_nothing,
     needless_limit,
     query_faults,
+    status_classes,
     unasked_values,
     unused_columns,
 )
@@ -382,3 +383,19 @@ def test_a_yes_no_column_the_request_names_and_the_query_leaves_out_is_a_fault()
     assert unused_columns(table, asked, "SELECT login FROM data") == ["mfa"]
     assert unused_columns(table, asked, "SELECT login FROM data WHERE mfa = 0") == []
     assert unused_columns(table, "Write the users to reports/all.txt", "SELECT login FROM data") == []
+
+
+def test_a_status_class_counted_as_one_status_is_a_fault() -> None:
+    """dev gateway-5xx: "how many 5xx responses?" counted as ``status = 500``, the 502s and 503s left out."""
+    asked = "How many 5xx responses are there in logs/gateway.log?"
+    assert status_classes(asked, "SELECT SUM(CASE WHEN status = 500 THEN 1 ELSE 0 END) FROM data") == ["5xx"]
+    for ranged in ("SELECT COUNT(*) FROM data WHERE status >= 500", "SELECT COUNT(*) FROM data WHERE status "
+                   "BETWEEN 500 AND 599", "SELECT COUNT(*) FROM data WHERE CAST(status AS TEXT) LIKE '5%'"):
+        assert status_classes(asked, ranged) == [], ranged
+    assert status_classes("How many 500 errors?", "SELECT COUNT(*) FROM data WHERE status = 500") == []
+    log = "2026-11-24T10:00:01Z GET /a 200 3ms\n2026-11-24T10:00:02Z GET /b 502 9ms\n"
+    table = find_table({"log": {"path": "logs/gateway.log", "content": log}})
+    assert table is not None
+    job = PackageJob(thread_id="T", run_id="R", node_id="n", goal="g", code="", inputs={}, request=asked)
+    assert query_faults(table, job, "SELECT COUNT(*) FROM data WHERE status = 500") == [
+        "5xx is every status from 500 to 599, not 500 alone: WHERE <status column> BETWEEN 500 AND 599."]
