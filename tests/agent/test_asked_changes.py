@@ -87,6 +87,13 @@ async def ended(h: Harness) -> tuple[str, list[str]]:
     return answer, [type(e).__name__ for e in events]
 
 
+def with_only_file_tools(h: Harness) -> None:
+    """The harness's red tools replaced by the file tools alone."""
+    for name in h.services.registry.names(Risk.RED):
+        h.services.registry.remove(name)
+    with_file_tools(h)
+
+
 def with_file_tools(h: Harness) -> None:
     h.services.registry.add(tool("write_file"), Risk.RED, effects={"write"})
     h.services.registry.add(tool("http_post"), Risk.RED, effects={"post", "send"})
@@ -232,10 +239,7 @@ async def test_a_command_no_tool_carries_out_planned_as_reads_is_i_cant_before_a
     and the answer was the GET's refusal; a read cannot purge."""
     fetched = {"nodes": [{"id": "cdn", "tool": "lookup", "args": {"key": "static.example.com"}}]}
     async with harness(MEMORY, [fetched]) as h:
-        tools = h.services.registry
-        for name in tools.names(Risk.RED):
-            tools.remove(name)
-        with_file_tools(h)
+        with_only_file_tools(h)
         assert await h.engine.submit("t1", "Please purge the CDN cache for static.example.com") is Submission.STARTED
         answer, _ = await ended(h)
     assert answer.startswith("I can't do that: none of my tools can delete.")
@@ -252,10 +256,7 @@ async def test_an_ops_command_no_tool_carries_out_planned_as_reads_is_i_cant(req
     twice, run, and answered with the refusals: no word of what was asked."""
     fetched = {"nodes": [{"id": "drain", "tool": "lookup", "args": {"key": "https://api.example.com/node-3/pods"}}]}
     async with harness(MEMORY, [fetched]) as h:
-        tools = h.services.registry
-        for name in tools.names(Risk.RED):
-            tools.remove(name)
-        with_file_tools(h)
+        with_only_file_tools(h)
         assert await h.engine.submit("t1", request_text) is Submission.STARTED
         answer, _ = await ended(h)
     assert answer.startswith(reply) and h.log.count("lookup") == 0
@@ -271,10 +272,7 @@ async def test_an_ops_command_no_tool_carries_out_planned_as_reads_is_i_cant(req
 async def test_reads_for_a_request_that_does_not_open_with_that_command_run(request_text: str) -> None:
     fetched = {"nodes": [{"id": "cdn", "tool": "lookup", "args": {"key": "static.example.com"}}]}
     async with harness(MEMORY, [fetched, finish("Here is what I found.")]) as h:
-        tools = h.services.registry
-        for name in tools.names(Risk.RED):
-            tools.remove(name)
-        with_file_tools(h)
+        with_only_file_tools(h)
         assert await h.engine.submit("t1", request_text) is Submission.STARTED
         answer, _ = await ended(h)
     assert answer == "Here is what I found." and h.log.count("lookup") == 1
