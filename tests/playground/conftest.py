@@ -36,7 +36,7 @@ def playground_settings(tmp_path: Path, *, tracker: bool = False) -> Settings:
     # Explicit values win over the environment: no model key, no Slack, a database of our own.
     settings = Settings(DATABASE_URL=f"sqlite:///{tmp_path}/dagbot.sqlite", DAGBOT_PLAYGROUND_DIR=tmp_path / "pg",
                         OPENAI_API_KEY="", OPENAI_BASE_URL=None, SLACK_BOT_TOKEN=None, SLACK_SIGNING_SECRET=None,
-                        SLACK_APP_TOKEN=None, DAGBOT_APPROVERS="", DAGBOT_LEASE_TTL=5)
+                        SLACK_APP_TOKEN=None, DAGBOT_APPROVERS="")
     if tracker:
         return settings
     no_servers = tmp_path / "no-mcp-servers.json"

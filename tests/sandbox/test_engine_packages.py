@@ -76,7 +76,7 @@ async def sandboxed_engine(
     sqlite_url: str, workspace: Path, sandbox: Sandbox, replies: list[Any], attempts: int = 3,
     green_tools: Sequence[BaseTool] = (),
 ) -> AsyncIterator[Harness]:
-    settings = Settings(DATABASE_URL=sqlite_url, DAGBOT_WORKSPACE=workspace, DAGBOT_LEASE_TTL=5,
+    settings = Settings(DATABASE_URL=sqlite_url, DAGBOT_WORKSPACE=workspace,
                         DAGBOT_HTTP_ALLOW_HOSTS="*,127.0.0.1")  # the local page server
     llm = ScriptedChatModel(replies=replies)
     limits = SandboxLimits(wall_seconds=20, memory_mb=256)
