@@ -79,10 +79,14 @@ def code_to_run(answer: str, results: Mapping[str, Mapping[str, Any]], request: 
     return False
 
 
-_COPIED_RESULT = re.compile(r"^[ \t]*[-*•]?[ \t]*[^\n:→]{1,80}:[ \t]*done[ \t]*(?:→|->)[ \t]*[{\[]", re.M)
+_COPIED_RESULT = re.compile(
+    r"^[ \t]*[-*•]?[ \t]*[^\n:→]{1,80}:[ \t]*done[ \t]*(?:→|->)[ \t]*"
+    r"(?:[{\[]|(?:true|false|null|-?\d+(?:\.\d+)?)[ \t]*$)", re.M)
 """A line of the results as the joiner's prompt lists them (``- email: done → {"sent_to": …``),
 written out as the answer: a small model pasted them, raw JSON, for a person to read, under the
-node's id or under words of its own (``- secondary on call: done → {"matches": []…``)."""
+node's id or under words of its own (``- secondary on call: done → {"matches": []…``); a JSON
+scalar alone after the arrow too (``- rollout: done → false``: which value of what, a person
+cannot tell)."""
 
 
 def unclaimed(answer: str, state: AgentState, red_tools: Collection[str]) -> str:

@@ -144,6 +144,9 @@ def test_the_results_pasted_as_listed_are_no_answer_but_a_line_in_words_is() -> 
     pasted = '- secondary on call: done → {"matches": [], "truncated": false}'  # a label of its own
     assert "copies the results" in str(unreadable(pasted, results))
     assert unreadable("Saved: done → see reports/x.md", results) is None
+    for scalar in ("false", "25", "-0.5", "null"):  # a JSON scalar alone after the arrow
+        assert "copies the results" in str(unreadable(f"- rollout: done → {scalar}", results)), scalar
+    assert unreadable("- rollout: done → 25 % of users", results) is None  # in words
 
 
 CODE_ANSWER = ("To calculate it you can use the following Python code:\n\n```python\nimport csv\n"
