@@ -115,7 +115,7 @@ CASES: tuple[Case, ...] = (
     case("fresh-slowest-service", Kind.COMPUTE, "Which service has the highest p95_ms in slo/latency.csv?",
          facts=(r"\bsearch\b",)),
     case("fresh-error-share", Kind.COMPUTE, "What percentage of the requests in slo/latency.csv were errors?",
-         facts=(r"\b0\.47\s*%|\b0\.47 percent|\b0\.467",), quick=True),
+         facts=(r"\b0\.47\s*%|\b0\.47 percent|\b0\.467|\b0\.4669",), quick=True),
     case("fresh-requests-per-service", Kind.COMPUTE,
          "How many requests did each service get in slo/latency.csv?",
          facts=(_count("api", "113,?000"), _count("web", "90,?000"), _count("search", "39,?000"),

@@ -53,6 +53,41 @@ def unused_columns(table: Table, request: str, sql: str) -> list[str]:
             and re.search(rf"(?<![\w/.-]){re.escape(c.lower())}(?![\w-])", asked)]
 
 
+_NEGATED = (r"(?:without|no|not|lacks?|lacking|missing|non)\s+(?:an?\s+|any\s+)?{c}\b",
+            r"\b{c}(?:\s+(?:is|was|are|were|turned|switched|set|been|has been|have been))*\s+"
+            r"(?:off|disabled|false|not\s+(?:on|enabled|set|turned on))\b",
+            r"\b{c}-?less\b", r"\bno[- ]{c}\b")
+_AFFIRMED = (r"\bwith\s+(?:an?\s+)?{c}\b(?!\s+(?:turned\s+|switched\s+|set\s+)?(?:off|disabled|false))",
+             r"\b{c}(?:\s+(?:is|was|are|were|turned|switched|set))*\s+(?:on|enabled|true)\b")
+_TRUTH = {"1": True, "true": True, "'true'": True, "0": False, "false": False, "'false'": False}
+
+
+def flag_polarity(table: Table, request: str, sql: str) -> list[tuple[str, bool]]:
+    """Each yes/no column the request asks about one way ("without MFA", "MFA turned off": false;
+    "with MFA", "MFA on": true) that the query keeps the other way (``WHERE mfa = 1`` for "the
+    users … without MFA": fresh no-mfa-to-file wrote the users who have it), with the value the
+    request asks for. Only a comparison with 1, 0, true or false (``=``, ``!=``, ``<>``, ``IS``,
+    ``IS NOT``) or ``NOT column`` counts; a query that compares the column both ways is left alone."""
+    found = []
+    for column in (c for c in table.columns if len(c) >= 2 and _yes_no(table, c)):
+        name = re.escape(column.lower()).replace("_", "[_ ]")
+        negated = any(re.search(pattern.format(c=name), request, re.I) for pattern in _NEGATED)
+        affirmed = any(re.search(pattern.format(c=name), request, re.I) for pattern in _AFFIRMED)
+        if negated == affirmed:
+            continue
+        kept = set()
+        col = rf"(?<![\w.])[\"`]?{re.escape(column)}[\"`]?"
+        for op, value in re.findall(col + r"\s*(==?|!=|<>|\bIS\s+NOT\b|\bIS\b)\s*('?\w+'?)", sql, re.I):
+            if (truth := _TRUTH.get(value.lower())) is not None:
+                kept.add(truth if op.strip().upper() in ("=", "==", "IS") else not truth)
+        if re.search(r"\bNOT\s+" + col + r"(?!\s*(?:=|!|<|>|\bIS\b|\bIN\b|\bLIKE\b))", sql, re.I):
+            kept.add(False)
+        wanted = affirmed
+        if len(kept) == 1 and kept != {wanted}:
+            found.append((column, wanted))
+    return found
+
+
 def used_numbers(table: Table, sql: str) -> list[str]:
     """The number columns ``sql`` uses."""
     written = sql.lower()
@@ -156,6 +191,20 @@ def conditions_per_row(table: Table, sql: str) -> str | None:
     return column if column in table.columns and len(values) > 1 and len(set(values)) == len(values) else None
 
 
+def shares_for_which(request: str, sql: str) -> str | None:
+    """The column the query groups by, when the request asks which ones with nothing to compute
+    and the query counts a condition in every group and keeps them all (no WHERE, HAVING or
+    LIMIT): fresh full-nodes, "which nodes reported disk usage over 90%?", was written as a share
+    of ``disk > 90`` per node, every node listed (0 for three of them). None otherwise."""
+    grouped_by = _GROUPED_BY_ONE.search(sql)
+    if grouped_by is None or not _CONDITION_COUNTED.search(sql) or not _WHICH.search(request):
+        return None
+    if _COMPUTED_WORDS.search(request) or _HOW_MANY.search(request) or _FILTERED.search(sql):
+        return None
+    return grouped_by.group(1).strip('"`')
+
+
+_FILTERED = re.compile(r"\b(?:WHERE|HAVING|LIMIT)\b", re.IGNORECASE)
 _WHICH = re.compile(r"\b(?:which|who)\b", re.IGNORECASE)
 _HOW_MANY = re.compile(r"\b(?:how\s+many|count|number\s+of)\b", re.IGNORECASE)
 _SELECTED = re.compile(r"(?is)^\s*select\s+(?:distinct\s+)?(?P<columns>.+?)\s+from\s+data\b")
@@ -238,6 +287,11 @@ def query_faults(table: Table, job: PackageJob, sql: str) -> list[str]:
         example = f"100.0 * SUM({others[0]}) / SUM({column})" if others else f"SUM(…) / SUM({column})"
         faults.append(f"The request names the column {column}, which the query never uses: compute with it "
                       f"(a percentage of one column's total in another's is {example}, not a count of rows).")
+    for column, wanted in flag_polarity(table, job.request, sql):
+        value, other = (1, 0) if wanted else (0, 1)
+        faults.append(f"The request asks for the rows where {column} is {str(wanted).lower()}, and the query "
+                      f"keeps those where it is {str(not wanted).lower()}: WHERE {column} = {value}, not "
+                      f"{column} = {other}.")
     for named in status_classes(job.request, sql):
         low = int(named[0]) * 100
         faults.append(f"{named} is every status from {low} to {low + 99}, not {low} alone: "
@@ -255,6 +309,10 @@ def query_faults(table: Table, job: PackageJob, sql: str) -> list[str]:
         faults.append(f"Each {single} is on a row of its own, so a share or count per {single} is only 0 or "
                       f"100: to find the {single} values where the condition holds, keep their rows with "
                       f"WHERE <condition> (SELECT {single} FROM data WHERE …), with no GROUP BY.")
+    if (grouped_by := shares_for_which(job.request, sql)) is not None:
+        faults.append(f"The request asks which {grouped_by} values, and the query lists every {grouped_by} "
+                      "with a share or count of the condition: keep only the rows where it holds, "
+                      f"SELECT DISTINCT {grouped_by} FROM data WHERE <condition>, with no GROUP BY.")
     if names_nothing(table, job.request, sql):
         faults.append("The request asks which ones: select the column that names them (SELECT <name column> "
                       "FROM data WHERE …), not only a count or a total.")

@@ -320,6 +320,8 @@ class ReflexionPackageRunner:
             return {"code": code, "feedback": None, "mended": None, "mended_by": mended_by}
         describe = getattr(tools, "describe", None)
         catalog = describe() if callable(describe) else "(see the previous code)"
+        if not job.code.strip():  # dagbot's package computing from results: nothing to fetch
+            catalog = NO_TOOLS
         repeated = repeated_failure(state.get("records") or [])
         fresh = not state["code"].strip() or repeated is not None
         if repeated is not None:
@@ -328,7 +330,8 @@ class ReflexionPackageRunner:
         earlier = (f" Earlier scripts for this goal failed twice the same way ({repeated}): write a new "
                    "one from the goal and the inputs above." if repeated else "")
         prompt = template.safe_substitute(
-            rules=self.rules, goal=job.goal, inputs=summarise_inputs(job.inputs), tools=catalog or "(none)",
+            rules=self.rules, goal=goal_text(job), inputs=summarise_inputs(job.inputs),
+            tools=catalog or "(none)",
             attempt=state.get("attempt", 1), max_attempts=self.max_attempts,
             code=state["code"], error=state.get("feedback") or "(no details)", earlier=earlier,
         )
@@ -488,6 +491,26 @@ def failure_report(outcome: SandboxResult) -> str:
     if outcome.stdout.strip():
         parts.append(f"stdout (tail):\n{outcome.stdout.strip()[-1000:]}")
     return "\n\n".join(parts)
+
+
+NO_TOOLS = ("(none needed: every value is computed from the inputs above, which hold what the plan's "
+            "steps returned)")
+"""The tools shown for a package dagbot added to compute an answer's values (its code empty,
+written here): its inputs are the results. Shown ``tools.http_get``, the writer of fresh
+follow-up-owner fetched a read Markdown file by its path instead of using its content."""
+
+
+def goal_text(job: PackageJob) -> str:
+    """The package's goal as the model that rewrites it reads it: with the request it answers,
+    when its result is what the request asks for (``job.final``). A planner's goal may say
+    little ("read", for "What rollout does config/flags.yaml set for new-checkout?"): the
+    rewrite of fresh-rollout returned the flag's ``enabled`` where the request named its
+    ``rollout``. A package another goes on from keeps its goal alone: the request is not its
+    result's to answer."""
+    if not job.final or not job.request or job.request.strip() in job.goal:
+        return job.goal
+    follows = f" (a follow-up to: {job.follows})" if job.follows else ""
+    return f"{job.goal}\n(Its result answers the request: {job.request}{follows})"
 
 
 def summarise_inputs(inputs: dict[str, Any], total: int = 3000) -> str:

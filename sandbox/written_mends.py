@@ -8,7 +8,8 @@ writer's code for dagbot's computed values). Each fix is plain: the example's ``
 (the real ones are there), the function nothing calls is called
 (:mod:`agent.plan.uncalled_function`), one it calls that sets ``result`` sets the package's
 (``global result``), and the open reads the text the read returned
-(:func:`agent.plan.code_mends.opened_inputs_as_text`, as the plan's own mend does).
+(:func:`agent.plan.code_mends.opened_inputs_as_text`, as the plan's own mend does), and an
+import of a module the sandbox lacks that nothing uses goes.
 """
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ from typing import Any
 
 from agent.plan.code_mends import opened_inputs_as_text
 from agent.plan.input_fields import BODY_KEYS
-from agent.plan.package_code import parse_python, source_span, spliced
+from agent.plan.package_code import PACKAGE_MODULES, parse_python, source_span, spliced
 from agent.plan.uncalled_function import called_function, called_names
 
 
 def mended_written_code(code: str, inputs: Mapping[str, Any]) -> str:
     """``code`` with the slips above mended (as it is when it has none)."""
     code = without_made_up_inputs(code) or code
+    code = without_unused_missing_imports(code) or code
     code = called_function(code) or global_result(code) or code
     text_keys = {node_id: key for node_id, value in inputs.items() if isinstance(value, Mapping)
                  for key in BODY_KEYS if isinstance(value.get(key), str)}
@@ -43,6 +45,31 @@ def without_made_up_inputs(code: str) -> str | None:
         return None
     spans = [source_span(code, statement) for statement in tree.body
              if isinstance(statement, ast.Assign | ast.AnnAssign) and _targets_inputs(statement)]
+    return spliced(code, [(start, end, "") for start, end in spans]) if spans else None
+
+
+def without_unused_missing_imports(code: str) -> str | None:
+    """``code`` without its top-level imports of modules the sandbox lacks that nothing in it
+    uses (``import requests`` above code that calls only ``tools.http_get``: fresh
+    follow-up-owner's rewrite was refused for the import, and the model wrote the same code
+    back). A name it uses stays imported, and the code is told it cannot work; None when there
+    is nothing to drop, or it does not parse."""
+    try:
+        tree = parse_python(code)
+    except SyntaxError:
+        return None
+    used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    spans = []
+    for statement in tree.body:
+        if isinstance(statement, ast.Import):
+            names = [(alias.name, alias.asname or alias.name.split(".")[0]) for alias in statement.names]
+        elif isinstance(statement, ast.ImportFrom) and statement.module and not statement.level:
+            names = [(statement.module, alias.asname or alias.name) for alias in statement.names]
+        else:
+            continue
+        if all(module.split(".")[0] not in PACKAGE_MODULES and bound not in used for module, bound in names):
+            start, end = source_span(code, statement)
+            spans.append((start, end + 1 if code.encode()[end:end + 1] == b"\n" else end))  # the whole line
     return spliced(code, [(start, end, "") for start, end in spans]) if spans else None
 
 

@@ -20,10 +20,12 @@ keeps failing).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from agent.plan.format import PackageSpec, PlanNode, free_id
+from agent.plan.named_files import READ_FILE
 from agent.ports.stores import NodeStatus
 
 COMPUTED_ID = "computed"
@@ -56,19 +58,37 @@ def computed_from(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, An
 
 
 def computing_plan(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]],
-                   request: str, follows: str | None = None) -> dict[str, Any] | None:
+                   request: str, follows: str | None = None,
+                   reads: Sequence[str] = ()) -> dict[str, Any] | None:
     """``plan`` with a package node that computes what ``request`` asks for from every node of
     it that finished; None when no node finished. (Its answer sentence stays: once the node is
     done the joiner writes the answer with the computed values, and until then a sentence
     filled from nowhere is still found.) ``follows``: the thread's request before
-    this one, which a follow-up's few words lean on ("and the overdue ones?")."""
+    this one, which a follow-up's few words lean on ("and the overdue ones?"). ``reads``: data
+    files a search of the plan matched nothing in (:func:`agent.plan.uncomputed.searched_data_files`),
+    each read whole by a ``read_file`` node dagbot adds, for the package to compute from."""
     nodes = list(plan.get("nodes") or [])
     ids = {str(node.get("id")) for node in nodes}
     done = [str(node["id"]) for node in nodes
             if (results.get(str(node.get("id"))) or {}).get("status") == NodeStatus.DONE.value]
     if not done:
         return None
+    added: list[PlanNode] = []
+    for path in reads:
+        read_id = free_id(_read_id(path), ids | {node.id for node in added})
+        added.append(PlanNode(id=read_id, tool=READ_FILE, args={"path": path}, why=READ_WHY))
     goal = computing_goal(request, follows)
-    node = PlanNode(id=free_id(COMPUTED_ID, ids), package=PackageSpec(goal=goal, code=""),
-                    depends_on=done, why=WHY)
-    return {**plan, "nodes": [*nodes, node.model_dump(exclude_none=True, exclude_defaults=True)]}
+    node = PlanNode(id=free_id(COMPUTED_ID, ids | {node.id for node in added}),
+                    package=PackageSpec(goal=goal, code=""), depends_on=[*done, *(n.id for n in added)],
+                    why=WHY)
+    return {**plan, "nodes": [*nodes, *(n.model_dump(exclude_none=True, exclude_defaults=True)
+                                        for n in [*added, node])]}
+
+
+READ_WHY = "a search matches text, not values: the file read whole, for the values to be computed from it"
+
+
+def _read_id(path: str) -> str:
+    """A node id for the read of ``path``: its file name's stem (``access/users.json``: ``users``)."""
+    stem = re.sub(r"[^A-Za-z0-9_]+", "_", path.rsplit("/", 1)[-1].rsplit(".", 1)[0]).strip("_")
+    return stem if stem and not stem[0].isdigit() else f"read_{stem}".rstrip("_")

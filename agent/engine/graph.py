@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import structlog
@@ -89,7 +89,7 @@ from agent.plan.named_files import unread_in_draft, unread_named_files
 from agent.plan.references import referenced_ids
 from agent.plan.refused_calls import refused_calls
 from agent.plan.sql_values import unnamed_sql_values
-from agent.plan.uncomputed import found_nothing, uncomputed_reads
+from agent.plan.uncomputed import found_nothing, searched_data_files, uncomputed_reads
 from agent.plan.unfed_changes import unfed_changes
 from agent.plan.validation import validated_plan
 from agent.plan.whole_results import whole_results_in_changes
@@ -414,6 +414,11 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
             (computing := await _computing(state, runtime)):
         log.info("the plan's packages found nothing in the data it read; computing the request", nodes=empty)
         return computing
+    searched = [] if rejected else searched_data_files(ran, ctx.registry, state["request"], this_plans)
+    if searched and (computing := await _computing(state, runtime, reads=searched)):
+        log.info("a search matched nothing in the data files it looked through; reading and computing them",
+                 files=searched)
+        return computing
     computed = _computed(state)
     # (values dagbot computed: the joiner words them, and the plan's sentence is no longer the answer)
     templated = None if edited or computed else templated_answer(state.get("plan") or {}, this_plans)
@@ -507,23 +512,25 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     return {"answer": answer, "tokens": tokens}
 
 
-async def _computing(state: AgentState, runtime: Ctx) -> dict[str, Any] | None:
+async def _computing(state: AgentState, runtime: Ctx, reads: Sequence[str] = ()) -> dict[str, Any] | None:
     """The plan that ran with a package that computes what the request asks for from its
     results (:mod:`agent.engine.computed_values`), shown and audited, for the scheduler to run;
-    None when dagbot computed for this request already, no node finished, or there is no sandbox."""
+    None when dagbot computed for this request already, no node finished, or there is no sandbox.
+    ``reads``: data files read whole first, for the package to compute from."""
     ctx = runtime.context
     if state.get("computed") or ctx.packages is None:
         return None
     earlier = state.get("history") or []
-    plan = computing_plan(state.get("plan") or {}, state.get("results") or {}, state["request"],
-                          earlier[-1]["request"] if earlier else None)
+    before = state.get("plan") or {}
+    plan = computing_plan(before, state.get("results") or {}, state["request"],
+                          earlier[-1]["request"] if earlier else None, reads)
     if plan is None:
         return None
-    added = str(plan["nodes"][-1]["id"])
+    added = [str(node["id"]) for node in plan["nodes"][len(before.get("nodes") or []):]]
     await _audit(runtime, state, AuditKind.PLAN, SYSTEM, plan_id=state.get("plan_id"), mends=[],
-                 added=[added], plan=masked_plan(plan, ctx.registry), requested_by=state.get("requested_by"))
-    await _emit(runtime, state, PlanReady, plan=plan, added=(added,))
-    return {"plan": plan, "computed": added, "computing": True, "answer": None}
+                 added=added, plan=masked_plan(plan, ctx.registry), requested_by=state.get("requested_by"))
+    await _emit(runtime, state, PlanReady, plan=plan, added=tuple(added))
+    return {"plan": plan, "computed": added[-1], "computing": True, "answer": None}
 
 
 def _computed(state: AgentState) -> bool:

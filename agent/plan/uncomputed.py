@@ -23,6 +23,7 @@ from typing import Any
 
 from agent.plan.edges import call_args
 from agent.plan.format import Plan, PlanNode
+from agent.plan.named_files import READ_FILE, SEARCH_FILES
 from agent.plan.references import REFERENCE, strings
 from agent.tools.registry import Risk, ToolRegistry
 
@@ -89,6 +90,34 @@ def found_nothing(plan: Plan, registry: ToolRegistry, request: str,
     empty = [node.id for node in finals if (results.get(node.id) or {}).get("status") == "done"
              and (results.get(node.id) or {}).get("output") in (None, [], {}, "")]
     return empty if finals and len(empty) == len(finals) else []
+
+
+def searched_data_files(plan: Plan, registry: ToolRegistry, request: str,
+                        results: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """The data files (one path each, no pattern) a ``search_files`` of ``plan`` looked through
+    and matched nothing in, that no node reads whole, when ``request`` asks for a computed value
+    and no other node computes one: fresh follow-up-admins asked "which of them have MFA off?",
+    searched access/users.json for ``mfa: false`` (the file holds ``"mfa": false``) and the joiner
+    picked a name from the earlier turn's read by itself. A search matches text, not values: the
+    file is read whole and the request computed from it (dagbot adds both nodes)."""
+    if not asked_values(request) or READ_FILE not in registry:
+        return []
+    if any(node.tool and node.tool in registry and registry.risk_of(node.tool) is Risk.RED
+           for node in plan.nodes):
+        return []
+    nodes = [node for node in plan.nodes if not _found_nothing(results.get(node.id))]
+    if any(_computes(node, registry) for node in nodes):
+        return []
+    read = {_data_file_read(node, registry) for node in nodes}
+    found: list[str] = []
+    for node in plan.nodes:
+        if node.tool != SEARCH_FILES or not _found_nothing(results.get(node.id)):
+            continue
+        pattern = str(node.args.get("pattern") or "")
+        if _DATA_FILE.fullmatch(pattern) and not REFERENCE.search(pattern) and pattern not in read \
+                and pattern not in found:
+            found.append(pattern)
+    return found
 
 
 def _found_nothing(result: Mapping[str, Any] | None) -> bool:

@@ -11,7 +11,7 @@ import pytest
 from agent.engine.computed_values import COMPUTED_ID
 from agent.events import AnswerReady, PlanReady
 from agent.plan.format import Plan
-from agent.plan.uncomputed import asked_values, found_nothing, uncomputed_reads
+from agent.plan.uncomputed import asked_values, found_nothing, searched_data_files, uncomputed_reads
 from agent.tools.builtin import BuiltinToolConfig, register_builtin_tools
 from agent.tools.files import FileToolConfig
 from agent.tools.registry import ToolRegistry
@@ -138,3 +138,44 @@ async def test_dagbot_computes_the_request_when_the_plans_own_package_found_noth
     assert [e.added for e in seen if isinstance(e, PlanReady)] == [(), (COMPUTED_ID,)]
     [answer] = [e.answer for e in seen if isinstance(e, AnswerReady)]
     assert answer == "Order A is open."
+
+
+SEARCH: dict[str, object] = {"id": "mfa", "tool": "search_files",
+                             "args": {"query": "mfa: false", "pattern": "access/users.json"}}
+
+
+def test_a_data_file_a_search_matched_nothing_in_is_found(tmp_path: Path) -> None:
+    tools = registry(tmp_path)
+    asked = "Which of them have MFA off?"
+    nothing = {"mfa": {"status": "done", "output": {"matches": [], "truncated": False, "files_searched": 1}}}
+    assert searched_data_files(plan(SEARCH), tools, asked, nothing) == ["access/users.json"]
+    matched = {"mfa": {"status": "done", "output": {"matches": [{"path": "access/users.json", "line": 3}]}}}
+    assert searched_data_files(plan(SEARCH), tools, asked, matched) == []  # its matches answer it
+    assert searched_data_files(plan(SEARCH), tools, "Does access/users.json mention mfa?", nothing) == []
+    for pattern in ("**/*.json", "notes/oncall.md", "${users.path}"):  # no data file named by itself
+        other = {**SEARCH, "args": {"query": "x", "pattern": pattern}}
+        assert searched_data_files(plan(other), tools, asked, nothing) == [], pattern
+    read = {"id": "users", "tool": "read_file", "args": {"path": "access/users.json"}}
+    assert searched_data_files(plan(SEARCH, read), tools, asked, nothing) == []  # read whole already
+    computes = {"id": "count", "package": {"goal": "count", "code": "result = 1"}}
+    assert searched_data_files(plan(SEARCH, computes), tools, asked, nothing) == []
+
+
+async def test_dagbot_reads_and_computes_a_data_file_a_search_matched_nothing_in(tmp_path: Path) -> None:
+    """fresh follow-up-admins: "Which of them have MFA off?" was a search of the JSON file for
+    ``mfa: false`` (it holds ``"mfa": false``); the joiner then named a user from the earlier
+    turn's read by itself. dagbot reads the file and computes the request from it."""
+    (tmp_path / "access").mkdir()
+    (tmp_path / "access" / "users.json").write_text('[{"login": "cwong", "role": "admin", "mfa": false}]\n')
+    llm = ScriptedChatModel(replies=[{"nodes": [SEARCH]}, "cwong has MFA off."])
+    packages = ScriptedPackages(outputs={COMPUTED_ID: lambda inputs: ["cwong"]})
+    async with services_on(MEMORY, llm, registry(tmp_path), packages=packages) as services:
+        events = services.events.open()
+        await services.engine.ask("searched-1", "Which of them have MFA off?")
+        seen = [events.get_nowait() for _ in range(events.qsize())]
+    [job] = packages.jobs
+    assert job.node_id == COMPUTED_ID and set(job.inputs) == {"mfa", "users"}
+    assert '"login": "cwong"' in job.inputs["users"]["content"]  # the file, read whole
+    assert [e.added for e in seen if isinstance(e, PlanReady)] == [(), ("users", COMPUTED_ID)]
+    [answer] = [e.answer for e in seen if isinstance(e, AnswerReady)]
+    assert answer == "cwong has MFA off."

@@ -106,6 +106,9 @@ def test_every_number_a_fresh_check_expects_is_computed_from_its_files() -> None
     answers = computed_answers()
     assert answers["fresh-error-share"] == "0.47% were errors." and answers["fresh-eu-p95"] == "265.0 ms on average."
     assert answers["fresh-full-nodes"] == "node-3 and node-5"
+    rows = list(csv.DictReader(io.StringIO(fresh.FILES["slo/latency.csv"])))
+    share = 100 * sum(int(r["errors"]) for r in rows) / sum(int(r["requests"]) for r in rows)
+    assert all(re.search(p, f"{share:.6f}%", _FLAGS) for p in _patterns(FRESH["fresh-error-share"]))  # unrounded
     for name, text in answers.items():
         for pattern in _patterns(FRESH[name]):
             assert re.search(pattern, text, _FLAGS), (name, pattern, text)

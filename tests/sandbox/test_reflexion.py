@@ -10,7 +10,7 @@ from agent.execution.gateway import GreenToolGateway
 from agent.ports.sandbox import PackageAttemptRecord, PackageJob, Sandbox, SandboxLimits, SandboxResult
 from infra.emulators.scripted_chat import ScriptedChatModel
 from sandbox.backends.unavailable import UnavailableSandbox
-from sandbox.reflexion import ReflexionPackageRunner, extract_code
+from sandbox.reflexion import NO_TOOLS, ReflexionPackageRunner, extract_code, goal_text
 
 BROKEN = "rows = inputs['rows']\ntotal = sum(r['n'] for r in rows)\nresult = total / 0\n"
 FIXED = "rows = inputs['rows']\nresult = {'total': sum(r['n'] for r in rows)}\n"
@@ -59,6 +59,38 @@ async def test_a_failing_script_is_fixed_on_the_second_attempt(
     assert "ZeroDivisionError" in prompt and 'File "<package>", line 3' in prompt  # the error
     assert "inputs['rows']: list of 3" in prompt  # the input summary
     assert "tools.http_get(url)" in prompt and "send_email" not in prompt  # green tools only
+    assert "answers the request" not in prompt  # a job with no request: its goal alone
+
+
+def test_the_rewrite_reads_the_request_a_final_package_answers_beside_its_goal() -> None:
+    """fresh-rollout: the planner's goal was "read"; the rewrite took the flag's ``enabled``
+    where the request named its ``rollout``."""
+    asked = "What rollout does config/flags.yaml set for new-checkout?"
+    vague = PackageJob(thread_id="T1", run_id="R1", node_id="rollout", goal="read", code="",
+                       inputs={}, request=asked)
+    assert goal_text(vague) == f"read\n(Its result answers the request: {asked})"
+    follow_up = PackageJob(thread_id="T1", run_id="R1", node_id="admins", goal="filter the admins", code="",
+                           inputs={}, request="Which of them have MFA off?",
+                           follows="How many admins are listed in access/users.json?")
+    assert goal_text(follow_up).endswith(
+        "Which of them have MFA off? (a follow-up to: How many admins are listed in access/users.json?))")
+    feeding = PackageJob(thread_id="T1", run_id="R1", node_id="rows", goal="parse the CSV rows", code="",
+                         inputs={}, request=asked, final=False)
+    assert goal_text(feeding) == "parse the CSV rows"  # another package goes on from it
+    assert goal_text(PackageJob(thread_id="T1", run_id="R1", node_id="r", goal=f"answer: {asked}", code="",
+                                inputs={}, request=asked)) == f"answer: {asked}"  # said already
+
+
+async def test_the_reflexion_prompt_shows_the_request_beside_the_goal(
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
+) -> None:
+    llm = ScriptedChatModel(replies=[f"```python\n{FIXED}```\n"])
+    runner = ReflexionPackageRunner(sandbox, llm, limits, max_attempts=3)
+    asked = PackageJob(thread_id="T1", run_id="R1", node_id="digest", goal="add", code=BROKEN,
+                       inputs={"rows": [{"n": 1}, {"n": 2}, {"n": 39}]}, request="What is the total n?")
+    outcome = await runner.run(asked, gateway, Events())
+    assert outcome.ok and outcome.output == {"total": 42}
+    assert "add\n(Its result answers the request: What is the total n?)" in str(llm.calls[0][-1].content)
 
 
 async def test_a_script_that_keeps_failing_stops_at_the_limit(
@@ -334,6 +366,7 @@ async def test_a_job_with_no_code_is_written_from_its_goal_and_inputs_then_run(
     assert "How package code runs:" in prompt and "$" not in prompt  # the rules, every slot filled
     assert "add up the n of every row" in prompt and "inputs['rows']: list of 3" in prompt
     assert "ran this code" not in prompt and "failed with" not in prompt
+    assert NO_TOOLS in prompt and "tools.http_get" not in prompt  # its inputs are the results: nothing to fetch
 
 
 async def test_written_code_that_fails_is_healed_and_no_code_at_all_ends_plainly() -> None:

@@ -14,10 +14,12 @@ from infra.emulators.scripted_chat import ScriptedChatModel
 from sandbox.query_checks import (
     absent_values,
     conditions_per_row,
+    flag_polarity,
     grouped,
     names_nothing,
     needless_limit,
     query_faults,
+    shares_for_which,
     status_classes,
     unasked_values,
     unused_columns,
@@ -399,3 +401,55 @@ def test_a_status_class_counted_as_one_status_is_a_fault() -> None:
     job = PackageJob(thread_id="T", run_id="R", node_id="n", goal="g", code="", inputs={}, request=asked)
     assert query_faults(table, job, "SELECT COUNT(*) FROM data WHERE status = 500") == [
         "5xx is every status from 500 to 599, not 500 alone: WHERE <status column> BETWEEN 500 AND 599."]
+
+
+@pytest.mark.parametrize(("request_text", "query", "told"), [
+    ("Write the users in access/users.json without MFA to reports/no-mfa.txt",
+     "SELECT login FROM data WHERE team != 'x' AND mfa = 1", [("mfa", False)]),
+    ("Which users have MFA turned off?", "SELECT login FROM data WHERE mfa IS TRUE", [("mfa", False)]),
+    ("Which users have MFA off?", "SELECT login FROM data WHERE mfa != 0", [("mfa", False)]),
+    ("Which users have MFA enabled?", "SELECT login FROM data WHERE NOT mfa", [("mfa", True)]),
+    ("Which users have MFA on?", "SELECT login FROM data WHERE mfa = 0", [("mfa", True)]),
+    ("Which users have MFA off?", "SELECT login FROM data WHERE mfa = 0", []),
+    ("Which users have MFA off?", "SELECT login FROM data WHERE mfa = false", []),
+    ("Which users are without MFA?", "SELECT login FROM data WHERE mfa <> 1", []),
+    ("Which users with MFA are admins?", "SELECT login FROM data WHERE mfa = 1 AND team = 'web'", []),
+    ("Which users have MFA off?", "SELECT login FROM data WHERE mfa = 0 OR mfa = 1", []),  # both ways: left
+    ("Which users are on the web team?", "SELECT login FROM data WHERE mfa = 1", []),  # not asked about
+])
+def test_a_yes_no_column_kept_the_other_way_than_the_request_asks_is_a_fault(
+        request_text: str, query: str, told: list[tuple[str, bool]]) -> None:
+    """fresh no-mfa-to-file: "the users … without MFA" was queried ``WHERE … mfa = 1``."""
+    users = json.dumps([{"login": "asilva", "team": "web", "mfa": True},
+                        {"login": "bkim", "team": "web", "mfa": False}])
+    table = find_table({"users": {"path": "access/users.json", "content": users}})
+    assert table is not None
+    assert flag_polarity(table, request_text, query) == told
+
+
+def test_the_fault_of_a_yes_no_column_kept_the_other_way_says_which_value() -> None:
+    users = json.dumps([{"login": "asilva", "mfa": True}, {"login": "bkim", "mfa": False}])
+    table = find_table({"users": {"path": "access/users.json", "content": users}})
+    assert table is not None
+    job = PackageJob(thread_id="T", run_id="R", node_id="n", goal="g", code="", inputs={},
+                     request="Write the users without MFA to reports/no-mfa.txt")
+    assert query_faults(table, job, "SELECT login FROM data WHERE mfa = 1") == [
+        "The request asks for the rows where mfa is false, and the query keeps those where it is true: "
+        "WHERE mfa = 0, not mfa = 1."]
+
+
+def test_a_share_per_group_kept_for_every_group_where_the_request_asks_which_is_a_fault() -> None:
+    """fresh full-nodes: "which nodes reported disk usage over 90%?" was queried as a share of
+    ``disk > 90`` per node, every node listed (0 for three of them)."""
+    asked = "Which nodes in logs/node.log reported disk usage over 90%?"
+    share = "SELECT node, SUM(CASE WHEN disk > 90 THEN 1 ELSE 0 END) * 100.0 / COUNT(*) AS share FROM data GROUP BY node"
+    assert shares_for_which(asked, share) == "node"
+    assert shares_for_which(asked, "SELECT DISTINCT node FROM data WHERE disk > 90") is None
+    assert shares_for_which(asked, share.replace("GROUP BY node", "GROUP BY node HAVING share > 0")) is None
+    assert shares_for_which("What share of each node's lines reported disk over 90%?", share) is None  # asked
+    assert shares_for_which("How many lines per node reported disk over 90%?", share) is None
+    log = "2026-11-24 09:00:12 INFO node-1 disk=62%\n2026-11-24 09:00:13 WARN node-3 disk=91%\n"
+    table = find_table({"log": {"path": "logs/node.log", "content": log}})
+    assert table is not None
+    job = PackageJob(thread_id="T", run_id="R", node_id="n", goal="g", code="", inputs={}, request=asked)
+    assert any("SELECT DISTINCT node FROM data WHERE <condition>" in fault for fault in query_faults(table, job, share))

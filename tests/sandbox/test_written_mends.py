@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.written_mends import mended_written_code, without_made_up_inputs
+from sandbox.written_mends import mended_written_code, without_made_up_inputs, without_unused_missing_imports
 
 INPUTS: dict[str, Any] = {"orders": {"path": "data/orders.csv", "content": "region,orders\nnorth,120\nsouth,95\n",
                                      "size": 33, "truncated": False}}
@@ -59,3 +59,18 @@ def test_a_function_it_calls_that_sets_result_for_itself_sets_the_packages() -> 
     exec(mended, scope)  # (the test's own code: what the sandbox would run)
     assert scope["result"] == {"rows": 2}
     assert mended_written_code("def f():\n    result = 1\n\nresult = 2\nf()\n", INPUTS).count("global") == 0
+
+
+def test_an_import_of_a_module_the_sandbox_lacks_that_nothing_uses_goes() -> None:
+    """fresh follow-up-owner: ``import requests`` above code that calls only ``tools.http_get``,
+    refused for the import, and written back the same."""
+    code = ("import json\nimport requests\nfrom bs4 import BeautifulSoup\nfrom pandas import DataFrame\n"
+            "result = json.loads(inputs['a']['content'])\n")
+    assert without_unused_missing_imports(code) == (
+        "import json\nfrom bs4 import BeautifulSoup\nresult = json.loads(inputs['a']['content'])\n")
+    used = "import requests\nresult = requests.get('http://x').text\n"
+    assert without_unused_missing_imports(used) is None  # used: told it cannot work, not hidden
+    aliased = "import numpy as np\nresult = np.mean([1, 2])\n"
+    assert without_unused_missing_imports(aliased) is None
+    assert without_unused_missing_imports("import json\nresult = 1\n") is None
+    assert mended_written_code("import requests\nresult = 1\n", {}) == "result = 1\n"
