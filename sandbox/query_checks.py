@@ -88,6 +88,21 @@ def flag_polarity(table: Table, request: str, sql: str) -> list[tuple[str, bool]
     return found
 
 
+def flipped_flags(table: Table, request: str, sql: str) -> str | None:
+    """``sql`` with each yes/no column it keeps the other way than the request asks
+    (:func:`flag_polarity`) compared with the value asked for (``mfa = 1`` → ``mfa = 0`` for
+    "without MFA"), or None when there is none: the value is certain, so no model is asked (the
+    rewrite that fixed it had dropped the query's other condition)."""
+    flips = flag_polarity(table, request, sql)
+    for column, wanted in flips:
+        col = rf"(?<![\w.])([\"`]?){re.escape(column)}\1"
+        sql = re.sub(col + r"\s*(?:==?|!=|<>|\bIS\s+NOT\b|\bIS\b)\s*'?(?:1|0|true|false)'?(?!\w)",
+                     f"{column} = {int(wanted)}", sql, flags=re.I)
+        sql = re.sub(r"\bNOT\s+" + col + r"(?!\s*(?:=|!|<|>|\bIS\b|\bIN\b|\bLIKE\b))",
+                     f"{column} = {int(wanted)}", sql, flags=re.I)
+    return sql if flips else None
+
+
 def used_numbers(table: Table, sql: str) -> list[str]:
     """The number columns ``sql`` uses."""
     written = sql.lower()

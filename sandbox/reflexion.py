@@ -63,7 +63,7 @@ from sandbox.absent_texts import absent_texts, looked_for, looked_for_nothing
 from sandbox.goal_values import NAME as GOAL_VALUES
 from sandbox.goal_values import mended_goal_values
 from sandbox.input_outline import outline
-from sandbox.query_checks import grouped, query_faults
+from sandbox.query_checks import flipped_flags, grouped, query_faults
 from sandbox.runtime_mends import RuntimeFailure, mend_in_place
 from sandbox.table_query import NAME as TABLE_QUERY
 from sandbox.table_query import Table, describe, extract_sql, find_table, query_code, query_task
@@ -80,10 +80,12 @@ QUERY_PATH = PROMPT_PATH.with_name("query.md")
 """The prompt for one SQL query over the table a package's inputs hold (sandbox/table_query.py)."""
 QUERY_TRIES = 2
 """Queries written for a package at most (the second told why the first failed or found nothing)."""
-QUERY_FIXES = 2
+QUERY_FIXES = 3
 """Times a query with a certain fault (:mod:`sandbox.query_checks`) is sent back before it runs:
 a rewrite that mends one fault may make another (the users without MFA: the filter on ``mfa``
-dropped with the condition it was told to drop), but the same faults twice end it."""
+dropped with the condition it was told to drop; fresh follow-up-admins: a count, then the admins
+with no condition on ``mfa``, then ``mfa`` with the admins dropped), but the same faults twice
+end it."""
 RULES_PATH = PROMPT_PATH.with_name("package_rules.md")
 """How package code runs: ``$rules`` of both prompts."""
 FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)```", re.DOTALL)
@@ -225,11 +227,15 @@ class ReflexionPackageRunner:
                 log.warning("query model failed for %s: %s", job.node_id, model_error_summary(exc))
                 return back
             sql = extract_sql(_text(reply.content))
+            written = _text(reply.content)
+            if sql and job.request and (flipped := flipped_flags(table, job.request, sql)) is not None:
+                log.info("package %s: a yes/no column compared as the request asks", job.node_id)
+                sql, written = flipped, f"```sql\n{flipped}\n```"
             told = query_faults(table, job, sql) if sql and job.request else []
             if not told or told == told_before:  # (the same faults again: telling once more will not help)
                 break
             told_before = told
-            messages += [AIMessage(_text(reply.content)), HumanMessage(
+            messages += [AIMessage(written), HumanMessage(
                 " ".join(told) + " Reply with the whole query in a single ```sql fenced block.")]
         if sql is not None and (regrouped := grouped(sql)) is not None:
             log.info("package %s: the query's GROUP BY added (it orders by an aggregate)", job.node_id)

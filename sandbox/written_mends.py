@@ -9,18 +9,20 @@ writer's code for dagbot's computed values). Each fix is plain: the example's ``
 (:mod:`agent.plan.uncalled_function`), one it calls that sets ``result`` sets the package's
 (``global result``), and the open reads the text the read returned
 (:func:`agent.plan.code_mends.opened_inputs_as_text`, as the plan's own mend does), and an
-import of a module the sandbox lacks that nothing uses goes.
+import of a module the sandbox lacks that nothing uses goes, and one of the standard library
+used and never imported (``io.StringIO`` with no ``import io``) is added.
 """
 
 from __future__ import annotations
 
 import ast
+import sys
 from collections.abc import Mapping
 from typing import Any
 
 from agent.plan.code_mends import opened_inputs_as_text
 from agent.plan.input_fields import BODY_KEYS
-from agent.plan.package_code import PACKAGE_MODULES, parse_python, source_span, spliced
+from agent.plan.package_code import PACKAGE_MODULES, parse_python, source_span, spliced, undefined_names
 from agent.plan.uncalled_function import called_function, called_names
 
 
@@ -28,6 +30,7 @@ def mended_written_code(code: str, inputs: Mapping[str, Any]) -> str:
     """``code`` with the slips above mended (as it is when it has none)."""
     code = without_made_up_inputs(code) or code
     code = without_unused_missing_imports(code) or code
+    code = with_standard_imports(code) or code
     code = called_function(code) or global_result(code) or code
     text_keys = {node_id: key for node_id, value in inputs.items() if isinstance(value, Mapping)
                  for key in BODY_KEYS if isinstance(value.get(key), str)}
@@ -71,6 +74,22 @@ def without_unused_missing_imports(code: str) -> str | None:
             start, end = source_span(code, statement)
             spans.append((start, end + 1 if code.encode()[end:end + 1] == b"\n" else end))  # the whole line
     return spliced(code, [(start, end, "") for start, end in spans]) if spans else None
+
+
+def with_standard_imports(code: str) -> str | None:
+    """``code`` with ``import m`` first for each module of Python's standard library it uses as
+    ``m.name`` and never imports or defines (``csv.DictReader(io.StringIO(text))`` with no
+    ``import io``: fresh follow-up-owner's writer, told the name was never defined, wrote the
+    same code back); None when there is none, or it does not parse."""
+    try:
+        tree = parse_python(code)
+    except SyntaxError:
+        return None
+    undefined = undefined_names(code, tree)
+    used = {node.value.id for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)}
+    modules = sorted(name for name in undefined & used if name in sys.stdlib_module_names)
+    return "".join(f"import {name}\n" for name in modules) + code if modules else None
 
 
 def _targets_inputs(statement: ast.Assign | ast.AnnAssign) -> bool:

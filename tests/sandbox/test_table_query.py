@@ -15,6 +15,7 @@ from sandbox.query_checks import (
     absent_values,
     conditions_per_row,
     flag_polarity,
+    flipped_flags,
     grouped,
     names_nothing,
     needless_limit,
@@ -453,3 +454,37 @@ def test_a_share_per_group_kept_for_every_group_where_the_request_asks_which_is_
     assert table is not None
     job = PackageJob(thread_id="T", run_id="R", node_id="n", goal="g", code="", inputs={}, request=asked)
     assert any("SELECT DISTINCT node FROM data WHERE <condition>" in fault for fault in query_faults(table, job, share))
+
+
+def test_a_yes_no_column_kept_the_other_way_is_compared_with_the_value_asked_for() -> None:
+    users = json.dumps([{"login": "asilva", "role": "admin", "mfa": True}, {"login": "bkim", "role": "x", "mfa": False}])
+    table = find_table({"users": {"path": "access/users.json", "content": users}})
+    assert table is not None
+    asked = "Write the users without MFA to reports/no-mfa.txt"
+    assert flipped_flags(table, asked, "SELECT login FROM data WHERE mfa = 1") == "SELECT login FROM data WHERE mfa = 0"
+    assert flipped_flags(table, asked, "SELECT login FROM data WHERE mfa IS TRUE AND role = 'admin'") == (
+        "SELECT login FROM data WHERE mfa = 0 AND role = 'admin'")
+    assert flipped_flags(table, "Which users have MFA on?", "SELECT login FROM data WHERE NOT mfa") == (
+        "SELECT login FROM data WHERE mfa = 1")
+    assert flipped_flags(table, asked, "SELECT login FROM data WHERE mfa = 0") is None  # as asked
+
+
+async def test_the_query_loop_mends_a_yes_no_column_kept_the_other_way_and_tells_what_is_left(
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
+) -> None:
+    """fresh follow-up-admins: "which of them have MFA off?" after "how many admins…": the rewrite
+    that used ``mfa`` kept it the wrong way and dropped the admins."""
+    users = json.dumps([{"login": "asilva", "role": "admin", "mfa": True},
+                        {"login": "cwong", "role": "admin", "mfa": False},
+                        {"login": "bkim", "role": "member", "mfa": False}])
+    follow_up = PackageJob(thread_id="T1", run_id="R1", node_id="computed", goal="compute", code="",
+                           inputs={"users": {"path": "access/users.json", "content": users}},
+                           request="Which of them have MFA off?",
+                           follows="How many admins are listed in access/users.json?")
+    llm = ScriptedChatModel(replies=[sql("SELECT login FROM data WHERE mfa = 1"),
+                                     sql("SELECT login FROM data WHERE mfa = 0 AND role = 'admin'")])
+    outcome = await ReflexionPackageRunner(sandbox, llm, limits, table_queries=True).run(follow_up, gateway, _none)
+    assert outcome.ok and outcome.output == "cwong", outcome  # (one value alone: itself)
+    shown, told = llm.calls[1][-2:]
+    assert "mfa = 0" in str(shown.content) and "mfa = 1" not in str(shown.content)  # its query, mended
+    assert "names 'admin' (a value of role)" in str(told.content) and "mfa is false" not in str(told.content)

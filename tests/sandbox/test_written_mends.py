@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.written_mends import mended_written_code, without_made_up_inputs, without_unused_missing_imports
+from sandbox.written_mends import (
+    mended_written_code,
+    with_standard_imports,
+    without_made_up_inputs,
+    without_unused_missing_imports,
+)
 
 INPUTS: dict[str, Any] = {"orders": {"path": "data/orders.csv", "content": "region,orders\nnorth,120\nsouth,95\n",
                                      "size": 33, "truncated": False}}
@@ -74,3 +79,14 @@ def test_an_import_of_a_module_the_sandbox_lacks_that_nothing_uses_goes() -> Non
     assert without_unused_missing_imports(aliased) is None
     assert without_unused_missing_imports("import json\nresult = 1\n") is None
     assert mended_written_code("import requests\nresult = 1\n", {}) == "result = 1\n"
+
+
+def test_a_standard_module_used_and_never_imported_is_imported() -> None:
+    """fresh follow-up-owner: ``csv.DictReader(io.StringIO(text))`` with ``import csv`` only."""
+    code = "import csv\nrows = list(csv.DictReader(io.StringIO(inputs['a']['content'])))\nresult = len(rows)\n"
+    assert with_standard_imports(code) == "import io\n" + code
+    assert with_standard_imports("import io\nresult = io.StringIO('x').read()\n") is None
+    assert with_standard_imports("result = frobnicate.run()\n") is None  # no such standard module
+    assert with_standard_imports("io = inputs['a']\nresult = io.get('x')\n") is None  # a name of its own
+    assert mended_written_code("result = json.loads(inputs['a']['content'])\n", {}) == (
+        "import json\nresult = json.loads(inputs['a']['content'])\n")
