@@ -14,6 +14,7 @@ it was shown (:func:`unasked_values`), "how many pages did each service get" kep
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from agent.ports.sandbox import PackageJob
 from agent.tools.effects import asked_effects
@@ -101,6 +102,42 @@ def flipped_flags(table: Table, request: str, sql: str) -> str | None:
         sql = re.sub(r"\bNOT\s+" + col + r"(?!\s*(?:=|!|<|>|\bIS\b|\bIN\b|\bLIKE\b))",
                      f"{column} = {int(wanted)}", sql, flags=re.I)
     return sql if flips else None
+
+
+_CLAUSE_ENDS = r"\bGROUP\s+BY\b|\bORDER\s+BY\b|\bHAVING\b|\bLIMIT\b|;|$"
+_WHERE = re.compile(rf"(?is)\bWHERE\b(?P<clause>.*?)(?={_CLAUSE_ENDS})")
+_CLAUSE_END = re.compile(rf"(?is){_CLAUSE_ENDS}")
+_SIMPLE_CONDITION = re.compile(
+    r"""(?<![\w.])("[^"]+"|`[^`]+`|[A-Za-z_]\w*)\s*(=|!=|<>|>=|<=|>|<)\s*('(?:[^']|'')*'|-?\d+(?:\.\d+)?|true|false)""",
+    re.IGNORECASE)
+
+
+def kept_conditions(table: Table, before: str, sql: str, told: Sequence[str]) -> str | None:
+    """``sql`` with the conditions of the query ``before`` it that the rewrite dropped without
+    being told to (their column is nowhere in the rewrite, and no fault told about ``before``
+    names it), each added with AND; None when it dropped none. Told to filter on the admins, the
+    rewrite of "which of them have MFA off?" kept ``role = 'admin'`` and dropped ``mfa = 0``, and
+    the next, told about ``mfa``, dropped the admins (fresh follow-up-admins)."""
+    found = _WHERE.search(before)
+    if found is None:
+        return None
+    said = " ".join(told)
+    dropped = []
+    for match in _SIMPLE_CONDITION.finditer(found["clause"]):
+        column = match.group(1).strip('"`')
+        if column not in table.columns or column in said:
+            continue
+        if not re.search(rf"(?<![\w.])[\"`]?{re.escape(column)}(?![\w])", sql):
+            dropped.append(match.group(0))
+    if not dropped:
+        return None
+    added = " AND ".join(dropped)
+    if (where := _WHERE.search(sql)) is not None:
+        clause = where["clause"].strip()
+        return f"{sql[:where.start()]}WHERE ({clause}) AND {added} {sql[where.end():].lstrip()}".rstrip()
+    end = _CLAUSE_END.search(sql)
+    at = end.start() if end is not None else len(sql)
+    return f"{sql[:at].rstrip()} WHERE {added} {sql[at:].lstrip()}".rstrip()
 
 
 def used_numbers(table: Table, sql: str) -> list[str]:

@@ -63,7 +63,7 @@ from sandbox.absent_texts import absent_texts, looked_for, looked_for_nothing
 from sandbox.goal_values import NAME as GOAL_VALUES
 from sandbox.goal_values import mended_goal_values
 from sandbox.input_outline import outline
-from sandbox.query_checks import flipped_flags, grouped, query_faults
+from sandbox.query_checks import flipped_flags, grouped, kept_conditions, query_faults
 from sandbox.runtime_mends import RuntimeFailure, mend_in_place
 from sandbox.table_query import NAME as TABLE_QUERY
 from sandbox.table_query import Table, describe, extract_sql, find_table, query_code, query_task
@@ -220,6 +220,7 @@ class ReflexionPackageRunner:
         prompt = self.query.safe_substitute(task=query_task(job), table=describe(table), error=error)
         messages: list[BaseMessage] = [HumanMessage(prompt)]
         told_before: list[str] = []
+        before: str | None = None  # the query told its faults last
         for _ in range(QUERY_FIXES + 1):  # a query with a certain fault (sandbox/query_checks.py): told so
             try:
                 reply = await for_role(self.llm, "reflexion").ainvoke(messages)
@@ -228,9 +229,13 @@ class ReflexionPackageRunner:
                 return back
             sql = extract_sql(_text(reply.content))
             written = _text(reply.content)
+            if sql and told_before and before and (kept := kept_conditions(table, before, sql, told_before)):
+                log.info("package %s: the conditions the rewrite dropped unasked kept", job.node_id)
+                sql, written = kept, f"```sql\n{kept}\n```"
             if sql and job.request and (flipped := flipped_flags(table, job.request, sql)) is not None:
                 log.info("package %s: a yes/no column compared as the request asks", job.node_id)
                 sql, written = flipped, f"```sql\n{flipped}\n```"
+            before = sql
             told = query_faults(table, job, sql) if sql and job.request else []
             if not told or told == told_before:  # (the same faults again: telling once more will not help)
                 break
@@ -337,7 +342,7 @@ class ReflexionPackageRunner:
                    "one from the goal and the inputs above." if repeated else "")
         prompt = template.safe_substitute(
             rules=self.rules, goal=goal_text(job), inputs=summarise_inputs(job.inputs),
-            tools=catalog or "(none)",
+            parsing=parsing(job.inputs), tools=catalog or "(none)",
             attempt=state.get("attempt", 1), max_attempts=self.max_attempts,
             code=state["code"], error=state.get("feedback") or "(no details)", earlier=earlier,
         )
@@ -504,6 +509,32 @@ NO_TOOLS = ("(none needed: every value is computed from the inputs above, which 
 """The tools shown for a package dagbot added to compute an answer's values (its code empty,
 written here): its inputs are the results. Shown ``tools.http_get``, the writer of fresh
 follow-up-owner fetched a read Markdown file by its path instead of using its content."""
+
+
+_PARSING = {
+    "csv": "parse CSV text with `csv.DictReader(io.StringIO(text))` (its values are strings: convert them "
+           "with float() or int() before adding or comparing)",
+    "json": "parse JSON text with `json.loads(text)`",
+    "yaml": "parse YAML text with `yaml.safe_load(text)`",
+    "log": "read a log line by line",
+    "text": "read plain text (Markdown, notes) line by line, with `re` to pull out names, emails or "
+            "numbers: it has no columns and is not CSV",
+}
+_KINDS = {"csv": "csv", "tsv": "csv", "json": "json", "jsonl": "json", "ndjson": "json", "yaml": "yaml",
+          "yml": "yaml", "log": "log", "md": "text", "markdown": "text", "txt": "text"}
+
+
+def parsing(inputs: dict[str, Any]) -> str:
+    """How to parse the inputs, for the kinds of file they hold (by each read's path or address):
+    told "parse CSV text with csv.DictReader", the writer of fresh follow-up-owner parsed a
+    Markdown file as CSV and read a column ``Name`` it does not have. Inputs of no known kind get
+    every way."""
+    kinds = {_KINDS.get(str(value.get("path") or value.get("url") or "").rsplit(".", 1)[-1].lower(), "")
+             for value in inputs.values() if isinstance(value, dict)}
+    kinds.discard("")
+    chosen = [text for kind, text in _PARSING.items() if kind in kinds] if kinds else \
+        [_PARSING["csv"], _PARSING["json"], _PARSING["log"]]
+    return "; ".join(chosen)
 
 
 def goal_text(job: PackageJob) -> str:

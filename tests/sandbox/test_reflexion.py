@@ -10,7 +10,7 @@ from agent.execution.gateway import GreenToolGateway
 from agent.ports.sandbox import PackageAttemptRecord, PackageJob, Sandbox, SandboxLimits, SandboxResult
 from infra.emulators.scripted_chat import ScriptedChatModel
 from sandbox.backends.unavailable import UnavailableSandbox
-from sandbox.reflexion import NO_TOOLS, ReflexionPackageRunner, extract_code, goal_text
+from sandbox.reflexion import NO_TOOLS, ReflexionPackageRunner, extract_code, goal_text, parsing
 
 BROKEN = "rows = inputs['rows']\ntotal = sum(r['n'] for r in rows)\nresult = total / 0\n"
 FIXED = "rows = inputs['rows']\nresult = {'total': sum(r['n'] for r in rows)}\n"
@@ -436,3 +436,15 @@ async def test_attempts_failing_in_different_ways_stay_with_reflexion(
     await ReflexionPackageRunner(sandbox, llm, limits, max_attempts=3).run(job(), gateway, Events())
     assert [str(calls[-1].content).startswith("You are fixing") for calls in llm.calls] == [True, True]
     assert "failed twice" not in str(llm.calls[1][-1].content)
+
+
+def test_the_writer_is_told_how_to_parse_the_kinds_of_file_its_inputs_hold() -> None:
+    """fresh follow-up-owner: told "parse CSV text with csv.DictReader", the writer parsed a
+    Markdown file as CSV and read a column ``Name`` it does not have."""
+    notes = parsing({"owner": {"path": "notes/standup.md", "content": "# Standup"}})
+    assert "plain text" in notes and "not CSV" in notes and "DictReader" not in notes
+    both = parsing({"a": {"path": "slo/latency.csv", "content": "x"}, "b": {"url": "http://h/x.json", "text": "{}"}})
+    assert "DictReader" in both and "json.loads" in both and "plain text" not in both
+    assert "safe_load" in parsing({"f": {"path": "config/flags.yaml", "content": "a: 1"}})
+    unknown = parsing({"rows": [{"n": 1}]})  # no file: every way
+    assert "DictReader" in unknown and "json.loads" in unknown and "line by line" in unknown

@@ -17,6 +17,7 @@ from sandbox.query_checks import (
     flag_polarity,
     flipped_flags,
     grouped,
+    kept_conditions,
     names_nothing,
     needless_limit,
     query_faults,
@@ -488,3 +489,39 @@ async def test_the_query_loop_mends_a_yes_no_column_kept_the_other_way_and_tells
     shown, told = llm.calls[1][-2:]
     assert "mfa = 0" in str(shown.content) and "mfa = 1" not in str(shown.content)  # its query, mended
     assert "names 'admin' (a value of role)" in str(told.content) and "mfa is false" not in str(told.content)
+
+
+def test_the_conditions_a_rewrite_dropped_unasked_are_kept() -> None:
+    """fresh follow-up-admins: told to filter on the admins, the rewrite kept ``role = 'admin'``
+    and dropped ``mfa = 0``."""
+    users = json.dumps([{"login": "asilva", "role": "admin", "mfa": True}, {"login": "bkim", "role": "x", "mfa": False}])
+    table = find_table({"users": {"path": "access/users.json", "content": users}})
+    assert table is not None
+    told = ["The request names 'admin' (a value of role), which the query never uses: filter on it."]
+    before = "SELECT COUNT(*) AS total FROM data WHERE mfa = 0"
+    assert kept_conditions(table, before, "SELECT login FROM data WHERE role = 'admin'", told) == (
+        "SELECT login FROM data WHERE (role = 'admin') AND mfa = 0")
+    assert kept_conditions(table, before, "SELECT login FROM data ORDER BY login", told) == (
+        "SELECT login FROM data WHERE mfa = 0 ORDER BY login")
+    assert kept_conditions(table, before, "SELECT login FROM data WHERE mfa = 1", told) is None  # changed, not dropped
+    named = ["No row has role = 'root' (role holds 'admin', 'x'): compare with a value the table lists."]
+    assert kept_conditions(table, "SELECT login FROM data WHERE role = 'root'", "SELECT login FROM data",
+                           named) is None  # told about it: dropped as told
+    assert kept_conditions(table, "SELECT login FROM data", "SELECT login FROM data WHERE mfa = 0", told) is None
+
+
+async def test_the_query_loop_keeps_what_the_rewrite_dropped_unasked(
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
+) -> None:
+    users = json.dumps([{"login": "asilva", "role": "admin", "mfa": True},
+                        {"login": "cwong", "role": "admin", "mfa": False},
+                        {"login": "bkim", "role": "member", "mfa": False}])
+    follow_up = PackageJob(thread_id="T1", run_id="R1", node_id="computed", goal="compute", code="",
+                           inputs={"users": {"path": "access/users.json", "content": users}},
+                           request="Which of them have MFA off?",
+                           follows="How many admins are listed in access/users.json?")
+    llm = ScriptedChatModel(replies=[sql("SELECT COUNT(*) AS total FROM data WHERE mfa = 0"),
+                                     sql("SELECT login FROM data WHERE role = 'admin'")])
+    outcome = await ReflexionPackageRunner(sandbox, llm, limits, table_queries=True).run(follow_up, gateway, _none)
+    assert outcome.ok and outcome.output == "cwong" and len(llm.calls) == 2, outcome
+    assert outcome.attempts[0].query == "SELECT login FROM data WHERE (role = 'admin') AND mfa = 0"
