@@ -55,6 +55,23 @@ class PeakConnections:
                 self.peak = max(self.peak, len(rows))
 
 
+async def settled(url: str) -> None:
+    """Until the test database's sessions are the same twice 0.2 s apart (at most 5 s): a
+    connection start-up used and closed (the checkpointer's setup check) is still listed for a
+    moment while its backend exits, and is no connection of the running replica."""
+    url, database = url.replace("+psycopg", ""), make_url(url).database
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        before: set[int] | None = None
+        for _ in range(25):
+            rows = await (await conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s "
+                                             "AND pid <> pg_backend_pid()", (database,))).fetchall()
+            now = {int(row[0]) for row in rows}
+            if now == before:
+                return
+            before = now
+            await asyncio.sleep(0.2)
+
+
 class PlannerOrJoiner(ScriptedChatModel):
     """The same plan for every thread's planner, the same answer for its joiner, whatever
     order the threads' calls come in."""
@@ -73,6 +90,7 @@ async def test_a_replica_keeps_to_its_connection_budget_under_load(postgres_url:
                              packages=ScriptedPackages(),
                              engine_config=EngineSettings(decision_poll_seconds=0.2)) as services:
         h = Harness(services, llm, log, ScriptedPackages(), services.events.open())
+        await settled(postgres_url)
         with PeakConnections(postgres_url) as sampler:
             await asyncio.gather(*(h.engine.ask(f"t{i}", f"look up {i}") for i in range(RUNS)))
             await h.engine.idle()
