@@ -77,11 +77,10 @@ def flag_polarity(table: Table, request: str, sql: str) -> list[tuple[str, bool]
         if negated == affirmed:
             continue
         kept = set()
-        col = rf"(?<![\w.])[\"`]?{re.escape(column)}[\"`]?"
-        for op, value in re.findall(col + r"\s*(==?|!=|<>|\bIS\s+NOT\b|\bIS\b)\s*('?\w+'?)", sql, re.I):
-            if (truth := _TRUTH.get(value.lower())) is not None:
-                kept.add(truth if op.strip().upper() in ("=", "==", "IS") else not truth)
-        if re.search(r"\bNOT\s+" + col + r"(?!\s*(?:=|!|<|>|\bIS\b|\bIN\b|\bLIKE\b))", sql, re.I):
+        for op, value in _truth_compared(column).findall(sql):
+            truth = _TRUTH[value.lower()]
+            kept.add(truth if op.strip().upper() in ("=", "==", "IS") else not truth)
+        if _negated(column).search(sql):
             kept.add(False)
         wanted = affirmed
         if len(kept) == 1 and kept != {wanted}:
@@ -96,20 +95,31 @@ def flipped_flags(table: Table, request: str, sql: str) -> str | None:
     rewrite that fixed it had dropped the query's other condition)."""
     flips = flag_polarity(table, request, sql)
     for column, wanted in flips:
-        col = rf"(?<![\w.])([\"`]?){re.escape(column)}\1"
-        sql = re.sub(col + r"\s*(?:==?|!=|<>|\bIS\s+NOT\b|\bIS\b)\s*'?(?:1|0|true|false)'?(?!\w)",
-                     f"{column} = {int(wanted)}", sql, flags=re.I)
-        sql = re.sub(r"\bNOT\s+" + col + r"(?!\s*(?:=|!|<|>|\bIS\b|\bIN\b|\bLIKE\b))",
-                     f"{column} = {int(wanted)}", sql, flags=re.I)
+        sql = _truth_compared(column).sub(f"{column} = {int(wanted)}", sql)
+        sql = _negated(column).sub(f"{column} = {int(wanted)}", sql)
     return sql if flips else None
+
+
+def _quoted_column(column: str) -> str:
+    return rf"(?<![\w.])[\"`]?{re.escape(column)}[\"`]?"
+
+
+def _truth_compared(column: str) -> re.Pattern[str]:
+    """``column`` compared with a truth value (``mfa = 1``, ``mfa IS NOT false``): the operator
+    and the value are its groups."""
+    return re.compile(_quoted_column(column)
+                      + r"\s*(==?|!=|<>|\bIS\s+NOT\b|\bIS\b)\s*('?(?:1|0|true|false)'?)(?!\w)", re.I)
+
+
+def _negated(column: str) -> re.Pattern[str]:
+    """``NOT column`` standing for the column's truth (not ``NOT column IN …``)."""
+    return re.compile(r"\bNOT\s+" + _quoted_column(column)
+                      + r"(?!\s*(?:=|!|<|>|\bIS\b|\bIN\b|\bLIKE\b))", re.I)
 
 
 _CLAUSE_ENDS = r"\bGROUP\s+BY\b|\bORDER\s+BY\b|\bHAVING\b|\bLIMIT\b|;|$"
 _WHERE = re.compile(rf"(?is)\bWHERE\b(?P<clause>.*?)(?={_CLAUSE_ENDS})")
 _CLAUSE_END = re.compile(rf"(?is){_CLAUSE_ENDS}")
-_SIMPLE_CONDITION = re.compile(
-    r"""(?<![\w.])("[^"]+"|`[^`]+`|[A-Za-z_]\w*)\s*(=|!=|<>|>=|<=|>|<)\s*('(?:[^']|'')*'|-?\d+(?:\.\d+)?|true|false)""",
-    re.IGNORECASE)
 
 
 def kept_conditions(table: Table, before: str, sql: str, told: Sequence[str]) -> str | None:
@@ -154,6 +164,8 @@ def _yes_no(table: Table, column: str) -> bool:
 
 _COLUMN = r"""(?<![\w.])("[^"]+"|`[^`]+`|[A-Za-z_]\w*)"""
 _COMPARED = re.compile(_COLUMN + r"""\s*(?:==?|!=|<>)\s*'((?:[^']|'')*)'""")
+_SIMPLE_CONDITION = re.compile(
+    _COLUMN + r"""\s*(=|!=|<>|>=|<=|>|<)\s*('(?:[^']|'')*'|-?\d+(?:\.\d+)?|true|false)""", re.IGNORECASE)
 _IN_LIST = re.compile(_COLUMN + r"""\s+(?:NOT\s+)?IN\s*\(((?:\s*'(?:[^']|'')*'\s*,?)+)\)""", re.IGNORECASE)
 _LITERAL = re.compile(r"'((?:[^']|'')*)'")
 

@@ -82,8 +82,7 @@ def found_nothing(plan: Plan, registry: ToolRegistry, request: str,
     the request from the reads before the joiner answers from nothing."""
     if not asked_values(request) or not any(_data_file_read(node, registry) for node in plan.nodes):
         return []
-    if any(node.tool and node.tool in registry and registry.risk_of(node.tool) is Risk.RED
-           for node in plan.nodes):
+    if _changes(plan, registry):
         return []
     read_by = {dep for node in plan.nodes for dep in node.depends_on}
     finals = [node for node in plan.nodes if node.package is not None and node.id not in read_by]
@@ -102,8 +101,7 @@ def searched_data_files(plan: Plan, registry: ToolRegistry, request: str,
     file is read whole and the request computed from it (dagbot adds both nodes)."""
     if not asked_values(request) or READ_FILE not in registry:
         return []
-    if any(node.tool and node.tool in registry and registry.risk_of(node.tool) is Risk.RED
-           for node in plan.nodes):
+    if _changes(plan, registry):
         return []
     nodes = [node for node in plan.nodes if not _found_nothing(results.get(node.id))]
     if any(_computes(node, registry) for node in nodes):
@@ -118,6 +116,12 @@ def searched_data_files(plan: Plan, registry: ToolRegistry, request: str,
                 and pattern not in found:
             found.append(pattern)
     return found
+
+
+def _changes(plan: Plan, registry: ToolRegistry) -> bool:
+    """Whether a node of ``plan`` calls a red tool."""
+    return any(node.tool and node.tool in registry and registry.risk_of(node.tool) is Risk.RED
+               for node in plan.nodes)
 
 
 def _found_nothing(result: Mapping[str, Any] | None) -> bool:

@@ -470,18 +470,21 @@ def test_a_yes_no_column_kept_the_other_way_is_compared_with_the_value_asked_for
     assert flipped_flags(table, asked, "SELECT login FROM data WHERE mfa = 0") is None  # as asked
 
 
+ADMINS_WITHOUT_MFA = PackageJob(
+    thread_id="T1", run_id="R1", node_id="computed", goal="compute", code="",
+    inputs={"users": {"path": "access/users.json", "content": json.dumps([
+        {"login": "asilva", "role": "admin", "mfa": True}, {"login": "cwong", "role": "admin", "mfa": False},
+        {"login": "bkim", "role": "member", "mfa": False}])}},
+    request="Which of them have MFA off?", follows="How many admins are listed in access/users.json?")
+"""fresh follow-up-admins' computing package: the admins without MFA (cwong)."""
+
+
 async def test_the_query_loop_mends_a_yes_no_column_kept_the_other_way_and_tells_what_is_left(
     sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
 ) -> None:
     """fresh follow-up-admins: "which of them have MFA off?" after "how many admins…": the rewrite
     that used ``mfa`` kept it the wrong way and dropped the admins."""
-    users = json.dumps([{"login": "asilva", "role": "admin", "mfa": True},
-                        {"login": "cwong", "role": "admin", "mfa": False},
-                        {"login": "bkim", "role": "member", "mfa": False}])
-    follow_up = PackageJob(thread_id="T1", run_id="R1", node_id="computed", goal="compute", code="",
-                           inputs={"users": {"path": "access/users.json", "content": users}},
-                           request="Which of them have MFA off?",
-                           follows="How many admins are listed in access/users.json?")
+    follow_up = ADMINS_WITHOUT_MFA
     llm = ScriptedChatModel(replies=[sql("SELECT login FROM data WHERE mfa = 1"),
                                      sql("SELECT login FROM data WHERE mfa = 0 AND role = 'admin'")])
     outcome = await ReflexionPackageRunner(sandbox, llm, limits, table_queries=True).run(follow_up, gateway, _none)
@@ -513,13 +516,7 @@ def test_the_conditions_a_rewrite_dropped_unasked_are_kept() -> None:
 async def test_the_query_loop_keeps_what_the_rewrite_dropped_unasked(
     sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
 ) -> None:
-    users = json.dumps([{"login": "asilva", "role": "admin", "mfa": True},
-                        {"login": "cwong", "role": "admin", "mfa": False},
-                        {"login": "bkim", "role": "member", "mfa": False}])
-    follow_up = PackageJob(thread_id="T1", run_id="R1", node_id="computed", goal="compute", code="",
-                           inputs={"users": {"path": "access/users.json", "content": users}},
-                           request="Which of them have MFA off?",
-                           follows="How many admins are listed in access/users.json?")
+    follow_up = ADMINS_WITHOUT_MFA
     llm = ScriptedChatModel(replies=[sql("SELECT COUNT(*) AS total FROM data WHERE mfa = 0"),
                                      sql("SELECT login FROM data WHERE role = 'admin'")])
     outcome = await ReflexionPackageRunner(sandbox, llm, limits, table_queries=True).run(follow_up, gateway, _none)
