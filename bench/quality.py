@@ -7,6 +7,7 @@
     python -m bench.quality --set dev                     # the development set (bench/quality_dev.py)
     python -m bench.quality --set data                    # data questions (bench/quality_data.py)
     python -m bench.quality --set fresh                   # every holdout class again (bench/quality_fresh.py)
+    python -m bench.quality --set unseen                  # and once more (bench/quality_unseen.py)
     python -m bench.quality --mcp                         # with three MCP servers' tools connected
                                                           # and the MCP cases (bench/quality_mcp_mode.py)
 
@@ -50,7 +51,7 @@ from agent.events import AnswerReady, AwaitingApproval, PlanReady, PlanRepairing
 from agent.execution.context import PlanOutput
 from agent.model.output_probe import probe_plan_output
 from agent.tools.registry import Risk
-from bench import quality_data, quality_dev, quality_fresh, quality_holdout
+from bench import quality_data, quality_dev, quality_fresh, quality_holdout, quality_unseen
 from bench.quality_cases import CASES, Case
 from bench.quality_checks import Observed, Verdict, judge
 from bench.quality_targets import FILES, Targets, open_targets
@@ -81,6 +82,7 @@ SETS = {
     "dev": CaseSet(quality_dev.CASES, quality_dev.FILES),
     "data": CaseSet(quality_data.CASES, quality_data.FILES),
     "fresh": CaseSet(quality_fresh.CASES, quality_fresh.FILES),
+    "unseen": CaseSet(quality_unseen.CASES, quality_unseen.FILES),
 }
 """``--set``: the tuning set, the requests fixes were chosen on, and the holdout set, written in
 one sitting before any change for them and never used to choose one; the development set has
@@ -88,7 +90,8 @@ the holdout set's classes on files and requests of its own, for choosing fixes f
 the data set, data questions over files of its own, written when the development set had been
 tuned on, for choosing fixes for data questions; the fresh set, every holdout class again on
 requests written before the fifteenth session's changes, whose first run showed what fails on
-requests nobody had tuned on."""
+requests nobody had tuned on; the unseen set, the same again when the fresh set had been tuned on
+(written before the seventeenth session's changes)."""
 
 
 class ModelMeter(AsyncCallbackHandler):
@@ -367,8 +370,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                         help="the requests: tuning (bench/quality_cases.py, the default), holdout "
                              "(bench/quality_holdout.py: never used to choose a fix), dev "
                              "(bench/quality_dev.py: the holdout set's classes, to choose fixes on) or "
-                             "data (bench/quality_data.py: data questions, to choose fixes on) or fresh "
-                             "(bench/quality_fresh.py: every holdout class, on requests of its own)")
+                             "data (bench/quality_data.py: data questions, to choose fixes on), fresh "
+                             "(bench/quality_fresh.py: every holdout class, on requests of its own) or "
+                             "unseen (bench/quality_unseen.py: the same, written once fresh was tuned on)")
     parser.add_argument("--quick", action="store_true", help="only the subset marked quick")
     parser.add_argument("--mcp", action="store_true",
                         help="connect three MCP servers (33 tools) and add the MCP cases to the tuning "

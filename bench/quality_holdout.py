@@ -136,14 +136,14 @@ UNREACHABLE = (r"refused|could ?n[o']t (?:be )?(?:connect|reach|fetch|get|retrie
 """An answer saying the address could not be reached."""
 
 
-def _per(name: str, number: str, gap: str = r"\w+") -> str:
+def per_group(name: str, number: str, gap: str = r"\w+") -> str:
     """``name`` and ``number`` at most three words apart, either way round (a sum or count per
     group). ``gap``: what those words may be (a small count's: no digits, so that "mailer: 1,
     ledger: 2" does not say mailer's is 2)."""
     return rf"\b{name}\W+(?:{gap}\W+){{0,3}}{number}\b|\b{number}\W+(?:{gap}\W+){{0,3}}{name}\b"
 
 
-_WORD = r"[^\W\d]+"
+WORD = r"[^\W\d]+"
 """A word without digits."""
 
 CASES: tuple[Case, ...] = (
@@ -173,7 +173,7 @@ CASES: tuple[Case, ...] = (
          "List the customers whose invoices are overdue in data/invoices.csv.",
          facts=(r"globex", r"stark", r"wayne")),
     case("amount-by-plan", Kind.COMPUTE, "Break down the invoiced amount_usd by plan in data/invoices.csv.",
-         facts=(_per("enterprise", r"9,?600"), _per("pro", r"3,?600"), _per("basic", r"900"))),
+         facts=(per_group("enterprise", r"9,?600"), per_group("pro", r"3,?600"), per_group("basic", r"900"))),
     case("overdue-share", Kind.COMPUTE,
          "What percentage of the invoices in data/invoices.csv have the status overdue?",
          facts=(r"37\.5\s?%|37\.5 percent",)),
@@ -186,7 +186,8 @@ CASES: tuple[Case, ...] = (
          facts=(r"\b60(?:\.0+)?\s?%|\b60(?:\.0+)? percent|sixty percent",)),
     case("errors-per-worker", Kind.COMPUTE,
          "For each worker in logs/billing-worker.log, how many level=error lines are there?",
-         facts=(_per("invoicer", "3", _WORD), _per("mailer", "2", _WORD), _per("ledger", "1", _WORD))),
+         facts=(per_group("invoicer", "3", WORD), per_group("mailer", "2", WORD),
+                per_group("ledger", "1", WORD))),
     # red steps after reads
     case("overdue-to-file", Kind.RED,
          "Write the names of the customers with overdue invoices in data/invoices.csv to reports/overdue.txt",
