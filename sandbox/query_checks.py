@@ -273,7 +273,8 @@ _WHICH = re.compile(r"\b(?:which|who)\b", re.IGNORECASE)
 _HOW_MANY = re.compile(r"\b(?:how\s+many|count|number\s+of)\b", re.IGNORECASE)
 _SELECTED = re.compile(r"(?is)^\s*select\s+(?:distinct\s+)?(?P<columns>.+?)\s+from\s+data\b")
 _COMPUTED_WORDS = re.compile(r"\b(?:total|sum|average|mean|share|percent|percentage|rate|most|least|"
-                             r"highest|lowest|longest|shortest|largest|smallest)\b", re.IGNORECASE)
+                             r"highest|lowest|longest|shortest|largest|smallest|together|combined|"
+                             r"add(?:s|ed)?\b[^.?!\n]{0,40}?\bup)\b", re.IGNORECASE)
 
 
 _PASSED_ON = frozenset({"write", "send", "post"})
@@ -289,8 +290,8 @@ def names_nothing(table: Table, request: str, sql: str) -> bool:
     WHERE …``, a number where names were asked for."""
     found = _SELECTED.match(sql)
     uncomputed = not _COMPUTED_WORDS.search(request)
-    plural = any(re.search(rf"\b{re.escape(column)}s\b", request, re.IGNORECASE) for column in table.columns
-                 if len(column) > 2) and uncomputed
+    plural = any(re.search(rf"(?<![\w/.-]){re.escape(column)}s(?![\w-]|[/.]\w)", request, re.IGNORECASE)
+                 for column in table.columns if len(column) > 2) and uncomputed
     passed_on = bool(asked_effects(request) & _PASSED_ON) and uncomputed
     if found is None or not (_WHICH.search(request) or plural or passed_on) or _HOW_MANY.search(request):
         return False

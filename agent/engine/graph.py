@@ -320,9 +320,18 @@ async def _replan_refused(state: AgentState, runtime: Ctx, exc: PlanError) -> di
 
 
 def _thread_so_far(state: AgentState) -> list[Any]:
-    """What the thread already names: earlier requests, answers and results, this request's."""
-    earlier = [[run["request"], run["answer"], run["results"]] for run in state.get("history", [])]
-    return [*earlier, all_results(state)]
+    """What the thread already names: earlier requests, answers and results, this request's.
+    A result names what it gave (its output, preview or error), never the code or the queries
+    behind it: a package's code holds numbers of its own (``100_000``), and an answer that
+    states one states a value from nowhere."""
+    earlier = [[run["request"], run["answer"], _given(run["results"])] for run in state.get("history", [])]
+    return [*earlier, _given(all_results(state))]
+
+
+def _given(results: Mapping[str, Any]) -> list[Any]:
+    """What each result gave: its output (or preview) or its error."""
+    return [{key: result[key] for key in ("output", "preview", "error") if key in result}
+            for result in results.values() if isinstance(result, Mapping)]
 
 
 def all_results(state: AgentState) -> dict[str, dict[str, Any]]:

@@ -125,3 +125,17 @@ async def test_an_answer_stating_a_value_no_result_holds_gives_the_computed_valu
     answer, h = await answered("ca5", "Payments spent 3030.75, up 12.5% on last month.", {"payments": 3030.75})
     assert answer == f"Computed from the data (`{PER_TEAM}`):\n- payments: 3030.75"
     assert [job.node_id for job in h.packages.jobs] == ["per_team"]  # nothing computed again
+
+
+async def test_a_number_only_the_packages_code_holds_is_a_value_from_nowhere() -> None:
+    """unseen processed-total: "… = 100.0 * 100.0 / 100.0 = 100.0" passed because the package's code
+    (its attempt log, in the thread's results) held ``100_000``; a result names what it gave."""
+    code = "ROWS = 100_000\nresult = {}"
+    plan = {"nodes": [PLAN["nodes"][0], {**PLAN["nodes"][1], "package": {"goal": "sum per team", "code": code}}]}
+    async with harness(MEMORY, [plan, finish("Payments spent 3030.75 over 100.0 days.")]) as h:
+        h.packages.outputs["per_team"] = lambda inputs: {"payments": 3030.75}
+        h.packages.queries["per_team"] = PER_TEAM
+        await h.engine.ask("ca6", ASKED)
+        answer = (await h.next_event(AnswerReady)).answer
+    assert h.packages.jobs[0].code == code  # the code ran, and its attempt log holds it
+    assert answer == f"Computed from the data (`{PER_TEAM}`):\n- payments: 3030.75"

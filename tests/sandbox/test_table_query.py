@@ -208,6 +208,13 @@ def test_a_query_for_which_rows_selects_what_names_them() -> None:
     assert names_nothing(table, listed, "SELECT COUNT(*) AS total FROM data WHERE used_gb > 300")
     assert not names_nothing(table, listed, "SELECT host FROM data WHERE used_gb > 300")
     assert not names_nothing(table, "What is the total used_gb of the hosts?", "SELECT SUM(used_gb) FROM data")
+    # a column's plural in a path names no values, and "add up" computes (unseen processed-total)
+    hosts = find_table({"hosts": {"path": "infra/hosts.csv", "content": "host,used_gb\na,1\nb,2\n"}})
+    assert hosts is not None
+    assert not names_nothing(hosts, "Add up the used_gb column of infra/hosts.csv.", "SELECT SUM(used_gb) FROM data")
+    assert names_nothing(hosts, "Write the hosts of infra/hosts.csv to reports/h.txt", "SELECT COUNT(*) FROM data")
+    assert not names_nothing(table, "Add the disks' used_gb up and write it to reports/t.txt",
+                             "SELECT SUM(used_gb) FROM data")
 
 
 def test_values_compared_with_that_the_request_names_are_asked_for() -> None:
