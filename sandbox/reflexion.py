@@ -517,8 +517,10 @@ _PARSING = {
     "json": "parse JSON text with `json.loads(text)`",
     "yaml": "parse YAML text with `yaml.safe_load(text)`",
     "log": "read a log line by line",
-    "text": "read plain text (Markdown, notes) line by line, with `re` to pull out names, emails or "
-            "numbers: it has no columns and is not CSV",
+    "text": "read plain text (Markdown, notes) line by line: it has no columns and is not CSV; in Markdown a "
+            "`#` line heads a section and each `- ` line below it is an item of that section (`Name: what` "
+            "puts a name before the colon): keep the items of the section the goal is about and take the "
+            "values from them",
 }
 _KINDS = {"csv": "csv", "tsv": "csv", "json": "json", "jsonl": "json", "ndjson": "json", "yaml": "yaml",
           "yml": "yaml", "log": "log", "md": "text", "markdown": "text", "txt": "text"}

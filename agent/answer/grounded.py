@@ -30,7 +30,8 @@ _STATUS_WORDS = {"done": "done", "succeeded": "done", "completed": "done", "fail
                  "rejected": "rejected", "skipped": "skipped"}
 _STATUS_LINE = re.compile(
     r"^[ \t]*(?:[-*•][ \t]*)?`?(?P<name>[A-Za-z][A-Za-z0-9_]{0,31})`?(?:[ \t]*\([^)\n]{0,80}\))?"
-    r"[ \t]*(?::|—|–|->|→)[ \t]*(?P<status>done|succeeded|completed|failed|rejected|skipped)\b"
+    r"[ \t]*(?::|—|–|->|→)[ \t]*(?:(?P=name)[ \t]+)?"
+    r"(?P<status>done|succeeded|completed|failed|rejected|skipped)\b"
     r"(?P<rest>[^\n]*)", re.M | re.I)
 _QUOTED_BODY = re.compile(r'"(?:content|text|body)"\s*:\s*"((?:[^"\\]|\\.){8,})"')
 _NUMBER = re.compile(r"(?<![\w./:#-])(?<!\d,)(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(%?)(?![\w/:-]|\.\d)")

@@ -91,6 +91,7 @@ from agent.plan.refused_calls import refused_calls
 from agent.plan.sql_values import unnamed_sql_values
 from agent.plan.uncomputed import found_nothing, searched_data_files, uncomputed_reads
 from agent.plan.unfed_changes import unfed_changes
+from agent.plan.unmade_changes import unmade_feedback, unmade_problems
 from agent.plan.validation import validated_plan
 from agent.plan.whole_results import whole_results_in_changes
 from agent.ports.audit import SYSTEM, AuditEntry, AuditKind, masked_plan
@@ -277,6 +278,9 @@ async def _validated(state: AgentState, runtime: Ctx) -> tuple[Plan, tuple[str, 
         raise PlanError(unfed)
     if (unnamed := unnamed_sql_values(plan, ctx.registry, state["request"], known)) and not last_round:
         raise PlanError(unnamed)
+    if (unmade := unmade_problems(plan.model_dump(exclude_none=True), state["request"], ctx.registry)) \
+            and not last_round:
+        raise PlanError(unmade)
     return plan, mends
 
 
@@ -412,6 +416,11 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
             state["request"], state.get("plan") or {}, all_results(state), state.get("history", []),
             ctx.registry.names())):
         log.info("a search found files the request asks to read, and nothing read them")
+        await _emit(runtime, state, Replanning, feedback=feedback, replan=replans + 1)
+        return {"feedback": feedback, "replans": replans + 1, "repairs": 0, "plan_problems": []}
+    if replans_left > 0 and not rejected and (feedback := unmade_feedback(
+            state.get("plan") or {}, this_plans, state["request"], ctx.registry)):
+        log.info("the plan that ran made no change the request commands; planning it", feedback=feedback)
         await _emit(runtime, state, Replanning, feedback=feedback, replan=replans + 1)
         return {"feedback": feedback, "replans": replans + 1, "repairs": 0, "plan_problems": []}
     ran = Plan.model_validate(state.get("plan") or {"nodes": []})

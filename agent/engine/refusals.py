@@ -4,7 +4,6 @@ a plan's faults or an approval for a change nobody asked for."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import structlog
@@ -15,7 +14,7 @@ from agent.plan.format import Plan, canonical_node
 from agent.plan.grounding import without_nodes
 from agent.plan.named_files import named_files
 from agent.plan.package_code import acts_only_beyond_tools
-from agent.tools.effects import EFFECT_WORDS, asked_effects
+from agent.tools.effects import EFFECT_WORDS, asked_effects, without_courtesy
 from agent.tools.registry import Risk, ToolRegistry
 
 log = structlog.get_logger(__name__)
@@ -108,10 +107,6 @@ def impossible_after_repair(request: str, registry: ToolRegistry) -> str | None:
     return cannot_do_reply(missing, registry)
 
 
-_POLITE = re.compile(r"^\s*(?:(?:please|kindly|now|then|ok(?:ay)?|hey|dagbot)[,!]?\s+|"
-                     r"(?:can|could|would|will) you\s+(?:please\s+)?|i (?:want|need) you to\s+)*", re.I)
-
-
 _COMMANDS = frozenset(word for words in EFFECT_WORDS.values() for word in words if " " not in word)
 """The verbs a command opens with, bare ("restart", not "restarts" or "restarted")."""
 
@@ -131,7 +126,7 @@ def commanded_impossible(plan: Plan, request: str, registry: ToolRegistry) -> st
     if any(registry.effects_of(name) is None for name in registry.names(Risk.RED)):
         return None
     missing = done_by_no_tool(request, registry)
-    verb = " ".join(_POLITE.sub("", request, count=1).split()[:1]).lower()
+    verb = " ".join(without_courtesy(request).split()[:1]).lower()
     if not missing or not asked_effects(request) <= missing or verb not in _COMMANDS \
             or request.rstrip().endswith("?") or named_files(request):
         return None

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -38,11 +39,23 @@ def refused_calls(plan: Plan, request: str, registry: ToolRegistry,
         for tool, args in _calls(node):
             check = registry.get(tool).plan_check if tool in registry else None
             refusal = check(args) if check is not None else None
-            if refusal is not None and refusal.target.lower() not in held:
+            if refusal is not None and not _named(refusal.target.lower(), held):
                 problems.append(PlanProblem(node.id, "args" if node.tool else "package.code", (
                     f"{tool} would be refused when it ran: {refusal.why}. Nobody named "
                     f"{refusal.target}: use only what the request, the thread or a result names")))
     return problems
+
+
+def _named(target: str, held: str) -> bool:
+    """Whether ``held`` names ``target`` as a name of its own: not inside a longer word, and not
+    as the first part of a path or a file's name (``logs/scheduler.log`` names no table ``logs``,
+    ``deploy.yaml`` no ``deploy``; unseen follow-up-lock-timeout planned ``FROM logs``, and the
+    thread's path let it pass). A host in a URL (``https://example.org/page``) is named."""
+    for match in re.finditer(rf"(?<![\w-]){re.escape(target)}(?![\w-])", held):
+        starts_a_path = re.match(r"[/.]\w", held[match.end():match.end() + 2]) is not None
+        if not starts_a_path or held[match.start() - 1:match.start()] == "/":
+            return True
+    return False
 
 
 def _calls(node: PlanNode) -> Iterator[tuple[str, dict[str, Any]]]:

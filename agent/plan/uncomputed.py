@@ -36,6 +36,8 @@ _ASKS = (
     ("maximum or minimum", re.compile(
         r"\b(?:highest|lowest|largest|smallest|biggest|longest|shortest|slowest|fastest|maximum|minimum|"
         r"top \d+)\b|(?<!\bat )\b(?:most|least)\b", re.I)),
+    ("per group", re.compile(r"\bbreak(?:s|ing)?\b[^.?!\n]{0,40}?\bdown\b|\bbroken down\b|"
+                             r"\b(?:per|for each|grouped by|group by)\b", re.I)),
     ("filter", re.compile(r"\bwhich (?:of (?:them|these|those)\b|ones\b|(?!\w+(?:ss|us)\b)[a-z]\w{2,}s\b)",
                           re.I)),
 )
@@ -52,7 +54,7 @@ _STATEMENT = re.compile(r"^\s*(?:select|with)\b", re.I)
 
 def asked_values(request: str) -> list[str]:
     """The kinds of computed value ``request`` asks for: "count", "sum", "average", "share",
-    "maximum or minimum"."""
+    "maximum or minimum", "per group" ("break the depth down by consumer"), "filter"."""
     return [kind for kind, words in _ASKS if words.search(request)]
 
 

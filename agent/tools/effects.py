@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 EFFECT_WORDS: dict[str, tuple[str, ...]] = {
-    "write": ("write", "save", "append", "overwrite", "clear", "truncate", "copy", "store", "create"),
+    "write": ("write", "save", "append", "overwrite", "clear", "truncate", "copy", "store", "create", "put"),
     "send": ("send", "mail", "email", "e-mail", "notify", "forward"),
     "post": ("post", "webhook", "trigger"),
     "record": ("record", "insert", "register"),
@@ -40,9 +40,21 @@ EFFECT_NAMES = {"write": "write files", "send": "send mail", "post": "post to we
                 "access": "change accounts, keys or access"}
 """What doing each effect is called, for the reply that says no tool does it."""
 
-_ASKING = {effect: re.compile(r"\b(?:" + "|".join(
-    re.escape(word).replace(r"\ ", r"\s+") + r"(?:s|es|d|ed|ing)?" for word in words) + r")\b", re.I)
-    for effect, words in EFFECT_WORDS.items()}
+_FORMS = r"(?:s|es|d|ed|ing)?"
+
+
+def _asking(word: str) -> str:
+    """The pattern of a verb and its forms; a verb of two words (``roll back``) with its first
+    word in any form and up to three words between them ("roll edge-gateway back", "shut the
+    queue down"): the object is often said between the two."""
+    first, _, rest = word.partition(" ")
+    if not rest:
+        return re.escape(word) + _FORMS
+    return re.escape(first) + _FORMS + r"(?:\s+[\w.-]+){0,3}?\s+" + re.escape(rest).replace(r"\ ", r"\s+")
+
+
+_ASKING = {effect: re.compile(r"\b(?:" + "|".join(_asking(word) for word in words) + r")\b", re.I)
+           for effect, words in EFFECT_WORDS.items()}
 _QUOTED = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"|`[^`\n]*`")
 """Quoted text is what to write, not what to do ("write 'deploy done' to notes.txt")."""
 
@@ -60,3 +72,31 @@ def asked_effects(request: str) -> frozenset[str]:
     if "delete" in asked and _ROWS.search(text):
         asked = (asked - {"delete"}) | {"delete rows"}
     return frozenset(asked)
+
+
+_OPENS = r"(?:^|[.;:!?]\s+|,\s*|\b(?:and|then|also)\s+)(?:(?:please|kindly|now|then|also|just)\s+)*"
+"""Where a command's verb stands: at the start of the request or of a clause ("…, and email it")."""
+_COMMANDING = {effect: re.compile(_OPENS + r"(?:" + "|".join(
+    re.escape(word).replace(r"\ ", r"\s+") if " " not in word else _asking(word) for word in words)
+    + r")\b", re.I) for effect, words in EFFECT_WORDS.items()}
+
+
+def commanded_effects(request: str) -> frozenset[str]:
+    """The effects ``request`` commands: a verb, bare, that opens it or one of its clauses
+    ("Email the total to data@example.com", "Count the failed runs and save the count in
+    reports/x.txt", "Can you write…" after :func:`without_courtesy`). Not a verb met in passing
+    ("which files did we write?", "how many mails were sent?"): the changes a plan must make."""
+    text = without_courtesy(_QUOTED.sub(" ", request))
+    commanded = {effect for effect, pattern in _COMMANDING.items() if pattern.search(text)}
+    if "delete" in commanded and _ROWS.search(text):
+        commanded = (commanded - {"delete"}) | {"delete rows"}
+    return frozenset(commanded)
+
+
+COURTESY = re.compile(r"^\s*(?:(?:please|kindly|now|then|ok(?:ay)?|hey|dagbot)[,!]?\s+|"
+                      r"(?:can|could|would|will) you\s+(?:please\s+)?|i (?:want|need) you to\s+)*", re.I)
+"""Words a command may open with before its verb ("Please", "Could you", "I need you to")."""
+
+
+def without_courtesy(request: str) -> str:
+    return COURTESY.sub("", request, count=1)

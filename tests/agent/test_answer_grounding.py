@@ -36,6 +36,9 @@ def test_a_tool_named_as_a_step_that_never_ran_is_found() -> None:
 def test_a_line_in_the_shape_of_a_result_line_for_a_step_that_does_not_exist_is_found() -> None:
     assert kinds("- summary: done → 3 lines", READ) == ["status"]
     assert kinds("Status: done. The file has 3 lines.", READ) == []  # a word, not a step
+    # the step's name said twice, as its tool's might be (unseen mail-follow-up-owners)
+    assert kinds("- admins: admins done → see the file", FAILED_PACKAGE) == ["status"]
+    assert kinds("- admins: not done yet", FAILED_PACKAGE) == []
 
 
 def test_a_step_of_a_plan_a_replan_replaced_keeps_its_status() -> None:

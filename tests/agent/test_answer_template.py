@@ -147,6 +147,11 @@ def test_the_results_pasted_as_listed_are_no_answer_but_a_line_in_words_is() -> 
     for scalar in ("false", "25", "-0.5", "null"):  # a JSON scalar alone after the arrow
         assert "copies the results" in str(unreadable(f"- rollout: done → {scalar}", results)), scalar
     assert unreadable("- rollout: done → 25 % of users", results) is None  # in words
+    # the tool named before the status, or the prompt's note on a read copied out (unseen mail-follow-up-owners)
+    assert "copies the results" in str(unreadable('- read_note: read_note done → {"file": "x.md"}', results))
+    copied_note = "- find: find done (what the request asks for was computed from it: see computed)"
+    assert "copies the results" in str(unreadable(copied_note, results))
+    assert unreadable("- email: sent, done → team@example.com has it", results) is None
 
 
 CODE_ANSWER = ("To calculate it you can use the following Python code:\n\n```python\nimport csv\n"

@@ -59,6 +59,10 @@ def registry() -> ToolRegistry:
     ("Disable the SSO account of gmoreau", {"access"}),
     ("Flush the Redis cache on cache-1", {"delete"}),
     ("Stop the nightly export", {"stop"}),
+    ("Roll edge-gateway back to 5.3.2", {"deploy"}),  # the object between a verb's two words
+    ("Rolled back billing to 2.3.9 yet?", {"deploy"}),
+    ("Shut the old queue down", {"stop"}),
+    ("Roll the log over and tell me when it is back", set()),  # too far apart: no verb of change
 ])
 def test_the_effects_a_request_asks_for_are_read_from_its_verbs(request_text: str, effects: set[str]) -> None:
     assert asked_effects(request_text) == effects

@@ -52,6 +52,9 @@ SUM: dict[str, object] = {"id": "total", "depends_on": ["orders"], "package": {
     ("Which status does the checkout service have?", []),
     ("List the builds that took at least 600 s", []),
     ("What is the rate limit in config.json?", []),
+    ("Break down the queue depth by consumer in ops/queues.csv.", ["per group"]),
+    ("What is the p95 per region in slo/latency.csv?", ["per group"]),
+    ("What does rate_limit_per_min say in config.json?", []),
 ])
 def test_the_request_s_words_name_the_value_it_asks_for(request_text: str, kinds: list[str]) -> None:
     assert asked_values(request_text) == kinds

@@ -436,6 +436,10 @@ def test_a_plan_naming_a_table_the_database_lacks_goes_to_the_repair_round(tmp_p
                  "SELECT * FROM deploys -- not from ci.builds", "SELECT * FROM recent_deploys"):
         assert problems(fine) == [], fine
     assert problems("SELECT * FROM audit_log", "How many rows are in audit_log?") == []  # named: its own error says
+    # a path's first part names no table (unseen follow-up-lock-timeout: FROM logs, after logs/scheduler.log)
+    assert problems("SELECT duration_s FROM logs", "How long did the run in logs/scheduler.log take?") != []
+    assert problems("SELECT * FROM deploy", "What does deploy.yaml set?") != []
+    assert problems("SELECT * FROM audit_log", "Count the rows of audit_log.") == []
     unknown = ToolRegistry()  # tables not known (no database file at start): nothing is judged
     register_sql_tools(unknown, SqlToolConfig(url=f"sqlite:///{tmp_path / 'later.sqlite'}"))
     assert unknown.get("sql_query").plan_check is not None

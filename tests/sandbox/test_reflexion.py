@@ -443,6 +443,9 @@ def test_the_writer_is_told_how_to_parse_the_kinds_of_file_its_inputs_hold() -> 
     Markdown file as CSV and read a column ``Name`` it does not have."""
     notes = parsing({"owner": {"path": "notes/standup.md", "content": "# Standup"}})
     assert "plain text" in notes and "not CSV" in notes and "DictReader" not in notes
+    # its sections and items, not "names, emails or numbers", which the writer of unseen
+    # mail-follow-up-owners pulled out of the whole file, the follow-ups' owners lost
+    assert "section" in notes and "before the colon" in notes and "emails" not in notes
     both = parsing({"a": {"path": "slo/latency.csv", "content": "x"}, "b": {"url": "http://h/x.json", "text": "{}"}})
     assert "DictReader" in both and "json.loads" in both and "plain text" not in both
     assert "safe_load" in parsing({"f": {"path": "config/flags.yaml", "content": "a: 1"}})

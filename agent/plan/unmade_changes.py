@@ -1,0 +1,79 @@
+"""A change the request commands, to a target it names, is made by some step, or planned again.
+
+"Email the total of the processed column in ops/queues.csv to data@example.com" was drafted with
+a ``write_file`` to the path ``data@example.com``; the repair round wrote it again, the stand-in
+was left out (:mod:`agent.plan.asked_changes`), and the plan that ran computed the total and
+sent nothing. "Put that queue's depth in reports/depth.txt", a follow-up, lost its
+``write_file`` in the repair of a broken query. Both answers were a value and "nothing was
+changed": what was asked for was never done, nor asked to be approved.
+
+So a change counts as asked for when a verb that commands it opens the request or one of its
+clauses (:func:`agent.tools.effects.commanded_effects`) and the request names its target: a
+workspace file to write, an address to mail, a URL to post to. When a red tool here does it and
+no red step of the plan does (ran, failed, rejected or waiting: any of those is the change
+planned), the draft is told so in its repair round, and a plan that ran without it is planned
+again before anything is answered (while replans are left, never after a human rejected a
+step, and not when a tool failed: what it was to read may not be there).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from agent.errors import PlanProblem
+from agent.tools.effects import EFFECT_NAMES, commanded_effects
+from agent.tools.registry import Risk, ToolRegistry
+
+_TARGETS = {
+    "write": re.compile(r"(?<![\w@/.-])(?:[\w-]+/)*[\w-]+\.[a-z]{1,5}\b(?!@)", re.I),
+    "send": re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b"),
+    "post": re.compile(r"\bhttps?://\S+", re.I),
+}
+"""The target each checked change names: a file (``reports/depth.txt``), an address, a URL."""
+
+
+def unmade_changes(plan: Mapping[str, Any], request: str, registry: ToolRegistry) -> dict[str, list[str]]:
+    """The changes ``request`` commands, to a target it names, that a red tool of ``registry``
+    makes and no red step of ``plan`` does: each effect with the tools that make it. A plan of no
+    step is an answer (an "I can't", a refusal), left as it is."""
+    red = registry.names(Risk.RED)
+    tools = [str(node.get("tool")) for node in plan.get("nodes") or [] if isinstance(node, Mapping)]
+    made = {effect for tool in tools if tool in red for effect in registry.effects_of(tool) or ()}
+    unmade: dict[str, list[str]] = {}
+    if not tools:
+        return unmade
+    for effect in sorted(commanded_effects(request) - made):
+        target = _TARGETS.get(effect)
+        makers = [name for name in red if effect in (registry.effects_of(name) or ())]
+        if target is not None and target.search(request) and makers:
+            unmade[effect] = makers
+    return unmade
+
+
+def unmade_problems(plan: Mapping[str, Any], request: str, registry: ToolRegistry) -> list[PlanProblem]:
+    """A problem of the draft for each change :func:`unmade_changes` finds."""
+    return [PlanProblem(None, "nodes", f"{_told(effect, tools)}: add a {tools[0]} node for it")
+            for effect, tools in unmade_changes(plan, request, registry).items()]
+
+
+def unmade_feedback(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]], request: str,
+                    registry: ToolRegistry) -> str | None:
+    """The replan's feedback when the plan that ran made none of a change the request commands;
+    None when it did, or when one of its tools failed."""
+    nodes = [node for node in plan.get("nodes") or [] if isinstance(node, Mapping)]
+    tools = {str(node.get("id")) for node in nodes if node.get("tool")}
+    if any(node_id in tools and result.get("status") == "failed" for node_id, result in results.items()):
+        return None
+    unmade = unmade_changes(plan, request, registry)
+    if not unmade:
+        return None
+    told = "; ".join(_told(effect, makers) for effect, makers in unmade.items())
+    return (f"{told}. Plan that change now, with the values it needs written as the results above give "
+            "them (or computed in a package from what was read), and an answer that says what it did.")
+
+
+def _told(effect: str, tools: list[str]) -> str:
+    return (f"the request asks to {EFFECT_NAMES.get(effect, effect)} ({' or '.join(tools)} does it), and no "
+            "step of the plan does")

@@ -1,0 +1,121 @@
+"""A change the request commands, to a target it names, is made by a step or planned again
+(agent/plan/unmade_changes.py): unseen mail-processed computed the total and sent nothing, unseen
+follow-up-queue-depth lost its write_file in a repair."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from langchain_core.tools import StructuredTool
+from pydantic import BaseModel
+
+from agent.events import Replanning, RunEvent, Waiting
+from agent.plan.unmade_changes import unmade_changes, unmade_feedback, unmade_problems
+from agent.tools.effects import commanded_effects
+from agent.tools.registry import Risk, ToolRegistry
+from infra.emulators.scripted_chat import ScriptedChatModel
+from tests.agent.harness import asked_once
+from tests.fakes.tools import ToolLog
+
+MAIL_TOTAL = "Email the total of the processed column in ops/queues.csv to data@example.com"
+
+
+class ReadArgs(BaseModel):
+    path: str
+
+
+class WriteArgs(BaseModel):
+    path: str
+    content: str
+
+
+class MailArgs(BaseModel):
+    to: str
+    body: str
+
+
+def registry(log: ToolLog | None = None) -> ToolRegistry:
+    calls = log.calls if log is not None else []
+
+    async def read_file(path: str) -> dict[str, Any]:
+        calls.append(("read_file", {"path": path}))
+        return {"path": path, "content": "queue,processed\norders,8400\nemails,15200\n"}
+
+    async def write_file(path: str, content: str) -> dict[str, Any]:
+        calls.append(("write_file", {"path": path, "content": content}))
+        return {"path": path, "bytes_written": len(content)}
+
+    async def send_email(to: str, body: str) -> dict[str, Any]:
+        calls.append(("send_email", {"to": to, "body": body}))
+        return {"sent_to": [to]}
+
+    tools = ToolRegistry()
+    tools.add(StructuredTool.from_function(coroutine=read_file, name="read_file", description="Read a file.",
+                                           args_schema=ReadArgs), Risk.GREEN)
+    tools.add(StructuredTool.from_function(coroutine=write_file, name="write_file", description="Write a file.",
+                                           args_schema=WriteArgs), Risk.RED, effects={"write"})
+    tools.add(StructuredTool.from_function(coroutine=send_email, name="send_email", description="Send mail.",
+                                           args_schema=MailArgs), Risk.RED, effects={"send"})
+    return tools
+
+
+READ = {"id": "queues", "tool": "read_file", "args": {"path": "ops/queues.csv"}}
+
+
+@pytest.mark.parametrize(("request_text", "effects"), [
+    (MAIL_TOTAL, {"send"}),
+    ("Put that queue's depth in reports/depth.txt", {"write"}),
+    ("Count the failed lines in logs/s.log and save the count in reports/n.txt", {"write"}),
+    ("Could you write the names to reports/x.txt?", {"write"}),
+    ("Read notes/i.md, then email the owners to oncall@example.com", {"send"}),
+    ("Which files did we write yesterday?", set()),   # a verb met in passing
+    ("How many mails were sent to ops@example.com?", set()),
+    ("Write 'send it' to notes.txt", {"write"}),       # quoted: what to write
+])
+def test_a_command_is_a_verb_that_opens_the_request_or_a_clause(request_text: str, effects: set[str]) -> None:
+    assert commanded_effects(request_text) == effects
+
+
+def test_a_commanded_change_to_a_named_target_that_no_step_makes_is_unmade() -> None:
+    tools = registry()
+    assert unmade_changes({"nodes": [READ]}, MAIL_TOTAL, tools) == {"send": ["send_email"]}
+    # a stand-in does not make it: writing to the address is no mail
+    stand_in = {"id": "send", "tool": "write_file", "args": {"path": "data@example.com", "content": "x"}}
+    assert unmade_changes({"nodes": [READ, stand_in]}, MAIL_TOTAL, tools) == {"send": ["send_email"]}
+    mail = {"id": "mail", "tool": "send_email", "args": {"to": "data@example.com", "body": "x"}}
+    assert unmade_changes({"nodes": [READ, mail]}, MAIL_TOTAL, tools) == {}
+    # no target named (where would it go?), no tool that makes it, or no step at all (an answer)
+    assert unmade_changes({"nodes": [READ]}, "Save the total somewhere", tools) == {}
+    assert unmade_changes({"nodes": [READ]}, "Delete reports/old.txt", tools) == {}
+    assert unmade_changes({"nodes": []}, MAIL_TOTAL, tools) == {}
+    [problem] = unmade_problems({"nodes": [READ]}, MAIL_TOTAL, tools)
+    assert problem.message == ("the request asks to send mail (send_email does it), and no step of the plan "
+                               "does: add a send_email node for it")
+
+
+def test_a_plan_that_ran_without_it_is_planned_again_unless_a_tool_failed() -> None:
+    tools = registry()
+    done = {"queues": {"status": "done", "output": {"content": "…"}}}
+    feedback = unmade_feedback({"nodes": [READ]}, done, MAIL_TOTAL, tools)
+    assert feedback is not None and feedback.startswith("the request asks to send mail (send_email does it)")
+    failed = {"queues": {"status": "failed", "error": "not found: ops/queues.csv"}}
+    assert unmade_feedback({"nodes": [READ]}, failed, MAIL_TOTAL, tools) is None  # nothing to send
+    package = {"id": "total", "package": {"goal": "sum", "code": "result = 1"}, "depends_on": ["queues"]}
+    crashed = {**done, "total": {"status": "failed", "error": "SyntaxError"}}
+    assert unmade_feedback({"nodes": [READ, package]}, crashed, MAIL_TOTAL, tools) is not None
+
+
+async def test_the_draft_is_told_and_a_plan_that_ran_without_the_mail_plans_it_before_answering() -> None:
+    log = ToolLog()
+    read_only = {"nodes": [READ]}
+    mail = {"nodes": [{"id": "mail", "tool": "send_email",
+                       "args": {"to": "data@example.com", "body": "23600 processed"}}]}
+    llm = ScriptedChatModel(replies=[read_only, read_only, mail])
+    events: list[RunEvent] = await asked_once(llm, registry(log), "unmade-1", MAIL_TOTAL)
+    # the draft's repair round was told; the same draft again ran, and the joiner planned the mail
+    assert "add a send_email node for it" in str(llm.calls[1][-1].content)
+    [replanned] = [e for e in events if isinstance(e, Replanning)]
+    assert replanned.feedback.startswith("the request asks to send mail (send_email does it), and no step")
+    assert log.calls == [("read_file", {"path": "ops/queues.csv"})]  # the mail waits for its approval
+    assert isinstance(events[-1], Waiting) and len(llm.calls) == 3
