@@ -100,6 +100,33 @@ def flipped_flags(table: Table, request: str, sql: str) -> str | None:
     return sql if flips else None
 
 
+def without_whole_lists(table: Table, sql: str) -> str | None:
+    """``sql`` without each ``column IN (…)`` or ``NOT IN (…)`` that lists every value the
+    column holds (always true, or never), or None when it has none. Told to leave out a list
+    of queues the request never named (copied from the rows shown), the rewrite of "break down
+    the queue depth by consumer" negated it, ``queue NOT IN`` every queue, and found no row
+    (unseen depth-by-consumer); such a condition filters nothing the request asked about."""
+    changed = sql
+    for match in _IN_LIST.finditer(sql):
+        column = match.group(1).strip('"`')
+        held = {str(r[column]) for r in table.rows if r.get(column) not in (None, "")}
+        listed = {text.replace("''", "'") for text in _LITERAL.findall(match.group(2))}
+        if column in table.columns and held and held <= listed:
+            changed = _without_condition(changed, match.group(0))
+    return changed if changed != sql else None
+
+
+def _without_condition(sql: str, condition: str) -> str:
+    """``sql`` with ``condition`` taken out of its WHERE clause (with its AND, or the WHERE it
+    stands alone in); as it was where it stands otherwise (in an OR)."""
+    text = re.escape(condition)
+    for pattern in (rf"\s+AND\s+{text}", rf"(?<=WHERE\s){text}\s+AND\s+", rf"\s*\bWHERE\s+{text}"):
+        changed, count = re.subn(pattern, "", sql, count=1, flags=re.IGNORECASE)
+        if count:
+            return changed
+    return sql
+
+
 def _quoted_column(column: str) -> str:
     return rf"(?<![\w.])[\"`]?{re.escape(column)}[\"`]?"
 

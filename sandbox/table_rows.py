@@ -11,7 +11,11 @@ status=ok duration=312s``), a log whose every line opens with a time and goes on
 separated by spaces (``2026-11-24T10:00:01Z GET /api/orders 200 34ms``: its columns named by
 what they hold, :func:`_spaced_log`), or a list of objects another step returned. A column whose every
 value is a number, with a unit or a currency sign around it (``312s``, ``$1,240.50``, ``85%``),
-holds that number; JSON's true and false are 1 and 0.
+holds that number; JSON's true and false are 1 and 0. A Markdown file's list items are rows
+too (:func:`_markdown_items`): "mail the owners of its follow-ups" is ``SELECT name FROM data
+WHERE section = 'Follow-ups'``, which the 1.5B model writes well, where the Python it wrote for
+it opened the file by its path and left the parsing as placeholders (unseen
+mail-follow-up-owners).
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ def table_rows(value: Any, suffix: str = "") -> tuple[list[str], list[dict[str, 
     text = value
     if suffix in (".csv", ".tsv"):
         return _delimited(text, "\t" if suffix == ".tsv" else ",")
+    if suffix in (".md", ".markdown"):
+        return _markdown_items(text)
     stripped = text.lstrip()
     if stripped[:1] in "[{":
         try:
@@ -90,6 +96,29 @@ def _logfmt(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
         columns.update((k, None) for k in fields)
         rows.append(fields)
     return list(columns), [{c: row.get(c) for c in columns} for row in rows]
+
+
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)[\s#]*$")
+_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(?:\[[ xX]\]\s+)?(.*\S)\s*$")
+_NAMED_ITEM = re.compile(r"^[*_`]*([^\W\d][\w'.-]*(?: [^\W\d][\w'.-]*){0,3})[*_`]*:\s+(.*)$")
+
+
+def _markdown_items(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
+    """A Markdown document's list items, one row each: ``section`` (the heading above it),
+    ``name`` (a name before a colon: ``- Grace Liu: alert on …``, when an item has one) and
+    ``text`` (the rest). None for fewer than two items (prose is no table)."""
+    section, rows = None, []
+    for line in text.splitlines():
+        if heading := _HEADING.match(line):
+            section = heading.group(1)
+        elif item := _ITEM.match(line):
+            named = _NAMED_ITEM.match(item.group(1))
+            rows.append({"section": section, "name": named.group(1) if named else None,
+                         "text": named.group(2) if named else item.group(1)})
+    if len(rows) < 2 or len(rows) > _MAX_ROWS:
+        return None
+    columns = ["section", "name", "text"] if any(row["name"] for row in rows) else ["section", "text"]
+    return columns, [{c: row[c] for c in columns} for row in rows]
 
 
 _LEVELS = frozenset({"TRACE", "DEBUG", "INFO", "NOTICE", "WARN", "WARNING", "ERROR", "FATAL", "CRITICAL"})

@@ -92,8 +92,24 @@ asks for was computed from it…``), unseen mail-follow-up-owners."""
 
 
 def unclaimed(answer: str, state: AgentState, red_tools: Collection[str]) -> str:
-    """``answer``, noted when it claims a change no red node made. After a replan the earlier
-    plans' nodes are not kept, so their red calls cannot be told apart: the answer stands."""
-    if not answer or state.get("earlier_results"):
+    """``answer``, noted when it claims a change no red node made, in this plan or one a replan
+    replaced (:func:`marked_changes`: a replan's answer "… and it has been sent to
+    data@example.com" stood, after two plans that sent nothing, unseen mail-processed)."""
+    earlier = state.get("earlier_results") or []
+    if not answer or any(result.get(CHANGED) for results in earlier for result in results.values()):
         return answer
     return with_no_change_note(answer, state.get("plan") or {}, state.get("results") or {}, red_tools)
+
+
+CHANGED = "changed"
+"""The mark of a red node's result that ran to its end, kept when a replan replaces its plan."""
+
+
+def marked_changes(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]],
+                   red_tools: Collection[str]) -> dict[str, dict[str, Any]]:
+    """``results``, each red node's that ran to its end marked :data:`CHANGED`: the plan is gone
+    once a replan replaces it, and its results alone would not say which changed anything."""
+    red = {str(node.get("id")) for node in plan.get("nodes") or [] if node.get("tool") in red_tools}
+    changed = {node_id for node_id in red if (results.get(node_id) or {}).get("status") == "done"}
+    return {node_id: {**result, CHANGED: True} if node_id in changed else dict(result)
+            for node_id, result in results.items()}

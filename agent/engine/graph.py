@@ -33,7 +33,7 @@ from agent.answer.failures import dropped_failures, with_failures_told
 from agent.answer.grounded import false_statements
 from agent.answer.stream import join_reply
 from agent.answer.template import invented_values, templated_answer
-from agent.answer.vetting import CALLED, CODE_TO_RUN, filled, unclaimed, unreadable
+from agent.answer.vetting import CALLED, CODE_TO_RUN, filled, marked_changes, unclaimed, unreadable
 from agent.engine.computed_answer import (
     computed_answer_messages,
     computed_reply,
@@ -78,6 +78,7 @@ from agent.execution.early_start import plan_reply
 from agent.execution.scheduler import PlanExecutor, RunIdentity
 from agent.model.context_window import TOO_LONG_FOR_MODEL, exceeds_context
 from agent.model.llm import LLMUnavailable, TextReply
+from agent.model.prompt_budget import clip_end
 from agent.model.prompting import joiner_messages, planner_messages
 from agent.model.reply_marks import was_cut_off, was_repeating
 from agent.model.tool_schemas import as_tool
@@ -87,7 +88,7 @@ from agent.plan.format import Plan
 from agent.plan.grounding import ungrounded_changes, without_nodes, without_unnamed_options
 from agent.plan.named_files import unread_in_draft, unread_named_files
 from agent.plan.references import referenced_ids
-from agent.plan.refused_calls import refused_calls
+from agent.plan.refused_calls import refused_calls, without_refused_reads
 from agent.plan.sql_values import unnamed_sql_values
 from agent.plan.uncomputed import found_nothing, searched_data_files, uncomputed_reads
 from agent.plan.unfed_changes import unfed_changes
@@ -214,15 +215,27 @@ async def validate(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     await _emit(runtime, state, PlanReady, plan=plan_dict, mends=mends)
     earlier = list(state.get("earlier_results") or [])
     if state.get("results"):  # a replan: the plan it replaces ran
-        earlier.append(state["results"])
+        red = ctx.registry.names(Risk.RED)
+        earlier.append(marked_changes(state.get("plan") or {}, state["results"], red))
     return {"plan": plan_dict, "plan_id": plan_id, "plan_problems": [], "results": {},
             "earlier_results": earlier, "pending_approvals": [], "replan_refused": False}
 
 
 def _request_before(state: AgentState) -> str:
-    """The thread's request before this one ("" for the first): a follow-up leans on it."""
+    """The thread's request before this one, with the start of its answer ("" for the first): a
+    follow-up leans on both ("put that queue's depth in reports/depth.txt" means the queue the
+    answer named, which a query written from the request before alone did not know: unseen
+    follow-up-queue-depth wrote the deepest queue's)."""
     earlier = state.get("history") or []
-    return str(earlier[-1]["request"]).strip() if earlier else ""
+    if not earlier:
+        return ""
+    request = str(earlier[-1]["request"]).strip()
+    answer = " ".join(str(earlier[-1].get("answer") or "").split())
+    return f"{request} (its answer: {clip_end(answer, _ANSWER_BEFORE)})" if answer else request
+
+
+_ANSWER_BEFORE = 300
+"""How much of the answer before a follow-up its packages are shown."""
 
 
 def _salvaged(state: AgentState, runtime: Ctx, exc: PlanError) -> tuple[dict[str, Any], str] | None:
@@ -272,6 +285,10 @@ async def _validated(state: AgentState, runtime: Ctx) -> tuple[Plan, tuple[str, 
         raise PlanError(unread)
     if (refused := refused_calls(plan, state["request"], ctx.registry, known)) and not last_round:
         raise PlanError(refused)
+    if refused and (kept := without_refused_reads(plan, refused, ctx.registry)) is not None:
+        # (told once and written again: the read would only fail, unseen follow-up-lock-timeout's FROM logs)
+        log.info("left out reads their tools would refuse", problems=[str(p) for p in refused])
+        plan = kept
     if (dumped := whole_results_in_changes(plan, ctx.registry)) and not last_round:
         raise PlanError(dumped)
     if (unfed := unfed_changes(plan, ctx.registry, state["request"], known)) and not last_round:

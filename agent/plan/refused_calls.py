@@ -24,8 +24,9 @@ from typing import Any
 from agent.errors import PlanProblem
 from agent.plan.edges import call_args
 from agent.plan.format import Plan, PlanNode
+from agent.plan.grounding import without_nodes
 from agent.plan.package_code import parse_python
-from agent.tools.registry import ToolRegistry
+from agent.tools.registry import Risk, ToolRegistry
 
 
 def refused_calls(plan: Plan, request: str, registry: ToolRegistry,
@@ -44,6 +45,19 @@ def refused_calls(plan: Plan, request: str, registry: ToolRegistry,
                     f"{tool} would be refused when it ran: {refusal.why}. Nobody named "
                     f"{refusal.target}: use only what the request, the thread or a result names")))
     return problems
+
+
+def without_refused_reads(plan: Plan, refused: list[PlanProblem], registry: ToolRegistry) -> Plan | None:
+    """``plan`` without the green nodes ``refused`` names, when the repair round wrote them
+    again: each would only fail. None when a refused node is red (a change is the request's to
+    give up, not dagbot's), another node or the answer needs one, or no node would be left."""
+    named = {problem.node for problem in refused}
+    nodes = [node for node in plan.nodes if node.id in named]
+    if any(node.tool is None or node.tool not in registry or registry.risk_of(node.tool) is not Risk.GREEN
+           for node in nodes):
+        return None
+    kept = without_nodes(plan, refused)
+    return kept if kept is not None and kept.nodes else None
 
 
 def _named(target: str, held: str) -> bool:

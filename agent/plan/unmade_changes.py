@@ -36,7 +36,8 @@ _TARGETS = {
 
 def unmade_changes(plan: Mapping[str, Any], request: str, registry: ToolRegistry) -> dict[str, list[str]]:
     """The changes ``request`` commands, to a target it names, that a red tool of ``registry``
-    makes and no red step of ``plan`` does: each effect with the tools that make it. A plan of no
+    makes and no red step of ``plan`` does: each effect with the tools that make it, the one that
+    does nothing else first (``send_email`` before ``http_post``, which also sends). A plan of no
     step is an answer (an "I can't", a refusal), left as it is."""
     red = registry.names(Risk.RED)
     tools = [str(node.get("tool")) for node in plan.get("nodes") or [] if isinstance(node, Mapping)]
@@ -46,7 +47,9 @@ def unmade_changes(plan: Mapping[str, Any], request: str, registry: ToolRegistry
         return unmade
     for effect in sorted(commanded_effects(request) - made):
         target = _TARGETS.get(effect)
-        makers = [name for name in red if effect in (registry.effects_of(name) or ())]
+        # the tool that does only this first: told "http_post or send_email", a replan posted the mail
+        makers = sorted((name for name in red if effect in (registry.effects_of(name) or ())),
+                        key=lambda name: len(registry.effects_of(name) or ()))
         if target is not None and target.search(request) and makers:
             unmade[effect] = makers
     return unmade
@@ -75,5 +78,5 @@ def unmade_feedback(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, 
 
 
 def _told(effect: str, tools: list[str]) -> str:
-    return (f"the request asks to {EFFECT_NAMES.get(effect, effect)} ({' or '.join(tools)} does it), and no "
-            "step of the plan does")
+    wanted = EFFECT_NAMES.get(effect, effect)
+    return f"the request asks to {wanted} ({tools[0]} does it), and no step of the plan does"

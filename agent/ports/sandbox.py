@@ -91,7 +91,8 @@ class PackageJob:
     request: str = ""
     """The person's request the package is part of."""
     follows: str = ""
-    """The thread's request before it, when it is a follow-up ("and the search team's?")."""
+    """The thread's request before it, with the start of its answer, when it is a follow-up ("and
+    the search team's?")."""
     final: bool = True
     """No other package goes on from its result: it computes what the request asks for."""
 

@@ -91,7 +91,9 @@ async def test_a_package_knows_the_request_and_whether_another_package_goes_on_f
     first, last = h.packages.jobs[:2], h.packages.jobs[2:]
     assert [(j.node_id, j.final, j.request, j.follows) for j in first] == [
         ("rows", False, ASKED, ""), ("share", True, ASKED, "")]
-    assert [(j.node_id, j.follows) for j in last] == [("rows", ASKED), ("share", ASKED)]
+    # the request before, with the start of its answer ("that queue's depth" means the queue it named)
+    assert [(j.node_id, j.follows) for j in last] == [("rows", f"{ASKED} (its answer: 1)"),
+                                                     ("share", f"{ASKED} (its answer: 1)")]
 
 
 async def test_a_changes_content_wired_to_nothing_is_computed_for_the_request_and_shown_for_approval() -> None:

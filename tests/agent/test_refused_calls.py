@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from agent.events import AnswerReady, PlanRepairing, RunEvent
 from agent.plan.format import Plan
-from agent.plan.refused_calls import refused_calls
+from agent.plan.refused_calls import refused_calls, without_refused_reads
 from agent.tools.builtin import BuiltinToolConfig, register_builtin_tools
 from agent.tools.http import refused_address
 from agent.tools.http_policy import HttpToolConfig
@@ -88,3 +88,21 @@ async def test_the_repair_round_is_told_and_a_second_miss_runs_and_is_refused_as
     joined = str(llm.calls[-1][-1].content)
     assert "not on dagbot's HTTP allow list" in joined  # the call ran, and its refusal is a result
     assert isinstance(events[-1], AnswerReady)
+
+
+def test_a_refused_read_written_again_is_left_out_when_other_steps_remain() -> None:
+    """unseen follow-up-lock-timeout: told its query named no table of the database, the repair
+    wrote it again; the search beside it held the answer, the query would only fail."""
+    registry = http_registry()
+    asked = "Are the workers healthy?"
+    local = {"id": "local", "tool": "http_get", "args": {"url": "http://127.0.0.1:8000/workers"}}
+    remote = {"id": "remote", "tool": "http_get", "args": {"url": "https://api.example.com/v1/workers"}}
+    both = plan(local, remote)
+    refused = refused_calls(both, asked, registry)
+    kept = without_refused_reads(both, refused, registry)
+    assert kept is not None and [n.id for n in kept.nodes] == ["local"]
+    alone = plan(remote)  # nothing would be left: it runs, and its refusal is the answer's to tell
+    assert without_refused_reads(alone, refused_calls(alone, asked, registry), registry) is None
+    needed = plan(local, remote, {"id": "p", "package": {"goal": "g", "code": "result = inputs['remote']"},
+                                  "depends_on": ["remote"]})
+    assert without_refused_reads(needed, refused_calls(needed, asked, registry), registry) is None

@@ -10,12 +10,14 @@ import pytest
 from langchain_core.tools import StructuredTool
 from pydantic import BaseModel
 
-from agent.events import Replanning, RunEvent, Waiting
+from agent.answer.change_claims import NO_CHANGE_NOTE
+from agent.answer.vetting import CHANGED, marked_changes, unclaimed
+from agent.events import AnswerReady, Replanning, RunEvent, Waiting
 from agent.plan.unmade_changes import unmade_changes, unmade_feedback, unmade_problems
 from agent.tools.effects import commanded_effects
 from agent.tools.registry import Risk, ToolRegistry
 from infra.emulators.scripted_chat import ScriptedChatModel
-from tests.agent.harness import asked_once
+from tests.agent.harness import asked_once, finish
 from tests.fakes.tools import ToolLog
 
 MAIL_TOTAL = "Email the total of the processed column in ops/queues.csv to data@example.com"
@@ -28,6 +30,11 @@ class ReadArgs(BaseModel):
 class WriteArgs(BaseModel):
     path: str
     content: str
+
+
+class PostArgs(BaseModel):
+    url: str
+    body: str
 
 
 class MailArgs(BaseModel):
@@ -46,6 +53,10 @@ def registry(log: ToolLog | None = None) -> ToolRegistry:
         calls.append(("write_file", {"path": path, "content": content}))
         return {"path": path, "bytes_written": len(content)}
 
+    async def post(url: str, body: str) -> dict[str, Any]:
+        calls.append(("http_post", {"url": url, "body": body}))
+        return {"status": 200}
+
     async def send_email(to: str, body: str) -> dict[str, Any]:
         calls.append(("send_email", {"to": to, "body": body}))
         return {"sent_to": [to]}
@@ -55,6 +66,8 @@ def registry(log: ToolLog | None = None) -> ToolRegistry:
                                            args_schema=ReadArgs), Risk.GREEN)
     tools.add(StructuredTool.from_function(coroutine=write_file, name="write_file", description="Write a file.",
                                            args_schema=WriteArgs), Risk.RED, effects={"write"})
+    tools.add(StructuredTool.from_function(coroutine=post, name="http_post", description="POST to a URL.",
+                                           args_schema=PostArgs), Risk.RED, effects={"post", "send"})
     tools.add(StructuredTool.from_function(coroutine=send_email, name="send_email", description="Send mail.",
                                            args_schema=MailArgs), Risk.RED, effects={"send"})
     return tools
@@ -79,10 +92,11 @@ def test_a_command_is_a_verb_that_opens_the_request_or_a_clause(request_text: st
 
 def test_a_commanded_change_to_a_named_target_that_no_step_makes_is_unmade() -> None:
     tools = registry()
-    assert unmade_changes({"nodes": [READ]}, MAIL_TOTAL, tools) == {"send": ["send_email"]}
+    # the tool that only sends first (told "http_post or send_email", a replan posted the mail)
+    assert unmade_changes({"nodes": [READ]}, MAIL_TOTAL, tools) == {"send": ["send_email", "http_post"]}
     # a stand-in does not make it: writing to the address is no mail
     stand_in = {"id": "send", "tool": "write_file", "args": {"path": "data@example.com", "content": "x"}}
-    assert unmade_changes({"nodes": [READ, stand_in]}, MAIL_TOTAL, tools) == {"send": ["send_email"]}
+    assert unmade_changes({"nodes": [READ, stand_in]}, MAIL_TOTAL, tools) == {"send": ["send_email", "http_post"]}
     mail = {"id": "mail", "tool": "send_email", "args": {"to": "data@example.com", "body": "x"}}
     assert unmade_changes({"nodes": [READ, mail]}, MAIL_TOTAL, tools) == {}
     # no target named (where would it go?), no tool that makes it, or no step at all (an answer)
@@ -119,3 +133,27 @@ async def test_the_draft_is_told_and_a_plan_that_ran_without_the_mail_plans_it_b
     assert replanned.feedback.startswith("the request asks to send mail (send_email does it), and no step")
     assert log.calls == [("read_file", {"path": "ops/queues.csv"})]  # the mail waits for its approval
     assert isinstance(events[-1], Waiting) and len(llm.calls) == 3
+
+
+async def test_a_replans_answer_claiming_a_change_no_plan_made_gets_the_note() -> None:
+    """unseen mail-processed: after two plans that sent nothing, "… and it has been sent" stood."""
+    claim = "The total has been sent to data@example.com."
+    llm = ScriptedChatModel(replies=[{"nodes": [READ]}, {"nodes": [READ]}, {"nodes": [READ]}, {"nodes": [READ]},
+                                     finish(claim)])
+    events = await asked_once(llm, registry(), "unmade-2", MAIL_TOTAL)
+    assert [type(e) for e in events if isinstance(e, Replanning)] == [Replanning]
+    answer = events[-1]
+    assert isinstance(answer, AnswerReady)
+    assert answer.answer == f"{claim}\n\n{NO_CHANGE_NOTE}"
+
+
+def test_a_change_an_earlier_plan_made_is_marked_and_the_claim_stands() -> None:
+    sent = {"id": "mail", "tool": "send_email", "args": {"to": "data@example.com", "body": "x"}}
+    ran = {"queues": {"status": "done", "output": {}}, "mail": {"status": "done", "output": {"sent_to": ["x"]}}}
+    marked = marked_changes({"nodes": [READ, sent]}, ran, ["send_email"])
+    assert marked["mail"][CHANGED] is True and CHANGED not in marked["queues"]
+    state: dict[str, Any] = {"plan": {"nodes": [READ]}, "results": {"queues": ran["queues"]},
+                             "earlier_results": [marked]}
+    assert unclaimed("Sent it to data@example.com.", state, ["send_email"]) == "Sent it to data@example.com."  # type: ignore[arg-type]
+    state["earlier_results"] = [marked_changes({"nodes": [READ]}, {"queues": ran["queues"]}, ["send_email"])]
+    assert unclaimed("Sent it.", state, ["send_email"]).endswith(NO_CHANGE_NOTE)  # type: ignore[arg-type]

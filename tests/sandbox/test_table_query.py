@@ -25,6 +25,7 @@ from sandbox.query_checks import (
     status_classes,
     unasked_values,
     unused_columns,
+    without_whole_lists,
 )
 from sandbox.reflexion import ReflexionPackageRunner
 from sandbox.table_query import NAME, describe, extract_sql, find_table, query_code
@@ -529,3 +530,18 @@ async def test_the_query_loop_keeps_what_the_rewrite_dropped_unasked(
     outcome = await ReflexionPackageRunner(sandbox, llm, limits, table_queries=True).run(follow_up, gateway, _none)
     assert outcome.ok and outcome.output == "cwong" and len(llm.calls) == 2, outcome
     assert outcome.attempts[0].query == "SELECT login FROM data WHERE (role = 'admin') AND mfa = 0"
+
+
+def test_a_list_of_every_value_of_a_column_filters_nothing_and_is_left_out() -> None:
+    """unseen depth-by-consumer: told to leave out a list of every queue, the rewrite negated it."""
+    table = find_table({"costs": {"path": "finance/costs.csv", "content": COSTS}})
+    assert table is not None
+    every = "team NOT IN ('payments', 'search')"
+    assert without_whole_lists(table, f"SELECT service, SUM(cost_usd) FROM data WHERE {every} GROUP BY service") \
+        == "SELECT service, SUM(cost_usd) FROM data GROUP BY service"
+    assert without_whole_lists(table, f"SELECT service FROM data WHERE cost_usd > 500 AND {every}") == \
+        "SELECT service FROM data WHERE cost_usd > 500"
+    assert without_whole_lists(table, "SELECT service FROM data WHERE team IN ('search', 'payments') "
+                                      "AND cost_usd > 500") == "SELECT service FROM data WHERE cost_usd > 500"
+    assert without_whole_lists(table, "SELECT service FROM data WHERE team IN ('payments')") is None  # a filter
+    assert without_whole_lists(table, f"SELECT service FROM data WHERE cost_usd > 2000 OR {every}") is None

@@ -56,6 +56,24 @@ def test_a_log_of_fields_separated_by_spaces_is_a_table_its_columns_named_by_wha
         {"time": "2026-11-24T10:00:02Z", "field1": "17", "field2": "worker-2"}])
 
 
+def test_a_markdown_files_list_items_are_rows_with_their_section_and_name() -> None:
+    notes = ("# Incident review\n\nIncident commander: Sofia Lindqvist\n\n## Timeline\n- 14:02 error rate rises\n"
+             "## Follow-ups\n- Arjun Mehta: add a canary stage\n* [ ] **Grace Liu**: alert on error rate: 2%\n"
+             "1. Upgrade the staging database. Owner: Omar Haddad\n")
+    assert table_rows(notes, ".md") == (["section", "name", "text"], [
+        {"section": "Timeline", "name": None, "text": "14:02 error rate rises"},
+        {"section": "Follow-ups", "name": "Arjun Mehta", "text": "add a canary stage"},
+        {"section": "Follow-ups", "name": "Grace Liu", "text": "alert on error rate: 2%"},
+        {"section": "Follow-ups", "name": None, "text": "Upgrade the staging database. Owner: Omar Haddad"}])
+    assert table_rows("# Notes\n- one thing\n- another\n", ".md") == (["section", "text"], [
+        {"section": "Notes", "text": "one thing"}, {"section": "Notes", "text": "another"}])
+    assert table_rows("# Notes\nOnly prose here.\n- one item\n", ".md") is None
+    table = table_rows(notes, ".md")
+    assert table is not None
+    assert query_rows(*table, "SELECT name FROM data WHERE section = 'Follow-ups' AND name IS NOT NULL") == [
+        "Arjun Mehta", "Grace Liu"]
+
+
 @pytest.mark.parametrize("value", [
     "# Notes\n- Dana owns the migration\n",  # prose
     "GET /api 200 34ms\nPOST /api 502 1203ms\n",  # a log without key=value fields or times
