@@ -48,6 +48,7 @@ from agent.engine.package_salvage import (
     salvaged_change,
     salvaged_draft,
     salvaged_file_queries,
+    without_changes,
 )
 from agent.engine.package_salvage import NAME as SALVAGED
 from agent.engine.refusals import (
@@ -60,7 +61,7 @@ from agent.engine.refusals import (
 )
 from agent.engine.replans import nothing_new
 from agent.engine.unread_finds import unread_finds
-from agent.errors import PlanError
+from agent.errors import PlanError, PlanProblem
 from agent.events import (
     AnswerReady,
     Planning,
@@ -98,6 +99,7 @@ from agent.plan.whole_results import whole_results_in_changes
 from agent.ports.audit import SYSTEM, AuditEntry, AuditKind, masked_plan
 from agent.ports.stores import NodeStatus
 from agent.state import AgentState, PastRun
+from agent.tools.effects import asked_effects
 from agent.tools.registry import Risk
 
 Ctx = Runtime[EngineContext]
@@ -245,9 +247,12 @@ def _salvaged(state: AgentState, runtime: Ctx, exc: PlanError) -> tuple[dict[str
     if state.get("repairs", 0) < 1 or state.get("results") or runtime.context.packages is None:
         return None
     draft, follows = state.get("draft"), _request_before(state) or None
-    if (salvaged := salvaged_draft(draft, exc.problems, state["request"], follows)) is not None:
-        return salvaged, SALVAGED
     red = runtime.context.registry.names(Risk.RED)
+    problems: Sequence[PlanProblem] = exc.problems
+    if not asked_effects(state["request"]) and (unasked := without_changes(draft, problems, red)) is not None:
+        draft, problems = unasked  # (a change the request never asked for is no part of what to salvage)
+    if (salvaged := salvaged_draft(draft, problems, state["request"], follows)) is not None:
+        return salvaged, SALVAGED
     if (fed := salvaged_change(draft, exc.problems, state["request"], red, follows)) is not None:
         return fed, CHANGE_FED
     if (read := salvaged_file_queries(draft, exc.problems, state["request"], red, follows)) is not None:

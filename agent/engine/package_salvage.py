@@ -10,7 +10,8 @@ when every problem left after the repair round is a package's, and no tool node 
 package, the packages are replaced by the one package :mod:`agent.engine.computed_values`
 would add (its goal the request, its code empty: the sandbox's runner writes it, with a query
 when the read is a table, sandbox/table_query.py), and the draft's answer sentence, which named
-the packages, is dropped: the joiner answers from the results.
+the packages, is dropped: the joiner answers from the results. A change in such a draft for a
+request that asks for none is left out first (:func:`without_changes`).
 
 The same model planned "write the domains of the certificates in tls/certs.json that expire in
 December 2026 to reports/renew.txt" as a read, a ``search_files`` and a ``write_file`` of
@@ -71,6 +72,24 @@ def _computing(request: str, follows: str | None, ids: set[str], reads: list[str
     """The package that computes ``request`` from ``reads``, with an id none of ``ids`` has."""
     package = {"goal": computing_goal(request, follows), "code": ""}
     return {"id": free_id(COMPUTED_ID, ids), "package": package, "depends_on": reads, "why": WHY}
+
+
+def without_changes(draft: Any, problems: Sequence[PlanProblem], red_tools: Collection[str]
+                    ) -> tuple[Any, list[PlanProblem]] | None:
+    """``draft`` without its red nodes, and ``problems`` without theirs, for a request that asks
+    for no change: "break down the queue depth by consumer in ops/queues.csv" was drafted with
+    three broken packages and a ``write_file`` of ``${result}`` to a report nobody named, and the
+    write's wiring kept the packages from being salvaged (unseen depth-by-consumer). None when the
+    draft has no red node, or something else goes on from one."""
+    nodes = draft.get("nodes") if isinstance(draft, dict) else None
+    if not isinstance(nodes, list):
+        return None
+    canonical = [canonical_node(n) for n in nodes]
+    red = {str(n.get("id")) for n in canonical if isinstance(n, dict) and n.get("tool") in red_tools}
+    kept = [n for n in nodes if not (isinstance(n, dict) and str(n.get("id")) in red)]
+    if not red or any(isinstance(n, dict) and _takes_from(canonical_node(n)) & red for n in kept):
+        return None
+    return {**draft, "nodes": kept}, [p for p in problems if p.node not in red]
 
 
 def salvaged_draft(draft: Any, problems: Sequence[PlanProblem], request: str,

@@ -12,7 +12,7 @@ from langchain_core.tools import StructuredTool
 from pydantic import BaseModel, field_validator
 
 from agent.engine.computed_values import COMPUTED_ID
-from agent.engine.package_salvage import salvaged_change, salvaged_draft, salvaged_file_queries
+from agent.engine.package_salvage import salvaged_change, salvaged_draft, salvaged_file_queries, without_changes
 from agent.errors import FileWhereTableGoes, PlanProblem
 from agent.events import AnswerReady, AwaitingApproval, PlanReady, RunFailed
 from agent.tools.registry import Risk
@@ -47,6 +47,27 @@ async def test_packages_still_broken_after_the_repair_round_give_way_to_one_that
     assert job.code == "" and job.goal.endswith(ASKED) and job.inputs == {"read_logs": "value of cron"}
     assert job.request == ASKED and job.final and job.follows == ""
     assert h.log.calls == [("lookup", {"key": "cron"})]
+
+
+async def test_a_change_nobody_asked_for_is_left_out_before_the_packages_are_salvaged() -> None:
+    """unseen depth-by-consumer: broken packages and a write of ``${result}`` to a report nobody
+    named, for a request that asks for no change."""
+    unasked = {"id": "write", "tool": "send", "args": {"to": "ops@example.com", "body": "${result}"}}
+    draft = {"nodes": [*JAVASCRIPT["nodes"], unasked]}
+    async with harness(MEMORY, [draft, draft, finish("30% of the runs failed.")]) as h:
+        h.packages.outputs[COMPUTED_ID] = lambda inputs: 30
+        await h.engine.ask("ps5", ASKED)
+        answer = (await h.next_event(AnswerReady)).answer
+        ready = [e for e in h.drain() if isinstance(e, PlanReady)]
+    assert answer == "30% of the runs failed."
+    assert [n["id"] for n in ready[-1].plan["nodes"]] == ["read_logs", COMPUTED_ID]
+    assert h.log.calls == [("lookup", {"key": "cron"})]  # nothing sent
+    # asked for a change, the draft is the request's to answer for: no salvage drops it
+    assert without_changes(draft, [], ["send"]) is not None
+    assert without_changes({"nodes": [READ]}, [], ["send"]) is None  # no change in it
+    fed = {"nodes": [READ, unasked, {"id": "p", "package": {"goal": "g", "code": "result = 1"},
+                                     "depends_on": ["write"]}]}
+    assert without_changes(fed, [], ["send"]) is None  # a package goes on from the change
 
 
 async def test_a_program_run_in_a_package_or_a_broken_read_is_not_salvaged() -> None:
