@@ -25,15 +25,19 @@ def unused_values(table: Table, request: str, sql: str) -> list[tuple[str, str]]
     """The values of the table's text columns the request names (as whole words, in any case, a
     plural too: "admins" names ``admin``) that the query never mentions, each with its column:
     the payments team's total asked for, ``SELECT SUM(cost_usd) FROM data`` written. Values
-    shorter than three characters, and words of a path (``finance/costs.csv``), are not looked for."""
+    shorter than three characters, and words of a path (``finance/costs.csv``), are not looked for,
+    nor a column's when the text names every value it has (which of them: all)."""
     types = table.types
     asked, written = request.lower(), sql.lower()
     found: dict[str, str] = {}
     for column in (c for c in table.columns if types[c] == "TEXT"):
-        for value in {str(r[column]).strip() for r in table.rows if r.get(column) not in (None, "")}:
-            text = value.lower()
-            if (len(text) >= 3 and text not in found and text not in written
-                    and re.search(rf"(?<![\w/-]){re.escape(text)}(?:e?s)?(?![\w-]|[/.]\w)", asked)):
+        values = {str(r[column]).strip() for r in table.rows if r.get(column) not in (None, "")}
+        named = {value.lower() for value in values
+                 if re.search(rf"(?<![\w/-]){re.escape(value.lower())}(?:e?s)?(?![\w-]|[/.]\w)", asked)}
+        if len(values) > 1 and len(named) == len(values):
+            continue  # every value named (a follow-up to the file shown whole): naming all filters none
+        for text in named:
+            if len(text) >= 3 and text not in found and text not in written:
                 found[text] = column
     return [(value, column) for value, column in found.items()]
 
@@ -355,8 +359,12 @@ def status_classes(request: str, sql: str) -> list[str]:
     return found
 
 
-_POINTS_BACK = re.compile(r"\b(?:of (?:them|those|these)|those|these|they|them|their)\b", re.IGNORECASE)
-"""Words by which a follow-up means what the request before it asked about ("which of them…")."""
+_POINTS_BACK = re.compile(
+    r"\b(?:of (?:them|those|these)|those|these|they|them|their)\b|\bthat\s+(?:one\b|\w+'s\b)"
+    r"|\b(?:did|does|do|is|was|were|are|put|write|send|e?mail|save|store|of|for|in|to|from|with)\s+that\s+\w",
+    re.IGNORECASE)
+"""Words by which a follow-up means what the request before it, or its answer, named ("which of
+them…", "put that queue's depth in…", "how long did that run take?")."""
 
 
 def query_faults(table: Table, job: PackageJob, sql: str) -> list[str]:

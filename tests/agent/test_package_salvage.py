@@ -12,7 +12,12 @@ from langchain_core.tools import StructuredTool
 from pydantic import BaseModel, field_validator
 
 from agent.engine.computed_values import COMPUTED_ID
-from agent.engine.package_salvage import salvaged_change, salvaged_draft, salvaged_file_queries, without_changes
+from agent.engine.package_salvage import (
+    salvaged_change,
+    salvaged_draft,
+    salvaged_file_queries,
+    without_changes,
+)
 from agent.errors import FileWhereTableGoes, PlanProblem
 from agent.events import AnswerReady, AwaitingApproval, PlanReady, RunFailed
 from agent.tools.registry import Risk

@@ -383,6 +383,14 @@ def test_a_follow_up_that_points_back_means_the_values_the_request_before_it_nam
         "the request asks about it."]
     assert told("Which of them have MFA off?", before, "SELECT login FROM data WHERE mfa = 0 AND role = 'admin'") == []
     assert told("Which users have MFA off?", before, "SELECT login FROM data WHERE mfa = 0") == []  # a new question
+    # "that …" means what the answer before named (unseen follow-up-queue-depth)
+    answered = "Who joined last, in access/users.json? (its answer: cwong joined last.)"
+    assert told("Put that user's role in reports/role.txt", answered, "SELECT role FROM data") == [
+        "The request names 'cwong' (a value of login), which the query never uses: filter on it with WHERE if "
+        "the request asks about it."]
+    # the file shown whole names every login: "which of them" filters none of them out
+    shown = 'Show me access/users.json (its answer: {"users": [asilva admin, bkim member, cwong admin]})'
+    assert told("Which of them have MFA off?", shown, "SELECT login FROM data WHERE mfa = 0") == []
 
 
 def test_a_yes_no_column_the_request_names_and_the_query_leaves_out_is_a_fault() -> None:
