@@ -312,6 +312,23 @@ _PASSED_ON = frozenset({"write", "send", "post"})
 """Effects that pass on what was found (:mod:`agent.tools.effects`)."""
 
 
+def asked_columns(table: Table, request: str) -> list[str]:
+    """The columns the request asks for the value of, by name: "that queue's depth", "the depth
+    of the emails queue"."""
+    asked = request.lower()
+    return [column for column in table.columns if len(column) > 2 and re.search(
+        rf"'s\s+{re.escape(column.lower())}\b|(?<![\w/.-]){re.escape(column.lower())}\s+of\b", asked)]
+
+
+def unselected_columns(table: Table, request: str, sql: str) -> list[str]:
+    """The columns :func:`asked_columns` finds that the query never uses: "put that queue's
+    depth in reports/depth.txt" was queried ``SELECT queue FROM data WHERE queue = 'emails'``
+    (unseen follow-up-queue-depth)."""
+    written = sql.lower()
+    return [column for column in asked_columns(table, request)
+            if not re.search(rf"(?<![\w.])[\"`]?{re.escape(column.lower())}(?![\w])", written)]
+
+
 def names_nothing(table: Table, request: str, sql: str) -> bool:
     """Whether the request asks which rows (or who), or for a column's values by its plural with
     nothing to compute ("write the domains of the certificates that …"), or to write or send what
@@ -324,7 +341,8 @@ def names_nothing(table: Table, request: str, sql: str) -> bool:
     plural = any(re.search(rf"(?<![\w/.-]){re.escape(column)}s(?![\w-]|[/.]\w)", request, re.IGNORECASE)
                  for column in table.columns if len(column) > 2) and uncomputed
     passed_on = bool(asked_effects(request) & _PASSED_ON) and uncomputed
-    if found is None or not (_WHICH.search(request) or plural or passed_on) or _HOW_MANY.search(request):
+    if found is None or not (_WHICH.search(request) or plural or passed_on) or _HOW_MANY.search(request) \
+            or asked_columns(table, request):  # ("put that queue's depth…" asks for a value)
         return False
     items = _top_level_items(found["columns"])
     named = [m.group(1).strip('"') for item in items if (m := _BARE.match(item))]
@@ -413,6 +431,9 @@ def query_faults(table: Table, job: PackageJob, sql: str) -> list[str]:
         faults.append(f"The request asks which {grouped_by} values, and the query lists every {grouped_by} "
                       "with a share or count of the condition: keep only the rows where it holds, "
                       f"SELECT DISTINCT {grouped_by} FROM data WHERE <condition>, with no GROUP BY.")
+    for column in unselected_columns(table, job.request, sql):
+        faults.append(f"The request asks for {column}, which the query never uses: select it "
+                      f"(SELECT {column} FROM data WHERE …).")
     if names_nothing(table, job.request, sql):
         faults.append("The request asks which ones: select the column that names them (SELECT <name column> "
                       "FROM data WHERE …), not only a count or a total.")

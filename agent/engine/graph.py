@@ -51,6 +51,7 @@ from agent.engine.package_salvage import (
     without_changes,
 )
 from agent.engine.package_salvage import NAME as SALVAGED
+from agent.engine.package_salvage import UNASKED as UNASKED_LEFT_OUT
 from agent.engine.refusals import (
     cannot_reply,
     commanded_impossible,
@@ -251,6 +252,8 @@ def _salvaged(state: AgentState, runtime: Ctx, exc: PlanError) -> tuple[dict[str
     problems: Sequence[PlanProblem] = exc.problems
     if not asked_effects(state["request"]) and (unasked := without_changes(draft, problems, red)) is not None:
         draft, problems = unasked  # (a change the request never asked for is no part of what to salvage)
+        if not problems:  # its problems were all the change's: the rest stands as drafted
+            return draft, UNASKED_LEFT_OUT
     if (salvaged := salvaged_draft(draft, problems, state["request"], follows)) is not None:
         return salvaged, SALVAGED
     if (fed := salvaged_change(draft, exc.problems, state["request"], red, follows)) is not None:

@@ -43,6 +43,7 @@ from agent.plan.references import mapped_strings, referenced_ids
 NAME = "packages-salvaged"
 CHANGE_FED = "change-content-computed"
 FILES_READ = "file-queries-read"
+UNASKED = "unasked-change-left-out"
 _WIRING = ("reads inputs[", "refers to unknown node")
 """Problems of a package's wiring: it reads, or depends on, a node the plan does not have."""
 

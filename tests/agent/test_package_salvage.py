@@ -67,6 +67,16 @@ async def test_a_change_nobody_asked_for_is_left_out_before_the_packages_are_sal
     assert answer == "30% of the runs failed."
     assert [n["id"] for n in ready[-1].plan["nodes"]] == ["read_logs", COMPUTED_ID]
     assert h.log.calls == [("lookup", {"key": "cron"})]  # nothing sent
+    # the change's problems were all the draft had: the rest runs as drafted
+    sound = {"nodes": [READ, {"id": "share", "package": {"goal": "share", "code": "result = 30"},
+                              "depends_on": ["read_logs"]}, unasked]}
+    async with harness(MEMORY, [sound, sound, finish("30% of the runs failed.")]) as h:
+        h.packages.outputs["share"] = lambda inputs: 30
+        await h.engine.ask("ps6", ASKED)
+        assert (await h.next_event(AnswerReady)).answer == "30% of the runs failed."
+        ready = [e for e in h.drain() if isinstance(e, PlanReady)]
+    assert [n["id"] for n in ready[-1].plan["nodes"]] == ["read_logs", "share"]
+    assert "unasked-change-left-out" in ready[-1].mends and h.log.calls == [("lookup", {"key": "cron"})]
     # asked for a change, the draft is the request's to answer for: no salvage drops it
     assert without_changes(draft, [], ["send"]) is not None
     assert without_changes({"nodes": [READ]}, [], ["send"]) is None  # no change in it
