@@ -120,6 +120,25 @@ def without_whole_lists(table: Table, sql: str) -> str | None:
     return changed if changed != sql else None
 
 
+def without_copied_row(table: Table, asked: str, sql: str, shown: int = 3) -> str | None:
+    """``sql`` without its conditions on values ``asked`` never names, when there are two or
+    more and each is a value of the same one of the first ``shown`` rows (the rows the model
+    was shown): a row copied into the query, ``WHERE queue = 'orders' AND consumer =
+    'order-svc'`` for "break down the queue depth by consumer", written again when told
+    (unseen depth-by-consumer). None when there is no such row."""
+    unasked = unasked_values(table, asked, sql)
+    if len(unasked) < 2 or not any(all(str(row.get(column)) == text for column, text in unasked)
+                                   for row in table.rows[:shown]):
+        return None
+    changed = sql
+    for column, text in unasked:
+        quoted = text.replace("'", "''")
+        compared = rf"""(?<![\w.])[\"`]?{re.escape(column)}[\"`]?\s*=\s*'{re.escape(quoted)}'"""
+        for match in re.finditer(compared, sql):
+            changed = _without_condition(changed, match.group(0))
+    return changed if changed != sql else None
+
+
 def _without_condition(sql: str, condition: str) -> str:
     """``sql`` with ``condition`` taken out of its WHERE clause (with its AND, or the WHERE it
     stands alone in); as it was where it stands otherwise (in an OR)."""

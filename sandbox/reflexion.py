@@ -63,7 +63,14 @@ from sandbox.absent_texts import absent_texts, looked_for, looked_for_nothing
 from sandbox.goal_values import NAME as GOAL_VALUES
 from sandbox.goal_values import mended_goal_values
 from sandbox.input_outline import outline
-from sandbox.query_checks import flipped_flags, grouped, kept_conditions, query_faults, without_whole_lists
+from sandbox.query_checks import (
+    flipped_flags,
+    grouped,
+    kept_conditions,
+    query_faults,
+    without_copied_row,
+    without_whole_lists,
+)
 from sandbox.runtime_mends import RuntimeFailure, mend_in_place
 from sandbox.table_query import NAME as TABLE_QUERY
 from sandbox.table_query import Table, describe, extract_sql, find_table, query_code, query_task
@@ -232,6 +239,10 @@ class ReflexionPackageRunner:
             if sql and told_before and before and (kept := kept_conditions(table, before, sql, told_before)):
                 log.info("package %s: the conditions the rewrite dropped unasked kept", job.node_id)
                 sql, written = kept, f"```sql\n{kept}\n```"
+            if sql and job.request and (copied := without_copied_row(
+                    table, " ".join((job.request, job.follows, job.goal)), sql)) is not None:
+                log.info("package %s: a row copied into the query's conditions left out", job.node_id)
+                sql, written = copied, f"```sql\n{copied}\n```"
             if sql and (whole := without_whole_lists(table, sql)) is not None:
                 log.info("package %s: a list of every value of a column left out of the query", job.node_id)
                 sql, written = whole, f"```sql\n{whole}\n```"

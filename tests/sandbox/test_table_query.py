@@ -25,6 +25,7 @@ from sandbox.query_checks import (
     status_classes,
     unasked_values,
     unused_columns,
+    without_copied_row,
     without_whole_lists,
 )
 from sandbox.reflexion import ReflexionPackageRunner
@@ -556,3 +557,19 @@ def test_a_list_of_every_value_of_a_column_filters_nothing_and_is_left_out() -> 
                                       "AND cost_usd > 500") == "SELECT service FROM data WHERE cost_usd > 500"
     assert without_whole_lists(table, "SELECT service FROM data WHERE team IN ('payments')") is None  # a filter
     assert without_whole_lists(table, f"SELECT service FROM data WHERE cost_usd > 2000 OR {every}") is None
+
+
+def test_a_row_copied_into_the_conditions_is_left_out() -> None:
+    """unseen depth-by-consumer: ``WHERE queue = 'orders' AND consumer = 'order-svc'``, the first
+    row shown, for "break down the queue depth by consumer", written again when told."""
+    table = find_table({"costs": {"path": "finance/costs.csv", "content": COSTS}})
+    assert table is not None
+    asked = "Break down the cost_usd by team in finance/costs.csv."
+    copied = "SELECT team, SUM(cost_usd) FROM data WHERE team = 'payments' AND service = 'ledger' GROUP BY team"
+    assert without_copied_row(table, asked, copied) == "SELECT team, SUM(cost_usd) FROM data GROUP BY team"
+    one = "SELECT SUM(cost_usd) FROM data WHERE service = 'ledger'"  # one condition: maybe meant
+    assert without_copied_row(table, asked, one) is None
+    mixed = "SELECT SUM(cost_usd) FROM data WHERE team = 'payments' AND service = 'indexer'"  # no one row
+    assert without_copied_row(table, asked, mixed) is None
+    named = "The payments team's ledger cost?"
+    assert without_copied_row(table, named, copied) is None  # the request names them
