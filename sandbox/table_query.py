@@ -131,11 +131,16 @@ def extract_sql(reply: str) -> str | None:
     return text
 
 
+_HELPERS = inspect.getsource(table_rows).replace("from __future__ import annotations\n", "")
+"""The source of :mod:`sandbox.table_rows`, read once at import: read at each query, it failed
+("OSError: could not get source code") once the file had gone from the disk under a running
+process, as a deploy may leave it."""
+
+
 def query_code(table: Table, sql: str) -> str:
     """The package code that reads the table from ``inputs`` and runs ``sql`` over it, the
     helpers of :mod:`sandbox.table_rows` carried along."""
-    helpers = inspect.getsource(table_rows).replace("from __future__ import annotations\n", "")
-    return (f"{helpers}\n\n# the query dagbot had the model write for this step\n"
+    return (f"{_HELPERS}\n\n# the query dagbot had the model write for this step\n"
             f"SQL = {sql!r}\n"
             f"columns, rows = table_rows({table.read}, {table.suffix!r})\n"
             "result = query_rows(columns, rows, SQL)\n")
