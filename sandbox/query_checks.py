@@ -139,6 +139,20 @@ def without_copied_row(table: Table, asked: str, sql: str, shown: int = 3) -> st
     return changed if changed != sql else None
 
 
+def without_negated(sql: str, told: Sequence[tuple[str, str]]) -> str | None:
+    """``sql`` without its conditions that negate a value it was told to leave out (``told``:
+    each column and value, :func:`unasked_values` of the query before): told to leave out
+    ``queue = 'orders'``, the rewrite wrote ``queue != 'orders'`` (unseen depth-by-consumer).
+    None when it has none."""
+    changed = sql
+    for column, text in told:
+        quoted = re.escape(text.replace("'", "''"))
+        negated = rf"""(?<![\w.])[\"`]?{re.escape(column)}[\"`]?\s*(?:!=|<>)\s*'{quoted}'"""
+        for match in re.finditer(negated, sql, re.IGNORECASE):
+            changed = _without_condition(changed, match.group(0))
+    return changed if changed != sql else None
+
+
 def _without_condition(sql: str, condition: str) -> str:
     """``sql`` with ``condition`` taken out of its WHERE clause (with its AND, or the WHERE it
     stands alone in); as it was where it stands otherwise (in an OR)."""

@@ -68,7 +68,9 @@ from sandbox.query_checks import (
     grouped,
     kept_conditions,
     query_faults,
+    unasked_values,
     without_copied_row,
+    without_negated,
     without_whole_lists,
 )
 from sandbox.runtime_mends import RuntimeFailure, mend_in_place
@@ -239,6 +241,10 @@ class ReflexionPackageRunner:
             if sql and told_before and before and (kept := kept_conditions(table, before, sql, told_before)):
                 log.info("package %s: the conditions the rewrite dropped unasked kept", job.node_id)
                 sql, written = kept, f"```sql\n{kept}\n```"
+            if sql and before and job.request and (undone := without_negated(sql, unasked_values(
+                    table, " ".join((job.request, job.follows, job.goal)), before))) is not None:
+                log.info("package %s: a value told to be left out, negated, left out", job.node_id)
+                sql, written = undone, f"```sql\n{undone}\n```"
             if sql and job.request and (copied := without_copied_row(
                     table, " ".join((job.request, job.follows, job.goal)), sql)) is not None:
                 log.info("package %s: a row copied into the query's conditions left out", job.node_id)

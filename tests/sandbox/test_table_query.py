@@ -26,6 +26,7 @@ from sandbox.query_checks import (
     unasked_values,
     unused_columns,
     without_copied_row,
+    without_negated,
     without_whole_lists,
 )
 from sandbox.reflexion import ReflexionPackageRunner
@@ -573,3 +574,15 @@ def test_a_row_copied_into_the_conditions_is_left_out() -> None:
     assert without_copied_row(table, asked, mixed) is None
     named = "The payments team's ledger cost?"
     assert without_copied_row(table, named, copied) is None  # the request names them
+
+
+def test_a_value_told_to_be_left_out_and_negated_instead_is_left_out() -> None:
+    """unseen depth-by-consumer: told to leave out ``queue = 'orders'``, the rewrite wrote
+    ``queue != 'orders'``."""
+    told = [("team", "payments")]
+    assert without_negated("SELECT service, SUM(cost_usd) FROM data WHERE team != 'payments' GROUP BY service",
+                           told) == "SELECT service, SUM(cost_usd) FROM data GROUP BY service"
+    assert without_negated("SELECT service FROM data WHERE cost_usd > 5 AND team <> 'payments'", told) == \
+        "SELECT service FROM data WHERE cost_usd > 5"
+    assert without_negated("SELECT service FROM data WHERE team != 'search'", told) is None  # not the one told
+    assert without_negated("SELECT service FROM data WHERE team = 'payments'", told) is None
