@@ -105,6 +105,8 @@ async def test_a_replica_keeps_to_its_connection_budget_under_load(postgres_url:
     assert len(answers) == RUNS
     assert log.count("lookup") == RUNS
     assert 2 < sampler.peak <= BUDGET + 2  # the lock and listener connections, and the budget
-    # opened once and kept: a connection closed and opened again at the next burst is churn, and
-    # its exiting backend is counted by the server beyond the budget for a moment (a CI run saw 7)
-    assert len(sampler.backends) <= BUDGET + 2
+    # opened once and kept: a connection closed and opened again at each run is churn (ten runs:
+    # ten more backends), and its exiting backend is counted by the server beyond the budget for
+    # a moment. One replacement is allowed: under a loaded suite a pooled connection that came back
+    # in a bad state is replaced once (seen twice in full runs, never alone or beside CPU load)
+    assert len(sampler.backends) <= BUDGET + 2 + 1
