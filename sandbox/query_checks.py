@@ -130,13 +130,7 @@ def without_copied_row(table: Table, asked: str, sql: str, shown: int = 3) -> st
     if len(unasked) < 2 or not any(all(str(row.get(column)) == text for column, text in unasked)
                                    for row in table.rows[:shown]):
         return None
-    changed = sql
-    for column, text in unasked:
-        quoted = text.replace("'", "''")
-        compared = rf"""(?<![\w.])[\"`]?{re.escape(column)}[\"`]?\s*=\s*'{re.escape(quoted)}'"""
-        for match in re.finditer(compared, sql):
-            changed = _without_condition(changed, match.group(0))
-    return changed if changed != sql else None
+    return _without_comparisons(sql, unasked, "=")
 
 
 def without_negated(sql: str, told: Sequence[tuple[str, str]]) -> str | None:
@@ -144,11 +138,17 @@ def without_negated(sql: str, told: Sequence[tuple[str, str]]) -> str | None:
     each column and value, :func:`unasked_values` of the query before): told to leave out
     ``queue = 'orders'``, the rewrite wrote ``queue != 'orders'`` (unseen depth-by-consumer).
     None when it has none."""
+    return _without_comparisons(sql, told, "!=|<>")
+
+
+def _without_comparisons(sql: str, pairs: Sequence[tuple[str, str]], operators: str) -> str | None:
+    """``sql`` without each condition comparing a column of ``pairs`` with its text by one of
+    ``operators`` (a regex alternation); None when it has none."""
     changed = sql
-    for column, text in told:
+    for column, text in pairs:
         quoted = re.escape(text.replace("'", "''"))
-        negated = rf"""(?<![\w.])[\"`]?{re.escape(column)}[\"`]?\s*(?:!=|<>)\s*'{quoted}'"""
-        for match in re.finditer(negated, sql, re.IGNORECASE):
+        compared = rf"""(?<![\w.])[\"`]?{re.escape(column)}[\"`]?\s*(?:{operators})\s*'{quoted}'"""
+        for match in re.finditer(compared, sql, re.IGNORECASE):
             changed = _without_condition(changed, match.group(0))
     return changed if changed != sql else None
 

@@ -256,9 +256,9 @@ def _salvaged(state: AgentState, runtime: Ctx, exc: PlanError) -> tuple[dict[str
             return draft, UNASKED_LEFT_OUT
     if (salvaged := salvaged_draft(draft, problems, state["request"], follows)) is not None:
         return salvaged, SALVAGED
-    if (fed := salvaged_change(draft, exc.problems, state["request"], red, follows)) is not None:
+    if (fed := salvaged_change(draft, problems, state["request"], red, follows)) is not None:
         return fed, CHANGE_FED
-    if (read := salvaged_file_queries(draft, exc.problems, state["request"], red, follows)) is not None:
+    if (read := salvaged_file_queries(draft, problems, state["request"], red, follows)) is not None:
         return read, FILES_READ
     return None
 

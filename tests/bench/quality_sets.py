@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from bench.quality import SETS
-from bench.quality_cases import Case
+from bench.quality_cases import Case, Kind
 from bench.quality_targets import Targets
 from infra.playground.demo.targets import MailSink
 
@@ -23,3 +24,34 @@ def laid_out(tmp_path: Path, set_name: str) -> list[str]:
 def named_paths(case: Case) -> set[str]:
     """The workspace paths a case's requests name."""
     return set(re.findall(r"(?<![\w/:.~])((?:[\w-]+/)+[\w.-]+\.[a-z]+)\b", " ".join(case.turns)))
+
+
+def assert_well_formed(cases: Sequence[Case]) -> None:
+    """Each case's kind agrees with its fields (an effect only for "no tool does it", no red
+    tool where nothing may change, two turns only for a follow-up), and the quick subset has
+    every kind."""
+    for case in cases:
+        assert (case.kind is Kind.NO_TOOL) == bool(case.effect), case.name
+        assert not (case.kind in (Kind.NO_TOOL, Kind.MISSING, Kind.REFUSE, Kind.FAILED_STEP) and case.red_tools)
+        assert (len(case.turns) == 2) == (case.kind is Kind.FOLLOW_UP), case.name
+    assert {c.kind for c in cases if c.quick} == {c.kind for c in cases}
+
+
+def assert_paths_in_workspace(tmp_path: Path, set_name: str) -> None:
+    """Every path a set's requests name is in its workspace (a report to write aside), unless
+    the case is about a missing file, whose paths none is."""
+    files = SETS[set_name].files
+    assert laid_out(tmp_path, set_name) == sorted(files)
+    for case in SETS[set_name].cases:
+        named = named_paths(case)
+        written = {p for p in named if p.startswith("reports/")}
+        if case.kind is Kind.MISSING:
+            assert not named & files.keys(), case.name
+        else:
+            assert named - written <= files.keys(), (case.name, named)
+
+
+def expected_patterns(case: Case) -> list[str]:
+    """What a case checks: its files' and mails' contents when it changes something, else its facts."""
+    made = [*(c.contains for c in case.files if c.contains), *(m.contains for m in case.mail)]
+    return made if case.red_tools else list(case.facts)

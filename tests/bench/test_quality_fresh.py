@@ -20,9 +20,9 @@ from bench import quality_dev as dev
 from bench import quality_fresh as fresh
 from bench import quality_holdout as holdout
 from bench.quality import SETS
-from bench.quality_cases import CASES, Case, Kind
+from bench.quality_cases import CASES, Kind
 from bench.quality_targets import FILES
-from tests.bench.quality_sets import laid_out, named_paths
+from tests.bench.quality_sets import assert_paths_in_workspace, assert_well_formed, expected_patterns
 
 FRESH = {c.name: c for c in fresh.CASES}
 _FLAGS = re.I | re.S
@@ -36,22 +36,11 @@ def test_the_fresh_set_has_every_class_of_the_holdout_set_and_nothing_of_the_oth
     assert not FRESH.keys() & {c.name for c in others}
     assert not {t for c in fresh.CASES for t in c.turns} & {t for c in others for t in c.turns}
     assert not fresh.FILES.keys() & (FILES.keys() | holdout.FILES.keys() | dev.FILES.keys() | data.FILES.keys())
-    for case in fresh.CASES:
-        assert (case.kind is Kind.NO_TOOL) == bool(case.effect), case.name
-        assert not (case.kind in (Kind.NO_TOOL, Kind.MISSING, Kind.REFUSE, Kind.FAILED_STEP) and case.red_tools)
-        assert (len(case.turns) == 2) == (case.kind is Kind.FOLLOW_UP), case.name
-    assert {c.kind for c in fresh.CASES if c.quick} == {c.kind for c in fresh.CASES}
+    assert_well_formed(fresh.CASES)
 
 
 def test_each_path_it_names_is_in_its_workspace_unless_it_must_be_missing(tmp_path: Path) -> None:
-    assert laid_out(tmp_path, "fresh") == sorted(fresh.FILES)
-    for case in fresh.CASES:
-        named = named_paths(case)
-        written = {p for p in named if p.startswith("reports/")}
-        if case.kind is Kind.MISSING:
-            assert not named & fresh.FILES.keys(), case.name
-        else:
-            assert named - written <= fresh.FILES.keys(), (case.name, named)
+    assert_paths_in_workspace(tmp_path, "fresh")
 
 
 def computed_answers() -> dict[str, str]:
@@ -108,9 +97,9 @@ def test_every_number_a_fresh_check_expects_is_computed_from_its_files() -> None
     assert answers["fresh-full-nodes"] == "node-3 and node-5"
     rows = list(csv.DictReader(io.StringIO(fresh.FILES["slo/latency.csv"])))
     share = 100 * sum(int(r["errors"]) for r in rows) / sum(int(r["requests"]) for r in rows)
-    assert all(re.search(p, f"{share:.6f}%", _FLAGS) for p in _patterns(FRESH["fresh-error-share"]))  # unrounded
+    assert all(re.search(p, f"{share:.6f}%", _FLAGS) for p in expected_patterns(FRESH["fresh-error-share"]))  # unrounded
     for name, text in answers.items():
-        for pattern in _patterns(FRESH[name]):
+        for pattern in expected_patterns(FRESH[name]):
             assert re.search(pattern, text, _FLAGS), (name, pattern, text)
     numbered = {c.name for c in fresh.CASES if c.kind is Kind.COMPUTE or c.red_tools}
     assert numbered <= answers.keys(), numbered - answers.keys()
@@ -124,9 +113,4 @@ def test_a_wrong_value_or_a_filter_that_lets_too_much_through_fails_the_checks()
              "fresh-requests-per-service": "- api: 52,000\n- web: 90,000\n- search: 39,000\n- auth: 9,000",
              "fresh-users-per-team": "- platform: 2\n- data: 2\n- web: 2"}
     for name, text in wrong.items():
-        assert not all(re.search(p, text, _FLAGS) for p in _patterns(FRESH[name])), name
-
-
-def _patterns(case: Case) -> list[str]:
-    made = [*(c.contains for c in case.files if c.contains), *(m.contains for m in case.mail)]
-    return made if case.red_tools else list(case.facts)
+        assert not all(re.search(p, text, _FLAGS) for p in expected_patterns(FRESH[name])), name

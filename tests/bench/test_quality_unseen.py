@@ -21,9 +21,9 @@ from bench import quality_fresh as fresh
 from bench import quality_holdout as holdout
 from bench import quality_unseen as unseen
 from bench.quality import SETS
-from bench.quality_cases import CASES, Case, Kind
+from bench.quality_cases import CASES, Kind
 from bench.quality_targets import FILES
-from tests.bench.quality_sets import laid_out, named_paths
+from tests.bench.quality_sets import assert_paths_in_workspace, assert_well_formed, expected_patterns
 
 UNSEEN = {c.name: c for c in unseen.CASES}
 _FLAGS = re.I | re.S
@@ -38,22 +38,11 @@ def test_the_unseen_set_has_every_class_of_the_holdout_set_and_nothing_of_the_ot
     assert not {t for c in unseen.CASES for t in c.turns} & {t for c in others for t in c.turns}
     other_files = FILES.keys() | holdout.FILES.keys() | dev.FILES.keys() | data.FILES.keys() | fresh.FILES.keys()
     assert not unseen.FILES.keys() & other_files
-    for case in unseen.CASES:
-        assert (case.kind is Kind.NO_TOOL) == bool(case.effect), case.name
-        assert not (case.kind in (Kind.NO_TOOL, Kind.MISSING, Kind.REFUSE, Kind.FAILED_STEP) and case.red_tools)
-        assert (len(case.turns) == 2) == (case.kind is Kind.FOLLOW_UP), case.name
-    assert {c.kind for c in unseen.CASES if c.quick} == {c.kind for c in unseen.CASES}
+    assert_well_formed(unseen.CASES)
 
 
 def test_each_path_it_names_is_in_its_workspace_unless_it_must_be_missing(tmp_path: Path) -> None:
-    assert laid_out(tmp_path, "unseen") == sorted(unseen.FILES)
-    for case in unseen.CASES:
-        named = named_paths(case)
-        written = {p for p in named if p.startswith("reports/")}
-        if case.kind is Kind.MISSING:
-            assert not named & unseen.FILES.keys(), case.name
-        else:
-            assert named - written <= unseen.FILES.keys(), (case.name, named)
+    assert_paths_in_workspace(tmp_path, "unseen")
 
 
 def computed_answers() -> dict[str, str]:
@@ -117,7 +106,7 @@ def test_every_number_an_unseen_check_expects_is_computed_from_its_files() -> No
     assert answers["unseen-busy-queues"] == "orders, emails-retry, reports"
     assert answers["unseen-follow-up-queue-depth"] == "emails: 8"
     for name, text in answers.items():
-        for pattern in _patterns(UNSEEN[name]):
+        for pattern in expected_patterns(UNSEEN[name]):
             assert re.search(pattern, text, _FLAGS), (name, pattern, text)
     numbered = {c.name for c in unseen.CASES if c.kind is Kind.COMPUTE or c.red_tools}
     assert numbered <= answers.keys(), numbered - answers.keys()
@@ -133,9 +122,4 @@ def test_a_wrong_value_or_a_filter_that_lets_too_much_through_fails_the_checks()
              "unseen-follow-up-queue-depth": "emails: 76, depth 8 (orders: 120)",
              "unseen-failures-per-job": "- sync-dns: 1\n- vacuum-db: 1"}
     for name, text in wrong.items():
-        assert not all(re.search(p, text, _FLAGS) for p in _patterns(UNSEEN[name])), name
-
-
-def _patterns(case: Case) -> list[str]:
-    made = [*(c.contains for c in case.files if c.contains), *(m.contains for m in case.mail)]
-    return made if case.red_tools else list(case.facts)
+        assert not all(re.search(p, text, _FLAGS) for p in expected_patterns(UNSEEN[name])), name
