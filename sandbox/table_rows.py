@@ -105,20 +105,55 @@ _NAMED_ITEM = re.compile(r"^[*_`]*([^\W\d][\w'.-]*(?: [^\W\d][\w'.-]*){0,3})[*_`
 
 def _markdown_items(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
     """A Markdown document's list items, one row each: ``section`` (the heading above it),
-    ``name`` (a name before a colon: ``- Grace Liu: alert on …``, when an item has one) and
-    ``text`` (the rest). None for fewer than two items (prose is no table)."""
+    ``name`` (a name before a colon: ``- Grace Liu: alert on …``, when an item has one),
+    ``text`` (the rest), a column for each field written inside two items or more (``…sandbox.
+    Owner: Lena Fischer (lena@example.com)``, ``(owner: bob, due: Friday)``: :func:`_item_fields`)
+    and ``email``, an item's first address, when two items or more have one. None for fewer than
+    two items (prose is no table)."""
     section, rows = None, []
     for line in text.splitlines():
         if heading := _HEADING.match(line):
             section = heading.group(1)
         elif item := _ITEM.match(line):
             named = _NAMED_ITEM.match(item.group(1))
-            rows.append({"section": section, "name": named.group(1) if named else None,
-                         "text": named.group(2) if named else item.group(1)})
+            rest = named.group(2) if named else item.group(1)
+            address = _EMAIL.search(item.group(1))
+            rows.append({"section": section, "name": named.group(1) if named else None, "text": rest,
+                         "email": address.group(0) if address else None, **_item_fields(rest)})
     if len(rows) < 2 or len(rows) > _MAX_ROWS:
         return None
     columns = ["section", "name", "text"] if any(row["name"] for row in rows) else ["section", "text"]
-    return columns, [{c: row[c] for c in columns} for row in rows]
+    counts: dict[str, int] = {}
+    for row in rows:
+        for key in row:
+            counts[key] = counts.get(key, 0) + (row[key] is not None)
+    columns += [key for key, count in counts.items() if key not in ("section", "name", "text") and count >= 2]
+    return columns, [{c: row.get(c) for c in columns} for row in rows]
+
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_ITEM_FIELD = re.compile(r"(?:^|(?<=[.;,(])\s*|\s[-\u2013\u2014]\s)([A-Za-z][a-z]+(?: [a-z]+)?):\s+")
+_KEEP = frozenset({"section", "name", "text", "email"})
+
+
+def _item_fields(text: str) -> dict[str, str]:
+    """The ``Key: value`` fields an item's text holds after its first words (``Owner: Lena``,
+    ``(owner: bob, due: Friday)``), keyed in lower case with ``_`` for a space; each value runs
+    to the next field or the end, its closing punctuation left out (a bracket only when it
+    closes none the value opened)."""
+    found = list(_ITEM_FIELD.finditer(text))
+    fields: dict[str, str] = {}
+    for i, match in enumerate(found):
+        key = match.group(1).lower().replace(" ", "_")
+        if match.start() == 0 or key in _KEEP or key in fields:
+            continue  # (an item's leading "Word: …" is its name, or the text itself)
+        end = found[i + 1].start() if i + 1 < len(found) else len(text)
+        value = text[match.end():end].strip().rstrip(".,;").strip()
+        while value.endswith(")") and value.count(")") > value.count("("):
+            value = value[:-1].rstrip(".,;").strip()
+        if value:
+            fields[key] = value
+    return fields
 
 
 _LEVELS = frozenset({"TRACE", "DEBUG", "INFO", "NOTICE", "WARN", "WARNING", "ERROR", "FATAL", "CRITICAL"})

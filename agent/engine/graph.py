@@ -357,10 +357,12 @@ def _thread_so_far(state: AgentState) -> list[Any]:
     return [*earlier, _given(all_results(state))]
 
 
-def _given(results: Mapping[str, Any]) -> list[Any]:
-    """What each result gave: its output (or preview) or its error."""
-    return [{key: result[key] for key in ("output", "preview", "error") if key in result}
-            for result in results.values() if isinstance(result, Mapping)]
+def _given(results: Mapping[str, Any]) -> dict[str, Any]:
+    """What each result gave, by node id: its status and its output (or preview) or its error
+    (the thread's values a follow-up may name, :mod:`agent.plan.mends.thread_values`, are the
+    outputs of nodes that are done)."""
+    return {node_id: {key: result[key] for key in ("status", "output", "preview", "error") if key in result}
+            for node_id, result in results.items() if isinstance(result, Mapping)}
 
 
 def all_results(state: AgentState) -> dict[str, dict[str, Any]]:

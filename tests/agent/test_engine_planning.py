@@ -350,6 +350,27 @@ async def test_a_follow_up_naming_an_earlier_runs_package_runs_it_again_with_its
         assert h.log.args_of("send") == [{"to": "bob@example.com", "body": "value"}]
 
 
+async def test_a_follow_up_writing_an_earlier_value_as_a_step_sends_that_value() -> None:
+    """fresh follow-up-slowest: the run before computed ``search``; the follow-up's mail body is
+    ``${search.name}``, the value taken for a node's id. The engine hands the mends the thread's
+    results by node with their status, so the value is written in (the mail carries it) and no
+    repair round is spent on an unknown node."""
+    first = {"nodes": [{"id": "log", "tool": "lookup", "args": {"key": "latency"}},
+                       {"id": "computed", "package": {"goal": "the slowest", "code": "result = 1"}}]}
+    second = {"nodes": [{"id": "mail", "tool": "send", "why": "asked",
+                         "args": {"to": "sre@example.com", "body": "${search.name}"}}]}
+    async with harness(MEMORY, [first, finish("The slowest is `search`."), second, finish("Sent.")]) as h:
+        h.packages.outputs["computed"] = lambda inputs: "search"
+        await h.engine.ask("slowest", "which service is the slowest?", requested_by="U1")
+        await h.engine.ask("slowest", "Email that service's name to sre@example.com", requested_by="U1")
+        events = h.drain()
+        assert not [e for e in events if isinstance(e, PlanRepairing)]
+        asked = [e for e in events if isinstance(e, AwaitingApproval)]
+        await h.engine.decide(asked[0].approval_id, approved=True, by="U1")
+        await h.engine.idle()
+        assert h.log.args_of("send") == [{"to": "sre@example.com", "body": "search"}]
+
+
 def test_references_resolve_whole_values_fields_and_text() -> None:
     outputs = {"a": {"n": 3, "items": ["x", "y"]}, "b": "text"}
     assert resolve({"v": "${a}"}, outputs) == {"v": {"n": 3, "items": ["x", "y"]}}

@@ -74,6 +74,25 @@ def test_a_markdown_files_list_items_are_rows_with_their_section_and_name() -> N
         "Arjun Mehta", "Grace Liu"]
 
 
+def test_fields_written_inside_markdown_items_and_their_addresses_are_columns() -> None:
+    """fresh follow-up-owner: "Write their email address" of the key rotation's owner was queried
+    ``SELECT owner``, four times, over a table whose items said "Owner: …" only in their text."""
+    notes = ("## Action items\n"
+             "- Upgrade the staging database. Owner: Omar Haddad (omar@example.com)\n"
+             "- Rotate the API keys of the partner sandbox. Owner: Lena Fischer (lena@example.com)\n"
+             "- Add a runbook page (owner: bob, due: Friday).\n"
+             "- Ask the vendor about rates; due date: next week\n")
+    table = table_rows(notes, ".md")
+    assert table is not None
+    columns, rows = table
+    assert columns == ["section", "text", "email", "owner"]  # "due" is in one item only
+    assert [row["owner"] for row in rows] == ["Omar Haddad (omar@example.com)", "Lena Fischer (lena@example.com)",
+                                              "bob", None]
+    assert rows[1]["text"] == "Rotate the API keys of the partner sandbox. Owner: Lena Fischer (lena@example.com)"
+    assert query_rows(*table, "SELECT email FROM data WHERE text LIKE 'Rotate the API keys%'") == "lena@example.com"
+    assert query_rows(*table, "SELECT owner FROM data WHERE email IS NULL") == ["bob", None]
+
+
 @pytest.mark.parametrize("value", [
     "# Notes\n- Dana owns the migration\n",  # prose
     "GET /api 200 34ms\nPOST /api 502 1203ms\n",  # a log without key=value fields or times
