@@ -8,12 +8,15 @@ column (:func:`absent_values`), the sev1 pages' average narrowed to values copie
 it was shown (:func:`unasked_values`), "how many pages did each service get" kept to one row
 (:func:`needless_limit`), a share per host for "which hosts are over 80% full"
 (:func:`conditions_per_row`), a count for "which certificates…" (:func:`names_nothing`), and
-``SELECT team FROM data ORDER BY SUM(cost_usd)`` (:func:`grouped`).
+``SELECT team FROM data ORDER BY SUM(cost_usd)`` (:func:`grouped`); and a column or table the
+table does not have (:func:`uncompiled`), found by SQLite itself, as the query would fail (fresh
+follow-up-owner's ``SELECT owner`` ran, failed, and was written again four times).
 """
 
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Sequence
 
 from agent.ports.sandbox import PackageJob
@@ -418,9 +421,30 @@ _POINTS_BACK = re.compile(
 them…", "put that queue's depth in…", "how long did that run take?")."""
 
 
+def uncompiled(table: Table, sql: str) -> str | None:
+    """SQLite's own error for ``sql`` over an empty table of ``table``'s columns (no such column,
+    no such table, a syntax error), from compiling it, not running it; None when it compiles."""
+    db = sqlite3.connect(":memory:")
+    try:
+        names = ", ".join('"{}"'.format(c.replace('"', '""')) for c in table.columns)
+        db.execute(f"CREATE TABLE data ({names})")
+        db.execute("EXPLAIN " + sql.strip().rstrip(";"))
+    except sqlite3.Error as exc:
+        return str(exc)
+    finally:
+        db.close()
+    return None
+
+
 def query_faults(table: Table, job: PackageJob, sql: str) -> list[str]:
-    """What is certainly wrong with a query for the request: a value it names left out, one row
-    kept where it asks for every group."""
+    """What is certainly wrong with a query for the request: SQLite's error for it, a value it
+    names left out, one row kept where it asks for every group."""
+    if (error := uncompiled(table, grouped(sql) or sql)) is not None:  # (grouped after the checks)
+        counted = re.match(r"no such column: ([\w.]+)", error)
+        count = (f" (if each row is one of the {counted.group(1)} to count, COUNT(*) counts them)"
+                 if counted else "")
+        return [f"The query fails: {error}. The one table is data, and its columns are "
+                f"{', '.join(table.columns)}: use only those{count}."]
     faults = []
     # (a follow-up that points back, "which of them…", means the values the request before it named)
     points_back = bool(job.follows) and bool(_POINTS_BACK.search(job.request))

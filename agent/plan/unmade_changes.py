@@ -11,9 +11,10 @@ So a change counts as asked for when a verb that commands it opens the request o
 clauses (:func:`agent.tools.effects.commanded_effects`) and the request names its target: a
 workspace file to write, an address to mail, a URL to post to. When a red tool here does it and
 no red step of the plan does (ran, failed, rejected or waiting: any of those is the change
-planned), the draft is told so in its repair round, and a plan that ran without it is planned
-again before anything is answered (while replans are left, never after a human rejected a
-step, and not when a tool failed: what it was to read may not be there).
+planned), the draft is told so in its repair round (a draft of no step too: an answer from the
+thread is no mail), and a plan that ran without it is planned again before anything is
+answered (while replans are left, never after a human rejected a step, and not when a tool
+failed: what it was to read may not be there).
 """
 
 from __future__ import annotations
@@ -38,13 +39,12 @@ def unmade_changes(plan: Mapping[str, Any], request: str, registry: ToolRegistry
     """The changes ``request`` commands, to a target it names, that a red tool of ``registry``
     makes and no red step of ``plan`` does: each effect with the tools that make it, the one that
     does nothing else first (``send_email`` before ``http_post``, which also sends). A plan of no
-    step is an answer (an "I can't", a refusal), left as it is."""
+    step makes none either: fresh follow-up-slowest's "Email that service's name to
+    sre@example.com" was answered from the thread with the name, and nothing was sent."""
     red = registry.names(Risk.RED)
     tools = [str(node.get("tool")) for node in plan.get("nodes") or [] if isinstance(node, Mapping)]
     made = {effect for tool in tools if tool in red for effect in registry.effects_of(tool) or ()}
     unmade: dict[str, list[str]] = {}
-    if not tools:
-        return unmade
     for effect in sorted(commanded_effects(request) - made):
         target = _TARGETS.get(effect)
         # the tool that does only this first: told "http_post or send_email", a replan posted the mail
@@ -64,8 +64,11 @@ def unmade_problems(plan: Mapping[str, Any], request: str, registry: ToolRegistr
 def unmade_feedback(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]], request: str,
                     registry: ToolRegistry) -> str | None:
     """The replan's feedback when the plan that ran made none of a change the request commands;
-    None when it did, or when one of its tools failed."""
+    None when it did, when one of its tools failed, or when it had no step (an answer the repair
+    round was told about already: it stands)."""
     nodes = [node for node in plan.get("nodes") or [] if isinstance(node, Mapping)]
+    if not nodes:
+        return None
     tools = {str(node.get("id")) for node in nodes if node.get("tool")}
     if any(node_id in tools and result.get("status") == "failed" for node_id, result in results.items()):
         return None

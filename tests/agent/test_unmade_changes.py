@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from agent.answer.change_claims import NO_CHANGE_NOTE
 from agent.answer.vetting import CHANGED, marked_changes, unclaimed
-from agent.events import AnswerReady, Replanning, RunEvent, Waiting
+from agent.events import AnswerReady, AwaitingApproval, Replanning, RunEvent, Waiting
 from agent.plan.unmade_changes import unmade_changes, unmade_feedback, unmade_problems
 from agent.tools.effects import commanded_effects
 from agent.tools.registry import Risk, ToolRegistry
@@ -99,10 +99,13 @@ def test_a_commanded_change_to_a_named_target_that_no_step_makes_is_unmade() -> 
     assert unmade_changes({"nodes": [READ, stand_in]}, MAIL_TOTAL, tools) == {"send": ["send_email", "http_post"]}
     mail = {"id": "mail", "tool": "send_email", "args": {"to": "data@example.com", "body": "x"}}
     assert unmade_changes({"nodes": [READ, mail]}, MAIL_TOTAL, tools) == {}
-    # no target named (where would it go?), no tool that makes it, or no step at all (an answer)
+    # no target named (where would it go?) or no tool that makes it
     assert unmade_changes({"nodes": [READ]}, "Save the total somewhere", tools) == {}
     assert unmade_changes({"nodes": [READ]}, "Delete reports/old.txt", tools) == {}
-    assert unmade_changes({"nodes": []}, MAIL_TOTAL, tools) == {}
+    assert unmade_changes({"nodes": []}, "Delete reports/old.txt", tools) == {}
+    # an answer of no step sends nothing either (fresh follow-up-slowest)
+    assert unmade_changes({"nodes": [], "answer": "It is `search`."}, MAIL_TOTAL, tools) == {
+        "send": ["send_email", "http_post"]}
     [problem] = unmade_problems({"nodes": [READ]}, MAIL_TOTAL, tools)
     assert problem.message == ("the request asks to send mail (send_email does it), and no step of the plan "
                                "does: add a send_email node for it")
@@ -118,6 +121,21 @@ def test_a_plan_that_ran_without_it_is_planned_again_unless_a_tool_failed() -> N
     package = {"id": "total", "package": {"goal": "sum", "code": "result = 1"}, "depends_on": ["queues"]}
     crashed = {**done, "total": {"status": "failed", "error": "SyntaxError"}}
     assert unmade_feedback({"nodes": [READ, package]}, crashed, MAIL_TOTAL, tools) is not None
+    # a plan of no step stands after its repair round was told: nothing ran to plan again from
+    assert unmade_feedback({"nodes": [], "answer": "It is 23600."}, {}, MAIL_TOTAL, tools) is None
+
+
+async def test_a_draft_answering_a_commanded_mail_from_the_thread_is_told_to_send_it() -> None:
+    """fresh follow-up-slowest: "Email that service's name to sre@example.com" was answered with
+    the name and no step; the repair round is told, and the mail it plans waits for approval."""
+    log = ToolLog()
+    answered = {"nodes": [], "answer": "The service is `search`."}
+    mail = {"nodes": [{"id": "mail", "tool": "send_email", "args": {"to": "data@example.com", "body": "23600"}}]}
+    llm = ScriptedChatModel(replies=[answered, mail])
+    events: list[RunEvent] = await asked_once(llm, registry(log), "unmade-2", MAIL_TOTAL)
+    assert "add a send_email node for it" in str(llm.calls[1][-1].content)
+    assert [e.tool for e in events if isinstance(e, AwaitingApproval)] == ["send_email"]
+    assert isinstance(events[-1], Waiting) and not log.calls
 
 
 async def test_the_draft_is_told_and_a_plan_that_ran_without_the_mail_plans_it_before_answering() -> None:

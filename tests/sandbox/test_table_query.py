@@ -251,10 +251,28 @@ def test_only_a_query_ordered_by_an_aggregate_without_a_group_is_grouped(query: 
         "SELECT service AS s FROM data WHERE severity = 'sev1' GROUP BY service ORDER BY COUNT(*) DESC LIMIT 1")
 
 
+async def test_a_query_sqlite_cannot_compile_is_told_its_error_before_it_runs(
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
+) -> None:
+    """fresh follow-up-owner: ``SELECT owner`` over a table with no such column ran, failed, and
+    was written again four times; SQLite's error now reaches the model before anything runs."""
+    llm = ScriptedChatModel(replies=[sql("SELECT SUM(pages) FROM data"), sql("SELECT SUM(cost_usd) FROM data")])
+    runner = ReflexionPackageRunner(sandbox, llm, limits, max_attempts=3, table_queries=True)
+    outcome = await runner.run(job(request=TOTAL), gateway, _none)
+
+    assert outcome.ok and outcome.output == 3930.5, outcome
+    assert [(a.mended_by, a.error) for a in outcome.attempts] == [(NAME, None)]  # one run: the good query
+    assert str(llm.calls[1][-1].content).startswith(
+        "The query fails: no such column: pages. The one table is data, and its columns are team, service, "
+        "cost_usd: use only those (if each row is one of the pages to count, COUNT(*) counts them).")
+
+
 async def test_a_failed_query_is_written_again_told_the_error_then_the_planners_code_runs(
     sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
 ) -> None:
-    llm = ScriptedChatModel(replies=[sql("SELECT SUM(pages) FROM data"), sql("SELECT COUNT(pages) FROM data")])
+    # told before it ran, the same query came back: it runs once, fails, and is asked for again
+    llm = ScriptedChatModel(replies=[sql("SELECT SUM(pages) FROM data"), sql("SELECT SUM(pages) FROM data"),
+                                     sql("SELECT COUNT(pages) FROM data"), sql("SELECT COUNT(pages) FROM data")])
     runner = ReflexionPackageRunner(sandbox, llm, limits, max_attempts=3, table_queries=True)
     outcome = await runner.run(job(request=TOTAL), gateway, _none)
 
@@ -262,7 +280,7 @@ async def test_a_failed_query_is_written_again_told_the_error_then_the_planners_
     assert [(a.mended_by, (a.error or "").split(":")[0]) for a in outcome.attempts] == [
         (NAME, "OperationalError"), (NAME, "OperationalError"), (None, "")]
     assert outcome.attempts[2].code == SUMS_EVERY_ROW
-    retry = str(llm.calls[1][-1].content)
+    retry = str(llm.calls[2][-1].content)
     assert ("`SELECT SUM(pages) FROM data` failed: OperationalError: no such column: pages (line "
             in retry and "(the table's columns are team, service, cost_usd; if each row is one of the pages to "
             "count, COUNT(*) counts them)" in retry)
