@@ -92,7 +92,7 @@ from agent.plan.named_files import unread_in_draft, unread_named_files
 from agent.plan.references import referenced_ids
 from agent.plan.refused_calls import refused_calls, without_refused_reads
 from agent.plan.sql_values import unnamed_sql_values
-from agent.plan.uncomputed import found_nothing, searched_data_files, uncomputed_reads
+from agent.plan.uncomputed import computed_nothing, searched_data_files, uncomputed_reads
 from agent.plan.unfed_changes import unfed_changes
 from agent.plan.unmade_changes import unmade_feedback, unmade_problems
 from agent.plan.validation import validated_plan
@@ -455,7 +455,7 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     if not rejected and uncomputed and (computing := await _computing(state, runtime)):
         log.info("the plan only read what the request asks to compute; computing it", nodes=uncomputed)
         return computing  # (before the joiner's model adds rows in its head)
-    if (empty := found_nothing(ran, ctx.registry, state["request"], this_plans)) and \
+    if (empty := computed_nothing(ran, ctx.registry, state["request"], this_plans)) and \
             (computing := await _computing(state, runtime)):
         log.info("the plan's packages found nothing in the data it read; computing the request", nodes=empty)
         return computing

@@ -141,21 +141,29 @@ def salvaged_file_queries(draft: Any, problems: Sequence[PlanProblem], request: 
                           red_tools: Collection[str], follows: str | None = None) -> dict[str, Any] | None:
     """``draft`` with each read-only node that names a workspace file where its tool takes a
     table reading that file (``read_file``), and one package computing ``request`` from those
-    reads; None unless every problem is such a node's, the draft has no package, and nothing
-    goes on from those nodes (their rows would be gone)."""
-    nodes = _tool_nodes(draft)
-    if nodes is None or not problems:
+    reads in place of the draft's packages (which computed from the queries); None unless every
+    problem is such a node's or a package's broken code or wiring, and no tool node goes on from
+    those nodes or a package (its input would be gone). data-follow-up-team-share's draft had,
+    beside its queries over ``finance/costs.csv``, a package that ``return``-ed their ratio."""
+    nodes = draft.get("nodes") if isinstance(draft, dict) else None
+    if not isinstance(nodes, list) or not problems:
         return None
-    tools = {str(n["id"]): n["tool"] for n in nodes}
+    nodes = [canonical_node(node) for node in nodes]
+    if not all(isinstance(n, dict) and n.get("id") and (n.get("tool") or "package" in n) for n in nodes):
+        return None
+    packages = {str(n["id"]) for n in nodes if "package" in n}
+    tools = {str(n["id"]): n["tool"] for n in nodes if "package" not in n}
     green = {node_id for node_id, tool in tools.items() if tool not in red_tools}
-    if not all(p.reads_file and str(p.node) in green for p in problems):
+    files = {str(p.node): str(p.reads_file) for p in problems if p.reads_file and str(p.node) in green}
+    if not files or not all((p.reads_file and str(p.node) in files) or _broken_package(p, packages)
+                             for p in problems):
         return None
-    files = {str(p.node): str(p.reads_file) for p in problems}
-    if any(_takes_from(node) & files.keys() for node in nodes):
+    kept = [n for n in nodes if str(n["id"]) not in files and str(n["id"]) not in packages]
+    if any(_takes_from(node) & (files.keys() | packages) for node in kept):
         return None
     read_ids: dict[str, str] = {}  # a file: the node that reads it (the first that queried it)
     for node_id, path in files.items():
         read_ids.setdefault(path, node_id)
-    kept = [n for n in nodes if str(n["id"]) not in files]
     reads = [{"id": node_id, "tool": READ_FILE, "args": {"path": path}} for path, node_id in read_ids.items()]
-    return {"nodes": [*kept, *reads, _computing(request, follows, set(tools), list(read_ids.values()))]}
+    computed = _computing(request, follows, set(tools) | packages, list(read_ids.values()))
+    return {"nodes": [*kept, *reads, computed]}

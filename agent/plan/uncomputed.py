@@ -74,23 +74,31 @@ def uncomputed_reads(plan: Plan, registry: ToolRegistry, request: str,
     return reads
 
 
-def found_nothing(plan: Plan, registry: ToolRegistry, request: str,
-                  results: Mapping[str, Mapping[str, Any]]) -> list[str]:
-    """The packages of ``plan`` that finished with nothing at all (None, an empty list, object or
-    text) and that no node goes on from, when ``request`` asks for a computed value, the plan
-    reads a data file whole and changes nothing: the planner's own code found nothing where a
+def computed_nothing(plan: Plan, registry: ToolRegistry, request: str,
+                     results: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """The packages of ``plan`` that no node goes on from and that gave nothing (finished with
+    None, an empty list, object or text; or failed, or were skipped for a step that failed),
+    when ``request`` asks for a computed value, the plan reads a data file whole and changes
+    nothing, and each such package gave nothing: the planner's own code found nothing where a
     query over the file would ("which users have MFA turned off?" compared ``mfa == 'off'`` over
-    a file of ``false``, then read its own output under a name it never had), so dagbot computes
-    the request from the reads before the joiner answers from nothing."""
+    a file of ``false``), or could not run at all (data manual-certs: a ``filter`` package read
+    ``auto_renew`` at the JSON's top, three times, and its ``output`` package was skipped), so
+    dagbot computes the request from the reads before the joiner answers from nothing."""
     if not asked_values(request) or not any(_data_file_read(node, registry) for node in plan.nodes):
         return []
     if _changes(plan, registry):
         return []
     read_by = {dep for node in plan.nodes for dep in node.depends_on}
     finals = [node for node in plan.nodes if node.package is not None and node.id not in read_by]
-    empty = [node.id for node in finals if (results.get(node.id) or {}).get("status") == "done"
-             and (results.get(node.id) or {}).get("output") in (None, [], {}, "")]
-    return empty if finals and len(empty) == len(finals) else []
+    gave_nothing = [node.id for node in finals if _gave_nothing(results.get(node.id) or {})]
+    return gave_nothing if finals and len(gave_nothing) == len(finals) else []
+
+
+def _gave_nothing(result: Mapping[str, Any]) -> bool:
+    status = result.get("status")
+    if status == "done":
+        return result.get("output") in (None, [], {}, "")
+    return status in ("failed", "skipped")
 
 
 def searched_data_files(plan: Plan, registry: ToolRegistry, request: str,

@@ -230,3 +230,26 @@ def test_a_write_into_a_file_or_a_query_another_node_goes_on_from_is_not_read_in
     assert salvaged_file_queries({"nodes": [query, after]}, [problem], ASKED, ["send"]) is None
     other = PlanProblem("q", "args", "unknown argument 'x'")
     assert salvaged_file_queries({"nodes": [query]}, [problem, other], ASKED, ["send"]) is None
+
+
+
+def test_the_packages_over_queries_of_a_file_give_way_to_the_one_over_its_read() -> None:
+    """data-follow-up-team-share: beside its queries over finance/costs.csv, the draft had a
+    package that ``return``-ed their ratio and a search of the file; the search stays."""
+    search = {"id": "search", "tool": "search_files", "args": {"query": "search"}}
+    total = {"id": "total", "tool": "lookup", "args": {"key": "SELECT SUM(cost) FROM finance/costs.csv"}}
+    team = {"id": "team", "tool": "lookup", "args": {"key": "SELECT SUM(cost) FROM finance/costs.csv WHERE …"}}
+    ratio = {"id": "ratio", "package": {"goal": "code", "code": "return inputs['team'] / inputs['total']"}}
+    problems = [PlanProblem("total", "args", "a file", reads_file="finance/costs.csv"),
+                PlanProblem("team", "args", "a file", reads_file="finance/costs.csv"),
+                PlanProblem("ratio", "package.code", "never sets `result`", code_fault=True, local=True)]
+    salvaged = salvaged_file_queries({"nodes": [search, total, team, ratio]}, problems, ASKED, ["send"])
+    assert salvaged is not None
+    assert [(n["id"], n.get("tool"), n.get("depends_on")) for n in salvaged["nodes"]] == [
+        ("search", "search_files", None), ("total", "read_file", None), (COMPUTED_ID, None, ["total"])]
+    # a package's fault other than broken code (it runs a program) is the plan's to answer
+    programs = PlanProblem("ratio", "package.code", "runs a program", beyond_tools="running a program")
+    assert salvaged_file_queries({"nodes": [total, ratio]}, [problems[0], programs], ASKED, ["send"]) is None
+    # a tool node that goes on from the package keeps the draft as it is
+    mail = {"id": "m", "tool": "send", "args": {"to": "a@b.c", "body": "${ratio}"}}
+    assert salvaged_file_queries({"nodes": [total, ratio, mail]}, problems[:1], ASKED, ["send"]) is None

@@ -11,7 +11,7 @@ import pytest
 from agent.engine.computed_values import COMPUTED_ID
 from agent.events import AnswerReady, PlanReady
 from agent.plan.format import Plan
-from agent.plan.uncomputed import asked_values, found_nothing, searched_data_files, uncomputed_reads
+from agent.plan.uncomputed import asked_values, computed_nothing, searched_data_files, uncomputed_reads
 from agent.tools.builtin import BuiltinToolConfig, register_builtin_tools
 from agent.tools.files import FileToolConfig
 from agent.tools.registry import ToolRegistry
@@ -116,15 +116,23 @@ def test_packages_that_found_nothing_in_a_data_file_are_found(tmp_path: Path) ->
     asked = "Which orders in data/orders.csv are open?"
     empty = {"orders": {"status": "done", "output": {"content": "order,amount"}},
              "total": {"status": "done", "output": []}}
-    assert found_nothing(plan(READ, SUM), tools, asked, empty) == ["total"]
+    assert computed_nothing(plan(READ, SUM), tools, asked, empty) == ["total"]
     for output in (0, ["A"], False):  # a value: a zero, names, a no
-        assert found_nothing(plan(READ, SUM), tools, asked, {**empty, "total": {"status": "done", "output": output}}) == []
-    assert found_nothing(plan(READ, SUM), tools, "Show me data/orders.csv", empty) == []  # nothing to compute
+        assert computed_nothing(plan(READ, SUM), tools, asked, {**empty, "total": {"status": "done", "output": output}}) == []
+    assert computed_nothing(plan(READ, SUM), tools, "Show me data/orders.csv", empty) == []  # nothing to compute
     written = {"id": "w", "tool": "write_file", "args": {"path": "o.txt", "content": "${total}"}, "depends_on": ["total"]}
-    assert found_nothing(plan(READ, SUM, written), tools, asked, empty) == []  # a change was made of it
+    assert computed_nothing(plan(READ, SUM, written), tools, asked, empty) == []  # a change was made of it
+    # a package that failed, or was skipped for one that failed, gave nothing either (data manual-certs)
+    failed = {**empty, "total": {"status": "failed", "error": "KeyError: 'auto_renew'"}}
+    assert computed_nothing(plan(READ, SUM), tools, asked, failed) == ["total"]
+    shown = {"id": "shown", "depends_on": ["total"], "package": {"goal": "output", "code": "result = 1"}}
+    skipped = {**failed, "shown": {"status": "skipped", "error": "skipped: 'total' was failed"}}
+    assert computed_nothing(plan(READ, SUM, shown), tools, asked, skipped) == ["shown"]
+    assert computed_nothing(plan(READ, SUM, shown), tools, asked, {
+        **skipped, "shown": {"status": "done", "output": 2}}) == []
 
 
-async def test_dagbot_computes_the_request_when_the_plans_own_package_found_nothing(tmp_path: Path) -> None:
+async def test_dagbot_computes_the_request_when_the_plans_own_package_computed_nothing(tmp_path: Path) -> None:
     """fresh no-mfa: the planner's filter compared ``mfa == 'off'`` over a file of ``false`` and
     answered with nothing; a query over the file is dagbot's second try."""
     (tmp_path / "data").mkdir()
@@ -182,3 +190,25 @@ async def test_dagbot_reads_and_computes_a_data_file_a_search_matched_nothing_in
     assert [e.added for e in seen if isinstance(e, PlanReady)] == [(), ("users", COMPUTED_ID)]
     [answer] = [e.answer for e in seen if isinstance(e, AnswerReady)]
     assert answer == "cwong has MFA off."
+
+
+async def test_dagbot_computes_the_request_when_the_plans_own_packages_failed(tmp_path: Path) -> None:
+    """data manual-certs: the planner's filter failed (a key read at the JSON's top) and the
+    package after it was skipped; a query over the file is dagbot's second try, and the answer
+    still tells the failure."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "orders.csv").write_text("order,status\nA,open\nB,closed\n")
+    open_ones = {"id": "open", "depends_on": ["orders"],
+                 "package": {"goal": "filter", "code": "result = inputs['orders']['rows']"}}
+    shown = {"id": "shown", "depends_on": ["open"], "package": {"goal": "output", "code": "result = inputs['open']"}}
+    llm = ScriptedChatModel(replies=[{"nodes": [READ, open_ones, shown]}, "Order A is open."])
+    packages = ScriptedPackages(outputs={COMPUTED_ID: lambda inputs: ["A"]})  # "open" fails
+    async with services_on(MEMORY, llm, registry(tmp_path), packages=packages) as services:
+        events = services.events.open()
+        await services.engine.ask("uncomputed-3", "Which orders in data/orders.csv are open?")
+        seen = [events.get_nowait() for _ in range(events.qsize())]
+    assert [job.node_id for job in packages.jobs] == ["open", COMPUTED_ID]
+    assert set(packages.jobs[1].inputs) == {"orders"}
+    assert [e.added for e in seen if isinstance(e, PlanReady)] == [(), (COMPUTED_ID,)]
+    [answer] = [e.answer for e in seen if isinstance(e, AnswerReady)]
+    assert answer.startswith("Order A is open.") and "`open`" in answer
