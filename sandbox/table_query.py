@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
+from agent.plan.uncomputed import asked_values
 from agent.ports.sandbox import PackageJob
 from sandbox import table_rows
 from sandbox.table_rows import column_types, number
@@ -156,3 +157,14 @@ def query_task(job: PackageJob) -> str:
     follows = f" (a follow-up to: {job.follows})" if job.follows else ""
     return (f"The step's goal: {job.goal}\nThe request it answers: {job.request}{follows}\n"
             "Compute the value the request needs from this table.")
+
+
+SHARE_RULE = "- A share or a percentage: 100.0 * SUM(CASE WHEN <condition> THEN 1 ELSE 0 END) / COUNT(*).\n"
+
+
+def share_rule(job: PackageJob) -> str:
+    """The query prompt's rule for a share, only where the request or the goal asks for one:
+    shown to every query, it was copied where none was asked ("And how much of that is the
+    search team's?" queried ``SUM(CASE WHEN team = 'search' THEN cost_usd ELSE 0 END) /
+    COUNT(*) AS share``; data follow-up-team-share), and answers stated "a share of 7600%"."""
+    return SHARE_RULE if "share" in asked_values(f"{job.request or ''} {job.goal}") else ""

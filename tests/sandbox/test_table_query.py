@@ -30,7 +30,7 @@ from sandbox.query_checks import (
     without_whole_lists,
 )
 from sandbox.reflexion import ReflexionPackageRunner
-from sandbox.table_query import NAME, describe, extract_sql, find_table, query_code
+from sandbox.table_query import NAME, SHARE_RULE, describe, extract_sql, find_table, query_code, share_rule
 
 COSTS = ("team,service,cost_usd\npayments,ledger,1240.50\npayments,fraud-check,480.00\n"
          "search,indexer,2210.00\n")
@@ -66,6 +66,15 @@ async def test_the_query_answers_the_request_where_the_planners_code_dropped_its
     prompt = str(llm.calls[0][-1].content)
     assert REQUEST in prompt and "the value the request needs" in prompt and "sum the cost_usd column" in prompt
     assert "- team (text): 'payments', 'search'" in prompt and "- cost_usd (number): 1240.5, 480.0, 2210.0" in prompt
+    assert "share" not in prompt  # (no share asked: its formula was copied where none was)
+
+
+def test_the_share_rule_is_shown_only_where_a_share_is_asked() -> None:
+    """data follow-up-team-share: "And how much of that is the search team's?" was queried as
+    ``SUM(CASE WHEN team = 'search' THEN cost_usd ELSE 0 END) / COUNT(*) AS share``."""
+    assert share_rule(job(request="And how much of that is the search team's?")) == ""
+    assert share_rule(job(request="What share of the runs failed?")) == SHARE_RULE
+    assert share_rule(job(request="What percentage of the requests were errors?")) == SHARE_RULE
 
 
 async def test_a_query_that_leaves_out_a_value_the_request_names_is_written_again_told_so_once(
