@@ -45,9 +45,11 @@ from agent.engine.named_file_shapes import named_file_shapes
 from agent.engine.package_salvage import (
     CHANGE_FED,
     FILES_READ,
+    REPEATED,
     salvaged_change,
     salvaged_draft,
     salvaged_file_queries,
+    salvaged_repetition,
     without_changes,
 )
 from agent.engine.package_salvage import NAME as SALVAGED
@@ -242,13 +244,15 @@ _ANSWER_BEFORE = 300
 
 
 def _salvaged(state: AgentState, runtime: Ctx, exc: PlanError) -> tuple[dict[str, Any], str] | None:
-    """After the repair round, a draft whose only problems are its packages', or a change's
-    content wired to nothing: its reads and one package computing the request
-    (:mod:`agent.engine.package_salvage`), with the mend's name; None otherwise."""
+    """After the repair round, a draft whose only problems are its packages', a change's
+    content wired to nothing, or a loop it was stopped in: its reads and one package computing
+    the request (:mod:`agent.engine.package_salvage`), with the mend's name; None otherwise."""
     if state.get("repairs", 0) < 1 or state.get("results") or runtime.context.packages is None:
         return None
     draft, follows = state.get("draft"), _request_before(state) or None
     red = runtime.context.registry.names(Risk.RED)
+    if (unlooped := salvaged_repetition(draft, state["request"], red, follows)) is not None:
+        return unlooped, REPEATED
     problems: Sequence[PlanProblem] = exc.problems
     if not asked_effects(state["request"]) and (unasked := without_changes(draft, problems, red)) is not None:
         draft, problems = unasked  # (a change the request never asked for is no part of what to salvage)

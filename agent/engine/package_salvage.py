@@ -27,6 +27,12 @@ file is what a package over its read does (its query written for the request,
 sandbox/table_query.py): when every problem left is a read-only node naming a workspace file
 where its tool takes a table, each such node reads that file instead, and one package computes
 the request from those reads (:func:`salvaged_file_queries`).
+
+And asked "how long was the longest db-backup run in logs/cron.log?", it wrote the read, then a
+package whose regular expression went ``\\b\\b\\b…`` until it was stopped for repeating
+itself, and its repair round wrote the same draft to the same point. The nodes it completed
+before the loop were sound: its reads run, and one package computes the request from them
+(:func:`salvaged_repetition`).
 """
 
 from __future__ import annotations
@@ -36,6 +42,8 @@ from typing import Any
 
 from agent.engine.computed_values import COMPUTED_ID, WHY, computing_goal
 from agent.errors import PlanProblem
+from agent.execution.early_start import read_draft
+from agent.model.reply_marks import REPEATING, was_repeating
 from agent.plan.format import canonical_node, free_id
 from agent.plan.named_files import READ_FILE
 from agent.plan.references import mapped_strings, referenced_ids
@@ -43,6 +51,7 @@ from agent.plan.references import mapped_strings, referenced_ids
 NAME = "packages-salvaged"
 CHANGE_FED = "change-content-computed"
 FILES_READ = "file-queries-read"
+REPEATED = "repetition-left-out"
 UNASKED = "unasked-change-left-out"
 _WIRING = ("reads inputs[", "refers to unknown node")
 """Problems of a package's wiring: it reads, or depends on, a node the plan does not have."""
@@ -167,3 +176,26 @@ def salvaged_file_queries(draft: Any, problems: Sequence[PlanProblem], request: 
     reads = [{"id": node_id, "tool": READ_FILE, "args": {"path": path}} for path, node_id in read_ids.items()]
     computed = _computing(request, follows, set(tools) | packages, list(read_ids.values()))
     return {"nodes": [*kept, *reads, computed]}
+
+
+def salvaged_repetition(draft: Any, request: str, red_tools: Collection[str],
+                        follows: str | None = None) -> dict[str, Any] | None:
+    """The read-only tool nodes a draft stopped for repeating itself completed before it
+    looped, and one package computing ``request`` from them (the packages, the node it looped
+    in and the changes left out: a change the request commands is planned again once the reads
+    ran, :mod:`agent.plan.unmade_changes`); None when the draft did not loop, or completed no
+    such node."""
+    if not was_repeating(draft):
+        return None
+    text = str(draft).removesuffix(REPEATING)
+    if "{" not in text:
+        return None
+    nodes = [canonical_node(node) for node in read_draft(text[text.find("{"):]).complete]
+    reads = [node for node in nodes if isinstance(node, dict) and node.get("id") and node.get("tool")
+             and node["tool"] not in red_tools]
+    ids = {str(node["id"]) for node in reads}
+    reads = [node for node in reads if _takes_from(node) <= ids]
+    if not reads:
+        return None
+    taken = {str(n.get("id")) for n in nodes if isinstance(n, dict)}
+    return {"nodes": [*reads, _computing(request, follows, taken, [str(node["id"]) for node in reads])]}

@@ -12,12 +12,14 @@ from typing import Any
 
 import pytest
 
-from agent.events import AnswerReady, AwaitingApproval, RunFailed
+from agent.engine.computed_values import COMPUTED_ID
+from agent.events import AnswerReady, AwaitingApproval, PlanReady, RunFailed
 from agent.model.reply_marks import repeating_line
 from infra.emulators.openai_wire import ModelReply, ToolCall, forced_tool
 from tests.agent.harness import MEMORY
 from tests.agent.test_planner_streaming import over_http
 from tests.fakes.openai_server import FakeOpenAI
+from tests.fakes.packages import ScriptedPackages
 
 
 @dataclass(frozen=True)
@@ -152,12 +154,30 @@ def test_a_longer_piece_repeats_when_it_comes_three_times_in_a_row() -> None:
     assert all(repeating_line(plan[:end]) is None for end in range(len(plan) + 1))
 
 
-async def test_a_plan_repeating_itself_again_after_the_repair_round_ends_saying_so() -> None:
-    with FakeOpenAI([LOOPING, LOOPING]) as fake:
-        async with over_http(MEMORY, fake) as h:
+async def test_a_plan_repeating_itself_again_after_the_repair_round_keeps_its_reads_and_computes() -> None:
+    """data longest-backup: the read, then a package whose regular expression went ``\\b\\b…``
+    until stopped, twice alike. The whole nodes before the loop run, and one package computes
+    the request from them."""
+    packages = ScriptedPackages(outputs={COMPUTED_ID: lambda inputs: "3 changes"})
+    with FakeOpenAI([LOOPING, LOOPING, "3 changes."]) as fake:
+        async with over_http(MEMORY, fake, packages=packages) as h:
             await h.engine.ask("c5", "what changed in the release")
+            answer = await h.next_event(AnswerReady)
+            [ready] = [e for e in h.drain() if isinstance(e, PlanReady)]
+    assert "repetition-left-out" in ready.mends
+    assert [n["id"] for n in ready.plan["nodes"]] == ["page", COMPUTED_ID]
+    [job] = packages.jobs
+    assert job.goal.endswith("what changed in the release") and set(job.inputs) == {"page"}
+    assert answer.answer == "3 changes." and h.log.count("lookup") == 1
+
+
+async def test_a_plan_repeating_itself_again_with_nothing_whole_before_the_loop_ends_saying_so() -> None:
+    looping_first = {"nodes": LOOPING["nodes"][1:]}
+    with FakeOpenAI([looping_first, looping_first]) as fake:
+        async with over_http(MEMORY, fake) as h:
+            await h.engine.ask("c6", "what changed in the release")
             failed = await h.next_event(RunFailed)
             assert failed.error.startswith("I could not make a plan for this request: the model wrote the "
                                            "same part of the plan again and again")
             assert "not valid JSON" not in failed.error
-            assert h.log.count("lookup") <= 1  # only the whole node before the loop could start
+            assert h.log.count("lookup") == 0
