@@ -288,6 +288,27 @@ _ORDERED = re.compile(
 _BARE = re.compile(r'^\s*("[^"]+"|[A-Za-z_]\w*)(?:\s+(?:as\s+)?("[^"]+"|[A-Za-z_]\w*))?\s*$', re.IGNORECASE)
 
 
+_EQUALS = re.compile(_COLUMN + r"""\s*==?\s*'((?:[^']|'')*)'""")
+_SELECT_REST = re.compile(r"(?is)^\s*select\s+(?:distinct\s+)?(?P<columns>.+?)\s+from\s+data\b(?P<rest>.*)$")
+
+
+def selects_its_conditions(sql: str) -> list[tuple[str, str]]:
+    """The columns a query selects that are all set by its WHERE to one text each, with those
+    texts: ``SELECT name FROM data WHERE name = 'Primary'`` returns "Primary", what it was
+    given (tuning primary-oncall, over ``- Primary: maria (checkout, payments)``, answered "The
+    primary on call this week is Primary."). Empty when it selects anything else."""
+    found = _SELECT_REST.match(sql)
+    where = _WHERE.search(found["rest"]) if found else None
+    if found is None or where is None:
+        return []
+    fixed = {name.strip('"`').lower(): literal for name, literal in _EQUALS.findall(where["clause"])}
+    items = _top_level_items(found["columns"])
+    bare = [m.group(1).strip('"`') for item in items if (m := _BARE.match(item))]
+    if not bare or len(bare) != len(items) or not all(column.lower() in fixed for column in bare):
+        return []
+    return [(column, fixed[column.lower()].replace("''", "'")) for column in bare]
+
+
 def grouped(sql: str) -> str | None:
     """``sql`` with the ``GROUP BY`` it left out, when it orders by an aggregate and has none
     (``SELECT team FROM data ORDER BY SUM(cost_usd) DESC LIMIT 1``, which SQLite refuses as a
@@ -494,6 +515,11 @@ def query_faults(table: Table, job: PackageJob, sql: str) -> list[str]:
     if names_nothing(table, job.request, sql):
         faults.append("The request asks which ones: select the column that names them (SELECT <name column> "
                       "FROM data WHERE …), not only a count or a total.")
+    if given := selects_its_conditions(sql):
+        named = ", ".join(f"{column} = {text!r}" for column, text in given)
+        others = [c for c in table.columns if c.lower() not in {column.lower() for column, _ in given}]
+        faults.append(f"The query selects only what its WHERE sets ({named}): it returns what it was given. "
+                      f"Select the column that holds what the request asks for ({', '.join(others)}).")
     if needless_limit(asked, sql):  # (a follow-up's "write its name" leans on "the highest lag")
         faults.append("The request asks for no single most or least: keep every row or group (no LIMIT 1).")
     return faults

@@ -21,6 +21,7 @@ from sandbox.query_checks import (
     names_nothing,
     needless_limit,
     query_faults,
+    selects_its_conditions,
     shares_for_which,
     status_classes,
     unasked_values,
@@ -613,3 +614,20 @@ def test_a_value_told_to_be_left_out_and_negated_instead_is_left_out() -> None:
         "SELECT service FROM data WHERE cost_usd > 5"
     assert without_negated("SELECT service FROM data WHERE team != 'search'", told) is None  # not the one told
     assert without_negated("SELECT service FROM data WHERE team = 'payments'", told) is None
+
+
+def test_a_query_that_selects_only_what_its_where_sets_is_a_fault() -> None:
+    """tuning primary-oncall: ``- Primary: maria (checkout, payments)`` was queried ``SELECT name
+    … WHERE name = 'Primary'``, and answered "The primary on call this week is Primary."."""
+    notes = "# On-call this week\n\n- Primary: maria (checkout, payments)\n- Secondary: dev (search, api)\n"
+    table = find_table({"oncall": {"path": "notes/oncall.md", "content": notes}})
+    assert table is not None
+    job = PackageJob(thread_id="T", run_id="R", node_id="n", goal="g", code="", inputs={},
+                     request="Who is the primary on call this week? See notes/oncall.md.")
+    told = query_faults(table, job, "SELECT name AS primary_on_call FROM data WHERE section = 'On-call this week' "
+                                    "AND name = 'Primary'")
+    assert told[-1] == ("The query selects only what its WHERE sets (name = 'Primary'): it returns what it was "
+                        "given. Select the column that holds what the request asks for (section, text).")
+    assert query_faults(table, job, "SELECT text FROM data WHERE name = 'Primary'") == []
+    assert selects_its_conditions("SELECT name FROM data WHERE name != 'Primary'") == []
+    assert selects_its_conditions("SELECT name, COUNT(*) FROM data WHERE name = 'Primary'") == []

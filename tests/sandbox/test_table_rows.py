@@ -93,6 +93,14 @@ def test_fields_written_inside_markdown_items_and_their_addresses_are_columns() 
     assert query_rows(*table, "SELECT owner FROM data WHERE email IS NULL") == ["bob", None]
 
 
+def test_a_checklists_items_say_whether_they_are_done() -> None:
+    notes = "## Action items\n- [x] Renew the TLS certificate\n- [ ] Rotate the password\n- [X] Close INC-7\n"
+    table = table_rows(notes, ".md")
+    assert table is not None and table[0] == ["section", "text", "done"]
+    assert [row["done"] for row in table[1]] == [True, False, True]
+    assert query_rows(*table, "SELECT text FROM data WHERE done = 0") == "Rotate the password"
+
+
 @pytest.mark.parametrize("value", [
     "# Notes\n- Dana owns the migration\n",  # prose
     "GET /api 200 34ms\nPOST /api 502 1203ms\n",  # a log without key=value fields or times
