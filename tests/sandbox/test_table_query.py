@@ -420,7 +420,9 @@ def test_a_follow_up_that_points_back_means_the_values_the_request_before_it_nam
         "the request asks about it."]
     # the column "that user's role" asks for, never selected (unseen follow-up-queue-depth)
     assert told("Put that user's role in reports/role.txt", answered, "SELECT login FROM data WHERE login = 'cwong'") \
-        == ["The request asks for role, which the query never uses: select it (SELECT role FROM data WHERE …)."]
+        == ["The request asks for role, which the query never uses: select it (SELECT role FROM data WHERE …).",
+            "The query selects only what its WHERE sets (login = 'cwong'): it returns what it was given. Select "
+            "the column that holds what the request asks for (role, mfa)."]
     # the file shown whole names every login: "which of them" filters none of them out
     shown = 'Show me access/users.json (its answer: {"users": [asilva admin, bkim member, cwong admin]})'
     assert told("Which of them have MFA off?", shown, "SELECT login FROM data WHERE mfa = 0") == []
