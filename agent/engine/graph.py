@@ -45,11 +45,13 @@ from agent.engine.named_file_shapes import named_file_shapes
 from agent.engine.package_salvage import (
     CHANGE_FED,
     FILES_READ,
+    MIXED,
     REPEATED,
     salvaged_change,
     salvaged_draft,
     salvaged_file_queries,
     salvaged_repetition,
+    salvaged_together,
     without_changes,
 )
 from agent.engine.package_salvage import NAME as SALVAGED
@@ -264,6 +266,8 @@ def _salvaged(state: AgentState, runtime: Ctx, exc: PlanError) -> tuple[dict[str
         return fed, CHANGE_FED
     if (read := salvaged_file_queries(draft, problems, state["request"], red, follows)) is not None:
         return read, FILES_READ
+    if (together := salvaged_together(draft, problems, state["request"], red, follows)) is not None:
+        return together, MIXED
     return None
 
 

@@ -52,6 +52,7 @@ NAME = "packages-salvaged"
 CHANGE_FED = "change-content-computed"
 FILES_READ = "file-queries-read"
 REPEATED = "repetition-left-out"
+MIXED = "faults-salvaged-together"
 UNASKED = "unasked-change-left-out"
 _WIRING = ("reads inputs[", "refers to unknown node")
 """Problems of a package's wiring: it reads, or depends on, a node the plan does not have."""
@@ -199,3 +200,52 @@ def salvaged_repetition(draft: Any, request: str, red_tools: Collection[str],
         return None
     taken = {str(n.get("id")) for n in nodes if isinstance(n, dict)}
     return {"nodes": [*reads, _computing(request, follows, taken, [str(node["id"]) for node in reads])]}
+
+
+def salvaged_together(draft: Any, problems: Sequence[PlanProblem], request: str, red_tools: Collection[str],
+                      follows: str | None = None) -> dict[str, Any] | None:
+    """The salvages above at once, for a draft whose problems are of more than one of their
+    kinds (aimed memory-and-mail-host: a query over ``deploy/api.yaml`` as the database's table
+    beside a mail of ``${hostname_least_free.text}``, a field its search never returns): each
+    query over a file reads it, the packages are left out, one package computes the request from
+    the read-only tool nodes, and each red node's reference wired to nothing takes its value.
+    None unless every problem is a package's broken code or wiring, a read-only query naming a
+    file, or a red node's unfed reference, and nothing else goes on from what is left out."""
+    nodes = draft.get("nodes") if isinstance(draft, dict) else None
+    if not isinstance(nodes, list) or not problems:
+        return None
+    nodes = [canonical_node(node) for node in nodes]
+    if not all(isinstance(n, dict) and n.get("id") and (n.get("tool") or "package" in n) for n in nodes):
+        return None
+    packages = {str(n["id"]) for n in nodes if "package" in n}
+    tools = {str(n["id"]): n["tool"] for n in nodes if "package" not in n}
+    red = {node_id for node_id, tool in tools.items() if tool in red_tools}
+    green = tools.keys() - red
+    files = {str(p.node): str(p.reads_file) for p in problems if p.reads_file and str(p.node) in green}
+    unfed = {str(p.unfed_reference) for p in problems if p.unfed_reference and str(p.node) in red}
+    if not all((p.reads_file and str(p.node) in files) or (p.unfed_reference and str(p.node) in red)
+               or _broken_package(p, packages) for p in problems):
+        return None
+    read_ids: dict[str, str] = {}
+    for node_id, path in files.items():
+        read_ids.setdefault(path, node_id)
+    gone = files.keys() | packages
+    computed_id = free_id(COMPUTED_ID, set(tools) | packages)
+
+    def taken(text: str) -> str:
+        for reference in unfed:
+            text = text.replace(reference, "${" + computed_id + "}")
+        return text
+    kept = [{**n, "args": mapped_strings(n.get("args"), taken)} if str(n["id"]) in red else n
+            for n in nodes if str(n["id"]) not in gone]
+    if any(_takes_from(node) & gone for node in kept):
+        return None
+    reads = [*(str(n["id"]) for n in kept if str(n["id"]) not in red and not _takes_from(n) & red),
+             *read_ids.values()]
+    if not reads:
+        return None
+    computed = {**_computing(request, follows, set(tools) | packages, reads), "id": computed_id}
+    new_reads = [{"id": node_id, "tool": READ_FILE, "args": {"path": path}}
+                 for path, node_id in read_ids.items()]
+    return {"nodes": [*[n for n in kept if str(n["id"]) not in red], *new_reads, computed,
+                      *[n for n in kept if str(n["id"]) in red]]}

@@ -26,6 +26,7 @@ from agent.plan.edges import call_args
 from agent.plan.format import Plan, PlanNode
 from agent.plan.grounding import without_nodes
 from agent.plan.package_code import parse_python
+from agent.plan.references import referenced_ids
 from agent.tools.registry import Risk, ToolRegistry
 
 
@@ -49,14 +50,24 @@ def refused_calls(plan: Plan, request: str, registry: ToolRegistry,
 
 def without_refused_reads(plan: Plan, refused: list[PlanProblem], registry: ToolRegistry) -> Plan | None:
     """``plan`` without the green nodes ``refused`` names, when the repair round wrote them
-    again: each would only fail. None when a refused node is red (a change is the request's to
-    give up, not dagbot's), another node or the answer needs one, or no node would be left."""
+    again: each would only fail. A tool node that only waits for one (``depends_on``, taking
+    nothing it returned) waits no more: aimed health-and-db-ram's read of the servers waited
+    for a GET of an address nobody named, and was skipped when the GET was refused. None when
+    a refused node is red (a change is the request's to give up, not dagbot's), another node or
+    the answer takes from one, or no node would be left."""
     named = {problem.node for problem in refused}
     nodes = [node for node in plan.nodes if node.id in named]
     if any(node.tool is None or node.tool not in registry or registry.risk_of(node.tool) is not Risk.GREEN
            for node in nodes):
         return None
-    kept = without_nodes(plan, refused)
+
+    def unwaited(node: PlanNode) -> PlanNode:
+        if node.tool is None or not named & set(node.depends_on):
+            return node
+        taken = referenced_ids(node.args) | referenced_ids(node.each or [])
+        waits = [d for d in node.depends_on if d not in named or d in taken]
+        return node.model_copy(update={"depends_on": waits})
+    kept = without_nodes(plan.model_copy(update={"nodes": [unwaited(node) for node in plan.nodes]}), refused)
     return kept if kept is not None and kept.nodes else None
 
 

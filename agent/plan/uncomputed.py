@@ -38,13 +38,20 @@ _ASKS = (
         r"top \d+)\b|(?<!\bat )\b(?:most|least)\b", re.I)),
     ("per group", re.compile(r"\bbreak(?:s|ing)?\b[^.?!\n]{0,40}?\bdown\b|\bbroken down\b|"
                              r"\b(?:per|for each|grouped by|group by)\b", re.I)),
-    ("filter", re.compile(r"\bwhich (?:of (?:them|these|those)\b|ones\b|(?!\w+(?:ss|us)\b)[a-z]\w{2,}s\b)",
-                          re.I)),
+    ("filter", re.compile(r"\bwhich (?:of (?:them|these|those)\b|ones\b|(?!\w+(?:ss|us)\b)[a-z]\w{2,}s\b|"
+                          r"[a-z]\w+ (?!\w+(?:ss|us)\b)[a-z]\w{2,}s "
+                          r"(?:are|were|have|had|in|of|on|from|that|still)\b)", re.I)),
 )
 """What the request asks to be computed, by its words. A filter is "which" of several ("which
-users…", "which of them…"): only a plan that reads nothing but data files is computed for it
-(one that also reads notes may be answered from them: "who is on call, and which incidents…")."""
+users…", "which of them…", "which action items are…"): only a plan that reads nothing but
+data files is computed for it (one that also reads notes may be answered from them: "who is on
+call, and which incidents…")."""
 _DATA_FILE = re.compile(r"[\w.\-/]+\.(?:csv|tsv|json|jsonl|ndjson|log)\b", re.I)
+_NOTES = re.compile(r"[\w.\-/]+\.(?:md|markdown)\b", re.I)
+"""Markdown notes: their list items are a table's rows (sandbox/table_rows.py), so a request that
+asks which items, how many… of notes read alone is computed like one over a data file (aimed
+open-items: "Which action items in notes/standup-….md are still open?" was answered from the
+file by the joiner's model, every item marked done)."""
 _WHOLE_TEXT = frozenset({"content", "text", "json"})
 """Output keys that hold what was read whole (read_file's ``content``, http_get's ``text``)."""
 _COMPUTING = frozenset({"matches"})
@@ -69,6 +76,8 @@ def uncomputed_reads(plan: Plan, registry: ToolRegistry, request: str,
     if not asked or any(_computes(node, registry) for node in nodes):
         return []
     reads = [node.id for node in nodes if _data_file_read(node, registry)]
+    if not reads and nodes and all(_data_file_read(node, registry, _NOTES) for node in nodes):
+        reads = [node.id for node in nodes]  # (Markdown notes read alone: their items are rows)
     if asked == ["filter"] and len(reads) < len(nodes):
         return []
     return reads
@@ -139,14 +148,15 @@ def _found_nothing(result: Mapping[str, Any] | None) -> bool:
     return isinstance(output, Mapping) and output.get("matches") == []
 
 
-def _data_file_read(node: PlanNode, registry: ToolRegistry) -> str | None:
-    """The data file (path or URL) ``node`` reads whole, or None."""
+def _data_file_read(node: PlanNode, registry: ToolRegistry,
+                    files: re.Pattern[str] = _DATA_FILE) -> str | None:
+    """The data file (path or URL; ``files``: of Markdown notes) ``node`` reads whole, or None."""
     if node.tool is None or node.tool not in registry or registry.risk_of(node.tool) is not Risk.GREEN:
         return None
     if not (registry.returns_of(node.tool) or frozenset()) & _WHOLE_TEXT:
         return None
     for text in strings(call_args(node)):
-        if not REFERENCE.search(text) and (found := _DATA_FILE.search(text)):
+        if not REFERENCE.search(text) and (found := files.search(text)):
             return found.group(0)
     return None
 

@@ -16,6 +16,7 @@ from agent.engine.package_salvage import (
     salvaged_change,
     salvaged_draft,
     salvaged_file_queries,
+    salvaged_together,
     without_changes,
 )
 from agent.errors import FileWhereTableGoes, PlanProblem
@@ -253,3 +254,26 @@ def test_the_packages_over_queries_of_a_file_give_way_to_the_one_over_its_read()
     # a tool node that goes on from the package keeps the draft as it is
     mail = {"id": "m", "tool": "send", "args": {"to": "a@b.c", "body": "${ratio}"}}
     assert salvaged_file_queries({"nodes": [total, ratio, mail]}, problems[:1], ASKED, ["send"]) is None
+
+
+def test_faults_of_several_salvageable_kinds_are_salvaged_together() -> None:
+    """aimed memory-and-mail-host: a query over deploy/api.yaml as a table, beside a mail of
+    ``${hostname_least_free.text}``, a field its search never returns; after the repair round,
+    the file is read, the search stays, and the mail takes the one computing package's value."""
+    query = {"id": "api_memory", "tool": "lookup", "args": {"key": "SELECT max(memory) FROM deploy/api.yaml"}}
+    search = {"id": "least_free", "tool": "search_files", "args": {"query": "hostname"}}
+    mail = {"id": "email", "tool": "send", "args": {"to": "infra@example.com", "body": "${least_free.text}"}}
+    problems = [PlanProblem("api_memory", "args", "a file", reads_file="deploy/api.yaml"),
+                PlanProblem("email", "args", "no 'text'", unfed_reference="${least_free.text}")]
+    together = salvaged_together({"nodes": [query, search, mail]}, problems, ASKED, ["send"])
+    assert together is not None
+    assert [(n["id"], n.get("tool"), n.get("depends_on")) for n in together["nodes"]] == [
+        ("least_free", "search_files", None), ("api_memory", "read_file", None),
+        (COMPUTED_ID, None, ["least_free", "api_memory"]), ("email", "send", None)]
+    assert together["nodes"][-1]["args"]["body"] == "${" + COMPUTED_ID + "}"
+    # any other fault is the plan's to answer
+    other = PlanProblem("email", "args", "unknown argument 'cc'")
+    assert salvaged_together({"nodes": [query, search, mail]}, [*problems, other], ASKED, ["send"]) is None
+    # a node going on from the file's query would lose its input
+    after = {"id": "count", "tool": "lookup", "args": {"key": "${api_memory}"}}
+    assert salvaged_together({"nodes": [query, search, mail, after]}, problems, ASKED, ["send"]) is None

@@ -106,3 +106,9 @@ def test_a_refused_read_written_again_is_left_out_when_other_steps_remain() -> N
     needed = plan(local, remote, {"id": "p", "package": {"goal": "g", "code": "result = inputs['remote']"},
                                   "depends_on": ["remote"]})
     assert without_refused_reads(needed, refused_calls(needed, asked, registry), registry) is None
+    # a read that only waits for the refused one (aimed health-and-db-ram) waits no more
+    waiting = plan(remote, {**local, "depends_on": ["remote"]})
+    kept = without_refused_reads(waiting, refused_calls(waiting, asked, registry), registry)
+    assert kept is not None and [(n.id, n.depends_on) for n in kept.nodes] == [("local", [])]
+    taking = plan(remote, {**local, "args": {"url": "http://127.0.0.1:8000/${remote}"}, "depends_on": ["remote"]})
+    assert without_refused_reads(taking, refused_calls(taking, asked, registry), registry) is None

@@ -48,6 +48,7 @@ SUM: dict[str, object] = {"id": "total", "depends_on": ["orders"], "package": {
     ("Which region has the most orders, and what is their total?", ["sum", "maximum or minimum"]),
     ("Which consumers in queue/consumers.json are stalled?", ["filter"]),
     ("Which of them have MFA off?", ["filter"]),
+    ("Which action items in notes/standup.md are still open?", ["filter"]),  # a noun of two words
     ("Which cluster does queue/consumers.json describe?", []),
     ("Which status does the checkout service have?", []),
     ("List the builds that took at least 600 s", []),
@@ -81,6 +82,18 @@ def test_a_plan_that_computes_or_a_value_a_file_states_is_not_found(tmp_path: Pa
     listed = plan({"id": "files", "tool": "list_files", "args": {"path": "data"}},
                   {"id": "read", "tool": "read_file", "depends_on": ["files"], "args": {"path": "${files.files.0}"}})
     assert uncomputed_reads(listed, tools, "How many orders are there in total?") == []  # no data file named
+
+
+
+def test_markdown_notes_read_alone_are_computed_like_a_data_file(tmp_path: Path) -> None:
+    """aimed open-items: "Which action items … are still open?" over a checklist was answered by
+    the joiner's model, every item marked done; its items are a table's rows."""
+    tools = registry(tmp_path)
+    notes = {"id": "standup", "tool": "read_file", "args": {"path": "notes/standup.md"}}
+    asked = "Which action items in notes/standup.md are still open?"
+    assert uncomputed_reads(plan(notes), tools, asked) == ["standup"]
+    assert uncomputed_reads(plan(notes, READ), tools, asked) == []  # notes beside a data file: as before
+    assert uncomputed_reads(plan(notes), tools, "Who owns the password rotation in notes/standup.md?") == []
 
 
 def test_a_search_that_matched_nothing_computed_nothing(tmp_path: Path) -> None:
