@@ -106,11 +106,11 @@ _NAMED_ITEM = re.compile(r"^[*_`]*([^\W\d][\w'.-]*(?: [^\W\d][\w'.-]*){0,3})[*_`
 def _markdown_items(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
     """A Markdown document's list items, one row each: ``section`` (the heading above it),
     ``name`` (a name before a colon: ``- Grace Liu: alert on …``, when an item has one),
-    ``text`` (the rest), ``done`` for a checklist's items (``- [x]`` true, ``- [ ]`` false), a
-    column for each field written inside two items or more (``…sandbox. Owner: Lena Fischer
-    (lena@example.com)``, ``(owner: bob, due: Friday)``: :func:`_item_fields`) and ``email``, an
-    item's first address, when two items or more have one. None for fewer than two items (prose
-    is no table)."""
+    ``text`` (the rest), ``done`` and ``open`` for a checklist's items (``- [x]`` done, ``- [ ]``
+    open: both words, as requests ask for either), a column for each field written inside two
+    items or more (``…sandbox. Owner: Lena Fischer (lena@example.com)``, ``(owner: bob, due:
+    Friday)``: :func:`_item_fields`) and ``email``, an item's first address, when two items or
+    more have one. None for fewer than two items (prose is no table)."""
     section, rows = None, []
     for line in text.splitlines():
         if heading := _HEADING.match(line):
@@ -120,8 +120,9 @@ def _markdown_items(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
             rest = named.group(2) if named else item.group(2)
             address = _EMAIL.search(item.group(2))
             box = item.group("box")
+            done = None if box is None else box != " "
             rows.append({"section": section, "name": named.group(1) if named else None, "text": rest,
-                         "done": None if box is None else box != " ",
+                         "done": done, "open": None if done is None else not done,
                          "email": address.group(0) if address else None, **_item_fields(rest)})
     if len(rows) < 2 or len(rows) > _MAX_ROWS:
         return None
@@ -136,7 +137,7 @@ def _markdown_items(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _ITEM_FIELD = re.compile(r"(?:^|(?<=[.;,(])\s*|\s[-\u2013\u2014]\s)([A-Za-z][a-z]+(?: [a-z]+)?):\s+")
-_KEEP = frozenset({"section", "name", "text", "done", "email"})
+_KEEP = frozenset({"section", "name", "text", "done", "open", "email"})
 
 
 def _item_fields(text: str) -> dict[str, str]:

@@ -96,9 +96,10 @@ def test_fields_written_inside_markdown_items_and_their_addresses_are_columns() 
 def test_a_checklists_items_say_whether_they_are_done() -> None:
     notes = "## Action items\n- [x] Renew the TLS certificate\n- [ ] Rotate the password\n- [X] Close INC-7\n"
     table = table_rows(notes, ".md")
-    assert table is not None and table[0] == ["section", "text", "done"]
-    assert [row["done"] for row in table[1]] == [True, False, True]
+    assert table is not None and table[0] == ["section", "text", "done", "open"]
+    assert [(row["done"], row["open"]) for row in table[1]] == [(True, False), (False, True), (True, False)]
     assert query_rows(*table, "SELECT text FROM data WHERE done = 0") == "Rotate the password"
+    assert query_rows(*table, "SELECT text FROM data WHERE open = 1") == "Rotate the password"
 
 
 @pytest.mark.parametrize("value", [
