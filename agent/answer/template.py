@@ -34,8 +34,9 @@ def templated_answer(plan: Mapping[str, Any], results: Mapping[str, Mapping[str,
     if any(result.get("status") != "done" or "output" not in result for result in results.values()):
         return None  # failed, rejected, skipped, or too large to keep in the state
     outputs = {node_id: result["output"] for node_id, result in results.items()}
+    sentence = REFERENCE.fullmatch(template.strip()) is None  # (``${log.content}`` alone: the file itself)
     try:
-        if any(_unfit(resolve(match.group(0), outputs)) for match in REFERENCE.finditer(template)):
+        if any(_unfit(resolve(match.group(0), outputs), sentence) for match in REFERENCE.finditer(template)):
             return None
         value = resolve(template, outputs)
     except UnresolvedReference:
@@ -44,9 +45,13 @@ def templated_answer(plan: Mapping[str, Any], results: Mapping[str, Mapping[str,
     return storable(text) if text.strip() else None  # the state keeps it (agent.execution.storable)
 
 
-def _unfit(value: Any) -> bool:
-    """Nothing (null), a JSON object, or a list holding one: no value for a sentence."""
+def _unfit(value: Any, sentence: bool = True) -> bool:
+    """Nothing (null), a JSON object, or a list holding one: no value for a sentence; nor, in a
+    sentence, a text of several lines (aimed day-and-acme: "The amount invoiced on 2026-11-05
+    was ${invoice_amount.content}" filled with the whole CSV the read returned)."""
     if value is None:
+        return True
+    if sentence and isinstance(value, str) and "\n" in value.strip():
         return True
     if isinstance(value, list):
         return any(isinstance(item, Mapping) for item in value)

@@ -69,6 +69,19 @@ def test_a_record_pasted_into_the_answer_is_left_to_the_joiner_a_value_from_it_i
     assert templated_answer({**plan, "answer": "${log.content}: ${hosts}"}, records) is None
 
 
+
+def test_a_whole_text_of_several_lines_in_a_sentence_is_left_to_the_joiner_alone_it_is_not() -> None:
+    """aimed day-and-acme: "The amount invoiced on 2026-11-05 was ${invoice_amount.content}, and
+    Acme GmbH paid ${acme_amount.content} in November." was filled with the whole CSV, twice."""
+    csv_text = "invoice,date,amount_eur\nN-1,2026-11-05,10.50\nN-2,2026-11-06,4.00\n"
+    plan = {"nodes": [{"id": "inv"}], "answer": "The amount invoiced on 2026-11-05 was ${inv.content}."}
+    done = {"inv": {"status": "done", "output": {"path": "billing/inv.csv", "content": csv_text}}}
+    assert templated_answer(plan, done) is None
+    assert templated_answer({**plan, "answer": "${inv.content}"}, done) == csv_text  # "show me" the file
+    one_line = {"inv": {"status": "done", "output": {"path": "billing/inv.csv", "content": "10.50\n"}}}
+    assert templated_answer(plan, one_line) == "The amount invoiced on 2026-11-05 was 10.50\n."
+
+
 def test_the_template_needs_every_node_done_with_its_output_in_the_state() -> None:
     plan = {"nodes": [{"id": "a"}, {"id": "b"}], "answer": "${a} and ${b.n}"}
     done = {"a": {"status": "done", "output": "x"}, "b": {"status": "done", "output": {"n": 2}}}
