@@ -258,6 +258,23 @@ def absent_values(table: Table, sql: str) -> list[tuple[str, str, list[str]]]:
     return found
 
 
+_STATUS_WORDS = (
+    frozenset({"ok", "success", "successful", "successfully", "succeeded", "passed", "completed"}),
+    frozenset({"failed", "fail", "failure", "failures", "failing", "error", "errors", "errored"}),
+)
+"""Words for one outcome: a request's "successful snapshots" names ``result = 'ok'`` (aimed
+snapshot-total: told the request named no 'ok', the rewrite summed the failed one too)."""
+
+
+def _said(text: str, named: str) -> bool:
+    """Whether ``named`` (lower case) says ``text``, itself or, for an outcome, in its words."""
+    word = text.lower()
+    if word in named:
+        return True
+    same = next((words for words in _STATUS_WORDS if word in words), frozenset())
+    return any(re.search(rf"\b{other}\b", named) for other in same)
+
+
 def unasked_values(table: Table, asked: str, sql: str) -> list[tuple[str, str]]:
     """The values (that rows hold) the query compares with and ``asked`` (the request, the one
     before it, the step's goal) never names: ``AND service = 'search' AND date IN (…)`` added
@@ -265,7 +282,7 @@ def unasked_values(table: Table, asked: str, sql: str) -> list[tuple[str, str]]:
     named = asked.lower()
     held = {column: {str(r[column]) for r in table.rows} for column in table.columns}
     return list(dict.fromkeys((column, text) for column, text in compared_texts(table, sql)
-                              if text in held.get(column, set()) and text.lower() not in named))
+                              if text in held.get(column, set()) and not _said(text, named)))
 
 
 _ONE_OF_MANY = re.compile(

@@ -46,10 +46,19 @@ class ComputedValue:
 def request_values(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]],
                    red_tools: Collection[str]) -> list[ComputedValue]:
     """The plan's final packages' values when each was computed for the request, every node
-    finished, no node was to change anything, and every result the answer needs is such a
-    value (no read is final); [] otherwise (the joiner answers as always)."""
+    finished (but packages of the plan's own that dagbot's computing package stood in for), no
+    node was to change anything, and every result the answer needs is such a value (no read is
+    final); [] otherwise (the joiner answers as always)."""
     nodes = [node for node in plan.get("nodes") or [] if isinstance(node, Mapping)]
-    if not nodes or any((results.get(str(node.get("id"))) or {}).get("status") != NodeStatus.DONE.value
+
+    def done(node: Mapping[str, Any]) -> bool:
+        return (results.get(str(node.get("id"))) or {}).get("status") == NodeStatus.DONE.value
+    # the plan's own packages that failed, when dagbot's computing package did what they were for
+    # (aimed failed-backups: a filter in JavaScript failed, the query found b-102 and b-105, and
+    # the joiner, offered a replan for the failure, planned a guess)
+    gave_way = ({str(node.get("id")) for node in nodes if "package" in node and not done(node)}
+                if any(is_computing(node) and done(node) for node in nodes) else set())
+    if not nodes or any((not done(node) and str(node.get("id")) not in gave_way)
                         or node.get("tool") in red_tools for node in nodes):
         return []
     needed = {str(dep) for node in nodes for dep in node.get("depends_on") or []}
@@ -58,7 +67,7 @@ def request_values(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, A
     values = []
     for node in nodes:
         node_id = str(node.get("id"))
-        if node_id in needed:
+        if node_id in needed or node_id in gave_way:
             continue
         if "package" not in node:
             return []  # a read no step took: the answer needs it as it is (a fact asked beside a sum)

@@ -42,6 +42,15 @@ def test_the_final_packages_values_count_only_when_written_for_the_request() -> 
         "goal": GOAL.format(request=ASKED), "code": ""}, "depends_on": ["costs"]}]}
     assert request_values(ours, {"costs": DONE, "computed": queried(30, query=None)}, []) == [
         ComputedValue("computed", 30, None)]
+    # the plan's own packages that failed or were skipped give way to dagbot's (aimed failed-backups)
+    theirs = {"nodes": [*ours["nodes"], {"id": "filter", "package": {"goal": "filter", "code": "…"},
+                                         "depends_on": ["costs"]},
+                        {"id": "ids", "package": {"goal": "ids", "code": "…"}, "depends_on": ["filter"]}]}
+    gave_way = {"costs": DONE, "computed": queried(["b-102"]), "filter": {"status": "failed"},
+                "ids": {"status": "skipped"}}
+    assert request_values(theirs, gave_way, []) == [ComputedValue("computed", ["b-102"], PER_TEAM)]
+    assert request_values(theirs, {**gave_way, "computed": {"status": "failed"}}, []) == []
+    assert request_values(theirs, {**gave_way, "costs": {"status": "failed"}}, []) == []  # a read: as before
 
 
 def test_a_failed_step_a_change_or_a_value_too_large_leaves_the_answer_to_the_joiner() -> None:

@@ -633,3 +633,16 @@ def test_a_query_that_selects_only_what_its_where_sets_is_a_fault() -> None:
     assert query_faults(table, job, "SELECT text FROM data WHERE name = 'Primary'") == []
     assert selects_its_conditions("SELECT name FROM data WHERE name != 'Primary'") == []
     assert selects_its_conditions("SELECT name, COUNT(*) FROM data WHERE name = 'Primary'") == []
+
+
+def test_an_outcome_the_request_names_in_other_words_is_asked_for() -> None:
+    """aimed snapshot-total: "the successful snapshots" queried ``result = 'ok'`` was told the
+    request named no 'ok', and the rewrite summed the failed snapshot too."""
+    log = ("2026-11-25T00:10:00Z snapshot volume=vol-data size_mb=5120 result=ok\n"
+           "2026-11-25T03:10:00Z snapshot volume=vol-cache size_mb=150 result=failed\n")
+    table = find_table({"s": {"path": "logs/snapshots.log", "content": log}})
+    assert table is not None
+    ok = "SELECT SUM(size_mb) FROM data WHERE result = 'ok'"
+    assert unasked_values(table, "How many MB did the successful snapshots write?", ok) == []
+    assert unasked_values(table, "Which snapshots errored?", "SELECT volume FROM data WHERE result = 'failed'") == []
+    assert unasked_values(table, "How many MB did the snapshots write?", ok) == [("result", "ok")]
