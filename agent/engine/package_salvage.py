@@ -37,6 +37,7 @@ before the loop were sound: its reads run, and one package computes the request 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Sequence
 from typing import Any
 
@@ -45,7 +46,7 @@ from agent.errors import PlanProblem
 from agent.execution.early_start import read_draft
 from agent.model.reply_marks import REPEATING, was_repeating
 from agent.plan.format import canonical_node, free_id
-from agent.plan.named_files import READ_FILE
+from agent.plan.named_files import READ_FILE, SEARCH_FILES
 from agent.plan.references import mapped_strings, referenced_ids
 
 NAME = "packages-salvaged"
@@ -53,6 +54,8 @@ CHANGE_FED = "change-content-computed"
 FILES_READ = "file-queries-read"
 REPEATED = "repetition-left-out"
 MIXED = "faults-salvaged-together"
+_ONE_DATA_FILE = re.compile(r"[\w.\-/]+\.(?:csv|tsv|json|jsonl|ndjson|log)", re.I)
+"""A search's pattern that is one data file (no wildcard)."""
 UNASKED = "unasked-change-left-out"
 _WIRING = ("reads inputs[", "refers to unknown node")
 """Problems of a package's wiring: it reads, or depends on, a node the plan does not have."""
@@ -231,6 +234,14 @@ def salvaged_together(draft: Any, problems: Sequence[PlanProblem], request: str,
         read_ids.setdefault(path, node_id)
     gone = files.keys() | packages
     computed_id = free_id(COMPUTED_ID, set(tools) | packages)
+    # a data file only searched is read whole too: a search matches text, the package computes
+    # from values (aimed memory-and-mail-host searched inventory/servers.json for "hostname")
+    read_already = {str((n.get("args") or {}).get("path")) for n in nodes if n.get("tool") == READ_FILE}
+    for n in nodes:
+        pattern = str((n.get("args") or {}).get("pattern") or "") if n.get("tool") == SEARCH_FILES else ""
+        if _ONE_DATA_FILE.fullmatch(pattern) and pattern not in read_ids and pattern not in read_already:
+            taken_ids = set(tools) | packages | set(read_ids.values()) | {computed_id}
+            read_ids[pattern] = free_id(f"read_{str(n['id'])[:24]}", taken_ids)
 
     def taken(text: str) -> str:
         for reference in unfed:

@@ -271,6 +271,13 @@ def test_faults_of_several_salvageable_kinds_are_salvaged_together() -> None:
         ("least_free", "search_files", None), ("api_memory", "read_file", None),
         (COMPUTED_ID, None, ["least_free", "api_memory"]), ("email", "send", None)]
     assert together["nodes"][-1]["args"]["body"] == "${" + COMPUTED_ID + "}"
+    # a data file only searched is read whole for the package too
+    searched = {**search, "args": {"query": "hostname", "pattern": "inventory/servers.json"}}
+    read_too = salvaged_together({"nodes": [query, searched, mail]}, problems, ASKED, ["send"])
+    assert read_too is not None
+    assert [(n["id"], n.get("args", {}).get("path")) for n in read_too["nodes"] if n.get("tool") == "read_file"] == [
+        ("api_memory", "deploy/api.yaml"), ("read_least_free", "inventory/servers.json")]
+    assert read_too["nodes"][3]["depends_on"] == ["least_free", "api_memory", "read_least_free"]
     # any other fault is the plan's to answer
     other = PlanProblem("email", "args", "unknown argument 'cc'")
     assert salvaged_together({"nodes": [query, search, mail]}, [*problems, other], ASKED, ["send"]) is None
