@@ -136,6 +136,20 @@ def without_copied_row(table: Table, asked: str, sql: str, shown: int = 3) -> st
     return _without_comparisons(sql, unasked, "=")
 
 
+_TARGET = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|https?://\S+|(?:[\w-]+/)+[\w.-]+\.[a-z]{1,5}")
+"""What a request names as where a change goes: an address, a URL, a workspace path."""
+
+
+def without_targets(table: Table, request: str, sql: str) -> str | None:
+    """``sql`` without its conditions comparing a column with where the request's change goes
+    (an address, a URL, a path it names) that no row holds: "Email the owners of the open action
+    items … to team@example.com" was queried ``WHERE email = 'team@example.com' AND open = 1``,
+    four times, told no row holds it (aimed mail-open-owners). None when it has none."""
+    pairs = [(column, text) for column, text, _ in absent_values(table, sql)
+             if _TARGET.fullmatch(text) and text.lower() in request.lower()]
+    return _without_comparisons(sql, pairs, "==?") if pairs else None
+
+
 def without_negated(sql: str, told: Sequence[tuple[str, str]]) -> str | None:
     """``sql`` without its conditions that negate a value it was told to leave out (``told``:
     each column and value, :func:`unasked_values` of the query before): told to leave out
@@ -159,7 +173,7 @@ def _without_comparisons(sql: str, pairs: Sequence[tuple[str, str]], operators: 
 def _without_condition(sql: str, condition: str) -> str:
     """``sql`` with ``condition`` taken out of its WHERE clause (with its AND, or the WHERE it
     stands alone in); as it was where it stands otherwise (in an OR)."""
-    text = re.escape(condition)
+    text = rf"(?:\(\s*{re.escape(condition)}\s*\)|{re.escape(condition)})"  # (in brackets of its own too)
     for pattern in (rf"\s+AND\s+{text}", rf"(?<=WHERE\s){text}\s+AND\s+", rf"\s*\bWHERE\s+{text}"):
         changed, count = re.subn(pattern, "", sql, count=1, flags=re.IGNORECASE)
         if count:

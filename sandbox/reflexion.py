@@ -71,6 +71,7 @@ from sandbox.query_checks import (
     unasked_values,
     without_copied_row,
     without_negated,
+    without_targets,
     without_whole_lists,
 )
 from sandbox.runtime_mends import RuntimeFailure, mend_in_place
@@ -250,6 +251,9 @@ class ReflexionPackageRunner:
                     table, " ".join((job.request, job.follows, job.goal)), sql)) is not None:
                 log.info("package %s: a row copied into the query's conditions left out", job.node_id)
                 sql, written = copied, f"```sql\n{copied}\n```"
+            if sql and job.request and (aimed := without_targets(table, job.request, sql)) is not None:
+                log.info("package %s: a condition on where the change goes left out", job.node_id)
+                sql, written = aimed, f"```sql\n{aimed}\n```"
             if sql and (whole := without_whole_lists(table, sql)) is not None:
                 log.info("package %s: a list of every value of a column left out of the query", job.node_id)
                 sql, written = whole, f"```sql\n{whole}\n```"

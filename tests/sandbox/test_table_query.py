@@ -28,6 +28,7 @@ from sandbox.query_checks import (
     unused_columns,
     without_copied_row,
     without_negated,
+    without_targets,
     without_whole_lists,
 )
 from sandbox.reflexion import ReflexionPackageRunner
@@ -95,12 +96,12 @@ async def test_a_query_that_leaves_out_a_value_the_request_names_is_written_agai
     # a rewrite that mends one fault and makes another is sent back again (fresh no-mfa-to-file)
     mended_badly = ScriptedChatModel(replies=[
         sql("SELECT SUM(cost_usd) FROM data"),                                      # payments left out
-        sql("SELECT SUM(cost_usd) FROM data WHERE team = 'payments' AND service = 'finance/costs.csv'"),
+        sql("SELECT SUM(cost_usd) FROM data WHERE team = 'payments' AND service = 'costs'"),
         sql("SELECT SUM(cost_usd) FROM data WHERE team = 'payments'")])
     outcome = await ReflexionPackageRunner(sandbox, mended_badly, limits, table_queries=True).run(
         job(), gateway, _none)
     assert outcome.ok and outcome.output == 1720.5 and len(mended_badly.calls) == 3, outcome
-    assert "No row has service = 'finance/costs.csv'" in str(mended_badly.calls[2][-1].content)
+    assert "No row has service = 'costs'" in str(mended_badly.calls[2][-1].content)
 
     # a follow-up: the value the request before it named is no filter of this one
     follow_up = PackageJob(**{**job().__dict__, "request": "And how much of that is the search team's?",
@@ -147,14 +148,19 @@ def test_a_limit_of_one_is_needless_where_the_request_asks_for_no_single_one(req
 async def test_a_value_no_row_holds_is_told_before_the_query_runs(
     sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
 ) -> None:
-    """data-payments-cost: ``… AND service = 'finance/costs.csv'``, the file's path as a value."""
+    """data-payments-cost: ``… AND service = 'costs'``, a word of the file's path as a value."""
     llm = ScriptedChatModel(replies=[
-        sql("SELECT SUM(cost_usd) AS total FROM data WHERE team = 'payments' AND service = 'finance/costs.csv'"),
+        sql("SELECT SUM(cost_usd) AS total FROM data WHERE team = 'payments' AND service = 'costs'"),
         sql("SELECT SUM(cost_usd) AS total FROM data WHERE team = 'payments'")])
     outcome = await ReflexionPackageRunner(sandbox, llm, limits, table_queries=True).run(job(), gateway, _none)
     assert outcome.ok and outcome.output == 1720.5 and len(outcome.attempts) == 1, outcome
-    assert ("No row has service = 'finance/costs.csv' (service holds 'ledger', 'fraud-check', 'indexer')"
+    assert ("No row has service = 'costs' (service holds 'ledger', 'fraud-check', 'indexer')"
             in str(llm.calls[1][-1].content))
+    # the path the request names as a value (data-payments-cost as written) is left out in place
+    llm = ScriptedChatModel(replies=[
+        sql("SELECT SUM(cost_usd) AS total FROM data WHERE team = 'payments' AND service = 'finance/costs.csv'")])
+    outcome = await ReflexionPackageRunner(sandbox, llm, limits, table_queries=True).run(job(), gateway, _none)
+    assert outcome.ok and outcome.output == 1720.5 and len(llm.calls) == 1, outcome
 
 
 def test_the_values_a_query_compares_a_text_column_with_that_no_row_holds() -> None:
@@ -646,3 +652,20 @@ def test_an_outcome_the_request_names_in_other_words_is_asked_for() -> None:
     assert unasked_values(table, "How many MB did the successful snapshots write?", ok) == []
     assert unasked_values(table, "Which snapshots errored?", "SELECT volume FROM data WHERE result = 'failed'") == []
     assert unasked_values(table, "How many MB did the snapshots write?", ok) == [("result", "ok")]
+
+
+def test_a_condition_on_where_the_change_goes_is_left_out() -> None:
+    """aimed mail-open-owners: "Email the owners of the open action items … to team@example.com"
+    was queried ``WHERE (email = 'team@example.com') AND … open = 1``, four times."""
+    notes = ("## Action items\n- [x] Renew the TLS certificate. Owner: Tomas (tomas@example.com)\n"
+             "- [ ] Rotate the password. Owner: Ines (ines@example.com)\n")
+    table = find_table({"n": {"path": "notes/standup.md", "content": notes}})
+    assert table is not None
+    asked = "Email the owners of the open action items in notes/standup.md to team@example.com"
+    assert without_targets(table, asked, "SELECT owner FROM data WHERE (email = 'team@example.com') AND open = 1") \
+        == "SELECT owner FROM data WHERE open = 1"
+    assert without_targets(table, asked, "SELECT owner FROM data WHERE open = 1 AND email = 'team@example.com'") \
+        == "SELECT owner FROM data WHERE open = 1"
+    # an address a row holds is a filter: "the items of ines@example.com"
+    assert without_targets(table, asked + " (ines@example.com's)", "SELECT text FROM data WHERE email = "
+                           "'ines@example.com'") is None
