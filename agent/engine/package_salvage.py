@@ -32,7 +32,8 @@ And asked "how long was the longest db-backup run in logs/cron.log?", it wrote t
 package whose regular expression went ``\\b\\b\\b…`` until it was stopped for repeating
 itself, and its repair round wrote the same draft to the same point. The nodes it completed
 before the loop were sound: its reads run, and one package computes the request from them
-(:func:`salvaged_repetition`).
+(:func:`salvaged_repetition`). A draft whose faults are of more than one of the kinds above is
+salvaged for all of them at once (:func:`salvaged_together`).
 """
 
 from __future__ import annotations
@@ -54,11 +55,11 @@ CHANGE_FED = "change-content-computed"
 FILES_READ = "file-queries-read"
 REPEATED = "repetition-left-out"
 MIXED = "faults-salvaged-together"
-_ONE_DATA_FILE = re.compile(r"[\w.\-/]+\.(?:csv|tsv|json|jsonl|ndjson|log)", re.I)
-"""A search's pattern that is one data file (no wildcard)."""
 UNASKED = "unasked-change-left-out"
 _WIRING = ("reads inputs[", "refers to unknown node")
 """Problems of a package's wiring: it reads, or depends on, a node the plan does not have."""
+_ONE_DATA_FILE = re.compile(r"[\w.\-/]+\.(?:csv|tsv|json|jsonl|ndjson|log)", re.I)
+"""A search's pattern that is one data file (no wildcard)."""
 
 
 def _broken_package(problem: PlanProblem, packages: set[str]) -> bool:
