@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from agent.engine.computed_values import COMPUTED_ID, WHY, computing_goal
 from agent.errors import PlanProblem
@@ -159,28 +159,62 @@ def salvaged_file_queries(draft: Any, problems: Sequence[PlanProblem], request: 
     problem is such a node's or a package's broken code or wiring, and no tool node goes on from
     those nodes or a package (its input would be gone). data-follow-up-team-share's draft had,
     beside its queries over ``finance/costs.csv``, a package that ``return``-ed their ratio."""
+    parts = _parts(draft, problems, red_tools)
+    if parts is None or not parts.files or not all(
+            (p.reads_file and str(p.node) in parts.files) or _broken_package(p, parts.packages)
+            for p in problems):
+        return None
+    gone = parts.files.keys() | parts.packages
+    kept = [n for n in parts.nodes if str(n["id"]) not in gone]
+    if any(_takes_from(node) & gone for node in kept):
+        return None
+    read_ids = parts.read_ids()
+    computed = _computing(request, follows, parts.ids, list(read_ids.values()))
+    return {"nodes": [*kept, *_reads(read_ids), computed]}
+
+
+class _Parts(NamedTuple):
+    """A draft's nodes (in the plan format's fields), as the salvages read them."""
+
+    nodes: list[dict[str, Any]]
+    packages: set[str]
+    tools: dict[str, str]
+    """Each tool node's id: its tool."""
+    red: set[str]
+    files: dict[str, str]
+    """Each read-only node that queried a workspace file where a table goes: that file."""
+
+    @property
+    def ids(self) -> set[str]:
+        return set(self.tools) | self.packages
+
+    def read_ids(self) -> dict[str, str]:
+        """Each file queried: the node that reads it instead (the first that queried it)."""
+        read_ids: dict[str, str] = {}
+        for node_id, path in self.files.items():
+            read_ids.setdefault(path, node_id)
+        return read_ids
+
+
+def _parts(draft: Any, problems: Sequence[PlanProblem], red_tools: Collection[str]) -> _Parts | None:
+    """``draft``'s parts; None when it has no problem, or a node that is neither a tool call nor a
+    package with an id."""
     nodes = draft.get("nodes") if isinstance(draft, dict) else None
     if not isinstance(nodes, list) or not problems:
         return None
     nodes = [canonical_node(node) for node in nodes]
     if not all(isinstance(n, dict) and n.get("id") and (n.get("tool") or "package" in n) for n in nodes):
         return None
-    packages = {str(n["id"]) for n in nodes if "package" in n}
     tools = {str(n["id"]): n["tool"] for n in nodes if "package" not in n}
-    green = {node_id for node_id, tool in tools.items() if tool not in red_tools}
-    files = {str(p.node): str(p.reads_file) for p in problems if p.reads_file and str(p.node) in green}
-    if not files or not all((p.reads_file and str(p.node) in files) or _broken_package(p, packages)
-                             for p in problems):
-        return None
-    kept = [n for n in nodes if str(n["id"]) not in files and str(n["id"]) not in packages]
-    if any(_takes_from(node) & (files.keys() | packages) for node in kept):
-        return None
-    read_ids: dict[str, str] = {}  # a file: the node that reads it (the first that queried it)
-    for node_id, path in files.items():
-        read_ids.setdefault(path, node_id)
-    reads = [{"id": node_id, "tool": READ_FILE, "args": {"path": path}} for path, node_id in read_ids.items()]
-    computed = _computing(request, follows, set(tools) | packages, list(read_ids.values()))
-    return {"nodes": [*kept, *reads, computed]}
+    red = {node_id for node_id, tool in tools.items() if tool in red_tools}
+    files = {str(p.node): str(p.reads_file) for p in problems
+             if p.reads_file and str(p.node) in tools.keys() - red}
+    return _Parts(nodes, {str(n["id"]) for n in nodes if "package" in n}, tools, red, files)
+
+
+def _reads(read_ids: dict[str, str]) -> list[dict[str, Any]]:
+    """A ``read_file`` node for each file, under its id."""
+    return [{"id": node_id, "tool": READ_FILE, "args": {"path": path}} for path, node_id in read_ids.items()]
 
 
 def salvaged_repetition(draft: Any, request: str, red_tools: Collection[str],
@@ -215,33 +249,24 @@ def salvaged_together(draft: Any, problems: Sequence[PlanProblem], request: str,
     the read-only tool nodes, and each red node's reference wired to nothing takes its value.
     None unless every problem is a package's broken code or wiring, a read-only query naming a
     file, or a red node's unfed reference, and nothing else goes on from what is left out."""
-    nodes = draft.get("nodes") if isinstance(draft, dict) else None
-    if not isinstance(nodes, list) or not problems:
+    parts = _parts(draft, problems, red_tools)
+    if parts is None:
         return None
-    nodes = [canonical_node(node) for node in nodes]
-    if not all(isinstance(n, dict) and n.get("id") and (n.get("tool") or "package" in n) for n in nodes):
-        return None
-    packages = {str(n["id"]) for n in nodes if "package" in n}
-    tools = {str(n["id"]): n["tool"] for n in nodes if "package" not in n}
-    red = {node_id for node_id, tool in tools.items() if tool in red_tools}
-    green = tools.keys() - red
-    files = {str(p.node): str(p.reads_file) for p in problems if p.reads_file and str(p.node) in green}
+    nodes, red = parts.nodes, parts.red
     unfed = {str(p.unfed_reference) for p in problems if p.unfed_reference and str(p.node) in red}
-    if not all((p.reads_file and str(p.node) in files) or (p.unfed_reference and str(p.node) in red)
-               or _broken_package(p, packages) for p in problems):
+    if not all((p.reads_file and str(p.node) in parts.files) or (p.unfed_reference and str(p.node) in red)
+               or _broken_package(p, parts.packages) for p in problems):
         return None
-    read_ids: dict[str, str] = {}
-    for node_id, path in files.items():
-        read_ids.setdefault(path, node_id)
-    gone = files.keys() | packages
-    computed_id = free_id(COMPUTED_ID, set(tools) | packages)
+    read_ids = parts.read_ids()
+    gone = parts.files.keys() | parts.packages
+    computed_id = free_id(COMPUTED_ID, parts.ids)
     # a data file only searched is read whole too: a search matches text, the package computes
     # from values (aimed memory-and-mail-host searched inventory/servers.json for "hostname")
     read_already = {str((n.get("args") or {}).get("path")) for n in nodes if n.get("tool") == READ_FILE}
     for n in nodes:
         pattern = str((n.get("args") or {}).get("pattern") or "") if n.get("tool") == SEARCH_FILES else ""
         if _ONE_DATA_FILE.fullmatch(pattern) and pattern not in read_ids and pattern not in read_already:
-            taken_ids = set(tools) | packages | set(read_ids.values()) | {computed_id}
+            taken_ids = parts.ids | set(read_ids.values()) | {computed_id}
             read_ids[pattern] = free_id(f"read_{str(n['id'])[:24]}", taken_ids)
 
     def taken(text: str) -> str:
@@ -256,8 +281,6 @@ def salvaged_together(draft: Any, problems: Sequence[PlanProblem], request: str,
              *read_ids.values()]
     if not reads:
         return None
-    computed = {**_computing(request, follows, set(tools) | packages, reads), "id": computed_id}
-    new_reads = [{"id": node_id, "tool": READ_FILE, "args": {"path": path}}
-                 for path, node_id in read_ids.items()]
-    return {"nodes": [*[n for n in kept if str(n["id"]) not in red], *new_reads, computed,
+    computed = _computing(request, follows, parts.ids, reads)  # (its id: computed_id)
+    return {"nodes": [*[n for n in kept if str(n["id"]) not in red], *_reads(read_ids), computed,
                       *[n for n in kept if str(n["id"]) in red]]}

@@ -55,3 +55,24 @@ def expected_patterns(case: Case) -> list[str]:
     """What a case checks: its files' and mails' contents when it changes something, else its facts."""
     made = [*(c.contains for c in case.files if c.contains), *(m.contains for m in case.mail)]
     return made if case.red_tools else list(case.facts)
+
+
+_FLAGS = re.I | re.S
+
+
+def assert_answers_meet_checks(cases: Sequence[Case], answers: dict[str, str]) -> None:
+    """Each answer written from values computed from a set's files meets its case's checks,
+    and every case that computes or changes something has such an answer."""
+    by_name = {case.name: case for case in cases}
+    for name, text in answers.items():
+        for pattern in expected_patterns(by_name[name]):
+            assert re.search(pattern, text, _FLAGS), (name, pattern, text)
+    numbered = {c.name for c in cases if c.kind is Kind.COMPUTE or c.red_tools}
+    assert numbered <= answers.keys(), numbered - answers.keys()
+
+
+def assert_wrong_answers_fail(cases: Sequence[Case], wrong: dict[str, str]) -> None:
+    """Each wrong answer (a wrong value, a filter that let too much through) fails its case's checks."""
+    by_name = {case.name: case for case in cases}
+    for name, text in wrong.items():
+        assert not all(re.search(p, text, _FLAGS) for p in expected_patterns(by_name[name])), name

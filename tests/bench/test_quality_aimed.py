@@ -20,12 +20,16 @@ from bench import quality_fresh as fresh
 from bench import quality_holdout as holdout
 from bench import quality_unseen as unseen
 from bench.quality import SETS
-from bench.quality_cases import CASES, Kind
+from bench.quality_cases import CASES
 from bench.quality_targets import FILES
-from tests.bench.quality_sets import assert_paths_in_workspace, assert_well_formed, expected_patterns
+from tests.bench.quality_sets import (
+    assert_answers_meet_checks,
+    assert_paths_in_workspace,
+    assert_well_formed,
+    assert_wrong_answers_fail,
+)
 
 AIMED = {c.name: c for c in aimed.CASES}
-_FLAGS = re.I | re.S
 
 
 def test_the_aimed_set_has_files_and_requests_of_its_own() -> None:
@@ -88,11 +92,7 @@ def test_every_number_an_aimed_check_expects_is_computed_from_its_files() -> Non
     assert answers["aimed-mail-open-owners"] == "ines@example.com, wei@example.com"
     assert answers["aimed-day-and-acme"] == "2,455.75 EUR; 1,950.49 EUR"
     assert answers["aimed-backup-size"] == "41.4 GB" and answers["aimed-failed-backups"] == "b-102, b-105"
-    for name, text in answers.items():
-        for pattern in expected_patterns(AIMED[name]):
-            assert re.search(pattern, text, _FLAGS), (name, pattern, text)
-    numbered = {c.name for c in aimed.CASES if c.kind is Kind.COMPUTE or c.red_tools}
-    assert numbered <= answers.keys(), numbered - answers.keys()
+    assert_answers_meet_checks(aimed.CASES, answers)
 
 
 def test_a_wrong_value_or_a_filter_that_lets_too_much_through_fails_the_checks() -> None:
@@ -102,5 +102,4 @@ def test_a_wrong_value_or_a_filter_that_lets_too_much_through_fails_the_checks()
              "aimed-backup-size": "41.45 GB", "aimed-ok-backup-size": "4 backups",
              "aimed-failed-backups": "b-102, b-105, b-106", "aimed-snapshot-total": "31,830 MB",
              "aimed-follow-up-longest-snapshot": "vol-db: 1290 s"}
-    for name, text in wrong.items():
-        assert not all(re.search(p, text, _FLAGS) for p in expected_patterns(AIMED[name])), name
+    assert_wrong_answers_fail(aimed.CASES, wrong)
