@@ -70,6 +70,9 @@ class AgentState(TypedDict, total=False):
     earlier_results: list[dict[str, dict[str, Any]]]
     """The results of this request's earlier plans, each replaced by a replan: what they did
     (a red call that ran) stands, so the joiner, a new plan and follow-ups are told."""
+    made_changes: list[dict[str, Any]]
+    """The changes this request's replaced plans made, each its tool and where it went: a replan
+    does not make one again (:mod:`agent.plan.repeated_changes`)."""
     pending_approvals: list[str]
     replan_refused: bool
     """A replan's draft stayed invalid after its repair round: the joiner answers from the

@@ -466,11 +466,12 @@ def status_classes(request: str, sql: str) -> list[str]:
 
 
 _POINTS_BACK = re.compile(
-    r"\b(?:of (?:them|those|these)|those|these|they|them|their)\b|\bthat\s+(?:one\b|\w+'s\b)"
+    r"\b(?:of (?:them|those|these)|those|these|they|them|their|it|its)\b|\bthat\s+(?:one\b|\w+'s\b)"
     r"|\b(?:did|does|do|is|was|were|are|put|write|send|e?mail|save|store|of|for|in|to|from|with)\s+that\s+\w",
     re.IGNORECASE)
 """Words by which a follow-up means what the request before it, or its answer, named ("which of
-them…", "put that queue's depth in…", "how long did that run take?")."""
+them…", "put that queue's depth in…", "how long did that run take?", "how big was it?": aimed
+follow-up-longest-snapshot summed every snapshot's size for the longest one's)."""
 
 
 def uncompiled(table: Table, sql: str) -> str | None:

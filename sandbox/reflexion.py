@@ -227,7 +227,7 @@ class ReflexionPackageRunner:
         if asked:
             error = (f"\nThe query `{state.get('sql', '')}` {state.get('feedback') or 'failed'}. "
                      "Write a corrected query.\n")
-        prompt = self.query.safe_substitute(task=query_task(job), table=describe(table), error=error,
+        prompt = self.query.safe_substitute(task=query_task(job, table), table=describe(table), error=error,
                                             share=share_rule(job))
         messages: list[BaseMessage] = [HumanMessage(prompt)]
         told_before: list[str] = []

@@ -16,6 +16,7 @@ reflexion as before.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import json
 import re
@@ -47,6 +48,11 @@ class Table:
     suffix: str
     columns: list[str]
     rows: list[dict[str, Any]]
+    source: str = ""
+    """The path (or URL) of the read that holds it ("" for another step's list)."""
+    others: tuple[str, ...] = ()
+    """The paths (or URLs) of the inputs' other reads, which are no table (a YAML manifest beside
+    a JSON inventory): the request's values from those are not this table's to compute."""
     types: dict[str, str] = field(init=False)
     """Each column's SQLite type (:func:`sandbox.table_rows.column_types`), read once."""
 
@@ -58,13 +64,29 @@ def find_table(inputs: dict[str, Any]) -> Table | None:
     """The table the inputs hold, when they hold exactly one (a CSV or JSON file read, a logfmt
     log, a list of objects another step returned); None otherwise."""
     found: list[Table] = []
+    untabled: list[str] = []
     for key, value in inputs.items():
         for read, held, suffix in _candidates(f"inputs[{key!r}]", value):
             table = rows_of(held, suffix)
             if table is not None:
-                found.append(Table(read, suffix, *table))
+                found.append(Table(read, suffix, *table, source=_source(value)))
                 break
-    return found[0] if len(found) == 1 else None
+        else:
+            if _source(value):
+                untabled.append(_source(value))
+    if len(found) != 1:
+        return None
+    others = tuple(dict.fromkeys(o for o in untabled if o != found[0].source))
+    return dataclasses.replace(found[0], others=others) if others else found[0]
+
+
+def _source(value: Any) -> str:
+    """The path or URL of a read's result (of the one read of a fan-out); "" for anything else."""
+    if isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    if not _a_read(value):
+        return ""
+    return str(value.get("path") or value.get("url"))
 
 
 def _a_read(item: Any) -> bool:
@@ -147,16 +169,25 @@ def query_code(table: Table, sql: str) -> str:
             "result = query_rows(columns, rows, SQL)\n")
 
 
-def query_task(job: PackageJob) -> str:
+def query_task(job: PackageJob, table: Table | None = None) -> str:
     """What the query is for: the request and the step's goal (the goal may have lost a filter,
     "sum the cost_usd column" for the payments team's total: :func:`sandbox.query_checks.unused_values`
     finds that; the request may be a follow-up whose value the goal names, "email that
-    service's name"); the goal alone when there is no request."""
+    service's name"); the goal alone when there is no request. When the step also reads files
+    that are no table, only the table's part is the query's: "how much memory may
+    deploy/api.yaml use, and email the hostname with the least free disk in
+    inventory/servers.json" was queried as ``SUM(ram_gb) AS total, hostname`` over the
+    inventory, and the answer gave the memory as 16 (aimed memory-and-mail-host)."""
     if not job.request:
         return f"The step's goal: {job.goal}"
     follows = f" (a follow-up to: {job.follows})" if job.follows else ""
-    return (f"The step's goal: {job.goal}\nThe request it answers: {job.request}{follows}\n"
+    task = (f"The step's goal: {job.goal}\nThe request it answers: {job.request}{follows}\n"
             "Compute the value the request needs from this table.")
+    if table is not None and table.others and table.source:
+        task += (f"\nThe table holds {table.source} alone. What the request asks of "
+                 f"{', '.join(table.others)} is answered from that read, not here: compute only what it "
+                 f"asks of {table.source}.")
+    return task
 
 
 SHARE_RULE = "- A share or a percentage: 100.0 * SUM(CASE WHEN <condition> THEN 1 ELSE 0 END) / COUNT(*).\n"

@@ -95,6 +95,7 @@ from agent.plan.grounding import ungrounded_changes, without_nodes, without_unna
 from agent.plan.named_files import unread_in_draft, unread_named_files
 from agent.plan.references import referenced_ids
 from agent.plan.refused_calls import refused_calls, without_refused_reads
+from agent.plan.repeated_changes import made_changes, repeated_changes
 from agent.plan.sql_values import unnamed_sql_values
 from agent.plan.uncomputed import computed_nothing, searched_data_files, uncomputed_reads
 from agent.plan.unfed_changes import unfed_changes
@@ -105,7 +106,7 @@ from agent.ports.audit import SYSTEM, AuditEntry, AuditKind, masked_plan
 from agent.ports.stores import NodeStatus
 from agent.state import AgentState, PastRun
 from agent.tools.effects import asked_effects
-from agent.tools.registry import Risk
+from agent.tools.registry import Risk, ToolRegistry
 
 Ctx = Runtime[EngineContext]
 log = structlog.get_logger(__name__)
@@ -215,6 +216,12 @@ async def validate(state: AgentState, runtime: Ctx) -> dict[str, Any]:
             return await _refused(state, runtime, PlanError(
                 [*exc.problems, *(p for p in unread if str(p) not in told)]))
         plan = Plan(nodes=[], answer=beyond + ran_before(all_results(state)))  # what no tool does: the reply
+    made = _made_so_far(state, ctx.registry)
+    if made and (repeated := repeated_changes(plan, made, ctx.registry)):
+        if (kept := without_nodes(plan, repeated)) is None or not kept.nodes:
+            return await _replan_refused(state, runtime, PlanError(repeated))
+        log.info("left out changes this request made already", nodes=[p.node for p in repeated])
+        plan = kept
     plan_dict = plan.model_dump(exclude_none=True, exclude_defaults=True)
     plan_id = state.get("draft_id") or uuid.uuid4().hex
     await _audit(runtime, state, AuditKind.PLAN, SYSTEM, plan_id=plan_id, mends=list(mends),
@@ -225,7 +232,17 @@ async def validate(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         red = ctx.registry.names(Risk.RED)
         earlier.append(marked_changes(state.get("plan") or {}, state["results"], red))
     return {"plan": plan_dict, "plan_id": plan_id, "plan_problems": [], "results": {},
-            "earlier_results": earlier, "pending_approvals": [], "replan_refused": False}
+            "earlier_results": earlier, "pending_approvals": [], "replan_refused": False,
+            "made_changes": made}
+
+
+def _made_so_far(state: AgentState, registry: ToolRegistry) -> list[dict[str, Any]]:
+    """The changes this request's plans made (:mod:`agent.plan.repeated_changes`): those of the
+    plans replaced before, and of the plan a replan replaces now."""
+    made = list(state.get("made_changes") or [])
+    if state.get("results"):  # a replan: the plan it replaces ran
+        made += made_changes(state.get("plan") or {}, state["results"], registry)
+    return made
 
 
 def _request_before(state: AgentState) -> str:
@@ -468,7 +485,8 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         log.info("the plan's packages gave nothing (found nothing, failed or skipped); computing the request",
                  nodes=empty)
         return computing
-    searched = [] if rejected else searched_data_files(ran, ctx.registry, state["request"], this_plans)
+    before = str(state["history"][-1]["request"]) if state.get("history") else ""
+    searched = [] if rejected else searched_data_files(ran, ctx.registry, state["request"], this_plans, before)
     if searched and (computing := await _computing(state, runtime, reads=searched)):
         log.info("a search matched nothing in the data files it looked through; reading and computing them",
                  files=searched)
@@ -699,5 +717,5 @@ def new_run_input(request: str, requested_by: str | None, queued_key: str | None
         "plan_id": None, "replans": 0,
         "feedback": None, "results": {}, "earlier_results": [], "pending_approvals": [], "answer": None,
         "failure": None, "tokens": 0, "nodes_run": 0, "replan_refused": False, "computed": None,
-        "computing": False,
+        "computing": False, "made_changes": [],
     }

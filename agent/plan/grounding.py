@@ -73,7 +73,7 @@ def ungrounded_changes(plan: Plan, registry: ToolRegistry, request: str,
     left = ", ".join(repr(name) for name in sorted(named) if name not in used)
     problems = []
     for node in red:
-        for field, value in _targets(node.args):  # red nodes have no `each` (validation)
+        for field, value in target_args(node.args):  # red nodes have no `each` (validation)
             if not _grounded(value, haystack, named):
                 problems.append(PlanProblem(node.id, f"args.{field}", (
                     f"{value!r} is named nowhere in the request or the thread: make a change only "
@@ -94,13 +94,13 @@ def mended_changes(plan: Plan, registry: ToolRegistry, request: str, known: Iter
     unread = [name for name in sorted(named) if name not in read]  # where a change may be meant to go
     replies = set() if unread else {
         node.id for node in plan.nodes if node.id in red_ids and node.id.lower() in REPLY_IDS
-        and node.id not in needed and _targets(node.args)}
+        and node.id not in needed and target_args(node.args)}
     nodes = [node for node in plan.nodes if node.id not in replies]
     haystack = _haystack(request, known)
-    aimed = {value for node in nodes if node.id in red_ids for _, value in _targets(node.args)}
+    aimed = {value for node in nodes if node.id in red_ids for _, value in target_args(node.args)}
     free = [name for name in unread if not _grounds(name, aimed)]
     strays = [(index, field, value) for index, node in enumerate(nodes) if node.id in red_ids
-              for field, value in _targets(node.args) if not _grounded(value, haystack, named)]
+              for field, value in target_args(node.args) if not _grounded(value, haystack, named)]
     for index, field, value in strays:
         kind = _kind(value)
         fits = [name for name in free if _kind(name) == kind]
@@ -179,7 +179,9 @@ def without_nodes(plan: Plan, problems: list[PlanProblem]) -> Plan | None:
     return plan.model_copy(update={"nodes": kept})
 
 
-def _targets(args: Mapping[str, Any]) -> list[tuple[str, str]]:
+def target_args(args: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The arguments that say where a call goes: one token with a dot, a slash or an at sign
+    (a path, an address, a URL), each with its field."""
     return [(field, value) for field, value in args.items()
             if isinstance(value, str) and len(value) <= _LONGEST_TARGET and _TARGET.match(value)]
 

@@ -17,6 +17,7 @@ settings files are not data files here.
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -29,7 +30,8 @@ from agent.tools.registry import Risk, ToolRegistry
 
 _ASKS = (
     ("count", re.compile(r"\bhow many\b|\bnumber of\b|\bcount\b", re.I)),
-    ("sum", re.compile(r"\b(?:sum|total|add(?:s|ing)? up|added up)\b", re.I)),
+    ("sum", re.compile(r"\b(?:sum|total|add(?:s|ing)? up|added up)\b|"
+                       r"\bhow much (?:was|were|did|has|have|had)\b", re.I)),
     ("average", re.compile(r"\b(?:average|mean|median)\b", re.I)),
     ("share", re.compile(r"\b(?:percent(?:age)?|share|proportion|ratio|fraction)\b|%|"
                          r"\b(?:success|failure|error|pass|hit|miss) rate\b", re.I)),
@@ -40,12 +42,16 @@ _ASKS = (
                              r"\b(?:per|for each|grouped by|group by)\b", re.I)),
     ("filter", re.compile(r"\bwhich (?:of (?:them|these|those)\b|ones\b|(?!\w+(?:ss|us)\b)[a-z]\w{2,}s\b|"
                           r"[a-z]\w+ (?!\w+(?:ss|us)\b)[a-z]\w{2,}s "
-                          r"(?:are|were|have|had|in|of|on|from|that|still)\b)", re.I)),
+                          r"(?:are|were|have|had|in|of|on|from|that|still)\b|"
+                          r"[a-z]\w+(?:'s [a-z]\w+)? (?:failed|succeeded|passed|errored|crashed|timed out|"
+                          r"stalled|broke)\b)", re.I)),
 )
-"""What the request asks to be computed, by its words. A filter is "which" of several ("which
-users…", "which of them…", "which action items are…"): only a plan that reads nothing but
-data files is computed for it (one that also reads notes may be answered from them: "who is on
-call, and which incidents…")."""
+"""What the request asks to be computed, by its words. "How much was invoiced…", "how much did
+Acme pay…" ask a sum; "how much memory does…" asks what a file states (aimed day-and-acme: the
+invoices of a day added up by the joiner's model). A filter is "which" of several ("which
+users…", "which of them…", "which action items are…", "which volume's snapshot failed?"): only
+a plan that reads nothing but data files is computed for it (one that also reads notes may be
+answered from them: "who is on call, and which incidents…")."""
 _DATA_FILE = re.compile(r"[\w.\-/]+\.(?:csv|tsv|json|jsonl|ndjson|log)\b", re.I)
 _NOTES = re.compile(r"[\w.\-/]+\.(?:md|markdown)\b", re.I)
 """Markdown notes: their list items are a table's rows (sandbox/table_rows.py), so a request that
@@ -56,6 +62,10 @@ _WHOLE_TEXT = frozenset({"content", "text", "json"})
 """Output keys that hold what was read whole (read_file's ``content``, http_get's ``text``)."""
 _COMPUTING = frozenset({"matches"})
 """Output keys of tools whose result is computed already (search_files' matches)."""
+_MATCHES_ANSWER = frozenset({"count", "filter"})
+"""What a search's matches compute: how many lines, which ones; not a sum, an average, a share or
+a maximum (aimed day-and-acme: "how much was invoiced on 2026-11-05" searched the day's lines,
+and the joiner's model added up their amounts)."""
 _STATEMENT = re.compile(r"^\s*(?:select|with)\b", re.I)
 
 
@@ -73,7 +83,7 @@ def uncomputed_reads(plan: Plan, registry: ToolRegistry, request: str,
     false`` and the joiner picked a name from the file by itself)."""
     asked = asked_values(request)
     nodes = [node for node in plan.nodes if not _found_nothing((results or {}).get(node.id))]
-    if not asked or any(_computes(node, registry) for node in nodes):
+    if not asked or any(_computes(node, registry, asked) for node in nodes):
         return []
     reads = [node.id for node in nodes if _data_file_read(node, registry)]
     if not reads and nodes and all(_data_file_read(node, registry, _NOTES) for node in nodes):
@@ -111,19 +121,23 @@ def _gave_nothing(result: Mapping[str, Any]) -> bool:
 
 
 def searched_data_files(plan: Plan, registry: ToolRegistry, request: str,
-                        results: Mapping[str, Mapping[str, Any]]) -> list[str]:
-    """The data files (one path each, no pattern) a ``search_files`` of ``plan`` looked through
-    and matched nothing in, that no node reads whole, when ``request`` asks for a computed value
-    and no other node computes one: fresh follow-up-admins asked "which of them have MFA off?",
-    searched access/users.json for ``mfa: false`` (the file holds ``"mfa": false``) and the joiner
-    picked a name from the earlier turn's read by itself. A search matches text, not values: the
-    file is read whole and the request computed from it (dagbot adds both nodes)."""
+                        results: Mapping[str, Mapping[str, Any]], before: str = "") -> list[str]:
+    """The data files a ``search_files`` of ``plan`` looked through and matched nothing in, that
+    no node reads whole, when ``request`` asks for a computed value and no other node computes
+    one: fresh follow-up-admins asked "which of them have MFA off?", searched access/users.json
+    for ``mfa: false`` (the file holds ``"mfa": false``) and the joiner picked a name from the
+    earlier turn's read by itself. A search matches text, not values: the file is read whole and
+    the request computed from it (dagbot adds both nodes). A search of many files (``**/*``)
+    looked through the one data file the request names, or else the one the thread's request
+    ``before`` it named, when its pattern takes that file in (aimed follow-up-failed-volume:
+    "Which volume's snapshot failed?" after "Show me logs/snapshots.log" searched every file for
+    ``snapshot result=failed``)."""
     if not asked_values(request) or READ_FILE not in registry:
         return []
     if _changes(plan, registry):
         return []
     nodes = [node for node in plan.nodes if not _found_nothing(results.get(node.id))]
-    if any(_computes(node, registry) for node in nodes):
+    if any(_computes(node, registry, asked_values(request)) for node in nodes):
         return []
     read = {_data_file_read(node, registry) for node in nodes}
     found: list[str] = []
@@ -131,10 +145,21 @@ def searched_data_files(plan: Plan, registry: ToolRegistry, request: str,
         if node.tool != SEARCH_FILES or not _found_nothing(results.get(node.id)):
             continue
         pattern = str(node.args.get("pattern") or "")
-        if _DATA_FILE.fullmatch(pattern) and not REFERENCE.search(pattern) and pattern not in read \
-                and pattern not in found:
-            found.append(pattern)
+        if REFERENCE.search(pattern):
+            continue
+        looked = [pattern] if _DATA_FILE.fullmatch(pattern) else _named_data_file(request, before, pattern)
+        found += [path for path in looked if path not in read and path not in found]
     return found
+
+
+def _named_data_file(request: str, before: str, pattern: str) -> list[str]:
+    """The one data file ``request`` names (else the one ``before`` names) that a search pattern
+    of many files takes in; [] when none or several are named."""
+    for text in (request, before):
+        named = list(dict.fromkeys(m.group(0) for m in _DATA_FILE.finditer(text)))
+        if named:
+            return named if len(named) == 1 and fnmatch.fnmatchcase(named[0], pattern or "*") else []
+    return []
 
 
 def _changes(plan: Plan, registry: ToolRegistry) -> bool:
@@ -161,7 +186,8 @@ def _data_file_read(node: PlanNode, registry: ToolRegistry,
     return None
 
 
-def _computes(node: PlanNode, registry: ToolRegistry) -> bool:
+def _computes(node: PlanNode, registry: ToolRegistry, asked: list[str]) -> bool:
+    """Whether ``node`` computes what is ``asked`` (a search's matches: only a count or a filter)."""
     if node.package is not None:
         return True
     if node.tool is None or node.tool not in registry:
@@ -170,5 +196,5 @@ def _computes(node: PlanNode, registry: ToolRegistry) -> bool:
     if returns is None and registry.risk_of(node.tool) is Risk.GREEN:
         return True  # a tool of unknown output (an MCP server's query, say) may compute it
     if (returns or frozenset()) & _COMPUTING:
-        return True
+        return set(asked) <= _MATCHES_ANSWER
     return any(_STATEMENT.match(text) for text in strings(call_args(node)))

@@ -485,3 +485,41 @@ async def test_a_failed_package_a_replan_dropped_is_told_under_the_answer() -> N
         answer = (await h.next_event(AnswerReady)).answer
     assert answer == ("The consumer with the highest lag is billing-events.\n\nNot done, and why:\n"
                       "• `top`: failed (no scripted output)")
+
+
+async def test_a_replan_does_not_make_a_change_the_request_made_already() -> None:
+    """aimed mail-open-owners (first run): the replan mailed the owners again, empty-handed. The
+    repeated mail is left out of the replan (no second approval); the rest of it runs."""
+    plan1 = {"nodes": [{"id": "mail", "tool": "send", "args": {"to": "ops@example.com", "body": "deploy done"}},
+                       {"id": "status", "tool": "broken", "args": {"key": "web"}}]}
+    plan2 = {"nodes": [{"id": "again", "tool": "send", "args": {"to": "ops@example.com", "body": ""}},
+                       {"id": "other", "tool": "send", "args": {"to": "dev@example.com", "body": "web"}},
+                       {"id": "status", "tool": "lookup", "args": {"key": "web"}}]}
+    async with harness(MEMORY, [plan1, replan("status failed: use lookup"), plan2,
+                                    finish("Mailed ops and dev; web is fine.")]) as h:
+        await h.engine.ask("p6r", "mail ops that the deploy is done, mail dev, and check web", requested_by="U1")
+        asked = await h.next_event(AwaitingApproval)
+        await h.engine.decide(asked.approval_id, approved=True, by="U1")
+        second = await h.next_event(AwaitingApproval)
+        assert second.tool == "send" and second.node_id == "other"  # (not the repeated mail)
+        await h.engine.decide(second.approval_id, approved=True, by="U1")
+        await h.next_event(AnswerReady)
+        await h.engine.idle()
+        plans = [e.plan for e in h.events if isinstance(e, PlanReady)]
+        assert [n["id"] for n in plans[1]["nodes"]] == ["other", "status"]
+        assert [c[1]["to"] for c in h.log.calls if c[0] == "send"] == ["ops@example.com", "dev@example.com"]
+
+
+async def test_a_replan_that_would_only_repeat_a_change_is_answered_from_the_results_in_hand() -> None:
+    plan1 = {"nodes": [{"id": "mail", "tool": "send", "args": {"to": "ops@example.com", "body": "deploy done"}},
+                       {"id": "status", "tool": "broken", "args": {"key": "web"}}]}
+    plan2 = {"nodes": [{"id": "again", "tool": "send", "args": {"to": "ops@example.com", "body": "again"}}]}
+    async with harness(MEMORY, [plan1, replan("mail them again"), plan2, finish("Mailed ops.")]) as h:
+        await h.engine.ask("p6s", "mail ops that the deploy is done and check web", requested_by="U1")
+        asked = await h.next_event(AwaitingApproval)
+        await h.engine.decide(asked.approval_id, approved=True, by="U1")
+        answered = await h.next_event(AnswerReady)
+        await h.engine.idle()
+        assert answered.answer.startswith("Mailed ops.")
+        assert h.log.count("send") == 1 and h.llm.offered[-1] == []  # no replan offered again
+        assert not [e for e in h.events if isinstance(e, AwaitingApproval) and e.node_id == "again"]

@@ -49,6 +49,8 @@ SUM: dict[str, object] = {"id": "total", "depends_on": ["orders"], "package": {
     ("Which consumers in queue/consumers.json are stalled?", ["filter"]),
     ("Which of them have MFA off?", ["filter"]),
     ("Which action items in notes/standup.md are still open?", ["filter"]),  # a noun of two words
+    ("Which volume's snapshot failed?", ["filter"]),  # an outcome (aimed follow-up-failed-volume)
+    ("Which build timed out in ci/builds.csv?", ["filter"]),
     ("Which cluster does queue/consumers.json describe?", []),
     ("Which status does the checkout service have?", []),
     ("List the builds that took at least 600 s", []),
@@ -56,6 +58,8 @@ SUM: dict[str, object] = {"id": "total", "depends_on": ["orders"], "package": {
     ("Break down the queue depth by consumer in ops/queues.csv.", ["per group"]),
     ("What is the p95 per region in slo/latency.csv?", ["per group"]),
     ("What does rate_limit_per_min say in config.json?", []),
+    ("How much was invoiced on 2026-11-05, and how much did Acme pay?", ["sum"]),  # aimed day-and-acme
+    ("How much memory may deploy/api.yaml use, and how much RAM does db-1 have?", []),  # what files state
 ])
 def test_the_request_s_words_name_the_value_it_asks_for(request_text: str, kinds: list[str]) -> None:
     assert asked_values(request_text) == kinds
@@ -74,6 +78,10 @@ def test_a_plan_that_computes_or_a_value_a_file_states_is_not_found(tmp_path: Pa
     assert uncomputed_reads(plan(READ, SUM), tools, asked) == []  # a package computes it
     search = plan({"id": "errors", "tool": "search_files", "args": {"query": "ERROR", "pattern": "logs/app.log"}})
     assert uncomputed_reads(search, tools, "How many ERROR lines are in logs/app.log?") == []  # its matches
+    # a search's matches count and filter; they add up nothing (aimed day-and-acme)
+    day = plan(READ, {"id": "day", "tool": "search_files", "args": {"query": "2026-11-05", "pattern": "data/orders.csv"}})
+    assert uncomputed_reads(day, tools, "What was the total of data/orders.csv on 2026-11-05?") == ["orders"]
+    assert uncomputed_reads(day, tools, "How many orders in data/orders.csv are from 2026-11-05?") == []
     settings = plan({"id": "deploy", "tool": "read_file", "args": {"path": "deploy.yaml"}})
     assert uncomputed_reads(settings, tools, "How many replicas does deploy.yaml ask for?") == []
     assert uncomputed_reads(plan(READ), tools, "Which orders in data/orders.csv are open?") == ["orders"]
@@ -179,6 +187,20 @@ def test_a_data_file_a_search_matched_nothing_in_is_found(tmp_path: Path) -> Non
     for pattern in ("**/*.json", "notes/oncall.md", "${users.path}"):  # no data file named by itself
         other = {**SEARCH, "args": {"query": "x", "pattern": pattern}}
         assert searched_data_files(plan(other), tools, asked, nothing) == [], pattern
+    # a search of many files looked through the data file the request, or the one before it, names
+    # (aimed follow-up-failed-volume: "Which volume's snapshot failed?" after "Show me logs/snapshots.log")
+    everywhere = {**SEARCH, "args": {"query": "result=failed", "pattern": "**/*"}}
+    before = "Show me logs/snapshots.log"
+    assert searched_data_files(plan(everywhere), tools, "Which volume's snapshot failed?", nothing, before) \
+        == ["logs/snapshots.log"]
+    assert searched_data_files(plan(everywhere), tools, "Which of them failed in access/users.json?", nothing,
+                               before) == ["access/users.json"]  # the request's own file first
+    logs = {**SEARCH, "args": {"query": "result=failed", "pattern": "logs/*.log"}}
+    assert searched_data_files(plan(logs), tools, "Which volume's snapshot failed?", nothing, before) \
+        == ["logs/snapshots.log"]
+    assert searched_data_files(plan(logs), tools, "Which of them failed in access/users.json?", nothing) == []
+    assert searched_data_files(plan(everywhere), tools, "Which volume's snapshot failed?", nothing,
+                               "Compare logs/a.log with logs/b.log") == []  # which of two: not certain
     read = {"id": "users", "tool": "read_file", "args": {"path": "access/users.json"}}
     assert searched_data_files(plan(SEARCH, read), tools, asked, nothing) == []  # read whole already
     computes = {"id": "count", "package": {"goal": "count", "code": "result = 1"}}
@@ -203,6 +225,27 @@ async def test_dagbot_reads_and_computes_a_data_file_a_search_matched_nothing_in
     assert [e.added for e in seen if isinstance(e, PlanReady)] == [(), ("users", COMPUTED_ID)]
     [answer] = [e.answer for e in seen if isinstance(e, AnswerReady)]
     assert answer == "cwong has MFA off."
+
+
+async def test_a_follow_ups_search_of_every_file_reads_the_file_the_thread_named(tmp_path: Path) -> None:
+    """aimed follow-up-failed-volume: "Which volume's snapshot failed?" after "Show me
+    logs/snapshots.log" searched every file for ``snapshot result=failed`` and matched nothing."""
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "snapshots.log").write_text("volume=vol-db result=ok\nvolume=vol-cache result=failed\n")
+    shown = {"id": "log", "tool": "read_file", "args": {"path": "logs/snapshots.log"}}
+    everywhere = {"id": "snap", "tool": "search_files", "args": {"query": "snapshot result=failed", "pattern": "**/*"}}
+    llm = ScriptedChatModel(replies=[{"nodes": [shown]}, "Here it is.", {"nodes": [everywhere]},
+                                     "vol-cache's snapshot failed."])
+    packages = ScriptedPackages(outputs={COMPUTED_ID: lambda inputs: ["vol-cache"]})
+    async with services_on(MEMORY, llm, registry(tmp_path), packages=packages) as services:
+        await services.engine.ask("searched-2", "Show me logs/snapshots.log")
+        events = services.events.open()
+        await services.engine.ask("searched-2", "Which volume's snapshot failed?")
+        seen = [events.get_nowait() for _ in range(events.qsize())]
+    [job] = packages.jobs
+    assert job.node_id == COMPUTED_ID and "volume=vol-cache result=failed" in job.inputs["snapshots"]["content"]
+    assert [e.added for e in seen if isinstance(e, PlanReady)] == [(), ("snapshots", COMPUTED_ID)]
+    assert [e.answer for e in seen if isinstance(e, AnswerReady)] == ["vol-cache's snapshot failed."]
 
 
 async def test_dagbot_computes_the_request_when_the_plans_own_packages_failed(tmp_path: Path) -> None:

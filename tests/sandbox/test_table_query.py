@@ -32,7 +32,16 @@ from sandbox.query_checks import (
     without_whole_lists,
 )
 from sandbox.reflexion import ReflexionPackageRunner
-from sandbox.table_query import NAME, SHARE_RULE, describe, extract_sql, find_table, query_code, share_rule
+from sandbox.table_query import (
+    NAME,
+    SHARE_RULE,
+    describe,
+    extract_sql,
+    find_table,
+    query_code,
+    query_task,
+    share_rule,
+)
 
 COSTS = ("team,service,cost_usd\npayments,ledger,1240.50\npayments,fraud-check,480.00\n"
          "search,indexer,2210.00\n")
@@ -69,6 +78,31 @@ async def test_the_query_answers_the_request_where_the_planners_code_dropped_its
     assert REQUEST in prompt and "the value the request needs" in prompt and "sum the cost_usd column" in prompt
     assert "- team (text): 'payments', 'search'" in prompt and "- cost_usd (number): 1240.5, 480.0, 2210.0" in prompt
     assert "share" not in prompt  # (no share asked: its formula was copied where none was)
+
+
+def test_a_table_read_beside_files_that_are_no_table_is_queried_for_its_own_part() -> None:
+    """aimed memory-and-mail-host: "how much memory may deploy/api.yaml use, and email the
+    hostname with the least free disk in inventory/servers.json" was queried as
+    ``SUM(ram_gb) AS total, hostname`` over the inventory, and the memory answered as 16."""
+    manifest = "name: api\nresources:\n  limits:\n    memory: 3Gi\n"
+    servers = json.dumps({"servers": [{"hostname": "web-1", "free_disk_gb": 42.5},
+                                      {"hostname": "web-2", "free_disk_gb": 8.25}]})
+    inputs = {"memory": {"path": "deploy/api.yaml", "content": manifest},
+              "search": {"files_searched": 1, "matches": []},
+              "servers": {"path": "inventory/servers.json", "content": servers}}
+    table = find_table(inputs)
+    assert table is not None and table.source == "inventory/servers.json"
+    assert table.others == ("deploy/api.yaml",)  # (the search's result is no read)
+    asked = PackageJob(thread_id="T", run_id="R", node_id="n", goal="g", code="", inputs=inputs,
+                       request="How much memory may deploy/api.yaml use, and email the hostname with the least "
+                               "free disk in inventory/servers.json to infra@example.com")
+    assert query_task(asked, table).endswith(
+        "The table holds inventory/servers.json alone. What the request asks of deploy/api.yaml is answered "
+        "from that read, not here: compute only what it asks of inventory/servers.json.")
+    # the table read alone: the whole request is the query's
+    alone = find_table({"servers": inputs["servers"]})
+    assert alone is not None and alone.others == ()
+    assert query_task(asked, alone).endswith("Compute the value the request needs from this table.")
 
 
 def test_the_share_rule_is_shown_only_where_a_share_is_asked() -> None:
@@ -422,6 +456,10 @@ def test_a_follow_up_that_points_back_means_the_values_the_request_before_it_nam
     # "that …" means what the answer before named (unseen follow-up-queue-depth)
     answered = "Who joined last, in access/users.json? (its answer: cwong joined last.)"
     assert told("Put that user's role in reports/role.txt", answered, "SELECT role FROM data") == [
+        "The request names 'cwong' (a value of login), which the query never uses: filter on it with WHERE if "
+        "the request asks about it."]
+    # "it" means what the answer before named (aimed follow-up-longest-snapshot: every size summed)
+    assert told("Which role does it have?", answered, "SELECT role FROM data") == [
         "The request names 'cwong' (a value of login), which the query never uses: filter on it with WHERE if "
         "the request asks about it."]
     # the column "that user's role" asks for, never selected (unseen follow-up-queue-depth)
