@@ -486,7 +486,8 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
                  nodes=empty)
         return computing
     before = str(state["history"][-1]["request"]) if state.get("history") else ""
-    searched = [] if rejected else searched_data_files(ran, ctx.registry, state["request"], this_plans, before)
+    searched = [] if rejected else searched_data_files(ran, ctx.registry, state["request"], this_plans,
+                                                       before)
     if searched and (computing := await _computing(state, runtime, reads=searched)):
         log.info("a search matched nothing in the data files it looked through; reading and computing them",
                  files=searched)

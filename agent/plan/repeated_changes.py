@@ -33,9 +33,9 @@ def made_changes(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any
         tool = node.get("tool")
         if not isinstance(tool, str) or tool not in registry or registry.risk_of(tool) is not Risk.RED:
             continue
-        if (results.get(str(node.get("id"))) or {}).get("status") == NodeStatus.DONE.value:
-            if where := _where(tool, node.get("args") or {}, registry):
-                made.append({"tool": tool, "where": where})
+        done = (results.get(str(node.get("id"))) or {}).get("status") == NodeStatus.DONE.value
+        if done and (where := _where(tool, node.get("args") or {}, registry)):
+            made.append({"tool": tool, "where": where})
     return made
 
 
