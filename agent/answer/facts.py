@@ -149,4 +149,11 @@ def _plain(value: Any) -> str:
 
 
 def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[:limit].rstrip() + " …"
+    """``text`` within ``limit`` characters, cut between words where one ends in its last third:
+    a word cut short is a value no result holds ("notes/standup-20 …" of a goal naming
+    notes/standup-2026-11-19.md read as the number 20; aimed missing-then-mail)."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    space = head.rfind(" ")
+    return (head[:space] if space >= limit * 2 // 3 else head).rstrip() + " …"

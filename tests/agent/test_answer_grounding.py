@@ -105,6 +105,15 @@ def test_dagbots_own_reply_says_what_ran_without_json_or_steps_that_did_not_run(
     assert "{" not in reply and "→" not in reply
 
 
+def test_dagbots_own_reply_cuts_a_long_goal_between_words() -> None:
+    """aimed missing-then-mail: "…Read notes/standup-20 …" was a number 20 no result holds."""
+    goal = "Compute from the inputs every value this request asks for: Read notes/standup-2026-11-19.md"
+    plan = {"nodes": [{"id": "computed", "package": {"goal": goal, "code": ""}}]}
+    reply = facts_reply(plan, {"computed": {"status": "skipped", "error": "'standup' was failed"}}, set())
+    assert "(package: Compute from the inputs every value this request asks for: Read …)" in reply
+    assert kinds(reply, {}) == []
+
+
 def test_dagbots_own_reply_names_the_changes_made() -> None:
     plan = {"nodes": [{"id": "save", "tool": "write_file", "args": {"path": "out.txt", "content": "x"}}]}
     reply = facts_reply(plan, {"save": {"status": "done", "output": {"path": "out.txt", "bytes_written": 1}}},
