@@ -355,6 +355,27 @@ def grouped(sql: str) -> str | None:
     return f"SELECT {found['columns']} FROM data{where} GROUP BY {', '.join(bare)} {found['order']}"
 
 
+_SELECTED_ALL = re.compile(r"(?is)^\s*select\s+(?:distinct\s+)?(?P<columns>.+?)\s+from\s+data\b(?P<rest>.*)$")
+_WHOLE_TABLE_AGGREGATE = re.compile(r"\b(?:sum|count|avg|total|group_concat)\s*\(", re.IGNORECASE)
+
+
+def beside_a_total(table: Table, sql: str) -> list[str]:
+    """The table's columns a query selects bare beside a SUM, COUNT or AVG with no GROUP BY: the
+    aggregate makes one row of the whole table, and a bare column beside it is some row's
+    ("the hostname with the least free disk" queried as ``SELECT SUM(free_disk_gb) AS total,
+    hostname … ORDER BY free_disk_gb LIMIT 1`` named web-1, not web-2; aimed memory-and-mail-host).
+    MIN and MAX are not such: SQLite takes a bare column from the row of the least or most."""
+    found = _SELECTED_ALL.match(sql)
+    if found is None or re.search(r"(?i)\bgroup\s+by\b", found["rest"]):
+        return []
+    items = _top_level_items(found["columns"])
+    if not any(_WHOLE_TABLE_AGGREGATE.search(item) for item in items):
+        return []
+    columns = {c.lower(): c for c in table.columns}
+    bare = [m.group(1).strip('"') for item in items if (m := _BARE.match(item))]
+    return [columns[name.lower()] for name in bare if name.lower() in columns]
+
+
 _GROUPED_BY_ONE = re.compile(
     r"""\bGROUP\s+BY\s+("[^"]+"|`[^`]+`|[A-Za-z_]\w*)\s*(?:$|\)|HAVING\b|ORDER\b|LIMIT\b)""", re.IGNORECASE)
 """A GROUP BY of one column (what follows it ends the clause)."""
@@ -541,6 +562,12 @@ def query_faults(table: Table, job: PackageJob, sql: str) -> list[str]:
         faults.append(f"The request asks which {grouped_by} values, and the query lists every {grouped_by} "
                       "with a share or count of the condition: keep only the rows where it holds, "
                       f"SELECT DISTINCT {grouped_by} FROM data WHERE <condition>, with no GROUP BY.")
+    if bare := beside_a_total(table, sql):
+        named = ", ".join(bare)
+        faults.append(f"The query totals the whole table with no GROUP BY, so {named} beside the total is "
+                      "any row's, not the one asked for: for the row with the most or least of a column, "
+                      f"SELECT {bare[0]} FROM data ORDER BY <column> LIMIT 1 (no SUM); for a total per "
+                      f"{bare[0]}, GROUP BY {bare[0]}.")
     for column in unselected_columns(table, job.request, sql):
         faults.append(f"The request asks for {column}, which the query never uses: select it "
                       f"(SELECT {column} FROM data WHERE …).")

@@ -26,6 +26,7 @@ from typing import Any
 
 from agent.plan.format import PackageSpec, PlanNode, free_id
 from agent.plan.named_files import READ_FILE
+from agent.plan.uncomputed import is_data_file
 from agent.ports.stores import NodeStatus
 
 COMPUTED_ID = "computed"
@@ -48,13 +49,27 @@ def is_computing(node: Mapping[str, Any]) -> bool:
 
 def computed_from(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
     """The nodes a finished package dagbot added (:func:`is_computing`) computed the request's
-    values from, each with that package's id."""
+    values from, each with that package's id. A read of a file that holds no table (a YAML
+    manifest) beside reads of data files is not one: the package's query is over the table
+    (sandbox/table_query.py), and what the request asks of the manifest is the read's to show
+    (aimed memory-and-mail-host: the joiner, shown the manifest's read as computed, stated the
+    inventory's 16 GB as the memory the manifest allows)."""
+    nodes = {str(node.get("id")): node for node in plan.get("nodes") or []}
     found: dict[str, str] = {}
-    for node in plan.get("nodes") or []:
-        node_id = str(node.get("id"))
+    for node_id, node in nodes.items():
         if is_computing(node) and (results.get(node_id) or {}).get("status") == NodeStatus.DONE.value:
-            found.update((str(dep), node_id) for dep in node.get("depends_on") or [])
+            deps = [str(dep) for dep in node.get("depends_on") or []]
+            files = {dep: _read_path(nodes.get(dep) or {}) for dep in deps}
+            tables = any(path and is_data_file(path) for path in files.values())
+            found.update((dep, node_id) for dep in deps
+                         if not (tables and files[dep] and not is_data_file(files[dep])))
     return found
+
+
+def _read_path(node: Mapping[str, Any]) -> str:
+    """The path or URL a tool node reads ("" for anything else)."""
+    args = node.get("args") or {}
+    return str(args.get("path") or args.get("url") or "") if node.get("tool") else ""
 
 
 def computing_plan(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]],

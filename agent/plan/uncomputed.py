@@ -69,6 +69,13 @@ and the joiner's model added up their amounts)."""
 _STATEMENT = re.compile(r"^\s*(?:select|with)\b", re.I)
 
 
+def is_data_file(path: str) -> bool:
+    """Whether ``path`` (or a URL) names a file whose content is a table: a CSV, TSV, JSON, JSON
+    Lines or log file, or Markdown notes (their items are rows)."""
+    return bool(_DATA_FILE.fullmatch(path) or _NOTES.fullmatch(path) or
+                _DATA_FILE.fullmatch(path.rsplit("/", 1)[-1]))
+
+
 def asked_values(request: str) -> list[str]:
     """The kinds of computed value ``request`` asks for: "count", "sum", "average", "share",
     "maximum or minimum", "per group" ("break the depth down by consumer"), "filter"."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent.engine.computed_values import COMPUTED_ID, computing_plan
+from agent.engine.computed_values import COMPUTED_ID, computing_goal, computing_plan
 from agent.events import AnswerReady, PlanReady
 from agent.execution.context import EngineSettings
 from agent.ports.audit import AuditKind
@@ -124,3 +124,12 @@ def test_the_nodes_a_finished_computing_package_took_its_values_from() -> None:
     assert plan is not None
     assert computed_from(plan, {COMPUTED_ID: {"status": "done"}}) == {"orders": COMPUTED_ID, "plans": COMPUTED_ID}
     assert computed_from(plan, {COMPUTED_ID: {"status": "failed"}}) == {}  # failed: the reads are what there is
+    # a manifest read beside an inventory: the query was the inventory's, the manifest's read is shown
+    # (aimed memory-and-mail-host)
+    files = {"nodes": [{"id": "manifest", "tool": "read_file", "args": {"path": "deploy/api.yaml"}},
+                       {"id": "servers", "tool": "read_file", "args": {"path": "inventory/servers.json"}},
+                       {"id": COMPUTED_ID, "depends_on": ["manifest", "servers"],
+                        "package": {"goal": computing_goal(ASKED), "code": ""}}]}
+    assert computed_from(files, {COMPUTED_ID: {"status": "done"}}) == {"servers": COMPUTED_ID}
+    alone = {"nodes": [files["nodes"][0], {**files["nodes"][2], "depends_on": ["manifest"]}]}
+    assert computed_from(alone, {COMPUTED_ID: {"status": "done"}}) == {"manifest": COMPUTED_ID}

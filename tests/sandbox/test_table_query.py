@@ -13,6 +13,7 @@ from agent.ports.sandbox import PackageJob, Sandbox, SandboxLimits
 from infra.emulators.scripted_chat import ScriptedChatModel
 from sandbox.query_checks import (
     absent_values,
+    beside_a_total,
     conditions_per_row,
     flag_polarity,
     flipped_flags,
@@ -103,6 +104,28 @@ def test_a_table_read_beside_files_that_are_no_table_is_queried_for_its_own_part
     alone = find_table({"servers": inputs["servers"]})
     assert alone is not None and alone.others == ()
     assert query_task(asked, alone).endswith("Compute the value the request needs from this table.")
+
+
+def test_a_column_beside_a_total_of_the_whole_table_is_a_fault() -> None:
+    """aimed memory-and-mail-host: "the hostname with the least free disk" was queried as
+    ``SUM(free_disk_gb) AS total, hostname AS n … ORDER BY free_disk_gb ASC LIMIT 1``: web-1."""
+    servers = json.dumps([{"hostname": "web-1", "free_disk_gb": 42.5}, {"hostname": "web-2", "free_disk_gb": 8.25}])
+    table = find_table({"servers": {"path": "inventory/servers.json", "content": servers}})
+    assert table is not None
+    summed = "SELECT SUM(free_disk_gb) AS total, hostname AS n FROM data ORDER BY free_disk_gb ASC LIMIT 1"
+    assert beside_a_total(table, summed) == ["hostname"]
+    assert beside_a_total(table, "SELECT COUNT(*) AS n, \"hostname\" FROM data WHERE free_disk_gb < 10") == ["hostname"]
+    for fine in ("SELECT hostname FROM data ORDER BY free_disk_gb ASC LIMIT 1",
+                 "SELECT hostname, MIN(free_disk_gb) AS least FROM data",  # (SQLite: the least row's)
+                 "SELECT hostname, SUM(free_disk_gb) AS total FROM data GROUP BY hostname",
+                 "SELECT SUM(free_disk_gb) AS total FROM data"):
+        assert beside_a_total(table, fine) == [], fine
+    job = PackageJob(thread_id="T", run_id="R", node_id="n", goal="g", code="", inputs={},
+                     request="Which host has the least free disk in inventory/servers.json?")
+    assert query_faults(table, job, summed) == [
+        "The query totals the whole table with no GROUP BY, so hostname beside the total is any row's, not the "
+        "one asked for: for the row with the most or least of a column, SELECT hostname FROM data ORDER BY "
+        "<column> LIMIT 1 (no SUM); for a total per hostname, GROUP BY hostname."]
 
 
 def test_the_share_rule_is_shown_only_where_a_share_is_asked() -> None:
