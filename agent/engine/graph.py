@@ -29,6 +29,7 @@ from langgraph.types import interrupt
 from pydantic import BaseModel, Field
 
 from agent.answer.facts import facts_reply
+from agent.answer.failures import NOTE as FAILURES_NOTE
 from agent.answer.failures import dropped_failures, with_failures_told
 from agent.answer.grounded import false_statements
 from agent.answer.stream import join_reply
@@ -254,7 +255,9 @@ def _request_before(state: AgentState) -> str:
     if not earlier:
         return ""
     request = str(earlier[-1]["request"]).strip()
-    answer = " ".join(str(earlier[-1].get("answer") or "").split())
+    # (not the note of what failed: its words are no values the answer named, "failed" among them,
+    # which a query for "how big was it?" was told to filter on; aimed follow-up-longest-snapshot)
+    answer = " ".join(str(earlier[-1].get("answer") or "").split(FAILURES_NOTE)[0].split())
     return f"{request} (its answer: {clip_end(answer, _ANSWER_BEFORE)})" if answer else request
 
 

@@ -133,6 +133,24 @@ async def test_a_package_knows_the_request_and_whether_another_package_goes_on_f
                                                      ("share", f"{ASKED} (its answer: 1)")]
 
 
+async def test_a_follow_ups_packages_are_not_shown_the_note_of_what_failed_before() -> None:
+    """aimed follow-up-longest-snapshot: the answer before ended with "Not done, and why: …
+    failed (…)", and the query for "how big was it?" was told to filter on ``'failed'``."""
+    chain = {"nodes": [READ, {"id": "rows", "package": {"goal": "parse", "code": "result = inputs['read_logs']"},
+                              "depends_on": ["read_logs"]},
+                       {"id": "share", "package": {"goal": "share", "code": "result = len(inputs['rows'])"},
+                        "depends_on": ["read_logs"]}]}
+    async with harness(MEMORY, [chain, finish("vol-db took longest."), chain, finish("1")]) as h:
+        h.packages.outputs.update(rows=lambda inputs: ["x"])  # ("share" fails)
+        await h.engine.ask("ps5", ASKED)
+        answered = await h.next_event(AnswerReady)
+        assert "Not done, and why:" in answered.answer  # (the note the follow-up is not shown)
+        h.packages.outputs.update(share=lambda inputs: 1)
+        await h.engine.ask("ps5", "How big was it?")
+        await h.next_event(AnswerReady)
+    assert {j.follows for j in h.packages.jobs[2:]} == {f"{ASKED} (its answer: vol-db took longest.)"}
+
+
 async def test_a_changes_content_wired_to_nothing_is_computed_for_the_request_and_shown_for_approval() -> None:
     """data-renew-to-file: the write's content was ``${filter.text}`` of a search, which returns
     no ``text``, in the draft and again after its repair."""
