@@ -136,7 +136,8 @@ def searched_data_files(plan: Plan, registry: ToolRegistry, request: str,
     earlier turn's read by itself. A search matches text, not values: the file is read whole and
     the request computed from it (dagbot adds both nodes). A search of many files (``**/*``)
     looked through the one data file the request names, or else the one the thread's request
-    ``before`` it named, when its pattern takes that file in (aimed follow-up-failed-volume:
+    ``before`` it named, when its pattern takes that file in or took in no file at all (aimed
+    follow-up-failed-volume:
     "Which volume's snapshot failed?" after "Show me logs/snapshots.log" searched every file for
     ``snapshot result=failed``)."""
     if not asked_values(request) or READ_FILE not in registry:
@@ -154,7 +155,10 @@ def searched_data_files(plan: Plan, registry: ToolRegistry, request: str,
         pattern = str(node.args.get("pattern") or "")
         if REFERENCE.search(pattern):
             continue
-        looked = [pattern] if _DATA_FILE.fullmatch(pattern) else _named_data_file(request, before, pattern)
+        output = (results.get(node.id) or {}).get("output") or {}
+        nowhere = output.get("files_searched") == 0  # (a pattern that took in no file: "snapshot")
+        looked = [pattern] if _DATA_FILE.fullmatch(pattern) else _named_data_file(
+            request, before, "*" if nowhere else pattern)
         found += [path for path in looked if path not in read and path not in found]
     return found
 

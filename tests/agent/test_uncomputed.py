@@ -199,6 +199,12 @@ def test_a_data_file_a_search_matched_nothing_in_is_found(tmp_path: Path) -> Non
     assert searched_data_files(plan(logs), tools, "Which volume's snapshot failed?", nothing, before) \
         == ["logs/snapshots.log"]
     assert searched_data_files(plan(logs), tools, "Which of them failed in access/users.json?", nothing) == []
+    # a pattern that took in no file at all ("snapshot") looked through nothing: the named file is read
+    word = {**SEARCH, "args": {"query": "failed", "pattern": "snapshot"}}
+    assert searched_data_files(plan(word), tools, "Which volume's snapshot failed?", nothing, before) == []
+    nowhere = {"mfa": {"status": "done", "output": {"matches": [], "truncated": False, "files_searched": 0}}}
+    assert searched_data_files(plan(word), tools, "Which volume's snapshot failed?", nowhere, before) \
+        == ["logs/snapshots.log"]
     assert searched_data_files(plan(everywhere), tools, "Which volume's snapshot failed?", nothing,
                                "Compare logs/a.log with logs/b.log") == []  # which of two: not certain
     read = {"id": "users", "tool": "read_file", "args": {"path": "access/users.json"}}
