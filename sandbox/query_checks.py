@@ -376,6 +376,23 @@ def beside_a_total(table: Table, sql: str) -> list[str]:
     return [columns[name.lower()] for name in bare if name.lower() in columns]
 
 
+def without_totals_beside(table: Table, sql: str) -> str | None:
+    """``sql`` without its whole-table SUM, COUNT or AVG when it picks a row by a column
+    (``ORDER BY free_disk_gb ASC LIMIT 1``) and selects a column bare beside them
+    (:func:`beside_a_total`): the order and the limit say a row is asked for, and the total makes
+    one row of the whole table, so the row picked is any row (aimed memory-and-mail-host, told
+    so and written the same twice). None when it is no such query."""
+    found = _SELECTED_ALL.match(sql)
+    if found is None or not beside_a_total(table, sql):
+        return None
+    order = re.search(r"(?is)\border\s+by\s+(?P<by>.+?)\s+(?:asc\s+|desc\s+)?limit\s+\d+\s*$", found["rest"])
+    if order is None or _AGGREGATE.search(order["by"]):
+        return None
+    kept = [item.strip() for item in _top_level_items(found["columns"])
+            if not _WHOLE_TABLE_AGGREGATE.search(item)]
+    return f"SELECT {', '.join(kept)} FROM data{found['rest']}"
+
+
 _GROUPED_BY_ONE = re.compile(
     r"""\bGROUP\s+BY\s+("[^"]+"|`[^`]+`|[A-Za-z_]\w*)\s*(?:$|\)|HAVING\b|ORDER\b|LIMIT\b)""", re.IGNORECASE)
 """A GROUP BY of one column (what follows it ends the clause)."""

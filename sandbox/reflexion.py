@@ -72,6 +72,7 @@ from sandbox.query_checks import (
     without_copied_row,
     without_negated,
     without_targets,
+    without_totals_beside,
     without_whole_lists,
 )
 from sandbox.runtime_mends import RuntimeFailure, mend_in_place
@@ -254,6 +255,9 @@ class ReflexionPackageRunner:
             if sql and job.request and (aimed := without_targets(table, job.request, sql)) is not None:
                 log.info("package %s: a condition on where the change goes left out", job.node_id)
                 sql, written = aimed, f"```sql\n{aimed}\n```"
+            if sql and (picked := without_totals_beside(table, sql)) is not None:
+                log.info("package %s: a total beside the row the query picks left out", job.node_id)
+                sql, written = picked, f"```sql\n{picked}\n```"
             if sql and (whole := without_whole_lists(table, sql)) is not None:
                 log.info("package %s: a list of every value of a column left out of the query", job.node_id)
                 sql, written = whole, f"```sql\n{whole}\n```"

@@ -30,6 +30,7 @@ from sandbox.query_checks import (
     without_copied_row,
     without_negated,
     without_targets,
+    without_totals_beside,
     without_whole_lists,
 )
 from sandbox.reflexion import ReflexionPackageRunner
@@ -126,6 +127,37 @@ def test_a_column_beside_a_total_of_the_whole_table_is_a_fault() -> None:
         "The query totals the whole table with no GROUP BY, so hostname beside the total is any row's, not the "
         "one asked for: for the row with the most or least of a column, SELECT hostname FROM data ORDER BY "
         "<column> LIMIT 1 (no SUM); for a total per hostname, GROUP BY hostname."]
+
+
+def test_a_total_beside_the_row_a_query_picks_is_left_out() -> None:
+    """aimed memory-and-mail-host: told of the total beside the hostname, the model wrote the same
+    query twice; its ORDER BY and LIMIT say a row is asked for."""
+    servers = json.dumps([{"hostname": "web-1", "free_disk_gb": 42.5}, {"hostname": "web-2", "free_disk_gb": 8.25}])
+    table = find_table({"servers": {"path": "inventory/servers.json", "content": servers}})
+    assert table is not None
+    assert without_totals_beside(table, "SELECT SUM(free_disk_gb) AS total, hostname AS n FROM data "
+                                        "ORDER BY free_disk_gb ASC LIMIT 1") == \
+        "SELECT hostname AS n FROM data ORDER BY free_disk_gb ASC LIMIT 1"
+    for kept in ("SELECT SUM(free_disk_gb) AS total, hostname FROM data",  # no row picked: told, not mended
+                 "SELECT SUM(free_disk_gb) AS total, hostname FROM data GROUP BY hostname ORDER BY total LIMIT 1",
+                 "SELECT COUNT(*) AS n, hostname FROM data ORDER BY COUNT(*) DESC LIMIT 1",
+                 "SELECT hostname FROM data ORDER BY free_disk_gb LIMIT 1"):
+        assert without_totals_beside(table, kept) is None, kept
+
+
+async def test_the_query_loop_picks_the_row_a_total_stood_beside(
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
+) -> None:
+    servers = json.dumps([{"hostname": "web-1", "free_disk_gb": 42.5}, {"hostname": "web-2", "free_disk_gb": 8.25}])
+    summed = "SELECT SUM(free_disk_gb) AS total, hostname AS n FROM data ORDER BY free_disk_gb ASC LIMIT 1"
+    llm = ScriptedChatModel(replies=[sql(summed)])
+    runner = ReflexionPackageRunner(sandbox, llm, limits, max_attempts=3, table_queries=True)
+    asked = PackageJob(thread_id="T1", run_id="R1", node_id="least", goal="the host with the least free disk",
+                       code="result = None", inputs={"servers": {"path": "inventory/servers.json", "content": servers}},
+                       request="Which host in inventory/servers.json has the least free disk?", final=True)
+    outcome = await runner.run(asked, gateway, _none)
+    assert outcome.ok and outcome.output == "web-2", outcome
+    assert outcome.attempts[0].query == "SELECT hostname AS n FROM data ORDER BY free_disk_gb ASC LIMIT 1"
 
 
 def test_the_share_rule_is_shown_only_where_a_share_is_asked() -> None:
