@@ -15,6 +15,7 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from agent.plan.package_code import package_input_ids
+from agent.plan.uncomputed import untabled_reads
 
 INTRO = "Here is what the steps did (dagbot's own summary: no answer held to the results came):"
 TEXT_KEYS = ("content", "text", "body")
@@ -50,7 +51,8 @@ def _went_on_from(nodes: Mapping[Any, Mapping[str, Any]], results: Mapping[str, 
                   ) -> dict[str, list[str]]:
     """Each node a package that finished with a value computed from (its input), with those
     packages. (A read a tool node went on from is shown: what it sent or wrote is that text; and
-    so is one whose package found nothing: fresh rollout's ``None`` hid the file that held 25.)"""
+    so is one whose package found nothing: fresh rollout's ``None`` hid the file that held 25;
+    and a read of a file holding no table beside data files, :func:`agent.plan.uncomputed.untabled_reads`.)"""
     used: dict[str, list[str]] = {}
     for node_id, node in nodes.items():
         result = results.get(str(node_id)) or {}
@@ -59,7 +61,8 @@ def _went_on_from(nodes: Mapping[Any, Mapping[str, Any]], results: Mapping[str, 
             continue
         code = str((node.get("package") or {}).get("code") or "")
         inputs = {*map(str, node.get("depends_on") or []), *package_input_ids(code)}
-        for source in inputs - {str(node_id)}:
+        by_id = {str(key): value for key, value in nodes.items()}
+        for source in inputs - {str(node_id)} - untabled_reads(by_id, inputs):
             used.setdefault(source, []).append(str(node_id))
     return used
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from agent.plan.format import PackageSpec, PlanNode, free_id
 from agent.plan.named_files import READ_FILE
-from agent.plan.uncomputed import is_data_file
+from agent.plan.uncomputed import untabled_reads
 from agent.ports.stores import NodeStatus
 
 COMPUTED_ID = "computed"
@@ -59,17 +59,9 @@ def computed_from(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, An
     for node_id, node in nodes.items():
         if is_computing(node) and (results.get(node_id) or {}).get("status") == NodeStatus.DONE.value:
             deps = [str(dep) for dep in node.get("depends_on") or []]
-            files = {dep: _read_path(nodes.get(dep) or {}) for dep in deps}
-            tables = any(path and is_data_file(path) for path in files.values())
-            found.update((dep, node_id) for dep in deps
-                         if not (tables and files[dep] and not is_data_file(files[dep])))
+            shown = untabled_reads(nodes, deps)
+            found.update((dep, node_id) for dep in deps if dep not in shown)
     return found
-
-
-def _read_path(node: Mapping[str, Any]) -> str:
-    """The path or URL a tool node reads ("" for anything else)."""
-    args = node.get("args") or {}
-    return str(args.get("path") or args.get("url") or "") if node.get("tool") else ""
 
 
 def computing_plan(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]],

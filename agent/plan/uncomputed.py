@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from agent.plan.edges import call_args
@@ -74,6 +74,24 @@ def is_data_file(path: str) -> bool:
     Lines or log file, or Markdown notes (their items are rows)."""
     return bool(_DATA_FILE.fullmatch(path) or _NOTES.fullmatch(path) or
                 _DATA_FILE.fullmatch(path.rsplit("/", 1)[-1]))
+
+
+def untabled_reads(nodes: Mapping[str, Mapping[str, Any]], inputs: Collection[str]) -> set[str]:
+    """The ``inputs`` of a package (node ids; ``nodes`` by id) that read a file holding no table
+    (a YAML manifest) when others read data files: a query over the package's one table
+    (sandbox/table_query.py) computed nothing from them, so what the request asks of them is
+    their reads' to show (aimed memory-and-mail-host: the manifest's read, shown as computed,
+    hid its 3Gi, and the answer gave the inventory's 16 as the memory)."""
+    paths = {node_id: _read_path(nodes.get(node_id) or {}) for node_id in inputs}
+    if not any(path and is_data_file(path) for path in paths.values()):
+        return set()
+    return {node_id for node_id, path in paths.items() if path and not is_data_file(path)}
+
+
+def _read_path(node: Mapping[str, Any]) -> str:
+    """The path or URL a tool node reads ("" for anything else)."""
+    args = node.get("args") or {}
+    return str(args.get("path") or args.get("url") or "") if node.get("tool") else ""
 
 
 def asked_values(request: str) -> list[str]:

@@ -114,6 +114,20 @@ def test_dagbots_own_reply_cuts_a_long_goal_between_words() -> None:
     assert kinds(reply, {}) == []
 
 
+def test_dagbots_own_reply_shows_a_manifest_read_beside_the_data_a_package_computed_from() -> None:
+    """aimed memory-and-mail-host: "`api_memory` (read_file deploy/api.yaml): done, read by
+    `computed`" hid the 3Gi the request asked for; the package's query was the inventory's."""
+    plan = {"nodes": [{"id": "manifest", "tool": "read_file", "args": {"path": "deploy/api.yaml"}},
+                      {"id": "servers", "tool": "read_file", "args": {"path": "inventory/servers.json"}},
+                      {"id": "least", "depends_on": ["manifest", "servers"], "package": {"goal": "g", "code": ""}}]}
+    results = {"manifest": {"status": "done", "output": {"path": "deploy/api.yaml", "content": "memory: 3Gi\n"}},
+               "servers": {"status": "done", "output": {"path": "inventory/servers.json", "content": "[]"}},
+               "least": {"status": "done", "output": "web-2"}}
+    reply = facts_reply(plan, results, set())
+    assert "• `manifest` (read_file deploy/api.yaml): done — memory: 3Gi" in reply
+    assert "• `servers` (read_file inventory/servers.json): done, read by `least`" in reply
+
+
 def test_dagbots_own_reply_names_the_changes_made() -> None:
     plan = {"nodes": [{"id": "save", "tool": "write_file", "args": {"path": "out.txt", "content": "x"}}]}
     reply = facts_reply(plan, {"save": {"status": "done", "output": {"path": "out.txt", "bytes_written": 1}}},
