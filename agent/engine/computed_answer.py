@@ -29,6 +29,7 @@ from agent.engine.computed_values import is_computing
 from agent.model.prompt_budget import RESULT_CHARS, clip_end, sendable
 from agent.model.prompting import REQUEST_CHARS, clip_value, prompt_text
 from agent.plan.references import referenced_ids
+from agent.plan.uncomputed import rewritten_values
 from agent.ports.stores import NodeStatus
 from agent.state import AgentState
 
@@ -56,7 +57,9 @@ def request_values(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, A
     # the plan's own packages that failed, when dagbot's computing package did what they were for
     # (aimed failed-backups: a filter in JavaScript failed, the query found b-102 and b-105, and
     # the joiner, offered a replan for the failure, planned a guess)
+    # (and those whose value a rewrite written from their goal alone gave: aimed day-and-acme)
     gave_way = ({str(node.get("id")) for node in nodes if "package" in node and not done(node)}
+                | rewritten_values(plan, results)
                 if any(is_computing(node) and done(node) for node in nodes) else set())
     if not nodes or any((not done(node) and str(node.get("id")) not in gave_way)
                         or node.get("tool") in red_tools for node in nodes):

@@ -26,11 +26,11 @@ from typing import Any
 
 from agent.plan.format import PackageSpec, PlanNode, free_id
 from agent.plan.named_files import READ_FILE
-from agent.plan.uncomputed import untabled_reads
+from agent.plan.uncomputed import COMPUTING_GOAL, untabled_reads
 from agent.ports.stores import NodeStatus
 
 COMPUTED_ID = "computed"
-GOAL = "Compute from the inputs every value this request asks for: {request}"
+GOAL = COMPUTING_GOAL + " {request}"
 FOLLOWS = " (a follow-up to: {request})"
 WHY = "the values the answer needs, computed by a program from the results (not by the model in its head)"
 

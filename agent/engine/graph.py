@@ -485,8 +485,8 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         return computing  # (before the joiner's model adds rows in its head)
     if (empty := computed_nothing(ran, ctx.registry, state["request"], this_plans)) and \
             (computing := await _computing(state, runtime)):
-        log.info("the plan's packages gave nothing (found nothing, failed or skipped); computing the request",
-                 nodes=empty)
+        log.info("the plan's packages gave nothing (found nothing, failed, skipped, or rewritten from a goal "
+                 "alone); computing the request", nodes=empty)
         return computing
     before = str(state["history"][-1]["request"]) if state.get("history") else ""
     searched = [] if rejected else searched_data_files(ran, ctx.registry, state["request"], this_plans,

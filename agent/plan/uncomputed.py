@@ -62,6 +62,9 @@ _WHOLE_TEXT = frozenset({"content", "text", "json"})
 """Output keys that hold what was read whole (read_file's ``content``, http_get's ``text``)."""
 _COMPUTING = frozenset({"matches"})
 """Output keys of tools whose result is computed already (search_files' matches)."""
+COMPUTING_GOAL = "Compute from the inputs every value this request asks for:"
+"""How the goal of a package dagbot adds to compute the request begins
+(:data:`agent.engine.computed_values.GOAL`)."""
 _MATCHES_ANSWER = frozenset({"count", "filter"})
 """What a search's matches compute: how many lines, which ones; not a sum, an average, a share or
 a maximum (aimed day-and-acme: "how much was invoiced on 2026-11-05" searched the day's lines,
@@ -126,16 +129,46 @@ def computed_nothing(plan: Plan, registry: ToolRegistry, request: str,
     nothing, and each such package gave nothing: the planner's own code found nothing where a
     query over the file would ("which users have MFA turned off?" compared ``mfa == 'off'`` over
     a file of ``false``), or could not run at all (data manual-certs: a ``filter`` package read
-    ``auto_renew`` at the JSON's top, three times, and its ``output`` package was skipped), so
-    dagbot computes the request from the reads before the joiner answers from nothing."""
+    ``auto_renew`` at the JSON's top, three times, and its ``output`` package was skipped), or
+    gave a value rewritten from a goal alone (:func:`rewritten_values`), so dagbot computes the
+    request from the reads before the joiner answers from nothing."""
     if not asked_values(request) or not any(_data_file_read(node, registry) for node in plan.nodes):
         return []
     if _changes(plan, registry):
         return []
     read_by = {dep for node in plan.nodes for dep in node.depends_on}
     finals = [node for node in plan.nodes if node.package is not None and node.id not in read_by]
-    gave_nothing = [node.id for node in finals if _gave_nothing(results.get(node.id) or {})]
+    blind = rewritten_values(plan.model_dump(), results)
+    gave_nothing = [node.id for node in finals
+                    if _gave_nothing(results.get(node.id) or {}) or node.id in blind]
     return gave_nothing if finals and len(gave_nothing) == len(finals) else []
+
+
+def rewritten_values(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]]) -> set[str]:
+    """The packages of ``plan`` whose value came from code the reflexion model wrote after the
+    planner's failed, from the package's goal alone (its last attempt neither a table query nor
+    a runtime mend), or that go on from such a package. A planner's goal is often a word ("sum"):
+    aimed day-and-acme's packages read fixed rows of a read that has none, and their rewrites,
+    written from "sum", gave the total of every invoice for "how much was invoiced on
+    2026-11-05" and for "how much did Acme pay". Its value is no better than none: dagbot's query,
+    written for the request, computes it (packages dagbot added for that are never such)."""
+    nodes = [node for node in plan.get("nodes") or [] if isinstance(node, Mapping) and "package" in node
+             and not str((node.get("package") or {}).get("goal") or "").startswith(COMPUTING_GOAL)]
+    found = {str(node.get("id")) for node in nodes if _rewritten(results.get(str(node.get("id"))) or {})}
+    for _ in nodes:  # (until nothing changes: a package that reads one that reads one)
+        more = {str(node.get("id")) for node in nodes
+                if {str(dep) for dep in node.get("depends_on") or []} & found} - found
+        if not more:
+            break
+        found |= more
+    return found
+
+
+def _rewritten(result: Mapping[str, Any]) -> bool:
+    log = [entry for entry in result.get("attempt_log") or [] if isinstance(entry, Mapping)]
+    if result.get("status") != "done" or len(log) < 2:
+        return False
+    return not log[-1].get("mended_by") and not log[-1].get("query")
 
 
 def _gave_nothing(result: Mapping[str, Any]) -> bool:

@@ -11,7 +11,13 @@ import pytest
 from agent.engine.computed_values import COMPUTED_ID
 from agent.events import AnswerReady, PlanReady
 from agent.plan.format import Plan
-from agent.plan.uncomputed import asked_values, computed_nothing, searched_data_files, uncomputed_reads
+from agent.plan.uncomputed import (
+    asked_values,
+    computed_nothing,
+    rewritten_values,
+    searched_data_files,
+    uncomputed_reads,
+)
 from agent.tools.builtin import BuiltinToolConfig, register_builtin_tools
 from agent.tools.files import FileToolConfig
 from agent.tools.registry import ToolRegistry
@@ -151,6 +157,51 @@ def test_packages_that_found_nothing_in_a_data_file_are_found(tmp_path: Path) ->
     assert computed_nothing(plan(READ, SUM, shown), tools, asked, skipped) == ["shown"]
     assert computed_nothing(plan(READ, SUM, shown), tools, asked, {
         **skipped, "shown": {"status": "done", "output": 2}}) == []
+
+
+REWRITTEN = [{"attempt": 1, "code": "result = inputs['orders']['rows'][0]", "error": "KeyError: 'rows'"},
+             {"attempt": 2, "code": "result = 60", "error": None}]
+
+
+def test_a_value_rewritten_from_a_goal_alone_is_no_value() -> None:
+    """aimed day-and-acme: the planner's packages read fixed rows of a read that has none, and
+    their rewrites, from the goal "sum", gave the total of every invoice for both asks."""
+    shown = {"id": "shown", "depends_on": ["total"], "package": {"goal": "output", "code": "result = 1"}}
+    drawn = Plan.model_validate({"nodes": [READ, SUM, shown]}).model_dump()
+    done = {"status": "done", "output": 60}
+    assert rewritten_values(drawn, {"total": {**done, "attempt_log": REWRITTEN}, "shown": done}) == {"total", "shown"}
+    mended = [REWRITTEN[0], {**REWRITTEN[1], "mended_by": "nested-key"}]  # a runtime mend: the planner's code, mended
+    queried = [REWRITTEN[0], {**REWRITTEN[1], "query": "SELECT SUM(amount) FROM data"}]  # written for the request
+    for log in ([REWRITTEN[0] | {"error": None}], mended, queried):
+        assert rewritten_values(drawn, {"total": {**done, "attempt_log": log}, "shown": done}) == set(), log
+    assert rewritten_values(drawn, {"total": {"status": "failed", "attempt_log": REWRITTEN}}) == set()
+    computing = {"nodes": [{"id": "computed", "package": {
+        "goal": "Compute from the inputs every value this request asks for: the total", "code": ""}}]}
+    assert rewritten_values(computing, {"computed": {**done, "attempt_log": REWRITTEN}}) == set()  # dagbot's own
+    tools = registry(Path("/tmp"))
+    results = {"orders": {"status": "done", "output": {"content": "order,amount"}},
+               "total": {**done, "attempt_log": REWRITTEN}, "shown": done}
+    assert computed_nothing(plan(READ, SUM, shown), tools, "What is the total amount in data/orders.csv?",
+                            results) == ["shown"]
+
+
+async def test_dagbot_computes_the_request_when_the_plans_packages_were_rewritten_from_their_goals(
+        tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "orders.csv").write_text("order,amount\nA,10\nB,32.5\n")
+    llm = ScriptedChatModel(replies=[{"nodes": [READ, SUM]}, "The amounts total 42.5."])
+    packages = ScriptedPackages(outputs={"total": lambda inputs: 10, COMPUTED_ID: lambda inputs: {"total": 42.5}},
+                                rewritten={"total"}, queries={COMPUTED_ID: "SELECT SUM(amount) AS total FROM data"})
+    async with services_on(MEMORY, llm, registry(tmp_path), packages=packages) as services:
+        events = services.events.open()
+        await services.engine.ask("uncomputed-4", "What is the total of the amount column in data/orders.csv?")
+        seen = [events.get_nowait() for _ in range(events.qsize())]
+    assert [job.node_id for job in packages.jobs] == ["total", COMPUTED_ID]
+    assert [e.added for e in seen if isinstance(e, PlanReady)] == [(), (COMPUTED_ID,)]
+    # the joiner is shown dagbot's value alone: the rewritten one gave way
+    assert "## Computed values\n### computed" in str(llm.calls[1][-1].content)
+    assert "### total" not in str(llm.calls[1][-1].content)
+    assert [e.answer for e in seen if isinstance(e, AnswerReady)] == ["The amounts total 42.5."]
 
 
 async def test_dagbot_computes_the_request_when_the_plans_own_package_computed_nothing(tmp_path: Path) -> None:

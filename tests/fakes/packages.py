@@ -17,6 +17,8 @@ class ScriptedPackages:
     queries: dict[str, str] = field(default_factory=dict)
     """A node's output as a table query's (its attempt records the SQL, as sandbox/table_query.py's do)."""
     max_attempts: int = 1
+    rewritten: set[str] = field(default_factory=set)
+    """Nodes whose code failed once and whose output came from the reflexion model's rewrite."""
 
     async def run(self, job: PackageJob, tools: ToolGateway, emit: EmitFn) -> PackageOutcome:
         self.jobs.append(job)
@@ -26,6 +28,9 @@ class ScriptedPackages:
         if produce is None:
             return PackageOutcome(ok=False, error="no scripted output",
                                   attempts=[PackageAttemptRecord(1, job.code, "no scripted output")])
+        if job.node_id in self.rewritten:
+            return PackageOutcome(ok=True, output=produce(job.inputs), attempts=[
+                PackageAttemptRecord(1, job.code, "KeyError: 'rows'"), PackageAttemptRecord(2, "result = 1", None)])
         return PackageOutcome(ok=True, output=produce(job.inputs),
                               attempts=[PackageAttemptRecord(1, job.code, None,
                                                              query=self.queries.get(job.node_id))])
