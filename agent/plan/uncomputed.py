@@ -154,7 +154,8 @@ def rewritten_values(plan: Mapping[str, Any], results: Mapping[str, Mapping[str,
     written for the request, computes it (packages dagbot added for that are never such)."""
     nodes = [node for node in plan.get("nodes") or [] if isinstance(node, Mapping) and "package" in node
              and not str((node.get("package") or {}).get("goal") or "").startswith(COMPUTING_GOAL)]
-    found = {str(node.get("id")) for node in nodes if _rewritten(results.get(str(node.get("id"))) or {})}
+    found = {str(node.get("id")) for node in nodes
+             if _rewritten(node, results.get(str(node.get("id"))) or {})}
     for _ in nodes:  # (until nothing changes: a package that reads one that reads one)
         more = {str(node.get("id")) for node in nodes
                 if {str(dep) for dep in node.get("depends_on") or []} & found} - found
@@ -164,11 +165,14 @@ def rewritten_values(plan: Mapping[str, Any], results: Mapping[str, Mapping[str,
     return found
 
 
-def _rewritten(result: Mapping[str, Any]) -> bool:
+def _rewritten(node: Mapping[str, Any], result: Mapping[str, Any]) -> bool:
+    """Whether the code that gave ``node``'s value is the reflexion model's: not the plan's
+    (which may run last, after table queries that failed), a runtime mend's or a query."""
     log = [entry for entry in result.get("attempt_log") or [] if isinstance(entry, Mapping)]
     if result.get("status") != "done" or len(log) < 2:
         return False
-    return not log[-1].get("mended_by") and not log[-1].get("query")
+    last, planned = log[-1], str((node.get("package") or {}).get("code") or "")
+    return not last.get("mended_by") and not last.get("query") and str(last.get("code")) != planned
 
 
 def _gave_nothing(result: Mapping[str, Any]) -> bool:

@@ -172,7 +172,9 @@ def test_a_value_rewritten_from_a_goal_alone_is_no_value() -> None:
     assert rewritten_values(drawn, {"total": {**done, "attempt_log": REWRITTEN}, "shown": done}) == {"total", "shown"}
     mended = [REWRITTEN[0], {**REWRITTEN[1], "mended_by": "nested-key"}]  # a runtime mend: the planner's code, mended
     queried = [REWRITTEN[0], {**REWRITTEN[1], "query": "SELECT SUM(amount) FROM data"}]  # written for the request
-    for log in ([REWRITTEN[0] | {"error": None}], mended, queried):
+    code = SUM["package"]["code"]  # type: ignore[index]
+    planned = [{**REWRITTEN[0], "query": "SELECT x FROM data"}, {**REWRITTEN[1], "code": code}]  # the plan's, last
+    for log in ([REWRITTEN[0] | {"error": None}], mended, queried, planned):
         assert rewritten_values(drawn, {"total": {**done, "attempt_log": log}, "shown": done}) == set(), log
     assert rewritten_values(drawn, {"total": {"status": "failed", "attempt_log": REWRITTEN}}) == set()
     computing = {"nodes": [{"id": "computed", "package": {
