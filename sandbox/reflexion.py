@@ -77,7 +77,16 @@ from sandbox.query_checks import (
 )
 from sandbox.runtime_mends import RuntimeFailure, mend_in_place
 from sandbox.table_query import NAME as TABLE_QUERY
-from sandbox.table_query import Table, describe, extract_sql, find_table, query_code, query_task, share_rule
+from sandbox.table_query import (
+    Table,
+    describe,
+    extract_sql,
+    find_table,
+    query_code,
+    query_task,
+    share_rule,
+    two_values_rule,
+)
 from sandbox.unknown_keys import not_run_for, unknown_key_reads
 from sandbox.written_mends import mended_written_code
 
@@ -229,7 +238,7 @@ class ReflexionPackageRunner:
             error = (f"\nThe query `{state.get('sql', '')}` {state.get('feedback') or 'failed'}. "
                      "Write a corrected query.\n")
         prompt = self.query.safe_substitute(task=query_task(job, table), table=describe(table), error=error,
-                                            share=share_rule(job))
+                                            share=share_rule(job), two=two_values_rule(job))
         messages: list[BaseMessage] = [HumanMessage(prompt)]
         told_before: list[str] = []
         before: str | None = None  # the query told its faults last

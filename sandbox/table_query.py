@@ -199,3 +199,17 @@ def share_rule(job: PackageJob) -> str:
     search team's?" queried ``SUM(CASE WHEN team = 'search' THEN cost_usd ELSE 0 END) /
     COUNT(*) AS share``; data follow-up-team-share), and answers stated "a share of 7600%"."""
     return SHARE_RULE if "share" in asked_values(f"{job.request or ''} {job.goal}") else ""
+
+
+TWO_VALUES_RULE = ("- Two values asked at once, each with its own condition: one column each, "
+                   "SUM(CASE WHEN <its condition> THEN <column> ELSE 0 END) AS <name>, "
+                   "not one WHERE for both.\n")
+_TWO_ASKS = re.compile(r"\b(?:how|what|which|who)\b.+?(?:,|\band)\s+(?:how|what|which|who)\b",
+                       re.IGNORECASE | re.DOTALL)
+
+
+def two_values_rule(job: PackageJob) -> str:
+    """The query prompt's rule for two values with conditions of their own, only where the
+    request asks two questions ("how much was invoiced on 2026-11-05, and how much did Acme pay
+    in November?": a query with one WHERE for both gives neither; aimed day-and-acme)."""
+    return TWO_VALUES_RULE if _TWO_ASKS.search(job.request or "") else ""

@@ -37,12 +37,14 @@ from sandbox.reflexion import ReflexionPackageRunner
 from sandbox.table_query import (
     NAME,
     SHARE_RULE,
+    TWO_VALUES_RULE,
     describe,
     extract_sql,
     find_table,
     query_code,
     query_task,
     share_rule,
+    two_values_rule,
 )
 
 COSTS = ("team,service,cost_usd\npayments,ledger,1240.50\npayments,fraud-check,480.00\n"
@@ -158,6 +160,15 @@ async def test_the_query_loop_picks_the_row_a_total_stood_beside(
     outcome = await runner.run(asked, gateway, _none)
     assert outcome.ok and outcome.output == "web-2", outcome
     assert outcome.attempts[0].query == "SELECT hostname AS n FROM data ORDER BY free_disk_gb ASC LIMIT 1"
+
+
+def test_the_rule_for_two_values_is_shown_only_where_two_are_asked() -> None:
+    """aimed day-and-acme: two sums, each with its own condition, over one CSV."""
+    assert two_values_rule(job(request="How much was invoiced on 2026-11-05, and how much did Acme pay?")) \
+        == TWO_VALUES_RULE
+    assert two_values_rule(job(request="What is the total, and which team spent most?")) == TWO_VALUES_RULE
+    assert two_values_rule(job(request="How much did the payments team spend and on what?")) == ""
+    assert two_values_rule(job(request=REQUEST)) == ""
 
 
 def test_the_share_rule_is_shown_only_where_a_share_is_asked() -> None:
