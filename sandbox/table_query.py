@@ -62,14 +62,16 @@ class Table:
 
 def find_table(inputs: dict[str, Any]) -> Table | None:
     """The table the inputs hold, when they hold exactly one (a CSV or JSON file read, a logfmt
-    log, a list of objects another step returned); None otherwise."""
+    log, a list of objects another step returned; a file two steps read is one); None otherwise."""
     found: list[Table] = []
     untabled: list[str] = []
     for key, value in inputs.items():
         for read, held, suffix in _candidates(f"inputs[{key!r}]", value):
             table = rows_of(held, suffix)
             if table is not None:
-                found.append(Table(read, suffix, *table, source=_source(value)))
+                again = any(t.source and t.source == _source(value) and t.rows == table[1] for t in found)
+                if not again:  # (the same file read twice, by two steps, is one table: aimed day-and-acme)
+                    found.append(Table(read, suffix, *table, source=_source(value)))
                 break
         else:
             if _source(value):

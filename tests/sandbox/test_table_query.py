@@ -162,6 +162,15 @@ async def test_the_query_loop_picks_the_row_a_total_stood_beside(
     assert outcome.attempts[0].query == "SELECT hostname AS n FROM data ORDER BY free_disk_gb ASC LIMIT 1"
 
 
+def test_a_file_two_steps_read_is_one_table() -> None:
+    """aimed day-and-acme: two reads of billing/invoices-nov.csv, one per ask, were two tables,
+    so no query ran and the writer's Python returned the first matching row's amount."""
+    read = {"path": "finance/costs.csv", "content": COSTS}
+    table = find_table({"day": read, "acme": dict(read)})
+    assert table is not None and table.read == "inputs['day']['content']" and len(table.rows) == 3
+    assert find_table({"day": read, "other": {"path": "finance/other.csv", "content": COSTS}}) is None
+
+
 def test_the_rule_for_two_values_is_shown_only_where_two_are_asked() -> None:
     """aimed day-and-acme: two sums, each with its own condition, over one CSV."""
     assert two_values_rule(job(request="How much was invoiced on 2026-11-05, and how much did Acme pay?")) \
