@@ -591,7 +591,12 @@ def query_faults(table: Table, job: PackageJob, sql: str) -> list[str]:
     if names_nothing(table, job.request, sql):
         faults.append("The request asks which ones: select the column that names them (SELECT <name column> "
                       "FROM data WHERE …), not only a count or a total.")
-    if given := selects_its_conditions(sql):
+    # (a value only the answer before named is what a follow-up asks back, unless it asks another
+    # column: "mail that service's name" selects the service that answer named; data
+    # follow-up-busiest, told to select another column, mailed the checkout pages' dates)
+    asks_other = bool(unselected_columns(table, job.request, sql))
+    if given := [(column, text) for column, text in selects_its_conditions(sql)
+                 if asks_other or text.lower() in job.request.lower()]:
         named = ", ".join(f"{column} = {text!r}" for column, text in given)
         others = [c for c in table.columns if c.lower() not in {column.lower() for column, _ in given}]
         faults.append(f"The query selects only what its WHERE sets ({named}): it returns what it was given. "

@@ -542,6 +542,9 @@ def test_a_follow_up_that_points_back_means_the_values_the_request_before_it_nam
         == ["The request asks for role, which the query never uses: select it (SELECT role FROM data WHERE …).",
             "The query selects only what its WHERE sets (login = 'cwong'): it returns what it was given. Select "
             "the column that holds what the request asks for (role, mfa)."]
+    # "that user's login" asks back the value the answer named: selecting it is the answer (data follow-up-busiest)
+    assert told("Mail that user's login to ops@example.com", answered,
+                "SELECT login FROM data WHERE login = 'cwong'") == []
     # the file shown whole names every login: "which of them" filters none of them out
     shown = 'Show me access/users.json (its answer: {"users": [asilva admin, bkim member, cwong admin]})'
     assert told("Which of them have MFA off?", shown, "SELECT login FROM data WHERE mfa = 0") == []
