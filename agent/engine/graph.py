@@ -95,7 +95,7 @@ from agent.plan.format import Plan
 from agent.plan.grounding import ungrounded_changes, without_nodes, without_unnamed_options
 from agent.plan.named_files import unread_in_draft, unread_named_files
 from agent.plan.references import referenced_ids
-from agent.plan.refused_calls import refused_calls, without_refused_reads
+from agent.plan.refused_calls import refused_calls, refused_in_draft, without_refused_reads
 from agent.plan.repeated_changes import made_changes, repeated_changes
 from agent.plan.sql_values import unnamed_sql_values
 from agent.plan.uncomputed import computed_nothing, searched_data_files, uncomputed_reads
@@ -211,8 +211,11 @@ async def validate(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         if not beyond:
             if state.get("repairs", 0) >= 1 and state.get("results"):
                 return await _replan_refused(state, runtime, exc)
-            unread = [] if last_round else unread_in_draft(state.get("draft"), state["request"], ctx.registry,
-                                                            _thread_so_far(state))
+            known = _thread_so_far(state)
+            unread = [] if last_round else [
+                *unread_in_draft(state.get("draft"), state["request"], ctx.registry, known),
+                *refused_in_draft(state.get("draft"), state["request"], ctx.registry,
+                                  ctx.settings.plan_limits, known)]
             told = {str(p) for p in exc.problems}
             return await _refused(state, runtime, PlanError(
                 [*exc.problems, *(p for p in unread if str(p) not in told)]))

@@ -21,11 +21,13 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from agent.errors import PlanProblem
+from agent.errors import PlanError, PlanProblem
 from agent.plan.edges import call_args
 from agent.plan.format import Plan, PlanNode
 from agent.plan.grounding import without_nodes
+from agent.plan.limits import PlanLimits
 from agent.plan.package_code import parse_python
+from agent.plan.parsing import parse_plan
 from agent.plan.references import referenced_ids
 from agent.tools.registry import Risk, ToolRegistry
 
@@ -35,9 +37,28 @@ def refused_calls(plan: Plan, request: str, registry: ToolRegistry,
     """Problems for the calls of ``plan`` that their tools' plan checks refuse, to targets that
     neither ``request`` nor ``known`` (the thread's earlier runs, the plans this one replaces)
     names."""
+    return _refused(plan.nodes, request, registry, known)
+
+
+def refused_in_draft(draft: Any, request: str, registry: ToolRegistry, limits: PlanLimits,
+                     known: Iterable[Any] = ()) -> list[PlanProblem]:
+    """The same problems for the nodes of a draft that is not a valid plan, told with its other
+    faults in the same repair round: data follow-up-team-share's draft read ``FROM
+    finance.costs`` (the workspace file finance/costs.csv, a table the database lacks) in two
+    queries beside a package with undefined names; told only of the names, the repair kept both
+    queries, which failed when they ran. [] for a draft that is no plan at all."""
+    try:
+        nodes = parse_plan(draft, registry, limits).draft.nodes
+    except PlanError:
+        return []
+    return _refused(nodes, request, registry, known)
+
+
+def _refused(nodes: Iterable[PlanNode], request: str, registry: ToolRegistry,
+             known: Iterable[Any]) -> list[PlanProblem]:
     held = (request + json.dumps(list(known), default=str)).lower()
     problems = []
-    for node in plan.nodes:
+    for node in nodes:
         for tool, args in _calls(node):
             check = registry.get(tool).plan_check if tool in registry else None
             refusal = check(args) if check is not None else None

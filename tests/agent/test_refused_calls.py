@@ -90,6 +90,18 @@ async def test_the_repair_round_is_told_and_a_second_miss_runs_and_is_refused_as
     assert isinstance(events[-1], AnswerReady)
 
 
+async def test_a_refused_call_in_a_draft_with_other_faults_is_told_with_them() -> None:
+    """data follow-up-team-share: the draft's queries named a table the database lacks beside a
+    package with undefined names; told only of the names, the repair kept the queries."""
+    broken = {"nodes": [{"id": "w", "tool": "http_get", "args": {"url": "https://api.example.com/workers"}},
+                        {"id": "share", "depends_on": ["w"], "package": {"goal": "g", "code": "result = total / 2"}}]}
+    llm, events = await ask([broken, {"nodes": []}, finish("I can't reach the workers' status")], "refused-3")
+    [repairing] = [e for e in events if isinstance(e, PlanRepairing)]
+    assert any("uses 'total', which it never defines" in p for p in repairing.problems)
+    assert any("http_get would be refused when it ran" in p for p in repairing.problems)
+    assert "Nobody named api.example.com" in str(llm.calls[1][-1].content)
+
+
 def test_a_refused_read_written_again_is_left_out_when_other_steps_remain() -> None:
     """unseen follow-up-lock-timeout: told its query named no table of the database, the repair
     wrote it again; the search beside it held the answer, the query would only fail."""
