@@ -206,12 +206,14 @@ def share_rule(job: PackageJob) -> str:
 TWO_VALUES_RULE = ("- Two values asked at once, each with its own condition: one column each, "
                    "SUM(CASE WHEN <its condition> THEN <column> ELSE 0 END) AS <name>, "
                    "not one WHERE for both.\n")
-_TWO_ASKS = re.compile(r"\b(?:how|what|which|who)\b.+?(?:,|\band)\s+(?:how|what|which|who)\b",
+_TWO_ASKS = re.compile(r"\bhow (?:much|many)\b.+?(?:,|\band)\s+how (?:much|many)\b",
                        re.IGNORECASE | re.DOTALL)
+"""Two quantities asked: "which service is degraded, and who owns the open incident?" asks two
+names, and shown the rule, the query counted both (tuning status-and-incidents)."""
 
 
 def two_values_rule(job: PackageJob) -> str:
     """The query prompt's rule for two values with conditions of their own, only where the
-    request asks two questions ("how much was invoiced on 2026-11-05, and how much did Acme pay
+    request asks two quantities ("how much was invoiced on 2026-11-05, and how much did Acme pay
     in November?": a query with one WHERE for both gives neither; aimed day-and-acme)."""
     return TWO_VALUES_RULE if _TWO_ASKS.search(job.request or "") else ""
