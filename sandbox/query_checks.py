@@ -355,7 +355,6 @@ def grouped(sql: str) -> str | None:
     return f"SELECT {found['columns']} FROM data{where} GROUP BY {', '.join(bare)} {found['order']}"
 
 
-_SELECTED_ALL = re.compile(r"(?is)^\s*select\s+(?:distinct\s+)?(?P<columns>.+?)\s+from\s+data\b(?P<rest>.*)$")
 _WHOLE_TABLE_AGGREGATE = re.compile(r"\b(?:sum|count|avg|total|group_concat)\s*\(", re.IGNORECASE)
 
 
@@ -365,7 +364,7 @@ def beside_a_total(table: Table, sql: str) -> list[str]:
     ("the hostname with the least free disk" queried as ``SELECT SUM(free_disk_gb) AS total,
     hostname … ORDER BY free_disk_gb LIMIT 1`` named web-1, not web-2; aimed memory-and-mail-host).
     MIN and MAX are not such: SQLite takes a bare column from the row of the least or most."""
-    found = _SELECTED_ALL.match(sql)
+    found = _SELECT_REST.match(sql)
     if found is None or re.search(r"(?i)\bgroup\s+by\b", found["rest"]):
         return []
     items = _top_level_items(found["columns"])
@@ -382,7 +381,7 @@ def without_totals_beside(table: Table, sql: str) -> str | None:
     (:func:`beside_a_total`): the order and the limit say a row is asked for, and the total makes
     one row of the whole table, so the row picked is any row (aimed memory-and-mail-host, told
     so and written the same twice). None when it is no such query."""
-    found = _SELECTED_ALL.match(sql)
+    found = _SELECT_REST.match(sql)
     if found is None or not beside_a_total(table, sql):
         return None
     order = re.search(r"(?is)\border\s+by\s+(?P<by>.+?)\s+(?:asc\s+|desc\s+)?limit\s+\d+\s*$", found["rest"])
