@@ -54,6 +54,7 @@ def _went_on_from(nodes: Mapping[Any, Mapping[str, Any]], results: Mapping[str, 
     so is one whose package found nothing: fresh rollout's ``None`` hid the file that held 25;
     and a read of a file holding no table beside data files, :func:`agent.plan.uncomputed.untabled_reads`.)"""
     used: dict[str, list[str]] = {}
+    by_id = {str(key): value for key, value in nodes.items()}
     for node_id, node in nodes.items():
         result = results.get(str(node_id)) or {}
         found = result.get("output") not in (None, "", [], {})
@@ -61,7 +62,6 @@ def _went_on_from(nodes: Mapping[Any, Mapping[str, Any]], results: Mapping[str, 
             continue
         code = str((node.get("package") or {}).get("code") or "")
         inputs = {*map(str, node.get("depends_on") or []), *package_input_ids(code)}
-        by_id = {str(key): value for key, value in nodes.items()}
         for source in inputs - {str(node_id)} - untabled_reads(by_id, inputs):
             used.setdefault(source, []).append(str(node_id))
     return used
