@@ -212,13 +212,13 @@ async def validate(state: AgentState, runtime: Ctx) -> dict[str, Any]:
             if state.get("repairs", 0) >= 1 and state.get("results"):
                 return await _replan_refused(state, runtime, exc)
             known = _thread_so_far(state)
-            unread = [] if last_round else [
+            also = [] if last_round else [  # (faults found in a draft that is no plan)
                 *unread_in_draft(state.get("draft"), state["request"], ctx.registry, known),
                 *refused_in_draft(state.get("draft"), state["request"], ctx.registry,
                                   ctx.settings.plan_limits, known)]
             told = {str(p) for p in exc.problems}
             return await _refused(state, runtime, PlanError(
-                [*exc.problems, *(p for p in unread if str(p) not in told)]))
+                [*exc.problems, *(p for p in also if str(p) not in told)]))
         plan = Plan(nodes=[], answer=beyond + ran_before(all_results(state)))  # what no tool does: the reply
     made = _made_so_far(state, ctx.registry)
     if made and (repeated := repeated_changes(plan, made, ctx.registry)):
