@@ -584,7 +584,8 @@ def query_faults(table: Table, job: PackageJob, sql: str) -> list[str]:
                       "any row's, not the one asked for: for the row with the most or least of a column, "
                       f"SELECT {bare[0]} FROM data ORDER BY <column> LIMIT 1 (no SUM); for a total per "
                       f"{bare[0]}, GROUP BY {bare[0]}.")
-    for column in unselected_columns(table, job.request, sql):
+    unselected = unselected_columns(table, job.request, sql)
+    for column in unselected:
         faults.append(f"The request asks for {column}, which the query never uses: select it "
                       f"(SELECT {column} FROM data WHERE …).")
     if names_nothing(table, job.request, sql):
@@ -593,9 +594,8 @@ def query_faults(table: Table, job: PackageJob, sql: str) -> list[str]:
     # (a value only the answer before named is what a follow-up asks back, unless it asks another
     # column: "mail that service's name" selects the service that answer named; data
     # follow-up-busiest, told to select another column, mailed the checkout pages' dates)
-    asks_other = bool(unselected_columns(table, job.request, sql))
     if given := [(column, text) for column, text in selects_its_conditions(sql)
-                 if asks_other or text.lower() in job.request.lower()]:
+                 if unselected or text.lower() in job.request.lower()]:
         named = ", ".join(f"{column} = {text!r}" for column, text in given)
         others = [c for c in table.columns if c.lower() not in {column.lower() for column, _ in given}]
         faults.append(f"The query selects only what its WHERE sets ({named}): it returns what it was given. "

@@ -25,11 +25,10 @@ from typing import Any
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from agent.engine.computed_values import is_computing
 from agent.model.prompt_budget import RESULT_CHARS, clip_end, sendable
 from agent.model.prompting import REQUEST_CHARS, clip_value, prompt_text
 from agent.plan.references import referenced_ids
-from agent.plan.uncomputed import rewritten_values
+from agent.plan.uncomputed import is_computing, rewritten_values
 from agent.ports.stores import NodeStatus
 from agent.state import AgentState
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from agent.plan.format import PackageSpec, PlanNode, free_id
 from agent.plan.named_files import READ_FILE
-from agent.plan.uncomputed import COMPUTING_GOAL, untabled_reads
+from agent.plan.uncomputed import COMPUTING_GOAL, is_computing, untabled_reads
 from agent.ports.stores import NodeStatus
 
 COMPUTED_ID = "computed"
@@ -39,12 +39,6 @@ def computing_goal(request: str, follows: str | None = None) -> str:
     """The goal of the package dagbot adds to compute ``request`` (``follows``: the request
     before it, for a follow-up)."""
     return GOAL.format(request=request.strip()) + (FOLLOWS.format(request=follows.strip()) if follows else "")
-
-
-def is_computing(node: Mapping[str, Any]) -> bool:
-    """Whether ``node`` is a package dagbot added to compute the request (its goal :data:`GOAL`'s:
-    this module's, or a salvaged plan's)."""
-    return str((node.get("package") or {}).get("goal") or "").startswith(GOAL.split("{")[0])
 
 
 def computed_from(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:

@@ -72,6 +72,12 @@ and the joiner's model added up their amounts)."""
 _STATEMENT = re.compile(r"^\s*(?:select|with)\b", re.I)
 
 
+def is_computing(node: Mapping[str, Any]) -> bool:
+    """Whether ``node`` is a package dagbot added to compute the request (its goal begins as
+    :data:`COMPUTING_GOAL`: :mod:`agent.engine.computed_values`'s, or a salvaged plan's)."""
+    return str((node.get("package") or {}).get("goal") or "").startswith(COMPUTING_GOAL)
+
+
 def is_data_file(path: str) -> bool:
     """Whether ``path`` (or a URL) names a file whose content is a table: a CSV, TSV, JSON, JSON
     Lines or log file, or Markdown notes (their items are rows)."""
@@ -152,8 +158,8 @@ def rewritten_values(plan: Mapping[str, Any], results: Mapping[str, Mapping[str,
     written from "sum", gave the total of every invoice for "how much was invoiced on
     2026-11-05" and for "how much did Acme pay". Its value is no better than none: dagbot's query,
     written for the request, computes it (packages dagbot added for that are never such)."""
-    nodes = [node for node in plan.get("nodes") or [] if isinstance(node, Mapping) and "package" in node
-             and not str((node.get("package") or {}).get("goal") or "").startswith(COMPUTING_GOAL)]
+    nodes = [node for node in plan.get("nodes") or []
+             if isinstance(node, Mapping) and "package" in node and not is_computing(node)]
     found = {str(node.get("id")) for node in nodes
              if _rewritten(node, results.get(str(node.get("id"))) or {})}
     for _ in nodes:  # (until nothing changes: a package that reads one that reads one)
@@ -192,15 +198,15 @@ def searched_data_files(plan: Plan, registry: ToolRegistry, request: str,
     the request computed from it (dagbot adds both nodes). A search of many files (``**/*``)
     looked through the one data file the request names, or else the one the thread's request
     ``before`` it named, when its pattern takes that file in or took in no file at all (aimed
-    follow-up-failed-volume:
-    "Which volume's snapshot failed?" after "Show me logs/snapshots.log" searched every file for
-    ``snapshot result=failed``)."""
-    if not asked_values(request) or READ_FILE not in registry:
+    follow-up-failed-volume: "Which volume's snapshot failed?" after "Show me logs/snapshots.log"
+    searched every file for ``snapshot result=failed``)."""
+    asked = asked_values(request)
+    if not asked or READ_FILE not in registry:
         return []
     if _changes(plan, registry):
         return []
     nodes = [node for node in plan.nodes if not _found_nothing(results.get(node.id))]
-    if any(_computes(node, registry, asked_values(request)) for node in nodes):
+    if any(_computes(node, registry, asked) for node in nodes):
         return []
     read = {_data_file_read(node, registry) for node in nodes}
     found: list[str] = []
