@@ -9,6 +9,7 @@
     python -m bench.quality --set fresh                   # every holdout class again (bench/quality_fresh.py)
     python -m bench.quality --set unseen                  # and once more (bench/quality_unseen.py)
     python -m bench.quality --set aimed                   # at what the holdout fails (bench/quality_aimed.py)
+    python -m bench.quality --set broad                   # every class once more (bench/quality_broad.py)
     python -m bench.quality --mcp                         # with three MCP servers' tools connected
                                                           # and the MCP cases (bench/quality_mcp_mode.py)
 
@@ -52,7 +53,15 @@ from agent.events import AnswerReady, AwaitingApproval, PlanReady, PlanRepairing
 from agent.execution.context import PlanOutput
 from agent.model.output_probe import probe_plan_output
 from agent.tools.registry import Risk
-from bench import quality_aimed, quality_data, quality_dev, quality_fresh, quality_holdout, quality_unseen
+from bench import (
+    quality_aimed,
+    quality_broad,
+    quality_data,
+    quality_dev,
+    quality_fresh,
+    quality_holdout,
+    quality_unseen,
+)
 from bench.quality_cases import CASES, Case
 from bench.quality_checks import Observed, Verdict, judge
 from bench.quality_targets import FILES, Targets, open_targets
@@ -85,6 +94,7 @@ SETS = {
     "fresh": CaseSet(quality_fresh.CASES, quality_fresh.FILES),
     "unseen": CaseSet(quality_unseen.CASES, quality_unseen.FILES),
     "aimed": CaseSet(quality_aimed.CASES, quality_aimed.FILES),
+    "broad": CaseSet(quality_broad.CASES, quality_broad.FILES),
 }
 """``--set``: the tuning set, the requests fixes were chosen on, and the holdout set, written in
 one sitting before any change for them and never used to choose one; the development set has
@@ -94,7 +104,8 @@ tuned on, for choosing fixes for data questions; the fresh set, every holdout cl
 requests written before the fifteenth session's changes, whose first run showed what fails on
 requests nobody had tuned on; the unseen set, the same again when the fresh set had been tuned on
 (written before the seventeenth session's changes); the aimed set, requests aimed at the classes
-the holdout still failed, written in the eighteenth session from their names alone."""
+the holdout still failed, written in the eighteenth session from their names alone; the broad
+set, every class once more on forms no set had, written at the start of the twentieth session."""
 
 
 class ModelMeter(AsyncCallbackHandler):
