@@ -406,6 +406,9 @@ async def test_an_agent_conversation_shows_its_session_and_the_stop_button_cance
     session = thread(page).get_by_test_id("session")
     await expect(session.get_by_test_id("session-status")).to_have_text("processing", timeout=WAIT)
     await expect(session).to_contain_text(request[:60])  # its title: the request
+    # the plan's stream is under way (on a loaded machine the session shows processing while
+    # the planner still works, and a stop then stops no stream)
+    await expect(thread(page).get_by_test_id("plan")).to_have_count(1, timeout=WAIT)
     await session.get_by_test_id("session-stop").click()  # while the slow metrics read runs
     # Slack stopped the plan's stream at the click: no error, no plan posted again; the status
     # message lists the nodes as the cancel left them
