@@ -4,7 +4,9 @@
 tell me its first step" was planned as a search for "runbook" there; it found the runbook's
 title line, and the joiner answered from that line as if it were the first step. The request
 asked to read a file the plan never read. So when the request asks to read (the verb "read":
-"show me the ERROR lines" asks for lines, which a search finds), this plan's searches found
+"show me the ERROR lines" asks for lines, which a search finds), or to find a file and tell
+something of it ("Find the note that mentions etcd and tell me who chaired that meeting": a
+search for "etcd" found one line of it, and the chair's line was in no match), this plan's searches found
 lines in a few files (at most :data:`MOST_FILES`: more is no one file the request means), and
 no result of the request or of the thread read any of them, the joiner plans again before it
 answers, told which ``read_file`` node to add, as a node to copy. Only while replans are left,
@@ -26,6 +28,14 @@ MOST_FILES = 2
 _READING = re.compile(r"\bread\b", re.I)
 """The verb that asks for a file whole ("show me the ERROR lines" asks for lines, which a search
 finds; "open" is as often what incidents are)."""
+_FINDING_A_FILE = re.compile(
+    r"\b(?:find|locate|look for|search for)\s+(?:the|a|an|which)\s+(?:[\w-]+\s+){0,3}?"
+    r"(?:file|note|notes|doc|document|runbook|page|readme|config|manifest|report|review|postmortem)s?"
+    r"\s+(?:that|which|where|with|mentioning|containing|about)\b.*?(?:\band\b|\bthen\b|[,;:])\s*"
+    r"(?:tell|show|give|say|list|what|who|when|which|how|where)\b", re.I | re.S)
+"""A request to find a file and then tell something of it ("Find the note that mentions etcd and
+tell me who chaired that meeting"): what it asks is in the file found, not only in the lines
+that matched."""
 _FOUND_PATH = re.compile(r'"path":\s*"((?:[^"\\]|\\.)+)"')
 
 
@@ -33,7 +43,7 @@ def unread_finds(request: str, plan: Mapping[str, Any], results: Mapping[str, Ma
                  earlier: Iterable[Any] = (), tools: Iterable[str] = ()) -> str | None:
     """The replan's feedback when ``request`` asks to read and this ``plan``'s searches found
     files nothing read (``results``: this request's, ``earlier``: the thread's runs); else None."""
-    if READ_FILE not in set(tools) or not _READING.search(request):
+    if READ_FILE not in set(tools) or not (_READING.search(request) or _FINDING_A_FILE.search(request)):
         return None
     found: list[str] = []
     for node in plan.get("nodes") or []:

@@ -28,7 +28,9 @@ EFFECT_WORDS: dict[str, tuple[str, ...]] = {
              "suspend"),
     "drain": ("drain", "cordon", "uncordon", "evict"),
     "access": ("revoke", "grant", "disable", "enable", "deactivate", "reactivate", "lock", "unlock", "block",
-               "unblock", "ban", "unban", "rotate"),
+               "unblock", "ban", "unban", "rotate", "renew", "reissue", "regenerate"),
+    "tickets": ("close", "reopen", "acknowledge", "ack", "escalate", "assign", "reassign", "snooze",
+                "silence", "mute", "unmute"),
 }
 """Each effect, and the verbs (and their -s, -d/-ed, -ing forms) that ask for it: the changes
 an ops request asks for by name, whether or not a tool here makes them (a tool registered later,
@@ -37,7 +39,8 @@ EFFECT_NAMES = {"write": "write files", "send": "send mail", "post": "post to we
                 "record": "record rows", "delete": "delete", "delete rows": "delete rows",
                 "restart": "start or restart services", "deploy": "deploy, scale or roll back",
                 "move": "move or rename files", "stop": "stop processes", "drain": "drain or cordon nodes",
-                "access": "change accounts, keys or access"}
+                "access": "change accounts, keys, certificates or access",
+                "tickets": "close, assign or acknowledge tickets, incidents or alerts"}
 """What doing each effect is called, for the reply that says no tool does it."""
 
 _FORMS = r"(?:s|es|d|ed|ing)?"

@@ -63,6 +63,9 @@ def registry() -> ToolRegistry:
     ("Rolled back billing to 2.3.9 yet?", {"deploy"}),
     ("Shut the old queue down", {"stop"}),
     ("Roll the log over and tell me when it is back", set()),  # too far apart: no verb of change
+    ("Renew the api.example.com certificate", {"access"}),
+    ("Close ticket SUP-15 and silence its alert", {"tickets"}),
+    ("Which tickets were assigned to Noor?", {"tickets"}),  # asked in passing: only a command ends a run
 ])
 def test_the_effects_a_request_asks_for_are_read_from_its_verbs(request_text: str, effects: set[str]) -> None:
     assert asked_effects(request_text) == effects
@@ -253,7 +256,11 @@ async def test_a_command_no_tool_carries_out_planned_as_reads_is_i_cant_before_a
 
 @pytest.mark.parametrize(("request_text", "reply"), [
     ("Drain node-3 so its pods move elsewhere", "I can't do that: none of my tools can drain or cordon nodes"),
-    ("Revoke the partner sandbox's API keys", "I can't do that: none of my tools can change accounts, keys or access."),
+    ("Revoke the partner sandbox's API keys",
+     "I can't do that: none of my tools can change accounts, keys, certificates or access."),
+    ("Renew the api.example.com certificate",
+     "I can't do that: none of my tools can change accounts, keys, certificates or access."),
+    ("Acknowledge INC-4411", "I can't do that: none of my tools can close, assign or acknowledge tickets"),
 ])
 async def test_an_ops_command_no_tool_carries_out_planned_as_reads_is_i_cant(request_text: str, reply: str) -> None:
     """fresh drain-node: "Drain node-3" was planned as GETs of a host named nowhere, refused

@@ -569,3 +569,37 @@ def test_a_reply_package_the_answer_only_names_becomes_the_answer(registry: Tool
         kept = drafted({"nodes": [{"id": "a", "lookup": {"key": "x"}}, count, sentence], "answer": answer},
                        registry)
         assert mend.fix(kept, MendContext(registry)) == kept, answer
+
+
+OLDEST_TICKET = Thread(request="Email its key to support-leads@example.com", known=(
+    ["Which ticket in data/tickets.json has been open the longest?", "SUP-14, open for 72.75 hours.", {
+        "tickets": {"status": "done", "output": {"path": "data/tickets.json", "content": '{"tickets": []}'}},
+        "computed": {"status": "done", "output": {"ticket": "SUP-14", "longest_open": 72.75}}}],
+    {}))
+"""broad follow-up-oldest-ticket: the run before computed the ticket as a field of its result."""
+
+
+def test_a_field_of_an_earlier_result_taken_for_a_nodes_field_is_that_value(registry: ToolRegistry) -> None:
+    mend = MENDS["thread-values"]
+    context = OLDEST_TICKET.context(registry)
+    before = drafted({"nodes": [{"id": "email", "send_email": {
+        "to": "support-leads@example.com", "subject": "Ticket", "body": "${tickets.ticket}"},
+        "depends_on": ["tickets"]}], "answer": "Sent ${tickets.ticket}."}, registry)
+    after = drafted({"nodes": [{"id": "email", "send_email": {
+        "to": "support-leads@example.com", "subject": "Ticket", "body": "SUP-14"}}],
+        "answer": "Sent SUP-14."}, registry)
+    assert written(mend.fix(before, context)) == written(after)
+    # a field the node it names has, a node of the plan itself, a field two earlier values
+    # share, a path deeper than one field: left as written
+    two = Thread(request=OLDEST_TICKET.request, known=(
+        [*OLDEST_TICKET.known[0][:2], {**OLDEST_TICKET.known[0][2],
+                                      "other": {"status": "done", "output": {"ticket": "SUP-11"}}}], {}))
+    for draft, thread in (
+        ({"nodes": [{"id": "m", "lookup": {"key": "${tickets.path} ${computed.ticket}"}}]}, OLDEST_TICKET),
+        ({"nodes": [{"id": "tickets", "read_file": {"path": "data/tickets.json"}},
+                    {"id": "m", "lookup": {"key": "${tickets.ticket}"}}]}, OLDEST_TICKET),
+        ({"nodes": [{"id": "m", "lookup": {"key": "${tickets.ticket}"}}]}, two),
+        ({"nodes": [{"id": "m", "lookup": {"key": "${tickets.ticket.id}"}}]}, OLDEST_TICKET),
+    ):
+        kept = drafted(draft, registry)
+        assert mend.fix(kept, thread.context(registry)) == kept, draft

@@ -37,6 +37,20 @@ def test_a_request_to_read_what_a_search_found_gets_the_read_to_plan() -> None:
     assert '{"id": "x_2", "read_file"' in str(unread_finds("Read the runbook", two, found, tools=TOOLS))
 
 
+def test_a_request_to_find_a_file_and_tell_something_of_it_gets_the_read_to_plan() -> None:
+    """broad find-etcd-note: a search for "etcd" found one line of the review; who chaired it was
+    in no matching line."""
+    plan, results = searched("notes/review.md")
+    for asked in ("Find the note that mentions etcd and tell me who chaired that meeting.",
+                  "Locate the runbook about failover, then say what its first step is",
+                  "Find the config file with the cache settings: which port does it use?"):
+        assert '{"id": "review", "read_file": {"path": "notes/review.md"}}' in str(
+            unread_finds(asked, plan, results, tools=TOOLS)), asked
+    for asked in ("Find the notes that mention etcd",  # the files found are the answer
+                  "Find the lines about etcd and tell me when they were written"):  # lines, not a file
+        assert unread_finds(asked, plan, results, tools=TOOLS) is None, asked
+
+
 def test_no_read_is_asked_where_the_request_or_the_search_says_otherwise() -> None:
     plan, results = searched(RUNBOOK)
     asked = "Which files mention escalations?"  # a search is the answer: nothing asks to read

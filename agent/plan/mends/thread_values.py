@@ -11,6 +11,13 @@ of this plan or of an earlier run, and is (in any letter case) a value an earlie
 thread computed or was given as a short text, the reference means that value. Only such a whole
 value counts (a package's result, an item or field of it): a word inside a file's text does not.
 The approver sees the value in the mail as with any change.
+
+A field is taken for a node alike: "Which ticket in data/tickets.json has been open the
+longest?" was computed as ``{"ticket": "SUP-14", "longest_open": 72.75}``, and "Email its key to
+…" was planned as a mail whose body is ``${tickets.ticket}``: ``tickets`` the earlier run's read
+of the file, which has no field ``ticket``. Where a reference names a field (one level) that the
+node it names does not have, or names no node at all, and exactly one short value of the
+thread's earlier results is held under that field's name, the reference means that value.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from typing import Any
 
 from agent.plan.format import PlanNode
 from agent.plan.mends.contract import Draft, Mend, MendContext
-from agent.plan.references import REFERENCE, mapped_strings, referenced_ids
+from agent.plan.references import PACKAGE_RESULT, REFERENCE, mapped_strings, referenced_ids
 
 _VALUE_CHARS = 64
 """A value longer than this is a text, not a name a reference could be mistaken for."""
@@ -39,18 +46,69 @@ def thread_values(draft: Draft, context: MendContext) -> Draft:
              if node_id in values}
     meant.update({node_id: values[node_id] for node_id in referenced_ids(draft.answer or "")
                   if node_id not in have and node_id in values})
-    if not meant:
-        return draft
+    own = {node.id for node in draft.nodes}
+    outputs = _earlier_outputs(context.known)
+    fields = _earlier_fields(context.known)
+
+    def value_of(match: re.Match[str]) -> str:
+        node_id, path = match.group(1), match.group(2)
+        if node_id in meant:
+            return meant[node_id]
+        name = path[1:].lower() if re.fullmatch(r"\.[A-Za-z_]\w*", path) else ""
+        if name and name != PACKAGE_RESULT and name in fields and node_id not in own \
+                and not _has_field(outputs.get(node_id), name):
+            return fields[name]
+        return match.group(0)
 
     def written(text: str) -> str:
-        return REFERENCE.sub(lambda m: meant.get(m.group(1), m.group(0)), text)
+        return REFERENCE.sub(value_of, text)
 
-    nodes = [node.model_copy(update={
-        "args": mapped_strings(node.args, written),
-        "each": None if node.each is None else mapped_strings(node.each, written),
-        "depends_on": [d for d in node.depends_on if d not in meant]}) for node in draft.nodes]
-    mended = draft.with_nodes(nodes).with_answer(None if draft.answer is None else written(draft.answer))
+    def mended_node(node: PlanNode) -> PlanNode:
+        if node.package is not None:  # code reads inputs, not references
+            return node
+        args = mapped_strings(node.args, written)
+        each = None if node.each is None else mapped_strings(node.each, written)
+        was, now = referenced_ids([node.args, node.each or []]), referenced_ids([args, each or []])
+        return node.model_copy(update={"args": args, "each": each, "depends_on": [
+            d for d in node.depends_on if d in own or not (d in meant or (d in was and d not in now))]})
+
+    mended = draft.with_nodes(mended_node(node) for node in draft.nodes).with_answer(
+        None if draft.answer is None else written(draft.answer))
     return draft if mended == draft else mended
+
+
+def _has_field(output: Any, name: str) -> bool:
+    return isinstance(output, Mapping) and any(str(key).lower() == name for key in output)
+
+
+def _earlier_runs_results(known: Any) -> list[Mapping[str, Any]]:
+    runs = [run[2] for run in list(known)[:-1] if isinstance(run, list | tuple) and len(run) == 3]
+    return [results for results in runs if isinstance(results, Mapping)]
+
+
+def _earlier_outputs(known: Any) -> dict[str, Any]:
+    """The outputs of the thread's earlier runs' nodes, by id (a later run's over an earlier's)."""
+    return {node_id: result.get("output") for results in _earlier_runs_results(known)
+            for node_id, result in results.items() if isinstance(result, Mapping)}
+
+
+def _earlier_fields(known: Any) -> dict[str, str]:
+    """The short values the thread's earlier results hold under a field's name (lower case),
+    for the names that hold one value only."""
+    seen: dict[str, set[str]] = {}
+    for results in _earlier_runs_results(known):
+        for result in results.values():
+            if not isinstance(result, Mapping) or result.get("status") != "done":
+                continue
+            output = result.get("output")
+            if not isinstance(output, Mapping):
+                continue
+            for key, value in list(output.items())[:_LEAVES]:
+                if isinstance(value, bool) or not isinstance(value, str | int | float):
+                    continue
+                if len(str(value)) <= _VALUE_CHARS and "\n" not in str(value):
+                    seen.setdefault(str(key).lower(), set()).add(str(value))
+    return {name: next(iter(values)) for name, values in seen.items() if len(values) == 1}
 
 
 def _unknown_ids(node: PlanNode, have: set[str]) -> set[str]:
