@@ -151,5 +151,5 @@ def _leaves(output: Any) -> list[str]:
 
 THREAD_VALUES = Mend(
     name="thread-values", fix=thread_values, partial_safe=False,  # the thread's earlier runs
-    slip="a value an earlier request in this thread found was written as if it were a step; the "
-         "value was put in its place")
+    slip="a value an earlier request in this thread found was written as if it were a step, or a "
+         "step's field; the value was put in its place")
