@@ -93,9 +93,14 @@ from agent.model.written_calls import WrittenCall, written_calls
 from agent.plan.asked_changes import unasked_changes
 from agent.plan.format import Plan
 from agent.plan.grounding import ungrounded_changes, without_nodes, without_unnamed_options
-from agent.plan.named_files import unread_in_draft, unread_named_files
+from agent.plan.named_files import unread_file_names, unread_in_draft, unread_named_files
 from agent.plan.references import referenced_ids
-from agent.plan.refused_calls import refused_calls, refused_in_draft, without_refused_reads
+from agent.plan.refused_calls import (
+    reads_of_the_named_file,
+    refused_calls,
+    refused_in_draft,
+    without_refused_reads,
+)
 from agent.plan.repeated_changes import made_changes, repeated_changes
 from agent.plan.sql_values import unnamed_sql_values
 from agent.plan.uncomputed import computed_nothing, searched_data_files, uncomputed_reads
@@ -324,7 +329,12 @@ async def _validated(state: AgentState, runtime: Ctx) -> tuple[Plan, tuple[str, 
         raise PlanError(unread)
     if (refused := refused_calls(plan, state["request"], ctx.registry, known)) and not last_round:
         raise PlanError(refused)
-    if refused and (kept := without_refused_reads(plan, refused, ctx.registry)) is not None:
+    if refused and (read := reads_of_the_named_file(
+            plan, refused, unread_file_names(plan, state["request"], ctx.registry, known), ctx.registry)):
+        log.info("read the file the request names in place of a read it would refuse",
+                 problems=[str(p) for p in refused])
+        plan = read
+    elif refused and (kept := without_refused_reads(plan, refused, ctx.registry)) is not None:
         # (told once and written again: the read would only fail, unseen follow-up-lock-timeout's FROM logs)
         log.info("left out reads their tools would refuse", problems=[str(p) for p in refused])
         plan = kept

@@ -57,10 +57,20 @@ def unread_named_files(plan: Plan, request: str, registry: ToolRegistry,
     earlier runs and the plans this one replaces. None where no tool reads files."""
     if not plan.nodes or READ_FILE not in registry:
         return []
+    searches = set(strings([[node.args, node.each or []]
+                            for node in plan.nodes if node.tool == SEARCH_FILES]))
+    return [PlanProblem(None, None, _read_it(name, any(name in value for value in searches)))
+            for name in unread_file_names(plan, request, registry, known)]
+
+
+def unread_file_names(plan: Plan, request: str, registry: ToolRegistry,
+                      known: Iterable[Any] = ()) -> list[str]:
+    """The files ``request`` names that no node of ``plan`` reads (:func:`unread_named_files`)."""
+    if not plan.nodes or READ_FILE not in registry:
+        return []
     args = [[_beyond_search(node.tool, node.args), [_beyond_search(node.tool, a) for a in node.each or []]]
             for node in plan.nodes]
-    searches = [[node.args, node.each or []] for node in plan.nodes if node.tool == SEARCH_FILES]
-    return _unread(strings(args), set(strings(searches)), request, known)
+    return _unread_names(strings(args), request, known)
 
 
 def unread_in_draft(draft: Any, request: str, registry: ToolRegistry,
@@ -73,17 +83,16 @@ def unread_in_draft(draft: Any, request: str, registry: ToolRegistry,
     nodes = draft.get("nodes") if isinstance(draft, dict) else None
     if not isinstance(nodes, list) or not nodes or READ_FILE not in registry:
         return []
-    return _unread(strings(nodes), set(), request, known)
+    return [PlanProblem(None, None, _read_it(name, False))
+            for name in _unread_names(strings(nodes), request, known)]
 
 
-def _unread(values: Iterable[str], searched: set[str], request: str,
-            known: Iterable[Any]) -> list[PlanProblem]:
-    """Problems for the files ``request`` names that none of ``values`` (a plan's arguments,
-    ``${…}`` and addresses aside) names, nor ``known`` holds, nor the request writes to."""
+def _unread_names(values: Iterable[str], request: str, known: Iterable[Any]) -> list[str]:
+    """The files ``request`` names that none of ``values`` (a plan's arguments, ``${…}`` and
+    addresses aside) names, nor ``known`` holds, nor the request writes to."""
     held = json.dumps(list(known), default=str)
     local = [value for value in (_REFERENCE.sub("", v) for v in values) if not _ADDRESS.match(value)]
-    return [PlanProblem(None, None, _read_it(name, any(name in value for value in searched)))
-            for name in sorted(named_files(request))
+    return [name for name in sorted(named_files(request))
             if not any(name in value for value in local) and name not in held
             and not is_destination(name, request)]
 

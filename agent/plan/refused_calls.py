@@ -10,7 +10,9 @@ anything runs.
 
 A target the request or the thread names is left alone: the person asked for it, a repair round
 cannot change that, and the call's own refusal says why in the answer. As with files the request
-names (:mod:`agent.plan.named_files`), a repaired plan that still makes such a call runs as it is.
+names (:mod:`agent.plan.named_files`), a repaired plan that still makes such a call runs as it is,
+but for two cases: a read that nothing takes from is left out, and a read standing in for the
+one file the request names and no node reads becomes the read of that file.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from agent.plan.edges import call_args
 from agent.plan.format import Plan, PlanNode
 from agent.plan.grounding import without_nodes
 from agent.plan.limits import PlanLimits
+from agent.plan.named_files import READ_FILE
 from agent.plan.package_code import parse_python
 from agent.plan.parsing import parse_plan
 from agent.plan.references import referenced_ids
@@ -90,6 +93,26 @@ def without_refused_reads(plan: Plan, refused: list[PlanProblem], registry: Tool
         return node.model_copy(update={"depends_on": waits})
     kept = without_nodes(plan.model_copy(update={"nodes": [unwaited(node) for node in plan.nodes]}), refused)
     return kept if kept is not None and kept.nodes else None
+
+
+def reads_of_the_named_file(plan: Plan, refused: list[PlanProblem], unread: list[str],
+                            registry: ToolRegistry) -> Plan | None:
+    """``plan`` with its one refused read made a ``read_file`` of the one file the request names
+    that no node reads (``unread``), under the same id, when the repair round wrote that read
+    again: broad rejected-escalated ("Write the keys of the escalated tickets in
+    data/tickets.json to reports/escalated.txt") fetched ``https://ops.example.com/tickets.json``,
+    a host nobody named, twice, and every step after it was skipped. The read nobody asked for
+    stood in for the file the request named. None when more than one read was refused, or more
+    or fewer than one named file is unread, or the refused node is no single green call."""
+    named = {problem.node for problem in refused}
+    if len(unread) != 1 or len(named) != 1 or READ_FILE not in registry:
+        return None
+    node = next((n for n in plan.nodes if n.id in named), None)
+    if node is None or node.tool is None or node.tool == READ_FILE or node.each is not None \
+            or node.tool not in registry or registry.risk_of(node.tool) is not Risk.GREEN:
+        return None
+    read = node.model_copy(update={"tool": READ_FILE, "args": {"path": unread[0]}})
+    return plan.model_copy(update={"nodes": [read if n.id == node.id else n for n in plan.nodes]})
 
 
 def _named(target: str, held: str) -> bool:

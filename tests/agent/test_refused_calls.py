@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from agent.events import AnswerReady, PlanRepairing, RunEvent
 from agent.plan.format import Plan
-from agent.plan.refused_calls import refused_calls, without_refused_reads
+from agent.plan.named_files import unread_file_names
+from agent.plan.refused_calls import reads_of_the_named_file, refused_calls, without_refused_reads
 from agent.tools.builtin import BuiltinToolConfig, register_builtin_tools
+from agent.tools.files import FileToolConfig
 from agent.tools.http import refused_address
 from agent.tools.http_policy import HttpToolConfig
 from agent.tools.registry import ArgumentRefusal, ToolRegistry
@@ -124,3 +128,42 @@ def test_a_refused_read_written_again_is_left_out_when_other_steps_remain() -> N
     assert kept is not None and [(n.id, n.depends_on) for n in kept.nodes] == [("local", [])]
     taking = plan(remote, {**local, "args": {"url": "http://127.0.0.1:8000/${remote}"}, "depends_on": ["remote"]})
     assert without_refused_reads(taking, refused_calls(taking, asked, registry), registry) is None
+
+
+def test_a_refused_read_standing_in_for_the_named_file_nothing_reads_reads_that_file(tmp_path: Path) -> None:
+    """broad rejected-escalated: "… the escalated tickets in data/tickets.json …" fetched
+    https://ops.example.com/tickets.json, a host nobody named, twice; every step after it was
+    skipped. The read keeps its id, so what takes from it is wired as before."""
+    registry = ToolRegistry()
+    register_builtin_tools(registry, BuiltinToolConfig(http=LOCAL_ONLY, files=FileToolConfig(workspace=tmp_path)))
+    asked = "Write the keys of the escalated tickets in data/tickets.json to reports/escalated.txt"
+    remote = {"id": "tickets", "tool": "http_get", "args": {"url": "https://ops.example.com/tickets.json"}}
+    keys = {"id": "keys", "package": {"goal": "g", "code": "result = inputs['tickets']"}, "depends_on": ["tickets"]}
+    fetched = plan(remote, keys)
+    refused = refused_calls(fetched, asked, registry)
+    read = reads_of_the_named_file(fetched, refused, unread_file_names(fetched, asked, registry), registry)
+    assert read is not None and [(n.id, n.tool, n.args) for n in read.nodes] == [
+        ("tickets", "read_file", {"path": "data/tickets.json"}), ("keys", None, {})]
+    # the file is read already, or two are unread, or two reads refused: which stands for which is not plain
+    for other, request in ((plan(remote, {"id": "t", "tool": "read_file", "args": {"path": "data/tickets.json"}}),
+                            asked),
+                           (fetched, asked + " and data/users.json"),
+                           (plan(remote, {**remote, "id": "more", "args": {"url": "https://x.example.com/a.json"}}),
+                            asked)):
+        problems = refused_calls(other, request, registry)
+        assert problems
+        assert reads_of_the_named_file(other, problems, unread_file_names(other, request, registry),
+                                       registry) is None
+
+
+async def test_the_run_reads_the_named_file_when_the_repair_wrote_the_refused_read_again(tmp_path: Path) -> None:
+    registry = ToolRegistry()
+    register_builtin_tools(registry, BuiltinToolConfig(http=LOCAL_ONLY, files=FileToolConfig(workspace=tmp_path)))
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "tickets.json").write_text('{"tickets": [{"key": "SUP-12", "escalated": true}]}')
+    fetched = {"nodes": [{"id": "tickets", "tool": "http_get", "args": {"url": "https://ops.example.com/tickets.json"}}]}
+    llm = ScriptedChatModel(replies=[fetched, fetched, finish("SUP-12 was escalated.")])
+    events = await asked_once(llm, registry, "refused-4", "Which tickets in data/tickets.json were escalated?")
+    assert "Nobody named ops.example.com" in str(llm.calls[1][-1].content)  # told once
+    assert "SUP-12" in str(llm.calls[2][-1].content)  # then the file was read, and the joiner saw it
+    assert isinstance(events[-1], AnswerReady) and events[-1].answer == "SUP-12 was escalated."
