@@ -19,9 +19,18 @@ import re
 import sqlite3
 from collections.abc import Sequence
 
+from agent.plan.uncomputed import COMPUTING_GOAL
 from agent.ports.sandbox import PackageJob
 from agent.tools.effects import asked_effects
 from sandbox.table_query import Table
+
+
+def asked_of(job: PackageJob) -> str:
+    """What the step is asked, in the person's words: the request, the one it follows and the
+    step's goal, less the words dagbot's computing goal opens with ("Compute from the inputs…":
+    its "compute" named the value ``service = 'compute'`` the query added unasked, broad
+    october-spend)."""
+    return " ".join((job.request, job.follows, job.goal.replace(COMPUTING_GOAL, "")))
 
 
 def unused_values(table: Table, request: str, sql: str) -> list[tuple[str, str]]:
@@ -565,7 +574,7 @@ def query_faults(table: Table, job: PackageJob, sql: str) -> list[str]:
         shown = ", ".join(repr(v) for v in values[:8]) + (", …" if len(values) > 8 else "")
         faults.append(f"No row has {column} = {text!r} ({column} holds {shown}): compare with a value the "
                       "table lists, or leave the condition out if the request names none.")
-    asked = " ".join((job.request, job.follows, job.goal))
+    asked = asked_of(job)
     if unasked := unasked_values(table, asked, sql):
         listed = ", ".join(f"{column} = {text!r}" for column, text in unasked)
         faults.append(f"The request names none of {listed}: leave those conditions out of the query (do not "

@@ -64,6 +64,7 @@ from sandbox.goal_values import NAME as GOAL_VALUES
 from sandbox.goal_values import mended_goal_values
 from sandbox.input_outline import outline
 from sandbox.query_checks import (
+    asked_of,
     flipped_flags,
     grouped,
     kept_conditions,
@@ -254,11 +255,11 @@ class ReflexionPackageRunner:
                 log.info("package %s: the conditions the rewrite dropped unasked kept", job.node_id)
                 sql, written = kept, f"```sql\n{kept}\n```"
             if sql and before and job.request and (undone := without_negated(sql, unasked_values(
-                    table, " ".join((job.request, job.follows, job.goal)), before))) is not None:
+                    table, asked_of(job), before))) is not None:
                 log.info("package %s: a value told to be left out, negated, left out", job.node_id)
                 sql, written = undone, f"```sql\n{undone}\n```"
             if sql and job.request and (copied := without_copied_row(
-                    table, " ".join((job.request, job.follows, job.goal)), sql)) is not None:
+                    table, asked_of(job), sql)) is not None:
                 log.info("package %s: a row copied into the query's conditions left out", job.node_id)
                 sql, written = copied, f"```sql\n{copied}\n```"
             if sql and job.request and (aimed := without_targets(table, job.request, sql)) is not None:

@@ -9,10 +9,12 @@ import json
 import pytest
 
 from agent.execution.gateway import GreenToolGateway
+from agent.plan.uncomputed import COMPUTING_GOAL
 from agent.ports.sandbox import PackageJob, Sandbox, SandboxLimits
 from infra.emulators.scripted_chat import ScriptedChatModel
 from sandbox.query_checks import (
     absent_values,
+    asked_of,
     beside_a_total,
     conditions_per_row,
     flag_polarity,
@@ -788,3 +790,20 @@ def test_a_condition_on_where_the_change_goes_is_left_out() -> None:
     # an address a row holds is a filter: "the items of ines@example.com"
     assert without_targets(table, asked + " (ines@example.com's)", "SELECT text FROM data WHERE email = "
                            "'ines@example.com'") is None
+
+
+def test_the_words_of_dagbots_computing_goal_name_no_value_of_the_table() -> None:
+    """broad october-spend: dagbot's goal "Compute from the inputs every value …" let the query's
+    added ``service = 'compute'`` pass as named."""
+    spend = "month,service,cost_usd\n2026-09,compute,4210.40\n2026-10,compute,4390.85\n2026-10,storage,912.60\n"
+    table = find_table({"spend": {"path": "finance/cloud-spend.csv", "content": spend}})
+    assert table is not None
+    asked = "How much was spent in 2026-10 in finance/cloud-spend.csv?"
+    computing = PackageJob(thread_id="T", run_id="R", node_id="computed", goal=f"{COMPUTING_GOAL} {asked}",
+                           code="", inputs={}, request=asked)
+    query = "SELECT SUM(cost_usd) AS total FROM data WHERE month = '2026-10' AND service = 'compute'"
+    assert any("The request names none of service = 'compute'" in fault
+               for fault in query_faults(table, computing, query))
+    assert not any("names none of" in fault for fault in query_faults(
+        table, computing, "SELECT SUM(cost_usd) AS total FROM data WHERE month = '2026-10'"))
+    assert "Compute from" not in asked_of(computing) and asked in asked_of(computing)
