@@ -145,6 +145,7 @@ def without_copied_row(table: Table, asked: str, sql: str, shown: int = 3) -> st
     return _without_comparisons(sql, unasked, "=")
 
 
+_COLUMN_NAME = r"""(?<![\w.])("[^"]+"|`[^`]+`|[A-Za-z_]\w*)"""
 _TARGET = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|https?://\S+|(?:[\w-]+/)+[\w.-]+\.[a-z]{1,5}")
 """What a request names as where a change goes: an address, a URL, a workspace path."""
 
@@ -156,7 +157,25 @@ def without_targets(table: Table, request: str, sql: str) -> str | None:
     four times, told no row holds it (aimed mail-open-owners). None when it has none."""
     pairs = [(column, text) for column, text, _ in absent_values(table, sql)
              if _TARGET.fullmatch(text) and text.lower() in request.lower()]
-    return _without_comparisons(sql, pairs, "==?") if pairs else None
+    changed = _without_comparisons(sql, pairs, "==?") if pairs else None
+    liked = [(column, pattern) for column, pattern in _matched_targets(table, request, changed or sql)]
+    return _without_comparisons(changed or sql, liked, "LIKE") or changed
+
+
+_LIKE = re.compile(_COLUMN_NAME + r"""\s+LIKE\s+'((?:[^']|'')*)'""", re.IGNORECASE)
+
+
+def _matched_targets(table: Table, request: str, sql: str) -> list[tuple[str, str]]:
+    """The ``column LIKE '…'`` conditions of ``sql`` whose pattern is a target the request names
+    (its own file's path, an address) that no row of the column holds: broad mail-owners wrote
+    ``text LIKE 'notes/oncall-review-2026-11-24.md'``, the notes' own path, twice."""
+    found = []
+    for name, pattern in _LIKE.findall(sql):
+        column, core = name.strip('"`'), pattern.replace("''", "'").strip("%")
+        if column in table.columns and _TARGET.fullmatch(core) and core.lower() in request.lower() \
+                and not any(core.lower() in str(row.get(column) or "").lower() for row in table.rows):
+            found.append((column, pattern.replace("''", "'")))
+    return found
 
 
 def without_negated(sql: str, told: Sequence[tuple[str, str]]) -> str | None:

@@ -100,12 +100,16 @@ def _logfmt(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
 
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)[\s#]*$")
 _ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(?:\[(?P<box>[ xX])\]\s+)?(.*\S)\s*$")
-_NAMED_ITEM = re.compile(r"^[*_`]*([^\W\d][\w'.-]*(?: [^\W\d][\w'.-]*){0,3})[*_`]*:\s+(.*)$")
+_NAMED_ITEM = re.compile(r"^[*_`]*([^\W\d][\w'.-]*(?: [^\W\d][\w'.-]*){0,3})[*_`]*"
+                         r"(?:\s+(?:<[^<>\s]+@[^<>\s]+>|\([^()\s]+@[^()\s]+\)))?:\s+(.*)$")
+"""An item that opens with a name and a colon, the name's address between them or not
+(``- Grace Liu: alert on …``, ``- Luis Ortega <luis@example.com>: tune …``)."""
 
 
 def _markdown_items(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
     """A Markdown document's list items, one row each: ``section`` (the heading above it),
-    ``name`` (a name before a colon: ``- Grace Liu: alert on …``, when an item has one),
+    ``name`` (a name before a colon: ``- Grace Liu: alert on …``, ``- Luis Ortega
+    <luis@example.com>: tune …``, when an item has one),
     ``text`` (the rest), ``done`` and ``open`` for a checklist's items (``- [x]`` done, ``- [ ]``
     open: both words, as requests ask for either), a column for each field written inside two
     items or more (``…sandbox. Owner: Lena Fischer (lena@example.com)``, ``(owner: bob, due:

@@ -790,6 +790,13 @@ def test_a_condition_on_where_the_change_goes_is_left_out() -> None:
     # an address a row holds is a filter: "the items of ines@example.com"
     assert without_targets(table, asked + " (ines@example.com's)", "SELECT text FROM data WHERE email = "
                            "'ines@example.com'") is None
+    # the notes' own path matched with LIKE (broad mail-owners), and with wildcards
+    assert without_targets(table, asked, "SELECT email FROM data WHERE section = 'Action items' AND text LIKE "
+                           "'notes/standup.md' AND email IS NOT NULL") \
+        == "SELECT email FROM data WHERE section = 'Action items' AND email IS NOT NULL"
+    assert without_targets(table, asked, "SELECT email FROM data WHERE text LIKE '%notes/standup.md%'") \
+        == "SELECT email FROM data"
+    assert without_targets(table, asked, "SELECT email FROM data WHERE text LIKE '%password%'") is None
 
 
 def test_the_words_of_dagbots_computing_goal_name_no_value_of_the_table() -> None:

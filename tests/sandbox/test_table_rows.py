@@ -65,6 +65,11 @@ def test_a_markdown_files_list_items_are_rows_with_their_section_and_name() -> N
         {"section": "Follow-ups", "name": "Arjun Mehta", "text": "add a canary stage"},
         {"section": "Follow-ups", "name": "Grace Liu", "text": "alert on error rate: 2%"},
         {"section": "Follow-ups", "name": None, "text": "Upgrade the staging database. Owner: Omar Haddad"}])
+    # the name's address between it and the colon (broad mail-owners' action items)
+    addressed = "## Action items\n- Luis Ortega <luis@example.com>: tune the alert.\n- Mei Lin (mei@example.com): add counts.\n"
+    assert table_rows(addressed, ".md") == (["section", "name", "text", "email"], [
+        {"section": "Action items", "name": "Luis Ortega", "text": "tune the alert.", "email": "luis@example.com"},
+        {"section": "Action items", "name": "Mei Lin", "text": "add counts.", "email": "mei@example.com"}])
     assert table_rows("# Notes\n- one thing\n- another\n", ".md") == (["section", "text"], [
         {"section": "Notes", "text": "one thing"}, {"section": "Notes", "text": "another"}])
     assert table_rows("# Notes\nOnly prose here.\n- one item\n", ".md") is None
