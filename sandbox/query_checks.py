@@ -420,6 +420,34 @@ def without_totals_beside(table: Table, sql: str) -> str | None:
     return f"SELECT {', '.join(kept)} FROM data{found['rest']}"
 
 
+_SHARE_OF = re.compile(
+    r"""(?is)\bSUM\s*\(\s*CASE\s+WHEN\s+(?P<condition>.+?)\s+THEN\s+(?P<amount>"[^"]+"|`[^`]+`|[A-Za-z_]\w*|1)"""
+    r"""\s+ELSE\s+0(?:\.0+)?\s+END\s*\)\s*(?P<over>/\s*(?:CAST\s*\(\s*)?COUNT\s*\(\s*\*\s*\))""")
+"""A share written as a sum of the rows where a condition holds over the count of rows."""
+
+
+def mended_share(sql: str) -> str | None:
+    """``sql`` with a share's two slips mended in place, None when it has neither: the sum of an
+    amount where a condition holds divided by the count of rows (``SUM(CASE WHEN service =
+    'storage' THEN cost_usd ELSE 0 END) / COUNT(*)``, "64425%" of the spend, broad
+    storage-share) divides by the amount's sum instead; and the condition the share counts,
+    written in the WHERE clause too (every row kept then holds it: a share of 100), is left out
+    there."""
+    found = _SHARE_OF.search(sql)
+    if found is None:
+        return None
+    changed = sql
+    amount = found["amount"]
+    if amount != "1":
+        over = re.sub(r"(?i)COUNT\s*\(\s*\*\s*\)", f"SUM({amount})", found["over"], count=1)
+        changed = changed[:found.start("over")] + over + changed[found.end("over"):]
+    condition = found["condition"].strip()
+    if _SIMPLE_CONDITION.fullmatch(condition) and (where := _WHERE.search(changed)) is not None \
+            and re.search(re.escape(condition), where["clause"], re.IGNORECASE):
+        changed = _without_condition(changed, condition)
+    return changed if changed != sql else None
+
+
 _GROUPED_BY_ONE = re.compile(
     r"""\bGROUP\s+BY\s+("[^"]+"|`[^`]+`|[A-Za-z_]\w*)\s*(?:$|\)|HAVING\b|ORDER\b|LIMIT\b)""", re.IGNORECASE)
 """A GROUP BY of one column (what follows it ends the clause)."""

@@ -68,6 +68,7 @@ from sandbox.query_checks import (
     flipped_flags,
     grouped,
     kept_conditions,
+    mended_share,
     query_faults,
     unasked_values,
     without_copied_row,
@@ -265,6 +266,9 @@ class ReflexionPackageRunner:
             if sql and job.request and (aimed := without_targets(table, job.request, sql)) is not None:
                 log.info("package %s: a condition on where the change goes left out", job.node_id)
                 sql, written = aimed, f"```sql\n{aimed}\n```"
+            if sql and (share := mended_share(sql)) is not None:
+                log.info("package %s: the share's sum and its condition mended in place", job.node_id)
+                sql, written = share, f"```sql\n{share}\n```"
             if sql and (picked := without_totals_beside(table, sql)) is not None:
                 log.info("package %s: a total beside the row the query picks left out", job.node_id)
                 sql, written = picked, f"```sql\n{picked}\n```"

@@ -21,6 +21,7 @@ from sandbox.query_checks import (
     flipped_flags,
     grouped,
     kept_conditions,
+    mended_share,
     names_nothing,
     needless_limit,
     query_faults,
@@ -48,6 +49,7 @@ from sandbox.table_query import (
     share_rule,
     two_values_rule,
 )
+from sandbox.table_rows import query_rows, table_rows
 
 COSTS = ("team,service,cost_usd\npayments,ledger,1240.50\npayments,fraud-check,480.00\n"
          "search,indexer,2210.00\n")
@@ -814,3 +816,33 @@ def test_the_words_of_dagbots_computing_goal_name_no_value_of_the_table() -> Non
     assert not any("names none of" in fault for fault in query_faults(
         table, computing, "SELECT SUM(cost_usd) AS total FROM data WHERE month = '2026-10'"))
     assert "Compute from" not in asked_of(computing) and asked in asked_of(computing)
+
+
+def test_a_shares_sum_over_the_count_of_rows_and_its_condition_in_where_are_mended_in_place() -> None:
+    """broad storage-share: ``SUM(CASE WHEN service = 'storage' THEN cost_usd ELSE 0 END) /
+    COUNT(*) … WHERE service = 'storage'`` answered "64425%"."""
+    share = "SELECT 100.0 * SUM(CASE WHEN service = 'storage' THEN cost_usd ELSE 0 END) / COUNT(*) AS share FROM data"
+    assert mended_share(f"{share} WHERE provider = 'aws' AND service = 'storage'") == (
+        "SELECT 100.0 * SUM(CASE WHEN service = 'storage' THEN cost_usd ELSE 0 END) / SUM(cost_usd) AS share "
+        "FROM data WHERE provider = 'aws'")
+    counted = "SELECT 100.0 * SUM(CASE WHEN ok = 0 THEN 1 ELSE 0 END) / COUNT(*) AS share FROM data"
+    assert mended_share(f"{counted} WHERE ok = 0") == counted  # a share of rows stays one
+    assert mended_share(counted) is None
+    assert mended_share("SELECT 100.0 * SUM(CASE WHEN team = 'search' THEN cost_usd ELSE 0 END) / SUM(cost_usd) "
+                        "FROM data") is None
+    spend = "service,cost_usd\ncompute,4210.40\nstorage,880.15\nstorage,140.00\n"
+    rows = table_rows(spend, ".csv")
+    assert rows is not None
+    mended = mended_share(f"{share} WHERE service = 'storage'")
+    assert mended is not None and round(query_rows(*rows, mended), 2) == round(100 * 1020.15 / 5230.55, 2)
+
+
+async def test_the_reflexion_loop_runs_the_share_mended(
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
+) -> None:
+    llm = ScriptedChatModel(replies=[sql(
+        "SELECT 100.0 * SUM(CASE WHEN team = 'payments' THEN cost_usd ELSE 0 END) / COUNT(*) AS share "
+        "FROM data WHERE team = 'payments'")])
+    asked = job(request="What percentage of the cost in finance/costs.csv went to the payments team?")
+    outcome = await ReflexionPackageRunner(sandbox, llm, limits, table_queries=True).run(asked, gateway, _none)
+    assert outcome.ok and round(outcome.output, 2) == round(100 * 1720.5 / 3930.5, 2), outcome
