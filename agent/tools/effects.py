@@ -17,7 +17,7 @@ EFFECT_WORDS: dict[str, tuple[str, ...]] = {
     "write": ("write", "save", "append", "overwrite", "clear", "truncate", "copy", "store", "create", "put"),
     "send": ("send", "mail", "email", "e-mail", "notify", "forward"),
     "post": ("post", "webhook", "trigger"),
-    "record": ("record", "insert", "register"),
+    "record": ("record", "insert", "register", "add row", "add rows", "add record", "add entry"),
     "delete": ("delete", "remove", "erase", "wipe", "purge", "flush", "invalidate", "prune"),
     "restart": ("restart", "reboot", "reload", "bounce", "start"),
     "deploy": ("deploy", "redeploy", "rollback", "roll back", "roll out", "rollout", "revert", "scale",
@@ -67,10 +67,24 @@ _ROWS = re.compile(r"\b(?:rows?|records?|entries|table|database|db)\b", re.I)
 which a database tool declares ("delete rows"), not of a file or a thing ("delete logs/app.log")."""
 
 
+_NAMING = re.compile(
+    r"(\b(?:the|its|our|this|that|each|every)\s+)[\w-]+"
+    r"(?=\s+(?:table|column|field|queue|topic|bucket|index|job|log|dashboard|channel)s?(?![\w/.-]))", re.I)
+"""A word that names a table, a column, a queue… ("the deploys table", "the restarts column"):
+a name, not a verb."""
+_DESCRIBED = re.compile(
+    r"\b(?:(?:was|were|is|are|been|be|being|got|gets|get)\s+(?:\w+ly\s+|not\s+|never\s+)?[\w-]+(?:d|ed)\b"
+    r"|[\w-]+(?:d|ed)(?=\s+(?:on|at|since|until|in)\s+\d))", re.I)
+"""A past participle that says what was done ("was deployed", "has been restarted", "deployed
+on 2026-11-26"): a fact of the data, not a change asked for."""
+
+
 def asked_effects(request: str) -> frozenset[str]:
-    """The effects ``request`` asks for by its verbs (quoted text left out); a deletion that
-    speaks of rows, records or a table is "delete rows"."""
-    text = _QUOTED.sub(" ", request)
+    """The effects ``request`` asks for by its verbs (quoted text left out, and words that name
+    a table, a column… or say what was done: "Add a row to the deploys table: thumbnailer
+    2.8.4, deployed on 2026-11-26" asks to record a row, not to deploy); a deletion that speaks
+    of rows, records or a table is "delete rows"."""
+    text = _DESCRIBED.sub(" ", _NAMING.sub(r"\1", _QUOTED.sub(" ", request)))
     asked = {effect for effect, pattern in _ASKING.items() if pattern.search(text)}
     if "delete" in asked and _ROWS.search(text):
         asked = (asked - {"delete"}) | {"delete rows"}

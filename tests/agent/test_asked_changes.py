@@ -65,7 +65,13 @@ def registry() -> ToolRegistry:
     ("Roll the log over and tell me when it is back", set()),  # too far apart: no verb of change
     ("Renew the api.example.com certificate", {"access"}),
     ("Close ticket SUP-15 and silence its alert", {"tickets"}),
-    ("Which tickets were assigned to Noor?", {"tickets"}),  # asked in passing: only a command ends a run
+    ("Which tickets were assigned to Noor?", set()),  # what was done: a fact of the data
+    # a table's name, and what was done, are no verbs (broad record-thumbnailer)
+    ("Add a row to the deploys table: thumbnailer 2.8.4, deployed on 2026-11-26, status ok", {"record"}),
+    ("Record in the deploys table that search 1.8.1 was deployed on 2026-11-23", {"record"}),
+    ("How many pods were restarted today?", set()),
+    ("Restart job sync-users", {"restart"}),
+    ("Delete the log", {"delete"}),
 ])
 def test_the_effects_a_request_asks_for_are_read_from_its_verbs(request_text: str, effects: set[str]) -> None:
     assert asked_effects(request_text) == effects
