@@ -190,12 +190,14 @@ def _gave_nothing(result: Mapping[str, Any]) -> bool:
 
 def searched_data_files(plan: Plan, registry: ToolRegistry, request: str,
                         results: Mapping[str, Mapping[str, Any]], before: str = "") -> list[str]:
-    """The data files a ``search_files`` of ``plan`` looked through and matched nothing in, that
-    no node reads whole, when ``request`` asks for a computed value and no other node computes
+    """The data files a ``search_files`` of ``plan`` looked through and matched nothing in (or
+    any line of a JSON or YAML file), that no node reads whole, when ``request`` asks for a computed value and no other node computes
     one: fresh follow-up-admins asked "which of them have MFA off?", searched access/users.json
     for ``mfa: false`` (the file holds ``"mfa": false``) and the joiner picked a name from the
     earlier turn's read by itself. A search matches text, not values: the file is read whole and
-    the request computed from it (dagbot adds both nodes). A search of many files (``**/*``)
+    the request computed from it (dagbot adds both nodes). So is a JSON or YAML file a search
+    found lines in: its records take several lines, and a matching line is no record (broad
+    escalated). A search of many files (``**/*``)
     looked through the one data file the request names, or else the one the thread's request
     ``before`` it named, when its pattern takes that file in or took in no file at all (aimed
     follow-up-failed-volume: "Which volume's snapshot failed?" after "Show me logs/snapshots.log"
@@ -211,9 +213,10 @@ def searched_data_files(plan: Plan, registry: ToolRegistry, request: str,
     read = {_data_file_read(node, registry) for node in nodes}
     found: list[str] = []
     for node in plan.nodes:
-        if node.tool != SEARCH_FILES or not _found_nothing(results.get(node.id)):
-            continue
         pattern = str(node.args.get("pattern") or "")
+        if node.tool != SEARCH_FILES or not (_found_nothing(results.get(node.id))
+                                             or _RECORDS_SPAN_LINES.search(pattern)):
+            continue
         if REFERENCE.search(pattern):
             continue
         output = (results.get(node.id) or {}).get("output") or {}
@@ -268,5 +271,12 @@ def _computes(node: PlanNode, registry: ToolRegistry, asked: list[str]) -> bool:
     if returns is None and registry.risk_of(node.tool) is Risk.GREEN:
         return True  # a tool of unknown output (an MCP server's query, say) may compute it
     if (returns or frozenset()) & _COMPUTING:
-        return set(asked) <= _MATCHES_ANSWER
+        in_records = _RECORDS_SPAN_LINES.search(str(node.args.get("pattern") or ""))
+        return set(asked) <= _MATCHES_ANSWER and not in_records
     return any(_STATEMENT.match(text) for text in strings(call_args(node)))
+
+
+_RECORDS_SPAN_LINES = re.compile(r"\.(?:json|ya?ml|toml)$", re.I)
+"""A file whose records take several lines: a search's matching line is no record (broad
+escalated: a search of data/tickets.json for "escalated" matched ``"escalated": true,
+"assignee": "Mateo"},``, lines without the tickets' keys, and the joiner could only guess them)."""

@@ -235,7 +235,10 @@ def test_a_data_file_a_search_matched_nothing_in_is_found(tmp_path: Path) -> Non
     nothing = {"mfa": {"status": "done", "output": {"matches": [], "truncated": False, "files_searched": 1}}}
     assert searched_data_files(plan(SEARCH), tools, asked, nothing) == ["access/users.json"]
     matched = {"mfa": {"status": "done", "output": {"matches": [{"path": "access/users.json", "line": 3}]}}}
-    assert searched_data_files(plan(SEARCH), tools, asked, matched) == []  # its matches answer it
+    # a JSON file's matching line is no record (broad escalated: ``"escalated": true,`` without its key)
+    assert searched_data_files(plan(SEARCH), tools, asked, matched) == ["access/users.json"]
+    rows = {**SEARCH, "args": {"query": "mfa=false", "pattern": "access/users.csv"}}
+    assert searched_data_files(plan(rows), tools, asked, matched) == []  # a CSV's lines are rows: its matches answer it
     assert searched_data_files(plan(SEARCH), tools, "Does access/users.json mention mfa?", nothing) == []
     for pattern in ("**/*.json", "notes/oncall.md", "${users.path}"):  # no data file named by itself
         other = {**SEARCH, "args": {"query": "x", "pattern": pattern}}
