@@ -29,7 +29,8 @@ from typing import Any
 
 _NUMBER = re.compile(r"\s*[$€£]?\s*(-?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?)\s*(?:%|[A-Za-z]{1,3})?\s*")
 _FIELD = re.compile(r'(\w[\w.-]*)=("[^"]*"|\S*)')
-_LEADING_TIME = re.compile(r"\d{4}-\d\d-\d\d[T ]?[\d:.]*Z?")
+_LEADING_TIME = re.compile(r"\[?(?P<time>\d{4}-\d\d-\d\d[T ]?[\d:.]*Z?)\]?")
+"""A line's opening time, bracketed or not (``2026-11-27T01:00:03Z``, ``[2026-11-27 01:00:03]``)."""
 _MAX_ROWS = 100_000
 
 
@@ -47,7 +48,7 @@ def table_rows(value: Any, suffix: str = "") -> tuple[list[str], list[dict[str, 
     if suffix in (".md", ".markdown"):
         return _markdown_items(text)
     stripped = text.lstrip()
-    if stripped[:1] in "[{":
+    if stripped[:1] in "[{" and not (suffix == ".log" or _LEADING_TIME.match(stripped)):
         try:
             parsed = json.loads(text)
         except ValueError:
@@ -92,7 +93,7 @@ def _logfmt(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
             return None
         head = _LEADING_TIME.match(line.strip())
         if head and "time" not in fields:
-            fields = {"time": head.group(0), **fields}
+            fields = {"time": head["time"], **fields}
         columns.update((k, None) for k in fields)
         rows.append(fields)
     return list(columns), [{c: row.get(c) for c in columns} for row in rows]
@@ -184,11 +185,11 @@ def _spaced_log(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
     parsed = []
     for line in lines:
         head = _LEADING_TIME.match(line)
-        if not head or not re.search(r"\d:\d", head.group(0)):
+        if not head or not re.search(r"\d:\d", head["time"]):
             return None
         tokens = line[head.end():].split()
         fields = {k: v.strip('"') for k, v in (t.split("=", 1) for t in tokens if _FIELD.fullmatch(t))}
-        parsed.append((head.group(0), [t for t in tokens if not _FIELD.fullmatch(t)], fields))
+        parsed.append((head["time"], [t for t in tokens if not _FIELD.fullmatch(t)], fields))
     width = min(len(words) for _, words, _ in parsed)
     names = [_positional_name(i, [words[i] for _, words, _ in parsed]) for i in range(width)]
     if len(set(names)) != len(names):

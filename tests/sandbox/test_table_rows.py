@@ -172,3 +172,19 @@ def test_a_filtered_sum_and_a_group_count_agree_with_python(rows: list[tuple[str
         assert counted == {"region": region, "n": n}
     average = query_rows(columns, table, "SELECT AVG(amount) FROM data")
     assert math.isclose(average, sum(a for _, a in rows) / len(rows), rel_tol=1e-6, abs_tol=1e-6)
+
+
+def test_a_log_whose_lines_open_with_a_bracketed_time_is_a_table() -> None:
+    """broad slowest-job: ``[2026-11-27 01:00:03] job=… runtime_ms=1820`` was read as JSON (it opens
+    with a bracket), found no table, and the package's own parsing failed three times."""
+    cron = ("[2026-11-27 01:00:03] job=rotate-logs exit=0 runtime_ms=1820\n"
+            "[2026-11-27 02:00:00] job=prune-images exit=0 runtime_ms=128400\n")
+    assert table_rows(cron, ".log") == table_rows(cron) == (["time", "job", "exit", "runtime_ms"], [
+        {"time": "2026-11-27 01:00:03", "job": "rotate-logs", "exit": "0", "runtime_ms": "1820"},
+        {"time": "2026-11-27 02:00:00", "job": "prune-images", "exit": "0", "runtime_ms": "128400"}])
+    spaced = "[2026-11-27 01:00:03] INFO api started\n[2026-11-27 01:00:04] ERROR db down\n"
+    assert table_rows(spaced, ".log") == (["time", "level", "field2", "field3"], [
+        {"time": "2026-11-27 01:00:03", "level": "INFO", "field2": "api", "field3": "started"},
+        {"time": "2026-11-27 01:00:04", "level": "ERROR", "field2": "db", "field3": "down"}])
+    assert table_rows('[{"a": 1}, {"a": 2}]') == (["a"], [{"a": 1}, {"a": 2}])  # JSON as before
+    assert table_rows("[1, 2") is None
