@@ -100,7 +100,8 @@ def mended_changes(plan: Plan, registry: ToolRegistry, request: str, known: Iter
     aimed = {value for node in nodes if node.id in red_ids for _, value in target_args(node.args)}
     free = [name for name in unread if not _grounds(name, aimed)]
     strays = [(index, field, value) for index, node in enumerate(nodes) if node.id in red_ids
-              for field, value in target_args(node.args) if not _grounded(value, haystack, named)]
+              for field, value in target_args(node.args) if not _grounded(value, haystack, named)
+              and field in _single_targets(node.args)]
     for index, field, value in strays:
         kind = _kind(value)
         fits = [name for name in free if _kind(name) == kind]
@@ -181,9 +182,27 @@ def without_nodes(plan: Plan, problems: list[PlanProblem]) -> Plan | None:
 
 def target_args(args: Mapping[str, Any]) -> list[tuple[str, str]]:
     """The arguments that say where a call goes: one token with a dot, a slash or an at sign
-    (a path, an address, a URL), each with its field."""
-    return [(field, value) for field, value in args.items()
-            if isinstance(value, str) and len(value) <= _LONGEST_TARGET and _TARGET.match(value)]
+    (a path, an address, a URL), each with its field; a list of them, or several in one text
+    (``"cc": "hannah@example.com, luis@example.com"``: broad mail-owners' replan copied four
+    addresses there, one of them named nowhere), each one of its own."""
+    found = []
+    for field, value in args.items():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and len(item) <= _LONGEST_TARGET * 8:
+                parts = [part for part in _TARGET_LIST.split(item.strip()) if part]
+                if parts and all(len(part) <= _LONGEST_TARGET and _TARGET.match(part) for part in parts):
+                    found += [(field, part) for part in parts]
+    return found
+
+
+_TARGET_LIST = re.compile(r"\s*[,;]\s*|\s+")
+"""What separates the targets of a list written in one text."""
+
+
+def _single_targets(args: Mapping[str, Any]) -> set[str]:
+    """The fields of ``args`` that hold one target, no more (a field of several is re-aimed by no one)."""
+    fields = [field for field, _ in target_args(args)]
+    return {field for field in fields if fields.count(field) == 1}
 
 
 def _mended_changes(draft: Draft, context: MendContext) -> Draft:

@@ -52,7 +52,11 @@ def repeated_changes(plan: Plan, made: Sequence[Mapping[str, Any]],
 
 def _where(tool: str, args: Mapping[str, Any], registry: ToolRegistry) -> dict[str, Any]:
     """Where a call of ``tool`` goes (secret arguments masked); {} when it names no place."""
-    return registry.masked(tool, dict(target_args(args)))
+    where: dict[str, list[str]] = {}
+    for field, target in target_args(args):
+        where.setdefault(field, []).append(target)
+    return registry.masked(tool, {field: sorted(targets) if len(targets) > 1 else targets[0]
+                                  for field, targets in where.items()})
 
 
 def _key(tool: str, where: Mapping[str, Any]) -> str:

@@ -191,13 +191,13 @@ def _gave_nothing(result: Mapping[str, Any]) -> bool:
 def searched_data_files(plan: Plan, registry: ToolRegistry, request: str,
                         results: Mapping[str, Mapping[str, Any]], before: str = "") -> list[str]:
     """The data files a ``search_files`` of ``plan`` looked through and matched nothing in (or
-    any line of a JSON or YAML file), that no node reads whole, when ``request`` asks for a computed value and no other node computes
-    one: fresh follow-up-admins asked "which of them have MFA off?", searched access/users.json
-    for ``mfa: false`` (the file holds ``"mfa": false``) and the joiner picked a name from the
-    earlier turn's read by itself. A search matches text, not values: the file is read whole and
-    the request computed from it (dagbot adds both nodes). So is a JSON or YAML file a search
-    found lines in: its records take several lines, and a matching line is no record (broad
-    escalated). A search of many files (``**/*``)
+    any line of a JSON or YAML file), that no node reads whole, when ``request`` asks for a
+    computed value and no other node computes one: fresh follow-up-admins asked "which of them
+    have MFA off?", searched access/users.json for ``mfa: false`` (the file holds ``"mfa":
+    false``) and the joiner picked a name from the earlier turn's read by itself. A search
+    matches text, not values: the file is read whole and the request computed from it (dagbot
+    adds both nodes). So is a JSON or YAML file a search found lines in: its records take several
+    lines, and a matching line is no record (broad escalated). A search of many files (``**/*``)
     looked through the one data file the request names, or else the one the thread's request
     ``before`` it named, when its pattern takes that file in or took in no file at all (aimed
     follow-up-failed-volume: "Which volume's snapshot failed?" after "Show me logs/snapshots.log"

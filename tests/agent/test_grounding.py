@@ -82,6 +82,19 @@ def test_an_optional_target_named_nowhere_is_left_out_and_the_change_kept() -> N
         update={"args": {"to": "x@example.org", "body": "${a}"}})]})
     problems = ungrounded_changes(elsewhere, registry, request)
     assert without_unnamed_options(elsewhere, problems, registry) == (elsewhere, problems)
+    # several addresses in one text, or a list: each is a target (broad mail-owners' replan cc'd
+    # four, one named nowhere); those the thread holds pass
+    known = [{"owners": {"status": "done", "output": "luis@example.com, mei@example.com"}}]
+    for cc in ("hannah@example.com, luis@example.com; mei@example.com", ["luis@example.com", "hannah@example.com"]):
+        listed = plan.model_copy(update={"nodes": [plan.nodes[0], plan.nodes[1].model_copy(
+            update={"args": {"to": "oncall@example.com", "body": "${a}", "cc": cc}})]})
+        [problem] = ungrounded_changes(listed, registry, request, known)
+        assert (problem.node, problem.field) == ("m", "args.cc") and "'hannah@example.com'" in problem.message
+        kept, _ = without_unnamed_options(listed, [problem], registry)
+        assert "cc" not in kept.nodes[1].args
+    both = plan.model_copy(update={"nodes": [plan.nodes[0], plan.nodes[1].model_copy(
+        update={"args": {"to": "oncall@example.com", "body": "${a}", "cc": "luis@example.com mei@example.com"}})]})
+    assert ungrounded_changes(both, registry, request, known) == []
 
 
 def test_named_targets_paths_under_them_and_text_arguments_pass() -> None:
