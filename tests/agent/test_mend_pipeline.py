@@ -589,6 +589,15 @@ def test_a_field_of_an_earlier_result_taken_for_a_nodes_field_is_that_value(regi
         "to": "support-leads@example.com", "subject": "Ticket", "body": "SUP-14"}}],
         "answer": "Sent SUP-14."}, registry)
     assert written(mend.fix(before, context)) == written(after)
+    # the earlier read, recalled into the plan (recalled-calls runs first), has no such field either
+    read = {"id": "tickets", "read_file": {"path": "data/tickets.json"}}
+    recalled = replace(OLDEST_TICKET, earlier_calls={"tickets": {"tool": "read_file",
+                                                                 "args": {"path": "data/tickets.json"}}})
+    before = drafted({"nodes": [read, {"id": "email", "send_email": {
+        "to": "support-leads@example.com", "body": "${tickets.ticket}"}, "depends_on": ["tickets"]}]}, registry)
+    after = drafted({"nodes": [read, {"id": "email", "send_email": {
+        "to": "support-leads@example.com", "body": "SUP-14"}, "depends_on": ["tickets"]}]}, registry)
+    assert written(mend.fix(before, recalled.context(registry))) == written(after)
     # a field the node it names has, a node of the plan itself, a field two earlier values
     # share, a path deeper than one field: left as written
     two = Thread(request=OLDEST_TICKET.request, known=(

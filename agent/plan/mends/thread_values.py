@@ -16,7 +16,8 @@ A field is taken for a node alike: "Which ticket in data/tickets.json has been o
 longest?" was computed as ``{"ticket": "SUP-14", "longest_open": 72.75}``, and "Email its key to
 …" was planned as a mail whose body is ``${tickets.ticket}``: ``tickets`` the earlier run's read
 of the file, which has no field ``ticket``. Where a reference names a field (one level) that the
-node it names does not have, or names no node at all, and exactly one short value of the
+node it names does not have (an earlier run's node, recalled into this plan or not), or names
+no node at all, and exactly one short value of the
 thread's earlier results is held under that field's name, the reference means that value.
 """
 
@@ -46,7 +47,8 @@ def thread_values(draft: Draft, context: MendContext) -> Draft:
              if node_id in values}
     meant.update({node_id: values[node_id] for node_id in referenced_ids(draft.answer or "")
                   if node_id not in have and node_id in values})
-    own = {node.id for node in draft.nodes}
+    by_id = {node.id: node for node in draft.nodes}
+    own = set(by_id)
     outputs = _earlier_outputs(context.known)
     fields = _earlier_fields(context.known)
 
@@ -55,7 +57,8 @@ def thread_values(draft: Draft, context: MendContext) -> Draft:
         if node_id in meant:
             return meant[node_id]
         name = path[1:].lower() if re.fullmatch(r"\.[A-Za-z_]\w*", path) else ""
-        if name and name != PACKAGE_RESULT and name in fields and node_id not in own \
+        if name and name != PACKAGE_RESULT and name in fields \
+                and (node_id not in own or _recalled(by_id[node_id], context.earlier_calls.get(node_id))) \
                 and not _has_field(outputs.get(node_id), name):
             return fields[name]
         return match.group(0)
@@ -75,6 +78,13 @@ def thread_values(draft: Draft, context: MendContext) -> Draft:
     mended = draft.with_nodes(mended_node(node) for node in draft.nodes).with_answer(
         None if draft.answer is None else written(draft.answer))
     return draft if mended == draft else mended
+
+
+def _recalled(node: PlanNode, call: Mapping[str, Any] | None) -> bool:
+    """Whether ``node`` is the earlier run's ``call`` brought back into this plan (its tool and
+    arguments), not a node of this plan's own that has the same id."""
+    return call is not None and node.tool is not None and call.get("tool") == node.tool \
+        and call.get("args") == node.args
 
 
 def _has_field(output: Any, name: str) -> bool:
