@@ -330,7 +330,7 @@ async def _validated(state: AgentState, runtime: Ctx) -> tuple[Plan, tuple[str, 
     if (refused := refused_calls(plan, state["request"], ctx.registry, known)) and not last_round:
         raise PlanError(refused)
     if refused and (read := reads_of_the_named_file(
-            plan, refused, unread_file_names(plan, state["request"], ctx.registry, known), ctx.registry)):
+            plan, refused, unread_file_names(plan, state["request"], ctx.registry), ctx.registry)):
         log.info("read the file the request names in place of a read it would refuse",
                  problems=[str(p) for p in refused])
         plan = read

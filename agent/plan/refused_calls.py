@@ -98,7 +98,8 @@ def without_refused_reads(plan: Plan, refused: list[PlanProblem], registry: Tool
 def reads_of_the_named_file(plan: Plan, refused: list[PlanProblem], unread: list[str],
                             registry: ToolRegistry) -> Plan | None:
     """``plan`` with its one refused read made a ``read_file`` of the one file the request names
-    that no node reads (``unread``), under the same id, when the repair round wrote that read
+    that no node of the plan reads (``unread``; an earlier plan's read of it aside: a replan
+    fetched the same address again), under the same id, when the repair round wrote that read
     again: broad rejected-escalated ("Write the keys of the escalated tickets in
     data/tickets.json to reports/escalated.txt") fetched ``https://ops.example.com/tickets.json``,
     a host nobody named, twice, and every step after it was skipped. The read nobody asked for
