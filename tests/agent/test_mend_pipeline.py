@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from langchain_core.tools import StructuredTool
+from pydantic import BaseModel, field_validator
 
 from agent.plan.format import PlanNode
 from agent.plan.limits import PlanLimits
@@ -23,7 +25,7 @@ from agent.plan.validation import validated_plan
 from agent.tools.builtin import BuiltinToolConfig, register_builtin_tools
 from agent.tools.email import SmtpConfig
 from agent.tools.files import FileToolConfig
-from agent.tools.registry import ToolRegistry
+from agent.tools.registry import Risk, ToolRegistry
 from tests.fakes.tools import ToolLog, simulated_registry
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,7 +40,29 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> ToolRegistry:
     workspace = tmp_path_factory.mktemp("workspace")
     register_builtin_tools(registry, BuiltinToolConfig(files=FileToolConfig(workspace=workspace),
                                                        smtp=SmtpConfig(host="127.0.0.1")))
+    for name, risk, statements in (("query", Risk.GREEN, "SELECT"), ("execute", Risk.RED, "INSERT|UPDATE")):
+        registry.add(StructuredTool.from_function(coroutine=_statement_tool, name=name, description=name,
+                                                  args_schema=_statement_args(statements)), risk,
+                     effects={"record"} if risk is Risk.RED else None)
     return registry
+
+
+async def _statement_tool(sql: str) -> str:
+    return sql
+
+
+def _statement_args(statements: str) -> type[BaseModel]:
+    """An SQL tool's arguments that take only ``statements`` (a read-only query refuses INSERT)."""
+    class StatementArgs(BaseModel):
+        sql: str
+
+        @field_validator("sql")
+        @classmethod
+        def only(cls, sql: str) -> str:
+            if not re.match(rf"\s*(?:{statements})\b", sql, re.I):
+                raise ValueError(f"only {statements} statements")
+            return sql
+    return StatementArgs
 
 
 def drafted(raw: Mapping[str, Any], registry: ToolRegistry) -> Draft:
@@ -198,6 +222,10 @@ FIXES: dict[str, Fix] = {
             {"id": "raw", "lookup": {"key": "x"}},
             package("n", "result = inputs['log']")],
             "answer": "${n} and ${raw}"}),
+    "change-tools": Fix(
+        thread=Thread(request="Add a row to the deploys table: web 2.0, deployed on 2026-11-26"),
+        before={"nodes": [{"id": "row", "query": {"sql": "INSERT INTO deploys VALUES ('web', '2.0')"}}]},
+        after={"nodes": [{"id": "row", "execute": {"sql": "INSERT INTO deploys VALUES ('web', '2.0')"}}]}),
     "thread-values": Fix(
         thread=SLOWEST,
         before={"nodes": [{"id": "mail", "send": {"to": "sre@example.com", "body": "${search.name}"},
@@ -311,6 +339,9 @@ NOTHING_TO_FIX: dict[str, Clean] = {
         {"id": "raw", "lookup": {"key": "y"}},  # the plan's own raw
         {"id": "a", "lookup": {"key": "${shipped}"}}],  # a red call is never made again so
         "answer": "${raw} and ${a}"}),
+    "change-tools": Clean(thread=Thread(request="Which deploys failed?"), draft={"nodes": [  # no change asked
+        {"id": "row", "query": {"sql": "UPDATE deploys SET status = 'ok'"}},
+        {"id": "read", "query": {"sql": "SELECT * FROM deploys"}}]}),
     "thread-values": Clean(thread=SLOWEST, draft={"nodes": [
         {"id": "search", "lookup": {"key": "x"}},  # the plan's own node of that name
         {"id": "mail", "send": {"to": "sre@example.com", "body": "${search} ${latency.content} ${region}"}}]}),
@@ -353,6 +384,7 @@ def by_mend(cases: Mapping[str, Any]) -> list[Any]:
 def test_the_mends_run_in_this_order() -> None:
     assert [mend.name for mend in PLAN_MENDS] == [
         "blank-options",
+        "change-tools",
         "missing-fill-ins",
         "self-dependency",
         "duplicate-ids",
@@ -388,7 +420,7 @@ def test_names_are_unique_and_kebab_case_and_slips_read_after_a_colon() -> None:
 
 def test_only_the_mends_that_need_the_thread_or_the_request_are_skipped_on_a_streamed_plan() -> None:
     assert [mend.name for mend in PLAN_MENDS if not mend.partial_safe] == [
-        "recalled-calls", "thread-values", "misnamed-inputs", "change-targets"]
+        "change-tools", "recalled-calls", "thread-values", "misnamed-inputs", "change-targets"]
 
 
 def test_every_mend_has_a_case_in_each_table() -> None:

@@ -355,6 +355,21 @@ def test_a_plan_that_writes_through_sql_query_is_refused_with_the_plan() -> None
         "sql": "INSERT INTO deploys VALUES ('search', '1.8.1')"}}]}, registry)
 
 
+def test_a_row_the_request_asks_to_add_written_through_sql_query_goes_to_sql_execute() -> None:
+    """broad record-thumbnailer: the INSERT was drafted with sql_query, and its repair answered
+    "I can't"; the call goes to the tool that records rows, and waits for its approval."""
+    from agent.plan.validation import validated_plan
+
+    registry = ToolRegistry()
+    register_sql_tools(registry, SqlToolConfig(url="sqlite:///unused.sqlite"))
+    insert = {"nodes": [{"id": "add", "tool": "sql_query", "args": {
+        "sql": "INSERT INTO deploys VALUES ('search', '1.8.1')"}}]}
+    validated = validated_plan(insert, registry, request="Add a row to the deploys table: search 1.8.1")
+    assert [node.tool for node in validated.plan.nodes] == ["sql_execute"] and "change-tools" in validated.mends
+    with pytest.raises(PlanError):  # a request that asks for no change: the plan's fault is told
+        validated_plan(insert, registry, request="Which deploys are in the deploys table?")
+
+
 @pytest.mark.parametrize(("tool", "sql", "name"), [
     ("sql_query", "SELECT count(*) FROM ci/builds WHERE result = 'failed'", "ci/builds"),
     ("sql_query", "SELECT sum(duration_s) FROM builds JOIN ci/builds-2025.csv USING (build)", "ci/builds-2025.csv"),

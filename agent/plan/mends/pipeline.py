@@ -19,6 +19,7 @@ from agent.plan.computed_references import COMPUTED_REFERENCES
 from agent.plan.grounding import CHANGE_TARGETS
 from agent.plan.input_fields import INPUT_FIELDS
 from agent.plan.mends.blank_options import BLANK_OPTIONS
+from agent.plan.mends.change_tools import CHANGE_TOOLS
 from agent.plan.mends.contract import Draft, Mend, MendContext, Mended, apply_mends
 from agent.plan.mends.fill_ins import MISSING_FILL_INS
 from agent.plan.mends.input_ids import MISNAMED_INPUTS
@@ -33,6 +34,7 @@ from agent.plan.uncalled_function import UNCALLED_FUNCTION
 
 PLAN_MENDS: tuple[Mend, ...] = (
     BLANK_OPTIONS,
+    CHANGE_TOOLS,
     MISSING_FILL_INS,
     SELF_DEPENDENCY,
     DUPLICATE_IDS,
