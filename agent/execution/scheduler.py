@@ -349,7 +349,13 @@ class PlanExecutor:
         for node_id in [n for n in early.prefetched if n not in self.states]:
             self.prefetched[node_id] = early.prefetched.pop(node_id)
         if early.ident.plan_id == self.ident.plan_id:
-            self.carried |= self.states.keys()  # its results are this plan's own, loaded above
+            for node in self.plan.nodes:  # its results are this plan's own, loaded above, but for
+                theirs = early.plan_node(node.id)  # a node the validated plan changed (a mend)
+                if node.id in self.states and theirs is not None and definition(theirs) != definition(node):
+                    del self.states[node.id]
+                    self.records.pop(node.id, None)
+                    self.outputs.pop(node.id, None)
+            self.carried |= self.states.keys()
         progress = True
         while progress:  # in dependency order, whatever the plan's order
             progress = any([self.carry(early, node) for node in self.plan.nodes])

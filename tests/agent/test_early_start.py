@@ -117,6 +117,23 @@ def test_carried_work_needs_the_same_definition_and_carried_inputs() -> None:
     assert repaired.states == {"c": NodeState.DONE}
 
 
+def test_a_result_saved_early_for_a_node_the_validated_plan_changed_is_not_taken_for_its_own() -> None:
+    """broad p1-hours: a draft's GET of an address nobody named started early, failed, and was
+    saved under the plan's id; the validated plan read the named file under the same id, and the
+    GET's failure was loaded as that read's result."""
+    draft = executor("p1", [{"id": "a", "tool": "lookup", "args": {"key": "elsewhere"}},
+                            {"id": "c", "tool": "lookup", "args": {"key": "c"}}])
+    validated = executor("p1", [{"id": "a", "tool": "lookup", "args": {"key": "named"}},  # mended
+                                {"id": "c", "tool": "lookup", "args": {"key": "c"}}])
+    for node_id, status in (("a", NodeStatus.FAILED), ("c", NodeStatus.DONE)):  # as _load finds them
+        validated.records[node_id] = NodeResult(node_id, status, output=None if node_id == "a" else "out c")
+        validated.states[node_id] = NodeState(status.value)
+    validated.outputs["c"] = "out c"
+    validated._take_over(draft)
+    assert validated.states == {"c": NodeState.DONE} and validated.carried == {"c"}
+    assert "a" not in validated.records and validated.outputs == {"c": "out c"}
+
+
 def test_a_node_naming_a_tool_the_requester_may_not_use_never_starts_early() -> None:
     refused = {"lookup": "only @sre may use 'lookup'"}
     assert accept(PLAN["nodes"][0], [], REGISTRY, LIMITS) is not None
