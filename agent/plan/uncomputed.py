@@ -122,8 +122,10 @@ def uncomputed_reads(plan: Plan, registry: ToolRegistry, request: str,
     reads = [node.id for node in nodes if _data_file_read(node, registry)]
     if not reads and nodes and all(_data_file_read(node, registry, _NOTES) for node in nodes):
         reads = [node.id for node in nodes]  # (Markdown notes read alone: their items are rows)
-    if asked == ["filter"] and len(reads) < len(nodes):
-        return []
+    searches = [node for node in nodes if node.tool == SEARCH_FILES
+                and _DATA_FILE.fullmatch(str(node.args.get("pattern") or ""))]
+    if asked == ["filter"] and len(reads) + len(searches) < len(nodes):
+        return []  # (a search of a data file beside its read is no other source: broad escalated)
     return reads
 
 

@@ -91,6 +91,12 @@ def test_a_plan_that_computes_or_a_value_a_file_states_is_not_found(tmp_path: Pa
     settings = plan({"id": "deploy", "tool": "read_file", "args": {"path": "deploy.yaml"}})
     assert uncomputed_reads(settings, tools, "How many replicas does deploy.yaml ask for?") == []
     assert uncomputed_reads(plan(READ), tools, "Which orders in data/orders.csv are open?") == ["orders"]
+    # a search of the same kind of file beside the read is no other source (broad escalated: a JSON
+    # file's matching lines hold no record's key); a search of a JSON file computes nothing
+    searched = {"id": "open", "tool": "search_files", "args": {"query": "open", "pattern": "data/orders.json"}}
+    json_read = {"id": "orders", "tool": "read_file", "args": {"path": "data/orders.json"}}
+    assert uncomputed_reads(plan(searched, json_read), tools, "Which orders in data/orders.json are open?") \
+        == ["orders"]
     notes = {"id": "notes", "tool": "read_file", "args": {"path": "notes/oncall.md"}}
     assert uncomputed_reads(plan(READ, notes), tools, "Who is on call, and which orders are open?") == []
     listed = plan({"id": "files", "tool": "list_files", "args": {"path": "data"}},
