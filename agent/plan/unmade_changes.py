@@ -19,11 +19,13 @@ failed: what it was to read may not be there).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from agent.errors import PlanProblem
+from agent.plan.uncomputed import is_computing
 from agent.tools.effects import EFFECT_NAMES, commanded_effects
 from agent.tools.registry import Risk, ToolRegistry
 
@@ -76,8 +78,45 @@ def unmade_feedback(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, 
     if not unmade:
         return None
     told = "; ".join(_told(effect, makers) for effect, makers in unmade.items())
+    copy = _node_to_copy(nodes, results, request, unmade, registry)
+    node = f" The values computed for the request are in this node: plan it as it is, {copy}" if copy else ""
     return (f"{told}. Plan that change now, with the values it needs written as the results above give "
-            "them (or computed in a package from what was read), and an answer that says what it did.")
+            f"them (or computed in a package from what was read), and an answer that says what it did.{node}")
+
+
+_LONGEST_VALUE = 2000
+
+
+def _node_to_copy(nodes: list[Mapping[str, Any]], results: Mapping[str, Mapping[str, Any]], request: str,
+                  unmade: dict[str, list[str]], registry: ToolRegistry) -> str | None:
+    """The change's node written out, when one change is unmade, the request names one target
+    for it, and dagbot's package computed the request's values (broad mail-owners: the owners
+    were computed, and the replan, told to write them, mailed "Please review the action items in
+    the attached file"): its tool's first required argument the target, its last the computed
+    value, any between them the request. None otherwise."""
+    if len(unmade) != 1:
+        return None
+    [(effect, makers)] = unmade.items()
+    targets = list(dict.fromkeys(m.group(0) for m in _TARGETS[effect].finditer(request)))
+    computed = [results[str(node.get("id"))].get("output") for node in nodes
+                if is_computing(node) and (results.get(str(node.get("id"))) or {}).get("status") == "done"]
+    required = list(registry.get(makers[0]).json_schema().get("required") or ())
+    if len(targets) != 1 or len(computed) != 1 or len(required) < 2:
+        return None
+    value = _as_text(computed[0])
+    if not value or len(value) > _LONGEST_VALUE:
+        return None
+    args = {required[0]: targets[0], **{name: request[:120] for name in required[1:-1]}, required[-1]: value}
+    return json.dumps({"id": effect, makers[0]: args}, ensure_ascii=False)
+
+
+def _as_text(value: Any) -> str:
+    """A computed value as a change writes it: a list one item a line, an object one field a line."""
+    if isinstance(value, list):
+        return "\n".join(_as_text(item) for item in value)
+    if isinstance(value, Mapping):
+        return "\n".join(f"{key}: {_as_text(item)}" for key, item in value.items())
+    return "" if value is None else str(value)
 
 
 def _told(effect: str, tools: list[str]) -> str:

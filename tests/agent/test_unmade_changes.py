@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from agent.answer.change_claims import NO_CHANGE_NOTE
 from agent.answer.vetting import CHANGED, marked_changes, unclaimed
 from agent.events import AnswerReady, AwaitingApproval, Replanning, RunEvent, Waiting
+from agent.plan.uncomputed import COMPUTING_GOAL
 from agent.plan.unmade_changes import unmade_changes, unmade_feedback, unmade_problems
 from agent.tools.effects import commanded_effects
 from agent.tools.registry import Risk, ToolRegistry
@@ -123,6 +124,27 @@ def test_a_plan_that_ran_without_it_is_planned_again_unless_a_tool_failed() -> N
     assert unmade_feedback({"nodes": [READ, package]}, crashed, MAIL_TOTAL, tools) is not None
     # a plan of no step stands after its repair round was told: nothing ran to plan again from
     assert unmade_feedback({"nodes": [], "answer": "It is 23600."}, {}, MAIL_TOTAL, tools) is None
+
+
+def test_the_values_dagbot_computed_for_the_request_come_as_the_change_node_to_copy() -> None:
+    """broad mail-owners: the owners were computed, and the replan mailed "Please review the
+    action items in the attached file"."""
+    tools = registry()
+    computing = {"id": "computed", "package": {"goal": f"{COMPUTING_GOAL} {MAIL_TOTAL}", "code": ""},
+                 "depends_on": ["queues"]}
+    done = {"queues": {"status": "done", "output": {"content": "…"}},
+            "computed": {"status": "done", "output": 23600}}
+    feedback = unmade_feedback({"nodes": [READ, computing]}, done, MAIL_TOTAL, tools)
+    assert feedback is not None and feedback.endswith(
+        'plan it as it is, {"id": "send", "send_email": {"to": "data@example.com", "body": "23600"}}')
+    listed = {**done, "computed": {"status": "done", "output": ["Luis Ortega", "Mei Lin"]}}
+    assert '"body": "Luis Ortega\\nMei Lin"' in str(unmade_feedback({"nodes": [READ, computing]}, listed,
+                                                                      MAIL_TOTAL, tools))
+    # the planner's own package, or two addresses named: no node is written for the model
+    own = {**computing, "package": {"goal": "sum", "code": "result = 1"}}
+    assert "plan it as it is" not in str(unmade_feedback({"nodes": [READ, own]}, done, MAIL_TOTAL, tools))
+    two = MAIL_TOTAL + " and ops@example.com"
+    assert "plan it as it is" not in str(unmade_feedback({"nodes": [READ, computing]}, done, two, tools))
 
 
 async def test_a_draft_answering_a_commanded_mail_from_the_thread_is_told_to_send_it() -> None:
