@@ -17,8 +17,8 @@ longest?" was computed as ``{"ticket": "SUP-14", "longest_open": 72.75}``, and "
 …" was planned as a mail whose body is ``${tickets.ticket}``: ``tickets`` the earlier run's read
 of the file, which has no field ``ticket``. Where a reference names a field (one level) that the
 node it names does not have (an earlier run's node, recalled into this plan or not), or names
-no node at all, and exactly one short value of the
-thread's earlier results is held under that field's name, the reference means that value.
+no node at all, and exactly one short value of the thread's earlier results is held under that
+field's name, the reference means that value.
 """
 
 from __future__ import annotations
