@@ -102,7 +102,7 @@ from agent.plan.refused_calls import (
     without_refused_reads,
 )
 from agent.plan.repeated_changes import made_changes, repeated_changes
-from agent.plan.sql_values import unnamed_sql_values
+from agent.plan.sql_values import unnamed_sql_values, without_unnamed_filters
 from agent.plan.uncomputed import computed_nothing, searched_data_files, uncomputed_reads
 from agent.plan.unfed_changes import unfed_changes
 from agent.plan.unmade_changes import unmade_feedback, unmade_problems
@@ -344,6 +344,9 @@ async def _validated(state: AgentState, runtime: Ctx) -> tuple[Plan, tuple[str, 
         raise PlanError(unfed)
     if (unnamed := unnamed_sql_values(plan, ctx.registry, state["request"], known)) and not last_round:
         raise PlanError(unnamed)
+    if unnamed and (filtered := without_unnamed_filters(plan, unnamed, ctx.registry))[0] is not plan:
+        log.info("left out a query's filters on values nobody named", problems=[str(p) for p in unnamed])
+        plan = filtered[0]
     if (unmade := unmade_problems(plan.model_dump(exclude_none=True), state["request"], ctx.registry)) \
             and not last_round:
         raise PlanError(unmade)

@@ -9,7 +9,10 @@ count. So each quoted value in a literal SQL statement (an argument that starts 
 SELECT … FROM, WITH x AS (, INSERT INTO, UPDATE x SET, DELETE FROM), in any node, must be
 found in the request or the thread (as text, or as the same words: 'failed' for "failed",
 ``'%checkout%'`` for "checkout"); otherwise the repair round is told which value and why. A repaired plan that
-still uses it runs as it is: the value may be how the database spells what was asked.
+still uses it runs as it is (the value may be how the database spells what was asked), but for
+a read-only query's filter on such a value (``WHERE status = 'ok'``, kept by the repair round for
+"how many deploys are in the deploys table?"): a guess at what nobody asked, which is left out
+(:func:`without_unnamed_filters`); a change's values are the approver's to see.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import Any
 from agent.errors import PlanProblem
 from agent.plan.edges import call_args
 from agent.plan.format import Plan
-from agent.tools.registry import ToolRegistry
+from agent.tools.registry import Risk, ToolRegistry
 
 _STATEMENT = re.compile(r"^\s*(?:select\b.*\bfrom\b|with\s+\w+\s+as\s*\(|insert\s+into\b|"
                         r"update\s+\S+\s+set\b|delete\s+from\b|replace\s+into\b)", re.I | re.S)
@@ -62,3 +65,46 @@ def unnamed_sql_values(plan: Plan, registry: ToolRegistry, request: str,
 def _named(value: str, said: str, said_words: set[str]) -> bool:
     terms = _words(value)
     return value.lower() in said or (bool(terms) and all(term in said_words for term in terms))
+
+
+_READING = re.compile(r"^\s*(?:select|with)\b", re.I)
+_CLAUSE_END = r"(?=\s*(?:\bGROUP\s+BY\b|\bORDER\s+BY\b|\bHAVING\b|\bLIMIT\b|;|\)|$))"
+
+
+def without_unnamed_filters(plan: Plan, problems: list[PlanProblem], registry: ToolRegistry
+                            ) -> tuple[Plan, list[PlanProblem]]:
+    """``plan`` with each condition of a read-only query that compares a column with a value
+    ``problems`` find named nowhere left out of its WHERE clause (``AND`` one of several, or the
+    clause it stands alone in; one inside an ``OR`` stays), and the problems left."""
+    by_id = {node.id: node for node in plan.nodes}
+    nodes = dict(by_id)
+    left = []
+    for problem in problems:
+        node = nodes.get(problem.node or "")
+        arg = (problem.field or "").removeprefix("args.")
+        value = re.search(r"uses the value '(.*)', which neither", problem.message, re.S)
+        sql = node.args.get(arg) if node is not None and node.each is None else None
+        if node is None or value is None or not isinstance(sql, str) or not _READING.match(sql) \
+                or node.tool not in registry or registry.risk_of(node.tool or "") is not Risk.GREEN:
+            left.append(problem)
+            continue
+        mended = _without_condition(sql, value.group(1))
+        if mended == sql:
+            left.append(problem)
+        else:
+            nodes[node.id] = node.model_copy(update={"args": {**node.args, arg: mended}})
+    if nodes == by_id:
+        return plan, problems
+    return plan.model_copy(update={"nodes": [nodes[node.id] for node in plan.nodes]}), left
+
+
+def _without_condition(sql: str, value: str) -> str:
+    quoted = re.escape(value.replace("'", "''"))
+    condition = (r"""(?:"[^"]+"|`[^`]+`|[A-Za-z_][\w.]*)\s*(?:==?|!=|<>|(?:NOT\s+)?LIKE)\s*"""
+                 rf"""'[%_]*{quoted}[%_]*'""")
+    for pattern in (rf"\s+AND\s+{condition}(?!\s+OR\b)", rf"(?<=WHERE\s){condition}\s+AND\s+(?!.*?\bOR\b)",
+                    rf"\s*\bWHERE\s+{condition}{_CLAUSE_END}"):
+        changed, count = re.subn(pattern, "", sql, count=1, flags=re.I | re.S)
+        if count:
+            return changed
+    return sql

@@ -9,10 +9,10 @@ from langchain_core.tools import StructuredTool
 
 from agent.events import AwaitingApproval, PlanRepairing, RunEvent
 from agent.plan.format import Plan
-from agent.plan.sql_values import unnamed_sql_values
+from agent.plan.sql_values import unnamed_sql_values, without_unnamed_filters
 from agent.tools.registry import Risk, ToolRegistry
 from infra.emulators.scripted_chat import ScriptedChatModel
-from tests.agent.harness import asked_once
+from tests.agent.harness import asked_once, finish
 from tests.fakes.tools import ToolLog, simulated_registry
 
 RECORD = "Record in the deploys table that search 1.8.1 was deployed on 2026-11-23 with status ok"
@@ -83,3 +83,34 @@ async def test_the_repair_round_is_told_the_value_and_a_second_miss_runs_as_it_i
     events = await asked_once(again, sql_registry(ToolLog()), "sqlv-2", RECORD)
     [approval] = [e for e in events if isinstance(e, AwaitingApproval)]  # the approver sees what it will do
     assert approval.args["sql"] == INSERT.format("database")
+
+
+def test_a_read_only_querys_filter_on_a_value_nobody_named_is_left_out_after_the_repair_round() -> None:
+    """tuning deploy-counts: ``WHERE status = 'ok'`` for "how many deploys are in the deploys
+    table?", told once and written again."""
+    tools = sql_registry(ToolLog())
+    counts = "How many deploys are in the deploys table, and how many of them failed?"
+    filtered = plan({"id": "all", "tool": "sql_query", "args": {"sql": "SELECT count(*) FROM deploys WHERE status = 'ok'"}},
+                    {"id": "some", "tool": "sql_query",
+                     "args": {"sql": "SELECT count(*) FROM deploys WHERE status = 'failed' AND region = 'eu'"}},
+                    {"id": "either", "tool": "sql_query",
+                     "args": {"sql": "SELECT count(*) FROM deploys WHERE status = 'failed' OR note = 'x'"}})
+    problems = unnamed_sql_values(filtered, tools, counts)
+    kept, left = without_unnamed_filters(filtered, problems, tools)
+    assert [node.args["sql"] for node in kept.nodes] == [
+        "SELECT count(*) FROM deploys", "SELECT count(*) FROM deploys WHERE status = 'failed'",
+        "SELECT count(*) FROM deploys WHERE status = 'failed' OR note = 'x'"]  # one of an OR stays
+    assert [p.node for p in left] == ["either"]
+    # a change's values are the approver's to see: left as they are
+    invented = plan({"id": "record", "tool": "sql_execute", "args": {"sql": INSERT.format("database")}})
+    problems = unnamed_sql_values(invented, tools, RECORD)
+    assert without_unnamed_filters(invented, problems, tools) == (invented, problems)
+
+
+async def test_the_query_runs_without_the_filter_when_the_repair_round_wrote_it_again() -> None:
+    log = ToolLog()
+    filtered = {"nodes": [{"id": "all", "tool": "sql_query",
+                           "args": {"sql": "SELECT count(*) FROM deploys WHERE status = 'ok'"}}]}
+    llm = ScriptedChatModel(replies=[filtered, filtered, finish("There are 5 deploys.")])
+    await asked_once(llm, sql_registry(log), "sqlv-3", "How many deploys are in the deploys table?")
+    assert log.calls == [("sql_query", {"sql": "SELECT count(*) FROM deploys"})]
