@@ -145,7 +145,6 @@ def without_copied_row(table: Table, asked: str, sql: str, shown: int = 3) -> st
     return _without_comparisons(sql, unasked, "=")
 
 
-_COLUMN_NAME = r"""(?<![\w.])("[^"]+"|`[^`]+`|[A-Za-z_]\w*)"""
 _TARGET = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|https?://\S+|(?:[\w-]+/)+[\w.-]+\.[a-z]{1,5}")
 """What a request names as where a change goes: an address, a URL, a workspace path."""
 
@@ -158,11 +157,8 @@ def without_targets(table: Table, request: str, sql: str) -> str | None:
     pairs = [(column, text) for column, text, _ in absent_values(table, sql)
              if _TARGET.fullmatch(text) and text.lower() in request.lower()]
     changed = _without_comparisons(sql, pairs, "==?") if pairs else None
-    liked = [(column, pattern) for column, pattern in _matched_targets(table, request, changed or sql)]
+    liked = _matched_targets(table, request, changed or sql)
     return _without_comparisons(changed or sql, liked, "LIKE") or changed
-
-
-_LIKE = re.compile(_COLUMN_NAME + r"""\s+LIKE\s+'((?:[^']|'')*)'""", re.IGNORECASE)
 
 
 def _matched_targets(table: Table, request: str, sql: str) -> list[tuple[str, str]]:
@@ -277,6 +273,7 @@ _SIMPLE_CONDITION = re.compile(
     _COLUMN + r"""\s*(=|!=|<>|>=|<=|>|<)\s*('(?:[^']|'')*'|-?\d+(?:\.\d+)?|true|false)""", re.IGNORECASE)
 _IN_LIST = re.compile(_COLUMN + r"""\s+(?:NOT\s+)?IN\s*\(((?:\s*'(?:[^']|'')*'\s*,?)+)\)""", re.IGNORECASE)
 _LITERAL = re.compile(r"'((?:[^']|'')*)'")
+_LIKE = re.compile(_COLUMN + r"""\s+LIKE\s+'((?:[^']|'')*)'""", re.IGNORECASE)
 
 
 def compared_texts(table: Table, sql: str) -> list[tuple[str, str]]:
