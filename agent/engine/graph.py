@@ -344,9 +344,9 @@ async def _validated(state: AgentState, runtime: Ctx) -> tuple[Plan, tuple[str, 
         raise PlanError(unfed)
     if (unnamed := unnamed_sql_values(plan, ctx.registry, state["request"], known)) and not last_round:
         raise PlanError(unnamed)
-    if unnamed and (filtered := without_unnamed_filters(plan, unnamed, ctx.registry))[0] is not plan:
+    if unnamed and (filtered := without_unnamed_filters(plan, ctx.registry, state["request"], known)) != plan:
         log.info("left out a query's filters on values nobody named", problems=[str(p) for p in unnamed])
-        plan = filtered[0]
+        plan = filtered
     if (unmade := unmade_problems(plan.model_dump(exclude_none=True), state["request"], ctx.registry)) \
             and not last_round:
         raise PlanError(unmade)

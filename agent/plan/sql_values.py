@@ -43,9 +43,18 @@ def unnamed_sql_values(plan: Plan, registry: ToolRegistry, request: str,
                        known: Iterable[Any] = ()) -> list[PlanProblem]:
     """Problems for quoted values in nodes' literal SQL that neither the request nor
     ``known`` (the thread's earlier runs, this request's results) names."""
+    return [PlanProblem(node_id, f"args.{arg}", (
+        f"uses the value '{value}', which neither the request nor the thread names: a plan is written "
+        "before anything is read, so its SQL may use only the values the request gives (leave out a "
+        "filter it does not ask for)")) for node_id, arg, value in _unnamed(plan, registry, request, known)]
+
+
+def _unnamed(plan: Plan, registry: ToolRegistry, request: str,
+             known: Iterable[Any]) -> list[tuple[str, str, str]]:
+    """Each quoted value nobody named, with its node and argument."""
     said = f"{request}\n{json.dumps(list(known), default=str, ensure_ascii=False)}".lower()
     said_words = set(_words(said))
-    problems = []
+    found = []
     for node in plan.nodes:
         if node.tool is None or node.tool not in registry:
             continue
@@ -55,11 +64,8 @@ def unnamed_sql_values(plan: Plan, registry: ToolRegistry, request: str,
             for literal in sorted(set(_QUOTED_VALUE.findall(value))):
                 meant = _LIKE_WILDCARDS.sub(" ", literal.replace("''", "'")).strip()
                 if meant and "${" not in meant and not _named(meant, said, said_words):
-                    problems.append(PlanProblem(node.id, f"args.{arg}", (
-                        f"uses the value '{meant}', which neither the request nor the thread names: a "
-                        "plan is written before anything is read, so its SQL may use only the values the "
-                        "request gives (leave out a filter it does not ask for)")))
-    return problems
+                    found.append((node.id, arg, meant))
+    return found
 
 
 def _named(value: str, said: str, said_words: set[str]) -> bool:
@@ -71,31 +77,20 @@ _READING = re.compile(r"^\s*(?:select|with)\b", re.I)
 _CLAUSE_END = r"(?=\s*(?:\bGROUP\s+BY\b|\bORDER\s+BY\b|\bHAVING\b|\bLIMIT\b|;|\)|$))"
 
 
-def without_unnamed_filters(plan: Plan, problems: list[PlanProblem], registry: ToolRegistry
-                            ) -> tuple[Plan, list[PlanProblem]]:
+def without_unnamed_filters(plan: Plan, registry: ToolRegistry, request: str,
+                            known: Iterable[Any] = ()) -> Plan:
     """``plan`` with each condition of a read-only query that compares a column with a value
-    ``problems`` find named nowhere left out of its WHERE clause (``AND`` one of several, or the
-    clause it stands alone in; one inside an ``OR`` stays), and the problems left."""
-    by_id = {node.id: node for node in plan.nodes}
-    nodes = dict(by_id)
-    left = []
-    for problem in problems:
-        node = nodes.get(problem.node or "")
-        arg = (problem.field or "").removeprefix("args.")
-        value = re.search(r"uses the value '(.*)', which neither", problem.message, re.S)
-        sql = node.args.get(arg) if node is not None and node.each is None else None
-        if node is None or value is None or not isinstance(sql, str) or not _READING.match(sql) \
-                or node.tool not in registry or registry.risk_of(node.tool or "") is not Risk.GREEN:
-            left.append(problem)
-            continue
-        mended = _without_condition(sql, value.group(1))
-        if mended == sql:
-            left.append(problem)
-        else:
-            nodes[node.id] = node.model_copy(update={"args": {**node.args, arg: mended}})
-    if nodes == by_id:
-        return plan, problems
-    return plan.model_copy(update={"nodes": [nodes[node.id] for node in plan.nodes]}), left
+    nobody named (:func:`unnamed_sql_values`) left out of its WHERE clause (``AND`` one of
+    several, or the clause it stands alone in; one inside an ``OR`` stays)."""
+    nodes = {node.id: node for node in plan.nodes}
+    for node_id, arg, value in _unnamed(plan, registry, request, known):
+        node = nodes[node_id]
+        sql = node.args.get(arg) if node.each is None else None
+        if isinstance(sql, str) and _READING.match(sql) and registry.risk_of(node.tool or "") is Risk.GREEN:
+            unfiltered = _without_condition(sql, value)
+            nodes[node_id] = node.model_copy(update={"args": {**node.args, arg: unfiltered}})
+    mended = [nodes[node.id] for node in plan.nodes]
+    return plan if mended == plan.nodes else plan.model_copy(update={"nodes": mended})
 
 
 def _without_condition(sql: str, value: str) -> str:

@@ -95,16 +95,14 @@ def test_a_read_only_querys_filter_on_a_value_nobody_named_is_left_out_after_the
                      "args": {"sql": "SELECT count(*) FROM deploys WHERE status = 'failed' AND region = 'eu'"}},
                     {"id": "either", "tool": "sql_query",
                      "args": {"sql": "SELECT count(*) FROM deploys WHERE status = 'failed' OR note = 'x'"}})
-    problems = unnamed_sql_values(filtered, tools, counts)
-    kept, left = without_unnamed_filters(filtered, problems, tools)
+    kept = without_unnamed_filters(filtered, tools, counts)
     assert [node.args["sql"] for node in kept.nodes] == [
         "SELECT count(*) FROM deploys", "SELECT count(*) FROM deploys WHERE status = 'failed'",
         "SELECT count(*) FROM deploys WHERE status = 'failed' OR note = 'x'"]  # one of an OR stays
-    assert [p.node for p in left] == ["either"]
+    assert [p.node for p in unnamed_sql_values(kept, tools, counts)] == ["either"]
     # a change's values are the approver's to see: left as they are
     invented = plan({"id": "record", "tool": "sql_execute", "args": {"sql": INSERT.format("database")}})
-    problems = unnamed_sql_values(invented, tools, RECORD)
-    assert without_unnamed_filters(invented, problems, tools) == (invented, problems)
+    assert without_unnamed_filters(invented, tools, RECORD) == invented
 
 
 async def test_the_query_runs_without_the_filter_when_the_repair_round_wrote_it_again() -> None:
