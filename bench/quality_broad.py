@@ -136,7 +136,6 @@ _EXPIRING = (r"^(?=.*\bapi\.example)(?=.*\bstatus\.example)(?=.*\bvpn\.example)"
              r"(?!.*\b(?:shop|mail|docs)\.example)")
 _ESCALATED = r"^(?=.*sup-12)(?=.*sup-13)(?!.*sup-1[1456])"
 _OWNERS = r"^(?=.*luis)(?=.*mei)(?=.*sam)(?!.*hannah)"
-_FAILED_JOBS = r"^(?=.*renew-certs)(?=.*sync-users)(?!.*(?:rotate-logs|backup-etcd|prune-images))"
 
 CASES: tuple[Case, ...] = (
     # single reads

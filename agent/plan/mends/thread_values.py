@@ -96,6 +96,12 @@ def _earlier_runs_results(known: Any) -> list[Mapping[str, Any]]:
     return [results for results in runs if isinstance(results, Mapping)]
 
 
+def _earlier_done_outputs(known: Any) -> list[Any]:
+    """The outputs of the thread's earlier runs' nodes that are done."""
+    return [result.get("output") for results in _earlier_runs_results(known) for result in results.values()
+            if isinstance(result, Mapping) and result.get("status") == "done"]
+
+
 def _earlier_outputs(known: Any) -> dict[str, Any]:
     """The outputs of the thread's earlier runs' nodes, by id (a later run's over an earlier's)."""
     return {node_id: result.get("output") for results in _earlier_runs_results(known)
@@ -106,18 +112,14 @@ def _earlier_fields(known: Any) -> dict[str, str]:
     """The short values the thread's earlier results hold under a field's name (lower case),
     for the names that hold one value only."""
     seen: dict[str, set[str]] = {}
-    for results in _earlier_runs_results(known):
-        for result in results.values():
-            if not isinstance(result, Mapping) or result.get("status") != "done":
+    for output in _earlier_done_outputs(known):
+        if not isinstance(output, Mapping):
+            continue
+        for key, value in list(output.items())[:_LEAVES]:
+            if isinstance(value, bool) or not isinstance(value, str | int | float):
                 continue
-            output = result.get("output")
-            if not isinstance(output, Mapping):
-                continue
-            for key, value in list(output.items())[:_LEAVES]:
-                if isinstance(value, bool) or not isinstance(value, str | int | float):
-                    continue
-                if len(str(value)) <= _VALUE_CHARS and "\n" not in str(value):
-                    seen.setdefault(str(key).lower(), set()).add(str(value))
+            if len(str(value)) <= _VALUE_CHARS and "\n" not in str(value):
+                seen.setdefault(str(key).lower(), set()).add(str(value))
     return {name: next(iter(values)) for name, values in seen.items() if len(values) == 1}
 
 
@@ -133,15 +135,10 @@ def _earlier_values(known: Any) -> dict[str, str]:
     the id a reference to them would be written with (lower case): this run's own results and
     the earlier requests and answers are not values a reference stands for."""
     values: dict[str, str] = {}
-    for run in list(known)[:-1]:
-        results = run[2] if isinstance(run, list | tuple) and len(run) == 3 else None
-        if not isinstance(results, Mapping):
-            continue
-        for result in results.values():
-            if isinstance(result, Mapping) and result.get("status") == "done":
-                for leaf in _leaves(result.get("output")):
-                    if re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,31}", leaf) and len(leaf) <= _VALUE_CHARS:
-                        values.setdefault(leaf.lower(), leaf)
+    for output in _earlier_done_outputs(known):
+        for leaf in _leaves(output):
+            if re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,31}", leaf) and len(leaf) <= _VALUE_CHARS:
+                values.setdefault(leaf.lower(), leaf)
     return values
 
 
