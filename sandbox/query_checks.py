@@ -7,7 +7,8 @@ team's total without its filter (:func:`unused_values`), the file's path compare
 column (:func:`absent_values`), the sev1 pages' average narrowed to values copied from the rows
 it was shown (:func:`unasked_values`), "how many pages did each service get" kept to one row
 (:func:`needless_limit`), a share per host for "which hosts are over 80% full"
-(:func:`conditions_per_row`), a count for "which certificates…" (:func:`names_nothing`), and
+(:func:`conditions_per_row`), a count for "which certificates…" (:func:`names_nothing`), the
+tickets' team for "which tickets…" (:func:`shared_names`), and
 ``SELECT team FROM data ORDER BY SUM(cost_usd)`` (:func:`grouped`); and a column or table the
 table does not have (:func:`uncompiled`), found by SQLite itself, as the query would fail (fresh
 follow-up-owner's ``SELECT owner`` ran, failed, and was written again four times).
@@ -528,6 +529,47 @@ def names_nothing(table: Table, request: str, sql: str) -> bool:
             and not any(re.search(r"(?i)\bgroup_concat\s*\(", item) for item in items))
 
 
+_WHICH_NOUN = re.compile(r"\bwhich\s+([\w-]+(?:'s)?(?:\s+[\w-]+)?)", re.IGNORECASE)
+"""The two words after "which": its noun, or a value and its noun ("which P1 tickets")."""
+_NOT_A_NOUN = frozenset({"is", "are", "was", "were", "has", "have", "had", "do", "does", "did", "of", "one",
+                         "ones", "can", "will", "would", "should", "could", "way", "means"})
+
+
+def shared_names(table: Table, request: str, sql: str) -> tuple[list[str], list[str]] | None:
+    """For "which tickets…" (the rows, named by no column), a query that selects only columns
+    several rows share (``SELECT team``: identity is on three tickets) where the table has text
+    columns whose every value is its row's own (``key``): the selected columns, and those that
+    name each row. None when the request names a column after "which" ("which team…", "which
+    job…": that column is what it asks for), points back ("which of them"), or the query
+    computes, groups, or selects a column naming each row."""
+    asked = _WHICH_NOUN.search(request)
+    found = _SELECTED.match(sql)
+    if asked is None or found is None or re.search(r"(?i)\bgroup\s+by\b", sql):
+        return None
+    words = [w.removesuffix("'s") for w in asked.group(1).lower().split()]
+    columns = {c.lower() for c in table.columns}
+    if words[0] in _NOT_A_NOUN or any(w in columns or w.rstrip("s") in columns
+                                      or (w.endswith("es") and w[:-2] in columns) for w in words):
+        return None
+    items = _top_level_items(found["columns"])
+    bare = [m.group(1).strip('"') for item in items if (m := _BARE.match(item))]
+    if not bare or len(bare) != len(items) or not all(name in table.columns for name in bare):
+        return None
+
+    def values(column: str) -> list[str]:
+        return [str(row.get(column)).strip() for row in table.rows]
+
+    def own(column: str) -> bool:
+        texts = values(column)
+        return table.types[column] == "TEXT" and all(texts) and "None" not in texts \
+            and len(set(texts)) == len(texts)
+
+    naming = [c for c in table.columns if own(c)]
+    if len(table.rows) < 2 or not naming or any(own(name) for name in bare):
+        return None
+    return bare, naming
+
+
 def _top_level_items(columns: str) -> list[str]:
     """The items of a select list, split at the commas outside parentheses."""
     items, depth, start = [], 0, 0
@@ -644,6 +686,11 @@ def query_faults(table: Table, job: PackageJob, sql: str) -> list[str]:
     if names_nothing(table, job.request, sql):
         faults.append("The request asks which ones: select the column that names them (SELECT <name column> "
                       "FROM data WHERE …), not only a count or a total.")
+    if (shared := shared_names(table, job.request, sql)) is not None:
+        selected, naming = shared
+        faults.append(f"The request asks which rows, and {', '.join(selected)} is shared by several rows "
+                      f"(it does not tell them apart): select what names each row, {' or '.join(naming)} "
+                      f"(SELECT {naming[0]} FROM data WHERE …).")
     # (a value only the answer before named is what a follow-up asks back, unless it asks another
     # column: "mail that service's name" selects the service that answer named; data
     # follow-up-busiest, told to select another column, mailed the checkout pages' dates)

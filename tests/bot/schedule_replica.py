@@ -21,7 +21,10 @@ from tests.bot.chat import running_bot
 async def main(config: dict[str, object]) -> None:
     slack = SlackAddress(token=str(config["token"]), base_url=str(config["api_url"]))
     db = create_engine(str(config["database_url"]))
-    timer = ApschedulerTimer(db, identity=str(config["identity"]), lease_seconds=2.0, poll_seconds=0.3)
+    # (a lease APScheduler renews every half of it: 2 s lapsed under a loaded CI machine's SQLite
+    # locks, and the other replica ran the stuck replica's job; taking over a killed replica's
+    # firing goes by the tick's claim, claim_retake_seconds, not by this lease)
+    timer = ApschedulerTimer(db, identity=str(config["identity"]), lease_seconds=6.0, poll_seconds=0.3)
     replies: list[object] = list(config["replies"])  # type: ignore[call-overload]
     async with running_bot(slack, str(config["database_url"]), replies, holder=str(config["identity"]),
                            schedules=timer, claim_retake_seconds=1.0, recover_interval_seconds=0.5) as app:

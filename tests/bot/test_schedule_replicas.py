@@ -105,8 +105,9 @@ async def test_every_firing_happens_once_across_replicas_with_one_killed_mid_fir
             await asyncio.sleep(0.05)
         assert stuck is not None and not stuck.done
         jobs = await maker.store.get_jobs()
-        holder = next(job.acquired_by for job in jobs if job.scheduled_fire_time is not None
-                      and abs(job.scheduled_fire_time.timestamp() - stuck.fire_time) < 1e-3)
+        holder = next((job.acquired_by for job in jobs if job.scheduled_fire_time is not None
+                       and abs(job.scheduled_fire_time.timestamp() - stuck.fire_time) < 1e-3), None)
+        assert holder is not None, f"no replica holds the stuck firing's job: {jobs}"
         replicas[str(holder)].send_signal(signal.SIGKILL)
         await replicas[str(holder)].wait()
 

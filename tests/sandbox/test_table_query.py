@@ -26,6 +26,7 @@ from sandbox.query_checks import (
     needless_limit,
     query_faults,
     selects_its_conditions,
+    shared_names,
     shares_for_which,
     status_classes,
     unasked_values,
@@ -846,3 +847,35 @@ async def test_the_reflexion_loop_runs_the_share_mended(
     asked = job(request="What percentage of the cost in finance/costs.csv went to the payments team?")
     outcome = await ReflexionPackageRunner(sandbox, llm, limits, table_queries=True).run(asked, gateway, _none)
     assert outcome.ok and round(outcome.output, 2) == round(100 * 1720.5 / 3930.5, 2), outcome
+
+
+TICKETS = json.dumps({"exported": "2026-11-27", "tickets": [
+    {"key": "SUP-11", "team": "identity", "hours_open": 30.5, "escalated": False},
+    {"key": "SUP-12", "team": "payments", "hours_open": 6.25, "escalated": True},
+    {"key": "SUP-13", "team": "identity", "hours_open": 12.0, "escalated": True},
+    {"key": "SUP-14", "team": "search", "hours_open": 72.75, "escalated": False}]})
+
+
+def test_which_rows_are_named_by_a_column_each_row_has_its_own_value_of() -> None:
+    """broad escalated: "which tickets … got escalated?" written ``SELECT team``, a column several
+    tickets share, where ``key`` names each ticket."""
+    table = find_table({"tickets": {"path": "data/tickets.json", "content": TICKETS}})
+    assert table is not None
+    which = "Which tickets in data/tickets.json got escalated?"
+    assert shared_names(table, which, "SELECT team FROM data WHERE escalated = 1") == (["team"], ["key"])
+    faults = query_faults(table, job(request=which), "SELECT team FROM data WHERE escalated = 1")
+    assert any("select what names each row, key" in fault for fault in faults), faults
+    assert shared_names(table, which, "SELECT key FROM data WHERE escalated = 1") is None
+    assert shared_names(table, which, "SELECT key, team FROM data WHERE escalated = 1") is None
+    assert shared_names(table, which, "SELECT COUNT(*) FROM data WHERE escalated = 1") is None
+    # the column the request names after "which" is what it asks for
+    assert shared_names(table, "Which team has escalated tickets?", "SELECT team FROM data WHERE escalated = 1") \
+        is None
+    assert shared_names(table, "Which teams' tickets got escalated?", "SELECT team FROM data") is None
+    assert shared_names(table, "Which of them got escalated?", "SELECT team FROM data") is None
+    assert shared_names(table, "Which tickets per team?", "SELECT team FROM data GROUP BY team") is None
+    # a table with no column that tells its rows apart has nothing better to select
+    alike = find_table({"t": {"path": "data/t.json", "content": json.dumps(
+        [{"team": "a", "state": "x"}, {"team": "a", "state": "y"}, {"team": "b", "state": "y"}])}})
+    assert alike is not None
+    assert shared_names(alike, "Which tickets are open?", "SELECT team FROM data") is None
