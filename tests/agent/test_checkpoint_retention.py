@@ -4,6 +4,7 @@ RUNS_KEPT runs; a parked run still resumes, and follow-ups still see the earlier
 
 from __future__ import annotations
 
+import pytest
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from agent.events import AnswerReady, AwaitingApproval
@@ -19,6 +20,7 @@ async def checkpoints(h: Harness, thread_id: str) -> int:
     return len([c async for c in saver.alist(h.engine.config(thread_id))])
 
 
+@pytest.mark.slow
 async def test_a_long_conversation_keeps_one_checkpoint_and_its_last_runs(database_url: str) -> None:
     async with harness(database_url, []) as h:
         for n in range(RUNS_KEPT + 2):

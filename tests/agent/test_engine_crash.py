@@ -38,6 +38,7 @@ def wait_for_lines(path: Path, wanted: set[str], proc: subprocess.Popen[bytes]) 
     raise AssertionError(f"timed out waiting for {wanted - lines}")
 
 
+@pytest.mark.slow
 def test_kill_mid_run_then_resume_in_a_new_process(postgres_url: str, tmp_path: Path) -> None:
     first = worker("run", postgres_url, tmp_path)
     try:

@@ -18,6 +18,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from bot.ground.schedule_book import Schedule, Tick
@@ -67,6 +68,7 @@ async def ticks(store: SqlScheduleStore, schedule_id: str) -> list[Tick]:
         return [_tick(row) for row in rows]
 
 
+@pytest.mark.slow
 async def test_every_firing_happens_once_across_replicas_with_one_killed_mid_firing(
         slack: FakeSlack, database_url: str) -> None:
     stuck_in: list[str] = []

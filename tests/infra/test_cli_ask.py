@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from agent.model.output_probe import PROBE_NAME
 from tests.fakes.openai_server import FakeOpenAI
 
@@ -31,6 +33,7 @@ def run_ask(tmp_path: Path, fake: FakeOpenAI, answer: str, *extra: str,
     )
 
 
+@pytest.mark.slow
 def test_ask_prints_events_and_asks_before_writing(tmp_path: Path) -> None:
     (tmp_path / "ws").mkdir()
     (tmp_path / "ws" / "notes.txt").write_text("remember the milk\n")
@@ -68,6 +71,7 @@ def test_a_server_that_holds_replies_to_a_schema_gets_the_plan_held_to_its_schem
     assert "tools" not in planner and "tool_choice" not in planner
 
 
+@pytest.mark.slow
 def test_ask_answering_no_rejects_and_writes_nothing(tmp_path: Path) -> None:
     (tmp_path / "ws").mkdir()
     (tmp_path / "ws" / "notes.txt").write_text("secret plans\n")
@@ -88,6 +92,7 @@ def run_cli(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.Compl
     )
 
 
+@pytest.mark.slow
 def test_ask_without_a_model_runs_the_demo_model(tmp_path: Path) -> None:
     request = "How are our services doing? Check the status page, the open incidents and who is on call."
     done = run_cli(tmp_path, {"OPENAI_API_KEY": ""}, "ask", request)
@@ -106,6 +111,7 @@ def test_ask_with_an_unknown_sandbox_backend_names_the_choices(tmp_path: Path) -
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.slow
 def test_a_follow_up_in_a_second_process_continues_the_thread(tmp_path: Path, database_url: str) -> None:
     """`dagbot ask --thread KEY` twice, as the README shows: two processes, one thread. The second
     used to print nothing and never return (its request stayed queued behind the first run's

@@ -57,6 +57,7 @@ async def stop(process: asyncio.subprocess.Process) -> None:
             await process.wait()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", [(), ("--socket-mode",)], ids=["http", "socket-mode"])
 async def test_serve_answers_probes_and_metrics(tmp_path: Path, mode: tuple[str, ...]) -> None:
     async with FakeSlack() as slack:
@@ -79,6 +80,7 @@ async def test_serve_answers_probes_and_metrics(tmp_path: Path, mode: tuple[str,
     assert [s.labels["replica"] for s in auth] == ["replica-a"] and auth[0].value >= 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fault", ["unreachable", "refused"])
 async def test_socket_mode_that_cannot_connect_stops_with_one_line(tmp_path: Path, fault: str) -> None:
     """auth.test passes, then Socket Mode cannot open its connection: the WebSocket's address

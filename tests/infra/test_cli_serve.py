@@ -76,6 +76,7 @@ def test_no_slack_settings_serve_the_playground(tmp_path: Path, processes: list[
         assert stop(process) == 0
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_playground_flag_wins_over_slack_settings(tmp_path: Path, processes: list[subprocess.Popen[str]]) -> None:
     process = start(tmp_path, {"SLACK_BOT_TOKEN": "xoxb-real-looking", "SLACK_SIGNING_SECRET": "s"},
@@ -187,6 +188,7 @@ def test_a_second_playground_or_demo_ask_leaves_the_running_playground_alone(
     assert stop(third) == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", [(), ("--socket-mode",)], ids=["http", "socket-mode"])
 def test_slack_unreachable_at_start_is_one_line(tmp_path: Path, mode: tuple[str, ...]) -> None:
     api_url = f"http://127.0.0.1:{free_port()}/api/"  # nothing listens there

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from agent.ports.audit import AuditKind
@@ -36,6 +37,7 @@ def kill_servers_left(pids: Path) -> None:
             os.kill(int(pid), signal.SIGKILL)
 
 
+@pytest.mark.slow
 async def test_a_red_mcp_call_cut_off_by_kill_9_is_asked_again_never_repeated(
         sqlite_url: str, tmp_path: Path) -> None:
     log = tmp_path / "tools.log"
