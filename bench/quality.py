@@ -10,6 +10,7 @@
     python -m bench.quality --set unseen                  # and once more (bench/quality_unseen.py)
     python -m bench.quality --set aimed                   # at what the holdout fails (bench/quality_aimed.py)
     python -m bench.quality --set broad                   # every class once more (bench/quality_broad.py)
+    python -m bench.quality --set wide                    # and again, on other forms (bench/quality_wide.py)
     python -m bench.quality --mcp                         # with three MCP servers' tools connected
                                                           # and the MCP cases (bench/quality_mcp_mode.py)
 
@@ -61,6 +62,7 @@ from bench import (
     quality_fresh,
     quality_holdout,
     quality_unseen,
+    quality_wide,
 )
 from bench.quality_cases import CASES, Case
 from bench.quality_checks import Observed, Verdict, judge
@@ -95,6 +97,7 @@ SETS = {
     "unseen": CaseSet(quality_unseen.CASES, quality_unseen.FILES),
     "aimed": CaseSet(quality_aimed.CASES, quality_aimed.FILES),
     "broad": CaseSet(quality_broad.CASES, quality_broad.FILES),
+    "wide": CaseSet(quality_wide.CASES, quality_wide.FILES),
 }
 """``--set``: the tuning set, the requests fixes were chosen on, and the holdout set, written in
 one sitting before any change for them and never used to choose one; the development set has
@@ -105,7 +108,9 @@ requests written before the fifteenth session's changes, whose first run showed 
 requests nobody had tuned on; the unseen set, the same again when the fresh set had been tuned on
 (written before the seventeenth session's changes); the aimed set, requests aimed at the classes
 the holdout still failed, written in the eighteenth session from their names alone; the broad
-set, every class once more on forms no set had, written at the start of the twentieth session."""
+set, every class once more on forms no set had, written at the start of the twentieth session;
+the wide set, the same on other forms again (an INI file, an access log, TSV, JSON Lines, Markdown
+tables), written at the start of the twenty-first."""
 
 
 class ModelMeter(AsyncCallbackHandler):
