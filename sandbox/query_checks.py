@@ -556,12 +556,9 @@ def shared_names(table: Table, request: str, sql: str) -> tuple[list[str], list[
     if not bare or len(bare) != len(items) or not all(name in table.columns for name in bare):
         return None
 
-    def values(column: str) -> list[str]:
-        return [str(row.get(column)).strip() for row in table.rows]
-
-    def own(column: str) -> bool:
-        texts = values(column)
-        return table.types[column] == "TEXT" and all(texts) and "None" not in texts \
+    def own(column: str) -> bool:  # (a text on every row, none on two)
+        texts = [row.get(column) for row in table.rows]
+        return table.types[column] == "TEXT" and all(isinstance(t, str) and t.strip() for t in texts) \
             and len(set(texts)) == len(texts)
 
     naming = [c for c in table.columns if own(c)]
