@@ -107,6 +107,8 @@ class ScheduleTicks:
                     return
                 root_ts = posted.ts
                 await self.store.tick_posted(schedule.id, tick.fire_time, root_ts)
+                log.info("a schedule's firing posted its root message", schedule_id=schedule.id,
+                         fire_time=tick.fire_time, root_ts=root_ts)
             thread = ThreadRef(schedule.team, schedule.channel, root_ts)
 
             async def refused(text: str) -> None:  # (said to the maker, who is not here to see it)
