@@ -6,10 +6,11 @@ functions here, to find the table and show the model its columns, and the query 
 read the same input again and run the query. What is shown and what is computed cannot differ.
 
 A table is a CSV or TSV text, JSON records (a list of objects, or the one list of objects an
-object holds), lines of ``key=value`` fields (a logfmt log: ``2026-11-20T02:00:03Z job=backup
-status=ok duration=312s``), a log whose every line opens with a time and goes on in fields
-separated by spaces (``2026-11-24T10:00:01Z GET /api/orders 200 34ms``: its columns named by
-what they hold, :func:`_spaced_log`), or a list of objects another step returned. A column whose every
+object holds, or JSON Lines), a web server's access log (:func:`_access_log`), lines of
+``key=value`` fields (a logfmt log: ``2026-11-20T02:00:03Z job=backup status=ok
+duration=312s``), a log whose every line opens with a time and goes on in fields separated by
+spaces (``2026-11-24T10:00:01Z GET /api/orders 200 34ms``: its columns named by what they hold,
+:func:`_spaced_log`), or a list of objects another step returned. A column whose every
 value is a number, with a unit or a currency sign around it (``312s``, ``$1,240.50``, ``85%``),
 holds that number; JSON's true and false are 1 and 0. A Markdown file's list items are rows
 too (:func:`_markdown_items`): "mail the owners of its follow-ups" is ``SELECT name FROM data
@@ -52,13 +53,53 @@ def table_rows(value: Any, suffix: str = "") -> tuple[list[str], list[dict[str, 
         try:
             parsed = json.loads(text)
         except ValueError:
-            return None
+            return _json_lines(text)
         if isinstance(parsed, dict):
             lists = [v for v in parsed.values() if isinstance(v, list) and v
                      and all(isinstance(i, dict) for i in v)]
             parsed = lists[0] if len(lists) == 1 else None
         return _records(parsed) if isinstance(parsed, list) else None
-    return _logfmt(text) or _spaced_log(text)
+    return _access_log(text) or _logfmt(text) or _spaced_log(text)
+
+
+def _json_lines(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
+    """JSON Lines: one object on each line (``data/audit.jsonl``); None unless every line is one."""
+    items = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except ValueError:
+            return None
+        items.append(item)
+    return _records(items) if len(items) > 1 else None
+
+
+_ACCESS = re.compile(r'(?P<client_ip>\S+) (?P<ident>\S+) (?P<user>\S+) \[(?P<time>[^\]]+)\] '
+                     r'"(?P<method>[A-Z]+) (?P<path>\S+)(?: (?P<protocol>[^"]*))?" (?P<status>\d{3}) '
+                     r'(?P<bytes>\d+|-)(?: "(?P<referer>[^"]*)" "(?P<user_agent>[^"]*)")?.*')
+"""A web server's access log line, in the Common or Combined Log Format (nginx's and Apache's
+default): ``10.1.2.3 - - [27/Nov/2026:10:00:01 +0000] "GET /api/orders HTTP/1.1" 200 512 "-" "curl/8.5"``."""
+
+
+def _access_log(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
+    """An access log's requests, a row each: ``client_ip``, ``time``, ``method``, ``path``,
+    ``protocol``, ``status``, ``bytes`` (``-``: 0), and ``referer`` and ``user_agent`` when the
+    lines have them (``ident`` and ``user`` only when a line has one). "How many requests got a
+    5xx?" was counted as the lines holding the text ``5xx`` (0) over such a log, which no table
+    was found in. None unless every line is such a request."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines or len(lines) > _MAX_ROWS:
+        return None
+    found = [m.groupdict() for line in lines if (m := _ACCESS.fullmatch(line))]
+    if len(found) != len(lines):
+        return None
+    for row in found:
+        row["bytes"] = "0" if row["bytes"] == "-" else row["bytes"]
+    columns = [c for c in _ACCESS.groupindex if any(row[c] not in (None, "-") for row in found)
+               or c in ("client_ip", "time", "method", "path", "status", "bytes")]
+    return columns, [{c: row[c] for c in columns} for row in found]
 
 
 def _records(items: list[Any]) -> tuple[list[str], list[dict[str, Any]]] | None:

@@ -188,3 +188,30 @@ def test_a_log_whose_lines_open_with_a_bracketed_time_is_a_table() -> None:
         {"time": "2026-11-27 01:00:04", "level": "ERROR", "field2": "db", "field3": "down"}])
     assert table_rows('[{"a": 1}, {"a": 2}]') == (["a"], [{"a": 1}, {"a": 2}])  # JSON as before
     assert table_rows("[1, 2") is None
+
+
+def test_a_web_servers_access_log_is_a_table_of_its_requests() -> None:
+    """wide 5xx: "how many requests … got a 5xx status?" over nginx's combined log was counted as
+    the lines holding the text ``5xx`` (0): no table was found in it."""
+    combined = ('10.1.2.3 - - [27/Nov/2026:10:00:01 +0000] "GET /api/orders HTTP/1.1" 200 512 "-" "curl/8.5"\n'
+                '10.1.2.7 - - [27/Nov/2026:10:00:12 +0000] "GET /api/cart HTTP/1.1" 503 166 "-" "Mozilla/5.0"\n'
+                '10.1.2.4 - ann [27/Nov/2026:10:00:13 +0000] "HEAD /healthz HTTP/1.1" 304 - "-" "probe"\n')
+    columns, rows = table_rows(combined, ".log") or ([], [])
+    # (referer is "-" on every line, and ident too: left out; user is on one)
+    assert columns == ["client_ip", "user", "time", "method", "path", "protocol", "status", "bytes", "user_agent"]
+    assert rows[1]["client_ip"] == "10.1.2.7" and rows[1]["status"] == "503" and rows[2]["bytes"] == "0"
+    assert query_rows(columns, rows, "SELECT COUNT(*) FROM data WHERE status BETWEEN 500 AND 599") == 1
+    assert query_rows(columns, rows, "SELECT SUM(bytes) FROM data WHERE method = 'GET'") == 678
+    common = '127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326\n'
+    assert (table_rows(common) or ([], []))[1] == [{
+        "client_ip": "127.0.0.1", "user": "frank", "time": "10/Oct/2000:13:55:36 -0700", "method": "GET",
+        "path": "/apache_pb.gif", "protocol": "HTTP/1.0", "status": "200", "bytes": "2326"}]
+    # a line of another form among them: no table of requests
+    assert table_rows(common + "the proxy restarted\n") is None
+
+
+def test_json_lines_are_records() -> None:
+    lines = '{"actor": "priya", "ok": true}\n\n{"actor": "tomas", "ok": false}\n'
+    assert table_rows(lines, ".jsonl") == (["actor", "ok"], [{"actor": "priya", "ok": True},
+                                                            {"actor": "tomas", "ok": False}])
+    assert table_rows('{"actor": "priya"}\nnot json\n', ".jsonl") is None
