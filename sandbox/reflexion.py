@@ -90,6 +90,7 @@ from sandbox.table_query import (
     two_values_rule,
 )
 from sandbox.unknown_keys import not_run_for, unknown_key_reads
+from sandbox.unparsed_inputs import unparsed_inputs
 from sandbox.written_mends import mended_written_code
 
 log = logging.getLogger(__name__)
@@ -450,8 +451,10 @@ class ReflexionPackageRunner:
         self, job: PackageJob, records: list[PackageAttemptRecord], stopped: str | None
     ) -> str:
         count = len(records)
-        lines = [f"package '{job.node_id}' failed after {count} "
-                 f"attempt{'s' if count != 1 else ''} (limit {self.max_attempts}):"]
+        # (first: a file it was given that does not parse, dagbot's own finding, said plainly)
+        lines = [f"{why}." for why in unparsed_inputs(job.inputs)]
+        lines += [f"package '{job.node_id}' failed after {count} "
+                  f"attempt{'s' if count != 1 else ''} (limit {self.max_attempts}):"]
         lines += [f"  attempt {r.attempt}/{self.max_attempts}: {r.error}" for r in records]
         if stopped:
             lines.append(f"  stopped: {stopped}")

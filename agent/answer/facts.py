@@ -36,7 +36,7 @@ def facts_reply(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]
         node = nodes.get(node_id.split(" (plan")[0]) or {}
         if node_id in used and result.get("status") == "done":
             readers = ", ".join(f"`{n}`" for n in used[node_id])
-            lines.append(f"• `{node_id}` ({_what(node)}): done, read by {readers}")
+            lines.append(f"• `{node_id}` ({_what(node, result)}): done, read by {readers}")
             continue
         lines.append(_line(node_id, node, result))
     changed = [node_id for node_id, result in results.items()
@@ -73,7 +73,7 @@ def failure_line(node_id: str, node: Mapping[str, Any], result: Mapping[str, Any
 
 
 def _line(node_id: str, node: Mapping[str, Any], result: Mapping[str, Any]) -> str:
-    label = f"`{node_id}` ({_what(node)})" if node else f"`{node_id}`"
+    label = f"`{node_id}` ({_what(node, result)})" if node else f"`{node_id}`"
     status = result.get("status")
     if status == "done":
         shown = result["output"] if "output" in result else result.get("preview")
@@ -84,10 +84,17 @@ def _line(node_id: str, node: Mapping[str, Any], result: Mapping[str, Any]) -> s
     return f"• {label}: {said}" + (f" ({_clip(detail, _VALUE_CHARS)})" if detail else "")
 
 
-def _what(node: Mapping[str, Any]) -> str:
+def _what(node: Mapping[str, Any], result: Mapping[str, Any] | None = None) -> str:
+    """What a step was: its tool and target, or its package's goal. A target written as a
+    reference (``${search.matches[0].path}``) is the one its result names, or none: a person
+    reads no template (wide find-wal)."""
     if node.get("tool"):
-        target = next((str(value) for key, value in (node.get("args") or {}).items()
-                       if key in ("path", "url", "to", "table") and isinstance(value, str)), "")
+        key, target = next(((key, value) for key, value in (node.get("args") or {}).items()
+                            if key in ("path", "url", "to", "table") and isinstance(value, str)), ("", ""))
+        if "${" in target:
+            output = (result or {}).get("output")
+            named = output.get(key) if isinstance(output, Mapping) else None
+            target = named if isinstance(named, str) and "${" not in named else ""
         return f"{node['tool']} {target}".strip()
     goal = str((node.get("package") or {}).get("goal") or "")
     return f"package: {_clip(goal, 80)}" if goal else "package"

@@ -105,6 +105,20 @@ def test_dagbots_own_reply_says_what_ran_without_json_or_steps_that_did_not_run(
     assert "{" not in reply and "→" not in reply
 
 
+def test_dagbots_own_reply_names_the_file_a_reference_found_not_the_reference() -> None:
+    """wide find-wal: "(read_file ${note_search.matches[0].path})" showed a template to a person."""
+    plan = {"nodes": [{"id": "found", "tool": "search_files", "args": {"query": "WAL"}},
+                      {"id": "note", "tool": "read_file", "args": {"path": "${found.matches[0].path}"}},
+                      {"id": "other", "tool": "read_file", "args": {"path": "${found.matches[1].path}"}}]}
+    results = {"found": {"status": "done", "output": {"matches": [{"path": "notes/pm.md"}]}},
+               "note": {"status": "done", "output": {"path": "notes/pm.md", "content": "Commander: Daniela\n"}},
+               "other": {"status": "failed", "error": "no match 1"}}
+    reply = facts_reply(plan, results, set())
+    assert "• `note` (read_file notes/pm.md): done — Commander: Daniela" in reply
+    assert "• `other` (read_file): failed (no match 1)" in reply
+    assert "${" not in reply
+
+
 def test_dagbots_own_reply_cuts_a_long_goal_between_words() -> None:
     """aimed missing-then-mail: "…Read notes/standup-20 …" was a number 20 no result holds."""
     goal = "Compute from the inputs every value this request asks for: Read notes/standup-2026-11-19.md"

@@ -157,6 +157,23 @@ async def test_the_code_that_just_failed_is_not_run_again() -> None:
     )
 
 
+async def test_a_failure_over_a_file_that_does_not_parse_says_so_plainly_first() -> None:
+    """wide broken-ingress: three ``ParserError`` attempts were all a person was told; dagbot
+    parses the YAML itself and says the file is not valid YAML, and where."""
+    ingress = "kind: Ingress\nmetadata:\n  name: shop\n spec:\n  rules: []\n"
+    llm = ScriptedChatModel(replies=[FIXED], repeat_last=True)
+    loads = PackageJob(thread_id="T1", run_id="R1", node_id="parse", goal="parse the YAML", code=BROKEN,
+                       inputs={"config": {"path": "config/ingress.yaml", "content": ingress},
+                               "fine": {"path": "config/ok.yaml", "content": "a: 1\n"}})
+    outcome = await ReflexionPackageRunner(FailingSandbox(), llm, max_attempts=2).run(loads, NoTools(), Events())
+    assert not outcome.ok and outcome.error is not None
+    first, second = outcome.error.splitlines()[:2]
+    assert first == ("config/ingress.yaml is not valid YAML: expected <block end>, but found "
+                     "'<block mapping start>' (line 4, column 2).")
+    assert second == "package 'parse' failed after 2 attempts (limit 2):"
+    assert "config/ok.yaml" not in outcome.error
+
+
 async def test_reindented_code_is_new_code() -> None:
     moved = BROKEN.replace("result = total / 0", "    result = total / 0")  # indentation counts
     llm = ScriptedChatModel(replies=[moved, FIXED], repeat_last=True)
