@@ -44,7 +44,13 @@ from agent.execution.storable import storable_result
 from agent.plan.edges import call_args, dependencies
 from agent.plan.format import Plan, PlanNode, node_label
 from agent.plan.readiness import NodeState, is_finished, readiness
-from agent.plan.references import UnresolvedReference, is_whole_reference, resolve, text_form
+from agent.plan.references import (
+    UnresolvedReference,
+    is_whole_reference,
+    resolve,
+    text_form,
+    valueless_references,
+)
 from agent.ports.sandbox import PlanAwarePackages
 from agent.ports.stores import Approval, NodeResult, NodeStatus
 from agent.run_identity import RunIdentity
@@ -367,7 +373,15 @@ class PlanExecutor:
     # -------------------------------------------------------------- approvals
 
     async def _gate(self, node: PlanNode) -> bool:
-        """Decide what a ready red node does now. True when it reached a final state."""
+        """Decide what a ready red node does now. True when it reached a final state. A change
+        fed a value that is none (a package that set no ``result``: wide 5xx-to-file wrote
+        ``null`` to the report) fails without asking anyone: there is nothing to change with."""
+        if valueless := valueless_references(node.args, self.outputs):
+            names = ", ".join(valueless)
+            error = (f"{names} has no value (None): the step it refers to computed nothing, so there is "
+                     "nothing to change with; not run, and no approval asked")
+            await self._finish(NodeResult(node.id, NodeStatus.FAILED, error=error))
+            return True
         try:
             args = self._resolved_args(node)
         except (UnresolvedReference, ToolError) as exc:

@@ -9,6 +9,7 @@ from agent.events import (
     AnswerReady,
     AwaitingApproval,
     DecisionRecorded,
+    NodeFailed,
     NodeFinished,
     NodeRejected,
     NodeSkipped,
@@ -181,3 +182,21 @@ async def test_cancel_withdraws_approvals_and_nothing_red_runs_afterwards() -> N
         kinds = h.kinds()
         assert kinds[-1] == "RunFailed" and "cancelled" in h.events[-1].error  # type: ignore[attr-defined]
         assert await h.engine.status("t6") is ThreadStatus.IDLE
+
+
+async def test_a_change_fed_a_value_that_is_none_fails_and_asks_nobody() -> None:
+    """wide 5xx-to-file: a package whose code set no ``result`` fed a write, and ``null`` was
+    written to the report after an approval."""
+    plan = {"nodes": [{"id": "count", "package": {"goal": "count the rows", "code": "result = 0"}},
+                      {"id": "deploy", "tool": "deploy", "args": {"target": "${count}"}, "depends_on": ["count"]},
+                      {"id": "a", "tool": "lookup", "args": {"key": "a"}}]}
+    async with harness(MEMORY, [plan, finish("nothing was deployed")]) as h:
+        h.packages.outputs["count"] = lambda inputs: None
+        await h.engine.ask("t1", "deploy what the rows count", requested_by="U1")
+        await h.engine.idle()
+        events = h.drain()
+        assert not any(isinstance(e, AwaitingApproval) for e in events)
+        assert h.log.count("deploy") == 0 and h.log.count("lookup") == 1
+        [failed] = [e for e in events if isinstance(e, NodeFailed) and e.node_id == "deploy"]
+        assert failed.error.startswith("${count} has no value (None)")
+        assert "no approval asked" in failed.error
