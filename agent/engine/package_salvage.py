@@ -47,7 +47,7 @@ from agent.errors import PlanProblem
 from agent.execution.early_start import read_draft
 from agent.model.reply_marks import REPEATING, was_repeating
 from agent.plan.format import canonical_node, free_id
-from agent.plan.named_files import READ_FILE, SEARCH_FILES
+from agent.plan.named_files import FILE_EXTENSIONS, READ_FILE, SEARCH_FILES
 from agent.plan.references import mapped_strings, referenced_ids
 
 NAME = "packages-salvaged"
@@ -58,8 +58,8 @@ MIXED = "faults-salvaged-together"
 UNASKED = "unasked-change-left-out"
 _WIRING = ("reads inputs[", "refers to unknown node")
 """Problems of a package's wiring: it reads, or depends on, a node the plan does not have."""
-_ONE_DATA_FILE = re.compile(r"[\w.\-/]+\.(?:csv|tsv|json|jsonl|ndjson|log)", re.I)
-"""A search's pattern that is one data file (no wildcard)."""
+_ONE_FILE = re.compile(r"[\w.\-/]+\.(?:" + "|".join(sorted(FILE_EXTENSIONS)) + ")", re.I)
+"""A search's pattern that is one file (no wildcard): a data file, notes, a config."""
 
 
 def _broken_package(problem: PlanProblem, packages: set[str]) -> bool:
@@ -140,7 +140,9 @@ def salvaged_change(draft: Any, problems: Sequence[PlanProblem], request: str, r
     reads = [str(n["id"]) for n in nodes if str(n["id"]) not in red and not _takes_from(n) & red]
     if not reads:
         return None
-    computed = _computing(request, follows, {str(n["id"]) for n in nodes}, reads)
+    ids = {str(n["id"]) for n in nodes}
+    read_ids = _searched_only(nodes, ids | {COMPUTED_ID})
+    computed = _computing(request, follows, ids, [*reads, *read_ids.values()])
 
     def taken(text: str) -> str:  # (a reference wired to nothing is so in every node that holds it)
         for reference in references:
@@ -148,7 +150,21 @@ def salvaged_change(draft: Any, problems: Sequence[PlanProblem], request: str, r
         return text
     fed = [{**n, "args": mapped_strings(n.get("args"), taken)} if str(n["id"]) in fed_ids else n
            for n in nodes]
-    return {"nodes": [computed, *fed]}
+    return {"nodes": [*_reads(read_ids), computed, *fed]}
+
+
+def _searched_only(nodes: Sequence[dict[str, Any]], taken: set[str]) -> dict[str, str]:
+    """Each file a search of ``nodes`` looks in alone (its pattern one file's path) that no node
+    reads: the id of a ``read_file`` of it to add. A search matches text and the package computes
+    from values: wide mail-follow-up-owners searched the postmortem for "owners" (its table says
+    ``owner``), found nothing, and the package computed the mail's body from that."""
+    read_already = {str((n.get("args") or {}).get("path")) for n in nodes if n.get("tool") == READ_FILE}
+    read_ids: dict[str, str] = {}
+    for n in nodes:
+        pattern = str((n.get("args") or {}).get("pattern") or "") if n.get("tool") == SEARCH_FILES else ""
+        if _ONE_FILE.fullmatch(pattern) and pattern not in read_ids and pattern not in read_already:
+            read_ids[pattern] = free_id(f"read_{str(n['id'])[:24]}", taken | set(read_ids.values()))
+    return read_ids
 
 
 def salvaged_file_queries(draft: Any, problems: Sequence[PlanProblem], request: str,
@@ -260,14 +276,11 @@ def salvaged_together(draft: Any, problems: Sequence[PlanProblem], request: str,
     read_ids = parts.read_ids()
     gone = parts.files.keys() | parts.packages
     computed_id = free_id(COMPUTED_ID, parts.ids)
-    # a data file only searched is read whole too: a search matches text, the package computes
+    # a file only searched is read whole too: a search matches text, the package computes
     # from values (aimed memory-and-mail-host searched inventory/servers.json for "hostname")
-    read_already = {str((n.get("args") or {}).get("path")) for n in nodes if n.get("tool") == READ_FILE}
-    for n in nodes:
-        pattern = str((n.get("args") or {}).get("pattern") or "") if n.get("tool") == SEARCH_FILES else ""
-        if _ONE_DATA_FILE.fullmatch(pattern) and pattern not in read_ids and pattern not in read_already:
-            taken_ids = parts.ids | set(read_ids.values()) | {computed_id}
-            read_ids[pattern] = free_id(f"read_{str(n['id'])[:24]}", taken_ids)
+    searched = _searched_only([n for n in nodes if str(n["id"]) not in gone],
+                              parts.ids | set(read_ids.values()) | {computed_id})
+    read_ids.update((path, node_id) for path, node_id in searched.items() if path not in read_ids)
 
     def taken(text: str) -> str:
         for reference in unfed:

@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from agent.errors import PlanProblem
-from agent.plan.format import Plan
+from agent.plan.format import Plan, canonical_node
 from agent.plan.grounding import named_targets
 from agent.plan.references import strings
 from agent.tools.registry import ToolRegistry
@@ -83,8 +83,15 @@ def unread_in_draft(draft: Any, request: str, registry: ToolRegistry,
     nodes = draft.get("nodes") if isinstance(draft, dict) else None
     if not isinstance(nodes, list) or not nodes or READ_FILE not in registry:
         return []
-    return [PlanProblem(None, None, _read_it(name, False))
-            for name in _unread_names(strings(nodes), request, known)]
+    # (a search of a file is no read of it here either: wide mail-follow-up-owners)
+    nodes = [canonical_node(node) if isinstance(node, dict) else node for node in nodes]
+    searched = [node for node in nodes if isinstance(node, dict) and node.get("tool") == SEARCH_FILES
+                and isinstance(node.get("args"), dict)]
+    beyond = [{**node, "args": _beyond_search(SEARCH_FILES, node["args"])} if node in searched else node
+              for node in nodes]
+    patterns = [str(node["args"].get("pattern") or "") for node in searched]
+    return [PlanProblem(None, None, _read_it(name, any(name in pattern for pattern in patterns)))
+            for name in _unread_names(strings(beyond), request, known)]
 
 
 def _unread_names(values: Iterable[str], request: str, known: Iterable[Any]) -> list[str]:

@@ -7,7 +7,7 @@ from langchain_core.tools import StructuredTool
 
 from agent.events import AnswerReady, PlanRepairing, RunEvent
 from agent.plan.format import Plan
-from agent.plan.named_files import named_files, unread_named_files
+from agent.plan.named_files import named_files, unread_in_draft, unread_named_files
 from agent.tools.registry import Risk, ToolRegistry
 from infra.emulators.scripted_chat import ScriptedChatModel
 from tests.agent.harness import asked_once, finish
@@ -135,3 +135,16 @@ async def test_a_draft_refused_for_another_fault_is_told_the_file_to_read_in_the
     _, _, events = await ask([reads_but_broken, reads, finish("2 failed")], "named-4")
     [problems] = [e.problems for e in events if isinstance(e, PlanRepairing)]
     assert not any("names the file" in p for p in problems)
+
+
+def test_a_draft_that_only_searches_the_named_file_is_told_to_read_it() -> None:
+    """wide mail-follow-up-owners: a draft with another fault, whose only node on the postmortem
+    searched it, was taken as reading it, and the repair round was never told."""
+    registry = reading_registry(ToolLog())
+    asked = "Email the owners of the follow-ups in notes/pm.md to sre@example.com"
+    draft = {"nodes": [{"id": "owners", "search_files": {"query": "owners", "pattern": "notes/pm.md"}},
+                       {"id": "mail", "tool": "send", "args": {"to": "sre@example.com", "body": "${owners.text}"}}]}
+    [problem] = unread_in_draft(draft, asked, registry)
+    assert problem.message.startswith("the request names the file notes/pm.md, but the plan only searches it")
+    read = {"nodes": [{"id": "pm", "read_file": {"path": "notes/pm.md"}}, *draft["nodes"]]}
+    assert unread_in_draft(read, asked, registry) == []

@@ -192,6 +192,26 @@ def test_only_a_red_nodes_unfed_reference_is_computed() -> None:
     assert salvaged_change(with_package, [problem], ASKED, ["send"]) is None
 
 
+def test_a_file_the_plan_only_searched_is_read_for_the_change_computed_from_it() -> None:
+    """wide mail-follow-up-owners: the postmortem was searched for "owners" (its table says
+    ``owner``), nothing matched, and the mail's body was computed from that empty search."""
+    problem = PlanProblem("mail", "args", "${owners.text}: …", unfed_reference="${owners.text}")
+    draft = {"nodes": [
+        {"id": "owners", "tool": "search_files", "args": {"query": "owners", "pattern": "notes/pm.md"}},
+        {"id": "anywhere", "tool": "search_files", "args": {"query": "owner", "pattern": "notes/*.md"}},
+        {"id": "mail", "tool": "send", "args": {"to": "a@b.c", "body": "${owners.text}"}}]}
+    fed = salvaged_change(draft, [problem], ASKED, ["send"])
+    assert fed is not None
+    nodes = {n["id"]: n for n in fed["nodes"]}
+    assert nodes["read_owners"] == {"id": "read_owners", "tool": "read_file", "args": {"path": "notes/pm.md"}}
+    assert nodes[COMPUTED_ID]["depends_on"] == ["owners", "anywhere", "read_owners"]  # (a glob: no one file)
+    assert nodes["mail"]["args"]["body"] == "${computed}"
+    # a file a node reads already is not read twice
+    read = {"nodes": [{"id": "pm", "tool": "read_file", "args": {"path": "notes/pm.md"}}, *draft["nodes"]]}
+    fed = salvaged_change(read, [problem], ASKED, ["send"])
+    assert fed is not None and not any(n["id"].startswith("read_") for n in fed["nodes"])
+
+
 class QueryArgs(BaseModel):
     sql: str
 
