@@ -149,7 +149,8 @@ _NAMED_ITEM = re.compile(r"^[*_`]*([^\W\d][\w'.-]*(?: [^\W\d][\w'.-]*){0,3})[*_`
 
 
 def _markdown_items(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
-    """A Markdown document's list items, one row each: ``section`` (the heading above it),
+    """A Markdown document's list items and table rows, one row each: ``section`` (the heading
+    above it; a table's rows have a column for each of its header's cells beside it),
     ``name`` (a name before a colon: ``- Grace Liu: alert on …``, ``- Luis Ortega
     <luis@example.com>: tune …``, when an item has one),
     ``text`` (the rest), ``done`` and ``open`` for a checklist's items (``- [x]`` done, ``- [ ]``
@@ -157,8 +158,21 @@ def _markdown_items(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
     items or more (``…sandbox. Owner: Lena Fischer (lena@example.com)``, ``(owner: bob, due:
     Friday)``: :func:`_item_fields`) and ``email``, an item's first address, when two items or
     more have one. None for fewer than two items (prose is no table)."""
-    section, rows = None, []
-    for line in text.splitlines():
+    section, rows, header = None, [], None
+    table_columns: dict[str, None] = {}
+    lines = text.splitlines()
+    for at, line in enumerate(lines):
+        cells = _cells(line)
+        if cells is not None and header is None and at + 1 < len(lines) and _RULE.match(lines[at + 1]):
+            header = [_column_name(cell, place) for place, cell in enumerate(cells)]
+            table_columns.update((name, None) for name in header)
+            continue
+        if cells is not None and header is not None:
+            if not _RULE.match(line):
+                rows.append({"section": section, **dict(zip(header, [*cells, *[None] * len(header)],
+                                                             strict=False))})
+            continue
+        header = None
         if heading := _HEADING.match(line):
             section = heading.group(1)
         elif item := _ITEM.match(line):
@@ -172,13 +186,34 @@ def _markdown_items(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
                          "email": address.group(0) if address else None, **_item_fields(rest)})
     if len(rows) < 2 or len(rows) > _MAX_ROWS:
         return None
-    columns = ["section", "name", "text"] if any(row["name"] for row in rows) else ["section", "text"]
+    items = [row for row in rows if "text" in row and "done" in row]
+    columns = ["section", *(["name"] if any(row.get("name") for row in items) else []),
+               *(["text"] if items else [])]
     counts: dict[str, int] = {}
-    for row in rows:
+    for row in items:
         for key in row:
             counts[key] = counts.get(key, 0) + (row[key] is not None)
     columns += [key for key, count in counts.items() if key not in ("section", "name", "text") and count >= 2]
+    columns += [key for key in table_columns if key not in columns]
     return columns, [{c: row.get(c) for c in columns} for row in rows]
+
+
+_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
+"""The line under a Markdown table's header: ``|---|:---:|``."""
+
+
+def _cells(line: str) -> list[str] | None:
+    """A Markdown table line's cells (``| Ivan | alert on lag | 2026-12-03 |``), or None."""
+    stripped = line.strip()
+    if not (stripped.startswith("|") and stripped.endswith("|") and len(stripped) > 2):
+        return None
+    return [cell.strip() for cell in stripped[1:-1].split("|")]
+
+
+def _column_name(cell: str, place: int) -> str:
+    """A header cell as a column's name: ``time (UTC)`` is ``time_utc``; an empty one ``column<n>``."""
+    name = re.sub(r"[^0-9a-z]+", "_", cell.lower()).strip("_")
+    return name if name and not name[0].isdigit() else f"column{place + 1}"
 
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")

@@ -215,3 +215,21 @@ def test_json_lines_are_records() -> None:
     assert table_rows(lines, ".jsonl") == (["actor", "ok"], [{"actor": "priya", "ok": True},
                                                             {"actor": "tomas", "ok": False}])
     assert table_rows('{"actor": "priya"}\nnot json\n', ".jsonl") is None
+
+
+def test_a_markdown_files_tables_are_rows_with_their_section_and_header() -> None:
+    """wide mail-follow-up-owners: the postmortem's follow-ups were a table, and only list items
+    were rows."""
+    notes = ("# Postmortem\n\nSeverity: SEV2.\n\n## Timeline\n| time (UTC) | event |\n|---|---|\n"
+             "| 14:02 | lag alert fires |\n| 14:26 | writes restored |\n\n## Follow-ups\n"
+             "| owner | task | due |\n| :--- | --- | ---: |\n| Ivan | alert on lag | 2026-12-03 |\n"
+             "| Ravi | grow the volume |\n\n- Kim: review the runbook\n")
+    columns, rows = table_rows(notes, ".md") or ([], [])
+    assert columns == ["section", "name", "text", "time_utc", "event", "owner", "task", "due"]
+    assert rows[2] == {"section": "Follow-ups", "name": None, "text": None, "time_utc": None, "event": None,
+                       "owner": "Ivan", "task": "alert on lag", "due": "2026-12-03"}
+    assert rows[3]["due"] is None  # (a row short of cells)
+    assert rows[4]["name"] == "Kim" and rows[4]["section"] == "Follow-ups"
+    assert query_rows(columns, rows, "SELECT owner FROM data WHERE section = 'Follow-ups' AND owner IS NOT NULL"
+                      ) == ["Ivan", "Ravi"]
+    assert query_rows(columns, rows, "SELECT event FROM data WHERE time_utc = '14:26'") == "writes restored"
