@@ -158,7 +158,8 @@ def _markdown_items(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
     items or more (``…sandbox. Owner: Lena Fischer (lena@example.com)``, ``(owner: bob, due:
     Friday)``: :func:`_item_fields`) and ``email``, an item's first address, when two items or
     more have one. None for fewer than two items (prose is no table)."""
-    section, rows, header = None, [], None
+    section, header = None, None
+    rows: list[dict[str, Any]] = []
     table_columns: dict[str, None] = {}
     lines = text.splitlines()
     for at, line in enumerate(lines):
