@@ -32,6 +32,7 @@ from agent.answer.facts import facts_reply
 from agent.answer.failures import NOTE as FAILURES_NOTE
 from agent.answer.failures import dropped_failures, with_failures_told
 from agent.answer.grounded import false_statements
+from agent.answer.shown_files import shown_file
 from agent.answer.stream import join_reply
 from agent.answer.template import invented_values, templated_answer
 from agent.answer.vetting import CALLED, CODE_TO_RUN, filled, marked_changes, unclaimed, unreadable
@@ -513,8 +514,11 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         return computing
     computed = _computed(state)
     # (values dagbot computed: the joiner words them, and the plan's sentence is no longer the answer)
-    templated = None if edited or computed else templated_answer(state.get("plan") or {}, this_plans)
     red = ctx.registry.names(Risk.RED)
+    shown = None if edited or computed else shown_file(state["request"], state.get("plan") or {}, this_plans)
+    if shown is not None:  # "show me x.csv": the file as read is the answer
+        return {"answer": with_failures_told(shown, state.get("plan") or {}, _failures_to_tell(state))}
+    templated = None if edited or computed else templated_answer(state.get("plan") or {}, this_plans)
     if templated is not None:  # the planner wrote the reply: no second model call
         return {"answer": with_failures_told(unclaimed(templated, state, red), state.get("plan") or {},
                                              _failures_to_tell(state))}
