@@ -226,6 +226,14 @@ FIXES: dict[str, Fix] = {
         thread=Thread(request="Add a row to the deploys table: web 2.0, deployed on 2026-11-26"),
         before={"nodes": [{"id": "row", "query": {"sql": "INSERT INTO deploys VALUES ('web', '2.0')"}}]},
         after={"nodes": [{"id": "row", "execute": {"sql": "INSERT INTO deploys VALUES ('web', '2.0')"}}]}),
+    "listed-values": Fix(
+        thread=Thread(request="Insert into the deploys table: ingest 3.2.0, deployed 2026-11-27, status failed"),
+        before={"nodes": [{"id": "row", "execute": {
+            "sql": "INSERT INTO deploys (service, version, deployed_on, status) VALUES ('3.2.0', '2026-11-27', "
+                   "'failed')"}}]},
+        after={"nodes": [{"id": "row", "execute": {
+            "sql": "INSERT INTO deploys (service, version, deployed_on, status) VALUES ('ingest', '3.2.0', "
+                   "'2026-11-27', 'failed')"}}]}),
     "thread-values": Fix(
         thread=SLOWEST,
         before={"nodes": [{"id": "mail", "send": {"to": "sre@example.com", "body": "${search.name}"},
@@ -342,6 +350,10 @@ NOTHING_TO_FIX: dict[str, Clean] = {
     "change-tools": Clean(thread=Thread(request="Which deploys failed?"), draft={"nodes": [  # no change asked
         {"id": "row", "query": {"sql": "UPDATE deploys SET status = 'ok'"}},
         {"id": "read", "query": {"sql": "SELECT * FROM deploys"}}]}),
+    "listed-values": Clean(  # every value named, in the request's order: nothing to take
+        thread=Thread(request="Record in the deploys table that search 1.8.1 was deployed on 2026-11-23"),
+        draft={"nodes": [{"id": "row", "execute": {
+            "sql": "INSERT INTO deploys (service, version, deployed_on) VALUES ('search', '1.8.1', '2026-11-23')"}}]}),
     "thread-values": Clean(thread=SLOWEST, draft={"nodes": [
         {"id": "search", "lookup": {"key": "x"}},  # the plan's own node of that name
         {"id": "mail", "send": {"to": "sre@example.com", "body": "${search} ${latency.content} ${region}"}}]}),
@@ -385,6 +397,7 @@ def test_the_mends_run_in_this_order() -> None:
     assert [mend.name for mend in PLAN_MENDS] == [
         "blank-options",
         "change-tools",
+        "listed-values",
         "missing-fill-ins",
         "self-dependency",
         "duplicate-ids",
@@ -420,7 +433,7 @@ def test_names_are_unique_and_kebab_case_and_slips_read_after_a_colon() -> None:
 
 def test_only_the_mends_that_need_the_thread_or_the_request_are_skipped_on_a_streamed_plan() -> None:
     assert [mend.name for mend in PLAN_MENDS if not mend.partial_safe] == [
-        "change-tools", "recalled-calls", "thread-values", "misnamed-inputs", "change-targets"]
+        "change-tools", "listed-values", "recalled-calls", "thread-values", "misnamed-inputs", "change-targets"]
 
 
 def test_every_mend_has_a_case_in_each_table() -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from langchain_core.tools import StructuredTool
 
-from agent.events import AwaitingApproval, PlanRepairing, RunEvent
+from agent.events import AwaitingApproval, PlanReady, PlanRepairing, RunEvent
 from agent.plan.format import Plan
 from agent.plan.sql_values import unnamed_sql_values, without_unnamed_filters
 from agent.tools.registry import Risk, ToolRegistry
@@ -69,20 +69,33 @@ def test_a_filter_nobody_asked_for_is_a_problem_and_named_words_or_patterns_are_
 
 
 async def test_the_repair_round_is_told_the_value_and_a_second_miss_runs_as_it_is() -> None:
+    # (two words where the service goes, "search api": the listed-values mend cannot say which)
+    record = RECORD.replace("that search", "that search api")
     log = ToolLog()
     invented = {"nodes": [{"id": "record", "tool": "sql_execute", "args": {"sql": INSERT.format("database")}}]}
     asked = {"nodes": [{"id": "record", "tool": "sql_execute", "args": {"sql": INSERT.format("search")}}]}
     llm = ScriptedChatModel(replies=[invented, asked])
-    events: list[RunEvent] = await asked_once(llm, sql_registry(log), "sqlv-1", RECORD)
+    events: list[RunEvent] = await asked_once(llm, sql_registry(log), "sqlv-1", record)
     [repairing] = [e for e in events if isinstance(e, PlanRepairing)]
     assert "uses the value 'database'" in repairing.problems[0]
     [approval] = [e for e in events if isinstance(e, AwaitingApproval)]
     assert approval.args["sql"] == INSERT.format("search")
 
     again = ScriptedChatModel(replies=[invented, invented])
-    events = await asked_once(again, sql_registry(ToolLog()), "sqlv-2", RECORD)
+    events = await asked_once(again, sql_registry(ToolLog()), "sqlv-2", record)
     [approval] = [e for e in events if isinstance(e, AwaitingApproval)]  # the approver sees what it will do
     assert approval.args["sql"] == INSERT.format("database")
+
+
+async def test_the_one_word_the_request_has_in_the_values_place_is_taken_with_no_repair_round() -> None:
+    """tuning record-deploy: 'database' for "search", told and written again."""
+    invented = {"nodes": [{"id": "record", "tool": "sql_execute", "args": {"sql": INSERT.format("database")}}]}
+    events = await asked_once(ScriptedChatModel(replies=[invented]), sql_registry(ToolLog()), "sqlv-3", RECORD)
+    assert not [e for e in events if isinstance(e, PlanRepairing)]
+    [approval] = [e for e in events if isinstance(e, AwaitingApproval)]
+    assert approval.args["sql"] == INSERT.format("search")
+    [ready] = [e for e in events if isinstance(e, PlanReady)]
+    assert "listed-values" in ready.mends
 
 
 def test_a_read_only_querys_filter_on_a_value_nobody_named_is_left_out_after_the_repair_round() -> None:
@@ -112,3 +125,24 @@ async def test_the_query_runs_without_the_filter_when_the_repair_round_wrote_it_
     llm = ScriptedChatModel(replies=[filtered, filtered, finish("There are 5 deploys.")])
     await asked_once(llm, sql_registry(log), "sqlv-3", "How many deploys are in the deploys table?")
     assert log.calls == [("sql_query", {"sql": "SELECT count(*) FROM deploys"})]
+
+
+def test_a_rows_value_the_request_lists_is_taken_from_it_only_where_one_word_fits() -> None:
+    """tuning record-deploy ('database' for "search", told and written again) and wide
+    record-ingest (the service left out: three values for four columns)."""
+    from agent.plan.mends.listed_values import _mended
+
+    columns = "INSERT INTO deploys (service, version, deployed_on, status) VALUES "
+    asked = "Record in the deploys table that search 1.8.1 was deployed on 2026-11-23 with status ok"
+    assert _mended(columns + "('database', '1.8.1', '2026-11-23', 'ok')", asked) == \
+        columns + "('search', '1.8.1', '2026-11-23', 'ok')"
+    assert _mended(columns + "('1.8.1', '2026-11-23', 'ok');", asked) == \
+        columns + "('search', '1.8.1', '2026-11-23', 'ok');"
+    assert _mended(columns + "('search', '1.8.1', '2026-11-23', 'ok')", asked) is None  # nothing to take
+    # two words where the value goes: which one is not plain
+    assert _mended(columns + "('database', '1.8.1', '2026-11-23', 'ok')",
+                   "Record that search api 1.8.1 was deployed on 2026-11-23 with status ok") is None
+    # values out of the request's order: no place says which is which
+    assert _mended(columns + "('1.8.1', 'ok', '2026-11-23')", asked) is None
+    # no column list: the columns' order is not known
+    assert _mended("INSERT INTO deploys VALUES ('1.8.1', '2026-11-23', 'ok')", asked) is None

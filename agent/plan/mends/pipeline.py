@@ -23,6 +23,7 @@ from agent.plan.mends.change_tools import CHANGE_TOOLS
 from agent.plan.mends.contract import Draft, Mend, MendContext, Mended, apply_mends
 from agent.plan.mends.fill_ins import MISSING_FILL_INS
 from agent.plan.mends.input_ids import MISNAMED_INPUTS
+from agent.plan.mends.listed_values import LISTED_VALUES
 from agent.plan.mends.node_ids import DUPLICATE_IDS, SELF_DEPENDENCY
 from agent.plan.mends.recalled_calls import RECALLED_CALLS
 from agent.plan.mends.refetched_inputs import REFETCHED_INPUTS
@@ -35,6 +36,7 @@ from agent.plan.uncalled_function import UNCALLED_FUNCTION
 PLAN_MENDS: tuple[Mend, ...] = (
     BLANK_OPTIONS,
     CHANGE_TOOLS,
+    LISTED_VALUES,
     MISSING_FILL_INS,
     SELF_DEPENDENCY,
     DUPLICATE_IDS,
