@@ -30,7 +30,7 @@ from agent.tools.registry import Risk, ToolRegistry
 
 _ASKS = (
     ("count", re.compile(r"\bhow many\b|\bnumber of\b|\bcount\b", re.I)),
-    ("sum", re.compile(r"\b(?:sum|total|add(?:s|ing)? up|added up)\b|"
+    ("sum", re.compile(r"\b(?:sum|total|add(?:s|ing)? up|added up|spend|spending|outlay)\b|"
                        r"\bhow much (?:was|were|did|has|have|had)\b", re.I)),
     ("average", re.compile(r"\b(?:average|mean|median)\b", re.I)),
     ("share", re.compile(r"\b(?:percent(?:age)?|share|proportion|ratio|fraction)\b|%|"
@@ -47,7 +47,8 @@ _ASKS = (
                           r"stalled|broke)\b)", re.I)),
 )
 """What the request asks to be computed, by its words. "How much was invoiced…", "how much did
-Acme pay…" ask a sum; "how much memory does…" asks what a file states (aimed day-and-acme: the
+Acme pay…", "what is our annual vendor spend…" ask a sum (wide vendor-total: the joiner's model
+gave the first row's 18000); "how much memory does…" asks what a file states (aimed day-and-acme: the
 invoices of a day added up by the joiner's model). A filter is "which" of several ("which
 users…", "which of them…", "which action items are…", "which volume's snapshot failed?"): only
 a plan that reads nothing but data files is computed for it (one that also reads notes may be

@@ -65,6 +65,7 @@ SUM: dict[str, object] = {"id": "total", "depends_on": ["orders"], "package": {
     ("What is the p95 per region in slo/latency.csv?", ["per group"]),
     ("What does rate_limit_per_min say in config.json?", []),
     ("How much was invoiced on 2026-11-05, and how much did Acme pay?", ["sum"]),  # aimed day-and-acme
+    ("What is our annual vendor spend in data/vendors.csv?", ["sum"]),  # wide vendor-total
     ("How much memory may deploy/api.yaml use, and how much RAM does db-1 have?", []),  # what files state
 ])
 def test_the_request_s_words_name_the_value_it_asks_for(request_text: str, kinds: list[str]) -> None:
