@@ -583,13 +583,13 @@ _STATUS_CLASS = re.compile(r"\b([1-5])xx\b", re.IGNORECASE)
 
 def status_classes(request: str, sql: str) -> list[str]:
     """The status classes the request names (``5xx``) that the query takes as one status
-    (``status = 500``) and never as a range: "how many 5xx responses?" was counted as the 500s
-    alone, leaving out the 502s and 503s."""
+    (``status = 500``, ``status = 502``) and never as a range: "how many 5xx responses?" was
+    counted as the 500s alone, leaving out the 502s and 503s (and as the 502s alone: wide 5xx)."""
     found = []
     for digit in dict.fromkeys(_STATUS_CLASS.findall(request)):
         ranged = re.search(rf"(?i)(?:>=?\s*{digit}\d\d|between\s+{digit}\d\d|like\s+'{digit}%'|"
                            rf"/\s*100\s*=\s*{digit}\b|substr|{digit}xx)", sql)
-        if re.search(rf"=\s*'?{digit}00\b", sql) and not ranged:
+        if re.search(rf"=\s*'?{digit}\d\d\b", sql) and not ranged:
             found.append(f"{digit}xx")
     return found
 
@@ -651,7 +651,7 @@ def query_faults(table: Table, job: PackageJob, sql: str) -> list[str]:
                       f"{column} = {other}.")
     for named in status_classes(job.request, sql):
         low = int(named[0]) * 100
-        faults.append(f"{named} is every status from {low} to {low + 99}, not {low} alone: "
+        faults.append(f"{named} is every status from {low} to {low + 99}, not one of them alone: "
                       f"WHERE <status column> BETWEEN {low} AND {low + 99}.")
     for column, text, values in absent_values(table, sql):
         shown = ", ".join(repr(v) for v in values[:8]) + (", …" if len(values) > 8 else "")

@@ -574,6 +574,7 @@ def test_a_status_class_counted_as_one_status_is_a_fault() -> None:
     """dev gateway-5xx: "how many 5xx responses?" counted as ``status = 500``, the 502s and 503s left out."""
     asked = "How many 5xx responses are there in logs/gateway.log?"
     assert status_classes(asked, "SELECT SUM(CASE WHEN status = 500 THEN 1 ELSE 0 END) FROM data") == ["5xx"]
+    assert status_classes(asked, "SELECT COUNT(*) FROM data WHERE status = 502") == ["5xx"]  # wide 5xx
     for ranged in ("SELECT COUNT(*) FROM data WHERE status >= 500", "SELECT COUNT(*) FROM data WHERE status "
                    "BETWEEN 500 AND 599", "SELECT COUNT(*) FROM data WHERE CAST(status AS TEXT) LIKE '5%'"):
         assert status_classes(asked, ranged) == [], ranged
@@ -583,7 +584,7 @@ def test_a_status_class_counted_as_one_status_is_a_fault() -> None:
     assert table is not None
     job = PackageJob(thread_id="T", run_id="R", node_id="n", goal="g", code="", inputs={}, request=asked)
     assert query_faults(table, job, "SELECT COUNT(*) FROM data WHERE status = 500") == [
-        "5xx is every status from 500 to 599, not 500 alone: WHERE <status column> BETWEEN 500 AND 599."]
+        "5xx is every status from 500 to 599, not one of them alone: WHERE <status column> BETWEEN 500 AND 599."]
 
 
 @pytest.mark.parametrize(("request_text", "query", "told"), [
