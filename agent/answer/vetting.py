@@ -15,7 +15,7 @@ import re
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from agent.answer.change_claims import with_no_change_note
+from agent.answer.change_claims import changes_made, claims_a_change, with_no_change_note
 from agent.model.written_calls import written_calls
 from agent.plan.references import REFERENCE, fill_text, malformed_reference_ids
 from agent.state import AgentState
@@ -99,6 +99,21 @@ def unclaimed(answer: str, state: AgentState, red_tools: Collection[str]) -> str
     if not answer or any(result.get(CHANGED) for results in earlier for result in results.values()):
         return answer
     return with_no_change_note(answer, state.get("plan") or {}, state.get("results") or {}, red_tools)
+
+
+def unmade_claim(answer: str, state: AgentState, red_tools: Collection[str]) -> list[str]:
+    """The red nodes of the plan that did not run (rejected, failed, skipped) when ``answer``
+    says a change was made and none was, in this plan or one a replan replaced; [] otherwise.
+    Such an answer is replaced by dagbot's own reply, which says what happened: a rejected write
+    was answered "the IPs … were written to reports/5xx-ips.txt", and a note below it was all
+    that said otherwise (wide rejected-5xx-ips)."""
+    earlier = state.get("earlier_results") or []
+    plan, results = state.get("plan") or {}, state.get("results") or {}
+    if any(result.get(CHANGED) for results_before in earlier for result in results_before.values()) \
+            or changes_made(plan, results, red_tools) or not claims_a_change(answer):
+        return []
+    return [str(node.get("id")) for node in plan.get("nodes") or [] if node.get("tool") in red_tools
+            and (results.get(str(node.get("id"))) or {}).get("status") in ("rejected", "failed", "skipped")]
 
 
 CHANGED = "changed"

@@ -35,7 +35,15 @@ from agent.answer.grounded import false_statements
 from agent.answer.shown_files import shown_file
 from agent.answer.stream import join_reply
 from agent.answer.template import invented_values, templated_answer
-from agent.answer.vetting import CALLED, CODE_TO_RUN, filled, marked_changes, unclaimed, unreadable
+from agent.answer.vetting import (
+    CALLED,
+    CODE_TO_RUN,
+    filled,
+    marked_changes,
+    unclaimed,
+    unmade_claim,
+    unreadable,
+)
 from agent.engine.computed_answer import (
     computed_answer_messages,
     computed_reply,
@@ -602,6 +610,11 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
                 "tokens": tokens}
     if answer and reply is not None and reply.cut_off:  # not the whole answer: say so
         answer += "\n\n_This answer was cut off: it reached the model's output limit._"
+    if answer and (unmade := unmade_claim(answer, state, red)):  # a change said made, whose node did not run
+        log.info("the joiner's answer claims a change that was not made", nodes=unmade)
+        nodes = ", ".join(f"`{node}`" for node in unmade)
+        answer = facts_reply(state.get("plan") or {}, results, red,
+                             why=f"says a change was made, and {nodes} did not run")
     answer = with_failures_told(unclaimed(answer, state, red), state.get("plan") or {},
                                 _failures_to_tell(state)) or (
         computed_reply(values) if values else fallback_answer(state, red) + fallback_note)

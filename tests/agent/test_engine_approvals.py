@@ -200,3 +200,29 @@ async def test_a_change_fed_a_value_that_is_none_fails_and_asks_nobody() -> None
         [failed] = [e for e in events if isinstance(e, NodeFailed) and e.node_id == "deploy"]
         assert failed.error.startswith("${count} has no value (None)")
         assert "no approval asked" in failed.error
+
+
+async def test_an_answer_that_says_a_rejected_change_was_made_gives_way_to_dagbots_own() -> None:
+    """wide rejected-5xx-ips: the write was rejected, and the answer said the IPs were written."""
+    plan = {"nodes": [{"id": "save", "tool": "send", "args": {"to": "ops", "body": "5xx IPs"}},
+                      {"id": "check", "tool": "lookup", "args": {"key": "health"}}]}
+    async with harness(MEMORY, [plan, finish("The IPs were sent to ops.")]) as h:
+        await h.engine.ask("t9", "send the 5xx IPs to ops", requested_by="U1")
+        asked = next(e for e in h.drain() if isinstance(e, AwaitingApproval))
+        await h.engine.decide(asked.approval_id, approved=False, by="U9", reason="not now")
+        await h.engine.idle()
+        answer = next(e for e in h.drain() if isinstance(e, AnswerReady)).answer
+    assert "as the model's answer says a change was made, and `save` did not run:" in answer
+    assert "• `save` (send ops): did not run: not approved (rejected by U9: not now)" in answer
+    assert answer.endswith("Nothing was changed.") and "The IPs were sent" not in answer
+
+
+async def test_an_answer_that_says_a_rejected_change_was_not_made_stands() -> None:
+    plan = {"nodes": [{"id": "save", "tool": "send", "args": {"to": "ops", "body": "5xx IPs"}}]}
+    async with harness(MEMORY, [plan, finish("The mail was rejected, so nothing was sent.")]) as h:
+        await h.engine.ask("t10", "send the 5xx IPs to ops", requested_by="U1")
+        asked = next(e for e in h.drain() if isinstance(e, AwaitingApproval))
+        await h.engine.decide(asked.approval_id, approved=False, by="U9")
+        await h.engine.idle()
+        answer = next(e for e in h.drain() if isinstance(e, AnswerReady)).answer
+    assert answer == "The mail was rejected, so nothing was sent."
