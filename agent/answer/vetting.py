@@ -95,8 +95,7 @@ def unclaimed(answer: str, state: AgentState, red_tools: Collection[str]) -> str
     """``answer``, noted when it claims a change no red node made, in this plan or one a replan
     replaced (:func:`marked_changes`: a replan's answer "… and it has been sent to
     data@example.com" stood, after two plans that sent nothing, unseen mail-processed)."""
-    earlier = state.get("earlier_results") or []
-    if not answer or any(result.get(CHANGED) for results in earlier for result in results.values()):
+    if not answer or _changed_before(state):
         return answer
     return with_no_change_note(answer, state.get("plan") or {}, state.get("results") or {}, red_tools)
 
@@ -107,10 +106,8 @@ def unmade_claim(answer: str, state: AgentState, red_tools: Collection[str]) -> 
     Such an answer is replaced by dagbot's own reply, which says what happened: a rejected write
     was answered "the IPs … were written to reports/5xx-ips.txt", and a note below it was all
     that said otherwise (wide rejected-5xx-ips)."""
-    earlier = state.get("earlier_results") or []
     plan, results = state.get("plan") or {}, state.get("results") or {}
-    if any(result.get(CHANGED) for results_before in earlier for result in results_before.values()) \
-            or changes_made(plan, results, red_tools) or not claims_a_change(answer):
+    if _changed_before(state) or changes_made(plan, results, red_tools) or not claims_a_change(answer):
         return []
     return [str(node.get("id")) for node in plan.get("nodes") or [] if node.get("tool") in red_tools
             and (results.get(str(node.get("id"))) or {}).get("status") in ("rejected", "failed", "skipped")]
@@ -118,6 +115,12 @@ def unmade_claim(answer: str, state: AgentState, red_tools: Collection[str]) -> 
 
 CHANGED = "changed"
 """The mark of a red node's result that ran to its end, kept when a replan replaces its plan."""
+
+
+def _changed_before(state: AgentState) -> bool:
+    """Whether a plan a replan replaced changed something (:func:`marked_changes`)."""
+    earlier = state.get("earlier_results") or []
+    return any(result.get(CHANGED) for results in earlier for result in results.values())
 
 
 def marked_changes(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]],

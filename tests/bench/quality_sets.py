@@ -37,6 +37,17 @@ def assert_well_formed(cases: Sequence[Case]) -> None:
     assert {c.kind for c in cases if c.quick} == {c.kind for c in cases}
 
 
+def assert_its_own(set_name: str) -> None:
+    """A set's case names, requests and files are none of any other set's, and it is well formed."""
+    own = SETS[set_name]
+    others = [case_set for name, case_set in SETS.items() if name != set_name]
+    other_cases = [case for case_set in others for case in case_set.cases]
+    assert not {c.name for c in own.cases} & {c.name for c in other_cases}
+    assert not {t for c in own.cases for t in c.turns} & {t for c in other_cases for t in c.turns}
+    assert not own.files.keys() & {path for case_set in others for path in case_set.files}
+    assert_well_formed(own.cases)
+
+
 def assert_paths_in_workspace(tmp_path: Path, set_name: str) -> None:
     """Every path a set's requests name is in its workspace (a report to write aside), unless
     the case is about a missing file, whose paths none is."""

@@ -54,15 +54,14 @@ def _mended(sql: str, request: str) -> str | None:
         return None
     columns = [c.strip().strip('"`').lower() for c in found["columns"].split(",") if c.strip()]
     values = [v.replace("''", "'") for v in _VALUE.findall(found["values"])]
-    asked = request.lower()
-    places = [_place(asked, value) for value in values]
+    places = [_place(request, value) for value in values]
     named = [place for place in places if place is not None]
     if named != sorted(named):
         return None  # (not in the request's order: no place says which value is which)
     if len(values) == len(columns) - 1 and len(named) == len(values):  # one value left out
         table = found["table"]
         found_words = [(at, word) for at in range(len(values) + 1)
-                       if (word := _only_word(asked, request, places, at, columns, table)) is not None]
+                       if (word := _only_word(request, places, at, columns, table)) is not None]
         if len(found_words) != 1:
             return None
         at, word = found_words[0]
@@ -70,22 +69,22 @@ def _mended(sql: str, request: str) -> str | None:
     unnamed = [i for i, place in enumerate(places) if place is None]
     if len(values) == len(columns) and len(unnamed) == 1:  # one value nobody named
         at = unnamed[0]
-        word = _only_word(asked, request, [*places[:at], *places[at + 1:]], at, columns, found["table"])
+        word = _only_word(request, [*places[:at], *places[at + 1:]], at, columns, found["table"])
         return None if word is None else _written(found, [*values[:at], word, *values[at + 1:]])
     return None
 
 
-def _place(asked: str, value: str) -> int | None:
-    match = re.search(rf"(?<![\w.-]){re.escape(value.lower())}(?![\w-]|\.\w)", asked)
+def _place(request: str, value: str) -> int | None:
+    match = re.search(rf"(?<![\w.-]){re.escape(value)}(?![\w-]|\.\w)", request, re.I)
     return match.start() if match else None
 
 
-def _only_word(asked: str, request: str, places: list[int | None], missing: int, columns: list[str],
+def _only_word(request: str, places: list[int | None], missing: int, columns: list[str],
                table: str) -> str | None:
     """The one word of the request between the value before ``missing`` and the one after it
     (its start, its end), that is no filler, no column's or the table's name; None if not one."""
-    start = 0 if missing == 0 else _end(asked, places[missing - 1])
-    end = len(asked) if missing >= len(places) else places[missing]
+    start = 0 if missing == 0 else _end(request, places[missing - 1])
+    end = len(request) if missing >= len(places) else places[missing]
     if start is None or end is None:
         return None
     names = {*columns, table.strip('"`').lower().rsplit(".", 1)[-1]}
@@ -95,10 +94,10 @@ def _only_word(asked: str, request: str, places: list[int | None], missing: int,
     return kept[0][1] if len(kept) == 1 else None
 
 
-def _end(asked: str, place: int | None) -> int | None:
+def _end(request: str, place: int | None) -> int | None:
     if place is None:
         return None
-    match = _WORD.match(asked, place)
+    match = _WORD.match(request, place)
     return match.end() if match else None
 
 
