@@ -32,6 +32,7 @@ from agent.answer.facts import facts_reply
 from agent.answer.failures import NOTE as FAILURES_NOTE
 from agent.answer.failures import dropped_failures, with_failures_told
 from agent.answer.grounded import false_statements
+from agent.answer.named_rows import corrected, misread_cells
 from agent.answer.shown_files import shown_file
 from agent.answer.stream import join_reply
 from agent.answer.template import invented_values, templated_answer
@@ -610,6 +611,10 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
                 "tokens": tokens}
     if answer and reply is not None and reply.cut_off:  # not the whole answer: say so
         answer += "\n\n_This answer was cut off: it reached the model's output limit._"
+    if answer and (misread := misread_cells(answer, state["request"], state.get("plan") or {}, this_plans)):
+        log.info("the joiner's answer gave another cell of the row the request names; set right",
+                 path=misread.named.path, column=misread.column)
+        answer = corrected(answer, misread)
     if answer and (unmade := unmade_claim(answer, state, red)):  # a change said made, whose node did not run
         log.info("the joiner's answer claims a change that was not made", nodes=unmade)
         nodes = ", ".join(f"`{node}`" for node in unmade)

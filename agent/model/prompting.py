@@ -12,6 +12,7 @@ from typing import Any
 import structlog
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
+from agent.answer.named_rows import named_rows_section
 from agent.model.prompt_budget import (
     DEFAULT_PROMPT_CHARS,
     MIN_ROOM,
@@ -397,6 +398,7 @@ def joiner_messages(state: AgentState, replans_left: int, prompt_chars: int = DE
             describe_earlier_plans(state, chars),
             f"## Plan\n{plan.get('thought', '')}",
             f"## Results\n{describe_results(state.get('results') or {}, chars, computed_from)}",
+            named_rows_section(state["request"], plan, state.get("results") or {}),
             f"## Changes made\n{changes}",
             f"## Request\n{state['request']}",
         ]

@@ -53,6 +53,8 @@ invoices of a day added up by the joiner's model). A filter is "which" of severa
 users…", "which of them…", "which action items are…", "which volume's snapshot failed?"): only
 a plan that reads nothing but data files is computed for it (one that also reads notes may be
 answered from them: "who is on call, and which incidents…")."""
+_ASKS_ONE_VALUE = re.compile(r"\b(?:which|what|who|whom|whose|where|when)\b[^?.!\n]*\?", re.I)
+"""A question for a value ("From which IP did it come?", "Who owns it?"), not a yes or no."""
 _DATA_FILE = re.compile(r"[\w.\-/]+\.(?:csv|tsv|json|jsonl|ndjson|log)\b", re.I)
 _NOTES = re.compile(r"[\w.\-/]+\.(?:md|markdown)\b", re.I)
 """Markdown notes: their list items are a table's rows (sandbox/table_rows.py), so a request that
@@ -204,8 +206,10 @@ def searched_data_files(plan: Plan, registry: ToolRegistry, request: str,
     looked through the one data file the request names, or else the one the thread's request
     ``before`` it named, when its pattern takes that file in or took in no file at all (aimed
     follow-up-failed-volume: "Which volume's snapshot failed?" after "Show me logs/snapshots.log"
-    searched every file for ``snapshot result=failed``)."""
-    asked = asked_values(request)
+    searched every file for ``snapshot result=failed``). A question for one value ("from which
+    IP did it come?") is computed so too: a search for a column's name matches no line of a
+    table's values (wide follow-up-login-ip searched the access log for ``ip``)."""
+    asked = asked_values(request) or (["lookup"] if _ASKS_ONE_VALUE.search(request) else [])
     if not asked or READ_FILE not in registry:
         return []
     if _changes(plan, registry):

@@ -247,6 +247,12 @@ def test_a_data_file_a_search_matched_nothing_in_is_found(tmp_path: Path) -> Non
     rows = {**SEARCH, "args": {"query": "mfa=false", "pattern": "access/users.csv"}}
     assert searched_data_files(plan(rows), tools, asked, matched) == []  # a CSV's lines are rows: its matches answer it
     assert searched_data_files(plan(SEARCH), tools, "Does access/users.json mention mfa?", nothing) == []
+    # a question for one value, after a search for a column's name (wide follow-up-login-ip: "ip")
+    ip = {**SEARCH, "args": {"query": "ip", "pattern": "logs/edge-access.log"}}
+    first = "Which request in logs/edge-access.log got a 401?"
+    assert searched_data_files(plan(ip), tools, "From which IP did it come?", nothing, first) \
+        == ["logs/edge-access.log"]
+    assert searched_data_files(plan(ip), tools, "Did it come from 10.1.2.4?", nothing, first) == []
     for pattern in ("**/*.json", "notes/oncall.md", "${users.path}"):  # no data file named by itself
         other = {**SEARCH, "args": {"query": "x", "pattern": pattern}}
         assert searched_data_files(plan(other), tools, asked, nothing) == [], pattern

@@ -1,0 +1,214 @@
+"""The rows of a read table that the request names, and the one value it asks of them.
+
+Asked "Who is the secondary in week 2026-W50 in ops/rotation.yaml?", a small joiner shown the
+YAML answered keiko, that week's primary, read off the line after the week's (wide
+w50-and-bounce): a value the file holds, so no check of values against results can see it. A
+request that names a row by one of its values (``2026-W50``, ``web-2``, ``N-201``) and a column
+of it (``secondary``) asks for one cell, and dagbot can read it off the parsed file itself: the
+joiner is shown that row and that cell beside the results (:func:`named_rows_section`), and an
+answer that states another cell of the row and not the one asked is a misread
+(:func:`misread_cells`).
+
+Tables are what a ``read_file`` read whole: a YAML or JSON document's lists of objects (at any
+depth), JSON Lines, CSV and TSV. A value names a row only when it is written out in the request
+as a word of its own and names few of the table's rows (at most :data:`_MOST_ROWS`, and fewer
+than half): "failed" in "which backups failed?" is a filter's, not a row's name.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+Results = Mapping[str, Mapping[str, Any]]
+_MOST_ROWS = 3
+_MIN_ROWS = 3
+"""A table of fewer rows is read at a glance: nothing to point at."""
+_MOST_CHARS = 200_000
+"""A longer read is not parsed again for the joiner's prompt."""
+
+
+@dataclass(frozen=True)
+class NamedRow:
+    """A row of a table a step read, named in the request by one of its values."""
+
+    path: str
+    table: str
+    """Where the rows are in the file (``weeks``; "" for the file's top or a CSV)."""
+    row: Mapping[str, Any]
+    named_by: str
+    """The column whose value the request names."""
+
+    def line(self) -> str:
+        where = f"{self.path} ({self.table})" if self.table else self.path
+        cells = ", ".join(f"{key}: {_cell(value)}" for key, value in self.row.items())
+        return f"- {where}: {cells}"
+
+
+@dataclass(frozen=True)
+class AskedCell:
+    """The one cell a request asks of the one row it names: ``row[column]``."""
+
+    named: NamedRow
+    column: str
+
+    @property
+    def value(self) -> str:
+        return _cell(self.named.row[self.column])
+
+    def line(self) -> str:
+        key = self.named.named_by
+        return (f"- {self.named.path}: the row whose {key} is {_cell(self.named.row[key])} has "
+                f"{self.column}: {self.value}")
+
+
+def named_rows(request: str, plan: Mapping[str, Any], results: Results) -> list[NamedRow]:
+    """The rows of the tables the plan's steps read whole that ``request`` names by a value."""
+    words = request.lower()
+    found: list[NamedRow] = []
+    for path, content in _reads(plan, results):
+        for table, rows in _tables(path, content):
+            if len(rows) < _MIN_ROWS:
+                continue
+            named = [(row, key) for row in rows if (key := _naming_key(row, words))]
+            if named and len(named) <= _MOST_ROWS and len(named) * 2 < len(rows):
+                found += [NamedRow(path, table, row, key) for row, key in named]
+    return found
+
+
+def asked_cell(request: str, rows: list[NamedRow]) -> AskedCell | None:
+    """The one cell ``request`` asks of the one row it names: a column named as a word of the
+    request (``secondary``, ``free_disk_gb`` as "free disk"); None when not exactly one."""
+    if len(rows) != 1:
+        return None
+    row = rows[0]
+    columns = [key for key in row.row if key != row.named_by and _names_column(key, request)]
+    return AskedCell(row, columns[0]) if len(columns) == 1 else None
+
+
+def named_rows_section(request: str, plan: Mapping[str, Any], results: Results) -> str:
+    """The joiner's prompt section for the rows ``request`` names ("" when it names none)."""
+    rows = named_rows(request, plan, results)
+    if not rows:
+        return ""
+    asked = asked_cell(request, rows)
+    cell = f"\nThe value asked:\n{asked.line()}" if asked else ""
+    return ("## Rows of the results the request names (each as the file has it)\n"
+            + "\n".join(row.line() for row in rows) + cell)
+
+
+def misread_cells(answer: str, request: str, plan: Mapping[str, Any],
+                  results: Mapping[str, Mapping[str, Any]]) -> AskedCell | None:
+    """The cell the request asks, when ``answer`` leaves it out and states another cell of the
+    same row instead (one the request does not name): the row read wrong."""
+    asked = asked_cell(request, named_rows(request, plan, results))
+    if asked is None or _states(answer, asked.value):
+        return None
+    others = [_cell(value) for key, value in asked.named.row.items()
+              if key not in (asked.column, asked.named.named_by) and _cell(value).strip()]
+    wrong = [value for value in others if _states(answer, value) and not _states(request, value)]
+    return asked if wrong else None
+
+
+def corrected(answer: str, asked: AskedCell) -> str:
+    """``answer`` with the cell it misread (:func:`misread_cells`) set right: in each line that
+    names the row (by its value) or the column asked, a value of another of the row's cells
+    becomes the asked one; when no such line holds one, dagbot says the cell below the answer."""
+    row, key = asked.named.row, asked.named.named_by
+    marks = [_cell(row[key]), asked.column.replace("_", " ")]
+    others = [_cell(value) for name, value in row.items()
+              if name not in (asked.column, key) and len(_cell(value).strip()) >= 2]
+    stated = [other for other in others if _states(answer, other)]
+    lines, fixed = answer.split("\n"), False
+    for number, line in enumerate(lines):
+        if not any(mark.lower() in line.lower() for mark in marks):
+            continue
+        for other in others:
+            if _states(line, other):
+                line = re.sub(_word(other.lower()).pattern, lambda _: asked.value, line, flags=re.I)
+                fixed = True
+        lines[number] = line
+    if fixed:
+        return "\n".join(lines)
+    return (f"{answer}\n\n_Checked against the file: in {asked.named.path} the row whose {key} is "
+            f"{_cell(row[key])} has {asked.column}: {asked.value}"
+            + (f", not {', '.join(stated)}" if stated else "") + "._")
+
+
+def _reads(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]]) -> Iterator[tuple[str, str]]:
+    for node in plan.get("nodes") or []:
+        result = results.get(str(node.get("id"))) or {}
+        output = result.get("output")
+        if result.get("status") != "done" or not isinstance(output, Mapping):
+            continue
+        path, content = output.get("path"), output.get("content")
+        if isinstance(path, str) and isinstance(content, str) and len(content) <= _MOST_CHARS:
+            yield path, content
+
+
+def _tables(path: str, content: str) -> list[tuple[str, list[dict[str, Any]]]]:
+    suffix = path.rsplit(".", 1)[-1].lower() if "." in path else ""
+    try:
+        if suffix in ("csv", "tsv"):
+            reader = csv.DictReader(io.StringIO(content), delimiter="\t" if suffix == "tsv" else ",")
+            return [("", [dict(row) for row in reader if None not in row])]
+        if suffix in ("jsonl", "ndjson"):
+            lines = [json.loads(line) for line in content.splitlines() if line.strip()]
+            return [("", lines)] if all(isinstance(line, dict) for line in lines) else []
+        if suffix in ("yaml", "yml", "json"):
+            return list(_lists(yaml.safe_load(content), ""))
+    except (ValueError, yaml.YAMLError, csv.Error):
+        return []
+    return []
+
+
+def _lists(value: Any, where: str) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """Every list of objects ``value`` holds, with where it is (``weeks``, ``spec.hosts``)."""
+    if isinstance(value, list):
+        if value and all(isinstance(item, dict) for item in value):
+            yield where, [{str(k): v for k, v in item.items() if not isinstance(v, dict | list)}
+                          for item in value]
+        for item in value:
+            yield from _lists(item, where)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _lists(item, f"{where}.{key}" if where else str(key))
+
+
+def _naming_key(row: Mapping[str, Any], words: str) -> str | None:
+    """The column of ``row`` whose value ``words`` (the request, lowered) writes out as a word."""
+    for key, value in row.items():
+        text = _cell(value).lower()
+        if isinstance(value, bool) or len(text) < (4 if text.isalpha() else 3):
+            continue  # (a short word, "web", names a kind of row, not one)
+        if _word(text).search(words):
+            return key
+    return None
+
+
+def _names_column(key: str, request: str) -> bool:
+    spoken = key.replace("_", " ").replace("-", " ").strip()
+    return bool(spoken) and bool(re.search(rf"(?<![\w-]){re.escape(spoken)}s?(?![\w-])", request, re.I))
+
+
+def _states(text: str, value: str) -> bool:
+    return bool(value) and bool(_word(value.lower()).search(text.lower()))
+
+
+def _word(text: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![\w.-]){re.escape(text)}(?![\w-]|\.\w)")
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else json.dumps(value, default=str)
