@@ -65,8 +65,8 @@ class AskedCell:
 
     def line(self) -> str:
         key = self.named.named_by
-        return (f"- {self.named.path}: the row whose {key} is {_cell(self.named.row[key])} has "
-                f"{self.column}: {self.value}")
+        return (f"- In {self.named.path}, the {self.column} of the row whose {key} is "
+                f"{_cell(self.named.row[key])} is {self.value}.")
 
 
 def named_rows(request: str, plan: Mapping[str, Any], results: Results) -> list[NamedRow]:
@@ -137,8 +137,8 @@ def corrected(answer: str, asked: AskedCell) -> str:
         lines[number] = line
     if fixed:
         return "\n".join(lines)
-    return (f"{answer}\n\n_Checked against the file: in {asked.named.path} the row whose {key} is "
-            f"{_cell(row[key])} has {asked.column}: {asked.value}"
+    return (f"{answer}\n\n_Checked against the file: in {asked.named.path}, the {asked.column} of the row "
+            f"whose {key} is {_cell(row[key])} is {asked.value}"
             + (f", not {', '.join(stated)}" if stated else "") + "._")
 
 
@@ -194,8 +194,11 @@ def _naming_key(row: Mapping[str, Any], words: str) -> str | None:
 
 
 def _names_column(key: str, request: str) -> bool:
-    spoken = key.replace("_", " ").replace("-", " ").strip()
-    return bool(spoken) and bool(re.search(rf"(?<![\w-]){re.escape(spoken)}s?(?![\w-])", request, re.I))
+    """Whether ``request`` names column ``key``, as written or spoken (``free_disk_gb``: "free disk
+    gb", or "free disk" without its unit)."""
+    words = key.replace("_", " ").replace("-", " ").split()
+    said = [" ".join(words)] + ([" ".join(words[:-1])] if len(words) > 1 and len(words[-1]) <= 3 else [])
+    return any(re.search(rf"(?<![\w-]){re.escape(name)}s?(?![\w-])", request, re.I) for name in said if name)
 
 
 def _states(text: str, value: str) -> bool:

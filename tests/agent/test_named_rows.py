@@ -1,0 +1,105 @@
+"""A row of a read table that the request names: shown to the joiner with the cell asked, and an
+answer that gives another cell of that row set right (agent/answer/named_rows.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.tools import StructuredTool
+
+from agent.answer.named_rows import asked_cell, corrected, misread_cells, named_rows, named_rows_section
+from agent.events import AnswerReady
+from agent.tools.registry import Risk, ToolRegistry
+from infra.emulators.scripted_chat import ScriptedChatModel
+from tests.agent.harness import asked_once
+
+ROTATION = """\
+rotation: platform-primary
+weeks:
+  - week: 2026-W48
+    primary: farah
+    secondary: jonas
+  - week: 2026-W49
+    primary: jonas
+    secondary: keiko
+  - week: 2026-W50
+    primary: keiko
+    secondary: farah
+"""
+ASK = "Who is the secondary in week 2026-W50 in ops/rotation.yaml?"
+PLAN = {"nodes": [{"id": "rotation", "tool": "read_file", "args": {"path": "ops/rotation.yaml"}}]}
+
+
+def read(path: str, content: str, node: str = "rotation") -> dict[str, Any]:
+    return {node: {"status": "done", "output": {"path": path, "content": content}}}
+
+
+def test_the_row_a_request_names_by_a_value_and_the_cell_it_asks() -> None:
+    [row] = named_rows(ASK, PLAN, read("ops/rotation.yaml", ROTATION))
+    assert (row.table, row.named_by, dict(row.row)) == \
+        ("weeks", "week", {"week": "2026-W50", "primary": "keiko", "secondary": "farah"})
+    cell = asked_cell(ASK, [row])
+    assert cell is not None and (cell.column, cell.value) == ("secondary", "farah")
+    section = named_rows_section(ASK, PLAN, read("ops/rotation.yaml", ROTATION))
+    assert "- ops/rotation.yaml (weeks): week: 2026-W50, primary: keiko, secondary: farah" in section
+    assert "- In ops/rotation.yaml, the secondary of the row whose week is 2026-W50 is farah." in section
+    # a column the request does not name, or two: no one cell is asked
+    assert asked_cell("What about week 2026-W50 in ops/rotation.yaml?", [row]) is None
+    assert asked_cell("Who is primary and secondary in 2026-W50?", [row]) is None
+
+
+def test_csv_and_json_lines_rows_are_named_and_a_value_many_rows_share_names_none() -> None:
+    hosts = "hostname,ram_gb,free_disk_gb,role\nweb-1,16,42.5,frontend\nweb-2,16,8.25,frontend\n" \
+            "db-1,96,310,database\nqueue-1,24,61,frontend\n"
+    plan = {"nodes": [{"id": "hosts", "tool": "read_file", "args": {"path": "inventory/hosts.csv"}}]}
+    results = read("inventory/hosts.csv", hosts, "hosts")
+    [row] = named_rows("How much free disk does web-2 have?", plan, results)
+    cell = asked_cell("How much free disk does web-2 have?", [row])
+    assert cell is not None and (cell.column, cell.value) == ("free_disk_gb", "8.25")
+    assert named_rows("Which frontend hosts have little free disk?", plan, results) == []  # most rows'
+    assert named_rows("Which hosts have 16 GB of RAM?", plan, results) == []  # "16": too short to name one
+    lines = '{"user": "ana", "action": "login"}\n{"user": "bruno", "action": "logout"}\n' \
+            '{"user": "cy", "action": "login"}\n'
+    audit = {"nodes": [{"id": "audit", "tool": "read_file", "args": {"path": "logs/audit.jsonl"}}]}
+    [row] = named_rows("What did bruno do?", audit, read("logs/audit.jsonl", lines, "audit"))
+    assert dict(row.row) == {"user": "bruno", "action": "logout"}
+    # a read that failed, a file that does not parse, or a table of two rows: nothing named
+    failed = {"rotation": {"status": "failed", "error": "not found"}}
+    assert named_rows(ASK, PLAN, failed) == []
+    assert named_rows(ASK, PLAN, read("ops/rotation.yaml", "weeks: [week: 2026-W50")) == []
+    assert named_rows(ASK, PLAN, read("ops/rotation.yaml", ROTATION.split("  - week: 2026-W49")[0])) == []
+
+
+def test_an_answer_that_gives_another_cell_of_the_named_row_is_set_right() -> None:
+    results = read("ops/rotation.yaml", ROTATION)
+    wrong = "- The secondary in week 2026-W50 is keiko.\n- The bounce address is bounces@example.com."
+    cell = misread_cells(wrong, ASK, PLAN, results)
+    assert cell is not None
+    assert corrected(wrong, cell) == \
+        "- The secondary in week 2026-W50 is farah.\n- The bounce address is bounces@example.com."
+    assert misread_cells("The secondary in week 2026-W50 is farah.", ASK, PLAN, results) is None
+    assert misread_cells("I could not tell.", ASK, PLAN, results) is None  # no cell of the row stated
+    # no line names the row or the column: dagbot says the cell beneath, and what was said instead
+    assert corrected("It is keiko.", cell) == ("It is keiko.\n\n_Checked against the file: in ops/rotation.yaml, "
+                                               "the secondary of the row whose week is 2026-W50 is farah, not keiko._")
+
+
+def rotation_registry() -> ToolRegistry:
+    async def read_file(path: str) -> dict[str, str]:
+        return {"path": path, "content": ROTATION}
+
+    registry = ToolRegistry()
+    registry.add(StructuredTool.from_function(coroutine=read_file, name="read_file", description="Read a file."),
+                 Risk.GREEN)
+    return registry
+
+
+async def test_the_joiner_is_shown_the_named_row_and_its_misread_answer_is_set_right() -> None:
+    """wide w50-and-bounce: the joiner gave keiko, the week's primary, for its secondary."""
+    llm = ScriptedChatModel(replies=[{"nodes": [{"id": "rotation", "read_file": {"path": "ops/rotation.yaml"}}]},
+                                     "The secondary in week 2026-W50 is keiko."])
+    events = await asked_once(llm, rotation_registry(), "rows", ASK)
+    [answer] = [e.answer for e in events if isinstance(e, AnswerReady)]
+    assert answer == "The secondary in week 2026-W50 is farah."
+    prompt = str(llm.calls[-1][-1].content)
+    assert prompt.index("the secondary of the row whose week is 2026-W50 is farah") < prompt.index("## Request")
