@@ -48,7 +48,7 @@ class NamedRow:
 
     def line(self) -> str:
         where = f"{self.path} ({self.table})" if self.table else self.path
-        cells = ", ".join(f"{key}: {_cell(value)}" for key, value in self.row.items())
+        cells = ", ".join(f"{key}: {cell_text(value)}" for key, value in self.row.items())
         return f"- {where}: {cells}"
 
 
@@ -61,25 +61,29 @@ class AskedCell:
 
     @property
     def value(self) -> str:
-        return _cell(self.named.row[self.column])
+        return cell_text(self.named.row[self.column])
 
     def line(self) -> str:
         key = self.named.named_by
         return (f"- In {self.named.path}, the {self.column} of the row whose {key} is "
-                f"{_cell(self.named.row[key])} is {self.value}.")
+                f"{cell_text(self.named.row[key])} is {self.value}.")
 
 
 def named_rows(request: str, plan: Mapping[str, Any], results: Results) -> list[NamedRow]:
-    """The rows of the tables the plan's steps read whole that ``request`` names by a value."""
+    """The rows of the tables the plan's steps read whole that ``request`` names by a value: of
+    a table's rows it names, those it names the most values of ("the orders backup b-104": b-104,
+    not every backup of orders)."""
     words = request.lower()
     found: list[NamedRow] = []
-    for path, content in _reads(plan, results):
+    for path, content in reads(plan, results):
         for table, rows in _tables(path, content):
             if len(rows) < _MIN_ROWS:
                 continue
-            named = [(row, key) for row in rows if (key := _naming_key(row, words))]
+            named = [(row, keys) for row in rows if (keys := _naming_keys(row, words))]
+            most = max((len(keys) for _, keys in named), default=0)
+            named = [(row, keys) for row, keys in named if len(keys) == most]
             if named and len(named) <= _MOST_ROWS and len(named) * 2 < len(rows):
-                found += [NamedRow(path, table, row, key) for row, key in named]
+                found += [NamedRow(path, table, row, keys[0]) for row, keys in named]
     return found
 
 
@@ -89,13 +93,15 @@ def asked_cell(request: str, rows: list[NamedRow]) -> AskedCell | None:
     if len(rows) != 1:
         return None
     row = rows[0]
-    columns = [key for key in row.row if key != row.named_by and _names_column(key, request)]
+    columns = [key for key in row.row if key != row.named_by and names_column(key, request)]
     return AskedCell(row, columns[0]) if len(columns) == 1 else None
 
 
-def named_rows_section(request: str, plan: Mapping[str, Any], results: Results) -> str:
-    """The joiner's prompt section for the rows ``request`` names ("" when it names none)."""
-    rows = named_rows(request, plan, results)
+def named_rows_section(request: str, plan: Mapping[str, Any], results: Results, answered: str = "") -> str:
+    """The joiner's prompt section for the rows ``request`` names ("" when it names none); for a
+    follow-up that names none ("How big was it?"), the rows the thread's answer before named
+    (``answered``: "The longest backup was b-104, 425 s")."""
+    rows = named_rows(request, plan, results) or named_rows(answered, plan, results)
     if not rows:
         return ""
     asked = asked_cell(request, rows)
@@ -111,8 +117,8 @@ def misread_cells(answer: str, request: str, plan: Mapping[str, Any],
     asked = asked_cell(request, named_rows(request, plan, results))
     if asked is None or _states(answer, asked.value):
         return None
-    others = [_cell(value) for key, value in asked.named.row.items()
-              if key not in (asked.column, asked.named.named_by) and _cell(value).strip()]
+    others = [cell_text(value) for key, value in asked.named.row.items()
+              if key not in (asked.column, asked.named.named_by) and cell_text(value).strip()]
     wrong = [value for value in others if _states(answer, value) and not _states(request, value)]
     return asked if wrong else None
 
@@ -122,9 +128,9 @@ def corrected(answer: str, asked: AskedCell) -> str:
     names the row (by its value) or the column asked, a value of another of the row's cells
     becomes the asked one; when no such line holds one, dagbot says the cell below the answer."""
     row, key = asked.named.row, asked.named.named_by
-    marks = [_cell(row[key]), asked.column.replace("_", " ")]
-    others = [_cell(value) for name, value in row.items()
-              if name not in (asked.column, key) and len(_cell(value).strip()) >= 2]
+    marks = [cell_text(row[key]), asked.column.replace("_", " ")]
+    others = [cell_text(value) for name, value in row.items()
+              if name not in (asked.column, key) and len(cell_text(value).strip()) >= 2]
     stated = [other for other in others if _states(answer, other)]
     lines, fixed = answer.split("\n"), False
     for number, line in enumerate(lines):
@@ -138,11 +144,11 @@ def corrected(answer: str, asked: AskedCell) -> str:
     if fixed:
         return "\n".join(lines)
     return (f"{answer}\n\n_Checked against the file: in {asked.named.path}, the {asked.column} of the row "
-            f"whose {key} is {_cell(row[key])} is {asked.value}"
+            f"whose {key} is {cell_text(row[key])} is {asked.value}"
             + (f", not {', '.join(stated)}" if stated else "") + "._")
 
 
-def _reads(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]]) -> Iterator[tuple[str, str]]:
+def reads(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]]) -> Iterator[tuple[str, str]]:
     for node in plan.get("nodes") or []:
         result = results.get(str(node.get("id"))) or {}
         output = result.get("output")
@@ -182,18 +188,19 @@ def _lists(value: Any, where: str) -> Iterator[tuple[str, list[dict[str, Any]]]]
             yield from _lists(item, f"{where}.{key}" if where else str(key))
 
 
-def _naming_key(row: Mapping[str, Any], words: str) -> str | None:
-    """The column of ``row`` whose value ``words`` (the request, lowered) writes out as a word."""
+def _naming_keys(row: Mapping[str, Any], words: str) -> list[str]:
+    """The columns of ``row`` whose values ``words`` (the request, lowered) writes out as words."""
+    named = []
     for key, value in row.items():
-        text = _cell(value).lower()
+        text = cell_text(value).lower()
         if isinstance(value, bool) or len(text) < (4 if text.isalpha() else 3):
             continue  # (a short word, "web", names a kind of row, not one)
         if _word(text).search(words):
-            return key
-    return None
+            named.append(key)
+    return named
 
 
-def _names_column(key: str, request: str) -> bool:
+def names_column(key: str, request: str) -> bool:
     """Whether ``request`` names column ``key``, as written or spoken (``free_disk_gb``: "free disk
     gb", or "free disk" without its unit)."""
     words = key.replace("_", " ").replace("-", " ").split()
@@ -209,7 +216,7 @@ def _word(text: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w.-]){re.escape(text)}(?![\w-]|\.\w)")
 
 
-def _cell(value: Any) -> str:
+def cell_text(value: Any) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, bool):

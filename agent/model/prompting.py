@@ -12,6 +12,7 @@ from typing import Any
 import structlog
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
+from agent.answer.named_keys import named_keys_section
 from agent.answer.named_rows import named_rows_section
 from agent.model.prompt_budget import (
     DEFAULT_PROMPT_CHARS,
@@ -373,6 +374,12 @@ def describe_changes(state: AgentState, red_tools: Collection[str],
     return "\n".join(lines) or "(none: this plan wrote, sent or changed nothing)"
 
 
+def _answered(state: AgentState) -> str:
+    """The thread's answer before this request ("" for a thread's first)."""
+    history = state.get("history") or []
+    return str(history[-1].get("answer") or "") if history else ""
+
+
 def joiner_messages(state: AgentState, replans_left: int, prompt_chars: int = DEFAULT_PROMPT_CHARS,
                     red_tools: Collection[str] = (),
                     edited: Mapping[str, str] | None = None,
@@ -398,7 +405,8 @@ def joiner_messages(state: AgentState, replans_left: int, prompt_chars: int = DE
             describe_earlier_plans(state, chars),
             f"## Plan\n{plan.get('thought', '')}",
             f"## Results\n{describe_results(state.get('results') or {}, chars, computed_from)}",
-            named_rows_section(state["request"], plan, state.get("results") or {}),
+            named_rows_section(state["request"], plan, state.get("results") or {}, _answered(state)),
+            named_keys_section(state["request"], plan, state.get("results") or {}),
             f"## Changes made\n{changes}",
             f"## Request\n{state['request']}",
         ]

@@ -1,5 +1,6 @@
-"""A row of a read table that the request names: shown to the joiner with the cell asked, and an
-answer that gives another cell of that row set right (agent/answer/named_rows.py)."""
+"""Rows of a read table and settings of a read configuration file that the request names: shown
+to the joiner, and an answer that gives another cell of a named row set right
+(agent/answer/named_rows.py, agent/answer/named_keys.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from langchain_core.tools import StructuredTool
 
+from agent.answer.named_keys import named_keys, named_keys_section
 from agent.answer.named_rows import asked_cell, corrected, misread_cells, named_rows, named_rows_section
 from agent.events import AnswerReady
 from agent.tools.registry import Risk, ToolRegistry
@@ -103,3 +105,59 @@ async def test_the_joiner_is_shown_the_named_row_and_its_misread_answer_is_set_r
     assert answer == "The secondary in week 2026-W50 is farah."
     prompt = str(llm.calls[-1][-1].content)
     assert prompt.index("the secondary of the row whose week is 2026-W50 is farah") < prompt.index("## Request")
+
+
+MANIFEST = """\
+name: public-api
+replicas: 6
+resources:
+  limits:
+    cpu: "2"
+    memory: 3Gi
+  requests:
+    cpu: 500m
+    memory: 1Gi
+"""
+MAILER = "; relay\n[relay]\nhost = smtp-relay.internal\nport = 2525\n\n[bounce]\naddress = bounces@example.com\n"
+
+
+def test_the_settings_a_request_names_are_shown_under_their_whole_keys() -> None:
+    plan = {"nodes": [{"id": "api", "tool": "read_file", "args": {"path": "deploy/api.yaml"}},
+                      {"id": "mail", "tool": "read_file", "args": {"path": "config/mailer.ini"}}]}
+    results = {**read("deploy/api.yaml", MANIFEST, "api"), **read("config/mailer.ini", MAILER, "mail")}
+    ask = "How much memory may public-api use, and which port does the relay in config/mailer.ini use?"
+    assert named_keys(ask, plan, results) == [
+        ("deploy/api.yaml", "resources.limits.memory", "3Gi"),
+        ("deploy/api.yaml", "resources.requests.memory", "1Gi"),
+        ("config/mailer.ini", "relay.port", "2525")]
+    assert named_keys_section("Which bounce address is set?", plan, results) == (
+        "## Settings of the results the request names (each under its whole key)\n"
+        "- config/mailer.ini: bounce.address = bounces@example.com")
+    assert named_keys_section("Is the mailer healthy?", plan, results) == ""
+    env = {"nodes": [{"id": "env", "tool": "read_file", "args": {"path": "app/.env"}}]}
+    assert named_keys("Which log level is set?", env, read("app/.env", "# app\nLOG_LEVEL=debug\nPORT=80\n", "env")) \
+        == [("app/.env", "LOG_LEVEL", "debug")]
+    broken = read("deploy/api.yaml", "resources: [memory: 3Gi", "api")
+    assert named_keys("How much memory?", plan, broken) == []
+
+
+BACKUPS = """\
+{"backups": [
+  {"id": "b-101", "database": "orders", "size_gb": 12.75, "duration_s": 410},
+  {"id": "b-102", "database": "billing", "size_gb": 3.4, "duration_s": 95},
+  {"id": "b-103", "database": "users", "size_gb": 1.85, "duration_s": 60},
+  {"id": "b-104", "database": "orders", "size_gb": 12.9, "duration_s": 425},
+  {"id": "b-105", "database": "search", "size_gb": 7.05, "duration_s": 300}
+]}
+"""
+
+
+def test_the_row_named_by_most_values_and_a_follow_ups_row_from_the_answer_before() -> None:
+    plan = {"nodes": [{"id": "backups", "tool": "read_file", "args": {"path": "data/backups.json"}}]}
+    results = read("data/backups.json", BACKUPS, "backups")
+    [row] = named_rows("How big was the orders backup b-104?", plan, results)  # not b-101 of orders too
+    assert row.row["id"] == "b-104"
+    assert len(named_rows("How big were the orders backups?", plan, results)) == 2
+    section = named_rows_section("How big was it?", plan, results, "The longest backup was b-104 (425 s).")
+    assert "size_gb: 12.9" in section and "b-101" not in section
+    assert named_rows_section("How big was it?", plan, results) == ""
