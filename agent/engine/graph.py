@@ -67,6 +67,7 @@ from agent.engine.package_salvage import (
 )
 from agent.engine.package_salvage import NAME as SALVAGED
 from agent.engine.package_salvage import UNASKED as UNASKED_LEFT_OUT
+from agent.engine.refed_changes import refed_plan
 from agent.engine.refusals import (
     cannot_reply,
     commanded_impossible,
@@ -493,6 +494,9 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
                                 state.get("results") or {})
     this_plans = state.get("results") or {}
     rejected = any(r.get("status") == NodeStatus.REJECTED for r in this_plans.values())
+    if not rejected and (refeeding := await _refeeding(state, runtime)):
+        log.info("a change was skipped because the packages computing its content failed; dagbot computes it")
+        return refeeding
     if replans_left > 0 and not rejected and (feedback := unread_finds(
             state["request"], state.get("plan") or {}, all_results(state), state.get("history", []),
             ctx.registry.names())):
@@ -645,6 +649,28 @@ async def _computing(state: AgentState, runtime: Ctx, reads: Sequence[str] = ())
                  added=added, plan=masked_plan(plan, ctx.registry), requested_by=state.get("requested_by"))
     await _emit(runtime, state, PlanReady, plan=plan, added=tuple(added))
     return {"plan": plan, "computed": added[-1], "computing": True, "answer": None}
+
+
+async def _refeeding(state: AgentState, runtime: Ctx) -> dict[str, Any] | None:
+    """The plan with a change its failed packages left skipped fed by dagbot's computing
+    package instead (:mod:`agent.engine.refed_changes`), shown and audited, for the scheduler
+    to run; None when there is none, dagbot computed for this request already, or no sandbox."""
+    ctx = runtime.context
+    if state.get("computed") or ctx.packages is None:
+        return None
+    earlier = state.get("history") or []
+    before = state.get("plan") or {}
+    refed = refed_plan(before, state.get("results") or {}, state["request"], ctx.registry.names(Risk.RED),
+                       earlier[-1]["request"] if earlier else None)
+    if refed is None:
+        return None
+    plan, computed = refed
+    had = {str(node.get("id")) for node in before.get("nodes") or []}
+    added = [str(node["id"]) for node in plan["nodes"] if str(node["id"]) not in had]
+    await _audit(runtime, state, AuditKind.PLAN, SYSTEM, plan_id=state.get("plan_id"), mends=[],
+                 added=added, plan=masked_plan(plan, ctx.registry), requested_by=state.get("requested_by"))
+    await _emit(runtime, state, PlanReady, plan=plan, added=tuple(added))
+    return {"plan": plan, "computed": computed, "computing": True, "answer": None}
 
 
 def _computed(state: AgentState) -> bool:

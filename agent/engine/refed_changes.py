@@ -1,0 +1,107 @@
+"""A change whose content the plan's own packages failed to compute: fed by dagbot's package.
+
+Asked to "write the keys of the escalated tickets in data/tickets.json to reports/escalated.txt",
+a small model planned the read, two packages (``inputs['tickets']['json']['data']``, then
+``inputs['extract']['data']``) and a ``write_file`` of ``${filter.text}``. The first package
+failed on every attempt, so the second and the write were skipped: nobody was asked to approve
+anything, and the answer could only list what failed (broad rejected-escalated). What the write
+was to hold is what dagbot's computing package computes from the read
+(:mod:`agent.engine.computed_values`: a query written for the request when the read is a table).
+
+So when a red node was skipped because packages it takes its content from failed (and nothing
+else it waits on did), and the reads those packages were to work from finished, the failed and
+skipped packages give way to that one package, and the change is planned again under a new id,
+its references to them now to the package's value. The scheduler runs the package, and the
+change asks its approver as any other: the approver sees the content before anything is
+written. Once a request, like any computing dagbot adds; never after a rejection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from functools import partial
+from typing import Any
+
+from agent.engine.computed_values import COMPUTED_ID, WHY, computing_goal
+from agent.plan.format import free_id
+from agent.plan.references import REFERENCE, mapped_strings, referenced_ids
+from agent.ports.stores import NodeStatus
+
+_DONE, _FAILED, _SKIPPED = NodeStatus.DONE.value, NodeStatus.FAILED.value, NodeStatus.SKIPPED.value
+
+
+def refed_plan(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]], request: str,
+               red_tools: Collection[str], follows: str | None = None) -> tuple[dict[str, Any], str] | None:
+    """``plan`` with the packages that failed to compute a skipped change's content replaced by
+    one that computes ``request`` from the nodes that finished, and that change planned again
+    from its value; with the package's id. None when no change was skipped so."""
+    nodes = [dict(node) for node in plan.get("nodes") or [] if isinstance(node, Mapping)]
+    by_id = {str(node.get("id")): node for node in nodes}
+
+    def status(node_id: str) -> Any:
+        return (results.get(node_id) or {}).get("status")
+
+    changes: dict[str, set[str]] = {}
+    for node in nodes:
+        node_id = str(node.get("id"))
+        if node.get("tool") not in red_tools or status(node_id) != _SKIPPED:
+            continue
+        waited = _upstream(node_id, by_id)
+        unfinished = {dep for dep in waited if status(dep) != _DONE}
+        if not unfinished or any("package" not in by_id[dep] or status(dep) not in (_FAILED, _SKIPPED)
+                                 for dep in unfinished):
+            return None  # (a read that failed: no package can stand in for what it read)
+        if not any(status(dep) == _FAILED for dep in unfinished) or "each" in node:
+            return None
+        if not referenced_ids(node.get("args")) & unfinished:
+            return None  # its content was not theirs: what it lacks is no computed value
+        changes[node_id] = unfinished
+    if not changes:
+        return None
+    dropped = set(changes).union(*changes.values())
+    kept = [node for node in nodes if str(node.get("id")) not in dropped]
+    if any(_inputs(node) & dropped for node in kept):
+        return None  # another step goes on from them: its input would be gone
+    done = [str(node["id"]) for node in kept if status(str(node["id"])) == _DONE
+            and node.get("tool") not in red_tools]
+    if not done:
+        return None
+    ids = set(by_id)
+    computed = free_id(COMPUTED_ID, ids)
+    package = {"id": computed, "package": {"goal": computing_goal(request, follows), "code": ""},
+               "depends_on": done, "why": WHY}
+    ids.add(computed)
+    again = []
+    for node_id, unfinished in changes.items():
+        node = by_id[node_id]
+        new_id = free_id(node_id, ids)
+        ids.add(new_id)
+        args = mapped_strings(node.get("args"), partial(_fed, gone=unfinished, computed=computed))
+        waits = [dep for dep in node.get("depends_on") or [] if dep not in dropped]
+        again.append({**node, "id": new_id, "args": args, "depends_on": [*waits, computed]})
+    rest = {key: value for key, value in plan.items() if key not in ("nodes", "answer")}
+    return {**rest, "nodes": [*kept, package, *again]}, computed
+
+
+def _fed(text: str, gone: set[str], computed: str) -> str:
+    """``text`` with each reference to a node of ``gone`` made a reference to ``computed``."""
+    return REFERENCE.sub(lambda m: "${" + computed + "}" if m.group(1) in gone else m.group(0), text)
+
+
+def _inputs(node: Mapping[str, Any]) -> set[str]:
+    """The nodes ``node`` waits on: its ``depends_on`` and every node it refers to."""
+    refs = referenced_ids({key: node.get(key) for key in ("args", "each", "package")})
+    return {str(dep) for dep in node.get("depends_on") or []} | refs
+
+
+def _upstream(node_id: str, by_id: Mapping[str, Mapping[str, Any]]) -> set[str]:
+    """Every node ``node_id`` waits on, directly or through others."""
+    seen: set[str] = set()
+    todo = [node_id]
+    while todo:
+        for dep in _inputs(by_id.get(todo.pop()) or {}):
+            if dep in by_id and dep not in seen:
+                seen.add(dep)
+                todo.append(dep)
+    return seen
+
