@@ -11,6 +11,7 @@
     python -m bench.quality --set aimed                   # at what the holdout fails (bench/quality_aimed.py)
     python -m bench.quality --set broad                   # every class once more (bench/quality_broad.py)
     python -m bench.quality --set wide                    # and again, on other forms (bench/quality_wide.py)
+    python -m bench.quality --set console                 # and on command output (bench/quality_console.py)
     python -m bench.quality --mcp                         # with three MCP servers' tools connected
                                                           # and the MCP cases (bench/quality_mcp_mode.py)
 
@@ -57,6 +58,7 @@ from agent.tools.registry import Risk
 from bench import (
     quality_aimed,
     quality_broad,
+    quality_console,
     quality_data,
     quality_dev,
     quality_fresh,
@@ -98,6 +100,7 @@ SETS = {
     "aimed": CaseSet(quality_aimed.CASES, quality_aimed.FILES),
     "broad": CaseSet(quality_broad.CASES, quality_broad.FILES),
     "wide": CaseSet(quality_wide.CASES, quality_wide.FILES),
+    "console": CaseSet(quality_console.CASES, quality_console.FILES),
 }
 """``--set``: the tuning set, the requests fixes were chosen on, and the holdout set, written in
 one sitting before any change for them and never used to choose one; the development set has
@@ -110,7 +113,9 @@ requests nobody had tuned on; the unseen set, the same again when the fresh set 
 the holdout still failed, written in the eighteenth session from their names alone; the broad
 set, every class once more on forms no set had, written at the start of the twentieth session;
 the wide set, the same on other forms again (an INI file, an access log, TSV, JSON Lines, Markdown
-tables), written at the start of the twenty-first."""
+tables), written at the start of the twenty-first; the console set, the same on the forms ops
+teams see daily (kubectl, df and docker output, git log, a crontab, a systemd unit, a hosts file,
+Prometheus rules, a changelog, nested JSON), written at the start of the twenty-second."""
 
 
 class ModelMeter(AsyncCallbackHandler):
@@ -390,8 +395,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                              "(bench/quality_holdout.py: never used to choose a fix), dev "
                              "(bench/quality_dev.py: the holdout set's classes, to choose fixes on) or "
                              "data (bench/quality_data.py: data questions, to choose fixes on), fresh "
-                             "(bench/quality_fresh.py: every holdout class, on requests of its own) or "
-                             "unseen (bench/quality_unseen.py: the same, written once fresh was tuned on)")
+                             "(bench/quality_fresh.py: every holdout class, on requests of its own), "
+                             "unseen (bench/quality_unseen.py: the same, written once fresh was tuned on); "
+                             "aimed, broad, wide and console (bench/quality_aimed.py, quality_broad.py, "
+                             "quality_wide.py, quality_console.py: each written in one sitting, its first "
+                             "run the measure)")
     parser.add_argument("--quick", action="store_true", help="only the subset marked quick")
     parser.add_argument("--mcp", action="store_true",
                         help="connect three MCP servers (33 tools) and add the MCP cases to the tuning "
