@@ -28,6 +28,7 @@ from typing import Any
 import yaml
 
 Results = Mapping[str, Mapping[str, Any]]
+_NUMBERS = re.compile(r"(?<![\w.])-?\d[\d,]*(?:\.\d+)?(?![\w-]|\.\d)")
 _MOST_ROWS = 3
 _MIN_ROWS = 3
 """A table of fewer rows is read at a glance: nothing to point at."""
@@ -110,42 +111,50 @@ def named_rows_section(request: str, plan: Mapping[str, Any], results: Results, 
             + "\n".join(row.line() for row in rows) + cell)
 
 
-def misread_cells(answer: str, request: str, plan: Mapping[str, Any],
-                  results: Mapping[str, Mapping[str, Any]]) -> AskedCell | None:
+@dataclass(frozen=True)
+class Misread:
+    """An answer that gave other cells of the row the request names for the cell it asks."""
+
+    asked: AskedCell
+    given: tuple[str, ...]
+    """The other cells' values the answer stated in its place."""
+
+
+def misread_cells(answer: str, request: str, plan: Mapping[str, Any], results: Results) -> Misread | None:
     """The cell the request asks, when ``answer`` leaves it out and states another cell of the
-    same row instead (one the request does not name): the row read wrong."""
+    same row, of the same kind (a number for a number), that the request does not name: the row
+    read wrong. A number is stated however it is written (``12.90`` for ``12.9``)."""
     asked = asked_cell(request, named_rows(request, plan, results))
     if asked is None or _states(answer, asked.value):
         return None
-    others = [cell_text(value) for key, value in asked.named.row.items()
-              if key not in (asked.column, asked.named.named_by) and cell_text(value).strip()]
-    wrong = [value for value in others if _states(answer, value) and not _states(request, value)]
-    return asked if wrong else None
+    numeric = _number(asked.value) is not None
+    given = tuple(text for key, value in asked.named.row.items()
+                  if key not in (asked.column, asked.named.named_by)
+                  and len((text := cell_text(value)).strip()) >= 2 and (_number(text) is not None) == numeric
+                  and _states(answer, text) and not _states(request, text))
+    return Misread(asked, given) if given else None
 
 
-def corrected(answer: str, asked: AskedCell) -> str:
+def corrected(answer: str, misread: Misread) -> str:
     """``answer`` with the cell it misread (:func:`misread_cells`) set right: in each line that
-    names the row (by its value) or the column asked, a value of another of the row's cells
-    becomes the asked one; when no such line holds one, dagbot says the cell below the answer."""
+    names the row (by its value) or the column asked, the values it gave instead become the asked
+    one; when no such line holds one, dagbot says the cell below the answer."""
+    asked = misread.asked
     row, key = asked.named.row, asked.named.named_by
     marks = [cell_text(row[key]), asked.column.replace("_", " ")]
-    others = [cell_text(value) for name, value in row.items()
-              if name not in (asked.column, key) and len(cell_text(value).strip()) >= 2]
-    stated = [other for other in others if _states(answer, other)]
     lines, fixed = answer.split("\n"), False
     for number, line in enumerate(lines):
         if not any(mark.lower() in line.lower() for mark in marks):
             continue
-        for other in others:
-            if _states(line, other):
-                line = re.sub(_word(other.lower()).pattern, lambda _: asked.value, line, flags=re.I)
+        for given in misread.given:
+            if _states(line, given):
+                line = re.sub(_word(given.lower()).pattern, lambda _: asked.value, line, flags=re.I)
                 fixed = True
         lines[number] = line
     if fixed:
         return "\n".join(lines)
     return (f"{answer}\n\n_Checked against the file: in {asked.named.path}, the {asked.column} of the row "
-            f"whose {key} is {cell_text(row[key])} is {asked.value}"
-            + (f", not {', '.join(stated)}" if stated else "") + "._")
+            f"whose {key} is {cell_text(row[key])} is {asked.value}, not {', '.join(misread.given)}._")
 
 
 def reads(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]]) -> Iterator[tuple[str, str]]:
@@ -209,7 +218,20 @@ def names_column(key: str, request: str) -> bool:
 
 
 def _states(text: str, value: str) -> bool:
-    return bool(value) and bool(_word(value.lower()).search(text.lower()))
+    """Whether ``text`` states ``value``: as a word, or, for a number, as any number equal to it."""
+    if not value:
+        return False
+    if _word(value.lower()).search(text.lower()):
+        return True
+    wanted = _number(value)
+    return wanted is not None and any(_number(m.group()) == wanted for m in _NUMBERS.finditer(text))
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text.replace(",", ""))
+    except ValueError:
+        return None
 
 
 def _word(text: str) -> re.Pattern[str]:

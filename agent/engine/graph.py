@@ -617,7 +617,7 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         answer += "\n\n_This answer was cut off: it reached the model's output limit._"
     if answer and (misread := misread_cells(answer, state["request"], state.get("plan") or {}, this_plans)):
         log.info("the joiner's answer gave another cell of the row the request names; set right",
-                 path=misread.named.path, column=misread.column)
+                 path=misread.asked.named.path, column=misread.asked.column)
         answer = corrected(answer, misread)
     if answer and (unmade := unmade_claim(answer, state, red)):  # a change said made, whose node did not run
         log.info("the joiner's answer claims a change that was not made", nodes=unmade)

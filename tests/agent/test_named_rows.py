@@ -161,3 +161,14 @@ def test_the_row_named_by_most_values_and_a_follow_ups_row_from_the_answer_befor
     section = named_rows_section("How big was it?", plan, results, "The longest backup was b-104 (425 s).")
     assert "size_gb: 12.9" in section and "b-101" not in section
     assert named_rows_section("How big was it?", plan, results) == ""
+
+
+def test_a_number_written_otherwise_is_stated_and_only_a_cell_of_the_asked_kind_is_a_misread() -> None:
+    plan = {"nodes": [{"id": "backups", "tool": "read_file", "args": {"path": "data/backups.json"}}]}
+    results = read("data/backups.json", BACKUPS, "backups")
+    ask = "What is the size of backup b-104?"
+    assert misread_cells("The orders backup b-104 is 12.90 GB.", ask, plan, results) is None
+    assert misread_cells("Backup b-104 (orders) holds 1,290 MB.", ask, plan, results) is None  # a name: no number
+    misread = misread_cells("Backup b-104 of orders: 425 GB.", ask, plan, results)
+    assert misread is not None and misread.given == ("425",)
+    assert corrected("Backup b-104 of orders: 425 GB.", misread) == "Backup b-104 of orders: 12.9 GB."
