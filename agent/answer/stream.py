@@ -23,13 +23,13 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
-from langchain_core.messages import BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
 from agent.events import AnswerDelta
 from agent.execution.context import EngineContext
 from agent.execution.storable import storable
 from agent.execution.stream_refusal import ask_whole
-from agent.model.llm import StreamRefused, TextReply, call_text, stream_text
+from agent.model.llm import LLMUnavailable, StreamRefused, TextReply, call_text, stream_text
 from agent.model.untrusted import without_wrappers
 
 
@@ -52,6 +52,25 @@ async def join_reply(ctx: EngineContext, messages: list[BaseMessage], tools: Seq
     except StreamRefused as refused:  # asked again whole (agent.execution.stream_refusal)
         return _storable(await ask_whole(ctx, refused, lambda: call_text(ctx.llm, messages, tools),
                                          "joiner's reply"))
+
+
+REWORD = ("That is the results list as the prompt shows it, not an answer a person can read. Answer the "
+          "request now in one to three plain sentences: state the values it asks for as the results give "
+          "them (no JSON, no list of steps, no node ids).")
+"""Said to the joiner once, after a reply that pasted the results list: a small model wrote
+``- note_read: done → {"path": …, "content": …}`` for "who was the incident commander?", and
+the person got dagbot's summary of every step instead of a sentence (wide find-wal)."""
+
+
+async def reworded(ctx: EngineContext, messages: list[BaseMessage], pasted: str,
+                   *, thread_id: str, run_id: str) -> TextReply | None:
+    """The joiner's second reply, told that its first (``pasted``) was the results list; with no
+    tools (no replan: the results hold the answer). None when the model cannot be reached."""
+    try:
+        return await join_reply(ctx, [*messages, AIMessage(pasted), HumanMessage(REWORD)], [],
+                                thread_id=thread_id, run_id=run_id)
+    except LLMUnavailable:
+        return None
 
 
 def _storable(reply: TextReply) -> TextReply:

@@ -45,13 +45,14 @@ def unreadable(answer: str, results: Mapping[str, Mapping[str, Any]], request: s
             answer, results):
         return "it holds a ${…} reference to a result instead of the value"
     if _COPIED_RESULT.search(answer):
-        return "it copies the results as the prompt lists them (a result's JSON) instead of saying them"
+        return COPIED_RESULTS
     if code_to_run(answer, results, request):
         return CODE_TO_RUN
     return None
 
 
 CODE_TO_RUN = "it gives code for the person to run instead of the answer"
+COPIED_RESULTS = "it copies the results as the prompt lists them (a result's JSON) instead of saying them"
 _FENCED = re.compile(r"```[ \t]*([\w+-]*)[ \t]*\n(.*?)```", re.S)
 _CODE_LANGUAGES = frozenset({"python", "py", "python3", "sh", "bash", "shell", "js", "javascript"})
 _COMPUTING = re.compile(r"^\s*(?:import \w|from \w+ import )|\bopen\(|\bread_csv\(|\bjson\.load", re.M)

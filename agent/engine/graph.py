@@ -34,11 +34,12 @@ from agent.answer.failures import dropped_failures, with_failures_told
 from agent.answer.grounded import false_statements
 from agent.answer.named_rows import corrected, misread_cells
 from agent.answer.shown_files import shown_file
-from agent.answer.stream import join_reply
+from agent.answer.stream import join_reply, reworded
 from agent.answer.template import invented_values, templated_answer
 from agent.answer.vetting import (
     CALLED,
     CODE_TO_RUN,
+    COPIED_RESULTS,
     filled,
     marked_changes,
     unclaimed,
@@ -563,6 +564,13 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     results = all_results(state)
     answer = filled(reply.text.strip(), results) if reply else ""
     unusable = None if feedback else unreadable(answer, results, state["request"])
+    if unusable == COPIED_RESULTS and reply is not None and (worded := await reworded(
+            ctx, messages, reply.text, thread_id=current_thread(), run_id=state.get("run_id", ""))):
+        tokens += worded.tokens
+        second = filled(worded.text.strip(), results)
+        if second and unreadable(second, results, state["request"]) is None:
+            log.info("the joiner pasted the results list; its second reply words them")
+            answer, unusable, reply = second, None, worded
     if unusable is not None:  # a call or a reference written out is no answer for a person
         log.info("the joiner's answer was not usable", why=unusable)
         again = all(_made_already(call, state) for call in written_calls(answer)[0])

@@ -172,3 +172,4 @@ def test_a_number_written_otherwise_is_stated_and_only_a_cell_of_the_asked_kind_
     misread = misread_cells("Backup b-104 of orders: 425 GB.", ask, plan, results)
     assert misread is not None and misread.given == ("425",)
     assert corrected("Backup b-104 of orders: 425 GB.", misread) == "Backup b-104 of orders: 12.9 GB."
+
