@@ -34,6 +34,7 @@ engine stores the returned :class:`~agent.ports.sandbox.PackageOutcome`.
 
 from __future__ import annotations
 
+import ast
 import logging
 import re
 from pathlib import Path
@@ -405,7 +406,7 @@ class ReflexionPackageRunner:
                 return {"stopped": "the reflexion model returned no code", "feedback": None}
             if _same_code(code, state["code"]):
                 told = _same_again(state)
-            elif unfit := _faults(code) + self._still_absent(code, state, job):
+            elif unfit := _faults(code) + self._still_absent(code, state, job) + _reads_no_input(code, job):
                 told = ("That code cannot work as written: " + "; ".join(unfit) + ". Reply with the "
                         "whole corrected script in a single ```python fenced block.")
             else:
@@ -487,6 +488,26 @@ async def _emit(emit: EmitFn, job: PackageJob, attempt: int, limit: int, gist: s
         await emit(event)
     except Exception:  # progress display must never break a package run
         log.exception("could not emit %s", event)
+
+
+NO_INPUT_READ = ("it never reads inputs, so every value it sets is written in the code, not computed: "
+                 "compute the result from the inputs shown above (inputs['id']…)")
+
+
+def _reads_no_input(code: str, job: PackageJob) -> list[str]:
+    """Why code for a package that has inputs computes nothing: it never reads ``inputs`` (nor
+    calls a tool). A 1.5B model, shown a search that had found nothing, wrote an "example" with
+    ``inputs = {…}`` of its own (mended away), then ``result['depth'] = 5  # let's assume``: the
+    answer stated 5 and 10 as computed (console backlog-and-concurrency)."""
+    if not job.inputs:
+        return []
+    try:
+        tree = parse_python(code)
+    except SyntaxError:
+        return []
+    if any(isinstance(node, ast.Name) and node.id in ("inputs", "tools") for node in ast.walk(tree)):
+        return []
+    return [NO_INPUT_READ]
 
 
 def _faults(code: str) -> list[str]:

@@ -28,7 +28,10 @@ import re
 import sqlite3
 from typing import Any
 
-_NUMBER = re.compile(r"\s*[$€£]?\s*(-?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?)\s*(?:%|[A-Za-z]{1,3})?\s*")
+_NUMBER = re.compile(r"\s*[$€£]?\s*(-?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?)\s*(?:%|[A-Za-z]{1,3})?"
+                     r"(?:\s+\([^()]*\))?\s*")
+"""A number with a unit or a currency sign around it, and a note in brackets after it
+(``2 (3h ago)``: kubectl's restarts)."""
 _FIELD = re.compile(r'(\w[\w.-]*)=("[^"]*"|\S*)')
 _LEADING_TIME = re.compile(r"\[?(?P<time>\d{4}-\d\d-\d\d[T ]?[\d:.]*Z?)\]?")
 """A line's opening time, bracketed or not (``2026-11-27T01:00:03Z``, ``[2026-11-27 01:00:03]``)."""
@@ -59,7 +62,7 @@ def table_rows(value: Any, suffix: str = "") -> tuple[list[str], list[dict[str, 
                      and all(isinstance(i, dict) for i in v)]
             parsed = lists[0] if len(lists) == 1 else None
         return _records(parsed) if isinstance(parsed, list) else None
-    return _access_log(text) or _logfmt(text) or _spaced_log(text)
+    return _access_log(text) or _logfmt(text) or _spaced_log(text) or _aligned(text)
 
 
 def _json_lines(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
@@ -282,6 +285,52 @@ def _spaced_log(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
             row["message"] = " ".join(words[width:]) or None
         rows.append(row)
     return (columns, rows) if len(columns) > 1 else None
+
+
+_HEADER_GAP = re.compile(r"\S {2,}\S")
+
+
+def _aligned(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
+    """A command's output in aligned columns under a header line (``kubectl get pods``, ``df
+    -h``, ``docker ps``): a column is a run of places that some line fills, between places every
+    line leaves blank, named by the header's words over it (``Mounted on`` is ``mounted_on``,
+    ``Use%`` is ``use``, ``NOMINATED NODE`` over no value of its second word is one column); a
+    value wider than its header (``Up 2 days (healthy)``, ``2 (3h ago)``) stays whole. None
+    unless a header of words with a wide gap in it tops two rows at least."""
+    lines = [line.rstrip() for line in text.splitlines() if line.strip()]
+    if len(lines) < 3 or len(lines) > _MAX_ROWS or "\t" in text:
+        return None
+    header = lines[0]
+    words = header.split()
+    if len(words) < 2 or not _HEADER_GAP.search(header) or \
+            any(not re.search(r"[A-Za-z]", word) for word in words):
+        return None
+    width = max(len(line) for line in lines)
+    filled = [any(place < len(line) and line[place] != " " for line in lines) for place in range(width)]
+    spans: list[list[int]] = []
+    for place, used in enumerate(filled):
+        if used and (not spans or spans[-1][1] < place):
+            spans.append([place, place + 1])
+        elif used:
+            spans[-1][1] = place + 1
+    columns: list[list[int]] = []
+    for start, end in spans:
+        # a span under no header word is a wide value's rest; one with no value a line fills, a
+        # space after the one before, is the next word of its header (``NOMINATED NODE``)
+        named = bool(header[start:end].strip())
+        valued = any(line[start:end].strip() for line in lines[1:])
+        if columns and (not named or (not valued and start - columns[-1][1] == 1)):
+            columns[-1][1] = end
+        else:
+            columns.append([start, end])
+    names = [_column_name(header[start:end].strip(), place) for place, (start, end) in enumerate(columns)]
+    if len(columns) < 2 or not header[columns[0][0]:columns[0][1]].strip() or len(set(names)) < len(names):
+        return None
+    rows = [{name: line[start:end].strip() or None for name, (start, end) in zip(names, columns, strict=True)}
+            for line in lines[1:]]
+    if any(sum(value is not None for value in row.values()) * 2 < len(names) for row in rows):
+        return None  # (a line that fills few of the columns is text, not a row)
+    return names, rows
 
 
 def _positional_name(place: int, values: list[str]) -> str:

@@ -10,16 +10,23 @@ from agent.execution.gateway import GreenToolGateway
 from agent.ports.sandbox import PackageAttemptRecord, PackageJob, Sandbox, SandboxLimits, SandboxResult
 from infra.emulators.scripted_chat import ScriptedChatModel
 from sandbox.backends.unavailable import UnavailableSandbox
-from sandbox.reflexion import NO_TOOLS, ReflexionPackageRunner, extract_code, goal_text, parsing
+from sandbox.reflexion import (
+    NO_INPUT_READ,
+    NO_TOOLS,
+    ReflexionPackageRunner,
+    extract_code,
+    goal_text,
+    parsing,
+)
 
 BROKEN = "rows = inputs['rows']\ntotal = sum(r['n'] for r in rows)\nresult = total / 0\n"
 FIXED = "rows = inputs['rows']\nresult = {'total': sum(r['n'] for r in rows)}\n"
 
 
-def job(code: str = BROKEN) -> PackageJob:
+def job(code: str = BROKEN, inputs: dict[str, Any] | None = None) -> PackageJob:
     return PackageJob(thread_id="T1", run_id="R1", node_id="digest",
                       goal="add up the n of every row", code=code,
-                      inputs={"rows": [{"n": 1}, {"n": 2}, {"n": 39}]})
+                      inputs={"rows": [{"n": 1}, {"n": 2}, {"n": 39}]} if inputs is None else inputs)
 
 
 class Events:
@@ -96,7 +103,7 @@ async def test_the_reflexion_prompt_shows_the_request_beside_the_goal(
 async def test_a_script_that_keeps_failing_stops_at_the_limit(
     sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
 ) -> None:
-    still_broken, broken_again = "result = inputs['rows'][7]\n", "result = int('seven')\n"
+    still_broken, broken_again = "result = inputs['rows'][7]\n", "result = int('seven' * len(inputs['rows']))\n"
     llm = ScriptedChatModel(replies=[still_broken, broken_again], repeat_last=True)
     runner = ReflexionPackageRunner(sandbox, llm, limits, max_attempts=3)
     events = Events()
@@ -110,7 +117,7 @@ async def test_a_script_that_keeps_failing_stops_at_the_limit(
         "package 'digest' failed after 3 attempts (limit 3):\n"
         "  attempt 1/3: ZeroDivisionError: division by zero (line 3)\n"
         "  attempt 2/3: IndexError: list index out of range (line 1)\n"
-        "  attempt 3/3: ValueError: invalid literal for int() with base 10: 'seven' (line 1)"
+        "  attempt 3/3: ValueError: invalid literal for int() with base 10: 'sevensevenseven' (line 1)"
     )
     assert [a for a, _, gist in events.attempts() if gist] == [1, 2, 3]
 
@@ -327,6 +334,28 @@ async def test_an_example_usage_with_inputs_of_its_own_is_run_on_the_real_ones()
     assert sandbox.ran[1].rstrip().endswith("result = total(inputs)")
 
 
+ASSUMED = ("import json\ninputs = {'monitoring': {'matches': []}}  # given inputs\n"
+           "result = {'depth': None}\n# let's assume the depth is 5\nresult['depth'] = 5\n")
+
+
+async def test_code_that_reads_no_input_of_a_package_with_inputs_is_sent_back() -> None:
+    """console backlog-and-concurrency: shown a search that found nothing, the model wrote
+    ``inputs = {…}`` of its own (mended away) and ``result['depth'] = 5  # let's assume``; the
+    answer stated 5 as computed. Code that never reads its inputs computes nothing."""
+    llm = ScriptedChatModel(replies=[ASSUMED, ASSUMED.replace("5", "7")])
+    sandbox = FailingSandbox()
+    outcome = await ReflexionPackageRunner(sandbox, llm, max_attempts=2).run(job(), NoTools(), Events())
+    assert NO_INPUT_READ in str(llm.calls[1][-1].content)
+    assert sandbox.ran == [BROKEN] and not outcome.ok  # neither ran
+    assert outcome.error is not None and outcome.error.endswith(NO_INPUT_READ)
+    # the same code for a package with no inputs (a date computed from nothing) is no fault
+    llm = ScriptedChatModel(replies=["result = 5\n"])
+    sandbox = FailingSandbox()
+    await ReflexionPackageRunner(sandbox, llm, max_attempts=2).run(job(code="result = 1 / 0", inputs={}), NoTools(),
+                                                                   Events())
+    assert sandbox.ran == ["result = 1 / 0", "result = 5"] and len(llm.calls) == 1
+
+
 async def test_a_key_no_input_has_is_not_run_and_reflexion_is_shown_the_csv_columns() -> None:
     """dev percent-passed: a package read an example's column names with .get and answered 0%
     passed; the read is found before the code runs, and the rewrite is shown the real columns."""
@@ -441,7 +470,7 @@ async def test_two_attempts_reading_the_same_missing_key_are_followed_by_a_scrip
 async def test_a_failure_the_data_causes_twice_stays_with_reflexion() -> None:
     """dev broken-targets: a JSON text that does not parse fails every script the same way, and
     is the finding; written afresh, a script read it as CSV and "counted" its lines."""
-    llm = ScriptedChatModel(replies=["result = 1 + 'a'\n", "result = 'a' + 1\n"])
+    llm = ScriptedChatModel(replies=["result = len(inputs['rows']) + 'a'\n", "result = 'a' + len(inputs['rows'])\n"])
     await ReflexionPackageRunner(FailingSandbox(), llm, max_attempts=3).run(job(), NoTools(), Events())
     assert [str(calls[-1].content).startswith("You are fixing") for calls in llm.calls] == [True, True]
 
@@ -449,7 +478,7 @@ async def test_a_failure_the_data_causes_twice_stays_with_reflexion() -> None:
 async def test_attempts_failing_in_different_ways_stay_with_reflexion(
     sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
 ) -> None:
-    llm = ScriptedChatModel(replies=["result = inputs['rows'][7]\n", "result = int('seven')\n"])
+    llm = ScriptedChatModel(replies=["result = inputs['rows'][7]\n", "result = int('seven' * len(inputs['rows']))\n"])
     await ReflexionPackageRunner(sandbox, llm, limits, max_attempts=3).run(job(), gateway, Events())
     assert [str(calls[-1].content).startswith("You are fixing") for calls in llm.calls] == [True, True]
     assert "failed twice" not in str(llm.calls[1][-1].content)

@@ -233,3 +233,55 @@ def test_a_markdown_files_tables_are_rows_with_their_section_and_header() -> Non
     assert query_rows(columns, rows, "SELECT owner FROM data WHERE section = 'Follow-ups' AND owner IS NOT NULL"
                       ) == ["Ivan", "Ravi"]
     assert query_rows(columns, rows, "SELECT event FROM data WHERE time_utc = '14:26'") == "writes restored"
+
+
+PODS = """\
+NAME                        READY   STATUS             RESTARTS      AGE   IP            NODE     NOMINATED NODE   READINESS GATES
+api-7d9f8b6c4-2xkqp         1/1     Running            0             5d    10.42.0.12    node-a   <none>           <none>
+api-7d9f8b6c4-9hjwz         1/1     Running            2 (3h ago)    5d    10.42.1.7     node-b   <none>           <none>
+worker-5c6d7e8f9-abcde      0/1     CrashLoopBackOff   14 (2m ago)   1d    10.42.2.3     node-c   <none>           <none>
+"""
+DF = """\
+Filesystem       Size  Used Avail Use% Mounted on
+/dev/nvme0n1p1    50G   31G   19G  62% /
+tmpfs            7.8G  1.2M  7.8G   1% /run
+/dev/nvme1n1     500G  462G   38G  93% /var
+"""
+DOCKER_PS = """\
+CONTAINER ID   IMAGE                   COMMAND           CREATED       STATUS                   PORTS                    NAMES
+3f4e5d6c7b8a   registry/api:1.4.2      "/app/server"     2 days ago    Up 2 days (healthy)      0.0.0.0:8080->8080/tcp   api
+1b2c3d4e5f6a   registry/worker:2.0.1   "/app/worker"     5 hours ago   Exited (1) 4 hours ago                            worker
+"""
+
+
+def test_a_commands_output_in_aligned_columns_is_a_table() -> None:
+    """console total-restarts and full-disks-to-file: ``kubectl get pods -o wide`` and ``df -h``
+    saved to files were no table, and the planner's Python summed ``line.split()[1]`` (0) and
+    took the header's ``Size`` for a number."""
+    columns, rows = table_rows(PODS, ".txt") or ([], [])
+    assert columns == ["name", "ready", "status", "restarts", "age", "ip", "node", "nominated_node",
+                       "readiness_gates"]
+    assert [row["restarts"] for row in rows] == ["0", "2 (3h ago)", "14 (2m ago)"]  # a wide value stays whole
+    assert query_rows(columns, rows, "SELECT SUM(restarts) FROM data") == 16
+    assert query_rows(columns, rows, "SELECT name FROM data WHERE status != 'Running'") == "worker-5c6d7e8f9-abcde"
+    columns, rows = table_rows(DF) or ([], [])
+    assert columns == ["filesystem", "size", "used", "avail", "use", "mounted_on"]  # "Used Avail": two columns
+    assert query_rows(columns, rows, "SELECT mounted_on FROM data WHERE use > 80") == "/var"
+    columns, rows = table_rows(DOCKER_PS, ".txt") or ([], [])
+    assert columns == ["container_id", "image", "command", "created", "status", "ports", "names"]
+    assert rows[0]["status"] == "Up 2 days (healthy)" and rows[1]["ports"] is None and rows[1]["names"] == "worker"
+
+
+@pytest.mark.parametrize("text", [
+    "Some notes here\nand more  text here\nthird line\n",  # prose: a header of words, but no columns
+    "NAME   STATUS\napi    Running\n",  # one row: nothing to compute over
+    "10  20\n30  40\n50  60\n",  # numbers in columns, no header
+    "a\tb\n1\t2\n3\t4\n",  # tabs: a TSV's, by its name
+])
+def test_text_that_is_no_aligned_table_gives_none(text: str) -> None:
+    assert table_rows(text, ".txt") is None
+
+
+def test_prose_whose_first_line_has_a_wide_gap_is_no_table() -> None:
+    text = "Standup  notes\nDana moved the migration to Friday because the\nreplica was still catching up.\n"
+    assert table_rows(text, ".txt") is None
