@@ -38,6 +38,9 @@ FILE_EXTENSIONS = frozenset({
     "csv", "tsv", "json", "jsonl", "ndjson", "log", "txt", "md", "markdown", "yaml", "yml", "toml", "ini",
     "conf", "cfg", "env", "xml", "html", "sql", "py", "sh", "properties"})
 """What a name ends with when it is a file's (``static.example.com`` is a host, not a file)."""
+_FILES_IN_FOLDERS = frozenset({"out", "service", "timer", "socket"})
+"""What a name ends with when it is a file's in a folder (``deploy/systemd/worker.service``): a
+command's saved output, systemd's units; alone, ``nginx.service`` is the unit, no file."""
 _REFERENCE = re.compile(r"\$\{[^}]*\}")
 """``${notes/x.md}`` in an argument is not a read of notes/x.md (no node has such an id)."""
 _ADDRESS = re.compile(r"^https?://", re.I)
@@ -47,7 +50,8 @@ def named_files(request: str) -> set[str]:
     """The workspace files ``request`` names: relative paths with a file's extension (not an
     address, a URL, an absolute or home path: those no file tool reads)."""
     return {name for name in named_targets(request)
-            if name.rpartition(".")[2].lower() in FILE_EXTENSIONS
+            if (name.rpartition(".")[2].lower() in FILE_EXTENSIONS
+                or (name.rpartition(".")[2].lower() in _FILES_IN_FOLDERS and "/" in name))
             and "@" not in name and ":" not in name and not name.startswith(("/", "~", "."))}
 
 
@@ -87,8 +91,9 @@ def unread_in_draft(draft: Any, request: str, registry: ToolRegistry,
     nodes = [canonical_node(node) if isinstance(node, dict) else node for node in nodes]
     searched = [node for node in nodes if isinstance(node, dict) and node.get("tool") == SEARCH_FILES
                 and isinstance(node.get("args"), dict)]
-    beyond = [{**node, "args": _beyond_search(SEARCH_FILES, node["args"])} if node in searched else node
-              for node in nodes]
+    beyond = [{**node, "args": _beyond_search(SEARCH_FILES, node["args"])} if node in searched
+              else {k: v for k, v in node.items() if k != "package"} if isinstance(node, dict) else node
+              for node in nodes]  # (nor is a package's code that names it: it sees only its inputs)
     patterns = [str(node["args"].get("pattern") or "") for node in searched]
     return [PlanProblem(None, None, _read_it(name, any(name in pattern for pattern in patterns)))
             for name in _unread_names(strings(beyond), request, known)]
@@ -105,10 +110,12 @@ def _unread_names(values: Iterable[str], request: str, known: Iterable[Any]) -> 
 
 
 def _beyond_search(tool: str | None, args: dict[str, Any]) -> dict[str, Any]:
-    """A call's arguments, less the files a search looks in: a search of a file is no read of
-    it (only the lines that match come back; "who is on call? see notes/oncall.md" searched for
-    "oncall" there, found nothing, and answered that the file does not say)."""
-    return {k: v for k, v in args.items() if k != "pattern"} if tool == SEARCH_FILES else args
+    """A call's arguments, less the files a search looks in or for: a search of a file is no
+    read of it (only the lines that match come back; "who is on call? see notes/oncall.md"
+    searched for "oncall" there, found nothing, and answered that the file does not say), nor is
+    a search for its path as text (console backlog-and-concurrency searched every file for
+    ``monitoring/alert-rules.yml``)."""
+    return {k: v for k, v in args.items() if k not in ("pattern", "query")} if tool == SEARCH_FILES else args
 
 
 def is_destination(name: str, request: str) -> bool:

@@ -118,6 +118,21 @@ def test_a_file_only_searched_is_not_read_and_the_repair_round_is_told_so() -> N
     assert "only searches it" in lines.message
 
 
+def test_a_search_for_a_files_path_and_a_packages_code_naming_it_read_no_file() -> None:
+    """console backlog-and-concurrency: a search for the text ``monitoring/alert-rules.yml`` and a
+    package reading ``inputs['deploy/systemd/ledger-worker.service']`` stood for the reads of both
+    files, and the run found nothing in either."""
+    registry = reading_registry(ToolLog())
+    ask = "What does monitoring/alert-rules.yml alert on, and what does deploy/worker.service run?"
+    for_path = plan({"id": "s", "tool": "search_files", "args": {"query": "monitoring/alert-rules.yml"}})
+    assert [p.message.split(",")[0] for p in unread_named_files(for_path, ask, registry)] == [
+        "the request names the file deploy/worker.service", "the request names the file monitoring/alert-rules.yml"]
+    draft = {"nodes": [{"id": "s", "search_files": {"query": "monitoring/alert-rules.yml"}},
+                       {"id": "w", "package": {"goal": "count", "code": "inputs['deploy/worker.service']"}}]}
+    assert len(unread_in_draft(draft, ask, registry)) == 2
+    assert named_files("Restart nginx.service, and read deploy/worker.service") == {"deploy/worker.service"}
+
+
 async def test_a_draft_refused_for_another_fault_is_told_the_file_to_read_in_the_same_round() -> None:
     """dev-missing-copy: "${notes.postmortem}" for notes/postmortem.md; told only that no node is
     called 'notes', the repair round wrote the same draft again."""
