@@ -77,6 +77,9 @@ def test_a_data_file_read_alone_for_a_sum_is_found(tmp_path: Path) -> None:
                             "What is the total of the amount column in data/orders.csv?") == ["orders"]
     page = plan({"id": "status", "tool": "http_get", "args": {"url": "http://127.0.0.1:8080/status.json"}})
     assert uncomputed_reads(page, registry(tmp_path), "What is the average p99 on status.json?") == ["status"]
+    # a command's saved output (console total-restarts: kubectl get pods -o wide, a table of columns)
+    pods = plan({"id": "pods", "tool": "read_file", "args": {"path": "ops/pods-wide.txt"}})
+    assert uncomputed_reads(pods, registry(tmp_path), "How many restarts in ops/pods-wide.txt in total?") == ["pods"]
 
 
 def test_a_plan_that_computes_or_a_value_a_file_states_is_not_found(tmp_path: Path) -> None:
