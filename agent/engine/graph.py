@@ -652,11 +652,19 @@ async def _computing(state: AgentState, runtime: Ctx, reads: Sequence[str] = ())
                           earlier[-1]["request"] if earlier else None, reads)
     if plan is None:
         return None
-    added = [str(node["id"]) for node in plan["nodes"][len(before.get("nodes") or []):]]
-    await _audit(runtime, state, AuditKind.PLAN, SYSTEM, plan_id=state.get("plan_id"), mends=[],
-                 added=added, plan=masked_plan(plan, ctx.registry), requested_by=state.get("requested_by"))
+    return await _with_computing(state, runtime, plan, str(plan["nodes"][-1]["id"]))
+
+
+async def _with_computing(state: AgentState, runtime: Ctx, plan: dict[str, Any],
+                          computed: str) -> dict[str, Any]:
+    """``plan``, with the nodes dagbot added to the plan that ran (``computed``: the package
+    that computes the request), audited and shown, for the scheduler to run."""
+    had = {str(node.get("id")) for node in (state.get("plan") or {}).get("nodes") or []}
+    added = [str(node["id"]) for node in plan["nodes"] if str(node["id"]) not in had]
+    await _audit(runtime, state, AuditKind.PLAN, SYSTEM, plan_id=state.get("plan_id"), mends=[], added=added,
+                 plan=masked_plan(plan, runtime.context.registry), requested_by=state.get("requested_by"))
     await _emit(runtime, state, PlanReady, plan=plan, added=tuple(added))
-    return {"plan": plan, "computed": added[-1], "computing": True, "answer": None}
+    return {"plan": plan, "computed": computed, "computing": True, "answer": None}
 
 
 async def _refeeding(state: AgentState, runtime: Ctx) -> dict[str, Any] | None:
@@ -670,15 +678,7 @@ async def _refeeding(state: AgentState, runtime: Ctx) -> dict[str, Any] | None:
     before = state.get("plan") or {}
     refed = refed_plan(before, state.get("results") or {}, state["request"], ctx.registry.names(Risk.RED),
                        earlier[-1]["request"] if earlier else None)
-    if refed is None:
-        return None
-    plan, computed = refed
-    had = {str(node.get("id")) for node in before.get("nodes") or []}
-    added = [str(node["id"]) for node in plan["nodes"] if str(node["id"]) not in had]
-    await _audit(runtime, state, AuditKind.PLAN, SYSTEM, plan_id=state.get("plan_id"), mends=[],
-                 added=added, plan=masked_plan(plan, ctx.registry), requested_by=state.get("requested_by"))
-    await _emit(runtime, state, PlanReady, plan=plan, added=tuple(added))
-    return {"plan": plan, "computed": computed, "computing": True, "answer": None}
+    return None if refed is None else await _with_computing(state, runtime, *refed)
 
 
 def _computed(state: AgentState) -> bool:
