@@ -102,10 +102,10 @@ from agent.model.prompting import joiner_messages, planner_messages
 from agent.model.reply_marks import was_cut_off, was_repeating
 from agent.model.tool_schemas import as_tool
 from agent.model.written_calls import WrittenCall, written_calls
-from agent.plan.asked_changes import unasked_changes
+from agent.plan.asked_changes import unasked_changes, unwarranted_refusal
 from agent.plan.format import Plan
 from agent.plan.grounding import ungrounded_changes, without_nodes, without_unnamed_options
-from agent.plan.named_files import unread_file_names, unread_in_draft, unread_named_files
+from agent.plan.named_files import named_files, unread_file_names, unread_in_draft, unread_named_files
 from agent.plan.references import referenced_ids
 from agent.plan.refused_calls import (
     reads_of_the_named_file,
@@ -339,6 +339,9 @@ async def _validated(state: AgentState, runtime: Ctx) -> tuple[Plan, tuple[str, 
         return Plan(nodes=[], answer=cannot), mends
     if (unread := unread_named_files(plan, state["request"], ctx.registry, known)) and not last_round:
         raise PlanError(unread)
+    files = sorted(named_files(state["request"])) or sorted(named_files(_request_before(state)))
+    if (refusal := unwarranted_refusal(plan, state["request"], ctx.registry, files)) and not last_round:
+        raise PlanError(refusal)
     if (refused := refused_calls(plan, state["request"], ctx.registry, known)) and not last_round:
         raise PlanError(refused)
     if refused and (read := reads_of_the_named_file(

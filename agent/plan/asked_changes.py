@@ -11,8 +11,12 @@ Tools that declare no effects (registered without them) are never judged so.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+
 from agent.errors import PlanProblem
 from agent.plan.format import Plan, PlanNode
+from agent.plan.named_files import READ_FILE
 from agent.tools.effects import EFFECT_NAMES, asked_effects
 from agent.tools.registry import Risk, ToolRegistry
 
@@ -54,3 +58,31 @@ def _why(node: PlanNode, registry: ToolRegistry, asked: frozenset[str]) -> str:
     wanted = " or ".join(sorted(EFFECT_NAMES[effect] for effect in asked))
     return (f"'{node.tool}' does not do what the request asks ({wanted}); it can only {does}: use a "
             "tool that does what is asked, or leave this change out if no tool does")
+
+
+_CANNOT = re.compile(r"\bI (?:can't|cannot|can not|am (?:not able|unable))\b|\bnone of my tools\b", re.I)
+_QUESTION = re.compile(
+    r"\?\s*$|^\s*(?:which|what|who|whom|whose|where|when|how|is|are|does|do|did|was|were)\b", re.I)
+
+
+def unwarranted_refusal(plan: Plan, request: str, registry: ToolRegistry,
+                        files: Sequence[str]) -> list[PlanProblem]:
+    """A problem when ``plan`` runs nothing and answers "I can't" to a question that asks for
+    no change, while the thread names ``files`` a read could answer it from: asked "Which node is
+    it on?" after the pod with the most restarts had been found in ops/pods-wide.txt, a small
+    planner answered "I can't do that: none of my tools can tell you which node is on" (console
+    follow-up-restarts-node). An "I can't" is for an effect no tool has (:func:`done_by_no_tool`)."""
+    if plan.nodes or not _CANNOT.search(plan.answer or "") or asked_effects(request) or not files:
+        return []
+    if READ_FILE not in registry or not _QUESTION.search(request.strip()):
+        return []
+    reads = ", ".join(f'{{"id": "{_node_id(path)}", "read_file": {{"path": "{path}"}}}}' for path in files)
+    return [PlanProblem(None, "answer", (
+        "the plan answers that it can't, but the request asks a question and no change: an \"I can't\" is "
+        f"only for a change no tool makes. Read what answers it ({reads}) and answer from what the read "
+        "gives, in a package or the answer's ${…}"))]
+
+
+def _node_id(path: str) -> str:
+    stem = re.sub(r"[^a-z0-9_]+", "_", path.rsplit("/", 1)[-1].rsplit(".", 1)[0].lower()).strip("_")
+    return stem if stem and not stem[0].isdigit() else f"read_{stem}"

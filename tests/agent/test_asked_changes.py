@@ -13,7 +13,7 @@ from agent.engine.engine import Submission
 from agent.engine.refusals import only_for_the_impossible
 from agent.errors import PlanProblem
 from agent.events import AnswerReady, AwaitingApproval, PlanRepairing, RunFailed
-from agent.plan.asked_changes import cannot_do_reply, done_by_no_tool, unasked_changes
+from agent.plan.asked_changes import cannot_do_reply, done_by_no_tool, unasked_changes, unwarranted_refusal
 from agent.plan.format import Plan, PlanNode
 from agent.tools.effects import asked_effects
 from agent.tools.registry import Risk, ToolRegistry
@@ -293,3 +293,32 @@ async def test_reads_for_a_request_that_does_not_open_with_that_command_run(requ
         assert await h.engine.submit("t1", request_text) is Submission.STARTED
         answer, _ = await ended(h)
     assert answer == "Here is what I found." and h.log.count("lookup") == 1
+
+
+def test_an_i_cant_to_a_question_the_threads_files_answer_is_a_plan_problem() -> None:
+    """console follow-up-restarts-node: "Which node is it on?" after the pod with the most
+    restarts was found in ops/pods-wide.txt was planned as no node and "I can't do that: none of
+    my tools can tell you which node is on"."""
+    refusal = Plan(nodes=[], answer="I can't do that: none of my tools can tell you which node is on.")
+    [problem] = unwarranted_refusal(refusal, "Which node is it on?", registry(), ["ops/pods-wide.txt"])
+    assert problem.field == "answer" and '{"id": "pods_wide", "read_file": {"path": "ops/pods-wide.txt"}}' \
+        in problem.message
+    assert unwarranted_refusal(refusal, "Restart it on node-b", registry(), ["ops/pods-wide.txt"]) == []  # a change
+    assert unwarranted_refusal(refusal, "Which node is it on?", registry(), []) == []  # nothing to read
+    answered = Plan(nodes=[], answer="It is on node-a.")
+    assert unwarranted_refusal(answered, "Which node is it on?", registry(), ["ops/pods-wide.txt"]) == []
+    reads = Plan(nodes=[PlanNode(id="pods", tool="read_file", args={"path": "ops/pods-wide.txt"})],
+                 answer="I can't tell.")
+    assert unwarranted_refusal(reads, "Which node is it on?", registry(), ["ops/pods-wide.txt"]) == []
+
+
+async def test_the_repair_round_reads_the_file_a_refused_question_names() -> None:
+    refusal = {"nodes": [], "answer": "I can't do that: none of my tools can read pods."}
+    read = {"nodes": [{"id": "pods", "tool": "read_file", "args": {"path": "ops/pods.txt"}}]}
+    async with harness(MEMORY, [refusal, read, finish("api-2 runs on node-b.")]) as h:
+        h.services.registry.add(tool("read_file"), Risk.GREEN)
+        assert await h.engine.submit("t2", "Which node is api-2 on, in ops/pods.txt?") is Submission.STARTED
+        ready = await h.next_event(AnswerReady)
+        kinds = [type(e).__name__ for e in h.drain()]
+    assert ready.answer == "api-2 runs on node-b."
+    assert PlanRepairing.__name__ in kinds
