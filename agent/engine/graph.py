@@ -339,8 +339,10 @@ async def _validated(state: AgentState, runtime: Ctx) -> tuple[Plan, tuple[str, 
         return Plan(nodes=[], answer=cannot), mends
     if (unread := unread_named_files(plan, state["request"], ctx.registry, known)) and not last_round:
         raise PlanError(unread)
-    files = sorted(named_files(state["request"])) or sorted(named_files(_request_before(state)))
-    if (refusal := unwarranted_refusal(plan, state["request"], ctx.registry, files)) and not last_round:
+    here = sorted(named_files(state["request"]))
+    files = here or sorted(named_files(_request_before(state)))
+    refusal = unwarranted_refusal(plan, state["request"], ctx.registry, files, named_here=bool(here))
+    if refusal and not last_round:
         raise PlanError(refusal)
     if (refused := refused_calls(plan, state["request"], ctx.registry, known)) and not last_round:
         raise PlanError(refused)

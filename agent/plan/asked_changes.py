@@ -65,20 +65,23 @@ _QUESTION = re.compile(
     r"\?\s*$|^\s*(?:which|what|who|whom|whose|where|when|how|is|are|does|do|did|was|were)\b", re.I)
 
 
-def unwarranted_refusal(plan: Plan, request: str, registry: ToolRegistry,
-                        files: Sequence[str]) -> list[PlanProblem]:
+def unwarranted_refusal(plan: Plan, request: str, registry: ToolRegistry, files: Sequence[str],
+                        named_here: bool = True) -> list[PlanProblem]:
     """A problem when ``plan`` runs nothing and answers "I can't" to a question that asks for
     no change, while the thread names ``files`` a read could answer it from: asked "Which node is
     it on?" after the pod with the most restarts had been found in ops/pods-wide.txt, a small
     planner answered "I can't do that: none of my tools can tell you which node is on" (console
-    follow-up-restarts-node). An "I can't" is for an effect no tool has (:func:`done_by_no_tool`)."""
+    follow-up-restarts-node), and "Show me … ops/docker-ps.txt" with "none of my tools can list
+    Docker processes" (console show-docker). An "I can't" is for an effect no tool has
+    (:func:`done_by_no_tool`). ``named_here``: ``files`` are the request's own (else the thread's
+    request before named them, and only a question leans on them)."""
     if plan.nodes or not _CANNOT.search(plan.answer or "") or asked_effects(request) or not files:
         return []
-    if READ_FILE not in registry or not _QUESTION.search(request.strip()):
+    if READ_FILE not in registry or not (named_here or _QUESTION.search(request.strip())):
         return []
     reads = ", ".join(f'{{"id": "{_node_id(path)}", "read_file": {{"path": "{path}"}}}}' for path in files)
     return [PlanProblem(None, "answer", (
-        "the plan answers that it can't, but the request asks a question and no change: an \"I can't\" is "
+        "the plan answers that it can't, but the request asks for no change: an \"I can't\" is "
         f"only for a change no tool makes. Read what answers it ({reads}) and answer from what the read "
         "gives, in a package or the answer's ${…}"))]
 

@@ -305,6 +305,12 @@ def test_an_i_cant_to_a_question_the_threads_files_answer_is_a_plan_problem() ->
         in problem.message
     assert unwarranted_refusal(refusal, "Restart it on node-b", registry(), ["ops/pods-wide.txt"]) == []  # a change
     assert unwarranted_refusal(refusal, "Which node is it on?", registry(), []) == []  # nothing to read
+    # a request to see a file it names, not a question (console show-docker)
+    docker = Plan(nodes=[], answer="I can't do that: none of my tools can list Docker processes.")
+    assert unwarranted_refusal(docker, "Show me the containers in ops/docker-ps.txt", registry(),
+                               ["ops/docker-ps.txt"])
+    assert unwarranted_refusal(docker, "And the containers", registry(), ["ops/docker-ps.txt"], named_here=False) \
+        == []  # the file the request before named, and no question
     answered = Plan(nodes=[], answer="It is on node-a.")
     assert unwarranted_refusal(answered, "Which node is it on?", registry(), ["ops/pods-wide.txt"]) == []
     reads = Plan(nodes=[PlanNode(id="pods", tool="read_file", args={"path": "ops/pods-wide.txt"})],
