@@ -102,7 +102,7 @@ from agent.model.prompting import joiner_messages, planner_messages
 from agent.model.reply_marks import was_cut_off, was_repeating
 from agent.model.tool_schemas import as_tool
 from agent.model.written_calls import WrittenCall, written_calls
-from agent.plan.asked_changes import unasked_changes, unwarranted_refusal
+from agent.plan.asked_changes import reads_of, unasked_changes, unwarranted_refusal
 from agent.plan.format import Plan
 from agent.plan.grounding import ungrounded_changes, without_nodes, without_unnamed_options
 from agent.plan.named_files import named_files, unread_file_names, unread_in_draft, unread_named_files
@@ -344,6 +344,10 @@ async def _validated(state: AgentState, runtime: Ctx) -> tuple[Plan, tuple[str, 
     refusal = unwarranted_refusal(plan, state["request"], ctx.registry, files, named_here=bool(here))
     if refusal and not last_round:
         raise PlanError(refusal)
+    if refusal:  # (said "I can't" again: the reads it was told to plan, and the joiner answers from them)
+        log.info("the repaired plan still said it can't to a request for no change; reading its files",
+                 files=files)
+        plan = Plan(nodes=reads_of(files))
     if (refused := refused_calls(plan, state["request"], ctx.registry, known)) and not last_round:
         raise PlanError(refused)
     if refused and (read := reads_of_the_named_file(

@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 
 from agent.errors import PlanProblem
-from agent.plan.format import Plan, PlanNode
+from agent.plan.format import Plan, PlanNode, free_id
 from agent.plan.named_files import READ_FILE
 from agent.tools.effects import EFFECT_NAMES, asked_effects
 from agent.tools.registry import Risk, ToolRegistry
@@ -84,6 +84,15 @@ def unwarranted_refusal(plan: Plan, request: str, registry: ToolRegistry, files:
         "the plan answers that it can't, but the request asks for no change: an \"I can't\" is "
         f"only for a change no tool makes. Read what answers it ({reads}) and answer from what the read "
         "gives, in a package or the answer's ${…}"))]
+
+
+def reads_of(files: Sequence[str]) -> list[PlanNode]:
+    """A ``read_file`` node for each of ``files``, each id its file's stem."""
+    nodes: list[PlanNode] = []
+    for path in files:
+        node_id = free_id(_node_id(path), {node.id for node in nodes})
+        nodes.append(PlanNode(id=node_id, tool=READ_FILE, args={"path": path}))
+    return nodes
 
 
 def _node_id(path: str) -> str:

@@ -13,7 +13,13 @@ from agent.engine.engine import Submission
 from agent.engine.refusals import only_for_the_impossible
 from agent.errors import PlanProblem
 from agent.events import AnswerReady, AwaitingApproval, PlanRepairing, RunFailed
-from agent.plan.asked_changes import cannot_do_reply, done_by_no_tool, unasked_changes, unwarranted_refusal
+from agent.plan.asked_changes import (
+    cannot_do_reply,
+    done_by_no_tool,
+    reads_of,
+    unasked_changes,
+    unwarranted_refusal,
+)
 from agent.plan.format import Plan, PlanNode
 from agent.tools.effects import asked_effects
 from agent.tools.registry import Risk, ToolRegistry
@@ -328,3 +334,16 @@ async def test_the_repair_round_reads_the_file_a_refused_question_names() -> Non
         kinds = [type(e).__name__ for e in h.drain()]
     assert ready.answer == "api-2 runs on node-b."
     assert PlanRepairing.__name__ in kinds
+
+
+async def test_an_i_cant_the_repair_round_kept_becomes_the_reads_of_the_files_named() -> None:
+    """console show-docker: told, the repair round said "I can't" again."""
+    refusal = {"nodes": [], "answer": "I can't do that: none of my tools execute docker_ps."}
+    async with harness(MEMORY, [refusal, refusal, finish("Four containers run: edge-proxy, ledger, …")]) as h:
+        h.services.registry.add(tool("read_file"), Risk.GREEN)
+        assert await h.engine.submit("t3", "Show me the containers in ops/docker-ps.txt") is Submission.STARTED
+        ready = await h.next_event(AnswerReady)
+    assert ready.answer == "Four containers run: edge-proxy, ledger, …"
+    assert reads_of(["ops/a.txt", "logs/a.txt"]) == [
+        PlanNode(id="a", tool="read_file", args={"path": "ops/a.txt"}),
+        PlanNode(id="a_2", tool="read_file", args={"path": "logs/a.txt"})]
