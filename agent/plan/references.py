@@ -17,8 +17,10 @@ PACKAGE_RESULT = "result"
 no field of that name, as models often write it."""
 
 
-_BODY_NAMES = frozenset({"text", "content", "body", "output", "value", "values", "items", "lines"})
-"""What a model calls a value as a whole: a list has no such field, so it means the list."""
+_BODY_NAMES = frozenset({"text", "content", "body", "output", "value", "values", "items", "lines", "rows",
+                         "records", "entries", "results", "list", "data"})
+"""What a model calls a value as a whole: a list has no such field, so it means the list
+(console full-disks-to-file wrote the mounts a package listed as ``${filter.rows}``)."""
 
 
 class UnresolvedReference(ValueError):

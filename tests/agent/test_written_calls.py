@@ -173,6 +173,7 @@ def test_a_lists_body_name_is_the_list_and_what_follows_it_still_indexes_it() ->
     assert resolve("${names.text}", outputs) == ["email-dispatch", "audit-sink"]
     assert resolve("${names.items.1}", outputs) == "audit-sink"
     assert resolve("${page.items.1}", outputs) == 2  # a field of that name is the field
+    assert resolve("${names.rows}", outputs) == ["email-dispatch", "audit-sink"]  # console full-disks-to-file
     assert text_form(["email-dispatch", "audit-sink"]) == "email-dispatch\naudit-sink"
     assert text_form([{"a": 1}]) == '[\n  {\n    "a": 1\n  }\n]'  # not plain values: JSON
     assert text_form(["two\nlines", "x"]) == '[\n  "two\\nlines",\n  "x"\n]'  # lines would mix them up
