@@ -62,7 +62,7 @@ def table_rows(value: Any, suffix: str = "") -> tuple[list[str], list[dict[str, 
                      and all(isinstance(i, dict) for i in v)]
             parsed = lists[0] if len(lists) == 1 else None
         return _records(parsed) if isinstance(parsed, list) else None
-    return _access_log(text) or _logfmt(text) or _spaced_log(text) or _aligned(text)
+    return _access_log(text) or _git_log(text) or _logfmt(text) or _spaced_log(text) or _aligned(text)
 
 
 def _json_lines(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
@@ -285,6 +285,40 @@ def _spaced_log(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
             row["message"] = " ".join(words[width:]) or None
         rows.append(row)
     return (columns, rows) if len(columns) > 1 else None
+
+
+_COMMIT = re.compile(r"^commit ([0-9a-f]{7,40})\b")
+_PERSON = re.compile(r"^(?P<name>.*?)\s*<(?P<email>[^>]*)>\s*$")
+_STAT = re.compile(r"(\d+) files? changed(?:, (\d+) insertions?\(\+\))?(?:, (\d+) deletions?\(-\))?")
+
+
+def _git_log(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
+    """``git log``'s output (its default format, ``--stat`` too): a row for each commit,
+    ``commit``, ``author``, ``email``, ``date``, ``message`` (its subject and body in one line),
+    and with ``--stat`` the ``files_changed``, ``insertions`` and ``deletions`` of its summary.
+    None unless the text opens with a ``commit <hash>`` line."""
+    lines = text.splitlines()
+    if not lines or not _COMMIT.match(lines[0]):
+        return None
+    rows: list[dict[str, Any]] = []
+    for line in lines:
+        if found := _COMMIT.match(line):
+            rows.append({"commit": found.group(1), "message": ""})
+        elif line.startswith("Author:") and (person := _PERSON.match(line[7:].strip())):
+            rows[-1].update(author=person["name"], email=person["email"])
+        elif line.startswith("Date:"):
+            rows[-1]["date"] = line[5:].strip()
+        elif line.startswith("    "):
+            rows[-1]["message"] = f"{rows[-1]['message']} {line.strip()}".strip()
+        elif stat := _STAT.search(line):
+            rows[-1].update(files_changed=stat.group(1), insertions=stat.group(2) or "0",
+                            deletions=stat.group(3) or "0")
+    if len(rows) > _MAX_ROWS:
+        return None
+    columns = ["commit", "author", "email", "date", "message"]
+    if any("files_changed" in row for row in rows):
+        columns += ["files_changed", "insertions", "deletions"]
+    return columns, [{column: row.get(column) for column in columns} for row in rows]
 
 
 _HEADER_GAP = re.compile(r"\S {2,}\S")

@@ -285,3 +285,34 @@ def test_text_that_is_no_aligned_table_gives_none(text: str) -> None:
 def test_prose_whose_first_line_has_a_wide_gap_is_no_table() -> None:
     text = "Standup  notes\nDana moved the migration to Friday because the\nreplica was still catching up.\n"
     assert table_rows(text, ".txt") is None
+
+
+GIT_LOG = """\
+commit 9f1c2d3e4b5a69788796a5b4c3d2e1f0a9b8c7d6
+Author: Ines Duarte <ines@example.com>
+Date:   Tue Nov 24 10:12:03 2026 +0000
+
+    Fix the deadlock in the settlement worker
+
+    It held the ledger lock across the queue read.
+
+ worker/settle.py | 12 +++++++-----
+ 1 file changed, 7 insertions(+), 5 deletions(-)
+
+commit 1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d
+Merge: 9f1c2d3 0b1c2d3
+Author: Kofi Mensah <kofi@example.com>
+Date:   Mon Nov 23 17:40:00 2026 +0000
+
+    Merge branch 'release-4.12'
+"""
+
+
+def test_git_logs_output_is_a_table_of_its_commits() -> None:
+    """console commits-per-author: ``git log`` saved to a file was no table."""
+    columns, rows = table_rows(GIT_LOG, ".txt") or ([], [])
+    assert columns == ["commit", "author", "email", "date", "message", "files_changed", "insertions", "deletions"]
+    assert rows[0]["author"] == "Ines Duarte" and rows[0]["insertions"] == "7" and rows[1]["files_changed"] is None
+    assert rows[0]["message"] == "Fix the deadlock in the settlement worker It held the ledger lock across the queue read."
+    assert query_rows(columns, rows, "SELECT author, COUNT(*) FROM data GROUP BY author ORDER BY author") == \
+        {"Ines Duarte": 1, "Kofi Mensah": 1}
