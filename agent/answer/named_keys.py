@@ -66,17 +66,20 @@ def _settings(path: str, content: str) -> list[tuple[str, str]]:
                     for line in content.splitlines()
                     if "=" in line and not line.lstrip().startswith("#")
                     for key, _, value in [line.partition("=")]]
-    except (ValueError, yaml.YAMLError, configparser.Error):
+    except (ValueError, yaml.YAMLError, configparser.Error, RecursionError):
         return []
     return []
 
 
-def _leaves(value: Any, where: str) -> Iterator[tuple[str, str]]:
-    """The scalar settings of a document's mappings (not of its lists: rows are named_rows')."""
-    if isinstance(value, dict):
+def _leaves(value: Any, where: str, seen: set[int] | None = None) -> Iterator[tuple[str, str]]:
+    """The scalar settings of a document's mappings (not of its lists: rows are named_rows'),
+    each mapping once (YAML aliases share one)."""
+    seen = set() if seen is None else seen
+    if isinstance(value, dict) and id(value) not in seen:
+        seen.add(id(value))
         for key, item in value.items():
             whole = f"{where}.{key}" if where else str(key)
             if isinstance(item, dict):
-                yield from _leaves(item, whole)
+                yield from _leaves(item, whole, seen)
             elif not isinstance(item, list):
                 yield whole, cell_text(item) if not isinstance(item, float) else json.dumps(item)

@@ -179,22 +179,30 @@ def _tables(path: str, content: str) -> list[tuple[str, list[dict[str, Any]]]]:
             return [("", lines)] if all(isinstance(line, dict) for line in lines) else []
         if suffix in ("yaml", "yml", "json"):
             return list(_lists(yaml.safe_load(content), ""))
-    except (ValueError, yaml.YAMLError, csv.Error):
+    except (ValueError, yaml.YAMLError, csv.Error, RecursionError):
         return []
     return []
 
 
-def _lists(value: Any, where: str) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    """Every list of objects ``value`` holds, with where it is (``weeks``, ``spec.hosts``)."""
+def _lists(value: Any, where: str,
+           seen: set[int] | None = None) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """Every list of objects ``value`` holds, with where it is (``weeks``, ``spec.hosts``); each
+    list or mapping once (a YAML file's aliases share one: a file of aliases of aliases would
+    otherwise be walked exponentially many times)."""
+    seen = set() if seen is None else seen
+    if isinstance(value, list | dict):
+        if id(value) in seen:
+            return
+        seen.add(id(value))
     if isinstance(value, list):
         if value and all(isinstance(item, dict) for item in value):
             yield where, [{str(k): v for k, v in item.items() if not isinstance(v, dict | list)}
                           for item in value]
         for item in value:
-            yield from _lists(item, where)
+            yield from _lists(item, where, seen)
     elif isinstance(value, dict):
         for key, item in value.items():
-            yield from _lists(item, f"{where}.{key}" if where else str(key))
+            yield from _lists(item, f"{where}.{key}" if where else str(key), seen)
 
 
 def _naming_keys(row: Mapping[str, Any], words: str) -> list[str]:

@@ -173,3 +173,13 @@ def test_a_number_written_otherwise_is_stated_and_only_a_cell_of_the_asked_kind_
     assert misread is not None and misread.given == ("425",)
     assert corrected("Backup b-104 of orders: 425 GB.", misread) == "Backup b-104 of orders: 12.9 GB."
 
+
+
+def test_a_yaml_file_of_aliases_of_aliases_is_walked_once_per_node() -> None:
+    """Each alias shares its node: walked naively, nine levels of nine aliases are 9**9 visits."""
+    levels = ["a0: &a0 [{week: 2026-W50, secondary: farah}, {week: x1}, {week: x2}]"]
+    levels += [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]" for n in range(1, 10)]
+    bomb = "\n".join(levels) + "\n"
+    plan = {"nodes": [{"id": "bomb", "tool": "read_file", "args": {"path": "ops/bomb.yaml"}}]}
+    assert len(named_rows("Who is the secondary in 2026-W50?", plan, read("ops/bomb.yaml", bomb, "bomb"))) == 1
+    assert named_keys("Which a9 is set?", plan, read("ops/bomb.yaml", bomb, "bomb")) == []
