@@ -32,7 +32,6 @@ from agent.answer.facts import facts_reply
 from agent.answer.failures import NOTE as FAILURES_NOTE
 from agent.answer.failures import dropped_failures, with_failures_told
 from agent.answer.grounded import false_statements
-from agent.answer.named_rows import corrected, misread_cells
 from agent.answer.shown_files import shown_file
 from agent.answer.stream import join_reply, reworded
 from agent.answer.template import invented_values, templated_answer
@@ -97,6 +96,7 @@ from agent.execution.early_start import plan_reply
 from agent.execution.scheduler import PlanExecutor, RunIdentity
 from agent.model.context_window import TOO_LONG_FOR_MODEL, exceeds_context
 from agent.model.llm import LLMUnavailable, TextReply
+from agent.model.named_rows import corrected, misread_cells
 from agent.model.prompt_budget import clip_end
 from agent.model.prompting import joiner_messages, planner_messages
 from agent.model.reply_marks import was_cut_off, was_repeating

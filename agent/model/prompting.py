@@ -12,8 +12,8 @@ from typing import Any
 import structlog
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from agent.answer.named_keys import named_keys_section
-from agent.answer.named_rows import named_rows_section
+from agent.model.named_keys import named_keys_section
+from agent.model.named_rows import named_rows_section
 from agent.model.prompt_budget import (
     DEFAULT_PROMPT_CHARS,
     MIN_ROOM,

@@ -1,6 +1,6 @@
 """Rows of a read table and settings of a read configuration file that the request names: shown
 to the joiner, and an answer that gives another cell of a named row set right
-(agent/answer/named_rows.py, agent/answer/named_keys.py)."""
+(agent/model/named_rows.py, agent/model/named_keys.py)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from typing import Any
 
 from langchain_core.tools import StructuredTool
 
-from agent.answer.named_keys import named_keys, named_keys_section
-from agent.answer.named_rows import asked_cell, corrected, misread_cells, named_rows, named_rows_section
 from agent.events import AnswerReady
+from agent.model.named_keys import named_keys, named_keys_section
+from agent.model.named_rows import asked_cell, corrected, misread_cells, named_rows, named_rows_section
 from agent.tools.registry import Risk, ToolRegistry
 from infra.emulators.scripted_chat import ScriptedChatModel
 from tests.agent.harness import asked_once

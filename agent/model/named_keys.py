@@ -8,7 +8,7 @@ may it use", "which port does the relay use"), dagbot finds every setting of tha
 files the plan read (a YAML, JSON or TOML document's nested keys, an INI file's sections, a
 ``.env`` file's lines) and shows them to the joiner beside the results, each under its whole
 key (``relay.port``), so what tells them apart is in sight (:func:`named_keys_section`).
-Lists of records are :mod:`agent.answer.named_rows`'s.
+Lists of records are :mod:`agent.model.named_rows`'s.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from agent.answer.named_rows import Results, cell_text, names_column, reads
+from agent.model.named_rows import Results, cell_text, names_column, reads
 
 _MOST_KEYS = 8
 """Past this many settings of the names asked, the request names a kind of setting, not one."""
