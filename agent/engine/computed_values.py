@@ -20,11 +20,10 @@ keeps failing).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from agent.plan.format import PackageSpec, PlanNode, free_id
+from agent.plan.format import PackageSpec, PlanNode, free_id, read_id
 from agent.plan.named_files import READ_FILE
 from agent.plan.uncomputed import COMPUTING_GOAL, is_computing, untabled_reads
 from agent.ports.stores import NodeStatus
@@ -76,8 +75,8 @@ def computing_plan(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, A
         return None
     added: list[PlanNode] = []
     for path in reads:
-        read_id = free_id(_read_id(path), ids | {node.id for node in added})
-        added.append(PlanNode(id=read_id, tool=READ_FILE, args={"path": path}, why=READ_WHY))
+        node_id = free_id(read_id(path), ids | {node.id for node in added})
+        added.append(PlanNode(id=node_id, tool=READ_FILE, args={"path": path}, why=READ_WHY))
     goal = computing_goal(request, follows)
     node = PlanNode(id=free_id(COMPUTED_ID, ids | {node.id for node in added}),
                     package=PackageSpec(goal=goal, code=""), depends_on=[*done, *(n.id for n in added)],
@@ -89,7 +88,3 @@ def computing_plan(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, A
 READ_WHY = "a search matches text, not values: the file read whole, for the values to be computed from it"
 
 
-def _read_id(path: str) -> str:
-    """A node id for the read of ``path``: its file name's stem (``access/users.json``: ``users``)."""
-    stem = re.sub(r"[^A-Za-z0-9_]+", "_", path.rsplit("/", 1)[-1].rsplit(".", 1)[0]).strip("_")
-    return stem if stem and not stem[0].isdigit() else f"read_{stem}".rstrip("_")

@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 
 from agent.errors import PlanProblem
-from agent.plan.format import Plan, PlanNode, free_id
+from agent.plan.format import Plan, PlanNode, free_id, read_id
 from agent.plan.named_files import READ_FILE
 from agent.tools.effects import EFFECT_NAMES, asked_effects
 from agent.tools.registry import Risk, ToolRegistry
@@ -79,7 +79,7 @@ def unwarranted_refusal(plan: Plan, request: str, registry: ToolRegistry, files:
         return []
     if READ_FILE not in registry or not (named_here or _QUESTION.search(request.strip())):
         return []
-    reads = ", ".join(f'{{"id": "{_node_id(path)}", "read_file": {{"path": "{path}"}}}}' for path in files)
+    reads = ", ".join(f'{{"id": "{read_id(path)}", "read_file": {{"path": "{path}"}}}}' for path in files)
     return [PlanProblem(None, "answer", (
         "the plan answers that it can't, but the request asks for no change: an \"I can't\" is "
         f"only for a change no tool makes. Read what answers it ({reads}) and answer from what the read "
@@ -90,11 +90,6 @@ def reads_of(files: Sequence[str]) -> list[PlanNode]:
     """A ``read_file`` node for each of ``files``, each id its file's stem."""
     nodes: list[PlanNode] = []
     for path in files:
-        node_id = free_id(_node_id(path), {node.id for node in nodes})
+        node_id = free_id(read_id(path), {node.id for node in nodes})
         nodes.append(PlanNode(id=node_id, tool=READ_FILE, args={"path": path}))
     return nodes
-
-
-def _node_id(path: str) -> str:
-    stem = re.sub(r"[^a-z0-9_]+", "_", path.rsplit("/", 1)[-1].rsplit(".", 1)[0].lower()).strip("_")
-    return stem if stem and not stem[0].isdigit() else f"read_{stem}"

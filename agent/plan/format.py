@@ -6,6 +6,7 @@ Models only; validation lives in :mod:`agent.plan.validation`, readiness in
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
@@ -26,6 +27,13 @@ def free_id(wanted: str, taken: Collection[str]) -> str:
     while f"{wanted}_{number}" in taken:
         number += 1
     return f"{wanted}_{number}"
+
+
+def read_id(path: str) -> str:
+    """A node id for the read of ``path``: its file name's stem (``access/users.json``: ``users``),
+    ``read_…`` when the stem is empty or opens with a digit."""
+    stem = re.sub(r"[^a-z0-9_]+", "_", path.rsplit("/", 1)[-1].rsplit(".", 1)[0].lower()).strip("_")
+    return stem if stem and not stem[0].isdigit() else f"read_{stem}".rstrip("_")
 
 PACKAGE_LABEL = "package: "
 NODE_FIELDS = RESERVED_NAMES
