@@ -27,7 +27,7 @@ from typing import Any
 from agent.plan.uncomputed import asked_values
 from agent.ports.sandbox import PackageJob
 from sandbox import table_rows
-from sandbox.table_rows import column_types, number
+from sandbox.table_rows import column_number, column_types, column_units, number
 from sandbox.table_rows import table_rows as rows_of
 
 NAME = "table-query"
@@ -55,9 +55,12 @@ class Table:
     a JSON inventory): the request's values from those are not this table's to compute."""
     types: dict[str, str] = field(init=False)
     """Each column's SQLite type (:func:`sandbox.table_rows.column_types`), read once."""
+    units: dict[str, str] = field(init=False)
+    """The unit each number column written in several is converted to (:func:`sandbox.table_rows.column_units`)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "types", column_types(self.columns, self.rows))
+        object.__setattr__(self, "units", column_units(self.columns, self.rows))
 
 
 def find_table(inputs: dict[str, Any]) -> Table | None:
@@ -127,7 +130,8 @@ def describe(table: Table) -> str:
         else:
             lines.append(f"- {column} {_number_column(table, column, written)}")
     lines.append("First rows, as the query sees them:")
-    lines += [json.dumps({c: (number(v) if types[c] != "TEXT" and v not in (None, "") else v)
+    lines += [json.dumps({c: (column_number(v, table.units.get(c, "")) if types[c] != "TEXT" and v not in (None, "")
+                              else v)
                           for c, v in row.items()}, ensure_ascii=False, default=str)
               for row in table.rows[:_SHOWN_ROWS]]
     return "\n".join(lines)
@@ -137,8 +141,12 @@ def _number_column(table: Table, column: str, written: list[str]) -> str:
     """``(number): 312, 14, … (written '312s': the unit is gone)``; a JSON boolean's 1 and 0."""
     if all(isinstance(r.get(column), bool) for r in table.rows if r.get(column) is not None):
         return "(boolean: 1 is true, 0 is false)"
-    shown = ", ".join(str(number(v)) for v in written[:_SHOWN_NUMBERS])
+    unit = table.units.get(column, "")
+    shown = ", ".join(f"{column_number(v, unit):.4g}" if unit else str(number(v)) for v in written[:_SHOWN_NUMBERS])
     more = ", …" if len(written) > _SHOWN_NUMBERS else ""
+    if unit:
+        others = [v for v in written if not v.strip().endswith(unit)][:2]
+        return f"(number, in {unit}): {shown}{more} (written {', '.join(map(repr, others))}…: converted to {unit})"
     units = "" if re.fullmatch(r"-?[\d.]+", written[0]) else f" (written {written[0]!r}: the unit is gone)"
     return f"(number): {shown}{more}{units}"
 

@@ -215,8 +215,9 @@ def _cells(line: str) -> list[str] | None:
 
 
 def _column_name(cell: str, place: int) -> str:
-    """A header cell as a column's name: ``time (UTC)`` is ``time_utc``; an empty one ``column<n>``."""
-    name = re.sub(r"[^0-9a-z]+", "_", cell.lower()).strip("_")
+    """A header cell as a column's name: ``time (UTC)`` is ``time_utc``, ``Use%`` is
+    ``use_percent`` (the sign says what the number is); an empty one ``column<n>``."""
+    name = re.sub(r"[^0-9a-z]+", "_", cell.lower().replace("%", " percent ")).strip("_")
     return name if name and not name[0].isdigit() else f"column{place + 1}"
 
 
@@ -402,6 +403,52 @@ def number(value: Any) -> float | int | None:
     return float(digits) if "." in digits else int(digits)
 
 
+def column_units(columns: list[str], rows: list[dict[str, Any]]) -> dict[str, str]:
+    """The unit a number column's values are all converted to, for each column whose values
+    carry different units of one kind: df -h's ``105M``, ``50G`` and ``1.0T`` (sizes, 1024 apart),
+    a log's ``850ms`` and ``2s`` (durations). Its most common unit; a value written with no unit
+    (df's ``0``) is in it already. Read with the unit gone, 1.0T was less than 105M."""
+    units: dict[str, str] = {}
+    for column in columns:
+        values = [row.get(column) for row in rows if row.get(column) not in (None, "")]
+        written = [_unit_of(v) for v in values]
+        found = [u for u in written if u]
+        if not values or None in written or len(set(found)) < 2:
+            continue
+        kinds = [next((i for i, kind in enumerate(_SCALES) if u in kind), None) for u in found]
+        if None not in kinds and len(set(kinds)) == 1:
+            units[column] = max(set(found), key=found.count)
+    return units
+
+
+def column_number(value: Any, unit: str = "") -> float | int | None:
+    """The number a value holds, in ``unit`` when one is given (:func:`column_units`)."""
+    found = number(value)
+    written = _unit_of(value) if unit else ""
+    if found is None or not written or written == unit:
+        return found
+    scale = next(kind for kind in _SCALES if unit in kind)
+    return found * scale[written] / scale[unit]
+
+
+def _unit_of(value: Any) -> str | None:
+    """The unit a number is written with ("" for none); None for a value that holds no number."""
+    if number(value) is None:
+        return None
+    found = _UNIT.fullmatch(value) if isinstance(value, str) else None
+    return found.group("unit") if found else ""
+
+
+_UNIT = re.compile(r"\s*-?[\d,]*(?:\.\d+)?\s*(?P<unit>[A-Za-z]{1,3})\s*")
+_BYTES = {"B": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40, "P": 2**50}
+_SCALES: tuple[dict[str, float], ...] = (
+    {f"{p}{tail}": size for p, size in _BYTES.items() for tail in ("", "i", "B", "iB") if p != "B" or not tail}
+    | {"k": 2**10, "kB": 2**10},
+    {"ms": 0.001, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400},
+)
+"""Units of one kind, each in the first of its kind (bytes, seconds)."""
+
+
 def column_types(columns: list[str], rows: list[dict[str, Any]]) -> dict[str, str]:
     """Each column's SQLite type: INTEGER or REAL when every value it has is a number (a
     boolean column too), else TEXT."""
@@ -424,6 +471,7 @@ def query_rows(columns: list[str], rows: list[dict[str, Any]], sql: str) -> Any:
     if not re.match(r"(?is)(select|with)\b", statement) or ";" in statement:
         raise ValueError("the query must be one SELECT statement over the table data")
     types = column_types(columns, rows)
+    units = column_units(columns, rows)
     db = sqlite3.connect(":memory:")
     # every number column REAL: SQLite divides integers as integers (420 / 500 is 0, and "more
     # than 80% full" found no host); a whole result comes back whole all the same (_tidy)
@@ -431,18 +479,18 @@ def query_rows(columns: list[str], rows: list[dict[str, Any]], sql: str) -> Any:
     db.execute(f"CREATE TABLE data ({names})")
     holes = ", ".join("?" for _ in columns)
     db.executemany(f"INSERT INTO data VALUES ({holes})",
-                   [[_stored(row.get(c), types[c]) for c in columns] for row in rows])
+                   [[_stored(row.get(c), types[c], units.get(c, "")) for c in columns] for row in rows])
     cursor = db.execute(statement)
     found = cursor.fetchmany(10_001)
     named = [d[0] for d in cursor.description or []]
     return _shaped(named, [[_tidy(v) for v in row] for row in found])
 
 
-def _stored(value: Any, kind: str) -> Any:
+def _stored(value: Any, kind: str, unit: str = "") -> Any:
     if value is None or value == "":
         return None
     if kind != "TEXT":
-        return number(value)
+        return column_number(value, unit)
     return value if isinstance(value, str) else json.dumps(value)
 
 

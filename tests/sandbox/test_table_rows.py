@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sandbox.table_rows import column_types, number, query_rows, table_rows
+from sandbox.table_rows import column_number, column_types, column_units, number, query_rows, table_rows
 
 COSTS = "team,cost_usd\npayments,1240.50\nsearch,2210.00\npayments,480.00\n"
 
@@ -265,11 +265,33 @@ def test_a_commands_output_in_aligned_columns_is_a_table() -> None:
     assert query_rows(columns, rows, "SELECT SUM(restarts) FROM data") == 16
     assert query_rows(columns, rows, "SELECT name FROM data WHERE status != 'Running'") == "worker-5c6d7e8f9-abcde"
     columns, rows = table_rows(DF) or ([], [])
-    assert columns == ["filesystem", "size", "used", "avail", "use", "mounted_on"]  # "Used Avail": two columns
-    assert query_rows(columns, rows, "SELECT mounted_on FROM data WHERE use > 80") == "/var"
+    # "Used Avail": two columns; "Use%" says what its number is
+    assert columns == ["filesystem", "size", "used", "avail", "use_percent", "mounted_on"]
+    assert query_rows(columns, rows, "SELECT mounted_on FROM data WHERE use_percent > 80") == "/var"
     columns, rows = table_rows(DOCKER_PS, ".txt") or ([], [])
     assert columns == ["container_id", "image", "command", "created", "status", "ports", "names"]
     assert rows[0]["status"] == "Up 2 days (healthy)" and rows[1]["ports"] is None and rows[1]["names"] == "worker"
+
+
+def test_a_column_written_in_several_units_of_one_kind_is_read_in_one() -> None:
+    """console mounts-over-80: df -h's sizes read with the unit gone made 1.0T less than 105M
+    and 1.2M more than 1G; sizes are converted to the column's most common unit (1024 apart),
+    durations too, and a column with units of two kinds, or one unit, is left as written."""
+    text = "filesystem,size,used\n/dev/a,50G,31G\ntmpfs,105M,1.2M\n/dev/b,1.0T,0\n/dev/c,500G,462G\n"
+    columns, rows = table_rows(text, ".csv") or ([], [])
+    assert column_units(columns, rows) == {"size": "G", "used": "G"}
+    assert query_rows(columns, rows, "SELECT filesystem FROM data ORDER BY size DESC LIMIT 1") == "/dev/b"
+    assert query_rows(columns, rows, "SELECT size FROM data WHERE filesystem = '/dev/b'") == 1024
+    assert query_rows(columns, rows, "SELECT used FROM data WHERE filesystem = 'tmpfs'") == round(1.2 / 1024, 6)
+    log = "job,took\nbackup,850ms\nsync,2s\nprune,3s\n"
+    columns, rows = table_rows(log, ".csv") or ([], [])
+    assert column_units(columns, rows) == {"took": "s"}
+    assert query_rows(columns, rows, "SELECT job FROM data ORDER BY took LIMIT 1") == "backup"
+    assert query_rows(columns, rows, "SELECT SUM(took) FROM data") == 5.85
+    mixed = "item,amount\na,5G\nb,3s\nc,20%\n"
+    columns, rows = table_rows(mixed, ".csv") or ([], [])
+    assert column_units(columns, rows) == {}
+    assert column_number("105M", "G") == 105 / 1024 and column_number("2s") == 2
 
 
 @pytest.mark.parametrize("text", [
