@@ -27,7 +27,7 @@ from typing import Any
 from agent.plan.uncomputed import asked_values
 from agent.ports.sandbox import PackageJob
 from sandbox import table_rows
-from sandbox.table_rows import column_number, column_types, column_units, number
+from sandbox.table_rows import column_number, column_types, column_units, nested_tables, number
 from sandbox.table_rows import table_rows as rows_of
 
 NAME = "table-query"
@@ -53,10 +53,13 @@ class Table:
     others: tuple[str, ...] = ()
     """The paths (or URLs) of the inputs' other reads, which are no table (a YAML manifest beside
     a JSON inventory): the request's values from those are not this table's to compute."""
+    nested: dict[str, tuple[list[str], list[dict[str, Any]]]] = field(default_factory=dict)
+    """The tables its rows hold in lists of objects (:func:`sandbox.table_rows.nested_tables`)."""
     types: dict[str, str] = field(init=False)
     """Each column's SQLite type (:func:`sandbox.table_rows.column_types`), read once."""
     units: dict[str, str] = field(init=False)
-    """The unit each number column written in several is converted to (:func:`sandbox.table_rows.column_units`)."""
+    """The unit each number column written in several is converted to
+    (:func:`sandbox.table_rows.column_units`)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "types", column_types(self.columns, self.rows))
@@ -74,7 +77,8 @@ def find_table(inputs: dict[str, Any]) -> Table | None:
             if table is not None:
                 again = any(t.source and t.source == _source(value) and t.rows == table[1] for t in found)
                 if not again:  # (the same file read twice, by two steps, is one table: aimed day-and-acme)
-                    found.append(Table(read, suffix, *table, source=_source(value)))
+                    found.append(Table(read, suffix, *table, source=_source(value),
+                                       nested=nested_tables(held, suffix)))
                 break
         else:
             if _source(value):
@@ -119,22 +123,45 @@ def describe(table: Table) -> str:
     """The table as the model is shown it: each column, its type and some of its values (a
     number column's as the query sees them: ``312`` where the data says ``312s``), and the
     first rows, as the query sees them."""
-    types = table.types
-    lines = [f"Table `data`: {len(table.rows)} rows, columns:"]
-    for column in table.columns:
-        written = list(dict.fromkeys(str(r[column]) for r in table.rows if r.get(column) not in (None, "")))
-        if types[column] == "TEXT":
-            more = ", …" if len(written) > _SHOWN_VALUES else ""
-            shown = ", ".join(repr(_cut(v)) for v in written[:_SHOWN_VALUES])
-            lines.append(f"- {column} (text): {shown}{more}")
-        else:
-            lines.append(f"- {column} {_number_column(table, column, written)}")
+    lines = [f"Table `data`: {len(table.rows)} rows, columns:", *_columns(table)]
     lines.append("First rows, as the query sees them:")
-    lines += [json.dumps({c: (column_number(v, table.units.get(c, "")) if types[c] != "TEXT" and v not in (None, "")
-                              else v)
+    lines += [json.dumps({c: (column_number(v, table.units.get(c, "")) if table.types[c] != "TEXT"
+                              and v not in (None, "") else v)
                           for c, v in row.items()}, ensure_ascii=False, default=str)
               for row in table.rows[:_SHOWN_ROWS]]
+    for name, (columns, rows) in table.nested.items():
+        inner = Table(table.read, table.suffix, columns, rows)
+        parent = [c for c in columns if c.split("_", 1)[-1] in table.columns and c not in table.columns][:3]
+        lines.append(f"Table `{name}`: {len(rows)} rows, one for each item of the `{name}` list a row of "
+                     f"`data` holds, that row's fields beside ({', '.join(parent)}…); columns:")
+        lines += _columns(inner)
     return "\n".join(lines)
+
+
+_KEYWORDS = frozenset({
+    "for", "order", "group", "select", "from", "where", "table", "index", "limit", "default", "check",
+    "values", "case", "when", "end", "to", "in", "is", "as", "by", "on", "all", "and", "or", "not", "null",
+    "primary", "references", "unique", "desc", "asc", "between", "like", "exists", "join", "union",
+    "transaction", "view", "into", "set", "update", "delete", "insert", "drop", "create", "having",
+    "offset", "key"})
+"""SQL's words a column may be named (an alert rule's ``for``): shown quoted, as a query must write them."""
+
+
+def _columns(table: Table) -> list[str]:
+    """A line for each column: its name, its type and some of its values."""
+    types = table.types
+    lines = []
+    for shown, column in ((f'"{c}"' if c.lower() in _KEYWORDS else c, c) for c in table.columns):
+        written = list(dict.fromkeys(str(r[column]) for r in table.rows if r.get(column) not in (None, "")))
+        if not written:
+            lines.append(f"- {shown} (empty)")
+        elif types[column] == "TEXT":
+            more = ", …" if len(written) > _SHOWN_VALUES else ""
+            values = ", ".join(repr(_cut(v)) for v in written[:_SHOWN_VALUES])
+            lines.append(f"- {shown} (text): {values}{more}")
+        else:
+            lines.append(f"- {shown} {_number_column(table, column, written)}")
+    return lines
 
 
 def _number_column(table: Table, column: str, written: list[str]) -> str:
@@ -142,11 +169,13 @@ def _number_column(table: Table, column: str, written: list[str]) -> str:
     if all(isinstance(r.get(column), bool) for r in table.rows if r.get(column) is not None):
         return "(boolean: 1 is true, 0 is false)"
     unit = table.units.get(column, "")
-    shown = ", ".join(f"{column_number(v, unit):.4g}" if unit else str(number(v)) for v in written[:_SHOWN_NUMBERS])
+    shown = ", ".join(f"{column_number(v, unit):.4g}" if unit else str(number(v))
+                      for v in written[:_SHOWN_NUMBERS])
     more = ", …" if len(written) > _SHOWN_NUMBERS else ""
     if unit:
         others = [v for v in written if not v.strip().endswith(unit)][:2]
-        return f"(number, in {unit}): {shown}{more} (written {', '.join(map(repr, others))}…: converted to {unit})"
+        written_as = ", ".join(map(repr, others))
+        return f"(number, in {unit}): {shown}{more} (written {written_as}…: converted to {unit})"
     units = "" if re.fullmatch(r"-?[\d.]+", written[0]) else f" (written {written[0]!r}: the unit is gone)"
     return f"(number): {shown}{more}{units}"
 
@@ -176,7 +205,7 @@ def query_code(table: Table, sql: str) -> str:
     return (f"{_HELPERS}\n\n# the query dagbot had the model write for this step\n"
             f"SQL = {sql!r}\n"
             f"columns, rows = table_rows({table.read}, {table.suffix!r})\n"
-            "result = query_rows(columns, rows, SQL)\n")
+            f"result = query_rows(columns, rows, SQL, nested_tables({table.read}, {table.suffix!r}))\n")
 
 
 def query_task(job: PackageJob, table: Table | None = None) -> str:

@@ -5,8 +5,10 @@ functions here, to find the table and show the model its columns, and the query 
 (:mod:`sandbox.table_query`) carries their source into the sandbox, where the same functions
 read the same input again and run the query. What is shown and what is computed cannot differ.
 
-A table is a CSV or TSV text, JSON records (a list of objects, or the one list of objects an
-object holds, or JSON Lines), a web server's access log (:func:`_access_log`), lines of
+A table is a CSV or TSV text, JSON or YAML records (a list of objects, or the one list of objects
+an object holds, or JSON Lines; a nested object's fields are columns, ``labels_severity``, and a
+list of objects each row holds is a table of its own beside ``data``: :func:`nested_tables`), a
+web server's access log (:func:`_access_log`), lines of
 ``key=value`` fields (a logfmt log: ``2026-11-20T02:00:03Z job=backup status=ok
 duration=312s``), a log whose every line opens with a time and goes on in fields separated by
 spaces (``2026-11-24T10:00:01Z GET /api/orders 200 34ms``: its columns named by what they hold,
@@ -51,22 +53,101 @@ def table_rows(value: Any, suffix: str = "") -> tuple[list[str], list[dict[str, 
         return _delimited(text, "\t" if suffix == ".tsv" else ",")
     if suffix in (".md", ".markdown"):
         return _markdown_items(text)
+    listed = _listed_records(text, suffix)
+    if listed is not None:
+        return _records(listed[1]) if listed[1] else None
+    return _access_log(text) or _git_log(text) or _logfmt(text) or _spaced_log(text) or _aligned(text)
+
+
+def _listed_records(text: str, suffix: str) -> tuple[str, list[Any]] | None:
+    """The list of records a JSON (or YAML) text holds, and the key that holds it ("" for a
+    list at the top); ``(key, [])`` for a document that holds no one list; None for a text that
+    is no such document (JSON Lines and logs are read otherwise)."""
     stripped = text.lstrip()
+    parsed: Any = None
     if stripped[:1] in "[{" and not (suffix == ".log" or _LEADING_TIME.match(stripped)):
         try:
             parsed = json.loads(text)
         except ValueError:
-            return _json_lines(text)
-        if isinstance(parsed, dict):
-            lists = [v for v in parsed.values() if isinstance(v, list) and v
-                     and all(isinstance(i, dict) for i in v)]
-            parsed = lists[0] if len(lists) == 1 else None
-        return _records(parsed) if isinstance(parsed, list) else None
-    return _access_log(text) or _git_log(text) or _logfmt(text) or _spaced_log(text) or _aligned(text)
+            items = _json_line_items(text)
+            return None if items is None else ("", items)
+    elif suffix in (".yml", ".yaml"):
+        parsed = _yaml(text)
+        if parsed is None:
+            return None
+    else:
+        return None
+    if isinstance(parsed, dict):
+        lists = [(str(k), v) for k, v in parsed.items() if isinstance(v, list) and v
+                 and all(isinstance(i, dict) for i in v)]
+        return lists[0] if len(lists) == 1 else ("", [])
+    return ("", parsed) if isinstance(parsed, list) else ("", [])
 
 
-def _json_lines(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
-    """JSON Lines: one object on each line (``data/audit.jsonl``); None unless every line is one."""
+def _yaml(text: str) -> Any:
+    """A YAML document, parsed (PyYAML is in the sandbox's image and dagbot's dependencies);
+    None when it does not parse."""
+    try:
+        import yaml
+        return yaml.safe_load(text)
+    except Exception:  # (a YAML error, a recursion, or no PyYAML): no table
+        return None
+
+
+def nested_tables(value: Any, suffix: str = "") -> dict[str, tuple[list[str], list[dict[str, Any]]]]:
+    """The tables a table's rows hold in a list of objects of their own, each a row per inner
+    object with its row's fields beside: deploy/deployments.json's deployments hold their
+    ``containers`` (a table ``containers`` with ``deployment_name`` and ``deployment_replicas``
+    on each container's row), Prometheus rules' groups their ``rules``. Read with only the outer
+    rows, "the total CPU request across every replica" summed the replicas (console cpu-total)."""
+    if isinstance(value, list):
+        key, items = "", value
+    elif isinstance(value, str) and value.strip():
+        listed = _listed_records(value, suffix)
+        if listed is None:
+            return {}
+        key, items = listed
+    else:
+        return {}
+    outer = _records(items)
+    if outer is None:
+        return {}
+    prefix = _singular(key)
+    tables: dict[str, tuple[list[str], list[dict[str, Any]]]] = {}
+    inner_keys = dict.fromkeys(str(k) for item in items for k, v in item.items()
+                               if isinstance(v, list) and v and all(isinstance(i, dict) for i in v))
+    for inner in inner_keys:
+        rows = []
+        for item, row in zip(items, outer[1], strict=True):
+            parent = {f"{prefix}_{c}": v for c, v in row.items()}
+            rows += [parent | _flat(i) for i in item.get(inner) or [] if isinstance(i, dict)]
+        columns = list(dict.fromkeys(c for row in rows for c in row))
+        name = _column_name(inner, 0)
+        table = (columns, [{c: r.get(c) for c in columns} for r in rows])
+        tables[f"data_{name}" if name == "data" else name] = table
+    return tables
+
+
+def _singular(key: str) -> str:
+    name = _column_name(key, 0) if key else "parent"
+    if name.endswith("ies"):
+        return name[:-3] + "y"
+    return name[:-1] if name.endswith("s") and not name.endswith("ss") else name
+
+
+def _flat(item: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """An object's fields, a nested object's as ``labels_severity``; lists are left out."""
+    out: dict[str, Any] = {}
+    for key, value in item.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(_flat(value, f"{name}_"))
+        elif not isinstance(value, list):
+            out[name] = value
+    return out
+
+
+def _json_line_items(text: str) -> list[Any] | None:
     items = []
     for line in text.splitlines():
         if not line.strip():
@@ -76,7 +157,7 @@ def _json_lines(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
         except ValueError:
             return None
         items.append(item)
-    return _records(items) if len(items) > 1 else None
+    return items if len(items) > 1 else None
 
 
 _ACCESS = re.compile(r'(?P<client_ip>\S+) (?P<ident>\S+) (?P<user>\S+) \[(?P<time>[^\]]+)\] '
@@ -108,12 +189,13 @@ def _access_log(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
 def _records(items: list[Any]) -> tuple[list[str], list[dict[str, Any]]] | None:
     if not items or len(items) > _MAX_ROWS or not all(isinstance(i, dict) for i in items):
         return None
+    flat = [_flat(item) for item in items]
     columns: dict[str, None] = {}
-    for item in items:
-        columns.update((str(k), None) for k, v in item.items() if not isinstance(v, (dict, list)))
+    for item in flat:
+        columns.update((str(k), None) for k in item)
     if not columns:
         return None
-    return list(columns), [{c: item.get(c) for c in columns} for item in items]
+    return list(columns), [{c: item.get(c) for c in columns} for item in flat]
 
 
 def _delimited(text: str, delimiter: str) -> tuple[list[str], list[dict[str, Any]]] | None:
@@ -441,9 +523,10 @@ def _unit_of(value: Any) -> str | None:
 
 _UNIT = re.compile(r"\s*-?[\d,]*(?:\.\d+)?\s*(?P<unit>[A-Za-z]{1,3})\s*")
 _BYTES = {"B": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40, "P": 2**50}
+_SIZES: dict[str, float] = {f"{p}{tail}": size for p, size in _BYTES.items()
+                             for tail in ("", "i", "B", "iB") if p != "B" or not tail}
 _SCALES: tuple[dict[str, float], ...] = (
-    {f"{p}{tail}": size for p, size in _BYTES.items() for tail in ("", "i", "B", "iB") if p != "B" or not tail}
-    | {"k": 2**10, "kB": 2**10},
+    _SIZES | {"k": 2**10, "kB": 2**10},
     {"ms": 0.001, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400},
 )
 """Units of one kind, each in the first of its kind (bytes, seconds)."""
@@ -463,27 +546,34 @@ def column_types(columns: list[str], rows: list[dict[str, Any]]) -> dict[str, st
     return types
 
 
-def query_rows(columns: list[str], rows: list[dict[str, Any]], sql: str) -> Any:
-    """Run one SELECT over the rows as the table ``data`` (in memory); its result shaped
+def query_rows(columns: list[str], rows: list[dict[str, Any]], sql: str,
+               nested: dict[str, tuple[list[str], list[dict[str, Any]]]] | None = None) -> Any:
+    """Run one SELECT over the rows as the table ``data`` (in memory), beside the tables their
+    rows hold (:func:`nested_tables`), each under its name; its result shaped
     for an answer: one value alone, one column as a list, two columns whose first is text as
     an object (a group-by), else a list of objects; None when no row came back."""
     statement = sql.strip().rstrip(";").strip()
     if not re.match(r"(?is)(select|with)\b", statement) or ";" in statement:
         raise ValueError("the query must be one SELECT statement over the table data")
-    types = column_types(columns, rows)
-    units = column_units(columns, rows)
     db = sqlite3.connect(":memory:")
-    # every number column REAL: SQLite divides integers as integers (420 / 500 is 0, and "more
-    # than 80% full" found no host); a whole result comes back whole all the same (_tidy)
-    names = ", ".join(f'"{c}" {"TEXT" if types[c] == "TEXT" else "REAL"}' for c in columns)
-    db.execute(f"CREATE TABLE data ({names})")
-    holes = ", ".join("?" for _ in columns)
-    db.executemany(f"INSERT INTO data VALUES ({holes})",
-                   [[_stored(row.get(c), types[c], units.get(c, "")) for c in columns] for row in rows])
+    for name, (table_columns, table_rows_) in {"data": (columns, rows), **(nested or {})}.items():
+        _create(db, name, table_columns, table_rows_)
     cursor = db.execute(statement)
     found = cursor.fetchmany(10_001)
     named = [d[0] for d in cursor.description or []]
     return _shaped(named, [[_tidy(v) for v in row] for row in found])
+
+
+def _create(db: sqlite3.Connection, name: str, columns: list[str], rows: list[dict[str, Any]]) -> None:
+    types = column_types(columns, rows)
+    units = column_units(columns, rows)
+    # every number column REAL: SQLite divides integers as integers (420 / 500 is 0, and "more
+    # than 80% full" found no host); a whole result comes back whole all the same (_tidy)
+    names = ", ".join(f'"{c}" {"TEXT" if types[c] == "TEXT" else "REAL"}' for c in columns)
+    db.execute(f'CREATE TABLE "{name}" ({names})')
+    holes = ", ".join("?" for _ in columns)
+    db.executemany(f'INSERT INTO "{name}" VALUES ({holes})',
+                   [[_stored(row.get(c), types[c], units.get(c, "")) for c in columns] for row in rows])
 
 
 def _stored(value: Any, kind: str, unit: str = "") -> Any:

@@ -9,7 +9,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sandbox.table_rows import column_number, column_types, column_units, number, query_rows, table_rows
+from sandbox.table_rows import (
+    column_number,
+    column_types,
+    column_units,
+    nested_tables,
+    number,
+    query_rows,
+    table_rows,
+)
 
 COSTS = "team,cost_usd\npayments,1240.50\nsearch,2210.00\npayments,480.00\n"
 
@@ -114,7 +122,7 @@ def test_a_checklists_items_say_whether_they_are_done() -> None:
     "2026-11-24 GET /api 200\n2026-11-25 GET /x 404\n",  # a date, no time: a list of days, maybe
     json.dumps({"a": [{"x": 1}], "b": [{"y": 2}]}),  # two lists: which one is meant is not certain
     '{"targets": [{"job": "api"},]',  # not JSON
-    "[1, 2, 3]", "", [], [{"nested": {"a": 1}}], 42,
+    "[1, 2, 3]", "", [], [{"nested": [1, 2]}], 42,
 ])
 def test_what_is_no_table_gives_none(value: object) -> None:
     assert table_rows(value) is None
@@ -271,6 +279,55 @@ def test_a_commands_output_in_aligned_columns_is_a_table() -> None:
     columns, rows = table_rows(DOCKER_PS, ".txt") or ([], [])
     assert columns == ["container_id", "image", "command", "created", "status", "ports", "names"]
     assert rows[0]["status"] == "Up 2 days (healthy)" and rows[1]["ports"] is None and rows[1]["names"] == "worker"
+
+
+DEPLOYMENTS = json.dumps({"cluster": "prod", "deployments": [
+    {"name": "api", "replicas": 4, "labels": {"tier": "web"}, "containers": [
+        {"name": "api", "cpu_m": 500, "memory": "640Mi"}, {"name": "envoy", "cpu_m": 100, "memory": "128Mi"}]},
+    {"name": "worker", "replicas": 6, "labels": {"tier": "batch"}, "containers": [
+        {"name": "worker", "cpu_m": 1000, "memory": "1Gi"}]},
+]})
+RULES = """\
+groups:
+  - name: api
+    rules:
+      - alert: HighErrors
+        for: 10m
+        labels: {severity: page}
+      - alert: SlowRequests
+        for: 1h
+        labels: {severity: ticket}
+  - name: hosts
+    rules:
+      - alert: DiskFull
+        for: 2m
+        labels: {severity: page}
+"""
+
+
+def test_the_lists_a_tables_rows_hold_are_tables_of_their_own() -> None:
+    """console cpu-total and mail-paging-alerts: a deployment's containers, a rule group's rules
+    were dropped from the rows, and "the total CPU request across every replica" summed the
+    replicas. Each inner list is a table of its own, its row's fields beside (``deployment_``);
+    a nested object's fields are columns (``labels_tier``); YAML is read as JSON is."""
+    columns, rows = table_rows(DEPLOYMENTS, ".json") or ([], [])
+    assert columns == ["name", "replicas", "labels_tier"] and rows[1]["labels_tier"] == "batch"
+    nested = nested_tables(DEPLOYMENTS, ".json")
+    assert list(nested) == ["containers"]
+    assert nested["containers"][0] == ["deployment_name", "deployment_replicas", "deployment_labels_tier",
+                                       "name", "cpu_m", "memory"]
+    sql = "SELECT SUM(deployment_replicas * cpu_m) FROM containers"
+    assert query_rows(columns, rows, sql, nested) == 4 * 600 + 6 * 1000
+    sql = "SELECT SUM(deployment_replicas * memory) FROM containers"  # Mi and Gi: in Mi
+    assert query_rows(columns, rows, sql, nested) == 4 * 768 + 6 * 1024
+    assert query_rows(columns, rows, "SELECT COUNT(*) FROM data") == 2
+    columns, rows = table_rows(RULES, ".yaml") or ([], [])
+    assert columns == ["name"] and [row["name"] for row in rows] == ["api", "hosts"]
+    nested = nested_tables(RULES, ".yaml")
+    assert query_rows(columns, rows, "SELECT alert FROM rules ORDER BY \"for\" LIMIT 1", nested) == "DiskFull"
+    assert query_rows(columns, rows, "SELECT alert FROM rules WHERE labels_severity = 'page'", nested) == [
+        "HighErrors", "DiskFull"]
+    assert nested_tables("groups: [unclosed", ".yml") == {} and table_rows("a: 1\n", ".yml") is None
 
 
 def test_a_column_written_in_several_units_of_one_kind_is_read_in_one() -> None:
