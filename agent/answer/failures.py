@@ -29,17 +29,22 @@ _COMMON = frozenset({
     "the", "and", "for", "with", "was", "were", "has", "had", "have", "not", "this", "that", "from", "into",
     "its", "but", "are", "did", "does", "any", "there", "what", "which", "use", "see", "you", "your"})
 NOTE = "Not done, and why:"
+_UNAPPROVED = re.compile(r"\b(?:reject|declin|not approved|expired|withdrawn|approv\w* (?:was )?not given)",
+                         re.IGNORECASE)
+"""An answer's words for a change nobody approved."""
 
 
 def with_failures_told(answer: str, plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]]) -> str:
-    """``answer``, with a line for each step of ``plan`` that failed and that it does not tell."""
+    """``answer``, with a line for each step of ``plan`` that failed, or was not approved, and
+    that it does not tell (console rejected-not-running: the write was rejected, and the answer
+    only listed pods, as if the report had been written)."""
     if not answer:
         return answer
     nodes = {node.get("id"): node for node in plan.get("nodes") or []}
     said = {word.lower() for word in _WORD.findall(answer)}
     untold = [failure_line(node_id, nodes.get(node_id) or {}, result) for node_id, result in results.items()
-              if result.get("status") == "failed"
-              and not _told(said, node_id, str(result.get("error") or ""))]
+              if (result.get("status") == "failed" and not _told(said, node_id, str(result.get("error") or "")))
+              or (result.get("status") == "rejected" and not _UNAPPROVED.search(answer))]
     return f"{answer}\n\n{NOTE}\n" + "\n".join(untold) if untold else answer
 
 

@@ -9,7 +9,8 @@ was to hold is what dagbot's computing package computes from the read
 (:mod:`agent.engine.computed_values`: a query written for the request when the read is a table).
 
 So when a red node was skipped because packages it takes its content from failed (and nothing
-else it waits on did), and the reads those packages were to work from finished, the failed and
+else it waits on did), or failed before it ran because a package it refers to finished with
+nothing its reference could take (no ``result``, or not the field it names), and the reads those packages were to work from finished, the failed and
 skipped packages give way to that one package, and the change is planned again under a new id,
 its references to them now to the package's value. The scheduler runs the package, and the
 change asks its approver as any other: the approver sees the content before anything is
@@ -24,7 +25,7 @@ from typing import Any
 
 from agent.engine.computed_values import COMPUTED_ID, WHY, computing_goal
 from agent.plan.format import free_id
-from agent.plan.references import REFERENCE, mapped_strings, referenced_ids
+from agent.plan.references import REFERENCE, mapped_strings, referenced_ids, unfilled_ids
 from agent.ports.stores import NodeStatus
 
 _DONE, _FAILED, _SKIPPED = NodeStatus.DONE.value, NodeStatus.FAILED.value, NodeStatus.SKIPPED.value
@@ -44,6 +45,10 @@ def refed_plan(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]]
     changes: dict[str, set[str]] = {}
     for node in nodes:
         node_id = str(node.get("id"))
+        if node.get("tool") in red_tools and status(node_id) == _FAILED and "each" not in node:
+            if unfed := _unfed_by(node, by_id, results):
+                changes[node_id] = unfed
+            continue
         if node.get("tool") not in red_tools or status(node_id) != _SKIPPED:
             continue
         waited = _upstream(node_id, by_id)
@@ -81,6 +86,18 @@ def refed_plan(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]]
         again.append({**node, "id": new_id, "args": args, "depends_on": [*waits, computed]})
     rest = {key: value for key, value in plan.items() if key not in ("nodes", "answer")}
     return {**rest, "nodes": [*kept, package, *again]}, computed
+
+
+def _unfed_by(node: Mapping[str, Any], by_id: Mapping[str, Mapping[str, Any]],
+              results: Mapping[str, Mapping[str, Any]]) -> set[str]:
+    """The finished packages a failed change refers to that gave its reference nothing (a
+    field their value does not have, or none): the change failed on them before it ran, no
+    approval asked. Console full-disks-to-file: a package that set no ``result`` fed
+    ``${filter.rows}`` to the ``write_file``, and nothing was written."""
+    outputs = {dep: (results.get(dep) or {}).get("output") for dep in referenced_ids(node.get("args"))
+               if "package" in (by_id.get(dep) or {}) and (results.get(dep) or {}).get("status") == _DONE
+               and "preview" not in (results.get(dep) or {})}
+    return unfilled_ids(node.get("args"), outputs) if outputs else set()
 
 
 def _fed(text: str, gone: set[str], computed: str) -> str:

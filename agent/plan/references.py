@@ -120,6 +120,22 @@ def valueless_references(value: Any, outputs: Mapping[str, Any]) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def unfilled_ids(value: Any, outputs: Mapping[str, Any]) -> set[str]:
+    """The nodes of ``outputs`` a reference in ``value`` names that give it nothing: a field
+    their output does not have, or None (a package that set no ``result``)."""
+    found = set()
+    for text in strings(value):
+        for match in REFERENCE.finditer(text):
+            if match.group(1) not in outputs:
+                continue
+            try:
+                if _lookup(outputs, match.group(1), match.group(2)) is None:
+                    found.add(match.group(1))
+            except UnresolvedReference:
+                found.add(match.group(1))
+    return found
+
+
 def _text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 

@@ -30,6 +30,17 @@ def test_an_answer_that_says_why_is_left_as_it_is() -> None:
     assert with_failures_told("", PLAN, RESULTS) == ""  # no answer: dagbot's own reply follows
 
 
+def test_a_change_not_approved_that_the_answer_does_not_tell_is_added_under_it() -> None:
+    """console rejected-not-running: the write was rejected, and the answer only listed the pods."""
+    rejected = {"copy": {"status": "rejected", "error": "rejected by U0ALICE"}}
+    answer = "The pods that aren't Running are: payments-x2v9d, ingest-worker-m5n2k."
+    assert with_failures_told(answer, PLAN, rejected) == (
+        f"{answer}\n\n{NOTE}\n• `copy` (write_file reports/postmortem.md): did not run: not approved "
+        "(rejected by U0ALICE)")
+    told = "U0ALICE rejected the copy, so reports/postmortem.md was not written."
+    assert with_failures_told(told, PLAN, rejected) == told
+
+
 def test_an_answer_that_states_what_a_failed_step_was_to_compute_gets_the_failure() -> None:
     """dev-follow-up-laggard: the package failed and the answer named the file's first consumer."""
     failed = {"top": {"status": "failed", "error": "package 'top' failed after 3 attempts (limit 3):\n"

@@ -61,6 +61,28 @@ def test_only_a_change_skipped_for_packages_that_failed_and_fed_its_content_is_r
                       ASK, RED) is None
 
 
+def test_a_change_that_failed_on_a_finished_package_giving_it_nothing_is_refed() -> None:
+    """console full-disks-to-file: the package set no ``result`` (or not the field referred to),
+    the write failed before it ran, no approval asked, and nothing was written."""
+    plan = {"nodes": [READ, EXTRACT, FILTER, WRITE]}
+    for output in (None, {"keys": ["SUP-12"]}):
+        results = ran(tickets="done", extract="done", filter="done", write="failed")
+        results["filter"]["output"] = output
+        refed = refed_plan(plan, results, ASK, RED)
+        assert refed is not None
+        new, computed = refed
+        assert [node["id"] for node in new["nodes"]] == ["tickets", "extract", COMPUTED_ID, "write_2"]
+        assert new["nodes"][2]["depends_on"] == ["tickets", "extract"]
+        assert new["nodes"][3]["args"]["content"] == "${computed}"
+    # the package's value was there: the change failed for a reason of its own (the tool's)
+    results = ran(tickets="done", extract="done", filter="done", write="failed")
+    results["filter"]["output"] = "SUP-12"
+    assert refed_plan(plan, results, ASK, RED) is None
+    # an output too large to keep inline is not judged
+    results["filter"] = {"status": "done", "preview": "…", "bytes": 90_000}
+    assert refed_plan(plan, results, ASK, RED) is None
+
+
 async def test_the_refed_change_asks_its_approver_with_the_computed_content(tmp_path: Path) -> None:
     """broad rejected-escalated: the planner's packages failed, the write was skipped, and nobody
     was asked anything."""
