@@ -608,14 +608,28 @@ def uncompiled(table: Table, sql: str) -> str | None:
     no such table, a syntax error), from compiling it, not running it; None when it compiles."""
     db = sqlite3.connect(":memory:")
     try:
-        names = ", ".join('"{}"'.format(c.replace('"', '""')) for c in table.columns)
-        db.execute(f"CREATE TABLE data ({names})")
+        for name, columns in {"data": table.columns, **{n: c for n, (c, _) in table.nested.items()}}.items():
+            names = ", ".join('"{}"'.format(c.replace('"', '""')) for c in columns)
+            db.execute(f'CREATE TABLE "{name}" ({names})')
         db.execute("EXPLAIN " + sql.strip().rstrip(";"))
     except sqlite3.Error as exc:
         return str(exc)
     finally:
         db.close()
     return None
+
+
+_FROM = re.compile(r'(?i)\bfrom\s+"?(\w+)')
+
+
+def queried_table(table: Table, sql: str) -> Table:
+    """The table ``sql`` reads first: ``data``, or one its rows hold (a deployment's
+    ``containers``), whose columns and rows the checks below then judge it by."""
+    found = _FROM.search(sql)
+    if found is None or found.group(1) not in table.nested:
+        return table
+    columns, rows = table.nested[found.group(1)]
+    return Table(table.read, table.suffix, columns, rows, source=table.source, others=table.others)
 
 
 def query_faults(table: Table, job: PackageJob, sql: str) -> list[str]:
@@ -625,8 +639,11 @@ def query_faults(table: Table, job: PackageJob, sql: str) -> list[str]:
         counted = re.match(r"no such column: ([\w.]+)", error)
         count = (f" (if each row is one of the {counted.group(1)} to count, COUNT(*) counts them)"
                  if counted else "")
-        return [f"The query fails: {error}. The one table is data, and its columns are "
-                f"{', '.join(table.columns)}: use only those{count}."]
+        tables = "".join(f"; the table {n}'s: {', '.join(c)}" for n, (c, _) in table.nested.items())
+        one = "The one table is data, and its" if not tables else "The tables are data and its lists; data's"
+        return [f"The query fails: {error}. {one} columns are {', '.join(table.columns)}{tables}: "
+                f"use only those{count}."]
+    table = queried_table(table, sql)
     faults = []
     # (a follow-up that points back, "which of them…", means the values the request before it named)
     points_back = bool(job.follows) and bool(_POINTS_BACK.search(job.request))

@@ -5,6 +5,7 @@ finds nothing is written once more, told why, then the planner's code has its tu
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -880,3 +881,25 @@ def test_which_rows_are_named_by_a_column_each_row_has_its_own_value_of() -> Non
         [{"team": "a", "state": "x"}, {"team": "a", "state": "y"}, {"team": "b", "state": "y"}])}})
     assert alike is not None
     assert shared_names(alike, "Which tickets are open?", "SELECT team FROM data") is None
+
+
+def test_the_lists_a_tables_rows_hold_are_shown_and_queried_as_tables_of_their_own() -> None:
+    """console cpu-total and fastest-alert: a deployment's containers, a rule group's rules; a
+    query of such a table compiles, is judged by that table's rows, and runs in the package."""
+    deployments = json.dumps({"deployments": [
+        {"name": "api", "replicas": 4, "containers": [{"name": "api", "cpu_m": 500}, {"name": "envoy", "cpu_m": 100}]},
+        {"name": "worker", "replicas": 6, "containers": [{"name": "worker", "cpu_m": 1000}]}]})
+    inputs = {"deploys": {"path": "deploy/deployments.json", "content": deployments}}
+    table = find_table(inputs)
+    assert table is not None and list(table.nested) == ["containers"]
+    shown = describe(table)
+    assert "Table `containers`: 3 rows" in shown and "- deployment_replicas (number): 4, 6" in shown
+    asked = PackageJob(thread_id="T", run_id="R", node_id="n", goal="g", code="", inputs=inputs,
+                       request="What's the total CPU request across every replica of worker in deploy/deployments.json?")
+    total = "SELECT SUM(deployment_replicas * cpu_m) FROM containers WHERE deployment_name = 'worker'"
+    assert query_faults(table, asked, total) == []
+    [fault] = query_faults(table, asked, "SELECT SUM(cpu) FROM containers")
+    assert "no such column: cpu" in fault and "the table containers's: deployment_name" in fault
+    namespace: dict[str, Any] = {"inputs": inputs}
+    exec(query_code(table, "SELECT SUM(deployment_replicas * cpu_m) FROM containers"), namespace)
+    assert namespace["result"] == 4 * 600 + 6 * 1000
