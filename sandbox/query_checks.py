@@ -424,6 +424,34 @@ _SHARE_OF = re.compile(
 """A share written as a sum of the rows where a condition holds over the count of rows."""
 
 
+_COMPARED_FRACTION = r"""(?P<column>"?\b{column}\b"?)\s*(?P<op>[<>]=?|=)\s*(?P<value>0?\.\d+)\b"""
+
+
+def percents_as_written(table: Table, request: str, sql: str) -> str | None:
+    """``sql`` with a column of percents (written ``62%``: the query sees 62) compared with the
+    fraction of a percentage the request names (``use_percent > 0.8`` for "more than 80% full",
+    console mounts-over-80: every mount kept) compared with the percentage itself; None when it
+    compares none so."""
+    table = queried_table(table, sql)
+    named = {float(m.group(1)) for m in re.finditer(r"(\d+(?:\.\d+)?)\s*(?:%|percent\b)", request, re.I)}
+    if not named:
+        return None
+    changed = sql
+    for column in table.columns:
+        written = [str(r.get(column)) for r in table.rows if r.get(column) not in (None, "")]
+        if not written or not all(v.strip().endswith("%") for v in written):
+            continue
+
+        def as_percent(found: re.Match[str]) -> str:
+            percent = round(float(found["value"]) * 100, 6)
+            if percent not in named:
+                return found.group(0)
+            return f"{found['column']} {found['op']} {percent:g}"
+
+        changed = re.sub(_COMPARED_FRACTION.format(column=re.escape(column)), as_percent, changed, flags=re.I)
+    return changed if changed != sql else None
+
+
 def mended_share(sql: str) -> str | None:
     """``sql`` with a share's two slips mended in place, None when it has neither: the sum of an
     amount where a condition holds divided by the count of rows (``SUM(CASE WHEN service =

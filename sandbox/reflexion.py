@@ -70,6 +70,7 @@ from sandbox.query_checks import (
     grouped,
     kept_conditions,
     mended_share,
+    percents_as_written,
     query_faults,
     unasked_values,
     without_copied_row,
@@ -268,6 +269,10 @@ class ReflexionPackageRunner:
             if sql and job.request and (aimed := without_targets(table, job.request, sql)) is not None:
                 log.info("package %s: a condition on where the change goes left out", job.node_id)
                 sql, written = aimed, f"```sql\n{aimed}\n```"
+            if sql and job.request and (percents := percents_as_written(table, job.request, sql)) is not None:
+                log.info("package %s: a column of percents compared with the percentage, not its fraction",
+                         job.node_id)
+                sql, written = percents, f"```sql\n{percents}\n```"
             if sql and (share := mended_share(sql)) is not None:
                 log.info("package %s: the share's sum and its condition mended in place", job.node_id)
                 sql, written = share, f"```sql\n{share}\n```"

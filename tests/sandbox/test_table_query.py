@@ -25,6 +25,7 @@ from sandbox.query_checks import (
     mended_share,
     names_nothing,
     needless_limit,
+    percents_as_written,
     query_faults,
     selects_its_conditions,
     shared_names,
@@ -903,3 +904,18 @@ def test_the_lists_a_tables_rows_hold_are_shown_and_queried_as_tables_of_their_o
     namespace: dict[str, Any] = {"inputs": inputs}
     exec(query_code(table, "SELECT SUM(deployment_replicas * cpu_m) FROM containers"), namespace)
     assert namespace["result"] == 4 * 600 + 6 * 1000
+
+
+def test_a_column_of_percents_compared_with_the_fraction_the_request_names_is_compared_with_the_percentage() -> None:
+    """console mounts-over-80: ``use_percent > 0.8`` kept every mount, for "more than 80% full"."""
+    df = "Filesystem  Use% Mounted on\n/dev/a       62% /\n/dev/b       93% /var\n"
+    table = find_table({"df": {"path": "ops/df.txt", "content": df}})
+    assert table is not None and table.columns == ["filesystem", "use_percent", "mounted_on"]
+    request = "Which mounts in ops/df.txt are more than 80% full?"
+    assert percents_as_written(table, request, "SELECT mounted_on FROM data WHERE use_percent > 0.8") == \
+        "SELECT mounted_on FROM data WHERE use_percent > 80"
+    assert percents_as_written(table, request, "SELECT mounted_on FROM data WHERE use_percent > 80") is None
+    # a fraction the request does not name as a percentage, or a column of plain numbers: left as it is
+    assert percents_as_written(table, request, "SELECT mounted_on FROM data WHERE use_percent > 0.5") is None
+    costs = find_table({"c": {"path": "c.csv", "content": "team,ratio\na,0.9\nb,0.7\n"}})
+    assert costs is not None and percents_as_written(costs, "over 80%?", "SELECT team FROM data WHERE ratio > 0.8") is None
