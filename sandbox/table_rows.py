@@ -135,13 +135,15 @@ def _singular(key: str) -> str:
     return name[:-1] if name.endswith("s") and not name.endswith("ss") else name
 
 
-def _flat(item: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """An object's fields, a nested object's as ``labels_severity``; lists are left out."""
+def _flat(item: dict[str, Any], prefix: str = "", depth: int = 0) -> dict[str, Any]:
+    """An object's fields, a nested object's as ``labels_severity`` (three levels down at most:
+    a YAML anchor can make an object hold itself); lists are left out."""
     out: dict[str, Any] = {}
     for key, value in item.items():
         name = f"{prefix}{key}"
         if isinstance(value, dict):
-            out.update(_flat(value, f"{name}_"))
+            if depth < 3:
+                out.update(_flat(value, f"{name}_", depth + 1))
         elif not isinstance(value, list):
             out[name] = value
     return out

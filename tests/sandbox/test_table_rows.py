@@ -328,6 +328,8 @@ def test_the_lists_a_tables_rows_hold_are_tables_of_their_own() -> None:
     assert query_rows(columns, rows, "SELECT alert FROM rules WHERE labels_severity = 'page'", nested) == [
         "HighErrors", "DiskFull"]
     assert nested_tables("groups: [unclosed", ".yml") == {} and table_rows("a: 1\n", ".yml") is None
+    itself = "items:\n  - &a\n    name: x\n    self: *a\n  - name: y\n"  # an anchor holding itself
+    assert (table_rows(itself, ".yml") or ([], []))[0][:2] == ["name", "self_name"]
 
 
 def test_a_column_written_in_several_units_of_one_kind_is_read_in_one() -> None:
