@@ -43,7 +43,8 @@ def with_failures_told(answer: str, plan: Mapping[str, Any], results: Mapping[st
     nodes = {node.get("id"): node for node in plan.get("nodes") or []}
     said = {word.lower() for word in _WORD.findall(answer)}
     untold = [failure_line(node_id, nodes.get(node_id) or {}, result) for node_id, result in results.items()
-              if (result.get("status") == "failed" and not _told(said, node_id, str(result.get("error") or "")))
+              if (result.get("status") == "failed"
+                  and not _told(said, node_id, str(result.get("error") or "")))
               or (result.get("status") == "rejected" and not _UNAPPROVED.search(answer))]
     return f"{answer}\n\n{NOTE}\n" + "\n".join(untold) if untold else answer
 

@@ -95,6 +95,7 @@ from agent.execution.early_start import discard as discard_early_starts
 from agent.execution.early_start import plan_reply
 from agent.execution.scheduler import PlanExecutor, RunIdentity
 from agent.model.context_window import TOO_LONG_FOR_MODEL, exceeds_context
+from agent.model.cron_schedules import cron_schedules_section
 from agent.model.llm import LLMUnavailable, TextReply
 from agent.model.named_rows import corrected, misread_cells
 from agent.model.prompt_budget import clip_end
@@ -607,7 +608,9 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         log.info("the joiner's answer left computed values out; dagbot words them", missing=missing)
         answer = computed_reply(values)
     stated = [] if feedback is not None or not answer else false_statements(
-        answer, results, known=[state["request"], *_thread_so_far(state)], tools=ctx.registry.names())
+        answer, results, tools=ctx.registry.names(),
+        known=[state["request"], *_thread_so_far(state),
+               cron_schedules_section(state.get("plan") or {}, results)])  # (dagbot's crontab words)
     if values and stated:  # (computed for the request already: its values, as computed)
         log.info("the joiner's answer states what no result holds; dagbot words the computed values",
                  why=[s.why for s in stated])

@@ -10,11 +10,12 @@ was to hold is what dagbot's computing package computes from the read
 
 So when a red node was skipped because packages it takes its content from failed (and nothing
 else it waits on did), or failed before it ran because a package it refers to finished with
-nothing its reference could take (no ``result``, or not the field it names), and the reads those packages were to work from finished, the failed and
-skipped packages give way to that one package, and the change is planned again under a new id,
-its references to them now to the package's value. The scheduler runs the package, and the
-change asks its approver as any other: the approver sees the content before anything is
-written. Once a request, like any computing dagbot adds; never after a rejection.
+nothing its reference could take (no ``result``, or not the field it names), and the reads those
+packages were to work from finished, the failed and skipped packages give way to that one
+package, and the change is planned again under a new id, its references to them now to the
+package's value. The scheduler runs the package, and the change asks its approver as any other:
+the approver sees the content before anything is written. Once a request, like any computing
+dagbot adds; never after a rejection.
 """
 
 from __future__ import annotations

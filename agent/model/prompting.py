@@ -12,6 +12,7 @@ from typing import Any
 import structlog
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
+from agent.model.cron_schedules import cron_schedules_section
 from agent.model.named_keys import named_keys_section
 from agent.model.named_rows import named_rows_section
 from agent.model.prompt_budget import (
@@ -407,6 +408,7 @@ def joiner_messages(state: AgentState, replans_left: int, prompt_chars: int = DE
             f"## Results\n{describe_results(state.get('results') or {}, chars, computed_from)}",
             named_rows_section(state["request"], plan, state.get("results") or {}, _answered(state)),
             named_keys_section(state["request"], plan, state.get("results") or {}),
+            cron_schedules_section(plan, state.get("results") or {}),
             f"## Changes made\n{changes}",
             f"## Request\n{state['request']}",
         ]

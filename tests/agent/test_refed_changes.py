@@ -70,7 +70,7 @@ def test_a_change_that_failed_on_a_finished_package_giving_it_nothing_is_refed()
         results["filter"]["output"] = output
         refed = refed_plan(plan, results, ASK, RED)
         assert refed is not None
-        new, computed = refed
+        new, _ = refed
         assert [node["id"] for node in new["nodes"]] == ["tickets", "extract", COMPUTED_ID, "write_2"]
         assert new["nodes"][2]["depends_on"] == ["tickets", "extract"]
         assert new["nodes"][3]["args"]["content"] == "${computed}"
