@@ -41,6 +41,9 @@ def cron_schedules_section(plan: Mapping[str, Any], results: Results) -> str:
 
 
 def _schedules(plan: Mapping[str, Any], results: Results) -> Iterator[tuple[str, str, str, str, int]]:
+    for path, text in _found_lines(results):  # (a search's lines of a file named as a crontab)
+        if (m := _ENTRY.match(text)) and (described := schedule(m["when"])) is not None:
+            yield path, m["when"], m["command"].strip(), *described
     for path, content in reads(plan, results):
         lines = [line for line in content.splitlines()
                  if line.strip() and not line.lstrip().startswith("#") and not _SETTING.match(line)]
@@ -51,6 +54,18 @@ def _schedules(plan: Mapping[str, Any], results: Results) -> Iterator[tuple[str,
             described = schedule(when)
             if described is not None:
                 yield path, when, command, *described
+
+
+def _found_lines(results: Results) -> Iterator[tuple[str, str]]:
+    """The lines a search found in files whose name says they are crontabs (``ops/crontab``,
+    ``cron.d/backup``)."""
+    for result in results.values():
+        output = result.get("output") if result.get("status") == "done" else None
+        matches = output.get("matches") if isinstance(output, Mapping) else None
+        for match in matches if isinstance(matches, list) else []:
+            if isinstance(match, Mapping) and isinstance(match.get("text"), str) \
+                    and "cron" in str(match.get("path") or "").lower():
+                yield str(match["path"]), match["text"]
 
 
 def schedule(when: str) -> tuple[str, int] | None:

@@ -66,3 +66,13 @@ def test_the_joiner_is_shown_the_schedules_and_an_answer_that_states_them_holds_
     answer = "sync-dns.sh runs every 15 minutes, so 96 times a day."
     assert [s.kind for s in false_statements(answer, results, known=[state["request"]])] == ["value"]
     assert false_statements(answer, results, known=[state["request"], cron_schedules_section(PLAN, results)]) == []
+
+
+def test_a_searchs_lines_of_a_file_named_as_a_crontab_are_shown_too() -> None:
+    """console sync-dns-runs: the plan searched ops/crontab for sync-dns.sh instead of reading it."""
+    found = {"matches": [{"path": "ops/crontab", "line_number": 3, "text": "*/15 * * * * /opt/scripts/sync-dns.sh"},
+                         {"path": "notes/todo.txt", "line_number": 1, "text": "0 2 * * 0 something"}],
+             "truncated": False, "files_searched": 2}
+    section = cron_schedules_section({"nodes": []}, {"search": {"status": "done", "output": found}})
+    assert "`*/15 * * * * /opt/scripts/sync-dns.sh` (ops/crontab): every 15 minutes; 96 runs" in section
+    assert "something" not in section
