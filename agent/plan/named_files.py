@@ -41,6 +41,13 @@ FILE_EXTENSIONS = frozenset({
 _FILES_IN_FOLDERS = frozenset({"out", "service", "timer", "socket"})
 """What a name ends with when it is a file's in a folder (``deploy/systemd/worker.service``): a
 command's saved output, systemd's units; alone, ``nginx.service`` is the unit, no file."""
+_NAMED_FILES = frozenset({
+    "crontab", "hosts", "fstab", "dockerfile", "containerfile", "makefile", "jenkinsfile", "procfile",
+    "caddyfile",
+    "vagrantfile", "known_hosts", "authorized_keys", "codeowners"})
+"""Files known by a name with no extension, in a folder (``ops/crontab``, ``config/hosts``): a
+request asking how often a job "gets run by ops/crontab" was planned as a read of the job's
+script and a search of the crontab, which no step then read (console sync-dns-runs)."""
 _REFERENCE = re.compile(r"\$\{[^}]*\}")
 """``${notes/x.md}`` in an argument is not a read of notes/x.md (no node has such an id)."""
 _ADDRESS = re.compile(r"^https?://", re.I)
@@ -51,7 +58,8 @@ def named_files(request: str) -> set[str]:
     address, a URL, an absolute or home path: those no file tool reads)."""
     return {name for name in named_targets(request)
             if (name.rpartition(".")[2].lower() in FILE_EXTENSIONS
-                or (name.rpartition(".")[2].lower() in _FILES_IN_FOLDERS and "/" in name))
+                or (name.rpartition(".")[2].lower() in _FILES_IN_FOLDERS and "/" in name)
+                or (name.rpartition("/")[2].lower() in _NAMED_FILES and "/" in name))
             and "@" not in name and ":" not in name and not name.startswith(("/", "~", "."))}
 
 

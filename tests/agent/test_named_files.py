@@ -133,6 +133,14 @@ def test_a_search_for_a_files_path_and_a_packages_code_naming_it_read_no_file() 
     assert named_files("Restart nginx.service, and read deploy/worker.service") == {"deploy/worker.service"}
 
 
+def test_a_file_known_by_a_name_with_no_extension_in_a_folder_is_named() -> None:
+    """console sync-dns-runs: "how many times a day does sync-dns.sh get run by ops/crontab?"
+    searched the crontab and read the script, and the crontab was never read."""
+    asked = "How often does sync-dns.sh get run by ops/crontab? And what's in config/hosts, deploy/Dockerfile?"
+    assert named_files(asked) == {"sync-dns.sh", "ops/crontab", "config/hosts", "deploy/Dockerfile"}
+    assert named_files("edit crontab and/or read/write the TCP/IP hosts") == set()
+
+
 async def test_a_draft_refused_for_another_fault_is_told_the_file_to_read_in_the_same_round() -> None:
     """dev-missing-copy: "${notes.postmortem}" for notes/postmortem.md; told only that no node is
     called 'notes', the repair round wrote the same draft again."""
