@@ -452,6 +452,39 @@ def percents_as_written(table: Table, request: str, sql: str) -> str | None:
     return changed if changed != sql else None
 
 
+_NO_SELECT_WORDS = frozenset({
+    "for", "key", "index", "table", "view", "transaction", "set", "into", "create", "drop", "delete",
+    "insert",
+    "update", "references", "primary", "unique", "check", "default", "trigger", "column"})
+"""SQL's words that no SELECT is written with: a bare one is a column of that name (an alert
+rule's ``for``), as long as the table has one."""
+
+
+def quoted_keywords(table: Table, sql: str) -> str | None:
+    """``sql`` with each column named by a word of :data:`_NO_SELECT_WORDS` quoted where it is
+    written bare (``ORDER BY for``, a syntax error: console fastest-alert wrote it four times);
+    None when it writes none so. Text in quotes is left as it is."""
+    words = {c.lower() for c in queried_table(table, sql).columns} & _NO_SELECT_WORDS
+    if not words:
+        return None
+    bare = re.compile(r'(?<![\w".`])(' + "|".join(sorted(words)) + r')(?![\w"`])', re.IGNORECASE)
+    parts = re.split(r"('(?:[^']|'')*')", sql)  # (odd parts are string literals)
+    mended = "".join(part if i % 2 else bare.sub(lambda m: f'"{m.group(1)}"', part)
+                     for i, part in enumerate(parts))
+    return mended if mended != sql else None
+
+
+def in_nested_table(table: Table, sql: str) -> str | None:
+    """``sql`` reading the table a row's list holds instead of ``data``, when it fails over
+    ``data`` and compiles over exactly one of those (the model wrote ``FROM data`` with the
+    containers' columns); None otherwise."""
+    if not table.nested or not re.search(r'(?i)\bfrom\s+"?data\b"?', sql) or uncompiled(table, sql) is None:
+        return None
+    fits = [changed for name in table.nested
+            if uncompiled(table, changed := re.sub(r'(?i)\bfrom\s+"?data\b"?', f"FROM {name}", sql)) is None]
+    return fits[0] if len(fits) == 1 else None
+
+
 def mended_share(sql: str) -> str | None:
     """``sql`` with a share's two slips mended in place, None when it has neither: the sum of an
     amount where a condition holds divided by the count of rows (``SUM(CASE WHEN service =

@@ -68,10 +68,12 @@ from sandbox.query_checks import (
     asked_of,
     flipped_flags,
     grouped,
+    in_nested_table,
     kept_conditions,
     mended_share,
     percents_as_written,
     query_faults,
+    quoted_keywords,
     unasked_values,
     without_copied_row,
     without_negated,
@@ -269,6 +271,12 @@ class ReflexionPackageRunner:
             if sql and job.request and (aimed := without_targets(table, job.request, sql)) is not None:
                 log.info("package %s: a condition on where the change goes left out", job.node_id)
                 sql, written = aimed, f"```sql\n{aimed}\n```"
+            if sql and (quoted := quoted_keywords(table, sql)) is not None:
+                log.info("package %s: a column named by one of SQL's words quoted", job.node_id)
+                sql, written = quoted, f"```sql\n{quoted}\n```"
+            if sql and (moved := in_nested_table(table, sql)) is not None:
+                log.info("package %s: the query reads the table a row's list holds, not data", job.node_id)
+                sql, written = moved, f"```sql\n{moved}\n```"
             if sql and job.request and (percents := percents_as_written(table, job.request, sql)) is not None:
                 log.info("package %s: a column of percents compared with the percentage, not its fraction",
                          job.node_id)

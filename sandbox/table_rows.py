@@ -45,7 +45,7 @@ def table_rows(value: Any, suffix: str = "") -> tuple[list[str], list[dict[str, 
     for CSV and logs); None when it holds no table. ``suffix``: the file's, when it came from one
     (``.csv``, ``.tsv``)."""
     if isinstance(value, list):
-        return _records(value)
+        return _records(_spread("", value)[1])
     if not isinstance(value, str) or not value.strip():
         return None
     text = value
@@ -55,7 +55,7 @@ def table_rows(value: Any, suffix: str = "") -> tuple[list[str], list[dict[str, 
         return _markdown_items(text)
     listed = _listed_records(text, suffix)
     if listed is not None:
-        return _records(listed[1]) if listed[1] else None
+        return _records(_spread(*listed)[1]) if listed[1] else None
     return _access_log(text) or _git_log(text) or _logfmt(text) or _spaced_log(text) or _aligned(text)
 
 
@@ -101,12 +101,12 @@ def nested_tables(value: Any, suffix: str = "") -> dict[str, tuple[list[str], li
     on each container's row), Prometheus rules' groups their ``rules``. Read with only the outer
     rows, "the total CPU request across every replica" summed the replicas (console cpu-total)."""
     if isinstance(value, list):
-        key, items = "", value
+        key, items = _spread("", value)
     elif isinstance(value, str) and value.strip():
         listed = _listed_records(value, suffix)
         if listed is None:
             return {}
-        key, items = listed
+        key, items = _spread(*listed)
     else:
         return {}
     outer = _records(items)
@@ -126,6 +126,26 @@ def nested_tables(value: Any, suffix: str = "") -> dict[str, tuple[list[str], li
         table = (columns, [{c: r.get(c) for c in columns} for r in rows])
         tables[f"data_{name}" if name == "data" else name] = table
     return tables
+
+
+def _spread(key: str, items: list[Any]) -> tuple[str, list[Any]]:
+    """The rows of the one list of objects records hold, each with its record's one field
+    beside it, when that field is all the records hold besides (a Prometheus rule group is its
+    ``name`` and its ``rules``: the rules are the table, ``group_name`` a column of it; asked
+    for the alerts whose severity is page, the model queried the groups' table with the rules'
+    columns, console mail-paging-alerts); else the records as they are."""
+    if not items or not all(isinstance(i, dict) for i in items):
+        return key, items
+    lists = {str(k) for i in items for k, v in i.items() if isinstance(v, list) and v
+             and all(isinstance(x, dict) for x in v)}
+    fields = {str(k) for i in items for k, v in i.items() if not isinstance(v, list)}
+    if len(lists) != 1 or len(fields) > 1:
+        return key, items
+    inner = lists.pop()
+    prefix = _singular(key)
+    rows = [{f"{prefix}_{k}": v for k, v in _flat(item).items()} | _flat(row)
+            for item in items for row in item.get(inner) or [] if isinstance(row, dict)]
+    return inner, rows
 
 
 def _singular(key: str) -> str:
