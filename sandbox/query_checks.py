@@ -68,7 +68,18 @@ def unused_columns(table: Table, request: str, sql: str) -> list[str]:
     used = [c for c in numbers if re.search(rf"\b{re.escape(c.lower())}\b", written)]
     flags = {c for c in numbers if _yes_no(table, c)}
     return [c for c in numbers if c not in used and (used or c in flags)
-            and re.search(rf"(?<![\w/.-]){re.escape(c.lower())}(?![\w-])", asked)]
+            and any(re.search(rf"(?<![\w/.-]){re.escape(name)}s?(?![\w-])", asked) for name in _names(c))]
+
+
+def _names(column: str) -> set[str]:
+    """What a request calls a column: its name, and for a row's field beside a list's rows its
+    field's own (``deployment_replicas``: "replicas", console cpu-total summed the containers'
+    CPU "across every replica" without them), each with or without a plural's s."""
+    names = {column.lower()}
+    rest = column.lower().partition("_")[2]
+    if len(rest) >= 4:
+        names.add(rest)
+    return {name[:-1] if name.endswith("s") and len(name) > 3 else name for name in names}
 
 
 _NEGATED = (r"(?:without|no|not|lacks?|lacking|missing|non)\s+(?:an?\s+|any\s+)?{c}\b",

@@ -901,6 +901,9 @@ def test_the_lists_a_tables_rows_hold_are_shown_and_queried_as_tables_of_their_o
     assert query_faults(table, asked, total) == []
     [fault] = query_faults(table, asked, "SELECT SUM(cpu) FROM containers")
     assert "no such column: cpu" in fault and "the table containers's: deployment_name" in fault
+    # "across every replica": the row's field beside the list's rows, named by its own name
+    [fault] = query_faults(table, asked, "SELECT SUM(cpu_m) FROM containers WHERE deployment_name = 'worker'")
+    assert "The request names the column deployment_replicas, which the query never uses" in fault
     namespace: dict[str, Any] = {"inputs": inputs}
     exec(query_code(table, "SELECT SUM(deployment_replicas * cpu_m) FROM containers"), namespace)
     assert namespace["result"] == 4 * 600 + 6 * 1000
