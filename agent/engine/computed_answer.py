@@ -154,12 +154,19 @@ def computed_reply(values: Sequence[ComputedValue]) -> str:
     query that computed it."""
     parts = []
     for value in values:
-        how = f" (`{clip_end(value.query, 300)}`)" if value.query else ""
+        how = f" (`{_one_line(value.query, 300)}`)" if value.query else ""
         listed = _listed(value.output)
         lead = "Computed from the data" + how
         parts.append(f"{lead}:\n{listed}" if "\n" in listed or listed.startswith("- ")
                      else f"{lead}: **{listed}**")
     return "\n\n".join(parts)
+
+
+def _one_line(query: str, limit: int) -> str:
+    """A query on one line, cut with a bare "…" past ``limit`` (a count of what was left out
+    is a number no result holds: "…[39 characters left out]…" was taken for a stated value)."""
+    line = " ".join(query.split())
+    return line if len(line) <= limit else line[:limit].rstrip() + "…"
 
 
 def _rounds_to(value: float, written: float, places: int) -> bool:

@@ -123,6 +123,11 @@ def test_dagbots_own_reply_gives_the_values_as_computed_and_the_query() -> None:
     assert computed_reply(totals) == (f"Computed from the data (`{PER_TEAM}`):\n- payments: 3030.75\n"
                                       "- search: 5446.15")
     assert computed_reply([ComputedValue("computed", 30, None)]) == "Computed from the data: **30**"
+    # a long query on one line, cut with no count of what was cut (a number no result holds)
+    long = "SELECT\n    " + ", ".join(f"SUM(c{n}) AS t{n}" for n in range(40)) + "\nFROM data"
+    shown = computed_reply([ComputedValue("computed", 30, long)])
+    assert shown.startswith("Computed from the data (`SELECT SUM(c0) AS t0, SUM(c1)") and "…`): **30**" in shown
+    assert "characters left out" not in shown and "\n    " not in shown
 
 
 async def test_an_answer_that_leaves_computed_values_out_gives_way_to_dagbots_own() -> None:
