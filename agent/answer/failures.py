@@ -32,6 +32,7 @@ NOTE = "Not done, and why:"
 _UNAPPROVED = re.compile(r"\b(?:reject|declin|not approved|expired|withdrawn|approv\w* (?:was )?not given)",
                          re.IGNORECASE)
 """An answer's words for a change nobody approved."""
+_NOT_MADE = re.compile(r"\b(?:not|no|never|nothing)\b|n't\b", re.IGNORECASE)
 
 
 def with_failures_told(answer: str, plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]]) -> str:
@@ -45,8 +46,23 @@ def with_failures_told(answer: str, plan: Mapping[str, Any], results: Mapping[st
     untold = [failure_line(node_id, nodes.get(node_id) or {}, result) for node_id, result in results.items()
               if (result.get("status") == "failed"
                   and not _told(said, node_id, str(result.get("error") or "")))
-              or (result.get("status") == "rejected" and not _UNAPPROVED.search(answer))]
+              or (result.get("status") == "rejected" and not _told_unapproved(answer, said, node_id,
+                                                                              nodes.get(node_id) or {}))]
     return f"{answer}\n\n{NOTE}\n" + "\n".join(untold) if untold else answer
+
+
+def _told_unapproved(answer: str, said: set[str], node_id: str, node: Mapping[str, Any]) -> bool:
+    """Whether ``answer`` tells that a change was not approved: it says so in words, or it says
+    the change was not made and names it (its step, ``page`` in "not paged again", or its target)."""
+    if _UNAPPROVED.search(answer):
+        return True
+    if not _NOT_MADE.search(answer):
+        return False
+    args = node.get("args")
+    aimed = [args.get(key) for key in ("path", "to", "url")] if isinstance(args, Mapping) else []
+    targets = [t for v in aimed for t in (v if isinstance(v, list) else [v]) if isinstance(t, str) and t]
+    return (len(node_id) >= 3 and any(word.startswith(node_id.lower()) for word in said)) \
+        or any(target in answer for target in targets)
 
 
 def _told(said: set[str], node_id: str, error: str) -> bool:

@@ -39,6 +39,9 @@ def test_a_change_not_approved_that_the_answer_does_not_tell_is_added_under_it()
         "(rejected by U0ALICE)")
     told = "U0ALICE rejected the copy, so reports/postmortem.md was not written."
     assert with_failures_told(told, PLAN, rejected) == told
+    # said not made, naming the change (its step, or its target): told
+    for told in ("No copy was made this time.", "reports/postmortem.md was not written."):
+        assert with_failures_told(told, PLAN, rejected) == told
 
 
 def test_an_answer_that_states_what_a_failed_step_was_to_compute_gets_the_failure() -> None:
