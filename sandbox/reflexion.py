@@ -37,6 +37,7 @@ from __future__ import annotations
 import ast
 import logging
 import re
+from collections.abc import Callable
 from pathlib import Path
 from string import Template
 from typing import Any, TypedDict
@@ -103,6 +104,25 @@ PROMPT_PATH = Path(__file__).resolve().parent / "prompts" / "reflexion.md"
 WRITER_PATH = PROMPT_PATH.with_name("writer.md")
 """The prompt for a package that comes with no code (a job whose ``code`` is empty): written
 from its goal and inputs before its first attempt (agent/engine/computed_values.py adds one)."""
+
+_IN_PLACE: tuple[tuple[Callable[[Table, PackageJob, str], str | None], str], ...] = (
+    (lambda t, j, sql: without_copied_row(t, asked_of(j), sql) if j.request else None,
+     "a row copied into the query's conditions left out"),
+    (lambda t, j, sql: without_targets(t, j.request, sql) if j.request else None,
+     "a condition on where the change goes left out"),
+    (lambda t, j, sql: quoted_keywords(t, sql), "a column named by one of SQL's words quoted"),
+    (lambda t, j, sql: in_nested_table(t, sql), "the query reads the table a row's list holds, not data"),
+    (lambda t, j, sql: percents_as_written(t, j.request, sql) if j.request else None,
+     "a column of percents compared with the percentage, not its fraction"),
+    (lambda t, j, sql: mended_share(sql), "the share's sum and its condition mended in place"),
+    (lambda t, j, sql: without_totals_beside(t, sql), "a total beside the row the query picks left out"),
+    (lambda t, j, sql: without_whole_lists(t, sql),
+     "a list of every value of a column left out of the query"),
+    (lambda t, j, sql: flipped_flags(t, j.request, sql) if j.request else None,
+     "a yes/no column compared as the request asks"),
+)
+"""The query's slips mended in place, in this order, each from the table, the job and the query
+alone (the two that need the query before it and what it was told are applied first, above)."""
 QUERY_PATH = PROMPT_PATH.with_name("query.md")
 """The prompt for one SQL query over the table a package's inputs hold (sandbox/table_query.py)."""
 QUERY_TRIES = 2
@@ -264,35 +284,10 @@ class ReflexionPackageRunner:
                     table, asked_of(job), before))) is not None:
                 log.info("package %s: a value told to be left out, negated, left out", job.node_id)
                 sql, written = undone, f"```sql\n{undone}\n```"
-            if sql and job.request and (copied := without_copied_row(
-                    table, asked_of(job), sql)) is not None:
-                log.info("package %s: a row copied into the query's conditions left out", job.node_id)
-                sql, written = copied, f"```sql\n{copied}\n```"
-            if sql and job.request and (aimed := without_targets(table, job.request, sql)) is not None:
-                log.info("package %s: a condition on where the change goes left out", job.node_id)
-                sql, written = aimed, f"```sql\n{aimed}\n```"
-            if sql and (quoted := quoted_keywords(table, sql)) is not None:
-                log.info("package %s: a column named by one of SQL's words quoted", job.node_id)
-                sql, written = quoted, f"```sql\n{quoted}\n```"
-            if sql and (moved := in_nested_table(table, sql)) is not None:
-                log.info("package %s: the query reads the table a row's list holds, not data", job.node_id)
-                sql, written = moved, f"```sql\n{moved}\n```"
-            if sql and job.request and (percents := percents_as_written(table, job.request, sql)) is not None:
-                log.info("package %s: a column of percents compared with the percentage, not its fraction",
-                         job.node_id)
-                sql, written = percents, f"```sql\n{percents}\n```"
-            if sql and (share := mended_share(sql)) is not None:
-                log.info("package %s: the share's sum and its condition mended in place", job.node_id)
-                sql, written = share, f"```sql\n{share}\n```"
-            if sql and (picked := without_totals_beside(table, sql)) is not None:
-                log.info("package %s: a total beside the row the query picks left out", job.node_id)
-                sql, written = picked, f"```sql\n{picked}\n```"
-            if sql and (whole := without_whole_lists(table, sql)) is not None:
-                log.info("package %s: a list of every value of a column left out of the query", job.node_id)
-                sql, written = whole, f"```sql\n{whole}\n```"
-            if sql and job.request and (flipped := flipped_flags(table, job.request, sql)) is not None:
-                log.info("package %s: a yes/no column compared as the request asks", job.node_id)
-                sql, written = flipped, f"```sql\n{flipped}\n```"
+            for mend, what in _IN_PLACE:
+                if sql and (mended := mend(table, job, sql)) is not None:
+                    log.info("package %s: %s", job.node_id, what)
+                    sql, written = mended, f"```sql\n{mended}\n```"
             before = sql
             told = query_faults(table, job, sql) if sql and job.request else []
             if not told or told == told_before:  # (the same faults again: telling once more will not help)
