@@ -12,6 +12,7 @@
     python -m bench.quality --set broad                   # every class once more (bench/quality_broad.py)
     python -m bench.quality --set wide                    # and again, on other forms (bench/quality_wide.py)
     python -m bench.quality --set console                 # and on command output (bench/quality_console.py)
+    python -m bench.quality --set nightly                 # and on backup logs (bench/quality_nightly.py)
     python -m bench.quality --mcp                         # with three MCP servers' tools connected
                                                           # and the MCP cases (bench/quality_mcp_mode.py)
 
@@ -63,6 +64,7 @@ from bench import (
     quality_dev,
     quality_fresh,
     quality_holdout,
+    quality_nightly,
     quality_unseen,
     quality_wide,
 )
@@ -101,6 +103,7 @@ SETS = {
     "broad": CaseSet(quality_broad.CASES, quality_broad.FILES),
     "wide": CaseSet(quality_wide.CASES, quality_wide.FILES),
     "console": CaseSet(quality_console.CASES, quality_console.FILES),
+    "nightly": CaseSet(quality_nightly.CASES, quality_nightly.FILES),
 }
 """``--set``: the tuning set, the requests fixes were chosen on, and the holdout set, written in
 one sitting before any change for them and never used to choose one; the development set has
@@ -115,7 +118,9 @@ set, every class once more on forms no set had, written at the start of the twen
 the wide set, the same on other forms again (an INI file, an access log, TSV, JSON Lines, Markdown
 tables), written at the start of the twenty-first; the console set, the same on the forms ops
 teams see daily (kubectl, df and docker output, git log, a crontab, a systemd unit, a hosts file,
-Prometheus rules, a changelog, nested JSON), written at the start of the twenty-second."""
+Prometheus rules, a changelog, nested JSON), written at the start of the twenty-second; the nightly
+set, the same on a backup job's logfmt log, TOML, an incident review, a YAML directory and a
+server inventory, written at the start of the twenty-fourth."""
 
 
 class ModelMeter(AsyncCallbackHandler):
@@ -397,9 +402,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                              "data (bench/quality_data.py: data questions, to choose fixes on), fresh "
                              "(bench/quality_fresh.py: every holdout class, on requests of its own), "
                              "unseen (bench/quality_unseen.py: the same, written once fresh was tuned on); "
-                             "aimed, broad, wide and console (bench/quality_aimed.py, quality_broad.py, "
-                             "quality_wide.py, quality_console.py: each written in one sitting, its first "
-                             "run the measure)")
+                             "aimed, broad, wide, console and nightly (bench/quality_aimed.py, "
+                             "quality_broad.py, quality_wide.py, quality_console.py, quality_nightly.py: "
+                             "each written in one sitting, its first run the measure)")
     parser.add_argument("--quick", action="store_true", help="only the subset marked quick")
     parser.add_argument("--mcp", action="store_true",
                         help="connect three MCP servers (33 tools) and add the MCP cases to the tuning "
