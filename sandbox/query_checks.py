@@ -151,10 +151,36 @@ def without_copied_row(table: Table, asked: str, sql: str, shown: int = 3) -> st
     'order-svc'`` for "break down the queue depth by consumer", written again when told
     (unseen depth-by-consumer). None when there is no such row."""
     unasked = unasked_values(table, asked, sql)
-    if len(unasked) < 2 or not any(all(str(row.get(column)) == text for column, text in unasked)
-                                   for row in table.rows[:shown]):
+    likes = unasked_likes(table, asked, sql)
+    if len(unasked) + len(likes) < 2 or not any(
+            all(str(row.get(column)) == text for column, text in unasked)
+            and all(_like(pattern).fullmatch(str(row.get(column))) for column, pattern in likes)
+            for row in table.rows[:shown]):
         return None
-    return _without_comparisons(sql, unasked, "=")
+    without = _without_comparisons(sql, unasked, "=") or sql
+    return _without_comparisons(without, likes, "LIKE") or without
+
+
+def unasked_likes(table: Table, asked: str, sql: str) -> list[tuple[str, str]]:
+    """The ``column LIKE '…'`` conditions of ``sql`` whose pattern some row's value matches and
+    whose text ``asked`` never says: ``ts LIKE '2026-11-21%'`` beside ``job = 'pg-orders'``, the
+    first row shown, for "write each failed run (job and date)" (nightly failures-to-file)."""
+    named = asked.lower()
+    found = []
+    for name, pattern in _LIKE.findall(sql):
+        column, text = name.strip('"`'), pattern.replace("''", "'")
+        words = [part for part in re.split(r"[%_]+", text.lower()) if part.strip()]
+        if column in table.columns and words and not all(_said(word, named) for word in words) \
+                and any(_like(text).fullmatch(str(r.get(column))) for r in table.rows):
+            found.append((column, text))
+    return list(dict.fromkeys(found))
+
+
+def _like(pattern: str) -> re.Pattern[str]:
+    """SQLite's ``LIKE`` pattern as a regular expression (``%``: any run, ``_``: one character;
+    case-blind, as SQLite's is for ASCII)."""
+    return re.compile("".join(".*" if ch == "%" else "." if ch == "_" else re.escape(ch) for ch in pattern),
+                      re.IGNORECASE | re.DOTALL)
 
 
 _TARGET = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|https?://\S+|(?:[\w-]+/)+[\w.-]+\.[a-z]{1,5}")
@@ -747,8 +773,9 @@ def query_faults(table: Table, job: PackageJob, sql: str) -> list[str]:
         faults.append(f"No row has {column} = {text!r} ({column} holds {shown}): compare with a value the "
                       "table lists, or leave the condition out if the request names none.")
     asked = asked_of(job)
-    if unasked := unasked_values(table, asked, sql):
-        listed = ", ".join(f"{column} = {text!r}" for column, text in unasked)
+    if unasked := [*(f"{column} = {text!r}" for column, text in unasked_values(table, asked, sql)),
+                   *(f"{column} LIKE {text!r}" for column, text in unasked_likes(table, asked, sql))]:
+        listed = ", ".join(unasked)
         faults.append(f"The request names none of {listed}: leave those conditions out of the query (do not "
                       "negate them), unless the request means them in other words.")
     if (single := conditions_per_row(table, sql)) is not None:

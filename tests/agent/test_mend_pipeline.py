@@ -154,6 +154,13 @@ FIXES: dict[str, Fix] = {
             {"id": "lookup", "lookup": {"key": "a"}},
             {"id": "lookup_3", "lookup": {"key": "b"}},  # (lookup_2 is taken)
             {"id": "lookup_2", "lookup": {"key": "c"}}]}),
+    "listed-files": Fix(  # nightly size-on-22nd: a listing of the one file summed from
+        before={"nodes": [
+            {"id": "nightly", "list_files": {"pattern": "backups/nightly.log"}},
+            {**package("total", "result = inputs['nightly']['content'].count('ok')"), "depends_on": ["nightly"]}]},
+        after={"nodes": [
+            {"id": "nightly", "read_file": {"path": "backups/nightly.log"}},
+            {**package("total", "result = inputs['nightly']['content'].count('ok')"), "depends_on": ["nightly"]}]}),
     "unfolded-blocks": Fix(
         before={"nodes": [
             STATUS,
@@ -360,6 +367,12 @@ NOTHING_TO_FIX: dict[str, Clean] = {
     "misnamed-inputs": Clean({"nodes": [  # two dependencies: which one is meant is not plain
         {"id": "a", "read_file": {"path": "a.json"}}, {"id": "b", "read_file": {"path": "b.json"}},
         {**package("p", "result = inputs['c']"), "depends_on": ["a", "b"]}]}),
+    "listed-files": Clean({"nodes": [
+        {"id": "logs", "list_files": {"pattern": "backups/*.log"}},  # a wildcard: the files are the answer
+        {"id": "size", "list_files": {"pattern": "backups/nightly.log"}},  # no package reads it: its size
+        {"id": "dir", "list_files": {"pattern": "backups"}},  # a folder
+        {**package("count", "result = len(inputs['logs']['files'])"), "depends_on": ["logs", "dir"]}],
+        "answer": "${size}"}),
     "input-fields": Clean({"nodes": [
         STATUS, LOG,
         {"id": "pages", "http_get": [{"url": "https://a.example.com"}, {"url": "https://b.example.com"}]},
@@ -404,6 +417,7 @@ def test_the_mends_run_in_this_order() -> None:
         "recalled-calls",
         "thread-values",
         "misnamed-inputs",
+        "listed-files",
         "unfolded-blocks",
         "uncalled-function",
         "computed-references",

@@ -31,6 +31,7 @@ from sandbox.query_checks import (
     shared_names,
     shares_for_which,
     status_classes,
+    unasked_likes,
     unasked_values,
     unused_columns,
     without_copied_row,
@@ -737,6 +738,29 @@ def test_a_row_copied_into_the_conditions_is_left_out() -> None:
     assert without_copied_row(table, asked, mixed) is None
     named = "The payments team's ledger cost?"
     assert without_copied_row(table, named, copied) is None  # the request names them
+
+
+def test_a_row_copied_into_a_like_pattern_is_left_out_too() -> None:
+    """nightly failures-to-file: "each failed run (job and date)" queried ``job = 'pg-orders' AND
+    ts LIKE '2026-11-21%'``, the first row shown; a LIKE the request names, or one beside nothing
+    else copied, stays."""
+    log = ("ts=2026-11-21T01:00:03Z job=pg-orders status=ok\nts=2026-11-21T01:30:00Z job=minio status=failed\n"
+           "ts=2026-11-23T01:00:03Z job=pg-orders status=failed\n")
+    table = find_table({"nightly": {"path": "backups/nightly.log", "content": log}})
+    assert table is not None
+    asked = "Write each failed run from backups/nightly.log (job and date) into reports/failures.txt"
+    copied = ("SELECT job, ts FROM data WHERE status = 'failed' AND job = 'pg-orders' "
+              "AND ts LIKE '2026-11-21%'")
+    assert unasked_likes(table, asked, copied) == [("ts", "2026-11-21%")]
+    assert without_copied_row(table, asked, copied) == "SELECT job, ts FROM data WHERE status = 'failed'"
+    on_the_23rd = "Which runs failed on 2026-11-23?"
+    dated = "SELECT job FROM data WHERE status = 'failed' AND ts LIKE '2026-11-23%'"
+    assert unasked_likes(table, on_the_23rd, dated) == []
+    assert without_copied_row(table, asked, dated) is None  # one condition alone: maybe meant
+    assert unasked_likes(table, asked, "SELECT job FROM data WHERE ts LIKE '2027%'") == []  # no row: another check
+    faults = query_faults(table, PackageJob(thread_id="T1", run_id="R1", node_id="n", goal="failed runs", code="",
+                                            inputs={}, request=asked), copied)
+    assert any("ts LIKE '2026-11-21%'" in fault and "job = 'pg-orders'" in fault for fault in faults)
 
 
 def test_a_value_told_to_be_left_out_and_negated_instead_is_left_out() -> None:

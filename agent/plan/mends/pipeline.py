@@ -23,6 +23,7 @@ from agent.plan.mends.change_tools import CHANGE_TOOLS
 from agent.plan.mends.contract import Draft, Mend, MendContext, Mended, apply_mends
 from agent.plan.mends.fill_ins import MISSING_FILL_INS
 from agent.plan.mends.input_ids import MISNAMED_INPUTS
+from agent.plan.mends.listed_files import LISTED_FILES
 from agent.plan.mends.listed_values import LISTED_VALUES
 from agent.plan.mends.node_ids import DUPLICATE_IDS, SELF_DEPENDENCY
 from agent.plan.mends.recalled_calls import RECALLED_CALLS
@@ -43,6 +44,7 @@ PLAN_MENDS: tuple[Mend, ...] = (
     RECALLED_CALLS,
     THREAD_VALUES,
     MISNAMED_INPUTS,
+    LISTED_FILES,
     UNFOLDED_BLOCKS,
     UNCALLED_FUNCTION,
     COMPUTED_REFERENCES,
