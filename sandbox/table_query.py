@@ -173,7 +173,7 @@ def _number_column(table: Table, column: str, written: list[str]) -> str:
                       for v in written[:_SHOWN_NUMBERS])
     more = ", …" if len(written) > _SHOWN_NUMBERS else ""
     if unit:
-        others = [v for v in written if not v.strip().endswith(unit)][:2]
+        others = [v for v in written if not re.fullmatch(rf"\s*-?[\d,.]+\s*{re.escape(unit)}\s*", v)][:2]
         written_as = ", ".join(map(repr, others))
         return f"(number, in {unit}): {shown}{more} (written {written_as}…: converted to {unit})"
     units = "" if re.fullmatch(r"-?[\d.]+", written[0]) else f" (written {written[0]!r}: the unit is gone)"

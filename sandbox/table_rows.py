@@ -500,6 +500,8 @@ def number(value: Any) -> float | int | None:
         return value
     if not isinstance(value, str):
         return None
+    if (seconds := _compound_seconds(value)) is not None:
+        return seconds
     found = _NUMBER.fullmatch(value)
     if not found or not any(ch.isdigit() for ch in found.group(1)):
         return None
@@ -517,6 +519,11 @@ def column_units(columns: list[str], rows: list[dict[str, Any]]) -> dict[str, st
         values = [row.get(column) for row in rows if row.get(column) not in (None, "")]
         written = [_unit_of(v) for v in values]
         found = [u for u in written if u]
+        if values and None not in written and any(isinstance(v, str) and _compound_seconds(v) is not None
+                                                             for v in values) \
+                and all(u in _SCALES[1] for u in found):
+            units[column] = "s"  # (1h53m40s, 9m51s: seconds, as their number is)
+            continue
         if not values or None in written or len(set(found)) < 2:
             continue
         kinds = [next((i for i, kind in enumerate(_SCALES) if u in kind), None) for u in found]
@@ -539,10 +546,26 @@ def _unit_of(value: Any) -> str | None:
     """The unit a number is written with ("" for none); None for a value that holds no number."""
     if number(value) is None:
         return None
+    if isinstance(value, str) and _compound_seconds(value) is not None:
+        return "s"
     found = _UNIT.fullmatch(value) if isinstance(value, str) else None
     return found.group("unit") if found else ""
 
 
+def _compound_seconds(value: str) -> int | float | None:
+    """The seconds a duration written in two or more units holds (Go's and systemd's
+    ``1h53m40s``, ``41m07s``, ``3d4h``, ``2m 14s``); None for anything else (``5m`` alone is
+    a number with a unit)."""
+    found = _COMPOUND.fullmatch(value)
+    if found is None or sum(part is not None for part in found.groups()) < 2:
+        return None
+    total = sum(float(part) * scale for part, scale in zip(found.groups(), (86400, 3600, 60, 1), strict=True)
+                if part is not None)
+    return int(total) if total == int(total) else total
+
+
+_COMPOUND = re.compile(r"\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?!s))?"
+                       r"\s*(?:(\d+(?:\.\d+)?)\s*s)?\s*")
 _UNIT = re.compile(r"\s*-?[\d,]*(?:\.\d+)?\s*(?P<unit>[A-Za-z]{1,3})\s*")
 _BYTES = {"B": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40, "P": 2**50}
 _SIZES: dict[str, float] = {f"{p}{tail}": size for p, size in _BYTES.items()

@@ -355,6 +355,22 @@ def test_a_column_written_in_several_units_of_one_kind_is_read_in_one() -> None:
     assert column_number("105M", "G") == 105 / 1024 and column_number("2s") == 2
 
 
+def test_a_duration_written_in_several_units_at_once_is_its_seconds() -> None:
+    """nightly longest-run: a backup log's ``41m07s``, ``9m51s`` and ``1h53m40s`` were text, so
+    the longest by ORDER BY was ``9m58s``; Go's, systemd's and kubectl's compound durations are
+    their seconds (a column of them is "in s"), one unit alone stays a number with its unit."""
+    assert [number(v) for v in ("1h53m40s", "41m07s", "0m48s", "3d4h", "2m 14s", "1h2m3.5s")] == [
+        6820, 2467, 48, 273600, 134, 3723.5]
+    assert number("5m") == 5 and number("850ms") == 850 and number("2026-11-21") is None
+    log = ("ts=2026-11-22T01:00:04Z job=pg-users duration=10m02s\n"
+           "ts=2026-11-22T01:30:01Z job=minio-assets duration=1h53m40s\n"
+           "ts=2026-11-23T01:00:03Z job=pg-orders duration=48s\n")
+    columns, rows = table_rows(log, ".log") or ([], [])
+    assert column_units(columns, rows) == {"duration": "s"}
+    assert query_rows(columns, rows, "SELECT job FROM data ORDER BY duration DESC LIMIT 1") == "minio-assets"
+    assert query_rows(columns, rows, "SELECT SUM(duration) FROM data") == 602 + 6820 + 48
+
+
 @pytest.mark.parametrize("text", [
     "Some notes here\nand more  text here\nthird line\n",  # prose: a header of words, but no columns
     "NAME   STATUS\napi    Running\n",  # one row: nothing to compute over
