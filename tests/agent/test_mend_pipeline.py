@@ -25,7 +25,7 @@ from agent.plan.validation import validated_plan
 from agent.tools.builtin import BuiltinToolConfig, register_builtin_tools
 from agent.tools.email import SmtpConfig
 from agent.tools.files import FileToolConfig
-from agent.tools.registry import Risk, ToolRegistry
+from agent.tools.registry import ArgumentRefusal, Risk, ToolRegistry
 from tests.fakes.tools import ToolLog, simulated_registry
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,7 +44,17 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> ToolRegistry:
         registry.add(StructuredTool.from_function(coroutine=_statement_tool, name=name, description=name,
                                                   args_schema=_statement_args(statements)), risk,
                      effects={"record"} if risk is Risk.RED else None)
+    registry.add(StructuredTool.from_function(coroutine=_statement_tool, name="sql_query", description="sql",
+                                              args_schema=_statement_args("SELECT")), Risk.GREEN,
+                 plan_check=_deploys_only)
     return registry
+
+
+def _deploys_only(args: dict[str, Any]) -> ArgumentRefusal | None:
+    """sql_query's plan check over a database whose one table is ``deploys``."""
+    tables = re.findall(r"\bfrom\s+(\w+)", str(args.get("sql", "")), re.I)
+    unknown = [t for t in tables if t.lower() != "deploys"]
+    return ArgumentRefusal(unknown[0], "no such table") if unknown else None
 
 
 async def _statement_tool(sql: str) -> str:
@@ -154,6 +164,15 @@ FIXES: dict[str, Fix] = {
             {"id": "lookup", "lookup": {"key": "a"}},
             {"id": "lookup_3", "lookup": {"key": "b"}},  # (lookup_2 is taken)
             {"id": "lookup_2", "lookup": {"key": "c"}}]}),
+    "file-row-queries": Fix(  # nightly follow-up-longest-size: "how big was that backup?"
+        thread=Thread(request="how big was that backup?", earlier_calls={
+            "log": {"tool": "read_file", "args": {"path": "backups/nightly.log"}},
+            "computed": {"package": {"goal": "g", "code": ""}}}),
+        before={"nodes": [{"id": "size", "sql_query": {"sql": "SELECT size FROM data ORDER BY duration DESC"}}]},
+        after={"nodes": [
+            {"id": "nightly", "read_file": {"path": "backups/nightly.log"}},
+            {**package("size", "", goal="Compute from the inputs every value this request asks for: how big was "
+                                        "that backup?"), "depends_on": ["nightly"]}]}),
     "listed-files": Fix(  # nightly size-on-22nd: a listing of the one file summed from
         before={"nodes": [
             {"id": "nightly", "list_files": {"pattern": "backups/nightly.log"}},
@@ -367,6 +386,13 @@ NOTHING_TO_FIX: dict[str, Clean] = {
     "misnamed-inputs": Clean({"nodes": [  # two dependencies: which one is meant is not plain
         {"id": "a", "read_file": {"path": "a.json"}}, {"id": "b", "read_file": {"path": "b.json"}},
         {**package("p", "result = inputs['c']"), "depends_on": ["a", "b"]}]}),
+    "file-row-queries": Clean(
+        thread=Thread(request="how big was that backup?", earlier_calls={
+            "a": {"tool": "read_file", "args": {"path": "backups/a.log"}},
+            "b": {"tool": "read_file", "args": {"path": "backups/b.csv"}}}),  # two files: which one?
+        draft={"nodes": [
+            {"id": "size", "sql_query": {"sql": "SELECT size FROM data"}},
+            {"id": "rows", "sql_query": {"sql": "SELECT * FROM deploys"}}]}),  # a table the database has
     "listed-files": Clean({"nodes": [
         {"id": "logs", "list_files": {"pattern": "backups/*.log"}},  # a wildcard: the files are the answer
         {"id": "size", "list_files": {"pattern": "backups/nightly.log"}},  # no package reads it: its size
@@ -417,6 +443,7 @@ def test_the_mends_run_in_this_order() -> None:
         "recalled-calls",
         "thread-values",
         "misnamed-inputs",
+        "file-row-queries",
         "listed-files",
         "unfolded-blocks",
         "uncalled-function",
@@ -447,7 +474,8 @@ def test_names_are_unique_and_kebab_case_and_slips_read_after_a_colon() -> None:
 
 def test_only_the_mends_that_need_the_thread_or_the_request_are_skipped_on_a_streamed_plan() -> None:
     assert [mend.name for mend in PLAN_MENDS if not mend.partial_safe] == [
-        "change-tools", "listed-values", "recalled-calls", "thread-values", "misnamed-inputs", "change-targets"]
+        "change-tools", "listed-values", "recalled-calls", "thread-values", "misnamed-inputs", "file-row-queries",
+        "change-targets"]
 
 
 def test_every_mend_has_a_case_in_each_table() -> None:
@@ -671,3 +699,14 @@ def test_a_field_of_an_earlier_result_taken_for_a_nodes_field_is_that_value(regi
     ):
         kept = drafted(draft, registry)
         assert mend.fix(kept, thread.context(registry)) == kept, draft
+
+
+def test_a_query_of_a_files_rows_becomes_a_plan_that_validates(registry: ToolRegistry) -> None:
+    """The file-row-queries mend's plan (a read and dagbot's computing package, its code empty
+    for the sandbox to write) passes every check after the mends."""
+    case = FIXES["file-row-queries"]
+    validated = validated_plan(case.before, registry, earlier_calls=case.thread.earlier_calls,
+                               request=case.thread.request)
+    assert "file-row-queries" in validated.mends
+    assert [(n.id, n.tool or "package") for n in validated.plan.nodes] == [("nightly", "read_file"),
+                                                                            ("size", "package")]

@@ -21,6 +21,7 @@ from agent.plan.input_fields import INPUT_FIELDS
 from agent.plan.mends.blank_options import BLANK_OPTIONS
 from agent.plan.mends.change_tools import CHANGE_TOOLS
 from agent.plan.mends.contract import Draft, Mend, MendContext, Mended, apply_mends
+from agent.plan.mends.file_row_queries import FILE_ROW_QUERIES
 from agent.plan.mends.fill_ins import MISSING_FILL_INS
 from agent.plan.mends.input_ids import MISNAMED_INPUTS
 from agent.plan.mends.listed_files import LISTED_FILES
@@ -44,6 +45,7 @@ PLAN_MENDS: tuple[Mend, ...] = (
     RECALLED_CALLS,
     THREAD_VALUES,
     MISNAMED_INPUTS,
+    FILE_ROW_QUERIES,
     LISTED_FILES,
     UNFOLDED_BLOCKS,
     UNCALLED_FUNCTION,

@@ -1,0 +1,82 @@
+"""A query of ``data``, the name dagbot gives a file's rows, is dagbot's computation over that file.
+
+dagbot computes over a data file by one SQL query of its rows, which its package calls the
+table ``data`` (sandbox/table_query.py); the answer shows that query. A follow-up ("Which job took
+the longest in backups/nightly.log?", then "how big was that backup?") was planned as
+``sql_query`` of ``SELECT SUM(size) FROM data``: the database has no such table, and the one
+data file the thread had read was never read again (bench nightly follow-up-longest-size). A
+``sql_query`` whose every table is ``data`` where the database has none (its plan check refuses
+the name), in a thread or plan that read exactly one data file, is that computation: the file is
+read and dagbot's computing package (empty code, which the sandbox writes from the request)
+computes from it, as it would have had the plan only read the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from agent.plan.format import PackageSpec, PlanNode, free_id, read_id
+from agent.plan.mends.contract import Draft, Mend, MendContext
+from agent.plan.named_files import READ_FILE
+from agent.plan.uncomputed import COMPUTING_GOAL, is_data_file
+from agent.tools.registry import ToolRegistry
+
+FILE_TABLE = "data"
+SQL_QUERY = "sql_query"
+
+
+def computed_file_rows(draft: Draft, context: MendContext) -> Draft:
+    """``draft`` with each ``sql_query`` of ``data`` (a table the database lacks) replaced by a
+    read of the one data file read before and dagbot's computing package over it."""
+    if context.request is None or READ_FILE not in context.registry or SQL_QUERY not in context.registry:
+        return draft
+    queries = [node for node in draft.nodes if _queries_file_rows(node, context.registry)]
+    paths = {*_read_paths(context.earlier_calls.values()),
+             *_read_paths(node.model_dump() for node in draft.nodes)}
+    if not queries or len(paths) != 1:
+        return draft
+    [path] = paths
+    taken = {node.id for node in draft.nodes} | set(context.earlier_calls)
+    nodes: list[PlanNode] = []
+    for node in draft.nodes:
+        if node not in queries:
+            nodes.append(node)
+            continue
+        read = next((n for n in nodes if n.tool == READ_FILE and n.args.get("path") == path), None)
+        if read is None:
+            read = PlanNode(id=free_id(read_id(path), taken), tool=READ_FILE, args={"path": path})
+            taken.add(read.id)
+            nodes.append(read)
+        nodes.append(PlanNode(id=node.id, package=PackageSpec(goal=f"{COMPUTING_GOAL} {context.request.strip()}",
+                                                              code=""),
+                              depends_on=[read.id], why=node.why))
+    return draft.with_nodes(nodes)
+
+
+def _queries_file_rows(node: PlanNode, registry: ToolRegistry) -> bool:
+    """Whether ``node`` is a literal ``sql_query`` that the tool's plan check refuses for
+    naming ``data``, a table the database does not have."""
+    sql = node.args.get("sql")
+    check = registry.get(SQL_QUERY).plan_check
+    if node.tool != SQL_QUERY or node.each is not None or not isinstance(sql, str) or check is None:
+        return False
+    refusal = check(node.args)
+    return refusal is not None and refusal.target.lower() == FILE_TABLE
+
+
+def _read_paths(nodes: Any) -> set[str]:
+    """The data files the ``read_file`` calls among ``nodes`` (each a tool call's mapping) read."""
+    found = set()
+    for node in nodes:
+        if isinstance(node, Mapping) and node.get("tool") == READ_FILE:
+            path = (node.get("args") or {}).get("path")
+            if isinstance(path, str) and "${" not in path and is_data_file(path):
+                found.add(path)
+    return found
+
+
+FILE_ROW_QUERIES = Mend(
+    name="file-row-queries", fix=computed_file_rows, partial_safe=False,  # the request, the thread
+    slip="a query read `data`, the name dagbot gives a file's rows, from a database that has no such "
+         "table; dagbot computes it from the file the thread read")
