@@ -48,9 +48,9 @@ def computed_file_rows(draft: Draft, context: MendContext) -> Draft:
             read = PlanNode(id=free_id(read_id(path), taken), tool=READ_FILE, args={"path": path})
             taken.add(read.id)
             nodes.append(read)
-        nodes.append(PlanNode(id=node.id, package=PackageSpec(goal=f"{COMPUTING_GOAL} {context.request.strip()}",
-                                                              code=""),
-                              depends_on=[read.id], why=node.why))
+        goal = f"{COMPUTING_GOAL} {context.request.strip()}"
+        nodes.append(PlanNode(id=node.id, package=PackageSpec(goal=goal, code=""), depends_on=[read.id],
+                              why=node.why))
     return draft.with_nodes(nodes)
 
 
