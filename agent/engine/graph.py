@@ -52,6 +52,7 @@ from agent.engine.computed_answer import (
     request_values,
 )
 from agent.engine.computed_values import computed_from, computing_plan
+from agent.engine.guessed_reads import guessed_reads
 from agent.engine.named_file_shapes import named_file_shapes
 from agent.engine.package_salvage import (
     CHANGE_FED,
@@ -512,6 +513,12 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
             state["request"], state.get("plan") or {}, all_results(state), state.get("history", []),
             ctx.registry.names())):
         log.info("a search found files the request asks to read, and nothing read them")
+        await _emit(runtime, state, Replanning, feedback=feedback, replan=replans + 1)
+        return {"feedback": feedback, "replans": replans + 1, "repairs": 0, "plan_problems": []}
+    if replans_left > 0 and not rejected and (feedback := guessed_reads(
+            state["request"], state.get("plan") or {}, this_plans, state.get("history", []),
+            ctx.registry.names())):
+        log.info("a read of a path nobody named found no file; looking for it")
         await _emit(runtime, state, Replanning, feedback=feedback, replan=replans + 1)
         return {"feedback": feedback, "replans": replans + 1, "repairs": 0, "plan_problems": []}
     if replans_left > 0 and not rejected and (feedback := unmade_feedback(

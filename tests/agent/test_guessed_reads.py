@@ -1,0 +1,72 @@
+"""A read of a path nobody named that found no file is looked for before the answer
+(agent/engine/guessed_reads.py): the joiner plans again, told the path was a guess."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.tools import StructuredTool
+
+from agent.engine.guessed_reads import guessed_reads
+from agent.errors import ToolError
+from agent.events import AnswerReady, Replanning, RunEvent
+from agent.tools.registry import Risk, ToolRegistry
+from infra.emulators.scripted_chat import ScriptedChatModel
+from tests.agent.harness import asked_once, finish
+from tests.fakes.tools import ToolLog, simulated_registry
+
+TOOLS = ("read_file", "search_files")
+FIND = "Somewhere in the workspace a config sets statement_timeout_ms. Find it and tell me the value."
+NO_FILE = "there is no file 'config.yaml' in the workspace; did you mean 'config/app.toml'?"
+
+
+def guessed(path: str = "config.yaml", error: str = NO_FILE) -> tuple[dict[str, Any], dict[str, Any]]:
+    plan = {"nodes": [{"id": "config", "tool": "read_file", "args": {"path": path}}]}
+    return plan, {"config": {"status": "failed", "error": error}}
+
+
+def test_a_read_of_a_path_nobody_named_that_found_no_file_is_looked_for() -> None:
+    plan, results = guessed()
+    told = guessed_reads(FIND, plan, results, tools=TOOLS)
+    assert told is not None and "'config.yaml'" in told and "did you mean 'config/app.toml'" in told
+    assert "search_files" in told
+
+
+def test_a_missing_file_someone_named_or_another_failure_is_the_answer() -> None:
+    plan, results = guessed()
+    assert guessed_reads("What does config.yaml set the timeout to?", plan, results, tools=TOOLS) is None
+    assert guessed_reads("Read notes/a.md and find the timeout", plan, results, tools=TOOLS) is None  # a file named
+    earlier = [{"request": "is there a config.yaml?", "answer": "No.", "results": {}}]
+    assert guessed_reads(FIND, plan, results, earlier, tools=TOOLS) is None  # the thread named it
+    assert guessed_reads(FIND, *guessed(error="'config.yaml' is a binary file (12 bytes)"), tools=TOOLS) is None
+    assert guessed_reads(FIND, plan, {"config": {"status": "done", "output": {}}}, tools=TOOLS) is None
+    assert guessed_reads(FIND, plan, results, tools=("read_file",)) is None  # nothing to search with
+
+
+async def test_the_joiner_searches_before_answering_from_a_guess_that_missed() -> None:
+    log = ToolLog()
+    guess = {"nodes": [{"id": "config", "tool": "read_file", "args": {"path": "config.yaml"}}]}
+    search = {"nodes": [{"id": "found", "tool": "search_files", "args": {"query": "statement_timeout_ms"}}]}
+    llm = ScriptedChatModel(replies=[guess, search, finish("config/app.toml sets it to 15000.")])
+    events: list[RunEvent] = await asked_once(llm, searching_registry(log), "guess-1", FIND)
+    [replanned] = [e.feedback for e in events if isinstance(e, Replanning)]
+    assert "'config.yaml'" in replanned and "search_files" in str(llm.calls[1][-1].content)
+    assert log.calls == [("read_file", {"path": "config.yaml"}),
+                         ("search_files", {"query": "statement_timeout_ms", "pattern": "**/*"})]
+    assert isinstance(events[-1], AnswerReady) and events[-1].answer == "config/app.toml sets it to 15000."
+
+
+def searching_registry(log: ToolLog) -> ToolRegistry:
+    async def search_files(query: str, pattern: str = "**/*") -> dict[str, Any]:
+        log.calls.append(("search_files", {"query": query, "pattern": pattern}))
+        return {"matches": [{"path": "config/app.toml", "line_number": 9, "text": "statement_timeout_ms = 15000"}],
+                "truncated": False}
+
+    async def read_file(path: str) -> dict[str, str]:
+        log.calls.append(("read_file", {"path": path}))
+        raise ToolError(f"there is no file '{path}' in the workspace; did you mean 'config/app.toml'?")
+
+    registry = simulated_registry(log)
+    for tool in (search_files, read_file):
+        registry.add(StructuredTool.from_function(coroutine=tool, description=tool.__name__), Risk.GREEN)
+    return registry
