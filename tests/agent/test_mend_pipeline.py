@@ -180,6 +180,14 @@ FIXES: dict[str, Fix] = {
         after={"nodes": [
             {"id": "nightly", "read_file": {"path": "backups/nightly.log"}},
             {**package("total", "result = inputs['nightly']['content'].count('ok')"), "depends_on": ["nightly"]}]}),
+    "code-references": Fix(  # nightly broken-oncall: the read's path as a reference in code
+        before={"nodes": [
+            {"id": "oncall", "read_file": {"path": "team/oncall.yaml"}},
+            package("parse", "import yaml; result = yaml.safe_load(open('${oncall.path}'))['weeks']; n = \"${oncall}\"")]},
+        after={"nodes": [
+            {"id": "oncall", "read_file": {"path": "team/oncall.yaml"}},
+            package("parse", "import yaml; result = yaml.safe_load(open(inputs['oncall']['path']))['weeks']; "
+                             "n = inputs['oncall']")]}),
     "unfolded-blocks": Fix(
         before={"nodes": [
             STATUS,
@@ -393,6 +401,9 @@ NOTHING_TO_FIX: dict[str, Clean] = {
         draft={"nodes": [
             {"id": "size", "sql_query": {"sql": "SELECT size FROM data"}},
             {"id": "rows", "sql_query": {"sql": "SELECT * FROM deploys"}}]}),  # a table the database has
+    "code-references": Clean({"nodes": [
+        {"id": "oncall", "read_file": {"path": "team/oncall.yaml"}},
+        package("parse", "t = '${other.path}' + inputs['oncall']['content'] + '${oncall}s'")]}),  # no such node; not whole
     "listed-files": Clean({"nodes": [
         {"id": "logs", "list_files": {"pattern": "backups/*.log"}},  # a wildcard: the files are the answer
         {"id": "size", "list_files": {"pattern": "backups/nightly.log"}},  # no package reads it: its size
@@ -445,6 +456,7 @@ def test_the_mends_run_in_this_order() -> None:
         "misnamed-inputs",
         "file-row-queries",
         "listed-files",
+        "code-references",
         "unfolded-blocks",
         "uncalled-function",
         "computed-references",
@@ -710,3 +722,15 @@ def test_a_query_of_a_files_rows_becomes_a_plan_that_validates(registry: ToolReg
     assert "file-row-queries" in validated.mends
     assert [(n.id, n.tool or "package") for n in validated.plan.nodes] == [("nightly", "read_file"),
                                                                             ("size", "package")]
+
+
+def test_a_reads_path_written_as_a_reference_in_code_is_then_its_text(registry: ToolRegistry) -> None:
+    """code-references then opened-as-text: ``open('${oncall.path}')`` reads the text the read
+    returned, and the package waits for the read."""
+    before = {"nodes": [{"id": "oncall", "read_file": {"path": "team/oncall.yaml"}},
+                        package("parse", "import yaml\nresult = yaml.safe_load(open('${oncall.path}'))['weeks']")]}
+    validated = validated_plan(before, registry)
+    assert validated.mends[:2] == ("code-references", "opened-as-text")
+    parse = validated.plan.node("parse")
+    assert parse.package is not None and "inputs['oncall']['content']" in parse.package.code
+    assert "${" not in parse.package.code

@@ -20,6 +20,7 @@ from agent.plan.grounding import CHANGE_TARGETS
 from agent.plan.input_fields import INPUT_FIELDS
 from agent.plan.mends.blank_options import BLANK_OPTIONS
 from agent.plan.mends.change_tools import CHANGE_TOOLS
+from agent.plan.mends.code_references import CODE_REFERENCES
 from agent.plan.mends.contract import Draft, Mend, MendContext, Mended, apply_mends
 from agent.plan.mends.file_row_queries import FILE_ROW_QUERIES
 from agent.plan.mends.fill_ins import MISSING_FILL_INS
@@ -47,6 +48,7 @@ PLAN_MENDS: tuple[Mend, ...] = (
     MISNAMED_INPUTS,
     FILE_ROW_QUERIES,
     LISTED_FILES,
+    CODE_REFERENCES,
     UNFOLDED_BLOCKS,
     UNCALLED_FUNCTION,
     COMPUTED_REFERENCES,
