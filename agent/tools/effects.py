@@ -19,7 +19,8 @@ EFFECT_WORDS: dict[str, tuple[str, ...]] = {
     "post": ("post", "webhook", "trigger"),
     "record": ("record", "insert", "register", "add row", "add rows", "add record", "add entry"),
     "delete": ("delete", "remove", "erase", "wipe", "purge", "flush", "invalidate", "prune"),
-    "restart": ("restart", "reboot", "reload", "bounce", "start"),
+    "restart": ("restart", "reboot", "reload", "bounce", "start", "rerun", "re-run", "run again", "retry",
+                "kick off"),
     "deploy": ("deploy", "redeploy", "rollback", "roll back", "roll out", "rollout", "revert", "scale",
                "upgrade", "downgrade", "promote", "fail over", "failover", "provision", "decommission",
                "resize"),
@@ -37,7 +38,8 @@ an ops request asks for by name, whether or not a tool here makes them (a tool r
 an MCP server's, declares which it makes)."""
 EFFECT_NAMES = {"write": "write files", "send": "send mail", "post": "post to web services",
                 "record": "record rows", "delete": "delete", "delete rows": "delete rows",
-                "restart": "start or restart services", "deploy": "deploy, scale or roll back",
+                "restart": "start, restart or re-run services and jobs",
+                "deploy": "deploy, scale or roll back",
                 "move": "move or rename files", "stop": "stop processes", "drain": "drain or cordon nodes",
                 "access": "change accounts, keys, certificates or access",
                 "tickets": "close, assign or acknowledge tickets, incidents or alerts"}

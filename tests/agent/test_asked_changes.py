@@ -77,6 +77,9 @@ def registry() -> ToolRegistry:
     ("Record in the deploys table that search 1.8.1 was deployed on 2026-11-23", {"record"}),
     ("How many pods were restarted today?", set()),
     ("Restart job sync-users", {"restart"}),
+    ("Re-run the failed minio-assets backup right now", {"restart"}),  # nightly rerun-backup
+    ("Kick off the export job again", {"restart"}),
+    ("Which backups had to be retried?", set()),  # what was done
     ("Delete the log", {"delete"}),
 ])
 def test_the_effects_a_request_asks_for_are_read_from_its_verbs(request_text: str, effects: set[str]) -> None:
@@ -95,7 +98,7 @@ def test_a_red_node_doing_none_of_what_is_asked_is_a_problem() -> None:
 def test_what_no_tool_does_gets_a_plain_reply_naming_what_can_be_done() -> None:
     assert done_by_no_tool("Restart the checkout service and email ops", registry()) == {"restart"}
     reply = cannot_do_reply(frozenset({"restart"}), registry())
-    assert reply.startswith("I can't do that: none of my tools can start or restart services.")
+    assert reply.startswith("I can't do that: none of my tools can start, restart or re-run services and jobs.")
     assert "`write_file`" in reply and "each after an approval" in reply
 
 
@@ -137,7 +140,7 @@ async def test_a_restart_posted_to_a_host_after_a_read_is_i_cant_too() -> None:
         with_file_tools(h)
         assert await h.engine.submit("t1", "Restart the checkout service") is Submission.STARTED
         answer, kinds = await ended(h)
-    assert answer.startswith("I can't do that: none of my tools can start or restart services.")
+    assert answer.startswith("I can't do that: none of my tools can start, restart or re-run services and jobs.")
     assert AwaitingApproval.__name__ not in kinds
 
 
@@ -228,7 +231,7 @@ async def test_a_draft_gone_wrong_for_a_restart_no_tool_does_is_i_cant_too() -> 
                                                args_schema=SqlArgs), Risk.RED, effects={"record", "delete rows", "write"})
         assert await h.engine.submit("t1", "Restart the checkout service") is Submission.STARTED
         answer, kinds = await ended(h)
-    assert answer.startswith("I can't do that: none of my tools can start or restart services.")
+    assert answer.startswith("I can't do that: none of my tools can start, restart or re-run services and jobs.")
     assert "`sql_execute`" in answer and PlanRepairing.__name__ not in kinds
 
 
@@ -246,7 +249,7 @@ async def test_a_plan_that_stays_invalid_for_what_no_tool_does_is_i_cant_not_its
         assert await h.engine.submit("t2", "Restart the service that deploy.yaml names") is Submission.STARTED
         await h.engine.idle()
         failed = [e for e in h.drain() if isinstance(e, RunFailed)]
-    assert answer.startswith("I can't do that: none of my tools can start or restart services.")
+    assert answer.startswith("I can't do that: none of my tools can start, restart or re-run services and jobs.")
     assert PlanRepairing.__name__ in kinds and len(h.llm.calls) == 4  # each was repaired once
     # a request that names a file may be one to read it ("what does deploy.yaml restart?"): its faults
     [failure] = failed
