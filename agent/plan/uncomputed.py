@@ -122,7 +122,9 @@ def uncomputed_reads(plan: Plan, registry: ToolRegistry, request: str,
     false`` and the joiner picked a name from the file by itself)."""
     asked = asked_values(request)
     nodes = [node for node in plan.nodes if not _found_nothing((results or {}).get(node.id))]
-    if not asked or any(_computes(node, registry, asked) for node in nodes):
+    read_whole = {path for node in nodes if (path := _data_file_read(node, registry))}
+    if not asked or any(_computes(node, registry, asked) and not _searches_one_of(node, read_whole)
+                        for node in nodes):
         return []
     reads = [node.id for node in nodes if _data_file_read(node, registry)]
     if not reads and nodes and all(_data_file_read(node, registry, _NOTES) for node in nodes):
@@ -132,6 +134,14 @@ def uncomputed_reads(plan: Plan, registry: ToolRegistry, request: str,
     if asked == ["filter"] and len(reads) + len(searches) < len(nodes):
         return []  # (a search of a data file beside its read is no other source: broad escalated)
     return reads
+
+
+def _searches_one_of(node: PlanNode, paths: Collection[str]) -> bool:
+    """Whether ``node`` searches one of the data files in ``paths``, which the plan also reads
+    whole: its matches are lines the joiner's model would pick from ("Which backup runs in
+    backups/nightly.log failed?" searched for "failed" beside the read, and the answer named one
+    of the two failed runs: nightly failed-runs), where a query over the file's rows is exact."""
+    return node.tool == SEARCH_FILES and str(node.args.get("pattern") or "") in paths
 
 
 def computed_nothing(plan: Plan, registry: ToolRegistry, request: str,

@@ -91,7 +91,11 @@ def test_a_plan_that_computes_or_a_value_a_file_states_is_not_found(tmp_path: Pa
     # a search's matches count and filter; they add up nothing (aimed day-and-acme)
     day = plan(READ, {"id": "day", "tool": "search_files", "args": {"query": "2026-11-05", "pattern": "data/orders.csv"}})
     assert uncomputed_reads(day, tools, "What was the total of data/orders.csv on 2026-11-05?") == ["orders"]
-    assert uncomputed_reads(day, tools, "How many orders in data/orders.csv are from 2026-11-05?") == []
+    # a search of the file the plan reads whole is lines for the joiner to pick from; the rows are
+    # queried (nightly failed-runs: two failed runs matched, the answer named one)
+    assert uncomputed_reads(day, tools, "How many orders in data/orders.csv are from 2026-11-05?") == ["orders"]
+    alone = plan({"id": "day", "tool": "search_files", "args": {"query": "2026-11-05", "pattern": "data/orders.csv"}})
+    assert uncomputed_reads(alone, tools, "How many orders in data/orders.csv are from 2026-11-05?") == []
     settings = plan({"id": "deploy", "tool": "read_file", "args": {"path": "deploy.yaml"}})
     assert uncomputed_reads(settings, tools, "How many replicas does deploy.yaml ask for?") == []
     assert uncomputed_reads(plan(READ), tools, "Which orders in data/orders.csv are open?") == ["orders"]
@@ -128,7 +132,8 @@ def test_a_search_that_matched_nothing_computed_nothing(tmp_path: Path) -> None:
     nothing = {"off": {"status": "done", "output": {"matches": [], "truncated": False}}}
     found = {"off": {"status": "done", "output": {"matches": [{"path": "data/orders.csv", "line": 2}]}}}
     assert uncomputed_reads(searched, tools, asked, nothing) == ["orders"]
-    assert uncomputed_reads(searched, tools, asked, found) == [] and uncomputed_reads(searched, tools, asked) == []
+    # (and one that matched, beside the read of its file, is lines to pick from: the rows are queried)
+    assert uncomputed_reads(searched, tools, asked, found) == ["orders"]
 
 
 async def test_dagbot_computes_it_before_the_joiner_writes_and_the_joiner_answers_from_it(tmp_path: Path) -> None:
