@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Sequence
+from typing import Any
 
 from agent.plan.uncomputed import COMPUTING_GOAL
 from agent.ports.sandbox import PackageJob
@@ -145,17 +146,26 @@ def without_whole_lists(table: Table, sql: str) -> str | None:
 
 
 def without_copied_row(table: Table, asked: str, sql: str, shown: int = 3) -> str | None:
-    """``sql`` without its conditions on values ``asked`` never names, when there are two or
-    more and each is a value of the same one of the first ``shown`` rows (the rows the model
-    was shown): a row copied into the query, ``WHERE queue = 'orders' AND consumer =
-    'order-svc'`` for "break down the queue depth by consumer", written again when told
-    (unseen depth-by-consumer). None when there is no such row."""
+    """``sql`` without its conditions on values ``asked`` never names (``=``, ``LIKE``), when one
+    of the first ``shown`` rows (the rows the model was shown) holds them all, and there are two
+    or more, or that row also holds a value the query compares with that ``asked`` names: a row
+    copied into the query, ``WHERE queue =
+    'orders' AND consumer = 'order-svc'`` for "break down the queue depth by consumer", written
+    again when told (unseen depth-by-consumer); ``job = 'pg-users' AND ts LIKE '2026-11-21%'``
+    for "all the pg-users backups" (nightly mail-users-total), the job named, the day copied
+    from its row. None when there is no such row."""
     unasked = unasked_values(table, asked, sql)
     likes = unasked_likes(table, asked, sql)
-    if len(unasked) + len(likes) < 2 or not any(
-            all(str(row.get(column)) == text for column, text in unasked)
-            and all(_like(pattern).fullmatch(str(row.get(column))) for column, pattern in likes)
-            for row in table.rows[:shown]):
+    said = [(c, t) for c, t in compared_texts(table, sql) if (c, t) not in unasked and re.search(
+        rf"""(?<![\w.])[\"`]?{re.escape(c)}[\"`]?\s*==?\s*'{re.escape(t.replace("'", "''"))}'""", sql)]
+
+    def copied(row: dict[str, Any]) -> bool:
+        """The row holds every unasked value, and there are two, or it holds a named one too."""
+        return (all(str(row.get(column)) == text for column, text in unasked)
+                and all(_like(pattern).fullmatch(str(row.get(column))) for column, pattern in likes)
+                and (len(unasked) + len(likes) >= 2 or any(str(row.get(c)) == t for c, t in said)))
+
+    if not unasked + likes or not any(copied(row) for row in table.rows[:shown]):
         return None
     without = _without_comparisons(sql, unasked, "=") or sql
     return _without_comparisons(without, likes, "LIKE") or without

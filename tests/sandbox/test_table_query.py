@@ -756,7 +756,16 @@ def test_a_row_copied_into_a_like_pattern_is_left_out_too() -> None:
     on_the_23rd = "Which runs failed on 2026-11-23?"
     dated = "SELECT job FROM data WHERE status = 'failed' AND ts LIKE '2026-11-23%'"
     assert unasked_likes(table, on_the_23rd, dated) == []
-    assert without_copied_row(table, asked, dated) is None  # one condition alone: maybe meant
+    # the day copied beside the outcome asked for, from the one row that has both
+    assert without_copied_row(table, asked, dated) == "SELECT job FROM data WHERE status = 'failed'"
+    alone = "SELECT job FROM data WHERE ts LIKE '2026-11-23%'"
+    assert without_copied_row(table, asked, alone) is None  # one condition alone: maybe meant
+    named_job = "Add up the runs of pg-orders in backups/nightly.log"  # the job named, the day copied
+    day_copied = "SELECT COUNT(*) FROM data WHERE job = 'pg-orders' AND ts LIKE '2026-11-21%'"
+    assert without_copied_row(table, named_job, day_copied) == "SELECT COUNT(*) FROM data WHERE job = 'pg-orders'"
+    other_day = "SELECT COUNT(*) FROM data WHERE job = 'pg-orders' AND ts LIKE '2026-11-23%'"  # no one row shown
+    assert without_copied_row(table, named_job, other_day.replace("11-23", "11-2_")) is not None
+    assert without_copied_row(table, named_job.replace("pg-orders", "pg-orders on 2026-11-21"), day_copied) is None
     assert unasked_likes(table, asked, "SELECT job FROM data WHERE ts LIKE '2027%'") == []  # no row: another check
     faults = query_faults(table, PackageJob(thread_id="T1", run_id="R1", node_id="n", goal="failed runs", code="",
                                             inputs={}, request=asked), copied)
