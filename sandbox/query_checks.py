@@ -637,6 +637,8 @@ def names_nothing(table: Table, request: str, sql: str) -> bool:
             and not any(re.search(r"(?i)\bgroup_concat\s*\(", item) for item in items))
 
 
+_EXTREME = re.compile(r"(?i)^\s*select\s+(?P<fn>max|min)\s*\(\s*(?P<column>[\"`]?\w+[\"`]?)\s*\)")
+"""A query that selects only a column's maximum or minimum (``SELECT MAX(duration) FROM data``)."""
 _WHICH_NOUN = re.compile(r"\bwhich\s+([\w-]+(?:'s)?(?:\s+[\w-]+)?)", re.IGNORECASE)
 """The two words after "which": its noun, or a value and its noun ("which P1 tickets")."""
 _NOT_A_NOUN = frozenset({"is", "are", "was", "were", "has", "have", "had", "do", "does", "did", "of", "one",
@@ -807,8 +809,15 @@ def query_faults(table: Table, job: PackageJob, sql: str) -> list[str]:
         faults.append(f"The request asks for {column}, which the query never uses: select it "
                       f"(SELECT {column} FROM data WHERE …).")
     if names_nothing(table, job.request, sql):
-        faults.append("The request asks which ones: select the column that names them (SELECT <name column> "
-                      "FROM data WHERE …), not only a count or a total.")
+        if extreme := _EXTREME.search(sql):
+            column, most = extreme["column"], extreme["fn"].lower() == "max"
+            faults.append(f"The request asks which one: select the column that names it beside {column}, "
+                          f"from the row with the {'most' if most else 'least'} (SELECT <name column>, "
+                          f"{column} FROM data ORDER BY {column} {'DESC' if most else 'ASC'} LIMIT 1), "
+                          f"not only the {extreme['fn'].upper()}.")
+        else:
+            faults.append("The request asks which ones: select the column that names them "
+                          "(SELECT <name column> FROM data WHERE …), not only a count or a total.")
     if (shared := shared_names(table, job.request, sql)) is not None:
         selected, naming = shared
         faults.append(f"The request asks which rows, and {', '.join(selected)} is shared by several rows "

@@ -337,6 +337,13 @@ def test_a_query_for_which_rows_selects_what_names_them() -> None:
     assert not names_nothing(table, which, "SELECT GROUP_CONCAT(host) FROM data WHERE used_gb > 300")
     assert not names_nothing(table, "How many hosts are full, and which?", "SELECT COUNT(*) FROM data")
     assert not names_nothing(table, "What do the disks hold in all?", "SELECT SUM(used_gb) FROM data")
+    # "which … the most" queried as MAX alone is told the row to pick (nightly longest-run)
+    most = "Which host in infra/disks.json uses the most?"
+    assert names_nothing(table, most, "SELECT MAX(used_gb) FROM data")
+    [told] = [f for f in query_faults(table, PackageJob(thread_id="T", run_id="R", node_id="n", goal="g", code="",
+                                                        inputs={}, request=most), "SELECT MAX(used_gb) FROM data")
+              if "which one" in f]
+    assert "ORDER BY used_gb DESC LIMIT 1" in told
     passed_on = "Write the disks in infra/disks.json over 300 GB to reports/big.txt"  # fresh no-mfa-to-file
     assert names_nothing(table, passed_on, "SELECT COUNT(*) AS n FROM data WHERE used_gb > 300")
     assert not names_nothing(table, passed_on, "SELECT host FROM data WHERE used_gb > 300")
