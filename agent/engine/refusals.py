@@ -14,7 +14,7 @@ from agent.plan.format import Plan, canonical_node
 from agent.plan.grounding import without_nodes
 from agent.plan.named_files import named_files
 from agent.plan.package_code import acts_only_beyond_tools
-from agent.tools.effects import EFFECT_WORDS, asked_effects, without_courtesy
+from agent.tools.effects import EFFECT_WORDS, asked_effects, commanded_effects, without_courtesy
 from agent.tools.registry import Risk, ToolRegistry
 
 log = structlog.get_logger(__name__)
@@ -127,7 +127,9 @@ def commanded_impossible(plan: Plan, request: str, registry: ToolRegistry) -> st
         return None
     missing = done_by_no_tool(request, registry)
     verb = " ".join(without_courtesy(request).split()[:1]).lower()
-    if not missing or not asked_effects(request) <= missing or verb not in _COMMANDS \
+    # (the changes it commands, not every verb: "Prune the backups … from the backup store" asks to
+    # "store" nothing; nightly prune-backups)
+    if not missing or not commanded_effects(request) <= missing or verb not in _COMMANDS \
             or request.rstrip().endswith("?") or named_files(request):
         return None
     log.info("the request commands what no tool does, and its plan changes nothing")

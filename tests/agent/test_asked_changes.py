@@ -276,6 +276,11 @@ async def test_a_command_no_tool_carries_out_planned_as_reads_is_i_cant_before_a
     ("Renew the api.example.com certificate",
      "I can't do that: none of my tools can change accounts, keys, certificates or access."),
     ("Acknowledge INC-4411", "I can't do that: none of my tools can close, assign or acknowledge tickets"),
+    # "store" a noun here, no change asked (nightly prune-backups)
+    ("Prune the pg-users backups older than 2026-11-22 from the backup store",
+     "I can't do that: none of my tools can delete."),
+    ("Re-run the failed minio-assets backup right now",
+     "I can't do that: none of my tools can start, restart or re-run services and jobs."),
 ])
 async def test_an_ops_command_no_tool_carries_out_planned_as_reads_is_i_cant(request_text: str, reply: str) -> None:
     """fresh drain-node: "Drain node-3" was planned as GETs of a host named nowhere, refused
