@@ -134,6 +134,13 @@ SLOWEST = Thread(request="Email that service's name to sre@example.com", known=(
     {}))
 """A follow-up: the value the run before computed (``search``); ``region`` is only in a file's text."""
 
+REVIEWED = Thread(request="mail them the still-open action items at amara@example.com", earlier_calls={
+    "review": {"tool": "read_file", "args": {"path": "notes/review.md"}}}, known=(
+    ["Who ran the review in notes/review.md?", "Amara Okafor.", {"review": {"status": "done", "output": {
+        "path": "notes/review.md", "content": "Facilitator: Amara Okafor\n- [ ] Jonas: add an alert on pool "
+                                              "saturation (due 2026-11-26)\n- [ ] Wei: a load test (due 2026-12-03)\n"}}}],))
+"""A follow-up to a question over one file the thread read."""
+
 FIXES: dict[str, Fix] = {
     "blank-options": Fix(
         before={"nodes": [
@@ -173,6 +180,15 @@ FIXES: dict[str, Fix] = {
             {"id": "nightly", "read_file": {"path": "backups/nightly.log"}},
             {**package("size", "", goal="Compute from the inputs every value this request asks for: how big was "
                                         "that backup?"), "depends_on": ["nightly"]}]}),
+    "thread-fed-changes": Fix(  # nightly follow-up-mail-facilitator: the body the model's own sentence
+        thread=REVIEWED,
+        before={"nodes": [{"id": "mail", "send": {"to": "amara@example.com", "body": "Please review the open items."}}]},
+        after={"nodes": [
+            {"id": "review_2", "read_file": {"path": "notes/review.md"}},  # (review: the thread's read)
+            {**package("computed", "", goal="Compute from the inputs every value this request asks for: mail them "
+                                            "the still-open action items at amara@example.com"),
+             "depends_on": ["review_2"]},
+            {"id": "mail", "send": {"to": "amara@example.com", "body": "${computed}"}}]}),
     "listed-files": Fix(  # nightly size-on-22nd: a listing of the one file summed from
         before={"nodes": [
             {"id": "nightly", "list_files": {"pattern": "backups/nightly.log"}},
@@ -404,6 +420,10 @@ NOTHING_TO_FIX: dict[str, Clean] = {
     "code-references": Clean({"nodes": [
         {"id": "oncall", "read_file": {"path": "team/oncall.yaml"}},
         package("parse", "t = '${other.path}' + inputs['oncall']['content'] + '${oncall}s'")]}),  # no such node; not whole
+    "thread-fed-changes": Clean(thread=REVIEWED, draft={"nodes": [
+        {"id": "mail", "send": {"to": "amara@example.com", "body": "Open: add an alert on pool saturation"}},  # a line
+        {"id": "note", "send": {"to": "wei@example.com", "body": "Your item is due 2026-12-03"}},  # a number
+        {"id": "ref", "send": {"to": "lucia@example.com", "body": "${review}"}}]}),  # a reference
     "listed-files": Clean({"nodes": [
         {"id": "logs", "list_files": {"pattern": "backups/*.log"}},  # a wildcard: the files are the answer
         {"id": "size", "list_files": {"pattern": "backups/nightly.log"}},  # no package reads it: its size
@@ -455,6 +475,7 @@ def test_the_mends_run_in_this_order() -> None:
         "thread-values",
         "misnamed-inputs",
         "file-row-queries",
+        "thread-fed-changes",
         "listed-files",
         "code-references",
         "unfolded-blocks",
@@ -487,7 +508,7 @@ def test_names_are_unique_and_kebab_case_and_slips_read_after_a_colon() -> None:
 def test_only_the_mends_that_need_the_thread_or_the_request_are_skipped_on_a_streamed_plan() -> None:
     assert [mend.name for mend in PLAN_MENDS if not mend.partial_safe] == [
         "change-tools", "listed-values", "recalled-calls", "thread-values", "misnamed-inputs", "file-row-queries",
-        "change-targets"]
+        "thread-fed-changes", "change-targets"]
 
 
 def test_every_mend_has_a_case_in_each_table() -> None:
@@ -734,3 +755,12 @@ def test_a_reads_path_written_as_a_reference_in_code_is_then_its_text(registry: 
     parse = validated.plan.node("parse")
     assert parse.package is not None and "inputs['oncall']['content']" in parse.package.code
     assert "${" not in parse.package.code
+
+
+def test_a_change_whose_words_the_request_gives_is_not_fed_from_the_thread(registry: ToolRegistry) -> None:
+    """thread-fed-changes leaves the model's words where the request gives them ("tell … that …")."""
+    told = {"nodes": [{"id": "mail", "send": {"to": "amara@example.com", "body": "The review is done."}}]}
+    for request in ("tell amara@example.com that the review is done", "mail amara@example.com 'review done'"):
+        thread = replace(REVIEWED, request=request)
+        draft = drafted(told, registry)
+        assert MENDS["thread-fed-changes"].fix(draft, thread.context(registry)) == draft

@@ -31,6 +31,7 @@ from agent.plan.mends.node_ids import DUPLICATE_IDS, SELF_DEPENDENCY
 from agent.plan.mends.recalled_calls import RECALLED_CALLS
 from agent.plan.mends.refetched_inputs import REFETCHED_INPUTS
 from agent.plan.mends.replies import GUESSED_ANSWER, REPLY_PACKAGE, REPLY_PACKAGE_TWICE, UNKNOWN_TEMPLATE
+from agent.plan.mends.thread_fed_changes import THREAD_FED_CHANGES
 from agent.plan.mends.thread_values import THREAD_VALUES
 from agent.plan.reference_fields import REFERENCE_FIELDS
 from agent.plan.single_calls import SINGLE_CALLS
@@ -47,6 +48,7 @@ PLAN_MENDS: tuple[Mend, ...] = (
     THREAD_VALUES,
     MISNAMED_INPUTS,
     FILE_ROW_QUERIES,
+    THREAD_FED_CHANGES,
     LISTED_FILES,
     CODE_REFERENCES,
     UNFOLDED_BLOCKS,
