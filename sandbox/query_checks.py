@@ -68,8 +68,16 @@ def unused_columns(table: Table, request: str, sql: str) -> list[str]:
     numbers = [c for c in table.columns if types[c] in ("INTEGER", "REAL") and len(c) >= 3]
     used = [c for c in numbers if re.search(rf"\b{re.escape(c.lower())}\b", written)]
     flags = {c for c in numbers if _yes_no(table, c)}
-    return [c for c in numbers if c not in used and (used or c in flags)
+    return [c for c in numbers if c not in used and (used or c in flags or _totalled(c, asked))
             and any(re.search(rf"(?<![\w/.-]){re.escape(name)}s?(?![\w-])", asked) for name in _names(c))]
+
+
+def _totalled(column: str, asked: str) -> bool:
+    """Whether the request asks for a share or total of ``column`` itself ("what percentage of all
+    vCPUs … sit in ams?": nightly ams-vcpu-share, written as the share of rows in ams)."""
+    return any(re.search(rf"\b(?:percent(?:age)?|share|proportion|fraction|total|sum)\s+of\s+(?:all\s+)?"
+                         rf"(?:the\s+)?(?:[\w-]+\s+)?{re.escape(name)}s?(?![\w-])", asked)
+               for name in _names(column))
 
 
 def _names(column: str) -> set[str]:

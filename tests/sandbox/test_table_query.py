@@ -525,6 +525,11 @@ def test_a_number_column_the_request_names_and_the_query_leaves_out_is_a_fault()
     [told] = query_faults(table, PackageJob(thread_id="T", run_id="R", node_id="n", goal="g", code="", inputs={},
                                             request=asked), rows_share)
     assert "100.0 * SUM(errors) / SUM(requests)" in told  # the formula, with the columns it has
+    # a share of a column's total, written as a share of rows, with no number column at all
+    # (nightly ams-vcpu-share: "what percentage of all vCPUs … sit in ams?")
+    in_eu = "SELECT 100.0 * SUM(CASE WHEN region = 'eu' THEN 1 ELSE 0 END) / COUNT(*) FROM data"
+    assert unused_columns(table, "What percentage of all Requests are in eu?", in_eu) == ["requests"]
+    assert unused_columns(table, "What percentage of the services are in eu?", in_eu) == []
 
 
 def test_a_follow_up_that_points_back_means_the_values_the_request_before_it_named() -> None:

@@ -12,6 +12,7 @@ listing no package reads (does it exist? how big is it?) is left as it is.
 
 from __future__ import annotations
 
+from agent.plan.edges import dependencies
 from agent.plan.format import PlanNode
 from agent.plan.mends.contract import Draft, Mend, MendContext
 
@@ -25,7 +26,7 @@ def read_listed_files(draft: Draft, context: MendContext) -> Draft:
     if READ_FILE not in context.registry:
         return draft
     computed_from = {dependency for node in draft.nodes if node.package is not None
-                     for dependency in node.depends_on}
+                     for dependency in dependencies(node)}
     return draft.with_nodes(_read(node) if node.id in computed_from and _one_file(node) else node
                             for node in draft.nodes)
 
