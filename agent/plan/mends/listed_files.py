@@ -15,9 +15,9 @@ from __future__ import annotations
 from agent.plan.edges import dependencies
 from agent.plan.format import PlanNode
 from agent.plan.mends.contract import Draft, Mend, MendContext
+from agent.plan.named_files import READ_FILE
 
 LIST_FILES = "list_files"
-READ_FILE = "read_file"
 _WILDCARDS = frozenset("*?[")
 
 
