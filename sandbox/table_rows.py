@@ -606,7 +606,31 @@ def query_rows(columns: list[str], rows: list[dict[str, Any]], sql: str,
     cursor = db.execute(statement)
     found = cursor.fetchmany(10_001)
     named = [d[0] for d in cursor.description or []]
-    return _shaped(named, [[_tidy(v) for v in row] for row in found])
+    shaped = _shaped(named, [[_tidy(v) for v in row] for row in found])
+    unit = _value_unit(statement, columns, rows)
+    return f"{shaped} {unit}" if unit and isinstance(shaped, (int, float)) and not isinstance(shaped, bool) \
+        else shaped
+
+
+def _value_unit(sql: str, columns: list[str], rows: list[dict[str, Any]]) -> str:
+    """The unit of the one value a query selects of a column written with one (its SUM, AVG, MIN,
+    MAX or the column itself: ``SELECT SUM(size) FROM data`` over ``38.2GiB``, ``0B``… is in GiB),
+    "" for anything else (a count, a ratio of two columns, a column with no unit). Shown with the
+    value, the unit is the data's, not a word the answer guesses ("19.3 bytes": nightly
+    mail-users-total)."""
+    found = _ONE_VALUE.match(sql)
+    if found is None or found["column"] not in columns:
+        return ""
+    column = found["column"]
+    if unit := column_units(columns, rows).get(column):
+        return unit
+    written = {_unit_of(row.get(column)) for row in rows if row.get(column) not in (None, "")}
+    [only] = written if len(written) == 1 else [None]
+    return only if only and any(only in kind for kind in _SCALES) else ""
+
+
+_ONE_VALUE = re.compile(r'(?is)^\s*select\s+(?:(?:sum|avg|min|max|total)\s*\(\s*)?"?(?P<column>\w+)"?\s*\)?'
+                        r"(?:\s+as\s+\w+)?\s+from\s+data\b(?![^()]*\bgroup\s+by\b)")
 
 
 def _create(db: sqlite3.Connection, name: str, columns: list[str], rows: list[dict[str, Any]]) -> None:

@@ -157,10 +157,24 @@ def fill_text(text: str, outputs: Mapping[str, Any]) -> str:
     others stay as they are."""
     def one(match: re.Match[str]) -> str:
         try:
-            return _text(_lookup(outputs, match.group(1), match.group(2)))
+            return _united(_text(_lookup(outputs, match.group(1), match.group(2))), match)
         except (KeyError, UnresolvedReference):
             return match.group(0)
-    return REFERENCE.sub(one, text)
+    return _REFERENCE_AND_UNIT.sub(one, text)
+
+
+_REFERENCE_AND_UNIT = re.compile(REFERENCE.pattern + r"(?P<unit>\s+(?:bytes?|[KMGTP]i?B|B|seconds?|secs?|ms|"
+                                 r"milliseconds?|minutes?|mins?|hours?)\b)?")
+"""A reference and the unit word a text puts after it ("${total} bytes")."""
+_ENDS_IN_UNIT = re.compile(r"\d\s?(?:[KMGTP]i?B?|B|ms|s|sec|min|h|d)$")
+
+
+def _united(value: str, match: re.Match[str]) -> str:
+    """``value`` in the place of ``match``: when it carries its unit (dagbot's query gives one
+    value of a column with its unit: ``19.3 GiB``), the text's own unit word after the reference
+    is left out ("${total} bytes" was "19.3 bytes": nightly mail-users-total); else the word stays."""
+    unit = match.group("unit") or ""
+    return value if unit and _ENDS_IN_UNIT.search(value) else value + unit
 
 
 def resolve(value: Any, outputs: Mapping[str, Any]) -> Any:
@@ -173,7 +187,8 @@ def resolve(value: Any, outputs: Mapping[str, Any]) -> Any:
         whole = REFERENCE.fullmatch(value)
         if whole:
             return _lookup(outputs, whole.group(1), whole.group(2))
-        return REFERENCE.sub(lambda m: _text(_lookup(outputs, m.group(1), m.group(2))), value)
+        return _REFERENCE_AND_UNIT.sub(
+            lambda m: _united(_text(_lookup(outputs, m.group(1), m.group(2))), m), value)
     if isinstance(value, Mapping):
         return {k: resolve(v, outputs) for k, v in value.items()}
     if isinstance(value, list):
