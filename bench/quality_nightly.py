@@ -147,6 +147,10 @@ CASES: tuple[Case, ...] = (
     case("nightly-two-pool-sizes", Kind.PARALLEL,
          "What pool_size does config/app.toml give the database, and what's default_pool_size in "
          "ops/pgbouncer.ini?", facts=(r"\b20\b", r"\b25\b"), quick=True),
+    # (added after the first run, for the suite's rule of 30 requests a set: not in the 0.483)
+    case("nightly-clients-and-workers", Kind.PARALLEL,
+         "How many client connections does ops/pgbouncer.ini allow, and how many workers does "
+         "config/app.toml start?", facts=(r"\b400\b", r"\b6\b|\bsix\b")),
     case("nightly-facilitator-and-team", Kind.PARALLEL,
          "Who facilitated the review in notes/incident-review-2026-11-19.md, and which team is Wei Chen on "
          "according to team/directory.yaml?", facts=(r"amara|okafor", r"payments")),

@@ -124,6 +124,8 @@ def computed_answers() -> dict[str, str]:
         "nightly-follow-up-mail-facilitator": "Open: " + "; ".join(what for _, what in open_items),
         "nightly-rejected-overdue": "The write was rejected: nothing was written.",
         "nightly-two-pool-sizes": f"{database['pool_size']} and {bouncer['pgbouncer']['default_pool_size']}",
+        "nightly-clients-and-workers": f"{bouncer['pgbouncer']['max_client_conn']} and "
+                                       f"{tomllib.loads(nightly.FILES['config/app.toml'])['server']['workers']}",
         "nightly-find-statement-timeout": str(database["statement_timeout_ms"]),
         "nightly-orders-failure-reason": next(r["error"] for r in failed if r["job"] == "pg-orders"),
         "nightly-facilitator-and-team": re.findall(r"^Facilitator: (.+)$", nightly.FILES[
@@ -146,6 +148,7 @@ def test_every_number_a_nightly_check_expects_is_computed_from_its_files() -> No
     assert answers["nightly-follow-up-longest-size"] == "113.5 GiB"
     assert answers["nightly-follow-up-big-fra"] == "db-fra-1, db-fra-2"
     assert answers["nightly-two-pool-sizes"] == "20 and 25"
+    assert answers["nightly-clients-and-workers"] == "400 and 6"
     assert answers["nightly-find-statement-timeout"] == "15000"
     assert answers["nightly-facilitator-and-team"] == "Amara Okafor; payments"
     assert_answers_meet_checks(nightly.CASES, answers)
