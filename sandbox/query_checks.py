@@ -696,6 +696,39 @@ def _top_level_items(columns: str) -> list[str]:
     return [*items, columns[start:]]
 
 
+_MOST = re.compile(r"\b(?:most|highest|largest|biggest|longest|slowest|greatest|heaviest|top|max(?:imum)?)\b",
+                   re.IGNORECASE)
+_LEAST = re.compile(r"\b(?:least|fewest|lowest|smallest|shortest|fastest|min(?:imum)?|bottom)\b",
+                    re.IGNORECASE)
+_ONE_ASKED = re.compile(r"\b(?:which|what)\s+(?P<noun>[a-z][\w-]*)\b|\bwho\b", re.IGNORECASE)
+_GROUPED_QUERY = re.compile(r"(?is)^\s*select\s+(?P<columns>.+?)\s+from\s+data\b.*\bgroup\s+by\b")
+
+
+def one_group(request: str, sql: str) -> str | None:
+    """``sql`` keeping only the group asked for, where the request asks which one thing has
+    the most or the least ("which job took the longest?") and the query lists every group with
+    one aggregate (``SELECT job, MAX(duration) FROM data GROUP BY job``: the answer then picked
+    the wrong row of three, nightly follow-up-longest-size): ordered by that aggregate, the
+    most first or the least, and one row kept (``ORDER BY 2 DESC LIMIT 1``). None when the
+    request asks for several ("which jobs…"), names no most or least, or the query orders,
+    limits, or has no single aggregate beside plain columns."""
+    most, least = _MOST.search(request), _LEAST.search(request)
+    asked = _ONE_ASKED.search(request)
+    found = _GROUPED_QUERY.match(sql)
+    if found is None or asked is None or bool(most) == bool(least) \
+            or re.search(r"(?i)\b(?:order\s+by|limit)\b", sql):
+        return None
+    noun = (asked["noun"] or "").lower()
+    if (noun.endswith("s") and not noun.endswith("ss")) or noun in {"are", "were"} \
+            or re.search(r"(?i)\b(?:top|bottom)\s+\d", request):  # ("which jobs…", "the top 3": several)
+        return None
+    items = _top_level_items(found["columns"])
+    totals = [i for i, item in enumerate(items, 1) if _AGGREGATE.search(item)]
+    if len(totals) != 1 or len(items) < 2:
+        return None
+    return f"{sql.rstrip().rstrip(';')} ORDER BY {totals[0]} {'DESC' if most else 'ASC'} LIMIT 1"
+
+
 _STATUS_CLASS = re.compile(r"\b([1-5])xx\b", re.IGNORECASE)
 
 

@@ -72,6 +72,7 @@ from sandbox.query_checks import (
     in_nested_table,
     kept_conditions,
     mended_share,
+    one_group,
     percents_as_written,
     query_faults,
     quoted_keywords,
@@ -120,6 +121,8 @@ _IN_PLACE: tuple[tuple[Callable[[Table, PackageJob, str], str | None], str], ...
      "a list of every value of a column left out of the query"),
     (lambda t, j, sql: flipped_flags(t, j.request, sql) if j.request else None,
      "a yes/no column compared as the request asks"),
+    (lambda t, j, sql: one_group(j.request, sql) if j.request else None,
+     "the one group asked for kept (ordered by its aggregate, LIMIT 1)"),
 )
 """The query's slips mended in place, in this order, each from the table, the job and the query
 alone (the two that need the query before it and what it was told are applied first, above)."""

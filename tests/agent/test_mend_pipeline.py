@@ -135,9 +135,9 @@ SLOWEST = Thread(request="Email that service's name to sre@example.com", known=(
 """A follow-up: the value the run before computed (``search``); ``region`` is only in a file's text."""
 
 REVIEWED = Thread(request="mail them the still-open action items at amara@example.com", earlier_calls={
-    "review": {"tool": "read_file", "args": {"path": "notes/review.md"}}}, known=(
-    ["Who ran the review in notes/review.md?", "Amara Okafor.", {"review": {"status": "done", "output": {
-        "path": "notes/review.md", "content": "Facilitator: Amara Okafor\n- [ ] Jonas: add an alert on pool "
+    "review": {"tool": "read_file", "args": {"path": "notes/review-2026-11-19.md"}}}, known=(
+    ["Who ran the review in notes/review-2026-11-19.md?", "Amara Okafor.", {"review": {"status": "done", "output": {
+        "path": "notes/review-2026-11-19.md", "content": "Facilitator: Amara Okafor\n- [ ] Jonas: add an alert on pool "
                                               "saturation (due 2026-11-26)\n- [ ] Wei: a load test (due 2026-12-03)\n"}}}],))
 """A follow-up to a question over one file the thread read."""
 
@@ -182,12 +182,13 @@ FIXES: dict[str, Fix] = {
                                         "that backup?"), "depends_on": ["nightly"]}]}),
     "thread-fed-changes": Fix(  # nightly follow-up-mail-facilitator: the body the model's own sentence
         thread=REVIEWED,
-        before={"nodes": [{"id": "mail", "send": {"to": "amara@example.com", "body": "Please review the open items."}}]},
+        before={"nodes": [{"id": "mail", "send": {"to": "amara@example.com", "body": "Please review the open items "
+                                                                                     "in notes/review-2026-11-19.md."}}]},
         after={"nodes": [
-            {"id": "review_2", "read_file": {"path": "notes/review.md"}},  # (review: the thread's read)
+            {"id": "review_2026_11_19", "read_file": {"path": "notes/review-2026-11-19.md"}},
             {**package("computed", "", goal="Compute from the inputs every value this request asks for: mail them "
                                             "the still-open action items at amara@example.com"),
-             "depends_on": ["review_2"]},
+             "depends_on": ["review_2026_11_19"]},
             {"id": "mail", "send": {"to": "amara@example.com", "body": "${computed}"}}]}),
     "listed-files": Fix(  # nightly size-on-22nd: a listing of the one file summed from
         before={"nodes": [

@@ -25,6 +25,7 @@ from sandbox.query_checks import (
     mended_share,
     names_nothing,
     needless_limit,
+    one_group,
     percents_as_written,
     query_faults,
     selects_its_conditions,
@@ -250,6 +251,48 @@ async def test_one_row_kept_where_the_request_asks_for_every_group_is_told_once(
                               "follows": "Which row has the highest cost_usd?"})
     outcome = await ReflexionPackageRunner(sandbox, top, limits, table_queries=True).run(follow_up, gateway, _none)
     assert outcome.ok and outcome.output == "search" and len(top.calls) == 1, outcome
+
+
+BACKUPS = ("job,duration_s\npg-orders,2467\npg-users,591\nminio-assets,7082\npg-orders,2550\n"
+           "pg-users,602\nminio-assets,134\n")
+
+
+@pytest.mark.parametrize(("request_text", "aggregate", "kept"), [
+    ("Which job took the longest?", "MAX", {"job": "minio-assets", "d": 7082}),
+    ("who had the shortest run?", "MIN", {"job": "minio-assets", "d": 134}),
+    ("which job was the fastest, going by its slowest run?", "MAX", None),  # (most and least: no telling)
+])
+def test_a_query_listing_every_group_keeps_the_one_the_request_asks_for(
+        request_text: str, aggregate: str, kept: dict[str, int] | None) -> None:
+    """nightly follow-up-longest-size: "which job took the longest" queried as every job's
+    ``MAX(duration)``; the answer then named the wrong one of three rows."""
+    columns, rows = table_rows(BACKUPS, ".csv")
+    listed = f"SELECT job, {aggregate}(duration_s) AS d FROM data GROUP BY job"
+    assert len(query_rows(columns, rows, listed)) == 3  # (every job, as written)
+    mended = one_group(request_text, listed)
+    assert (query_rows(columns, rows, mended) if mended else None) == kept, mended
+
+
+async def test_the_runner_keeps_the_one_group_before_the_query_runs(
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
+) -> None:
+    llm = ScriptedChatModel(replies=[sql("SELECT job, MAX(duration_s) AS d FROM data GROUP BY job")])
+    asked = PackageJob(**{**job().__dict__, "request": "Which job took the longest?",
+                          "inputs": {"log": {"path": "backups/runs.csv", "content": BACKUPS}}})
+    outcome = await ReflexionPackageRunner(sandbox, llm, limits, table_queries=True).run(asked, gateway, _none)
+    assert outcome.ok and outcome.output == {"job": "minio-assets", "d": 7082} and len(llm.calls) == 1, outcome
+
+
+@pytest.mark.parametrize("left", [
+    ("Which jobs took the longest?", "SELECT job, MAX(duration_s) FROM data GROUP BY job"),  # (several asked)
+    ("How long did each job take?", "SELECT job, MAX(duration_s) FROM data GROUP BY job"),  # (no "which")
+    ("Which job took the longest?", "SELECT job, MAX(duration_s) AS d FROM data GROUP BY job ORDER BY d DESC"),
+    ("Which job took the longest?", "SELECT job, MAX(duration_s), MIN(duration_s) FROM data GROUP BY job"),
+    ("Which job took the longest?", "SELECT MAX(duration_s) FROM data"),  # (no group to keep)
+    ("Which are the top 2 jobs by time?", "SELECT job, SUM(duration_s) FROM data GROUP BY job"),
+])
+def test_a_query_is_left_as_it_is_where_the_request_asks_for_no_one_group(left: tuple[str, str]) -> None:
+    assert one_group(*left) is None
 
 
 @pytest.mark.parametrize(("request_text", "needless"), [

@@ -24,7 +24,7 @@ from typing import Any
 from agent.plan.format import PackageSpec, PlanNode, free_id, read_id
 from agent.plan.input_fields import BODY_KEYS
 from agent.plan.mends.contract import Draft, Mend, MendContext
-from agent.plan.named_files import READ_FILE
+from agent.plan.named_files import READ_FILE, named_files
 from agent.plan.uncomputed import COMPUTING_GOAL
 from agent.tools.registry import Risk
 
@@ -79,7 +79,11 @@ def _held_texts(known: Iterable[Any]) -> tuple[set[tuple[str, ...]], set[str]]:
 
 def _fed(content: str, held: tuple[set[tuple[str, ...]], set[str]]) -> bool:
     """Whether ``content`` holds four words in a row or a number of the thread's (it passes
-    something on)."""
+    something on). A file's name is no value passed on: "Please review the still-open action
+    items from … notes/incident-review-2026-11-19.md." holds the read's path, and its 2026, 11
+    and 19 counted as the thread's numbers (nightly follow-up-mail-facilitator, as run)."""
+    for name in sorted(named_files(content), key=len, reverse=True):
+        content = content.replace(name, " ")
     runs, numbers = held
     return bool(_runs(content) & runs) or bool(set(_NUMBER.findall(content)) & numbers)
 
