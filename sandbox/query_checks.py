@@ -25,6 +25,7 @@ from agent.plan.uncomputed import COMPUTING_GOAL
 from agent.ports.sandbox import PackageJob
 from agent.tools.effects import asked_effects
 from sandbox.table_query import Table
+from sandbox.table_rows import column_number
 
 
 def asked_of(job: PackageJob) -> str:
@@ -727,6 +728,51 @@ def one_group(request: str, sql: str) -> str | None:
     if len(totals) != 1 or len(items) < 2:
         return None
     return f"{sql.rstrip().rstrip(';')} ORDER BY {totals[0]} {'DESC' if most else 'ASC'} LIMIT 1"
+
+
+_ONE_POINTED = re.compile(
+    r"\b(?:that|this)\s+(?!(?:one|the|a|an|is|was|it|we|i|you)\b)[a-z][\w-]*(?<!s)\b(?!')|\b(?:it|its)\b",
+    re.IGNORECASE)
+"""A follow-up pointing back at one thing: "how big was that backup?", "when did it run?"."""
+_ANSWER_BEFORE = re.compile(r"\(its answer: (?P<answer>.*)\)\s*$", re.DOTALL)
+_ANSWERED_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w.]*\d)")
+
+
+def one_row_named_before(table: Table, job: PackageJob, sql: str) -> str | None:
+    """``sql`` narrowed to the one row the answer before named, where a follow-up points back at
+    one thing ("how big was that backup?" after "minio-assets took the longest, 7082 s"), its
+    query keeps several rows by the values it names (``WHERE job = 'minio-assets'``: three runs,
+    whose sizes it summed; nightly follow-up-longest-size) and a number of that answer is the
+    value of exactly one of them in a number column (``duration = 7082``): that condition added.
+    None when it is no follow-up, points back at several ("those"), keeps one row already, or no
+    number of the answer tells one row apart."""
+    answered = _ANSWER_BEFORE.search(job.follows or "")
+    where = _WHERE.search(sql)
+    if answered is None or where is None or not _ONE_POINTED.search(job.request) \
+            or re.search(r"(?i)\b(?:those|these|them|they|their|each|every|all)\b", job.request) \
+            or re.search(r"(?i)\b(?:or|not|like|in|between)\b|[<>]", where["clause"]):
+        return None
+    conditions = compared_texts(table, where["clause"])
+    if not conditions:
+        return None
+    kept = [row for row in table.rows if all(str(row.get(column)) == text for column, text in conditions)]
+    if len(kept) < 2:
+        return None
+    numbers = {float(n) for n in _ANSWERED_NUMBER.findall(answered["answer"])}
+    for column in table.columns:
+        if table.types.get(column) == "TEXT" or re.search(rf"(?i)\b{re.escape(column)}\s*=", where["clause"]):
+            continue
+        unit = table.units.get(column, "")
+        values = [column_number(row.get(column), unit) for row in kept]
+        hits = [v for v in values if v is not None and float(v) in numbers]
+        if len(hits) == 1 and values.count(hits[0]) == 1:
+            value = int(hits[0]) if float(hits[0]).is_integer() else hits[0]
+            clause = where["clause"].strip()
+            named = column if re.fullmatch(r"[A-Za-z_]\w*", column) else '"{}"'.format(
+                column.replace('"', '""'))
+            return f"{sql[:where.start()]}WHERE {clause} AND {named} = {value} " \
+                   f"{sql[where.end():].lstrip()}".rstrip()
+    return None
 
 
 _STATUS_CLASS = re.compile(r"\b([1-5])xx\b", re.IGNORECASE)

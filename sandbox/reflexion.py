@@ -73,6 +73,7 @@ from sandbox.query_checks import (
     kept_conditions,
     mended_share,
     one_group,
+    one_row_named_before,
     percents_as_written,
     query_faults,
     quoted_keywords,
@@ -123,6 +124,8 @@ _IN_PLACE: tuple[tuple[Callable[[Table, PackageJob, str], str | None], str], ...
      "a yes/no column compared as the request asks"),
     (lambda t, j, sql: one_group(j.request, sql) if j.request else None,
      "the one group asked for kept (ordered by its aggregate, LIMIT 1)"),
+    (lambda t, j, sql: one_row_named_before(t, j, sql) if j.request else None,
+     "the one row the answer before named kept"),
 )
 """The query's slips mended in place, in this order, each from the table, the job and the query
 alone (the two that need the query before it and what it was told are applied first, above)."""

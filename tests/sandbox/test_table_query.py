@@ -26,6 +26,7 @@ from sandbox.query_checks import (
     names_nothing,
     needless_limit,
     one_group,
+    one_row_named_before,
     percents_as_written,
     query_faults,
     selects_its_conditions,
@@ -281,6 +282,41 @@ async def test_the_runner_keeps_the_one_group_before_the_query_runs(
                           "inputs": {"log": {"path": "backups/runs.csv", "content": BACKUPS}}})
     outcome = await ReflexionPackageRunner(sandbox, llm, limits, table_queries=True).run(asked, gateway, _none)
     assert outcome.ok and outcome.output == {"job": "minio-assets", "d": 7082} and len(llm.calls) == 1, outcome
+
+
+RUNS_LOG = (
+    "ts=2026-11-22T01:30:01Z job=minio-assets status=ok size=112.0GiB duration=1h53m40s\n"
+    "ts=2026-11-23T01:00:03Z job=pg-orders status=failed size=0B duration=0m48s\n"
+    "ts=2026-11-23T01:00:05Z job=pg-users status=ok size=6.5GiB duration=9m58s\n"
+    "ts=2026-11-23T01:30:00Z job=minio-assets status=ok size=113.5GiB duration=1h58m02s\n")
+LONGEST = "Which job took the longest in backups/runs.log? (its answer: minio-assets took the longest, 7082 s.)"
+
+
+@pytest.mark.parametrize(("request_text", "follows", "sql_text", "narrowed"), [
+    ("how big was that backup?", LONGEST, "SELECT SUM(size) FROM data WHERE job = 'minio-assets'",
+     "SELECT SUM(size) FROM data WHERE job = 'minio-assets' AND duration = 7082"),
+    ("and when did it run?", LONGEST, "SELECT ts FROM data WHERE job = 'minio-assets' ORDER BY ts",
+     "SELECT ts FROM data WHERE job = 'minio-assets' AND duration = 7082 ORDER BY ts"),
+    ("how big were those backups?", LONGEST, "SELECT SUM(size) FROM data WHERE job = 'minio-assets'", None),
+    ("how big was that backup?", "", "SELECT SUM(size) FROM data WHERE job = 'minio-assets'", None),  # no answer
+    ("how big was that backup?", LONGEST.replace("7082 s", "about two hours"),
+     "SELECT SUM(size) FROM data WHERE job = 'minio-assets'", None),  # no number tells the rows apart
+    ("how big was that backup?", LONGEST, "SELECT size FROM data WHERE job = 'pg-users'", None),  # one row
+    ("how big was that backup?", LONGEST, "SELECT size FROM data WHERE job = 'minio-assets' OR job = 'x'", None),
+])
+def test_a_follow_up_about_one_thing_keeps_the_row_the_answer_before_named(
+        request_text: str, follows: str, sql_text: str, narrowed: str | None) -> None:
+    """nightly follow-up-longest-size: "how big was that backup?" after the longest job summed
+    both of that job's runs (225.5 GiB) where the one run was 113.5."""
+    table = find_table({"log": {"path": "backups/runs.log", "content": RUNS_LOG}})
+    assert table is not None
+    asked = PackageJob(thread_id="T", run_id="R", node_id="n", goal="g", code="", inputs={},
+                       request=request_text, follows=follows)
+    mended = one_row_named_before(table, asked, sql_text)
+    assert mended == narrowed
+    if mended is not None and "SUM" in mended:
+        columns, rows = table_rows(RUNS_LOG, ".log")
+        assert query_rows(columns, rows, sql_text) == "225.5 GiB" and query_rows(columns, rows, mended) == "113.5 GiB"
 
 
 @pytest.mark.parametrize("left", [
