@@ -686,6 +686,21 @@ def shared_names(table: Table, request: str, sql: str) -> tuple[list[str], list[
     return bare, naming
 
 
+def with_row_names(table: Table, request: str, sql: str) -> str | None:
+    """``sql`` selecting, beside the columns several rows share, the first column that names
+    each row (:func:`shared_names`): "which backup in backups/nightly.log ran the longest?"
+    written ``SELECT job FROM data ORDER BY duration DESC LIMIT 1`` selects ``job, ts`` (the run,
+    not only its job). Mended in place: told to, the model rewrote the query as a ``GROUP BY``
+    that dropped its right ``ORDER BY`` (nightly longest-run). None when nothing is shared."""
+    shared = shared_names(table, request, sql)
+    found = _SELECTED.match(sql)
+    if shared is None or found is None:
+        return None
+    named = shared[1][0]
+    named = named if re.fullmatch(r"[A-Za-z_]\w*", named) else '"{}"'.format(named.replace('"', '""'))
+    return f"{sql[:found.end('columns')]}, {named}{sql[found.end('columns'):]}"
+
+
 def _top_level_items(columns: str) -> list[str]:
     """The items of a select list, split at the commas outside parentheses."""
     items, depth, start = [], 0, 0

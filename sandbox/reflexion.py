@@ -78,6 +78,7 @@ from sandbox.query_checks import (
     query_faults,
     quoted_keywords,
     unasked_values,
+    with_row_names,
     without_copied_row,
     without_negated,
     without_targets,
@@ -126,6 +127,8 @@ _IN_PLACE: tuple[tuple[Callable[[Table, PackageJob, str], str | None], str], ...
      "the one group asked for kept (ordered by its aggregate, LIMIT 1)"),
     (lambda t, j, sql: one_row_named_before(t, j, sql) if j.request else None,
      "the one row the answer before named kept"),
+    (lambda t, j, sql: with_row_names(t, j.request, sql) if j.request else None,
+     "the column naming each row selected beside those several rows share"),
 )
 """The query's slips mended in place, in this order, each from the table, the job and the query
 alone (the two that need the query before it and what it was told are applied first, above)."""

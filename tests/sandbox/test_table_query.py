@@ -36,6 +36,7 @@ from sandbox.query_checks import (
     unasked_likes,
     unasked_values,
     unused_columns,
+    with_row_names,
     without_copied_row,
     without_negated,
     without_targets,
@@ -317,6 +318,17 @@ def test_a_follow_up_about_one_thing_keeps_the_row_the_answer_before_named(
     if mended is not None and "SUM" in mended:
         columns, rows = table_rows(RUNS_LOG, ".log")
         assert query_rows(columns, rows, sql_text) == "225.5 GiB" and query_rows(columns, rows, mended) == "113.5 GiB"
+
+
+def test_the_run_a_request_asks_for_is_named_by_its_own_column() -> None:
+    """nightly longest-run: "which backup … ran the longest?" answered with the job alone."""
+    table = find_table({"log": {"path": "backups/runs.log", "content": RUNS_LOG}})
+    assert table is not None
+    picked = with_row_names(table, "which backup in backups/runs.log ran the longest?",
+                            "SELECT job FROM data ORDER BY duration DESC LIMIT 1")
+    assert picked == "SELECT job, ts FROM data ORDER BY duration DESC LIMIT 1"
+    columns, rows = table_rows(RUNS_LOG, ".log")
+    assert query_rows(columns, rows, picked) == {"job": "minio-assets", "ts": "2026-11-23T01:30:00Z"}
 
 
 @pytest.mark.parametrize("left", [
@@ -992,6 +1004,10 @@ def test_which_rows_are_named_by_a_column_each_row_has_its_own_value_of() -> Non
     assert shared_names(table, which, "SELECT team FROM data WHERE escalated = 1") == (["team"], ["key"])
     faults = query_faults(table, job(request=which), "SELECT team FROM data WHERE escalated = 1")
     assert any("select what names each row, key" in fault for fault in faults), faults
+    # mended in place: the column naming each row selected beside (nightly longest-run)
+    assert with_row_names(table, which, "SELECT team FROM data WHERE escalated = 1") == \
+        "SELECT team, key FROM data WHERE escalated = 1"
+    assert with_row_names(table, which, "SELECT key FROM data WHERE escalated = 1") is None
     assert shared_names(table, which, "SELECT key FROM data WHERE escalated = 1") is None
     assert shared_names(table, which, "SELECT key, team FROM data WHERE escalated = 1") is None
     assert shared_names(table, which, "SELECT COUNT(*) FROM data WHERE escalated = 1") is None
