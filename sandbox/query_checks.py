@@ -790,6 +790,23 @@ def one_row_named_before(table: Table, job: PackageJob, sql: str) -> str | None:
     return None
 
 
+_PICKED = re.compile(r"(?i)\b(?:order\s+by|limit|max|min|group\s+by|count)\b")
+_SEVERAL = re.compile(r"(?i)\b(?:each|every|per|all|those|these|them|they|list)\b|\b(?:top|bottom)\s+\d")
+
+
+def unpicked_extreme(request: str, sql: str) -> str | None:
+    """The superlative (its word) a request asks for that the query never picks: "which backup
+    ran the longest?" queried ``SELECT ts FROM data`` (every row's, the first of them answered;
+    nightly longest-run) or ``SELECT SUM(size) FROM data WHERE …``: no ``ORDER BY``, ``LIMIT``,
+    ``MAX``, ``MIN``, ``GROUP BY`` or count. None when the request names no most or least, both,
+    or several things ("each", "the top 3")."""
+    most, least = _MOST.search(request), _LEAST.search(request)
+    if bool(most) == bool(least) or _SEVERAL.search(request) or _PICKED.search(sql):
+        return None
+    found = most or least
+    return found[0].lower() if found else None
+
+
 _STATUS_CLASS = re.compile(r"\b([1-5])xx\b", re.IGNORECASE)
 
 
@@ -934,6 +951,11 @@ def query_faults(table: Table, job: PackageJob, sql: str) -> list[str]:
         others = [c for c in table.columns if c.lower() not in {column.lower() for column, _ in given}]
         faults.append(f"The query selects only what its WHERE sets ({named}): it returns what it was given. "
                       f"Select the column that holds what the request asks for ({', '.join(others)}).")
+    if (superlative := unpicked_extreme(job.request, sql)) is not None:
+        highest = not _LEAST.search(job.request)
+        faults.append(f"The request asks for the {superlative} one, and the query keeps every row it matches:"
+                      f" keep only the row with the {'most' if highest else 'least'} of the column it means "
+                      f"(SELECT … FROM data ORDER BY <that column> {'DESC' if highest else 'ASC'} LIMIT 1).")
     if needless_limit(asked, sql):  # (a follow-up's "write its name" leans on "the highest lag")
         faults.append("The request asks for no single most or least: keep every row or group (no LIMIT 1).")
     return faults

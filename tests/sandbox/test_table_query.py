@@ -35,6 +35,7 @@ from sandbox.query_checks import (
     status_classes,
     unasked_likes,
     unasked_values,
+    unpicked_extreme,
     unused_columns,
     with_row_names,
     without_copied_row,
@@ -329,6 +330,25 @@ def test_the_run_a_request_asks_for_is_named_by_its_own_column() -> None:
     assert picked == "SELECT job, ts FROM data ORDER BY duration DESC LIMIT 1"
     columns, rows = table_rows(RUNS_LOG, ".log")
     assert query_rows(columns, rows, picked) == {"job": "minio-assets", "ts": "2026-11-23T01:30:00Z"}
+
+
+@pytest.mark.parametrize(("request_text", "sql_text", "told"), [
+    ("which backup in backups/runs.log ran the longest?", "SELECT ts FROM data", "longest"),
+    ("How big was the smallest backup?", "SELECT SUM(size) FROM data WHERE status = 'ok'", "smallest"),
+    ("which backup ran the longest?", "SELECT job FROM data ORDER BY duration DESC LIMIT 1", None),
+    ("which backup ran the longest?", "SELECT MAX(duration) FROM data", None),  # (told otherwise)
+    ("How long did each job take at most?", "SELECT job, duration FROM data", None),  # (several)
+    ("How big were the backups?", "SELECT size FROM data", None),  # (no most or least)
+    ("Which run was the longest and which the shortest?", "SELECT job FROM data", None),
+])
+def test_a_most_or_least_the_query_never_picks_is_told(request_text: str, sql_text: str, told: str | None) -> None:
+    """nightly longest-run: "which backup … ran the longest?" queried ``SELECT ts FROM data``:
+    the first row's time was answered."""
+    assert unpicked_extreme(request_text, sql_text) == told
+    table = find_table({"log": {"path": "backups/runs.log", "content": RUNS_LOG}})
+    assert table is not None
+    faults = query_faults(table, job(request=request_text), sql_text)
+    assert any("keeps every row it matches" in f for f in faults) is (told is not None), faults
 
 
 @pytest.mark.parametrize("left", [
