@@ -312,7 +312,7 @@ class ReflexionPackageRunner:
                      "none in the reply" if sql is None else "the same again")
             return back
         attempt = state.get("attempt", 0) + 1
-        return {"code": query_code(table, sql), "sql": sql, "queries": asked + 1, "querying": True,
+        return {"code": query_code(table, sql, job.final), "sql": sql, "queries": asked + 1, "querying": True,
                 "feedback": None, "mended_by": {**state.get("mended_by", {}), attempt: TABLE_QUERY}}
 
     async def _attempt(self, state: PackageState, config: RunnableConfig) -> PackageState:

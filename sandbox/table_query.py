@@ -199,13 +199,15 @@ _HELPERS = inspect.getsource(table_rows).replace("from __future__ import annotat
 process, as a deploy may leave it."""
 
 
-def query_code(table: Table, sql: str) -> str:
+def query_code(table: Table, sql: str, final: bool = False) -> str:
     """The package code that reads the table from ``inputs`` and runs ``sql`` over it, the
-    helpers of :mod:`sandbox.table_rows` carried along."""
+    helpers of :mod:`sandbox.table_rows` carried along; ``final`` (no package goes on from its
+    value): each number of a column written with a unit carries it."""
     return (f"{_HELPERS}\n\n# the query dagbot had the model write for this step\n"
             f"SQL = {sql!r}\n"
             f"columns, rows = table_rows({table.read}, {table.suffix!r})\n"
-            f"result = query_rows(columns, rows, SQL, nested_tables({table.read}, {table.suffix!r}))\n")
+            f"result = query_rows(columns, rows, SQL, nested_tables({table.read}, {table.suffix!r})"
+            f"{', with_units=True' if final else ''})\n")
 
 
 def query_task(job: PackageJob, table: Table | None = None) -> str:

@@ -592,11 +592,15 @@ def column_types(columns: list[str], rows: list[dict[str, Any]]) -> dict[str, st
 
 
 def query_rows(columns: list[str], rows: list[dict[str, Any]], sql: str,
-               nested: dict[str, tuple[list[str], list[dict[str, Any]]]] | None = None) -> Any:
+               nested: dict[str, tuple[list[str], list[dict[str, Any]]]] | None = None,
+               with_units: bool = False) -> Any:
     """Run one SELECT over the rows as the table ``data`` (in memory), beside the tables their
     rows hold (:func:`nested_tables`), each under its name; its result shaped
     for an answer: one value alone, one column as a list, two columns whose first is text as
-    an object (a group-by), else a list of objects; None when no row came back."""
+    an object (a group-by), else a list of objects; None when no row came back. ``with_units``
+    (a value for the answer, no other package's input): each number of several columns a
+    column written with a unit gave carries it too (``{"job": "minio-assets", "longest":
+    "7082 s"}``)."""
     statement = sql.strip().rstrip(";").strip()
     if not re.match(r"(?is)(select|with)\b", statement) or ";" in statement:
         raise ValueError("the query must be one SELECT statement over the table data")
@@ -606,10 +610,52 @@ def query_rows(columns: list[str], rows: list[dict[str, Any]], sql: str,
     cursor = db.execute(statement)
     found = cursor.fetchmany(10_001)
     named = [d[0] for d in cursor.description or []]
-    shaped = _shaped(named, [[_tidy(v) for v in row] for row in found])
+    tidied = [[_tidy(v) for v in row] for row in found]
+    if with_units and len(named) > 1 and any(units := _item_units(statement, named, columns, rows)):
+        tidied = [[f"{v} {unit}" if unit and isinstance(v, (int, float)) and not isinstance(v, bool) else v
+                   for v, unit in zip(row, units, strict=True)] for row in tidied]
+    shaped = _shaped(named, tidied)
     unit = _value_unit(statement, columns, rows)
     return f"{shaped} {unit}" if unit and isinstance(shaped, (int, float)) and not isinstance(shaped, bool) \
         else shaped
+
+
+def _item_units(sql: str, named: list[str], columns: list[str], rows: list[dict[str, Any]]) -> list[str]:
+    """The unit of each column a query selects (:func:`_column_unit` of the data's column it is,
+    or the sum, average, minimum or maximum of), "" where it has none or is anything else."""
+    found = _SELECT_LIST.match(sql)
+    if found is None:
+        return [""] * len(named)
+    items, depth, start = [], 0, 0
+    for i, ch in enumerate(found["columns"]):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if ch == "," and depth == 0:
+            items.append(found["columns"][start:i])
+            start = i + 1
+    items.append(found["columns"][start:])
+    if [item.strip() for item in items] == ["*"]:
+        items = named
+    if len(items) != len(named):
+        return [""] * len(named)
+    return [_column_unit(m["column"], columns, rows) if (m := _ITEM_COLUMN.match(item)) else ""
+            for item in items]
+
+
+_SELECT_LIST = re.compile(r"(?is)^\s*select\s+(?:distinct\s+)?(?P<columns>.+?)\s+from\s+data\b")
+_ITEM_COLUMN = re.compile(r'(?is)^\s*(?:(?:sum|avg|min|max|total)\s*\(\s*)?"?(?P<column>\w+)"?\s*\)?'
+                          r'(?:\s+as\s+"?\w+"?)?\s*$')
+
+
+def _column_unit(column: str, columns: list[str], rows: list[dict[str, Any]]) -> str:
+    """The unit a column's numbers are in: the one its values are converted to
+    (:func:`column_units`), or the one unit they are all written with; "" for none."""
+    if column not in columns:
+        return ""
+    if unit := column_units(columns, rows).get(column):
+        return unit
+    written = {_unit_of(row.get(column)) for row in rows if row.get(column) not in (None, "")}
+    [only] = written if len(written) == 1 else [None]
+    return only if only and any(only in kind for kind in _SCALES) else ""
 
 
 def _value_unit(sql: str, columns: list[str], rows: list[dict[str, Any]]) -> str:
@@ -619,14 +665,7 @@ def _value_unit(sql: str, columns: list[str], rows: list[dict[str, Any]]) -> str
     value, the unit is the data's, not a word the answer guesses ("19.3 bytes": nightly
     mail-users-total)."""
     found = _ONE_VALUE.match(sql)
-    if found is None or found["column"] not in columns:
-        return ""
-    column = found["column"]
-    if unit := column_units(columns, rows).get(column):
-        return unit
-    written = {_unit_of(row.get(column)) for row in rows if row.get(column) not in (None, "")}
-    [only] = written if len(written) == 1 else [None]
-    return only if only and any(only in kind for kind in _SCALES) else ""
+    return "" if found is None else _column_unit(found["column"], columns, rows)
 
 
 _ONE_VALUE = re.compile(r'(?is)^\s*select\s+(?:(?:sum|avg|min|max|total)\s*\(\s*)?"?(?P<column>\w+)"?\s*\)?'

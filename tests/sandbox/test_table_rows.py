@@ -386,6 +386,24 @@ def test_one_value_of_a_column_written_with_a_unit_is_shown_with_it() -> None:
     assert query_rows(columns, rows, "SELECT job, SUM(size) FROM data GROUP BY job") == {"minio": 112, "pg": 12.9}
 
 
+def test_the_numbers_of_an_answers_columns_carry_their_units() -> None:
+    """nightly follow-up-longest-size: the longest job's row, ``{"job": …, "longest": 7082}``, left
+    the answer to guess the unit. A value for the answer (``with_units``: no package goes on from
+    it) carries each unit column's unit; a count, a ratio and a column with no unit stay numbers."""
+    log = "job,size,took,runs\npg,6.4GiB,9m51s,3\npg,6.5GiB,10m02s,4\nminio,112.0GiB,1h53m40s,1\n"
+    columns, rows = table_rows(log, ".csv") or ([], [])
+    longest = "SELECT job, MAX(took) AS longest, runs FROM data GROUP BY job ORDER BY 2 DESC LIMIT 1"
+    assert query_rows(columns, rows, longest, with_units=True) == {"job": "minio", "longest": "6820 s", "runs": 1}
+    assert query_rows(columns, rows, longest) == {"job": "minio", "longest": 6820, "runs": 1}  # (another's input)
+    assert query_rows(columns, rows, "SELECT job, SUM(size) FROM data GROUP BY job", with_units=True) == {
+        "minio": "112 GiB", "pg": "12.9 GiB"}
+    assert query_rows(columns, rows, "SELECT * FROM data WHERE job = 'minio'", with_units=True) == {
+        "job": "minio", "size": "112 GiB", "took": "6820 s", "runs": 1}
+    assert query_rows(columns, rows, "SELECT job, COUNT(*), SUM(size) / COUNT(*) FROM data GROUP BY job "
+                                     "HAVING COUNT(*) > 1", with_units=True) == {
+        "job": "pg", "COUNT(*)": 2, "SUM(size) / COUNT(*)": 6.45}
+
+
 @pytest.mark.parametrize("text", [
     "Some notes here\nand more  text here\nthird line\n",  # prose: a header of words, but no columns
     "NAME   STATUS\napi    Running\n",  # one row: nothing to compute over
