@@ -19,6 +19,7 @@ from pydantic import BaseModel, field_validator
 from agent.plan.format import PlanNode
 from agent.plan.limits import PlanLimits
 from agent.plan.mends.contract import Draft, Mend, MendContext, Mended, apply_mends
+from agent.plan.mends.file_row_queries import computed_file_rows
 from agent.plan.mends.pipeline import PLAN_MENDS, corrections, mend_plan
 from agent.plan.parsing import parse_plan
 from agent.plan.validation import validated_plan
@@ -765,3 +766,17 @@ def test_a_change_whose_words_the_request_gives_is_not_fed_from_the_thread(regis
         thread = replace(REVIEWED, request=request)
         draft = drafted(told, registry)
         assert MENDS["thread-fed-changes"].fix(draft, thread.context(registry)) == draft
+
+
+@pytest.mark.parametrize("table", ["backups/nightly_log", "nightly_log", "nightly.csv", "data"])
+def test_a_query_of_the_file_the_thread_read_as_a_table_is_computed_from_it(
+        registry: ToolRegistry, table: str) -> None:
+    """nightly follow-up-longest-size, as run: "how big was that backup?" planned as ``SELECT
+    SUM(size) FROM backups/nightly_log``, the file the thread read named as a table."""
+    case = FIXES["file-row-queries"]
+    before = drafted({"nodes": [{"id": "size", "sql_query": {"sql": f"SELECT SUM(size) FROM {table}"}}]}, registry)
+    fixed = computed_file_rows(before, case.thread.context(registry))
+    if table == "nightly.csv":  # (another file's name: not the one the thread read)
+        assert fixed == before
+    else:
+        assert written(fixed) == written(drafted(case.after, registry))

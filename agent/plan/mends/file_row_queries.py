@@ -6,13 +6,16 @@ the longest in backups/nightly.log?", then "how big was that backup?") was plann
 ``sql_query`` of ``SELECT SUM(size) FROM data``: the database has no such table, and the one
 data file the thread had read was never read again (bench nightly follow-up-longest-size). A
 ``sql_query`` whose every table is ``data`` where the database has none (its plan check refuses
-the name), in a thread or plan that read exactly one data file, is that computation: the file is
+the name), or the file itself (``FROM backups/nightly_log``, as the same follow-up was planned
+once ``data`` was taken care of), in a thread or plan that read exactly one data file, is that
+computation: the file is
 read and dagbot's computing package (empty code, which the sandbox writes from the request)
 computes from it, as it would have had the plan only read the file.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,12 +34,14 @@ def computed_file_rows(draft: Draft, context: MendContext) -> Draft:
     read of the one data file read before and dagbot's computing package over it."""
     if context.request is None or READ_FILE not in context.registry or SQL_QUERY not in context.registry:
         return draft
-    queries = [node for node in draft.nodes if _queries_file_rows(node, context.registry)]
     paths = {*_read_paths(context.earlier_calls.values()),
              *_read_paths(node.model_dump() for node in draft.nodes)}
-    if not queries or len(paths) != 1:
+    if len(paths) != 1:
         return draft
     [path] = paths
+    queries = [node for node in draft.nodes if _queries_file_rows(node, context.registry, _names(path))]
+    if not queries:
+        return draft
     taken = {node.id for node in draft.nodes} | set(context.earlier_calls)
     nodes: list[PlanNode] = []
     for node in draft.nodes:
@@ -54,15 +59,33 @@ def computed_file_rows(draft: Draft, context: MendContext) -> Draft:
     return draft.with_nodes(nodes)
 
 
-def _queries_file_rows(node: PlanNode, registry: ToolRegistry) -> bool:
+def _queries_file_rows(node: PlanNode, registry: ToolRegistry, names: set[str]) -> bool:
     """Whether ``node`` is a literal ``sql_query`` that the tool's plan check refuses for
-    naming ``data``, a table the database does not have."""
+    naming ``data``, or the file read (``names``), as a table the database does not have."""
     sql = node.args.get("sql")
     check = registry.get(SQL_QUERY).plan_check
     if node.tool != SQL_QUERY or node.each is not None or not isinstance(sql, str) or check is None:
         return False
-    refusal = check(node.args)
-    return refusal is not None and refusal.target.lower() == FILE_TABLE
+    tables = _TABLES.findall(sql)
+    return check(node.args) is not None and bool(tables) \
+        and all(_name(table) in {FILE_TABLE, *names} for table in tables)
+
+
+_TABLES = re.compile(r"""\b(?:from|join)\s+[`"\[]?([\w.~/-]+)""", re.IGNORECASE)
+"""The tables a query reads, a path's slashes and dots kept (``FROM backups/nightly_log``)."""
+
+
+def _names(path: str) -> set[str]:
+    """The names a query may give the file at ``path`` as a table: its path or its file's name,
+    with or without the extension, however it is punctuated (``FROM backups/nightly_log`` for
+    backups/nightly.log: nightly follow-up-longest-size, as run)."""
+    folder, _, name = path.rpartition("/")
+    stem = name.rpartition(".")[0] or name
+    return {_name(n) for n in (path, f"{folder}/{stem}" if folder else stem, name, stem)}
+
+
+def _name(text: str) -> str:
+    return re.sub(r"\W+", "_", text.lower()).strip("_")
 
 
 def _read_paths(nodes: Any) -> set[str]:
