@@ -101,5 +101,5 @@ def _read_paths(nodes: Any) -> set[str]:
 
 FILE_ROW_QUERIES = Mend(
     name="file-row-queries", fix=computed_file_rows, partial_safe=False,  # the request, the thread
-    slip="a query read `data`, the name dagbot gives a file's rows, from a database that has no such "
-         "table; dagbot computes it from the file the thread read")
+    slip="a query read a file's rows (`data`, dagbot's name for them, or the file's own) from a database "
+         "that has no such table; dagbot computes it from the file the thread read")
