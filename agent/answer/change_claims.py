@@ -19,8 +19,9 @@ _NEGATION = re.compile(r"\b(?:not|no|never|cannot|unable|failed|rejected|decline
                        re.I)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 
+ASK_AGAIN_NOTE = "_Ask again to have it done; it will ask for approval first._"
 NO_CHANGE_NOTE = ("_Nothing was changed: no step of this request wrote, sent or changed anything. "
-                  "Ask again to have it done; it will ask for approval first._")
+                  f"{ASK_AGAIN_NOTE.strip('_')}_")
 
 
 def says(text: str, claim: str | re.Pattern[str]) -> bool:

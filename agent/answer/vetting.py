@@ -5,7 +5,8 @@
   the prompt lists them (raw JSON), or code for the person to run is no answer for a person
   (:func:`unreadable`): the joiner replans to make that call or compute that value, or dagbot
   gives the results in its own words;
-- a claim of a change no red node made gets a note (:func:`unclaimed`, :mod:`agent.answer.change_claims`).
+- a claim of a change no red node made gets a note, or, where the request commands one, is
+  replaced by dagbot's reply from the run's facts (:func:`unclaimed`, :mod:`agent.answer.change_claims`).
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ import re
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from agent.answer.change_claims import changes_made, claims_a_change, with_no_change_note
+from agent.answer.change_claims import ASK_AGAIN_NOTE, changes_made, claims_a_change, with_no_change_note
+from agent.answer.facts import facts_reply
 from agent.model.written_calls import written_calls
 from agent.plan.references import REFERENCE, fill_text, malformed_reference_ids
 from agent.state import AgentState
+from agent.tools.effects import commanded_effects
 
 CALLED = "it called "
 """How :func:`unreadable` begins when the answer was a tool call written out."""
@@ -95,10 +98,20 @@ asks for was computed from it…``), unseen mail-follow-up-owners."""
 def unclaimed(answer: str, state: AgentState, red_tools: Collection[str]) -> str:
     """``answer``, noted when it claims a change no red node made, in this plan or one a replan
     replaced (:func:`marked_changes`: a replan's answer "… and it has been sent to
-    data@example.com" stood, after two plans that sent nothing, unseen mail-processed)."""
+    data@example.com" stood, after two plans that sent nothing, unseen mail-processed). Where
+    the request commands a change, such an answer is no answer at all: dagbot's own reply from
+    the run's facts replaces it ("Reminder sent to Amara Okafor, Jonas Berg…" for a plan that
+    sent nothing, a note below it the only word otherwise: nightly mail-action-owners)."""
     if not answer or _changed_before(state):
         return answer
-    return with_no_change_note(answer, state.get("plan") or {}, state.get("results") or {}, red_tools)
+    plan, results = state.get("plan") or {}, state.get("results") or {}
+    noted = with_no_change_note(answer, plan, results, red_tools)
+    if noted == answer or not commanded_effects(str(state.get("request") or "")):
+        return noted
+    return f"{facts_reply(plan, results, red_tools, why=UNMADE_WHY)}\n\n{ASK_AGAIN_NOTE}"
+
+
+UNMADE_WHY = "says a change was made, and no step of this request made one"
 
 
 def unmade_claim(answer: str, state: AgentState, red_tools: Collection[str]) -> list[str]:

@@ -10,7 +10,7 @@ import pytest
 from langchain_core.tools import StructuredTool
 from pydantic import BaseModel
 
-from agent.answer.change_claims import NO_CHANGE_NOTE
+from agent.answer.change_claims import ASK_AGAIN_NOTE, NO_CHANGE_NOTE
 from agent.answer.vetting import CHANGED, marked_changes, unclaimed
 from agent.events import AnswerReady, AwaitingApproval, Replanning, RunEvent, Waiting
 from agent.plan.uncomputed import COMPUTING_GOAL
@@ -175,8 +175,9 @@ async def test_the_draft_is_told_and_a_plan_that_ran_without_the_mail_plans_it_b
     assert isinstance(events[-1], Waiting) and len(llm.calls) == 3
 
 
-async def test_a_replans_answer_claiming_a_change_no_plan_made_gets_the_note() -> None:
-    """unseen mail-processed: after two plans that sent nothing, "… and it has been sent" stood."""
+async def test_a_replans_answer_claiming_a_change_no_plan_made_is_replaced_by_the_facts() -> None:
+    """unseen mail-processed: after two plans that sent nothing, "… and it has been sent" stood
+    (with a note below it); the request commands the mail, so dagbot's own reply replaces it."""
     claim = "The total has been sent to data@example.com."
     llm = ScriptedChatModel(replies=[{"nodes": [READ]}, {"nodes": [READ]}, {"nodes": [READ]}, {"nodes": [READ]},
                                      finish(claim)])
@@ -184,7 +185,8 @@ async def test_a_replans_answer_claiming_a_change_no_plan_made_gets_the_note() -
     assert [type(e) for e in events if isinstance(e, Replanning)] == [Replanning]
     answer = events[-1]
     assert isinstance(answer, AnswerReady)
-    assert answer.answer == f"{claim}\n\n{NO_CHANGE_NOTE}"
+    assert claim not in answer.answer and "no step of this request made one" in answer.answer
+    assert answer.answer.endswith(f"Nothing was changed.\n\n{ASK_AGAIN_NOTE}")
 
 
 def test_a_change_an_earlier_plan_made_is_marked_and_the_claim_stands() -> None:

@@ -123,14 +123,19 @@ async def test_the_joiner_is_told_which_changes_were_made() -> None:
 
 
 async def test_an_answer_claiming_a_change_no_step_made_says_nothing_changed() -> None:
-    from agent.answer.change_claims import NO_CHANGE_NOTE
+    from agent.answer.change_claims import ASK_AGAIN_NOTE, NO_CHANGE_NOTE
 
     claimed = {**PLAN, "answer": "Checked and saved ${a} to done.txt."}  # no write in the plan
-    async with harness(MEMORY, [claimed, PLAN, finish("The file was not written: no tool ran for it.")]) as h:
-        await h.engine.ask("c1", "look up alpha and save it to done.txt")
-        assert _answers(h.drain())[-1] == f"Checked and saved value of alpha to done.txt.\n\n{NO_CHANGE_NOTE}"
+    async with harness(MEMORY, [claimed, PLAN, finish("The file was not written: no tool ran for it."),
+                                claimed]) as h:
+        await h.engine.ask("c1", "look up alpha and save it to done.txt")  # (commands the save)
+        answer = _answers(h.drain())[-1]
+        assert "saved value of alpha" not in answer and answer.endswith(f"Nothing was changed.\n\n{ASK_AGAIN_NOTE}")
+        assert "• `a` (lookup): done — value of alpha" in answer  # (the run's facts)
         await h.engine.ask("c2", "look up alpha and save it to done.txt")
         assert _answers(h.drain())[-1] == "The file was not written: no tool ran for it."
+        await h.engine.ask("c3", "what did the last check find for alpha?")  # (commands nothing: noted)
+        assert _answers(h.drain())[-1] == f"Checked and saved value of alpha to done.txt.\n\n{NO_CHANGE_NOTE}"
 
 
 async def test_a_whole_reference_in_a_text_argument_is_its_text() -> None:
