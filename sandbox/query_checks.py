@@ -696,9 +696,12 @@ def with_row_names(table: Table, request: str, sql: str) -> str | None:
     found = _SELECTED.match(sql)
     if shared is None or found is None:
         return None
-    named = shared[1][0]
-    named = named if re.fullmatch(r"[A-Za-z_]\w*", named) else '"{}"'.format(named.replace('"', '""'))
-    return f"{sql[:found.end('columns')]}, {named}{sql[found.end('columns'):]}"
+    return f"{sql[:found.end('columns')]}, {_sql_name(shared[1][0])}{sql[found.end('columns'):]}"
+
+
+def _sql_name(column: str) -> str:
+    """``column`` as a query writes it: bare, or quoted where it is no plain word."""
+    return column if re.fullmatch(r"[A-Za-z_]\w*", column) else '"{}"'.format(column.replace('"', '""'))
 
 
 def _top_level_items(columns: str) -> list[str]:
@@ -783,9 +786,7 @@ def one_row_named_before(table: Table, job: PackageJob, sql: str) -> str | None:
         if len(hits) == 1 and values.count(hits[0]) == 1:
             value = int(hits[0]) if float(hits[0]).is_integer() else hits[0]
             clause = where["clause"].strip()
-            named = column if re.fullmatch(r"[A-Za-z_]\w*", column) else '"{}"'.format(
-                column.replace('"', '""'))
-            return f"{sql[:where.start()]}WHERE {clause} AND {named} = {value} " \
+            return f"{sql[:where.start()]}WHERE {clause} AND {_sql_name(column)} = {value} " \
                    f"{sql[where.end():].lstrip()}".rstrip()
     return None
 
