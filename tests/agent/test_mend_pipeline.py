@@ -20,6 +20,7 @@ from agent.plan.format import PlanNode
 from agent.plan.limits import PlanLimits
 from agent.plan.mends.contract import Draft, Mend, MendContext, Mended, apply_mends
 from agent.plan.mends.file_row_queries import computed_file_rows
+from agent.plan.mends.listed_files import read_listed_files
 from agent.plan.mends.pipeline import PLAN_MENDS, corrections, mend_plan
 from agent.plan.parsing import parse_plan
 from agent.plan.validation import validated_plan
@@ -780,3 +781,21 @@ def test_a_query_of_the_file_the_thread_read_as_a_table_is_computed_from_it(
         assert fixed == before
     else:
         assert written(fixed) == written(drafted(case.after, registry))
+
+
+@pytest.mark.parametrize("reference", ["${backup_list.files[0]}", "${backup_list.files[0].path}",
+                                       "${backup_list.files.0.path}"])
+def test_a_listed_files_one_file_given_where_a_path_goes_is_its_path(registry: ToolRegistry, reference: str) -> None:
+    """nightly longest-run, as run: ``read_file`` of ``${backup_list.files[0]}`` (the listing's
+    object where a path goes) after a ``list_files`` of that one path: the read failed."""
+    listing = {"id": "backup_list", "list_files": {"pattern": "backups/nightly.log"}}
+    before = drafted({"nodes": [listing, {"id": "info", "tool": "read_file", "args": {"path": reference},
+                                          "depends_on": ["backup_list"]}]}, registry)
+    fixed = read_listed_files(before, MendContext(registry))
+    assert written(fixed) == written(drafted({"nodes": [
+        listing, {"id": "info", "read_file": {"path": "backups/nightly.log"}}]}, registry))
+    assert read_listed_files(fixed, MendContext(registry)) == fixed
+    # a listing of a wildcard names no one file: left as it is
+    wild = drafted({"nodes": [{"id": "backup_list", "list_files": {"pattern": "backups/*.log"}},
+                              {"id": "info", "read_file": {"path": reference}}]}, registry)
+    assert read_listed_files(wild, MendContext(registry)) == wild
