@@ -71,4 +71,5 @@ def _read(node: PlanNode) -> PlanNode:
 
 LISTED_FILES = Mend(
     name="listed-files", fix=read_listed_files,
-    slip="a file a step computes from was listed, which gives its size but not its content; it is read")
+    slip="a file a step reads or computes from was listed, which gives its path and size but not its "
+         "content; it is read by its path")
