@@ -8,9 +8,8 @@ data file the thread had read was never read again (bench nightly follow-up-long
 ``sql_query`` whose every table is ``data`` where the database has none (its plan check refuses
 the name), or the file itself (``FROM backups/nightly_log``, as the same follow-up was planned
 once ``data`` was taken care of), in a thread or plan that read exactly one data file, is that
-computation: the file is
-read and dagbot's computing package (empty code, which the sandbox writes from the request)
-computes from it, as it would have had the plan only read the file.
+computation: the file is read and dagbot's computing package (empty code, which the sandbox
+writes from the request) computes from it, as it would have had the plan only read the file.
 """
 
 from __future__ import annotations
