@@ -25,7 +25,7 @@ from agent.plan.uncomputed import COMPUTING_GOAL
 from agent.ports.sandbox import PackageJob
 from agent.tools.effects import asked_effects
 from sandbox.table_query import Table
-from sandbox.table_rows import column_number
+from sandbox.table_rows import SELECT_LIST, column_number, select_items
 
 
 def asked_of(job: PackageJob) -> str:
@@ -415,7 +415,7 @@ def selects_its_conditions(sql: str) -> list[tuple[str, str]]:
     if found is None or where is None:
         return []
     fixed = {name.strip('"`').lower(): literal for name, literal in _EQUALS.findall(where["clause"])}
-    items = _top_level_items(found["columns"])
+    items = select_items(found["columns"])
     bare = [m.group(1).strip('"`') for item in items if (m := _BARE.match(item))]
     if not bare or len(bare) != len(items) or not all(column.lower() in fixed for column in bare):
         return []
@@ -430,7 +430,7 @@ def grouped(sql: str) -> str | None:
     found = _ORDERED.match(sql)
     if found is None or re.search(r"(?i)\bgroup\s+by\b", sql) or not _AGGREGATE.search(found["order"]):
         return None
-    bare = [m.group(1) for item in _top_level_items(found["columns"]) if (m := _BARE.match(item))]
+    bare = [m.group(1) for item in select_items(found["columns"]) if (m := _BARE.match(item))]
     if not bare:
         return None
     where = found["rest"].rstrip()
@@ -449,7 +449,7 @@ def beside_a_total(table: Table, sql: str) -> list[str]:
     found = _SELECT_REST.match(sql)
     if found is None or re.search(r"(?i)\bgroup\s+by\b", found["rest"]):
         return []
-    items = _top_level_items(found["columns"])
+    items = select_items(found["columns"])
     if not any(_WHOLE_TABLE_AGGREGATE.search(item) for item in items):
         return []
     columns = {c.lower(): c for c in table.columns}
@@ -469,7 +469,7 @@ def without_totals_beside(table: Table, sql: str) -> str | None:
     order = re.search(r"(?is)\border\s+by\s+(?P<by>.+?)\s+(?:asc\s+|desc\s+)?limit\s+\d+\s*$", found["rest"])
     if order is None or _AGGREGATE.search(order["by"]):
         return None
-    kept = [item.strip() for item in _top_level_items(found["columns"])
+    kept = [item.strip() for item in select_items(found["columns"])
             if not _WHOLE_TABLE_AGGREGATE.search(item)]
     return f"SELECT {', '.join(kept)} FROM data{found['rest']}"
 
@@ -598,7 +598,7 @@ def shares_for_which(request: str, sql: str) -> str | None:
 _FILTERED = re.compile(r"\b(?:WHERE|HAVING|LIMIT)\b", re.IGNORECASE)
 _WHICH = re.compile(r"\b(?:which|who)\b", re.IGNORECASE)
 _HOW_MANY = re.compile(r"\b(?:how\s+many|count|number\s+of)\b", re.IGNORECASE)
-_SELECTED = re.compile(r"(?is)^\s*select\s+(?:distinct\s+)?(?P<columns>.+?)\s+from\s+data\b")
+_SELECTED = SELECT_LIST
 _COMPUTED_WORDS = re.compile(r"\b(?:total|sum|average|mean|share|percent|percentage|rate|most|least|"
                              r"highest|lowest|longest|shortest|largest|smallest|together|combined|"
                              r"add(?:s|ed)?\b[^.?!\n]{0,40}?\bup)\b", re.IGNORECASE)
@@ -640,7 +640,7 @@ def names_nothing(table: Table, request: str, sql: str) -> bool:
     if found is None or not (_WHICH.search(request) or plural or passed_on) or _HOW_MANY.search(request) \
             or asked_columns(table, request):  # ("put that queue's depth…" asks for a value)
         return False
-    items = _top_level_items(found["columns"])
+    items = select_items(found["columns"])
     named = [m.group(1).strip('"') for item in items if (m := _BARE.match(item))]
     return (not any(name in table.columns for name in named)
             and not any(re.search(r"(?i)\bgroup_concat\s*\(", item) for item in items))
@@ -670,7 +670,7 @@ def shared_names(table: Table, request: str, sql: str) -> tuple[list[str], list[
     if words[0] in _NOT_A_NOUN or any(w in columns or w.rstrip("s") in columns
                                       or (w.endswith("es") and w[:-2] in columns) for w in words):
         return None
-    items = _top_level_items(found["columns"])
+    items = select_items(found["columns"])
     bare = [m.group(1).strip('"') for item in items if (m := _BARE.match(item))]
     if not bare or len(bare) != len(items) or not all(name in table.columns for name in bare):
         return None
@@ -704,23 +704,11 @@ def _sql_name(column: str) -> str:
     return column if re.fullmatch(r"[A-Za-z_]\w*", column) else '"{}"'.format(column.replace('"', '""'))
 
 
-def _top_level_items(columns: str) -> list[str]:
-    """The items of a select list, split at the commas outside parentheses."""
-    items, depth, start = [], 0, 0
-    for i, ch in enumerate(columns):
-        depth += {"(": 1, ")": -1}.get(ch, 0)
-        if ch == "," and depth == 0:
-            items.append(columns[start:i])
-            start = i + 1
-    return [*items, columns[start:]]
-
-
 _MOST = re.compile(r"\b(?:most|highest|largest|biggest|longest|slowest|greatest|heaviest|top|max(?:imum)?)\b",
                    re.IGNORECASE)
 _LEAST = re.compile(r"\b(?:least|fewest|lowest|smallest|shortest|fastest|min(?:imum)?|bottom)\b",
                     re.IGNORECASE)
 _ONE_ASKED = re.compile(r"\b(?:which|what)\s+(?P<noun>[a-z][\w-]*)\b|\bwho\b", re.IGNORECASE)
-_GROUPED_QUERY = re.compile(r"(?is)^\s*select\s+(?P<columns>.+?)\s+from\s+data\b.*\bgroup\s+by\b")
 
 
 def one_group(request: str, sql: str) -> str | None:
@@ -733,15 +721,15 @@ def one_group(request: str, sql: str) -> str | None:
     limits, or has no single aggregate beside plain columns."""
     most, least = _MOST.search(request), _LEAST.search(request)
     asked = _ONE_ASKED.search(request)
-    found = _GROUPED_QUERY.match(sql)
+    found = _SELECTED.match(sql)
     if found is None or asked is None or bool(most) == bool(least) \
-            or re.search(r"(?i)\b(?:order\s+by|limit)\b", sql):
+            or not re.search(r"(?i)\bgroup\s+by\b", sql) or re.search(r"(?i)\b(?:order\s+by|limit)\b", sql):
         return None
     noun = (asked["noun"] or "").lower()
     if (noun.endswith("s") and not noun.endswith("ss")) or noun in {"are", "were"} \
             or re.search(r"(?i)\b(?:top|bottom)\s+\d", request):  # ("which jobs…", "the top 3": several)
         return None
-    items = _top_level_items(found["columns"])
+    items = select_items(found["columns"])
     totals = [i for i, item in enumerate(items, 1) if _AGGREGATE.search(item)]
     if len(totals) != 1 or len(items) < 2:
         return None

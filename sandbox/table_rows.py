@@ -623,35 +623,44 @@ def query_rows(columns: list[str], rows: list[dict[str, Any]], sql: str,
 def _item_units(sql: str, named: list[str], columns: list[str], rows: list[dict[str, Any]]) -> list[str]:
     """The unit of each column a query selects (:func:`_column_unit` of the data's column it is,
     or the sum, average, minimum or maximum of), "" where it has none or is anything else."""
-    found = _SELECT_LIST.match(sql)
+    found = SELECT_LIST.match(sql)
     if found is None:
         return [""] * len(named)
-    items, depth, start = [], 0, 0
-    for i, ch in enumerate(found["columns"]):
-        depth += {"(": 1, ")": -1}.get(ch, 0)
-        if ch == "," and depth == 0:
-            items.append(found["columns"][start:i])
-            start = i + 1
-    items.append(found["columns"][start:])
+    items = select_items(found["columns"])
     if [item.strip() for item in items] == ["*"]:
         items = named
     if len(items) != len(named):
         return [""] * len(named)
-    return [_column_unit(m["column"], columns, rows) if (m := _ITEM_COLUMN.match(item)) else ""
+    converted = column_units(columns, rows)
+    return [_column_unit(m["column"], columns, rows, converted) if (m := _ITEM_COLUMN.match(item)) else ""
             for item in items]
 
 
-_SELECT_LIST = re.compile(r"(?is)^\s*select\s+(?:distinct\s+)?(?P<columns>.+?)\s+from\s+data\b")
+SELECT_LIST = re.compile(r"(?is)^\s*select\s+(?:distinct\s+)?(?P<columns>.+?)\s+from\s+data\b")
+"""A query of ``data`` and its select list (``columns``)."""
 _ITEM_COLUMN = re.compile(r'(?is)^\s*(?:(?:sum|avg|min|max|total)\s*\(\s*)?"?(?P<column>\w+)"?\s*\)?'
                           r'(?:\s+as\s+"?\w+"?)?\s*$')
 
 
-def _column_unit(column: str, columns: list[str], rows: list[dict[str, Any]]) -> str:
+def select_items(columns: str) -> list[str]:
+    """The items of a select list, split at the commas outside parentheses."""
+    items, depth, start = [], 0, 0
+    for i, ch in enumerate(columns):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if ch == "," and depth == 0:
+            items.append(columns[start:i])
+            start = i + 1
+    return [*items, columns[start:]]
+
+
+def _column_unit(column: str, columns: list[str], rows: list[dict[str, Any]],
+                 converted: dict[str, str] | None = None) -> str:
     """The unit a column's numbers are in: the one its values are converted to
-    (:func:`column_units`), or the one unit they are all written with; "" for none."""
+    (:func:`column_units`, or ``converted`` when the caller has them), or the one unit they are
+    all written with; "" for none."""
     if column not in columns:
         return ""
-    if unit := column_units(columns, rows).get(column):
+    if unit := (column_units(columns, rows) if converted is None else converted).get(column):
         return unit
     written = {_unit_of(row.get(column)) for row in rows if row.get(column) not in (None, "")}
     [only] = written if len(written) == 1 else [None]
