@@ -70,14 +70,19 @@ class ScheduleStore(Protocol):
         """False: unknown, or cancelled already."""
         ...
 
-    async def last_fire_time(self, schedule_id: str) -> float | None:
-        """The latest tick's fire time (None: it never fired)."""
+    async def claim_firing(self, schedule_id: str, fire_time: float, claimed_at: float, *,
+                           count_missed: Callable[[float | None], int]) -> Tick | None:
+        """Claim the firing due at ``fire_time`` as a new tick, counting the firings it stands for
+        with ``count_missed(<the latest tick's fire time, None if it never fired>)``. The read and
+        the claim are one step that one caller at a time takes for a schedule: two replicas
+        firing its consecutive ticks late never both count the earlier one as missed.
+        None: this firing (or a later one) was claimed already."""
         ...
 
     async def claim_tick(self, tick: Tick, *, stale_before: float) -> Tick | None:
-        """Claim ``tick``; a tick claimed before (and not done) is taken over only when claimed
-        before ``stale_before``, keeping what it recorded (its root message, what it missed).
-        None: someone else has it, or it is done."""
+        """Take over ``tick``, claimed before and not done, when it was claimed before
+        ``stale_before``, keeping what it recorded (its root message, what it missed); a tick
+        never claimed is claimed as it is. None: someone else has it, or it is done."""
         ...
 
     async def tick_posted(self, schedule_id: str, fire_time: float, root_ts: str) -> None: ...

@@ -6,6 +6,7 @@ checks and writes in one step, with no ``await`` in between."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 from bot.ground.schedule_book import Schedule, Tick
 
@@ -37,8 +38,14 @@ class MemoryScheduleStore:
         self._schedules[schedule_id] = dataclasses.replace(kept, cancelled_at=at, cancelled_by=by)
         return True
 
-    async def last_fire_time(self, schedule_id: str) -> float | None:
-        return max((t.fire_time for (s, _), t in self._ticks.items() if s == schedule_id), default=None)
+    async def claim_firing(self, schedule_id: str, fire_time: float, claimed_at: float, *,
+                           count_missed: Callable[[float | None], int]) -> Tick | None:
+        since = max((t.fire_time for (s, _), t in self._ticks.items() if s == schedule_id), default=None)
+        if since is not None and since >= fire_time:
+            return None
+        claimed = Tick(schedule_id, fire_time, claimed_at, missed=count_missed(since))
+        self._ticks[(schedule_id, fire_time)] = claimed
+        return claimed
 
     async def claim_tick(self, tick: Tick, *, stale_before: float) -> Tick | None:
         key = (tick.schedule_id, tick.fire_time)

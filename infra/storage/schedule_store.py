@@ -2,14 +2,16 @@
 :mod:`infra.emulators.memory_schedule_store` is its twin in memory, held to the same contract by
 ``tests/infra/test_schedule_store_contract.py``.
 
-A tick is claimed by an ``INSERT`` on its key; taking over a stalled one is an ``UPDATE … WHERE
-done = 0 AND claimed_at = <the stale time>``; cancelling a schedule an ``UPDATE … WHERE
-cancelled_at IS NULL``: one caller wins each.
+A firing is claimed by an ``INSERT`` of its tick, after a write to its schedule's row that
+serialises a schedule's claims (its missed firings are counted from the latest tick then);
+taking over a stalled one is an ``UPDATE … WHERE done = 0 AND claimed_at = <the stale time>``;
+cancelling a schedule an ``UPDATE … WHERE cancelled_at IS NULL``: one caller wins each.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
@@ -69,11 +71,22 @@ class SqlScheduleStore:
                 .values(cancelled_at=at, cancelled_by=by))
             return _rows(cancelled) == 1
 
-    async def last_fire_time(self, schedule_id: str) -> float | None:
-        async with self.session() as s:
+    async def claim_firing(self, schedule_id: str, fire_time: float, claimed_at: float, *,
+                           count_missed: Callable[[float | None], int]) -> Tick | None:
+        async with self.session.begin() as s:
+            # A write first: it holds the schedule's row lock (PostgreSQL) or the database's write
+            # lock (SQLite) to the commit, so the latest tick read next is still the latest then.
+            await s.execute(update(ScheduleRow).where(ScheduleRow.id == schedule_id)
+                            .values(cancelled_at=ScheduleRow.cancelled_at))
             latest = await s.scalar(select(func.max(ScheduleTickRow.fire_time))
                                     .where(ScheduleTickRow.schedule_id == schedule_id))
-            return float(latest) if latest is not None else None
+            since = float(latest) if latest is not None else None
+            if since is not None and since >= fire_time:
+                return None
+            tick = Tick(schedule_id, fire_time, claimed_at, missed=count_missed(since))
+            s.add(ScheduleTickRow(id=tick.key, schedule_id=schedule_id, fire_time=fire_time,
+                                  claimed_at=claimed_at, missed=tick.missed, root_ts=None, done=0))
+            return tick
 
     async def claim_tick(self, tick: Tick, *, stale_before: float) -> Tick | None:
         key = tick_key(tick.schedule_id, tick.fire_time)

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 
@@ -64,12 +64,17 @@ async def test_a_tick_is_claimed_once_then_taken_over_only_when_stale_and_never_
         store: ScheduleStore) -> None:
     await store.add_schedule(schedule())
     fire = NOW + 3600
-    assert await store.last_fire_time("a" * 32) is None
-    won = await asyncio.gather(*[store.claim_tick(Tick("a" * 32, fire, NOW + 10, missed=2), stale_before=NOW)
+    seen: list[float | None] = []
+
+    def two_missed(since: float | None) -> int:
+        seen.append(since)
+        return 2
+
+    won = await asyncio.gather(*[store.claim_firing("a" * 32, fire, NOW + 10, count_missed=two_missed)
                                  for _ in range(4)])
     claimed = [t for t in won if t is not None]
     assert len(claimed) == 1 and claimed[0].missed == 2 and claimed[0].root_ts is None
-    assert await store.last_fire_time("a" * 32) == fire
+    assert seen == [None]  # it never fired before: counted once, by the one claim that won
     await store.tick_posted("a" * 32, fire, "1800003600.000100")
 
     # its claimer is alive (claimed after stale_before): nobody else takes it
@@ -87,6 +92,36 @@ async def test_a_tick_is_claimed_once_then_taken_over_only_when_stale_and_never_
     await store.finish_tick("a" * 32, fire)
     assert await store.stalled_ticks(claimed_before=NOW + 10_000) == []
     assert await store.claim_tick(Tick("a" * 32, fire, NOW + 10_000), stale_before=NOW + 9_000) is None
-    # the next firing is a tick of its own
-    assert await store.claim_tick(Tick("a" * 32, fire + 86_400, NOW + 90_000), stale_before=NOW) is not None
-    assert await store.last_fire_time("a" * 32) == fire + 86_400
+    # an older firing come again is claimed no more; the next firing is a tick of its own
+    assert await store.claim_firing("a" * 32, fire - 86_400, NOW + 90_000, count_missed=two_missed) is None
+    assert await store.claim_firing("a" * 32, fire, NOW + 90_000, count_missed=two_missed) is None
+    assert await store.claim_firing("a" * 32, fire + 86_400, NOW + 90_000, count_missed=two_missed) is not None
+    assert seen == [None, fire]
+
+
+def hourly_missed_before(fire_time: float) -> Callable[[float | None], int]:
+    """Firings of an hourly schedule made at NOW strictly between the latest tick and ``fire_time``."""
+    def count(since: float | None) -> int:
+        return len(range(int(NOW if since is None else since) + 3600, int(fire_time), 3600))
+    return count
+
+
+async def test_consecutive_firings_claimed_at_once_never_both_count_the_earlier_one_as_missed(
+        store: ScheduleStore) -> None:
+    """Two replicas fire a schedule's next two firings late, at the same moment: either the
+    earlier one is claimed first and the later one missed nothing, or the later one is claimed
+    first (counting the earlier one as missed) and the earlier one is claimed no more."""
+    hourly = Schedule(id="h" * 32, team="T0", channel="C0OPS", user="U0ALICE", request="ping",
+                      spec=Interval(3600), created_at=NOW)
+    await store.add_schedule(hourly)
+    last = NOW
+    for _ in range(12):
+        first, second = last + 3600, last + 7200
+
+        early, late = await asyncio.gather(
+            store.claim_firing(hourly.id, first, NOW, count_missed=hourly_missed_before(first)),
+            store.claim_firing(hourly.id, second, NOW, count_missed=hourly_missed_before(second)))
+        assert late is not None
+        assert (early is not None and early.missed == 0 and late.missed == 0) or \
+            (early is None and late.missed == 1), (early, late)
+        last = second

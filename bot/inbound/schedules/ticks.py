@@ -55,21 +55,19 @@ class ScheduleTicks:
             log.info("a cancelled schedule fired: nothing runs", schedule_id=schedule_id)
             await self.timer.remove(schedule_id)
             return
-        since = await self.store.last_fire_time(schedule_id)
-        if since is not None and since >= fire_time:  # an older firing, fired again: done already
-            log.info("a schedule's past firing came again: nothing runs", schedule_id=schedule_id)
+
+        def missed_since(since: float | None) -> int:
+            return len(self.timer.fire_times(schedule, schedule.created_at if since is None else since,
+                                             fire_time, MISSED_COUNTED))
+
+        tick = await self.store.claim_firing(schedule_id, fire_time, self.clock(), count_missed=missed_since)
+        if tick is None:  # another replica's, or an older firing come again: done already
+            log.info("a schedule's firing is claimed already: nothing runs here", schedule_id=schedule_id,
+                     fire_time=fire_time)
             return
-        missed = len(self.timer.fire_times(schedule, schedule.created_at if since is None else since,
-                                           fire_time, MISSED_COUNTED))
-        now = self.clock()
-        tick = await self.store.claim_tick(Tick(schedule_id, fire_time, now, missed=missed),
-                                           stale_before=now - self.retake_seconds)
-        if tick is None:
-            log.info("a schedule's firing is someone else's", schedule_id=schedule_id, fire_time=fire_time)
-            return
-        if missed:
+        if tick.missed:
             log.warning("schedule firings missed while dagbot was down: one run for them all",
-                        schedule_id=schedule_id, missed=missed)
+                        schedule_id=schedule_id, missed=tick.missed)
         await self._run(schedule, tick)
 
     async def retake(self) -> int:
