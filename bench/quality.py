@@ -13,6 +13,7 @@
     python -m bench.quality --set wide                    # and again, on other forms (bench/quality_wide.py)
     python -m bench.quality --set console                 # and on command output (bench/quality_console.py)
     python -m bench.quality --set nightly                 # and on backup logs (bench/quality_nightly.py)
+    python -m bench.quality --set morning                 # and on certificates (bench/quality_morning.py)
     python -m bench.quality --mcp                         # with three MCP servers' tools connected
                                                           # and the MCP cases (bench/quality_mcp_mode.py)
 
@@ -64,6 +65,7 @@ from bench import (
     quality_dev,
     quality_fresh,
     quality_holdout,
+    quality_morning,
     quality_nightly,
     quality_unseen,
     quality_wide,
@@ -104,6 +106,7 @@ SETS = {
     "wide": CaseSet(quality_wide.CASES, quality_wide.FILES),
     "console": CaseSet(quality_console.CASES, quality_console.FILES),
     "nightly": CaseSet(quality_nightly.CASES, quality_nightly.FILES),
+    "morning": CaseSet(quality_morning.CASES, quality_morning.FILES),
 }
 """``--set``: the tuning set, the requests fixes were chosen on, and the holdout set, written in
 one sitting before any change for them and never used to choose one; the development set has
@@ -120,7 +123,9 @@ tables), written at the start of the twenty-first; the console set, the same on 
 teams see daily (kubectl, df and docker output, git log, a crontab, a systemd unit, a hosts file,
 Prometheus rules, a changelog, nested JSON), written at the start of the twenty-second; the nightly
 set, the same on a backup job's logfmt log, TOML, an incident review, a YAML directory and a
-server inventory, written at the start of the twenty-fourth."""
+server inventory, written at the start of the twenty-fourth; the morning set, the same on
+receivables, a deployment list, a plain app log, alert routing, a postmortem, a dotenv file and
+certificates, written in the twenty-sixth."""
 
 
 class ModelMeter(AsyncCallbackHandler):
