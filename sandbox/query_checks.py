@@ -92,7 +92,8 @@ def _names(column: str) -> set[str]:
     return {name[:-1] if name.endswith("s") and len(name) > 3 else name for name in names}
 
 
-_NEGATED = (r"(?:without|no|not|lacks?|lacking|missing|non)\s+(?:an?\s+|any\s+)?{c}\b",
+_NEGATED = (r"(?:without|no|not|n't|lacks?|lacking|missing|non)\s+(?:yet\s+|been\s+)*(?:an?\s+|any\s+)?{c}\b",
+            r"\bun-?{c}\b",
             r"\b{c}(?:\s+(?:is|was|are|were|turned|switched|set|been|has been|have been))*\s+"
             r"(?:off|disabled|false|not\s+(?:on|enabled|set|turned on))\b",
             r"\b{c}-?less\b", r"\bno[- ]{c}\b")
@@ -124,6 +125,21 @@ def flag_polarity(table: Table, request: str, sql: str) -> list[tuple[str, bool]
         if len(kept) == 1 and kept != {wanted}:
             found.append((column, wanted))
     return found
+
+
+_FLAG_WORD = {"yes": 1, "no": 0, "true": 1, "false": 0, "y": 1, "n": 0}
+
+
+def flag_words_as_numbers(table: Table, sql: str) -> str | None:
+    """``sql`` with each yes/no column compared with a quoted word for a truth (``paid = 'no'``,
+    the CSV's own word, which the table holds as 0) compared with its number instead
+    (``paid = 0``); None when it compares none so. The word matched no row: the unpaid total
+    was empty."""
+    mended = sql
+    for column in (c for c in table.columns if _yes_no(table, c)):
+        compared = re.compile(_quoted_column(column) + r"\s*(==?|!=|<>)\s*'(yes|no|true|false|y|n)'", re.I)
+        mended = compared.sub(lambda m, c=column: f"{c} {m[1]} {_FLAG_WORD[m[2].lower()]}", mended)
+    return mended if mended != sql else None
 
 
 def flipped_flags(table: Table, request: str, sql: str) -> str | None:
@@ -597,7 +613,7 @@ def shares_for_which(request: str, sql: str) -> str | None:
 
 _FILTERED = re.compile(r"\b(?:WHERE|HAVING|LIMIT)\b", re.IGNORECASE)
 _WHICH = re.compile(r"\b(?:which|who)\b", re.IGNORECASE)
-_HOW_MANY = re.compile(r"\b(?:how\s+many|count|number\s+of)\b", re.IGNORECASE)
+_HOW_MANY = re.compile(r"\b(?:how\s+(?:many|much)|count|number\s+of)\b", re.IGNORECASE)
 _SELECTED = SELECT_LIST
 _COMPUTED_WORDS = re.compile(r"\b(?:total|sum|average|mean|share|percent|percentage|rate|most|least|"
                              r"highest|lowest|longest|shortest|largest|smallest|together|combined|"

@@ -67,6 +67,7 @@ from sandbox.goal_values import mended_goal_values
 from sandbox.input_outline import outline
 from sandbox.query_checks import (
     asked_of,
+    flag_words_as_numbers,
     flipped_flags,
     grouped,
     in_nested_table,
@@ -121,6 +122,7 @@ _IN_PLACE: tuple[tuple[Callable[[Table, PackageJob, str], str | None], str], ...
     (lambda t, j, sql: without_totals_beside(t, sql), "a total beside the row the query picks left out"),
     (lambda t, j, sql: without_whole_lists(t, sql),
      "a list of every value of a column left out of the query"),
+    (lambda t, j, sql: flag_words_as_numbers(t, sql), "a yes/no column compared with its number, not a word"),
     (lambda t, j, sql: flipped_flags(t, j.request, sql) if j.request else None,
      "a yes/no column compared as the request asks"),
     (lambda t, j, sql: one_group(j.request, sql) if j.request else None,

@@ -42,8 +42,34 @@ _MAX_ROWS = 100_000
 
 def table_rows(value: Any, suffix: str = "") -> tuple[list[str], list[dict[str, Any]]] | None:
     """The columns and rows of the table ``value`` holds, its values as they are written (text
-    for CSV and logs); None when it holds no table. ``suffix``: the file's, when it came from one
+    for CSV and logs), but for a column of yes and no words, which holds true and false as JSON's
+    do (:func:`_flags`); None when it holds no table. ``suffix``: the file's, when it came from one
     (``.csv``, ``.tsv``)."""
+    found = _written_rows(value, suffix)
+    return _flags(*found) if found is not None else None
+
+
+_FLAG_WORDS = ({"yes": True, "no": False}, {"true": True, "false": False})
+
+
+def _flags(columns: list[str], rows: list[dict[str, Any]]) -> tuple[list[str], list[dict[str, Any]]]:
+    """The rows with each column whose every value is ``yes`` or ``no`` (or ``true`` or ``false``,
+    any case) holding true and false: a CSV's ``paid`` of yes and no is a yes/no column, which
+    "unpaid" asks for the false rows of (morning outstanding-total: told the request named no
+    ``paid = 'no'``, the rewrite dropped the condition)."""
+    for column in columns:
+        written = {str(r[column]).strip().lower() for r in rows if isinstance(r.get(column), str)
+                   and r[column].strip()}
+        words = next((w for w in _FLAG_WORDS if written and written <= w.keys()), None)
+        if words is None or any(r.get(column) is not None and not isinstance(r[column], str) for r in rows):
+            continue
+        for row in rows:
+            if isinstance(row.get(column), str):
+                row[column] = words[row[column].strip().lower()] if row[column].strip() else None
+    return columns, rows
+
+
+def _written_rows(value: Any, suffix: str) -> tuple[list[str], list[dict[str, Any]]] | None:
     if isinstance(value, list):
         return _records(_spread("", value)[1])
     if not isinstance(value, str) or not value.strip():

@@ -19,6 +19,7 @@ from sandbox.query_checks import (
     beside_a_total,
     conditions_per_row,
     flag_polarity,
+    flag_words_as_numbers,
     flipped_flags,
     grouped,
     kept_conditions,
@@ -776,6 +777,33 @@ def test_a_yes_no_column_kept_the_other_way_is_compared_with_the_value_asked_for
     assert flipped_flags(table, "Which users have MFA on?", "SELECT login FROM data WHERE NOT mfa") == (
         "SELECT login FROM data WHERE mfa = 1")
     assert flipped_flags(table, asked, "SELECT login FROM data WHERE mfa = 0") is None  # as asked
+
+
+RECEIVABLES = ("invoice,customer,amount_usd,paid\nINV-1,Lumen,1275.50,no\nINV-2,Redwood,9600.00,no\n"
+               "INV-3,Harbor,4820.00,YES\nINV-4,Kestrel,15300.00,\n")
+"""morning outstanding-total's kind of CSV: a paid flag written as yes and no."""
+
+
+def test_a_csv_column_of_yes_and_no_is_a_yes_no_column_asked_about_by_un_and_nt() -> None:
+    """morning outstanding-total: ``paid = 'no'`` was told it named a value the request ("still
+    unpaid") never names, and the rewrite dropped the condition."""
+    _, rows = table_rows(RECEIVABLES, ".csv") or ([], [])
+    assert [r["paid"] for r in rows] == [False, False, True, None]
+    assert table_rows("host,state\na,yes\nb,maybe\n", ".csv") == (
+        ["host", "state"], [{"host": "a", "state": "yes"}, {"host": "b", "state": "maybe"}])  # (not only flags)
+    table = find_table({"ar": {"path": "finance/receivables.csv", "content": RECEIVABLES}})
+    assert table is not None and table.types["paid"] == "INTEGER"
+    asked = "how much is still unpaid across all the invoices in finance/receivables.csv?"
+    assert flag_words_as_numbers(table, "SELECT SUM(amount_usd) FROM data WHERE paid = 'no' OR \"paid\" != 'Yes'") \
+        == "SELECT SUM(amount_usd) FROM data WHERE paid = 0 OR paid != 1"
+    assert flag_words_as_numbers(table, "SELECT SUM(amount_usd) FROM data WHERE paid = 0") is None
+    assert flipped_flags(table, asked, "SELECT SUM(amount_usd) FROM data WHERE paid = 1") == (
+        "SELECT SUM(amount_usd) FROM data WHERE paid = 0")
+    assert flipped_flags(table, "which customers still haven't paid?", "SELECT customer FROM data WHERE paid = 1") \
+        == "SELECT customer FROM data WHERE paid = 0"
+    job = PackageJob(thread_id="T", run_id="R", node_id="n", goal="sum", code="", inputs={}, request=asked)
+    assert query_faults(table, job, "SELECT SUM(amount_usd) AS total FROM data WHERE paid = 0") == []  # how much
+    assert query_rows(table.columns, table.rows, "SELECT SUM(amount_usd) FROM data WHERE paid = 0") == 10875.5
 
 
 ADMINS_WITHOUT_MFA = PackageJob(
