@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from agent.plan.uncomputed import COMPUTING_GOAL
@@ -138,8 +138,12 @@ def flag_words_as_numbers(table: Table, sql: str) -> str | None:
     mended = sql
     for column in (c for c in table.columns if _yes_no(table, c)):
         compared = re.compile(_quoted_column(column) + r"\s*(==?|!=|<>)\s*'(yes|no|true|false|y|n)'", re.I)
-        mended = compared.sub(lambda m, c=column: f"{c} {m[1]} {_FLAG_WORD[m[2].lower()]}", mended)
+        mended = compared.sub(_as_number(column), mended)
     return mended if mended != sql else None
+
+
+def _as_number(column: str) -> Callable[[re.Match[str]], str]:
+    return lambda m: f"{column} {m[1]} {_FLAG_WORD[m[2].lower()]}"
 
 
 def flipped_flags(table: Table, request: str, sql: str) -> str | None:
