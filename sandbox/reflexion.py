@@ -62,6 +62,7 @@ from agent.ports.sandbox import (
 )
 from sandbox.absent_texts import ERROR_TYPE as ABSENT_ERROR
 from sandbox.absent_texts import absent_texts, looked_for, looked_for_nothing
+from sandbox.date_conditions import dates_as_bounded
 from sandbox.goal_values import NAME as GOAL_VALUES
 from sandbox.goal_values import mended_goal_values
 from sandbox.input_outline import outline
@@ -123,6 +124,8 @@ _IN_PLACE: tuple[tuple[Callable[[Table, PackageJob, str], str | None], str], ...
     (lambda t, j, sql: without_whole_lists(t, sql),
      "a list of every value of a column left out of the query"),
     (lambda t, j, sql: flag_words_as_numbers(t, sql), "a yes/no column compared with its number, not a word"),
+    (lambda t, j, sql: dates_as_bounded(j.request, sql) if j.request else None,
+     "a date the request bounds compared as it bounds it"),
     (lambda t, j, sql: flipped_flags(t, j.request, sql) if j.request else None,
      "a yes/no column compared as the request asks"),
     (lambda t, j, sql: one_group(j.request, sql) if j.request else None,
