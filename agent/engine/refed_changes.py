@@ -20,6 +20,7 @@ dagbot adds; never after a rejection.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping
 from functools import partial
 from typing import Any
@@ -102,8 +103,13 @@ def _unfed_by(node: Mapping[str, Any], by_id: Mapping[str, Mapping[str, Any]],
 
 
 def _fed(text: str, gone: set[str], computed: str) -> str:
-    """``text`` with each reference to a node of ``gone`` made a reference to ``computed``."""
-    return REFERENCE.sub(lambda m: "${" + computed + "}" if m.group(1) in gone else m.group(0), text)
+    """``text`` with each reference to a node of ``gone`` made a reference to ``computed``, once
+    where several stood side by side: a row's fields one per line (``${invoices.rows[0].invoice}
+    \n${invoices.rows[0].customer}…``: morning overdue-to-file) are the one value it computes,
+    not that value six times over."""
+    fed = REFERENCE.sub(lambda m: "${" + computed + "}" if m.group(1) in gone else m.group(0), text)
+    one = re.escape("${" + computed + "}")
+    return re.sub(rf"{one}(?:[\s,;|:-]*{one})+", "${" + computed + "}", fed)
 
 
 def _inputs(node: Mapping[str, Any]) -> set[str]:

@@ -377,9 +377,10 @@ class PlanExecutor:
         fed a value that is none (a package that set no ``result``: wide 5xx-to-file wrote
         ``null`` to the report) fails without asking anyone: there is nothing to change with."""
         if valueless := valueless_references(node.args, self.outputs):
-            names = ", ".join(valueless)
-            error = (f"{names} has no value (None): the step it refers to computed nothing, so there is "
-                     "nothing to change with; not run, and no approval asked")
+            # (named by its step, not as ``${…}``: the error reaches the person's reply as it is)
+            steps = ", ".join(f"`{node_id}`" for node_id in valueless)
+            error = (f"{steps} computed nothing, so there is nothing to change with; not run, and no "
+                     "approval asked")
             await self._finish(NodeResult(node.id, NodeStatus.FAILED, error=error))
             return True
         try:

@@ -107,14 +107,15 @@ def _lookup(outputs: Mapping[str, Any], node_id: str, path: str) -> Any:
 
 
 def valueless_references(value: Any, outputs: Mapping[str, Any]) -> list[str]:
-    """The references in ``value`` whose value is None (a package that set no ``result``), each
-    as written: ``${count}``. One that does not resolve is not among them (resolving says why)."""
+    """The nodes whose value a reference in ``value`` takes is None (a package that set no
+    ``result``), each once: ``count`` for ``${count}``. One that does not resolve is not among
+    them (resolving says why)."""
     found = []
     for text in strings(value):
         for match in REFERENCE.finditer(text):
             try:
                 if match.group(1) in outputs and _lookup(outputs, match.group(1), match.group(2)) is None:
-                    found.append(match.group(0))
+                    found.append(match.group(1))
             except UnresolvedReference:
                 continue
     return list(dict.fromkeys(found))

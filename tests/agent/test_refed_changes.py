@@ -74,6 +74,16 @@ def test_a_change_that_failed_on_a_finished_package_giving_it_nothing_is_refed()
         assert [node["id"] for node in new["nodes"]] == ["tickets", "extract", COMPUTED_ID, "write_2"]
         assert new["nodes"][2]["depends_on"] == ["tickets", "extract"]
         assert new["nodes"][3]["args"]["content"] == "${computed}"
+    # a row's fields one per line (morning overdue-to-file) are the one value, once
+    fields = {**WRITE, "args": {"path": "reports/escalated.txt",
+                                "content": "${filter.rows[0].key}\n${filter.rows[0].team}, ${filter.rows[0].sev}"}}
+    results = ran(tickets="done", extract="done", filter="done", write="failed")
+    results["filter"]["output"] = None
+    refed = refed_plan({"nodes": [READ, EXTRACT, FILTER, fields]}, results, ASK, RED)
+    assert refed is not None and refed[0]["nodes"][3]["args"]["content"] == "${computed}"
+    kept = {**fields, "args": {"path": "reports/escalated.txt", "content": "Keys: ${filter.keys} (${filter.n})"}}
+    refed = refed_plan({"nodes": [READ, EXTRACT, FILTER, kept]}, results, ASK, RED)
+    assert refed is not None and refed[0]["nodes"][3]["args"]["content"] == "Keys: ${computed} (${computed})"
     # the package's value was there: the change failed for a reason of its own (the tool's)
     results = ran(tickets="done", extract="done", filter="done", write="failed")
     results["filter"]["output"] = "SUP-12"
