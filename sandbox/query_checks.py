@@ -64,13 +64,15 @@ def unused_columns(table: Table, request: str, sql: str) -> list[str]:
     ``errors > 0`` (100%), ``requests`` left out. A column named as the thing counted ("how many
     requests…" where ``COUNT(*)`` counts rows) is named too, so only number columns count, and
     only beside another one the query does use; a yes/no column (JSON's true and false) counts
-    alone: "the users … without MFA" over a column ``mfa`` was written with no condition on it."""
+    alone: "the users … without MFA" over a column ``mfa`` was written with no condition on it, and
+    "the biggest unpaid invoice" over ``paid`` (morning follow-up-biggest-unpaid)."""
     types, asked, written = table.types, request.lower(), sql.lower()
     numbers = [c for c in table.columns if types[c] in ("INTEGER", "REAL") and len(c) >= 3]
     used = [c for c in numbers if re.search(rf"\b{re.escape(c.lower())}\b", written)]
     flags = {c for c in numbers if _yes_no(table, c)}
     return [c for c in numbers if c not in used and (used or c in flags or _totalled(c, asked))
-            and any(re.search(rf"(?<![\w/.-]){re.escape(name)}s?(?![\w-])", asked) for name in _names(c))]
+            and any(re.search(rf"(?<![\w/.-]){'(?:un-?)?' if c in flags else ''}{re.escape(name)}s?(?![\w-])",
+                              asked) for name in _names(c))]
 
 
 def _totalled(column: str, asked: str) -> bool:
@@ -102,6 +104,48 @@ _AFFIRMED = (r"\bwith\s+(?:an?\s+)?{c}\b(?!\s+(?:turned\s+|switched\s+|set\s+)?(
 _TRUTH = {"1": True, "true": True, "'true'": True, "0": False, "false": False, "'false'": False}
 
 
+def asked_truth(column: str, request: str) -> bool | None:
+    """The value of the yes/no ``column`` the request asks for ("without MFA", "unpaid": false;
+    "with MFA", "MFA on": true); None when it asks for neither, or for both."""
+    name = re.escape(column.lower()).replace("_", "[_ ]")
+    negated = any(re.search(pattern.format(c=name), request, re.I) for pattern in _NEGATED)
+    affirmed = any(re.search(pattern.format(c=name), request, re.I) for pattern in _AFFIRMED)
+    return None if negated == affirmed else affirmed
+
+
+_FROM_DATA = re.compile(r"\bFROM\s+data\b(?!\s*\.)(?:\s+(?:AS\s+)?(?!(?:WHERE|GROUP|ORDER|LIMIT|JOIN|LEFT|"
+                        r"INNER|CROSS|HAVING|UNION|ON|WINDOW)\b)(?P<alias>[A-Za-z_]\w*))?(?P<where>\s+WHERE\b)?",
+                        re.IGNORECASE)
+
+
+def kept_flags(table: Table, request: str, sql: str) -> str | None:
+    """``sql`` reading only the rows of each yes/no column the request asks for one value of by
+    that column's own words alone ("the biggest unpaid invoice": ``paid`` false) where the query
+    never uses the column: each ``FROM data`` keeps its rows (``WHERE paid = 0``), its
+    subqueries' too (``amount = (SELECT MAX(amount) FROM data)`` was the largest invoice of
+    all, paid or not: morning follow-up-biggest-unpaid). None when there is none so."""
+    kept = []
+    for column in unused_columns(table, request, sql):
+        if not _yes_no(table, column) or (wanted := asked_truth(column, request)) is None:
+            continue
+        name = re.escape(column.lower()).replace("_", "[_ ]")
+        said = [m.span() for pattern in (*_NEGATED, *_AFFIRMED)
+                for m in re.finditer(pattern.format(c=name), request, re.I)]
+        bare = [m.start() for m in re.finditer(rf"(?<![\w-]){name}\b", request, re.I)]
+        if all(any(start <= at < end for start, end in said) for at in bare):  # ("paid vs unpaid": not one)
+            kept.append(f'"{column}" = {int(wanted)}')
+    if not kept or re.search(r"\bOR\b", sql, re.IGNORECASE):  # (AND would bind to one side of an OR)
+        return None
+    condition = " AND ".join(kept)
+
+    def filtered(m: re.Match[str]) -> str:
+        read = m[0][:m.start("where") - m.start()] if m["where"] else m[0]
+        return f"{read} WHERE {condition}" + (" AND" if m["where"] else "")
+
+    mended = _FROM_DATA.sub(filtered, sql)
+    return mended if mended != sql else None
+
+
 def flag_polarity(table: Table, request: str, sql: str) -> list[tuple[str, bool]]:
     """Each yes/no column the request asks about one way ("without MFA", "MFA turned off": false;
     "with MFA", "MFA on": true) that the query keeps the other way (``WHERE mfa = 1`` for "the
@@ -110,10 +154,7 @@ def flag_polarity(table: Table, request: str, sql: str) -> list[tuple[str, bool]
     ``IS NOT``) or ``NOT column`` counts; a query that compares the column both ways is left alone."""
     found = []
     for column in (c for c in table.columns if len(c) >= 2 and _yes_no(table, c)):
-        name = re.escape(column.lower()).replace("_", "[_ ]")
-        negated = any(re.search(pattern.format(c=name), request, re.I) for pattern in _NEGATED)
-        affirmed = any(re.search(pattern.format(c=name), request, re.I) for pattern in _AFFIRMED)
-        if negated == affirmed:
+        if (affirmed := asked_truth(column, request)) is None:
             continue
         kept = set()
         for op, value in _truth_compared(column).findall(sql):
@@ -892,8 +933,11 @@ def query_faults(table: Table, job: PackageJob, sql: str) -> list[str]:
                       "if the request asks about it.")
     for column in unused_columns(table, job.request, sql):
         if _yes_no(table, column):
+            wanted = asked_truth(column, job.request)
+            keep = (f"WHERE {column} = 1 (true) or {column} = 0 (false)" if wanted is None
+                    else f"WHERE {column} = {int(wanted)} (the rows where it is {str(wanted).lower()})")
             faults.append(f"The request names {column}, which the query never uses: keep the rows it asks "
-                          f"about with WHERE {column} = 1 (true) or {column} = 0 (false).")
+                          f"about with {keep}.")
             continue
         others = [c for c in used_numbers(table, sql) if c != column]
         example = f"100.0 * SUM({others[0]}) / SUM({column})" if others else f"SUM(…) / SUM({column})"

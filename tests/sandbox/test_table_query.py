@@ -23,6 +23,7 @@ from sandbox.query_checks import (
     flipped_flags,
     grouped,
     kept_conditions,
+    kept_flags,
     mended_share,
     names_nothing,
     needless_limit,
@@ -804,6 +805,28 @@ def test_a_csv_column_of_yes_and_no_is_a_yes_no_column_asked_about_by_un_and_nt(
     job = PackageJob(thread_id="T", run_id="R", node_id="n", goal="sum", code="", inputs={}, request=asked)
     assert query_faults(table, job, "SELECT SUM(amount_usd) AS total FROM data WHERE paid = 0") == []  # how much
     assert query_rows(table.columns, table.rows, "SELECT SUM(amount_usd) FROM data WHERE paid = 0") == 10875.5
+
+
+def test_the_rows_of_the_yes_no_value_a_request_asks_for_are_kept_where_the_query_never_uses_it() -> None:
+    """morning follow-up-biggest-unpaid: "the single biggest unpaid invoice" was queried as the
+    largest of all, paid or not."""
+    table = find_table({"ar": {"path": "finance/receivables.csv", "content": RECEIVABLES}})
+    assert table is not None
+    asked = "which customer has the single biggest unpaid invoice?"
+    largest = "SELECT customer FROM data WHERE amount_usd = (SELECT MAX(amount_usd) FROM data d2)"
+    kept = kept_flags(table, asked, largest)
+    assert kept == ('SELECT customer FROM data WHERE "paid" = 0 AND amount_usd = '
+                    '(SELECT MAX(amount_usd) FROM data d2 WHERE "paid" = 0)')
+    assert query_rows(table.columns, table.rows, largest) == "Kestrel" and \
+        query_rows(table.columns, table.rows, kept) == "Redwood"  # (Kestrel's blank paid is no "no")
+    assert kept_flags(table, asked, "SELECT customer FROM data ORDER BY amount_usd DESC LIMIT 1") == (
+        'SELECT customer FROM data WHERE "paid" = 0 ORDER BY amount_usd DESC LIMIT 1')
+    job = PackageJob(thread_id="T", run_id="R", node_id="n", goal="g", code="", inputs={}, request=asked)
+    assert "WHERE paid = 0 (the rows where it is false)" in " ".join(query_faults(table, job, largest))
+    # used already, asked both ways, or beside an OR: left as it is
+    assert kept_flags(table, asked, "SELECT customer FROM data WHERE paid = 1") is None
+    assert kept_flags(table, "how many invoices are paid and how many unpaid?", "SELECT COUNT(*) FROM data") is None
+    assert kept_flags(table, asked, "SELECT customer FROM data WHERE amount_usd > 9000 OR customer = 'Lumen'") is None
 
 
 ADMINS_WITHOUT_MFA = PackageJob(
