@@ -231,9 +231,12 @@ class Workspace:
 
             def found(line: str, seconds: float) -> bool:
                 return matcher.search(line, timeout=seconds) is not None
-        else:
+        elif query != query.lower():
             def found(line: str, seconds: float) -> bool:
                 return query in line
+        else:  # smart case, as ripgrep's: a query in lower case finds SEARCH_CACHE_TTL for "cache"
+            def found(line: str, seconds: float) -> bool:
+                return query in line.lower()
 
         matches: list[dict[str, Any]] = []
         searched = 0
@@ -277,7 +280,8 @@ class Workspace:
         """What to do when a search found nothing: said in its result, so that a plan that
         searched a file it could have read (the 1.5B model searched notes/oncall.md for "oncall",
         a word the file writes "On-call") goes on with read_file instead of answering "not listed"."""
-        how = "the regex" if regex_query else "the text (case-sensitive)"
+        how = "the regex" if regex_query else (
+            "the text (in any case)" if query == query.lower() else "the text (case-sensitive)")
         where = f"'{pattern}'" if pattern != "**/*" else "the workspace"
         return (f"no line in {searched} file(s) of {where} contains {how} {query!r}: that is not "
                 "proof the file does not say it; read_file shows a file's whole text")
@@ -375,7 +379,8 @@ def file_tools(config: FileToolConfig) -> list[tuple[BaseTool, Risk]]:
         (StructuredTool.from_function(
             coroutine=search_files, name="search_files", args_schema=SearchFilesArgs,
             description=(
-                "Search text files in the workspace for a string (case-sensitive) or a regex "
+                "Search text files in the workspace for a string (in any case when written all in lower "
+                "case, else case-sensitive) or a regex "
                 "(regex=true; use (?i) for case-insensitive). Returns {matches: [{path, line_number, "
                 f"text}}], truncated, files_searched}}, at most {cap} matches; lines are cut at "
                 f"{_MAX_LINE_CHARS} characters; binary files and files over "

@@ -141,11 +141,14 @@ async def test_list_files(workspace: Path) -> None:
 
 async def test_search_files(workspace: Path) -> None:
     registry = _registry(workspace)
-    plain = await _call(registry, "search_files", query="dag")
+    plain = await _call(registry, "search_files", query="dag")  # (all in lower case: in any case)
     assert plain["matches"] == [
         {"path": "docs/notes.txt", "line_number": 1, "text": "todo: ship the dag"},
+        {"path": "docs/readme.md", "line_number": 2, "text": "DAG runner"},
         {"path": "main.py", "line_number": 1, "text": "print('dag')"},
     ]
+    exact = await _call(registry, "search_files", query="DAG")
+    assert [m["path"] for m in exact["matches"]] == ["docs/readme.md"]
     assert plain["truncated"] is False and plain["files_searched"] == 3  # blob.bin skipped
     regex = await _call(registry, "search_files", query=r"(?i)^todo:", regex=True,
                         pattern="docs/*.txt")
@@ -153,10 +156,15 @@ async def test_search_files(workspace: Path) -> None:
         (1, "todo: ship the dag"), (2, "TODO: tests")]
     literal = await _call(registry, "search_files", query="(?i)dag")
     assert literal["matches"] == []  # without regex=true the query is literal text
-    assert literal["note"].startswith("no line in 3 file(s) of the workspace contains the text (case-sensitive)")
+    assert literal["note"].startswith("no line in 3 file(s) of the workspace contains the text (in any case)")
     assert "read_file shows a file's whole text" in literal["note"] and "note" not in plain
     one_file = await _call(registry, "search_files", query="DAG", pattern="docs/notes.txt")
-    assert "of 'docs/notes.txt'" in one_file["note"]
+    assert "of 'docs/notes.txt'" in one_file["note"]  # (a capital in it: case-sensitive)
+    # smart case, as ripgrep's: all in lower case, it finds the text in any case
+    either = await _call(registry, "search_files", query="todo", pattern="docs/*.txt")
+    assert [m["text"] for m in either["matches"]] == ["todo: ship the dag", "TODO: tests"]
+    nothing = await _call(registry, "search_files", query="nowhere")
+    assert "contains the text (in any case) 'nowhere'" in nothing["note"]
     capped = await _call(_registry(workspace, max_results=1), "search_files", query="dag")
     assert len(capped["matches"]) == 1 and capped["truncated"] is True
     with pytest.raises(ToolError, match="not a valid regular expression"):
@@ -189,7 +197,7 @@ async def test_hostile_searches_do_not_starve_the_other_file_tools(workspace: Pa
         _call(registry, "read_file", path="docs/readme.md"),
         _call(registry, "write_file", path="out.txt", content="written"),
         _call(registry, "list_files", pattern="*.py"),
-        _call(registry, "search_files", query="dag", pattern="docs/*"),
+        _call(registry, "search_files", query="ship", pattern="docs/*"),
     ]
     # The guard only turns a starved pool into a failure instead of a hang.
     outcomes = await asyncio.wait_for(asyncio.gather(*hostile, *others, return_exceptions=True), 120)
