@@ -783,6 +783,30 @@ def test_a_query_of_the_file_the_thread_read_as_a_table_is_computed_from_it(
         assert written(fixed) == written(drafted(case.after, registry))
 
 
+def test_a_follow_ups_searches_of_the_file_the_thread_read_are_computed_from_it(registry: ToolRegistry) -> None:
+    """morning follow-up-biggest-unpaid, as run: "how much was it, and when is it due?" planned
+    as searches of the thread's CSV for its column names and packages over them, which failed."""
+    thread = Thread(request="how much was it, and when is it due?", earlier_calls={
+        "invoices": {"tool": "read_file", "args": {"path": "finance/receivables.csv"}}})
+    searches = [{"id": "amount", "search_files": {"query": "amount_usd", "pattern": "finance/receivables.csv"}},
+                {"id": "due", "search_files": {"query": "due", "pattern": "finance/receivables.csv"}},
+                {**package("due_info", "inputs['due']['content']"), "depends_on": ["due"]}]
+    before = drafted({"nodes": searches, "answer": "It is ${amount} and due on ${due_info}."}, registry)
+    fixed = computed_file_rows(before, thread.context(registry))
+    assert written(fixed) == written(drafted({"nodes": [
+        {"id": "receivables", "read_file": {"path": "finance/receivables.csv"}},
+        {**package("amount", "", goal="Compute from the inputs every value this request asks for: how much was it, "
+                                      "and when is it due?"), "depends_on": ["receivables"]}]}, registry))
+    assert fixed.answer is None  # (its sentence was for the steps that are gone)
+    # a change goes on from a search: left as it is
+    mailed = drafted({"nodes": [*searches, {"id": "mail", "send": {"to": "a@example.com", "body": "${due}"}}]},
+                     registry)
+    assert computed_file_rows(mailed, thread.context(registry)) == mailed
+    # a first request's search of a file nobody read before: a search
+    first = Thread(request="which invoices mention Kestrel?")
+    assert computed_file_rows(before, first.context(registry)) == before
+
+
 @pytest.mark.parametrize("reference", ["${backup_list.files[0]}", "${backup_list.files[0].path}",
                                        "${backup_list.files.0.path}"])
 def test_a_listed_files_one_file_given_where_a_path_goes_is_its_path(registry: ToolRegistry, reference: str) -> None:

@@ -10,6 +10,8 @@ the name), or the file itself (``FROM backups/nightly_log``, as the same follow-
 once ``data`` was taken care of), in a thread or plan that read exactly one data file, is that
 computation: the file is read and dagbot's computing package (empty code, which the sandbox
 writes from the request) computes from it, as it would have had the plan only read the file.
+So is a follow-up's search of that file (``pattern`` its path), with the packages that go on
+from it: a search finds lines, where the question is about the file's rows.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from typing import Any
 
 from agent.plan.format import PackageSpec, PlanNode, free_id, read_id
 from agent.plan.mends.contract import Draft, Mend, MendContext
-from agent.plan.named_files import READ_FILE
+from agent.plan.named_files import READ_FILE, SEARCH_FILES
+from agent.plan.references import referenced_ids
 from agent.plan.uncomputed import COMPUTING_GOAL, is_data_file
 from agent.tools.registry import ToolRegistry
 
@@ -30,17 +33,20 @@ SQL_QUERY = "sql_query"
 
 def computed_file_rows(draft: Draft, context: MendContext) -> Draft:
     """``draft`` with each ``sql_query`` of ``data`` (a table the database lacks) replaced by a
-    read of the one data file read before and dagbot's computing package over it."""
-    if context.request is None or READ_FILE not in context.registry or SQL_QUERY not in context.registry:
+    read of the one data file read before and dagbot's computing package over it; failing that,
+    a follow-up's searches of that file (:func:`_computed_file_searches`)."""
+    if context.request is None or READ_FILE not in context.registry:
         return draft
     paths = {*_read_paths(context.earlier_calls.values()),
              *_read_paths(node.model_dump() for node in draft.nodes)}
     if len(paths) != 1:
         return draft
     [path] = paths
-    queries = [node for node in draft.nodes if _queries_file_rows(node, context.registry, _names(path))]
+    queries = [node for node in draft.nodes if SQL_QUERY in context.registry
+               and _queries_file_rows(node, context.registry, _names(path))]
     if not queries:
-        return draft
+        return _computed_file_searches(draft, context.request, path) \
+            if path in _read_paths(context.earlier_calls.values()) else draft
     taken = {node.id for node in draft.nodes} | set(context.earlier_calls)
     nodes: list[PlanNode] = []
     for node in draft.nodes:
@@ -56,6 +62,42 @@ def computed_file_rows(draft: Draft, context: MendContext) -> Draft:
         nodes.append(PlanNode(id=node.id, package=PackageSpec(goal=goal, code=""), depends_on=[read.id],
                               why=node.why))
     return draft.with_nodes(nodes)
+
+
+def _computed_file_searches(draft: Draft, request: str, path: str) -> Draft:
+    """``draft`` with its searches of the data file the thread read (``pattern`` its path), and
+    the packages that go on from them, replaced by a read of it and dagbot's computing package,
+    where nothing else goes on from them. "which customer has the single biggest unpaid
+    invoice…", then "how much was it, and when is it due?" was planned as three searches of
+    finance/receivables.csv for its column names (each found the header line) and three
+    packages that failed on them; the answer took the invoice's issue date for its due date
+    (morning follow-up-biggest-unpaid)."""
+    searches = {node.id for node in draft.nodes if node.tool == SEARCH_FILES and node.each is None
+                and node.args.get("pattern") == path}
+    if not searches:
+        return draft
+    gone = set(searches)
+    grew = True
+    while grew:
+        after = {node.id for node in draft.nodes if node.id not in gone
+                 and ({*node.depends_on, *referenced_ids(node.args)} & gone)}
+        grew = bool(after)
+        gone |= after
+    if any(node.package is None for node in draft.nodes if node.id in gone - searches):
+        return draft  # (a tool goes on from them: what it takes would be gone)
+    kept = [node for node in draft.nodes if node.id not in gone]
+    taken = {node.id for node in draft.nodes}
+    read = next((n for n in kept if n.tool == READ_FILE and n.args.get("path") == path), None)
+    added = []
+    if read is None:
+        read = PlanNode(id=free_id(read_id(path), taken), tool=READ_FILE, args={"path": path})
+        added.append(read)
+    computed = next(node.id for node in draft.nodes if node.id in searches)
+    goal = f"{COMPUTING_GOAL} {request.strip()}"
+    added.append(PlanNode(id=computed, package=PackageSpec(goal=goal, code=""), depends_on=[read.id]))
+    answer = draft.answer if draft.answer is None or not referenced_ids(draft.answer) & (gone - {computed}) \
+        else None  # (its sentence was for values the dropped steps were to give)
+    return draft.with_nodes([*kept, *added]).with_answer(answer)
 
 
 def _queries_file_rows(node: PlanNode, registry: ToolRegistry, names: set[str]) -> bool:
@@ -101,4 +143,5 @@ def _read_paths(nodes: Any) -> set[str]:
 FILE_ROW_QUERIES = Mend(
     name="file-row-queries", fix=computed_file_rows, partial_safe=False,  # the request, the thread
     slip="a query read a file's rows (`data`, dagbot's name for them, or the file's own) from a database "
-         "that has no such table; dagbot computes it from the file the thread read")
+         "that has no such table, or a follow-up searched the data file the thread read; dagbot computes "
+         "it from that file")
