@@ -42,7 +42,7 @@ def register_builtin_tools(
 
 RETURNS: dict[str, frozenset[str]] = {
     "http_get": RESPONSE_KEYS, "http_post": RESPONSE_KEYS,
-    "read_file": frozenset({"path", "content", "size", "truncated"}),
+    "read_file": frozenset({"path", "content", "size", "truncated", "note"}),
     "list_files": frozenset({"files", "truncated"}),
     "search_files": frozenset({"matches", "truncated", "files_searched", "note"}),
     "write_file": frozenset({"path", "bytes_written", "appended"}),

@@ -31,6 +31,7 @@ from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, Field
 
 from agent.errors import ToolError
+from agent.tools.file_syntax import syntax_note
 from agent.tools.registry import Risk
 
 _MAX_LINE_CHARS = 300
@@ -157,12 +158,12 @@ class Workspace:
             data = fh.read(self.config.max_read_bytes)
         if is_binary(data):
             raise ToolError(f"'{path}' is a binary file ({size} bytes); only text can be read")
-        return {
-            "path": self.rel(target),
-            "content": data.decode("utf-8", errors="replace"),
-            "size": size,
-            "truncated": size > len(data),
-        }
+        content = data.decode("utf-8", errors="replace")
+        read: dict[str, Any] = {"path": self.rel(target), "content": content, "size": size,
+                                "truncated": size > len(data)}
+        if not read["truncated"] and (note := syntax_note(target.name, content)) is not None:
+            read["note"] = note
+        return read
 
     def overview(self) -> str:
         """The files there are, as read_file's description names them: paths, and a table's
@@ -312,7 +313,8 @@ def _read_description(overview: str, config: FileToolConfig) -> str:
     write_file, the files there are then)."""
     return (f"Read a text file from the workspace, which holds {overview}. Returns {{path, content, "
             f"size, truncated}}; only the first {config.max_read_bytes:,} bytes are returned "
-            f"(truncated=true when cut). Binary files are refused. {_SCOPE}")
+            f"(truncated=true when cut), and a note when a .json, .yaml or .toml file does not parse. "
+            f"Binary files are refused. {_SCOPE}")
 
 
 class ReadFileArgs(BaseModel):

@@ -259,3 +259,25 @@ def test_read_files_description_names_a_large_workspaces_first_files_only(tmp_pa
     empty = tmp_path / "empty"
     empty.mkdir()
     assert "which holds no files yet." in _registry(empty).get("read_file").description
+
+
+@pytest.mark.parametrize(("name", "text", "kind"), [
+    ("silences.json", '[{"id": 1},\n]\n', "JSON"),  # morning broken-silences: a trailing comma
+    ("oncall.yaml", "weeks:\n  - primary: a\n     secondary: b\n", "YAML"),
+    ("app.toml", "[server\nport = 1\n", "TOML"),
+])
+async def test_a_structured_file_that_does_not_parse_is_read_with_a_note_saying_so(
+        workspace: Path, name: str, text: str, kind: str) -> None:
+    (workspace / name).write_text(text)
+    read = await _call(_registry(workspace), "read_file", path=name)
+    assert read["content"] == text
+    assert read["note"].startswith(f"this file is not valid {kind}: ") and f"loads it as {kind} fails" in read["note"]
+
+
+async def test_files_that_parse_or_say_no_format_are_read_with_no_note(workspace: Path) -> None:
+    (workspace / "ok.json").write_text('{"a": [1, 2]}')
+    (workspace / "ok.yml").write_text("a: 1\n---\nb: 2\n")  # (two documents: YAML all the same)
+    (workspace / "notes.txt").write_text("{not json")
+    registry = _registry(workspace)
+    for name in ("ok.json", "ok.yml", "notes.txt"):
+        assert "note" not in await _call(registry, "read_file", path=name)
