@@ -13,6 +13,10 @@ replan only read the file again, and the joiner named the file's first consumer 
 with the highest lag, a value the file holds but no step computed. So a package that failed in
 a plan a replan replaced is told too (:func:`dropped_failures`), unless the final plan has a
 package that finished or a step of the same id.
+
+A file read whole that does not parse as its name says (read_file's note) is told the same way
+when the answer does not say so: the read was done, and what it found is not what a program
+could load.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from typing import Any
 
 from agent.answer.facts import failure_line
 from agent.execution.package_nodes import PACKAGE_TIMED_OUT
+from agent.tools.file_syntax import KEPT_TEXT, NOT_VALID
 
 _WORD = re.compile(r"[A-Za-z][\w./-]*[A-Za-z0-9]")
 _COMMON = frozenset({
@@ -48,7 +53,32 @@ def with_failures_told(answer: str, plan: Mapping[str, Any], results: Mapping[st
                   and not _told(said, node_id, str(result.get("error") or "")))
               or (result.get("status") == "rejected" and not _told_unapproved(answer, said, node_id,
                                                                               nodes.get(node_id) or {}))]
-    return f"{answer}\n\n{NOTE}\n" + "\n".join(untold) if untold else answer
+    told = f"{answer}\n\n{NOTE}\n" + "\n".join(untold) if untold else answer
+    unparsed = [] if _NOT_PARSED.search(answer) else unparsed_reads(results)
+    return f"{told}\n\n" + "\n".join(unparsed) if unparsed else told
+
+
+_NOT_PARSED = re.compile(r"\b(?:not (?:a )?valid|invalid|malformed|broken|corrupt\w*|does(?:n't| not) parse"
+                         r"|(?:parse|parsing|syntax) error|(?:could(?:n't| not)|can(?:no|')t|failed to"
+                         r"|unable to) (?:be )?(?:parse|load|decode)d?)", re.IGNORECASE)
+"""An answer's words for a file that does not parse."""
+
+
+def unparsed_reads(results: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """A line for each file a step read that does not parse as its name says (read_file's
+    note: :mod:`agent.tools.file_syntax`): "Load alerting/silences.json as JSON and tell me
+    when…" was answered from its text, with no word that it is not valid JSON (morning
+    broken-silences)."""
+    lines = []
+    for result in results.values():
+        output = result.get("output")
+        if not isinstance(output, Mapping):
+            continue
+        note = str(output.get("note") or "")
+        if result.get("status") == "done" and note.startswith(NOT_VALID):
+            said = note[len(NOT_VALID) - len("not valid "):].partition(KEPT_TEXT)[0]
+            lines.append(f"Note: `{output.get('path')}` is {said}.")
+    return list(dict.fromkeys(lines))
 
 
 def _told_unapproved(answer: str, said: set[str], node_id: str, node: Mapping[str, Any]) -> bool:

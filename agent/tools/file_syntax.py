@@ -16,6 +16,10 @@ from typing import Any
 
 import yaml
 
+NOT_VALID = "this file is not valid "
+"""How a syntax note begins (the format's name follows)."""
+KEPT_TEXT = "; a program that loads it as "
+
 
 def _yaml(text: str) -> Any:
     return list(yaml.safe_load_all(text))
@@ -39,6 +43,5 @@ def syntax_note(path: str, text: str) -> str | None:
         parse(text)
     except (ValueError, yaml.YAMLError) as exc:  # (json's and tomllib's errors are ValueErrors)
         said = " ".join(str(exc).split())
-        return (f"this file is not valid {kind}: {said[:300]}; a program that loads it as {kind} fails "
-                "(its text is as written above)")
+        return f"{NOT_VALID}{kind}: {said[:300]}{KEPT_TEXT}{kind} fails (its text is as written above)"
     return None

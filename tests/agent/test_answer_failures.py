@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from agent.answer.failures import NOTE, dropped_failures, with_failures_told
+from agent.tools.file_syntax import syntax_note
 
 PLAN = {"nodes": [{"id": "postmortem", "tool": "read_file", "args": {"path": "notes/postmortem.md"}},
                   {"id": "copy", "tool": "write_file", "args": {"path": "reports/postmortem.md"}},
@@ -79,3 +80,20 @@ def test_a_failure_the_final_plan_made_good_or_a_failed_call_is_not_told_again()
     assert dropped_failures([{"old": failed_read}], READ_ONLY, READ_DONE) == {}  # a tool's, not a package's
     retried = {"status": "done", "output": 1, "attempt_log": [{"attempt": 1, "code": "x", "error": "E"}]}
     assert dropped_failures([{"top": retried}], READ_ONLY, READ_DONE) == {}  # it finished
+
+
+def test_a_file_read_that_does_not_parse_is_told_unless_the_answer_says_so() -> None:
+    """morning broken-silences: "Load alerting/silences.json as JSON and tell me when the
+    os-data-2 silence ends" was answered from the file's text, not a word of its trailing comma."""
+    text = '[{"id": "sil-5512", "ends_at": "2026-11-25T08:00:00Z"},\n]\n'
+    read = {"path": "alerting/silences.json", "content": text, "size": len(text), "truncated": False,
+            "note": syntax_note("alerting/silences.json", text)}
+    results = {"silences": {"status": "done", "output": read}}
+    plan = {"nodes": [{"id": "silences", "tool": "read_file", "args": {"path": "alerting/silences.json"}}]}
+    answer = "The silence ends at 2026-11-25T08:00:00Z."
+    assert with_failures_told(answer, plan, results) == (
+        f"{answer}\n\nNote: `alerting/silences.json` is not valid JSON: Expecting value: line 2 column 1 (char 56).")
+    said = "alerting/silences.json is not valid JSON (a trailing comma), so it cannot be loaded."
+    assert with_failures_told(said, plan, results) == said
+    parsed = {"silences": {"status": "done", "output": {**read, "content": "[]"} | {"note": None}}}
+    assert with_failures_told(answer, plan, parsed) == answer
