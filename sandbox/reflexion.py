@@ -63,17 +63,15 @@ from agent.ports.sandbox import (
 from sandbox.absent_texts import ERROR_TYPE as ABSENT_ERROR
 from sandbox.absent_texts import absent_texts, looked_for, looked_for_nothing
 from sandbox.date_conditions import dates_as_bounded
+from sandbox.flag_columns import flag_words_as_numbers, flipped_flags, kept_flags
 from sandbox.goal_values import NAME as GOAL_VALUES
 from sandbox.goal_values import mended_goal_values
 from sandbox.input_outline import outline
 from sandbox.query_checks import (
     asked_of,
-    flag_words_as_numbers,
-    flipped_flags,
     grouped,
     in_nested_table,
     kept_conditions,
-    kept_flags,
     mended_share,
     one_group,
     one_row_named_before,

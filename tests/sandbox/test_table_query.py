@@ -13,17 +13,14 @@ from agent.execution.gateway import GreenToolGateway
 from agent.plan.uncomputed import COMPUTING_GOAL
 from agent.ports.sandbox import PackageJob, Sandbox, SandboxLimits
 from infra.emulators.scripted_chat import ScriptedChatModel
+from sandbox.flag_columns import flag_polarity, flag_words_as_numbers, flipped_flags, kept_flags
 from sandbox.query_checks import (
     absent_values,
     asked_of,
     beside_a_total,
     conditions_per_row,
-    flag_polarity,
-    flag_words_as_numbers,
-    flipped_flags,
     grouped,
     kept_conditions,
-    kept_flags,
     mended_share,
     names_nothing,
     needless_limit,
