@@ -35,6 +35,7 @@ _NUMBER = re.compile(r"\s*[$€£]?\s*(-?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?)\
 """A number with a unit or a currency sign around it, and a note in brackets after it
 (``2 (3h ago)``: kubectl's restarts)."""
 _FIELD = re.compile(r'(\w[\w.-]*)=("[^"]*"|\S*)')
+_QUOTED_FIELD_OR_WORD = re.compile(r'\w[\w.-]*="[^"]*"|\S+')
 _LEADING_TIME = re.compile(r"\[?(?P<time>\d{4}-\d\d-\d\d[T ]?[\d:.]*Z?)\]?")
 """A line's opening time, bracketed or not (``2026-11-27T01:00:03Z``, ``[2026-11-27 01:00:03]``)."""
 _MAX_ROWS = 100_000
@@ -398,24 +399,57 @@ def _spaced_log(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
         head = _LEADING_TIME.match(line)
         if not head or not re.search(r"\d:\d", head["time"]):
             return None
-        tokens = line[head.end():].split()
+        tokens = _QUOTED_FIELD_OR_WORD.findall(line[head.end():])  # (q="winter boots" is one field)
         fields = {k: v.strip('"') for k, v in (t.split("=", 1) for t in tokens if _FIELD.fullmatch(t))}
         parsed.append((head["time"], [t for t in tokens if not _FIELD.fullmatch(t)], fields))
-    width = min(len(words) for _, words, _ in parsed)
-    names = [_positional_name(i, [words[i] for _, words, _ in parsed]) for i in range(width)]
+    shaped = _usual_shape(parsed)
+    width = min(len(parsed[i][1]) for i in shaped)
+    names = [_positional_name(i, [parsed[n][1][i] for n in shaped]) for i in range(width)]
     if len(set(names)) != len(names):
         names = [f"field{i + 1}" for i in range(width)]
     taken = {*names, "time", "message"}
     keys = list(dict.fromkeys(k for _, _, fields in parsed for k in fields if k not in taken))
-    columns = ["time", *names, *keys] + (["message"] if any(len(w) > width for _, w, _ in parsed) else [])
+    columns = ["time", *names, *keys] + (["message"] if any(len(w) > width for _, w, _ in parsed)
+                                         or len(shaped) < len(parsed) else [])
     rows = []
-    for time, words, fields in parsed:
-        row: dict[str, Any] = {"time": time, **dict(zip(names, words[:width], strict=True))}
+    for n, (time, words, fields) in enumerate(parsed):
+        # (a line of another shape, "INFO product-search 3.8.2 listening on :8088" among requests:
+        # its words fill the columns whose kind they have, in order, and the rest is its message)
+        fit = width if n in shaped else next(
+            (i for i in range(width) if i >= len(words) or _kind(words[i]) != _kind(parsed[shaped[0]][1][i])),
+            width)
+        row: dict[str, Any] = {"time": time, **{name: words[i] if i < fit else None for i, name in enumerate(names)}}
         row.update({k: fields.get(k) for k in keys})
         if "message" in columns:
-            row["message"] = " ".join(words[width:]) or None
+            row["message"] = " ".join(words[fit:]) or None
         rows.append(row)
     return (columns, rows) if len(columns) > 1 else None
+
+
+def _usual_shape(parsed: list[tuple[str, list[str], dict[str, str]]]) -> list[int]:
+    """The lines of the log's usual shape (the kinds of their first three words: a level, a
+    method, a path…), when a few lines of another shape stand among them (at most one in four);
+    else every line. A server's start-up line before its requests had made every column text."""
+    shapes = [tuple(_kind(w) for w in words[:3]) for _, words, _ in parsed]
+    usual = max(set(shapes), key=shapes.count)
+    shaped = [n for n, shape in enumerate(shapes) if shape == usual]
+    odd = len(parsed) - len(shaped)
+    if odd == 0 or len(shaped) < 2 or 4 * odd > len(parsed) or all(kind == "text" for kind in usual):
+        return list(range(len(parsed)))
+    return shaped
+
+
+def _kind(word: str) -> str:
+    """What one word of a log line is, for :func:`_usual_shape`."""
+    if word.upper() in _LEVELS:
+        return "level"
+    if word in _METHODS:
+        return "method"
+    if word.startswith("/"):
+        return "path"
+    if _STATUS.fullmatch(word):
+        return "status"
+    return "duration" if _DURATION.fullmatch(word) else "text"
 
 
 _COMMIT = re.compile(r"^commit ([0-9a-f]{7,40})\b")

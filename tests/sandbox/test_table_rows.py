@@ -448,3 +448,28 @@ def test_git_logs_output_is_a_table_of_its_commits() -> None:
     assert rows[0]["message"] == "Fix the deadlock in the settlement worker It held the ledger lock across the queue read."
     assert query_rows(columns, rows, "SELECT author, COUNT(*) FROM data GROUP BY author ORDER BY author") == \
         {"Ines Duarte": 1, "Kofi Mensah": 1}
+
+
+SEARCH_LOG = """\
+2026-11-24 07:58:02 INFO  product-search 3.8.2 listening on :8088
+2026-11-24 08:00:14 INFO  GET /v1/search 200 142ms
+2026-11-24 08:01:02 WARN  GET /v1/search 200 1184ms slow query q="winter boots"
+2026-11-24 08:01:09 ERROR GET /v1/search 504 3007ms upstream timeout os-data-2:9200
+2026-11-24 08:02:11 ERROR GET /v1/search 502 12ms connection refused os-data-3:9200
+"""
+
+
+def test_a_log_line_of_another_shape_leaves_the_usual_lines_their_columns() -> None:
+    """morning errors-per-node: a server's start-up line before its requests made every column
+    text (``field2``…), and the query grouped the errors by the path."""
+    columns, rows = table_rows(SEARCH_LOG) or ([], [])
+    assert columns == ["time", "level", "method", "path", "status", "duration_ms", "q", "message"]
+    assert rows[0] == {"time": "2026-11-24 07:58:02", "level": "INFO", "method": None, "path": None,
+                       "status": None, "duration_ms": None, "q": None,
+                       "message": "product-search 3.8.2 listening on :8088"}
+    assert rows[2]["q"] == "winter boots" and rows[2]["message"] == "slow query"  # (a quoted field is one)
+    assert query_rows(columns, rows, "SELECT message, COUNT(*) FROM data WHERE level = 'ERROR' GROUP BY message") \
+        == {"connection refused os-data-3:9200": 1, "upstream timeout os-data-2:9200": 1}
+    # as many lines of another shape as of the usual one: no usual shape, every line as it is
+    halves = "\n".join(SEARCH_LOG.splitlines()[:2] + ["2026-11-24 08:00:20 INFO  worker 2 started"])
+    assert table_rows(halves + "\n2026-11-24 08:00:21 INFO  worker 3 started\n")[0][1] == "level"
