@@ -418,7 +418,8 @@ def _spaced_log(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
         fit = width if n in shaped else next(
             (i for i in range(width) if i >= len(words) or _kind(words[i]) != _kind(parsed[shaped[0]][1][i])),
             width)
-        row: dict[str, Any] = {"time": time, **{name: words[i] if i < fit else None for i, name in enumerate(names)}}
+        row: dict[str, Any] = {"time": time}
+        row.update({name: words[i] if i < fit else None for i, name in enumerate(names)})
         row.update({k: fields.get(k) for k in keys})
         if "message" in columns:
             row["message"] = " ".join(words[fit:]) or None
