@@ -19,7 +19,7 @@ from typing import Any
 from agent.answer.change_claims import ASK_AGAIN_NOTE, changes_made, claims_a_change, with_no_change_note
 from agent.answer.facts import facts_reply
 from agent.model.written_calls import written_calls
-from agent.plan.references import REFERENCE, fill_text, malformed_reference_ids
+from agent.plan.references import REFERENCE, fill_text, malformed_reference_ids, strings
 from agent.state import AgentState
 from agent.tools.effects import commanded_effects
 
@@ -49,12 +49,21 @@ def unreadable(answer: str, results: Mapping[str, Mapping[str, Any]], request: s
         return "it holds a ${…} reference to a result instead of the value"
     if _COPIED_RESULT.search(answer):
         return COPIED_RESULTS
+    if _NULL_STATED.search(answer) and not any(_NULL_WORD.search(text) for result in results.values()
+                                               for text in strings(result.get("output"))):
+        return NULL_STATED
     if code_to_run(answer, results, request):
         return CODE_TO_RUN
     return None
 
 
 CODE_TO_RUN = "it gives code for the person to run instead of the answer"
+NULL_STATED = "it states null as a value, which no result holds: a step computed nothing"
+_NULL_WORD = re.compile(r"\b(?:null|None|undefined|NaN)\b")
+_NULL_STATED = re.compile(r"(?:\b(?:is|are|was|were)|[:=])\s*[`'\"]?(?:null|None|undefined|NaN)[`'\"]?"
+                          r"\s*(?:[.,;)]|$)", re.M)
+"""A value stated as null ("The average latency … is null."): a template or a joiner filled in a
+package's output that computed nothing (morning search-avg-latency)."""
 COPIED_RESULTS = "it copies the results as the prompt lists them (a result's JSON) instead of saying them"
 _FENCED = re.compile(r"```[ \t]*([\w+-]*)[ \t]*\n(.*?)```", re.S)
 _CODE_LANGUAGES = frozenset({"python", "py", "python3", "sh", "bash", "shell", "js", "javascript"})

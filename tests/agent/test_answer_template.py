@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from agent.answer.template import invented_values, templated_answer
-from agent.answer.vetting import unreadable
+from agent.answer.vetting import NULL_STATED, unreadable
 from agent.errors import PlanError
 from agent.events import AnswerReady, AwaitingApproval
 from agent.execution.context import EngineSettings
@@ -165,6 +165,18 @@ def test_the_results_pasted_as_listed_are_no_answer_but_a_line_in_words_is() -> 
     copied_note = "- find: find done (what the request asks for was computed from it: see computed)"
     assert "copies the results" in str(unreadable(copied_note, results))
     assert unreadable("- email: sent, done → team@example.com has it", results) is None
+
+
+def test_an_answer_stating_null_is_no_answer_unless_a_result_holds_the_word() -> None:
+    """morning search-avg-latency: "The average latency of the successful /v1/search calls … is
+    null." (the package that was to compute it computed nothing)."""
+    computed_nothing = {"avg": {"status": "done", "output": None}}
+    for stated in ("The average latency is null.", "- p99: None", "avg = NaN", "It is `null`"):
+        assert unreadable(stated, computed_nothing) == NULL_STATED, stated
+    assert unreadable("Nothing is null here; the average is 557 ms.", computed_nothing) is None
+    # a file that says null: the word is a value a result holds
+    read = {"config": {"status": "done", "output": {"path": "app.yaml", "content": "timeout: null\n"}}}
+    assert unreadable("The timeout is null.", read) is None
 
 
 CODE_ANSWER = ("To calculate it you can use the following Python code:\n\n```python\nimport csv\n"
