@@ -75,7 +75,7 @@ def test_a_key_no_fix_fits_is_told_to_the_repair_round_when_there_is_one(registr
     with pytest.raises(PlanError) as caught:
         validate_plan(plan_with(code, {"id": "q", "tool": "read_file", "args": {}}), registry)
     assert ("node 'p', field 'package.code': reads inputs['log']['lines'], but node 'log' returns "
-            "{content, path, size, truncated}: read one of those") in [str(p) for p in caught.value.problems]
+            "{content, note, path, size, truncated}: read one of those") in [str(p) for p in caught.value.problems]
 
 
 @pytest.mark.parametrize(("path", "code", "expected"), [
