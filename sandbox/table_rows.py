@@ -107,8 +107,31 @@ def _listed_records(text: str, suffix: str) -> tuple[str, list[Any]] | None:
     if isinstance(parsed, dict):
         lists = [(str(k), v) for k, v in parsed.items() if isinstance(v, list) and v
                  and all(isinstance(i, dict) for i in v)]
+        if not lists:  # (records keyed by their names: a map of certificates by host)
+            lists = [(str(k), records) for k, v in parsed.items() if (records := _keyed_records(str(k), v))]
+            if not lists and (records := _keyed_records("", parsed)):
+                lists = [("", records)]
         return lists[0] if len(lists) == 1 else ("", [])
     return ("", parsed) if isinstance(parsed, list) else ("", [])
+
+
+def _keyed_records(key: str, value: Any) -> list[dict[str, Any]] | None:
+    """The records of a map keyed by their names (``{"search.example.net": {"issuer": …,
+    "not_after": …}, …}``), each with its name under the singular of the map's key
+    (``certificate``; ``name`` at the top): a row each. None unless it maps two names or more
+    to objects that share most of their fields (a config's sections, each its own fields, are
+    no records). Read as one object, "which cert runs out first" had no table to query
+    (morning next-cert-expiry)."""
+    if not isinstance(value, dict) or len(value) < 2 \
+            or not all(isinstance(v, dict) and v for v in value.values()):
+        return None
+    fields = [set(v) for v in value.values()]
+    shared, every = set.intersection(*fields), set.union(*fields)
+    if len(shared) < 2 or 2 * len(shared) < len(every):
+        return None
+    name = _singular(key) if key else "name"
+    name = name if name not in every else f"{name}_key"
+    return [{name: str(k), **v} for k, v in value.items()]
 
 
 def _yaml(text: str) -> Any:

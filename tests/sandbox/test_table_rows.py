@@ -474,3 +474,20 @@ def test_a_log_line_of_another_shape_leaves_the_usual_lines_their_columns() -> N
     halves = "\n".join([*SEARCH_LOG.splitlines()[:2], "2026-11-24 08:00:20 INFO  GET /v1/suggest 200 9ms",
                         "2026-11-24 08:00:21 INFO  worker 3 started"])
     assert (table_rows(halves) or ([], []))[0][:3] == ["time", "level", "field2"]
+
+
+def test_records_keyed_by_their_names_are_rows_named_by_the_maps_key() -> None:
+    """morning next-cert-expiry: certificates keyed by host, read as one object, had no table."""
+    certs = json.dumps({"scanned_at": "2026-11-24T06:00:00Z", "certificates": {
+        "search.example.net": {"issuer": "GTS", "not_after": "2026-12-06", "owner": "oksana"},
+        "os-internal.example.net": {"issuer": "Vault", "not_after": "2026-11-30", "owner": "rafael"},
+        "grafana.example.net": {"issuer": "GTS", "not_after": "2027-02-15", "owner": "bettina", "key": "RSA"}}})
+    columns, rows = table_rows(certs, ".json") or ([], [])
+    assert columns[:4] == ["certificate", "issuer", "not_after", "owner"] and len(rows) == 3
+    assert query_rows(columns, rows, "SELECT certificate FROM data ORDER BY not_after LIMIT 1") == \
+        "os-internal.example.net"
+    top = json.dumps({"api": {"port": 80, "replicas": 2}, "web": {"port": 443, "replicas": 3}})
+    assert (table_rows(top, ".json") or ([], []))[0] == ["name", "port", "replicas"]
+    # a config's sections, each with fields of its own, are no records
+    config = json.dumps({"server": {"host": "0.0.0.0", "port": 8443}, "database": {"url": "pg://", "pool": 20}})
+    assert table_rows(config, ".json") is None
