@@ -6,8 +6,9 @@ functions here, to find the table and show the model its columns, and the query 
 read the same input again and run the query. What is shown and what is computed cannot differ.
 
 A table is a CSV or TSV text, JSON or YAML records (a list of objects, or the one list of objects
-an object holds, or objects keyed by their names, :func:`_keyed_records`, or JSON Lines; a nested object's fields are columns, ``labels_severity``, and a
-list of objects each row holds is a table of its own beside ``data``: :func:`nested_tables`), a
+an object holds, or objects keyed by their names, :func:`_keyed_records`, or JSON Lines; a
+nested object's fields are columns, ``labels_severity``, and a list of objects each row holds is
+a table of its own beside ``data``: :func:`nested_tables`), a
 web server's access log (:func:`_access_log`), lines of
 ``key=value`` fields (a logfmt log: ``2026-11-20T02:00:03Z job=backup status=ok
 duration=312s``), a log whose every line opens with a time and goes on in fields separated by
