@@ -29,6 +29,7 @@ import io
 import json
 import re
 import sqlite3
+from collections import Counter
 from typing import Any
 
 _NUMBER = re.compile(r"\s*[$€£]?\s*(-?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?)\s*(?:%|[A-Za-z]{1,3})?"
@@ -436,10 +437,11 @@ def _spaced_log(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
     columns = ["time", *names, *keys] + (["message"] if any(len(w) > width for _, w, _ in parsed)
                                          or len(shaped) < len(parsed) else [])
     rows = []
+    usual = set(shaped)
     for n, (time, words, fields) in enumerate(parsed):
         # (a line of another shape, "INFO product-search 3.8.2 listening on :8088" among requests:
         # its words fill the columns whose kind they have, in order, and the rest is its message)
-        fit = width if n in shaped else next(
+        fit = width if n in usual else next(
             (i for i in range(width) if i >= len(words) or _kind(words[i]) != _kind(parsed[shaped[0]][1][i])),
             width)
         row: dict[str, Any] = {"time": time}
@@ -456,7 +458,7 @@ def _usual_shape(parsed: list[tuple[str, list[str], dict[str, str]]]) -> list[in
     method, a path…), when a few lines of another shape stand among them (at most one in four);
     else every line. A server's start-up line before its requests had made every column text."""
     shapes = [tuple(_kind(w) for w in words[:3]) for _, words, _ in parsed]
-    usual = max(set(shapes), key=shapes.count)
+    usual = Counter(shapes).most_common(1)[0][0]
     shaped = [n for n, shape in enumerate(shapes) if shape == usual]
     odd = len(parsed) - len(shaped)
     if odd == 0 or len(shaped) < 2 or 4 * odd > len(parsed) or all(kind == "text" for kind in usual):
