@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 
 from sandbox.table_query import Table
+from sandbox.table_rows import FLAG_WORDS
 
 
 def yes_no(table: Table, column: str) -> bool:
@@ -48,12 +49,21 @@ _AFFIRMED = (r"\bwith\s+(?:an?\s+)?{c}\b(?!\s+(?:turned\s+|switched\s+|set\s+)?(
 _TRUTH = {"1": True, "true": True, "'true'": True, "0": False, "false": False, "'false'": False}
 
 
+def _name(column: str) -> str:
+    """A pattern for ``column`` as a request writes it (``mfa_enabled``: "mfa enabled" too)."""
+    return re.escape(column.lower()).replace("_", "[_ ]")
+
+
+def _said(column: str, request: str, patterns: tuple[str, ...]) -> list[tuple[int, int]]:
+    """Where ``request`` says ``column`` one of ``patterns``' ways (:data:`_NEGATED`, :data:`_AFFIRMED`)."""
+    name = _name(column)
+    return [m.span() for pattern in patterns for m in re.finditer(pattern.format(c=name), request, re.I)]
+
+
 def asked_truth(column: str, request: str) -> bool | None:
     """The value of the yes/no ``column`` the request asks for ("without MFA", "unpaid": false;
     "with MFA", "MFA on": true); None when it asks for neither, or for both."""
-    name = re.escape(column.lower()).replace("_", "[_ ]")
-    negated = any(re.search(pattern.format(c=name), request, re.I) for pattern in _NEGATED)
-    affirmed = any(re.search(pattern.format(c=name), request, re.I) for pattern in _AFFIRMED)
+    negated, affirmed = bool(_said(column, request, _NEGATED)), bool(_said(column, request, _AFFIRMED))
     return None if negated == affirmed else affirmed
 
 
@@ -74,10 +84,8 @@ def kept_flags(table: Table, request: str, sql: str) -> str | None:
         used = re.search(rf"\b{re.escape(column.lower())}\b", written)
         if used or (wanted := asked_truth(column, request)) is None:
             continue
-        name = re.escape(column.lower()).replace("_", "[_ ]")
-        said = [m.span() for pattern in (*_NEGATED, *_AFFIRMED)
-                for m in re.finditer(pattern.format(c=name), request, re.I)]
-        bare = [m.start() for m in re.finditer(rf"(?<![\w-]){name}\b", request, re.I)]
+        said = _said(column, request, (*_NEGATED, *_AFFIRMED))
+        bare = [m.start() for m in re.finditer(rf"(?<![\w-]){_name(column)}\b", request, re.I)]
         if all(any(start <= at < end for start, end in said) for at in bare):  # ("paid vs unpaid": not one)
             kept.append(f'"{column}" = {int(wanted)}')
     if not kept or re.search(r"\bOR\b", sql, re.IGNORECASE):  # (AND would bind to one side of an OR)
@@ -114,7 +122,8 @@ def flag_polarity(table: Table, request: str, sql: str) -> list[tuple[str, bool]
     return found
 
 
-_FLAG_WORD = {"yes": 1, "no": 0, "true": 1, "false": 0, "y": 1, "n": 0}
+_FLAG_WORD = {word: int(truth) for words in FLAG_WORDS for word, truth in words.items()} | {"y": 1, "n": 0}
+"""The words a query may compare a yes/no column with, each with its number."""
 
 
 def flag_words_as_numbers(table: Table, sql: str) -> str | None:
@@ -124,7 +133,7 @@ def flag_words_as_numbers(table: Table, sql: str) -> str | None:
     was empty."""
     mended = sql
     for column in (c for c in table.columns if yes_no(table, c)):
-        compared = re.compile(_quoted_column(column) + r"\s*(==?|!=|<>)\s*'(yes|no|true|false|y|n)'", re.I)
+        compared = re.compile(_quoted_column(column) + rf"\s*(==?|!=|<>)\s*'({'|'.join(_FLAG_WORD)})'", re.I)
         mended = compared.sub(_as_number(column), mended)
     return mended if mended != sql else None
 

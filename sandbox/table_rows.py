@@ -52,7 +52,8 @@ def table_rows(value: Any, suffix: str = "") -> tuple[list[str], list[dict[str, 
     return _flags(*found) if found is not None else None
 
 
-_FLAG_WORDS = ({"yes": True, "no": False}, {"true": True, "false": False})
+FLAG_WORDS = ({"yes": True, "no": False}, {"true": True, "false": False})
+"""The words a CSV or a log writes a yes/no column's values with (:func:`_flags`)."""
 
 
 def _flags(columns: list[str], rows: list[dict[str, Any]]) -> tuple[list[str], list[dict[str, Any]]]:
@@ -63,7 +64,7 @@ def _flags(columns: list[str], rows: list[dict[str, Any]]) -> tuple[list[str], l
     for column in columns:
         written = {str(r[column]).strip().lower() for r in rows if isinstance(r.get(column), str)
                    and r[column].strip()}
-        words = next((w for w in _FLAG_WORDS if written and written <= w.keys()), None)
+        words = next((w for w in FLAG_WORDS if written and written <= w.keys()), None)
         if words is None or any(r.get(column) is not None and not isinstance(r[column], str) for r in rows):
             continue
         for row in rows:
@@ -562,14 +563,9 @@ def _aligned(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
 def _positional_name(place: int, values: list[str]) -> str:
     """What the values at one place of every line are: a level, a method, a path, a status, a
     duration, things named alike (``node-1``: node); else ``field<place>``."""
-    if all(v.upper() in _LEVELS for v in values):
-        return "level"
-    if all(v in _METHODS for v in values):
-        return "method"
-    if all(v.startswith("/") for v in values):
-        return "path"
-    if all(_STATUS.fullmatch(v) for v in values):
-        return "status"
+    kinds = {_kind(v) for v in values}
+    if len(kinds) == 1 and (kind := kinds.pop()) in ("level", "method", "path", "status"):
+        return kind
     units = {m.group(1) if (m := _DURATION.fullmatch(v)) else None for v in values}
     if len(units) == 1 and None not in units:
         return f"duration_{units.pop()}"

@@ -27,7 +27,7 @@ from typing import Any
 
 from agent.answer.facts import failure_line
 from agent.execution.package_nodes import PACKAGE_TIMED_OUT
-from agent.tools.file_syntax import KEPT_TEXT, NOT_VALID
+from agent.tools.file_syntax import unparsed
 
 _WORD = re.compile(r"[A-Za-z][\w./-]*[A-Za-z0-9]")
 _COMMON = frozenset({
@@ -74,10 +74,8 @@ def unparsed_reads(results: Mapping[str, Mapping[str, Any]]) -> list[str]:
         output = result.get("output")
         if not isinstance(output, Mapping):
             continue
-        note = str(output.get("note") or "")
-        if result.get("status") == "done" and note.startswith(NOT_VALID):
-            said = note[len(NOT_VALID) - len("not valid "):].partition(KEPT_TEXT)[0]
-            lines.append(f"Note: `{output.get('path')}` is {said}.")
+        if result.get("status") == "done" and (wrong := unparsed(str(output.get("note") or ""))):
+            lines.append(f"Note: `{output.get('path')}` is {wrong}.")
     return list(dict.fromkeys(lines))
 
 

@@ -16,9 +16,8 @@ from typing import Any
 
 import yaml
 
-NOT_VALID = "this file is not valid "
-"""How a syntax note begins (the format's name follows)."""
-KEPT_TEXT = "; a program that loads it as "
+_NOTE_START = "this file is "
+_NOTE_END = "; a program that loads it as "
 
 
 def _yaml(text: str) -> Any:
@@ -43,5 +42,14 @@ def syntax_note(path: str, text: str) -> str | None:
         parse(text)
     except (ValueError, yaml.YAMLError) as exc:  # (json's and tomllib's errors are ValueErrors)
         said = " ".join(str(exc).split())
-        return f"{NOT_VALID}{kind}: {said[:300]}{KEPT_TEXT}{kind} fails (its text is as written above)"
+        return (f"{_NOTE_START}not valid {kind}: {said[:300]}{_NOTE_END}{kind} fails "
+                "(its text is as written above)")
     return None
+
+
+def unparsed(note: str) -> str | None:
+    """What a :func:`syntax_note` says is wrong (``not valid JSON: Expecting value: line 6…``);
+    None for any other note."""
+    if not note.startswith(f"{_NOTE_START}not valid "):
+        return None
+    return note.removeprefix(_NOTE_START).partition(_NOTE_END)[0]

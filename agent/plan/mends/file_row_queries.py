@@ -37,16 +37,15 @@ def computed_file_rows(draft: Draft, context: MendContext) -> Draft:
     a follow-up's searches of that file (:func:`_computed_file_searches`)."""
     if context.request is None or READ_FILE not in context.registry:
         return draft
-    paths = {*_read_paths(context.earlier_calls.values()),
-             *_read_paths(node.model_dump() for node in draft.nodes)}
+    earlier = _read_paths(context.earlier_calls.values())
+    paths = {*earlier, *_read_paths(node.model_dump() for node in draft.nodes)}
     if len(paths) != 1:
         return draft
     [path] = paths
     queries = [node for node in draft.nodes if SQL_QUERY in context.registry
                and _queries_file_rows(node, context.registry, _names(path))]
     if not queries:
-        return _computed_file_searches(draft, context.request, path) \
-            if path in _read_paths(context.earlier_calls.values()) else draft
+        return _computed_file_searches(draft, context.request, path) if path in earlier else draft
     taken = {node.id for node in draft.nodes} | set(context.earlier_calls)
     nodes: list[PlanNode] = []
     for node in draft.nodes:
