@@ -9,6 +9,9 @@ the thread. Three kinds of statement are checked, each from facts that are certa
   for a read that failed, and "``admins``: done" for a package that crashed);
 - *quoted content*: a ``"content": "…"`` (or ``"text"``, ``"body"``) written out must be text a
   result holds (``"config content here"`` for a file no step read);
+- *files*: a file the answer names that a read found missing and no step read or listed must
+  be said to be missing ("The search cache is set in the 'config.yaml' file, and it is set to 8
+  seconds", after the read of config.yaml failed: there is none, morning find-cache-ttl);
 - *values*: a number of two or more digits, a decimal or a percentage must be one a result, the
   request or the thread holds, as written or rounded, or a count of what a result lists (its
   items, its lines). Single digits are not checked ("1 of 2 steps"), nor code in a fenced block
@@ -38,7 +41,15 @@ _NUMBER = re.compile(r"(?<![\w./:#-])(?<!\d,)(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(%?
 _SPACES = re.compile(r"\s+")
 _FENCED = re.compile(r"```.*?(?:```|$)", re.S)
 
-Kind = Literal["status", "content", "value"]
+_MISSING_FILE = re.compile(r"there is no file '([^'\n]{1,300})'")
+"""How a read of a file that is not there fails (:meth:`agent.tools.files.Workspace.existing_file`)."""
+_SAID_ABSENT = re.compile(
+    r"\b(?:not? (?:found|exists?|such)|(?:does|do|did)(?: not|n't) exist|missing|absent|could(?: not|n't)|"
+    r"can(?:not|'t)|unable|failed|no file|isn't there|is not there|not in the workspace|nowhere)\b", re.I)
+_SENTENCE = re.compile(r"(?:[^.!?\n]|[.!?](?=\w))+")
+"""A sentence, or a line: up to a full stop that no word follows (``config.yaml`` is one word)."""
+
+Kind = Literal["status", "content", "file", "value"]
 
 
 @dataclass(frozen=True)
@@ -56,6 +67,7 @@ def false_statements(answer: str, results: Mapping[str, Mapping[str, Any]], *, k
     texts = list(_strings([known, [result.get(key) for result in results.values()
                                    for key in ("output", "preview", "error")]]))
     found += _unread_content(answer, texts)
+    found += _absent_files(answer, results)
     prose = _FENCED.sub(" ", answer)  # code the model writes is an example, not a value it states
     found += _invented_values(prose, texts, _counts([result.get("output") for result in results.values()]))
     return found
@@ -95,6 +107,25 @@ def _unread_content(answer: str, texts: list[str]) -> list[FalseStatement]:
         shown = _SPACES.sub(" ", quoted).strip()[:200]
         if shown and shown not in haystack:
             found.append(FalseStatement("content", f"it shows content no step read ({_clip(shown)!r})"))
+    return found
+
+
+def _absent_files(answer: str, results: Mapping[str, Mapping[str, Any]]) -> list[FalseStatement]:
+    """A file a read found missing, named in a sentence of ``answer`` that does not say so, when
+    no step's output holds its name (no other read or listing found it)."""
+    outputs = json.dumps([result.get("output") for result in results.values()], ensure_ascii=False,
+                         default=str)
+    missing = {match.group(1) for result in results.values() if result.get("status") == "failed"
+               for match in _MISSING_FILE.finditer(str(result.get("error") or ""))}
+    found = []
+    for path in sorted(missing):
+        named = re.compile(rf"(?<![\w/.-]){re.escape(path)}(?![\w/-]|\.\w)")
+        if named.search(outputs):
+            continue
+        said = [sentence.group() for sentence in _SENTENCE.finditer(answer) if named.search(sentence.group())]
+        if any(not _SAID_ABSENT.search(sentence) for sentence in said):
+            found.append(FalseStatement("file", f"it names {path} as if it were there, and there is no such "
+                                                "file (its read found none)"))
     return found
 
 

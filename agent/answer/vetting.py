@@ -54,10 +54,21 @@ def unreadable(answer: str, results: Mapping[str, Mapping[str, Any]], request: s
         return NULL_STATED
     if code_to_run(answer, results, request):
         return CODE_TO_RUN
+    if _NARRATED.search(answer):
+        return NARRATED
     return None
 
 
 CODE_TO_RUN = "it gives code for the person to run instead of the answer"
+NARRATED = "it says what the model would do next instead of what the results say"
+_NARRATED = re.compile(
+    r"\b(?:I|we)(?: (?:would|will|first|then|still))* (?:need|have|must|should|want|am going|are going) to "
+    r"(?:first |then )?(?:search|read|look|check|find|open|query|run|fetch|list|get|parse|compute|count)\b"
+    r"|\b(?:I'll|I will|let me|let's|we'll|we will) (?:first |now |then )?"
+    r"(?:search|read|look|check|find|open|query|run|fetch|list|parse|compute|count)\b", re.I)
+"""The model's plan told as the answer ("To find the Slack channel …, I need to search the
+`alerting/routes.yaml` file … and then look for the invoice number …", after a search that found
+nothing: morning channel-and-invoice): what it would do is no answer, and the results say more."""
 NULL_STATED = "it states null as a value, which no result holds: a step computed nothing"
 _NULL_WORD = re.compile(r"\b(?:null|None|undefined|NaN)\b")
 _NULL_STATED = re.compile(r"(?:\b(?:is|are|was|were)|[:=])\s*[`'\"]?(?:null|None|undefined|NaN)[`'\"]?"

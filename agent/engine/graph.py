@@ -104,7 +104,7 @@ from agent.model.prompting import joiner_messages, planner_messages
 from agent.model.reply_marks import was_cut_off, was_repeating
 from agent.model.tool_schemas import as_tool
 from agent.model.written_calls import WrittenCall, written_calls
-from agent.plan.asked_changes import reads_of, unasked_changes, unwarranted_refusal
+from agent.plan.asked_changes import reads_of, unasked_changes, unwarranted_refusal, with_reads_of
 from agent.plan.format import Plan
 from agent.plan.grounding import ungrounded_changes, without_nodes, without_unnamed_options
 from agent.plan.named_files import named_files, unread_file_names, unread_in_draft, unread_named_files
@@ -341,6 +341,10 @@ async def _validated(state: AgentState, runtime: Ctx) -> tuple[Plan, tuple[str, 
         return Plan(nodes=[], answer=cannot), mends
     if (unread := unread_named_files(plan, state["request"], ctx.registry, known)) and not last_round:
         raise PlanError(unread)
+    if unread and len(plan.nodes) + len(unread) <= ctx.settings.plan_limits.max_nodes:
+        unread_files = unread_file_names(plan, state["request"], ctx.registry, known)
+        log.info("read the files the request names that the repaired plan still did not", files=unread_files)
+        plan = with_reads_of(plan, unread_files)
     here = sorted(named_files(state["request"]))
     files = here or sorted(named_files(_request_before(state)))
     refusal = unwarranted_refusal(plan, state["request"], ctx.registry, files, named_here=bool(here))

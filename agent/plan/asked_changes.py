@@ -12,7 +12,7 @@ Tools that declare no effects (registered without them) are never judged so.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from agent.errors import PlanProblem
 from agent.plan.format import Plan, PlanNode, free_id, read_id
@@ -86,10 +86,20 @@ def unwarranted_refusal(plan: Plan, request: str, registry: ToolRegistry, files:
         "gives, in a package or the answer's ${…}"))]
 
 
-def reads_of(files: Sequence[str]) -> list[PlanNode]:
-    """A ``read_file`` node for each of ``files``, each id its file's stem."""
+def reads_of(files: Sequence[str], taken: Collection[str] = ()) -> list[PlanNode]:
+    """A ``read_file`` node for each of ``files``, each id its file's stem (numbered past
+    ``taken`` and each other)."""
     nodes: list[PlanNode] = []
     for path in files:
-        node_id = free_id(read_id(path), {node.id for node in nodes})
+        node_id = free_id(read_id(path), {*taken, *(node.id for node in nodes)})
         nodes.append(PlanNode(id=node_id, tool=READ_FILE, args={"path": path}))
     return nodes
+
+
+def with_reads_of(plan: Plan, files: Sequence[str]) -> Plan:
+    """``plan`` with a read of each of ``files`` added beside its nodes: the request names them,
+    and a repaired plan that still only searched one ("non-critical search alerts" in
+    alerting/routes.yaml found nothing, and the answer said what it would do next: morning
+    channel-and-invoice) leaves the joiner without what the request points at."""
+    added = reads_of(files, {node.id for node in plan.nodes})
+    return plan.model_copy(update={"nodes": [*plan.nodes, *added]})

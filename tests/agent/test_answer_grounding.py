@@ -53,6 +53,34 @@ def test_statuses_as_they_are_and_quoted_content_a_step_read_pass() -> None:
     assert kinds(answer, {**READ, **FAILED_PACKAGE}) == []
 
 
+MISSING = {"config": {"status": "failed", "error": "there is no file 'config.yaml' in the workspace; "
+                                                 "list_files shows what exists"},
+           "find (plan 2)": {"status": "done", "output": {"matches": [], "files_searched": 8}}}
+
+
+@pytest.mark.parametrize(("answer", "false"), [
+    # the file that was not there, named as where the value is (morning find-cache-ttl)
+    ("The search cache is set in the 'config.yaml' file, and it is set to 8 seconds.", True),
+    ("- config.yaml: cache_ttl is set", True),
+    # said to be missing, in the sentence that names it
+    ("There is no config.yaml in the workspace, and no file mentions the cache.", False),
+    ("I couldn't read config.yaml. Nothing else mentions a cache.", False),
+    ("config.yaml was not found; the cache setting is nowhere in the files searched.", False),
+    ("The setting is in config.yaml.bak, which I did not read.", False),  # another file
+])
+def test_a_file_a_read_found_missing_named_as_if_it_were_there_is_found(answer: str, false: bool) -> None:
+    found = false_statements(answer, MISSING, tools=TOOLS)
+    assert [s.kind for s in found] == (["file"] if false else [])
+    if false:
+        assert found[0].why == ("it names config.yaml as if it were there, and there is no such file "
+                                "(its read found none)")
+
+
+def test_a_missing_file_another_step_found_is_not_a_false_statement() -> None:
+    listed = {**MISSING, "files": {"status": "done", "output": {"files": [{"path": "config.yaml", "size": 9}]}}}
+    assert kinds("The cache is set in config.yaml.", listed) == []
+
+
 @pytest.mark.parametrize(("answer", "invented"), [
     ("The total is 1,550.50.", False),          # 1200 + 350.5, computed by a package below
     ("The total is 1550.5.", False),

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from agent.answer.template import invented_values, templated_answer
-from agent.answer.vetting import NULL_STATED, unreadable
+from agent.answer.vetting import NARRATED, NULL_STATED, unreadable
 from agent.errors import PlanError
 from agent.events import AnswerReady, AwaitingApproval
 from agent.execution.context import EngineSettings
@@ -177,6 +177,20 @@ def test_an_answer_stating_null_is_no_answer_unless_a_result_holds_the_word() ->
     # a file that says null: the word is a value a result holds
     read = {"config": {"status": "done", "output": {"path": "app.yaml", "content": "timeout: null\n"}}}
     assert unreadable("The timeout is null.", read) is None
+
+
+def test_an_answer_telling_what_the_model_would_do_next_is_no_answer() -> None:
+    """morning channel-and-invoice: the search found nothing, and the answer told the plan."""
+    results = {"alerts": {"status": "done", "output": {"matches": [], "files_searched": 1}}}
+    for told in ("To find the Slack channel where non-critical search alerts land, I need to search the "
+                 "`alerting/routes.yaml` file and then look for the invoice in `finance/receivables.csv`.",
+                 "Let me check the routes first.", "I'll read the file and count the lines.",
+                 "We will first query the table."):
+        assert unreadable(told, results) == NARRATED, told
+    for answered in ("The channel is #search-alerts. You need to check the routes file to change it.",
+                     "I found no route for non-critical search alerts in alerting/routes.yaml.",
+                     "Let's say the cache lasts 300 s: that is what config/product-search.env sets."):
+        assert unreadable(answered, results) is None, answered
 
 
 CODE_ANSWER = ("To calculate it you can use the following Python code:\n\n```python\nimport csv\n"

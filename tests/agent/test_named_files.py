@@ -70,7 +70,7 @@ async def ask(replies: list[object], thread: str) -> tuple[ToolLog, ScriptedChat
     return log, llm, seen
 
 
-async def test_the_repair_round_reads_the_named_file_and_a_second_miss_runs_as_it_is() -> None:
+async def test_the_repair_round_reads_the_named_file_and_a_second_miss_runs_with_the_read_added() -> None:
     elsewhere = {"nodes": [{"id": "q", "tool": "lookup", "args": {"key": "builds table"}}]}
     reads = {"nodes": [{"id": "q", "tool": "read_file", "args": {"path": "ci/builds.csv"}}]}
     log, llm, events = await ask([elsewhere, reads, finish("2 failed")], "named-1")
@@ -82,9 +82,11 @@ async def test_the_repair_round_reads_the_named_file_and_a_second_miss_runs_as_i
     assert log.calls == [("read_file", {"path": "ci/builds.csv"})]  # (no shapes read: DAGBOT_FILE_SHAPES is off)
     assert isinstance(events[-1], AnswerReady) and events[-1].answer == "2 failed"
 
-    log, _, events = await ask([elsewhere, elsewhere, finish("from the table")], "named-2")
-    assert log.calls == [("lookup", {"key": "builds table"})]  # the repaired plan ran as it was
-    assert isinstance(events[-1], AnswerReady)
+    log, llm, events = await ask([elsewhere, elsewhere, finish("from the table")], "named-2")
+    # the repaired plan ran as it was, and the file the request points at was read beside it
+    assert sorted(log.calls) == [("lookup", {"key": "builds table"}), ("read_file", {"path": "ci/builds.csv"})]
+    assert "b-2,failed" in str(llm.calls[-1])  # the joiner has what it holds
+    assert isinstance(events[-1], AnswerReady) and events[-1].answer == "from the table"
 
 
 def test_a_file_inside_an_address_is_not_read_and_a_file_written_to_is_not_one_to_read() -> None:

@@ -157,7 +157,8 @@ async def test_a_draft_answering_a_commanded_mail_from_the_thread_is_told_to_sen
     events: list[RunEvent] = await asked_once(llm, registry(log), "unmade-2", MAIL_TOTAL)
     assert "add a send_email node for it" in str(llm.calls[1][-1].content)
     assert [e.tool for e in events if isinstance(e, AwaitingApproval)] == ["send_email"]
-    assert isinstance(events[-1], Waiting) and not log.calls
+    # nothing sent; the file the request names is read beside it (the repaired plan did not)
+    assert isinstance(events[-1], Waiting) and [name for name, _ in log.calls] == ["read_file"]
 
 
 async def test_the_draft_is_told_and_a_plan_that_ran_without_the_mail_plans_it_before_answering() -> None:
