@@ -87,6 +87,7 @@ from sandbox.query_checks import (
     without_whole_lists,
 )
 from sandbox.runtime_mends import RuntimeFailure, mend_in_place
+from sandbox.share_base import share_of_valued_rows
 from sandbox.table_query import NAME as TABLE_QUERY
 from sandbox.table_query import (
     Table,
@@ -119,6 +120,8 @@ _IN_PLACE: tuple[tuple[Callable[[Table, PackageJob, str], str | None], str], ...
     (lambda t, j, sql: percents_as_written(t, j.request, sql) if j.request else None,
      "a column of percents compared with the percentage, not its fraction"),
     (lambda t, j, sql: mended_share(sql), "the share's sum and its condition mended in place"),
+    (lambda t, j, sql: share_of_valued_rows(t, sql),
+     "the share counted over the rows that have a value in the column it reads"),
     (lambda t, j, sql: without_totals_beside(t, sql), "a total beside the row the query picks left out"),
     (lambda t, j, sql: without_whole_lists(t, sql),
      "a list of every value of a column left out of the query"),

@@ -1,0 +1,56 @@
+"""A share of rows by a column's values is a share of the rows that have a value there: a mend
+in place, from the table and the query alone.
+
+A log of requests can hold lines of another shape (a server's start-up line,
+``INFO product-search 3.8.2 listening on :8088``): dagbot's table keeps them as rows, with no
+``status``, no ``path``. "What % of the requests came back with a 5xx?" was written
+``SUM(CASE WHEN status BETWEEN 500 AND 599 THEN 1 ELSE 0 END) / COUNT(*)``: the start-up line
+counted as a request, 28.6% for 30.8% (morning 5xx-share). Where the share's condition reads one
+column, a few rows (one in four at most: lines of another shape) have no value in it and the
+query does not narrow its rows by that column,
+the count below the share counts that column's values (``COUNT(status)``), as SQL's own
+``COUNT(column)`` does: a row with no status is no request. A share over a column every row
+has a value in (a level, a team) is left as it is.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sandbox.query_checks import queried_table
+from sandbox.table_query import Table
+
+_SHARE_OF_ROWS = re.compile(
+    r"""(?is)\bSUM\s*\(\s*CASE\s+WHEN\s+(?P<condition>.+?)\s+THEN\s+1\s+ELSE\s+0(?:\.0+)?\s+END\s*\)\s*"""
+    r"""/\s*(?:CAST\s*\(\s*)?(?P<count>COUNT\s*\(\s*\*\s*\))""")
+"""A share written as the count of rows where a condition holds over the count of every row."""
+_WHERE = re.compile(r"(?is)\bWHERE\b(?P<clause>.*?)(?=\bGROUP\s+BY\b|\bORDER\s+BY\b|\bHAVING\b|\bLIMIT\b|$)")
+
+
+def share_of_valued_rows(table: Table, sql: str) -> str | None:
+    """``sql`` with its share's ``COUNT(*)`` counting the one column its condition reads, when
+    some rows have no value in that column and the query's WHERE does not read it; None when
+    it has no such share."""
+    found = _SHARE_OF_ROWS.search(sql)
+    if found is None:
+        return None
+    table = queried_table(table, sql)
+    read = [column for column in table.columns if _reads(found["condition"], column)]
+    if len(read) != 1:
+        return None
+    [column] = read
+    valued = [row.get(column) not in (None, "") for row in table.rows]
+    if all(valued) or 4 * valued.count(False) > len(valued):
+        return None  # (a column most rows leave empty, a message: an empty one is no row of another kind)
+    where = _WHERE.search(sql[found.end():]) or _WHERE.search(sql)
+    if where is not None and _reads(where["clause"], column):
+        return None  # (its rows are narrowed by that column already: a row with none is not kept)
+    quoted = '"' + column.replace('"', '""') + '"'
+    return sql[:found.start("count")] + f"COUNT({quoted})" + sql[found.end("count"):]
+
+
+def _reads(text: str, column: str) -> bool:
+    """Whether ``text`` (a condition) names ``column``, bare or quoted, outside its string literals."""
+    code = re.sub(r"'(?:[^']|'')*'", "''", text)
+    return re.search(rf"""(?<![\w."`]){re.escape(column)}(?![\w"`])|["`]{re.escape(column)}["`]""", code,
+                     re.IGNORECASE) is not None
