@@ -27,6 +27,7 @@ from agent.tools.effects import asked_effects
 from sandbox.flag_columns import asked_truth, flag_polarity, yes_no
 from sandbox.table_query import Table
 from sandbox.table_rows import SELECT_LIST, column_number, select_items
+from sandbox.time_columns import asked_time_columns
 
 
 def asked_of(job: PackageJob) -> str:
@@ -554,9 +555,11 @@ def asked_columns(table: Table, request: str) -> list[str]:
 def unselected_columns(table: Table, request: str, sql: str) -> list[str]:
     """The columns :func:`asked_columns` finds that the query never uses: "put that queue's
     depth in reports/depth.txt" was queried ``SELECT queue FROM data WHERE queue = 'emails'``
-    (unseen follow-up-queue-depth)."""
+    (unseen follow-up-queue-depth); and the time column a request asking when asks for
+    (:mod:`sandbox.time_columns`)."""
     written = sql.lower()
-    return [column for column in asked_columns(table, request)
+    asked = dict.fromkeys([*asked_columns(table, request), *asked_time_columns(table, request)])
+    return [column for column in asked
             if not re.search(rf"(?<![\w.])[\"`]?{re.escape(column.lower())}(?![\w])", written)]
 
 

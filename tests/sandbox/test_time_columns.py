@@ -1,0 +1,42 @@
+"""A request that asks when asks for the table's time column (morning slowest-request: the
+query gave the path and the duration, and "when" had only the log's date)."""
+
+from __future__ import annotations
+
+from agent.ports.sandbox import PackageJob
+from bench.quality_morning import FILES
+from sandbox.query_checks import query_faults
+from sandbox.table_query import Table
+from sandbox.table_rows import table_rows
+from sandbox.time_columns import asked_time_columns
+
+SLOWEST = "which request in logs/product-search.log was the slowest, and when did it happen?"
+
+
+def table_of(path: str) -> Table:
+    found = table_rows(FILES[path], "." + path.rpartition(".")[2])
+    assert found is not None
+    return Table(path, "." + path.rpartition(".")[2], *found)
+
+
+def test_asking_when_asks_for_the_one_time_column_or_the_one_the_request_names() -> None:
+    log = table_of("logs/product-search.log")
+    assert asked_time_columns(log, SLOWEST) == ["time"]
+    assert asked_time_columns(log, "At what time did the first 504 come back?") == ["time"]
+    assert asked_time_columns(log, "which request was the slowest?") == []  # not asked when
+    assert asked_time_columns(log, "count the errors when the status is 504") == []  # "when" as a condition
+    invoices = table_of("finance/receivables.csv")
+    dated = [c for c in invoices.columns if c in ("issued", "due")]
+    assert len(dated) == 2  # two date columns: the one the request names
+    assert asked_time_columns(invoices, "how much was it, and when is it due?") == ["due"]
+    assert asked_time_columns(invoices, "when was INV-3107 sent?") == []  # neither named: none is guessed
+
+
+def test_a_query_for_the_slowest_request_that_leaves_its_time_out_is_told_to_select_it() -> None:
+    job = PackageJob(thread_id="T", run_id="R", node_id="computed", goal="g", code="",
+                     inputs={"log": {"path": "logs/product-search.log", "content": FILES["logs/product-search.log"]}},
+                     request=SLOWEST, final=True)
+    table = table_of("logs/product-search.log")
+    told = "The request asks for time, which the query never uses: select it (SELECT time FROM data WHERE …)."
+    assert told in query_faults(table, job, "SELECT path, MAX(duration_ms) AS ms FROM data")
+    assert told not in query_faults(table, job, "SELECT path, time, MAX(duration_ms) AS ms FROM data")
