@@ -25,6 +25,7 @@ from agent.plan.uncomputed import COMPUTING_GOAL
 from agent.ports.sandbox import PackageJob
 from agent.tools.effects import asked_effects
 from sandbox.flag_columns import asked_truth, flag_polarity, yes_no
+from sandbox.per_groups import per_group_fault, ungrouped_per
 from sandbox.table_query import Table
 from sandbox.table_rows import SELECT_LIST, column_number, select_items
 from sandbox.time_columns import asked_time_columns
@@ -886,6 +887,8 @@ def query_faults(table: Table, job: PackageJob, sql: str) -> list[str]:
         faults.append(f"The request asks for the {superlative} one, and the query keeps every row it matches:"
                       f" keep only the row with the {'most' if highest else 'least'} of the column it means "
                       f"(SELECT … FROM data ORDER BY <that column> {'DESC' if highest else 'ASC'} LIMIT 1).")
+    if (per := ungrouped_per(table, job.request, sql)) is not None:
+        faults.append(per_group_fault(table, per))
     if needless_limit(asked, sql):  # (a follow-up's "write its name" leans on "the highest lag")
         faults.append("The request asks for no single most or least: keep every row or group (no LIMIT 1).")
     return faults
