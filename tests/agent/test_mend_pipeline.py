@@ -807,6 +807,34 @@ def test_a_follow_ups_searches_of_the_file_the_thread_read_are_computed_from_it(
     assert computed_file_rows(before, first.context(registry)) == before
 
 
+def test_a_follow_up_about_the_files_rows_planned_as_a_query_of_a_table_nobody_named_is_computed_from_it(
+        registry: ToolRegistry) -> None:
+    """morning follow-up-not-ready, as run: "show me k8s/deployments-prod.json", then "which of
+    them aren't running all the replicas they asked for?" planned as a query of the database's
+    ``deploys`` table and a package over it."""
+    asked = "which of them aren't running all the replicas they asked for?"
+    thread = Thread(request=asked, earlier_calls={
+        "k8s": {"tool": "read_file", "args": {"path": "k8s/deployments-prod.json"}}})
+    nodes = [{"id": "replicas", "sql_query": {"sql": "SELECT service, version, deployed_on, status FROM deploys"}},
+             {**package("not_running", "result = len(inputs['replicas'])"), "depends_on": ["replicas"]}]
+    before = drafted({"nodes": nodes}, registry)
+    fixed = computed_file_rows(before, thread.context(registry))
+    assert written(fixed) == written(drafted({"nodes": [
+        {"id": "deployments_prod", "read_file": {"path": "k8s/deployments-prod.json"}},
+        {**package("replicas", "", goal=f"Compute from the inputs every value this request asks for: {asked}"),
+         "depends_on": ["deployments_prod"]}]}, registry))
+    # the table named, or queried in the thread before, or no word pointing back: a query as asked
+    for request, calls in (("which of them are in the deploys table?", thread.earlier_calls),
+                           ("how many deploys failed?", thread.earlier_calls),
+                           (asked, {**thread.earlier_calls,
+                                    "q": {"tool": "sql_query", "args": {"sql": "SELECT * FROM deploys"}}})):
+        assert computed_file_rows(before, Thread(request=request, earlier_calls=calls).context(registry)) == before
+    # a plan that reads the file too: its query is its own
+    read_too = drafted({"nodes": [{"id": "k8s", "read_file": {"path": "k8s/deployments-prod.json"}}, *nodes]},
+                       registry)
+    assert computed_file_rows(read_too, thread.context(registry)) == read_too
+
+
 @pytest.mark.parametrize("reference", ["${backup_list.files[0]}", "${backup_list.files[0].path}",
                                        "${backup_list.files.0.path}"])
 def test_a_listed_files_one_file_given_where_a_path_goes_is_its_path(registry: ToolRegistry, reference: str) -> None:

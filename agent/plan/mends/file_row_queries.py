@@ -11,18 +11,20 @@ once ``data`` was taken care of), in a thread or plan that read exactly one data
 computation: the file is read and dagbot's computing package (empty code, which the sandbox
 writes from the request) computes from it, as it would have had the plan only read the file.
 So is a follow-up's search of that file (``pattern`` its path), with the packages that go on
-from it: a search finds lines, where the question is about the file's rows.
+from it: a search finds lines, where the question is about the file's rows; and a follow-up that
+points back at the file's rows ("which of them…") planned as a query of a table nobody named.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from agent.plan.format import PackageSpec, PlanNode, free_id, read_id
 from agent.plan.mends.contract import Draft, Mend, MendContext
-from agent.plan.named_files import READ_FILE, SEARCH_FILES
+from agent.plan.named_files import READ_FILE, SEARCH_FILES, named_files
 from agent.plan.references import referenced_ids
 from agent.plan.uncomputed import COMPUTING_GOAL, is_data_file
 from agent.tools.registry import ToolRegistry
@@ -44,8 +46,13 @@ def computed_file_rows(draft: Draft, context: MendContext) -> Draft:
     [path] = paths
     queries = [node for node in draft.nodes if SQL_QUERY in context.registry
                and _queries_file_rows(node, context.registry, _names(path))]
+    if not queries and path in earlier:
+        searches = {node.id for node in draft.nodes if node.tool == SEARCH_FILES and node.each is None
+                    and node.args.get("pattern") == path}
+        asked_elsewhere = _queried_elsewhere(draft, context, path)
+        return _computed_from_file(draft, context.request, path, searches or asked_elsewhere)
     if not queries:
-        return _computed_file_searches(draft, context.request, path) if path in earlier else draft
+        return draft
     taken = {node.id for node in draft.nodes} | set(context.earlier_calls)
     nodes: list[PlanNode] = []
     for node in draft.nodes:
@@ -63,16 +70,43 @@ def computed_file_rows(draft: Draft, context: MendContext) -> Draft:
     return draft.with_nodes(nodes)
 
 
-def _computed_file_searches(draft: Draft, request: str, path: str) -> Draft:
-    """``draft`` with its searches of the data file the thread read (``pattern`` its path), and
+def _queried_elsewhere(draft: Draft, context: MendContext, path: str) -> set[str]:
+    """The ``sql_query`` nodes of a follow-up that points back ("which of them…") at the one
+    data file the thread read, when the plan reads nothing of that file and each query reads
+    tables the request does not name and the thread never queried: "show me
+    k8s/deployments-prod.json", then "which of them aren't running all the replicas they asked
+    for?" was planned as a query of the database's ``deploys`` table, and the thread's
+    deployments were never looked at again (morning follow-up-not-ready)."""
+    request = context.request or ""
+    if not _POINTS_BACK.search(request) or named_files(request) or SQL_QUERY not in context.registry \
+            or any(path in json.dumps(node.args, default=str) for node in draft.nodes):
+        return set()
+    queried_before = " ".join(json.dumps(call.get("args"), default=str).lower()
+                              for call in context.earlier_calls.values() if call.get("tool") == SQL_QUERY)
+    found = set()
+    for node in draft.nodes:
+        sql = node.args.get("sql") if node.tool == SQL_QUERY and node.each is None else None
+        tables = [_name(t) for t in _TABLES.findall(sql)] if isinstance(sql, str) else []
+        if not tables or any(re.search(rf"\b{re.escape(t)}\b", request.lower().replace("-", "_"))
+                             or re.search(rf"\b{re.escape(t)}\b", queried_before) for t in tables):
+            continue
+        found.add(node.id)
+    return found
+
+
+_POINTS_BACK = re.compile(r"\b(?:of (?:them|those|these)|those|these|they|them|their)\b", re.IGNORECASE)
+"""The words by which a follow-up means the things the turn before it was about."""
+
+
+def _computed_from_file(draft: Draft, request: str, path: str, searches: set[str]) -> Draft:
+    """``draft`` with its searches of the data file the thread read (``pattern`` its path), or
+    the queries elsewhere a follow-up about that file made (:func:`_queried_elsewhere`), and
     the packages that go on from them, replaced by a read of it and dagbot's computing package,
     where nothing else goes on from them. "which customer has the single biggest unpaid
     invoice…", then "how much was it, and when is it due?" was planned as three searches of
     finance/receivables.csv for its column names (each found the header line) and three
     packages that failed on them; the answer took the invoice's issue date for its due date
     (morning follow-up-biggest-unpaid)."""
-    searches = {node.id for node in draft.nodes if node.tool == SEARCH_FILES and node.each is None
-                and node.args.get("pattern") == path}
     if not searches:
         return draft
     gone = set(searches)
@@ -91,7 +125,7 @@ def _computed_file_searches(draft: Draft, request: str, path: str) -> Draft:
     if read is None:
         read = PlanNode(id=free_id(read_id(path), taken), tool=READ_FILE, args={"path": path})
         added.append(read)
-    computed = next(node.id for node in draft.nodes if node.id in searches)
+    computed = next(node.id for node in draft.nodes if node.id in searches)  # (the first, in plan order)
     goal = f"{COMPUTING_GOAL} {request.strip()}"
     added.append(PlanNode(id=computed, package=PackageSpec(goal=goal, code=""), depends_on=[read.id]))
     answer = draft.answer if draft.answer is None or not referenced_ids(draft.answer) & (gone - {computed}) \
@@ -142,5 +176,5 @@ def _read_paths(nodes: Any) -> set[str]:
 FILE_ROW_QUERIES = Mend(
     name="file-row-queries", fix=computed_file_rows, partial_safe=False,  # the request, the thread
     slip="a query read a file's rows (`data`, dagbot's name for them, or the file's own) from a database "
-         "that has no such table, or a follow-up searched the data file the thread read; dagbot computes "
-         "it from that file")
+         "that has no such table, or a follow-up searched the data file the thread read, or asked about its "
+         "rows and queried a table nobody named; dagbot computes it from that file")
