@@ -167,18 +167,40 @@ def nested_tables(value: Any, suffix: str = "") -> dict[str, tuple[list[str], li
         return {}
     prefix = _singular(key)
     tables: dict[str, tuple[list[str], list[dict[str, Any]]]] = {}
-    inner_keys = dict.fromkeys(str(k) for item in items for k, v in item.items()
-                               if isinstance(v, list) and v and all(isinstance(i, dict) for i in v))
-    for inner in inner_keys:
+    inner_paths = dict.fromkeys(path for item in items for path in _listed_objects(item))
+    lasts = [path[-1] for path in inner_paths]
+    for inner in inner_paths:
         rows = []
         for item, row in zip(items, outer[1], strict=True):
             parent = {f"{prefix}_{c}": v for c, v in row.items()}
-            rows += [parent | _flat(i) for i in item.get(inner) or [] if isinstance(i, dict)]
+            rows += [parent | _flat(i) for i in _at(item, inner) if isinstance(i, dict)]
         columns = list(dict.fromkeys(c for row in rows for c in row))
-        name = _column_name(inner, 0)
+        name = _column_name(inner[-1] if lasts.count(inner[-1]) == 1 else "_".join(inner), 0)
         table = (columns, [{c: r.get(c) for c in columns} for r in rows])
         tables[f"data_{name}" if name == "data" else name] = table
     return tables
+
+
+def _listed_objects(item: dict[str, Any], depth: int = 0) -> list[tuple[str, ...]]:
+    """Where ``item`` holds a list of objects: its own keys, or deeper in the objects it holds
+    (four levels down at most): a Kubernetes deployment's containers are at
+    ``spec.template.spec.containers`` (morning memory-requested: read with only the
+    deployments' rows, nothing held a container's memory request)."""
+    found: list[tuple[str, ...]] = []
+    for key, value in item.items():
+        if isinstance(value, list) and value and all(isinstance(i, dict) for i in value):
+            found.append((str(key),))
+        elif isinstance(value, dict) and depth < 3:
+            found += [(str(key), *path) for path in _listed_objects(value, depth + 1)]
+    return found
+
+
+def _at(item: dict[str, Any], path: tuple[str, ...]) -> list[Any]:
+    """The list at ``path`` in ``item``, or [] where it has none."""
+    value: Any = item
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value if isinstance(value, list) else []
 
 
 def _spread(key: str, items: list[Any]) -> tuple[str, list[Any]]:
@@ -607,6 +629,9 @@ def column_units(columns: list[str], rows: list[dict[str, Any]]) -> dict[str, st
                 and all(u in _SCALES[1] for u in found):
             units[column] = "s"  # (1h53m40s, 9m51s: seconds, as their number is)
             continue
+        if "cpu" in column.lower() and values and None not in written and found and set(found) == {"m"}:
+            units[column] = MILLICORES  # (Kubernetes' 500m and 2: a CPU's thousandths, not minutes)
+            continue
         if not values or None in written or len(set(found)) < 2:
             continue
         kinds = [next((i for i, kind in enumerate(_SCALES) if u in kind), None) for u in found]
@@ -615,10 +640,18 @@ def column_units(columns: list[str], rows: list[dict[str, Any]]) -> dict[str, st
     return units
 
 
+MILLICORES = "millicores"
+"""The unit of a CPU column written as Kubernetes writes its quantities (``500m``, ``2``): a
+thousandth of a CPU. Read as they were written, 2 CPUs were less than 500m (morning
+cpu-per-namespace)."""
+
+
 def column_number(value: Any, unit: str = "") -> float | int | None:
     """The number a value holds, in ``unit`` when one is given (:func:`column_units`)."""
     found = number(value)
     written = _unit_of(value) if unit else ""
+    if unit == MILLICORES and found is not None:
+        return found if written == "m" else found * 1000
     if found is None or not written or written == unit:
         return found
     scale = next(kind for kind in _SCALES if unit in kind)

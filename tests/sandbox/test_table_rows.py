@@ -491,3 +491,44 @@ def test_records_keyed_by_their_names_are_rows_named_by_the_maps_key() -> None:
     # a config's sections, each with fields of its own, are no records
     config = json.dumps({"server": {"host": "0.0.0.0", "port": 8443}, "database": {"url": "pg://", "pool": 20}})
     assert table_rows(config, ".json") is None
+
+
+K8S_LIST = json.dumps({"apiVersion": "v1", "kind": "List", "items": [
+    {"metadata": {"name": "search", "namespace": "shop"}, "spec": {"replicas": 6, "template": {"spec": {
+        "containers": [{"name": "search", "resources": {"requests": {"cpu": "500m", "memory": "768Mi"}}}]}}}},
+    {"metadata": {"name": "indexer", "namespace": "shop"}, "spec": {"replicas": 2, "template": {"spec": {
+        "containers": [{"name": "indexer", "resources": {"requests": {"cpu": "2", "memory": "4Gi"}}},
+                       {"name": "sidecar", "resources": {"requests": {"cpu": "250m", "memory": "512Mi"}}}]}}}},
+    {"metadata": {"name": "payout", "namespace": "pay"}, "spec": {"replicas": 3, "template": {"spec": {
+        "containers": [{"name": "payout", "resources": {"requests": {"cpu": "1", "memory": "1Gi"}}}]}}}}]})
+
+
+def test_a_list_of_objects_deep_in_each_row_is_a_table_with_its_rows_fields_beside() -> None:
+    """morning memory-requested: a Kubernetes List's containers are at spec.template.spec.containers,
+    and read with only the deployments' rows nothing held a container's memory request."""
+    columns, rows = table_rows(K8S_LIST, ".json") or ([], [])
+    assert columns == ["metadata_name", "metadata_namespace", "spec_replicas"]
+    tables = nested_tables(K8S_LIST, ".json")
+    assert list(tables) == ["containers"]
+    inner_columns, inner_rows = tables["containers"]
+    assert inner_columns == ["item_metadata_name", "item_metadata_namespace", "item_spec_replicas", "name",
+                             "resources_requests_cpu", "resources_requests_memory"]
+    assert [(r["item_metadata_name"], r["name"]) for r in inner_rows] == [
+        ("search", "search"), ("indexer", "indexer"), ("indexer", "sidecar"), ("payout", "payout")]
+    memory = "SELECT SUM(item_spec_replicas * resources_requests_memory) FROM containers"
+    assert query_rows(columns, rows, memory, tables) == 16896  # MiB: 6×768 + 2×(4096+512) + 3×1024
+
+
+def test_a_cpu_column_written_as_kubernetes_writes_it_is_in_millicores() -> None:
+    """morning cpu-per-namespace: 2 (CPUs) beside 500m (thousandths) was read as 2 < 500."""
+    columns, rows = table_rows(K8S_LIST, ".json") or ([], [])
+    tables = nested_tables(K8S_LIST, ".json")
+    inner_columns, inner_rows = tables["containers"]
+    assert column_units(inner_columns, inner_rows)["resources_requests_cpu"] == "millicores"
+    assert [column_number(v, "millicores") for v in ("500m", "2", "0.5")] == [500, 2000, 500]
+    per_namespace = ("SELECT item_metadata_namespace, SUM(item_spec_replicas * resources_requests_cpu) AS cpu "
+                     "FROM containers GROUP BY item_metadata_namespace ORDER BY 1")
+    assert query_rows(columns, rows, per_namespace, tables) == {"pay": 3000, "shop": 7500}
+    # "m" is minutes anywhere else: a column not named for a CPU keeps its unit's own meaning
+    durations = [{"took": "5m"}, {"took": "2"}]
+    assert column_units(["took"], durations) == {}
