@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from langchain_core.tools import StructuredTool
 
+from agent.answer.facts import INTRO as FACTS_INTRO
+from agent.errors import ToolError
 from agent.events import AnswerReady, PlanRepairing, RunEvent
 from agent.plan.format import Plan
 from agent.plan.named_files import named_files, unread_in_draft, unread_named_files
@@ -173,3 +175,45 @@ def test_a_draft_that_only_searches_the_named_file_is_told_to_read_it() -> None:
     assert problem.message.startswith("the request names the file notes/pm.md, but the plan only searches it")
     read = {"nodes": [{"id": "pm", "read_file": {"path": "notes/pm.md"}}, *draft["nodes"]]}
     assert unread_in_draft(read, asked, registry) == []
+
+
+def missing_file_registry(log: ToolLog) -> ToolRegistry:
+    """The simulated tools and a ``read_file`` that finds no file, as the workspace says it."""
+    async def read_file(path: str) -> dict[str, str]:
+        log.calls.append(("read_file", {"path": path}))
+        raise ToolError(f"there is no file '{path}' in the workspace; list_files shows what exists")
+
+    registry = simulated_registry(log)
+    registry.add(StructuredTool.from_function(coroutine=read_file, name="read_file", description="Read a file."),
+                 Risk.GREEN)
+    return registry
+
+
+async def test_an_answer_naming_a_file_its_read_found_missing_as_if_there_gives_dagbots_own_reply() -> None:
+    """morning find-cache-ttl: the read of config.yaml found no such file, and the answer said
+    the cache "is set in the 'config.yaml' file, and it is set to 8 seconds"."""
+    reads = {"nodes": [{"id": "config", "tool": "read_file", "args": {"path": "config.yaml"}}]}
+    made_up = "The search cache is set in the 'config.yaml' file, and it is set to 8 seconds."
+    llm = ScriptedChatModel(replies=[reads, finish(made_up)])
+    events = await asked_once(llm, missing_file_registry(ToolLog()), "missing-1", "How long do we cache search results?")
+    assert isinstance(events[-1], AnswerReady)
+    answer = events[-1].answer
+    assert answer.startswith(FACTS_INTRO[:-1]) and "8 seconds" not in answer
+    assert "it names config.yaml as if it were there, and there is no such file" in answer
+    assert "there is no file 'config.yaml' in the workspace" in answer  # what the read said
+    # said to be missing: the answer stands
+    told = "There is no config.yaml in the workspace, so I could not find the cache setting."
+    llm = ScriptedChatModel(replies=[reads, finish(told)])
+    events = await asked_once(llm, missing_file_registry(ToolLog()), "missing-2", "How long do we cache search results?")
+    assert isinstance(events[-1], AnswerReady) and events[-1].answer == told
+
+
+async def test_an_answer_telling_what_the_model_would_do_next_gives_the_results_instead() -> None:
+    """morning channel-and-invoice: "… I need to search the `alerting/routes.yaml` file … and then
+    look for the invoice number …" was posted as the answer."""
+    reads = {"nodes": [{"id": "builds", "tool": "read_file", "args": {"path": "ci/builds.csv"}}]}
+    told = "To find how many builds failed, I need to read ci/builds.csv and then count the failed rows."
+    llm = ScriptedChatModel(replies=[reads, finish(told)])
+    events = await asked_once(llm, reading_registry(ToolLog()), "narrated-1", "How many builds in ci/builds.csv failed?")
+    assert isinstance(events[-1], AnswerReady)
+    assert events[-1].answer.startswith(FACTS_INTRO[:-1]) and "b-2,failed" in events[-1].answer
