@@ -52,7 +52,7 @@ from agent.engine.computed_answer import (
     request_values,
 )
 from agent.engine.computed_values import computed_from, computing_plan
-from agent.engine.guessed_reads import guessed_reads
+from agent.engine.guessed_reads import guessed_reads, search_example
 from agent.engine.named_file_shapes import named_file_shapes
 from agent.engine.package_salvage import (
     CHANGE_FED,
@@ -638,6 +638,12 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
                    if "query_file" in ctx.registry else "a package node that computes it from the results")
             feedback = (f"The answer was not sent: {stated[0].why}. Plan {how} (read what holds it "
                         "first, if no result does), and refer to that node's result in the answer.")
+        elif all(s.kind == "file" for s in stated) and replans_left > 0 and not rejected \
+                and "search_files" in ctx.registry:
+            search = search_example(state["request"])
+            feedback = (f"The answer was not sent: {stated[0].why}. Plan what finds the file that holds what "
+                        f"the request asks, a search for one word of the request, {search}, and read the "
+                        "file it finds.")
         else:
             answer = facts_reply(state.get("plan") or {}, results, red, why=stated[0].why)
     if feedback is not None:

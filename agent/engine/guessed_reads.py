@@ -15,6 +15,7 @@ rejected something of this plan: the replan is the joiner's, bounded as its own 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -43,5 +44,33 @@ def guessed_reads(request: str, plan: Mapping[str, Any], results: Mapping[str, M
         return None
     told = "; ".join(f"'{path}' ({error})" for path, error in missed)
     return (f"No file is at the path the plan guessed: {told}. The request names no file, so find "
-            f"what it asks about first: plan a {SEARCH_FILES} node for the words the request names "
-            f"(pattern '**/*'), or read a file the error suggests if it is plainly the one meant.")
+            f"what it asks about first: plan a {SEARCH_FILES} node for a word the request names, "
+            f"{search_example(request)}, or read a file the error suggests if it is plainly the one meant.")
+
+
+def search_example(request: str) -> str:
+    """A ``search_files`` node to copy, for the word of ``request`` most likely written in the file
+    that holds what it asks (a name with an underscore or a digit first, ``statement_timeout_ms``;
+    else its first word that is no question's or request's word, ``cache``), all in lower case so
+    that it matches any case. Told "(pattern '**/*')", the 1.5B model searched for ``**/*`` as
+    text (morning find-cache-ttl); a node to copy it follows."""
+    words = [w.lower().strip("-_.") for w in _WORD.findall(request)]
+    named = [w for w in words if ("_" in w or any(c.isdigit() for c in w)) and w not in _COMMON]
+    plain = [w for w in words if w not in _COMMON and len(w) > 3]
+    word = (named or plain or ["error"])[0]
+    return json.dumps({"id": "find", SEARCH_FILES: {"query": word}})
+
+
+_WORD = re.compile(r"[A-Za-z][\w.-]*[A-Za-z0-9]")
+_COMMON = frozenset({
+    "about", "after", "again", "also", "another", "anything", "are", "been", "before", "being", "between",
+    "both", "but", "can", "could", "did", "does", "done", "each", "either", "else", "every", "find",
+    "from", "have", "here", "how", "into", "its", "just", "know", "last", "long", "many", "more", "most",
+    "much", "must", "need", "once", "only", "other", "over", "please", "really", "same", "see", "set",
+    "sets", "setting", "settings", "should", "show", "some", "somewhere", "still", "such", "tell", "than",
+    "that", "the", "their", "them", "then", "there", "these", "they", "this", "those", "through", "value",
+    "values", "very", "want", "was", "well", "were", "what", "when", "where", "which", "while", "who",
+    "whom", "whose", "why", "will", "with", "would", "you", "your", "configs", "config", "file", "files",
+    "folder", "workspace", "something", "things", "thing", "one", "ones"
+})
+"""Words of a question or a request, not of what it asks about."""

@@ -7,7 +7,7 @@ from typing import Any
 
 from langchain_core.tools import StructuredTool
 
-from agent.engine.guessed_reads import guessed_reads
+from agent.engine.guessed_reads import guessed_reads, search_example
 from agent.errors import ToolError
 from agent.events import AnswerReady, Replanning, RunEvent
 from agent.tools.registry import Risk, ToolRegistry
@@ -70,3 +70,13 @@ def searching_registry(log: ToolLog) -> ToolRegistry:
     for tool in (search_files, read_file):
         registry.add(StructuredTool.from_function(coroutine=tool, description=tool.__name__), Risk.GREEN)
     return registry
+
+
+def test_the_search_to_copy_is_for_the_requests_own_word_in_lower_case() -> None:
+    """morning find-cache-ttl: told "(pattern '**/*')", the model searched for ``**/*`` as text."""
+    assert search_example("How long do we cache search results? It's set in one of the configs in the "
+                          "workspace; tell me which file and the value.") == \
+        '{"id": "find", "search_files": {"query": "cache"}}'
+    assert search_example("Somewhere in the workspace a config sets Statement_Timeout_MS. Find it.") == \
+        '{"id": "find", "search_files": {"query": "statement_timeout_ms"}}'
+    assert search_example("Which port does the v2 API listen on?") == '{"id": "find", "search_files": {"query": "v2"}}'

@@ -7,7 +7,7 @@ from langchain_core.tools import StructuredTool
 
 from agent.answer.facts import INTRO as FACTS_INTRO
 from agent.errors import ToolError
-from agent.events import AnswerReady, PlanRepairing, RunEvent
+from agent.events import AnswerReady, PlanRepairing, Replanning, RunEvent
 from agent.plan.format import Plan
 from agent.plan.named_files import named_files, unread_in_draft, unread_named_files
 from agent.tools.registry import Risk, ToolRegistry
@@ -201,6 +201,26 @@ async def test_an_answer_naming_a_file_its_read_found_missing_as_if_there_gives_
     assert answer.startswith(FACTS_INTRO[:-1]) and "8 seconds" not in answer
     assert "it names config.yaml as if it were there, and there is no such file" in answer
     assert "there is no file 'config.yaml' in the workspace" in answer  # what the read said
+    # where a tool searches the files, the joiner plans again to find the file that holds it
+    registry = missing_file_registry(ToolLog())
+
+    async def search_files(query: str) -> dict[str, object]:
+        return {"matches": [{"path": "config/product-search.env", "line_number": 3,
+                             "text": "SEARCH_CACHE_TTL_SECONDS=300"}] if query == "cache" else []}
+
+    registry.add(StructuredTool.from_function(coroutine=search_files, name="search_files", description="Search."),
+                 Risk.GREEN)
+    example = '{"id": "find", "search_files": {"query": "cache"}}'
+    globbed = {"nodes": [{"id": "find", "tool": "search_files", "args": {"query": "**/*"}}]}
+    search = {"nodes": [{"id": "find", "tool": "search_files", "args": {"query": "cache"}}]}
+    found = "It is 300 seconds: SEARCH_CACHE_TTL_SECONDS in config/product-search.env."
+    llm = ScriptedChatModel(replies=[reads, globbed, finish(made_up), search, finish(found)])
+    events = await asked_once(llm, registry, "missing-3", "How long do we cache search results?")
+    guessed, named = [e.feedback for e in events if isinstance(e, Replanning)]
+    assert guessed.startswith("No file is at the path the plan guessed: 'config.yaml'") and example in guessed
+    assert named.startswith("The answer was not sent: it names config.yaml as if it were there")
+    assert f"a search for one word of the request, {example}, and read the file it finds" in named
+    assert isinstance(events[-1], AnswerReady) and events[-1].answer == found
     # said to be missing: the answer stands
     told = "There is no config.yaml in the workspace, so I could not find the cache setting."
     llm = ScriptedChatModel(replies=[reads, finish(told)])
