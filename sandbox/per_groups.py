@@ -16,13 +16,16 @@ from sandbox.table_query import Table
 
 _STOP = (r"(?:in|from|of|and|or|with|for|over|across|into|to|on|at|the|a|an|as|by|is|are|has|have|had|"
          r"does|do|did)")
-_RATE = r"(?:cent|centage|second|sec|minute|min|hour|request|call)s?\b"
+_RATE = r"(?:cent|centage|second|sec|minute|min|hour|request|call|[kmgt]i?b|byte|unit)s?\b"
+_VERBS = r"(?:get|gets|got|had|has|have|is|are|was|were|be|being|run|runs|ran|take|takes|took|use|uses|used)"
 _PER = re.compile(
-    rf"\b(?:(?:per|for\s+each|for\s+every|by\s+each)\s+(?!{_RATE})"
-    rf"|(?<!for\s)each\s+(?!(?:of|one|other|time)\b))"
-    rf"(?P<words>[a-z][\w-]*(?:\s+(?!{_STOP}\b)[a-z][\w-]*)?)", re.IGNORECASE)
+    rf"(?:(?<!\bas\s)\b(?:per|for\s+each|for\s+every|by\s+each)\s+(?!{_RATE})"
+    rf"|(?<!for\s)\beach\s+(?!(?:of|one|other|time)\b))"
+    rf"(?!(?:{_STOP}|{_VERBS})\b)(?P<words>[a-z][\w-]*(?:\s+(?!(?:{_STOP}|{_VERBS})\b)[a-z][\w-]*)?)",
+    re.IGNORECASE)
 _AGGREGATE = re.compile(r"(?i)\b(?:COUNT|SUM|AVG|TOTAL|MIN|MAX)\s*\(")
 _GROUPED = re.compile(r"(?i)\bGROUP\s+BY\b|\bOVER\s*\(")
+_PER_DISTINCT = re.compile(r"(?i)/\s*(?:CAST\s*\(\s*)?COUNT\s*\(\s*DISTINCT\b")
 
 
 def ungrouped_per(table: Table, request: str, sql: str) -> str | None:
@@ -30,8 +33,8 @@ def ungrouped_per(table: Table, request: str, sql: str) -> str | None:
     ``GROUP BY``; None otherwise, or when the request names a value of that column (one group
     asked for: "the ERROR lines of each node named os-data-2" is one count)."""
     found = _PER.search(request)
-    if found is None or not _AGGREGATE.search(sql) or _GROUPED.search(sql):
-        return None
+    if found is None or not _AGGREGATE.search(sql) or _GROUPED.search(sql) or _PER_DISTINCT.search(sql):
+        return None  # (COUNT(DISTINCT path) below a count: an average per path, one value)
     words = found["words"].lower().split()
     if words[0].rstrip("s") in {c.lower().rstrip("s") for c in table.columns}:
         words = words[:1]  # ("each path get": the column's name is the group)

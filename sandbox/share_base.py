@@ -24,6 +24,7 @@ _SHARE_OF_ROWS = re.compile(
     r"""(?is)\bSUM\s*\(\s*CASE\s+WHEN\s+(?P<condition>.+?)\s+THEN\s+1\s+ELSE\s+0(?:\.0+)?\s+END\s*\)\s*"""
     r"""/\s*(?:CAST\s*\(\s*)?(?P<count>COUNT\s*\(\s*\*\s*\))""")
 """A share written as the count of rows where a condition holds over the count of every row."""
+_NULL_TESTED = re.compile(r"(?i)\bIS\s+(?:NOT\s+)?NULL\b|\b(?:COALESCE|IFNULL|NULLIF)\s*\(")
 _WHERE = re.compile(r"(?is)\bWHERE\b(?P<clause>.*?)(?=\bGROUP\s+BY\b|\bORDER\s+BY\b|\bHAVING\b|\bLIMIT\b|$)")
 
 
@@ -34,6 +35,8 @@ def share_of_valued_rows(table: Table, sql: str) -> str | None:
     found = _SHARE_OF_ROWS.search(sql)
     if found is None:
         return None
+    if _NULL_TESTED.search(found["condition"]):
+        return None  # (a condition on the missing values themselves counts them: every row is asked)
     table = queried_table(table, sql)
     read = [column for column in table.columns if _reads(found["condition"], column)]
     if len(read) != 1:

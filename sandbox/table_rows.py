@@ -636,7 +636,7 @@ def column_units(columns: list[str], rows: list[dict[str, Any]]) -> dict[str, st
             continue
         kinds = [next((i for i, kind in enumerate(_SCALES) if u in kind), None) for u in found]
         if None not in kinds and len(set(kinds)) == 1:
-            units[column] = max(set(found), key=found.count)
+            units[column] = max(dict.fromkeys(found), key=found.count)  # (a tie: the first written)
     return units
 
 

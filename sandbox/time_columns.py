@@ -18,8 +18,12 @@ from sandbox.table_query import Table
 _ASKS_WHEN = re.compile(
     r"\bwhen\s+(?:did|does|do|was|were|is|are|will|has|had)\b|\b(?:at\s+)?what\s+(?:time|date|day|hour)\b"
     r"|\bon\s+which\s+(?:date|day)\b|\bwhat\s+(?:timestamp|moment)\b", re.IGNORECASE)
-_TIME_VALUE = re.compile(r"\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:?\d\d)?)?"
-                         r"|\d\d:\d\d(?::\d\d(?:\.\d+)?)?")
+_DATED = re.compile(r"\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:?\d\d)?)?")
+_CLOCK = re.compile(r"\d\d:\d\d(?::\d\d(?:\.\d+)?)?")
+"""A time of day alone, ``08:03:30``: a time only in a column named for one (a duration is
+written so too, ``00:12:03``)."""
+_TIME_NAME = re.compile(r"(?i)^(?:time|ts|timestamp|at|when|date|datetime|clock|hour)$|_(?:at|time|ts)$"
+                        r"|^time_")
 
 
 def asked_time_columns(table: Table, request: str) -> list[str]:
@@ -31,10 +35,16 @@ def asked_time_columns(table: Table, request: str) -> list[str]:
     if len(times) <= 1:
         return times
     asked = request.lower().replace("_", " ")
-    return [column for column in times
-            if re.search(rf"(?<![\w/.-]){re.escape(column.lower().replace('_', ' '))}\b", asked)]
+    return [column for column in times if re.search(
+        rf"(?<![\w/.-]){re.escape(_stem(column.lower().replace('_', ' ')))}\w*", asked)]
+
+
+def _stem(name: str) -> str:
+    """A column's name less an ending a request words otherwise ("started" for "start")."""
+    return re.sub(r"(?:ed|ing|s)$", "", name) if len(name) > 5 else name
 
 
 def _all_times(table: Table, column: str) -> bool:
     values = [str(row[column]).strip() for row in table.rows if row.get(column) not in (None, "")]
-    return bool(values) and all(_TIME_VALUE.fullmatch(value) for value in values)
+    return bool(values) and (all(_DATED.fullmatch(value) for value in values) or (
+        bool(_TIME_NAME.search(column)) and all(_CLOCK.fullmatch(value) for value in values)))

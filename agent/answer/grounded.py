@@ -44,8 +44,11 @@ _FENCED = re.compile(r"```.*?(?:```|$)", re.S)
 _MISSING_FILE = re.compile(r"there is no file '([^'\n]{1,300})'")
 """How a read of a file that is not there fails (:meth:`agent.tools.files.Workspace.existing_file`)."""
 _SAID_ABSENT = re.compile(
-    r"\b(?:not? (?:found|exists?|such)|(?:does|do|did)(?: not|n't) exist|missing|absent|could(?: not|n't)|"
-    r"can(?:not|'t)|unable|failed|no file|isn't there|is not there|not in the workspace|nowhere)\b", re.I)
+    r"\b(?:no|not|never|none|nothing|nowhere|missing|absent|without|unable|cannot|fail\w*|create|add|make)\b"
+    r"|n't\b", re.I)
+"""A sentence that says, or may say, that a file is not there ("There is no config.yaml", "I
+didn't find config.yaml", "create config.yaml with…"): any negation will do, the check is for a
+sentence that states the file as there, and says nothing else of it."""
 _SENTENCE = re.compile(r"(?:[^.!?\n]|[.!?](?=\w))+")
 """A sentence, or a line: up to a full stop that no word follows (``config.yaml`` is one word)."""
 
@@ -67,8 +70,8 @@ def false_statements(answer: str, results: Mapping[str, Mapping[str, Any]], *, k
     texts = list(_strings([known, [result.get(key) for result in results.values()
                                    for key in ("output", "preview", "error")]]))
     found += _unread_content(answer, texts)
-    found += _absent_files(answer, results)
     prose = _FENCED.sub(" ", answer)  # code the model writes is an example, not a value it states
+    found += _absent_files(prose, results, known)
     found += _invented_values(prose, texts, _counts([result.get("output") for result in results.values()]))
     return found
 
@@ -110,11 +113,14 @@ def _unread_content(answer: str, texts: list[str]) -> list[FalseStatement]:
     return found
 
 
-def _absent_files(answer: str, results: Mapping[str, Mapping[str, Any]]) -> list[FalseStatement]:
+def _absent_files(answer: str, results: Mapping[str, Mapping[str, Any]],
+                  known: Collection[Any]) -> list[FalseStatement]:
     """A file a read found missing, named in a sentence of ``answer`` that does not say so, when
-    no step's output holds its name (no other read or listing found it)."""
-    outputs = json.dumps([result.get("output") for result in results.values()], ensure_ascii=False,
-                         default=str)
+    no step's output holds its name (no other read or listing found it) and neither the request
+    nor the thread names it (a path the model guessed: a name the request gives may be a
+    table's, its rows queried from the database, after all)."""
+    outputs = json.dumps([[result.get("output") for result in results.values()], _without_errors(known)],
+                         ensure_ascii=False, default=str)
     missing = {match.group(1) for result in results.values() if result.get("status") == "failed"
                for match in _MISSING_FILE.finditer(str(result.get("error") or ""))}
     found = []
@@ -127,6 +133,16 @@ def _absent_files(answer: str, results: Mapping[str, Mapping[str, Any]]) -> list
             found.append(FalseStatement("file", f"it names {path} as if it were there, and there is no such "
                                                 "file (its read found none)"))
     return found
+
+
+def _without_errors(value: Any) -> Any:
+    """``value`` with every result's ``error`` left out: a failed read's error names the path it
+    did not find, which names no file that is there."""
+    if isinstance(value, Mapping):
+        return {key: _without_errors(item) for key, item in value.items() if key != "error"}
+    if isinstance(value, list | tuple):
+        return [_without_errors(item) for item in value]
+    return value
 
 
 def _invented_values(answer: str, texts: list[str], counts: set[float]) -> list[FalseStatement]:

@@ -54,7 +54,8 @@ def unreadable(answer: str, results: Mapping[str, Mapping[str, Any]], request: s
         return NULL_STATED
     if code_to_run(answer, results, request):
         return CODE_TO_RUN
-    if _NARRATED.search(answer):
+    if (told := narrated(answer)) and not any(told.lower() in text.lower() for result in results.values()
+                                             for text in strings(result.get("output"))):
         return NARRATED
     return None
 
@@ -63,12 +64,25 @@ CODE_TO_RUN = "it gives code for the person to run instead of the answer"
 NARRATED = "it says what the model would do next instead of what the results say"
 _NARRATED = re.compile(
     r"\b(?:I|we)(?: (?:would|will|first|then|still))* (?:need|have|must|should|want|am going|are going) to "
-    r"(?:first |then )?(?:search|read|look|check|find|open|query|run|fetch|list|get|parse|compute|count)\b"
+    r"(?:first |then )?(?:search|read|look|check|find|open|query|fetch|list|parse|compute|count)\b"
     r"|\b(?:I'll|I will|let me|let's|we'll|we will) (?:first |now |then )?"
-    r"(?:search|read|look|check|find|open|query|run|fetch|list|parse|compute|count)\b", re.I)
+    r"(?:search|read|look|check|find|open|query|fetch|list|parse|compute|count)\b", re.I)
 """The model's plan told as the answer ("To find the Slack channel …, I need to search the
 `alerting/routes.yaml` file … and then look for the invoice number …", after a search that found
-nothing: morning channel-and-invoice): what it would do is no answer, and the results say more."""
+nothing: morning channel-and-invoice): what it would do is no answer, and the results say more.
+Only where the answer opens (:func:`narrated`), and not as a result says it (a note quoted: "we
+need to check the replica count")."""
+_PURPOSE = re.compile(r"\s*(?:(?:To|In order to)\b[^,.\n]{0,200},|First,|Now,|OK,|Okay,|Sure,)\s*", re.I)
+
+
+def narrated(answer: str) -> str | None:
+    """The words by which ``answer`` opens telling what the model would do ("To find …, I need to
+    search", "Let me check"), or None: only at its opening, where a plan told is told; advice
+    after an answer ("Disk is 95% full; we need to check the backups") is part of it."""
+    purpose = _PURPOSE.match(answer)
+    opening = answer[purpose.end():] if purpose else answer.lstrip()
+    found = _NARRATED.match(opening)
+    return found.group() if found else None
 NULL_STATED = "it states null as a value, which no result holds: a step computed nothing"
 _NULL_WORD = re.compile(r"\b(?:null|None|undefined|NaN)\b")
 _NULL_STATED = re.compile(r"(?:\b(?:is|are|was|were)|[:=])\s*[`'\"]?(?:null|None|undefined|NaN)[`'\"]?"

@@ -71,6 +71,9 @@ _COMMON = frozenset({
     "that", "the", "their", "them", "then", "there", "these", "they", "this", "those", "through", "value",
     "values", "very", "want", "was", "well", "were", "what", "when", "where", "which", "while", "who",
     "whom", "whose", "why", "will", "with", "would", "you", "your", "configs", "config", "file", "files",
-    "folder", "workspace", "something", "things", "thing", "one", "ones"
+    "folder", "workspace", "something", "things", "thing", "one", "ones", "list", "check", "give", "count",
+    "times", "print", "total", "average", "number", "look", "search", "read", "write", "send", "email",
+    "mail", "get", "sum", "keep", "kept", "take", "takes", "make", "makes", "use", "used", "uses", "run",
+    "runs"
 })
-"""Words of a question or a request, not of what it asks about."""
+"""Words of a question or a request (its verbs too: list, check, count), not of what it asks about."""

@@ -66,6 +66,10 @@ MISSING = {"config": {"status": "failed", "error": "there is no file 'config.yam
     ("There is no config.yaml in the workspace, and no file mentions the cache.", False),
     ("I couldn't read config.yaml. Nothing else mentions a cache.", False),
     ("config.yaml was not found; the cache setting is nowhere in the files searched.", False),
+    ("There is no config.yaml in the workspace.", False),
+    ("I didn't find config.yaml.", False),
+    ("config.yaml does not exist. You could create config.yaml with a cache_ttl line.", False),
+    ("```\ncat config.yaml\n```\nThe file is not there.", False),  # code shown, not stated
     ("The setting is in config.yaml.bak, which I did not read.", False),  # another file
 ])
 def test_a_file_a_read_found_missing_named_as_if_it_were_there_is_found(answer: str, false: bool) -> None:
@@ -76,9 +80,12 @@ def test_a_file_a_read_found_missing_named_as_if_it_were_there_is_found(answer: 
                                 "(its read found none)")
 
 
-def test_a_missing_file_another_step_found_is_not_a_false_statement() -> None:
+def test_a_missing_file_another_step_found_or_the_request_named_is_not_a_false_statement() -> None:
     listed = {**MISSING, "files": {"status": "done", "output": {"files": [{"path": "config.yaml", "size": 9}]}}}
     assert kinds("The cache is set in config.yaml.", listed) == []
+    # a name the request gives may be a table's, its rows queried from the database after all
+    assert kinds("The cache is set in config.yaml.", MISSING, known=["what does config.yaml set?"]) == []
+    assert kinds("The cache is set in config.yaml.", MISSING, known=["how long do we cache?"]) == ["file"]
 
 
 @pytest.mark.parametrize(("answer", "invented"), [

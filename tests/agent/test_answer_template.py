@@ -187,7 +187,13 @@ def test_an_answer_telling_what_the_model_would_do_next_is_no_answer() -> None:
                  "Let me check the routes first.", "I'll read the file and count the lines.",
                  "We will first query the table."):
         assert unreadable(told, results) == NARRATED, told
+    quoted = {"todo": {"status": "done", "output": {"path": "notes/todo.md",
+                                                   "content": "we need to check the replica count before Friday"}}}
+    assert unreadable("We need to check the replica count before Friday, says notes/todo.md.", quoted) is None
     for answered in ("The channel is #search-alerts. You need to check the routes file to change it.",
+                     "Disk is 95% full on db-1; we need to check the backups folder.",
+                     "Builds b-2 and b-5 failed. I will run the backup once you approve it.",
+                     "We have to run the migration again: it failed on step 3.",
                      "I found no route for non-critical search alerts in alerting/routes.yaml.",
                      "Let's say the cache lasts 300 s: that is what config/product-search.env sets."):
         assert unreadable(answered, results) is None, answered

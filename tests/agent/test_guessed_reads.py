@@ -80,3 +80,5 @@ def test_the_search_to_copy_is_for_the_requests_own_word_in_lower_case() -> None
     assert search_example("Somewhere in the workspace a config sets Statement_Timeout_MS. Find it.") == \
         '{"id": "find", "search_files": {"query": "statement_timeout_ms"}}'
     assert search_example("Which port does the v2 API listen on?") == '{"id": "find", "search_files": {"query": "v2"}}'
+    assert search_example("Check how long we keep backups") == '{"id": "find", "search_files": {"query": "backups"}}'
+    assert search_example("List the cron jobs") == '{"id": "find", "search_files": {"query": "cron"}}'

@@ -825,7 +825,9 @@ def test_a_follow_up_about_the_files_rows_planned_as_a_query_of_a_table_nobody_n
          "depends_on": ["deployments_prod"]}]}, registry))
     # the table named, or queried in the thread before, or no word pointing back: a query as asked
     for request, calls in (("which of them are in the deploys table?", thread.earlier_calls),
+                           ("which of them had a deploy that failed?", thread.earlier_calls),  # (singular)
                            ("how many deploys failed?", thread.earlier_calls),
+                           ("are they all healthy?", thread.earlier_calls),  # ("they": maybe the database's)
                            (asked, {**thread.earlier_calls,
                                     "q": {"tool": "sql_query", "args": {"sql": "SELECT * FROM deploys"}}})):
         assert computed_file_rows(before, Thread(request=request, earlier_calls=calls).context(registry)) == before

@@ -32,6 +32,10 @@ def log_table() -> Table:
     ("How many ERROR lines are there?", None),
     ("count the requests per path for /v1/search", "path"),    # (a value of path, not of "path")
     ("how many lines per level ERROR", "level"),
+    ("As per the runbook, how many ERROR lines are there?", None),
+    ("how many ERROR lines does each have?", None),
+    ("count the 504s; each is a failure", None),
+    ("what does storage cost per GB?", None),
 ])
 def test_per_each_and_for_each_ask_for_a_group(request_text: str, asked: str | None) -> None:
     assert ungrouped_per(log_table(), request_text, ONE_COUNT) == asked
@@ -43,6 +47,8 @@ def test_a_grouped_query_or_one_with_no_aggregate_or_a_named_group_is_not_told()
     assert ungrouped_per(table, asked, ONE_COUNT + " GROUP BY message") is None
     assert ungrouped_per(table, asked, "SELECT message FROM data WHERE level = 'ERROR'") is None
     assert ungrouped_per(table, "count the lines for each GET", ONE_COUNT) is None  # a value: one group
+    average = "SELECT COUNT(*) * 1.0 / COUNT(DISTINCT path) FROM data"  # an average per path: one value
+    assert ungrouped_per(table, "the average number of requests per path", average) is None
 
 
 def test_the_query_writer_is_told_to_group_by_the_column_that_names_each() -> None:

@@ -46,6 +46,9 @@ def test_a_share_over_a_column_every_row_has_or_rows_narrowed_by_it_is_left_as_i
     table = log_table()
     errors = "SELECT 100.0 * SUM(CASE WHEN level = 'ERROR' THEN 1 ELSE 0 END) / COUNT(*) FROM data"
     assert share_of_valued_rows(table, errors) is None  # every line has a level
+    for condition in ("status IS NULL", "status IS NOT NULL", "COALESCE(status, 0) >= 500"):
+        tested = FIVE_XX.replace("status BETWEEN 500 AND 599", condition)
+        assert share_of_valued_rows(table, tested) is None, condition  # the missing values are asked about
     narrowed = FIVE_XX + " WHERE status IS NOT NULL"
     assert share_of_valued_rows(table, narrowed) is None
     two = ("SELECT 100.0 * SUM(CASE WHEN status >= 500 AND level = 'ERROR' THEN 1 ELSE 0 END) / COUNT(*) "

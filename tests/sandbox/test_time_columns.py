@@ -30,6 +30,12 @@ def test_asking_when_asks_for_the_one_time_column_or_the_one_the_request_names()
     assert len(dated) == 2  # two date columns: the one the request names
     assert asked_time_columns(invoices, "how much was it, and when is it due?") == ["due"]
     assert asked_time_columns(invoices, "when was INV-3107 sent?") == []  # neither named: none is guessed
+    builds = Table("ci/builds.csv", ".csv", ["build", "started", "finished", "duration", "at"], [
+        {"build": "b-1", "started": "2026-11-24 08:00", "finished": "2026-11-24 08:12", "duration": "00:12:03",
+         "at": "08:00"}])
+    assert asked_time_columns(builds, "When did build b-1 start?") == ["started"]  # a duration is no time
+    assert asked_time_columns(builds, "when did it finish?") == ["finished"]
+    assert asked_time_columns(builds, "When did b-1 break?") == []  # three times: none named
 
 
 def test_a_query_for_the_slowest_request_that_leaves_its_time_out_is_told_to_select_it() -> None:

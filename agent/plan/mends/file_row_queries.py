@@ -87,15 +87,25 @@ def _queried_elsewhere(draft: Draft, context: MendContext, path: str) -> set[str
     for node in draft.nodes:
         sql = node.args.get("sql") if node.tool == SQL_QUERY and node.each is None else None
         tables = [_name(t) for t in _TABLES.findall(sql)] if isinstance(sql, str) else []
-        if not tables or any(re.search(rf"\b{re.escape(t)}\b", request.lower().replace("-", "_"))
-                             or re.search(rf"\b{re.escape(t)}\b", queried_before) for t in tables):
+        if not tables or any(_names_table(request.lower().replace("-", "_"), t)
+                             or _names_table(queried_before, t) for t in tables):
             continue
         found.add(node.id)
     return found
 
 
-_POINTS_BACK = re.compile(r"\b(?:of (?:them|those|these)|those|these|they|them|their)\b", re.IGNORECASE)
-"""The words by which a follow-up means the things the turn before it was about."""
+def _names_table(text: str, table: str) -> bool:
+    """Whether ``text`` names ``table``, in the singular or the plural (``incident`` for
+    ``incidents``)."""
+    stem = re.sub(r"(?:ies|es|s)$", "", table) if len(table) > 3 else table
+    return re.search(rf"\b{re.escape(stem)}(?:s|es|ies|y)?\b", text) is not None
+
+
+_POINTS_BACK = re.compile(
+    r"\b(?:which|what|how many|any|all|none|each|who|whose)\s+of\s+(?:them|those|these)\b"
+    r"|\b(?:those|these)\b", re.IGNORECASE)
+"""The words by which a follow-up means the things the turn before it was about ("which of
+them…", "those"): "do they have an open incident?" may ask the database."""
 
 
 def _computed_from_file(draft: Draft, request: str, path: str, searches: set[str]) -> Draft:
