@@ -91,6 +91,16 @@ async def test_the_repair_round_reads_the_named_file_and_a_second_miss_runs_with
     assert isinstance(events[-1], AnswerReady) and events[-1].answer == "from the table"
 
 
+async def test_a_second_miss_whose_package_reads_the_file_through_its_tools_gets_no_read_added() -> None:
+    """The playground's package example reads logs/app.log with ``tools.read_file`` in its code:
+    a read added beside it made dagbot compute the request again, and fail at it."""
+    code = "result = len(tools.read_file(path='ci/builds.csv')['content'].splitlines())"
+    counted = {"nodes": [{"id": "count", "package": {"goal": "count the builds", "code": code}}]}
+    log, _, events = await ask([counted, counted, finish("3 builds")], "named-3")
+    assert ("read_file", {"path": "ci/builds.csv"}) not in log.calls
+    assert isinstance(events[-1], AnswerReady)
+
+
 def test_a_file_inside_an_address_is_not_read_and_a_file_written_to_is_not_one_to_read() -> None:
     registry = reading_registry(ToolLog())
     asked = "Write the stalled consumers in queue/consumers.json to reports/stalled.txt"
