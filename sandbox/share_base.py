@@ -7,10 +7,10 @@ A log of requests can hold lines of another shape (a server's start-up line,
 ``SUM(CASE WHEN status BETWEEN 500 AND 599 THEN 1 ELSE 0 END) / COUNT(*)``: the start-up line
 counted as a request, 28.6% for 30.8% (morning 5xx-share). Where the share's condition reads one
 column, a few rows (one in four at most: lines of another shape) have no value in it and the
-query does not narrow its rows by that column,
-the count below the share counts that column's values (``COUNT(status)``), as SQL's own
-``COUNT(column)`` does: a row with no status is no request. A share over a column every row
-has a value in (a level, a team) is left as it is.
+query does not narrow its rows by that column, the count below the share counts that column's
+values (``COUNT(status)``), as SQL's own ``COUNT(column)`` does: a row with no status is no
+request. A share over a column every row has a value in (a level, a team), or one whose
+condition asks about the missing values themselves (``IS NULL``, ``COALESCE``), is left as it is.
 """
 
 from __future__ import annotations

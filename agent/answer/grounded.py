@@ -1,7 +1,7 @@
 """An answer holds to the results: what it states that no result holds is found before it is final.
 
 The model decides what to say; the values it says come from a recorded result, the request or
-the thread. Three kinds of statement are checked, each from facts that are certain:
+the thread. Four kinds of statement are checked, each from facts that are certain:
 
 - *a node's status*: a line that names a node (or a tool) and says it is done, failed, rejected
   or skipped, in the shape of dagbot's own result lines (``- admins: done → …``), must say what

@@ -83,6 +83,8 @@ def narrated(answer: str) -> str | None:
     opening = answer[purpose.end():] if purpose else answer.lstrip()
     found = _NARRATED.match(opening)
     return found.group() if found else None
+
+
 NULL_STATED = "it states null as a value, which no result holds: a step computed nothing"
 _NULL_WORD = re.compile(r"\b(?:null|None|undefined|NaN)\b")
 _NULL_STATED = re.compile(r"(?:\b(?:is|are|was|were)|[:=])\s*[`'\"]?(?:null|None|undefined|NaN)[`'\"]?"
