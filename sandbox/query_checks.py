@@ -222,7 +222,7 @@ def _without_condition(sql: str, condition: str) -> str:
 
 
 _CLAUSE_ENDS = r"\bGROUP\s+BY\b|\bORDER\s+BY\b|\bHAVING\b|\bLIMIT\b|;|$"
-_WHERE = re.compile(rf"(?is)\bWHERE\b(?P<clause>.*?)(?={_CLAUSE_ENDS})")
+WHERE_CLAUSE = re.compile(rf"(?is)\bWHERE\b(?P<clause>.*?)(?={_CLAUSE_ENDS})")
 _CLAUSE_END = re.compile(rf"(?is){_CLAUSE_ENDS}")
 
 
@@ -232,7 +232,7 @@ def kept_conditions(table: Table, before: str, sql: str, told: Sequence[str]) ->
     names it), each added with AND; None when it dropped none. Told to filter on the admins, the
     rewrite of "which of them have MFA off?" kept ``role = 'admin'`` and dropped ``mfa = 0``, and
     the next, told about ``mfa``, dropped the admins (fresh follow-up-admins)."""
-    found = _WHERE.search(before)
+    found = WHERE_CLAUSE.search(before)
     if found is None:
         return None
     said = " ".join(told)
@@ -246,7 +246,7 @@ def kept_conditions(table: Table, before: str, sql: str, told: Sequence[str]) ->
     if not dropped:
         return None
     added = " AND ".join(dropped)
-    if (where := _WHERE.search(sql)) is not None:
+    if (where := WHERE_CLAUSE.search(sql)) is not None:
         clause = where["clause"].strip()
         return f"{sql[:where.start()]}WHERE ({clause}) AND {added} {sql[where.end():].lstrip()}".rstrip()
     end = _CLAUSE_END.search(sql)
@@ -348,7 +348,7 @@ def selects_its_conditions(sql: str) -> list[tuple[str, str]]:
     given (tuning primary-oncall, over ``- Primary: maria (checkout, payments)``, answered "The
     primary on call this week is Primary."). Empty when it selects anything else."""
     found = _SELECT_REST.match(sql)
-    where = _WHERE.search(found["rest"]) if found else None
+    where = WHERE_CLAUSE.search(found["rest"]) if found else None
     if found is None or where is None:
         return []
     fixed = {name.strip('"`').lower(): literal for name, literal in _EQUALS.findall(where["clause"])}
@@ -411,7 +411,7 @@ def without_totals_beside(table: Table, sql: str) -> str | None:
     return f"SELECT {', '.join(kept)} FROM data{found['rest']}"
 
 
-_SHARE_OF = re.compile(
+SHARE_OF = re.compile(
     r"""(?is)\bSUM\s*\(\s*CASE\s+WHEN\s+(?P<condition>.+?)\s+THEN\s+(?P<amount>"[^"]+"|`[^`]+`|[A-Za-z_]\w*|1)"""
     r"""\s+ELSE\s+0(?:\.0+)?\s+END\s*\)\s*(?P<over>/\s*(?:CAST\s*\(\s*)?COUNT\s*\(\s*\*\s*\))""")
 """A share written as a sum of the rows where a condition holds over the count of rows."""
@@ -485,7 +485,7 @@ def mended_share(sql: str) -> str | None:
     storage-share) divides by the amount's sum instead; and the condition the share counts,
     written in the WHERE clause too (every row kept then holds it: a share of 100), is left out
     there."""
-    found = _SHARE_OF.search(sql)
+    found = SHARE_OF.search(sql)
     if found is None:
         return None
     changed = sql
@@ -494,7 +494,7 @@ def mended_share(sql: str) -> str | None:
         over = re.sub(r"(?i)COUNT\s*\(\s*\*\s*\)", f"SUM({amount})", found["over"], count=1)
         changed = changed[:found.start("over")] + over + changed[found.end("over"):]
     condition = found["condition"].strip()
-    if _SIMPLE_CONDITION.fullmatch(condition) and (where := _WHERE.search(changed)) is not None \
+    if _SIMPLE_CONDITION.fullmatch(condition) and (where := WHERE_CLAUSE.search(changed)) is not None \
             and re.search(re.escape(condition), where["clause"], re.IGNORECASE):
         changed = _without_condition(changed, condition)
     return changed if changed != sql else None
@@ -692,7 +692,7 @@ def one_row_named_before(table: Table, job: PackageJob, sql: str) -> str | None:
     None when it is no follow-up, points back at several ("those"), keeps one row already, or no
     number of the answer tells one row apart."""
     answered = _ANSWER_BEFORE.search(job.follows or "")
-    where = _WHERE.search(sql)
+    where = WHERE_CLAUSE.search(sql)
     if answered is None or where is None or not _ONE_POINTED.search(job.request) \
             or re.search(r"(?i)\b(?:those|these|them|they|their|each|every|all)\b", job.request) \
             or re.search(r"(?i)\b(?:or|not|like|in|between)\b|[<>]", where["clause"]):

@@ -17,24 +17,20 @@ from __future__ import annotations
 
 import re
 
-from sandbox.query_checks import queried_table
+from sandbox.query_checks import SHARE_OF, WHERE_CLAUSE, queried_table
 from sandbox.table_query import Table
 
-_SHARE_OF_ROWS = re.compile(
-    r"""(?is)\bSUM\s*\(\s*CASE\s+WHEN\s+(?P<condition>.+?)\s+THEN\s+1\s+ELSE\s+0(?:\.0+)?\s+END\s*\)\s*"""
-    r"""/\s*(?:CAST\s*\(\s*)?(?P<count>COUNT\s*\(\s*\*\s*\))""")
-"""A share written as the count of rows where a condition holds over the count of every row."""
 _NULL_TESTED = re.compile(r"(?i)\bIS\s+(?:NOT\s+)?NULL\b|\b(?:COALESCE|IFNULL|NULLIF)\s*\(")
-_WHERE = re.compile(r"(?is)\bWHERE\b(?P<clause>.*?)(?=\bGROUP\s+BY\b|\bORDER\s+BY\b|\bHAVING\b|\bLIMIT\b|$)")
+_COUNT_ALL = re.compile(r"(?i)COUNT\s*\(\s*\*\s*\)")
 
 
 def share_of_valued_rows(table: Table, sql: str) -> str | None:
     """``sql`` with its share's ``COUNT(*)`` counting the one column its condition reads, when
     some rows have no value in that column and the query's WHERE does not read it; None when
     it has no such share."""
-    found = _SHARE_OF_ROWS.search(sql)
-    if found is None:
-        return None
+    found = SHARE_OF.search(sql)
+    if found is None or found["amount"] != "1":
+        return None  # (a share of an amount: mended_share's)
     if _NULL_TESTED.search(found["condition"]):
         return None  # (a condition on the missing values themselves counts them: every row is asked)
     table = queried_table(table, sql)
@@ -45,11 +41,12 @@ def share_of_valued_rows(table: Table, sql: str) -> str | None:
     valued = [row.get(column) not in (None, "") for row in table.rows]
     if all(valued) or 4 * valued.count(False) > len(valued):
         return None  # (a column most rows leave empty, a message: an empty one is no row of another kind)
-    where = _WHERE.search(sql[found.end():]) or _WHERE.search(sql)
+    where = WHERE_CLAUSE.search(sql[found.end():]) or WHERE_CLAUSE.search(sql)
     if where is not None and _reads(where["clause"], column):
         return None  # (its rows are narrowed by that column already: a row with none is not kept)
     quoted = '"' + column.replace('"', '""') + '"'
-    return sql[:found.start("count")] + f"COUNT({quoted})" + sql[found.end("count"):]
+    over = _COUNT_ALL.sub(f"COUNT({quoted})", found["over"], count=1)
+    return sql[:found.start("over")] + over + sql[found.end("over"):]
 
 
 def _reads(text: str, column: str) -> bool:

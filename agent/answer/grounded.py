@@ -119,10 +119,12 @@ def _absent_files(answer: str, results: Mapping[str, Mapping[str, Any]],
     no step's output holds its name (no other read or listing found it) and neither the request
     nor the thread names it (a path the model guessed: a name the request gives may be a
     table's, its rows queried from the database, after all)."""
-    outputs = json.dumps([[result.get("output") for result in results.values()], _without_errors(known)],
-                         ensure_ascii=False, default=str)
     missing = {match.group(1) for result in results.values() if result.get("status") == "failed"
                for match in _MISSING_FILE.finditer(str(result.get("error") or ""))}
+    if not missing:
+        return []
+    outputs = json.dumps([[result.get("output") for result in results.values()], _without_errors(known)],
+                         ensure_ascii=False, default=str)
     found = []
     for path in sorted(missing):
         named = re.compile(rf"(?<![\w/.-]){re.escape(path)}(?![\w/-]|\.\w)")

@@ -341,12 +341,15 @@ async def _validated(state: AgentState, runtime: Ctx) -> tuple[Plan, tuple[str, 
         return Plan(nodes=[], answer=cannot), mends
     if (unread := unread_named_files(plan, state["request"], ctx.registry, known)) and not last_round:
         raise PlanError(unread)
-    codes = [node.package.code for node in plan.nodes if node.package is not None]
-    unread_files = [name for name in unread_file_names(plan, state["request"], ctx.registry, known)
-                    if not any(name in code for code in codes)]  # (package code may read it: tools.read_file)
-    if unread_files and len(plan.nodes) + len(unread_files) <= ctx.settings.plan_limits.max_nodes:
-        log.info("read the files the request names that the repaired plan still did not", files=unread_files)
-        plan = with_reads_of(plan, unread_files)
+    if unread:  # (the repaired plan: the files it leaves unread are read beside it, unless package
+        # code names them: it may read them through tools.read_file)
+        codes = [node.package.code for node in plan.nodes if node.package is not None]
+        unread_files = [name for name in unread_file_names(plan, state["request"], ctx.registry, known)
+                        if not any(name in code for code in codes)]
+        if unread_files and len(plan.nodes) + len(unread_files) <= ctx.settings.plan_limits.max_nodes:
+            log.info("read the files the request names that the repaired plan still did not",
+                     files=unread_files)
+            plan = with_reads_of(plan, unread_files)
     here = sorted(named_files(state["request"]))
     files = here or sorted(named_files(_request_before(state)))
     refusal = unwarranted_refusal(plan, state["request"], ctx.registry, files, named_here=bool(here))
