@@ -4,6 +4,7 @@ a plan's faults or an approval for a change nobody asked for."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import structlog
@@ -119,7 +120,9 @@ def commanded_impossible(plan: Plan, request: str, registry: ToolRegistry) -> st
     Only a request that starts with the bare verb counts, names no workspace file, is no
     question and whose plan computes nothing (a package: "scale the count" is arithmetic):
     "which image does billing.yaml deploy?", "Restarts of billing today?", "Remove the
-    duplicates from data/users.csv and list them" or a command further on are left to their plans."""
+    duplicates from data/users.csv and list them" or a command further on are left to their plans.
+    A file the command itself acts on ("Delete logs/app.log") is no file to read: tuning
+    delete-log was planned as a read of it and an ``http_get`` of a made-up delete address."""
     if any(node.package is not None or (node.tool and node.tool in registry
                                         and registry.risk_of(node.tool) is Risk.RED) for node in plan.nodes):
         return None  # a change, or a computation: "scale the count", "remove the duplicates" are about data
@@ -130,10 +133,23 @@ def commanded_impossible(plan: Plan, request: str, registry: ToolRegistry) -> st
     # (the changes it commands, not every verb: "Prune the backups … from the backup store" asks to
     # "store" nothing; nightly prune-backups)
     if not missing or not commanded_effects(request) <= missing or verb not in _COMMANDS \
-            or request.rstrip().endswith("?") or named_files(request):
+            or request.rstrip().endswith("?") or named_files(request) - _commanded_on(request):
         return None
     log.info("the request commands what no tool does, and its plan changes nothing")
     return cannot_do_reply(missing, registry)
+
+
+_OBJECT_FILE = re.compile(r"^\s*\S+\s+(?:(?:the|this|that|our|my)\s+)?(?:(?:log|config|data)\s+)?"
+                          r"(?:files?\s+)?[`'\"]?(?P<path>[\w./-]+?)[`'\"]?(?:\s+(?:to|into|as)\s+[`'\"]?(?P<to>[\w./-]+?)[`'\"]?)?"
+                          r"[.!]?\s*(?:$|,|\band\b|\bthen\b)",
+                          re.I)
+
+
+def _commanded_on(request: str) -> set[str]:
+    """The files a command acts on as its object, named right after its verb ("Delete
+    logs/app.log", "Move notes.md to old/notes.md"; not "Remove the duplicates from x.csv")."""
+    found = _OBJECT_FILE.match(without_courtesy(request))
+    return named_files(f"{found['path']} {found['to'] or ''}") if found else set()
 
 
 def _stand_ins(draft: Any, registry: ToolRegistry, missing: frozenset[str]) -> bool:

@@ -270,6 +270,23 @@ async def test_a_command_no_tool_carries_out_planned_as_reads_is_i_cant_before_a
 
 
 @pytest.mark.parametrize(("request_text", "reply"), [
+    ("Delete logs/app.log", "I can't do that: none of my tools can delete."),
+    ("Please move the file notes.md to old/notes.md", "I can't do that: none of my tools can move or rename files."),
+])
+async def test_a_command_on_a_file_it_names_planned_as_reads_is_i_cant(request_text: str, reply: str) -> None:
+    """tuning delete-log: "Delete logs/app.log" was planned as a read of the file and an
+    ``http_get`` of a made-up delete address; the file the command acts on is no file to read."""
+    fetched = {"nodes": [{"id": "app", "tool": "read_file", "args": {"path": "logs/app.log"}},
+                         {"id": "delete", "tool": "lookup", "args": {"key": "http://localhost:8080/delete_log"}}]}
+    async with harness(MEMORY, [fetched]) as h:
+        with_only_file_tools(h)
+        h.services.registry.add(tool("read_file"), Risk.GREEN)
+        assert await h.engine.submit("t1", request_text) is Submission.STARTED
+        answer, _ = await ended(h)
+    assert answer.startswith(reply) and h.log.count("lookup") == 0 and len(h.llm.calls) == 1
+
+
+@pytest.mark.parametrize(("request_text", "reply"), [
     ("Drain node-3 so its pods move elsewhere", "I can't do that: none of my tools can drain or cordon nodes"),
     ("Revoke the partner sandbox's API keys",
      "I can't do that: none of my tools can change accounts, keys, certificates or access."),
@@ -298,6 +315,7 @@ async def test_an_ops_command_no_tool_carries_out_planned_as_reads_is_i_cant(req
     "Check static.example.com, then purge its cache",  # the command comes later: its plan decides
     "Restarts of billing in logs/k8s.log today",       # not the bare verb: a noun
     "Remove the duplicates from the names in data/users.csv and list them",  # a file to read
+    "Remove the duplicates in data/users.csv",         # the file holds what to remove: its plan decides
     "Purge static.example.com now?",                   # a question
 ])
 async def test_reads_for_a_request_that_does_not_open_with_that_command_run(request_text: str) -> None:
