@@ -68,6 +68,7 @@ from agent.engine.package_salvage import (
 )
 from agent.engine.package_salvage import NAME as SALVAGED
 from agent.engine.package_salvage import UNASKED as UNASKED_LEFT_OUT
+from agent.engine.recipient_mails import recipient_mails_plan
 from agent.engine.refed_changes import refed_plan
 from agent.engine.refusals import (
     cannot_reply,
@@ -518,6 +519,12 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     if not rejected and (refeeding := await _refeeding(state, runtime)):
         log.info("a change was skipped because the packages computing its content failed; dagbot computes it")
         return refeeding
+    if not rejected and (mails := recipient_mails_plan(state.get("plan") or {}, this_plans, state["request"],
+                                                       ctx.registry)):
+        plan, listing = mails
+        log.info("the request mails recipients the results name; one approved mail each" if listing is None
+                 else "the request mails recipients the results name; listing who gets what")
+        return await _with_computing(state, runtime, plan, listing or state.get("computed") or "")
     if replans_left > 0 and not rejected and (feedback := unread_finds(
             state["request"], state.get("plan") or {}, all_results(state), state.get("history", []),
             ctx.registry.names())):

@@ -1,0 +1,189 @@
+"""Mail to each recipient the results name: one red step per address, each approved on its own.
+
+"Send a reminder to the owner of each open action item in notes/…; their addresses are in
+team/directory.yaml", "email each of their owners a heads-up about their cert": the request
+asks to send mail and names no address; who gets what is in the results. How many mails there
+are is known only once the files are read, so no plan the planner writes beforehand can give
+each its own red node, and a small planner bundled the mails into a package, which cannot send
+(nightly mail-action-owners, morning mail-followup-owners: nothing sent, nobody asked).
+
+So once a plan has run, when the request asks to send mail, names no address, no step sent
+any (and nobody rejected one), and the results hold addresses the request does not:
+
+- a package that finished with one mail per item (a list of objects, or of lines, each
+  holding exactly one address; or an object keyed by the addresses) gives the mails: dagbot
+  adds one call of the mail tool per item, its recipient the item's address and its text the
+  item's own values, to the plan that ran. Each asks its approver as any red step: the approver
+  sees the address and the text before anything is sent;
+- else dagbot adds one package (once a request) that lists those mails from the results, and
+  the step above follows when it has run.
+
+Every address and every word of a mail comes from a result; the model writes none of them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from agent.plan.format import free_id
+from agent.ports.stores import NodeStatus
+from agent.tools.effects import asked_effects
+from agent.tools.registry import Risk, ToolRegistry
+
+RECIPIENTS_ID = "mails"
+RECIPIENTS_GOAL = (
+    "List the mails this request asks to send, one per recipient, from the inputs: a list of objects "
+    '{{"to": the recipient\'s address exactly as the inputs write it, "subject": a short subject, '
+    '"body": what to tell them, with their own items or values}}. Request: {request}')
+_LISTING = RECIPIENTS_GOAL.split(",", 1)[0]
+RECIPIENTS_WHY = "who gets which mail, listed by a program from the results, for one approved mail each"
+MAIL_WHY = "one mail of those the request asks for, to a recipient the results name"
+MOST_MAILS = 20
+"""More recipients than this is a mass mailing, not a chat-ops step: dagbot does not plan it."""
+
+ADDRESS = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+_QUESTION = re.compile(r"\?\s*$|^\s*(?:which|what|who|whom|whose|where|when|how|is|are|did|was|were)\b", re.I)
+_BODY_KEYS = ("body", "message", "text", "content", "items", "item", "reminder")
+_SUBJECT_KEYS = ("subject", "title")
+
+
+def asks_recipient_mails(request: str) -> bool:
+    """Whether ``request`` asks to send mail and names no address: its recipients are to be
+    found (not a question: "how many mails went out?" asks to send nothing)."""
+    return "send" in asked_effects(request) and not ADDRESS.search(request) \
+        and not _QUESTION.search(request.strip())
+
+
+def mail_tool(registry: ToolRegistry) -> str | None:
+    """The red tool that sends mail and does nothing else, if there is one (``send_email``, not
+    ``http_post``)."""
+    senders = [name for name in registry.names(Risk.RED)
+               if (registry.effects_of(name) or frozenset()) == {"send"}]
+    return senders[0] if senders else None
+
+
+Mail = tuple[str, str | None, str]
+"""A mail: its address, its subject (None: the tool's own), its text."""
+
+
+def mails_of(output: Any) -> list[Mail] | None:
+    """The mails ``output`` lists, each as (address, subject or None, text): one per item of a
+    list (an object or a line holding exactly one address), or per key of an object keyed by
+    addresses; None when it lists none so, or names an address twice."""
+    if isinstance(output, Mapping) and output and all(ADDRESS.fullmatch(str(key)) for key in output):
+        mails: list[Mail] = [(str(key), None, _text(value)) for key, value in output.items()]
+    elif isinstance(output, Mapping) and len(output) == 1 and isinstance(next(iter(output.values())), list):
+        return mails_of(next(iter(output.values())))  # {"mails": [...]}, as a package may set it
+    elif isinstance(output, list) and output:
+        found = [_mail(item) for item in output]
+        if any(mail is None for mail in found):
+            return None
+        mails = [mail for mail in found if mail is not None]
+    else:
+        return None
+    addresses = [address.lower() for address, _, _ in mails]
+    if len(set(addresses)) != len(addresses) or not all(text.strip() for _, _, text in mails):
+        return None
+    return mails
+
+
+def _mail(item: Any) -> Mail | None:
+    if isinstance(item, str):
+        found = set(ADDRESS.findall(item))
+        if len(found) != 1:
+            return None
+        address = found.pop()
+        return address, None, item.replace(address, "").strip(" \t:;,-<>()")
+    if not isinstance(item, Mapping):
+        return None
+    addresses = {match for value in item.values() for match in ADDRESS.findall(_text(value))}
+    if len(addresses) != 1:
+        return None
+    address = addresses.pop()
+    subject = next((str(item[key]) for key in _SUBJECT_KEYS if isinstance(item.get(key), str) and item[key]),
+                   None)
+    body_key = next((key for key in _BODY_KEYS if item.get(key)), None)
+    if body_key is not None:
+        return address, subject, _text(item[body_key])
+    rest = {key: value for key, value in item.items()
+            if key not in _SUBJECT_KEYS and not ADDRESS.fullmatch(_text(value).strip())}
+    return address, subject, _text(rest)
+
+
+def _text(value: Any) -> str:
+    """A value as a mail writes it: a list one item a line, an object one field a line."""
+    if isinstance(value, list):
+        return "\n".join(_text(item) for item in value)
+    if isinstance(value, Mapping):
+        return "\n".join(f"{key}: {_text(item)}" for key, item in value.items())
+    return "" if value is None else str(value)
+
+
+def recipient_mails_plan(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]], request: str,
+                         registry: ToolRegistry) -> tuple[dict[str, Any], str | None] | None:
+    """``plan`` with what the mails to the recipients the results name still need
+    (:mod:`this module <agent.engine.recipient_mails>`): one mail-tool node per mail a finished
+    package lists, with ``None``; or, unless dagbot listed them once already, the package that
+    lists them, with its id. None when the request names its recipients, a red
+    step ran (done or failed: it may have sent) or was rejected, or the results hold no address."""
+    tool = mail_tool(registry)
+    if tool is None or not asks_recipient_mails(request):
+        return None
+    nodes = [dict(node) for node in plan.get("nodes") or [] if isinstance(node, Mapping)]
+    red = set(registry.names(Risk.RED))
+    statuses = {str(node_id): result.get("status") for node_id, result in results.items()}
+    if any(node.get("tool") in red and statuses.get(str(node.get("id"))) in _SENT for node in nodes):
+        return None  # a change was made, may have been, or was refused: not dagbot's to redo
+    done = [node for node in nodes if statuses.get(str(node.get("id"))) == NodeStatus.DONE.value
+            and node.get("tool") not in red]
+    outputs = {str(node["id"]): (results.get(str(node["id"])) or {}).get("output") for node in done}
+    by_id = {str(node["id"]): node for node in done}
+    named = {address.lower() for node_id, output in outputs.items() if "package" not in by_id[node_id]
+             for address in ADDRESS.findall(json.dumps(output, default=str))}  # (read, not computed)
+    if not named:
+        return None
+    ids = {str(node.get("id")) for node in nodes}
+    for node in reversed(done):
+        if "package" in node and (mails := mails_of(outputs[str(node["id"])])) \
+                and len(mails) <= MOST_MAILS and {a.lower() for a, _, _ in mails} <= named:
+            added = []
+            for address, subject, text in mails:
+                node_id = free_id("mail", ids)
+                ids.add(node_id)
+                args = {**_args(registry, tool, address, subject, text)}
+                added.append({"id": node_id, "tool": tool, "args": args, "depends_on": [str(node["id"])],
+                              "why": MAIL_WHY})
+            return {**_without_answer(plan), "nodes": [*nodes, *added]}, None
+    if any(str((node.get("package") or {}).get("goal") or "").startswith(_LISTING) for node in nodes):
+        return None  # listed once, and no mails came of it
+    package_id = free_id(RECIPIENTS_ID, ids)
+    goal = RECIPIENTS_GOAL.format(request=request.strip())
+    package = {"id": package_id, "package": {"goal": goal, "code": ""},
+               "depends_on": [str(node["id"]) for node in done], "why": RECIPIENTS_WHY}
+    return {**_without_answer(plan), "nodes": [*nodes, package]}, package_id
+
+
+_SENT = frozenset({NodeStatus.DONE.value, NodeStatus.REJECTED.value, NodeStatus.FAILED.value})
+"""A red step with any of these may have changed something, or was refused: never redone."""
+
+
+def _args(registry: ToolRegistry, tool: str, address: str, subject: str | None, text: str) -> dict[str, Any]:
+    """The mail tool's arguments: its first required one the address, its last the text, a
+    subject where it takes one (left to the tool's fill-in when the mail has none)."""
+    schema = registry.get(tool).json_schema()
+    required = list(schema.get("required") or ())
+    properties = schema.get("properties") or {}
+    to = required[0] if required else "to"
+    body = required[-1] if len(required) > 1 else "body"
+    args: dict[str, Any] = {to: address, body: text}
+    if subject and "subject" in properties:
+        args["subject"] = subject
+    return args
+
+
+def _without_answer(plan: Mapping[str, Any]) -> dict[str, Any]:
+    """The plan's fields but its nodes and its answer sentence (written before the mails were)."""
+    return {key: value for key, value in plan.items() if key not in ("nodes", "answer")}

@@ -1,0 +1,183 @@
+"""Mail to each recipient the results name: one approved red step per address, every address and
+word from a result (agent/engine/recipient_mails.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from email import message_from_bytes
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from agent.engine.recipient_mails import RECIPIENTS_ID, asks_recipient_mails, mails_of, recipient_mails_plan
+from agent.events import AwaitingApproval, PlanReady
+from agent.tools.builtin import BuiltinToolConfig, register_builtin_tools
+from agent.tools.email import SmtpConfig
+from agent.tools.files import FileToolConfig
+from agent.tools.registry import ToolRegistry
+from bench.common import free_port
+from infra.emulators.scripted_chat import ScriptedChatModel
+from tests.agent.harness import MEMORY, services_on
+from tests.agent.test_tools_email import Recorder
+from tests.fakes.packages import ScriptedPackages
+
+ASK = ("Send a reminder to the owner of each open action item in notes/review.md; their addresses are "
+       "in team/directory.yaml")
+NOTES = {"id": "notes", "tool": "read_file", "args": {"path": "notes/review.md"}}
+TEAM = {"id": "team", "tool": "read_file", "args": {"path": "team/directory.yaml"}}
+BUNDLED = {"id": "remind", "package": {"goal": "remind the owners", "code": "result = []"},
+           "depends_on": ["notes", "team"]}
+DIRECTORY = "jonas: jonas@example.com\nwei: wei@example.com\n"
+MAILS = [{"to": "jonas@example.com", "subject": "Open action item", "body": "Add a saturation alert"},
+         {"to": "wei@example.com", "subject": "Open action item", "body": "Run the load test"}]
+
+
+def registry(workspace: Path, port: int = 2525) -> ToolRegistry:
+    tools = ToolRegistry()
+    register_builtin_tools(tools, BuiltinToolConfig(files=FileToolConfig(workspace=workspace),
+                                                    smtp=SmtpConfig(host="127.0.0.1", port=port)))
+    return tools
+
+
+def done(output: Any = None) -> dict[str, Any]:
+    return {"status": "done", "output": output}
+
+
+@pytest.mark.parametrize(("output", "mails"), [
+    (MAILS, [("jonas@example.com", "Open action item", "Add a saturation alert"),
+             ("wei@example.com", "Open action item", "Run the load test")]),
+    # a package's own objects: the address found in any field, the rest the text
+    ([{"owner": "jonas", "email": "jonas@example.com", "item": "Add a saturation alert"}],
+     [("jonas@example.com", None, "Add a saturation alert")]),
+    ([{"owner": "jonas", "email": "jonas@example.com", "due": "2026-12-01", "what": "alert"}],
+     [("jonas@example.com", None, "owner: jonas\ndue: 2026-12-01\nwhat: alert")]),
+    (["jonas@example.com: Add a saturation alert"], [("jonas@example.com", None, "Add a saturation alert")]),
+    ({"jonas@example.com": ["alert", "dashboard"]}, [("jonas@example.com", None, "alert\ndashboard")]),
+    ({"mails": ["wei@example.com - Run the load test"]}, [("wei@example.com", None, "Run the load test")]),
+])
+def test_the_mails_a_package_lists(output: Any, mails: list[tuple[str, str | None, str]]) -> None:
+    assert mails_of(output) == mails
+
+
+@pytest.mark.parametrize("output", [
+    [],                                                                 # nothing listed
+    ["jonas@example.com, wei@example.com: both"],                       # two addresses in one mail
+    [{"to": "jonas@example.com", "body": "a"}, {"to": "JONAS@example.com", "body": "b"}],  # one twice
+    [{"to": "jonas@example.com", "body": "a"}, {"owner": "wei"}],      # one without an address
+    ["jonas@example.com"],                                              # an address, nothing to say
+    "jonas@example.com: Add a saturation alert",                        # a text, not a list
+    42,
+])
+def test_what_lists_no_mails(output: Any) -> None:
+    assert mails_of(output) is None
+
+
+def test_which_requests_mail_recipients_the_results_name() -> None:
+    assert asks_recipient_mails(ASK)
+    assert asks_recipient_mails("email each of their owners a heads-up about their cert")
+    assert not asks_recipient_mails("Email the total to data@example.com")  # it names its recipient
+    assert not asks_recipient_mails("How many mails did the owners get?")  # a question
+    assert not asks_recipient_mails("List the owners of the open action items")  # no mail asked
+
+
+def test_dagbot_lists_the_mails_once_then_plans_one_mail_each(tmp_path: Path) -> None:
+    tools = registry(tmp_path)
+    plan = {"nodes": [NOTES, TEAM, BUNDLED], "answer": "Reminded ${remind}"}
+    results = {"notes": done({"content": "- [ ] alert (jonas)"}), "team": done({"content": DIRECTORY}),
+               "remind": done([])}
+    listing = recipient_mails_plan(plan, results, ASK, tools)
+    assert listing is not None
+    listed, package_id = listing
+    assert package_id == RECIPIENTS_ID and "answer" not in listed
+    package = listed["nodes"][-1]
+    assert package["depends_on"] == ["notes", "team", "remind"] and package["package"]["code"] == ""
+    assert ASK in package["package"]["goal"]
+    # the listing ran: one mail node per mail, each waiting on it
+    ran = {**results, RECIPIENTS_ID: done(MAILS)}
+    mailing = recipient_mails_plan(listed, ran, ASK, tools)
+    assert mailing is not None
+    mailed, none = mailing
+    assert none is None
+    added = mailed["nodes"][len(listed["nodes"]):]
+    assert [(n["id"], n["tool"], n["args"], n["depends_on"]) for n in added] == [
+        ("mail", "send_email", {"to": "jonas@example.com", "body": "Add a saturation alert",
+                                "subject": "Open action item"}, [RECIPIENTS_ID]),
+        ("mail_2", "send_email", {"to": "wei@example.com", "body": "Run the load test",
+                                  "subject": "Open action item"}, [RECIPIENTS_ID])]
+    # they ran: nothing more to plan; and a listing that gave no mails is not tried again
+    sent = {**ran, "mail": done({"sent_to": ["jonas@example.com"]}), "mail_2": done({})}
+    assert recipient_mails_plan(mailed, sent, ASK, tools) is None
+    assert recipient_mails_plan(listed, {**results, RECIPIENTS_ID: done("nobody")}, ASK, tools) is None
+
+
+def test_a_package_of_the_plan_that_listed_the_mails_gives_them_at_once(tmp_path: Path) -> None:
+    plan = {"nodes": [NOTES, TEAM, BUNDLED]}
+    results = {"notes": done({"content": "…"}), "team": done({"content": DIRECTORY}), "remind": done(MAILS)}
+    mailing = recipient_mails_plan(plan, results, ASK, registry(tmp_path))
+    assert mailing is not None and mailing[1] is None
+    assert [n["args"]["to"] for n in mailing[0]["nodes"][3:]] == ["jonas@example.com", "wei@example.com"]
+
+
+def test_no_mails_are_planned_that_the_results_do_not_call_for(tmp_path: Path) -> None:
+    tools = registry(tmp_path)
+    plan = {"nodes": [NOTES, TEAM, BUNDLED]}
+    results = {"notes": done({"content": "…"}), "team": done({"content": DIRECTORY}), "remind": done(MAILS)}
+    mail = {"id": "send", "tool": "send_email", "args": {"to": "${remind}", "body": "x"}}
+    for status in ("done", "failed", "rejected"):  # a red step ran (it may have sent), or was refused
+        assert recipient_mails_plan({"nodes": [*plan["nodes"], mail]}, {**results, "send": {"status": status}},
+                                    ASK, tools) is None
+    # an address the results do not hold is none to mail
+    invented = {**results, "remind": done([{"to": "boss@example.com", "body": "hi"}])}
+    assert recipient_mails_plan(plan, invented, ASK, tools) is not None  # (lists them itself instead)
+    assert recipient_mails_plan(plan, invented, ASK, tools)[1] == RECIPIENTS_ID  # type: ignore[index]
+    # no address in any result: nobody to mail
+    nobody = {"notes": done({"content": "…"}), "team": done({"content": "jonas: desk 4"}), "remind": done([])}
+    assert recipient_mails_plan(plan, nobody, ASK, tools) is None
+    assert recipient_mails_plan(plan, results, "Email the reminders to leads@example.com", tools) is None
+    without_mail = ToolRegistry()
+    register_builtin_tools(without_mail, BuiltinToolConfig(files=FileToolConfig(workspace=tmp_path)))
+    assert recipient_mails_plan(plan, results, ASK, without_mail) is None  # no tool only sends mail
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Recorder, int]]:
+    recorder = Recorder()
+    port = free_port()
+    controller = Controller(recorder, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield recorder, port
+    finally:
+        controller.stop()
+
+
+async def test_each_recipient_gets_an_approved_mail_of_their_own(tmp_path: Path,
+                                                                 smtp: tuple[Recorder, int]) -> None:
+    """nightly mail-action-owners: the planner bundled the reminders into a package that cannot
+    send; nothing was sent and nobody was asked."""
+    recorder, port = smtp
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "team").mkdir()
+    (tmp_path / "notes" / "review.md").write_text("- [ ] Add a saturation alert (jonas)\n- [ ] Run the load test (wei)\n")
+    (tmp_path / "team" / "directory.yaml").write_text(DIRECTORY)
+    llm = ScriptedChatModel(replies=[{"nodes": [NOTES, TEAM, BUNDLED]}, "Sent the two reminders."])
+    packages = ScriptedPackages(outputs={"remind": lambda inputs: [], RECIPIENTS_ID: lambda inputs: MAILS})
+    async with services_on(MEMORY, llm, registry(tmp_path, port), packages=packages) as services:
+        events = services.events.open()
+        await services.engine.ask("mails-1", ASK)
+        seen = [events.get_nowait() for _ in range(events.qsize())]
+        asked = [e for e in seen if isinstance(e, AwaitingApproval)]
+        assert not recorder.envelopes  # nothing sent before it is approved
+        for each in asked:
+            await services.engine.decide(each.approval_id, approved=True, by="U-approver")
+        await services.engine.idle()
+        state = await services.engine.state("mails-1")
+    assert [job.node_id for job in packages.jobs] == ["remind", RECIPIENTS_ID]
+    assert [e.added for e in seen if isinstance(e, PlanReady)] == [(), (RECIPIENTS_ID,), ("mail", "mail_2")]
+    assert [(e.node_id, e.args["to"]) for e in asked] == [("mail", "jonas@example.com"), ("mail_2", "wei@example.com")]
+    sent = {tuple(e.rcpt_tos): message_from_bytes(e.content).get_payload() for e in recorder.envelopes}  # type: ignore[arg-type]
+    assert set(sent) == {("jonas@example.com",), ("wei@example.com",)}
+    assert "saturation alert" in str(sent[("jonas@example.com",)]) and "load test" in str(sent[("wei@example.com",)])
+    assert state["answer"] == "Sent the two reminders."
