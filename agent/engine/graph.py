@@ -68,7 +68,7 @@ from agent.engine.package_salvage import (
 )
 from agent.engine.package_salvage import NAME as SALVAGED
 from agent.engine.package_salvage import UNASKED as UNASKED_LEFT_OUT
-from agent.engine.recipient_mails import recipient_mails_plan
+from agent.engine.recipient_mails import MAILING_READS, mailing_reads, recipient_mails_plan
 from agent.engine.refed_changes import refed_plan
 from agent.engine.refusals import (
     cannot_reply,
@@ -303,6 +303,9 @@ def _salvaged(state: AgentState, runtime: Ctx, exc: PlanError) -> tuple[dict[str
         draft, problems = unasked  # (a change the request never asked for is no part of what to salvage)
         if not problems:  # its problems were all the change's: the rest stands as drafted
             return draft, UNASKED_LEFT_OUT
+    registry = runtime.context.registry
+    if (mailing := mailing_reads(draft, list(problems), state["request"], registry)) is not None:
+        return mailing, MAILING_READS
     if (salvaged := salvaged_draft(draft, problems, state["request"], follows)) is not None:
         return salvaged, SALVAGED
     if (fed := salvaged_change(draft, problems, state["request"], red, follows)) is not None:

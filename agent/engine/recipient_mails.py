@@ -19,6 +19,12 @@ any (and nobody rejected one), and the results hold addresses the request does n
   the step above follows when it has run.
 
 Every address and every word of a mail comes from a result; the model writes none of them.
+
+A draft for such a request whose packages stayed broken after the repair round (they tried to
+send: ``smtplib``, a red tool called from code; or they do not parse) runs its reads alone
+(:func:`mailing_reads`): the listing above is dagbot's to add once they are in (morning
+mail-followup-owners: "Ping every owner of a still-open follow-up … by email" ended with the
+plan's faults).
 """
 
 from __future__ import annotations
@@ -28,16 +34,21 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from agent.plan.format import free_id
+from agent.errors import PlanProblem
+from agent.plan.format import canonical_node, free_id
+from agent.plan.references import referenced_ids
 from agent.ports.stores import NodeStatus
 from agent.tools.effects import asked_effects
 from agent.tools.registry import Risk, ToolRegistry
 
 RECIPIENTS_ID = "mails"
+MAILING_READS = "mailing-reads-kept"
+"""How a draft run as its reads alone (:func:`mailing_reads`) is recorded among the mends."""
 RECIPIENTS_GOAL = (
-    "List the mails this request asks to send, one per recipient, from the inputs: a list of objects "
+    "List the mails this request asks to send, one per recipient, from the inputs: only to the people "
+    "it picks (the owners of the items it selects, not everyone an input lists), as a list of objects "
     '{{"to": the recipient\'s address exactly as the inputs write it, "subject": a short subject, '
-    '"body": what to tell them, with their own items or values}}. Request: {request}')
+    '"body": their own items, word for word from the inputs}}. Request: {request}')
 _LISTING = RECIPIENTS_GOAL.split(",", 1)[0]
 RECIPIENTS_WHY = "who gets which mail, listed by a program from the results, for one approved mail each"
 MAIL_WHY = "one mail of those the request asks for, to a recipient the results name"
@@ -187,3 +198,25 @@ def _args(registry: ToolRegistry, tool: str, address: str, subject: str | None, 
 def _without_answer(plan: Mapping[str, Any]) -> dict[str, Any]:
     """The plan's fields but its nodes and its answer sentence (written before the mails were)."""
     return {key: value for key, value in plan.items() if key not in ("nodes", "answer")}
+
+
+def mailing_reads(draft: Any, problems: list[PlanProblem], request: str,
+                  registry: ToolRegistry) -> dict[str, Any] | None:
+    """The draft's green tool nodes alone, for a request that mails recipients the results name
+    (:func:`asks_recipient_mails`), when every problem left after the repair round is a
+    package's and no tool node goes on from a package; None otherwise."""
+    nodes = draft.get("nodes") if isinstance(draft, dict) else None
+    if mail_tool(registry) is None or not asks_recipient_mails(request) or not isinstance(nodes, list):
+        return None
+    canonical = [canonical_node(node) for node in nodes]
+    if not all(isinstance(node, dict) and node.get("id") for node in canonical):
+        return None
+    packages = {str(node["id"]) for node in canonical if "package" in node}
+    tools = [node for node in canonical if "package" not in node]
+    green = set(registry.names(Risk.GREEN))
+    if not packages or not tools or not problems or any(p.node not in packages for p in problems) \
+            or any(node.get("tool") not in green for node in tools):
+        return None
+    if any((referenced_ids(node) | set(map(str, node.get("depends_on") or []))) & packages for node in tools):
+        return None  # a read goes on from a package: its input would be gone
+    return {"nodes": tools}

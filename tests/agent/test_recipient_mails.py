@@ -181,3 +181,46 @@ async def test_each_recipient_gets_an_approved_mail_of_their_own(tmp_path: Path,
     assert set(sent) == {("jonas@example.com",), ("wei@example.com",)}
     assert "saturation alert" in str(sent[("jonas@example.com",)]) and "load test" in str(sent[("wei@example.com",)])
     assert state["answer"] == "Sent the two reminders."
+
+
+SMTPLIB = {"id": "ping", "package": {"goal": "mail the owners",
+                                     "code": "import smtplib\ns = smtplib.SMTP('localhost')\nresult = 1"},
+           "depends_on": ["notes", "team"]}
+
+
+async def test_a_draft_whose_packages_try_to_send_runs_its_reads_and_dagbot_lists_the_mails(
+        tmp_path: Path, smtp: tuple[Recorder, int]) -> None:
+    """morning mail-followup-owners: "Ping every owner of a still-open follow-up … by email" was
+    drafted twice with a package that used smtplib, and the run ended with the plan's faults."""
+    recorder, port = smtp
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "team").mkdir()
+    (tmp_path / "notes" / "review.md").write_text("- [ ] Add a saturation alert (jonas)\n")
+    (tmp_path / "team" / "directory.yaml").write_text(DIRECTORY)
+    draft = {"nodes": [NOTES, TEAM, SMTPLIB]}
+    llm = ScriptedChatModel(replies=[draft, draft, "Sent."])
+    packages = ScriptedPackages(outputs={RECIPIENTS_ID: lambda inputs: MAILS[:1]})
+    async with services_on(MEMORY, llm, registry(tmp_path, port), packages=packages) as services:
+        events = services.events.open()
+        await services.engine.ask("mails-2", ASK)
+        seen = [events.get_nowait() for _ in range(events.qsize())]
+        [asked] = [e for e in seen if isinstance(e, AwaitingApproval)]
+        await services.engine.decide(asked.approval_id, approved=True, by="U-approver")
+        await services.engine.idle()
+    ready = [e for e in seen if isinstance(e, PlanReady)]
+    assert [n["id"] for n in ready[0].plan["nodes"]] == ["notes", "team"] and "mailing-reads-kept" in ready[0].mends
+    assert [job.node_id for job in packages.jobs] == [RECIPIENTS_ID]  # smtplib never ran
+    assert packages.jobs[0].inputs.keys() == {"notes", "team"}
+    assert (asked.node_id, asked.args["to"]) == ("mail", "jonas@example.com")
+    assert [tuple(e.rcpt_tos) for e in recorder.envelopes] == [("jonas@example.com",)]
+
+
+async def test_a_draft_for_mail_to_a_named_address_is_not_run_as_its_reads(tmp_path: Path) -> None:
+    draft = {"nodes": [NOTES, TEAM, SMTPLIB]}
+    llm = ScriptedChatModel(replies=[draft, draft])
+    packages = ScriptedPackages()
+    async with services_on(MEMORY, llm, registry(tmp_path), packages=packages) as services:
+        events = services.events.open()
+        await services.engine.ask("mails-3", "Email the open action items in notes/review.md to leads@example.com")
+        seen = [events.get_nowait() for _ in range(events.qsize())]
+    assert not [e for e in seen if isinstance(e, PlanReady)] and not packages.jobs
