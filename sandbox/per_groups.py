@@ -25,6 +25,8 @@ _PER = re.compile(
     re.IGNORECASE)
 _AGGREGATE = re.compile(r"(?i)\b(?:COUNT|SUM|AVG|TOTAL|MIN|MAX)\s*\(")
 _GROUPED = re.compile(r"(?i)\bGROUP\s+BY\b|\bOVER\s*\(")
+_MACHINES = frozenset({"node", "host", "server", "upstream", "backend", "instance", "machine", "replica"})
+"""What a ``host`` column names, in a request's words ("per upstream node")."""
 _PER_DISTINCT = re.compile(r"(?i)/\s*(?:CAST\s*\(\s*)?COUNT\s*\(\s*DISTINCT\b")
 
 
@@ -50,6 +52,8 @@ def per_group_fault(table: Table, words: str) -> str:
     """What the query writer is told: group by the column that names each of ``words``."""
     last = words.split()[-1]
     named = [c for c in table.columns if c.lower().rstrip("s") in {last.rstrip("s"), words.replace(" ", "_")}]
+    if not named and last.rstrip("s") in _MACHINES and "host" in table.columns:
+        named = ["host"]  # (the host:port a log line names: sandbox.table_rows)
     column = named[0] if named else "<the column that names it>"
     return (f"The request asks for it per {words}, and the query gives one value for the whole table: select "
             f"the column that names each {last} beside the aggregate and group by it (SELECT {column}, "

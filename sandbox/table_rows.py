@@ -473,7 +473,24 @@ def _spaced_log(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
         if "message" in columns:
             row["message"] = " ".join(words[fit:]) or None
         rows.append(row)
+    if "message" in columns and "host" not in columns:
+        _hosts(columns, rows)
     return (columns, rows) if len(columns) > 1 else None
+
+
+_HOST_PORT = re.compile(r"(?<![\w/.:-])([A-Za-z][\w.-]*:\d{2,5})(?![\w:.-])")
+
+
+def _hosts(columns: list[str], rows: list[dict[str, Any]]) -> None:
+    """A ``host`` column for the one ``host:port`` a line's message names ("upstream timeout
+    os-data-2:9200"), when two lines name one at least: errors per upstream node are a group-by
+    over it, which the message as one text cannot give (morning errors-per-node)."""
+    found = [_HOST_PORT.findall(str(row.get("message") or "")) for row in rows]
+    if sum(len(hosts) == 1 for hosts in found) < 2:
+        return
+    columns.insert(columns.index("message"), "host")
+    for row, hosts in zip(rows, found, strict=True):
+        row["host"] = hosts[0] if len(hosts) == 1 else None
 
 
 def _usual_shape(parsed: list[tuple[str, list[str], dict[str, str]]]) -> list[int]:

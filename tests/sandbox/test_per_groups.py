@@ -59,7 +59,7 @@ def test_the_query_writer_is_told_to_group_by_the_column_that_names_each() -> No
     [told] = [f for f in query_faults(log_table(), job, ONE_COUNT) if "per upstream node" in f]
     assert told.startswith("The request asks for it per upstream node, and the query gives one value for the "
                            "whole table: select the column that names each node beside the aggregate")
-    assert "columns are time, level, method, path, status, duration_ms, q, message" in told
+    assert "GROUP BY host); the columns are time, level, method, path, status, duration_ms, q, host, message" in told
     path_job = PackageJob(thread_id="T", run_id="R", node_id="computed", goal="g", code="",
                           inputs=job.inputs, request="average duration per path", final=True)
     [by_path] = [f for f in query_faults(log_table(), path_job, "SELECT AVG(duration_ms) FROM data")

@@ -463,13 +463,18 @@ def test_a_log_line_of_another_shape_leaves_the_usual_lines_their_columns() -> N
     """morning errors-per-node: a server's start-up line before its requests made every column
     text (``field2``…), and the query grouped the errors by the path."""
     columns, rows = table_rows(SEARCH_LOG) or ([], [])
-    assert columns == ["time", "level", "method", "path", "status", "duration_ms", "q", "message"]
+    assert columns == ["time", "level", "method", "path", "status", "duration_ms", "q", "host", "message"]
     assert rows[0] == {"time": "2026-11-24 07:58:02", "level": "INFO", "method": None, "path": None,
-                       "status": None, "duration_ms": None, "q": None,
-                       "message": "product-search 3.8.2 listening on :8088"}
+                       "status": None, "duration_ms": None, "q": None, "host": None,
+                       "message": "product-search 3.8.2 listening on :8088"}  # (":8088" names no host)
     assert rows[2]["q"] == "winter boots" and rows[2]["message"] == "slow query"  # (a quoted field is one)
     assert query_rows(columns, rows, "SELECT message, COUNT(*) FROM data WHERE level = 'ERROR' GROUP BY message") \
         == {"connection refused os-data-3:9200": 1, "upstream timeout os-data-2:9200": 1}
+    # the host:port a message names is a column of its own: errors per upstream node are a group-by
+    assert query_rows(columns, rows, "SELECT host, COUNT(*) FROM data WHERE level = 'ERROR' GROUP BY host") \
+        == {"os-data-2:9200": 1, "os-data-3:9200": 1}
+    one = "\n".join(SEARCH_LOG.splitlines()[:4])  # one line names a host: no column for it
+    assert "host" not in (table_rows(one) or ([], []))[0]
     # as many lines of another shape as of the usual one: no usual shape, every line as it is
     halves = "\n".join([*SEARCH_LOG.splitlines()[:2], "2026-11-24 08:00:20 INFO  GET /v1/suggest 200 9ms",
                         "2026-11-24 08:00:21 INFO  worker 3 started"])
