@@ -10,13 +10,15 @@ each its own red node, and a small planner bundled the mails into a package, whi
 So once a plan has run, when the request asks to send mail, names no address, no step sent
 any (and nobody rejected one), and the results hold addresses the request does not:
 
-- a package that finished with one mail per item (a list of objects, or of lines, each
-  holding exactly one address; or an object keyed by the addresses) gives the mails: dagbot
-  adds one call of the mail tool per item, its recipient the item's address and its text the
-  item's own values, to the plan that ran. Each asks its approver as any red step: the approver
-  sees the address and the text before anything is sent;
-- else dagbot adds one package (once a request) that lists those mails from the results, and
-  the step above follows when it has run.
+- a package that finished with the items to mail about (a list of objects or lines, each
+  holding one address or belonging to one by the names written with the addresses in what the
+  tools returned, :mod:`agent.engine.address_book`; or an object keyed by the addresses) gives
+  the mails: dagbot adds one call of the mail tool per address, its text that address's items,
+  to the plan that ran. Each asks its approver as any red step: the approver sees the address
+  and the text before anything is sent;
+- else dagbot adds one package (once a request) that picks those items from the reads that hold
+  no address (a directory is who, not what; all the reads when each holds some), its query
+  written for the request when the read is a table, and the step above follows when it has run.
 
 Every address and every word of a mail comes from a result; the model writes none of them.
 
@@ -34,6 +36,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from agent.engine.address_book import ADDRESS, address_book, owner_of
 from agent.errors import PlanProblem
 from agent.plan.format import canonical_node, free_id
 from agent.plan.references import referenced_ids
@@ -45,19 +48,20 @@ RECIPIENTS_ID = "mails"
 MAILING_READS = "mailing-reads-kept"
 """How a draft run as its reads alone (:func:`mailing_reads`) is recorded among the mends."""
 RECIPIENTS_GOAL = (
-    "List the mails this request asks to send, one per recipient, from the inputs: only to the people "
-    "it picks (the owners of the items it selects, not everyone an input lists), as a list of objects "
-    '{{"to": the recipient\'s address exactly as the inputs write it, "subject": a short subject, '
-    '"body": their own items, word for word from the inputs}}. Request: {request}')
+    "List the items this request picks to mail about, each as its whole row with every column or "
+    "field it has (who it belongs to among them), from the inputs; not everyone an input lists. "
+    "Request: {request}")
+"""The goal of dagbot's package that picks the items (its query written for the request when the
+input is a table, sandbox/table_query.py); who gets each is dagbot's to find (:func:`address_book`)."""
 _LISTING = RECIPIENTS_GOAL.split(",", 1)[0]
 RECIPIENTS_WHY = "who gets which mail, listed by a program from the results, for one approved mail each"
 MAIL_WHY = "one mail of those the request asks for, to a recipient the results name"
 MOST_MAILS = 20
 """More recipients than this is a mass mailing, not a chat-ops step: dagbot does not plan it."""
 
-ADDRESS = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 _QUESTION = re.compile(r"\?\s*$|^\s*(?:which|what|who|whom|whose|where|when|how|is|are|did|was|were)\b", re.I)
 _BODY_KEYS = ("body", "message", "text", "content", "items", "item", "reminder")
+"""An item's field that is its text: a mail's body, a Markdown item's ``text`` (sandbox.table_rows)."""
 _SUBJECT_KEYS = ("subject", "title")
 
 
@@ -80,48 +84,51 @@ Mail = tuple[str, str | None, str]
 """A mail: its address, its subject (None: the tool's own), its text."""
 
 
-def mails_of(output: Any) -> list[Mail] | None:
-    """The mails ``output`` lists, each as (address, subject or None, text): one per item of a
-    list (an object or a line holding exactly one address), or per key of an object keyed by
-    addresses; None when it lists none so, or names an address twice."""
+def mails_of(output: Any, book: Mapping[str, set[str]] | None = None) -> list[Mail] | None:
+    """The mails ``output`` lists, each as (address, subject or None, text): its items (a list
+    of objects or lines, or such a list as an object's one field) grouped by the one address
+    each holds, or else belongs to by ``book`` (:func:`agent.engine.address_book.owner_of`),
+    in the order first met; or one per key of an object keyed by addresses. None when an item
+    belongs to no address, or to several, or says nothing but its address."""
     if isinstance(output, Mapping) and output and all(ADDRESS.fullmatch(str(key)) for key in output):
         mails: list[Mail] = [(str(key), None, _text(value)) for key, value in output.items()]
-    elif isinstance(output, Mapping) and len(output) == 1 and isinstance(next(iter(output.values())), list):
-        return mails_of(next(iter(output.values())))  # {"mails": [...]}, as a package may set it
-    elif isinstance(output, list) and output:
-        found = [_mail(item) for item in output]
-        if any(mail is None for mail in found):
+        return mails if all(text.strip() for _, _, text in mails) else None
+    if isinstance(output, Mapping) and len(output) == 1 and isinstance(next(iter(output.values())), list):
+        return mails_of(next(iter(output.values())), book)  # {"mails": [...]}, as a package may set it
+    if not isinstance(output, list) or not output:
+        return None
+    grouped: dict[str, list[Mail]] = {}
+    for item in output:
+        mail = _mail(item, book or {})
+        if mail is None or not mail[2].strip():
             return None
-        mails = [mail for mail in found if mail is not None]
-    else:
-        return None
-    addresses = [address.lower() for address, _, _ in mails]
-    if len(set(addresses)) != len(addresses) or not all(text.strip() for _, _, text in mails):
-        return None
-    return mails
+        grouped.setdefault(mail[0].lower(), []).append(mail)
+    return [(group[0][0], group[0][1], "\n".join(text for _, _, text in group)) for group in grouped.values()]
 
 
-def _mail(item: Any) -> Mail | None:
+def _mail(item: Any, book: Mapping[str, set[str]]) -> Mail | None:
     if isinstance(item, str):
         found = set(ADDRESS.findall(item))
-        if len(found) != 1:
-            return None
-        address = found.pop()
-        return address, None, item.replace(address, "").strip(" \t:;,-<>()")
+        address = found.pop() if len(found) == 1 else None if found else owner_of(item, book)
+        return None if address is None else (address, None, item.replace(address, "").strip(" \t:;,-<>()"))
     if not isinstance(item, Mapping):
         return None
     addresses = {match for value in item.values() for match in ADDRESS.findall(_text(value))}
-    if len(addresses) != 1:
+    address = addresses.pop() if len(addresses) == 1 else None if addresses else owner_of(_text(item), book)
+    if address is None:
         return None
-    address = addresses.pop()
     subject = next((str(item[key]) for key in _SUBJECT_KEYS if isinstance(item.get(key), str) and item[key]),
                    None)
     body_key = next((key for key in _BODY_KEYS if item.get(key)), None)
     if body_key is not None:
         return address, subject, _text(item[body_key])
-    rest = {key: value for key, value in item.items()
-            if key not in _SUBJECT_KEYS and not ADDRESS.fullmatch(_text(value).strip())}
+    rest = {key: value for key, value in item.items() if key not in _SUBJECT_KEYS and key not in _ROW_MARKS
+            and value not in (None, "") and not ADDRESS.fullmatch(_text(value).strip())}
     return address, subject, _text(rest)
+
+
+_ROW_MARKS = frozenset({"done", "open", "section", "line", "line_number"})
+"""A table row's columns that say where it stands or whether it is ticked: no part of a mail."""
 
 
 def _text(value: Any) -> str:
@@ -157,8 +164,9 @@ def recipient_mails_plan(plan: Mapping[str, Any], results: Mapping[str, Mapping[
     if not named:
         return None
     ids = {str(node.get("id")) for node in nodes}
+    book = address_book(output for node_id, output in outputs.items() if "package" not in by_id[node_id])
     for node in reversed(done):
-        if "package" in node and (mails := mails_of(outputs[str(node["id"])])) \
+        if "package" in node and (mails := mails_of(outputs[str(node["id"])], book)) \
                 and len(mails) <= MOST_MAILS and {a.lower() for a, _, _ in mails} <= named:
             added = []
             for address, subject, text in mails:
@@ -172,8 +180,10 @@ def recipient_mails_plan(plan: Mapping[str, Any], results: Mapping[str, Mapping[
         return None  # listed once, and no mails came of it
     package_id = free_id(RECIPIENTS_ID, ids)
     goal = RECIPIENTS_GOAL.format(request=request.strip())
+    items = [node_id for node_id, output in outputs.items() if "package" not in by_id[node_id]
+             and not ADDRESS.search(json.dumps(output, default=str))]
     package = {"id": package_id, "package": {"goal": goal, "code": ""},
-               "depends_on": [str(node["id"]) for node in done], "why": RECIPIENTS_WHY}
+               "depends_on": items or [str(node["id"]) for node in done], "why": RECIPIENTS_WHY}
     return {**_without_answer(plan), "nodes": [*nodes, package]}, package_id
 
 
@@ -189,7 +199,7 @@ def _args(registry: ToolRegistry, tool: str, address: str, subject: str | None, 
     properties = schema.get("properties") or {}
     to = required[0] if required else "to"
     body = required[-1] if len(required) > 1 else "body"
-    args: dict[str, Any] = {to: address, body: text}
+    args: dict[str, Any] = {**registry.fill_ins_of(tool), to: address, body: text}
     if subject and "subject" in properties:
         args["subject"] = subject
     return args

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
+from agent.engine.address_book import address_book, owner_of
 from agent.engine.recipient_mails import RECIPIENTS_ID, asks_recipient_mails, mails_of, recipient_mails_plan
 from agent.events import AwaitingApproval, PlanReady
 from agent.tools.builtin import BuiltinToolConfig, register_builtin_tools
@@ -30,6 +31,18 @@ TEAM = {"id": "team", "tool": "read_file", "args": {"path": "team/directory.yaml
 BUNDLED = {"id": "remind", "package": {"goal": "remind the owners", "code": "result = []"},
            "depends_on": ["notes", "team"]}
 DIRECTORY = "jonas: jonas@example.com\nwei: wei@example.com\n"
+DIRECTORY_PEOPLE = """\
+people:
+  - name: Amara Okafor
+    email: amara@example.com
+    team: sre
+  - name: Jonas Berg
+    email: jonas@example.com
+    team: sre
+  - name: Wei Chen
+    email: wei@example.com
+    team: payments
+"""
 MAILS = [{"to": "jonas@example.com", "subject": "Open action item", "body": "Add a saturation alert"},
          {"to": "wei@example.com", "subject": "Open action item", "body": "Run the load test"}]
 
@@ -56,6 +69,9 @@ def done(output: Any = None) -> dict[str, Any]:
     (["jonas@example.com: Add a saturation alert"], [("jonas@example.com", None, "Add a saturation alert")]),
     ({"jonas@example.com": ["alert", "dashboard"]}, [("jonas@example.com", None, "alert\ndashboard")]),
     ({"mails": ["wei@example.com - Run the load test"]}, [("wei@example.com", None, "Run the load test")]),
+    # one address twice: one mail with both items
+    ([{"to": "jonas@example.com", "body": "a"}, {"to": "wei@example.com", "body": "c"},
+      {"to": "JONAS@example.com", "body": "b"}], [("jonas@example.com", None, "a\nb"), ("wei@example.com", None, "c")]),
 ])
 def test_the_mails_a_package_lists(output: Any, mails: list[tuple[str, str | None, str]]) -> None:
     assert mails_of(output) == mails
@@ -64,7 +80,6 @@ def test_the_mails_a_package_lists(output: Any, mails: list[tuple[str, str | Non
 @pytest.mark.parametrize("output", [
     [],                                                                 # nothing listed
     ["jonas@example.com, wei@example.com: both"],                       # two addresses in one mail
-    [{"to": "jonas@example.com", "body": "a"}, {"to": "JONAS@example.com", "body": "b"}],  # one twice
     [{"to": "jonas@example.com", "body": "a"}, {"owner": "wei"}],      # one without an address
     ["jonas@example.com"],                                              # an address, nothing to say
     "jonas@example.com: Add a saturation alert",                        # a text, not a list
@@ -72,6 +87,38 @@ def test_the_mails_a_package_lists(output: Any, mails: list[tuple[str, str | Non
 ])
 def test_what_lists_no_mails(output: Any) -> None:
     assert mails_of(output) is None
+
+
+POSTMORTEM = """\
+Responders: @oksana (oksana.hrytsenko@example.com), @rafael (rafael.quintero@example.com),
+@bettina (bettina.lund@example.com)
+
+## Follow-ups
+- [x] Put os-data-3 back into the cluster — @rafael (done 2026-11-24)
+- [ ] Raise os-data-2's heap from 16g to 24g — @rafael, due 2026-11-28
+- [ ] Add a circuit breaker to the OpenSearch client — @oksana, due 2026-12-05
+"""
+
+
+def test_items_that_name_their_owners_are_mailed_to_the_addresses_written_with_those_names() -> None:
+    """morning mail-followup-owners: the addresses on a Responders line beside handles; nightly
+    mail-action-owners: names in the review, addresses in a YAML directory."""
+    book = address_book([{"path": "p.md", "content": POSTMORTEM}])
+    rows = [{"section": "Follow-ups", "text": "Raise os-data-2's heap from 16g to 24g — @rafael, due 2026-11-28",
+             "done": 0, "open": 1},
+            {"section": "Follow-ups", "text": "Add a circuit breaker to the OpenSearch client — @oksana",
+             "done": 0, "open": 1}]
+    assert mails_of(rows, book) == [
+        ("rafael.quintero@example.com", None, "Raise os-data-2's heap from 16g to 24g — @rafael, due 2026-11-28"),
+        ("oksana.hrytsenko@example.com", None, "Add a circuit breaker to the OpenSearch client — @oksana")]
+    assert mails_of(rows) is None  # with no book, nobody to mail them to
+    directory = address_book([{"path": "team/directory.yaml", "content": DIRECTORY_PEOPLE}])
+    assert owner_of("Jonas Berg: add an alert on pgbouncer pool saturation", directory) == "jonas@example.com"
+    assert mails_of([{"name": "Wei Chen", "text": "write a load test", "open": 1}], directory) == [
+        ("wei@example.com", None, "write a load test")]
+    assert owner_of("Jonas and Wei pair on it", directory) is None  # two owners: no one's alone
+    assert owner_of("the sre team's item", directory) is None  # a word two entries share
+    assert owner_of("nobody we know", directory) is None
 
 
 def test_which_requests_mail_recipients_the_results_name() -> None:
@@ -92,7 +139,8 @@ def test_dagbot_lists_the_mails_once_then_plans_one_mail_each(tmp_path: Path) ->
     listed, package_id = listing
     assert package_id == RECIPIENTS_ID and "answer" not in listed
     package = listed["nodes"][-1]
-    assert package["depends_on"] == ["notes", "team", "remind"] and package["package"]["code"] == ""
+    # (the items are picked from the reads that hold no address: the directory is who, not what)
+    assert package["depends_on"] == ["notes"] and package["package"]["code"] == ""
     assert ASK in package["package"]["goal"]
     # the listing ran: one mail node per mail, each waiting on it
     ran = {**results, RECIPIENTS_ID: done(MAILS)}
@@ -195,11 +243,13 @@ async def test_a_draft_whose_packages_try_to_send_runs_its_reads_and_dagbot_list
     recorder, port = smtp
     (tmp_path / "notes").mkdir()
     (tmp_path / "team").mkdir()
-    (tmp_path / "notes" / "review.md").write_text("- [ ] Add a saturation alert (jonas)\n")
-    (tmp_path / "team" / "directory.yaml").write_text(DIRECTORY)
+    (tmp_path / "notes" / "review.md").write_text("- [ ] Add a saturation alert (Jonas Berg)\n")
+    (tmp_path / "team" / "directory.yaml").write_text('"Jonas Berg": j.berg@example.com\nwei: wei@example.com\n')
     draft = {"nodes": [NOTES, TEAM, SMTPLIB]}
     llm = ScriptedChatModel(replies=[draft, draft, "Sent."])
-    packages = ScriptedPackages(outputs={RECIPIENTS_ID: lambda inputs: MAILS[:1]})
+    # the items as rows, no address among them: who gets each is found in the directory
+    packages = ScriptedPackages(outputs={RECIPIENTS_ID: lambda inputs: [
+        {"section": "", "text": "Add a saturation alert (Jonas Berg)", "done": 0, "open": 1}]})
     async with services_on(MEMORY, llm, registry(tmp_path, port), packages=packages) as services:
         events = services.events.open()
         await services.engine.ask("mails-2", ASK)
@@ -210,9 +260,11 @@ async def test_a_draft_whose_packages_try_to_send_runs_its_reads_and_dagbot_list
     ready = [e for e in seen if isinstance(e, PlanReady)]
     assert [n["id"] for n in ready[0].plan["nodes"]] == ["notes", "team"] and "mailing-reads-kept" in ready[0].mends
     assert [job.node_id for job in packages.jobs] == [RECIPIENTS_ID]  # smtplib never ran
-    assert packages.jobs[0].inputs.keys() == {"notes", "team"}
-    assert (asked.node_id, asked.args["to"]) == ("mail", "jonas@example.com")
-    assert [tuple(e.rcpt_tos) for e in recorder.envelopes] == [("jonas@example.com",)]
+    assert packages.jobs[0].inputs.keys() == {"notes"}
+    assert (asked.node_id, asked.args["to"]) == ("mail", "j.berg@example.com")
+    assert asked.args["body"] == "Add a saturation alert (Jonas Berg)"
+    assert asked.args["subject"] == "Message from dagbot"  # (the tool's own fill-in: no subject was written)
+    assert [tuple(e.rcpt_tos) for e in recorder.envelopes] == [("j.berg@example.com",)]
 
 
 async def test_a_draft_for_mail_to_a_named_address_is_not_run_as_its_reads(tmp_path: Path) -> None:
