@@ -54,7 +54,8 @@ RECIPIENTS_GOAL = (
 """The goal of dagbot's package that picks the items (its query written for the request when the
 input is a table, sandbox/table_query.py); who gets each is dagbot's to find (:func:`address_book`)."""
 _LISTING = RECIPIENTS_GOAL.split(",", 1)[0]
-RECIPIENTS_WHY = "who gets which mail, listed by a program from the results, for one approved mail each"
+RECIPIENTS_WHY = ("the items the request mails about, picked by a program from the reads; who gets each is "
+                  "found by the addresses the results hold, one approved mail per address")
 MAIL_WHY = "one mail of those the request asks for, to a recipient the results name"
 MOST_MAILS = 20
 """More recipients than this is a mass mailing, not a chat-ops step: dagbot does not plan it."""
@@ -172,7 +173,7 @@ def recipient_mails_plan(plan: Mapping[str, Any], results: Mapping[str, Mapping[
             for address, subject, text in mails:
                 node_id = free_id("mail", ids)
                 ids.add(node_id)
-                args = {**_args(registry, tool, address, subject, text)}
+                args = _args(registry, tool, address, subject, text)
                 added.append({"id": node_id, "tool": tool, "args": args, "depends_on": [str(node["id"])],
                               "why": MAIL_WHY})
             return {**_without_answer(plan), "nodes": [*nodes, *added]}, None
