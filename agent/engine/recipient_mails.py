@@ -89,13 +89,17 @@ def mails_of(output: Any, book: Mapping[str, set[str]] | None = None) -> list[Ma
     """The mails ``output`` lists, each as (address, subject or None, text): its items (a list
     of objects or lines, or such a list as an object's one field) grouped by the one address
     each holds, or else belongs to by ``book`` (:func:`agent.engine.address_book.owner_of`),
-    in the order first met; or one per key of an object keyed by addresses. None when an item
+    in the order first met; one per key of an object keyed by addresses; or an object's pairs
+    as items (``{"Jonas Berg": "add an alert…"}``). None when an item
     belongs to no address, or to several, or says nothing but its address."""
     if isinstance(output, Mapping) and output and all(ADDRESS.fullmatch(str(key)) for key in output):
         mails: list[Mail] = [(str(key), None, _text(value)) for key, value in output.items()]
         return mails if all(text.strip() for _, _, text in mails) else None
     if isinstance(output, Mapping) and len(output) == 1 and isinstance(next(iter(output.values())), list):
         return mails_of(next(iter(output.values())), book)  # {"mails": [...]}, as a package may set it
+    if isinstance(output, Mapping) and output and all(isinstance(v, str | list) for v in output.values()):
+        # keyed by whom or by what ({"Jonas Berg": "add an alert…"}): each pair is an item
+        return mails_of([f"{key}: {_text(value)}" for key, value in output.items()], book)
     if not isinstance(output, list) or not output:
         return None
     grouped: dict[str, list[Mail]] = {}
