@@ -69,7 +69,7 @@ from agent.engine.package_salvage import (
 )
 from agent.engine.package_salvage import NAME as SALVAGED
 from agent.engine.package_salvage import UNASKED as UNASKED_LEFT_OUT
-from agent.engine.recipient_mails import MAILING_READS, mailing_reads, recipient_mails_plan
+from agent.engine.recipient_mails import MAILING_READS, mailing_reads, mails_reply, recipient_mails_plan
 from agent.engine.refed_changes import refed_plan
 from agent.engine.refusals import (
     cannot_reply,
@@ -529,6 +529,8 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         log.info("the request mails recipients the results name; one approved mail each" if listing is None
                  else "the request mails recipients the results name; listing who gets what")
         return await _with_computing(state, runtime, plan, listing or state.get("computed") or "")
+    if (mailed := mails_reply(state.get("plan") or {}, this_plans)) is not None:
+        return {"answer": with_failures_told(mailed, state.get("plan") or {}, _failures_to_tell(state))}
     if replans_left > 0 and not rejected and (feedback := unread_finds(
             state["request"], state.get("plan") or {}, all_results(state), state.get("history", []),
             ctx.registry.names())):

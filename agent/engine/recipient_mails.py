@@ -235,3 +235,33 @@ def mailing_reads(draft: Any, problems: list[PlanProblem], request: str,
     if any((referenced_ids(node) | set(map(str, node.get("depends_on") or []))) & packages for node in tools):
         return None  # a read goes on from a package: its input would be gone
     return {"nodes": tools}
+
+
+def mails_reply(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]]) -> str | None:
+    """dagbot's own answer once the mails it planned have run, one line each: to whom, what it
+    said, and whether it was sent, not approved or failed (and why). The mails are dagbot's
+    facts, so their answer is too: a joiner asked to word them said each recipient was sent
+    every other's item (morning mail-followup-owners). None when the plan has no such mail, or
+    one has not run."""
+    mails = [node for node in plan.get("nodes") or []
+             if isinstance(node, Mapping) and node.get("why") == MAIL_WHY]
+    ran = [(node, results.get(str(node.get("id")))) for node in mails]
+    if not ran or any(result is None for _, result in ran):
+        return None
+    lines = []
+    for node, result in ran:
+        assert result is not None
+        args = node.get("args") or {}
+        address = next((str(v) for v in args.values() if isinstance(v, str) and ADDRESS.fullmatch(v)), "?")
+        body = next((value for key, value in reversed(list(args.items()))
+                     if key != "subject" and isinstance(value, str) and not ADDRESS.fullmatch(value)), "")
+        text = " / ".join(line.strip() for line in body.splitlines() if line.strip())
+        status = result.get("status")
+        outcome = {"done": "sent", "rejected": "not sent: not approved", "skipped": "not sent"}.get(
+            str(status), f"not sent: {status}")
+        error = str(result.get("error") or "").strip()
+        lines.append(f"• {address}: {outcome}{f' ({error})' if error and status != 'done' else ''} — {text}")
+    sent = sum(1 for _, result in ran if result and result.get("status") == "done")
+    head = f"Sent {sent} of {len(ran)} mails, one to each recipient the results name:" if sent != len(ran) \
+        else f"Sent {sent} mail{'s' if sent != 1 else ''}, one to each recipient the results name:"
+    return "\n".join([head, *lines])

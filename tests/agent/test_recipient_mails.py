@@ -12,7 +12,14 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from agent.engine.address_book import address_book, owner_of
-from agent.engine.recipient_mails import RECIPIENTS_ID, asks_recipient_mails, mails_of, recipient_mails_plan
+from agent.engine.recipient_mails import (
+    MAIL_WHY,
+    RECIPIENTS_ID,
+    asks_recipient_mails,
+    mails_of,
+    mails_reply,
+    recipient_mails_plan,
+)
 from agent.events import AwaitingApproval, PlanReady
 from agent.tools.builtin import BuiltinToolConfig, register_builtin_tools
 from agent.tools.email import SmtpConfig
@@ -214,8 +221,8 @@ async def test_each_recipient_gets_an_approved_mail_of_their_own(tmp_path: Path,
     (tmp_path / "team").mkdir()
     (tmp_path / "notes" / "review.md").write_text("- [ ] Add a saturation alert (jonas)\n- [ ] Run the load test (wei)\n")
     (tmp_path / "team" / "directory.yaml").write_text(DIRECTORY)
-    llm = ScriptedChatModel(replies=[{"nodes": [NOTES, TEAM, BUNDLED]}, "Sent the two reminders."])
-    packages = ScriptedPackages(outputs={"remind": lambda inputs: [], RECIPIENTS_ID: lambda inputs: MAILS})
+    llm = ScriptedChatModel(replies=[{"nodes": [NOTES, TEAM, BUNDLED]}])  # (no joiner: the mails are facts)
+    packages = ScriptedPackages(outputs={RECIPIENTS_ID: lambda inputs: MAILS})  # (remind: no output, fails)
     async with services_on(MEMORY, llm, registry(tmp_path, port), packages=packages) as services:
         events = services.events.open()
         await services.engine.ask("mails-1", ASK)
@@ -232,7 +239,11 @@ async def test_each_recipient_gets_an_approved_mail_of_their_own(tmp_path: Path,
     sent = {tuple(e.rcpt_tos): message_from_bytes(e.content).get_payload() for e in recorder.envelopes}  # type: ignore[arg-type]
     assert set(sent) == {("jonas@example.com",), ("wei@example.com",)}
     assert "saturation alert" in str(sent[("jonas@example.com",)]) and "load test" in str(sent[("wei@example.com",)])
-    assert state["answer"] == "Sent the two reminders."
+    # dagbot's own answer, one line a mail; the bundled package's failure told under it
+    assert state["answer"].startswith(
+        "Sent 2 mails, one to each recipient the results name:\n"
+        "• jonas@example.com: sent — Add a saturation alert\n"
+        "• wei@example.com: sent — Run the load test\n\nNot done, and why:\n• `remind`")
 
 
 SMTPLIB = {"id": "ping", "package": {"goal": "mail the owners",
@@ -250,7 +261,7 @@ async def test_a_draft_whose_packages_try_to_send_runs_its_reads_and_dagbot_list
     (tmp_path / "notes" / "review.md").write_text("- [ ] Add a saturation alert (Jonas Berg)\n")
     (tmp_path / "team" / "directory.yaml").write_text('"Jonas Berg": j.berg@example.com\nwei: wei@example.com\n')
     draft = {"nodes": [NOTES, TEAM, SMTPLIB]}
-    llm = ScriptedChatModel(replies=[draft, draft, "Sent."])
+    llm = ScriptedChatModel(replies=[draft, draft])
     # the items as rows, no address among them: who gets each is found in the directory
     packages = ScriptedPackages(outputs={RECIPIENTS_ID: lambda inputs: [
         {"section": "", "text": "Add a saturation alert (Jonas Berg)", "done": 0, "open": 1}]})
@@ -280,3 +291,19 @@ async def test_a_draft_for_mail_to_a_named_address_is_not_run_as_its_reads(tmp_p
         await services.engine.ask("mails-3", "Email the open action items in notes/review.md to leads@example.com")
         seen = [events.get_nowait() for _ in range(events.qsize())]
     assert not [e for e in seen if isinstance(e, PlanReady)] and not packages.jobs
+
+
+def test_the_answer_to_mails_dagbot_planned_is_dagbots_own() -> None:
+    plan = {"nodes": [NOTES, {"id": "mail", "tool": "send_email", "why": MAIL_WHY,
+                              "args": {"subject": "Message from dagbot", "to": "jonas@example.com",
+                                       "body": "Add a saturation alert\nby Friday"}},
+                      {"id": "mail_2", "tool": "send_email", "why": MAIL_WHY,
+                       "args": {"subject": "Message from dagbot", "to": "wei@example.com", "body": "Run the load test"}}]}
+    results = {"notes": done(), "mail": done({"sent_to": ["jonas@example.com"]}),
+               "mail_2": {"status": "rejected", "error": "rejected by U9: not now"}}
+    assert mails_reply(plan, results) == (
+        "Sent 1 of 2 mails, one to each recipient the results name:\n"
+        "• jonas@example.com: sent — Add a saturation alert / by Friday\n"
+        "• wei@example.com: not sent: not approved (rejected by U9: not now) — Run the load test")
+    assert mails_reply(plan, {"notes": done(), "mail": done()}) is None  # one has not run yet
+    assert mails_reply({"nodes": [NOTES]}, {"notes": done()}) is None  # no mail of dagbot's
