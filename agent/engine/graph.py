@@ -106,7 +106,13 @@ from agent.model.prompting import joiner_messages, planner_messages
 from agent.model.reply_marks import was_cut_off, was_repeating
 from agent.model.tool_schemas import as_tool
 from agent.model.written_calls import WrittenCall, written_calls
-from agent.plan.asked_changes import reads_of, unasked_changes, unwarranted_refusal, with_reads_of
+from agent.plan.asked_changes import (
+    changes_in_a_question,
+    reads_of,
+    unasked_changes,
+    unwarranted_refusal,
+    with_reads_of,
+)
 from agent.plan.format import Plan
 from agent.plan.grounding import ungrounded_changes, without_nodes, without_unnamed_options
 from agent.plan.named_files import named_files, unread_file_names, unread_in_draft, unread_named_files
@@ -304,8 +310,10 @@ def _salvaged(state: AgentState, runtime: Ctx, exc: PlanError) -> tuple[dict[str
         draft, problems = unasked  # (a change the request never asked for is no part of what to salvage)
         if not problems:  # its problems were all the change's: the rest stands as drafted
             return draft, UNASKED_LEFT_OUT
-    registry = runtime.context.registry
-    if (mailing := mailing_reads(draft, list(problems), state["request"], registry)) is not None:
+    earlier = state.get("history") or []
+    thread_files = sorted(named_files(str(earlier[-1]["request"]))) if earlier else []
+    mailing = mailing_reads(draft, list(problems), state["request"], runtime.context.registry, thread_files)
+    if mailing is not None:
         return mailing, MAILING_READS
     if (salvaged := salvaged_draft(draft, problems, state["request"], follows)) is not None:
         return salvaged, SALVAGED
@@ -342,6 +350,12 @@ async def _validated(state: AgentState, runtime: Ctx) -> tuple[Plan, tuple[str, 
         plan = kept
     if unasked := unasked_changes(plan, ctx.registry, state["request"]):
         plan = without_unasked_changes(plan, unasked, state["request"], ctx.registry, last_round)
+    if questioned := changes_in_a_question(plan, ctx.registry, state["request"]):
+        kept = without_nodes(plan, questioned)
+        if kept is None:  # (something goes on from it: the repair round's to untangle)
+            raise PlanError(questioned)
+        log.info("left out changes a question did not ask for", problems=[str(p) for p in questioned])
+        plan = kept
     if plan.nodes and (cannot := commanded_impossible(plan, state["request"], ctx.registry)):
         return Plan(nodes=[], answer=cannot), mends
     if (unread := unread_named_files(plan, state["request"], ctx.registry, known)) and not last_round:

@@ -33,12 +33,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from agent.engine.address_book import ADDRESS, address_book, owner_of
 from agent.errors import PlanProblem
+from agent.plan.asked_changes import reads_of
 from agent.plan.format import canonical_node, free_id
+from agent.plan.named_files import READ_FILE
 from agent.plan.references import referenced_ids
 from agent.ports.stores import NodeStatus
 from agent.tools.effects import asked_effects
@@ -215,11 +217,14 @@ def _without_answer(plan: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in plan.items() if key not in ("nodes", "answer")}
 
 
-def mailing_reads(draft: Any, problems: list[PlanProblem], request: str,
-                  registry: ToolRegistry) -> dict[str, Any] | None:
+def mailing_reads(draft: Any, problems: list[PlanProblem], request: str, registry: ToolRegistry,
+                  thread_files: Sequence[str] = ()) -> dict[str, Any] | None:
     """The draft's green tool nodes alone, for a request that mails recipients the results name
     (:func:`asks_recipient_mails`), when every problem left after the repair round is a
-    package's and no tool node goes on from a package; None otherwise."""
+    package's and no tool node goes on from a package; None otherwise. A follow-up's draft that
+    reads none of ``thread_files`` (the files the thread's request before named) reads them too:
+    "email each of their owners a heads-up about their cert", after a question about
+    pki/certificates.json, was drafted as a listing of it and a package that used smtplib."""
     nodes = draft.get("nodes") if isinstance(draft, dict) else None
     if mail_tool(registry) is None or not asks_recipient_mails(request) or not isinstance(nodes, list):
         return None
@@ -234,7 +239,11 @@ def mailing_reads(draft: Any, problems: list[PlanProblem], request: str,
         return None
     if any((referenced_ids(node) | set(map(str, node.get("depends_on") or []))) & packages for node in tools):
         return None  # a read goes on from a package: its input would be gone
-    return {"nodes": tools}
+    read = {str((node.get("args") or {}).get("path")) for node in tools if node.get("tool") == READ_FILE}
+    unread = [path for path in thread_files if path not in read] if READ_FILE in registry else []
+    ids = {str(node["id"]) for node in canonical}
+    added = [node.model_dump(exclude_none=True, exclude_defaults=True) for node in reads_of(unread, ids)]
+    return {"nodes": [*tools, *added]}
 
 
 def mails_reply(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]]) -> str | None:

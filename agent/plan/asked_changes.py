@@ -103,3 +103,22 @@ def with_reads_of(plan: Plan, files: Sequence[str]) -> Plan:
     channel-and-invoice) leaves the joiner without what the request points at."""
     added = reads_of(files, {node.id for node in plan.nodes})
     return plan.model_copy(update={"nodes": [*plan.nodes, *added]})
+
+
+_SENTENCE_END = re.compile(r"[.!?](?:\s+|$)")
+
+
+def changes_in_a_question(plan: Plan, registry: ToolRegistry, request: str) -> list[PlanProblem]:
+    """A problem for each red node of a plan for a request that is one question and asks for no
+    change: "Which certificates in pki/certificates.json expire before 2027-01-01?" was planned
+    with a ``write_file`` of them to a report nobody named, and its approver was asked for it
+    (morning follow-up-mail-cert-owners). A request with a command besides its question ("Who is
+    on call? Page them.") or any verb of a change is left to its plan."""
+    text = request.strip()
+    if not text.endswith("?") or len(_SENTENCE_END.findall(text)) != 1 or asked_effects(request):
+        return []
+    return [PlanProblem(node.id, "tool", (
+        f"'{node.tool}' changes something, and the request is a question that asks for no change: "
+        "leave this node out and answer the question"))
+        for node in plan.nodes
+        if node.tool is not None and node.tool in registry and registry.risk_of(node.tool) is Risk.RED]

@@ -15,6 +15,7 @@ from agent.errors import PlanProblem
 from agent.events import AnswerReady, AwaitingApproval, PlanRepairing, RunFailed
 from agent.plan.asked_changes import (
     cannot_do_reply,
+    changes_in_a_question,
     done_by_no_tool,
     reads_of,
     unasked_changes,
@@ -373,3 +374,29 @@ async def test_an_i_cant_the_repair_round_kept_becomes_the_reads_of_the_files_na
     assert reads_of(["ops/a.txt", "logs/a.txt"]) == [
         PlanNode(id="a", tool="read_file", args={"path": "ops/a.txt"}),
         PlanNode(id="a_2", tool="read_file", args={"path": "logs/a.txt"})]
+
+
+@pytest.mark.parametrize(("request_text", "left_out"), [
+    ("Which certificates in pki/certificates.json expire before 2027-01-01?", True),
+    ("Who is on call? Page them.", False),                        # a command besides the question
+    ("Can you write the expiring ones to reports/x.md?", False),  # a change asked for
+    ("List the certificates that expire before 2027-01-01", False),  # no question: its plan decides
+])
+def test_a_change_planned_for_a_question_that_asks_for_none(request_text: str, left_out: bool) -> None:
+    """morning follow-up-mail-cert-owners: the question was planned with a ``write_file`` of the
+    certificates to a report nobody named, and its approver was asked for it."""
+    plan = Plan(nodes=[PlanNode(id="certs", tool="read_file", args={"path": "pki/certificates.json"}),
+                       PlanNode(id="write", tool="write_file", args={"path": "reports/expiring.md", "content": "x"})])
+    problems = changes_in_a_question(plan, registry(), request_text)
+    assert [p.node for p in problems] == (["write"] if left_out else [])
+
+
+async def test_a_question_runs_without_the_change_its_plan_added() -> None:
+    planned = {"nodes": [{"id": "certs", "tool": "lookup", "args": {"key": "certs"}},
+                         {"id": "write", "tool": "write_file", "args": {"path": "reports/expiring.md",
+                                                                        "content": "${certs}"}}]}
+    async with harness(MEMORY, [planned, finish("Two expire.")]) as h:
+        with_file_tools(h)
+        assert await h.engine.submit("t1", "Which certificates expire before 2027-01-01?") is Submission.STARTED
+        answer, kinds = await ended(h)
+    assert answer == "Two expire." and "AwaitingApproval" not in kinds and h.log.count("lookup") == 1

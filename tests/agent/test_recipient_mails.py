@@ -16,10 +16,12 @@ from agent.engine.recipient_mails import (
     MAIL_WHY,
     RECIPIENTS_ID,
     asks_recipient_mails,
+    mailing_reads,
     mails_of,
     mails_reply,
     recipient_mails_plan,
 )
+from agent.errors import PlanProblem
 from agent.events import AwaitingApproval, PlanReady
 from agent.tools.builtin import BuiltinToolConfig, register_builtin_tools
 from agent.tools.email import SmtpConfig
@@ -307,3 +309,21 @@ def test_the_answer_to_mails_dagbot_planned_is_dagbots_own() -> None:
         "• wei@example.com: not sent: not approved (rejected by U9: not now) — Run the load test")
     assert mails_reply(plan, {"notes": done(), "mail": done()}) is None  # one has not run yet
     assert mails_reply({"nodes": [NOTES]}, {"notes": done()}) is None  # no mail of dagbot's
+
+
+def test_a_follow_ups_draft_reads_the_file_the_thread_asked_about(tmp_path: Path) -> None:
+    """morning follow-up-mail-cert-owners: "email each of their owners a heads-up about their
+    cert", after a question about pki/certificates.json, was drafted as a listing of the file and
+    a package that used smtplib."""
+    draft = {"nodes": [{"id": "owners", "list_files": {"pattern": "pki/certificates.json"}},
+                       {"id": "send", "package": {"goal": "mail", "code": "import smtplib"}}]}
+    problems = [PlanProblem("send", "package.code", "uses smtplib", beyond_tools="sending mail")]
+    tools = registry(tmp_path)
+    ask = "email each of their owners a heads-up about their cert"
+    kept = mailing_reads(draft, problems, ask, tools, ["pki/certificates.json"])
+    assert kept == {"nodes": [{"id": "owners", "tool": "list_files", "args": {"pattern": "pki/certificates.json"}},
+                              {"id": "certificates", "tool": "read_file", "args": {"path": "pki/certificates.json"}}]}
+    assert mailing_reads(draft, problems, ask, tools) == {"nodes": kept["nodes"][:1]}  # no thread: as drafted
+    # a problem of a read's own, or a request naming its recipient: not this salvage's
+    assert mailing_reads(draft, [*problems, PlanProblem("owners", "args", "bad")], ask, tools) is None
+    assert mailing_reads(draft, problems, "email the expiring certs to pki@example.com", tools) is None
