@@ -70,7 +70,7 @@ from agent.engine.package_salvage import (
 from agent.engine.package_salvage import NAME as SALVAGED
 from agent.engine.package_salvage import UNASKED as UNASKED_LEFT_OUT
 from agent.engine.recipient_mails import MAILING_READS, mailing_reads, mails_reply, recipient_mails_plan
-from agent.engine.refed_changes import refed_plan
+from agent.engine.refed_changes import refed_plan, with_computed_content
 from agent.engine.refusals import (
     cannot_reply,
     commanded_impossible,
@@ -391,6 +391,11 @@ async def _validated(state: AgentState, runtime: Ctx) -> tuple[Plan, tuple[str, 
         plan = kept
     if (dumped := whole_results_in_changes(plan, ctx.registry)) and not last_round:
         raise PlanError(dumped)
+    if dumped and ctx.packages is not None and (fed := with_computed_content(
+            plan, dumped, state["request"], _request_before(state) or None)) is not None:
+        log.info("a change still takes a tool's whole result; dagbot computes its content", problems=[
+            str(p) for p in dumped])
+        plan = fed
     if (unfed := unfed_changes(plan, ctx.registry, state["request"], known)) and not last_round:
         raise PlanError(unfed)
     if (unnamed := unnamed_sql_values(plan, ctx.registry, state["request"], known)) and not last_round:

@@ -26,7 +26,8 @@ from functools import partial
 from typing import Any
 
 from agent.engine.computed_values import COMPUTED_ID, WHY, computing_goal
-from agent.plan.format import free_id
+from agent.errors import PlanProblem
+from agent.plan.format import PackageSpec, Plan, PlanNode, free_id
 from agent.plan.references import REFERENCE, mapped_strings, referenced_ids, unfilled_ids
 from agent.ports.stores import NodeStatus
 
@@ -129,3 +130,40 @@ def _upstream(node_id: str, by_id: Mapping[str, Mapping[str, Any]]) -> set[str]:
                 todo.append(dep)
     return seen
 
+
+
+_DUMP_ASKED = re.compile(r"\b(?:json|raw|as[- ]is|verbatim|whole|full|entire|everything|all of it|dump)\b",
+                         re.I)
+"""Words that ask for a result as it is ("save the search's results as JSON"): a dump is what was asked."""
+
+
+def with_computed_content(plan: Plan, dumped: list[PlanProblem], request: str, follows: str | None = None
+                          ) -> Plan | None:
+    """``plan`` with each red node's text argument that is still a tool's whole result after the
+    repair round (:func:`agent.plan.whole_results.whole_results_in_changes`) fed by dagbot's
+    computing package over that result instead; None when the request asks for a result as it
+    is. Tuning follow-up-write: "Write that number to reports/count.txt" was planned twice as a
+    ``write_file`` of ``${count}``, a read's whole result, and the file got the log's read as
+    JSON, approved as "the number"."""
+    if not dumped or _DUMP_ASKED.search(request):
+        return None
+    by_id = {node.id: node for node in plan.nodes}
+    fields = {(problem.node, (problem.field or "").removeprefix("args.")) for problem in dumped
+              if problem.node in by_id}
+    wholes = {m.group(1) for node_id, arg in fields
+              for m in REFERENCE.finditer(str(by_id[node_id].args.get(arg)))
+              if not m.group(2) and m.group(1) in by_id}
+    if not wholes:
+        return None
+    computed = free_id(COMPUTED_ID, set(by_id))
+    package = PlanNode(id=computed, package=PackageSpec(goal=computing_goal(request, follows), code=""),
+                       depends_on=sorted(wholes), why=WHY)
+    nodes = []
+    for node in plan.nodes:
+        args = {arg: _fed(value, wholes, computed) if (node.id, arg) in fields and isinstance(value, str)
+                else value for arg, value in node.args.items()}
+        if args != node.args:
+            node = node.model_copy(update={"args": args, "depends_on": sorted({*node.depends_on, computed})})
+        nodes.append(node)
+    after = max(i for i, node in enumerate(nodes) if node.id in wholes) + 1  # (after what it computes from)
+    return plan.model_copy(update={"nodes": [*nodes[:after], package, *nodes[after:]]})

@@ -7,8 +7,9 @@ answer said the write was done. A text argument of a red node (what is written, 
 that holds a reference to the whole output of a node whose tool returns an object of declared
 keys gets a dump of a tool's reply; a person asks for a value or a text: a field of it
 (``${page.text}``) or what a package computes from it. The repair round is told so, with the
-fields there are. A repaired plan that still does it runs as it is: a dump may be what was
-asked ("save the search's results as JSON").
+fields there are. A repaired plan that still does it has its content computed by dagbot's package
+over that result (:func:`agent.engine.refed_changes.with_computed_content`), unless the request
+asks for a result as it is ("save the search's results as JSON"): then it runs as it is.
 """
 
 from __future__ import annotations

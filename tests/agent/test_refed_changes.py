@@ -7,8 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from agent.engine.computed_values import COMPUTED_ID
-from agent.engine.refed_changes import refed_plan
+from agent.engine.refed_changes import refed_plan, with_computed_content
 from agent.events import AwaitingApproval, PlanReady
+from agent.plan.format import Plan
+from agent.plan.whole_results import whole_results_in_changes
 from infra.emulators.scripted_chat import ScriptedChatModel
 from tests.agent.harness import MEMORY, services_on
 from tests.agent.test_uncomputed import registry
@@ -111,3 +113,38 @@ async def test_the_refed_change_asks_its_approver_with_the_computed_content(tmp_
     assert (asked.node_id, asked.args) == ("write_2", {"path": "reports/escalated.txt", "content": "SUP-12", "append": False})
     assert state["results"]["computed"]["status"] == "done"
     assert not (tmp_path / "reports" / "escalated.txt").exists()  # nothing written before it is approved
+
+
+COUNT_ASK = "Write the number of ERROR lines in logs/app.log to reports/count.txt"
+WHOLE = {"nodes": [{"id": "count", "tool": "read_file", "args": {"path": "logs/app.log"}},
+                   {"id": "write", "tool": "write_file", "args": {"path": "reports/count.txt", "content": "${count}"},
+                    "depends_on": ["count"]}]}
+
+
+async def test_a_change_still_given_a_reads_whole_result_after_repair_takes_a_computed_value(tmp_path: Path) -> None:
+    """tuning follow-up-write: "Write that number to reports/count.txt" was planned twice as a
+    ``write_file`` of ``${count}``, a read's whole result, and the file got the log as JSON."""
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "app.log").write_text("x ERROR a\ny INFO b\nz ERROR c\n")
+    llm = ScriptedChatModel(replies=[WHOLE, WHOLE])
+    packages = ScriptedPackages(outputs={COMPUTED_ID: lambda inputs: 2})
+    async with services_on(MEMORY, llm, registry(tmp_path), packages=packages) as services:
+        events = services.events.open()
+        await services.engine.ask("whole-1", COUNT_ASK)
+        seen = [events.get_nowait() for _ in range(events.qsize())]
+    [ready] = [e for e in seen if isinstance(e, PlanReady)]
+    assert [n["id"] for n in ready.plan["nodes"]] == ["count", COMPUTED_ID, "write"]
+    [job] = packages.jobs
+    assert job.inputs.keys() == {"count"} and job.goal.endswith(COUNT_ASK)
+    [asked] = [e for e in seen if isinstance(e, AwaitingApproval)]
+    assert asked.args["content"] == "2"  # the computed number, not the read as JSON
+
+
+def test_a_dump_the_request_asks_for_is_left_as_it_is() -> None:
+    plan = Plan.model_validate(WHOLE)
+    [problem] = whole_results_in_changes(plan, registry(Path("/tmp")))
+    assert with_computed_content(plan, [problem], "Save the read of logs/app.log as JSON to reports/count.txt") \
+        is None
+    fed = with_computed_content(plan, [problem], COUNT_ASK)
+    assert fed is not None and fed.nodes[2].args["content"] == "${computed}" and fed.nodes[2].depends_on == [
+        "computed", "count"]
