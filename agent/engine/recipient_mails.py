@@ -116,8 +116,13 @@ def mails_of(output: Any, book: Mapping[str, set[str]] | None = None) -> list[Ma
 def _mail(item: Any, book: Mapping[str, set[str]]) -> Mail | None:
     if isinstance(item, str):
         found = set(ADDRESS.findall(item))
-        address = found.pop() if len(found) == 1 else None if found else owner_of(item, book)
-        return None if address is None else (address, None, item.replace(address, "").strip(" \t:;,-<>()"))
+        if found:  # (the text around the address it holds: "jonas@example.com: Add a saturation alert")
+            if len(found) != 1:
+                return None
+            address = found.pop()
+            return address, None, item.replace(address, "").strip(" \t:;,-<>()")
+        owner = owner_of(item, book)
+        return None if owner is None else (owner, None, item.strip())
     if not isinstance(item, Mapping):
         return None
     addresses = {match for value in item.values() for match in ADDRESS.findall(_text(value))}

@@ -126,9 +126,10 @@ def test_items_that_name_their_owners_are_mailed_to_the_addresses_written_with_t
     assert mails_of([{"name": "Wei Chen", "text": "write a load test", "open": 1}], directory) == [
         ("wei@example.com", None, "write a load test")]
     # an object keyed by whom: each pair an item (nightly mail-action-owners' package)
-    assert mails_of({"Jonas Berg": "add an alert on pgbouncer pool saturation", "Wei Chen": ["write a load test"]},
-                    directory) == [("jonas@example.com", None, "Jonas Berg: add an alert on pgbouncer pool saturation"),
-                                   ("wei@example.com", None, "Wei Chen: write a load test")]
+    assert mails_of({"Jonas Berg": "add an alert on pgbouncer pool saturation (due 2026-11-26)",
+                     "Wei Chen": ["write a load test"]}, directory) == [
+        ("jonas@example.com", None, "Jonas Berg: add an alert on pgbouncer pool saturation (due 2026-11-26)"),
+        ("wei@example.com", None, "Wei Chen: write a load test")]  # (an item's own closing bracket kept)
     assert owner_of("Jonas and Wei pair on it", directory) is None  # two owners: no one's alone
     assert owner_of("the sre team's item", directory) is None  # a word two entries share
     assert owner_of("nobody we know", directory) is None
