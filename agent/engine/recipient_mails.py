@@ -42,6 +42,7 @@ from agent.plan.asked_changes import reads_of
 from agent.plan.format import canonical_node, free_id
 from agent.plan.named_files import READ_FILE
 from agent.plan.references import referenced_ids
+from agent.plan.unmade_changes import as_text
 from agent.ports.stores import NodeStatus
 from agent.tools.effects import asked_effects
 from agent.tools.registry import Risk, ToolRegistry
@@ -95,13 +96,13 @@ def mails_of(output: Any, book: Mapping[str, set[str]] | None = None) -> list[Ma
     as items (``{"Jonas Berg": "add an alert…"}``). None when an item
     belongs to no address, or to several, or says nothing but its address."""
     if isinstance(output, Mapping) and output and all(ADDRESS.fullmatch(str(key)) for key in output):
-        mails: list[Mail] = [(str(key), None, _text(value)) for key, value in output.items()]
+        mails: list[Mail] = [(str(key), None, as_text(value)) for key, value in output.items()]
         return mails if all(text.strip() for _, _, text in mails) else None
     if isinstance(output, Mapping) and len(output) == 1 and isinstance(next(iter(output.values())), list):
         return mails_of(next(iter(output.values())), book)  # {"mails": [...]}, as a package may set it
     if isinstance(output, Mapping) and output and all(isinstance(v, str | list) for v in output.values()):
         # keyed by whom or by what ({"Jonas Berg": "add an alert…"}): each pair is an item
-        return mails_of([f"{key}: {_text(value)}" for key, value in output.items()], book)
+        return mails_of([f"{key}: {as_text(value)}" for key, value in output.items()], book)
     if not isinstance(output, list) or not output:
         return None
     grouped: dict[str, list[Mail]] = {}
@@ -125,31 +126,22 @@ def _mail(item: Any, book: Mapping[str, set[str]]) -> Mail | None:
         return None if owner is None else (owner, None, item.strip())
     if not isinstance(item, Mapping):
         return None
-    addresses = {match for value in item.values() for match in ADDRESS.findall(_text(value))}
-    address = addresses.pop() if len(addresses) == 1 else None if addresses else owner_of(_text(item), book)
+    addresses = {match for value in item.values() for match in ADDRESS.findall(as_text(value))}
+    address = addresses.pop() if len(addresses) == 1 else None if addresses else owner_of(as_text(item), book)
     if address is None:
         return None
     subject = next((str(item[key]) for key in _SUBJECT_KEYS if isinstance(item.get(key), str) and item[key]),
                    None)
     body_key = next((key for key in _BODY_KEYS if item.get(key)), None)
     if body_key is not None:
-        return address, subject, _text(item[body_key])
+        return address, subject, as_text(item[body_key])
     rest = {key: value for key, value in item.items() if key not in _SUBJECT_KEYS and key not in _ROW_MARKS
-            and value not in (None, "") and not ADDRESS.fullmatch(_text(value).strip())}
-    return address, subject, _text(rest)
+            and value not in (None, "") and not ADDRESS.fullmatch(as_text(value).strip())}
+    return address, subject, as_text(rest)
 
 
 _ROW_MARKS = frozenset({"done", "open", "section", "line", "line_number"})
 """A table row's columns that say where it stands or whether it is ticked: no part of a mail."""
-
-
-def _text(value: Any) -> str:
-    """A value as a mail writes it: a list one item a line, an object one field a line."""
-    if isinstance(value, list):
-        return "\n".join(_text(item) for item in value)
-    if isinstance(value, Mapping):
-        return "\n".join(f"{key}: {_text(item)}" for key, item in value.items())
-    return "" if value is None else str(value)
 
 
 def recipient_mails_plan(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]], request: str,

@@ -103,19 +103,20 @@ def _node_to_copy(nodes: list[Mapping[str, Any]], results: Mapping[str, Mapping[
     required = list(registry.get(makers[0]).json_schema().get("required") or ())
     if len(targets) != 1 or len(computed) != 1 or len(required) < 2:
         return None
-    value = _as_text(computed[0])
+    value = as_text(computed[0])
     if not value or len(value) > _LONGEST_VALUE:
         return None
     args = {required[0]: targets[0], **{name: request[:120] for name in required[1:-1]}, required[-1]: value}
     return json.dumps({"id": effect, makers[0]: args}, ensure_ascii=False)
 
 
-def _as_text(value: Any) -> str:
-    """A computed value as a change writes it: a list one item a line, an object one field a line."""
+def as_text(value: Any) -> str:
+    """A computed value as a change (a file, a mail) writes it: a list one item a line, an object
+    one field a line."""
     if isinstance(value, list):
-        return "\n".join(_as_text(item) for item in value)
+        return "\n".join(as_text(item) for item in value)
     if isinstance(value, Mapping):
-        return "\n".join(f"{key}: {_as_text(item)}" for key, item in value.items())
+        return "\n".join(f"{key}: {as_text(item)}" for key, item in value.items())
     return "" if value is None else str(value)
 
 
