@@ -14,6 +14,7 @@
     python -m bench.quality --set console                 # and on command output (bench/quality_console.py)
     python -m bench.quality --set nightly                 # and on backup logs (bench/quality_nightly.py)
     python -m bench.quality --set morning                 # and on certificates (bench/quality_morning.py)
+    python -m bench.quality --set evening                 # and on a DB's night (bench/quality_evening.py)
     python -m bench.quality --mcp                         # with three MCP servers' tools connected
                                                           # and the MCP cases (bench/quality_mcp_mode.py)
 
@@ -63,6 +64,7 @@ from bench import (
     quality_console,
     quality_data,
     quality_dev,
+    quality_evening,
     quality_fresh,
     quality_holdout,
     quality_morning,
@@ -107,6 +109,7 @@ SETS = {
     "console": CaseSet(quality_console.CASES, quality_console.FILES),
     "nightly": CaseSet(quality_nightly.CASES, quality_nightly.FILES),
     "morning": CaseSet(quality_morning.CASES, quality_morning.FILES),
+    "evening": CaseSet(quality_evening.CASES, quality_evening.FILES),
 }
 """``--set``: the tuning set, the requests fixes were chosen on, and the holdout set, written in
 one sitting before any change for them and never used to choose one; the development set has
@@ -125,7 +128,9 @@ Prometheus rules, a changelog, nested JSON), written at the start of the twenty-
 set, the same on a backup job's logfmt log, TOML, an incident review, a YAML directory and a
 server inventory, written at the start of the twenty-fourth; the morning set, the same on
 receivables, a deployment list, a plain app log, alert routing, a postmortem, a dotenv file and
-certificates, written in the twenty-sixth."""
+certificates, written in the twenty-sixth; the evening set, the same on a PostgreSQL log, a snapshot
+table, node metrics, a Postfix config, meeting notes in Markdown tables and invoices in JSON,
+written at the start of the twenty-ninth."""
 
 
 class ModelMeter(AsyncCallbackHandler):
