@@ -164,12 +164,13 @@ FILES = {
     "mail/main.cf": POSTFIX_MAIN_CF,
     "meetings/2026-11-26-ops-sync.md": OPS_SYNC_MD,
     "billing/invoices.json": INVOICES_JSON,
-    "team/oncall.yaml": ONCALL_YAML,
+    "team/db-oncall.yaml": ONCALL_YAML,
     "backups/retention.json": RETENTION_JSON,
 }
 
 _OVERDUE = r"^(?=.*F-2026-0416)(?!.*F-2026-0412)(?!.*F-2026-0414)(?!.*F-2026-0417)"
-_DEADLOCKED = r"^(?=.*771203)(?=.*5521)(?=.*771944)(?!.*customer_id)(?!.*VACUUM)"
+_DEADLOCKED = (r"^(?=.*771203)(?=.*5521)(?=.*771944)(?!.*customer_id)(?!.*VACUUM)(?!.*invoice_lines_old)"
+               r"(?!.*IS NULL)")
 _GIB = r"\s?(?:GiB|GB|G\b|gigabytes?|gibibytes?)"
 _LONGEST = r"^(?=.*0d6e8b55)(?=.*(?:3h\s?18m|3:18:09|3 hours?,? 18 min|198\s?min|11,?889\s?s))"
 _PER_CUSTOMER = (per_group("Nordlicht(?: GmbH)?", r"9,?730(?:\.50?)?"),
@@ -180,7 +181,8 @@ CASES: tuple[Case, ...] = (
     # single reads
     case("evening-relayhost", Kind.READ, "which relay host does postfix send through? mail/main.cf",
          facts=(r"smtp-relay\.corp\.example\.org",), quick=True),
-    case("evening-primary-dba", Kind.READ, "Who's primary on the DB rotation this week (team/oncall.yaml)?",
+    case("evening-primary-dba", Kind.READ,
+         "Who's primary on the DB rotation this week (team/db-oncall.yaml)?",
          facts=(r"kenji",)),
     case("evening-show-snapshots", Kind.READ, "show me backups/snapshots.txt",
          facts=(r"a41f09c2|9ac1d3f0|files-01|snapshots",)),
@@ -194,8 +196,9 @@ CASES: tuple[Case, ...] = (
                 r"smtp-relay\.corp\.example\.org"), quick=True),
     case("evening-paid-day-and-kenji", Kind.PARALLEL,
          "On what day was invoice F-2026-0415 paid (billing/invoices.json), and is Kenji primary or "
-         "secondary this week per team/oncall.yaml?",
-         facts=(r"2026-11-21|nov(?:ember)?\.? 21|\b21(?:st)? (?:of )?nov", r"\bprimary\b"), quick=True),
+         "secondary this week per team/db-oncall.yaml?",
+         facts=(r"2026-11-21|nov(?:ember)?\.? 21|\b21(?:st)? (?:of )?nov", r"(?<!not )\bprimary\b"),
+         quick=True),
     case("evening-queue-and-newest-snapshot", Kind.PARALLEL,
          "how long does postfix keep undeliverable mail in the queue (mail/main.cf), and what's the ID of "
          "the newest snapshot in backups/snapshots.txt?",
@@ -223,7 +226,7 @@ CASES: tuple[Case, ...] = (
          facts=(r"\b81\.2[45]?\d*\s?(?:%|percent)|\b81\.3\s?(?:%|percent)|\b81\s?(?:%|percent)",)),
     case("evening-pgdata-free", Kind.COMPUTE,
          "how much free space is left on /var/lib/postgresql on db-01 (metrics/db-01.prom), in GiB?",
-         facts=(r"\b250(?:\.0+)?" + _GIB + r"|\b250(?:\.0+)?\b",)),
+         facts=(r"(?<![\d,.])250(?:\.0+)?\b",)),
     case("evening-invoiced-per-customer", Kind.COMPUTE,
          "total invoiced amount per customer in billing/invoices.json", facts=_PER_CUSTOMER),
     case("evening-open-actions", Kind.COMPUTE,
@@ -258,7 +261,7 @@ CASES: tuple[Case, ...] = (
          "show me db-01's nightly snapshots from backups/snapshots.txt", "which of those took the longest?",
          facts=(r"c90a3f17|1h\s?02m|\b62\s?min",)),
     case("evening-follow-up-mail-secondary", Kind.FOLLOW_UP,
-         "Who is the secondary in team/oncall.yaml?",
+         "Who is the secondary in team/db-oncall.yaml?",
          "email them how many deadlocks logs/postgresql-2026-11-26.log has",
          mail=(MailCheck("priya.raman@example.org", r"\b3\b|\bthree\b"),), red_tools=("send_email",)),
     case("evening-follow-up-biggest-open", Kind.FOLLOW_UP,
