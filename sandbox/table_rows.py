@@ -49,7 +49,7 @@ def table_rows(value: Any, suffix: str = "") -> tuple[list[str], list[dict[str, 
     do (:func:`_flags`); None when it holds no table. ``suffix``: the file's, when it came from one
     (``.csv``, ``.tsv``)."""
     found = _written_rows(value, suffix)
-    return _flags(*found) if found is not None else None
+    return _stamp_flags(*_flags(*found)) if found is not None else None
 
 
 FLAG_WORDS = ({"yes": True, "no": False}, {"true": True, "false": False})
@@ -70,6 +70,37 @@ def _flags(columns: list[str], rows: list[dict[str, Any]]) -> tuple[list[str], l
         for row in rows:
             if isinstance(row.get(column), str):
                 row[column] = words[row[column].strip().lower()] if row[column].strip() else None
+    return columns, rows
+
+
+_STAMPED = re.compile(r"(?P<stem>[A-Za-z][a-z]{2,})[_ ](?:on|at|date|time|ts)", re.IGNORECASE)
+"""A column named for when something happened (``paid_on``, ``resolved_at``): its stem names the
+yes/no fact it records (:func:`_stamp_flags`)."""
+_DATED = re.compile(r"\d{4}-\d\d-\d\d")
+
+
+def _stamp_flags(columns: list[str], rows: list[dict[str, Any]]) -> tuple[list[str], list[dict[str, Any]]]:
+    """The rows with a yes/no column beside each column that dates an event some rows have had
+    and others not (``paid_on`` null or a date): ``paid``, true where it holds a date, named by
+    its stem, unless a column has that name. "Still unpaid" then asks for ``paid`` false as it
+    does of a CSV's yes and no (evening unpaid-total summed every invoice: nothing in the table
+    said which were unpaid)."""
+    taken = {c.lower() for c in columns}
+    for column in list(columns):
+        named = _STAMPED.fullmatch(column)
+        values = [r.get(column) for r in rows]
+        if (named is None or named["stem"].lower() in taken
+                or not all(v is None or (isinstance(v, str) and (not v.strip() or _DATED.match(v.strip())))
+                           for v in values)):
+            continue
+        happened = [isinstance(v, str) and bool(v.strip()) for v in values]
+        if all(happened) or not any(happened):
+            continue
+        stem = named["stem"].lower()
+        columns.insert(columns.index(column) + 1, stem)
+        taken.add(stem)
+        for row, done in zip(rows, happened, strict=True):
+            row[stem] = done
     return columns, rows
 
 

@@ -36,8 +36,12 @@ READ_FILE = "read_file"
 SEARCH_FILES = "search_files"
 FILE_EXTENSIONS = frozenset({
     "csv", "tsv", "json", "jsonl", "ndjson", "log", "txt", "md", "markdown", "yaml", "yml", "toml", "ini",
-    "conf", "cfg", "env", "xml", "html", "sql", "py", "sh", "properties"})
+    "conf", "cfg", "env", "xml", "html", "sql", "py", "sh", "properties", "cf", "cnf", "prom", "tf", "tfvars",
+    "hcl", "rules"})
 """What a name ends with when it is a file's (``static.example.com`` is a host, not a file)."""
+_FOLDERED_FILE = re.compile(r"[\w-]+(?:/[\w.-]+)*/[\w.-]*[\w-]\.[A-Za-z][A-Za-z0-9]{0,9}")
+"""A path whose first folder is no host's name and whose file has an extension of any kind
+(``metrics/db-01.prom``: evening memory-and-relay's was read by no node, its extension unknown)."""
 _FILES_IN_FOLDERS = frozenset({"out", "service", "timer", "socket"})
 """What a name ends with when it is a file's in a folder (``deploy/systemd/worker.service``): a
 command's saved output, systemd's units; alone, ``nginx.service`` is the unit, no file."""
@@ -57,7 +61,7 @@ def named_files(request: str) -> set[str]:
     """The workspace files ``request`` names: relative paths with a file's extension (not an
     address, a URL, an absolute or home path: those no file tool reads)."""
     return {name for name in named_targets(request)
-            if (name.rpartition(".")[2].lower() in FILE_EXTENSIONS
+            if (name.rpartition(".")[2].lower() in FILE_EXTENSIONS or _FOLDERED_FILE.fullmatch(name)
                 or (name.rpartition(".")[2].lower() in _FILES_IN_FOLDERS and "/" in name)
                 or (name.rpartition("/")[2].lower() in _NAMED_FILES and "/" in name))
             and "@" not in name and ":" not in name and not name.startswith(("/", "~", "."))}

@@ -38,6 +38,10 @@ def test_the_files_a_request_names_are_relative_paths_with_a_files_extension() -
     assert named_files("Purge the CDN cache for static.example.com and mail ops@example.com") == set()
     assert named_files("Show me /etc/passwd, ~/.ssh/id_rsa.pub and http://127.0.0.1:8000/a.json") == set()
     assert named_files("Show me notes/README") == set()  # no extension: a folder as well as a file
+    # a file in a folder, whatever its extension; a version or an address is none
+    assert named_files("How much RAM (metrics/db-01.prom), and the relay in mail/main.cf?") == {
+        "metrics/db-01.prom", "mail/main.cf"}
+    assert named_files("see python3/3.11 and 10.0.0.0/24") == set()
 
 
 def test_a_plan_that_reads_something_else_is_told_which_file_to_read() -> None:

@@ -115,6 +115,22 @@ def test_a_checklists_items_say_whether_they_are_done() -> None:
     assert query_rows(*table, "SELECT text FROM data WHERE open = 1") == "Rotate the password"
 
 
+def test_a_column_dating_an_event_some_rows_had_says_whether_each_had_it() -> None:
+    invoices = json.dumps([{"number": "F-1", "amount": 70.5, "paid_on": None},
+                           {"number": "F-2", "amount": 20.0, "paid_on": "2026-11-21"},
+                           {"number": "F-3", "amount": 9.5, "paid_on": ""}])
+    table = table_rows(invoices, ".json")
+    assert table is not None and table[0] == ["number", "amount", "paid_on", "paid"]
+    assert [row["paid"] for row in table[1]] == [False, True, False]
+    assert query_rows(*table, "SELECT SUM(amount) AS total FROM data WHERE paid = 0") == 80
+    # every row had it (or none did), a column that holds more than dates, or one with the stem's name: left as is
+    for rows in ([{"closed_at": "2026-11-02"}, {"closed_at": "2026-11-03"}],
+                 [{"closed_at": None}, {"closed_at": "soon"}],
+                 [{"closed": "yes", "closed_at": None}, {"closed": "no", "closed_at": "2026-11-03"}]):
+        found = table_rows(json.dumps(rows), ".json")
+        assert found is not None and found[0] == list(rows[0])
+
+
 @pytest.mark.parametrize("value", [
     "# Notes\n- Dana owns the migration\n",  # prose
     "GET /api 200 34ms\nPOST /api 502 1203ms\n",  # a log without key=value fields or times
