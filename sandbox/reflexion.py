@@ -67,6 +67,7 @@ from sandbox.flag_columns import flag_words_as_numbers, flipped_flags, kept_flag
 from sandbox.goal_values import NAME as GOAL_VALUES
 from sandbox.goal_values import mended_goal_values
 from sandbox.input_outline import outline
+from sandbox.query_aliases import without_alias
 from sandbox.query_checks import (
     asked_of,
     grouped,
@@ -295,6 +296,8 @@ class ReflexionPackageRunner:
                 return back
             sql = extract_sql(_text(reply.content))
             written = _text(reply.content)
+            if sql and (plain := without_alias(sql)) is not None:  # (checks find columns by their names)
+                sql, written = plain, f"```sql\n{plain}\n```"
             if sql and told_before and before and (kept := kept_conditions(table, before, sql, told_before)):
                 log.info("package %s: the conditions the rewrite dropped unasked kept", job.node_id)
                 sql, written = kept, f"```sql\n{kept}\n```"
