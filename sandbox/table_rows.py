@@ -473,14 +473,19 @@ def _spaced_log(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     if len(lines) < 2 or len(lines) > _MAX_ROWS:
         return None
-    parsed = []
+    parsed, tails = [], []
     for line in lines:
         head = _LEADING_TIME.match(line)
         if not head or not re.search(r"\d:\d", head["time"]):
             return None
         tokens = _QUOTED_FIELD_OR_WORD.findall(line[head.end():])  # (q="winter boots" is one field)
+        if tokens and tokens[0] in _ZONES:
+            tokens = tokens[1:]
         fields = {k: v.strip('"') for k, v in (t.split("=", 1) for t in tokens if _FIELD.fullmatch(t))}
-        parsed.append((head["time"], [t for t in tokens if not _FIELD.fullmatch(t)], fields))
+        words = [t for t in tokens if not _FIELD.fullmatch(t)]
+        cut = next((i for i, w in enumerate(words[:3]) if w.endswith(":") and w[:-1] in _COLON_LEVELS), None)
+        tails.append(words[cut + 1:] if cut is not None else [])
+        parsed.append((head["time"], [*words[:cut], words[cut][:-1]] if cut is not None else words, fields))
     shaped = _usual_shape(parsed)
     width = min(len(parsed[i][1]) for i in shaped)
     names = [_positional_name(i, [parsed[n][1][i] for n in shaped]) for i in range(width)]
@@ -489,7 +494,7 @@ def _spaced_log(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
     taken = {*names, "time", "message"}
     keys = list(dict.fromkeys(k for _, _, fields in parsed for k in fields if k not in taken))
     columns = ["time", *names, *keys] + (["message"] if any(len(w) > width for _, w, _ in parsed)
-                                         or len(shaped) < len(parsed) else [])
+                                         or len(shaped) < len(parsed) or any(tails) else [])
     rows = []
     usual = set(shaped)
     for n, (time, words, fields) in enumerate(parsed):
@@ -499,14 +504,53 @@ def _spaced_log(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
             (i for i in range(width) if i >= len(words) or _kind(words[i]) != _kind(parsed[shaped[0]][1][i])),
             width)
         row: dict[str, Any] = {"time": time}
-        row.update({name: words[i] if i < fit else None for i, name in enumerate(names)})
+        row.update({name: _unbracketed(words[i]) if i < fit else None for i, name in enumerate(names)})
         row.update({k: fields.get(k) for k in keys})
         if "message" in columns:
-            row["message"] = " ".join(words[fit:]) or None
+            row["message"] = " ".join([*words[fit:], *tails[n]]) or None
         rows.append(row)
     if "message" in columns and "host" not in columns:
         _hosts(columns, rows)
+    if "message" in columns:
+        _measures(columns, rows)
     return (columns, rows) if len(columns) > 1 else None
+
+
+_ZONES = frozenset({"UTC", "GMT", "Z"})
+"""A time zone written after a line's time (PostgreSQL's ``2026-11-26 01:00:03.412 UTC``)."""
+_COLON_LEVELS = frozenset({
+    "LOG", "DEBUG", "INFO", "NOTICE", "WARNING", "WARN", "ERROR", "FATAL", "PANIC", "DETAIL", "HINT",
+    "STATEMENT", "CONTEXT", "QUERY", "LOCATION", "CRITICAL"})
+"""Levels written with a colon, the rest of the line being the message (PostgreSQL's ``ERROR:
+deadlock detected``, ``STATEMENT:  UPDATE orders …``): the message's first words are no columns
+(evening's log had its words as ``field4``, ``field5``, and a count of deadlocks compared them)."""
+_PID = re.compile(r"\[(\d+)\]")
+_MEASURE = re.compile(r"^(?P<name>[a-z]+):\s+(?P<number>\d+(?:\.\d+)?)\s?(?P<unit>ms|s)\b[\s,;]*"
+                      r"(?P<rest>.*)$")
+
+
+def _unbracketed(word: str) -> str:
+    """A process id as a number's text (``[31877]``: 31877); any other word as it is."""
+    return m[1] if (m := _PID.fullmatch(word)) else word
+
+
+def _measures(columns: list[str], rows: list[dict[str, Any]]) -> None:
+    """A column for a measure the messages open with (``duration: 4821.337 ms  statement: …``:
+    ``duration_ms``), the message its rest, when two lines open with one at least: the slowest
+    statement is the row with its largest value, which a message as one text cannot give."""
+    found = [_MEASURE.match(str(row.get("message") or "")) for row in rows]
+    kinds = {(m["name"], m["unit"]) for m in found if m}
+    if sum(m is not None for m in found) < 2 or len(kinds) != 1:
+        return
+    name, unit = kinds.pop()
+    column = f"{name}_{unit}"
+    if column in columns:
+        return
+    columns.insert(columns.index("message"), column)
+    for row, m in zip(rows, found, strict=True):
+        row[column] = m["number"] if m else None
+        if m:
+            row["message"] = m["rest"] or None
 
 
 _HOST_PORT = re.compile(r"(?<![\w/.:-])([A-Za-z][\w.-]*:\d{2,5})(?![\w:.-])")
@@ -539,7 +583,7 @@ def _usual_shape(parsed: list[tuple[str, list[str], dict[str, str]]]) -> list[in
 
 def _kind(word: str) -> str:
     """What one word of a log line is, for :func:`_usual_shape`."""
-    if word.upper() in _LEVELS:
+    if word.upper() in _LEVELS or word in _COLON_LEVELS:
         return "level"
     if word in _METHODS:
         return "method"
@@ -636,6 +680,8 @@ def _positional_name(place: int, values: list[str]) -> str:
     kinds = {_kind(v) for v in values}
     if len(kinds) == 1 and (kind := kinds.pop()) in ("level", "method", "path", "status"):
         return kind
+    if all(_PID.fullmatch(v) for v in values):
+        return "pid"
     units = {m.group(1) if (m := _DURATION.fullmatch(v)) else None for v in values}
     if len(units) == 1 and None not in units:
         return f"duration_{units.pop()}"

@@ -783,6 +783,23 @@ def test_a_query_of_the_file_the_thread_read_as_a_table_is_computed_from_it(
         assert written(fixed) == written(drafted(case.after, registry))
 
 
+@pytest.mark.parametrize("sql", ["SELECT SUM(size) FROM logs WHERE path = 'backups/nightly.log'",
+                                 "SELECT SUM(size) FROM backups WHERE file = 'nightly.log'"])
+def test_a_query_of_a_table_nobody_has_that_quotes_the_file_the_thread_read_is_computed_from_it(
+        registry: ToolRegistry, sql: str) -> None:
+    """evening follow-up-last-deadlock, as run: "which statement was involved in the last one?"
+    planned as ``SELECT statement FROM logs WHERE path = 'logs/postgresql-2026-11-26.log'``."""
+    case = FIXES["file-row-queries"]
+    before = drafted({"nodes": [{"id": "size", "sql_query": {"sql": sql}}]}, registry)
+    assert written(computed_file_rows(before, case.thread.context(registry))) == written(
+        drafted(case.after, registry))
+    # another file's path quoted, or a table the database has: a query as asked
+    for other in ("SELECT SUM(size) FROM logs WHERE path = 'backups/weekly.log'",
+                  "SELECT * FROM deploys WHERE service = 'nightly.log'"):
+        asked = drafted({"nodes": [{"id": "size", "sql_query": {"sql": other}}]}, registry)
+        assert computed_file_rows(asked, case.thread.context(registry)) == asked
+
+
 def test_a_follow_ups_searches_of_the_file_the_thread_read_are_computed_from_it(registry: ToolRegistry) -> None:
     """morning follow-up-biggest-unpaid, as run: "how much was it, and when is it due?" planned
     as searches of the thread's CSV for its column names and packages over them, which failed."""

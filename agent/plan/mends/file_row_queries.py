@@ -145,14 +145,21 @@ def _computed_from_file(draft: Draft, request: str, path: str, searches: set[str
 
 def _queries_file_rows(node: PlanNode, registry: ToolRegistry, names: set[str]) -> bool:
     """Whether ``node`` is a literal ``sql_query`` that the tool's plan check refuses for
-    naming ``data``, or the file read (``names``), as a table the database does not have."""
+    naming ``data``, or the file read (``names``), as a table the database does not have, or
+    for a table it does not have where it quotes that file's path or name."""
     sql = node.args.get("sql")
     check = registry.get(SQL_QUERY).plan_check
     if node.tool != SQL_QUERY or node.each is not None or not isinstance(sql, str) or check is None:
         return False
     tables = _TABLES.findall(sql)
     return check(node.args) is not None and bool(tables) \
-        and all(_name(table) in {FILE_TABLE, *names} for table in tables)
+        and (all(_name(table) in {FILE_TABLE, *names} for table in tables)
+             or any(_name(text) in names for text in _QUOTED.findall(sql)))
+
+
+_QUOTED = re.compile(r"'([^']*[/.][^']*)'")
+"""A path or a file's name quoted in a query (``WHERE path = 'logs/postgresql-2026-11-26.log'``:
+evening follow-up-last-deadlock queried a table ``logs`` for the thread's log by its path)."""
 
 
 _TABLES = re.compile(r"""\b(?:from|join)\s+[`"\[]?([\w.~/-]+)""", re.IGNORECASE)
