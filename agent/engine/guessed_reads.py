@@ -8,8 +8,11 @@ of a path nobody named that failed for want of the file is a guess that missed, 
 when the request names no file of its own that way either, and a search tool is there, the
 joiner plans again first, told that the path was a guess and to search for what the request
 names. A read of a file the request (or the thread) names that is not there is the answer ("it
-does not exist"), and is left alone. Only while replans are left, and never when a human
-rejected something of this plan: the replan is the joiner's, bounded as its own are.
+does not exist"), and is left alone. When the plan's own search found lines in a few files
+nothing read (evening find-size-limit: a search for "mail" found mail/main.cf while the read
+guessed config.yaml, and the replan searched for "biggest"), the replan is told to read those.
+Only while replans are left, and never when a human rejected something of this plan: the replan
+is the joiner's, bounded as its own are.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from agent.engine.unread_finds import read_nodes, unread_found_files
 from agent.plan.named_files import READ_FILE, SEARCH_FILES, named_files
 
 _NO_FILE = "there is no file '"
@@ -43,6 +47,10 @@ def guessed_reads(request: str, plan: Mapping[str, Any], results: Mapping[str, M
     if not missed:
         return None
     told = "; ".join(f"'{path}' ({error})" for path, error in missed)
+    if found := unread_found_files(plan, results, earlier):  # (the plan's own search found where it is)
+        return (f"No file is at the path the plan guessed: {told}. The plan's search found lines in "
+                f"{', '.join(found)}, which nothing read: plan the node {read_nodes(found)} and answer from "
+                "its content.")
     return (f"No file is at the path the plan guessed: {told}. The request names no file, so find "
             f"what it asks about first: plan a {SEARCH_FILES} node for a word the request names, "
             f"{search_example(request)}, or read a file the error suggests if it is plainly the one meant.")

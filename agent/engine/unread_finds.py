@@ -45,20 +45,31 @@ def unread_finds(request: str, plan: Mapping[str, Any], results: Mapping[str, Ma
     files nothing read (``results``: this request's, ``earlier``: the thread's runs); else None."""
     if READ_FILE not in set(tools) or not (_READING.search(request) or _FINDING_A_FILE.search(request)):
         return None
+    if not (found := unread_found_files(plan, results, earlier)):
+        return None
+    return (f"The search found {', '.join(found)}, but a search returns only the lines that match, and the "
+            f"request asks to read the file: plan the node {read_nodes(found)} and answer from its content.")
+
+
+def unread_found_files(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]],
+                       earlier: Iterable[Any] = ()) -> list[str]:
+    """The files this ``plan``'s searches found lines in, when they are a few (at most
+    :data:`MOST_FILES`) and no result of the request or of the thread read any of them; else none."""
     found: list[str] = []
     for node in plan.get("nodes") or []:
         result = results.get(node.get("id")) or {}
         if node.get("tool") == SEARCH_FILES and result.get("status") == "done":
             found += [p for p in _paths(result) if p not in found]
     if not found or len(found) > MOST_FILES:
-        return None
+        return []
     held = json.dumps([list(results.values()), list(earlier)], default=str).replace('\\"', '"')
-    if any(_was_read(path, held) for path in found):
-        return None
-    nodes = " and ".join(json.dumps({"id": _node_id(path, i), READ_FILE: {"path": path}})
-                         for i, path in enumerate(found))
-    return (f"The search found {', '.join(found)}, but a search returns only the lines that match, and the "
-            f"request asks to read the file: plan the node {nodes} and answer from its content.")
+    return [] if any(_was_read(path, held) for path in found) else found
+
+
+def read_nodes(paths: list[str]) -> str:
+    """``read_file`` nodes of ``paths``, to copy."""
+    return " and ".join(json.dumps({"id": _node_id(path, i), READ_FILE: {"path": path}})
+                        for i, path in enumerate(paths))
 
 
 def _paths(result: Mapping[str, Any]) -> list[str]:

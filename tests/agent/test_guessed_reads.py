@@ -32,6 +32,20 @@ def test_a_read_of_a_path_nobody_named_that_found_no_file_is_looked_for() -> Non
     assert "search_files" in told
 
 
+def test_a_guess_beside_a_search_that_found_a_few_files_is_told_to_read_those() -> None:
+    plan, results = guessed()
+    plan["nodes"].append({"id": "find", "tool": "search_files", "args": {"query": "mail"}})
+    found = {"matches": [{"path": "mail/main.cf", "line_number": 7, "text": "mailbox_size_limit = 0"}]}
+    results["find"] = {"status": "done", "output": found}
+    told = guessed_reads(FIND, plan, results, tools=TOOLS)
+    assert told is not None and "'config.yaml'" in told
+    assert '{"id": "main", "read_file": {"path": "mail/main.cf"}}' in told
+    # more files than a request could mean: told to search, as before
+    found["matches"] += [{"path": f"notes/{n}.md", "line_number": 1, "text": "mail"} for n in range(3)]
+    told = guessed_reads(FIND, plan, results, tools=TOOLS)
+    assert told is not None and "mail/main.cf" not in told and "search_files" in told
+
+
 def test_a_missing_file_someone_named_or_another_failure_is_the_answer() -> None:
     plan, results = guessed()
     assert guessed_reads("What does config.yaml set the timeout to?", plan, results, tools=TOOLS) is None
