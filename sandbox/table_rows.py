@@ -117,7 +117,40 @@ def _written_rows(value: Any, suffix: str) -> tuple[list[str], list[dict[str, An
     listed = _listed_records(text, suffix)
     if listed is not None:
         return _records(_spread(*listed)[1]) if listed[1] else None
-    return _access_log(text) or _git_log(text) or _logfmt(text) or _spaced_log(text) or _aligned(text)
+    return (_metrics(text) or _access_log(text) or _git_log(text) or _logfmt(text) or _spaced_log(text)
+            or _aligned(text))
+
+
+_SAMPLE = re.compile(r"(?P<metric>[A-Za-z_:][\w:]*)(?:\{(?P<labels>[^}]*)\})?\s+"
+                     r"(?P<value>[-+]?(?:\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|NaN|Inf))(?:\s+-?\d+)?")
+_LABEL = re.compile(r'(\w+)\s*=\s*"((?:[^"\\]|\\.)*)"')
+
+
+def _metrics(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
+    """Metrics as Prometheus' text format writes them (a node exporter's ``/metrics``: ``# TYPE``
+    lines, then ``name{label="…"} value``): a row for each sample, ``metric``, a column for each
+    label, and ``value``, a number (``6.8719476736e+10`` is 68719476736). None unless every line
+    is a sample or a comment, two samples at least, and a ``# TYPE`` or ``# HELP`` line or a
+    label says these are metrics."""
+    samples, said = [], False
+    for line in (raw.strip() for raw in text.splitlines()):
+        if line.startswith("#"):
+            said = said or line.startswith(("# TYPE ", "# HELP "))
+        elif line and (sample := _SAMPLE.fullmatch(line)):
+            samples.append(sample)
+        elif line:
+            return None
+    if len(samples) < 2 or not (said or any(s["labels"] for s in samples)):
+        return None
+    labels = [dict(_LABEL.findall(s["labels"] or "")) for s in samples]
+    keys = list(dict.fromkeys(k for found in labels for k in found if k not in ("metric", "value")))
+    rows = []
+    for sample, found in zip(samples, labels, strict=True):
+        value = float(sample["value"])
+        row: dict[str, Any] = {"metric": sample["metric"], **{k: found.get(k) for k in keys}}
+        row["value"] = int(value) if value.is_integer() and abs(value) < 2 ** 63 else value
+        rows.append(row)
+    return ["metric", *keys, "value"], rows
 
 
 def _listed_records(text: str, suffix: str) -> tuple[str, list[Any]] | None:

@@ -130,6 +130,25 @@ def test_a_postgresql_log_is_a_table_of_its_levels_process_ids_messages_and_dura
         "statement: VACUUM orders")
 
 
+def test_metrics_in_prometheus_text_format_are_a_table_of_samples_labels_and_numbers() -> None:
+    scraped = ("# HELP node_memory_MemTotal_bytes Memory information field MemTotal_bytes.\n"
+               "# TYPE node_memory_MemTotal_bytes gauge\n"
+               "node_memory_MemTotal_bytes 6.8719476736e+10\n"
+               'node_filesystem_avail_bytes{device="/dev/sda1",mountpoint="/"} 3.221225472e+10\n'
+               'node_filesystem_avail_bytes{device="/dev/sdb",mountpoint="/data"} 2.68435456e+11\n'
+               "node_load15 2.51\n")
+    table = table_rows(scraped, ".prom")
+    assert table is not None and table[0] == ["metric", "device", "mountpoint", "value"]
+    assert [row["value"] for row in table[1]] == [68719476736, 32212254720, 268435456000, 2.51]
+    assert query_rows(*table, "SELECT value / 1073741824 AS gib FROM data WHERE metric = "
+                              "'node_filesystem_avail_bytes' AND mountpoint = '/data'") == 250
+    # samples with no comment or label saying they are metrics, or a line that is none: no metrics
+    assert table_rows("uptime 12\nusers 3\n", ".txt") is None
+    assert table_rows("# TYPE uptime gauge\nuptime 12\nusers 3\n") == (
+        ["metric", "value"], [{"metric": "uptime", "value": 12}, {"metric": "users", "value": 3}])
+    assert table_rows("# TYPE x gauge\nx 1\nthis is prose\n", ".txt") is None
+
+
 def test_a_column_dating_an_event_some_rows_had_says_whether_each_had_it() -> None:
     invoices = json.dumps([{"number": "F-1", "amount": 70.5, "paid_on": None},
                            {"number": "F-2", "amount": 20.0, "paid_on": "2026-11-21"},
