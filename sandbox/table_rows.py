@@ -671,7 +671,7 @@ def _aligned(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
     ``Use%`` is ``use``, ``NOMINATED NODE`` over no value of its second word is one column); a
     value wider than its header (``Up 2 days (healthy)``, ``2 (3h ago)``) stays whole. None
     unless a header of words with a wide gap in it tops two rows at least."""
-    lines = [line.rstrip() for line in text.splitlines() if line.strip()]
+    lines = _ruled([line.rstrip() for line in text.splitlines() if line.strip()])
     if len(lines) < 3 or len(lines) > _MAX_ROWS or "\t" in text:
         return None
     header = lines[0]
@@ -705,6 +705,21 @@ def _aligned(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
     if any(sum(value is not None for value in row.values()) * 2 < len(names) for row in rows):
         return None  # (a line that fills few of the columns is text, not a row)
     return names, rows
+
+
+_RULER = re.compile(r"[-=+ ]*[-=]{3,}[-=+ ]*")
+
+
+def _ruled(lines: list[str]) -> list[str]:
+    """The header and the rows of a table ruled off under its header (``restic snapshots``: a
+    line before the header, a ruler under it, another under the rows, then "7 snapshots"): the
+    header is the line over the first ruler, the rows the lines up to the next. Lines with no
+    ruler: as they are."""
+    rulers = [n for n, line in enumerate(lines) if _RULER.fullmatch(line)]
+    if not rulers or rulers[0] == 0:
+        return lines
+    end = rulers[1] if len(rulers) > 1 else len(lines)
+    return [lines[rulers[0] - 1], *lines[rulers[0] + 1:end]]
 
 
 def _positional_name(place: int, values: list[str]) -> str:

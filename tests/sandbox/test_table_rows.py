@@ -149,6 +149,22 @@ def test_metrics_in_prometheus_text_format_are_a_table_of_samples_labels_and_num
     assert table_rows("# TYPE x gauge\nx 1\nthis is prose\n", ".txt") is None
 
 
+def test_a_table_ruled_off_under_its_header_with_lines_around_it_is_a_table() -> None:
+    listed = ("repository 7c1e9a42 opened (version 2, compression level auto)\n"
+              "ID        Time                 Host      Size       Duration\n"
+              "-----------------------------------------------------------\n"
+              "a41f09c2  2026-11-20 01:00:04  db-01     212.4 GiB  41m12s\n"
+              "0d6e8b55  2026-11-22 04:00:00  files-01  1.82 TiB   3h18m09s\n"
+              "9ac1d3f0  2026-11-25 01:00:04  db-01     216.9 GiB  45m20s\n"
+              "-----------------------------------------------------------\n"
+              "3 snapshots\n")
+    table = table_rows(listed, ".txt")
+    assert table is not None and table[0] == ["id", "time", "host", "size", "duration"]
+    assert [row["id"] for row in table[1]] == ["a41f09c2", "0d6e8b55", "9ac1d3f0"]
+    assert query_rows(*table, "SELECT SUM(size) AS total FROM data WHERE host = 'db-01'") == "429.3 GiB"
+    assert query_rows(*table, "SELECT id FROM data ORDER BY duration DESC LIMIT 1") == "0d6e8b55"
+
+
 def test_a_column_dating_an_event_some_rows_had_says_whether_each_had_it() -> None:
     invoices = json.dumps([{"number": "F-1", "amount": 70.5, "paid_on": None},
                            {"number": "F-2", "amount": 20.0, "paid_on": "2026-11-21"},
