@@ -173,6 +173,25 @@ async def test_the_query_loop_picks_the_row_a_total_stood_beside(
     assert outcome.attempts[0].query == "SELECT hostname AS n FROM data ORDER BY free_disk_gb ASC LIMIT 1"
 
 
+async def test_a_query_of_data_under_an_alias_is_checked_and_mended_by_its_columns_names(
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
+) -> None:
+    """evening mail-action-owners: ``FROM data AS T1 WHERE T1.section = 'meetings/…md'``, the
+    notes' own path behind an alias, went unseen four times and the query found nothing."""
+    notes = ("## Action items\n\n| Action | Owner | Status |\n|---|---|---|\n"
+             "| Add a lock_timeout | Kenji | open |\n| Rotate the password | Ines | done |\n")
+    aliased = ("SELECT T1.action, T1.owner FROM data AS T1 WHERE T1.section = 'meetings/sync.md' "
+               "AND T1.status = 'open'")
+    runner = ReflexionPackageRunner(sandbox, ScriptedChatModel(replies=[sql(aliased)]), limits, max_attempts=3,
+                                    table_queries=True)
+    asked = PackageJob(thread_id="T1", run_id="R1", node_id="open", goal="the open action items",
+                       code="result = None", inputs={"notes": {"path": "meetings/sync.md", "content": notes}},
+                       request="Email each owner of an open action item in meetings/sync.md their item", final=True)
+    outcome = await runner.run(asked, gateway, _none)
+    assert outcome.ok and outcome.attempts[0].query == "SELECT action, owner FROM data WHERE status = 'open'"
+    assert outcome.output == {"action": "Add a lock_timeout", "owner": "Kenji"}, outcome
+
+
 def test_a_file_two_steps_read_is_one_table() -> None:
     """aimed day-and-acme: two reads of billing/invoices-nov.csv, one per ask, were two tables,
     so no query ran and the writer's Python returned the first matching row's amount."""
