@@ -59,10 +59,12 @@ from agent.engine.package_salvage import (
     CHANGE_FED,
     FILES_READ,
     MIXED,
+    QUESTION_READ,
     REPEATED,
     salvaged_change,
     salvaged_draft,
     salvaged_file_queries,
+    salvaged_question,
     salvaged_repetition,
     salvaged_together,
     without_changes,
@@ -115,7 +117,13 @@ from agent.plan.asked_changes import (
 )
 from agent.plan.format import Plan
 from agent.plan.grounding import ungrounded_changes, without_nodes, without_unnamed_options
-from agent.plan.named_files import named_files, unread_file_names, unread_in_draft, unread_named_files
+from agent.plan.named_files import (
+    READ_FILE,
+    named_files,
+    unread_file_names,
+    unread_in_draft,
+    unread_named_files,
+)
 from agent.plan.references import referenced_ids
 from agent.plan.refused_calls import (
     reads_of_the_named_file,
@@ -323,6 +331,9 @@ def _salvaged(state: AgentState, runtime: Ctx, exc: PlanError) -> tuple[dict[str
         return read, FILES_READ
     if (together := salvaged_together(draft, problems, state["request"], red, follows)) is not None:
         return together, MIXED
+    if not asked_effects(state["request"]) and READ_FILE in runtime.context.registry and (
+            asked := salvaged_question(state["request"], sorted(named_files(state["request"])), follows)):
+        return asked, QUESTION_READ
     return None
 
 

@@ -34,6 +34,13 @@ itself, and its repair round wrote the same draft to the same point. The nodes i
 before the loop were sound: its reads run, and one package computes the request from them
 (:func:`salvaged_repetition`). A draft whose faults are of more than one of the kinds above is
 salvaged for all of them at once (:func:`salvaged_together`).
+
+And asked "On what day was invoice F-2026-0415 paid (billing/invoices.json), and is Kenji
+primary or secondary this week per team/db-oncall.yaml?", it looped before its first node was
+whole, twice, and the run ended with "I could not make a plan". A question about files it names
+needs no plan of the model's to be answered from them: when nothing above salvages the draft,
+the request asks for no change and names workspace files, those files are read and one package
+computes the request from them (:func:`salvaged_question`).
 """
 
 from __future__ import annotations
@@ -47,7 +54,7 @@ from agent.errors import PlanProblem
 from agent.execution.early_start import read_draft
 from agent.model.reply_marks import REPEATING, was_repeating
 from agent.plan.format import canonical_node, free_id
-from agent.plan.named_files import FILE_EXTENSIONS, READ_FILE, SEARCH_FILES
+from agent.plan.named_files import FILE_EXTENSIONS, READ_FILE, SEARCH_FILES, read_node_id
 from agent.plan.references import mapped_strings, referenced_ids
 
 NAME = "packages-salvaged"
@@ -56,6 +63,7 @@ FILES_READ = "file-queries-read"
 REPEATED = "repetition-left-out"
 MIXED = "faults-salvaged-together"
 UNASKED = "unasked-change-left-out"
+QUESTION_READ = "question-files-read"
 _WIRING = ("reads inputs[", "refers to unknown node")
 """Problems of a package's wiring: it reads, or depends on, a node the plan does not have."""
 _ONE_FILE = re.compile(r"[\w.\-/]+\.(?:" + "|".join(sorted(FILE_EXTENSIONS)) + ")", re.I)
@@ -297,3 +305,17 @@ def salvaged_together(draft: Any, problems: Sequence[PlanProblem], request: str,
     computed = _computing(request, follows, parts.ids, reads)  # (its id: computed_id)
     return {"nodes": [*[n for n in kept if str(n["id"]) not in red], *_reads(read_ids), computed,
                       *[n for n in kept if str(n["id"]) in red]]}
+
+
+def salvaged_question(request: str, files: Sequence[str],
+                      follows: str | None = None) -> dict[str, Any] | None:
+    """A read of each of ``files`` (the workspace files the request names) and one package
+    computing ``request`` from them; None when it names none. For a request that asks for no
+    change (the caller's to judge), whose draft nothing else salvaged."""
+    if not files:
+        return None
+    read_ids: dict[str, str] = {}
+    for path in files:
+        read_ids[path] = free_id(read_node_id(path), set(read_ids.values()))
+    reads = _reads(read_ids)
+    return {"nodes": [*reads, _computing(request, follows, set(read_ids.values()), list(read_ids.values()))]}

@@ -322,3 +322,41 @@ def test_faults_of_several_salvageable_kinds_are_salvaged_together() -> None:
     # a node going on from the file's query would lose its input
     after = {"id": "count", "tool": "lookup", "args": {"key": "${api_memory}"}}
     assert salvaged_together({"nodes": [query, search, mail, after]}, problems, ASKED, ["send"]) is None
+
+
+async def test_a_question_about_named_files_whose_draft_stays_broken_is_computed_from_their_reads() -> None:
+    """evening paid-day-and-kenji: the draft looped before its first node was whole, twice, and
+    the run ended with "I could not make a plan"; the two files the question names are read and
+    one package computes it from them. A request for a change gets no such plan."""
+    log = ToolLog()
+    tools = simulated_registry(log)
+
+    async def read_file(path: str) -> dict[str, Any]:
+        log.calls.append(("read_file", {"path": path}))
+        return {"path": path, "content": f"text of {path}"}
+    tools.add(StructuredTool.from_function(coroutine=read_file, name="read_file", description="Read a file."),
+              Risk.GREEN, returns=("path", "content"))
+    broken = {"nodes": [{"id": "r", "tool": "teleport", "args": {}}]}
+    asked = "When was F-15 paid (billing/invoices.json), and is Kenji primary per team/oncall.yaml?"
+    packages = ScriptedPackages(outputs={COMPUTED_ID: lambda inputs: "2026-11-21; primary"})
+    llm = ScriptedChatModel(replies=[broken, broken, finish("Paid and on call: 2026-11-21; primary.")])
+    async with services_on(MEMORY, llm, tools, packages=packages) as services:
+        events = services.events.open()
+        await services.engine.ask("ps9", asked)
+        seen = [events.get_nowait() for _ in range(events.qsize())]
+    [ready] = [e for e in seen if isinstance(e, PlanReady)]
+    assert "question-files-read" in ready.mends
+    assert [(n["id"], n.get("args")) for n in ready.plan["nodes"]] == [
+        ("invoices", {"path": "billing/invoices.json"}), ("oncall", {"path": "team/oncall.yaml"}),
+        (COMPUTED_ID, None)]
+    [job] = packages.jobs
+    assert job.goal.endswith(asked) and set(job.inputs) == {"invoices", "oncall"}
+    assert isinstance(seen[-1], AnswerReady) and seen[-1].answer == "Paid and on call: 2026-11-21; primary."
+
+    log.calls.clear()
+    llm = ScriptedChatModel(replies=[broken, broken])
+    async with services_on(MEMORY, llm, tools, packages=ScriptedPackages()) as services:
+        events = services.events.open()
+        await services.engine.ask("ps10", "write what billing/invoices.json says about F-15 to notes/f15.md")
+        seen = [events.get_nowait() for _ in range(events.qsize())]
+    assert isinstance(seen[-1], RunFailed) and "unknown tool 'teleport'" in seen[-1].error and not log.calls
