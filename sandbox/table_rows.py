@@ -546,6 +546,7 @@ def _spaced_log(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
         _hosts(columns, rows)
     if "message" in columns:
         _measures(columns, rows)
+        rows = _folded_details(columns, rows)
     return (columns, rows) if len(columns) > 1 else None
 
 
@@ -560,6 +561,40 @@ deadlock detected``, ``STATEMENT:  UPDATE orders …``): the message's first wor
 _PID = re.compile(r"\[(\d+)\]")
 _MEASURE = re.compile(r"^(?P<name>[a-z]+):\s+(?P<number>\d+(?:\.\d+)?)\s?(?P<unit>ms|s)\b[\s,;]*"
                       r"(?P<rest>.*)$")
+
+
+_DETAILS = ("DETAIL", "STATEMENT", "HINT", "CONTEXT", "QUERY")
+"""The levels of lines that tell more of the line before them from the same process
+(PostgreSQL's ``ERROR:  deadlock detected``, then its ``DETAIL:`` and ``STATEMENT:``)."""
+
+
+def _folded_details(columns: list[str], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows with each line that tells more of the one before it (:data:`_DETAILS`, from the
+    same process at the same time) folded into that one's row, under a column named by its
+    level (``statement``): "the statements that ran into a deadlock" is then one condition on a
+    row, where the statement and the error were two rows only a process id joined."""
+    if "level" not in columns or "pid" not in columns:
+        return rows
+    kept: list[dict[str, Any]] = []
+    added: list[str] = []
+    for row in rows:
+        level = str(row.get("level") or "")
+        before = kept[-1] if kept else None
+        if level in _DETAILS and before is not None and before.get("pid") == row.get("pid") \
+                and before.get("time") == row.get("time") and str(before.get("level")) not in _DETAILS:
+            column = level.lower()
+            if column not in columns and column not in added:
+                added.append(column)
+            before[column] = row.get("message")
+            continue
+        kept.append(row)
+    if not added:
+        return rows
+    columns.extend(added)
+    for row in kept:
+        for column in added:
+            row.setdefault(column, None)
+    return kept
 
 
 def _unbracketed(word: str) -> str:

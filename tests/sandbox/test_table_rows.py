@@ -115,16 +115,19 @@ def test_a_checklists_items_say_whether_they_are_done() -> None:
     assert query_rows(*table, "SELECT text FROM data WHERE open = 1") == "Rotate the password"
 
 
-def test_a_postgresql_log_is_a_table_of_its_levels_process_ids_messages_and_durations() -> None:
+def test_a_postgresql_log_is_a_table_of_its_events_levels_process_ids_messages_and_durations() -> None:
     log = ("2026-11-26 02:14:07.120 UTC [31877] ERROR:  deadlock detected\n"
            "2026-11-26 02:14:07.120 UTC [31877] STATEMENT:  UPDATE orders SET status = 'shipped' WHERE id = 7\n"
            "2026-11-26 02:31:55.907 UTC [32011] LOG:  duration: 4821.337 ms  statement: SELECT 1\n"
            "2026-11-26 05:10:44.871 UTC [33490] LOG:  duration: 12408.921 ms  statement: VACUUM orders\n")
     table = table_rows(log, ".log")
-    assert table is not None and table[0] == ["time", "pid", "level", "duration_ms", "message"]
-    assert table[1][0] == {"time": "2026-11-26 02:14:07.120", "pid": "31877", "level": "ERROR",
-                           "duration_ms": None, "message": "deadlock detected"}
-    assert query_rows(*table, "SELECT message FROM data WHERE level = 'STATEMENT'") == (
+    assert table is not None and table[0] == ["time", "pid", "level", "duration_ms", "message", "statement"]
+    # the statement line tells more of the error before it, from its process: one row
+    assert table[1][0] == {"time": "2026-11-26 02:14:07.120", "pid": "31877", "level": "ERROR", "duration_ms": None,
+                           "message": "deadlock detected",
+                           "statement": "UPDATE orders SET status = 'shipped' WHERE id = 7"}
+    assert len(table[1]) == 3
+    assert query_rows(*table, "SELECT statement FROM data WHERE message LIKE '%deadlock%'") == (
         "UPDATE orders SET status = 'shipped' WHERE id = 7")
     assert query_rows(*table, "SELECT message FROM data ORDER BY duration_ms DESC LIMIT 1") == (
         "statement: VACUUM orders")
