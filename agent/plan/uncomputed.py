@@ -37,7 +37,7 @@ _ASKS = (
                          r"\b(?:success|failure|error|pass|hit|miss) rate\b", re.I)),
     ("maximum or minimum", re.compile(
         r"\b(?:highest|lowest|largest|smallest|biggest|longest|shortest|slowest|fastest|maximum|minimum|"
-        r"top \d+)\b|(?<!\bat )\b(?:most|least)\b", re.I)),
+        r"newest|oldest|latest|earliest|top \d+)\b|(?<!\bat )\b(?:most|least)\b", re.I)),
     ("per group", re.compile(r"\bbreak(?:s|ing)?\b[^.?!\n]{0,40}?\bdown\b|\bbroken down\b|"
                              r"\b(?:per|for each|grouped by|group by)\b", re.I)),
     ("filter", re.compile(r"\bwhich (?:of (?:them|these|those)\b|ones\b|(?!\w+(?:ss|us)\b)[a-z]\w{2,}s\b|"

@@ -85,12 +85,18 @@ _NOT_A_TABLE_BEFORE = frozenset({"do", "distinct", "key", "for", "share"})
 _CTE = re.compile(r"(?:\bwith\s+(?:recursive\s+)?|,\s*)([\w$]+)\s*(?:\([^()]*\)\s*)?as\s*\(", re.IGNORECASE)
 _COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
 _SYSTEM = ("sqlite_", "pg_", "information_schema")
+SYSTEM_TABLES = {"sqlite": ("sqlite_",), "postgresql": ("pg_", "information_schema"),
+                 "mysql": ("information_schema", "mysql", "performance_schema", "sys"),
+                 "mariadb": ("information_schema", "mysql", "performance_schema", "sys")}
+"""Each dialect's own catalogues: ``pg_stat_activity`` is PostgreSQL's, and no table of SQLite's
+(evening deadlocks-per-table queried it of SQLite, and the query only failed when it ran)."""
 
 
-def unknown_tables(sql: str, tables: Collection[str]) -> list[str]:
+def unknown_tables(sql: str, tables: Collection[str], system: tuple[str, ...] = _SYSTEM) -> list[str]:
     """The tables ``sql`` reads or writes (after FROM, JOIN, INTO, UPDATE) that are not among
-    ``tables`` (compared without case or schema), its own WITH names, the system catalogues and
-    table functions (``json_each(…)``) aside; none for a statement that creates a table."""
+    ``tables`` (compared without case or schema), its own WITH names, the system catalogues
+    (``system``: the names they start with, the database's own) and table functions
+    (``json_each(…)``) aside; none for a statement that creates a table."""
     text = _COMMENT.sub(" ", _STRING.sub("''", sql))
     if re.match(r"\s*create\b", text, re.IGNORECASE):
         return []
@@ -104,7 +110,7 @@ def unknown_tables(sql: str, tables: Collection[str]) -> list[str]:
                 or name.lower() in ("lateral", "only"):
             continue  # a table function; EXTRACT(YEAR FROM deployed_on), TRIM(… FROM name)
         parts = [part.strip('`"[]') for part in name.split(".")]
-        if parts[0].lower().startswith(_SYSTEM) or parts[-1].lower().startswith(_SYSTEM):
+        if parts[0].lower().startswith(system) or parts[-1].lower().startswith(system):
             continue
         if parts[-1].lower() not in known | own and name not in unknown:
             unknown.append(".".join(parts))

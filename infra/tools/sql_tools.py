@@ -51,7 +51,16 @@ from infra.tools.sql_database import (
     tables_at_start,
     tables_of,
 )
-from infra.tools.sql_statements import check_query, file_as_table, unknown_tables, write_refusal
+from infra.tools.sql_statements import (
+    SYSTEM_TABLES,
+    check_query,
+    file_as_table,
+    unknown_tables,
+    write_refusal,
+)
+
+_ANY_SYSTEM = tuple(prefix for prefixes in SYSTEM_TABLES.values() for prefix in prefixes)
+"""Another dialect's catalogues: any of those known is let through."""
 
 T = TypeVar("T")
 _GRACE_SECONDS = 5.0
@@ -260,7 +269,7 @@ class SqlTools:
         names = table_names(self._tables)
         if not isinstance(sql, str) or "${" in sql or names is None:
             return None
-        unknown = unknown_tables(sql, names)
+        unknown = unknown_tables(sql, names, SYSTEM_TABLES.get(self.dialect, _ANY_SYSTEM))
         if not unknown:
             return None
         return ArgumentRefusal(unknown[0], (

@@ -52,6 +52,7 @@ SUM: dict[str, object] = {"id": "total", "depends_on": ["orders"], "package": {
     ("What is the backup success rate?", ["share"]),
     ("Which consumer in queue/consumers.json has the highest lag?", ["maximum or minimum"]),
     ("Which region has the most orders, and what is their total?", ["sum", "maximum or minimum"]),
+    ("What's the ID of the newest snapshot in backups/snapshots.txt?", ["maximum or minimum"]),  # evening
     ("Which consumers in queue/consumers.json are stalled?", ["filter"]),
     ("Which of them have MFA off?", ["filter"]),
     ("Which action items in notes/standup.md are still open?", ["filter"]),  # a noun of two words

@@ -455,6 +455,9 @@ def test_a_plan_naming_a_table_the_database_lacks_goes_to_the_repair_round(tmp_p
     assert problems("SELECT duration_s FROM logs", "How long did the run in logs/scheduler.log take?") != []
     assert problems("SELECT * FROM deploy", "What does deploy.yaml set?") != []
     assert problems("SELECT * FROM audit_log", "Count the rows of audit_log.") == []
+    # another database's catalogue is no table of this one's (evening deadlocks-per-table)
+    [catalogue] = problems("SELECT COUNT(*) FROM pg_stat_activity", "count the deadlocks per table")
+    assert "no table 'pg_stat_activity'" in catalogue
     unknown = ToolRegistry()  # tables not known (no database file at start): nothing is judged
     register_sql_tools(unknown, SqlToolConfig(url=f"sqlite:///{tmp_path / 'later.sqlite'}"))
     assert unknown.get("sql_query").plan_check is not None
