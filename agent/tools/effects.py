@@ -64,7 +64,7 @@ _QUOTED = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"|`[^`\n]*`")
 """Quoted text is what to write, not what to do ("write 'deploy done' to notes.txt")."""
 
 
-_ROWS = re.compile(r"\b(?:rows?|records?|entries|table|database|db)\b", re.I)
+_ROWS = re.compile(r"(?<![\w-])(?:rows?|records?|entries|table|database|db)(?![\w-])", re.I)
 """Words that make a deletion one of a database's rows ("delete the failed rows from deploys"),
 which a database tool declares ("delete rows"), not of a file or a thing ("delete logs/app.log")."""
 
@@ -80,13 +80,21 @@ _DESCRIBED = re.compile(
 """A past participle that says what was done ("was deployed", "has been restarted", "deployed
 on 2026-11-26"): a fact of the data, not a change asked for."""
 
+_COMPOUNDS = re.compile(
+    r"\b(?:e-?mail|mail|post|record|write|delete|deploy|restart|reload|scale|stop|drain|lock)\s+"
+    r"(?=(?:queue|server|servers|host|hosts|relay|address|addresses|setup|config|configuration|settings|"
+    r"system|service|size|limit|limits|window|history|policy|count|counts)\b(?![/.-]))", re.I)
+"""A verb's word that is the first half of a noun ("the postfix mail queue", "the deploy
+history", "the restart policy"): a thing named, not a change asked for (evening flush-queue was
+taken to ask to send mail)."""
+
 
 def asked_effects(request: str) -> frozenset[str]:
     """The effects ``request`` asks for by its verbs (quoted text left out, and words that name
     a table, a column… or say what was done: "Add a row to the deploys table: thumbnailer
     2.8.4, deployed on 2026-11-26" asks to record a row, not to deploy); a deletion that speaks
     of rows, records or a table is "delete rows"."""
-    text = _DESCRIBED.sub(" ", _NAMING.sub(r"\1", _QUOTED.sub(" ", request)))
+    text = _COMPOUNDS.sub(" ", _DESCRIBED.sub(" ", _NAMING.sub(r"\1", _QUOTED.sub(" ", request))))
     asked = {effect for effect, pattern in _ASKING.items() if pattern.search(text)}
     if "delete" in asked and _ROWS.search(text):
         asked = (asked - {"delete"}) | {"delete rows"}

@@ -82,6 +82,11 @@ def registry() -> ToolRegistry:
     ("Kick off the export job again", {"restart"}),
     ("Which backups had to be retried?", set()),  # what was done
     ("Delete the log", {"delete"}),
+    # the first half of a noun is no verb, nor is a host's name a database (evening flush-queue)
+    ("flush the postfix mail queue on db-01", {"delete"}),
+    ("What is the deploy history of checkout, and the restart policy?", set()),
+    ("mail the report to ops@example.com", {"send"}),
+    ("delete the rows on db-01", {"delete rows"}),
 ])
 def test_the_effects_a_request_asks_for_are_read_from_its_verbs(request_text: str, effects: set[str]) -> None:
     assert asked_effects(request_text) == effects
