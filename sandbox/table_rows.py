@@ -580,21 +580,41 @@ def _folded_details(columns: list[str], rows: list[dict[str, Any]]) -> list[dict
     for row in rows:
         level = str(row.get("level") or "")
         before = kept[-1] if kept else None
+        told = _TOLD.match(str(row.get("message") or ""))
         if level in _DETAILS and before is not None and before.get("pid") == row.get("pid") \
                 and before.get("time") == row.get("time") and str(before.get("level")) not in _DETAILS:
-            column = level.lower()
-            if column not in columns and column not in added:
-                added.append(column)
-            before[column] = row.get("message")
+            column, text, row = level.lower(), row.get("message"), before
+        elif told:  # (LOG:  duration: 4821.337 ms  statement: SELECT …)
+            column, text = told[1].lower(), told[2]
+        else:
+            kept.append(row)
             continue
-        kept.append(row)
+        if column not in columns and column not in added:
+            added.append(column)
+        row[column] = text
+        if row is not before:
+            kept.append(row)
     if not added:
         return rows
     columns.extend(added)
+    if "statement" in added and "table_name" not in columns:
+        columns.append("table_name")
+        for row in kept:
+            found = _STATEMENT_TABLE.search(str(row.get("statement") or ""))
+            row["table_name"] = next((name for name in found.groups() if name), None) if found else None
     for row in kept:
         for column in added:
             row.setdefault(column, None)
     return kept
+
+
+_TOLD = re.compile(r"(statement|detail|hint|context|query):\s+(.+)", re.I)
+"""A message that is one of :data:`_DETAILS` told on its own line's level (``statement: …``)."""
+_STATEMENT_TABLE = re.compile(
+    r"^\s*(?:UPDATE\s+(?:ONLY\s+)?([\w.\"]+)|INSERT\s+INTO\s+([\w.\"]+)|DELETE\s+FROM\s+([\w.\"]+)"
+    r"|SELECT\b.*?\bFROM\s+([\w.\"]+)|(?:VACUUM|ANALYZE)\b(?:\s*\([^)]*\))?\s+([\w.\"]+))", re.I | re.S)
+"""The table a statement acts on first (``table_name``: "table" is one of SQL's words): "deadlocks
+per table" is a group-by over it."""
 
 
 def _unbracketed(word: str) -> str:

@@ -121,16 +121,19 @@ def test_a_postgresql_log_is_a_table_of_its_events_levels_process_ids_messages_a
            "2026-11-26 02:31:55.907 UTC [32011] LOG:  duration: 4821.337 ms  statement: SELECT 1\n"
            "2026-11-26 05:10:44.871 UTC [33490] LOG:  duration: 12408.921 ms  statement: VACUUM orders\n")
     table = table_rows(log, ".log")
-    assert table is not None and table[0] == ["time", "pid", "level", "duration_ms", "message", "statement"]
+    assert table is not None
+    assert table[0] == ["time", "pid", "level", "duration_ms", "message", "statement", "table_name"]
     # the statement line tells more of the error before it, from its process: one row
     assert table[1][0] == {"time": "2026-11-26 02:14:07.120", "pid": "31877", "level": "ERROR", "duration_ms": None,
                            "message": "deadlock detected",
-                           "statement": "UPDATE orders SET status = 'shipped' WHERE id = 7"}
+                           "statement": "UPDATE orders SET status = 'shipped' WHERE id = 7", "table_name": "orders"}
     assert len(table[1]) == 3
     assert query_rows(*table, "SELECT statement FROM data WHERE message LIKE '%deadlock%'") == (
         "UPDATE orders SET status = 'shipped' WHERE id = 7")
-    assert query_rows(*table, "SELECT message FROM data ORDER BY duration_ms DESC LIMIT 1") == (
-        "statement: VACUUM orders")
+    assert query_rows(*table, "SELECT statement FROM data ORDER BY duration_ms DESC LIMIT 1") == "VACUUM orders"
+    # the table each statement acts on ("SELECT 1" acts on none)
+    assert query_rows(*table, "SELECT table_name, COUNT(*) AS n FROM data GROUP BY table_name") == [
+        {"table_name": None, "n": 1}, {"table_name": "orders", "n": 2}]
 
 
 def test_metrics_in_prometheus_text_format_are_a_table_of_samples_labels_and_numbers() -> None:
