@@ -81,6 +81,10 @@ def test_a_data_file_read_alone_for_a_sum_is_found(tmp_path: Path) -> None:
     # a command's saved output (console total-restarts: kubectl get pods -o wide, a table of columns)
     pods = plan({"id": "pods", "tool": "read_file", "args": {"path": "ops/pods-wide.txt"}})
     assert uncomputed_reads(pods, registry(tmp_path), "How many restarts in ops/pods-wide.txt in total?") == ["pods"]
+    # metrics scraped to a file (evening memory-used-share)
+    metrics = plan({"id": "db", "tool": "read_file", "args": {"path": "metrics/db-01.prom"}})
+    assert uncomputed_reads(metrics, registry(tmp_path), "What percentage of memory is in use per "
+                                                         "metrics/db-01.prom?") == ["db"]
 
 
 def test_a_plan_that_computes_or_a_value_a_file_states_is_not_found(tmp_path: Path) -> None:
