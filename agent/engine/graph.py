@@ -675,8 +675,11 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
                  why=[s.why for s in stated])
         answer, stated = computed_reply(values), []
     values_only = bool(stated) and all(s.kind == "value" for s in stated)
-    if values_only and not rejected and (computing := await _computing(state, runtime)):
-        log.info("the joiner's answer states values no result holds; computing them",
+    # (content no step read is the joiner misreading a result: computed values are read for it,
+    # evening memory-and-relay rewrote a metrics file's lines twice)
+    computable = bool(stated) and all(s.kind in ("value", "content") for s in stated)
+    if computable and not rejected and (computing := await _computing(state, runtime)):
+        log.info("the joiner's answer states values or content no result holds; computing them",
                  why=[s.why for s in stated])
         return {**computing, "tokens": tokens}
     if stated:  # the answer states what no result holds: compute the value, or say what ran

@@ -37,6 +37,17 @@ async def test_a_value_no_result_holds_is_computed_by_a_package_then_answered() 
     assert [e.detail.get("added") for e in audit if e.kind == AuditKind.PLAN] == [None, [COMPUTED_ID]]
 
 
+async def test_content_no_step_read_in_the_joiners_answer_is_computed_too() -> None:
+    """evening memory-and-relay: the joiner answered with a metrics file's lines rewritten (a
+    gauge no read held), twice; the values the request asks are computed from the reads."""
+    rewritten = finish('The orders file says "content": "node_load5 3.42, made up"')
+    async with harness(MEMORY, [READ, rewritten, finish("The orders total 60.")]) as h:
+        h.packages.outputs[COMPUTED_ID] = lambda inputs: {"orders_total": 60}
+        await h.engine.ask("cv9", ASKED)
+        answer = (await h.next_event(AnswerReady)).answer
+    assert answer == "The orders total 60." and [job.node_id for job in h.packages.jobs] == [COMPUTED_ID]
+
+
 async def test_the_added_node_is_shown_as_one_more_step_of_the_plan_that_ran() -> None:
     async with harness(MEMORY, [READ, finish("The orders total 1,234."), finish("The orders total 60.")]) as h:
         h.packages.outputs[COMPUTED_ID] = lambda inputs: {"orders_total": 60}
