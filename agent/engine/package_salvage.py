@@ -53,8 +53,9 @@ from agent.engine.computed_values import COMPUTED_ID, WHY, computing_goal
 from agent.errors import PlanProblem
 from agent.execution.early_start import read_draft
 from agent.model.reply_marks import REPEATING, was_repeating
+from agent.plan.asked_changes import reads_of
 from agent.plan.format import canonical_node, free_id
-from agent.plan.named_files import FILE_EXTENSIONS, READ_FILE, SEARCH_FILES, read_node_id
+from agent.plan.named_files import FILE_EXTENSIONS, READ_FILE, SEARCH_FILES
 from agent.plan.references import mapped_strings, referenced_ids
 
 NAME = "packages-salvaged"
@@ -314,8 +315,6 @@ def salvaged_question(request: str, files: Sequence[str],
     change (the caller's to judge), whose draft nothing else salvaged."""
     if not files:
         return None
-    read_ids: dict[str, str] = {}
-    for path in files:
-        read_ids[path] = free_id(read_node_id(path), set(read_ids.values()))
-    reads = _reads(read_ids)
-    return {"nodes": [*reads, _computing(request, follows, set(read_ids.values()), list(read_ids.values()))]}
+    reads = [node.model_dump(exclude_none=True, exclude_defaults=True) for node in reads_of(files)]
+    ids = [str(node["id"]) for node in reads]
+    return {"nodes": [*reads, _computing(request, follows, set(ids), ids)]}

@@ -40,7 +40,7 @@ from agent.engine.address_book import ADDRESS, address_book, owner_of
 from agent.errors import PlanProblem
 from agent.plan.asked_changes import reads_of
 from agent.plan.format import canonical_node, free_id
-from agent.plan.named_files import READ_FILE
+from agent.plan.named_files import READ_FILE, is_destination, named_files
 from agent.plan.references import referenced_ids
 from agent.plan.unmade_changes import as_text
 from agent.ports.stores import NodeStatus
@@ -165,9 +165,9 @@ def recipient_mails_plan(plan: Mapping[str, Any], results: Mapping[str, Mapping[
     by_id = {str(node["id"]): node for node in done}
     named = {address.lower() for node_id, output in outputs.items() if "package" not in by_id[node_id]
              for address in ADDRESS.findall(json.dumps(output, default=str))}  # (read, not computed)
-    if not named:
-        return None
     ids = {str(node.get("id")) for node in nodes}
+    if not named:
+        return _reading_named_files(plan, nodes, done, request, registry)
     book = address_book(output for node_id, output in outputs.items() if "package" not in by_id[node_id])
     for node in reversed(done):
         if "package" in node and (mails := mails_of(outputs[str(node["id"])], book)) \
@@ -180,7 +180,7 @@ def recipient_mails_plan(plan: Mapping[str, Any], results: Mapping[str, Mapping[
                 added.append({"id": node_id, "tool": tool, "args": args, "depends_on": [str(node["id"])],
                               "why": MAIL_WHY})
             return {**_without_answer(plan), "nodes": [*nodes, *added]}, None
-    if any(str((node.get("package") or {}).get("goal") or "").startswith(_LISTING) for node in nodes):
+    if _listed(nodes):
         return None  # listed once, and no mails came of it
     package_id = free_id(RECIPIENTS_ID, ids)
     goal = RECIPIENTS_GOAL.format(request=request.strip())
@@ -189,6 +189,32 @@ def recipient_mails_plan(plan: Mapping[str, Any], results: Mapping[str, Mapping[
     package = {"id": package_id, "package": {"goal": goal, "code": ""},
                "depends_on": items or [str(node["id"]) for node in done], "why": RECIPIENTS_WHY}
     return {**_without_answer(plan), "nodes": [*nodes, package]}, package_id
+
+
+def _reading_named_files(plan: Mapping[str, Any], nodes: list[dict[str, Any]], done: list[dict[str, Any]],
+                         request: str, registry: ToolRegistry) -> tuple[dict[str, Any], str | None] | None:
+    """``plan`` with a read of each file the request names that no finished node read, and the
+    package that lists the mails over every finished read, with its id: evening
+    mail-action-owners' plan listed the meeting notes and ran packages that failed, so no result
+    held an address. None when every named file was read (the results hold no address, then),
+    dagbot listed the mails once already, or no tool reads files."""
+    read = {str((node.get("args") or {}).get("path")) for node in done if node.get("tool") == READ_FILE}
+    unread = [path for path in sorted(named_files(request))
+              if path not in read and not is_destination(path, request)]
+    if not unread or READ_FILE not in registry or _listed(nodes):
+        return None
+    ids = {str(node.get("id")) for node in nodes}
+    reads = [node.model_dump(exclude_none=True, exclude_defaults=True) for node in reads_of(unread, ids)]
+    package_id = free_id(RECIPIENTS_ID, ids | {str(node["id"]) for node in reads})
+    goal = RECIPIENTS_GOAL.format(request=request.strip())
+    package = {"id": package_id, "package": {"goal": goal, "code": ""},
+               "depends_on": [str(node["id"]) for node in reads], "why": RECIPIENTS_WHY}
+    return {**_without_answer(plan), "nodes": [*nodes, *reads, package]}, package_id
+
+
+def _listed(nodes: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether dagbot added its listing package to the plan once already."""
+    return any(str((node.get("package") or {}).get("goal") or "").startswith(_LISTING) for node in nodes)
 
 
 _SENT = frozenset({NodeStatus.DONE.value, NodeStatus.REJECTED.value, NodeStatus.FAILED.value})

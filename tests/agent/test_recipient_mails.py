@@ -174,6 +174,27 @@ def test_dagbot_lists_the_mails_once_then_plans_one_mail_each(tmp_path: Path) ->
     assert recipient_mails_plan(listed, {**results, RECIPIENTS_ID: done("nobody")}, ASK, tools) is None
 
 
+def test_the_files_the_request_names_that_nothing_read_are_read_for_the_listing(tmp_path: Path) -> None:
+    """evening mail-action-owners: the plan only listed the meeting notes (``list_files``) and
+    ran packages that failed, so no result held an address."""
+    tools = registry(tmp_path)
+    listed = {"id": "notes", "tool": "list_files", "args": {"pattern": "notes/review.md"}}
+    plan = {"nodes": [listed, BUNDLED], "answer": "Reminded ${remind}"}
+    results = {"notes": done({"files": [{"path": "notes/review.md"}]}), "remind": {"status": "failed"}}
+    reading = recipient_mails_plan(plan, results, ASK, tools)
+    assert reading is not None
+    read, package_id = reading
+    assert package_id == RECIPIENTS_ID and "answer" not in read
+    assert [(n["id"], n.get("tool"), n.get("args"), n.get("depends_on")) for n in read["nodes"][2:]] == [
+        ("review", "read_file", {"path": "notes/review.md"}, None),
+        ("directory", "read_file", {"path": "team/directory.yaml"}, None),
+        (RECIPIENTS_ID, None, None, ["review", "directory"])]
+    # read and listed once: nothing more is added when the listing gave no mails
+    ran = {**results, "review": done({"content": "- [ ] alert (jonas)"}), "directory": done({"content": "…"}),
+           RECIPIENTS_ID: done("nobody")}
+    assert recipient_mails_plan(read, ran, ASK, tools) is None
+
+
 def test_a_package_of_the_plan_that_listed_the_mails_gives_them_at_once(tmp_path: Path) -> None:
     plan = {"nodes": [NOTES, TEAM, BUNDLED]}
     results = {"notes": done({"content": "…"}), "team": done({"content": DIRECTORY}), "remind": done(MAILS)}
