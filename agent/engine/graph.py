@@ -227,13 +227,9 @@ async def validate(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         try:
             plan, mends = await _validated(state, runtime)
         except PlanError as exc:
-            if (salvaged := _salvaged(state, runtime, exc)) is None:
-                raise
-            draft, salvage = salvaged
-            try:
-                plan, mends = await _validated({**state, "draft": draft}, runtime)
-            except PlanError:
-                raise exc from None  # the draft's own problems are what the user is told
+            if (saved := await _valid_salvage(state, runtime, exc)) is None:
+                raise  # the draft's own problems are what the user is told
+            plan, mends, salvage = saved
             mends = (*mends, salvage)
             log.info("the plan stayed broken; one package computes the request from its reads",
                      salvage=salvage, problems=[str(p) for p in exc.problems])
@@ -331,10 +327,34 @@ def _salvaged(state: AgentState, runtime: Ctx, exc: PlanError) -> tuple[dict[str
         return read, FILES_READ
     if (together := salvaged_together(draft, problems, state["request"], red, follows)) is not None:
         return together, MIXED
-    if not asked_effects(state["request"]) and READ_FILE in runtime.context.registry and (
-            asked := salvaged_question(state["request"], sorted(named_files(state["request"])), follows)):
-        return asked, QUESTION_READ
     return None
+
+
+async def _valid_salvage(state: AgentState, runtime: Ctx,
+                         exc: PlanError) -> tuple[Plan, tuple[str, ...], str] | None:
+    """The first salvage of the draft that validates (:func:`_salvaged`, then
+    :func:`_asked_of_files`), with its mends and its name; None when none does."""
+    for found in (_salvaged(state, runtime, exc), _asked_of_files(state, runtime)):
+        if found is None:
+            continue
+        try:
+            plan, mends = await _validated({**state, "draft": found[0]}, runtime)
+        except PlanError:
+            continue
+        return plan, mends, found[1]
+    return None
+
+
+def _asked_of_files(state: AgentState, runtime: Ctx) -> tuple[dict[str, Any], str] | None:
+    """After the repair round, for a request that asks for no change and names workspace files,
+    when nothing of :func:`_salvaged` made a valid plan: their reads and one package computing
+    the request (:func:`agent.engine.package_salvage.salvaged_question`); None otherwise."""
+    if state.get("repairs", 0) < 1 or state.get("results") or runtime.context.packages is None \
+            or asked_effects(state["request"]) or READ_FILE not in runtime.context.registry:
+        return None
+    asked = salvaged_question(state["request"], sorted(named_files(state["request"])),
+                              _request_before(state) or None)
+    return None if asked is None else (asked, QUESTION_READ)
 
 
 async def _validated(state: AgentState, runtime: Ctx) -> tuple[Plan, tuple[str, ...]]:

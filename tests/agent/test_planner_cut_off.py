@@ -11,15 +11,21 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from langchain_core.tools import StructuredTool
+from pydantic import SecretStr
 
 from agent.engine.computed_values import COMPUTED_ID
 from agent.events import AnswerReady, AwaitingApproval, PlanReady, RunFailed
+from agent.execution.context import EngineSettings
 from agent.model.reply_marks import repeating_line
+from agent.tools.registry import Risk
 from infra.emulators.openai_wire import ModelReply, ToolCall, forced_tool
-from tests.agent.harness import MEMORY
+from infra.openai_client import ChatOpenAIWithRole
+from tests.agent.harness import MEMORY, services_on
 from tests.agent.test_planner_streaming import over_http
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.packages import ScriptedPackages
+from tests.fakes.tools import ToolLog, simulated_registry
 
 
 @dataclass(frozen=True)
@@ -181,3 +187,36 @@ async def test_a_plan_repeating_itself_again_with_nothing_whole_before_the_loop_
                                            "same part of the plan again and again")
             assert "not valid JSON" not in failed.error
             assert h.log.count("lookup") == 0
+
+
+@pytest.mark.parametrize(("plan_output", "whole"), [("tool_call", []), ("json_schema", []),
+                                                    ("tool_call", [{"id": "n", "tool": "lookup", "args": {}}])])
+async def test_a_question_about_named_files_whose_plan_loops_twice_is_computed_from_their_reads(
+        plan_output: str, whole: list[dict[str, Any]]) -> None:
+    """evening paid-day-and-kenji: the plan looped before its first node was whole, twice; the
+    files the question names are read and one package computes it (question-files-read); so
+    when the nodes whole before the loop make no valid plan either (``whole``: a lookup with no
+    key)."""
+    log = ToolLog()
+    tools = simulated_registry(log)
+
+    async def read_file(path: str) -> dict[str, Any]:
+        log.calls.append(("read_file", {"path": path}))
+        return {"path": path, "content": f"text of {path}"}
+    tools.add(StructuredTool.from_function(coroutine=read_file, name="read_file", description="Read a file."),
+              Risk.GREEN, returns=("path", "content"))
+    looping_first = {"nodes": [*whole, *LOOPING["nodes"][1:]]}
+    packages = ScriptedPackages(outputs={COMPUTED_ID: lambda inputs: "2026-11-21"})
+    looping: Any = looping_first if plan_output == "tool_call" else ModelReply(text=json.dumps(looping_first, indent=1))
+    with FakeOpenAI([looping, looping, "It was paid on 2026-11-21."]) as fake:
+        llm = ChatOpenAIWithRole(model="fake", base_url=fake.url, api_key=SecretStr("unused"), max_retries=0)
+        async with services_on(MEMORY, llm, tools, packages=packages,
+                               engine_config=EngineSettings(decision_poll_seconds=0.2,
+                                                            plan_output=plan_output)) as services:
+            events = services.events.open()
+            await services.engine.ask("c7", "When was F-15 paid? See billing/invoices.json")
+            seen = [events.get_nowait() for _ in range(events.qsize())]
+    [ready] = [e for e in seen if isinstance(e, PlanReady)]
+    assert "question-files-read" in ready.mends
+    assert log.calls == [("read_file", {"path": "billing/invoices.json"})]
+    assert isinstance(seen[-1], AnswerReady) and seen[-1].answer == "It was paid on 2026-11-21."
