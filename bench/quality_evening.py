@@ -259,7 +259,7 @@ CASES: tuple[Case, ...] = (
          facts=(r"771944|cancelled",), quick=True),
     case("evening-follow-up-longest-nightly", Kind.FOLLOW_UP,
          "show me db-01's nightly snapshots from backups/snapshots.txt", "which of those took the longest?",
-         facts=(r"c90a3f17|1h\s?02m|\b62\s?min",)),
+         facts=(r"c90a3f17|1h\s?02m|\b62\s?min|\b3,?767\s?(?:s\b|sec)",)),
     case("evening-follow-up-mail-secondary", Kind.FOLLOW_UP,
          "Who is the secondary in team/db-oncall.yaml?",
          "email them how many deadlocks logs/postgresql-2026-11-26.log has",

@@ -100,6 +100,7 @@ from sandbox.table_query import (
     share_rule,
     two_values_rule,
 )
+from sandbox.time_columns import ordered_by_time
 from sandbox.unknown_keys import not_run_for, unknown_key_reads
 from sandbox.unparsed_inputs import unparsed_inputs
 from sandbox.written_mends import mended_written_code
@@ -133,6 +134,8 @@ _IN_PLACE: tuple[tuple[Callable[[Table, PackageJob, str], str | None], str], ...
      "the rows of a yes/no column's value the request asks for, read alone"),
     (lambda t, j, sql: flipped_flags(t, j.request, sql) if j.request else None,
      "a yes/no column compared as the request asks"),
+    (lambda t, j, sql: ordered_by_time(t, j.request, sql) if j.request else None,
+     "the newest or the oldest ordered by the table's time"),
     (lambda t, j, sql: one_group(j.request, sql) if j.request else None,
      "the one group asked for kept (ordered by its aggregate, LIMIT 1)"),
     (lambda t, j, sql: one_row_named_before(t, j, sql) if j.request else None,

@@ -48,3 +48,37 @@ def _all_times(table: Table, column: str) -> bool:
     values = [str(row[column]).strip() for row in table.rows if row.get(column) not in (None, "")]
     return bool(values) and (all(_DATED.fullmatch(value) for value in values) or (
         bool(_TIME_NAME.search(column)) and all(_CLOCK.fullmatch(value) for value in values)))
+
+
+_RECENCY = re.compile(r"\b(?:(?P<new>newest|latest|most\s+recent|last)|(?P<old>oldest|earliest|first))\b",
+                      re.I)
+_OTHER_EXTREME = re.compile(
+    r"\b(?:highest|lowest|largest|smallest|biggest|longest|shortest|slowest|fastest|most|least|maximum|"
+    r"minimum|top)\b", re.I)
+_ORDERED = re.compile(r"\bORDER\s+BY\s+(?P<column>[\"`]?[A-Za-z_]\w*[\"`]?)(?:\s+(?P<way>ASC|DESC))?"
+                      r"(?=\s+LIMIT\b)", re.I)
+
+
+def ordered_by_time(table: Table, request: str, sql: str) -> str | None:
+    """``sql`` ordered by the table's one time column where the request asks for the newest or
+    the oldest ("the ID of the newest snapshot", "the latest backup", "the earliest run") and the
+    query orders by another column before its ``LIMIT``: newest is by time, descending (evening
+    queue-and-newest-snapshot ordered the snapshots by duration and answered the longest). None
+    when the request also asks another extreme ("the longest of the newest"), "last" or "first"
+    name no row's time ("the last line"), the table has no one time column, or the query orders
+    by it already, the way asked ("the oldest" ordered by time descending is turned round)."""
+    found = _RECENCY.search(request)
+    if found is None or _OTHER_EXTREME.search(request.replace(found.group(), " ")):
+        return None
+    if found.group().lower() in ("last", "first") and not re.search(
+            rf"\b{found.group()}\s+(?:\w+\s+)?(?:run|backup|snapshot|deploy|deployment|job|build|release|"
+            r"login|one|event|entry|incident|alert)s?\b", request, re.I):
+        return None
+    times = [column for column in table.columns if _all_times(table, column)]
+    ordered = list(_ORDERED.finditer(sql))
+    if len(times) != 1 or len(ordered) != 1:
+        return None
+    way, match = ("DESC" if found["new"] else "ASC"), ordered[0]
+    if match["column"].strip('"`') == times[0] and (match["way"] or "ASC").upper() == way:
+        return None
+    return f'{sql[:match.start()]}ORDER BY "{times[0]}" {way}{sql[match.end():]}'

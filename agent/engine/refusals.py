@@ -129,7 +129,10 @@ def commanded_impossible(plan: Plan, request: str, registry: ToolRegistry) -> st
     if any(registry.effects_of(name) is None for name in registry.names(Risk.RED)):
         return None
     missing = done_by_no_tool(request, registry)
-    verb = " ".join(without_courtesy(request).split()[:1]).lower()
+    words = without_courtesy(request).lower().split()
+    # (a verb of its own before "and" and a command, "Forget and prune the snapshots…": evening
+    # prune-snapshots; restic's "forget" is no verb a tool is asked by)
+    verb = words[2] if len(words) > 2 and words[1] == "and" and words[2] in _COMMANDS else " ".join(words[:1])
     # (the changes it commands, not every verb: "Prune the backups … from the backup store" asks to
     # "store" nothing; nightly prune-backups)
     if not missing or not commanded_effects(request) <= missing or verb not in _COMMANDS \

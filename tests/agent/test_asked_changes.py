@@ -262,13 +262,17 @@ async def test_a_plan_that_stays_invalid_for_what_no_tool_does_is_i_cant_not_its
     assert "I could not make a valid plan" in failure.error
 
 
-async def test_a_command_no_tool_carries_out_planned_as_reads_is_i_cant_before_anything_runs() -> None:
+@pytest.mark.parametrize("request_text", ["Please purge the CDN cache for static.example.com",
+                                          "Forget and prune the CDN cache for static.example.com"])
+async def test_a_command_no_tool_carries_out_planned_as_reads_is_i_cant_before_anything_runs(
+        request_text: str) -> None:
     """dev-purge-cdn: "Purge the CDN cache for static.example.com" was planned as a GET of the host,
-    and the answer was the GET's refusal; a read cannot purge."""
+    and the answer was the GET's refusal; a read cannot purge. A verb of its own before "and" and
+    the command counts too (evening prune-snapshots: "Forget and prune the restic snapshots…")."""
     fetched = {"nodes": [{"id": "cdn", "tool": "lookup", "args": {"key": "static.example.com"}}]}
     async with harness(MEMORY, [fetched]) as h:
         with_only_file_tools(h)
-        assert await h.engine.submit("t1", "Please purge the CDN cache for static.example.com") is Submission.STARTED
+        assert await h.engine.submit("t1", request_text) is Submission.STARTED
         answer, _ = await ended(h)
     assert answer.startswith("I can't do that: none of my tools can delete.")
     assert "`write_file`" in answer and len(h.llm.calls) == 1  # no joiner: dagbot's own reply

@@ -3,12 +3,14 @@ query gave the path and the duration, and "when" had only the log's date)."""
 
 from __future__ import annotations
 
+import pytest
+
 from agent.ports.sandbox import PackageJob
 from bench.quality_morning import FILES
 from sandbox.query_checks import query_faults
 from sandbox.table_query import Table
 from sandbox.table_rows import table_rows
-from sandbox.time_columns import asked_time_columns
+from sandbox.time_columns import asked_time_columns, ordered_by_time
 
 SLOWEST = "which request in logs/product-search.log was the slowest, and when did it happen?"
 
@@ -46,3 +48,27 @@ def test_a_query_for_the_slowest_request_that_leaves_its_time_out_is_told_to_sel
     told = "The request asks for time, which the query never uses: select it (SELECT time FROM data WHERE …)."
     assert told in query_faults(table, job, "SELECT path, MAX(duration_ms) AS ms FROM data")
     assert told not in query_faults(table, job, "SELECT path, time, MAX(duration_ms) AS ms FROM data")
+
+
+SNAPSHOTS = [{"id": "a41f", "time": "2026-11-20 01:00:04", "duration": 2472},
+             {"id": "0d6e", "time": "2026-11-22 04:00:00", "duration": 11889},
+             {"id": "9ac1", "time": "2026-11-25 01:00:04", "duration": 2720}]
+
+
+@pytest.mark.parametrize(("request_text", "sql", "ordered"), [
+    # evening queue-and-newest-snapshot: the newest answered as the longest
+    ("what's the ID of the newest snapshot?", "SELECT id FROM data ORDER BY duration DESC LIMIT 1",
+     'SELECT id FROM data ORDER BY "time" DESC LIMIT 1'),
+    ("the earliest snapshot", "SELECT id FROM data ORDER BY time DESC LIMIT 1",
+     'SELECT id FROM data ORDER BY "time" ASC LIMIT 1'),
+    ("the last backup's size", "SELECT id FROM data ORDER BY duration LIMIT 1",
+     'SELECT id FROM data ORDER BY "time" DESC LIMIT 1'),
+    ("the latest snapshot", "SELECT id FROM data ORDER BY time DESC LIMIT 1", None),  # as asked
+    ("the longest of the newest snapshots", "SELECT id FROM data ORDER BY duration DESC LIMIT 1", None),
+    ("show the last line", "SELECT id FROM data ORDER BY duration DESC LIMIT 1", None),  # no row's time
+    ("the newest snapshot", "SELECT id FROM data WHERE duration > 100", None),  # no order to mend
+])
+def test_the_newest_or_the_oldest_is_ordered_by_the_tables_time(request_text: str, sql: str,
+                                                               ordered: str | None) -> None:
+    table = Table("inputs['s']['content']", ".txt", ["id", "time", "duration"], SNAPSHOTS)
+    assert ordered_by_time(table, request_text, sql) == ordered
