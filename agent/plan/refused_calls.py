@@ -77,8 +77,9 @@ def without_refused_reads(plan: Plan, refused: list[PlanProblem], registry: Tool
     again: each would only fail. A tool node that only waits for one (``depends_on``, taking
     nothing it returned) waits no more: aimed health-and-db-ram's read of the servers waited
     for a GET of an address nobody named, and was skipped when the GET was refused. None when
-    a refused node is red (a change is the request's to give up, not dagbot's), another node or
-    the answer takes from one, or no node would be left."""
+    a refused node is red (a change is the request's to give up, not dagbot's), another node
+    takes from one, or no node would be left; an answer sentence that takes from one is left
+    out with it."""
     named = {problem.node for problem in refused}
     nodes = [node for node in plan.nodes if node.id in named]
     if any(node.tool is None or node.tool not in registry or registry.risk_of(node.tool) is not Risk.GREEN
@@ -91,7 +92,12 @@ def without_refused_reads(plan: Plan, refused: list[PlanProblem], registry: Tool
         taken = referenced_ids(node.args) | referenced_ids(node.each or [])
         waits = [d for d in node.depends_on if d not in named or d in taken]
         return node.model_copy(update={"depends_on": waits})
-    kept = without_nodes(plan.model_copy(update={"nodes": [unwaited(node) for node in plan.nodes]}), refused)
+    # (an answer sentence that takes from one goes too: the joiner answers from what ran; evening
+    # load15's sentence named two refused GETs of a Prometheus nobody named, and the read of the
+    # metrics file it asked about stood beside them)
+    answer = None if plan.answer is not None and referenced_ids(plan.answer) & named else plan.answer
+    kept = without_nodes(plan.model_copy(update={"nodes": [unwaited(node) for node in plan.nodes],
+                                                 "answer": answer}), refused)
     return kept if kept is not None and kept.nodes else None
 
 

@@ -128,6 +128,13 @@ def test_a_refused_read_written_again_is_left_out_when_other_steps_remain() -> N
     assert kept is not None and [(n.id, n.depends_on) for n in kept.nodes] == [("local", [])]
     taking = plan(remote, {**local, "args": {"url": "http://127.0.0.1:8000/${remote}"}, "depends_on": ["remote"]})
     assert without_refused_reads(taking, refused_calls(taking, asked, registry), registry) is None
+    # an answer sentence that takes from it goes with it (evening load15)
+    told = Plan.model_validate({"nodes": [local, remote], "answer": "Local: ${local}; remote: ${remote}."})
+    kept = without_refused_reads(told, refused_calls(told, asked, registry), registry)
+    assert kept is not None and [n.id for n in kept.nodes] == ["local"] and kept.answer is None
+    untold = Plan.model_validate({"nodes": [local, remote], "answer": "Local: ${local}."})
+    kept = without_refused_reads(untold, refused_calls(untold, asked, registry), registry)
+    assert kept is not None and kept.answer == "Local: ${local}."
 
 
 def test_a_refused_read_standing_in_for_the_named_file_nothing_reads_reads_that_file(tmp_path: Path) -> None:
