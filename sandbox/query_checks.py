@@ -304,8 +304,18 @@ def _said(text: str, named: str) -> bool:
     word = text.lower()
     if word in named:
         return True
+    if _IDENTIFIER.fullmatch(text):  # (node_load15: "the 15-minute load average" says it)
+        parts = {p for p in re.split(r"[_.:]|(?<=[a-z])(?=\d)|(?<=[a-z])(?=[A-Z])", text) if p}
+        return any(re.search(rf"\b{re.escape(p.lower())}", named) for p in parts
+                   if (len(p) >= 4 and p.lower() not in _GENERIC_PARTS) or p.isdigit())
     same = next((words for words in _STATUS_WORDS if word in words), frozenset())
     return any(re.search(rf"\b{other}\b", named) for other in same)
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[_:][A-Za-z0-9]+)+")
+"""A value that is a name in code, a metric's or a setting's (``node_load15``), which a request
+says in its own words ("the 15-minute load average"): one of its parts said is it said."""
+_GENERIC_PARTS = frozenset({"node", "bytes", "total", "count", "seconds", "info", "value", "stat", "stats"})
 
 
 def unasked_values(table: Table, asked: str, sql: str) -> list[tuple[str, str]]:
@@ -562,6 +572,19 @@ def unselected_columns(table: Table, request: str, sql: str) -> list[str]:
     asked = dict.fromkeys([*asked_columns(table, request), *asked_time_columns(table, request)])
     return [column for column in asked
             if not re.search(rf"(?<![\w.])[\"`]?{re.escape(column.lower())}(?![\w])", written)]
+
+
+_ONLY_COUNTED = re.compile(r"(?is)^\s*select\s+count\s*\(\s*\*\s*\)(?:\s+as\s+\w+)?\s+from\b"
+                           r"(?!.*\bgroup\s+by\b)")
+_COUNTED_WORDS = re.compile(r"\b(?:how\s+many|count|counts|counted|number\s+of|total|tally|occurrences?|any"
+                            r"|(?:is|are|was|were)\s+there)\b|\bhow\s+(?:often|frequently)\b", re.IGNORECASE)
+
+
+def counted_unasked(request: str, sql: str) -> bool:
+    """Whether the query selects only ``COUNT(*)`` where the request asks for no count ("What's
+    db-01's 15-minute load average in metrics/db-01.prom?" was written ``SELECT COUNT(*) AS total
+    FROM data WHERE metric = 'node_load15'``, and answered 1: evening load15)."""
+    return bool(request) and _ONLY_COUNTED.match(sql) is not None and not _COUNTED_WORDS.search(request)
 
 
 def names_nothing(table: Table, request: str, sql: str) -> bool:
@@ -826,6 +849,10 @@ def query_faults(table: Table, job: PackageJob, sql: str) -> list[str]:
         faults.append(f"The request asks for the rows where {column} is {str(wanted).lower()}, and the query "
                       f"keeps those where it is {str(not wanted).lower()}: WHERE {column} = {value}, not "
                       f"{column} = {other}.")
+    if counted_unasked(job.request, sql) and not names_nothing(table, job.request, sql):  # (told below)
+        numbers = [c for c in table.columns if table.types.get(c) in ("INTEGER", "REAL")]
+        faults.append("The request asks for no count, and the query selects only COUNT(*): select the value "
+                      "it asks for" + (f" (a number column: {', '.join(numbers)})" if numbers else "") + ".")
     for named in status_classes(job.request, sql):
         low = int(named[0]) * 100
         faults.append(f"{named} is every status from {low} to {low + 99}, not one of them alone: "

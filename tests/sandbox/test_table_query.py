@@ -19,6 +19,7 @@ from sandbox.query_checks import (
     asked_of,
     beside_a_total,
     conditions_per_row,
+    counted_unasked,
     grouped,
     kept_conditions,
     mended_share,
@@ -729,6 +730,27 @@ def test_a_status_class_counted_as_one_status_is_a_fault() -> None:
     job = PackageJob(thread_id="T", run_id="R", node_id="n", goal="g", code="", inputs={}, request=asked)
     assert query_faults(table, job, "SELECT COUNT(*) FROM data WHERE status = 500") == [
         "5xx is every status from 500 to 599, not one of them alone: WHERE <status column> BETWEEN 500 AND 599."]
+
+
+def test_a_count_where_the_request_asks_for_none_is_a_fault() -> None:
+    """evening load15: "What's db-01's 15-minute load average?" was written ``SELECT COUNT(*) AS
+    total FROM data WHERE metric = 'node_load15'``, and answered 1."""
+    metrics = "# TYPE node_load15 gauge\nnode_load15 2.51\nnode_load5 2.97\n"
+    table = find_table({"db": {"path": "metrics/db-01.prom", "content": metrics}})
+    assert table is not None
+    asked = "What's db-01's 15-minute load average in metrics/db-01.prom?"
+    job = PackageJob(thread_id="T", run_id="R", node_id="n", goal="g", code="", inputs={}, request=asked)
+    counted = "SELECT COUNT(*) AS total FROM data WHERE metric = 'node_load15'"
+    assert query_faults(table, job, counted) == [
+        "The request asks for no count, and the query selects only COUNT(*): select the value it asks for "
+        "(a number column: value)."]
+    assert query_faults(table, job, "SELECT value FROM data WHERE metric = 'node_load15'") == []
+    # a metric's name, said in the request's own words, is no value nobody asked for
+    assert unasked_values(table, asked, counted) == []
+    assert unasked_values(table, "What's the disk use?", counted) == [("metric", "node_load15")]
+    for counting in ("How many samples are in metrics/db-01.prom?", "Any load samples in metrics/db-01.prom?"):
+        assert not counted_unasked(counting, counted), counting
+    assert not counted_unasked(asked, "SELECT metric, COUNT(*) FROM data GROUP BY metric")
 
 
 @pytest.mark.parametrize(("request_text", "query", "told"), [
