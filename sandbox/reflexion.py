@@ -63,6 +63,7 @@ from agent.ports.sandbox import (
 from sandbox.absent_texts import ERROR_TYPE as ABSENT_ERROR
 from sandbox.absent_texts import absent_texts, looked_for, looked_for_nothing
 from sandbox.date_conditions import dates_as_bounded
+from sandbox.extreme_direction import extreme_as_asked
 from sandbox.flag_columns import flag_words_as_numbers, flipped_flags, kept_flags
 from sandbox.goal_values import NAME as GOAL_VALUES
 from sandbox.goal_values import mended_goal_values
@@ -136,6 +137,8 @@ _IN_PLACE: tuple[tuple[Callable[[Table, PackageJob, str], str | None], str], ...
      "a yes/no column compared as the request asks"),
     (lambda t, j, sql: ordered_by_time(t, j.request, sql) if j.request else None,
      "the newest or the oldest ordered by the table's time"),
+    (lambda t, j, sql: extreme_as_asked(j.request, sql) if j.request else None,
+     "the most or the least taken the way the request asks"),
     (lambda t, j, sql: one_group(j.request, sql) if j.request else None,
      "the one group asked for kept (ordered by its aggregate, LIMIT 1)"),
     (lambda t, j, sql: one_row_named_before(t, j, sql) if j.request else None,
