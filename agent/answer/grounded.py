@@ -149,9 +149,13 @@ def _without_errors(value: Any) -> Any:
 
 def _invented_values(answer: str, texts: list[str], counts: set[float]) -> list[FalseStatement]:
     held = _numbers("\n".join(texts)) | counts
-    plain = "\n".join(texts)
+    plain = _SCIENTIFIC.sub(" ", "\n".join(texts))  # (2.68435456 is no value 2.68435456e+11 states)
     found, seen = [], set()
-    for match in _NUMBER.finditer(answer):
+    for scientific in _SCIENTIFIC.finditer(answer):  # (written so: held as the value it is)
+        if not _held(float(scientific.group()), 0, held):
+            found.append(FalseStatement("value", f"it states {scientific.group()}, which no result, the "
+                                                 "request or the thread holds"))
+    for match in _NUMBER.finditer(_SCIENTIFIC.sub(" ", answer)):
         whole, fraction, percent = match.group(1), match.group(2) or "", match.group(3)
         written = match.group(0)
         if (len(whole.replace(",", "")) < 2 and not fraction and not percent) or written in seen:
@@ -179,9 +183,16 @@ def _held(value: float, decimals: int, held: set[float]) -> bool:
     return any(abs(number - value) < 1e-9 or round(number, places) == value for number in held)
 
 
+_SCIENTIFIC = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?[eE][+-]?\d+(?![\w.])")
+"""A number in scientific notation (a metrics file's ``2.68435456e+11``): its mantissa alone is no
+value it holds (evening pgdata-free answered "2.68435456 GiB" free, of 250 GiB)."""
+
+
 def _numbers(text: str) -> set[float]:
-    return {float(m.group(1).replace(",", "") + (m.group(2) or "")) for m in _NUMBER.finditer(text)} | {
-        float(m.group()) for m in re.finditer(r"-?\d+(?:\.\d+)?", text)}
+    scientific = {float(m.group()) for m in _SCIENTIFIC.finditer(text)}
+    text = _SCIENTIFIC.sub(" ", text)
+    written = {float(m.group(1).replace(",", "") + (m.group(2) or "")) for m in _NUMBER.finditer(text)}
+    return scientific | written | {float(m.group()) for m in re.finditer(r"-?\d+(?:\.\d+)?", text)}
 
 
 def _counts(values: list[Any]) -> set[float]:

@@ -219,3 +219,12 @@ def test_dagbots_own_reply_names_a_read_a_finished_package_computed_from_and_sho
     for nothing in (None, [], ""):  # fresh rollout: a package that found nothing hid the file holding 25
         found_nothing = {**results, "manual": {"status": "done", "output": nothing}}
         assert "six" in facts_reply(plan, found_nothing, red_tools=()), nothing
+
+
+def test_the_mantissa_of_a_number_in_scientific_notation_is_no_value_it_holds() -> None:
+    """evening pgdata-free: "2.68435456 GiB" free, read off ``2.68435456e+11`` bytes (250 GiB)."""
+    metrics = {"db": {"status": "done", "output": {"path": "metrics/db-01.prom",
+                                                   "content": "avail_bytes 2.68435456e+11\nnode_load15 2.51\n"}}}
+    assert kinds("The free space is 2.68435456 GiB.", metrics) == ["value"]
+    assert kinds("Free: 268435456000 bytes, or 2.68435456e+11; the load is 2.51.", metrics) == []
+    assert kinds("Free: 3.5e+11 bytes.", metrics) == ["value"]
