@@ -10,7 +10,10 @@ joiner plans again first, told that the path was a guess and to search for what 
 names. A read of a file the request (or the thread) names that is not there is the answer ("it
 does not exist"), and is left alone. When the plan's own search found lines in a few files
 nothing read (evening find-size-limit: a search for "mail" found mail/main.cf while the read
-guessed config.yaml, and the replan searched for "biggest"), the replan is told to read those.
+guessed config.yaml, and the replan searched for "biggest"), the replan is told to read those;
+when another of its reads (a page, a query) found something, the joiner answers from that
+(tuning follow-up-read: beside releases.json's GET, a guessed changes.json sent the run to
+search for "changed", and the answer was the turn before's).
 Only while replans are left, and never when a human rejected something of this plan: the replan
 is the joiner's, bounded as its own are.
 """
@@ -51,6 +54,9 @@ def guessed_reads(request: str, plan: Mapping[str, Any], results: Mapping[str, M
         return (f"No file is at the path the plan guessed: {told}. The plan's search found lines in "
                 f"{', '.join(found)}, which nothing read: plan the node {read_nodes(found)} and answer from "
                 "its content.")
+    if any(node.get("tool") and node.get("tool") != SEARCH_FILES and (results.get(node.get("id")) or {}).get(
+            "status") == "done" for node in plan.get("nodes") or []):
+        return None  # (another read found something: the joiner answers from it, and tells the miss)
     return (f"No file is at the path the plan guessed: {told}. The request names no file, so find "
             f"what it asks about first: plan a {SEARCH_FILES} node for a word the request names, "
             f"{search_example(request)}, or read a file the error suggests if it is plainly the one meant.")

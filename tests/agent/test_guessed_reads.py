@@ -46,6 +46,17 @@ def test_a_guess_beside_a_search_that_found_a_few_files_is_told_to_read_those() 
     assert told is not None and "mail/main.cf" not in told and "search_files" in told
 
 
+def test_a_guess_beside_a_read_that_found_something_is_left_to_the_answer() -> None:
+    """tuning follow-up-read: beside releases.json's GET, a guessed changes.json sent the run to
+    search for "changed", and the answer was the turn before's."""
+    plan, results = guessed()
+    plan["nodes"].append({"id": "releases", "tool": "http_get", "args": {"url": "http://127.0.0.1/releases.json"}})
+    results["releases"] = {"status": "done", "output": {"status": 200, "json": [{"version": "2.4.0"}]}}
+    assert guessed_reads(FIND, plan, results, tools=TOOLS) is None
+    results["releases"] = {"status": "failed", "error": "refused"}
+    assert guessed_reads(FIND, plan, results, tools=TOOLS) is not None
+
+
 def test_a_missing_file_someone_named_or_another_failure_is_the_answer() -> None:
     plan, results = guessed()
     assert guessed_reads("What does config.yaml set the timeout to?", plan, results, tools=TOOLS) is None
