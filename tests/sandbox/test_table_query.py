@@ -193,6 +193,19 @@ async def test_a_query_of_data_under_an_alias_is_checked_and_mended_by_its_colum
     assert outcome.output == {"action": "Add a lock_timeout", "owner": "Kenji"}, outcome
 
 
+async def test_when_no_rewrite_is_without_faults_the_query_with_the_fewest_runs(
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
+) -> None:
+    """tuning status-and-incidents: the rewrites turned between a name and a count, and the last
+    one written ran; the one told the fewest faults runs (the later of equals)."""
+    fewest = "SELECT COUNT(*) AS n FROM data"  # one fault: a count where which team is asked
+    more = "SELECT team FROM data WHERE team = 'billing'"  # two: a value no row holds, and no most one
+    llm = ScriptedChatModel(replies=[sql(fewest), sql(more), sql(more)])
+    runner = ReflexionPackageRunner(sandbox, llm, limits, max_attempts=3, table_queries=True)
+    outcome = await runner.run(job(request="Which team spent the most in finance/costs.csv?"), gateway, _none)
+    assert len(llm.calls) == 3 and outcome.attempts[0].query == fewest, outcome
+
+
 def test_a_file_two_steps_read_is_one_table() -> None:
     """aimed day-and-acme: two reads of billing/invoices-nov.csv, one per ask, were two tables,
     so no query ran and the writer's Python returned the first matching row's amount."""
