@@ -28,6 +28,8 @@ from typing import Any
 from agent.engine.unread_finds import read_nodes, unread_found_files
 from agent.plan.named_files import READ_FILE, SEARCH_FILES, named_files
 
+_FINDERS = frozenset({SEARCH_FILES, "list_files"})
+"""Tools that find where things are, not what they hold: a listing beside the guess found nothing."""
 _NO_FILE = "there is no file '"
 """How read_file says a path holds no file (agent/tools/files.py)."""
 
@@ -54,7 +56,7 @@ def guessed_reads(request: str, plan: Mapping[str, Any], results: Mapping[str, M
         return (f"No file is at the path the plan guessed: {told}. The plan's search found lines in "
                 f"{', '.join(found)}, which nothing read: plan the node {read_nodes(found)} and answer from "
                 "its content.")
-    if any(node.get("tool") and node.get("tool") != SEARCH_FILES and (results.get(node.get("id")) or {}).get(
+    if any(node.get("tool") and node.get("tool") not in _FINDERS and (results.get(node.get("id")) or {}).get(
             "status") == "done" for node in plan.get("nodes") or []):
         return None  # (another read found something: the joiner answers from it, and tells the miss)
     return (f"No file is at the path the plan guessed: {told}. The request names no file, so find "

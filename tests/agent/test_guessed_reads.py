@@ -55,6 +55,10 @@ def test_a_guess_beside_a_read_that_found_something_is_left_to_the_answer() -> N
     assert guessed_reads(FIND, plan, results, tools=TOOLS) is None
     results["releases"] = {"status": "failed", "error": "refused"}
     assert guessed_reads(FIND, plan, results, tools=TOOLS) is not None
+    # a listing beside the guess found where files are, not what they hold
+    plan["nodes"][-1] = {"id": "releases", "tool": "list_files", "args": {"pattern": "**/*"}}
+    results["releases"] = {"status": "done", "output": {"files": [{"path": "config/app.toml"}]}}
+    assert guessed_reads(FIND, plan, results, tools=TOOLS) is not None
 
 
 def test_a_missing_file_someone_named_or_another_failure_is_the_answer() -> None:
