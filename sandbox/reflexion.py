@@ -104,6 +104,7 @@ from sandbox.table_query import (
 from sandbox.time_columns import ordered_by_time
 from sandbox.unknown_keys import not_run_for, unknown_key_reads
 from sandbox.unparsed_inputs import unparsed_inputs
+from sandbox.whole_rows import whole_rows
 from sandbox.written_mends import mended_written_code
 
 log = logging.getLogger(__name__)
@@ -118,6 +119,7 @@ _IN_PLACE: tuple[tuple[Callable[[Table, PackageJob, str], str | None], str], ...
      "a row copied into the query's conditions left out"),
     (lambda t, j, sql: without_targets(t, j.request, sql) if j.request else None,
      "a condition on where the change goes left out"),
+    (lambda t, j, sql: whole_rows(j.goal, sql), "the rows a goal asks for whole, selected whole"),
     (lambda t, j, sql: quoted_keywords(t, sql), "a column named by one of SQL's words quoted"),
     (lambda t, j, sql: in_nested_table(t, sql), "the query reads the table a row's list holds, not data"),
     (lambda t, j, sql: percents_as_written(t, j.request, sql) if j.request else None,

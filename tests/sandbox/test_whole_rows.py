@@ -1,0 +1,45 @@
+"""A step whose goal asks for whole rows selects them whole (sandbox/whole_rows.py)."""
+
+from __future__ import annotations
+
+from agent.engine.recipient_mails import RECIPIENTS_GOAL
+from sandbox.table_rows import query_rows, table_rows
+from sandbox.whole_rows import WHOLE_ROWS, whole_rows
+
+NOTES = """\
+## Attendees
+
+| Name | Email |
+|---|---|
+| Kenji Watanabe | kenji.watanabe@example.org |
+
+## Action items
+
+| Action | Owner | Status |
+|---|---|---|
+| Add a lock_timeout | Kenji | open |
+| Rotate the password | Kenji | done |
+"""
+GOAL = RECIPIENTS_GOAL.format(request="Email each owner of an open action item their item")
+
+
+def test_dagbots_listing_goal_asks_for_whole_rows() -> None:
+    assert WHOLE_ROWS.search(GOAL)
+
+
+def test_the_items_a_listing_picks_are_selected_whole_with_their_owner() -> None:
+    """evening mail-action-owners: ``name AS owner, email, action`` over the notes' two tables
+    left each item's owner out."""
+    picked = "SELECT name AS owner, email AS owner_email, action FROM data WHERE status = 'open'"
+    whole = whole_rows(GOAL, picked)
+    assert whole == "SELECT * FROM data WHERE status = 'open'"
+    table = table_rows(NOTES, ".md")
+    assert table is not None
+    [item] = [query_rows(*table, whole)]
+    assert isinstance(item, dict) and item["owner"] == "Kenji" and item["action"] == "Add a lock_timeout"
+
+
+def test_a_computed_query_or_another_goal_is_left_as_it_is() -> None:
+    assert whole_rows(GOAL, "SELECT owner, COUNT(*) AS n FROM data GROUP BY owner") is None
+    assert whole_rows(GOAL, "SELECT * FROM data WHERE status = 'open'") is None
+    assert whole_rows("the open action items", "SELECT action FROM data WHERE status = 'open'") is None
