@@ -669,6 +669,11 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         if second and unreadable(second, results, state["request"]) is None:
             log.info("the joiner pasted the results list; its second reply words them")
             answer, unusable, reply = second, None, worded
+    if unusable == COPIED_RESULTS and not rejected and (computing := await _computing(state, runtime)):
+        # (twice it pasted the reads: the values the request asks, computed, are what it words;
+        # evening memory-and-relay pasted a metrics file and a Postfix config)
+        log.info("the joiner pasted the results twice; computing what the request asks")
+        return {**computing, "tokens": tokens}
     if unusable is not None:  # a call or a reference written out is no answer for a person
         log.info("the joiner's answer was not usable", why=unusable)
         again = all(_made_already(call, state) for call in written_calls(answer)[0])

@@ -144,3 +144,14 @@ def test_the_nodes_a_finished_computing_package_took_its_values_from() -> None:
     assert computed_from(files, {COMPUTED_ID: {"status": "done"}}) == {"servers": COMPUTED_ID}
     alone = {"nodes": [files["nodes"][0], {**files["nodes"][2], "depends_on": ["manifest"]}]}
     assert computed_from(alone, {COMPUTED_ID: {"status": "done"}}) == {"manifest": COMPUTED_ID}
+
+
+async def test_a_joiner_that_pasted_the_results_twice_words_the_computed_values() -> None:
+    """evening memory-and-relay: the joiner pasted a metrics file and a Postfix config, and again
+    when asked to word them; the values the request asks are computed, and those it words."""
+    pasted = '- orders: done → {"key": "orders", "value": "value of orders"}'
+    async with harness(MEMORY, [READ, pasted, pasted, finish("The orders total 60.")]) as h:
+        h.packages.outputs[COMPUTED_ID] = lambda inputs: {"orders_total": 60}
+        await h.engine.ask("cv10", ASKED)
+        answer = (await h.next_event(AnswerReady)).answer
+    assert answer == "The orders total 60." and [job.node_id for job in h.packages.jobs] == [COMPUTED_ID]
