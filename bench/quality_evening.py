@@ -214,7 +214,7 @@ CASES: tuple[Case, ...] = (
          facts=(per_group("orders", "2", WORD), per_group("invoices", "1", WORD)), quick=True),
     case("evening-slowest-statement", Kind.COMPUTE,
          "What was the slowest statement in logs/postgresql-2026-11-26.log, and how long did it take?",
-         facts=(r"vacuum", r"\b12,?408(?:\.9\d*)?\s?ms|\b12\.4\d*\s?(?:s\b|sec)")),
+         facts=(r"vacuum", r"\b12,?408(?:\.9\d*)?\s?(?:ms\b|millisec)|\b12\.4\d*\s?(?:s\b|sec)")),
     case("evening-db-snapshots-total", Kind.COMPUTE,
          "How much space do db-01's snapshots take in total? backups/snapshots.txt",
          facts=(r"\b1,?286\.20?" + _GIB + r"|\b1\.2[56]\d*\s?(?:TiB|TB\b|T\b)",), quick=True),
