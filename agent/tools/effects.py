@@ -81,12 +81,14 @@ _DESCRIBED = re.compile(
 on 2026-11-26"): a fact of the data, not a change asked for."""
 
 _COMPOUNDS = re.compile(
-    r"\b(?:e-?mail|mail|post|record|write|delete|deploy|restart|reload|scale|stop|drain|lock)\s+"
+    r"\b(?P<before>(?:the|our|its|their|this|that|a|an|my|your)\s+(?:[\w-]+\s+)?)"
+    r"(?:e-?mail|mail|post|record|write|delete|deploy|restart|reload|scale|stop|drain|lock)\s+"
     r"(?=(?:queue|server|servers|host|hosts|relay|address|addresses|setup|config|configuration|settings|"
     r"system|service|size|limit|limits|window|history|policy|count|counts)\b(?![/.-]))", re.I)
-"""A verb's word that is the first half of a noun ("the postfix mail queue", "the deploy
-history", "the restart policy"): a thing named, not a change asked for (evening flush-queue was
-taken to ask to send mail)."""
+"""A verb's word that is the first half of a noun after a determiner ("the postfix mail queue",
+"the deploy history", "our restart policy"): a thing named, not a change asked for (evening
+flush-queue was taken to ask to send mail). Without one it is the command it says ("restart
+server web-1")."""
 
 
 def asked_effects(request: str) -> frozenset[str]:
@@ -94,7 +96,7 @@ def asked_effects(request: str) -> frozenset[str]:
     a table, a column… or say what was done: "Add a row to the deploys table: thumbnailer
     2.8.4, deployed on 2026-11-26" asks to record a row, not to deploy); a deletion that speaks
     of rows, records or a table is "delete rows"."""
-    text = _COMPOUNDS.sub(" ", _DESCRIBED.sub(" ", _NAMING.sub(r"\1", _QUOTED.sub(" ", request))))
+    text = _COMPOUNDS.sub(r"\g<before>", _DESCRIBED.sub(" ", _NAMING.sub(r"\1", _QUOTED.sub(" ", request))))
     asked = {effect for effect, pattern in _ASKING.items() if pattern.search(text)}
     if "delete" in asked and _ROWS.search(text):
         asked = (asked - {"delete"}) | {"delete rows"}

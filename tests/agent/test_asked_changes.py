@@ -86,6 +86,8 @@ def registry() -> ToolRegistry:
     ("flush the postfix mail queue on db-01", {"delete"}),
     ("What is the deploy history of checkout, and the restart policy?", set()),
     ("mail the report to ops@example.com", {"send"}),
+    ("restart server web-1", {"restart"}),  # no determiner: the command it says
+    ("Stop service checkout and email ops@example.com", {"stop", "send"}),
     ("delete the rows on db-01", {"delete rows"}),
 ])
 def test_the_effects_a_request_asks_for_are_read_from_its_verbs(request_text: str, effects: set[str]) -> None:
