@@ -16,8 +16,10 @@ _HIGH = ("slowest", "longest", "largest", "biggest", "highest", "heaviest", "cos
 _LOW = ("fastest", "shortest", "smallest", "lowest", "lightest", "cheapest", "minimum", "least", "fewest")
 _WORDS = re.compile(r"\b(?:" + "|".join((*_HIGH, *_LOW)) + r")\b", re.I)
 _AGGREGATE = re.compile(r"\b(MIN|MAX)\s*\(", re.I)
-_ORDER = re.compile(r"\bORDER\s+BY\s+(?P<column>[\"`]?[A-Za-z_]\w*[\"`]?)(?:\s+(?P<way>ASC|DESC))?"
-                    r"(?=\s+LIMIT\b)", re.I)
+ORDER_BEFORE_LIMIT = re.compile(r"\bORDER\s+BY\s+(?P<column>[\"`]?[A-Za-z_]\w*[\"`]?)"
+                                r"(?:\s+(?P<way>ASC|DESC))?"
+                                r"(?=\s+LIMIT\b)", re.I)
+"""A query's one ordering before its ``LIMIT``: its column and its way (ASC when none is written)."""
 
 
 def asked_extreme(request: str) -> str | None:
@@ -34,7 +36,7 @@ def extreme_as_asked(request: str, sql: str) -> str | None:
     wanted = asked_extreme(request)
     if wanted is None:
         return None
-    aggregates, orders = list(_AGGREGATE.finditer(sql)), list(_ORDER.finditer(sql))
+    aggregates, orders = list(_AGGREGATE.finditer(sql)), list(ORDER_BEFORE_LIMIT.finditer(sql))
     if len(aggregates) == 1 and not orders:
         found = aggregates[0]
         if found.group(1).upper() == wanted:

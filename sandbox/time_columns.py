@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from sandbox.extreme_direction import ORDER_BEFORE_LIMIT
 from sandbox.table_query import Table
 
 _ASKS_WHEN = re.compile(
@@ -55,8 +56,6 @@ _RECENCY = re.compile(r"\b(?:(?P<new>newest|latest|most\s+recent|last)|(?P<old>o
 _OTHER_EXTREME = re.compile(
     r"\b(?:highest|lowest|largest|smallest|biggest|longest|shortest|slowest|fastest|most|least|maximum|"
     r"minimum|top)\b", re.I)
-_ORDERED = re.compile(r"\bORDER\s+BY\s+(?P<column>[\"`]?[A-Za-z_]\w*[\"`]?)(?:\s+(?P<way>ASC|DESC))?"
-                      r"(?=\s+LIMIT\b)", re.I)
 
 
 def ordered_by_time(table: Table, request: str, sql: str) -> str | None:
@@ -75,7 +74,7 @@ def ordered_by_time(table: Table, request: str, sql: str) -> str | None:
             r"login|one|event|entry|incident|alert)s?\b", request, re.I):
         return None
     times = [column for column in table.columns if _all_times(table, column)]
-    ordered = list(_ORDERED.finditer(sql))
+    ordered = list(ORDER_BEFORE_LIMIT.finditer(sql))
     if len(times) != 1 or len(ordered) != 1:
         return None
     way, match = ("DESC" if found["new"] else "ASC"), ordered[0]

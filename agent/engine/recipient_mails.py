@@ -182,13 +182,18 @@ def recipient_mails_plan(plan: Mapping[str, Any], results: Mapping[str, Mapping[
             return {**_without_answer(plan), "nodes": [*nodes, *added]}, None
     if _listed(nodes):
         return None  # listed once, and no mails came of it
-    package_id = free_id(RECIPIENTS_ID, ids)
-    goal = RECIPIENTS_GOAL.format(request=request.strip())
     items = [node_id for node_id, output in outputs.items() if "package" not in by_id[node_id]
              and not ADDRESS.search(json.dumps(output, default=str))]
-    package = {"id": package_id, "package": {"goal": goal, "code": ""},
-               "depends_on": items or [str(node["id"]) for node in done], "why": RECIPIENTS_WHY}
-    return {**_without_answer(plan), "nodes": [*nodes, package]}, package_id
+    package = _listing(request, ids, items or [str(node["id"]) for node in done])
+    return {**_without_answer(plan), "nodes": [*nodes, package]}, str(package["id"])
+
+
+def _listing(request: str, taken: set[str], inputs: list[str]) -> dict[str, Any]:
+    """dagbot's package that lists the mails ``request`` asks for from ``inputs``, with an id none
+    of ``taken`` has."""
+    return {"id": free_id(RECIPIENTS_ID, taken),
+            "package": {"goal": RECIPIENTS_GOAL.format(request=request.strip()), "code": ""},
+            "depends_on": inputs, "why": RECIPIENTS_WHY}
 
 
 def _reading_named_files(plan: Mapping[str, Any], nodes: list[dict[str, Any]], done: list[dict[str, Any]],
@@ -205,11 +210,9 @@ def _reading_named_files(plan: Mapping[str, Any], nodes: list[dict[str, Any]], d
         return None
     ids = {str(node.get("id")) for node in nodes}
     reads = [node.model_dump(exclude_none=True, exclude_defaults=True) for node in reads_of(unread, ids)]
-    package_id = free_id(RECIPIENTS_ID, ids | {str(node["id"]) for node in reads})
-    goal = RECIPIENTS_GOAL.format(request=request.strip())
-    package = {"id": package_id, "package": {"goal": goal, "code": ""},
-               "depends_on": [str(node["id"]) for node in reads], "why": RECIPIENTS_WHY}
-    return {**_without_answer(plan), "nodes": [*nodes, *reads, package]}, package_id
+    read_ids = [str(node["id"]) for node in reads]
+    package = _listing(request, ids | set(read_ids), read_ids)
+    return {**_without_answer(plan), "nodes": [*nodes, *reads, package]}, str(package["id"])
 
 
 def _listed(nodes: Sequence[Mapping[str, Any]]) -> bool:

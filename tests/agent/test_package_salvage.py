@@ -25,7 +25,7 @@ from agent.tools.registry import Risk
 from infra.emulators.scripted_chat import ScriptedChatModel
 from tests.agent.harness import MEMORY, finish, harness, services_on
 from tests.fakes.packages import ScriptedPackages
-from tests.fakes.tools import ToolLog, simulated_registry
+from tests.fakes.tools import ToolLog, reading_registry, simulated_registry
 
 READ = {"id": "read_logs", "tool": "lookup", "args": {"key": "cron"}}
 JAVASCRIPT = {"nodes": [READ,
@@ -329,13 +329,7 @@ async def test_a_question_about_named_files_whose_draft_stays_broken_is_computed
     the run ended with "I could not make a plan"; the two files the question names are read and
     one package computes it from them. A request for a change gets no such plan."""
     log = ToolLog()
-    tools = simulated_registry(log)
-
-    async def read_file(path: str) -> dict[str, Any]:
-        log.calls.append(("read_file", {"path": path}))
-        return {"path": path, "content": f"text of {path}"}
-    tools.add(StructuredTool.from_function(coroutine=read_file, name="read_file", description="Read a file."),
-              Risk.GREEN, returns=("path", "content"))
+    tools = reading_registry(log)
     broken = {"nodes": [{"id": "r", "tool": "teleport", "args": {}}]}
     asked = "When was F-15 paid (billing/invoices.json), and is Kenji primary per team/oncall.yaml?"
     packages = ScriptedPackages(outputs={COMPUTED_ID: lambda inputs: "2026-11-21; primary"})

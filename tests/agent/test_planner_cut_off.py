@@ -11,21 +11,19 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from langchain_core.tools import StructuredTool
 from pydantic import SecretStr
 
 from agent.engine.computed_values import COMPUTED_ID
 from agent.events import AnswerReady, AwaitingApproval, PlanReady, RunFailed
 from agent.execution.context import EngineSettings
 from agent.model.reply_marks import repeating_line
-from agent.tools.registry import Risk
 from infra.emulators.openai_wire import ModelReply, ToolCall, forced_tool
 from infra.openai_client import ChatOpenAIWithRole
 from tests.agent.harness import MEMORY, services_on
 from tests.agent.test_planner_streaming import over_http
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.packages import ScriptedPackages
-from tests.fakes.tools import ToolLog, simulated_registry
+from tests.fakes.tools import ToolLog, reading_registry
 
 
 @dataclass(frozen=True)
@@ -198,13 +196,7 @@ async def test_a_question_about_named_files_whose_plan_loops_twice_is_computed_f
     when the nodes whole before the loop make no valid plan either (``whole``: a lookup with no
     key)."""
     log = ToolLog()
-    tools = simulated_registry(log)
-
-    async def read_file(path: str) -> dict[str, Any]:
-        log.calls.append(("read_file", {"path": path}))
-        return {"path": path, "content": f"text of {path}"}
-    tools.add(StructuredTool.from_function(coroutine=read_file, name="read_file", description="Read a file."),
-              Risk.GREEN, returns=("path", "content"))
+    tools = reading_registry(log)
     looping_first = {"nodes": [*whole, *LOOPING["nodes"][1:]]}
     packages = ScriptedPackages(outputs={COMPUTED_ID: lambda inputs: "2026-11-21"})
     looping: Any = looping_first if plan_output == "tool_call" else ModelReply(text=json.dumps(looping_first, indent=1))

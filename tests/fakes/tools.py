@@ -95,3 +95,15 @@ def simulated_registry(log: ToolLog) -> ToolRegistry:
                                               description="Send a message.", args_schema=SendArgs),
                  Risk.RED)
     return registry
+
+
+def reading_registry(log: ToolLog) -> ToolRegistry:
+    """The simulated tools and a ``read_file`` whose every file holds "text of <path>"."""
+    async def read_file(path: str) -> dict[str, Any]:
+        log.calls.append(("read_file", {"path": path}))
+        return {"path": path, "content": f"text of {path}"}
+
+    registry = simulated_registry(log)
+    registry.add(StructuredTool.from_function(coroutine=read_file, name="read_file", description="Read a file."),
+                 Risk.GREEN, returns=("path", "content"))
+    return registry
