@@ -15,6 +15,7 @@
     python -m bench.quality --set nightly                 # and on backup logs (bench/quality_nightly.py)
     python -m bench.quality --set morning                 # and on certificates (bench/quality_morning.py)
     python -m bench.quality --set evening                 # and on a DB's night (bench/quality_evening.py)
+    python -m bench.quality --set weekend                 # and on a load balancer (bench/quality_weekend.py)
     python -m bench.quality --mcp                         # with three MCP servers' tools connected
                                                           # and the MCP cases (bench/quality_mcp_mode.py)
 
@@ -70,6 +71,7 @@ from bench import (
     quality_morning,
     quality_nightly,
     quality_unseen,
+    quality_weekend,
     quality_wide,
 )
 from bench.quality_cases import CASES, Case
@@ -110,6 +112,7 @@ SETS = {
     "nightly": CaseSet(quality_nightly.CASES, quality_nightly.FILES),
     "morning": CaseSet(quality_morning.CASES, quality_morning.FILES),
     "evening": CaseSet(quality_evening.CASES, quality_evening.FILES),
+    "weekend": CaseSet(quality_weekend.CASES, quality_weekend.FILES),
 }
 """``--set``: the tuning set, the requests fixes were chosen on, and the holdout set, written in
 one sitting before any change for them and never used to choose one; the development set has
@@ -130,7 +133,9 @@ server inventory, written at the start of the twenty-fourth; the morning set, th
 receivables, a deployment list, a plain app log, alert routing, a postmortem, a dotenv file and
 certificates, written in the twenty-sixth; the evening set, the same on a PostgreSQL log, a snapshot
 table, node metrics, a Postfix config, meeting notes in Markdown tables and invoices in JSON,
-written at the start of the twenty-ninth."""
+written at the start of the twenty-ninth; the weekend set, the same on a load balancer's syslog, an
+HAProxy config, meminfo, a certbot listing, a semicolon CSV with decimal commas, a BIND zone, JUnit
+XML and an incident export, written in the twenty-ninth once the evening set had been run."""
 
 
 class ModelMeter(AsyncCallbackHandler):
