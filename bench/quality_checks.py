@@ -292,6 +292,9 @@ _NUMBER = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)*)(\
 """A number as written: ``6,300``, ``37.5``, ``3.2.1``, ``60 %``; not digits that go on from a
 word (``p99``, ``T08``)."""
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+_SCIENTIFIC = re.compile(r"(?<![\w.-])-?\d+(?:\.\d+)?[eE][+-]?\d+(?![\w.-])")
+_BINARY_UNITS = ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB")
+_BINARY_UNIT = re.compile(r"\s?(KiB|MiB|GiB|TiB|PiB)\b")
 
 
 def invented_values(answer: str, seen: Observed) -> list[str]:
@@ -308,6 +311,7 @@ def invented_values(answer: str, seen: Observed) -> list[str]:
     corpus = "\n".join(texts)
     corpus += "\n" + _THOUSANDS.sub("", corpus)
     known = {float(n) for n in re.findall(r"\d+(?:\.\d+)?", corpus)} | _counts(seen)
+    known |= {float(n) for n in _SCIENTIFIC.findall(corpus)}  # (a metrics file's 6.8719476736e+10)
     invented = []
     for match in _NUMBER.finditer(answer):
         written, percent = match.group(1), bool(match.group(2))
@@ -316,6 +320,9 @@ def invented_values(answer: str, seen: Observed) -> list[str]:
             continue
         if re.search(rf"(?<!\d){re.escape(digits)}(?!\d)", corpus) or _rounds_to(digits, percent, known):
             continue
+        if (unit := _BINARY_UNIT.match(answer, match.end())) and _rounds_to(
+                digits, False, {k / 1024 ** _BINARY_UNITS.index(unit.group(1)) for k in known}):
+            continue  # (a count of bytes in a binary unit: dagbot's own "68,719,476,736 bytes (64 GiB)")
         invented.append(match.group(0).strip())
     return list(dict.fromkeys(invented))
 

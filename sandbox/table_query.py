@@ -27,6 +27,7 @@ from typing import Any
 from agent.plan.uncomputed import asked_values
 from agent.ports.sandbox import PackageJob
 from sandbox import table_rows
+from sandbox.request_parts import part_about
 from sandbox.table_rows import column_number, column_types, column_units, nested_tables, number
 from sandbox.table_rows import table_rows as rows_of
 
@@ -218,10 +219,17 @@ def query_task(job: PackageJob, table: Table | None = None) -> str:
     that are no table, only the table's part is the query's: "how much memory may
     deploy/api.yaml use, and email the hostname with the least free disk in
     inventory/servers.json" was queried as ``SUM(ram_gb) AS total, hostname`` over the
-    inventory, and the answer gave the memory as 16 (aimed memory-and-mail-host)."""
+    inventory, and the answer gave the memory as 16 (aimed memory-and-mail-host). When each of
+    the request's questions names its own file, the query is shown only its file's
+    (:mod:`sandbox.request_parts`)."""
     if not job.request:
         return f"The step's goal: {job.goal}"
     follows = f" (a follow-up to: {job.follows})" if job.follows else ""
+    if table is not None and (part := part_about(job.request, table.source, table.others)):
+        # (the request's other questions are on the other files: shown them, the query answered them too)
+        return (f"The step's goal: {job.goal.replace(job.request, part)}\nThe request it answers: "
+                f"{part}{follows}\nCompute the value the request needs from this table "
+                f"({table.source}).")
     task = (f"The step's goal: {job.goal}\nThe request it answers: {job.request}{follows}\n"
             "Compute the value the request needs from this table.")
     if table is not None and table.others and table.source:

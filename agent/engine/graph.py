@@ -33,6 +33,7 @@ from agent.answer.failures import NOTE as FAILURES_NOTE
 from agent.answer.failures import dropped_failures, with_failures_told
 from agent.answer.found_in import with_file_told
 from agent.answer.grounded import false_statements
+from agent.answer.readable_numbers import readable_numbers
 from agent.answer.shown_files import shown_file
 from agent.answer.stream import join_reply, reworded
 from agent.answer.template import invented_values, templated_answer
@@ -859,8 +860,8 @@ def earlier_calls(state: AgentState) -> dict[str, dict[str, Any]]:
 
 
 async def answer(state: AgentState, runtime: Ctx) -> dict[str, Any]:
-    text = with_file_told(str(state["answer"]), state["request"], state.get("plan") or {},
-                          state.get("results") or {})
+    text = readable_numbers(with_file_told(str(state["answer"]), state["request"], state.get("plan") or {},
+                                           state.get("results") or {}))
     await _emit(runtime, state, AnswerReady, answer=text,
                 duration_s=time.time() - state.get("started_at", time.time()),
                 nodes_run=state.get("nodes_run", 0), tokens=state.get("tokens", 0))

@@ -152,6 +152,17 @@ def test_numbers_from_results_rounded_or_counted_are_not_invented() -> None:
         assert invented_values(answer, seen) == [], answer
 
 
+def test_a_value_in_scientific_notation_written_out_or_in_binary_units_is_not_invented() -> None:
+    metrics = "node_memory_MemTotal_bytes 6.8719476736e+10\nnode_filesystem_avail_bytes 2.68435456e+11\n"
+    seen = Observed(requests=["How much RAM does db-01 have?"],
+                    results=[{"db": read("metrics/db-01.prom", metrics)}])
+    for answer in ("RAM: 68,719,476,736 bytes (64 GiB).", "250 GiB free, of 68719476736 bytes."):
+        assert invented_values(answer, seen) == [], answer
+    # a binary unit is no licence: a size no held count converts to is invented
+    assert invented_values("RAM: 48 GiB.", seen) == ["48"]
+    assert invented_values("RAM: 64 GB and 68.7 billion bytes.", seen) == ["64", "68.7"]
+
+
 def test_an_invented_value_is_counted_on_its_own_and_fails_nothing(tmp_path: Path) -> None:
     seen = Observed(answers=["There are 7 ERROR lines, 70% of them from checkout."], requests=["Count them"],
                     plans=[{"nodes": [{"id": "n", "tool": "sql_query",

@@ -1,0 +1,62 @@
+"""Numbers in an answer written the way a person reads them.
+
+A metrics file states its bytes in scientific notation (``node_memory_MemTotal_bytes
+6.8719476736e+10``), and the joiner's model copies it: "RAM: 6.8719476736e+10 bytes" is right and
+unreadable (evening memory-and-relay). Before an answer is posted, a number in scientific notation
+is written out (``68,719,476,736``), and a count of bytes of a mebibyte or more gets its size in
+binary units beside it (``68,719,476,736 bytes (64 GiB)``). Both are the value a result holds,
+converted by dagbot, never by a model. Code and quoted text (in backticks) stay as written: they
+show what a file or a query says.
+"""
+
+from __future__ import annotations
+
+import re
+
+_SCIENTIFIC = re.compile(r"(?<![\w.-])(-?\d+(?:\.\d+)?[eE][+-]?\d+)(?![\w.-])")
+_BYTES = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+|\d+)(?:\.0+)?(\s*bytes?\b)(?!\s*\()", re.IGNORECASE)
+_CODE = re.compile(r"```.*?(?:```|$)|`[^`\n]*`", re.DOTALL)
+_UNITS = ("KiB", "MiB", "GiB", "TiB", "PiB")
+_LARGEST = 1e18
+"""Past this, a number written out is no easier to read."""
+
+
+def readable_numbers(answer: str) -> str:
+    """``answer`` with its numbers in scientific notation written out, and each count of bytes of
+    a mebibyte or more followed by its size in binary units; code spans left as they are."""
+    pieces, last = [], 0
+    for code in _CODE.finditer(answer):
+        pieces += [_readable(answer[last:code.start()]), code.group()]
+        last = code.end()
+    pieces.append(_readable(answer[last:]))
+    return "".join(pieces)
+
+
+def _readable(text: str) -> str:
+    text = _SCIENTIFIC.sub(lambda m: _written_out(m.group(1)), text)
+    return _BYTES.sub(_with_size, text)
+
+
+def _written_out(scientific: str) -> str:
+    value = float(scientific)
+    if not 1e-4 <= abs(value) < _LARGEST:
+        return scientific
+    if value == int(value):
+        return f"{int(value):,}"
+    return f"{value:,.10f}".rstrip("0").rstrip(".")
+
+
+def _with_size(match: re.Match[str]) -> str:
+    count = int(match.group(1).replace(",", ""))
+    return f"{match.group(0)} ({size(count)})" if count >= 2**20 else match.group(0)
+
+
+def size(count: int) -> str:
+    """``count`` bytes in the largest binary unit it holds one of, to two decimals at most
+    (``64 GiB``, ``1.5 TiB``, ``250 GiB``)."""
+    value, unit = float(count), "bytes"
+    for name in _UNITS:
+        if value < 1024:
+            break
+        value, unit = value / 1024, name
+    return f"{value:.2f}".rstrip("0").rstrip(".") + f" {unit}"

@@ -1,0 +1,57 @@
+"""The part of a request a file's table answers (sandbox/request_parts.py): each question on its
+own file, the table's query shown only its own."""
+
+from __future__ import annotations
+
+from agent.ports.sandbox import PackageJob
+from sandbox.request_parts import part_about
+from sandbox.table_query import find_table, query_task
+
+TWO_FILES = ("How much RAM does db-01 have (metrics/db-01.prom), and which relay host does postfix send "
+             "through (mail/main.cf)?")
+
+
+def test_each_question_goes_to_the_file_it_names() -> None:
+    assert part_about(TWO_FILES, "metrics/db-01.prom", ["mail/main.cf"]) == (
+        "How much RAM does db-01 have (metrics/db-01.prom)")
+    assert part_about(TWO_FILES, "mail/main.cf", ["metrics/db-01.prom"]) == (
+        "which relay host does postfix send through (mail/main.cf)?")
+
+
+def test_questions_after_a_file_that_name_none_go_on_about_it() -> None:
+    request = ("In data/costs.csv, what did payments spend? How much of it was compute? "
+               "Who is primary in team/oncall.yaml?")
+    assert part_about(request, "data/costs.csv", ["team/oncall.yaml"]) == (
+        "In data/costs.csv, what did payments spend? How much of it was compute?")
+    # a file named by its name alone counts as named
+    assert part_about("What's the total in costs.csv? Who is on call per oncall.yaml?", "data/costs.csv",
+                      ["team/oncall.yaml"]) == "What's the total in costs.csv?"
+
+
+def test_nothing_is_left_out_where_the_questions_are_not_each_on_their_own_file() -> None:
+    # one file: the whole request is its own
+    assert part_about(TWO_FILES, "metrics/db-01.prom", []) is None
+    # a question naming both files: it is not the table's alone
+    assert part_about("Compare metrics/db-01.prom and mail/main.cf: which is newer?", "metrics/db-01.prom",
+                      ["mail/main.cf"]) is None
+    # no question names the table's file
+    assert part_about("What is the total, and who is on call?", "data/costs.csv", ["team/oncall.yaml"]) is None
+    # every question is about the table's file
+    assert part_about("How many rows does data/costs.csv have, and what is their total?", "data/costs.csv",
+                      ["team/oncall.yaml"]) is None
+
+
+def test_the_query_over_one_of_two_files_is_shown_its_own_question_alone() -> None:
+    metrics = ("# TYPE node_memory_MemTotal_bytes gauge\nnode_memory_MemTotal_bytes 6.8719476736e+10\n"
+               "# TYPE node_load15 gauge\nnode_load15 2.51\n")
+    inputs = {"db": {"path": "metrics/db-01.prom", "content": metrics},
+              "main": {"path": "mail/main.cf", "content": "# relay\nrelayhost = [smtp.example.org]:587\n"
+                                                   "maximal_queue_lifetime = 2d\n"}}
+    table = find_table(inputs)
+    assert table is not None and table.source == "metrics/db-01.prom" and table.others == ("mail/main.cf",)
+    job = PackageJob(thread_id="T", run_id="R", node_id="computed", code="", inputs=inputs, request=TWO_FILES,
+                     goal=f"Compute from the inputs every value this request asks for: {TWO_FILES}")
+    task = query_task(job, table)
+    assert "relay" not in task and "mail/main.cf" not in task
+    assert task.count("How much RAM does db-01 have (metrics/db-01.prom)") == 2  # (the goal's and the request's)
+    assert task.endswith("Compute the value the request needs from this table (metrics/db-01.prom).")
