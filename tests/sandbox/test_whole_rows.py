@@ -39,6 +39,23 @@ def test_the_items_a_listing_picks_are_selected_whole_with_their_owner() -> None
     assert isinstance(item, dict) and item["owner"] == "Kenji" and item["action"] == "Add a lock_timeout"
 
 
+def test_items_joined_to_other_rows_are_selected_alone_under_their_own_conditions() -> None:
+    """evening mail-action-owners: four rewrites joined the items to the attendees on ``T1.owner =
+    T2.name`` ("Kenji" to "Kenji Watanabe") and found nothing; the owner's address is dagbot's to find."""
+    joined = ("SELECT T1.name AS owner, T1.action AS item FROM data AS T1 JOIN attendees AS T2 "
+              "ON T1.owner = T2.name WHERE T1.status = 'open' AND T2.section = 'meetings/ops.md'")
+    whole = whole_rows(GOAL, joined)
+    assert whole == "SELECT * FROM data WHERE status = 'open'"
+    table = table_rows(NOTES, ".md")
+    assert table is not None
+    [item] = [query_rows(*table, whole)]
+    assert isinstance(item, dict) and item["owner"] == "Kenji"
+    assert whole_rows(GOAL, "SELECT * FROM data t1 JOIN data t2 ON t1.owner = t2.name") == "SELECT * FROM data"
+    # a join whose conditions mix both sides with OR is not taken apart
+    assert whole_rows(GOAL, "SELECT * FROM data AS a JOIN data AS b ON a.owner = b.name "
+                            "WHERE a.status = 'open' OR b.role = 'DBA'") is None
+
+
 def test_a_computed_query_or_another_goal_is_left_as_it_is() -> None:
     assert whole_rows(GOAL, "SELECT owner, COUNT(*) AS n FROM data GROUP BY owner") is None
     assert whole_rows(GOAL, "SELECT * FROM data WHERE status = 'open'") is None
