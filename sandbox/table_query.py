@@ -27,6 +27,7 @@ from typing import Any
 from agent.plan.uncomputed import asked_values
 from agent.ports.sandbox import PackageJob
 from sandbox import table_rows
+from sandbox.named_values import named_value_rule
 from sandbox.request_parts import part_about
 from sandbox.table_rows import column_number, column_types, column_units, nested_tables, number
 from sandbox.table_rows import table_rows as rows_of
@@ -242,12 +243,17 @@ def query_task(job: PackageJob, table: Table | None = None) -> str:
 SHARE_RULE = "- A share or a percentage: 100.0 * SUM(CASE WHEN <condition> THEN 1 ELSE 0 END) / COUNT(*).\n"
 
 
-def share_rule(job: PackageJob) -> str:
+def share_rule(job: PackageJob, table: Table | None = None) -> str:
     """The query prompt's rule for a share, only where the request or the goal asks for one:
     shown to every query, it was copied where none was asked ("And how much of that is the
     search team's?" queried ``SUM(CASE WHEN team = 'search' THEN cost_usd ELSE 0 END) /
-    COUNT(*) AS share``; data follow-up-team-share), and answers stated "a share of 7600%"."""
-    return SHARE_RULE if "share" in asked_values(f"{job.request or ''} {job.goal}") else ""
+    COUNT(*) AS share``; data follow-up-team-share), and answers stated "a share of 7600%".
+    Over a table of named values (:mod:`sandbox.named_values`), its rules instead: a share there
+    is one value over another, not a share of rows."""
+    share = "share" in asked_values(f"{job.request or ''} {job.goal}")
+    if table is not None and (named := named_value_rule(table, share)):
+        return named
+    return SHARE_RULE if share else ""
 
 
 TWO_VALUES_RULE = ("- Two values asked at once, each with its own condition: one column each, "

@@ -1,0 +1,52 @@
+"""A table whose every row is one named value (a metric and its value, a setting and its number).
+
+Node exporter's metrics are such a table: ``metric``, a few labels, ``value``. "What percentage of
+db-01's memory is in use?" is a ratio of two of its rows (MemAvailable over MemTotal), and the
+query prompt's rule for a share, a share of rows (``SUM(CASE WHEN …) / COUNT(*)``), was copied
+for it: the answer gave the share of rows that were memory metrics (evening memory-used-share).
+Over such a table the query is shown how one value is read (a subquery on its name), and a
+share as one value over another.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sandbox.table_query import Table
+
+_NAME_COLUMNS = ("metric", "name", "key", "field", "setting", "parameter", "counter")
+_VALUE_COLUMNS = ("value", "val", "amount", "count", "bytes")
+_FEWEST_NAMES = 3
+
+
+def named_values(table: Table) -> tuple[str, str] | None:
+    """The column that names each row's value and the column that holds it, when ``table`` is one
+    of named values: a text column called as names are (``metric``, ``key``…), three names at
+    least, and one number column (or one called ``value``); None otherwise."""
+    types = table.types
+    numbers = [c for c in table.columns if types.get(c) in ("INTEGER", "REAL")]
+    valued = [c for c in numbers if c.lower() in _VALUE_COLUMNS]
+    value = valued[0] if len(valued) == 1 else numbers[0] if len(numbers) == 1 else None
+    names = [c for c in table.columns if types.get(c) == "TEXT" and c.lower() in _NAME_COLUMNS]
+    if value is None or not names:
+        return None
+    held = {str(row.get(names[0])) for row in table.rows if row.get(names[0]) not in (None, "")}
+    return (names[0], value) if len(held) >= _FEWEST_NAMES else None
+
+
+def named_value_rule(table: Table, share: bool) -> str:
+    """The query prompt's rule for a table of named values ("" for any other): how one value is
+    read, and with ``share`` (a share is asked), a share as one value over another."""
+    found = named_values(table)
+    if found is None:
+        return ""
+    name, value = found
+    one = f"(SELECT {value} FROM data WHERE {name} = '<its {name}>')"
+    labels = [c for c in table.columns if c not in (name, value) and table.types.get(c) == "TEXT"]
+    where = f" (and its {labels[0]}, where rows share a {name})" if labels else ""
+    rule = f"- Each row is one named value: one of them is {one}{where}.\n"
+    if share:
+        rule += (f"- A share or a percentage of one value in another: 100.0 * {one} / {one}, "
+                 "each with its own name; not a count of rows.\n")
+    return rule

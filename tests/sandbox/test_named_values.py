@@ -1,0 +1,52 @@
+"""A table of named values (sandbox/named_values.py): one value read by its name, a share as one
+value over another, not a share of rows."""
+
+from __future__ import annotations
+
+from agent.ports.sandbox import PackageJob
+from sandbox.named_values import named_value_rule, named_values
+from sandbox.query_checks import query_faults
+from sandbox.table_query import SHARE_RULE, find_table, share_rule
+from sandbox.table_rows import query_rows
+
+METRICS = """\
+# TYPE node_memory_MemTotal_bytes gauge
+node_memory_MemTotal_bytes 3.4359738368e+10
+# TYPE node_memory_MemAvailable_bytes gauge
+node_memory_MemAvailable_bytes 8.589934592e+09
+# TYPE node_filesystem_avail_bytes gauge
+node_filesystem_avail_bytes{mountpoint="/"} 1.073741824e+10
+node_filesystem_avail_bytes{mountpoint="/srv"} 5.36870912e+11
+# TYPE node_load1 gauge
+node_load1 0.42
+"""
+REQUEST = "What percentage of web-4's memory is in use, going by metrics/web-4.prom?"
+
+
+def job(request: str = REQUEST) -> PackageJob:
+    return PackageJob(thread_id="T", run_id="R", node_id="computed", goal="g", code="", request=request,
+                      inputs={"m": {"path": "metrics/web-4.prom", "content": METRICS}})
+
+
+def test_metrics_are_a_table_of_named_values_and_a_share_is_one_value_over_another() -> None:
+    table = find_table(job().inputs)
+    assert table is not None and named_values(table) == ("metric", "value")
+    rule = share_rule(job(), table)
+    assert rule != SHARE_RULE and "COUNT(*)" not in rule.replace("not a count of rows", "")
+    assert "(SELECT value FROM data WHERE metric = '<its metric>')" in rule and "its mountpoint" in rule
+    # the share the rule shows: computed right, and no fault told of it
+    used = ("SELECT 100.0 * (1 - (SELECT value FROM data WHERE metric = 'node_memory_MemAvailable_bytes') / "
+            "(SELECT value FROM data WHERE metric = 'node_memory_MemTotal_bytes')) AS used_pct")
+    assert query_rows(table.columns, table.rows, used) == 75.0
+    assert query_faults(table, job(), used) == []
+    # no share asked: only how one value is read
+    free = share_rule(job("How much is free on /srv in metrics/web-4.prom?"), table)
+    assert free.startswith("- Each row is one named value") and "percentage" not in free
+
+
+def test_a_table_of_rows_keeps_the_share_of_rows() -> None:
+    rows = "team,status\npayments,failed\nsearch,ok\ncheckout,ok\n"
+    table = find_table({"r": {"path": "runs.csv", "content": rows}})
+    assert table is not None and named_values(table) is None
+    assert named_value_rule(table, share=True) == ""
+    assert share_rule(job("What share of the runs failed?"), table) == SHARE_RULE
