@@ -440,7 +440,7 @@ def test_a_duration_written_in_several_units_at_once_is_its_seconds() -> None:
     columns, rows = table_rows(log, ".log") or ([], [])
     assert column_units(columns, rows) == {"duration": "s"}
     assert query_rows(columns, rows, "SELECT job FROM data ORDER BY duration DESC LIMIT 1") == "minio-assets"
-    assert query_rows(columns, rows, "SELECT SUM(duration) FROM data") == f"{602 + 6820 + 48} s"
+    assert query_rows(columns, rows, "SELECT SUM(duration) FROM data") == f"2h04m30s ({602 + 6820 + 48} s)"
 
 
 def test_one_value_of_a_column_written_with_a_unit_is_shown_with_it() -> None:
@@ -450,7 +450,8 @@ def test_one_value_of_a_column_written_with_a_unit_is_shown_with_it() -> None:
     log = "job,size,took,runs\npg,6.4GiB,9m51s,3\npg,6.5GiB,10m02s,4\nminio,112.0GiB,1h53m40s,1\n"
     columns, rows = table_rows(log, ".csv") or ([], [])
     assert query_rows(columns, rows, "SELECT SUM(size) AS total FROM data WHERE job = 'pg'") == "12.9 GiB"
-    assert query_rows(columns, rows, 'SELECT MAX("took") FROM data') == "6820 s"
+    assert query_rows(columns, rows, 'SELECT MAX("took") FROM data') == "1h53m40s (6820 s)"  # (as written)
+    assert query_rows(columns, rows, "SELECT AVG(took) FROM data WHERE job = 'pg'") == "9m56s (596.5 s)"
     assert query_rows(columns, rows, "SELECT size FROM data WHERE job = 'minio'") == "112 GiB"
     assert query_rows(columns, rows, "SELECT COUNT(*) FROM data") == 3
     assert query_rows(columns, rows, "SELECT SUM(runs) FROM data") == 8  # no unit written
@@ -465,12 +466,13 @@ def test_the_numbers_of_an_answers_columns_carry_their_units() -> None:
     log = "job,size,took,runs\npg,6.4GiB,9m51s,3\npg,6.5GiB,10m02s,4\nminio,112.0GiB,1h53m40s,1\n"
     columns, rows = table_rows(log, ".csv") or ([], [])
     longest = "SELECT job, MAX(took) AS longest, runs FROM data GROUP BY job ORDER BY 2 DESC LIMIT 1"
-    assert query_rows(columns, rows, longest, with_units=True) == {"job": "minio", "longest": "6820 s", "runs": 1}
+    assert query_rows(columns, rows, longest, with_units=True) == {"job": "minio", "longest": "1h53m40s (6820 s)",
+                                                                  "runs": 1}
     assert query_rows(columns, rows, longest) == {"job": "minio", "longest": 6820, "runs": 1}  # (another's input)
     assert query_rows(columns, rows, "SELECT job, SUM(size) FROM data GROUP BY job", with_units=True) == {
         "minio": "112 GiB", "pg": "12.9 GiB"}
     assert query_rows(columns, rows, "SELECT * FROM data WHERE job = 'minio'", with_units=True) == {
-        "job": "minio", "size": "112 GiB", "took": "6820 s", "runs": 1}
+        "job": "minio", "size": "112 GiB", "took": "1h53m40s (6820 s)", "runs": 1}
     assert query_rows(columns, rows, "SELECT job, COUNT(*), SUM(size) / COUNT(*) FROM data GROUP BY job "
                                      "HAVING COUNT(*) > 1", with_units=True) == {
         "job": "pg", "COUNT(*)": 2, "SUM(size) / COUNT(*)": 6.45}
