@@ -925,8 +925,8 @@ def query_rows(columns: list[str], rows: list[dict[str, Any]], sql: str,
     named = [d[0] for d in cursor.description or []]
     tidied = [[_tidy(v) for v in row] for row in found]
     if with_units and len(named) > 1 and any(units := _item_units(statement, named, columns, rows)):
-        tidied = [[_with_unit(v, unit) if unit and _a_number(v) else v for v, unit in zip(row, units, strict=True)]
-                  for row in tidied]
+        tidied = [[_with_unit(v, unit) if unit and _a_number(v) else v
+                   for v, unit in zip(row, units, strict=True)] for row in tidied]
     shaped = _shaped(named, tidied)
     unit = _value_unit(statement, columns, rows)
     return _with_unit(shaped, unit) if unit and _a_number(shaped) else shaped
