@@ -946,7 +946,7 @@ def _with_unit(value: int | float, unit: str) -> str:
     """A number with its unit; a duration of :data:`HMS` as the data writes it, its seconds beside."""
     if unit != HMS:
         return f"{value} {unit}"
-    whole = int(round(value))
+    whole = round(value)
     hours, rest = divmod(whole, 3600)
     minutes, seconds = divmod(rest, 60)
     written = (f"{hours}h{minutes:02d}m{seconds:02d}s" if hours else
