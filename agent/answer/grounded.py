@@ -14,7 +14,9 @@ the thread. Four kinds of statement are checked, each from facts that are certai
   seconds", after the read of config.yaml failed: there is none, morning find-cache-ttl);
 - *values*: a number of two or more digits, a decimal or a percentage must be one a result, the
   request or the thread holds, as written or rounded, or a count of what a result lists (its
-  items, its lines). Single digits are not checked ("1 of 2 steps"), nor code in a fenced block
+  items, its lines). Single digits are not checked ("1 of 2 steps") unless a size or a time's
+  unit follows ("8 GiB" of RAM the joiner's model made of 8148324 kB: weekend ram-and-timeout),
+  nor code in a fenced block
   (an example the model writes, not a value it states).
 
 :func:`false_statements` lists what it found; the joiner then plans again to compute a value
@@ -155,10 +157,12 @@ def _invented_values(answer: str, texts: list[str], counts: set[float]) -> list[
         if not _held(float(scientific.group()), 0, held):
             found.append(FalseStatement("value", f"it states {scientific.group()}, which no result, the "
                                                  "request or the thread holds"))
-    for match in _NUMBER.finditer(_SCIENTIFIC.sub(" ", answer)):
+    answer_plain = _SCIENTIFIC.sub(" ", answer)
+    for match in _NUMBER.finditer(answer_plain):
         whole, fraction, percent = match.group(1), match.group(2) or "", match.group(3)
         written = match.group(0)
-        if (len(whole.replace(",", "")) < 2 and not fraction and not percent) or written in seen:
+        if (len(whole.replace(",", "")) < 2 and not fraction and not percent
+                and not _MEASURED.match(answer_plain, match.end())) or written in seen:
             continue
         seen.add(written)
         value = float(whole.replace(",", "") + fraction)
@@ -183,6 +187,9 @@ def _held(value: float, decimals: int, held: set[float]) -> bool:
     return any(abs(number - value) < 1e-9 or round(number, places) == value for number in held)
 
 
+_MEASURED = re.compile(r"\s?(?:[KMGTP]i?B|[kKMGT]B|bytes?|ms|s|secs?|seconds?|mins?|minutes?|h|hrs?|hours?)"
+                       r"\b")
+"""A size's or a time's unit after a number: a single digit with one is a value stated."""
 _SCIENTIFIC = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?[eE][+-]?\d+(?![\w.])")
 """A number in scientific notation (a metrics file's ``2.68435456e+11``): its mantissa alone is no
 value it holds (evening pgdata-free answered "2.68435456 GiB" free, of 250 GiB)."""

@@ -228,3 +228,15 @@ def test_the_mantissa_of_a_number_in_scientific_notation_is_no_value_it_holds() 
     assert kinds("The free space is 2.68435456 GiB.", metrics) == ["value"]
     assert kinds("Free: 268435456000 bytes, or 2.68435456e+11; the load is 2.51.", metrics) == []
     assert kinds("Free: 3.5e+11 bytes.", metrics) == ["value"]
+
+
+def test_a_single_digit_with_a_size_or_a_times_unit_is_a_value_stated() -> None:
+    """weekend ram-and-timeout: "RAM: 8 GiB" for ``MemTotal: 8148324 kB`` (7.77 GiB), the joiner's
+    model converting in its head; one digit alone ("3 lines", "1 of 2 steps") stays unchecked."""
+    meminfo = {"m": {"status": "done", "output": {"path": "lb/meminfo.txt",
+                                                  "content": "MemTotal:  8148324 kB\nSwapTotal: 2097148 kB\n"}}}
+    assert kinds("- **RAM**: 8 GiB", meminfo) == ["value"]
+    assert kinds("It took 7 s, then 4 minutes.", meminfo) == ["value", "value"]
+    assert kinds("There are 3 lines; 1 of 2 steps ran.", meminfo) == []
+    assert kinds("RAM: 8148324 kB.", meminfo) == []
+    assert kinds("It ran 2 hours.", {"r": {"status": "done", "output": {"hours": 2}}}) == []
