@@ -725,7 +725,8 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
             feedback = (f"The answer was not sent: {stated[0].why}. Plan {how} (read what holds it "
                         "first, if no result does), and refer to that node's result in the answer.")
         elif (files := [s for s in stated if s.kind == "file"]) \
-                and all(s.kind in ("file", "value") for s in stated) and replans_left > 0 and not rejected and "search_files" in ctx.registry:
+                and all(s.kind in ("file", "value") for s in stated) and replans_left > 0 and not rejected \
+                and "search_files" in ctx.registry:
             # (a value beside it is the missing file's, made up: "set to 8 seconds" in it)
             search = search_example(state["request"])
             feedback = (f"The answer was not sent: {files[0].why}. Plan what finds the file that holds what "
