@@ -117,8 +117,8 @@ def _written_rows(value: Any, suffix: str) -> tuple[list[str], list[dict[str, An
     listed = _listed_records(text, suffix)
     if listed is not None:
         return _records(_spread(*listed)[1]) if listed[1] else None
-    return (_metrics(text) or _access_log(text) or _git_log(text) or _logfmt(text) or _spaced_log(text)
-            or _aligned(text))
+    return (_metrics(text) or _access_log(text) or _syslog(text) or _git_log(text) or _logfmt(text)
+            or _spaced_log(text) or _aligned(text))
 
 
 _SAMPLE = re.compile(r"(?P<metric>[A-Za-z_:][\w:]*)(?:\{(?P<labels>[^}]*)\})?\s+"
@@ -345,6 +345,33 @@ def _access_log(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
     columns = [c for c in _ACCESS.groupindex if any(row[c] not in (None, "-") for row in found)
                or c in ("client_ip", "time", "method", "path", "status", "bytes")]
     return columns, [{c: row[c] for c in columns} for row in found]
+
+
+_SYSLOG = re.compile(r"(?P<time>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:?\d\d)?) "
+                     r"(?P<host>\S+) (?P<program>[\w./@-]+?)(?:\[(?P<pid>\d+)\])?: (?P<message>.*)")
+"""A syslog line (``/var/log/syslog``, ``auth.log``, journalctl's default output): ``Nov 28 03:12:44
+lb-02 sshd[1234]: Failed password for root from 203.0.113.45 port 52211 ssh2``, its time in
+BSD's form or ISO 8601's."""
+_IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])")
+
+
+def _syslog(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
+    """A syslog's lines, a row each: ``time``, ``host``, ``program``, ``pid`` (when a line has
+    one), ``message``, and ``address``: the first IPv4 address the message holds ("which
+    addresses failed to log in, how often?" groups by it). None unless every line is one."""
+    lines = [line.rstrip() for line in text.splitlines() if line.strip()]
+    if len(lines) < 2 or len(lines) > _MAX_ROWS:
+        return None
+    found = [m.groupdict() for line in lines if (m := _SYSLOG.fullmatch(line))]
+    if len(found) != len(lines):
+        return None
+    for row in found:
+        row["time"] = " ".join(row["time"].split())
+        address = _IPV4.search(row["message"])
+        row["address"] = address.group() if address else None
+    columns = [c for c in (*_SYSLOG.groupindex, "address") if any(row.get(c) for row in found)
+               or c in ("time", "host", "program", "message")]
+    return columns, [{c: row.get(c) for c in columns} for row in found]
 
 
 def _records(items: list[Any]) -> tuple[list[str], list[dict[str, Any]]] | None:

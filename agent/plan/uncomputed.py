@@ -55,10 +55,11 @@ a plan that reads nothing but data files is computed for it (one that also reads
 answered from them: "who is on call, and which incidents…")."""
 _ASKS_ONE_VALUE = re.compile(r"\b(?:which|what|who|whom|whose|where|when)\b[^?.!\n]*\?", re.I)
 """A question for a value ("From which IP did it come?", "Who owns it?"), not a yes or no."""
-_DATA_FILE = re.compile(r"[\w.\-/]+\.(?:csv|tsv|json|jsonl|ndjson|log|txt|out|prom)\b", re.I)
+_DATA_FILE = re.compile(r"[\w.\-/]+\.(?:csv|tsv|json|jsonl|ndjson|log|syslog|txt|out|prom)\b|"
+                        r"(?:[\w.\-/]+/)?logs?/[\w.\-]+\.\w+\b", re.I)
 """A file whose text may be a table: ``.txt`` and ``.out`` hold a command's saved output (``kubectl get
 pods``, ``df -h``: sandbox/table_rows.py reads its aligned columns), ``.prom`` metrics scraped to a
-file (a row per sample)."""
+file (a row per sample), a syslog, and any file in a ``log`` or ``logs`` folder (``logs/lb-02.err``)."""
 _NOTES = re.compile(r"[\w.\-/]+\.(?:md|markdown)\b", re.I)
 """Markdown notes: their list items are a table's rows (sandbox/table_rows.py), so a request that
 asks which items, how many… of notes read alone is computed like one over a data file (aimed

@@ -14,6 +14,7 @@ from agent.plan.format import Plan
 from agent.plan.uncomputed import (
     asked_values,
     computed_nothing,
+    is_data_file,
     rewritten_values,
     searched_data_files,
     uncomputed_reads,
@@ -356,3 +357,11 @@ async def test_dagbot_computes_the_request_when_the_plans_own_packages_failed(tm
     assert [e.added for e in seen if isinstance(e, PlanReady)] == [(), (COMPUTED_ID,)]
     [answer] = [e.answer for e in seen if isinstance(e, AnswerReady)]
     assert answer.startswith("Order A is open.") and "`open`" in answer
+
+
+def test_a_syslog_and_any_file_in_a_logs_folder_are_data_files() -> None:
+    """weekend failed-ssh-per-source: logs/lb-02.syslog was no data file, so "how many … from each
+    address" read it alone and the joiner's model counted."""
+    assert is_data_file("logs/lb-02.syslog") and is_data_file("var/log/auth.syslog")
+    assert is_data_file("logs/worker.err") and is_data_file("srv/log/app.out.1")
+    assert not is_data_file("deploy/api.yaml") and not is_data_file("logs/README")

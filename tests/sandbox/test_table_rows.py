@@ -611,3 +611,28 @@ def test_a_cpu_column_written_as_kubernetes_writes_it_is_in_millicores() -> None
     # "m" is minutes anywhere else: a column not named for a CPU keeps its unit's own meaning
     durations = [{"took": "5m"}, {"took": "2"}]
     assert column_units(["took"], durations) == {}
+
+
+def test_a_syslogs_lines_are_rows_with_the_address_their_message_holds() -> None:
+    """A syslog (auth.log, /var/log/syslog) was no table: "how many failed logins came from each
+    address?" was counted by the joiner's model in its head (weekend failed-ssh-per-source)."""
+    log = ("Nov 27 23:58:01 web-7 CRON[4411]: (root) CMD (run-parts /etc/cron.hourly)\n"
+           "Nov 28 01:12:44 web-7 sshd[5120]: Failed password for invalid user admin from 192.0.2.10 port 5 ssh2\n"
+           "Nov 28 01:12:49 web-7 sshd[5120]: Failed password for root from 192.0.2.10 port 51130 ssh2\n"
+           "Nov 28 02:40:03 web-7 kernel: Out of memory: Killed process 3312 (java)\n"
+           "Nov  8 03:05:10 web-7 sshd[6001]: Failed password for deploy from 198.51.100.7 port 40022 ssh2\n")
+    table = table_rows(log, ".syslog")
+    assert table is not None
+    columns, rows = table
+    assert columns == ["time", "host", "program", "pid", "message", "address"]
+    assert rows[3] == {"time": "Nov 28 02:40:03", "host": "web-7", "program": "kernel", "pid": None,
+                       "message": "Out of memory: Killed process 3312 (java)", "address": None}
+    assert rows[4]["time"] == "Nov 8 03:05:10"
+    per_address = ("SELECT address, COUNT(*) AS n FROM data WHERE program = 'sshd' "
+                   "AND message LIKE 'Failed password%' GROUP BY address")
+    assert query_rows(columns, rows, per_address) == {"192.0.2.10": 2, "198.51.100.7": 1}
+    iso = ("2026-11-28T01:12:44+00:00 web-7 sshd[5120]: Accepted publickey for deploy from 10.0.0.5\n"
+           "2026-11-28T01:13:02+00:00 web-7 systemd[1]: Started Session 12 of user deploy.\n")
+    assert (table_rows(iso, ".log") or ([], []))[1][1]["program"] == "systemd"
+    # a line of another shape: no syslog
+    assert table_rows(log + "a line of prose\n", ".syslog") is None
