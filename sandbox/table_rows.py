@@ -347,7 +347,8 @@ def _access_log(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
     return columns, [{c: row[c] for c in columns} for row in found]
 
 
-_SYSLOG = re.compile(r"(?P<time>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:?\d\d)?) "
+_SYSLOG = re.compile(r"(?P<time>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|"
+                     r"\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:?\d\d)?) "
                      r"(?P<host>\S+) (?P<program>[\w./@-]+?)(?:\[(?P<pid>\d+)\])?: (?P<message>.*)")
 """A syslog line (``/var/log/syslog``, ``auth.log``, journalctl's default output): ``Nov 28 03:12:44
 lb-02 sshd[1234]: Failed password for root from 203.0.113.45 port 52211 ssh2``, its time in
