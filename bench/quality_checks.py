@@ -320,9 +320,9 @@ def invented_values(answer: str, seen: Observed) -> list[str]:
             continue
         if re.search(rf"(?<!\d){re.escape(digits)}(?!\d)", corpus) or _rounds_to(digits, percent, known):
             continue
-        if (unit := _BINARY_UNIT.match(answer, match.end())) and _rounds_to(
-                digits, False, {k / 1024 ** _BINARY_UNITS.index(unit.group(1)) for k in known}):
-            continue  # (a count of bytes in a binary unit: dagbot's own "68,719,476,736 bytes (64 GiB)")
+        if _BINARY_UNIT.match(answer, match.end()) and _rounds_to(
+                digits, False, {k / 1024 ** power for k in known for power in range(1, len(_BINARY_UNITS))}):
+            continue  # (a held size in a binary unit: dagbot's "… bytes (64 GiB)", "8148324 kB (7.77 GiB)")
         invented.append(match.group(0).strip())
     return list(dict.fromkeys(invented))
 

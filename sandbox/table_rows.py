@@ -117,8 +117,8 @@ def _written_rows(value: Any, suffix: str) -> tuple[list[str], list[dict[str, An
     listed = _listed_records(text, suffix)
     if listed is not None:
         return _records(_spread(*listed)[1]) if listed[1] else None
-    return (_metrics(text) or _access_log(text) or _syslog(text) or _git_log(text) or _logfmt(text)
-            or _spaced_log(text) or _aligned(text))
+    return (_metrics(text) or _access_log(text) or _syslog(text) or _named_numbers(text) or _git_log(text)
+            or _logfmt(text) or _spaced_log(text) or _aligned(text))
 
 
 _SAMPLE = re.compile(r"(?P<metric>[A-Za-z_:][\w:]*)(?:\{(?P<labels>[^}]*)\})?\s+"
@@ -373,6 +373,25 @@ def _syslog(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
     columns = [c for c in (*_SYSLOG.groupindex, "address") if any(row.get(c) for row in found)
                or c in ("time", "host", "program", "message")]
     return columns, [{c: row.get(c) for c in columns} for row in found]
+
+
+_NAMED_NUMBER = re.compile(r"(?P<name>[A-Za-z_][\w.()/-]*)\s*[:=]\s*"
+                           r"(?P<value>-?\d+(?:\.\d+)?(?:\s?[A-Za-z%]{1,3})?)")
+_FEWEST_NAMED = 3
+
+
+def _named_numbers(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
+    """A file of named numbers, one a line (``/proc/meminfo``'s ``MemTotal:  8148324 kB``,
+    ``sysctl``'s ``vm.swappiness = 10``): a row each, ``name`` and ``value`` (its unit kept: the
+    query reads it as a number). Comment lines (``#``) aside; None unless every other line is
+    one, three at least."""
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    if len(lines) < _FEWEST_NAMED or len(lines) > _MAX_ROWS:
+        return None
+    found = [m for line in lines if (m := _NAMED_NUMBER.fullmatch(line))]
+    if len(found) != len(lines):
+        return None
+    return ["name", "value"], [{"name": m["name"], "value": m["value"]} for m in found]
 
 
 def _records(items: list[Any]) -> tuple[list[str], list[dict[str, Any]]] | None:
@@ -1026,8 +1045,8 @@ def _column_unit(column: str, columns: list[str], rows: list[dict[str, Any]],
         compound = any(isinstance(row.get(column), str) and _compound_seconds(row[column]) is not None
                        for row in rows)
         return HMS if unit == "s" and compound else unit
-    written = {_unit_of(row.get(column)) for row in rows if row.get(column) not in (None, "")}
-    [only] = written if len(written) == 1 else [None]
+    written = {_unit_of(row.get(column)) for row in rows if row.get(column) not in (None, "")} - {""}
+    [only] = written if len(written) == 1 else [None]  # (a value with none is in it: meminfo's 0, df's)
     return only if only and any(only in kind for kind in _SCALES) else ""
 
 

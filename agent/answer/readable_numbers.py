@@ -3,8 +3,9 @@
 A metrics file states its bytes in scientific notation (``node_memory_MemTotal_bytes
 6.8719476736e+10``), and the joiner's model copies it: "RAM: 6.8719476736e+10 bytes" is right and
 unreadable (evening memory-and-relay). Before an answer is posted, a number in scientific notation
-is written out (``68,719,476,736``), and a count of bytes of a mebibyte or more gets its size in
-binary units beside it (``68,719,476,736 bytes (64 GiB)``). Both are the value a result holds,
+is written out (``68,719,476,736``), and a count of bytes (or of kB, MB) of a mebibyte or more gets
+its size in the largest binary unit beside it (``68,719,476,736 bytes (64 GiB)``, ``8148324 kB
+(7.77 GiB)``). Both are the value a result holds,
 converted by dagbot, never by a model. Code and quoted text (in backticks) stay as written: they
 show what a file or a query says.
 """
@@ -14,7 +15,9 @@ from __future__ import annotations
 import re
 
 _SCIENTIFIC = re.compile(r"(?<![\w.-])(-?\d+(?:\.\d+)?[eE][+-]?\d+)(?![\w.-])")
-_BYTES = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+|\d+)(?:\.0+)?(\s*bytes?\b)(?!\s*\()", re.IGNORECASE)
+_BYTES = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+|\d+)(?:\.0+)?\s*(bytes?|B|KiB|kB|KB|MiB|MB)\b(?!\s*\()")
+_SCALE = {"byte": 1, "bytes": 1, "B": 1, "KiB": 2**10, "kB": 2**10, "KB": 2**10, "MiB": 2**20, "MB": 2**20}
+"""What a count of each unit is in bytes: kB as Linux writes it (``/proc/meminfo``'s kB are KiB)."""
 _CODE = re.compile(r"```.*?(?:```|$)|`[^`\n]*`", re.DOTALL)
 _UNITS = ("KiB", "MiB", "GiB", "TiB", "PiB")
 _LARGEST = 1e18
@@ -47,8 +50,9 @@ def _written_out(scientific: str) -> str:
 
 
 def _with_size(match: re.Match[str]) -> str:
-    count = int(match.group(1).replace(",", ""))
-    return f"{match.group(0)} ({size(count)})" if count >= 2**20 else match.group(0)
+    scale = _SCALE.get(match.group(2)) or _SCALE.get(match.group(2).lower(), 1)
+    count = int(match.group(1).replace(",", "")) * scale
+    return f"{match.group(0)} ({size(count)})" if count >= 2**20 and count >= scale * 1024 else match.group(0)
 
 
 def size(count: int) -> str:

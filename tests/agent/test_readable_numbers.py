@@ -31,3 +31,9 @@ def test_numbers_too_large_or_too_small_to_read_better_stay_as_written() -> None
 
 def test_sizes_take_the_largest_binary_unit() -> None:
     assert [size(n) for n in (2**20, 3 * 2**29, 2**40 + 2**39)] == ["1 MiB", "1.5 GiB", "1.5 TiB"]
+
+
+def test_counts_of_kilobytes_and_megabytes_get_their_size_in_the_largest_unit() -> None:
+    assert readable_numbers("MemTotal: 8148324 kB") == "MemTotal: 8148324 kB (7.77 GiB)"
+    assert readable_numbers("Swap used: 786432 kB; heap 512 MB") == "Swap used: 786432 kB (768 MiB); heap 512 MB"
+    assert readable_numbers("a 900 kB file") == "a 900 kB file"

@@ -636,3 +636,20 @@ def test_a_syslogs_lines_are_rows_with_the_address_their_message_holds() -> None
     assert (table_rows(iso, ".log") or ([], []))[1][1]["program"] == "systemd"
     # a line of another shape: no syslog
     assert table_rows(log + "a line of prose\n", ".syslog") is None
+
+
+def test_a_file_of_named_numbers_is_a_table_of_names_and_values() -> None:
+    """/proc/meminfo and sysctl's output: a row per name, its value a number with its unit."""
+    meminfo = "MemTotal:       16314520 kB\nMemFree:         1203344 kB\nMemAvailable:    4078630 kB\n" \
+              "HugePages_Total:       0\n"
+    columns, rows = table_rows(meminfo, ".txt") or ([], [])
+    assert columns == ["name", "value"] and rows[0] == {"name": "MemTotal", "value": "16314520 kB"}
+    available = ("SELECT 100.0 * (SELECT value FROM data WHERE name = 'MemAvailable') / "
+                 "(SELECT value FROM data WHERE name = 'MemTotal') AS pct")
+    assert query_rows(columns, rows, available) == 25.0
+    assert query_rows(columns, rows, "SELECT value FROM data WHERE name = 'MemTotal'") == "16314520 kB"
+    sysctl = "# kernel\nvm.swappiness = 10\nnet.core.somaxconn = 4096\nfs.file-max = 9223372036854775807\n"
+    assert (table_rows(sysctl, ".conf") or ([], []))[1][1] == {"name": "net.core.somaxconn", "value": "4096"}
+    # settings that are not all numbers are no such table
+    assert table_rows("relayhost = [smtp.example.org]:587\nmyhostname = db-01\nmessage_size_limit = 20480000\n",
+                      ".cf") is None
