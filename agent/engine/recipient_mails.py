@@ -247,26 +247,35 @@ def mailing_reads(draft: Any, problems: list[PlanProblem], request: str, registr
                   thread_files: Sequence[str] = ()) -> dict[str, Any] | None:
     """The draft's green tool nodes alone, for a request that mails recipients the results name
     (:func:`asks_recipient_mails`), when every problem left after the repair round is a
-    package's and no tool node goes on from a package; None otherwise. A follow-up's draft that
-    reads none of ``thread_files`` (the files the thread's request before named) reads them too:
-    "email each of their owners a heads-up about their cert", after a question about
-    pki/certificates.json, was drafted as a listing of it and a package that used smtplib."""
+    package's or a mail step's (the mails are dagbot's to plan once the files are read: a
+    ``send_email`` to ``${billing.total}``, a field no read has, weekend mail-cost-owners) and no
+    tool node goes on from a package; None otherwise. The files the request names that the
+    draft does not read are read too, and a follow-up's, ``thread_files`` (the files the thread's
+    request before named): "email each of their owners a heads-up about their cert", after a
+    question about pki/certificates.json, was drafted as a listing of it and a package that used
+    smtplib."""
     nodes = draft.get("nodes") if isinstance(draft, dict) else None
-    if mail_tool(registry) is None or not asks_recipient_mails(request) or not isinstance(nodes, list):
+    mail = mail_tool(registry)
+    if mail is None or not asks_recipient_mails(request) or not isinstance(nodes, list):
         return None
     canonical = [canonical_node(node) for node in nodes]
     if not all(isinstance(node, dict) and node.get("id") for node in canonical):
         return None
     packages = {str(node["id"]) for node in canonical if "package" in node}
-    tools = [node for node in canonical if "package" not in node]
+    mails = {str(node["id"]) for node in canonical if node.get("tool") == mail}
+    tools = [node for node in canonical if "package" not in node and str(node["id"]) not in mails]
     green = set(registry.names(Risk.GREEN))
-    if not packages or not tools or not problems or any(p.node not in packages for p in problems) \
+    if not packages | mails or not problems or any(p.node not in packages | mails for p in problems) \
             or any(node.get("tool") not in green for node in tools):
         return None
     if any((referenced_ids(node) | set(map(str, node.get("depends_on") or []))) & packages for node in tools):
         return None  # a read goes on from a package: its input would be gone
     read = {str((node.get("args") or {}).get("path")) for node in tools if node.get("tool") == READ_FILE}
-    unread = [path for path in thread_files if path not in read] if READ_FILE in registry else []
+    named = [path for path in sorted(named_files(request)) if not is_destination(path, request)]
+    unread = list(dict.fromkeys(path for path in [*named, *thread_files] if path not in read)) \
+        if READ_FILE in registry else []
+    if not tools and not unread:
+        return None
     ids = {str(node["id"]) for node in canonical}
     added = [node.model_dump(exclude_none=True, exclude_defaults=True) for node in reads_of(unread, ids)]
     return {"nodes": [*tools, *added]}

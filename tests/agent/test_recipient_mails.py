@@ -349,3 +349,22 @@ def test_a_follow_ups_draft_reads_the_file_the_thread_asked_about(tmp_path: Path
     # a problem of a read's own, or a request naming its recipient: not this salvage's
     assert mailing_reads(draft, [*problems, PlanProblem("owners", "args", "bad")], ask, tools) is None
     assert mailing_reads(draft, problems, "email the expiring certs to pki@example.com", tools) is None
+
+
+def test_a_draft_whose_mail_step_is_broken_runs_the_reads_the_request_names(tmp_path: Path) -> None:
+    """weekend mail-cost-owners: the draft's packages never set ``result`` and its ``send_email``
+    took ``${billing.total}``, a field no read has; the mails are dagbot's to plan once the file the
+    request names is read."""
+    draft = {"nodes": [{"id": "owners", "package": {"goal": "owners", "code": "owners = []"}},
+                       {"id": "email", "send_email": {"to": "${owners}", "body": "${billing.total}"}}]}
+    problems = [PlanProblem("owners", "package.code", "never sets `result`"),
+                PlanProblem("email", "args", "${billing.total}: node 'billing' … no 'total'")]
+    tools = registry(tmp_path)
+    ask = "Email each owner in finance/costs.csv the total of the resources they own"
+    assert mailing_reads(draft, problems, ask, tools) == {
+        "nodes": [{"id": "costs", "tool": "read_file", "args": {"path": "finance/costs.csv"}}]}
+    # a red step of another tool, or a request that names its recipient: not this salvage's
+    assert mailing_reads(draft, problems, "Email the cost total in finance/costs.csv to fin@example.com",
+                         tools) is None
+    writes = {"nodes": [*draft["nodes"], {"id": "save", "write_file": {"path": "out.txt", "content": "x"}}]}
+    assert mailing_reads(writes, problems, ask, tools) is None
