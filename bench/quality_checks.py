@@ -320,8 +320,9 @@ def invented_values(answer: str, seen: Observed) -> list[str]:
             continue
         if re.search(rf"(?<!\d){re.escape(digits)}(?!\d)", corpus) or _rounds_to(digits, percent, known):
             continue
-        if _BINARY_UNIT.match(answer, match.end()) and _rounds_to(
-                digits, False, {k / 1024 ** power for k in known for power in range(1, len(_BINARY_UNITS))}):
+        if (unit := _BINARY_UNIT.match(answer, match.end())) and _rounds_to(digits, False, {
+                k / 1024 ** power for k in known  # (of a count of bytes, or of kB: meminfo's)
+                for power in (_BINARY_UNITS.index(unit.group(1)), _BINARY_UNITS.index(unit.group(1)) - 1)}):
             continue  # (a held size in a binary unit: dagbot's "… bytes (64 GiB)", "8148324 kB (7.77 GiB)")
         invented.append(match.group(0).strip())
     return list(dict.fromkeys(invented))

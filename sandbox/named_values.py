@@ -15,24 +15,25 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from sandbox.table_query import Table
 
-_NAME_COLUMNS = ("metric", "name", "key", "field", "setting", "parameter", "counter")
-_VALUE_COLUMNS = ("value", "val", "amount", "count", "bytes")
+_NAME_COLUMNS = ("metric", "name", "key")
+_VALUE_COLUMN = "value"
 _FEWEST_NAMES = 3
 
 
 def named_values(table: Table) -> tuple[str, str] | None:
     """The column that names each row's value and the column that holds it, when ``table`` is one
-    of named values: a text column called as names are (``metric``, ``key``…), three names at
-    least, and one number column (or one called ``value``); None otherwise."""
+    of named values, as metrics and ``/proc/meminfo`` are read (sandbox/table_rows.py): a text
+    column ``metric``, ``name`` or ``key``, three names at least, a number column ``value``, and
+    no two rows alike in their names and labels (a list of people with an ``amount`` each, or two
+    of alice's payments, is a table of rows); None otherwise."""
     types = table.types
-    numbers = [c for c in table.columns if types.get(c) in ("INTEGER", "REAL")]
-    valued = [c for c in numbers if c.lower() in _VALUE_COLUMNS]
-    value = valued[0] if len(valued) == 1 else numbers[0] if len(numbers) == 1 else None
     names = [c for c in table.columns if types.get(c) == "TEXT" and c.lower() in _NAME_COLUMNS]
-    if value is None or not names:
+    if not names or types.get(_VALUE_COLUMN) not in ("INTEGER", "REAL"):
         return None
+    labels = [c for c in table.columns if c != _VALUE_COLUMN]
+    keys = [tuple(str(row.get(c)) for c in labels) for row in table.rows]
     held = {str(row.get(names[0])) for row in table.rows if row.get(names[0]) not in (None, "")}
-    return (names[0], value) if len(held) >= _FEWEST_NAMES else None
+    return (names[0], _VALUE_COLUMN) if len(held) >= _FEWEST_NAMES and len(set(keys)) == len(keys) else None
 
 
 def named_value_rule(table: Table, share: bool) -> str:

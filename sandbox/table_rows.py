@@ -349,23 +349,29 @@ def _access_log(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
 
 _SYSLOG = re.compile(r"(?P<time>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|"
                      r"\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:?\d\d)?) "
-                     r"(?P<host>\S+) (?P<program>[\w./@-]+?)(?:\[(?P<pid>\d+)\])?: (?P<message>.*)")
+                     r"(?P<host>\S+) (?P<program>[\w./@-]+?)(?:\[(?P<pid>\d+)\])?:\s*(?P<message>.*)")
 """A syslog line (``/var/log/syslog``, ``auth.log``, journalctl's default output): ``Nov 28 03:12:44
 lb-02 sshd[1234]: Failed password for root from 203.0.113.45 port 52211 ssh2``, its time in
 BSD's form or ISO 8601's."""
-_IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])")
+_OCTET = r"(?:25[0-5]|2[0-4]\d|1?\d?\d)"
+_IPV4 = re.compile(rf"(?<![\w./])(?:{_OCTET}\.){{3}}{_OCTET}(?![\w./])")
+_NOT_AN_EVENT = re.compile(r"^-- .* --$|\blast message repeated \d+ times?\b")
+"""journalctl's ``-- Journal begins at … --`` and ``-- Boot … --`` lines, syslog's repeats."""
+_LEVEL_LIKE = re.compile(r"\[.*\]|(?i:trace|debug|info|notice|warn|warning|error|err|crit|critical|fatal|"
+                         r"alert|emerg|panic)")
 
 
 def _syslog(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
     """A syslog's lines, a row each: ``time``, ``host``, ``program``, ``pid`` (when a line has
     one), ``message``, and ``address``: the first IPv4 address the message holds ("which
     addresses failed to log in, how often?" groups by it). None unless every line is one."""
-    lines = [line.rstrip() for line in text.splitlines() if line.strip()]
+    lines = [line.rstrip() for line in text.splitlines() if line.strip() and not _NOT_AN_EVENT.search(line)]
     if len(lines) < 2 or len(lines) > _MAX_ROWS:
         return None
     found = [m.groupdict() for line in lines if (m := _SYSLOG.fullmatch(line))]
-    if len(found) != len(lines):
-        return None
+    if len(found) != len(lines) or any(_LEVEL_LIKE.fullmatch(row["host"]) for row in found) \
+            or sum(len(_FIELD.findall(row["message"])) >= 2 for row in found) * 2 > len(found):
+        return None  # (a level where the host goes, or key=value fields: a log of another shape)
     for row in found:
         row["time"] = " ".join(row["time"].split())
         address = _IPV4.search(row["message"])
@@ -993,12 +999,12 @@ def _with_unit(value: int | float, unit: str) -> str:
     """A number with its unit; a duration of :data:`HMS` as the data writes it, its seconds beside."""
     if unit != HMS:
         return f"{value} {unit}"
-    whole = round(value)
+    sign, whole = "-" if value < 0 else "", round(abs(value))
     hours, rest = divmod(whole, 3600)
     minutes, seconds = divmod(rest, 60)
     written = (f"{hours}h{minutes:02d}m{seconds:02d}s" if hours else
                f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s")
-    return f"{written} ({value} s)"
+    return f"{sign}{written} ({value} s)"
 
 
 def _item_units(sql: str, named: list[str], columns: list[str], rows: list[dict[str, Any]]) -> list[str]:
@@ -1045,9 +1051,14 @@ def _column_unit(column: str, columns: list[str], rows: list[dict[str, Any]],
         compound = any(isinstance(row.get(column), str) and _compound_seconds(row[column]) is not None
                        for row in rows)
         return HMS if unit == "s" and compound else unit
-    written = {_unit_of(row.get(column)) for row in rows if row.get(column) not in (None, "")} - {""}
-    [only] = written if len(written) == 1 else [None]  # (a value with none is in it: meminfo's 0, df's)
+    written = {_unit_of(row.get(column)) for row in rows  # (a 0 written bare is in any unit: meminfo's, df's)
+               if row.get(column) not in (None, "") and not _bare_zero(row[column])}
+    [only] = written if len(written) == 1 else [None]
     return only if only and any(only in kind for kind in _SCALES) else ""
+
+
+def _bare_zero(value: Any) -> bool:
+    return number(value) == 0 and not _unit_of(value)
 
 
 def _value_unit(sql: str, columns: list[str], rows: list[dict[str, Any]]) -> str:

@@ -24,9 +24,11 @@ _AGGREGATE = re.compile(r"(?i)\b(?:count|sum|avg|min|max|total|group_concat)\s*\
 
 _JOINED = re.compile(
     r"(?is)^\s*select\s+.+?\s+from\s+data(?:\s+(?:as\s+)?(?P<alias>\w+))?\s+(?:(?:inner|left|cross)\s+)?"
-    r"join\s+\w+(?:\s+(?:as\s+)?(?P<other>\w+))?(?:\s+on\s+(?P<on>.+?))?"
-    r"(?:\s+where\s+(?P<where>.+?))?\s*$")
+    r"join\s+\w+(?:\s+(?:as\s+)?(?P<other>\w+))?(?:\s+on\s+(?P<on>.+?))?(?:\s+where\s+(?P<where>.+?))?"
+    r"(?P<tail>\s+(?:order\s+by|limit)\s+.+?)?\s*$")
 _CONDITION_AND = re.compile(r"(?i)\s+and\s+")
+_LITERAL = re.compile(r"'(?:[^']|'')*'")
+_HELD = re.compile("\x00(\\d+)\x00")
 
 
 def whole_rows(goal: str, sql: str) -> str | None:
@@ -44,14 +46,25 @@ def whole_rows(goal: str, sql: str) -> str | None:
 
 def _unjoined(joined: re.Match[str]) -> str | None:
     """The rows of ``data`` a join read, whole, under the join's conditions on them alone (each
-    of a WHERE of ANDs that names no other alias); None when the join is not of that shape (an
-    OR, parentheses, ``data`` unaliased beside another table's columns)."""
-    alias, other, where = joined["alias"], joined["other"], joined["where"] or ""
-    if not alias or not other or alias.lower() in ("where", "join") or re.search(r"(?i)\bor\b|[()]", where):
+    of a WHERE of ANDs that names no other alias), in its order and limit; None when the join is
+    not of that shape (an OR, parentheses, a condition on ``data`` inside the ON, an order by
+    the rows joined, ``data`` unaliased beside another table's columns). Literals are left as
+    they are (``'open and blocked'``, ``LIKE 'T2.%'``)."""
+    alias, other = joined["alias"], joined["other"]
+    if not alias or not other or alias.lower() in ("where", "join", "on"):
         return None
-    kept = []
-    for condition in (c for c in _CONDITION_AND.split(where) if c.strip()):
-        if re.search(rf"(?i)(?<![\w.]){re.escape(other)}\.", condition):
-            continue  # (a condition on the rows joined: the join is gone)
-        kept.append(re.sub(rf"(?i)(?<![\w.]){re.escape(alias)}\.", "", condition.strip()))
-    return "SELECT * FROM data" + (f" WHERE {' AND '.join(kept)}" if kept else "")
+    literals: list[str] = []
+
+    def held(match: re.Match[str]) -> str:
+        literals.append(match.group())
+        return f"\x00{len(literals) - 1}\x00"
+    on, where, tail = (_LITERAL.sub(held, joined[part] or "") for part in ("on", "where", "tail"))
+    theirs = re.compile(rf"(?i)(?<![\w.]){re.escape(other)}\.")
+    ours = re.compile(rf"(?i)(?<![\w.]){re.escape(alias)}\.")
+    if re.search(r"(?i)\bor\b|[()]", where + on) or theirs.search(tail) \
+            or any(not theirs.search(c) for c in _CONDITION_AND.split(on) if c.strip()):
+        return None  # (an OR, or a filter of data's rows in the ON, or an order by the rows joined)
+    kept = [ours.sub("", condition.strip()) for condition in _CONDITION_AND.split(where)
+            if condition.strip() and not theirs.search(condition)]
+    query = "SELECT * FROM data" + (f" WHERE {' AND '.join(kept)}" if kept else "") + ours.sub("", tail)
+    return _HELD.sub(lambda m: literals[int(m.group(1))], query)

@@ -6,19 +6,24 @@ unreadable (evening memory-and-relay). Before an answer is posted, a number in s
 is written out (``68,719,476,736``), and a count of bytes (or of kB, MB) of a mebibyte or more gets
 its size in the largest binary unit beside it (``68,719,476,736 bytes (64 GiB)``, ``8148324 kB
 (7.77 GiB)``). Both are the value a result holds,
-converted by dagbot, never by a model. Code and quoted text (in backticks) stay as written: they
-show what a file or a query says.
+converted by dagbot, never by a model. Code and quoted text (in backticks or double quotes) stay
+as written: they show what a file, a query or a mail says.
 """
 
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
-_SCIENTIFIC = re.compile(r"(?<![\w.-])(-?\d+(?:\.\d+)?[eE][+-]?\d+)(?![\w.-])")
-_BYTES = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+|\d+)(?:\.0+)?\s*(bytes?|B|KiB|kB|KB|MiB|MB)\b(?!\s*\()")
+_SCIENTIFIC = re.compile(r"(?<![\w.\-/:#])(-?\d+(?:\.\d+)?[eE][+-]\d+)(?![\w\-/:#]|\.\d)")
+"""A number in scientific notation as Prometheus, Go and Python write it (a signed exponent:
+``6.8719476736e+10``), not an ID or a hash with an e in it (``12345e6``, ``4521e10``)."""
+_BYTES = re.compile(r"(?<![\w.,\-/:#])(\d{1,3}(?:,\d{3})+|\d+)(?:\.0+)?\s*(bytes?|B|KiB|kB|KB|MiB|MB)\b"
+                    r"(?!\s*\(|/)")
 _SCALE = {"byte": 1, "bytes": 1, "B": 1, "KiB": 2**10, "kB": 2**10, "KB": 2**10, "MiB": 2**20, "MB": 2**20}
 """What a count of each unit is in bytes: kB as Linux writes it (``/proc/meminfo``'s kB are KiB)."""
-_CODE = re.compile(r"```.*?(?:```|$)|`[^`\n]*`", re.DOTALL)
+_CODE = re.compile(r"```.*?(?:```|$)|`[^`\n]*`|\"[^\"\n]*\"", re.DOTALL)
+"""Code, and text in quotes: what a file, a query or a mail said, shown as it was."""
 _UNITS = ("KiB", "MiB", "GiB", "TiB", "PiB")
 _LARGEST = 1e18
 """Past this, a number written out is no easier to read."""
@@ -41,12 +46,11 @@ def _readable(text: str) -> str:
 
 
 def _written_out(scientific: str) -> str:
-    value = float(scientific)
-    if not 1e-4 <= abs(value) < _LARGEST:
+    value = Decimal(scientific)  # (exact: a float invents digits past its sixteenth)
+    if not Decimal("1e-4") <= abs(value) < Decimal(_LARGEST):
         return scientific
-    if value == int(value):
-        return f"{int(value):,}"
-    return f"{value:,.10f}".rstrip("0").rstrip(".")
+    written = f"{value:,f}"
+    return written.rstrip("0").rstrip(".") if "." in written else written
 
 
 def _with_size(match: re.Match[str]) -> str:

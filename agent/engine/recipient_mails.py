@@ -268,8 +268,11 @@ def mailing_reads(draft: Any, problems: list[PlanProblem], request: str, registr
     if not packages | mails or not problems or any(p.node not in packages | mails for p in problems) \
             or any(node.get("tool") not in green for node in tools):
         return None
-    if any((referenced_ids(node) | set(map(str, node.get("depends_on") or []))) & packages for node in tools):
-        return None  # a read goes on from a package: its input would be gone
+    if any((referenced_ids(node) | set(map(str, node.get("depends_on") or []))) & packages
+           or referenced_ids(node) & mails for node in tools):
+        return None  # a read goes on from a package (or takes a mail's result): its input would be gone
+    tools = [{**node, "depends_on": [d for d in node["depends_on"] if str(d) not in mails]}
+             if node.get("depends_on") else node for node in tools]  # (waiting for a mail: no more)
     read = {str((node.get("args") or {}).get("path")) for node in tools if node.get("tool") == READ_FILE}
     named = [path for path in sorted(named_files(request)) if not is_destination(path, request)]
     unread = list(dict.fromkeys(path for path in [*named, *thread_files] if path not in read)) \

@@ -56,7 +56,7 @@ answered from them: "who is on call, and which incidents…")."""
 _ASKS_ONE_VALUE = re.compile(r"\b(?:which|what|who|whom|whose|where|when)\b[^?.!\n]*\?", re.I)
 """A question for a value ("From which IP did it come?", "Who owns it?"), not a yes or no."""
 _DATA_FILE = re.compile(r"[\w.\-/]+\.(?:csv|tsv|json|jsonl|ndjson|log|syslog|txt|out|prom)\b|"
-                        r"(?:[\w.\-/]+/)?logs?/[\w.\-]+\.\w+\b", re.I)
+                        r"(?<![\w.\-])(?:[\w.\-/]+/)?logs?/[\w.\-]+\.\w+\b", re.I)
 """A file whose text may be a table: ``.txt`` and ``.out`` hold a command's saved output (``kubectl get
 pods``, ``df -h``: sandbox/table_rows.py reads its aligned columns), ``.prom`` metrics scraped to a
 file (a row per sample), a syslog, and any file in a ``log`` or ``logs`` folder (``logs/lb-02.err``)."""

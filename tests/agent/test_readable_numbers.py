@@ -37,3 +37,16 @@ def test_counts_of_kilobytes_and_megabytes_get_their_size_in_the_largest_unit() 
     assert readable_numbers("MemTotal: 8148324 kB") == "MemTotal: 8148324 kB (7.77 GiB)"
     assert readable_numbers("Swap used: 786432 kB; heap 512 MB") == "Swap used: 786432 kB (768 MiB); heap 512 MB"
     assert readable_numbers("a 900 kB file") == "a 900 kB file"
+
+
+def test_ids_hashes_paths_rates_and_quotes_stay_as_written() -> None:
+    for text in ("commit 12345e6", "https://github.com/o/r/commit/4521e10", "s3://b/backups/2e5/dump",
+                 "fe80::3e8", "ticket #5e3", "job id 1e5: done", "1048576 B/s", "2048 MB/s",
+                 "-2097152 bytes", 'the mail said "free 1073741824 bytes"', "release 1.2e+3-beta"):
+        assert readable_numbers(text) == text, text
+
+
+def test_scientific_notation_is_written_out_exactly_and_at_a_sentences_end() -> None:
+    assert readable_numbers("Total RAM: 6.8719476736e+10.") == "Total RAM: 68,719,476,736."
+    assert readable_numbers("share 1.23456789e-4") == "share 0.000123456789"
+    assert readable_numbers("count 1.2345678901234567e+17") == "count 123,456,789,012,345,670"

@@ -366,5 +366,11 @@ def test_a_draft_whose_mail_step_is_broken_runs_the_reads_the_request_names(tmp_
     # a red step of another tool, or a request that names its recipient: not this salvage's
     assert mailing_reads(draft, problems, "Email the cost total in finance/costs.csv to fin@example.com",
                          tools) is None
+    # a read that waited for the mail step waits no more
+    waiting = {"nodes": [*draft["nodes"], {"id": "files", "list_files": {"pattern": "finance/*"},
+                                           "depends_on": ["email"]}]}
+    assert mailing_reads(waiting, problems, ask, tools) == {"nodes": [
+        {"id": "files", "tool": "list_files", "args": {"pattern": "finance/*"}, "depends_on": []},
+        {"id": "costs", "tool": "read_file", "args": {"path": "finance/costs.csv"}}]}
     writes = {"nodes": [*draft["nodes"], {"id": "save", "write_file": {"path": "out.txt", "content": "x"}}]}
     assert mailing_reads(writes, problems, ask, tools) is None

@@ -10,6 +10,7 @@ import pytest
 
 from agent.engine.computed_values import COMPUTED_ID
 from agent.events import AnswerReady, PlanReady
+from agent.plan import uncomputed
 from agent.plan.format import Plan
 from agent.plan.uncomputed import (
     asked_values,
@@ -365,3 +366,5 @@ def test_a_syslog_and_any_file_in_a_logs_folder_are_data_files() -> None:
     assert is_data_file("logs/lb-02.syslog") and is_data_file("var/log/auth.syslog")
     assert is_data_file("logs/worker.err") and is_data_file("srv/log/app.out.1")
     assert not is_data_file("deploy/api.yaml") and not is_data_file("logs/README")
+    for path in ("config/catalog/items.yaml", "backlog/sprint.yaml", "/etc/rsyslog/main.conf"):
+        assert not is_data_file(path) and uncomputed._DATA_FILE.search(path) is None, path

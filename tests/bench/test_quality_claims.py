@@ -162,6 +162,7 @@ def test_a_value_in_scientific_notation_written_out_or_in_binary_units_is_not_in
     assert invented_values("RAM: 48 GiB.", seen) == ["48"]
     meminfo = Observed(requests=["How much RAM?"], results=[{"m": read("lb/meminfo.txt", "MemTotal: 8148324 kB\n")}])
     assert invented_values("8148324 kB (7.77 GiB)", meminfo) == []
+    assert invented_values("RAM: 7.77 TiB", meminfo) == ["7.77"]  # (no held count is that many TiB)
     assert invented_values("RAM: 64 GB and 68.7 billion bytes.", seen) == ["64", "68.7"]
 
 

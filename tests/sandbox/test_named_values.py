@@ -50,3 +50,10 @@ def test_a_table_of_rows_keeps_the_share_of_rows() -> None:
     assert table is not None and named_values(table) is None
     assert named_value_rule(table, share=True) == ""
     assert share_rule(job("What share of the runs failed?"), table) == SHARE_RULE
+
+
+def test_a_table_of_people_or_of_repeated_names_is_no_table_of_named_values() -> None:
+    hosts = find_table({"r": {"path": "hosts.csv", "content": "name,team,cpu\na,search,2\nb,web,4\nc,search,8\n"}})
+    assert hosts is not None and named_values(hosts) is None
+    pay = find_table({"r": {"path": "pay.csv", "content": "name,value\nalice,3\nbob,4\nalice,5\ncarol,1\n"}})
+    assert pay is not None and named_values(pay) is None

@@ -3,6 +3,8 @@ own file, the table's query shown only its own."""
 
 from __future__ import annotations
 
+import pytest
+
 from agent.ports.sandbox import PackageJob
 from sandbox.request_parts import part_about
 from sandbox.table_query import find_table, query_task
@@ -55,3 +57,23 @@ def test_the_query_over_one_of_two_files_is_shown_its_own_question_alone() -> No
     assert "relay" not in task and "mail/main.cf" not in task
     assert task.count("How much RAM does db-01 have (metrics/db-01.prom)") == 2  # (the goal's and the request's)
     assert task.endswith("Compute the value the request needs from this table (metrics/db-01.prom).")
+
+
+@pytest.mark.parametrize(("request_text", "path", "others", "part"), [
+    # a file named after its question belongs to it
+    ("How much RAM does db-01 have? (metrics/db-01.prom) Which relay does postfix use? (mail/main.cf)",
+     "metrics/db-01.prom", ["mail/main.cf"], "How much RAM does db-01 have? (metrics/db-01.prom)"),
+    ("What's the total spend? Use costs.csv. Who is on call? See oncall.yaml.", "data/costs.csv",
+     ["team/oncall.yaml"], "What's the total spend? Use costs.csv."),
+    # abbreviations end no sentence
+    ("What is the total in e.g. costs.csv? What is in x.json?", "costs.csv", ["x.json"],
+     "What is the total in e.g. costs.csv?"),
+    # one question over two files, and relative clauses: nothing to leave out
+    ("Which users are in users.csv and are not in admins.csv?", "users.csv", ["admins.csv"], None),
+    ("For each host in hosts.csv, what is its owner in owners.csv?", "hosts.csv", ["owners.csv"], None),
+    ("Which hosts in hosts.csv, which are listed in maint.csv, are down?", "hosts.csv", ["maint.csv"], None),
+    ("How does billing.csv compare vs. the budget in budget.json?", "billing.csv", ["budget.json"], None),
+])
+def test_parts_follow_the_questions_not_every_full_stop_or_comma(
+        request_text: str, path: str, others: list[str], part: str | None) -> None:
+    assert part_about(request_text, path, others) == part

@@ -653,3 +653,33 @@ def test_a_file_of_named_numbers_is_a_table_of_names_and_values() -> None:
     # settings that are not all numbers are no such table
     assert table_rows("relayhost = [smtp.example.org]:587\nmyhostname = db-01\nmessage_size_limit = 20480000\n",
                       ".cf") is None
+
+
+def test_other_logs_stay_their_own_and_journal_markers_are_no_rows() -> None:
+    """A level where a syslog's host goes, or key=value fields, is a log of another shape; a
+    journal's ``-- Boot … --`` line and a syslog's repeat are no events."""
+    leveled = "2024-05-01T10:00:00Z INFO api: request served\n2024-05-01T10:00:02Z ERROR api: upstream down\n"
+    assert "host" not in (table_rows(leveled, ".log") or ([], []))[0]
+    fields = ("2024-05-01T10:00:00Z web-1 app: level=info status=200 duration=12ms\n"
+              "2024-05-01T10:00:01Z web-1 app: level=error status=502 duration=30ms\n")
+    assert "status" in (table_rows(fields, ".log") or ([], []))[0]
+    journal = ("-- Journal begins at Mon 2026-11-23 00:00:01 UTC. --\n"
+               "Nov 28 01:00:00 lb-02 systemd[1]: Starting backup.service...\n"
+               "Nov 28 01:00:01 lb-02 last message repeated 3 times\n"
+               "Nov 28 01:00:02 lb-02 haproxy[812]: Server be_api/api-3 is DOWN, reason: Layer4 timeout\n"
+               "Nov 28 01:00:03 lb-02 systemd[1]:\n")
+    columns, rows = table_rows(journal, ".log") or ([], [])
+    assert columns[:3] == ["time", "host", "program"] and [r["program"] for r in rows] == ["systemd", "haproxy", "systemd"]
+    assert table_rows("Nov 28 01:00:00 h sshd[1]: from 999.1.1.1\nNov 28 01:00:01 h nginx: nginx/1.2.3.4 up\n",
+                      ".log") == (["time", "host", "program", "pid", "message"],
+                                  [{"time": "Nov 28 01:00:00", "host": "h", "program": "sshd", "pid": "1",
+                                    "message": "from 999.1.1.1"},
+                                   {"time": "Nov 28 01:00:01", "host": "h", "program": "nginx", "pid": None,
+                                    "message": "nginx/1.2.3.4 up"}])
+
+
+def test_a_bare_count_beside_values_with_a_unit_keeps_none() -> None:
+    meminfo = "MemTotal:  16314520 kB\nMemFree:  1203344 kB\nHugePages_Total:  1024\nHugePages_Free:  0\n"
+    columns, rows = table_rows(meminfo, ".txt") or ([], [])
+    assert query_rows(columns, rows, "SELECT value FROM data WHERE name = 'HugePages_Total'") == 1024
+    assert query_rows(columns, rows, "SELECT value FROM data WHERE name = 'MemFree'") == 1203344  # (two units: none)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from agent.engine.recipient_mails import RECIPIENTS_GOAL
 from sandbox.table_rows import query_rows, table_rows
 from sandbox.whole_rows import WHOLE_ROWS, whole_rows
@@ -60,3 +62,16 @@ def test_a_computed_query_or_another_goal_is_left_as_it_is() -> None:
     assert whole_rows(GOAL, "SELECT owner, COUNT(*) AS n FROM data GROUP BY owner") is None
     assert whole_rows(GOAL, "SELECT * FROM data WHERE status = 'open'") is None
     assert whole_rows("the open action items", "SELECT action FROM data WHERE status = 'open'") is None
+
+
+@pytest.mark.parametrize(("joined", "whole"), [
+    ("SELECT * FROM data AS T1 JOIN data AS T2 ON T1.owner = T2.name WHERE T1.status = 'open' "
+     "ORDER BY T1.due DESC LIMIT 3", "SELECT * FROM data WHERE status = 'open' ORDER BY due DESC LIMIT 3"),
+    ("SELECT * FROM data T1 JOIN data T2 ON T1.owner = T2.name WHERE T1.status = 'open and blocked' "
+     "AND T1.section LIKE 'T2.%'", "SELECT * FROM data WHERE status = 'open and blocked' AND section LIKE 'T2.%'"),
+    # an order by the rows joined, or a filter of the items inside the ON: not taken apart
+    ("SELECT * FROM data AS T1 JOIN data AS T2 ON T1.owner = T2.name WHERE T1.done = 0 ORDER BY T2.name", None),
+    ("SELECT * FROM data AS T1 JOIN data AS T2 ON T1.owner = T2.name AND T1.done = 0", None),
+])
+def test_a_joins_order_limit_and_literals_are_kept(joined: str, whole: str | None) -> None:
+    assert whole_rows(GOAL, joined) == whole
