@@ -292,7 +292,7 @@ class ReflexionPackageRunner:
             error = (f"\nThe query `{state.get('sql', '')}` {state.get('feedback') or 'failed'}. "
                      "Write a corrected query.\n")
         prompt = self.query.safe_substitute(task=query_task(job, table), table=describe(table), error=error,
-                                            share=share_rule(job, table), two=two_values_rule(job))
+                                            share=share_rule(job, table), two=two_values_rule(job, table))
         messages: list[BaseMessage] = [HumanMessage(prompt)]
         told_before: list[str] = []
         before: str | None = None  # the query told its faults last

@@ -265,8 +265,12 @@ _TWO_ASKS = re.compile(r"\bhow (?:much|many)\b.+?(?:,|\band)\s+how (?:much|many)
 names, and shown the rule, the query counted both (tuning status-and-incidents)."""
 
 
-def two_values_rule(job: PackageJob) -> str:
+def two_values_rule(job: PackageJob, table: Table | None = None) -> str:
     """The query prompt's rule for two values with conditions of their own, only where the
     request asks two quantities ("how much was invoiced on 2026-11-05, and how much did Acme pay
-    in November?": a query with one WHERE for both gives neither; aimed day-and-acme)."""
-    return TWO_VALUES_RULE if _TWO_ASKS.search(job.request or "") else ""
+    in November?": a query with one WHERE for both gives neither; aimed day-and-acme), of the
+    table's own file when each question names its file (:mod:`sandbox.request_parts`)."""
+    asked = job.request or ""
+    if table is not None and (part := part_about(asked, table.source, table.others)):
+        asked = part
+    return TWO_VALUES_RULE if _TWO_ASKS.search(asked) else ""

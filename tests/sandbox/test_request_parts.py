@@ -3,11 +3,13 @@ own file, the table's query shown only its own."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from agent.ports.sandbox import PackageJob
 from sandbox.request_parts import part_about
-from sandbox.table_query import find_table, query_task
+from sandbox.table_query import TWO_VALUES_RULE, find_table, query_task, two_values_rule
 
 TWO_FILES = ("How much RAM does db-01 have (metrics/db-01.prom), and which relay host does postfix send "
              "through (mail/main.cf)?")
@@ -77,3 +79,15 @@ def test_the_query_over_one_of_two_files_is_shown_its_own_question_alone() -> No
 def test_parts_follow_the_questions_not_every_full_stop_or_comma(
         request_text: str, path: str, others: list[str], part: str | None) -> None:
     assert part_about(request_text, path, others) == part
+
+
+def test_two_quantities_on_two_files_are_one_each_for_each_files_query() -> None:
+    request = "How much did payments spend in data/costs.csv, and how many pages are in data/pages.csv?"
+    inputs = {"costs": {"path": "data/costs.csv", "content": "team,cost\npayments,3\nsearch,4\n"},
+              "pages": {"path": "data/pages.csv", "content": "not,a\n"}}
+    table = find_table({"costs": inputs["costs"]})
+    assert table is not None
+    job = PackageJob(thread_id="T", run_id="R", node_id="n", goal="g", code="", inputs=inputs, request=request)
+    assert two_values_rule(job) == TWO_VALUES_RULE  # (the whole request asks two)
+    beside = dataclasses.replace(table, others=("data/pages.csv",))
+    assert two_values_rule(job, beside) == ""  # (its own file's question asks one)
