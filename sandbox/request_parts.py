@@ -24,8 +24,8 @@ asks nothing: it says where the question before it looks)."""
 _BOUNDARY = re.compile(rf"(?<=[?!;])\s+|(?<=[a-z0-9)\]]\.)\s+(?=[A-Z])|(?<=\))\s+(?=[A-Z])|"
                        rf",?\s+(?i:and)\s+(?={_WH})|,\s+(?={_WH})")
 """Where one question of a request ends and the next begins: after a question mark (or a full
-stop that ends a sentence, or a bracket, before a capital), or at an "and" or a comma that a question word
-follows."""
+stop that ends a sentence, or a bracket, before a capital), or at an "and" or a comma that a
+question word follows."""
 _ABBREVIATION = re.compile(r"(?i)\b(?:e\.g|i\.e|vs|etc|cf|approx|incl)\.$")
 
 

@@ -5,9 +5,9 @@ A metrics file states its bytes in scientific notation (``node_memory_MemTotal_b
 unreadable (evening memory-and-relay). Before an answer is posted, a number in scientific notation
 is written out (``68,719,476,736``), and a count of bytes (or of kB, MB) of a mebibyte or more gets
 its size in the largest binary unit beside it (``68,719,476,736 bytes (64 GiB)``, ``8148324 kB
-(7.77 GiB)``). Both are the value a result holds,
-converted by dagbot, never by a model. Code and quoted text (in backticks or double quotes) stay
-as written: they show what a file, a query or a mail says.
+(7.77 GiB)``). Both are the value a result holds, converted by dagbot, never by a model. Code
+and quoted text (in backticks or double quotes) stay as written: they show what a file, a query
+or a mail says.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ _LARGEST = 1e18
 
 def readable_numbers(answer: str) -> str:
     """``answer`` with its numbers in scientific notation written out, and each count of bytes of
-    a mebibyte or more followed by its size in binary units; code spans left as they are."""
+    a mebibyte or more followed by its size in binary units; code and quotes left as they are."""
     pieces, last = [], 0
     for code in _CODE.finditer(answer):
         pieces += [_readable(answer[last:code.start()]), code.group()]
