@@ -51,7 +51,7 @@ def _unjoined(joined: re.Match[str]) -> str | None:
     the rows joined, ``data`` unaliased beside another table's columns). Literals are left as
     they are (``'open and blocked'``, ``LIKE 'T2.%'``)."""
     alias, other = joined["alias"], joined["other"]
-    if not alias or not other or alias.lower() in ("where", "join", "on"):
+    if not alias or not other or {alias.lower(), other.lower()} & {"where", "join", "on", "inner", "left", "cross"}:
         return None
     literals: list[str] = []
 

@@ -72,6 +72,7 @@ def test_a_computed_query_or_another_goal_is_left_as_it_is() -> None:
     # an order by the rows joined, or a filter of the items inside the ON: not taken apart
     ("SELECT * FROM data AS T1 JOIN data AS T2 ON T1.owner = T2.name WHERE T1.done = 0 ORDER BY T2.name", None),
     ("SELECT * FROM data AS T1 JOIN data AS T2 ON T1.owner = T2.name AND T1.done = 0", None),
+    ("SELECT * FROM data INNER JOIN attendees ON owner = name WHERE status = 'open'", None),
 ])
 def test_a_joins_order_limit_and_literals_are_kept(joined: str, whole: str | None) -> None:
     assert whole_rows(GOAL, joined) == whole
