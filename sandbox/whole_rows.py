@@ -28,6 +28,7 @@ _JOINED = re.compile(
     r"(?P<tail>\s+(?:order\s+by|limit)\s+.+?)?\s*$")
 _CONDITION_AND = re.compile(r"(?i)\s+and\s+")
 _LITERAL = re.compile(r"'(?:[^']|'')*'")
+_SQL_WORDS = frozenset({"where", "join", "on", "inner", "left", "cross"})
 _HELD = re.compile("\x00(\\d+)\x00")
 
 
@@ -51,7 +52,7 @@ def _unjoined(joined: re.Match[str]) -> str | None:
     the rows joined, ``data`` unaliased beside another table's columns). Literals are left as
     they are (``'open and blocked'``, ``LIKE 'T2.%'``)."""
     alias, other = joined["alias"], joined["other"]
-    if not alias or not other or {alias.lower(), other.lower()} & {"where", "join", "on", "inner", "left", "cross"}:
+    if not alias or not other or {alias.lower(), other.lower()} & _SQL_WORDS:
         return None
     literals: list[str] = []
 
