@@ -204,8 +204,7 @@ def _reading_named_files(plan: Mapping[str, Any], nodes: list[dict[str, Any]], d
     held an address. None when every named file was read (the results hold no address, then),
     dagbot listed the mails once already, or no tool reads files."""
     read = {str((node.get("args") or {}).get("path")) for node in done if node.get("tool") == READ_FILE}
-    unread = [path for path in sorted(named_files(request))
-              if path not in read and not is_destination(path, request)]
+    unread = [path for path in _files_to_read(request) if path not in read]
     if not unread or READ_FILE not in registry or _listed(nodes):
         return None
     ids = {str(node.get("id")) for node in nodes}
@@ -274,14 +273,18 @@ def mailing_reads(draft: Any, problems: list[PlanProblem], request: str, registr
     tools = [{**node, "depends_on": [d for d in node["depends_on"] if str(d) not in mails]}
              if node.get("depends_on") else node for node in tools]  # (waiting for a mail: no more)
     read = {str((node.get("args") or {}).get("path")) for node in tools if node.get("tool") == READ_FILE}
-    named = [path for path in sorted(named_files(request)) if not is_destination(path, request)]
-    unread = list(dict.fromkeys(path for path in [*named, *thread_files] if path not in read)) \
-        if READ_FILE in registry else []
+    wanted = [*_files_to_read(request), *thread_files]
+    unread = list(dict.fromkeys(path for path in wanted if path not in read)) if READ_FILE in registry else []
     if not tools and not unread:
         return None
     ids = {str(node["id"]) for node in canonical}
     added = [node.model_dump(exclude_none=True, exclude_defaults=True) for node in reads_of(unread, ids)]
     return {"nodes": [*tools, *added]}
+
+
+def _files_to_read(request: str) -> list[str]:
+    """The workspace files ``request`` names as files to read (not as where something goes)."""
+    return [path for path in sorted(named_files(request)) if not is_destination(path, request)]
 
 
 def mails_reply(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]]) -> str | None:
