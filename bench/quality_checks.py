@@ -322,8 +322,8 @@ def invented_values(answer: str, seen: Observed) -> list[str]:
             continue
         unit = _BINARY_UNIT.match(answer, match.end())
         power = _BINARY_UNITS.index(unit.group(1)) if unit else 0
-        if power and _rounds_to(digits, False, {k / 1024 ** p for k in known  # (of bytes, or of kB: meminfo's)
-                                                for p in (power, power - 1)}):
+        # (a size held as bytes, or as kB: meminfo's)
+        if power and _rounds_to(digits, False, {k / 1024 ** p for k in known for p in (power, power - 1)}):
             continue  # (a held size in a binary unit: dagbot's "… bytes (64 GiB)", "8148324 kB (7.77 GiB)")
         invented.append(match.group(0).strip())
     return list(dict.fromkeys(invented))
