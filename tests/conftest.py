@@ -85,9 +85,14 @@ def _admin_conninfo() -> str:
 
 
 def _migrate(url: str) -> None:
+    """Migrates in a thread of its own: migrate_all runs an event loop, and a session fixture is
+    first asked for by whichever test a worker gets first, an async one included."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from infra.storage.migrate import migrate_all
 
-    migrate_all(url)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(migrate_all, url).result()
 
 
 @pytest.fixture(scope="session")
