@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from agent.tools.files import delimiter_of
 from sandbox.key_mends import YAML_KEY, csv_header
 
 _EXAMPLE_CHARS = 60
@@ -95,7 +96,10 @@ def _text_lines(path: str, text: str, depth: int, out: list[str]) -> None:
     if columns:
         rows = stripped.count("\n")
         first = stripped.split("\n", 2)[1].strip()
-        out.append(f"{path} is CSV text with a header row: {rows} data row{'s' if rows != 1 else ''}, "
+        delimiter = delimiter_of(stripped, ".csv")
+        split = "" if delimiter == "," else (f", its fields split by {delimiter!r} "
+                                              f"(csv.DictReader(io.StringIO(text), delimiter={delimiter!r}))")
+        out.append(f"{path} is CSV text with a header row{split}: {rows} data row{'s' if rows != 1 else ''}, "
                    f"columns {columns} (csv.DictReader's keys); first data row {first[:_LIST_CHARS]!r}")
 
 

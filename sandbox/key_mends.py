@@ -30,6 +30,7 @@ from itertools import islice
 from typing import Any
 
 from agent.plan.package_code import key_read, parse_python, source_span, spliced
+from agent.tools.files import delimiter_of
 
 _SEPARATORS = re.compile(r"[^a-z0-9]+")
 YAML_KEY = re.compile(r"^\s*-?\s*([A-Za-z_][\w.-]*)\s*:", re.MULTILINE)
@@ -180,5 +181,5 @@ def _csv_headers(value: Any) -> set[str]:
 def csv_header(text: str) -> list[str]:
     """The column names on the first line of ``text``, when it looks like a CSV's header."""
     first, _, rest = text.partition("\n")
-    names = [name.strip() for name in first.split(",")]
+    names = [name.strip() for name in first.split(delimiter_of(text, ".csv"))]
     return names if rest and len(names) > 1 and all(_CSV_FIELD.fullmatch(n) for n in names) else []

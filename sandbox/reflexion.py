@@ -62,6 +62,8 @@ from agent.ports.sandbox import (
 )
 from sandbox.absent_texts import ERROR_TYPE as ABSENT_ERROR
 from sandbox.absent_texts import absent_texts, looked_for, looked_for_nothing
+from sandbox.csv_delimiters import NAME as CSV_DELIMITER
+from sandbox.csv_delimiters import with_delimiters
 from sandbox.date_conditions import dates_as_bounded
 from sandbox.extreme_direction import extreme_as_asked
 from sandbox.flag_columns import flag_words_as_numbers, flipped_flags, kept_flags
@@ -349,6 +351,10 @@ class ReflexionPackageRunner:
         code = state["code"]
         if state.get("querying"):
             return await self._query_attempt(state, job, tools, emit, attempt)
+        if (split := with_delimiters(code, job.inputs)) is not None:  # before it runs
+            log.info("package %s: a CSV read by its delimiter, mended in place by %s", job.node_id,
+                     CSV_DELIMITER)
+            code, mended_by = split, CSV_DELIMITER
         if (valued := mended_goal_values(code, job.goal, job.inputs)) is not None:  # before it runs
             log.info("package %s: compared values mended in place by %s", job.node_id, GOAL_VALUES)
             code, mended_by = valued, GOAL_VALUES  # (the last to change the code)

@@ -26,6 +26,7 @@ from typing import Any
 
 from agent.plan.uncomputed import asked_values
 from agent.ports.sandbox import PackageJob
+from agent.tools.files import DELIMITERS, delimiter_of
 from sandbox import table_rows
 from sandbox.named_values import named_value_rule
 from sandbox.request_parts import part_about
@@ -57,6 +58,8 @@ class Table:
     a JSON inventory): the request's values from those are not this table's to compute."""
     nested: dict[str, tuple[list[str], list[dict[str, Any]]]] = field(default_factory=dict)
     """The tables its rows hold in lists of objects (:func:`sandbox.table_rows.nested_tables`)."""
+    delimiter: str | None = None
+    """What a CSV's fields are split by, when not its suffix's (``;``: :func:`delimiter_of`)."""
     types: dict[str, str] = field(init=False)
     """Each column's SQLite type (:func:`sandbox.table_rows.column_types`), read once."""
     units: dict[str, str] = field(init=False)
@@ -75,12 +78,13 @@ def find_table(inputs: dict[str, Any]) -> Table | None:
     untabled: list[str] = []
     for key, value in inputs.items():
         for read, held, suffix in _candidates(f"inputs[{key!r}]", value):
-            table = rows_of(held, suffix)
+            delimiter = _delimiter(held, suffix)
+            table = rows_of(held, suffix, delimiter)
             if table is not None:
                 again = any(t.source and t.source == _source(value) and t.rows == table[1] for t in found)
                 if not again:  # (the same file read twice, by two steps, is one table: aimed day-and-acme)
                     found.append(Table(read, suffix, *table, source=_source(value),
-                                       nested=nested_tables(held, suffix)))
+                                       nested=nested_tables(held, suffix), delimiter=delimiter))
                 break
         else:
             if _source(value):
@@ -89,6 +93,14 @@ def find_table(inputs: dict[str, Any]) -> Table | None:
         return None
     others = tuple(dict.fromkeys(o for o in untabled if o != found[0].source))
     return dataclasses.replace(found[0], others=others) if others else found[0]
+
+
+def _delimiter(held: Any, suffix: str) -> str | None:
+    """A CSV's delimiter, when it is not its suffix's (None: the suffix's, or no CSV)."""
+    if suffix not in DELIMITERS or not isinstance(held, str):
+        return None
+    found = delimiter_of(held, suffix)
+    return None if found == DELIMITERS[suffix] else found
 
 
 def _source(value: Any) -> str:
@@ -207,7 +219,8 @@ def query_code(table: Table, sql: str, final: bool = False) -> str:
     value): each number of a column written with a unit carries it."""
     return (f"{_HELPERS}\n\n# the query dagbot had the model write for this step\n"
             f"SQL = {sql!r}\n"
-            f"columns, rows = table_rows({table.read}, {table.suffix!r})\n"
+            f"columns, rows = table_rows({table.read}, {table.suffix!r}"
+            f"{f', {table.delimiter!r}' if table.delimiter else ''})\n"
             f"result = query_rows(columns, rows, SQL, nested_tables({table.read}, {table.suffix!r})"
             f"{', with_units=True' if final else ''})\n")
 

@@ -43,12 +43,15 @@ _LEADING_TIME = re.compile(r"\[?(?P<time>\d{4}-\d\d-\d\d[T ]?[\d:.]*Z?)\]?")
 _MAX_ROWS = 100_000
 
 
-def table_rows(value: Any, suffix: str = "") -> tuple[list[str], list[dict[str, Any]]] | None:
+def table_rows(value: Any, suffix: str = "", delimiter: str | None = None
+               ) -> tuple[list[str], list[dict[str, Any]]] | None:
     """The columns and rows of the table ``value`` holds, its values as they are written (text
     for CSV and logs), but for a column of yes and no words, which holds true and false as JSON's
     do (:func:`_flags`); None when it holds no table. ``suffix``: the file's, when it came from one
-    (``.csv``, ``.tsv``)."""
-    found = _written_rows(value, suffix)
+    (``.csv``, ``.tsv``); ``delimiter``: what a CSV's fields are split by, when not its suffix's
+    (:func:`agent.tools.files.delimiter_of` finds it: this module imports nothing of dagbot's, as
+    its source runs in the sandbox)."""
+    found = _written_rows(value, suffix, delimiter)
     return _stamp_flags(*_flags(*found)) if found is not None else None
 
 
@@ -104,14 +107,15 @@ def _stamp_flags(columns: list[str], rows: list[dict[str, Any]]) -> tuple[list[s
     return columns, rows
 
 
-def _written_rows(value: Any, suffix: str) -> tuple[list[str], list[dict[str, Any]]] | None:
+def _written_rows(value: Any, suffix: str, delimiter: str | None = None
+                  ) -> tuple[list[str], list[dict[str, Any]]] | None:
     if isinstance(value, list):
         return _records(_spread("", value)[1])
     if not isinstance(value, str) or not value.strip():
         return None
     text = value
     if suffix in (".csv", ".tsv"):
-        return _delimited(text, "\t" if suffix == ".tsv" else ",")
+        return _delimited(text, delimiter or ("\t" if suffix == ".tsv" else ","))
     if suffix in (".md", ".markdown"):
         return _markdown_items(text)
     listed = _listed_records(text, suffix)
@@ -418,7 +422,30 @@ def _delimited(text: str, delimiter: str) -> tuple[list[str], list[dict[str, Any
     if len(columns) < 2 or len(set(columns)) != len(columns):
         return None
     rows = [{c.strip(): (v or "").strip() for c, v in row.items() if c and c.strip()} for row in reader]
-    return (columns, rows) if rows and len(rows) <= _MAX_ROWS else None
+    if not rows or len(rows) > _MAX_ROWS:
+        return None
+    return columns, (_decimal_points(columns, rows) if delimiter != "," else rows)
+
+
+_DECIMAL_COMMA = re.compile(r"-?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?")
+"""A number written with a decimal comma, its thousands grouped by points or not (``1.089,00``,
+``24,90``, ``12``)."""
+
+
+def _decimal_points(columns: list[str], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows with each column of numbers written with decimal commas (every value a
+    :data:`_DECIMAL_COMMA`, one at least with its comma) written with a decimal point instead
+    (``1.089,00`` → ``1089.00``), so a query sums them as numbers. Only where the fields are split
+    by something other than a comma, as such exports are."""
+    for column in columns:
+        values = [str(r.get(column)) for r in rows if r.get(column) not in (None, "")]
+        if not values or not all(_DECIMAL_COMMA.fullmatch(v) for v in values) \
+                or not any("," in v for v in values):
+            continue
+        for row in rows:
+            if row.get(column) not in (None, ""):
+                row[column] = str(row[column]).replace(".", "").replace(",", ".")
+    return rows
 
 
 def _logfmt(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:

@@ -21,7 +21,7 @@ import json
 from itertools import islice
 from typing import Any
 
-from agent.tools.files import DELIMITERS
+from agent.tools.files import DELIMITERS, delimiter_of
 
 DATA_FILES = frozenset({"csv", "tsv", "json", "jsonl", "ndjson"})
 """The files whose shape is shown: by their name's extension."""
@@ -49,7 +49,7 @@ def _shape_of(path: str, content: str) -> str | None:
     logs/app.log", which had passed) failed, and the dev set's log counts failed as before."""
     kind = path.rpartition(".")[2].lower()
     if f".{kind}" in DELIMITERS:
-        return _clipped(_table(content, DELIMITERS[f".{kind}"]))
+        return _clipped(_table(content, delimiter_of(content, f".{kind}")))
     if kind == "json":
         try:
             data = json.loads(content)
@@ -71,7 +71,8 @@ def _table(content: str, delimiter: str) -> str | None:
     if not rows:
         return None
     header = [_cell(c) for c in rows[0][:_COLUMNS]]
-    text = f"{'CSV' if delimiter == ',' else 'TSV'}; columns: {', '.join(header)}"
+    kind = {",": "CSV", "\t": "TSV"}.get(delimiter, f"CSV split by {delimiter!r}")
+    text = f"{kind}; columns: {', '.join(header)}"
     if len(rows) > 1:
         text += f"; first row: {', '.join(_cell(c) for c in rows[1][:_COLUMNS])}"
     return text

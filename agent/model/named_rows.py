@@ -27,6 +27,8 @@ from typing import Any
 
 import yaml
 
+from agent.tools.files import delimiter_of
+
 Results = Mapping[str, Mapping[str, Any]]
 _NUMBERS = re.compile(r"(?<![\w.])-?\d[\d,]*(?:\.\d+)?(?![\w-]|\.\d)")
 _MOST_ROWS = 3
@@ -172,7 +174,7 @@ def _tables(path: str, content: str) -> list[tuple[str, list[dict[str, Any]]]]:
     suffix = path.rsplit(".", 1)[-1].lower() if "." in path else ""
     try:
         if suffix in ("csv", "tsv"):
-            reader = csv.DictReader(io.StringIO(content), delimiter="\t" if suffix == "tsv" else ",")
+            reader = csv.DictReader(io.StringIO(content), delimiter=delimiter_of(content, f".{suffix}"))
             return [("", [dict(row) for row in reader if None not in row])]
         if suffix in ("jsonl", "ndjson"):
             lines = [json.loads(line) for line in content.splitlines() if line.strip()]

@@ -14,6 +14,7 @@ write_file, mail and the Docker SDK share.
 from __future__ import annotations
 
 import asyncio
+import csv
 import difflib
 import functools
 import os
@@ -44,7 +45,32 @@ _OVERVIEW_WALK = 2_000
 """Entries looked at to name them, at most: a large workspace costs no more than this."""
 _HEADER_BYTES = 300
 DELIMITERS = {".csv": ",", ".tsv": "\t"}
-"""A delimited text file's separator, by its suffix."""
+"""A delimited text file's separator, by its suffix (:func:`delimiter_of` finds a CSV's other one)."""
+_OTHER_DELIMITERS = (";", "\t", "|")
+_SNIFFED_LINES = 50
+
+
+def delimiter_of(content: str, suffix: str) -> str:
+    """The character ``content``'s fields are split by: its suffix's (:data:`DELIMITERS`), unless
+    that splits the header into one field while another (``;``, a tab, ``|``) splits the header
+    and every one of the first lines alike into two or more. A CSV exported where the decimal
+    mark is a comma is split by semicolons (``period;project;amount_eur`` … ``24,90``): read by
+    commas, it was one column, and no query or package could sum it (weekend hosting-total)."""
+    default = DELIMITERS.get(suffix.lower(), ",")
+    lines = [line for line in content.splitlines()[:_SNIFFED_LINES] if line.strip()]
+
+    def fields(delimiter: str) -> int:
+        try:
+            counts = {len(row) for row in csv.reader(lines, delimiter=delimiter)}
+        except csv.Error:
+            return 0
+        return counts.pop() if len(counts) == 1 else 0
+
+    if not lines or len(next(csv.reader(lines[:1], delimiter=default), [])) >= 2:
+        return default
+    best = max(_OTHER_DELIMITERS, key=fields)
+    return best if fields(best) >= 2 else default
+
 _UNSAFE_IN_DESCRIPTION = re.compile(r"[^\w\- ]+")
 _search_pool: ThreadPoolExecutor | None = None
 _search_pool_lock = threading.Lock()
@@ -193,14 +219,15 @@ class Workspace:
 
     @staticmethod
     def _columns(path: Path) -> str:
-        delimiter = DELIMITERS.get(path.suffix.lower())
-        if delimiter is None:
+        if path.suffix.lower() not in DELIMITERS:
             return ""
         try:
             with path.open("rb") as fh:
-                first = fh.read(_HEADER_BYTES).split(b"\n", 1)[0].decode("utf-8", errors="replace")
+                head = fh.read(_HEADER_BYTES).decode("utf-8", errors="replace")
         except OSError:
             return ""
+        whole = head.rsplit("\n", 1)[0] if "\n" in head else head  # (its last line may be cut)
+        first, delimiter = head.split("\n", 1)[0], delimiter_of(whole, path.suffix)
         columns = [_UNSAFE_IN_DESCRIPTION.sub("", c).strip() for c in first.split(delimiter)]
         shown = [c for c in columns if c]
         return f" (columns {', '.join(shown)})" if shown else ""

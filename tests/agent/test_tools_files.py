@@ -249,6 +249,8 @@ async def test_read_files_description_names_the_files_and_a_tables_columns(works
     assert "hunter2" not in registry.get("read_file").description
     await _call(registry, "write_file", path="reports/errors.tsv", content="service\tcount\ncheckout\t4\n")
     assert "reports/errors.tsv (columns service, count)" in registry.get("read_file").description
+    await _call(registry, "write_file", path="billing/nov.csv", content="project;amount_eur\nshop;24,90\n")
+    assert "billing/nov.csv (columns project, amount_eur)" in registry.get("read_file").description
 
 
 def test_read_files_description_names_a_large_workspaces_first_files_only(tmp_path: Path) -> None:
