@@ -270,6 +270,18 @@ _LITERAL = re.compile(r"'((?:[^']|'')*)'")
 _LIKE = re.compile(_COLUMN + r"""\s+LIKE\s+'((?:[^']|'')*)'""", re.IGNORECASE)
 
 
+def like_conditions(sql: str) -> list[tuple[str, str, str]]:
+    """Each ``column LIKE 'pattern'`` of ``sql``: the condition as written, its column (unquoted)
+    and its pattern (``''`` read as ``'``); not ``NOT LIKE``."""
+    return [(m.group(0), m.group(1).strip('"`'), m.group(2).replace("''", "'")) for m in _LIKE.finditer(sql)
+            if not re.search(r"\bNOT\s*$", sql[:m.start()], re.IGNORECASE)]
+
+
+def like_pattern(pattern: str) -> re.Pattern[str]:
+    """:func:`_like`, for the modules beside this one."""
+    return _like(pattern)
+
+
 def compared_texts(table: Table, sql: str) -> list[tuple[str, str]]:
     """Each text column the query compares with a text (``=``, ``!=``, ``IN (…)``; not
     ``LIKE``, not another column), with that text."""
