@@ -37,6 +37,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from agent.engine.address_book import ADDRESS, address_book, owner_of
+from agent.engine.mail_totals import total_lines
 from agent.errors import PlanProblem
 from agent.plan.asked_changes import reads_of
 from agent.plan.format import canonical_node, free_id
@@ -88,30 +89,35 @@ Mail = tuple[str, str | None, str]
 """A mail: its address, its subject (None: the tool's own), its text."""
 
 
-def mails_of(output: Any, book: Mapping[str, set[str]] | None = None) -> list[Mail] | None:
+def mails_of(output: Any, book: Mapping[str, set[str]] | None = None, request: str = "") -> list[Mail] | None:
     """The mails ``output`` lists, each as (address, subject or None, text): its items (a list
     of objects or lines, or such a list as an object's one field) grouped by the one address
     each holds, or else belongs to by ``book`` (:func:`agent.engine.address_book.owner_of`),
-    in the order first met; one per key of an object keyed by addresses; or an object's pairs
-    as items (``{"Jonas Berg": "add an alert…"}``). None when an item
-    belongs to no address, or to several, or says nothing but its address."""
+    in the order first met, each group's total ending its text when ``request`` asks for one
+    (:func:`agent.engine.mail_totals.total_lines`); one per key of an object keyed by
+    addresses; or an object's pairs as items (``{"Jonas Berg": "add an alert…"}``). None when
+    an item belongs to no address, or to several, or says nothing but its address."""
     if isinstance(output, Mapping) and output and all(ADDRESS.fullmatch(str(key)) for key in output):
         mails: list[Mail] = [(str(key), None, as_text(value)) for key, value in output.items()]
         return mails if all(text.strip() for _, _, text in mails) else None
     if isinstance(output, Mapping) and len(output) == 1 and isinstance(next(iter(output.values())), list):
-        return mails_of(next(iter(output.values())), book)  # {"mails": [...]}, as a package may set it
+        return mails_of(next(iter(output.values())), book, request)  # {"mails": [...]}, as a package sets it
     if isinstance(output, Mapping) and output and all(isinstance(v, str | list) for v in output.values()):
         # keyed by whom or by what ({"Jonas Berg": "add an alert…"}): each pair is an item
         return mails_of([f"{key}: {as_text(value)}" for key, value in output.items()], book)
     if not isinstance(output, list) or not output:
         return None
     grouped: dict[str, list[Mail]] = {}
+    items: dict[str, list[Any]] = {}
     for item in output:
         mail = _mail(item, book or {})
         if mail is None or not mail[2].strip():
             return None
         grouped.setdefault(mail[0].lower(), []).append(mail)
-    return [(group[0][0], group[0][1], "\n".join(text for _, _, text in group)) for group in grouped.values()]
+        items.setdefault(mail[0].lower(), []).append(item)
+    totals: list[str] = total_lines(list(items.values()), request) or [""] * len(grouped)
+    return [(group[0][0], group[0][1], "\n".join(text for text in [*(t for _, _, t in group), total] if text))
+            for group, total in zip(grouped.values(), totals, strict=True)]
 
 
 def _mail(item: Any, book: Mapping[str, set[str]]) -> Mail | None:
@@ -170,7 +176,7 @@ def recipient_mails_plan(plan: Mapping[str, Any], results: Mapping[str, Mapping[
         return _reading_named_files(plan, nodes, done, request, registry)
     book = address_book(output for node_id, output in outputs.items() if "package" not in by_id[node_id])
     for node in reversed(done):
-        if "package" in node and (mails := mails_of(outputs[str(node["id"])], book)) \
+        if "package" in node and (mails := mails_of(outputs[str(node["id"])], book, request)) \
                 and len(mails) <= MOST_MAILS and {a.lower() for a, _, _ in mails} <= named:
             added = []
             for address, subject, text in mails:

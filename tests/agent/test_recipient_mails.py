@@ -12,6 +12,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from agent.engine.address_book import address_book, owner_of
+from agent.engine.mail_totals import total_lines
 from agent.engine.recipient_mails import (
     MAIL_WHY,
     RECIPIENTS_ID,
@@ -374,3 +375,40 @@ def test_a_draft_whose_mail_step_is_broken_runs_the_reads_the_request_names(tmp_
         {"id": "costs", "tool": "read_file", "args": {"path": "finance/costs.csv"}}]}
     writes = {"nodes": [*draft["nodes"], {"id": "save", "write_file": {"path": "out.txt", "content": "x"}}]}
     assert mailing_reads(writes, problems, ask, tools) is None
+
+
+BILL_ROWS = [
+    {"period": "2026-11", "resource": "lb-01", "amount_eur": 24.9, "owner": "maja@example.net"},
+    {"period": "2026-11", "resource": "db-primary", "amount_eur": 1089.0, "owner": "oskar@example.net"},
+    {"period": "2026-11", "resource": "web-pool", "amount_eur": 176.85, "owner": "maja@example.net"},
+    {"period": "2026-11", "resource": "backups", "amount_eur": "40.06", "owner": "oskar@example.net"},
+]
+
+
+def test_a_total_the_request_asks_for_ends_each_recipients_mail_summed_over_their_rows() -> None:
+    """weekend mail-cost-owners: each owner's rows were mailed, and their total nowhere."""
+    asked = "Email each owner in billing/hosting-2026-11.csv the November total of the resources they own"
+    mails = mails_of(BILL_ROWS, None, asked)
+    assert mails is not None
+    assert [(address, text.splitlines()[-1]) for address, _, text in mails] == [
+        ("maja@example.net", "Total amount_eur: 201.75"), ("oskar@example.net", "Total amount_eur: 1129.06")]
+    assert "resource: lb-01" in mails[0][2] and "web-pool" in mails[0][2] and "db-primary" not in mails[0][2]
+    # no total asked for: the rows alone
+    assert all("Total" not in text for _, _, text in mails_of(BILL_ROWS, None, "Email each owner their rows") or [])
+
+
+@pytest.mark.parametrize(("rows", "asked"), [
+    # two number columns, neither named by the request: which to sum is not certain
+    ([{"cpu": 2, "amount": 3.5, "owner": "maja@example.net"}], "mail each owner the total"),
+    # an id is no amount
+    ([{"id": 7, "owner": "maja@example.net", "what": "x"}], "mail each owner the total"),
+    # a value that is no number
+    ([{"amount": "n/a", "owner": "maja@example.net"}], "mail each owner the total"),
+])
+def test_no_total_is_added_where_the_column_to_sum_is_not_certain(rows: list[dict[str, Any]], asked: str) -> None:
+    assert total_lines([rows], asked) is None
+
+
+def test_the_column_the_request_names_is_summed_among_several() -> None:
+    rows = [{"cpu": 2, "amount": 3.5, "owner": "m@example.net"}, {"cpu": 4, "amount": 1.25, "owner": "m@example.net"}]
+    assert total_lines([rows], "mail each owner the total amount") == ["Total amount: 4.75"]
