@@ -116,8 +116,16 @@ def mails_of(output: Any, book: Mapping[str, set[str]] | None = None, request: s
         grouped.setdefault(mail[0].lower(), []).append(mail)
         items.setdefault(mail[0].lower(), []).append(item)
     totals: list[str] = total_lines(list(items.values()), request) or [""] * len(grouped)
-    return [(group[0][0], group[0][1], "\n".join(text for text in [*(t for _, _, t in group), total] if text))
+    return [(group[0][0], group[0][1], "\n".join(text for text in [*_lines(group), total] if text))
             for group, total in zip(grouped.values(), totals, strict=True)]
+
+
+def _lines(group: list[Mail]) -> list[str]:
+    """The texts of one recipient's items, each on a line of its own when there are several
+    (a row's fields joined by commas: its lines would run into the next row's)."""
+    texts = [text for _, _, text in group]
+    return texts if len(texts) == 1 else [", ".join(line.strip() for line in t.splitlines() if line.strip())
+                                          for t in texts]
 
 
 def _mail(item: Any, book: Mapping[str, set[str]]) -> Mail | None:
