@@ -22,7 +22,7 @@ import io
 import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -34,6 +34,9 @@ _NUMBERS = re.compile(r"(?<![\w.])-?\d[\d,]*(?:\.\d+)?(?![\w-]|\.\d)")
 _MOST_ROWS = 3
 _MIN_ROWS = 3
 """A table of fewer rows is read at a glance: nothing to point at."""
+_STEMMED = 6
+"""A one-word column of this many letters or more is named by a word of its stem too (its letters
+but its last two): ``assignee`` by "assigned", ``services`` by "service"."""
 _MOST_CHARS = 200_000
 """A longer read is not parsed again for the joiner's prompt."""
 
@@ -48,6 +51,9 @@ class NamedRow:
     row: Mapping[str, Any]
     named_by: str
     """The column whose value the request names."""
+    table_rows: tuple[Mapping[str, Any], ...] = field(default=(), compare=False, repr=False)
+    """Every row of its table, the row itself among them (:func:`misread_cells` reads the asked
+    column's values in the others)."""
 
     def line(self) -> str:
         where = f"{self.path} ({self.table})" if self.table else self.path
@@ -86,7 +92,7 @@ def named_rows(request: str, plan: Mapping[str, Any], results: Results) -> list[
             most = max((len(keys) for _, keys in named), default=0)
             named = [(row, keys) for row, keys in named if len(keys) == most]
             if named and len(named) <= _MOST_ROWS and len(named) * 2 < len(rows):
-                found += [NamedRow(path, table, row, keys[0]) for row, keys in named]
+                found += [NamedRow(path, table, row, keys[0], tuple(rows)) for row, keys in named]
     return found
 
 
@@ -97,6 +103,9 @@ def asked_cell(request: str, rows: list[NamedRow]) -> AskedCell | None:
         return None
     row = rows[0]
     columns = [key for key in row.row if key != row.named_by and names_column(key, request)]
+    if len(columns) > 1 and len({key.rpartition(".")[0] for key in columns}) == 1 and "." in columns[0]:
+        # (one object's fields, named by the object: "who is it assigned to" asks assignee.name)
+        columns = [key for key in columns if key.rpartition(".")[2] in _NAMING_FIELDS] or columns
     return AskedCell(row, columns[0]) if len(columns) == 1 else None
 
 
@@ -123,17 +132,23 @@ class Misread:
 
 
 def misread_cells(answer: str, request: str, plan: Mapping[str, Any], results: Results) -> Misread | None:
-    """The cell the request asks, when ``answer`` leaves it out and states another cell of the
-    same row, of the same kind (a number for a number), that the request does not name: the row
-    read wrong. A number is stated however it is written (``12.90`` for ``12.9``)."""
+    """The cell the request asks, when ``answer`` leaves it out and states in its place another
+    cell of the same row, or the asked column's value in another row (weekend
+    serial-and-assignee: incident 4813's assignee given as another incident's), of the same kind
+    (a number for a number), that the request does not name: the row read wrong. A number is
+    stated however it is written (``12.90`` for ``12.9``)."""
     asked = asked_cell(request, named_rows(request, plan, results))
     if asked is None or _states(answer, asked.value):
         return None
     numeric = _number(asked.value) is not None
-    given = tuple(text for key, value in asked.named.row.items()
-                  if key not in (asked.column, asked.named.named_by)
-                  and len((text := cell_text(value)).strip()) >= 2 and (_number(text) is not None) == numeric
-                  and _states(answer, text) and not _states(request, text))
+    same_row = [cell_text(value) for key, value in asked.named.row.items()
+                if key not in (asked.column, asked.named.named_by)]
+    same_column = [cell_text(row.get(asked.column)) for row in asked.named.table_rows
+                   if row is not asked.named.row and row.get(asked.column) is not None]
+    given = tuple(dict.fromkeys(
+        text for text in [*same_row, *same_column]
+        if len(text.strip()) >= 2 and (_number(text) is not None) == numeric
+        and _states(answer, text) and not _states(request, text)))
     return Misread(asked, given) if given else None
 
 
@@ -198,13 +213,28 @@ def _lists(value: Any, where: str,
         seen.add(id(value))
     if isinstance(value, list):
         if value and all(isinstance(item, dict) for item in value):
-            yield where, [{str(k): v for k, v in item.items() if not isinstance(v, dict | list)}
-                          for item in value]
+            yield where, [_flat(item) for item in value]
         for item in value:
             yield from _lists(item, where, seen)
     elif isinstance(value, dict):
         for key, item in value.items():
             yield from _lists(item, f"{where}.{key}" if where else str(key), seen)
+
+
+def _flat(item: Mapping[str, Any], prefix: str = "", depth: int = 2) -> dict[str, Any]:
+    """An object's fields, an object's within it by dotted names (``assignee.name``) down to
+    ``depth``; lists left out."""
+    flat: dict[str, Any] = {}
+    for key, value in item.items():
+        if isinstance(value, dict) and depth:
+            flat.update(_flat(value, f"{prefix}{key}.", depth - 1))
+        elif not isinstance(value, dict | list):
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+_NAMING_FIELDS = frozenset({"name", "display_name", "full_name", "summary", "title"})
+"""An object's field that says which it is: what a question about the object asks for."""
 
 
 def _naming_keys(row: Mapping[str, Any], words: str) -> list[str]:
@@ -224,7 +254,13 @@ def names_column(key: str, request: str) -> bool:
     gb", or "free disk" without its unit)."""
     words = key.replace("_", " ").replace("-", " ").split()
     said = [" ".join(words)] + ([" ".join(words[:-1])] if len(words) > 1 and len(words[-1]) <= 3 else [])
-    return any(re.search(rf"(?<![\w-]){re.escape(name)}s?(?![\w-])", request, re.I) for name in said if name)
+    if any(re.search(rf"(?<![\w-]){re.escape(name)}s?(?![\w-])", request, re.I) for name in said if name):
+        return True
+    parent = key.rpartition(".")[0]
+    if parent and "." not in parent and names_column(parent, request):
+        return True  # (an object's field, by the object: assignee.name by "assignee")
+    return len(words) == 1 and len(words[0]) >= _STEMMED and re.search(
+        rf"(?<![\w-]){re.escape(words[0][:max(_STEMMED, len(words[0]) - 2)])}\w*", request, re.I) is not None
 
 
 def _states(text: str, value: str) -> bool:

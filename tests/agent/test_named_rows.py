@@ -183,3 +183,37 @@ def test_a_yaml_file_of_aliases_of_aliases_is_walked_once_per_node() -> None:
     plan = {"nodes": [{"id": "bomb", "tool": "read_file", "args": {"path": "ops/bomb.yaml"}}]}
     assert len(named_rows("Who is the secondary in 2026-W50?", plan, read("ops/bomb.yaml", bomb, "bomb"))) == 1
     assert named_keys("Which a9 is set?", plan, read("ops/bomb.yaml", bomb, "bomb")) == []
+
+
+INCIDENTS = """{"incidents": [
+  {"incident_number": 4807, "status": "resolved", "assignee": {"name": "Maja Lindgren", "email": "maja@example.net"}},
+  {"incident_number": 4808, "status": "acknowledged", "assignee": {"name": "Ren Takahashi", "email": "ren@example.net"}},
+  {"incident_number": 4809, "status": "resolved", "assignee": {"name": "Maja Lindgren", "email": "maja@example.net"}},
+  {"incident_number": 4813, "status": "acknowledged", "assignee": {"name": "Ren Takahashi", "email": "ren@example.net"}}
+]}"""
+ASSIGNED = "who is incident 4813 assigned to in oncall/incidents.json?"
+INCIDENTS_PLAN = {"nodes": [{"id": "pd", "tool": "read_file", "args": {"path": "oncall/incidents.json"}}]}
+
+
+def test_an_objects_fields_are_cells_and_the_one_asked_by_a_verb_is_its_name() -> None:
+    """weekend serial-and-assignee: the assignee was an object, left out of the row shown, and
+    "assigned" named no column; the joiner gave another incident's assignee."""
+    results = read("oncall/incidents.json", INCIDENTS, "pd")
+    [row] = named_rows(ASSIGNED, INCIDENTS_PLAN, results)
+    assert row.row["assignee.name"] == "Ren Takahashi" and row.row["assignee.email"] == "ren@example.net"
+    asked = asked_cell(ASSIGNED, [row])
+    assert asked is not None and asked.column == "assignee.name" and asked.value == "Ren Takahashi"
+    assert "assignee.name of the row whose incident_number is 4813 is Ren Takahashi" in named_rows_section(
+        ASSIGNED, INCIDENTS_PLAN, results)
+
+
+def test_an_answer_giving_the_asked_columns_value_of_another_row_is_set_right() -> None:
+    results = read("oncall/incidents.json", INCIDENTS, "pd")
+    answer = "The serial is 2026112801. Incident 4813 is assigned to Maja Lindgren."
+    misread = misread_cells(answer, ASSIGNED, INCIDENTS_PLAN, results)
+    assert misread is not None and misread.given == ("Maja Lindgren",)
+    assert corrected(answer, misread) == "The serial is 2026112801. Incident 4813 is assigned to Ren Takahashi."
+    assert misread_cells("Incident 4813 is assigned to Ren Takahashi.", ASSIGNED, INCIDENTS_PLAN, results) is None
+    # a name the request itself says is no misread of it
+    assert misread_cells("Maja Lindgren asked; it is not hers.", "Is incident 4813 assigned to Maja Lindgren, "
+                         "in oncall/incidents.json?", INCIDENTS_PLAN, results) is None
