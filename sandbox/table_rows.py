@@ -29,6 +29,7 @@ import io
 import json
 import re
 import sqlite3
+import xml.etree.ElementTree as ElementTree
 from collections import Counter
 from typing import Any
 
@@ -121,8 +122,113 @@ def _written_rows(value: Any, suffix: str, delimiter: str | None = None
     listed = _listed_records(text, suffix)
     if listed is not None:
         return _records(_spread(*listed)[1]) if listed[1] else None
-    return (_metrics(text) or _access_log(text) or _syslog(text) or _named_numbers(text) or _git_log(text)
-            or _logfmt(text) or _spaced_log(text) or _aligned(text))
+    return (_junit(text) or _zone(text) or _metrics(text) or _access_log(text) or _syslog(text)
+            or _named_numbers(text) or _git_log(text) or _logfmt(text) or _spaced_log(text) or _aligned(text))
+
+
+_JUNIT_START = re.compile(r"\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*)*<testsuites?[\s>]", re.DOTALL)
+_OUTCOMES = (("failure", "failed"), ("error", "errored"), ("skipped", "skipped"))
+"""A JUnit test case's child element and the status its row says: ``passed`` when it has none."""
+
+
+def _junit(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
+    """A JUnit XML report (what pytest, Maven, Gradle, Jest and most CI runners write): a row per
+    ``testcase``, ``suite``, ``classname``, ``name``, ``time`` (seconds), ``status`` (``passed``,
+    ``failed``, ``errored``, ``skipped``) and ``message`` (the failure's, error's or skip's). A
+    document that declares a DTD or entities is no report: it is not parsed."""
+    if not _JUNIT_START.match(text) or "<!DOCTYPE" in text or "<!ENTITY" in text:
+        return None
+    try:
+        root = ElementTree.fromstring(text)  # noqa: S314 (no DTD, so no entity to expand: refused above)
+    except ElementTree.ParseError:
+        return None
+    rows = []
+    for suite in root.iter("testsuite"):  # (the root among them when it is one)
+        for case in suite.findall("testcase"):
+            status, message = "passed", None
+            for tag, said in _OUTCOMES:
+                found = case.find(tag)
+                if found is not None:
+                    status, message = said, found.get("message") or (found.text or "").strip() or None
+                    break
+            named = {key: case.get(key) for key in ("classname", "name", "time")}
+            rows.append({"suite": suite.get("name"), **named, "status": status, "message": message})
+    if not rows or len(rows) > _MAX_ROWS:
+        return None
+    return ["suite", "classname", "name", "time", "status", "message"], rows
+
+
+_ZONE_TYPES = frozenset({"SOA", "NS", "A", "AAAA", "CNAME", "MX", "TXT", "SRV", "PTR", "CAA", "DS", "DNSKEY",
+                         "SPF", "NAPTR", "TLSA", "SSHFP", "HTTPS", "SVCB"})
+_ZONE_CLASSES = frozenset({"IN", "CH", "HS"})
+_ZONE_TTL = re.compile(r"\d+[smhdw]?(?:\d+[smhdw])*", re.IGNORECASE)
+_ZONE_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[^\s()]+|[()]')
+
+
+def _zone(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
+    """A DNS zone file (BIND's master format): a row per record, ``name`` (``@`` and an omitted
+    name as the file means them), ``ttl``, ``class``, ``type`` and ``data`` (an SOA's fields on
+    one line, a TXT's text without its quotes). Comments (``;``) and ``$ORIGIN``/``$TTL`` aside;
+    None unless every other line is part of a record, an SOA or ``$`` line among them."""
+    origin, ttl, name = "@", None, None
+    rows: list[dict[str, Any]] = []
+    directive = False
+    pending: list[str] = []
+    leading = False
+    for raw in text.splitlines():
+        tokens = _ZONE_TOKEN.findall(_zone_uncommented(raw))
+        if not tokens and not pending:
+            continue
+        if not pending:
+            leading = raw[:1].isspace()
+            if tokens[0].startswith("$"):
+                directive = True
+                if tokens[0].upper() == "$ORIGIN" and len(tokens) > 1:
+                    origin = tokens[1]
+                elif tokens[0].upper() == "$TTL" and len(tokens) > 1:
+                    ttl = tokens[1]
+                continue
+        pending += tokens
+        if pending.count("(") > pending.count(")"):
+            continue
+        record, pending = [t for t in pending if t not in "()"], []
+        if not leading:
+            name, record = (origin if record[0] == "@" else record[0]), record[1:]
+        row = _zone_record(record, name, ttl)
+        if row is None:
+            return None
+        rows.append(row)
+    if pending or len(rows) < 2 or len(rows) > _MAX_ROWS \
+            or not (directive or any(row["type"] == "SOA" for row in rows)):
+        return None
+    return ["name", "ttl", "class", "type", "data"], rows
+
+
+def _zone_record(tokens: list[str], name: str | None, ttl: str | None) -> dict[str, Any] | None:
+    found: dict[str, Any] = {"name": name, "ttl": ttl, "class": None}
+    while tokens and tokens[0].upper() not in _ZONE_TYPES:
+        if _ZONE_TTL.fullmatch(tokens[0]):
+            found["ttl"] = tokens[0]
+        elif tokens[0].upper() in _ZONE_CLASSES:
+            found["class"] = tokens[0].upper()
+        else:
+            return None
+        tokens = tokens[1:]
+    if name is None or len(tokens) < 2:
+        return None
+    data = [t[1:-1] if len(t) > 1 and t.startswith('"') and t.endswith('"') else t for t in tokens[1:]]
+    return {**found, "type": tokens[0].upper(), "data": " ".join(data)}
+
+
+def _zone_uncommented(line: str) -> str:
+    """A zone file's line without its comment (a ``;`` outside quotes)."""
+    quoted = False
+    for at, char in enumerate(line):
+        if char == '"':
+            quoted = not quoted
+        elif char == ";" and not quoted:
+            return line[:at]
+    return line
 
 
 _SAMPLE = re.compile(r"(?P<metric>[A-Za-z_:][\w:]*)(?:\{(?P<labels>[^}]*)\})?\s+"

@@ -1,0 +1,114 @@
+"""A JUnit XML report and a DNS zone file are tables (sandbox/table_rows.py): a row per test case
+and per record, which a query reads in the real sandbox."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.execution.gateway import GreenToolGateway
+from agent.ports.sandbox import PackageJob, Sandbox, SandboxLimits
+from infra.emulators.scripted_chat import ScriptedChatModel
+from sandbox.reflexion import ReflexionPackageRunner
+from sandbox.table_query import NAME, find_table
+from sandbox.table_rows import query_rows, table_rows
+
+JUNIT = """<?xml version="1.0" encoding="UTF-8"?>
+<testsuites name="smoke" tests="5" failures="1" errors="1" skipped="1">
+  <testsuite name="checkout" tests="2">
+    <testcase classname="smoke.checkout" name="add_to_cart" time="2.118"/>
+    <testcase classname="smoke.checkout" name="apply_voucher" time="3.902">
+      <failure message="expected HTTP 200, got 502">AssertionError</failure>
+    </testcase>
+  </testsuite>
+  <testsuite name="search" tests="3">
+    <testcase classname="smoke.search" name="facet_filters" time="0.912"><error message="connection reset"/></testcase>
+    <testcase classname="smoke.search" name="sort_by_price" time="2.264"/>
+    <testcase classname="smoke.search" name="suggest" time="0"><skipped>disabled on weekends</skipped></testcase>
+  </testsuite>
+</testsuites>
+"""
+ZONE = """\
+; shop.example.net
+$ORIGIN shop.example.net.
+$TTL 3600
+@        IN  SOA   ns1.example.net. hostmaster.example.net. (
+                   2026112801 ; serial
+                   7200 900 1209600 300 )
+         IN  NS    ns1.example.net.
+         IN  MX    10 mx1.mail.example.net.
+         IN  MX    20 mx2.mail.example.net.
+api  300 IN  A     198.51.100.20
+www      IN  CNAME shop.example.net.
+_dmarc   IN  TXT   "v=DMARC1; p=quarantine"
+"""
+
+
+def test_a_junit_report_is_a_row_per_test_case_with_its_outcome() -> None:
+    columns, rows = table_rows(JUNIT, ".xml") or ([], [])
+    assert columns == ["suite", "classname", "name", "time", "status", "message"]
+    assert [(r["suite"], r["name"], r["status"], r["message"]) for r in rows] == [
+        ("checkout", "add_to_cart", "passed", None),
+        ("checkout", "apply_voucher", "failed", "expected HTTP 200, got 502"),
+        ("search", "facet_filters", "errored", "connection reset"),
+        ("search", "sort_by_price", "passed", None),
+        ("search", "suggest", "skipped", "disabled on weekends")]
+    failing = query_rows(columns, rows, "SELECT name FROM data WHERE status IN ('failed', 'errored')")
+    assert failing == ["apply_voucher", "facet_filters"]
+    # one suite alone at the top is a report too
+    alone = '<testsuite name="unit"><testcase classname="t" name="a"/><testcase classname="t" name="b"/></testsuite>'
+    assert [r["name"] for r in (table_rows(alone, ".xml") or ([], []))[1]] == ["a", "b"]
+
+
+@pytest.mark.parametrize("text", [
+    # entities declared: never expanded, not parsed at all
+    '<?xml version="1.0"?><!DOCTYPE t [<!ENTITY a "aaaa">]><testsuite><testcase name="&a;"/></testsuite>',
+    "<testsuites><testsuite><testcase name='a'>",  # cut short
+    "<html><body>a report</body></html>",
+])
+def test_what_is_no_junit_report_is_no_table_of_tests(text: str) -> None:
+    found = table_rows(text, ".xml")
+    assert found is None or "status" not in found[0]
+
+
+def test_a_zone_file_is_a_row_per_record_its_names_and_ttls_as_the_file_means_them() -> None:
+    columns, rows = table_rows(ZONE, ".zone") or ([], [])
+    assert columns == ["name", "ttl", "class", "type", "data"]
+    assert rows[0] == {"name": "shop.example.net.", "ttl": "3600", "class": "IN", "type": "SOA",
+                       "data": "ns1.example.net. hostmaster.example.net. 2026112801 7200 900 1209600 300"}
+    assert [(r["name"], r["ttl"], r["type"], r["data"]) for r in rows[1:]] == [
+        ("shop.example.net.", "3600", "NS", "ns1.example.net."),
+        ("shop.example.net.", "3600", "MX", "10 mx1.mail.example.net."),
+        ("shop.example.net.", "3600", "MX", "20 mx2.mail.example.net."),
+        ("api", "300", "A", "198.51.100.20"),
+        ("www", "3600", "CNAME", "shop.example.net."),
+        ("_dmarc", "3600", "TXT", "v=DMARC1; p=quarantine")]
+
+
+@pytest.mark.parametrize("text", [
+    "api IN A 198.51.100.20\nwww IN CNAME shop.example.net.\n",  # no SOA and no $ line: not certain
+    "$TTL 3600\napi IN A 198.51.100.20\nthis line is prose\n",
+    "$TTL 3600\n@ IN SOA ns1. host. ( 1 2 3\n",  # an SOA never closed
+])
+def test_what_is_no_whole_zone_file_is_no_table_of_records(text: str) -> None:
+    found = table_rows(text, ".zone")
+    assert found is None or "type" not in found[0]
+
+
+async def _none(event: object) -> None:
+    return None
+
+
+async def test_a_query_over_a_junit_report_runs_in_the_sandbox(
+        sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits) -> None:
+    """weekend failing-tests-to-file: the planner's code looked for ``test`` elements; a query
+    over the report's rows finds the failing ones."""
+    inputs = {"report": {"path": "ci/smoke.xml", "content": JUNIT}}
+    table = find_table(inputs)
+    assert table is not None and "status" in table.columns
+    llm = ScriptedChatModel(replies=["```sql\nSELECT name FROM data WHERE status IN ('failed', 'errored')\n```"])
+    runner = ReflexionPackageRunner(sandbox, llm, limits, max_attempts=2, table_queries=True)
+    job = PackageJob(thread_id="T1", run_id="R1", node_id="failing", goal="the failing tests", code="",
+                     inputs=inputs, request="which tests failed or errored in ci/smoke.xml?", final=True)
+    outcome = await runner.run(job, gateway, _none)
+    assert outcome.ok and outcome.output == ["apply_voucher", "facet_filters"], outcome
+    assert [a.mended_by for a in outcome.attempts] == [NAME]
