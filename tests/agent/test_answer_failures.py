@@ -97,3 +97,16 @@ def test_a_file_read_that_does_not_parse_is_told_unless_the_answer_says_so() -> 
     assert with_failures_told(said, plan, results) == said
     parsed = {"silences": {"status": "done", "output": {**read, "content": "[]"} | {"note": None}}}
     assert with_failures_told(answer, plan, parsed) == answer
+
+
+def test_a_change_that_did_not_run_with_no_failure_told_to_explain_it_is_told() -> None:
+    """weekend failing-tests-to-file: dagbot's own package failed (its failure is not the plan's
+    to tell), the write after it was skipped, and the answer listed tests as if written."""
+    skipped = {"postmortem": {"status": "done", "output": {"content": "x"}},
+               "copy": {"status": "skipped", "error": "skipped: 'computed' was failed"}}
+    answer = "- checkout.apply_voucher\n- search.facet_filters"
+    assert with_failures_told(answer, PLAN, skipped) == (
+        f"{answer}\n\n{NOTE}\n• `copy` (write_file reports/postmortem.md): did not run "
+        "(skipped: 'computed' was failed)")
+    for told in ("reports/postmortem.md was not written.", "The copy step did not run."):
+        assert with_failures_told(told, PLAN, skipped) == told
