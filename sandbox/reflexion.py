@@ -323,6 +323,8 @@ class ReflexionPackageRunner:
                 if sql and (mended := mend(table, job, sql)) is not None:
                     log.info("package %s: %s", job.node_id, what)
                     sql, written = mended, f"```sql\n{mended}\n```"
+            if sql is not None and sql == state.get("sql"):
+                break  # (the query that just failed, again: told its faults, the model wrote it once more)
             before = sql
             told = query_faults(table, job, sql) if sql and job.request else []
             if sql and (best is None or len(told) <= best[0]):

@@ -1184,3 +1184,18 @@ def test_a_column_of_percents_compared_with_the_fraction_the_request_names_is_co
     assert percents_as_written(table, request, "SELECT mounted_on FROM data WHERE use_percent > 0.5") is None
     costs = find_table({"c": {"path": "c.csv", "content": "team,ratio\na,0.9\nb,0.7\n"}})
     assert costs is not None and percents_as_written(costs, "over 80%?", "SELECT team FROM data WHERE ratio > 0.8") is None
+
+
+async def test_the_failed_query_written_again_ends_the_queries_without_another_call(
+    sandbox: Sandbox, gateway: GreenToolGateway, limits: SandboxLimits
+) -> None:
+    """weekend ram-and-timeout: after the query failed, the model wrote it again, was told its
+    faults, and wrote it once more: a call spent on a reply known already. The planner's code
+    runs next."""
+    broken = sql("SELECT SUM(pages) FROM data")
+    llm = ScriptedChatModel(replies=[broken, broken, broken, broken])
+    runner = ReflexionPackageRunner(sandbox, llm, limits, max_attempts=3, table_queries=True)
+    outcome = await runner.run(job(request=TOTAL), gateway, _none)
+
+    assert outcome.ok and outcome.attempts[-1].code == SUMS_EVERY_ROW, outcome
+    assert len(llm.calls) == 3  # told before it ran (2), asked once after it failed (1): no fourth
