@@ -10,6 +10,7 @@ share as one value over another.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -51,3 +52,33 @@ def named_value_rule(table: Table, share: bool) -> str:
         rule += (f"- A share or a percentage of one value in another: 100.0 * {one} / {one}, "
                  "each with its own name; not a count of rows.\n")
     return rule
+
+
+_SHARE_WORDS = re.compile(r"\b(?:percent(?:age)?|share|fraction|proportion|ratio)\b|%", re.IGNORECASE)
+
+
+def named_share(table: Table, request: str, sql: str) -> str | None:
+    """The query for a share of one named value in another, when ``sql`` divides nothing: the
+    request asks a percentage or a share, names exactly two of the table's names as words, and
+    one of them right after "of" (the whole: "what percentage of MemTotal is MemAvailable"),
+    ``ROUND(100.0 * (SELECT value … 'MemAvailable') / (SELECT value … 'MemTotal'), 2)``. Told it never used
+    MemTotal, the model wrote the query for MemAvailable alone again (weekend
+    mem-available-share). None otherwise."""
+    found = named_values(table)
+    if found is None or "/" in sql or not _SHARE_WORDS.search(request):
+        return None
+    name, value = found
+    held = {str(row.get(name)) for row in table.rows if row.get(name) not in (None, "")}
+    said = [n for n in held if re.search(rf"(?<![\w.-]){re.escape(n)}(?![\w-])", request)]
+    if len(said) != 2:
+        return None
+    wholes = [n for n in said if re.search(rf"\bof\s+(?:the\s+|its\s+)?{re.escape(n)}(?![\w-])", request)]
+    if len(wholes) != 1:
+        return None
+    whole = wholes[0]
+    part = next(n for n in said if n != whole)
+
+    def one(named: str) -> str:
+        return f"(SELECT {value} FROM data WHERE {name} = '{named.replace(chr(39), chr(39) * 2)}')"
+
+    return f"SELECT ROUND(100.0 * {one(part)} / {one(whole)}, 2) AS percent"

@@ -71,6 +71,7 @@ from sandbox.goal_values import NAME as GOAL_VALUES
 from sandbox.goal_values import mended_goal_values
 from sandbox.input_outline import outline
 from sandbox.like_patterns import likes_as_meant
+from sandbox.named_values import named_share
 from sandbox.query_aliases import without_alias
 from sandbox.query_checks import (
     asked_of,
@@ -120,6 +121,8 @@ from its goal and inputs before its first attempt (agent/engine/computed_values.
 _IN_PLACE: tuple[tuple[Callable[[Table, PackageJob, str], str | None], str], ...] = (
     (lambda t, j, sql: likes_as_meant(t, asked_of(j), sql) if j.request else None,
      "a LIKE pattern that matches no row made the pattern it meant"),
+    (lambda t, j, sql: named_share(t, asked_of(j), sql) if j.request else None,
+     "a share of one named value in another, asked and not divided, computed as one over the other"),
     (lambda t, j, sql: without_copied_row(t, asked_of(j), sql) if j.request else None,
      "a row copied into the query's conditions left out"),
     (lambda t, j, sql: without_targets(t, j.request, sql) if j.request else None,

@@ -4,7 +4,7 @@ value over another, not a share of rows."""
 from __future__ import annotations
 
 from agent.ports.sandbox import PackageJob
-from sandbox.named_values import named_value_rule, named_values
+from sandbox.named_values import named_share, named_value_rule, named_values
 from sandbox.query_checks import query_faults
 from sandbox.table_query import SHARE_RULE, find_table, share_rule
 from sandbox.table_rows import query_rows
@@ -57,3 +57,24 @@ def test_a_table_of_people_or_of_repeated_names_is_no_table_of_named_values() ->
     assert hosts is not None and named_values(hosts) is None
     pay = find_table({"r": {"path": "pay.csv", "content": "name,value\nalice,3\nbob,4\nalice,5\ncarol,1\n"}})
     assert pay is not None and named_values(pay) is None
+
+
+MEMINFO = "MemTotal:        8148324 kB\nMemFree:          301876 kB\nMemAvailable:    1833373 kB\n" \
+          "SwapTotal:       2097148 kB\n"
+
+
+def test_a_share_of_one_named_value_in_another_not_divided_is_computed_one_over_the_other() -> None:
+    """weekend mem-available-share: told it never used MemTotal, the model queried MemAvailable alone."""
+    table = find_table({"m": {"path": "lb-02/meminfo.txt", "content": MEMINFO}})
+    assert table is not None
+    wrong = "SELECT value FROM data WHERE name = 'MemAvailable'"
+    for asked in ("What percentage of MemTotal is MemAvailable in lb-02/meminfo.txt?",
+                  "What is MemAvailable as a percentage of MemTotal?"):
+        mended = named_share(table, asked, wrong)
+        assert mended is not None and query_rows(table.columns, table.rows, mended) == 22.5
+    # no share asked, a query that divides already, two wholes or one name: as written
+    assert named_share(table, "How much is MemAvailable, and MemTotal?", wrong) is None
+    assert named_share(table, "What percentage of MemTotal is MemAvailable?",
+                       "SELECT 100.0 * 1833373 / 8148324") is None
+    assert named_share(table, "What share of MemTotal is MemAvailable of MemFree?", wrong) is None
+    assert named_share(table, "What percentage of MemTotal is free?", wrong) is None
