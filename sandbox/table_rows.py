@@ -123,7 +123,46 @@ def _written_rows(value: Any, suffix: str, delimiter: str | None = None
     if listed is not None:
         return _records(_spread(*listed)[1]) if listed[1] else None
     return (_junit(text) or _zone(text) or _metrics(text) or _access_log(text) or _syslog(text)
-            or _named_numbers(text) or _git_log(text) or _logfmt(text) or _spaced_log(text) or _aligned(text))
+            or _named_numbers(text) or _git_log(text) or _stanzas(text) or _logfmt(text) or _spaced_log(text)
+            or _aligned(text))
+
+
+_STANZA_LINE = re.compile(r"\s*(?P<key>[A-Za-z][A-Za-z0-9 ()/_.-]{0,40}?):\s+(?P<value>\S.*?)\s*")
+_FEWEST_STANZAS = 2
+
+
+def _stanzas(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
+    """Records written as ``Key: value`` lines, each opened by the same key (``certbot
+    certificates``' ``Certificate Name: …`` then its ``Domains:``, ``Expiry Date:``…; ``apt-cache
+    show``, ``systemctl show`` of several units): a row each, a column per key in snake case
+    (``expiry_date``), values as written. Lines before the first record and after the last (a
+    heading, a ruler) aside; None unless every other line from the first record to the last is
+    one (or blank), two records at least, none naming a key twice."""
+    lines = text.splitlines()
+    pairs = [(at, m["key"].strip(), m["value"]) for at, line in enumerate(lines)
+             if (m := _STANZA_LINE.fullmatch(line))]
+    counts = Counter(key for _, key, _ in pairs)
+    opener = next((key for _, key, _ in pairs if counts[key] >= _FEWEST_STANZAS), None)
+    if opener is None:
+        return None
+    first = next(at for at, key, _ in pairs if key == opener)
+    inside = [(at, key, value) for at, key, value in pairs if at >= first]
+    paired = {at for at, _, _ in inside}
+    last = inside[-1][0]
+    if any(line.strip() and at not in paired for at, line in enumerate(lines[first:last + 1], first)):
+        return None
+    rows: list[dict[str, Any]] = []
+    for _, key, value in inside:
+        column = re.sub(r"[^a-z0-9]+", "_", key.lower()).strip("_")
+        if key == opener:
+            rows.append({})
+        if column in rows[-1]:
+            return None
+        rows[-1][column] = value
+    if len(rows) < _FEWEST_STANZAS or len(rows) > _MAX_ROWS or any(len(row) < 2 for row in rows):
+        return None
+    columns = list(dict.fromkeys(column for row in rows for column in row))
+    return columns, [{c: row.get(c) for c in columns} for row in rows]
 
 
 _JUNIT_START = re.compile(r"\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*)*<testsuites?[\s>]", re.DOTALL)

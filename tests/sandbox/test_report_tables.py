@@ -112,3 +112,37 @@ async def test_a_query_over_a_junit_report_runs_in_the_sandbox(
     outcome = await runner.run(job, gateway, _none)
     assert outcome.ok and outcome.output == ["apply_voucher", "facet_filters"], outcome
     assert [a.mended_by for a in outcome.attempts] == [NAME]
+
+
+CERTS = """\
+Saving debug log to /var/log/letsencrypt/letsencrypt.log
+Found the following certs:
+  Certificate Name: api.shop.example.net
+    Domains: api.shop.example.net
+    Expiry Date: 2026-12-04 07:31:55+00:00 (VALID: 6 days)
+  Certificate Name: status.shop.example.net
+    Domains: status.shop.example.net
+    Expiry Date: 2026-11-27 23:59:59+00:00 (INVALID: EXPIRED)
+- - - - - - - - - - - - - - - - - - - -
+"""
+
+
+def test_records_of_key_value_lines_opened_by_one_key_are_a_row_each() -> None:
+    """weekend expired-cert: certbot's listing was no table, and the planner's code returned a path."""
+    columns, rows = table_rows(CERTS, ".txt") or ([], [])
+    assert columns == ["certificate_name", "domains", "expiry_date"]
+    assert rows[1] == {"certificate_name": "status.shop.example.net", "domains": "status.shop.example.net",
+                       "expiry_date": "2026-11-27 23:59:59+00:00 (INVALID: EXPIRED)"}
+    expired = query_rows(columns, rows, "SELECT certificate_name FROM data WHERE expiry_date LIKE '%EXPIRED%'")
+    assert expired == "status.shop.example.net"
+
+
+@pytest.mark.parametrize("text", [
+    "MemTotal: 8148324 kB\nMemFree: 301876 kB\nMemAvailable: 1833373 kB\n",  # no key opens two records
+    "Name: a\nSize: 1\nsome prose in between\nName: b\nSize: 2\n",  # a line of no record inside
+    "Name: a\nName: b\nName: c\n",  # records of one field: a list, not records
+    "Name: a\nSize: 1\nSize: 2\nName: b\nSize: 3\n",  # a key twice in one record
+])
+def test_what_is_no_run_of_records_is_no_table_of_them(text: str) -> None:
+    found = table_rows(text, ".txt")
+    assert found is None or found[0] != ["name", "size"]
