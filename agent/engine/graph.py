@@ -371,6 +371,14 @@ async def _validated(state: AgentState, runtime: Ctx) -> tuple[Plan, tuple[str, 
     plan, mends = validated.plan, validated.mends
     if mends:  # (names only: arguments may hold secrets)
         log.info("mended the model's plan", mends=list(mends))
+    earlier = state.get("history") or []
+    pointed = pointed_addresses(state["request"], str(earlier[-1].get("answer") or "") if earlier else "")
+    if (astray := misdirected(plan, ctx.registry, pointed)) and not last_round:
+        raise PlanError(astray)
+    if astray and (sent := redirected(plan, astray, pointed)) is not None:
+        log.info("a change sent to them goes to whom the answer before named",
+                 problems=[str(p) for p in astray])
+        plan = sent
     if (elsewhere := ungrounded_changes(plan, ctx.registry, state["request"], known)) and last_round:
         plan, elsewhere = without_unnamed_options(plan, elsewhere, ctx.registry)
         if not elsewhere:
@@ -381,14 +389,6 @@ async def _validated(state: AgentState, runtime: Ctx) -> tuple[Plan, tuple[str, 
             raise PlanError(elsewhere)
         log.info("left out changes the request did not ask for", problems=[str(p) for p in elsewhere])
         plan = kept
-    earlier = state.get("history") or []
-    pointed = pointed_addresses(state["request"], str(earlier[-1].get("answer") or "") if earlier else "")
-    if (astray := misdirected(plan, ctx.registry, pointed)) and not last_round:
-        raise PlanError(astray)
-    if astray and (sent := redirected(plan, astray, pointed)) is not None:
-        log.info("a change sent to them goes to whom the answer before named",
-                 problems=[str(p) for p in astray])
-        plan = sent
     if unasked := unasked_changes(plan, ctx.registry, state["request"]):
         plan = without_unasked_changes(plan, unasked, state["request"], ctx.registry, last_round)
     if questioned := changes_in_a_question(plan, ctx.registry, state["request"]):

@@ -8,7 +8,9 @@ nothing done. So when the request names targets of its own (tokens such as ``don
 is left that a change could be meant for), each target-like argument of a red node must be
 found in the request, in the thread's earlier requests and answers, or in results already held;
 otherwise it is a plan problem for the repair round.
-A request that names no target leaves the choice to the plan (and to its approver). If the
+A request that names no target leaves the choice to the plan (and to its approver), but for a
+mail address: one named nowhere in the request, the thread or its results is always a problem
+(a plan never makes up whom to mail; the tool's configured default is the deployment's). If the
 repaired plan still aims a change elsewhere, that node is left out (when nothing depends on
 it) and the rest of the plan runs: a change nobody asked for is not worth failing the request.
 
@@ -61,15 +63,25 @@ def ungrounded_changes(plan: Plan, registry: ToolRegistry, request: str,
     """Problems for each red node's literal target that neither the request nor anything
     ``known`` (earlier requests, answers, results) names; none when the request names no
     target that the plan's other nodes do not already read (then the request named what to
-    read, not where a change goes: "save the incidents of x.example/incidents.json to a file")."""
+    read, not where a change goes: "save the incidents of x.example/incidents.json to a file"),
+    but for a mail address, which a plan never makes up: "email them api-3's address" was
+    planned as a mail to api-3@example.net, and sent (weekend follow-up-mail-assignee). An
+    address the tool fills in itself (its configured default) is the deployment's."""
     named = named_targets(request)
     red = [node for node in plan.nodes if node.tool and registry.risk_of(node.tool) is Risk.RED]
     red_ids = {node.id for node in red}
     used = json.dumps([node.model_dump(include={"args", "each", "package"}) for node in plan.nodes
-                       if node.id not in red_ids])
-    if not red or all(name in used for name in named):
-        return []  # every target the request names is what the plan reads: none left for a change
+                      if node.id not in red_ids])
     haystack = _haystack(request, known)
+    invented = [(node, field, value) for node in red for field, value in target_args(node.args)
+                if _kind(value) == "address" and not _grounded(value, haystack, named)
+                and value not in json.dumps(registry.fill_ins_of(node.tool or ""), default=str)]
+    problems = [PlanProblem(node.id, f"args.{field}", (
+        f"{value!r} is an address named nowhere in the request, the thread or a result: send only to "
+        "an address one of them names (from a result: ${node.field}), or leave this node out if none "
+        "does")) for node, field, value in invented]
+    if not red or all(name in used for name in named):
+        return problems  # every target the request names is what the plan reads: none left for a change
     left = ", ".join(repr(name) for name in sorted(named) if name not in used)
     problems = []
     for node in red:

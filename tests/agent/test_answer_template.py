@@ -300,7 +300,7 @@ async def test_a_rejected_nodes_value_filled_in_is_never_planned_again() -> None
     plan = {"nodes": [{"id": "m", "tool": "send", "args": {"to": "ops@example.com", "body": "hi"}}],
             "answer": "Sent as ${m.message_id}."}
     async with harness(MEMORY, [plan, finish("Sent as 7.")]) as h:
-        await h.engine.ask("tpl11", "send hi to ops", requested_by="U1")
+        await h.engine.ask("tpl11", "send hi to ops@example.com", requested_by="U1")
         asked = await h.next_event(AwaitingApproval)
         await h.engine.decide(asked.approval_id, approved=False, by="U1")
         answer = _answer([await h.next_event(AnswerReady)])

@@ -222,7 +222,7 @@ async def test_what_a_replaced_plan_did_stands_for_the_joiner_the_new_plan_and_f
     plan2 = {"nodes": [{"id": "status", "tool": "lookup", "args": {"key": "web"}}]}
     async with harness(MEMORY, [plan1, replan("status failed: use lookup"), plan2,
                                     finish("Mailed ops; web is fine.")]) as h:
-        await h.engine.ask("p6", "mail ops that the deploy is done and check web", requested_by="U1")
+        await h.engine.ask("p6", "mail ops@example.com that the deploy is done and check web", requested_by="U1")
         asked = await h.next_event(AwaitingApproval)
         await h.engine.decide(asked.approval_id, approved=True, by="U1")
         await h.next_event(AnswerReady)
@@ -244,7 +244,7 @@ async def test_a_replan_that_never_validates_is_answered_from_the_results_in_han
                        {"id": "status", "tool": "broken", "args": {"key": "web"}}]}
     async with harness(MEMORY, [plan1, replan("use lookup"), BAD, BAD,
                                     finish("Mailed ops; web's status could not be read.")]) as h:
-        await h.engine.ask("p7", "mail ops and check web", requested_by="U1")
+        await h.engine.ask("p7", "mail ops@example.com and check web", requested_by="U1")
         asked = await h.next_event(AwaitingApproval)
         await h.engine.decide(asked.approval_id, approved=True, by="U1")
         answered = await h.next_event(AnswerReady)
@@ -497,7 +497,7 @@ async def test_a_replan_does_not_make_a_change_the_request_made_already() -> Non
                        {"id": "status", "tool": "lookup", "args": {"key": "web"}}]}
     async with harness(MEMORY, [plan1, replan("status failed: use lookup"), plan2,
                                     finish("Mailed ops and dev; web is fine.")]) as h:
-        await h.engine.ask("p6r", "mail ops that the deploy is done, mail dev, and check web", requested_by="U1")
+        await h.engine.ask("p6r", "mail ops@example.com that the deploy is done, mail dev@example.com, and check web", requested_by="U1")
         asked = await h.next_event(AwaitingApproval)
         await h.engine.decide(asked.approval_id, approved=True, by="U1")
         second = await h.next_event(AwaitingApproval)
@@ -515,7 +515,7 @@ async def test_a_replan_that_would_only_repeat_a_change_is_answered_from_the_res
                        {"id": "status", "tool": "broken", "args": {"key": "web"}}]}
     plan2 = {"nodes": [{"id": "again", "tool": "send", "args": {"to": "ops@example.com", "body": "again"}}]}
     async with harness(MEMORY, [plan1, replan("mail them again"), plan2, finish("Mailed ops.")]) as h:
-        await h.engine.ask("p6s", "mail ops that the deploy is done and check web", requested_by="U1")
+        await h.engine.ask("p6s", "mail ops@example.com that the deploy is done and check web", requested_by="U1")
         asked = await h.next_event(AwaitingApproval)
         await h.engine.decide(asked.approval_id, approved=True, by="U1")
         answered = await h.next_event(AnswerReady)

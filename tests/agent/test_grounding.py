@@ -115,7 +115,7 @@ def test_a_target_from_the_thread_or_a_result_passes_and_references_are_not_chec
 
 
 def test_a_request_that_names_no_target_leaves_the_choice_to_the_plan_and_green_nodes_are_free() -> None:
-    assert ungrounded_changes(send("anyone@example.com"), REGISTRY, "Tell the team it is done") == []
+    assert ungrounded_changes(send("reports/done.txt"), REGISTRY, "Tell the team it is done") == []
     lookup = validate_plan({"nodes": [{"id": "l", "tool": "lookup", "args": {"key": "other.txt"}}]}, REGISTRY)
     assert ungrounded_changes(lookup, REGISTRY, "Look up done.txt") == []
 
@@ -126,9 +126,26 @@ def test_a_request_naming_only_what_the_plan_reads_leaves_the_change_to_the_plan
         {"id": "s", "tool": "send", "why": "asked", "args": {"to": "team@example.org", "body": "${page}"}}]},
         REGISTRY)
     request = "Send the incidents of ops.example.com/incidents.json to the team"
-    assert ungrounded_changes(read_then_send, REGISTRY, request) == []
+    assert ungrounded_changes(read_then_send, REGISTRY, request, known=["team: team@example.org"]) == []
     another = "Send the incidents of ops.example.com/incidents.json to oncall@example.com"
     assert [p.node for p in ungrounded_changes(read_then_send, REGISTRY, another)] == ["s"]
+
+
+def test_a_mail_to_an_address_named_nowhere_is_a_problem_whatever_the_request_names() -> None:
+    """weekend follow-up-mail-assignee: "email them api-3's address from edge/haproxy.cfg" was
+    planned as a mail to api-3@example.net, an address nothing named, and sent. A path or a
+    URL the request leaves to the plan stays the plan's choice; an address is never made up."""
+    read_then_send = validate_plan({"nodes": [
+        {"id": "cfg", "tool": "lookup", "args": {"key": "edge/haproxy.cfg"}},
+        {"id": "s", "tool": "send", "why": "asked", "args": {"to": "api-3@example.net", "body": "${cfg}"}}]},
+        REGISTRY)
+    request = "email them api-3's address from edge/haproxy.cfg"
+    [problem] = ungrounded_changes(read_then_send, REGISTRY, request)
+    assert problem.node == "s" and "'api-3@example.net' is an address named nowhere" in str(problem)
+    assert ungrounded_changes(send("anyone@example.com"), REGISTRY, "Tell the team it is done") != []
+    # named by the thread (a result of the turn before: the incident's assignee): whom to send to
+    held = [{"assignee": {"name": "Maja Lindgren", "email": "api-3@example.net"}}]
+    assert ungrounded_changes(read_then_send, REGISTRY, request, known=held) == []
 
 
 def plan_of(*nodes: dict[str, Any], answer: str | None = None) -> Any:
