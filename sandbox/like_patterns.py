@@ -53,8 +53,8 @@ def likes_as_meant(table: Table, asked: str, sql: str) -> str | None:
 def _meanings(pattern: str, named: str) -> list[str]:
     """The patterns ``pattern`` may have meant, the likelier first."""
     words = list(_WORD.finditer(pattern))
-    said: list[bool | None] = [None if w.group(0).lower() in _LINKING else
-                               bool(re.search(rf"\b{re.escape(w.group(0).lower())}", named)) for w in words]
+    said: list[bool | None] = [None if w.group(0).lower() in _LINKING else _says(named, w.group(0).lower())
+                               for w in words]
     found = []
     if False in said:  # (a word the request never says: a row's own, copied)
         best: list[int] = []
@@ -73,3 +73,10 @@ def _meanings(pattern: str, named: str) -> list[str]:
     if "%" not in pattern and "_" not in pattern:
         found.append(f"%{pattern}%")
     return found
+
+
+def _says(named: str, word: str) -> bool:
+    """Whether the request says ``word``: as a word, or, three letters or more, as a word's
+    start ("attempt" in "attempts"; "s" is no word of "ssh")."""
+    end = r"\b" if len(word) < 3 else ""
+    return re.search(rf"\b{re.escape(word)}{end}", named) is not None

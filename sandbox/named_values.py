@@ -54,6 +54,8 @@ def named_value_rule(table: Table, share: bool) -> str:
     return rule
 
 
+_DERIVED = re.compile(r"\b(?:used|in use|free|left|remaining|rest)\b", re.IGNORECASE)
+"""A share of what is used or left: a difference of values first, not one value over another."""
 _SHARE_WORDS = re.compile(r"\b(?:percent(?:age)?|share|fraction|proportion|ratio)\b|%", re.IGNORECASE)
 
 
@@ -65,7 +67,7 @@ def named_share(table: Table, request: str, sql: str) -> str | None:
     MemTotal, the model wrote the query for MemAvailable alone again (weekend
     mem-available-share). None otherwise."""
     found = named_values(table)
-    if found is None or "/" in sql or not _SHARE_WORDS.search(request):
+    if found is None or "/" in sql or not _SHARE_WORDS.search(request) or _DERIVED.search(request):
         return None
     name, value = found
     held = {str(row.get(name)) for row in table.rows if row.get(name) not in (None, "")}

@@ -127,17 +127,17 @@ def _written_rows(value: Any, suffix: str, delimiter: str | None = None
             or _aligned(text))
 
 
-_STANZA_LINE = re.compile(r"\s*(?P<key>[A-Za-z][A-Za-z0-9 ()/_.-]{0,40}?):\s+(?P<value>\S.*?)\s*")
+_STANZA_LINE = re.compile(r"\s*(?P<key>[A-Za-z][A-Za-z0-9 ()/_.-]{0,40}?):\s+(?P<value>\S(?:.*\S)?)\s*")
 _FEWEST_STANZAS = 2
 
 
 def _stanzas(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
     """Records written as ``Key: value`` lines, each opened by the same key (``certbot
-    certificates``' ``Certificate Name: …`` then its ``Domains:``, ``Expiry Date:``…; ``apt-cache
-    show``, ``systemctl show`` of several units): a row each, a column per key in snake case
-    (``expiry_date``), values as written. Lines before the first record and after the last (a
-    heading, a ruler) aside; None unless every other line from the first record to the last is
-    one (or blank), two records at least, none naming a key twice."""
+    certificates``' ``Certificate Name: …`` then its ``Domains:``, ``Expiry Date:``…): a row
+    each, a column per key in snake case (``expiry_date``), values as written. Lines before the
+    first record and after the last (a heading, a ruler) aside, when none of them is such a line;
+    None unless every other line from the first record to the last is one (or blank), two
+    records at least, none naming a key twice."""
     lines = text.splitlines()
     pairs = [(at, m["key"].strip(), m["value"]) for at, line in enumerate(lines)
              if (m := _STANZA_LINE.fullmatch(line))]
@@ -146,6 +146,8 @@ def _stanzas(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
     if opener is None:
         return None
     first = next(at for at, key, _ in pairs if key == opener)
+    if pairs[0][0] < first:
+        return None  # (a key before the records: a heading of fields, a mail's or a page's, not one of them)
     inside = [(at, key, value) for at, key, value in pairs if at >= first]
     paired = {at for at, _, _ in inside}
     last = inside[-1][0]
@@ -165,7 +167,7 @@ def _stanzas(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
     return columns, [{c: row.get(c) for c in columns} for row in rows]
 
 
-_JUNIT_START = re.compile(r"\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*)*<testsuites?[\s>]", re.DOTALL)
+_JUNIT_ROOT = re.compile(r"<testsuites?[\s>/]")
 _OUTCOMES = (("failure", "failed"), ("error", "errored"), ("skipped", "skipped"))
 """A JUnit test case's child element and the status its row says: ``passed`` when it has none."""
 
@@ -175,7 +177,7 @@ def _junit(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
     ``testcase``, ``suite``, ``classname``, ``name``, ``time`` (seconds), ``status`` (``passed``,
     ``failed``, ``errored``, ``skipped``) and ``message`` (the failure's, error's or skip's). A
     document that declares a DTD or entities is no report: it is not parsed."""
-    if not _JUNIT_START.match(text) or "<!DOCTYPE" in text or "<!ENTITY" in text:
+    if not _JUNIT_ROOT.match(_after_prolog(text)) or "<!DOCTYPE" in text or "<!ENTITY" in text:
         return None
     try:
         root = ElementTree.fromstring(text)  # noqa: S314 (no DTD, so no entity to expand: refused above)
@@ -197,9 +199,25 @@ def _junit(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
     return ["suite", "classname", "name", "time", "status", "message"], rows
 
 
+def _after_prolog(text: str) -> str:
+    """An XML text from its first element on: its declaration and comments skipped (by finding
+    their ends: a pattern of repeated comments backtracked exponentially on a page of them)."""
+    rest = text.lstrip()
+    if rest.startswith("<?xml"):
+        end = rest.find("?>")
+        rest = rest[end + 2:].lstrip() if end >= 0 else ""
+    while rest.startswith("<!--"):
+        end = rest.find("-->")
+        rest = rest[end + 3:].lstrip() if end >= 0 else ""
+    return rest
+
+
 _ZONE_TYPES = frozenset({"SOA", "NS", "A", "AAAA", "CNAME", "MX", "TXT", "SRV", "PTR", "CAA", "DS", "DNSKEY",
-                         "SPF", "NAPTR", "TLSA", "SSHFP", "HTTPS", "SVCB"})
+                         "SPF", "NAPTR", "TLSA", "SSHFP", "HTTPS", "SVCB", "HINFO", "LOC", "DNAME", "RRSIG",
+                         "NSEC", "NSEC3", "NSEC3PARAM", "CDS", "CDNSKEY", "CERT", "URI", "OPENPGPKEY",
+                         "SMIMEA", "AFSDB", "RP"})
 _ZONE_CLASSES = frozenset({"IN", "CH", "HS"})
+_ZONE_DIRECTIVES = frozenset({"$ORIGIN", "$TTL", "$INCLUDE", "$GENERATE"})
 _ZONE_TTL = re.compile(r"\d+[smhdw]?(?:\d+[smhdw])*", re.IGNORECASE)
 _ZONE_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[^\s()]+|[()]')
 
@@ -221,6 +239,8 @@ def _zone(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
         if not pending:
             leading = raw[:1].isspace()
             if tokens[0].startswith("$"):
+                if tokens[0].upper() not in _ZONE_DIRECTIVES:
+                    return None  # (a shell's prompt, not a zone file's directive)
                 directive = True
                 if tokens[0].upper() == "$ORIGIN" and len(tokens) > 1:
                     origin = tokens[1]
@@ -231,6 +251,8 @@ def _zone(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
         if pending.count("(") > pending.count(")"):
             continue
         record, pending = [t for t in pending if t not in "()"], []
+        if not record:
+            return None
         if not leading:
             name, record = (origin if record[0] == "@" else record[0]), record[1:]
         row = _zone_record(record, name, ttl)
@@ -256,14 +278,19 @@ def _zone_record(tokens: list[str], name: str | None, ttl: str | None) -> dict[s
     if name is None or len(tokens) < 2:
         return None
     data = [t[1:-1] if len(t) > 1 and t.startswith('"') and t.endswith('"') else t for t in tokens[1:]]
-    return {**found, "type": tokens[0].upper(), "data": " ".join(data)}
+    kind = tokens[0].upper()  # (a TXT's strings are one text, a DKIM key split in 255-byte parts)
+    return {**found, "type": kind, "data": ("" if kind == "TXT" else " ").join(data)}
 
 
 def _zone_uncommented(line: str) -> str:
     """A zone file's line without its comment (a ``;`` outside quotes)."""
-    quoted = False
+    quoted = escaped = False
     for at, char in enumerate(line):
-        if char == '"':
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == '"':
             quoted = not quoted
         elif char == ";" and not quoted:
             return line[:at]
@@ -569,7 +596,7 @@ def _delimited(text: str, delimiter: str) -> tuple[list[str], list[dict[str, Any
     rows = [{c.strip(): (v or "").strip() for c, v in row.items() if c and c.strip()} for row in reader]
     if not rows or len(rows) > _MAX_ROWS:
         return None
-    return columns, (_decimal_points(columns, rows) if delimiter != "," else rows)
+    return columns, (_decimal_points(columns, rows) if delimiter == ";" else rows)
 
 
 _DECIMAL_COMMA = re.compile(r"-?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?")
@@ -581,7 +608,7 @@ def _decimal_points(columns: list[str], rows: list[dict[str, Any]]) -> list[dict
     """The rows with each column of numbers written with decimal commas (every value a
     :data:`_DECIMAL_COMMA`, one at least with its comma) written with a decimal point instead
     (``1.089,00`` → ``1089.00``), so a query sums them as numbers. Only where the fields are split
-    by something other than a comma, as such exports are."""
+    by semicolons, as such exports are (a TSV's ``1,200`` is a thousand and two hundred)."""
     for column in columns:
         values = [str(r.get(column)) for r in rows if r.get(column) not in (None, "")]
         if not values or not all(_DECIMAL_COMMA.fullmatch(v) for v in values) \

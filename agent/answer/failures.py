@@ -41,9 +41,10 @@ _NOT_MADE = re.compile(r"\b(?:not|no|never|nothing)\b|n't\b", re.IGNORECASE)
 
 
 def with_failures_told(answer: str, plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]]) -> str:
-    """``answer``, with a line for each step of ``plan`` that failed, or was not approved, and
-    that it does not tell (console rejected-not-running: the write was rejected, and the answer
-    only listed pods, as if the report had been written)."""
+    """``answer``, with a line for each step of ``plan`` that failed, or was not approved, or (a
+    targeted tool step, with no failure told to explain it) did not run, and that it does not
+    tell (console rejected-not-running: the write was rejected, and the answer only listed pods,
+    as if the report had been written)."""
     if not answer:
         return answer
     nodes = {node.get("id"): node for node in plan.get("nodes") or []}

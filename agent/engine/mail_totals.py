@@ -18,6 +18,7 @@ from typing import Any
 
 _TOTAL = re.compile(r"\b(?:totals?|sum|summed|altogether|combined)\b", re.IGNORECASE)
 _PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+_WRITTEN_NUMBER = re.compile(r"-?\d[\d.,]*")
 _NOT_AMOUNTS = re.compile(r"(?:^|_)(?:id|pid|port|year|line|line_number|row)$", re.IGNORECASE)
 """Number columns that count or name things, never summed: an id, a port, a line's number."""
 
@@ -34,6 +35,10 @@ def total_lines(groups: Sequence[Sequence[Any]], request: str) -> list[str] | No
     items = [item for group in groups for item in group]
     if not asks_total(request) or not items or not all(isinstance(item, Mapping) for item in items):
         return None
+    if any(all(isinstance(item.get(key), str) and _WRITTEN_NUMBER.fullmatch(item[key].strip())
+               for item in items) and not all(_decimal(item.get(key)) is not None for item in items)
+           for key in items[0]):
+        return None  # (numbers written as "24,90" or "1,200": which mark is the decimal one is not certain)
     shared = [key for key in items[0] if not _NOT_AMOUNTS.search(str(key))
               and all(_decimal(item.get(key)) is not None for item in items)]
     said = [key for key in shared if any(part and re.search(rf"\b{re.escape(part)}", request, re.IGNORECASE)
@@ -46,7 +51,10 @@ def total_lines(groups: Sequence[Sequence[Any]], request: str) -> list[str] | No
         values = [v for item in group if (v := _decimal(item[column])) is not None]
         places = max((_places(v) for v in values), default=0)
         total = sum(values, Decimal(0))
-        lines.append(f"Total {column}: {total.quantize(Decimal(1).scaleb(-places)):f}")
+        try:
+            lines.append(f"Total {column}: {total.quantize(Decimal(1).scaleb(-places)):f}")
+        except InvalidOperation:  # (more places than the context holds)
+            lines.append(f"Total {column}: {total:f}")
     return lines
 
 

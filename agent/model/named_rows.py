@@ -102,7 +102,9 @@ def asked_cell(request: str, rows: list[NamedRow]) -> AskedCell | None:
     if len(rows) != 1:
         return None
     row = rows[0]
-    columns = [key for key in row.row if key != row.named_by and names_column(key, request)]
+    exact = [key for key in row.row if key != row.named_by and names_column(key, request, stems=False)]
+    columns = exact if len(exact) == 1 else [
+        key for key in row.row if key != row.named_by and names_column(key, request)]
     if len(columns) > 1 and len({key.rpartition(".")[0] for key in columns}) == 1 and "." in columns[0]:
         # (one object's fields, named by the object: "who is it assigned to" asks assignee.name)
         columns = [key for key in columns if key.rpartition(".")[2] in _NAMING_FIELDS] or columns
@@ -249,7 +251,7 @@ def _naming_keys(row: Mapping[str, Any], words: str) -> list[str]:
     return named
 
 
-def names_column(key: str, request: str) -> bool:
+def names_column(key: str, request: str, stems: bool = True) -> bool:
     """Whether ``request`` names column ``key``, as written or spoken (``free_disk_gb``: "free disk
     gb", or "free disk" without its unit)."""
     words = key.replace("_", " ").replace("-", " ").split()
@@ -257,9 +259,9 @@ def names_column(key: str, request: str) -> bool:
     if any(re.search(rf"(?<![\w-]){re.escape(name)}s?(?![\w-])", request, re.I) for name in said if name):
         return True
     parent = key.rpartition(".")[0]
-    if parent and "." not in parent and names_column(parent, request):
+    if parent and "." not in parent and names_column(parent, request, stems):
         return True  # (an object's field, by the object: assignee.name by "assignee")
-    return len(words) == 1 and len(words[0]) >= _STEMMED and re.search(
+    return stems and len(words) == 1 and len(words[0]) >= _STEMMED and re.search(
         rf"(?<![\w-]){re.escape(words[0][:max(_STEMMED, len(words[0]) - 2)])}\w*", request, re.I) is not None
 
 

@@ -73,9 +73,11 @@ def ungrounded_changes(plan: Plan, registry: ToolRegistry, request: str,
     used = json.dumps([node.model_dump(include={"args", "each", "package"}) for node in plan.nodes
                       if node.id not in red_ids])
     haystack = _haystack(request, known)
+    lowered = haystack.lower()
     invented = [(node, field, value) for node in red for field, value in target_args(node.args)
-                if _kind(value) == "address" and not _grounded(value, haystack, named)
-                and value not in json.dumps(registry.fill_ins_of(node.tool or ""), default=str)]
+                if _kind(value) == "address" and value.lower() not in lowered
+                and not any(value.lower() == name.lower() for name in named)
+                and value.lower() not in _addresses(registry.fill_ins_of(node.tool or ""))]
     problems = [PlanProblem(node.id, f"args.{field}", (
         f"{value!r} is an address named nowhere in the request, the thread or a result: send only to "
         "an address one of them names (from a result: ${node.field}), or leave this node out if none "
@@ -135,6 +137,12 @@ def _reply_text(replies: list[PlanNode], ids: set[str]) -> str | None:
             if isinstance(value, str) and (used := referenced_ids(value)) and used <= ids:
                 return value
     return None
+
+
+def _addresses(value: Any) -> set[str]:
+    """The mail addresses ``value`` holds anywhere, lowered (a tool's configured fill-ins)."""
+    text = json.dumps(value, default=str)
+    return {match.lower() for match in re.findall(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", text)}
 
 
 def _kind(target: str) -> str:

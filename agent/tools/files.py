@@ -66,7 +66,10 @@ def delimiter_of(content: str, suffix: str) -> str:
             return 0
         return counts.pop() if len(counts) == 1 else 0
 
-    if not lines or len(next(csv.reader(lines[:1], delimiter=default), [])) >= 2:
+    try:
+        if not lines or len(next(csv.reader(lines[:1], delimiter=default), [])) >= 2:
+            return default
+    except csv.Error:  # (a first line longer than csv's field limit: no table to split)
         return default
     best = max(_OTHER_DELIMITERS, key=fields)
     return best if fields(best) >= 2 else default

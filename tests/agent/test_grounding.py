@@ -144,7 +144,7 @@ def test_a_mail_to_an_address_named_nowhere_is_a_problem_whatever_the_request_na
     assert problem.node == "s" and "'api-3@example.net' is an address named nowhere" in str(problem)
     assert ungrounded_changes(send("anyone@example.com"), REGISTRY, "Tell the team it is done") != []
     # named by the thread (a result of the turn before: the incident's assignee): whom to send to
-    held = [{"assignee": {"name": "Maja Lindgren", "email": "api-3@example.net"}}]
+    held = [{"assignee": {"name": "Maja Lindgren", "email": "API-3@example.net"}}]  # (any case)
     assert ungrounded_changes(read_then_send, REGISTRY, request, known=held) == []
 
 

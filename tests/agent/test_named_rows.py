@@ -217,3 +217,12 @@ def test_an_answer_giving_the_asked_columns_value_of_another_row_is_set_right() 
     # a name the request itself says is no misread of it
     assert misread_cells("Maja Lindgren asked; it is not hers.", "Is incident 4813 assigned to Maja Lindgren, "
                          "in oncall/incidents.json?", INCIDENTS_PLAN, results) is None
+
+
+def test_a_column_the_request_names_as_written_wins_over_one_named_by_its_stem() -> None:
+    """Review: "restart" named `restarts` by its stem beside `status`, and no cell was asked."""
+    rows = "[" + ",".join(f'{{"service": "svc-{i}", "status": "ok", "restarts": {i}}}' for i in range(4)) + "]"
+    plan = {"nodes": [{"id": "s", "tool": "read_file", "args": {"path": "ops/services.json"}}]}
+    ask = "restart svc-2 if its status is degraded, per ops/services.json"
+    asked = asked_cell(ask, named_rows(ask, plan, read("ops/services.json", rows, "s")))
+    assert asked is not None and asked.column == "status"

@@ -413,3 +413,10 @@ def test_no_total_is_added_where_the_column_to_sum_is_not_certain(rows: list[dic
 def test_the_column_the_request_names_is_summed_among_several() -> None:
     rows = [{"cpu": 2, "amount": 3.5, "owner": "m@example.net"}, {"cpu": 4, "amount": 1.25, "owner": "m@example.net"}]
     assert total_lines([rows], "mail each owner the total amount") == ["Total amount: 4.75"]
+
+
+def test_no_total_where_numbers_are_written_with_a_comma_whose_meaning_is_not_certain() -> None:
+    """Review: "24,90" was no number, and the one other number column, vcpus, was summed."""
+    rows = [{"vcpus": 2, "amount_eur": "24,90", "owner": "m@example.net"},
+            {"vcpus": 4, "amount_eur": "1.089,00", "owner": "m@example.net"}]
+    assert total_lines([rows], "mail each owner the November total") is None

@@ -124,3 +124,20 @@ async def test_a_query_over_a_semicolon_csv_sums_it_in_the_sandbox(
     outcome = await runner.run(job, gateway, _none)
     assert outcome.ok and outcome.output == {"maja@example.net": 732.3, "oskar@example.net": 1089.0}, outcome
     assert [a.mended_by for a in outcome.attempts] == [NAME]
+
+
+def test_a_tsvs_numbers_are_kept_as_written_and_a_huge_first_line_is_no_table() -> None:
+    """Review: a TSV's 1,200 was read as 1.2; a line over csv's field limit raised."""
+    _, rows = table_rows("host\tamount\tports\na\t1,200\t80,443\nb\t350\t22\n", ".tsv") or ([], [])
+    assert [(r["amount"], r["ports"]) for r in rows] == [("1,200", "80,443"), ("350", "22")]
+    assert delimiter_of("x" * 200_000 + "\n1\n", ".csv") == ","
+
+
+def test_the_delimiter_goes_after_the_argument_and_code_splitting_its_own_way_is_left_alone() -> None:
+    inputs = {"bill": {"path": "billing/nov.csv", "content": BILL}}
+    trailing = "import csv, io\nrows = csv.DictReader(\n    io.StringIO(inputs['bill']['content']),  # the bill\n)\n"
+    mended = with_delimiters(trailing, inputs)
+    assert mended is not None and "io.StringIO(inputs['bill']['content']), delimiter=';'," in mended
+    compile(mended, "<package>", "exec")
+    own = "import csv, io\nrows = csv.DictReader(io.StringIO(inputs['bill']['content'].replace(';', ',')))\n"
+    assert with_delimiters(own, inputs) is None

@@ -63,3 +63,10 @@ def test_a_pattern_that_matches_nothing_is_read_as_contained(table: Table, asked
 ])
 def test_a_pattern_is_left_as_written_unless_another_certainly_meant_matches(table: Table, sql: str) -> None:
     assert likes_as_meant(table, "how many times did api-3 go down, and the disk?", sql) is None
+
+
+def test_a_short_word_is_said_only_as_a_whole_word(table: Table) -> None:
+    """Review: "s" counted as said by "ssh", and the run it started cut the pattern wrong."""
+    sql = "SELECT COUNT(*) FROM data WHERE message LIKE 'it''s failed password for admin'"
+    mended = likes_as_meant(table, "how many failed password attempts over ssh?", sql)
+    assert mended is not None and "LIKE '%failed password%'" in mended

@@ -78,3 +78,10 @@ def test_a_share_of_one_named_value_in_another_not_divided_is_computed_one_over_
                        "SELECT 100.0 * 1833373 / 8148324") is None
     assert named_share(table, "What share of MemTotal is MemAvailable of MemFree?", wrong) is None
     assert named_share(table, "What percentage of MemTotal is free?", wrong) is None
+
+
+def test_a_share_of_what_is_used_or_left_is_no_share_of_one_named_value() -> None:
+    table = find_table({"m": {"path": "lb-02/meminfo.txt", "content": MEMINFO}})
+    assert table is not None
+    assert named_share(table, "How much swap is in use as a percentage of SwapTotal (SwapFree is what is left)?",
+                       "SELECT value FROM data WHERE name = 'SwapFree'") is None

@@ -146,3 +146,32 @@ def test_records_of_key_value_lines_opened_by_one_key_are_a_row_each() -> None:
 def test_what_is_no_run_of_records_is_no_table_of_them(text: str) -> None:
     found = table_rows(text, ".txt")
     assert found is None or found[0] != ["name", "size"]
+
+
+def test_a_page_of_comments_is_looked_at_in_linear_time_and_is_no_report() -> None:
+    """Review: a pattern of repeated comments backtracked exponentially on a page of them."""
+    found = table_rows("<!---->" * 5000 + "<html>", ".html")
+    assert found is None or "status" not in found[0]
+    found = table_rows("<?xml version='1.0'?><!-- made by ci --><!-- twice -->\n" + JUNIT.split("?>", 1)[1], ".xml")
+    assert found is not None and found[0][-2:] == ["status", "message"]
+
+
+@pytest.mark.parametrize("text", ["()\n", ")\n", "( )\n", "$ ls\nfoo A bar\nbaz A qux\n"])
+def test_stray_parentheses_or_a_shell_prompt_are_no_zone_and_raise_nothing(text: str) -> None:
+    found = table_rows(text, ".txt")
+    assert found is None or "type" not in found[0]
+
+
+def test_a_txt_records_strings_are_one_text_and_an_escaped_quote_keeps_its_comment_out() -> None:
+    zone = ('$TTL 300\n@ IN SOA ns1. host. ( 1 2 3 4 5 )\n'
+            'k._domainkey IN TXT ( "v=DKIM1; p=ABC" "DEF" )\n'
+            'note IN TXT "say \\"hi; there\\" ok" ; a comment\n')
+    rows = (table_rows(zone, ".zone") or ([], []))[1]
+    assert [r["data"] for r in rows[1:]] == ["v=DKIM1; p=ABCDEF", 'say \\"hi; there\\" ok']
+
+
+def test_key_value_lines_before_the_records_are_no_records_of_them() -> None:
+    """Review: a meeting's Date and Attendees before its Action/Owner pairs were dropped."""
+    notes = "Date: 2026-11-28\nAttendees: maja, ren\nAction: renew\nOwner: ren\nAction: reboot\nOwner: maja\n"
+    found = table_rows(notes, ".txt")
+    assert found is None or found[0] != ["action", "owner"]
