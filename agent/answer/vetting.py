@@ -16,7 +16,13 @@ import re
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from agent.answer.change_claims import ASK_AGAIN_NOTE, changes_made, claims_a_change, with_no_change_note
+from agent.answer.change_claims import (
+    ASK_AGAIN_NOTE,
+    NO_CHANGE_NOTE,
+    changes_made,
+    claims_a_change,
+    with_no_change_note,
+)
 from agent.answer.facts import facts_reply
 from agent.model.written_calls import written_calls
 from agent.plan.references import REFERENCE, fill_text, malformed_reference_ids, strings
@@ -131,20 +137,35 @@ the prompt's note on a read a package computed from copied out (``- find: done (
 asks for was computed from it…``), unseen mail-follow-up-owners."""
 
 
-def unclaimed(answer: str, state: AgentState, red_tools: Collection[str]) -> str:
+def unclaimed(answer: str, state: AgentState, red_tools: Collection[str],
+              makeable: Collection[str] = ()) -> str:
     """``answer``, noted when it claims a change no red node made, in this plan or one a replan
     replaced (:func:`marked_changes`: a replan's answer "… and it has been sent to
     data@example.com" stood, after two plans that sent nothing, unseen mail-processed). Where
     the request commands a change, such an answer is no answer at all: dagbot's own reply from
     the run's facts replaces it ("Reminder sent to Amara Okafor, Jonas Berg…" for a plan that
-    sent nothing, a note below it the only word otherwise: nightly mail-action-owners)."""
+    sent nothing, a note below it the only word otherwise: nightly mail-action-owners). An answer
+    to a request commanding a change that a red tool here makes (``makeable``: their effects),
+    with no red step in the plan, gets the same note unless it says itself that nothing was done."""
     if not answer or _changed_before(state):
         return answer
     plan, results = state.get("plan") or {}, state.get("results") or {}
     noted = with_no_change_note(answer, plan, results, red_tools)
-    if noted == answer or not commanded_effects(str(state.get("request") or "")):
+    commanded = commanded_effects(str(state.get("request") or ""))
+    if noted == answer and commanded & set(makeable) and not _NOT_DONE.search(answer) \
+            and not any(node.get("tool") in red_tools for node in plan.get("nodes") or []):
+        # (asked for a change a tool here makes, and no step was to: "email them api-3's
+        # address" lost its mail, to an
+        # address nobody named, and the answer gave the address as if it were all: weekend
+        # follow-up-mail-assignee)
+        return f"{answer}\n\n{NO_CHANGE_NOTE}"
+    if noted == answer or not commanded:
         return noted
     return f"{facts_reply(plan, results, red_tools, why=UNMADE_WHY)}\n\n{ASK_AGAIN_NOTE}"
+
+
+_NOT_DONE = re.compile(r"\b(?:not|no|never|nothing|cannot|unable|can't|won't|didn't)\b|n't\b", re.I)
+"""An answer's words that may say the change was not made: it is left to say so itself."""
 
 
 UNMADE_WHY = "says a change was made, and no step of this request made one"

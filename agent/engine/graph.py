@@ -633,7 +633,8 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         return {"answer": with_failures_told(shown, state.get("plan") or {}, _failures_to_tell(state))}
     templated = None if edited or computed else templated_answer(state.get("plan") or {}, this_plans)
     if templated is not None:  # the planner wrote the reply: no second model call
-        return {"answer": with_failures_told(unclaimed(templated, state, red), state.get("plan") or {},
+        return {"answer": with_failures_told(unclaimed(templated, state, red, _red_effects(ctx.registry)),
+                                             state.get("plan") or {},
                                              _failures_to_tell(state))}
     # values computed for the request itself: the joiner words them, with no replan to offer
     values = [] if edited or rejected else request_values(state.get("plan") or {}, this_plans, red)
@@ -749,8 +750,8 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         nodes = ", ".join(f"`{node}`" for node in unmade)
         answer = facts_reply(state.get("plan") or {}, results, red,
                              why=f"says a change was made, and {nodes} did not run")
-    answer = with_failures_told(unclaimed(answer, state, red), state.get("plan") or {},
-                                _failures_to_tell(state)) or (
+    answer = with_failures_told(unclaimed(answer, state, red, _red_effects(ctx.registry)),
+                                state.get("plan") or {}, _failures_to_tell(state)) or (
         computed_reply(values) if values else fallback_answer(state, red) + fallback_note)
     return {"answer": answer, "tokens": tokens}
 
@@ -802,6 +803,12 @@ def _computed(state: AgentState) -> bool:
     """Whether the package dagbot added to compute the answer's values finished."""
     added = (state.get("results") or {}).get(state.get("computed") or "") or {}
     return added.get("status") == NodeStatus.DONE.value
+
+
+def _red_effects(registry: ToolRegistry) -> frozenset[str]:
+    """What the red tools here change, together (``send``, ``write``…)."""
+    red = registry.names(Risk.RED)
+    return frozenset(effect for name in red for effect in registry.effects_of(name) or ())
 
 
 def _failures_to_tell(state: AgentState) -> dict[str, Mapping[str, Any]]:

@@ -200,3 +200,21 @@ def test_a_change_an_earlier_plan_made_is_marked_and_the_claim_stands() -> None:
     assert unclaimed("Sent it to data@example.com.", state, ["send_email"]) == "Sent it to data@example.com."  # type: ignore[arg-type]
     state["earlier_results"] = [marked_changes({"nodes": [READ]}, {"queues": ran["queues"]}, ["send_email"])]
     assert unclaimed("Sent it.", state, ["send_email"]).endswith(NO_CHANGE_NOTE)  # type: ignore[arg-type]
+
+
+def test_a_change_asked_for_that_no_step_was_to_make_is_said_not_made_under_a_silent_answer() -> None:
+    """weekend follow-up-mail-assignee: the mail, to an address nobody named, was left out, and
+    the answer gave api-3's address as if that were all that was asked."""
+    state: dict[str, Any] = {"plan": {"nodes": [READ]}, "results": {"queues": {"status": "done", "output": {}}},
+                             "request": "email them api-3's address from edge/haproxy.cfg"}
+    answer = "The address of api-3 is 10.0.3.23:9000."
+    assert unclaimed(answer, state, ["send_email"], {"send"}) == f"{answer}\n\n{NO_CHANGE_NOTE}"  # type: ignore[arg-type]
+    assert unclaimed(answer, state, ["write_file"], {"write"}) == answer  # (no tool here sends)  # type: ignore[arg-type]
+    # an answer that says so itself, or a question that commands nothing: as it is
+    said = "I could not send it: nobody named their address."
+    assert unclaimed(said, state, ["send_email"], {"send"}) == said  # type: ignore[arg-type]
+    state["request"] = "what is api-3's address in edge/haproxy.cfg?"
+    assert unclaimed(answer, state, ["send_email"], {"send"}) == answer  # type: ignore[arg-type]
+    # a mail step that was planned (rejected, failed, waiting) is told by its own status instead
+    state.update(request="email them api-3's address", plan={"nodes": [READ, {"id": "m", "tool": "send_email"}]})
+    assert unclaimed(answer, state, ["send_email"], {"send"}) == answer  # type: ignore[arg-type]
