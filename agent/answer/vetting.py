@@ -154,10 +154,9 @@ def unclaimed(answer: str, state: AgentState, red_tools: Collection[str],
     commanded = commanded_effects(str(state.get("request") or ""))
     if noted == answer and commanded & set(makeable) and not _NOT_DONE.search(answer) \
             and not any(node.get("tool") in red_tools for node in plan.get("nodes") or []):
-        # (asked for a change a tool here makes, and no step was to: "email them api-3's
-        # address" lost its mail, to an
-        # address nobody named, and the answer gave the address as if it were all: weekend
-        # follow-up-mail-assignee)
+        # (asked for a change a tool here makes, and no step was to: "email them api-3's address"
+        # lost its mail, to an address nobody named, and the answer gave the address as if it
+        # were all: weekend follow-up-mail-assignee)
         return f"{answer}\n\n{NO_CHANGE_NOTE}"
     if noted == answer or not commanded:
         return noted
