@@ -47,6 +47,7 @@ from agent.answer.vetting import (
     unmade_claim,
     unreadable,
 )
+from agent.engine.address_book import address_book, owner_of
 from agent.engine.computed_answer import (
     computed_answer_messages,
     computed_reply,
@@ -125,7 +126,7 @@ from agent.plan.named_files import (
     unread_in_draft,
     unread_named_files,
 )
-from agent.plan.pointed_recipients import misdirected, pointed_addresses, redirected
+from agent.plan.pointed_recipients import misdirected, pointed_addresses, redirected, sends_to_them
 from agent.plan.references import referenced_ids
 from agent.plan.refused_calls import (
     reads_of_the_named_file,
@@ -373,6 +374,8 @@ async def _validated(state: AgentState, runtime: Ctx) -> tuple[Plan, tuple[str, 
         log.info("mended the model's plan", mends=list(mends))
     earlier = state.get("history") or []
     pointed = pointed_addresses(state["request"], str(earlier[-1].get("answer") or "") if earlier else "")
+    if not pointed and earlier and (named := _named_person(state["request"], earlier[-1])):
+        pointed = [named]  # (the answer before named them, and its results hold their address)
     if (astray := misdirected(plan, ctx.registry, pointed)) and not last_round:
         raise PlanError(astray)
     if astray and (sent := redirected(plan, astray, pointed)) is not None:
@@ -487,6 +490,19 @@ async def _replan_refused(state: AgentState, runtime: Ctx, exc: PlanError) -> di
     log.info("the replan stayed invalid; answering from the results in hand", problems=problems)
     discard_early_starts(runtime.context, current_thread(), state.get("run_id", ""))
     return {"plan_problems": [], "replan_refused": True, "replans": runtime.context.settings.max_replans}
+
+
+def _named_person(request: str, before: Mapping[str, Any]) -> str | None:
+    """The address of the one person the answer before named, by the names the results of that
+    run hold with their addresses, when ``request`` sends to "them" and names no address:
+    "Who is assigned to the incident that is still triggered?" answered "Maja Lindgren", then
+    "email them api-3's address" was planned as a mail to api-3@example.net (weekend
+    follow-up-mail-assignee); the incidents file held her address beside her name."""
+    if not sends_to_them(request):
+        return None
+    outputs = [result.get("output") for result in (before.get("results") or {}).values()
+               if isinstance(result, Mapping) and result.get("status") == NodeStatus.DONE.value]
+    return owner_of(str(before.get("answer") or ""), address_book(o for o in outputs if o is not None))
 
 
 def _thread_so_far(state: AgentState) -> list[Any]:

@@ -23,10 +23,15 @@ _SENT_TO_THEM = re.compile(r"\b(?:e-?mail|mail|send|forward|notify|ping|message|
                            r"\b(?:them|him|her|that person|those people)\b", re.I)
 
 
+def sends_to_them(request: str) -> bool:
+    """Whether ``request`` sends to "them", "him" or "her" and names no address of its own."""
+    return not _ADDRESS.search(request) and bool(_SENT_TO_THEM.search(request))
+
+
 def pointed_addresses(request: str, answer_before: str) -> list[str]:
     """The addresses a follow-up sending to "them" means: those the answer before named; none
     when the request names an address or sends to no one by a pronoun."""
-    if not answer_before or _ADDRESS.search(request) or not _SENT_TO_THEM.search(request):
+    if not answer_before or not sends_to_them(request):
         return []
     return list(dict.fromkeys(address.lower() for address in _ADDRESS.findall(answer_before)))
 

@@ -44,3 +44,19 @@ async def test_a_follow_up_mailing_them_asks_to_send_to_whom_the_answer_named() 
         asked = await h.next_event(AwaitingApproval)
     assert asked.args["to"] == "priya.raman@example.org"
     assert h.log.count("send") == 0  # nothing sent before the approval
+
+
+async def test_them_named_by_name_alone_goes_to_the_address_the_results_hold_with_the_name() -> None:
+    """weekend follow-up-mail-assignee: the answer before named "Maja Lindgren", no address; the
+    mail was planned to api-3@example.net, an address nothing named. The results of that run held
+    her address beside her name: the mail goes there, for its approver to see."""
+    read = {"nodes": [{"id": "incident", "tool": "lookup", "args": {"key": "assignee Maja Lindgren "
+                                                                            "<maja.lindgren@example.net>"}}]}
+    astray = {"nodes": [{"id": "mail", "tool": "send", "args": {"to": "api-3@example.net", "body": "10.0.3.23"}}]}
+    async with harness(MEMORY, [read, finish("The triggered incident is assigned to Maja Lindgren."),
+                                astray, astray]) as h:
+        await h.engine.ask("pr2", "Who is assigned to the incident that is still triggered?")
+        await h.engine.submit("pr2", "email them api-3's address", requested_by="U1")
+        asked = await h.next_event(AwaitingApproval)
+    assert asked.args["to"] == "maja.lindgren@example.net"
+    assert h.log.count("send") == 0  # nothing sent before the approval
