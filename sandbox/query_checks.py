@@ -130,7 +130,7 @@ def without_copied_row(table: Table, asked: str, sql: str, shown: int = 3) -> st
     def copied(row: dict[str, Any]) -> bool:
         """The row holds every unasked value, and there are two, or it holds a named one too."""
         return (all(str(row.get(column)) == text for column, text in unasked)
-                and all(_like(pattern).fullmatch(str(row.get(column))) for column, pattern in likes)
+                and all(like_pattern(pattern).fullmatch(str(row.get(column))) for column, pattern in likes)
                 and (len(unasked) + len(likes) >= 2 or any(str(row.get(c)) == t for c, t in said)))
 
     if not unasked + likes or not any(copied(row) for row in table.rows[:shown]):
@@ -149,12 +149,12 @@ def unasked_likes(table: Table, asked: str, sql: str) -> list[tuple[str, str]]:
         column, text = name.strip('"`'), pattern.replace("''", "'")
         words = [part for part in re.split(r"[%_]+", text.lower()) if part.strip()]
         if column in table.columns and words and not all(_said(word, named) for word in words) \
-                and any(_like(text).fullmatch(str(r.get(column))) for r in table.rows):
+                and any(like_pattern(text).fullmatch(str(r.get(column))) for r in table.rows):
             found.append((column, text))
     return list(dict.fromkeys(found))
 
 
-def _like(pattern: str) -> re.Pattern[str]:
+def like_pattern(pattern: str) -> re.Pattern[str]:
     """SQLite's ``LIKE`` pattern as a regular expression (``%``: any run, ``_``: one character;
     case-blind, as SQLite's is for ASCII)."""
     return re.compile("".join(".*" if ch == "%" else "." if ch == "_" else re.escape(ch) for ch in pattern),
@@ -275,11 +275,6 @@ def like_conditions(sql: str) -> list[tuple[str, str, str]]:
     and its pattern (``''`` read as ``'``); not ``NOT LIKE``."""
     return [(m.group(0), m.group(1).strip('"`'), m.group(2).replace("''", "'")) for m in _LIKE.finditer(sql)
             if not re.search(r"\bNOT\s*$", sql[:m.start()], re.IGNORECASE)]
-
-
-def like_pattern(pattern: str) -> re.Pattern[str]:
-    """:func:`_like`, for the modules beside this one."""
-    return _like(pattern)
 
 
 def compared_texts(table: Table, sql: str) -> list[tuple[str, str]]:

@@ -113,6 +113,7 @@ from agent.model.written_calls import WrittenCall, written_calls
 from agent.plan.asked_changes import (
     changes_in_a_question,
     reads_of,
+    red_effects,
     unasked_changes,
     unwarranted_refusal,
     with_reads_of,
@@ -649,7 +650,7 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         return {"answer": with_failures_told(shown, state.get("plan") or {}, _failures_to_tell(state))}
     templated = None if edited or computed else templated_answer(state.get("plan") or {}, this_plans)
     if templated is not None:  # the planner wrote the reply: no second model call
-        return {"answer": with_failures_told(unclaimed(templated, state, red, _red_effects(ctx.registry)),
+        return {"answer": with_failures_told(unclaimed(templated, state, red, red_effects(ctx.registry)),
                                              state.get("plan") or {},
                                              _failures_to_tell(state))}
     # values computed for the request itself: the joiner words them, with no replan to offer
@@ -766,7 +767,7 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         nodes = ", ".join(f"`{node}`" for node in unmade)
         answer = facts_reply(state.get("plan") or {}, results, red,
                              why=f"says a change was made, and {nodes} did not run")
-    answer = with_failures_told(unclaimed(answer, state, red, _red_effects(ctx.registry)),
+    answer = with_failures_told(unclaimed(answer, state, red, red_effects(ctx.registry)),
                                 state.get("plan") or {}, _failures_to_tell(state)) or (
         computed_reply(values) if values else fallback_answer(state, red) + fallback_note)
     return {"answer": answer, "tokens": tokens}
@@ -819,12 +820,6 @@ def _computed(state: AgentState) -> bool:
     """Whether the package dagbot added to compute the answer's values finished."""
     added = (state.get("results") or {}).get(state.get("computed") or "") or {}
     return added.get("status") == NodeStatus.DONE.value
-
-
-def _red_effects(registry: ToolRegistry) -> frozenset[str]:
-    """What the red tools here change, together (``send``, ``write``…)."""
-    red = registry.names(Risk.RED)
-    return frozenset(effect for name in red for effect in registry.effects_of(name) or ())
 
 
 def _failures_to_tell(state: AgentState) -> dict[str, Mapping[str, Any]]:

@@ -32,8 +32,13 @@ def unasked_changes(plan: Plan, registry: ToolRegistry, request: str) -> list[Pl
 
 def done_by_no_tool(request: str, registry: ToolRegistry) -> frozenset[str]:
     """The effects ``request`` asks for that no red tool of ``registry`` declares."""
-    declared = {effect for name in registry.names(Risk.RED) for effect in registry.effects_of(name) or ()}
-    return asked_effects(request) - declared
+    return asked_effects(request) - red_effects(registry)
+
+
+def red_effects(registry: ToolRegistry) -> frozenset[str]:
+    """What the red tools of ``registry`` change, together (``send``, ``write``…)."""
+    red = registry.names(Risk.RED)
+    return frozenset(effect for name in red for effect in registry.effects_of(name) or ())
 
 
 def cannot_do_reply(effects: frozenset[str], registry: ToolRegistry) -> str:

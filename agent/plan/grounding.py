@@ -53,6 +53,9 @@ _NAMED = re.compile(r"[\w.+-]*[\w+-][./@][\w./@:%+~#=?&-]*\w")
 _LONGEST_TARGET = 300
 
 
+ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+"""A mail address."""
+
 def named_targets(text: str) -> set[str]:
     """The target-like tokens a text names (``done.txt``, ``logs/app.log``, ``a@b.org``…)."""
     return {match.group().rstrip(".") for match in _NAMED.finditer(text)}
@@ -141,8 +144,7 @@ def _reply_text(replies: list[PlanNode], ids: set[str]) -> str | None:
 
 def _addresses(value: Any) -> set[str]:
     """The mail addresses ``value`` holds anywhere, lowered (a tool's configured fill-ins)."""
-    text = json.dumps(value, default=str)
-    return {match.lower() for match in re.findall(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", text)}
+    return {match.lower() for match in ADDRESS.findall(json.dumps(value, default=str))}
 
 
 def _kind(target: str) -> str:

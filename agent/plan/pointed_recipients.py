@@ -15,17 +15,16 @@ import re
 
 from agent.errors import PlanProblem
 from agent.plan.format import Plan
-from agent.plan.grounding import target_args
+from agent.plan.grounding import ADDRESS, target_args
 from agent.tools.registry import Risk, ToolRegistry
 
-_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _SENT_TO_THEM = re.compile(r"\b(?:e-?mail|mail|send|forward|notify|ping|message|tell)\w*\b[^.?!\n]{0,40}?"
                            r"\b(?:them|him|her|that person|those people)\b", re.I)
 
 
 def sends_to_them(request: str) -> bool:
     """Whether ``request`` sends to "them", "him" or "her" and names no address of its own."""
-    return not _ADDRESS.search(request) and bool(_SENT_TO_THEM.search(request))
+    return not ADDRESS.search(request) and bool(_SENT_TO_THEM.search(request))
 
 
 def pointed_addresses(request: str, answer_before: str) -> list[str]:
@@ -33,7 +32,7 @@ def pointed_addresses(request: str, answer_before: str) -> list[str]:
     when the request names an address or sends to no one by a pronoun."""
     if not answer_before or not sends_to_them(request):
         return []
-    return list(dict.fromkeys(address.lower() for address in _ADDRESS.findall(answer_before)))
+    return list(dict.fromkeys(address.lower() for address in ADDRESS.findall(answer_before)))
 
 
 def misdirected(plan: Plan, registry: ToolRegistry, pointed: list[str]) -> list[PlanProblem]:

@@ -67,7 +67,8 @@ def delimiter_of(content: str, suffix: str) -> str:
         return counts.pop() if len(counts) == 1 else 0
 
     try:
-        if not lines or len(next(csv.reader(lines[:1], delimiter=default), [])) >= 2:
+        if not lines or len(next(csv.reader(lines[:1], delimiter=default), [])) >= 2 \
+                or not any(other in lines[0] for other in _OTHER_DELIMITERS):
             return default
     except csv.Error:  # (a first line longer than csv's field limit: no table to split)
         return default
