@@ -47,7 +47,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -181,6 +181,8 @@ class Row:
     repair_problems: list[str]
     replies: list[str]
     """The model's replies, as it wrote them: the drafts of plans that never ran among them."""
+    wrong_effects: list[str] = field(default_factory=list)
+    """Changes nobody asked for (bench.quality_checks.wrong_effects)."""
 
 
 async def run_turn(svc: Services, thread: str, request: str, case: Case, seen: Observed) -> str:
@@ -243,7 +245,8 @@ async def run_case(svc: Services, targets: Targets, root: Path, case: Case, mete
     return Row(case.name, case.kind.value, verdict.success, verdict.first_plan_valid, verdict.plan_valid,
                verdict.rules_kept, verdict.false_claim, verdict.raw_answer, verdict.invented_values,
                meter.calls - calls, meter.tokens - tokens, round(time.monotonic() - started, 1),
-               verdict.problems, seen.final, seen.plans, seen.repair_problems, meter.replies[replies:])
+               verdict.problems, seen.final, seen.plans, seen.repair_problems, meter.replies[replies:],
+               verdict.wrong_effects)
 
 
 async def thread_outputs(svc: Services, thread: str, run_ids: list[str]) -> list[Any]:
@@ -329,6 +332,7 @@ def figures(rows: list[Row], model: str, set_name: str = "tuning") -> dict[str, 
         "plan_valid_after_repair": share("plan_valid"), "rule_adherence": share("rules_kept"),
         "false_claims": sum(r.false_claim for r in rows), "raw_answers": sum(r.raw_answer for r in rows),
         "invented_values": sum(bool(r.invented_values) for r in rows),
+        "wrong_effects": sum(bool(r.wrong_effects) for r in rows),
         "model_calls": sum(r.model_calls for r in rows), "tokens": sum(r.tokens for r in rows),
         "seconds_per_request": round(sum(r.seconds for r in rows) / n, 1),
     }

@@ -84,3 +84,41 @@ def named_share(table: Table, request: str, sql: str) -> str | None:
         return f"(SELECT {value} FROM data WHERE {name} = '{named.replace(chr(39), chr(39) * 2)}')"
 
     return f"SELECT ROUND(100.0 * {one(part)} / {one(whole)}, 2) AS percent"
+
+
+_USED = re.compile(r"\b(?:us(?:ed|es|ing)|in\s+use|consum(?:ed|es|ing)|taken|occupied)\b", re.IGNORECASE)
+_SUBTRACTS = re.compile(r"(?<![-\w])-(?![-\d])|\bSUM\s*\(\s*CASE\b", re.IGNORECASE)
+_SHORTEST_PREFIX = 3
+
+
+def named_difference(table: Table, request: str, sql: str) -> str | None:
+    """The query for how much of a named whole is used, when ``sql`` subtracts nothing: the
+    request asks what is used (in use, using, consumed) of a thing one of its words names, and
+    the table of named values holds that thing's total and what is free of it, named by one
+    prefix (``SwapTotal`` and ``SwapFree`` for "swap"; ``MemTotal`` and ``MemAvailable`` for
+    "memory", available before free: what the kernel can give without swapping). The used is the
+    total less the free, ``(SELECT value … 'SwapTotal') - (SELECT value … 'SwapFree')``: the
+    query read one value alone (weekend swap-used-mib). None otherwise, or when two things fit."""
+    found = named_values(table)
+    if found is None or _SUBTRACTS.search(sql) or not _USED.search(request):
+        return None
+    name, value = found
+    held = {str(row.get(name)) for row in table.rows if row.get(name) not in (None, "")}
+    prose = re.sub(r"\S*(?:/|\.[A-Za-z]\w*\b)\S*", " ", request)  # (lb-02/meminfo.txt names no thing)
+    words = {w.lower() for w in re.findall(r"[A-Za-z]{3,}", prose)}
+    pairs = set()
+    for total in held:
+        prefix = total[:-len("Total")] if total.endswith("Total") else ""
+        if len(prefix) < _SHORTEST_PREFIX or not any(w.startswith(prefix.lower()) for w in words):
+            continue
+        free = next((f"{prefix}{rest}" for rest in ("Available", "Free") if f"{prefix}{rest}" in held), None)
+        if free:
+            pairs.add((total, free))
+    if len(pairs) != 1:
+        return None
+    total, free = pairs.pop()
+
+    def one(named: str) -> str:
+        return f"(SELECT {value} FROM data WHERE {name} = '{named.replace(chr(39), chr(39) * 2)}')"
+
+    return f"SELECT {one(total)} - {one(free)} AS used"

@@ -24,6 +24,7 @@ from typing import Any
 from agent.plan.uncomputed import COMPUTING_GOAL
 from agent.ports.sandbox import PackageJob
 from agent.tools.effects import asked_effects
+from sandbox.existence_questions import row_naming_columns
 from sandbox.flag_columns import asked_truth, flag_polarity, yes_no
 from sandbox.per_groups import per_group_fault, ungrouped_per
 from sandbox.table_query import Table
@@ -644,13 +645,8 @@ def shared_names(table: Table, request: str, sql: str) -> tuple[list[str], list[
     if not bare or len(bare) != len(items) or not all(name in table.columns for name in bare):
         return None
 
-    def own(column: str) -> bool:  # (a text on every row, none on two)
-        texts = [row.get(column) for row in table.rows]
-        return table.types[column] == "TEXT" and all(isinstance(t, str) and t.strip() for t in texts) \
-            and len(set(texts)) == len(texts)
-
-    naming = [c for c in table.columns if own(c)]
-    if len(table.rows) < 2 or not naming or any(own(name) for name in bare):
+    naming = row_naming_columns(table)
+    if not naming or any(name in naming for name in bare):
         return None
     return bare, naming
 

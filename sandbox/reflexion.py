@@ -65,13 +65,14 @@ from sandbox.absent_texts import absent_texts, looked_for, looked_for_nothing
 from sandbox.csv_delimiters import NAME as CSV_DELIMITER
 from sandbox.csv_delimiters import with_delimiters
 from sandbox.date_conditions import dates_as_bounded
+from sandbox.existence_questions import named_beside_count
 from sandbox.extreme_direction import extreme_as_asked
 from sandbox.flag_columns import flag_words_as_numbers, flipped_flags, kept_flags
 from sandbox.goal_values import NAME as GOAL_VALUES
 from sandbox.goal_values import mended_goal_values
 from sandbox.input_outline import outline
 from sandbox.like_patterns import likes_as_meant
-from sandbox.named_values import named_share
+from sandbox.named_values import named_difference, named_share
 from sandbox.query_aliases import without_alias
 from sandbox.query_checks import (
     asked_of,
@@ -123,6 +124,10 @@ _IN_PLACE: tuple[tuple[Callable[[Table, PackageJob, str], str | None], str], ...
      "a LIKE pattern that matches no row made the pattern it meant"),
     (lambda t, j, sql: named_share(t, asked_of(j), sql) if j.request else None,
      "a share of one named value in another, asked and not divided, computed as one over the other"),
+    (lambda t, j, sql: named_difference(t, asked_of(j), sql) if j.request else None,
+     "what is used of a named whole, asked and not subtracted, computed as its total less its free"),
+    (lambda t, j, sql: named_beside_count(t, asked_of(j), sql) if j.request else None,
+     "the rows' names beside the count, where the request asks whether any row is so"),
     (lambda t, j, sql: without_copied_row(t, asked_of(j), sql) if j.request else None,
      "a row copied into the query's conditions left out"),
     (lambda t, j, sql: without_targets(t, j.request, sql) if j.request else None,

@@ -31,6 +31,7 @@ import re
 import sqlite3
 import xml.etree.ElementTree as ElementTree
 from collections import Counter
+from datetime import datetime
 from typing import Any
 
 _NUMBER = re.compile(r"\s*[$€£]?\s*(-?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?)\s*(?:%|[A-Za-z]{1,3})?"
@@ -53,7 +54,7 @@ def table_rows(value: Any, suffix: str = "", delimiter: str | None = None
     (:func:`agent.tools.files.delimiter_of` finds it: this module imports nothing of dagbot's, as
     its source runs in the sandbox)."""
     found = _written_rows(value, suffix, delimiter)
-    return _stamp_flags(*_flags(*found)) if found is not None else None
+    return _stamp_durations(*_stamp_flags(*_flags(*found))) if found is not None else None
 
 
 FLAG_WORDS = ({"yes": True, "no": False}, {"true": True, "false": False})
@@ -106,6 +107,64 @@ def _stamp_flags(columns: list[str], rows: list[dict[str, Any]]) -> tuple[list[s
         for row, done in zip(rows, happened, strict=True):
             row[stem] = done
     return columns, rows
+
+
+_STARTS = frozenset({"created", "opened", "started", "start", "triggered", "submitted", "queued", "received",
+                     "reported", "raised", "requested", "begun", "began"})
+_ENDS = frozenset({"resolved", "closed", "finished", "ended", "end", "completed", "fixed", "merged",
+                   "acknowledged", "stopped", "done", "shipped", "delivered", "mitigated"})
+_INSTANT = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:?\d\d)?")
+
+
+def _stamp_durations(columns: list[str], rows: list[dict[str, Any]]
+                     ) -> tuple[list[str], list[dict[str, Any]]]:
+    """The rows with, beside each column stamping when something ended (``resolved_at``), how long
+    it took from the one column stamping when it started (``created_at``): ``created_to_resolved``,
+    written as a duration (``38m30s``), so a query sums it, orders by it and shows it in seconds
+    and as written. "Add up how long the resolved incidents took to resolve" is then the SUM of
+    a column, not date arithmetic in SQL a small model gets wrong (weekend mail-resolve-total).
+    None where either time is missing, or the end comes before the start."""
+    stamped: dict[str, str] = {}
+    for column in columns:
+        named = _STAMPED.fullmatch(column)
+        values = [r.get(column) for r in rows]
+        if named and any(values) and all(v is None or (isinstance(v, str) and (
+                not v.strip() or _INSTANT.fullmatch(v.strip()))) for v in values):
+            stamped[column] = named["stem"].lower()
+    starts = [c for c, stem in stamped.items() if stem in _STARTS]
+    if len(starts) != 1:
+        return columns, rows
+    taken = {c.lower() for c in columns}
+    for end, stem in stamped.items():
+        name = f"{stamped[starts[0]]}_to_{stem}"
+        if stem not in _ENDS or name in taken:
+            continue
+        columns.insert(columns.index(end) + 1, name)
+        taken.add(name)
+        for row in rows:
+            row[name] = _took(row.get(starts[0]), row.get(end))
+    return columns, rows
+
+
+def _took(start: Any, end: Any) -> str | None:
+    """The time from ``start`` to ``end`` (ISO 8601 times) as a duration, ``1h02m05s`` or
+    ``3m30s``; None when either is missing or unreadable, or the end is the earlier."""
+    if not (isinstance(start, str) and start.strip() and isinstance(end, str) and end.strip()):
+        return None
+    try:
+        seconds = round((_instant(end) - _instant(start)).total_seconds())
+    except (ValueError, TypeError):  # (TypeError: a time with its zone less one without)
+        return None
+    if seconds < 0:
+        return None
+    hours, rest = divmod(seconds, 3600)
+    minutes, rest = divmod(rest, 60)
+    return f"{hours}h{minutes:02d}m{rest:02d}s" if hours else f"{minutes}m{rest:02d}s"
+
+
+def _instant(written: str) -> datetime:
+    text = written.strip().replace(" ", "T", 1)
+    return datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
 
 
 def _written_rows(value: Any, suffix: str, delimiter: str | None = None
@@ -1266,12 +1325,20 @@ def _value_unit(sql: str, columns: list[str], rows: list[dict[str, Any]]) -> str
     "" for anything else (a count, a ratio of two columns, a column with no unit). Shown with the
     value, the unit is the data's, not a word the answer guesses ("19.3 bytes": nightly
     mail-users-total)."""
-    found = _ONE_VALUE.match(sql)
+    found = _ONE_VALUE.match(sql) or _VALUES_ADDED.match(sql)
     return "" if found is None else _column_unit(found["column"], columns, rows)
 
 
 _ONE_VALUE = re.compile(r'(?is)^\s*select\s+(?:(?:sum|avg|min|max|total)\s*\(\s*)?"?(?P<column>\w+)"?\s*\)?'
                         r"(?:\s+as\s+\w+)?\s+from\s+data\b(?![^()]*\bgroup\s+by\b)")
+
+
+_NAMED_ONE = r'\(\s*select\s+"?{column}"?\s+from\s+data\s+where\s+[^()]*\)'
+_VALUES_ADDED = re.compile(r"(?is)^\s*select\s+" + _NAMED_ONE.format(column=r"(?P<column>\w+)")
+                           + r"(?:\s*[-+]\s*" + _NAMED_ONE.format(column=r"(?P=column)") + r")+"
+                           + r"(?:\s+as\s+\w+)?\s*;?\s*$")
+"""A sum or a difference of single values of one column (``SELECT (SELECT value FROM data WHERE
+name = 'SwapTotal') - (SELECT value FROM data WHERE name = 'SwapFree')``): in that column's unit."""
 
 
 def _create(db: sqlite3.Connection, name: str, columns: list[str], rows: list[dict[str, Any]]) -> None:

@@ -11,7 +11,7 @@ from bench.quality import SETS, Row, figures, parse, table
 from bench.quality_cases import CASES, Kind
 from bench.quality_checks import Observed, invented_values, judge, status_claims, unread_files
 from bench.quality_targets import Targets
-from infra.playground.demo.targets import MailSink
+from infra.playground.demo.targets import Mail, MailSink
 
 RED = frozenset({"write_file", "send_email", "sql_execute"})
 COUNT_ERRORS = next(c for c in CASES if c.name == "count-errors")
@@ -207,3 +207,27 @@ def test_the_set_is_chosen_with_set_and_named_in_the_figures_and_the_table() -> 
     result = figures([row], "m", "holdout")
     assert result["set"] == "holdout" and result["invented_values"] == 1 and result["false_claims"] == 0
     assert table([row], "holdout").splitlines()[0] == "bench.quality, holdout set: 1 requests"
+
+
+# ----------------------------------------------------------------- effects nobody asked for
+
+def test_a_mail_to_a_recipient_the_case_does_not_expect_is_a_wrong_effect(tmp_path: Path) -> None:
+    case = next(c for c in SETS["weekend"].cases if c.name == "weekend-follow-up-mail-assignee")
+    made = targets(tmp_path, "weekend")
+    made.mail.mail.append(Mail("M1", "dagbot@example.com", ["api-3@example.net"], "address", "10.0.3.23", 0.0))
+    seen = Observed(answers=["Sent."], approvals=[("send_email", True)])
+    verdict = judge(case, seen, made, RED)
+    assert verdict.wrong_effects == ["mailed recipients not asked for: ['api-3@example.net']"]
+    assert not verdict.success
+    row = Row(case.name, case.kind.value, verdict.success, True, True, True, False, False, [], 1, 10, 1.0,
+              verdict.problems, "Sent.", [], [], [], verdict.wrong_effects)
+    assert figures([row], "m", "weekend")["wrong_effects"] == 1
+
+
+def test_the_expected_recipient_is_no_wrong_effect(tmp_path: Path) -> None:
+    case = next(c for c in SETS["weekend"].cases if c.name == "weekend-follow-up-mail-assignee")
+    made = targets(tmp_path, "weekend")
+    made.mail.mail.append(Mail("M1", "dagbot@example.com", ["Maja.Lindgren@example.net"], "api-3",
+                               "api-3 is at 10.0.3.23", 0.0))
+    verdict = judge(case, Observed(answers=["Sent."], approvals=[("send_email", True)]), made, RED)
+    assert verdict.wrong_effects == [] and verdict.success, verdict.problems

@@ -4,7 +4,7 @@ value over another, not a share of rows."""
 from __future__ import annotations
 
 from agent.ports.sandbox import PackageJob
-from sandbox.named_values import named_share, named_value_rule, named_values
+from sandbox.named_values import named_difference, named_share, named_value_rule, named_values
 from sandbox.query_checks import query_faults
 from sandbox.table_query import SHARE_RULE, find_table, share_rule
 from sandbox.table_rows import query_rows
@@ -85,3 +85,33 @@ def test_a_share_of_what_is_used_or_left_is_no_share_of_one_named_value() -> Non
     assert table is not None
     assert named_share(table, "How much swap is in use as a percentage of SwapTotal (SwapFree is what is left)?",
                        "SELECT value FROM data WHERE name = 'SwapFree'") is None
+
+
+SWAP = MEMINFO + "SwapFree:        1310716 kB\nSwapCached:        61440 kB\n"
+
+
+def test_what_is_used_of_a_named_whole_not_subtracted_is_its_total_less_its_free() -> None:
+    """weekend swap-used-mib: the query read one value alone; the used is the total less the free,
+    in the values' unit (786432 kB, which the answer shows as 768 MiB)."""
+    table = find_table({"m": {"path": "lb-02/meminfo.txt", "content": SWAP}})
+    assert table is not None
+    for wrong in ("SELECT value FROM data WHERE name = 'SwapTotal'", "SELECT SUM(value) FROM data"):
+        mended = named_difference(table, "how much swap is lb-02 using, in MiB? lb-02/meminfo.txt", wrong)
+        assert mended is not None
+        assert query_rows(table.columns, table.rows, mended) == "786432 kB"
+    # memory: the total less what is available (before what is free)
+    memory = named_difference(table, "How much memory is in use on lb-02?", "SELECT value FROM data")
+    assert memory is not None and query_rows(table.columns, table.rows, memory) == f"{8148324 - 1833373} kB"
+
+
+def test_no_used_asked_a_query_that_subtracts_or_no_named_whole_is_left_as_written() -> None:
+    table = find_table({"m": {"path": "lb-02/meminfo.txt", "content": SWAP}})
+    assert table is not None
+    wrong = "SELECT value FROM data WHERE name = 'SwapTotal'"
+    assert named_difference(table, "how much swap does lb-02 have?", wrong) is None
+    subtracts = "SELECT (SELECT value FROM data WHERE name = 'SwapTotal') - 1310716"
+    assert named_difference(table, "how much swap is used?", subtracts) is None
+    assert named_difference(table, "how much disk is used?", wrong) is None  # no DiskTotal
+    assert named_difference(table, "how much of the swap and the memory is used?", wrong) is None  # two
+    rows = find_table({"r": {"path": "hosts.csv", "content": "name,team,cpu\na,search,2\nb,web,4\nc,x,8\n"}})
+    assert rows is not None and named_difference(rows, "how much cpu is used?", "SELECT cpu FROM data") is None

@@ -187,6 +187,42 @@ def test_a_column_dating_an_event_some_rows_had_says_whether_each_had_it() -> No
         assert found is not None and found[0] == list(rows[0])
 
 
+def test_the_time_from_a_start_stamp_to_an_end_stamp_is_a_duration_column() -> None:
+    """weekend mail-resolve-total: "add up how long the resolved incidents took to resolve" is the
+    SUM of one column, not date arithmetic in SQL."""
+    incidents = json.dumps([
+        {"id": 1, "created_at": "2026-11-27T21:14:05Z", "resolved_at": "2026-11-27T21:52:35Z"},
+        {"id": 2, "created_at": "2026-11-28T00:00:12Z", "resolved_at": None},
+        {"id": 3, "created_at": "2026-11-28T02:41:30+00:00", "resolved_at": "2026-11-28T04:11:30+00:00"},
+        {"id": 4, "created_at": "2026-11-28T05:00:00Z", "resolved_at": "2026-11-28T04:00:00Z"}])  # (a clock slip)
+    table = table_rows(incidents, ".json")
+    assert table is not None
+    assert table[0] == ["id", "created_at", "resolved_at", "created_to_resolved", "resolved"]
+    assert [row["created_to_resolved"] for row in table[1]] == ["38m30s", None, "1h30m00s", None]
+    assert query_rows(*table, "SELECT SUM(created_to_resolved) FROM data WHERE resolved = 1") == "2h08m30s (7710 s)"
+    assert query_rows(*table, "SELECT id, created_to_resolved FROM data ORDER BY created_to_resolved DESC LIMIT 1",
+                      with_units=True) == {"id": 3, "created_to_resolved": "1h30m00s (5400 s)"}
+    # a CSV's start and end times, written with a space
+    runs = "job,started_at,finished_at\nbackup,2026-11-28 01:00:00,2026-11-28 01:00:45\n" \
+           "sync,2026-11-28 02:00:00,2026-11-28 02:03:00\n"
+    found = table_rows(runs, ".csv")
+    assert found is not None and [r["started_to_finished"] for r in found[1]] == ["0m45s", "3m00s"]
+
+
+def test_no_duration_without_one_start_stamp_or_with_dates_alone() -> None:
+    two_starts = [{"created_at": "2026-11-27T21:14:05Z", "opened_at": "2026-11-27T21:15:00Z",
+                   "closed_at": "2026-11-27T22:00:00Z"}, {"created_at": "2026-11-27T21:14:05Z",
+                                                         "opened_at": "2026-11-27T21:15:00Z", "closed_at": None}]
+    days = [{"created_on": "2026-11-01", "closed_on": "2026-11-03"}, {"created_on": "2026-11-02", "closed_on": None}]
+    taken = [{"created_at": "2026-11-27T21:14:05Z", "resolved_at": "2026-11-27T21:52:35Z", "created_to_resolved": 5},
+             {"created_at": "2026-11-27T21:14:05Z", "resolved_at": "2026-11-27T21:54:35Z", "created_to_resolved": 7}]
+    for rows in (two_starts, days, taken):
+        found = table_rows(json.dumps(rows), ".json")
+        assert found is not None and not any(c.endswith(("_to_closed", "_to_resolved")) and c not in rows[0]
+                                             for c in found[0]), found[0]
+    assert [r["created_to_resolved"] for r in table_rows(json.dumps(taken), ".json")[1]] == [5, 7]  # type: ignore[index]
+
+
 @pytest.mark.parametrize("value", [
     "# Notes\n- Dana owns the migration\n",  # prose
     "GET /api 200 34ms\nPOST /api 502 1203ms\n",  # a log without key=value fields or times
