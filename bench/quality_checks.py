@@ -15,6 +15,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from email.utils import getaddresses
 from typing import Any
 
 from agent.answer.change_claims import says
@@ -167,14 +168,16 @@ def wrong_effects(case: Case, targets: Targets) -> list[str]:
     """The changes made that ``case`` did not ask for, one line each: files written that no
     file check names, and mail to recipients no mail check expects. A mail to a made-up address
     (weekend follow-up-mail-assignee sent one to ``api-3@example.net``) showed before only as
-    the right mail missing; a wrong effect is worse than a missing one, and counted on its own."""
+    the right mail missing. Each is a problem of the request (it fails), and the figures count
+    the requests that made one (``wrong_effects``). Addresses are compared whole: mail to
+    ``devops@example.com`` is not mail to ``ops@example.com``."""
     found = []
     unexpected_files = set(targets.changed_files()) - {c.path for c in case.files}
     if unexpected_files:
         found.append(f"wrote files not asked for: {sorted(unexpected_files)}")
-    expected = [check.to.lower() for check in case.mail]
-    strangers = sorted({to for mail in targets.mail.mail for to in mail.to
-                        if not any(want in to.lower() for want in expected)})
+    expected = {address.lower() for _, address in getaddresses([check.to for check in case.mail])}
+    strangers = sorted({address for mail in targets.mail.mail for _, address in getaddresses(mail.to)
+                        if address.lower() not in expected})
     if strangers:
         found.append(f"mailed recipients not asked for: {strangers}")
     return found

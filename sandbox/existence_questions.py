@@ -35,21 +35,43 @@ def row_naming_columns(table: Table) -> list[str]:
     return [c for c in table.columns if own(c)] if len(table.rows) >= 2 else []
 
 
+_NAME_WORDS = re.compile(
+    r"(?i)(?:^|_)(?:name|id|key|host|hostname|title|domain|server|service|user|email)s?$")
+_NOT_A_NAME = re.compile(r"\d{4}-\d\d-\d\d|\d\d:\d\d|^\s*[-+$€£]?[\d.,]+\s*\S{0,3}\s*$")
+"""A date, a time or a number: what stamps or measures a row, not what names it."""
+MOST_NAMED = 20
+"""Rows named beside a count at most: past it, the count alone."""
+
+
+def naming_column(table: Table) -> str | None:
+    """The column that names each row for a person: of :func:`row_naming_columns`, those that hold
+    no dates, times or numbers; the table's first column when it is one (``certificate_name``),
+    else one named for a name (``host``, ``id``), else the first."""
+    naming = [c for c in row_naming_columns(table)
+              if not any(_NOT_A_NAME.search(str(row.get(c))) for row in table.rows)]
+    if not naming:
+        return None
+    return naming[0] if naming[0] == table.columns[0] else next(
+        (c for c in naming if _NAME_WORDS.search(c)), naming[0])
+
+
 def named_beside_count(table: Table, request: str, sql: str) -> str | None:
     """``sql``, a count of the rows where a condition holds, with the names of those rows beside
-    it, ``SELECT COUNT(*) AS n, GROUP_CONCAT(certificate_name, ', ') AS certificate_name FROM data
-    WHERE …``, when the request asks whether any row is so and not how many. None otherwise, or
-    when no column names each row."""
+    it (twenty at most), ``SELECT COUNT(*) AS "n", CASE WHEN COUNT(*) <= 20 THEN
+    GROUP_CONCAT("certificate_name", ', ') END AS "certificate_name" FROM data WHERE …``, when the
+    request asks whether any row is so and not how many. None otherwise, or when no column names
+    each row."""
     found = _COUNTED.match(sql)
     if found is None or not _ANY.search(request) or _HOW_MANY.search(request):
         return None
-    naming = row_naming_columns(table)
-    if not naming:
+    name = naming_column(table)
+    if name is None:
         return None
-    name = naming[0]
-    quoted = name if re.fullmatch(r"[A-Za-z_]\w*", name) else '"{}"'.format(name.replace('"', '""'))
     alias = found["alias"] or "count"
-    label = re.sub(r"\W", "_", name)
-    if label.lower() == alias.lower():
-        label = f"{label}s"
-    return f"SELECT COUNT(*) AS {alias}, GROUP_CONCAT({quoted}, ', ') AS {label} FROM data{found['rest']}"
+    label = name if name.lower() != alias.lower() else f"{name}s"
+    return (f'SELECT COUNT(*) AS {_quoted(alias)}, CASE WHEN COUNT(*) <= {MOST_NAMED} THEN '
+            f"GROUP_CONCAT({_quoted(name)}, ', ') END AS {_quoted(label)} FROM data{found['rest']}")
+
+
+def _quoted(name: str) -> str:
+    return '"{}"'.format(name.replace('"', '""'))

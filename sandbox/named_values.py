@@ -87,36 +87,49 @@ def named_share(table: Table, request: str, sql: str) -> str | None:
 
 
 _USED = re.compile(r"\b(?:us(?:ed|es|ing)|in\s+use|consum(?:ed|es|ing)|taken|occupied)\b", re.IGNORECASE)
-_SUBTRACTS = re.compile(r"(?<![-\w])-(?![-\d])|\bSUM\s*\(\s*CASE\b", re.IGNORECASE)
+_NOT_USED = re.compile(r"\b(?:free|available|avail|left|remaining|unused|spare)\b", re.IGNORECASE)
+_SUBTRACTS = re.compile(r"(?<![-\w])-(?![-\d])", re.IGNORECASE)
+_NAMED_BY = {"ory", "s"}
+"""What a word adds to the prefix of the names it means: "memory" for ``Mem…``, "swaps"."""
 _SHORTEST_PREFIX = 3
 
 
 def named_difference(table: Table, request: str, sql: str) -> str | None:
     """The query for how much of a named whole is used, when ``sql`` subtracts nothing: the
     request asks what is used (in use, using, consumed) of a thing one of its words names, and
-    the table of named values holds that thing's total and what is free of it, named by one
-    prefix (``SwapTotal`` and ``SwapFree`` for "swap"; ``MemTotal`` and ``MemAvailable`` for
-    "memory", available before free: what the kernel can give without swapping). The used is the
-    total less the free, ``(SELECT value … 'SwapTotal') - (SELECT value … 'SwapFree')``: the
-    query read one value alone (weekend swap-used-mib). None otherwise, or when two things fit."""
+    the table holds only named values (no label beside them: which host's would be a guess), that
+    thing's total and what is free of it among them, named by one prefix (``SwapTotal`` and
+    ``SwapFree`` for "swap"; ``MemTotal`` and ``MemAvailable`` for "memory", available before
+    free: what the kernel can give without swapping). The used is the total less the free,
+    ``(SELECT value … 'SwapTotal') - (SELECT value … 'SwapFree')``: the query read one value alone
+    (weekend swap-used-mib). None when the request also asks what is free, available or left, or
+    a share; when the query divides, or reads a value other than that total (``Cached``); or when
+    two things fit."""
     found = named_values(table)
-    if found is None or _SUBTRACTS.search(sql) or not _USED.search(request):
+    if found is None or set(table.columns) != set(found) or _SUBTRACTS.search(sql) or "/" in sql \
+            or not _USED.search(request) or _NOT_USED.search(request) or _SHARE_WORDS.search(request):
         return None
     name, value = found
     held = {str(row.get(name)) for row in table.rows if row.get(name) not in (None, "")}
-    prose = re.sub(r"\S*(?:/|\.[A-Za-z]\w*\b)\S*", " ", request)  # (lb-02/meminfo.txt names no thing)
-    words = {w.lower() for w in re.findall(r"[A-Za-z]{3,}", prose)}
+    prose = " ".join(word for word in request.split()
+                     if "/" not in word and not re.search(r"\.[A-Za-z]", word))
+    words = {w.lower() for w in re.findall(r"[A-Za-z]{3,}", prose)}  # (lb-02/meminfo.txt names no thing)
     pairs = set()
     for total in held:
-        prefix = total[:-len("Total")] if total.endswith("Total") else ""
-        if len(prefix) < _SHORTEST_PREFIX or not any(w.startswith(prefix.lower()) for w in words):
+        prefix = total.removesuffix("Total").lower() if total.endswith("Total") else ""
+        if len(prefix) < _SHORTEST_PREFIX or not any(
+                w == prefix or (w.startswith(prefix) and w[len(prefix):] in _NAMED_BY) for w in words):
             continue
-        free = next((f"{prefix}{rest}" for rest in ("Available", "Free") if f"{prefix}{rest}" in held), None)
+        stem = total.removesuffix("Total")
+        free = next((f"{stem}{rest}" for rest in ("Available", "Free") if f"{stem}{rest}" in held), None)
         if free:
             pairs.add((total, free))
     if len(pairs) != 1:
         return None
     total, free = pairs.pop()
+    read = {text.replace("''", "'") for text in re.findall(r"'((?:[^']|'')*)'", sql)} & held
+    if read - {total}:
+        return None
 
     def one(named: str) -> str:
         return f"(SELECT {value} FROM data WHERE {name} = '{named.replace(chr(39), chr(39) * 2)}')"

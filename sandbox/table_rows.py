@@ -137,12 +137,13 @@ def _stamp_durations(columns: list[str], rows: list[dict[str, Any]]
     taken = {c.lower() for c in columns}
     for end, stem in stamped.items():
         name = f"{stamped[starts[0]]}_to_{stem}"
-        if stem not in _ENDS or name in taken:
+        took = [_took(row.get(starts[0]), row.get(end)) for row in rows]
+        if stem not in _ENDS or name in taken or not any(took):  # (none computed: no column of NULLs)
             continue
         columns.insert(columns.index(end) + 1, name)
         taken.add(name)
-        for row in rows:
-            row[name] = _took(row.get(starts[0]), row.get(end))
+        for row, duration in zip(rows, took, strict=True):
+            row[name] = duration
     return columns, rows
 
 
@@ -152,14 +153,16 @@ def _took(start: Any, end: Any) -> str | None:
     if not (isinstance(start, str) and start.strip() and isinstance(end, str) and end.strip()):
         return None
     try:
-        seconds = round((_instant(end) - _instant(start)).total_seconds())
-    except (ValueError, TypeError):  # (TypeError: a time with its zone less one without)
+        seconds = (_instant(end) - _instant(start)).total_seconds()
+    except (ValueError, TypeError, OverflowError):  # (TypeError: a time with its zone less one without)
         return None
     if seconds < 0:
         return None
-    hours, rest = divmod(seconds, 3600)
-    minutes, rest = divmod(rest, 60)
-    return f"{hours}h{minutes:02d}m{rest:02d}s" if hours else f"{minutes}m{rest:02d}s"
+    hours, rest = divmod(int(seconds), 3600)
+    minutes, whole = divmod(rest, 60)
+    part = seconds - int(seconds)  # (a step of 0.4 s is no 0 s: many would add up to nothing)
+    written = f"{whole:02d}" if not part else f"{whole + part:06.3f}".rstrip("0")
+    return f"{hours}h{minutes:02d}m{written}s" if hours else f"{minutes}m{written}s"
 
 
 def _instant(written: str) -> datetime:

@@ -231,3 +231,11 @@ def test_the_expected_recipient_is_no_wrong_effect(tmp_path: Path) -> None:
                                "api-3 is at 10.0.3.23", 0.0))
     verdict = judge(case, Observed(answers=["Sent."], approvals=[("send_email", True)]), made, RED)
     assert verdict.wrong_effects == [] and verdict.success, verdict.problems
+
+
+def test_recipients_are_compared_whole(tmp_path: Path) -> None:
+    case = next(c for c in SETS["weekend"].cases if c.name == "weekend-follow-up-mail-assignee")
+    made = targets(tmp_path, "weekend")
+    made.mail.mail.append(Mail("M1", "dagbot@example.com", ["ops.maja.lindgren@example.net"], "a", "10.0.3.23", 0.0))
+    verdict = judge(case, Observed(answers=["Sent."], approvals=[("send_email", True)]), made, RED)
+    assert verdict.wrong_effects == ["mailed recipients not asked for: ['ops.maja.lindgren@example.net']"]

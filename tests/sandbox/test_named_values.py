@@ -115,3 +115,25 @@ def test_no_used_asked_a_query_that_subtracts_or_no_named_whole_is_left_as_writt
     assert named_difference(table, "how much of the swap and the memory is used?", wrong) is None  # two
     rows = find_table({"r": {"path": "hosts.csv", "content": "name,team,cpu\na,search,2\nb,web,4\nc,x,8\n"}})
     assert rows is not None and named_difference(rows, "how much cpu is used?", "SELECT cpu FROM data") is None
+
+
+def test_what_is_free_a_share_another_value_or_one_of_several_hosts_is_no_used_of_a_whole() -> None:
+    table = find_table({"m": {"path": "lb-02/meminfo.txt", "content": SWAP}})
+    assert table is not None
+    available = "SELECT value FROM data WHERE name = 'MemAvailable'"
+    assert named_difference(table, "How much memory is available on lb-02? Answer using MiB.", available) is None
+    assert named_difference(table, "How much memory is used by the page cache (SwapCached)?",
+                            "SELECT value FROM data WHERE name = 'SwapCached'") is None
+    assert named_difference(table, "What share of swap is in use?", "SELECT value FROM data") is None
+    assert named_difference(table, "what is the swap in use, over the total?",
+                            "SELECT 1.0 * (SELECT value FROM data WHERE name = 'SwapFree') / 2") is None
+    low = find_table({"m": {"path": "m.txt", "content": SWAP + "LowTotal: 10 kB\nLowFree: 5 kB\n"}})
+    assert low is not None  # (Low… is named by "low", not by "lower")
+    assert named_difference(low, "how much swap is used, at the lower end?", "SELECT value FROM data") is not None
+    labelled = find_table({"m": {"path": "m.csv", "content": "host,name,value\nlb-01,SwapTotal,100\n"
+                                                              "lb-01,SwapFree,90\nlb-02,SwapTotal,200\n"
+                                                              "lb-02,SwapFree,50\nlb-01,SwapCached,1\n"
+                                                              "lb-02,SwapCached,2\n"}})
+    assert labelled is not None and named_values(labelled) is not None
+    assert named_difference(labelled, "how much swap is lb-02 using?",
+                            "SELECT value FROM data WHERE host = 'lb-02' AND name = 'SwapTotal'") is None

@@ -221,6 +221,19 @@ def test_no_duration_without_one_start_stamp_or_with_dates_alone() -> None:
         assert found is not None and not any(c.endswith(("_to_closed", "_to_resolved")) and c not in rows[0]
                                              for c in found[0]), found[0]
     assert [r["created_to_resolved"] for r in table_rows(json.dumps(taken), ".json")[1]] == [5, 7]  # type: ignore[index]
+    # no value computed (a time with its zone less one without): no column that sums to nothing
+    zoned = [{"created_at": "2026-11-27T21:14:05Z", "resolved_at": "2026-11-27T21:52:35"},
+             {"created_at": "2026-11-27T21:14:05Z", "resolved_at": None}]
+    found = table_rows(json.dumps(zoned), ".json")
+    assert found is not None and "created_to_resolved" not in found[0]
+
+
+def test_a_duration_keeps_its_fraction_of_a_second() -> None:
+    steps = json.dumps([{"id": 1, "started_at": "2026-11-28T01:00:00.400Z", "finished_at": "2026-11-28T01:00:00.900Z"},
+                        {"id": 2, "started_at": "2026-11-28T01:00:00.400Z", "finished_at": "2026-11-28T01:00:01Z"}])
+    table = table_rows(steps, ".json")
+    assert table is not None and [r["started_to_finished"] for r in table[1]] == ["0m00.5s", "0m00.6s"]
+    assert query_rows(*table, "SELECT SUM(started_to_finished) AS total FROM data") == "1s (1.1 s)"
 
 
 @pytest.mark.parametrize("value", [
