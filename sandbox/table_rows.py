@@ -184,9 +184,9 @@ def _written_rows(value: Any, suffix: str, delimiter: str | None = None
     listed = _listed_records(text, suffix)
     if listed is not None:
         return _records(_spread(*listed)[1]) if listed[1] else None
-    return (_junit(text) or _zone(text) or _metrics(text) or _access_log(text) or _syslog(text)
-            or _named_numbers(text) or _git_log(text) or _stanzas(text) or _logfmt(text) or _spaced_log(text)
-            or _aligned(text))
+    return (_junit(text) or _zone(text) or _proxy_servers(text) or _metrics(text) or _access_log(text)
+            or _syslog(text) or _named_numbers(text) or _git_log(text) or _stanzas(text) or _logfmt(text)
+            or _spaced_log(text) or _aligned(text))
 
 
 _STANZA_LINE = re.compile(r"\s*(?P<key>[A-Za-z][A-Za-z0-9 ()/_.-]{0,40}?):\s+(?P<value>\S(?:.*\S)?)\s*")
@@ -282,6 +282,57 @@ _ZONE_CLASSES = frozenset({"IN", "CH", "HS"})
 _ZONE_DIRECTIVES = frozenset({"$ORIGIN", "$TTL", "$INCLUDE", "$GENERATE"})
 _ZONE_TTL = re.compile(r"\d+[smhdw]?(?:\d+[smhdw])*", re.IGNORECASE)
 _ZONE_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[^\s()]+|[()]')
+
+
+_PROXY_SECTION = re.compile(r"(?i)(global|defaults|frontend|backend|listen|resolvers|peers|userlist|mailers"
+                            r"|program|cache|ring|http-errors)(?:\s+(\S+))?(?:\s.*)?")
+_SERVER_SETTINGS = frozenset({
+    "weight", "maxconn", "minconn", "maxqueue", "inter", "fastinter", "downinter", "rise", "fall", "port",
+    "addr", "cookie", "slowstart", "id", "observe", "on-error", "on-marked-down", "on-marked-up",
+    "error-limit", "ca-file", "crt", "verify", "sni", "resolvers", "init-addr", "check-sni", "agent-port",
+    "agent-inter", "proto", "alpn", "pool-max-conn", "pool-purge-delay", "source", "track", "redir",
+    "namespace", "check-proto", "check-alpn", "resolve-prefer", "max-reuse", "ws", "usesrc"})
+"""The settings of HAProxy's ``server`` line that take a value (``weight 50``); any other word
+after the address is a flag (``check``, ``backup``)."""
+
+
+def _proxy_servers(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
+    """HAProxy's configuration (``haproxy.cfg``): a row per ``server`` line of a ``backend`` or
+    ``listen`` section, ``backend`` (the section's name), ``server``, ``address``, and a column
+    for each setting the lines write, ``weight 50`` as ``weight``, a flag written alone
+    (``check``, ``backup``) true where written and false elsewhere. "What share of be_web's
+    requests does web-3 get, going by the weights?" is then a query over the weights (weekend
+    web-3-share). The other sections' settings (``timeout server 45s``) stay the file's text to
+    read. None unless every line not indented opens a section as HAProxy's do, and two server
+    lines at least."""
+    section: str | None = None
+    name: str | None = None
+    rows: list[dict[str, Any]] = []
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].rstrip()
+        if not line.strip():
+            continue
+        if not raw[:1].isspace():
+            opened = _PROXY_SECTION.fullmatch(line)
+            if opened is None:
+                return None
+            section, name = opened[1].lower(), opened[2]
+            continue
+        tokens = line.split()
+        if section is None:
+            return None
+        if tokens[0] != "server" or section not in ("backend", "listen") or len(tokens) < 3:
+            continue
+        row: dict[str, Any] = {"backend": name, "server": tokens[1], "address": tokens[2]}
+        rest = iter(tokens[3:])
+        for word in rest:
+            row[word] = next(rest, None) if word in _SERVER_SETTINGS else True
+        rows.append(row)
+    if len(rows) < 2 or len(rows) > _MAX_ROWS:
+        return None
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    flags = {key for row in rows for key, value in row.items() if value is True}
+    return columns, [{c: row.get(c, False if c in flags else None) for c in columns} for row in rows]
 
 
 def _zone(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:

@@ -236,6 +236,47 @@ def test_a_duration_keeps_its_fraction_of_a_second() -> None:
     assert query_rows(*table, "SELECT SUM(started_to_finished) AS total FROM data") == "1s (1.1 s)"
 
 
+HAPROXY = """\
+# the edge (edited by hand)
+global
+    maxconn 20000
+
+defaults
+    timeout server 45s
+
+frontend fe_https
+    bind :443 ssl crt /etc/haproxy/certs/
+    default_backend be_web
+
+backend be_web
+    balance roundrobin
+    server web-1 10.0.2.11:8080 check weight 100
+    server web-2 10.0.2.12:8080 check weight 100  # the new one
+    server web-3 10.0.2.13:8080 check weight 50
+
+listen stats 127.0.0.1:8404
+    server local 127.0.0.1:8405 backup
+"""
+
+
+def test_haproxys_servers_are_a_table_with_their_settings() -> None:
+    """weekend web-3-share: the weights of be_web's servers were in no table."""
+    table = table_rows(HAPROXY, ".cfg")
+    assert table is not None
+    columns, rows = table
+    assert columns == ["backend", "server", "address", "check", "weight", "backup"]
+    assert rows[2] == {"backend": "be_web", "server": "web-3", "address": "10.0.2.13:8080", "check": True,
+                       "weight": "50", "backup": False}
+    assert rows[3]["backend"] == "stats" and rows[3]["backup"] is True and rows[3]["weight"] is None
+    share = ("SELECT 100.0 * SUM(CASE WHEN server = 'web-3' THEN weight END) / SUM(weight) AS pct FROM data "
+             "WHERE backend = 'be_web'")
+    assert query_rows(*table, share) == 20
+    # a line outside the sections HAProxy opens, or one server alone: no table of servers
+    assert table_rows("notes\n" + HAPROXY, ".cfg") is None
+    one = table_rows("backend be\n    server a 10.0.0.1:80 check\n", ".cfg")
+    assert one is None or "server" not in one[0]
+
+
 @pytest.mark.parametrize("value", [
     "# Notes\n- Dana owns the migration\n",  # prose
     "GET /api 200 34ms\nPOST /api 502 1203ms\n",  # a log without key=value fields or times
