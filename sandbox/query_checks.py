@@ -81,9 +81,15 @@ def unused_columns(table: Table, request: str, sql: str) -> list[str]:
 
 def _totalled(column: str, asked: str) -> bool:
     """Whether the request asks for a share or total of ``column`` itself ("what percentage of all
-    vCPUs … sit in ams?": nightly ams-vcpu-share, written as the share of rows in ams)."""
+    vCPUs … sit in ams?": nightly ams-vcpu-share, written as the share of rows in ams), or for a
+    value going by it ("going by the weights…, what share of be_web's requests does web-3
+    get?" was written as web-3's share of the rows, 12.5%, not of the weights, 20%: weekend
+    web-3-share; "the top hosts by cpu", "based on the sizes")."""
     return any(re.search(rf"\b(?:percent(?:age)?|share|proportion|fraction|total|sum)\s+of\s+(?:all\s+)?"
                          rf"(?:the\s+)?(?:[\w-]+\s+)?{re.escape(name)}s?(?![\w-])", asked)
+               or re.search(rf"\b(?:by|based\s+on|according\s+to|weighted\s+by|in\s+proportion\s+to)\s+"
+                            rf"(?:the\s+|their\s+|its\s+|each\s+\w+'s\s+)?{re.escape(name)}s?(?![\w-])",
+                            asked)
                for name in _names(column))
 
 
@@ -844,7 +850,9 @@ def query_faults(table: Table, job: PackageJob, sql: str) -> list[str]:
                           f"about with {keep}.")
             continue
         others = [c for c in used_numbers(table, sql) if c != column]
-        example = f"100.0 * SUM({others[0]}) / SUM({column})" if others else f"SUM(…) / SUM({column})"
+        example = (f"100.0 * SUM({others[0]}) / SUM({column})" if others
+                   else f"100.0 * SUM(CASE WHEN <condition> THEN {column} ELSE 0 END) / SUM({column})"
+                   if re.search(r"(?i)\bcase\s+when\b", sql) else f"SUM(…) / SUM({column})")
         faults.append(f"The request names the column {column}, which the query never uses: compute with it "
                       f"(a percentage of one column's total in another's is {example}, not a count of rows).")
     for column, wanted in flag_polarity(table, job.request, sql):

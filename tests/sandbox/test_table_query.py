@@ -673,6 +673,14 @@ def test_a_number_column_the_request_names_and_the_query_leaves_out_is_a_fault()
     in_eu = "SELECT 100.0 * SUM(CASE WHEN region = 'eu' THEN 1 ELSE 0 END) / COUNT(*) FROM data"
     assert unused_columns(table, "What percentage of all Requests are in eu?", in_eu) == ["requests"]
     assert unused_columns(table, "What percentage of the services are in eu?", in_eu) == []
+    # a share going by a column (weekend web-3-share: web-3's share of the rows, not of the weights)
+    for going_by in ("Going by the requests, what share is in eu?", "what share does eu get, based on requests?",
+                     "which region is biggest by requests?"):
+        assert unused_columns(table, going_by, in_eu) == ["requests"], going_by
+        told = query_faults(table, PackageJob(thread_id="T", run_id="R", node_id="n", goal="g", code="",
+                                              inputs={}, request=going_by), in_eu)
+        assert "SUM(CASE WHEN <condition> THEN requests ELSE 0 END) / SUM(requests)" in told[0]
+    assert unused_columns(table, "Going by the region, what share of services is in eu?", in_eu) == []  # (text)
 
 
 def test_a_follow_up_that_points_back_means_the_values_the_request_before_it_named() -> None:
