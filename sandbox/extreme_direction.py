@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from sandbox.table_rows import SELECT_LIST, select_items
+
 _HIGH = ("slowest", "longest", "largest", "biggest", "highest", "heaviest", "costliest", "maximum", "most")
 _LOW = ("fastest", "shortest", "smallest", "lowest", "lightest", "cheapest", "minimum", "least", "fewest")
 _WORDS = re.compile(r"\b(?:" + "|".join((*_HIGH, *_LOW)) + r")\b", re.I)
@@ -49,3 +51,28 @@ def extreme_as_asked(request: str, sql: str) -> str | None:
             return None
         return f"{sql[:found.start()]}ORDER BY {found['column']} {way}{sql[found.end():]}"
     return None
+
+
+_HOW_MUCH = re.compile(
+    r"\bhow\s+(?:long|much|big|large|many|old|fast|slow|far|often|heavy|expensive|high|low)\b", re.I)
+
+
+def with_ordered_value(table_columns: list[str], request: str, sql: str) -> str | None:
+    """``sql`` selecting, beside what it selects, the column its one ``ORDER BY … LIMIT`` orders
+    by, where the request asks how long (how much, how big…) and the query selects neither it nor
+    any aggregate: "which resolved incident took the longest to resolve, and how long did it
+    take?" was queried ``SELECT title … ORDER BY created_to_resolved DESC LIMIT 1``, the incident
+    right and the time left out (weekend longest-incident). None otherwise, or when the
+    ordering is no column of the table."""
+    orders = list(ORDER_BEFORE_LIMIT.finditer(sql))
+    found = SELECT_LIST.match(sql)
+    if len(orders) != 1 or found is None or not _HOW_MUCH.search(request) or _AGGREGATE.search(sql) \
+            or re.search(r"(?i)\b(?:sum|count|avg|total|group_concat)\s*\(|\bgroup\s+by\b", sql):
+        return None
+    column = orders[0]["column"].strip('"`')
+    items = [item.strip().strip('"`').lower() for item in select_items(found["columns"])]
+    if column not in table_columns or "*" in items or any(
+            item == column.lower() or item.split()[0].strip('"`') == column.lower() for item in items):
+        return None
+    quoted = column if re.fullmatch(r"[A-Za-z_]\w*", column) else '"{}"'.format(column.replace('"', '""'))
+    return f"{sql[:found.end('columns')]}, {quoted}{sql[found.end('columns'):]}"

@@ -66,7 +66,7 @@ from sandbox.csv_delimiters import NAME as CSV_DELIMITER
 from sandbox.csv_delimiters import with_delimiters
 from sandbox.date_conditions import dates_as_bounded
 from sandbox.existence_questions import named_beside_count
-from sandbox.extreme_direction import extreme_as_asked
+from sandbox.extreme_direction import extreme_as_asked, with_ordered_value
 from sandbox.flag_columns import flag_words_as_numbers, flipped_flags, kept_flags
 from sandbox.goal_values import NAME as GOAL_VALUES
 from sandbox.goal_values import mended_goal_values
@@ -126,7 +126,7 @@ _IN_PLACE: tuple[tuple[Callable[[Table, PackageJob, str], str | None], str], ...
      "a share of one named value in another, asked and not divided, computed as one over the other"),
     (lambda t, j, sql: named_difference(t, asked_of(j), sql) if j.request else None,
      "what is used of a named whole, asked and not subtracted, computed as its total less its free"),
-    (lambda t, j, sql: named_beside_count(t, asked_of(j), sql) if j.request else None,
+    (lambda t, j, sql: named_beside_count(t, j.request, sql) if j.request else None,
      "the rows' names beside the count, where the request asks whether any row is so"),
     (lambda t, j, sql: without_copied_row(t, asked_of(j), sql) if j.request else None,
      "a row copied into the query's conditions left out"),
@@ -154,6 +154,8 @@ _IN_PLACE: tuple[tuple[Callable[[Table, PackageJob, str], str | None], str], ...
      "the newest or the oldest ordered by the table's time"),
     (lambda t, j, sql: extreme_as_asked(j.request, sql) if j.request else None,
      "the most or the least taken the way the request asks"),
+    (lambda t, j, sql: with_ordered_value(t.columns, j.request, sql) if j.request else None,
+     "the value the query orders by selected beside, where the request asks how long or how much"),
     (lambda t, j, sql: one_group(j.request, sql) if j.request else None,
      "the one group asked for kept (ordered by its aggregate, LIMIT 1)"),
     (lambda t, j, sql: one_row_named_before(t, j, sql) if j.request else None,

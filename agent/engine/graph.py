@@ -373,10 +373,7 @@ async def _validated(state: AgentState, runtime: Ctx) -> tuple[Plan, tuple[str, 
     plan, mends = validated.plan, validated.mends
     if mends:  # (names only: arguments may hold secrets)
         log.info("mended the model's plan", mends=list(mends))
-    earlier = state.get("history") or []
-    pointed = pointed_addresses(state["request"], str(earlier[-1].get("answer") or "") if earlier else "")
-    if not pointed and earlier and (named := _named_person(state["request"], earlier[-1])):
-        pointed = [named]  # (the answer before named them, and its results hold their address)
+    pointed = _pointed(state)
     if (astray := misdirected(plan, ctx.registry, pointed)) and not last_round:
         raise PlanError(astray)
     if astray and (sent := redirected(plan, astray, pointed)) is not None:
@@ -448,7 +445,7 @@ async def _validated(state: AgentState, runtime: Ctx) -> tuple[Plan, tuple[str, 
     if unnamed and (filtered := without_unnamed_filters(plan, ctx.registry, state["request"], known)) != plan:
         log.info("left out a query's filters on values nobody named", problems=[str(p) for p in unnamed])
         plan = filtered
-    if (unmade := unmade_problems(plan.model_dump(exclude_none=True), state["request"], ctx.registry)) \
+    if (unmade := unmade_problems(plan.model_dump(exclude_none=True), _with_pointed(state), ctx.registry)) \
             and not last_round:
         raise PlanError(unmade)
     return plan, mends
@@ -491,6 +488,24 @@ async def _replan_refused(state: AgentState, runtime: Ctx, exc: PlanError) -> di
     log.info("the replan stayed invalid; answering from the results in hand", problems=problems)
     discard_early_starts(runtime.context, current_thread(), state.get("run_id", ""))
     return {"plan_problems": [], "replan_refused": True, "replans": runtime.context.settings.max_replans}
+
+
+def _pointed(state: AgentState) -> list[str]:
+    """The addresses a follow-up sending to "them" means: those the answer before named, or the
+    address its results hold for the one person it named (:func:`_named_person`)."""
+    earlier = state.get("history") or []
+    pointed = pointed_addresses(state["request"], str(earlier[-1].get("answer") or "") if earlier else "")
+    if not pointed and earlier and (named := _named_person(state["request"], earlier[-1])):
+        pointed = [named]  # (the answer before named them, and its results hold their address)
+    return pointed
+
+
+def _with_pointed(state: AgentState) -> str:
+    """The request with the addresses its "them" means after it: the target a change it commands
+    names (:mod:`agent.plan.unmade_changes`). "Email them api-3's address", after an answer that
+    named the incident's assignee, was planned as a read alone, and nothing was sent (weekend
+    follow-up-mail-assignee): a mail to them is a change asked for, like a mail to an address."""
+    return " ".join([state["request"], *_pointed(state)])
 
 
 def _named_person(request: str, before: Mapping[str, Any]) -> str | None:
@@ -621,7 +636,7 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         await _emit(runtime, state, Replanning, feedback=feedback, replan=replans + 1)
         return {"feedback": feedback, "replans": replans + 1, "repairs": 0, "plan_problems": []}
     if replans_left > 0 and not rejected and (feedback := unmade_feedback(
-            state.get("plan") or {}, this_plans, state["request"], ctx.registry)):
+            state.get("plan") or {}, this_plans, _with_pointed(state), ctx.registry)):
         log.info("the plan that ran made no change the request commands; planning it", feedback=feedback)
         await _emit(runtime, state, Replanning, feedback=feedback, replan=replans + 1)
         return {"feedback": feedback, "replans": replans + 1, "repairs": 0, "plan_problems": []}

@@ -18,7 +18,7 @@ from agent.plan.unmade_changes import unmade_changes, unmade_feedback, unmade_pr
 from agent.tools.effects import commanded_effects
 from agent.tools.registry import Risk, ToolRegistry
 from infra.emulators.scripted_chat import ScriptedChatModel
-from tests.agent.harness import asked_once, finish
+from tests.agent.harness import MEMORY, asked_once, finish, services_on
 from tests.fakes.tools import ToolLog
 
 MAIL_TOTAL = "Email the total of the processed column in ops/queues.csv to data@example.com"
@@ -43,12 +43,13 @@ class MailArgs(BaseModel):
     body: str
 
 
-def registry(log: ToolLog | None = None) -> ToolRegistry:
+def registry(log: ToolLog | None = None, content: str = "queue,processed\norders,8400\nemails,15200\n"
+             ) -> ToolRegistry:
     calls = log.calls if log is not None else []
 
     async def read_file(path: str) -> dict[str, Any]:
         calls.append(("read_file", {"path": path}))
-        return {"path": path, "content": "queue,processed\norders,8400\nemails,15200\n"}
+        return {"path": path, "content": content}
 
     async def write_file(path: str, content: str) -> dict[str, Any]:
         calls.append(("write_file", {"path": path, "content": content}))
@@ -218,3 +219,31 @@ def test_a_change_asked_for_that_no_step_was_to_make_is_said_not_made_under_a_si
     # a mail step that was planned (rejected, failed, waiting) is told by its own status instead
     state.update(request="email them api-3's address", plan={"nodes": [READ, {"id": "m", "tool": "send_email"}]})
     assert unclaimed(answer, state, ["send_email"], {"send"}) == answer  # type: ignore[arg-type]
+
+
+async def test_a_mail_to_them_is_a_change_asked_for_and_goes_to_whom_the_answer_before_named() -> None:
+    """weekend follow-up-mail-assignee: after "Maja Lindgren", "email them api-3's address" was
+    planned as a read alone and nothing was sent. "Them" names her address in the results before,
+    so the draft is told to send it, and the mail its repair wrote to api-3@example.net goes to her."""
+    log = ToolLog()
+    incidents = '[{"number": 4812, "status": "triggered", "assignee": {"name": "Maja Lindgren", ' \
+                '"email": "maja.lindgren@example.net"}}, {"number": 4807, "status": "resolved", ' \
+                '"assignee": {"name": "Ren Takahashi", "email": "ren.takahashi@example.net"}}]'
+    read = {"nodes": [{"id": "incidents", "tool": "read_file", "args": {"path": "oncall/incidents.json"}}]}
+    read_cfg = {"nodes": [{"id": "cfg", "tool": "read_file", "args": {"path": "edge/haproxy.cfg"}}]}
+    astray = {"nodes": [{"id": "mail", "tool": "send_email", "args": {"to": "api-3@example.net",
+                                                                      "body": "api-3 is at 10.0.3.23"}}]}
+    llm = ScriptedChatModel(replies=[read, finish("The triggered incident 4812 is assigned to Maja Lindgren."),
+                                     read_cfg, astray])
+    async with services_on(MEMORY, llm, registry(log, incidents)) as services:
+        events = services.events.open()
+        await services.engine.ask("them-1", "Who is assigned to the incident in oncall/incidents.json that is "
+                                            "still triggered?")
+        await services.engine.ask("them-1", "email them api-3's address from edge/haproxy.cfg")
+        seen: list[RunEvent] = []
+        while not events.empty():
+            seen.append(events.get_nowait())
+    assert "add a send_email node for it" in str(llm.calls[3][-1].content)
+    [asked] = [e for e in seen if isinstance(e, AwaitingApproval)]
+    assert asked.args["to"] == "maja.lindgren@example.net"
+    assert [name for name, _ in log.calls] == ["read_file", "read_file"]  # nothing sent before the approval
