@@ -27,9 +27,10 @@ from infra.emulators.openai_wire import WireRequest
 from infra.playground.demo.targets import MailSink
 
 FIGURES = {"bench", "set", "model", "requests", "task_success", "first_plan_valid", "plan_valid_after_repair",
-           "rule_adherence", "false_claims", "raw_answers", "invented_values", "model_calls", "tokens",
-           "seconds_per_request"}
-"""bench.quality's figures as they were before ``--mcp``: a run without it has these keys only."""
+           "rule_adherence", "false_claims", "raw_answers", "invented_values", "wrong_effects", "model_calls",
+           "tokens", "seconds_per_request"}
+"""bench.quality's figures without ``--mcp`` (``wrong_effects`` since the thirty-second session): a
+run without it has these keys only."""
 
 Planner = Callable[[str], dict[str, Any]]
 

@@ -154,6 +154,13 @@ async def test_every_firing_happens_once_across_replicas_with_one_killed_mid_fir
     # none lost: each firing follows the one before by one interval (or stands for those missed)
     for before, after in itertools.pairwise(fired):
         assert abs(after.fire_time - before.fire_time - EVERY * (1 + after.missed)) < 1e-3, (before, after)
+    # a firing the killed replica claimed and never posted, retaken only after the cancel (a slow
+    # machine), is dropped, as a cancelled schedule's are: done, with no root and no run
+    dropped = [t for t in fired if t.root_ts is None]
+    if dropped:
+        assert any("stalled firing is dropped" in line for log in logs.values() for line in log), dropped
+        assert all(t.fire_time > stuck.fire_time for t in dropped), dropped
+    fired = [t for t in fired if t.root_ts is not None]
     # none twice: one root message per firing, one run (one status message) in each thread
     roots = [m for m in slack.messages if m.is_from_bot and m.thread_ts is None and m.content.startswith("Scheduled by")]
     assert {t.root_ts for t in fired} <= {m.ts for m in roots}
