@@ -67,9 +67,11 @@ def asked_truth(column: str, request: str) -> bool | None:
     return None if negated == affirmed else affirmed
 
 
-_FROM_DATA = re.compile(r"\bFROM\s+data\b(?!\s*\.)(?:\s+(?:AS\s+)?(?!(?:WHERE|GROUP|ORDER|LIMIT|JOIN|LEFT|"
+FROM_DATA = re.compile(r"\bFROM\s+data\b(?!\s*\.)(?:\s+(?:AS\s+)?(?!(?:WHERE|GROUP|ORDER|LIMIT|JOIN|LEFT|"
                         r"INNER|CROSS|HAVING|UNION|ON|WINDOW)\b)(?P<alias>[A-Za-z_]\w*))?(?P<where>\s+WHERE\b)?",
                         re.IGNORECASE)
+"""A query's ``FROM data`` (its alias, and the ``WHERE`` after it when one is): where a condition
+on every row it reads is added."""
 
 
 def kept_flags(table: Table, request: str, sql: str) -> str | None:
@@ -96,7 +98,7 @@ def kept_flags(table: Table, request: str, sql: str) -> str | None:
         read = m[0][:m.start("where") - m.start()] if m["where"] else m[0]
         return f"{read} WHERE {condition}" + (" AND" if m["where"] else "")
 
-    mended = _FROM_DATA.sub(filtered, sql)
+    mended = FROM_DATA.sub(filtered, sql)
     return mended if mended != sql else None
 
 

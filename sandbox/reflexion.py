@@ -109,6 +109,7 @@ from sandbox.table_query import (
 from sandbox.time_columns import ordered_by_time
 from sandbox.unknown_keys import not_run_for, unknown_key_reads
 from sandbox.unparsed_inputs import unparsed_inputs
+from sandbox.upcoming_dates import upcoming_only
 from sandbox.whole_rows import whole_rows
 from sandbox.written_mends import mended_written_code
 
@@ -150,6 +151,8 @@ _IN_PLACE: tuple[tuple[Callable[[Table, PackageJob, str], str | None], str], ...
      "the rows of a yes/no column's value the request asks for, read alone"),
     (lambda t, j, sql: flipped_flags(t, j.request, sql) if j.request else None,
      "a yes/no column compared as the request asks"),
+    (lambda t, j, sql: upcoming_only(t, j.request, sql) if j.request else None,
+     "the earliest of what is still to come read from the rows whose date has not passed"),
     (lambda t, j, sql: ordered_by_time(t, j.request, sql) if j.request else None,
      "the newest or the oldest ordered by the table's time"),
     (lambda t, j, sql: extreme_as_asked(j.request, sql) if j.request else None,
