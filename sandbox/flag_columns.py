@@ -92,7 +92,13 @@ def kept_flags(table: Table, request: str, sql: str) -> str | None:
             kept.append(f'"{column}" = {int(wanted)}')
     if not kept or re.search(r"\bOR\b", sql, re.IGNORECASE):  # (AND would bind to one side of an OR)
         return None
-    condition = " AND ".join(kept)
+    return kept_everywhere(sql, " AND ".join(kept))
+
+
+def kept_everywhere(sql: str, condition: str) -> str | None:
+    """``sql`` with ``condition`` on the rows of every ``FROM data`` it has, its subqueries' too
+    (``WHERE condition``, or ``WHERE condition AND`` before a ``WHERE`` of its own); None when it
+    reads no ``data``."""
 
     def filtered(m: re.Match[str]) -> str:
         read = m[0][:m.start("where") - m.start()] if m["where"] else m[0]

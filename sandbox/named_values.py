@@ -69,7 +69,7 @@ def named_share(table: Table, request: str, sql: str) -> str | None:
     found = named_values(table)
     if found is None or "/" in sql or not _SHARE_WORDS.search(request) or _DERIVED.search(request):
         return None
-    name, value = found
+    name = found[0]
     held = {str(row.get(name)) for row in table.rows if row.get(name) not in (None, "")}
     said = [n for n in held if re.search(rf"(?<![\w.-]){re.escape(n)}(?![\w-])", request)]
     if len(said) != 2:
@@ -79,11 +79,13 @@ def named_share(table: Table, request: str, sql: str) -> str | None:
         return None
     whole = wholes[0]
     part = next(n for n in said if n != whole)
+    return f"SELECT ROUND(100.0 * {_one(found, part)} / {_one(found, whole)}, 2) AS percent"
 
-    def one(named: str) -> str:
-        return f"(SELECT {value} FROM data WHERE {name} = '{named.replace(chr(39), chr(39) * 2)}')"
 
-    return f"SELECT ROUND(100.0 * {one(part)} / {one(whole)}, 2) AS percent"
+def _one(found: tuple[str, str], named: str) -> str:
+    """The subquery that reads the value named ``named`` (``found``: the name and value columns)."""
+    name, value = found
+    return f"(SELECT {value} FROM data WHERE {name} = '{named.replace(chr(39), chr(39) * 2)}')"
 
 
 _USED = re.compile(r"\b(?:us(?:ed|es|ing)|in\s+use|consum(?:ed|es|ing)|taken|occupied)\b", re.IGNORECASE)
@@ -109,7 +111,7 @@ def named_difference(table: Table, request: str, sql: str) -> str | None:
     if found is None or set(table.columns) != set(found) or _SUBTRACTS.search(sql) or "/" in sql \
             or not _USED.search(request) or _NOT_USED.search(request) or _SHARE_WORDS.search(request):
         return None
-    name, value = found
+    name = found[0]
     held = {str(row.get(name)) for row in table.rows if row.get(name) not in (None, "")}
     prose = " ".join(word for word in request.split()
                      if "/" not in word and not re.search(r"\.[A-Za-z]", word))
@@ -130,8 +132,4 @@ def named_difference(table: Table, request: str, sql: str) -> str | None:
     read = {text.replace("''", "'") for text in re.findall(r"'((?:[^']|'')*)'", sql)} & held
     if read - {total}:
         return None
-
-    def one(named: str) -> str:
-        return f"(SELECT {value} FROM data WHERE {name} = '{named.replace(chr(39), chr(39) * 2)}')"
-
-    return f"SELECT {one(total)} - {one(free)} AS used"
+    return f"SELECT {_one(found, total)} - {_one(found, free)} AS used"

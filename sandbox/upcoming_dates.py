@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from sandbox.flag_columns import FROM_DATA
+from sandbox.flag_columns import kept_everywhere
 from sandbox.table_query import Table
 
 _UPCOMING = re.compile(
@@ -40,14 +40,7 @@ def upcoming_only(table: Table, request: str, sql: str) -> str | None:
     column = earliest[0]
     if re.search(rf'(?i)["`]?\b{re.escape(column)}\b["`]?\s*(?:[<>]=?|BETWEEN\b)', sql):
         return None
-    condition = '"{}" > datetime(\'now\')'.format(column.replace('"', '""'))
-
-    def kept(m: re.Match[str]) -> str:
-        read = m[0][:m.start("where") - m.start()] if m["where"] else m[0]
-        return f"{read} WHERE {condition}" + (" AND" if m["where"] else "")
-
-    mended = FROM_DATA.sub(kept, sql)
-    return mended if mended != sql else None
+    return kept_everywhere(sql, '"{}" > datetime(\'now\')'.format(column.replace('"', '""')))
 
 
 def _dates(table: Table, column: str) -> bool:
