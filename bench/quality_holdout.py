@@ -118,7 +118,10 @@ FILES = {
 }
 
 MISSING = (r"not (?:be )?found|n[o']t exist|no such|\bno (?:file|table)\b|does not exist|doesn't exist"
-           r"|isn't (?:there|in the workspace)|\bmissing\b|there is no|there's no")
+           r"|isn't (?:there|in the workspace)|\bmissing\b|there is no|there's no"
+           r"|\bha(?:s|ve) no (?:[\w`'\"]+ )?(?:table|file)s?\b"
+           r"|(?:does|do|did) ?n[o']t (?:have|contain|include|hold)"
+           r"|(?:could ?n[o']t|can(?:no|')t|unable to) (?:find|locate)|\bonly (?:one )?table\b")
 """An answer saying the file (or table) asked for is not there."""
 CANNOT = r"can(?:no|')t|unable|not able|no tool|not possible|don't have|do not have|not supported"
 """A plain "I can't"."""
@@ -165,7 +168,7 @@ CASES: tuple[Case, ...] = (
          "backup job run according to data/backups.json?", facts=(r"\b1\s?(?:gi|gib|gb)\b", r"mx-1")),
     case("invoice-day-and-kenji", Kind.PARALLEL,
          "Look up INVOICE_DAY in deploy/billing.yaml and Kenji's action item in notes/retro-2026-11.md.",
-         facts=(r"\b28\b", r"overdue")),
+         facts=(r"\b28(?:th)?\b", r"overdue")),
     # sums, percentages, filters and group-bys over CSV and JSON
     case("invoice-total", Kind.COMPUTE, "Add up the amount_usd column of data/invoices.csv.",
          facts=(r"14,?100\b",), quick=True),
@@ -178,7 +181,7 @@ CASES: tuple[Case, ...] = (
          "What percentage of the invoices in data/invoices.csv have the status overdue?",
          facts=(r"37\.5\s?%|37\.5 percent",)),
     case("backup-size", Kind.COMPUTE, "How many GB do all the jobs in data/backups.json take together?",
-         facts=(r"\b903(?:\.0+)?\b",)),
+         facts=(r"\b903(?:\.0+)?(?!\.?\d)",)),
     case("failed-backups", Kind.COMPUTE, "Which backup jobs in data/backups.json are not ok?",
          facts=(r"nas-share", r"wiki"), quick=True),
     case("backup-success-rate", Kind.COMPUTE,
