@@ -616,7 +616,7 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         log.info("a change was skipped because the packages computing its content failed; dagbot computes it")
         return refeeding
     if not rejected and (mails := recipient_mails_plan(state.get("plan") or {}, this_plans, state["request"],
-                                                       ctx.registry)):
+                                                       ctx.registry, _pointed(state))):
         plan, listing = mails
         log.info("the request mails recipients the results name; one approved mail each" if listing is None
                  else "the request mails recipients the results name; listing who gets what")

@@ -128,6 +128,26 @@ def _lines(group: list[Mail]) -> list[str]:
                                           for t in texts]
 
 
+def _pointed_mail(output: Any, address: str) -> list[Mail] | None:
+    """The one mail of ``output``'s items to ``address``, whom a follow-up's "them" means, when
+    no item names anyone (:func:`mails_of` found no mails): "email them api-3's address from
+    edge/haproxy.cfg", after an answer that named the incident's assignee, listed api-3's row,
+    which holds no address (weekend follow-up-mail-assignee: nothing was sent)."""
+    items = output if isinstance(output, list) else [output] if isinstance(output, Mapping | str) else []
+    texts = []
+    for item in items:
+        if isinstance(item, Mapping):
+            item = {key: value for key, value in item.items()
+                    if key not in _ROW_MARKS and value not in (None, "")}
+        text = as_text(item).strip()
+        if not text or ADDRESS.search(text):
+            return None  # (an item that names an address is another's: not for "them")
+        texts.append(text)
+    if not texts:
+        return None
+    return [(address, None, "\n".join(_lines([(address, None, text) for text in texts])))]
+
+
 def _mail(item: Any, book: Mapping[str, set[str]]) -> Mail | None:
     if isinstance(item, str):
         found = set(ADDRESS.findall(item))
@@ -159,12 +179,15 @@ _ROW_MARKS = frozenset({"done", "open", "section", "line", "line_number"})
 
 
 def recipient_mails_plan(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]], request: str,
-                         registry: ToolRegistry) -> tuple[dict[str, Any], str | None] | None:
+                         registry: ToolRegistry,
+                         pointed: Sequence[str] = ()) -> tuple[dict[str, Any], str | None] | None:
     """``plan`` with what the mails to the recipients the results name still need
     (:mod:`this module <agent.engine.recipient_mails>`): one mail-tool node per mail a finished
     package lists, with ``None``; or, unless dagbot listed them once already, the package that
     lists them, with its id. None when the request names its recipients, a red
-    step ran (done or failed: it may have sent) or was rejected, or the results hold no address."""
+    step ran (done or failed: it may have sent) or was rejected, or the results hold no address.
+    ``pointed``: the addresses a follow-up's "them" means (the answer before named them); when
+    it is one and the listed items name nobody, they are that one's mail."""
     tool = mail_tool(registry)
     if tool is None or not asks_recipient_mails(request):
         return None
@@ -179,12 +202,16 @@ def recipient_mails_plan(plan: Mapping[str, Any], results: Mapping[str, Mapping[
     by_id = {str(node["id"]): node for node in done}
     named = {address.lower() for node_id, output in outputs.items() if "package" not in by_id[node_id]
              for address in ADDRESS.findall(json.dumps(output, default=str))}  # (read, not computed)
+    them = [address.lower() for address in pointed][:2]
+    named |= set(them) if len(them) == 1 else set()
     ids = {str(node.get("id")) for node in nodes}
     if not named:
         return _reading_named_files(plan, nodes, done, request, registry)
     book = address_book(output for node_id, output in outputs.items() if "package" not in by_id[node_id])
     for node in reversed(done):
-        if "package" in node and (mails := mails_of(outputs[str(node["id"])], book, request)) \
+        output = outputs[str(node["id"])] if "package" in node else None
+        if "package" in node and (mails := mails_of(output, book, request) or (
+                _pointed_mail(output, them[0]) if len(them) == 1 and _listed([node]) else None)) \
                 and len(mails) <= MOST_MAILS and {a.lower() for a, _, _ in mails} <= named:
             added = []
             for address, subject, text in mails:

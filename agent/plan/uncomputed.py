@@ -38,7 +38,7 @@ _ASKS = (
     ("maximum or minimum", re.compile(
         r"\b(?:highest|lowest|largest|smallest|biggest|longest|shortest|slowest|fastest|maximum|minimum|"
         r"newest|oldest|latest|earliest|top \d+)\b|(?<!\bat )\b(?:most|least)\b", re.I)),
-    ("per group", re.compile(r"\bbreak(?:s|ing)?\b[^.?!\n]{0,40}?\bdown\b|\bbroken down\b|"
+    ("per group", re.compile(r"\bbreak(?:s|ing)?\b(?:[^.?!\n]|\.(?=\S)){0,60}?\bdown\b|\bbroken down\b|"
                              r"\b(?:per|for each|grouped by|group by)\b", re.I)),
     ("filter", re.compile(r"\bwhich (?:of (?:them|these|those)\b|ones\b|(?!\w+(?:ss|us)\b)[a-z]\w{2,}s\b|"
                           r"[a-z]\w+ (?!\w+(?:ss|us)\b)[a-z]\w{2,}s "
@@ -48,7 +48,8 @@ _ASKS = (
 )
 """What the request asks to be computed, by its words. "How much was invoiced…", "how much did
 Acme pay…", "what is our annual vendor spend…" ask a sum (wide vendor-total: the joiner's model
-gave the first row's 18000); "how much memory does…" asks what a file states (aimed day-and-acme: the
+gave the first row's 18000); "break billing/x.csv down by project" asks per group (a path's dots
+are no sentence's end); "how much memory does…" asks what a file states (aimed day-and-acme: the
 invoices of a day added up by the joiner's model). A filter is "which" of several ("which
 users…", "which of them…", "which action items are…", "which volume's snapshot failed?"): only
 a plan that reads nothing but data files is computed for it (one that also reads notes may be
@@ -155,18 +156,37 @@ def computed_nothing(plan: Plan, registry: ToolRegistry, request: str,
     query over the file would ("which users have MFA turned off?" compared ``mfa == 'off'`` over
     a file of ``false``), or could not run at all (data manual-certs: a ``filter`` package read
     ``auto_renew`` at the JSON's top, three times, and its ``output`` package was skipped), or
-    gave a value rewritten from a goal alone (:func:`rewritten_values`), so dagbot computes the
-    request from the reads before the joiner answers from nothing."""
+    gave a value rewritten from a goal alone (:func:`rewritten_values`) or computed from a package
+    that gave nothing (:func:`_fed_nothing`), so dagbot computes the request from the reads before
+    the joiner answers from nothing."""
     if not asked_values(request) or not any(_data_file_read(node, registry) for node in plan.nodes):
         return []
     if _changes(plan, registry):
         return []
     read_by = {dep for node in plan.nodes for dep in node.depends_on}
     finals = [node for node in plan.nodes if node.package is not None and node.id not in read_by]
-    blind = rewritten_values(plan.model_dump(), results)
+    blind = rewritten_values(plan.model_dump(), results) | _fed_nothing(plan, results)
     gave_nothing = [node.id for node in finals
                     if _gave_nothing(results.get(node.id) or {}) or node.id in blind]
     return gave_nothing if finals and len(gave_nothing) == len(finals) else []
+
+
+def _fed_nothing(plan: Plan, results: Mapping[str, Mapping[str, Any]]) -> set[str]:
+    """The packages of ``plan`` that go on, at any remove, from a package that finished with
+    nothing: a total of an empty list is 0, a value computed from nothing (weekend
+    cost-per-project: "break … down by project" filtered ``project == 'your_project'``, a value
+    no row holds, and the sum of nothing answered 0 where dagbot's query gives each project's)."""
+    packages = {node.id: node for node in plan.nodes if node.package is not None and not is_computing(
+        node.model_dump())}
+    found = {node_id for node_id in packages
+             if (result := results.get(node_id) or {}).get("status") == "done" and _gave_nothing(result)}
+    fed: set[str] = set()
+    for _ in packages:  # (until nothing changes: a package that reads one that reads one)
+        more = {node_id for node_id, node in packages.items() if set(node.depends_on) & (found | fed)} - fed
+        if not more:
+            break
+        fed |= more
+    return fed
 
 
 def rewritten_values(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]]) -> set[str]:

@@ -204,6 +204,30 @@ def test_a_package_of_the_plan_that_listed_the_mails_gives_them_at_once(tmp_path
     assert [n["args"]["to"] for n in mailing[0]["nodes"][3:]] == ["jonas@example.com", "wei@example.com"]
 
 
+def test_items_that_name_nobody_go_to_whom_them_means(tmp_path: Path) -> None:
+    """weekend follow-up-mail-assignee: after an answer that named the incident's assignee, "email
+    them api-3's address from edge/haproxy.cfg" listed api-3's row, which names nobody: nothing
+    was sent. "Them" is the one address the answer before meant."""
+    tools = registry(tmp_path)
+    ask = "email them api-3's address from edge/haproxy.cfg"
+    cfg = {"id": "cfg", "tool": "read_file", "args": {"path": "edge/haproxy.cfg"}}
+    reads = {"cfg": done({"content": "server api-3 10.0.3.23:9000 check"})}
+    listing = recipient_mails_plan({"nodes": [cfg]}, reads, ask, tools, ["Maja.Lindgren@example.net"])
+    assert listing is not None and listing[1] == RECIPIENTS_ID  # the results hold no address: her's is
+    row = {"backend": "be_api", "server": "api-3", "address": "10.0.3.23:9000", "weight": None, "backup": 0}
+    ran = {**reads, RECIPIENTS_ID: done(row)}
+    mailing = recipient_mails_plan(listing[0], ran, ask, tools, ["Maja.Lindgren@example.net"])
+    assert mailing is not None and mailing[1] is None
+    [mail] = mailing[0]["nodes"][2:]
+    assert mail["tool"] == "send_email" and mail["args"]["to"] == "maja.lindgren@example.net"
+    assert "10.0.3.23:9000" in mail["args"]["body"] and "weight" not in mail["args"]["body"]
+    # two people meant, none, or an item that names an address: no guess at who gets what
+    for pointed in ([], ["a@example.net", "b@example.net"]):
+        assert recipient_mails_plan(listing[0], ran, ask, tools, pointed) is None
+    named = {**ran, RECIPIENTS_ID: done({"server": "api-3", "owner": "ren@example.net"})}
+    assert recipient_mails_plan(listing[0], named, ask, tools, ["maja.lindgren@example.net"]) is None
+
+
 def test_no_mails_are_planned_that_the_results_do_not_call_for(tmp_path: Path) -> None:
     tools = registry(tmp_path)
     plan = {"nodes": [NOTES, TEAM, BUNDLED]}

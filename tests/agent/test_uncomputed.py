@@ -55,6 +55,7 @@ SUM: dict[str, object] = {"id": "total", "depends_on": ["orders"], "package": {
     ("Which consumer in queue/consumers.json has the highest lag?", ["maximum or minimum"]),
     ("Which region has the most orders, and what is their total?", ["sum", "maximum or minimum"]),
     ("What's the ID of the newest snapshot in backups/snapshots.txt?", ["maximum or minimum"]),  # evening
+    ("break billing/hosting-2026-11.csv down by project: how much does each cost?", ["per group"]),  # weekend
     ("Which consumers in queue/consumers.json are stalled?", ["filter"]),
     ("Which of them have MFA off?", ["filter"]),
     ("Which action items in notes/standup.md are still open?", ["filter"]),  # a noun of two words
@@ -179,6 +180,23 @@ def test_packages_that_found_nothing_in_a_data_file_are_found(tmp_path: Path) ->
     assert computed_nothing(plan(READ, SUM, shown), tools, asked, skipped) == ["shown"]
     assert computed_nothing(plan(READ, SUM, shown), tools, asked, {
         **skipped, "shown": {"status": "done", "output": 2}}) == []
+
+
+def test_a_value_computed_from_a_package_that_found_nothing_is_no_value(tmp_path: Path) -> None:
+    """weekend cost-per-project: "break … down by project" filtered a project no row holds, and
+    the sum of the empty filter answered 0."""
+    tools = registry(tmp_path)
+    asked = "break data/orders.csv down by region: how much does each cost?"
+    chosen = {"id": "chosen", "depends_on": ["orders"], "package": {"goal": "filter by region", "code": "result = []"}}
+    summed = {"id": "summed", "depends_on": ["chosen"], "package": {"goal": "sum", "code": "result = 0"}}
+    results = {"orders": {"status": "done", "output": {"content": "order,region,amount"}},
+               "chosen": {"status": "done", "output": []}, "summed": {"status": "done", "output": 0}}
+    assert computed_nothing(plan(READ, chosen, summed), tools, asked, results) == ["summed"]
+    found = {**results, "chosen": {"status": "done", "output": [{"order": "A"}]}}
+    assert computed_nothing(plan(READ, chosen, summed), tools, asked, found) == []  # it found rows
+    beside = {"id": "beside", "depends_on": ["orders"], "package": {"goal": "count", "code": "result = 2"}}
+    assert computed_nothing(plan(READ, chosen, summed, beside), tools, asked, {
+        **results, "beside": {"status": "done", "output": 2}}) == []  # another final gave a value
 
 
 REWRITTEN = [{"attempt": 1, "code": "result = inputs['orders']['rows'][0]", "error": "KeyError: 'rows'"},
