@@ -55,7 +55,7 @@ from agent.execution.early_start import read_draft
 from agent.model.reply_marks import REPEATING, was_repeating
 from agent.plan.asked_changes import reads_of
 from agent.plan.format import canonical_node, free_id
-from agent.plan.named_files import FILE_EXTENSIONS, READ_FILE, SEARCH_FILES
+from agent.plan.named_files import FILE_EXTENSIONS, READ_FILE, SEARCH_FILES, named_files
 from agent.plan.references import mapped_strings, referenced_ids
 
 NAME = "packages-salvaged"
@@ -194,6 +194,7 @@ def salvaged_file_queries(draft: Any, problems: Sequence[PlanProblem], request: 
     if any(_takes_from(node) & gone for node in kept):
         return None
     read_ids = parts.read_ids()
+    kept = _without_needless_searches(kept, request, set(read_ids))
     computed = _computing(request, follows, parts.ids, list(read_ids.values()))
     return {"nodes": [*kept, *_reads(read_ids), computed]}
 
@@ -235,6 +236,21 @@ def _parts(draft: Any, problems: Sequence[PlanProblem], red_tools: Collection[st
     files = {str(p.node): str(p.reads_file) for p in problems
              if p.reads_file and str(p.node) in tools.keys() - red}
     return _Parts(nodes, {str(n["id"]) for n in nodes if "package" in n}, tools, red, files)
+
+
+def _without_needless_searches(nodes: list[dict[str, Any]], request: str,
+                               read: Collection[str]) -> list[dict[str, Any]]:
+    """``nodes`` without their searches that nothing takes, when every file the request names is
+    read: the package computes from the reads, and a search's matches beside them only gave the
+    joiner lines to answer from (weekend longest-incident: searches of the workspace for
+    "pagerduty" and "resolved" beside the file's read, and the answer named "line 11", not the
+    incident the query found)."""
+    named = named_files(request)
+    read = {*read, *(str((n.get("args") or {}).get("path")) for n in nodes if n.get("tool") == READ_FILE)}
+    if not named or not named <= read:
+        return nodes
+    taken = {ref for node in nodes for ref in _takes_from(node)}
+    return [n for n in nodes if n.get("tool") != SEARCH_FILES or str(n["id"]) in taken]
 
 
 def _reads(read_ids: dict[str, str]) -> list[dict[str, Any]]:
@@ -299,6 +315,7 @@ def salvaged_together(draft: Any, problems: Sequence[PlanProblem], request: str,
             for n in nodes if str(n["id"]) not in gone]
     if any(_takes_from(node) & gone for node in kept):
         return None
+    kept = _without_needless_searches(kept, request, set(read_ids))
     reads = [*(str(n["id"]) for n in kept if str(n["id"]) not in red and not _takes_from(n) & red),
              *read_ids.values()]
     if not reads:

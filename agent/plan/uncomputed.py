@@ -125,11 +125,11 @@ def uncomputed_reads(plan: Plan, registry: ToolRegistry, request: str,
     false`` and the joiner picked a name from the file by itself)."""
     asked = asked_values(request)
     nodes = [node for node in plan.nodes if not _found_nothing((results or {}).get(node.id))]
-    read_whole = {path for node in nodes if (path := _data_file_read(node, registry))}
+    read_whole = {path for node in nodes if (path := _table_read(node, registry, results or {}))}
     if not asked or any(_computes(node, registry, asked) and not _searches_one_of(node, read_whole)
                         for node in nodes):
         return []
-    reads = [node.id for node in nodes if _data_file_read(node, registry)]
+    reads = [node.id for node in nodes if _table_read(node, registry, results or {})]
     if not reads and nodes and all(_data_file_read(node, registry, _NOTES) for node in nodes):
         reads = [node.id for node in nodes]  # (Markdown notes read alone: their items are rows)
     searches = [node for node in nodes if node.tool == SEARCH_FILES
@@ -159,7 +159,7 @@ def computed_nothing(plan: Plan, registry: ToolRegistry, request: str,
     gave a value rewritten from a goal alone (:func:`rewritten_values`) or computed from a package
     that gave nothing (:func:`_fed_nothing`), so dagbot computes the request from the reads before
     the joiner answers from nothing."""
-    if not asked_values(request) or not any(_data_file_read(node, registry) for node in plan.nodes):
+    if not asked_values(request) or not any(_table_read(node, registry, results) for node in plan.nodes):
         return []
     if _changes(plan, registry):
         return []
@@ -300,6 +300,28 @@ def _data_file_read(node: PlanNode, registry: ToolRegistry,
         if not REFERENCE.search(text) and (found := files.search(text)):
             return found.group(0)
     return None
+
+
+def _table_read(node: PlanNode, registry: ToolRegistry,
+                results: Mapping[str, Mapping[str, Any]]) -> str | None:
+    """The data file ``node`` reads whole (:func:`_data_file_read`), or the XML file it read
+    whole that turned out a test report (JUnit's: a row per test case, sandbox/table_rows.py):
+    "Which test in ci/smoke-2026-11-28.xml ran the longest?" read it and searched it for
+    "longest", and the joiner's model gave a suite's time for a test's (weekend slowest-test).
+    Other XML (a Maven POM, a server's settings) is no table: what it states is the read's."""
+    if (path := _data_file_read(node, registry)) is not None:
+        return path
+    if (path := _data_file_read(node, registry, _XML)) is None:
+        return None
+    output = (results.get(node.id) or {}).get("output")
+    content = next((output[key] for key in _WHOLE_TEXT if isinstance(output.get(key), str)), None) \
+        if isinstance(output, Mapping) else None
+    return path if isinstance(content, str) and _TEST_REPORT.match(content) else None
+
+
+_XML = re.compile(r"[\w.\-/]+\.xml\b", re.I)
+_TEST_REPORT = re.compile(r"\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*)*<testsuites?[\s>/]", re.S)
+"""A JUnit XML report's start: its declaration and comments, then ``<testsuites`` or ``<testsuite``."""
 
 
 def _computes(node: PlanNode, registry: ToolRegistry, asked: list[str]) -> bool:

@@ -53,6 +53,21 @@ def test_the_final_packages_values_count_only_when_written_for_the_request() -> 
     assert request_values(theirs, {**gave_way, "costs": {"status": "failed"}}, []) == []  # a read: as before
 
 
+def test_a_failed_package_that_took_nothing_from_any_node_gives_way() -> None:
+    """weekend multi-domain-certs: an ``output`` package printing a variable of another package's
+    code failed; the query beside it had found the certificates, which the answer never named."""
+    names = ["shop.example.net", "assets.shop.example.net"]
+    unfed = {"nodes": [*PLAN["nodes"], {"id": "output", "package": {
+        "goal": "code", "code": "print('${certificates_json}')"}}]}
+    assert request_values(unfed, {"costs": DONE, "per_team": queried(names), "output": {"status": "failed"}},
+                          []) == [ComputedValue("per_team", names, PER_TEAM)]
+    # a failed package that took a node's result was a step of the answer: the joiner tells it
+    fed = {"nodes": [*PLAN["nodes"], {"id": "output", "package": {"goal": "code", "code": "…"},
+                                      "depends_on": ["costs"]}]}
+    assert request_values(fed, {"costs": DONE, "per_team": queried(names), "output": {"status": "failed"}},
+                          []) == []
+
+
 def test_a_failed_step_a_change_or_a_value_too_large_leaves_the_answer_to_the_joiner() -> None:
     assert request_values(PLAN, {"costs": {"status": "failed"}, "per_team": queried(1)}, []) == []
     too_large = {"status": "done", "preview": "…", "bytes": 90_000,

@@ -354,3 +354,23 @@ async def test_a_question_about_named_files_whose_draft_stays_broken_is_computed
         await services.engine.ask("ps10", "write what billing/invoices.json says about F-15 to notes/f15.md")
         seen = [events.get_nowait() for _ in range(events.qsize())]
     assert isinstance(seen[-1], RunFailed) and "unknown tool 'teleport'" in seen[-1].error and not log.calls
+
+
+def test_searches_nothing_takes_are_left_out_when_every_file_the_request_names_is_read() -> None:
+    """weekend longest-incident: searches of the workspace for "pagerduty" and "resolved" beside a
+    query of the file the request names; the answer named a line of a search's matches, not the
+    incident the package's query found."""
+    asked = "Which resolved incident in oncall/incidents.json took the longest to resolve?"
+    words = {"id": "oncall", "tool": "search_files", "args": {"query": "pagerduty"}}
+    query = {"id": "duration", "tool": "lookup", "args": {"key": "SELECT max(x) FROM oncall/incidents.json"}}
+    problem = PlanProblem("duration", "args", "a file, not a table", reads_file="oncall/incidents.json")
+    salvaged = salvaged_file_queries({"nodes": [words, query]}, [problem], asked, ["send"])
+    assert salvaged is not None
+    assert [(n["id"], n.get("tool"), n.get("depends_on")) for n in salvaged["nodes"]] == [
+        ("duration", "read_file", None), (COMPUTED_ID, None, ["duration"])]
+    together = salvaged_together({"nodes": [words, query]}, [problem], asked, ["send"])
+    assert together is not None and [n["id"] for n in together["nodes"]] == ["duration", COMPUTED_ID]
+    # a file the request names that nothing reads: the search may be how it is found; it stays
+    other = "How long did the incident in oncall/incidents.json take, and what does notes/retro.md say?"
+    kept = salvaged_file_queries({"nodes": [words, query]}, [problem], other, ["send"])
+    assert kept is not None and [n["id"] for n in kept["nodes"]] == ["oncall", "duration", COMPUTED_ID]

@@ -386,3 +386,23 @@ def test_a_syslog_and_any_file_in_a_logs_folder_are_data_files() -> None:
     assert not is_data_file("deploy/api.yaml") and not is_data_file("logs/README")
     for path in ("config/catalog/items.yaml", "backlog/sprint.yaml", "/etc/rsyslog/main.conf"):
         assert not is_data_file(path) and uncomputed._DATA_FILE.search(path) is None, path
+
+
+JUNIT = ('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="smoke" tests="2">\n'
+         '  <testsuite name="checkout"><testcase classname="smoke.checkout" name="pay" time="12.655"/>\n'
+         '  <testcase classname="smoke.checkout" name="cart" time="2.118"/></testsuite>\n</testsuites>\n')
+
+
+def test_an_xml_file_read_whole_that_is_a_test_report_is_a_data_file(tmp_path: Path) -> None:
+    """weekend slowest-test: "Which test in ci/smoke.xml ran the longest?" read the report and
+    searched it for "longest"; the joiner's model gave a suite's time for a test's."""
+    tools = registry(tmp_path)
+    asked = "Which test in ci/smoke.xml ran the longest, and for how long?"
+    read = {"id": "smoke", "tool": "read_file", "args": {"path": "ci/smoke.xml"}}
+    search = {"id": "longest", "tool": "search_files", "args": {"query": "longest", "pattern": "ci/smoke.xml"}}
+    results = {"smoke": {"status": "done", "output": {"path": "ci/smoke.xml", "content": JUNIT}},
+               "longest": {"status": "done", "output": {"matches": [{"line": 3, "text": "…"}]}}}
+    assert uncomputed_reads(plan(read, search), tools, asked, results) == ["smoke"]
+    pom = {**results, "smoke": {"status": "done", "output": {"path": "ci/smoke.xml", "content": "<project/>"}}}
+    assert uncomputed_reads(plan(read, search), tools, asked, pom) == []  # other XML is no table
+    assert uncomputed_reads(plan(read, search), tools, asked, {}) == []  # (not read yet: not known)
