@@ -74,7 +74,7 @@ from agent.engine.package_salvage import (
 from agent.engine.package_salvage import NAME as SALVAGED
 from agent.engine.package_salvage import UNASKED as UNASKED_LEFT_OUT
 from agent.engine.recipient_mails import MAILING_READS, mailing_reads, mails_reply, recipient_mails_plan
-from agent.engine.refed_changes import refed_plan, with_computed_content
+from agent.engine.refed_changes import refed_plan, with_computed_content, with_computed_texts
 from agent.engine.refusals import (
     cannot_reply,
     commanded_impossible,
@@ -138,7 +138,7 @@ from agent.plan.refused_calls import (
 from agent.plan.repeated_changes import made_changes, repeated_changes
 from agent.plan.sql_values import unnamed_sql_values, without_unnamed_filters
 from agent.plan.uncomputed import computed_nothing, searched_data_files, uncomputed_reads
-from agent.plan.unfed_changes import unfed_changes
+from agent.plan.unfed_changes import stated_values, unfed_changes
 from agent.plan.unmade_changes import unmade_feedback, unmade_problems
 from agent.plan.validation import validated_plan
 from agent.plan.whole_results import whole_results_in_changes
@@ -440,6 +440,13 @@ async def _validated(state: AgentState, runtime: Ctx) -> tuple[Plan, tuple[str, 
         plan = fed
     if (unfed := unfed_changes(plan, ctx.registry, state["request"], known)) and not last_round:
         raise PlanError(unfed)
+    if (stated := stated_values(plan, ctx.registry, state["request"], known)) and not last_round:
+        raise PlanError(stated)
+    if stated and ctx.packages is not None and (computed := with_computed_texts(
+            plan, stated, state["request"], _request_before(state) or None)) is not None:
+        log.info("a change still states a value no result holds; dagbot computes its text",
+                 problems=[str(p) for p in stated])
+        plan = computed
     if (unnamed := unnamed_sql_values(plan, ctx.registry, state["request"], known)) and not last_round:
         raise PlanError(unnamed)
     if unnamed and (filtered := without_unnamed_filters(plan, ctx.registry, state["request"], known)) != plan:

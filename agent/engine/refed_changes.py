@@ -167,3 +167,31 @@ def with_computed_content(plan: Plan, dumped: list[PlanProblem], request: str, f
         nodes.append(node)
     after = max(i for i, node in enumerate(nodes) if node.id in wholes) + 1  # (after what it computes from)
     return plan.model_copy(update={"nodes": [*nodes[:after], package, *nodes[after:]]})
+
+
+def with_computed_texts(plan: Plan, stated: list[PlanProblem], request: str, follows: str | None = None
+                        ) -> Plan | None:
+    """``plan`` with each red node's text that still states a value from nowhere after the repair
+    round (:func:`agent.plan.unfed_changes.stated_values`) replaced by dagbot's computing package's
+    value over the plan's reads: "email them api-3's address from edge/haproxy.cfg" was repaired
+    into a mail saying the address was 10.0.0.1 (weekend follow-up-mail-assignee); the approver
+    sees the computed text before anything is sent. None when the plan reads nothing."""
+    by_id = {node.id: node for node in plan.nodes}
+    fields = {(problem.node, (problem.field or "").removeprefix("args.")) for problem in stated
+              if problem.node in by_id}
+    changed = {node_id for node_id, _ in fields}
+    reads = [node.id for node in plan.nodes if node.tool is not None and node.id not in changed]
+    if not fields or not reads:
+        return None
+    computed = free_id(COMPUTED_ID, set(by_id))
+    package = PlanNode(id=computed, package=PackageSpec(goal=computing_goal(request, follows), code=""),
+                       depends_on=reads, why=WHY)
+    nodes = []
+    for node in plan.nodes:
+        if node.id in changed:
+            args = {arg: "${" + computed + "}" if (node.id, arg) in fields else value
+                    for arg, value in node.args.items()}
+            node = node.model_copy(update={"args": args, "depends_on": sorted({*node.depends_on, computed})})
+        nodes.append(node)
+    after = max(i for i, node in enumerate(nodes) if node.id in reads) + 1
+    return plan.model_copy(update={"nodes": [*nodes[:after], package, *nodes[after:]]})

@@ -62,3 +62,47 @@ def unfed_changes(plan: Plan, registry: ToolRegistry, request: str,
             f"is read, so what it sends or writes must refer to a result (${{{source}}}, "
             f"${{{source}.FIELD}}) or to a package that writes the text from inputs['{source}']")))
     return problems
+
+
+_STATED = re.compile(r"(?<![\w.:/@-])(?:\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?|\d+(?:[.,]\d+)+|\d{2,})"
+                     r"(?!\w|[.:/@-]\w)")
+"""A value a text states: an IPv4 address (and port), a number with decimals or thousands, a
+number of two digits or more; not a part of a path, an address, a date or a version."""
+
+
+def stated_values(plan: Plan, registry: ToolRegistry, request: str,
+                  known: Iterable[Any] = ()) -> list[PlanProblem]:
+    """Problems for red nodes that take nothing from any node and whose text states a value
+    neither the request nor the thread holds, in a plan that reads something: a plan is written
+    before anything is read, so such a value is the model's. "Email them api-3's address from
+    edge/haproxy.cfg" was planned as the file's read and a mail saying "The IP address of api-3
+    is 10.0.0.1." (the file says 10.0.3.23), approved and sent (weekend follow-up-mail-assignee);
+    the text named no file, so :func:`unfed_changes` let it pass."""
+    def red(tool: str | None) -> bool:
+        return tool is not None and tool in registry and registry.risk_of(tool) is Risk.RED
+    reads = [node for node in plan.nodes if node.tool is not None and not red(node.tool)]
+    if not reads:
+        return []
+    held = " ".join([request, json.dumps(list(known), default=str, ensure_ascii=False)])
+    source = reads[-1].id
+    problems = []
+    for node in plan.nodes:
+        if not red(node.tool) or referenced_ids(call_args(node)):
+            continue
+        assert node.tool is not None
+        for arg in sorted(registry.text_args(node.tool)):
+            value = node.args.get(arg)
+            stated = [m.group(0) for m in _STATED.finditer(value)] if isinstance(value, str) else []
+            invented = [text for text in stated if not _held(text, held)]
+            if invented:
+                problems.append(PlanProblem(node.id, f"args.{arg}", (
+                    f"states {invented[0]!r}, which neither the request nor the thread holds: a plan is "
+                    f"written before anything is read, so a value it sends or writes must come from a "
+                    f"result: refer to it (${{{source}.FIELD}}) or to a package that computes it from "
+                    f"inputs['{source}']")))
+    return problems
+
+
+def _held(text: str, held: str) -> bool:
+    """Whether ``held`` holds ``text`` as a value of its own (not inside a longer number)."""
+    return re.search(rf"(?<![\d.]){re.escape(text)}(?![\d]|\.\d)", held) is not None

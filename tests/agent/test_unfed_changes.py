@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from agent.engine.refed_changes import with_computed_texts
 from agent.events import AwaitingApproval, PlanRepairing, RunEvent
 from agent.plan.format import Plan
-from agent.plan.unfed_changes import unfed_changes
+from agent.plan.unfed_changes import stated_values, unfed_changes
 from agent.tools.registry import ToolRegistry
 from infra.emulators.scripted_chat import ScriptedChatModel
-from tests.agent.harness import asked_once, finish
+from tests.agent.harness import MEMORY, asked_once, finish, services_on
+from tests.fakes.packages import ScriptedPackages
 from tests.fakes.tools import ToolLog, simulated_registry
 
 STATUS = "http://127.0.0.1:8000/status.json"
@@ -81,3 +83,51 @@ async def test_the_repair_round_refers_the_change_to_a_result_and_a_second_miss_
     assert len([e for e in events if isinstance(e, PlanRepairing)]) == 1
     [asked] = [e for e in events if isinstance(e, AwaitingApproval)]  # repaired alike: it runs as it is
     assert asked.args["body"] == "One-line summary of status.json"
+
+
+API3 = "email them api-3's address from edge/haproxy.cfg"
+CFG = {"id": "cfg", "tool": "lookup", "args": {"key": "edge/haproxy.cfg"}}
+GUESSED = {"id": "mail", "tool": "send", "args": {"to": "maja@example.net",
+                                                  "body": "The IP address of api-3 is 10.0.0.1."}}
+
+
+def test_a_change_that_states_a_value_from_nowhere_goes_to_the_repair_round() -> None:
+    """weekend follow-up-mail-assignee: the mail said api-3 was at 10.0.0.1; the file says 10.0.3.23."""
+    tools = registry()
+    [problem] = stated_values(plan(CFG, GUESSED), tools, API3)
+    assert (problem.node, problem.field) == ("mail", "args.body") and problem.message.startswith(
+        "states '10.0.0.1', which neither the request nor the thread holds")
+    assert stated_values(plan(GUESSED), tools, API3) == []  # nothing read: nothing to take it from
+    said = {**GUESSED, "args": {**GUESSED["args"], "body": "api-3 is at ${cfg.value}"}}
+    assert stated_values(plan(CFG, said), tools, API3) == []  # it takes the read's
+    for request, earlier in ((API3 + ": 10.0.0.1", []), (API3, [["where is api-3?", "At 10.0.0.1.", {}]])):
+        assert stated_values(plan(CFG, GUESSED), tools, request, earlier) == []  # the request's, the thread's
+    dated = {**GUESSED, "args": {**GUESSED["args"], "body": "Checked on 2026-11-28 at 10:00, release 1.8"}}
+    assert [p.message.split(",")[0] for p in stated_values(plan(CFG, dated), tools, API3)] == ["states '1.8'"]
+
+
+def test_a_value_from_nowhere_left_after_the_repair_round_is_computed_from_the_reads() -> None:
+    tools = registry()
+    computed = with_computed_texts(plan(CFG, GUESSED), stated_values(plan(CFG, GUESSED), tools, API3), API3)
+    assert computed is not None
+    assert [(n.id, n.depends_on) for n in computed.nodes] == [("cfg", []), ("computed", ["cfg"]),
+                                                              ("mail", ["computed"])]
+    assert computed.nodes[2].args == {"to": "maja@example.net", "body": "${computed}"}
+    assert computed.nodes[1].package is not None and API3 in computed.nodes[1].package.goal
+
+
+async def test_the_approver_sees_the_computed_value_not_the_models() -> None:
+    log = ToolLog()
+    packages = ScriptedPackages(outputs={"computed": lambda inputs: "10.0.3.23:9000"})
+    draft = {"nodes": [CFG, GUESSED]}
+    llm = ScriptedChatModel(replies=[draft, draft, finish("Sent.")])
+    async with services_on(MEMORY, llm, simulated_registry(log), packages=packages) as services:
+        events = services.events.open()
+        await services.engine.ask("stated-1", "email maja@example.net api-3's address from edge/haproxy.cfg")
+        seen: list[RunEvent] = []
+        while not events.empty():
+            seen.append(events.get_nowait())
+    assert "states '10.0.0.1'" in str(llm.calls[1][-1].content)  # told once
+    [asked] = [e for e in seen if isinstance(e, AwaitingApproval)]
+    assert asked.node_id == "mail" and asked.args["body"] == "10.0.3.23:9000"
+    assert [name for name, _ in log.calls] == ["lookup"]  # nothing sent before the approval
