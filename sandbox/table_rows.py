@@ -867,8 +867,15 @@ def _spaced_log(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
     ``method``, ``path``, ``status``, ``duration_ms``; ``node`` for ``node-1``, ``node-3``;
     else ``field2``…), a column for each ``key=value`` field, and ``message``, the rest of a
     line. None unless every line opens with a time and there are two lines at least (notes or a
-    text are no table)."""
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    text are no table); but an indented line after one that does continues that line's message
+    (a stack trace's ``    at PaymentClient.call``: tuning errors-by-service's log was no table,
+    and the planner's code counted its errors by their times)."""
+    lines, continued = [], {}
+    for raw in text.splitlines():
+        if lines and raw[:1] in (" ", "\t") and raw.strip() and not _LEADING_TIME.match(raw.strip()):
+            continued.setdefault(len(lines) - 1, []).append(raw.strip())
+        elif raw.strip():
+            lines.append(raw.strip())
     if len(lines) < 2 or len(lines) > _MAX_ROWS:
         return None
     parsed, tails = [], []
@@ -882,11 +889,18 @@ def _spaced_log(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
         fields = {k: v.strip('"') for k, v in (t.split("=", 1) for t in tokens if _FIELD.fullmatch(t))}
         words = [t for t in tokens if not _FIELD.fullmatch(t)]
         cut = next((i for i, w in enumerate(words[:3]) if w.endswith(":") and w[:-1] in _COLON_LEVELS), None)
-        tails.append(words[cut + 1:] if cut is not None else [])
+        tails.append([*(words[cut + 1:] if cut is not None else []), *continued.get(len(tails), [])])
         parsed.append((head["time"], [*words[:cut], words[cut][:-1]] if cut is not None else words, fields))
     shaped = _usual_shape(parsed)
     width = min(len(parsed[i][1]) for i in shaped)
     names = [_positional_name(i, [parsed[n][1][i] for n in shaped]) for i in range(width)]
+    for i in [i for i, name in enumerate(names) if name.startswith("field")][1:]:
+        # (a second place of words no kind names, nearly each line's its own: the message's words,
+        # "timeout", "upstream", "webhook", not a column; the first such is the line's source)
+        values = [parsed[n][1][i] for n in shaped]
+        if len(values) >= 4 and 2 * len(set(values)) > len(values):  # (two lines tell nothing)
+            width, names = i, names[:i]
+            break
     if len(set(names)) != len(names):
         names = [f"field{i + 1}" for i in range(width)]
     taken = {*names, "time", "message"}
