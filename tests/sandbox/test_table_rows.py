@@ -773,3 +773,23 @@ def test_a_bare_count_beside_values_with_a_unit_keeps_none() -> None:
     columns, rows = table_rows(meminfo, ".txt") or ([], [])
     assert query_rows(columns, rows, "SELECT value FROM data WHERE name = 'HugePages_Total'") == 1024
     assert query_rows(columns, rows, "SELECT value FROM data WHERE name = 'MemFree'") == 1203344  # (two units: none)
+
+
+def test_a_logs_stack_trace_lines_continue_its_message_and_its_message_words_are_no_columns() -> None:
+    """tuning errors-by-service: a stack trace's indented ``at PaymentClient.call`` made the log no
+    table, and once it was one, the messages' words were columns ``field3``… of their own."""
+    log = ("2026-11-22T09:38:02Z INFO api GET /v2/cart 200 41ms\n"
+           "2026-11-22T09:40:11Z ERROR checkout timeout calling payments after 2000ms\n"
+           "2026-11-22T09:40:15Z ERROR payments upstream provider returned 503\n"
+           "2026-11-22T09:42:30Z ERROR checkout order 88412 failed: payment timeout\n"
+           "    at PaymentClient.call\n"
+           "2026-11-22T09:43:01Z ERROR search slow query: 1.9s for 'winter boots'\n"
+           "2026-11-22T09:44:47Z ERROR payments webhook signature mismatch\n")
+    columns, rows = table_rows(log, ".log") or ([], [])
+    assert columns == ["time", "level", "field2", "message"]
+    assert rows[3] == {"time": "2026-11-22T09:42:30Z", "level": "ERROR", "field2": "checkout",
+                       "message": "order 88412 failed: payment timeout at PaymentClient.call"}
+    assert query_rows(columns, rows, "SELECT field2, COUNT(*) AS n FROM data WHERE level = 'ERROR' "
+                                     "GROUP BY field2 ORDER BY field2") == {"checkout": 2, "payments": 2,
+                                                                             "search": 1}
+    assert table_rows("    indented first\n2026-11-22T09:38:02Z INFO api up\n", ".log") is None  # no time first
