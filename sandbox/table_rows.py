@@ -870,7 +870,8 @@ def _spaced_log(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
     text are no table); but an indented line after one that does continues that line's message
     (a stack trace's ``    at PaymentClient.call``: tuning errors-by-service's log was no table,
     and the planner's code counted its errors by their times)."""
-    lines, continued = [], {}
+    lines: list[str] = []
+    continued: dict[int, list[str]] = {}
     for raw in text.splitlines():
         if lines and raw[:1] in (" ", "\t") and raw.strip() and not _LEADING_TIME.match(raw.strip()):
             continued.setdefault(len(lines) - 1, []).append(raw.strip())
@@ -878,7 +879,8 @@ def _spaced_log(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
             lines.append(raw.strip())
     if len(lines) < 2 or len(lines) > _MAX_ROWS:
         return None
-    parsed, tails = [], []
+    parsed: list[tuple[str, list[str], dict[str, str]]] = []
+    tails: list[list[str]] = []
     for line in lines:
         head = _LEADING_TIME.match(line)
         if not head or not re.search(r"\d:\d", head["time"]):

@@ -138,7 +138,7 @@ from agent.plan.refused_calls import (
 from agent.plan.repeated_changes import made_changes, repeated_changes
 from agent.plan.sql_values import unnamed_sql_values, without_unnamed_filters
 from agent.plan.uncomputed import computed_nothing, searched_data_files, uncomputed_reads
-from agent.plan.unfed_changes import stated_values, unfed_changes
+from agent.plan.unfed_changes import computable_statements, stated_values, unfed_changes
 from agent.plan.unmade_changes import unmade_feedback, unmade_problems
 from agent.plan.validation import validated_plan
 from agent.plan.whole_results import whole_results_in_changes
@@ -442,8 +442,9 @@ async def _validated(state: AgentState, runtime: Ctx) -> tuple[Plan, tuple[str, 
         raise PlanError(unfed)
     if (stated := stated_values(plan, ctx.registry, state["request"], known)) and not last_round:
         raise PlanError(stated)
-    if stated and ctx.packages is not None and (computed := with_computed_texts(
-            plan, stated, state["request"], _request_before(state) or None)) is not None:
+    if (stated := computable_statements(plan, stated, ctx.registry)) and ctx.packages is not None and (
+            computed := with_computed_texts(plan, stated, state["request"], _request_before(state) or None)
+    ) is not None:
         log.info("a change still states a value no result holds; dagbot computes its text",
                  problems=[str(p) for p in stated])
         plan = computed

@@ -106,3 +106,22 @@ def stated_values(plan: Plan, registry: ToolRegistry, request: str,
 def _held(text: str, held: str) -> bool:
     """Whether ``held`` holds ``text`` as a value of its own (not inside a longer number)."""
     return re.search(rf"(?<![\d.]){re.escape(text)}(?![\d]|\.\d)", held) is not None
+
+
+def computable_statements(plan: Plan, stated: list[PlanProblem], registry: ToolRegistry) -> list[PlanProblem]:
+    """Those of ``stated`` (:func:`stated_values`) whose text is a statement dagbot's computed value
+    can stand in for: a message's (a tool that only sends), or one line of text; not a file's
+    whole content ("set replicas to 3 in deploy.yaml" written out whole, its ports guessed: a
+    computed value would be no file), which runs as the repaired plan wrote it, for its approver
+    to judge."""
+    by_id = {node.id: node for node in plan.nodes}
+    kept = []
+    for problem in stated:
+        node = by_id.get(problem.node or "")
+        if node is None or node.tool is None:
+            continue
+        text = node.args.get((problem.field or "").removeprefix("args."))
+        one_line = isinstance(text, str) and "\n" not in text.strip()
+        if registry.effects_of(node.tool) == frozenset({"send"}) or one_line:
+            kept.append(problem)
+    return kept

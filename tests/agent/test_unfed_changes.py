@@ -4,12 +4,16 @@ a result."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from agent.engine.refed_changes import with_computed_texts
 from agent.events import AwaitingApproval, PlanRepairing, RunEvent
 from agent.plan.format import Plan
-from agent.plan.unfed_changes import stated_values, unfed_changes
+from agent.plan.unfed_changes import computable_statements, stated_values, unfed_changes
+from agent.tools.builtin import BuiltinToolConfig, register_builtin_tools
+from agent.tools.email import SmtpConfig
+from agent.tools.files import FileToolConfig
 from agent.tools.registry import ToolRegistry
 from infra.emulators.scripted_chat import ScriptedChatModel
 from tests.agent.harness import MEMORY, asked_once, finish, services_on
@@ -131,3 +135,22 @@ async def test_the_approver_sees_the_computed_value_not_the_models() -> None:
     [asked] = [e for e in seen if isinstance(e, AwaitingApproval)]
     assert asked.node_id == "mail" and asked.args["body"] == "10.0.3.23:9000"
     assert [name for name, _ in log.calls] == ["lookup"]  # nothing sent before the approval
+
+
+def test_a_files_whole_content_is_no_statement_a_computed_value_stands_in_for(tmp_path: Path) -> None:
+    """A write of a file's whole text with a guessed port goes to the repair round like any
+    guess, but after it runs as written, for its approver to judge: a computed value would be
+    no file. A mail, or one line of text, takes the computed value."""
+    tools = ToolRegistry()
+    register_builtin_tools(tools, BuiltinToolConfig(files=FileToolConfig(workspace=tmp_path),
+                                                    smtp=SmtpConfig(host="127.0.0.1", port=2525)))
+    read = {"id": "deploy", "tool": "read_file", "args": {"path": "deploy.yaml"}}
+    whole = {"id": "w", "tool": "write_file", "args": {"path": "deploy.yaml",
+                                                       "content": "replicas: 3\nport: 8080\n"}}
+    line = {"id": "w", "tool": "write_file", "args": {"path": "reports/ip.txt", "content": "api-3: 10.0.0.1"}}
+    mail = {"id": "m", "tool": "send_email", "args": {"to": "a@example.net", "subject": "api-3",
+                                                      "body": "Hi,\n\napi-3 is at 10.0.0.1.\n"}}
+    for node, kept in ((whole, False), (line, True), (mail, True)):
+        drafted = plan(read, node)
+        stated = stated_values(drafted, tools, "set replicas to 3 in deploy.yaml; mail a@example.net")
+        assert stated and bool(computable_statements(drafted, stated, tools)) is kept, node
