@@ -49,3 +49,25 @@ def with_no_change_note(answer: str, plan: Mapping[str, Any], results: Mapping[s
     if changes_made(plan, results, red_tools) or not claims_a_change(answer):
         return answer
     return f"{answer}\n\n{NO_CHANGE_NOTE}"
+
+
+_SAYS_NO_ROWS = re.compile(r"\b(?:no|0|zero|none of the) rows?\b|\bmatched no\b|\bchanged nothing\b|"
+                           r"\bnothing was changed\b", re.I)
+
+
+def with_no_rows_note(answer: str, plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]],
+                      red_tools: Collection[str]) -> str:
+    """``answer``, with a note naming each red node that ran and changed no row (its result's
+    ``rowcount`` 0: an ``UPDATE`` or ``DELETE`` whose ``WHERE`` matched none), unless the answer
+    says so itself. "Record in the deploys table that search 1.8.1 was deployed…" was planned as
+    an ``UPDATE`` of rows that did not exist, and the answer said "update: sql_execute done"
+    (tuning record-deploy, behind an external server): done, and nothing recorded."""
+    idle = [str(node.get("id")) for node in plan.get("nodes") or []
+            if node.get("tool") in red_tools and (result := results.get(str(node.get("id"))) or {}).get(
+                "status") == "done" and isinstance(result.get("output"), Mapping)
+            and result["output"].get("rowcount") == 0]
+    if not answer or not idle or _SAYS_NO_ROWS.search(answer):
+        return answer
+    named = ", ".join(f"`{node_id}`" for node_id in idle)
+    which = "its statement" if len(idle) == 1 else "their statements"
+    return f"{answer}\n\n_{named} ran and changed no row: {which} matched none._"

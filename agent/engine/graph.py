@@ -28,6 +28,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 from pydantic import BaseModel, Field
 
+from agent.answer.change_claims import with_no_rows_note
 from agent.answer.facts import facts_reply
 from agent.answer.failures import NOTE as FAILURES_NOTE
 from agent.answer.failures import dropped_failures, with_failures_told
@@ -905,6 +906,8 @@ def earlier_calls(state: AgentState) -> dict[str, dict[str, Any]]:
 async def answer(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     text = readable_numbers(with_file_told(str(state["answer"]), state["request"], state.get("plan") or {},
                                            state.get("results") or {}))
+    text = with_no_rows_note(text, state.get("plan") or {}, state.get("results") or {},
+                             runtime.context.registry.names(Risk.RED))
     await _emit(runtime, state, AnswerReady, answer=text,
                 duration_s=time.time() - state.get("started_at", time.time()),
                 nodes_run=state.get("nodes_run", 0), tokens=state.get("tokens", 0))
