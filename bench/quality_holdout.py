@@ -120,8 +120,10 @@ FILES = {
 MISSING = (r"not (?:be )?found|n[o']t exist|no such|\bno (?:file|table)\b|does not exist|doesn't exist"
            r"|isn't (?:there|in the workspace)|\bmissing\b|there is no|there's no"
            r"|\bha(?:s|ve) no (?:[\w`'\"]+ )?(?:table|file)s?\b"
-           r"|(?:does|do|did) ?n[o']t (?:have|contain|include|hold)"
-           r"|(?:could ?n[o']t|can(?:no|')t|unable to) (?:find|locate)|\bonly (?:one )?table\b")
+           r"|(?:does|do|did) ?n[o']t (?:have|contain|include|hold) (?:an? |the |any )?[\w`'\"./-]*\s?"
+           r"(?:table|file)\b"
+           r"|(?:could ?n[o']t|can(?:no|')t|unable to) (?:find|locate) (?:an? |the |any )?[\w`'\"./-]*\s?"
+           r"(?:table|file)\b")
 """An answer saying the file (or table) asked for is not there."""
 CANNOT = r"can(?:no|')t|unable|not able|no tool|not possible|don't have|do not have|not supported"
 """A plain "I can't"."""

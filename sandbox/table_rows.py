@@ -897,10 +897,10 @@ def _spaced_log(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
     width = min(len(parsed[i][1]) for i in shaped)
     names = [_positional_name(i, [parsed[n][1][i] for n in shaped]) for i in range(width)]
     for i in [i for i, name in enumerate(names) if name.startswith("field")][1:]:
-        # (a second place of words no kind names, nearly each line's its own: the message's words,
-        # "timeout", "upstream", "webhook", not a column; the first such is the line's source)
-        values = [parsed[n][1][i] for n in shaped]
-        if len(values) >= 4 and 2 * len(set(values)) > len(values):  # (two lines tell nothing)
+        # (a second place of words no kind names, nearly each line's its own, and the place after it
+        # too: the message's words, "timeout calling", "upstream provider", not columns; the first
+        # such place is the line's source. A user's name alone, the last place, stays a column)
+        if i + 1 < width and all(_mostly_distinct([parsed[n][1][at] for n in shaped]) for at in (i, i + 1)):
             width, names = i, names[:i]
             break
     if len(set(names)) != len(names):
@@ -1035,6 +1035,11 @@ def _hosts(columns: list[str], rows: list[dict[str, Any]]) -> None:
     columns.insert(columns.index("message"), "host")
     for row, hosts in zip(rows, found, strict=True):
         row["host"] = hosts[0] if len(hosts) == 1 else None
+
+
+def _mostly_distinct(values: list[str]) -> bool:
+    """Whether more than half of ``values`` (four at least: two lines tell nothing) differ."""
+    return len(values) >= 4 and 2 * len(set(values)) > len(values)
 
 
 def _usual_shape(parsed: list[tuple[str, list[str], dict[str, str]]]) -> list[int]:

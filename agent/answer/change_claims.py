@@ -51,8 +51,10 @@ def with_no_change_note(answer: str, plan: Mapping[str, Any], results: Mapping[s
     return f"{answer}\n\n{NO_CHANGE_NOTE}"
 
 
-_SAYS_NO_ROWS = re.compile(r"\b(?:no|0|zero|none of the) rows?\b|\bmatched no\b|\bchanged nothing\b|"
-                           r"\bnothing was changed\b", re.I)
+_SAYS_NO_ROWS = re.compile(r"\b(?:no|0|zero|none of the) (?:rows?|records?|entries)\b|\bmatched no\b|"
+                           r"\bchanged nothing\b|\bnothing was changed\b", re.I)
+_ROW_CHANGE = re.compile(r"^\s*(?:UPDATE|DELETE)\b", re.I)
+"""A statement that changes rows a ``WHERE`` picks (not DDL, whose ``rowcount`` says nothing)."""
 
 
 def with_no_rows_note(answer: str, plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]],
@@ -65,9 +67,21 @@ def with_no_rows_note(answer: str, plan: Mapping[str, Any], results: Mapping[str
     idle = [str(node.get("id")) for node in plan.get("nodes") or []
             if node.get("tool") in red_tools and (result := results.get(str(node.get("id"))) or {}).get(
                 "status") == "done" and isinstance(result.get("output"), Mapping)
-            and result["output"].get("rowcount") == 0]
+            and result["output"].get("rowcount") == 0
+            and any(_ROW_CHANGE.match(text) for text in _texts(node.get("args")))]
     if not answer or not idle or _SAYS_NO_ROWS.search(answer):
         return answer
     named = ", ".join(f"`{node_id}`" for node_id in idle)
     which = "its statement" if len(idle) == 1 else "their statements"
     return f"{answer}\n\n_{named} ran and changed no row: {which} matched none._"
+
+
+def _texts(value: Any) -> list[str]:
+    """Every text in ``value`` (a node's arguments: strings, lists, objects)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        return [text for item in value.values() for text in _texts(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in _texts(item)]
+    return []

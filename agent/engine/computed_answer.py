@@ -60,13 +60,14 @@ def request_values(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, A
     gave_way = ({str(node.get("id")) for node in nodes if "package" in node and not done(node)}
                 | rewritten_values(plan, results)
                 if any(is_computing(node) and done(node) for node in nodes) else set())
-    # and a package that failed taking nothing from any node: it computed from nothing, so it
-    # was no step of the answer (weekend multi-domain-certs: an ``output`` package printing
+    # and a package that failed referring only to nodes the plan lacks: it computed from nothing,
+    # so it was no step of the answer (weekend multi-domain-certs: an ``output`` package printing
     # ``${certificates_with_multiple_domains_json}``, a variable of another package's code, failed
     # three times, and the joiner, shown the query's certificates, named none of them)
     ids = {str(node.get("id")) for node in nodes}
     gave_way |= {str(node.get("id")) for node in nodes if "package" in node and not done(node)
-                 and not (referenced_ids(node) | {str(dep) for dep in node.get("depends_on") or []}) & ids}
+                 and (refs := referenced_ids(node)) and not refs & ids
+                 and not {str(dep) for dep in node.get("depends_on") or []} & ids}
     if not nodes or any((not done(node) and str(node.get("id")) not in gave_way)
                         or node.get("tool") in red_tools for node in nodes):
         return []

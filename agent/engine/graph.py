@@ -444,7 +444,8 @@ async def _validated(state: AgentState, runtime: Ctx) -> tuple[Plan, tuple[str, 
     if (stated := stated_values(plan, ctx.registry, state["request"], known)) and not last_round:
         raise PlanError(stated)
     if (stated := computable_statements(plan, stated, ctx.registry)) and ctx.packages is not None and (
-            computed := with_computed_texts(plan, stated, state["request"], _request_before(state) or None)
+            computed := with_computed_texts(plan, stated, state["request"], ctx.registry.names(Risk.RED),
+                                            _request_before(state) or None)
     ) is not None:
         log.info("a change still states a value no result holds; dagbot computes its text",
                  problems=[str(p) for p in stated])

@@ -250,7 +250,15 @@ def _without_needless_searches(nodes: list[dict[str, Any]], request: str,
     if not named or not named <= read:
         return nodes
     taken = {ref for node in nodes for ref in _takes_from(node)}
-    return [n for n in nodes if n.get("tool") != SEARCH_FILES or str(n["id"]) in taken]
+    asked = request.lower()
+    return [n for n in nodes if n.get("tool") != SEARCH_FILES or str(n["id"]) in taken
+            or _asked_for((n.get("args") or {}).get("query"), asked)]
+
+
+def _asked_for(query: Any, request: str) -> bool:
+    """Whether a search's query is words the (lowercased) request says: a search asked for itself."""
+    words = str(query or "").strip().lower()
+    return bool(words) and re.search(rf"(?<!\w){re.escape(words)}(?!\w)", request) is not None
 
 
 def _reads(read_ids: dict[str, str]) -> list[dict[str, Any]]:

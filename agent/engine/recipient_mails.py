@@ -203,10 +203,11 @@ def recipient_mails_plan(plan: Mapping[str, Any], results: Mapping[str, Mapping[
     named = {address.lower() for node_id, output in outputs.items() if "package" not in by_id[node_id]
              for address in ADDRESS.findall(json.dumps(output, default=str))}  # (read, not computed)
     them = [address.lower() for address in pointed][:2]
-    named |= set(them) if len(them) == 1 else set()
     ids = {str(node.get("id")) for node in nodes}
-    if not named:
-        return _reading_named_files(plan, nodes, done, request, registry)
+    if not named and ((reading := _reading_named_files(plan, nodes, done, request, registry)) is not None
+                      or len(them) != 1):
+        return reading  # (the files named read first; with them read and no address, "them" is who)
+    named |= set(them) if len(them) == 1 else set()
     book = address_book(output for node_id, output in outputs.items() if "package" not in by_id[node_id])
     for node in reversed(done):
         output = outputs[str(node["id"])] if "package" in node else None

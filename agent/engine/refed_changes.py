@@ -169,8 +169,8 @@ def with_computed_content(plan: Plan, dumped: list[PlanProblem], request: str, f
     return plan.model_copy(update={"nodes": [*nodes[:after], package, *nodes[after:]]})
 
 
-def with_computed_texts(plan: Plan, stated: list[PlanProblem], request: str, follows: str | None = None
-                        ) -> Plan | None:
+def with_computed_texts(plan: Plan, stated: list[PlanProblem], request: str, red_tools: Collection[str],
+                        follows: str | None = None) -> Plan | None:
     """``plan`` with each red node's text that still states a value from nowhere after the repair
     round (:func:`agent.plan.unfed_changes.stated_values`) replaced by dagbot's computing package's
     value over the plan's reads: "email them api-3's address from edge/haproxy.cfg" was repaired
@@ -180,7 +180,11 @@ def with_computed_texts(plan: Plan, stated: list[PlanProblem], request: str, fol
     fields = {(problem.node, (problem.field or "").removeprefix("args.")) for problem in stated
               if problem.node in by_id}
     changed = {node_id for node_id, _ in fields}
-    reads = [node.id for node in plan.nodes if node.tool is not None and node.id not in changed]
+    dumped = {node.id: node.model_dump() for node in plan.nodes}
+    # (the reads: read-only tool nodes that wait on no changed node, so the package never waits
+    # on what waits on it)
+    reads = [node.id for node in plan.nodes if node.tool is not None and node.tool not in red_tools
+             and node.id not in changed and not _upstream(node.id, dumped) & changed]
     if not fields or not reads:
         return None
     computed = free_id(COMPUTED_ID, set(by_id))

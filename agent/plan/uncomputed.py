@@ -316,12 +316,15 @@ def _table_read(node: PlanNode, registry: ToolRegistry,
     output = (results.get(node.id) or {}).get("output")
     content = next((output[key] for key in _WHOLE_TEXT if isinstance(output.get(key), str)), None) \
         if isinstance(output, Mapping) else None
-    return path if isinstance(content, str) and _TEST_REPORT.match(content) else None
+    return path if isinstance(content, str) and _TEST_REPORT.match(content[:_REPORT_HEAD]) else None
 
 
 _XML = re.compile(r"[\w.\-/]+\.xml\b", re.I)
-_TEST_REPORT = re.compile(r"\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*)*<testsuites?[\s>/]", re.S)
-"""A JUnit XML report's start: its declaration and comments, then ``<testsuites`` or ``<testsuite``."""
+_TEST_REPORT = re.compile(r"\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--(?:(?!-->).)*-->\s*)*<testsuites?[\s>/]", re.S)
+"""A JUnit XML report's start: its declaration and comments, then ``<testsuites`` or ``<testsuite``
+(a comment ends at its first ``-->``: one that ran on to a later one made many comments slow)."""
+_REPORT_HEAD = 4096
+"""How much of a file's start is looked at for a report's root."""
 
 
 def _computes(node: PlanNode, registry: ToolRegistry, asked: list[str]) -> bool:

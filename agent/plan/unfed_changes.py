@@ -90,7 +90,10 @@ def stated_values(plan: Plan, registry: ToolRegistry, request: str,
         if not red(node.tool) or referenced_ids(call_args(node)):
             continue
         assert node.tool is not None
-        for arg in sorted(registry.text_args(node.tool)):
+        effects = registry.effects_of(node.tool)
+        if not effects or not effects <= _STATEMENTS:
+            continue  # (a statement's text, not a query's or an unknown tool's: SQL has its own check)
+        for arg in sorted(registry.text_args(node.tool) - registry.secret_args(node.tool)):
             value = node.args.get(arg)
             stated = [m.group(0) for m in _STATED.finditer(value)] if isinstance(value, str) else []
             invented = [text for text in stated if not _held(text, held)]
@@ -101,6 +104,10 @@ def stated_values(plan: Plan, registry: ToolRegistry, request: str,
                     f"result: refer to it (${{{source}.FIELD}}) or to a package that computes it from "
                     f"inputs['{source}']")))
     return problems
+
+
+_STATEMENTS = frozenset({"send", "write", "post"})
+"""What a tool whose text is a statement changes: a message sent or posted, a file written."""
 
 
 def _held(text: str, held: str) -> bool:

@@ -27,6 +27,9 @@ def test_a_change_that_changed_no_row_is_noted_unless_the_answer_says_so() -> No
     one = {"update": {"status": "done", "output": {"rowcount": 1}}}
     assert with_no_rows_note("Recorded.", plan, one, ["deploy"]) == "Recorded."
     assert with_no_rows_note("Recorded.", plan, none, []) == "Recorded."  # a read's rows are no change
+    created = {"nodes": [{"id": "update", "tool": "deploy", "args": {"target": "CREATE TABLE t (a int)"}}]}
+    assert with_no_rows_note("Created.", created, none, ["deploy"]) == "Created."  # DDL's rowcount says nothing
+    assert with_no_rows_note("0 records updated.", plan, none, ["deploy"]) == "0 records updated."
     failed = {"update": {"status": "failed", "error": "no such table"}}
     assert with_no_rows_note("It failed.", plan, failed, ["deploy"]) == "It failed."
 

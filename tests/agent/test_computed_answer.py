@@ -66,6 +66,10 @@ def test_a_failed_package_that_took_nothing_from_any_node_gives_way() -> None:
                                       "depends_on": ["costs"]}]}
     assert request_values(fed, {"costs": DONE, "per_team": queried(names), "output": {"status": "failed"}},
                           []) == []
+    # one that refers to nothing at all may have read through its tools: the joiner tells it
+    alone = {"nodes": [*PLAN["nodes"], {"id": "output", "package": {"goal": "code", "code": "…"}}]}
+    assert request_values(alone, {"costs": DONE, "per_team": queried(names), "output": {"status": "failed"}},
+                          []) == []
 
 
 def test_a_failed_step_a_change_or_a_value_too_large_leaves_the_answer_to_the_joiner() -> None:

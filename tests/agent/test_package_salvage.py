@@ -370,6 +370,10 @@ def test_searches_nothing_takes_are_left_out_when_every_file_the_request_names_i
         ("duration", "read_file", None), (COMPUTED_ID, None, ["duration"])]
     together = salvaged_together({"nodes": [words, query]}, [problem], asked, ["send"])
     assert together is not None and [n["id"] for n in together["nodes"]] == ["duration", COMPUTED_ID]
+    # a search the request asks for itself stays ("… and which files mention pagerduty?")
+    searched = "Which incident in oncall/incidents.json took the longest, and which files mention pagerduty?"
+    kept = salvaged_file_queries({"nodes": [words, query]}, [problem], searched, ["send"])
+    assert kept is not None and [n["id"] for n in kept["nodes"]] == ["oncall", "duration", COMPUTED_ID]
     # a file the request names that nothing reads: the search may be how it is found; it stays
     other = "How long did the incident in oncall/incidents.json take, and what does notes/retro.md say?"
     kept = salvaged_file_queries({"nodes": [words, query]}, [problem], other, ["send"])

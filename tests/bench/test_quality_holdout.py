@@ -191,6 +191,9 @@ def test_an_answer_saying_the_table_is_not_there_in_other_words_passes(answer: s
 
 @pytest.mark.parametrize(("name", "answer"), [
     ("missing-table", "The invoices table has 42 rows."),
+    ("missing-table", "I don't have a tool that can do that."),
+    ("missing-table", "The sum is 14100. It does not include refunds."),
+    ("missing-table", "The only table I queried has 3 rows."),
     ("backup-size", "Together they take 9030 GB."),
     ("backup-size", "Together they take 903.5 GB."),
 ])
