@@ -13,6 +13,8 @@ import re
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from agent.plan.references import strings
+
 _CLAIM = re.compile(r"\b(?:wrote|written|saved|stored|sent|emailed|mailed|created|updated|deleted|removed|"
                     r"restarted|deployed|recorded|inserted|posted|appended)\b", re.I)
 _NEGATION = re.compile(r"\b(?:not|no|never|cannot|unable|failed|rejected|declined|without|nothing)\b|n't\b",
@@ -68,20 +70,10 @@ def with_no_rows_note(answer: str, plan: Mapping[str, Any], results: Mapping[str
             if node.get("tool") in red_tools and (result := results.get(str(node.get("id"))) or {}).get(
                 "status") == "done" and isinstance(result.get("output"), Mapping)
             and result["output"].get("rowcount") == 0
-            and any(_ROW_CHANGE.match(text) for text in _texts(node.get("args")))]
+            and any(_ROW_CHANGE.match(text) for text in strings(node.get("args")))]
     if not answer or not idle or _SAYS_NO_ROWS.search(answer):
         return answer
     named = ", ".join(f"`{node_id}`" for node_id in idle)
     which = "its statement" if len(idle) == 1 else "their statements"
     return f"{answer}\n\n_{named} ran and changed no row: {which} matched none._"
 
-
-def _texts(value: Any) -> list[str]:
-    """Every text in ``value`` (a node's arguments: strings, lists, objects)."""
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, Mapping):
-        return [text for item in value.values() for text in _texts(item)]
-    if isinstance(value, list):
-        return [text for item in value for text in _texts(item)]
-    return []

@@ -165,8 +165,7 @@ def with_computed_content(plan: Plan, dumped: list[PlanProblem], request: str, f
         if args != node.args:
             node = node.model_copy(update={"args": args, "depends_on": sorted({*node.depends_on, computed})})
         nodes.append(node)
-    after = max(i for i, node in enumerate(nodes) if node.id in wholes) + 1  # (after what it computes from)
-    return plan.model_copy(update={"nodes": [*nodes[:after], package, *nodes[after:]]})
+    return plan.model_copy(update={"nodes": _placed_after(nodes, wholes, package)})
 
 
 def with_computed_texts(plan: Plan, stated: list[PlanProblem], request: str, red_tools: Collection[str],
@@ -197,5 +196,10 @@ def with_computed_texts(plan: Plan, stated: list[PlanProblem], request: str, red
                     for arg, value in node.args.items()}
             node = node.model_copy(update={"args": args, "depends_on": sorted({*node.depends_on, computed})})
         nodes.append(node)
-    after = max(i for i, node in enumerate(nodes) if node.id in reads) + 1
-    return plan.model_copy(update={"nodes": [*nodes[:after], package, *nodes[after:]]})
+    return plan.model_copy(update={"nodes": _placed_after(nodes, set(reads), package)})
+
+
+def _placed_after(nodes: list[PlanNode], inputs: set[str], package: PlanNode) -> list[PlanNode]:
+    """``nodes`` with ``package`` after the last of its ``inputs`` (after what it computes from)."""
+    after = max(i for i, node in enumerate(nodes) if node.id in inputs) + 1
+    return [*nodes[:after], package, *nodes[after:]]

@@ -176,17 +176,11 @@ def _fed_nothing(plan: Plan, results: Mapping[str, Mapping[str, Any]]) -> set[st
     nothing: a total of an empty list is 0, a value computed from nothing (weekend
     cost-per-project: "break … down by project" filtered ``project == 'your_project'``, a value
     no row holds, and the sum of nothing answered 0 where dagbot's query gives each project's)."""
-    packages = {node.id: node for node in plan.nodes if node.package is not None and not is_computing(
-        node.model_dump())}
+    packages = {node.id: node.depends_on for node in plan.nodes
+                if node.package is not None and not is_computing(node.model_dump())}
     found = {node_id for node_id in packages
              if (result := results.get(node_id) or {}).get("status") == "done" and _gave_nothing(result)}
-    fed: set[str] = set()
-    for _ in packages:  # (until nothing changes: a package that reads one that reads one)
-        more = {node_id for node_id, node in packages.items() if set(node.depends_on) & (found | fed)} - fed
-        if not more:
-            break
-        fed |= more
-    return fed
+    return _going_on_from(packages, found) - found
 
 
 def rewritten_values(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]]) -> set[str]:
@@ -201,13 +195,20 @@ def rewritten_values(plan: Mapping[str, Any], results: Mapping[str, Mapping[str,
              if isinstance(node, Mapping) and "package" in node and not is_computing(node)]
     found = {str(node.get("id")) for node in nodes
              if _rewritten(node, results.get(str(node.get("id"))) or {})}
-    for _ in nodes:  # (until nothing changes: a package that reads one that reads one)
-        more = {str(node.get("id")) for node in nodes
-                if {str(dep) for dep in node.get("depends_on") or []} & found} - found
+    return _going_on_from({str(node.get("id")): [str(dep) for dep in node.get("depends_on") or []]
+                           for node in nodes}, found)
+
+
+def _going_on_from(packages: Mapping[str, Collection[str]], found: set[str]) -> set[str]:
+    """``found`` and every package of ``packages`` (id → the nodes it depends on) that goes on
+    from one of them, at any remove (a package that reads one that reads one)."""
+    reached = set(found)
+    for _ in packages:  # (until nothing changes)
+        more = {node_id for node_id, deps in packages.items() if set(deps) & reached} - reached
         if not more:
             break
-        found |= more
-    return found
+        reached |= more
+    return reached
 
 
 def _rewritten(node: Mapping[str, Any], result: Mapping[str, Any]) -> bool:

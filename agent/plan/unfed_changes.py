@@ -35,10 +35,7 @@ def unfed_changes(plan: Plan, registry: ToolRegistry, request: str,
                   known: Iterable[Any] = ()) -> list[PlanProblem]:
     """Problems for red nodes whose words name what the plan reads but take nothing from it;
     ``known``: the thread's earlier runs and this request's results so far."""
-    def red(tool: str | None) -> bool:
-        return tool is not None and tool in registry and registry.risk_of(tool) is Risk.RED
-
-    reads = [node for node in plan.nodes if not red(node.tool)]
+    reads = [node for node in plan.nodes if not _red(registry, node.tool)]
     targets = {t for node in reads for t in named_targets(" ".join(strings(call_args(node))))}
     read_names = {name.lower() for target in targets for name in (target, target.rpartition("/")[2])
                   if name.rpartition(".")[2].lower() in FILE_EXTENSIONS}  # a file's (a page's), not a host's
@@ -48,7 +45,7 @@ def unfed_changes(plan: Plan, registry: ToolRegistry, request: str,
     held = json.dumps(list(known), default=str, ensure_ascii=False).lower()
     problems = []
     for node in plan.nodes:
-        if not red(node.tool):
+        if not _red(registry, node.tool):
             continue
         calls = call_args(node)
         texts = [t.strip().lower() for t in strings(calls) if len(t.split()) > 1]  # not a target
@@ -78,16 +75,14 @@ def stated_values(plan: Plan, registry: ToolRegistry, request: str,
     edge/haproxy.cfg" was planned as the file's read and a mail saying "The IP address of api-3
     is 10.0.0.1." (the file says 10.0.3.23), approved and sent (weekend follow-up-mail-assignee);
     the text named no file, so :func:`unfed_changes` let it pass."""
-    def red(tool: str | None) -> bool:
-        return tool is not None and tool in registry and registry.risk_of(tool) is Risk.RED
-    reads = [node for node in plan.nodes if node.tool is not None and not red(node.tool)]
+    reads = [node for node in plan.nodes if node.tool is not None and not _red(registry, node.tool)]
     if not reads:
         return []
     held = " ".join([request, json.dumps(list(known), default=str, ensure_ascii=False)])
     source = reads[-1].id
     problems = []
     for node in plan.nodes:
-        if not red(node.tool) or referenced_ids(call_args(node)):
+        if not _red(registry, node.tool) or referenced_ids(call_args(node)):
             continue
         assert node.tool is not None
         effects = registry.effects_of(node.tool)
@@ -104,6 +99,11 @@ def stated_values(plan: Plan, registry: ToolRegistry, request: str,
                     f"result: refer to it (${{{source}.FIELD}}) or to a package that computes it from "
                     f"inputs['{source}']")))
     return problems
+
+
+def _red(registry: ToolRegistry, tool: str | None) -> bool:
+    """Whether ``tool`` is a red tool of ``registry``."""
+    return tool is not None and tool in registry and registry.risk_of(tool) is Risk.RED
 
 
 _STATEMENTS = frozenset({"send", "write", "post"})
