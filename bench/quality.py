@@ -16,6 +16,7 @@
     python -m bench.quality --set morning                 # and on certificates (bench/quality_morning.py)
     python -m bench.quality --set evening                 # and on a DB's night (bench/quality_evening.py)
     python -m bench.quality --set weekend                 # and on a load balancer (bench/quality_weekend.py)
+    python -m bench.quality --set monday                  # and on a Monday's files (bench/quality_monday.py)
     python -m bench.quality --mcp                         # with three MCP servers' tools connected
                                                           # and the MCP cases (bench/quality_mcp_mode.py)
 
@@ -68,6 +69,7 @@ from bench import (
     quality_evening,
     quality_fresh,
     quality_holdout,
+    quality_monday,
     quality_morning,
     quality_nightly,
     quality_unseen,
@@ -113,6 +115,7 @@ SETS = {
     "morning": CaseSet(quality_morning.CASES, quality_morning.FILES),
     "evening": CaseSet(quality_evening.CASES, quality_evening.FILES),
     "weekend": CaseSet(quality_weekend.CASES, quality_weekend.FILES),
+    "monday": CaseSet(quality_monday.CASES, quality_monday.FILES),
 }
 """``--set``: the tuning set, the requests fixes were chosen on, and the holdout set, written in
 one sitting before any change for them and never used to choose one; the development set has
@@ -135,7 +138,10 @@ certificates, written in the twenty-sixth; the evening set, the same on a Postgr
 table, node metrics, a Postfix config, meeting notes in Markdown tables and invoices in JSON,
 written at the start of the twenty-ninth; the weekend set, the same on a load balancer's syslog, an
 HAProxy config, meminfo, a certbot listing, a semicolon CSV with decimal commas, a BIND zone, JUnit
-XML and an incident export, written in the twenty-ninth once the evening set had been run."""
+XML and an incident export, written in the twenty-ninth once the evening set had been run; the monday
+set, the same on kubectl events, an nginx error log, a Terraform plan, GitHub Actions runs in JSON,
+Grafana alert rules, a retro whose action items are ``@handle (address)``, pages with ``hh:mm:ss``
+durations and a backup report with sizes in MB and GB, written in one sitting in the thirty-fourth."""
 
 
 class ModelMeter(AsyncCallbackHandler):
