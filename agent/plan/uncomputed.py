@@ -317,7 +317,12 @@ def _table_read(node: PlanNode, registry: ToolRegistry,
     output = (results.get(node.id) or {}).get("output")
     content = next((output[key] for key in _WHOLE_TEXT if isinstance(output.get(key), str)), None) \
         if isinstance(output, Mapping) else None
-    return path if isinstance(content, str) and _TEST_REPORT.match(content[:_REPORT_HEAD]) else None
+    return path if isinstance(content, str) and is_test_report(content) else None
+
+
+def is_test_report(content: str) -> bool:
+    """Whether a file's ``content`` is a JUnit XML report (a row per test case: a table)."""
+    return _TEST_REPORT.match(content[:_REPORT_HEAD]) is not None
 
 
 _XML = re.compile(r"[\w.\-/]+\.xml\b", re.I)

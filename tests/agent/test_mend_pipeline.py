@@ -783,6 +783,34 @@ def test_a_query_of_the_file_the_thread_read_as_a_table_is_computed_from_it(
         assert written(fixed) == written(drafted(case.after, registry))
 
 
+_REPORT = ('<?xml version="1.0"?>\n<testsuites><testsuite name="smoke"><testcase name="a" time="1.2"/>'
+           '</testsuite></testsuites>')
+
+
+@pytest.mark.parametrize("content", [_REPORT, "<project><version>1.0</version></project>"])
+def test_a_query_of_data_after_a_test_report_was_read_is_computed_from_the_report(
+        registry: ToolRegistry, content: str) -> None:
+    """weekend follow-up-failed-tests, as run: "Which smoke tests did not pass in
+    ci/smoke-2026-11-28.xml?", then "of those, which one ran longest?" planned as ``SELECT name,
+    max(time) FROM data``: an XML file read whole that is a test report is a table; other XML is
+    not (the query stays, and its check's error says why)."""
+    thread = Thread(request="of those, which one ran longest?",
+                    earlier_calls={"smoke": {"tool": "read_file", "args": {"path": "ci/smoke.xml"}}},
+                    known=(["Which smoke tests did not pass in ci/smoke.xml?", "b and c",
+                            {"smoke": {"status": "done", "output": {"path": "ci/smoke.xml", "content": content}}}],
+                           {}))
+    before = drafted({"nodes": [{"id": "longest", "sql_query": {"sql": "SELECT name FROM data ORDER BY time"}}]},
+                     registry)
+    fixed = computed_file_rows(before, thread.context(registry))
+    if content != _REPORT:
+        assert fixed == before
+        return
+    assert written(fixed) == written(drafted({"nodes": [
+        {"id": "smoke_2", "read_file": {"path": "ci/smoke.xml"}},  # (the earlier run's id is taken)
+        {**package("longest", "", goal="Compute from the inputs every value this request asks for: of those, "
+                                       "which one ran longest?"), "depends_on": ["smoke_2"]}]}, registry))
+
+
 @pytest.mark.parametrize("sql", ["SELECT SUM(size) FROM logs WHERE path = 'backups/nightly.log'",
                                  "SELECT SUM(size) FROM backups WHERE file = 'nightly.log'"])
 def test_a_query_of_a_table_nobody_has_that_quotes_the_file_the_thread_read_is_computed_from_it(

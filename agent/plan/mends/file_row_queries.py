@@ -26,7 +26,7 @@ from agent.plan.format import PackageSpec, PlanNode, free_id, read_id
 from agent.plan.mends.contract import Draft, Mend, MendContext
 from agent.plan.named_files import READ_FILE, SEARCH_FILES, named_files
 from agent.plan.references import referenced_ids
-from agent.plan.uncomputed import COMPUTING_GOAL, is_data_file
+from agent.plan.uncomputed import COMPUTING_GOAL, is_data_file, is_test_report
 from agent.tools.registry import ToolRegistry
 
 FILE_TABLE = "data"
@@ -39,7 +39,7 @@ def computed_file_rows(draft: Draft, context: MendContext) -> Draft:
     a follow-up's searches of that file (:func:`_computed_file_searches`)."""
     if context.request is None or READ_FILE not in context.registry:
         return draft
-    earlier = _read_paths(context.earlier_calls.values())
+    earlier = _read_paths(context.earlier_calls.values()) | _read_reports(context)
     paths = {*earlier, *_read_paths(node.model_dump() for node in draft.nodes)}
     if len(paths) != 1:
         return draft
@@ -187,6 +187,27 @@ def _read_paths(nodes: Any) -> set[str]:
             path = (node.get("args") or {}).get("path")
             if isinstance(path, str) and "${" not in path and is_data_file(path):
                 found.add(path)
+    return found
+
+
+def _read_reports(context: MendContext) -> set[str]:
+    """The XML files the thread's earlier runs read that turned out test reports (JUnit's: a
+    row per test case): "Which smoke tests did not pass in ci/smoke-2026-11-28.xml?", then "of
+    those, which one ran longest?" was planned as a query of ``data`` alone (weekend
+    follow-up-failed-tests)."""
+    outputs: dict[str, Any] = {}
+    for entry in context.known:
+        given = entry[-1] if isinstance(entry, list | tuple) and entry else None
+        if isinstance(given, Mapping):
+            outputs.update({node_id: (result or {}).get("output") for node_id, result in given.items()
+                            if isinstance(result, Mapping)})
+    found = set()
+    for node_id, call in context.earlier_calls.items():
+        path = (call.get("args") or {}).get("path") if call.get("tool") == READ_FILE else None
+        output = outputs.get(node_id)
+        content = output.get("content") if isinstance(output, Mapping) else None
+        if isinstance(path, str) and isinstance(content, str) and is_test_report(content):
+            found.add(path)
     return found
 
 
