@@ -62,12 +62,22 @@ REWORD = ("That is the results list as the prompt shows it, not an answer a pers
 the person got dagbot's summary of every step instead of a sentence (wide find-wal)."""
 
 
+SAY_WHAT = ("That answer only repeats the request: it says nothing the results say. Answer the request now "
+            "in one to three plain sentences with what the results hold that answers it: quote the line, "
+            "name or value that does (no JSON, no list of steps, no node ids).")
+"""Said to the joiner once, after a reply that said nothing the results hold (:func:`agent.answer.
+vetting.says_nothing`): "why won't the new search pod get scheduled?" was answered "The new search
+pod is not scheduled because it is in the `k8s/events-shop-prod.txt` file." (monday
+search-unscheduled), when the file's line said why."""
+
+
 async def reworded(ctx: EngineContext, messages: list[BaseMessage], pasted: str,
-                   *, thread_id: str, run_id: str) -> TextReply | None:
-    """The joiner's second reply, told that its first (``pasted``) was the results list; with no
-    tools (no replan: the results hold the answer). None when the model cannot be reached."""
+                   *, thread_id: str, run_id: str, told: str = REWORD) -> TextReply | None:
+    """The joiner's second reply, told (``told``) what was wrong with its first (``pasted``: by
+    default, that it was the results list); with no tools (no replan: the results hold the
+    answer). None when the model cannot be reached."""
     try:
-        return await join_reply(ctx, [*messages, AIMessage(pasted), HumanMessage(REWORD)], [],
+        return await join_reply(ctx, [*messages, AIMessage(pasted), HumanMessage(told)], [],
                                 thread_id=thread_id, run_id=run_id)
     except LLMUnavailable:
         return None

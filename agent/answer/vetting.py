@@ -137,6 +137,53 @@ the prompt's note on a read a package computed from copied out (``- find: done (
 asks for was computed from it…``), unseen mail-follow-up-owners."""
 
 
+def says_nothing(answer: str, results: Mapping[str, Mapping[str, Any]], request: str) -> bool:
+    """Whether ``answer`` says nothing the results hold that the request did not say already: no
+    word or number of it is in a result but not in the request, function words aside ("The new
+    search pod is not scheduled because it is in the `k8s/events-shop-prod.txt` file.", for
+    "why won't the new search pod get scheduled? it's in k8s/events-shop-prod.txt": monday
+    search-unscheduled). Only where a result is content read (a file's or a page's); a yes or no is
+    no such answer."""
+    if not answer.strip() or _YES_OR_NO.match(answer) or not any(
+            isinstance(output := result.get("output"), Mapping) and isinstance(output.get("content"), str)
+            for result in results.values()):
+        return False  # (only an answer about what was read: a file's or a page's content)
+    held = {word for result in results.values()
+            for text in _texts([result.get("output"), result.get("preview"), result.get("error")])
+            for word in _words(text)}
+    if not held:
+        return False
+    told = _words(answer) - _words(request) - _FUNCTION_WORDS
+    return not told & held
+
+
+def _texts(value: Any) -> list[str]:
+    """The strings and numbers in ``value``, keys too, as text."""
+    if isinstance(value, Mapping):
+        return [text for key, item in value.items() for text in (str(key), *_texts(item))]
+    if isinstance(value, list | tuple):
+        return [text for item in value for text in _texts(item)]
+    return [] if value is None else [str(value)]
+
+
+def _words(text: str) -> set[str]:
+    return {word.strip(".-/") for word in _WORD.findall(text.lower())} - {""}
+
+
+_WORD = re.compile(r"[\w][\w.\-/:]*")
+_YES_OR_NO = re.compile(r"\s*(?:yes|no|none|nothing|nobody|never|not any)\b", re.I)
+_FUNCTION_TEXT = """
+a an the is are was were be been being it its it's this that these those there here as at by for from in
+into of on onto to with without and or but nor not no so than then because since while if when where which
+what who whom whose why how do does did done has have had will would can could should may might must
+i you he she we they them their our your his her my me us file files line lines result results value
+values according says said shows show listed list found find read reads named name also only just
+"""
+_FUNCTION_WORDS = frozenset(_FUNCTION_TEXT.split())
+"""Words that say nothing of what a result holds: an answer made of them and of the request's
+words says nothing."""
+
+
 def unclaimed(answer: str, state: AgentState, red_tools: Collection[str],
               makeable: Collection[str] = ()) -> str:
     """``answer``, noted when it claims a change no red node made, in this plan or one a replan

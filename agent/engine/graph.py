@@ -36,7 +36,7 @@ from agent.answer.found_in import with_file_told
 from agent.answer.grounded import false_statements
 from agent.answer.readable_numbers import readable_numbers
 from agent.answer.shown_files import shown_file
-from agent.answer.stream import join_reply, reworded
+from agent.answer.stream import SAY_WHAT, join_reply, reworded
 from agent.answer.template import invented_values, templated_answer
 from agent.answer.vetting import (
     CALLED,
@@ -44,6 +44,7 @@ from agent.answer.vetting import (
     COPIED_RESULTS,
     filled,
     marked_changes,
+    says_nothing,
     unclaimed,
     unmade_claim,
     unreadable,
@@ -713,6 +714,16 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         if second and unreadable(second, results, state["request"]) is None:
             log.info("the joiner pasted the results list; its second reply words them")
             answer, unusable, reply = second, None, worded
+    if unusable is None and not feedback and not rejected and reply is not None \
+            and says_nothing(answer, results, state["request"]) and (worded := await reworded(
+                ctx, messages, reply.text, thread_id=current_thread(), run_id=state.get("run_id", ""),
+                told=SAY_WHAT)):
+        tokens += worded.tokens
+        second = filled(worded.text.strip(), results)
+        if second and unreadable(second, results, state["request"]) is None \
+                and not says_nothing(second, results, state["request"]):
+            log.info("the joiner's answer said nothing the results hold; its second reply says it")
+            answer, reply = second, worded
     if unusable == COPIED_RESULTS and not rejected and (computing := await _computing(state, runtime)):
         # (twice it pasted the reads: the values the request asks, computed, are what it words;
         # evening memory-and-relay pasted a metrics file and a Postfix config)

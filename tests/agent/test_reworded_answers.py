@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from langchain_core.messages import AIMessage
 
-from agent.answer.stream import REWORD
+from agent.answer.stream import REWORD, SAY_WHAT
+from agent.answer.vetting import says_nothing
 from agent.events import AnswerReady
 from infra.emulators.scripted_chat import ScriptedChatModel
 from tests.agent.harness import asked_once
-from tests.agent.test_named_rows import rotation_registry
+from tests.agent.test_named_rows import ROTATION, rotation_registry
 
 
 async def test_a_joiner_that_pasted_the_results_list_is_asked_once_to_word_them() -> None:
@@ -28,3 +29,33 @@ async def test_a_joiner_that_pasted_the_results_list_is_asked_once_to_word_them(
     [answer] = [e.answer for e in events if isinstance(e, AnswerReady)]
     assert answer.startswith("Here is what the steps did") and "rotation: platform-primary" in answer
     assert len(llm.calls) == 3
+
+
+async def test_a_joiner_that_only_repeated_the_request_is_asked_once_to_say_what_the_results_hold() -> None:
+    """monday search-unscheduled: "why won't the new search pod get scheduled?" was answered "The
+    new search pod is not scheduled because it is in the `k8s/events-shop-prod.txt` file."."""
+    ask = "who is the secondary in week 2026-W50 of ops/rotation.yaml?"
+    plan = {"nodes": [{"id": "rotation", "read_file": {"path": "ops/rotation.yaml"}}]}
+    empty = "The secondary in week 2026-W50 is listed in the `ops/rotation.yaml` file."
+    llm = ScriptedChatModel(replies=[plan, empty, "It is farah."])
+    events = await asked_once(llm, rotation_registry(), "said", ask)
+    assert [e.answer for e in events if isinstance(e, AnswerReady)] == ["It is farah."]
+    assert llm.calls[-1][-2].content == empty and llm.calls[-1][-1].content == SAY_WHAT
+    # empty again: the first reply stands (a second empty one is no better), and nothing is asked a third time
+    llm = ScriptedChatModel(replies=[plan, empty, "The secondary for 2026-W50 is in ops/rotation.yaml."])
+    events = await asked_once(llm, rotation_registry(), "said", ask)
+    [answer] = [e.answer for e in events if isinstance(e, AnswerReady)]
+    assert "listed in the `ops/rotation.yaml` file" in answer and len(llm.calls) == 3
+
+
+def test_an_answer_says_something_when_it_gives_a_word_or_number_of_a_result_the_request_lacks() -> None:
+    results = {"rotation": {"status": "done", "output": {"path": "ops/rotation.yaml", "content": ROTATION}}}
+    ask = "who is the secondary in week 2026-W50 of ops/rotation.yaml?"
+    assert says_nothing("The secondary in week 2026-W50 is in ops/rotation.yaml.", results, ask)
+    for said in ("farah", "The secondary in 2026-W50 is Farah.", "Yes.", "No, nobody is.",
+                 "The rotation is platform-primary; its weeks start at 2026-W48."):
+        assert not says_nothing(said, results, ask), said
+    # a failure's words are what the results hold too; no result, nothing to say
+    failed = {"rotation": {"status": "failed", "error": "read_file failed: no such file"}}
+    assert not says_nothing("There is no such file: ops/rotation.yaml.", failed, ask)
+    assert not says_nothing("The secondary in week 2026-W50 is in ops/rotation.yaml.", {}, ask)
