@@ -175,6 +175,20 @@ def test_dagbot_lists_the_mails_once_then_plans_one_mail_each(tmp_path: Path) ->
     assert recipient_mails_plan(listed, {**results, RECIPIENTS_ID: done("nobody")}, ASK, tools) is None
 
 
+def test_the_named_file_that_holds_both_items_and_addresses_is_listed_from(tmp_path: Path) -> None:
+    """monday mail-open-actions: a retro whose action items name their owners' addresses was
+    read, and dagbot's listing took only the two searches beside it, which found nothing."""
+    tools = registry(tmp_path)
+    ask = "Mail everyone who still has an open action item in retros/retro.md their own items"
+    plan = {"nodes": [{"id": "open", "tool": "search_files", "args": {"query": "open"}},
+                      {"id": "retro", "tool": "read_file", "args": {"path": "retros/retro.md"}}]}
+    results = {"open": done({"matches": []}),
+               "retro": done({"content": "- [ ] @lev (lev@example.org): add a canary stage"})}
+    listing = recipient_mails_plan(plan, results, ask, tools)
+    assert listing is not None
+    assert listing[0]["nodes"][-1]["depends_on"] == ["retro", "open"]
+
+
 def test_the_files_the_request_names_that_nothing_read_are_read_for_the_listing(tmp_path: Path) -> None:
     """evening mail-action-owners: the plan only listed the meeting notes (``list_files``) and
     ran packages that failed, so no result held an address."""
