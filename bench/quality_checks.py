@@ -194,6 +194,7 @@ def _false_claims(case: Case, seen: Observed, answer: str, happened: dict[str, b
               for node, said, real in status_claims(answer, seen.results)]
     found += [f"the answer shows the content of {path}, which no step read"
               for path in unread_files(answer, seen)]
+    found += [f"the answer lists {path}, which no step found" for path in unfound_files(answer, seen)]
     return found
 
 
@@ -289,6 +290,22 @@ def unread_files(answer: str, seen: Observed) -> list[str]:
         if not any(path == r or r.endswith("/" + path) or path.endswith("/" + r) for r in read):
             unread.append(path)
     return unread
+
+
+_SHOWN_LISTING = re.compile(r'"files"\s*:\s*\[([^\]]*)\]')
+"""A list_files result written out: ``"files": ["a.md", …]``."""
+
+
+def unfound_files(answer: str, seen: Observed) -> list[str]:
+    """The paths a listing written out in the answer (``"files": ["p", …]``) holds that no
+    request, result or error of the thread holds: a listing no step made (monday
+    find-sessions-type answered ``"files": ["path/to/sessions_cache"]`` for a listing that found
+    nothing)."""
+    held = "\n".join([*seen.requests, *(json.dumps(value, ensure_ascii=False, default=str)
+                                         for value in [*seen.results, *seen.outputs])])
+    listed = [path for m in _SHOWN_LISTING.finditer(answer)
+              for path in re.findall(r'"([^"\n]*[/.][^"\n]*)"(?!\s*:)', m.group(1))]  # (paths, not keys)
+    return [path for path in dict.fromkeys(listed) if path not in held]
 
 
 def _path(path: str) -> str:

@@ -127,14 +127,17 @@ def code_to_run(answer: str, results: Mapping[str, Mapping[str, Any]], request: 
 
 _COPIED_RESULT = re.compile(
     r"^[ \t]*[-*•]?[ \t]*[^\n:→]{1,80}:[ \t]*(?:[\w.-]+[ \t]+)?done[ \t]*(?:(?:→|->)[ \t]*"
-    r"(?:[{\[]|(?:true|false|null|-?\d+(?:\.\d+)?)[ \t]*$)|\(what the request asks for was computed)", re.M)
+    r"(?:[{\[]|(?:true|false|null|-?\d+(?:\.\d+)?)[ \t]*$)|\(what the request asks for was computed)"
+    r"|^[ \t]*[-*•]?[ \t]*[^\n:→]{1,80}:[ \t]*[\w.-]+[ \t]*(?:→|->)[ \t]*[{\[][ \t]*\"", re.M)
 """A line of the results as the joiner's prompt lists them (``- email: done → {"sent_to": …``),
 written out as the answer: a small model pasted them, raw JSON, for a person to read, under the
 node's id or under words of its own (``- secondary on call: done → {"matches": []…``); a JSON
 scalar alone after the arrow too (``- rollout: done → false``: which value of what, a person
 cannot tell); the node's tool named before its status (``- read_note: read_note done → {…``), or
 the prompt's note on a read a package computed from copied out (``- find: done (what the request
-asks for was computed from it…``), unseen mail-follow-up-owners."""
+asks for was computed from it…``), unseen mail-follow-up-owners; or a JSON object after an arrow
+under any one word in the status's place (``- files: sessions_cache → {"files": ["path/to/…"]}``,
+a made-up listing: monday find-sessions-type)."""
 
 
 def says_nothing(answer: str, results: Mapping[str, Mapping[str, Any]], request: str) -> bool:

@@ -13,7 +13,10 @@ nothing read (evening find-size-limit: a search for "mail" found mail/main.cf wh
 guessed config.yaml, and the replan searched for "biggest"), the replan is told to read those;
 when another of its reads (a page, a query) found something, the joiner answers from that
 (tuning follow-up-read: beside releases.json's GET, a guessed changes.json sent the run to
-search for "changed", and the answer was the turn before's).
+search for "changed", and the answer was the turn before's). A listing of a guessed folder that
+matched no file is such a guess too ("Somewhere in the workspace a change moves the sessions cache
+to another node type" was planned as ``list_files`` of ``sessions/cache/*``, and the answer made
+up a file and two types: monday find-sessions-type).
 Only while replans are left, and never when a human rejected something of this plan: the replan
 is the joiner's, bounded as its own are.
 """
@@ -28,7 +31,8 @@ from typing import Any
 from agent.engine.unread_finds import read_nodes, unread_found_files
 from agent.plan.named_files import READ_FILE, SEARCH_FILES, named_files
 
-_FINDERS = frozenset({SEARCH_FILES, "list_files"})
+LIST_FILES = "list_files"
+_FINDERS = frozenset({SEARCH_FILES, LIST_FILES})
 """Tools that find where things are, not what they hold: a listing beside the guess found nothing."""
 _NO_FILE = "there is no file '"
 """How read_file says a path holds no file (agent/tools/files.py)."""
@@ -49,6 +53,12 @@ def guessed_reads(request: str, plan: Mapping[str, Any], results: Mapping[str, M
                 and str(result.get("error") or "").startswith(_NO_FILE) and path not in request \
                 and path not in held:
             missed.append((path, str(result["error"])))
+        pattern = (node.get("args") or {}).get("pattern")
+        output = result.get("output")
+        if node.get("tool") == LIST_FILES and result.get("status") == "done" and isinstance(pattern, str) \
+                and isinstance(output, Mapping) and output.get("files") == [] and pattern not in request \
+                and pattern not in held:  # (a listing of a guessed folder: monday find-sessions-type)
+            missed.append((pattern, "no file matches it"))
     if not missed:
         return None
     told = "; ".join(f"'{path}' ({error})" for path, error in missed)

@@ -165,6 +165,10 @@ def test_the_results_pasted_as_listed_are_no_answer_but_a_line_in_words_is() -> 
     copied_note = "- find: find done (what the request asks for was computed from it: see computed)"
     assert "copies the results" in str(unreadable(copied_note, results))
     assert unreadable("- email: sent, done → team@example.com has it", results) is None
+    # a JSON object after an arrow under one word of its own in the status's place (monday find-sessions-type)
+    made_up = '- files: sessions_cache → {"files": ["path/to/sessions_cache"], "truncated": false}'
+    assert "copies the results" in str(unreadable(made_up, results))
+    assert unreadable("- cache: sessions → moved to r7g.large", results) is None  # in words
 
 
 def test_an_answer_stating_null_is_no_answer_unless_a_result_holds_the_word() -> None:

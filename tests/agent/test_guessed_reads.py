@@ -32,6 +32,23 @@ def test_a_read_of_a_path_nobody_named_that_found_no_file_is_looked_for() -> Non
     assert "search_files" in told
 
 
+def test_a_listing_of_a_guessed_folder_that_matched_no_file_is_looked_for() -> None:
+    """monday find-sessions-type: "Somewhere in the workspace a change moves the sessions cache to
+    another node type" was planned as ``list_files`` of ``sessions/cache/*``; the answer made up a
+    file and two types."""
+    ask = ("Somewhere in the workspace a change moves the sessions cache to another node type. Which file "
+           "has that change, and what are the old and the new type?")
+    plan = {"nodes": [{"id": "sessions", "tool": "list_files", "args": {"pattern": "sessions/cache/*"}}]}
+    nothing = {"sessions": {"status": "done", "output": {"files": [], "truncated": False}}}
+    told = guessed_reads(ask, plan, nothing, tools=(*TOOLS, "list_files"))
+    assert told is not None and "'sessions/cache/*' (no file matches it)" in told and "search_files" in told
+    # a listing that found files, or one of the pattern the request gives, is no guess that missed
+    found = {"sessions": {"status": "done", "output": {"files": ["sessions/cache/a.yaml"], "truncated": False}}}
+    assert guessed_reads(ask, plan, found, tools=(*TOOLS, "list_files")) is None
+    assert guessed_reads("which files match sessions/cache/* ?", plan, nothing, tools=(*TOOLS, "list_files")) \
+        is None
+
+
 def test_a_guess_beside_a_search_that_found_a_few_files_is_told_to_read_those() -> None:
     plan, results = guessed()
     plan["nodes"].append({"id": "find", "tool": "search_files", "args": {"query": "mail"}})

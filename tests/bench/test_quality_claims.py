@@ -9,7 +9,7 @@ from typing import Any
 
 from bench.quality import SETS, Row, figures, parse, table
 from bench.quality_cases import CASES, Kind
-from bench.quality_checks import Observed, invented_values, judge, status_claims, unread_files
+from bench.quality_checks import Observed, invented_values, judge, status_claims, unfound_files, unread_files
 from bench.quality_targets import Targets
 from infra.playground.demo.targets import Mail, MailSink
 
@@ -93,6 +93,18 @@ def test_a_file_shown_that_no_step_read_is_a_false_claim(tmp_path: Path) -> None
     verdict = judge(case, seen, targets(tmp_path, "holdout"), RED)
     assert verdict.false_claim and "the answer shows the content of notes/retro-2026-10.md, which no step read" \
         in verdict.problems
+
+
+def test_a_listing_written_out_with_a_file_no_step_found_is_a_false_claim() -> None:
+    """monday find-sessions-type: ``- files: sessions_cache → {"files": ["path/to/sessions_cache"]}``
+    for a listing that found nothing."""
+    found_nothing = Observed(requests=["Which file moves the sessions cache?"],
+                             results=[{"sessions_cache": {"status": "done", "output": {"files": []}}}])
+    made_up = '- files: sessions_cache → {"files": ["path/to/sessions_cache"], "truncated": false}'
+    assert unfound_files(made_up, found_nothing) == ["path/to/sessions_cache"]
+    listed = Observed(results=[{"ls": {"status": "done", "output": {"files": [{"path": "terraform/plan.txt"}]}}}])
+    assert unfound_files('{"files": [{"path": "terraform/plan.txt", "size": 10}]}', listed) == []
+    assert unfound_files('"files": ["terraform/plan.txt"]', listed) == []
 
 
 def test_a_file_read_said_missing_or_named_without_its_content_is_no_false_claim() -> None:
