@@ -186,7 +186,7 @@ def _written_rows(value: Any, suffix: str, delimiter: str | None = None
         return _records(_spread(*listed)[1]) if listed[1] else None
     return (_junit(text) or _zone(text) or _proxy_servers(text) or _metrics(text) or _access_log(text)
             or _syslog(text) or _named_numbers(text) or _git_log(text) or _stanzas(text) or _logfmt(text)
-            or _spaced_log(text) or _aligned(text))
+            or _spaced_log(text) or _aligned(text) or _aligned_block(text))
 
 
 _STANZA_LINE = re.compile(r"\s*(?P<key>[A-Za-z][A-Za-z0-9 ()/_.-]{0,40}?):\s+(?P<value>\S(?:.*\S)?)\s*")
@@ -1141,11 +1141,36 @@ def _aligned(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
     names = [_column_name(header[start:end].strip(), place) for place, (start, end) in enumerate(columns)]
     if len(columns) < 2 or not header[columns[0][0]:columns[0][1]].strip() or len(set(names)) < len(names):
         return None
-    rows = [{name: line[start:end].strip() or None for name, (start, end) in zip(names, columns, strict=True)}
+    rows = [{name: _valued(line[start:end]) for name, (start, end) in zip(names, columns, strict=True)}
             for line in lines[1:]]
     if any(sum(value is not None for value in row.values()) * 2 < len(names) for row in rows):
         return None  # (a line that fills few of the columns is text, not a row)
     return names, rows
+
+
+_NO_VALUE = frozenset({"", "-", "--", "\u2014", "n/a", "N/A"})
+"""How a command's aligned output writes no value (a failed backup's size ``-``): read as a
+value, it made a size column text, and "48.6 GB" sorted under "95 MB". (kubectl's ``<none>``
+stays a value: "which pods have no node?" is asked of it as written.)"""
+
+
+def _valued(cell: str) -> str | None:
+    return None if cell.strip() in _NO_VALUE else cell.strip()
+
+
+def _aligned_block(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
+    """The aligned table (:func:`_aligned`) among a report's paragraphs: a title and its lines
+    over it, a summary under it, blank lines between (a backup runner's nightly report: "7 jobs:
+    5 OK, 1 WARNING, 1 FAILED" under its table). The paragraph of most rows that is one; None
+    when none is, or two are as long (which one a question means is not certain)."""
+    blocks = [block for block in re.split(r"\n[ \t]*\n", text) if block.strip()]
+    if len(blocks) < 2:
+        return None
+    tables = sorted((found for block in blocks if (found := _aligned(block)) is not None),
+                    key=lambda found: len(found[1]), reverse=True)
+    if not tables or (len(tables) > 1 and len(tables[1][1]) == len(tables[0][1])):
+        return None
+    return tables[0]
 
 
 _RULER = re.compile(r"[-=+ ]*[-=]{3,}[-=+ ]*")

@@ -443,6 +443,36 @@ def test_a_commands_output_in_aligned_columns_is_a_table() -> None:
     assert rows[0]["status"] == "Up 2 days (healthy)" and rows[1]["ports"] is None and rows[1]["names"] == "worker"
 
 
+NIGHTLY_REPORT = """\
+backup-runner 2.8.1 on storage-02: report for the night of 2026-11-29
+generated 2026-11-30 06:00:02 UTC
+
+JOB              RESULT    SIZE      NOTE
+pg-orders        OK        48.6 GB
+redis-sessions   OK        820 MB
+search-indices   FAILED    -         repository_verification_exception: path is not accessible
+gitlab           OK        27.9 GB
+
+4 jobs: 3 OK, 1 FAILED
+"""
+
+
+def test_the_aligned_table_among_a_reports_paragraphs_is_the_table_and_a_dash_is_no_value() -> None:
+    """monday backup-total-and-largest: a backup runner's report (a title over its table, a
+    summary under it) was no table, and the planner's Python took the header's SIZE for a number;
+    a failed job's ``-`` made the sizes text, so "95 MB" sorted over "48.6 GB"."""
+    columns, rows = table_rows(NIGHTLY_REPORT, ".txt") or ([], [])
+    assert columns == ["job", "result", "size", "note"] and [row["job"] for row in rows] == [
+        "pg-orders", "redis-sessions", "search-indices", "gitlab"]
+    assert rows[2]["size"] is None and rows[2]["note"].startswith("repository_verification_exception")
+    assert query_rows(columns, rows, "SELECT job FROM data ORDER BY size DESC LIMIT 1") == "pg-orders"
+    assert query_rows(columns, rows, "SELECT SUM(size) FROM data") == "77.300781 GB"  # (820 MB: 0.80 GB)
+    # two tables as long, or none: which one a question means is not certain
+    twice = NIGHTLY_REPORT + "\n" + NIGHTLY_REPORT.split("\n\n")[1]
+    assert table_rows(twice, ".txt") is None
+    assert table_rows("a title\n\njust words here\nand more words\n", ".txt") is None
+
+
 DEPLOYMENTS = json.dumps({"cluster": "prod", "deployments": [
     {"name": "api", "replicas": 4, "labels": {"tier": "web"}, "containers": [
         {"name": "api", "cpu_m": 500, "memory": "640Mi"}, {"name": "envoy", "cpu_m": 100, "memory": "128Mi"}]},
