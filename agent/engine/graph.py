@@ -34,6 +34,7 @@ from agent.answer.failures import NOTE as FAILURES_NOTE
 from agent.answer.failures import dropped_failures, with_failures_told
 from agent.answer.found_in import with_file_told
 from agent.answer.grounded import false_statements
+from agent.answer.matching_lines import matching_lines_reply
 from agent.answer.readable_numbers import readable_numbers
 from agent.answer.shown_files import shown_file
 from agent.answer.stream import SAY_WHAT, join_reply, reworded
@@ -724,6 +725,9 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
                 and not says_nothing(second, results, state["request"]):
             log.info("the joiner's answer said nothing the results hold; its second reply says it")
             answer, reply = second, worded
+        elif (lines := matching_lines_reply(state["request"], results)) is not None:
+            log.info("the joiner's answers said nothing the results hold; dagbot shows the lines that match")
+            answer = lines
     if unusable == COPIED_RESULTS and not rejected and (computing := await _computing(state, runtime)):
         # (twice it pasted the reads: the values the request asks, computed, are what it words;
         # evening memory-and-relay pasted a metrics file and a Postfix config)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from langchain_core.messages import AIMessage
 
+from agent.answer.matching_lines import matching_lines_reply
 from agent.answer.stream import REWORD, SAY_WHAT
 from agent.answer.vetting import says_nothing
 from agent.events import AnswerReady
@@ -41,11 +42,26 @@ async def test_a_joiner_that_only_repeated_the_request_is_asked_once_to_say_what
     events = await asked_once(llm, rotation_registry(), "said", ask)
     assert [e.answer for e in events if isinstance(e, AnswerReady)] == ["It is farah."]
     assert llm.calls[-1][-2].content == empty and llm.calls[-1][-1].content == SAY_WHAT
-    # empty again: the first reply stands (a second empty one is no better), and nothing is asked a third time
+    # empty again: dagbot shows the lines of the read that share the most of the request's words
+    # (nothing is asked a third time)
     llm = ScriptedChatModel(replies=[plan, empty, "The secondary for 2026-W50 is in ops/rotation.yaml."])
     events = await asked_once(llm, rotation_registry(), "said", ask)
     [answer] = [e.answer for e in events if isinstance(e, AnswerReady)]
-    assert "listed in the `ops/rotation.yaml` file" in answer and len(llm.calls) == 3
+    assert "listed in the `ops/rotation.yaml` file" not in answer and len(llm.calls) == 3
+    assert answer.startswith("I could not word an answer") and "```\n  - week: 2026-W50\n```" in answer
+
+
+def test_the_lines_that_share_the_most_of_the_requests_words_are_shown() -> None:
+    events = ("52m   Normal    Scheduled          pod/checkout-1   Successfully assigned shop/checkout-1\n"
+              "9m    Warning   FailedScheduling   pod/search-2     0/6 nodes are available: 2 Insufficient memory\n"
+              "2m    Normal    SuccessfulRescale  hpa/catalog      New size: 5\n")
+    read = {"events": {"status": "done", "output": {"path": "k8s/events.txt", "content": events}}}
+    shown = matching_lines_reply("why won't the new search pod get scheduled? see k8s/events.txt", read)
+    assert shown is not None and "Insufficient memory" in shown and "checkout-1" not in shown
+    # one word of the request, or every line as good as another: no line is the answer
+    assert matching_lines_reply("why is search slow?", read) is None
+    assert matching_lines_reply("which pod events are there?", read) is None
+    assert matching_lines_reply("why won't the search pod get scheduled?", {"events": {"status": "failed"}}) is None
 
 
 def test_an_answer_says_something_when_it_gives_a_word_or_number_of_a_result_the_request_lacks() -> None:
