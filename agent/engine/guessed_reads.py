@@ -34,6 +34,9 @@ from agent.plan.named_files import READ_FILE, SEARCH_FILES, named_files
 LIST_FILES = "list_files"
 _FINDERS = frozenset({SEARCH_FILES, LIST_FILES})
 """Tools that find where things are, not what they hold: a listing beside the guess found nothing."""
+_GUESSED_FOLDER = re.compile(r"[\w.-]+/")
+"""A listing's pattern that starts with a folder's name (``sessions/cache/*``), not with a
+wildcard (``*.md``: every such file, none of them guessed)."""
 _NO_FILE = "there is no file '"
 """How read_file says a path holds no file (agent/tools/files.py)."""
 
@@ -56,8 +59,8 @@ def guessed_reads(request: str, plan: Mapping[str, Any], results: Mapping[str, M
         pattern = (node.get("args") or {}).get("pattern")
         output = result.get("output")
         if node.get("tool") == LIST_FILES and result.get("status") == "done" and isinstance(pattern, str) \
-                and isinstance(output, Mapping) and output.get("files") == [] and pattern not in request \
-                and pattern not in held:  # (a listing of a guessed folder: monday find-sessions-type)
+                and _GUESSED_FOLDER.match(pattern) and isinstance(output, Mapping) \
+                and output.get("files") == [] and pattern not in request and pattern not in held:
             missed.append((pattern, "no file matches it"))
     if not missed:
         return None

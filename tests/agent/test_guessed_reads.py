@@ -47,6 +47,8 @@ def test_a_listing_of_a_guessed_folder_that_matched_no_file_is_looked_for() -> N
     assert guessed_reads(ask, plan, found, tools=(*TOOLS, "list_files")) is None
     assert guessed_reads("which files match sessions/cache/* ?", plan, nothing, tools=(*TOOLS, "list_files")) \
         is None
+    everything = {"nodes": [{"id": "sessions", "tool": "list_files", "args": {"pattern": "**/*.yaml"}}]}
+    assert guessed_reads(ask, everything, nothing, tools=(*TOOLS, "list_files")) is None  # (no folder guessed)
 
 
 def test_a_guess_beside_a_search_that_found_a_few_files_is_told_to_read_those() -> None:
