@@ -226,9 +226,9 @@ def recipient_mails_plan(plan: Mapping[str, Any], results: Mapping[str, Mapping[
         return None  # listed once, and no mails came of it
     items = [node_id for node_id, output in outputs.items() if "package" not in by_id[node_id]
              and not ADDRESS.search(json.dumps(output, default=str))]
-    named_files = set(_files_to_read(request))
+    files_named = set(_files_to_read(request))
     named_reads = [node_id for node_id, node in by_id.items() if node.get("tool") == READ_FILE
-                   and (node.get("args") or {}).get("path") in named_files]
+                   and (node.get("args") or {}).get("path") in files_named]
     if named_reads and not set(named_reads) & set(items):
         # (every file the request names holds addresses: the items are there, beside their owners'
         # addresses; monday mail-open-actions listed from two searches that found nothing, never
