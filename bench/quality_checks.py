@@ -365,7 +365,30 @@ def invented_values(answer: str, seen: Observed) -> list[str]:
         if power and _rounds_to(digits, False, {k / 1024 ** p for k in known for p in (power, power - 1)}):
             continue  # (a held size in a binary unit: dagbot's "… bytes (64 GiB)", "8148324 kB (7.77 GiB)")
         invented.append(match.group(0).strip())
-    return list(dict.fromkeys(invented))
+    return list(dict.fromkeys(invented + invented_names(answer, corpus, seen)))
+
+
+_CODE_SPAN = re.compile(r"(?<!`)`([^`\s]{2,80})`(?!`)")
+_NO_NAME = re.compile(r"[\d.,:%+\-/]+|none|null|nil|true|false|yes|no|n/a|\$\{.*", re.I)
+_FENCED = re.compile(r"```.*?(?:```|$)", re.S)
+
+
+def invented_names(answer: str, corpus: str, seen: Observed) -> list[str]:
+    """Words the answer writes as code (one backticked token: a name, a path, a key) that no
+    request, result or failure holds in any case, and that are no node's id or tool's name of
+    a plan: "the new type is `another_node_type`" from a search that found no type. Numbers,
+    times and literals (``none``, ``true``) are left to the numbers' check; code in a fenced
+    block is an example."""
+    held = corpus.lower()
+    steps = {str(node.get(key)).lower() for plan in seen.plans for node in plan.get("nodes") or []
+             if isinstance(node, dict) for key in ("id", "tool")}
+    invented = []
+    for match in _CODE_SPAN.finditer(_FENCED.sub(" ", answer)):
+        word = match.group(1).strip(".,;:!?()[]{}'\"")
+        if len(word) >= 2 and not _NO_NAME.fullmatch(word) and word.lower() not in steps \
+                and word.lower() not in held:
+            invented.append(f"`{word}`")
+    return invented
 
 
 def _rounds_to(digits: str, percent: bool, known: set[float]) -> bool:

@@ -316,7 +316,7 @@ snapshot-total: told the request named no 'ok', the rewrite summed the failed on
 def _said(text: str, named: str) -> bool:
     """Whether ``named`` (lower case) says ``text``, itself or, for an outcome, in its words."""
     word = text.lower()
-    if word in named:
+    if word in named or _said_in_number(word, named):
         return True
     if _IDENTIFIER.fullmatch(text):  # (node_load15: "the 15-minute load average" says it)
         parts = {p for p in re.split(r"[_.:]|(?<=[a-z])(?=\d)|(?<=[a-z])(?=[A-Z])", text) if p}
@@ -324,6 +324,16 @@ def _said(text: str, named: str) -> bool:
                    if (len(p) >= 4 and p.lower() not in _GENERIC_PARTS) or p.isdigit())
     same = next((words for words in _STATUS_WORDS if word in words), frozenset())
     return any(re.search(rf"\b{other}\b", named) for other in same)
+
+
+def _said_in_number(word: str, named: str) -> bool:
+    """Whether ``named`` says the words of ``word`` (both lower case) in the singular or the
+    plural: "an open action item" names the section ``Action items``."""
+    words = re.findall(r"[^\W_]+", word)
+    if not words or len(words) > 6 or not any(len(w) > 2 for w in words):
+        return False
+    stems = [re.escape(w[:-1] if len(w) > 3 and w.endswith("s") else w) + "(?:e?s)?" for w in words]
+    return re.search(r"\b" + r"\W+".join(stems) + r"\b", named) is not None
 
 
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[_:][A-Za-z0-9]+)+")
@@ -617,6 +627,8 @@ def names_nothing(table: Table, request: str, sql: str) -> bool:
             or asked_columns(table, request):  # ("put that queue's depth…" asks for a value)
         return False
     items = select_items(found["columns"])
+    if any(item.strip() == "*" for item in items):  # (every column: the names among them)
+        return False
     named = [m.group(1).strip('"') for item in items if (m := _BARE.match(item))]
     return (not any(name in table.columns for name in named)
             and not any(re.search(r"(?i)\bgroup_concat\s*\(", item) for item in items))

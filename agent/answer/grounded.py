@@ -17,7 +17,11 @@ the thread. Four kinds of statement are checked, each from facts that are certai
   items, its lines). Single digits are not checked ("1 of 2 steps") unless a size or a time's
   unit follows ("8 GiB" of RAM the joiner's model made of 8148324 kB: weekend ram-and-timeout),
   nor code in a fenced block
-  (an example the model writes, not a value it states).
+  (an example the model writes, not a value it states);
+- *names*: a name, path or key written as code (`` `cache.r7g.large` ``), one word, must be one a
+  result, the request or the thread holds (any case), a node's id or a tool's name: a small
+  model answered "the new type is `another_node_type`" from a search that found no type
+  (monday find-sessions-type).
 
 :func:`false_statements` lists what it found; the joiner then plans again to compute a value
 (a package that computes it), or the reply is dagbot's own (:mod:`agent.answer.facts`).
@@ -75,6 +79,31 @@ def false_statements(answer: str, results: Mapping[str, Mapping[str, Any]], *, k
     prose = _FENCED.sub(" ", answer)  # code the model writes is an example, not a value it states
     found += _absent_files(prose, results, known)
     found += _invented_values(prose, texts, _counts([result.get("output") for result in results.values()]))
+    named = {key.split(" (plan ")[0].lower() for key in results} | {tool.lower() for tool in tools}
+    found += _invented_names(prose, texts, named)
+    return found
+
+
+_CODE_SPAN = re.compile(r"(?<!`)`([^`\s]{2,80})`(?!`)")
+"""A word written as code: one backticked token (a phrase in backticks is prose, not checked)."""
+_NO_NAME = re.compile(r"[\d.,:%+\-/]+|none|null|nil|true|false|yes|no|n/a|\$\{.*", re.I)
+"""What is no name the answer could have made up: a number or a time (the values' own check),
+a literal every language has, a reference left unfilled."""
+
+
+def _invented_names(answer: str, texts: list[str], named: set[str]) -> list[FalseStatement]:
+    """The words written as code that no text holds and that name no node or tool."""
+    haystack = "\n".join(texts).lower()
+    found, seen = [], set()
+    for match in _CODE_SPAN.finditer(answer):
+        word = match.group(1).strip(".,;:!?()[]{}'\"")
+        lowered = word.lower()
+        if len(word) < 2 or lowered in seen or _NO_NAME.fullmatch(word) or lowered in named \
+                or lowered in haystack:
+            continue
+        seen.add(lowered)
+        found.append(FalseStatement("value", f"it names `{word}`, which no result, the request or the thread "
+                                             "holds"))
     return found
 
 

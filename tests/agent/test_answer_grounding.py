@@ -158,9 +158,10 @@ def test_dagbots_own_reply_cuts_a_long_goal_between_words() -> None:
     """aimed missing-then-mail: "…Read notes/standup-20 …" was a number 20 no result holds."""
     goal = "Compute from the inputs every value this request asks for: Read notes/standup-2026-11-19.md"
     plan = {"nodes": [{"id": "computed", "package": {"goal": goal, "code": ""}}]}
-    reply = facts_reply(plan, {"computed": {"status": "skipped", "error": "'standup' was failed"}}, set())
+    results = {"computed": {"status": "skipped", "error": "'standup' was failed"}}
+    reply = facts_reply(plan, results, set())
     assert "(package: Compute from the inputs every value this request asks for: Read …)" in reply
-    assert kinds(reply, {}) == []
+    assert kinds(reply, results) == []
 
 
 def test_dagbots_own_reply_shows_a_manifest_read_beside_the_data_a_package_computed_from() -> None:
@@ -240,3 +241,23 @@ def test_a_single_digit_with_a_size_or_a_times_unit_is_a_value_stated() -> None:
     assert kinds("There are 3 lines; 1 of 2 steps ran.", meminfo) == []
     assert kinds("RAM: 8148324 kB.", meminfo) == []
     assert kinds("It ran 2 hours.", {"r": {"status": "done", "output": {"hours": 2}}}) == []
+
+
+def test_a_name_written_as_code_that_no_result_holds_is_found() -> None:
+    """monday find-sessions-type: "the new type is `another_node_type`", from a search whose
+    matches held no type at all."""
+    results = {"find": {"status": "done", "output": {"matches": [
+        {"path": "terraform/plan.txt", "text": '~ node_type = "cache.t4g.small" -> "cache.r7g.large"'}]}}}
+    request = "Which file moves the sessions cache to another node type?"
+    invented = false_statements("It is `terraform/plan.txt`; the new type is `another_node_type`.", results,
+                                tools=TOOLS, known=[request])
+    assert [(s.kind, s.why) for s in invented] == [
+        ("value", "it names `another_node_type`, which no result, the request or the thread holds")]
+    # a name a result holds (in any case), a key, a node's id, a tool's name, the request's words
+    held = ("`terraform/plan.txt` changes `node_type` from `Cache.T4g.Small` to `cache.r7g.large` "
+            "(`find`, `read_file`; `sessions`).")
+    assert kinds(held, results, known=[request]) == []
+    # numbers, times and literals are the values' own check; a phrase in backticks is prose
+    assert kinds("`18:21`, `none`, `true` and `the new type`", results, known=[request]) == []
+    # code in a fenced block is an example the model writes
+    assert kinds("```\nprint(`made_up_name`)\n```", results, known=[request]) == []

@@ -178,6 +178,21 @@ def test_a_value_in_scientific_notation_written_out_or_in_binary_units_is_not_in
     assert invented_values("RAM: 64 GB and 68.7 billion bytes.", seen) == ["64", "68.7"]
 
 
+def test_a_name_written_as_code_that_nothing_holds_is_an_invented_value() -> None:
+    """monday find-sessions-type: "the new type is `another_node_type`" from a search that
+    found no type."""
+    seen = Observed(requests=["Which file moves the sessions cache to another node type?"],
+                    results=[{"find": {"status": "done", "output": {"matches": [
+                        {"path": "terraform/plan.txt", "text": "# (22 unchanged attributes hidden)"}]}}}],
+                    plans=[{"nodes": [{"id": "find", "tool": "search_files", "args": {"query": "change"}}]}])
+    assert invented_values("In `terraform/plan.txt`: the new type is `another_node_type`.", seen) \
+        == ["`another_node_type`"]
+    # a path or a step the run holds, the request's words in any case, numbers and literals, code
+    assert invented_values("`Terraform/Plan.txt` (`find`, `search_files`): the `sessions` cache, `22`, `none`.",
+                           seen) == []
+    assert invented_values("```\nx = `made_up`\n```", seen) == []
+
+
 def test_an_invented_value_is_counted_on_its_own_and_fails_nothing(tmp_path: Path) -> None:
     seen = Observed(answers=["There are 7 ERROR lines, 70% of them from checkout."], requests=["Count them"],
                     plans=[{"nodes": [{"id": "n", "tool": "sql_query",

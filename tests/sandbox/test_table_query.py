@@ -1207,3 +1207,26 @@ async def test_the_failed_query_written_again_ends_the_queries_without_another_c
 
     assert outcome.ok and outcome.attempts[-1].code == SUMS_EVERY_ROW, outcome
     assert len(llm.calls) == 3  # told before it ran (2), asked once after it failed (1): no fourth
+
+
+def test_a_value_the_request_says_in_the_singular_is_named_and_select_star_names_the_rows() -> None:
+    """monday mail-open-actions: "everyone who still has an open action item" names the section
+    ``Action items``, and ``SELECT *`` selects the columns that name the rows; both were told
+    as faults, and the rewrites queried the wrong section."""
+    retro = ("# Retro\n\n## What went well\n- The rollback was quick.\n\n## Action items\n"
+             "- [ ] @lev (lev@example.org): add a canary stage, due 2026-12-04\n"
+             "- [x] @ama (ama@example.org): raise the memory limit, done 2026-11-27\n")
+    table = find_table({"retro": {"path": "retros/retro.md", "content": retro}})
+    assert table is not None and "section" in table.columns
+    asked = "Mail everyone who still has an open action item in retros/retro.md their own items"
+    mails = PackageJob(thread_id="T", run_id="R", node_id="mails", goal=f"List the items. Request: {asked}",
+                       code="", inputs={}, request=asked)
+    assert query_faults(table, mails, "SELECT * FROM data WHERE section = 'Action items' AND open = 1") == []
+    assert query_faults(table, mails, "SELECT email, text FROM data WHERE section = 'Action items' AND open = 1") \
+        == []
+    # a section the request does not name stays told, in either number
+    assert any("names none of section = 'What went well'" in fault for fault in query_faults(
+        table, mails, "SELECT * FROM data WHERE section = 'What went well'"))
+    # and a count where the rows are asked for stays told
+    assert any("asks which ones" in fault for fault in query_faults(
+        table, mails, "SELECT COUNT(*) FROM data WHERE open = 1"))
