@@ -9,7 +9,8 @@ once the host's end of stdin closes; keeps the real stdin/stdout for the protoco
 fd 0 at /dev/null and fd 1 at a pipe it forwards (capped) as ``out`` frames; reads the
 ``start`` frame (code, inputs, resource limits) and the large inputs, which it writes to
 /scratch/inputs; lowers its own rlimits; runs the code with ``inputs``, ``input_files``,
-``tools`` and the tool exception classes as globals; reports ``result`` as JSON, or the
+``tools``, the tool exception classes and an ``open`` that reads a file a step read by the
+path the read returned (:func:`read_opener`) as globals; reports ``result`` as JSON, or the
 exception with a traceback that shows only the package's own lines.
 """
 
@@ -276,6 +277,39 @@ def receive_inputs(channel: Channel, start: dict[str, Any]) -> tuple[dict[str, A
     return inputs, files
 
 
+def read_opener(inputs: dict[str, Any]) -> Any:
+    """The package's ``open``: a file a step read, opened for reading by the path the read
+    returned (``open(inputs['logs']['path'])``, or the path written out), gives the text the read
+    returned. The sandbox has no workspace on its disk, and a small model writes its script as
+    it would on its own machine, in a helper it calls with the path (bench.quality monday
+    rejected-nginx-csv: FileNotFoundError in every attempt). A path no read returned, a file
+    that is there, and any other mode are Python's own ``open``."""
+    texts: dict[str, str] = {}
+    names: dict[str, list[str]] = {}
+    for value in inputs.values():
+        for item in value if isinstance(value, list) else [value]:
+            read = isinstance(item, dict) and isinstance(item.get("content"), str)
+            if read and isinstance(item.get("path"), str):
+                path = item["path"].strip().removeprefix("./")
+                if path not in texts:
+                    texts[path] = item["content"]
+                    names.setdefault(os.path.basename(path), []).append(path)
+
+    def package_open(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        if isinstance(file, (str, os.PathLike)) and isinstance(mode, str) and not set(mode) & set("wabx+"):
+            path = os.fspath(file)
+            if isinstance(path, str) and not os.path.exists(path):
+                wanted = path.strip().removeprefix("./")
+                found = texts.get(wanted)
+                if found is None and len(names.get(wanted, [])) == 1:  # (the file's name alone)
+                    found = texts[names[wanted][0]]
+                if found is not None:
+                    return io.StringIO(found)
+        return builtins.open(file, mode, *args, **kwargs)
+
+    return package_open
+
+
 def describe(exc: BaseException, start: dict[str, Any]) -> tuple[str, str]:
     if isinstance(exc, MemoryError):
         return ("MemoryLimitExceeded",
@@ -319,7 +353,7 @@ def run_package(channel: Channel, start: dict[str, Any]) -> dict[str, Any]:
     linecache.cache[PACKAGE_FILE] = (len(code), None, code.splitlines(True), PACKAGE_FILE)
     apply_limits(limits)
     namespace: dict[str, Any] = {
-        "__name__": "__main__", "__builtins__": builtins, "inputs": inputs,
+        "__name__": "__main__", "__builtins__": builtins, "inputs": inputs, "open": read_opener(inputs),
         "input_files": files, "tools": Tools(channel), "result": None, **TOOL_ERRORS,
     }
     try:
