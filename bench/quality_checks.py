@@ -369,7 +369,7 @@ def invented_values(answer: str, seen: Observed) -> list[str]:
 
 
 _CODE_SPAN = re.compile(r"(?<!`)`([^`\s]{2,80})`(?!`)")
-_NO_NAME = re.compile(r"[\d.,:%+\-/]+|none|null|nil|true|false|yes|no|n/a|\$\{.*", re.I)
+_NO_NAME = re.compile(r"[\d.,:%+\-/]+|(?i:none|null|nil|true|false|yes|no|n/a)|\$\{.*|[A-Z][A-Z0-9_]*")
 _FENCED = re.compile(r"```.*?(?:```|$)", re.S)
 
 

@@ -86,9 +86,10 @@ def false_statements(answer: str, results: Mapping[str, Mapping[str, Any]], *, k
 
 _CODE_SPAN = re.compile(r"(?<!`)`([^`\s]{2,80})`(?!`)")
 """A word written as code: one backticked token (a phrase in backticks is prose, not checked)."""
-_NO_NAME = re.compile(r"[\d.,:%+\-/]+|none|null|nil|true|false|yes|no|n/a|\$\{.*", re.I)
+_NO_NAME = re.compile(r"[\d.,:%+\-/]+|(?i:none|null|nil|true|false|yes|no|n/a)|\$\{.*|[A-Z][A-Z0-9_]*")
 """What is no name the answer could have made up: a number or a time (the values' own check),
-a literal every language has, a reference left unfilled."""
+a literal every language has, a reference left unfilled, a setting's name in capitals (advice:
+"set `OPENAI_API_KEY`", not a value of the run)."""
 
 
 def _invented_names(answer: str, texts: list[str], named: set[str]) -> list[FalseStatement]:

@@ -261,3 +261,10 @@ def test_a_name_written_as_code_that_no_result_holds_is_found() -> None:
     assert kinds("`18:21`, `none`, `true` and `the new type`", results, known=[request]) == []
     # code in a fenced block is an example the model writes
     assert kinds("```\nprint(`made_up_name`)\n```", results, known=[request]) == []
+
+
+def test_a_settings_name_in_capitals_is_advice_not_a_value() -> None:
+    """The playground's demo model: "set `OPENAI_API_KEY`, or `OPENAI_BASE_URL`", after a step ran."""
+    results = {"files": {"status": "done", "output": {"files": []}}}
+    assert kinds("Set `OPENAI_API_KEY` or `OPENAI_BASE_URL`; `make model` assembles one.", results) == []
+    assert kinds("The key is `openai_api_key`.", results) == ["value"]
