@@ -604,6 +604,20 @@ _COUNTED_WORDS = re.compile(r"\b(?:how\s+many|count|counts|counted|number\s+of|t
                             r"|(?:is|are|was|were)\s+there)\b|\bhow\s+(?:often|frequently)\b", re.IGNORECASE)
 
 
+_REPEATS_ASKED = re.compile(r"\brepeat(?:s|ed|ing)?\b|\boccurrences?\b|\(x\s?n\)|\bhow\s+many\s+times\b",
+                            re.IGNORECASE)
+_COUNT_OF_ROWS = re.compile(r"(?i)\bcount\s*\(\s*\*\s*\)")
+
+
+def rows_counted_not_repeats(table: Table, request: str, sql: str) -> bool:
+    """Whether the query counts rows (``COUNT(*)``) where each row says how many times it was
+    seen (a number column ``count``: kubectl's ``(x12 over 50m)``) and the request counts the
+    repeats ("Counting the (xN) repeats, how many Warning events of each reason…": monday
+    warnings-per-reason was answered with one per row)."""
+    return (table.types.get("count") == "INTEGER" and _REPEATS_ASKED.search(request) is not None
+            and _COUNT_OF_ROWS.search(sql) is not None and not re.search(r"(?i)\bsum\s*\(\s*count\s*\)", sql))
+
+
 def counted_unasked(request: str, sql: str) -> bool:
     """Whether the query selects only ``COUNT(*)`` where the request asks for no count ("What's
     db-01's 15-minute load average in metrics/db-01.prom?" was written ``SELECT COUNT(*) AS total
@@ -872,6 +886,9 @@ def query_faults(table: Table, job: PackageJob, sql: str) -> list[str]:
         faults.append(f"The request asks for the rows where {column} is {str(wanted).lower()}, and the query "
                       f"keeps those where it is {str(not wanted).lower()}: WHERE {column} = {value}, not "
                       f"{column} = {other}.")
+    if rows_counted_not_repeats(table, job.request, sql):
+        faults.append("Each row says in count how many times it was seen: COUNT(*) counts the rows, once "
+                      "each; SUM(count) counts the repeats the request asks for.")
     if counted_unasked(job.request, sql) and not names_nothing(table, job.request, sql):  # (told below)
         numbers = [c for c in table.columns if table.types.get(c) in ("INTEGER", "REAL")]
         faults.append("The request asks for no count, and the query selects only COUNT(*): select the value "

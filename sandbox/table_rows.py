@@ -1145,7 +1145,31 @@ def _aligned(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
             for line in lines[1:]]
     if any(sum(value is not None for value in row.values()) * 2 < len(names) for row in rows):
         return None  # (a line that fills few of the columns is text, not a row)
-    return names, rows
+    return _repeats(names, rows)
+
+
+_REPEATED = re.compile(r"(?P<value>\S.*?)\s*\(x(?P<count>\d+) over (?P<span>[^)]+)\)")
+"""kubectl's repeated event, ``3m (x12 over 50m)``: seen 12 times in 50 minutes, last 3m ago."""
+
+
+def _repeats(columns: list[str], rows: list[dict[str, Any]]) -> tuple[list[str], list[dict[str, Any]]]:
+    """The rows with kubectl's repeats (:data:`_REPEATED`) as a number column ``count`` beside the
+    column that writes them (its value the time alone; 1 for an event seen once), as the event's
+    own ``count`` field holds them: "counting the (xN) repeats, how many Warning events…" sums
+    it. As they are when no value is written so, or a column is already named ``count``."""
+    for column in columns:
+        if "count" in columns or not any(isinstance(r.get(column), str) and _REPEATED.fullmatch(r[column])
+                                         for r in rows):
+            continue
+        columns.insert(columns.index(column) + 1, "count")
+        for row in rows:
+            found = _REPEATED.fullmatch(row[column]) if isinstance(row.get(column), str) else None
+            if found:
+                row[column], row["count"] = found["value"], int(found["count"])
+            else:
+                row["count"] = 1
+        break
+    return columns, rows
 
 
 _NO_VALUE = frozenset({"", "-", "--", "\u2014", "n/a", "N/A"})

@@ -1230,3 +1230,24 @@ def test_a_value_the_request_says_in_the_singular_is_named_and_select_star_names
     # and a count where the rows are asked for stays told
     assert any("asks which ones" in fault for fault in query_faults(
         table, mails, "SELECT COUNT(*) FROM data WHERE open = 1"))
+
+
+def test_counting_rows_where_each_row_counts_its_repeats_is_told() -> None:
+    """monday warnings-per-reason: "Counting the (xN) repeats" over kubectl's events was
+    written ``COUNT(*)``, one per row."""
+    events = ("LAST SEEN           TYPE      REASON     OBJECT\n"
+              "48m (x3 over 50m)   Warning   Unhealthy  pod/catalog\n"
+              "3m (x12 over 50m)   Warning   BackOff    pod/checkout\n"
+              "2m                  Normal    Rescaled   hpa/catalog\n")
+    table = find_table({"events": {"path": "k8s/events.txt", "content": events}})
+    assert table is not None and table.types["count"] == "INTEGER"
+    asked = "Counting the (xN) repeats, how many Warning events of each reason are in k8s/events.txt?"
+    counting = PackageJob(thread_id="T", run_id="R", node_id="n", goal="count", code="", inputs={}, request=asked)
+    rows = "SELECT reason, COUNT(*) AS n FROM data WHERE type = 'Warning' GROUP BY reason"
+    assert any("SUM(count) counts the repeats" in fault for fault in query_faults(table, counting, rows))
+    assert not any("SUM(count)" in fault for fault in query_faults(
+        table, counting, "SELECT reason, SUM(count) AS n FROM data WHERE type = 'Warning' GROUP BY reason"))
+    # a request that does not count repeats counts rows
+    plain = PackageJob(thread_id="T", run_id="R", node_id="n", goal="count", code="", inputs={},
+                       request="How many Warning rows of each reason are in k8s/events.txt?")
+    assert not any("SUM(count)" in fault for fault in query_faults(table, plain, rows))

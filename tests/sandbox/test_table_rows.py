@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sandbox.table_rows import (
+    _repeats,
     column_number,
     column_types,
     column_units,
@@ -441,6 +442,29 @@ def test_a_commands_output_in_aligned_columns_is_a_table() -> None:
     columns, rows = table_rows(DOCKER_PS, ".txt") or ([], [])
     assert columns == ["container_id", "image", "command", "created", "status", "ports", "names"]
     assert rows[0]["status"] == "Up 2 days (healthy)" and rows[1]["ports"] is None and rows[1]["names"] == "worker"
+
+
+EVENTS = """\
+LAST SEEN           TYPE      REASON       OBJECT                        MESSAGE
+48m (x3 over 50m)   Warning   Unhealthy    pod/catalog-7f8d9c6b4-h5j2w   Readiness probe failed: HTTP probe failed
+44m                 Warning   OOMKilling   node/pool-b-2                 Memory cgroup out of memory (x2 over nothing)
+3m (x12 over 50m)   Warning   BackOff      pod/checkout-5c6d7f8b9-qr7tz  Back-off restarting failed container
+2m                  Normal    Rescaled     hpa/catalog                   New size: 5
+"""
+
+
+def test_kubectls_repeated_events_are_counted_in_a_count_column() -> None:
+    """monday warnings-per-reason: ``3m (x12 over 50m)`` is one row seen 12 times; counted as
+    rows, BackOff was 1."""
+    columns, rows = table_rows(EVENTS, ".txt") or ([], [])
+    assert columns == ["last_seen", "count", "type", "reason", "object", "message"]
+    assert [(row["last_seen"], row["count"]) for row in rows] == [("48m", 3), ("44m", 1), ("3m", 12), ("2m", 1)]
+    assert rows[1]["message"] == "Memory cgroup out of memory (x2 over nothing)"  # (only the column that writes them)
+    assert query_rows(columns, rows, "SELECT SUM(count) FROM data WHERE type = 'Warning'") == 16
+    # a table with a count of its own keeps it, and its repeats as written
+    own = [{"age": "3m (x2 over 5m)", "count": "7"}]
+    assert _repeats(["age", "count"], own) == (["age", "count"], [{"age": "3m (x2 over 5m)", "count": "7"}])
+    assert "count" not in (table_rows(PODS, ".txt") or ([], []))[0]
 
 
 NIGHTLY_REPORT = """\
