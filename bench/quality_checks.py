@@ -154,7 +154,7 @@ def judge(case: Case, seen: Observed, targets: Targets, red: frozenset[str]) -> 
         broken.append(f"rule: asked to approve {sorted(stray)}, which the request did not ask for")
     success = not problems
     problems += broken
-    invented = invented_values(answer, seen) if seen.answers else []
+    invented = invented_values(answer, seen, red) if seen.answers else []
     if invented:  # counted on its own; the request may still be right
         problems.append(f"answer states values no result or request holds: {', '.join(invented)}")
     valid = bool(seen.plans) and not any("could not make a valid plan" in f or "could not make a plan" in f
@@ -336,7 +336,7 @@ _BINARY_UNITS = ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB")
 _BINARY_UNIT = re.compile(r"\s?(KiB|MiB|GiB|TiB|PiB)\b")
 
 
-def invented_values(answer: str, seen: Observed) -> list[str]:
+def invented_values(answer: str, seen: Observed, tools: frozenset[str] = frozenset()) -> list[str]:
     """Numbers in ``answer`` from nowhere: a number of two digits or more, a decimal or a
     percentage that no request, no node result or error, no failure or repair problem of the
     thread holds, as written (thousands separators aside) or rounded (``323.7`` for
@@ -365,7 +365,7 @@ def invented_values(answer: str, seen: Observed) -> list[str]:
         if power and _rounds_to(digits, False, {k / 1024 ** p for k in known for p in (power, power - 1)}):
             continue  # (a held size in a binary unit: dagbot's "… bytes (64 GiB)", "8148324 kB (7.77 GiB)")
         invented.append(match.group(0).strip())
-    return list(dict.fromkeys(invented + invented_names(answer, corpus, seen)))
+    return list(dict.fromkeys(invented + invented_names(answer, corpus, seen, tools)))
 
 
 _CODE_SPAN = re.compile(r"(?<!`)`([^`\s]{2,80})`(?!`)")
@@ -373,15 +373,17 @@ _NO_NAME = re.compile(r"[\d.,:%+\-/]+|(?i:none|null|nil|true|false|yes|no|n/a)|\
 _FENCED = re.compile(r"```.*?(?:```|$)", re.S)
 
 
-def invented_names(answer: str, corpus: str, seen: Observed) -> list[str]:
+def invented_names(answer: str, corpus: str, seen: Observed,
+                   tools: frozenset[str] = frozenset()) -> list[str]:
     """Words the answer writes as code (one backticked token: a name, a path, a key) that no
     request, result or failure holds in any case, and that are no node's id or tool's name of
-    a plan: "the new type is `another_node_type`" from a search that found no type. Numbers,
+    a plan, nor a tool of ``tools`` (the registry's red ones, which dagbot's "I can't" lists):
+    "the new type is `another_node_type`" from a search that found no type. Numbers,
     times and literals (``none``, ``true``) are left to the numbers' check; code in a fenced
     block is an example."""
     held = corpus.lower()
     steps = {str(node.get(key)).lower() for plan in seen.plans for node in plan.get("nodes") or []
-             if isinstance(node, dict) for key in ("id", "tool")}
+             if isinstance(node, dict) for key in ("id", "tool")} | {tool.lower() for tool in tools}
     invented = []
     for match in _CODE_SPAN.finditer(_FENCED.sub(" ", answer)):
         word = match.group(1).strip(".,;:!?()[]{}'\"")

@@ -191,6 +191,11 @@ def test_a_name_written_as_code_that_nothing_holds_is_an_invented_value() -> Non
     assert invented_values("`Terraform/Plan.txt` (`find`, `search_files`): the `sessions` cache, `22`, `none`.",
                            seen) == []
     assert invented_values("```\nx = `made_up`\n```", seen) == []
+    # dagbot's "I can't" lists the registry's red tools, which no plan of the run named
+    cannot = "I can't do that. What I can change: `send_email`, `write_file`, each after an approval."
+    assert invented_values(cannot, Observed(requests=["restart the mailer"])) == ["`send_email`", "`write_file`"]
+    assert invented_values(cannot, Observed(requests=["restart the mailer"]),
+                           frozenset({"send_email", "write_file"})) == []
 
 
 def test_an_invented_value_is_counted_on_its_own_and_fails_nothing(tmp_path: Path) -> None:
