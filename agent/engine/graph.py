@@ -87,7 +87,7 @@ from agent.engine.refusals import (
     without_unasked_changes,
 )
 from agent.engine.replans import nothing_new
-from agent.engine.unread_finds import unread_finds
+from agent.engine.unread_finds import unread_finds, unread_for_values
 from agent.errors import PlanError, PlanProblem
 from agent.events import (
     AnswerReady,
@@ -767,6 +767,12 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         log.info("the joiner's answer states what no result holds; dagbot words the computed values",
                  why=[s.why for s in stated])
         answer, stated = computed_reply(values), []
+    if stated and replans_left > 0 and not rejected and (feedback := unread_for_values(
+            stated[0].why, state.get("plan") or {}, all_results(state), state.get("history", []),
+            ctx.registry.names())):
+        log.info("the joiner's answer states what no result holds, and a search found files nothing read",
+                 why=[s.why for s in stated])
+        stated = []
     values_only = bool(stated) and all(s.kind == "value" for s in stated)
     # (content no step read is the joiner misreading a result: computed values are read for it,
     # evening memory-and-relay rewrote a metrics file's lines twice)

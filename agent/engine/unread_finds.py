@@ -11,7 +11,8 @@ lines in a few files (at most :data:`MOST_FILES`: more is no one file the reques
 no result of the request or of the thread read any of them, the joiner plans again before it
 answers, told which ``read_file`` node to add, as a node to copy. Only while replans are left,
 and never when a human rejected something of this plan: the replan is the joiner's, bounded as
-its own are.
+its own are. So too, whatever the request's verb, when the answer states what no result holds
+(:func:`unread_for_values`).
 """
 
 from __future__ import annotations
@@ -49,6 +50,19 @@ def unread_finds(request: str, plan: Mapping[str, Any], results: Mapping[str, Ma
         return None
     return (f"The search found {', '.join(found)}, but a search returns only the lines that match, and the "
             f"request asks to read the file: plan the node {read_nodes(found)} and answer from its content.")
+
+
+def unread_for_values(why: str, plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]],
+                      earlier: Iterable[Any] = (), tools: Iterable[str] = ()) -> str | None:
+    """The replan's feedback when the answer states what no result holds (``why``: the check's
+    words) and this ``plan``'s searches found lines in a few files that nothing read: what the
+    answer needed is in the files, not in the matched lines (monday find-sessions-type: a
+    search for "change" found terraform/plan.txt's "unchanged" lines, and the answer made up
+    the node types the plan's other lines held). None otherwise."""
+    if READ_FILE not in set(tools) or not (found := unread_found_files(plan, results, earlier)):
+        return None
+    return (f"The answer was not sent: {why}. The search found {', '.join(found)}, but a search returns only "
+            f"the lines that match: plan the node {read_nodes(found)} and answer from its content.")
 
 
 def unread_found_files(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]],

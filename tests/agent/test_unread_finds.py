@@ -7,7 +7,7 @@ from typing import Any
 
 from langchain_core.tools import StructuredTool
 
-from agent.engine.unread_finds import unread_finds
+from agent.engine.unread_finds import unread_finds, unread_for_values
 from agent.events import AnswerReady, Replanning, RunEvent
 from agent.tools.registry import Risk, ToolRegistry
 from infra.emulators.scripted_chat import ScriptedChatModel
@@ -108,3 +108,27 @@ async def test_the_joiner_plans_the_read_before_answering_from_a_search() -> Non
                          ("read_file", {"path": RUNBOOK})]
     assert isinstance(events[-1], AnswerReady) and events[-1].answer == "First, check the status page."
     assert len(llm.calls) == 3  # the joiner answered once, after the read
+
+
+async def test_an_answer_stating_what_no_result_holds_after_a_search_gets_the_found_file_read() -> None:
+    """monday find-sessions-type: no "read" in the request; the search's matched lines held no
+    type, and the answer named one (`another_node_type`). The found file is read, and the
+    answer is written from its content."""
+    log = ToolLog()
+    asked = "Which step comes first in the checkout runbook?"
+    search = {"nodes": [{"id": "runbook", "tool": "search_files", "args": {"query": "runbook"}}]}
+    read = {"nodes": [{"id": "checkout", "tool": "read_file", "args": {"path": RUNBOOK}}]}
+    llm = ScriptedChatModel(replies=[search, finish("The first step is `restart_pods`."), read,
+                                     finish("First, check the status page.")])
+    events: list[RunEvent] = await asked_once(llm, finding_registry(log), "finds-2", asked)
+    told = [e.feedback for e in events if isinstance(e, Replanning)]
+    assert len(told) == 1 and told[0].startswith("The answer was not sent: it names `restart_pods`")
+    assert 'plan the node {"id": "checkout", "read_file": {"path": "runbooks/checkout.md"}}' in told[0]
+    assert log.calls == [("search_files", {"query": "runbook", "pattern": "**/*"}),
+                         ("read_file", {"path": RUNBOOK})]
+    assert isinstance(events[-1], AnswerReady) and events[-1].answer == "First, check the status page."
+    # with nothing a search found left unread, the name is no value to read for
+    plan, results = searched(RUNBOOK)
+    assert unread_for_values("it names `x`", plan, results, tools=TOOLS) is not None
+    assert unread_for_values("it names `x`", plan, results, tools=("search_files",)) is None
+    assert unread_for_values("it names `x`", {"nodes": []}, {}, tools=TOOLS) is None
