@@ -294,6 +294,21 @@ def compared_texts(table: Table, sql: str) -> list[tuple[str, str]]:
             if types.get(name.strip('"`')) == "TEXT"]
 
 
+def unmatched_likes(table: Table, sql: str) -> list[tuple[str, str, list[str]]]:
+    """The ``column LIKE 'pattern'`` conditions of ``sql`` that no row's value of that column
+    matches, each with the values it does hold: ``started LIKE '2026-11-29%'`` over a backup
+    report whose ``started`` holds times of day (``01:00:03``), from the report's own file name
+    (monday backup-total-and-largest matched no row, twice)."""
+    found = []
+    for _, column, pattern in like_conditions(sql):
+        if column not in table.columns:
+            continue
+        values = list(dict.fromkeys(str(r[column]) for r in table.rows if r.get(column) not in (None, "")))
+        if values and not any(like_pattern(pattern).fullmatch(value) for value in values):
+            found.append((column, pattern, values))
+    return found
+
+
 def absent_values(table: Table, sql: str) -> list[tuple[str, str, list[str]]]:
     """The texts the query compares a text column with (``service = 'finance/costs.csv'``)
     that no row of that column holds, each with the column and the values it does hold."""
@@ -901,6 +916,10 @@ def query_faults(table: Table, job: PackageJob, sql: str) -> list[str]:
         shown = ", ".join(repr(v) for v in values[:8]) + (", …" if len(values) > 8 else "")
         faults.append(f"No row has {column} = {text!r} ({column} holds {shown}): compare with a value the "
                       "table lists, or leave the condition out if the request names none.")
+    for column, pattern, values in unmatched_likes(table, sql):
+        shown = ", ".join(repr(v) for v in values[:8]) + (", …" if len(values) > 8 else "")
+        faults.append(f"No row has {column} LIKE {pattern!r} ({column} holds {shown}): leave the condition "
+                      "out unless the request asks for values like those.")
     asked = asked_of(job)
     if unasked := [*(f"{column} = {text!r}" for column, text in unasked_values(table, asked, sql)),
                    *(f"{column} LIKE {text!r}" for column, text in unasked_likes(table, asked, sql))]:

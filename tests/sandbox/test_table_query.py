@@ -1251,3 +1251,20 @@ def test_counting_rows_where_each_row_counts_its_repeats_is_told() -> None:
     plain = PackageJob(thread_id="T", run_id="R", node_id="n", goal="count", code="", inputs={},
                        request="How many Warning rows of each reason are in k8s/events.txt?")
     assert not any("SUM(count)" in fault for fault in query_faults(table, plain, rows))
+
+
+def test_a_like_condition_no_row_matches_is_told_with_the_values_the_column_holds() -> None:
+    """monday backup-total-and-largest: ``started LIKE '2026-11-29%'``, from the report's file
+    name, over a column of times of day: the query matched no row, twice."""
+    report = ("JOB         STARTED   RESULT   SIZE\npg-orders   01:00:03  OK       48.6 GB\n"
+              "gitlab      03:30:00  OK       27.9 GB\n")
+    table = find_table({"report": {"path": "backups/report-2026-11-29.txt", "content": report}})
+    assert table is not None
+    asked = "How much did the backups in backups/report-2026-11-29.txt write altogether?"
+    total = PackageJob(thread_id="T", run_id="R", node_id="n", goal="total", code="", inputs={}, request=asked)
+    faults = query_faults(table, total, "SELECT SUM(size) FROM data WHERE started LIKE '2026-11-29%'")
+    assert "No row has started LIKE '2026-11-29%' (started holds '01:00:03', '03:30:00'): leave the condition " \
+           "out unless the request asks for values like those." in faults
+    # a pattern some row matches is no such fault
+    assert not any("No row has" in fault for fault in query_faults(
+        table, total, "SELECT SUM(size) FROM data WHERE started LIKE '01:%'"))
