@@ -633,6 +633,28 @@ def rows_counted_not_repeats(table: Table, request: str, sql: str) -> bool:
             and _COUNT_OF_ROWS.search(sql) is not None and not re.search(r"(?i)\bsum\s*\(\s*count\s*\)", sql))
 
 
+_TOTAL_ASKED = re.compile(r"\b(?:altogether|all\s+together|in\s+total|combined|in\s+all|total|how\s+much)\b",
+                          re.IGNORECASE)
+_EXTREME_ASKED = re.compile(r"\b(?:biggest|largest|smallest|highest|lowest|longest|shortest|slowest|fastest|"
+                            r"most|least|fewest|top|max(?:imum)?|min(?:imum)?)\b", re.IGNORECASE)
+_CLAUSE_BREAK = re.compile(r",\s*(?:and\s+)?|\band\s+(?=which|what|who|how)\b|[?;]\s*", re.IGNORECASE)
+
+
+def top_group_as_total(request: str, sql: str) -> bool:
+    """Whether the request asks, in clauses of their own, for a total over every row and for the
+    biggest (or smallest) one, and the query sums per group and keeps one group (``SUM(size) …
+    GROUP BY job ORDER BY total DESC LIMIT 1``): its sum is that group's alone, not the total
+    (monday backup-total-and-largest answered 48.6 GB, pg-orders' own, for "how much did the
+    backups write altogether, and which job was the biggest?"). Not one clause that asks for
+    the group with the biggest total ("which service spent the most in total?")."""
+    parts = [part for part in _CLAUSE_BREAK.split(request) if part and part.strip()]
+    totals = any(_TOTAL_ASKED.search(part) and not _EXTREME_ASKED.search(part) for part in parts)
+    extremes = any(_EXTREME_ASKED.search(part) and not _TOTAL_ASKED.search(part) for part in parts)
+    return (totals and extremes and re.search(r"(?i)\bsum\s*\(", sql) is not None
+            and re.search(r"(?i)\bgroup\s+by\b", sql) is not None and _LIMIT_ONE.search(sql) is not None
+            and not re.search(r"(?i)\(\s*select\b", sql))
+
+
 def counted_unasked(request: str, sql: str) -> bool:
     """Whether the query selects only ``COUNT(*)`` where the request asks for no count ("What's
     db-01's 15-minute load average in metrics/db-01.prom?" was written ``SELECT COUNT(*) AS total
@@ -968,6 +990,11 @@ def query_faults(table: Table, job: PackageJob, sql: str) -> list[str]:
         others = [c for c in table.columns if c.lower() not in {column.lower() for column, _ in given}]
         faults.append(f"The query selects only what its WHERE sets ({named}): it returns what it was given. "
                       f"Select the column that holds what the request asks for ({', '.join(others)}).")
+    if top_group_as_total(job.request, sql):
+        faults.append("The request asks for a total over every row and, apart, for the biggest or smallest "
+                      "one: with GROUP BY … LIMIT 1 the SUM is that one group's alone. Select both: SELECT "
+                      "(SELECT SUM(<column>) FROM data) AS total, <name column> FROM data ORDER BY <column> "
+                      "DESC LIMIT 1.")
     if (superlative := unpicked_extreme(job.request, sql)) is not None:
         highest = not _LEAST.search(job.request)
         faults.append(f"The request asks for the {superlative} one, and the query keeps every row it matches:"

@@ -1268,3 +1268,24 @@ def test_a_like_condition_no_row_matches_is_told_with_the_values_the_column_hold
     # a pattern some row matches is no such fault
     assert not any("No row has" in fault for fault in query_faults(
         table, total, "SELECT SUM(size) FROM data WHERE started LIKE '01:%'"))
+
+
+def test_the_top_groups_sum_for_a_total_asked_apart_is_told() -> None:
+    """monday backup-total-and-largest: "how much altogether, and which job was the biggest?"
+    queried ``SUM(size) … GROUP BY job ORDER BY total DESC LIMIT 1``: pg-orders' 48.6 GB as the
+    total."""
+    report = ("JOB         RESULT   SIZE\npg-orders   OK       48.6 GB\ngitlab      OK       27.9 GB\n"
+              "grafana-db  OK       95 MB\n")
+    table = find_table({"report": {"path": "backups/report.txt", "content": report}})
+    assert table is not None
+    asked = "How much did the backups write altogether in GB, and which job was the biggest? backups/report.txt"
+    both = PackageJob(thread_id="T", run_id="R", node_id="n", goal="both", code="", inputs={}, request=asked)
+    top = "SELECT SUM(size) AS total, job FROM data GROUP BY job ORDER BY total DESC LIMIT 1"
+    assert any("the SUM is that one group's alone" in fault for fault in query_faults(table, both, top))
+    told = "SELECT (SELECT SUM(size) FROM data) AS total, job FROM data ORDER BY size DESC LIMIT 1"
+    assert not any("one group's alone" in fault for fault in query_faults(table, both, told))
+    assert query_rows(table.columns, table.rows, told) == {"total": pytest.approx(76.59, abs=0.01), "job": "pg-orders"}
+    # one clause asking for the group with the biggest total is that query
+    most = PackageJob(thread_id="T", run_id="R", node_id="n", goal="most", code="", inputs={},
+                      request="Which job wrote the most in total in backups/report.txt?")
+    assert not any("one group's alone" in fault for fault in query_faults(table, most, top))
