@@ -728,6 +728,14 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         elif (lines := matching_lines_reply(state["request"], results)) is not None:
             log.info("the joiner's answers said nothing the results hold; dagbot shows the lines that match")
             answer = lines
+    if unusable == COPIED_RESULTS and replans_left > 0 and not rejected and (reading := unread_for_values(
+            unusable, state.get("plan") or {}, all_results(state), state.get("history", []),
+            ctx.registry.names())):
+        # (what it pasted was a search's matched lines: the files they are in hold the answer)
+        log.info("the joiner pasted the results twice, and a search found files nothing read; reading them")
+        await _emit(runtime, state, Replanning, feedback=reading, replan=replans + 1)
+        return {"feedback": reading, "replans": replans + 1, "repairs": 0, "plan_problems": [],
+                "tokens": tokens}
     if unusable == COPIED_RESULTS and not rejected and (computing := await _computing(state, runtime)):
         # (twice it pasted the reads: the values the request asks, computed, are what it words;
         # evening memory-and-relay pasted a metrics file and a Postfix config)

@@ -132,3 +132,20 @@ async def test_an_answer_stating_what_no_result_holds_after_a_search_gets_the_fo
     assert unread_for_values("it names `x`", plan, results, tools=TOOLS) is not None
     assert unread_for_values("it names `x`", plan, results, tools=("search_files",)) is None
     assert unread_for_values("it names `x`", {"nodes": []}, {}, tools=TOOLS) is None
+
+
+async def test_a_joiner_that_pasted_a_searchs_matches_twice_gets_the_found_file_read() -> None:
+    """monday find-sessions-type: the joiner pasted the search's matched lines, twice; computed
+    from those lines, the values were not there. The file they are in is read instead."""
+    log = ToolLog()
+    asked = "Which step comes first in the checkout runbook?"
+    search = {"nodes": [{"id": "runbook", "tool": "search_files", "args": {"query": "runbook"}}]}
+    read = {"nodes": [{"id": "checkout", "tool": "read_file", "args": {"path": RUNBOOK}}]}
+    pasted = ('- runbook: done → {"matches": [{"path": "runbooks/checkout.md", "line_number": 1, '
+              '"text": "# Checkout runbook"}], "truncated": false}')
+    llm = ScriptedChatModel(replies=[search, pasted, pasted, read, finish("First, check the status page.")])
+    events: list[RunEvent] = await asked_once(llm, finding_registry(log), "finds-3", asked)
+    told = [e.feedback for e in events if isinstance(e, Replanning)]
+    assert len(told) == 1 and 'plan the node {"id": "checkout", "read_file"' in told[0]
+    assert log.calls[-1] == ("read_file", {"path": RUNBOOK})
+    assert isinstance(events[-1], AnswerReady) and events[-1].answer == "First, check the status page."
