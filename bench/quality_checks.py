@@ -19,6 +19,7 @@ from email.utils import getaddresses
 from typing import Any
 
 from agent.answer.change_claims import says
+from agent.answer.grounded import code_words
 from bench.quality_cases import Case, Kind
 from bench.quality_targets import DEPLOYS, Targets, deploy_rows
 from infra.playground.demo.targets import Mail
@@ -368,29 +369,19 @@ def invented_values(answer: str, seen: Observed, tools: frozenset[str] = frozens
     return list(dict.fromkeys(invented + invented_names(answer, corpus, seen, tools)))
 
 
-_CODE_SPAN = re.compile(r"(?<!`)`([^`\s]{2,80})`(?!`)")
-_NO_NAME = re.compile(r"[\d.,:%+\-/]+|(?i:none|null|nil|true|false|yes|no|n/a)|\$\{.*|[A-Z][A-Z0-9_]*")
-_FENCED = re.compile(r"```.*?(?:```|$)", re.S)
-
-
 def invented_names(answer: str, corpus: str, seen: Observed,
                    tools: frozenset[str] = frozenset()) -> list[str]:
     """Words the answer writes as code (one backticked token: a name, a path, a key) that no
     request, result or failure holds in any case, and that are no node's id or tool's name of
     a plan, nor a tool of ``tools`` (the registry's red ones, which dagbot's "I can't" lists):
-    "the new type is `another_node_type`" from a search that found no type. Numbers,
-    times and literals (``none``, ``true``) are left to the numbers' check; code in a fenced
-    block is an example."""
+    "the new type is `another_node_type`" from a search that found no type. Which words could be
+    made-up names is the answer check's own rule (:func:`agent.answer.grounded.code_words`)."""
     held = corpus.lower()
     steps = {str(node.get(key)).lower() for plan in seen.plans for node in plan.get("nodes") or []
-             if isinstance(node, dict) for key in ("id", "tool")} | {tool.lower() for tool in tools}
-    invented = []
-    for match in _CODE_SPAN.finditer(_FENCED.sub(" ", answer)):
-        word = match.group(1).strip(".,;:!?()[]{}'\"")
-        if len(word) >= 2 and not _NO_NAME.fullmatch(word) and word.lower() not in steps \
-                and word.lower() not in held:
-            invented.append(f"`{word}`")
-    return invented
+             if isinstance(node, dict) for key in ("id", "tool")}
+    known = steps | {tool.lower() for tool in tools}
+    return [f"`{word}`" for word in code_words(answer)
+            if word.lower() not in known and word.lower() not in held]
 
 
 def _rounds_to(digits: str, percent: bool, known: set[float]) -> bool:

@@ -303,10 +303,20 @@ def unmatched_likes(table: Table, sql: str) -> list[tuple[str, str, list[str]]]:
     for _, column, pattern in like_conditions(sql):
         if column not in table.columns:
             continue
-        values = list(dict.fromkeys(str(r[column]) for r in table.rows if r.get(column) not in (None, "")))
+        values = _held_values(table, column)
         if values and not any(like_pattern(pattern).fullmatch(value) for value in values):
             found.append((column, pattern, values))
     return found
+
+
+def _held_values(table: Table, column: str) -> list[str]:
+    """The values ``column`` holds, each once, as text, in the rows' order (none left out)."""
+    return list(dict.fromkeys(str(r[column]) for r in table.rows if r.get(column) not in (None, "")))
+
+
+def _listed(values: list[str], most: int = 8) -> str:
+    """``values`` quoted for the model, the first ``most`` of them."""
+    return ", ".join(repr(v) for v in values[:most]) + (", …" if len(values) > most else "")
 
 
 def absent_values(table: Table, sql: str) -> list[tuple[str, str, list[str]]]:
@@ -314,7 +324,7 @@ def absent_values(table: Table, sql: str) -> list[tuple[str, str, list[str]]]:
     that no row of that column holds, each with the column and the values it does hold."""
     found = []
     for column, text in compared_texts(table, sql):
-        values = list(dict.fromkeys(str(r[column]) for r in table.rows if r.get(column) not in (None, "")))
+        values = _held_values(table, column)
         if text not in values:
             found.append((column, text, values))
     return found
@@ -935,13 +945,11 @@ def query_faults(table: Table, job: PackageJob, sql: str) -> list[str]:
         faults.append(f"{named} is every status from {low} to {low + 99}, not one of them alone: "
                       f"WHERE <status column> BETWEEN {low} AND {low + 99}.")
     for column, text, values in absent_values(table, sql):
-        shown = ", ".join(repr(v) for v in values[:8]) + (", …" if len(values) > 8 else "")
-        faults.append(f"No row has {column} = {text!r} ({column} holds {shown}): compare with a value the "
-                      "table lists, or leave the condition out if the request names none.")
+        faults.append(f"No row has {column} = {text!r} ({column} holds {_listed(values)}): compare with a "
+                      "value the table lists, or leave the condition out if the request names none.")
     for column, pattern, values in unmatched_likes(table, sql):
-        shown = ", ".join(repr(v) for v in values[:8]) + (", …" if len(values) > 8 else "")
-        faults.append(f"No row has {column} LIKE {pattern!r} ({column} holds {shown}): leave the condition "
-                      "out unless the request asks for values like those.")
+        faults.append(f"No row has {column} LIKE {pattern!r} ({column} holds {_listed(values)}): leave the "
+                      "condition out unless the request asks for values like those.")
     asked = asked_of(job)
     if unasked := [*(f"{column} = {text!r}" for column, text in unasked_values(table, asked, sql)),
                    *(f"{column} LIKE {text!r}" for column, text in unasked_likes(table, asked, sql))]:

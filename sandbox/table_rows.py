@@ -1157,18 +1157,18 @@ def _repeats(columns: list[str], rows: list[dict[str, Any]]) -> tuple[list[str],
     column that writes them (its value the time alone; 1 for an event seen once), as the event's
     own ``count`` field holds them: "counting the (xN) repeats, how many Warning events…" sums
     it. As they are when no value is written so, or a column is already named ``count``."""
-    for column in columns:
-        if "count" in columns or not any(isinstance(r.get(column), str) and _REPEATED.fullmatch(r[column])
-                                         for r in rows):
-            continue
-        columns.insert(columns.index(column) + 1, "count")
-        for row in rows:
-            found = _REPEATED.fullmatch(row[column]) if isinstance(row.get(column), str) else None
-            if found:
-                row[column], row["count"] = found["value"], int(found["count"])
-            else:
-                row["count"] = 1
-        break
+    written = [] if "count" in columns else [
+        c for c in columns if any(isinstance(r.get(c), str) and _REPEATED.fullmatch(r[c]) for r in rows)]
+    if not written:
+        return columns, rows
+    repeated = written[0]
+    columns.insert(columns.index(repeated) + 1, "count")
+    for row in rows:
+        found = _REPEATED.fullmatch(row[repeated]) if isinstance(row.get(repeated), str) else None
+        if found:
+            row[repeated], row["count"] = found["value"], int(found["count"])
+        else:
+            row["count"] = 1
     return columns, rows
 
 

@@ -92,15 +92,22 @@ a literal every language has, a reference left unfilled, a setting's name in cap
 "set `OPENAI_API_KEY`", not a value of the run)."""
 
 
+def code_words(answer: str) -> list[str]:
+    """The words ``answer`` writes as code outside fenced blocks that could be a made-up name
+    (one backticked token, its edge punctuation off; not a number, a time, a literal, a
+    reference or a setting's name in capitals), in order, repeats kept."""
+    spans = _CODE_SPAN.finditer(_FENCED.sub(" ", answer))
+    words = (match.group(1).strip(".,;:!?()[]{}'\"") for match in spans)
+    return [word for word in words if len(word) >= 2 and not _NO_NAME.fullmatch(word)]
+
+
 def _invented_names(answer: str, texts: list[str], named: set[str]) -> list[FalseStatement]:
     """The words written as code that no text holds and that name no node or tool."""
     haystack = "\n".join(texts).lower()
     found, seen = [], set()
-    for match in _CODE_SPAN.finditer(answer):
-        word = match.group(1).strip(".,;:!?()[]{}'\"")
+    for word in code_words(answer):
         lowered = word.lower()
-        if len(word) < 2 or lowered in seen or _NO_NAME.fullmatch(word) or lowered in named \
-                or lowered in haystack:
+        if lowered in seen or lowered in named or lowered in haystack:
             continue
         seen.add(lowered)
         found.append(FalseStatement("value", f"it names `{word}`, which no result, the request or the thread "

@@ -728,9 +728,8 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         elif (lines := matching_lines_reply(state["request"], results)) is not None:
             log.info("the joiner's answers said nothing the results hold; dagbot shows the lines that match")
             answer = lines
-    if unusable == COPIED_RESULTS and replans_left > 0 and not rejected and (reading := unread_for_values(
-            unusable, state.get("plan") or {}, all_results(state), state.get("history", []),
-            ctx.registry.names())):
+    if unusable == COPIED_RESULTS and replans_left > 0 and not rejected and (
+            reading := _unread_for(unusable, state, ctx)):
         # (what it pasted was a search's matched lines: the files they are in hold the answer)
         log.info("the joiner pasted the results twice, and a search found files nothing read; reading them")
         await _emit(runtime, state, Replanning, feedback=reading, replan=replans + 1)
@@ -775,9 +774,7 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         log.info("the joiner's answer states what no result holds; dagbot words the computed values",
                  why=[s.why for s in stated])
         answer, stated = computed_reply(values), []
-    if stated and replans_left > 0 and not rejected and (feedback := unread_for_values(
-            stated[0].why, state.get("plan") or {}, all_results(state), state.get("history", []),
-            ctx.registry.names())):
+    if stated and replans_left > 0 and not rejected and (feedback := _unread_for(stated[0].why, state, ctx)):
         log.info("the joiner's answer states what no result holds, and a search found files nothing read",
                  why=[s.why for s in stated])
         stated = []
@@ -825,6 +822,14 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
                                 state.get("plan") or {}, _failures_to_tell(state)) or (
         computed_reply(values) if values else fallback_answer(state, red) + fallback_note)
     return {"answer": answer, "tokens": tokens}
+
+
+def _unread_for(why: str, state: AgentState, ctx: EngineContext) -> str | None:
+    """The replan's feedback that reads the files this plan's searches found and nothing read,
+    for an answer that could not be sent (``why``); None when there are none
+    (:func:`agent.engine.unread_finds.unread_for_values`)."""
+    return unread_for_values(why, state.get("plan") or {}, all_results(state), state.get("history", []),
+                             ctx.registry.names())
 
 
 async def _computing(state: AgentState, runtime: Ctx, reads: Sequence[str] = ()) -> dict[str, Any] | None:
