@@ -371,7 +371,8 @@ def invented_values(answer: str, seen: Observed, tools: frozenset[str] = frozens
 
 def invented_names(answer: str, corpus: str, seen: Observed,
                    tools: frozenset[str] = frozenset()) -> list[str]:
-    """Words the answer writes as code (one backticked token: a name, a path, a key) that no
+    """Words the answer writes as code (one backticked token: a name, a path, a key), or files
+    it names bare (``sessions_cache.txt``), that no
     request, result or failure holds in any case, and that are no node's id or tool's name of
     a plan, nor a tool of ``tools`` (the registry's red ones, which dagbot's "I can't" lists):
     "the new type is `another_node_type`" from a search that found no type. Which words could be
@@ -380,8 +381,8 @@ def invented_names(answer: str, corpus: str, seen: Observed,
     steps = {str(node.get(key)).lower() for plan in seen.plans for node in plan.get("nodes") or []
              if isinstance(node, dict) for key in ("id", "tool")}
     known = steps | {tool.lower() for tool in tools}
-    return [f"`{word}`" for word in code_words(answer)
-            if word.lower() not in known and word.lower() not in held]
+    return [f"`{word}`" for word in code_words(answer) if word.lower() not in known
+            and word.lower() not in held and word.lower().rsplit("/", 1)[-1] not in held]
 
 
 def _rounds_to(digits: str, percent: bool, known: set[float]) -> bool:

@@ -20,7 +20,7 @@ def kinds(answer: str, results: dict, **kw: object) -> list[str]:
 
 def test_a_failed_step_reported_as_done_is_found() -> None:
     answer = '- admins: done → {"path": "admins.txt", "content": "alice, bob"}'
-    found = false_statements(answer, FAILED_PACKAGE, tools=TOOLS)
+    found = false_statements(answer, FAILED_PACKAGE, tools=TOOLS, known=["Write the admins to admins.txt"])
     assert [s.kind for s in found] == ["status", "content"]
     assert found[0].why == "it says done for `admins`, whose result is failed"
 
@@ -261,6 +261,26 @@ def test_a_name_written_as_code_that_no_result_holds_is_found() -> None:
     assert kinds("`18:21`, `none`, `true` and `the new type`", results, known=[request]) == []
     # code in a fenced block is an example the model writes
     assert kinds("```\nprint(`made_up_name`)\n```", results, known=[request]) == []
+
+
+def test_a_file_named_bare_is_checked_too() -> None:
+    """monday find-sessions-type, once more: "file: sessions_cache.txt, old type: old_type", after
+    a search for ``sessions_cache`` that matched nothing: a made-up file, written without
+    backticks (a bare ``snake_case`` word is left alone: advice names keys nothing holds)."""
+    results = {"find": {"status": "done", "output": {"matches": []}}}
+    request = "Which file changes the sessions_cache's node type?"
+    invented = false_statements("file: sessions_cache.txt, old type: old_type, new type: new_type", results,
+                                tools=TOOLS, known=[request])
+    assert [s.why for s in invented] == [
+        "it names `sessions_cache.txt`, which no result, the request or the thread holds"]
+    read = {"plan": {"status": "done", "output": {"path": "terraform/plan.txt",
+                                                  "content": '~ node_type = "cache.t4g.small"'}}}
+    # a file a result holds (by its path, or a path ending in it), a key, a node's id, a tool's name
+    held = "In terraform/plan.txt (workspace/terraform/plan.txt) node_type changes; plan and read_file ran."
+    assert kinds(held, read, known=[request]) == []
+    # prose, an address, a web path, a version, an abbreviation: no name of a file or a program
+    prose = "Mail kenji_tanaka@example.com, see https://example.com/run_book; v1.2 e.g. works."
+    assert kinds(prose, read, known=[request]) == []
 
 
 def test_a_settings_name_in_capitals_is_advice_not_a_value() -> None:

@@ -154,8 +154,9 @@ def test_numbers_from_results_rounded_or_counted_are_not_invented() -> None:
                   "files": {"status": "done", "output": {"files": [{"path": f"f{i}.txt", "size": 3}
                                                                    for i in range(12)]}},
                   "log": read("logs/app.log", "\n".join(f"line {i}" for i in range(40)) + "\n"),
-                  "release": {"status": "done", "output": {"version": "2.4.0", "date": "2026-11-22"}}}],
-        plans=[{"nodes": [{"id": n} for n in ("avg", "share", "files", "log", "release")]}])
+                  "release": {"status": "done", "output": {"version": "2.4.0", "date": "2026-11-22"}},
+                  "save": {"status": "done", "output": {"path": "done.txt", "appended": False}}}],
+        plans=[{"nodes": [{"id": n} for n in ("avg", "share", "files", "log", "release", "save")]}])
     for answer in ("The average p99 is 323.7 ms (324 rounded).", "37.5% are overdue; revenue is €60,425.00.",
                    "There are 12 files; the log has 40 lines.", "Version 2.4.0, released on 2026-11-22.",
                    "2 services have a p99 above 200 ms.", "Done: 1/2 nodes ran, 3 of 5 results.",
@@ -196,6 +197,9 @@ def test_a_name_written_as_code_that_nothing_holds_is_an_invented_value() -> Non
     assert invented_values(cannot, Observed(requests=["restart the mailer"])) == ["`send_email`", "`write_file`"]
     assert invented_values(cannot, Observed(requests=["restart the mailer"]),
                            frozenset({"send_email", "write_file"})) == []
+    # the same names written bare (monday find-sessions-type's later answer)
+    assert invented_values("file: sessions_cache.txt, new type: new_type; see terraform/plan.txt", seen) \
+        == ["`sessions_cache.txt`"]
 
 
 def test_an_invented_value_is_counted_on_its_own_and_fails_nothing(tmp_path: Path) -> None:
