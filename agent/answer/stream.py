@@ -34,18 +34,20 @@ from agent.model.untrusted import without_wrappers
 
 
 async def join_reply(ctx: EngineContext, messages: list[BaseMessage], tools: Sequence[dict[str, Any]],
-                     *, thread_id: str, run_id: str) -> TextReply:
-    """The joiner's reply, its text published as it grows (see the module docstring)."""
+                     *, thread_id: str, run_id: str, written_before: str = "") -> TextReply:
+    """The joiner's reply, its text published as it grows (see the module docstring), after
+    ``written_before`` (the parts of the answer already written, :mod:`agent.answer.file_parts`)."""
     if ctx.state.stream_refused:
         return _storable(await call_text(ctx.llm, messages, tools))
     shown = ""
+    before = f"{written_before}\n\n" if written_before else ""
 
     async def on_text(received: str) -> None:
         nonlocal shown
         text = without_wrappers(without_thinking(received)).strip()  # the answer if the text ends here
         if len(text) > len(shown):
             shown = text
-            await ctx.events.publish(AnswerDelta(thread_id=thread_id, run_id=run_id, text=text))
+            await ctx.events.publish(AnswerDelta(thread_id=thread_id, run_id=run_id, text=before + text))
 
     try:
         return _storable(await stream_text(ctx.llm, messages, tools, on_text))

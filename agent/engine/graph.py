@@ -32,6 +32,7 @@ from agent.answer.change_claims import with_no_rows_note
 from agent.answer.facts import facts_reply
 from agent.answer.failures import NOTE as FAILURES_NOTE
 from agent.answer.failures import dropped_failures, with_failures_told
+from agent.answer.file_parts import answer_in_parts, file_parts
 from agent.answer.found_in import with_file_told
 from agent.answer.grounded import false_statements
 from agent.answer.matching_lines import matching_lines_reply
@@ -689,12 +690,22 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     tools = [as_tool(Replan, REPLAN)] if replans_left > 0 else []  # none left: a plain completion
     reply: TextReply | None
     fallback_note = ""
+    # a question per file (", and what … in y.txt?"): each answered from its own file's read
+    parts = [] if values or edited or rejected else file_parts(state["request"], state.get("plan") or {},
+                                                               this_plans)
     try:
         messages = computed_answer_messages(state, values) if values else joiner_messages(
             state, replans_left, ctx.settings.prompt_chars, red, edited,
             computed_from(state.get("plan") or {}, state.get("results") or {}))
-        reply = await join_reply(ctx, messages, tools,
-                                 thread_id=current_thread(), run_id=state.get("run_id", ""))
+        reply = await answer_in_parts(ctx, state, parts, red, thread_id=current_thread(),
+                                      run_id=state.get("run_id", "")) if parts else None
+        if reply is not None and reply.text:
+            log.info("the request asks a question of each file it names; each answered from its file",
+                     files=[part.path for part in parts])
+        else:
+            tokens += reply.tokens if reply is not None else 0
+            reply = await join_reply(ctx, messages, tools,
+                                     thread_id=current_thread(), run_id=state.get("run_id", ""))
         tokens += reply.tokens
     except LLMUnavailable as exc:
         log.warning("the joiner model failed; answering with the results", error=ctx.redactor(exc.detail))
