@@ -381,6 +381,29 @@ def test_a_web_servers_access_log_is_a_table_of_its_requests() -> None:
     assert table_rows(common + "the proxy restarted\n") is None
 
 
+def test_nginxs_error_log_is_a_table_of_its_lines_and_their_context() -> None:
+    """monday top-error-client: "which client IP turns up in the most lines of
+    logs/nginx-error.log?" had no table to group by (a package's ``client_ip`` was no key)."""
+    log = ('2026/11/30 06:40:19 [error] 2211#2211: *93502 upstream timed out (110: Connection timed out) while '
+           'reading response header from upstream, client: 203.0.113.9, server: shop.example.org, request: '
+           '"GET /api/search?q=a,b HTTP/2.0", upstream: "http://10.20.1.15:8080/api/search", host: "shop"\n'
+           '2026/11/30 07:40:02 [alert] 2208#2208: worker process 2214 exited on signal 9\n'
+           '2026/11/30 07:41:10 [error] 2212#2212: *95920 upstream timed out (110: Connection timed out), '
+           'client: 203.0.113.9, server: shop.example.org\n')
+    columns, rows = table_rows(log, ".log") or ([], [])
+    assert columns == ["time", "level", "pid", "connection", "message", "client", "server", "request",
+                       "upstream", "host"]
+    assert rows[0]["client"] == "203.0.113.9" and rows[0]["request"] == "GET /api/search?q=a,b HTTP/2.0"
+    assert rows[0]["message"].endswith("while reading response header from upstream")
+    assert rows[1] == {"time": "2026/11/30 07:40:02", "level": "alert", "pid": "2208", "connection": None,
+                       "message": "worker process 2214 exited on signal 9", "client": None, "server": None,
+                       "request": None, "upstream": None, "host": None}
+    assert query_rows(columns, rows, "SELECT client, COUNT(*) FROM data WHERE client IS NOT NULL "
+                                     "GROUP BY client") == {"client": "203.0.113.9", "COUNT(*)": 2}
+    # a line of another form among them: no table of its lines
+    assert table_rows(log + "nginx: the configuration file syntax is ok\n", ".log") is None
+
+
 def test_json_lines_are_records() -> None:
     lines = '{"actor": "priya", "ok": true}\n\n{"actor": "tomas", "ok": false}\n'
     assert table_rows(lines, ".jsonl") == (["actor", "ok"], [{"actor": "priya", "ok": True},
