@@ -9,7 +9,7 @@ A table is a CSV or TSV text, JSON or YAML records (a list of objects, or the on
 an object holds, or objects keyed by their names, :func:`_keyed_records`, or JSON Lines; a
 nested object's fields are columns, ``labels_severity``, and a list of objects each row holds is
 a table of its own beside ``data``: :func:`nested_tables`), a
-web server's access log (:func:`_access_log`), lines of
+web server's access log (:func:`_access_log`), nginx's error log (:func:`_error_log`), lines of
 ``key=value`` fields (a logfmt log: ``2026-11-20T02:00:03Z job=backup status=ok
 duration=312s``), a log whose every line opens with a time and goes on in fields separated by
 spaces (``2026-11-24T10:00:01Z GET /api/orders 200 34ms``: its columns named by what they hold,
