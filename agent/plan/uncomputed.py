@@ -147,6 +147,9 @@ def _searches_one_of(node: PlanNode, paths: Collection[str]) -> bool:
     return node.tool == SEARCH_FILES and str(node.args.get("pattern") or "") in paths
 
 
+_UNFINISHED = ("failed", "skipped")
+
+
 def computed_nothing(plan: Plan, registry: ToolRegistry, request: str,
                      results: Mapping[str, Mapping[str, Any]]) -> list[str]:
     """The packages of ``plan`` that no node goes on from and that gave nothing (finished with
@@ -155,7 +158,8 @@ def computed_nothing(plan: Plan, registry: ToolRegistry, request: str,
     nothing, and each such package gave nothing: the planner's own code found nothing where a
     query over the file would ("which users have MFA turned off?" compared ``mfa == 'off'`` over
     a file of ``false``), or could not run at all (data manual-certs: a ``filter`` package read
-    ``auto_renew`` at the JSON's top, three times, and its ``output`` package was skipped), or
+    ``auto_renew`` at the JSON's top, three times, and its ``output`` package was skipped; one
+    such package is enough, whatever the others gave), or
     gave a value rewritten from a goal alone (:func:`rewritten_values`) or computed from a package
     that gave nothing (:func:`_fed_nothing`), so dagbot computes the request from the reads before
     the joiner answers from nothing."""
@@ -168,7 +172,11 @@ def computed_nothing(plan: Plan, registry: ToolRegistry, request: str,
     blind = rewritten_values(plan.model_dump(), results) | _fed_nothing(plan, results)
     gave_nothing = [node.id for node in finals
                     if _gave_nothing(results.get(node.id) or {}) or node.id in blind]
-    return gave_nothing if finals and len(gave_nothing) == len(finals) else []
+    # (one that did not run to the end leaves its part of the answer to the joiner's guess:
+    # monday top-error-client's "top" failed, and the answer gave another client, and the
+    # count of every line another package gave, as the top client's)
+    unfinished = [node.id for node in finals if (results.get(node.id) or {}).get("status") in _UNFINISHED]
+    return gave_nothing if finals and (len(gave_nothing) == len(finals) or unfinished) else []
 
 
 def _fed_nothing(plan: Plan, results: Mapping[str, Mapping[str, Any]]) -> set[str]:

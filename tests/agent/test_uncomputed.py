@@ -197,6 +197,12 @@ def test_a_value_computed_from_a_package_that_found_nothing_is_no_value(tmp_path
     beside = {"id": "beside", "depends_on": ["orders"], "package": {"goal": "count", "code": "result = 2"}}
     assert computed_nothing(plan(READ, chosen, summed, beside), tools, asked, {
         **results, "beside": {"status": "done", "output": 2}}) == []  # another final gave a value
+    # but a final that failed leaves its part to a guess, whatever the others gave (monday
+    # top-error-client: the top client's package failed, a count of every line did not)
+    top = {"id": "top", "depends_on": ["orders"], "package": {"goal": "the top region", "code": "1/0"}}
+    assert computed_nothing(plan(READ, beside, top), tools, asked, {
+        **results, "beside": {"status": "done", "output": 2},
+        "top": {"status": "failed", "error": "ZeroDivisionError"}}) == ["top"]
 
 
 REWRITTEN = [{"attempt": 1, "code": "result = inputs['orders']['rows'][0]", "error": "KeyError: 'rows'"},
