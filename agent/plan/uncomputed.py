@@ -39,7 +39,8 @@ _ASKS = (
         r"\b(?:highest|lowest|largest|smallest|biggest|longest|shortest|slowest|fastest|maximum|minimum|"
         r"newest|oldest|latest|earliest|top \d+)\b|(?<!\bat )\b(?:most|least)\b", re.I)),
     ("per group", re.compile(r"\bbreak(?:s|ing)?\b(?:[^.?!\n]|\.(?=\S)){0,60}?\bdown\b|\bbroken down\b|"
-                             r"\b(?:per|for each|grouped by|group by)\b", re.I)),
+                             r"\bper\b(?!\s+(?:the\b|[\w.-]*/|[\w-]+\.[a-z]{2,5}\b))"  # (not "per the retro")
+                             r"|\b(?:for each|grouped by|group by)\b", re.I)),
     ("filter", re.compile(r"\bwhich (?:of (?:them|these|those)\b|ones\b|(?!\w+(?:ss|us)\b)[a-z]\w{2,}s\b|"
                           r"[a-z]\w+ (?!\w+(?:ss|us)\b)[a-z]\w{2,}s "
                           r"(?:are|were|have|had|in|of|on|from|that|still)\b|"

@@ -68,6 +68,9 @@ SUM: dict[str, object] = {"id": "total", "depends_on": ["orders"], "package": {
     ("Break down the queue depth by consumer in ops/queues.csv.", ["per group"]),
     ("What is the p95 per region in slo/latency.csv?", ["per group"]),
     ("What does rate_limit_per_min say in config.json?", []),
+    # "per" a file or "per the" one: according to it (monday rollback-time-and-catalog-size)
+    ("At what time did Lev roll checkout back, per retros/2026-11-27-checkout-retro.md?", []),
+    ("When did it end, per notes.md, or per the retro?", []),
     ("How much was invoiced on 2026-11-05, and how much did Acme pay?", ["sum"]),  # aimed day-and-acme
     ("What is our annual vendor spend in data/vendors.csv?", ["sum"]),  # wide vendor-total
     ("How much memory may deploy/api.yaml use, and how much RAM does db-1 have?", []),  # what files state
