@@ -54,7 +54,7 @@ def table_rows(value: Any, suffix: str = "", delimiter: str | None = None
     (:func:`agent.tools.files.delimiter_of` finds it: this module imports nothing of dagbot's, as
     its source runs in the sandbox)."""
     found = _written_rows(value, suffix, delimiter)
-    return _stamp_durations(*_stamp_flags(*_flags(*found))) if found is not None else None
+    return _stamp_durations(*_stamp_flags(*_flags(*_clock_durations(*found)))) if found is not None else None
 
 
 FLAG_WORDS = ({"yes": True, "no": False}, {"true": True, "false": False})
@@ -75,6 +75,35 @@ def _flags(columns: list[str], rows: list[dict[str, Any]]) -> tuple[list[str], l
         for row in rows:
             if isinstance(row.get(column), str):
                 row[column] = words[row[column].strip().lower()] if row[column].strip() else None
+    return columns, rows
+
+
+_DURATION_NAME = re.compile(r"(?i)(?:^|_)(?:time_to|duration|elapsed|took|runtime|run_time|downtime|uptime"
+                            r"|mtt[a-z]|tt[a-z]|wait_time|waited)(?:_|$)")
+"""A column named for how long something took (``time_to_resolve``, ``duration``, ``mttr``)."""
+_CLOCK = re.compile(r"\s*(\d+):([0-5]\d):([0-5]\d)\s*")
+
+
+def _clock_durations(columns: list[str], rows: list[dict[str, Any]]
+                     ) -> tuple[list[str], list[dict[str, Any]]]:
+    """The rows with each column named for how long something took (:data:`_DURATION_NAME`) whose
+    every value is written as a clock (``00:47:12``, ``125:03:10``) holding it as a duration
+    (``47m12s``, ``125h03m10s``), which a query sums and orders by in seconds. Read as text,
+    "add up how long the checkout pages took to resolve" summed the hours alone (SQLite's 0, 2
+    and 1 of ``00:47:12``, ``02:05:40``, ``01:12:20``: 3), and Python's ``float('00:47:12')``
+    failed (monday mail-checkout-resolve). A time of day (``started 18:21:05``) is no duration,
+    and keeps its clock."""
+    for column in columns:
+        values = [r.get(column) for r in rows]
+        written = [v for v in values if isinstance(v, str) and v.strip()]
+        if not _DURATION_NAME.search(column) or not written or len(written) != len(
+                [v for v in values if v not in (None, "")]) or not all(_CLOCK.fullmatch(v) for v in written):
+            continue
+        for row in rows:
+            if isinstance(clock := row.get(column), str) and (found := _CLOCK.fullmatch(clock)):
+                hours, minutes, seconds = found.groups()
+                row[column] = (f"{int(hours)}h{minutes}m{seconds}s" if int(hours)
+                               else f"{int(minutes)}m{seconds}s")
     return columns, rows
 
 

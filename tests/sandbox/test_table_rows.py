@@ -404,6 +404,22 @@ def test_nginxs_error_log_is_a_table_of_its_lines_and_their_context() -> None:
     assert table_rows(log + "nginx: the configuration file syntax is ok\n", ".log") is None
 
 
+def test_a_duration_written_as_a_clock_is_a_duration_and_a_time_of_day_keeps_its_clock() -> None:
+    """monday mail-checkout-resolve: ``time_to_resolve`` of ``00:47:12`` was text; SQLite summed the
+    hours alone (3), and ``float('00:47:12')`` failed."""
+    pages = ("page,started,time_to_resolve,mttr\nP-1,18:21:05,00:47:12,01:00:00\nP-2,19:02:00,02:05:40,\n"
+             "P-3,20:00:00,125:03:10,00:00:30\n")
+    columns, rows = table_rows(pages, ".csv") or ([], [])
+    assert [(r["started"], r["time_to_resolve"], r["mttr"]) for r in rows] == [
+        ("18:21:05", "47m12s", "1h00m00s"), ("19:02:00", "2h05m40s", ""), ("20:00:00", "125h03m10s", "0m30s")]
+    assert column_types(columns, rows)["time_to_resolve"] == "INTEGER"
+    assert query_rows(columns, rows, "SELECT SUM(time_to_resolve) FROM data WHERE page != 'P-3'") \
+        == "2h52m52s (10372 s)"
+    # a clock among other values, or in a column not named for a duration, is left as written
+    assert (table_rows("task,duration\na,00:01:00\nb,soon\n", ".csv") or ([], []))[1][0]["duration"] == "00:01:00"
+    assert (table_rows("task,at\na,00:01:00\n", ".csv") or ([], []))[1][0]["at"] == "00:01:00"
+
+
 def test_json_lines_are_records() -> None:
     lines = '{"actor": "priya", "ok": true}\n\n{"actor": "tomas", "ok": false}\n'
     assert table_rows(lines, ".jsonl") == (["actor", "ok"], [{"actor": "priya", "ok": True},
