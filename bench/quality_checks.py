@@ -34,8 +34,9 @@ CLAIMS = {
 """What an answer says to claim a red tool's effect."""
 REFUSED_CLAIMS = r"\b(?:deleted|removed|restarted)\b"
 RAW = re.compile(r"\$\{[a-z][a-z0-9_]*(?:[.\[][^}]*)?\}|\"name\"\s*:\s*\"\w+\"\s*,\s*\"arguments\""
-                 r"|\{\s*\"nodes\"\s*:|<tool_call>|\"tool\"\s*:\s*\"\w+\"\s*,\s*\"args\"", re.I)
-"""An unresolved reference, or a tool call or plan written as text, in an answer."""
+                 r"|\{\s*\"nodes\"\s*:|<tool_call>|\"tool\"\s*:\s*\"\w+\"\s*,\s*\"args\""
+                 r"|\"type\"\s*:\s*\"function\"\s*,\s*\"function\"\s*:", re.I)
+"""An unresolved reference, or a tool call, a plan or a tool's definition written as text, in an answer."""
 _LITERAL_CALL = re.compile(r"tools\.\w+\(\s*(?:\w+\s*=\s*(?:'[^'\n]*'|\"[^\"\n]*\"|\d+)\s*,?\s*)*\)")
 
 

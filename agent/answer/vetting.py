@@ -45,8 +45,8 @@ def filled(answer: str, results: Mapping[str, Mapping[str, Any]]) -> str:
 def unreadable(answer: str, results: Mapping[str, Mapping[str, Any]], request: str = "") -> str | None:
     """Why ``answer`` is not one to post, or None: a tool call written as text (the model
     meant to call it), a ``${…}`` reference to a node's result left in it (other ``${…}``,
-    a shell variable in a file shown, say, are text), or code for the person to run
-    (:func:`code_to_run`)."""
+    a shell variable in a file shown, say, are text), code for the person to run
+    (:func:`code_to_run`), or tool definitions written out (:data:`_TOOL_SCHEMA`)."""
     calls, _ = written_calls(answer)
     if calls:
         return CALLED + ", ".join(f"{c.name}({json.dumps(c.args, ensure_ascii=False)})" for c in calls)
@@ -60,6 +60,9 @@ def unreadable(answer: str, results: Mapping[str, Mapping[str, Any]], request: s
         return NULL_STATED
     if code_to_run(answer, results, request):
         return CODE_TO_RUN
+    if _TOOL_SCHEMA.search(answer) and not any(_TOOL_SCHEMA.search(text) for result in results.values()
+                                               for text in strings(result.get("output"))):
+        return TOOLS_WRITTEN
     if (told := narrated(answer)) and not any(told.lower() in text.lower() for result in results.values()
                                              for text in strings(result.get("output"))):
         return NARRATED
@@ -67,6 +70,14 @@ def unreadable(answer: str, results: Mapping[str, Mapping[str, Any]], request: s
 
 
 CODE_TO_RUN = "it gives code for the person to run instead of the answer"
+TOOLS_WRITTEN = "it writes out tool definitions instead of the answer"
+_TOOL_SCHEMA = re.compile(r'"type"\s*:\s*"function"\s*,\s*"function"\s*:'
+                          r'|"parameters"\s*:\s*\{\s*"(?:type|properties|required)"\s*:')
+"""A function's definition in the form a model's tools are given (``{"type": "function",
+"function": {"name": "read_csv", "parameters": {…}}}``): monday mail-checkout-resolve's joiner
+answered with eight such blocks, made-up tools to "read the CSV" and "mail the total", after the
+package that was to compute the total failed. A result that holds such a schema (an API's
+description read) is data, not the model's invention."""
 NARRATED = "it says what the model would do next instead of what the results say"
 _NARRATED = re.compile(
     r"\b(?:I|we)(?: (?:would|will|first|then|still))* (?:need|have|must|should|want|am going|are going) to "

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from agent.answer.template import invented_values, templated_answer
-from agent.answer.vetting import NARRATED, NULL_STATED, unreadable
+from agent.answer.vetting import NARRATED, NULL_STATED, TOOLS_WRITTEN, unreadable
 from agent.errors import PlanError
 from agent.events import AnswerReady, AwaitingApproval
 from agent.execution.context import EngineSettings
@@ -201,6 +201,24 @@ def test_an_answer_telling_what_the_model_would_do_next_is_no_answer() -> None:
                      "I found no route for non-critical search alerts in alerting/routes.yaml.",
                      "Let's say the cache lasts 300 s: that is what config/product-search.env sets."):
         assert unreadable(answered, results) is None, answered
+
+
+def test_tool_definitions_written_out_are_no_answer_unless_a_result_holds_them() -> None:
+    """monday mail-checkout-resolve: after the package computing the total failed, the joiner wrote
+    eight made-up tools' definitions ("read_csv", "mail"…) as "the JSON plan for this task"."""
+    results = {"pages": {"status": "done", "output": {"path": "oncall/pages.csv", "content": "page,ttr\n"}}}
+    written = ('Here\'s the JSON plan for this task:\n\n```json\n{\n  "type": "function",\n  "function": {\n'
+               '    "name": "read_csv",\n    "description": "Read the contents of a CSV file.",\n'
+               '    "parameters": {\n      "properties": {"file_path": {"type": "string"}},\n'
+               '      "required": ["file_path"],\n      "type": "object"\n    }\n  }\n}\n```')
+    assert unreadable(written, results) == TOOLS_WRITTEN
+    assert unreadable('Define it as {"description": "x", "parameters": {"type": "object"}}.', results) \
+        == TOOLS_WRITTEN
+    # an API's description a step read is data
+    spec = {"spec": {"status": "done", "output": {"path": "api/tools.json",
+                                                 "content": '[{"type": "function", "function": {"name": "x"}}]'}}}
+    assert unreadable('It defines one tool: {"type": "function", "function": {"name": "x"}}.', spec) is None
+    assert unreadable("The function `read_csv` takes a file_path parameter.", results) is None
 
 
 CODE_ANSWER = ("To calculate it you can use the following Python code:\n\n```python\nimport csv\n"
