@@ -9,7 +9,9 @@ A table is a CSV or TSV text, JSON or YAML records (a list of objects, or the on
 an object holds, or objects keyed by their names, :func:`_keyed_records`, or JSON Lines; a
 nested object's fields are columns, ``labels_severity``, and a list of objects each row holds is
 a table of its own beside ``data``: :func:`nested_tables`), a
-web server's access log (:func:`_access_log`), nginx's error log (:func:`_error_log`), lines of
+web server's access log (:func:`_access_log`), nginx's error log (:func:`_error_log`), a
+Terraform plan's resources (:func:`_terraform_plan`), a column of durations written as clocks
+(:func:`_clock_durations`), lines of
 ``key=value`` fields (a logfmt log: ``2026-11-20T02:00:03Z job=backup status=ok
 duration=312s``), a log whose every line opens with a time and goes on in fields separated by
 spaces (``2026-11-24T10:00:01Z GET /api/orders 200 34ms``: its columns named by what they hold,
@@ -213,7 +215,8 @@ def _written_rows(value: Any, suffix: str, delimiter: str | None = None
     listed = _listed_records(text, suffix)
     if listed is not None:
         return _records(_spread(*listed)[1]) if listed[1] else None
-    return (_junit(text) or _zone(text) or _proxy_servers(text) or _metrics(text) or _access_log(text)
+    return (_junit(text) or _terraform_plan(text) or _zone(text) or _proxy_servers(text) or _metrics(text)
+            or _access_log(text)
             or _error_log(text) or _syslog(text) or _named_numbers(text) or _git_log(text) or _stanzas(text)
             or _logfmt(text) or _spaced_log(text) or _aligned(text) or _aligned_block(text))
 
@@ -663,6 +666,37 @@ def _access_log(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
     columns = [c for c in _ACCESS.groupindex if any(row[c] not in (None, "-") for row in found)
                or c in ("client_ip", "time", "method", "path", "status", "bytes")]
     return columns, [{c: row[c] for c in columns} for row in found]
+
+
+_PLANNED = re.compile(r"^\s*# (?P<resource>\S+) (?P<action>will be created|will be destroyed"
+                      r"|will be updated in-place|must be replaced|will be read during apply)\b.*$", re.M)
+_ACTIONS = {"will be created": "create", "will be destroyed": "destroy", "will be updated in-place": "update",
+            "must be replaced": "replace", "will be read during apply": "read"}
+_CHANGED = re.compile(r"^\s*[~+-]\s+(?P<name>[\w-]+)\s*=\s*(?P<value>.*?)\s*(?:#.*)?$")
+
+
+def _terraform_plan(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
+    """``terraform plan``'s output, a row per resource it acts on: ``resource`` (its address,
+    ``aws_s3_bucket.exports``), ``type``, ``name``, ``action`` (``create``, ``destroy``,
+    ``update``, ``replace``, ``read``), ``destroyed`` (true where the resource is destroyed,
+    replaced ones too: Terraform destroys them first) and ``changes`` (``node_type:
+    "cache.t4g.small" -> "cache.r7g.large"``, each attribute the plan marks). "Which resources
+    will terraform/plan.txt destroy? Count the replacements too." had no table to filter, and a
+    small model listed the created and replaced ones (monday destroyed-resources). None unless
+    the text says what Terraform will do to a resource (``# x will be destroyed``)."""
+    found = list(_PLANNED.finditer(text))
+    if not found:
+        return None
+    rows = []
+    for match, after in zip(found, [*found[1:], None], strict=True):
+        resource, action = match["resource"], _ACTIONS[match["action"]]
+        body = text[match.end():after.start() if after else len(text)]
+        changes = [f"{m['name']}: {m['value']}" for line in body.splitlines()
+                   if (m := _CHANGED.match(line))]
+        kind, _, name = resource.rpartition(".")
+        rows.append({"resource": resource, "type": kind.rsplit(".", 1)[-1], "name": name, "action": action,
+                     "destroyed": action in ("destroy", "replace"), "changes": "; ".join(changes) or None})
+    return ["resource", "type", "name", "action", "destroyed", "changes"], rows
 
 
 _ERROR_LOG = re.compile(r"(?P<time>\d{4}/\d\d/\d\d \d\d:\d\d:\d\d) \[(?P<level>[a-z]+)\] "

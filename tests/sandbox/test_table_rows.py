@@ -420,6 +420,52 @@ def test_a_duration_written_as_a_clock_is_a_duration_and_a_time_of_day_keeps_its
     assert (table_rows("task,at\na,00:01:00\n", ".csv") or ([], []))[1][0]["at"] == "00:01:00"
 
 
+TERRAFORM_PLAN = """Terraform will perform the following actions:
+
+  # aws_db_instance.orders will be updated in-place
+  ~ resource "aws_db_instance" "orders" {
+      ~ allocated_storage = 400 -> 500
+        # (51 unchanged attributes hidden)
+    }
+
+  # module.cache.aws_elasticache_cluster.sessions must be replaced
+-/+ resource "aws_elasticache_cluster" "sessions" {
+      ~ node_type = "cache.t4g.small" -> "cache.r7g.large" # forces replacement
+    }
+
+  # aws_s3_bucket.exports will be created
+  + resource "aws_s3_bucket" "exports" {
+      + bucket = "shop-order-exports-prod"
+    }
+
+  # aws_security_group_rule.office_ssh will be destroyed
+  - resource "aws_security_group_rule" "office_ssh" {
+      - from_port = 22 -> null
+    }
+
+Plan: 2 to add, 1 to change, 2 to destroy.
+"""
+
+
+def test_a_terraform_plan_is_a_table_of_the_resources_it_acts_on() -> None:
+    """monday destroyed-resources: "Which resources will terraform/plan.txt destroy? Count the
+    replacements too." listed the created and replaced ones: no table to filter."""
+    columns, rows = table_rows(TERRAFORM_PLAN, ".txt") or ([], [])
+    assert columns == ["resource", "type", "name", "action", "destroyed", "changes"]
+    assert [(r["resource"], r["type"], r["action"], r["destroyed"]) for r in rows] == [
+        ("aws_db_instance.orders", "aws_db_instance", "update", False),
+        ("module.cache.aws_elasticache_cluster.sessions", "aws_elasticache_cluster", "replace", True),
+        ("aws_s3_bucket.exports", "aws_s3_bucket", "create", False),
+        ("aws_security_group_rule.office_ssh", "aws_security_group_rule", "destroy", True)]
+    assert rows[1]["changes"] == 'node_type: "cache.t4g.small" -> "cache.r7g.large"'
+    assert rows[0]["changes"] == "allocated_storage: 400 -> 500"
+    assert query_rows(columns, rows, "SELECT name FROM data WHERE destroyed") == ["sessions", "office_ssh"]
+    assert query_rows(columns, rows, "SELECT COUNT(*) FROM data WHERE action = 'replace'") == 1
+    # no resource Terraform acts on: no table of them
+    assert table_rows("Terraform has compared your real infrastructure with your configuration\n"
+                      "No changes. Your infrastructure matches the configuration.\n", ".txt") is None
+
+
 def test_json_lines_are_records() -> None:
     lines = '{"actor": "priya", "ok": true}\n\n{"actor": "tomas", "ok": false}\n'
     assert table_rows(lines, ".jsonl") == (["actor", "ok"], [{"actor": "priya", "ok": True},
