@@ -106,6 +106,10 @@ def package_code_problems(code: str, tree: ast.Module) -> list[str]:
         problems.append(
             "assigns inputs, which holds the real inputs: read them as they are (inputs['x']); "
             "inputs written out in the code are made up")
+    for read in _environment_reads(tree):
+        problems.append(
+            f"reads the sandbox's environment ({read}), where no variable of dagbot's, the request's or "
+            "a tool's is set: read values from inputs['id'], the results of the nodes it depends on")
     for opened in sorted(_opened_files(tree)):
         problems.append(
             f"opens {opened}, which is not on the sandbox's disk: read a workspace file with a "
@@ -319,6 +323,22 @@ def _sets_result(code: str) -> bool:
 @functools.lru_cache(maxsize=64)
 def _module_table(code: str) -> symtable.SymbolTable:
     return symtable.symtable(code, "<package>", "exec")
+
+
+def _environment_reads(tree: ast.Module) -> list[str]:
+    """``os.getenv(…)``, ``os.environ…`` and ``environ`` as the code writes them: a follow-up's
+    package read ``os.getenv('dagbot_kicked_off')`` for "who kicked it off?", and the answer
+    gave its None (monday follow-up-deploy-failer). A sandbox runs with no environment of the
+    run's (secrets never reach it)."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr in ("getenv", "environ", "environb") \
+                and isinstance(node.value, ast.Name) and node.value.id == "os":
+            found.append(f"os.{node.attr}")
+        elif isinstance(node, ast.ImportFrom) and node.module == "os" \
+                and any(alias.name in ("getenv", "environ") for alias in node.names):
+            found.append("from os import " + ", ".join(alias.name for alias in node.names))
+    return sorted(set(found))
 
 
 def _opened_files(tree: ast.Module) -> set[str]:

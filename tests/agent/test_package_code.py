@@ -94,6 +94,20 @@ def test_inputs_written_out_in_the_code_are_made_up() -> None:
 
 
 @pytest.mark.parametrize(("code", "named"), [
+    ("import os\nresult = os.getenv('dagbot_kicked_off')", "os.getenv"),
+    ("import os\nresult = os.environ.get('DEPLOYER', 'unknown')", "os.environ"),
+    ("from os import environ\nresult = environ['USER']", "from os import environ"),
+])
+def test_reading_the_sandboxs_environment_is_told_to_read_inputs(code: str, named: str) -> None:
+    """monday follow-up-deploy-failer: "who kicked it off?" was a package reading
+    ``os.getenv('dagbot_kicked_off')``, and the answer gave its None."""
+    assert problems(code) == [f"reads the sandbox's environment ({named}), where no variable of dagbot's, the "
+                              "request's or a tool's is set: read values from inputs['id'], the results of "
+                              "the nodes it depends on"]
+    assert problems("import os\nresult = os.path.basename(inputs['a']['path'])") == []
+
+
+@pytest.mark.parametrize(("code", "named"), [
     ("result = open('deploy.yaml').read()", "'deploy.yaml'"),
     ("with open(inputs['orders']['path']) as fh:\n    result = fh.read()", "inputs['orders']['path']"),
 ])
