@@ -34,6 +34,7 @@ from agent.tools.registry import ToolRegistry
 
 READ_FILE = "read_file"
 SEARCH_FILES = "search_files"
+LIST_FILES = "list_files"
 FILE_EXTENSIONS = frozenset({
     "csv", "tsv", "json", "jsonl", "ndjson", "log", "txt", "md", "markdown", "yaml", "yml", "toml", "ini",
     "conf", "cfg", "env", "xml", "html", "sql", "py", "sh", "properties", "cf", "cnf", "prom", "tf", "tfvars",
@@ -103,7 +104,10 @@ def unread_in_draft(draft: Any, request: str, registry: ToolRegistry,
     nodes = [canonical_node(node) if isinstance(node, dict) else node for node in nodes]
     searched = [node for node in nodes if isinstance(node, dict) and node.get("tool") == SEARCH_FILES
                 and isinstance(node.get("args"), dict)]
-    beyond = [{**node, "args": _beyond_search(SEARCH_FILES, node["args"])} if node in searched
+    listed = [node for node in nodes if isinstance(node, dict) and node.get("tool") == LIST_FILES
+              and isinstance(node.get("args"), dict)]
+    looked = searched + listed
+    beyond = [{**node, "args": _beyond_search(str(node.get("tool")), node["args"])} if node in looked
               else {k: v for k, v in node.items() if k != "package"} if isinstance(node, dict) else node
               for node in nodes]  # (nor is a package's code that names it: it sees only its inputs)
     patterns = [str(node["args"].get("pattern") or "") for node in searched]
@@ -126,8 +130,12 @@ def _beyond_search(tool: str | None, args: dict[str, Any]) -> dict[str, Any]:
     read of it (only the lines that match come back; "who is on call? see notes/oncall.md"
     searched for "oncall" there, found nothing, and answered that the file does not say), nor is
     a search for its path as text (console backlog-and-concurrency searched every file for
-    ``monitoring/alert-rules.yml``)."""
-    return {k: v for k, v in args.items() if k not in ("pattern", "query")} if tool == SEARCH_FILES else args
+    ``monitoring/alert-rules.yml``), nor a listing of it (it says the file is there, not what
+    it holds: "did a deploy-prod run fail in ci/workflow-runs.json?" was a ``list_files`` of
+    that path, and no step read the runs: monday follow-up-deploy-failer)."""
+    if tool == SEARCH_FILES:
+        return {k: v for k, v in args.items() if k not in ("pattern", "query")}
+    return {k: v for k, v in args.items() if k != "pattern"} if tool == LIST_FILES else args
 
 
 def is_destination(name: str, request: str) -> bool:

@@ -136,6 +136,22 @@ def test_a_file_only_searched_is_not_read_and_the_repair_round_is_told_so() -> N
     assert "only searches it" in lines.message
 
 
+def test_a_listing_of_a_file_is_no_read_of_it() -> None:
+    """monday follow-up-deploy-failer: "did a deploy-prod run fail in ci/workflow-runs.json?" was a
+    ``list_files`` of that path: it says the file is there, not what it holds."""
+    registry = reading_registry(ToolLog())
+    asked = "did a deploy-prod run fail in ci/workflow-runs.json?"
+    listed = plan({"id": "runs", "tool": "list_files", "args": {"pattern": "ci/workflow-runs.json"}})
+    [problem] = unread_named_files(listed, asked, registry)
+    assert "names the file ci/workflow-runs.json, but no node reads it" in problem.message
+    both = plan({"id": "runs", "tool": "list_files", "args": {"pattern": "ci/workflow-runs.json"}},
+                {"id": "read", "tool": "read_file", "args": {"path": "ci/workflow-runs.json"}})
+    assert unread_named_files(both, asked, registry) == []
+    [drafted] = unread_in_draft({"nodes": [{"id": "runs", "list_files": {"pattern": "ci/workflow-runs.json"}}]},
+                                asked, registry)
+    assert "names the file ci/workflow-runs.json, but no node reads it" in drafted.message
+
+
 def test_a_search_for_a_files_path_and_a_packages_code_naming_it_read_no_file() -> None:
     """console backlog-and-concurrency: a search for the text ``monitoring/alert-rules.yml`` and a
     package reading ``inputs['deploy/systemd/ledger-worker.service']`` stood for the reads of both
