@@ -648,11 +648,6 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         log.info("a read of a path nobody named found no file; looking for it")
         await _emit(runtime, state, Replanning, feedback=feedback, replan=replans + 1)
         return {"feedback": feedback, "replans": replans + 1, "repairs": 0, "plan_problems": []}
-    if replans_left > 0 and not rejected and (feedback := unmade_feedback(
-            state.get("plan") or {}, this_plans, _with_pointed(state), ctx.registry)):
-        log.info("the plan that ran made no change the request commands; planning it", feedback=feedback)
-        await _emit(runtime, state, Replanning, feedback=feedback, replan=replans + 1)
-        return {"feedback": feedback, "replans": replans + 1, "repairs": 0, "plan_problems": []}
     ran = Plan.model_validate(state.get("plan") or {"nodes": []})
     uncomputed = uncomputed_reads(ran, ctx.registry, state["request"], this_plans)
     if not rejected and uncomputed and (computing := await _computing(state, runtime)):
@@ -670,6 +665,13 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         log.info("a search matched nothing in the data files it looked through; reading and computing them",
                  files=searched)
         return computing
+    # (after the values are computed: the replan is shown them, and told the change's node with
+    # them; planned before, monday mail-high-ack's replan referred to a search's made-up field)
+    if replans_left > 0 and not rejected and (feedback := unmade_feedback(
+            state.get("plan") or {}, this_plans, _with_pointed(state), ctx.registry)):
+        log.info("the plan that ran made no change the request commands; planning it", feedback=feedback)
+        await _emit(runtime, state, Replanning, feedback=feedback, replan=replans + 1)
+        return {"feedback": feedback, "replans": replans + 1, "repairs": 0, "plan_problems": []}
     computed = _computed(state)
     # (values dagbot computed: the joiner words them, and the plan's sentence is no longer the answer)
     red = ctx.registry.names(Risk.RED)

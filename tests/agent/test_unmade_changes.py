@@ -19,6 +19,8 @@ from agent.tools.effects import commanded_effects
 from agent.tools.registry import Risk, ToolRegistry
 from infra.emulators.scripted_chat import ScriptedChatModel
 from tests.agent.harness import MEMORY, asked_once, finish, services_on
+from tests.agent.test_uncomputed import COMPUTED_ID
+from tests.fakes.packages import ScriptedPackages
 from tests.fakes.tools import ToolLog
 
 MAIL_TOTAL = "Email the total of the processed column in ops/queues.csv to data@example.com"
@@ -65,7 +67,7 @@ def registry(log: ToolLog | None = None, content: str = "queue,processed\norders
 
     tools = ToolRegistry()
     tools.add(StructuredTool.from_function(coroutine=read_file, name="read_file", description="Read a file.",
-                                           args_schema=ReadArgs), Risk.GREEN)
+                                           args_schema=ReadArgs), Risk.GREEN, returns=frozenset({"path", "content"}))
     tools.add(StructuredTool.from_function(coroutine=write_file, name="write_file", description="Write a file.",
                                            args_schema=WriteArgs), Risk.RED, effects={"write"})
     tools.add(StructuredTool.from_function(coroutine=post, name="http_post", description="POST to a URL.",
@@ -175,6 +177,27 @@ async def test_the_draft_is_told_and_a_plan_that_ran_without_the_mail_plans_it_b
     assert replanned.feedback.startswith("the request asks to send mail (send_email does it), and no step")
     assert log.calls == [("read_file", {"path": "ops/queues.csv"})]  # the mail waits for its approval
     assert isinstance(events[-1], Waiting) and len(llm.calls) == 3
+
+
+async def test_the_values_are_computed_before_the_unmade_change_is_planned_with_them() -> None:
+    """monday mail-high-ack: the mail was planned again before anything computed the mean, and the
+    replan referred to a field a search's result has not; computed first, the replan is told
+    the mail's node with the value."""
+    log = ToolLog()
+    mail = {"nodes": [{"id": "send", "tool": "send_email", "args": {"to": "data@example.com", "body": "23600"}}]}
+    llm = ScriptedChatModel(replies=[{"nodes": [READ]}, {"nodes": [READ]}, mail])
+    packages = ScriptedPackages(outputs={COMPUTED_ID: lambda inputs: 23600})
+    async with services_on(MEMORY, llm, registry(log), packages=packages) as services:
+        events = services.events.open()
+        await services.engine.ask("unmade-computed", MAIL_TOTAL)
+        seen = [events.get_nowait() for _ in range(events.qsize())]
+    assert [job.inputs.keys() for job in packages.jobs] == [{"queues"}]  # computed once, from the read
+    [replanned] = [e for e in seen if isinstance(e, Replanning)]
+    assert replanned.feedback.endswith(
+        'plan it as it is, {"id": "send", "send_email": {"to": "data@example.com", "body": "23600"}}')
+    labels = [type(e).__name__ for e in seen]
+    assert labels.index("PlanReady") < labels.index("Replanning")
+    assert [e.tool for e in seen if isinstance(e, AwaitingApproval)] == ["send_email"]
 
 
 async def test_a_replans_answer_claiming_a_change_no_plan_made_is_replaced_by_the_facts() -> None:
