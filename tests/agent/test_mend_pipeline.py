@@ -275,6 +275,13 @@ FIXES: dict[str, Fix] = {
             {"id": "raw", "lookup": {"key": "x"}},
             package("n", "result = inputs['log']")],
             "answer": "${n} and ${raw}"}),
+    "fetched-files": Fix(  # monday follow-up-mail-julia: http_get of ci/workflow-runs.json failed every time
+        before={"nodes": [
+            {"id": "runs", "http_get": {"url": "ci/workflow-runs.json"}},
+            package("failed", "import json\nresult = len(json.loads(inputs['runs']['text']))")]},
+        after={"nodes": [
+            {"id": "runs", "read_file": {"path": "ci/workflow-runs.json"}},
+            package("failed", "import json\nresult = len(json.loads(inputs['runs']['text']))")]}),
     "change-tools": Fix(
         thread=Thread(request="Add a row to the deploys table: web 2.0, deployed on 2026-11-26"),
         before={"nodes": [{"id": "row", "query": {"sql": "INSERT INTO deploys VALUES ('web', '2.0')"}}]},
@@ -400,6 +407,10 @@ NOTHING_TO_FIX: dict[str, Clean] = {
         {"id": "raw", "lookup": {"key": "y"}},  # the plan's own raw
         {"id": "a", "lookup": {"key": "${shipped}"}}],  # a red call is never made again so
         "answer": "${raw} and ${a}"}),
+    "fetched-files": Clean({"nodes": [  # addresses, and a path a reference fills, are fetched as written
+        {"id": "page", "http_get": {"url": "http://127.0.0.1:8000/status.json"}},
+        {"id": "host", "http_get": {"url": "status.example.org/health"}},
+        {"id": "next", "http_get": {"url": "${page.json.next}"}}]}),
     "change-tools": Clean(thread=Thread(request="Which deploys failed?"), draft={"nodes": [  # no change asked
         {"id": "row", "query": {"sql": "UPDATE deploys SET status = 'ok'"}},
         {"id": "read", "query": {"sql": "SELECT * FROM deploys"}}]}),
@@ -469,6 +480,7 @@ def by_mend(cases: Mapping[str, Any]) -> list[Any]:
 def test_the_mends_run_in_this_order() -> None:
     assert [mend.name for mend in PLAN_MENDS] == [
         "blank-options",
+        "fetched-files",
         "change-tools",
         "listed-values",
         "missing-fill-ins",
@@ -657,6 +669,20 @@ def test_the_documented_mends_are_the_registry_in_its_order() -> None:
     assert [row[0].strip("`") for row in rows] == [mend.name for mend in PLAN_MENDS]
     assert [row[1] for row in rows] == [mend.slip for mend in PLAN_MENDS]  # as Slack shows it
     assert [row[2] for row in rows] == ["yes" if mend.partial_safe else "no" for mend in PLAN_MENDS]
+
+
+def test_a_file_fetched_as_an_address_is_read_and_its_text_read_as_the_reads_content(registry: ToolRegistry) -> None:
+    """monday follow-up-mail-julia: ``http_get`` of ``ci/workflow-runs.json``, its body read as ``text``."""
+    fetched = {"nodes": [
+        {"id": "runs", "http_get": {"url": "ci/workflow-runs.json"}},
+        package("failed", "import json\nresult = len(json.loads(inputs['runs']['text']))")],
+        "answer": "${failed} runs failed; ${runs.text}"}
+    validated = validated_plan(fetched, registry)
+    assert validated.mends[0] == "fetched-files" and "input-fields" in validated.mends
+    assert (validated.plan.node("runs").tool, validated.plan.node("runs").args) == (
+        "read_file", {"path": "ci/workflow-runs.json"})
+    code = validated.plan.node("failed").package.code  # type: ignore[union-attr]
+    assert "inputs['runs']['content']" in code and "['text']" not in code
 
 
 def test_a_javascript_length_of_a_declared_field_is_computed_in_a_package(registry: ToolRegistry) -> None:

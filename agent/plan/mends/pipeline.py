@@ -22,6 +22,7 @@ from agent.plan.mends.blank_options import BLANK_OPTIONS
 from agent.plan.mends.change_tools import CHANGE_TOOLS
 from agent.plan.mends.code_references import CODE_REFERENCES
 from agent.plan.mends.contract import Draft, Mend, MendContext, Mended, apply_mends
+from agent.plan.mends.fetched_files import FETCHED_FILES
 from agent.plan.mends.file_row_queries import FILE_ROW_QUERIES
 from agent.plan.mends.fill_ins import MISSING_FILL_INS
 from agent.plan.mends.input_ids import MISNAMED_INPUTS
@@ -39,6 +40,7 @@ from agent.plan.uncalled_function import UNCALLED_FUNCTION
 
 PLAN_MENDS: tuple[Mend, ...] = (
     BLANK_OPTIONS,
+    FETCHED_FILES,
     CHANGE_TOOLS,
     LISTED_VALUES,
     MISSING_FILL_INS,
