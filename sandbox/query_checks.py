@@ -184,6 +184,29 @@ def without_targets(table: Table, request: str, sql: str) -> str | None:
     return _without_comparisons(changed or sql, liked, "LIKE") or changed
 
 
+_EQUAL_OR_LIKE = re.compile(r"""(?<![\w.])["`]?(\w+)["`]?\s*(?:==?|LIKE)\s*'((?:[^']|'')*)'""", re.I)
+_IN_ONE = re.compile(r"""(?<![\w.])["`]?(\w+)["`]?\s+IN\s*\(\s*'((?:[^']|'')*)'\s*\)""", re.I)
+
+
+def without_file_named(table: Table, sql: str) -> str | None:
+    """``sql`` without its conditions on a column the table lacks whose value the read file's own
+    name holds: "how many pages did each service get in oncall/pages-2026-11.csv?" was queried
+    ``WHERE month = '2026-11'`` three times, told there is no ``month`` (monday
+    pages-per-service): the file is that month's already. None when it has none."""
+    source = table.source.lower()
+    if not source:
+        return None
+    columns = {c.lower() for c in table.columns}
+    columns |= {c.lower() for nested, _ in table.nested.values() for c in nested}
+    changed = sql
+    for pattern in (_EQUAL_OR_LIKE, _IN_ONE):
+        for match in pattern.finditer(sql):
+            column, value = match.group(1), match.group(2).replace("''", "'").strip("%")
+            if column.lower() not in columns and len(value) >= 2 and value.lower() in source:
+                changed = _without_condition(changed, match.group(0))
+    return changed if changed != sql else None
+
+
 def _matched_targets(table: Table, request: str, sql: str) -> list[tuple[str, str]]:
     """The ``column LIKE '…'`` conditions of ``sql`` whose pattern is a target the request names
     (its own file's path, an address) that no row of the column holds: broad mail-owners wrote
