@@ -275,6 +275,13 @@ FIXES: dict[str, Fix] = {
             {"id": "raw", "lookup": {"key": "x"}},
             package("n", "result = inputs['log']")],
             "answer": "${n} and ${raw}"}),
+    "padded-paths": Fix(  # monday due-before-dec-3: a search of " retros/…md" searched nothing
+        before={"nodes": [
+            {"id": "due", "search_files": {"query": "due", "pattern": " retros/checkout.md"}},
+            {"id": "read", "read_file": [{"path": "notes/a.md "}, {"path": "notes/b.md"}]}]},
+        after={"nodes": [
+            {"id": "due", "search_files": {"query": "due", "pattern": "retros/checkout.md"}},
+            {"id": "read", "read_file": [{"path": "notes/a.md"}, {"path": "notes/b.md"}]}]}),
     "fetched-files": Fix(  # monday follow-up-mail-julia: http_get of ci/workflow-runs.json failed every time
         before={"nodes": [
             {"id": "runs", "http_get": {"url": "ci/workflow-runs.json"}},
@@ -407,6 +414,9 @@ NOTHING_TO_FIX: dict[str, Clean] = {
         {"id": "raw", "lookup": {"key": "y"}},  # the plan's own raw
         {"id": "a", "lookup": {"key": "${shipped}"}}],  # a red call is never made again so
         "answer": "${raw} and ${a}"}),
+    "padded-paths": Clean({"nodes": [  # a query's spaces are its own; a blank path is the tool's to refuse
+        {"id": "find", "search_files": {"query": " due ", "pattern": "**/*.md"}},
+        {"id": "read", "read_file": {"path": " "}}]}),
     "fetched-files": Clean({"nodes": [  # addresses, and a path a reference fills, are fetched as written
         {"id": "page", "http_get": {"url": "http://127.0.0.1:8000/status.json"}},
         {"id": "host", "http_get": {"url": "status.example.org/health"}},
@@ -480,6 +490,7 @@ def by_mend(cases: Mapping[str, Any]) -> list[Any]:
 def test_the_mends_run_in_this_order() -> None:
     assert [mend.name for mend in PLAN_MENDS] == [
         "blank-options",
+        "padded-paths",
         "fetched-files",
         "change-tools",
         "listed-values",

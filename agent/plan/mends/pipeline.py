@@ -29,6 +29,7 @@ from agent.plan.mends.input_ids import MISNAMED_INPUTS
 from agent.plan.mends.listed_files import LISTED_FILES
 from agent.plan.mends.listed_values import LISTED_VALUES
 from agent.plan.mends.node_ids import DUPLICATE_IDS, SELF_DEPENDENCY
+from agent.plan.mends.padded_paths import PADDED_PATHS
 from agent.plan.mends.recalled_calls import RECALLED_CALLS
 from agent.plan.mends.refetched_inputs import REFETCHED_INPUTS
 from agent.plan.mends.replies import GUESSED_ANSWER, REPLY_PACKAGE, REPLY_PACKAGE_TWICE, UNKNOWN_TEMPLATE
@@ -40,6 +41,7 @@ from agent.plan.uncalled_function import UNCALLED_FUNCTION
 
 PLAN_MENDS: tuple[Mend, ...] = (
     BLANK_OPTIONS,
+    PADDED_PATHS,
     FETCHED_FILES,
     CHANGE_TOOLS,
     LISTED_VALUES,
