@@ -848,10 +848,11 @@ def _logfmt(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
 
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)[\s#]*$")
 _ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(?:\[(?P<box>[ xX])\]\s+)?(.*\S)\s*$")
-_NAMED_ITEM = re.compile(r"^[*_`]*([^\W\d][\w'.-]*(?: [^\W\d][\w'.-]*){0,3})[*_`]*"
+_NAMED_ITEM = re.compile(r"^[*_`]*@?([^\W\d][\w'.-]*(?: [^\W\d][\w'.-]*){0,3})[*_`]*"
                          r"(?:\s+(?:<[^<>\s]+@[^<>\s]+>|\([^()\s]+@[^()\s]+\)))?:\s+(.*)$")
 """An item that opens with a name and a colon, the name's address between them or not
-(``- Grace Liu: alert on …``, ``- Luis Ortega <luis@example.com>: tune …``)."""
+(``- Grace Liu: alert on …``, ``- Luis Ortega <luis@example.com>: tune …``, ``- @lev
+(lev@example.org): add …``, a handle's ``@`` left out)."""
 
 
 def _markdown_items(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
@@ -862,8 +863,8 @@ def _markdown_items(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
     ``text`` (the rest), ``done`` and ``open`` for a checklist's items (``- [x]`` done, ``- [ ]``
     open: both words, as requests ask for either), a column for each field written inside two
     items or more (``…sandbox. Owner: Lena Fischer (lena@example.com)``, ``(owner: bob, due:
-    Friday)``: :func:`_item_fields`) and ``email``, an item's first address, when two items or
-    more have one. None for fewer than two items (prose is no table)."""
+    Friday)``, ``due 2026-12-04``: :func:`_item_fields`) and ``email``, an item's first address,
+    when two items or more have one. None for fewer than two items (prose is no table)."""
     section, header = None, None
     rows: list[dict[str, Any]] = []
     table_columns: dict[str, None] = {}
@@ -946,7 +947,19 @@ def _item_fields(text: str) -> dict[str, str]:
             value = value[:-1].rstrip(".,;").strip()
         if value:
             fields[key] = value
+    for word, date in _DATED_WORD.findall(text):
+        fields.setdefault(_DATED_COLUMNS[word.lower()], date)
     return fields
+
+
+_DATED_COLUMNS = {"due": "due", "by": "due", "deadline": "due", "until": "due", "done": "done_on",
+                  "closed": "closed_on", "fixed": "fixed_on", "resolved": "resolved_on", "merged": "merged_on",
+                  "opened": "opened_on", "since": "since"}
+_DATED_WORD = re.compile(rf"\b({'|'.join(_DATED_COLUMNS)})\s+(\d{{4}}-\d\d-\d\d)\b", re.I)
+"""A date an item's words say what it is (``…, due 2026-12-04``, ``done 2026-11-27``): a column
+named by it (``due``, ``done_on``: ``done`` is the checkbox's). "How many days from the retro to
+the latest due date of its open action items?" was queried as a count of the items: the dates
+were only words of ``text`` (monday days-to-last-due)."""
 
 
 _LEVELS = frozenset({"TRACE", "DEBUG", "INFO", "NOTICE", "WARN", "WARNING", "ERROR", "FATAL", "CRITICAL"})

@@ -473,6 +473,25 @@ def test_json_lines_are_records() -> None:
     assert table_rows('{"actor": "priya"}\nnot json\n', ".jsonl") is None
 
 
+def test_a_date_an_items_words_name_is_a_column_and_a_handle_a_name() -> None:
+    """monday days-to-last-due: the due dates were only words of ``text``, and "how many days to
+    the latest due date of its open action items?" was queried as a count of the items."""
+    retro = ("## Action items\n- [ ] @lev (lev@example.org): add a canary stage, due 2026-12-04\n"
+             "- [x] @ama (ama@example.org): raise the memory limit, done 2026-11-27\n"
+             "- [ ] @hana (hana@example.org): un-pause the alert, due 2026-11-30\n"
+             "- [x] @kim (kim@example.org): rotate the key, done 2026-11-26\n")
+    columns, rows = table_rows(retro, ".md") or ([], [])
+    assert columns == ["section", "name", "text", "done", "open", "email", "due", "done_on"]
+    assert [(r["name"], r["due"], r["done_on"]) for r in rows] == [
+        ("lev", "2026-12-04", None), ("ama", None, "2026-11-27"), ("hana", "2026-11-30", None),
+        ("kim", None, "2026-11-26")]
+    assert query_rows(columns, rows, "SELECT julianday(MAX(due)) - julianday('2026-11-27') FROM data "
+                                     "WHERE open") == 7
+    # a date no word names, or one item's alone, is no column
+    columns, _ = table_rows("- a: shipped 2026-11-02\n- b: due 2026-11-03\n- c: later\n", ".md") or ([], [])
+    assert "due" not in columns
+
+
 def test_a_markdown_files_tables_are_rows_with_their_section_and_header() -> None:
     """wide mail-follow-up-owners: the postmortem's follow-ups were a table, and only list items
     were rows."""
