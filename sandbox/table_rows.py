@@ -953,8 +953,8 @@ def _item_fields(text: str) -> dict[str, str]:
 
 
 _DATED_COLUMNS = {"due": "due", "by": "due", "deadline": "due", "until": "due", "done": "done_on",
-                  "closed": "closed_on", "fixed": "fixed_on", "resolved": "resolved_on", "merged": "merged_on",
-                  "opened": "opened_on", "since": "since"}
+                  "closed": "closed_on", "fixed": "fixed_on", "resolved": "resolved_on",
+                  "merged": "merged_on", "opened": "opened_on", "since": "since"}
 _DATED_WORD = re.compile(rf"\b({'|'.join(_DATED_COLUMNS)})\s+(\d{{4}}-\d\d-\d\d)\b", re.I)
 """A date an item's words say what it is (``…, due 2026-12-04``, ``done 2026-11-27``): a column
 named by it (``due``, ``done_on``: ``done`` is the checkbox's). "How many days from the retro to
