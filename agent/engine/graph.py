@@ -35,7 +35,6 @@ from agent.answer.failures import dropped_failures, with_failures_told
 from agent.answer.file_parts import answer_in_parts, file_parts
 from agent.answer.found_in import with_file_told
 from agent.answer.grounded import false_statements
-from agent.answer.matching_lines import matching_lines_reply
 from agent.answer.readable_numbers import readable_numbers
 from agent.answer.shown_files import shown_file
 from agent.answer.stream import SAY_WHAT, join_reply, reworded
@@ -108,6 +107,7 @@ from agent.execution.scheduler import PlanExecutor, RunIdentity
 from agent.model.context_window import TOO_LONG_FOR_MODEL, exceeds_context
 from agent.model.cron_schedules import cron_schedules_section
 from agent.model.llm import LLMUnavailable, TextReply
+from agent.model.matching_lines import matching_lines_reply
 from agent.model.named_rows import corrected, misread_cells
 from agent.model.prompt_budget import clip_end
 from agent.model.prompting import joiner_messages, planner_messages

@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 from langchain_core.messages import AIMessage
+from langchain_core.tools import StructuredTool
 
-from agent.answer.matching_lines import matching_lines_reply
 from agent.answer.stream import REWORD, SAY_WHAT
 from agent.answer.vetting import says_nothing
 from agent.events import AnswerReady
+from agent.model.matching_lines import matching_lines_reply, matching_lines_section
+from agent.tools.registry import Risk, ToolRegistry
 from infra.emulators.scripted_chat import ScriptedChatModel
 from tests.agent.harness import asked_once
 from tests.agent.test_named_rows import ROTATION, rotation_registry
@@ -75,3 +77,46 @@ def test_an_answer_says_something_when_it_gives_a_word_or_number_of_a_result_the
     failed = {"rotation": {"status": "failed", "error": "read_file failed: no such file"}}
     assert not says_nothing("There is no such file: ops/rotation.yaml.", failed, ask)
     assert not says_nothing("The secondary in week 2026-W50 is in ops/rotation.yaml.", {}, ask)
+
+
+EVENTS = "".join(f"{n}m   Normal   Pulled   pod/web-{n}   Successfully pulled image web:{n}\n" for n in range(8)) + (
+    "2m   Normal   ScalingReplicaSet   deployment/checkout   Scaled up replica set checkout-5c6 to 1\n"
+    "2m   Normal   SuccessfulRescale   horizontalpodautoscaler/catalog   New size: 5; reason: cpu above target\n")
+ASKED_SIZE = "what size did the catalog autoscaler go to according to k8s/events.txt?"
+
+
+def test_the_joiner_is_shown_the_lines_of_a_longer_read_that_match_the_request() -> None:
+    """monday rollback-time-and-catalog-size: asked of the events file alone, the joiner gave the
+    first line's "to 1" (a replica set's) for the autoscaler's ``New size: 5``."""
+    read = {"events": {"status": "done", "output": {"path": "k8s/events.txt", "content": EVENTS}}}
+    assert matching_lines_section(ASKED_SIZE, read) == (
+        "## Lines of the files read that share the most words with the request\nk8s/events.txt:\n"
+        "2m   Normal   SuccessfulRescale   horizontalpodautoscaler/catalog   New size: 5; reason: cpu above target")
+    # marked as data where the result is; a short read is read whole; no line stands out: none
+    marked = {"events": {**read["events"], "untrusted": "read_file"}}
+    assert '<untrusted source="read_file">2m   Normal   SuccessfulRescale' in matching_lines_section(ASKED_SIZE,
+                                                                                                   marked)
+    short = {"events": {"status": "done", "output": {"path": "k8s/events.txt", "content": EVENTS[-200:]}}}
+    assert matching_lines_section(ASKED_SIZE, short) == ""
+    assert matching_lines_section("which pods are there in k8s/events.txt?", read) == ""
+
+
+async def test_the_joiners_prompt_holds_the_matching_lines_before_the_request() -> None:
+    plan = {"nodes": [{"id": "events", "read_file": {"path": "k8s/events.txt"}}]}
+    llm = ScriptedChatModel(replies=[plan, "The catalog autoscaler went to 5."])
+    events = await asked_once(llm, events_registry(), "lines", ASKED_SIZE)
+    assert [e.answer for e in events if isinstance(e, AnswerReady)] == ["The catalog autoscaler went to 5."]
+    prompt = str(llm.calls[1][-1].content)
+    section = prompt.index("## Lines of the files read that share the most words with the request")
+    assert prompt.index("## Results") < section < prompt.index("## Request")
+    assert "horizontalpodautoscaler/catalog   New size: 5" in prompt[section:prompt.index("## Request")]
+
+
+def events_registry() -> ToolRegistry:
+    async def read_file(path: str) -> dict[str, str]:
+        return {"path": path, "content": EVENTS}
+
+    registry = ToolRegistry()
+    registry.add(StructuredTool.from_function(coroutine=read_file, name="read_file", description="Read a file."),
+                 Risk.GREEN)
+    return registry
