@@ -326,19 +326,31 @@ def _module_table(code: str) -> symtable.SymbolTable:
 
 
 def _environment_reads(tree: ast.Module) -> list[str]:
-    """``os.getenv(…)``, ``os.environ…`` and ``environ`` as the code writes them: a follow-up's
-    package read ``os.getenv('dagbot_kicked_off')`` for "who kicked it off?", and the answer
-    gave its None (monday follow-up-deploy-failer). A sandbox runs with no environment of the
-    run's (secrets never reach it)."""
+    """Reads of one named variable of the environment as the code writes them
+    (``os.getenv('X')``, ``os.environ['X']``, ``os.environ.get('X')``, and the same of a name
+    imported from ``os``): a follow-up's package read ``os.getenv('dagbot_kicked_off')`` for "who
+    kicked it off?", and the answer gave its None (monday follow-up-deploy-failer). A sandbox runs
+    with no variable of the run's (secrets never reach it); a look at the whole environment
+    (``dict(os.environ)``) is a look at the sandbox, and left alone."""
     found = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and node.attr in ("getenv", "environ", "environb") \
-                and isinstance(node.value, ast.Name) and node.value.id == "os":
-            found.append(f"os.{node.attr}")
-        elif isinstance(node, ast.ImportFrom) and node.module == "os" \
-                and any(alias.name in ("getenv", "environ") for alias in node.names):
-            found.append("from os import " + ", ".join(alias.name for alias in node.names))
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) \
+                and _names_environment(node.value, "environ"):
+            found.append(f"{ast.unparse(node.value)}[{node.slice.value!r}]")
+        elif isinstance(node, ast.Call) and node.args and isinstance(first := node.args[0], ast.Constant):
+            func = node.func
+            if _names_environment(func, "getenv"):
+                found.append(f"{ast.unparse(func)}({first.value!r})")
+            elif isinstance(func, ast.Attribute) and func.attr == "get" \
+                    and _names_environment(func.value, "environ"):
+                found.append(f"{ast.unparse(func.value)}.get({first.value!r})")
     return sorted(set(found))
+
+
+def _names_environment(expr: ast.expr, name: str) -> bool:
+    """Whether ``expr`` is ``os.<name>``, or ``<name>`` alone (imported from os)."""
+    return (isinstance(expr, ast.Attribute) and expr.attr == name and isinstance(expr.value, ast.Name)
+            and expr.value.id == "os") or (isinstance(expr, ast.Name) and expr.id == name)
 
 
 def _opened_files(tree: ast.Module) -> set[str]:

@@ -94,9 +94,9 @@ def test_inputs_written_out_in_the_code_are_made_up() -> None:
 
 
 @pytest.mark.parametrize(("code", "named"), [
-    ("import os\nresult = os.getenv('dagbot_kicked_off')", "os.getenv"),
-    ("import os\nresult = os.environ.get('DEPLOYER', 'unknown')", "os.environ"),
-    ("from os import environ\nresult = environ['USER']", "from os import environ"),
+    ("import os\nresult = os.getenv('dagbot_kicked_off')", "os.getenv('dagbot_kicked_off')"),
+    ("import os\nresult = os.environ.get('DEPLOYER', 'unknown')", "os.environ.get('DEPLOYER')"),
+    ("from os import environ\nresult = environ['USER']", "environ['USER']"),
 ])
 def test_reading_the_sandboxs_environment_is_told_to_read_inputs(code: str, named: str) -> None:
     """monday follow-up-deploy-failer: "who kicked it off?" was a package reading
@@ -105,6 +105,9 @@ def test_reading_the_sandboxs_environment_is_told_to_read_inputs(code: str, name
                               "request's or a tool's is set: read values from inputs['id'], the results of "
                               "the nodes it depends on"]
     assert problems("import os\nresult = os.path.basename(inputs['a']['path'])") == []
+    # a look at the whole environment is a look at the sandbox (the secrets test's package)
+    assert problems("import os\nresult = dict(os.environ)") == []
+    assert problems("result = inputs['a'].get('name')") == []
 
 
 @pytest.mark.parametrize(("code", "named"), [
