@@ -19,7 +19,7 @@ from email.utils import getaddresses
 from typing import Any
 
 from agent.answer.change_claims import says
-from agent.answer.grounded import code_words
+from agent.answer.grounded import bare_files, code_words
 from bench.quality_cases import Case, Kind
 from bench.quality_targets import DEPLOYS, Targets, deploy_rows
 from infra.playground.demo.targets import Mail
@@ -377,12 +377,13 @@ def invented_names(answer: str, corpus: str, seen: Observed,
     request, result or failure holds in any case, and that are no node's id or tool's name of
     a plan, nor a tool of ``tools`` (the registry's red ones, which dagbot's "I can't" lists):
     "the new type is `another_node_type`" from a search that found no type. Which words could be
-    made-up names is the answer check's own rule (:func:`agent.answer.grounded.code_words`)."""
+    made-up names is the answer check's own rule (:func:`agent.answer.grounded.code_words`), and
+    :func:`agent.answer.grounded.bare_files` the files named bare."""
     held = corpus.lower()
     steps = {str(node.get(key)).lower() for plan in seen.plans for node in plan.get("nodes") or []
              if isinstance(node, dict) for key in ("id", "tool")}
     known = steps | {tool.lower() for tool in tools}
-    return [f"`{word}`" for word in code_words(answer) if word.lower() not in known
+    return [f"`{word}`" for word in [*code_words(answer), *bare_files(answer)] if word.lower() not in known
             and word.lower() not in held and word.lower().rsplit("/", 1)[-1] not in held]
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from agent.answer.facts import facts_reply
-from agent.answer.grounded import false_statements
+from agent.answer.grounded import bare_files, false_statements
 
 TOOLS = {"read_file", "list_files", "write_file", "send_email"}
 FAILED_PACKAGE = {"admins": {"status": "failed", "error": "SyntaxError: invalid syntax (line 2)"}}
@@ -20,7 +20,7 @@ def kinds(answer: str, results: dict, **kw: object) -> list[str]:
 
 def test_a_failed_step_reported_as_done_is_found() -> None:
     answer = '- admins: done → {"path": "admins.txt", "content": "alice, bob"}'
-    found = false_statements(answer, FAILED_PACKAGE, tools=TOOLS, known=["Write the admins to admins.txt"])
+    found = false_statements(answer, FAILED_PACKAGE, tools=TOOLS)
     assert [s.kind for s in found] == ["status", "content"]
     assert found[0].why == "it says done for `admins`, whose result is failed"
 
@@ -263,24 +263,18 @@ def test_a_name_written_as_code_that_no_result_holds_is_found() -> None:
     assert kinds("```\nprint(`made_up_name`)\n```", results, known=[request]) == []
 
 
-def test_a_file_named_bare_is_checked_too() -> None:
+def test_files_named_bare_are_found_for_the_bench_and_left_to_the_answer() -> None:
     """monday find-sessions-type, once more: "file: sessions_cache.txt, old type: old_type", after
-    a search for ``sessions_cache`` that matched nothing: a made-up file, written without
-    backticks (a bare ``snake_case`` word is left alone: advice names keys nothing holds)."""
+    a search that matched nothing: the bench counts the file (:func:`bare_files`); the answer
+    check leaves it, as the playground demo's list of example requests names files no step read."""
+    assert bare_files("file: sessions_cache.txt, old type: old_type; see `x.md` and terraform/plan.txt") == [
+        "sessions_cache.txt", "terraform/plan.txt"]
+    # prose, an address, a web path, a version, an abbreviation, code: no file named bare
+    prose = ("Mail kenji_tanaka@example.com, see https://example.com/run_book.md; v1.2 e.g. works.\n"
+             "```\ncat notes.md\n```")
+    assert bare_files(prose) == []
     results = {"find": {"status": "done", "output": {"matches": []}}}
-    request = "Which file changes the sessions_cache's node type?"
-    invented = false_statements("file: sessions_cache.txt, old type: old_type, new type: new_type", results,
-                                tools=TOOLS, known=[request])
-    assert [s.why for s in invented] == [
-        "it names `sessions_cache.txt`, which no result, the request or the thread holds"]
-    read = {"plan": {"status": "done", "output": {"path": "terraform/plan.txt",
-                                                  "content": '~ node_type = "cache.t4g.small"'}}}
-    # a file a result holds (by its path, or a path ending in it), a key, a node's id, a tool's name
-    held = "In terraform/plan.txt (workspace/terraform/plan.txt) node_type changes; plan and read_file ran."
-    assert kinds(held, read, known=[request]) == []
-    # prose, an address, a web path, a version, an abbreviation: no name of a file or a program
-    prose = "Mail kenji_tanaka@example.com, see https://example.com/run_book; v1.2 e.g. works."
-    assert kinds(prose, read, known=[request]) == []
+    assert kinds("Try asking about logs/app.log or orders.csv.", results, known=["What can you do?"]) == []
 
 
 def test_a_settings_name_in_capitals_is_advice_not_a_value() -> None:
