@@ -111,8 +111,8 @@ def bare_files(answer: str) -> list[str]:
     """The files ``answer`` names bare (not as code, outside fenced blocks), with an extension
     files have: "file: sessions_cache.txt", after a search that matched nothing (monday
     find-sessions-type). Counted by the bench as values from nowhere when nothing holds them; not
-    one of the answer's checks here, as a reply that suggests files to ask about names files no
-    step read (the playground demo's list of its example requests)."""
+    one of the answer's checks here, as a reply that suggests files to ask about (a list of
+    example requests) names files no step read."""
     prose = _CODE_SPAN.sub(" ", _FENCED.sub(" ", answer))
     return [match.group(1) for match in _BARE_FILE.finditer(prose)]
 
