@@ -4,16 +4,15 @@ took the catalog's size from the retro (``1Gi``, a memory limit) for the events 
 
 from __future__ import annotations
 
-from langchain_core.tools import StructuredTool
 from pydantic import SecretStr
 
 from agent.answer.file_parts import file_parts
 from agent.events import AnswerDelta, AnswerReady
-from agent.tools.registry import Risk, ToolRegistry
 from infra.emulators.scripted_chat import ScriptedChatModel
 from infra.openai_client import ChatOpenAIWithRole
 from tests.agent.harness import MEMORY, asked_once, services_on
 from tests.fakes.openai_server import FakeOpenAI
+from tests.fakes.tools import files_registry
 
 RETRO = "# Checkout retro\n- 18:21 Lev rolled checkout back to v41\n- raise checkout's memory limit to 1Gi\n"
 EVENTS = ("2m   Normal   SuccessfulRescale   horizontalpodautoscaler/catalog   New size: 5; reason: cpu above "
@@ -23,16 +22,6 @@ ASK = ("At what time did Lev roll checkout back, per retros/checkout.md, and wha
        "autoscaler go to according to k8s/events.txt?")
 PLAN = {"nodes": [{"id": "retro", "read_file": {"path": "retros/checkout.md"}},
                   {"id": "events", "read_file": {"path": "k8s/events.txt"}}]}
-
-
-def files_registry() -> ToolRegistry:
-    async def read_file(path: str) -> dict[str, str]:
-        return {"path": path, "content": FILES[path]}
-
-    registry = ToolRegistry()
-    registry.add(StructuredTool.from_function(coroutine=read_file, name="read_file", description="Read a file."),
-                 Risk.GREEN)
-    return registry
 
 
 def results(*paths: str) -> dict[str, dict[str, object]]:
@@ -72,7 +61,7 @@ def test_no_parts_unless_each_question_names_one_file_of_its_own_that_a_read_ret
 
 async def test_each_part_is_answered_from_its_own_files_read_alone_and_streamed_as_one_answer() -> None:
     llm = ScriptedChatModel(replies=[PLAN, "Lev rolled checkout back at 18:21.", "The catalog went to 5."])
-    events = await asked_once(llm, files_registry(), "parts", ASK)
+    events = await asked_once(llm, files_registry(FILES), "parts", ASK)
     assert [e.answer for e in events if isinstance(e, AnswerReady)] == [
         "Lev rolled checkout back at 18:21.\n\nThe catalog went to 5."]
     first, second = (str(call[-1].content) for call in llm.calls[1:])
@@ -88,7 +77,7 @@ async def test_the_parts_stream_as_one_growing_answer() -> None:
     first, second = "Lev rolled checkout back at 18:21.", "The catalog went to 5."
     with FakeOpenAI([PLAN, first, second], piece=7) as fake:
         llm = ChatOpenAIWithRole(model="fake", base_url=fake.url, api_key=SecretStr("unused"), max_retries=0)
-        async with services_on(MEMORY, llm, files_registry()) as services:
+        async with services_on(MEMORY, llm, files_registry(FILES)) as services:
             events = services.events.open()
             await services.engine.ask("streamed", ASK)
             seen = []
@@ -105,7 +94,7 @@ async def test_the_parts_stream_as_one_growing_answer() -> None:
 async def test_a_part_with_no_answer_leaves_the_whole_request_to_the_joiner() -> None:
     llm = ScriptedChatModel(replies=[PLAN, "Lev rolled checkout back at 18:21.", "",
                                      "At 18:21; the catalog went to 5."])
-    events = await asked_once(llm, files_registry(), "whole", ASK)
+    events = await asked_once(llm, files_registry(FILES), "whole", ASK)
     assert [e.answer for e in events if isinstance(e, AnswerReady)] == ["At 18:21; the catalog went to 5."]
     whole = str(llm.calls[-1][-1].content)
     assert "Lev rolled checkout back to v41" in whole and "New size: 5" in whole and whole.endswith(ASK)

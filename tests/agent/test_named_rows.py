@@ -6,14 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from langchain_core.tools import StructuredTool
-
 from agent.events import AnswerReady
 from agent.model.named_keys import named_keys, named_keys_section
 from agent.model.named_rows import asked_cell, corrected, misread_cells, named_rows, named_rows_section
-from agent.tools.registry import Risk, ToolRegistry
+from agent.tools.registry import ToolRegistry
 from infra.emulators.scripted_chat import ScriptedChatModel
 from tests.agent.harness import asked_once
+from tests.fakes.tools import files_registry
 
 ROTATION = """\
 rotation: platform-primary
@@ -87,13 +86,7 @@ def test_an_answer_that_gives_another_cell_of_the_named_row_is_set_right() -> No
 
 
 def rotation_registry() -> ToolRegistry:
-    async def read_file(path: str) -> dict[str, str]:
-        return {"path": path, "content": ROTATION}
-
-    registry = ToolRegistry()
-    registry.add(StructuredTool.from_function(coroutine=read_file, name="read_file", description="Read a file."),
-                 Risk.GREEN)
-    return registry
+    return files_registry(ROTATION)
 
 
 async def test_the_joiner_is_shown_the_named_row_and_its_misread_answer_is_set_right() -> None:

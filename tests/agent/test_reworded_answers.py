@@ -4,16 +4,15 @@
 from __future__ import annotations
 
 from langchain_core.messages import AIMessage
-from langchain_core.tools import StructuredTool
 
 from agent.answer.stream import REWORD, SAY_WHAT
 from agent.answer.vetting import says_nothing
 from agent.events import AnswerReady
 from agent.model.matching_lines import matching_lines_reply, matching_lines_section
-from agent.tools.registry import Risk, ToolRegistry
 from infra.emulators.scripted_chat import ScriptedChatModel
 from tests.agent.harness import asked_once
 from tests.agent.test_named_rows import ROTATION, rotation_registry
+from tests.fakes.tools import files_registry
 
 
 async def test_a_joiner_that_pasted_the_results_list_is_asked_once_to_word_them() -> None:
@@ -104,19 +103,10 @@ def test_the_joiner_is_shown_the_lines_of_a_longer_read_that_match_the_request()
 async def test_the_joiners_prompt_holds_the_matching_lines_before_the_request() -> None:
     plan = {"nodes": [{"id": "events", "read_file": {"path": "k8s/events.txt"}}]}
     llm = ScriptedChatModel(replies=[plan, "The catalog autoscaler went to 5."])
-    events = await asked_once(llm, events_registry(), "lines", ASKED_SIZE)
+    events = await asked_once(llm, files_registry(EVENTS), "lines", ASKED_SIZE)
     assert [e.answer for e in events if isinstance(e, AnswerReady)] == ["The catalog autoscaler went to 5."]
     prompt = str(llm.calls[1][-1].content)
     section = prompt.index("## Lines of the files read that share the most words with the request")
     assert prompt.index("## Results") < section < prompt.index("## Request")
     assert "horizontalpodautoscaler/catalog   New size: 5" in prompt[section:prompt.index("## Request")]
 
-
-def events_registry() -> ToolRegistry:
-    async def read_file(path: str) -> dict[str, str]:
-        return {"path": path, "content": EVENTS}
-
-    registry = ToolRegistry()
-    registry.add(StructuredTool.from_function(coroutine=read_file, name="read_file", description="Read a file."),
-                 Risk.GREEN)
-    return registry

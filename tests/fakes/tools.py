@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,6 +95,18 @@ def simulated_registry(log: ToolLog) -> ToolRegistry:
     registry.add(StructuredTool.from_function(coroutine=send, name="send",
                                               description="Send a message.", args_schema=SendArgs),
                  Risk.RED)
+    return registry
+
+
+def files_registry(files: Mapping[str, str] | str) -> ToolRegistry:
+    """A registry of one green ``read_file`` that returns ``files[path]`` (a text alone: every
+    path holds it), no outputs' keys declared."""
+    async def read_file(path: str) -> dict[str, str]:
+        return {"path": path, "content": files if isinstance(files, str) else files[path]}
+
+    registry = ToolRegistry()
+    registry.add(StructuredTool.from_function(coroutine=read_file, name="read_file", description="Read a file."),
+                 Risk.GREEN)
     return registry
 
 
