@@ -699,16 +699,17 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         messages = computed_answer_messages(state, values) if values else joiner_messages(
             state, replans_left, ctx.settings.prompt_chars, red, edited,
             computed_from(state.get("plan") or {}, state.get("results") or {}))
-        reply = await answer_in_parts(ctx, state, parts, red, thread_id=current_thread(),
-                                      run_id=state.get("run_id", "")) if parts else None
-        if reply is not None and reply.text:
+        parted = await answer_in_parts(ctx, state, parts, red, thread_id=current_thread(),
+                                       run_id=state.get("run_id", "")) if parts else None
+        tokens += parted.tokens if parted is not None else 0
+        if parted is not None and parted.text:
             log.info("the request asks a question of each file it names; each answered from its file",
                      files=[part.path for part in parts])
+            reply = parted
         else:
-            tokens += reply.tokens if reply is not None else 0
             reply = await join_reply(ctx, messages, tools,
                                      thread_id=current_thread(), run_id=state.get("run_id", ""))
-        tokens += reply.tokens
+            tokens += reply.tokens
     except LLMUnavailable as exc:
         log.warning("the joiner model failed; answering with the results", error=ctx.redactor(exc.detail))
         reply = None

@@ -85,7 +85,7 @@ def unread_file_names(plan: Plan, request: str, registry: ToolRegistry,
     """The files ``request`` names that no node of ``plan`` reads (:func:`unread_named_files`)."""
     if not plan.nodes or READ_FILE not in registry:
         return []
-    args = [[_beyond_search(node.tool, node.args), [_beyond_search(node.tool, a) for a in node.each or []]]
+    args = [[_beyond_looking(node.tool, node.args), [_beyond_looking(node.tool, a) for a in node.each or []]]
             for node in plan.nodes]
     return _unread_names(strings(args), request, known)
 
@@ -107,7 +107,7 @@ def unread_in_draft(draft: Any, request: str, registry: ToolRegistry,
     listed = [node for node in nodes if isinstance(node, dict) and node.get("tool") == LIST_FILES
               and isinstance(node.get("args"), dict)]
     looked = searched + listed
-    beyond = [{**node, "args": _beyond_search(str(node.get("tool")), node["args"])} if node in looked
+    beyond = [{**node, "args": _beyond_looking(str(node.get("tool")), node["args"])} if node in looked
               else {k: v for k, v in node.items() if k != "package"} if isinstance(node, dict) else node
               for node in nodes]  # (nor is a package's code that names it: it sees only its inputs)
     patterns = [str(node["args"].get("pattern") or "") for node in searched]
@@ -125,7 +125,7 @@ def _unread_names(values: Iterable[str], request: str, known: Iterable[Any]) -> 
             and not is_destination(name, request)]
 
 
-def _beyond_search(tool: str | None, args: dict[str, Any]) -> dict[str, Any]:
+def _beyond_looking(tool: str | None, args: dict[str, Any]) -> dict[str, Any]:
     """A call's arguments, less the files a search looks in or for: a search of a file is no
     read of it (only the lines that match come back; "who is on call? see notes/oncall.md"
     searched for "oncall" there, found nothing, and answered that the file does not say), nor is

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from agent.plan.format import PlanNode
-from agent.plan.mends.contract import Mend, MendContext, node_wise
+from agent.plan.mends.contract import Mend, MendContext, node_wise, with_args
 
 
 def without_blank_options(node: PlanNode, context: MendContext) -> PlanNode:
@@ -28,9 +28,7 @@ def without_blank_options(node: PlanNode, context: MendContext) -> PlanNode:
     def kept(args: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in args.items() if k in required or not blank(k, v)}
 
-    each = None if node.each is None else [kept(item) for item in node.each]
-    mended = node.model_copy(update={"args": kept(node.args), "each": each})
-    return node if mended == node else mended
+    return with_args(node, kept)
 
 
 BLANK_OPTIONS = Mend(

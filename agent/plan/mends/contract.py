@@ -94,3 +94,11 @@ def node_wise(mend: Callable[[PlanNode, MendContext], PlanNode]) -> Callable[[Dr
     def fix(draft: Draft, context: MendContext) -> Draft:
         return draft.with_nodes(mend(node, context) for node in draft.nodes)
     return fix
+
+
+def with_args(node: PlanNode, fix: Callable[[dict[str, Any]], dict[str, Any]]) -> PlanNode:
+    """``node`` with ``fix`` applied to its arguments and to each fan-out item's; ``node`` itself
+    (equal, so no mend is said to fire) when nothing changed."""
+    each = None if node.each is None else [fix(item) for item in node.each]
+    mended = node.model_copy(update={"args": fix(node.args), "each": each})
+    return node if mended == node else mended

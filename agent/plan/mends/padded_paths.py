@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from agent.plan.format import PlanNode
-from agent.plan.mends.contract import Mend, MendContext, node_wise
+from agent.plan.mends.contract import Mend, MendContext, node_wise, with_args
 
 LOCATION_ARGS = frozenset({"path", "pattern", "url"})
 """The arguments that name where a tool looks (a file, a glob, an address)."""
@@ -24,11 +24,7 @@ def stripped_locations(node: PlanNode, context: MendContext) -> PlanNode:
         return {k: v.strip() if k in LOCATION_ARGS and isinstance(v, str) and v.strip() else v
                 for k, v in args.items()}
 
-    if node.tool is None:
-        return node
-    each = None if node.each is None else [stripped(item) for item in node.each]
-    mended = node.model_copy(update={"args": stripped(node.args), "each": each})
-    return node if mended == node else mended
+    return node if node.tool is None else with_args(node, stripped)
 
 
 PADDED_PATHS = Mend(
