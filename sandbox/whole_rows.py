@@ -9,7 +9,7 @@ could be addressed (evening mail-action-owners). Such a goal's plain query (no a
 ``GROUP BY``) selects ``*``: the rows it keeps, whole. A join is left out too: the rewrites
 of the same query joined the items to the attendees (``JOIN data AS T2 ON T1.owner = T2.name``,
 "Kenji" to "Kenji Watanabe") and found nothing, four times; whose address an item's owner has is
-dagbot's to find (agent/engine/address_book.py). The query keeps its conditions on the items.
+dagbot's to find (agent/execution/address_book.py). The query keeps its conditions on the items.
 """
 
 from __future__ import annotations

@@ -50,7 +50,6 @@ from agent.answer.vetting import (
     unmade_claim,
     unreadable,
 )
-from agent.engine.address_book import address_book, owner_of
 from agent.engine.computed_answer import (
     computed_answer_messages,
     computed_reply,
@@ -99,6 +98,7 @@ from agent.events import (
     RunFailed,
     Waiting,
 )
+from agent.execution.address_book import address_book, owner_of
 from agent.execution.approval_edits import edited_calls
 from agent.execution.context import EngineContext
 from agent.execution.early_start import discard as discard_early_starts

@@ -12,7 +12,7 @@ any (and nobody rejected one), and the results hold addresses the request does n
 
 - a package that finished with the items to mail about (a list of objects or lines, each
   holding one address or belonging to one by the names written with the addresses in what the
-  tools returned, :mod:`agent.engine.address_book`; or an object keyed by the addresses) gives
+  tools returned, :mod:`agent.execution.address_book`; or an object keyed by the addresses) gives
   the mails: dagbot adds one call of the mail tool per address, its text that address's items,
   to the plan that ran. Each asks its approver as any red step: the approver sees the address
   and the text before anything is sent;
@@ -36,9 +36,9 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from agent.engine.address_book import ADDRESS, address_book, owner_of
 from agent.engine.mail_totals import total_lines
 from agent.errors import PlanProblem
+from agent.execution.address_book import ADDRESS, address_book, owner_of
 from agent.plan.asked_changes import reads_of
 from agent.plan.format import canonical_node, free_id
 from agent.plan.named_files import READ_FILE, is_destination, named_files
@@ -92,7 +92,7 @@ Mail = tuple[str, str | None, str]
 def mails_of(output: Any, book: Mapping[str, set[str]] | None = None, request: str = "") -> list[Mail] | None:
     """The mails ``output`` lists, each as (address, subject or None, text): its items (a list
     of objects or lines, or such a list as an object's one field) grouped by the one address
-    each holds, or else belongs to by ``book`` (:func:`agent.engine.address_book.owner_of`),
+    each holds, or else belongs to by ``book`` (:func:`agent.execution.address_book.owner_of`),
     in the order first met, each group's total ending its text when ``request`` asks for one
     (:func:`agent.engine.mail_totals.total_lines`); one per key of an object keyed by
     addresses; or an object's pairs as items (``{"Jonas Berg": "add an alert…"}``). None when

@@ -36,12 +36,13 @@ from agent.events import (
 from agent.execution.approval_gate import ApprovalGate, Cleared, Waiting, args_digest, refusal
 from agent.execution.context import EngineContext
 from agent.execution.fan_out import Prefetch, call_tool_node, prefetch
+from agent.execution.named_recipients import with_named_recipients
 from agent.execution.package_nodes import run_package
 from agent.execution.red_calls import call_approved, describe_error, preview
 from agent.execution.redaction import scrub_error
 from agent.execution.report import ExecutionReport, untrusted_sources
 from agent.execution.storable import storable_result
-from agent.plan.edges import call_args, dependencies
+from agent.plan.edges import call_args, dependencies, upstream
 from agent.plan.format import Plan, PlanNode, node_label
 from agent.plan.readiness import NodeState, is_finished, readiness
 from agent.plan.references import (
@@ -265,6 +266,9 @@ class PlanExecutor:
         for name in self.ctx.registry.text_args(node.tool) & set(args):
             if not isinstance(args[name], str) and is_whole_reference(node.args[name]):
                 args[name] = text_form(args[name])  # "${count}" in a text argument: 7 as "7"
+        if addressed := self.ctx.registry.address_args(node.tool):  # "to": "the facilitator"
+            args = with_named_recipients(args, addressed, (
+                self.outputs.get(step) for step in sorted(upstream(self.plan.nodes, node.id))))
         return self.ctx.registry.validate_args(node.tool, args)
 
     # ------------------------------------------------- streamed plans (early start)

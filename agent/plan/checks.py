@@ -19,6 +19,7 @@ from agent.plan.format import NODE_ID_PATTERN, PlanNode
 from agent.plan.input_fields import unknown_input_fields
 from agent.plan.limits import PlanLimits
 from agent.plan.mends.contract import Draft
+from agent.plan.mends.named_recipients import names_someone
 from agent.plan.package_code import (
     NO_RESULT,
     beyond_tools,
@@ -162,6 +163,9 @@ def _check_args(node: PlanNode, registry: ToolRegistry) -> list[PlanProblem]:
             # A whole-string reference stands for a value only known at run time: its type is
             # checked again when the node runs, with the real value.
             deferred = {k for k, v in args.items() if is_whole_reference(v)}
+            # a recipient written as a name or a role: its address is looked up in the results
+            # when the node runs (agent/execution/named_recipients.py), and checked then
+            deferred |= {k for k in registry.address_args(node.tool) & set(args) if names_someone(args[k])}
             real = [e for e in exc.errors(include_url=False, include_input=False)
                     if not (e["loc"] and e["loc"][0] in deferred)]
             if real:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from agent.plan.format import PlanNode
@@ -49,3 +49,15 @@ def find_cycle(edges: Mapping[str, set[str]]) -> list[str] | None:
         if colour[node_id] == white and (found := visit(node_id)):
             return found
     return None
+
+
+def upstream(nodes: Iterable[PlanNode], node_id: str) -> set[str]:
+    """The nodes ``node_id`` depends on, directly or through others."""
+    edges = {node.id: dependencies(node) for node in nodes}
+    found: set[str] = set()
+    waiting = list(edges.get(node_id, ()))
+    while waiting:
+        if (current := waiting.pop()) not in found:
+            found.add(current)
+            waiting.extend(edges.get(current, ()))
+    return found

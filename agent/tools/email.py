@@ -13,7 +13,7 @@ from email.utils import formatdate, getaddresses, make_msgid
 from typing import Any
 
 from langchain_core.tools import BaseTool, StructuredTool
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, ValidationInfo, field_validator
 
 from agent.errors import ConfigurationError, ToolError
 from agent.tools.registry import Risk
@@ -52,7 +52,7 @@ def parse_addresses(value: list[str] | str | None, field_name: str) -> list[tupl
     if any("\r" in item or "\n" in item for item in items):
         raise ToolError(f"'{field_name}' must not contain line breaks")
     pairs = getaddresses(items)
-    bad = [addr or name for name, addr in pairs if not _ADDRESS.match(addr)]
+    bad = [item for item in items if not all(_ADDRESS.match(addr) for _, addr in getaddresses([item]))]
     if bad or not pairs:
         shown = ", ".join(repr(b) for b in bad) or repr(value)
         raise ToolError(f"'{field_name}' has invalid email address(es): {shown}")
@@ -65,11 +65,24 @@ def _format(pairs: list[tuple[str, str]]) -> str:
 
 class SendEmailArgs(BaseModel):
     to: list[str] | str = Field(description="Recipient address(es): a list, or one string "
-                                            "with comma-separated addresses.")
+                                            "with comma-separated addresses.",
+                                json_schema_extra={"format": "email"})
     subject: str = Field(description="Subject line (one line).")
     body: str = Field(description="Plain-text message body.",
                       json_schema_extra={"contentMediaType": "text/plain"})  # a document: Edit's text box
-    cc: list[str] | str | None = Field(None, description="Optional CC address(es).")
+    cc: list[str] | str | None = Field(None, description="Optional CC address(es).",
+                                       json_schema_extra={"format": "email"})
+
+    @field_validator("to", "cc")
+    @classmethod
+    def _addresses(cls, value: list[str] | str | None, info: ValidationInfo) -> list[str] | str | None:
+        """Checked before anyone is asked to approve the mail, not only when it is sent."""
+        if value is not None:
+            try:
+                parse_addresses(value, info.field_name or "address")
+            except ToolError as exc:
+                raise ValueError(str(exc)) from None
+        return value
 
 
 class Mailer:

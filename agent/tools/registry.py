@@ -162,6 +162,13 @@ class ToolSpec:
         return frozenset(arg for arg, schema in properties.items()
                          if isinstance(schema, dict) and schema.get("type") == "string")
 
+    @cached_property
+    def address_args(self) -> frozenset[str]:
+        """The arguments that take mail addresses: their schema (or a branch of it, or its
+        items) says ``"format": "email"``."""
+        properties = self._schema.get("properties") or {}
+        return frozenset(arg for arg, schema in properties.items() if _says_email(schema))
+
     def secret_args(self) -> frozenset[str]:
         """Arguments never shown outside the engine: not in Slack, the audit trail or a log."""
         return self._secret_args
@@ -267,6 +274,10 @@ class ToolRegistry:
     def risk_of(self, name: str) -> Risk:
         return self.get(name).risk
 
+    def address_args(self, name: str) -> frozenset[str]:
+        """The arguments of tool ``name`` that take mail addresses."""
+        return self.get(name).address_args
+
     def text_args(self, name: str) -> frozenset[str]:
         """The arguments of tool ``name`` that take only text (a JSON-schema string)."""
         return self.get(name).text_args
@@ -301,6 +312,13 @@ class ToolRegistry:
                     f"tool module '{module_name}' has no register(registry) function"
                 )
             register(self)
+
+
+def _says_email(schema: Any) -> bool:
+    if not isinstance(schema, dict):
+        return False
+    return schema.get("format") == "email" or _says_email(schema.get("items")) \
+        or any(_says_email(branch) for branch in schema.get("anyOf") or schema.get("oneOf") or ())
 
 
 def _revealed(value: Any) -> Any:

@@ -275,6 +275,18 @@ FIXES: dict[str, Fix] = {
             {"id": "raw", "lookup": {"key": "x"}},
             package("n", "result = inputs['log']")],
             "answer": "${n} and ${raw}"}),
+    "named-recipients": Fix(  # monday mail-checkout-resolve: "to": "retro facilitator", the retro unwaited
+        before={"nodes": [
+            {"id": "retro", "read_file": {"path": "retros/checkout.md"}},
+            {"id": "pages", "read_file": {"path": "oncall/pages.csv"}},
+            package("total", "result = len(inputs['pages']['content'])"),
+            {"id": "mail", "send_email": {"to": "retro facilitator", "subject": "s", "body": "${total}"}}]},
+        after={"nodes": [
+            {"id": "retro", "read_file": {"path": "retros/checkout.md"}},
+            {"id": "pages", "read_file": {"path": "oncall/pages.csv"}},
+            package("total", "result = len(inputs['pages']['content'])"),
+            {"id": "mail", "send_email": {"to": "retro facilitator", "subject": "s", "body": "${total}"},
+             "depends_on": ["retro"]}]}),
     "padded-paths": Fix(  # monday due-before-dec-3: a search of " retros/…md" searched nothing
         before={"nodes": [
             {"id": "due", "search_files": {"query": "due", "pattern": " retros/checkout.md"}},
@@ -414,6 +426,11 @@ NOTHING_TO_FIX: dict[str, Clean] = {
         {"id": "raw", "lookup": {"key": "y"}},  # the plan's own raw
         {"id": "a", "lookup": {"key": "${shipped}"}}],  # a red call is never made again so
         "answer": "${raw} and ${a}"}),
+    "named-recipients": Clean({"nodes": [  # addresses, and addresses a reference fills, wait for nothing
+        {"id": "dir", "read_file": {"path": "team/directory.yaml"}},
+        {"id": "who", "lookup": {"key": "owner"}},
+        {"id": "a", "send_email": {"to": "hana@example.org", "subject": "s", "body": "b"}},
+        {"id": "b", "send_email": {"to": "${who.email}", "cc": ["${who.manager}"], "subject": "s", "body": "b"}}]}),
     "padded-paths": Clean({"nodes": [  # a query's spaces are its own; a blank path is the tool's to refuse
         {"id": "find", "search_files": {"query": " due ", "pattern": "**/*.md"}},
         {"id": "read", "read_file": {"path": " "}}]}),
@@ -518,6 +535,7 @@ def test_the_mends_run_in_this_order() -> None:
         "reply-package-twice",
         "guessed-answer",
         "change-targets",
+        "named-recipients",
     ]
 
 

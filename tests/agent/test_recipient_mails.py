@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from agent.engine.address_book import address_book, owner_of
 from agent.engine.mail_totals import total_lines
 from agent.engine.recipient_mails import (
     MAIL_WHY,
@@ -24,6 +23,7 @@ from agent.engine.recipient_mails import (
 )
 from agent.errors import PlanProblem
 from agent.events import AwaitingApproval, PlanReady
+from agent.execution.address_book import address_book, owner_of
 from agent.tools.builtin import BuiltinToolConfig, register_builtin_tools
 from agent.tools.email import SmtpConfig
 from agent.tools.files import FileToolConfig

@@ -28,6 +28,7 @@ from agent.plan.mends.fill_ins import MISSING_FILL_INS
 from agent.plan.mends.input_ids import MISNAMED_INPUTS
 from agent.plan.mends.listed_files import LISTED_FILES
 from agent.plan.mends.listed_values import LISTED_VALUES
+from agent.plan.mends.named_recipients import NAMED_RECIPIENTS
 from agent.plan.mends.node_ids import DUPLICATE_IDS, SELF_DEPENDENCY
 from agent.plan.mends.padded_paths import PADDED_PATHS
 from agent.plan.mends.recalled_calls import RECALLED_CALLS
@@ -69,6 +70,7 @@ PLAN_MENDS: tuple[Mend, ...] = (
     REPLY_PACKAGE_TWICE,
     GUESSED_ANSWER,
     CHANGE_TARGETS,
+    NAMED_RECIPIENTS,
 )
 _BY_NAME = {mend.name: mend for mend in PLAN_MENDS}
 

@@ -25,6 +25,8 @@ _LONGEST_NAME = 40
 _SHORTEST_WORD = 3
 _LEAD = re.compile(r"(?:^|[:;,|]|\b(?:and|or)\b)\s*([^:;,|]*?)\s*[(<\[]?\s*$", re.I)
 """The words just before an address on its line, back to a colon, a comma or an "and"."""
+_ROLE = re.compile(r"(?:^|[;,|])[\s*_>#-]*([^:;,|*_]+?)[*_]*\s*:[^:;,|]*$")
+"""The label of the line's last colon before an address ("- **On-call**: Priya <…>": "On-call")."""
 
 
 def address_book(values: Iterable[Any]) -> dict[str, set[str]]:
@@ -94,20 +96,32 @@ def _from_structure(value: Any, book: dict[str, set[str]]) -> None:
         for key, item in value.items():
             if isinstance(item, str) and ADDRESS.fullmatch(item.strip()) and _is_name(str(key)):
                 book.setdefault(item.strip().lower(), set()).add(str(key).lower())  # (jonas: jonas@…)
+            if isinstance(item, Mapping) and _is_name(str(key)) and len(held := _addresses_of(item)) == 1:
+                book.setdefault(held[0], set()).add(str(key).lower())  # (secondary: {email: priya@…})
             if isinstance(item, list | Mapping):
                 _from_structure(item, book)
 
 
+def _addresses_of(value: Mapping[Any, Any]) -> list[str]:
+    """The addresses among an object's own text values."""
+    return [item.strip().lower() for item in value.values()
+            if isinstance(item, str) and ADDRESS.fullmatch(item.strip())]
+
+
 def _from_lines(text: str, book: dict[str, set[str]]) -> None:
     """The words just before an address on its line ("@rafael (rafael.quintero@example.com)",
-    "Luis Ortega <luis@example.com>") are its name."""
+    "Luis Ortega <luis@example.com>") are its name; a label before them, ended by a colon, is
+    its role ("Facilitator: Hana Yoon (hana.yoon@example.org)": "facilitator")."""
     for line in text.splitlines():
         start = 0
         for match in ADDRESS.finditer(line):
-            lead = _LEAD.search(line[start:match.start()])
+            before = line[start:match.start()]
+            lead = _LEAD.search(before)
             names = book.setdefault(match.group(0).lower(), set())
             if lead and _is_name(lead.group(1)):
                 names.add(lead.group(1).strip().lower().lstrip("@"))
+            if (role := _ROLE.search(before)) and _is_name(role.group(1)):
+                names.add(role.group(1).strip().lower())
             start = match.end()
 
 
