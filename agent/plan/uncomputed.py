@@ -125,9 +125,10 @@ def uncomputed_reads(plan: Plan, registry: ToolRegistry, request: str,
     nothing computed nothing ("which of them have MFA off?" searched a JSON file for ``mfa:
     false`` and the joiner picked a name from the file by itself)."""
     asked = asked_values(request)
-    nodes = [node for node in plan.nodes if not _found_nothing((results or {}).get(node.id))]
+    nodes = [node for node in plan.nodes
+             if not _found_nothing((results or {}).get(node.id)) and not _unasked_query(node, request)]
     read_whole = {path for node in nodes if (path := _table_read(node, registry, results or {}))}
-    if not asked or any(_computes(node, registry, asked) and not _searches_one_of(node, read_whole)
+    if not asked or any(_computes(node, registry, asked, request) and not _searches_one_of(node, read_whole)
                         for node in nodes):
         return []
     reads = [node.id for node in nodes if _table_read(node, registry, results or {})]
@@ -259,7 +260,7 @@ def searched_data_files(plan: Plan, registry: ToolRegistry, request: str,
     if _changes(plan, registry):
         return []
     nodes = [node for node in plan.nodes if not _found_nothing(results.get(node.id))]
-    if any(_computes(node, registry, asked) for node in nodes):
+    if any(_computes(node, registry, asked, request) for node in nodes):
         return []
     read = {_data_file_read(node, registry) for node in nodes}
     found: list[str] = []
@@ -342,11 +343,14 @@ _REPORT_HEAD = 4096
 """How much of a file's start is looked at for a report's root."""
 
 
-def _computes(node: PlanNode, registry: ToolRegistry, asked: list[str]) -> bool:
-    """Whether ``node`` computes what is ``asked`` (a search's matches: only a count or a filter)."""
+def _computes(node: PlanNode, registry: ToolRegistry, asked: list[str], request: str) -> bool:
+    """Whether ``node`` computes what is ``asked`` (a search's matches: only a count or a filter;
+    a query: of a table the request names)."""
     if node.package is not None:
         return True
     if node.tool is None or node.tool not in registry:
+        return False
+    if _unasked_query(node, request):
         return False
     returns = registry.returns_of(node.tool)
     if returns is None and registry.risk_of(node.tool) is Risk.GREEN:
@@ -355,6 +359,30 @@ def _computes(node: PlanNode, registry: ToolRegistry, asked: list[str]) -> bool:
         in_records = _RECORDS_SPAN_LINES.search(str(node.args.get("pattern") or ""))
         return set(asked) <= _MATCHES_ANSWER and not in_records
     return any(_STATEMENT.match(text) for text in strings(call_args(node)))
+
+
+def _unasked_query(node: PlanNode, request: str) -> bool:
+    """Whether ``node`` queries a database (no file) only in tables ``request`` names no word of."""
+    statements = [text for text in strings(call_args(node)) if _STATEMENT.match(text)]
+    return bool(statements) and not _read_path(node.model_dump()) \
+        and all(_unnamed_tables(statement, request) for statement in statements)
+
+
+_FROM_TABLE = re.compile(r"\b(?:from|join)\s+[\"`\[]?([a-z_]\w*)", re.I)
+_PREFIX = 5
+"""How much of a table's name a word of the request shares to name it ("deployments": deploys)."""
+
+
+def _unnamed_tables(statement: str, request: str) -> bool:
+    """Whether each table ``statement`` selects from is one ``request`` names no word of: a query
+    of a database's ``deploys`` for "Which resources will terraform/plan.txt destroy?" (monday
+    destroyed-resources) computes nothing the request asks, and the file's read was left to the
+    joiner's model, which listed a created bucket among what will be destroyed."""
+    tables = {table.lower() for table in _FROM_TABLE.findall(statement)}
+    words = {word.lower() for word in re.findall(r"[a-z_]\w*", request, re.I)}
+    return bool(tables) and not any(word == table or (len(word) >= _PREFIX and len(table) >= _PREFIX
+                                                      and word[:_PREFIX] == table[:_PREFIX])
+                                    for table in tables for word in words)
 
 
 _RECORDS_SPAN_LINES = re.compile(r"\.(?:json|ya?ml|toml)$", re.I)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from langchain_core.tools import StructuredTool
 
 from agent.engine.computed_values import COMPUTED_ID
 from agent.events import AnswerReady, PlanReady
@@ -22,7 +23,7 @@ from agent.plan.uncomputed import (
 )
 from agent.tools.builtin import BuiltinToolConfig, register_builtin_tools
 from agent.tools.files import FileToolConfig
-from agent.tools.registry import ToolRegistry
+from agent.tools.registry import Risk, ToolRegistry
 from infra.emulators.scripted_chat import ScriptedChatModel
 from tests.agent.harness import MEMORY, services_on
 from tests.fakes.packages import ScriptedPackages
@@ -415,3 +416,21 @@ def test_an_xml_file_read_whole_that_is_a_test_report_is_a_data_file(tmp_path: P
     pom = {**results, "smoke": {"status": "done", "output": {"path": "ci/smoke.xml", "content": "<project/>"}}}
     assert uncomputed_reads(plan(read, search), tools, asked, pom) == []  # other XML is no table
     assert uncomputed_reads(plan(read, search), tools, asked, {}) == []  # (not read yet: not known)
+
+
+def test_a_query_of_a_table_the_request_names_no_word_of_computes_nothing_it_asks(tmp_path: Path) -> None:
+    """monday destroyed-resources: "Which resources will terraform/plan.txt destroy?" was planned
+    as the plan's read and a query of the database's ``deploys``; the joiner read the plan itself."""
+    tools = registry(tmp_path)
+    tools.add(StructuredTool.from_function(coroutine=_rows, name="sql_query", description="SQL"), Risk.GREEN)
+    terraform = {"id": "plan", "tool": "read_file", "args": {"path": "terraform/plan.txt"}}
+    deploys = {"id": "q", "tool": "sql_query", "args": {"sql": "SELECT service FROM deploys LIMIT 10"}}
+    asked = "Which resources will terraform/plan.txt destroy?"
+    assert uncomputed_reads(plan(terraform, deploys), tools, asked) == ["plan"]
+    # a query of a table the request names (a word sharing its start: "deployments") computes it
+    assert uncomputed_reads(plan(terraform, deploys), tools, "Which deployments failed, per terraform/plan.txt?") == []
+    assert uncomputed_reads(plan(terraform, deploys), tools, "Which resources in terraform/plan.txt are deploys?") == []
+
+
+async def _rows(sql: str) -> dict[str, object]:
+    return {"rows": []}
