@@ -16,6 +16,7 @@ follow-up-owner's ``SELECT owner`` ran, failed, and was written again four times
 
 from __future__ import annotations
 
+import itertools
 import re
 import sqlite3
 from collections.abc import Sequence
@@ -59,6 +60,42 @@ def unused_values(table: Table, request: str, sql: str) -> list[tuple[str, str]]
             if len(text) >= 3 and text not in found and text not in written:
                 found[text] = column
     return [(value, column) for value, column in found.items()]
+
+
+_PHRASE_WORD = re.compile(r"[a-z][a-z'-]*")
+_FILLER = frozenset(re.findall(r"\S+", """
+a an the and or of in on at to for from by with into onto over under that which who
+while during after before about since until
+whom whose what when where why how is are was were be been has have had do does did it its this these those
+each every all any some no not than then there their them they his her our your my me we you i as if so
+write wrote list show tell give send mail email file files say says said"""))
+
+
+def unused_phrases(table: Table, request: str, sql: str) -> list[tuple[str, str, int]]:
+    """Two words the request says together that the text of some rows of a column holds, and not
+    every row's, which the query never uses, each with its column and how many rows hold them:
+    "Write each upstream address that timed out in logs/nginx-error.log" was queried for every
+    upstream of the log, counted (monday timeouts-to-file), where ``message`` holds "timed out"
+    in three of its thirteen rows. Words of a path, an address or a URL the request names are no
+    phrase; nor two words one of which is a filler ("the queue", "each of")."""
+    asked = _TARGET.sub(" ", request.lower())
+    words = _PHRASE_WORD.findall(asked)
+    written = sql.lower()
+    found: dict[str, tuple[str, int]] = {}
+    texts = [c for c in table.columns if table.types.get(c) == "TEXT"]
+    for first, second in itertools.pairwise(words):
+        if first in _FILLER or second in _FILLER or len(first + second) < 6:
+            continue
+        phrase = f"{first} {second}"
+        if phrase in written or phrase in found or not re.search(rf"\b{re.escape(phrase)}\b", asked):
+            continue
+        pattern = re.compile(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])")
+        for column in texts:
+            holding = sum(bool(pattern.search(str(row.get(column) or "").lower())) for row in table.rows)
+            if 0 < holding < len(table.rows):
+                found[phrase] = (column, holding)
+                break
+    return [(phrase, column, holding) for phrase, (column, holding) in found.items()]
 
 
 def unused_columns(table: Table, request: str, sql: str) -> list[str]:
@@ -937,6 +974,10 @@ def query_faults(table: Table, job: PackageJob, sql: str) -> list[str]:
         named = ", ".join(f"{value!r} (a value of {column})" for value, column in unused)
         faults.append(f"The request names {named}, which the query never uses: filter on it with WHERE "
                       "if the request asks about it.")
+    for phrase, column, holding in unused_phrases(table, job.request, sql):
+        faults.append(f"The request says {phrase!r}, which {column} holds in {holding} of the "
+                      f"{len(table.rows)} rows, and the query never uses it: keep those rows with "
+                      f"WHERE {column} LIKE '%{phrase}%' if the request asks about them.")
     for column in unused_columns(table, job.request, sql):
         if yes_no(table, column):
             wanted = asked_truth(column, job.request)

@@ -37,6 +37,7 @@ from sandbox.query_checks import (
     unasked_values,
     unpicked_extreme,
     unused_columns,
+    unused_phrases,
     with_row_names,
     without_copied_row,
     without_negated,
@@ -1289,3 +1290,30 @@ def test_the_top_groups_sum_for_a_total_asked_apart_is_told() -> None:
     most = PackageJob(thread_id="T", run_id="R", node_id="n", goal="most", code="", inputs={},
                       request="Which job wrote the most in total in backups/report.txt?")
     assert not any("one group's alone" in fault for fault in query_faults(table, most, top))
+
+
+NGINX_ERRORS = """\
+2026/11/30 06:40:19 [error] 2211#2211: *93502 upstream timed out (110: Connection timed out) while reading response header from upstream, client: 203.0.113.9, server: shop, request: "GET /api/search HTTP/2.0", upstream: "http://10.20.1.15:8080/api/search", host: "shop"
+2026/11/30 07:21:37 [error] 2211#2211: *95901 upstream timed out (110: Connection timed out) while reading response header from upstream, client: 203.0.113.9, server: shop, request: "POST /api/checkout HTTP/2.0", upstream: "http://10.20.2.21:8080/api/checkout", host: "shop"
+2026/11/30 07:26:14 [error] 2211#2211: *96114 connect() failed (111: Connection refused) while connecting to upstream, client: 203.0.113.9, server: shop, request: "GET /api/cart HTTP/2.0", upstream: "http://10.20.2.34:8080/api/cart", host: "shop"
+"""
+
+
+def test_two_words_the_request_says_that_only_some_rows_hold_are_a_condition_the_query_needs() -> None:
+    """monday timeouts-to-file: "Write each upstream address that timed out in logs/nginx-error.log"
+    was queried for every upstream of the log, each with a count."""
+    table = find_table({"log": {"path": "logs/nginx-error.log", "content": NGINX_ERRORS}})
+    assert table is not None
+    ask = "Write each upstream address that timed out in logs/nginx-error.log to reports/timeouts.txt"
+    every = "SELECT upstream, COUNT(*) FROM data GROUP BY upstream"
+    assert unused_phrases(table, ask, every) == [("timed out", "message", 2)]
+    told = query_faults(table, PackageJob(thread_id="T", run_id="R", node_id="n", goal="g", code="", inputs={},
+                                          request=ask), every)
+    assert ("The request says 'timed out', which message holds in 2 of the 3 rows, and the query never uses "
+            "it: keep those rows with WHERE message LIKE '%timed out%' if the request asks about them.") in told
+    assert unused_phrases(table, ask, "SELECT DISTINCT upstream FROM data WHERE message LIKE '%timed out%'") == []
+    # words every row holds filter nothing; a filler beside a word, or a path's words, are no phrase
+    assert unused_phrases(table, "Which upstream request failed the most?", every) == []
+    assert unused_phrases(table, "Show the connection refused lines of logs/timed-out.log", every) == [
+        ("connection refused", "message", 1)]
+    assert unused_phrases(table, "what did the upstream do while connecting?", every) == []
