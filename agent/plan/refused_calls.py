@@ -59,7 +59,7 @@ def refused_in_draft(draft: Any, request: str, registry: ToolRegistry, limits: P
 
 def _refused(nodes: Iterable[PlanNode], request: str, registry: ToolRegistry,
              known: Iterable[Any]) -> list[PlanProblem]:
-    held = (request + json.dumps(list(known), default=str)).lower()
+    held = _STEP_NAMES.sub(" ", (request + json.dumps(list(known), default=str)).lower())
     problems = []
     for node in nodes:
         for tool, args in _calls(node):
@@ -70,6 +70,12 @@ def _refused(nodes: Iterable[PlanNode], request: str, registry: ToolRegistry,
                     f"{tool} would be refused when it ran: {refusal.why}. Nobody named "
                     f"{refusal.target}: use only what the request, the thread or a result names")))
     return problems
+
+
+_STEP_NAMES = re.compile(r'"id":\s*"[^"]*"|\$\{[^}]*\}')
+"""A step's name in an earlier plan (its ``id``, a ``${reference}`` to it) is the model's, not a
+name anybody gave: monday follow-up-deploy-failer's follow-up queried ``FROM deploy_status``, the
+id of the earlier run's query, and the check let it pass as a name the thread held."""
 
 
 def without_refused_reads(plan: Plan, refused: list[PlanProblem], registry: ToolRegistry) -> Plan | None:

@@ -297,10 +297,14 @@ FIXES: dict[str, Fix] = {
     "fetched-files": Fix(  # monday follow-up-mail-julia: http_get of ci/workflow-runs.json failed every time
         before={"nodes": [
             {"id": "runs", "http_get": {"url": "ci/workflow-runs.json"}},
-            package("failed", "import json\nresult = len(json.loads(inputs['runs']['text']))")]},
+            package("failed", "import json\nresult = len(json.loads(inputs['runs']['text']))"),
+            {"id": "e2e", "http_get": ["ci/e2e-runs.json"]},  # (its second time: a fan-out of one)
+            {"id": "two", "http_get": [{"url": "ci/a.json"}, {"url": "ci/b.json"}]}]},
         after={"nodes": [
             {"id": "runs", "read_file": {"path": "ci/workflow-runs.json"}},
-            package("failed", "import json\nresult = len(json.loads(inputs['runs']['text']))")]}),
+            package("failed", "import json\nresult = len(json.loads(inputs['runs']['text']))"),
+            {"id": "e2e", "read_file": [{"path": "ci/e2e-runs.json"}]},
+            {"id": "two", "read_file": [{"path": "ci/a.json"}, {"path": "ci/b.json"}]}]}),
     "change-tools": Fix(
         thread=Thread(request="Add a row to the deploys table: web 2.0, deployed on 2026-11-26"),
         before={"nodes": [{"id": "row", "query": {"sql": "INSERT INTO deploys VALUES ('web', '2.0')"}}]},
@@ -437,7 +441,8 @@ NOTHING_TO_FIX: dict[str, Clean] = {
     "fetched-files": Clean({"nodes": [  # addresses, and a path a reference fills, are fetched as written
         {"id": "page", "http_get": {"url": "http://127.0.0.1:8000/status.json"}},
         {"id": "host", "http_get": {"url": "status.example.org/health"}},
-        {"id": "next", "http_get": {"url": "${page.json.next}"}}]}),
+        {"id": "next", "http_get": {"url": "${page.json.next}"}},
+        {"id": "mixed", "http_get": [{"url": "ci/a.json"}, {"url": "http://127.0.0.1:8000/b.json"}]}]}),
     "change-tools": Clean(thread=Thread(request="Which deploys failed?"), draft={"nodes": [  # no change asked
         {"id": "row", "query": {"sql": "UPDATE deploys SET status = 'ok'"}},
         {"id": "read", "query": {"sql": "SELECT * FROM deploys"}}]}),

@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+
+from langchain_core.tools import StructuredTool
 
 from agent.events import AnswerReady, PlanRepairing, RunEvent
 from agent.plan.format import Plan
@@ -13,7 +16,7 @@ from agent.tools.builtin import BuiltinToolConfig, register_builtin_tools
 from agent.tools.files import FileToolConfig
 from agent.tools.http import refused_address
 from agent.tools.http_policy import HttpToolConfig
-from agent.tools.registry import ArgumentRefusal, ToolRegistry
+from agent.tools.registry import ArgumentRefusal, Risk, ToolRegistry
 from infra.emulators.scripted_chat import ScriptedChatModel
 from tests.agent.harness import asked_once, finish
 
@@ -74,6 +77,30 @@ def test_a_host_the_request_or_the_thread_names_is_left_to_its_call() -> None:
     earlier = [["Check EXAMPLE.org", "refused", {}]]
     assert refused_calls(fetch, "and again?", registry, earlier) == []
     assert refused_calls(fetch, "and again?", registry) != []
+
+
+def test_a_step_s_name_in_an_earlier_plan_is_no_name_anybody_gave() -> None:
+    """monday follow-up-deploy-failer: "who kicked it off, and when?" queried ``FROM deploy_status``,
+    the id of the earlier run's query, and the check let it pass as a name the thread held."""
+    registry = ToolRegistry()
+
+    async def query(sql: str) -> str:
+        return sql
+
+    def tables(args: dict[str, object]) -> ArgumentRefusal | None:
+        named = re.findall(r"\bfrom\s+(\w+)", str(args.get("sql")), re.I)
+        unknown = [name for name in named if name != "deploys"]
+        return ArgumentRefusal(unknown[0], f"no table '{unknown[0]}'") if unknown else None
+
+    registry.add(StructuredTool.from_function(coroutine=query, name="sql_query", description="SQL"),
+                 Risk.GREEN, plan_check=tables)
+    follow_up = plan({"id": "who", "tool": "sql_query", "args": {"sql": "SELECT actor FROM deploy_status"}})
+    earlier = [{"request": "did a deploy-prod run fail?", "plan": {"nodes": [
+        {"id": "deploy_status", "tool": "sql_query", "args": {"sql": "SELECT status FROM deploys"}}],
+        "answer": "It did: ${deploy_status.status}"}}]
+    assert [p.node for p in refused_calls(follow_up, "who kicked it off?", registry, earlier)] == ["who"]
+    said = [{"request": "what is in deploy_status?", "answer": "no such table"}]
+    assert refused_calls(follow_up, "who kicked it off?", registry, said) == []  # a person named it
 
 
 async def ask(replies: list[object], thread: str) -> tuple[ScriptedChatModel, list[RunEvent]]:

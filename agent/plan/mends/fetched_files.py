@@ -23,12 +23,23 @@ HTTP_READS = frozenset({"http_get"})
 
 def fetched_file_read(node: PlanNode, context: MendContext) -> PlanNode:
     """``node`` reading the workspace file it fetched as an address; as it was otherwise."""
-    if node.tool not in HTTP_READS or node.each is not None or READ_FILE not in context.registry:
+    if node.tool not in HTTP_READS or READ_FILE not in context.registry:
         return node
-    url = node.args.get("url")
+    if node.each is not None:  # (``"http_get": ["ci/workflow-runs.json"]``: a fan-out of one, or more)
+        paths = [_workspace_file(item.get("url")) for item in node.each]
+        if "url" in node.args or not paths or any(path is None or len(item) != 1
+                                                  for path, item in zip(paths, node.each, strict=True)):
+            return node
+        return node.model_copy(update={"tool": READ_FILE, "args": {}, "each": [{"path": p} for p in paths]})
+    path = _workspace_file(node.args.get("url"))
+    return node if path is None else node.model_copy(update={"tool": READ_FILE, "args": {"path": path}})
+
+
+def _workspace_file(url: object) -> str | None:
+    """The workspace file ``url`` names (a relative path with a file's extension), or None."""
     if not isinstance(url, str) or "${" in url or named_files(url) != {url.strip()}:
-        return node
-    return node.model_copy(update={"tool": READ_FILE, "args": {"path": url.strip()}})
+        return None
+    return url.strip()
 
 
 FETCHED_FILES = Mend(
