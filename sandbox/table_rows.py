@@ -109,9 +109,9 @@ def _clock_durations(columns: list[str], rows: list[dict[str, Any]]
     return columns, rows
 
 
-_STAMPED = re.compile(r"(?P<stem>[A-Za-z][a-z]{2,})[_ ](?:on|at|date|time|ts)", re.IGNORECASE)
-"""A column named for when something happened (``paid_on``, ``resolved_at``): its stem names the
-yes/no fact it records (:func:`_stamp_flags`)."""
+_STAMPED = re.compile(r"(?:[A-Za-z]+_)?(?P<stem>[A-Za-z][a-z]{2,})[_ ](?:on|at|date|time|ts)", re.IGNORECASE)
+"""A column named for when something happened (``paid_on``, ``resolved_at``, a run's
+``run_started_at``): its stem names the yes/no fact it records (:func:`_stamp_flags`)."""
 _DATED = re.compile(r"\d{4}-\d\d-\d\d")
 
 
@@ -143,7 +143,10 @@ def _stamp_flags(columns: list[str], rows: list[dict[str, Any]]) -> tuple[list[s
 _STARTS = frozenset({"created", "opened", "started", "start", "triggered", "submitted", "queued", "received",
                      "reported", "raised", "requested", "begun", "began"})
 _ENDS = frozenset({"resolved", "closed", "finished", "ended", "end", "completed", "fixed", "merged",
-                   "acknowledged", "stopped", "done", "shipped", "delivered", "mitigated"})
+                   "acknowledged", "stopped", "done", "shipped", "delivered", "mitigated", "updated"})
+"""(``updated``: a run's or a job's last update is when it stopped changing; a GitHub Actions run
+export has ``run_started_at`` and ``updated_at``, and "which run took longest from its start to its
+last update" was queried for the latest update, monday longest-run)"""
 _INSTANT = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:?\d\d)?")
 
 

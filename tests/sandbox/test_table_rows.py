@@ -208,6 +208,13 @@ def test_the_time_from_a_start_stamp_to_an_end_stamp_is_a_duration_column() -> N
            "sync,2026-11-28 02:00:00,2026-11-28 02:03:00\n"
     found = table_rows(runs, ".csv")
     assert found is not None and [r["started_to_finished"] for r in found[1]] == ["0m45s", "3m00s"]
+    # a GitHub Actions run export: a stamp named with its subject's word, a run's last update its end
+    # (monday longest-run was queried for the latest update)
+    actions = json.dumps({"workflow_runs": [
+        {"id": 7, "run_started_at": "2026-11-28T02:00:11Z", "updated_at": "2026-11-28T02:47:03Z"},
+        {"id": 8, "run_started_at": "2026-11-28T16:44:31Z", "updated_at": "2026-11-28T16:51:02Z"}]})
+    found = table_rows(actions, ".json")
+    assert found is not None and [r["started_to_updated"] for r in found[1]] == ["46m52s", "6m31s"]
 
 
 def test_no_duration_without_one_start_stamp_or_with_dates_alone() -> None:
