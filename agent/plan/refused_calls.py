@@ -28,7 +28,7 @@ from agent.plan.edges import call_args
 from agent.plan.format import Plan, PlanNode
 from agent.plan.grounding import without_nodes
 from agent.plan.limits import PlanLimits
-from agent.plan.named_files import READ_FILE
+from agent.plan.named_files import READ_FILE, named_files
 from agent.plan.package_code import parse_python
 from agent.plan.parsing import parse_plan
 from agent.plan.references import referenced_ids
@@ -65,7 +65,8 @@ def _refused(nodes: Iterable[PlanNode], request: str, registry: ToolRegistry,
         for tool, args in _calls(node):
             check = registry.get(tool).plan_check if tool in registry else None
             refusal = check(args) if check is not None else None
-            if refusal is not None and not _named(refusal.target.lower(), held):
+            if refusal is not None and (not _named(refusal.target.lower(), held)
+                                        or _a_named_file_s(refusal.target, request)):
                 problems.append(PlanProblem(node.id, "args" if node.tool else "package.code", (
                     f"{tool} would be refused when it ran: {refusal.why}. Nobody named "
                     f"{refusal.target}: use only what the request, the thread or a result names")))
@@ -138,6 +139,15 @@ def _named(target: str, held: str) -> bool:
         if not starts_a_path or held[match.start() - 1:match.start()] == "/":
             return True
     return False
+
+
+def _a_named_file_s(target: str, request: str) -> bool:
+    """Whether ``target`` is a folder or the name of a file the request names: "How much did last
+    night's backups write altogether …? backups/report-2026-11-29.txt" says "backups" of the
+    report, and was queried ``FROM backups``, a table the database lacks, let pass as named (monday
+    backup-total-and-largest); the queries failed and the answer's total was the joiner's guess."""
+    word = target.lower()
+    return any(word in re.split(r"[/.]", path.lower()) for path in named_files(request))
 
 
 def _calls(node: PlanNode) -> Iterator[tuple[str, dict[str, Any]]]:

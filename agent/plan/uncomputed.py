@@ -126,7 +126,8 @@ def uncomputed_reads(plan: Plan, registry: ToolRegistry, request: str,
     false`` and the joiner picked a name from the file by itself)."""
     asked = asked_values(request)
     nodes = [node for node in plan.nodes
-             if not _found_nothing((results or {}).get(node.id)) and not _unasked_query(node, request)]
+             if not _found_nothing((results or {}).get(node.id)) and not _unasked_query(node, request)
+             and not _failed_call(node, results or {})]
     read_whole = {path for node in nodes if (path := _table_read(node, registry, results or {}))}
     if not asked or any(_computes(node, registry, asked, request) and not _searches_one_of(node, read_whole)
                         for node in nodes):
@@ -293,6 +294,13 @@ def _changes(plan: Plan, registry: ToolRegistry) -> bool:
     """Whether a node of ``plan`` calls a red tool."""
     return any(node.tool and node.tool in registry and registry.risk_of(node.tool) is Risk.RED
                for node in plan.nodes)
+
+
+def _failed_call(node: PlanNode, results: Mapping[str, Mapping[str, Any]]) -> bool:
+    """Whether ``node`` is a tool's call that failed: a query of a table the database lacks
+    computed nothing (monday backup-total-and-largest: ``FROM backups``, and the joiner guessed
+    the total)."""
+    return node.tool is not None and (results.get(node.id) or {}).get("status") == "failed"
 
 
 def _found_nothing(result: Mapping[str, Any] | None) -> bool:

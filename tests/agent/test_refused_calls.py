@@ -101,6 +101,12 @@ def test_a_step_s_name_in_an_earlier_plan_is_no_name_anybody_gave() -> None:
     assert [p.node for p in refused_calls(follow_up, "who kicked it off?", registry, earlier)] == ["who"]
     said = [{"request": "what is in deploy_status?", "answer": "no such table"}]
     assert refused_calls(follow_up, "who kicked it off?", registry, said) == []  # a person named it
+    # a word that is a folder or the name of a file the request names is that file's, no table's
+    # (monday backup-total-and-largest: "last night's backups … backups/report-2026-11-29.txt")
+    backups = plan({"id": "size", "tool": "sql_query", "args": {"sql": "SELECT SUM(size) FROM backups"}})
+    asked = "How much did last night's backups write? backups/report-2026-11-29.txt"
+    assert [p.node for p in refused_calls(backups, asked, registry)] == ["size"]
+    assert refused_calls(backups, "How much did the rows of the backups table take?", registry) == []
 
 
 async def ask(replies: list[object], thread: str) -> tuple[ScriptedChatModel, list[RunEvent]]:

@@ -430,6 +430,10 @@ def test_a_query_of_a_table_the_request_names_no_word_of_computes_nothing_it_ask
     # a query of a table the request names (a word sharing its start: "deployments") computes it
     assert uncomputed_reads(plan(terraform, deploys), tools, "Which deployments failed, per terraform/plan.txt?") == []
     assert uncomputed_reads(plan(terraform, deploys), tools, "Which resources in terraform/plan.txt are deploys?") == []
+    # a query that failed computed nothing, whatever it named (monday backup-total-and-largest)
+    failed = {"q": {"status": "failed", "error": "no such table: deploys"}, "plan": {"status": "done"}}
+    assert uncomputed_reads(plan(terraform, deploys), tools, "Which deploys will terraform/plan.txt destroy?",
+                            failed) == ["plan"]
 
 
 async def _rows(sql: str) -> dict[str, object]:
