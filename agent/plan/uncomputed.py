@@ -42,7 +42,7 @@ _ASKS = (
                              r"\bper\b(?!\s+(?:the\b|[\w.-]*/|[\w-]+\.[a-z]{2,5}\b))"  # (not "per the retro")
                              r"|\b(?:for each|grouped by|group by)\b", re.I)),
     ("filter", re.compile(r"\bwhich (?:of (?:them|these|those)\b|ones\b|(?!\w+(?:ss|us)\b)[a-z]\w{2,}s\b|"
-                          r"[a-z]\w+ (?!\w+(?:ss|us)\b)[a-z]\w{2,}s "
+                          r"(?:[a-z]\w+ ){1,2}(?!\w+(?:ss|us)\b)[a-z]\w{2,}s "
                           r"(?:are|were|have|had|in|of|on|from|that|still)\b|"
                           r"[a-z]\w+(?:'s [a-z]\w+)? (?:failed|succeeded|passed|errored|crashed|timed out|"
                           r"stalled|broke)\b)", re.I)),
@@ -166,7 +166,8 @@ def computed_nothing(plan: Plan, registry: ToolRegistry, request: str,
     gave a value rewritten from a goal alone (:func:`rewritten_values`) or computed from a package
     that gave nothing (:func:`_fed_nothing`), so dagbot computes the request from the reads before
     the joiner answers from nothing."""
-    if not asked_values(request) or not any(_table_read(node, registry, results) for node in plan.nodes):
+    if not asked_values(request) or not (any(_table_read(node, registry, results) for node in plan.nodes)
+                                         or _notes_only(plan, registry)):
         return []
     if _changes(plan, registry):
         return []
@@ -180,6 +181,18 @@ def computed_nothing(plan: Plan, registry: ToolRegistry, request: str,
     # count of every line another package gave, as the top client's)
     unfinished = [node.id for node in finals if (results.get(node.id) or {}).get("status") in _UNFINISHED]
     return gave_nothing if finals and (len(gave_nothing) == len(finals) or unfinished) else []
+
+
+def _notes_only(plan: Plan, registry: ToolRegistry) -> bool:
+    """Whether every call of ``plan`` reads Markdown notes whole or searches them, and one reads
+    them: their items are a table's rows (monday due-before-dec-3: "which open action items in
+    retros/….md are due before 2026-12-03?" read the retro and searched it, its packages failed,
+    and the answer listed every item of the file)."""
+    calls = [node for node in plan.nodes if node.tool is not None]
+    reads = [node for node in calls if _data_file_read(node, registry, _NOTES)]
+    searches = [node for node in calls if node.tool == SEARCH_FILES
+                and _NOTES.fullmatch(str(node.args.get("pattern") or ""))]
+    return bool(reads) and len(reads) + len(searches) == len(calls)
 
 
 def _fed_nothing(plan: Plan, results: Mapping[str, Mapping[str, Any]]) -> set[str]:

@@ -60,6 +60,7 @@ SUM: dict[str, object] = {"id": "total", "depends_on": ["orders"], "package": {
     ("Which consumers in queue/consumers.json are stalled?", ["filter"]),
     ("Which of them have MFA off?", ["filter"]),
     ("Which action items in notes/standup.md are still open?", ["filter"]),  # a noun of two words
+    ("which open action items in retros/x.md are due before 2026-12-03?", ["filter"]),  # and a word before it
     ("Which volume's snapshot failed?", ["filter"]),  # an outcome (aimed follow-up-failed-volume)
     ("Which build timed out in ci/builds.csv?", ["filter"]),
     ("Which cluster does queue/consumers.json describe?", []),
@@ -184,6 +185,16 @@ def test_packages_that_found_nothing_in_a_data_file_are_found(tmp_path: Path) ->
     assert computed_nothing(plan(READ, SUM, shown), tools, asked, skipped) == ["shown"]
     assert computed_nothing(plan(READ, SUM, shown), tools, asked, {
         **skipped, "shown": {"status": "done", "output": 2}}) == []
+    # Markdown notes read and searched, and nothing else: their items are rows (monday due-before-dec-3)
+    retro = {"id": "retro", "tool": "read_file", "args": {"path": "retros/retro.md"}}
+    due = {"id": "due", "tool": "search_files", "args": {"query": "due", "pattern": "retros/retro.md"}}
+    picked = {"id": "picked", "depends_on": ["due"], "package": {"goal": "filter", "code": "result = 1"}}
+    broke = {"picked": {"status": "failed", "error": "SyntaxError"}}
+    items = "Which open action items in retros/retro.md are due before 2026-12-03?"
+    assert computed_nothing(plan(retro, due, picked), tools, items, broke) == ["picked"]
+    assert computed_nothing(plan(due, picked), tools, items, broke) == []  # no read: nothing to compute from
+    config = {"id": "config", "tool": "read_file", "args": {"path": "deploy/app.yaml"}}
+    assert computed_nothing(plan(retro, config, picked), tools, items, broke) == []  # not the notes alone
 
 
 def test_a_value_computed_from_a_package_that_found_nothing_is_no_value(tmp_path: Path) -> None:
