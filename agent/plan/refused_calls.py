@@ -66,7 +66,7 @@ def _refused(nodes: Iterable[PlanNode], request: str, registry: ToolRegistry,
             check = registry.get(tool).plan_check if tool in registry else None
             refusal = check(args) if check is not None else None
             if refusal is not None and (not _named(refusal.target.lower(), held)
-                                        or _a_named_file_s(refusal.target, request)):
+                                        or _of_a_named_file(refusal.target, request)):
                 problems.append(PlanProblem(node.id, "args" if node.tool else "package.code", (
                     f"{tool} would be refused when it ran: {refusal.why}. Nobody named "
                     f"{refusal.target}: use only what the request, the thread or a result names")))
@@ -141,7 +141,7 @@ def _named(target: str, held: str) -> bool:
     return False
 
 
-def _a_named_file_s(target: str, request: str) -> bool:
+def _of_a_named_file(target: str, request: str) -> bool:
     """Whether ``target`` is a folder or the name of a file the request names: "How much did last
     night's backups write altogether …? backups/report-2026-11-29.txt" says "backups" of the
     report, and was queried ``FROM backups``, a table the database lacks, let pass as named (monday
