@@ -60,6 +60,21 @@ def test_a_tool_with_a_json_schema_dict_has_its_whole_schema_and_its_secrets() -
     assert "`restart(service: string, api_token: string)`" in describe_tools(registry)
 
 
+def test_the_arguments_that_take_mail_addresses_are_those_whose_schema_says_email() -> None:
+    notify = {"type": "object", "properties": {
+        "channel": {"type": "string"},
+        "owner": {"type": "string", "format": "email"},
+        "watchers": {"type": "array", "items": {"type": "string", "format": "email"}},
+        "escalate_to": {"anyOf": [{"type": "string", "format": "email"}, {"type": "null"}]}}}
+    registry = ToolRegistry()  # (an MCP server's tool: a JSON-schema dict)
+    registry.add(StructuredTool(name="notify", description="Notify.", args_schema=notify, coroutine=restart),
+                 Risk.RED)
+    assert registry.address_args("notify") == {"owner", "watchers", "escalate_to"}
+    registry.add(StructuredTool(name="restart", description="Restart.", args_schema=RESTART_SCHEMA,
+                                coroutine=restart), Risk.RED)
+    assert registry.address_args("restart") == frozenset()
+
+
 async def test_the_gateway_runs_green_tools_and_refuses_red_and_unknown_ones() -> None:
     registry = ToolRegistry()
     registry.load_modules(["tests.agent.custom_tools.ops"])

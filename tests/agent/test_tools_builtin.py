@@ -44,6 +44,9 @@ def test_every_builtin_tool_has_the_right_risk(tmp_path: Path) -> None:
         assert len(spec.description) > 80, spec.name  # written for the planner
         assert spec.args_model() is not None
         json.dumps(spec.json_schema())
+    # who a mail goes to is an address, checked before its approval (a name is looked up in the results)
+    assert {spec.name: spec.address_args for spec in registry if spec.address_args} == {
+        "send_email": {"to", "cc"}}
 
 
 def test_arguments_validate_through_the_registry() -> None:
