@@ -187,6 +187,11 @@ def reads(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]]) -> 
             yield path, content
 
 
+def read_tables(path: str, content: str) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The tables a read file holds, each with where it is in the file (:func:`named_rows`'s)."""
+    return _tables(path, content)
+
+
 def _tables(path: str, content: str) -> list[tuple[str, list[dict[str, Any]]]]:
     suffix = path.rsplit(".", 1)[-1].lower() if "." in path else ""
     try:

@@ -13,6 +13,7 @@ import structlog
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from agent.model.cron_schedules import cron_schedules_section
+from agent.model.flagged_rows import flagged_rows_section
 from agent.model.matching_lines import matching_lines_section
 from agent.model.named_keys import named_keys_section
 from agent.model.named_rows import named_rows_section
@@ -408,6 +409,7 @@ def joiner_messages(state: AgentState, replans_left: int, prompt_chars: int = DE
             f"## Plan\n{plan.get('thought', '')}",
             f"## Results\n{describe_results(state.get('results') or {}, chars, computed_from)}",
             named_rows_section(state["request"], plan, state.get("results") or {}, _answered(state)),
+            flagged_rows_section(state["request"], plan, state.get("results") or {}),
             matching_lines_section(state["request"], state.get("results") or {}),
             named_keys_section(state["request"], plan, state.get("results") or {}),
             cron_schedules_section(plan, state.get("results") or {}),
