@@ -25,7 +25,7 @@ _ASKS_WHICH = re.compile(r"\b(?:which|what|list|show|name)\b", re.I)
 _LEADS = frozenset({"is", "has", "was", "are", "enabled_if"})
 """Words a yes/no field's name begins with that say nothing of what it marks (``isPaused``)."""
 _BOUNDED = re.compile(r"\b(?:over|under|above|below|before|after|since|until|more than|less than|at least|"
-                      r"at most|between)\b|\d", re.I)
+                      r"at most|between|than)\b", re.I)
 """A bound beside the field ("the unpaid invoices over $2,000", "renewed before 2026-11-20"): the rows
 it marks are more than those asked, so none are shown."""
 _PATHS = re.compile(r"\S+/\S+|\S+\.[a-z]{2,5}\b")
