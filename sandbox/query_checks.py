@@ -655,6 +655,7 @@ _FILTERED = re.compile(r"\b(?:WHERE|HAVING|LIMIT)\b", re.IGNORECASE)
 _WHICH = re.compile(r"\b(?:which|who)\b", re.IGNORECASE)
 _HOW_MANY = re.compile(r"\b(?:how\s+(?:many|much)|count|number\s+of)\b", re.IGNORECASE)
 _SELECTED = SELECT_LIST
+_SENTENCE_END = re.compile(r"(?<=[?.!])\s+(?=[A-Z])")
 _COMPUTED_WORDS = re.compile(r"\b(?:total|sum|average|mean|share|percent|percentage|rate|most|least|"
                              r"highest|lowest|longest|shortest|largest|smallest|together|combined|"
                              r"add(?:s|ed)?\b[^.?!\n]{0,40}?\bup)\b", re.IGNORECASE)
@@ -744,7 +745,13 @@ def names_nothing(table: Table, request: str, sql: str) -> bool:
     plural = any(re.search(rf"(?<![\w/.-]){re.escape(column)}s(?![\w-]|[/.]\w)", request, re.IGNORECASE)
                  for column in table.columns if len(column) > 2) and uncomputed
     passed_on = bool(asked_effects(request) & _PASSED_ON) and uncomputed
-    if found is None or not (_WHICH.search(request) or plural or passed_on) or _HOW_MANY.search(request) \
+    # (a sentence of its own that asks which, with no count in it, asks names whatever the others
+    # say: "Which resources will terraform/plan.txt destroy? Count the replacements too.", monday
+    # destroyed-resources, was queried for a count of each action)
+    which_alone = any(_WHICH.search(sentence) and not _HOW_MANY.search(sentence)
+                      for sentence in _SENTENCE_END.split(request)) and len(_SENTENCE_END.split(request)) > 1
+    if found is None or not (_WHICH.search(request) or plural or passed_on) \
+            or (_HOW_MANY.search(request) and not which_alone) \
             or asked_columns(table, request):  # ("put that queue's depth…" asks for a value)
         return False
     items = select_items(found["columns"])

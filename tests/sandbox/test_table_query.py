@@ -480,6 +480,10 @@ def test_a_query_for_which_rows_selects_what_names_them() -> None:
     assert not names_nothing(table, which, "SELECT DISTINCT host AS h, used_gb FROM data")
     assert not names_nothing(table, which, "SELECT GROUP_CONCAT(host) FROM data WHERE used_gb > 300")
     assert not names_nothing(table, "How many hosts are full, and which?", "SELECT COUNT(*) FROM data")
+    # a sentence of its own that asks which asks names, whatever another asks (monday destroyed-resources)
+    counted = "SELECT SUM(CASE WHEN used_gb > 300 THEN 1 ELSE 0 END) AS total, COUNT(*) AS n FROM data"
+    assert names_nothing(table, "Which hosts are over 80% full? Count the backup hosts too.", counted)
+    assert names_nothing(table, "Which hosts are full? How many are there?", "SELECT COUNT(*) FROM data")  # both asked
     assert not names_nothing(table, "What do the disks hold in all?", "SELECT SUM(used_gb) FROM data")
     # "which … the most" queried as MAX alone is told the row to pick (nightly longest-run)
     most = "Which host in infra/disks.json uses the most?"
