@@ -7,8 +7,8 @@ failed when it was sent, after its approval, as no address. Who a name, a handle
 is in what the tools returned (:mod:`agent.execution.address_book`); so when a red node runs, each
 recipient of its address arguments that holds no ``@`` is looked up among the results of the steps
 it depends on (the plan mend ``named-recipients`` makes it depend on the plan's reads), and is the
-one address written with that name. A name the results give no one, or several, is left as it is:
-the arguments then fail their check, before anyone is asked to approve the mail. The approver
+one address written with that name. A name the results give no one, or several, fails the step,
+before anyone is asked to approve the mail, saying no result gives it an address. The approver
 sees the address, never the name.
 """
 
@@ -22,6 +22,12 @@ from agent.execution.address_book import ADDRESS, address_book, owner_of
 from agent.plan.mends.named_recipients import names_someone
 
 _SEPARATE = re.compile(r"\s*(?:,|;|\band\b)\s*")
+
+
+def unknown_recipients(args: dict[str, Any], address_args: Collection[str]) -> list[str]:
+    """The recipients of ``address_args`` still written as names (none of the results gave them
+    an address)."""
+    return [str(args[arg]) for arg in address_args if arg in args and names_someone(args[arg])]
 
 
 def with_named_recipients(args: dict[str, Any], address_args: Collection[str],

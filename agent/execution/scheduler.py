@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.errors import ToolError
+from agent.errors import ToolArgumentError, ToolError
 from agent.events import (
     NodeFailed,
     NodeFinished,
@@ -36,7 +36,7 @@ from agent.events import (
 from agent.execution.approval_gate import ApprovalGate, Cleared, Waiting, args_digest, refusal
 from agent.execution.context import EngineContext
 from agent.execution.fan_out import Prefetch, call_tool_node, prefetch
-from agent.execution.named_recipients import with_named_recipients
+from agent.execution.named_recipients import unknown_recipients, with_named_recipients
 from agent.execution.package_nodes import run_package
 from agent.execution.red_calls import call_approved, describe_error, preview
 from agent.execution.redaction import scrub_error
@@ -269,6 +269,9 @@ class PlanExecutor:
         if addressed := self.ctx.registry.address_args(node.tool):  # "to": "the facilitator"
             args = with_named_recipients(args, addressed, (
                 self.outputs.get(step) for step in sorted(upstream(self.plan.nodes, node.id))))
+            if unknown := unknown_recipients(args, addressed):
+                raise ToolArgumentError(f"no result gives an address for {', '.join(map(repr, unknown))}: "
+                                        "nothing was sent, and no approval asked")
         return self.ctx.registry.validate_args(node.tool, args)
 
     # ------------------------------------------------- streamed plans (early start)
