@@ -4,22 +4,19 @@ before anyone is asked to approve the mail (agent/execution/named_recipients.py,
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from agent.events import AwaitingApproval, PlanReady
 from agent.execution.named_recipients import with_named_recipients
-from agent.tools.builtin import BuiltinToolConfig, register_builtin_tools
-from agent.tools.email import SmtpConfig
-from agent.tools.files import FileToolConfig
-from agent.tools.registry import ToolRegistry
-from bench.common import free_port
 from infra.emulators.scripted_chat import ScriptedChatModel
 from tests.agent.harness import MEMORY, services_on
+from tests.agent.test_recipient_mails import registry
 from tests.agent.test_tools_email import Recorder
 from tests.fakes.packages import ScriptedPackages
 
@@ -59,25 +56,6 @@ def test_a_name_the_results_give_no_one_or_several_is_left_as_written(to: str) -
     assert with_named_recipients({"to": to}, TO, [READ]) == {"to": to}
 
 
-@pytest.fixture
-def smtp() -> Iterator[tuple[Recorder, int]]:
-    recorder = Recorder()
-    port = free_port()
-    controller = Controller(recorder, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield recorder, port
-    finally:
-        controller.stop()
-
-
-def registry(workspace: Path, port: int) -> ToolRegistry:
-    tools = ToolRegistry()
-    register_builtin_tools(tools, BuiltinToolConfig(files=FileToolConfig(workspace=workspace),
-                                                    smtp=SmtpConfig(host="127.0.0.1", port=port)))
-    return tools
-
-
 ASK = ("Add up how long the checkout pages in oncall/pages.csv took and mail the total to the retro's "
        "facilitator; her address is in retros/retro.md")
 
@@ -92,44 +70,49 @@ def plan(to: str) -> dict[str, Any]:
          "args": {"to": to, "subject": "Checkout pages", "body": "They took ${total} in all."}}]}
 
 
-async def test_the_mail_to_a_role_goes_to_its_address_and_its_approver_sees_the_address(
-        tmp_path: Path, smtp: tuple[Recorder, int]) -> None:
-    recorder, port = smtp
+@asynccontextmanager
+async def asked(tmp_path: Path, port: int, to: str, joiner_reply: str, thread: str
+                ) -> AsyncIterator[tuple[Any, asyncio.Queue[Any]]]:
+    """The engine that ran :func:`plan` with its mail ``to`` someone, and its events' queue."""
     (tmp_path / "retros").mkdir()
     (tmp_path / "oncall").mkdir()
     (tmp_path / "retros" / "retro.md").write_text(RETRO)
     (tmp_path / "oncall" / "pages.csv").write_text("page,service,minutes\nP-1,checkout,47\n")
-    llm = ScriptedChatModel(replies=[plan("retro facilitator"), "Mailed the total to Hana."])
+    llm = ScriptedChatModel(replies=[plan(to), joiner_reply])
     packages = ScriptedPackages(outputs={"total": lambda inputs: "47 minutes"})
     async with services_on(MEMORY, llm, registry(tmp_path, port), packages=packages) as services:
         events = services.events.open()
-        await services.engine.ask("named-1", ASK)
-        seen = [events.get_nowait() for _ in range(events.qsize())]
-        [asked] = [e for e in seen if isinstance(e, AwaitingApproval)]
+        await services.engine.ask(thread, ASK)
+        yield services, events
+
+
+def drained(events: asyncio.Queue[Any]) -> list[Any]:
+    return [events.get_nowait() for _ in range(events.qsize())]
+
+
+async def test_the_mail_to_a_role_goes_to_its_address_and_its_approver_sees_the_address(
+        tmp_path: Path, smtp: tuple[Recorder, int]) -> None:
+    recorder, port = smtp
+    async with asked(tmp_path, port, "retro facilitator", "Mailed the total to Hana.", "named-1") as (services, events):
+        seen = drained(events)
+        [approval] = [e for e in seen if isinstance(e, AwaitingApproval)]
         assert not recorder.envelopes
-        await services.engine.decide(asked.approval_id, approved=True, by="U-approver")
+        await services.engine.decide(approval.approval_id, approved=True, by="U-approver")
         await services.engine.idle()
     [ready] = [e for e in seen if isinstance(e, PlanReady)]
     assert "named-recipients" in ready.mends
     assert [n.get("depends_on") for n in ready.plan["nodes"] if n["id"] == "mail"] == [["retro", "total"]]
-    assert asked.args["to"] == "hana.yoon@example.org" and asked.args["body"] == "They took 47 minutes in all."
+    assert approval.args["to"] == "hana.yoon@example.org"
+    assert approval.args["body"] == "They took 47 minutes in all."
     assert [tuple(e.rcpt_tos) for e in recorder.envelopes] == [("hana.yoon@example.org",)]
 
 
 async def test_a_name_no_result_gives_an_address_fails_before_anyone_is_asked(
         tmp_path: Path, smtp: tuple[Recorder, int]) -> None:
     recorder, port = smtp
-    (tmp_path / "retros").mkdir()
-    (tmp_path / "oncall").mkdir()
-    (tmp_path / "retros" / "retro.md").write_text(RETRO)
-    (tmp_path / "oncall" / "pages.csv").write_text("page,service,minutes\nP-1,checkout,47\n")
-    llm = ScriptedChatModel(replies=[plan("the auditors"), "I could not mail the auditors."])
-    packages = ScriptedPackages(outputs={"total": lambda inputs: "47 minutes"})
-    async with services_on(MEMORY, llm, registry(tmp_path, port), packages=packages) as services:
-        events = services.events.open()
-        await services.engine.ask("named-2", ASK)
+    async with asked(tmp_path, port, "the auditors", "I could not mail the auditors.", "named-2") as (services, events):
         await services.engine.idle()
-        seen = [events.get_nowait() for _ in range(events.qsize())]
+        seen = drained(events)
         state = await services.engine.state("named-2")
     assert not [e for e in seen if isinstance(e, AwaitingApproval)]
     assert not recorder.envelopes

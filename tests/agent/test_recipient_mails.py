@@ -3,13 +3,11 @@ word from a result (agent/engine/recipient_mails.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from email import message_from_bytes
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from agent.engine.mail_totals import total_lines
 from agent.engine.recipient_mails import (
@@ -28,7 +26,6 @@ from agent.tools.builtin import BuiltinToolConfig, register_builtin_tools
 from agent.tools.email import SmtpConfig
 from agent.tools.files import FileToolConfig
 from agent.tools.registry import ToolRegistry
-from bench.common import free_port
 from infra.emulators.scripted_chat import ScriptedChatModel
 from tests.agent.harness import MEMORY, services_on
 from tests.agent.test_tools_email import Recorder
@@ -261,18 +258,6 @@ def test_no_mails_are_planned_that_the_results_do_not_call_for(tmp_path: Path) -
     without_mail = ToolRegistry()
     register_builtin_tools(without_mail, BuiltinToolConfig(files=FileToolConfig(workspace=tmp_path)))
     assert recipient_mails_plan(plan, results, ASK, without_mail) is None  # no tool only sends mail
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Recorder, int]]:
-    recorder = Recorder()
-    port = free_port()
-    controller = Controller(recorder, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield recorder, port
-    finally:
-        controller.stop()
 
 
 async def test_each_recipient_gets_an_approved_mail_of_their_own(tmp_path: Path,
