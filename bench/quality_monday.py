@@ -368,7 +368,10 @@ CASES: tuple[Case, ...] = (
         "monday-top-error-client",
         Kind.COMPUTE,
         "Which client IP turns up in the most lines of logs/nginx-error.log, and in how many lines?",
-        facts=(per_group(r"203\.0\.113\.9", r"(?:5|five)", WORD),),
+        # (the address and its count of lines in one sentence: "203.0.113.9 turns up in the most lines
+        # of logs/nginx-error.log, with a total of 5 lines" is right, words apart)
+        facts=(per_group(r"203\.0\.113\.9", r"(?:5|five)", WORD)
+               + r"|\b203\.0\.113\.9\b[^\n.]*(?:\.\w[^\n.]*)*?\b(?:5|five) (?:lines|times|entries)\b",),
     ),
     case(
         "monday-destroyed-resources",

@@ -41,10 +41,17 @@ def asked_of(job: PackageJob) -> str:
     return " ".join((job.request, job.follows, job.goal.replace(COMPUTING_GOAL, "")))
 
 
+_MADE_FROM = r"(?:e?s|ments?|(?<=e)d)?"
+"""What a word may add to a value it names: a plural, a noun (``replacements``), a past (``replaced``)."""
+
+
 def unused_values(table: Table, request: str, sql: str) -> list[tuple[str, str]]:
     """The values of the table's text columns the request names (as whole words, in any case, a
     plural too: "admins" names ``admin``) that the query never mentions, each with its column:
-    the payments team's total asked for, ``SELECT SUM(cost_usd) FROM data`` written. Values
+    the payments team's total asked for, ``SELECT SUM(cost_usd) FROM data`` written. A word made
+    from a value names it too ("replacements" and "replaced" name ``replace``: "Which resources
+    will terraform/plan.txt destroy? Count the replacements too." was queried for
+    ``action = 'destroy'`` alone, monday destroyed-resources). Values
     shorter than three characters, and words of a path (``finance/costs.csv``), are not looked for,
     nor a column's when the text names every value it has (which of them: all)."""
     types = table.types
@@ -53,7 +60,7 @@ def unused_values(table: Table, request: str, sql: str) -> list[tuple[str, str]]
     for column in (c for c in table.columns if types[c] == "TEXT"):
         values = {str(r[column]).strip() for r in table.rows if r.get(column) not in (None, "")}
         named = {value.lower() for value in values
-                 if re.search(rf"(?<![\w/-]){re.escape(value.lower())}(?:e?s)?(?![\w-]|[/.]\w)", asked)}
+                 if re.search(rf"(?<![\w/-]){re.escape(value.lower())}{_MADE_FROM}(?![\w-]|[/.]\w)", asked)}
         if len(values) > 1 and len(named) == len(values):
             continue  # every value named (a follow-up to the file shown whole): naming all filters none
         for text in named:

@@ -287,6 +287,17 @@ FIXES: dict[str, Fix] = {
             package("total", "result = len(inputs['pages']['content'])"),
             {"id": "mail", "send_email": {"to": "retro facilitator", "subject": "s", "body": "${total}"},
              "depends_on": ["retro"]}]}),
+    "thread-files": Fix(  # monday follow-up-deploy-failer: "who kicked it off, and when?" searched another file
+        thread=Thread(request="who kicked it off, and when?", earlier_calls={
+            "runs": {"tool": "read_file", "args": {"path": "ci/workflow-runs.json"}}}, known=(
+            ["did a deploy-prod run fail in ci/workflow-runs.json?", "Yes.",
+             {"runs": {"status": "done", "output": {"path": "ci/workflow-runs.json", "content": "{}"}}}],)),
+        before={"nodes": [
+            {"id": "who", "search_files": {"query": "who kicked it off", "pattern": "oncall/pages-2026-11.csv"}},
+            {"id": "when", "read_file": {"path": "oncall/pages-2026-11.csv"}}]},
+        after={"nodes": [
+            {"id": "who", "search_files": {"query": "who kicked it off", "pattern": "ci/workflow-runs.json"}},
+            {"id": "when", "read_file": {"path": "ci/workflow-runs.json"}}]}),
     "padded-paths": Fix(  # monday due-before-dec-3: a search of " retros/…md" searched nothing
         before={"nodes": [
             {"id": "due", "search_files": {"query": "due", "pattern": " retros/checkout.md"}},
@@ -497,6 +508,14 @@ NOTHING_TO_FIX: dict[str, Clean] = {
         {"id": "p99", "lookup": {"key": "p99"}},
         package("answer", "result = inputs['p99'] + 1")],
         "answer": "It is ${answer}."}),  # the reply needs it
+    "thread-files": Clean(  # a path the thread names (an earlier listing), a search of the workspace
+        thread=Thread(request="what does the runbook say?", earlier_calls={
+            "runs": {"tool": "read_file", "args": {"path": "ci/workflow-runs.json"}},
+            "docs": {"tool": "list_files", "args": {"pattern": "docs/*"}}}, known=(
+            ["list docs/ and read ci/workflow-runs.json", "Here.",
+             {"docs": {"status": "done", "output": {"files": ["docs/runbook.md"]}}}],)),
+        draft={"nodes": [{"id": "book", "read_file": {"path": "docs/runbook.md"}},
+                         {"id": "any", "search_files": {"query": "runbook", "pattern": "**/*.md"}}]}),
     "guessed-answer": Clean({"nodes": [], "answer": "No tool can restart a service."}),  # no results to wait for
     "change-targets": Clean(
         thread=Thread(request="Send the summary of notes.md to the owner", known=({"owner": "maria@example.com"},)),
@@ -522,6 +541,7 @@ def test_the_mends_run_in_this_order() -> None:
         "recalled-calls",
         "thread-values",
         "misnamed-inputs",
+        "thread-files",
         "file-row-queries",
         "thread-fed-changes",
         "listed-files",
@@ -556,8 +576,8 @@ def test_names_are_unique_and_kebab_case_and_slips_read_after_a_colon() -> None:
 
 def test_only_the_mends_that_need_the_thread_or_the_request_are_skipped_on_a_streamed_plan() -> None:
     assert [mend.name for mend in PLAN_MENDS if not mend.partial_safe] == [
-        "change-tools", "listed-values", "recalled-calls", "thread-values", "misnamed-inputs", "file-row-queries",
-        "thread-fed-changes", "change-targets"]
+        "change-tools", "listed-values", "recalled-calls", "thread-values", "misnamed-inputs", "thread-files",
+        "file-row-queries", "thread-fed-changes", "change-targets"]
 
 
 def test_every_mend_has_a_case_in_each_table() -> None:

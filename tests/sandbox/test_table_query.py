@@ -38,6 +38,7 @@ from sandbox.query_checks import (
     unpicked_extreme,
     unused_columns,
     unused_phrases,
+    unused_values,
     with_row_names,
     without_copied_row,
     without_negated,
@@ -727,6 +728,21 @@ def test_a_follow_up_that_points_back_means_the_values_the_request_before_it_nam
     # the file shown whole names every login: "which of them" filters none of them out
     shown = 'Show me access/users.json (its answer: {"users": [asilva admin, bkim member, cwong admin]})'
     assert told("Which of them have MFA off?", shown, "SELECT login FROM data WHERE mfa = 0") == []
+
+
+def test_a_word_made_from_a_value_names_it() -> None:
+    """monday destroyed-resources: "Count the replacements too." queried as ``action = 'destroy'``
+    alone; "replaced" names ``replace`` as well, and a word that only begins with a value does not."""
+    plan = ("  # aws_elasticache_cluster.sessions must be replaced\n"
+            "  # aws_security_group_rule.office_ssh will be destroyed\n"
+            "  # aws_s3_bucket.exports will be created\n")
+    table = find_table({"plan": {"path": "terraform/plan.txt", "content": plan}})
+    assert table is not None
+    asked = "Which resources will terraform/plan.txt destroy? Count the replacements too."
+    assert unused_values(table, asked, "SELECT name FROM data WHERE action = 'destroy'") == [("replace", "action")]
+    assert unused_values(table, asked, "SELECT name FROM data WHERE action IN ('destroy', 'replace')") == []
+    assert unused_values(table, "Which resources get replaced?", "SELECT name FROM data") == [("replace", "action")]
+    assert unused_values(table, "Which resources are creative?", "SELECT name FROM data") == []
 
 
 def test_a_yes_no_column_the_request_names_and_the_query_leaves_out_is_a_fault() -> None:

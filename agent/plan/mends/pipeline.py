@@ -2,7 +2,8 @@
 
 Order matters where one mend's fix is another's input: ids are settled, and the nodes of earlier
 runs that the plan reads recalled, and a package's one dependency read under another id renamed,
-before anything looks nodes up by id (a follow-up's
+before anything looks nodes up by id, and a follow-up's path named nowhere is the thread's file
+before its searches of that file are computed from it (a follow-up's
 ``open(inputs['orders']['path'])`` of an earlier read is read as text only once ``orders`` is
 back); package code is laid out before its reads are mended; a computed ``${…}`` becomes a
 package before a one-item fan-out is judged by who reads it; the reply's place is settled last
@@ -35,6 +36,7 @@ from agent.plan.mends.recalled_calls import RECALLED_CALLS
 from agent.plan.mends.refetched_inputs import REFETCHED_INPUTS
 from agent.plan.mends.replies import GUESSED_ANSWER, REPLY_PACKAGE, REPLY_PACKAGE_TWICE, UNKNOWN_TEMPLATE
 from agent.plan.mends.thread_fed_changes import THREAD_FED_CHANGES
+from agent.plan.mends.thread_files import THREAD_FILES
 from agent.plan.mends.thread_values import THREAD_VALUES
 from agent.plan.reference_fields import REFERENCE_FIELDS
 from agent.plan.single_calls import SINGLE_CALLS
@@ -52,6 +54,7 @@ PLAN_MENDS: tuple[Mend, ...] = (
     RECALLED_CALLS,
     THREAD_VALUES,
     MISNAMED_INPUTS,
+    THREAD_FILES,
     FILE_ROW_QUERIES,
     THREAD_FED_CHANGES,
     LISTED_FILES,
