@@ -298,6 +298,7 @@ def _without_condition(sql: str, condition: str) -> str:
 _CLAUSE_ENDS = r"\bGROUP\s+BY\b|\bORDER\s+BY\b|\bHAVING\b|\bLIMIT\b|;|$"
 WHERE_CLAUSE = re.compile(rf"(?is)\bWHERE\b(?P<clause>.*?)(?={_CLAUSE_ENDS})")
 _CLAUSE_END = re.compile(rf"(?is){_CLAUSE_ENDS}")
+_CASE_CONDITION = re.compile(r"(?is)\bCASE\s+WHEN\b(?P<clause>.*?)\bTHEN\b")
 
 
 def kept_conditions(table: Table, before: str, sql: str, told: Sequence[str]) -> str | None:
@@ -305,13 +306,18 @@ def kept_conditions(table: Table, before: str, sql: str, told: Sequence[str]) ->
     being told to (their column is nowhere in the rewrite, and no fault told about ``before``
     names it), each added with AND; None when it dropped none. Told to filter on the admins, the
     rewrite of "which of them have MFA off?" kept ``role = 'admin'`` and dropped ``mfa = 0``, and
-    the next, told about ``mfa``, dropped the admins (fresh follow-up-admins)."""
+    the next, told about ``mfa``, dropped the admins (fresh follow-up-admins). A count's
+    ``CASE WHEN`` condition is such a condition too, where the query is no share (nothing divided):
+    ``SUM(CASE WHEN conclusion = 'failure' THEN 1 ELSE 0 END)``, told to filter on e2e-nightly,
+    was rewritten ``SUM(CASE WHEN name = 'e2e-nightly' THEN 1 ELSE 0 END)``, every such run
+    counted (monday follow-up-mail-julia)."""
     found = WHERE_CLAUSE.search(before)
-    if found is None:
-        return None
+    clauses = [found["clause"]] if found is not None else []
+    if "/" not in before:
+        clauses += [case["clause"] for case in _CASE_CONDITION.finditer(before)]
     said = " ".join(told)
     dropped = []
-    for match in _SIMPLE_CONDITION.finditer(found["clause"]):
+    for match in (m for clause in clauses for m in _SIMPLE_CONDITION.finditer(clause)):
         column = match.group(1).strip('"`')
         if column not in table.columns or column in said:
             continue

@@ -950,6 +950,13 @@ def test_the_conditions_a_rewrite_dropped_unasked_are_kept() -> None:
     assert kept_conditions(table, "SELECT login FROM data WHERE role = 'root'", "SELECT login FROM data",
                            named) is None  # told about it: dropped as told
     assert kept_conditions(table, "SELECT login FROM data", "SELECT login FROM data WHERE mfa = 0", told) is None
+    # a count's CASE WHEN condition (monday follow-up-mail-julia: told about e2e-nightly, the failures dropped)
+    counted = "SELECT SUM(CASE WHEN mfa = 0 THEN 1 ELSE 0 END) AS total FROM data"
+    assert kept_conditions(table, counted, "SELECT SUM(CASE WHEN role = 'admin' THEN 1 ELSE 0 END) AS total FROM data",
+                           told) == ("SELECT SUM(CASE WHEN role = 'admin' THEN 1 ELSE 0 END) AS total FROM data "
+                                     "WHERE mfa = 0")
+    share = "SELECT 100.0 * SUM(CASE WHEN mfa = 0 THEN 1 ELSE 0 END) / COUNT(*) AS share FROM data"
+    assert kept_conditions(table, share, "SELECT COUNT(*) FROM data WHERE role = 'admin'", told) is None  # a share's
 
 
 async def test_the_query_loop_keeps_what_the_rewrite_dropped_unasked(
