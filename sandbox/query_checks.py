@@ -746,6 +746,33 @@ def counted_unasked(request: str, sql: str) -> bool:
     return bool(request) and _ONLY_COUNTED.match(sql) is not None and not _COUNTED_WORDS.search(request)
 
 
+_SPAN_ASKED = re.compile(
+    r"(?i)\bhow\s+many\s+(?P<unit>days|hours|weeks|minutes)\s+(?:(?:are|were|is|was)\s+(?:there|it)\s+|"
+    r"(?:pass|passed|lie|lay)\s+)?(?:from|between|until|till|since|before|after)\b")
+_DATE = re.compile(r"\b\d{4}-\d\d-\d\d\b")
+
+
+def counted_span(table: Table, request: str, sql: str) -> str | None:
+    """What to compute where the request asks how much time lies between two dates and the query
+    only counts rows: "How many days are there from the retro in retros/2026-11-27-checkout-retro.md
+    to the latest due date of its open action items?" was written ``SELECT COUNT(*) …`` and
+    answered 5 (monday days-to-last-due). None where it asks no such span or the query does more
+    than count."""
+    asked = _SPAN_ASKED.search(request)
+    if asked is None or _ONLY_COUNTED.match(sql) is None:
+        return None
+    dated = [c for c in table.columns
+             if any(_DATE.match(str(row.get(c) or "")) for row in table.rows)]
+    given = _DATE.findall(request)
+    days = (f"julianday({f'MAX({dated[0]})' if dated else '<later date>'}) - "
+            f"julianday({repr(given[0]) if given else '<earlier date>'})")
+    unit = asked["unit"].lower()
+    scale = {"hours": " * 24", "minutes": " * 1440", "weeks": " / 7"}.get(unit, "")
+    held = f" (the table's dates: {', '.join(dated)})" if dated else ""
+    return (f"The request asks how many {unit} lie between two dates, and the query counts rows: compute "
+            f"the span from the dates{held}, as ({days}){scale}, with the request's own conditions.")
+
+
 def names_nothing(table: Table, request: str, sql: str) -> bool:
     """Whether the request asks which rows (or who), or for a column's values by its plural with
     nothing to compute ("write the domains of the certificates that …"), or to write or send what
@@ -1024,6 +1051,8 @@ def query_faults(table: Table, job: PackageJob, sql: str) -> list[str]:
         numbers = [c for c in table.columns if table.types.get(c) in ("INTEGER", "REAL")]
         faults.append("The request asks for no count, and the query selects only COUNT(*): select the value "
                       "it asks for" + (f" (a number column: {', '.join(numbers)})" if numbers else "") + ".")
+    if (span := counted_span(table, job.request, sql)) is not None:
+        faults.append(span)
     for named in status_classes(job.request, sql):
         low = int(named[0]) * 100
         faults.append(f"{named} is every status from {low} to {low + 99}, not one of them alone: "

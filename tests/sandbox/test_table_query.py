@@ -19,6 +19,7 @@ from sandbox.query_checks import (
     asked_of,
     beside_a_total,
     conditions_per_row,
+    counted_span,
     counted_unasked,
     grouped,
     kept_conditions,
@@ -743,6 +744,28 @@ def test_a_word_made_from_a_value_names_it() -> None:
     assert unused_values(table, asked, "SELECT name FROM data WHERE action IN ('destroy', 'replace')") == []
     assert unused_values(table, "Which resources get replaced?", "SELECT name FROM data") == [("replace", "action")]
     assert unused_values(table, "Which resources are creative?", "SELECT name FROM data") == []
+
+
+def test_a_span_of_days_answered_by_a_count_of_rows_is_a_fault() -> None:
+    """monday days-to-last-due: "How many days are there from the retro … to the latest due date
+    of its open action items?" written ``SELECT COUNT(*)`` and answered 5."""
+    items = json.dumps([{"item": "canary", "open": True, "due": "2026-12-04"},
+                        {"item": "load-test", "open": True, "due": "2026-12-09"}])
+    table = find_table({"items": {"path": "retros/items.json", "content": items}})
+    assert table is not None
+    asked = "How many days are there from 2026-11-27 to the latest due date of the open items in retros/items.json?"
+    told = counted_span(table, asked, "SELECT COUNT(*) AS total FROM data WHERE open = 1")
+    assert told == ("The request asks how many days lie between two dates, and the query counts rows: compute the "
+                    "span from the dates (the table's dates: due), as (julianday(MAX(due)) - "
+                    "julianday('2026-11-27')), with the request's own conditions.")
+    assert counted_span(table, asked, "SELECT julianday(MAX(due)) - julianday('2026-11-27') FROM data") is None
+    assert counted_span(table, "How many days had an open item in retros/items.json?",
+                        "SELECT COUNT(*) FROM data WHERE open = 1") is None  # days counted: a count
+    assert counted_span(table, "How many hours passed between the two due dates?",
+                        "SELECT COUNT(*) FROM data") == (
+        "The request asks how many hours lie between two dates, and the query counts rows: compute the span from "
+        "the dates (the table's dates: due), as (julianday(MAX(due)) - julianday(<earlier date>)) * 24, with "
+        "the request's own conditions.")
 
 
 def test_a_yes_no_column_the_request_names_and_the_query_leaves_out_is_a_fault() -> None:
