@@ -17,6 +17,7 @@
     python -m bench.quality --set evening                 # and on a DB's night (bench/quality_evening.py)
     python -m bench.quality --set weekend                 # and on a load balancer (bench/quality_weekend.py)
     python -m bench.quality --set monday                  # and on a Monday's files (bench/quality_monday.py)
+    python -m bench.quality --set tuesday                 # and on Airflow runs (bench/quality_tuesday.py)
     python -m bench.quality --mcp                         # with three MCP servers' tools connected
                                                           # and the MCP cases (bench/quality_mcp_mode.py)
 
@@ -72,6 +73,7 @@ from bench import (
     quality_monday,
     quality_morning,
     quality_nightly,
+    quality_tuesday,
     quality_unseen,
     quality_weekend,
     quality_wide,
@@ -116,6 +118,7 @@ SETS = {
     "evening": CaseSet(quality_evening.CASES, quality_evening.FILES),
     "weekend": CaseSet(quality_weekend.CASES, quality_weekend.FILES),
     "monday": CaseSet(quality_monday.CASES, quality_monday.FILES),
+    "tuesday": CaseSet(quality_tuesday.CASES, quality_tuesday.FILES),
 }
 """``--set``: the tuning set, the requests fixes were chosen on, and the holdout set, written in
 one sitting before any change for them and never used to choose one; the development set has
@@ -141,7 +144,11 @@ HAProxy config, meminfo, a certbot listing, a semicolon CSV with decimal commas,
 XML and an incident export, written in the twenty-ninth once the evening set had been run; the monday
 set, the same on kubectl events, an nginx error log, a Terraform plan, GitHub Actions runs in JSON,
 Grafana alert rules, a retro whose action items are ``@handle (address)``, pages with ``hh:mm:ss``
-durations and a backup report with sizes in MB and GB, written in one sitting in the thirty-fourth."""
+durations and a backup report with sizes in MB and GB, written in one sitting in the thirty-fourth; the
+tuesday set, the same on Airflow DAG runs in CSV, ``kafka-consumer-groups.sh`` output, a PostgreSQL
+log whose prefix names ``user@database``, Helm values, an S3 bucket inventory in JSON (and last
+month's, cut off) and an on-call handover whose open issues name ``@login (address)``, written in
+one sitting in the thirty-eighth."""
 
 
 class ModelMeter(AsyncCallbackHandler):
