@@ -272,6 +272,28 @@ def without_negated(sql: str, told: Sequence[tuple[str, str]]) -> str | None:
     return _without_comparisons(sql, told, "!=|<>")
 
 
+def swapped_values(table: Table, asked: str, before: str, sql: str) -> str | None:
+    """``sql`` with each condition ``column = 'new'`` that took the place of the query before
+    it's ``column = 'old'``, where the request names both values and the rewrite no longer uses
+    the old one, written ``column IN ('old', 'new')``: told that "Count the replacements too."
+    names ``replace``, the rewrite of ``WHERE action = 'destroy'`` was ``WHERE action =
+    'replace'`` (monday destroyed-resources). None when it swapped none so."""
+    named = dict(unused_values(table, asked, sql))  # (value → column: what the rewrite leaves out)
+    every = dict(unused_values(table, asked, ""))  # (every value the request names)
+    changed = sql
+    for match in _SIMPLE_CONDITION.finditer(before):
+        column, operator, old = match.group(1).strip('"`'), match.group(2), match.group(3)
+        value = old[1:-1].replace("''", "'").lower() if old.startswith("'") else ""
+        if operator != "=" or named.get(value) != column:
+            continue
+        for new in _SIMPLE_CONDITION.finditer(sql):
+            written = new.group(3)[1:-1].replace("''", "'").lower() if new.group(3).startswith("'") else ""
+            if new.group(1).strip('"`') == column and new.group(2) == "=" and new.group(3) != old \
+                    and every.get(written) == column:
+                changed = changed.replace(new.group(0), f"{new.group(1)} IN ({old}, {new.group(3)})", 1)
+    return changed if changed != sql else None
+
+
 def _without_comparisons(sql: str, pairs: Sequence[tuple[str, str]], operators: str) -> str | None:
     """``sql`` without each condition comparing a column of ``pairs`` with its text by one of
     ``operators`` (a regex alternation); None when it has none."""
@@ -596,6 +618,31 @@ def quoted_keywords(table: Table, sql: str) -> str | None:
     parts = re.split(r"('(?:[^']|'')*')", sql)  # (odd parts are string literals)
     mended = "".join(part if i % 2 else bare.sub(lambda m: f'"{m.group(1)}"', part)
                      for i, part in enumerate(parts))
+    return mended if mended != sql else None
+
+
+_ALIAS = re.compile(r'(?i)\bAS\s+([A-Za-z_]\w*)\b(?!\s*\()')
+
+
+def _is_keyword(word: str) -> bool:
+    """Is ``word`` one of SQLite's words, that cannot name a column bare (``when``, ``order``)?"""
+    try:
+        sqlite3.connect(":memory:").execute(f"SELECT 1 AS {word}")
+    except sqlite3.Error:
+        return True
+    return False
+
+
+def quoted_aliases(sql: str) -> str | None:
+    """``sql`` with each name it gives a column (``AS when``) that is one of SQLite's words
+    quoted (``AS "when"``): "who kicked it off, and when?" was written ``SELECT actor_login AS
+    who_kicked_it_off, run_started_at AS when FROM data …``, a syntax error the model, told so,
+    wrote three times (monday follow-up-deploy-failer). None when it gives none so. Text in
+    quotes is left as it is."""
+    parts = re.split(r"('(?:[^']|'')*')", sql)  # (odd parts are string literals)
+    mended = "".join(part if i % 2 else _ALIAS.sub(
+        lambda m: f'AS "{m.group(1)}"' if _is_keyword(m.group(1)) else m.group(0), part)
+        for i, part in enumerate(parts))
     return mended if mended != sql else None
 
 

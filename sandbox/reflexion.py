@@ -84,7 +84,9 @@ from sandbox.query_checks import (
     one_row_named_before,
     percents_as_written,
     query_faults,
+    quoted_aliases,
     quoted_keywords,
+    swapped_values,
     unasked_values,
     with_row_names,
     without_copied_row,
@@ -138,6 +140,7 @@ _IN_PLACE: tuple[tuple[Callable[[Table, PackageJob, str], str | None], str], ...
      "a condition on no column, that the file's name says, left out"),
     (lambda t, j, sql: whole_rows(j.goal, sql), "the rows a goal asks for whole, selected whole"),
     (lambda t, j, sql: quoted_keywords(t, sql), "a column named by one of SQL's words quoted"),
+    (lambda t, j, sql: quoted_aliases(sql), "a name given to a column that is one of SQL's words quoted"),
     (lambda t, j, sql: in_nested_table(t, sql), "the query reads the table a row's list holds, not data"),
     (lambda t, j, sql: percents_as_written(t, j.request, sql) if j.request else None,
      "a column of percents compared with the percentage, not its fraction"),
@@ -331,6 +334,10 @@ class ReflexionPackageRunner:
             if sql and told_before and before and (kept := kept_conditions(table, before, sql, told_before)):
                 log.info("package %s: the conditions the rewrite dropped unasked kept", job.node_id)
                 sql, written = kept, f"```sql\n{kept}\n```"
+            if sql and told_before and before and job.request and (
+                    swapped := swapped_values(table, asked_of(job), before, sql)) is not None:
+                log.info("package %s: a value put in place of another named, both kept", job.node_id)
+                sql, written = swapped, f"```sql\n{swapped}\n```"
             if sql and before and job.request and (undone := without_negated(sql, unasked_values(
                     table, asked_of(job), before))) is not None:
                 log.info("package %s: a value told to be left out, negated, left out", job.node_id)

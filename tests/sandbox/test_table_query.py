@@ -30,10 +30,12 @@ from sandbox.query_checks import (
     one_row_named_before,
     percents_as_written,
     query_faults,
+    quoted_aliases,
     selects_its_conditions,
     shared_names,
     shares_for_which,
     status_classes,
+    swapped_values,
     unasked_likes,
     unasked_values,
     unpicked_extreme,
@@ -744,6 +746,32 @@ def test_a_word_made_from_a_value_names_it() -> None:
     assert unused_values(table, asked, "SELECT name FROM data WHERE action IN ('destroy', 'replace')") == []
     assert unused_values(table, "Which resources get replaced?", "SELECT name FROM data") == [("replace", "action")]
     assert unused_values(table, "Which resources are creative?", "SELECT name FROM data") == []
+
+
+def test_a_name_given_to_a_column_that_is_one_of_sqls_words_is_quoted() -> None:
+    """monday follow-up-deploy-failer: ``run_started_at AS when``, a syntax error written three times."""
+    assert quoted_aliases("SELECT actor AS who, run_started_at AS when FROM data WHERE conclusion = 'failure'") == (
+        "SELECT actor AS who, run_started_at AS \"when\" FROM data WHERE conclusion = 'failure'")
+    assert quoted_aliases("SELECT CAST(size AS INTEGER) AS order FROM data") == (
+        "SELECT CAST(size AS INTEGER) AS \"order\" FROM data")
+    assert quoted_aliases("SELECT COUNT(*) AS total FROM data WHERE note = 'x AS when'") is None  # a text, a name
+
+
+def test_a_value_put_in_place_of_another_the_request_names_keeps_both() -> None:
+    """monday destroyed-resources: told that "the replacements" name ``replace``, the rewrite of
+    ``action = 'destroy'`` was ``action = 'replace'``."""
+    plan = ("  # aws_elasticache_cluster.sessions must be replaced\n"
+            "  # aws_security_group_rule.office_ssh will be destroyed\n"
+            "  # aws_s3_bucket.exports will be created\n")
+    table = find_table({"plan": {"path": "terraform/plan.txt", "content": plan}})
+    assert table is not None
+    asked = "Which resources will terraform/plan.txt destroy? Count the replacements too."
+    before = "SELECT name FROM data WHERE action = 'destroy'"
+    assert swapped_values(table, asked, before, "SELECT name FROM data WHERE action = 'replace'") == (
+        "SELECT name FROM data WHERE action IN ('destroy', 'replace')")
+    assert swapped_values(table, asked, before, "SELECT name FROM data WHERE action = 'create'") is None  # unnamed
+    assert swapped_values(table, "Which resources get replaced?", before,
+                          "SELECT name FROM data WHERE action = 'replace'") is None  # destroy unasked: a fix
 
 
 def test_a_span_of_days_answered_by_a_count_of_rows_is_a_fault() -> None:
