@@ -820,6 +820,30 @@ def counted_span(table: Table, request: str, sql: str) -> str | None:
             f"the span from the dates{held}, as ({days}){scale}, with the request's own conditions.")
 
 
+_LATEST = re.compile(r"(?i)\b(?:latest|last|newest|furthest|final)\b")
+_EARLIEST = re.compile(r"(?i)\b(?:earliest|first|oldest|soonest|next)\b")
+
+
+def span_counted_as_rows(table: Table, request: str, sql: str) -> str | None:
+    """``sql`` computing the days :func:`counted_span` asks for where the query counts rows
+    and the plain reading is certain: one date the request names, one column of dates, and the
+    latest or the earliest of them asked for (``SELECT CAST(ROUND(julianday(MAX(due)) -
+    julianday('2026-11-27')) AS INTEGER) AS days FROM data WHERE …``, the query's own
+    conditions kept). Told how, the model wrote the count again (monday days-to-last-due). None
+    otherwise."""
+    asked = _SPAN_ASKED.search(request)
+    if asked is None or asked["unit"].lower() != "days" or _ONLY_COUNTED.match(sql) is None:
+        return None
+    dated = [c for c in table.columns if any(_DATE.match(str(row.get(c) or "")) for row in table.rows)]
+    given = set(_DATE.findall(request))
+    latest, earliest = bool(_LATEST.search(request)), bool(_EARLIEST.search(request))
+    if len(dated) != 1 or len(given) != 1 or latest == earliest:
+        return None
+    (column,), (day,) = dated, given
+    span = f"CAST(ROUND(julianday({'MAX' if latest else 'MIN'}({column})) - julianday('{day}')) AS INTEGER)"
+    return re.sub(r"(?is)^\s*select\s+count\s*\(\s*\*\s*\)(?:\s+as\s+\w+)?", f"SELECT {span} AS days", sql)
+
+
 def names_nothing(table: Table, request: str, sql: str) -> bool:
     """Whether the request asks which rows (or who), or for a column's values by its plural with
     nothing to compute ("write the domains of the certificates that …"), or to write or send what

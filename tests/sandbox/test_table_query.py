@@ -34,6 +34,7 @@ from sandbox.query_checks import (
     selects_its_conditions,
     shared_names,
     shares_for_which,
+    span_counted_as_rows,
     status_classes,
     swapped_values,
     unasked_likes,
@@ -746,6 +747,25 @@ def test_a_word_made_from_a_value_names_it() -> None:
     assert unused_values(table, asked, "SELECT name FROM data WHERE action IN ('destroy', 'replace')") == []
     assert unused_values(table, "Which resources get replaced?", "SELECT name FROM data") == [("replace", "action")]
     assert unused_values(table, "Which resources are creative?", "SELECT name FROM data") == []
+
+
+def test_a_span_of_days_counted_as_rows_is_computed_where_its_reading_is_plain() -> None:
+    """monday days-to-last-due, told how to compute the span, wrote the count again."""
+    items = json.dumps([{"item": "canary", "open": True, "due": "2026-12-04"},
+                        {"item": "load-test", "open": True, "due": "2026-12-09"},
+                        {"item": "memory", "open": False, "due": "2026-12-20"}])
+    table = find_table({"items": {"path": "retros/items.json", "content": items}})
+    assert table is not None
+    asked = "How many days are there from 2026-11-27 to the latest due date of the open items in retros/items.json?"
+    mended = span_counted_as_rows(table, asked, "SELECT COUNT(*) AS total FROM data WHERE open = 1")
+    assert mended == ("SELECT CAST(ROUND(julianday(MAX(due)) - julianday('2026-11-27')) AS INTEGER) AS days "
+                      "FROM data WHERE open = 1")
+    assert query_rows(table.columns, table.rows, mended) == 12  # (to 2026-12-09: the closed item's left out)
+    earliest = asked.replace("latest", "earliest")
+    assert "MIN(due)" in str(span_counted_as_rows(table, earliest, "SELECT COUNT(*) FROM data WHERE open = 1"))
+    for unclear in ("How many days are there from 2026-11-27 to the due dates in retros/items.json?",  # which?
+                    "How many days are there from the retro to the latest due date in retros/items.json?"):  # from?
+        assert span_counted_as_rows(table, unclear, "SELECT COUNT(*) FROM data") is None
 
 
 def test_a_name_given_to_a_column_that_is_one_of_sqls_words_is_quoted() -> None:
