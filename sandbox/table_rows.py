@@ -221,7 +221,8 @@ def _written_rows(value: Any, suffix: str, delimiter: str | None = None
     return (_junit(text) or _terraform_plan(text) or _zone(text) or _proxy_servers(text) or _metrics(text)
             or _access_log(text)
             or _error_log(text) or _syslog(text) or _named_numbers(text) or _git_log(text) or _stanzas(text)
-            or _logfmt(text) or _spaced_log(text) or _aligned(text) or _aligned_block(text))
+            or _logfmt(text) or _spaced_log(text) or _aligned_sections(text) or _aligned(text)
+            or _aligned_block(text))
 
 
 _STANZA_LINE = re.compile(r"\s*(?P<key>[A-Za-z][A-Za-z0-9 ()/_.-]{0,40}?):\s+(?P<value>\S(?:.*\S)?)\s*")
@@ -1291,6 +1292,25 @@ stays a value: "which pods have no node?" is asked of it as written.)"""
 
 def _valued(cell: str) -> str | None:
     return None if cell.strip() in _NO_VALUE else cell.strip()
+
+
+def _aligned_sections(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:
+    """Aligned tables (:func:`_aligned`) one after another, blank lines between, each under a
+    header of the same columns aligned to its own widths: ``kafka-consumer-groups.sh --describe
+    --all-groups`` prints a table per group, and read as one table, its columns ran together
+    (tuesday ledger-total-lag summed every group's lag). Their rows, in order; None unless every
+    paragraph is such a table, and two at least."""
+    blocks = [block for block in re.split(r"\n[ \t]*\n", text) if block.strip()]
+    if len(blocks) < 2:
+        return None
+    tables = [_aligned(block) for block in blocks]
+    if any(table is None for table in tables):
+        return None
+    found = [table for table in tables if table is not None]
+    names = found[0][0]
+    if any(table[0] != names for table in found[1:]):
+        return None
+    return names, [row for _, rows in found for row in rows]
 
 
 def _aligned_block(text: str) -> tuple[list[str], list[dict[str, Any]]] | None:

@@ -608,6 +608,32 @@ def test_the_aligned_table_among_a_reports_paragraphs_is_the_table_and_a_dash_is
     assert table_rows("a title\n\njust words here\nand more words\n", ".txt") is None
 
 
+CONSUMER_GROUPS = """
+GROUP           TOPIC     PARTITION  LAG   CONSUMER-ID          HOST
+orders-sink     orders.v2 0          0     sink-0-6f1e2d3c      /10.12.6.14
+orders-sink     orders.v2 1          12    sink-1-c0d9e8f7      /10.12.6.15
+
+GROUP                TOPIC           PARTITION  LAG     CONSUMER-ID     HOST
+billing-ledger       billing.events  0          5400    writer-0-8e7d   /10.12.5.22
+billing-ledger       billing.events  3          6020    -               -
+"""
+
+
+def test_aligned_tables_one_after_another_with_the_same_columns_are_one_table() -> None:
+    """tuesday ledger-total-lag: ``kafka-consumer-groups.sh --describe --all-groups`` prints a
+    table per group, each aligned to its own widths; read as one, its columns ran together."""
+    columns, rows = table_rows(CONSUMER_GROUPS, ".txt") or ([], [])
+    assert columns == ["group", "topic", "partition", "lag", "consumer_id", "host"]
+    assert [(row["group"], row["partition"], row["host"]) for row in rows] == [
+        ("orders-sink", "0", "/10.12.6.14"), ("orders-sink", "1", "/10.12.6.15"),
+        ("billing-ledger", "0", "/10.12.5.22"), ("billing-ledger", "3", None)]
+    assert query_rows(columns, rows, "SELECT SUM(lag) FROM data WHERE \"group\" = 'billing-ledger'") == 11420
+    # tables of other columns, or a paragraph that is no table, are not one table
+    other = CONSUMER_GROUPS.replace("PARTITION  LAG     CONSUMER-ID", "PARTITION  LAGS    CONSUMER-ID")
+    assert (table_rows(other, ".txt") or ([], []))[0] != columns
+    assert table_rows(CONSUMER_GROUPS + "\nTotal lag: 11432 messages\n", ".txt") != (columns, rows)
+
+
 DEPLOYMENTS = json.dumps({"cluster": "prod", "deployments": [
     {"name": "api", "replicas": 4, "labels": {"tier": "web"}, "containers": [
         {"name": "api", "cpu_m": 500, "memory": "640Mi"}, {"name": "envoy", "cpu_m": 100, "memory": "128Mi"}]},
