@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import configparser
 import json
+import re
 import tomllib
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -35,7 +36,23 @@ def named_keys(request: str, plan: Mapping[str, Any], results: Results) -> list[
                     if names_column(key.rsplit(".", 1)[-1], request)]
         if len(settings) <= _MOST_KEYS:
             found += [(path, key, value) for key, value in settings]
-    return found
+    return _closest(request, found)
+
+
+def _closest(request: str, found: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """The one of ``found`` whose whole key the request names most of, where one does (the rest
+    of its key's parts: "the memory limit on the worker pods" names ``worker`` and ``limits`` of
+    ``worker.resources.limits.memory``, one each of ``worker.resources.requests.memory`` and
+    ``api.resources.limits.memory``; shown all four, the joiner answered the worker's request,
+    tuesday worker-memory-limit); all of them otherwise (two named alike: both are asked). Each
+    name the request asks for apart (``memory`` and ``port`` in one request: one of each)."""
+    kept = []
+    for leaf in dict.fromkeys(key.rsplit(".", 1)[-1].lower() for _, key, _ in found):  # (each name asked)
+        alike = [setting for setting in found if setting[1].rsplit(".", 1)[-1].lower() == leaf]
+        scores = [sum(_names_part(part, request) for part in key.split(".")[:-1]) for _, key, _ in alike]
+        best = max(scores, default=0)
+        kept += alike if best == 0 or scores.count(best) > 1 else [alike[scores.index(best)]]
+    return [setting for setting in found if setting in kept]
 
 
 def named_keys_section(request: str, plan: Mapping[str, Any], results: Results) -> str:
@@ -45,6 +62,12 @@ def named_keys_section(request: str, plan: Mapping[str, Any], results: Results) 
         return ""
     return ("## Settings of the results the request names (each under its whole key)\n"
             + "\n".join(f"- {path}: {key} = {value}" for path, key, value in found))
+
+
+def _names_part(part: str, request: str) -> bool:
+    """Whether ``request`` says a part of a key, in the singular or the plural ("limit": ``limits``)."""
+    word = part.lower().removesuffix("s")
+    return len(word) > 1 and re.search(rf"(?<![\w-]){re.escape(word)}s?(?![\w-])", request, re.I) is not None
 
 
 def _settings(path: str, content: str) -> list[tuple[str, str]]:

@@ -130,6 +130,13 @@ def test_the_settings_a_request_names_are_shown_under_their_whole_keys() -> None
     env = {"nodes": [{"id": "env", "tool": "read_file", "args": {"path": "app/.env"}}]}
     assert named_keys("Which log level is set?", env, read("app/.env", "# app\nLOG_LEVEL=debug\nPORT=80\n", "env")) \
         == [("app/.env", "LOG_LEVEL", "debug")]
+    # the one whose whole key the request names most of (tuesday worker-memory-limit: the worker's request answered)
+    helm = ("api:\n  resources:\n    requests: {memory: 512Mi}\n    limits: {memory: 1Gi}\n"
+            "worker:\n  resources:\n    requests: {memory: 1536Mi}\n    limits: {memory: 3Gi}\n")
+    values = {"nodes": [{"id": "v", "tool": "read_file", "args": {"path": "helm/values.yaml"}}]}
+    assert named_keys("what's the memory limit on the worker pods?", values, read("helm/values.yaml", helm, "v")) \
+        == [("helm/values.yaml", "worker.resources.limits.memory", "3Gi")]
+    assert len(named_keys("the memory limits of api and worker?", values, read("helm/values.yaml", helm, "v"))) == 4
     broken = read("deploy/api.yaml", "resources: [memory: 3Gi", "api")
     assert named_keys("How much memory?", plan, broken) == []
 
