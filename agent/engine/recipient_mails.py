@@ -95,16 +95,23 @@ def mails_of(output: Any, book: Mapping[str, set[str]] | None = None, request: s
     each holds, or else belongs to by ``book`` (:func:`agent.execution.address_book.owner_of`),
     in the order first met, each group's total ending its text when ``request`` asks for one
     (:func:`agent.engine.mail_totals.total_lines`); one per key of an object keyed by
-    addresses; or an object's pairs as items (``{"Jonas Berg": "add an alert…"}``). None when
+    addresses; or an object's pairs as items (``{"Jonas Berg": "add an alert…"}``), or else the
+    object as one item (a row: ``{"owner": "slindqvist", "n": 3}``). None when
     an item belongs to no address, or to several, or says nothing but its address."""
     if isinstance(output, Mapping) and output and all(ADDRESS.fullmatch(str(key)) for key in output):
         mails: list[Mail] = [(str(key), None, as_text(value)) for key, value in output.items()]
         return mails if all(text.strip() for _, _, text in mails) else None
     if isinstance(output, Mapping) and len(output) == 1 and isinstance(next(iter(output.values())), list):
         return mails_of(next(iter(output.values())), book, request)  # {"mails": [...]}, as a package sets it
-    if isinstance(output, Mapping) and output and all(isinstance(v, str | list) for v in output.values()):
-        # keyed by whom or by what ({"Jonas Berg": "add an alert…"}): each pair is an item
-        return mails_of([f"{key}: {as_text(value)}" for key, value in output.items()], book)
+    pairs = [f"{key}: {as_text(value)}" for key, value in output.items()] if isinstance(output, Mapping) \
+        else []
+    # keyed by whom or by what ({"Jonas Berg": "add an alert…"}): each pair is an item
+    if pairs and all(isinstance(v, str | list) for v in output.values()) and (keyed := mails_of(pairs, book)):
+        return keyed
+    if pairs and not any(isinstance(v, Mapping | list) for v in output.values()):
+        # one row ({"owner": "slindqvist", "n": 3}: whose runs failed, and how many; tuesday
+        # mail-clickstream-owner sent nothing): one item
+        return mails_of([dict(output)], book, request)
     if not isinstance(output, list) or not output:
         return None
     grouped: dict[str, list[Mail]] = {}

@@ -128,6 +128,12 @@ def test_items_that_name_their_owners_are_mailed_to_the_addresses_written_with_t
                      "Wei Chen": ["write a load test"]}, directory) == [
         ("jonas@example.com", None, "Jonas Berg: add an alert on pgbouncer pool saturation (due 2026-11-26)"),
         ("wei@example.com", None, "Wei Chen: write a load test")]  # (an item's own closing bracket kept)
+    # one row, an object of a name and what to tell them (tuesday mail-clickstream-owner: nothing sent)
+    assert mails_of({"name": "Jonas Berg", "failed": 3}, directory) == [
+        ("jonas@example.com", None, "name: Jonas Berg\nfailed: 3")]
+    assert mails_of({"name": "Jonas Berg", "dag": "nightly_export"}, directory) == [
+        ("jonas@example.com", None, "name: Jonas Berg\ndag: nightly_export")]
+    assert mails_of({"name": "nobody we know", "failed": 3}, directory) is None
     assert owner_of("Jonas and Wei pair on it", directory) is None  # two owners: no one's alone
     assert owner_of("the sre team's item", directory) is None  # a word two entries share
     assert owner_of("nobody we know", directory) is None
