@@ -49,13 +49,20 @@ def guessed_reads(request: str, plan: Mapping[str, Any], results: Mapping[str, M
         return None
     held = json.dumps(list(earlier), default=str)
     missed = []
+    which_file = _WHICH_FILE.search(request) is not None
     for node in plan.get("nodes") or []:
         result = results.get(node.get("id")) or {}
         path = (node.get("args") or {}).get("path")
-        if node.get("tool") == READ_FILE and result.get("status") == "failed" and isinstance(path, str) \
-                and str(result.get("error") or "").startswith(_NO_FILE) and path not in request \
-                and path not in held:
+        unnamed = isinstance(path, str) and path not in request and path not in held
+        if node.get("tool") == READ_FILE and result.get("status") == "failed" and unnamed \
+                and str(result.get("error") or "").startswith(_NO_FILE):
             missed.append((path, str(result["error"])))
+        elif node.get("tool") == READ_FILE and result.get("status") == "done" and unnamed and which_file \
+                and _search_word(request) not in json.dumps(result.get("output"), default=str).lower():
+            return (f"The plan read '{path}', a path nobody named, as if it were the file the request asks "
+                    f"to find, and it does not say '{_search_word(request)}'. Find the file first: plan a "
+                    f"{SEARCH_FILES} node for a word the request names, {search_example(request)}, then "
+                    "read the files it finds.")
         pattern = (node.get("args") or {}).get("pattern")
         output = result.get("output")
         if node.get("tool") == LIST_FILES and result.get("status") == "done" and isinstance(pattern, str) \
@@ -77,17 +84,31 @@ def guessed_reads(request: str, plan: Mapping[str, Any], results: Mapping[str, M
             f"{search_example(request)}, or read a file the error suggests if it is plainly the one meant.")
 
 
+_WHICH_FILE = re.compile(
+    r"(?i)\b(?:which|what) (?:file|config)\b|\bone of the (?:workspace(?:'s)? )?files\b|\bsomewhere in the "
+    r"workspace\b|\bfind (?:it|the file|where)\b")
+"""A request that asks to find the file that holds something: a read of a path it does not give is
+a guess ("One of the workspace files says which Kafka consumer group the worker deployment reads
+with. Find it…" was planned as a read of ``inventory/buckets.json``, and answered with its
+buckets: tuesday find-worker-group-lag), where the file read does not say the word a search would
+be for (``kafka``)."""
+
+
 def search_example(request: str) -> str:
     """A ``search_files`` node to copy, for the word of ``request`` most likely written in the file
     that holds what it asks (a name with an underscore or a digit first, ``statement_timeout_ms``;
     else its first word that is no question's or request's word, ``cache``), all in lower case so
     that it matches any case. Told "(pattern '**/*')", the 1.5B model searched for ``**/*`` as
     text (morning find-cache-ttl); a node to copy it follows."""
+    return json.dumps({"id": "find", SEARCH_FILES: {"query": _search_word(request)}})
+
+
+def _search_word(request: str) -> str:
+    """The word of ``request`` :func:`search_example` searches for."""
     words = [w.lower().strip("-_.") for w in _WORD.findall(request)]
     named = [w for w in words if ("_" in w or any(c.isdigit() for c in w)) and w not in _COMMON]
     plain = [w for w in words if w not in _COMMON and len(w) > 3]
-    word = (named or plain or ["error"])[0]
-    return json.dumps({"id": "find", SEARCH_FILES: {"query": word}})
+    return (named or plain or ["error"])[0]
 
 
 _WORD = re.compile(r"[A-Za-z][\w.-]*[A-Za-z0-9]")
@@ -103,6 +124,7 @@ _COMMON = frozenset({
     "folder", "workspace", "something", "things", "thing", "one", "ones", "list", "check", "give", "count",
     "times", "print", "total", "average", "number", "look", "search", "read", "write", "send", "email",
     "mail", "get", "sum", "keep", "kept", "take", "takes", "make", "makes", "use", "used", "uses", "run",
-    "runs"
+    "runs", "say", "says", "said", "mention", "mentions", "change", "changes", "move", "moves", "biggest",
+    "largest", "smallest", "longest", "shortest"
 })
 """Words of a question or a request (its verbs too: list, check, count), not of what it asks about."""

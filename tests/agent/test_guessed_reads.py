@@ -51,6 +51,25 @@ def test_a_listing_of_a_guessed_folder_that_matched_no_file_is_looked_for() -> N
     assert guessed_reads(ask, everything, nothing, tools=(*TOOLS, "list_files")) is None  # (no folder guessed)
 
 
+def test_a_read_of_a_path_nobody_named_where_the_request_asks_which_file_is_looked_for() -> None:
+    """tuesday find-worker-group-lag: "One of the workspace files says which Kafka consumer group
+    the worker deployment reads with. Find it…" was planned as a read of ``inventory/buckets.json``
+    (there, and no answer), and answered with its buckets."""
+    ask = ("One of the workspace files says which Kafka consumer group the worker deployment reads with. "
+           "Find it, and tell me which file it was and how much lag that group has in total.")
+    plan, _ = guessed("inventory/buckets.json")
+    read = {"config": {"status": "done", "output": {"path": "inventory/buckets.json", "content": "{}"}}}
+    told = guessed_reads(ask, plan, read, tools=TOOLS)
+    assert told is not None and "'inventory/buckets.json', a path nobody named" in told and "say 'kafka'" in told
+    assert '{"id": "find", "search_files": {"query": "kafka"}}' in told
+    # a request that does not ask which file, or a path the thread named, is read as asked
+    assert guessed_reads("How much lag does the worker's consumer group have?", plan, read, tools=TOOLS) is None
+    assert guessed_reads(ask, plan, read, earlier=["see inventory/buckets.json"], tools=TOOLS) is None
+    # the file read says what the search would look for: it may be the one
+    said = {"config": {"status": "done", "output": {"path": "inventory/buckets.json", "content": "group: Kafka-1"}}}
+    assert guessed_reads(ask, plan, said, tools=TOOLS) is None
+
+
 def test_a_guess_beside_a_search_that_found_a_few_files_is_told_to_read_those() -> None:
     plan, results = guessed()
     plan["nodes"].append({"id": "find", "tool": "search_files", "args": {"query": "mail"}})
@@ -87,7 +106,8 @@ def test_a_missing_file_someone_named_or_another_failure_is_the_answer() -> None
     earlier = [{"request": "is there a config.yaml?", "answer": "No.", "results": {}}]
     assert guessed_reads(FIND, plan, results, earlier, tools=TOOLS) is None  # the thread named it
     assert guessed_reads(FIND, *guessed(error="'config.yaml' is a binary file (12 bytes)"), tools=TOOLS) is None
-    assert guessed_reads(FIND, plan, {"config": {"status": "done", "output": {}}}, tools=TOOLS) is None
+    holds = {"path": "config.yaml", "content": "statement_timeout_ms = 30s"}  # (the guess that was right)
+    assert guessed_reads(FIND, plan, {"config": {"status": "done", "output": holds}}, tools=TOOLS) is None
     assert guessed_reads(FIND, plan, results, tools=("read_file",)) is None  # nothing to search with
 
 
