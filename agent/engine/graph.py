@@ -57,7 +57,7 @@ from agent.engine.computed_answer import (
     request_values,
 )
 from agent.engine.computed_values import computed_from, computing_plan
-from agent.engine.guessed_reads import guessed_reads, search_example
+from agent.engine.guessed_reads import guessed_reads, missing_named, missing_reply, search_example
 from agent.engine.named_file_shapes import named_file_shapes
 from agent.engine.package_salvage import (
     CHANGE_FED,
@@ -625,6 +625,12 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
                                 state.get("results") or {})
     this_plans = state.get("results") or {}
     rejected = any(r.get("status") == NodeStatus.REJECTED for r in this_plans.values())
+    if (gone := missing_named(state["request"], this_plans)) and not state.get("earlier_results"):
+        if not any(r.get("status") == NodeStatus.DONE.value for r in this_plans.values()):
+            log.info("what the request names is not there; that is the answer", missing=gone)
+            return {"answer": with_failures_told(missing_reply(this_plans), state.get("plan") or {},
+                                                 _failures_to_tell(state))}
+        replans_left = 0  # (the rest is answered, and the missing told: no replan looks elsewhere)
     if not rejected and (refeeding := await _refeeding(state, runtime)):
         log.info("a change was skipped because the packages computing its content failed; dagbot computes it")
         return refeeding

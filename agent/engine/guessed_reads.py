@@ -94,6 +94,43 @@ buckets: tuesday find-worker-group-lag), where the file read does not say the wo
 be for (``kafka``)."""
 
 
+_MISSING_TARGET = re.compile(
+    r"there is no file '(?P<file>[^']+)'|has no table '(?P<table>[^']+)'|no such table: (?P<bare>[\w.]+)")
+"""How read_file and sql_query say that what they were pointed at is not there."""
+
+
+def missing_named(request: str, results: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """The files and tables the request names that a step of the plan found missing, where every
+    step that failed failed so: that is the answer, and no replan should look elsewhere. "In the
+    SQL database, how many rows of the dag_runs table have state 'failed'?" failed with "the
+    database has no table 'dag_runs'"; the joiner's model planned again, read a
+    ``data/dag_runs.csv`` nobody named, searched for it, and answered that no row had failed
+    (tuesday missing-dag-runs-table). [] when a step failed otherwise, or none did."""
+    failed = [str(result.get("error") or "") for result in results.values()
+              if result.get("status") == "failed"]
+    found = [match for error in failed if (match := _MISSING_TARGET.search(error)) is not None]
+    if not failed or len(found) != len(failed):
+        return []
+    missing = [match.group("file") or match.group("table") or match.group("bare") for match in found]
+    said = [match.group("file") or str(match.group("table") or match.group("bare")).split(".")[-1]
+            for match in found]  # (a table's schema aside)
+    named = [name for name in said
+             if re.search(rf"(?<![\w/.-]){re.escape(name)}(?![\w-]|\.\w)", request, re.I)]
+    return named if len(named) == len(missing) else []
+
+
+def missing_reply(results: Mapping[str, Mapping[str, Any]]) -> str:
+    """dagbot's own answer when each step failed for what the request names being missing
+    (:func:`missing_named`) and none did anything else: what each step's tool said is missing, in
+    its own words (a database's, up to the advice it gives the planner: "…; a workspace file is
+    read with read_file"; a file's with the names most like it: "did you mean …?")."""
+    errors = [str(result.get("error") or "").strip() for result in results.values()
+              if result.get("status") == "failed"]
+    said = dict.fromkeys(error.split(";")[0].rstrip(".") + "." if "has no table" in error else error
+                         for error in errors)
+    return "\n".join(f"{text[:1].upper()}{text[1:]}" for text in said if text)
+
+
 def search_example(request: str) -> str:
     """A ``search_files`` node to copy, for the word of ``request`` most likely written in the file
     that holds what it asks (a name with an underscore or a digit first, ``statement_timeout_ms``;

@@ -7,7 +7,7 @@ from typing import Any
 
 from langchain_core.tools import StructuredTool
 
-from agent.engine.guessed_reads import guessed_reads, search_example
+from agent.engine.guessed_reads import guessed_reads, missing_named, missing_reply, search_example
 from agent.errors import ToolError
 from agent.events import AnswerReady, Replanning, RunEvent
 from agent.tools.registry import Risk, ToolRegistry
@@ -122,6 +122,40 @@ async def test_the_joiner_searches_before_answering_from_a_guess_that_missed() -
     assert log.calls == [("read_file", {"path": "config.yaml"}),
                          ("search_files", {"query": "statement_timeout_ms", "pattern": "**/*"})]
     assert isinstance(events[-1], AnswerReady) and events[-1].answer == "config/app.toml sets it to 15000."
+
+
+def test_what_the_request_names_and_a_step_found_missing_is_the_answer() -> None:
+    """tuesday missing-dag-runs-table: the query of the table the request names failed, the
+    joiner's model planned again, read a file nobody named, searched, and said no row failed."""
+    ask = "In the SQL database, how many rows of the dag_runs table have state 'failed'?"
+    no_table = ("the database has no table 'dag_runs' (its tables: deploys); a workspace file is read "
+                "with read_file, and a value the thread holds is written as it is")
+    failed = {"q": {"status": "failed", "error": no_table}, "count": {"status": "skipped"}}
+    assert missing_named(ask, failed) == ["dag_runs"]
+    assert missing_reply(failed) == "The database has no table 'dag_runs' (its tables: deploys)."
+    _, missing = guessed()
+    assert missing_named("what does config.yaml say?", missing) == ["config.yaml"]
+    assert missing_reply(missing) == "T" + NO_FILE[1:]  # (its "did you mean" kept)
+    assert missing_named(FIND, missing) == []  # a guess nobody named: looked for (above)
+    assert missing_named(ask, {**failed, "other": {"status": "failed", "error": "timed out"}}) == []
+    assert missing_named(ask, {"q": {"status": "done", "output": {"rows": []}}}) == []
+
+
+async def test_a_missing_table_the_request_names_is_answered_with_no_replan() -> None:
+    log = ToolLog()
+    registry = searching_registry(log)
+
+    async def sql_query(sql: str) -> dict[str, Any]:
+        log.calls.append(("sql_query", {"sql": sql}))
+        raise ToolError("no such table: dag_runs")
+
+    registry.add(StructuredTool.from_function(coroutine=sql_query, description="sql"), Risk.GREEN)
+    query = {"nodes": [{"id": "q", "tool": "sql_query", "args": {"sql": "SELECT COUNT(*) FROM dag_runs"}}]}
+    llm = ScriptedChatModel(replies=[query])  # (no reply for a joiner: dagbot answers)
+    events = await asked_once(llm, registry, "missing-1", "how many rows does the dag_runs table have?")
+    assert not [e for e in events if isinstance(e, Replanning)]
+    assert log.calls == [("sql_query", {"sql": "SELECT COUNT(*) FROM dag_runs"})]
+    assert isinstance(events[-1], AnswerReady) and events[-1].answer.startswith("No such table: dag_runs")
 
 
 def searching_registry(log: ToolLog) -> ToolRegistry:
