@@ -16,6 +16,8 @@ follow-up-owner's ``SELECT owner`` ran, failed, and was written again four times
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import itertools
 import re
 import sqlite3
@@ -283,15 +285,18 @@ def swapped_values(table: Table, asked: str, before: str, sql: str) -> str | Non
     changed = sql
     for match in _SIMPLE_CONDITION.finditer(before):
         column, operator, old = match.group(1).strip('"`'), match.group(2), match.group(3)
-        value = old[1:-1].replace("''", "'").lower() if old.startswith("'") else ""
-        if operator != "=" or named.get(value) != column:
+        if operator != "=" or named.get(_text_of(old)) != column:
             continue
         for new in _SIMPLE_CONDITION.finditer(sql):
-            written = new.group(3)[1:-1].replace("''", "'").lower() if new.group(3).startswith("'") else ""
             if new.group(1).strip('"`') == column and new.group(2) == "=" and new.group(3) != old \
-                    and every.get(written) == column:
+                    and every.get(_text_of(new.group(3))) == column:
                 changed = changed.replace(new.group(0), f"{new.group(1)} IN ({old}, {new.group(3)})", 1)
     return changed if changed != sql else None
+
+
+def _text_of(literal: str) -> str:
+    """A condition's compared value as text, in lower case ("" for a number)."""
+    return literal[1:-1].replace("''", "'").lower() if literal.startswith("'") else ""
 
 
 def _without_comparisons(sql: str, pairs: Sequence[tuple[str, str]], operators: str) -> str | None:
@@ -624,12 +629,14 @@ def quoted_keywords(table: Table, sql: str) -> str | None:
 _ALIAS = re.compile(r'(?i)\bAS\s+([A-Za-z_]\w*)\b(?!\s*\()')
 
 
+@functools.lru_cache(maxsize=256)
 def _is_keyword(word: str) -> bool:
     """Is ``word`` one of SQLite's words, that cannot name a column bare (``when``, ``order``)?"""
-    try:
-        sqlite3.connect(":memory:").execute(f"SELECT 1 AS {word}")
-    except sqlite3.Error:
-        return True
+    with contextlib.closing(sqlite3.connect(":memory:")) as database:
+        try:
+            database.execute(f"SELECT 1 AS {word}")
+        except sqlite3.Error:
+            return True
     return False
 
 
@@ -799,6 +806,11 @@ _SPAN_ASKED = re.compile(
 _DATE = re.compile(r"\b\d{4}-\d\d-\d\d\b")
 
 
+def _dated_columns(table: Table) -> list[str]:
+    """The table's columns that hold a date (``2026-12-04``) in some row."""
+    return [c for c in table.columns if any(_DATE.match(str(row.get(c) or "")) for row in table.rows)]
+
+
 def counted_span(table: Table, request: str, sql: str) -> str | None:
     """What to compute where the request asks how much time lies between two dates and the query
     only counts rows: "How many days are there from the retro in retros/2026-11-27-checkout-retro.md
@@ -808,8 +820,7 @@ def counted_span(table: Table, request: str, sql: str) -> str | None:
     asked = _SPAN_ASKED.search(request)
     if asked is None or _ONLY_COUNTED.match(sql) is None:
         return None
-    dated = [c for c in table.columns
-             if any(_DATE.match(str(row.get(c) or "")) for row in table.rows)]
+    dated = _dated_columns(table)
     given = _DATE.findall(request)
     days = (f"julianday({f'MAX({dated[0]})' if dated else '<later date>'}) - "
             f"julianday({repr(given[0]) if given else '<earlier date>'})")
@@ -831,17 +842,17 @@ def span_counted_as_rows(table: Table, request: str, sql: str) -> str | None:
     julianday('2026-11-27')) AS INTEGER) AS days FROM data WHERE …``, the query's own
     conditions kept). Told how, the model wrote the count again (monday days-to-last-due). None
     otherwise."""
-    asked = _SPAN_ASKED.search(request)
-    if asked is None or asked["unit"].lower() != "days" or _ONLY_COUNTED.match(sql) is None:
+    asked, counted = _SPAN_ASKED.search(request), _ONLY_COUNTED.match(sql)
+    if asked is None or asked["unit"].lower() != "days" or counted is None:
         return None
-    dated = [c for c in table.columns if any(_DATE.match(str(row.get(c) or "")) for row in table.rows)]
+    dated = _dated_columns(table)
     given = set(_DATE.findall(request))
     latest, earliest = bool(_LATEST.search(request)), bool(_EARLIEST.search(request))
     if len(dated) != 1 or len(given) != 1 or latest == earliest:
         return None
     (column,), (day,) = dated, given
     span = f"CAST(ROUND(julianday({'MAX' if latest else 'MIN'}({column})) - julianday('{day}')) AS INTEGER)"
-    return re.sub(r"(?is)^\s*select\s+count\s*\(\s*\*\s*\)(?:\s+as\s+\w+)?", f"SELECT {span} AS days", sql)
+    return f"SELECT {span} AS days FROM{sql[counted.end():]}"
 
 
 def names_nothing(table: Table, request: str, sql: str) -> bool:

@@ -111,12 +111,11 @@ def missing_named(request: str, results: Mapping[str, Mapping[str, Any]]) -> lis
     found = [match for error in failed if (match := _MISSING_TARGET.search(error)) is not None]
     if not failed or len(found) != len(failed):
         return []
-    missing = [match.group("file") or match.group("table") or match.group("bare") for match in found]
     said = [match.group("file") or str(match.group("table") or match.group("bare")).split(".")[-1]
             for match in found]  # (a table's schema aside)
     named = [name for name in said
              if re.search(rf"(?<![\w/.-]){re.escape(name)}(?![\w-]|\.\w)", request, re.I)]
-    return named if len(named) == len(missing) else []
+    return named if len(named) == len(found) else []
 
 
 def missing_reply(results: Mapping[str, Mapping[str, Any]]) -> str:

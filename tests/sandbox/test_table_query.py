@@ -55,6 +55,7 @@ from sandbox.table_query import (
     NAME,
     SHARE_RULE,
     TWO_VALUES_RULE,
+    Table,
     describe,
     extract_sql,
     find_table,
@@ -734,14 +735,20 @@ def test_a_follow_up_that_points_back_means_the_values_the_request_before_it_nam
     assert told("Which of them have MFA off?", shown, "SELECT login FROM data WHERE mfa = 0") == []
 
 
-def test_a_word_made_from_a_value_names_it() -> None:
-    """monday destroyed-resources: "Count the replacements too." queried as ``action = 'destroy'``
-    alone; "replaced" names ``replace`` as well, and a word that only begins with a value does not."""
+def planned_resources() -> Table:
+    """A Terraform plan's table: a resource replaced, one destroyed, one created."""
     plan = ("  # aws_elasticache_cluster.sessions must be replaced\n"
             "  # aws_security_group_rule.office_ssh will be destroyed\n"
             "  # aws_s3_bucket.exports will be created\n")
     table = find_table({"plan": {"path": "terraform/plan.txt", "content": plan}})
     assert table is not None
+    return table
+
+
+def test_a_word_made_from_a_value_names_it() -> None:
+    """monday destroyed-resources: "Count the replacements too." queried as ``action = 'destroy'``
+    alone; "replaced" names ``replace`` as well, and a word that only begins with a value does not."""
+    table = planned_resources()
     asked = "Which resources will terraform/plan.txt destroy? Count the replacements too."
     assert unused_values(table, asked, "SELECT name FROM data WHERE action = 'destroy'") == [("replace", "action")]
     assert unused_values(table, asked, "SELECT name FROM data WHERE action IN ('destroy', 'replace')") == []
@@ -780,11 +787,7 @@ def test_a_name_given_to_a_column_that_is_one_of_sqls_words_is_quoted() -> None:
 def test_a_value_put_in_place_of_another_the_request_names_keeps_both() -> None:
     """monday destroyed-resources: told that "the replacements" name ``replace``, the rewrite of
     ``action = 'destroy'`` was ``action = 'replace'``."""
-    plan = ("  # aws_elasticache_cluster.sessions must be replaced\n"
-            "  # aws_security_group_rule.office_ssh will be destroyed\n"
-            "  # aws_s3_bucket.exports will be created\n")
-    table = find_table({"plan": {"path": "terraform/plan.txt", "content": plan}})
-    assert table is not None
+    table = planned_resources()
     asked = "Which resources will terraform/plan.txt destroy? Count the replacements too."
     before = "SELECT name FROM data WHERE action = 'destroy'"
     assert swapped_values(table, asked, before, "SELECT name FROM data WHERE action = 'replace'") == (

@@ -19,7 +19,7 @@ import json
 from typing import Any
 
 from agent.plan.format import PlanNode
-from agent.plan.mends.contract import Mend, MendContext, node_wise, with_args
+from agent.plan.mends.contract import Draft, Mend, MendContext, with_args
 from agent.plan.named_files import LIST_FILES, READ_FILE, SEARCH_FILES, named_files
 
 _LOOKING = {READ_FILE: ("path",), SEARCH_FILES: ("pattern", "path"), LIST_FILES: ("pattern", "path")}
@@ -41,24 +41,26 @@ def _guessed(value: Any, thread_text: str, request: str) -> bool:
             and value not in request and value not in thread_text)
 
 
-def followed_file(node: PlanNode, context: MendContext) -> PlanNode:
-    """``node`` looking in the thread's file where it looked in a path named nowhere."""
-    looking = _LOOKING.get(node.tool or "")
+def followed_files(draft: Draft, context: MendContext) -> Draft:
+    """``draft`` with each green file tool's step looking in the thread's file where it looked
+    in a path named nowhere."""
     request = context.request
-    if not looking or request is None or not context.earlier_calls or named_files(request):
-        return node
+    if request is None or not context.earlier_calls or named_files(request):
+        return draft
     if (file := thread_file(context)) is None:
-        return node
+        return draft
     thread_text = json.dumps(list(context.known), default=str)
 
-    def aimed(args: dict[str, Any]) -> dict[str, Any]:
-        return {key: file if key in looking and _guessed(value, thread_text, request) else value
-                for key, value in args.items()}
+    def aimed(node: PlanNode) -> PlanNode:
+        looking = _LOOKING.get(node.tool or "", ())
+        return with_args(node, lambda args: {
+            key: file if key in looking and _guessed(value, thread_text, request) else value
+            for key, value in args.items()})
 
-    return with_args(node, aimed)
+    return draft.with_nodes(aimed(node) for node in draft.nodes)
 
 
 THREAD_FILES = Mend(
-    name="thread-files", fix=node_wise(followed_file), partial_safe=False,  # the thread's earlier runs
+    name="thread-files", fix=followed_files, partial_safe=False,  # the thread's earlier runs
     slip="a follow-up that names no file looked in a file nobody named; it looks in the file this "
          "thread is about instead")
