@@ -226,19 +226,36 @@ def status_claims(answer: str, results: list[dict[str, dict[str, Any]]]) -> list
     (case and all); the status is one of :data:`STATUSES`. It is false when the answer says
     done and no result of that node (in any turn or plan of the thread) is done, or failed,
     rejected or skipped and every result of it is done: one not done said to be another kind
-    of not done (a skipped node said to have failed) is not counted."""
+    of not done (a skipped node said to have failed) is not counted. A line a result holds word for
+    word is the result's, not a claim (``- **billing_export** failed twice overnight`` quoted from
+    a handover note, beside a step that shares the job's name)."""
     found = []
+    texts = [json.dumps(result.get("output"), ensure_ascii=False) + str(result.get("output"))
+             for turn in results for result in turn.values()]
     for node, real in node_statuses(results).items():
         name = re.escape(node) + _PLAN
         said = [m.group("status").lower() for m in itertools.chain(
             re.finditer(rf"`{name}`\s*(?:[:→—–-]|->|\b(?:is|was|has(?: been)?|had been|got)\b)?\s*{_STATUS}",
                         answer),
             re.finditer(rf"^[ \t]*(?:[-*•][ \t]+)?(?:\*\*)?{name}(?:\*\*)?(?:[ \t]*:[ \t]*|[ \t]+){_STATUS}",
-                        answer, re.M))]
+                        answer, re.M))
+            if not _quoted(answer, m.start(), texts)]
         for status in dict.fromkeys(said):
             if (status == "done" and "done" not in real) or (status != "done" and real == {"done"}):
                 found.append((node, status, "/".join(sorted(real))))
     return found
+
+
+def _quoted(answer: str, at: int, texts: list[str]) -> bool:
+    """Whether the line of ``answer`` holding offset ``at`` is written word for word in a result."""
+    start = answer.rfind("\n", 0, at) + 1
+    end = answer.find("\n", at)
+    line = answer[start:end if end >= 0 else len(answer)].strip()
+    return len(line) >= _QUOTED_CHARS and any(line in text for text in texts)
+
+
+_QUOTED_CHARS = 20
+"""Shorter lines (``- count: done``) are dagbot's own, whatever a result holds."""
 
 
 # ----------------------------------------------------------------- files shown

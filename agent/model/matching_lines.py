@@ -10,8 +10,11 @@ k8s/events-shop-prod.txt?", asked of that file alone, was answered from its firs
 a replica set's) where ``horizontalpodautoscaler/catalog New size: 5`` stood further down
 (monday rollback-time-and-catalog-size). The lines of each text read that share the most of the
 request's own words (a word's stem found in the line: ``schedul`` in ``FailedScheduling``) are
-those lines, as the file wrote them: at least two of the request's words, and a few lines at
-most, or none (a request whose words every line shares is no question of one line). The
+those lines, as the file wrote them: at least two of the request's words (a name joined by
+underscores counts as two: "Who is looking after the billing_export failures, per
+notes/handover….md?" was answered with the handover's first three people, not the owner on the
+issue's own line; tuesday follow-up-mail-dana), and a few lines at most, or none (a request
+whose words every line shares is no question of one line; a CSV's header is no line). The
 joiner's prompt shows them under their own heading (:func:`matching_lines_section`, for a read
 of more lines than the few it shows); dagbot's reply is them when the answers said nothing
 (:func:`matching_lines_reply`).
@@ -53,7 +56,9 @@ def matching_lines(request: str, results: Mapping[str, Mapping[str, Any]]
         if not isinstance(output, Mapping) or not isinstance(content := output.get("content"), str):
             continue
         lines = [line.rstrip() for line in content.splitlines() if line.strip()]
-        scores = [sum(stem in line.lower() for stem in stems) for line in lines]
+        if str(output.get("path") or "").lower().endswith((".csv", ".tsv")):
+            lines = lines[1:]  # a table's header names its columns: it holds no value asked for
+        scores = [sum(_weight(stem) for stem in stems if stem in line.lower()) for line in lines]
         best = max(scores, default=0)
         picked = [line for line, score in zip(lines, scores, strict=True) if score == best]
         if best >= _FEWEST_WORDS and len(picked) <= _MOST_LINES and len(picked) < len(lines):
@@ -103,4 +108,22 @@ def _stems(request: str) -> set[str]:
     for path in named_files(request):
         text = text.replace(path.lower(), " ")
     words = {word for word in _WORD.findall(text) if len(word) >= 3 and word not in _PLAIN}
-    return {re.sub(r"(?:ing|ed|es|s)$", "", word) if len(word) > 5 else word for word in words}
+    return {_stem(word) for word in words}
+
+
+_SUFFIX = re.compile(r"(?:ures?|ing|ed|es|s)$")
+_SHORTEST_STEM = 4
+
+
+def _stem(word: str) -> str:
+    """``scheduled`` as ``schedul``, ``failures`` as ``fail``; a short word, or one whose stem would
+    be shorter than :data:`_SHORTEST_STEM` letters (``secure``), as written."""
+    stem = _SUFFIX.sub("", word) if len(word) > 5 else word
+    return stem if len(stem) >= _SHORTEST_STEM else word
+
+
+def _weight(stem: str) -> int:
+    """A name joined by underscores (``billing_export``, ``orders_daily_etl``) names one thing (a
+    job, a table, a column): a line that holds it is about it as much as one that shares two plain
+    words. Hyphenated words are not (``shop-prod`` heads half of a file's lines)."""
+    return _FEWEST_WORDS if "_" in stem.strip("_") else 1

@@ -110,3 +110,29 @@ async def test_the_joiners_prompt_holds_the_matching_lines_before_the_request() 
     assert prompt.index("## Results") < section < prompt.index("## Request")
     assert "horizontalpodautoscaler/catalog   New size: 5" in prompt[section:prompt.index("## Request")]
 
+
+
+HANDOVER = (
+    "# On-call handover\n\n- **From:** Mei Chen (mei.chen@example.net)\n- **To:** Ravi Patel (ravi.patel@example.net)\n"
+    "- **Secondary:** Kwame Asante (kwame.asante@example.net)\n\n## Open issues\n\n"
+    "- **clickstream_hourly** has been failing since 02:00. Owner: @slindqvist (sofia.lindqvist@example.net)\n"
+    "- **billing_export** failed twice overnight; the rerun passed. Owner: @dnovak (dana.novak@example.net)\n"
+    "- **orders_daily_etl** backfill failed on a lock timeout. Owner: @kasante (kwame.asante@example.net)\n")
+
+
+def test_a_name_joined_by_underscores_picks_its_line_and_a_tables_header_is_no_match() -> None:
+    """tuesday follow-up-mail-dana: "Who is looking after the billing_export failures, per …?" was
+    answered with the handover's first three people; the issue's own line names its owner."""
+    read = {"notes": {"status": "done", "output": {"path": "notes/handover.md", "content": HANDOVER}}}
+    shown = matching_lines_section("Who is looking after the billing_export failures, per notes/handover.md?", read)
+    assert shown.endswith("- **billing_export** failed twice overnight; the rerun passed. Owner: @dnovak "
+                          "(dana.novak@example.net)")
+    assert "Mei Chen" not in shown and "orders_daily_etl" not in shown
+    # a hyphenated word is one plain word: no line stands out for "the bill" alone
+    assert matching_lines_section("Who looks after billing-export, per notes/handover.md?", read) == ""
+    # the header of a CSV names columns: it is no line of values the request asks for
+    rows = "team,service,month,cost_usd\n" + "".join(f"team_{n},svc{n},2026-11,{n}0\n" for n in range(9))
+    table = {"costs": {"status": "done", "output": {"path": "finance/costs.csv", "content": rows}}}
+    assert matching_lines_section("What is the total cost_usd per team in finance/costs.csv?", table) == ""
+    assert matching_lines_section("Which service does team_3 run, per finance/costs.csv?", table).endswith(
+        "finance/costs.csv:\nteam_3,svc3,2026-11,30")

@@ -60,6 +60,16 @@ def test_a_status_said_right_or_of_no_node_is_no_false_claim() -> None:
     assert status_claims("`write` failed", results) == []  # skipped said failed: both not done, not counted
 
 
+def test_a_line_quoted_from_a_result_is_no_status_claim() -> None:
+    """tuesday follow-up-mail-dana: the handover's own line ``- **billing_export** failed twice
+    overnight`` quoted in an answer, beside a step named ``billing_export`` that was done."""
+    line = "- **billing_export** failed twice overnight; the rerun passed. Owner: @dnovak"
+    results = [{"billing_export": read("notes/handover.md", f"# Handover\n{line}\n")}]
+    assert status_claims(f"The handover says:\n{line}", results) == []
+    # the same words, not the file's: a claim
+    assert status_claims("- **billing_export** failed: it wrote no rows", results) == [("billing_export", "failed", "done")]
+
+
 def test_an_answer_saying_a_node_that_finished_failed_is_a_false_claim() -> None:
     results = [{"count": DONE_7, "mail": {"status": "done", "output": {"id": "m1"}}}]
     assert status_claims("`mail` was rejected, so nothing was sent.", results) == [("mail", "rejected", "done")]
