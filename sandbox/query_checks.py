@@ -626,6 +626,28 @@ def quoted_keywords(table: Table, sql: str) -> str | None:
     return mended if mended != sql else None
 
 
+_CLAUSE_WORDS = {"group": r"\s+by\b", "order": r"\s+by\b", "limit": r"\s+(?:\d|\?|:)"}
+"""SQL's words that a SELECT writes only as its clauses (``GROUP BY``, ``ORDER BY``, ``LIMIT 5``),
+and what follows each there."""
+
+
+def quoted_clause_words(table: Table, sql: str) -> str | None:
+    """``sql`` with each column named by a word of :data:`_CLAUSE_WORDS` quoted where it is
+    written bare and not as its clause (``WHERE group = 'billing-ledger'``, a syntax error:
+    ``kafka-consumer-groups`` output has a ``GROUP`` column; tuesday ledger-total-lag), when the
+    query does not compile as written and does so quoted; None otherwise. Text in quotes is left
+    as it is."""
+    words = {c.lower() for c in queried_table(table, sql).columns} & set(_CLAUSE_WORDS)
+    if not words or uncompiled(table, sql) is None:
+        return None
+    bare = re.compile("|".join(rf'(?<![\w".`])({word})(?![\w"`])(?!{_CLAUSE_WORDS[word]})'
+                               for word in sorted(words)), re.IGNORECASE)
+    parts = re.split(r"('(?:[^']|'')*')", sql)  # (odd parts are string literals)
+    mended = "".join(part if i % 2 else bare.sub(lambda m: f'"{m.group(0)}"', part)
+                     for i, part in enumerate(parts))
+    return mended if mended != sql and uncompiled(table, mended) is None else None
+
+
 _ALIAS = re.compile(r'(?i)\bAS\s+([A-Za-z_]\w*)\b(?!\s*\()')
 
 

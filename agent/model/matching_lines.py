@@ -40,6 +40,9 @@ through too very was were what when where which while who whom whose why will wi
 file files line lines tell show give find look read says said it's
 """
 _PLAIN = frozenset(_PLAIN_TEXT.split())
+_COLUMN_HEADER = re.compile(r"[A-Z][A-Z0-9_%/().-]*(?:\s+[A-Z][A-Z0-9_%/().-]*){2,}")
+"""A command's column header (``GROUP  TOPIC  PARTITION  …  HOST``, ``NAME READY STATUS``): it names
+columns and holds no value asked for (tuesday ledger-total-lag was shown three such lines)."""
 """Words of a question, not of what it asks about."""
 
 
@@ -58,6 +61,7 @@ def matching_lines(request: str, results: Mapping[str, Mapping[str, Any]]
         lines = [line.rstrip() for line in content.splitlines() if line.strip()]
         if str(output.get("path") or "").lower().endswith((".csv", ".tsv")):
             lines = lines[1:]  # a table's header names its columns: it holds no value asked for
+        lines = [line for line in lines if not _COLUMN_HEADER.fullmatch(line.strip())]
         scores = [sum(_weight(stem) for stem in stems if stem in line.lower()) for line in lines]
         best = max(scores, default=0)
         picked = [line for line, score in zip(lines, scores, strict=True) if score == best]

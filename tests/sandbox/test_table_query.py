@@ -31,6 +31,7 @@ from sandbox.query_checks import (
     percents_as_written,
     query_faults,
     quoted_aliases,
+    quoted_clause_words,
     selects_its_conditions,
     shared_names,
     shares_for_which,
@@ -782,6 +783,34 @@ def test_a_name_given_to_a_column_that_is_one_of_sqls_words_is_quoted() -> None:
     assert quoted_aliases("SELECT CAST(size AS INTEGER) AS order FROM data") == (
         "SELECT CAST(size AS INTEGER) AS \"order\" FROM data")
     assert quoted_aliases("SELECT COUNT(*) AS total FROM data WHERE note = 'x AS when'") is None  # a text, a name
+
+
+CONSUMER_GROUPS = """
+GROUP           TOPIC           PARTITION  CURRENT-OFFSET  LOG-END-OFFSET  LAG   CONSUMER-ID  HOST        CLIENT-ID
+orders-sink     orders.v2       0          3381920         3381920         0     sink-0-6f1e  /10.12.6.14 sink-0
+orders-sink     orders.v2       1          3379415         3379427         12    sink-1-c0d9  /10.12.6.15 sink-1
+
+GROUP           TOPIC           PARTITION  CURRENT-OFFSET  LOG-END-OFFSET  LAG   CONSUMER-ID  HOST        CLIENT-ID
+billing-ledger  billing.events  0          912044          917444          5400  writer-0-8e  /10.12.5.22 writer-0
+billing-ledger  billing.events  3          906552          912572          6020  -            -           -
+"""
+
+
+def test_a_column_named_by_a_clauses_word_is_quoted_where_it_is_no_clause() -> None:
+    """tuesday ledger-total-lag: ``WHERE group = 'billing-ledger'`` over kafka-consumer-groups
+    output, a syntax error written three times."""
+    columns, rows = table_rows(CONSUMER_GROUPS, ".txt")
+    table = Table(read="inputs['lag']['content']", suffix=".txt", columns=columns, rows=rows)
+    mended = quoted_clause_words(table, "SELECT SUM(lag) AS total FROM data WHERE group = 'billing-ledger'")
+    assert mended == "SELECT SUM(lag) AS total FROM data WHERE \"group\" = 'billing-ledger'"
+    assert query_rows(table.columns, table.rows, mended) == 11420
+    grouped = quoted_clause_words(table, "SELECT group, SUM(lag) FROM data GROUP BY group ORDER BY 2 DESC LIMIT 1")
+    assert grouped == 'SELECT "group", SUM(lag) FROM data GROUP BY "group" ORDER BY 2 DESC LIMIT 1'
+    # a query that compiles, or a table with no such column: nothing to mend
+    assert quoted_clause_words(table, "SELECT SUM(lag) FROM data WHERE \"group\" = 'orders-sink'") is None
+    assert quoted_clause_words(table, "SELECT SUM(lag) FROM data GROUP BY topic") is None
+    plain = Table(read="x", suffix=".csv", columns=["team", "cost"], rows=[{"team": "a", "cost": 1}])
+    assert quoted_clause_words(plain, "SELECT team FROM data WHERE group = 'a'") is None
 
 
 def test_a_value_put_in_place_of_another_the_request_names_keeps_both() -> None:
