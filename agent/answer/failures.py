@@ -14,6 +14,12 @@ with the highest lag, a value the file holds but no step computed. So a package 
 a plan a replan replaced is told too (:func:`dropped_failures`), unless the final plan has a
 package that finished or a step of the same id.
 
+When the package dagbot added to compute the request's values failed, the joiner's model answered
+from the reads alone, and a small one gave a row's value for the sum it could not compute ("the
+lag … of the billing-ledger group is 1200", the file's first row; tuesday ledger-total-lag): an
+answer that does not say so is told that its figures were not computed
+(:func:`with_uncomputed_told`).
+
 A file read whole that does not parse as its name says (read_file's note) is told the same way
 when the answer does not say so: the read was done, and what it found is not what a program
 could load.
@@ -60,6 +66,25 @@ def with_failures_told(answer: str, plan: Mapping[str, Any], results: Mapping[st
     told = f"{answer}\n\n{NOTE}\n" + "\n".join(untold) if untold else answer
     unparsed = [] if _NOT_PARSED.search(answer) else unparsed_reads(results)
     return f"{told}\n\n" + "\n".join(unparsed) if unparsed else told
+
+
+UNCOMPUTED_NOTE = ("_dagbot's own computation of this failed ({why}), so the figures above were read from "
+                   "the results by the model, not computed: check them._")
+_SAYS_UNCOMPUTED = re.compile(r"\b(?:could(?:n't| not)|can(?:no|')t|unable to|failed|not (?:be )?(?:computed|"
+                              r"calculated|determined))\b", re.IGNORECASE)
+_FIGURE = re.compile(r"\d")
+
+
+def with_uncomputed_told(answer: str, computing: Mapping[str, Any] | None) -> str:
+    """``answer``, with :data:`UNCOMPUTED_NOTE` when ``computing`` (the result of the package
+    dagbot added to compute the request) failed and the answer states a figure without saying
+    that something could not be computed or failed."""
+    if not answer or not computing or computing.get("status") != "failed" or not _FIGURE.search(answer) \
+            or _SAYS_UNCOMPUTED.search(answer):
+        return answer
+    error = str(computing.get("error") or "").strip()
+    why = re.sub(r"^attempt \d+/\d+:\s*", "", error.splitlines()[-1].strip() if error else "") or "it failed"
+    return f"{answer}\n\n{UNCOMPUTED_NOTE.format(why=why[:160].strip().rstrip('.'))}"
 
 
 _NOT_PARSED = re.compile(r"\b(?:not (?:a )?valid|invalid|malformed|broken|corrupt\w*|does(?:n't| not) parse"

@@ -31,7 +31,7 @@ from pydantic import BaseModel, Field
 from agent.answer.change_claims import with_no_rows_note
 from agent.answer.facts import facts_reply
 from agent.answer.failures import NOTE as FAILURES_NOTE
-from agent.answer.failures import dropped_failures, with_failures_told
+from agent.answer.failures import dropped_failures, with_failures_told, with_uncomputed_told
 from agent.answer.file_parts import answer_in_parts, file_parts
 from agent.answer.found_in import with_file_told
 from agent.answer.grounded import false_statements
@@ -841,7 +841,8 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     answer = with_failures_told(unclaimed(answer, state, red, red_effects(ctx.registry)),
                                 state.get("plan") or {}, _failures_to_tell(state)) or (
         computed_reply(values) if values else fallback_answer(state, red) + fallback_note)
-    return {"answer": answer, "tokens": tokens}
+    computing = this_plans.get(state.get("computed") or "")
+    return {"answer": with_uncomputed_told(answer, computing), "tokens": tokens}
 
 
 def _unread_for(why: str, state: AgentState, ctx: EngineContext) -> str | None:

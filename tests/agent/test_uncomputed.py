@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from langchain_core.tools import StructuredTool
 
+from agent.answer.failures import with_uncomputed_told
 from agent.engine.computed_values import COMPUTED_ID
 from agent.events import AnswerReady, PlanReady
 from agent.plan import uncomputed
@@ -449,3 +450,32 @@ def test_a_query_of_a_table_the_request_names_no_word_of_computes_nothing_it_ask
 
 async def _rows(sql: str) -> dict[str, object]:
     return {"rows": []}
+
+
+async def test_a_figure_answered_after_dagbots_computation_failed_is_told_uncomputed(tmp_path: Path) -> None:
+    """tuesday ledger-total-lag: the query failed three times, and the joiner's model gave the
+    file's first row (``1200``) for the sum: a value the results hold, stated as if computed."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "orders.csv").write_text("order,amount\nA,10\nB,32.5\n")
+    llm = ScriptedChatModel(replies=[{"nodes": [READ]}, "The amounts total 10."])
+    packages = ScriptedPackages(outputs={})  # (no scripted output: the computation fails)
+    async with services_on(MEMORY, llm, registry(tmp_path), packages=packages) as services:
+        events = services.events.open()
+        await services.engine.ask("uncomputed-9", "What is the total of the amount column in data/orders.csv?")
+        seen = [events.get_nowait() for _ in range(events.qsize())]
+    assert [job.node_id for job in packages.jobs] == [COMPUTED_ID]
+    [answer] = [e.answer for e in seen if isinstance(e, AnswerReady)]
+    assert answer.startswith("The amounts total 10.\n\n_dagbot's own computation of this failed (no scripted "
+                             "output), so the figures above were read from the results by the model")
+
+
+def test_an_answer_that_says_the_computation_failed_or_states_no_figure_is_left_as_it_is() -> None:
+    failed = {"status": "failed", "error": "package 'computed' failed after 3 attempts (limit 3):\n"
+                                           "  attempt 3/3: KeyError: 'lag' (line 30)"}
+    told = with_uncomputed_told("The lag is 1200.", failed)
+    assert told.endswith("_dagbot's own computation of this failed (KeyError: 'lag' (line 30)), so the figures "
+                         "above were read from the results by the model, not computed: check them._")
+    for kept in ("I could not add up the lag: the query failed (KeyError 'lag').", "The group is billing-ledger."):
+        assert with_uncomputed_told(kept, failed) == kept
+    assert with_uncomputed_told("The lag is 21528.", {"status": "done", "output": 21528}) == "The lag is 21528."
+    assert with_uncomputed_told("The lag is 1200.", None) == "The lag is 1200."
