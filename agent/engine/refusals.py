@@ -110,6 +110,8 @@ def impossible_after_repair(request: str, registry: ToolRegistry) -> str | None:
 
 _COMMANDS = frozenset(word for words in EFFECT_WORDS.values() for word in words if " " not in word)
 """The verbs a command opens with, bare ("restart", not "restarts" or "restarted")."""
+_PHRASES = frozenset(word for words in EFFECT_WORDS.values() for word in words if " " in word)
+"""The commands of two words ("kick off", "roll back", "shut down")."""
 
 
 def commanded_impossible(plan: Plan, request: str, registry: ToolRegistry) -> str | None:
@@ -133,9 +135,11 @@ def commanded_impossible(plan: Plan, request: str, registry: ToolRegistry) -> st
     # (a verb of its own before "and" and a command, "Forget and prune the snapshots…": evening
     # prune-snapshots; restic's "forget" is no verb a tool is asked by)
     verb = words[2] if len(words) > 2 and words[1] == "and" and words[2] in _COMMANDS else " ".join(words[:1])
+    if " ".join(words[:2]) in _PHRASES:  # ("kick off a fresh … run": tuesday trigger-clickstream-run)
+        verb = " ".join(words[:2])
     # (the changes it commands, not every verb: "Prune the backups … from the backup store" asks to
     # "store" nothing; nightly prune-backups)
-    if not missing or not commanded_effects(request) <= missing or verb not in _COMMANDS \
+    if not missing or not commanded_effects(request) <= missing or verb not in _COMMANDS | _PHRASES \
             or request.rstrip().endswith("?") or named_files(request) - _commanded_on(request):
         return None
     log.info("the request commands what no tool does, and its plan changes nothing")

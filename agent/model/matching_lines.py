@@ -40,10 +40,10 @@ through too very was were what when where which while who whom whose why will wi
 file files line lines tell show give find look read says said it's
 """
 _PLAIN = frozenset(_PLAIN_TEXT.split())
+"""Words of a question, not of what it asks about."""
 _COLUMN_HEADER = re.compile(r"[A-Z][A-Z0-9_%/().-]*(?:\s+[A-Z][A-Z0-9_%/().-]*){2,}")
 """A command's column header (``GROUP  TOPIC  PARTITION  …  HOST``, ``NAME READY STATUS``): it names
 columns and holds no value asked for (tuesday ledger-total-lag was shown three such lines)."""
-"""Words of a question, not of what it asks about."""
 
 
 def matching_lines(request: str, results: Mapping[str, Mapping[str, Any]]
@@ -129,5 +129,6 @@ def _stem(word: str) -> str:
 def _weight(stem: str) -> int:
     """A name joined by underscores (``billing_export``, ``orders_daily_etl``) names one thing (a
     job, a table, a column): a line that holds it is about it as much as one that shares two plain
-    words. Hyphenated words are not (``shop-prod`` heads half of a file's lines)."""
+    words. Hyphenated words are not (``shop-prod`` heads half of a file's lines), nor is a word few
+    lines hold (tried: ``consumers`` in a JSON's ``"consumers": [``, a deployment's comment)."""
     return _FEWEST_WORDS if "_" in stem.strip("_") else 1

@@ -310,6 +310,9 @@ async def test_a_command_on_a_file_it_names_planned_as_reads_is_i_cant(request_t
      "I can't do that: none of my tools can delete."),
     ("Re-run the failed minio-assets backup right now",
      "I can't do that: none of my tools can start, restart or re-run services and jobs."),
+    # a command of two words (tuesday trigger-clickstream-run: planned as a query of a table nobody named)
+    ("kick off a fresh clickstream_hourly run in Airflow right now",
+     "I can't do that: none of my tools can start, restart or re-run services and jobs."),
 ])
 async def test_an_ops_command_no_tool_carries_out_planned_as_reads_is_i_cant(request_text: str, reply: str) -> None:
     """fresh drain-node: "Drain node-3" was planned as GETs of a host named nowhere, refused
