@@ -214,6 +214,7 @@ _FAILED_SHARE = (
 )
 _SLOWEST_MS = (
     r"\b11[,\s]?873(?:\.\d+)?\s?(?:ms|milli)"
+    + r"|\b(?:ms|milliseconds)\W{1,4}11[,\s]?873\b"  # (a column named for the unit: ``- ms: 11873.064``)
     + r"|\b11\.87\d*\s?s(?:ec(?:onds?)?)?\b|\b11\.9\s?s(?:ec(?:onds?)?)?\b"
 )
 _PUBLIC_GB = r"\b2[,\s]?601(?:\.(?:05\d*|0|1))?(?!\d|\.\d)|\b2\.60?\s?TB\b"

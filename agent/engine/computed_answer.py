@@ -167,7 +167,7 @@ def computed_reply(values: Sequence[ComputedValue]) -> str:
         lead = "Computed from the data" + how
         parts.append(f"{lead}:\n{listed}" if "\n" in listed or listed.startswith("- ")
                      else f"{lead}: **{listed}**")
-    return "\n\n".join(parts)
+    return "\n\n".join(dict.fromkeys(parts))  # (two packages that computed the same: said once)
 
 
 def _one_line(query: str, limit: int) -> str:

@@ -147,6 +147,9 @@ def test_dagbots_own_reply_gives_the_values_as_computed_and_the_query() -> None:
     shown = computed_reply([ComputedValue("computed", 30, long)])
     assert shown.startswith("Computed from the data (`SELECT SUM(c0) AS t0, SUM(c1)") and "…`): **30**" in shown
     assert "characters left out" not in shown and "\n    " not in shown
+    # two packages that computed the same by the same query (tuesday slowest-statement): said once
+    twice = [ComputedValue("slowest", 30, "SELECT 30"), ComputedValue("time", 30, "SELECT 30")]
+    assert computed_reply(twice) == "Computed from the data (`SELECT 30`): **30**"
 
 
 async def test_an_answer_that_leaves_computed_values_out_gives_way_to_dagbots_own() -> None:

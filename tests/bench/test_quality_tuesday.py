@@ -452,6 +452,8 @@ def test_every_number_a_tuesday_check_expects_is_computed_from_its_files() -> No
         "tuesday-find-worker-group-lag": "The helm values set CONSUMER_GROUP to clickstream-enricher, 90 827 behind.",
     }
     assert_answers_meet_checks(tuesday.CASES, {**answers, **spelt})
+    listed = "Computed from the data:\n- table_name: page_views\n- ms: 11873.064"  # (the unit as the column)
+    assert_answers_meet_checks(tuesday.CASES, {**answers, **spelt, "tuesday-slowest-statement": listed})
     # the figures the facts spell out other ways
     assert round(mean_ms([s for s in statements() if s["table"] == "orders"])) == 3104
     longest = max((r for r in runs() if r["end"]), key=lambda r: r["end"] - r["start"])
