@@ -25,12 +25,11 @@ from typing import Any
 
 from agent.plan.format import PackageSpec, PlanNode, free_id, read_id
 from agent.plan.named_files import READ_FILE
-from agent.plan.uncomputed import COMPUTING_GOAL, is_computing, untabled_reads
+from agent.plan.uncomputed import COMPUTING_GOAL, FOLLOWS, is_computing, untabled_reads
 from agent.ports.stores import NodeStatus
 
 COMPUTED_ID = "computed"
 GOAL = COMPUTING_GOAL + " {request}"
-FOLLOWS = " (a follow-up to: {request})"
 WHY = "the values the answer needs, computed by a program from the results (not by the model in its head)"
 
 

@@ -287,6 +287,16 @@ FIXES: dict[str, Fix] = {
             package("total", "result = len(inputs['pages']['content'])"),
             {"id": "mail", "send_email": {"to": "retro facilitator", "subject": "s", "body": "${total}"},
              "depends_on": ["retro"]}]}),
+    "followed-goals": Fix(  # tuesday follow-up-biggest-bucket: "which team owns that one, …?" said nothing of which
+        thread=Thread(request="which team owns that one?", known=(
+            ["what's the biggest bucket in inventory/buckets.json?", "dp-raw-clickstream.", {}],)),
+        before={"nodes": [{"id": "b", "read_file": {"path": "inventory/buckets.json"}},
+                          package("team", "", "Compute from the inputs every value this request asks for: "
+                                              "which team owns that one?")]},
+        after={"nodes": [{"id": "b", "read_file": {"path": "inventory/buckets.json"}},
+                         package("team", "", "Compute from the inputs every value this request asks for: "
+                                             "which team owns that one? (a follow-up to: what's the biggest bucket "
+                                             "in inventory/buckets.json?)")]}),
     "thread-files": Fix(  # monday follow-up-deploy-failer: "who kicked it off, and when?" searched another file
         thread=Thread(request="who kicked it off, and when?", earlier_calls={
             "runs": {"tool": "read_file", "args": {"path": "ci/workflow-runs.json"}}}, known=(
@@ -508,6 +518,11 @@ NOTHING_TO_FIX: dict[str, Clean] = {
         {"id": "p99", "lookup": {"key": "p99"}},
         package("answer", "result = inputs['p99'] + 1")],
         "answer": "It is ${answer}."}),  # the reply needs it
+    "followed-goals": Clean(  # a thread's first run; a package with its code written
+        thread=Thread(request="which team owns that one?", known=(
+            ["what's the biggest bucket?", "dp-raw-clickstream.", {}],)),
+        draft={"nodes": [package("team", "result = 1", "Compute from the inputs every value this request asks for: x"),
+                         package("owner", "", "find the owner")]}),
     "thread-files": Clean(  # a path the thread names (an earlier listing), a search of the workspace
         thread=Thread(request="what does the runbook say?", earlier_calls={
             "runs": {"tool": "read_file", "args": {"path": "ci/workflow-runs.json"}},
@@ -546,6 +561,7 @@ def test_the_mends_run_in_this_order() -> None:
         "thread-fed-changes",
         "listed-files",
         "code-references",
+        "followed-goals",
         "unfolded-blocks",
         "uncalled-function",
         "computed-references",
@@ -577,7 +593,7 @@ def test_names_are_unique_and_kebab_case_and_slips_read_after_a_colon() -> None:
 def test_only_the_mends_that_need_the_thread_or_the_request_are_skipped_on_a_streamed_plan() -> None:
     assert [mend.name for mend in PLAN_MENDS if not mend.partial_safe] == [
         "change-tools", "listed-values", "recalled-calls", "thread-values", "misnamed-inputs", "thread-files",
-        "file-row-queries", "thread-fed-changes", "change-targets"]
+        "file-row-queries", "thread-fed-changes", "followed-goals", "change-targets"]
 
 
 def test_every_mend_has_a_case_in_each_table() -> None:

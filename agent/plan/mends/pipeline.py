@@ -26,6 +26,7 @@ from agent.plan.mends.contract import Draft, Mend, MendContext, Mended, apply_me
 from agent.plan.mends.fetched_files import FETCHED_FILES
 from agent.plan.mends.file_row_queries import FILE_ROW_QUERIES
 from agent.plan.mends.fill_ins import MISSING_FILL_INS
+from agent.plan.mends.followed_goals import FOLLOWED_GOALS
 from agent.plan.mends.input_ids import MISNAMED_INPUTS
 from agent.plan.mends.listed_files import LISTED_FILES
 from agent.plan.mends.listed_values import LISTED_VALUES
@@ -59,6 +60,7 @@ PLAN_MENDS: tuple[Mend, ...] = (
     THREAD_FED_CHANGES,
     LISTED_FILES,
     CODE_REFERENCES,
+    FOLLOWED_GOALS,
     UNFOLDED_BLOCKS,
     UNCALLED_FUNCTION,
     COMPUTED_REFERENCES,
