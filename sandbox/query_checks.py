@@ -166,6 +166,26 @@ def without_whole_lists(table: Table, sql: str) -> str | None:
     return changed if changed != sql else None
 
 
+_STATED_TEXT = re.compile(r"(?is)^\s*'(?:[^']|'')*'\s+(?:as\s+)?[\"`]?\w+[\"`]?\s*$")
+"""A select item that is a text the query writes itself (``'api' AS image_tag``)."""
+
+
+def without_stated_texts(sql: str) -> str | None:
+    """``sql`` without the items of its select list that are texts it writes itself, as long as
+    another item stays: "what image tag does the api run in helm/values-prod.yaml, and which
+    host reads partition 0 of orders.v2 in kafka/consumer-lag.txt?" was queried over the
+    consumer-group output as ``SELECT 'api' AS image_tag, host …``, a value no row holds that
+    the answer then states as the tag (tuesday api-tag-and-orders-host). None when it has none."""
+    found = SELECT_LIST.match(sql)
+    if found is None:
+        return None
+    items = select_items(found["columns"])
+    kept = [item for item in items if not _STATED_TEXT.match(item)]
+    if len(kept) == len(items) or not kept:
+        return None
+    return sql[:found.start("columns")] + ",".join(kept).strip() + sql[found.end("columns"):]
+
+
 def without_copied_row(table: Table, asked: str, sql: str, shown: int = 3) -> str | None:
     """``sql`` without its conditions on values ``asked`` never names (``=``, ``LIKE``), when one
     of the first ``shown`` rows (the rows the model was shown) holds them all, and there are two

@@ -47,6 +47,7 @@ from sandbox.query_checks import (
     with_row_names,
     without_copied_row,
     without_negated,
+    without_stated_texts,
     without_targets,
     without_totals_beside,
     without_whole_lists,
@@ -811,6 +812,21 @@ def test_a_column_named_by_a_clauses_word_is_quoted_where_it_is_no_clause() -> N
     assert quoted_clause_words(table, "SELECT SUM(lag) FROM data GROUP BY topic") is None
     plain = Table(read="x", suffix=".csv", columns=["team", "cost"], rows=[{"team": "a", "cost": 1}])
     assert quoted_clause_words(plain, "SELECT team FROM data WHERE group = 'a'") is None
+
+
+def test_a_text_a_query_writes_itself_as_a_value_is_left_out() -> None:
+    """tuesday api-tag-and-orders-host: ``SELECT 'api' AS image_tag, host …`` over the
+    consumer-group output: the tag is the Helm file's, and no row holds 'api'."""
+    columns, rows = table_rows(CONSUMER_GROUPS, ".txt")
+    table = Table(read="inputs['lag']['content']", suffix=".txt", columns=columns, rows=rows)
+    sql = "SELECT 'api' AS image_tag, host AS reader FROM data WHERE group = 'orders-sink' AND partition = 0"
+    mended = without_stated_texts(sql)
+    assert mended == "SELECT host AS reader FROM data WHERE group = 'orders-sink' AND partition = 0"
+    assert query_rows(table.columns, table.rows, str(quoted_clause_words(table, mended))) == "/10.12.6.14"
+    # a text alone, or in a condition or a function: the query's own
+    assert without_stated_texts("SELECT 'none' AS answer FROM data") is None
+    assert without_stated_texts("SELECT COUNT(*), MAX(host) FROM data WHERE host = 'x'") is None
+    assert without_stated_texts("SELECT host || ':' || port AS address, lag FROM data") is None
 
 
 def test_a_value_put_in_place_of_another_the_request_names_keeps_both() -> None:
