@@ -331,6 +331,51 @@ def _without_comparisons(sql: str, pairs: Sequence[tuple[str, str]], operators: 
     return changed if changed != sql else None
 
 
+def told_values_added(table: Table, asked: str, sql: str, told: Sequence[str]) -> str | None:
+    """``sql`` with a condition on each value the request names that a fault told the query
+    never used (:func:`unused_values`) and the rewrite still leaves out, where the rewrite does
+    not use that value's column at all (no condition on it, no group by it), added with AND; None
+    when there is none. Such a query is certainly wrong (:func:`query_faults`), and written again
+    as it was it used to run as written. Told that the
+    request names ``orders.v2`` (a value of topic), the rewrite of "which host is reading
+    partition 0 of orders.v2" wrote ``WHERE partition = 0``, and the first group's reader was the
+    answer (tuesday api-tag-and-orders-host)."""
+    said = " ".join(told)
+    found = WHERE_CLAUSE.search(sql)
+    written = sql.lower()
+    added = []
+    for text, column in unused_values(table, asked, sql):
+        named = re.escape(column.lower())
+        constrained = re.search(rf'(?<![\w"`]){named}(?![\w"`])|"{named}"', written)  # (grouped by it, say)
+        if f"{text!r} (a value of {column})" in said and not constrained:
+            plain = re.fullmatch(r"[A-Za-z_]\w*", column) and not _is_keyword(column)
+            name = column if plain else _quoted(column)
+            added.append(f"{name} = '{value_of(table, column, text)}'")
+    if not added:
+        return None
+    condition = " AND ".join(added)
+    if found is not None:
+        head, rest = sql[:found.end("clause")].rstrip(), sql[found.end("clause"):].lstrip()
+        return f"{head} AND {condition} {rest}".rstrip()
+    end = _CLAUSE_END.search(sql)
+    at = end.start() if end is not None else len(sql)
+    return f"{sql[:at].rstrip()} WHERE {condition} {sql[at:].lstrip()}".rstrip()
+
+
+def _quoted(column: str) -> str:
+    return '"{}"'.format(column.replace('"', '""'))
+
+
+def value_of(table: Table, column: str, text: str) -> str:
+    """The value of ``column`` that ``text`` names (in any case), as the table writes it, quoted
+    for SQL."""
+    for row in table.rows:
+        value = str(row.get(column) or "").strip()
+        if value.lower() == text.lower():
+            return value.replace("'", "''")
+    return text.replace("'", "''")
+
+
 def _without_condition(sql: str, condition: str) -> str:
     """``sql`` with ``condition`` taken out of its WHERE clause (with its AND, or the WHERE it
     stands alone in); as it was where it stands otherwise (in an OR)."""

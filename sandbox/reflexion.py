@@ -89,6 +89,7 @@ from sandbox.query_checks import (
     quoted_keywords,
     span_counted_as_rows,
     swapped_values,
+    told_values_added,
     unasked_values,
     with_row_names,
     without_copied_row,
@@ -341,6 +342,10 @@ class ReflexionPackageRunner:
             if sql and told_before and before and (kept := kept_conditions(table, before, sql, told_before)):
                 log.info("package %s: the conditions the rewrite dropped unasked kept", job.node_id)
                 sql, written = kept, f"```sql\n{kept}\n```"
+            if sql and told_before and job.request and (
+                    told_kept := told_values_added(table, asked_of(job), sql, told_before)) is not None:
+                log.info("package %s: a value the request names, told and still left out, added", job.node_id)
+                sql, written = told_kept, f"```sql\n{told_kept}\n```"
             if sql and told_before and before and job.request and (
                     swapped := swapped_values(table, asked_of(job), before, sql)) is not None:
                 log.info("package %s: a value put in place of another named, both kept", job.node_id)

@@ -38,6 +38,7 @@ from sandbox.query_checks import (
     span_counted_as_rows,
     status_classes,
     swapped_values,
+    told_values_added,
     unasked_likes,
     unasked_values,
     unpicked_extreme,
@@ -256,7 +257,8 @@ async def test_a_query_that_leaves_out_a_value_the_request_names_is_written_agai
 
     stubborn = ScriptedChatModel(replies=[sql("SELECT SUM(cost_usd) FROM data")], repeat_last=True)
     outcome = await ReflexionPackageRunner(sandbox, stubborn, limits, table_queries=True).run(job(), gateway, _none)
-    assert outcome.ok and outcome.output == 3930.5 and len(stubborn.calls) == 2  # told once, then run as written
+    # told once, and the value still left out: added to the query (tuesday api-tag-and-orders-host)
+    assert outcome.ok and outcome.output == 1720.5 and len(stubborn.calls) == 2
 
     # a rewrite that mends one fault and makes another is sent back again (fresh no-mfa-to-file)
     mended_badly = ScriptedChatModel(replies=[
@@ -827,6 +829,24 @@ def test_a_text_a_query_writes_itself_as_a_value_is_left_out() -> None:
     assert without_stated_texts("SELECT 'none' AS answer FROM data") is None
     assert without_stated_texts("SELECT COUNT(*), MAX(host) FROM data WHERE host = 'x'") is None
     assert without_stated_texts("SELECT host || ':' || port AS address, lag FROM data") is None
+
+
+def test_a_value_the_request_names_told_and_still_left_out_is_added() -> None:
+    """tuesday api-tag-and-orders-host: told that the request names ``orders.v2`` (a value of
+    topic), the rewrite wrote ``WHERE partition = 0``: the first group's reader was the answer."""
+    columns, rows = table_rows(CONSUMER_GROUPS, ".txt")
+    table = Table(read="inputs['lag']['content']", suffix=".txt", columns=columns, rows=rows)
+    asked = "which host is reading partition 0 of orders.v2 in kafka/consumer-lag.txt?"
+    told = ["The request names 'orders.v2' (a value of topic), which the query never uses: filter on it with WHERE "
+            "if the request asks about it."]
+    mended = told_values_added(table, asked, "SELECT host FROM data WHERE partition = 0", told)
+    assert mended == "SELECT host FROM data WHERE partition = 0 AND topic = 'orders.v2'"
+    assert query_rows(table.columns, table.rows, mended) == "/10.12.6.14"
+    assert told_values_added(table, asked, "SELECT host FROM data ORDER BY lag DESC LIMIT 1", told) == (
+        "SELECT host FROM data WHERE topic = 'orders.v2' ORDER BY lag DESC LIMIT 1")
+    # a condition on the column already, or nothing told of the value: the rewrite's own
+    assert told_values_added(table, asked, "SELECT host FROM data WHERE topic LIKE 'orders%'", told) is None
+    assert told_values_added(table, asked, "SELECT host FROM data WHERE partition = 0", []) is None
 
 
 def test_a_value_put_in_place_of_another_the_request_names_keeps_both() -> None:
