@@ -62,7 +62,9 @@ def matching_lines(request: str, results: Mapping[str, Mapping[str, Any]]
         if str(output.get("path") or "").lower().endswith((".csv", ".tsv")):
             lines = lines[1:]  # a table's header names its columns: it holds no value asked for
         lines = [line for line in lines if not _COLUMN_HEADER.fullmatch(line.strip())]
-        scores = [sum(_weight(stem) for stem in stems if stem in line.lower()) for line in lines]
+        logged = _LOG.search(str(output.get("path") or "")) is not None
+        weights = {stem: _weight(stem, lines if logged else []) for stem in stems}
+        scores = [sum(weights[stem] for stem in stems if stem in line.lower()) for line in lines]
         best = max(scores, default=0)
         picked = [line for line, score in zip(lines, scores, strict=True) if score == best]
         if best >= _FEWEST_WORDS and len(picked) <= _MOST_LINES and len(picked) < len(lines):
@@ -126,9 +128,24 @@ def _stem(word: str) -> str:
     return stem if len(stem) >= _SHORTEST_STEM else word
 
 
-def _weight(stem: str) -> int:
+def _weight(stem: str, events: list[str]) -> int:
     """A name joined by underscores (``billing_export``, ``orders_daily_etl``) names one thing (a
-    job, a table, a column): a line that holds it is about it as much as one that shares two plain
-    words. Hyphenated words are not (``shop-prod`` heads half of a file's lines), nor is a word few
-    lines hold (tried: ``consumers`` in a JSON's ``"consumers": [``, a deployment's comment)."""
-    return _FEWEST_WORDS if "_" in stem.strip("_") else 1
+    job, a table, a column), and so does a longer word that few lines of a longer log hold
+    (``checkpoint`` in two lines of a PostgreSQL log: "how long did the checkpoint … take all
+    told?" was answered from the log's first line; tuesday checkpoint-and-handover-author): a line
+    that holds it is about it as much as one that shares two plain words. ``events``: the lines of
+    a log, one event each (empty for other reads: a word few lines of a JSON or YAML file hold
+    heads its structure, ``"consumers": [``). Hyphenated words are not names (``shop-prod``
+    heads half of a file's lines)."""
+    if "_" in stem.strip("_"):
+        return _FEWEST_WORDS
+    if len(stem) >= _RARE_LETTERS and len(events) >= _FEWEST_SHOWN \
+            and sum(stem in line.lower() for line in events) <= _RARE_LINES:
+        return _FEWEST_WORDS
+    return 1
+
+
+_RARE_LETTERS = 6
+_RARE_LINES = 2
+_LOG = re.compile(r"\.(?:log|err|out)$|(?:^|/)logs?/", re.IGNORECASE)
+"""A log's path: its lines are events, each of its own."""

@@ -136,3 +136,18 @@ def test_a_name_joined_by_underscores_picks_its_line_and_a_tables_header_is_no_m
     assert matching_lines_section("What is the total cost_usd per team in finance/costs.csv?", table) == ""
     assert matching_lines_section("Which service does team_3 run, per finance/costs.csv?", table).endswith(
         "finance/costs.csv:\nteam_3,svc3,2026-11,30")
+
+
+def test_a_longer_word_few_lines_of_a_log_hold_picks_those_lines_and_not_in_other_files() -> None:
+    """tuesday checkpoint-and-handover-author: "how long did the checkpoint in … take all told?"
+    was answered from a PostgreSQL log's first line; two of its lines name the checkpoint."""
+    statements = "".join(f"2026-12-01 0{n}:00:00 UTC LOG:  duration: {n}1.5 ms  statement: SELECT {n}\n"
+                         for n in range(8))
+    checkpoint = ("2026-12-01 04:25:30 UTC LOG:  checkpoint starting: time\n"
+                  "2026-12-01 04:30:00 UTC LOG:  checkpoint complete: wrote 9120 buffers; total=270.112 s\n")
+    asked = "how long did the checkpoint in postgres/slow.log take all told"
+    log = {"log": {"status": "done", "output": {"path": "postgres/slow.log", "content": statements + checkpoint}}}
+    assert matching_lines_section(asked, log).endswith(checkpoint.rstrip())
+    # the same words in a YAML file: its lines are no events, and one word is no match
+    settings = {"cfg": {"status": "done", "output": {"path": "pg/settings.yaml", "content": statements + checkpoint}}}
+    assert matching_lines_section(asked, settings) == ""
