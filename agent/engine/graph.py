@@ -107,7 +107,7 @@ from agent.execution.scheduler import PlanExecutor, RunIdentity
 from agent.model.context_window import TOO_LONG_FOR_MODEL, exceeds_context
 from agent.model.cron_schedules import cron_schedules_section
 from agent.model.llm import LLMUnavailable, TextReply
-from agent.model.matching_lines import matching_lines_reply
+from agent.model.matching_lines import matching_lines_reply, pasted_other_lines
 from agent.model.named_rows import corrected, misread_cells
 from agent.model.prompt_budget import clip_end
 from agent.model.prompting import joiner_messages, planner_messages
@@ -748,6 +748,10 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         elif (lines := matching_lines_reply(state["request"], results)) is not None:
             log.info("the joiner's answers said nothing the results hold; dagbot shows the lines that match")
             answer = lines
+    if unusable is None and not feedback and answer and pasted_other_lines(
+            answer, state["request"], results) and (lines := matching_lines_reply(state["request"], results)):
+        log.info("the joiner pasted lines of a read other than those matching the request; showing those")
+        answer = lines
     if unusable == COPIED_RESULTS and replans_left > 0 and not rejected and (
             reading := _unread_for(unusable, state, ctx)):
         # (what it pasted was a search's matched lines: the files they are in hold the answer)

@@ -83,6 +83,24 @@ def matching_lines_reply(request: str, results: Mapping[str, Mapping[str, Any]])
             + "\n\n".join(shown))
 
 
+def pasted_other_lines(answer: str, request: str, results: Mapping[str, Mapping[str, Any]]) -> bool:
+    """Whether ``answer`` is only lines copied from a read (two or more, each as the read writes
+    it), none of them a line that matches ``request`` where some line of that read does: "Who
+    is looking after the billing_export failures, per notes/handover….md?" was answered with the
+    handover's first three lines, its From, To and Secondary, where the issue's own line named
+    its owner (tuesday follow-up-mail-dana); "send her …" then mailed those three."""
+    written = [line.strip().strip("*").strip() for line in answer.splitlines() if line.strip()]
+    if len(written) < _FEWEST_WORDS:
+        return False
+    for _, picked, result in matching_lines(request, results):
+        content = str((result.get("output") or {}).get("content") or "")
+        held = {line.strip() for line in content.splitlines() if line.strip()}
+        if all(any(line in read for read in held) for line in written) \
+                and not any(line in chosen for line in written for chosen in picked):
+            return True
+    return False
+
+
 _FEWEST_SHOWN = 8
 """A read of fewer lines is short enough to read whole: no section picks from it."""
 

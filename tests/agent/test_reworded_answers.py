@@ -8,7 +8,7 @@ from langchain_core.messages import AIMessage
 from agent.answer.stream import REWORD, SAY_WHAT
 from agent.answer.vetting import says_nothing
 from agent.events import AnswerReady
-from agent.model.matching_lines import matching_lines_reply, matching_lines_section
+from agent.model.matching_lines import matching_lines_reply, matching_lines_section, pasted_other_lines
 from infra.emulators.scripted_chat import ScriptedChatModel
 from tests.agent.harness import asked_once
 from tests.agent.test_named_rows import ROTATION, rotation_registry
@@ -151,3 +151,28 @@ def test_a_longer_word_few_lines_of_a_log_hold_picks_those_lines_and_not_in_othe
     # the same words in a YAML file: its lines are no events, and one word is no match
     settings = {"cfg": {"status": "done", "output": {"path": "pg/settings.yaml", "content": statements + checkpoint}}}
     assert matching_lines_section(asked, settings) == ""
+
+
+TOP_OF_HANDOVER = ("- **From:** Mei Chen (mei.chen@example.net)\n- **To:** Ravi Patel (ravi.patel@example.net)\n"
+                   "- **Secondary:** Kwame Asante (kwame.asante@example.net)")
+ASKED_OWNER = "Who is looking after the billing_export failures, per notes/handover.md?"
+
+
+async def test_a_joiner_that_pasted_lines_other_than_those_that_match_gives_way_to_them() -> None:
+    """tuesday follow-up-mail-dana: the answer was the handover's first three lines; "send her …"
+    then mailed those three people."""
+    plan = {"nodes": [{"id": "notes", "read_file": {"path": "notes/handover.md"}}]}
+    llm = ScriptedChatModel(replies=[plan, TOP_OF_HANDOVER])
+    events = await asked_once(llm, files_registry(HANDOVER), "pasted", ASKED_OWNER)
+    [answer] = [e.answer for e in events if isinstance(e, AnswerReady)]
+    assert "Owner: @dnovak (dana.novak@example.net)" in answer and "mei.chen" not in answer
+
+
+def test_an_answer_in_its_own_words_or_quoting_the_matching_line_is_no_paste() -> None:
+    read = {"notes": {"status": "done", "output": {"path": "notes/handover.md", "content": HANDOVER}}}
+    assert pasted_other_lines(TOP_OF_HANDOVER, ASKED_OWNER, read)
+    assert not pasted_other_lines("Dana Novak (dana.novak@example.net) looks after billing_export.", ASKED_OWNER,
+                                  read)
+    quoted = "- **billing_export** failed twice overnight; the rerun passed. Owner: @dnovak (dana.novak@example.net)"
+    assert not pasted_other_lines(f"{TOP_OF_HANDOVER}\n{quoted}", ASKED_OWNER, read)
+    assert not pasted_other_lines(TOP_OF_HANDOVER, "Who wrote notes/handover.md?", read)  # (no line matches)
