@@ -17,7 +17,7 @@ issue's own line; tuesday follow-up-mail-dana), and a few lines at most, or none
 whose words every line shares is no question of one line; a CSV's header is no line). The
 joiner's prompt shows them under their own heading (:func:`matching_lines_section`, for a read
 of more lines than the few it shows); dagbot's reply is them when the answers said nothing
-(:func:`matching_lines_reply`).
+(:func:`matching_lines_reply`), or only pasted other lines of the read (:func:`pasted_other_lines`).
 """
 
 from __future__ import annotations

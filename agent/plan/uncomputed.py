@@ -72,11 +72,11 @@ _WHOLE_TEXT = frozenset({"content", "text", "json"})
 _COMPUTING = frozenset({"matches"})
 """Output keys of tools whose result is computed already (search_files' matches)."""
 COMPUTING_GOAL = "Compute from the inputs every value this request asks for:"
+"""How the goal of a package dagbot adds to compute the request begins
+(:data:`agent.engine.computed_values.GOAL`)."""
 FOLLOWS = " (a follow-up to: {request})"
 """What a computing goal adds for a follow-up: the request before it, which says what "that one"
 is."""
-"""How the goal of a package dagbot adds to compute the request begins
-(:data:`agent.engine.computed_values.GOAL`)."""
 _MATCHES_ANSWER = frozenset({"count", "filter"})
 """What a search's matches compute: how many lines, which ones; not a sum, an average, a share or
 a maximum (aimed day-and-acme: "how much was invoiced on 2026-11-05" searched the day's lines,
