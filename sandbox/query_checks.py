@@ -335,11 +335,10 @@ def told_values_added(table: Table, asked: str, sql: str, told: Sequence[str]) -
     """``sql`` with a condition on each value the request names that a fault told the query
     never used (:func:`unused_values`) and the rewrite still leaves out, where the rewrite does
     not use that value's column at all (no condition on it, no group by it), added with AND; None
-    when there is none. Such a query is certainly wrong (:func:`query_faults`), and written again
-    as it was it used to run as written. Told that the
-    request names ``orders.v2`` (a value of topic), the rewrite of "which host is reading
-    partition 0 of orders.v2" wrote ``WHERE partition = 0``, and the first group's reader was the
-    answer (tuesday api-tag-and-orders-host)."""
+    when there is none. Such a query is certainly wrong (:func:`query_faults`); written again so,
+    it used to run as written. Told that the request names ``orders.v2`` (a value of topic), the
+    rewrite of "which host is reading partition 0 of orders.v2" wrote ``WHERE partition = 0``, and
+    the first group's reader was the answer (tuesday api-tag-and-orders-host)."""
     said = " ".join(told)
     found = WHERE_CLAUSE.search(sql)
     written = sql.lower()
