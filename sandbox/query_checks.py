@@ -21,7 +21,7 @@ import functools
 import itertools
 import re
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from agent.plan.uncomputed import COMPUTING_GOAL
@@ -347,9 +347,8 @@ def told_values_added(table: Table, asked: str, sql: str, told: Sequence[str]) -
         named = re.escape(column.lower())
         constrained = re.search(rf'(?<![\w"`]){named}(?![\w"`])|"{named}"', written)  # (grouped by it, say)
         if f"{text!r} (a value of {column})" in said and not constrained:
-            plain = re.fullmatch(r"[A-Za-z_]\w*", column) and not _is_keyword(column)
-            name = column if plain else _quoted(column)
-            added.append(f"{name} = '{value_of(table, column, text)}'")
+            name = _quoted(column) if _is_keyword(column) else _sql_name(column)
+            added.append(f"{name} = '{_value_of(table, column, text)}'")
     if not added:
         return None
     condition = " AND ".join(added)
@@ -365,7 +364,7 @@ def _quoted(column: str) -> str:
     return '"{}"'.format(column.replace('"', '""'))
 
 
-def value_of(table: Table, column: str, text: str) -> str:
+def _value_of(table: Table, column: str, text: str) -> str:
     """The value of ``column`` that ``text`` names (in any case), as the table writes it, quoted
     for SQL."""
     for row in table.rows:
@@ -684,10 +683,14 @@ def quoted_keywords(table: Table, sql: str) -> str | None:
     if not words:
         return None
     bare = re.compile(r'(?<![\w".`])(' + "|".join(sorted(words)) + r')(?![\w"`])', re.IGNORECASE)
-    parts = re.split(r"('(?:[^']|'')*')", sql)  # (odd parts are string literals)
-    mended = "".join(part if i % 2 else bare.sub(lambda m: f'"{m.group(1)}"', part)
-                     for i, part in enumerate(parts))
+    mended = _outside_texts(sql, bare, lambda m: f'"{m.group(1)}"')
     return mended if mended != sql else None
+
+
+def _outside_texts(sql: str, pattern: re.Pattern[str], replace: Callable[[re.Match[str]], str]) -> str:
+    """``sql`` with ``pattern`` replaced outside its quoted texts (which are left as they are)."""
+    parts = re.split(r"('(?:[^']|'')*')", sql)  # (odd parts are string literals)
+    return "".join(part if i % 2 else pattern.sub(replace, part) for i, part in enumerate(parts))
 
 
 _CLAUSE_WORDS = {"group": r"\s+by\b", "order": r"\s+by\b", "limit": r"\s+(?:\d|\?|:)"}
@@ -706,9 +709,7 @@ def quoted_clause_words(table: Table, sql: str) -> str | None:
         return None
     bare = re.compile("|".join(rf'(?<![\w".`])({word})(?![\w"`])(?!{_CLAUSE_WORDS[word]})'
                                for word in sorted(words)), re.IGNORECASE)
-    parts = re.split(r"('(?:[^']|'')*')", sql)  # (odd parts are string literals)
-    mended = "".join(part if i % 2 else bare.sub(lambda m: f'"{m.group(0)}"', part)
-                     for i, part in enumerate(parts))
+    mended = _outside_texts(sql, bare, lambda m: f'"{m.group(0)}"')
     return mended if mended != sql and uncompiled(table, mended) is None else None
 
 
@@ -732,10 +733,8 @@ def quoted_aliases(sql: str) -> str | None:
     who_kicked_it_off, run_started_at AS when FROM data …``, a syntax error the model, told so,
     wrote three times (monday follow-up-deploy-failer). None when it gives none so. Text in
     quotes is left as it is."""
-    parts = re.split(r"('(?:[^']|'')*')", sql)  # (odd parts are string literals)
-    mended = "".join(part if i % 2 else _ALIAS.sub(
-        lambda m: f'AS "{m.group(1)}"' if _is_keyword(m.group(1)) else m.group(0), part)
-        for i, part in enumerate(parts))
+    mended = _outside_texts(sql, _ALIAS,
+                            lambda m: f'AS "{m.group(1)}"' if _is_keyword(m.group(1)) else m.group(0))
     return mended if mended != sql else None
 
 
@@ -1020,7 +1019,7 @@ def with_row_names(table: Table, request: str, sql: str) -> str | None:
 
 def _sql_name(column: str) -> str:
     """``column`` as a query writes it: bare, or quoted where it is no plain word."""
-    return column if re.fullmatch(r"[A-Za-z_]\w*", column) else '"{}"'.format(column.replace('"', '""'))
+    return column if re.fullmatch(r"[A-Za-z_]\w*", column) else _quoted(column)
 
 
 _MOST = re.compile(r"\b(?:most|highest|largest|biggest|longest|slowest|greatest|heaviest|top|max(?:imum)?)\b",
