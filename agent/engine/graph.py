@@ -141,7 +141,7 @@ from agent.plan.refused_calls import (
 )
 from agent.plan.repeated_changes import made_changes, repeated_changes
 from agent.plan.sql_values import unnamed_sql_values, without_unnamed_filters
-from agent.plan.uncomputed import computed_nothing, searched_data_files, uncomputed_reads
+from agent.plan.uncomputed import asked_values, computed_nothing, searched_data_files, uncomputed_reads
 from agent.plan.unfed_changes import computable_statements, stated_values, unfed_changes
 from agent.plan.unmade_changes import unmade_feedback, unmade_problems
 from agent.plan.validation import validated_plan
@@ -759,9 +759,12 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         await _emit(runtime, state, Replanning, feedback=reading, replan=replans + 1)
         return {"feedback": reading, "replans": replans + 1, "repairs": 0, "plan_problems": [],
                 "tokens": tokens}
-    if unusable == COPIED_RESULTS and not rejected and (computing := await _computing(state, runtime)):
+    if unusable == COPIED_RESULTS and not rejected and asked_values(state["request"]) and (
+            computing := await _computing(state, runtime)):
         # (twice it pasted the reads: the values the request asks, computed, are what it words;
-        # evening memory-and-relay pasted a metrics file and a Postfix config)
+        # evening memory-and-relay pasted a metrics file and a Postfix config. A request that
+        # asks nothing computed is shown its results by dagbot: tuning list-files, a package
+        # "computing" the list of files found none)
         log.info("the joiner pasted the results twice; computing what the request asks")
         return {**computing, "tokens": tokens}
     if unusable is not None:  # a call or a reference written out is no answer for a person

@@ -362,12 +362,16 @@ class PlanExecutor:
         for node_id in [n for n in early.prefetched if n not in self.states]:
             self.prefetched[node_id] = early.prefetched.pop(node_id)
         if early.ident.plan_id == self.ident.plan_id:
-            for node in self.plan.nodes:  # its results are this plan's own, loaded above, but for
-                theirs = early.plan_node(node.id)  # a node the validated plan changed (a mend)
-                if node.id in self.states and theirs is not None and definition(theirs) != definition(node):
-                    del self.states[node.id]
-                    self.records.pop(node.id, None)
-                    self.outputs.pop(node.id, None)
+            # its results are this plan's own, loaded above, but for a node the validated plan
+            # changed (a mend) and every node computed from one (tuning deploy-counts: a mend
+            # dropped a count's filter, and a package's result from the filtered count stayed)
+            changed = {node.id for node in self.plan.nodes
+                       if (theirs := early.plan_node(node.id)) is not None and definition(theirs) != definition(node)}
+            stale = changed | {node.id for node in self.plan.nodes if upstream(self.plan.nodes, node.id) & changed}
+            for node_id in stale & self.states.keys():
+                del self.states[node_id]
+                self.records.pop(node_id, None)
+                self.outputs.pop(node_id, None)
             self.carried |= self.states.keys()
         progress = True
         while progress:  # in dependency order, whatever the plan's order

@@ -155,3 +155,14 @@ async def test_a_joiner_that_pasted_the_results_twice_words_the_computed_values(
         await h.engine.ask("cv10", ASKED)
         answer = (await h.next_event(AnswerReady)).answer
     assert answer == "The orders total 60." and [job.node_id for job in h.packages.jobs] == [COMPUTED_ID]
+
+
+async def test_a_joiner_that_pasted_the_results_twice_for_a_request_asking_nothing_computed_gets_them_shown() -> None:
+    """tuning list-files: the joiner pasted the listing twice; a package "computing" a list of
+    files found none, and the answer said "(none)". What no value is asked of is shown as read."""
+    pasted = '- orders: done → {"key": "orders", "value": "value of orders"}'
+    async with harness(MEMORY, [READ, pasted, pasted]) as h:
+        await h.engine.ask("cv11", "show me the orders and the plans")
+        answer = (await h.next_event(AnswerReady)).answer
+    assert h.packages.jobs == []
+    assert "value of orders" in answer and "value of plans" in answer and "→ {" not in answer

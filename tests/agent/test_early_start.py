@@ -134,6 +134,27 @@ def test_a_result_saved_early_for_a_node_the_validated_plan_changed_is_not_taken
     assert "a" not in validated.records and validated.outputs == {"c": "out c"}
 
 
+def test_a_result_saved_early_from_a_node_the_validated_plan_changed_is_dropped_too() -> None:
+    """tuning deploy-counts: a draft's count with a filter nobody named ran early, and a package
+    computed from it; the mend dropped the filter, and the package's result, saved under the same
+    plan id, was still loaded and shown (4 deploys of 5)."""
+    draft = executor("p1", [{"id": "a", "tool": "lookup", "args": {"key": "filtered"}},
+                            {"id": "b", "tool": "lookup", "args": {"key": "${a}"}, "depends_on": ["a"]},
+                            {"id": "c", "tool": "lookup", "args": {"key": "${b}"}, "depends_on": ["b"]},
+                            {"id": "d", "tool": "lookup", "args": {"key": "d"}}])
+    validated = executor("p1", [{"id": "a", "tool": "lookup", "args": {"key": "whole"}},  # mended
+                                {"id": "b", "tool": "lookup", "args": {"key": "${a}"}, "depends_on": ["a"]},
+                                {"id": "c", "tool": "lookup", "args": {"key": "${b}"}, "depends_on": ["b"]},
+                                {"id": "d", "tool": "lookup", "args": {"key": "d"}}])
+    for node_id in ("a", "b", "c", "d"):  # as _load finds them
+        validated.records[node_id] = NodeResult(node_id, NodeStatus.DONE, output=f"out {node_id}")
+        validated.states[node_id] = NodeState.DONE
+        validated.outputs[node_id] = f"out {node_id}"
+    validated._take_over(draft)
+    assert validated.states == {"d": NodeState.DONE} and validated.carried == {"d"}
+    assert set(validated.records) == {"d"} and validated.outputs == {"d": "out d"}
+
+
 def test_a_node_naming_a_tool_the_requester_may_not_use_never_starts_early() -> None:
     refused = {"lookup": "only @sre may use 'lookup'"}
     assert accept(PLAN["nodes"][0], [], REGISTRY, LIMITS) is not None
