@@ -365,9 +365,10 @@ class PlanExecutor:
             # its results are this plan's own, loaded above, but for a node the validated plan
             # changed (a mend) and every node computed from one (tuning deploy-counts: a mend
             # dropped a count's filter, and a package's result from the filtered count stayed)
-            changed = {node.id for node in self.plan.nodes
-                       if (theirs := early.plan_node(node.id)) is not None and definition(theirs) != definition(node)}
-            stale = changed | {node.id for node in self.plan.nodes if upstream(self.plan.nodes, node.id) & changed}
+            nodes = self.plan.nodes
+            changed = {node.id for node in nodes if (theirs := early.plan_node(node.id)) is not None
+                       and definition(theirs) != definition(node)}
+            stale = changed | {node.id for node in nodes if upstream(nodes, node.id) & changed}
             for node_id in stale & self.states.keys():
                 del self.states[node_id]
                 self.records.pop(node_id, None)
