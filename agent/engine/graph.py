@@ -85,7 +85,7 @@ from agent.engine.refusals import (
     only_for_the_impossible,
     without_unasked_changes,
 )
-from agent.engine.replans import nothing_new
+from agent.engine.replans import answered_without_steps, nothing_new
 from agent.engine.unread_finds import unread_finds, unread_for_values
 from agent.errors import PlanError, PlanProblem
 from agent.events import (
@@ -618,7 +618,9 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     ``replan`` (offered while replans are left). No usable text: the results as they are."""
     ctx = runtime.context
     replans = state.get("replans", 0)
-    replans_left = 0 if nothing_new(state) else ctx.settings.max_replans - replans
+    # (a replan's plan with no node and the model's sentence alone: the joiner answers from what ran)
+    alone = answered_without_steps(state)
+    replans_left = 0 if nothing_new(state) or alone else ctx.settings.max_replans - replans
     tokens = state.get("tokens", 0)
     # a red call an approver edited is not the call the plan (and any answer it wrote) describes
     edited = await edited_calls(ctx, current_thread(), state.get("plan_id"), state.get("plan") or {},
@@ -684,7 +686,7 @@ async def joiner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     shown = None if edited or computed else shown_file(state["request"], state.get("plan") or {}, this_plans)
     if shown is not None:  # "show me x.csv": the file as read is the answer
         return {"answer": with_failures_told(shown, state.get("plan") or {}, _failures_to_tell(state))}
-    templated = None if edited or computed else templated_answer(state.get("plan") or {}, this_plans)
+    templated = None if edited or computed or alone else templated_answer(state.get("plan") or {}, this_plans)
     if templated is not None:  # the planner wrote the reply: no second model call
         return {"answer": with_failures_told(unclaimed(templated, state, red, red_effects(ctx.registry)),
                                              state.get("plan") or {},

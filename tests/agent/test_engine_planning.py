@@ -10,6 +10,7 @@ from langchain_openai import ChatOpenAI
 from pydantic import SecretStr
 from structlog.testing import capture_logs
 
+from agent.engine.replans import answered_without_steps
 from agent.events import (
     AnswerReady,
     AwaitingApproval,
@@ -274,6 +275,36 @@ async def test_a_replan_that_finds_nothing_new_is_answered_without_another() -> 
         assert [e.replan for e in events if isinstance(e, Replanning)] == [1]
         assert h.llm.offered[1::2] == [["replan"], []]
         assert isinstance(events[-1], AnswerReady) and events[-1].answer == "a is value of a"
+
+
+async def test_a_replans_plan_of_the_models_sentence_alone_is_answered_by_the_joiner_from_what_ran() -> None:
+    """tuning find-runbook: the joiner, shown the runbook read whole, asked for a replan saying it
+    held no steps; the replan had no node and that sentence, which was posted as it was. The
+    joiner answers from what ran instead, offered no further replan."""
+    alone = {"nodes": [], "answer": "The runbook does not contain any steps."}
+    async with harness(MEMORY, [GOOD, replan("The runbook does not contain any steps."), alone,
+                                finish("Its first step: value of a")],
+                       settings=EngineSettings(max_replans=2)) as h:
+        await h.engine.ask("p7e", "look up a and tell me its first step")
+        events = h.drain()
+        assert h.llm.offered[1::2] == [["replan"], []]
+        assert "value of a" in str(h.llm.calls[-1])  # what the earlier plan read is in view
+        assert isinstance(events[-1], AnswerReady) and events[-1].answer == "Its first step: value of a"
+
+
+def test_only_the_models_own_sentence_in_a_replans_nodeless_plan_is_answered_again() -> None:
+    """An "I can't" dagbot writes (the draft asked for what no tool does) is no sentence of the
+    model's, nor a sentence with references, nor a first plan's: each is posted as it is."""
+    said = "The runbook does not contain any steps."
+    state: dict[str, Any] = {"request": "r", "plan": {"nodes": [], "answer": said},
+                             "draft": {"nodes": [], "answer": said}, "earlier_results": [{"a": {}}]}
+    assert answered_without_steps(state)  # type: ignore[arg-type]
+    cases = [{"draft": {"nodes": [{"id": "x", "tool": "teleport"}]}},  # dagbot's "I can't"
+             {"earlier_results": []},  # a first plan: no results to answer from
+             {"plan": {"nodes": [], "answer": "${a.value}"}, "draft": {"nodes": [], "answer": "${a.value}"}},
+             {"plan": {"nodes": [{"id": "a", "tool": "lookup"}], "answer": said}}]
+    for changed in cases:
+        assert not answered_without_steps({**state, **changed}), changed  # type: ignore[arg-type]
 
 
 async def test_a_replan_that_finds_something_new_may_replan_again() -> None:
