@@ -33,8 +33,11 @@ _TARGETS = {
     "write": re.compile(r"(?<![\w@/.-])(?:[\w-]+/)*[\w-]+\.[a-z]{1,5}\b(?!@)", re.I),
     "send": re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b"),
     "post": re.compile(r"\bhttps?://\S+", re.I),
+    "record": re.compile(r"\b[\w.-]+\s+table\b|\btable\s+[\w.-]+", re.I),
 }
-"""The target each checked change names: a file (``reports/depth.txt``), an address, a URL."""
+"""The target each checked change names: a file (``reports/depth.txt``), an address, a URL, a
+table ("in the deploys table")."""
+_UPDATE = re.compile(r"^\s*UPDATE\b", re.I)
 
 
 def unmade_changes(plan: Mapping[str, Any], request: str, registry: ToolRegistry) -> dict[str, list[str]]:
@@ -76,12 +79,39 @@ def unmade_feedback(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, 
         return None
     unmade = unmade_changes(plan, request, registry)
     if not unmade:
-        return None
+        return _unrecorded(nodes, results, request, registry)
     told = "; ".join(_told(effect, makers) for effect, makers in unmade.items())
     copy = _node_to_copy(nodes, results, request, unmade, registry)
     node = f" The values computed for the request are in this node: plan it as it is, {copy}" if copy else ""
     return (f"{told}. Plan that change now, with the values it needs written as the results above give "
             f"them (or computed in a package from what was read), and an answer that says what it did.{node}")
+
+
+def _unrecorded(nodes: list[Mapping[str, Any]], results: Mapping[str, Mapping[str, Any]], request: str,
+                registry: ToolRegistry) -> str | None:
+    """The replan's feedback when the request commands a record and every step that records rows
+    ran an UPDATE that changed no row: nothing was recorded (tuning record-deploy: "Record in the
+    deploys table that search 1.8.1 was deployed on 2026-11-23 with status ok" ran as an UPDATE of
+    the rows of 1.8.1 on that day, and there were none). None otherwise."""
+    if "record" not in commanded_effects(request):
+        return None
+    red = registry.names(Risk.RED)
+    steps = [node for node in nodes
+             if node.get("tool") in red and "record" in (registry.effects_of(str(node.get("tool"))) or ())]
+    if not steps or not all(_updated_nothing(node, results) for node in steps):
+        return None
+    named = ", ".join(f"`{node.get('id')}`" for node in steps)
+    return (f"{named} changed no row: its UPDATE matched none, so nothing was recorded. The request asks to "
+            f"record rows: plan a {steps[0].get('tool')} node that INSERTs the new row with the values the "
+            "request gives, and an answer that says what it did.")
+
+
+def _updated_nothing(node: Mapping[str, Any], results: Mapping[str, Mapping[str, Any]]) -> bool:
+    result = results.get(str(node.get("id"))) or {}
+    output = result.get("output")
+    args = node.get("args") or {}
+    return (result.get("status") == "done" and isinstance(output, Mapping) and output.get("rowcount") == 0
+            and any(isinstance(value, str) and _UPDATE.match(value) for value in args.values()))
 
 
 _LONGEST_VALUE = 2000

@@ -270,3 +270,49 @@ async def test_a_mail_to_them_is_a_change_asked_for_and_goes_to_whom_the_answer_
     [asked] = [e for e in seen if isinstance(e, AwaitingApproval)]
     assert asked.args["to"] == "maja.lindgren@example.net"
     assert [name for name, _ in log.calls] == ["read_file", "read_file"]  # nothing sent before the approval
+
+
+class SqlArgs(BaseModel):
+    sql: str
+
+
+def recording_registry() -> ToolRegistry:
+    async def sql_execute(sql: str) -> dict[str, Any]:
+        return {"rowcount": 0}
+
+    tools = registry()
+    tools.add(StructuredTool.from_function(coroutine=sql_execute, name="sql_execute", description="Run SQL.",
+                                           args_schema=SqlArgs), Risk.RED, effects={"record"})
+    return tools
+
+
+RECORD = "Record in the deploys table that search 1.8.1 was deployed on 2026-11-23 with status ok"
+QUERY = {"id": "search", "tool": "read_file", "args": {"path": "x"}}
+
+
+def test_a_record_in_a_table_the_request_names_that_no_step_makes_is_unmade() -> None:
+    """tuning record-deploy: the repaired plan left the stand-in write out and only queried."""
+    tools = recording_registry()
+    assert unmade_changes({"nodes": [QUERY]}, RECORD, tools) == {"record": ["sql_execute"]}
+    insert = {"id": "add", "tool": "sql_execute", "args": {"sql": "INSERT INTO deploys VALUES (1)"}}
+    assert unmade_changes({"nodes": [QUERY, insert]}, RECORD, tools) == {}
+    # no table named: "record" is no change of rows here ("record the count in reports/n.txt")
+    assert "record" not in unmade_changes({"nodes": [QUERY]}, "Record the count in reports/n.txt", tools)
+
+
+def test_an_update_that_changed_no_row_for_a_record_is_planned_again_as_an_insert() -> None:
+    """tuning record-deploy: the replan ran an UPDATE of the rows of 1.8.1 on that day; there were
+    none, so nothing was recorded, and the answer said the update was done."""
+    tools = recording_registry()
+    update = {"id": "update", "tool": "sql_execute",
+              "args": {"sql": "UPDATE deploys SET status = 'ok' WHERE version = '1.8.1'"}}
+    plan = {"nodes": [QUERY, update]}
+    ran = {"search": {"status": "done", "output": {"rows": []}}, "update": {"status": "done", "output": {"rowcount": 0}}}
+    feedback = unmade_feedback(plan, ran, RECORD, tools)
+    assert feedback is not None and "`update` changed no row" in feedback and "INSERT" in feedback
+    changed = {**ran, "update": {"status": "done", "output": {"rowcount": 1}}}
+    assert unmade_feedback(plan, changed, RECORD, tools) is None  # it changed a row: recorded
+    insert = {**update, "args": {"sql": "INSERT INTO deploys VALUES ('search', '1.8.1')"}}
+    assert unmade_feedback({"nodes": [QUERY, insert]}, ran, RECORD, tools) is None  # (no UPDATE)
+    # not asked to record: an update that matched nothing is the answer's to tell
+    assert unmade_feedback(plan, ran, "Set search 1.8.1's status to ok in the deploys table", tools) is None
